@@ -1,0 +1,254 @@
+//! `hounsfield info`: what the catalog finds, as a table or as JSON (headers only).
+
+use std::path::PathBuf;
+
+use render_core::Volume;
+use render_core::dicom::{Catalog, Series};
+use render_core::phantom::ct_phantom;
+use render_core::volume::affine_rows;
+use serde::Serialize;
+
+use crate::source;
+
+/// The JSON document `info --json` prints.
+#[derive(Debug, Serialize)]
+struct InfoReport {
+    studies: Vec<StudyReport>,
+    skipped: Vec<SkippedReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct StudyReport {
+    uid: String,
+    patient_name: String,
+    patient_id: String,
+    date: String,
+    description: String,
+    series: Vec<SeriesReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct SeriesReport {
+    id: String,
+    uid: String,
+    number: Option<i32>,
+    modality: String,
+    description: String,
+    images: usize,
+    dims: Option<[usize; 3]>,
+    spacing_mm: Option<[f64; 3]>,
+    voxel_to_lps: Option<[[f64; 4]; 4]>,
+    min: Option<f64>,
+    max: Option<f64>,
+    /// Where min and max come from: `header` (stored bit range × rescale) or `voxels`.
+    value_range_from: &'static str,
+    time_points: usize,
+    loadable: bool,
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct SkippedReport {
+    file: PathBuf,
+    reason: String,
+}
+
+/// Runs `info`: the catalog of `paths`, or the built-in sample when there are none.
+pub fn run(paths: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    let report = if paths.is_empty() {
+        sample_report(&ct_phantom())
+    } else {
+        match source::scan(paths) {
+            Ok(catalog) => catalog_report(&catalog),
+            Err(error) => {
+                if json {
+                    let catalog = Catalog::scan(paths, &render_core::progress::no_progress);
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&catalog_report(&catalog))?
+                    );
+                }
+                return Err(error.into());
+            }
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_table(&report);
+    }
+    Ok(())
+}
+
+/// Running `hounsfield` with no arguments: describe the built-in sample volume.
+pub fn describe_sample() -> anyhow::Result<()> {
+    let volume = ct_phantom();
+    print_table(&sample_report(&volume));
+    println!();
+    println!("Axial slice through the heart (window 400/40; patient's right on the left):");
+    print!("{}", ascii_axial(&volume, 40.0));
+    println!();
+    println!("Try: hounsfield info PATH   (list DICOM studies and series)");
+    println!("     hounsfield probe PATH --at X,Y,Z   (value at an LPS point in mm)");
+    Ok(())
+}
+
+fn catalog_report(catalog: &Catalog) -> InfoReport {
+    InfoReport {
+        studies: catalog
+            .studies
+            .iter()
+            .map(|study| StudyReport {
+                uid: study.uid.clone(),
+                patient_name: study.patient_name.clone(),
+                patient_id: study.patient_id.clone(),
+                date: study.date.clone(),
+                description: study.description.clone(),
+                series: study.series.iter().map(series_report).collect(),
+            })
+            .collect(),
+        skipped: catalog
+            .skipped
+            .iter()
+            .map(|s| SkippedReport {
+                file: s.file.clone(),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn series_report(series: &Series) -> SeriesReport {
+    let plan = series.plan.as_ref().ok();
+    let range = series.header_value_range();
+    SeriesReport {
+        id: series.id.clone(),
+        uid: series.uid.clone(),
+        number: series.number,
+        modality: series.modality.clone(),
+        description: series.description.clone(),
+        images: series.images.len(),
+        dims: plan.map(|p| p.dims),
+        spacing_mm: plan.map(|p| p.spacing_mm()),
+        voxel_to_lps: plan.map(|p| affine_rows(&p.voxel_to_lps)),
+        min: range.map(|r| r.min),
+        max: range.map(|r| r.max),
+        value_range_from: "header",
+        time_points: plan.map_or(1, |p| p.time_points),
+        loadable: plan.is_some() && series.unsupported.is_none(),
+        warnings: series.warnings(),
+    }
+}
+
+fn sample_report(volume: &Volume) -> InfoReport {
+    InfoReport {
+        studies: vec![StudyReport {
+            uid: "phantom".to_string(),
+            patient_name: "Hounsfield^Phantom".to_string(),
+            patient_id: "PHANTOM".to_string(),
+            date: String::new(),
+            description: "Built-in synthetic CT torso".to_string(),
+            series: vec![SeriesReport {
+                id: "phantom".to_string(),
+                uid: "phantom".to_string(),
+                number: Some(1),
+                modality: volume.modality.code().to_string(),
+                description:
+                    "Synthetic CT torso (heart left, liver right, marker left-anterior-superior)"
+                        .to_string(),
+                images: volume.dims[2],
+                dims: Some(volume.dims),
+                spacing_mm: Some(volume.spacing_mm),
+                voxel_to_lps: Some(volume.voxel_to_lps_rows()),
+                min: Some(volume.value_range.min),
+                max: Some(volume.value_range.max),
+                value_range_from: "voxels",
+                time_points: 1,
+                loadable: true,
+                warnings: Vec::new(),
+            }],
+        }],
+        skipped: Vec::new(),
+    }
+}
+
+fn print_table(report: &InfoReport) {
+    for study in &report.studies {
+        println!(
+            "Study {}  patient {} ({})  date {}  {}",
+            study.uid, study.patient_name, study.patient_id, study.date, study.description
+        );
+        println!(
+            "  {:>6}  {:<4}  {:>6}  {:<15}  {:<22}  {:<30}  id",
+            "number", "mod", "images", "dims", "spacing mm", "description"
+        );
+        for s in &study.series {
+            let dims = s
+                .dims
+                .map_or("-".to_string(), |d| format!("{}×{}×{}", d[0], d[1], d[2]));
+            let spacing = s.spacing_mm.map_or("-".to_string(), |d| {
+                format!("{:.3}×{:.3}×{:.3}", d[0], d[1], d[2])
+            });
+            let number = s.number.map_or("-".to_string(), |n| n.to_string());
+            println!(
+                "  {:>6}  {:<4}  {:>6}  {:<15}  {:<22}  {:<30}  {}",
+                number,
+                s.modality,
+                s.images,
+                dims,
+                spacing,
+                truncate(&s.description, 30),
+                s.id
+            );
+            for warning in &s.warnings {
+                println!("          ⚠ {warning}");
+            }
+        }
+    }
+    if !report.skipped.is_empty() {
+        println!("Skipped {} file(s):", report.skipped.len());
+        for skipped in &report.skipped {
+            println!("  {}: {}", skipped.file.display(), skipped.reason);
+        }
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+/// An axial slice at height `z_mm` as characters, in radiological orientation.
+fn ascii_axial(volume: &Volume, z_mm: f64) -> String {
+    const RAMP: &[u8] = b" .:-=+*#%@";
+    let (width, height) = (64usize, 26usize);
+    let window = volume.default_window.unwrap_or(render_core::Window {
+        width: 400.0,
+        center: 40.0,
+    });
+    let corners = volume.corner_centres_lps();
+    let (lo, hi) = corners
+        .iter()
+        .fold((corners[0], corners[0]), |(lo, hi), c| {
+            (lo.min(*c), hi.max(*c))
+        });
+    let mut text = String::new();
+    for row in 0..height {
+        text.push_str(if row == height / 2 { "R " } else { "  " });
+        for column in 0..width {
+            let x = lo.x + (hi.x - lo.x) * column as f64 / (width - 1) as f64;
+            let y = lo.y + (hi.y - lo.y) * row as f64 / (height - 1) as f64;
+            let value = volume
+                .nearest_voxel(glam::DVec3::new(x, y, z_mm))
+                .map_or(volume.value_range.min, |(_, v)| v);
+            let t = ((value - (window.center - window.width / 2.0)) / window.width).clamp(0.0, 1.0);
+            text.push(RAMP[(t * (RAMP.len() - 1) as f64).round() as usize] as char);
+        }
+        text.push_str(if row == height / 2 { " L\n" } else { "\n" });
+    }
+    text
+}

@@ -1,0 +1,28 @@
+//! `hounsfield`: CT and MR volumes in 3D. One binary: the desktop app, the streaming
+//! server and the command-line tools (info, probe, bench) share one render core.
+
+mod cli;
+mod commands;
+mod source;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HOUNSFIELD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("hounsfield: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

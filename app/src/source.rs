@@ -1,0 +1,72 @@
+//! Where a volume comes from: DICOM files and folders through the catalog, or the built-in
+//! phantom when no data is given.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use render_core::Volume;
+use render_core::dicom::{Catalog, DicomError, Series, load_series};
+use render_core::phantom::ct_phantom;
+use render_core::progress::no_progress;
+
+/// Scans paths into a catalog; an error when nothing in them is a DICOM image.
+pub fn scan(paths: &[PathBuf]) -> Result<Catalog, DicomError> {
+    let catalog = Catalog::scan(paths, &no_progress);
+    if catalog.series().next().is_none() {
+        let path = paths.first().cloned().unwrap_or_default();
+        let detail = match catalog.skipped.as_slice() {
+            [] => " (no files)".to_string(),
+            [only] => format!(": {}", only.reason),
+            many => format!(
+                ": {} files skipped, e.g. {}",
+                many.len(),
+                many.first().map_or("", |s| s.reason.as_str())
+            ),
+        };
+        return Err(DicomError::NoImages { path, detail });
+    }
+    Ok(catalog)
+}
+
+/// Picks the series asked for, or the largest loadable one.
+pub fn choose<'a>(catalog: &'a Catalog, series: Option<&str>) -> Result<&'a Series, DicomError> {
+    match series {
+        Some(id) => catalog.find(id),
+        None => catalog
+            .default_series()
+            .ok_or_else(|| DicomError::NoImages {
+                path: PathBuf::new(),
+                detail: ": no series forms a volume (see `hounsfield info`)".to_string(),
+            }),
+    }
+}
+
+/// A volume ready to use, with a label and what the reader should know.
+pub struct OpenedVolume {
+    /// The volume.
+    pub volume: Volume,
+    /// Series id, or `phantom`.
+    pub label: String,
+    /// Warnings to show.
+    pub warnings: Vec<String>,
+}
+
+/// Opens the volume at `path` (a series of it), or the phantom when there is no path.
+pub fn open_volume(path: Option<&Path>, series: Option<&str>) -> anyhow::Result<OpenedVolume> {
+    let Some(path) = path else {
+        return Ok(OpenedVolume {
+            volume: ct_phantom(),
+            label: "phantom".to_string(),
+            warnings: Vec::new(),
+        });
+    };
+    let catalog = scan(&[path.to_path_buf()])?;
+    let chosen = choose(&catalog, series)?;
+    let loaded = load_series(chosen, &no_progress)
+        .with_context(|| format!("loading series {}", chosen.id))?;
+    Ok(OpenedVolume {
+        volume: loaded.volume,
+        label: chosen.id.clone(),
+        warnings: loaded.warnings.iter().map(ToString::to_string).collect(),
+    })
+}

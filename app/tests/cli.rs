@@ -1,0 +1,183 @@
+//! The `hounsfield` command line as a user runs it: exit codes, JSON shapes and errors
+//! that name the file.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn hounsfield(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+        .args(args)
+        .output()
+        .expect("hounsfield runs")
+}
+
+fn data(relative: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(relative);
+    path.to_string_lossy().into_owned()
+}
+
+fn stdout_json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}
+
+#[test]
+fn no_arguments_describes_the_built_in_sample() {
+    let output = hounsfield(&[]);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("phantom") && text.contains("160×128×120"),
+        "{text}"
+    );
+}
+
+#[test]
+fn info_json_lists_the_ct_with_its_geometry() {
+    let json = stdout_json(&hounsfield(&["info", "--json", &data("ct-head-neck")]));
+    let series = &json["studies"][0]["series"][0];
+    assert_eq!(series["modality"], "CT");
+    assert_eq!(series["images"], 295);
+    assert_eq!(series["dims"], serde_json::json!([512, 512, 295]));
+    let affine = series["voxel_to_lps"].as_array().expect("4 rows");
+    assert_eq!(affine.len(), 4);
+    // i runs to the patient's left at 0.541 mm, k up 1 mm per slice.
+    assert!((affine[0][0].as_f64().unwrap_or(0.0) - 0.541016).abs() < 1e-5);
+    assert!((affine[2][2].as_f64().unwrap_or(0.0).abs() - 1.0).abs() < 1e-6);
+    assert!(
+        json["skipped"].as_array().is_some_and(|s| !s.is_empty()),
+        "the thumbnail JPEG is listed"
+    );
+}
+
+#[test]
+fn info_splits_the_three_plane_localiser_and_warns_about_4d() {
+    let json = stdout_json(&hounsfield(&[
+        "info",
+        "--json",
+        &data("mr-lumbar/3-PlaneLoc"),
+        &data("ge-epi"),
+    ]));
+    let series: Vec<&serde_json::Value> = json["studies"]
+        .as_array()
+        .expect("studies")
+        .iter()
+        .flat_map(|s| s["series"].as_array().expect("series").iter())
+        .collect();
+    assert_eq!(
+        series.iter().filter(|s| s["number"] == 1).count(),
+        3,
+        "three localiser planes"
+    );
+    let epi = series
+        .iter()
+        .find(|s| s["number"] == 4)
+        .expect("EPI series");
+    assert_eq!(epi["time_points"], 10);
+    assert!(
+        epi["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("10 time points"))
+    );
+}
+
+#[test]
+fn probe_reads_the_reference_sample_of_the_ct() {
+    // From reference/ct-head-neck.json: the voxel at this LPS point holds -997 HU.
+    let json = stdout_json(&hounsfield(&[
+        "probe",
+        &data("ct-head-neck"),
+        "--at",
+        "124.0811,-212.8955,731.0",
+        "--json",
+    ]));
+    let value = json[0]["value"].as_f64().expect("a value");
+    assert!((value - -997.0).abs() <= 2.0, "{value}");
+    let voxel: Vec<f64> = json[0]["voxel"]
+        .as_array()
+        .expect("voxel")
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
+    assert!(
+        voxel.iter().all(|v| (v - v.round()).abs() < 0.05),
+        "{voxel:?}"
+    );
+}
+
+#[test]
+fn probe_on_the_phantom_finds_the_marker_at_left_anterior_superior() {
+    let json = stdout_json(&hounsfield(&[
+        "probe",
+        "--at",
+        "70,-50,90",
+        "--at",
+        "-70,-50,90",
+        "--json",
+    ]));
+    assert_eq!(json[0]["value"], 2000.0);
+    assert_ne!(json[1]["value"], 2000.0);
+}
+
+#[test]
+fn bench_load_prints_figures() {
+    let json = stdout_json(&hounsfield(&[
+        "bench",
+        "load",
+        &data("ge-epi"),
+        "--runs",
+        "1",
+        "--json",
+    ]));
+    assert_eq!(json["slices"], 15);
+    assert!(json["median_ms"].as_f64().is_some_and(|ms| ms > 0.0));
+    assert!(json["mb_per_s"].as_f64().is_some_and(|v| v > 0.0));
+}
+
+#[test]
+fn empty_folder_and_non_dicom_file_fail_naming_the_path() {
+    let folder = tempfile::tempdir().expect("temp folder");
+    let output = hounsfield(&["info", &folder.path().to_string_lossy()]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no DICOM images found")
+            && stderr.contains(&*folder.path().to_string_lossy()),
+        "{stderr}"
+    );
+
+    let text = folder.path().join("notes.txt");
+    std::fs::write(&text, "hello, this is not DICOM at all, just a text file of some length ................................................................................................................................").expect("write");
+    let output = hounsfield(&["probe", &text.to_string_lossy(), "--at", "0,0,0"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("notes.txt") && stderr.contains("DICM"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_series_is_an_error_not_a_panic() {
+    let output = hounsfield(&[
+        "probe",
+        &data("ge-epi"),
+        "--series",
+        "../../etc/passwd",
+        "--at",
+        "0,0,0",
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no series with id '../../etc/passwd'"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"));
+}

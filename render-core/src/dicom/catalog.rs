@@ -1,0 +1,395 @@
+//! The catalog: what a set of files, folders and DICOMDIRs holds, read from headers only,
+//! grouped into studies → series by UID. A series whose images differ in orientation,
+//! size or pixel spacing is split into parts (a 3-plane localiser becomes three series),
+//! because only images of one geometry stack into one volume.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::dicomdir::read_dicomdir;
+use super::error::DicomError;
+use super::header::{FileKind, IMAGE_ORIENTATION, IMAGE_POSITION, ImageHeader, read_file_headers};
+use super::stack::{StackPlan, plan_stack};
+use crate::progress::{Counter, ProgressFn, Stage};
+use crate::volume::ValueRange;
+
+/// Orientation cosines closer than this are the same orientation.
+const SAME_ORIENTATION: f64 = 1e-3;
+/// Pixel spacings closer than this are the same spacing (mm).
+const SAME_SPACING_MM: f64 = 1e-4;
+
+/// A file that was not catalogued, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedFile {
+    /// The file.
+    pub file: PathBuf,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// Everything found under the scanned paths.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    /// Studies, by date then UID.
+    pub studies: Vec<Study>,
+    /// Files that were not catalogued, with reasons.
+    pub skipped: Vec<SkippedFile>,
+}
+
+/// One study: a patient's visit, holding series.
+#[derive(Debug)]
+pub struct Study {
+    /// StudyInstanceUID.
+    pub uid: String,
+    /// PatientName.
+    pub patient_name: String,
+    /// PatientID.
+    pub patient_id: String,
+    /// StudyDate (YYYYMMDD).
+    pub date: String,
+    /// StudyDescription.
+    pub description: String,
+    /// Series, by number.
+    pub series: Vec<Series>,
+}
+
+/// One series (or one geometric part of a split series).
+#[derive(Debug)]
+pub struct Series {
+    /// Catalog id: the SeriesInstanceUID, with `-N` for the N-th part of a split series.
+    pub id: String,
+    /// SeriesInstanceUID.
+    pub uid: String,
+    /// SeriesNumber.
+    pub number: Option<i32>,
+    /// Modality code.
+    pub modality: String,
+    /// SeriesDescription.
+    pub description: String,
+    /// The images (frames), in file order.
+    pub images: Vec<ImageHeader>,
+    /// How the images stack into a volume, or why they do not.
+    pub plan: Result<StackPlan, String>,
+    /// Why the series cannot be loaded even though it stacks (e.g. mosaic, colour).
+    pub unsupported: Option<String>,
+}
+
+impl Series {
+    /// Human-readable warnings: geometry findings and anything unsupported.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings: Vec<String> = match &self.plan {
+            Ok(plan) => plan.warnings.iter().map(ToString::to_string).collect(),
+            Err(reason) => vec![reason.clone()],
+        };
+        warnings.extend(self.unsupported.clone());
+        warnings
+    }
+
+    /// The value range the headers allow: the stored bit range after each image's rescale.
+    pub fn header_value_range(&self) -> Option<ValueRange> {
+        self.images
+            .iter()
+            .map(|image| {
+                let (lo, hi) = image.pixel_format.stored_range();
+                let (a, b) = (image.rescale.apply(lo), image.rescale.apply(hi));
+                ValueRange {
+                    min: a.min(b),
+                    max: a.max(b),
+                }
+            })
+            .reduce(|x, y| ValueRange {
+                min: x.min.min(y.min),
+                max: x.max.max(y.max),
+            })
+    }
+}
+
+impl Catalog {
+    /// Scans files, folders (recursively) and DICOMDIRs, reading headers only.
+    pub fn scan(paths: &[PathBuf], progress: ProgressFn<'_>) -> Catalog {
+        let mut skipped = Vec::new();
+        let mut files = Vec::new();
+        for path in paths {
+            collect_files(path, &mut files, &mut skipped);
+        }
+        files.sort();
+        files.dedup();
+        let counter = Counter::new(Stage::Scanning, files.len(), progress);
+        let read: Vec<(PathBuf, Result<FileKind, DicomError>)> = files
+            .into_par_iter()
+            .map(|file| {
+                let kind = read_file_headers(&file);
+                counter.add(1);
+                (file, kind)
+            })
+            .collect();
+        let mut images = Vec::new();
+        for (file, kind) in read {
+            match kind {
+                Ok(FileKind::Images(headers)) => match missing_geometry(&headers) {
+                    Some(error) => skipped.push(SkippedFile {
+                        file,
+                        reason: error.reason(),
+                    }),
+                    None => images.extend(headers),
+                },
+                // A directory found while walking a folder: its files are walked too.
+                Ok(FileKind::Directory) => {}
+                Err(error) => skipped.push(SkippedFile {
+                    file,
+                    reason: error.reason(),
+                }),
+            }
+        }
+        let mut catalog = Catalog {
+            studies: group_studies(images),
+            skipped,
+        };
+        catalog.skipped.sort_by(|a, b| a.file.cmp(&b.file));
+        catalog
+    }
+
+    /// Every series of every study.
+    pub fn series(&self) -> impl Iterator<Item = &Series> {
+        self.studies.iter().flat_map(|s| s.series.iter())
+    }
+
+    /// Finds a series by id, or by series number when that names exactly one.
+    pub fn find(&self, id: &str) -> Result<&Series, DicomError> {
+        if let Some(series) = self.series().find(|s| s.id == id) {
+            return Ok(series);
+        }
+        let by_number: Vec<&Series> = match id.parse::<i32>() {
+            Ok(number) => self.series().filter(|s| s.number == Some(number)).collect(),
+            Err(_) => Vec::new(),
+        };
+        match by_number.as_slice() {
+            [only] => Ok(only),
+            _ => Err(DicomError::UnknownSeries { id: id.to_string() }),
+        }
+    }
+
+    /// The series to open when none is named: the one with the most images that loads.
+    pub fn default_series(&self) -> Option<&Series> {
+        self.series()
+            .filter(|s| s.plan.is_ok() && s.unsupported.is_none())
+            .max_by_key(|s| {
+                (
+                    s.plan.as_ref().map_or(0, |p| p.slices.len()),
+                    s.images.len(),
+                )
+            })
+    }
+}
+
+/// The first geometry attribute an image lacks: without it, it has no place in a volume.
+fn missing_geometry(headers: &[ImageHeader]) -> Option<DicomError> {
+    headers.iter().find_map(|h| {
+        let attribute = if h.position.is_none() {
+            IMAGE_POSITION
+        } else if h.orientation.is_none() {
+            IMAGE_ORIENTATION
+        } else {
+            return None;
+        };
+        Some(DicomError::MissingAttribute {
+            file: h.file.clone(),
+            attribute,
+        })
+    })
+}
+
+/// Adds the files under `path`: a DICOMDIR brings the files it references.
+fn collect_files(path: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<SkippedFile>) {
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) => {
+            skipped.push(SkippedFile {
+                file: path.to_path_buf(),
+                reason: format!("cannot read: {error}"),
+            });
+            return;
+        }
+    };
+    if metadata.is_dir() {
+        walk_folder(path, files, skipped);
+        return;
+    }
+    if path
+        .file_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case("DICOMDIR"))
+    {
+        match read_dicomdir(path) {
+            Ok(directory) => {
+                for file in directory.referenced_files() {
+                    if file.is_file() {
+                        files.push(file);
+                    } else {
+                        skipped.push(SkippedFile {
+                            reason: format!("referenced by {} but missing", path.display()),
+                            file,
+                        });
+                    }
+                }
+            }
+            Err(error) => skipped.push(SkippedFile {
+                file: path.to_path_buf(),
+                reason: error.reason(),
+            }),
+        }
+        return;
+    }
+    files.push(path.to_path_buf());
+}
+
+fn walk_folder(folder: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<SkippedFile>) {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(error) => {
+            skipped.push(SkippedFile {
+                file: folder.to_path_buf(),
+                reason: format!("cannot read folder: {error}"),
+            });
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => walk_folder(&path, files, skipped),
+            Ok(_) => files.push(path),
+            Err(error) => skipped.push(SkippedFile {
+                file: path,
+                reason: format!("cannot read: {error}"),
+            }),
+        }
+    }
+}
+
+/// Groups images into studies and series, splitting series by geometry.
+fn group_studies(images: Vec<ImageHeader>) -> Vec<Study> {
+    let mut studies: Vec<Study> = Vec::new();
+    let mut parts: Vec<(String, String, Vec<ImageHeader>)> = Vec::new();
+    for image in images {
+        let study = &image.identity.study_uid;
+        let series = &image.identity.series_uid;
+        let part = parts.iter_mut().find(|(st, se, members)| {
+            st == study && se == series && same_geometry(&members[0], &image)
+        });
+        match part {
+            Some((_, _, members)) => members.push(image),
+            None => parts.push((study.clone(), series.clone(), vec![image])),
+        }
+    }
+    for (_, _, members) in &mut parts {
+        members.sort_by(|a, b| {
+            (a.instance_number, &a.file, a.frame).cmp(&(b.instance_number, &b.file, b.frame))
+        });
+    }
+    // Parts of one series in the order of their first instance.
+    parts.sort_by(|a, b| {
+        (&a.0, &a.1, a.2[0].instance_number).cmp(&(&b.0, &b.1, b.2[0].instance_number))
+    });
+    let mut part_index = 0;
+    let mut previous_series: Option<(String, String)> = None;
+    let total_parts: Vec<usize> = parts
+        .iter()
+        .map(|(st, se, _)| {
+            parts
+                .iter()
+                .filter(|(s2, e2, _)| s2 == st && e2 == se)
+                .count()
+        })
+        .collect();
+    for ((study_uid, series_uid, members), total) in parts.into_iter().zip(total_parts) {
+        let key = (study_uid.clone(), series_uid.clone());
+        part_index = if previous_series.as_ref() == Some(&key) {
+            part_index + 1
+        } else {
+            1
+        };
+        previous_series = Some(key);
+        let id = match (series_uid.is_empty(), total) {
+            (true, _) => format!("unknown-{part_index}"),
+            (false, 1) => series_uid.clone(),
+            (false, _) => format!("{series_uid}-{part_index}"),
+        };
+        let series = make_series(id, members);
+        let study = match studies.iter_mut().position(|s| s.uid == study_uid) {
+            Some(index) => &mut studies[index],
+            None => {
+                let first = &series.images[0].identity;
+                studies.push(Study {
+                    uid: study_uid,
+                    patient_name: first.patient_name.clone(),
+                    patient_id: first.patient_id.clone(),
+                    date: first.study_date.clone(),
+                    description: first.study_description.clone(),
+                    series: Vec::new(),
+                });
+                studies.last_mut().expect("just pushed")
+            }
+        };
+        study.series.push(series);
+    }
+    for study in &mut studies {
+        study
+            .series
+            .sort_by(|a, b| (a.number, &a.id).cmp(&(b.number, &b.id)));
+    }
+    studies.sort_by(|a, b| (&a.date, &a.uid).cmp(&(&b.date, &b.uid)));
+    studies
+}
+
+fn make_series(id: String, images: Vec<ImageHeader>) -> Series {
+    let plan = plan_stack(&id, &images).map_err(|e| e.to_string());
+    let first = &images[0];
+    let unsupported = if first.mosaic {
+        Some("Siemens mosaic images are not supported yet".to_string())
+    } else if first.pixel_format.samples_per_pixel != 1 {
+        Some(format!(
+            "colour images ({} {}) are not volumes",
+            first.pixel_format.samples_per_pixel, first.photometric
+        ))
+    } else {
+        None
+    };
+    Series {
+        id,
+        uid: first.identity.series_uid.clone(),
+        number: first.identity.series_number,
+        modality: first.identity.modality.clone(),
+        description: first.identity.series_description.clone(),
+        plan,
+        unsupported,
+        images,
+    }
+}
+
+/// Whether two images of a series can stack into one volume.
+fn same_geometry(a: &ImageHeader, b: &ImageHeader) -> bool {
+    let close = |x: &[f64], y: &[f64], tolerance: f64| {
+        x.iter().zip(y).all(|(p, q)| (p - q).abs() < tolerance)
+    };
+    a.rows == b.rows
+        && a.columns == b.columns
+        && a.mosaic == b.mosaic
+        && match (a.orientation, b.orientation) {
+            (Some(x), Some(y)) => close(&x, &y, SAME_ORIENTATION),
+            (None, None) => true,
+            _ => false,
+        }
+        && match (a.pixel_spacing_mm, b.pixel_spacing_mm) {
+            (Some(x), Some(y)) => close(&x, &y, SAME_SPACING_MM),
+            (None, None) => true,
+            _ => false,
+        }
+}

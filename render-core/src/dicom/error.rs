@@ -1,0 +1,147 @@
+//! Errors of DICOM reading, each naming the file and, where one is at fault, the attribute.
+
+use std::path::PathBuf;
+
+/// A DICOM attribute by keyword and tag, e.g. `ImagePositionPatient (0020,0032)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attribute {
+    /// DICOM keyword.
+    pub keyword: &'static str,
+    /// Group and element numbers.
+    pub tag: (u16, u16),
+}
+
+impl Attribute {
+    /// An attribute with its keyword and tag.
+    pub const fn new(keyword: &'static str, group: u16, element: u16) -> Self {
+        Self {
+            keyword,
+            tag: (group, element),
+        }
+    }
+}
+
+impl std::fmt::Display for Attribute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({:04X},{:04X})",
+            self.keyword, self.tag.0, self.tag.1
+        )
+    }
+}
+
+/// Why a DICOM file, a series or a folder could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DicomError {
+    /// The file could not be read from disk.
+    #[error("{}: cannot read: {source}", file.display())]
+    Io {
+        /// The file or folder.
+        file: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The file is not a DICOM Part 10 file, or its header is broken.
+    #[error("{}: not a readable DICOM file: {reason}", file.display())]
+    NotDicom {
+        /// The file.
+        file: PathBuf,
+        /// What the parser said.
+        reason: String,
+    },
+    /// The object holds no image (a report, a plan, a directory…).
+    #[error("{}: not an image ({reason})", file.display())]
+    NotAnImage {
+        /// The file.
+        file: PathBuf,
+        /// Which image attribute is missing, and the SOP class when known.
+        reason: String,
+    },
+    /// A required attribute is absent.
+    #[error("{attribute} missing in {}", file.display())]
+    MissingAttribute {
+        /// The file.
+        file: PathBuf,
+        /// The attribute.
+        attribute: Attribute,
+    },
+    /// An attribute is present but its value cannot be used.
+    #[error("{attribute} in {} is invalid: {reason}", file.display())]
+    InvalidAttribute {
+        /// The file.
+        file: PathBuf,
+        /// The attribute.
+        attribute: Attribute,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The pixel data could not be decoded.
+    #[error("{}: pixel data cannot be decoded: {reason}", file.display())]
+    Decode {
+        /// The file.
+        file: PathBuf,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// A valid file that Hounsfield cannot turn into a volume yet.
+    #[error("{}: {what} is not supported", file.display())]
+    Unsupported {
+        /// The file.
+        file: PathBuf,
+        /// What is not supported.
+        what: String,
+    },
+    /// A path holds no DICOM image at all.
+    #[error("{}: no DICOM images found{}", path.display(), detail)]
+    NoImages {
+        /// The file or folder given.
+        path: PathBuf,
+        /// Extra detail, e.g. how many files were skipped and why.
+        detail: String,
+    },
+    /// No series has the id asked for.
+    #[error("no series with id '{id}' (run `hounsfield info` to list them)")]
+    UnknownSeries {
+        /// The id asked for.
+        id: String,
+    },
+    /// The images of a series do not form a volume.
+    #[error("series {series}: {reason}")]
+    InconsistentSeries {
+        /// The series id.
+        series: String,
+        /// What does not fit.
+        reason: String,
+    },
+}
+
+impl DicomError {
+    /// The message without the leading file name, for lists that already show the file.
+    pub fn reason(&self) -> String {
+        let message = self.to_string();
+        match self.file() {
+            Some(file) => message
+                .strip_prefix(&format!("{}: ", file.display()))
+                .map(str::to_string)
+                .unwrap_or(message),
+            None => message,
+        }
+    }
+
+    /// The file this error is about, when it is about one file.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            DicomError::Io { file, .. }
+            | DicomError::NotDicom { file, .. }
+            | DicomError::NotAnImage { file, .. }
+            | DicomError::MissingAttribute { file, .. }
+            | DicomError::InvalidAttribute { file, .. }
+            | DicomError::Decode { file, .. }
+            | DicomError::Unsupported { file, .. } => Some(file),
+            DicomError::NoImages { .. }
+            | DicomError::UnknownSeries { .. }
+            | DicomError::InconsistentSeries { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,517 @@
+//! Image headers: the attributes of one image (one frame) that the catalog groups by and
+//! the loader needs, read without the pixel data. Enhanced multi-frame files give one
+//! header per frame from their shared and per-frame functional groups, so they take the
+//! same path as classic one-file-per-slice series.
+
+use std::path::{Path, PathBuf};
+
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+use dicom_object::{InMemDicomObject, OpenFileOptions};
+
+use super::dicomdir::is_dicomdir_sop_class;
+use super::error::{Attribute, DicomError};
+use crate::volume::Window;
+
+/// ImagePositionPatient (0020,0032).
+pub const IMAGE_POSITION: Attribute = Attribute::new("ImagePositionPatient", 0x0020, 0x0032);
+/// ImageOrientationPatient (0020,0037).
+pub const IMAGE_ORIENTATION: Attribute = Attribute::new("ImageOrientationPatient", 0x0020, 0x0037);
+/// PixelSpacing (0028,0030).
+pub const PIXEL_SPACING: Attribute = Attribute::new("PixelSpacing", 0x0028, 0x0030);
+/// PixelData (7FE0,0010).
+pub const PIXEL_DATA: Attribute = Attribute::new("PixelData", 0x7FE0, 0x0010);
+/// Rows (0028,0010).
+pub const ROWS: Attribute = Attribute::new("Rows", 0x0028, 0x0010);
+/// Columns (0028,0011).
+pub const COLUMNS: Attribute = Attribute::new("Columns", 0x0028, 0x0011);
+/// BitsAllocated (0028,0100).
+pub const BITS_ALLOCATED: Attribute = Attribute::new("BitsAllocated", 0x0028, 0x0100);
+
+/// How stored pixel values are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PixelFormat {
+    /// Bits per sample in the buffer: 8, 16 or 32.
+    pub bits_allocated: u16,
+    /// Bits that carry the value.
+    pub bits_stored: u16,
+    /// The most significant bit of the value.
+    pub high_bit: u16,
+    /// Two's complement values (PixelRepresentation 1).
+    pub signed: bool,
+    /// 1 for grey images, 3 for colour.
+    pub samples_per_pixel: u16,
+}
+
+impl PixelFormat {
+    /// The smallest and largest stored value this format can hold.
+    pub fn stored_range(&self) -> (f64, f64) {
+        let bits = i32::from(self.bits_stored.clamp(1, 32));
+        if self.signed {
+            (-(2f64.powi(bits - 1)), 2f64.powi(bits - 1) - 1.0)
+        } else {
+            (0.0, 2f64.powi(bits) - 1.0)
+        }
+    }
+}
+
+/// The modality rescale: value = stored × slope + intercept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rescale {
+    /// RescaleSlope (0028,1053).
+    pub slope: f64,
+    /// RescaleIntercept (0028,1052).
+    pub intercept: f64,
+}
+
+impl Rescale {
+    /// The identity rescale.
+    pub const IDENTITY: Rescale = Rescale {
+        slope: 1.0,
+        intercept: 0.0,
+    };
+
+    /// Whether slope and intercept are whole numbers, so rescaled values stay whole.
+    pub fn is_integral(&self) -> bool {
+        self.slope.fract() == 0.0 && self.intercept.fract() == 0.0
+    }
+
+    /// Applies the rescale to a stored value.
+    pub fn apply(&self, stored: f64) -> f64 {
+        stored * self.slope + self.intercept
+    }
+}
+
+/// Who and what an image belongs to: patient, study and series.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Identity {
+    /// PatientName (0010,0010).
+    pub patient_name: String,
+    /// PatientID (0010,0020).
+    pub patient_id: String,
+    /// StudyInstanceUID (0020,000D).
+    pub study_uid: String,
+    /// StudyDate (0008,0020).
+    pub study_date: String,
+    /// StudyDescription (0008,1030).
+    pub study_description: String,
+    /// SeriesInstanceUID (0020,000E).
+    pub series_uid: String,
+    /// SeriesNumber (0020,0011).
+    pub series_number: Option<i32>,
+    /// SeriesDescription (0008,103E).
+    pub series_description: String,
+    /// Modality (0008,0060).
+    pub modality: String,
+}
+
+/// The attributes of one image (a classic file, or one frame of a multi-frame file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageHeader {
+    /// The file holding the image.
+    pub file: PathBuf,
+    /// Frame index within the file (0 for classic files).
+    pub frame: u32,
+    /// Frames in the file.
+    pub frames_in_file: u32,
+    /// Patient, study and series.
+    pub identity: Identity,
+    /// SOPInstanceUID (0008,0018).
+    pub sop_instance_uid: String,
+    /// InstanceNumber (0020,0013).
+    pub instance_number: Option<i32>,
+    /// Orders time points at one position: TemporalPositionIndex, else
+    /// TemporalPositionIdentifier.
+    pub temporal_position: Option<i32>,
+    /// Rows (0028,0010): image height.
+    pub rows: u32,
+    /// Columns (0028,0011): image width.
+    pub columns: u32,
+    /// PixelSpacing: (between rows, between columns) in mm.
+    pub pixel_spacing_mm: Option<[f64; 2]>,
+    /// ImageOrientationPatient: row direction then column direction, LPS.
+    pub orientation: Option<[f64; 6]>,
+    /// ImagePositionPatient: centre of the first pixel, LPS mm.
+    pub position: Option<[f64; 3]>,
+    /// SliceThickness (0018,0050) in mm.
+    pub slice_thickness_mm: Option<f64>,
+    /// SpacingBetweenSlices (0018,0088) in mm.
+    pub spacing_between_slices_mm: Option<f64>,
+    /// Modality rescale of this image.
+    pub rescale: Rescale,
+    /// The first window the header suggests.
+    pub window: Option<Window>,
+    /// Stored pixel layout.
+    pub pixel_format: PixelFormat,
+    /// PhotometricInterpretation (0028,0004).
+    pub photometric: String,
+    /// Transfer syntax UID of the file.
+    pub transfer_syntax: String,
+    /// ImageType says MOSAIC (Siemens packs a slice stack into one image).
+    pub mosaic: bool,
+}
+
+/// What a file turned out to be when its header was read.
+#[derive(Debug)]
+pub enum FileKind {
+    /// Images, one header per frame.
+    Images(Vec<ImageHeader>),
+    /// A DICOMDIR: the catalog reads it through [`super::dicomdir`].
+    Directory,
+}
+
+/// Reads the header of a DICOM file (stopping before the pixel data).
+pub fn read_file_headers(file: &Path) -> Result<FileKind, DicomError> {
+    let object = OpenFileOptions::new()
+        .read_until(tags::PIXEL_DATA)
+        .open_file(file)
+        .map_err(|e| open_error(file, e))?;
+    let meta = object.meta();
+    if is_dicomdir_sop_class(meta.media_storage_sop_class_uid()) {
+        return Ok(FileKind::Directory);
+    }
+    let transfer_syntax = trim_value(meta.transfer_syntax()).to_string();
+    headers_from_object(file, &object, &transfer_syntax).map(FileKind::Images)
+}
+
+/// Turns an open-file failure into an error naming the file; I/O stays I/O.
+pub(crate) fn open_error(file: &Path, error: dicom_object::ReadError) -> DicomError {
+    if let dicom_object::ReadError::OpenFile { source, .. } = &error {
+        return DicomError::Io {
+            file: file.to_path_buf(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        };
+    }
+    let chain = error_chain(&error);
+    let reason = if chain.contains("magic code") {
+        "no DICOM Part 10 header ('DICM' at byte 128 missing)".to_string()
+    } else if chain.contains("fill whole buffer") {
+        "file is truncated: it ends before its data does".to_string()
+    } else {
+        chain
+    };
+    DicomError::NotDicom {
+        file: file.to_path_buf(),
+        reason,
+    }
+}
+
+/// An error and its sources on one line.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// One header per frame of an opened object.
+pub fn headers_from_object(
+    file: &Path,
+    object: &InMemDicomObject,
+    transfer_syntax: &str,
+) -> Result<Vec<ImageHeader>, DicomError> {
+    let reader = AttributeReader { file, object };
+    let rows = reader
+        .required_u32(ROWS, tags::ROWS)
+        .map_err(|_| not_an_image(&reader))?;
+    let columns = reader
+        .required_u32(COLUMNS, tags::COLUMNS)
+        .map_err(|_| not_an_image(&reader))?;
+    let bits_allocated = reader.required_u32(BITS_ALLOCATED, tags::BITS_ALLOCATED)? as u16;
+    let bits_stored = reader
+        .u32(tags::BITS_STORED)
+        .map_or(bits_allocated, |v| v as u16);
+    let pixel_format = PixelFormat {
+        bits_allocated,
+        bits_stored,
+        high_bit: reader
+            .u32(tags::HIGH_BIT)
+            .map_or(bits_stored.saturating_sub(1), |v| v as u16),
+        signed: reader.u32(tags::PIXEL_REPRESENTATION) == Some(1),
+        samples_per_pixel: reader.u32(tags::SAMPLES_PER_PIXEL).map_or(1, |v| v as u16),
+    };
+    if !matches!(bits_allocated, 8 | 16 | 32) {
+        return Err(DicomError::Unsupported {
+            file: file.to_path_buf(),
+            what: format!("BitsAllocated (0028,0100) of {bits_allocated}"),
+        });
+    }
+    let frames_in_file = reader.u32(tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1);
+    let identity = Identity {
+        patient_name: reader.string(tags::PATIENT_NAME),
+        patient_id: reader.string(tags::PATIENT_ID),
+        study_uid: reader.string(tags::STUDY_INSTANCE_UID),
+        study_date: reader.string(tags::STUDY_DATE),
+        study_description: reader.string(tags::STUDY_DESCRIPTION),
+        series_uid: reader.string(tags::SERIES_INSTANCE_UID),
+        series_number: reader.i32(tags::SERIES_NUMBER),
+        series_description: reader.string(tags::SERIES_DESCRIPTION),
+        modality: reader.string(tags::MODALITY),
+    };
+    let image_type = reader.strings(tags::IMAGE_TYPE);
+    let base = ImageHeader {
+        file: file.to_path_buf(),
+        frame: 0,
+        frames_in_file,
+        identity,
+        sop_instance_uid: reader.string(tags::SOP_INSTANCE_UID),
+        instance_number: reader.i32(tags::INSTANCE_NUMBER),
+        temporal_position: reader.i32(tags::TEMPORAL_POSITION_IDENTIFIER),
+        rows,
+        columns,
+        pixel_spacing_mm: reader.floats::<2>(tags::PIXEL_SPACING)?,
+        orientation: reader.floats::<6>(tags::IMAGE_ORIENTATION_PATIENT)?,
+        position: reader.floats::<3>(tags::IMAGE_POSITION_PATIENT)?,
+        slice_thickness_mm: reader.f64(tags::SLICE_THICKNESS),
+        spacing_between_slices_mm: reader.f64(tags::SPACING_BETWEEN_SLICES),
+        rescale: rescale_of(&reader),
+        window: window_of(&reader),
+        pixel_format,
+        photometric: reader.string(tags::PHOTOMETRIC_INTERPRETATION),
+        transfer_syntax: transfer_syntax.to_string(),
+        mosaic: image_type.iter().any(|t| t.eq_ignore_ascii_case("MOSAIC")),
+    };
+    match object.get(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE) {
+        Some(_) => enhanced_frame_headers(&reader, &base),
+        None if frames_in_file > 1 => Ok(multi_frame_headers(&base)),
+        None => Ok(vec![base]),
+    }
+}
+
+/// A legacy multi-frame file without functional groups: frames share one geometry, so
+/// they are treated as time points (or a cine) at one position.
+fn multi_frame_headers(base: &ImageHeader) -> Vec<ImageHeader> {
+    (0..base.frames_in_file)
+        .map(|frame| ImageHeader {
+            frame,
+            temporal_position: Some(frame as i32),
+            ..base.clone()
+        })
+        .collect()
+}
+
+/// Frame headers of an enhanced multi-frame file: each attribute from the frame's own
+/// functional group when present, else from the shared group, else from the top level.
+fn enhanced_frame_headers(
+    reader: &AttributeReader<'_>,
+    base: &ImageHeader,
+) -> Result<Vec<ImageHeader>, DicomError> {
+    let items = |tag: Tag| {
+        reader
+            .object
+            .get(tag)
+            .and_then(|e| e.items())
+            .unwrap_or_default()
+    };
+    let shared = items(tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).first();
+    let per_frame = items(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
+    if per_frame.len() != base.frames_in_file as usize {
+        return Err(DicomError::InvalidAttribute {
+            file: base.file.clone(),
+            attribute: Attribute::new("PerFrameFunctionalGroupsSequence", 0x5200, 0x9230),
+            reason: format!(
+                "{} items for NumberOfFrames {}",
+                per_frame.len(),
+                base.frames_in_file
+            ),
+        });
+    }
+    per_frame
+        .iter()
+        .enumerate()
+        .map(|(frame, group)| {
+            let macro_reader = |sequence: Tag| -> Option<AttributeReader<'_>> {
+                [Some(group), shared]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|g| g.get(sequence).and_then(|e| e.items()?.first()))
+                    .map(|object| AttributeReader {
+                        file: reader.file,
+                        object,
+                    })
+            };
+            let mut header = ImageHeader {
+                frame: frame as u32,
+                ..base.clone()
+            };
+            if let Some(r) = macro_reader(tags::PLANE_POSITION_SEQUENCE) {
+                header.position = r
+                    .floats::<3>(tags::IMAGE_POSITION_PATIENT)?
+                    .or(header.position);
+            }
+            if let Some(r) = macro_reader(tags::PLANE_ORIENTATION_SEQUENCE) {
+                header.orientation = r
+                    .floats::<6>(tags::IMAGE_ORIENTATION_PATIENT)?
+                    .or(header.orientation);
+            }
+            if let Some(r) = macro_reader(tags::PIXEL_MEASURES_SEQUENCE) {
+                header.pixel_spacing_mm = r
+                    .floats::<2>(tags::PIXEL_SPACING)?
+                    .or(header.pixel_spacing_mm);
+                header.slice_thickness_mm =
+                    r.f64(tags::SLICE_THICKNESS).or(header.slice_thickness_mm);
+                header.spacing_between_slices_mm = r
+                    .f64(tags::SPACING_BETWEEN_SLICES)
+                    .or(header.spacing_between_slices_mm);
+            }
+            if let Some(r) = macro_reader(tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE) {
+                header.rescale = rescale_of(&r);
+            }
+            if let Some(r) = macro_reader(tags::FRAME_VOILUT_SEQUENCE) {
+                header.window = window_of(&r).or(header.window);
+            }
+            if let Some(r) = macro_reader(tags::FRAME_CONTENT_SEQUENCE) {
+                header.temporal_position = r
+                    .i32(tags::TEMPORAL_POSITION_INDEX)
+                    .or(header.temporal_position);
+            }
+            Ok(header)
+        })
+        .collect()
+}
+
+fn rescale_of(reader: &AttributeReader<'_>) -> Rescale {
+    Rescale {
+        slope: reader
+            .f64(tags::RESCALE_SLOPE)
+            .filter(|s| *s != 0.0 && s.is_finite())
+            .unwrap_or(1.0),
+        intercept: reader
+            .f64(tags::RESCALE_INTERCEPT)
+            .filter(|i| i.is_finite())
+            .unwrap_or(0.0),
+    }
+}
+
+fn window_of(reader: &AttributeReader<'_>) -> Option<Window> {
+    let center = reader.first_f64(tags::WINDOW_CENTER)?;
+    let width = reader.first_f64(tags::WINDOW_WIDTH)?;
+    (width > 0.0).then_some(Window { width, center })
+}
+
+fn not_an_image(reader: &AttributeReader<'_>) -> DicomError {
+    let sop_class = reader.string(tags::SOP_CLASS_UID);
+    DicomError::NotAnImage {
+        file: reader.file.to_path_buf(),
+        reason: if sop_class.is_empty() {
+            "no Rows (0028,0010) or Columns (0028,0011)".to_string()
+        } else {
+            format!("no Rows (0028,0010) or Columns (0028,0011); SOP class {sop_class}")
+        },
+    }
+}
+
+/// Reads typed attribute values from one object, naming the file on failure.
+struct AttributeReader<'a> {
+    file: &'a Path,
+    object: &'a InMemDicomObject,
+}
+
+impl AttributeReader<'_> {
+    fn string(&self, tag: Tag) -> String {
+        self.object
+            .get(tag)
+            .and_then(|e| e.to_str().ok())
+            .map(|s| trim_value(&s).to_string())
+            .unwrap_or_default()
+    }
+
+    fn strings(&self, tag: Tag) -> Vec<String> {
+        self.object
+            .get(tag)
+            .and_then(|e| e.to_multi_str().ok())
+            .map(|values| values.iter().map(|s| trim_value(s).to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    fn f64(&self, tag: Tag) -> Option<f64> {
+        self.first_f64(tag)
+    }
+
+    fn first_f64(&self, tag: Tag) -> Option<f64> {
+        let values = self.object.get(tag)?.to_multi_float64().ok()?;
+        values.first().copied().filter(|v| v.is_finite())
+    }
+
+    fn i32(&self, tag: Tag) -> Option<i32> {
+        self.object.get(tag)?.to_int::<i32>().ok()
+    }
+
+    fn u32(&self, tag: Tag) -> Option<u32> {
+        self.object.get(tag)?.to_int::<u32>().ok()
+    }
+
+    fn required_u32(&self, attribute: Attribute, tag: Tag) -> Result<u32, DicomError> {
+        let element = self.object.get(tag).ok_or(DicomError::MissingAttribute {
+            file: self.file.to_path_buf(),
+            attribute,
+        })?;
+        element
+            .to_int::<u32>()
+            .map_err(|e| DicomError::InvalidAttribute {
+                file: self.file.to_path_buf(),
+                attribute,
+                reason: e.to_string(),
+            })
+    }
+
+    /// Exactly `N` finite numbers, `None` when absent or empty, an error when malformed.
+    fn floats<const N: usize>(&self, tag: Tag) -> Result<Option<[f64; N]>, DicomError> {
+        let Some(element) = self.object.get(tag) else {
+            return Ok(None);
+        };
+        let invalid = |reason: String| DicomError::InvalidAttribute {
+            file: self.file.to_path_buf(),
+            attribute: attribute_of(tag),
+            reason,
+        };
+        let values = match element.to_multi_float64() {
+            Ok(values) => values,
+            Err(_)
+                if element
+                    .to_str()
+                    .map(|s| trim_value(&s).is_empty())
+                    .unwrap_or(false) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(invalid(e.to_string())),
+        };
+        if values.is_empty() {
+            return Ok(None);
+        }
+        let array: [f64; N] = values
+            .as_slice()
+            .try_into()
+            .map_err(|_| invalid(format!("{} values where {N} are needed", values.len())))?;
+        if array.iter().any(|v| !v.is_finite()) {
+            return Err(invalid("not a finite number".to_string()));
+        }
+        Ok(Some(array))
+    }
+}
+
+/// The named attribute for the tags whose values the reader checks.
+fn attribute_of(tag: Tag) -> Attribute {
+    match tag {
+        tags::IMAGE_POSITION_PATIENT => IMAGE_POSITION,
+        tags::IMAGE_ORIENTATION_PATIENT => IMAGE_ORIENTATION,
+        tags::PIXEL_SPACING => PIXEL_SPACING,
+        Tag(group, element) => Attribute {
+            keyword: "attribute",
+            tag: (group, element),
+        },
+    }
+}
+
+/// Strips DICOM's padding (spaces and NULs) from a value.
+pub fn trim_value(value: &str) -> &str {
+    value.trim_matches(|c: char| c == '\0' || c.is_whitespace())
+}

@@ -1,0 +1,236 @@
+//! The series loader: decodes a catalogued series in parallel (rayon) into a [`Volume`],
+//! slice by slice in the order the stack plan gives, applying each image's modality
+//! rescale. Whole values that fit 16 bits are kept as `i16`, anything else as `f32`.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::catalog::{Series, SkippedFile};
+use super::error::DicomError;
+use super::header::ImageHeader;
+use super::pixels::{FrameTarget, Sample, decode_frames};
+use super::stack::{SliceSource, StackPlan, StackWarning, plan_stack};
+use crate::progress::{Counter, ProgressFn, Stage};
+use crate::volume::{Modality, Volume, Voxels};
+
+/// A loaded series: its volume and what the reader should know about it.
+#[derive(Debug)]
+pub struct LoadedSeries {
+    /// The volume.
+    pub volume: Volume,
+    /// Geometry findings (tilt, spacing, time points…).
+    pub warnings: Vec<StackWarning>,
+    /// Time points in the series (the first is loaded).
+    pub time_points: usize,
+    /// Slices decoded.
+    pub slices: usize,
+    /// Images that could not be decoded and were left out, with reasons.
+    pub skipped: Vec<SkippedFile>,
+}
+
+/// Loads a catalogued series into a volume. Images that fail to decode are left out and
+/// reported, and the stack is planned again from the rest, so one broken file does not
+/// lose the series (its gap is reported and interpolated like a missing slice).
+pub fn load_series(series: &Series, progress: ProgressFn<'_>) -> Result<LoadedSeries, DicomError> {
+    let plan = series
+        .plan
+        .as_ref()
+        .map_err(|reason| DicomError::InconsistentSeries {
+            series: series.id.clone(),
+            reason: reason.clone(),
+        })?;
+    if let Some(what) = &series.unsupported {
+        return Err(DicomError::Unsupported {
+            file: series.images[0].file.clone(),
+            what: what.clone(),
+        });
+    }
+    let sources: Vec<&ImageHeader> = plan
+        .slices
+        .iter()
+        .map(|s| &series.images[s.image])
+        .collect();
+    match load_plan(&series.id, plan, &sources, progress)? {
+        Ok(loaded) => Ok(loaded),
+        Err(failures) => {
+            let good: Vec<ImageHeader> = series
+                .images
+                .iter()
+                .filter(|image| !failures.iter().any(|(file, _)| *file == image.file))
+                .cloned()
+                .collect();
+            let skipped: Vec<SkippedFile> = failures
+                .into_iter()
+                .map(|(file, error)| SkippedFile {
+                    file,
+                    reason: error.reason(),
+                })
+                .collect();
+            if good.is_empty() {
+                return Err(DicomError::InconsistentSeries {
+                    series: series.id.clone(),
+                    reason: format!(
+                        "no image could be decoded; first failure: {}: {}",
+                        skipped[0].file.display(),
+                        skipped[0].reason
+                    ),
+                });
+            }
+            let plan = plan_stack(&series.id, &good)?;
+            let sources: Vec<&ImageHeader> = plan.slices.iter().map(|s| &good[s.image]).collect();
+            match load_plan(&series.id, &plan, &sources, progress)? {
+                Ok(mut loaded) => {
+                    loaded.skipped = skipped;
+                    Ok(loaded)
+                }
+                Err(mut more) => Err(more.swap_remove(0).1),
+            }
+        }
+    }
+}
+
+/// Decodes the planned slices; the outer error is fatal, the inner lists failed files.
+#[allow(clippy::type_complexity)]
+fn load_plan(
+    series_id: &str,
+    plan: &StackPlan,
+    sources: &[&ImageHeader],
+    progress: ProgressFn<'_>,
+) -> Result<Result<LoadedSeries, Vec<(PathBuf, DicomError)>>, DicomError> {
+    let [columns, rows, _] = plan.dims;
+    let slice_len = columns * rows;
+    let counter = Counter::new(Stage::Decoding, sources.len(), progress);
+    let fits_i16 = plan.resample_at_mm.is_none() && sources.iter().all(|h| fits_i16(h));
+    let mut voxels = if fits_i16 {
+        match decode_stack::<i16>(sources, slice_len, &counter)? {
+            Ok(stack) => Voxels::I16(stack),
+            Err(failures) => return Ok(Err(failures)),
+        }
+    } else {
+        let stack = match decode_stack::<f32>(sources, slice_len, &counter)? {
+            Ok(stack) => stack,
+            Err(failures) => return Ok(Err(failures)),
+        };
+        match &plan.resample_at_mm {
+            Some(at) => Voxels::F32(resample_along_normal(&stack, &plan.slices, at, slice_len)),
+            None => Voxels::F32(stack),
+        }
+    };
+    if let Voxels::F32(values) = &voxels
+        && plan.resample_at_mm.is_none()
+        && values
+            .iter()
+            .all(|v| v.fract() == 0.0 && (-32768.0..=32767.0).contains(v))
+    {
+        voxels = Voxels::I16(values.iter().map(|&v| v as i16).collect());
+    }
+    let first = sources[0];
+    let window = sources.iter().find_map(|h| h.window);
+    let volume = Volume::new(
+        voxels,
+        plan.dims,
+        plan.voxel_to_lps,
+        Modality::from_code(&first.identity.modality),
+        window,
+    )
+    .map_err(|e| DicomError::InconsistentSeries {
+        series: series_id.to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(Ok(LoadedSeries {
+        volume,
+        warnings: plan.warnings.clone(),
+        time_points: plan.time_points,
+        slices: sources.len(),
+        skipped: Vec::new(),
+    }))
+}
+
+/// Whether every rescaled value of this image is a whole number within `i16`.
+fn fits_i16(header: &ImageHeader) -> bool {
+    let (lo, hi) = header.pixel_format.stored_range();
+    let (a, b) = (header.rescale.apply(lo), header.rescale.apply(hi));
+    header.rescale.is_integral()
+        && a.min(b) >= f64::from(i16::MIN)
+        && a.max(b) <= f64::from(i16::MAX)
+}
+
+/// Decodes the slices in order; each file is opened once, files in parallel.
+#[allow(clippy::type_complexity)]
+fn decode_stack<T: Sample>(
+    sources: &[&ImageHeader],
+    slice_len: usize,
+    counter: &Counter<'_>,
+) -> Result<Result<Vec<T>, Vec<(PathBuf, DicomError)>>, DicomError> {
+    let mut voxels = vec![T::default(); slice_len * sources.len()];
+    let mut slots: Vec<Option<&mut [T]>> = voxels.chunks_mut(slice_len).map(Some).collect();
+    let mut jobs: Vec<(&Path, &ImageHeader, Vec<FrameTarget<'_, T>>)> = Vec::new();
+    for (k, header) in sources.iter().enumerate() {
+        let out = slots[k].take().ok_or_else(|| internal(&header.file))?;
+        let target = FrameTarget {
+            frame: header.frame,
+            rescale: header.rescale,
+            out,
+        };
+        match jobs
+            .iter_mut()
+            .find(|(file, _, _)| *file == header.file.as_path())
+        {
+            Some((_, _, targets)) => targets.push(target),
+            None => jobs.push((header.file.as_path(), header, vec![target])),
+        }
+    }
+    let failures: Vec<(PathBuf, DicomError)> = jobs
+        .into_par_iter()
+        .filter_map(|(file, header, mut targets)| {
+            let count = targets.len();
+            let result = decode_frames(file, header.pixel_format, &mut targets);
+            counter.add(count);
+            result.err().map(|error| (file.to_path_buf(), error))
+        })
+        .collect();
+    if failures.is_empty() {
+        Ok(Ok(voxels))
+    } else {
+        Ok(Err(failures))
+    }
+}
+
+fn internal(file: &Path) -> DicomError {
+    DicomError::Decode {
+        file: PathBuf::from(file),
+        reason: "internal error: slice assigned twice".to_string(),
+    }
+}
+
+/// Resamples an irregular stack onto uniform positions along the normal, linearly.
+fn resample_along_normal(
+    stack: &[f32],
+    slices: &[SliceSource],
+    at_mm: &[f64],
+    slice_len: usize,
+) -> Vec<f32> {
+    let mut out = vec![0f32; slice_len * at_mm.len()];
+    out.par_chunks_mut(slice_len)
+        .zip(at_mm.par_iter())
+        .for_each(|(target, &d)| {
+            let upper = slices
+                .iter()
+                .position(|s| s.normal_mm >= d - 1e-6)
+                .unwrap_or(slices.len() - 1);
+            let lower = upper.saturating_sub(1);
+            let (d0, d1) = (slices[lower].normal_mm, slices[upper].normal_mm);
+            let t = if d1 > d0 {
+                ((d - d0) / (d1 - d0)).clamp(0.0, 1.0) as f32
+            } else {
+                1.0
+            };
+            let a = &stack[lower * slice_len..(lower + 1) * slice_len];
+            let b = &stack[upper * slice_len..(upper + 1) * slice_len];
+            for ((o, &x), &y) in target.iter_mut().zip(a).zip(b) {
+                *o = x + (y - x) * t;
+            }
+        });
+    out
+}

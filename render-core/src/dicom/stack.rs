@@ -1,0 +1,296 @@
+//! Slice stacking: orders a series' images along the slice normal (never by file name or
+//! instance number), derives the slice spacing from the positions, and detects what would
+//! otherwise put voxels in the wrong place: gantry tilt, irregular spacing, missing
+//! slices, several time points at one position.
+
+use glam::{DMat4, DVec3, DVec4};
+use serde::Serialize;
+
+use super::error::DicomError;
+use super::header::{IMAGE_ORIENTATION, IMAGE_POSITION, ImageHeader};
+
+/// Positions closer than this along the normal are the same slice position (mm).
+const SAME_POSITION_MM: f64 = 0.01;
+/// Gaps may differ from the median by this much and still count as regular (mm).
+const GAP_TOLERANCE_MM: f64 = 0.02;
+/// … or by this share of the median gap, whichever is larger.
+const GAP_TOLERANCE_SHARE: f64 = 0.01;
+/// A slice direction this far from the normal is reported as tilt (degrees).
+const TILT_REPORT_DEGREES: f64 = 0.1;
+
+/// Something about a series' geometry that a reader of the images should know.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StackWarning {
+    /// Slices step along a direction that is not the image normal (CT gantry tilt); the
+    /// affine is sheared so every voxel stays where the scanner put it.
+    GantryTilt {
+        /// Angle between slice step and image normal.
+        degrees: f64,
+    },
+    /// Gaps between slices differ; the volume was resampled to a uniform grid.
+    IrregularSpacing {
+        /// Smallest gap (mm).
+        min_gap_mm: f64,
+        /// Largest gap (mm).
+        max_gap_mm: f64,
+        /// The uniform spacing resampled to (mm).
+        resampled_to_mm: f64,
+    },
+    /// Some gaps are whole multiples of the usual spacing: slices are missing.
+    MissingSlices {
+        /// Estimated number of missing slices.
+        count: usize,
+        /// The usual gap (mm).
+        spacing_mm: f64,
+    },
+    /// Several images at each position: time points (or echoes); the first is shown.
+    TimePoints {
+        /// How many time points were found.
+        count: usize,
+    },
+    /// Some positions hold more images than others; the first at each is used.
+    DuplicatePositions {
+        /// Images not used.
+        ignored: usize,
+    },
+    /// One slice only: the slice thickness stands in for the spacing.
+    SingleSlice {
+        /// The spacing used along k (mm).
+        spacing_mm: f64,
+    },
+}
+
+impl std::fmt::Display for StackWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StackWarning::GantryTilt { degrees } => write!(
+                f,
+                "gantry tilt of {degrees:.2}°: slices are sheared, geometry kept exact"
+            ),
+            StackWarning::IrregularSpacing {
+                min_gap_mm,
+                max_gap_mm,
+                resampled_to_mm,
+            } => write!(
+                f,
+                "irregular slice spacing ({min_gap_mm:.3}–{max_gap_mm:.3} mm): resampled to a uniform {resampled_to_mm:.3} mm grid by linear interpolation"
+            ),
+            StackWarning::MissingSlices { count, spacing_mm } => write!(
+                f,
+                "{count} missing slice(s) at {spacing_mm:.3} mm spacing: gaps interpolated"
+            ),
+            StackWarning::TimePoints { count } => {
+                write!(f, "4D series: {count} time points; showing the first")
+            }
+            StackWarning::DuplicatePositions { ignored } => write!(
+                f,
+                "{ignored} image(s) share a position with another and were not used"
+            ),
+            StackWarning::SingleSlice { spacing_mm } => write!(
+                f,
+                "single slice: {spacing_mm:.3} mm slice thickness used as spacing"
+            ),
+        }
+    }
+}
+
+/// Where one slice of the volume comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SliceSource {
+    /// Index into the series' images.
+    pub image: usize,
+    /// Distance along the slice normal (mm).
+    pub normal_mm: f64,
+}
+
+/// How a series becomes a volume: which images, in which order, on which grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackPlan {
+    /// The images used, ordered along the normal (first time point only).
+    pub slices: Vec<SliceSource>,
+    /// Volume dimensions (i, j, k) after any resampling.
+    pub dims: [usize; 3],
+    /// Voxel index → LPS mm of the volume.
+    pub voxel_to_lps: DMat4,
+    /// When spacing is irregular: the normal distance of each output slice.
+    pub resample_at_mm: Option<Vec<f64>>,
+    /// What the reader should know.
+    pub warnings: Vec<StackWarning>,
+    /// Time points found (1 for a plain 3D series).
+    pub time_points: usize,
+}
+
+impl StackPlan {
+    /// Spacing along i, j, k in mm.
+    pub fn spacing_mm(&self) -> [f64; 3] {
+        [
+            self.voxel_to_lps.x_axis.truncate().length(),
+            self.voxel_to_lps.y_axis.truncate().length(),
+            self.voxel_to_lps.z_axis.truncate().length(),
+        ]
+    }
+}
+
+/// Plans the volume of a series from its image headers alone.
+pub fn plan_stack(series_id: &str, images: &[ImageHeader]) -> Result<StackPlan, DicomError> {
+    let first = images
+        .first()
+        .ok_or_else(|| DicomError::InconsistentSeries {
+            series: series_id.to_string(),
+            reason: "no images".to_string(),
+        })?;
+    let orientation = first
+        .orientation
+        .ok_or_else(|| DicomError::MissingAttribute {
+            file: first.file.clone(),
+            attribute: IMAGE_ORIENTATION,
+        })?;
+    let row_dir = DVec3::from_slice(&orientation[0..3]).normalize_or_zero();
+    let col_dir = DVec3::from_slice(&orientation[3..6]).normalize_or_zero();
+    let normal = row_dir.cross(col_dir);
+    if normal.length() < 0.5 {
+        return Err(DicomError::InvalidAttribute {
+            file: first.file.clone(),
+            attribute: IMAGE_ORIENTATION,
+            reason: "row and column directions are not perpendicular unit vectors".to_string(),
+        });
+    }
+    let normal = normal.normalize();
+    let [row_spacing, col_spacing] = first.pixel_spacing_mm.unwrap_or([1.0, 1.0]);
+
+    let mut placed = Vec::with_capacity(images.len());
+    for (index, image) in images.iter().enumerate() {
+        let position = image.position.ok_or_else(|| DicomError::MissingAttribute {
+            file: image.file.clone(),
+            attribute: IMAGE_POSITION,
+        })?;
+        let position = DVec3::from_array(position);
+        placed.push((index, position, position.dot(normal)));
+    }
+    placed.sort_by(|a, b| a.2.total_cmp(&b.2));
+
+    let mut warnings = Vec::new();
+    let mut groups = group_by_position(&placed);
+    for group in &mut groups {
+        group.sort_by_key(|entry| temporal_key(&images[entry.0]));
+    }
+    let time_points = groups.iter().map(Vec::len).max().unwrap_or(1);
+    if time_points > 1 {
+        if groups.iter().all(|g| g.len() == time_points) {
+            warnings.push(StackWarning::TimePoints { count: time_points });
+        } else {
+            let ignored = placed.len() - groups.len();
+            warnings.push(StackWarning::DuplicatePositions { ignored });
+        }
+    }
+    let stack: Vec<(usize, DVec3, f64)> = groups.iter().map(|g| g[0]).collect();
+    let slices: Vec<SliceSource> = stack
+        .iter()
+        .map(|&(image, _, normal_mm)| SliceSource { image, normal_mm })
+        .collect();
+
+    let origin = stack[0].1;
+    let i_axis = row_dir * col_spacing;
+    let j_axis = col_dir * row_spacing;
+    let (k_axis, resample_at_mm) = if stack.len() == 1 {
+        let spacing_mm = first
+            .spacing_between_slices_mm
+            .or(first.slice_thickness_mm)
+            .filter(|s| *s > 0.0)
+            .unwrap_or(1.0);
+        warnings.push(StackWarning::SingleSlice { spacing_mm });
+        (normal * spacing_mm, None)
+    } else {
+        let (k_axis, resample, spacing_warnings) = slice_axis(&stack);
+        warnings.extend(spacing_warnings);
+        (k_axis, resample)
+    };
+    let tilt_degrees = k_axis
+        .normalize()
+        .dot(normal)
+        .clamp(-1.0, 1.0)
+        .acos()
+        .to_degrees();
+    if tilt_degrees > TILT_REPORT_DEGREES {
+        warnings.push(StackWarning::GantryTilt {
+            degrees: tilt_degrees,
+        });
+    }
+    let nk = resample_at_mm.as_ref().map_or(stack.len(), Vec::len);
+    Ok(StackPlan {
+        slices,
+        dims: [first.columns as usize, first.rows as usize, nk],
+        voxel_to_lps: DMat4::from_cols(
+            DVec4::from((i_axis, 0.0)),
+            DVec4::from((j_axis, 0.0)),
+            DVec4::from((k_axis, 0.0)),
+            DVec4::from((origin, 1.0)),
+        ),
+        resample_at_mm,
+        warnings,
+        time_points,
+    })
+}
+
+/// The step between slices, and the output slice positions when gaps are irregular.
+fn slice_axis(stack: &[(usize, DVec3, f64)]) -> (DVec3, Option<Vec<f64>>, Vec<StackWarning>) {
+    let gaps: Vec<f64> = stack.windows(2).map(|w| w[1].2 - w[0].2).collect();
+    let mut sorted = gaps.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let (min_gap, max_gap) = (sorted[0], sorted[sorted.len() - 1]);
+    let tolerance = GAP_TOLERANCE_MM.max(GAP_TOLERANCE_SHARE * median);
+    let (first, last) = (stack[0], stack[stack.len() - 1]);
+    let along_normal = last.2 - first.2;
+    // The in-plane drift per mm along the normal (non-zero for gantry tilt).
+    let step_direction = (last.1 - first.1) / along_normal;
+    if max_gap - min_gap <= tolerance {
+        return (
+            step_direction * (along_normal / gaps.len() as f64),
+            None,
+            Vec::new(),
+        );
+    }
+    let mut warnings = Vec::new();
+    let missing: usize = gaps
+        .iter()
+        .map(|g| ((g / median).round() as usize).saturating_sub(1))
+        .sum();
+    if missing > 0 {
+        warnings.push(StackWarning::MissingSlices {
+            count: missing,
+            spacing_mm: median,
+        });
+    }
+    let count = (along_normal / median).round() as usize + 1;
+    let spacing = along_normal / (count - 1) as f64;
+    warnings.push(StackWarning::IrregularSpacing {
+        min_gap_mm: min_gap,
+        max_gap_mm: max_gap,
+        resampled_to_mm: spacing,
+    });
+    let at = (0..count).map(|k| first.2 + spacing * k as f64).collect();
+    (step_direction * spacing, Some(at), warnings)
+}
+
+/// Images at the same position along the normal, in order.
+fn group_by_position(placed: &[(usize, DVec3, f64)]) -> Vec<Vec<(usize, DVec3, f64)>> {
+    let mut groups: Vec<Vec<(usize, DVec3, f64)>> = Vec::new();
+    for &entry in placed {
+        match groups.last_mut() {
+            Some(group) if (entry.2 - group[0].2).abs() < SAME_POSITION_MM => group.push(entry),
+            _ => groups.push(vec![entry]),
+        }
+    }
+    groups
+}
+
+/// Orders images at one position: earliest time point first.
+fn temporal_key(image: &ImageHeader) -> (i32, i32, u32) {
+    (
+        image.temporal_position.unwrap_or(i32::MIN),
+        image.instance_number.unwrap_or(i32::MIN),
+        image.frame,
+    )
+}

@@ -1,0 +1,10 @@
+//! Hounsfield's render core: DICOM series → volumes in patient space, the built-in
+//! phantom, and (later) transfer functions, camera and the wgpu ray caster. It knows
+//! nothing of UI or network.
+
+pub mod dicom;
+pub mod phantom;
+pub mod progress;
+pub mod volume;
+
+pub use volume::{Modality, ValueRange, Volume, Voxels, Window};

@@ -1,0 +1,292 @@
+//! A scalar volume placed in the patient: voxels, their grid and the voxel → LPS affine.
+//!
+//! Voxel indices follow DICOM image order: `i` runs along a row (columns), `j` down the
+//! columns (rows), `k` through the slices. The affine maps the *centre* of voxel
+//! `(i, j, k)` to patient coordinates in millimetres, LPS (x → patient's left, y →
+//! posterior, z → superior), so geometry never depends on how a file was ordered.
+
+use glam::{DMat4, DVec3, DVec4};
+use serde::{Deserialize, Serialize};
+
+/// The imaging modality, as DICOM's Modality (0008,0060) names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Modality {
+    /// Computed tomography: voxels are Hounsfield units.
+    CT,
+    /// Magnetic resonance: voxels are scanner-relative intensities.
+    MR,
+    /// Any other modality, by its DICOM code (e.g. `PT`, `US`).
+    Other(String),
+}
+
+impl Modality {
+    /// Parses DICOM's Modality code.
+    pub fn from_code(code: &str) -> Self {
+        match code.trim() {
+            "CT" => Modality::CT,
+            "MR" => Modality::MR,
+            other => Modality::Other(other.to_string()),
+        }
+    }
+
+    /// DICOM's code for this modality.
+    pub fn code(&self) -> &str {
+        match self {
+            Modality::CT => "CT",
+            Modality::MR => "MR",
+            Modality::Other(code) => code,
+        }
+    }
+}
+
+/// A display window: values in `center ± width/2` map onto the grey ramp.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    /// Window width, in the volume's units (HU for CT).
+    pub width: f64,
+    /// Window centre (level), in the volume's units.
+    pub center: f64,
+}
+
+/// Smallest and largest voxel value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ValueRange {
+    /// Smallest voxel value.
+    pub min: f64,
+    /// Largest voxel value.
+    pub max: f64,
+}
+
+/// Voxel storage that loses nothing of the modality-rescaled values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Voxels {
+    /// Whole values that fit in 16 bits (CT in HU, most MR).
+    I16(Vec<i16>),
+    /// Fractional or wide values (e.g. Philips' rescale slopes).
+    F32(Vec<f32>),
+}
+
+impl Voxels {
+    /// Number of voxels.
+    pub fn len(&self) -> usize {
+        match self {
+            Voxels::I16(v) => v.len(),
+            Voxels::F32(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no voxels.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at a flat index.
+    pub fn get(&self, index: usize) -> Option<f64> {
+        match self {
+            Voxels::I16(v) => v.get(index).map(|&x| f64::from(x)),
+            Voxels::F32(v) => v.get(index).map(|&x| f64::from(x)),
+        }
+    }
+
+    /// Smallest and largest value, or `None` when empty.
+    pub fn value_range(&self) -> Option<ValueRange> {
+        fn fold<T: Copy + Into<f64>>(values: &[T]) -> Option<ValueRange> {
+            let mut iter = values.iter().map(|&v| v.into());
+            let first = iter.next()?;
+            let (min, max) = iter.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            Some(ValueRange { min, max })
+        }
+        match self {
+            Voxels::I16(v) => fold(v),
+            Voxels::F32(v) => fold(v),
+        }
+    }
+}
+
+/// A volume in patient space, shared read-only by renderers and sessions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume {
+    /// Voxel values, `i` fastest, then `j`, then `k`.
+    pub voxels: Voxels,
+    /// Voxel counts along i (columns), j (rows), k (slices).
+    pub dims: [usize; 3],
+    /// Distance between voxel centres along i, j, k in mm.
+    pub spacing_mm: [f64; 3],
+    /// Voxel index (i, j, k, 1) → LPS millimetres.
+    pub voxel_to_lps: DMat4,
+    /// Smallest and largest voxel value.
+    pub value_range: ValueRange,
+    /// The modality; for CT, voxels are Hounsfield units.
+    pub modality: Modality,
+    /// The window the header suggests, if any.
+    pub default_window: Option<Window>,
+}
+
+impl Volume {
+    /// Builds a volume, computing its value range; the voxel count must match `dims`.
+    pub fn new(
+        voxels: Voxels,
+        dims: [usize; 3],
+        voxel_to_lps: DMat4,
+        modality: Modality,
+        default_window: Option<Window>,
+    ) -> Result<Self, VolumeError> {
+        let expected = dims[0] * dims[1] * dims[2];
+        if voxels.len() != expected || expected == 0 {
+            return Err(VolumeError::VoxelCount {
+                dims,
+                found: voxels.len(),
+            });
+        }
+        let value_range = voxels.value_range().ok_or(VolumeError::VoxelCount {
+            dims,
+            found: voxels.len(),
+        })?;
+        let spacing_mm = [
+            voxel_to_lps.x_axis.truncate().length(),
+            voxel_to_lps.y_axis.truncate().length(),
+            voxel_to_lps.z_axis.truncate().length(),
+        ];
+        Ok(Self {
+            voxels,
+            dims,
+            spacing_mm,
+            voxel_to_lps,
+            value_range,
+            modality,
+            default_window,
+        })
+    }
+
+    /// Flat index of voxel `(i, j, k)`, or `None` outside the grid.
+    pub fn index(&self, [i, j, k]: [usize; 3]) -> Option<usize> {
+        let [ni, nj, nk] = self.dims;
+        (i < ni && j < nj && k < nk).then(|| i + ni * (j + nj * k))
+    }
+
+    /// The value of voxel `(i, j, k)`, or `None` outside the grid.
+    pub fn value(&self, ijk: [usize; 3]) -> Option<f64> {
+        self.voxels.get(self.index(ijk)?)
+    }
+
+    /// The LPS position (mm) of a continuous voxel index.
+    pub fn voxel_to_lps_point(&self, ijk: DVec3) -> DVec3 {
+        (self.voxel_to_lps * DVec4::from((ijk, 1.0))).truncate()
+    }
+
+    /// The continuous voxel index of an LPS position (mm).
+    pub fn lps_to_voxel(&self, lps_mm: DVec3) -> DVec3 {
+        (self.voxel_to_lps.inverse() * DVec4::from((lps_mm, 1.0))).truncate()
+    }
+
+    /// The nearest voxel to an LPS position and its value, or `None` outside the volume.
+    pub fn nearest_voxel(&self, lps_mm: DVec3) -> Option<([usize; 3], f64)> {
+        let ijk = self.lps_to_voxel(lps_mm).round();
+        if ijk.min_element() < 0.0 {
+            return None;
+        }
+        let index = [ijk.x as usize, ijk.y as usize, ijk.z as usize];
+        Some((index, self.value(index)?))
+    }
+
+    /// The LPS centres of the eight corner voxels, `k` varying fastest, then `j`, then `i`.
+    pub fn corner_centres_lps(&self) -> [DVec3; 8] {
+        let last = |n: usize| n.saturating_sub(1) as f64;
+        let mut corners = [DVec3::ZERO; 8];
+        for (n, corner) in corners.iter_mut().enumerate() {
+            let ijk = DVec3::new(
+                if n & 4 != 0 { last(self.dims[0]) } else { 0.0 },
+                if n & 2 != 0 { last(self.dims[1]) } else { 0.0 },
+                if n & 1 != 0 { last(self.dims[2]) } else { 0.0 },
+            );
+            *corner = self.voxel_to_lps_point(ijk);
+        }
+        corners
+    }
+
+    /// The volume's affine as four rows of four, as JSON and the CLI print it.
+    pub fn voxel_to_lps_rows(&self) -> [[f64; 4]; 4] {
+        affine_rows(&self.voxel_to_lps)
+    }
+
+    /// Size of the voxel data in bytes.
+    pub fn size_bytes(&self) -> usize {
+        match &self.voxels {
+            Voxels::I16(v) => v.len() * 2,
+            Voxels::F32(v) => v.len() * 4,
+        }
+    }
+}
+
+/// A 4×4 affine as rows (glam stores columns).
+pub fn affine_rows(m: &DMat4) -> [[f64; 4]; 4] {
+    m.transpose().to_cols_array_2d()
+}
+
+/// Why a volume could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum VolumeError {
+    /// The voxel buffer does not match the dimensions.
+    #[error("volume of {dims:?} needs {} voxels, found {found}", dims[0] * dims[1] * dims[2])]
+    VoxelCount {
+        /// The declared dimensions.
+        dims: [usize; 3],
+        /// Voxels actually present.
+        found: usize,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small_volume() -> Volume {
+        let affine = DMat4::from_cols(
+            DVec4::new(0.5, 0.0, 0.0, 0.0),
+            DVec4::new(0.0, 0.5, 0.0, 0.0),
+            DVec4::new(0.0, 0.0, 2.0, 0.0),
+            DVec4::new(-10.0, 20.0, 30.0, 1.0),
+        );
+        let voxels = Voxels::I16((0..24).collect());
+        Volume::new(voxels, [2, 3, 4], affine, Modality::CT, None).expect("valid volume")
+    }
+
+    #[test]
+    fn index_runs_i_fastest() {
+        let volume = small_volume();
+        assert_eq!(volume.value([1, 0, 0]), Some(1.0));
+        assert_eq!(volume.value([0, 1, 0]), Some(2.0));
+        assert_eq!(volume.value([0, 0, 1]), Some(6.0));
+        assert_eq!(volume.value([2, 0, 0]), None);
+    }
+
+    #[test]
+    fn lps_round_trip_and_nearest() {
+        let volume = small_volume();
+        let p = volume.voxel_to_lps_point(DVec3::new(1.0, 2.0, 3.0));
+        assert_eq!(p, DVec3::new(-9.5, 21.0, 36.0));
+        assert!((volume.lps_to_voxel(p) - DVec3::new(1.0, 2.0, 3.0)).length() < 1e-12);
+        assert_eq!(volume.nearest_voxel(p), Some(([1, 2, 3], 23.0)));
+        assert_eq!(volume.nearest_voxel(DVec3::new(-50.0, 0.0, 0.0)), None);
+        assert_eq!(volume.spacing_mm, [0.5, 0.5, 2.0]);
+        assert_eq!(
+            volume.value_range,
+            ValueRange {
+                min: 0.0,
+                max: 23.0
+            }
+        );
+    }
+
+    #[test]
+    fn wrong_voxel_count_is_refused() {
+        let result = Volume::new(
+            Voxels::F32(vec![0.0; 5]),
+            [2, 2, 2],
+            DMat4::IDENTITY,
+            Modality::MR,
+            None,
+        );
+        assert!(result.is_err());
+    }
+}

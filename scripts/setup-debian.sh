@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages Hounsfield builds and tests with, using sudo when
+# not root. Does nothing when they are all there already.
+set -euo pipefail
+
+packages=(
+  pkg-config      # finds system libraries for -sys crates
+  cmake           # builds the bundled CharLS (JPEG-LS decoder)
+  make
+  g++             # compiles CharLS (C++) and OpenJPEG (C) for JPEG-LS and JPEG 2000
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+echo "Installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo is missing: install Rust 1.95 or newer (https://rustup.rs), then run this again." >&2
+  exit 1
+fi

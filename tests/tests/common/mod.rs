@@ -1,0 +1,31 @@
+//! Shared helpers of the end-to-end tests: where the shared data lives, and loading.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use render_core::dicom::{Catalog, LoadedSeries, Series, load_series};
+use render_core::progress::no_progress;
+
+/// `../shared/data` beside the repository, or `HOUNSFIELD_DATA` when set.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("HOUNSFIELD_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
+}
+
+/// A path inside the shared data.
+pub fn data(relative: &str) -> PathBuf {
+    data_dir().join(relative)
+}
+
+/// Scans one path into a catalog.
+pub fn scan(relative: &str) -> Catalog {
+    Catalog::scan(&[data(relative)], &no_progress)
+}
+
+/// Loads a catalogued series, failing the test with the loader's message.
+pub fn load(series: &Series) -> LoadedSeries {
+    load_series(series, &no_progress)
+        .unwrap_or_else(|e| panic!("series {} should load: {e}", series.id))
+}
