@@ -10,7 +10,7 @@ use super::catalog::{Series, SkippedFile};
 use super::error::DicomError;
 use super::header::ImageHeader;
 use super::pixels::{FrameTarget, Sample, decode_frames};
-use super::stack::{SliceSource, StackPlan, StackWarning, plan_stack};
+use super::stack::{SAME_POSITION_MM, SliceSource, StackPlan, StackWarning, plan_stack};
 use crate::progress::{Counter, ProgressFn, Stage};
 use crate::volume::{Modality, Volume, Voxels};
 
@@ -221,10 +221,14 @@ fn resample_along_normal(
                 .unwrap_or(slices.len() - 1);
             let lower = upper.saturating_sub(1);
             let (d0, d1) = (slices[lower].normal_mm, slices[upper].normal_mm);
-            let t = if d1 > d0 {
-                ((d - d0) / (d1 - d0)).clamp(0.0, 1.0) as f32
-            } else {
+            // A grid position within the same-position tolerance of a slice takes that
+            // slice as it is, so resampling changes no acquired slice.
+            let t = if (d1 - d).abs() < SAME_POSITION_MM || d1 <= d0 {
                 1.0
+            } else if (d - d0).abs() < SAME_POSITION_MM {
+                0.0
+            } else {
+                ((d - d0) / (d1 - d0)).clamp(0.0, 1.0) as f32
             };
             let a = &stack[lower * slice_len..(lower + 1) * slice_len];
             let b = &stack[upper * slice_len..(upper + 1) * slice_len];

@@ -63,20 +63,36 @@ pub fn decode_frames<T: Sample>(
         reason: error_chain(&e),
     };
     let whole_file = targets.len() > 1;
-    let decoded = if whole_file {
-        object.decode_pixel_data().map_err(decode_error)?
-    } else {
-        let frame = targets.first().map_or(0, |t| t.frame);
-        object
-            .decode_pixel_data_frame(frame)
-            .map_err(decode_error)?
-    };
+    let first_frame = targets.first().map_or(0, |t| t.frame);
+    // Some decoders index past the end of malformed data instead of returning an error:
+    // a broken file must cost its slice, never the program.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if whole_file {
+            object.decode_pixel_data()
+        } else {
+            object.decode_pixel_data_frame(first_frame)
+        }
+    }))
+    .map_err(|panic| DicomError::Decode {
+        file: file.to_path_buf(),
+        reason: format!("malformed compressed data ({})", panic_message(&panic)),
+    })?
+    .map_err(decode_error)?;
     for target in targets.iter_mut() {
         let frame_in_decoded = if whole_file { target.frame } else { 0 };
         let bytes = decoded.frame_data(frame_in_decoded).map_err(decode_error)?;
         write_rescaled(file, bytes, format, target.rescale, target.out)?;
     }
     Ok(())
+}
+
+/// The text of a caught panic, when it has one.
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "decoder failed".to_string())
 }
 
 /// Reads stored values from native little-endian bytes and writes them rescaled.

@@ -10,7 +10,7 @@ use super::error::DicomError;
 use super::header::{IMAGE_ORIENTATION, IMAGE_POSITION, ImageHeader};
 
 /// Positions closer than this along the normal are the same slice position (mm).
-const SAME_POSITION_MM: f64 = 0.01;
+pub const SAME_POSITION_MM: f64 = 0.01;
 /// Gaps may differ from the median by this much and still count as regular (mm).
 const GAP_TOLERANCE_MM: f64 = 0.02;
 /// … or by this share of the median gap, whichever is larger.
@@ -293,4 +293,151 @@ fn temporal_key(image: &ImageHeader) -> (i32, i32, u32) {
         image.instance_number.unwrap_or(i32::MIN),
         image.frame,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::dicom::header::{Identity, PixelFormat, Rescale};
+
+    /// An axial image of 4×3 pixels at `position`, 0.5 mm pixels.
+    fn image(name: &str, position: [f64; 3], instance: i32) -> ImageHeader {
+        ImageHeader {
+            file: PathBuf::from(name),
+            frame: 0,
+            frames_in_file: 1,
+            identity: Identity::default(),
+            sop_instance_uid: name.to_string(),
+            instance_number: Some(instance),
+            temporal_position: None,
+            rows: 3,
+            columns: 4,
+            pixel_spacing_mm: Some([0.5, 0.5]),
+            orientation: Some([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]),
+            position: Some(position),
+            slice_thickness_mm: Some(2.0),
+            spacing_between_slices_mm: None,
+            rescale: Rescale::IDENTITY,
+            window: None,
+            pixel_format: PixelFormat {
+                bits_allocated: 16,
+                bits_stored: 16,
+                high_bit: 15,
+                signed: true,
+                samples_per_pixel: 1,
+            },
+            photometric: "MONOCHROME2".to_string(),
+            transfer_syntax: "1.2.840.10008.1.2.1".to_string(),
+            mosaic: false,
+        }
+    }
+
+    fn axial_stack(zs: &[f64]) -> Vec<ImageHeader> {
+        zs.iter()
+            .enumerate()
+            .map(|(n, &z)| image(&format!("IMG{n}"), [-10.0, 20.0, z], n as i32 + 1))
+            .collect()
+    }
+
+    #[test]
+    fn slices_sort_by_position_not_by_name_or_instance() {
+        // Instance numbers and names run opposite to the positions.
+        let images = axial_stack(&[40.0, 30.0, 20.0, 10.0]);
+        let plan = plan_stack("s", &images).expect("plans");
+        let order: Vec<usize> = plan.slices.iter().map(|s| s.image).collect();
+        assert_eq!(order, [3, 2, 1, 0]);
+        assert_eq!(plan.dims, [4, 3, 4]);
+        assert_eq!(plan.spacing_mm(), [0.5, 0.5, 10.0]);
+        assert_eq!(
+            plan.voxel_to_lps.w_axis.truncate(),
+            DVec3::new(-10.0, 20.0, 10.0)
+        );
+        assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    }
+
+    #[test]
+    fn gantry_tilt_gives_a_sheared_affine_and_a_warning() {
+        // Each slice 2 mm up and 0.5 mm posterior: about 14° of tilt.
+        let images: Vec<ImageHeader> = (0..5)
+            .map(|n| image(&format!("T{n}"), [0.0, 0.5 * n as f64, 2.0 * n as f64], n))
+            .collect();
+        let plan = plan_stack("tilt", &images).expect("plans");
+        let k = plan.voxel_to_lps.z_axis.truncate();
+        assert!((k - DVec3::new(0.0, 0.5, 2.0)).length() < 1e-9, "{k}");
+        let tilt = plan.warnings.iter().find_map(|w| match w {
+            StackWarning::GantryTilt { degrees } => Some(*degrees),
+            _ => None,
+        });
+        let expected = (0.5f64 / 2.0).atan().to_degrees();
+        assert!(
+            tilt.is_some_and(|d| (d - expected).abs() < 1e-6),
+            "{:?}",
+            plan.warnings
+        );
+    }
+
+    #[test]
+    fn missing_slice_is_reported_and_resampled_not_stretched() {
+        let images = axial_stack(&[0.0, 2.0, 4.0, 8.0, 10.0]);
+        let plan = plan_stack("gap", &images).expect("plans");
+        assert!(plan.warnings.contains(&StackWarning::MissingSlices {
+            count: 1,
+            spacing_mm: 2.0
+        }));
+        let at = plan.resample_at_mm.as_ref().expect("resampled");
+        assert_eq!(at, &[0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+        assert_eq!(plan.dims[2], 6);
+        assert!((plan.spacing_mm()[2] - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn irregular_spacing_is_reported() {
+        let images = axial_stack(&[0.0, 1.0, 2.5, 3.5, 5.0]);
+        let plan = plan_stack("irregular", &images).expect("plans");
+        assert!(
+            plan.warnings
+                .iter()
+                .any(|w| matches!(w, StackWarning::IrregularSpacing { .. })),
+            "{:?}",
+            plan.warnings
+        );
+    }
+
+    #[test]
+    fn time_points_at_one_position_keep_the_first() {
+        let mut images = Vec::new();
+        for t in 0..3 {
+            for (n, z) in [0.0, 5.0].iter().enumerate() {
+                let mut header = image(&format!("t{t}z{n}"), [0.0, 0.0, *z], (t * 2 + n) as i32);
+                header.temporal_position = Some(3 - t as i32);
+                images.push(header);
+            }
+        }
+        let plan = plan_stack("4d", &images).expect("plans");
+        assert_eq!(plan.time_points, 3);
+        assert!(
+            plan.warnings
+                .contains(&StackWarning::TimePoints { count: 3 })
+        );
+        // Temporal position 1 is the last written (t = 2).
+        let names: Vec<&str> = plan
+            .slices
+            .iter()
+            .map(|s| images[s.image].sop_instance_uid.as_str())
+            .collect();
+        assert_eq!(names, ["t2z0", "t2z1"]);
+    }
+
+    #[test]
+    fn missing_position_names_the_file_and_attribute() {
+        let mut images = axial_stack(&[0.0, 1.0]);
+        images[1].position = None;
+        let error = plan_stack("s", &images).expect_err("no position");
+        assert_eq!(
+            error.to_string(),
+            "ImagePositionPatient (0020,0032) missing in IMG1"
+        );
+    }
 }
