@@ -181,3 +181,37 @@ fn unknown_series_is_an_error_not_a_panic() {
     );
     assert!(!stderr.contains("panicked"));
 }
+
+#[test]
+fn siemens_mosaic_is_reported_as_unsupported_not_loaded_wrongly() {
+    let json = stdout_json(&hounsfield(&[
+        "info",
+        "--json",
+        &data("transfer-syntaxes/In"),
+    ]));
+    let series = &json["studies"][0]["series"][0];
+    assert_eq!(series["loadable"], false);
+    let warnings = series["warnings"].to_string();
+    assert!(warnings.contains("mosaic"), "{warnings}");
+    let output = hounsfield(&["probe", &data("transfer-syntaxes/In"), "--at", "0,0,0"]);
+    assert!(
+        !output.status.success(),
+        "a mosaic must not load as a volume"
+    );
+}
+
+#[test]
+fn dicomdir_lists_the_studies_it_references() {
+    let dicomdir = data("pydicom-test-files/pydicom/data/test_files/dicomdirtests/DICOMDIR");
+    let json = stdout_json(&hounsfield(&["info", "--json", &dicomdir]));
+    let patients: std::collections::BTreeSet<String> = json["studies"]
+        .as_array()
+        .expect("studies")
+        .iter()
+        .filter_map(|s| s["patient_id"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        patients.contains("77654033") && patients.contains("98890234"),
+        "{patients:?}"
+    );
+}

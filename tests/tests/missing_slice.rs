@@ -81,3 +81,19 @@ fn missing_slice_keeps_geometry_and_interpolates_the_gap() {
     let ijk = gappy.volume.lps_to_voxel(centre);
     assert!((ijk - ijk.round()).length() < 1e-6);
 }
+
+#[test]
+fn loading_reports_progress_up_to_every_slice() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let catalog = common::scan("mr-sag-oblique");
+    let series = catalog.default_series().expect("series");
+    let most = AtomicUsize::new(0);
+    let total = AtomicUsize::new(0);
+    let report = |p: render_core::progress::Progress| {
+        most.fetch_max(p.done, Ordering::Relaxed);
+        total.store(p.total, Ordering::Relaxed);
+    };
+    let loaded = load_series(series, &report).expect("loads");
+    assert_eq!(total.load(Ordering::Relaxed), loaded.slices);
+    assert_eq!(most.load(Ordering::Relaxed), loaded.slices);
+}

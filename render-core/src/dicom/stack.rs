@@ -218,6 +218,17 @@ pub fn plan_stack(series_id: &str, images: &[ImageHeader]) -> Result<StackPlan, 
         });
     }
     let nk = resample_at_mm.as_ref().map_or(stack.len(), Vec::len);
+    if nk > 2 * stack.len() {
+        // More gap than slices: interpolating would invent most of the volume.
+        return Err(DicomError::InconsistentSeries {
+            series: series_id.to_string(),
+            reason: format!(
+                "{} slices spread over {:.1} mm with uneven gaps: too sparse to form a volume",
+                stack.len(),
+                stack[stack.len() - 1].2 - stack[0].2
+            ),
+        });
+    }
     Ok(StackPlan {
         slices,
         dims: [first.columns as usize, first.rows as usize, nk],
@@ -390,6 +401,13 @@ mod tests {
         assert_eq!(at, &[0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
         assert_eq!(plan.dims[2], 6);
         assert!((plan.spacing_mm()[2] - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sparse_images_are_not_a_volume() {
+        let images = axial_stack(&[0.0, 1.0, 2.0, 100.0]);
+        let error = plan_stack("sparse", &images).expect_err("too sparse");
+        assert!(error.to_string().contains("too sparse"), "{error}");
     }
 
     #[test]
