@@ -12,20 +12,26 @@ use render_core::progress::no_progress;
 /// Scans paths into a catalog; an error when nothing in them is a DICOM image.
 pub fn scan(paths: &[PathBuf]) -> Result<Catalog, DicomError> {
     let catalog = Catalog::scan(paths, &no_progress);
-    if catalog.series().next().is_none() {
-        let path = paths.first().cloned().unwrap_or_default();
-        let detail = match catalog.skipped.as_slice() {
-            [] => " (no files)".to_string(),
-            [only] => format!(": {}", only.reason),
-            many => format!(
-                ": {} files skipped, e.g. {}",
-                many.len(),
-                many.first().map_or("", |s| s.reason.as_str())
-            ),
-        };
-        return Err(DicomError::NoImages { path, detail });
-    }
+    ensure_images(&catalog, paths)?;
     Ok(catalog)
+}
+
+/// An error naming the first path and why, when the catalog holds no series.
+pub fn ensure_images(catalog: &Catalog, paths: &[PathBuf]) -> Result<(), DicomError> {
+    if catalog.series().next().is_some() {
+        return Ok(());
+    }
+    let path = paths.first().cloned().unwrap_or_default();
+    let detail = match catalog.skipped.as_slice() {
+        [] => " (no files)".to_string(),
+        [only] => format!(": {}", only.reason),
+        many => format!(
+            ": {} files skipped, e.g. {}",
+            many.len(),
+            many.first().map_or("", |s| s.reason.as_str())
+        ),
+    };
+    Err(DicomError::NoImages { path, detail })
 }
 
 /// Picks the series asked for, or the largest loadable one.

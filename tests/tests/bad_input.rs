@@ -12,13 +12,7 @@ use render_core::progress::no_progress;
 
 /// The first `n` files of a series, by name.
 fn series_files(relative: &str, n: usize) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(common::data(relative))
-        .expect("data folder")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "dcm"))
-        .collect();
-    files.sort();
+    let mut files = common::dcm_files(relative);
     files.truncate(n);
     files
 }

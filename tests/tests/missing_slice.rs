@@ -3,21 +3,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use glam::DVec3;
 use render_core::dicom::{Catalog, StackWarning, load_series};
 use render_core::progress::no_progress;
 
 #[test]
 fn missing_slice_keeps_geometry_and_interpolates_the_gap() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(common::data("ge-epi/mr_0004"))
-        .expect("data")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "dcm"))
-        .collect();
-    files.sort();
+    let mut files = common::dcm_files("ge-epi/mr_0004");
     // The first time point: instances 1..=15, one slice each, 5 mm apart.
     files.truncate(15);
     let full = Catalog::scan(&files, &no_progress);

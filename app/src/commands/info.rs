@@ -58,19 +58,15 @@ pub fn run(paths: &[PathBuf], json: bool) -> anyhow::Result<()> {
     let report = if paths.is_empty() {
         sample_report(&ct_phantom())
     } else {
-        match source::scan(paths) {
-            Ok(catalog) => catalog_report(&catalog),
-            Err(error) => {
-                if json {
-                    let catalog = Catalog::scan(paths, &render_core::progress::no_progress);
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&catalog_report(&catalog))?
-                    );
-                }
-                return Err(error.into());
+        let catalog = Catalog::scan(paths, &render_core::progress::no_progress);
+        let report = catalog_report(&catalog);
+        if let Err(error) = source::ensure_images(&catalog, paths) {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
             }
+            return Err(error.into());
         }
+        report
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);

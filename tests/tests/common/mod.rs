@@ -19,6 +19,18 @@ pub fn data(relative: &str) -> PathBuf {
     data_dir().join(relative)
 }
 
+/// The `.dcm` files of a data folder, sorted by name.
+pub fn dcm_files(relative: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data(relative))
+        .unwrap_or_else(|e| panic!("{relative}: {e}"))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "dcm"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Scans one path into a catalog.
 pub fn scan(relative: &str) -> Catalog {
     Catalog::scan(&[data(relative)], &no_progress)
