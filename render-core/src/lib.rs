@@ -5,6 +5,7 @@
 pub mod dicom;
 pub mod phantom;
 pub mod progress;
+pub mod transfer;
 pub mod volume;
 
 pub use volume::{Modality, ValueRange, Volume, Voxels, Window};

@@ -1,0 +1,1 @@
+//! Transfer functions: presets as data, baked into lookup tables for the GPU.
