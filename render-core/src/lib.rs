@@ -1,6 +1,6 @@
 //! Hounsfield's render core: DICOM series → volumes in patient space, the built-in
-//! phantom, and (later) transfer functions, camera and the wgpu ray caster. It knows
-//! nothing of UI or network.
+//! phantom, transfer-function presets baked into lookup tables, and (later) camera and
+//! the wgpu ray caster. It knows nothing of UI or network.
 
 pub mod dicom;
 pub mod phantom;

@@ -1,0 +1,263 @@
+//! A transfer-function preset as written in a `presets/*.toml` file: control points for
+//! colour and opacity over voxel values, gradient opacity, shading and the ray mode.
+//! Presets are data; [`Preset::bake`] turns one into a table for a given volume.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::PresetError;
+use super::statistics::VolumeStatistics;
+use super::table::TransferTable;
+use crate::Window;
+
+/// How the samples along a ray combine into a pixel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RenderMode {
+    /// Front-to-back compositing of colour and opacity (volume rendering).
+    #[default]
+    Composite,
+    /// Maximum intensity projection (contrast vessels, bone).
+    Mip,
+    /// Minimum intensity projection (airways).
+    Minip,
+    /// The mean value along the ray (a thick-slab radiograph).
+    Average,
+}
+
+impl RenderMode {
+    /// Every mode, in menu order.
+    pub const ALL: [RenderMode; 4] = [
+        RenderMode::Composite,
+        RenderMode::Mip,
+        RenderMode::Minip,
+        RenderMode::Average,
+    ];
+
+    /// The mode's name in preset files and the protocol: `composite`, `mip`, `minip`, `average`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RenderMode::Composite => "composite",
+            RenderMode::Mip => "mip",
+            RenderMode::Minip => "minip",
+            RenderMode::Average => "average",
+        }
+    }
+
+    /// The mode with this name (ASCII case ignored), or `None`.
+    pub fn from_name(s: &str) -> Option<Self> {
+        let s = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|mode| mode.name().eq_ignore_ascii_case(s))
+    }
+
+    /// Whether the mode projects one value per ray and shows it through a grey window.
+    pub fn is_projection(&self) -> bool {
+        !matches!(self, RenderMode::Composite)
+    }
+}
+
+impl std::fmt::Display for RenderMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The units of a preset's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueDomain {
+    /// Hounsfield units, used as they are (CT).
+    Hu,
+    /// Percentiles (0..=100) of the volume's values, resolved per volume (MR).
+    Percentile,
+}
+
+/// A colour at a voxel value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColourPoint {
+    /// The voxel value, in the preset's domain.
+    pub value: f32,
+    /// Red, green, blue in 0..=1 (not premultiplied).
+    pub rgb: [f32; 3],
+}
+
+/// An opacity at a voxel value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpacityPoint {
+    /// The voxel value, in the preset's domain.
+    pub value: f32,
+    /// Opacity (0..=1) accumulated over `opacity_unit_mm` of ray.
+    pub opacity: f32,
+}
+
+/// A factor on opacity at a gradient magnitude: low factors at low gradients keep the
+/// surfaces between tissues and hide the inside of homogeneous ones.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradientOpacityPoint {
+    /// Gradient magnitude in value units per mm: HU/mm for `hu` presets; for `percentile`
+    /// presets, per cent of the span between the 1st and 99th percentiles per mm
+    /// (resolved into value units per mm when baked).
+    pub gradient: f32,
+    /// Factor on opacity, 0..=1.
+    pub factor: f32,
+}
+
+/// Phong lighting of composite rendering, with the gradient as the surface normal.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Shading {
+    /// Whether to light the samples at all (off: flat colours).
+    pub enabled: bool,
+    /// Ambient coefficient.
+    pub ambient: f32,
+    /// Diffuse coefficient.
+    pub diffuse: f32,
+    /// Specular coefficient.
+    pub specular: f32,
+    /// Specular exponent (shininess).
+    pub specular_power: f32,
+}
+
+impl Default for Shading {
+    /// No lighting; the coefficients are typical ones for when it is switched on.
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            ambient: 0.2,
+            diffuse: 0.7,
+            specular: 0.2,
+            specular_power: 10.0,
+        }
+    }
+}
+
+/// A grey-scale window of a preset, in the preset's domain (HU or percentiles).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetWindow {
+    /// Window width (> 0).
+    pub width: f32,
+    /// Window centre (level).
+    pub center: f32,
+}
+
+/// A named transfer function: what a volume looks like in 3D.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preset {
+    /// Unique name, e.g. `ct-bone`; a user preset with a built-in's name replaces it.
+    pub name: String,
+    /// One line for menus and tooltips.
+    #[serde(default)]
+    pub description: String,
+    /// The DICOM modality the preset is meant for: `CT` or `MR`.
+    pub modality: String,
+    /// The units of every value in the preset.
+    pub domain: ValueDomain,
+    /// How samples along a ray combine.
+    #[serde(default)]
+    pub mode: RenderMode,
+    /// Colour control points, ascending by value.
+    pub colour: Vec<ColourPoint>,
+    /// Opacity control points, ascending by value.
+    pub opacity: Vec<OpacityPoint>,
+    /// Gradient-opacity control points, ascending by gradient; empty turns it off.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gradient_opacity: Vec<GradientOpacityPoint>,
+    /// Lighting; off when absent.
+    #[serde(default)]
+    pub shading: Shading,
+    /// The ray length over which a sample's opacity applies, in mm.
+    #[serde(default = "default_opacity_unit_mm")]
+    pub opacity_unit_mm: f32,
+    /// The grey-scale window of the projection modes (MIP, MinIP, average).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<PresetWindow>,
+}
+
+fn default_opacity_unit_mm() -> f32 {
+    1.0
+}
+
+impl Preset {
+    /// Parses and validates a preset; `origin` (the file name) is named in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Preset, PresetError> {
+        let preset: Preset =
+            toml::from_str(text).map_err(|e| PresetError::parse(origin, text, &e))?;
+        preset.validate().map_err(|e| e.in_file(origin))?;
+        Ok(preset)
+    }
+
+    /// Checks that the preset can be baked and means something: at least one colour and
+    /// one opacity point, values ascending, opacities and colours in 0..=1, positive sizes.
+    pub fn validate(&self) -> Result<(), PresetError> {
+        super::validate::validate(self)
+    }
+
+    /// Resolves the preset against a volume: percentile values become absolute values.
+    pub fn bake(&self, stats: &VolumeStatistics) -> TransferTable {
+        TransferTable::bake(self, stats)
+    }
+
+    /// The grey-scale window for projection modes, in the volume's value units
+    /// (percentiles resolved); `None` when the preset has none.
+    pub fn resolved_window(&self, stats: &VolumeStatistics) -> Option<Window> {
+        let window = self.window?;
+        match self.domain {
+            ValueDomain::Hu => Some(Window {
+                width: f64::from(window.width),
+                center: f64::from(window.center),
+            }),
+            ValueDomain::Percentile => {
+                let half = window.width / 2.0;
+                let low = f64::from(stats.percentile(window.center - half));
+                let high = f64::from(stats.percentile(window.center + half));
+                let width = high - low;
+                Some(Window {
+                    // A flat volume still needs a window that divides.
+                    width: if width > 0.0 { width } else { 1.0 },
+                    center: (low + high) / 2.0,
+                })
+            }
+        }
+    }
+
+    /// A value of the preset in the volume's units.
+    pub fn resolve_value(&self, value: f32, stats: &VolumeStatistics) -> f32 {
+        match self.domain {
+            ValueDomain::Hu => value,
+            ValueDomain::Percentile => stats.percentile(value),
+        }
+    }
+
+    /// A gradient magnitude of the preset in the volume's value units per mm.
+    pub fn resolve_gradient(&self, gradient: f32, stats: &VolumeStatistics) -> f32 {
+        match self.domain {
+            ValueDomain::Hu => gradient,
+            ValueDomain::Percentile => {
+                gradient / 100.0 * (stats.percentile(99.0) - stats.percentile(1.0))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_mode_names_round_trip() {
+        for mode in RenderMode::ALL {
+            assert_eq!(RenderMode::from_name(mode.name()), Some(mode));
+            let json = serde_json::to_string(&mode).expect("serialises");
+            assert_eq!(json, format!("\"{}\"", mode.name()));
+        }
+        assert_eq!(RenderMode::from_name("MIP"), Some(RenderMode::Mip));
+        assert_eq!(RenderMode::from_name("vr"), None);
+        assert_eq!(RenderMode::default(), RenderMode::Composite);
+    }
+}
