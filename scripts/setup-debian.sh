@@ -8,6 +8,8 @@ packages=(
   cmake           # builds the bundled CharLS (JPEG-LS decoder)
   make
   g++             # compiles CharLS (C++) and OpenJPEG (C) for JPEG-LS and JPEG 2000
+  libvulkan1          # the Vulkan loader wgpu renders through
+  mesa-vulkan-drivers # lavapipe: software Vulkan for machines without a GPU (servers, CI)
 )
 
 missing=()

@@ -38,6 +38,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Render a volume (3D or a reformatted slice) to a PNG file.
+    Render(RenderArgs),
     /// Measure how fast things run and print the figures.
     Bench {
         /// Which benchmark.
@@ -63,6 +65,112 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Render frames while rotating 5° a frame; print full and interactive ms per frame.
+    Render {
+        /// A file, folder or DICOMDIR; none: the built-in sample volume.
+        path: Option<PathBuf>,
+        /// Series id or number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// Transfer-function preset; default: by modality.
+        #[arg(long)]
+        preset: Option<String>,
+        /// Output size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1024x768", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Frames per quality level (at least 10).
+        #[arg(long, default_value_t = 20)]
+        frames: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// What `render` accepts.
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// A file, folder or DICOMDIR; none: the built-in sample volume.
+    pub path: Option<PathBuf>,
+    /// Series id (from `info`) or series number; default: the largest series.
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Transfer-function preset (e.g. ct-bone, ct-soft-tissue, mr-default); default: by modality.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// composite, mip, minip or average; default: the preset's.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// anterior, posterior, left, right, superior or inferior.
+    #[arg(long, default_value = "anterior")]
+    pub view: String,
+    /// Rotate the camera about the screen's vertical axis (degrees).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub azimuth: f64,
+    /// Rotate the camera about the screen's horizontal axis (degrees).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub elevation: f64,
+    /// Magnification (1: the volume fits).
+    #[arg(long, default_value_t = 1.0)]
+    pub zoom: f64,
+    /// Output size, WIDTHxHEIGHT.
+    #[arg(long, default_value = "512x512", value_parser = parse_size)]
+    pub size: [u32; 2],
+    /// Draw a reformatted slice through the volume's centre instead: axial, coronal or sagittal.
+    #[arg(long)]
+    pub mpr: Option<String>,
+    /// Slab thickness for --mpr (mm), combined by maximum intensity.
+    #[arg(long, default_value_t = 0.0)]
+    pub slab: f64,
+    /// Grey window WIDTH,CENTER (for --mpr and projection modes).
+    #[arg(long, value_parser = parse_window, allow_hyphen_values = true)]
+    pub window: Option<[f64; 2]>,
+    /// Orthographic (parallel) projection instead of perspective.
+    #[arg(long)]
+    pub orthographic: bool,
+    /// Render at interactive quality (reduced resolution, longer step).
+    #[arg(long)]
+    pub interactive: bool,
+    /// Nearest-voxel sampling instead of trilinear.
+    #[arg(long)]
+    pub nearest: bool,
+    /// The PNG file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Parses `WIDTHxHEIGHT`.
+pub fn parse_size(text: &str) -> Result<[u32; 2], String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected WIDTHxHEIGHT, got '{text}'"))?;
+    let parse = |part: &str| {
+        part.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| (1..=16384).contains(&n))
+            .ok_or_else(|| format!("'{part}' is not a size between 1 and 16384"))
+    };
+    Ok([parse(w)?, parse(h)?])
+}
+
+/// Parses `WIDTH,CENTER`.
+fn parse_window(text: &str) -> Result<[f64; 2], String> {
+    let (w, c) = text
+        .split_once(',')
+        .ok_or_else(|| format!("expected WIDTH,CENTER, got '{text}'"))?;
+    let parse = |part: &str| {
+        part.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("'{part}' is not a number"))
+    };
+    let (width, center) = (parse(w)?, parse(c)?);
+    if width <= 0.0 {
+        return Err(format!("window width must be positive, got {width}"));
+    }
+    Ok([width, center])
 }
 
 /// Parses `X,Y,Z` into three millimetre values.
@@ -91,5 +199,15 @@ mod tests {
         assert!(parse_point("1,2").is_err());
         assert!(parse_point("a,b,c").is_err());
         assert!(parse_point("1,2,inf").is_err());
+    }
+
+    #[test]
+    fn sizes_and_windows_parse_and_bad_ones_are_refused() {
+        assert_eq!(parse_size("1024x768"), Ok([1024, 768]));
+        assert!(parse_size("0x10").is_err());
+        assert!(parse_size("1024").is_err());
+        assert_eq!(parse_window("400,40"), Ok([400.0, 40.0]));
+        assert_eq!(parse_window("1500,-600"), Ok([1500.0, -600.0]));
+        assert!(parse_window("-1,40").is_err());
     }
 }

@@ -215,3 +215,114 @@ fn dicomdir_lists_the_studies_it_references() {
         "{patients:?}"
     );
 }
+
+/// Reads a PNG the CLI wrote: (width, height, RGBA bytes).
+fn read_png(path: &std::path::Path) -> (u32, u32, Vec<u8>) {
+    let image = image::open(path).expect("a PNG was written").to_rgba8();
+    (image.width(), image.height(), image.into_raw())
+}
+
+#[test]
+fn render_writes_a_png_of_the_asked_size_with_the_phantom_in_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("anterior.png");
+    let output = hounsfield(&[
+        "render",
+        "--preset",
+        "ct-bone",
+        "--view",
+        "anterior",
+        "--azimuth",
+        "-20",
+        "--size",
+        "160x120",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (width, height, rgba) = read_png(&out);
+    assert_eq!((width, height), (160, 120));
+    let lit = rgba.chunks(4).filter(|p| p[0] > 40).count();
+    assert!(
+        lit > 200,
+        "only {lit} lit pixels: the phantom's bone should show"
+    );
+}
+
+#[test]
+fn render_mpr_draws_a_grey_slice_and_window_changes_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let soft = dir.path().join("soft.png");
+    let bone = dir.path().join("bone.png");
+    for (window, out) in [("400,40", &soft), ("2000,1000", &bone)] {
+        let output = hounsfield(&[
+            "render",
+            "--mpr",
+            "axial",
+            "--window",
+            window,
+            "--size",
+            "160x128",
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let (_, _, soft) = read_png(&soft);
+    let (_, _, bone) = read_png(&bone);
+    assert!(
+        soft.chunks(4).all(|p| p[0] == p[1] && p[1] == p[2]),
+        "a reformat is grey"
+    );
+    let mean = |rgba: &[u8]| {
+        rgba.chunks(4).map(|p| f64::from(p[0])).sum::<f64>() / (rgba.len() / 4) as f64
+    };
+    assert!(
+        mean(&soft) > mean(&bone) + 20.0,
+        "a bone window darkens soft tissue"
+    );
+}
+
+#[test]
+fn render_refuses_unknown_names_with_the_known_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("x.png");
+    let out = out.to_str().expect("utf-8 path");
+    for (flag, value, known) in [
+        ("--preset", "ct-rainbow", "ct-bone"),
+        ("--mode", "xray", "composite"),
+        ("--view", "cranial", "anterior"),
+        ("--mpr", "diagonal", "axial"),
+    ] {
+        let output = hounsfield(&["render", flag, value, "--out", out]);
+        assert!(!output.status.success(), "{flag} {value} should fail");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(value) && stderr.contains(known), "{stderr}");
+    }
+}
+
+#[test]
+fn bench_render_prints_full_and_interactive_figures() {
+    let output = hounsfield(&[
+        "bench", "render", "--size", "128x96", "--frames", "10", "--json",
+    ]);
+    let report = stdout_json(&output);
+    for key in ["full_ms", "interactive_ms"] {
+        assert!(
+            report[key].as_f64().is_some_and(|ms| ms > 0.0),
+            "{key}: {report}"
+        );
+    }
+    assert!(
+        report["adapter"].as_str().is_some_and(|a| !a.is_empty()),
+        "{report}"
+    );
+}

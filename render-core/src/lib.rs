@@ -1,11 +1,14 @@
 //! Hounsfield's render core: DICOM series → volumes in patient space, the built-in
-//! phantom, transfer-function presets baked into lookup tables, and (later) camera and
-//! the wgpu ray caster. It knows nothing of UI or network.
+//! phantom, transfer functions and their presets, the camera, the view state, and the
+//! wgpu ray caster and reformat. It knows nothing of UI or network.
 
+pub mod camera;
 pub mod dicom;
+pub mod gpu;
 pub mod phantom;
 pub mod progress;
 pub mod transfer;
+pub mod view;
 pub mod volume;
 
 pub use volume::{Modality, ValueRange, Volume, Voxels, Window};

@@ -48,6 +48,20 @@ pub struct Window {
     pub center: f64,
 }
 
+impl Window {
+    /// The grey level (0 black .. 1 white) of `value`: linear across `center ± width/2`,
+    /// clamped outside. The GPU shaders use the same formula.
+    pub fn grey(&self, value: f64) -> f64 {
+        let width = self.width.max(1e-6);
+        ((value - (self.center - width * 0.5)) / width).clamp(0.0, 1.0)
+    }
+
+    /// The 8-bit grey level of `value`, rounded.
+    pub fn grey_u8(&self, value: f64) -> u8 {
+        (self.grey(value) * 255.0).round() as u8
+    }
+}
+
 /// Smallest and largest voxel value.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ValueRange {

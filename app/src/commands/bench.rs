@@ -1,4 +1,5 @@
-//! `hounsfield bench`: figures, never pass/fail. `bench load` times scanning and decoding.
+//! `hounsfield bench`: figures, never pass/fail. `bench load` times scanning and decoding;
+//! `bench render` times frames while the camera turns.
 
 use std::path::Path;
 use std::time::Instant;
@@ -100,4 +101,124 @@ fn loaded_files_bytes(series: &render_core::dicom::Series) -> u64 {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// What `bench render --json` prints.
+#[derive(Debug, Serialize)]
+struct RenderReport {
+    adapter: String,
+    backend: String,
+    software: bool,
+    volume: [usize; 3],
+    size: [u32; 2],
+    preset: String,
+    frames: usize,
+    /// Median ms per full-quality frame (rendered, GPU finished).
+    full_ms: f64,
+    /// Median ms per interactive frame.
+    interactive_ms: f64,
+    /// Internal resolution scale the interactive budget settled on.
+    interactive_scale: f32,
+    /// Sample distance at full quality (mm).
+    full_step_mm: f32,
+    /// Median ms to render a full frame and read it back to memory.
+    full_readback_ms: f64,
+    /// Uploading the volume and building its brick grid.
+    upload_ms: f64,
+}
+
+/// Renders frames while rotating 5° of azimuth a frame, at full then interactive
+/// quality, and prints the medians.
+pub fn render(
+    path: Option<&Path>,
+    series: Option<&str>,
+    preset: Option<&str>,
+    size: [u32; 2],
+    frames: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    use render_core::view::{Quality, ViewState};
+    let frames = frames.max(10);
+    let opened = source::open_volume(path, series)?;
+    let volume = std::sync::Arc::new(opened.volume);
+    let mut renderer = super::render::new_renderer()?;
+    let preset = match preset {
+        Some(name) => renderer
+            .presets()
+            .get(name)
+            .ok_or_else(|| anyhow::anyhow!("unknown preset \"{name}\""))?
+            .clone(),
+        None => renderer.presets().default_for(&volume.modality).clone(),
+    };
+    let started = Instant::now();
+    renderer.load_volume(volume.clone());
+    let mut view = ViewState::initial(&volume, &preset.name, preset.mode);
+    // The peers' view: from anterior, zoom 1.3.
+    view.camera.zoom_by(1.3);
+    renderer.render(&view, size)?;
+    let upload_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+    let time_frames = |view: &mut ViewState, renderer: &mut render_core::gpu::Renderer| {
+        let mut times = Vec::with_capacity(frames);
+        let mut step = 0.0;
+        for _ in 0..frames {
+            view.camera.orbit(5.0, 0.0);
+            let start = Instant::now();
+            let info = renderer.render(view, size)?;
+            times.push(start.elapsed().as_secs_f64() * 1000.0);
+            step = info.step_mm;
+        }
+        anyhow::Ok((median(&mut times), step))
+    };
+    let (full_ms, full_step_mm) = time_frames(&mut view, &mut renderer)?;
+    let mut readbacks = Vec::new();
+    for _ in 0..3 {
+        view.camera.orbit(5.0, 0.0);
+        let start = Instant::now();
+        renderer.render_image(&view, size)?;
+        readbacks.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    view.quality = Quality::Interactive;
+    // Let the budget settle before timing.
+    for _ in 0..5 {
+        view.camera.orbit(5.0, 0.0);
+        renderer.render(&view, size)?;
+    }
+    let (interactive_ms, _) = time_frames(&mut view, &mut renderer)?;
+    let capabilities = &renderer.context().capabilities;
+    let report = RenderReport {
+        adapter: capabilities.adapter.clone(),
+        backend: capabilities.backend.clone(),
+        software: capabilities.software,
+        volume: volume.dims,
+        size,
+        preset: preset.name.clone(),
+        frames,
+        full_ms,
+        interactive_ms,
+        interactive_scale: renderer.interactive.scale,
+        full_step_mm,
+        full_readback_ms: median(&mut readbacks),
+        upload_ms,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}), interactive {:.1} ms/frame (scale {:.2}), upload {:.0} ms",
+            size[0],
+            size[1],
+            report.volume,
+            report.preset,
+            report.adapter,
+            report.backend,
+            report.full_ms,
+            report.full_step_mm,
+            report.full_readback_ms,
+            report.interactive_ms,
+            report.interactive_scale,
+            report.upload_ms
+        );
+    }
+    Ok(())
 }

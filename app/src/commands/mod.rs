@@ -3,6 +3,7 @@
 mod bench;
 mod info;
 mod probe;
+mod render;
 
 use crate::cli::{BenchCommand, Cli, Command};
 
@@ -26,5 +27,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     json,
                 },
         }) => bench::load(&path, series.as_deref(), runs, json),
+        Some(Command::Render(args)) => render::run(&args),
+        Some(Command::Bench {
+            which:
+                BenchCommand::Render {
+                    path,
+                    series,
+                    preset,
+                    size,
+                    frames,
+                    json,
+                },
+        }) => bench::render(
+            path.as_deref(),
+            series.as_deref(),
+            preset.as_deref(),
+            size,
+            frames,
+            json,
+        ),
     }
 }

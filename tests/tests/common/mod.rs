@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod phantom_dicom;
+pub mod render;
+
 use std::path::PathBuf;
 
 use render_core::dicom::{Catalog, LoadedSeries, Series, load_series};

@@ -1,0 +1,13 @@
+//! Rendering on the GPU with wgpu: the device and its capabilities, the volume texture
+//! with its brick grid, the WGSL ray caster and reformat, and the renderer tying them
+//! to a [`crate::view::ViewState`].
+
+pub mod bricks;
+pub mod context;
+pub mod pipelines;
+pub mod renderer;
+pub mod volume_texture;
+
+pub use context::{AdapterKind, Capabilities, GpuContext, GpuError};
+pub use renderer::{FrameImage, FrameInfo, InteractiveBudget, RenderError, Renderer};
+pub use volume_texture::GpuVolume;

@@ -1,0 +1,216 @@
+//! The render pipelines (WGSL shaders compiled once per device) and their uniforms.
+
+use bytemuck::{Pod, Zeroable};
+
+/// The format every frame is drawn in.
+pub const FRAME_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+/// The ray caster's uniforms, laid out as `raycast.wgsl`'s `Params`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct RaycastParams {
+    /// Clip space → LPS (mm).
+    pub inv_view_proj: [[f32; 4]; 4],
+    /// LPS (mm) → texture coordinates.
+    pub lps_to_tex: [[f32; 4]; 4],
+    /// Texture-space gradient → LPS gradient.
+    pub gradient_to_lps: [[f32; 4]; 4],
+    /// Crop box lower corner (texture coordinates).
+    pub crop_min: [f32; 4],
+    /// Crop box upper corner (texture coordinates).
+    pub crop_max: [f32; 4],
+    /// One voxel in texture coordinates.
+    pub voxel: [f32; 4],
+    /// Texture coordinate → brick index.
+    pub brick_scale: [f32; 4],
+    /// Bricks along each axis.
+    pub brick_count: [f32; 4],
+    /// Stored value → transfer-function coordinate (x, y) and → grey (z, w).
+    pub value_map: [f32; 4],
+    /// Ambient, diffuse, specular, specular power.
+    pub shading: [f32; 4],
+    /// Step (mm), step / opacity unit, early-termination opacity, jitter.
+    pub march: [f32; 4],
+    /// Gradient magnitude → gradient-opacity coordinate.
+    pub gradient_map: [f32; 4],
+    /// Width, height, 1/width, 1/height.
+    pub viewport: [f32; 4],
+    /// Background colour.
+    pub background: [f32; 4],
+    /// Mode, shading on, gradient opacity on, unused.
+    pub flags: [u32; 4],
+}
+
+/// The reformat's uniforms, laid out as `mpr.wgsl`'s `Params`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct MprParams {
+    /// LPS (mm) → texture coordinates.
+    pub lps_to_tex: [[f32; 4]; 4],
+    /// LPS of the image's top-left corner.
+    pub origin: [f32; 4],
+    /// One pixel to the right (LPS mm).
+    pub right: [f32; 4],
+    /// One pixel down (LPS mm).
+    pub down: [f32; 4],
+    /// One slab step (LPS mm); w: samples across the slab.
+    pub slab_step: [f32; 4],
+    /// Stored value → grey (scale, offset); slab mode; unused.
+    pub window: [f32; 4],
+    /// Background colour.
+    pub background: [f32; 4],
+}
+
+/// The compiled pipelines and their layouts.
+#[derive(Debug)]
+pub struct Pipelines {
+    /// Ray caster bind group layout.
+    pub raycast_layout: wgpu::BindGroupLayout,
+    /// Ray caster.
+    pub raycast: wgpu::RenderPipeline,
+    /// Reformat bind group layout.
+    pub mpr_layout: wgpu::BindGroupLayout,
+    /// Reformat.
+    pub mpr: wgpu::RenderPipeline,
+    /// Upscaling blit bind group layout.
+    pub blit_layout: wgpu::BindGroupLayout,
+    /// Upscaling blit.
+    pub blit: wgpu::RenderPipeline,
+    /// Trilinear sampler, clamped at the edges.
+    pub linear: wgpu::Sampler,
+    /// Nearest-voxel sampler, clamped at the edges.
+    pub nearest: wgpu::Sampler,
+}
+
+impl Pipelines {
+    /// Compiles the shaders for `device`.
+    pub fn new(device: &wgpu::Device) -> Self {
+        use wgpu::{BindingType as B, ShaderStages as S};
+        let uniform = B::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        };
+        let float_texture = |dimension| B::Texture {
+            sample_type: wgpu::TextureSampleType::Float { filterable: true },
+            view_dimension: dimension,
+            multisampled: false,
+        };
+        let sampler = B::Sampler(wgpu::SamplerBindingType::Filtering);
+        let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: S::FRAGMENT,
+            ty,
+            count: None,
+        };
+        let raycast_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("raycast"),
+            entries: &[
+                entry(0, uniform),
+                entry(1, float_texture(wgpu::TextureViewDimension::D3)),
+                entry(2, sampler),
+                entry(3, float_texture(wgpu::TextureViewDimension::D2)),
+                entry(4, sampler),
+                entry(
+                    5,
+                    B::Texture {
+                        sample_type: wgpu::TextureSampleType::Uint,
+                        view_dimension: wgpu::TextureViewDimension::D3,
+                        multisampled: false,
+                    },
+                ),
+            ],
+        });
+        let mpr_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("mpr"),
+            entries: &[
+                entry(0, uniform),
+                entry(1, float_texture(wgpu::TextureViewDimension::D3)),
+                entry(2, sampler),
+            ],
+        });
+        let blit_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("blit"),
+            entries: &[
+                entry(0, float_texture(wgpu::TextureViewDimension::D2)),
+                entry(1, sampler),
+            ],
+        });
+        let raycast = pipeline(
+            device,
+            "raycast",
+            include_str!("shaders/raycast.wgsl"),
+            &raycast_layout,
+        );
+        let mpr = pipeline(device, "mpr", include_str!("shaders/mpr.wgsl"), &mpr_layout);
+        let blit = pipeline(
+            device,
+            "blit",
+            include_str!("shaders/blit.wgsl"),
+            &blit_layout,
+        );
+        let make_sampler = |filter| {
+            device.create_sampler(&wgpu::SamplerDescriptor {
+                label: Some("volume"),
+                address_mode_u: wgpu::AddressMode::ClampToEdge,
+                address_mode_v: wgpu::AddressMode::ClampToEdge,
+                address_mode_w: wgpu::AddressMode::ClampToEdge,
+                mag_filter: filter,
+                min_filter: filter,
+                ..Default::default()
+            })
+        };
+        Self {
+            raycast_layout,
+            raycast,
+            mpr_layout,
+            mpr,
+            blit_layout,
+            blit,
+            linear: make_sampler(wgpu::FilterMode::Linear),
+            nearest: make_sampler(wgpu::FilterMode::Nearest),
+        }
+    }
+}
+
+fn pipeline(
+    device: &wgpu::Device,
+    label: &str,
+    source: &str,
+    layout: &wgpu::BindGroupLayout,
+) -> wgpu::RenderPipeline {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(label),
+        bind_group_layouts: &[Some(layout)],
+        immediate_size: 0,
+    });
+    device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some(label),
+        layout: Some(&layout),
+        vertex: wgpu::VertexState {
+            module: &module,
+            entry_point: Some("vs_main"),
+            compilation_options: Default::default(),
+            buffers: &[],
+        },
+        primitive: wgpu::PrimitiveState::default(),
+        depth_stencil: None,
+        multisample: wgpu::MultisampleState::default(),
+        fragment: Some(wgpu::FragmentState {
+            module: &module,
+            entry_point: Some("fs_main"),
+            compilation_options: Default::default(),
+            targets: &[Some(wgpu::ColorTargetState {
+                format: FRAME_FORMAT,
+                blend: None,
+                write_mask: wgpu::ColorWrites::ALL,
+            })],
+        }),
+        multiview_mask: None,
+        cache: None,
+    })
+}

@@ -1,0 +1,62 @@
+// Multiplanar reformat: each pixel samples the volume on a plane in patient space (or
+// several planes across a slab), then maps the value through the grey window.
+
+struct Params {
+    // LPS (mm) -> texture coordinates.
+    lps_to_tex: mat4x4<f32>,
+    // LPS of the top-left corner of the image (pixel edge, not centre).
+    origin: vec4<f32>,
+    // One pixel to the right and one pixel down, in LPS mm.
+    right: vec4<f32>,
+    down: vec4<f32>,
+    // One slab step along the plane's normal (LPS mm); w: number of samples across the slab.
+    slab_step: vec4<f32>,
+    // x, y: stored value -> grey (scale, offset); z: slab mode (0 MIP, 1 MinIP, 2 average).
+    window: vec4<f32>,
+    background: vec4<f32>,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var volume: texture_3d<f32>;
+@group(0) @binding(2) var volume_sampler: sampler;
+
+@vertex
+fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
+    let x = f32((index << 1u) & 2u);
+    let y = f32(index & 2u);
+    return vec4<f32>(x * 2.0 - 1.0, y * 2.0 - 1.0, 0.0, 1.0);
+}
+
+fn inside(p: vec3<f32>) -> bool {
+    return all(p >= vec3<f32>(0.0)) && all(p <= vec3<f32>(1.0));
+}
+
+@fragment
+fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+    let centre = params.origin.xyz + params.right.xyz * position.x + params.down.xyz * position.y;
+    let samples = max(u32(params.window.w), 1u);
+    let mode = u32(params.window.z);
+    var extreme = select(3.0e38, -3.0e38, mode == 0u);
+    var sum = 0.0;
+    var count = 0.0;
+    let first = -0.5 * f32(samples - 1u);
+    for (var n = 0u; n < samples; n++) {
+        let lps = centre + params.slab_step.xyz * (first + f32(n));
+        let p = (params.lps_to_tex * vec4<f32>(lps, 1.0)).xyz;
+        if inside(p) {
+            let v = textureSampleLevel(volume, volume_sampler, p, 0.0).r;
+            extreme = select(min(extreme, v), max(extreme, v), mode == 0u);
+            sum += v;
+            count += 1.0;
+        }
+    }
+    if count == 0.0 {
+        return vec4<f32>(params.background.rgb, 1.0);
+    }
+    var v = extreme;
+    if mode == 2u {
+        v = sum / count;
+    }
+    let grey = clamp(v * params.window.x + params.window.y, 0.0, 1.0);
+    return vec4<f32>(grey, grey, grey, 1.0);
+}

@@ -1,0 +1,199 @@
+//! `GpuVolume`: a volume uploaded once to a device, as a filterable 3D texture of
+//! half floats, with its brick grid.
+
+use half::f16;
+use rayon::prelude::*;
+
+use super::bricks::BrickGrid;
+use super::context::GpuContext;
+use crate::{Volume, Voxels};
+
+/// Largest magnitude stored unscaled in a half float (its maximum is 65504).
+const HALF_RANGE: f64 = 60000.0;
+
+/// Slices uploaded per `write_texture` call, to keep staging buffers small.
+const SLICES_PER_UPLOAD: usize = 16;
+
+/// A volume resident on the GPU.
+#[derive(Debug)]
+pub struct GpuVolume {
+    /// The voxels as an `R16Float` 3D texture (i = x, j = y, k = z).
+    pub texture: wgpu::Texture,
+    /// A view of `texture`.
+    pub view: wgpu::TextureView,
+    /// Voxels along i, j, k on the GPU (smaller than the volume's when downsampled).
+    pub dims: [u32; 3],
+    /// Voxel index (of the texture) → LPS mm.
+    pub voxel_to_lps: glam::DMat4,
+    /// Voxels of the original volume merged into one GPU voxel along each axis.
+    pub downsample: [usize; 3],
+    /// Stored value = (value − offset) × scale.
+    pub value_scale: f64,
+    /// See `value_scale`.
+    pub value_offset: f64,
+    /// The brick grid of the voxels as stored on the GPU (in value units).
+    pub bricks: BrickGrid,
+    /// What was changed on the way, e.g. downsampling to fit the device.
+    pub warnings: Vec<String>,
+}
+
+impl GpuVolume {
+    /// Uploads `volume`, downsampling it (with a warning) when it exceeds the device's
+    /// 3D texture limit.
+    pub fn upload(context: &GpuContext, volume: &Volume) -> Self {
+        let limit = context.capabilities.max_texture_3d.max(1) as usize;
+        let downsample = volume.dims.map(|n| n.div_ceil(limit).max(1));
+        let mut warnings = Vec::new();
+        let reduced;
+        let source = if downsample != [1, 1, 1] {
+            reduced = downsampled(volume, downsample);
+            warnings.push(format!(
+                "volume {}×{}×{} exceeds this GPU's 3D texture limit of {limit}: shown \
+                 downsampled by {}×{}×{} to {}×{}×{}",
+                volume.dims[0],
+                volume.dims[1],
+                volume.dims[2],
+                downsample[0],
+                downsample[1],
+                downsample[2],
+                reduced.dims[0],
+                reduced.dims[1],
+                reduced.dims[2],
+            ));
+            &reduced
+        } else {
+            volume
+        };
+        let magnitude = source
+            .value_range
+            .min
+            .abs()
+            .max(source.value_range.max.abs());
+        let value_scale = if magnitude > HALF_RANGE {
+            HALF_RANGE / magnitude
+        } else {
+            1.0
+        };
+        let dims = source.dims.map(|n| n as u32);
+        let size = wgpu::Extent3d {
+            width: dims[0],
+            height: dims[1],
+            depth_or_array_layers: dims[2],
+        };
+        let texture = context.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("volume"),
+            size,
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D3,
+            format: wgpu::TextureFormat::R16Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let slice_len = source.dims[0] * source.dims[1];
+        for first in (0..source.dims[2]).step_by(SLICES_PER_UPLOAD) {
+            let count = SLICES_PER_UPLOAD.min(source.dims[2] - first);
+            let range = first * slice_len..(first + count) * slice_len;
+            let halves = to_half(&source.voxels, range, value_scale);
+            context.queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: &texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d {
+                        x: 0,
+                        y: 0,
+                        z: first as u32,
+                    },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                bytemuck::cast_slice(&halves),
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(dims[0] * 2),
+                    rows_per_image: Some(dims[1]),
+                },
+                wgpu::Extent3d {
+                    depth_or_array_layers: count as u32,
+                    ..size
+                },
+            );
+        }
+        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        Self {
+            texture,
+            view,
+            dims,
+            voxel_to_lps: source.voxel_to_lps,
+            downsample,
+            value_scale,
+            value_offset: 0.0,
+            bricks: BrickGrid::of(source),
+            warnings,
+        }
+    }
+}
+
+fn to_half(voxels: &Voxels, range: std::ops::Range<usize>, scale: f64) -> Vec<f16> {
+    match voxels {
+        Voxels::I16(v) => v[range]
+            .par_iter()
+            .map(|&x| f16::from_f64(f64::from(x) * scale))
+            .collect(),
+        Voxels::F32(v) => v[range]
+            .par_iter()
+            .map(|&x| f16::from_f64(f64::from(x) * scale))
+            .collect(),
+    }
+}
+
+/// Averages blocks of `factor` voxels; the affine is scaled so the new voxel centres stay
+/// in the patient where the blocks were.
+fn downsampled(volume: &Volume, factor: [usize; 3]) -> Volume {
+    let dims = [0, 1, 2].map(|a| volume.dims[a].div_ceil(factor[a]));
+    let values: Vec<f32> = (0..dims[0] * dims[1] * dims[2])
+        .into_par_iter()
+        .map(|n| {
+            let (i, j, k) = (
+                n % dims[0],
+                (n / dims[0]) % dims[1],
+                n / (dims[0] * dims[1]),
+            );
+            let (mut sum, mut count) = (0.0_f64, 0_u32);
+            for dk in 0..factor[2] {
+                for dj in 0..factor[1] {
+                    for di in 0..factor[0] {
+                        let ijk = [i * factor[0] + di, j * factor[1] + dj, k * factor[2] + dk];
+                        if let Some(v) = volume.value(ijk) {
+                            sum += v;
+                            count += 1;
+                        }
+                    }
+                }
+            }
+            (sum / f64::from(count.max(1))) as f32
+        })
+        .collect();
+    // New voxel (0,0,0) sits at the centre of the first block.
+    let scale = glam::DMat4::from_scale(glam::DVec3::new(
+        factor[0] as f64,
+        factor[1] as f64,
+        factor[2] as f64,
+    ));
+    let shift = glam::DMat4::from_translation(glam::DVec3::new(
+        (factor[0] as f64 - 1.0) * 0.5,
+        (factor[1] as f64 - 1.0) * 0.5,
+        (factor[2] as f64 - 1.0) * 0.5,
+    ));
+    let affine = volume.voxel_to_lps * shift * scale;
+    match Volume::new(
+        Voxels::F32(values),
+        dims,
+        affine,
+        volume.modality.clone(),
+        volume.default_window,
+    ) {
+        Ok(v) => v,
+        // The dims and voxel count agree by construction; keep the original if not.
+        Err(_) => volume.clone(),
+    }
+}

@@ -1,0 +1,346 @@
+//! The render core on the software adapter: orientation, exactness of MIP and reformats,
+//! and golden images (with a stated tolerance; regenerate on purpose with
+//! HOUNSFIELD_UPDATE_GOLDEN=1).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::phantom_dicom::{Layout, write_series};
+use common::render::{Tolerance, assert_matches_golden, assert_similar, bright_centroid, renderer};
+use glam::{DVec3, DVec4};
+use render_core::camera::{Camera, NamedView, Projection};
+use render_core::phantom::{MARKER_LPS_MM, ct_phantom, hu};
+use render_core::transfer::RenderMode;
+use render_core::view::{Interpolation, MprOrientation, MprPlane, ViewState};
+use render_core::{Volume, Window};
+
+/// Golden images: a pixel differs when a channel is off by more than 12 levels; at most
+/// 1% of pixels may differ (software rasterisers round differently between versions).
+const GOLDEN: Tolerance = Tolerance {
+    per_pixel: 12,
+    max_share: 0.01,
+};
+
+/// Where an LPS point lands on screen (pixel coordinates, y down).
+fn screen_position(camera: &Camera, lps: DVec3, size: [u32; 2]) -> (f64, f64) {
+    let aspect = f64::from(size[0]) / f64::from(size[1]);
+    let clip = camera.view_projection(aspect) * DVec4::from((lps, 1.0));
+    let (x, y) = (clip.x / clip.w, clip.y / clip.w);
+    (
+        (x + 1.0) * 0.5 * f64::from(size[0]),
+        (1.0 - y) * 0.5 * f64::from(size[1]),
+    )
+}
+
+/// A MIP that shows only the marker bead (2000 HU) white.
+fn marker_view(volume: &Volume, named: NamedView) -> ViewState {
+    let mut view = ViewState::initial(volume, "ct-mip", RenderMode::Mip);
+    view.camera.set_view(named);
+    view.window = Some(Window {
+        width: 200.0,
+        center: 1800.0,
+    });
+    view
+}
+
+#[test]
+fn the_marker_appears_where_anatomy_says_from_anterior_left_and_superior() {
+    let volume = Arc::new(ct_phantom());
+    let mut renderer = renderer();
+    renderer.load_volume(volume.clone());
+    let size = [256, 256];
+    let marker = DVec3::from_array(MARKER_LPS_MM);
+    for named in [NamedView::Anterior, NamedView::Left, NamedView::Superior] {
+        let view = marker_view(&volume, named);
+        let frame = renderer.render_image(&view, size).expect("renders");
+        let (x, y, count) =
+            bright_centroid(&frame, 200).unwrap_or_else(|| panic!("{named:?}: no marker seen"));
+        let (ex, ey) = screen_position(&view.camera, marker, size);
+        assert!(
+            (x - ex).abs() < 3.0 && (y - ey).abs() < 3.0,
+            "{named:?}: marker at ({x:.1}, {y:.1}), expected ({ex:.1}, {ey:.1})"
+        );
+        assert!(count > 10, "{named:?}: only {count} marker pixels");
+        // And anatomically: from anterior the patient's left is on the right and
+        // superior up; from the left, anterior is on the left; from superior, anterior up.
+        let half = 128.0;
+        match named {
+            NamedView::Anterior => assert!(x > half && y < half, "anterior: ({x}, {y})"),
+            NamedView::Left => assert!(x < half && y < half, "left: ({x}, {y})"),
+            NamedView::Superior => assert!(x < half && y < half, "superior: ({x}, {y})"),
+            _ => unreachable!(),
+        }
+    }
+}
+
+#[test]
+fn a_scrambled_copy_of_the_phantom_renders_identically() {
+    let phantom = ct_phantom();
+    let standard = tempfile::tempdir().expect("temp dir");
+    let scrambled = tempfile::tempdir().expect("temp dir");
+    write_series(&phantom, standard.path(), Layout::Standard);
+    write_series(&phantom, scrambled.path(), Layout::Scrambled);
+    let load = |dir: &std::path::Path| {
+        let catalog = render_core::dicom::Catalog::scan(
+            &[dir.to_path_buf()],
+            &render_core::progress::no_progress,
+        );
+        let series = catalog.default_series().expect("a series");
+        Arc::new(common::load(series).volume)
+    };
+    let (a, b) = (load(standard.path()), load(scrambled.path()));
+    assert_ne!(
+        a.voxel_to_lps, b.voxel_to_lps,
+        "the scrambled copy is stored differently"
+    );
+    let mut renderer = renderer();
+    for (named, mode, preset) in [
+        (NamedView::Anterior, RenderMode::Composite, "ct-bone"),
+        (NamedView::Left, RenderMode::Mip, "ct-mip"),
+        (NamedView::Superior, RenderMode::Composite, "ct-soft-tissue"),
+    ] {
+        let mut frames = Vec::new();
+        for volume in [&a, &b] {
+            renderer.load_volume(volume.clone());
+            let mut view = ViewState::initial(volume, preset, mode);
+            view.camera.set_view(named);
+            view.camera.orbit(20.0, 10.0);
+            frames.push(renderer.render_image(&view, [192, 160]).expect("renders"));
+        }
+        let what = format!("scrambled-{}-{}", named.name(), mode.name());
+        assert_similar(
+            &frames[0],
+            &frames[1],
+            Tolerance {
+                per_pixel: 4,
+                max_share: 0.002,
+            },
+            &what,
+        );
+    }
+}
+
+#[test]
+fn mip_along_the_slice_axis_equals_the_cpu_maximum() {
+    let volume = Arc::new(ct_phantom());
+    let [ni, nj, nk] = volume.dims;
+    let mut renderer = renderer();
+    renderer.load_volume(volume.clone());
+    let window = Window {
+        width: 1600.0,
+        center: 300.0,
+    };
+    let mut view = ViewState::initial(&volume, "ct-mip", RenderMode::Mip);
+    view.camera.set_view(NamedView::Inferior);
+    view.camera.projection = Projection::Orthographic;
+    // One pixel per voxel column: the view's height is the volume's j extent.
+    view.camera.zoom = view.camera.scene_radius_mm / (nj as f64 * volume.spacing_mm[1] * 0.5);
+    view.interpolation = Interpolation::Nearest;
+    view.window = Some(window);
+    let frame = renderer
+        .render_image(&view, [ni as u32, nj as u32])
+        .expect("renders");
+    let mut worst = 0u8;
+    for j in 0..nj {
+        for i in 0..ni {
+            let max = (0..nk)
+                .map(|k| volume.value([i, j, k]).expect("inside"))
+                .fold(f64::NEG_INFINITY, f64::max);
+            let expected = window.grey_u8(max);
+            let got = frame.pixel(i as u32, j as u32)[0];
+            worst = worst.max(got.abs_diff(expected));
+        }
+    }
+    // One grey level for rounding.
+    assert!(
+        worst <= 1,
+        "MIP differs from the CPU maximum by up to {worst} grey levels"
+    );
+}
+
+#[test]
+fn an_axial_reformat_equals_the_slice_after_window_and_level() {
+    let volume = Arc::new(ct_phantom());
+    let [ni, nj, _] = volume.dims;
+    let mut renderer = renderer();
+    renderer.load_volume(volume.clone());
+    let window = Window {
+        width: 400.0,
+        center: 40.0,
+    };
+    for k in [10usize, 60, 95] {
+        for interpolation in [Interpolation::Nearest, Interpolation::Linear] {
+            let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+            let mut plane = MprPlane::through_centre(&volume, MprOrientation::Axial);
+            let centre = volume.voxel_to_lps_point(DVec3::new(
+                (ni as f64 - 1.0) / 2.0,
+                (nj as f64 - 1.0) / 2.0,
+                k as f64,
+            ));
+            plane.centre_lps = centre;
+            view.mpr = Some(plane);
+            view.window = Some(window);
+            view.interpolation = interpolation;
+            let frame = renderer
+                .render_image(&view, [ni as u32, nj as u32])
+                .expect("renders");
+            let mut worst = 0u8;
+            for j in 0..nj {
+                for i in 0..ni {
+                    let expected = window.grey_u8(volume.value([i, j, k]).expect("inside"));
+                    worst = worst.max(frame.pixel(i as u32, j as u32)[0].abs_diff(expected));
+                }
+            }
+            assert!(
+                worst <= 1,
+                "slice {k} ({interpolation:?}) differs by up to {worst} levels"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_thick_slab_mip_shows_what_a_thin_slice_misses() {
+    let volume = Arc::new(ct_phantom());
+    let mut renderer = renderer();
+    renderer.load_volume(volume.clone());
+    // An axial slice 10 mm below the marker's centre misses the bead (radius 6 mm); a
+    // 30 mm slab MIP around it catches it.
+    let marker = DVec3::from_array(MARKER_LPS_MM);
+    let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+    let mut plane = MprPlane::through_centre(&volume, MprOrientation::Axial);
+    plane.centre_lps = DVec3::new(plane.centre_lps.x, plane.centre_lps.y, marker.z - 10.0);
+    view.window = Some(Window {
+        width: 200.0,
+        center: f64::from(hu::MARKER) - 200.0,
+    });
+    view.mpr = Some(plane);
+    let thin = renderer.render_image(&view, [160, 128]).expect("renders");
+    assert!(
+        bright_centroid(&thin, 200).is_none(),
+        "the thin slice should miss the bead"
+    );
+    plane.slab_mm = 30.0;
+    view.mpr = Some(plane);
+    let slab = renderer.render_image(&view, [160, 128]).expect("renders");
+    let (x, _, _) = bright_centroid(&slab, 200).expect("the slab shows the bead");
+    assert!(
+        x > 80.0,
+        "the bead is on the patient's left, the screen's right: x = {x}"
+    );
+}
+
+#[test]
+fn golden_images_of_the_phantom() {
+    let volume = Arc::new(ct_phantom());
+    let mut renderer = renderer();
+    renderer.load_volume(volume.clone());
+    let cases: [(&str, &str, RenderMode, NamedView, Option<MprOrientation>); 6] = [
+        (
+            "phantom-bone-anterior",
+            "ct-bone",
+            RenderMode::Composite,
+            NamedView::Anterior,
+            None,
+        ),
+        (
+            "phantom-soft-tissue-left",
+            "ct-soft-tissue",
+            RenderMode::Composite,
+            NamedView::Left,
+            None,
+        ),
+        (
+            "phantom-lung-anterior",
+            "ct-lung",
+            RenderMode::Composite,
+            NamedView::Anterior,
+            None,
+        ),
+        (
+            "phantom-mip-superior",
+            "ct-mip",
+            RenderMode::Mip,
+            NamedView::Superior,
+            None,
+        ),
+        (
+            "phantom-minip-anterior",
+            "ct-lung",
+            RenderMode::Minip,
+            NamedView::Anterior,
+            None,
+        ),
+        (
+            "phantom-mpr-coronal",
+            "ct-bone",
+            RenderMode::Composite,
+            NamedView::Anterior,
+            Some(MprOrientation::Coronal),
+        ),
+    ];
+    for (name, preset, mode, named, mpr) in cases {
+        let mut view = ViewState::initial(&volume, preset, mode);
+        view.camera.set_view(named);
+        view.camera.orbit(25.0, 15.0);
+        view.mpr = mpr.map(|o| MprPlane::through_centre(&volume, o));
+        if mode == RenderMode::Minip {
+            // Inside the body only: around it, every ray's minimum is air.
+            view.crop = render_core::view::CropBox {
+                min: [0.2, 0.25, 0.1],
+                max: [0.8, 0.75, 0.9],
+            };
+        }
+        let frame = renderer.render_image(&view, [256, 224]).expect("renders");
+        assert_matches_golden(name, &frame, GOLDEN);
+    }
+}
+
+#[test]
+fn interactive_frames_resemble_full_ones_at_a_fraction_of_the_pixels() {
+    let volume = Arc::new(ct_phantom());
+    let mut renderer = renderer();
+    renderer.load_volume(volume.clone());
+    let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+    let full = renderer.render_image(&view, [256, 256]).expect("renders");
+    view.quality = render_core::view::Quality::Interactive;
+    renderer.interactive.scale = 0.5;
+    let interactive = renderer.render_image(&view, [256, 256]).expect("renders");
+    assert_eq!((interactive.width, interactive.height), (256, 256));
+    // Blurrier and noisier, but the same picture: most pixels within 40 levels.
+    assert_similar(
+        &full,
+        &interactive,
+        Tolerance {
+            per_pixel: 40,
+            max_share: 0.08,
+        },
+        "interactive",
+    );
+}
+
+#[test]
+fn bad_requests_get_errors_not_panics() {
+    let volume = Arc::new(ct_phantom());
+    let mut renderer = renderer();
+    renderer.load_volume(volume.clone());
+    let mut view = ViewState::initial(&volume, "no-such-preset", RenderMode::Composite);
+    let error = renderer
+        .render_image(&view, [64, 64])
+        .expect_err("unknown preset");
+    assert!(error.to_string().contains("no-such-preset"), "{error}");
+    assert!(
+        error.to_string().contains("ct-bone"),
+        "lists the known presets: {error}"
+    );
+    view.preset = "ct-bone".into();
+    let error = renderer
+        .render_image(&view, [0, 64])
+        .expect_err("zero width");
+    assert!(error.to_string().contains("0×64"), "{error}");
+    // The renderer still works after refusing.
+    renderer
+        .render_image(&view, [64, 64])
+        .expect("renders after errors");
+}
