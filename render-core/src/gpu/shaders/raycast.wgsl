@@ -69,17 +69,6 @@ fn value_at(p: vec3<f32>) -> f32 {
     return textureSampleLevel(volume, volume_sampler, p, 0.0).r;
 }
 
-// Central-difference gradient, in stored units per mm of LPS.
-fn gradient_at(p: vec3<f32>) -> vec3<f32> {
-    let d = params.voxel.xyz;
-    let g = vec3<f32>(
-        value_at(p + vec3<f32>(d.x, 0.0, 0.0)) - value_at(p - vec3<f32>(d.x, 0.0, 0.0)),
-        value_at(p + vec3<f32>(0.0, d.y, 0.0)) - value_at(p - vec3<f32>(0.0, d.y, 0.0)),
-        value_at(p + vec3<f32>(0.0, 0.0, d.z)) - value_at(p - vec3<f32>(0.0, 0.0, d.z)),
-    ) / (2.0 * d);
-    return (params.gradient_to_lps * vec4<f32>(g, 0.0)).xyz;
-}
-
 // A stable pseudo-random offset per pixel, so rays start at different depths and
 // sampling rings do not line up (and images stay reproducible).
 fn jitter(pixel: vec2<f32>) -> f32 {
@@ -131,44 +120,103 @@ fn skip_to(t: f32, t_exit: f32, step: f32) -> f32 {
     return t + max(ceil((t_exit - t) / step), 1.0) * step;
 }
 
+// The offset of gradient tap `phase` (1..6: +x, −x, +y, −y, +z, −z by one voxel).
+fn tap_offset(phase: u32) -> vec3<f32> {
+    let d = params.voxel.xyz;
+    let axis = (phase - 1u) / 2u;
+    let sign = select(1.0, -1.0, (phase & 1u) == 0u);
+    return vec3<f32>(
+        select(0.0, sign * d.x, axis == 0u),
+        select(0.0, sign * d.y, axis == 1u),
+        select(0.0, sign * d.z, axis == 2u),
+    );
+}
+
+// Front-to-back compositing. Software rasterisers run every branch of a shader for all
+// lanes of a SIMD group, so the loop is written to take exactly one volume sample per
+// iteration: the six taps of a shaded sample's gradient are iterations of their own
+// ("phases" 1 to 6) instead of six extra samples inside a branch.
 fn composite(ray: Ray, start: f32) -> vec4<f32> {
     let step = params.march.x;
+    let shade = params.flags.y != 0u || params.flags.z != 0u;
     var t = start;
     var colour = vec3<f32>(0.0);
     var alpha = 0.0;
+    // 0 while marching; 1..6 while taking the gradient taps around `centre`.
+    var phase = 0u;
+    var centre = vec3<f32>(0.0);
+    var sample_colour = vec4<f32>(0.0);
+    var difference = vec3<f32>(0.0);
     loop {
-        if t > ray.t_exit || alpha > params.march.z {
+        let marching = phase == 0u;
+        if marching && (t > ray.t_exit || alpha > params.march.z) {
             break;
         }
-        let p = ray.origin + ray.dir * t;
-        let b = brick_of(p);
-        if textureLoad(bricks, b, 0).r == 0u {
-            t = skip_to(t, brick_exit(ray, b), step);
-            continue;
+        let along = ray.origin + ray.dir * t;
+        var p = along;
+        if !marching {
+            p = centre + tap_offset(phase);
+        }
+        if marching {
+            let b = brick_of(p);
+            if textureLoad(bricks, b, 0).r == 0u {
+                t = skip_to(t, brick_exit(ray, b), step);
+                continue;
+            }
         }
         let stored = value_at(p);
-        let tf = textureSampleLevel(transfer, transfer_sampler, vec2<f32>(stored * params.value_map.x + params.value_map.y, 0.25), 0.0);
-        if tf.a > 0.0 {
-            var a = 1.0 - pow(1.0 - min(tf.a, 0.9999), params.march.y);
-            var rgb = tf.rgb;
-            if params.flags.y != 0u || params.flags.z != 0u {
-                let g = gradient_at(p);
-                let magnitude = length(g);
-                if params.flags.z != 0u {
-                    let u = magnitude * params.gradient_map.x;
-                    a *= textureSampleLevel(transfer, transfer_sampler, vec2<f32>(u, 0.75), 0.0).a;
+        var contribution = vec4<f32>(0.0);
+        var composite_now = false;
+        if marching {
+            let tf = textureSampleLevel(transfer, transfer_sampler, vec2<f32>(stored * params.value_map.x + params.value_map.y, 0.25), 0.0);
+            if tf.a > 0.0 {
+                if shade {
+                    centre = p;
+                    sample_colour = tf;
+                    difference = vec3<f32>(0.0);
+                    phase = 1u;
+                    continue;
                 }
-                if params.flags.y != 0u {
-                    // A headlight: light and eye both along the ray, lit from either side.
-                    var facing = 1.0;
-                    if magnitude > 1e-6 {
-                        facing = abs(dot(g / magnitude, ray.dir_lps));
-                    }
-                    let s = params.shading;
-                    rgb = rgb * (s.x + s.y * facing) + vec3<f32>(s.z * pow(facing, s.w));
-                }
+                contribution = tf;
+                composite_now = true;
             }
-            colour += (1.0 - alpha) * a * rgb;
+        } else {
+            let axis = (phase - 1u) / 2u;
+            let signed = select(stored, -stored, (phase & 1u) == 0u);
+            difference += vec3<f32>(
+                select(0.0, signed, axis == 0u),
+                select(0.0, signed, axis == 1u),
+                select(0.0, signed, axis == 2u),
+            );
+            phase += 1u;
+            if phase < 7u {
+                continue;
+            }
+            phase = 0u;
+            // Central differences, in stored units per mm of LPS.
+            let g = (params.gradient_to_lps * vec4<f32>(difference / (2.0 * params.voxel.xyz), 0.0)).xyz;
+            let magnitude = length(g);
+            var a = sample_colour.a;
+            if params.flags.z != 0u {
+                let u = magnitude * params.gradient_map.x;
+                a *= textureSampleLevel(transfer, transfer_sampler, vec2<f32>(u, 0.75), 0.0).a;
+            }
+            var rgb = sample_colour.rgb;
+            if params.flags.y != 0u {
+                // A headlight: light and eye both along the ray, lit from either side.
+                var facing = 1.0;
+                if magnitude > 1e-6 {
+                    facing = abs(dot(g / magnitude, ray.dir_lps));
+                }
+                let s = params.shading;
+                rgb = rgb * (s.x + s.y * facing) + vec3<f32>(s.z * pow(facing, s.w));
+            }
+            contribution = vec4<f32>(rgb, a);
+            composite_now = true;
+        }
+        if composite_now {
+            let a = 1.0 - pow(1.0 - min(contribution.a, 0.9999), params.march.y);
+            colour += (1.0 - alpha) * a * contribution.rgb;
             alpha += (1.0 - alpha) * a;
         }
         t += step;
