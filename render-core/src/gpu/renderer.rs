@@ -97,15 +97,15 @@ pub struct FrameInfo {
     pub step_mm: f32,
 }
 
-/// Holds interactive frames to a time budget by adapting their internal resolution.
+/// Holds interactive frames to a time budget by stepping their internal resolution
+/// through a few fixed scales (each size's render target is kept, since a new one costs
+/// far more than a frame on software rasterisers).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InteractiveBudget {
     /// The frame time aimed for while interacting.
     pub target: Duration,
-    /// The current internal resolution scale.
+    /// The current internal resolution scale (one of [`Self::SCALES`]).
     pub scale: f32,
-    /// Smallest scale allowed.
-    pub min_scale: f32,
     /// Sample distance multiplier while interacting.
     pub step_factor: f32,
 }
@@ -115,19 +115,31 @@ impl Default for InteractiveBudget {
         Self {
             target: Duration::from_millis(50),
             scale: 0.5,
-            min_scale: 0.25,
             step_factor: 2.0,
         }
     }
 }
 
 impl InteractiveBudget {
-    /// Adjusts the scale after an interactive frame that took `elapsed`: pixels, and so
-    /// time, go with the square of the scale.
+    /// The internal resolution scales interactive frames may use.
+    pub const SCALES: [f32; 5] = [0.25, 0.35, 0.5, 0.7, 1.0];
+
+    /// Adjusts the scale after an interactive frame that took `elapsed`: one step down
+    /// when over budget, one step up when well under (time goes with the square of the
+    /// scale, so a step up roughly doubles it).
     pub fn record(&mut self, elapsed: Duration) {
-        let ratio = self.target.as_secs_f32() / elapsed.as_secs_f32().max(1e-4);
-        let proposed = self.scale * ratio.sqrt().clamp(0.7, 1.25);
-        self.scale = proposed.clamp(self.min_scale, 1.0);
+        let level = Self::SCALES
+            .iter()
+            .position(|&s| s >= self.scale - 1e-3)
+            .unwrap_or(Self::SCALES.len() - 1);
+        let level = if elapsed > self.target {
+            level.saturating_sub(1)
+        } else if elapsed.as_secs_f32() * 2.2 < self.target.as_secs_f32() {
+            (level + 1).min(Self::SCALES.len() - 1)
+        } else {
+            level
+        };
+        self.scale = Self::SCALES[level];
     }
 }
 
@@ -162,7 +174,8 @@ struct Targets {
     size: [u32; 2],
     output: wgpu::Texture,
     output_view: wgpu::TextureView,
-    reduced: Option<(wgpu::Texture, wgpu::TextureView)>,
+    /// Reduced-resolution targets of interactive frames, kept per size.
+    reduced: Vec<(wgpu::Texture, wgpu::TextureView)>,
 }
 
 /// The volume renderer: ray casting and reformats on one device.
@@ -361,12 +374,17 @@ impl Renderer {
             }
         };
         let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
-        let first_target = match (&targets.reduced, reduced) {
-            (Some((_, view)), true) => view,
+        let reduced_view = targets
+            .reduced
+            .iter()
+            .find(|(texture, _)| texture.width() == internal[0] && texture.height() == internal[1])
+            .map(|(_, view)| view);
+        let first_target = match (reduced_view, reduced) {
+            (Some(view), true) => view,
             _ => &targets.output_view,
         };
         draw(&mut encoder, first_target, pipeline, &bind_group);
-        if reduced && let Some((_, reduced_view)) = &targets.reduced {
+        if reduced && let Some(reduced_view) = reduced_view {
             let blit = self
                 .context
                 .device
@@ -427,20 +445,20 @@ impl Renderer {
             size,
             output,
             output_view,
-            reduced: None,
+            reduced: Vec::new(),
         });
     }
 
     fn ensure_reduced(&mut self, internal: [u32; 2]) {
         let device = &self.context.device;
         if let Some(targets) = &mut self.targets {
-            let matches = targets.reduced.as_ref().is_some_and(|(texture, _)| {
+            let present = targets.reduced.iter().any(|(texture, _)| {
                 texture.width() == internal[0] && texture.height() == internal[1]
             });
-            if !matches {
+            if !present {
                 let texture = frame_texture(device, internal, "reduced frame");
                 let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-                targets.reduced = Some((texture, view));
+                targets.reduced.push((texture, view));
             }
         }
     }
@@ -900,5 +918,27 @@ fn sampler_entry(binding: u32, sampler: &wgpu::Sampler) -> wgpu::BindGroupEntry<
     wgpu::BindGroupEntry {
         binding,
         resource: wgpu::BindingResource::Sampler(sampler),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interactive_budget_steps_down_when_slow_and_up_when_fast() {
+        let mut budget = InteractiveBudget::default();
+        assert_eq!(budget.scale, 0.5);
+        budget.record(Duration::from_millis(120));
+        assert_eq!(budget.scale, 0.35);
+        budget.record(Duration::from_millis(120));
+        budget.record(Duration::from_millis(120));
+        assert_eq!(budget.scale, 0.25, "never below the smallest scale");
+        budget.record(Duration::from_millis(40));
+        assert_eq!(budget.scale, 0.25, "within budget: stays");
+        for _ in 0..10 {
+            budget.record(Duration::from_millis(5));
+        }
+        assert_eq!(budget.scale, 1.0, "never above full resolution");
     }
 }
