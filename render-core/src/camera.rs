@@ -110,7 +110,7 @@ impl Camera {
     /// A camera looking at the volume's centre from `view`, the whole volume in sight.
     pub fn looking_at(volume: &Volume, view: NamedView) -> Self {
         let corners = volume.corner_centres_lps();
-        let centre = corners.iter().sum::<DVec3>() / corners.len() as f64;
+        let centre = volume.centre_lps();
         // The bounding sphere of the voxel *boxes*, not only their centres.
         let half_voxel = volume.spacing_mm.iter().fold(0.0_f64, |a, &s| a.max(s)) * 0.5;
         let radius = corners

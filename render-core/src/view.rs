@@ -141,11 +141,9 @@ pub struct MprPlane {
 impl MprPlane {
     /// A thin slice through the volume's centre.
     pub fn through_centre(volume: &Volume, orientation: MprOrientation) -> Self {
-        let corners = volume.corner_centres_lps();
-        let centre = corners.iter().sum::<DVec3>() / corners.len() as f64;
         Self {
             orientation,
-            centre_lps: centre,
+            centre_lps: volume.centre_lps(),
             zoom: 1.0,
             slab_mm: 0.0,
             slab_mode: SlabMode::Mip,

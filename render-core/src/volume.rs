@@ -203,6 +203,12 @@ impl Volume {
         Some((index, self.value(index)?))
     }
 
+    /// The LPS centre of the volume (the mean of its corner voxel centres).
+    pub fn centre_lps(&self) -> DVec3 {
+        let corners = self.corner_centres_lps();
+        corners.iter().sum::<DVec3>() / corners.len() as f64
+    }
+
     /// The LPS centres of the eight corner voxels, `k` varying fastest, then `j`, then `i`.
     pub fn corner_centres_lps(&self) -> [DVec3; 8] {
         let last = |n: usize| n.saturating_sub(1) as f64;

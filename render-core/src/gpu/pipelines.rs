@@ -2,6 +2,8 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use crate::view::Interpolation;
+
 /// The format every frame is drawn in.
 pub const FRAME_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
@@ -169,6 +171,16 @@ impl Pipelines {
             blit,
             linear: make_sampler(wgpu::FilterMode::Linear),
             nearest: make_sampler(wgpu::FilterMode::Nearest),
+        }
+    }
+}
+
+impl Pipelines {
+    /// The volume sampler for an interpolation.
+    pub fn sampler(&self, interpolation: Interpolation) -> &wgpu::Sampler {
+        match interpolation {
+            Interpolation::Linear => &self.linear,
+            Interpolation::Nearest => &self.nearest,
         }
     }
 }

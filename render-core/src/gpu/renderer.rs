@@ -338,10 +338,7 @@ impl Renderer {
                 max,
             });
         }
-        if self.scene.is_none() {
-            return Err(RenderError::NoVolume);
-        }
-        let window = self.effective_window(view);
+        let window = self.effective_window(view).ok_or(RenderError::NoVolume)?;
         self.ensure_targets(size);
         let interactive = view.quality == Quality::Interactive && view.mpr.is_none();
         let scale = if interactive {
@@ -573,15 +570,23 @@ impl Renderer {
         Ok(())
     }
 
+    fn uniform_buffer(&self, label: &str, contents: &[u8]) -> wgpu::Buffer {
+        self.context
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents,
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
+    }
+
     fn raycast_bind_group(
         &mut self,
         view: &ViewState,
         size: [u32; 2],
-        window: Option<Window>,
+        window: Window,
     ) -> Result<(wgpu::BindGroup, f32), RenderError> {
         self.transfer(&view.preset)?;
-        let scene = self.scene.as_ref().ok_or(RenderError::NoVolume)?;
-        let window = window.unwrap_or_else(|| default_window(&scene.volume, &scene.statistics));
         self.brick_visibility(view, window)?;
         let scene = self.scene.as_ref().ok_or(RenderError::NoVolume)?;
         let cached = scene
@@ -600,13 +605,7 @@ impl Renderer {
         let crop = view.crop.normalised();
         let dims = gpu.dims.map(f64::from);
 
-        let min_spacing = scene
-            .volume
-            .spacing_mm
-            .iter()
-            .zip(gpu.downsample)
-            .map(|(s, d)| s * d as f64)
-            .fold(f64::INFINITY, f64::min);
+        let min_spacing = gpu.min_spacing_mm();
         let interactive = view.quality == Quality::Interactive;
         let step_factor = if interactive {
             self.interactive.step_factor
@@ -694,18 +693,8 @@ impl Renderer {
                 0,
             ],
         };
-        let uniforms = self
-            .context
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("raycast params"),
-                contents: bytemuck::bytes_of(&params),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
-        let sampler = match view.interpolation {
-            Interpolation::Linear => &self.pipelines.linear,
-            Interpolation::Nearest => &self.pipelines.nearest,
-        };
+        let uniforms = self.uniform_buffer("raycast params", bytemuck::bytes_of(&params));
+        let sampler = self.pipelines.sampler(view.interpolation);
         let bind_group = self
             .context
             .device
@@ -728,23 +717,17 @@ impl Renderer {
         &self,
         view: &ViewState,
         size: [u32; 2],
-        window: Option<Window>,
+        window: Window,
     ) -> Result<wgpu::BindGroup, RenderError> {
         let scene = self.scene.as_ref().ok_or(RenderError::NoVolume)?;
         let plane = view.mpr.ok_or(RenderError::NoVolume)?;
         let gpu = &scene.gpu;
-        let window = window.unwrap_or_else(|| default_window(&scene.volume, &scene.statistics));
         let (right, down) = plane.orientation.right_and_down();
         let mm = plane.mm_per_pixel(&scene.volume, size);
         let half = DVec3::new(f64::from(size[0]), f64::from(size[1]), 0.0) * 0.5 * mm;
         let origin = plane.centre_lps - right * half.x - down * half.y;
         let normal = right.cross(down).normalize();
-        let min_spacing = scene
-            .volume
-            .spacing_mm
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min);
+        let min_spacing = gpu.min_spacing_mm();
         let (samples, step) = if plane.slab_mm > 0.0 {
             let samples = (plane.slab_mm / (min_spacing * 0.5)).ceil().max(2.0);
             (samples, plane.slab_mm / (samples - 1.0))
@@ -772,18 +755,8 @@ impl Renderer {
             ],
             background: [0.0, 0.0, 0.0, 1.0],
         };
-        let uniforms = self
-            .context
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("mpr params"),
-                contents: bytemuck::bytes_of(&params),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
-        let sampler = match view.interpolation {
-            Interpolation::Linear => &self.pipelines.linear,
-            Interpolation::Nearest => &self.pipelines.nearest,
-        };
+        let uniforms = self.uniform_buffer("mpr params", bytemuck::bytes_of(&params));
+        let sampler = self.pipelines.sampler(view.interpolation);
         Ok(self
             .context
             .device

@@ -133,6 +133,16 @@ impl GpuVolume {
     }
 }
 
+impl GpuVolume {
+    /// The finest voxel spacing of the volume as stored on the GPU (mm): ray steps and
+    /// slab samples are fractions of it.
+    pub fn min_spacing_mm(&self) -> f64 {
+        (0..3)
+            .map(|axis| self.voxel_to_lps.col(axis).truncate().length())
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
 fn to_half(voxels: &Voxels, range: std::ops::Range<usize>, scale: f64) -> Vec<f16> {
     match voxels {
         Voxels::I16(v) => v[range]
