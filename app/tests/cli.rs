@@ -18,12 +18,16 @@ fn data(relative: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-fn stdout_json(output: &Output) -> serde_json::Value {
+fn assert_success(output: &Output) {
     assert!(
         output.status.success(),
         "failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+fn stdout_json(output: &Output) -> serde_json::Value {
+    assert_success(output);
     serde_json::from_slice(&output.stdout).expect("stdout is JSON")
 }
 
@@ -239,11 +243,7 @@ fn render_writes_a_png_of_the_asked_size_with_the_phantom_in_it() {
         "--out",
         out.to_str().expect("utf-8 path"),
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let (width, height, rgba) = read_png(&out);
     assert_eq!((width, height), (160, 120));
     let lit = rgba.chunks(4).filter(|p| p[0] > 40).count();
@@ -270,11 +270,7 @@ fn render_mpr_draws_a_grey_slice_and_window_changes_it() {
             "--out",
             out.to_str().expect("utf-8 path"),
         ]);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_success(&output);
     }
     let (_, _, soft) = read_png(&soft);
     let (_, _, bone) = read_png(&bone);

@@ -10,6 +10,7 @@ use common::phantom_dicom::{Layout, write_series};
 use common::render::{Tolerance, assert_matches_golden, assert_similar, bright_centroid, renderer};
 use glam::{DVec3, DVec4};
 use render_core::camera::{Camera, NamedView, Projection};
+use render_core::gpu::FrameImage;
 use render_core::phantom::{MARKER_LPS_MM, ct_phantom, hu};
 use render_core::transfer::RenderMode;
 use render_core::view::{Interpolation, MprOrientation, MprPlane, ViewState};
@@ -21,6 +22,30 @@ const GOLDEN: Tolerance = Tolerance {
     per_pixel: 12,
     max_share: 0.01,
 };
+
+/// The built-in phantom, loaded on the shared renderer.
+fn phantom_on_renderer() -> (
+    Arc<Volume>,
+    std::sync::MutexGuard<'static, render_core::gpu::Renderer>,
+) {
+    let volume = Arc::new(ct_phantom());
+    let mut renderer = renderer();
+    renderer.load_volume(volume.clone());
+    (volume, renderer)
+}
+
+/// The largest difference between a frame's grey (red channel) and `expected(i, j)` for
+/// pixel column i, row j.
+fn worst_grey_difference(frame: &FrameImage, expected: impl Fn(usize, usize) -> u8) -> u8 {
+    let mut worst = 0u8;
+    for j in 0..frame.height as usize {
+        for i in 0..frame.width as usize {
+            let got = frame.pixel(i as u32, j as u32)[0];
+            worst = worst.max(got.abs_diff(expected(i, j)));
+        }
+    }
+    worst
+}
 
 /// Where an LPS point lands on screen (pixel coordinates, y down).
 fn screen_position(camera: &Camera, lps: DVec3, size: [u32; 2]) -> (f64, f64) {
@@ -46,9 +71,7 @@ fn marker_view(volume: &Volume, named: NamedView) -> ViewState {
 
 #[test]
 fn the_marker_appears_where_anatomy_says_from_anterior_left_and_superior() {
-    let volume = Arc::new(ct_phantom());
-    let mut renderer = renderer();
-    renderer.load_volume(volume.clone());
+    let (volume, mut renderer) = phantom_on_renderer();
     let size = [256, 256];
     let marker = DVec3::from_array(MARKER_LPS_MM);
     for named in [NamedView::Anterior, NamedView::Left, NamedView::Superior] {
@@ -123,10 +146,8 @@ fn a_scrambled_copy_of_the_phantom_renders_identically() {
 
 #[test]
 fn mip_along_the_slice_axis_equals_the_cpu_maximum() {
-    let volume = Arc::new(ct_phantom());
+    let (volume, mut renderer) = phantom_on_renderer();
     let [ni, nj, nk] = volume.dims;
-    let mut renderer = renderer();
-    renderer.load_volume(volume.clone());
     let window = Window {
         width: 1600.0,
         center: 300.0,
@@ -141,17 +162,12 @@ fn mip_along_the_slice_axis_equals_the_cpu_maximum() {
     let frame = renderer
         .render_image(&view, [ni as u32, nj as u32])
         .expect("renders");
-    let mut worst = 0u8;
-    for j in 0..nj {
-        for i in 0..ni {
-            let max = (0..nk)
-                .map(|k| volume.value([i, j, k]).expect("inside"))
-                .fold(f64::NEG_INFINITY, f64::max);
-            let expected = window.grey_u8(max);
-            let got = frame.pixel(i as u32, j as u32)[0];
-            worst = worst.max(got.abs_diff(expected));
-        }
-    }
+    let worst = worst_grey_difference(&frame, |i, j| {
+        let max = (0..nk)
+            .map(|k| volume.value([i, j, k]).expect("inside"))
+            .fold(f64::NEG_INFINITY, f64::max);
+        window.grey_u8(max)
+    });
     // One grey level for rounding.
     assert!(
         worst <= 1,
@@ -161,10 +177,8 @@ fn mip_along_the_slice_axis_equals_the_cpu_maximum() {
 
 #[test]
 fn an_axial_reformat_equals_the_slice_after_window_and_level() {
-    let volume = Arc::new(ct_phantom());
+    let (volume, mut renderer) = phantom_on_renderer();
     let [ni, nj, _] = volume.dims;
-    let mut renderer = renderer();
-    renderer.load_volume(volume.clone());
     let window = Window {
         width: 400.0,
         center: 40.0,
@@ -185,13 +199,9 @@ fn an_axial_reformat_equals_the_slice_after_window_and_level() {
             let frame = renderer
                 .render_image(&view, [ni as u32, nj as u32])
                 .expect("renders");
-            let mut worst = 0u8;
-            for j in 0..nj {
-                for i in 0..ni {
-                    let expected = window.grey_u8(volume.value([i, j, k]).expect("inside"));
-                    worst = worst.max(frame.pixel(i as u32, j as u32)[0].abs_diff(expected));
-                }
-            }
+            let worst = worst_grey_difference(&frame, |i, j| {
+                window.grey_u8(volume.value([i, j, k]).expect("inside"))
+            });
             assert!(
                 worst <= 1,
                 "slice {k} ({interpolation:?}) differs by up to {worst} levels"
@@ -202,9 +212,7 @@ fn an_axial_reformat_equals_the_slice_after_window_and_level() {
 
 #[test]
 fn a_thick_slab_mip_shows_what_a_thin_slice_misses() {
-    let volume = Arc::new(ct_phantom());
-    let mut renderer = renderer();
-    renderer.load_volume(volume.clone());
+    let (volume, mut renderer) = phantom_on_renderer();
     // An axial slice 10 mm below the marker's centre misses the bead (radius 6 mm); a
     // 30 mm slab MIP around it catches it.
     let marker = DVec3::from_array(MARKER_LPS_MM);
@@ -233,9 +241,7 @@ fn a_thick_slab_mip_shows_what_a_thin_slice_misses() {
 
 #[test]
 fn golden_images_of_the_phantom() {
-    let volume = Arc::new(ct_phantom());
-    let mut renderer = renderer();
-    renderer.load_volume(volume.clone());
+    let (volume, mut renderer) = phantom_on_renderer();
     let cases: [(&str, &str, RenderMode, NamedView, Option<MprOrientation>); 6] = [
         (
             "phantom-bone-anterior",
@@ -299,9 +305,7 @@ fn golden_images_of_the_phantom() {
 
 #[test]
 fn interactive_frames_resemble_full_ones_at_a_fraction_of_the_pixels() {
-    let volume = Arc::new(ct_phantom());
-    let mut renderer = renderer();
-    renderer.load_volume(volume.clone());
+    let (volume, mut renderer) = phantom_on_renderer();
     let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
     let full = renderer.render_image(&view, [256, 256]).expect("renders");
     view.quality = render_core::view::Quality::Interactive;
@@ -322,9 +326,7 @@ fn interactive_frames_resemble_full_ones_at_a_fraction_of_the_pixels() {
 
 #[test]
 fn bad_requests_get_errors_not_panics() {
-    let volume = Arc::new(ct_phantom());
-    let mut renderer = renderer();
-    renderer.load_volume(volume.clone());
+    let (volume, mut renderer) = phantom_on_renderer();
     let mut view = ViewState::initial(&volume, "no-such-preset", RenderMode::Composite);
     let error = renderer
         .render_image(&view, [64, 64])
