@@ -141,10 +141,21 @@ impl Pipelines {
         let raycast = pipeline(
             device,
             "raycast",
-            include_str!("shaders/raycast.wgsl"),
+            concat!(
+                include_str!("shaders/fullscreen.wgsl"),
+                include_str!("shaders/raycast.wgsl")
+            ),
             &raycast_layout,
         );
-        let mpr = pipeline(device, "mpr", include_str!("shaders/mpr.wgsl"), &mpr_layout);
+        let mpr = pipeline(
+            device,
+            "mpr",
+            concat!(
+                include_str!("shaders/fullscreen.wgsl"),
+                include_str!("shaders/mpr.wgsl")
+            ),
+            &mpr_layout,
+        );
         let blit = pipeline(
             device,
             "blit",

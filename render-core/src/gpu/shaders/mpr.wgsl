@@ -20,13 +20,6 @@ struct Params {
 @group(0) @binding(1) var volume: texture_3d<f32>;
 @group(0) @binding(2) var volume_sampler: sampler;
 
-@vertex
-fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
-    let x = f32((index << 1u) & 2u);
-    let y = f32(index & 2u);
-    return vec4<f32>(x * 2.0 - 1.0, y * 2.0 - 1.0, 0.0, 1.0);
-}
-
 fn inside(p: vec3<f32>) -> bool {
     return all(p >= vec3<f32>(0.0)) && all(p <= vec3<f32>(1.0));
 }

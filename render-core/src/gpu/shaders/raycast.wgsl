@@ -45,14 +45,6 @@ struct Params {
 @group(0) @binding(4) var transfer_sampler: sampler;
 @group(0) @binding(5) var bricks: texture_3d<u32>;
 
-// A triangle covering the whole target.
-@vertex
-fn vs_main(@builtin(vertex_index) index: u32) -> @builtin(position) vec4<f32> {
-    let x = f32((index << 1u) & 2u);
-    let y = f32(index & 2u);
-    return vec4<f32>(x * 2.0 - 1.0, y * 2.0 - 1.0, 0.0, 1.0);
-}
-
 struct Ray {
     // Entry point's parameter and exit parameter (mm).
     t_enter: f32,
