@@ -9,7 +9,7 @@ use crate::transfer::{RenderMode, TransferTable};
 use crate::{Volume, Window};
 
 /// Edge of a brick, in voxels.
-pub const BRICK_SIZE: usize = 16;
+pub const BRICK_SIZE: usize = 4;
 
 /// Smallest and largest value per brick.
 #[derive(Debug, Clone)]
@@ -84,6 +84,75 @@ impl BrickGrid {
     }
 }
 
+/// The Chebyshev distance, in bricks, from each brick to the nearest visible one (0 for a
+/// visible brick, at most 255): a ray in a brick at distance `d` can leap to the far side of
+/// the cube of `2d − 1` bricks around it without passing anything visible.
+pub fn empty_space_distances(visible: &[u8], counts: [usize; 3]) -> Vec<u8> {
+    let [ni, nj, nk] = counts;
+    let layer = ni * nj;
+    let mut distance: Vec<u8> = visible
+        .iter()
+        .map(|&v| if v != 0 { 0 } else { u8::MAX })
+        .collect();
+    if ni == 0 || nj == 0 || nk == 0 {
+        return distance;
+    }
+    // The L∞ distance is separable: one pass per axis. Along i it is the 1D distance (two
+    // sweeps); along j and k each line of cells takes the smallest max(|offset|, distance)
+    // over the lines `offset` away.
+    distance.par_chunks_mut(ni).for_each(|line| {
+        for n in 1..line.len() {
+            line[n] = line[n].min(line[n - 1].saturating_add(1));
+        }
+        for n in (0..line.len() - 1).rev() {
+            line[n] = line[n].min(line[n + 1].saturating_add(1));
+        }
+    });
+    distance.par_chunks_mut(layer).for_each(|slab| {
+        let rows: Vec<&[u8]> = slab.chunks(ni).collect();
+        let merged = merge_lines(&rows);
+        slab.copy_from_slice(&merged);
+    });
+    let layers: Vec<&[u8]> = distance.chunks(layer).collect();
+    merge_lines(&layers)
+}
+
+/// For each line n of `lines` (equal lengths), the cell-wise smallest
+/// max(|offset|, line[n + offset][cell]) over all offsets: one separable pass of
+/// [`empty_space_distances`].
+fn merge_lines(lines: &[&[u8]]) -> Vec<u8> {
+    let merged: Vec<Vec<u8>> = (0..lines.len())
+        .into_par_iter()
+        .map(|n| {
+            let mut best = lines[n].to_vec();
+            let mut offset = 1usize;
+            loop {
+                let reach = u8::try_from(offset).unwrap_or(u8::MAX);
+                // Offsets at or beyond every cell's best can improve nothing.
+                if best.iter().all(|&d| d <= reach) {
+                    break;
+                }
+                let neighbours = [n.checked_sub(offset), Some(n + offset)];
+                let mut any = false;
+                for m in neighbours.into_iter().flatten() {
+                    if let Some(line) = lines.get(m) {
+                        any = true;
+                        for (b, &d) in best.iter_mut().zip(line.iter()) {
+                            *b = (*b).min(d.max(reach));
+                        }
+                    }
+                }
+                if !any {
+                    break;
+                }
+                offset += 1;
+            }
+            best
+        })
+        .collect();
+    merged.concat()
+}
+
 /// The voxel range `[first, end)` a brick and its one-voxel apron cover along one axis.
 fn apron(brick: usize, len: usize) -> (usize, usize) {
     let first = (brick * BRICK_SIZE).saturating_sub(1);
@@ -108,6 +177,36 @@ fn row_range(volume: &Volume, start: usize, end: usize) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_space_distances_are_chebyshev_distances_to_the_nearest_visible_brick() {
+        let counts = [7, 5, 6];
+        let index = |i: usize, j: usize, k: usize| (k * counts[1] + j) * counts[0] + i;
+        let mut visible = vec![0u8; 7 * 5 * 6];
+        let seeds = [[1, 1, 1], [6, 4, 5], [3, 0, 4]];
+        for [i, j, k] in seeds {
+            visible[index(i, j, k)] = 1;
+        }
+        let distance = empty_space_distances(&visible, counts);
+        for k in 0..counts[2] {
+            for j in 0..counts[1] {
+                for i in 0..counts[0] {
+                    let expected = seeds
+                        .iter()
+                        .map(|s| s[0].abs_diff(i).max(s[1].abs_diff(j)).max(s[2].abs_diff(k)))
+                        .min()
+                        .unwrap_or(usize::MAX);
+                    assert_eq!(
+                        usize::from(distance[index(i, j, k)]),
+                        expected,
+                        "brick {i},{j},{k}"
+                    );
+                }
+            }
+        }
+        let nothing = empty_space_distances(&vec![0u8; 7 * 5 * 6], counts);
+        assert!(nothing.iter().all(|&d| d == u8::MAX));
+    }
 
     #[test]
     fn every_voxel_lies_within_its_bricks_range_including_the_apron() {

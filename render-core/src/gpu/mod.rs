@@ -4,6 +4,7 @@
 
 pub mod bricks;
 pub mod context;
+pub mod gradients;
 pub mod pipelines;
 pub mod renderer;
 pub mod volume_texture;

@@ -2,6 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::gradients::GRADIENT_FORMAT;
 use crate::view::Interpolation;
 
 /// The format every frame is drawn in.
@@ -15,14 +16,10 @@ pub struct RaycastParams {
     pub inv_view_proj: [[f32; 4]; 4],
     /// LPS (mm) → texture coordinates.
     pub lps_to_tex: [[f32; 4]; 4],
-    /// Texture-space gradient → LPS gradient.
-    pub gradient_to_lps: [[f32; 4]; 4],
     /// Crop box lower corner (texture coordinates).
     pub crop_min: [f32; 4],
     /// Crop box upper corner (texture coordinates).
     pub crop_max: [f32; 4],
-    /// One voxel in texture coordinates.
-    pub voxel: [f32; 4],
     /// Texture coordinate → brick index.
     pub brick_scale: [f32; 4],
     /// Bricks along each axis.
@@ -33,7 +30,8 @@ pub struct RaycastParams {
     pub shading: [f32; 4],
     /// Step (mm), step / opacity unit, early-termination opacity, jitter.
     pub march: [f32; 4],
-    /// Gradient magnitude → gradient-opacity coordinate.
+    /// Gradient magnitude → gradient-opacity coordinate; the magnitude of an encoded
+    /// gradient of length 1.
     pub gradient_map: [f32; 4],
     /// Width, height, 1/width, 1/height.
     pub viewport: [f32; 4],
@@ -78,6 +76,8 @@ pub struct Pipelines {
     pub blit_layout: wgpu::BindGroupLayout,
     /// Upscaling blit.
     pub blit: wgpu::RenderPipeline,
+    /// A 1×1×1 gradient texture, bound where a render needs no gradients.
+    pub no_gradients: wgpu::TextureView,
     /// Trilinear sampler, clamped at the edges.
     pub linear: wgpu::Sampler,
     /// Nearest-voxel sampler, clamped at the edges.
@@ -121,6 +121,7 @@ impl Pipelines {
                         multisampled: false,
                     },
                 ),
+                entry(6, float_texture(wgpu::TextureViewDimension::D3)),
             ],
         });
         let mpr_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -162,6 +163,22 @@ impl Pipelines {
             include_str!("shaders/blit.wgsl"),
             &blit_layout,
         );
+        let no_gradients = device
+            .create_texture(&wgpu::TextureDescriptor {
+                label: Some("no gradients"),
+                size: wgpu::Extent3d {
+                    width: 1,
+                    height: 1,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D3,
+                format: GRADIENT_FORMAT,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            })
+            .create_view(&wgpu::TextureViewDescriptor::default());
         let make_sampler = |filter| {
             device.create_sampler(&wgpu::SamplerDescriptor {
                 label: Some("volume"),
@@ -180,6 +197,7 @@ impl Pipelines {
             mpr,
             blit_layout,
             blit,
+            no_gradients,
             linear: make_sampler(wgpu::FilterMode::Linear),
             nearest: make_sampler(wgpu::FilterMode::Nearest),
         }

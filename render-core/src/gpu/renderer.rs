@@ -10,6 +10,7 @@ use wgpu::util::DeviceExt;
 
 use super::bricks::BRICK_SIZE;
 use super::context::{GpuContext, GpuError};
+use super::gradients::GradientVolume;
 use super::pipelines::{FRAME_FORMAT, MprParams, Pipelines, RaycastParams};
 use super::volume_texture::GpuVolume;
 use crate::transfer::{PresetLibrary, RenderMode, TABLE_SIZE, TransferTable, VolumeStatistics};
@@ -150,6 +151,8 @@ struct Scene {
     statistics: VolumeStatistics,
     transfer: HashMap<String, CachedTransfer>,
     bricks: Option<CachedBricks>,
+    /// Computed on the first render that shades.
+    gradients: Option<GradientVolume>,
 }
 
 struct CachedTransfer {
@@ -230,6 +233,7 @@ impl Renderer {
             statistics,
             transfer: HashMap::new(),
             bricks: None,
+            gradients: None,
         });
         warnings
     }
@@ -544,6 +548,9 @@ impl Renderer {
             .bricks
             .visibility(view.mode, &cached.table, window);
         let counts = scene.gpu.bricks.counts;
+        let started = std::time::Instant::now();
+        let distances = super::bricks::empty_space_distances(&visible, counts);
+        tracing::debug!(elapsed = ?started.elapsed(), "empty-space distances");
         let texture = self.context.device.create_texture_with_data(
             &self.context.queue,
             &wgpu::TextureDescriptor {
@@ -561,7 +568,7 @@ impl Renderer {
                 view_formats: &[],
             },
             wgpu::util::TextureDataOrder::LayerMajor,
-            &visible,
+            &distances,
         );
         scene.bricks = Some(CachedBricks {
             key,
@@ -588,6 +595,20 @@ impl Renderer {
     ) -> Result<(wgpu::BindGroup, f32), RenderError> {
         self.transfer(&view.preset)?;
         self.brick_visibility(view, window)?;
+        let shades = view.mode == RenderMode::Composite
+            && self.scene.as_ref().is_some_and(|scene| {
+                scene.transfer.get(&view.preset).is_some_and(|cached| {
+                    cached.table.shading.enabled || !cached.table.gradient_opacity.is_empty()
+                })
+            });
+        if shades
+            && let Some(scene) = self.scene.as_mut()
+            && scene.gradients.is_none()
+        {
+            let started = Instant::now();
+            scene.gradients = Some(GradientVolume::compute(&self.context, &scene.gpu));
+            tracing::debug!(elapsed = ?started.elapsed(), "gradients computed and uploaded");
+        }
         let scene = self.scene.as_ref().ok_or(RenderError::NoVolume)?;
         let cached = scene
             .transfer
@@ -600,8 +621,6 @@ impl Renderer {
         let aspect = f64::from(size[0]) / f64::from(size[1]);
         let inv_view_proj = view.camera.view_projection(aspect).inverse();
         let lps_to_tex = lps_to_texture(gpu);
-        let linear = DMat4::from_mat3(glam::DMat3::from_mat4(lps_to_tex));
-        let gradient_to_lps = linear.transpose();
         let crop = view.crop.normalised();
         let dims = gpu.dims.map(f64::from);
 
@@ -635,15 +654,8 @@ impl Renderer {
         let params = RaycastParams {
             inv_view_proj: inv_view_proj.as_mat4().to_cols_array_2d(),
             lps_to_tex: lps_to_tex.as_mat4().to_cols_array_2d(),
-            gradient_to_lps: gradient_to_lps.as_mat4().to_cols_array_2d(),
             crop_min: [crop.min[0], crop.min[1], crop.min[2], 0.0],
             crop_max: [crop.max[0], crop.max[1], crop.max[2], 0.0],
-            voxel: [
-                (1.0 / dims[0]) as f32,
-                (1.0 / dims[1]) as f32,
-                (1.0 / dims[2]) as f32,
-                0.0,
-            ],
             brick_scale: [
                 (dims[0] / BRICK_SIZE as f64) as f32,
                 (dims[1] / BRICK_SIZE as f64) as f32,
@@ -678,7 +690,12 @@ impl Renderer {
                     1.0
                 },
             ],
-            gradient_map: [gradient_scale as f32, 0.0, 0.0, 0.0],
+            gradient_map: [
+                gradient_scale as f32,
+                scene.gradients.as_ref().map_or(0.0, |g| g.full_scale),
+                0.0,
+                0.0,
+            ],
             viewport: [
                 size[0] as f32,
                 size[1] as f32,
@@ -708,6 +725,13 @@ impl Renderer {
                     view_entry(3, &cached.texture),
                     sampler_entry(4, &self.pipelines.linear),
                     view_entry(5, &bricks.view),
+                    view_entry(
+                        6,
+                        scene
+                            .gradients
+                            .as_ref()
+                            .map_or(&self.pipelines.no_gradients, |g| &g.view),
+                    ),
                 ],
             });
         Ok((bind_group, step))

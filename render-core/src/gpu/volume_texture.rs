@@ -1,6 +1,8 @@
 //! `GpuVolume`: a volume uploaded once to a device, as a filterable 3D texture of
 //! half floats, with its brick grid.
 
+use std::sync::Arc;
+
 use half::f16;
 use rayon::prelude::*;
 
@@ -31,6 +33,10 @@ pub struct GpuVolume {
     pub value_scale: f64,
     /// See `value_scale`.
     pub value_offset: f64,
+    /// The voxels the texture was made from: the volume itself, or its downsampled copy.
+    pub source: Arc<Volume>,
+    /// The smallest and largest stored value.
+    pub stored_range: [f32; 2],
     /// The brick grid of the voxels as stored on the GPU (in value units).
     pub bricks: BrickGrid,
     /// What was changed on the way, e.g. downsampling to fit the device.
@@ -40,13 +46,12 @@ pub struct GpuVolume {
 impl GpuVolume {
     /// Uploads `volume`, downsampling it (with a warning) when it exceeds the device's
     /// 3D texture limit.
-    pub fn upload(context: &GpuContext, volume: &Volume) -> Self {
+    pub fn upload(context: &GpuContext, volume: &Arc<Volume>) -> Self {
         let limit = context.capabilities.max_texture_3d.max(1) as usize;
         let downsample = volume.dims.map(|n| n.div_ceil(limit).max(1));
         let mut warnings = Vec::new();
-        let reduced;
         let source = if downsample != [1, 1, 1] {
-            reduced = downsampled(volume, downsample);
+            let reduced = downsampled(volume, downsample);
             warnings.push(format!(
                 "volume {}×{}×{} exceeds this GPU's 3D texture limit of {limit}: shown \
                  downsampled by {}×{}×{} to {}×{}×{}",
@@ -60,9 +65,9 @@ impl GpuVolume {
                 reduced.dims[1],
                 reduced.dims[2],
             ));
-            &reduced
+            Arc::new(reduced)
         } else {
-            volume
+            Arc::clone(volume)
         };
         let magnitude = source
             .value_range
@@ -90,6 +95,7 @@ impl GpuVolume {
             usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
+        let started = std::time::Instant::now();
         let slice_len = source.dims[0] * source.dims[1];
         for first in (0..source.dims[2]).step_by(SLICES_PER_UPLOAD) {
             let count = SLICES_PER_UPLOAD.min(source.dims[2] - first);
@@ -118,6 +124,13 @@ impl GpuVolume {
                 },
             );
         }
+        let uploaded = started.elapsed();
+        let bricks = BrickGrid::of(&source);
+        tracing::debug!(
+            ?uploaded,
+            bricks = ?(started.elapsed() - uploaded),
+            "volume texture and brick grid ready"
+        );
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         Self {
             texture,
@@ -127,7 +140,12 @@ impl GpuVolume {
             downsample,
             value_scale,
             value_offset: 0.0,
-            bricks: BrickGrid::of(source),
+            source: Arc::clone(&source),
+            stored_range: [
+                (source.value_range.min * value_scale) as f32,
+                (source.value_range.max * value_scale) as f32,
+            ],
+            bricks,
             warnings,
         }
     }

@@ -8,13 +8,9 @@ struct Params {
     inv_view_proj: mat4x4<f32>,
     // LPS (mm) -> texture coordinates.
     lps_to_tex: mat4x4<f32>,
-    // Texture-space gradient -> LPS gradient (the transpose of lps_to_tex's linear part).
-    gradient_to_lps: mat4x4<f32>,
     // The crop box, in texture coordinates.
     crop_min: vec4<f32>,
     crop_max: vec4<f32>,
-    // One voxel, in texture coordinates (for central differences).
-    voxel: vec4<f32>,
     // Texture coordinate -> brick index (dims / brick size); w unused.
     brick_scale: vec4<f32>,
     // Bricks along each axis, as floats.
@@ -27,7 +23,8 @@ struct Params {
     // x: step (mm); y: step / opacity unit distance; z: early-termination opacity;
     // w: jitter amount (0 or 1).
     march: vec4<f32>,
-    // x: gradient magnitude (stored units per mm) -> gradient-opacity texture coordinate.
+    // x: gradient magnitude (stored units per mm) -> gradient-opacity texture coordinate;
+    // y: the magnitude an encoded gradient of length 1 stands for.
     gradient_map: vec4<f32>,
     // Render target width, height and their reciprocals.
     viewport: vec4<f32>,
@@ -43,7 +40,11 @@ struct Params {
 @group(0) @binding(2) var volume_sampler: sampler;
 @group(0) @binding(3) var transfer: texture_2d<f32>;
 @group(0) @binding(4) var transfer_sampler: sampler;
+// Per brick, the Chebyshev distance (in bricks) to the nearest brick that can contribute;
+// 0 for such a brick.
 @group(0) @binding(5) var bricks: texture_3d<u32>;
+// The volume's gradients (see gradient.wgsl), when the render shades.
+@group(0) @binding(6) var gradients: texture_3d<f32>;
 
 struct Ray {
     // Entry point's parameter and exit parameter (mm).
@@ -55,6 +56,14 @@ struct Ray {
     inv_dir: vec3<f32>,
     // Direction in LPS (unit).
     dir_lps: vec3<f32>,
+}
+
+// The transfer function's entry nearest to a stored value (the table is fine enough that
+// filtering between entries changes nothing visible, and a plain load is cheaper).
+fn transfer_entry(stored: f32) -> vec4<f32> {
+    let entries = f32(textureDimensions(transfer).x);
+    let index = clamp((stored * params.value_map.x + params.value_map.y) * entries, 0.0, entries - 1.0);
+    return textureLoad(transfer, vec2<i32>(i32(index), 0), 0);
 }
 
 fn value_at(p: vec3<f32>) -> f32 {
@@ -97,10 +106,12 @@ fn brick_of(p: vec3<f32>) -> vec3<i32> {
     return vec3<i32>(b);
 }
 
-// The ray parameter where the ray leaves brick `b`.
-fn brick_exit(ray: Ray, b: vec3<i32>) -> f32 {
-    let lo = vec3<f32>(b) / params.brick_scale.xyz;
-    let hi = (vec3<f32>(b) + 1.0) / params.brick_scale.xyz;
+// The ray parameter where the ray leaves the cube of bricks within `reach − 1` of brick
+// `b` (with `reach` = 1, brick `b` itself).
+fn leap_exit(ray: Ray, b: vec3<i32>, reach: u32) -> f32 {
+    let r = f32(reach);
+    let lo = (vec3<f32>(b) - (r - 1.0)) / params.brick_scale.xyz;
+    let hi = (vec3<f32>(b) + r) / params.brick_scale.xyz;
     let t0 = (lo - ray.origin) * ray.inv_dir;
     let t1 = (hi - ray.origin) * ray.inv_dir;
     let far = max(t0, t1);
@@ -112,106 +123,69 @@ fn skip_to(t: f32, t_exit: f32, step: f32) -> f32 {
     return t + max(ceil((t_exit - t) / step), 1.0) * step;
 }
 
-// The offset of gradient tap `phase` (1..6: +x, −x, +y, −y, +z, −z by one voxel).
-fn tap_offset(phase: u32) -> vec3<f32> {
-    let d = params.voxel.xyz;
-    let axis = (phase - 1u) / 2u;
-    let sign = select(1.0, -1.0, (phase & 1u) == 0u);
-    return vec3<f32>(
-        select(0.0, sign * d.x, axis == 0u),
-        select(0.0, sign * d.y, axis == 1u),
-        select(0.0, sign * d.z, axis == 2u),
-    );
+// Moves `t` past the empty bricks ahead of it (at most to just beyond the ray's exit).
+// Software rasterisers run a loop for a SIMD group of pixels until every lane is done
+// and execute both sides of a branch, so leaping is a loop of its own: it costs only
+// while some lane still leaps, and its body is small.
+fn leap(ray: Ray, start: f32, step: f32) -> f32 {
+    var t = start;
+    loop {
+        if t > ray.t_exit {
+            break;
+        }
+        let b = brick_of(ray.origin + ray.dir * t);
+        let reach = textureLoad(bricks, b, 0).r;
+        if reach == 0u {
+            break;
+        }
+        t = skip_to(t, leap_exit(ray, b, reach), step);
+    }
+    return t;
 }
 
-// Front-to-back compositing. Software rasterisers run every branch of a shader for all
-// lanes of a SIMD group, so the loop is written to take exactly one volume sample per
-// iteration: the six taps of a shaded sample's gradient are iterations of their own
-// ("phases" 1 to 6) instead of six extra samples inside a branch.
+// Front-to-back compositing with Blinn-Phong shading on the precomputed gradients.
 fn composite(ray: Ray, start: f32) -> vec4<f32> {
     let step = params.march.x;
-    let shade = params.flags.y != 0u || params.flags.z != 0u;
+    let shading = params.flags.y != 0u;
+    let gradient_opacity = params.flags.z != 0u;
     var t = start;
     var colour = vec3<f32>(0.0);
     var alpha = 0.0;
-    // 0 while marching; 1..6 while taking the gradient taps around `centre`.
-    var phase = 0u;
-    var centre = vec3<f32>(0.0);
-    var sample_colour = vec4<f32>(0.0);
-    var difference = vec3<f32>(0.0);
     loop {
-        let marching = phase == 0u;
-        if marching && (t > ray.t_exit || alpha > params.march.z) {
+        t = leap(ray, t, step);
+        if t > ray.t_exit || alpha > params.march.z {
             break;
         }
-        let along = ray.origin + ray.dir * t;
-        var p = along;
-        if !marching {
-            p = centre + tap_offset(phase);
+        let p = ray.origin + ray.dir * t;
+        t += step;
+        let tf = transfer_entry(value_at(p));
+        if tf.a <= 0.0 {
+            continue;
         }
-        if marching {
-            let b = brick_of(p);
-            if textureLoad(bricks, b, 0).r == 0u {
-                t = skip_to(t, brick_exit(ray, b), step);
-                continue;
-            }
-        }
-        let stored = value_at(p);
-        var contribution = vec4<f32>(0.0);
-        var composite_now = false;
-        if marching {
-            let tf = textureSampleLevel(transfer, transfer_sampler, vec2<f32>(stored * params.value_map.x + params.value_map.y, 0.25), 0.0);
-            if tf.a > 0.0 {
-                if shade {
-                    centre = p;
-                    sample_colour = tf;
-                    difference = vec3<f32>(0.0);
-                    phase = 1u;
-                    continue;
-                }
-                contribution = tf;
-                composite_now = true;
-            }
-        } else {
-            let axis = (phase - 1u) / 2u;
-            let signed = select(stored, -stored, (phase & 1u) == 0u);
-            difference += vec3<f32>(
-                select(0.0, signed, axis == 0u),
-                select(0.0, signed, axis == 1u),
-                select(0.0, signed, axis == 2u),
-            );
-            phase += 1u;
-            if phase < 7u {
-                continue;
-            }
-            phase = 0u;
-            // Central differences, in stored units per mm of LPS.
-            let g = (params.gradient_to_lps * vec4<f32>(difference / (2.0 * params.voxel.xyz), 0.0)).xyz;
-            let magnitude = length(g);
-            var a = sample_colour.a;
-            if params.flags.z != 0u {
+        var a = tf.a;
+        var rgb = tf.rgb;
+        if shading || gradient_opacity {
+            let encoded = textureSampleLevel(gradients, volume_sampler, p, 0.0).xyz;
+            let length_encoded = length(encoded);
+            if gradient_opacity {
+                // Decoded magnitude, stored units per mm.
+                let magnitude = length_encoded * length_encoded * params.gradient_map.y;
                 let u = magnitude * params.gradient_map.x;
                 a *= textureSampleLevel(transfer, transfer_sampler, vec2<f32>(u, 0.75), 0.0).a;
             }
-            var rgb = sample_colour.rgb;
-            if params.flags.y != 0u {
+            if shading {
                 // A headlight: light and eye both along the ray, lit from either side.
                 var facing = 1.0;
-                if magnitude > 1e-6 {
-                    facing = abs(dot(g / magnitude, ray.dir_lps));
+                if length_encoded > 1e-4 {
+                    facing = abs(dot(encoded / length_encoded, ray.dir_lps));
                 }
                 let s = params.shading;
                 rgb = rgb * (s.x + s.y * facing) + vec3<f32>(s.z * pow(facing, s.w));
             }
-            contribution = vec4<f32>(rgb, a);
-            composite_now = true;
         }
-        if composite_now {
-            let a = 1.0 - pow(1.0 - min(contribution.a, 0.9999), params.march.y);
-            colour += (1.0 - alpha) * a * contribution.rgb;
-            alpha += (1.0 - alpha) * a;
-        }
-        t += step;
+        let corrected = 1.0 - pow(1.0 - min(a, 0.9999), params.march.y);
+        colour += (1.0 - alpha) * corrected * rgb;
+        alpha += (1.0 - alpha) * corrected;
     }
     let background = params.background.rgb * (1.0 - alpha);
     return vec4<f32>(min(colour + background, vec3<f32>(1.0)), 1.0);
@@ -230,8 +204,9 @@ fn projection(ray: Ray, start: f32, mode: u32) -> vec4<f32> {
         }
         let p = ray.origin + ray.dir * t;
         let b = brick_of(p);
-        if textureLoad(bricks, b, 0).r == 0u {
-            t = skip_to(t, brick_exit(ray, b), step);
+        let reach = textureLoad(bricks, b, 0).r;
+        if reach != 0u {
+            t = skip_to(t, leap_exit(ray, b, reach), step);
             continue;
         }
         let v = value_at(p);
