@@ -37,8 +37,17 @@ pub struct RaycastParams {
     pub viewport: [f32; 4],
     /// Background colour.
     pub background: [f32; 4],
-    /// Mode, shading on, gradient opacity on, unused.
-    pub flags: [u32; 4],
+}
+
+/// What a ray-caster pipeline is specialised for (the shader's override constants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RaycastVariant {
+    /// 0 composite, 1 MIP, 2 MinIP, 3 average.
+    pub mode: u32,
+    /// Blinn-Phong shading (composite only).
+    pub shading: bool,
+    /// Gradient-magnitude opacity (composite only).
+    pub gradient_opacity: bool,
 }
 
 /// The reformat's uniforms, laid out as `mpr.wgsl`'s `Params`.
@@ -66,8 +75,9 @@ pub struct MprParams {
 pub struct Pipelines {
     /// Ray caster bind group layout.
     pub raycast_layout: wgpu::BindGroupLayout,
-    /// Ray caster.
-    pub raycast: wgpu::RenderPipeline,
+    /// Ray-caster pipelines, compiled on first use per variant.
+    raycast: std::collections::HashMap<RaycastVariant, wgpu::RenderPipeline>,
+    raycast_module: wgpu::ShaderModule,
     /// Reformat bind group layout.
     pub mpr_layout: wgpu::BindGroupLayout,
     /// Reformat.
@@ -139,15 +149,16 @@ impl Pipelines {
                 entry(1, sampler),
             ],
         });
-        let raycast = pipeline(
-            device,
-            "raycast",
-            concat!(
-                include_str!("shaders/fullscreen.wgsl"),
-                include_str!("shaders/raycast.wgsl")
+        let raycast_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("raycast"),
+            source: wgpu::ShaderSource::Wgsl(
+                concat!(
+                    include_str!("shaders/fullscreen.wgsl"),
+                    include_str!("shaders/raycast.wgsl")
+                )
+                .into(),
             ),
-            &raycast_layout,
-        );
+        });
         let mpr = pipeline(
             device,
             "mpr",
@@ -192,7 +203,8 @@ impl Pipelines {
         };
         Self {
             raycast_layout,
-            raycast,
+            raycast: std::collections::HashMap::new(),
+            raycast_module,
             mpr_layout,
             mpr,
             blit_layout,
@@ -205,6 +217,27 @@ impl Pipelines {
 }
 
 impl Pipelines {
+    /// Compiles the ray caster specialised for `variant`, unless it already is.
+    pub fn prepare_raycast(&mut self, device: &wgpu::Device, variant: RaycastVariant) {
+        let (module, layout) = (&self.raycast_module, &self.raycast_layout);
+        self.raycast.entry(variant).or_insert_with(|| {
+            let constants = [
+                ("MODE", f64::from(variant.mode)),
+                ("SHADING", f64::from(u8::from(variant.shading))),
+                (
+                    "GRADIENT_OPACITY",
+                    f64::from(u8::from(variant.gradient_opacity)),
+                ),
+            ];
+            render_pipeline(device, "raycast", module, layout, &constants)
+        });
+    }
+
+    /// The ray caster specialised for `variant`, once prepared.
+    pub fn raycast(&self, variant: RaycastVariant) -> Option<&wgpu::RenderPipeline> {
+        self.raycast.get(&variant)
+    }
+
     /// The volume sampler for an interpolation.
     pub fn sampler(&self, interpolation: Interpolation) -> &wgpu::Sampler {
         match interpolation {
@@ -224,6 +257,16 @@ fn pipeline(
         label: Some(label),
         source: wgpu::ShaderSource::Wgsl(source.into()),
     });
+    render_pipeline(device, label, &module, layout, &[])
+}
+
+fn render_pipeline(
+    device: &wgpu::Device,
+    label: &str,
+    module: &wgpu::ShaderModule,
+    layout: &wgpu::BindGroupLayout,
+    constants: &[(&str, f64)],
+) -> wgpu::RenderPipeline {
     let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: Some(label),
         bind_group_layouts: &[Some(layout)],
@@ -233,7 +276,7 @@ fn pipeline(
         label: Some(label),
         layout: Some(&layout),
         vertex: wgpu::VertexState {
-            module: &module,
+            module,
             entry_point: Some("vs_main"),
             compilation_options: Default::default(),
             buffers: &[],
@@ -242,9 +285,12 @@ fn pipeline(
         depth_stencil: None,
         multisample: wgpu::MultisampleState::default(),
         fragment: Some(wgpu::FragmentState {
-            module: &module,
+            module,
             entry_point: Some("fs_main"),
-            compilation_options: Default::default(),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                constants,
+                ..Default::default()
+            },
             targets: &[Some(wgpu::ColorTargetState {
                 format: FRAME_FORMAT,
                 blend: None,

@@ -11,7 +11,7 @@ use wgpu::util::DeviceExt;
 use super::bricks::BRICK_SIZE;
 use super::context::{GpuContext, GpuError};
 use super::gradients::GradientVolume;
-use super::pipelines::{FRAME_FORMAT, MprParams, Pipelines, RaycastParams};
+use super::pipelines::{FRAME_FORMAT, MprParams, Pipelines, RaycastParams, RaycastVariant};
 use super::volume_texture::GpuVolume;
 use crate::transfer::{PresetLibrary, RenderMode, TABLE_SIZE, TransferTable, VolumeStatistics};
 use crate::view::{Interpolation, Quality, SlabMode, ViewState};
@@ -370,8 +370,15 @@ impl Renderer {
                 (bind_group, &self.pipelines.mpr, 0.0)
             }
             None => {
-                let (bind_group, step) = self.raycast_bind_group(view, internal, window)?;
-                (bind_group, &self.pipelines.raycast, step)
+                let (bind_group, variant, step) =
+                    self.raycast_bind_group(view, internal, window)?;
+                self.pipelines
+                    .prepare_raycast(&self.context.device, variant);
+                let pipeline = self
+                    .pipelines
+                    .raycast(variant)
+                    .ok_or(RenderError::NoVolume)?;
+                (bind_group, pipeline, step)
             }
         };
         let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
@@ -592,7 +599,7 @@ impl Renderer {
         view: &ViewState,
         size: [u32; 2],
         window: Window,
-    ) -> Result<(wgpu::BindGroup, f32), RenderError> {
+    ) -> Result<(wgpu::BindGroup, RaycastVariant, f32), RenderError> {
         self.transfer(&view.preset)?;
         self.brick_visibility(view, window)?;
         let shades = view.mode == RenderMode::Composite
@@ -703,12 +710,11 @@ impl Renderer {
                 1.0 / size[1] as f32,
             ],
             background: [0.0, 0.0, 0.0, 1.0],
-            flags: [
-                mode,
-                u32::from(shading.enabled),
-                u32::from(!table.gradient_opacity.is_empty()),
-                0,
-            ],
+        };
+        let variant = RaycastVariant {
+            mode,
+            shading: mode == 0 && shading.enabled,
+            gradient_opacity: mode == 0 && !table.gradient_opacity.is_empty(),
         };
         let uniforms = self.uniform_buffer("raycast params", bytemuck::bytes_of(&params));
         let sampler = self.pipelines.sampler(view.interpolation);
@@ -734,7 +740,7 @@ impl Renderer {
                     ),
                 ],
             });
-        Ok((bind_group, step))
+        Ok((bind_group, variant, step))
     }
 
     fn mpr_bind_group(

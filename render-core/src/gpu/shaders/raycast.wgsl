@@ -30,10 +30,16 @@ struct Params {
     viewport: vec4<f32>,
     // Background colour.
     background: vec4<f32>,
-    // x: mode (0 composite, 1 MIP, 2 MinIP, 3 average); y: shading on; z: gradient
-    // opacity on.
-    flags: vec4<u32>,
 }
+
+// Each combination of these is a pipeline of its own, so a render runs only the code it
+// needs (software rasterisers execute both sides of a branch).
+// 0 composite, 1 MIP, 2 MinIP, 3 average.
+override MODE: u32 = 0u;
+// Blinn-Phong shading (composite).
+override SHADING: bool = true;
+// Opacity modulated by the gradient magnitude (composite).
+override GRADIENT_OPACITY: bool = false;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var volume: texture_3d<f32>;
@@ -146,8 +152,6 @@ fn leap(ray: Ray, start: f32, step: f32) -> f32 {
 // Front-to-back compositing with Blinn-Phong shading on the precomputed gradients.
 fn composite(ray: Ray, start: f32) -> vec4<f32> {
     let step = params.march.x;
-    let shading = params.flags.y != 0u;
-    let gradient_opacity = params.flags.z != 0u;
     var t = start;
     var colour = vec3<f32>(0.0);
     var alpha = 0.0;
@@ -164,16 +168,16 @@ fn composite(ray: Ray, start: f32) -> vec4<f32> {
         }
         var a = tf.a;
         var rgb = tf.rgb;
-        if shading || gradient_opacity {
+        if SHADING || GRADIENT_OPACITY {
             let encoded = textureSampleLevel(gradients, volume_sampler, p, 0.0).xyz;
             let length_encoded = length(encoded);
-            if gradient_opacity {
+            if GRADIENT_OPACITY {
                 // Decoded magnitude, stored units per mm.
                 let magnitude = length_encoded * length_encoded * params.gradient_map.y;
                 let u = magnitude * params.gradient_map.x;
                 a *= textureSampleLevel(transfer, transfer_sampler, vec2<f32>(u, 0.75), 0.0).a;
             }
-            if shading {
+            if SHADING {
                 // A headlight: light and eye both along the ray, lit from either side.
                 var facing = 1.0;
                 if length_encoded > 1e-4 {
@@ -199,17 +203,11 @@ fn projection(ray: Ray, start: f32, mode: u32) -> vec4<f32> {
     var sum = 0.0;
     var count = 0.0;
     loop {
+        t = leap(ray, t, step);
         if t > ray.t_exit {
             break;
         }
-        let p = ray.origin + ray.dir * t;
-        let b = brick_of(p);
-        let reach = textureLoad(bricks, b, 0).r;
-        if reach != 0u {
-            t = skip_to(t, leap_exit(ray, b, reach), step);
-            continue;
-        }
-        let v = value_at(p);
+        let v = value_at(ray.origin + ray.dir * t);
         extreme = select(min(extreme, v), max(extreme, v), mode == 1u);
         sum += v;
         count += 1.0;
@@ -233,9 +231,8 @@ fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
         return vec4<f32>(params.background.rgb, 1.0);
     }
     let start = ray.t_enter + params.march.x * params.march.w * jitter(floor(position.xy));
-    let mode = params.flags.x;
-    if mode == 0u {
+    if MODE == 0u {
         return composite(ray, start);
     }
-    return projection(ray, start, mode);
+    return projection(ray, start, MODE);
 }
