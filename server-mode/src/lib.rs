@@ -1,1 +1,8 @@
-//! Server mode: protocol v1, sessions, encoding, the WebSocket server and the Rust thin client.
+//! Server mode: `hounsfield --serve` streams rendered frames over WebSocket (protocol v1)
+//! to the browser client and to Rust clients.
+
+pub mod encode;
+pub mod library;
+pub mod protocol;
+
+pub use library::Library;
