@@ -4,5 +4,8 @@
 pub mod encode;
 pub mod library;
 pub mod protocol;
+pub mod scheduler;
+pub mod session;
 
 pub use library::Library;
+pub use scheduler::Scheduler;
