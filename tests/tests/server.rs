@@ -12,12 +12,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use render_core::phantom::{DIMS, ct_phantom};
-use render_core::transfer::{PresetLibrary, RenderMode};
+use render_core::transfer::RenderMode;
 use render_core::view::{Quality, ViewState};
 use server_mode::client::{Client, ClientError, Frame};
 use server_mode::library::PHANTOM_ID;
 use server_mode::protocol::{Action, Codec, ErrorCode, Viewport};
-use server_mode::{Library, Scheduler, Server, ServerConfig};
 
 const VIEWPORT: Viewport = Viewport {
     width: 256,
@@ -40,59 +39,25 @@ struct Servers {
 fn servers() -> &'static Servers {
     static SERVERS: OnceLock<Servers> = OnceLock::new();
     SERVERS.get_or_init(|| {
-        let (ready, addresses) = std::sync::mpsc::sync_channel(1);
-        std::thread::Builder::new()
-            .name("test-servers".to_string())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("a runtime");
-                runtime.block_on(async move {
-                    let library = Arc::new(Library::scan(&[], 1 << 30));
-                    let scheduler = Arc::new(
-                        Scheduler::start(PresetLibrary::builtin(), 2)
-                            .expect("a GPU adapter (lavapipe at least) is needed"),
-                    );
-                    let config = |token: Option<&str>, max_sessions: usize, idle: Duration| {
-                        let mut config = ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
-                        config.token = token.map(str::to_string);
-                        config.max_sessions = max_sessions;
-                        config.idle_timeout = idle;
-                        config.default_viewport = VIEWPORT;
-                        config
-                    };
-                    let idle = Duration::from_secs(600);
-                    let mut bound = Vec::new();
-                    for config in [
-                        config(None, 64, idle),
-                        config(Some(TOKEN), 64, idle),
-                        config(None, 1, SHORT_IDLE),
-                    ] {
-                        bound.push(
-                            Server::bind(config, library.clone(), scheduler.clone())
-                                .await
-                                .expect("binds on loopback"),
-                        );
-                    }
-                    let address = |n: usize| bound[n].local_addr().expect("bound");
-                    let servers = Servers {
-                        open: address(0),
-                        token: address(1),
-                        single: address(2),
-                    };
-                    ready.send(servers).expect("the test waits");
-                    let runs = bound
-                        .into_iter()
-                        .map(|server| tokio::spawn(server.run(std::future::pending())));
-                    for run in runs.collect::<Vec<_>>() {
-                        let _ = run.await;
-                    }
-                });
-            })
-            .expect("the server thread starts");
-        addresses.recv().expect("the servers start")
+        let config = |token: Option<&str>, max_sessions: usize, idle: Duration| {
+            let mut config = common::server::loopback_config();
+            config.token = token.map(str::to_string);
+            config.max_sessions = max_sessions;
+            config.idle_timeout = idle;
+            config.default_viewport = VIEWPORT;
+            config
+        };
+        let idle = Duration::from_secs(600);
+        let addresses = common::server::start(vec![
+            config(None, 64, idle),
+            config(Some(TOKEN), 64, idle),
+            config(None, 1, SHORT_IDLE),
+        ]);
+        Servers {
+            open: addresses[0],
+            token: addresses[1],
+            single: addresses[2],
+        }
     })
 }
 
