@@ -10,6 +10,7 @@ packages=(
   g++             # compiles CharLS (C++) and OpenJPEG (C) for JPEG-LS and JPEG 2000
   libvulkan1          # the Vulkan loader wgpu renders through
   mesa-vulkan-drivers # lavapipe: software Vulkan for machines without a GPU (servers, CI)
+  chromium            # headless browser for the web client's test (tests/tests/browser.rs)
 )
 
 missing=()

@@ -1,16 +1,60 @@
 //! The command line: what `hounsfield` accepts, as clap parses it.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 /// CT and MR volumes in 3D: on this workstation, or streamed from a server.
 #[derive(Debug, Parser)]
-#[command(name = "hounsfield", version, about, long_about = None)]
+#[command(name = "hounsfield", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// What to do; with none, Hounsfield opens the built-in sample volume.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Server mode (`--serve` and its options).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// What `--serve` accepts.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Stream rendered frames over WebSocket to browsers and thin clients (HTTP and
+    /// WebSocket on one port).
+    #[arg(long)]
+    pub serve: bool,
+    /// A folder of DICOM to serve; repeat for more. None: the built-in sample volume.
+    #[arg(long = "library", value_name = "DIR", requires = "serve")]
+    pub library: Vec<PathBuf>,
+    /// Address to listen on; anything but loopback needs a token.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1",
+        requires = "serve"
+    )]
+    pub bind: IpAddr,
+    /// Port to listen on (0: any free port).
+    #[arg(long, value_name = "N", default_value_t = 8080, requires = "serve")]
+    pub port: u16,
+    /// The access token clients must present; generated and printed when needed and absent.
+    #[arg(
+        long,
+        value_name = "T",
+        requires = "serve",
+        conflicts_with = "token_file"
+    )]
+    pub token: Option<String>,
+    /// Read the access token from this file (its first line).
+    #[arg(long, value_name = "F", requires = "serve")]
+    pub token_file: Option<PathBuf>,
+    /// Sessions served at once.
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "serve")]
+    pub max_sessions: usize,
+    /// Memory for loaded volumes shared by the sessions (MiB), least recently used out first.
+    #[arg(long, value_name = "MIB", default_value_t = 4096, requires = "serve")]
+    pub cache_mb: usize,
 }
 
 /// The subcommands.
@@ -209,5 +253,32 @@ mod tests {
         assert_eq!(parse_window("400,40"), Ok([400.0, 40.0]));
         assert_eq!(parse_window("1500,-600"), Ok([1500.0, -600.0]));
         assert!(parse_window("-1,40").is_err());
+    }
+
+    #[test]
+    fn serve_options_need_serve_and_keep_subcommands_apart() {
+        let cli = Cli::try_parse_from([
+            "hounsfield",
+            "--serve",
+            "--port",
+            "0",
+            "--library",
+            "a",
+            "--library",
+            "b",
+        ])
+        .expect("parses");
+        assert!(cli.serve.serve && cli.command.is_none());
+        assert_eq!(cli.serve.port, 0);
+        assert_eq!(cli.serve.library.len(), 2);
+        assert_eq!(cli.serve.bind.to_string(), "127.0.0.1");
+        assert!(Cli::try_parse_from(["hounsfield", "--port", "9000"]).is_err());
+        assert!(
+            Cli::try_parse_from(["hounsfield", "--serve", "--token", "a", "--token-file", "f"])
+                .is_err()
+        );
+        assert!(Cli::try_parse_from(["hounsfield", "--serve", "info"]).is_err());
+        let info = Cli::try_parse_from(["hounsfield", "info", "--json"]).expect("parses");
+        assert!(!info.serve.serve);
     }
 }

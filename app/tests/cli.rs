@@ -322,3 +322,90 @@ fn bench_render_prints_full_and_interactive_figures() {
         "{report}"
     );
 }
+
+/// Starts `hounsfield --serve` with `args`, returns the child and its first stdout lines.
+fn start_server(args: &[&str], lines: usize) -> (std::process::Child, Vec<String>) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+        .arg("--serve")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("hounsfield starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut out = Vec::new();
+    for _ in 0..lines {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        out.push(line.trim_end().to_string());
+    }
+    (child, out)
+}
+
+/// A plain HTTP GET on loopback; the status line and body.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("sends");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("reads");
+    response
+}
+
+#[test]
+fn serve_off_loopback_generates_and_requires_a_token() {
+    let (mut child, lines) = start_server(&["--bind", "0.0.0.0", "--port", "0"], 2);
+    let result = std::panic::catch_unwind(|| {
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let token = lines[1]
+            .strip_prefix("access token (generated): ")
+            .unwrap_or_else(|| panic!("no generated token in {lines:?}"));
+        assert_eq!(token.len(), 32);
+        assert!(
+            lines[0].contains(&format!("?token={token}")),
+            "{}",
+            lines[0]
+        );
+        let port: u16 = lines[0]
+            .split("http://0.0.0.0:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {}", lines[0]));
+        assert!(http_get(port, "/healthz").starts_with("HTTP/1.1 200"));
+        assert!(http_get(port, "/metrics").starts_with("HTTP/1.1 401"));
+        let metrics = http_get(port, &format!("/metrics?token={token}"));
+        assert!(
+            metrics.starts_with("HTTP/1.1 200") && metrics.contains("hounsfield_sessions 0"),
+            "{metrics}"
+        );
+        assert!(http_get(port, "/").contains("<html"));
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[test]
+fn serve_refuses_an_empty_library() {
+    let empty = tempfile::tempdir().expect("a temporary folder");
+    let output = hounsfield(&[
+        "--serve",
+        "--port",
+        "0",
+        "--library",
+        &empty.path().to_string_lossy(),
+    ]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no DICOM series found"));
+}

@@ -4,11 +4,15 @@ mod bench;
 mod info;
 mod probe;
 mod render;
+mod serve;
 
 use crate::cli::{BenchCommand, Cli, Command};
 
 /// Runs what the command line asked for.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if cli.serve.serve {
+        return serve::run(&cli.serve);
+    }
     match cli.command {
         None => info::describe_sample(),
         Some(Command::Info { json, paths }) => info::run(&paths, json),

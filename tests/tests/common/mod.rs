@@ -4,6 +4,7 @@
 
 pub mod phantom_dicom;
 pub mod render;
+pub mod server;
 
 use std::path::PathBuf;
 

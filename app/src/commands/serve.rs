@@ -1,0 +1,94 @@
+//! `hounsfield --serve`: the streaming server on the library folders (or the built-in
+//! sample), until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use render_core::transfer::PresetLibrary;
+use server_mode::server::generate_token;
+use server_mode::{Library, Scheduler, Server, ServerConfig};
+
+use crate::cli::ServeArgs;
+
+/// Starts the server and serves until interrupted.
+pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    let mut config = ServerConfig::new(SocketAddr::new(args.bind, args.port));
+    config.max_sessions = args.max_sessions.max(1);
+    config.token = given_token(args)?;
+    let generated = config.token.is_none() && config.token_required();
+    if generated {
+        config.token = Some(generate_token().context("generating an access token")?);
+    }
+    let library = Arc::new(Library::scan(
+        &args.library,
+        args.cache_mb.saturating_mul(1 << 20),
+    ));
+    if library.series_count() == 0 {
+        anyhow::bail!(
+            "no DICOM series found in {} (see `hounsfield info`)",
+            args.library
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let (presets, problems) = PresetLibrary::load_default();
+    for problem in problems {
+        eprintln!("warning: preset skipped: {problem}");
+    }
+    let encoders = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let scheduler = Arc::new(Scheduler::start(presets, encoders).context("starting the renderer")?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("server")
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let token = config.token.clone();
+        let server = Server::bind(config, library.clone(), scheduler.clone()).await?;
+        let address = server.local_addr()?;
+        let query = token
+            .as_deref()
+            .map(|t| format!("?token={t}"))
+            .unwrap_or_default();
+        println!(
+            "serving {} series on {} at http://{address}/{query} (WebSocket ws://{address}/ws{query}); Ctrl-C stops",
+            library.series_count(),
+            scheduler.adapter(),
+        );
+        if generated && let Some(token) = &token {
+            println!("access token (generated): {token}");
+        }
+        server
+            .run(async {
+                // Without a signal handler the server runs until killed.
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            })
+            .await?;
+        anyhow::Ok(())
+    })
+}
+
+/// The token from `--token` or `--token-file`, when one is given.
+fn given_token(args: &ServeArgs) -> anyhow::Result<Option<String>> {
+    let token = match (&args.token, &args.token_file) {
+        (Some(token), _) => token.trim().to_string(),
+        (None, Some(file)) => std::fs::read_to_string(file)
+            .with_context(|| format!("reading the token file {}", file.display()))?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        (None, None) => return Ok(None),
+    };
+    if token.is_empty() {
+        anyhow::bail!("the access token is empty");
+    }
+    Ok(Some(token))
+}

@@ -1,0 +1,185 @@
+// The browser client: connects to /ws, lists the series, draws the frames on the canvas
+// and turns pointer, touch and keys into inputs. No build step: plain ES modules.
+
+import { Connection, FLAG_FINAL, FLAG_LOSSLESS } from "./protocol.js";
+import { attachKeys, attachPointer } from "./input.js";
+
+const $ = (id) => document.getElementById(id);
+const canvas = $("view");
+const context = canvas.getContext("2d");
+const status = $("status");
+
+// What the page shows; also read by the browser test.
+const state = {
+  connection: "connecting…",
+  frames: 0,
+  lastHeader: null,
+  opened: null,
+  window: { width: 400, center: 40 },
+  presets: [],
+  modes: [],
+  bytes: [],
+  error: null,
+  sent: 0,
+};
+window.hounsfield = state;
+
+function viewport() {
+  const scale = Math.min(window.devicePixelRatio || 1, 2);
+  const clamp = (n) => Math.max(16, Math.min(4096, Math.round(n * scale)));
+  return { width: clamp(canvas.clientWidth || 640), height: clamp(canvas.clientHeight || 480) };
+}
+
+let drawnSeq = 0;
+const token = new URLSearchParams(location.search).get("token");
+const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+const connection = new Connection(wsUrl, {
+  token,
+  viewport: viewport(),
+  onState: (text) => {
+    state.connection = text;
+    render();
+  },
+  onMessage: handleMessage,
+  onFrame: async (header, blob) => {
+    state.bytes.push([performance.now(), blob.size + 32]);
+    const bitmap = await createImageBitmap(blob);
+    // Frames decode in parallel: an older one finishing late is not drawn over a newer.
+    if (header.frameSeq <= drawnSeq) {
+      bitmap.close();
+      return;
+    }
+    drawnSeq = header.frameSeq;
+    if (canvas.width !== header.width || canvas.height !== header.height) {
+      canvas.width = header.width;
+      canvas.height = header.height;
+    }
+    context.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    state.frames += 1;
+    state.lastHeader = header;
+  },
+});
+
+function handleMessage(message) {
+  switch (message.type) {
+    case "welcome":
+      state.connection = `connected (session ${message.session})`;
+      break;
+    case "studies":
+      fillSeries(message.studies);
+      break;
+    case "opened":
+      state.opened = message;
+      state.presets = message.presets;
+      state.modes = message.modes;
+      if (message.window) state.window = { ...message.window };
+      fillSelect($("preset"), message.presets, message.preset);
+      fillSelect($("mode"), message.modes, message.mode);
+      canvas.focus();
+      break;
+    case "error":
+      state.error = `${message.code}: ${message.message}`;
+      console.warn("server:", state.error);
+      break;
+    case "stats":
+      state.stats = message;
+      break;
+  }
+  render();
+}
+
+function fillSelect(select, values, selected, labels = values) {
+  select.replaceChildren(
+    ...values.map((value, n) => {
+      const option = new Option(labels[n], value);
+      option.selected = value === selected;
+      return option;
+    }),
+  );
+}
+
+function fillSeries(studies) {
+  const series = studies.flatMap((study) =>
+    study.series
+      .filter((s) => !s.unavailable)
+      .map((s) => ({ id: s.id, label: `${study.description || study.id} · ${s.modality} ${s.description || s.number || ""} ${s.dims ? s.dims.join("×") : ""}` })),
+  );
+  const current = connection.series ?? series[0]?.id;
+  fillSelect($("series"), series.map((s) => s.id), current, series.map((s) => s.label));
+  if (!connection.series && current) connection.openSeries(current);
+}
+
+const send = (action, fields) => {
+  connection.input(action, fields);
+  state.sent = connection.seq;
+};
+
+$("series").addEventListener("change", (event) => connection.openSeries(event.target.value));
+$("preset").addEventListener("change", (event) => send("preset", { name: event.target.value }));
+$("mode").addEventListener("change", (event) => send("mode", { mode: event.target.value }));
+$("reset").addEventListener("click", () => send("reset"));
+$("still").addEventListener("click", () => connection.send({ type: "still", lossless: true }));
+for (const button of document.querySelectorAll("#windows button")) {
+  button.addEventListener("click", () => {
+    const [width, center] = button.dataset.window.split(",").map(Number);
+    state.window = { width, center };
+    send("window", state.window);
+  });
+}
+
+attachPointer(canvas, send, () => state.window, (w) => (state.window = w));
+const cycle = (select) => {
+  if (select.options.length === 0) return;
+  select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
+  select.dispatchEvent(new Event("change"));
+};
+attachKeys(window, send, {
+  still: () => connection.send({ type: "still", lossless: true }),
+  nextMode: () => cycle($("mode")),
+  nextPreset: () => cycle($("preset")),
+});
+
+let resizeTimer = null;
+new ResizeObserver(() => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    connection.viewport = viewport();
+    send("resize", connection.viewport);
+  }, 150);
+}).observe(canvas);
+
+let frameTimes = [];
+let lastCount = 0;
+function render() {
+  const now = performance.now();
+  state.bytes = state.bytes.filter(([t]) => now - t < 2000);
+  const kbit = state.bytes.reduce((sum, [, n]) => sum + n, 0) * 8 / 1000 / 2;
+  frameTimes.push([now, state.frames - lastCount]);
+  lastCount = state.frames;
+  frameTimes = frameTimes.filter(([t]) => now - t < 2000);
+  const fps = frameTimes.reduce((sum, [, n]) => sum + n, 0) / 2;
+  const latency = connection.medianLatency();
+  const header = state.lastHeader;
+  const quality = !header
+    ? "–"
+    : header.flags & FLAG_LOSSLESS
+      ? "lossless"
+      : header.flags & FLAG_FINAL
+        ? "final"
+        : "interactive";
+  const parts = [
+    state.connection,
+    `${fps.toFixed(1)} fps`,
+    `latency ${latency === null ? "–" : `${latency.toFixed(0)} ms`}`,
+    `${kbit.toFixed(0)} kbit/s`,
+    quality,
+    header ? `${header.width}×${header.height}, render ${(header.renderUs / 1000).toFixed(0)} ms` : "",
+    `W ${state.window.width.toFixed(0)} L ${state.window.center.toFixed(0)}`,
+  ];
+  if (state.error) parts.push(`last error: ${state.error}`);
+  status.textContent = parts.filter(Boolean).join(" · ");
+}
+setInterval(render, 500);
+// Last: everything the callbacks use is defined by now.
+connection.connect();

@@ -1,0 +1,128 @@
+// Protocol v1 (docs/protocol.md): the WebSocket connection, the frame header, input
+// sequence numbers, and reconnecting after a drop.
+
+export const CODECS = { 1: "image/jpeg", 2: "image/png" };
+export const FLAG_FINAL = 2;
+export const FLAG_LOSSLESS = 4;
+
+/** Reads the 32-byte little-endian frame header in front of a binary message. */
+export function parseHeader(buffer) {
+  if (buffer.byteLength < 32) throw new Error(`frame of ${buffer.byteLength} bytes`);
+  const view = new DataView(buffer);
+  const magic = String.fromCharCode(view.getUint8(0), view.getUint8(1), view.getUint8(2), view.getUint8(3));
+  if (magic !== "HFRM" || view.getUint8(4) !== 1) throw new Error(`not a v1 frame (${magic})`);
+  return {
+    codec: view.getUint8(5),
+    flags: view.getUint8(6),
+    frameSeq: view.getUint32(8, true),
+    inputSeq: view.getUint32(12, true),
+    width: view.getUint16(16, true),
+    height: view.getUint16(18, true),
+    renderUs: view.getUint32(20, true),
+    encodeUs: view.getUint32(24, true),
+  };
+}
+
+/**
+ * A connection to the server that says hello, numbers inputs, measures input → frame
+ * latency and reconnects (re-opening the series) after a drop. `connect()` starts it.
+ * Callbacks: onMessage(json), onFrame(header, payloadBlob), onState(text).
+ */
+export class Connection {
+  constructor(url, { token, viewport, onMessage, onFrame, onState }) {
+    this.url = url;
+    this.token = token;
+    this.viewport = viewport;
+    this.onMessage = onMessage;
+    this.onFrame = onFrame;
+    this.onState = onState;
+    this.seq = 0;
+    this.sentAt = new Map();
+    this.latencies = [];
+    this.series = null;
+    this.retryMs = 500;
+    this.socket = null;
+  }
+
+  /** Opens the socket (again). */
+  connect() {
+    const query = this.token ? `?token=${encodeURIComponent(this.token)}` : "";
+    const socket = new WebSocket(this.url + query);
+    socket.binaryType = "arraybuffer";
+    this.socket = socket;
+    this.onState("connecting…");
+    socket.onopen = () => {
+      this.retryMs = 500;
+      this.send({ type: "hello", codecs: ["jpeg", "png"], viewport: this.viewport });
+      this.send({ type: "list_studies" });
+      if (this.series) this.send({ type: "open", series: this.series });
+    };
+    socket.onmessage = (event) => {
+      if (typeof event.data === "string") {
+        this.onMessage(JSON.parse(event.data));
+        return;
+      }
+      let header;
+      try {
+        header = parseHeader(event.data);
+      } catch (error) {
+        console.warn(error);
+        return;
+      }
+      this.noteLatency(header.inputSeq);
+      const type = CODECS[header.codec];
+      if (type) this.onFrame(header, new Blob([new Uint8Array(event.data, 32)], { type }));
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      if (event.code === 1008) {
+        this.onState("refused: the URL needs the server's ?token=");
+        return;
+      }
+      this.onState(`disconnected; retrying in ${(this.retryMs / 1000).toFixed(1)} s`);
+      setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 10000);
+    };
+  }
+
+  get open() {
+    return this.socket && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  send(message) {
+    if (this.open) this.socket.send(JSON.stringify(message));
+  }
+
+  openSeries(id) {
+    this.series = id;
+    this.send({ type: "open", series: id });
+  }
+
+  /** Sends one input action, e.g. input("orbit", {dx: 2, dy: 0}). */
+  input(action, fields = {}) {
+    if (!this.open) return;
+    this.seq += 1;
+    const t = performance.now();
+    this.sentAt.set(this.seq, t);
+    if (this.sentAt.size > 512) this.sentAt.delete(this.sentAt.keys().next().value);
+    this.send({ type: "input", seq: this.seq, t: Math.round(t), action, ...fields });
+  }
+
+  /** Records the latency of the inputs a frame answers (the first frame for each). */
+  noteLatency(inputSeq) {
+    const now = performance.now();
+    for (const [seq, t] of this.sentAt) {
+      if (seq > inputSeq) break;
+      this.latencies.push(now - t);
+      this.sentAt.delete(seq);
+    }
+    if (this.latencies.length > 50) this.latencies.splice(0, this.latencies.length - 50);
+  }
+
+  /** Median latency (ms) of recent inputs, or null. */
+  medianLatency() {
+    if (this.latencies.length === 0) return null;
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)];
+  }
+}

@@ -1,0 +1,448 @@
+//! One WebSocket connection: reads the client's messages into its [`Session`], hands the
+//! session's render requests to the scheduler, and writes replies and frames through a
+//! writer task behind a bounded queue. Bad messages get an `error` reply and the session
+//! goes on; a missing or wrong token closes it.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+
+use crate::library::LibraryError;
+use crate::metrics::Metrics;
+use crate::protocol::{
+    ClientMessage, Codec, ErrorCode, PROTOCOL_VERSION, ServerMessage, Stats, parse_client_message,
+};
+use crate::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
+use crate::server::{App, tokens_match};
+use crate::session::Session;
+
+/// Messages waiting for the writer; when full, reading pauses (back-pressure).
+const OUTGOING_CAPACITY: usize = 16;
+/// A write that takes longer than this ends the connection (the client stopped reading).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often `stats` is sent while frames flow.
+const STATS_EVERY: Duration = Duration::from_secs(1);
+
+/// WebSocket close codes used.
+mod close_code {
+    /// The server is shutting down.
+    pub const GOING_AWAY: u16 = 1001;
+    /// The token was missing or wrong.
+    pub const POLICY: u16 = 1008;
+    /// Normal closure (idle timeout).
+    pub const NORMAL: u16 = 1000;
+}
+
+/// What the writer task sends.
+enum Outgoing {
+    Text(String),
+    Frame {
+        bytes: Vec<u8>,
+        render_us: u32,
+        encode_us: u32,
+        /// Dropped once written: frees the session's in-flight place.
+        ticket: FrameTicket,
+    },
+    Close(u16, &'static str),
+}
+
+/// Runs the connection until the client leaves, the server shuts down or the session
+/// times out.
+pub(crate) async fn run(socket: WebSocket, app: Arc<App>, authenticated: bool) {
+    let (sink, stream) = socket.split();
+    let (out, out_rx) = mpsc::channel(OUTGOING_CAPACITY);
+    let writer = tokio::spawn(write_loop(sink, out_rx, app.metrics.clone()));
+    let (slot, events) = app.scheduler.register();
+    let session = Session::new(
+        app.config.limits,
+        app.scheduler.presets().clone(),
+        app.config.default_viewport,
+        Instant::now(),
+    );
+    let session_id = slot.id();
+    tracing::info!(session = session_id, "session opened");
+    let mut connection = Connection {
+        app,
+        out,
+        session,
+        slot,
+        events,
+        authenticated,
+        greeted: false,
+        frame_seq: 0,
+        last_message: Instant::now(),
+        window: StatsWindow::new(),
+        frames_sent: 0,
+        last_quality: String::new(),
+    };
+    connection.serve(stream).await;
+    drop(connection);
+    // The writer drains what was queued (a close frame among it) and ends.
+    if let Err(error) = writer.await {
+        tracing::warn!(%error, "writer task failed");
+    }
+    tracing::info!(session = session_id, "session closed");
+}
+
+/// Writes queued messages to the socket, each within [`WRITE_TIMEOUT`].
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut queue: mpsc::Receiver<Outgoing>,
+    metrics: Arc<Metrics>,
+) {
+    while let Some(outgoing) = queue.recv().await {
+        let (message, frame) = match outgoing {
+            Outgoing::Text(text) => (Message::Text(text.into()), None),
+            Outgoing::Frame {
+                bytes,
+                render_us,
+                encode_us,
+                ticket,
+            } => {
+                let len = bytes.len() as u64;
+                (
+                    Message::Binary(bytes.into()),
+                    Some((len, render_us, encode_us, ticket)),
+                )
+            }
+            Outgoing::Close(code, reason) => (
+                Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })),
+                None,
+            ),
+        };
+        let closing = matches!(message, Message::Close(_));
+        match tokio::time::timeout(WRITE_TIMEOUT, sink.send(message)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "socket write failed");
+                return;
+            }
+            Err(_) => {
+                tracing::info!("client stopped reading: connection dropped");
+                return;
+            }
+        }
+        if let Some((len, render_us, encode_us, ticket)) = frame {
+            Metrics::add(&metrics.frames_total, 1);
+            Metrics::add(&metrics.frame_bytes_total, len);
+            Metrics::add(&metrics.render_us_total, u64::from(render_us));
+            Metrics::add(&metrics.encode_us_total, u64::from(encode_us));
+            drop(ticket);
+        }
+        if closing {
+            return;
+        }
+    }
+    // Best effort: the peer may already be gone.
+    let _ = sink.close().await;
+}
+
+/// Figures since the last `stats`.
+struct StatsWindow {
+    since: Instant,
+    frames: u64,
+    bytes: u64,
+    render_us: u64,
+    encode_us: u64,
+}
+
+impl StatsWindow {
+    fn new() -> Self {
+        Self {
+            since: Instant::now(),
+            frames: 0,
+            bytes: 0,
+            render_us: 0,
+            encode_us: 0,
+        }
+    }
+}
+
+struct Connection {
+    app: Arc<App>,
+    out: mpsc::Sender<Outgoing>,
+    session: Session,
+    slot: SessionSlot,
+    events: mpsc::Receiver<SchedulerEvent>,
+    authenticated: bool,
+    greeted: bool,
+    frame_seq: u32,
+    last_message: Instant,
+    window: StatsWindow,
+    frames_sent: u64,
+    last_quality: String,
+}
+
+impl Connection {
+    async fn serve(&mut self, mut stream: futures_util::stream::SplitStream<WebSocket>) {
+        let mut shutdown = self.app.shutdown.clone();
+        let mut stats = tokio::time::interval(STATS_EVERY);
+        stats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let idle_at = self.last_message + self.app.config.idle_timeout;
+            let deadline = self.session.next_deadline();
+            let flow = tokio::select! {
+                incoming = stream.next() => match incoming {
+                    Some(Ok(message)) => self.on_message(message).await,
+                    Some(Err(error)) => {
+                        tracing::debug!(%error, "socket read failed");
+                        ControlFlow::Break(())
+                    }
+                    None => ControlFlow::Break(()),
+                },
+                Some(event) = self.events.recv() => self.on_event(event).await,
+                () = tokio::time::sleep_until(deadline.unwrap_or(idle_at).into()), if deadline.is_some() => {
+                    ControlFlow::Continue(())
+                }
+                _ = stats.tick() => self.send_stats().await,
+                () = tokio::time::sleep_until(idle_at.into()) => {
+                    let _ = self.out.send(Outgoing::Close(close_code::NORMAL, "idle timeout")).await;
+                    ControlFlow::Break(())
+                }
+                _ = shutdown.changed() => {
+                    // A change is the shutdown; an error means the server is gone.
+                    let _ = self.out.send(Outgoing::Close(close_code::GOING_AWAY, "server shutting down")).await;
+                    ControlFlow::Break(())
+                }
+            };
+            if flow.is_break() {
+                return;
+            }
+            if let Some(request) = self.session.next_request(Instant::now()) {
+                self.slot.submit(request);
+            }
+        }
+    }
+
+    async fn on_message(&mut self, message: Message) -> ControlFlow<()> {
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                self.last_message = Instant::now();
+                return self
+                    .error(
+                        ErrorCode::UnexpectedBinary,
+                        "clients send text (JSON) messages only",
+                    )
+                    .await;
+            }
+            Message::Close(_) => return ControlFlow::Break(()),
+            // The transport answers pings itself.
+            Message::Ping(_) | Message::Pong(_) => return ControlFlow::Continue(()),
+        };
+        self.last_message = Instant::now();
+        let limit = self.app.config.max_message_bytes;
+        if text.len() > limit {
+            return self
+                .error(
+                    ErrorCode::TooLarge,
+                    format!(
+                        "{} bytes is over the {limit}-byte message limit",
+                        text.len()
+                    ),
+                )
+                .await;
+        }
+        let message = match parse_client_message(text.as_str()) {
+            Ok(message) => message,
+            Err(error) if !self.authenticated => {
+                return self
+                    .refuse(format!(
+                        "send hello with the token first ({})",
+                        error.message
+                    ))
+                    .await;
+            }
+            Err(error) => return self.error(error.code, error.message).await,
+        };
+        if !self.authenticated {
+            match &message {
+                ClientMessage::Hello {
+                    token: Some(token), ..
+                } if self
+                    .app
+                    .config
+                    .token
+                    .as_deref()
+                    .is_some_and(|t| tokens_match(t, token)) =>
+                {
+                    self.authenticated = true;
+                }
+                _ => {
+                    return self
+                        .refuse("a token is required: ?token= in the URL or in hello".to_string())
+                        .await;
+                }
+            }
+        }
+        match message {
+            ClientMessage::Hello {
+                codecs, viewport, ..
+            } => {
+                if !codecs.is_empty() && !codecs.contains(&Codec::Jpeg) {
+                    return self
+                        .error(ErrorCode::BadValue, "this server sends JPEG frames (and PNG stills): list \"jpeg\" in codecs")
+                        .await;
+                }
+                if let Some(viewport) = viewport {
+                    self.session.set_viewport(viewport);
+                }
+                self.greeted = true;
+                let welcome = ServerMessage::Welcome {
+                    session: self.slot.id(),
+                    server: format!("hounsfield {}", env!("CARGO_PKG_VERSION")),
+                    protocol: PROTOCOL_VERSION,
+                    viewport: self.session.viewport(),
+                };
+                self.send(&welcome).await
+            }
+            _ if !self.greeted => self.error(ErrorCode::HelloFirst, "send hello first").await,
+            ClientMessage::ListStudies => {
+                let studies = ServerMessage::Studies {
+                    studies: self.app.library.studies().to_vec(),
+                };
+                self.send(&studies).await
+            }
+            ClientMessage::Open { series } => self.open(series).await,
+            ClientMessage::Input(input) => match self.session.apply(&input, Instant::now()) {
+                Ok(()) => {
+                    Metrics::add(&self.app.metrics.inputs_total, 1);
+                    ControlFlow::Continue(())
+                }
+                Err(refusal) => self.error(refusal.code, refusal.message).await,
+            },
+            ClientMessage::Still { lossless } => match self.session.still(lossless) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(refusal) => self.error(refusal.code, refusal.message).await,
+            },
+        }
+    }
+
+    /// Loads the series off the async threads and opens it in the session.
+    async fn open(&mut self, series: String) -> ControlFlow<()> {
+        let library = self.app.library.clone();
+        let id = series.clone();
+        let loaded = tokio::task::spawn_blocking(move || library.open(&id)).await;
+        let volume = match loaded {
+            Ok(Ok(volume)) => volume,
+            Ok(Err(error)) => {
+                let code = match error {
+                    LibraryError::UnknownSeries(_) => ErrorCode::UnknownSeries,
+                    LibraryError::Unavailable { .. } => ErrorCode::Unavailable,
+                    LibraryError::LoadFailed(_) => ErrorCode::Internal,
+                };
+                return self.error(code, error.to_string()).await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "loading task failed");
+                return self
+                    .error(
+                        ErrorCode::Internal,
+                        "loading failed (the server log says why)",
+                    )
+                    .await;
+            }
+        };
+        let opened = self.session.open(&series, volume);
+        tracing::info!(session = self.slot.id(), series = %series, "series opened");
+        self.send(&ServerMessage::Opened(opened)).await
+    }
+
+    async fn on_event(&mut self, event: SchedulerEvent) -> ControlFlow<()> {
+        match event {
+            SchedulerEvent::Frame(frame) => {
+                self.frame_seq = self.frame_seq.wrapping_add(1);
+                let (render_us, encode_us) = (frame.header.render_us, frame.header.encode_us);
+                self.last_quality = match frame.quality {
+                    render_core::view::Quality::Interactive => "interactive",
+                    render_core::view::Quality::Full => "full",
+                }
+                .to_string();
+                let (bytes, ticket) = frame.into_message(self.frame_seq);
+                self.window.frames += 1;
+                self.window.bytes += bytes.len() as u64;
+                self.window.render_us += u64::from(render_us);
+                self.window.encode_us += u64::from(encode_us);
+                self.frames_sent += 1;
+                self.queue(Outgoing::Frame {
+                    bytes,
+                    render_us,
+                    encode_us,
+                    ticket,
+                })
+                .await
+            }
+            SchedulerEvent::Failed { input_seq, message } => {
+                self.error(
+                    ErrorCode::Internal,
+                    format!("the frame for input {input_seq} failed: {message}"),
+                )
+                .await
+            }
+        }
+    }
+
+    async fn send_stats(&mut self) -> ControlFlow<()> {
+        if self.window.frames == 0 {
+            return ControlFlow::Continue(());
+        }
+        let seconds = self.window.since.elapsed().as_secs_f64().max(1e-3);
+        let frames = self.window.frames as f64;
+        let (input_seq, input_t) = self.session.last_input();
+        let stats = Stats {
+            frames: self.frames_sent,
+            fps: frames / seconds,
+            kbit_s: self.window.bytes as f64 * 8.0 / 1000.0 / seconds,
+            input_seq,
+            input_t,
+            render_ms: self.window.render_us as f64 / 1000.0 / frames,
+            encode_ms: self.window.encode_us as f64 / 1000.0 / frames,
+            quality: self.last_quality.clone(),
+        };
+        self.window = StatsWindow::new();
+        self.send(&ServerMessage::Stats(stats)).await
+    }
+
+    async fn send(&mut self, message: &ServerMessage) -> ControlFlow<()> {
+        match serde_json::to_string(message) {
+            Ok(text) => self.queue(Outgoing::Text(text)).await,
+            Err(error) => {
+                tracing::error!(%error, "a server message did not serialise");
+                ControlFlow::Continue(())
+            }
+        }
+    }
+
+    async fn error(&mut self, code: ErrorCode, message: impl Into<String>) -> ControlFlow<()> {
+        let message = message.into();
+        tracing::debug!(session = self.slot.id(), ?code, %message, "error reply");
+        Metrics::add(&self.app.metrics.errors_total, 1);
+        self.send(&ServerMessage::Error { code, message }).await
+    }
+
+    /// Replies `unauthorized` and closes the connection.
+    async fn refuse(&mut self, message: String) -> ControlFlow<()> {
+        Metrics::add(&self.app.metrics.refused_total, 1);
+        let _ = self.error(ErrorCode::Unauthorized, message).await;
+        let _ = self
+            .queue(Outgoing::Close(close_code::POLICY, "token required"))
+            .await;
+        ControlFlow::Break(())
+    }
+
+    async fn queue(&mut self, outgoing: Outgoing) -> ControlFlow<()> {
+        match self.out.send(outgoing).await {
+            Ok(()) => ControlFlow::Continue(()),
+            // The writer is gone: the socket failed or timed out.
+            Err(_) => ControlFlow::Break(()),
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! The library the server serves: the catalog of its `--library` folders (or the built-in
+//! phantom), exposed by series id only, and a memory-bounded cache of loaded volumes
+//! shared by every session (least recently used out first).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use render_core::Volume;
+use render_core::dicom::{Catalog, load_series};
+use render_core::phantom::ct_phantom;
+use render_core::progress::no_progress;
+
+use crate::protocol::{SeriesInfo, StudyInfo};
+
+/// The series id of the built-in phantom (served when no library folder is given).
+pub const PHANTOM_ID: &str = "phantom";
+
+/// Longest series id accepted (DICOM UIDs are at most 64 characters, plus a part suffix).
+const MAX_ID_LEN: usize = 96;
+
+/// Why a series could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    /// The id is not one the catalog lists (paths and other shapes are never looked up).
+    #[error("no series \"{0}\" in the library (ids come from list_studies)")]
+    UnknownSeries(String),
+    /// The series is listed but does not form a loadable volume.
+    #[error("series \"{id}\" cannot be opened: {reason}")]
+    Unavailable {
+        /// The series id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// Loading failed; the details (with file names) are logged, not sent to clients.
+    #[error("series \"{0}\" failed to load (the server log says why)")]
+    LoadFailed(String),
+}
+
+/// Where a listed series comes from.
+enum Source {
+    /// The built-in phantom.
+    Phantom,
+    /// Study and series index in the catalog.
+    Catalog(usize, usize),
+}
+
+/// The catalog by id plus the volume cache.
+pub struct Library {
+    catalog: Catalog,
+    index: HashMap<String, Source>,
+    studies: Vec<StudyInfo>,
+    cache: Mutex<VolumeCache>,
+}
+
+impl Library {
+    /// Scans `folders` (headers only); with none, the library holds the built-in phantom.
+    /// `cache_bytes` bounds the voxel memory the cache keeps.
+    pub fn scan(folders: &[PathBuf], cache_bytes: usize) -> Self {
+        if folders.is_empty() {
+            return Self::phantom(cache_bytes);
+        }
+        let catalog = Catalog::scan(folders, &no_progress);
+        for skipped in &catalog.skipped {
+            tracing::debug!(file = %skipped.file.display(), reason = %skipped.reason, "not catalogued");
+        }
+        let mut index = HashMap::new();
+        let mut studies = Vec::with_capacity(catalog.studies.len());
+        for (s, study) in catalog.studies.iter().enumerate() {
+            let mut series = Vec::with_capacity(study.series.len());
+            for (n, part) in study.series.iter().enumerate() {
+                index.insert(part.id.clone(), Source::Catalog(s, n));
+                let unavailable = match (&part.plan, &part.unsupported) {
+                    (Err(reason), _) => Some(reason.clone()),
+                    (Ok(_), Some(what)) => Some(what.clone()),
+                    (Ok(_), None) => None,
+                };
+                series.push(SeriesInfo {
+                    id: part.id.clone(),
+                    number: part.number,
+                    modality: part.modality.clone(),
+                    description: part.description.clone(),
+                    images: part.images.len(),
+                    dims: part.plan.as_ref().ok().map(|plan| plan.dims),
+                    unavailable,
+                });
+            }
+            studies.push(StudyInfo {
+                id: study.uid.clone(),
+                description: study.description.clone(),
+                date: study.date.clone(),
+                patient_name: study.patient_name.clone(),
+                patient_id: study.patient_id.clone(),
+                series,
+            });
+        }
+        Self {
+            catalog,
+            index,
+            studies,
+            cache: Mutex::new(VolumeCache::new(cache_bytes)),
+        }
+    }
+
+    /// A library of the built-in phantom alone.
+    pub fn phantom(cache_bytes: usize) -> Self {
+        let dims = render_core::phantom::DIMS;
+        let mut index = HashMap::new();
+        index.insert(PHANTOM_ID.to_string(), Source::Phantom);
+        Self {
+            catalog: Catalog::default(),
+            index,
+            studies: vec![StudyInfo {
+                id: PHANTOM_ID.to_string(),
+                description: "Built-in sample: a synthetic CT torso".to_string(),
+                date: String::new(),
+                patient_name: String::new(),
+                patient_id: String::new(),
+                series: vec![SeriesInfo {
+                    id: PHANTOM_ID.to_string(),
+                    number: Some(1),
+                    modality: "CT".to_string(),
+                    description: "Synthetic CT torso".to_string(),
+                    images: dims[2],
+                    dims: Some(dims),
+                    unavailable: None,
+                }],
+            }],
+            cache: Mutex::new(VolumeCache::new(cache_bytes)),
+        }
+    }
+
+    /// Every study with its series, as `studies` sends them.
+    pub fn studies(&self) -> &[StudyInfo] {
+        &self.studies
+    }
+
+    /// Number of series listed.
+    pub fn series_count(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The volume of series `id`, from the cache or loaded now (slow: call it off the
+    /// async threads). Only ids the catalog lists are looked up.
+    pub fn open(&self, id: &str) -> Result<Arc<Volume>, LibraryError> {
+        let unknown = || LibraryError::UnknownSeries(printable(id));
+        if !is_plausible_id(id) {
+            return Err(unknown());
+        }
+        let source = self.index.get(id).ok_or_else(unknown)?;
+        if let Some(volume) = self.lock_cache().get(id) {
+            return Ok(volume);
+        }
+        let volume = match *source {
+            Source::Phantom => ct_phantom(),
+            Source::Catalog(study, series) => {
+                let series = self
+                    .catalog
+                    .studies
+                    .get(study)
+                    .and_then(|s| s.series.get(series))
+                    .ok_or_else(unknown)?;
+                if let Some(reason) = self
+                    .studies
+                    .get(study)
+                    .and_then(|s| s.series.iter().find(|info| info.id == id))
+                    .and_then(|info| info.unavailable.clone())
+                {
+                    return Err(LibraryError::Unavailable {
+                        id: id.to_string(),
+                        reason,
+                    });
+                }
+                let loaded = load_series(series, &no_progress).map_err(|error| {
+                    tracing::warn!(series = id, %error, "series failed to load");
+                    LibraryError::LoadFailed(id.to_string())
+                })?;
+                for warning in &loaded.warnings {
+                    tracing::info!(series = id, %warning, "loaded with a warning");
+                }
+                loaded.volume
+            }
+        };
+        Ok(self.lock_cache().insert(id, Arc::new(volume)))
+    }
+
+    /// Bytes of voxels the cache holds now.
+    pub fn cached_bytes(&self) -> usize {
+        self.lock_cache().bytes
+    }
+
+    fn lock_cache(&self) -> MutexGuard<'_, VolumeCache> {
+        // The cache is consistent between statements: a panic elsewhere leaves it usable.
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Whether `id` has the shape of a catalog id (UID characters and a part suffix): paths,
+/// empty and overlong strings are refused before any lookup.
+fn is_plausible_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        && !id.contains("..")
+}
+
+/// An id cut short and stripped of control characters, safe to echo in a message.
+fn printable(id: &str) -> String {
+    id.chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_ID_LEN)
+        .collect()
+}
+
+/// Loaded volumes by series id, within a byte budget, least recently used out first.
+/// Sessions holding an evicted volume keep it alive until they let go.
+struct VolumeCache {
+    budget_bytes: usize,
+    bytes: usize,
+    clock: u64,
+    entries: Vec<CacheEntry>,
+}
+
+struct CacheEntry {
+    id: String,
+    volume: Arc<Volume>,
+    last_used: u64,
+}
+
+impl VolumeCache {
+    fn new(budget_bytes: usize) -> Self {
+        Self {
+            budget_bytes,
+            bytes: 0,
+            clock: 0,
+            entries: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, id: &str) -> Option<Arc<Volume>> {
+        self.clock += 1;
+        let entry = self.entries.iter_mut().find(|e| e.id == id)?;
+        entry.last_used = self.clock;
+        Some(entry.volume.clone())
+    }
+
+    /// Keeps `volume` (or the copy another session loaded meanwhile) and returns it,
+    /// evicting the least recently used others until the budget holds. The newest entry
+    /// stays even when it alone exceeds the budget.
+    fn insert(&mut self, id: &str, volume: Arc<Volume>) -> Arc<Volume> {
+        if let Some(existing) = self.get(id) {
+            return existing;
+        }
+        self.clock += 1;
+        self.bytes += volume.size_bytes();
+        self.entries.push(CacheEntry {
+            id: id.to_string(),
+            volume: volume.clone(),
+            last_used: self.clock,
+        });
+        while self.bytes > self.budget_bytes && self.entries.len() > 1 {
+            let Some(oldest) = self
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.id != id)
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(n, _)| n)
+            else {
+                break;
+            };
+            let evicted = self.entries.swap_remove(oldest);
+            self.bytes -= evicted.volume.size_bytes();
+            tracing::debug!(series = %evicted.id, "volume evicted from the cache");
+        }
+        volume
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use render_core::{Modality, Voxels};
+
+    fn small_volume(voxels: usize) -> Arc<Volume> {
+        let volume = Volume::new(
+            Voxels::I16(vec![0; voxels]),
+            [voxels, 1, 1],
+            glam::DMat4::IDENTITY,
+            Modality::CT,
+            None,
+        )
+        .expect("a valid volume");
+        Arc::new(volume)
+    }
+
+    #[test]
+    fn the_cache_evicts_the_least_recently_used_first() {
+        // Three 100-byte volumes (50 i16 voxels) in a 250-byte budget.
+        let mut cache = VolumeCache::new(250);
+        cache.insert("a", small_volume(50));
+        cache.insert("b", small_volume(50));
+        assert!(cache.get("a").is_some(), "touching a makes b the oldest");
+        cache.insert("c", small_volume(50));
+        assert!(cache.get("b").is_none(), "b was evicted");
+        assert!(cache.get("a").is_some() && cache.get("c").is_some());
+        assert_eq!(cache.bytes, 200);
+    }
+
+    #[test]
+    fn an_oversized_volume_stays_alone() {
+        let mut cache = VolumeCache::new(100);
+        cache.insert("a", small_volume(40));
+        cache.insert("big", small_volume(500));
+        assert!(cache.get("a").is_none());
+        assert!(cache.get("big").is_some());
+        assert_eq!(cache.bytes, 1000);
+    }
+
+    #[test]
+    fn inserting_twice_keeps_the_first_copy() {
+        let mut cache = VolumeCache::new(1000);
+        let first = cache.insert("a", small_volume(10));
+        let second = cache.insert("a", small_volume(10));
+        assert!(Arc::ptr_eq(&first, &second));
+        assert_eq!(cache.bytes, 20);
+    }
+
+    #[test]
+    fn without_folders_the_phantom_is_served_and_paths_are_refused() {
+        let library = Library::scan(&[], 1 << 30);
+        assert_eq!(library.series_count(), 1);
+        assert_eq!(library.studies()[0].series[0].id, PHANTOM_ID);
+        let volume = library.open(PHANTOM_ID).expect("the phantom opens");
+        assert_eq!(volume.dims, render_core::phantom::DIMS);
+        let again = library.open(PHANTOM_ID).expect("cached");
+        assert!(Arc::ptr_eq(&volume, &again), "one shared copy");
+        for bad in [
+            "../../etc/passwd",
+            "/etc/passwd",
+            "",
+            "phantom/..",
+            "C:\\x",
+            "nope",
+        ] {
+            assert!(
+                matches!(library.open(bad), Err(LibraryError::UnknownSeries(_))),
+                "{bad:?} must be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn ids_with_path_shapes_are_implausible() {
+        assert!(is_plausible_id("1.2.840.113619.2.55.3-2"));
+        assert!(is_plausible_id(PHANTOM_ID));
+        assert!(!is_plausible_id("../../etc/passwd"));
+        assert!(!is_plausible_id("a/b"));
+        assert!(!is_plausible_id("1..2"));
+        assert!(!is_plausible_id(&"1".repeat(200)));
+    }
+}

@@ -1,0 +1,122 @@
+//! Server-wide counters, served at `/metrics` in the Prometheus text format.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters shared by every connection.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Sessions open now.
+    pub sessions_active: AtomicU64,
+    /// Sessions opened since start.
+    pub sessions_total: AtomicU64,
+    /// Connections refused (too many sessions, bad token).
+    pub refused_total: AtomicU64,
+    /// Frames written to sockets.
+    pub frames_total: AtomicU64,
+    /// Frame bytes (header and payload) written to sockets.
+    pub frame_bytes_total: AtomicU64,
+    /// Microseconds spent rendering the frames sent.
+    pub render_us_total: AtomicU64,
+    /// Microseconds spent encoding the frames sent.
+    pub encode_us_total: AtomicU64,
+    /// Inputs applied.
+    pub inputs_total: AtomicU64,
+    /// `error` replies sent.
+    pub errors_total: AtomicU64,
+}
+
+impl Metrics {
+    /// Adds `n` to a counter.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition of every counter.
+    pub fn render(&self) -> String {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let frames = load(&self.frames_total);
+        let rows: [(&str, &str, &str, u64); 9] = [
+            (
+                "hounsfield_sessions",
+                "gauge",
+                "WebSocket sessions open now.",
+                load(&self.sessions_active),
+            ),
+            (
+                "hounsfield_sessions_total",
+                "counter",
+                "WebSocket sessions opened since start.",
+                load(&self.sessions_total),
+            ),
+            (
+                "hounsfield_refused_total",
+                "counter",
+                "Connections refused (limits, token).",
+                load(&self.refused_total),
+            ),
+            ("hounsfield_frames_total", "counter", "Frames sent.", frames),
+            (
+                "hounsfield_bytes_sent_total",
+                "counter",
+                "Frame bytes sent (header and payload).",
+                load(&self.frame_bytes_total),
+            ),
+            (
+                "hounsfield_inputs_total",
+                "counter",
+                "Inputs applied.",
+                load(&self.inputs_total),
+            ),
+            (
+                "hounsfield_errors_total",
+                "counter",
+                "Error replies sent.",
+                load(&self.errors_total),
+            ),
+            (
+                "hounsfield_render_ms_sum",
+                "counter",
+                "Milliseconds spent rendering the frames sent (divide by hounsfield_frames_total for the mean).",
+                load(&self.render_us_total) / 1000,
+            ),
+            (
+                "hounsfield_encode_ms_sum",
+                "counter",
+                "Milliseconds spent encoding the frames sent.",
+                load(&self.encode_us_total) / 1000,
+            ),
+        ];
+        let mut text = String::with_capacity(1024);
+        for (name, kind, help, value) in rows {
+            // Writing to a String cannot fail.
+            let _ = writeln!(
+                text,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_format_has_help_type_and_value_lines() {
+        let metrics = Metrics::default();
+        Metrics::add(&metrics.frames_total, 3);
+        Metrics::add(&metrics.render_us_total, 4_500);
+        let text = metrics.render();
+        assert!(
+            text.contains("# TYPE hounsfield_frames_total counter\nhounsfield_frames_total 3\n")
+        );
+        assert!(text.contains("\nhounsfield_render_ms_sum 4\n"));
+        assert!(text.contains("# TYPE hounsfield_sessions gauge\nhounsfield_sessions 0\n"));
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let (_, value) = line.split_once(' ').expect("name value");
+            assert!(value.parse::<u64>().is_ok(), "{line}");
+        }
+    }
+}

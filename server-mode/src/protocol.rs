@@ -1,0 +1,609 @@
+//! Protocol v1: the JSON text messages both ways and the 32-byte header of binary frames.
+//! `docs/protocol.md` is the reference for clients; this module is its code.
+
+use serde::{Deserialize, Serialize};
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The codec of a frame's payload, as numbered in the frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Codec {
+    /// A baseline JPEG (lossy; interactive frames and ordinary stills).
+    Jpeg,
+    /// A PNG (lossless stills).
+    Png,
+    /// One H.264 access unit (not sent by this server yet).
+    H264,
+}
+
+impl Codec {
+    /// The codec's number in the frame header.
+    pub fn code(self) -> u8 {
+        match self {
+            Codec::Jpeg => 1,
+            Codec::Png => 2,
+            Codec::H264 => 3,
+        }
+    }
+
+    /// The codec with this header number.
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(Codec::Jpeg),
+            2 => Some(Codec::Png),
+            3 => Some(Codec::H264),
+            _ => None,
+        }
+    }
+}
+
+/// A size in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewport {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// A message from a client (a JSON text message with a `type`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Opens the conversation: the token (when the server wants one and the URL did not
+    /// carry it), the codecs the client decodes and the size of its canvas.
+    Hello {
+        /// The server's access token.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        /// Codecs the client can decode; empty means JPEG and PNG.
+        #[serde(default)]
+        codecs: Vec<Codec>,
+        /// The canvas size; the server's default when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        viewport: Option<Viewport>,
+    },
+    /// Asks for the catalog (`studies` reply).
+    ListStudies,
+    /// Opens a series by the id `studies` gave it (`opened` reply, then a frame).
+    Open {
+        /// A series id from `studies`.
+        series: String,
+    },
+    /// One user action on the view.
+    Input(Input),
+    /// Asks for a full-resolution final still of the current view now.
+    Still {
+        /// PNG instead of JPEG, for this still and the final stills after it.
+        #[serde(default)]
+        lossless: bool,
+    },
+}
+
+/// One input: a sequence number, the client's clock and one action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    /// Rises by one per input; frames say the highest one they reflect.
+    pub seq: u32,
+    /// The client's clock (ms), echoed in `stats`.
+    #[serde(default)]
+    pub t: f64,
+    /// What the user did.
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// What an input does to the view. Flat in JSON: `{"action":"orbit","dx":6,"dy":-2}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Turns the camera around the focal point (degrees: `dx` about the screen's vertical
+    /// axis, `dy` about its horizontal axis).
+    Orbit {
+        /// Azimuth change (degrees).
+        dx: f64,
+        /// Elevation change (degrees).
+        dy: f64,
+    },
+    /// Moves the focal point across the screen (fractions of the view's height; `dx`
+    /// right, `dy` up).
+    Pan {
+        /// Rightwards, in view heights.
+        dx: f64,
+        /// Upwards, in view heights.
+        dy: f64,
+    },
+    /// Multiplies the magnification (above 1 zooms in).
+    Zoom {
+        /// The factor, positive.
+        factor: f64,
+    },
+    /// Sets the grey window (the volume's units, HU for CT).
+    Window {
+        /// Window width.
+        width: f64,
+        /// Window centre (level).
+        center: f64,
+    },
+    /// Selects a transfer-function preset by name (from `opened`).
+    Preset {
+        /// The preset's name.
+        name: String,
+    },
+    /// Selects the render mode: `composite`, `mip`, `minip` or `average`.
+    Mode {
+        /// The mode's name.
+        mode: String,
+    },
+    /// Turns to a named view: `anterior`, `posterior`, `left`, `right`, `superior`, `inferior`.
+    View {
+        /// The view's name.
+        name: String,
+    },
+    /// Back to the view the series opened with.
+    Reset,
+    /// The canvas changed size (pixels).
+    Resize {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// A drag (or pinch) starts (`true`) or ends (`false`).
+    Interact {
+        /// Whether the user is interacting.
+        active: bool,
+    },
+}
+
+/// A message from the server (a JSON text message with a `type`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The reply to `hello`.
+    Welcome {
+        /// This session's number.
+        session: u64,
+        /// The server's name and version.
+        server: String,
+        /// The protocol version ([`PROTOCOL_VERSION`]).
+        protocol: u32,
+        /// The viewport frames will have until a `resize`.
+        viewport: Viewport,
+    },
+    /// The catalog: the studies and their series.
+    Studies {
+        /// Every study.
+        studies: Vec<StudyInfo>,
+    },
+    /// A series was opened; frames of it follow.
+    Opened(Opened),
+    /// A request was refused; the session stays open unless `code` says otherwise.
+    Error {
+        /// A stable, machine-readable reason.
+        code: ErrorCode,
+        /// What went wrong, for people.
+        message: String,
+    },
+    /// Figures about the session, about once a second while frames flow.
+    Stats(Stats),
+}
+
+/// One study of the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyInfo {
+    /// The StudyInstanceUID (or `phantom`).
+    pub id: String,
+    /// StudyDescription.
+    pub description: String,
+    /// StudyDate (YYYYMMDD), may be empty.
+    pub date: String,
+    /// PatientName, may be empty.
+    pub patient_name: String,
+    /// PatientID, may be empty.
+    pub patient_id: String,
+    /// The series of the study.
+    pub series: Vec<SeriesInfo>,
+}
+
+/// One series of the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesInfo {
+    /// The id `open` takes.
+    pub id: String,
+    /// SeriesNumber.
+    pub number: Option<i32>,
+    /// Modality code (CT, MR…).
+    pub modality: String,
+    /// SeriesDescription.
+    pub description: String,
+    /// Images (frames) in the series.
+    pub images: usize,
+    /// Voxels along i, j, k when the images stack into a volume.
+    pub dims: Option<[usize; 3]>,
+    /// Why the series cannot be opened, when it cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+/// What `opened` says about the series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Opened {
+    /// The series id.
+    pub series: String,
+    /// Voxels along i, j, k.
+    pub dims: [usize; 3],
+    /// Voxel spacing along i, j, k (mm).
+    pub spacing_mm: [f64; 3],
+    /// Modality code.
+    pub modality: String,
+    /// The grey window frames start with, when the series has one.
+    pub window: Option<WindowInfo>,
+    /// The presets `preset` accepts.
+    pub presets: Vec<String>,
+    /// The preset frames start with.
+    pub preset: String,
+    /// The modes `mode` accepts.
+    pub modes: Vec<String>,
+    /// The mode frames start with.
+    pub mode: String,
+}
+
+/// A grey window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WindowInfo {
+    /// Window width.
+    pub width: f64,
+    /// Window centre.
+    pub center: f64,
+}
+
+/// Figures about a session.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Stats {
+    /// Frames sent so far.
+    pub frames: u64,
+    /// Frames sent in the last second or so, per second.
+    pub fps: f64,
+    /// Payload kilobits per second over the same span.
+    pub kbit_s: f64,
+    /// The highest input seq applied.
+    pub input_seq: u32,
+    /// The client clock (`t`) of that input, echoed.
+    pub input_t: f64,
+    /// Mean render time of those frames (ms).
+    pub render_ms: f64,
+    /// Mean encode time of those frames (ms).
+    pub encode_ms: f64,
+    /// `interactive` or `full`: the quality of the last frame.
+    pub quality: String,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The text is not a JSON object.
+    BadJson,
+    /// The `type` is missing or not one of the protocol's.
+    UnknownType,
+    /// A known type with missing fields or fields of the wrong type.
+    BadMessage,
+    /// A value out of range (a zero size, a negative zoom…).
+    BadValue,
+    /// The message is larger than the server accepts.
+    TooLarge,
+    /// Binary messages are only sent by the server.
+    UnexpectedBinary,
+    /// `hello` must come first.
+    HelloFirst,
+    /// The token is missing or wrong; the server closes the connection.
+    Unauthorized,
+    /// No series with that id (ids come from `studies`; paths are never accepted).
+    UnknownSeries,
+    /// The series is listed but cannot be opened.
+    Unavailable,
+    /// Inputs came faster than the server accepts; this one was dropped.
+    RateLimited,
+    /// No series is open yet.
+    NotOpen,
+    /// The server failed to load or render; the message says why.
+    Internal,
+    /// The server is full or shutting down.
+    Busy,
+}
+
+/// Flags of a frame (bits of the header's flags byte).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FrameFlags(pub u8);
+
+impl FrameFlags {
+    /// Decodable on its own (every JPEG and PNG frame).
+    pub const KEYFRAME: u8 = 1;
+    /// A final still: full resolution and quality, the view at rest.
+    pub const FINAL: u8 = 1 << 1;
+    /// Lossless (PNG): the renderer's pixels exactly.
+    pub const LOSSLESS: u8 = 1 << 2;
+
+    /// Whether the keyframe bit is set.
+    pub fn keyframe(self) -> bool {
+        self.0 & Self::KEYFRAME != 0
+    }
+
+    /// Whether the final-still bit is set.
+    pub fn final_still(self) -> bool {
+        self.0 & Self::FINAL != 0
+    }
+
+    /// Whether the lossless bit is set.
+    pub fn lossless(self) -> bool {
+        self.0 & Self::LOSSLESS != 0
+    }
+}
+
+/// The fixed header in front of every binary frame message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// The payload's codec.
+    pub codec: Codec,
+    /// Keyframe, final still, lossless.
+    pub flags: FrameFlags,
+    /// Frames of this session, counted from 1.
+    pub frame_seq: u32,
+    /// The highest input seq this frame reflects (0 before any input).
+    pub input_seq: u32,
+    /// Frame width in pixels.
+    pub width: u16,
+    /// Frame height in pixels.
+    pub height: u16,
+    /// Time spent rendering and reading back (µs).
+    pub render_us: u32,
+    /// Time spent encoding (µs).
+    pub encode_us: u32,
+}
+
+/// Why bytes are not a frame header.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    /// Fewer bytes than a header.
+    #[error("a frame needs at least 32 bytes, got {0}")]
+    TooShort(usize),
+    /// The first four bytes are not `HFRM`.
+    #[error("not a frame: the magic is {0:?}, not HFRM")]
+    BadMagic([u8; 4]),
+    /// A protocol version this client does not speak.
+    #[error("frame version {0}, this build reads version 1")]
+    Version(u8),
+    /// A codec number not in the protocol.
+    #[error("unknown codec number {0}")]
+    Codec(u8),
+}
+
+impl FrameHeader {
+    /// The header's size in bytes.
+    pub const LEN: usize = 32;
+    /// The first four bytes of every frame.
+    pub const MAGIC: [u8; 4] = *b"HFRM";
+    /// The frame format version.
+    pub const VERSION: u8 = 1;
+
+    /// The header's 32 bytes, little-endian.
+    pub fn encode(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[0..4].copy_from_slice(&Self::MAGIC);
+        out[4] = Self::VERSION;
+        out[5] = self.codec.code();
+        out[6] = self.flags.0;
+        out[8..12].copy_from_slice(&self.frame_seq.to_le_bytes());
+        out[12..16].copy_from_slice(&self.input_seq.to_le_bytes());
+        out[16..18].copy_from_slice(&self.width.to_le_bytes());
+        out[18..20].copy_from_slice(&self.height.to_le_bytes());
+        out[20..24].copy_from_slice(&self.render_us.to_le_bytes());
+        out[24..28].copy_from_slice(&self.encode_us.to_le_bytes());
+        out
+    }
+
+    /// Reads a header from the front of `bytes` (the payload follows it).
+    pub fn decode(bytes: &[u8]) -> Result<Self, HeaderError> {
+        let Some(header) = bytes.first_chunk::<{ Self::LEN }>() else {
+            return Err(HeaderError::TooShort(bytes.len()));
+        };
+        let u32_at =
+            |n: usize| u32::from_le_bytes([header[n], header[n + 1], header[n + 2], header[n + 3]]);
+        let u16_at = |n: usize| u16::from_le_bytes([header[n], header[n + 1]]);
+        let magic = [header[0], header[1], header[2], header[3]];
+        if magic != Self::MAGIC {
+            return Err(HeaderError::BadMagic(magic));
+        }
+        if header[4] != Self::VERSION {
+            return Err(HeaderError::Version(header[4]));
+        }
+        Ok(Self {
+            codec: Codec::from_code(header[5]).ok_or(HeaderError::Codec(header[5]))?,
+            flags: FrameFlags(header[6]),
+            frame_seq: u32_at(8),
+            input_seq: u32_at(12),
+            width: u16_at(16),
+            height: u16_at(18),
+            render_us: u32_at(20),
+            encode_us: u32_at(24),
+        })
+    }
+}
+
+/// Why a text message was refused, with the code to reply with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// The error code for the `error` reply.
+    pub code: ErrorCode,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// The `type`s a client may send.
+const CLIENT_TYPES: [&str; 5] = ["hello", "list_studies", "open", "input", "still"];
+
+/// Parses a client's text message, telling bad JSON, unknown types and bad fields apart.
+pub fn parse_client_message(text: &str) -> Result<ClientMessage, ParseError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|error| ParseError {
+        code: ErrorCode::BadJson,
+        message: format!("not JSON: {error}"),
+    })?;
+    let Some(object) = value.as_object() else {
+        return Err(ParseError {
+            code: ErrorCode::BadJson,
+            message: "a message is a JSON object with a \"type\"".to_string(),
+        });
+    };
+    match object.get("type").and_then(|t| t.as_str()) {
+        Some(kind) if CLIENT_TYPES.contains(&kind) => {}
+        Some(kind) => {
+            return Err(ParseError {
+                code: ErrorCode::UnknownType,
+                message: format!(
+                    "unknown message type \"{}\" (known: {})",
+                    kind.chars().take(40).collect::<String>(),
+                    CLIENT_TYPES.join(", ")
+                ),
+            });
+        }
+        None => {
+            return Err(ParseError {
+                code: ErrorCode::UnknownType,
+                message: "the message has no string \"type\"".to_string(),
+            });
+        }
+    }
+    serde_json::from_value(value).map_err(|error| ParseError {
+        code: ErrorCode::BadMessage,
+        message: error.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> FrameHeader {
+        FrameHeader {
+            codec: Codec::Png,
+            flags: FrameFlags(FrameFlags::KEYFRAME | FrameFlags::FINAL | FrameFlags::LOSSLESS),
+            frame_seq: 0x0102_0304,
+            input_seq: 0x0A0B_0C0D,
+            width: 1024,
+            height: 768,
+            render_us: 123_456,
+            encode_us: 7_890,
+        }
+    }
+
+    #[test]
+    fn the_header_has_the_documented_32_byte_layout() {
+        let bytes = header().encode();
+        assert_eq!(bytes.len(), 32);
+        assert_eq!(&bytes[0..4], b"HFRM");
+        assert_eq!(bytes[4], 1, "version");
+        assert_eq!(bytes[5], 2, "codec PNG");
+        assert_eq!(bytes[6], 0b111, "keyframe, final, lossless");
+        assert_eq!(bytes[7], 0, "reserved");
+        assert_eq!(&bytes[8..12], &[0x04, 0x03, 0x02, 0x01], "frame_seq LE");
+        assert_eq!(&bytes[12..16], &[0x0D, 0x0C, 0x0B, 0x0A], "input_seq LE");
+        assert_eq!(&bytes[16..18], &1024u16.to_le_bytes());
+        assert_eq!(&bytes[18..20], &768u16.to_le_bytes());
+        assert_eq!(&bytes[20..24], &123_456u32.to_le_bytes());
+        assert_eq!(&bytes[24..28], &7_890u32.to_le_bytes());
+        assert_eq!(&bytes[28..32], &[0, 0, 0, 0], "reserved");
+    }
+
+    #[test]
+    fn the_header_round_trips_and_bad_headers_are_named() {
+        let mut bytes = header().encode().to_vec();
+        bytes.extend_from_slice(b"payload");
+        let back = FrameHeader::decode(&bytes).expect("decodes");
+        assert_eq!(back, header());
+        assert!(back.flags.final_still() && back.flags.lossless() && back.flags.keyframe());
+        assert_eq!(
+            FrameHeader::decode(&bytes[..31]),
+            Err(HeaderError::TooShort(31))
+        );
+        let mut bad = bytes.clone();
+        bad[0] = b'X';
+        assert!(matches!(
+            FrameHeader::decode(&bad),
+            Err(HeaderError::BadMagic(_))
+        ));
+        let mut bad = bytes.clone();
+        bad[4] = 2;
+        assert_eq!(FrameHeader::decode(&bad), Err(HeaderError::Version(2)));
+        let mut bad = bytes;
+        bad[5] = 9;
+        assert_eq!(FrameHeader::decode(&bad), Err(HeaderError::Codec(9)));
+    }
+
+    #[test]
+    fn inputs_are_flat_objects() {
+        let text = r#"{"type":"input","seq":17,"t":81234,"action":"orbit","dx":6,"dy":-2}"#;
+        let message = parse_client_message(text).expect("parses");
+        assert_eq!(
+            message,
+            ClientMessage::Input(Input {
+                seq: 17,
+                t: 81234.0,
+                action: Action::Orbit { dx: 6.0, dy: -2.0 },
+            })
+        );
+        let back: serde_json::Value = serde_json::to_value(&message).expect("serialises");
+        assert_eq!(back["action"], "orbit");
+        assert_eq!(back["type"], "input");
+        assert_eq!(back["dy"], -2.0);
+        let reset = parse_client_message(r#"{"type":"input","seq":3,"action":"reset"}"#);
+        assert!(matches!(
+            reset,
+            Ok(ClientMessage::Input(Input {
+                seq: 3,
+                action: Action::Reset,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn bad_messages_get_distinct_codes() {
+        let code = |text: &str| parse_client_message(text).map_err(|e| e.code).err();
+        assert_eq!(code("{not json"), Some(ErrorCode::BadJson));
+        assert_eq!(code("[1,2]"), Some(ErrorCode::BadJson));
+        assert_eq!(code(r#"{"type":"launch"}"#), Some(ErrorCode::UnknownType));
+        assert_eq!(code(r#"{"kind":"hello"}"#), Some(ErrorCode::UnknownType));
+        assert_eq!(
+            code(r#"{"type":"open","series":7}"#),
+            Some(ErrorCode::BadMessage)
+        );
+        assert_eq!(
+            code(r#"{"type":"input","seq":"x","action":"reset"}"#),
+            Some(ErrorCode::BadMessage)
+        );
+        assert_eq!(
+            code(r#"{"type":"input","seq":1,"action":"fly"}"#),
+            Some(ErrorCode::BadMessage)
+        );
+        assert_eq!(code(r#"{"type":"list_studies"}"#), None);
+        assert_eq!(code(r#"{"type":"still"}"#), None);
+    }
+
+    #[test]
+    fn server_messages_are_tagged_by_type() {
+        let error = ServerMessage::Error {
+            code: ErrorCode::UnknownSeries,
+            message: "no".to_string(),
+        };
+        let json = serde_json::to_value(&error).expect("serialises");
+        assert_eq!(json["type"], "error");
+        assert_eq!(json["code"], "unknown_series");
+        let stats = ServerMessage::Stats(Stats::default());
+        let json = serde_json::to_value(&stats).expect("serialises");
+        assert_eq!(json["type"], "stats");
+        assert_eq!(json["frames"], 0);
+    }
+}

@@ -1,0 +1,565 @@
+//! The render scheduler: one thread owns the GPU device and its renderers; each session
+//! hands it the latest view to draw through a one-request slot (a newer request replaces
+//! an older one), and sessions with work are served in turn. Frames are encoded by a
+//! small pool of threads fed through a bounded channel. A session has at most
+//! [`MAX_IN_FLIGHT`] frames between being taken for rendering and being written to its
+//! socket, so a slow client gets fewer frames, never a backlog.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use render_core::Volume;
+use render_core::gpu::{FrameImage, GpuContext, GpuError, Renderer};
+use render_core::transfer::PresetLibrary;
+use render_core::view::{Quality, ViewState};
+use tokio::sync::mpsc;
+
+use crate::encode::{Encoding, encode};
+use crate::protocol::{FrameFlags, FrameHeader};
+
+/// Frames a session may have rendered or encoded but not yet written to its socket.
+pub const MAX_IN_FLIGHT: usize = 2;
+/// Volumes kept uploaded on the device at once (one renderer each).
+const MAX_SCENES: usize = 2;
+/// Encoded frames waiting for a session, per session (in flight plus failure notices).
+const EVENT_CAPACITY: usize = MAX_IN_FLIGHT + 2;
+
+/// What a session asks the render thread to draw.
+#[derive(Debug, Clone)]
+pub struct RenderRequest {
+    /// The volume (shared with the library's cache).
+    pub volume: Arc<Volume>,
+    /// The view to draw; its `quality` says interactive or full.
+    pub view: ViewState,
+    /// Output size in pixels.
+    pub size: [u32; 2],
+    /// The highest input seq the view reflects.
+    pub input_seq: u32,
+    /// Whether this is a final still (flag bit 1).
+    pub final_still: bool,
+    /// How to encode the frame.
+    pub encoding: Encoding,
+}
+
+/// What the scheduler sends back to a session.
+#[derive(Debug)]
+pub enum SchedulerEvent {
+    /// A frame, encoded.
+    Frame(RenderedFrame),
+    /// A request failed; the message says why.
+    Failed {
+        /// The input seq of the request.
+        input_seq: u32,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// An encoded frame on its way to a socket. It counts as in flight until dropped.
+#[derive(Debug)]
+pub struct RenderedFrame {
+    /// The header; `frame_seq` is 0 until the session numbers it.
+    pub header: FrameHeader,
+    /// The encoded image.
+    pub payload: Vec<u8>,
+    /// Interactive or full.
+    pub quality: Quality,
+    /// Releases the in-flight place when dropped.
+    pub ticket: FrameTicket,
+}
+
+impl RenderedFrame {
+    /// The binary message: header (with `frame_seq`) then payload, and the ticket to drop
+    /// once the message is written.
+    pub fn into_message(self, frame_seq: u32) -> (Vec<u8>, FrameTicket) {
+        let header = FrameHeader {
+            frame_seq,
+            ..self.header
+        };
+        let mut bytes = Vec::with_capacity(FrameHeader::LEN + self.payload.len());
+        bytes.extend_from_slice(&header.encode());
+        bytes.extend_from_slice(&self.payload);
+        (bytes, self.ticket)
+    }
+}
+
+/// A session's place in the in-flight count: dropping it frees the place.
+#[derive(Debug)]
+pub struct FrameTicket {
+    session: u64,
+    shared: Weak<Shared>,
+}
+
+impl Drop for FrameTicket {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            let mut state = shared.lock();
+            if let Some(slot) = state.slots.get_mut(&self.session) {
+                slot.in_flight = slot.in_flight.saturating_sub(1);
+            }
+            drop(state);
+            shared.wake.notify_all();
+        }
+    }
+}
+
+/// A session's slot: where it puts its latest request. Dropping it unregisters.
+pub struct SessionSlot {
+    id: u64,
+    shared: Arc<Shared>,
+}
+
+impl SessionSlot {
+    /// Replaces the pending request (latest wins) and wakes the render thread.
+    pub fn submit(&self, request: RenderRequest) {
+        let mut state = self.shared.lock();
+        if let Some(slot) = state.slots.get_mut(&self.id) {
+            slot.pending = Some(request);
+        }
+        drop(state);
+        self.shared.wake.notify_all();
+    }
+
+    /// The session's number in the scheduler.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for SessionSlot {
+    fn drop(&mut self) {
+        let removed = self.shared.lock().slots.remove(&self.id);
+        // The pending request (and its volume) is released outside the lock.
+        drop(removed);
+    }
+}
+
+struct Slot {
+    pending: Option<RenderRequest>,
+    in_flight: usize,
+    events: mpsc::Sender<SchedulerEvent>,
+}
+
+#[derive(Default)]
+struct State {
+    slots: BTreeMap<u64, Slot>,
+    next_id: u64,
+    last_served: u64,
+    shutdown: bool,
+}
+
+impl State {
+    /// The next session after the last one served (wrapping) with a request and room.
+    fn next_ready(&self) -> Option<u64> {
+        let ready = |(id, slot): (&u64, &Slot)| {
+            (slot.pending.is_some() && slot.in_flight < MAX_IN_FLIGHT).then_some(*id)
+        };
+        self.slots
+            .range(self.last_served + 1..)
+            .find_map(ready)
+            .or_else(|| self.slots.range(..=self.last_served).find_map(ready))
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every critical section leaves the state consistent.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A frame to encode, with where it goes.
+struct EncodeJob {
+    image: FrameImage,
+    encoding: Encoding,
+    final_still: bool,
+    input_seq: u32,
+    render_us: u32,
+    quality: Quality,
+    ticket: FrameTicket,
+    events: mpsc::Sender<SchedulerEvent>,
+}
+
+/// The render thread and the encode pool.
+pub struct Scheduler {
+    shared: Arc<Shared>,
+    presets: PresetLibrary,
+    adapter: String,
+    render_thread: Option<JoinHandle<()>>,
+    encode_threads: Vec<JoinHandle<()>>,
+}
+
+impl Scheduler {
+    /// Opens the GPU device on a new render thread and starts `encode_threads` encoders.
+    pub fn start(presets: PresetLibrary, encode_threads: usize) -> Result<Self, GpuError> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        });
+        let encode_threads = encode_threads.clamp(1, 8);
+        let (jobs_tx, jobs_rx) = sync_channel::<EncodeJob>(encode_threads * 2);
+        let jobs_rx = Arc::new(Mutex::new(jobs_rx));
+        let (ready_tx, ready_rx) = sync_channel::<Result<String, GpuError>>(1);
+        let render_shared = shared.clone();
+        let render_presets = presets.clone();
+        let render_thread = std::thread::Builder::new()
+            .name("render".to_string())
+            .spawn(move || {
+                let context = match GpuContext::headless() {
+                    Ok(context) => context,
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(error));
+                        return;
+                    }
+                };
+                let adapter = context.capabilities.adapter.clone();
+                tracing::info!(%adapter, backend = %context.capabilities.backend, "render thread ready");
+                // The caller waits for this; if it has gone there is no one to tell.
+                let _ = ready_tx.send(Ok(adapter));
+                render_loop(&render_shared, context, render_presets, jobs_tx);
+            })
+            .map_err(|error| GpuError::Device(format!("cannot start the render thread: {error}")))?;
+        let adapter = match ready_rx.recv() {
+            Ok(Ok(adapter)) => adapter,
+            Ok(Err(error)) => {
+                let _ = render_thread.join();
+                return Err(error);
+            }
+            Err(_) => {
+                let _ = render_thread.join();
+                return Err(GpuError::Device(
+                    "the render thread stopped while starting".to_string(),
+                ));
+            }
+        };
+        let mut threads = Vec::with_capacity(encode_threads);
+        for n in 0..encode_threads {
+            let jobs = jobs_rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("encode-{n}"))
+                .spawn(move || encode_loop(&jobs));
+            match spawned {
+                Ok(handle) => threads.push(handle),
+                Err(error) => tracing::warn!(%error, "encode thread not started"),
+            }
+        }
+        if threads.is_empty() {
+            return Err(GpuError::Device("no encode thread could start".to_string()));
+        }
+        Ok(Self {
+            shared,
+            presets,
+            adapter,
+            render_thread: Some(render_thread),
+            encode_threads: threads,
+        })
+    }
+
+    /// Registers a session: its slot, and the channel its frames arrive on.
+    pub fn register(&self) -> (SessionSlot, mpsc::Receiver<SchedulerEvent>) {
+        let (events, receiver) = mpsc::channel(EVENT_CAPACITY);
+        let mut state = self.shared.lock();
+        state.next_id += 1;
+        let id = state.next_id;
+        state.slots.insert(
+            id,
+            Slot {
+                pending: None,
+                in_flight: 0,
+                events,
+            },
+        );
+        drop(state);
+        (
+            SessionSlot {
+                id,
+                shared: self.shared.clone(),
+            },
+            receiver,
+        )
+    }
+
+    /// The presets the renderers know.
+    pub fn presets(&self) -> &PresetLibrary {
+        &self.presets
+    }
+
+    /// The GPU adapter's name.
+    pub fn adapter(&self) -> &str {
+        &self.adapter
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.shared.lock().shutdown = true;
+        self.shared.wake.notify_all();
+        if let Some(thread) = self.render_thread.take() {
+            let _ = thread.join();
+        }
+        // The render thread held the job sender: the encoders finish and stop.
+        for thread in self.encode_threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Waits for the next session with work, takes its request and counts it in flight.
+fn take_next(
+    shared: &Arc<Shared>,
+) -> Option<(RenderRequest, FrameTicket, mpsc::Sender<SchedulerEvent>)> {
+    let mut state = shared.lock();
+    loop {
+        if state.shutdown {
+            return None;
+        }
+        if let Some(id) = state.next_ready() {
+            state.last_served = id;
+            let slot = state.slots.get_mut(&id)?;
+            let request = slot.pending.take()?;
+            slot.in_flight += 1;
+            let events = slot.events.clone();
+            let ticket = FrameTicket {
+                session: id,
+                shared: Arc::downgrade(shared),
+            };
+            return Some((request, ticket, events));
+        }
+        state = shared
+            .wake
+            .wait(state)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    }
+}
+
+/// The render thread's loop: render the next request, hand it to the encoders.
+fn render_loop(
+    shared: &Arc<Shared>,
+    context: GpuContext,
+    presets: PresetLibrary,
+    jobs: SyncSender<EncodeJob>,
+) {
+    let mut scenes = Scenes::new(context, presets);
+    while let Some((request, ticket, events)) = take_next(shared) {
+        let started = Instant::now();
+        let renderer = scenes.renderer_for(&request.volume);
+        match renderer.render_image(&request.view, request.size) {
+            Ok(image) => {
+                let job = EncodeJob {
+                    image,
+                    encoding: request.encoding,
+                    final_still: request.final_still,
+                    input_seq: request.input_seq,
+                    render_us: micros(started),
+                    quality: request.view.quality,
+                    ticket,
+                    events,
+                };
+                // Blocks while the encoders are busy: the bounded stage holds the line.
+                if jobs.send(job).is_err() {
+                    tracing::error!("the encoders stopped; the render thread stops too");
+                    return;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "frame failed");
+                let _ = events.try_send(SchedulerEvent::Failed {
+                    input_seq: request.input_seq,
+                    message: error.to_string(),
+                });
+                drop(ticket);
+            }
+        }
+    }
+}
+
+/// An encode thread's loop: encode jobs until the render thread hangs up.
+fn encode_loop(jobs: &Mutex<Receiver<EncodeJob>>) {
+    loop {
+        let job = {
+            let receiver = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            receiver.recv()
+        };
+        let Ok(job) = job else {
+            return;
+        };
+        let started = Instant::now();
+        let image = &job.image;
+        let event = match encode(&image.rgba, image.width, image.height, job.encoding) {
+            Ok(payload) => {
+                let mut flags = FrameFlags::KEYFRAME;
+                if job.final_still {
+                    flags |= FrameFlags::FINAL;
+                }
+                if job.encoding == Encoding::Png {
+                    flags |= FrameFlags::LOSSLESS;
+                }
+                SchedulerEvent::Frame(RenderedFrame {
+                    header: FrameHeader {
+                        codec: job.encoding.codec(),
+                        flags: FrameFlags(flags),
+                        frame_seq: 0,
+                        input_seq: job.input_seq,
+                        // `encode` refused sides over u16.
+                        width: u16::try_from(image.width).unwrap_or(u16::MAX),
+                        height: u16::try_from(image.height).unwrap_or(u16::MAX),
+                        render_us: job.render_us,
+                        encode_us: micros(started),
+                    },
+                    payload,
+                    quality: job.quality,
+                    ticket: job.ticket,
+                })
+            }
+            Err(error) => {
+                tracing::warn!(%error, "encoding failed");
+                SchedulerEvent::Failed {
+                    input_seq: job.input_seq,
+                    message: error.to_string(),
+                }
+            }
+        };
+        // A full or closed channel means the session is gone or stuck: the frame (and its
+        // in-flight place) is dropped.
+        let _ = job.events.try_send(event);
+    }
+}
+
+fn micros(since: Instant) -> u32 {
+    u32::try_from(since.elapsed().as_micros()).unwrap_or(u32::MAX)
+}
+
+/// Renderers by volume, least recently used last; each keeps its volume uploaded.
+struct Scenes {
+    context: GpuContext,
+    presets: PresetLibrary,
+    renderers: Vec<Renderer>,
+}
+
+impl Scenes {
+    fn new(context: GpuContext, presets: PresetLibrary) -> Self {
+        Self {
+            context,
+            presets,
+            renderers: Vec::with_capacity(MAX_SCENES),
+        }
+    }
+
+    /// The renderer holding `volume`, uploading it (into the least recently used renderer
+    /// once there are [`MAX_SCENES`]) when none does.
+    fn renderer_for(&mut self, volume: &Arc<Volume>) -> &mut Renderer {
+        let found = self
+            .renderers
+            .iter()
+            .position(|r| r.volume().is_some_and(|v| Arc::ptr_eq(v, volume)));
+        let renderer = match found {
+            Some(n) => self.renderers.remove(n),
+            None => {
+                let mut renderer = if self.renderers.len() >= MAX_SCENES {
+                    // Reuses the oldest renderer's pipelines for the new volume.
+                    self.renderers.remove(self.renderers.len() - 1)
+                } else {
+                    Renderer::new(self.context.clone(), self.presets.clone())
+                };
+                for warning in renderer.load_volume(volume.clone()) {
+                    tracing::warn!(%warning, "volume upload");
+                }
+                renderer
+            }
+        };
+        self.renderers.insert(0, renderer);
+        &mut self.renderers[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(seq: u32) -> RenderRequest {
+        let volume = Arc::new(render_core::phantom::ct_phantom());
+        let view = ViewState::initial(
+            &volume,
+            "ct-bone",
+            render_core::transfer::RenderMode::Composite,
+        );
+        RenderRequest {
+            volume,
+            view,
+            size: [8, 8],
+            input_seq: seq,
+            final_still: false,
+            encoding: Encoding::Png,
+        }
+    }
+
+    fn slot(pending: Option<u32>, in_flight: usize) -> Slot {
+        let (events, _) = mpsc::channel(1);
+        Slot {
+            pending: pending.map(request),
+            in_flight,
+            events,
+        }
+    }
+
+    #[test]
+    fn sessions_are_served_in_turn_and_full_ones_are_skipped() {
+        let mut state = State::default();
+        state.slots.insert(1, slot(Some(1), 0));
+        state.slots.insert(2, slot(Some(1), MAX_IN_FLIGHT));
+        state.slots.insert(3, slot(Some(1), 1));
+        state.slots.insert(4, slot(None, 0));
+        assert_eq!(state.next_ready(), Some(1));
+        state.last_served = 1;
+        assert_eq!(state.next_ready(), Some(3), "2 has no room, 3 is next");
+        state.last_served = 3;
+        assert_eq!(
+            state.next_ready(),
+            Some(1),
+            "wraps around past 4 (nothing pending)"
+        );
+        state.slots.clear();
+        assert_eq!(state.next_ready(), None);
+    }
+
+    #[test]
+    fn the_latest_request_wins_and_tickets_free_their_place() {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        });
+        let (events, _receiver) = mpsc::channel(1);
+        shared.lock().slots.insert(
+            7,
+            Slot {
+                pending: None,
+                in_flight: 0,
+                events,
+            },
+        );
+        let session = SessionSlot {
+            id: 7,
+            shared: shared.clone(),
+        };
+        session.submit(request(1));
+        session.submit(request(2));
+        let (taken, ticket, _) = take_next(&shared).expect("work is there");
+        assert_eq!(taken.input_seq, 2, "the newer request replaced the older");
+        assert_eq!(shared.lock().slots[&7].in_flight, 1);
+        assert!(shared.lock().next_ready().is_none(), "nothing pending");
+        drop(ticket);
+        assert_eq!(shared.lock().slots[&7].in_flight, 0);
+        drop(session);
+        assert!(shared.lock().slots.is_empty(), "unregistered");
+    }
+}

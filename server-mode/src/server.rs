@@ -1,0 +1,328 @@
+//! The HTTP and WebSocket server (axum): the web client at `/`, protocol v1 at `/ws`,
+//! `/healthz` and `/metrics`, with the access token, the session limit and the message
+//! size limit. Each WebSocket is run by [`crate::connection`].
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use tokio::sync::watch;
+
+use crate::library::Library;
+use crate::metrics::Metrics;
+use crate::protocol::Viewport;
+use crate::scheduler::Scheduler;
+use crate::session::SessionLimits;
+use crate::web;
+
+/// Largest WebSocket message the transport accepts at all; larger closes the connection.
+/// Messages above [`ServerConfig::max_message_bytes`] but below this get an `error` reply.
+const TRANSPORT_MESSAGE_LIMIT: usize = 1 << 20;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address and port to listen on (port 0: any free port).
+    pub bind: SocketAddr,
+    /// The access token; required when `bind` is not a loopback address.
+    pub token: Option<String>,
+    /// Sessions open at once; more are refused with 503.
+    pub max_sessions: usize,
+    /// A session without a message from its client for this long is closed.
+    pub idle_timeout: Duration,
+    /// Largest text message answered normally; larger ones get `error` `too_large`.
+    pub max_message_bytes: usize,
+    /// Per-session input limits.
+    pub limits: SessionLimits,
+    /// Frame size until a client says otherwise.
+    pub default_viewport: Viewport,
+}
+
+impl ServerConfig {
+    /// Defaults: 16 sessions, 30 minutes idle, 16 KiB messages, 1024×768 frames.
+    pub fn new(bind: SocketAddr) -> Self {
+        Self {
+            bind,
+            token: None,
+            max_sessions: 16,
+            idle_timeout: Duration::from_secs(30 * 60),
+            max_message_bytes: 16 * 1024,
+            limits: SessionLimits::default(),
+            default_viewport: Viewport {
+                width: 1024,
+                height: 768,
+            },
+        }
+    }
+
+    /// Whether clients must present a token: always off loopback.
+    pub fn token_required(&self) -> bool {
+        !self.bind.ip().is_loopback()
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A non-loopback address without a token.
+    #[error("listening on {0} (not loopback) needs an access token: pass --token or --token-file")]
+    TokenRequired(SocketAddr),
+    /// The address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// Serving stopped with an I/O error.
+    #[error("server stopped: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What every request handler and connection shares.
+pub(crate) struct App {
+    pub(crate) config: ServerConfig,
+    pub(crate) library: Arc<Library>,
+    pub(crate) scheduler: Arc<Scheduler>,
+    pub(crate) metrics: Arc<Metrics>,
+    /// Turns `true` when the server shuts down.
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+/// A bound server, ready to run.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Server {
+    /// Binds the listening socket; refuses a non-loopback address without a token.
+    pub async fn bind(
+        config: ServerConfig,
+        library: Arc<Library>,
+        scheduler: Arc<Scheduler>,
+    ) -> Result<Self, ServerError> {
+        if config.token_required() && config.token.as_deref().is_none_or(str::is_empty) {
+            return Err(ServerError::TokenRequired(config.bind));
+        }
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| ServerError::Bind {
+                address: config.bind,
+                source,
+            })?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        Ok(Self {
+            listener,
+            app: Arc::new(App {
+                config,
+                library,
+                scheduler,
+                metrics: Arc::new(Metrics::default()),
+                shutdown: shutdown_rx,
+            }),
+            shutdown,
+        })
+    }
+
+    /// The address actually bound (with the port chosen when 0 was asked for).
+    pub fn local_addr(&self) -> Result<SocketAddr, ServerError> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// The server's counters.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.app.metrics.clone()
+    }
+
+    /// Serves until `shutdown` completes; open sessions are then closed.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let router = Router::new()
+            .route("/ws", get(websocket))
+            .route("/healthz", get(healthz))
+            .route("/metrics", get(metrics))
+            .fallback(get(static_file))
+            .with_state(self.app.clone());
+        let sessions = self.shutdown;
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Connections see this and close with "going away".
+                let _ = sessions.send(true);
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Generates a random access token (32 hex digits).
+pub fn generate_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Compares tokens in time independent of where they differ.
+pub(crate) fn tokens_match(expected: &str, given: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), given.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// Whether a request carries the token (`?token=` or `Authorization: Bearer`), when one is set.
+fn request_authorised(app: &App, query: &TokenQuery, headers: &HeaderMap) -> Option<bool> {
+    let expected = app.config.token.as_deref()?;
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    let given = query.token.as_deref().or(bearer)?;
+    Some(tokens_match(expected, given))
+}
+
+async fn websocket(
+    State(app): State<Arc<App>>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    // Without a token in the URL, the session must send it in `hello`.
+    let authenticated = match (
+        app.config.token.is_some(),
+        request_authorised(&app, &query, &headers),
+    ) {
+        (false, _) => true,
+        (true, Some(true)) => true,
+        (true, Some(false)) => {
+            Metrics::add(&app.metrics.refused_total, 1);
+            return (StatusCode::UNAUTHORIZED, "wrong token\n").into_response();
+        }
+        (true, None) => false,
+    };
+    let Some(place) = SessionPlace::take(app.clone()) else {
+        Metrics::add(&app.metrics.refused_total, 1);
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many sessions; try again later\n",
+        )
+            .into_response();
+    };
+    upgrade
+        .max_message_size(TRANSPORT_MESSAGE_LIMIT)
+        .max_frame_size(TRANSPORT_MESSAGE_LIMIT)
+        .on_upgrade(move |socket| async move {
+            crate::connection::run(socket, app, authenticated).await;
+            drop(place);
+        })
+}
+
+/// A session's place under the session limit, given back when dropped.
+struct SessionPlace {
+    app: Arc<App>,
+}
+
+impl SessionPlace {
+    fn take(app: Arc<App>) -> Option<Self> {
+        let max = app.config.max_sessions as u64;
+        app.metrics
+            .sessions_active
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        Metrics::add(&app.metrics.sessions_total, 1);
+        Some(Self { app })
+    }
+}
+
+impl Drop for SessionPlace {
+    fn drop(&mut self) {
+        self.app
+            .metrics
+            .sessions_active
+            .fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn metrics(
+    State(app): State<Arc<App>>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if app.config.token.is_some() && request_authorised(&app, &query, &headers) != Some(true) {
+        return (StatusCode::UNAUTHORIZED, "token required\n").into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn static_file(uri: Uri) -> Response {
+    match web::asset(uri.path()) {
+        Some((mime, bytes)) => (
+            [
+                (header::CONTENT_TYPE, mime),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(tokens_match("abc123", "abc123"));
+        assert!(!tokens_match("abc123", "abc124"));
+        assert!(!tokens_match("abc123", "abc12"));
+        assert!(!tokens_match("abc123", ""));
+    }
+
+    #[test]
+    fn generated_tokens_are_long_and_differ() {
+        let a = generate_token().expect("random bytes");
+        let b = generate_token().expect("random bytes");
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn only_loopback_goes_without_a_token() {
+        let local = ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+        assert!(!local.token_required());
+        let open = ServerConfig::new(SocketAddr::from(([0, 0, 0, 0], 0)));
+        assert!(open.token_required());
+        let v6 = ServerConfig::new("[::1]:0".parse().expect("an address"));
+        assert!(!v6.token_required());
+    }
+}

@@ -1,0 +1,695 @@
+//! One client's view: applies its inputs to a [`ViewState`], limits their rate, and
+//! decides what to render next: interactive frames while the user drags, then a
+//! full-resolution final still once the drag ends or input pauses for [`IDLE_FOR_FINAL`].
+//! No I/O here: the connection feeds it messages and the clock.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use render_core::Volume;
+use render_core::Window;
+use render_core::camera::NamedView;
+use render_core::transfer::{PresetLibrary, RenderMode};
+use render_core::view::{Quality, ViewState};
+
+use crate::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
+use crate::protocol::{Action, ErrorCode, Input, Opened, Viewport, WindowInfo};
+use crate::scheduler::RenderRequest;
+
+/// Input pause after which the view counts as at rest and gets a final still.
+pub const IDLE_FOR_FINAL: Duration = Duration::from_millis(150);
+/// Smallest viewport side accepted (pixels).
+pub const MIN_VIEWPORT: u32 = 16;
+
+/// A refused request: the code and message of the `error` reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The error code.
+    pub code: ErrorCode,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Limits on what a session may ask.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SessionLimits {
+    /// Inputs accepted per second, sustained.
+    pub inputs_per_s: f64,
+    /// Inputs accepted in a burst above the sustained rate.
+    pub input_burst: f64,
+    /// Largest viewport side (pixels).
+    pub max_viewport: u32,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self {
+            inputs_per_s: 240.0,
+            input_burst: 120.0,
+            max_viewport: 4096,
+        }
+    }
+}
+
+/// A token bucket: `capacity` tokens, refilled at `per_s`.
+#[derive(Debug, Clone)]
+struct RateLimiter {
+    capacity: f64,
+    per_s: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimiter {
+    fn new(per_s: f64, capacity: f64, now: Instant) -> Self {
+        Self {
+            capacity: capacity.max(1.0),
+            per_s: per_s.max(0.0),
+            tokens: capacity.max(1.0),
+            last: now,
+        }
+    }
+
+    /// Takes a token if there is one.
+    fn allow(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.per_s).min(self.capacity);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// What the view needs next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    /// Nothing changed.
+    Nothing,
+    /// Changed during interaction: an interactive frame.
+    Interactive,
+    /// Changed at rest (or a still was asked for): a final still.
+    Final,
+}
+
+/// The open series and its view.
+struct OpenSeries {
+    id: String,
+    volume: Arc<Volume>,
+    initial: ViewState,
+    view: ViewState,
+}
+
+/// One client's view and its render decisions.
+pub struct Session {
+    limits: SessionLimits,
+    presets: PresetLibrary,
+    open: Option<OpenSeries>,
+    size: [u32; 2],
+    interacting: bool,
+    last_input: Option<Instant>,
+    input_seq: u32,
+    input_t: f64,
+    pending: Pending,
+    /// An interactive frame was shown: a final still must follow.
+    final_owed: bool,
+    lossless: bool,
+    limiter: RateLimiter,
+}
+
+impl Session {
+    /// A session with a viewport and no series open.
+    pub fn new(
+        limits: SessionLimits,
+        presets: PresetLibrary,
+        viewport: Viewport,
+        now: Instant,
+    ) -> Self {
+        let mut session = Self {
+            limits,
+            presets,
+            open: None,
+            size: [0, 0],
+            interacting: false,
+            last_input: None,
+            input_seq: 0,
+            input_t: 0.0,
+            pending: Pending::Nothing,
+            final_owed: false,
+            lossless: false,
+            limiter: RateLimiter::new(limits.inputs_per_s, limits.input_burst, now),
+        };
+        session.size = session.clamp_viewport(viewport);
+        session
+    }
+
+    /// The frame size (pixels).
+    pub fn viewport(&self) -> Viewport {
+        Viewport {
+            width: self.size[0],
+            height: self.size[1],
+        }
+    }
+
+    /// Sets the frame size (from `hello`), clamped to the limits.
+    pub fn set_viewport(&mut self, viewport: Viewport) {
+        self.size = self.clamp_viewport(viewport);
+        self.mark(Pending::Final);
+    }
+
+    /// The highest input seq applied and its client clock.
+    pub fn last_input(&self) -> (u32, f64) {
+        (self.input_seq, self.input_t)
+    }
+
+    /// The current view, when a series is open.
+    pub fn view(&self) -> Option<&ViewState> {
+        self.open.as_ref().map(|open| &open.view)
+    }
+
+    /// Opens `volume` as series `id` with its modality's default preset; the first frame
+    /// is a final still.
+    pub fn open(&mut self, id: &str, volume: Arc<Volume>) -> Opened {
+        let preset = self.presets.default_for(&volume.modality);
+        let view = ViewState::initial(&volume, &preset.name, preset.mode);
+        let opened = Opened {
+            series: id.to_string(),
+            dims: volume.dims,
+            spacing_mm: volume.spacing_mm,
+            modality: volume.modality.code().to_string(),
+            window: volume.default_window.map(|w| WindowInfo {
+                width: w.width,
+                center: w.center,
+            }),
+            presets: self
+                .presets
+                .names()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            preset: preset.name.clone(),
+            modes: RenderMode::ALL
+                .iter()
+                .map(|m| m.name().to_string())
+                .collect(),
+            mode: preset.mode.name().to_string(),
+        };
+        self.open = Some(OpenSeries {
+            id: id.to_string(),
+            volume,
+            initial: view.clone(),
+            view,
+        });
+        self.final_owed = false;
+        self.pending = Pending::Final;
+        opened
+    }
+
+    /// The open series' id.
+    pub fn series(&self) -> Option<&str> {
+        self.open.as_ref().map(|open| open.id.as_str())
+    }
+
+    /// Applies one input at `now`; a refused input changes nothing.
+    pub fn apply(&mut self, input: &Input, now: Instant) -> Result<(), Refusal> {
+        if !self.limiter.allow(now) {
+            return Err(Refusal::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "more than {} inputs a second: input {} dropped",
+                    self.limits.inputs_per_s, input.seq
+                ),
+            ));
+        }
+        let change = self.change_view(&input.action)?;
+        if input.seq > self.input_seq {
+            self.input_seq = input.seq;
+            self.input_t = if input.t.is_finite() { input.t } else { 0.0 };
+        }
+        self.last_input = Some(now);
+        self.mark(change);
+        Ok(())
+    }
+
+    /// Asks for a final still now; `lossless` also becomes the kind of later stills.
+    pub fn still(&mut self, lossless: bool) -> Result<(), Refusal> {
+        if self.open.is_none() {
+            return Err(not_open());
+        }
+        self.lossless = lossless;
+        self.pending = Pending::Final;
+        Ok(())
+    }
+
+    /// The render request due at `now`, if any; taking it clears what was due.
+    pub fn next_request(&mut self, now: Instant) -> Option<RenderRequest> {
+        let open = self.open.as_ref()?;
+        let idle = self
+            .last_input
+            .is_none_or(|at| now.saturating_duration_since(at) >= IDLE_FOR_FINAL);
+        let final_still = match self.pending {
+            Pending::Final => true,
+            Pending::Interactive => false,
+            // Owed after interactive frames: due once input pauses (the end of a drag asks
+            // for it at once through `interact`).
+            Pending::Nothing if self.final_owed && idle => true,
+            Pending::Nothing => return None,
+        };
+        let mut view = open.view.clone();
+        let encoding = if final_still {
+            view.quality = Quality::Full;
+            if self.lossless {
+                Encoding::Png
+            } else {
+                Encoding::Jpeg {
+                    quality: FINAL_JPEG_QUALITY,
+                }
+            }
+        } else {
+            view.quality = Quality::Interactive;
+            Encoding::Jpeg {
+                quality: INTERACTIVE_JPEG_QUALITY,
+            }
+        };
+        self.pending = Pending::Nothing;
+        self.final_owed = !final_still;
+        Some(RenderRequest {
+            volume: open.volume.clone(),
+            view,
+            size: self.size,
+            input_seq: self.input_seq,
+            final_still,
+            encoding,
+        })
+    }
+
+    /// When the next request falls due without new input (the final still after a pause).
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if self.final_owed && self.pending == Pending::Nothing && self.open.is_some() {
+            self.last_input.map(|at| at + IDLE_FOR_FINAL)
+        } else {
+            None
+        }
+    }
+
+    fn mark(&mut self, change: Pending) {
+        self.pending = match (self.pending, change) {
+            (Pending::Final, _) | (_, Pending::Final) => Pending::Final,
+            (Pending::Interactive, _) | (_, Pending::Interactive) => Pending::Interactive,
+            _ => Pending::Nothing,
+        };
+    }
+
+    /// Changes the view as `action` says; what kind of frame that calls for.
+    fn change_view(&mut self, action: &Action) -> Result<Pending, Refusal> {
+        // While interacting, even discrete changes get interactive frames.
+        let at_rest = |interacting: bool| {
+            if interacting {
+                Pending::Interactive
+            } else {
+                Pending::Final
+            }
+        };
+        match action {
+            Action::Interact { active } => {
+                self.interacting = *active;
+                // The end of a drag owes its final still now, not after the pause.
+                if !*active && self.final_owed {
+                    return Ok(Pending::Final);
+                }
+                return Ok(Pending::Nothing);
+            }
+            Action::Resize { width, height } => {
+                let max = self.limits.max_viewport;
+                if !(MIN_VIEWPORT..=max).contains(width) || !(MIN_VIEWPORT..=max).contains(height) {
+                    return Err(bad_value(format!(
+                        "resize {width}×{height}: each side must be {MIN_VIEWPORT}..={max} pixels"
+                    )));
+                }
+                self.size = [*width, *height];
+                return Ok(at_rest(self.interacting));
+            }
+            _ => {}
+        }
+        let interacting = self.interacting;
+        let open = self.open.as_mut().ok_or_else(not_open)?;
+        let view = &mut open.view;
+        match action {
+            Action::Orbit { dx, dy } => {
+                check_finite_within("orbit dx, dy (degrees)", &[*dx, *dy], 360.0)?;
+                view.camera.orbit(*dx, *dy);
+                Ok(Pending::Interactive)
+            }
+            Action::Pan { dx, dy } => {
+                check_finite_within("pan dx, dy (view heights)", &[*dx, *dy], 10.0)?;
+                view.camera.pan(*dx, *dy);
+                Ok(Pending::Interactive)
+            }
+            Action::Zoom { factor } => {
+                if !factor.is_finite() || *factor < 0.01 || *factor > 100.0 {
+                    return Err(bad_value(format!(
+                        "zoom factor {factor}: must be 0.01..=100"
+                    )));
+                }
+                view.camera.zoom_by(*factor);
+                Ok(Pending::Interactive)
+            }
+            Action::Window { width, center } => {
+                if !width.is_finite() || !center.is_finite() || *width <= 0.0 {
+                    return Err(bad_value(format!(
+                        "window {width}, {center}: the width must be positive and both finite"
+                    )));
+                }
+                view.window = Some(Window {
+                    width: *width,
+                    center: *center,
+                });
+                Ok(Pending::Interactive)
+            }
+            Action::Preset { name } => {
+                let preset = self.presets.get(name).ok_or_else(|| {
+                    bad_value(format!(
+                        "unknown preset \"{}\" (known: {})",
+                        clip(name),
+                        self.presets.names().join(", ")
+                    ))
+                })?;
+                view.preset = preset.name.clone();
+                view.mode = preset.mode;
+                Ok(at_rest(interacting))
+            }
+            Action::Mode { mode } => {
+                view.mode = RenderMode::from_name(mode).ok_or_else(|| {
+                    bad_value(format!(
+                        "unknown mode \"{}\" (known: composite, mip, minip, average)",
+                        clip(mode)
+                    ))
+                })?;
+                Ok(at_rest(interacting))
+            }
+            Action::View { name } => {
+                let named = NamedView::from_name(name).ok_or_else(|| {
+                    bad_value(format!(
+                        "unknown view \"{}\" (known: anterior, posterior, left, right, superior, inferior)",
+                        clip(name)
+                    ))
+                })?;
+                view.camera.set_view(named);
+                Ok(at_rest(interacting))
+            }
+            Action::Reset => {
+                open.view = open.initial.clone();
+                Ok(at_rest(interacting))
+            }
+            Action::Interact { .. } | Action::Resize { .. } => Ok(Pending::Nothing),
+        }
+    }
+
+    fn clamp_viewport(&self, viewport: Viewport) -> [u32; 2] {
+        let max = self.limits.max_viewport.max(MIN_VIEWPORT);
+        [
+            viewport.width.clamp(MIN_VIEWPORT, max),
+            viewport.height.clamp(MIN_VIEWPORT, max),
+        ]
+    }
+}
+
+fn not_open() -> Refusal {
+    Refusal::new(ErrorCode::NotOpen, "open a series first (see list_studies)")
+}
+
+fn bad_value(message: String) -> Refusal {
+    Refusal::new(ErrorCode::BadValue, message)
+}
+
+fn check_finite_within(what: &str, values: &[f64], limit: f64) -> Result<(), Refusal> {
+    if values.iter().all(|v| v.is_finite() && v.abs() <= limit) {
+        Ok(())
+    } else {
+        Err(bad_value(format!(
+            "{what}: {values:?} must be finite and within ±{limit}"
+        )))
+    }
+}
+
+/// A client string cut short for echoing in a message.
+fn clip(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VIEWPORT: Viewport = Viewport {
+        width: 64,
+        height: 48,
+    };
+
+    fn opened_session(now: Instant) -> Session {
+        let mut session = Session::new(
+            SessionLimits::default(),
+            PresetLibrary::builtin(),
+            VIEWPORT,
+            now,
+        );
+        session.open("phantom", Arc::new(render_core::phantom::ct_phantom()));
+        session
+    }
+
+    fn input(seq: u32, action: Action) -> Input {
+        Input {
+            seq,
+            t: f64::from(seq) * 10.0,
+            action,
+        }
+    }
+
+    #[test]
+    fn opening_gives_a_final_still_at_the_viewport_size() {
+        let now = Instant::now();
+        let mut session = opened_session(now);
+        let request = session.next_request(now).expect("a first frame");
+        assert!(request.final_still);
+        assert_eq!(request.view.quality, Quality::Full);
+        assert_eq!(request.size, [64, 48]);
+        assert!(session.next_request(now).is_none(), "nothing more is due");
+    }
+
+    #[test]
+    fn a_drag_gives_interactive_frames_then_a_final_still_when_it_ends() {
+        let now = Instant::now();
+        let mut session = opened_session(now);
+        session.next_request(now);
+        let active = input(1, Action::Interact { active: true });
+        session.apply(&active, now).expect("accepted");
+        assert!(
+            session.next_request(now).is_none(),
+            "interact alone changes nothing"
+        );
+        session
+            .apply(&input(2, Action::Orbit { dx: 5.0, dy: 0.0 }), now)
+            .expect("accepted");
+        session
+            .apply(&input(3, Action::Orbit { dx: 5.0, dy: 1.0 }), now)
+            .expect("accepted");
+        let frame = session.next_request(now).expect("an interactive frame");
+        assert!(!frame.final_still);
+        assert_eq!(frame.view.quality, Quality::Interactive);
+        assert_eq!(
+            frame.encoding,
+            Encoding::Jpeg {
+                quality: INTERACTIVE_JPEG_QUALITY
+            }
+        );
+        assert_eq!(frame.input_seq, 3, "both orbits are in the frame");
+        let end = input(4, Action::Interact { active: false });
+        session.apply(&end, now).expect("accepted");
+        let last = session.next_request(now).expect("the final still");
+        assert!(last.final_still && last.input_seq == 4);
+        assert_eq!(last.view.quality, Quality::Full);
+        assert!(session.next_request(now + IDLE_FOR_FINAL * 2).is_none());
+    }
+
+    #[test]
+    fn a_pause_in_input_gives_the_final_still() {
+        let now = Instant::now();
+        let mut session = opened_session(now);
+        session.next_request(now);
+        session
+            .apply(&input(1, Action::Zoom { factor: 1.1 }), now)
+            .expect("accepted");
+        assert!(!session.next_request(now).expect("interactive").final_still);
+        assert!(
+            session
+                .next_request(now + Duration::from_millis(50))
+                .is_none()
+        );
+        assert_eq!(session.next_deadline(), Some(now + IDLE_FOR_FINAL));
+        let later = now + IDLE_FOR_FINAL;
+        let still = session.next_request(later).expect("the final still");
+        assert!(still.final_still);
+        assert_eq!(session.next_deadline(), None);
+    }
+
+    #[test]
+    fn lossless_stills_are_png() {
+        let now = Instant::now();
+        let mut session = opened_session(now);
+        session.next_request(now);
+        session.still(true).expect("accepted");
+        let still = session.next_request(now).expect("a still");
+        assert_eq!(still.encoding, Encoding::Png);
+        assert!(still.final_still);
+    }
+
+    #[test]
+    fn bad_values_are_refused_and_change_nothing() {
+        let now = Instant::now();
+        let mut session = opened_session(now);
+        session.next_request(now);
+        let before = session.view().cloned();
+        let refused = [
+            Action::Zoom { factor: -1.0 },
+            Action::Zoom { factor: f64::NAN },
+            Action::Orbit {
+                dx: f64::INFINITY,
+                dy: 0.0,
+            },
+            Action::Window {
+                width: 0.0,
+                center: 40.0,
+            },
+            Action::Preset {
+                name: "no-such".to_string(),
+            },
+            Action::Mode {
+                mode: "xray".to_string(),
+            },
+            Action::View {
+                name: "sideways".to_string(),
+            },
+            Action::Resize {
+                width: 0,
+                height: 10,
+            },
+            Action::Resize {
+                width: 100_000,
+                height: 100,
+            },
+        ];
+        for (n, action) in refused.into_iter().enumerate() {
+            let refusal = session
+                .apply(&input(n as u32 + 1, action.clone()), now)
+                .expect_err("refused");
+            assert_eq!(refusal.code, ErrorCode::BadValue, "{action:?}");
+        }
+        assert_eq!(session.view().cloned(), before);
+        assert_eq!(session.last_input().0, 0, "refused inputs do not count");
+        assert!(session.next_request(now).is_none());
+    }
+
+    #[test]
+    fn view_inputs_before_open_are_refused() {
+        let now = Instant::now();
+        let mut session = Session::new(
+            SessionLimits::default(),
+            PresetLibrary::builtin(),
+            VIEWPORT,
+            now,
+        );
+        let refusal = session
+            .apply(&input(1, Action::Orbit { dx: 1.0, dy: 0.0 }), now)
+            .expect_err("refused");
+        assert_eq!(refusal.code, ErrorCode::NotOpen);
+        assert!(
+            session
+                .apply(
+                    &input(
+                        2,
+                        Action::Resize {
+                            width: 100,
+                            height: 80
+                        }
+                    ),
+                    now
+                )
+                .is_ok()
+        );
+        assert_eq!(
+            session.viewport(),
+            Viewport {
+                width: 100,
+                height: 80
+            }
+        );
+        assert_eq!(
+            session.still(false).map_err(|r| r.code),
+            Err(ErrorCode::NotOpen)
+        );
+    }
+
+    #[test]
+    fn inputs_beyond_the_rate_are_dropped() {
+        let now = Instant::now();
+        let limits = SessionLimits {
+            inputs_per_s: 10.0,
+            input_burst: 5.0,
+            ..SessionLimits::default()
+        };
+        let mut session = Session::new(limits, PresetLibrary::builtin(), VIEWPORT, now);
+        session.open("phantom", Arc::new(render_core::phantom::ct_phantom()));
+        let results: Vec<bool> = (1..=8)
+            .map(|seq| {
+                session
+                    .apply(&input(seq, Action::Orbit { dx: 1.0, dy: 0.0 }), now)
+                    .is_ok()
+            })
+            .collect();
+        assert_eq!(results.iter().filter(|ok| **ok).count(), 5, "{results:?}");
+        assert!(
+            session
+                .apply(&input(9, Action::Reset), now + Duration::from_millis(200))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn preset_changes_mode_and_reset_restores_the_opening_view() {
+        let now = Instant::now();
+        let mut session = opened_session(now);
+        let initial = session.view().cloned().expect("open");
+        session
+            .apply(
+                &input(
+                    1,
+                    Action::Preset {
+                        name: "ct-mip".to_string(),
+                    },
+                ),
+                now,
+            )
+            .expect("a built-in preset");
+        assert_eq!(session.view().map(|v| v.mode), Some(RenderMode::Mip));
+        session
+            .apply(&input(2, Action::Orbit { dx: 30.0, dy: 0.0 }), now)
+            .expect("accepted");
+        session
+            .apply(&input(3, Action::Reset), now)
+            .expect("accepted");
+        assert_eq!(session.view(), Some(&initial));
+        assert!(session.next_request(now).expect("due").final_still);
+    }
+}

@@ -1,0 +1,78 @@
+//! The browser client (`assets/web`), embedded in the binary and served as static files.
+
+/// Every embedded file: URL path, content type, bytes.
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "/index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../assets/web/index.html"),
+    ),
+    (
+        "/style.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/web/style.css"),
+    ),
+    (
+        "/app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/web/app.js"),
+    ),
+    (
+        "/protocol.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/web/protocol.js"),
+    ),
+    (
+        "/input.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/web/input.js"),
+    ),
+];
+
+/// The content type and bytes of the embedded file at URL `path` (`/` is `/index.html`).
+pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
+    let path = if path == "/" { "/index.html" } else { path };
+    ASSETS
+        .iter()
+        .find(|(name, _, _)| *name == path)
+        .map(|(_, mime, bytes)| (*mime, *bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_is_served_at_the_root_and_nothing_else_leaks() {
+        let (mime, bytes) = asset("/").expect("the index");
+        assert!(mime.starts_with("text/html"));
+        assert!(!bytes.is_empty());
+        assert!(asset("/../Cargo.toml").is_none());
+        assert!(asset("/nope.js").is_none());
+    }
+
+    #[test]
+    fn every_module_the_pages_import_is_embedded() {
+        let text =
+            |path: &str| String::from_utf8_lossy(asset(path).expect("embedded").1).into_owned();
+        let mut wanted = Vec::new();
+        let index = text("/index.html");
+        for attribute in ["src=\"", "href=\""] {
+            for part in index.split(attribute).skip(1) {
+                wanted.extend(part.split('"').next().map(|p| format!("/{p}")));
+            }
+        }
+        for module in ["/app.js", "/protocol.js", "/input.js"] {
+            for part in text(module).split("from \"./").skip(1) {
+                wanted.extend(part.split('"').next().map(|p| format!("/{p}")));
+            }
+        }
+        assert!(wanted.len() >= 4, "{wanted:?}");
+        for path in wanted {
+            assert!(
+                asset(&path).is_some(),
+                "{path} is referenced but not embedded"
+            );
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! The web client in headless Chromium (Debian's `chromium`, driven over the DevTools
+//! protocol): the page loads from the server, opens the phantom, a mouse drag changes the
+//! picture, and the screenshot is not blank. Chromium must be installed
+//! (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use server_mode::protocol::Viewport;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The page's size in CSS pixels.
+const PAGE: (u32, u32) = (800, 600);
+/// How long Chromium and the first frame may take.
+const PATIENCE: Duration = Duration::from_secs(90);
+
+/// Headless Chromium with a throwaway profile, killed when dropped.
+struct Chromium {
+    child: Child,
+    devtools_url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Chromium {
+    fn start() -> Self {
+        let binary =
+            std::env::var("HOUNSFIELD_CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
+        let profile = tempfile::tempdir().expect("a temporary profile folder");
+        let mut child = Command::new(&binary)
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--disable-background-networking",
+                "--remote-debugging-port=0",
+                &format!("--window-size={},{}", PAGE.0, PAGE.1),
+                &format!("--user-data-dir={}", profile.path().display()),
+                "about:blank",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {binary} ({e}): install chromium (scripts/setup-debian.sh)")
+            });
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (found, url) = std::sync::mpsc::sync_channel(1);
+        std::thread::spawn(move || {
+            let mut sent = false;
+            // Keeps reading so Chromium never blocks on a full pipe.
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent && let Some(at) = line.find("ws://") {
+                    let _ = found.send(line[at..].trim().to_string());
+                    sent = true;
+                }
+            }
+        });
+        let devtools_url = url
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|_| panic!("{binary} printed no DevTools address"));
+        Self {
+            child,
+            devtools_url,
+            _profile: profile,
+        }
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A DevTools protocol session attached to one page.
+struct Page {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next_id: u64,
+    session: Option<String>,
+    /// Uncaught exceptions the page threw.
+    exceptions: Vec<String>,
+}
+
+impl Page {
+    async fn open(devtools_url: &str) -> Self {
+        let (socket, _) = tokio_tungstenite::connect_async(devtools_url)
+            .await
+            .expect("DevTools connects");
+        let mut page = Self {
+            socket,
+            next_id: 1,
+            session: None,
+            exceptions: Vec::new(),
+        };
+        let target = page
+            .call("Target.createTarget", json!({"url": "about:blank"}))
+            .await;
+        let target_id = target["targetId"]
+            .as_str()
+            .expect("a target id")
+            .to_string();
+        let attached = page
+            .call(
+                "Target.attachToTarget",
+                json!({"targetId": target_id, "flatten": true}),
+            )
+            .await;
+        page.session = Some(
+            attached["sessionId"]
+                .as_str()
+                .expect("a session id")
+                .to_string(),
+        );
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": PAGE.0, "height": PAGE.1, "deviceScaleFactor": 1, "mobile": false}),
+        )
+        .await;
+        page.call("Runtime.enable", json!({})).await;
+        page
+    }
+
+    /// Calls a DevTools method and returns its result (events on the way are skipped).
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut request = json!({"id": id, "method": method, "params": params});
+        if let Some(session) = &self.session {
+            request["sessionId"] = json!(session);
+        }
+        self.socket
+            .send(Message::text(request.to_string()))
+            .await
+            .expect("DevTools takes the request");
+        loop {
+            let message = self
+                .socket
+                .next()
+                .await
+                .expect("DevTools stays open")
+                .expect("DevTools reads");
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let reply: Value = serde_json::from_str(text.as_str()).expect("DevTools sends JSON");
+            if reply["method"] == json!("Runtime.exceptionThrown") {
+                self.exceptions
+                    .push(reply["params"]["exceptionDetails"].to_string());
+            }
+            if reply["id"] == json!(id) {
+                assert!(reply.get("error").is_none(), "{method}: {}", reply["error"]);
+                return reply["result"].clone();
+            }
+        }
+    }
+
+    /// Evaluates a JavaScript expression and returns its value.
+    async fn eval(&mut self, expression: &str) -> Value {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true}),
+            )
+            .await;
+        assert!(
+            result.get("exceptionDetails").is_none(),
+            "{expression}: {}",
+            result["exceptionDetails"]
+        );
+        result["result"]["value"].clone()
+    }
+
+    /// Waits until `expression` is true.
+    async fn wait_for(&mut self, expression: &str) {
+        let started = Instant::now();
+        while self.eval(expression).await != json!(true) {
+            let state = self.eval("JSON.stringify(window.hounsfield ?? null)").await;
+            assert!(
+                started.elapsed() < PATIENCE,
+                "still waiting for {expression}; page state {state}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn mouse(&mut self, kind: &str, x: f64, y: f64, buttons: u32) {
+        self.call(
+            "Input.dispatchMouseEvent",
+            json!({"type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1}),
+        )
+        .await;
+    }
+
+    /// The page as RGBA pixels.
+    async fn screenshot(&mut self) -> image::RgbaImage {
+        let shot = self
+            .call("Page.captureScreenshot", json!({"format": "png"}))
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("image data"))
+            .expect("base64");
+        image::load_from_memory(&png).expect("a PNG").to_rgba8()
+    }
+}
+
+/// The canvas's box on the page (CSS pixels): x, y, width, height.
+async fn canvas_box(page: &mut Page) -> (u32, u32, u32, u32) {
+    let rect = page
+        .eval("(() => { const r = document.getElementById('view').getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()")
+        .await;
+    let n = |i: usize| rect[i].as_f64().expect("a number").round() as u32;
+    (n(0), n(1), n(2), n(3))
+}
+
+/// Distinct coarse colours inside the box.
+fn colours_in(shot: &image::RgbaImage, (x, y, w, h): (u32, u32, u32, u32)) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for j in y..(y + h).min(shot.height()) {
+        for i in x..(x + w).min(shot.width()) {
+            let p = shot.get_pixel(i, j).0;
+            seen.insert([p[0] / 16, p[1] / 16, p[2] / 16]);
+        }
+    }
+    seen.len()
+}
+
+/// Share of pixels inside the box that differ by more than 16 levels in some channel.
+fn changed_share(
+    a: &image::RgbaImage,
+    b: &image::RgbaImage,
+    (x, y, w, h): (u32, u32, u32, u32),
+) -> f64 {
+    let mut changed = 0usize;
+    let mut total = 0usize;
+    for j in y..(y + h).min(a.height()).min(b.height()) {
+        for i in x..(x + w).min(a.width()).min(b.width()) {
+            total += 1;
+            let (p, q) = (a.get_pixel(i, j).0, b.get_pixel(i, j).0);
+            if (0..3).any(|c| p[c].abs_diff(q[c]) > 16) {
+                changed += 1;
+            }
+        }
+    }
+    changed as f64 / total.max(1) as f64
+}
+
+#[test]
+fn the_web_client_opens_the_phantom_and_a_drag_turns_it() {
+    let mut config = common::server::loopback_config();
+    config.default_viewport = Viewport {
+        width: 400,
+        height: 300,
+    };
+    let address: SocketAddr = common::server::start(vec![config])[0];
+    let chromium = Chromium::start();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let mut page = Page::open(&chromium.devtools_url).await;
+        page.call("Page.navigate", json!({"url": format!("http://{address}/")}))
+            .await;
+        // The page lists the series, opens the first (the phantom) and draws its final still.
+        page.wait_for("window.hounsfield?.opened?.series === 'phantom' && (window.hounsfield.lastHeader?.flags & 2) === 2")
+            .await;
+        let series = page.eval("document.getElementById('series').value").await;
+        assert_eq!(series, json!("phantom"));
+        let frames_before = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        let area = canvas_box(&mut page).await;
+        assert!(area.2 > 100 && area.3 > 100, "canvas box {area:?}");
+        let before = page.screenshot().await;
+        assert!(colours_in(&before, area) > 8, "the first frame is not blank");
+
+        // A left drag across the canvas: orbit, then the final still.
+        let (cx, cy) = (f64::from(area.0 + area.2 / 2), f64::from(area.1 + area.3 / 2));
+        page.mouse("mousePressed", cx, cy, 1).await;
+        for step in 1..=12 {
+            page.mouse("mouseMoved", cx + f64::from(step) * 12.0, cy, 1).await;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        page.mouse("mouseReleased", cx + 144.0, cy, 0).await;
+        page.wait_for(&format!(
+            "(() => {{ const h = window.hounsfield.lastHeader; return h.frameSeq > {frames_before} && (h.flags & 2) === 2 && window.hounsfield.sent >= 3 && h.inputSeq === window.hounsfield.sent; }})()"
+        ))
+        .await;
+        // The status line shows the figures.
+        let status = page.eval("document.getElementById('status').textContent").await;
+        let status = status.as_str().unwrap_or_default().to_string();
+        assert!(status.contains("fps") && status.contains("kbit/s"), "{status}");
+        let after = page.screenshot().await;
+        assert!(colours_in(&after, area) > 8, "the frame after the drag is not blank");
+        let share = changed_share(&before, &after, area);
+        assert!(share > 0.02, "the drag changed only {:.2}% of the canvas", share * 100.0);
+        assert!(page.exceptions.is_empty(), "the page threw: {:?}", page.exceptions);
+    });
+    drop(chromium);
+}

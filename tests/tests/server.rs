@@ -1,0 +1,448 @@
+//! Server mode over a real socket, with the Rust client: the protocol conversation, a drag
+//! answered in order, final and lossless stills (the latter equal to the render core's own
+//! pixels), concurrent sessions, bad messages answered with `error` while the session
+//! lives on, the token, the session limit and the idle timeout. The built-in phantom at
+//! 256×192 keeps the software adapter quick.
+
+mod common;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use render_core::phantom::{DIMS, ct_phantom};
+use render_core::transfer::RenderMode;
+use render_core::view::{Quality, ViewState};
+use server_mode::client::{Client, ClientError, Frame};
+use server_mode::library::PHANTOM_ID;
+use server_mode::protocol::{Action, Codec, ErrorCode, Viewport};
+
+const VIEWPORT: Viewport = Viewport {
+    width: 256,
+    height: 192,
+};
+const TOKEN: &str = "test-token-0123456789";
+/// The longest any one test may take before it counts as hung.
+const TEST_LIMIT: Duration = Duration::from_secs(120);
+/// Idle timeout of the single-session server.
+const SHORT_IDLE: Duration = Duration::from_secs(2);
+
+/// Three servers on loopback sharing one library and one render thread: an open one, one
+/// that wants a token, and one that takes a single session and drops it when idle.
+struct Servers {
+    open: SocketAddr,
+    token: SocketAddr,
+    single: SocketAddr,
+}
+
+fn servers() -> &'static Servers {
+    static SERVERS: OnceLock<Servers> = OnceLock::new();
+    SERVERS.get_or_init(|| {
+        let config = |token: Option<&str>, max_sessions: usize, idle: Duration| {
+            let mut config = common::server::loopback_config();
+            config.token = token.map(str::to_string);
+            config.max_sessions = max_sessions;
+            config.idle_timeout = idle;
+            config.default_viewport = VIEWPORT;
+            config
+        };
+        let idle = Duration::from_secs(600);
+        let addresses = common::server::start(vec![
+            config(None, 64, idle),
+            config(Some(TOKEN), 64, idle),
+            config(None, 1, SHORT_IDLE),
+        ]);
+        Servers {
+            open: addresses[0],
+            token: addresses[1],
+            single: addresses[2],
+        }
+    })
+}
+
+/// Runs an async test body on its own runtime, failing it when it takes too long.
+fn run_test(body: impl Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        tokio::time::timeout(TEST_LIMIT, body)
+            .await
+            .expect("the test finished in time");
+    });
+}
+
+fn url(address: SocketAddr, query: &str) -> String {
+    format!("ws://{address}/ws{query}")
+}
+
+/// A client that said hello and opened the phantom, with its first frame.
+async fn opened_client(address: SocketAddr) -> (Client, Frame) {
+    let mut client = Client::connect(&url(address, "")).await.expect("connects");
+    client.hello(None, VIEWPORT).await.expect("welcome");
+    client.open(PHANTOM_ID).await.expect("opened");
+    let first = client.next_frame().await.expect("a first frame");
+    (client, first)
+}
+
+/// Receives frames until a final still reflecting input `seq`; returns them all.
+async fn frames_until_final(client: &mut Client, seq: u32) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    loop {
+        let frame = client.next_frame().await.expect("a frame");
+        let done = frame.header.flags.final_still() && frame.header.input_seq >= seq;
+        frames.push(frame);
+        if done {
+            return frames;
+        }
+    }
+}
+
+/// Whether an RGBA image has more than a few distinct colours (not blank).
+fn has_content(rgba: &[u8]) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    for pixel in rgba.chunks(4) {
+        seen.insert([pixel[0] / 16, pixel[1] / 16, pixel[2] / 16]);
+        if seen.len() > 8 {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn hello_list_open_gives_welcome_studies_opened_and_a_final_still() {
+    run_test(async {
+        let mut client = Client::connect(&url(servers().open, ""))
+            .await
+            .expect("connects");
+        let (session, viewport) = client.hello(None, VIEWPORT).await.expect("welcome");
+        assert!(session > 0);
+        assert_eq!(viewport, VIEWPORT);
+        let studies = client.list_studies().await.expect("studies");
+        let series: Vec<&str> = studies
+            .iter()
+            .flat_map(|study| study.series.iter().map(|s| s.id.as_str()))
+            .collect();
+        assert_eq!(series, [PHANTOM_ID]);
+        let opened = client.open(PHANTOM_ID).await.expect("opened");
+        assert_eq!(opened.dims, DIMS);
+        assert_eq!(opened.modality, "CT");
+        assert_eq!(opened.preset, "ct-bone");
+        assert!(opened.presets.iter().any(|p| p == "ct-lung"));
+        assert!(opened.modes.iter().any(|m| m == "mip"));
+        let frame = client.next_frame().await.expect("a frame");
+        let header = frame.header;
+        assert!(header.flags.final_still() && header.flags.keyframe());
+        assert!(!header.flags.lossless());
+        assert_eq!(header.codec, Codec::Jpeg);
+        assert_eq!((header.width, header.height), (256, 192));
+        assert_eq!(header.frame_seq, 1);
+        assert_eq!(header.input_seq, 0);
+        assert!(header.render_us > 0 && header.encode_us > 0);
+        let (width, height, rgba) = frame.decode_rgba().expect("a JPEG");
+        assert_eq!((width, height), (256, 192));
+        assert!(has_content(&rgba), "the frame shows the phantom");
+    });
+}
+
+#[test]
+fn a_drag_is_answered_in_order_and_ends_with_a_final_still() {
+    run_test(async {
+        let (mut client, _) = opened_client(servers().open).await;
+        client
+            .input(Action::Interact { active: true })
+            .await
+            .expect("sent");
+        for _ in 0..10 {
+            client
+                .input(Action::Orbit { dx: 4.0, dy: 1.0 })
+                .await
+                .expect("sent");
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        let last = client
+            .input(Action::Interact { active: false })
+            .await
+            .expect("sent");
+        let frames = frames_until_final(&mut client, last).await;
+        let seqs: Vec<u32> = frames.iter().map(|f| f.header.input_seq).collect();
+        assert!(seqs.windows(2).all(|w| w[0] <= w[1]), "input seqs {seqs:?}");
+        let numbers: Vec<u32> = frames.iter().map(|f| f.header.frame_seq).collect();
+        assert!(
+            numbers.windows(2).all(|w| w[1] == w[0] + 1),
+            "frame seqs {numbers:?}"
+        );
+        let interactive = frames
+            .iter()
+            .filter(|f| !f.header.flags.final_still())
+            .count();
+        assert!(
+            interactive >= 1,
+            "interactive frames during the drag: {seqs:?}"
+        );
+        let final_frame = frames.last().expect("a final frame");
+        assert_eq!(final_frame.header.input_seq, last);
+        assert_eq!(final_frame.header.codec, Codec::Jpeg);
+    });
+}
+
+#[test]
+fn a_lossless_still_equals_the_render_cores_pixels() {
+    run_test(async {
+        let (mut client, _) = opened_client(servers().open).await;
+        let orbit = client
+            .input(Action::Orbit { dx: 30.0, dy: 10.0 })
+            .await
+            .expect("sent");
+        let zoom = client
+            .input(Action::Zoom { factor: 1.25 })
+            .await
+            .expect("sent");
+        assert!(zoom > orbit);
+        client.still(true).await.expect("sent");
+        let still = loop {
+            let frame = client.next_frame().await.expect("a frame");
+            if frame.header.flags.lossless() && frame.header.input_seq >= zoom {
+                break frame;
+            }
+        };
+        assert_eq!(still.header.codec, Codec::Png);
+        assert!(still.header.flags.final_still());
+        let (width, height, rgba) = still.decode_rgba().expect("a PNG");
+
+        let volume = Arc::new(ct_phantom());
+        let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+        view.camera.orbit(30.0, 10.0);
+        view.camera.zoom_by(1.25);
+        view.quality = Quality::Full;
+        let expected = {
+            let mut renderer = common::render::renderer();
+            renderer.load_volume(volume);
+            renderer.render_image(&view, [256, 192]).expect("renders")
+        };
+        assert_eq!((width, height), (expected.width, expected.height));
+        // Exact: the same shader on the same kind of adapter, and PNG is lossless.
+        let differing = rgba
+            .iter()
+            .zip(&expected.rgba)
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(
+            differing, 0,
+            "{differing} channel values differ from the render core's"
+        );
+        assert!(has_content(&rgba));
+    });
+}
+
+#[test]
+fn two_sessions_are_served_at_once() {
+    run_test(async {
+        let drag = |turn: f64| async move {
+            let (mut client, _) = opened_client(servers().open).await;
+            client
+                .input(Action::Interact { active: true })
+                .await
+                .expect("sent");
+            for _ in 0..5 {
+                client
+                    .input(Action::Orbit { dx: turn, dy: 0.0 })
+                    .await
+                    .expect("sent");
+                tokio::time::sleep(Duration::from_millis(30)).await;
+            }
+            let last = client
+                .input(Action::Interact { active: false })
+                .await
+                .expect("sent");
+            let frames = frames_until_final(&mut client, last).await;
+            let final_frame = frames.last().expect("a final frame").clone();
+            final_frame.decode_rgba().expect("decodes").2
+        };
+        let (left, right) = tokio::join!(drag(20.0), drag(-20.0));
+        assert!(has_content(&left) && has_content(&right));
+        assert_ne!(left, right, "each session sees its own view");
+    });
+}
+
+#[test]
+fn bad_messages_get_error_replies_and_the_session_stays() {
+    run_test(async {
+        let mut client = Client::connect(&url(servers().open, ""))
+            .await
+            .expect("connects");
+        client
+            .send_text(r#"{"type":"list_studies"}"#)
+            .await
+            .expect("sent");
+        assert_eq!(
+            client.next_error().await.expect("an error").0,
+            ErrorCode::HelloFirst
+        );
+        client.hello(None, VIEWPORT).await.expect("welcome");
+        let cases: [(&str, ErrorCode); 8] = [
+            ("{not json", ErrorCode::BadJson),
+            ("[1, 2, 3]", ErrorCode::BadJson),
+            (r#"{"type":"launch_missiles"}"#, ErrorCode::UnknownType),
+            (r#"{"type":"open","series":42}"#, ErrorCode::BadMessage),
+            (
+                r#"{"type":"input","seq":"x","action":"orbit","dx":1,"dy":2}"#,
+                ErrorCode::BadMessage,
+            ),
+            (
+                r#"{"type":"input","seq":1,"action":"orbit","dx":"far","dy":2}"#,
+                ErrorCode::BadMessage,
+            ),
+            (
+                r#"{"type":"input","seq":2,"action":"orbit","dx":1,"dy":2}"#,
+                ErrorCode::NotOpen,
+            ),
+            (r#"{"type":"still","lossless":true}"#, ErrorCode::NotOpen),
+        ];
+        for (text, code) in cases {
+            client.send_text(text).await.expect("sent");
+            let (got, message) = client.next_error().await.expect("an error reply");
+            assert_eq!(got, code, "{text} → {message}");
+            assert!(!message.is_empty());
+        }
+        for id in [
+            "no-such-series",
+            "../../etc/passwd",
+            "/etc/passwd",
+            "phantom/../../x",
+        ] {
+            match client.open(id).await {
+                Err(ClientError::Server { code, .. }) => {
+                    assert_eq!(code, ErrorCode::UnknownSeries, "{id}")
+                }
+                other => panic!("{id}: {other:?}"),
+            }
+        }
+        client.send_binary(vec![1, 2, 3]).await.expect("sent");
+        assert_eq!(
+            client.next_error().await.expect("an error").0,
+            ErrorCode::UnexpectedBinary
+        );
+        let huge = format!(r#"{{"type":"open","series":"{}"}}"#, "x".repeat(20_000));
+        client.send_text(&huge).await.expect("sent");
+        assert_eq!(
+            client.next_error().await.expect("an error").0,
+            ErrorCode::TooLarge
+        );
+        // Still alive: the catalog, a series and a bad value after it.
+        assert_eq!(client.list_studies().await.expect("studies").len(), 1);
+        client.open(PHANTOM_ID).await.expect("opened");
+        client.next_frame().await.expect("a frame");
+        client
+            .input(Action::Zoom { factor: -2.0 })
+            .await
+            .expect("sent");
+        assert_eq!(
+            client.next_error().await.expect("an error").0,
+            ErrorCode::BadValue
+        );
+        let seq = client
+            .input(Action::Zoom { factor: 1.1 })
+            .await
+            .expect("sent");
+        let frames = frames_until_final(&mut client, seq).await;
+        assert_eq!(frames.last().map(|f| f.header.input_seq), Some(seq));
+    });
+}
+
+#[test]
+fn without_the_token_the_session_is_refused() {
+    run_test(async {
+        let address = servers().token;
+        // No token anywhere: hello is answered with `unauthorized` and the socket closes.
+        let mut client = Client::connect(&url(address, "")).await.expect("upgrades");
+        match client.hello(None, VIEWPORT).await {
+            Err(ClientError::Server { code, .. }) => assert_eq!(code, ErrorCode::Unauthorized),
+            other => panic!("expected unauthorized, got {other:?}"),
+        }
+        assert!(matches!(
+            client.next_event().await,
+            Err(ClientError::Closed(_))
+        ));
+        // A wrong token in the URL is refused before the upgrade.
+        assert!(
+            Client::connect(&url(address, "?token=wrong"))
+                .await
+                .is_err()
+        );
+        // The token in the URL, or in hello, is let in.
+        let mut client = Client::connect(&url(address, &format!("?token={TOKEN}")))
+            .await
+            .expect("connects");
+        client.hello(None, VIEWPORT).await.expect("welcome");
+        let mut client = Client::connect(&url(address, "")).await.expect("connects");
+        client.hello(Some(TOKEN), VIEWPORT).await.expect("welcome");
+        assert_eq!(client.list_studies().await.expect("studies").len(), 1);
+    });
+}
+
+#[test]
+fn sessions_beyond_the_limit_are_refused_and_idle_ones_are_closed() {
+    run_test(async {
+        let address = servers().single;
+        let mut first = Client::connect(&url(address, "")).await.expect("connects");
+        first.hello(None, VIEWPORT).await.expect("welcome");
+        assert!(
+            Client::connect(&url(address, "")).await.is_err(),
+            "a second session is refused"
+        );
+        // Nothing from the client for the idle timeout: the server closes the session.
+        let started = std::time::Instant::now();
+        match first.next_event().await {
+            Err(ClientError::Closed(reason)) => {
+                assert_eq!(reason.as_deref(), Some("idle timeout"));
+            }
+            other => panic!("expected the idle close, got {other:?}"),
+        }
+        assert!(started.elapsed() >= SHORT_IDLE - Duration::from_millis(500));
+        // Its place is free again.
+        let mut again = None;
+        for _ in 0..50 {
+            if let Ok(client) = Client::connect(&url(address, "")).await {
+                again = Some(client);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut again = again.expect("a new session once the idle one is gone");
+        again.hello(None, VIEWPORT).await.expect("welcome");
+    });
+}
+
+#[test]
+fn metrics_count_sessions_and_frames() {
+    run_test(async {
+        let (client, _) = opened_client(servers().open).await;
+        let address = servers().open;
+        let text = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(address).expect("connects");
+            stream
+                .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .expect("sends");
+            let mut text = String::new();
+            stream.read_to_string(&mut text).expect("reads");
+            text
+        })
+        .await
+        .expect("the request ran");
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(&format!("{name} ")))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("{name} missing in {text}"))
+        };
+        assert!(value("hounsfield_sessions") >= 1);
+        assert!(value("hounsfield_frames_total") >= 1);
+        assert!(value("hounsfield_bytes_sent_total") > 32);
+        drop(client);
+    });
+}
