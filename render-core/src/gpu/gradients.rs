@@ -14,14 +14,11 @@ use glam::DMat3;
 use rayon::prelude::*;
 
 use super::context::GpuContext;
-use super::volume_texture::GpuVolume;
+use super::volume_texture::{GpuVolume, write_in_slabs};
 use crate::{Volume, Voxels};
 
 /// The format gradients are stored in.
 pub const GRADIENT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Snorm;
-
-/// Slices computed and written to the texture at a time.
-const SLICES_PER_UPLOAD: usize = 16;
 
 /// The gradient texture of one [`GpuVolume`].
 #[derive(Debug)]
@@ -38,7 +35,7 @@ impl GradientVolume {
     /// Computes and uploads the gradients of `volume`'s voxels as stored on the GPU.
     pub fn compute(context: &GpuContext, volume: &GpuVolume) -> Self {
         let source = volume.source.as_ref();
-        let [ni, nj, nk] = source.dims;
+        let [ni, nj, _] = source.dims;
         let size = wgpu::Extent3d {
             width: volume.dims[0],
             height: volume.dims[1],
@@ -64,42 +61,20 @@ impl GradientVolume {
             inverse_full_scale: (1.0 / full_scale) as f32,
         };
         let row_len = ni * 4;
-        for first in (0..nk).step_by(SLICES_PER_UPLOAD) {
-            let count = SLICES_PER_UPLOAD.min(nk - first);
-            let mut texels = vec![0_i8; row_len * nj * count];
+        write_in_slabs(context, &texture, |slices| {
+            let mut texels = vec![0_i8; row_len * nj * slices.len()];
             texels
                 .par_chunks_mut(row_len)
                 .enumerate()
                 .for_each(|(n, row)| {
-                    let (j, k) = (n % nj, first + n / nj);
+                    let (j, k) = (n % nj, slices.start + n / nj);
                     match &source.voxels {
                         Voxels::I16(v) => encoder.row(v.as_slice(), source, j, k, row),
                         Voxels::F32(v) => encoder.row(v.as_slice(), source, j, k, row),
                     }
                 });
-            context.queue.write_texture(
-                wgpu::TexelCopyTextureInfo {
-                    texture: &texture,
-                    mip_level: 0,
-                    origin: wgpu::Origin3d {
-                        x: 0,
-                        y: 0,
-                        z: first as u32,
-                    },
-                    aspect: wgpu::TextureAspect::All,
-                },
-                bytemuck::cast_slice(&texels),
-                wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(row_len as u32),
-                    rows_per_image: Some(nj as u32),
-                },
-                wgpu::Extent3d {
-                    depth_or_array_layers: count as u32,
-                    ..size
-                },
-            );
-        }
+            texels
+        });
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         Self {
             texture,

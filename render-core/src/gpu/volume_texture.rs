@@ -97,33 +97,10 @@ impl GpuVolume {
         });
         let started = std::time::Instant::now();
         let slice_len = source.dims[0] * source.dims[1];
-        for first in (0..source.dims[2]).step_by(SLICES_PER_UPLOAD) {
-            let count = SLICES_PER_UPLOAD.min(source.dims[2] - first);
-            let range = first * slice_len..(first + count) * slice_len;
-            let halves = to_half(&source.voxels, range, value_scale);
-            context.queue.write_texture(
-                wgpu::TexelCopyTextureInfo {
-                    texture: &texture,
-                    mip_level: 0,
-                    origin: wgpu::Origin3d {
-                        x: 0,
-                        y: 0,
-                        z: first as u32,
-                    },
-                    aspect: wgpu::TextureAspect::All,
-                },
-                bytemuck::cast_slice(&halves),
-                wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(dims[0] * 2),
-                    rows_per_image: Some(dims[1]),
-                },
-                wgpu::Extent3d {
-                    depth_or_array_layers: count as u32,
-                    ..size
-                },
-            );
-        }
+        write_in_slabs(context, &texture, |slices| {
+            let range = slices.start * slice_len..slices.end * slice_len;
+            to_half(&source.voxels, range, value_scale)
+        });
         let uploaded = started.elapsed();
         let bricks = BrickGrid::of(&source);
         tracing::debug!(
@@ -151,6 +128,54 @@ impl GpuVolume {
     }
 }
 
+/// Fills a 3D `texture` a few slices at a time: `make_slab` gives the texels of a range of
+/// slices (tightly packed, slice by slice), and each slab is written while the next is
+/// made.
+pub(crate) fn write_in_slabs<T: bytemuck::Pod + Send + Sync>(
+    context: &GpuContext,
+    texture: &wgpu::Texture,
+    make_slab: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
+) {
+    let size = texture.size();
+    let (width, height) = (size.width, size.height);
+    let slices = size.depth_or_array_layers as usize;
+    let texel_bytes = texture.format().block_copy_size(None).unwrap_or(1);
+    let write = |first: usize, texels: &[T]| {
+        let texels: &[u8] = bytemuck::cast_slice(texels);
+        let count = texels.len() / (width * height * texel_bytes) as usize;
+        context.queue.write_texture(
+            wgpu::TexelCopyTextureInfo {
+                texture,
+                mip_level: 0,
+                origin: wgpu::Origin3d {
+                    x: 0,
+                    y: 0,
+                    z: first as u32,
+                },
+                aspect: wgpu::TextureAspect::All,
+            },
+            texels,
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(width * texel_bytes),
+                rows_per_image: Some(height),
+            },
+            wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: count as u32,
+            },
+        );
+    };
+    let slab = |first: usize| first..(first + SLICES_PER_UPLOAD).min(slices);
+    let mut pending = (0, make_slab(slab(0)));
+    for first in (SLICES_PER_UPLOAD..slices).step_by(SLICES_PER_UPLOAD) {
+        let (_, next) = rayon::join(|| write(pending.0, &pending.1), || make_slab(slab(first)));
+        pending = (first, next);
+    }
+    write(pending.0, &pending.1);
+}
+
 impl GpuVolume {
     /// The finest voxel spacing of the volume as stored on the GPU (mm): ray steps and
     /// slab samples are fractions of it.
@@ -163,15 +188,25 @@ impl GpuVolume {
 
 fn to_half(voxels: &Voxels, range: std::ops::Range<usize>, scale: f64) -> Vec<f16> {
     match voxels {
-        Voxels::I16(v) => v[range]
-            .par_iter()
-            .map(|&x| f16::from_f64(f64::from(x) * scale))
-            .collect(),
-        Voxels::F32(v) => v[range]
-            .par_iter()
-            .map(|&x| f16::from_f64(f64::from(x) * scale))
-            .collect(),
+        Voxels::I16(v) => scaled_halves(&v[range], scale as f32),
+        Voxels::F32(v) => scaled_halves(&v[range], scale as f32),
     }
+}
+
+/// `values × scale` as half floats, converted in parallel runs long enough for the
+/// half-float conversion to use SIMD.
+fn scaled_halves<T: Copy + Into<f32> + Sync>(values: &[T], scale: f32) -> Vec<f16> {
+    use half::slice::HalfFloatSliceExt;
+    const RUN: usize = 1 << 14;
+    let mut halves = vec![f16::ZERO; values.len()];
+    halves
+        .par_chunks_mut(RUN)
+        .zip(values.par_chunks(RUN))
+        .for_each(|(out, run)| {
+            let floats: Vec<f32> = run.iter().map(|&v| v.into() * scale).collect();
+            out.convert_from_f32_slice(&floats);
+        });
+    halves
 }
 
 /// Averages blocks of `factor` voxels; the affine is scaled so the new voxel centres stay
