@@ -21,9 +21,10 @@ pub trait Sample: Copy + Send + Sync + Default + 'static {
 
 impl Sample for i16 {
     fn from_rescaled(value: f64) -> Self {
-        value
-            .round()
-            .clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16
+        // Rounds half away from zero; `as` truncates (and is inlined, where `round` is a
+        // library call on baseline x86-64).
+        let rounded = (value + 0.5_f64.copysign(value)) as i64;
+        rounded.clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
     }
 }
 
@@ -169,11 +170,9 @@ impl StoredValue {
 
     fn value(&self, raw: u32) -> i64 {
         let v = (raw >> self.shift) & self.mask;
-        if self.signed && v & self.sign_bit != 0 {
-            i64::from(v) - 2 * i64::from(self.sign_bit)
-        } else {
-            i64::from(v)
-        }
+        // Two's complement within the stored bits: subtract twice the sign bit when set.
+        let negative = u32::from(self.signed) & (v >> self.sign_bit.trailing_zeros());
+        i64::from(v) - 2 * i64::from(self.sign_bit) * i64::from(negative)
     }
 }
 
