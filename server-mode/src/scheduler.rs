@@ -362,6 +362,33 @@ fn take_next(
     }
 }
 
+/// Other sessions' pending requests that want a preview of `volume`, copied with an
+/// in-flight place each; their `preview` mark is cleared, so the requests themselves wait
+/// in their slots for the frames of the whole volume.
+fn take_previews(
+    shared: &Arc<Shared>,
+    volume: &Arc<Volume>,
+) -> Vec<(RenderRequest, FrameTicket, mpsc::Sender<SchedulerEvent>)> {
+    let mut state = shared.lock();
+    let mut taken = Vec::new();
+    for (&id, slot) in &mut state.slots {
+        let Some(request) = slot.pending.as_mut() else {
+            continue;
+        };
+        if request.preview && Arc::ptr_eq(&request.volume, volume) && slot.in_flight < MAX_IN_FLIGHT
+        {
+            request.preview = false;
+            slot.in_flight += 1;
+            let ticket = FrameTicket {
+                session: id,
+                shared: Arc::downgrade(shared),
+            };
+            taken.push((request.clone(), ticket, slot.events.clone()));
+        }
+    }
+    taken
+}
+
 /// The render thread's loop: render the next request, hand it to the encoders.
 fn render_loop(
     shared: &Arc<Shared>,
@@ -372,11 +399,20 @@ fn render_loop(
     let mut scenes = Scenes::new(context, presets);
     while let Some((request, ticket, events)) = take_next(shared) {
         if request.preview
+            && crate::preview::wants_preview(&request.volume)
             && !scenes.holds(&request.volume)
-            && !send_preview(&mut scenes, &request, &ticket, &events, &jobs)
         {
-            tracing::error!("the encoders stopped; the render thread stops too");
-            return;
+            // This session's preview, then those of the others opening the same volume,
+            // all before the long upload.
+            let mut sent = send_preview(&mut scenes, &request, ticket.another(), &events, &jobs);
+            for (other, other_ticket, other_events) in take_previews(shared, &request.volume) {
+                sent =
+                    sent && send_preview(&mut scenes, &other, other_ticket, &other_events, &jobs);
+            }
+            if !sent {
+                tracing::error!("the encoders stopped; the render thread stops too");
+                return;
+            }
         }
         let started = Instant::now();
         let renderer = scenes.renderer_for(&request.volume);
@@ -416,7 +452,7 @@ fn render_loop(
 fn send_preview(
     scenes: &mut Scenes,
     request: &RenderRequest,
-    ticket: &FrameTicket,
+    ticket: FrameTicket,
     events: &mpsc::Sender<SchedulerEvent>,
     jobs: &SyncSender<EncodeJob>,
 ) -> bool {
@@ -438,7 +474,7 @@ fn send_preview(
                 input_seq: request.input_seq,
                 render_us: micros(started),
                 quality: Quality::Interactive,
-                ticket: ticket.another(),
+                ticket,
                 events: events.clone(),
             };
             jobs.send(job).is_ok()

@@ -484,7 +484,6 @@ fn a_large_series_shows_a_preview_before_its_first_final_still() {
     let scheduler =
         server_mode::Scheduler::start(render_core::transfer::PresetLibrary::builtin(), 1)
             .expect("a renderer");
-    let (slot, mut events) = scheduler.register();
     let volume = Arc::new(long_volume());
     let request = RenderRequest {
         view: ViewState::initial(&volume, "ct-bone", RenderMode::Composite),
@@ -497,21 +496,30 @@ fn a_large_series_shows_a_preview_before_its_first_final_still() {
         },
         preview: true,
     };
-    let mut next_frame = || match events.blocking_recv() {
-        Some(SchedulerEvent::Frame(frame)) => frame,
-        other => panic!("expected a frame, got {other:?}"),
-    };
-    slot.submit(request.clone());
-    let preview = next_frame();
-    assert!(!preview.header.flags.final_still(), "{:?}", preview.header);
-    assert_eq!(preview.quality, Quality::Interactive);
-    assert_eq!((preview.header.width, preview.header.height), (96, 64));
-    drop(preview);
-    let still = next_frame();
-    assert!(still.header.flags.final_still(), "{:?}", still.header);
-    assert_eq!(still.quality, Quality::Full);
-    drop(still);
+    let next_frame =
+        |events: &mut tokio::sync::mpsc::Receiver<SchedulerEvent>| match events.blocking_recv() {
+            Some(SchedulerEvent::Frame(frame)) => frame,
+            other => panic!("expected a frame, got {other:?}"),
+        };
+    // Two sessions open the series at once: each sees a preview before the upload.
+    let sessions = [scheduler.register(), scheduler.register()];
+    for (slot, _) in &sessions {
+        slot.submit(request.clone());
+    }
+    let mut kept = Vec::new();
+    for (slot, mut events) in sessions {
+        let preview = next_frame(&mut events);
+        assert!(!preview.header.flags.final_still(), "{:?}", preview.header);
+        assert_eq!(preview.quality, Quality::Interactive);
+        assert_eq!((preview.header.width, preview.header.height), (96, 64));
+        drop(preview);
+        let still = next_frame(&mut events);
+        assert!(still.header.flags.final_still(), "{:?}", still.header);
+        assert_eq!(still.quality, Quality::Full);
+        kept.push((slot, events));
+    }
     // Once the volume is on the device, no preview goes ahead of its frames.
+    let (slot, events) = &mut kept[0];
     slot.submit(request);
-    assert!(next_frame().header.flags.final_still());
+    assert!(next_frame(events).header.flags.final_still());
 }
