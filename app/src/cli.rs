@@ -129,6 +129,27 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a series in this process and drag it from N clients at once; print first
+    /// image, frames/s, input → frame latency and bit rate.
+    Stream {
+        /// A file, folder or DICOMDIR; none: the built-in sample volume.
+        path: Option<PathBuf>,
+        /// Series id or number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// Clients dragging at once.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        sessions: u16,
+        /// Frame size each client asks for, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1024x768", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Length of the drag (seconds).
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// What `render` accepts.

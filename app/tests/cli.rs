@@ -323,6 +323,56 @@ fn bench_render_prints_full_and_interactive_figures() {
     );
 }
 
+#[test]
+fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
+    let output = hounsfield(&[
+        "bench",
+        "stream",
+        "--seconds",
+        "2",
+        "--size",
+        "256x192",
+        "--json",
+    ]);
+    let report = stdout_json(&output);
+    for key in [
+        "first_frame_ms",
+        "first_still_ms",
+        "drag_fps",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "kbit_s",
+        "mean_frame_bytes",
+        "still_after_release_ms",
+    ] {
+        assert!(
+            report[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {report}"
+        );
+    }
+    assert!(report["frames"].as_u64().is_some_and(|n| n > 0), "{report}");
+    let p50 = report["latency_p50_ms"].as_f64().unwrap_or(0.0);
+    let p95 = report["latency_p95_ms"].as_f64().unwrap_or(0.0);
+    assert!(p95 >= p50, "{report}");
+    assert!(
+        report["first_still_ms"].as_f64().unwrap_or(0.0)
+            >= report["first_frame_ms"].as_f64().unwrap_or(f64::MAX),
+        "{report}"
+    );
+    assert_eq!(report["sessions"], 1);
+    assert_eq!(report["size"], serde_json::json!([256, 192]));
+    assert_eq!(report["series"], "phantom");
+    assert!(
+        report["adapter"].as_str().is_some_and(|a| !a.is_empty()),
+        "{report}"
+    );
+    assert_eq!(
+        report["per_session"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+}
+
 /// Starts `hounsfield --serve` with `args`, returns the child and its first stdout lines.
 fn start_server(args: &[&str], lines: usize) -> (std::process::Child, Vec<String>) {
     use std::io::BufRead;

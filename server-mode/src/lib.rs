@@ -12,6 +12,7 @@ pub mod client;
 pub mod encode;
 pub mod library;
 pub mod metrics;
+pub mod preview;
 pub mod protocol;
 pub mod scheduler;
 pub mod server;

@@ -1,6 +1,7 @@
 //! The library the server serves: the catalog of its `--library` folders (or the built-in
 //! phantom), exposed by series id only, and a memory-bounded cache of loaded volumes
-//! shared by every session (least recently used out first).
+//! shared by every session (least recently used out first); sessions opening one series
+//! at once share one load.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -52,6 +53,9 @@ pub struct Library {
     index: HashMap<String, Source>,
     studies: Vec<StudyInfo>,
     cache: Mutex<VolumeCache>,
+    /// One lock per series being loaded: sessions opening the same series at once wait
+    /// for one load instead of decoding it twice.
+    loading: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl Library {
@@ -100,6 +104,7 @@ impl Library {
             index,
             studies,
             cache: Mutex::new(VolumeCache::new(cache_bytes)),
+            loading: Mutex::default(),
         }
     }
 
@@ -128,6 +133,7 @@ impl Library {
                 }],
             }],
             cache: Mutex::new(VolumeCache::new(cache_bytes)),
+            loading: Mutex::default(),
         }
     }
 
@@ -152,6 +158,34 @@ impl Library {
         if let Some(volume) = self.lock_cache().get(id) {
             return Ok(volume);
         }
+        let gate = self
+            .lock_loading()
+            .entry(id.to_string())
+            .or_default()
+            .clone();
+        let result = {
+            let _loading = gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // Another session may have loaded it while this one waited.
+            let cached = self.lock_cache().get(id);
+            match cached {
+                Some(volume) => Ok(volume),
+                None => self.load(id, source),
+            }
+        };
+        // The last one out removes the gate (the map and this call hold one each); clones
+        // are taken and dropped under the map's lock, so the count is exact.
+        let mut loading = self.lock_loading();
+        if Arc::strong_count(&gate) <= 2 {
+            loading.remove(id);
+        }
+        drop(gate);
+        drop(loading);
+        result
+    }
+
+    /// Loads series `id` from its source into the cache.
+    fn load(&self, id: &str, source: &Source) -> Result<Arc<Volume>, LibraryError> {
+        let unknown = || LibraryError::UnknownSeries(printable(id));
         let volume = match *source {
             Source::Phantom => ct_phantom(),
             Source::Catalog(study, series) => {
@@ -188,6 +222,13 @@ impl Library {
     /// Bytes of voxels the cache holds now.
     pub fn cached_bytes(&self) -> usize {
         self.lock_cache().bytes
+    }
+
+    fn lock_loading(&self) -> MutexGuard<'_, HashMap<String, Arc<Mutex<()>>>> {
+        // The map is consistent between statements.
+        self.loading
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn lock_cache(&self) -> MutexGuard<'_, VolumeCache> {
@@ -353,6 +394,23 @@ mod tests {
                 "{bad:?} must be refused"
             );
         }
+    }
+
+    #[test]
+    fn sessions_opening_one_series_at_once_share_one_load() {
+        let library = Library::scan(&[], 1 << 30);
+        let volumes: Vec<Arc<Volume>> = std::thread::scope(|scope| {
+            let opening: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| library.open(PHANTOM_ID)))
+                .collect();
+            opening
+                .into_iter()
+                .map(|handle| handle.join().expect("no panic").expect("the phantom opens"))
+                .collect()
+        });
+        assert!(volumes.iter().all(|v| Arc::ptr_eq(v, &volumes[0])));
+        assert!(library.lock_loading().is_empty(), "no gate is left behind");
+        assert_eq!(library.cached_bytes(), volumes[0].size_bytes());
     }
 
     #[test]

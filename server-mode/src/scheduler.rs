@@ -17,7 +17,7 @@ use render_core::transfer::PresetLibrary;
 use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
-use crate::encode::{Encoding, encode};
+use crate::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
 use crate::protocol::{FrameFlags, FrameHeader};
 
 /// Frames a session may have rendered or encoded but not yet written to its socket.
@@ -42,6 +42,10 @@ pub struct RenderRequest {
     pub final_still: bool,
     /// How to encode the frame.
     pub encoding: Encoding,
+    /// The first request after `open`: when its volume is large and not on the device
+    /// yet, an interactive frame drawn from a reduced copy ([`crate::preview`]) is sent
+    /// first, while the whole volume uploads for this request.
+    pub preview: bool,
 }
 
 /// What the scheduler sends back to a session.
@@ -91,6 +95,22 @@ impl RenderedFrame {
 pub struct FrameTicket {
     session: u64,
     shared: Weak<Shared>,
+}
+
+impl FrameTicket {
+    /// One more in-flight place for the same session (a preview frame sent ahead of the
+    /// frame this ticket is for): it may go one over [`MAX_IN_FLIGHT`] for that moment.
+    fn another(&self) -> Self {
+        if let Some(shared) = self.shared.upgrade()
+            && let Some(slot) = shared.lock().slots.get_mut(&self.session)
+        {
+            slot.in_flight += 1;
+        }
+        Self {
+            session: self.session,
+            shared: self.shared.clone(),
+        }
+    }
 }
 
 impl Drop for FrameTicket {
@@ -342,6 +362,33 @@ fn take_next(
     }
 }
 
+/// Other sessions' pending requests that want a preview of `volume`, copied with an
+/// in-flight place each; their `preview` mark is cleared, so the requests themselves wait
+/// in their slots for the frames of the whole volume.
+fn take_previews(
+    shared: &Arc<Shared>,
+    volume: &Arc<Volume>,
+) -> Vec<(RenderRequest, FrameTicket, mpsc::Sender<SchedulerEvent>)> {
+    let mut state = shared.lock();
+    let mut taken = Vec::new();
+    for (&id, slot) in &mut state.slots {
+        let Some(request) = slot.pending.as_mut() else {
+            continue;
+        };
+        if request.preview && Arc::ptr_eq(&request.volume, volume) && slot.in_flight < MAX_IN_FLIGHT
+        {
+            request.preview = false;
+            slot.in_flight += 1;
+            let ticket = FrameTicket {
+                session: id,
+                shared: Arc::downgrade(shared),
+            };
+            taken.push((request.clone(), ticket, slot.events.clone()));
+        }
+    }
+    taken
+}
+
 /// The render thread's loop: render the next request, hand it to the encoders.
 fn render_loop(
     shared: &Arc<Shared>,
@@ -351,6 +398,22 @@ fn render_loop(
 ) {
     let mut scenes = Scenes::new(context, presets);
     while let Some((request, ticket, events)) = take_next(shared) {
+        if request.preview
+            && crate::preview::wants_preview(&request.volume)
+            && !scenes.holds(&request.volume)
+        {
+            // This session's preview, then those of the others opening the same volume,
+            // all before the long upload.
+            let mut sent = send_preview(&mut scenes, &request, ticket.another(), &events, &jobs);
+            for (other, other_ticket, other_events) in take_previews(shared, &request.volume) {
+                sent =
+                    sent && send_preview(&mut scenes, &other, other_ticket, &other_events, &jobs);
+            }
+            if !sent {
+                tracing::error!("the encoders stopped; the render thread stops too");
+                return;
+            }
+        }
         let started = Instant::now();
         let renderer = scenes.renderer_for(&request.volume);
         match renderer.render_image(&request.view, request.size) {
@@ -379,6 +442,47 @@ fn render_loop(
                 });
                 drop(ticket);
             }
+        }
+    }
+}
+
+/// Draws `request`'s view at interactive quality from a reduced copy of its volume and
+/// hands it to the encoders, when the volume is large enough to have one; the whole
+/// volume is uploaded for the request itself afterwards. False when the encoders stopped.
+fn send_preview(
+    scenes: &mut Scenes,
+    request: &RenderRequest,
+    ticket: FrameTicket,
+    events: &mpsc::Sender<SchedulerEvent>,
+    jobs: &SyncSender<EncodeJob>,
+) -> bool {
+    let Some(renderer) = scenes.preview_for(&request.volume) else {
+        return true;
+    };
+    let started = Instant::now();
+    let mut view = request.view.clone();
+    view.quality = Quality::Interactive;
+    match renderer.render_image(&view, request.size) {
+        Ok(image) => {
+            tracing::debug!(elapsed = ?started.elapsed(), "preview frame rendered");
+            let job = EncodeJob {
+                image,
+                encoding: Encoding::Jpeg {
+                    quality: INTERACTIVE_JPEG_QUALITY,
+                },
+                final_still: false,
+                input_seq: request.input_seq,
+                render_us: micros(started),
+                quality: Quality::Interactive,
+                ticket,
+                events: events.clone(),
+            };
+            jobs.send(job).is_ok()
+        }
+        Err(error) => {
+            // The frame for the request itself follows; a missing preview only delays.
+            tracing::warn!(%error, "preview frame failed");
+            true
         }
     }
 }
@@ -439,11 +543,14 @@ fn micros(since: Instant) -> u32 {
     u32::try_from(since.elapsed().as_micros()).unwrap_or(u32::MAX)
 }
 
-/// Renderers by volume, least recently used last; each keeps its volume uploaded.
+/// Renderers by volume, least recently used last; each keeps its volume uploaded. One
+/// more renderer draws previews from the reduced copy of the volume last previewed.
 struct Scenes {
     context: GpuContext,
     presets: PresetLibrary,
     renderers: Vec<Renderer>,
+    /// The volume previewed (not kept alive by this) and the renderer of its reduced copy.
+    preview: Option<(Weak<Volume>, Renderer)>,
 }
 
 impl Scenes {
@@ -452,7 +559,44 @@ impl Scenes {
             context,
             presets,
             renderers: Vec::with_capacity(MAX_SCENES),
+            preview: None,
         }
+    }
+
+    /// Whether `volume` is uploaded already.
+    fn holds(&self, volume: &Arc<Volume>) -> bool {
+        self.renderers
+            .iter()
+            .any(|r| r.volume().is_some_and(|v| Arc::ptr_eq(v, volume)))
+    }
+
+    /// The renderer of `volume`'s reduced copy, reducing and uploading it when it is not
+    /// the one last previewed; `None` when the volume is small enough to need none.
+    fn preview_for(&mut self, volume: &Arc<Volume>) -> Option<&mut Renderer> {
+        let current = self.preview.as_ref().is_some_and(|(source, _)| {
+            source
+                .upgrade()
+                .is_some_and(|source| Arc::ptr_eq(&source, volume))
+        });
+        if !current {
+            if !crate::preview::wants_preview(volume) {
+                return None;
+            }
+            let started = Instant::now();
+            let reduced = crate::preview::reduced(volume)?;
+            let reduced_at = started.elapsed();
+            let dims = reduced.dims;
+            let mut renderer = match self.preview.take() {
+                Some((_, renderer)) => renderer,
+                None => Renderer::new(self.context.clone(), self.presets.clone()),
+            };
+            for warning in renderer.load_volume(Arc::new(reduced)) {
+                tracing::warn!(%warning, "preview upload");
+            }
+            tracing::debug!(?dims, reduced = ?reduced_at, uploaded = ?(started.elapsed() - reduced_at), "preview volume ready");
+            self.preview = Some((Arc::downgrade(volume), renderer));
+        }
+        self.preview.as_mut().map(|(_, renderer)| renderer)
     }
 
     /// The renderer holding `volume`, uploading it (into the least recently used renderer
@@ -500,6 +644,7 @@ mod tests {
             input_seq: seq,
             final_still: false,
             encoding: Encoding::Png,
+            preview: false,
         }
     }
 

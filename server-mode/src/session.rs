@@ -126,6 +126,8 @@ pub struct Session {
     /// An interactive frame was shown: a final still must follow.
     final_owed: bool,
     lossless: bool,
+    /// The next request is the first of the series opened.
+    preview_due: bool,
     limiter: RateLimiter,
 }
 
@@ -149,6 +151,7 @@ impl Session {
             pending: Pending::Nothing,
             final_owed: false,
             lossless: false,
+            preview_due: false,
             limiter: RateLimiter::new(limits.inputs_per_s, limits.input_burst, now),
         };
         session.size = session.clamp_viewport(viewport);
@@ -180,7 +183,7 @@ impl Session {
     }
 
     /// Opens `volume` as series `id` with its modality's default preset; the first frame
-    /// is a final still.
+    /// is a final still (its request marked `preview`: see [`RenderRequest::preview`]).
     pub fn open(&mut self, id: &str, volume: Arc<Volume>) -> Opened {
         let preset = self.presets.default_for(&volume.modality);
         let view = ViewState::initial(&volume, &preset.name, preset.mode);
@@ -213,6 +216,7 @@ impl Session {
             view,
         });
         self.final_owed = false;
+        self.preview_due = true;
         self.pending = Pending::Final;
         opened
     }
@@ -285,6 +289,7 @@ impl Session {
         };
         self.pending = Pending::Nothing;
         self.final_owed = !final_still;
+        let preview = std::mem::take(&mut self.preview_due);
         Some(RenderRequest {
             volume: open.volume.clone(),
             view,
@@ -292,6 +297,7 @@ impl Session {
             input_seq: self.input_seq,
             final_still,
             encoding,
+            preview,
         })
     }
 
@@ -483,9 +489,12 @@ mod tests {
         let mut session = opened_session(now);
         let request = session.next_request(now).expect("a first frame");
         assert!(request.final_still);
+        assert!(request.preview, "the first request may be previewed");
         assert_eq!(request.view.quality, Quality::Full);
         assert_eq!(request.size, [64, 48]);
         assert!(session.next_request(now).is_none(), "nothing more is due");
+        session.still(false).expect("open");
+        assert!(!session.next_request(now).expect("a still").preview);
     }
 
     #[test]

@@ -446,3 +446,80 @@ fn metrics_count_sessions_and_frames() {
         drop(client);
     });
 }
+
+/// A CT volume longer than the preview limit along i, with a bright ball in the middle.
+fn long_volume() -> render_core::Volume {
+    use render_core::{Modality, Voxels};
+    let dims = [server_mode::preview::PREVIEW_MAX_SIDE + 44, 48, 48];
+    let centre = dims.map(|n| n as f64 / 2.0);
+    let mut voxels = Vec::with_capacity(dims[0] * dims[1] * dims[2]);
+    for k in 0..dims[2] {
+        for j in 0..dims[1] {
+            for i in 0..dims[0] {
+                let d = [i, j, k]
+                    .iter()
+                    .zip(centre)
+                    .map(|(&n, c)| (n as f64 - c).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                voxels.push(if d < 20.0 { 1200 } else { -1000 });
+            }
+        }
+    }
+    render_core::Volume::new(
+        Voxels::I16(voxels),
+        dims,
+        glam::DMat4::IDENTITY,
+        Modality::CT,
+        None,
+    )
+    .expect("a volume")
+}
+
+#[test]
+fn a_large_series_shows_a_preview_before_its_first_final_still() {
+    use server_mode::encode::{Encoding, FINAL_JPEG_QUALITY};
+    use server_mode::scheduler::{RenderRequest, SchedulerEvent};
+
+    let scheduler =
+        server_mode::Scheduler::start(render_core::transfer::PresetLibrary::builtin(), 1)
+            .expect("a renderer");
+    let volume = Arc::new(long_volume());
+    let request = RenderRequest {
+        view: ViewState::initial(&volume, "ct-bone", RenderMode::Composite),
+        volume,
+        size: [96, 64],
+        input_seq: 0,
+        final_still: true,
+        encoding: Encoding::Jpeg {
+            quality: FINAL_JPEG_QUALITY,
+        },
+        preview: true,
+    };
+    let next_frame =
+        |events: &mut tokio::sync::mpsc::Receiver<SchedulerEvent>| match events.blocking_recv() {
+            Some(SchedulerEvent::Frame(frame)) => frame,
+            other => panic!("expected a frame, got {other:?}"),
+        };
+    // Two sessions open the series at once: each sees a preview before the upload.
+    let sessions = [scheduler.register(), scheduler.register()];
+    for (slot, _) in &sessions {
+        slot.submit(request.clone());
+    }
+    let mut kept = Vec::new();
+    for (slot, mut events) in sessions {
+        let preview = next_frame(&mut events);
+        assert!(!preview.header.flags.final_still(), "{:?}", preview.header);
+        assert_eq!(preview.quality, Quality::Interactive);
+        assert_eq!((preview.header.width, preview.header.height), (96, 64));
+        drop(preview);
+        let still = next_frame(&mut events);
+        assert!(still.header.flags.final_still(), "{:?}", still.header);
+        assert_eq!(still.quality, Quality::Full);
+        kept.push((slot, events));
+    }
+    // Once the volume is on the device, no preview goes ahead of its frames.
+    let (slot, events) = &mut kept[0];
+    slot.submit(request);
+    assert!(next_frame(events).header.flags.final_still());
+}

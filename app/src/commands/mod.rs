@@ -34,6 +34,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Render(args)) => render::run(&args),
         Some(Command::Bench {
             which:
+                BenchCommand::Stream {
+                    path,
+                    series,
+                    sessions,
+                    size,
+                    seconds,
+                    json,
+                },
+        }) => bench::stream(
+            path.as_deref(),
+            series.as_deref(),
+            usize::from(sessions),
+            size,
+            seconds,
+            json,
+        ),
+        Some(Command::Bench {
+            which:
                 BenchCommand::Render {
                     path,
                     series,

@@ -34,18 +34,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
                 .join(", ")
         );
     }
-    let (presets, problems) = PresetLibrary::load_default();
-    for problem in problems {
-        eprintln!("warning: preset skipped: {problem}");
-    }
-    let encoders = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
-    let scheduler = Arc::new(Scheduler::start(presets, encoders).context("starting the renderer")?);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("server")
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let scheduler = start_renderer()?;
+    let runtime = runtime()?;
     runtime.block_on(async move {
         let token = config.token.clone();
         let server = Server::bind(config, library.clone(), scheduler.clone()).await?;
@@ -72,6 +62,27 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             .await?;
         anyhow::Ok(())
     })
+}
+
+/// The render thread and encoders, with the built-in and user presets.
+pub fn start_renderer() -> anyhow::Result<Arc<Scheduler>> {
+    let (presets, problems) = PresetLibrary::load_default();
+    for problem in problems {
+        eprintln!("warning: preset skipped: {problem}");
+    }
+    let encoders = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let scheduler = Scheduler::start(presets, encoders).context("starting the renderer")?;
+    Ok(Arc::new(scheduler))
+}
+
+/// The async runtime the server's sockets run on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("server")
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// The token from `--token` or `--token-file`, when one is given.

@@ -1,5 +1,10 @@
 //! `hounsfield bench`: figures, never pass/fail. `bench load` times scanning and decoding;
-//! `bench render` times frames while the camera turns.
+//! `bench render` times frames while the camera turns; `bench stream` ([`stream`]) drags
+//! through the streaming server.
+
+mod stream;
+
+pub use stream::stream;
 
 use std::path::Path;
 use std::time::Instant;
