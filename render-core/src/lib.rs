@@ -4,6 +4,7 @@
 
 pub mod camera;
 pub mod dicom;
+pub mod downsample;
 pub mod gpu;
 pub mod phantom;
 pub mod progress;

@@ -51,7 +51,10 @@ impl GpuVolume {
         let downsample = volume.dims.map(|n| n.div_ceil(limit).max(1));
         let mut warnings = Vec::new();
         let source = if downsample != [1, 1, 1] {
-            let reduced = downsampled(volume, downsample);
+            // The dims and voxel count agree by construction; keep the original if not.
+            let reduced = volume
+                .block_averaged(downsample)
+                .unwrap_or_else(|_| volume.as_ref().clone());
             warnings.push(format!(
                 "volume {}×{}×{} exceeds this GPU's 3D texture limit of {limit}: shown \
                  downsampled by {}×{}×{} to {}×{}×{}",
@@ -207,56 +210,4 @@ fn scaled_halves<T: Copy + Into<f32> + Sync>(values: &[T], scale: f32) -> Vec<f1
             out.convert_from_f32_slice(&floats);
         });
     halves
-}
-
-/// Averages blocks of `factor` voxels; the affine is scaled so the new voxel centres stay
-/// in the patient where the blocks were.
-fn downsampled(volume: &Volume, factor: [usize; 3]) -> Volume {
-    let dims = [0, 1, 2].map(|a| volume.dims[a].div_ceil(factor[a]));
-    let values: Vec<f32> = (0..dims[0] * dims[1] * dims[2])
-        .into_par_iter()
-        .map(|n| {
-            let (i, j, k) = (
-                n % dims[0],
-                (n / dims[0]) % dims[1],
-                n / (dims[0] * dims[1]),
-            );
-            let (mut sum, mut count) = (0.0_f64, 0_u32);
-            for dk in 0..factor[2] {
-                for dj in 0..factor[1] {
-                    for di in 0..factor[0] {
-                        let ijk = [i * factor[0] + di, j * factor[1] + dj, k * factor[2] + dk];
-                        if let Some(v) = volume.value(ijk) {
-                            sum += v;
-                            count += 1;
-                        }
-                    }
-                }
-            }
-            (sum / f64::from(count.max(1))) as f32
-        })
-        .collect();
-    // New voxel (0,0,0) sits at the centre of the first block.
-    let scale = glam::DMat4::from_scale(glam::DVec3::new(
-        factor[0] as f64,
-        factor[1] as f64,
-        factor[2] as f64,
-    ));
-    let shift = glam::DMat4::from_translation(glam::DVec3::new(
-        (factor[0] as f64 - 1.0) * 0.5,
-        (factor[1] as f64 - 1.0) * 0.5,
-        (factor[2] as f64 - 1.0) * 0.5,
-    ));
-    let affine = volume.voxel_to_lps * shift * scale;
-    match Volume::new(
-        Voxels::F32(values),
-        dims,
-        affine,
-        volume.modality.clone(),
-        volume.default_window,
-    ) {
-        Ok(v) => v,
-        // The dims and voxel count agree by construction; keep the original if not.
-        Err(_) => volume.clone(),
-    }
 }
