@@ -105,3 +105,20 @@ fn the_desktop_window_shows_the_phantom_under_xvfb() {
         centre.luma_sd
     );
 }
+
+#[test]
+fn a_path_that_cannot_load_is_reported_by_the_window_without_a_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-folder");
+    let out = dir.path().join("window.png");
+    let (ok, text) = hounsfield_under_xvfb(&[
+        "open",
+        missing.to_str().expect("utf-8"),
+        "--screenshot",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(!ok, "opening a missing folder should fail: {text}");
+    assert!(text.contains("no-such-folder"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(!out.exists(), "no screenshot for a failed load");
+}

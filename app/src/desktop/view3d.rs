@@ -146,7 +146,7 @@ impl View3d {
         }
     }
 
-    /// Right-drag: right widens the window, down raises its centre (as most viewers do).
+    /// Right-drag: changes the grey window from the one in effect.
     fn drag_window(&mut self, dx: f64, dy: f64) {
         let Some(window) = self
             .view
@@ -155,11 +155,7 @@ impl View3d {
         else {
             return;
         };
-        let step = (window.width / 256.0).max(1.0);
-        self.view.window = Some(Window {
-            width: (window.width + dx * step).max(1.0),
-            center: window.center + dy * step,
-        });
+        self.view.window = Some(dragged_window(window, dx, dy));
     }
 
     fn render(&mut self, quality: Quality, size: [u32; 2]) {
@@ -202,5 +198,33 @@ impl View3d {
                 ));
             }
         }
+    }
+}
+
+/// The window after a right-drag of (`dx`, `dy`) pixels: right widens it, down raises its
+/// centre (as most viewers do), by 1/256 of the width per pixel (at least 1 HU).
+fn dragged_window(window: Window, dx: f64, dy: f64) -> Window {
+    let step = (window.width / 256.0).max(1.0);
+    Window {
+        width: (window.width + dx * step).max(1.0),
+        center: window.center + dy * step,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn right_drag_widens_and_raises_the_window_and_never_inverts_it() {
+        let start = Window {
+            width: 512.0,
+            center: 40.0,
+        };
+        let wider = dragged_window(start, 10.0, 5.0);
+        assert_eq!(wider.width, 532.0);
+        assert_eq!(wider.center, 50.0);
+        let narrowest = dragged_window(start, -10_000.0, 0.0);
+        assert_eq!(narrowest.width, 1.0);
     }
 }
