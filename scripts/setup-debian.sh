@@ -11,6 +11,17 @@ packages=(
   libvulkan1          # the Vulkan loader wgpu renders through
   mesa-vulkan-drivers # lavapipe: software Vulkan for machines without a GPU (servers, CI)
   chromium            # headless browser for the web client's test (tests/tests/browser.rs)
+  # The desktop window (eframe on winit, X11): the test app/tests/desktop.rs opens a real
+  # window in a virtual X server and screenshots it.
+  xvfb                # Xvfb and xvfb-run: a virtual X display for that test
+  xauth               # xvfb-run needs it to authorise the test's connection
+  libx11-dev          # Xlib, opened by winit at run time
+  libx11-xcb1         # Xlib over XCB, used by the Vulkan surface on X11
+  libxcursor1         # mouse cursors under X11
+  libxrandr2          # monitor sizes under X11
+  libxi6              # X input (mouse, keyboard) under X11
+  libxkbcommon-x11-0  # keyboard layouts under X11
+  libxkbcommon-dev    # libxkbcommon itself (keyboard layouts, X11 and Wayland)
 )
 
 missing=()

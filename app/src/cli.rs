@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "hounsfield", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// What to do; with none, Hounsfield opens the built-in sample volume.
+    /// What to do; with none, Hounsfield opens the built-in sample volume in the desktop window.
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Server mode (`--serve` and its options).
@@ -60,6 +60,8 @@ pub struct ServeArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open a volume in the desktop window.
+    Open(OpenArgs),
     /// List the studies and series in files, folders or DICOMDIRs (headers only).
     Info {
         /// Print JSON instead of a table.
@@ -150,6 +152,20 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// What `open` accepts.
+#[derive(Debug, Default, clap::Args)]
+pub struct OpenArgs {
+    /// A file, folder or DICOMDIR; none: the built-in sample volume.
+    pub path: Option<PathBuf>,
+    /// Series id (from `info`) or series number; default: the largest series.
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Save a screenshot of the window to this PNG once the first full-quality frame is
+    /// shown, then close (for tests).
+    #[arg(long, value_name = "OUT.png", hide = true)]
+    pub screenshot: Option<PathBuf>,
 }
 
 /// What `render` accepts.

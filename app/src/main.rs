@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod desktop;
 mod source;
 
 use std::process::ExitCode;

@@ -32,14 +32,33 @@ fn stdout_json(output: &Output) -> serde_json::Value {
 }
 
 #[test]
-fn no_arguments_describes_the_built_in_sample() {
-    let output = hounsfield(&[]);
+fn info_without_paths_describes_the_built_in_sample() {
+    let output = hounsfield(&["info"]);
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         text.contains("phantom") && text.contains("160×128×120"),
         "{text}"
     );
+}
+
+#[test]
+fn without_a_display_the_desktop_suggests_serve_and_fails_cleanly() {
+    for args in [&[][..], &["open"][..]] {
+        let output = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+            .args(args)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .output()
+            .expect("hounsfield runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("no display") && stderr.contains("hounsfield --serve"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

@@ -55,6 +55,9 @@ struct SkippedReport {
 
 /// Runs `info`: the catalog of `paths`, or the built-in sample when there are none.
 pub fn run(paths: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    if paths.is_empty() && !json {
+        return describe_sample();
+    }
     let report = if paths.is_empty() {
         sample_report(&ct_phantom())
     } else {
@@ -76,7 +79,7 @@ pub fn run(paths: &[PathBuf], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Running `hounsfield` with no arguments: describe the built-in sample volume.
+/// `hounsfield info` with no paths: describe the built-in sample volume.
 pub fn describe_sample() -> anyhow::Result<()> {
     let volume = ct_phantom();
     print_table(&sample_report(&volume));

@@ -6,7 +6,8 @@ mod probe;
 mod render;
 mod serve;
 
-use crate::cli::{BenchCommand, Cli, Command};
+use crate::cli::{BenchCommand, Cli, Command, OpenArgs};
+use crate::desktop;
 
 /// Runs what the command line asked for.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -14,7 +15,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         return serve::run(&cli.serve);
     }
     match cli.command {
-        None => info::describe_sample(),
+        None => desktop::run(&OpenArgs::default()),
+        Some(Command::Open(args)) => desktop::run(&args),
         Some(Command::Info { json, paths }) => info::run(&paths, json),
         Some(Command::Probe {
             path,

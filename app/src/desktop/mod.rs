@@ -1,0 +1,73 @@
+//! The desktop window: egui through eframe, the 3D view rendered locally by render-core on
+//! eframe's own wgpu device.
+
+mod app;
+mod loading;
+mod screenshot;
+mod view3d;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::cli::OpenArgs;
+
+/// Opens the desktop window on the volume `args` names (the built-in sample without a path)
+/// and returns when it is closed.
+pub fn run(args: &OpenArgs) -> anyhow::Result<()> {
+    ensure_display()?;
+    let outcome = screenshot::Outcome::default();
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title("Hounsfield")
+            .with_inner_size([1024.0, 768.0]),
+        renderer: eframe::Renderer::Wgpu,
+        wgpu_options: wgpu_options(),
+        ..Default::default()
+    };
+    let request = app::OpenRequest {
+        path: args.path.clone(),
+        series: args.series.clone(),
+        screenshot: args.screenshot.clone().map(|path| (path, outcome.clone())),
+    };
+    eframe::run_native(
+        "Hounsfield",
+        options,
+        Box::new(move |creation| Ok(Box::new(app::DesktopApp::new(creation, request)?))),
+    )
+    .map_err(|error| anyhow::anyhow!("{error}"))
+    .context("the desktop window could not open (on a machine without a display, try `hounsfield --serve`)")?;
+    if args.screenshot.is_some() && !outcome.is_set() {
+        anyhow::bail!("the window closed before the screenshot was taken");
+    }
+    outcome.result()
+}
+
+/// eframe's wgpu setup, asking for the adapter's own limits (large 3D textures) as the
+/// headless renderer does.
+fn wgpu_options() -> eframe::egui_wgpu::WgpuConfiguration {
+    let mut setup = eframe::egui_wgpu::WgpuSetupCreateNew::without_display_handle();
+    setup.device_descriptor = Arc::new(|adapter| eframe::wgpu::DeviceDescriptor {
+        label: Some("hounsfield desktop"),
+        required_limits: adapter.limits(),
+        ..Default::default()
+    });
+    eframe::egui_wgpu::WgpuConfiguration {
+        wgpu_setup: eframe::egui_wgpu::WgpuSetup::CreateNew(setup),
+        ..Default::default()
+    }
+}
+
+/// An error that says what to do when there is no display to open a window on.
+fn ensure_display() -> anyhow::Result<()> {
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+            anyhow::bail!(
+                "no display to open the desktop window on (neither DISPLAY nor WAYLAND_DISPLAY is set); \
+                 to use Hounsfield from a browser or a thin client, run `hounsfield --serve`"
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! The test hook: a screenshot of the window saved as PNG, and the outcome the command
+//! returns once the window has closed.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use eframe::egui::ColorImage;
+
+/// What became of a screenshot request, shared between the window and the command.
+#[derive(Clone, Default)]
+pub struct Outcome(Arc<Mutex<Option<Result<(), String>>>>);
+
+impl Outcome {
+    /// Records the result (the first one counts).
+    pub fn set(&self, result: Result<(), String>) {
+        if let Ok(mut slot) = self.0.lock() {
+            slot.get_or_insert(result);
+        }
+    }
+
+    /// The command's result: an error when the screenshot failed or was never taken.
+    pub fn result(&self) -> anyhow::Result<()> {
+        let slot = self
+            .0
+            .lock()
+            .map_err(|_| anyhow::anyhow!("screenshot state poisoned"))?;
+        match slot.as_ref() {
+            None => Ok(()),
+            Some(Ok(())) => Ok(()),
+            Some(Err(message)) => Err(anyhow::anyhow!("{message}")),
+        }
+    }
+
+    /// Whether a result was recorded.
+    pub fn is_set(&self) -> bool {
+        self.0.lock().map(|slot| slot.is_some()).unwrap_or(true)
+    }
+}
+
+/// Writes `image` to `path` as an RGBA PNG.
+pub fn save_png(image: &ColorImage, path: &Path) -> Result<(), String> {
+    let [width, height] = image.size;
+    let rgba: Vec<u8> = image
+        .pixels
+        .iter()
+        .flat_map(|pixel| pixel.to_srgba_unmultiplied())
+        .collect();
+    let width = u32::try_from(width).map_err(|_| "screenshot too wide".to_string())?;
+    let height = u32::try_from(height).map_err(|_| "screenshot too tall".to_string())?;
+    image::save_buffer(path, &rgba, width, height, image::ExtendedColorType::Rgba8)
+        .map_err(|error| format!("writing {}: {error}", path.display()))
+}

@@ -1,0 +1,124 @@
+//! The desktop window for real: `hounsfield open --screenshot` under Xvfb (on lavapipe),
+//! and the screenshot must show the phantom, not an empty window.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long the window may take to open, load, render and close (software rendering).
+const LIMIT: Duration = Duration::from_secs(240);
+
+/// Runs `hounsfield ARGS` in a fresh X server; panics (no silent skip) when `xvfb-run` is
+/// missing, since CI installs it with scripts/setup-debian.sh.
+fn hounsfield_under_xvfb(args: &[&str]) -> (bool, String) {
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x1024x24"])
+        .arg(env!("CARGO_BIN_EXE_hounsfield"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| {
+            panic!("xvfb-run could not start ({error}): install xvfb and xauth (scripts/setup-debian.sh)")
+        });
+    let started = Instant::now();
+    loop {
+        match child.try_wait().expect("waiting for xvfb-run") {
+            Some(_) => break,
+            None if started.elapsed() > LIMIT => {
+                let _ = child.kill();
+                let output = child.wait_with_output().expect("collecting output");
+                panic!(
+                    "the window did not close within {LIMIT:?}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    let output = child.wait_with_output().expect("collecting output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// Figures about the middle of an image (the central 40% across and down).
+struct Centre {
+    pixels: usize,
+    /// Pixels bright enough to be the phantom's tissue or bone (max channel above 80).
+    lit: usize,
+    /// Standard deviation of the luminance.
+    luma_sd: f64,
+}
+
+fn centre_of(path: &Path) -> Centre {
+    let image = image::open(path)
+        .expect("the screenshot is a PNG")
+        .to_rgba8();
+    let (width, height) = image.dimensions();
+    let (x0, x1) = (width * 3 / 10, width * 7 / 10);
+    let (y0, y1) = (height * 3 / 10, height * 7 / 10);
+    let mut lumas = Vec::new();
+    let mut lit = 0;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let [r, g, b, _] = image.get_pixel(x, y).0;
+            if r.max(g).max(b) > 80 {
+                lit += 1;
+            }
+            lumas.push(0.299 * f64::from(r) + 0.587 * f64::from(g) + 0.114 * f64::from(b));
+        }
+    }
+    let mean = lumas.iter().sum::<f64>() / lumas.len().max(1) as f64;
+    let variance =
+        lumas.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lumas.len().max(1) as f64;
+    Centre {
+        pixels: lumas.len(),
+        lit,
+        luma_sd: variance.sqrt(),
+    }
+}
+
+#[test]
+fn the_desktop_window_shows_the_phantom_under_xvfb() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("window.png");
+    let (ok, text) = hounsfield_under_xvfb(&["open", "--screenshot", out.to_str().expect("utf-8")]);
+    assert!(ok, "hounsfield open --screenshot failed: {text}");
+    assert!(!text.contains("panicked"), "{text}");
+    let centre = centre_of(&out);
+    // An empty window's centre is one flat panel colour (dark grey: no pixel above 80,
+    // luminance SD 0). The phantom's body and bones light up over 5% of it (about 15% here), with varied
+    // pixels.
+    assert!(
+        centre.lit * 20 > centre.pixels,
+        "only {} of {} central pixels are lit: the phantom should fill the view",
+        centre.lit,
+        centre.pixels
+    );
+    assert!(
+        centre.luma_sd > 15.0,
+        "central luminance SD {:.1}: the view looks flat, not like the phantom",
+        centre.luma_sd
+    );
+}
+
+#[test]
+fn a_path_that_cannot_load_is_reported_by_the_window_without_a_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-folder");
+    let out = dir.path().join("window.png");
+    let (ok, text) = hounsfield_under_xvfb(&[
+        "open",
+        missing.to_str().expect("utf-8"),
+        "--screenshot",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(!ok, "opening a missing folder should fail: {text}");
+    assert!(text.contains("no-such-folder"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(!out.exists(), "no screenshot for a failed load");
+}
