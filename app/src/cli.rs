@@ -86,6 +86,13 @@ pub enum Command {
     },
     /// Render a volume (3D or a reformatted slice) to a PNG file.
     Render(RenderArgs),
+    /// What this machine can render with: adapters, a short render probe, encoders, and
+    /// whether to render locally or stream from a server.
+    Doctor {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure how fast things run and print the figures.
     Bench {
         /// Which benchmark.

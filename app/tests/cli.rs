@@ -478,3 +478,45 @@ fn serve_refuses_an_empty_library() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("no DICOM series found"));
 }
+
+#[test]
+fn doctor_reports_the_adapters_a_render_probe_and_a_decision_that_follows_from_them() {
+    let output = hounsfield(&["doctor", "--json"]);
+    let report = stdout_json(&output);
+    let adapters = report["adapters"].as_array().expect("adapters");
+    assert!(!adapters.is_empty(), "{report}");
+    for adapter in adapters {
+        assert!(
+            adapter["adapter"]
+                .as_str()
+                .is_some_and(|name| !name.is_empty())
+        );
+        assert!(adapter["max_texture_3d"].as_u64().is_some_and(|n| n >= 256));
+    }
+    let probe = &report["render_probe"];
+    assert!(
+        probe["full_ms"].as_f64().is_some_and(|ms| ms > 0.0),
+        "{report}"
+    );
+    assert!(
+        probe["interactive_ms"].as_f64().is_some_and(|ms| ms > 0.0),
+        "{report}"
+    );
+    // The probe renders on the adapter the renderer chose, and the decision follows from it.
+    let chosen = adapters
+        .iter()
+        .find(|a| a["adapter"] == probe["adapter"])
+        .expect("the probe's adapter is listed");
+    let decision = report["decision"].as_str().expect("decision");
+    if chosen["software"] == true {
+        assert_eq!(decision, "local-software", "{report}");
+    } else {
+        assert!(["local", "local-software"].contains(&decision), "{report}");
+    }
+    assert!(report["reason"].as_str().is_some_and(|r| r.len() > 10));
+    assert!(
+        report["encoders"]
+            .as_array()
+            .is_some_and(|e| e.contains(&"jpeg".into()))
+    );
+}

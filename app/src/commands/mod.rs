@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches.
 
 mod bench;
+mod doctor;
 mod info;
 mod probe;
 mod render;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         }) => bench::load(&path, series.as_deref(), runs, json),
         Some(Command::Render(args)) => render::run(&args),
+        Some(Command::Doctor { json }) => doctor::run(json),
         Some(Command::Bench {
             which:
                 BenchCommand::Stream {

@@ -187,6 +187,22 @@ impl GpuContext {
         })
     }
 
+    /// Every adapter this machine offers (all backends WGPU_BACKEND allows), with its
+    /// capabilities: what capability detection chooses from.
+    pub fn adapters() -> Vec<Capabilities> {
+        pollster::block_on(async {
+            let descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+            let backends = descriptor.backends;
+            let instance = wgpu::Instance::new(descriptor);
+            instance
+                .enumerate_adapters(backends)
+                .await
+                .iter()
+                .map(|adapter| Capabilities::of(&adapter.get_info(), &adapter.limits()))
+                .collect()
+        })
+    }
+
     /// Borrows a device someone else opened (the desktop UI's), so frames are drawn where
     /// they are shown.
     pub fn borrowed(

@@ -1,0 +1,156 @@
+//! `hounsfield doctor`: what this machine can do, and where frames should be rendered.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use render_core::gpu::{AdapterKind, Capabilities, GpuContext};
+use render_core::view::{Quality, ViewState};
+use serde::Serialize;
+
+/// The image the render probe draws.
+const PROBE_SIZE: [u32; 2] = [512, 384];
+/// Frames the render probe times (after one that warms up).
+const PROBE_FRAMES: usize = 3;
+/// Slower full frames than this (at the probe's size) are not good enough to work on.
+const INTERACTIVE_LIMIT_MS: f64 = 66.0;
+
+/// Where frames should come from on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum Decision {
+    /// A GPU renders locally.
+    Local,
+    /// Only a software adapter: rendered locally at reduced quality.
+    LocalSoftware,
+    /// Frames should stream from a server.
+    Remote,
+}
+
+#[derive(Debug, Serialize)]
+struct RenderProbe {
+    adapter: String,
+    size: [u32; 2],
+    /// Median of full-quality frames of the built-in phantom.
+    full_ms: f64,
+    /// Median of interactive-quality frames.
+    interactive_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    adapters: Vec<Capabilities>,
+    render_probe: Option<RenderProbe>,
+    /// Encoders frames can be streamed with.
+    encoders: Vec<&'static str>,
+    decision: Decision,
+    reason: String,
+}
+
+/// Prints the adapters, a short render probe, the encoders and the decision.
+pub fn run(json: bool) -> anyhow::Result<()> {
+    let adapters = GpuContext::adapters();
+    let probe = render_probe();
+    let (decision, reason) = decide(probe.as_ref().map_err(|e| e.to_string()), &adapters);
+    let report = Report {
+        adapters,
+        render_probe: probe.ok().map(|(probe, _, _)| probe),
+        encoders: vec!["jpeg", "png"],
+        decision,
+        reason,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    for adapter in &report.adapters {
+        println!(
+            "adapter: {} ({:?}, {}{}), 3D textures up to {}",
+            adapter.adapter,
+            adapter.kind,
+            adapter.backend,
+            if adapter.software { ", software" } else { "" },
+            adapter.max_texture_3d
+        );
+    }
+    if let Some(probe) = &report.render_probe {
+        println!(
+            "render probe on {}: {}×{} full {:.1} ms, interactive {:.1} ms",
+            probe.adapter, probe.size[0], probe.size[1], probe.full_ms, probe.interactive_ms
+        );
+    }
+    println!("encoders: {}", report.encoders.join(", "));
+    println!("decision: {:?}: {}", report.decision, report.reason);
+    Ok(())
+}
+
+/// Renders the built-in phantom on the adapter the renderer picks, a few frames each at
+/// full and interactive quality.
+fn render_probe() -> anyhow::Result<(RenderProbe, AdapterKind, bool)> {
+    let mut renderer = super::render::new_renderer()?;
+    let volume = Arc::new(render_core::phantom::ct_phantom());
+    let preset = renderer.presets().default_for(&volume.modality).clone();
+    renderer.load_volume(volume.clone());
+    let mut view = ViewState::initial(&volume, &preset.name, preset.mode);
+    let mut median_ms = |quality: Quality| -> anyhow::Result<f64> {
+        view.quality = quality;
+        renderer.render_image(&view, PROBE_SIZE)?;
+        let mut times = Vec::with_capacity(PROBE_FRAMES);
+        for _ in 0..PROBE_FRAMES {
+            view.camera.orbit(5.0, 0.0);
+            let started = Instant::now();
+            renderer.render_image(&view, PROBE_SIZE)?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times[times.len() / 2])
+    };
+    let full_ms = median_ms(Quality::Full)?;
+    let interactive_ms = median_ms(Quality::Interactive)?;
+    let capabilities = renderer.context().capabilities.clone();
+    Ok((
+        RenderProbe {
+            adapter: capabilities.adapter,
+            size: PROBE_SIZE,
+            full_ms,
+            interactive_ms,
+        },
+        capabilities.kind,
+        capabilities.software,
+    ))
+}
+
+/// Local on a hardware GPU; local at reduced quality on a software one (no server is
+/// configured yet); remote when nothing here can render.
+fn decide(
+    probe: Result<&(RenderProbe, AdapterKind, bool), String>,
+    adapters: &[Capabilities],
+) -> (Decision, String) {
+    match probe {
+        Err(error) => (
+            Decision::Remote,
+            format!(
+                "no adapter here could render ({error}; {} adapters listed): connect to a server",
+                adapters.len()
+            ),
+        ),
+        Ok((probe, _, true)) => (
+            Decision::LocalSoftware,
+            format!(
+                "only a software adapter ({}), {:.0} ms a full frame: rendering locally at reduced \
+                 quality while interacting; a server with a GPU would be faster",
+                probe.adapter, probe.full_ms
+            ),
+        ),
+        Ok((probe, kind, false)) if probe.full_ms > INTERACTIVE_LIMIT_MS => (
+            Decision::LocalSoftware,
+            format!(
+                "{:?} GPU {} is slow here ({:.0} ms a full frame): rendering locally at reduced quality",
+                kind, probe.adapter, probe.full_ms
+            ),
+        ),
+        Ok((probe, kind, false)) => (
+            Decision::Local,
+            format!("{kind:?} GPU {} renders locally", probe.adapter),
+        ),
+    }
+}
