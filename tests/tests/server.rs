@@ -100,6 +100,24 @@ async fn frames_until_final(client: &mut Client, seq: u32) -> Vec<Frame> {
     }
 }
 
+/// Drags: `interact` on, `steps` orbits of (dx, dy) 30 ms apart, `interact` off; returns
+/// the release's input seq and the frames up to the final still that reflects it.
+async fn drag(client: &mut Client, steps: usize, dx: f64, dy: f64) -> (u32, Vec<Frame>) {
+    client
+        .input(Action::Interact { active: true })
+        .await
+        .expect("sent");
+    for _ in 0..steps {
+        client.input(Action::Orbit { dx, dy }).await.expect("sent");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let last = client
+        .input(Action::Interact { active: false })
+        .await
+        .expect("sent");
+    (last, frames_until_final(client, last).await)
+}
+
 /// Whether an RGBA image has more than a few distinct colours (not blank).
 fn has_content(rgba: &[u8]) -> bool {
     let mut seen = std::collections::HashSet::new();
@@ -152,22 +170,7 @@ fn hello_list_open_gives_welcome_studies_opened_and_a_final_still() {
 fn a_drag_is_answered_in_order_and_ends_with_a_final_still() {
     run_test(async {
         let (mut client, _) = opened_client(servers().open).await;
-        client
-            .input(Action::Interact { active: true })
-            .await
-            .expect("sent");
-        for _ in 0..10 {
-            client
-                .input(Action::Orbit { dx: 4.0, dy: 1.0 })
-                .await
-                .expect("sent");
-            tokio::time::sleep(Duration::from_millis(30)).await;
-        }
-        let last = client
-            .input(Action::Interact { active: false })
-            .await
-            .expect("sent");
-        let frames = frames_until_final(&mut client, last).await;
+        let (last, frames) = drag(&mut client, 10, 4.0, 1.0).await;
         let seqs: Vec<u32> = frames.iter().map(|f| f.header.input_seq).collect();
         assert!(seqs.windows(2).all(|w| w[0] <= w[1]), "input seqs {seqs:?}");
         let numbers: Vec<u32> = frames.iter().map(|f| f.header.frame_seq).collect();
@@ -241,28 +244,13 @@ fn a_lossless_still_equals_the_render_cores_pixels() {
 #[test]
 fn two_sessions_are_served_at_once() {
     run_test(async {
-        let drag = |turn: f64| async move {
+        let turned_session = |turn: f64| async move {
             let (mut client, _) = opened_client(servers().open).await;
-            client
-                .input(Action::Interact { active: true })
-                .await
-                .expect("sent");
-            for _ in 0..5 {
-                client
-                    .input(Action::Orbit { dx: turn, dy: 0.0 })
-                    .await
-                    .expect("sent");
-                tokio::time::sleep(Duration::from_millis(30)).await;
-            }
-            let last = client
-                .input(Action::Interact { active: false })
-                .await
-                .expect("sent");
-            let frames = frames_until_final(&mut client, last).await;
+            let (_, frames) = drag(&mut client, 5, turn, 0.0).await;
             let final_frame = frames.last().expect("a final frame").clone();
             final_frame.decode_rgba().expect("decodes").2
         };
-        let (left, right) = tokio::join!(drag(20.0), drag(-20.0));
+        let (left, right) = tokio::join!(turned_session(20.0), turned_session(-20.0));
         assert!(has_content(&left) && has_content(&right));
         assert_ne!(left, right, "each session sees its own view");
     });
