@@ -1,7 +1,6 @@
 //! `hounsfield doctor`: what this machine can do, and where frames should be rendered.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use render_core::gpu::{AdapterKind, Capabilities, GpuContext};
 use render_core::view::{Quality, ViewState};
@@ -93,16 +92,9 @@ fn render_probe() -> anyhow::Result<(RenderProbe, AdapterKind, bool)> {
     let mut view = ViewState::initial(&volume, &preset.name, preset.mode);
     let mut median_ms = |quality: Quality| -> anyhow::Result<f64> {
         view.quality = quality;
-        renderer.render_image(&view, PROBE_SIZE)?;
-        let mut times = Vec::with_capacity(PROBE_FRAMES);
-        for _ in 0..PROBE_FRAMES {
-            view.camera.orbit(5.0, 0.0);
-            let started = Instant::now();
-            renderer.render_image(&view, PROBE_SIZE)?;
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
-        }
-        times.sort_by(f64::total_cmp);
-        Ok(times[times.len() / 2])
+        // One frame first: it makes the render targets and compiles the pipeline.
+        renderer.render(&view, PROBE_SIZE)?;
+        Ok(super::bench::turning_frames(&mut renderer, &mut view, PROBE_SIZE, PROBE_FRAMES)?.0)
     };
     let full_ms = median_ms(Quality::Full)?;
     let interactive_ms = median_ms(Quality::Interactive)?;

@@ -103,6 +103,26 @@ fn loaded_files_bytes(series: &render_core::dicom::Series) -> u64 {
         .sum()
 }
 
+/// Renders `frames` frames of `view` while its camera turns 5° of azimuth a frame; returns
+/// the median ms a frame (GPU finished) and the sample step used (mm).
+pub(crate) fn turning_frames(
+    renderer: &mut render_core::gpu::Renderer,
+    view: &mut render_core::view::ViewState,
+    size: [u32; 2],
+    frames: usize,
+) -> anyhow::Result<(f64, f32)> {
+    let mut times = Vec::with_capacity(frames);
+    let mut step = 0.0;
+    for _ in 0..frames {
+        view.camera.orbit(5.0, 0.0);
+        let start = Instant::now();
+        let info = renderer.render(view, size)?;
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        step = info.step_mm;
+    }
+    Ok((median(&mut times), step))
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(0.0)
@@ -164,16 +184,7 @@ pub fn render(
     let upload_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     let time_frames = |view: &mut ViewState, renderer: &mut render_core::gpu::Renderer| {
-        let mut times = Vec::with_capacity(frames);
-        let mut step = 0.0;
-        for _ in 0..frames {
-            view.camera.orbit(5.0, 0.0);
-            let start = Instant::now();
-            let info = renderer.render(view, size)?;
-            times.push(start.elapsed().as_secs_f64() * 1000.0);
-            step = info.step_mm;
-        }
-        anyhow::Ok((median(&mut times), step))
+        turning_frames(renderer, view, size, frames)
     };
     let (full_ms, full_step_mm) = time_frames(&mut view, &mut renderer)?;
     let mut readbacks = Vec::new();
