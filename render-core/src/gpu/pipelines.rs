@@ -3,6 +3,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::gradients::GRADIENT_FORMAT;
+use crate::transfer::{RenderMode, TransferTable};
 use crate::view::Interpolation;
 
 /// The format every frame is drawn in.
@@ -48,6 +49,28 @@ pub struct RaycastVariant {
     pub shading: bool,
     /// Gradient-magnitude opacity (composite only).
     pub gradient_opacity: bool,
+}
+
+impl RaycastVariant {
+    /// The variant that renders `mode` through `table`.
+    pub fn of(mode: RenderMode, table: &TransferTable) -> Self {
+        let composite = mode == RenderMode::Composite;
+        Self {
+            mode: match mode {
+                RenderMode::Composite => 0,
+                RenderMode::Mip => 1,
+                RenderMode::Minip => 2,
+                RenderMode::Average => 3,
+            },
+            shading: composite && table.shading.enabled,
+            gradient_opacity: composite && !table.gradient_opacity.is_empty(),
+        }
+    }
+
+    /// Whether it reads the volume's gradients.
+    pub fn needs_gradients(&self) -> bool {
+        self.shading || self.gradient_opacity
+    }
 }
 
 /// The reformat's uniforms, laid out as `mpr.wgsl`'s `Params`.

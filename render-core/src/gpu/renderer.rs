@@ -602,16 +602,16 @@ impl Renderer {
     ) -> Result<(wgpu::BindGroup, RaycastVariant, f32), RenderError> {
         self.transfer(&view.preset)?;
         self.brick_visibility(view, window)?;
-        let shades = view.mode == RenderMode::Composite
-            && self.scene.as_ref().is_some_and(|scene| {
-                scene.transfer.get(&view.preset).is_some_and(|cached| {
-                    cached.table.shading.enabled || !cached.table.gradient_opacity.is_empty()
-                })
-            });
-        if shades
-            && let Some(scene) = self.scene.as_mut()
-            && scene.gradients.is_none()
-        {
+        let scene = self.scene.as_mut().ok_or(RenderError::NoVolume)?;
+        let variant = RaycastVariant::of(
+            view.mode,
+            &scene
+                .transfer
+                .get(&view.preset)
+                .ok_or(RenderError::NoVolume)?
+                .table,
+        );
+        if variant.needs_gradients() && scene.gradients.is_none() {
             let started = Instant::now();
             scene.gradients = Some(GradientVolume::compute(&self.context, &scene.gpu));
             tracing::debug!(elapsed = ?started.elapsed(), "gradients computed and uploaded");
@@ -651,12 +651,6 @@ impl Renderer {
         // Gradient in stored units per mm → value units per mm → table coordinate.
         let gradient_scale = (g - 1.0) / (g * gpu.value_scale * f64::from(cached.gradient_max));
 
-        let mode = match view.mode {
-            RenderMode::Composite => 0,
-            RenderMode::Mip => 1,
-            RenderMode::Minip => 2,
-            RenderMode::Average => 3,
-        };
         let shading = table.shading;
         let params = RaycastParams {
             inv_view_proj: inv_view_proj.as_mat4().to_cols_array_2d(),
@@ -710,11 +704,6 @@ impl Renderer {
                 1.0 / size[1] as f32,
             ],
             background: [0.0, 0.0, 0.0, 1.0],
-        };
-        let variant = RaycastVariant {
-            mode,
-            shading: mode == 0 && shading.enabled,
-            gradient_opacity: mode == 0 && !table.gradient_opacity.is_empty(),
         };
         let uniforms = self.uniform_buffer("raycast params", bytemuck::bytes_of(&params));
         let sampler = self.pipelines.sampler(view.interpolation);

@@ -48,7 +48,7 @@ impl GpuVolume {
     /// 3D texture limit.
     pub fn upload(context: &GpuContext, volume: &Arc<Volume>) -> Self {
         let limit = context.capabilities.max_texture_3d.max(1) as usize;
-        let downsample = volume.dims.map(|n| n.div_ceil(limit).max(1));
+        let downsample = volume.factors_to_fit(limit);
         let mut warnings = Vec::new();
         let source = if downsample != [1, 1, 1] {
             // The dims and voxel count agree by construction; keep the original if not.
