@@ -9,6 +9,7 @@
 mod connection;
 
 pub mod client;
+pub mod decode;
 pub mod encode;
 pub mod library;
 pub mod metrics;
@@ -17,6 +18,7 @@ pub mod protocol;
 pub mod scheduler;
 pub mod server;
 pub mod session;
+pub mod video;
 pub mod web;
 
 pub use client::Client;
