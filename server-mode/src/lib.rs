@@ -15,6 +15,7 @@ pub mod library;
 pub mod metrics;
 pub mod preview;
 pub mod protocol;
+pub mod rate;
 pub mod scheduler;
 pub mod server;
 pub mod session;
