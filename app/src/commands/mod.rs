@@ -44,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     sessions,
                     size,
                     seconds,
+                    codec,
                     json,
                 },
         }) => bench::stream(
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             usize::from(sessions),
             size,
             seconds,
+            &codec,
             json,
         ),
         Some(Command::Bench {
