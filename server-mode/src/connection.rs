@@ -353,7 +353,7 @@ impl Connection {
         };
         let opened = self.session.open(&series, volume);
         tracing::info!(session = self.slot.id(), series = %series, "series opened");
-        self.send(&ServerMessage::Opened(opened)).await
+        self.send(&ServerMessage::Opened(Box::new(opened))).await
     }
 
     async fn on_event(&mut self, event: SchedulerEvent) -> ControlFlow<()> {

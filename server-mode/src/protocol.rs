@@ -185,7 +185,7 @@ pub enum ServerMessage {
         studies: Vec<StudyInfo>,
     },
     /// A series was opened; frames of it follow.
-    Opened(Opened),
+    Opened(Box<Opened>),
     /// A request was refused; the session stays open unless `code` says otherwise.
     Error {
         /// A stable, machine-readable reason.
