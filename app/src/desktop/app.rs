@@ -1,25 +1,34 @@
-//! The eframe application: toolbar, central 3D view, status bar, and the background load
-//! that feeds them.
+//! The eframe application: toolbar, central view, status bar, the background load that
+//! feeds them, and the switch between rendering here and streaming from a server.
 
+use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use render_core::gpu::{GpuContext, Renderer};
 use render_core::transfer::{PresetLibrary, RenderMode};
 use render_core::view::Quality;
+use server_mode::protocol::{Action, SharedView};
 
+use super::Launch;
+use super::link::{LinkTarget, websocket_url};
 use super::loading::{Loading, Poll};
+use super::remote::{RemoteView, START_VIEWPORT, mirror_mode};
 use super::screenshot::{self, Outcome};
+use super::settings::{ServerEntry, Settings};
 use super::view3d::View3d;
+use crate::cli::RenderPreference;
+
+/// How long `auto` waits for a configured server to answer before rendering here.
+const SERVER_ANSWER_TIMEOUT: Duration = Duration::from_millis(700);
 
 /// What the window should open, and whether to take a screenshot and close.
 pub struct OpenRequest {
-    /// A file, folder or DICOMDIR; none: the built-in sample.
-    pub path: Option<PathBuf>,
-    /// The series to open; none: the largest.
-    pub series: Option<String>,
+    /// A volume to open (rendered here or streamed), or a server to connect to.
+    pub launch: Launch,
     /// Where to save a screenshot after the first full-quality frame, and where to report.
     pub screenshot: Option<(PathBuf, Outcome)>,
 }
@@ -27,7 +36,14 @@ pub struct OpenRequest {
 /// Where the window is: loading, showing a volume, or showing why it cannot.
 enum State {
     Loading(Loading, Box<Renderer>),
-    Ready(Box<View3d>),
+    /// Rendered here.
+    Local(Box<View3d>),
+    /// Streamed from a server; the local view, when there is one, waits to be switched
+    /// back to.
+    Remote {
+        view: Box<RemoteView>,
+        parked: Option<Box<View3d>>,
+    },
     Failed(String),
 }
 
@@ -43,13 +59,25 @@ struct Screenshot {
 pub struct DesktopApp {
     state: State,
     adapter: String,
+    /// The adapter is a software rasteriser (lavapipe, llvmpipe, WARP).
+    software: bool,
     label: String,
     warnings: Vec<String>,
     screenshot: Option<Screenshot>,
+    preference: RenderPreference,
+    /// The server to stream from, when one is known.
+    server: Option<ServerEntry>,
+    settings: Settings,
+    settings_path: Option<PathBuf>,
+    /// Why local rendering is at reduced quality, or why the switch is offered.
+    note: Option<String>,
+    /// The offer to switch to the server was turned down.
+    offer_dismissed: bool,
 }
 
 impl DesktopApp {
-    /// Borrows eframe's wgpu device for a renderer and starts loading the volume.
+    /// Borrows eframe's wgpu device for a renderer and starts loading the volume, or
+    /// connects to the server.
     pub fn new(
         creation: &eframe::CreationContext<'_>,
         request: OpenRequest,
@@ -59,25 +87,73 @@ impl DesktopApp {
             .as_ref()
             .ok_or("the window has no wgpu renderer")?;
         let info = render_state.adapter.get_info();
+        let software = info.device_type == eframe::wgpu::DeviceType::Cpu;
         let context = GpuContext::borrowed(
             render_state.device.clone(),
             render_state.queue.clone(),
             &info,
         );
+        let mut warnings = Vec::new();
+        let settings_path = Settings::default_path();
+        let mut settings = match &settings_path {
+            Some(path) => {
+                let (settings, warning) = Settings::load(path);
+                warnings.extend(warning);
+                settings
+            }
+            None => Settings::fresh(),
+        };
         let (presets, problems) = PresetLibrary::load_default();
-        let warnings: Vec<String> = problems
-            .iter()
-            .map(|problem| format!("preset skipped: {problem}"))
-            .collect();
+        warnings.extend(
+            problems
+                .iter()
+                .map(|problem| format!("preset skipped: {problem}")),
+        );
         for warning in &warnings {
             eprintln!("warning: {warning}");
         }
         let renderer = Renderer::new(context, presets);
         let ctx = creation.egui_ctx.clone();
-        let loading = Loading::start(request.path, request.series, move || ctx.request_repaint());
-        Ok(Self {
-            state: State::Loading(loading, Box::new(renderer)),
+        let (state, preference, server) = match request.launch {
+            Launch::Open(args) => {
+                if let Some(url) = &args.rendering.server {
+                    settings.remember_server(url, None);
+                }
+                let server = settings.servers.first().cloned();
+                if let Some(path) = &args.path {
+                    settings.remember_study(path, args.series.as_deref());
+                }
+                let loading = Loading::start(args.path, args.series, move || ctx.request_repaint());
+                (
+                    State::Loading(loading, Box::new(renderer)),
+                    args.rendering.render,
+                    server,
+                )
+            }
+            Launch::Connect(args) => {
+                settings.remember_server(&args.url, args.token.clone());
+                let server = settings.servers.first().cloned();
+                let target = LinkTarget {
+                    url: websocket_url(&args.url)?,
+                    token: server.as_ref().and_then(|entry| entry.token.clone()),
+                    series: args.series,
+                    viewport: START_VIEWPORT,
+                };
+                let view = RemoteView::connect(&ctx, target, None)?;
+                (
+                    State::Remote {
+                        view: Box::new(view),
+                        parked: None,
+                    },
+                    RenderPreference::Remote,
+                    server,
+                )
+            }
+        };
+        let app = Self {
+            state,
             adapter: info.name,
+            software,
             label: String::new(),
             warnings,
             screenshot: request.screenshot.map(|(path, outcome)| Screenshot {
@@ -86,11 +162,28 @@ impl DesktopApp {
                 taken: Arc::default(),
                 requested: false,
             }),
-        })
+            preference,
+            server,
+            settings,
+            settings_path,
+            note: None,
+            offer_dismissed: false,
+        };
+        app.save_settings();
+        Ok(app)
     }
 
-    /// Moves a finished load into the view (or its error into the window).
-    fn poll_loading(&mut self, render_state: Option<&RenderState>) {
+    fn save_settings(&self) {
+        if let Some(path) = &self.settings_path
+            && let Err(error) = self.settings.save(path)
+        {
+            tracing::warn!(%error, "settings not saved");
+        }
+    }
+
+    /// Moves a finished load into the view (or its error into the window), then decides
+    /// where to render.
+    fn poll_loading(&mut self, ctx: &egui::Context, render_state: Option<&RenderState>) {
         let State::Loading(loading, _) = &self.state else {
             return;
         };
@@ -109,78 +202,241 @@ impl DesktopApp {
                 let (view, warnings) =
                     View3d::new(*renderer, render_state.clone(), Arc::new(opened.volume));
                 self.warnings.extend(warnings);
-                State::Ready(Box::new(view))
+                State::Local(Box::new(view))
             }
             (Ok(_), None) => State::Failed("the window has no wgpu renderer".to_string()),
             (Err(error), _) => State::Failed(error),
         };
+        if matches!(self.state, State::Local(_)) {
+            self.decide_where_to_render(ctx);
+        }
+    }
+
+    /// `--render`: local stays; remote streams from the server; auto streams only on a
+    /// software adapter when a server answers, else renders here at reduced quality.
+    fn decide_where_to_render(&mut self, ctx: &egui::Context) {
+        match self.preference {
+            RenderPreference::Local => {}
+            RenderPreference::Remote => {
+                if self.server.is_some() {
+                    self.switch_to_remote(ctx);
+                } else {
+                    self.warnings.push(
+                        "--render remote needs a server: pass --server URL (rendering here)"
+                            .to_string(),
+                    );
+                }
+            }
+            RenderPreference::Auto if self.software => {
+                let answering = self
+                    .server
+                    .as_ref()
+                    .is_some_and(|server| answers(&server.url, SERVER_ANSWER_TIMEOUT));
+                if answering {
+                    self.switch_to_remote(ctx);
+                } else {
+                    self.note = Some(format!(
+                        "software adapter ({}): rendering here at reduced quality{}",
+                        self.adapter,
+                        if self.server.is_some() {
+                            "; the server did not answer"
+                        } else {
+                            "; configure a server (--server URL) to stream instead"
+                        }
+                    ));
+                    if let State::Local(view) = &mut self.state {
+                        view.reduced = true;
+                    }
+                }
+            }
+            RenderPreference::Auto => {}
+        }
+    }
+
+    /// Streams the local view's series from the server, handing over the view.
+    fn switch_to_remote(&mut self, ctx: &egui::Context) {
+        let Some(server) = self.server.clone() else {
+            return;
+        };
+        let url = match websocket_url(&server.url) {
+            Ok(url) => url,
+            Err(error) => {
+                self.warnings.push(error);
+                return;
+            }
+        };
+        let State::Local(local) = std::mem::replace(&mut self.state, State::Failed(String::new()))
+        else {
+            return;
+        };
+        let target = LinkTarget {
+            url,
+            token: server.token.clone(),
+            series: Some(self.label.clone()),
+            viewport: START_VIEWPORT,
+        };
+        let shared = SharedView::of(&local.view);
+        match RemoteView::connect(ctx, target, Some(shared)) {
+            Ok(view) => {
+                self.note = None;
+                self.state = State::Remote {
+                    view: Box::new(view),
+                    parked: Some(local),
+                };
+            }
+            Err(error) => {
+                self.warnings
+                    .push(format!("cannot start the connection: {error}"));
+                self.state = State::Local(local);
+            }
+        }
+    }
+
+    /// Renders here again, from the view the server was showing.
+    fn switch_to_local(&mut self, reason: Option<String>) {
+        let State::Remote { view, parked } =
+            std::mem::replace(&mut self.state, State::Failed(String::new()))
+        else {
+            return;
+        };
+        let Some(mut local) = parked else {
+            self.state = State::Remote { view, parked: None };
+            return;
+        };
+        if let Some(mirror) = &view.mirror {
+            local.view.camera = render_core::camera::Camera {
+                scene_radius_mm: local.view.camera.scene_radius_mm,
+                ..mirror.camera
+            };
+            if local.renderer().presets().get(&mirror.preset).is_some() {
+                local.view.preset = mirror.preset.clone();
+            }
+            local.view.mode = mirror_mode(mirror);
+            local.view.window = mirror.window.map(|w| render_core::Window {
+                width: w.width,
+                center: w.center,
+            });
+        }
+        local.refresh();
+        if let Some(reason) = reason {
+            self.warnings.push(reason);
+        }
+        self.state = State::Local(local);
+    }
+
+    /// Falls back to local rendering when the server gave up on the link, and offers the
+    /// server when local interaction stays slow.
+    fn watch_rendering(&mut self) {
+        if let State::Remote { view, parked: Some(_) } = &self.state
+            && let Some(reason) = view.closed()
+        {
+            let reason = format!("the server stopped streaming ({reason}): rendering here");
+            self.switch_to_local(Some(reason));
+        }
+        if let State::Local(view) = &self.state
+            && self.server.is_some()
+            && !self.offer_dismissed
+            && view.pace.is_slow()
+        {
+            self.note = Some(format!(
+                "local rendering is slow ({:.0} frames/s while interacting): the server can render instead",
+                view.pace.sustained_fps().unwrap_or(0.0)
+            ));
+        }
     }
 
     fn toolbar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            let State::Ready(view) = &mut self.state else {
-                ui.label("Hounsfield");
-                return;
-            };
-            let mut preset = view.view.preset.clone();
-            let names: Vec<String> = view
-                .renderer()
-                .presets()
-                .names()
-                .into_iter()
-                .map(str::to_string)
-                .collect();
-            egui::ComboBox::from_label("preset")
-                .selected_text(preset.as_str())
-                .show_ui(ui, |ui| {
-                    for name in names {
-                        let text = name.clone();
-                        ui.selectable_value(&mut preset, name, text);
-                    }
-                });
-            if preset != view.view.preset {
-                if let Some(chosen) = view.renderer().presets().get(&preset) {
-                    view.view.mode = chosen.mode;
+            match &mut self.state {
+                State::Local(view) => local_controls(ui, view),
+                State::Remote { view, .. } => remote_controls(ui, view),
+                _ => {
+                    ui.label("Hounsfield");
                 }
-                view.view.preset = preset;
-                view.view.window = None;
-                view.refresh();
             }
-            let mut mode = view.view.mode;
-            egui::ComboBox::from_label("mode")
-                .selected_text(mode.name())
-                .show_ui(ui, |ui| {
-                    for choice in RenderMode::ALL {
-                        ui.selectable_value(&mut mode, choice, choice.name());
-                    }
-                });
-            if mode != view.view.mode {
-                view.view.mode = mode;
-                view.refresh();
-            }
-            if ui.button("Reset").clicked() {
-                view.reset();
-            }
+            ui.separator();
+            self.rendering_switch(ui);
             ui.label(&self.label);
         });
     }
 
+    /// Local | Server: switches while running, keeping the view.
+    fn rendering_switch(&mut self, ui: &mut egui::Ui) {
+        let (local, can_local, can_remote) = match &self.state {
+            State::Local(_) => (true, true, self.server.is_some()),
+            State::Remote { parked, .. } => (false, parked.is_some(), true),
+            _ => return,
+        };
+        let local_button = ui
+            .add_enabled(can_local, egui::Button::selectable(local, "Local"))
+            .on_hover_text("render on this machine")
+            .on_disabled_hover_text("the series is on the server: only its pixels are here");
+        let server_text = self
+            .server
+            .as_ref()
+            .map_or("no server configured (--server URL)".to_string(), |s| {
+                format!("stream from {}", s.url)
+            });
+        let remote_button = ui
+            .add_enabled(can_remote, egui::Button::selectable(!local, "Server"))
+            .on_hover_text(server_text.clone())
+            .on_disabled_hover_text(server_text);
+        if local_button.clicked() && !local {
+            self.switch_to_local(None);
+        }
+        if remote_button.clicked() && local {
+            let ctx = ui.ctx().clone();
+            self.switch_to_remote(&ctx);
+        }
+    }
+
     fn status_bar(&self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.label(format!("local · {}", self.adapter));
-            if let State::Ready(view) = &self.state {
-                let quality = match view.shown {
-                    Some(Quality::Full) => "full",
-                    Some(Quality::Interactive) => "interactive",
-                    None => "-",
-                };
-                ui.separator();
-                ui.label(format!("{:.0} ms ({quality})", view.frame_ms));
+            match &self.state {
+                State::Remote { view, .. } => {
+                    ui.label(view.status_text());
+                    if let Some(error) = view.server_error() {
+                        ui.separator();
+                        ui.label(egui::RichText::new(error).color(ui.visuals().warn_fg_color));
+                    }
+                }
+                State::Local(view) => {
+                    ui.label(format!("local · {}", self.adapter));
+                    let quality = match view.shown {
+                        Some(Quality::Full) => "full",
+                        Some(Quality::Interactive) => "interactive",
+                        None => "-",
+                    };
+                    ui.separator();
+                    ui.label(format!("{:.0} ms ({quality})", view.frame_ms));
+                }
+                _ => {
+                    ui.label(format!("local · {}", self.adapter));
+                }
             }
             if let Some(warning) = self.warnings.last() {
                 ui.separator();
                 ui.label(egui::RichText::new(warning).color(ui.visuals().warn_fg_color))
                     .on_hover_text(self.warnings.join("\n"));
+            }
+        });
+    }
+
+    /// The note over the view: reduced quality, or the offer to switch to the server.
+    fn note_bar(&mut self, ui: &mut egui::Ui) {
+        let Some(note) = self.note.clone() else {
+            return;
+        };
+        let offer = matches!(self.state, State::Local(_)) && self.server.is_some() && !self.offer_dismissed;
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(note).color(ui.visuals().warn_fg_color));
+            if offer && ui.button("Switch to the server").clicked() {
+                let ctx = ui.ctx().clone();
+                self.switch_to_remote(&ctx);
+            }
+            if ui.button("Dismiss").clicked() {
+                self.note = None;
+                self.offer_dismissed = true;
             }
         });
     }
@@ -201,7 +457,8 @@ impl DesktopApp {
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_millis(100));
             }
-            State::Ready(view) => view.ui(ui),
+            State::Local(view) => view.ui(ui),
+            State::Remote { view, .. } => view.ui(ui),
             State::Failed(error) => {
                 ui.centered_and_justified(|ui| {
                     ui.label(
@@ -213,14 +470,29 @@ impl DesktopApp {
         }
     }
 
+    /// Whether a full-quality frame is on screen.
+    fn full_frame_shown(&self) -> bool {
+        match &self.state {
+            State::Local(view) => view.shown == Some(Quality::Full),
+            State::Remote { view, .. } => view.final_shown,
+            _ => false,
+        }
+    }
+
     /// The test hook: once a full-quality frame is on screen, take a screenshot, save it
     /// and close; on a load error, report it and close.
     fn screenshot_step(&mut self, ctx: &egui::Context) {
+        let failure = match &self.state {
+            State::Failed(error) => Some(error.clone()),
+            State::Remote { view, parked: None } => view.closed(),
+            _ => None,
+        };
+        let full_shown = self.full_frame_shown();
         let Some(shot) = &mut self.screenshot else {
             return;
         };
-        if let State::Failed(error) = &self.state {
-            shot.outcome.set(Err(error.clone()));
+        if let Some(error) = failure {
+            shot.outcome.set(Err(error));
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             return;
         }
@@ -230,8 +502,6 @@ impl DesktopApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             return;
         }
-        let full_shown =
-            matches!(&self.state, State::Ready(view) if view.shown == Some(Quality::Full));
         if full_shown && !shot.requested {
             shot.requested = true;
             let slot = Arc::clone(&shot.taken);
@@ -247,13 +517,125 @@ impl DesktopApp {
     }
 }
 
+/// Preset, mode and reset for a view rendered here.
+fn local_controls(ui: &mut egui::Ui, view: &mut View3d) {
+    let names: Vec<String> = view
+        .renderer()
+        .presets()
+        .names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if let Some(preset) = preset_choice(ui, &view.view.preset, &names) {
+        if let Some(chosen) = view.renderer().presets().get(&preset) {
+            view.view.mode = chosen.mode;
+        }
+        view.view.preset = preset;
+        view.view.window = None;
+        view.refresh();
+    }
+    if let Some(mode) = mode_choice(ui, view.view.mode) {
+        view.view.mode = mode;
+        view.refresh();
+    }
+    if ui.button("Reset").clicked() {
+        view.reset();
+    }
+}
+
+/// Preset, mode and reset for a view streamed from a server, sent as inputs.
+fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) {
+    let Some(mirror) = view.mirror.clone() else {
+        ui.label("connecting…");
+        return;
+    };
+    let names = view
+        .opened
+        .as_ref()
+        .map(|opened| opened.presets.clone())
+        .unwrap_or_default();
+    if let Some(name) = preset_choice(ui, &mirror.preset, &names) {
+        view.act(Action::Preset { name });
+    }
+    if let Some(mode) = mode_choice(ui, mirror_mode(&mirror)) {
+        view.act(Action::Mode {
+            mode: mode.name().to_string(),
+        });
+    }
+    if ui.button("Reset").clicked() {
+        view.act(Action::Reset);
+    }
+    if ui
+        .button("Lossless still")
+        .on_hover_text("ask the server for the exact pixels (PNG) of this view")
+        .clicked()
+    {
+        view.lossless_still();
+    }
+}
+
+/// The preset combo box; the new name when another was picked.
+fn preset_choice(ui: &mut egui::Ui, current: &str, names: &[String]) -> Option<String> {
+    let mut preset = current.to_string();
+    egui::ComboBox::from_label("preset")
+        .selected_text(preset.as_str())
+        .show_ui(ui, |ui| {
+            for name in names {
+                ui.selectable_value(&mut preset, name.clone(), name.as_str());
+            }
+        });
+    (preset != current).then_some(preset)
+}
+
+/// The mode combo box; the new mode when another was picked.
+fn mode_choice(ui: &mut egui::Ui, current: RenderMode) -> Option<RenderMode> {
+    let mut mode = current;
+    egui::ComboBox::from_label("mode")
+        .selected_text(mode.name())
+        .show_ui(ui, |ui| {
+            for choice in RenderMode::ALL {
+                ui.selectable_value(&mut mode, choice, choice.name());
+            }
+        });
+    (mode != current).then_some(mode)
+}
+
+/// Whether something accepts TCP connections at the server's address within `timeout`.
+fn answers(url: &str, timeout: Duration) -> bool {
+    let Ok(ws) = websocket_url(url) else {
+        return false;
+    };
+    let authority = ws
+        .split_once("://")
+        .map_or(ws.as_str(), |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let default_port = if ws.starts_with("wss") { 443 } else { 80 };
+    let with_port = if authority.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok()) {
+        authority.to_string()
+    } else {
+        format!("{authority}:{default_port}")
+    };
+    let Ok(addresses) = with_port.to_socket_addrs() else {
+        return false;
+    };
+    addresses
+        .into_iter()
+        .any(|address| std::net::TcpStream::connect_timeout(&address, timeout).is_ok())
+}
+
 impl eframe::App for DesktopApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
-        self.poll_loading(frame.wgpu_render_state());
-        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
+        let ctx = ui.ctx().clone();
+        self.poll_loading(&ctx, frame.wgpu_render_state());
+        self.watch_rendering();
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            self.toolbar(ui);
+            self.note_bar(ui);
+        });
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
-        let ctx = ui.ctx().clone();
         self.screenshot_step(&ctx);
     }
 }

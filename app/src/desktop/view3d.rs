@@ -2,17 +2,17 @@
 //! on eframe's device, shows it in egui, and turns mouse input into camera moves.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use eframe::wgpu;
 use render_core::gpu::Renderer;
 use render_core::view::{Quality, ViewState};
-use render_core::{Volume, Window};
+use render_core::Volume;
 
-/// How long after the last wheel step the full-quality frame follows.
-const WHEEL_SETTLE: Duration = Duration::from_millis(250);
+use super::pace::Pace;
+use super::gestures::{Gesture, GestureReader, dragged_window};
 
 /// The 3D view of one volume.
 pub struct View3d {
@@ -24,14 +24,21 @@ pub struct View3d {
     texture: Option<egui::TextureId>,
     /// What the next frame must be, when one is due.
     pending: Option<Quality>,
-    wheel_at: Option<Instant>,
+    gestures: GestureReader,
     /// The quality of the frame on screen.
     pub shown: Option<Quality>,
     /// How long the last frame took (ms).
     pub frame_ms: f64,
     /// The last render error, shown over the view.
     pub error: Option<String>,
+    /// Render at a reduced resolution (a software adapter with no server to turn to).
+    pub reduced: bool,
+    /// How fast interactive frames come.
+    pub pace: Pace,
 }
+
+/// The share of the view's pixels rendered when `reduced`, per side.
+const REDUCED_SCALE: f32 = 0.7;
 
 impl View3d {
     /// A view of `volume` drawn by `renderer` (which must use `render_state`'s device).
@@ -51,10 +58,12 @@ impl View3d {
                 view,
                 texture: None,
                 pending: Some(Quality::Full),
-                wheel_at: None,
+                gestures: GestureReader::default(),
                 shown: None,
                 frame_ms: 0.0,
                 error: None,
+                reduced: false,
+                pace: Pace::default(),
             },
             warnings,
         )
@@ -81,7 +90,10 @@ impl View3d {
         let size = ui.available_size().max(egui::vec2(1.0, 1.0));
         let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
         self.handle_input(ui, &response);
-        let pixels_per_point = ui.ctx().pixels_per_point();
+        let mut pixels_per_point = ui.ctx().pixels_per_point();
+        if self.reduced {
+            pixels_per_point *= REDUCED_SCALE;
+        }
         let physical = [
             ((rect.width() * pixels_per_point).round() as u32).max(1),
             ((rect.height() * pixels_per_point).round() as u32).max(1),
@@ -105,43 +117,20 @@ impl View3d {
     }
 
     fn handle_input(&mut self, ui: &egui::Ui, response: &egui::Response) {
-        let height = f64::from(response.rect.height().max(1.0));
-        let shift = ui.input(|input| input.modifiers.shift);
-        if response.dragged() {
-            let delta = response.drag_delta();
-            let (dx, dy) = (f64::from(delta.x), f64::from(delta.y));
-            if dx != 0.0 || dy != 0.0 {
-                if response.dragged_by(egui::PointerButton::Middle)
-                    || (shift && response.dragged_by(egui::PointerButton::Primary))
-                {
-                    self.view.camera.pan(-dx / height, dy / height);
-                } else if response.dragged_by(egui::PointerButton::Primary) {
-                    self.view.camera.orbit(-dx * 0.4, dy * 0.4);
-                } else if response.dragged_by(egui::PointerButton::Secondary) {
-                    self.drag_window(dx, dy);
+        for gesture in self.gestures.read(ui, response) {
+            match gesture {
+                Gesture::Begin => {}
+                Gesture::Orbit(azimuth, elevation) => self.view.camera.orbit(azimuth, elevation),
+                Gesture::Pan(right, up) => self.view.camera.pan(right, up),
+                Gesture::Zoom(factor) => self.view.camera.zoom_by(factor),
+                Gesture::Window(dx, dy) => self.drag_window(dx, dy),
+                Gesture::End => {
+                    self.pending = Some(Quality::Full);
+                    continue;
                 }
-                self.pending = Some(Quality::Interactive);
             }
-        }
-        if response.drag_stopped() {
-            self.pending = Some(Quality::Full);
-        }
-        if response.hovered() {
-            let scroll = ui.input(|input| input.smooth_scroll_delta.y);
-            if scroll != 0.0 {
-                self.view.camera.zoom_by((f64::from(scroll) * 0.002).exp());
+            if gesture != Gesture::Begin {
                 self.pending = Some(Quality::Interactive);
-                self.wheel_at = Some(Instant::now());
-            }
-        }
-        if let Some(at) = self.wheel_at {
-            let since = at.elapsed();
-            if since >= WHEEL_SETTLE && !response.dragged() {
-                self.wheel_at = None;
-                self.pending = Some(Quality::Full);
-            } else {
-                ui.ctx()
-                    .request_repaint_after(WHEEL_SETTLE.saturating_sub(since));
             }
         }
     }
@@ -166,6 +155,9 @@ impl View3d {
                 self.frame_ms = started.elapsed().as_secs_f64() * 1e3;
                 self.error = None;
                 self.shown = Some(quality);
+                if quality == Quality::Interactive {
+                    self.pace.frame(Instant::now());
+                }
                 self.show_frame_texture();
             }
             Err(error) => {
@@ -198,33 +190,5 @@ impl View3d {
                 ));
             }
         }
-    }
-}
-
-/// The window after a right-drag of (`dx`, `dy`) pixels: right widens it, down raises its
-/// centre (as most viewers do), by 1/256 of the width per pixel (at least 1 HU).
-fn dragged_window(window: Window, dx: f64, dy: f64) -> Window {
-    let step = (window.width / 256.0).max(1.0);
-    Window {
-        width: (window.width + dx * step).max(1.0),
-        center: window.center + dy * step,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn right_drag_widens_and_raises_the_window_and_never_inverts_it() {
-        let start = Window {
-            width: 512.0,
-            center: 40.0,
-        };
-        let wider = dragged_window(start, 10.0, 5.0);
-        assert_eq!(wider.width, 532.0);
-        assert_eq!(wider.center, 50.0);
-        let narrowest = dragged_window(start, -10_000.0, 0.0);
-        assert_eq!(narrowest.width, 1.0);
     }
 }
