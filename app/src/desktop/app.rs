@@ -18,8 +18,9 @@ use super::link::{LinkTarget, websocket_url};
 use super::loading::{Loading, Poll};
 use super::remote::{RemoteView, START_VIEWPORT, mirror_mode};
 use super::screenshot::{self, Outcome};
-use super::settings::{ServerEntry, Settings};
-use super::view3d::View3d;
+use super::settings::{Layout, ServerEntry, Settings};
+use super::slice_view::SliceTool;
+use super::workspace::LocalWorkspace;
 use crate::cli::RenderPreference;
 
 /// How long `auto` waits for a configured server to answer before rendering here.
@@ -37,12 +38,12 @@ pub struct OpenRequest {
 enum State {
     Loading(Loading, Box<Renderer>),
     /// Rendered here.
-    Local(Box<View3d>),
+    Local(Box<LocalWorkspace>),
     /// Streamed from a server; the local view, when there is one, waits to be switched
     /// back to.
     Remote {
         view: Box<RemoteView>,
-        parked: Option<Box<View3d>>,
+        parked: Option<Box<LocalWorkspace>>,
     },
     Failed(String),
 }
@@ -199,8 +200,12 @@ impl DesktopApp {
             (Ok(opened), Some(render_state)) => {
                 self.label = opened.label;
                 self.warnings.extend(opened.warnings);
-                let (view, warnings) =
-                    View3d::new(*renderer, render_state.clone(), Arc::new(opened.volume));
+                let (view, warnings) = LocalWorkspace::new(
+                    *renderer,
+                    render_state.clone(),
+                    Arc::new(opened.volume),
+                    self.settings.layout,
+                );
                 self.warnings.extend(warnings);
                 State::Local(Box::new(view))
             }
@@ -245,7 +250,7 @@ impl DesktopApp {
                         }
                     ));
                     if let State::Local(view) = &mut self.state {
-                        view.reduced = true;
+                        view.view3d.reduced = true;
                     }
                 }
             }
@@ -275,7 +280,7 @@ impl DesktopApp {
             series: Some(self.label.clone()),
             viewport: START_VIEWPORT,
         };
-        let shared = SharedView::of(&local.view);
+        let shared = SharedView::of(&local.view3d.view);
         match RemoteView::connect(ctx, target, Some(shared)) {
             Ok(view) => {
                 self.note = None;
@@ -304,20 +309,22 @@ impl DesktopApp {
             return;
         };
         if let Some(mirror) = &view.mirror {
-            local.view.camera = render_core::camera::Camera {
-                scene_radius_mm: local.view.camera.scene_radius_mm,
+            let known = local.renderer().presets().get(&mirror.preset).is_some();
+            let shown = &mut local.view3d.view;
+            shown.camera = render_core::camera::Camera {
+                scene_radius_mm: shown.camera.scene_radius_mm,
                 ..mirror.camera
             };
-            if local.renderer().presets().get(&mirror.preset).is_some() {
-                local.view.preset = mirror.preset.clone();
+            if known {
+                shown.preset = mirror.preset.clone();
             }
-            local.view.mode = mirror_mode(mirror);
-            local.view.window = mirror.window.map(|w| render_core::Window {
+            shown.mode = mirror_mode(mirror);
+            shown.window = mirror.window.map(|w| render_core::Window {
                 width: w.width,
                 center: w.center,
             });
         }
-        local.refresh();
+        local.view3d.refresh();
         if let Some(reason) = reason {
             self.warnings.push(reason);
         }
@@ -336,19 +343,26 @@ impl DesktopApp {
         if let State::Local(view) = &self.state
             && self.server.is_some()
             && !self.offer_dismissed
-            && view.pace.is_slow()
+            && view.view3d.pace.is_slow()
         {
             self.note = Some(format!(
                 "local rendering is slow ({:.0} frames/s while interacting): the server can render instead",
-                view.pace.sustained_fps().unwrap_or(0.0)
+                view.view3d.pace.sustained_fps().unwrap_or(0.0)
             ));
         }
     }
 
     fn toolbar(&mut self, ui: &mut egui::Ui) {
+        let mut changed_settings = false;
         ui.horizontal(|ui| {
             match &mut self.state {
-                State::Local(view) => local_controls(ui, view),
+                State::Local(view) => {
+                    local_controls(ui, view);
+                    if view.layout != self.settings.layout {
+                        self.settings.layout = view.layout;
+                        changed_settings = true;
+                    }
+                }
                 State::Remote { view, .. } => remote_controls(ui, view),
                 _ => {
                     ui.label("Hounsfield");
@@ -358,6 +372,9 @@ impl DesktopApp {
             self.rendering_switch(ui);
             ui.label(&self.label);
         });
+        if changed_settings {
+            self.save_settings();
+        }
     }
 
     /// Local | Server: switches while running, keeping the view.
@@ -402,13 +419,13 @@ impl DesktopApp {
                 }
                 State::Local(view) => {
                     ui.label(format!("local · {}", self.adapter));
-                    let quality = match view.shown {
+                    let quality = match view.view3d.shown {
                         Some(Quality::Full) => "full",
                         Some(Quality::Interactive) => "interactive",
                         None => "-",
                     };
                     ui.separator();
-                    ui.label(format!("{:.0} ms ({quality})", view.frame_ms));
+                    ui.label(format!("{:.0} ms ({quality})", view.view3d.frame_ms));
                 }
                 _ => {
                     ui.label(format!("local · {}", self.adapter));
@@ -473,7 +490,7 @@ impl DesktopApp {
     /// Whether a full-quality frame is on screen.
     fn full_frame_shown(&self) -> bool {
         match &self.state {
-            State::Local(view) => view.shown == Some(Quality::Full),
+            State::Local(view) => view.view3d.shown == Some(Quality::Full),
             State::Remote { view, .. } => view.final_shown,
             _ => false,
         }
@@ -517,29 +534,49 @@ impl DesktopApp {
     }
 }
 
-/// Preset, mode and reset for a view rendered here.
-fn local_controls(ui: &mut egui::Ui, view: &mut View3d) {
-    let names: Vec<String> = view
+/// Preset, mode, CT window, layout, tool and reset for views rendered here.
+fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
+    let names: Vec<String> = workspace
         .renderer()
         .presets()
         .names()
         .into_iter()
         .map(str::to_string)
         .collect();
-    if let Some(preset) = preset_choice(ui, &view.view.preset, &names) {
-        if let Some(chosen) = view.renderer().presets().get(&preset) {
-            view.view.mode = chosen.mode;
+    if let Some(preset) = preset_choice(ui, &workspace.view3d.view.preset, &names) {
+        let mode = workspace
+            .renderer()
+            .presets()
+            .get(&preset)
+            .map(|chosen| chosen.mode);
+        let view = &mut workspace.view3d;
+        if let Some(mode) = mode {
+            view.view.mode = mode;
         }
         view.view.preset = preset;
         view.view.window = None;
         view.refresh();
     }
-    if let Some(mode) = mode_choice(ui, view.view.mode) {
-        view.view.mode = mode;
-        view.refresh();
+    if let Some(mode) = mode_choice(ui, workspace.view3d.view.mode) {
+        workspace.view3d.view.mode = mode;
+        workspace.view3d.refresh();
     }
-    if ui.button("Reset").clicked() {
-        view.reset();
+    if let Some(window) = window_choice(ui) {
+        workspace.set_window(window);
+    }
+    ui.separator();
+    ui.selectable_value(&mut workspace.layout, Layout::Single, "1×1")
+        .on_hover_text("the 3D view alone (key 1)");
+    ui.selectable_value(&mut workspace.layout, Layout::Quad, "2×2")
+        .on_hover_text("3D, axial, coronal and sagittal (key 2)");
+    if workspace.layout == Layout::Quad {
+        ui.selectable_value(&mut workspace.link.tool, SliceTool::Crosshair, "Crosshair")
+            .on_hover_text("a click on a slice moves the crosshair (key C)");
+        ui.selectable_value(&mut workspace.link.tool, SliceTool::Measure, "Measure")
+            .on_hover_text("drag on a slice to measure a distance (key M)");
+    }
+    if ui.button("Reset").on_hover_text("key R").clicked() {
+        workspace.reset();
     }
 }
 
@@ -598,6 +635,33 @@ fn mode_choice(ui: &mut egui::Ui, current: RenderMode) -> Option<RenderMode> {
             }
         });
     (mode != current).then_some(mode)
+}
+
+/// The CT window presets radiologists use, as (name, width, centre) in HU.
+pub const CT_WINDOWS: [(&str, f64, f64); 5] = [
+    ("brain", 80.0, 40.0),
+    ("lung", 1500.0, -600.0),
+    ("bone", 2000.0, 500.0),
+    ("abdomen", 400.0, 50.0),
+    ("mediastinum", 350.0, 50.0),
+];
+
+/// The CT window menu; the window picked, when one was.
+fn window_choice(ui: &mut egui::Ui) -> Option<render_core::Window> {
+    let mut chosen = None;
+    egui::ComboBox::from_id_salt("ct-window")
+        .selected_text("window")
+        .show_ui(ui, |ui| {
+            for (name, width, center) in CT_WINDOWS {
+                if ui
+                    .selectable_label(false, format!("{name} (W {width:.0} L {center:.0})"))
+                    .clicked()
+                {
+                    chosen = Some(render_core::Window { width, center });
+                }
+            }
+        });
+    chosen
 }
 
 /// Whether something accepts TCP connections at the server's address within `timeout`.

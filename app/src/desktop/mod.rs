@@ -10,6 +10,9 @@ mod remote;
 mod screenshot;
 mod settings;
 mod view3d;
+mod viewport_texture;
+mod workspace;
+mod slice_view;
 
 use std::sync::Arc;
 
