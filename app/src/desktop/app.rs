@@ -14,6 +14,7 @@ use render_core::view::Quality;
 use server_mode::protocol::{Action, SharedView};
 
 use super::Launch;
+use super::browser::{OpenChoice, SeriesBrowser};
 use super::link::{LinkTarget, websocket_url};
 use super::loading::{Loading, Poll};
 use super::remote::{RemoteView, START_VIEWPORT, mirror_mode};
@@ -32,6 +33,8 @@ pub struct OpenRequest {
     pub launch: Launch,
     /// Where to save a screenshot after the first full-quality frame, and where to report.
     pub screenshot: Option<(PathBuf, Outcome)>,
+    /// The settings file (none: nothing is remembered).
+    pub settings_path: Option<PathBuf>,
 }
 
 /// Where the window is: loading, showing a volume, or showing why it cannot.
@@ -74,6 +77,14 @@ pub struct DesktopApp {
     note: Option<String>,
     /// The offer to switch to the server was turned down.
     offer_dismissed: bool,
+    /// Patient, study and series lines drawn over the view (when the overlay is on).
+    overlay: Vec<String>,
+    /// A screenshot the user asked for: the window's pixels arrive here.
+    user_shot: Arc<Mutex<Option<Arc<egui::ColorImage>>>>,
+    /// The studies panel.
+    browser: SeriesBrowser,
+    /// Whether the studies panel is shown.
+    show_browser: bool,
 }
 
 impl DesktopApp {
@@ -95,7 +106,7 @@ impl DesktopApp {
             &info,
         );
         let mut warnings = Vec::new();
-        let settings_path = Settings::default_path();
+        let settings_path = request.settings_path;
         let mut settings = match &settings_path {
             Some(path) => {
                 let (settings, warning) = Settings::load(path);
@@ -104,17 +115,15 @@ impl DesktopApp {
             }
             None => Settings::fresh(),
         };
-        let (presets, problems) = PresetLibrary::load_default();
-        warnings.extend(
-            problems
-                .iter()
-                .map(|problem| format!("preset skipped: {problem}")),
-        );
+        let (presets, problems) = load_presets(&settings);
+        warnings.extend(problems);
         for warning in &warnings {
             eprintln!("warning: {warning}");
         }
         let renderer = Renderer::new(context, presets);
         let ctx = creation.egui_ctx.clone();
+        let mut browser = SeriesBrowser::new();
+        let mut show_browser = false;
         let (state, preference, server) = match request.launch {
             Launch::Open(args) => {
                 if let Some(url) = &args.rendering.server {
@@ -123,6 +132,8 @@ impl DesktopApp {
                 let server = settings.servers.first().cloned();
                 if let Some(path) = &args.path {
                     settings.remember_study(path, args.series.as_deref());
+                    browser.scan(path, &ctx);
+                    show_browser = true;
                 }
                 let loading = Loading::start(args.path, args.series, move || ctx.request_repaint());
                 (
@@ -169,6 +180,10 @@ impl DesktopApp {
             settings_path,
             note: None,
             offer_dismissed: false,
+            overlay: Vec::new(),
+            user_shot: Arc::default(),
+            browser,
+            show_browser,
         };
         app.save_settings();
         Ok(app)
@@ -199,6 +214,8 @@ impl DesktopApp {
         self.state = match (result, render_state) {
             (Ok(opened), Some(render_state)) => {
                 self.label = opened.label;
+                self.browser.current = Some(self.label.clone());
+                self.overlay = opened.overlay;
                 self.warnings.extend(opened.warnings);
                 let (view, warnings) = LocalWorkspace::new(
                     *renderer,
@@ -214,6 +231,47 @@ impl DesktopApp {
         };
         if matches!(self.state, State::Local(_)) {
             self.decide_where_to_render(ctx);
+        }
+    }
+
+    /// Opens another series (from the browser, a dropped folder or the recent list): the
+    /// view in use gives way to a new load with a fresh renderer on eframe's device.
+    fn open(&mut self, choice: OpenChoice, ctx: &egui::Context, render_state: Option<&RenderState>) {
+        if matches!(self.state, State::Loading(..)) {
+            self.note = Some("a series is still loading; open the next one after it".to_string());
+            return;
+        }
+        let Some(render_state) = render_state else {
+            return;
+        };
+        if let State::Remote { parked: None, .. } = self.state {
+            self.note = Some("this window shows a server's series; it opens no local files".to_string());
+            return;
+        }
+        let info = render_state.adapter.get_info();
+        let context = GpuContext::borrowed(
+            render_state.device.clone(),
+            render_state.queue.clone(),
+            &info,
+        );
+        let (presets, _) = load_presets(&self.settings);
+        let renderer = Renderer::new(context, presets);
+        self.settings
+            .remember_study(&choice.path, choice.series.as_deref());
+        self.save_settings();
+        self.browser.scan(&choice.path, ctx);
+        self.browser.current = choice.series.clone();
+        self.note = None;
+        self.overlay.clear();
+        let wake = ctx.clone();
+        // The old views (and their GPU memory) go now.
+        self.state = State::Loading(
+            Loading::start(Some(choice.path), choice.series, move || wake.request_repaint()),
+            Box::new(renderer),
+        );
+        // A load started from here renders where the user chose before.
+        if self.preference == RenderPreference::Remote && self.server.is_none() {
+            self.preference = RenderPreference::Local;
         }
     }
 
@@ -354,7 +412,7 @@ impl DesktopApp {
 
     fn toolbar(&mut self, ui: &mut egui::Ui) {
         let mut changed_settings = false;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             match &mut self.state {
                 State::Local(view) => {
                     local_controls(ui, view);
@@ -367,6 +425,29 @@ impl DesktopApp {
                 _ => {
                     ui.label("Hounsfield");
                 }
+            }
+            ui.separator();
+            if ui
+                .selectable_label(self.show_browser, "Studies")
+                .on_hover_text("the studies panel: open a folder, pick a series (key B)")
+                .clicked()
+            {
+                self.show_browser = !self.show_browser;
+            }
+            if ui
+                .selectable_label(self.settings.show_overlay, "Overlay")
+                .on_hover_text("patient and study text over the view (key O)")
+                .clicked()
+            {
+                self.settings.show_overlay = !self.settings.show_overlay;
+                changed_settings = true;
+            }
+            if ui
+                .button("Screenshot")
+                .on_hover_text("save the window as PNG in the pictures folder (key S)")
+                .clicked()
+            {
+                self.request_user_screenshot(ui.ctx());
             }
             ui.separator();
             self.rendering_switch(ui);
@@ -426,6 +507,12 @@ impl DesktopApp {
                     };
                     ui.separator();
                     ui.label(format!("{:.0} ms ({quality})", view.view3d.frame_ms));
+                    for slice in &view.slices {
+                        if let Some(mm) = slice.ruler_mm() {
+                            ui.separator();
+                            ui.label(format!("ruler {mm:.1} mm"));
+                        }
+                    }
                 }
                 _ => {
                     ui.label(format!("local · {}", self.adapter));
@@ -459,10 +546,25 @@ impl DesktopApp {
     }
 
     fn central(&mut self, ui: &mut egui::Ui) {
+        let area = ui.available_rect_before_wrap();
+        self.central_view(ui);
+        if self.settings.show_overlay && !self.overlay.is_empty() {
+            ui.painter().text(
+                area.right_top() + egui::vec2(-8.0, 6.0),
+                egui::Align2::RIGHT_TOP,
+                self.overlay.join("\n"),
+                egui::FontId::proportional(13.0),
+                egui::Color32::from_rgb(240, 220, 120),
+            );
+        }
+    }
+
+    fn central_view(&mut self, ui: &mut egui::Ui) {
         match &mut self.state {
             State::Loading(loading, _) => {
-                ui.centered_and_justified(|ui| {
-                    ui.horizontal_centered(|ui| {
+                ui.vertical_centered(|ui| {
+                    ui.add_space(ui.available_height() * 0.4);
+                    ui.horizontal(|ui| {
                         ui.spinner();
                         ui.label(format!(
                             "Loading {}… {:.1} s",
@@ -470,6 +572,13 @@ impl DesktopApp {
                             loading.started.elapsed().as_secs_f64()
                         ));
                     });
+                    if let Some((step, fraction)) = loading.progress() {
+                        ui.add(
+                            egui::ProgressBar::new(fraction)
+                                .desired_width(360.0)
+                                .text(step),
+                        );
+                    }
                 });
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_millis(100));
@@ -484,6 +593,76 @@ impl DesktopApp {
                     );
                 });
             }
+        }
+    }
+
+    /// Asks egui for the window's pixels; [`Self::save_user_screenshot`] writes them.
+    fn request_user_screenshot(&self, ctx: &egui::Context) {
+        let slot = Arc::clone(&self.user_shot);
+        let wake = ctx.clone();
+        ctx.request_screenshot(move |image| {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(image);
+            }
+            wake.request_repaint();
+        });
+        ctx.request_repaint();
+    }
+
+    /// Saves a screenshot the user asked for, once its pixels have arrived, and says where.
+    fn save_user_screenshot(&mut self) {
+        let taken = self.user_shot.lock().ok().and_then(|mut slot| slot.take());
+        let Some(image) = taken else {
+            return;
+        };
+        let path = screenshot::user_path(&self.label);
+        match screenshot::save_png(&image, &path) {
+            Ok(()) => self.note = Some(format!("screenshot saved: {}", path.display())),
+            Err(error) => self.warnings.push(error),
+        }
+    }
+
+    /// Keys: 1 and 2 (layout), C and M (slice tool), R (reset), O (overlay), S (screenshot).
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let pressed = |key: egui::Key| ctx.input(|input| input.key_pressed(key));
+        if pressed(egui::Key::S) {
+            self.request_user_screenshot(ctx);
+        }
+        if pressed(egui::Key::B) {
+            self.show_browser = !self.show_browser;
+        }
+        if pressed(egui::Key::O) {
+            self.settings.show_overlay = !self.settings.show_overlay;
+            self.save_settings();
+        }
+        match &mut self.state {
+            State::Local(workspace) => {
+                let before = workspace.layout;
+                if pressed(egui::Key::Num1) {
+                    workspace.layout = Layout::Single;
+                }
+                if pressed(egui::Key::Num2) {
+                    workspace.layout = Layout::Quad;
+                }
+                if pressed(egui::Key::C) {
+                    workspace.link.tool = SliceTool::Crosshair;
+                }
+                if pressed(egui::Key::M) {
+                    workspace.link.tool = SliceTool::Measure;
+                }
+                if pressed(egui::Key::R) {
+                    workspace.reset();
+                }
+                if workspace.layout != before {
+                    self.settings.layout = workspace.layout;
+                    self.save_settings();
+                }
+            }
+            State::Remote { view, .. } if pressed(egui::Key::R) => view.act(Action::Reset),
+            _ => {}
         }
     }
 
@@ -637,6 +816,31 @@ fn mode_choice(ui: &mut egui::Ui, current: RenderMode) -> Option<RenderMode> {
     (mode != current).then_some(mode)
 }
 
+/// The built-in presets, the user's, and those in the settings' presets folder, with a
+/// line for each file skipped.
+fn load_presets(settings: &Settings) -> (PresetLibrary, Vec<String>) {
+    let (mut presets, mut problems) = PresetLibrary::load_default();
+    if let Some(folder) = &settings.presets_folder {
+        if folder.is_dir() {
+            let (more, errors) = presets.with_user_presets(folder);
+            presets = more;
+            problems.extend(errors);
+        } else {
+            let mut lines: Vec<String> = problems.iter().map(|p| format!("preset skipped: {p}")).collect();
+            lines.push(format!(
+                "presets folder {} (from the settings) is not a folder",
+                folder.display()
+            ));
+            return (presets, lines);
+        }
+    }
+    let lines = problems
+        .iter()
+        .map(|problem| format!("preset skipped: {problem}"))
+        .collect();
+    (presets, lines)
+}
+
 /// The CT window presets radiologists use, as (name, width, centre) in HU.
 pub const CT_WINDOWS: [(&str, f64, f64); 5] = [
     ("brain", 80.0, 40.0),
@@ -649,8 +853,8 @@ pub const CT_WINDOWS: [(&str, f64, f64); 5] = [
 /// The CT window menu; the window picked, when one was.
 fn window_choice(ui: &mut egui::Ui) -> Option<render_core::Window> {
     let mut chosen = None;
-    egui::ComboBox::from_id_salt("ct-window")
-        .selected_text("window")
+    egui::ComboBox::from_label("window")
+        .selected_text("CT presets")
         .show_ui(ui, |ui| {
             for (name, width, center) in CT_WINDOWS {
                 if ui
@@ -699,7 +903,34 @@ impl eframe::App for DesktopApp {
             self.note_bar(ui);
         });
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        let mut chosen = None;
+        if self.show_browser {
+            let recent = self.settings.recent.clone();
+            egui::Panel::left("studies")
+                .resizable(true)
+                .default_size(280.0)
+                .show(ui, |ui| chosen = self.browser.ui(ui, &recent));
+        }
+        let dropped = ctx.input(|input| {
+            input
+                .raw
+                .dropped_files
+                .iter()
+                .map(|file| file.path().to_path_buf())
+                .find(|path| !path.as_os_str().is_empty())
+        });
+        if let Some(path) = dropped {
+            chosen = Some(OpenChoice { path, series: None });
+        }
+        if let Some(choice) = chosen {
+            self.open(choice, &ctx, frame.wgpu_render_state());
+        }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+        self.shortcuts(&ctx);
+        self.save_user_screenshot();
         self.screenshot_step(&ctx);
     }
 }
+
+#[cfg(test)]
+mod ui_tests;

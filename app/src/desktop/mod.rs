@@ -2,6 +2,7 @@
 //! eframe's own wgpu device.
 
 mod app;
+mod browser;
 mod gestures;
 mod link;
 mod loading;
@@ -49,6 +50,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
     let request = app::OpenRequest {
         launch,
         screenshot: screenshot.map(|path| (path, outcome.clone())),
+        settings_path: settings::Settings::default_path(),
     };
     eframe::run_native(
         "Hounsfield",

@@ -41,7 +41,7 @@ pub struct RecentStudy {
 }
 
 /// Everything remembered between runs.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// Servers, the preferred one first.
@@ -55,6 +55,19 @@ pub struct Settings {
     pub presets_folder: Option<PathBuf>,
     /// Studies opened before, the newest first.
     pub recent: Vec<RecentStudy>,
+}
+
+impl Default for Settings {
+    /// No servers or recent studies, the 3D view alone, the overlay shown.
+    fn default() -> Self {
+        Self {
+            servers: Vec::new(),
+            layout: Layout::Single,
+            show_overlay: true,
+            presets_folder: None,
+            recent: Vec::new(),
+        }
+    }
 }
 
 impl Settings {
@@ -95,12 +108,9 @@ impl Settings {
         }
     }
 
-    /// The settings of a first run: the overlay shown.
+    /// The settings of a first run.
     pub fn fresh() -> Self {
-        Self {
-            show_overlay: true,
-            ..Self::default()
-        }
+        Self::default()
     }
 
     /// Writes the settings to `path` (creating its folder), readable by the user alone

@@ -63,16 +63,33 @@ impl SliceGeometry {
     }
 
     /// The patient point under physical pixel position (`x`, `y`) from the top left.
-    pub fn to_lps(&self, x: f64, y: f64) -> DVec3 {
+    pub fn lps_at(self, x: f64, y: f64) -> DVec3 {
         self.origin + (self.right * x + self.down * y) * self.mm_per_pixel
     }
 
     /// Where a patient point falls on screen (physical pixels from the top left).
-    pub fn to_pixel(&self, lps: DVec3) -> (f64, f64) {
+    pub fn pixel_of(self, lps: DVec3) -> (f64, f64) {
         let offset = lps - self.origin;
         (
             offset.dot(self.right) / self.mm_per_pixel,
             offset.dot(self.down) / self.mm_per_pixel,
+        )
+    }
+}
+
+/// A slice's geometry where it is drawn: egui points ↔ patient coordinates.
+struct OnScreen {
+    rect: egui::Rect,
+    pixels_per_point: f64,
+    geometry: SliceGeometry,
+}
+
+impl OnScreen {
+    /// The patient point under a pointer position.
+    fn lps_at(&self, pos: egui::Pos2) -> DVec3 {
+        self.geometry.lps_at(
+            f64::from(pos.x - self.rect.min.x) * self.pixels_per_point,
+            f64::from(pos.y - self.rect.min.y) * self.pixels_per_point,
         )
     }
 }
@@ -184,17 +201,16 @@ impl SliceView {
             ((f64::from(rect.height()) * pixels_per_point).round() as u32).max(1),
         ];
         let geometry = SliceGeometry::of(&self.plane(&volume, link), &volume, physical);
-        let to_lps = |pos: egui::Pos2| {
-            geometry.to_lps(
-                f64::from(pos.x - rect.min.x) * pixels_per_point,
-                f64::from(pos.y - rect.min.y) * pixels_per_point,
-            )
+        let on_screen = OnScreen {
+            rect,
+            pixels_per_point,
+            geometry,
         };
         let plane = self.plane(&volume, link);
         let in_effect = link
             .window
             .or_else(|| renderer.effective_window(&mpr_view(base, plane, None)));
-        self.handle_input(ui, &response, &volume, link, in_effect, &to_lps, &geometry);
+        self.handle_input(ui, &response, &volume, link, in_effect, &on_screen);
         let plane = self.plane(&volume, link);
         let window = link.window.or(in_effect);
         let wanted = (plane, window, physical);
@@ -224,9 +240,10 @@ impl SliceView {
         volume: &Volume,
         link: &mut SliceLink,
         in_effect: Option<Window>,
-        to_lps: &dyn Fn(egui::Pos2) -> DVec3,
-        geometry: &SliceGeometry,
+        on_screen: &OnScreen,
     ) {
+        let geometry = &on_screen.geometry;
+        let to_lps = |pos: egui::Pos2| on_screen.lps_at(pos);
         self.probe = response.hover_pos().and_then(|pos| {
             let lps = to_lps(pos);
             volume.nearest_voxel(lps).map(|(_, value)| (lps, value))
@@ -280,7 +297,7 @@ impl SliceView {
         window: Option<Window>,
     ) {
         let to_screen = |lps: DVec3| {
-            let (x, y) = geometry.to_pixel(lps);
+            let (x, y) = geometry.pixel_of(lps);
             egui::pos2(
                 rect.min.x + (x / pixels_per_point) as f32,
                 rect.min.y + (y / pixels_per_point) as f32,
@@ -441,13 +458,13 @@ mod tests {
         let volume = render_core::phantom::ct_phantom();
         let plane = MprPlane::through_centre(&volume, MprOrientation::Coronal);
         let geometry = SliceGeometry::of(&plane, &volume, [400, 300]);
-        let centre = geometry.to_lps(200.0, 150.0);
+        let centre = geometry.lps_at(200.0, 150.0);
         assert!(centre.distance(volume.centre_lps()) < 1e-9, "{centre}");
-        let point = geometry.to_lps(37.0, 211.0);
-        let (x, y) = geometry.to_pixel(point);
+        let point = geometry.lps_at(37.0, 211.0);
+        let (x, y) = geometry.pixel_of(point);
         assert!((x - 37.0).abs() < 1e-9 && (y - 211.0).abs() < 1e-9);
         // Screen right on a coronal slice is the patient's left.
-        let right_of_centre = geometry.to_lps(300.0, 150.0);
+        let right_of_centre = geometry.lps_at(300.0, 150.0);
         assert!(right_of_centre.x > centre.x);
     }
 }

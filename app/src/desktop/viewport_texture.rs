@@ -13,11 +13,6 @@ pub struct ViewportTexture {
 }
 
 impl ViewportTexture {
-    /// The egui id of the last frame copied in, if any.
-    pub fn id(&self) -> Option<egui::TextureId> {
-        self.id
-    }
-
     /// Copies `frame` (the renderer's frame texture) into this view's texture.
     pub fn copy_from(&mut self, render_state: &RenderState, frame: &wgpu::Texture) {
         let device = &render_state.device;
