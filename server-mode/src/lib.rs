@@ -10,6 +10,7 @@ mod connection;
 
 pub mod client;
 pub mod encode;
+pub mod follow;
 pub mod library;
 pub mod metrics;
 pub mod preview;

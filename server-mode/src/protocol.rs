@@ -352,6 +352,8 @@ pub enum ErrorCode {
     Internal,
     /// The server is full or shutting down.
     Busy,
+    /// This session follows a shared view and may not change it.
+    ViewOnly,
 }
 
 /// Flags of a frame (bits of the header's flags byte).

@@ -17,6 +17,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use tokio::sync::watch;
 
+use crate::follow::Follow;
 use crate::library::Library;
 use crate::metrics::Metrics;
 use crate::protocol::Viewport;
@@ -45,6 +46,8 @@ pub struct ServerConfig {
     pub limits: SessionLimits,
     /// Frame size until a client says otherwise.
     pub default_viewport: Viewport,
+    /// A host's view that sessions of its series follow (a shared desktop session).
+    pub follow: Option<Follow>,
 }
 
 impl ServerConfig {
@@ -61,6 +64,7 @@ impl ServerConfig {
                 width: 1024,
                 height: 768,
             },
+            follow: None,
         }
     }
 

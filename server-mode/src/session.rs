@@ -248,6 +248,18 @@ impl Session {
         Ok(())
     }
 
+    /// Adopts a shared session's host view at `now`: frames follow as after a viewer's own
+    /// input (interactive while it keeps changing, a final still when it rests).
+    pub fn follow(&mut self, shared: &SharedView, now: Instant) -> Result<(), Refusal> {
+        let adopted = self.adopted_view(shared)?;
+        if let Some(open) = self.open.as_mut() {
+            open.view = adopted;
+        }
+        self.last_input = Some(now);
+        self.mark(Pending::Interactive);
+        Ok(())
+    }
+
     /// Asks for a final still now; `lossless` also becomes the kind of later stills.
     pub fn still(&mut self, lossless: bool) -> Result<(), Refusal> {
         if self.open.is_none() {

@@ -16,7 +16,7 @@ use render_core::transfer::RenderMode;
 use render_core::view::{Quality, ViewState};
 use server_mode::client::{Client, ClientError, Frame};
 use server_mode::library::PHANTOM_ID;
-use server_mode::protocol::{Action, Codec, ErrorCode, Viewport};
+use server_mode::protocol::{Action, Codec, ErrorCode, SharedView, Viewport};
 
 const VIEWPORT: Viewport = Viewport {
     width: 256,
@@ -28,12 +28,20 @@ const TEST_LIMIT: Duration = Duration::from_secs(120);
 /// Idle timeout of the single-session server.
 const SHORT_IDLE: Duration = Duration::from_secs(2);
 
-/// Three servers on loopback sharing one library and one render thread: an open one, one
-/// that wants a token, and one that takes a single session and drops it when idle.
+/// Four servers on loopback sharing one library and one render thread: an open one, one
+/// that wants a token, one that takes a single session and drops it when idle, and a
+/// view-only shared session whose sessions follow `host`.
 struct Servers {
     open: SocketAddr,
     token: SocketAddr,
     single: SocketAddr,
+    shared: SocketAddr,
+    host: server_mode::follow::Host,
+}
+
+/// The view the shared server's host starts with: the phantom from anterior.
+fn host_start_view() -> ViewState {
+    ViewState::initial(&ct_phantom(), "ct-bone", RenderMode::Composite)
 }
 
 fn servers() -> &'static Servers {
@@ -48,15 +56,25 @@ fn servers() -> &'static Servers {
             config
         };
         let idle = Duration::from_secs(600);
+        let (host, follow) = server_mode::follow::Follow::channel(
+            PHANTOM_ID,
+            SharedView::of(&host_start_view()),
+            true,
+        );
+        let mut shared = config(None, 64, idle);
+        shared.follow = Some(follow);
         let addresses = common::server::start(vec![
             config(None, 64, idle),
             config(Some(TOKEN), 64, idle),
             config(None, 1, SHORT_IDLE),
+            shared,
         ]);
         Servers {
             open: addresses[0],
             token: addresses[1],
             single: addresses[2],
+            shared: addresses[3],
+            host,
         }
     })
 }
@@ -510,4 +528,47 @@ fn a_large_series_shows_a_preview_before_its_first_final_still() {
     let (slot, events) = &mut kept[0];
     slot.submit(request);
     assert!(next_frame(events).header.flags.final_still());
+}
+
+#[test]
+fn a_shared_session_follows_the_hosts_view_and_refuses_viewer_input() {
+    run_test(async {
+        let servers = servers();
+        let (mut client, first) = opened_client(servers.shared).await;
+        assert!(first.header.flags.final_still(), "opening gives a final still");
+        let (_, _, anterior) = first.decode_rgba().expect("decodes");
+
+        // The viewer cannot steer; the session stays.
+        let seq = client
+            .input(Action::Orbit { dx: 45.0, dy: 0.0 })
+            .await
+            .expect("sent");
+        let (code, message) = client.next_error().await.expect("an error reply");
+        assert_eq!(code, ErrorCode::ViewOnly, "{message}");
+        assert!(message.contains(&seq.to_string()), "{message}");
+
+        // The host turns to the patient's left: the viewer's next still shows it.
+        let mut turned = host_start_view();
+        turned
+            .camera
+            .set_view(render_core::camera::NamedView::Left);
+        servers.host.publish(SharedView::of(&turned));
+        let left = loop {
+            let frame = client.next_frame().await.expect("frames follow the host");
+            if frame.header.flags.final_still() {
+                break frame;
+            }
+        };
+        let (_, _, left) = left.decode_rgba().expect("decodes");
+        let differing = anterior
+            .iter()
+            .zip(&left)
+            .filter(|(a, b)| a.abs_diff(**b) > 16)
+            .count();
+        assert!(
+            differing > anterior.len() / 50,
+            "the host's turn shows on the viewer ({differing} values differ)"
+        );
+        client.close().await.expect("closes");
+    });
 }
