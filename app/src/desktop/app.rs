@@ -15,6 +15,7 @@ use server_mode::protocol::{Action, SharedView};
 
 use super::Launch;
 use super::browser::{OpenChoice, SeriesBrowser};
+use super::share::{ShareOptions, SharedSeries, Sharing};
 use super::link::{LinkTarget, websocket_url};
 use super::loading::{Loading, Poll};
 use super::remote::{RemoteView, START_VIEWPORT, mirror_mode};
@@ -85,6 +86,10 @@ pub struct DesktopApp {
     browser: SeriesBrowser,
     /// Whether the studies panel is shown.
     show_browser: bool,
+    /// The session shared with colleagues, while it is.
+    sharing: Option<Sharing>,
+    /// The share dialog's choices, while it is open.
+    share_dialog: Option<ShareOptions>,
 }
 
 impl DesktopApp {
@@ -184,6 +189,8 @@ impl DesktopApp {
             user_shot: Arc::default(),
             browser,
             show_browser,
+            sharing: None,
+            share_dialog: None,
         };
         app.save_settings();
         Ok(app)
@@ -262,6 +269,7 @@ impl DesktopApp {
         self.browser.scan(&choice.path, ctx);
         self.browser.current = choice.series.clone();
         self.note = None;
+        self.stop_sharing("the share ended: another series was opened");
         self.overlay.clear();
         let wake = ctx.clone();
         // The old views (and their GPU memory) go now.
@@ -339,6 +347,10 @@ impl DesktopApp {
             viewport: START_VIEWPORT,
         };
         let shared = SharedView::of(&local.view3d.view);
+        if self.sharing.take().is_some() {
+            self.warnings
+                .push("the share ended: this window now streams from a server".to_string());
+        }
         match RemoteView::connect(ctx, target, Some(shared)) {
             Ok(view) => {
                 self.note = None;
@@ -448,6 +460,16 @@ impl DesktopApp {
                 .clicked()
             {
                 self.request_user_screenshot(ui.ctx());
+            }
+            if matches!(self.state, State::Local(_)) {
+                let text = if self.sharing.is_some() { "Sharing…" } else { "Share…" };
+                if ui
+                    .selectable_label(self.sharing.is_some() || self.share_dialog.is_some(), text)
+                    .on_hover_text("let a colleague's browser or app see this view")
+                    .clicked()
+                {
+                    self.share_dialog = Some(ShareOptions::default());
+                }
             }
             ui.separator();
             self.rendering_switch(ui);
@@ -593,6 +615,103 @@ impl DesktopApp {
                     );
                 });
             }
+        }
+    }
+
+    /// The share dialog: options before sharing, the address and token while it runs.
+    fn share_window(&mut self, ctx: &egui::Context, render_state: Option<&RenderState>) {
+        let Some(mut options) = self.share_dialog.take() else {
+            return;
+        };
+        let mut open = true;
+        let mut start = false;
+        let mut stop = false;
+        egui::Window::new("Share this session")
+            .collapsible(false)
+            .resizable(false)
+            .open(&mut open)
+            .show(ctx, |ui| match &self.sharing {
+                Some(sharing) => {
+                    ui.label("Colleagues open this address (the token is part of it):");
+                    let url = sharing.url();
+                    ui.horizontal(|ui| {
+                        ui.monospace(&url);
+                        if ui.button("Copy").clicked() {
+                            ui.ctx().copy_text(url.clone());
+                        }
+                    });
+                    ui.label(if sharing.view_only {
+                        "View-only: they see what you see."
+                    } else {
+                        "They may turn the view on their side."
+                    });
+                    stop = ui.button("Stop sharing").clicked();
+                }
+                None => {
+                    ui.horizontal(|ui| {
+                        ui.label("port");
+                        ui.add(egui::DragValue::new(&mut options.port))
+                            .on_hover_text("0: any free port");
+                    });
+                    ui.checkbox(&mut options.all_interfaces, "reachable from other machines");
+                    ui.checkbox(&mut options.view_only, "view-only");
+                    ui.label("A token is generated; only who has the address with it can connect.");
+                    start = ui.button("Start sharing").clicked();
+                }
+            });
+        if start {
+            self.start_sharing(&options, render_state);
+        }
+        if stop {
+            self.stop_sharing("sharing stopped");
+        }
+        if open {
+            self.share_dialog = Some(options);
+        }
+    }
+
+    /// Starts the in-process server on the window's device for the series on screen.
+    fn start_sharing(&mut self, options: &ShareOptions, render_state: Option<&RenderState>) {
+        let (State::Local(workspace), Some(render_state)) = (&self.state, render_state) else {
+            return;
+        };
+        let Some(volume) = workspace.renderer().volume().cloned() else {
+            return;
+        };
+        let info = render_state.adapter.get_info();
+        let context = GpuContext::borrowed(
+            render_state.device.clone(),
+            render_state.queue.clone(),
+            &info,
+        );
+        let series = SharedSeries {
+            id: self.label.clone(),
+            modality: volume.modality.code().to_string(),
+            description: self.overlay.last().cloned().unwrap_or_default(),
+            volume,
+        };
+        let view = SharedView::of(&workspace.view3d.view);
+        let presets = workspace.renderer().presets().clone();
+        match Sharing::start(context, presets, series, view, options) {
+            Ok(sharing) => {
+                self.note = Some(format!("sharing at {}", sharing.url()));
+                self.sharing = Some(sharing);
+            }
+            Err(error) => self.warnings.push(format!("sharing failed: {error}")),
+        }
+    }
+
+    /// Ends the share (its viewers are disconnected), saying why.
+    fn stop_sharing(&mut self, why: &str) {
+        if self.sharing.take().is_some() {
+            self.note = Some(why.to_string());
+        }
+    }
+
+    /// Shows the viewers of a share what is on screen now.
+    fn publish_shared_view(&self) {
+        if let (Some(sharing), State::Local(workspace)) = (&self.sharing, &self.state) {
+            sharing.publish(SharedView::of(&workspace.view3d.view));
         }
     }
 
@@ -926,6 +1045,8 @@ impl eframe::App for DesktopApp {
             self.open(choice, &ctx, frame.wgpu_render_state());
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+        self.share_window(&ctx, frame.wgpu_render_state());
+        self.publish_shared_view();
         self.shortcuts(&ctx);
         self.save_user_screenshot();
         self.screenshot_step(&ctx);

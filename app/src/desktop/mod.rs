@@ -10,6 +10,7 @@ mod pace;
 mod remote;
 mod screenshot;
 mod settings;
+mod share;
 mod view3d;
 mod viewport_texture;
 mod workspace;

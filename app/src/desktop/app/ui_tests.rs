@@ -149,3 +149,83 @@ fn a_series_picked_in_the_studies_panel_opens() {
     let planned = sagittal.plan.as_ref().expect("a volume plan").dims;
     assert_eq!(shown, planned, "the volume shown is the series picked");
 }
+
+#[test]
+fn a_shared_session_shows_a_colleague_the_view_steered_here() {
+    use server_mode::Client;
+    use server_mode::protocol::{Action, ErrorCode, Viewport};
+
+    let folder = tempfile::tempdir().expect("temp folder");
+    let mut harness = window(None, folder.path().join("settings.toml"));
+    settle(&mut harness, "the phantom shown", |app| app.full_frame_shown());
+    harness.get_by_label("Share…").click();
+    harness.run_steps(3);
+    harness.get_by_label("Start sharing").click();
+    settle(&mut harness, "sharing started", |app| app.sharing.is_some());
+    let (port, token) = {
+        let sharing = harness.state().sharing.as_ref().expect("sharing");
+        assert!(sharing.view_only, "view-only by default");
+        (sharing.address.port(), sharing.token.clone())
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let within = |what: &str| {
+        let what = what.to_string();
+        move |elapsed: tokio::time::error::Elapsed| panic!("{what}: {elapsed}")
+    };
+    let (mut colleague, first) = runtime.block_on(async {
+        let mut client = Client::connect(&format!("ws://127.0.0.1:{port}/ws"))
+            .await
+            .expect("the share accepts connections");
+        let viewport = Viewport {
+            width: 200,
+            height: 150,
+        };
+        client.hello(Some(&token), viewport).await.expect("welcome");
+        client.open("phantom").await.expect("the shared series opens");
+        let first = tokio::time::timeout(PATIENCE, client.next_frame())
+            .await
+            .unwrap_or_else(within("the first frame"))
+            .expect("a frame");
+        (client, first)
+    });
+    let (_, _, anterior) = first.decode_rgba().expect("decodes");
+
+    // The radiologist switches to the lung preset; her colleague's view follows.
+    harness.get_by_label("preset").click();
+    harness.run_steps(3);
+    harness.get_by_label("ct-lung").click();
+    settle(&mut harness, "the lung preset", |app| {
+        workspace(app).is_some_and(|w| w.view3d.view.preset == "ct-lung")
+    });
+    let followed = runtime.block_on(async {
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, colleague.next_frame())
+                .await
+                .unwrap_or_else(within("a frame of the lung preset"))
+                .expect("frames follow");
+            let (_, _, rgba) = frame.decode_rgba().expect("decodes");
+            let differing = rgba
+                .iter()
+                .zip(&anterior)
+                .filter(|(a, b)| a.abs_diff(**b) > 16)
+                .count();
+            if frame.header.flags.final_still() && differing > rgba.len() / 50 {
+                return differing;
+            }
+        }
+    });
+    assert!(followed > 0);
+    // View-only: the colleague cannot steer.
+    runtime.block_on(async {
+        colleague
+            .input(Action::Orbit { dx: 30.0, dy: 0.0 })
+            .await
+            .expect("sent");
+        let (code, _) = colleague.next_error().await.expect("an error reply");
+        assert_eq!(code, ErrorCode::ViewOnly);
+    });
+    harness.state_mut().stop_sharing("test over");
+}
