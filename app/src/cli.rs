@@ -15,6 +15,34 @@ pub struct Cli {
     /// Server mode (`--serve` and its options).
     #[command(flatten)]
     pub serve: ServeArgs,
+    /// Where the desktop window's frames come from (without a subcommand).
+    #[command(flatten)]
+    pub rendering: RenderingArgs,
+}
+
+/// Where the desktop window renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RenderPreference {
+    /// A GPU renders here; with only a software adapter, a configured server that answers
+    /// renders instead, else this machine at reduced quality.
+    #[default]
+    Auto,
+    /// Always render on this machine.
+    Local,
+    /// Always stream from the server (`--server`, or the first one in the settings).
+    Remote,
+}
+
+/// `--render` and `--server`, for the desktop window.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RenderingArgs {
+    /// Render here (`local`), stream from a server (`remote`), or decide by this
+    /// machine's adapter (`auto`).
+    #[arg(long, value_enum, default_value_t = RenderPreference::Auto)]
+    pub render: RenderPreference,
+    /// A Hounsfield server to stream from (`http://host:port`); remembered in the settings.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
 }
 
 /// What `--serve` accepts.
@@ -80,6 +108,8 @@ pub enum StreamCodec {
 pub enum Command {
     /// Open a volume in the desktop window.
     Open(OpenArgs),
+    /// Show a series rendered by a Hounsfield server (thin client: only pixels arrive).
+    Connect(ConnectArgs),
     /// List the studies and series in files, folders or DICOMDIRs (headers only).
     Info {
         /// Print JSON instead of a table.
@@ -193,6 +223,26 @@ pub struct OpenArgs {
     pub series: Option<String>,
     /// Save a screenshot of the window to this PNG once the first full-quality frame is
     /// shown, then close (for tests).
+    #[arg(long, value_name = "OUT.png", hide = true)]
+    pub screenshot: Option<PathBuf>,
+    /// Where frames come from.
+    #[command(flatten)]
+    pub rendering: RenderingArgs,
+}
+
+/// What `connect` accepts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectArgs {
+    /// The server: `http://host:port`, `host:port` or `ws://host:port/ws`.
+    pub url: String,
+    /// The server's access token.
+    #[arg(long, value_name = "T")]
+    pub token: Option<String>,
+    /// The series id to open; default: the first the server lists.
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Save a screenshot of the window to this PNG once the first final still is shown,
+    /// then close (for tests).
     #[arg(long, value_name = "OUT.png", hide = true)]
     pub screenshot: Option<PathBuf>,
 }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use render_core::Volume;
 use render_core::dicom::{Catalog, DicomError, Series, load_series};
 use render_core::phantom::ct_phantom;
-use render_core::progress::no_progress;
+use render_core::progress::{ProgressFn, no_progress};
 
 /// Scans paths into a catalog; an error when nothing in them is a DICOM image.
 pub fn scan(paths: &[PathBuf]) -> Result<Catalog, DicomError> {
@@ -55,24 +55,70 @@ pub struct OpenedVolume {
     pub label: String,
     /// Warnings to show.
     pub warnings: Vec<String>,
+    /// Patient, study and series lines for the overlay (empty fields left out).
+    pub overlay: Vec<String>,
 }
 
 /// Opens the volume at `path` (a series of it), or the phantom when there is no path.
 pub fn open_volume(path: Option<&Path>, series: Option<&str>) -> anyhow::Result<OpenedVolume> {
+    open_volume_with_progress(path, series, &no_progress)
+}
+
+/// [`open_volume`], reporting the scan and the decoding to `progress`.
+pub fn open_volume_with_progress(
+    path: Option<&Path>,
+    series: Option<&str>,
+    progress: ProgressFn<'_>,
+) -> anyhow::Result<OpenedVolume> {
     let Some(path) = path else {
         return Ok(OpenedVolume {
             volume: ct_phantom(),
             label: "phantom".to_string(),
             warnings: Vec::new(),
+            overlay: vec![
+                "Built-in sample".to_string(),
+                "Synthetic CT torso".to_string(),
+            ],
         });
     };
-    let catalog = scan(&[path.to_path_buf()])?;
+    let paths = [path.to_path_buf()];
+    let catalog = Catalog::scan(&paths, progress);
+    ensure_images(&catalog, &paths)?;
     let chosen = choose(&catalog, series)?;
-    let loaded = load_series(chosen, &no_progress)
-        .with_context(|| format!("loading series {}", chosen.id))?;
+    let loaded =
+        load_series(chosen, progress).with_context(|| format!("loading series {}", chosen.id))?;
+    let overlay = catalog
+        .studies
+        .iter()
+        .find(|study| study.series.iter().any(|s| s.id == chosen.id))
+        .map(|study| overlay_lines(study, chosen))
+        .unwrap_or_default();
     Ok(OpenedVolume {
         volume: loaded.volume,
         label: chosen.id.clone(),
         warnings: loaded.warnings.iter().map(ToString::to_string).collect(),
+        overlay,
     })
+}
+
+/// Patient name and id, study date and description, series number, modality and
+/// description: the lines radiologists expect in a corner of the view.
+fn overlay_lines(study: &render_core::dicom::Study, series: &Series) -> Vec<String> {
+    let join = |parts: &[&str]| {
+        parts
+            .iter()
+            .map(|part| part.trim())
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    let number = series.number.map(|n| format!("Se {n}")).unwrap_or_default();
+    [
+        join(&[&study.patient_name.replace('^', " "), &study.patient_id]),
+        join(&[&study.date, &study.description]),
+        join(&[&number, &series.modality, &series.description]),
+    ]
+    .into_iter()
+    .filter(|line| !line.is_empty())
+    .collect()
 }

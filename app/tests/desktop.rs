@@ -1,8 +1,9 @@
 //! The desktop window for real: `hounsfield open --screenshot` under Xvfb (on lavapipe),
 //! and the screenshot must show the phantom, not an empty window.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long the window may take to open, load, render and close (software rendering).
@@ -11,10 +12,13 @@ const LIMIT: Duration = Duration::from_secs(240);
 /// Runs `hounsfield ARGS` in a fresh X server; panics (no silent skip) when `xvfb-run` is
 /// missing, since CI installs it with scripts/setup-debian.sh.
 fn hounsfield_under_xvfb(args: &[&str]) -> (bool, String) {
+    // Settings of its own, so the user's servers and layout do not leak into the test.
+    let settings = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x1024x24"])
         .arg(env!("CARGO_BIN_EXE_hounsfield"))
         .args(args)
+        .env("HOUNSFIELD_SETTINGS", settings.path().join("settings.toml"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -121,4 +125,125 @@ fn a_path_that_cannot_load_is_reported_by_the_window_without_a_panic() {
     assert!(text.contains("no-such-folder"), "{text}");
     assert!(!text.contains("panicked"), "{text}");
     assert!(!out.exists(), "no screenshot for a failed load");
+}
+
+/// `hounsfield --serve` of the built-in phantom on a free loopback port; killed on drop.
+struct Serving {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    url: String,
+}
+
+impl Serving {
+    fn start(extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+            .args(["--serve", "--port", "0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("hounsfield --serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server prints where it listens");
+        let url = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_string();
+        Self { child, url }
+    }
+
+    /// A counter from the server's `/metrics`.
+    fn metric(&self, name: &str) -> f64 {
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("metrics connection");
+        use std::io::{Read, Write};
+        write!(stream, "GET /metrics HTTP/1.0\r\nHost: {address}\r\n\r\n").expect("request");
+        let mut text = String::new();
+        stream.read_to_string(&mut text).expect("response");
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in /metrics: {text}"))
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn connect_shows_the_servers_frames_under_xvfb() {
+    let server = Serving::start(&[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("thin-client.png");
+    let (ok, text) = hounsfield_under_xvfb(&[
+        "connect",
+        &server.url,
+        "--screenshot",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(ok, "hounsfield connect --screenshot failed: {text}");
+    assert!(!text.contains("panicked"), "{text}");
+    let centre = centre_of(&out);
+    assert!(
+        centre.lit * 20 > centre.pixels && centre.luma_sd > 15.0,
+        "the streamed phantom should fill the view: {} of {} lit, SD {:.1}",
+        centre.lit,
+        centre.pixels,
+        centre.luma_sd
+    );
+    assert!(server.metric("hounsfield_frames_total") >= 1.0);
+}
+
+#[test]
+fn auto_on_a_software_adapter_streams_from_a_server_that_answers() {
+    let server = Serving::start(&[]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("auto.png");
+    let (ok, text) = hounsfield_under_xvfb(&[
+        "open",
+        "--render",
+        "auto",
+        "--server",
+        &server.url,
+        "--screenshot",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(ok, "hounsfield open --render auto failed: {text}");
+    let frames = server.metric("hounsfield_frames_total");
+    assert!(
+        frames >= 1.0,
+        "this machine has only a software adapter, so the server should have rendered ({frames} frames)"
+    );
+    let centre = centre_of(&out);
+    assert!(centre.lit * 20 > centre.pixels, "the phantom is shown");
+}
+
+#[test]
+fn connect_with_a_wrong_token_says_so_and_exits_non_zero() {
+    let server = Serving::start(&["--token", "right-token"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("refused.png");
+    let (ok, text) = hounsfield_under_xvfb(&[
+        "connect",
+        &server.url,
+        "--token",
+        "wrong-token",
+        "--screenshot",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(!ok, "a refused connection must not look like success: {text}");
+    assert!(text.contains("Unauthorized"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(!out.exists(), "no screenshot of a refused connection");
 }

@@ -203,7 +203,7 @@ impl Client {
         })
         .await?;
         self.reply(|message| match message {
-            ServerMessage::Opened(opened) => Some(opened),
+            ServerMessage::Opened(opened) => Some(*opened),
             _ => None,
         })
         .await

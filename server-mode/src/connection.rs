@@ -14,6 +14,7 @@ use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
+use crate::follow::changes_the_view;
 use crate::library::LibraryError;
 use crate::metrics::Metrics;
 use crate::protocol::{
@@ -83,6 +84,7 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, authenticated: bool) {
         window: StatsWindow::new(),
         frames_sent: 0,
         last_quality: String::new(),
+        host_view: None,
     };
     connection.serve(stream).await;
     drop(connection);
@@ -185,6 +187,8 @@ struct Connection {
     window: StatsWindow,
     frames_sent: u64,
     last_quality: String,
+    /// The host's view, once this session opened a shared series.
+    host_view: Option<tokio::sync::watch::Receiver<crate::protocol::SharedView>>,
 }
 
 impl Connection {
@@ -209,6 +213,7 @@ impl Connection {
                     ControlFlow::Continue(())
                 }
                 _ = stats.tick() => self.send_stats().await,
+                () = host_moved(&mut self.host_view) => self.follow_host(),
                 () = tokio::time::sleep_until(idle_at.into()) => {
                     let _ = self.out.send(Outgoing::Close(close_code::NORMAL, "idle timeout")).await;
                     ControlFlow::Break(())
@@ -301,6 +306,13 @@ impl Connection {
                 self.send(&studies).await
             }
             ClientMessage::Open { series } => self.open(series).await,
+            ClientMessage::Input(input) if self.view_only() && changes_the_view(&input.action) => {
+                self.error(
+                    ErrorCode::ViewOnly,
+                    format!("input {}: this shared session is view-only", input.seq),
+                )
+                .await
+            }
             ClientMessage::Input(input) => match self.session.apply(&input, Instant::now()) {
                 Ok(()) => {
                     Metrics::add(&self.app.metrics.inputs_total, 1);
@@ -438,9 +450,39 @@ impl Connection {
                     .await;
             }
         };
-        let opened = self.session.open(&series, volume);
+        let mut opened = self.session.open(&series, volume);
         tracing::info!(session = self.slot.id(), series = %series, "series opened");
-        self.send(&ServerMessage::Opened(opened)).await
+        if let Some(follow) = &self.app.config.follow
+            && follow.series == series
+        {
+            let shared = follow.view.borrow().clone();
+            if self.session.follow(&shared, Instant::now()).is_ok() {
+                opened.view = Some(shared);
+            }
+            self.host_view = Some(follow.view.clone());
+        }
+        self.send(&ServerMessage::Opened(Box::new(opened))).await
+    }
+
+    /// Whether this session may only watch (a view-only shared session).
+    fn view_only(&self) -> bool {
+        self.app
+            .config
+            .follow
+            .as_ref()
+            .is_some_and(|follow| follow.view_only)
+    }
+
+    /// The host changed her view: this session shows it too.
+    fn follow_host(&mut self) -> ControlFlow<()> {
+        let Some(view) = &mut self.host_view else {
+            return ControlFlow::Continue(());
+        };
+        let shared = view.borrow_and_update().clone();
+        if let Err(refusal) = self.session.follow(&shared, Instant::now()) {
+            tracing::warn!(message = %refusal.message, "the host's view was not adopted");
+        }
+        ControlFlow::Continue(())
     }
 
     async fn on_event(&mut self, event: SchedulerEvent) -> ControlFlow<()> {
@@ -544,5 +586,19 @@ impl Connection {
             // The writer is gone: the socket failed or timed out.
             Err(_) => ControlFlow::Break(()),
         }
+    }
+}
+
+/// Waits for the host's next view change; never, when the session follows no host (or the
+/// host has gone).
+async fn host_moved(view: &mut Option<tokio::sync::watch::Receiver<crate::protocol::SharedView>>) {
+    match view {
+        Some(receiver) => {
+            if receiver.changed().await.is_err() {
+                *view = None;
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending::<()>().await,
     }
 }

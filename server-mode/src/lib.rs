@@ -11,6 +11,7 @@ mod connection;
 pub mod client;
 pub mod decode;
 pub mod encode;
+pub mod follow;
 pub mod library;
 pub mod metrics;
 pub mod preview;

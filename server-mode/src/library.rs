@@ -45,6 +45,8 @@ enum Source {
     Phantom,
     /// Study and series index in the catalog.
     Catalog(usize, usize),
+    /// A volume already in memory (a desktop sharing the series it shows).
+    Loaded(Arc<Volume>),
 }
 
 /// The catalog by id plus the volume cache.
@@ -104,6 +106,20 @@ impl Library {
             index,
             studies,
             cache: Mutex::new(VolumeCache::new(cache_bytes)),
+            loading: Mutex::default(),
+        }
+    }
+
+    /// A library of one volume already loaded, listed under `id` with `study` (a desktop
+    /// sharing what it shows: nothing is read from disk again).
+    pub fn single(id: &str, study: StudyInfo, volume: Arc<Volume>) -> Self {
+        let mut index = HashMap::new();
+        index.insert(id.to_string(), Source::Loaded(volume));
+        Self {
+            catalog: Catalog::default(),
+            index,
+            studies: vec![study],
+            cache: Mutex::new(VolumeCache::new(0)),
             loading: Mutex::default(),
         }
     }
@@ -186,9 +202,10 @@ impl Library {
     /// Loads series `id` from its source into the cache.
     fn load(&self, id: &str, source: &Source) -> Result<Arc<Volume>, LibraryError> {
         let unknown = || LibraryError::UnknownSeries(printable(id));
-        let volume = match *source {
+        let volume = match source {
+            Source::Loaded(volume) => return Ok(volume.clone()),
             Source::Phantom => ct_phantom(),
-            Source::Catalog(study, series) => {
+            &Source::Catalog(study, series) => {
                 let series = self
                     .catalog
                     .studies

@@ -162,6 +162,12 @@ pub enum Action {
     },
     /// Back to the view the series opened with.
     Reset,
+    /// Sets the whole 3D view at once: a client switching from local rendering hands over
+    /// the view it was showing.
+    SetView {
+        /// The camera, preset, mode and window to show.
+        view: Box<SharedView>,
+    },
     /// The canvas changed size (pixels).
     Resize {
         /// Width in pixels.
@@ -214,7 +220,7 @@ pub enum ServerMessage {
         studies: Vec<StudyInfo>,
     },
     /// A series was opened; frames of it follow.
-    Opened(Opened),
+    Opened(Box<Opened>),
     /// A request was refused; the session stays open unless `code` says otherwise.
     Error {
         /// A stable, machine-readable reason.
@@ -288,6 +294,39 @@ pub struct Opened {
     pub modes: Vec<String>,
     /// The mode frames start with.
     pub mode: String,
+    /// The whole view frames start with (camera in LPS mm), so a client can mirror it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<SharedView>,
+}
+
+/// The part of a view that travels between a client and a server: what the 3D frame
+/// shows, not how fast it is drawn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedView {
+    /// The 3D camera (LPS, mm).
+    pub camera: render_core::camera::Camera,
+    /// The transfer-function preset's name.
+    pub preset: String,
+    /// The render mode's name.
+    pub mode: String,
+    /// The grey window, when one was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowInfo>,
+}
+
+impl SharedView {
+    /// The shared part of `view`.
+    pub fn of(view: &render_core::view::ViewState) -> Self {
+        Self {
+            camera: view.camera,
+            preset: view.preset.clone(),
+            mode: view.mode.name().to_string(),
+            window: view.window.map(|w| WindowInfo {
+                width: w.width,
+                center: w.center,
+            }),
+        }
+    }
 }
 
 /// A grey window.
@@ -352,6 +391,8 @@ pub enum ErrorCode {
     Internal,
     /// The server is full or shutting down.
     Busy,
+    /// This session follows a shared view and may not change it.
+    ViewOnly,
 }
 
 /// Flags of a frame (bits of the header's flags byte).

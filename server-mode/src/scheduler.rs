@@ -289,6 +289,24 @@ pub struct Scheduler {
 impl Scheduler {
     /// Opens the GPU device on a new render thread and starts `encode_threads` encoders.
     pub fn start(presets: PresetLibrary, encode_threads: usize) -> Result<Self, GpuError> {
+        Self::launch(GpuContext::headless, presets, encode_threads)
+    }
+
+    /// Renders on a device that is already open (a desktop sharing its session renders on
+    /// its own window's device, not a second one).
+    pub fn start_on(
+        context: GpuContext,
+        presets: PresetLibrary,
+        encode_threads: usize,
+    ) -> Result<Self, GpuError> {
+        Self::launch(move || Ok(context), presets, encode_threads)
+    }
+
+    fn launch(
+        open_device: impl FnOnce() -> Result<GpuContext, GpuError> + Send + 'static,
+        presets: PresetLibrary,
+        encode_threads: usize,
+    ) -> Result<Self, GpuError> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
@@ -304,7 +322,7 @@ impl Scheduler {
         let render_thread = std::thread::Builder::new()
             .name("render".to_string())
             .spawn(move || {
-                let context = match GpuContext::headless() {
+                let context = match open_device() {
                     Ok(context) => context,
                     Err(error) => {
                         let _ = ready_tx.send(Err(error));

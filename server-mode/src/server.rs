@@ -17,6 +17,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use tokio::sync::watch;
 
+use crate::follow::Follow;
 use crate::library::Library;
 use crate::metrics::Metrics;
 use crate::protocol::Viewport;
@@ -51,6 +52,8 @@ pub struct ServerConfig {
     pub h264_encoders: Vec<String>,
     /// Longest time between H.264 keyframes.
     pub keyframe_interval: Duration,
+    /// A host's view that sessions of its series follow (a shared desktop session).
+    pub follow: Option<Follow>,
 }
 
 impl ServerConfig {
@@ -71,6 +74,7 @@ impl ServerConfig {
             },
             h264_encoders: DEFAULT_ENCODERS.map(str::to_string).to_vec(),
             keyframe_interval: Duration::from_secs(2),
+            follow: None,
         }
     }
 

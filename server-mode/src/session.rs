@@ -15,7 +15,9 @@ use render_core::transfer::{PresetLibrary, RenderMode};
 use render_core::view::{Quality, ViewState};
 
 use crate::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
-use crate::protocol::{Action, ClientStats, Codec, ErrorCode, Input, Opened, Viewport, WindowInfo};
+use crate::protocol::{
+    Action, ClientStats, Codec, ErrorCode, Input, Opened, SharedView, Viewport, WindowInfo,
+};
 use crate::rate::RateControl;
 use crate::scheduler::RenderRequest;
 
@@ -291,6 +293,7 @@ impl Session {
                 .map(|m| m.name().to_string())
                 .collect(),
             mode: preset.mode.name().to_string(),
+            view: Some(SharedView::of(&view)),
         };
         self.open = Some(OpenSeries {
             id: id.to_string(),
@@ -327,6 +330,18 @@ impl Session {
         }
         self.last_input = Some(now);
         self.mark(change);
+        Ok(())
+    }
+
+    /// Adopts a shared session's host view at `now`: frames follow as after a viewer's own
+    /// input (interactive while it keeps changing, a final still when it rests).
+    pub fn follow(&mut self, shared: &SharedView, now: Instant) -> Result<(), Refusal> {
+        let adopted = self.adopted_view(shared)?;
+        if let Some(open) = self.open.as_mut() {
+            open.view = adopted;
+        }
+        self.last_input = Some(now);
+        self.mark(Pending::Interactive);
         Ok(())
     }
 
@@ -436,6 +451,13 @@ impl Session {
                 self.set_size([*width, *height]);
                 return Ok(at_rest(self.interacting));
             }
+            Action::SetView { view: shared } => {
+                let adopted = self.adopted_view(shared)?;
+                if let Some(open) = self.open.as_mut() {
+                    open.view = adopted;
+                }
+                return Ok(at_rest(self.interacting));
+            }
             _ => {}
         }
         let interacting = self.interacting;
@@ -508,8 +530,71 @@ impl Session {
                 open.view = open.initial.clone();
                 Ok(at_rest(interacting))
             }
-            Action::Interact { .. } | Action::Resize { .. } => Ok(Pending::Nothing),
+            Action::Interact { .. } | Action::Resize { .. } | Action::SetView { .. } => {
+                Ok(Pending::Nothing)
+            }
         }
+    }
+
+    /// The open view changed to `shared`, after checking every field; the scene radius
+    /// stays the server's own.
+    fn adopted_view(&self, shared: &SharedView) -> Result<ViewState, Refusal> {
+        let open = self.open.as_ref().ok_or_else(not_open)?;
+        let camera = &shared.camera;
+        let vectors = [camera.focal_point, camera.direction, camera.up];
+        let components: Vec<f64> = vectors.iter().flat_map(|v| v.to_array()).collect();
+        check_finite_within("set_view camera vectors (mm)", &components, 1.0e5)?;
+        let unit = |v: glam::DVec3| (v.length() - 1.0).abs() < 1e-3;
+        if !unit(camera.direction) || !unit(camera.up) || camera.direction.dot(camera.up).abs() > 1e-3 {
+            return Err(bad_value(
+                "set_view camera: direction and up must be orthogonal unit vectors".to_string(),
+            ));
+        }
+        let positive = |x: f64, max: f64| x.is_finite() && x > 0.0 && x <= max;
+        if !positive(camera.distance_mm, 1.0e6)
+            || !positive(camera.zoom, 100.0)
+            || !positive(camera.view_angle_deg, 179.0)
+        {
+            return Err(bad_value(format!(
+                "set_view camera: distance_mm {}, zoom {} and view_angle_deg {} must be positive and finite",
+                camera.distance_mm, camera.zoom, camera.view_angle_deg
+            )));
+        }
+        let preset = self.presets.get(&shared.preset).ok_or_else(|| {
+            bad_value(format!(
+                "set_view: unknown preset \"{}\" (known: {})",
+                clip(&shared.preset),
+                self.presets.names().join(", ")
+            ))
+        })?;
+        let mode = RenderMode::from_name(&shared.mode).ok_or_else(|| {
+            bad_value(format!(
+                "set_view: unknown mode \"{}\" (known: composite, mip, minip, average)",
+                clip(&shared.mode)
+            ))
+        })?;
+        let window = match shared.window {
+            Some(w) if !w.width.is_finite() || !w.center.is_finite() || w.width <= 0.0 => {
+                return Err(bad_value(format!(
+                    "set_view window {}, {}: the width must be positive and both finite",
+                    w.width, w.center
+                )));
+            }
+            Some(w) => Some(Window {
+                width: w.width,
+                center: w.center,
+            }),
+            None => None,
+        };
+        let mut view = open.view.clone();
+        view.camera = render_core::camera::Camera {
+            scene_radius_mm: view.camera.scene_radius_mm,
+            ..*camera
+        };
+        view.preset = preset.name.clone();
+        view.mode = mode;
+        view.window = window;
+        Ok(view)
     }
 
     fn clamp_viewport(&self, viewport: Viewport) -> [u32; 2] {
@@ -799,6 +884,91 @@ mod tests {
         assert_eq!(session.view().cloned(), before);
         assert_eq!(session.last_input().0, 0, "refused inputs do not count");
         assert!(session.next_request(now).is_none());
+    }
+
+    #[test]
+    fn set_view_adopts_a_clients_camera_preset_mode_and_window() {
+        let now = Instant::now();
+        let mut session = opened_session(now);
+        let mut view = session.view().cloned().expect("open");
+        view.camera.orbit(30.0, 10.0);
+        view.camera.zoom_by(1.7);
+        view.preset = "ct-soft-tissue".to_string();
+        view.mode = RenderMode::Mip;
+        view.window = Some(Window {
+            width: 350.0,
+            center: 50.0,
+        });
+        let mut shared = SharedView::of(&view);
+        shared.camera.scene_radius_mm = 1.0;
+        session
+            .apply(
+                &input(
+                    1,
+                    Action::SetView {
+                        view: Box::new(shared),
+                    },
+                ),
+                now,
+            )
+            .expect("a valid view is adopted");
+        let adopted = session.view().expect("open");
+        assert_eq!(adopted.camera.direction, view.camera.direction);
+        assert_eq!(adopted.camera.up, view.camera.up);
+        assert_eq!(adopted.camera.zoom, view.camera.zoom);
+        assert_eq!(adopted.preset, "ct-soft-tissue");
+        assert_eq!(adopted.mode, RenderMode::Mip);
+        assert_eq!(adopted.window, view.window);
+        assert_eq!(
+            adopted.camera.scene_radius_mm, view.camera.scene_radius_mm,
+            "the scene radius stays the server's"
+        );
+    }
+
+    #[test]
+    fn set_view_with_a_bad_field_is_refused_and_changes_nothing() {
+        let now = Instant::now();
+        let mut session = opened_session(now);
+        let before = session.view().cloned().expect("open");
+        let good = SharedView::of(&before);
+        let mut bad = Vec::new();
+        let mut skewed = good.clone();
+        skewed.camera.up = skewed.camera.direction;
+        bad.push(skewed);
+        let mut far = good.clone();
+        far.camera.focal_point.x = f64::INFINITY;
+        bad.push(far);
+        let mut zero = good.clone();
+        zero.camera.distance_mm = 0.0;
+        bad.push(zero);
+        let mut preset = good.clone();
+        preset.preset = "no-such-preset".to_string();
+        bad.push(preset);
+        let mut mode = good.clone();
+        mode.mode = "xray".to_string();
+        bad.push(mode);
+        let mut window = good;
+        window.window = Some(WindowInfo {
+            width: -1.0,
+            center: 0.0,
+        });
+        bad.push(window);
+        for (seq, shared) in (1..).zip(bad) {
+            let refusal = session
+                .apply(
+                    &input(
+                        seq,
+                        Action::SetView {
+                            view: Box::new(shared.clone()),
+                        },
+                    ),
+                    now,
+                )
+                .expect_err("refused");
+            assert_eq!(refusal.code, ErrorCode::BadValue, "{shared:?}");
+            assert!(refusal.message.contains("set_view"), "{}", refusal.message);
+            assert_eq!(session.view(), Some(&before));
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ use render_core::view::{Quality, ViewState};
 use server_mode::client::{Client, ClientError, Frame, VIDEO_CODECS, Welcome};
 use server_mode::decode::FrameDecoder;
 use server_mode::library::PHANTOM_ID;
-use server_mode::protocol::{Action, Codec, ErrorCode, Viewport};
+use server_mode::protocol::{Action, Codec, ErrorCode, SharedView, Viewport};
 
 const VIEWPORT: Viewport = Viewport {
     width: 256,
@@ -33,15 +33,23 @@ const SHORT_IDLE: Duration = Duration::from_secs(2);
 /// An H.264 encoder name FFmpeg does not have.
 const MISSING_ENCODER: &str = "h264_not_in_this_ffmpeg";
 
-/// Four servers on loopback sharing one library and one render thread: an open one, one
-/// that wants a token, one that takes a single session and drops it when idle, and one
-/// whose only H.264 encoder does not exist. Keyframes come only at the start, on resize
-/// and on request (not by time), so the tests can tell why one came.
+/// Five servers on loopback sharing one library and one render thread: an open one, one
+/// that wants a token, one that takes a single session and drops it when idle, a
+/// view-only shared session whose sessions follow `host`, and one whose only H.264 encoder
+/// does not exist. Keyframes come only at the start, on resize and on request (not by
+/// time), so the tests can tell why one came.
 struct Servers {
     open: SocketAddr,
     token: SocketAddr,
     single: SocketAddr,
     no_h264: SocketAddr,
+    shared: SocketAddr,
+    host: server_mode::follow::Host,
+}
+
+/// The view the shared server's host starts with: the phantom from anterior.
+fn host_start_view() -> ViewState {
+    ViewState::initial(&ct_phantom(), "ct-bone", RenderMode::Composite)
 }
 
 fn servers() -> &'static Servers {
@@ -59,17 +67,27 @@ fn servers() -> &'static Servers {
         let idle = Duration::from_secs(600);
         let mut no_h264 = config(None, 64, idle);
         no_h264.h264_encoders = vec![MISSING_ENCODER.to_string()];
+        let (host, follow) = server_mode::follow::Follow::channel(
+            PHANTOM_ID,
+            SharedView::of(&host_start_view()),
+            true,
+        );
+        let mut shared = config(None, 64, idle);
+        shared.follow = Some(follow);
         let addresses = common::server::start(vec![
             config(None, 64, idle),
             config(Some(TOKEN), 64, idle),
             config(None, 1, SHORT_IDLE),
+            shared,
             no_h264,
         ]);
         Servers {
             open: addresses[0],
             token: addresses[1],
             single: addresses[2],
-            no_h264: addresses[3],
+            shared: addresses[3],
+            host,
+            no_h264: addresses[4],
         }
     })
 }
@@ -743,5 +761,48 @@ fn jpeg_when_h264_is_not_offered_first_or_cannot_be_had() {
         for frame in &frames {
             decoder.decode(frame).expect("JPEG decodes");
         }
+    });
+}
+
+#[test]
+fn a_shared_session_follows_the_hosts_view_and_refuses_viewer_input() {
+    run_test(async {
+        let servers = servers();
+        let (mut client, first) = opened_client(servers.shared).await;
+        assert!(first.header.flags.final_still(), "opening gives a final still");
+        let (_, _, anterior) = first.decode_rgba().expect("decodes");
+
+        // The viewer cannot steer; the session stays.
+        let seq = client
+            .input(Action::Orbit { dx: 45.0, dy: 0.0 })
+            .await
+            .expect("sent");
+        let (code, message) = client.next_error().await.expect("an error reply");
+        assert_eq!(code, ErrorCode::ViewOnly, "{message}");
+        assert!(message.contains(&seq.to_string()), "{message}");
+
+        // The host turns to the patient's left: the viewer's next still shows it.
+        let mut turned = host_start_view();
+        turned
+            .camera
+            .set_view(render_core::camera::NamedView::Left);
+        servers.host.publish(SharedView::of(&turned));
+        let left = loop {
+            let frame = client.next_frame().await.expect("frames follow the host");
+            if frame.header.flags.final_still() {
+                break frame;
+            }
+        };
+        let (_, _, left) = left.decode_rgba().expect("decodes");
+        let differing = anterior
+            .iter()
+            .zip(&left)
+            .filter(|(a, b)| a.abs_diff(**b) > 16)
+            .count();
+        assert!(
+            differing > anterior.len() / 50,
+            "the host's turn shows on the viewer ({differing} values differ)"
+        );
+        client.close().await.expect("closes");
     });
 }

@@ -5,7 +5,7 @@ mod doctor;
 mod info;
 mod probe;
 mod render;
-mod serve;
+pub mod serve;
 
 use crate::cli::{BenchCommand, Cli, Command, OpenArgs};
 use crate::desktop;
@@ -16,8 +16,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         return serve::run(&cli.serve);
     }
     match cli.command {
-        None => desktop::run(&OpenArgs::default()),
-        Some(Command::Open(args)) => desktop::run(&args),
+        None => desktop::run(desktop::Launch::Open(OpenArgs {
+            rendering: cli.rendering,
+            ..OpenArgs::default()
+        })),
+        Some(Command::Open(args)) => desktop::run(desktop::Launch::Open(args)),
+        Some(Command::Connect(args)) => desktop::run(desktop::Launch::Connect(args)),
         Some(Command::Info { json, paths }) => info::run(&paths, json),
         Some(Command::Probe {
             path,

@@ -1,9 +1,12 @@
 //! Loading a volume off the UI thread: a named thread scans and decodes, the UI polls for
-//! the result each frame and shows a spinner meanwhile.
+//! the result each frame and shows a progress bar meanwhile.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use render_core::progress::{Progress, Stage};
 
 use crate::source::{self, OpenedVolume};
 
@@ -14,6 +17,7 @@ pub struct Loading {
     /// When it began.
     pub started: Instant,
     result: Receiver<Result<OpenedVolume, String>>,
+    progress: Arc<Mutex<Option<Progress>>>,
 }
 
 /// What polling a load found.
@@ -30,8 +34,10 @@ impl Loading {
     pub fn start(
         path: Option<PathBuf>,
         series: Option<String>,
-        wake: impl FnOnce() + Send + 'static,
+        wake: impl Fn() + Send + Sync + 'static,
     ) -> Self {
+        let progress = Arc::new(Mutex::new(None));
+        let reported = progress.clone();
         let what = path.as_ref().map_or_else(
             || "the built-in sample".to_string(),
             |p| p.display().to_string(),
@@ -40,8 +46,23 @@ impl Loading {
         let spawned = std::thread::Builder::new()
             .name("volume-loader".to_string())
             .spawn(move || {
-                let opened = source::open_volume(path.as_deref(), series.as_deref())
-                    .map_err(|error| format!("{error:#}"));
+                let report = |step: Progress| {
+                    if let Ok(mut slot) = reported.lock() {
+                        // Repaint only when the bar moves by a percent or the stage changes.
+                        let moved = slot.is_none_or(|last: Progress| {
+                            last.stage != step.stage
+                                || (step.done - last.done.min(step.done)) * 100 >= step.total.max(1)
+                                || step.done == step.total
+                        });
+                        if moved {
+                            *slot = Some(step);
+                            wake();
+                        }
+                    }
+                };
+                let opened =
+                    source::open_volume_with_progress(path.as_deref(), series.as_deref(), &report)
+                        .map_err(|error| format!("{error:#}"));
                 // The UI may have gone away; nothing to tell then.
                 let _ = sender.send(opened);
                 wake();
@@ -58,7 +79,22 @@ impl Loading {
             what,
             started: Instant::now(),
             result,
+            progress,
         }
+    }
+
+    /// What the loading thread is doing and how far it is (0–1), when it has said.
+    pub fn progress(&self) -> Option<(String, f32)> {
+        let step = (*self.progress.lock().ok()?)?;
+        let (verb, unit) = match step.stage {
+            Stage::Scanning => ("Reading headers", "files"),
+            Stage::Decoding => ("Decoding", "slices"),
+        };
+        let fraction = step.done as f32 / step.total.max(1) as f32;
+        Some((
+            format!("{verb}: {} of {} {unit}", step.done, step.total),
+            fraction.clamp(0.0, 1.0),
+        ))
     }
 
     /// The result when it is ready.

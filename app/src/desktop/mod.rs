@@ -2,19 +2,37 @@
 //! eframe's own wgpu device.
 
 mod app;
+mod browser;
+mod gestures;
+mod link;
 mod loading;
+mod pace;
+mod remote;
 mod screenshot;
+mod settings;
+mod share;
 mod view3d;
+mod viewport_texture;
+mod workspace;
+mod slice_view;
 
 use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::OpenArgs;
+use crate::cli::{ConnectArgs, OpenArgs};
 
-/// Opens the desktop window on the volume `args` names (the built-in sample without a path)
+/// What the window starts with.
+pub enum Launch {
+    /// A volume rendered here (or streamed, as `--render` says).
+    Open(OpenArgs),
+    /// A series streamed from a server.
+    Connect(ConnectArgs),
+}
+
+/// Opens the desktop window on what `launch` names (the built-in sample without a path)
 /// and returns when it is closed.
-pub fn run(args: &OpenArgs) -> anyhow::Result<()> {
+pub fn run(launch: Launch) -> anyhow::Result<()> {
     ensure_display()?;
     let outcome = screenshot::Outcome::default();
     let options = eframe::NativeOptions {
@@ -25,10 +43,15 @@ pub fn run(args: &OpenArgs) -> anyhow::Result<()> {
         wgpu_options: wgpu_options(),
         ..Default::default()
     };
+    let screenshot = match &launch {
+        Launch::Open(args) => args.screenshot.clone(),
+        Launch::Connect(args) => args.screenshot.clone(),
+    };
+    let wants_screenshot = screenshot.is_some();
     let request = app::OpenRequest {
-        path: args.path.clone(),
-        series: args.series.clone(),
-        screenshot: args.screenshot.clone().map(|path| (path, outcome.clone())),
+        launch,
+        screenshot: screenshot.map(|path| (path, outcome.clone())),
+        settings_path: settings::Settings::default_path(),
     };
     eframe::run_native(
         "Hounsfield",
@@ -37,7 +60,7 @@ pub fn run(args: &OpenArgs) -> anyhow::Result<()> {
     )
     .map_err(|error| anyhow::anyhow!("{error}"))
     .context("the desktop window could not open (on a machine without a display, try `hounsfield --serve`)")?;
-    if args.screenshot.is_some() && !outcome.is_set() {
+    if wants_screenshot && !outcome.is_set() {
         anyhow::bail!("the window closed before the screenshot was taken");
     }
     outcome.result()

@@ -50,3 +50,22 @@ pub fn save_png(image: &ColorImage, path: &Path) -> Result<(), String> {
     image::save_buffer(path, &rgba, width, height, image::ExtendedColorType::Rgba8)
         .map_err(|error| format!("writing {}: {error}", path.display()))
 }
+
+/// Where a screenshot the user asks for goes: `$HOUNSFIELD_SCREENSHOTS`, else the pictures
+/// folder, else the home folder; named after the series and the time.
+pub fn user_path(label: &str) -> std::path::PathBuf {
+    let folder = std::env::var_os("HOUNSFIELD_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .or_else(dirs::picture_dir)
+        .or_else(dirs::home_dir)
+        .unwrap_or_default();
+    let series: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .take(64)
+        .collect();
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    folder.join(format!("hounsfield-{series}-{seconds}.png"))
+}

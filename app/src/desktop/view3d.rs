@@ -1,68 +1,66 @@
-//! The 3D viewport: renders the view through render-core into the renderer's own texture
-//! on eframe's device, shows it in egui, and turns mouse input into camera moves.
+//! The 3D viewport: renders the view through render-core on eframe's device, keeps the
+//! frame in a texture of its own for egui, turns mouse input into camera moves and draws
+//! an orientation marker.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
-use eframe::wgpu;
+use glam::DVec3;
+use render_core::Volume;
+use render_core::camera::Camera;
 use render_core::gpu::Renderer;
 use render_core::view::{Quality, ViewState};
-use render_core::{Volume, Window};
 
-/// How long after the last wheel step the full-quality frame follows.
-const WHEEL_SETTLE: Duration = Duration::from_millis(250);
+use super::gestures::{Gesture, GestureReader, dragged_window};
+use super::pace::Pace;
+use super::slice_view::direction_letter;
+use super::viewport_texture::ViewportTexture;
 
 /// The 3D view of one volume.
 pub struct View3d {
-    renderer: Renderer,
-    render_state: RenderState,
     /// The view being shown.
     pub view: ViewState,
     initial: ViewState,
-    texture: Option<egui::TextureId>,
+    texture: ViewportTexture,
+    /// The size of the frame on screen (physical pixels).
+    size: Option<[u32; 2]>,
     /// What the next frame must be, when one is due.
     pending: Option<Quality>,
-    wheel_at: Option<Instant>,
+    gestures: GestureReader,
     /// The quality of the frame on screen.
     pub shown: Option<Quality>,
     /// How long the last frame took (ms).
     pub frame_ms: f64,
     /// The last render error, shown over the view.
     pub error: Option<String>,
+    /// Render at a reduced resolution (a software adapter with no server to turn to).
+    pub reduced: bool,
+    /// How fast interactive frames come.
+    pub pace: Pace,
 }
 
+/// The share of the view's pixels rendered when `reduced`, per side.
+const REDUCED_SCALE: f32 = 0.7;
+
 impl View3d {
-    /// A view of `volume` drawn by `renderer` (which must use `render_state`'s device).
-    pub fn new(
-        mut renderer: Renderer,
-        render_state: RenderState,
-        volume: Arc<Volume>,
-    ) -> (Self, Vec<String>) {
+    /// The first view of `volume` with `renderer`'s default preset for its modality.
+    pub fn new(renderer: &Renderer, volume: &Volume) -> Self {
         let preset = renderer.presets().default_for(&volume.modality);
-        let view = ViewState::initial(&volume, &preset.name, preset.mode);
-        let warnings = renderer.load_volume(volume);
-        (
-            Self {
-                renderer,
-                render_state,
+        let view = ViewState::initial(volume, &preset.name, preset.mode);
+        Self {
                 initial: view.clone(),
                 view,
-                texture: None,
+                texture: ViewportTexture::default(),
+                size: None,
                 pending: Some(Quality::Full),
-                wheel_at: None,
+                gestures: GestureReader::default(),
                 shown: None,
                 frame_ms: 0.0,
                 error: None,
-            },
-            warnings,
-        )
-    }
-
-    /// The renderer (presets, adapter).
-    pub fn renderer(&self) -> &Renderer {
-        &self.renderer
+                reduced: false,
+                pace: Pace::default(),
+        }
     }
 
     /// Asks for a full-quality frame of the current view.
@@ -77,22 +75,27 @@ impl View3d {
     }
 
     /// Shows the view in all of `ui`'s remaining space and handles its input.
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, renderer: &mut Renderer, render_state: &RenderState) {
         let size = ui.available_size().max(egui::vec2(1.0, 1.0));
         let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
-        self.handle_input(ui, &response);
-        let pixels_per_point = ui.ctx().pixels_per_point();
+        self.handle_input(ui, &response, renderer);
+        let mut pixels_per_point = ui.ctx().pixels_per_point();
+        if self.reduced {
+            pixels_per_point *= REDUCED_SCALE;
+        }
         let physical = [
             ((rect.width() * pixels_per_point).round() as u32).max(1),
             ((rect.height() * pixels_per_point).round() as u32).max(1),
         ];
+        if self.size.is_some_and(|drawn| drawn != physical) && self.pending.is_none() {
+            self.pending = Some(Quality::Full);
+        }
         if let Some(quality) = self.pending.take() {
-            self.render(quality, physical);
+            self.render(quality, physical, renderer, render_state);
         }
-        if let Some(texture) = self.texture {
-            let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
-            ui.painter().image(texture, rect, uv, egui::Color32::WHITE);
-        }
+        let painter = ui.painter_at(rect);
+        self.texture.paint(&painter, rect);
+        paint_orientation_marker(&painter, rect, &self.view.camera);
         if let Some(error) = &self.error {
             ui.painter().text(
                 rect.center(),
@@ -104,69 +107,58 @@ impl View3d {
         }
     }
 
-    fn handle_input(&mut self, ui: &egui::Ui, response: &egui::Response) {
-        let height = f64::from(response.rect.height().max(1.0));
-        let shift = ui.input(|input| input.modifiers.shift);
-        if response.dragged() {
-            let delta = response.drag_delta();
-            let (dx, dy) = (f64::from(delta.x), f64::from(delta.y));
-            if dx != 0.0 || dy != 0.0 {
-                if response.dragged_by(egui::PointerButton::Middle)
-                    || (shift && response.dragged_by(egui::PointerButton::Primary))
-                {
-                    self.view.camera.pan(-dx / height, dy / height);
-                } else if response.dragged_by(egui::PointerButton::Primary) {
-                    self.view.camera.orbit(-dx * 0.4, dy * 0.4);
-                } else if response.dragged_by(egui::PointerButton::Secondary) {
-                    self.drag_window(dx, dy);
+    fn handle_input(&mut self, ui: &egui::Ui, response: &egui::Response, renderer: &Renderer) {
+        for gesture in self.gestures.read(ui, response) {
+            match gesture {
+                Gesture::Begin => {}
+                Gesture::Orbit(azimuth, elevation) => self.view.camera.orbit(azimuth, elevation),
+                Gesture::Pan(right, up) => self.view.camera.pan(right, up),
+                Gesture::Zoom(factor) => self.view.camera.zoom_by(factor),
+                Gesture::Window(dx, dy) => self.drag_window(dx, dy, renderer),
+                Gesture::End => {
+                    self.pending = Some(Quality::Full);
+                    continue;
                 }
-                self.pending = Some(Quality::Interactive);
             }
-        }
-        if response.drag_stopped() {
-            self.pending = Some(Quality::Full);
-        }
-        if response.hovered() {
-            let scroll = ui.input(|input| input.smooth_scroll_delta.y);
-            if scroll != 0.0 {
-                self.view.camera.zoom_by((f64::from(scroll) * 0.002).exp());
+            if gesture != Gesture::Begin {
                 self.pending = Some(Quality::Interactive);
-                self.wheel_at = Some(Instant::now());
-            }
-        }
-        if let Some(at) = self.wheel_at {
-            let since = at.elapsed();
-            if since >= WHEEL_SETTLE && !response.dragged() {
-                self.wheel_at = None;
-                self.pending = Some(Quality::Full);
-            } else {
-                ui.ctx()
-                    .request_repaint_after(WHEEL_SETTLE.saturating_sub(since));
             }
         }
     }
 
     /// Right-drag: changes the grey window from the one in effect.
-    fn drag_window(&mut self, dx: f64, dy: f64) {
+    fn drag_window(&mut self, dx: f64, dy: f64, renderer: &Renderer) {
         let Some(window) = self
             .view
             .window
-            .or_else(|| self.renderer.effective_window(&self.view))
+            .or_else(|| renderer.effective_window(&self.view))
         else {
             return;
         };
         self.view.window = Some(dragged_window(window, dx, dy));
     }
 
-    fn render(&mut self, quality: Quality, size: [u32; 2]) {
+    fn render(
+        &mut self,
+        quality: Quality,
+        size: [u32; 2],
+        renderer: &mut Renderer,
+        render_state: &RenderState,
+    ) {
         self.view.quality = quality;
         let started = Instant::now();
-        match self.renderer.render(&self.view, size) {
+        match renderer.render(&self.view, size) {
             Ok(_) => {
                 self.frame_ms = started.elapsed().as_secs_f64() * 1e3;
                 self.error = None;
                 self.shown = Some(quality);
-                self.show_frame_texture();
+                self.size = Some(size);
+                if quality == Quality::Interactive {
+                    self.pace.frame(Instant::now());
+                }
+                if let Some(frame) = renderer.frame_texture() {
+                    self.texture.copy_from(render_state, frame);
+                }
             }
             Err(error) => {
                 self.error = Some(format!("render failed: {error}"));
@@ -174,57 +166,33 @@ impl View3d {
             }
         }
     }
-
-    /// Points egui's texture at the renderer's frame texture (which changes with the size).
-    fn show_frame_texture(&mut self) {
-        let Some(texture) = self.renderer.frame_texture() else {
-            return;
-        };
-        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-        let device = &self.render_state.device;
-        let mut egui_renderer = self.render_state.renderer.write();
-        match self.texture {
-            Some(id) => egui_renderer.update_egui_texture_from_wgpu_texture(
-                device,
-                &view,
-                wgpu::FilterMode::Linear,
-                id,
-            ),
-            None => {
-                self.texture = Some(egui_renderer.register_native_texture(
-                    device,
-                    &view,
-                    wgpu::FilterMode::Linear,
-                ));
-            }
-        }
-    }
 }
 
-/// The window after a right-drag of (`dx`, `dy`) pixels: right widens it, down raises its
-/// centre (as most viewers do), by 1/256 of the width per pixel (at least 1 HU).
-fn dragged_window(window: Window, dx: f64, dy: f64) -> Window {
-    let step = (window.width / 256.0).max(1.0);
-    Window {
-        width: (window.width + dx * step).max(1.0),
-        center: window.center + dy * step,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn right_drag_widens_and_raises_the_window_and_never_inverts_it() {
-        let start = Window {
-            width: 512.0,
-            center: 40.0,
-        };
-        let wider = dragged_window(start, 10.0, 5.0);
-        assert_eq!(wider.width, 532.0);
-        assert_eq!(wider.center, 50.0);
-        let narrowest = dragged_window(start, -10_000.0, 0.0);
-        assert_eq!(narrowest.width, 1.0);
+/// The patient's axes as the camera sees them, bottom left: L, P and S in red, green and
+/// blue, so the orientation of a turned volume can be read at a glance.
+fn paint_orientation_marker(painter: &egui::Painter, rect: egui::Rect, camera: &Camera) {
+    let centre = rect.left_bottom() + egui::vec2(42.0, -42.0);
+    let length = 28.0;
+    let right = camera.right();
+    let up = camera.up;
+    let axes = [
+        (DVec3::X, egui::Color32::from_rgb(230, 80, 80)),
+        (DVec3::Y, egui::Color32::from_rgb(90, 200, 90)),
+        (DVec3::Z, egui::Color32::from_rgb(90, 140, 240)),
+    ];
+    for (axis, colour) in axes {
+        let tip = centre
+            + egui::vec2(
+                (axis.dot(right) * length) as f32,
+                (-axis.dot(up) * length) as f32,
+            );
+        painter.line_segment([centre, tip], egui::Stroke::new(2.0, colour));
+        painter.text(
+            tip,
+            egui::Align2::CENTER_CENTER,
+            direction_letter(axis),
+            egui::FontId::proportional(13.0),
+            colour,
+        );
     }
 }

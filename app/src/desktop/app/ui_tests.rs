@@ -1,0 +1,231 @@
+//! The desktop UI driven through egui_kittest on the software adapter: widgets found by
+//! their labels, clicked as a user would, and the window compared with snapshot images.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::{Harness, SnapshotOptions};
+
+use super::*;
+use crate::cli::{OpenArgs, RenderingArgs};
+
+/// The longest a step of a test may wait (loading, rendering on lavapipe).
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// The shared DICOM data beside the checkout (or `$HOUNSFIELD_DATA`).
+fn data(relative: &str) -> PathBuf {
+    std::env::var_os("HOUNSFIELD_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
+        .join(relative)
+}
+
+/// The window on `path` (the phantom without one), rendering here, with settings in
+/// `settings`.
+fn window(path: Option<PathBuf>, settings: PathBuf) -> Harness<'static, DesktopApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1024.0, 720.0))
+        .wgpu()
+        .build_eframe(move |creation| {
+            DesktopApp::new(
+                creation,
+                OpenRequest {
+                    launch: Launch::Open(OpenArgs {
+                        path,
+                        rendering: RenderingArgs {
+                            render: RenderPreference::Local,
+                            server: None,
+                        },
+                        ..OpenArgs::default()
+                    }),
+                    screenshot: None,
+                    settings_path: Some(settings),
+                },
+            )
+            .expect("the window starts")
+        })
+}
+
+/// Steps the window until `done` holds for the app.
+fn settle(harness: &mut Harness<'_, DesktopApp>, what: &str, done: impl Fn(&DesktopApp) -> bool) {
+    let started = Instant::now();
+    loop {
+        harness.step();
+        if done(harness.state()) {
+            // A few more passes so layout and textures catch up.
+            for _ in 0..3 {
+                harness.step();
+            }
+            return;
+        }
+        if let State::Failed(error) = &harness.state().state {
+            panic!("{what}: the window failed: {error}");
+        }
+        assert!(started.elapsed() < PATIENCE, "{what}: not within {PATIENCE:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn workspace(app: &DesktopApp) -> Option<&LocalWorkspace> {
+    match &app.state {
+        State::Local(workspace) => Some(workspace),
+        _ => None,
+    }
+}
+
+/// The status bar's frame time changes from run to run (a few hundred pixels of digits)
+/// and rendered edges may differ slightly between Mesa builds; a missing view, a wrong
+/// preset or a broken layout changes tens of thousands of pixels.
+fn snapshot_options() -> SnapshotOptions {
+    SnapshotOptions::new().threshold(2.0).max_failed_pixels(3000)
+}
+
+#[test]
+fn switching_preset_and_layout_by_their_labels_changes_the_views_and_is_remembered() {
+    let folder = tempfile::tempdir().expect("temp folder");
+    let settings = folder.path().join("settings.toml");
+    let mut harness = window(None, settings.clone());
+    settle(&mut harness, "the phantom shown", |app| app.full_frame_shown());
+    harness.snapshot_options("phantom-3d", &snapshot_options());
+
+    harness.get_by_label("preset").click();
+    harness.run_steps(3);
+    harness.get_by_label("ct-lung").click();
+    settle(&mut harness, "the lung preset", |app| {
+        workspace(app).is_some_and(|w| w.view3d.view.preset == "ct-lung") && app.full_frame_shown()
+    });
+
+    harness.get_by_label("2×2").click();
+    settle(&mut harness, "the two-by-two layout", |app| {
+        workspace(app).is_some_and(|w| w.layout == Layout::Quad)
+    });
+    harness.snapshot_options("phantom-quad-lung", &snapshot_options());
+    let saved = std::fs::read_to_string(&settings).expect("settings written");
+    assert!(saved.contains("layout = \"quad\""), "{saved}");
+
+    // A window preset reaches the slices.
+    harness.get_by_label("window").click();
+    harness.run_steps(3);
+    harness.get_by_label("lung (W 1500 L -600)").click();
+    settle(&mut harness, "the lung window", |app| {
+        workspace(app).is_some_and(|w| {
+            w.link.window.is_some_and(|window| window.width == 1500.0 && window.center == -600.0)
+        })
+    });
+}
+
+#[test]
+fn a_series_picked_in_the_studies_panel_opens() {
+    let folder = tempfile::tempdir().expect("temp folder");
+    let lumbar = data("mr-lumbar");
+    let catalog = render_core::dicom::Catalog::scan(
+        std::slice::from_ref(&lumbar),
+        &render_core::progress::no_progress,
+    );
+    let sagittal = catalog
+        .series()
+        .find(|series| series.description.contains("Sag T1"))
+        .expect("the lumbar study has a sagittal T1 series");
+    let mut harness = window(Some(lumbar.clone()), folder.path().join("settings.toml"));
+    settle(&mut harness, "the lumbar study listed and shown", |app| {
+        app.full_frame_shown() && app.browser.current.is_some()
+    });
+    let first = harness.state().label.clone();
+    assert_ne!(first, sagittal.id, "the largest series opens first");
+    let text = format!(
+        "{} · MR {} ({} images)",
+        sagittal.number.expect("numbered"),
+        sagittal.description,
+        sagittal.images.len()
+    );
+    harness.get_by_label(&text).click();
+    settle(&mut harness, "the sagittal series", |app| {
+        app.label == sagittal.id && app.full_frame_shown()
+    });
+    let shown = workspace(harness.state())
+        .and_then(|w| w.renderer().volume().map(|v| v.dims))
+        .expect("a volume");
+    let planned = sagittal.plan.as_ref().expect("a volume plan").dims;
+    assert_eq!(shown, planned, "the volume shown is the series picked");
+}
+
+#[test]
+fn a_shared_session_shows_a_colleague_the_view_steered_here() {
+    use server_mode::Client;
+    use server_mode::protocol::{Action, ErrorCode, Viewport};
+
+    let folder = tempfile::tempdir().expect("temp folder");
+    let mut harness = window(None, folder.path().join("settings.toml"));
+    settle(&mut harness, "the phantom shown", |app| app.full_frame_shown());
+    harness.get_by_label("Share…").click();
+    harness.run_steps(3);
+    harness.get_by_label("Start sharing").click();
+    settle(&mut harness, "sharing started", |app| app.sharing.is_some());
+    let (port, token) = {
+        let sharing = harness.state().sharing.as_ref().expect("sharing");
+        assert!(sharing.view_only, "view-only by default");
+        (sharing.address.port(), sharing.token.clone())
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let within = |what: &str| {
+        let what = what.to_string();
+        move |elapsed: tokio::time::error::Elapsed| panic!("{what}: {elapsed}")
+    };
+    let (mut colleague, first) = runtime.block_on(async {
+        let mut client = Client::connect(&format!("ws://127.0.0.1:{port}/ws"))
+            .await
+            .expect("the share accepts connections");
+        let viewport = Viewport {
+            width: 200,
+            height: 150,
+        };
+        client.hello(Some(&token), viewport).await.expect("welcome");
+        client.open("phantom").await.expect("the shared series opens");
+        let first = tokio::time::timeout(PATIENCE, client.next_frame())
+            .await
+            .unwrap_or_else(within("the first frame"))
+            .expect("a frame");
+        (client, first)
+    });
+    let (_, _, anterior) = first.decode_rgba().expect("decodes");
+
+    // The radiologist switches to the lung preset; her colleague's view follows.
+    harness.get_by_label("preset").click();
+    harness.run_steps(3);
+    harness.get_by_label("ct-lung").click();
+    settle(&mut harness, "the lung preset", |app| {
+        workspace(app).is_some_and(|w| w.view3d.view.preset == "ct-lung")
+    });
+    let followed = runtime.block_on(async {
+        loop {
+            let frame = tokio::time::timeout(PATIENCE, colleague.next_frame())
+                .await
+                .unwrap_or_else(within("a frame of the lung preset"))
+                .expect("frames follow");
+            let (_, _, rgba) = frame.decode_rgba().expect("decodes");
+            let differing = rgba
+                .iter()
+                .zip(&anterior)
+                .filter(|(a, b)| a.abs_diff(**b) > 16)
+                .count();
+            if frame.header.flags.final_still() && differing > rgba.len() / 50 {
+                return differing;
+            }
+        }
+    });
+    assert!(followed > 0);
+    // View-only: the colleague cannot steer.
+    runtime.block_on(async {
+        colleague
+            .input(Action::Orbit { dx: 30.0, dy: 0.0 })
+            .await
+            .expect("sent");
+        let (code, _) = colleague.next_error().await.expect("an error reply");
+        assert_eq!(code, ErrorCode::ViewOnly);
+    });
+    harness.state_mut().stop_sharing("test over");
+}

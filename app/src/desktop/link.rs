@@ -1,0 +1,656 @@
+//! The thin client's connection to a Hounsfield server: a thread of its own runs protocol
+//! v1 (hello, open, inputs), decodes frames off the UI thread and keeps only the latest one
+//! for the UI, measures input → frame latency, and reconnects after a drop, handing the
+//! server the view it was showing.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use server_mode::client::{Client, ClientError, Event};
+use server_mode::protocol::{Action, ErrorCode, Opened, ServerMessage, SharedView, Viewport};
+use tokio::sync::mpsc;
+
+/// Commands the UI may have queued before the link takes them; beyond this the UI drops
+/// inputs (the next drag step carries the change).
+const COMMAND_QUEUE: usize = 64;
+/// Inputs remembered for latency: older ones are forgotten.
+const LATENCY_WINDOW: usize = 128;
+/// The longest wait between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Where a link stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkStatus {
+    /// Connecting (or reconnecting: attempt > 0).
+    Connecting {
+        /// How many attempts failed before this one.
+        attempt: u32,
+        /// Why the last attempt or connection failed.
+        reason: Option<String>,
+    },
+    /// Connected, with the series open.
+    Connected,
+    /// Given up, for the reason shown (a wrong token, an unknown series, or closed by us).
+    Closed(String),
+}
+
+/// A decoded frame ready for the screen.
+pub struct RemoteFrame {
+    /// Width and height in pixels.
+    pub size: [usize; 2],
+    /// RGBA bytes, rows from the top.
+    pub rgba: Vec<u8>,
+    /// A full-quality final still (not an interactive frame).
+    pub final_still: bool,
+    /// The highest input seq it reflects (0: the view as opened).
+    pub input_seq: u32,
+}
+
+/// What the UI reads of the link: status, figures and the latest frame.
+#[derive(Default)]
+pub struct LinkState {
+    /// Where the link stands; `None` before the first attempt.
+    pub status: Option<LinkStatus>,
+    /// The newest frame not yet shown.
+    pub frame: Option<RemoteFrame>,
+    /// The series as the server opened it (new after each (re)connection).
+    pub opened: Option<Opened>,
+    /// Input → frame latency of the last frame that answered an input (ms).
+    pub latency_ms: Option<f64>,
+    /// Frames a second and kilobits a second over the last second.
+    pub fps: f64,
+    /// Kilobits a second received over the last second.
+    pub kbit_s: f64,
+    /// The last error the server answered with (a refused input, say).
+    pub server_error: Option<String>,
+}
+
+/// What the UI asks the link to do.
+#[derive(Debug)]
+enum Command {
+    Input(Action),
+    Still { lossless: bool },
+    Close,
+}
+
+/// Where to connect and what to open.
+#[derive(Debug, Clone)]
+pub struct LinkTarget {
+    /// `ws://host:port/ws` (see [`websocket_url`]).
+    pub url: String,
+    /// The access token, when the server wants one.
+    pub token: Option<String>,
+    /// The series to open; none: the first the server lists.
+    pub series: Option<String>,
+    /// The frame size to ask for.
+    pub viewport: Viewport,
+}
+
+/// A running connection to a server.
+pub struct RemoteLink {
+    commands: mpsc::Sender<Command>,
+    state: Arc<Mutex<LinkState>>,
+    /// The view to hand the server after a (re)connection.
+    view: Arc<Mutex<Option<SharedView>>>,
+    thread: Option<JoinHandle<()>>,
+    /// Where it connects.
+    pub target: LinkTarget,
+}
+
+impl RemoteLink {
+    /// Starts connecting to `target`; `initial` is the view to show (from local rendering)
+    /// and `wake` asks the UI to repaint when something arrives.
+    pub fn start(
+        target: LinkTarget,
+        initial: Option<SharedView>,
+        wake: impl Fn() + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
+        let state = Arc::new(Mutex::new(LinkState::default()));
+        let view = Arc::new(Mutex::new(initial));
+        let worker = Worker {
+            target: target.clone(),
+            state: state.clone(),
+            view: view.clone(),
+            wake: Box::new(wake),
+        };
+        let thread = std::thread::Builder::new()
+            .name("remote-link".to_string())
+            .spawn(move || worker.run(receiver))?;
+        Ok(Self {
+            commands,
+            state,
+            view,
+            thread: Some(thread),
+            target,
+        })
+    }
+
+    /// The link's state, for reading and taking the latest frame.
+    pub fn state(&self) -> MutexGuard<'_, LinkState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sends one input; `false` when the queue is full or the link has stopped (the input
+    /// is dropped).
+    pub fn send(&self, action: Action) -> bool {
+        self.commands.try_send(Command::Input(action)).is_ok()
+    }
+
+    /// Asks for a final still (PNG when `lossless`).
+    pub fn still(&self, lossless: bool) -> bool {
+        self.commands.try_send(Command::Still { lossless }).is_ok()
+    }
+
+    /// Remembers the view the UI mirrors, so a reconnection restores it.
+    pub fn remember(&self, view: SharedView) {
+        *self
+            .view
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(view);
+    }
+}
+
+impl Drop for RemoteLink {
+    fn drop(&mut self) {
+        // A full queue still ends the worker: it stops when the sender is gone.
+        let _ = self.commands.try_send(Command::Close);
+        let (closed, _) = mpsc::channel(1);
+        let _ = std::mem::replace(&mut self.commands, closed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// `http://host:port/…` or `host:port` → `ws://host:port/ws`; `https` → `wss`. A URL
+/// that already names a WebSocket path is kept.
+pub fn websocket_url(given: &str) -> Result<String, String> {
+    let given = given.trim();
+    let (scheme, rest) = match given.split_once("://") {
+        Some(("http" | "ws", rest)) => ("ws", rest),
+        Some(("https" | "wss", rest)) => ("wss", rest),
+        Some((other, _)) => {
+            return Err(format!(
+                "server URL {given:?}: the scheme {other:?} is not http, https, ws or wss"
+            ));
+        }
+        None => ("ws", given),
+    };
+    let (authority, path) = match rest.split_once('/') {
+        Some((authority, path)) => (authority, path),
+        None => (rest, ""),
+    };
+    if authority.is_empty() || authority.contains(char::is_whitespace) {
+        return Err(format!("server URL {given:?} has no host"));
+    }
+    let path = path.trim_end_matches('/');
+    let path = if path == "ws" || path.starts_with("ws?") {
+        path
+    } else {
+        "ws"
+    };
+    Ok(format!("{scheme}://{authority}/{path}"))
+}
+
+/// The connection thread's side.
+struct Worker {
+    target: LinkTarget,
+    state: Arc<Mutex<LinkState>>,
+    view: Arc<Mutex<Option<SharedView>>>,
+    wake: Box<dyn Fn() + Send>,
+}
+
+/// How a connection ended.
+enum Ended {
+    /// The UI closed the link.
+    ByUs,
+    /// Not worth retrying (wrong token, unknown series).
+    Fatal(String),
+    /// Dropped or failed: try again.
+    Retry(String),
+}
+
+impl Worker {
+    fn run(self, mut commands: mpsc::Receiver<Command>) {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                self.update(|state| {
+                    state.status = Some(LinkStatus::Closed(format!(
+                        "cannot start the connection: {error}"
+                    )));
+                });
+                return;
+            }
+        };
+        runtime.block_on(async {
+            let mut attempt = 0u32;
+            let mut reason = None;
+            loop {
+                self.update(|state| {
+                    state.status = Some(LinkStatus::Connecting {
+                        attempt,
+                        reason: reason.clone(),
+                    });
+                });
+                let ended = self.connection(&mut commands).await;
+                match ended {
+                    Ended::ByUs => {
+                        self.update(|state| {
+                            state.status = Some(LinkStatus::Closed("disconnected".to_string()));
+                        });
+                        return;
+                    }
+                    Ended::Fatal(why) => {
+                        self.update(|state| state.status = Some(LinkStatus::Closed(why)));
+                        return;
+                    }
+                    Ended::Retry(why) => {
+                        tracing::info!(url = %self.target.url, %why, "connection lost; retrying");
+                        attempt += 1;
+                        reason = Some(why);
+                        let backoff = Duration::from_millis(250 * u64::from(attempt.min(20)))
+                            .min(MAX_BACKOFF);
+                        self.update(|state| {
+                            state.status = Some(LinkStatus::Connecting {
+                                attempt,
+                                reason: reason.clone(),
+                            });
+                        });
+                        // Wait, but stop at once when the UI closes the link.
+                        let deadline = tokio::time::sleep(backoff);
+                        tokio::pin!(deadline);
+                        loop {
+                            tokio::select! {
+                                () = &mut deadline => break,
+                                command = commands.recv() => match command {
+                                    None | Some(Command::Close) => {
+                                        self.update(|state| {
+                                            state.status = Some(LinkStatus::Closed("disconnected".to_string()));
+                                        });
+                                        return;
+                                    }
+                                    // Inputs while disconnected are moot: the view
+                                    // handed over on reconnection carries them.
+                                    Some(_) => {}
+                                },
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// One connection: hello, open, hand over the view, then frames and inputs until it
+    /// ends.
+    async fn connection(&self, commands: &mut mpsc::Receiver<Command>) -> Ended {
+        let mut client = match Client::connect(&self.target.url).await {
+            Ok(client) => client,
+            Err(error) => return Ended::Retry(format!("cannot connect to {}: {error}", self.target.url)),
+        };
+        let setup = async {
+            let (_, _) = client
+                .hello(self.target.token.as_deref(), self.target.viewport)
+                .await?;
+            let studies = client.list_studies().await?;
+            let series = match &self.target.series {
+                Some(series) => series.clone(),
+                None => studies
+                    .iter()
+                    .flat_map(|study| &study.series)
+                    .find(|series| series.unavailable.is_none())
+                    .map(|series| series.id.clone())
+                    .ok_or_else(|| ClientError::Protocol("the server lists no series".to_string()))?,
+            };
+            let opened = client.open(&series).await?;
+            let view = self
+                .view
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            if let Some(view) = view {
+                client
+                    .input(Action::SetView {
+                        view: Box::new(view),
+                    })
+                    .await?;
+            }
+            Ok::<_, ClientError>(opened)
+        };
+        let opened = match setup.await {
+            Ok(opened) => opened,
+            Err(error) => return classify(error),
+        };
+        self.update(|state| {
+            state.opened = Some(opened);
+            state.status = Some(LinkStatus::Connected);
+            state.server_error = None;
+        });
+        let mut sent: VecDeque<(u32, Instant)> = VecDeque::with_capacity(LATENCY_WINDOW);
+        let mut meter = Meter::new();
+        loop {
+            tokio::select! {
+                event = client.next_event() => match event {
+                    Ok(Event::Frame(frame)) => {
+                        meter.count(frame.payload.len());
+                        let latency = answered(&mut sent, frame.header.input_seq);
+                        let decoded = frame.decode_rgba();
+                        self.update(|state| {
+                            (state.fps, state.kbit_s) = meter.rates();
+                            if let Some(latency) = latency {
+                                state.latency_ms = Some(latency);
+                            }
+                            match decoded {
+                                Ok((width, height, rgba)) => {
+                                    state.frame = Some(RemoteFrame {
+                                        size: [width as usize, height as usize],
+                                        rgba,
+                                        final_still: frame.header.flags.final_still(),
+                                        input_seq: frame.header.input_seq,
+                                    });
+                                }
+                                Err(error) => state.server_error = Some(format!("frame {}: {error}", frame.header.frame_seq)),
+                            }
+                        });
+                    }
+                    Ok(Event::Message(ServerMessage::Error { code, message })) => {
+                        self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
+                    }
+                    Ok(Event::Message(_)) => {}
+                    Err(error) => return classify(error),
+                },
+                command = commands.recv() => match command {
+                    None | Some(Command::Close) => {
+                        let _ = client.close().await;
+                        return Ended::ByUs;
+                    }
+                    Some(Command::Input(action)) => match client.input(action).await {
+                        Ok(seq) => {
+                            if sent.len() == LATENCY_WINDOW {
+                                sent.pop_front();
+                            }
+                            sent.push_back((seq, Instant::now()));
+                        }
+                        Err(error) => return classify(error),
+                    },
+                    Some(Command::Still { lossless }) => {
+                        if let Err(error) = client.still(lossless).await {
+                            return classify(error);
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    fn update(&self, change: impl FnOnce(&mut LinkState)) {
+        {
+            let mut state = self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            change(&mut state);
+        }
+        (self.wake)();
+    }
+}
+
+/// Whether an error ends the link or is worth a reconnection.
+fn classify(error: ClientError) -> Ended {
+    match error {
+        ClientError::Server {
+            code: code @ (ErrorCode::Unauthorized | ErrorCode::UnknownSeries),
+            message,
+        } => Ended::Fatal(format!("the server refused: {code:?}: {message}")),
+        other => Ended::Retry(other.to_string()),
+    }
+}
+
+/// The latency of the newest input a frame reflects, forgetting the inputs it covers.
+fn answered(sent: &mut VecDeque<(u32, Instant)>, input_seq: u32) -> Option<f64> {
+    let mut newest = None;
+    while let Some(&(seq, at)) = sent.front() {
+        if seq > input_seq {
+            break;
+        }
+        newest = Some(at);
+        sent.pop_front();
+    }
+    newest.map(|at| at.elapsed().as_secs_f64() * 1e3)
+}
+
+/// Frames and bytes over a sliding second.
+struct Meter {
+    arrivals: VecDeque<(Instant, usize)>,
+}
+
+impl Meter {
+    fn new() -> Self {
+        Self {
+            arrivals: VecDeque::with_capacity(128),
+        }
+    }
+
+    fn count(&mut self, bytes: usize) {
+        let now = Instant::now();
+        self.arrivals.push_back((now, bytes));
+        while self
+            .arrivals
+            .front()
+            .is_some_and(|(at, _)| now.duration_since(*at) > Duration::from_secs(1))
+            || self.arrivals.len() > 1024
+        {
+            self.arrivals.pop_front();
+        }
+    }
+
+    /// Frames a second and kilobits a second.
+    fn rates(&self) -> (f64, f64) {
+        let frames = self.arrivals.len() as f64;
+        let bits: usize = self.arrivals.iter().map(|(_, bytes)| bytes * 8).sum();
+        (frames, bits as f64 / 1e3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, SocketAddr};
+    use std::sync::mpsc::{Receiver, sync_channel};
+
+    use server_mode::{Library, Server, ServerConfig};
+
+    /// A server of the built-in phantom on a loopback port, in this process; dropping the
+    /// sender stops it.
+    fn serve_phantom(
+        token: Option<&str>,
+    ) -> (String, tokio::sync::oneshot::Sender<()>, std::thread::JoinHandle<()>) {
+        let scheduler = crate::commands::serve::start_renderer().expect("renderer");
+        let library = Arc::new(Library::phantom(256 << 20));
+        let mut config = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+        config.token = token.map(str::to_string);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (address_tx, address_rx) = sync_channel(1);
+        let thread = std::thread::spawn(move || {
+            let runtime = crate::commands::serve::runtime().expect("runtime");
+            runtime.block_on(async move {
+                let server = Server::bind(config, library, scheduler).await.expect("bound");
+                address_tx.send(server.local_addr().expect("address")).expect("told");
+                server
+                    .run(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("served");
+            });
+        });
+        let address = address_rx.recv().expect("address");
+        (format!("ws://{address}/ws"), stop, thread)
+    }
+
+    /// Waits (up to a minute) for the link's next frame that `accept` takes.
+    fn next_frame(
+        link: &RemoteLink,
+        woken: &Receiver<()>,
+        accept: impl Fn(&RemoteFrame) -> bool,
+    ) -> RemoteFrame {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(frame) = link.state().frame.take()
+                && accept(&frame)
+            {
+                return frame;
+            }
+            let status = link.state().status.clone();
+            assert!(
+                !matches!(status, Some(LinkStatus::Closed(_))),
+                "the link closed: {status:?}"
+            );
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "no frame within a minute: {status:?}");
+            let _ = woken.recv_timeout(left.min(Duration::from_millis(200)));
+        }
+    }
+
+    fn link_to(url: &str, token: Option<&str>, series: Option<&str>) -> (RemoteLink, Receiver<()>) {
+        let (wake, woken) = sync_channel(16);
+        let target = LinkTarget {
+            url: url.to_string(),
+            token: token.map(str::to_string),
+            series: series.map(str::to_string),
+            viewport: Viewport {
+                width: 160,
+                height: 120,
+            },
+        };
+        let link = RemoteLink::start(target, None, move || {
+            let _ = wake.try_send(());
+        })
+        .expect("link started");
+        (link, woken)
+    }
+
+    #[test]
+    fn thin_client_gets_frames_and_its_input_changes_the_picture() {
+        let (url, stop, server) = serve_phantom(Some("open-sesame"));
+        let (link, woken) = link_to(&url, Some("open-sesame"), None);
+        let first = next_frame(&link, &woken, |frame| frame.final_still);
+        assert_eq!(first.size, [160, 120]);
+        assert!(
+            first.rgba.chunks(4).any(|p| p[0] > 40 || p[1] > 40 || p[2] > 40),
+            "the first still shows the phantom"
+        );
+        let opened = link.state().opened.clone().expect("opened");
+        assert_eq!(opened.series, "phantom");
+        assert!(opened.view.is_some(), "opened carries the starting view");
+        assert!(link.send(Action::Orbit { dx: 90.0, dy: 0.0 }));
+        let turned = next_frame(&link, &woken, |frame| {
+            frame.final_still && frame.input_seq >= 1
+        });
+        let differing = first
+            .rgba
+            .iter()
+            .zip(&turned.rgba)
+            .filter(|(a, b)| a.abs_diff(**b) > 16)
+            .count();
+        assert!(
+            differing > first.rgba.len() / 50,
+            "turning 90° changes the picture ({differing} values differ)"
+        );
+        assert!(link.state().latency_ms.is_some(), "latency measured");
+        drop(link);
+        let _ = stop.send(());
+        server.join().expect("server thread");
+    }
+
+    #[test]
+    fn thin_client_hands_over_a_view_and_gives_up_on_a_wrong_token() {
+        let (url, stop, server) = serve_phantom(Some("right"));
+        let (refused, woken) = link_to(&url, Some("wrong"), None);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let status = refused.state().status.clone();
+            if let Some(LinkStatus::Closed(reason)) = status {
+                assert!(reason.contains("Unauthorized"), "{reason}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "still {status:?}");
+            let _ = woken.recv_timeout(Duration::from_millis(200));
+        }
+        drop(refused);
+
+        // A view from elsewhere (turned to the left side) is what the server shows.
+        let (plain, woken) = link_to(&url, Some("right"), Some("phantom"));
+        let anterior = next_frame(&plain, &woken, |frame| frame.final_still);
+        let mut view = plain.state().opened.clone().and_then(|o| o.view).expect("view");
+        drop(plain);
+        view.camera.set_view(render_core::camera::NamedView::Left);
+        let (wake, woken) = sync_channel(16);
+        let target = LinkTarget {
+            url: url.clone(),
+            token: Some("right".to_string()),
+            series: Some("phantom".to_string()),
+            viewport: Viewport {
+                width: 160,
+                height: 120,
+            },
+        };
+        let handed = RemoteLink::start(target, Some(view), move || {
+            let _ = wake.try_send(());
+        })
+        .expect("link");
+        // Input 1 is the handed-over view.
+        let left = next_frame(&handed, &woken, |frame| {
+            frame.final_still && frame.input_seq >= 1
+        });
+        let differing = anterior
+            .rgba
+            .iter()
+            .zip(&left.rgba)
+            .filter(|(a, b)| a.abs_diff(**b) > 16)
+            .count();
+        assert!(
+            differing > anterior.rgba.len() / 50,
+            "the handed-over view is shown ({differing} values differ)"
+        );
+        drop(handed);
+        let _ = stop.send(());
+        server.join().expect("server thread");
+    }
+
+    #[test]
+    fn server_addresses_become_websocket_urls() {
+        let cases = [
+            ("http://pacs.example:8080/", "ws://pacs.example:8080/ws"),
+            ("https://pacs.example", "wss://pacs.example/ws"),
+            ("10.0.0.5:8080", "ws://10.0.0.5:8080/ws"),
+            ("ws://localhost:9000/ws", "ws://localhost:9000/ws"),
+            ("ws://localhost:9000/ws?token=abc", "ws://localhost:9000/ws?token=abc"),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(websocket_url(given).as_deref(), Ok(expected), "{given}");
+        }
+        assert!(websocket_url("ftp://host").is_err_and(|e| e.contains("ftp")));
+        assert!(websocket_url("http://").is_err());
+    }
+
+    #[test]
+    fn latency_is_measured_from_the_newest_input_a_frame_reflects() {
+        let now = Instant::now();
+        let long_ago = now.checked_sub(Duration::from_millis(500)).unwrap_or(now);
+        let mut sent = VecDeque::from([(1, long_ago), (2, long_ago), (3, now)]);
+        let latency = answered(&mut sent, 2).expect("inputs 1 and 2 answered");
+        assert!(latency >= 500.0, "{latency}");
+        assert_eq!(sent.len(), 1, "input 3 waits for its frame");
+        assert!(answered(&mut sent, 2).is_none());
+    }
+}

@@ -1,0 +1,193 @@
+//! "Share this session": the streaming server started inside the desktop, on the window's
+//! own GPU device, serving only the series on screen; a colleague's browser or app sees
+//! the view the radiologist steers, view-only unless she allows otherwise. A token is
+//! always required.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use render_core::Volume;
+use render_core::gpu::GpuContext;
+use render_core::transfer::PresetLibrary;
+use server_mode::follow::{Follow, Host};
+use server_mode::protocol::{SeriesInfo, SharedView, StudyInfo};
+use server_mode::server::generate_token;
+use server_mode::{Library, Scheduler, Server, ServerConfig};
+
+/// What the share dialog asks for.
+#[derive(Debug, Clone)]
+pub struct ShareOptions {
+    /// Port to listen on (0: any free port).
+    pub port: u16,
+    /// Listen on every network interface (a colleague's machine) or on this one only.
+    pub all_interfaces: bool,
+    /// Viewers may not change the view.
+    pub view_only: bool,
+}
+
+impl Default for ShareOptions {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            all_interfaces: true,
+            view_only: true,
+        }
+    }
+}
+
+/// The series being shared.
+pub struct SharedSeries {
+    /// Its id (as the thin clients open it).
+    pub id: String,
+    /// Its modality code.
+    pub modality: String,
+    /// A line describing it for the studies list.
+    pub description: String,
+    /// The volume on screen.
+    pub volume: Arc<Volume>,
+}
+
+/// A running share.
+pub struct Sharing {
+    host: Host,
+    /// Where it listens.
+    pub address: SocketAddr,
+    /// The token viewers must present.
+    pub token: String,
+    /// Viewers may not change the view.
+    pub view_only: bool,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sharing {
+    /// Starts serving `series` on `context` (the window's device), viewers starting at
+    /// `view`.
+    pub fn start(
+        context: GpuContext,
+        presets: PresetLibrary,
+        series: SharedSeries,
+        view: SharedView,
+        options: &ShareOptions,
+    ) -> Result<Self, String> {
+        let token = generate_token().map_err(|error| format!("no token could be made: {error}"))?;
+        let (host, follow) = Follow::channel(&series.id, view, options.view_only);
+        let ip = if options.all_interfaces {
+            Ipv4Addr::UNSPECIFIED
+        } else {
+            Ipv4Addr::LOCALHOST
+        };
+        let mut config = ServerConfig::new(SocketAddr::from((ip, options.port)));
+        config.token = Some(token.clone());
+        config.follow = Some(follow);
+        config.max_sessions = 8;
+        let study = StudyInfo {
+            id: format!("shared-{}", series.id),
+            description: "Shared from a Hounsfield desktop".to_string(),
+            date: String::new(),
+            patient_name: String::new(),
+            patient_id: String::new(),
+            series: vec![SeriesInfo {
+                id: series.id.clone(),
+                number: None,
+                modality: series.modality.clone(),
+                description: series.description.clone(),
+                images: series.volume.dims[2],
+                dims: Some(series.volume.dims),
+                unavailable: None,
+            }],
+        };
+        let library = Arc::new(Library::single(&series.id, study, series.volume));
+        let scheduler = Arc::new(
+            Scheduler::start_on(context, presets, 2)
+                .map_err(|error| format!("the share could not render: {error}"))?,
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (bound_tx, bound_rx) = std::sync::mpsc::sync_channel(1);
+        let thread = std::thread::Builder::new()
+            .name("share-server".to_string())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("share")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = bound_tx.send(Err(format!("no async runtime: {error}")));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let server = match Server::bind(config, library, scheduler).await {
+                        Ok(server) => server,
+                        Err(error) => {
+                            let _ = bound_tx.send(Err(error.to_string()));
+                            return;
+                        }
+                    };
+                    let address = server.local_addr().map_err(|error| error.to_string());
+                    let _ = bound_tx.send(address);
+                    let stopped = async {
+                        // A dropped sender stops the server too.
+                        let _ = stopped.await;
+                    };
+                    if let Err(error) = server.run(stopped).await {
+                        tracing::warn!(%error, "the shared session's server stopped");
+                    }
+                });
+            })
+            .map_err(|error| format!("the share could not start: {error}"))?;
+        let address = bound_rx
+            .recv()
+            .map_err(|_| "the share's server stopped before it listened".to_string())??;
+        Ok(Self {
+            host,
+            address,
+            token,
+            view_only: options.view_only,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Shows `view` to the viewers.
+    pub fn publish(&self, view: SharedView) {
+        self.host.publish(view);
+    }
+
+    /// The address to give a colleague (the browser page), with the token; the host part
+    /// is this machine's name when listening on every interface.
+    pub fn url(&self) -> String {
+        let host = if self.address.ip().is_unspecified() {
+            hostname().unwrap_or_else(|| "THIS-MACHINE".to_string())
+        } else {
+            self.address.ip().to_string()
+        };
+        format!(
+            "http://{host}:{}/?token={}",
+            self.address.port(),
+            self.token
+        )
+    }
+}
+
+impl Drop for Sharing {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// This machine's host name, as colleagues on the network would address it.
+fn hostname() -> Option<String> {
+    let name = std::fs::read_to_string("/etc/hostname").ok()?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}

@@ -1,0 +1,470 @@
+//! One multiplanar reformat (axial, coronal or sagittal) in the layout: the slice through
+//! the shared crosshair, with orientation labels, a scale bar, the crosshair lines of the
+//! other planes, the value under the cursor (HU for CT) and a distance ruler.
+
+use eframe::egui;
+use eframe::egui_wgpu::RenderState;
+use glam::DVec3;
+use render_core::gpu::Renderer;
+use render_core::view::{MprOrientation, MprPlane, Quality, ViewState};
+use render_core::{Volume, Window};
+
+use super::gestures::dragged_window;
+use super::viewport_texture::ViewportTexture;
+
+/// What a left drag does on a slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SliceTool {
+    /// Moves the crosshair (and so the other slices) to the point.
+    #[default]
+    Crosshair,
+    /// Draws a ruler and shows its length in millimetres.
+    Measure,
+}
+
+/// What the slices share: the crosshair point, the grey window and the tool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SliceLink {
+    /// The point all three planes pass through (LPS, mm).
+    pub crosshair: DVec3,
+    /// The grey window of the slices.
+    pub window: Option<Window>,
+    /// What a left drag does.
+    pub tool: SliceTool,
+}
+
+/// The geometry of a slice on screen: pixel ↔ patient coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SliceGeometry {
+    /// LPS of the top-left pixel's corner.
+    pub origin: DVec3,
+    /// LPS direction of screen right (unit).
+    pub right: DVec3,
+    /// LPS direction of screen down (unit).
+    pub down: DVec3,
+    /// Millimetres per physical pixel.
+    pub mm_per_pixel: f64,
+}
+
+impl SliceGeometry {
+    /// The geometry `plane` has at `size` physical pixels on `volume`.
+    pub fn of(plane: &MprPlane, volume: &Volume, size: [u32; 2]) -> Self {
+        let (right, down) = plane.orientation.right_and_down();
+        let mm_per_pixel = plane.mm_per_pixel(volume, size);
+        let origin = plane.centre_lps
+            - right * f64::from(size[0]) * 0.5 * mm_per_pixel
+            - down * f64::from(size[1]) * 0.5 * mm_per_pixel;
+        Self {
+            origin,
+            right,
+            down,
+            mm_per_pixel,
+        }
+    }
+
+    /// The patient point under physical pixel position (`x`, `y`) from the top left.
+    pub fn lps_at(self, x: f64, y: f64) -> DVec3 {
+        self.origin + (self.right * x + self.down * y) * self.mm_per_pixel
+    }
+
+    /// Where a patient point falls on screen (physical pixels from the top left).
+    pub fn pixel_of(self, lps: DVec3) -> (f64, f64) {
+        let offset = lps - self.origin;
+        (
+            offset.dot(self.right) / self.mm_per_pixel,
+            offset.dot(self.down) / self.mm_per_pixel,
+        )
+    }
+}
+
+/// A slice's geometry where it is drawn: egui points ↔ patient coordinates.
+struct OnScreen {
+    rect: egui::Rect,
+    pixels_per_point: f64,
+    geometry: SliceGeometry,
+}
+
+impl OnScreen {
+    /// The patient point under a pointer position.
+    fn lps_at(&self, pos: egui::Pos2) -> DVec3 {
+        self.geometry.lps_at(
+            f64::from(pos.x - self.rect.min.x) * self.pixels_per_point,
+            f64::from(pos.y - self.rect.min.y) * self.pixels_per_point,
+        )
+    }
+}
+
+/// The letter of the patient direction `direction` points most along: L/R, P/A, S/I.
+pub fn direction_letter(direction: DVec3) -> char {
+    let magnitudes = direction.abs();
+    if magnitudes.x >= magnitudes.y && magnitudes.x >= magnitudes.z {
+        if direction.x >= 0.0 { 'L' } else { 'R' }
+    } else if magnitudes.y >= magnitudes.z {
+        if direction.y >= 0.0 { 'P' } else { 'A' }
+    } else if direction.z >= 0.0 {
+        'S'
+    } else {
+        'I'
+    }
+}
+
+/// A scale bar no longer than `max_mm`: 1, 2 or 5 times a power of ten millimetres.
+pub fn scale_bar_mm(max_mm: f64) -> f64 {
+    if !(max_mm.is_finite() && max_mm > 0.0) {
+        return 0.0;
+    }
+    let power = 10f64.powf(max_mm.log10().floor());
+    [5.0, 2.0, 1.0]
+        .into_iter()
+        .map(|step| step * power)
+        .find(|mm| *mm <= max_mm)
+        .unwrap_or(power)
+}
+
+/// The plane's colour, used for its crosshair line on the other slices.
+fn plane_colour(orientation: MprOrientation) -> egui::Color32 {
+    match orientation {
+        MprOrientation::Axial => egui::Color32::from_rgb(230, 80, 80),
+        MprOrientation::Coronal => egui::Color32::from_rgb(90, 200, 90),
+        MprOrientation::Sagittal => egui::Color32::from_rgb(90, 140, 240),
+        MprOrientation::Oblique { .. } => egui::Color32::YELLOW,
+    }
+}
+
+/// One slice view.
+pub struct SliceView {
+    /// Which plane.
+    pub orientation: MprOrientation,
+    texture: ViewportTexture,
+    /// The view last drawn (none: never).
+    drawn: Option<(MprPlane, Option<Window>, [u32; 2])>,
+    /// A ruler's ends (LPS), while drawn and after.
+    ruler: Option<(DVec3, DVec3)>,
+    /// The value under the cursor and where.
+    pub probe: Option<(DVec3, f64)>,
+    /// The last render error.
+    error: Option<String>,
+    /// Wheel movement not yet turned into slices (points).
+    scrolled: f32,
+}
+
+/// Wheel movement (points) that moves one slice.
+const SCROLL_PER_SLICE: f32 = 40.0;
+
+impl SliceView {
+    /// A view of `orientation`, not yet drawn.
+    pub fn new(orientation: MprOrientation) -> Self {
+        Self {
+            orientation,
+            texture: ViewportTexture::default(),
+            drawn: None,
+            ruler: None,
+            probe: None,
+            error: None,
+            scrolled: 0.0,
+        }
+    }
+
+    /// The ruler's length (mm), when one is drawn.
+    pub fn ruler_mm(&self) -> Option<f64> {
+        self.ruler.map(|(a, b)| a.distance(b))
+    }
+
+    /// The plane through the crosshair: centred in-plane on the volume, so the image
+    /// stays put while the crosshair moves.
+    fn plane(&self, volume: &Volume, link: &SliceLink) -> MprPlane {
+        let mut plane = MprPlane::through_centre(volume, self.orientation);
+        let (right, down) = self.orientation.right_and_down();
+        let normal = right.cross(down).normalize();
+        plane.centre_lps += normal * (link.crosshair - plane.centre_lps).dot(normal);
+        plane
+    }
+
+    /// Draws the slice in `ui`'s remaining space, handles its input (which may move the
+    /// shared crosshair or window) and paints its overlays.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        renderer: &mut Renderer,
+        render_state: &RenderState,
+        base: &ViewState,
+        link: &mut SliceLink,
+    ) {
+        let Some(volume) = renderer.volume().cloned() else {
+            return;
+        };
+        let size = ui.available_size().max(egui::vec2(16.0, 16.0));
+        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
+        let pixels_per_point = f64::from(ui.ctx().pixels_per_point());
+        let physical = [
+            ((f64::from(rect.width()) * pixels_per_point).round() as u32).max(1),
+            ((f64::from(rect.height()) * pixels_per_point).round() as u32).max(1),
+        ];
+        let geometry = SliceGeometry::of(&self.plane(&volume, link), &volume, physical);
+        let on_screen = OnScreen {
+            rect,
+            pixels_per_point,
+            geometry,
+        };
+        let plane = self.plane(&volume, link);
+        let in_effect = link
+            .window
+            .or_else(|| renderer.effective_window(&mpr_view(base, plane, None)));
+        self.handle_input(ui, &response, &volume, link, in_effect, &on_screen);
+        let plane = self.plane(&volume, link);
+        let window = link.window.or(in_effect);
+        let wanted = (plane, window, physical);
+        if self.drawn != Some(wanted) {
+            let view = mpr_view(base, plane, window);
+            match renderer.render(&view, physical) {
+                Ok(_) => {
+                    if let Some(frame) = renderer.frame_texture() {
+                        self.texture.copy_from(render_state, frame);
+                    }
+                    self.error = None;
+                }
+                Err(error) => self.error = Some(format!("render failed: {error}")),
+            }
+            self.drawn = Some(wanted);
+        }
+        let painter = ui.painter_at(rect);
+        self.texture.paint(&painter, rect);
+        let geometry = SliceGeometry::of(&plane, &volume, physical);
+        self.paint_overlays(&painter, rect, pixels_per_point, &geometry, link, window);
+    }
+
+    fn handle_input(
+        &mut self,
+        ui: &egui::Ui,
+        response: &egui::Response,
+        volume: &Volume,
+        link: &mut SliceLink,
+        in_effect: Option<Window>,
+        on_screen: &OnScreen,
+    ) {
+        let geometry = &on_screen.geometry;
+        let to_lps = |pos: egui::Pos2| on_screen.lps_at(pos);
+        self.probe = response.hover_pos().and_then(|pos| {
+            let lps = to_lps(pos);
+            volume.nearest_voxel(lps).map(|(_, value)| (lps, value))
+        });
+        if response.hovered() {
+            self.scrolled += ui.input(|input| input.smooth_scroll_delta.y);
+            // One slice (the smallest voxel spacing) per wheel notch, towards the viewer
+            // when scrolling up.
+            let notches = (self.scrolled / SCROLL_PER_SLICE).trunc();
+            if notches != 0.0 {
+                self.scrolled -= notches * SCROLL_PER_SLICE;
+                let step = volume.spacing_mm.iter().copied().fold(f64::MAX, f64::min);
+                let normal = geometry.right.cross(geometry.down).normalize();
+                link.crosshair -= normal * step * f64::from(notches);
+            }
+        }
+        let primary = response.dragged_by(egui::PointerButton::Primary)
+            || response.clicked_by(egui::PointerButton::Primary);
+        if primary && let Some(pos) = response.interact_pointer_pos() {
+            let lps = to_lps(pos);
+            match link.tool {
+                SliceTool::Crosshair => link.crosshair = lps,
+                SliceTool::Measure => {
+                    if response.drag_started() || response.clicked() {
+                        self.ruler = Some((lps, lps));
+                    } else if let Some((start, _)) = self.ruler {
+                        self.ruler = Some((start, lps));
+                    }
+                }
+            }
+        }
+        if response.dragged_by(egui::PointerButton::Secondary)
+            && let Some(start) = in_effect
+        {
+            let delta = response.drag_delta();
+            link.window = Some(dragged_window(
+                start,
+                f64::from(delta.x),
+                f64::from(delta.y),
+            ));
+        }
+    }
+
+    fn paint_overlays(
+        &self,
+        painter: &egui::Painter,
+        rect: egui::Rect,
+        pixels_per_point: f64,
+        geometry: &SliceGeometry,
+        link: &SliceLink,
+        window: Option<Window>,
+    ) {
+        let to_screen = |lps: DVec3| {
+            let (x, y) = geometry.pixel_of(lps);
+            egui::pos2(
+                rect.min.x + (x / pixels_per_point) as f32,
+                rect.min.y + (y / pixels_per_point) as f32,
+            )
+        };
+        if let Some(error) = &self.error {
+            painter.text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                error,
+                egui::FontId::proportional(14.0),
+                egui::Color32::RED,
+            );
+        }
+        // The other planes through the crosshair, in their colours.
+        let centre = to_screen(link.crosshair);
+        let (vertical, horizontal) = match self.orientation {
+            MprOrientation::Axial => (MprOrientation::Sagittal, MprOrientation::Coronal),
+            MprOrientation::Coronal => (MprOrientation::Sagittal, MprOrientation::Axial),
+            _ => (MprOrientation::Coronal, MprOrientation::Axial),
+        };
+        painter.line_segment(
+            [
+                egui::pos2(centre.x, rect.top()),
+                egui::pos2(centre.x, rect.bottom()),
+            ],
+            egui::Stroke::new(1.0, plane_colour(vertical).gamma_multiply(0.7)),
+        );
+        painter.line_segment(
+            [
+                egui::pos2(rect.left(), centre.y),
+                egui::pos2(rect.right(), centre.y),
+            ],
+            egui::Stroke::new(1.0, plane_colour(horizontal).gamma_multiply(0.7)),
+        );
+        // Orientation letters at the edges, and the plane's name.
+        let font = egui::FontId::proportional(14.0);
+        let text = egui::Color32::from_rgb(240, 220, 120);
+        let letters = [
+            (rect.left_center() + egui::vec2(6.0, 0.0), egui::Align2::LEFT_CENTER, -geometry.right),
+            (rect.right_center() - egui::vec2(6.0, 0.0), egui::Align2::RIGHT_CENTER, geometry.right),
+            (rect.center_top() + egui::vec2(0.0, 4.0), egui::Align2::CENTER_TOP, -geometry.down),
+            (rect.center_bottom() - egui::vec2(0.0, 4.0), egui::Align2::CENTER_BOTTOM, geometry.down),
+        ];
+        for (at, align, direction) in letters {
+            painter.text(at, align, direction_letter(direction), font.clone(), text);
+        }
+        let name = match self.orientation {
+            MprOrientation::Axial => "axial",
+            MprOrientation::Coronal => "coronal",
+            MprOrientation::Sagittal => "sagittal",
+            MprOrientation::Oblique { .. } => "oblique",
+        };
+        painter.text(
+            rect.left_top() + egui::vec2(6.0, 4.0),
+            egui::Align2::LEFT_TOP,
+            name,
+            font.clone(),
+            plane_colour(self.orientation),
+        );
+        // Scale bar, bottom right: a round length up to a quarter of the width.
+        let mm_per_point = geometry.mm_per_pixel * pixels_per_point;
+        let bar_mm = scale_bar_mm(f64::from(rect.width()) * 0.25 * mm_per_point);
+        if bar_mm > 0.0 {
+            let length = (bar_mm / mm_per_point) as f32;
+            let end = rect.right_bottom() - egui::vec2(10.0, 24.0);
+            let start = end - egui::vec2(length, 0.0);
+            painter.line_segment([start, end], egui::Stroke::new(2.0, text));
+            for tick in [start, end] {
+                painter.line_segment(
+                    [tick - egui::vec2(0.0, 4.0), tick + egui::vec2(0.0, 4.0)],
+                    egui::Stroke::new(2.0, text),
+                );
+            }
+            painter.text(
+                egui::pos2((start.x + end.x) * 0.5, end.y + 4.0),
+                egui::Align2::CENTER_TOP,
+                format!("{bar_mm:.0} mm"),
+                egui::FontId::proportional(12.0),
+                text,
+            );
+        }
+        // Window and the value under the cursor, bottom left.
+        let mut lines = Vec::new();
+        if let Some(window) = window {
+            lines.push(format!("W {:.0} L {:.0}", window.width, window.center));
+        }
+        if let Some((lps, value)) = self.probe {
+            lines.push(format!(
+                "{value:.0} at ({:.1}, {:.1}, {:.1}) mm LPS",
+                lps.x, lps.y, lps.z
+            ));
+        }
+        painter.text(
+            rect.left_bottom() + egui::vec2(6.0, -6.0),
+            egui::Align2::LEFT_BOTTOM,
+            lines.join("\n"),
+            egui::FontId::proportional(12.0),
+            text,
+        );
+        // The ruler and its length.
+        if let Some((a, b)) = self.ruler {
+            let (pa, pb) = (to_screen(a), to_screen(b));
+            let stroke = egui::Stroke::new(2.0, egui::Color32::from_rgb(255, 200, 0));
+            painter.line_segment([pa, pb], stroke);
+            painter.circle_filled(pa, 3.0, stroke.color);
+            painter.circle_filled(pb, 3.0, stroke.color);
+            painter.text(
+                pb + egui::vec2(8.0, -8.0),
+                egui::Align2::LEFT_BOTTOM,
+                format!("{:.1} mm", a.distance(b)),
+                egui::FontId::proportional(14.0),
+                stroke.color,
+            );
+        }
+    }
+}
+
+/// `base` turned into the reformat `plane` with `window`, at full quality.
+fn mpr_view(base: &ViewState, plane: MprPlane, window: Option<Window>) -> ViewState {
+    let mut view = base.clone();
+    view.mpr = Some(plane);
+    view.window = window;
+    view.quality = Quality::Full;
+    view
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edge_letters_follow_the_reading_convention() {
+        // Axial from the feet: patient's left on the screen's right, anterior at the top.
+        let (right, down) = MprOrientation::Axial.right_and_down();
+        assert_eq!(direction_letter(right), 'L');
+        assert_eq!(direction_letter(-right), 'R');
+        assert_eq!(direction_letter(-down), 'A');
+        assert_eq!(direction_letter(down), 'P');
+        let (right, down) = MprOrientation::Sagittal.right_and_down();
+        assert_eq!(direction_letter(right), 'P');
+        assert_eq!(direction_letter(-down), 'S');
+        let (_, down) = MprOrientation::Coronal.right_and_down();
+        assert_eq!(direction_letter(down), 'I');
+    }
+
+    #[test]
+    fn scale_bars_are_round_lengths_that_fit() {
+        assert_eq!(scale_bar_mm(73.0), 50.0);
+        assert_eq!(scale_bar_mm(20.0), 20.0);
+        assert_eq!(scale_bar_mm(19.9), 10.0);
+        assert_eq!(scale_bar_mm(3.2), 2.0);
+        assert_eq!(scale_bar_mm(0.0), 0.0);
+    }
+
+    #[test]
+    fn pixels_and_patient_points_round_trip_through_the_slice_geometry() {
+        let volume = render_core::phantom::ct_phantom();
+        let plane = MprPlane::through_centre(&volume, MprOrientation::Coronal);
+        let geometry = SliceGeometry::of(&plane, &volume, [400, 300]);
+        let centre = geometry.lps_at(200.0, 150.0);
+        assert!(centre.distance(volume.centre_lps()) < 1e-9, "{centre}");
+        let point = geometry.lps_at(37.0, 211.0);
+        let (x, y) = geometry.pixel_of(point);
+        assert!((x - 37.0).abs() < 1e-9 && (y - 211.0).abs() < 1e-9);
+        // Screen right on a coronal slice is the patient's left.
+        let right_of_centre = geometry.lps_at(300.0, 150.0);
+        assert!(right_of_centre.x > centre.x);
+    }
+}

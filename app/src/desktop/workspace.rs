@@ -1,0 +1,125 @@
+//! A volume rendered here: one renderer on eframe's device draws the 3D view and the three
+//! reformats of the two-by-two layout, which share a crosshair and a grey window.
+
+use std::sync::Arc;
+
+use eframe::egui;
+use eframe::egui_wgpu::RenderState;
+use render_core::gpu::Renderer;
+use render_core::view::MprOrientation;
+use render_core::{Volume, Window};
+
+use super::settings::Layout;
+use super::slice_view::{SliceLink, SliceTool, SliceView};
+use super::view3d::View3d;
+
+/// The views of one volume rendered locally.
+pub struct LocalWorkspace {
+    renderer: Renderer,
+    render_state: RenderState,
+    /// The 3D view.
+    pub view3d: View3d,
+    /// Axial, coronal and sagittal.
+    pub slices: [SliceView; 3],
+    /// What the slices share.
+    pub link: SliceLink,
+    /// 3D alone, or two by two.
+    pub layout: Layout,
+}
+
+impl LocalWorkspace {
+    /// Uploads `volume` with `renderer` (on `render_state`'s device); returns the workspace
+    /// and the upload's warnings.
+    pub fn new(
+        mut renderer: Renderer,
+        render_state: RenderState,
+        volume: Arc<Volume>,
+        layout: Layout,
+    ) -> (Self, Vec<String>) {
+        let view3d = View3d::new(&renderer, &volume);
+        let link = SliceLink {
+            crosshair: volume.centre_lps(),
+            window: volume.default_window,
+            tool: SliceTool::Crosshair,
+        };
+        let warnings = renderer.load_volume(volume);
+        (
+            Self {
+                renderer,
+                render_state,
+                view3d,
+                slices: [
+                    SliceView::new(MprOrientation::Axial),
+                    SliceView::new(MprOrientation::Coronal),
+                    SliceView::new(MprOrientation::Sagittal),
+                ],
+                link,
+                layout,
+            },
+            warnings,
+        )
+    }
+
+    /// The renderer (presets, adapter, the volume).
+    pub fn renderer(&self) -> &Renderer {
+        &self.renderer
+    }
+
+    /// Sets the grey window of the slices and of the projection modes in 3D.
+    pub fn set_window(&mut self, window: Window) {
+        self.link.window = Some(window);
+        self.view3d.view.window = Some(window);
+        self.view3d.refresh();
+    }
+
+    /// Back to the views the volume opened with.
+    pub fn reset(&mut self) {
+        self.view3d.reset();
+        if let Some(volume) = self.renderer.volume() {
+            self.link.crosshair = volume.centre_lps();
+            self.link.window = volume.default_window;
+        }
+    }
+
+    /// Draws the layout in `ui`'s remaining space.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        match self.layout {
+            Layout::Single => {
+                self.view3d
+                    .ui(ui, &mut self.renderer, &self.render_state);
+            }
+            Layout::Quad => {
+                let whole = ui.available_rect_before_wrap();
+                let gap = 2.0;
+                let half = egui::vec2(
+                    (whole.width() - gap) * 0.5,
+                    (whole.height() - gap) * 0.5,
+                );
+                let cell = |column: f32, row: f32| {
+                    egui::Rect::from_min_size(
+                        whole.min + egui::vec2(column * (half.x + gap), row * (half.y + gap)),
+                        half,
+                    )
+                };
+                let mut cells = [cell(0.0, 0.0), cell(1.0, 0.0), cell(0.0, 1.0), cell(1.0, 1.0)].into_iter();
+                if let Some(rect) = cells.next() {
+                    let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+                    self.view3d
+                        .ui(&mut child, &mut self.renderer, &self.render_state);
+                }
+                let base = self.view3d.view.clone();
+                for (slice, rect) in self.slices.iter_mut().zip(cells) {
+                    let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+                    slice.ui(
+                        &mut child,
+                        &mut self.renderer,
+                        &self.render_state,
+                        &base,
+                        &mut self.link,
+                    );
+                }
+                ui.allocate_rect(whole, egui::Sense::hover());
+            }
+        }
+    }
+}
