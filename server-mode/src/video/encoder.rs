@@ -319,6 +319,44 @@ pub(crate) mod tests {
         }
     }
 
+    /// The slices (NAL types 1 and 5) of an Annex B access unit.
+    fn slices(unit: &[u8]) -> usize {
+        unit.windows(4)
+            .filter(|w| w[..3] == [0, 0, 1] && matches!(w[3] & 0x1f, 1 | 5))
+            .count()
+    }
+
+    #[test]
+    fn an_access_unit_holds_every_slice_of_its_picture() {
+        let (width, height) = (320, 240);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
+        let mut encoder = H264Encoder::open("libx264", width, height, 1_000).expect("opens");
+        let mut decoder = H264Decoder::new().expect("a decoder");
+        let start = Instant::now();
+        for t in 0..3 {
+            let source = moving_picture(width, height, t);
+            let at = start + Duration::from_millis(u64::from(t) * 40);
+            let unit = encoder
+                .encode(&source, width, height, t == 0, at)
+                .expect("encodes");
+            // x264 writes one slice per thread: all of them are in the one unit.
+            assert_eq!(slices(&unit.bytes), threads, "frame {t}");
+            let image = decoder
+                .decode(&unit.bytes)
+                .expect("the whole picture decodes");
+            assert_eq!((image.width, image.height), (width, height));
+        }
+    }
+
+    #[test]
+    fn encoders_and_streams_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<H264Encoder>();
+        send::<H264Decoder>();
+        send::<crate::video::VideoStream>();
+        send::<crate::decode::FrameDecoder>();
+    }
+
     #[test]
     fn a_lower_bitrate_takes_effect_on_the_open_encoder() {
         let (width, height) = (320, 192);
