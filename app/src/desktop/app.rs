@@ -900,6 +900,12 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) {
             mode: mode.name().to_string(),
         });
     }
+    if let Some(window) = window_choice(ui) {
+        view.act(Action::Window {
+            width: window.width,
+            center: window.center,
+        });
+    }
     if ui.button("Reset").clicked() {
         view.act(Action::Reset);
     }
