@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod dicomdir;
 pub mod error;
 pub mod header;
+pub mod jpeg12;
 pub mod loader;
 pub mod pixels;
 pub mod stack;

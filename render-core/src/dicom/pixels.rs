@@ -12,6 +12,7 @@ use dicom_pixeldata::PixelDecoder;
 
 use super::error::DicomError;
 use super::header::{PIXEL_DATA, PixelFormat, Rescale, error_chain, open_error};
+use super::jpeg12;
 
 /// A voxel type the loader can write rescaled values into.
 pub trait Sample: Copy + Send + Sync + Default + 'static {
@@ -58,6 +59,20 @@ pub fn decode_frames<T: Sample>(
             file: file.to_path_buf(),
             attribute: PIXEL_DATA,
         });
+    }
+    let transfer_syntax = object.meta().transfer_syntax();
+    if let Some(fragments) = jpeg12::twelve_bit_fragments(&object, transfer_syntax) {
+        let frames = jpeg12::decode_all_frames(file, &object, &fragments, format)?;
+        for target in targets.iter_mut() {
+            let bytes = frames
+                .frame(target.frame)
+                .ok_or_else(|| DicomError::Decode {
+                    file: file.to_path_buf(),
+                    reason: format!("frame {} is past the end of the pixel data", target.frame),
+                })?;
+            write_rescaled(file, bytes, format, target.rescale, target.out)?;
+        }
+        return Ok(());
     }
     let decode_error = |e: dicom_pixeldata::Error| DicomError::Decode {
         file: file.to_path_buf(),
