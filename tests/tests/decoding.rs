@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use render_core::dicom::header::{FileKind, ImageHeader, read_file_headers};
-use render_core::dicom::pixels::{FrameTarget, decode_frames};
+use render_core::dicom::pixels::{FrameTarget, decode_frames, write_rescaled};
 
 fn only_image(path: &Path) -> ImageHeader {
     match read_file_headers(path) {
@@ -100,6 +100,60 @@ fn pydicom_codec_samples_decode_like_their_uncompressed_twins() {
             .collect::<std::collections::HashSet<_>>();
         assert!(distinct.len() > 3, "{file} decoded to a flat image");
     }
+}
+
+/// What dicom-pixeldata's own JPEG 2000 path makes of a one-frame file, rescaled.
+fn decode_through_dicom_pixeldata(path: &Path, header: &ImageHeader) -> Vec<f32> {
+    use dicom_pixeldata::PixelDecoder;
+    let object = dicom_object::open_file(path).expect("opens");
+    let decoded = object
+        .decode_pixel_data_frame(0)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut values = vec![0f32; (header.rows * header.columns) as usize];
+    write_rescaled(
+        path,
+        decoded.frame_data(0).expect("frame 0"),
+        header.pixel_format,
+        header.rescale,
+        &mut values,
+    )
+    .expect("rescales");
+    values
+}
+
+#[test]
+fn jpeg_2000_decodes_exactly_as_through_dicom_pixeldata() {
+    // Lossy CT slices (every 25th), pydicom's lossy and lossless samples and the
+    // transfer-syntax set's lossless mosaic.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(common::data("ct-head-neck"))
+        .expect("ct-head-neck")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut files: Vec<PathBuf> = files.into_iter().step_by(25).collect();
+    let pydicom = common::data("pydicom-test-files/pydicom/data/test_files");
+    for name in ["JPEG2000.dcm", "693_J2KI.dcm", "MR_small_jp2klossless.dcm"] {
+        files.push(pydicom.join(name));
+    }
+    files.push(common::data("transfer-syntaxes/In/9.dcm"));
+    let mut syntaxes = std::collections::BTreeSet::new();
+    for file in &files {
+        let (header, ours) = decode(file);
+        syntaxes.insert(header.transfer_syntax.clone());
+        let theirs = decode_through_dicom_pixeldata(file, &header);
+        let differing = ours.iter().zip(&theirs).filter(|(a, b)| a != b).count();
+        assert_eq!(
+            differing,
+            0,
+            "{}: {differing} values differ",
+            file.display()
+        );
+    }
+    assert_eq!(
+        syntaxes.into_iter().collect::<Vec<_>>(),
+        ["1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"]
+    );
 }
 
 #[test]
