@@ -111,7 +111,16 @@ impl Voxels {
             Some(ValueRange { min, max })
         }
         match self {
-            Voxels::I16(v) => fold(v),
+            // Whole numbers: an integer fold, which vectorises (the f64 one does not).
+            Voxels::I16(v) => {
+                let (min, max) = v
+                    .iter()
+                    .fold((i16::MAX, i16::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+                (!v.is_empty()).then(|| ValueRange {
+                    min: f64::from(min),
+                    max: f64::from(max),
+                })
+            }
             Voxels::F32(v) => fold(v),
         }
     }
@@ -295,6 +304,29 @@ mod tests {
                 min: 0.0,
                 max: 23.0
             }
+        );
+    }
+
+    #[test]
+    fn value_range_of_whole_and_float_voxels() {
+        let whole = Voxels::I16(vec![-1024, 3071, i16::MIN, 0, i16::MAX, -5]);
+        assert_eq!(
+            whole.value_range(),
+            Some(ValueRange {
+                min: -32768.0,
+                max: 32767.0
+            })
+        );
+        let whole = Voxels::I16(vec![7; 33]);
+        assert_eq!(whole.value_range(), Some(ValueRange { min: 7.0, max: 7.0 }));
+        assert_eq!(Voxels::I16(Vec::new()).value_range(), None);
+        let float = Voxels::F32(vec![0.5, -2.25, 9.0]);
+        assert_eq!(
+            float.value_range(),
+            Some(ValueRange {
+                min: -2.25,
+                max: 9.0
+            })
         );
     }
 
