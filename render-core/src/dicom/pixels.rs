@@ -1,11 +1,14 @@
 //! Pixel decoding: each frame from its transfer syntax to stored values, rescaled
-//! straight into a volume's slice ([`super::rescale`]). JPEG 2000 goes to OpenJPEG
-//! directly ([`super::jpeg2000`]), 12-bit lossy JPEG to GDCM ([`super::jpeg12`]), and
-//! everything else through dicom-pixeldata.
+//! straight into a volume's slice ([`super::rescale`]). Uncompressed grey data is read
+//! in place, JPEG 2000 goes to OpenJPEG directly ([`super::jpeg2000`]), 12-bit lossy
+//! JPEG to GDCM ([`super::jpeg12`]), and everything else through dicom-pixeldata.
 
+use std::borrow::Cow;
 use std::path::Path;
 
-use dicom_object::OpenFileOptions;
+use dicom_core::DicomValue;
+use dicom_dictionary_std::tags;
+use dicom_object::{InMemDicomObject, OpenFileOptions};
 use dicom_pixeldata::PixelDecoder;
 
 use super::error::DicomError;
@@ -32,7 +35,7 @@ pub fn decode_frames<T: Sample>(
     let object = OpenFileOptions::new()
         .open_file(file)
         .map_err(|e| open_error(file, e))?;
-    if object.get(dicom_dictionary_std::tags::PIXEL_DATA).is_none() {
+    if object.get(tags::PIXEL_DATA).is_none() {
         return Err(DicomError::MissingAttribute {
             file: file.to_path_buf(),
             attribute: PIXEL_DATA,
@@ -60,6 +63,24 @@ pub fn decode_frames<T: Sample>(
         }
         return Ok(());
     }
+    if let Some(bytes) = native_grey_bytes(&object, format) {
+        let bytes_per_sample = usize::from(format.bits_allocated / 8).max(1);
+        for target in targets.iter_mut() {
+            let frame_len = target.out.len() * bytes_per_sample;
+            let start = target.frame as usize * frame_len;
+            let frame = bytes.get(start..start + frame_len).ok_or_else(|| DicomError::Decode {
+                file: file.to_path_buf(),
+                reason: format!(
+                    "pixel data holds {} bytes, frame {} needs bytes {start} to {} (truncated?)",
+                    bytes.len(),
+                    target.frame,
+                    start + frame_len
+                ),
+            })?;
+            write_rescaled(file, frame, format, target.rescale, target.out)?;
+        }
+        return Ok(());
+    }
     let decode_error = |e: dicom_pixeldata::Error| DicomError::Decode {
         file: file.to_path_buf(),
         reason: error_chain(&e),
@@ -80,6 +101,18 @@ pub fn decode_frames<T: Sample>(
         write_rescaled(file, bytes, format, target.rescale, target.out)?;
     }
     Ok(())
+}
+
+/// Uncompressed grey pixel data, as dicom-object read it (in native byte order, as
+/// dicom-pixeldata takes it too); `None` for encapsulated or colour data.
+fn native_grey_bytes(object: &InMemDicomObject, format: PixelFormat) -> Option<Cow<'_, [u8]>> {
+    if format.samples_per_pixel != 1 || !matches!(format.bits_allocated, 8 | 16 | 32) {
+        return None;
+    }
+    match object.get(tags::PIXEL_DATA)?.value() {
+        DicomValue::Primitive(value) => Some(value.to_bytes()),
+        _ => None,
+    }
 }
 
 fn past_the_end(file: &Path, frame: u32) -> DicomError {
