@@ -10,6 +10,7 @@ use std::path::Path;
 
 use super::error::DicomError;
 use super::header::{PixelFormat, Rescale};
+use crate::volume::ValueRange;
 
 /// A voxel type the loader can write rescaled values into.
 pub trait Sample: Copy + Send + Sync + Default + 'static {
@@ -17,6 +18,8 @@ pub trait Sample: Copy + Send + Sync + Default + 'static {
     fn from_rescaled(value: f64) -> Self;
     /// Converts a whole rescaled value.
     fn from_whole(value: i32) -> Self;
+    /// The smallest and largest of some values, or `None` when there are none.
+    fn value_range(values: &[Self]) -> Option<ValueRange>;
 }
 
 impl Sample for i16 {
@@ -30,6 +33,10 @@ impl Sample for i16 {
     fn from_whole(value: i32) -> Self {
         value.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
     }
+
+    fn value_range(values: &[Self]) -> Option<ValueRange> {
+        ValueRange::of_i16(values)
+    }
 }
 
 impl Sample for f32 {
@@ -39,6 +46,10 @@ impl Sample for f32 {
 
     fn from_whole(value: i32) -> Self {
         value as f32
+    }
+
+    fn value_range(values: &[Self]) -> Option<ValueRange> {
+        ValueRange::of_f32(values)
     }
 }
 
