@@ -7,7 +7,9 @@ packages=(
   pkg-config      # finds system libraries for -sys crates
   cmake           # builds the bundled CharLS (JPEG-LS decoder)
   make
-  g++             # compiles CharLS (C++) and OpenJPEG (C) for JPEG-LS and JPEG 2000
+  g++             # compiles CharLS (C++) and OpenJPEG (C) for JPEG-LS and JPEG 2000, and
+                  # GDCM (C++, built with cmake) for 12-bit lossy JPEG
+  dcmtk           # dcmdjpeg/dcmcjpeg: the decoding tests' independent reference for lossy JPEG
   libvulkan1          # the Vulkan loader wgpu renders through
   mesa-vulkan-drivers # lavapipe: software Vulkan for machines without a GPU (servers, CI)
   chromium            # headless browser for the web client's test (tests/tests/browser.rs)

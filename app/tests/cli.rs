@@ -5,8 +5,13 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn hounsfield(args: &[&str]) -> Output {
+    // No settings file: a user's configured server must not change what the tests see.
     Command::new(env!("CARGO_BIN_EXE_hounsfield"))
         .args(args)
+        .env(
+            "HOUNSFIELD_SETTINGS",
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-settings.toml"),
+        )
         .output()
         .expect("hounsfield runs")
 }
@@ -608,4 +613,50 @@ fn doctor_reports_the_adapters_a_render_probe_and_a_decision_that_follows_from_t
             .is_some_and(|e| e.contains(&"h264".into())),
         "{report}"
     );
+}
+
+#[test]
+fn doctor_streams_from_a_configured_server_that_answers_when_only_software_renders_here() {
+    use std::io::{BufRead, BufReader};
+    let mut server = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+        .args(["--serve", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the server says where it listens");
+    let url = line
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let settings = folder.path().join("settings.toml");
+    std::fs::write(&settings, format!("[[servers]]\nurl = \"{url}\"\n")).expect("settings");
+    let output = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+        .args(["doctor", "--json"])
+        .env("HOUNSFIELD_SETTINGS", &settings)
+        .output()
+        .expect("doctor runs");
+    let _ = server.kill();
+    let _ = server.wait();
+    let report = stdout_json(&output);
+    assert_eq!(report["server"]["url"], url.as_str(), "{report}");
+    assert_eq!(report["server"]["answers"], true, "{report}");
+    let probe_adapter = &report["render_probe"]["adapter"];
+    let software = report["adapters"]
+        .as_array()
+        .expect("adapters")
+        .iter()
+        .any(|a| a["adapter"] == *probe_adapter && a["software"] == true);
+    let decision = report["decision"].as_str().expect("decision");
+    if software {
+        assert_eq!(decision, "remote", "{report}");
+        assert!(report["reason"].as_str().is_some_and(|r| r.contains(&url)), "{report}");
+    } else {
+        assert_eq!(decision, "local", "a GPU renders here whatever the server: {report}");
+    }
 }

@@ -111,6 +111,32 @@ fn the_desktop_window_shows_the_phantom_under_xvfb() {
 }
 
 #[test]
+fn the_desktop_window_opens_the_ct_and_shows_its_rendering_under_xvfb() {
+    let ct = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/ct-head-neck");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("ct.png");
+    let (ok, text) = hounsfield_under_xvfb(&[
+        "open",
+        ct.to_str().expect("utf-8"),
+        "--render",
+        "local",
+        "--screenshot",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(ok, "hounsfield open ct-head-neck failed: {text}");
+    assert!(!text.contains("panicked"), "{text}");
+    let centre = centre_of(&out);
+    // The bone preset shows the skull and spine: bright, varied pixels in the middle.
+    assert!(
+        centre.lit * 20 > centre.pixels && centre.luma_sd > 15.0,
+        "the CT rendering should fill the view: {} of {} lit, SD {:.1}",
+        centre.lit,
+        centre.pixels,
+        centre.luma_sd
+    );
+}
+
+#[test]
 fn a_path_that_cannot_load_is_reported_by_the_window_without_a_panic() {
     let dir = tempfile::tempdir().expect("temp dir");
     let missing = dir.path().join("no-such-folder");

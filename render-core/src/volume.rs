@@ -71,6 +71,35 @@ pub struct ValueRange {
     pub max: f64,
 }
 
+impl ValueRange {
+    /// The range of whole values (an integer fold, which vectorises), or `None` when empty.
+    pub fn of_i16(values: &[i16]) -> Option<ValueRange> {
+        let (min, max) = values
+            .iter()
+            .fold((i16::MAX, i16::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        (!values.is_empty()).then(|| ValueRange {
+            min: f64::from(min),
+            max: f64::from(max),
+        })
+    }
+
+    /// The range of float values, or `None` when empty.
+    pub fn of_f32(values: &[f32]) -> Option<ValueRange> {
+        let mut iter = values.iter().map(|&v| f64::from(v));
+        let first = iter.next()?;
+        let (min, max) = iter.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        Some(ValueRange { min, max })
+    }
+
+    /// The range covering both.
+    pub fn union(self, other: ValueRange) -> ValueRange {
+        ValueRange {
+            min: self.min.min(other.min),
+            max: self.max.max(other.max),
+        }
+    }
+}
+
 /// Voxel storage that loses nothing of the modality-rescaled values.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Voxels {
@@ -104,15 +133,9 @@ impl Voxels {
 
     /// Smallest and largest value, or `None` when empty.
     pub fn value_range(&self) -> Option<ValueRange> {
-        fn fold<T: Copy + Into<f64>>(values: &[T]) -> Option<ValueRange> {
-            let mut iter = values.iter().map(|&v| v.into());
-            let first = iter.next()?;
-            let (min, max) = iter.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)));
-            Some(ValueRange { min, max })
-        }
         match self {
-            Voxels::I16(v) => fold(v),
-            Voxels::F32(v) => fold(v),
+            Voxels::I16(v) => ValueRange::of_i16(v),
+            Voxels::F32(v) => ValueRange::of_f32(v),
         }
     }
 }
@@ -145,6 +168,30 @@ impl Volume {
         modality: Modality,
         default_window: Option<Window>,
     ) -> Result<Self, VolumeError> {
+        let value_range = voxels.value_range().ok_or(VolumeError::VoxelCount {
+            dims,
+            found: voxels.len(),
+        })?;
+        Self::with_value_range(
+            voxels,
+            dims,
+            voxel_to_lps,
+            modality,
+            default_window,
+            value_range,
+        )
+    }
+
+    /// A volume whose value range the caller has measured already (a loader does while
+    /// each slice is still in cache, instead of reading every voxel again).
+    pub fn with_value_range(
+        voxels: Voxels,
+        dims: [usize; 3],
+        voxel_to_lps: DMat4,
+        modality: Modality,
+        default_window: Option<Window>,
+        value_range: ValueRange,
+    ) -> Result<Self, VolumeError> {
         let expected = dims[0] * dims[1] * dims[2];
         if voxels.len() != expected || expected == 0 {
             return Err(VolumeError::VoxelCount {
@@ -152,10 +199,6 @@ impl Volume {
                 found: voxels.len(),
             });
         }
-        let value_range = voxels.value_range().ok_or(VolumeError::VoxelCount {
-            dims,
-            found: voxels.len(),
-        })?;
         let spacing_mm = [
             voxel_to_lps.x_axis.truncate().length(),
             voxel_to_lps.y_axis.truncate().length(),
@@ -295,6 +338,29 @@ mod tests {
                 min: 0.0,
                 max: 23.0
             }
+        );
+    }
+
+    #[test]
+    fn value_range_of_whole_and_float_voxels() {
+        let whole = Voxels::I16(vec![-1024, 3071, i16::MIN, 0, i16::MAX, -5]);
+        assert_eq!(
+            whole.value_range(),
+            Some(ValueRange {
+                min: -32768.0,
+                max: 32767.0
+            })
+        );
+        let whole = Voxels::I16(vec![7; 33]);
+        assert_eq!(whole.value_range(), Some(ValueRange { min: 7.0, max: 7.0 }));
+        assert_eq!(Voxels::I16(Vec::new()).value_range(), None);
+        let float = Voxels::F32(vec![0.5, -2.25, 9.0]);
+        assert_eq!(
+            float.value_range(),
+            Some(ValueRange {
+                min: -2.25,
+                max: 9.0
+            })
         );
     }
 

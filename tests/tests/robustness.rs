@@ -10,12 +10,13 @@ use render_core::dicom::header::{FileKind, read_file_headers};
 use render_core::dicom::pixels::{FrameTarget, decode_frames};
 
 /// Real files of several transfer syntaxes to cut and corrupt.
-const SEEDS: [&str; 5] = [
+const SEEDS: [&str; 6] = [
     "transfer-syntaxes/In/1.dcm",
     "transfer-syntaxes/In/4.dcm",
     "pydicom-test-files/pydicom/data/test_files/MR_small_jpeg_ls_lossless.dcm",
     "pydicom-test-files/pydicom/data/test_files/MR_small_jp2klossless.dcm",
     "pydicom-test-files/pydicom/data/test_files/JPEG2000.dcm",
+    "pydicom-test-files/pydicom/data/test_files/JPGExtended.dcm",
 ];
 
 /// Reads and decodes whatever the file holds; only a panic fails.

@@ -36,10 +36,19 @@ struct RenderProbe {
     interactive_ms: f64,
 }
 
+/// The server the settings name first, and whether it answered.
+#[derive(Debug, Serialize)]
+struct ServerCheck {
+    url: String,
+    answers: bool,
+}
+
 #[derive(Debug, Serialize)]
 struct Report {
     adapters: Vec<Capabilities>,
     render_probe: Option<RenderProbe>,
+    /// The configured server (from the desktop's settings), when there is one.
+    server: Option<ServerCheck>,
     /// Encoders frames can be streamed with.
     encoders: Vec<&'static str>,
     /// The H.264 encoders tried (hardware first) and the one that opened.
@@ -52,7 +61,12 @@ struct Report {
 pub fn run(json: bool) -> anyhow::Result<()> {
     let adapters = GpuContext::adapters();
     let probe = render_probe();
-    let (decision, reason) = decide(probe.as_ref().map_err(|e| e.to_string()), &adapters);
+    let server = configured_server();
+    let (decision, reason) = decide(
+        probe.as_ref().map_err(|e| e.to_string()),
+        &adapters,
+        server.as_ref(),
+    );
     let h264 = server_mode::video::probe(&DEFAULT_ENCODERS.map(str::to_string));
     let mut encoders = vec!["jpeg", "png"];
     if h264.chosen.is_some() {
@@ -61,6 +75,7 @@ pub fn run(json: bool) -> anyhow::Result<()> {
     let report = Report {
         adapters,
         render_probe: probe.ok().map(|(probe, _, _)| probe),
+        server,
         encoders,
         h264,
         decision,
@@ -105,8 +120,24 @@ pub fn run(json: bool) -> anyhow::Result<()> {
         Some(encoder) => println!("H.264: {encoder}{not_opened}"),
         None => println!("H.264: none, JPEG only{not_opened}"),
     }
+    if let Some(server) = &report.server {
+        println!(
+            "server: {} ({})",
+            server.url,
+            if server.answers { "answers" } else { "does not answer" }
+        );
+    }
     println!("decision: {:?}: {}", report.decision, report.reason);
     Ok(())
+}
+
+/// The first server in the desktop's settings, tried for a second.
+fn configured_server() -> Option<ServerCheck> {
+    let path = crate::desktop::settings::Settings::default_path()?;
+    let (settings, _) = crate::desktop::settings::Settings::load(&path);
+    let url = settings.servers.first()?.url.clone();
+    let answers = crate::desktop::link::answers(&url, std::time::Duration::from_secs(1));
+    Some(ServerCheck { url, answers })
 }
 
 /// Renders the built-in phantom on the adapter the renderer picks, a few frames each at
@@ -138,12 +169,33 @@ fn render_probe() -> anyhow::Result<(RenderProbe, AdapterKind, bool)> {
     ))
 }
 
-/// Local on a hardware GPU; local at reduced quality on a software one (no server is
-/// configured yet); remote when nothing here can render.
+/// Local on a fast hardware GPU; remote when only a software adapter (or nothing) renders
+/// here and the configured server answers; otherwise local at reduced quality, or remote
+/// when nothing here can render.
 fn decide(
     probe: Result<&(RenderProbe, AdapterKind, bool), String>,
     adapters: &[Capabilities],
+    server: Option<&ServerCheck>,
 ) -> (Decision, String) {
+    let answering = server.filter(|server| server.answers);
+    match (&probe, answering) {
+        (Ok((probe, _, true)), Some(server)) => {
+            return (
+                Decision::Remote,
+                format!(
+                    "only a software adapter ({}, {:.0} ms a full frame) and the server {} answers: stream from it",
+                    probe.adapter, probe.full_ms, server.url
+                ),
+            );
+        }
+        (Err(error), Some(server)) => {
+            return (
+                Decision::Remote,
+                format!("no adapter here could render ({error}): stream from {}", server.url),
+            );
+        }
+        _ => {}
+    }
     match probe {
         Err(error) => (
             Decision::Remote,

@@ -1,7 +1,6 @@
 //! The eframe application: toolbar, central view, status bar, the background load that
 //! feeds them, and the switch between rendering here and streaming from a server.
 
-use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,7 +15,7 @@ use server_mode::protocol::{Action, SharedView};
 use super::Launch;
 use super::browser::{OpenChoice, SeriesBrowser};
 use super::share::{ShareOptions, SharedSeries, Sharing};
-use super::link::{LinkTarget, websocket_url};
+use super::link::{LinkTarget, answers, websocket_url};
 use super::loading::{Loading, Poll};
 use super::remote::{RemoteView, START_VIEWPORT, mirror_mode};
 use super::screenshot::{self, Outcome};
@@ -528,7 +527,11 @@ impl DesktopApp {
                         None => "-",
                     };
                     ui.separator();
-                    ui.label(format!("{:.0} ms ({quality})", view.view3d.frame_ms));
+                    let frame_ms = view.view3d.frame_ms;
+                    ui.label(format!(
+                        "{:.1} fps · {frame_ms:.0} ms ({quality})",
+                        1000.0 / frame_ms.max(1e-3)
+                    ));
                     for slice in &view.slices {
                         if let Some(mm) = slice.ruler_mm() {
                             ui.separator();
@@ -897,6 +900,12 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) {
             mode: mode.name().to_string(),
         });
     }
+    if let Some(window) = window_choice(ui) {
+        view.act(Action::Window {
+            width: window.width,
+            center: window.center,
+        });
+    }
     if ui.button("Reset").clicked() {
         view.act(Action::Reset);
     }
@@ -985,31 +994,6 @@ fn window_choice(ui: &mut egui::Ui) -> Option<render_core::Window> {
             }
         });
     chosen
-}
-
-/// Whether something accepts TCP connections at the server's address within `timeout`.
-fn answers(url: &str, timeout: Duration) -> bool {
-    let Ok(ws) = websocket_url(url) else {
-        return false;
-    };
-    let authority = ws
-        .split_once("://")
-        .map_or(ws.as_str(), |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    let default_port = if ws.starts_with("wss") { 443 } else { 80 };
-    let with_port = if authority.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok()) {
-        authority.to_string()
-    } else {
-        format!("{authority}:{default_port}")
-    };
-    let Ok(addresses) = with_port.to_socket_addrs() else {
-        return false;
-    };
-    addresses
-        .into_iter()
-        .any(|address| std::net::TcpStream::connect_timeout(&address, timeout).is_ok())
 }
 
 impl eframe::App for DesktopApp {

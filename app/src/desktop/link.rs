@@ -4,6 +4,7 @@
 //! server the view it was showing.
 
 use std::collections::VecDeque;
+use std::net::ToSocketAddrs;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -195,6 +196,31 @@ pub fn websocket_url(given: &str) -> Result<String, String> {
         "ws"
     };
     Ok(format!("{scheme}://{authority}/{path}"))
+}
+
+/// Whether something accepts TCP connections at the server's address within `timeout`.
+pub fn answers(url: &str, timeout: Duration) -> bool {
+    let Ok(ws) = websocket_url(url) else {
+        return false;
+    };
+    let authority = ws
+        .split_once("://")
+        .map_or(ws.as_str(), |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let default_port = if ws.starts_with("wss") { 443 } else { 80 };
+    let with_port = if authority.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok()) {
+        authority.to_string()
+    } else {
+        format!("{authority}:{default_port}")
+    };
+    let Ok(addresses) = with_port.to_socket_addrs() else {
+        return false;
+    };
+    addresses
+        .into_iter()
+        .any(|address| std::net::TcpStream::connect_timeout(&address, timeout).is_ok())
 }
 
 /// The connection thread's side.

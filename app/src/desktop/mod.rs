@@ -4,12 +4,12 @@
 mod app;
 mod browser;
 mod gestures;
-mod link;
+pub(crate) mod link;
 mod loading;
 mod pace;
 mod remote;
 mod screenshot;
-mod settings;
+pub(crate) mod settings;
 mod share;
 mod view3d;
 mod viewport_texture;

@@ -2,6 +2,7 @@
 //! slice by slice in the order the stack plan gives, applying each image's modality
 //! rescale. Whole values that fit 16 bits are kept as `i16`, anything else as `f32`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -12,7 +13,7 @@ use super::header::ImageHeader;
 use super::pixels::{FrameTarget, Sample, decode_frames};
 use super::stack::{SAME_POSITION_MM, SliceSource, StackPlan, StackWarning, plan_stack};
 use crate::progress::{Counter, ProgressFn, Stage};
-use crate::volume::{Modality, Volume, Voxels};
+use crate::volume::{Modality, ValueRange, Volume, Voxels};
 
 /// A loaded series: its volume and what the reader should know about it.
 #[derive(Debug)]
@@ -102,19 +103,23 @@ fn load_plan(
     let slice_len = columns * rows;
     let counter = Counter::new(Stage::Decoding, sources.len(), progress);
     let fits_i16 = plan.resample_at_mm.is_none() && sources.iter().all(|h| fits_i16(h));
-    let mut voxels = if fits_i16 {
+    // The value range measured while decoding, when the voxels stay as decoded.
+    let (mut voxels, measured_range) = if fits_i16 {
         match decode_stack::<i16>(sources, slice_len, &counter)? {
-            Ok(stack) => Voxels::I16(stack),
+            Ok((stack, range)) => (Voxels::I16(stack), range),
             Err(failures) => return Ok(Err(failures)),
         }
     } else {
-        let stack = match decode_stack::<f32>(sources, slice_len, &counter)? {
-            Ok(stack) => stack,
+        let (stack, range) = match decode_stack::<f32>(sources, slice_len, &counter)? {
+            Ok(decoded) => decoded,
             Err(failures) => return Ok(Err(failures)),
         };
         match &plan.resample_at_mm {
-            Some(at) => Voxels::F32(resample_along_normal(&stack, &plan.slices, at, slice_len)),
-            None => Voxels::F32(stack),
+            Some(at) => (
+                Voxels::F32(resample_along_normal(&stack, &plan.slices, at, slice_len)),
+                None,
+            ),
+            None => (Voxels::F32(stack), range),
         }
     };
     if let Voxels::F32(values) = &voxels
@@ -127,13 +132,18 @@ fn load_plan(
     }
     let first = sources[0];
     let window = sources.iter().find_map(|h| h.window);
-    let volume = Volume::new(
-        voxels,
-        plan.dims,
-        plan.voxel_to_lps,
-        Modality::from_code(&first.identity.modality),
-        window,
-    )
+    let modality = Modality::from_code(&first.identity.modality);
+    let volume = match measured_range {
+        Some(range) => Volume::with_value_range(
+            voxels,
+            plan.dims,
+            plan.voxel_to_lps,
+            modality,
+            window,
+            range,
+        ),
+        None => Volume::new(voxels, plan.dims, plan.voxel_to_lps, modality, window),
+    }
     .map_err(|e| DicomError::InconsistentSeries {
         series: series_id.to_string(),
         reason: e.to_string(),
@@ -156,16 +166,18 @@ fn fits_i16(header: &ImageHeader) -> bool {
         && a.max(b) <= f64::from(i16::MAX)
 }
 
-/// Decodes the slices in order; each file is opened once, files in parallel.
+/// Decodes the slices in order; each file is opened once, files in parallel. Returns the
+/// voxels and their value range, measured slice by slice while each is still in cache.
 #[allow(clippy::type_complexity)]
 fn decode_stack<T: Sample>(
     sources: &[&ImageHeader],
     slice_len: usize,
     counter: &Counter<'_>,
-) -> Result<Result<Vec<T>, Vec<(PathBuf, DicomError)>>, DicomError> {
+) -> Result<Result<(Vec<T>, Option<ValueRange>), Vec<(PathBuf, DicomError)>>, DicomError> {
     let mut voxels = vec![T::default(); slice_len * sources.len()];
     let mut slots: Vec<Option<&mut [T]>> = voxels.chunks_mut(slice_len).map(Some).collect();
     let mut jobs: Vec<(&Path, &ImageHeader, Vec<FrameTarget<'_, T>>)> = Vec::new();
+    let mut job_of_file: HashMap<&Path, usize> = HashMap::new();
     for (k, header) in sources.iter().enumerate() {
         let out = slots[k].take().ok_or_else(|| internal(&header.file))?;
         let target = FrameTarget {
@@ -173,25 +185,38 @@ fn decode_stack<T: Sample>(
             rescale: header.rescale,
             out,
         };
-        match jobs
-            .iter_mut()
-            .find(|(file, _, _)| *file == header.file.as_path())
-        {
-            Some((_, _, targets)) => targets.push(target),
-            None => jobs.push((header.file.as_path(), header, vec![target])),
+        match job_of_file.get(header.file.as_path()) {
+            Some(&job) => jobs[job].2.push(target),
+            None => {
+                job_of_file.insert(header.file.as_path(), jobs.len());
+                jobs.push((header.file.as_path(), header, vec![target]));
+            }
         }
     }
-    let failures: Vec<(PathBuf, DicomError)> = jobs
+    let results: Vec<Result<Option<ValueRange>, (PathBuf, DicomError)>> = jobs
         .into_par_iter()
-        .filter_map(|(file, header, mut targets)| {
+        .map(|(file, header, mut targets)| {
             let count = targets.len();
             let result = decode_frames(file, header.pixel_format, &mut targets);
             counter.add(count);
-            result.err().map(|error| (file.to_path_buf(), error))
+            result.map_err(|error| (file.to_path_buf(), error))?;
+            Ok(targets
+                .iter()
+                .filter_map(|target| T::value_range(target.out))
+                .reduce(ValueRange::union))
         })
         .collect();
+    let mut range: Option<ValueRange> = None;
+    let mut failures = Vec::new();
+    for result in results {
+        match result {
+            Ok(Some(part)) => range = Some(range.map_or(part, |r| r.union(part))),
+            Ok(None) => {}
+            Err(failure) => failures.push(failure),
+        }
+    }
     if failures.is_empty() {
-        Ok(Ok(voxels))
+        Ok(Ok((voxels, range)))
     } else {
         Ok(Err(failures))
     }

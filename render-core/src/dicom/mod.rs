@@ -5,8 +5,11 @@ pub mod catalog;
 pub mod dicomdir;
 pub mod error;
 pub mod header;
+pub mod jpeg12;
+pub mod jpeg2000;
 pub mod loader;
 pub mod pixels;
+pub mod rescale;
 pub mod stack;
 
 pub use catalog::{Catalog, Series, SkippedFile, Study};

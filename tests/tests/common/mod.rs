@@ -42,6 +42,14 @@ pub fn scan(relative: &str) -> Catalog {
 
 /// Loads a catalogued series, failing the test with the loader's message.
 pub fn load(series: &Series) -> LoadedSeries {
-    load_series(series, &no_progress)
-        .unwrap_or_else(|e| panic!("series {} should load: {e}", series.id))
+    let loaded = load_series(series, &no_progress)
+        .unwrap_or_else(|e| panic!("series {} should load: {e}", series.id));
+    // The loader measures the value range while decoding: it must be the voxels' own.
+    assert_eq!(
+        Some(loaded.volume.value_range),
+        loaded.volume.voxels.value_range(),
+        "series {}: value range",
+        series.id
+    );
+    loaded
 }
