@@ -13,6 +13,14 @@ packages=(
   libvulkan1          # the Vulkan loader wgpu renders through
   mesa-vulkan-drivers # lavapipe: software Vulkan for machines without a GPU (servers, CI)
   chromium            # headless browser for the web client's test (tests/tests/browser.rs)
+  # H.264 streaming through FFmpeg (ffmpeg-next): the headers and libraries it links, and
+  # libclang for the bindings it generates from those headers at build time.
+  libavcodec-dev      # encoders (libx264 and the hardware ones) and the H.264 decoder
+  libavformat-dev     # linked by ffmpeg-next even though no container is used
+  libavutil-dev       # frames, options, errors
+  libswscale-dev      # RGBA <-> YUV conversion
+  clang               # with libclang-dev: bindgen parses the FFmpeg headers
+  libclang-dev
   # The desktop window (eframe on winit, X11): the test app/tests/desktop.rs opens a real
   # window in a virtual X server and screenshots it.
   xvfb                # Xvfb and xvfb-run: a virtual X display for that test

@@ -83,6 +83,24 @@ pub struct ServeArgs {
     /// Memory for loaded volumes shared by the sessions (MiB), least recently used out first.
     #[arg(long, value_name = "MIB", default_value_t = 4096, requires = "serve")]
     pub cache_mb: usize,
+    /// H.264 encoders to try for interactive frames: `auto` (NVENC, VA-API, Quick Sync,
+    /// then x264), `off` (JPEG only), or FFmpeg encoder names separated by commas.
+    #[arg(
+        long,
+        value_name = "auto|off|NAMES",
+        default_value = "auto",
+        requires = "serve"
+    )]
+    pub h264: String,
+}
+
+/// The codec of interactive frames a benchmark client asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StreamCodec {
+    /// H.264 first (JPEG when the server cannot encode it).
+    H264,
+    /// JPEG.
+    Jpeg,
 }
 
 /// The subcommands.
@@ -185,6 +203,10 @@ pub enum BenchCommand {
         /// Length of the drag (seconds).
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
+        /// Codec of interactive frames; several (`h264,jpeg`) run the same drag once each
+        /// and print the figures side by side.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "h264")]
+        codec: Vec<StreamCodec>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

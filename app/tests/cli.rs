@@ -395,6 +395,64 @@ fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
         Some(1),
         "{report}"
     );
+    assert_eq!(report["codec"], "h264", "the default: {report}");
+    assert_eq!(report["granted"], "h264", "{report}");
+    assert!(report["encoder"].as_str().is_some(), "{report}");
+    assert!(
+        report["keyframes"].as_u64().is_some_and(|n| n >= 1),
+        "{report}"
+    );
+    for key in ["encode_ms", "decode_ms", "decoded_latency_p50_ms"] {
+        assert!(
+            report[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {report}"
+        );
+    }
+}
+
+#[test]
+fn bench_stream_runs_the_same_drag_per_codec_and_compares_them() {
+    let output = hounsfield(&[
+        "bench",
+        "stream",
+        "--seconds",
+        "1",
+        "--size",
+        "160x120",
+        "--codec",
+        "h264,jpeg",
+        "--json",
+    ]);
+    let report = stdout_json(&output);
+    let runs = report["runs"].as_array().expect("one run per codec");
+    assert_eq!(runs.len(), 2, "{report}");
+    assert_eq!(runs[0]["granted"], "h264");
+    assert_eq!(runs[1]["granted"], "jpeg");
+    assert_eq!(
+        runs[1]["keyframes"], 0,
+        "JPEG frames are not counted as H.264 keyframes"
+    );
+    for run in runs {
+        assert!(run["kbit_s"].as_f64().is_some_and(|v| v > 0.0), "{run}");
+        assert!(run["frames"].as_u64().is_some_and(|n| n > 0), "{run}");
+    }
+    let ratios = report["ratios"].as_array().expect("ratios");
+    assert_eq!(ratios.len(), 1);
+    assert_eq!(ratios[0]["codecs"], "jpeg/h264");
+    let expected =
+        runs[1]["kbit_s"].as_f64().unwrap_or(0.0) / runs[0]["kbit_s"].as_f64().unwrap_or(1.0);
+    let ratio = ratios[0]["kbit_s"].as_f64().unwrap_or(0.0);
+    assert!((ratio - expected).abs() < 1e-9, "{report}");
+    let quality = &report["quality"];
+    for key in ["jpeg_psnr_db", "h264_psnr_db"] {
+        assert!(
+            quality[key]
+                .as_f64()
+                .is_some_and(|db| db > 25.0 && db < 99.0),
+            "{key}: {report}"
+        );
+    }
+    assert_eq!(quality["frames"], 40, "{report}");
 }
 
 /// Starts `hounsfield --serve` with `args`, returns the child and its first stdout lines.
@@ -436,7 +494,8 @@ fn http_get(port: u16, path: &str) -> String {
 
 #[test]
 fn serve_off_loopback_generates_and_requires_a_token() {
-    let (mut child, lines) = start_server(&["--bind", "0.0.0.0", "--port", "0"], 2);
+    let (mut child, lines) =
+        start_server(&["--bind", "0.0.0.0", "--port", "0", "--h264", "off"], 2);
     let result = std::panic::catch_unwind(|| {
         assert_eq!(lines.len(), 2, "{lines:?}");
         let token = lines[1]
@@ -461,6 +520,11 @@ fn serve_off_loopback_generates_and_requires_a_token() {
             metrics.starts_with("HTTP/1.1 200") && metrics.contains("hounsfield_sessions 0"),
             "{metrics}"
         );
+        assert!(
+            metrics.contains("hounsfield_h264_encoder{encoder=\"none\"} 1"),
+            "--h264 off: {metrics}"
+        );
+        assert!(lines[0].contains("(JPEG only)"), "{}", lines[0]);
         assert!(http_get(port, "/").contains("<html"));
     });
     let _ = child.kill();
@@ -523,6 +587,31 @@ fn doctor_reports_the_adapters_a_render_probe_and_a_decision_that_follows_from_t
         report["encoders"]
             .as_array()
             .is_some_and(|e| e.contains(&"jpeg".into()))
+    );
+    // H.264: the hardware encoders are tried first, x264 last; the one that opened is
+    // the last tried, without an error (x264 at least, which the setup installs).
+    let h264 = &report["h264"];
+    let tried = h264["tried"].as_array().expect("tried");
+    let names: Vec<&str> = tried.iter().filter_map(|t| t["encoder"].as_str()).collect();
+    let order = ["h264_nvenc", "h264_vaapi", "h264_qsv", "libx264"];
+    assert_eq!(names, order[..names.len()], "{report}");
+    let chosen = h264["chosen"].as_str().expect("an H.264 encoder opens");
+    assert_eq!(Some(chosen), names.last().copied(), "{report}");
+    assert!(
+        tried.last().is_some_and(|t| t["error"].is_null()),
+        "{report}"
+    );
+    assert!(
+        tried[..tried.len() - 1]
+            .iter()
+            .all(|t| t["error"].as_str().is_some_and(|e| !e.is_empty())),
+        "{report}"
+    );
+    assert!(
+        report["encoders"]
+            .as_array()
+            .is_some_and(|e| e.contains(&"h264".into())),
+        "{report}"
     );
 }
 

@@ -1,8 +1,10 @@
 // The browser client: connects to /ws, lists the series, draws the frames on the canvas
-// and turns pointer, touch and keys into inputs. No build step: plain ES modules.
+// (JPEG and PNG as images, H.264 through WebCodecs when the browser has it) and turns
+// pointer, touch and keys into inputs. No build step: plain ES modules.
 
 import { Connection, FLAG_FINAL, FLAG_LOSSLESS } from "./protocol.js";
 import { attachKeys, attachPointer } from "./input.js";
+import { H264Player, canDecodeH264 } from "./video.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("view");
@@ -21,6 +23,14 @@ const state = {
   bytes: [],
   error: null,
   sent: 0,
+  // The codec of interactive frames (from welcome), its encoder, and why not H.264.
+  codec: null,
+  encoder: null,
+  fallback: null,
+  offered: [],
+  videoFrames: 0,
+  decodeErrors: 0,
+  keyframeRequests: 0,
 };
 window.hounsfield = state;
 
@@ -31,11 +41,43 @@ function viewport() {
 }
 
 let drawnSeq = 0;
-const token = new URLSearchParams(location.search).get("token");
+const params = new URLSearchParams(location.search);
+const token = params.get("token");
 const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+
+/** Draws a decoded picture (an ImageBitmap or a VideoFrame) unless a newer one is up. */
+function draw(header, picture) {
+  // Images decode in parallel: an older one finishing late is not drawn over a newer.
+  if (header.frameSeq <= drawnSeq) {
+    picture.close();
+    return;
+  }
+  drawnSeq = header.frameSeq;
+  if (canvas.width !== header.width || canvas.height !== header.height) {
+    canvas.width = header.width;
+    canvas.height = header.height;
+  }
+  context.drawImage(picture, 0, 0, header.width, header.height);
+  picture.close();
+  state.frames += 1;
+  state.lastHeader = header;
+}
+
+const player = new H264Player({
+  onFrame: (header, frame) => {
+    state.videoFrames += 1;
+    draw(header, frame);
+  },
+  askKeyframe: () => {
+    state.keyframeRequests += 1;
+    connection.send({ type: "keyframe" });
+  },
+});
+
 const connection = new Connection(wsUrl, {
   token,
   viewport: viewport(),
+  codecs: ["jpeg", "png"],
   onState: (text) => {
     state.connection = text;
     render();
@@ -43,28 +85,38 @@ const connection = new Connection(wsUrl, {
   onMessage: handleMessage,
   onFrame: async (header, blob) => {
     state.bytes.push([performance.now(), blob.size + 32]);
-    const bitmap = await createImageBitmap(blob);
-    // Frames decode in parallel: an older one finishing late is not drawn over a newer.
-    if (header.frameSeq <= drawnSeq) {
-      bitmap.close();
-      return;
-    }
-    drawnSeq = header.frameSeq;
-    if (canvas.width !== header.width || canvas.height !== header.height) {
-      canvas.width = header.width;
-      canvas.height = header.height;
-    }
-    context.drawImage(bitmap, 0, 0);
-    bitmap.close();
-    state.frames += 1;
-    state.lastHeader = header;
+    draw(header, await createImageBitmap(blob));
+  },
+  onVideo: (header, bytes) => {
+    state.bytes.push([performance.now(), bytes.byteLength + 32]);
+    player.decode(header, bytes);
+    state.decodeErrors = player.errors;
   },
 });
+
+/** H.264 first where WebCodecs decodes it (`?codec=jpeg` asks for JPEG only). */
+async function offeredCodecs() {
+  if (params.get("codec") === "jpeg") return ["jpeg", "png"];
+  return (await canDecodeH264()) ? ["h264", "jpeg", "png"] : ["jpeg", "png"];
+}
 
 function handleMessage(message) {
   switch (message.type) {
     case "welcome":
       state.connection = `connected (session ${message.session})`;
+      state.codec = message.codec ?? "jpeg";
+      state.encoder = message.encoder ?? null;
+      state.fallback = message.fallback ?? null;
+      if (state.fallback) console.info("JPEG instead of H.264:", state.fallback);
+      // A new session: its frames count from 1 and its H.264 stream starts afresh.
+      drawnSeq = 0;
+      player.reset();
+      break;
+    case "codec":
+      state.codec = message.codec;
+      state.encoder = null;
+      state.fallback = message.reason;
+      player.reset();
       break;
     case "studies":
       fillSeries(message.studies);
@@ -168,8 +220,10 @@ function render() {
       : header.flags & FLAG_FINAL
         ? "final"
         : "interactive";
+  const codec = state.codec === "h264" ? `H.264 (${state.encoder})` : state.codec === "jpeg" ? "JPEG" : "";
   const parts = [
     state.connection,
+    codec,
     `${fps.toFixed(1)} fps`,
     `latency ${latency === null ? "–" : `${latency.toFixed(0)} ms`}`,
     `${kbit.toFixed(0)} kbit/s`,
@@ -181,5 +235,15 @@ function render() {
   status.textContent = parts.filter(Boolean).join(" · ");
 }
 setInterval(render, 500);
+// How decoding keeps up, for the server's H.264 rate control.
+setInterval(() => {
+  if (state.codec !== "h264") return;
+  const latency = connection.medianLatency();
+  const report = { type: "stats", decode_queue: player.queue };
+  if (latency !== null) report.latency_ms = Math.round(latency);
+  connection.send(report);
+}, 1000);
 // Last: everything the callbacks use is defined by now.
+state.offered = await offeredCodecs();
+connection.codecs = state.offered;
 connection.connect();

@@ -2,6 +2,7 @@
 // sequence numbers, and reconnecting after a drop.
 
 export const CODECS = { 1: "image/jpeg", 2: "image/png" };
+export const CODEC_H264 = 3;
 export const FLAG_FINAL = 2;
 export const FLAG_LOSSLESS = 4;
 
@@ -24,17 +25,20 @@ export function parseHeader(buffer) {
 }
 
 /**
- * A connection to the server that says hello, numbers inputs, measures input → frame
- * latency and reconnects (re-opening the series) after a drop. `connect()` starts it.
- * Callbacks: onMessage(json), onFrame(header, payloadBlob), onState(text).
+ * A connection to the server that says hello (offering `codecs`, in order of preference),
+ * numbers inputs, measures input → frame latency and reconnects (re-opening the series)
+ * after a drop. `connect()` starts it. Callbacks: onMessage(json), onFrame(header,
+ * payloadBlob) for JPEG and PNG, onVideo(header, bytes) for H.264, onState(text).
  */
 export class Connection {
-  constructor(url, { token, viewport, onMessage, onFrame, onState }) {
+  constructor(url, { token, viewport, codecs, onMessage, onFrame, onVideo, onState }) {
     this.url = url;
     this.token = token;
     this.viewport = viewport;
+    this.codecs = codecs;
     this.onMessage = onMessage;
     this.onFrame = onFrame;
+    this.onVideo = onVideo;
     this.onState = onState;
     this.seq = 0;
     this.sentAt = new Map();
@@ -53,7 +57,7 @@ export class Connection {
     this.onState("connecting…");
     socket.onopen = () => {
       this.retryMs = 500;
-      this.send({ type: "hello", codecs: ["jpeg", "png"], viewport: this.viewport });
+      this.send({ type: "hello", codecs: this.codecs, viewport: this.viewport });
       this.send({ type: "list_studies" });
       if (this.series) this.send({ type: "open", series: this.series });
     };
@@ -70,8 +74,13 @@ export class Connection {
         return;
       }
       this.noteLatency(header.inputSeq);
+      const payload = new Uint8Array(event.data, 32);
+      if (header.codec === CODEC_H264) {
+        this.onVideo(header, payload);
+        return;
+      }
       const type = CODECS[header.codec];
-      if (type) this.onFrame(header, new Blob([new Uint8Array(event.data, 32)], { type }));
+      if (type) this.onFrame(header, new Blob([payload], { type }));
     };
     socket.onclose = (event) => {
       if (this.socket !== socket) return;

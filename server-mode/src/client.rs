@@ -1,6 +1,7 @@
-//! A Rust client of protocol v1 (tokio-tungstenite): connect, `hello`, list, open, send
-//! inputs and stills, and receive frames with their decoded headers. Used by the tests,
-//! `hounsfield bench stream` and, later, the desktop's thin-client mode.
+//! A Rust client of protocol v1 (tokio-tungstenite): connect, `hello` (offering codecs),
+//! list, open, send inputs, stills, keyframe requests and decoding stats, and receive
+//! frames with their decoded headers ([`crate::decode::FrameDecoder`] turns them into
+//! pixels). Used by the tests, `hounsfield bench stream` and the desktop's thin client.
 
 use std::time::Instant;
 
@@ -10,9 +11,30 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::protocol::{
-    Action, ClientMessage, Codec, ErrorCode, FrameHeader, HeaderError, Input, Opened,
+    Action, ClientMessage, ClientStats, Codec, ErrorCode, FrameHeader, HeaderError, Input, Opened,
     ServerMessage, StudyInfo, Viewport,
 };
+
+/// What [`Client::hello`] offers: JPEG and PNG, which [`Frame::decode_rgba`] decodes.
+pub const STILL_CODECS: [Codec; 2] = [Codec::Jpeg, Codec::Png];
+/// H.264 first, then JPEG and PNG: for clients decoding with
+/// [`crate::decode::FrameDecoder`].
+pub const VIDEO_CODECS: [Codec; 3] = [Codec::H264, Codec::Jpeg, Codec::Png];
+
+/// The server's `welcome`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Welcome {
+    /// The session's number.
+    pub session: u64,
+    /// The frame size granted (even sides with H.264).
+    pub viewport: Viewport,
+    /// The codec of interactive frames: H.264 or JPEG.
+    pub codec: Codec,
+    /// The FFmpeg encoder behind H.264.
+    pub encoder: Option<String>,
+    /// Why JPEG although H.264 was offered first.
+    pub fallback: Option<String>,
+}
 
 /// Why a client call failed.
 #[derive(Debug, thiserror::Error)]
@@ -54,14 +76,17 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// The image as RGBA pixels (rows from the top): width, height, bytes.
+    /// A JPEG or PNG frame as RGBA pixels (rows from the top): width, height, bytes.
+    /// H.264 frames depend on earlier ones: decode those with
+    /// [`crate::decode::FrameDecoder`].
     pub fn decode_rgba(&self) -> Result<(u32, u32, Vec<u8>), ClientError> {
         let format = match self.header.codec {
             Codec::Jpeg => image::ImageFormat::Jpeg,
             Codec::Png => image::ImageFormat::Png,
             Codec::H264 => {
                 return Err(ClientError::Protocol(
-                    "H.264 frames are not decoded by this client".to_string(),
+                    "H.264 frames need the stream's earlier frames: decode them with FrameDecoder"
+                        .to_string(),
                 ));
             }
         };
@@ -116,22 +141,46 @@ impl Client {
         Ok(())
     }
 
-    /// `hello`, waiting for `welcome`: the session number and the viewport granted.
+    /// `hello` offering JPEG and PNG ([`STILL_CODECS`]), waiting for `welcome`: the
+    /// session number and the viewport granted.
     pub async fn hello(
         &mut self,
         token: Option<&str>,
         viewport: Viewport,
     ) -> Result<(u64, Viewport), ClientError> {
+        let welcome = self.hello_offering(token, viewport, &STILL_CODECS).await?;
+        Ok((welcome.session, welcome.viewport))
+    }
+
+    /// `hello` offering `codecs` in order of preference (e.g. [`VIDEO_CODECS`]), waiting
+    /// for `welcome`.
+    pub async fn hello_offering(
+        &mut self,
+        token: Option<&str>,
+        viewport: Viewport,
+        codecs: &[Codec],
+    ) -> Result<Welcome, ClientError> {
         self.send(&ClientMessage::Hello {
             token: token.map(str::to_string),
-            codecs: vec![Codec::Jpeg, Codec::Png],
+            codecs: codecs.to_vec(),
             viewport: Some(viewport),
         })
         .await?;
         self.reply(|message| match message {
             ServerMessage::Welcome {
-                session, viewport, ..
-            } => Some((session, viewport)),
+                session,
+                viewport,
+                codec,
+                encoder,
+                fallback,
+                ..
+            } => Some(Welcome {
+                session,
+                viewport,
+                codec,
+                encoder,
+                fallback,
+            }),
             _ => None,
         })
         .await
@@ -176,6 +225,17 @@ impl Client {
     /// Asks for a final still (PNG when `lossless`).
     pub async fn still(&mut self, lossless: bool) -> Result<(), ClientError> {
         self.send(&ClientMessage::Still { lossless }).await
+    }
+
+    /// Asks for a frame decodable on its own (after
+    /// [`crate::decode::DecodeError::wants_keyframe`]).
+    pub async fn keyframe(&mut self) -> Result<(), ClientError> {
+        self.send(&ClientMessage::Keyframe).await
+    }
+
+    /// Reports how decoding keeps up (about once a second); H.264 rate control follows it.
+    pub async fn report(&mut self, stats: ClientStats) -> Result<(), ClientError> {
+        self.send(&ClientMessage::Stats(stats)).await
     }
 
     /// The next message or frame (pings are answered and skipped).

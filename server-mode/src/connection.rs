@@ -1,7 +1,9 @@
 //! One WebSocket connection: reads the client's messages into its [`Session`], hands the
 //! session's render requests to the scheduler, and writes replies and frames through a
-//! writer task behind a bounded queue. Bad messages get an `error` reply and the session
-//! goes on; a missing or wrong token closes it.
+//! writer task behind a bounded queue. `hello` negotiates the codec of interactive frames
+//! (H.264 when the client offers it first and an encoder opens, else JPEG, and `welcome`
+//! says which and why). Bad messages get an `error` reply and the session goes on; a
+//! missing or wrong token closes it.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use crate::protocol::{
 use crate::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
 use crate::server::{App, tokens_match};
 use crate::session::Session;
+use crate::video::VideoStream;
 
 /// Messages waiting for the writer; when full, reading pauses (back-pressure).
 const OUTGOING_CAPACITY: usize = 16;
@@ -46,6 +49,7 @@ enum Outgoing {
         bytes: Vec<u8>,
         render_us: u32,
         encode_us: u32,
+        h264: bool,
         /// Dropped once written: frees the session's in-flight place.
         ticket: FrameTicket,
     },
@@ -104,12 +108,13 @@ async fn write_loop(
                 bytes,
                 render_us,
                 encode_us,
+                h264,
                 ticket,
             } => {
                 let len = bytes.len() as u64;
                 (
                     Message::Binary(bytes.into()),
-                    Some((len, render_us, encode_us, ticket)),
+                    Some((len, render_us, encode_us, h264, ticket)),
                 )
             }
             Outgoing::Close(code, reason) => (
@@ -132,8 +137,9 @@ async fn write_loop(
                 return;
             }
         }
-        if let Some((len, render_us, encode_us, ticket)) = frame {
+        if let Some((len, render_us, encode_us, h264, ticket)) = frame {
             Metrics::add(&metrics.frames_total, 1);
+            Metrics::add(&metrics.h264_frames_total, u64::from(h264));
             Metrics::add(&metrics.frame_bytes_total, len);
             Metrics::add(&metrics.render_us_total, u64::from(render_us));
             Metrics::add(&metrics.encode_us_total, u64::from(encode_us));
@@ -291,24 +297,7 @@ impl Connection {
         match message {
             ClientMessage::Hello {
                 codecs, viewport, ..
-            } => {
-                if !codecs.is_empty() && !codecs.contains(&Codec::Jpeg) {
-                    return self
-                        .error(ErrorCode::BadValue, "this server sends JPEG frames (and PNG stills): list \"jpeg\" in codecs")
-                        .await;
-                }
-                if let Some(viewport) = viewport {
-                    self.session.set_viewport(viewport);
-                }
-                self.greeted = true;
-                let welcome = ServerMessage::Welcome {
-                    session: self.slot.id(),
-                    server: format!("hounsfield {}", env!("CARGO_PKG_VERSION")),
-                    protocol: PROTOCOL_VERSION,
-                    viewport: self.session.viewport(),
-                };
-                self.send(&welcome).await
-            }
+            } => self.hello(&codecs, viewport).await,
             _ if !self.greeted => self.error(ErrorCode::HelloFirst, "send hello first").await,
             ClientMessage::ListStudies => {
                 let studies = ServerMessage::Studies {
@@ -335,7 +324,105 @@ impl Connection {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(refusal) => self.error(refusal.code, refusal.message).await,
             },
+            ClientMessage::Keyframe => match self.session.keyframe() {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(refusal) => self.error(refusal.code, refusal.message).await,
+            },
+            ClientMessage::Stats(stats) => {
+                match self.session.client_stats(&stats, Instant::now()) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(refusal) => self.error(refusal.code, refusal.message).await,
+                }
+            }
         }
+    }
+
+    /// `hello`: the viewport, the codec of interactive frames, then `welcome`.
+    async fn hello(
+        &mut self,
+        codecs: &[Codec],
+        viewport: Option<crate::protocol::Viewport>,
+    ) -> ControlFlow<()> {
+        if !codecs.is_empty() && !codecs.contains(&Codec::Jpeg) {
+            return self
+                .error(
+                    ErrorCode::BadValue,
+                    "stills are JPEG or PNG, and JPEG is the fallback for everything: list \"jpeg\" in codecs",
+                )
+                .await;
+        }
+        if let Some(viewport) = viewport {
+            self.session.set_viewport(viewport);
+        }
+        let position = |codec: Codec| codecs.iter().position(|c| *c == codec);
+        let h264_first = position(Codec::H264)
+            .is_some_and(|h264| position(Codec::Jpeg).is_none_or(|jpeg| h264 < jpeg));
+        let (encoder, fallback) = if h264_first {
+            match self.start_video().await {
+                Ok(encoder) => {
+                    Metrics::add(&self.app.metrics.h264_sessions_total, 1);
+                    (Some(encoder), None)
+                }
+                Err(why) => {
+                    Metrics::add(&self.app.metrics.h264_fallbacks_total, 1);
+                    tracing::info!(session = self.slot.id(), %why, "JPEG instead of H.264");
+                    (None, Some(why))
+                }
+            }
+        } else {
+            self.slot.set_video(None);
+            self.session.stream_video(false);
+            (None, None)
+        };
+        self.greeted = true;
+        let welcome = ServerMessage::Welcome {
+            session: self.slot.id(),
+            server: format!("hounsfield {}", env!("CARGO_PKG_VERSION")),
+            protocol: PROTOCOL_VERSION,
+            viewport: self.session.viewport(),
+            codec: self.session.codec(),
+            encoder,
+            fallback,
+        };
+        self.send(&welcome).await
+    }
+
+    /// Opens an H.264 stream for the session (off the async threads: opening an encoder
+    /// takes milliseconds); the encoder's name, or why there is none.
+    async fn start_video(&mut self) -> Result<String, String> {
+        let candidates = self.app.h264_candidates().to_vec();
+        if candidates.is_empty() {
+            return Err(self
+                .app
+                .h264
+                .why_none()
+                .unwrap_or_else(|| "no H.264 encoder".to_string()));
+        }
+        self.session.stream_video(true);
+        let viewport = self.session.viewport();
+        let bitrate_kbps = self.session.bitrate_kbps().unwrap_or_default();
+        let interval = self.app.config.keyframe_interval;
+        let opened = tokio::task::spawn_blocking(move || {
+            VideoStream::open(
+                &candidates,
+                [viewport.width, viewport.height],
+                bitrate_kbps,
+                interval,
+            )
+        })
+        .await;
+        let failure = match opened {
+            Ok(Ok(stream)) => {
+                let name = stream.encoder_name().to_string();
+                self.slot.set_video(Some(stream));
+                return Ok(name);
+            }
+            Ok(Err(error)) => format!("the H.264 encoder did not open: {error}"),
+            Err(error) => format!("opening the H.264 encoder failed: {error}"),
+        };
+        self.slot.set_video(None);
+        self.session.stream_video(false);
+        Err(failure)
     }
 
     /// Loads the series off the async threads and opens it in the session.
@@ -400,7 +487,19 @@ impl Connection {
 
     async fn on_event(&mut self, event: SchedulerEvent) -> ControlFlow<()> {
         match event {
-            SchedulerEvent::Frame(frame) => {
+            SchedulerEvent::Frame(mut frame) => {
+                if let Some(reason) = frame.video_failure.take() {
+                    Metrics::add(&self.app.metrics.h264_fallbacks_total, 1);
+                    self.session.stream_video(false);
+                    let notice = ServerMessage::Codec {
+                        codec: Codec::Jpeg,
+                        reason: format!("H.264 stopped: {reason}"),
+                    };
+                    if self.send(&notice).await.is_break() {
+                        return ControlFlow::Break(());
+                    }
+                }
+                let h264 = frame.header.codec == Codec::H264;
                 self.frame_seq = self.frame_seq.wrapping_add(1);
                 let (render_us, encode_us) = (frame.header.render_us, frame.header.encode_us);
                 self.last_quality = match frame.quality {
@@ -418,6 +517,7 @@ impl Connection {
                     bytes,
                     render_us,
                     encode_us,
+                    h264,
                     ticket,
                 })
                 .await

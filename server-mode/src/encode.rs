@@ -1,5 +1,6 @@
 //! Frame encoding: an RGBA frame into the payload of a frame message, JPEG (lossy, for
-//! interaction and ordinary stills) or PNG (lossless).
+//! interaction and ordinary stills) or PNG (lossless). H.264 frames depend on the frames
+//! before them and are encoded by the session's [`crate::video::VideoStream`] instead.
 
 use image::ImageEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -9,7 +10,7 @@ use crate::protocol::Codec;
 /// JPEG quality of interactive frames.
 pub const INTERACTIVE_JPEG_QUALITY: u8 = 60;
 /// JPEG quality of final stills that are not lossless.
-pub const FINAL_JPEG_QUALITY: u8 = 90;
+pub const FINAL_JPEG_QUALITY: u8 = 95;
 
 /// How to encode a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +22,13 @@ pub enum Encoding {
     },
     /// Lossless PNG.
     Png,
+    /// The next access unit of the session's H.264 stream.
+    H264 {
+        /// An IDR picture, decodable on its own.
+        keyframe: bool,
+        /// The rate control's target (kbit/s).
+        bitrate_kbps: u32,
+    },
 }
 
 impl Encoding {
@@ -29,6 +37,7 @@ impl Encoding {
         match self {
             Encoding::Jpeg { .. } => Codec::Jpeg,
             Encoding::Png => Codec::Png,
+            Encoding::H264 { .. } => Codec::H264,
         }
     }
 }
@@ -52,6 +61,9 @@ pub enum EncodeError {
     /// The PNG encoder failed.
     #[error("PNG encoding failed: {0}")]
     Png(#[from] image::ImageError),
+    /// H.264 frames need the session's stream, not this function.
+    #[error("H.264 frames are encoded by the session's video stream")]
+    NeedsStream,
 }
 
 /// Encodes `rgba` (width × height pixels, rows from the top) as `encoding` says.
@@ -83,6 +95,7 @@ pub fn encode(
             PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Sub)
                 .write_image(rgba, width, height, image::ExtendedColorType::Rgba8)?;
         }
+        Encoding::H264 { .. } => return Err(EncodeError::NeedsStream),
     }
     Ok(out)
 }

@@ -9,15 +9,18 @@
 mod connection;
 
 pub mod client;
+pub mod decode;
 pub mod encode;
 pub mod follow;
 pub mod library;
 pub mod metrics;
 pub mod preview;
 pub mod protocol;
+pub mod rate;
 pub mod scheduler;
 pub mod server;
 pub mod session;
+pub mod video;
 pub mod web;
 
 pub use client::Client;

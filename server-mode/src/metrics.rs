@@ -1,6 +1,7 @@
 //! Server-wide counters, served at `/metrics` in the Prometheus text format.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Counters shared by every connection.
@@ -24,6 +25,14 @@ pub struct Metrics {
     pub inputs_total: AtomicU64,
     /// `error` replies sent.
     pub errors_total: AtomicU64,
+    /// H.264 frames written to sockets (also counted in `frames_total`).
+    pub h264_frames_total: AtomicU64,
+    /// Sessions whose interactive frames are H.264.
+    pub h264_sessions_total: AtomicU64,
+    /// Sessions that offered H.264 first but got JPEG, or lost H.264 when its encoder failed.
+    pub h264_fallbacks_total: AtomicU64,
+    /// The H.264 encoder sessions get (FFmpeg's name), or `none`; set once at start.
+    pub h264_encoder: OnceLock<String>,
 }
 
 impl Metrics {
@@ -36,7 +45,7 @@ impl Metrics {
     pub fn render(&self) -> String {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let frames = load(&self.frames_total);
-        let rows: [(&str, &str, &str, u64); 9] = [
+        let rows: [(&str, &str, &str, u64); 12] = [
             (
                 "hounsfield_sessions",
                 "gauge",
@@ -86,8 +95,26 @@ impl Metrics {
                 "Milliseconds spent encoding the frames sent.",
                 load(&self.encode_us_total) / 1000,
             ),
+            (
+                "hounsfield_h264_frames_total",
+                "counter",
+                "H.264 frames sent (within hounsfield_frames_total).",
+                load(&self.h264_frames_total),
+            ),
+            (
+                "hounsfield_h264_sessions_total",
+                "counter",
+                "Sessions whose interactive frames are H.264.",
+                load(&self.h264_sessions_total),
+            ),
+            (
+                "hounsfield_h264_fallbacks_total",
+                "counter",
+                "Sessions that offered H.264 but got JPEG, or lost H.264 when its encoder failed.",
+                load(&self.h264_fallbacks_total),
+            ),
         ];
-        let mut text = String::with_capacity(1024);
+        let mut text = String::with_capacity(2048);
         for (name, kind, help, value) in rows {
             // Writing to a String cannot fail.
             let _ = writeln!(
@@ -95,6 +122,12 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         }
+        let encoder = self.h264_encoder.get().map_or("none", String::as_str);
+        let _ = writeln!(
+            text,
+            "# HELP hounsfield_h264_encoder The H.264 encoder sessions get (FFmpeg's name; none: JPEG only).\n# TYPE hounsfield_h264_encoder gauge\nhounsfield_h264_encoder{{encoder=\"{}\"}} 1",
+            encoder.replace(['"', '\\', '\n'], "_")
+        );
         text
     }
 }
@@ -108,14 +141,19 @@ mod tests {
         let metrics = Metrics::default();
         Metrics::add(&metrics.frames_total, 3);
         Metrics::add(&metrics.render_us_total, 4_500);
+        metrics
+            .h264_encoder
+            .set("libx264".to_string())
+            .expect("set once");
         let text = metrics.render();
         assert!(
             text.contains("# TYPE hounsfield_frames_total counter\nhounsfield_frames_total 3\n")
         );
         assert!(text.contains("\nhounsfield_render_ms_sum 4\n"));
         assert!(text.contains("# TYPE hounsfield_sessions gauge\nhounsfield_sessions 0\n"));
+        assert!(text.contains("\nhounsfield_h264_encoder{encoder=\"libx264\"} 1\n"));
         for line in text.lines().filter(|l| !l.starts_with('#')) {
-            let (_, value) = line.split_once(' ').expect("name value");
+            let (_, value) = line.rsplit_once(' ').expect("name value");
             assert!(value.parse::<u64>().is_ok(), "{line}");
         }
     }

@@ -14,7 +14,7 @@ pub enum Codec {
     Jpeg,
     /// A PNG (lossless stills).
     Png,
-    /// One H.264 access unit (not sent by this server yet).
+    /// One H.264 access unit, Annex B (interactive frames of sessions that chose H.264).
     H264,
 }
 
@@ -58,7 +58,9 @@ pub enum ClientMessage {
         /// The server's access token.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<String>,
-        /// Codecs the client can decode; empty means JPEG and PNG.
+        /// Codecs the client can decode, in its order of preference; empty means JPEG
+        /// and PNG. The first of `h264` and `jpeg` the server can send carries the
+        /// interactive frames; stills are always JPEG or PNG.
         #[serde(default)]
         codecs: Vec<Codec>,
         /// The canvas size; the server's default when absent.
@@ -80,6 +82,22 @@ pub enum ClientMessage {
         #[serde(default)]
         lossless: bool,
     },
+    /// Asks for a frame decodable on its own now (after an H.264 decoding error).
+    Keyframe,
+    /// How the client keeps up, about once a second; the server's H.264 rate control
+    /// follows it.
+    Stats(ClientStats),
+}
+
+/// What a client reports about its decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct ClientStats {
+    /// Frames received but not yet decoded and drawn.
+    #[serde(default)]
+    pub decode_queue: u32,
+    /// Recent input → frame latency (ms), e.g. the median of the last second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
 }
 
 /// One input: a sequence number, the client's clock and one action.
@@ -176,8 +194,25 @@ pub enum ServerMessage {
         server: String,
         /// The protocol version ([`PROTOCOL_VERSION`]).
         protocol: u32,
-        /// The viewport frames will have until a `resize`.
+        /// The viewport frames will have until a `resize` (even sides with H.264).
         viewport: Viewport,
+        /// The codec of interactive frames: `h264` or `jpeg`.
+        #[serde(default = "jpeg")]
+        codec: Codec,
+        /// The FFmpeg encoder behind `h264` (`libx264`, `h264_nvenc`…).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encoder: Option<String>,
+        /// Why the session got JPEG although the client offered H.264 first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fallback: Option<String>,
+    },
+    /// The codec of interactive frames changed during the session (the H.264 encoder
+    /// failed; JPEG from now on).
+    Codec {
+        /// The codec from now on.
+        codec: Codec,
+        /// Why it changed.
+        reason: String,
     },
     /// The catalog: the studies and their series.
     Studies {
@@ -195,6 +230,10 @@ pub enum ServerMessage {
     },
     /// Figures about the session, about once a second while frames flow.
     Stats(Stats),
+}
+
+fn jpeg() -> Codec {
+    Codec::Jpeg
 }
 
 /// One study of the catalog.
@@ -484,7 +523,15 @@ pub struct ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 5] = ["hello", "list_studies", "open", "input", "still"];
+const CLIENT_TYPES: [&str; 7] = [
+    "hello",
+    "list_studies",
+    "open",
+    "input",
+    "still",
+    "keyframe",
+    "stats",
+];
 
 /// Parses a client's text message, telling bad JSON, unknown types and bad fields apart.
 pub fn parse_client_message(text: &str) -> Result<ClientMessage, ParseError> {
@@ -631,6 +678,48 @@ mod tests {
         );
         assert_eq!(code(r#"{"type":"list_studies"}"#), None);
         assert_eq!(code(r#"{"type":"still"}"#), None);
+        assert_eq!(code(r#"{"type":"keyframe"}"#), None);
+        assert_eq!(
+            code(r#"{"type":"stats","decode_queue":"many"}"#),
+            Some(ErrorCode::BadMessage)
+        );
+    }
+
+    #[test]
+    fn codecs_keyframe_and_client_stats_parse() {
+        let hello = parse_client_message(r#"{"type":"hello","codecs":["h264","jpeg","png"]}"#);
+        assert!(matches!(
+            hello,
+            Ok(ClientMessage::Hello { codecs, .. }) if codecs == [Codec::H264, Codec::Jpeg, Codec::Png]
+        ));
+        assert_eq!(
+            parse_client_message(r#"{"type":"keyframe"}"#),
+            Ok(ClientMessage::Keyframe)
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"stats","decode_queue":3,"latency_ms":85.5}"#),
+            Ok(ClientMessage::Stats(ClientStats {
+                decode_queue: 3,
+                latency_ms: Some(85.5)
+            }))
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"stats"}"#),
+            Ok(ClientMessage::Stats(ClientStats::default()))
+        );
+        // An older server's welcome (no codec) reads as JPEG.
+        let welcome: ServerMessage = serde_json::from_str(
+            r#"{"type":"welcome","session":1,"server":"s","protocol":1,"viewport":{"width":8,"height":8}}"#,
+        )
+        .expect("parses");
+        assert!(matches!(
+            welcome,
+            ServerMessage::Welcome {
+                codec: Codec::Jpeg,
+                encoder: None,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The render scheduler: one thread owns the GPU device and its renderers; each session
 //! hands it the latest view to draw through a one-request slot (a newer request replaces
-//! an older one), and sessions with work are served in turn. Frames are encoded by a
-//! small pool of threads fed through a bounded channel. A session has at most
+//! an older one), and sessions with work are served in turn. Frames are encoded by a few
+//! encode lanes, each a thread fed through a bounded channel; all frames of one session go
+//! through the same lane, so they leave in the order they were rendered and its H.264
+//! stream ([`VideoStream`]) sees them in that order. A session has at most
 //! [`MAX_IN_FLIGHT`] frames between being taken for rendering and being written to its
 //! socket, so a slow client gets fewer frames, never a backlog.
 
@@ -19,6 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
 use crate::protocol::{FrameFlags, FrameHeader};
+use crate::video::VideoStream;
 
 /// Frames a session may have rendered or encoded but not yet written to its socket.
 pub const MAX_IN_FLIGHT: usize = 2;
@@ -26,6 +29,11 @@ pub const MAX_IN_FLIGHT: usize = 2;
 const MAX_SCENES: usize = 2;
 /// Encoded frames waiting for a session, per session (in flight plus failure notices).
 const EVENT_CAPACITY: usize = MAX_IN_FLIGHT + 2;
+/// Frames waiting for each encode lane.
+const LANE_CAPACITY: usize = 2;
+
+/// A session's H.264 stream, shared by its slot and the frames on their way to its lane.
+type SharedStream = Arc<Mutex<VideoStream>>;
 
 /// What a session asks the render thread to draw.
 #[derive(Debug, Clone)]
@@ -71,6 +79,9 @@ pub struct RenderedFrame {
     pub payload: Vec<u8>,
     /// Interactive or full.
     pub quality: Quality,
+    /// Set when this frame was meant to be H.264 but the session's encoder failed: the
+    /// frame is JPEG, and the session's frames are from now on. Says why.
+    pub video_failure: Option<String>,
     /// Releases the in-flight place when dropped.
     pub ticket: FrameTicket,
 }
@@ -98,6 +109,15 @@ pub struct FrameTicket {
 }
 
 impl FrameTicket {
+    /// Stops the session's H.264 stream (its encoder failed).
+    fn stop_video(&self) {
+        if let Some(shared) = self.shared.upgrade()
+            && let Some(slot) = shared.lock().slots.get_mut(&self.session)
+        {
+            slot.video = None;
+        }
+    }
+
     /// One more in-flight place for the same session (a preview frame sent ahead of the
     /// frame this ticket is for): it may go one over [`MAX_IN_FLIGHT`] for that moment.
     fn another(&self) -> Self {
@@ -147,6 +167,19 @@ impl SessionSlot {
     pub fn id(&self) -> u64 {
         self.id
     }
+
+    /// Gives the session an H.264 stream for its [`Encoding::H264`] frames, or takes it away.
+    pub fn set_video(&self, stream: Option<VideoStream>) {
+        let stream = stream.map(|stream| Arc::new(Mutex::new(stream)));
+        let mut state = self.shared.lock();
+        let old = state
+            .slots
+            .get_mut(&self.id)
+            .map(|slot| std::mem::replace(&mut slot.video, stream));
+        drop(state);
+        // The old encoder is closed outside the lock.
+        drop(old);
+    }
 }
 
 impl Drop for SessionSlot {
@@ -161,6 +194,7 @@ struct Slot {
     pending: Option<RenderRequest>,
     in_flight: usize,
     events: mpsc::Sender<SchedulerEvent>,
+    video: Option<SharedStream>,
 }
 
 #[derive(Default)]
@@ -198,6 +232,27 @@ impl Shared {
     }
 }
 
+/// Where a session's frame goes once rendered: its in-flight place, its event channel and
+/// its H.264 stream.
+struct Delivery {
+    ticket: FrameTicket,
+    events: mpsc::Sender<SchedulerEvent>,
+    video: Option<SharedStream>,
+}
+
+impl Delivery {
+    fn taken(id: u64, slot: &Slot, shared: &Arc<Shared>) -> Self {
+        Self {
+            ticket: FrameTicket {
+                session: id,
+                shared: Arc::downgrade(shared),
+            },
+            events: slot.events.clone(),
+            video: slot.video.clone(),
+        }
+    }
+}
+
 /// A frame to encode, with where it goes.
 struct EncodeJob {
     image: FrameImage,
@@ -206,8 +261,20 @@ struct EncodeJob {
     input_seq: u32,
     render_us: u32,
     quality: Quality,
-    ticket: FrameTicket,
-    events: mpsc::Sender<SchedulerEvent>,
+    delivery: Delivery,
+}
+
+/// The encode lanes: a session's frames always go to the same one.
+struct Lanes(Vec<SyncSender<EncodeJob>>);
+
+impl Lanes {
+    /// Hands a job to its session's lane, waiting while that lane is full; false when the
+    /// lane has stopped.
+    fn send(&self, job: EncodeJob) -> bool {
+        let n = self.0.len().max(1);
+        let lane = (job.delivery.ticket.session % n as u64) as usize;
+        self.0.get(lane).is_some_and(|lane| lane.send(job).is_ok())
+    }
 }
 
 /// The render thread and the encode pool.
@@ -245,8 +312,10 @@ impl Scheduler {
             wake: Condvar::new(),
         });
         let encode_threads = encode_threads.clamp(1, 8);
-        let (jobs_tx, jobs_rx) = sync_channel::<EncodeJob>(encode_threads * 2);
-        let jobs_rx = Arc::new(Mutex::new(jobs_rx));
+        let (lane_senders, lane_receivers): (Vec<_>, Vec<_>) = (0..encode_threads)
+            .map(|_| sync_channel::<EncodeJob>(LANE_CAPACITY))
+            .unzip();
+        let lanes = Lanes(lane_senders);
         let (ready_tx, ready_rx) = sync_channel::<Result<String, GpuError>>(1);
         let render_shared = shared.clone();
         let render_presets = presets.clone();
@@ -264,7 +333,7 @@ impl Scheduler {
                 tracing::info!(%adapter, backend = %context.capabilities.backend, "render thread ready");
                 // The caller waits for this; if it has gone there is no one to tell.
                 let _ = ready_tx.send(Ok(adapter));
-                render_loop(&render_shared, context, render_presets, jobs_tx);
+                render_loop(&render_shared, context, render_presets, lanes);
             })
             .map_err(|error| GpuError::Device(format!("cannot start the render thread: {error}")))?;
         let adapter = match ready_rx.recv() {
@@ -281,18 +350,19 @@ impl Scheduler {
             }
         };
         let mut threads = Vec::with_capacity(encode_threads);
-        for n in 0..encode_threads {
-            let jobs = jobs_rx.clone();
+        for (n, jobs) in lane_receivers.into_iter().enumerate() {
             let spawned = std::thread::Builder::new()
                 .name(format!("encode-{n}"))
                 .spawn(move || encode_loop(&jobs));
             match spawned {
                 Ok(handle) => threads.push(handle),
-                Err(error) => tracing::warn!(%error, "encode thread not started"),
+                // Every lane must run: a session routed to a dead lane would get nothing.
+                Err(error) => {
+                    return Err(GpuError::Device(format!(
+                        "encode thread {n} did not start: {error}"
+                    )));
+                }
             }
-        }
-        if threads.is_empty() {
-            return Err(GpuError::Device("no encode thread could start".to_string()));
         }
         Ok(Self {
             shared,
@@ -315,6 +385,7 @@ impl Scheduler {
                 pending: None,
                 in_flight: 0,
                 events,
+                video: None,
             },
         );
         drop(state);
@@ -353,9 +424,7 @@ impl Drop for Scheduler {
 }
 
 /// Waits for the next session with work, takes its request and counts it in flight.
-fn take_next(
-    shared: &Arc<Shared>,
-) -> Option<(RenderRequest, FrameTicket, mpsc::Sender<SchedulerEvent>)> {
+fn take_next(shared: &Arc<Shared>) -> Option<(RenderRequest, Delivery)> {
     let mut state = shared.lock();
     loop {
         if state.shutdown {
@@ -366,12 +435,7 @@ fn take_next(
             let slot = state.slots.get_mut(&id)?;
             let request = slot.pending.take()?;
             slot.in_flight += 1;
-            let events = slot.events.clone();
-            let ticket = FrameTicket {
-                session: id,
-                shared: Arc::downgrade(shared),
-            };
-            return Some((request, ticket, events));
+            return Some((request, Delivery::taken(id, slot, shared)));
         }
         state = shared
             .wake
@@ -383,10 +447,7 @@ fn take_next(
 /// Other sessions' pending requests that want a preview of `volume`, copied with an
 /// in-flight place each; their `preview` mark is cleared, so the requests themselves wait
 /// in their slots for the frames of the whole volume.
-fn take_previews(
-    shared: &Arc<Shared>,
-    volume: &Arc<Volume>,
-) -> Vec<(RenderRequest, FrameTicket, mpsc::Sender<SchedulerEvent>)> {
+fn take_previews(shared: &Arc<Shared>, volume: &Arc<Volume>) -> Vec<(RenderRequest, Delivery)> {
     let mut state = shared.lock();
     let mut taken = Vec::new();
     for (&id, slot) in &mut state.slots {
@@ -396,36 +457,32 @@ fn take_previews(
         if request.preview && Arc::ptr_eq(&request.volume, volume) && slot.in_flight < MAX_IN_FLIGHT
         {
             request.preview = false;
+            let request = request.clone();
             slot.in_flight += 1;
-            let ticket = FrameTicket {
-                session: id,
-                shared: Arc::downgrade(shared),
-            };
-            taken.push((request.clone(), ticket, slot.events.clone()));
+            taken.push((request, Delivery::taken(id, slot, shared)));
         }
     }
     taken
 }
 
 /// The render thread's loop: render the next request, hand it to the encoders.
-fn render_loop(
-    shared: &Arc<Shared>,
-    context: GpuContext,
-    presets: PresetLibrary,
-    jobs: SyncSender<EncodeJob>,
-) {
+fn render_loop(shared: &Arc<Shared>, context: GpuContext, presets: PresetLibrary, lanes: Lanes) {
     let mut scenes = Scenes::new(context, presets);
-    while let Some((request, ticket, events)) = take_next(shared) {
+    while let Some((request, delivery)) = take_next(shared) {
         if request.preview
             && crate::preview::wants_preview(&request.volume)
             && !scenes.holds(&request.volume)
         {
             // This session's preview, then those of the others opening the same volume,
             // all before the long upload.
-            let mut sent = send_preview(&mut scenes, &request, ticket.another(), &events, &jobs);
-            for (other, other_ticket, other_events) in take_previews(shared, &request.volume) {
-                sent =
-                    sent && send_preview(&mut scenes, &other, other_ticket, &other_events, &jobs);
+            let own = Delivery {
+                ticket: delivery.ticket.another(),
+                events: delivery.events.clone(),
+                video: None,
+            };
+            let mut sent = send_preview(&mut scenes, &request, own, &lanes);
+            for (other, other_delivery) in take_previews(shared, &request.volume) {
+                sent = sent && send_preview(&mut scenes, &other, other_delivery, &lanes);
             }
             if !sent {
                 tracing::error!("the encoders stopped; the render thread stops too");
@@ -443,22 +500,21 @@ fn render_loop(
                     input_seq: request.input_seq,
                     render_us: micros(started),
                     quality: request.view.quality,
-                    ticket,
-                    events,
+                    delivery,
                 };
-                // Blocks while the encoders are busy: the bounded stage holds the line.
-                if jobs.send(job).is_err() {
+                // Blocks while the lane is busy: the bounded stage holds the line.
+                if !lanes.send(job) {
                     tracing::error!("the encoders stopped; the render thread stops too");
                     return;
                 }
             }
             Err(error) => {
                 tracing::warn!(%error, "frame failed");
-                let _ = events.try_send(SchedulerEvent::Failed {
+                let _ = delivery.events.try_send(SchedulerEvent::Failed {
                     input_seq: request.input_seq,
                     message: error.to_string(),
                 });
-                drop(ticket);
+                drop(delivery);
             }
         }
     }
@@ -470,9 +526,8 @@ fn render_loop(
 fn send_preview(
     scenes: &mut Scenes,
     request: &RenderRequest,
-    ticket: FrameTicket,
-    events: &mpsc::Sender<SchedulerEvent>,
-    jobs: &SyncSender<EncodeJob>,
+    delivery: Delivery,
+    lanes: &Lanes,
 ) -> bool {
     let Some(renderer) = scenes.preview_for(&request.volume) else {
         return true;
@@ -492,10 +547,9 @@ fn send_preview(
                 input_seq: request.input_seq,
                 render_us: micros(started),
                 quality: Quality::Interactive,
-                ticket,
-                events: events.clone(),
+                delivery,
             };
-            jobs.send(job).is_ok()
+            lanes.send(job)
         }
         Err(error) => {
             // The frame for the request itself follows; a missing preview only delays.
@@ -505,55 +559,141 @@ fn send_preview(
     }
 }
 
-/// An encode thread's loop: encode jobs until the render thread hangs up.
-fn encode_loop(jobs: &Mutex<Receiver<EncodeJob>>) {
-    loop {
-        let job = {
-            let receiver = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            receiver.recv()
-        };
-        let Ok(job) = job else {
-            return;
-        };
+/// An encode lane's loop: encode its jobs in order until the render thread hangs up.
+fn encode_loop(jobs: &Receiver<EncodeJob>) {
+    while let Ok(job) = jobs.recv() {
+        let EncodeJob {
+            image,
+            encoding,
+            final_still,
+            input_seq,
+            render_us,
+            quality,
+            delivery,
+        } = job;
         let started = Instant::now();
-        let image = &job.image;
-        let event = match encode(&image.rgba, image.width, image.height, job.encoding) {
-            Ok(payload) => {
-                let mut flags = FrameFlags::KEYFRAME;
-                if job.final_still {
+        let encoded = encode_frame(&image, encoding, delivery.video.as_ref());
+        let event = match encoded {
+            Ok(Encoded {
+                payload,
+                encoding,
+                keyframe,
+                video_failure,
+            }) => {
+                if video_failure.is_some() {
+                    delivery.ticket.stop_video();
+                }
+                let mut flags = 0;
+                if keyframe {
+                    flags |= FrameFlags::KEYFRAME;
+                }
+                if final_still {
                     flags |= FrameFlags::FINAL;
                 }
-                if job.encoding == Encoding::Png {
+                if encoding == Encoding::Png {
                     flags |= FrameFlags::LOSSLESS;
                 }
                 SchedulerEvent::Frame(RenderedFrame {
                     header: FrameHeader {
-                        codec: job.encoding.codec(),
+                        codec: encoding.codec(),
                         flags: FrameFlags(flags),
                         frame_seq: 0,
-                        input_seq: job.input_seq,
-                        // `encode` refused sides over u16.
-                        width: u16::try_from(image.width).unwrap_or(u16::MAX),
-                        height: u16::try_from(image.height).unwrap_or(u16::MAX),
-                        render_us: job.render_us,
+                        input_seq,
+                        // The encoders refuse sides over u16.
+                        width: u16::try_from(encoded_side(image.width, encoding))
+                            .unwrap_or(u16::MAX),
+                        height: u16::try_from(encoded_side(image.height, encoding))
+                            .unwrap_or(u16::MAX),
+                        render_us,
                         encode_us: micros(started),
                     },
                     payload,
-                    quality: job.quality,
-                    ticket: job.ticket,
+                    quality,
+                    video_failure,
+                    ticket: delivery.ticket,
                 })
             }
-            Err(error) => {
-                tracing::warn!(%error, "encoding failed");
-                SchedulerEvent::Failed {
-                    input_seq: job.input_seq,
-                    message: error.to_string(),
-                }
+            Err(message) => {
+                tracing::warn!(%message, "encoding failed");
+                SchedulerEvent::Failed { input_seq, message }
             }
         };
         // A full or closed channel means the session is gone or stuck: the frame (and its
         // in-flight place) is dropped.
-        let _ = job.events.try_send(event);
+        let _ = delivery.events.try_send(event);
+    }
+}
+
+/// A side of the picture as encoded: H.264 pictures have even sides.
+fn encoded_side(side: u32, encoding: Encoding) -> u32 {
+    match encoding {
+        Encoding::H264 { .. } => side & !1,
+        Encoding::Jpeg { .. } | Encoding::Png => side,
+    }
+}
+
+/// A payload and how it was made.
+struct Encoded {
+    payload: Vec<u8>,
+    /// What it was encoded as (JPEG when H.264 failed).
+    encoding: Encoding,
+    keyframe: bool,
+    /// Why H.264 failed, when it did.
+    video_failure: Option<String>,
+}
+
+/// Encodes a frame as asked; an H.264 frame whose stream fails is encoded as an
+/// interactive JPEG instead, with the reason (one whose stream was stopped already, without).
+fn encode_frame(
+    image: &FrameImage,
+    encoding: Encoding,
+    video: Option<&SharedStream>,
+) -> Result<Encoded, String> {
+    let still = |encoding: Encoding, video_failure: Option<String>| {
+        encode(&image.rgba, image.width, image.height, encoding)
+            .map(|payload| Encoded {
+                payload,
+                encoding,
+                keyframe: true,
+                video_failure,
+            })
+            .map_err(|error| error.to_string())
+    };
+    let Encoding::H264 {
+        keyframe,
+        bitrate_kbps,
+    } = encoding
+    else {
+        return still(encoding, None);
+    };
+    let fallback = Encoding::Jpeg {
+        quality: INTERACTIVE_JPEG_QUALITY,
+    };
+    let Some(video) = video else {
+        // The stream was stopped after this frame was asked for (and the session told).
+        return still(fallback, None);
+    };
+    let mut stream = video
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    match stream.encode(
+        &image.rgba,
+        image.width,
+        image.height,
+        keyframe,
+        bitrate_kbps,
+        Instant::now(),
+    ) {
+        Ok(unit) => Ok(Encoded {
+            payload: unit.bytes,
+            encoding,
+            keyframe: unit.keyframe,
+            video_failure: None,
+        }),
+        Err(error) => {
+            tracing::warn!(%error, encoder = stream.encoder_name(), "H.264 failed; JPEG from now on");
+            still(fallback, Some(error.to_string()))
+        }
     }
 }
 
@@ -672,6 +812,7 @@ mod tests {
             pending: pending.map(request),
             in_flight,
             events,
+            video: None,
         }
     }
 
@@ -708,6 +849,7 @@ mod tests {
                 pending: None,
                 in_flight: 0,
                 events,
+                video: None,
             },
         );
         let session = SessionSlot {
@@ -716,7 +858,7 @@ mod tests {
         };
         session.submit(request(1));
         session.submit(request(2));
-        let (taken, ticket, _) = take_next(&shared).expect("work is there");
+        let (taken, Delivery { ticket, .. }) = take_next(&shared).expect("work is there");
         assert_eq!(taken.input_seq, 2, "the newer request replaced the older");
         assert_eq!(shared.lock().slots[&7].in_flight, 1);
         assert!(shared.lock().next_ready().is_none(), "nothing pending");

@@ -23,6 +23,7 @@ use crate::metrics::Metrics;
 use crate::protocol::Viewport;
 use crate::scheduler::Scheduler;
 use crate::session::SessionLimits;
+use crate::video::{DEFAULT_ENCODERS, EncoderProbe};
 use crate::web;
 
 /// Largest WebSocket message the transport accepts at all; larger closes the connection.
@@ -46,12 +47,19 @@ pub struct ServerConfig {
     pub limits: SessionLimits,
     /// Frame size until a client says otherwise.
     pub default_viewport: Viewport,
+    /// FFmpeg's H.264 encoders to try, in order (the first that opens at start is used,
+    /// the later ones when it fails for a session); empty: no H.264, JPEG only.
+    pub h264_encoders: Vec<String>,
+    /// Longest time between H.264 keyframes.
+    pub keyframe_interval: Duration,
     /// A host's view that sessions of its series follow (a shared desktop session).
     pub follow: Option<Follow>,
 }
 
 impl ServerConfig {
-    /// Defaults: 16 sessions, 30 minutes idle, 16 KiB messages, 1024×768 frames.
+    /// Defaults: 16 sessions, 30 minutes idle, 16 KiB messages, 1024×768 frames, H.264
+    /// from the first of NVENC, VA-API, Quick Sync and x264 that opens, a keyframe at least
+    /// every 2 s.
     pub fn new(bind: SocketAddr) -> Self {
         Self {
             bind,
@@ -64,6 +72,8 @@ impl ServerConfig {
                 width: 1024,
                 height: 768,
             },
+            h264_encoders: DEFAULT_ENCODERS.map(str::to_string).to_vec(),
+            keyframe_interval: Duration::from_secs(2),
             follow: None,
         }
     }
@@ -99,8 +109,23 @@ pub(crate) struct App {
     pub(crate) library: Arc<Library>,
     pub(crate) scheduler: Arc<Scheduler>,
     pub(crate) metrics: Arc<Metrics>,
+    /// Which H.264 encoder opened at start.
+    pub(crate) h264: EncoderProbe,
     /// Turns `true` when the server shuts down.
     pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+impl App {
+    /// The H.264 encoders a session tries: the one that opened at start, then the ones
+    /// configured after it.
+    pub(crate) fn h264_candidates(&self) -> &[String] {
+        let encoders = &self.config.h264_encoders;
+        self.h264
+            .chosen
+            .as_ref()
+            .and_then(|chosen| encoders.iter().position(|name| name == chosen))
+            .map_or(&[], |first| &encoders[first..])
+    }
 }
 
 /// A bound server, ready to run.
@@ -111,7 +136,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds the listening socket; refuses a non-loopback address without a token.
+    /// Binds the listening socket (refusing a non-loopback address without a token) and
+    /// finds the H.264 encoder sessions will get.
     pub async fn bind(
         config: ServerConfig,
         library: Arc<Library>,
@@ -126,6 +152,25 @@ impl Server {
                 address: config.bind,
                 source,
             })?;
+        let candidates = config.h264_encoders.clone();
+        let h264 = tokio::task::spawn_blocking(move || crate::video::probe(&candidates))
+            .await
+            .unwrap_or_else(|error| EncoderProbe {
+                chosen: None,
+                tried: vec![crate::video::EncoderAttempt {
+                    encoder: "(probe)".to_string(),
+                    error: Some(format!("the probe failed: {error}")),
+                }],
+            });
+        match (&h264.chosen, h264.why_none()) {
+            (Some(encoder), _) => tracing::info!(%encoder, "H.264 encoder"),
+            (None, Some(why)) => tracing::warn!(%why, "no H.264: frames are JPEG"),
+            (None, None) => {}
+        }
+        let metrics = Arc::new(Metrics::default());
+        let _ = metrics
+            .h264_encoder
+            .set(h264.chosen.clone().unwrap_or_else(|| "none".to_string()));
         let (shutdown, shutdown_rx) = watch::channel(false);
         Ok(Self {
             listener,
@@ -133,7 +178,8 @@ impl Server {
                 config,
                 library,
                 scheduler,
-                metrics: Arc::new(Metrics::default()),
+                metrics,
+                h264,
                 shutdown: shutdown_rx,
             }),
             shutdown,
@@ -148,6 +194,11 @@ impl Server {
     /// The server's counters.
     pub fn metrics(&self) -> Arc<Metrics> {
         self.app.metrics.clone()
+    }
+
+    /// Which H.264 encoder opened (and which did not).
+    pub fn h264(&self) -> &EncoderProbe {
+        &self.app.h264
     }
 
     /// Serves until `shutdown` completes; open sessions are then closed.

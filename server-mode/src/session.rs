@@ -1,7 +1,9 @@
 //! One client's view: applies its inputs to a [`ViewState`], limits their rate, and
-//! decides what to render next: interactive frames while the user drags, then a
-//! full-resolution final still once the drag ends or input pauses for [`IDLE_FOR_FINAL`].
-//! No I/O here: the connection feeds it messages and the clock.
+//! decides what to render next: interactive frames while the user drags (JPEG, or H.264
+//! at the [`RateControl`]'s bitrate when the session streams video), then a
+//! full-resolution final still (JPEG or PNG, never video) once the drag ends or input
+//! pauses for [`IDLE_FOR_FINAL`]. No I/O here: the connection feeds it messages and the
+//! clock.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,7 +15,10 @@ use render_core::transfer::{PresetLibrary, RenderMode};
 use render_core::view::{Quality, ViewState};
 
 use crate::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
-use crate::protocol::{Action, ErrorCode, Input, Opened, SharedView, Viewport, WindowInfo};
+use crate::protocol::{
+    Action, ClientStats, Codec, ErrorCode, Input, Opened, SharedView, Viewport, WindowInfo,
+};
+use crate::rate::RateControl;
 use crate::scheduler::RenderRequest;
 
 /// Input pause after which the view counts as at rest and gets a final still.
@@ -104,6 +109,14 @@ enum Pending {
     Final,
 }
 
+/// How a session that streams H.264 encodes its interactive frames.
+#[derive(Debug, Clone)]
+struct VideoPlan {
+    rate: RateControl,
+    /// The next H.264 frame must be a keyframe (the client asked).
+    keyframe_due: bool,
+}
+
 /// The open series and its view.
 struct OpenSeries {
     id: String,
@@ -128,6 +141,8 @@ pub struct Session {
     lossless: bool,
     /// The next request is the first of the series opened.
     preview_due: bool,
+    /// Set while interactive frames are H.264.
+    video: Option<VideoPlan>,
     limiter: RateLimiter,
 }
 
@@ -152,6 +167,7 @@ impl Session {
             final_owed: false,
             lossless: false,
             preview_due: false,
+            video: None,
             limiter: RateLimiter::new(limits.inputs_per_s, limits.input_burst, now),
         };
         session.size = session.clamp_viewport(viewport);
@@ -166,10 +182,79 @@ impl Session {
         }
     }
 
-    /// Sets the frame size (from `hello`), clamped to the limits.
+    /// Sets the frame size (from `hello`), clamped to the limits (even sides while the
+    /// session streams H.264).
     pub fn set_viewport(&mut self, viewport: Viewport) {
-        self.size = self.clamp_viewport(viewport);
+        self.set_size(self.clamp_viewport(viewport));
         self.mark(Pending::Final);
+    }
+
+    /// Interactive frames as H.264 (`true`) or JPEG. With H.264 the frame size is rounded
+    /// down to even sides, which the encoder needs.
+    pub fn stream_video(&mut self, on: bool) {
+        self.video = on.then(|| VideoPlan {
+            rate: RateControl::new(self.size),
+            keyframe_due: false,
+        });
+        self.set_size(self.size);
+    }
+
+    /// The codec of interactive frames.
+    pub fn codec(&self) -> Codec {
+        if self.video.is_some() {
+            Codec::H264
+        } else {
+            Codec::Jpeg
+        }
+    }
+
+    /// The H.264 bitrate aimed at now (kbit/s), while streaming video.
+    pub fn bitrate_kbps(&self) -> Option<u32> {
+        self.video.as_ref().map(|video| video.rate.target_kbps())
+    }
+
+    /// Asks for a frame decodable on its own: an H.264 keyframe of the current view while
+    /// the user interacts, else a final still (every still is a keyframe).
+    pub fn keyframe(&mut self) -> Result<(), Refusal> {
+        if self.open.is_none() {
+            return Err(not_open());
+        }
+        if let Some(video) = &mut self.video {
+            video.keyframe_due = true;
+        }
+        self.mark(if self.interacting {
+            Pending::Interactive
+        } else {
+            Pending::Final
+        });
+        Ok(())
+    }
+
+    /// Takes the client's report on its decoding; the H.264 bitrate follows it.
+    pub fn client_stats(&mut self, stats: &ClientStats, now: Instant) -> Result<(), Refusal> {
+        if let Some(latency) = stats.latency_ms
+            && !(latency.is_finite() && (0.0..=600_000.0).contains(&latency))
+        {
+            return Err(bad_value(format!(
+                "stats latency_ms {latency}: must be 0..=600000"
+            )));
+        }
+        if let Some(video) = &mut self.video {
+            video.rate.on_report(stats, now);
+        }
+        Ok(())
+    }
+
+    /// Sets the frame size, even while streaming video, and tells the rate control.
+    fn set_size(&mut self, size: [u32; 2]) {
+        self.size = match &mut self.video {
+            Some(video) => {
+                let even = size.map(|side| side & !1);
+                video.rate.resize(even);
+                even
+            }
+            None => size,
+        };
     }
 
     /// The highest input seq applied and its client clock.
@@ -296,8 +381,14 @@ impl Session {
             }
         } else {
             view.quality = Quality::Interactive;
-            Encoding::Jpeg {
-                quality: INTERACTIVE_JPEG_QUALITY,
+            match &mut self.video {
+                Some(video) => Encoding::H264 {
+                    keyframe: std::mem::take(&mut video.keyframe_due),
+                    bitrate_kbps: video.rate.target_kbps(),
+                },
+                None => Encoding::Jpeg {
+                    quality: INTERACTIVE_JPEG_QUALITY,
+                },
             }
         };
         self.pending = Pending::Nothing;
@@ -357,7 +448,7 @@ impl Session {
                         "resize {width}×{height}: each side must be {MIN_VIEWPORT}..={max} pixels"
                     )));
                 }
-                self.size = [*width, *height];
+                self.set_size([*width, *height]);
                 return Ok(at_rest(self.interacting));
             }
             Action::SetView { view: shared } => {
@@ -634,6 +725,108 @@ mod tests {
         let still = session.next_request(later).expect("the final still");
         assert!(still.final_still);
         assert_eq!(session.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_video_session_sends_h264_while_dragging_and_jpeg_stills_at_rest() {
+        let now = Instant::now();
+        let mut session = Session::new(
+            SessionLimits::default(),
+            PresetLibrary::builtin(),
+            Viewport {
+                width: 65,
+                height: 49,
+            },
+            now,
+        );
+        assert_eq!(session.codec(), Codec::Jpeg);
+        session.stream_video(true);
+        assert_eq!(session.codec(), Codec::H264);
+        assert_eq!(session.viewport(), VIEWPORT, "sides rounded down to even");
+        session.open("phantom", Arc::new(render_core::phantom::ct_phantom()));
+        let first = session.next_request(now).expect("the first still");
+        assert_eq!(first.encoding, Encoding::Jpeg { quality: 95 });
+        let kbps = session.bitrate_kbps().expect("streaming");
+        session
+            .apply(&input(1, Action::Interact { active: true }), now)
+            .expect("accepted");
+        session
+            .apply(&input(2, Action::Orbit { dx: 3.0, dy: 0.0 }), now)
+            .expect("accepted");
+        let moving = session.next_request(now).expect("an interactive frame");
+        assert_eq!(
+            moving.encoding,
+            Encoding::H264 {
+                keyframe: false,
+                bitrate_kbps: kbps
+            }
+        );
+        session.keyframe().expect("open");
+        let key = session.next_request(now).expect("a frame at once");
+        assert!(!key.final_still);
+        assert!(matches!(
+            key.encoding,
+            Encoding::H264 { keyframe: true, .. }
+        ));
+        session
+            .apply(
+                &input(
+                    3,
+                    Action::Resize {
+                        width: 101,
+                        height: 77,
+                    },
+                ),
+                now,
+            )
+            .expect("accepted");
+        let resized = session.next_request(now).expect("a frame");
+        assert_eq!(resized.size, [100, 76]);
+        assert!(matches!(
+            resized.encoding,
+            Encoding::H264 {
+                keyframe: false,
+                ..
+            }
+        ));
+        session
+            .apply(&input(4, Action::Interact { active: false }), now)
+            .expect("accepted");
+        let still = session.next_request(now).expect("the final still");
+        assert!(still.final_still);
+        assert_eq!(still.encoding, Encoding::Jpeg { quality: 95 });
+        session.keyframe().expect("open");
+        let again = session.next_request(now).expect("a keyframe at rest");
+        assert!(again.final_still, "at rest a keyframe is a still");
+        session.stream_video(false);
+        assert_eq!(session.codec(), Codec::Jpeg);
+        assert_eq!(session.bitrate_kbps(), None);
+    }
+
+    #[test]
+    fn client_stats_steer_the_bitrate_and_nonsense_is_refused() {
+        let now = Instant::now();
+        let mut session = opened_session(now);
+        session.stream_video(true);
+        let nominal = session.bitrate_kbps().expect("streaming");
+        let lagging = ClientStats {
+            decode_queue: 8,
+            latency_ms: Some(90.0),
+        };
+        session.client_stats(&lagging, now).expect("accepted");
+        assert!(session.bitrate_kbps().expect("streaming") < nominal);
+        for latency in [-1.0, f64::INFINITY, 1e9] {
+            let refusal = session
+                .client_stats(
+                    &ClientStats {
+                        decode_queue: 0,
+                        latency_ms: Some(latency),
+                    },
+                    now,
+                )
+                .expect_err("refused");
+            assert_eq!(refusal.code, ErrorCode::BadValue);
+        }
     }
 
     #[test]

@@ -27,6 +27,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/web/input.js"),
     ),
+    (
+        "/video.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/web/video.js"),
+    ),
 ];
 
 /// The content type and bytes of the embedded file at URL `path` (`/` is `/index.html`).
@@ -62,12 +67,12 @@ mod tests {
                 wanted.extend(part.split('"').next().map(|p| format!("/{p}")));
             }
         }
-        for module in ["/app.js", "/protocol.js", "/input.js"] {
+        for module in ["/app.js", "/protocol.js", "/input.js", "/video.js"] {
             for part in text(module).split("from \"./").skip(1) {
                 wanted.extend(part.split('"').next().map(|p| format!("/{p}")));
             }
         }
-        assert!(wanted.len() >= 4, "{wanted:?}");
+        assert!(wanted.len() >= 5, "{wanted:?}");
         for path in wanted {
             assert!(
                 asset(&path).is_some(),

@@ -1,6 +1,8 @@
 //! The web client in headless Chromium (Debian's `chromium`, driven over the DevTools
-//! protocol): the page loads from the server, opens the phantom, a mouse drag changes the
-//! picture, and the screenshot is not blank. Chromium must be installed
+//! protocol): the page loads from the server, negotiates H.264 (decoded by WebCodecs),
+//! opens the phantom, a mouse drag changes the picture through decoded video frames, and
+//! the screenshots are not blank; without WebCodecs it falls back to JPEG; after a
+//! decoding error it asks for a keyframe and goes on. Chromium must be installed
 //! (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
 
 mod common;
@@ -256,14 +258,21 @@ fn changed_share(
     changed as f64 / total.max(1) as f64
 }
 
-#[test]
-fn the_web_client_opens_the_phantom_and_a_drag_turns_it() {
+/// A server for one browser test: the phantom at 400×300, keyframes only when needed.
+fn server() -> SocketAddr {
     let mut config = common::server::loopback_config();
     config.default_viewport = Viewport {
         width: 400,
         height: 300,
     };
-    let address: SocketAddr = common::server::start(vec![config])[0];
+    config.keyframe_interval = Duration::from_secs(3600);
+    common::server::start(vec![config])[0]
+}
+
+/// Opens the page in Chromium, after running `before_load` (JavaScript) in it when given,
+/// and runs `test` on it.
+fn with_page(before_load: Option<&str>, test: impl AsyncFnOnce(&mut Page, SocketAddr)) {
+    let address = server();
     let chromium = Chromium::start();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -271,40 +280,220 @@ fn the_web_client_opens_the_phantom_and_a_drag_turns_it() {
         .expect("a runtime");
     runtime.block_on(async {
         let mut page = Page::open(&chromium.devtools_url).await;
-        page.call("Page.navigate", json!({"url": format!("http://{address}/")}))
+        if let Some(script) = before_load {
+            page.call("Page.enable", json!({})).await;
+            page.call(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({"source": script}),
+            )
             .await;
-        // The page lists the series, opens the first (the phantom) and draws its final still.
+        }
+        page.call(
+            "Page.navigate",
+            json!({"url": format!("http://{address}/")}),
+        )
+        .await;
+        test(&mut page, address).await;
+        assert!(
+            page.exceptions.is_empty(),
+            "the page threw: {:?}",
+            page.exceptions
+        );
+    });
+    drop(chromium);
+}
+
+/// Presses the left button in the canvas's centre and moves right in `steps` of 12 px,
+/// 30 ms apart; returns where the pointer is (the button stays down).
+async fn press_and_move(page: &mut Page, area: (u32, u32, u32, u32), steps: u32) -> (f64, f64) {
+    let (cx, cy) = (
+        f64::from(area.0 + area.2 / 2),
+        f64::from(area.1 + area.3 / 2),
+    );
+    page.mouse("mousePressed", cx, cy, 1).await;
+    for step in 1..=steps {
+        page.mouse("mouseMoved", cx + f64::from(step) * 12.0, cy, 1)
+            .await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    (cx + f64::from(steps) * 12.0, cy)
+}
+
+/// Keeps dragging (down and back up, so the view keeps changing) until `expression` is
+/// true; the button stays down.
+async fn drag_until(page: &mut Page, (x, y): (f64, f64), expression: &str) {
+    let started = Instant::now();
+    let mut step = 0u32;
+    while page.eval(expression).await != json!(true) {
+        let state = page.eval("JSON.stringify(window.hounsfield ?? null)").await;
+        assert!(
+            started.elapsed() < PATIENCE,
+            "still waiting for {expression}; page state {state}"
+        );
+        step += 1;
+        let dy = f64::from(step % 20) * 4.0;
+        page.mouse("mouseMoved", x, y + dy, 1).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
+/// Waits for the final still that answers every input sent.
+async fn wait_for_final_still(page: &mut Page, after_frame: &Value) {
+    page.wait_for(&format!(
+        "(() => {{ const h = window.hounsfield.lastHeader; return h.frameSeq > {after_frame} && (h.flags & 2) === 2 && window.hounsfield.sent >= 3 && h.inputSeq === window.hounsfield.sent; }})()"
+    ))
+    .await;
+}
+
+#[test]
+fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_frames() {
+    with_page(None, async |page, _| {
+        // The page offers H.264 first (this Chromium decodes it), gets it, lists the
+        // series, opens the first (the phantom) and draws its final still (JPEG).
         page.wait_for("window.hounsfield?.opened?.series === 'phantom' && (window.hounsfield.lastHeader?.flags & 2) === 2")
             .await;
+        assert_eq!(
+            page.eval("window.hounsfield.offered").await,
+            json!(["h264", "jpeg", "png"])
+        );
+        assert_eq!(page.eval("window.hounsfield.codec").await, json!("h264"));
+        assert_eq!(
+            page.eval("window.hounsfield.encoder").await,
+            json!("libx264")
+        );
         let series = page.eval("document.getElementById('series').value").await;
         assert_eq!(series, json!("phantom"));
         let frames_before = page.eval("window.hounsfield.lastHeader.frameSeq").await;
-        let area = canvas_box(&mut page).await;
+        let area = canvas_box(page).await;
         assert!(area.2 > 100 && area.3 > 100, "canvas box {area:?}");
         let before = page.screenshot().await;
-        assert!(colours_in(&before, area) > 8, "the first frame is not blank");
+        assert!(
+            colours_in(&before, area) > 8,
+            "the first frame is not blank"
+        );
 
-        // A left drag across the canvas: orbit, then the final still.
-        let (cx, cy) = (f64::from(area.0 + area.2 / 2), f64::from(area.1 + area.3 / 2));
-        page.mouse("mousePressed", cx, cy, 1).await;
-        for step in 1..=12 {
-            page.mouse("mouseMoved", cx + f64::from(step) * 12.0, cy, 1).await;
-            tokio::time::sleep(Duration::from_millis(30)).await;
-        }
-        page.mouse("mouseReleased", cx + 144.0, cy, 0).await;
-        page.wait_for(&format!(
-            "(() => {{ const h = window.hounsfield.lastHeader; return h.frameSeq > {frames_before} && (h.flags & 2) === 2 && window.hounsfield.sent >= 3 && h.inputSeq === window.hounsfield.sent; }})()"
-        ))
+        // A left drag across the canvas: H.264 frames, decoded and drawn while it lasts.
+        let at = press_and_move(page, area, 12).await;
+        drag_until(
+            page,
+            at,
+            "window.hounsfield.videoFrames >= 3 && window.hounsfield.lastHeader.codec === 3",
+        )
         .await;
-        // The status line shows the figures.
-        let status = page.eval("document.getElementById('status').textContent").await;
+        let during = page.screenshot().await;
+        assert!(
+            colours_in(&during, area) > 8,
+            "a decoded video frame is not blank"
+        );
+        let share = changed_share(&before, &during, area);
+        assert!(
+            share > 0.02,
+            "the drag changed only {:.2}% of the canvas",
+            share * 100.0
+        );
+        page.mouse("mouseReleased", at.0, at.1, 0).await;
+        // Then the final still (JPEG) answering every input.
+        wait_for_final_still(page, &frames_before).await;
+        assert_eq!(
+            page.eval("window.hounsfield.lastHeader.codec").await,
+            json!(1)
+        );
+        assert_eq!(page.eval("window.hounsfield.decodeErrors").await, json!(0));
+        // The status line shows the codec and the figures.
+        let status = page
+            .eval("document.getElementById('status').textContent")
+            .await;
         let status = status.as_str().unwrap_or_default().to_string();
-        assert!(status.contains("fps") && status.contains("kbit/s"), "{status}");
+        assert!(status.contains("H.264 (libx264)"), "{status}");
+        assert!(
+            status.contains("fps") && status.contains("kbit/s"),
+            "{status}"
+        );
         let after = page.screenshot().await;
-        assert!(colours_in(&after, area) > 8, "the frame after the drag is not blank");
+        assert!(
+            colours_in(&after, area) > 8,
+            "the frame after the drag is not blank"
+        );
         let share = changed_share(&before, &after, area);
-        assert!(share > 0.02, "the drag changed only {:.2}% of the canvas", share * 100.0);
-        assert!(page.exceptions.is_empty(), "the page threw: {:?}", page.exceptions);
+        assert!(
+            share > 0.02,
+            "the drag changed only {:.2}% of the canvas",
+            share * 100.0
+        );
     });
-    drop(chromium);
+}
+
+#[test]
+fn without_webcodecs_the_web_client_falls_back_to_jpeg() {
+    let no_webcodecs = "delete window.VideoDecoder; delete window.EncodedVideoChunk;";
+    with_page(Some(no_webcodecs), async |page, _| {
+        page.wait_for("window.hounsfield?.opened?.series === 'phantom' && (window.hounsfield.lastHeader?.flags & 2) === 2")
+            .await;
+        assert_eq!(
+            page.eval("window.hounsfield.offered").await,
+            json!(["jpeg", "png"])
+        );
+        assert_eq!(page.eval("window.hounsfield.codec").await, json!("jpeg"));
+        let frames_before = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        let area = canvas_box(page).await;
+        let before = page.screenshot().await;
+        let at = press_and_move(page, area, 12).await;
+        drag_until(
+            page,
+            at,
+            "window.hounsfield.lastHeader.codec === 1 && (window.hounsfield.lastHeader.flags & 2) === 0",
+        )
+        .await;
+        page.mouse("mouseReleased", at.0, at.1, 0).await;
+        wait_for_final_still(page, &frames_before).await;
+        assert_eq!(page.eval("window.hounsfield.videoFrames").await, json!(0));
+        let after = page.screenshot().await;
+        assert!(
+            colours_in(&after, area) > 8,
+            "the frame after the drag is not blank"
+        );
+        assert!(
+            changed_share(&before, &after, area) > 0.02,
+            "the drag turned the phantom"
+        );
+    });
+}
+
+#[test]
+fn after_a_decoding_error_the_web_client_asks_for_a_keyframe_and_goes_on() {
+    // The decoder refuses the fourth access unit once, as a broken one would be refused.
+    let flaky_decoder = r#"
+        (() => {
+            const decode = VideoDecoder.prototype.decode;
+            let calls = 0;
+            VideoDecoder.prototype.decode = function (chunk) {
+                calls += 1;
+                if (calls === 4) throw new DOMException("injected by the test", "EncodingError");
+                return decode.call(this, chunk);
+            };
+        })();
+    "#;
+    with_page(Some(flaky_decoder), async |page, _| {
+        page.wait_for("window.hounsfield?.opened?.series === 'phantom' && (window.hounsfield.lastHeader?.flags & 2) === 2")
+            .await;
+        assert_eq!(page.eval("window.hounsfield.codec").await, json!("h264"));
+        let area = canvas_box(page).await;
+        let at = press_and_move(page, area, 4).await;
+        drag_until(page, at, "window.hounsfield.decodeErrors >= 1").await;
+        let drawn = page.eval("window.hounsfield.videoFrames").await;
+        assert!(
+            page.eval("window.hounsfield.keyframeRequests >= 1").await == json!(true),
+            "no keyframe asked for"
+        );
+        // The server's keyframe restarts the stream: video frames are drawn again.
+        drag_until(
+            page,
+            at,
+            &format!("window.hounsfield.videoFrames > {drawn} + 2 && window.hounsfield.lastHeader.codec === 3"),
+        )
+        .await;
+        page.mouse("mouseReleased", at.0, at.1, 0).await;
+        let shot = page.screenshot().await;
+        assert!(colours_in(&shot, area) > 8, "not blank after the recovery");
+    });
 }

@@ -1,8 +1,10 @@
 //! Server mode over a real socket, with the Rust client: the protocol conversation, a drag
 //! answered in order, final and lossless stills (the latter equal to the render core's own
-//! pixels), concurrent sessions, bad messages answered with `error` while the session
-//! lives on, the token, the session limit and the idle timeout. The built-in phantom at
-//! 256×192 keeps the software adapter quick.
+//! pixels), H.264 (every frame decodes in order with FFmpeg's decoder, keyframes on
+//! resize and on request, JPEG when H.264 cannot be had), concurrent sessions, bad
+//! messages answered with `error` while the session lives on, the token, the session
+//! limit and the idle timeout. The built-in phantom at 256×192 keeps the software adapter
+//! quick.
 
 mod common;
 
@@ -14,7 +16,8 @@ use std::time::Duration;
 use render_core::phantom::{DIMS, ct_phantom};
 use render_core::transfer::RenderMode;
 use render_core::view::{Quality, ViewState};
-use server_mode::client::{Client, ClientError, Frame};
+use server_mode::client::{Client, ClientError, Frame, VIDEO_CODECS, Welcome};
+use server_mode::decode::FrameDecoder;
 use server_mode::library::PHANTOM_ID;
 use server_mode::protocol::{Action, Codec, ErrorCode, SharedView, Viewport};
 
@@ -27,14 +30,19 @@ const TOKEN: &str = "test-token-0123456789";
 const TEST_LIMIT: Duration = Duration::from_secs(120);
 /// Idle timeout of the single-session server.
 const SHORT_IDLE: Duration = Duration::from_secs(2);
+/// An H.264 encoder name FFmpeg does not have.
+const MISSING_ENCODER: &str = "h264_not_in_this_ffmpeg";
 
-/// Four servers on loopback sharing one library and one render thread: an open one, one
-/// that wants a token, one that takes a single session and drops it when idle, and a
-/// view-only shared session whose sessions follow `host`.
+/// Five servers on loopback sharing one library and one render thread: an open one, one
+/// that wants a token, one that takes a single session and drops it when idle, a
+/// view-only shared session whose sessions follow `host`, and one whose only H.264 encoder
+/// does not exist. Keyframes come only at the start, on resize and on request (not by
+/// time), so the tests can tell why one came.
 struct Servers {
     open: SocketAddr,
     token: SocketAddr,
     single: SocketAddr,
+    no_h264: SocketAddr,
     shared: SocketAddr,
     host: server_mode::follow::Host,
 }
@@ -53,9 +61,12 @@ fn servers() -> &'static Servers {
             config.max_sessions = max_sessions;
             config.idle_timeout = idle;
             config.default_viewport = VIEWPORT;
+            config.keyframe_interval = Duration::from_secs(3600);
             config
         };
         let idle = Duration::from_secs(600);
+        let mut no_h264 = config(None, 64, idle);
+        no_h264.h264_encoders = vec![MISSING_ENCODER.to_string()];
         let (host, follow) = server_mode::follow::Follow::channel(
             PHANTOM_ID,
             SharedView::of(&host_start_view()),
@@ -68,6 +79,7 @@ fn servers() -> &'static Servers {
             config(Some(TOKEN), 64, idle),
             config(None, 1, SHORT_IDLE),
             shared,
+            no_h264,
         ]);
         Servers {
             open: addresses[0],
@@ -75,6 +87,7 @@ fn servers() -> &'static Servers {
             single: addresses[2],
             shared: addresses[3],
             host,
+            no_h264: addresses[4],
         }
     })
 }
@@ -103,6 +116,34 @@ async fn opened_client(address: SocketAddr) -> (Client, Frame) {
     client.open(PHANTOM_ID).await.expect("opened");
     let first = client.next_frame().await.expect("a first frame");
     (client, first)
+}
+
+/// A client that offered H.264 first and opened the phantom, with its welcome and first frame.
+async fn opened_video_client(address: SocketAddr, viewport: Viewport) -> (Client, Welcome, Frame) {
+    let mut client = Client::connect(&url(address, "")).await.expect("connects");
+    let welcome = client
+        .hello_offering(None, viewport, &VIDEO_CODECS)
+        .await
+        .expect("welcome");
+    client.open(PHANTOM_ID).await.expect("opened");
+    let first = client.next_frame().await.expect("a first frame");
+    (client, welcome, first)
+}
+
+/// Orbits once and returns the next H.264 frame, keeping the other frames it passes in
+/// `passed` (the caller checks that they come in order).
+async fn orbit_for_video_frame(client: &mut Client, passed: &mut Vec<Frame>) -> Frame {
+    client
+        .input(Action::Orbit { dx: 3.0, dy: 0.5 })
+        .await
+        .expect("sent");
+    loop {
+        let frame = client.next_frame().await.expect("a frame");
+        passed.push(frame.clone());
+        if frame.header.codec == Codec::H264 {
+            return frame;
+        }
+    }
 }
 
 /// Receives frames until a final still reflecting input `seq`; returns them all.
@@ -289,7 +330,7 @@ fn bad_messages_get_error_replies_and_the_session_stays() {
             ErrorCode::HelloFirst
         );
         client.hello(None, VIEWPORT).await.expect("welcome");
-        let cases: [(&str, ErrorCode); 8] = [
+        let cases: [(&str, ErrorCode); 11] = [
             ("{not json", ErrorCode::BadJson),
             ("[1, 2, 3]", ErrorCode::BadJson),
             (r#"{"type":"launch_missiles"}"#, ErrorCode::UnknownType),
@@ -307,6 +348,12 @@ fn bad_messages_get_error_replies_and_the_session_stays() {
                 ErrorCode::NotOpen,
             ),
             (r#"{"type":"still","lossless":true}"#, ErrorCode::NotOpen),
+            (r#"{"type":"keyframe"}"#, ErrorCode::NotOpen),
+            (r#"{"type":"stats","latency_ms":-5}"#, ErrorCode::BadValue),
+            (
+                r#"{"type":"stats","decode_queue":-1}"#,
+                ErrorCode::BadMessage,
+            ),
         ];
         for (text, code) in cases {
             client.send_text(text).await.expect("sent");
@@ -449,6 +496,11 @@ fn metrics_count_sessions_and_frames() {
         assert!(value("hounsfield_sessions") >= 1);
         assert!(value("hounsfield_frames_total") >= 1);
         assert!(value("hounsfield_bytes_sent_total") > 32);
+        assert!(
+            text.contains("\nhounsfield_h264_encoder{encoder=\"libx264\"} 1\n"),
+            "the encoder that opened (libx264 without hardware): {text}"
+        );
+        value("hounsfield_h264_frames_total");
         drop(client);
     });
 }
@@ -528,6 +580,188 @@ fn a_large_series_shows_a_preview_before_its_first_final_still() {
     let (slot, events) = &mut kept[0];
     slot.submit(request);
     assert!(next_frame(events).header.flags.final_still());
+}
+
+#[test]
+fn h264_frames_of_a_drag_decode_in_order_with_ffmpegs_decoder() {
+    run_test(async {
+        let odd = Viewport {
+            width: 257,
+            height: 193,
+        };
+        let (mut client, welcome, first) = opened_video_client(servers().open, odd).await;
+        assert_eq!(welcome.codec, Codec::H264, "{welcome:?}");
+        assert_eq!(welcome.encoder.as_deref(), Some("libx264"), "{welcome:?}");
+        assert_eq!(welcome.fallback, None);
+        assert_eq!(welcome.viewport, VIEWPORT, "rounded down to even sides");
+        assert_eq!(first.header.codec, Codec::Jpeg, "the opening still");
+        let (last, frames) = drag(&mut client, 12, 4.0, 1.0).await;
+        let mut decoder = FrameDecoder::new();
+        let mut video = 0;
+        let mut keyframes = 0;
+        for (n, frame) in std::iter::once(&first).chain(&frames).enumerate() {
+            let header = frame.header;
+            assert_eq!(header.frame_seq as usize, n + 1, "frames in order");
+            let image = decoder
+                .decode(frame)
+                .unwrap_or_else(|e| panic!("frame {} ({:?}): {e}", header.frame_seq, header.codec));
+            assert_eq!((image.width, image.height), (256, 192));
+            assert!(
+                has_content(&image.rgba),
+                "frame {} is blank",
+                header.frame_seq
+            );
+            if header.codec == Codec::H264 {
+                assert!(!header.flags.final_still() && !header.flags.lossless());
+                video += 1;
+                keyframes += usize::from(header.flags.keyframe());
+            }
+        }
+        assert!(video >= 2, "H.264 frames while dragging: {video}");
+        assert_eq!(keyframes, 1, "only the first H.264 frame is a keyframe");
+        let first_video = frames
+            .iter()
+            .find(|f| f.header.codec == Codec::H264)
+            .expect("a video frame");
+        assert!(
+            first_video.header.flags.keyframe(),
+            "the stream starts with a keyframe"
+        );
+        let still = frames.last().expect("the final still");
+        assert_eq!(still.header.codec, Codec::Jpeg, "the still after the drag");
+        assert!(still.header.flags.final_still());
+        assert_eq!(still.header.input_seq, last);
+        // A second drag goes on with the same stream: no new keyframe is needed.
+        let (_, more) = drag(&mut client, 4, -4.0, 0.0).await;
+        for frame in &more {
+            decoder.decode(frame).expect("decodes in order");
+        }
+        assert!(
+            more.iter()
+                .any(|f| f.header.codec == Codec::H264 && !f.header.flags.keyframe()),
+            "{:?}",
+            more.iter().map(|f| f.header).collect::<Vec<_>>()
+        );
+    });
+}
+
+#[test]
+fn a_resize_while_dragging_gives_a_keyframe_at_the_new_size() {
+    run_test(async {
+        let (mut client, welcome, _) = opened_video_client(servers().open, VIEWPORT).await;
+        assert_eq!(welcome.codec, Codec::H264);
+        let mut decoder = FrameDecoder::new();
+        client
+            .input(Action::Interact { active: true })
+            .await
+            .expect("sent");
+        let mut passed = Vec::new();
+        for _ in 0..3 {
+            orbit_for_video_frame(&mut client, &mut passed).await;
+        }
+        client
+            .input(Action::Resize {
+                width: 201,
+                height: 151,
+            })
+            .await
+            .expect("sent");
+        let resized = loop {
+            let frame = orbit_for_video_frame(&mut client, &mut passed).await;
+            if (frame.header.width, frame.header.height) != (256, 192) {
+                break frame;
+            }
+        };
+        assert_eq!((resized.header.width, resized.header.height), (200, 150));
+        assert!(resized.header.flags.keyframe(), "{:?}", resized.header);
+        for frame in &passed {
+            let image = decoder.decode(frame).expect("every frame decodes");
+            assert_eq!(
+                [image.width, image.height],
+                [
+                    u32::from(frame.header.width),
+                    u32::from(frame.header.height)
+                ]
+            );
+        }
+        let after = orbit_for_video_frame(&mut client, &mut passed).await;
+        assert!(!after.header.flags.keyframe());
+        decoder.decode(&after).expect("decodes after the keyframe");
+    });
+}
+
+#[test]
+fn a_keyframe_request_is_answered_with_one() {
+    run_test(async {
+        let (mut client, _, _) = opened_video_client(servers().open, VIEWPORT).await;
+        client
+            .input(Action::Interact { active: true })
+            .await
+            .expect("sent");
+        let mut passed = Vec::new();
+        let mut before = Vec::new();
+        for _ in 0..4 {
+            before.push(orbit_for_video_frame(&mut client, &mut passed).await);
+        }
+        assert!(before[0].header.flags.keyframe());
+        assert!(
+            before[1..].iter().all(|f| !f.header.flags.keyframe()),
+            "no keyframe unasked: {:?}",
+            before.iter().map(|f| f.header).collect::<Vec<_>>()
+        );
+        client.keyframe().await.expect("sent");
+        // At most the frames already in flight come before it.
+        let mut after = Vec::new();
+        for _ in 0..4 {
+            after.push(orbit_for_video_frame(&mut client, &mut passed).await);
+            if after.last().is_some_and(|f| f.header.flags.keyframe()) {
+                break;
+            }
+        }
+        assert!(
+            after.last().is_some_and(|f| f.header.flags.keyframe()),
+            "no keyframe within 4 frames of the request: {:?}",
+            after.iter().map(|f| f.header).collect::<Vec<_>>()
+        );
+        // A decoder that starts at the answer decodes it and what follows.
+        let mut late = FrameDecoder::new();
+        let key = after.last().expect("the keyframe");
+        late.decode(key).expect("the keyframe decodes on its own");
+        let next = orbit_for_video_frame(&mut client, &mut passed).await;
+        late.decode(&next).expect("and the frame after it");
+        // One that starts at a delta frame is told to ask for a keyframe.
+        let mut fresh = FrameDecoder::new();
+        let error = fresh.decode(&next).expect_err("needs a keyframe");
+        assert!(error.wants_keyframe(), "{error}");
+    });
+}
+
+#[test]
+fn jpeg_when_h264_is_not_offered_first_or_cannot_be_had() {
+    run_test(async {
+        let mut client = Client::connect(&url(servers().open, ""))
+            .await
+            .expect("connects");
+        let welcome = client
+            .hello_offering(None, VIEWPORT, &[Codec::Jpeg, Codec::H264])
+            .await
+            .expect("welcome");
+        assert_eq!(welcome.codec, Codec::Jpeg, "the client prefers JPEG");
+        assert_eq!(welcome.fallback, None);
+
+        let (mut client, welcome, _) = opened_video_client(servers().no_h264, VIEWPORT).await;
+        assert_eq!(welcome.codec, Codec::Jpeg);
+        assert_eq!(welcome.encoder, None);
+        let why = welcome.fallback.unwrap_or_default();
+        assert!(why.contains(MISSING_ENCODER), "{why}");
+        let (_, frames) = drag(&mut client, 5, 4.0, 0.0).await;
+        assert!(frames.iter().all(|f| f.header.codec == Codec::Jpeg));
+        assert!(frames.iter().any(|f| !f.header.flags.final_still()));
+        let mut decoder = FrameDecoder::new();
+        for frame in &frames {
+            decoder.decode(frame).expect("JPEG decodes");
+        }
+    });
 }
 
 #[test]

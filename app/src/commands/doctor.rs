@@ -5,6 +5,7 @@ use std::sync::Arc;
 use render_core::gpu::{AdapterKind, Capabilities, GpuContext};
 use render_core::view::{Quality, ViewState};
 use serde::Serialize;
+use server_mode::video::{DEFAULT_ENCODERS, EncoderProbe};
 
 /// The image the render probe draws.
 const PROBE_SIZE: [u32; 2] = [512, 384];
@@ -50,6 +51,8 @@ struct Report {
     server: Option<ServerCheck>,
     /// Encoders frames can be streamed with.
     encoders: Vec<&'static str>,
+    /// The H.264 encoders tried (hardware first) and the one that opened.
+    h264: EncoderProbe,
     decision: Decision,
     reason: String,
 }
@@ -64,11 +67,17 @@ pub fn run(json: bool) -> anyhow::Result<()> {
         &adapters,
         server.as_ref(),
     );
+    let h264 = server_mode::video::probe(&DEFAULT_ENCODERS.map(str::to_string));
+    let mut encoders = vec!["jpeg", "png"];
+    if h264.chosen.is_some() {
+        encoders.push("h264");
+    }
     let report = Report {
         adapters,
         render_probe: probe.ok().map(|(probe, _, _)| probe),
         server,
-        encoders: vec!["jpeg", "png"],
+        encoders,
+        h264,
         decision,
         reason,
     };
@@ -99,6 +108,24 @@ pub fn run(json: bool) -> anyhow::Result<()> {
             server.url,
             if server.answers { "answers" } else { "does not answer" }
         );
+    }
+    let tried: Vec<String> = report
+        .h264
+        .tried
+        .iter()
+        .filter_map(|attempt| {
+            let error = attempt.error.as_deref()?;
+            Some(format!("{}: {error}", attempt.encoder))
+        })
+        .collect();
+    let not_opened = if tried.is_empty() {
+        String::new()
+    } else {
+        format!(" (not opened: {})", tried.join("; "))
+    };
+    match &report.h264.chosen {
+        Some(encoder) => println!("H.264: {encoder}{not_opened}"),
+        None => println!("H.264: none, JPEG only{not_opened}"),
     }
     println!("decision: {:?}: {}", report.decision, report.reason);
     Ok(())

@@ -48,6 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     sessions,
                     size,
                     seconds,
+                    codec,
                     json,
                 },
         }) => bench::stream(
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             usize::from(sessions),
             size,
             seconds,
+            &codec,
             json,
         ),
         Some(Command::Bench {

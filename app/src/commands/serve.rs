@@ -15,6 +15,7 @@ use crate::cli::ServeArgs;
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let mut config = ServerConfig::new(SocketAddr::new(args.bind, args.port));
     config.max_sessions = args.max_sessions.max(1);
+    config.h264_encoders = h264_encoders(&args.h264)?;
     config.token = given_token(args)?;
     let generated = config.token.is_none() && config.token_required();
     if generated {
@@ -38,17 +39,25 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let runtime = runtime()?;
     runtime.block_on(async move {
         let token = config.token.clone();
+        let h264_wanted = !config.h264_encoders.is_empty();
         let server = Server::bind(config, library.clone(), scheduler.clone()).await?;
         let address = server.local_addr()?;
         let query = token
             .as_deref()
             .map(|t| format!("?token={t}"))
             .unwrap_or_default();
+        let video = match &server.h264().chosen {
+            Some(encoder) => format!("H.264 by {encoder}"),
+            None => "JPEG only".to_string(),
+        };
         println!(
-            "serving {} series on {} at http://{address}/{query} (WebSocket ws://{address}/ws{query}); Ctrl-C stops",
+            "serving {} series on {} ({video}) at http://{address}/{query} (WebSocket ws://{address}/ws{query}); Ctrl-C stops",
             library.series_count(),
             scheduler.adapter(),
         );
+        if h264_wanted && let Some(why) = server.h264().why_none() {
+            eprintln!("warning: {why}; interactive frames are JPEG");
+        }
         if generated && let Some(token) = &token {
             println!("access token (generated): {token}");
         }
@@ -83,6 +92,28 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the async runtime")
+}
+
+/// The H.264 encoders `--h264` names: `auto`, `off` or FFmpeg names separated by commas.
+fn h264_encoders(choice: &str) -> anyhow::Result<Vec<String>> {
+    match choice.trim() {
+        "auto" => Ok(server_mode::video::DEFAULT_ENCODERS
+            .map(str::to_string)
+            .to_vec()),
+        "off" => Ok(Vec::new()),
+        names => {
+            let names: Vec<String> = names
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(str::to_string)
+                .collect();
+            if names.is_empty() {
+                anyhow::bail!("--h264 takes auto, off or FFmpeg encoder names (e.g. libx264)");
+            }
+            Ok(names)
+        }
+    }
 }
 
 /// The token from `--token` or `--token-file`, when one is given.

@@ -1,7 +1,9 @@
 //! `hounsfield bench`: figures, never pass/fail. `bench load` times scanning and decoding;
 //! `bench render` times frames while the camera turns; `bench stream` ([`stream`]) drags
-//! through the streaming server.
+//! through the streaming server, and compares codecs with the quality of their frames
+//! ([`quality`]).
 
+mod quality;
 mod stream;
 
 pub use stream::stream;

@@ -1,7 +1,10 @@
 //! `hounsfield bench stream`: the streaming server in this process on a loopback port and
-//! N Rust clients that open a series and drag at once, as a user would. Measures the time
-//! from `open` to the first image, frames per second and input → frame latency while
-//! dragging, the bit rate, and the final still after the drag ends.
+//! N Rust clients that open a series and drag at once, as a user would, decoding every
+//! frame as they go (FFmpeg for H.264). Measures the time from `open` to the first image,
+//! frames per second and input → frame latency while dragging (on arrival and once
+//! decoded), the bit rate, render, encode and decode times, and the final still after the
+//! drag ends. With several codecs the same scripted drag runs once for each against the
+//! same server, and the figures are printed side by side with their ratios.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -11,18 +14,31 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Serialize;
-use server_mode::client::{Client, Event, Frame};
-use server_mode::protocol::{Action, FrameHeader, SeriesInfo, ServerMessage, StudyInfo, Viewport};
+use server_mode::client::{Client, Event, Frame, STILL_CODECS, VIDEO_CODECS};
+use server_mode::decode::FrameDecoder;
+use server_mode::protocol::{
+    Action, ClientStats, Codec, FrameHeader, SeriesInfo, ServerMessage, StudyInfo, Viewport,
+};
 use server_mode::{Library, Server, ServerConfig};
+
+use super::quality::{QualityReport, interactive_quality};
+use crate::cli::StreamCodec;
 
 /// Inputs a second while dragging (a mouse reports about this often).
 const INPUTS_PER_S: f64 = 30.0;
 /// Azimuth per orbit input (degrees).
-const ORBIT_DEG_PER_INPUT: f64 = 5.0;
+pub(super) const ORBIT_DEG_PER_INPUT: f64 = 5.0;
 /// Longest wait for any one reply or frame before the run counts as failed.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(120);
 /// Voxel memory the server's cache may keep (MiB), as `--serve` by default.
 const CACHE_MB: usize = 4096;
+/// How often a client reports its decoding to the server (as the web client does).
+const REPORT_EVERY: Duration = Duration::from_secs(1);
+/// A drag, not measured, before the measured ones: it compiles the interactive pipelines,
+/// so the first codec measured does not pay for that.
+const WARM_UP: Duration = Duration::from_secs(1);
+/// Longest wait for the sessions of one run to close before the next run starts.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What one client measured.
 #[derive(Debug, Serialize)]
@@ -37,21 +53,43 @@ struct SessionReport {
     latency_p50_ms: f64,
     /// Input → frame latency, 95th percentile.
     latency_p95_ms: f64,
+    /// Input → frame decoded, median (the latency a user sees, but for drawing).
+    decoded_latency_p50_ms: f64,
+    /// Input → frame decoded, 95th percentile.
+    decoded_latency_p95_ms: f64,
     /// Kilobits received per second while dragging (headers and payloads).
     kbit_s: f64,
     /// Frames received while dragging.
     frames: usize,
+    /// Keyframes among them.
+    keyframes: usize,
     /// Mean size of those frames (bytes).
     mean_frame_bytes: f64,
+    /// Mean server render time of those frames (ms, from their headers).
+    render_ms: f64,
+    /// Mean server encode time of those frames (ms, from their headers).
+    encode_ms: f64,
+    /// Mean time this client took to decode one (ms).
+    decode_ms: f64,
     /// Orbit inputs sent.
     inputs: usize,
     /// From sending `interact {active: false}` to the final still that reflects it.
     still_after_release_ms: f64,
 }
 
-/// What `bench stream --json` prints: figures for all sessions together, then each.
+/// What `bench stream --json` prints for one codec: figures for all sessions together,
+/// then each.
 #[derive(Debug, Serialize)]
 struct StreamReport {
+    /// The codec asked for (`h264` offers H.264 first).
+    codec: String,
+    /// The codec of interactive frames the server granted.
+    granted: String,
+    /// The FFmpeg encoder behind H.264.
+    encoder: Option<String>,
+    /// Why JPEG although H.264 was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fallback: Option<String>,
     adapter: String,
     series: String,
     volume: [usize; 3],
@@ -71,40 +109,81 @@ struct StreamReport {
     /// Over the latencies of all sessions together.
     latency_p50_ms: f64,
     latency_p95_ms: f64,
+    decoded_latency_p50_ms: f64,
+    decoded_latency_p95_ms: f64,
     /// All sessions together.
     kbit_s: f64,
     /// All sessions together.
     frames: usize,
+    keyframes: usize,
     mean_frame_bytes: f64,
+    /// Means over the sessions.
+    render_ms: f64,
+    encode_ms: f64,
+    decode_ms: f64,
     /// The slowest session's.
     still_after_release_ms: f64,
     per_session: Vec<SessionReport>,
+}
+
+/// What `bench stream --json` prints for several codecs.
+#[derive(Debug, Serialize)]
+struct Comparison {
+    /// One report per codec, in the order asked.
+    runs: Vec<StreamReport>,
+    /// Each later run's figures divided by the first run's.
+    ratios: Vec<Ratios>,
+    /// The picture quality of each codec's interactive frames, when H.264 was granted.
+    quality: Option<QualityReport>,
+}
+
+/// One run's figures relative to the first run's.
+#[derive(Debug, Serialize)]
+struct Ratios {
+    /// `h264/jpeg`: this run's codec over the first's.
+    codecs: String,
+    kbit_s: f64,
+    latency_p50_ms: f64,
+    latency_p95_ms: f64,
+    decoded_latency_p50_ms: f64,
+    drag_fps: f64,
+    encode_ms: f64,
 }
 
 /// What a session brings back besides its report.
 struct SessionRun {
     report: SessionReport,
     latencies_ms: Vec<f64>,
+    decoded_latencies_ms: Vec<f64>,
     frame_bytes: usize,
     series: String,
     volume: [usize; 3],
     size: [u32; 2],
+    granted: Codec,
+    encoder: Option<String>,
+    fallback: Option<String>,
 }
 
 /// Starts the server on 127.0.0.1 (any free port) with the series at `path` (the built-in
 /// phantom without one), runs `sessions` clients that each open the series and drag for
-/// `seconds`, and prints the figures.
+/// `seconds`, once for each of `codecs`, and prints the figures.
 pub fn stream(
     path: Option<&Path>,
     series: Option<&str>,
     sessions: usize,
     size: [u32; 2],
     seconds: f64,
+    codecs: &[StreamCodec],
     json: bool,
 ) -> anyhow::Result<()> {
     if !(seconds.is_finite() && seconds > 0.0) {
         anyhow::bail!("--seconds must be a positive number of seconds, got {seconds}");
     }
+    let codecs: Vec<StreamCodec> = if codecs.is_empty() {
+        vec![StreamCodec::H264]
+    } else {
+        codecs.to_vec()
+    };
     let sessions = sessions.max(1);
     let folders: Vec<PathBuf> = path.map(Path::to_path_buf).into_iter().collect();
     let library = Arc::new(Library::scan(&folders, CACHE_MB << 20));
@@ -119,92 +198,229 @@ pub fn stream(
     config.max_sessions = sessions;
     let runtime = crate::commands::serve::runtime()?;
     let adapter = scheduler.adapter().to_string();
-    let series = series.map(str::to_string);
+    let wanted = series.map(str::to_string);
     let drag = Duration::from_secs_f64(seconds);
+    let asked = codecs.clone();
     let runs = runtime.block_on(async move {
         let server = Server::bind(config, library, scheduler).await?;
         let url = format!("ws://{}/ws", server.local_addr()?);
+        let metrics = server.metrics();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = tokio::spawn(server.run(async {
             // A dropped sender stops the server too.
             let _ = stopped.await;
         }));
-        let mut clients = tokio::task::JoinSet::new();
-        for n in 0..sessions {
-            let (url, series) = (url.clone(), series.clone());
-            clients.spawn(async move {
-                let run = run_session(&url, series.as_deref(), size, drag).await;
-                (n, run.with_context(|| format!("session {}", n + 1)))
-            });
+        run_session(&url, wanted.as_deref(), size, WARM_UP, StreamCodec::Jpeg)
+            .await
+            .context("the warm-up drag")?;
+        let mut by_codec = Vec::with_capacity(asked.len());
+        for codec in asked {
+            // The previous run's sessions close in the background; each run starts alone.
+            let closing = Instant::now();
+            while metrics
+                .sessions_active
+                .load(std::sync::atomic::Ordering::Acquire)
+                > 0
+            {
+                if closing.elapsed() > CLOSE_TIMEOUT {
+                    anyhow::bail!("the previous run's sessions did not close");
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let mut clients = tokio::task::JoinSet::new();
+            for n in 0..sessions {
+                let (url, series) = (url.clone(), wanted.clone());
+                clients.spawn(async move {
+                    let run = run_session(&url, series.as_deref(), size, drag, codec).await;
+                    (n, run.with_context(|| format!("session {}", n + 1)))
+                });
+            }
+            let mut runs = Vec::with_capacity(sessions);
+            while let Some(joined) = clients.join_next().await {
+                let (n, run) = joined.context("a client task failed")?;
+                runs.push((n, run?));
+            }
+            runs.sort_by_key(|(n, _)| *n);
+            by_codec.push(runs.into_iter().map(|(_, run)| run).collect::<Vec<_>>());
         }
-        let mut runs = Vec::with_capacity(sessions);
-        while let Some(joined) = clients.join_next().await {
-            let (n, run) = joined.context("a client task failed")?;
-            runs.push((n, run?));
-        }
-        runs.sort_by_key(|(n, _)| *n);
         let _ = stop.send(());
         match tokio::time::timeout(Duration::from_secs(10), serving).await {
             Ok(Ok(Ok(()))) | Err(_) => {}
             Ok(Ok(Err(error))) => return Err(error.into()),
             Ok(Err(error)) => return Err(anyhow::anyhow!("the server task failed: {error}")),
         }
-        anyhow::Ok(runs.into_iter().map(|(_, run)| run).collect::<Vec<_>>())
+        anyhow::Ok(by_codec)
     })?;
-    let report = aggregate(adapter, seconds, runs)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        println!(
-            "stream {}×{} of {:?} on {}, {} session{}, {:.0} s drag: first image {:.0} ms (final still {:.0}), {:.1} frames/s, latency p50 {:.0} ms p95 {:.0} ms, {:.0} kbit/s ({:.1} kB a frame), final still {:.0} ms after release",
-            report.size[0],
-            report.size[1],
-            report.volume,
-            report.adapter,
-            report.sessions,
-            if report.sessions == 1 { "" } else { "s" },
-            report.seconds,
-            report.first_frame_ms,
-            report.first_still_ms,
-            report.drag_fps,
-            report.latency_p50_ms,
-            report.latency_p95_ms,
-            report.kbit_s,
-            report.mean_frame_bytes / 1000.0,
-            report.still_after_release_ms
-        );
-        if report.sessions > 1 {
-            for (n, session) in report.per_session.iter().enumerate() {
-                println!(
-                    "  session {}: first image {:.0} ms (final still {:.0}), {:.1} frames/s, latency p50 {:.0} ms p95 {:.0} ms, {:.0} kbit/s, final still {:.0} ms after release",
-                    n + 1,
-                    session.first_frame_ms,
-                    session.first_still_ms,
-                    session.drag_fps,
-                    session.latency_p50_ms,
-                    session.latency_p95_ms,
-                    session.kbit_s,
-                    session.still_after_release_ms
-                );
-            }
+    let reports = codecs
+        .iter()
+        .zip(runs)
+        .map(|(codec, runs)| aggregate(*codec, adapter.clone(), seconds, runs))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let ratios = compare(&reports);
+    // Quality only matters side by side, and needs an H.264 encoder.
+    let quality = match (
+        reports.len() > 1,
+        reports.iter().find_map(|r| r.encoder.as_deref()),
+    ) {
+        (true, Some(encoder)) => {
+            let fps = reports
+                .iter()
+                .find(|r| r.encoder.is_some())
+                .map_or(INPUTS_PER_S, |r| r.drag_fps);
+            Some(
+                interactive_quality(path, series, size, fps, encoder)
+                    .context("measuring the quality of interactive frames")?,
+            )
         }
+        _ => None,
+    };
+    if json {
+        let text = match <[StreamReport; 1]>::try_from(reports) {
+            Ok([report]) => serde_json::to_string_pretty(&report)?,
+            Err(runs) => serde_json::to_string_pretty(&Comparison {
+                runs,
+                ratios,
+                quality,
+            })?,
+        };
+        println!("{text}");
+        return Ok(());
+    }
+    for report in &reports {
+        print_report(report);
+    }
+    if let Some(quality) = &quality {
+        println!(
+            "quality of {} interactive frames of the drag, rendered here and encoded as the server does: JPEG q{} {:.1} dB PSNR ({:.1} kB a frame), H.264 ({}, {} kbit/s at {:.1} frames/s) {:.1} dB ({:.1} kB a frame)",
+            quality.frames,
+            quality.jpeg_quality,
+            quality.jpeg_psnr_db,
+            quality.jpeg_bytes_per_frame / 1000.0,
+            quality.h264_encoder,
+            quality.h264_kbps,
+            quality.fps,
+            quality.h264_psnr_db,
+            quality.h264_bytes_per_frame / 1000.0
+        );
+    }
+    for ratio in &ratios {
+        println!(
+            "{}: kbit/s ×{:.2}, latency p50 ×{:.2} p95 ×{:.2} (decoded p50 ×{:.2}), frames/s ×{:.2}, encode ms a frame ×{:.2}",
+            ratio.codecs,
+            ratio.kbit_s,
+            ratio.latency_p50_ms,
+            ratio.latency_p95_ms,
+            ratio.decoded_latency_p50_ms,
+            ratio.drag_fps,
+            ratio.encode_ms
+        );
     }
     Ok(())
 }
 
+/// One codec's figures, as text.
+fn print_report(report: &StreamReport) {
+    let codec = match (&report.encoder, &report.fallback) {
+        (Some(encoder), _) => format!("{} ({encoder})", report.granted),
+        (None, Some(why)) => format!("{} ({} asked: {why})", report.granted, report.codec),
+        (None, None) => report.granted.clone(),
+    };
+    println!(
+        "stream {codec} {}×{} of {:?} on {}, {} session{}, {:.0} s drag: first image {:.0} ms (final still {:.0}), {:.1} frames/s, latency p50 {:.0} ms p95 {:.0} ms (decoded p50 {:.0} p95 {:.0}), {:.0} kbit/s ({:.1} kB a frame, {} keyframes), render {:.1} ms, encode {:.2} ms, decode {:.2} ms a frame, final still {:.0} ms after release",
+        report.size[0],
+        report.size[1],
+        report.volume,
+        report.adapter,
+        report.sessions,
+        if report.sessions == 1 { "" } else { "s" },
+        report.seconds,
+        report.first_frame_ms,
+        report.first_still_ms,
+        report.drag_fps,
+        report.latency_p50_ms,
+        report.latency_p95_ms,
+        report.decoded_latency_p50_ms,
+        report.decoded_latency_p95_ms,
+        report.kbit_s,
+        report.mean_frame_bytes / 1000.0,
+        report.keyframes,
+        report.render_ms,
+        report.encode_ms,
+        report.decode_ms,
+        report.still_after_release_ms
+    );
+    if report.sessions > 1 {
+        for (n, session) in report.per_session.iter().enumerate() {
+            println!(
+                "  session {}: first image {:.0} ms (final still {:.0}), {:.1} frames/s, latency p50 {:.0} ms p95 {:.0} ms, {:.0} kbit/s, final still {:.0} ms after release",
+                n + 1,
+                session.first_frame_ms,
+                session.first_still_ms,
+                session.drag_fps,
+                session.latency_p50_ms,
+                session.latency_p95_ms,
+                session.kbit_s,
+                session.still_after_release_ms
+            );
+        }
+    }
+}
+
+/// Each later report's figures over the first's.
+fn compare(reports: &[StreamReport]) -> Vec<Ratios> {
+    let Some((first, later)) = reports.split_first() else {
+        return Vec::new();
+    };
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+    later
+        .iter()
+        .map(|report| Ratios {
+            codecs: format!("{}/{}", report.granted, first.granted),
+            kbit_s: ratio(report.kbit_s, first.kbit_s),
+            latency_p50_ms: ratio(report.latency_p50_ms, first.latency_p50_ms),
+            latency_p95_ms: ratio(report.latency_p95_ms, first.latency_p95_ms),
+            decoded_latency_p50_ms: ratio(
+                report.decoded_latency_p50_ms,
+                first.decoded_latency_p50_ms,
+            ),
+            drag_fps: ratio(report.drag_fps, first.drag_fps),
+            encode_ms: ratio(report.encode_ms, first.encode_ms),
+        })
+        .collect()
+}
+
 /// The sessions' figures together: the slowest for waits, means for rates, pooled latencies.
-fn aggregate(adapter: String, seconds: f64, runs: Vec<SessionRun>) -> anyhow::Result<StreamReport> {
+fn aggregate(
+    codec: StreamCodec,
+    adapter: String,
+    seconds: f64,
+    runs: Vec<SessionRun>,
+) -> anyhow::Result<StreamReport> {
     let Some(first) = runs.first() else {
         anyhow::bail!("no session completed");
     };
     let (series, volume, size) = (first.series.clone(), first.volume, first.size);
+    let (granted, encoder, fallback) =
+        (first.granted, first.encoder.clone(), first.fallback.clone());
     let slowest =
         |pick: fn(&SessionReport) -> f64| runs.iter().map(|r| pick(&r.report)).fold(0.0, f64::max);
-    let mut latencies: Vec<f64> = runs.iter().flat_map(|r| r.latencies_ms.clone()).collect();
-    latencies.sort_by(f64::total_cmp);
+    let mean = |pick: fn(&SessionReport) -> f64| {
+        runs.iter().map(|r| pick(&r.report)).sum::<f64>() / runs.len() as f64
+    };
+    let pooled = |pick: fn(&SessionRun) -> &Vec<f64>| {
+        let mut all: Vec<f64> = runs.iter().flat_map(|r| pick(r).clone()).collect();
+        all.sort_by(f64::total_cmp);
+        all
+    };
+    let latencies = pooled(|r| &r.latencies_ms);
+    let decoded = pooled(|r| &r.decoded_latencies_ms);
     let frames: usize = runs.iter().map(|r| r.report.frames).sum();
     let bytes: usize = runs.iter().map(|r| r.frame_bytes).sum();
     let report = StreamReport {
+        codec: codec_name(codec).to_string(),
+        granted: granted_name(granted).to_string(),
+        encoder,
+        fallback,
         adapter,
         series,
         volume,
@@ -215,12 +431,18 @@ fn aggregate(adapter: String, seconds: f64, runs: Vec<SessionRun>) -> anyhow::Re
         orbit_deg_per_input: ORBIT_DEG_PER_INPUT,
         first_frame_ms: slowest(|r| r.first_frame_ms),
         first_still_ms: slowest(|r| r.first_still_ms),
-        drag_fps: runs.iter().map(|r| r.report.drag_fps).sum::<f64>() / runs.len() as f64,
+        drag_fps: mean(|r| r.drag_fps),
         latency_p50_ms: percentile(&latencies, 0.50),
         latency_p95_ms: percentile(&latencies, 0.95),
+        decoded_latency_p50_ms: percentile(&decoded, 0.50),
+        decoded_latency_p95_ms: percentile(&decoded, 0.95),
         kbit_s: runs.iter().map(|r| r.report.kbit_s).sum(),
         frames,
+        keyframes: runs.iter().map(|r| r.report.keyframes).sum(),
         mean_frame_bytes: bytes as f64 / frames.max(1) as f64,
+        render_ms: mean(|r| r.render_ms),
+        encode_ms: mean(|r| r.encode_ms),
+        decode_ms: mean(|r| r.decode_ms),
         still_after_release_ms: slowest(|r| r.still_after_release_ms),
         per_session: Vec::new(),
     };
@@ -230,38 +452,144 @@ fn aggregate(adapter: String, seconds: f64, runs: Vec<SessionRun>) -> anyhow::Re
     })
 }
 
-/// One client: hello, list, open (timing the first frame and the first final still), a
-/// drag of orbit inputs at [`INPUTS_PER_S`] for `drag`, then the release and its final still.
+/// The codecs a client offers for `codec`.
+fn offered(codec: StreamCodec) -> &'static [Codec] {
+    match codec {
+        StreamCodec::H264 => &VIDEO_CODECS,
+        StreamCodec::Jpeg => &STILL_CODECS,
+    }
+}
+
+fn codec_name(codec: StreamCodec) -> &'static str {
+    match codec {
+        StreamCodec::H264 => "h264",
+        StreamCodec::Jpeg => "jpeg",
+    }
+}
+
+fn granted_name(codec: Codec) -> &'static str {
+    match codec {
+        Codec::H264 => "h264",
+        Codec::Jpeg => "jpeg",
+        Codec::Png => "png",
+    }
+}
+
+/// A frame as this client got it: when it arrived and when it was decoded.
+struct Arrival {
+    frame: Frame,
+    decoded: Instant,
+    decode: Duration,
+}
+
+/// Decodes frames as they arrive, asking for a keyframe when the H.264 stream needs one.
+struct Receiver {
+    decoder: FrameDecoder,
+    arrivals: Vec<Arrival>,
+    /// Inputs answered so far (the first frame naming each).
+    answered: HashSet<u32>,
+    /// Latencies since the last report to the server (ms).
+    recent_ms: Vec<f64>,
+}
+
+impl Receiver {
+    fn new() -> Self {
+        Self {
+            decoder: FrameDecoder::new(),
+            arrivals: Vec::new(),
+            answered: HashSet::new(),
+            recent_ms: Vec::new(),
+        }
+    }
+
+    /// Decodes `frame` and keeps it; asks `client` for a keyframe when decoding says so.
+    async fn take(
+        &mut self,
+        client: &mut Client,
+        frame: Frame,
+        sent: &HashMap<u32, Instant>,
+    ) -> anyhow::Result<()> {
+        let started = Instant::now();
+        match self.decoder.decode(&frame) {
+            Ok(_) => {}
+            Err(error) if error.wants_keyframe() => {
+                tracing::warn!(%error, "asking for a keyframe");
+                client.keyframe().await?;
+            }
+            Err(error) => return Err(error).context("decoding a frame"),
+        }
+        let decoded = Instant::now();
+        let seq = frame.header.input_seq;
+        if let Some(at) = sent.get(&seq)
+            && self.answered.insert(seq)
+        {
+            self.recent_ms
+                .push(ms(frame.received.saturating_duration_since(*at)));
+        }
+        self.arrivals.push(Arrival {
+            frame,
+            decoded,
+            decode: decoded - started,
+        });
+        Ok(())
+    }
+
+    /// What to tell the server about the last second: nothing waits in this client (it
+    /// decodes each frame as it comes), and the median latency.
+    fn report(&mut self) -> ClientStats {
+        self.recent_ms.sort_by(f64::total_cmp);
+        let latency_ms = (!self.recent_ms.is_empty()).then(|| percentile(&self.recent_ms, 0.5));
+        self.recent_ms.clear();
+        ClientStats {
+            decode_queue: 0,
+            latency_ms,
+        }
+    }
+}
+
+/// One client: hello (offering `codec`), list, open (timing the first frame and the first
+/// final still), a drag of orbit inputs at [`INPUTS_PER_S`] for `drag`, then the release
+/// and its final still. Every frame is decoded on arrival.
 async fn run_session(
     url: &str,
     series: Option<&str>,
     size: [u32; 2],
     drag: Duration,
+    codec: StreamCodec,
 ) -> anyhow::Result<SessionRun> {
     let mut client = in_time("connecting", Client::connect(url)).await?;
     let viewport = Viewport {
         width: size[0],
         height: size[1],
     };
-    let (_, granted) = in_time("hello", client.hello(None, viewport)).await?;
+    let welcome = in_time(
+        "hello",
+        client.hello_offering(None, viewport, offered(codec)),
+    )
+    .await?;
     let studies = in_time("list_studies", client.list_studies()).await?;
     let chosen = choose_series(&studies, series)?;
+    let mut sent: HashMap<u32, Instant> = HashMap::new();
+    let mut receiver = Receiver::new();
 
     let open_sent = Instant::now();
     let opened = in_time("open", client.open(&chosen.id)).await?;
     let first = in_time("the first frame", client.next_frame()).await?;
+    let first_frame_ms = ms(first.received - open_sent);
     let mut still = first.clone();
+    receiver.take(&mut client, first, &sent).await?;
     while !still.header.flags.final_still() {
         still = in_time("the first final still", client.next_frame()).await?;
+        receiver.take(&mut client, still.clone(), &sent).await?;
     }
-    let first_frame_ms = ms(first.received - open_sent);
     let first_still_ms = ms(still.received - open_sent);
+    let opening_frames = receiver.arrivals.len();
 
     in_time("interact", client.input(Action::Interact { active: true })).await?;
-    let mut sent: HashMap<u32, Instant> = HashMap::new();
-    let mut frames: Vec<Frame> = Vec::new();
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / INPUTS_PER_S));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut reports = tokio::time::interval(REPORT_EVERY);
+    reports.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let drag_started = Instant::now();
     let drag_ends = drag_started + drag;
     loop {
@@ -276,10 +604,17 @@ async fn run_session(
                     .await?;
                 sent.insert(seq, at);
             }
+            _ = reports.tick() => {
+                let stats = receiver.report();
+                client.report(stats).await?;
+            }
             event = client.next_event() => match event? {
-                Event::Frame(frame) => frames.push(frame),
+                Event::Frame(frame) => receiver.take(&mut client, frame, &sent).await?,
                 Event::Message(ServerMessage::Error { code, message }) => {
                     anyhow::bail!("server error {code:?} while dragging: {message}");
+                }
+                Event::Message(ServerMessage::Codec { codec, reason }) => {
+                    tracing::warn!(?codec, %reason, "the server changed the codec");
                 }
                 Event::Message(_) => {}
             },
@@ -291,7 +626,7 @@ async fn run_session(
         let frame = in_time("the final still after the drag", client.next_frame()).await?;
         let done = frame.header.flags.final_still() && frame.header.input_seq >= release_seq;
         let received = frame.received;
-        frames.push(frame);
+        receiver.take(&mut client, frame, &sent).await?;
         if done {
             break received - released;
         }
@@ -299,48 +634,82 @@ async fn run_session(
     // Best effort: the figures are in.
     let _ = client.close().await;
 
-    let during: Vec<&Frame> = frames.iter().filter(|f| f.received < released).collect();
+    let arrivals = &receiver.arrivals[opening_frames..];
+    let during: Vec<&Arrival> = arrivals
+        .iter()
+        .filter(|a| a.frame.received < released)
+        .collect();
     let frame_bytes: usize = during
         .iter()
-        .map(|f| f.payload.len() + FrameHeader::LEN)
+        .map(|a| a.frame.payload.len() + FrameHeader::LEN)
         .sum();
     let drag_s = (released - drag_started).as_secs_f64().max(1e-3);
-    let latencies_ms = input_latencies_ms(&frames, &sent);
-    let mut sorted = latencies_ms.clone();
-    sorted.sort_by(f64::total_cmp);
+    let latencies_ms = input_latencies_ms(arrivals, &sent, |a| a.frame.received);
+    let decoded_latencies_ms = input_latencies_ms(arrivals, &sent, |a| a.decoded);
+    let sorted = |values: &[f64]| {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        sorted
+    };
+    let (by_arrival, by_decode) = (sorted(&latencies_ms), sorted(&decoded_latencies_ms));
+    let count = during.len().max(1) as f64;
+    let mean_header_ms = |pick: fn(&FrameHeader) -> u32| {
+        during
+            .iter()
+            .map(|a| f64::from(pick(&a.frame.header)) / 1000.0)
+            .sum::<f64>()
+            / count
+    };
     let report = SessionReport {
         first_frame_ms,
         first_still_ms,
         drag_fps: during.len() as f64 / drag_s,
-        latency_p50_ms: percentile(&sorted, 0.50),
-        latency_p95_ms: percentile(&sorted, 0.95),
+        latency_p50_ms: percentile(&by_arrival, 0.50),
+        latency_p95_ms: percentile(&by_arrival, 0.95),
+        decoded_latency_p50_ms: percentile(&by_decode, 0.50),
+        decoded_latency_p95_ms: percentile(&by_decode, 0.95),
         kbit_s: frame_bytes as f64 * 8.0 / 1000.0 / drag_s,
         frames: during.len(),
-        mean_frame_bytes: frame_bytes as f64 / during.len().max(1) as f64,
+        keyframes: during
+            .iter()
+            .filter(|a| a.frame.header.codec == Codec::H264 && a.frame.header.flags.keyframe())
+            .count(),
+        mean_frame_bytes: frame_bytes as f64 / count,
+        render_ms: mean_header_ms(|h| h.render_us),
+        encode_ms: mean_header_ms(|h| h.encode_us),
+        decode_ms: during.iter().map(|a| ms(a.decode)).sum::<f64>() / count,
         inputs: sent.len(),
         still_after_release_ms: ms(still_after_release),
     };
     Ok(SessionRun {
         report,
         latencies_ms,
+        decoded_latencies_ms,
         frame_bytes,
         series: opened.series,
         volume: opened.dims,
-        size: [granted.width, granted.height],
+        size: [welcome.viewport.width, welcome.viewport.height],
+        granted: welcome.codec,
+        encoder: welcome.encoder,
+        fallback: welcome.fallback,
     })
 }
 
 /// For each input a frame names (its `input_seq`; the first frame naming it), the time
-/// from sending that input to receiving the frame. Inputs folded into a later frame are
-/// not named and not counted.
-fn input_latencies_ms(frames: &[Frame], sent: &HashMap<u32, Instant>) -> Vec<f64> {
+/// from sending that input to the frame's moment `at` (arrival or decoded). Inputs folded
+/// into a later frame are not named and not counted.
+fn input_latencies_ms(
+    arrivals: &[Arrival],
+    sent: &HashMap<u32, Instant>,
+    at: fn(&Arrival) -> Instant,
+) -> Vec<f64> {
     let mut named = HashSet::new();
-    frames
+    arrivals
         .iter()
-        .filter(|frame| named.insert(frame.header.input_seq))
-        .filter_map(|frame| {
-            let at = sent.get(&frame.header.input_seq)?;
-            Some(ms(frame.received.saturating_duration_since(*at)))
+        .filter(|arrival| named.insert(arrival.frame.header.input_seq))
+        .filter_map(|arrival| {
+            let sent_at = sent.get(&arrival.frame.header.input_seq)?;
+            Some(ms(at(arrival).saturating_duration_since(*sent_at)))
         })
         .collect()
 }
