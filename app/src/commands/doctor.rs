@@ -102,6 +102,13 @@ pub fn run(json: bool) -> anyhow::Result<()> {
         );
     }
     println!("encoders: {}", report.encoders.join(", "));
+    if let Some(server) = &report.server {
+        println!(
+            "server: {} ({})",
+            server.url,
+            if server.answers { "answers" } else { "does not answer" }
+        );
+    }
     let tried: Vec<String> = report
         .h264
         .tried
@@ -119,13 +126,6 @@ pub fn run(json: bool) -> anyhow::Result<()> {
     match &report.h264.chosen {
         Some(encoder) => println!("H.264: {encoder}{not_opened}"),
         None => println!("H.264: none, JPEG only{not_opened}"),
-    }
-    if let Some(server) = &report.server {
-        println!(
-            "server: {} ({})",
-            server.url,
-            if server.answers { "answers" } else { "does not answer" }
-        );
     }
     println!("decision: {:?}: {}", report.decision, report.reason);
     Ok(())

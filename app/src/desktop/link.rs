@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use server_mode::client::{Client, ClientError, Event};
+use server_mode::client::{Client, ClientError, Event, VIDEO_CODECS};
+use server_mode::decode::FrameDecoder;
 use server_mode::protocol::{Action, ErrorCode, Opened, ServerMessage, SharedView, Viewport};
 use tokio::sync::mpsc;
 
@@ -66,6 +67,8 @@ pub struct LinkState {
     pub kbit_s: f64,
     /// The last error the server answered with (a refused input, say).
     pub server_error: Option<String>,
+    /// The codec of interactive frames the server chose (`h264` or `jpeg`).
+    pub codec: String,
 }
 
 /// What the UI asks the link to do.
@@ -324,8 +327,8 @@ impl Worker {
             Err(error) => return Ended::Retry(format!("cannot connect to {}: {error}", self.target.url)),
         };
         let setup = async {
-            let (_, _) = client
-                .hello(self.target.token.as_deref(), self.target.viewport)
+            let welcome = client
+                .hello_offering(self.target.token.as_deref(), self.target.viewport, &VIDEO_CODECS)
                 .await?;
             let studies = client.list_studies().await?;
             let series = match &self.target.series {
@@ -350,36 +353,40 @@ impl Worker {
                     })
                     .await?;
             }
-            Ok::<_, ClientError>(opened)
+            Ok::<_, ClientError>((welcome, opened))
         };
-        let opened = match setup.await {
-            Ok(opened) => opened,
+        let (welcome, opened) = match setup.await {
+            Ok(setup) => setup,
             Err(error) => return classify(error),
         };
         self.update(|state| {
+            state.codec = format!("{:?}", welcome.codec).to_lowercase();
             state.opened = Some(opened);
             state.status = Some(LinkStatus::Connected);
             state.server_error = None;
         });
         let mut sent: VecDeque<(u32, Instant)> = VecDeque::with_capacity(LATENCY_WINDOW);
         let mut meter = Meter::new();
+        // H.264 frames depend on those before them: one decoder for the connection.
+        let mut decoder = FrameDecoder::new();
         loop {
             tokio::select! {
                 event = client.next_event() => match event {
                     Ok(Event::Frame(frame)) => {
                         meter.count(frame.payload.len());
                         let latency = answered(&mut sent, frame.header.input_seq);
-                        let decoded = frame.decode_rgba();
+                        let decoded = decoder.decode(&frame);
+                        let wants_keyframe = decoded.as_ref().is_err_and(|error| error.wants_keyframe());
                         self.update(|state| {
                             (state.fps, state.kbit_s) = meter.rates();
                             if let Some(latency) = latency {
                                 state.latency_ms = Some(latency);
                             }
                             match decoded {
-                                Ok((width, height, rgba)) => {
+                                Ok(image) => {
                                     state.frame = Some(RemoteFrame {
-                                        size: [width as usize, height as usize],
-                                        rgba,
+                                        size: [image.width as usize, image.height as usize],
+                                        rgba: image.rgba,
                                         final_still: frame.header.flags.final_still(),
                                         input_seq: frame.header.input_seq,
                                     });
@@ -387,6 +394,9 @@ impl Worker {
                                 Err(error) => state.server_error = Some(format!("frame {}: {error}", frame.header.frame_seq)),
                             }
                         });
+                        if wants_keyframe && let Err(error) = client.keyframe().await {
+                            return classify(error);
+                        }
                     }
                     Ok(Event::Message(ServerMessage::Error { code, message })) => {
                         self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
@@ -593,6 +603,14 @@ mod tests {
             "turning 90° changes the picture ({differing} values differ)"
         );
         assert!(link.state().latency_ms.is_some(), "latency measured");
+        // Interactive frames come as H.264 where an encoder opens (libx264 here), and they
+        // decode: a failed decode would show as an error.
+        let (codec, error) = {
+            let state = link.state();
+            (state.codec.clone(), state.server_error.clone())
+        };
+        assert!(["h264", "jpeg"].contains(&codec.as_str()), "{codec}");
+        assert_eq!(error, None, "every frame decodes");
         drop(link);
         let _ = stop.send(());
         server.join().expect("server thread");

@@ -71,8 +71,13 @@ impl RemoteView {
         let latency = state
             .latency_ms
             .map_or_else(String::new, |ms| format!(" · latency {ms:.0} ms"));
+        let codec = if state.codec.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", state.codec)
+        };
         format!(
-            "remote · {} · {status}{latency} · {:.0} fps · {:.0} kbit/s",
+            "remote · {} · {status}{latency} · {:.0} fps · {:.0} kbit/s{codec}",
             self.link.target.url, state.fps, state.kbit_s
         )
     }
