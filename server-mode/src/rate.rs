@@ -1,7 +1,10 @@
-//! The H.264 bitrate of a session. Each frame size has a nominal bitrate, enough for
-//! interactive frames at least as good as JPEG quality 60; when the client's reports show
-//! frames piling up before its decoder or latency climbing, the target drops, and it
-//! climbs back towards nominal (never above) once they recover.
+//! The H.264 bitrate of a session. Each frame size has a nominal bitrate: on the built-in
+//! phantom, x264's interactive frames at that rate are better than JPEG quality 60 (PSNR)
+//! at under half its bytes; on real CT renders, whose fine texture moves from frame to
+//! frame, they come out a few dB below (`hounsfield bench stream --codec h264,jpeg`
+//! measures both). When the client's reports show frames piling up before its decoder or
+//! latency climbing, the target drops, and it climbs back towards nominal (never above)
+//! once they recover.
 
 use std::time::{Duration, Instant};
 

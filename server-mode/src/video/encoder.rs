@@ -1,8 +1,13 @@
 //! One H.264 encoder, FFmpeg's by name: RGBA frames in, one Annex B access unit out for
 //! each frame at once (no B-frames, no lookahead), at a bitrate that may change between
 //! frames. SPS and PPS come in-band before every keyframe, so a decoder can start there.
+//!
+//! Streaming encoders budget each frame as if frames came at a constant rate (taking
+//! real timestamps into account would cost a frame of delay), while rendered frames come
+//! as fast as the renderer manages. So the encoder measures the real frame rate and asks
+//! for `bitrate × ENCODER_FPS / real rate`: the bits a second stay those aimed at.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ffmpeg_next::codec::context::Context;
 use ffmpeg_next::format::Pixel;
@@ -18,6 +23,17 @@ const MIN_SIDE: u32 = 16;
 const MAX_GOP_FRAMES: u32 = 600;
 /// Threads an encoder may use (x264 writes one slice per thread).
 const MAX_THREADS: usize = 4;
+/// The frame rate encoders are opened with; their rate control budgets each frame at
+/// `bitrate / ENCODER_FPS`.
+const ENCODER_FPS: f64 = 30.0;
+/// The range the measured frame rate is kept in.
+const FPS_RANGE: (f64, f64) = (2.0, 60.0);
+/// A gap between frames longer than this is a pause, not a frame rate.
+const PAUSE: Duration = Duration::from_secs(1);
+/// Weight of the newest interval in the measured frame rate.
+const FPS_SMOOTHING: f64 = 0.2;
+/// Relative change of the bitrate asked of the encoder below which it is not told.
+const RETUNE_SHARE: f64 = 0.05;
 
 /// One encoded frame: the NAL units of one picture, Annex B (start codes).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +54,13 @@ pub struct H264Encoder {
     format: Pixel,
     started: Instant,
     last_pts: i64,
+    /// The bitrate aimed at (per second of real time).
     bitrate_kbps: u32,
+    /// The real frame rate, smoothed.
+    frame_rate: f64,
+    last_frame: Option<Instant>,
+    /// The bitrate the encoder was last told (for its constant frame rate).
+    told_kbps: u32,
 }
 
 impl std::fmt::Debug for H264Encoder {
@@ -86,7 +108,7 @@ impl H264Encoder {
         // Milliseconds: frames carry when they were encoded, so rate control sees the real,
         // variable frame rate.
         video.set_time_base(Rational::new(1, 1000));
-        video.set_frame_rate(Some(Rational::new(30, 1)));
+        video.set_frame_rate(Some(Rational::new(ENCODER_FPS as i32, 1)));
         video.set_gop(MAX_GOP_FRAMES);
         video.set_max_b_frames(0);
         video.set_bit_rate(bits_per_s(bitrate_kbps));
@@ -113,6 +135,9 @@ impl H264Encoder {
             started: Instant::now(),
             last_pts: -1,
             bitrate_kbps,
+            frame_rate: ENCODER_FPS,
+            last_frame: None,
+            told_kbps: bitrate_kbps,
         })
     }
 
@@ -131,12 +156,33 @@ impl H264Encoder {
         self.bitrate_kbps
     }
 
+    /// The real frame rate measured so far (frames a second).
+    pub fn frame_rate(&self) -> f64 {
+        self.frame_rate
+    }
+
     /// Aims at a new bitrate from the next frame on (the encoder reconfigures itself).
     pub fn set_bitrate_kbps(&mut self, bitrate_kbps: u32) {
-        if bitrate_kbps != self.bitrate_kbps {
-            self.bitrate_kbps = bitrate_kbps;
-            self.encoder.set_bit_rate(bits_per_s(bitrate_kbps));
-            self.encoder.set_max_bit_rate(bits_per_s(bitrate_kbps));
+        self.bitrate_kbps = bitrate_kbps;
+    }
+
+    /// Measures the frame rate with a frame made at `at`, and tells the encoder the
+    /// bitrate that gives [`Self::bitrate_kbps`] at that rate.
+    fn pace(&mut self, at: Instant) {
+        if let Some(last) = self.last_frame {
+            let interval = at.saturating_duration_since(last);
+            if !interval.is_zero() && interval <= PAUSE {
+                let fps = (1.0 / interval.as_secs_f64()).clamp(FPS_RANGE.0, FPS_RANGE.1);
+                self.frame_rate += (fps - self.frame_rate) * FPS_SMOOTHING;
+            }
+        }
+        self.last_frame = Some(at);
+        let wanted = f64::from(self.bitrate_kbps) * ENCODER_FPS / self.frame_rate;
+        let told = f64::from(self.told_kbps);
+        if (wanted - told).abs() > told * RETUNE_SHARE {
+            self.told_kbps = wanted.round() as u32;
+            self.encoder.set_bit_rate(bits_per_s(self.told_kbps));
+            self.encoder.set_max_bit_rate(bits_per_s(self.told_kbps));
         }
     }
 
@@ -163,6 +209,7 @@ impl H264Encoder {
                 bytes: rgba.len(),
             });
         }
+        self.pace(at);
         convert::fill_rgba(&mut self.rgba, rgba, width);
         // A new picture each time: the encoder may still hold a reference to the last one.
         let mut picture = frame::Video::new(self.format, own_width, own_height);
@@ -345,6 +392,35 @@ pub(crate) mod tests {
                 .decode(&unit.bytes)
                 .expect("the whole picture decodes");
             assert_eq!((image.width, image.height), (width, height));
+        }
+    }
+
+    #[test]
+    fn the_bits_a_second_hold_at_a_lower_frame_rate() {
+        let (width, height) = (320, 192);
+        let kbit_s = |interval_ms: u64| {
+            let mut encoder = H264Encoder::open("libx264", width, height, 300).expect("opens");
+            let start = Instant::now();
+            let mut bytes = 0;
+            for t in 0..60u32 {
+                let at = start + Duration::from_millis(u64::from(t) * interval_ms);
+                let source = moving_picture(width, height, t * 3);
+                let unit = encoder
+                    .encode(&source, width, height, false, at)
+                    .expect("encodes");
+                if t >= 30 {
+                    bytes += unit.bytes.len();
+                }
+            }
+            (bytes as f64 * 8.0 / 1000.0) / (30.0 * interval_ms as f64 / 1000.0)
+        };
+        let (fast, slow) = (kbit_s(33), kbit_s(100));
+        // Both near 300 kbit/s: frames three times as far apart are three times as large.
+        for rate in [fast, slow] {
+            assert!(
+                (200.0..420.0).contains(&rate),
+                "{fast:.0} and {slow:.0} kbit/s"
+            );
         }
     }
 
