@@ -655,8 +655,14 @@ fn doctor_streams_from_a_configured_server_that_answers_when_only_software_rende
     let decision = report["decision"].as_str().expect("decision");
     if software {
         assert_eq!(decision, "remote", "{report}");
-        assert!(report["reason"].as_str().is_some_and(|r| r.contains(&url)), "{report}");
+        assert!(
+            report["reason"].as_str().is_some_and(|r| r.contains(&url)),
+            "{report}"
+        );
     } else {
-        assert_eq!(decision, "local", "a GPU renders here whatever the server: {report}");
+        assert_eq!(
+            decision, "local",
+            "a GPU renders here whatever the server: {report}"
+        );
     }
 }

@@ -112,7 +112,8 @@ fn the_desktop_window_shows_the_phantom_under_xvfb() {
 
 #[test]
 fn the_desktop_window_opens_the_ct_and_shows_its_rendering_under_xvfb() {
-    let ct = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/ct-head-neck");
+    let ct =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/ct-head-neck");
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("ct.png");
     let (ok, text) = hounsfield_under_xvfb(&[
@@ -268,7 +269,10 @@ fn connect_with_a_wrong_token_says_so_and_exits_non_zero() {
         "--screenshot",
         out.to_str().expect("utf-8"),
     ]);
-    assert!(!ok, "a refused connection must not look like success: {text}");
+    assert!(
+        !ok,
+        "a refused connection must not look like success: {text}"
+    );
     assert!(text.contains("Unauthorized"), "{text}");
     assert!(!text.contains("panicked"), "{text}");
     assert!(!out.exists(), "no screenshot of a refused connection");

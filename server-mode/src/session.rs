@@ -545,7 +545,10 @@ impl Session {
         let components: Vec<f64> = vectors.iter().flat_map(|v| v.to_array()).collect();
         check_finite_within("set_view camera vectors (mm)", &components, 1.0e5)?;
         let unit = |v: glam::DVec3| (v.length() - 1.0).abs() < 1e-3;
-        if !unit(camera.direction) || !unit(camera.up) || camera.direction.dot(camera.up).abs() > 1e-3 {
+        if !unit(camera.direction)
+            || !unit(camera.up)
+            || camera.direction.dot(camera.up).abs() > 1e-3
+        {
             return Err(bad_value(
                 "set_view camera: direction and up must be orthogonal unit vectors".to_string(),
             ));

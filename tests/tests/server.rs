@@ -769,7 +769,10 @@ fn a_shared_session_follows_the_hosts_view_and_refuses_viewer_input() {
     run_test(async {
         let servers = servers();
         let (mut client, first) = opened_client(servers.shared).await;
-        assert!(first.header.flags.final_still(), "opening gives a final still");
+        assert!(
+            first.header.flags.final_still(),
+            "opening gives a final still"
+        );
         let (_, _, anterior) = first.decode_rgba().expect("decodes");
 
         // The viewer cannot steer; the session stays.
@@ -783,9 +786,7 @@ fn a_shared_session_follows_the_hosts_view_and_refuses_viewer_input() {
 
         // The host turns to the patient's left: the viewer's next still shows it.
         let mut turned = host_start_view();
-        turned
-            .camera
-            .set_view(render_core::camera::NamedView::Left);
+        turned.camera.set_view(render_core::camera::NamedView::Left);
         servers.host.publish(SharedView::of(&turned));
         let left = loop {
             let frame = client.next_frame().await.expect("frames follow the host");

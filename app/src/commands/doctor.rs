@@ -106,7 +106,11 @@ pub fn run(json: bool) -> anyhow::Result<()> {
         println!(
             "server: {} ({})",
             server.url,
-            if server.answers { "answers" } else { "does not answer" }
+            if server.answers {
+                "answers"
+            } else {
+                "does not answer"
+            }
         );
     }
     let tried: Vec<String> = report
@@ -191,7 +195,10 @@ fn decide(
         (Err(error), Some(server)) => {
             return (
                 Decision::Remote,
-                format!("no adapter here could render ({error}): stream from {}", server.url),
+                format!(
+                    "no adapter here could render ({error}): stream from {}",
+                    server.url
+                ),
             );
         }
         _ => {}

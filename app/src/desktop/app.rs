@@ -14,12 +14,12 @@ use server_mode::protocol::{Action, SharedView};
 
 use super::Launch;
 use super::browser::{OpenChoice, SeriesBrowser};
-use super::share::{ShareOptions, SharedSeries, Sharing};
 use super::link::{LinkTarget, answers, websocket_url};
 use super::loading::{Loading, Poll};
 use super::remote::{RemoteView, START_VIEWPORT, mirror_mode};
 use super::screenshot::{self, Outcome};
 use super::settings::{Layout, ServerEntry, Settings};
+use super::share::{ShareOptions, SharedSeries, Sharing};
 use super::slice_view::SliceTool;
 use super::workspace::LocalWorkspace;
 use crate::cli::RenderPreference;
@@ -242,7 +242,12 @@ impl DesktopApp {
 
     /// Opens another series (from the browser, a dropped folder or the recent list): the
     /// view in use gives way to a new load with a fresh renderer on eframe's device.
-    fn open(&mut self, choice: OpenChoice, ctx: &egui::Context, render_state: Option<&RenderState>) {
+    fn open(
+        &mut self,
+        choice: OpenChoice,
+        ctx: &egui::Context,
+        render_state: Option<&RenderState>,
+    ) {
         if matches!(self.state, State::Loading(..)) {
             self.note = Some("a series is still loading; open the next one after it".to_string());
             return;
@@ -251,7 +256,8 @@ impl DesktopApp {
             return;
         };
         if let State::Remote { parked: None, .. } = self.state {
-            self.note = Some("this window shows a server's series; it opens no local files".to_string());
+            self.note =
+                Some("this window shows a server's series; it opens no local files".to_string());
             return;
         }
         let info = render_state.adapter.get_info();
@@ -273,7 +279,9 @@ impl DesktopApp {
         let wake = ctx.clone();
         // The old views (and their GPU memory) go now.
         self.state = State::Loading(
-            Loading::start(Some(choice.path), choice.series, move || wake.request_repaint()),
+            Loading::start(Some(choice.path), choice.series, move || {
+                wake.request_repaint()
+            }),
             Box::new(renderer),
         );
         // A load started from here renders where the user chose before.
@@ -403,7 +411,10 @@ impl DesktopApp {
     /// Falls back to local rendering when the server gave up on the link, and offers the
     /// server when local interaction stays slow.
     fn watch_rendering(&mut self) {
-        if let State::Remote { view, parked: Some(_) } = &self.state
+        if let State::Remote {
+            view,
+            parked: Some(_),
+        } = &self.state
             && let Some(reason) = view.closed()
         {
             let reason = format!("the server stopped streaming ({reason}): rendering here");
@@ -461,7 +472,11 @@ impl DesktopApp {
                 self.request_user_screenshot(ui.ctx());
             }
             if matches!(self.state, State::Local(_)) {
-                let text = if self.sharing.is_some() { "Sharing…" } else { "Share…" };
+                let text = if self.sharing.is_some() {
+                    "Sharing…"
+                } else {
+                    "Share…"
+                };
                 if ui
                     .selectable_label(self.sharing.is_some() || self.share_dialog.is_some(), text)
                     .on_hover_text("let a colleague's browser or app see this view")
@@ -556,7 +571,8 @@ impl DesktopApp {
         let Some(note) = self.note.clone() else {
             return;
         };
-        let offer = matches!(self.state, State::Local(_)) && self.server.is_some() && !self.offer_dismissed;
+        let offer =
+            matches!(self.state, State::Local(_)) && self.server.is_some() && !self.offer_dismissed;
         ui.horizontal(|ui| {
             ui.label(egui::RichText::new(note).color(ui.visuals().warn_fg_color));
             if offer && ui.button("Switch to the server").clicked() {
@@ -954,7 +970,10 @@ fn load_presets(settings: &Settings) -> (PresetLibrary, Vec<String>) {
             presets = more;
             problems.extend(errors);
         } else {
-            let mut lines: Vec<String> = problems.iter().map(|p| format!("preset skipped: {p}")).collect();
+            let mut lines: Vec<String> = problems
+                .iter()
+                .map(|p| format!("preset skipped: {p}"))
+                .collect();
             lines.push(format!(
                 "presets folder {} (from the settings) is not a folder",
                 folder.display()

@@ -219,7 +219,10 @@ impl SeriesBrowser {
                 });
         }
         if scanned.skipped > 0 {
-            ui.label(format!("{} files are not images (see `hounsfield info`)", scanned.skipped));
+            ui.label(format!(
+                "{} files are not images (see `hounsfield info`)",
+                scanned.skipped
+            ));
         }
         choice
     }
@@ -241,7 +244,11 @@ impl SeriesBrowser {
             Err(_) => Vec::new(),
         };
         for (id, image) in ready {
-            let texture = ctx.load_texture(format!("thumbnail {id}"), image, egui::TextureOptions::LINEAR);
+            let texture = ctx.load_texture(
+                format!("thumbnail {id}"),
+                image,
+                egui::TextureOptions::LINEAR,
+            );
             self.textures.insert(id, texture);
         }
         if let Some(receiver) = &self.picking {
@@ -356,7 +363,10 @@ fn thumbnail(images: &[ImageHeader]) -> Option<egui::ColorImage> {
     let mut pixels = Vec::with_capacity(width * height);
     for y in 0..height {
         for x in 0..width {
-            let value = values.get(y * step * columns + x * step).copied().unwrap_or(0.0);
+            let value = values
+                .get(y * step * columns + x * step)
+                .copied()
+                .unwrap_or(0.0);
             let grey = window.grey_u8(f64::from(value));
             pixels.push(egui::Color32::from_gray(grey));
         }

@@ -213,7 +213,10 @@ pub fn answers(url: &str, timeout: Duration) -> bool {
         .next()
         .unwrap_or_default();
     let default_port = if ws.starts_with("wss") { 443 } else { 80 };
-    let with_port = if authority.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok()) {
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| port.parse::<u16>().is_ok())
+    {
         authority.to_string()
     } else {
         format!("{authority}:{default_port}")
@@ -324,11 +327,17 @@ impl Worker {
     async fn connection(&self, commands: &mut mpsc::Receiver<Command>) -> Ended {
         let mut client = match Client::connect(&self.target.url).await {
             Ok(client) => client,
-            Err(error) => return Ended::Retry(format!("cannot connect to {}: {error}", self.target.url)),
+            Err(error) => {
+                return Ended::Retry(format!("cannot connect to {}: {error}", self.target.url));
+            }
         };
         let setup = async {
             let welcome = client
-                .hello_offering(self.target.token.as_deref(), self.target.viewport, &VIDEO_CODECS)
+                .hello_offering(
+                    self.target.token.as_deref(),
+                    self.target.viewport,
+                    &VIDEO_CODECS,
+                )
                 .await?;
             let studies = client.list_studies().await?;
             let series = match &self.target.series {
@@ -338,7 +347,9 @@ impl Worker {
                     .flat_map(|study| &study.series)
                     .find(|series| series.unavailable.is_none())
                     .map(|series| series.id.clone())
-                    .ok_or_else(|| ClientError::Protocol("the server lists no series".to_string()))?,
+                    .ok_or_else(|| {
+                        ClientError::Protocol("the server lists no series".to_string())
+                    })?,
             };
             let opened = client.open(&series).await?;
             let view = self
@@ -509,7 +520,11 @@ mod tests {
     /// sender stops it.
     fn serve_phantom(
         token: Option<&str>,
-    ) -> (String, tokio::sync::oneshot::Sender<()>, std::thread::JoinHandle<()>) {
+    ) -> (
+        String,
+        tokio::sync::oneshot::Sender<()>,
+        std::thread::JoinHandle<()>,
+    ) {
         let scheduler = crate::commands::serve::start_renderer().expect("renderer");
         let library = Arc::new(Library::phantom(256 << 20));
         let mut config = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
@@ -519,8 +534,12 @@ mod tests {
         let thread = std::thread::spawn(move || {
             let runtime = crate::commands::serve::runtime().expect("runtime");
             runtime.block_on(async move {
-                let server = Server::bind(config, library, scheduler).await.expect("bound");
-                address_tx.send(server.local_addr().expect("address")).expect("told");
+                let server = Server::bind(config, library, scheduler)
+                    .await
+                    .expect("bound");
+                address_tx
+                    .send(server.local_addr().expect("address"))
+                    .expect("told");
                 server
                     .run(async {
                         let _ = stopped.await;
@@ -582,7 +601,10 @@ mod tests {
         let first = next_frame(&link, &woken, |frame| frame.final_still);
         assert_eq!(first.size, [160, 120]);
         assert!(
-            first.rgba.chunks(4).any(|p| p[0] > 40 || p[1] > 40 || p[2] > 40),
+            first
+                .rgba
+                .chunks(4)
+                .any(|p| p[0] > 40 || p[1] > 40 || p[2] > 40),
             "the first still shows the phantom"
         );
         let opened = link.state().opened.clone().expect("opened");
@@ -635,7 +657,12 @@ mod tests {
         // A view from elsewhere (turned to the left side) is what the server shows.
         let (plain, woken) = link_to(&url, Some("right"), Some("phantom"));
         let anterior = next_frame(&plain, &woken, |frame| frame.final_still);
-        let mut view = plain.state().opened.clone().and_then(|o| o.view).expect("view");
+        let mut view = plain
+            .state()
+            .opened
+            .clone()
+            .and_then(|o| o.view)
+            .expect("view");
         drop(plain);
         view.camera.set_view(render_core::camera::NamedView::Left);
         let (wake, woken) = sync_channel(16);
@@ -678,7 +705,10 @@ mod tests {
             ("https://pacs.example", "wss://pacs.example/ws"),
             ("10.0.0.5:8080", "ws://10.0.0.5:8080/ws"),
             ("ws://localhost:9000/ws", "ws://localhost:9000/ws"),
-            ("ws://localhost:9000/ws?token=abc", "ws://localhost:9000/ws?token=abc"),
+            (
+                "ws://localhost:9000/ws?token=abc",
+                "ws://localhost:9000/ws?token=abc",
+            ),
         ];
         for (given, expected) in cases {
             assert_eq!(websocket_url(given).as_deref(), Ok(expected), "{given}");

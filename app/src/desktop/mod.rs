@@ -11,10 +11,10 @@ mod remote;
 mod screenshot;
 pub(crate) mod settings;
 mod share;
+mod slice_view;
 mod view3d;
 mod viewport_texture;
 mod workspace;
-mod slice_view;
 
 use std::sync::Arc;
 

@@ -129,8 +129,7 @@ impl RemoteView {
             });
         }
         self.handle_input(ui, &response);
-        ui.painter()
-            .rect_filled(rect, 0.0, egui::Color32::BLACK);
+        ui.painter().rect_filled(rect, 0.0, egui::Color32::BLACK);
         match &self.texture {
             Some(texture) => {
                 let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));

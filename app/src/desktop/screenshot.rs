@@ -61,7 +61,13 @@ pub fn user_path(label: &str) -> std::path::PathBuf {
         .unwrap_or_default();
     let series: String = label
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(64)
         .collect();
     let seconds = std::time::SystemTime::now()

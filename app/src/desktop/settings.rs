@@ -192,7 +192,11 @@ mod tests {
         assert_eq!(warning, None);
         assert_eq!(loaded, settings);
         assert_eq!(loaded.servers[0].url, "http://a:8080");
-        assert_eq!(loaded.servers[0].token.as_deref(), Some("secret"), "the token is kept");
+        assert_eq!(
+            loaded.servers[0].token.as_deref(),
+            Some("secret"),
+            "the token is kept"
+        );
         assert_eq!(loaded.servers.len(), 2);
     }
 

@@ -337,10 +337,26 @@ impl SliceView {
         let font = egui::FontId::proportional(14.0);
         let text = egui::Color32::from_rgb(240, 220, 120);
         let letters = [
-            (rect.left_center() + egui::vec2(6.0, 0.0), egui::Align2::LEFT_CENTER, -geometry.right),
-            (rect.right_center() - egui::vec2(6.0, 0.0), egui::Align2::RIGHT_CENTER, geometry.right),
-            (rect.center_top() + egui::vec2(0.0, 4.0), egui::Align2::CENTER_TOP, -geometry.down),
-            (rect.center_bottom() - egui::vec2(0.0, 4.0), egui::Align2::CENTER_BOTTOM, geometry.down),
+            (
+                rect.left_center() + egui::vec2(6.0, 0.0),
+                egui::Align2::LEFT_CENTER,
+                -geometry.right,
+            ),
+            (
+                rect.right_center() - egui::vec2(6.0, 0.0),
+                egui::Align2::RIGHT_CENTER,
+                geometry.right,
+            ),
+            (
+                rect.center_top() + egui::vec2(0.0, 4.0),
+                egui::Align2::CENTER_TOP,
+                -geometry.down,
+            ),
+            (
+                rect.center_bottom() - egui::vec2(0.0, 4.0),
+                egui::Align2::CENTER_BOTTOM,
+                geometry.down,
+            ),
         ];
         for (at, align, direction) in letters {
             painter.text(at, align, direction_letter(direction), font.clone(), text);

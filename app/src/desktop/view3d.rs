@@ -49,17 +49,17 @@ impl View3d {
         let preset = renderer.presets().default_for(&volume.modality);
         let view = ViewState::initial(volume, &preset.name, preset.mode);
         Self {
-                initial: view.clone(),
-                view,
-                texture: ViewportTexture::default(),
-                size: None,
-                pending: Some(Quality::Full),
-                gestures: GestureReader::default(),
-                shown: None,
-                frame_ms: 0.0,
-                error: None,
-                reduced: false,
-                pace: Pace::default(),
+            initial: view.clone(),
+            view,
+            texture: ViewportTexture::default(),
+            size: None,
+            pending: Some(Quality::Full),
+            gestures: GestureReader::default(),
+            shown: None,
+            frame_ms: 0.0,
+            error: None,
+            reduced: false,
+            pace: Pace::default(),
         }
     }
 

@@ -57,11 +57,7 @@ impl ViewportTexture {
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("viewport copy"),
         });
-        encoder.copy_texture_to_texture(
-            frame.as_image_copy(),
-            texture.as_image_copy(),
-            size,
-        );
+        encoder.copy_texture_to_texture(frame.as_image_copy(), texture.as_image_copy(), size);
         render_state.queue.submit([encoder.finish()]);
     }
 

@@ -85,23 +85,25 @@ impl LocalWorkspace {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         match self.layout {
             Layout::Single => {
-                self.view3d
-                    .ui(ui, &mut self.renderer, &self.render_state);
+                self.view3d.ui(ui, &mut self.renderer, &self.render_state);
             }
             Layout::Quad => {
                 let whole = ui.available_rect_before_wrap();
                 let gap = 2.0;
-                let half = egui::vec2(
-                    (whole.width() - gap) * 0.5,
-                    (whole.height() - gap) * 0.5,
-                );
+                let half = egui::vec2((whole.width() - gap) * 0.5, (whole.height() - gap) * 0.5);
                 let cell = |column: f32, row: f32| {
                     egui::Rect::from_min_size(
                         whole.min + egui::vec2(column * (half.x + gap), row * (half.y + gap)),
                         half,
                     )
                 };
-                let mut cells = [cell(0.0, 0.0), cell(1.0, 0.0), cell(0.0, 1.0), cell(1.0, 1.0)].into_iter();
+                let mut cells = [
+                    cell(0.0, 0.0),
+                    cell(1.0, 0.0),
+                    cell(0.0, 1.0),
+                    cell(1.0, 1.0),
+                ]
+                .into_iter();
                 if let Some(rect) = cells.next() {
                     let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
                     self.view3d

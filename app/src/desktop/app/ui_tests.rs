@@ -62,7 +62,10 @@ fn settle(harness: &mut Harness<'_, DesktopApp>, what: &str, done: impl Fn(&Desk
         if let State::Failed(error) = &harness.state().state {
             panic!("{what}: the window failed: {error}");
         }
-        assert!(started.elapsed() < PATIENCE, "{what}: not within {PATIENCE:?}");
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{what}: not within {PATIENCE:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -78,7 +81,9 @@ fn workspace(app: &DesktopApp) -> Option<&LocalWorkspace> {
 /// and rendered edges may differ slightly between Mesa builds; a missing view, a wrong
 /// preset or a broken layout changes tens of thousands of pixels.
 fn snapshot_options() -> SnapshotOptions {
-    SnapshotOptions::new().threshold(2.0).max_failed_pixels(3000)
+    SnapshotOptions::new()
+        .threshold(2.0)
+        .max_failed_pixels(3000)
 }
 
 #[test]
@@ -86,7 +91,9 @@ fn switching_preset_and_layout_by_their_labels_changes_the_views_and_is_remember
     let folder = tempfile::tempdir().expect("temp folder");
     let settings = folder.path().join("settings.toml");
     let mut harness = window(None, settings.clone());
-    settle(&mut harness, "the phantom shown", |app| app.full_frame_shown());
+    settle(&mut harness, "the phantom shown", |app| {
+        app.full_frame_shown()
+    });
     harness.snapshot_options("phantom-3d", &snapshot_options());
 
     harness.get_by_label("preset").click();
@@ -110,7 +117,9 @@ fn switching_preset_and_layout_by_their_labels_changes_the_views_and_is_remember
     harness.get_by_label("lung (W 1500 L -600)").click();
     settle(&mut harness, "the lung window", |app| {
         workspace(app).is_some_and(|w| {
-            w.link.window.is_some_and(|window| window.width == 1500.0 && window.center == -600.0)
+            w.link
+                .window
+                .is_some_and(|window| window.width == 1500.0 && window.center == -600.0)
         })
     });
 }
@@ -157,7 +166,9 @@ fn a_shared_session_shows_a_colleague_the_view_steered_here() {
 
     let folder = tempfile::tempdir().expect("temp folder");
     let mut harness = window(None, folder.path().join("settings.toml"));
-    settle(&mut harness, "the phantom shown", |app| app.full_frame_shown());
+    settle(&mut harness, "the phantom shown", |app| {
+        app.full_frame_shown()
+    });
     harness.get_by_label("Share…").click();
     harness.run_steps(3);
     harness.get_by_label("Start sharing").click();
@@ -184,7 +195,10 @@ fn a_shared_session_shows_a_colleague_the_view_steered_here() {
             height: 150,
         };
         client.hello(Some(&token), viewport).await.expect("welcome");
-        client.open("phantom").await.expect("the shared series opens");
+        client
+            .open("phantom")
+            .await
+            .expect("the shared series opens");
         let first = tokio::time::timeout(PATIENCE, client.next_frame())
             .await
             .unwrap_or_else(within("the first frame"))
