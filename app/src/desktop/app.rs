@@ -104,11 +104,7 @@ impl DesktopApp {
             .ok_or("the window has no wgpu renderer")?;
         let info = render_state.adapter.get_info();
         let software = info.device_type == eframe::wgpu::DeviceType::Cpu;
-        let context = GpuContext::borrowed(
-            render_state.device.clone(),
-            render_state.queue.clone(),
-            &info,
-        );
+        let context = window_device(render_state);
         let mut warnings = Vec::new();
         let settings_path = request.settings_path;
         let mut settings = match &settings_path {
@@ -260,12 +256,7 @@ impl DesktopApp {
                 Some("this window shows a server's series; it opens no local files".to_string());
             return;
         }
-        let info = render_state.adapter.get_info();
-        let context = GpuContext::borrowed(
-            render_state.device.clone(),
-            render_state.queue.clone(),
-            &info,
-        );
+        let context = window_device(render_state);
         let (presets, _) = load_presets(&self.settings);
         let renderer = Renderer::new(context, presets);
         self.settings
@@ -697,12 +688,7 @@ impl DesktopApp {
         let Some(volume) = workspace.renderer().volume().cloned() else {
             return;
         };
-        let info = render_state.adapter.get_info();
-        let context = GpuContext::borrowed(
-            render_state.device.clone(),
-            render_state.queue.clone(),
-            &info,
-        );
+        let context = window_device(render_state);
         let series = SharedSeries {
             id: self.label.clone(),
             modality: volume.modality.code().to_string(),
@@ -736,15 +722,7 @@ impl DesktopApp {
 
     /// Asks egui for the window's pixels; [`Self::save_user_screenshot`] writes them.
     fn request_user_screenshot(&self, ctx: &egui::Context) {
-        let slot = Arc::clone(&self.user_shot);
-        let wake = ctx.clone();
-        ctx.request_screenshot(move |image| {
-            if let Ok(mut slot) = slot.lock() {
-                *slot = Some(image);
-            }
-            wake.request_repaint();
-        });
-        ctx.request_repaint();
+        screenshot_into(ctx, &self.user_shot);
     }
 
     /// Saves a screenshot the user asked for, once its pixels have arrived, and says where.
@@ -838,17 +816,31 @@ impl DesktopApp {
         }
         if full_shown && !shot.requested {
             shot.requested = true;
-            let slot = Arc::clone(&shot.taken);
-            let wake = ctx.clone();
-            ctx.request_screenshot(move |image| {
-                if let Ok(mut slot) = slot.lock() {
-                    *slot = Some(image);
-                }
-                wake.request_repaint();
-            });
-            ctx.request_repaint();
+            screenshot_into(ctx, &shot.taken);
         }
     }
+}
+
+/// The window's own wgpu device and queue, for a renderer (never a second device).
+fn window_device(render_state: &RenderState) -> GpuContext {
+    GpuContext::borrowed(
+        render_state.device.clone(),
+        render_state.queue.clone(),
+        &render_state.adapter.get_info(),
+    )
+}
+
+/// Asks egui for the window's pixels; they arrive in `slot` and the window repaints.
+fn screenshot_into(ctx: &egui::Context, slot: &Arc<Mutex<Option<Arc<egui::ColorImage>>>>) {
+    let slot = Arc::clone(slot);
+    let wake = ctx.clone();
+    ctx.request_screenshot(move |image| {
+        if let Ok(mut slot) = slot.lock() {
+            *slot = Some(image);
+        }
+        wake.request_repaint();
+    });
+    ctx.request_repaint();
 }
 
 /// Preset, mode, CT window, layout, tool and reset for views rendered here.

@@ -552,6 +552,14 @@ mod tests {
         (format!("ws://{address}/ws"), stop, thread)
     }
 
+    /// RGBA values that differ by more than 16 between two frames of one size.
+    fn differing_values(a: &[u8], b: &[u8]) -> usize {
+        a.iter()
+            .zip(b)
+            .filter(|(a, b)| a.abs_diff(**b) > 16)
+            .count()
+    }
+
     /// Waits (up to a minute) for the link's next frame that `accept` takes.
     fn next_frame(
         link: &RemoteLink,
@@ -614,12 +622,7 @@ mod tests {
         let turned = next_frame(&link, &woken, |frame| {
             frame.final_still && frame.input_seq >= 1
         });
-        let differing = first
-            .rgba
-            .iter()
-            .zip(&turned.rgba)
-            .filter(|(a, b)| a.abs_diff(**b) > 16)
-            .count();
+        let differing = differing_values(&first.rgba, &turned.rgba);
         assert!(
             differing > first.rgba.len() / 50,
             "turning 90° changes the picture ({differing} values differ)"
@@ -683,12 +686,7 @@ mod tests {
         let left = next_frame(&handed, &woken, |frame| {
             frame.final_still && frame.input_seq >= 1
         });
-        let differing = anterior
-            .rgba
-            .iter()
-            .zip(&left.rgba)
-            .filter(|(a, b)| a.abs_diff(**b) > 16)
-            .count();
+        let differing = differing_values(&anterior.rgba, &left.rgba);
         assert!(
             differing > anterior.rgba.len() / 50,
             "the handed-over view is shown ({differing} values differ)"
