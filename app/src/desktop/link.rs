@@ -696,6 +696,169 @@ mod tests {
         server.join().expect("server thread");
     }
 
+    /// A TCP relay between a link and its server that a test can cut, as a dropped
+    /// network would, and then let through again.
+    struct Relay {
+        address: SocketAddr,
+        open: Arc<std::sync::atomic::AtomicBool>,
+        streams: Arc<Mutex<Vec<std::net::TcpStream>>>,
+    }
+
+    impl Relay {
+        fn start(upstream: SocketAddr) -> Self {
+            use std::sync::atomic::{AtomicBool, Ordering};
+            let listener =
+                std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("relay bound");
+            let address = listener.local_addr().expect("relay address");
+            let open = Arc::new(AtomicBool::new(true));
+            let streams = Arc::new(Mutex::new(Vec::new()));
+            let (accepting, held) = (open.clone(), streams.clone());
+            std::thread::spawn(move || {
+                for client in listener.incoming().flatten() {
+                    // While cut, a connection is closed as soon as it comes.
+                    if !accepting.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let Ok(server) = std::net::TcpStream::connect(upstream) else {
+                        continue;
+                    };
+                    let clones = (
+                        client.try_clone(),
+                        server.try_clone(),
+                        client.try_clone(),
+                        server.try_clone(),
+                    );
+                    let (Ok(c1), Ok(s1), Ok(c2), Ok(s2)) = clones else {
+                        continue;
+                    };
+                    held.lock().expect("streams").extend([c1, s1]);
+                    for (mut from, mut to) in [(client, s2), (server, c2)] {
+                        std::thread::spawn(move || {
+                            let _ = std::io::copy(&mut from, &mut to);
+                            let _ = to.shutdown(std::net::Shutdown::Write);
+                        });
+                    }
+                }
+            });
+            Self {
+                address,
+                open,
+                streams,
+            }
+        }
+
+        fn url(&self) -> String {
+            format!("ws://{}/ws", self.address)
+        }
+
+        /// Drops every connection and refuses new ones.
+        fn cut(&self) {
+            self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+            for stream in self.streams.lock().expect("streams").drain(..) {
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            }
+        }
+
+        /// Lets connections through again.
+        fn restore(&self) {
+            self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Waits (up to a minute) until the link's status satisfies `wanted`.
+    fn wait_for_status(
+        link: &RemoteLink,
+        woken: &Receiver<()>,
+        wanted: impl Fn(&LinkStatus) -> bool,
+    ) -> LinkStatus {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let status = link.state().status.clone();
+            if let Some(status) = status.as_ref().filter(|status| wanted(status)) {
+                return status.clone();
+            }
+            assert!(Instant::now() < deadline, "still {status:?}");
+            let _ = woken.recv_timeout(Duration::from_millis(100));
+        }
+    }
+
+    #[test]
+    fn thin_client_reconnects_after_a_drop_and_restores_its_view() {
+        let (url, stop, server) = serve_phantom(Some("open-sesame"));
+        let upstream: SocketAddr = url
+            .trim_start_matches("ws://")
+            .trim_end_matches("/ws")
+            .parse()
+            .expect("server address");
+        let relay = Relay::start(upstream);
+        let (link, woken) = link_to(&relay.url(), Some("open-sesame"), Some("phantom"));
+        let anterior = next_frame(&link, &woken, |frame| frame.final_still);
+        let first_session = link.state().opened.clone().expect("opened");
+
+        // The UI turns to the left side and remembers the view it mirrors.
+        let mut view = first_session.view.clone().expect("view");
+        view.camera.set_view(render_core::camera::NamedView::Left);
+        link.remember(view.clone());
+        assert!(link.send(Action::SetView {
+            view: Box::new(view)
+        }));
+        let left = next_frame(&link, &woken, |frame| {
+            frame.final_still && frame.input_seq >= 1
+        });
+        assert!(
+            differing_values(&anterior.rgba, &left.rgba) > anterior.rgba.len() / 50,
+            "the left side differs from the front"
+        );
+
+        // The network drops: the link says it is reconnecting, and why.
+        relay.cut();
+        let status = wait_for_status(
+            &link,
+            &woken,
+            |status| matches!(status, LinkStatus::Connecting { attempt, reason: Some(_) } if *attempt >= 2),
+        );
+        let LinkStatus::Connecting {
+            reason: Some(reason),
+            ..
+        } = status
+        else {
+            unreachable!("matched above");
+        };
+        assert!(!reason.is_empty(), "a reason is given");
+        assert!(
+            link.send(Action::Zoom { factor: 1.0 }),
+            "inputs while disconnected are taken (and dropped), not blocked"
+        );
+        link.state().frame = None;
+
+        // The network comes back: the link reconnects by itself and the server shows the
+        // view it had, not the series' starting view.
+        relay.restore();
+        wait_for_status(&link, &woken, |status| *status == LinkStatus::Connected);
+        let restored = next_frame(&link, &woken, |frame| {
+            frame.final_still && frame.input_seq >= 1
+        });
+        assert_eq!(restored.size, left.size);
+        let off = differing_values(&left.rgba, &restored.rgba);
+        assert!(
+            off <= left.rgba.len() / 200,
+            "the reconnected picture is the left view ({off} values differ)"
+        );
+
+        // And input works on the new connection.
+        assert!(link.send(Action::Orbit { dx: 90.0, dy: 0.0 }));
+        let turned = next_frame(&link, &woken, |frame| {
+            frame.final_still && frame.input_seq >= 2
+        });
+        assert!(
+            differing_values(&restored.rgba, &turned.rgba) > restored.rgba.len() / 50,
+            "input after the reconnection changes the picture"
+        );
+        drop(link);
+        let _ = stop.send(());
+        server.join().expect("server thread");
+    }
+
     #[test]
     fn server_addresses_become_websocket_urls() {
         let cases = [
