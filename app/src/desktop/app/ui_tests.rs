@@ -159,6 +159,60 @@ fn a_series_picked_in_the_studies_panel_opens() {
     assert_eq!(shown, planned, "the volume shown is the series picked");
 }
 
+/// A folder dropped on the window, as the windowing layer hands it to egui.
+#[derive(Debug)]
+struct DroppedFolder(PathBuf);
+
+impl egui::DroppedFile for DroppedFolder {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        Err(format!("{} is a folder", self.0.display()))
+    }
+}
+
+#[test]
+fn a_folder_dropped_on_the_window_opens_and_joins_the_recent_studies() {
+    let folder = tempfile::tempdir().expect("temp folder");
+    let settings = folder.path().join("settings.toml");
+    let lumbar = data("mr-lumbar");
+    let mut harness = window(None, settings.clone());
+    settle(&mut harness, "the phantom shown", |app| {
+        app.full_frame_shown()
+    });
+    let phantom = harness.state().label.clone();
+
+    // The file manager drops the folder on the window, as winit reports it.
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedFolder(lumbar.clone())));
+    settle(&mut harness, "the dropped study shown", |app| {
+        app.label != phantom && app.full_frame_shown()
+    });
+    let catalog = render_core::dicom::Catalog::scan(
+        std::slice::from_ref(&lumbar),
+        &render_core::progress::no_progress,
+    );
+    let opened = catalog
+        .series()
+        .find(|series| series.id == harness.state().label)
+        .expect("the series shown is one of the dropped study's");
+    let shown = workspace(harness.state())
+        .and_then(|w| w.renderer().volume().map(|v| v.dims))
+        .expect("a volume");
+    assert_eq!(shown, opened.plan.as_ref().expect("a plan").dims);
+    let (remembered, warning) = Settings::load(&settings);
+    assert_eq!(warning, None, "the settings file reads back");
+    assert_eq!(
+        remembered.recent.first().map(|study| study.path.clone()),
+        Some(lumbar),
+        "the dropped study heads the recent list"
+    );
+}
+
 #[test]
 fn a_shared_session_shows_a_colleague_the_view_steered_here() {
     use server_mode::Client;
