@@ -1017,7 +1017,7 @@ impl eframe::App for DesktopApp {
             self.note_bar(ui);
         });
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
-        let mut chosen = None;
+        let mut chosen = self.browser.picked(&ctx);
         if self.show_browser {
             let recent = self.settings.recent.clone();
             egui::Panel::left("studies")
@@ -1033,8 +1033,11 @@ impl eframe::App for DesktopApp {
                 .map(|file| file.path().to_path_buf())
                 .find(|path| !path.as_os_str().is_empty())
         });
-        if let Some(path) = dropped {
-            chosen = Some(OpenChoice { path, series: None });
+        match dropped {
+            // A file is worked out into its series off the UI thread.
+            Some(path) if path.is_file() => self.browser.open_file(path, &ctx),
+            Some(path) => chosen = Some(OpenChoice { path, series: None }),
+            None => {}
         }
         if let Some(choice) = chosen {
             self.open(choice, &ctx, frame.wgpu_render_state());

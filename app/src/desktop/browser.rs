@@ -1,7 +1,7 @@
 //! The series browser: patients → studies → series of a folder, each series with a
-//! thumbnail of its middle image; a folder picked with the system dialog, typed, dropped on
-//! the window or taken from the recent studies. Scanning and thumbnails run off the UI
-//! thread.
+//! thumbnail of its middle image; a folder or a file picked with the system dialog, typed,
+//! dropped on the window or taken from the recent studies. Scanning, thumbnails and working
+//! out what a picked file belongs to run off the UI thread.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,9 +9,9 @@ use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use eframe::egui;
-use render_core::dicom::Catalog;
 use render_core::dicom::header::ImageHeader;
 use render_core::dicom::pixels::{FrameTarget, decode_frames};
+use render_core::dicom::{Catalog, Study};
 use render_core::progress::no_progress;
 
 use super::settings::RecentStudy;
@@ -39,14 +39,30 @@ struct SeriesRow {
 /// One study as the browser lists it.
 struct StudyRow {
     heading: String,
+    /// StudyDate as written (YYYYMMDD), for ordering.
+    date: String,
     series: Vec<SeriesRow>,
+}
+
+/// One patient as the browser lists them: their studies, newest first.
+struct PatientRow {
+    heading: String,
+    studies: Vec<StudyRow>,
 }
 
 /// A scanned folder: what the catalog found.
 struct Scanned {
     root: PathBuf,
-    studies: Vec<StudyRow>,
+    patients: Vec<PatientRow>,
     skipped: usize,
+}
+
+/// What a system dialog (or a dropped file) came back with.
+enum Picked {
+    /// A folder to list in the panel.
+    Folder(PathBuf),
+    /// A file, worked out into the series to open.
+    File(OpenChoice),
 }
 
 /// The browser panel's state.
@@ -55,7 +71,9 @@ pub struct SeriesBrowser {
     scanning: Option<(PathBuf, Receiver<Scanned>)>,
     thumbnails: Arc<Mutex<HashMap<String, egui::ColorImage>>>,
     textures: HashMap<String, egui::TextureHandle>,
-    picking: Option<Receiver<Option<PathBuf>>>,
+    picking: Option<Receiver<Option<Picked>>>,
+    /// A picked file's series, to open on the next pass.
+    ready: Option<OpenChoice>,
     /// The path typed into the field.
     typed: String,
     /// The last problem to show (a dialog that could not open, say).
@@ -73,6 +91,7 @@ impl SeriesBrowser {
             thumbnails: Arc::default(),
             textures: HashMap::new(),
             picking: None,
+            ready: None,
             typed: String::new(),
             problem: None,
             current: None,
@@ -117,11 +136,19 @@ impl SeriesBrowser {
         let mut choice = None;
         ui.heading("Studies");
         ui.horizontal(|ui| {
+            let idle = self.picking.is_none();
             if ui
-                .add_enabled(self.picking.is_none(), egui::Button::new("Open folder…"))
+                .add_enabled(idle, egui::Button::new("Open folder…"))
                 .clicked()
             {
-                self.pick_folder(ui.ctx());
+                self.pick(ui.ctx(), Dialog::Folder);
+            }
+            if ui
+                .add_enabled(idle, egui::Button::new("Open file…"))
+                .on_hover_text("a DICOM image, a multi-frame file or a DICOMDIR")
+                .clicked()
+            {
+                self.pick(ui.ctx(), Dialog::File);
             }
         });
         ui.horizontal(|ui| {
@@ -132,10 +159,12 @@ impl SeriesBrowser {
             );
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui.button("Open").clicked() || entered) && !self.typed.trim().is_empty() {
-                choice = Some(OpenChoice {
-                    path: PathBuf::from(self.typed.trim()),
-                    series: None,
-                });
+                let path = PathBuf::from(self.typed.trim());
+                if path.is_file() {
+                    self.open_file(path, ui.ctx());
+                } else {
+                    choice = Some(OpenChoice { path, series: None });
+                }
             }
         });
         if let Some(problem) = &self.problem {
@@ -176,45 +205,21 @@ impl SeriesBrowser {
         choice
     }
 
-    fn studies_ui(&mut self, ui: &mut egui::Ui) -> Option<OpenChoice> {
+    fn studies_ui(&self, ui: &mut egui::Ui) -> Option<OpenChoice> {
         let scanned = self.scanned.as_ref()?;
         let mut choice = None;
-        if scanned.studies.is_empty() {
+        if scanned.patients.is_empty() {
             ui.label("no DICOM series here");
         }
-        for study in &scanned.studies {
-            egui::CollapsingHeader::new(study.heading.as_str())
+        for (index, patient) in scanned.patients.iter().enumerate() {
+            egui::CollapsingHeader::new(patient.heading.as_str())
+                .id_salt(("patient", index))
                 .default_open(true)
                 .show(ui, |ui| {
-                    for series in &study.series {
-                        ui.horizontal(|ui| {
-                            match self.textures.get(&series.id) {
-                                Some(texture) => {
-                                    ui.image((texture.id(), texture.size_vec2()));
-                                }
-                                None => {
-                                    ui.allocate_space(egui::vec2(
-                                        THUMBNAIL_SIDE as f32,
-                                        THUMBNAIL_SIDE as f32,
-                                    ));
-                                }
-                            }
-                            let selected = self.current.as_deref() == Some(series.id.as_str());
-                            let button = ui.add_enabled(
-                                series.unavailable.is_none(),
-                                egui::Button::selectable(selected, series.text.as_str()),
-                            );
-                            let button = match &series.unavailable {
-                                Some(why) => button.on_disabled_hover_text(why),
-                                None => button.on_hover_text(&series.id),
-                            };
-                            if button.clicked() {
-                                choice = Some(OpenChoice {
-                                    path: scanned.root.clone(),
-                                    series: Some(series.id.clone()),
-                                });
-                            }
-                        });
+                    for study in &patient.studies {
+                        if let Some(picked) = self.study_ui(ui, &scanned.root, study) {
+                            choice = Some(picked);
+                        }
                     }
                 });
         }
@@ -227,7 +232,47 @@ impl SeriesBrowser {
         choice
     }
 
-    /// Takes a finished scan, new thumbnails and a picked folder.
+    /// One study's heading and its series, each with its thumbnail; the series clicked.
+    fn study_ui(&self, ui: &mut egui::Ui, root: &Path, study: &StudyRow) -> Option<OpenChoice> {
+        let mut choice = None;
+        egui::CollapsingHeader::new(study.heading.as_str())
+            .default_open(true)
+            .show(ui, |ui| {
+                for series in &study.series {
+                    ui.horizontal(|ui| {
+                        match self.textures.get(&series.id) {
+                            Some(texture) => {
+                                ui.image((texture.id(), texture.size_vec2()));
+                            }
+                            None => {
+                                ui.allocate_space(egui::vec2(
+                                    THUMBNAIL_SIDE as f32,
+                                    THUMBNAIL_SIDE as f32,
+                                ));
+                            }
+                        }
+                        let selected = self.current.as_deref() == Some(series.id.as_str());
+                        let button = ui.add_enabled(
+                            series.unavailable.is_none(),
+                            egui::Button::selectable(selected, series.text.as_str()),
+                        );
+                        let button = match &series.unavailable {
+                            Some(why) => button.on_disabled_hover_text(why),
+                            None => button.on_hover_text(&series.id),
+                        };
+                        if button.clicked() {
+                            choice = Some(OpenChoice {
+                                path: root.to_path_buf(),
+                                series: Some(series.id.clone()),
+                            });
+                        }
+                    });
+                }
+            });
+        choice
+    }
+
+    /// Takes a finished scan, new thumbnails and a picked folder or file.
     fn poll(&mut self, ctx: &egui::Context) {
         if let Some((_, receiver)) = &self.scanning {
             match receiver.try_recv() {
@@ -253,10 +298,15 @@ impl SeriesBrowser {
         }
         if let Some(receiver) = &self.picking {
             match receiver.try_recv() {
-                Ok(Some(folder)) => {
+                Ok(Some(Picked::Folder(folder))) => {
                     self.picking = None;
                     self.typed = folder.display().to_string();
                     self.scan(&folder, ctx);
+                }
+                Ok(Some(Picked::File(choice))) => {
+                    self.picking = None;
+                    self.ready = Some(choice);
+                    ctx.request_repaint();
                 }
                 Ok(None) | Err(TryRecvError::Disconnected) => self.picking = None,
                 Err(TryRecvError::Empty) => {}
@@ -264,17 +314,48 @@ impl SeriesBrowser {
         }
     }
 
-    /// Shows the system's folder dialog on a thread of its own (it blocks).
-    fn pick_folder(&mut self, ctx: &egui::Context) {
+    /// Shows the system's folder or file dialog on a thread of its own (it blocks); a
+    /// picked file is worked out into its series there too.
+    fn pick(&mut self, ctx: &egui::Context, dialog: Dialog) {
+        self.on_a_thread(ctx, "file-dialog", move || match dialog {
+            Dialog::Folder => rfd::FileDialog::new()
+                .set_title("Open a DICOM folder")
+                .pick_folder()
+                .map(Picked::Folder),
+            Dialog::File => rfd::FileDialog::new()
+                .set_title("Open a DICOM file or DICOMDIR")
+                .pick_file()
+                .map(|file| Picked::File(choice_for_file(&file))),
+        });
+    }
+
+    /// A file picked or dropped earlier, worked out into the series to open (whether or not
+    /// the panel is shown).
+    pub fn picked(&mut self, ctx: &egui::Context) -> Option<OpenChoice> {
+        self.poll(ctx);
+        self.ready.take()
+    }
+
+    /// Opens a file dropped on the window or typed: its series is worked out off the UI
+    /// thread and opened on a later pass.
+    pub fn open_file(&mut self, file: PathBuf, ctx: &egui::Context) {
+        self.on_a_thread(ctx, "open-file", move || {
+            Some(Picked::File(choice_for_file(&file)))
+        });
+    }
+
+    fn on_a_thread(
+        &mut self,
+        ctx: &egui::Context,
+        name: &str,
+        work: impl FnOnce() -> Option<Picked> + Send + 'static,
+    ) {
         let (sender, receiver) = sync_channel(1);
         let wake = ctx.clone();
         let spawned = std::thread::Builder::new()
-            .name("folder-dialog".to_string())
+            .name(name.to_string())
             .spawn(move || {
-                let folder = rfd::FileDialog::new()
-                    .set_title("Open a DICOM folder")
-                    .pick_folder();
-                let _ = sender.send(folder);
+                let _ = sender.send(work());
                 wake.request_repaint();
             });
         match spawned {
@@ -282,58 +363,147 @@ impl SeriesBrowser {
                 self.picking = Some(receiver);
                 self.problem = None;
             }
-            Err(error) => self.problem = Some(format!("no folder dialog: {error}")),
+            Err(error) => self.problem = Some(format!("cannot open a file: {error}")),
         }
     }
 }
 
-/// The catalog as rows: a heading per study, a line per series.
-fn rows(root: &Path, catalog: &Catalog) -> Scanned {
-    let studies = catalog
-        .studies
-        .iter()
-        .map(|study| {
-            let parts = [
-                study.patient_name.replace('^', " "),
-                study.date.clone(),
-                study.description.clone(),
-            ];
-            let heading: Vec<&str> = parts
-                .iter()
-                .map(|part| part.trim())
-                .filter(|part| !part.is_empty())
-                .collect();
-            let heading = if heading.is_empty() {
-                study.uid.clone()
-            } else {
-                heading.join(" · ")
-            };
-            let series = study
-                .series
-                .iter()
-                .map(|series| SeriesRow {
-                    id: series.id.clone(),
-                    text: format!(
-                        "{}{} {} ({} images)",
-                        series.number.map(|n| format!("{n} · ")).unwrap_or_default(),
-                        series.modality,
-                        series.description,
-                        series.images.len()
-                    ),
-                    unavailable: match (&series.plan, &series.unsupported) {
-                        (Err(reason), _) => Some(reason.clone()),
-                        (Ok(_), Some(what)) => Some(what.clone()),
-                        (Ok(_), None) => None,
-                    },
-                })
-                .collect();
-            StudyRow { heading, series }
+/// Which system dialog to show.
+#[derive(Debug, Clone, Copy)]
+enum Dialog {
+    Folder,
+    File,
+}
+
+/// What opening one file means. A DICOMDIR or a multi-frame file opens as it is; one image
+/// of a series opens its folder at that series, since a radiologist who picks a slice
+/// wants the whole series.
+pub fn choice_for_file(file: &Path) -> OpenChoice {
+    let as_it_is = OpenChoice {
+        path: file.to_path_buf(),
+        series: None,
+    };
+    let is_dicomdir = file
+        .file_name()
+        .is_some_and(|name| name.eq_ignore_ascii_case("DICOMDIR"));
+    if is_dicomdir {
+        return as_it_is;
+    }
+    let alone = Catalog::scan(&[file.to_path_buf()], &no_progress);
+    let single_image = alone
+        .series()
+        .map(|series| series.images.len())
+        .sum::<usize>()
+        == 1;
+    let Some(folder) = file.parent().filter(|_| single_image) else {
+        // A multi-frame file, or not an image at all (the loader then says why).
+        return as_it_is;
+    };
+    let same_file = file.canonicalize().ok();
+    let siblings = Catalog::scan(&[folder.to_path_buf()], &no_progress);
+    let series = siblings.series().find(|series| {
+        series.images.iter().any(|image| {
+            image.file == file
+                || (same_file.is_some() && image.file.canonicalize().ok() == same_file)
         })
-        .collect();
+    });
+    match series {
+        Some(series) => OpenChoice {
+            path: folder.to_path_buf(),
+            series: Some(series.id.clone()),
+        },
+        None => as_it_is,
+    }
+}
+
+/// The catalog as rows: a heading per patient, then per study (newest first), then a line
+/// per series.
+fn rows(root: &Path, catalog: &Catalog) -> Scanned {
+    let mut patients: Vec<(String, PatientRow)> = Vec::new();
+    for study in &catalog.studies {
+        let key = format!("{}\u{0}{}", study.patient_id, study.patient_name);
+        let row = study_row(study);
+        match patients.iter_mut().find(|(known, _)| *known == key) {
+            Some((_, patient)) => patient.studies.push(row),
+            None => patients.push((
+                key,
+                PatientRow {
+                    heading: patient_heading(&study.patient_name, &study.patient_id),
+                    studies: vec![row],
+                },
+            )),
+        }
+    }
+    let mut patients: Vec<PatientRow> = patients.into_iter().map(|(_, row)| row).collect();
+    for patient in &mut patients {
+        // DICOM dates (YYYYMMDD) sort as text: newest first.
+        patient.studies.sort_by(|a, b| b.date.cmp(&a.date));
+    }
     Scanned {
         root: root.to_path_buf(),
-        studies,
+        patients,
         skipped: catalog.skipped.len(),
+    }
+}
+
+/// "DOE JOHN · 12345": the name as written (components spaced), then the patient ID.
+fn patient_heading(name: &str, id: &str) -> String {
+    let name = name.replace('^', " ");
+    let parts: Vec<&str> = [name.trim(), id.trim()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect();
+    if parts.is_empty() {
+        "unnamed patient".to_string()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+/// A study's heading (date, then description) and its series.
+fn study_row(study: &Study) -> StudyRow {
+    let date = if study.date.len() == 8 && study.date.bytes().all(|b| b.is_ascii_digit()) {
+        format!(
+            "{}-{}-{}",
+            &study.date[..4],
+            &study.date[4..6],
+            &study.date[6..]
+        )
+    } else {
+        study.date.clone()
+    };
+    let parts: Vec<&str> = [date.trim(), study.description.trim()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect();
+    let heading = if parts.is_empty() {
+        study.uid.clone()
+    } else {
+        parts.join(" · ")
+    };
+    let series = study
+        .series
+        .iter()
+        .map(|series| SeriesRow {
+            id: series.id.clone(),
+            text: format!(
+                "{}{} {} ({} images)",
+                series.number.map(|n| format!("{n} · ")).unwrap_or_default(),
+                series.modality,
+                series.description,
+                series.images.len()
+            ),
+            unavailable: match (&series.plan, &series.unsupported) {
+                (Err(reason), _) => Some(reason.clone()),
+                (Ok(_), Some(what)) => Some(what.clone()),
+                (Ok(_), None) => None,
+            },
+        })
+        .collect();
+    StudyRow {
+        heading,
+        date: study.date.clone(),
+        series,
     }
 }
 
@@ -372,4 +542,101 @@ fn thumbnail(images: &[ImageHeader]) -> Option<egui::ColorImage> {
         }
     }
     Some(egui::ColorImage::new([width, height], pixels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shared DICOM data beside the checkout (or `$HOUNSFIELD_DATA`).
+    fn data(relative: &str) -> PathBuf {
+        std::env::var_os("HOUNSFIELD_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
+            .join(relative)
+    }
+
+    fn study(uid: &str, patient: (&str, &str), date: &str, description: &str) -> Study {
+        Study {
+            uid: uid.to_string(),
+            patient_name: patient.0.to_string(),
+            patient_id: patient.1.to_string(),
+            date: date.to_string(),
+            description: description.to_string(),
+            series: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn studies_are_listed_under_their_patient_newest_first() {
+        let catalog = Catalog {
+            studies: vec![
+                study("1", ("DOE^JANE", "P1"), "20240105", "CT head"),
+                study("2", ("ROE^RICHARD", "P2"), "20240301", "MR lumbar"),
+                study("3", ("DOE^JANE", "P1"), "20251120", "CT chest"),
+                study("4", ("", ""), "", ""),
+            ],
+            skipped: Vec::new(),
+        };
+        let scanned = rows(Path::new("/studies"), &catalog);
+        let listed: Vec<(&str, Vec<&str>)> = scanned
+            .patients
+            .iter()
+            .map(|patient| {
+                (
+                    patient.heading.as_str(),
+                    patient.studies.iter().map(|s| s.heading.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            vec![
+                (
+                    "DOE JANE · P1",
+                    vec!["2025-11-20 · CT chest", "2024-01-05 · CT head"]
+                ),
+                ("ROE RICHARD · P2", vec!["2024-03-01 · MR lumbar"]),
+                ("unnamed patient", vec!["4"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_picked_slice_opens_its_whole_series_and_a_multi_frame_file_opens_as_it_is() {
+        let sagittal = data("mr-lumbar/SagT1Flair");
+        let slice = sagittal.join("IM-0001-0003.dcm");
+        let choice = choice_for_file(&slice);
+        let catalog = Catalog::scan(std::slice::from_ref(&sagittal), &no_progress);
+        let series = catalog.series().next().expect("the sagittal series");
+        assert_eq!(
+            choice,
+            OpenChoice {
+                path: sagittal.clone(),
+                series: Some(series.id.clone()),
+            }
+        );
+        assert!(series.images.len() > 1, "the whole series, not one slice");
+
+        let enhanced = std::fs::read_dir(data("philips-enhanced/In/enh"))
+            .expect("the enhanced files")
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|path| path.is_file())
+            .expect("an enhanced file");
+        assert_eq!(
+            choice_for_file(&enhanced),
+            OpenChoice {
+                path: enhanced.clone(),
+                series: None
+            }
+        );
+
+        let dicomdir = data("pydicom-test-files/pydicom/data/test_files/dicomdirtests/DICOMDIR");
+        assert_eq!(choice_for_file(&dicomdir).path, dicomdir);
+
+        // Not DICOM at all: opened as it is, so the loader names the file and the problem.
+        let text = data("README.md");
+        assert_eq!(choice_for_file(&text).path, text);
+    }
 }

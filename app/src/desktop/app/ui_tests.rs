@@ -148,6 +148,11 @@ fn a_series_picked_in_the_studies_panel_opens() {
         sagittal.description,
         sagittal.images.len()
     );
+    // The list scrolls: bring the series into sight, as a user would, then click it.
+    harness.get_by_label(&text).scroll_to_me();
+    for _ in 0..3 {
+        harness.step();
+    }
     harness.get_by_label(&text).click();
     settle(&mut harness, "the sagittal series", |app| {
         app.label == sagittal.id && app.full_frame_shown()
@@ -159,22 +164,22 @@ fn a_series_picked_in_the_studies_panel_opens() {
     assert_eq!(shown, planned, "the volume shown is the series picked");
 }
 
-/// A folder dropped on the window, as the windowing layer hands it to egui.
+/// A folder or file dropped on the window, as the windowing layer hands it to egui.
 #[derive(Debug)]
-struct DroppedFolder(PathBuf);
+struct Dropped(PathBuf);
 
-impl egui::DroppedFile for DroppedFolder {
+impl egui::DroppedFile for Dropped {
     fn path(&self) -> &std::path::Path {
         &self.0
     }
 
     fn bytes(&self) -> Result<Vec<u8>, String> {
-        Err(format!("{} is a folder", self.0.display()))
+        std::fs::read(&self.0).map_err(|error| error.to_string())
     }
 }
 
 #[test]
-fn a_folder_dropped_on_the_window_opens_and_joins_the_recent_studies() {
+fn a_folder_or_a_slice_dropped_on_the_window_opens_its_series() {
     let folder = tempfile::tempdir().expect("temp folder");
     let settings = folder.path().join("settings.toml");
     let lumbar = data("mr-lumbar");
@@ -188,7 +193,7 @@ fn a_folder_dropped_on_the_window_opens_and_joins_the_recent_studies() {
     harness
         .input_mut()
         .dropped_files
-        .push(std::sync::Arc::new(DroppedFolder(lumbar.clone())));
+        .push(std::sync::Arc::new(Dropped(lumbar.clone())));
     settle(&mut harness, "the dropped study shown", |app| {
         app.label != phantom && app.full_frame_shown()
     });
@@ -208,9 +213,28 @@ fn a_folder_dropped_on_the_window_opens_and_joins_the_recent_studies() {
     assert_eq!(warning, None, "the settings file reads back");
     assert_eq!(
         remembered.recent.first().map(|study| study.path.clone()),
-        Some(lumbar),
+        Some(lumbar.clone()),
         "the dropped study heads the recent list"
     );
+
+    // One slice dropped: its whole series opens, even though it is not the largest.
+    let slice = lumbar.join("SagT1Flair").join("IM-0001-0003.dcm");
+    let sagittal = catalog
+        .series()
+        .find(|series| series.images.iter().any(|image| image.file == slice))
+        .expect("the slice belongs to a series");
+    assert_ne!(sagittal.id, harness.state().label);
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(slice)));
+    settle(&mut harness, "the dropped slice's series", |app| {
+        app.label == sagittal.id && app.full_frame_shown()
+    });
+    let shown = workspace(harness.state())
+        .and_then(|w| w.renderer().volume().map(|v| v.dims))
+        .expect("a volume");
+    assert_eq!(shown, sagittal.plan.as_ref().expect("a plan").dims);
 }
 
 #[test]
