@@ -244,6 +244,13 @@ fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, action: &Acti
             }
         }
         Action::SetView { view } => *mirror = (**view).clone(),
+        Action::Layout { name } => {
+            if let Some(layout) = server_mode::protocol::Layout::from_name(name) {
+                mirror.layout = layout;
+            }
+        }
+        // The server says where the crosshair went (`crosshair` message).
+        Action::Slice { .. } | Action::Crosshair { .. } => {}
         Action::Resize { .. } | Action::Interact { .. } => {}
     }
 }
