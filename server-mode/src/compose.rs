@@ -1,12 +1,15 @@
 //! The 2×2 layout in one frame: where its cells lie (3D top left, axial top right, coronal
 //! bottom left, sagittal bottom right), the slices through the crosshair, the patient point
 //! under a spot of a cell, and the four cells rendered and stitched into the one image a
-//! session streams.
+//! session streams. The last full-quality 3D cell is kept, so that scrolling through the
+//! slices redraws only them (and the 3D cell stays sharp while they move).
+
+use std::sync::{Arc, Weak};
 
 use glam::DVec3;
 use render_core::Volume;
 use render_core::gpu::{FrameImage, RenderError, Renderer};
-use render_core::view::{MprPlane, ViewState};
+use render_core::view::{MprPlane, Quality, ViewState};
 
 use crate::protocol::{Layout, SlicePlane};
 
@@ -123,16 +126,70 @@ pub fn clamp_to_volume(volume: &Volume, point: DVec3) -> DVec3 {
     volume.voxel_to_lps_point(clamped)
 }
 
+/// The last full-quality 3D cell rendered, with what it shows.
+#[derive(Default)]
+pub struct ThreeDCell {
+    last: Option<CachedCell>,
+}
+
+struct CachedCell {
+    /// The volume it shows (not kept alive by the cache).
+    volume: Weak<Volume>,
+    /// Its view, at full quality.
+    view: ViewState,
+    size: [u32; 2],
+    image: FrameImage,
+}
+
+impl ThreeDCell {
+    /// The 3D cell of `view` on `volume` at `size`: the kept one when it shows the same
+    /// view (at any quality asked: a full-quality image is as good), else a new render,
+    /// kept when it is at full quality.
+    fn render(
+        &mut self,
+        renderer: &mut Renderer,
+        volume: &Arc<Volume>,
+        view: &ViewState,
+        size: [u32; 2],
+    ) -> Result<FrameImage, RenderError> {
+        let mut full = view.clone();
+        full.quality = Quality::Full;
+        if let Some(last) = &self.last
+            && last.size == size
+            && last.view == full
+            && last
+                .volume
+                .upgrade()
+                .is_some_and(|kept| Arc::ptr_eq(&kept, volume))
+        {
+            return Ok(last.image.clone());
+        }
+        let image = renderer.render_image(view, size)?;
+        if view.quality == Quality::Full {
+            self.last = Some(CachedCell {
+                volume: Arc::downgrade(volume),
+                view: full,
+                size,
+                image: image.clone(),
+            });
+        }
+        Ok(image)
+    }
+}
+
 /// Renders `view` (on the renderer's volume `volume`) at `size` as `layout` says: the 3D
 /// view alone, or the 3D view and the three slices through `crosshair_lps` stitched into
-/// one image. The slices use the view's grey window.
+/// one image. The slices use the view's grey window. With `three_d`, the 3D cell is
+/// reused while its view stays the same (pass `None` for a renderer of another copy of
+/// the volume, such as a preview's).
 pub fn render_layout(
     renderer: &mut Renderer,
-    volume: &Volume,
+    volume: &Arc<Volume>,
     view: &ViewState,
     layout: Layout,
     crosshair_lps: DVec3,
     size: [u32; 2],
+    three_d: Option<&mut ThreeDCell>,
 ) -> Result<FrameImage, RenderError> {
     match layout {
         Layout::Single => renderer.render_image(view, size),
@@ -144,7 +201,10 @@ pub fn render_layout(
                 height: size[1],
                 rgba: vec![0; size[0] as usize * size[1] as usize * 4],
             };
-            let three_d = renderer.render_image(view, render_size)?;
+            let three_d = match three_d {
+                Some(cache) => cache.render(renderer, volume, view, render_size)?,
+                None => renderer.render_image(view, render_size)?,
+            };
             stitch(&mut frame, &three_d, cells[0]);
             for plane in SlicePlane::ALL {
                 let mut slice_view = view.clone();
@@ -231,6 +291,74 @@ mod tests {
         let ijk = volume.lps_to_voxel(clamped);
         assert!(ijk.z <= volume.dims[2] as f64 - 1.0 + 1e-9 && ijk.z >= -1e-9);
         assert!((clamped.x - inside.x).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_kept_3d_cell_serves_frames_that_change_only_the_slices() {
+        let context = render_core::gpu::GpuContext::headless().expect("a GPU adapter (lavapipe)");
+        let mut renderer = Renderer::new(context, render_core::transfer::PresetLibrary::builtin());
+        let volume = Arc::new(render_core::phantom::ct_phantom());
+        renderer.load_volume(volume.clone());
+        let view = ViewState::initial(
+            &volume,
+            "ct-bone",
+            render_core::transfer::RenderMode::Composite,
+        );
+        let size = [96, 64];
+        let crosshair = volume.centre_lps();
+        let mut kept = ThreeDCell::default();
+        let mut render = |view: &ViewState, crosshair: DVec3, cache: Option<&mut ThreeDCell>| {
+            render_layout(
+                &mut renderer,
+                &volume,
+                view,
+                Layout::Quad,
+                crosshair,
+                size,
+                cache,
+            )
+            .expect("renders")
+        };
+        let still = render(&view, crosshair, Some(&mut kept));
+        let mut moving = view.clone();
+        moving.quality = Quality::Interactive;
+        let scrolled = crosshair + DVec3::new(0.0, 0.0, 30.0);
+        let cached = render(&moving, scrolled, Some(&mut kept));
+        let fresh = render(&moving, scrolled, None);
+        let cells = quad_cells(size);
+        let cell_pixels = |image: &FrameImage, cell: Cell| {
+            let mut pixels = Vec::new();
+            for y in cell.y..cell.y + cell.height {
+                for x in cell.x..cell.x + cell.width {
+                    pixels.push(image.pixel(x, y));
+                }
+            }
+            pixels
+        };
+        assert_eq!(
+            cell_pixels(&still, cells[0]),
+            cell_pixels(&cached, cells[0]),
+            "the full-quality 3D cell is reused"
+        );
+        assert_ne!(
+            cell_pixels(&still, cells[0]),
+            cell_pixels(&fresh, cells[0]),
+            "an interactive 3D cell differs (so the test can tell)"
+        );
+        assert_eq!(
+            cell_pixels(&cached, cells[1]),
+            cell_pixels(&fresh, cells[1]),
+            "the slices are drawn anew"
+        );
+        assert_ne!(
+            cell_pixels(&still, cells[1]),
+            cell_pixels(&cached, cells[1])
+        );
+        // Another view of the 3D cell is rendered, not taken from the cache.
+        let mut turned = view.clone();
+        turned.camera.orbit(90.0, 0.0);
+        let other = render(&turned, scrolled, Some(&mut kept));
+        assert_ne!(cell_pixels(&still, cells[0]), cell_pixels(&other, cells[0]));
     }
 
     #[test]

@@ -473,6 +473,7 @@ fn take_previews(shared: &Arc<Shared>, volume: &Arc<Volume>) -> Vec<(RenderReque
 /// The render thread's loop: render the next request, hand it to the encoders.
 fn render_loop(shared: &Arc<Shared>, context: GpuContext, presets: PresetLibrary, lanes: Lanes) {
     let mut scenes = Scenes::new(context, presets);
+    let mut three_d = crate::compose::ThreeDCell::default();
     while let Some((request, delivery)) = take_next(shared) {
         if request.preview
             && crate::preview::wants_preview(&request.volume)
@@ -496,7 +497,7 @@ fn render_loop(shared: &Arc<Shared>, context: GpuContext, presets: PresetLibrary
         }
         let started = Instant::now();
         let renderer = scenes.renderer_for(&request.volume);
-        match render_request(renderer, &request, &request.view) {
+        match render_request(renderer, &request, &request.view, Some(&mut three_d)) {
             Ok(image) => {
                 let job = EncodeJob {
                     image,
@@ -540,7 +541,7 @@ fn send_preview(
     let started = Instant::now();
     let mut view = request.view.clone();
     view.quality = Quality::Interactive;
-    match render_request(renderer, request, &view) {
+    match render_request(renderer, request, &view, None) {
         Ok(image) => {
             tracing::debug!(elapsed = ?started.elapsed(), "preview frame rendered");
             let job = EncodeJob {
@@ -564,11 +565,13 @@ fn send_preview(
     }
 }
 
-/// Renders `view` (the request's, or a variant of it) at the request's size in its layout.
+/// Renders `view` (the request's, or a variant of it) at the request's size in its layout;
+/// `three_d` keeps the last 3D cell of the 2×2 layout.
 fn render_request(
     renderer: &mut Renderer,
     request: &RenderRequest,
     view: &ViewState,
+    three_d: Option<&mut crate::compose::ThreeDCell>,
 ) -> Result<FrameImage, RenderError> {
     crate::compose::render_layout(
         renderer,
@@ -577,6 +580,7 @@ fn render_request(
         request.layout,
         request.crosshair_lps,
         request.size,
+        three_d,
     )
 }
 
