@@ -18,6 +18,10 @@ const state = {
   lastHeader: null,
   opened: null,
   window: { width: 400, center: 40 },
+  // "1x1" or "2x2" (the server draws the 2×2 cells into the one frame).
+  layout: "1x1",
+  // Where the server says the crosshair is (LPS mm), after slice or crosshair inputs.
+  crosshair: null,
   presets: [],
   modes: [],
   bytes: [],
@@ -126,6 +130,9 @@ function handleMessage(message) {
       state.presets = message.presets;
       state.modes = message.modes;
       if (message.window) state.window = { ...message.window };
+      if (message.view?.window) state.window = { ...message.view.window };
+      showLayout(message.view?.layout ?? "1x1");
+      state.crosshair = message.view?.crosshair_lps ?? null;
       fillSelect($("preset"), message.presets, message.preset);
       fillSelect($("mode"), message.modes, message.mode);
       canvas.focus();
@@ -136,6 +143,9 @@ function handleMessage(message) {
       break;
     case "stats":
       state.stats = message;
+      break;
+    case "crosshair":
+      state.crosshair = message.crosshair_lps;
       break;
   }
   render();
@@ -171,6 +181,28 @@ $("series").addEventListener("change", (event) => connection.openSeries(event.ta
 $("preset").addEventListener("change", (event) => send("preset", { name: event.target.value }));
 $("mode").addEventListener("change", (event) => send("mode", { mode: event.target.value }));
 $("reset").addEventListener("click", () => send("reset"));
+
+/** Marks `layout` as the one shown. */
+function showLayout(layout) {
+  state.layout = layout;
+  for (const button of document.querySelectorAll("#layouts button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.layout === layout));
+  }
+}
+/** Asks the server for `layout`. */
+function setLayout(layout) {
+  if (layout === state.layout) return;
+  showLayout(layout);
+  send("layout", { name: layout });
+}
+for (const button of document.querySelectorAll("#layouts button")) {
+  button.addEventListener("click", () => setLayout(button.dataset.layout));
+}
+/** A wheel step on a slice: the smallest voxel spacing (1 mm before a series opens). */
+const sliceStepMm = () => {
+  const spacing = state.opened?.spacing_mm;
+  return spacing ? Math.min(...spacing) : 1;
+};
 $("still").addEventListener("click", () => connection.send({ type: "still", lossless: true }));
 for (const button of document.querySelectorAll("#windows button")) {
   button.addEventListener("click", () => {
@@ -180,7 +212,14 @@ for (const button of document.querySelectorAll("#windows button")) {
   });
 }
 
-attachPointer(canvas, send, () => state.window, (w) => (state.window = w));
+attachPointer(
+  canvas,
+  send,
+  () => state.window,
+  (w) => (state.window = w),
+  () => state.layout,
+  sliceStepMm,
+);
 const cycle = (select) => {
   if (select.options.length === 0) return;
   select.selectedIndex = (select.selectedIndex + 1) % select.options.length;
@@ -190,6 +229,7 @@ attachKeys(window, send, {
   still: () => connection.send({ type: "still", lossless: true }),
   nextMode: () => cycle($("mode")),
   nextPreset: () => cycle($("preset")),
+  toggleLayout: () => setLayout(state.layout === "2x2" ? "1x1" : "2x2"),
 });
 
 let resizeTimer = null;

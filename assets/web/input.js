@@ -1,17 +1,66 @@
 // Mouse, touch and keyboard → protocol actions. Left drag orbits, right drag sets
 // window/level, shift- or middle-drag pans, the wheel zooms; one finger orbits, a pinch
-// zooms, two fingers pan.
+// zooms, two fingers pan. In the 2×2 layout the cell under the pointer decides: the 3D
+// cell (top left) as above; on a slice the wheel moves the slice and a click or drag
+// moves the crosshair.
 
 const DEGREES_PER_PIXEL = 0.4;
 
+/** The slice planes of the 2×2 cells after the 3D one, in the server's order. */
+const PLANES = ["axial", "coronal", "sagittal"];
+
+/**
+ * The 2×2 cells of a frame `width`×`height` (3D, axial, coronal, sagittal) as the server
+ * lays them out: of an odd side, the left column and the top row get the smaller half.
+ */
+export function quadCells(width, height) {
+  const left = Math.floor(width / 2);
+  const top = Math.floor(height / 2);
+  return [
+    { x: 0, y: 0, width: left, height: top },
+    { x: left, y: 0, width: width - left, height: top },
+    { x: 0, y: top, width: left, height: height - top },
+    { x: left, y: top, width: width - left, height: height - top },
+  ];
+}
+
+/**
+ * The slice under a pointer at (`clientX`, `clientY`) on `canvas` (whose pixels are the
+ * frame's) in the 2×2 layout: {plane, x, y} with x, y fractions of its cell; `null` over
+ * the 3D cell. With `plane` given, the fractions of that plane's cell, clamped.
+ */
+export function sliceAt(canvas, clientX, clientY, plane = null) {
+  const rect = canvas.getBoundingClientRect();
+  if (rect.width <= 0 || rect.height <= 0) return null;
+  const px = ((clientX - rect.left) / rect.width) * canvas.width;
+  const py = ((clientY - rect.top) / rect.height) * canvas.height;
+  const cells = quadCells(canvas.width, canvas.height);
+  let index = plane ? PLANES.indexOf(plane) + 1 : cells.findIndex(
+    (c) => px >= c.x && px < c.x + c.width && py >= c.y && py < c.y + c.height,
+  );
+  if (index < 1) return null;
+  const cell = cells[index];
+  const clamp = (n) => Math.min(1, Math.max(0, n));
+  return {
+    plane: PLANES[index - 1],
+    x: clamp((px - cell.x) / Math.max(cell.width, 1)),
+    y: clamp((py - cell.y) / Math.max(cell.height, 1)),
+  };
+}
+
 /**
  * Wires the canvas to `send(action, fields)`. `windowState()` gives the current
- * {width, center}; `setWindow(w)` records a new one.
+ * {width, center}; `setWindow(w)` records a new one; `layout()` gives `"1x1"` or `"2x2"`
+ * and `sliceStepMm()` the distance a wheel step moves a slice.
  */
-export function attachPointer(canvas, send, windowState, setWindow) {
+export function attachPointer(canvas, send, windowState, setWindow, layout, sliceStepMm) {
   const pointers = new Map();
   let mode = null;
   let pinch = null;
+  // The plane whose cell a crosshair drag started in.
+  let dragPlane = null;
+  const slice = (event) =>
+    layout() === "2x2" ? sliceAt(canvas, event.clientX, event.clientY) : null;
 
   const begin = () => send("interact", { active: true });
   const end = () => send("interact", { active: false });
@@ -21,8 +70,12 @@ export function attachPointer(canvas, send, windowState, setWindow) {
   canvas.addEventListener("pointerdown", (event) => {
     canvas.setPointerCapture(event.pointerId);
     pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+    const onSlice = slice(event);
     if (pointers.size === 1) {
-      if (event.pointerType === "touch" || event.button === 0) {
+      if (onSlice && (event.pointerType === "touch" || event.button === 0)) {
+        mode = "crosshair";
+        dragPlane = onSlice.plane;
+      } else if (event.pointerType === "touch" || event.button === 0) {
         mode = event.shiftKey ? "pan" : "orbit";
       } else if (event.button === 1) {
         mode = "pan";
@@ -30,6 +83,8 @@ export function attachPointer(canvas, send, windowState, setWindow) {
         mode = "window";
       }
       begin();
+      // After `interact`: the release then brings the final still.
+      if (mode === "crosshair") send("crosshair", onSlice);
     } else if (pointers.size === 2) {
       mode = "pinch";
       pinch = twoFingers(pointers);
@@ -44,7 +99,10 @@ export function attachPointer(canvas, send, windowState, setWindow) {
     const dy = event.clientY - last.y;
     pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
     const height = canvas.clientHeight || 1;
-    if (mode === "orbit") {
+    if (mode === "crosshair") {
+      const at = sliceAt(canvas, event.clientX, event.clientY, dragPlane);
+      if (at) send("crosshair", at);
+    } else if (mode === "orbit") {
       // The object follows the pointer: the camera turns the other way.
       send("orbit", { dx: -dx * DEGREES_PER_PIXEL, dy: dy * DEGREES_PER_PIXEL });
     } else if (mode === "pan") {
@@ -74,6 +132,7 @@ export function attachPointer(canvas, send, windowState, setWindow) {
       pinch = null;
     } else if (pointers.size === 0 && mode) {
       mode = null;
+      dragPlane = null;
       end();
     }
   };
@@ -85,6 +144,14 @@ export function attachPointer(canvas, send, windowState, setWindow) {
     (event) => {
       event.preventDefault();
       const pixels = event.deltaMode === 1 ? event.deltaY * 16 : event.deltaY;
+      const onSlice = slice(event);
+      if (onSlice) {
+        // One slice a wheel step; scrolling up moves towards the viewer.
+        if (pixels !== 0) {
+          send("slice", { plane: onSlice.plane, delta_mm: Math.sign(pixels) * sliceStepMm() });
+        }
+        return;
+      }
       send("zoom", { factor: Math.exp(-pixels * 0.0015) });
     },
     { passive: false },
@@ -107,6 +174,7 @@ export function attachKeys(target, send, actions) {
     else if (key === "s" || key === "S") actions.still();
     else if (key === "m" || key === "M") actions.nextMode();
     else if (key === "p" || key === "P") actions.nextPreset();
+    else if (key === "l" || key === "L") actions.toggleLayout();
     else if (key === "+" || key === "=") send("zoom", { factor: 1.1 });
     else if (key === "-" || key === "_") send("zoom", { factor: 1 / 1.1 });
     else if (key === "ArrowLeft") send("orbit", { dx: 5, dy: 0 });

@@ -18,7 +18,8 @@ use crate::follow::changes_the_view;
 use crate::library::LibraryError;
 use crate::metrics::Metrics;
 use crate::protocol::{
-    ClientMessage, Codec, ErrorCode, PROTOCOL_VERSION, ServerMessage, Stats, parse_client_message,
+    Action, ClientMessage, Codec, ErrorCode, PROTOCOL_VERSION, ServerMessage, Stats,
+    parse_client_message,
 };
 use crate::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
 use crate::server::{App, tokens_match};
@@ -316,6 +317,18 @@ impl Connection {
             ClientMessage::Input(input) => match self.session.apply(&input, Instant::now()) {
                 Ok(()) => {
                     Metrics::add(&self.app.metrics.inputs_total, 1);
+                    // The client cannot work the new point out itself: it is told.
+                    if matches!(
+                        input.action,
+                        Action::Slice { .. } | Action::Crosshair { .. }
+                    ) && let Some(crosshair_lps) = self.session.crosshair_lps()
+                    {
+                        let moved = ServerMessage::Crosshair {
+                            seq: input.seq,
+                            crosshair_lps,
+                        };
+                        return self.send(&moved).await;
+                    }
                     ControlFlow::Continue(())
                 }
                 Err(refusal) => self.error(refusal.code, refusal.message).await,

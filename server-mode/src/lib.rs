@@ -9,6 +9,7 @@
 mod connection;
 
 pub mod client;
+pub mod compose;
 pub mod decode;
 pub mod encode;
 pub mod follow;

@@ -180,6 +180,104 @@ pub enum Action {
         /// Whether the user is interacting.
         active: bool,
     },
+    /// Divides the frame: `1x1` (3D alone) or `2x2` (3D, axial, coronal, sagittal).
+    Layout {
+        /// The layout's name, `1x1` or `2x2`.
+        name: String,
+    },
+    /// Moves the crosshair along a plane's normal (scrolling through its slices), clamped
+    /// to the volume.
+    Slice {
+        /// `axial`, `coronal` or `sagittal`.
+        plane: String,
+        /// How far (mm): positive towards S for axial, P for coronal, R for sagittal.
+        delta_mm: f64,
+    },
+    /// Moves the crosshair to a point of a plane's cell in the 2×2 layout.
+    Crosshair {
+        /// `axial`, `coronal` or `sagittal`.
+        plane: String,
+        /// Fraction (0..=1) of the cell's width, from its left edge.
+        x: f64,
+        /// Fraction (0..=1) of the cell's height, from its top edge.
+        y: f64,
+    },
+}
+
+/// How a frame is divided into views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Layout {
+    /// The 3D view alone.
+    #[default]
+    #[serde(rename = "1x1")]
+    Single,
+    /// Two by two: 3D top left, axial top right, coronal bottom left, sagittal bottom right.
+    #[serde(rename = "2x2")]
+    Quad,
+}
+
+impl Layout {
+    /// Parses `1x1` or `2x2`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "1x1" => Some(Self::Single),
+            "2x2" => Some(Self::Quad),
+            _ => None,
+        }
+    }
+
+    /// The layout's name in the protocol.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Single => "1x1",
+            Self::Quad => "2x2",
+        }
+    }
+}
+
+/// One of the three standard reformats of the 2×2 layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlicePlane {
+    /// Seen from the feet; the top-right cell.
+    Axial,
+    /// Seen from the front; the bottom-left cell.
+    Coronal,
+    /// Seen from the patient's left; the bottom-right cell.
+    Sagittal,
+}
+
+impl SlicePlane {
+    /// The three planes in cell order (top right, bottom left, bottom right).
+    pub const ALL: [SlicePlane; 3] = [Self::Axial, Self::Coronal, Self::Sagittal];
+
+    /// Parses `axial`, `coronal` or `sagittal`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "axial" => Some(Self::Axial),
+            "coronal" => Some(Self::Coronal),
+            "sagittal" => Some(Self::Sagittal),
+            _ => None,
+        }
+    }
+
+    /// The plane's name in the protocol.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Axial => "axial",
+            Self::Coronal => "coronal",
+            Self::Sagittal => "sagittal",
+        }
+    }
+
+    /// The render core's orientation of this plane.
+    pub fn orientation(self) -> render_core::view::MprOrientation {
+        match self {
+            Self::Axial => render_core::view::MprOrientation::Axial,
+            Self::Coronal => render_core::view::MprOrientation::Coronal,
+            Self::Sagittal => render_core::view::MprOrientation::Sagittal,
+        }
+    }
 }
 
 /// A message from the server (a JSON text message with a `type`).
@@ -230,6 +328,14 @@ pub enum ServerMessage {
     },
     /// Figures about the session, about once a second while frames flow.
     Stats(Stats),
+    /// Where the crosshair went after a `slice` or `crosshair` input, so the client's copy
+    /// of the view (handed back on reconnection or to local rendering) keeps it.
+    Crosshair {
+        /// The input that moved it.
+        seq: u32,
+        /// The crosshair (LPS, mm).
+        crosshair_lps: glam::DVec3,
+    },
 }
 
 fn jpeg() -> Codec {
@@ -309,13 +415,20 @@ pub struct SharedView {
     pub preset: String,
     /// The render mode's name.
     pub mode: String,
-    /// The grey window, when one was set.
+    /// The grey window, when one was set (of the 3D projection modes and the slices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowInfo>,
+    /// How the frame is divided (`1x1` when absent).
+    #[serde(default)]
+    pub layout: Layout,
+    /// The point the slices of the 2×2 layout pass through (LPS, mm); the volume's centre
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crosshair_lps: Option<glam::DVec3>,
 }
 
 impl SharedView {
-    /// The shared part of `view`.
+    /// The shared part of `view`, in the 1×1 layout with the crosshair at its default.
     pub fn of(view: &render_core::view::ViewState) -> Self {
         Self {
             camera: view.camera,
@@ -325,6 +438,8 @@ impl SharedView {
                 width: w.width,
                 center: w.center,
             }),
+            layout: Layout::Single,
+            crosshair_lps: None,
         }
     }
 }
@@ -735,5 +850,75 @@ mod tests {
         let json = serde_json::to_value(&stats).expect("serialises");
         assert_eq!(json["type"], "stats");
         assert_eq!(json["frames"], 0);
+    }
+
+    #[test]
+    fn layout_slice_and_crosshair_inputs_are_flat_objects() {
+        let parse = |text: &str| match parse_client_message(text) {
+            Ok(ClientMessage::Input(input)) => Some(input.action),
+            _ => None,
+        };
+        assert_eq!(
+            parse(r#"{"type":"input","seq":1,"action":"layout","name":"2x2"}"#),
+            Some(Action::Layout {
+                name: "2x2".to_string()
+            })
+        );
+        assert_eq!(
+            parse(r#"{"type":"input","seq":2,"action":"slice","plane":"axial","delta_mm":-2.5}"#),
+            Some(Action::Slice {
+                plane: "axial".to_string(),
+                delta_mm: -2.5
+            })
+        );
+        assert_eq!(
+            parse(
+                r#"{"type":"input","seq":3,"action":"crosshair","plane":"coronal","x":0.25,"y":0.5}"#
+            ),
+            Some(Action::Crosshair {
+                plane: "coronal".to_string(),
+                x: 0.25,
+                y: 0.5
+            })
+        );
+        assert_eq!(
+            parse(r#"{"type":"input","seq":4,"action":"slice","plane":"axial"}"#),
+            None,
+            "delta_mm is required"
+        );
+        assert_eq!(Layout::from_name("2x2"), Some(Layout::Quad));
+        assert_eq!(Layout::from_name("3x3"), None);
+        assert_eq!(
+            SlicePlane::from_name("sagittal"),
+            Some(SlicePlane::Sagittal)
+        );
+        assert_eq!(SlicePlane::from_name("oblique"), None);
+    }
+
+    #[test]
+    fn a_shared_view_without_layout_or_crosshair_still_parses() {
+        let volume = render_core::phantom::ct_phantom();
+        let view = render_core::view::ViewState::initial(
+            &volume,
+            "ct-bone",
+            render_core::transfer::RenderMode::Composite,
+        );
+        let mut json = serde_json::to_value(SharedView::of(&view)).expect("serialises");
+        assert_eq!(json["layout"], "1x1");
+        assert!(json.get("crosshair_lps").is_none());
+        if let Some(object) = json.as_object_mut() {
+            object.remove("layout");
+        }
+        let older: SharedView = serde_json::from_value(json).expect("an older view parses");
+        assert_eq!(older.layout, Layout::Single);
+        assert_eq!(older.crosshair_lps, None);
+        let mut quad = SharedView::of(&view);
+        quad.layout = Layout::Quad;
+        quad.crosshair_lps = Some(glam::DVec3::new(1.0, -2.0, 3.5));
+        let json = serde_json::to_value(&quad).expect("serialises");
+        assert_eq!(json["layout"], "2x2");
+        assert_eq!(json["crosshair_lps"], serde_json::json!([1.0, -2.0, 3.5]));
+        let back: SharedView = serde_json::from_value(json).expect("parses");
+        assert_eq!(back, quad);
     }
 }

@@ -13,14 +13,15 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use glam::DVec3;
 use render_core::Volume;
-use render_core::gpu::{FrameImage, GpuContext, GpuError, Renderer};
+use render_core::gpu::{FrameImage, GpuContext, GpuError, RenderError, Renderer};
 use render_core::transfer::PresetLibrary;
 use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
 use crate::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
-use crate::protocol::{FrameFlags, FrameHeader};
+use crate::protocol::{FrameFlags, FrameHeader, Layout};
 use crate::video::VideoStream;
 
 /// Frames a session may have rendered or encoded but not yet written to its socket.
@@ -44,6 +45,10 @@ pub struct RenderRequest {
     pub view: ViewState,
     /// Output size in pixels.
     pub size: [u32; 2],
+    /// The 3D view alone, or the 2×2 layout ([`crate::compose`]).
+    pub layout: Layout,
+    /// The point the slices of the 2×2 layout pass through (LPS, mm).
+    pub crosshair_lps: DVec3,
     /// The highest input seq the view reflects.
     pub input_seq: u32,
     /// Whether this is a final still (flag bit 1).
@@ -468,6 +473,7 @@ fn take_previews(shared: &Arc<Shared>, volume: &Arc<Volume>) -> Vec<(RenderReque
 /// The render thread's loop: render the next request, hand it to the encoders.
 fn render_loop(shared: &Arc<Shared>, context: GpuContext, presets: PresetLibrary, lanes: Lanes) {
     let mut scenes = Scenes::new(context, presets);
+    let mut three_d = crate::compose::ThreeDCell::default();
     while let Some((request, delivery)) = take_next(shared) {
         if request.preview
             && crate::preview::wants_preview(&request.volume)
@@ -491,7 +497,7 @@ fn render_loop(shared: &Arc<Shared>, context: GpuContext, presets: PresetLibrary
         }
         let started = Instant::now();
         let renderer = scenes.renderer_for(&request.volume);
-        match renderer.render_image(&request.view, request.size) {
+        match render_request(renderer, &request, &request.view, Some(&mut three_d)) {
             Ok(image) => {
                 let job = EncodeJob {
                     image,
@@ -535,7 +541,7 @@ fn send_preview(
     let started = Instant::now();
     let mut view = request.view.clone();
     view.quality = Quality::Interactive;
-    match renderer.render_image(&view, request.size) {
+    match render_request(renderer, request, &view, None) {
         Ok(image) => {
             tracing::debug!(elapsed = ?started.elapsed(), "preview frame rendered");
             let job = EncodeJob {
@@ -557,6 +563,25 @@ fn send_preview(
             true
         }
     }
+}
+
+/// Renders `view` (the request's, or a variant of it) at the request's size in its layout;
+/// `three_d` keeps the last 3D cell of the 2×2 layout.
+fn render_request(
+    renderer: &mut Renderer,
+    request: &RenderRequest,
+    view: &ViewState,
+    three_d: Option<&mut crate::compose::ThreeDCell>,
+) -> Result<FrameImage, RenderError> {
+    crate::compose::render_layout(
+        renderer,
+        &request.volume,
+        view,
+        request.layout,
+        request.crosshair_lps,
+        request.size,
+        three_d,
+    )
 }
 
 /// An encode lane's loop: encode its jobs in order until the render thread hangs up.
@@ -796,9 +821,11 @@ mod tests {
             render_core::transfer::RenderMode::Composite,
         );
         RenderRequest {
+            crosshair_lps: volume.centre_lps(),
             volume,
             view,
             size: [8, 8],
+            layout: Layout::Single,
             input_seq: seq,
             final_still: false,
             encoding: Encoding::Png,

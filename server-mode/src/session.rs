@@ -8,15 +8,18 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use glam::DVec3;
 use render_core::Volume;
 use render_core::Window;
 use render_core::camera::NamedView;
 use render_core::transfer::{PresetLibrary, RenderMode};
 use render_core::view::{Quality, ViewState};
 
+use crate::compose;
 use crate::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
 use crate::protocol::{
-    Action, ClientStats, Codec, ErrorCode, Input, Opened, SharedView, Viewport, WindowInfo,
+    Action, ClientStats, Codec, ErrorCode, Input, Layout, Opened, SharedView, SlicePlane, Viewport,
+    WindowInfo,
 };
 use crate::rate::RateControl;
 use crate::scheduler::RenderRequest;
@@ -123,6 +126,8 @@ struct OpenSeries {
     volume: Arc<Volume>,
     initial: ViewState,
     view: ViewState,
+    /// The point the slices of the 2×2 layout pass through (LPS, mm).
+    crosshair_lps: DVec3,
 }
 
 /// One client's view and its render decisions.
@@ -131,6 +136,8 @@ pub struct Session {
     presets: PresetLibrary,
     open: Option<OpenSeries>,
     size: [u32; 2],
+    /// 3D alone or two by two; kept when another series opens.
+    layout: Layout,
     interacting: bool,
     last_input: Option<Instant>,
     input_seq: u32,
@@ -159,6 +166,7 @@ impl Session {
             presets,
             open: None,
             size: [0, 0],
+            layout: Layout::Single,
             interacting: false,
             last_input: None,
             input_seq: 0,
@@ -267,6 +275,25 @@ impl Session {
         self.open.as_ref().map(|open| &open.view)
     }
 
+    /// How frames are divided: 3D alone or two by two.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The point the slices pass through (LPS, mm), when a series is open.
+    pub fn crosshair_lps(&self) -> Option<DVec3> {
+        self.open.as_ref().map(|open| open.crosshair_lps)
+    }
+
+    /// The view as it travels (`opened.view`, `set_view`), when a series is open.
+    pub fn shared_view(&self) -> Option<SharedView> {
+        self.open.as_ref().map(|open| SharedView {
+            layout: self.layout,
+            crosshair_lps: Some(open.crosshair_lps),
+            ..SharedView::of(&open.view)
+        })
+    }
+
     /// Opens `volume` as series `id` with its modality's default preset; the first frame
     /// is a final still (its request marked `preview`: see [`RenderRequest::preview`]).
     pub fn open(&mut self, id: &str, volume: Arc<Volume>) -> Opened {
@@ -293,10 +320,15 @@ impl Session {
                 .map(|m| m.name().to_string())
                 .collect(),
             mode: preset.mode.name().to_string(),
-            view: Some(SharedView::of(&view)),
+            view: Some(SharedView {
+                layout: self.layout,
+                crosshair_lps: Some(volume.centre_lps()),
+                ..SharedView::of(&view)
+            }),
         };
         self.open = Some(OpenSeries {
             id: id.to_string(),
+            crosshair_lps: volume.centre_lps(),
             volume,
             initial: view.clone(),
             view,
@@ -336,10 +368,7 @@ impl Session {
     /// Adopts a shared session's host view at `now`: frames follow as after a viewer's own
     /// input (interactive while it keeps changing, a final still when it rests).
     pub fn follow(&mut self, shared: &SharedView, now: Instant) -> Result<(), Refusal> {
-        let adopted = self.adopted_view(shared)?;
-        if let Some(open) = self.open.as_mut() {
-            open.view = adopted;
-        }
+        self.adopt(shared)?;
         self.last_input = Some(now);
         self.mark(Pending::Interactive);
         Ok(())
@@ -398,6 +427,8 @@ impl Session {
             volume: open.volume.clone(),
             view,
             size: self.size,
+            layout: self.layout,
+            crosshair_lps: open.crosshair_lps,
             input_seq: self.input_seq,
             final_still,
             encoding,
@@ -452,15 +483,22 @@ impl Session {
                 return Ok(at_rest(self.interacting));
             }
             Action::SetView { view: shared } => {
-                let adopted = self.adopted_view(shared)?;
-                if let Some(open) = self.open.as_mut() {
-                    open.view = adopted;
-                }
+                self.adopt(shared)?;
+                return Ok(at_rest(self.interacting));
+            }
+            Action::Layout { name } => {
+                self.layout = Layout::from_name(name).ok_or_else(|| {
+                    bad_value(format!(
+                        "layout name \"{}\": must be 1x1 or 2x2",
+                        clip(name)
+                    ))
+                })?;
                 return Ok(at_rest(self.interacting));
             }
             _ => {}
         }
         let interacting = self.interacting;
+        let size = self.size;
         let open = self.open.as_mut().ok_or_else(not_open)?;
         let view = &mut open.view;
         match action {
@@ -528,18 +566,61 @@ impl Session {
             }
             Action::Reset => {
                 open.view = open.initial.clone();
+                open.crosshair_lps = open.volume.centre_lps();
                 Ok(at_rest(interacting))
             }
-            Action::Interact { .. } | Action::Resize { .. } | Action::SetView { .. } => {
-                Ok(Pending::Nothing)
+            Action::Slice { plane, delta_mm } => {
+                let plane = slice_plane("slice", plane)?;
+                check_finite_within("slice delta_mm", &[*delta_mm], 1.0e4)?;
+                let moved = open.crosshair_lps + compose::slice_normal(plane) * *delta_mm;
+                open.crosshair_lps = compose::clamp_to_volume(&open.volume, moved);
+                Ok(Pending::Interactive)
             }
+            Action::Crosshair { plane, x, y } => {
+                let plane = slice_plane("crosshair", plane)?;
+                for (field, value) in [("x", x), ("y", y)] {
+                    if !(value.is_finite() && (0.0..=1.0).contains(value)) {
+                        return Err(bad_value(format!(
+                            "crosshair {field} {value}: must be a fraction 0..=1 of the cell"
+                        )));
+                    }
+                }
+                let point =
+                    compose::lps_in_cell(&open.volume, plane, open.crosshair_lps, size, *x, *y);
+                open.crosshair_lps = compose::clamp_to_volume(&open.volume, point);
+                Ok(at_rest(interacting))
+            }
+            Action::Interact { .. }
+            | Action::Resize { .. }
+            | Action::SetView { .. }
+            | Action::Layout { .. } => Ok(Pending::Nothing),
         }
     }
 
-    /// The open view changed to `shared`, after checking every field; the scene radius
-    /// stays the server's own.
-    fn adopted_view(&self, shared: &SharedView) -> Result<ViewState, Refusal> {
+    /// Adopts `shared` as the open view, its layout and crosshair; nothing changes when a
+    /// field is refused.
+    fn adopt(&mut self, shared: &SharedView) -> Result<(), Refusal> {
+        let (view, crosshair_lps) = self.adopted_view(shared)?;
+        self.layout = shared.layout;
+        if let Some(open) = self.open.as_mut() {
+            open.view = view;
+            open.crosshair_lps = crosshair_lps;
+        }
+        Ok(())
+    }
+
+    /// The open view and crosshair changed to `shared`, after checking every field; the
+    /// scene radius stays the server's own, a crosshair is moved into the volume, and a
+    /// view without one keeps the current crosshair.
+    fn adopted_view(&self, shared: &SharedView) -> Result<(ViewState, DVec3), Refusal> {
         let open = self.open.as_ref().ok_or_else(not_open)?;
+        let crosshair_lps = match shared.crosshair_lps {
+            Some(point) => {
+                check_finite_within("set_view crosshair_lps (mm)", &point.to_array(), 1.0e5)?;
+                compose::clamp_to_volume(&open.volume, point)
+            }
+            None => open.crosshair_lps,
+        };
         let camera = &shared.camera;
         let vectors = [camera.focal_point, camera.direction, camera.up];
         let components: Vec<f64> = vectors.iter().flat_map(|v| v.to_array()).collect();
@@ -597,7 +678,7 @@ impl Session {
         view.preset = preset.name.clone();
         view.mode = mode;
         view.window = window;
-        Ok(view)
+        Ok((view, crosshair_lps))
     }
 
     fn clamp_viewport(&self, viewport: Viewport) -> [u32; 2] {
@@ -615,6 +696,16 @@ fn not_open() -> Refusal {
 
 fn bad_value(message: String) -> Refusal {
     Refusal::new(ErrorCode::BadValue, message)
+}
+
+/// The plane `name` names, or a refusal of `action`'s `plane` field.
+fn slice_plane(action: &str, name: &str) -> Result<SlicePlane, Refusal> {
+    SlicePlane::from_name(name).ok_or_else(|| {
+        bad_value(format!(
+            "{action} plane \"{}\": must be axial, coronal or sagittal",
+            clip(name)
+        ))
+    })
 }
 
 fn check_finite_within(what: &str, values: &[f64], limit: f64) -> Result<(), Refusal> {
@@ -972,6 +1063,89 @@ mod tests {
             assert!(refusal.message.contains("set_view"), "{}", refusal.message);
             assert_eq!(session.view(), Some(&before));
         }
+    }
+
+    #[test]
+    fn layout_and_crosshair_travel_with_the_view_and_reset_recentres_the_crosshair() {
+        let now = Instant::now();
+        let mut session = opened_session(now);
+        session.next_request(now);
+        let centre = session.crosshair_lps().expect("open");
+        session
+            .apply(
+                &input(
+                    1,
+                    Action::Layout {
+                        name: "2x2".to_string(),
+                    },
+                ),
+                now,
+            )
+            .expect("accepted");
+        let request = session.next_request(now).expect("a still");
+        assert!(request.final_still);
+        assert_eq!(request.layout, Layout::Quad);
+        session
+            .apply(
+                &input(
+                    2,
+                    Action::Slice {
+                        plane: "axial".to_string(),
+                        delta_mm: 1.0e3,
+                    },
+                ),
+                now,
+            )
+            .expect("accepted");
+        let moved = session.crosshair_lps().expect("open");
+        assert!(moved.z > centre.z, "towards S");
+        let volume = render_core::phantom::ct_phantom();
+        let top = volume.lps_to_voxel(moved);
+        assert!(
+            (top.z - (volume.dims[2] as f64 - 1.0)).abs() < 1e-6,
+            "clamped: {top}"
+        );
+        let shared = session.shared_view().expect("open");
+        assert_eq!(shared.layout, Layout::Quad);
+        assert_eq!(shared.crosshair_lps, Some(moved));
+        // Another session adopts it all through set_view.
+        let mut other = opened_session(now);
+        other
+            .apply(
+                &input(
+                    1,
+                    Action::SetView {
+                        view: Box::new(shared),
+                    },
+                ),
+                now,
+            )
+            .expect("adopted");
+        assert_eq!(other.layout(), Layout::Quad);
+        assert_eq!(other.crosshair_lps(), Some(moved));
+        other
+            .apply(&input(2, Action::Reset), now)
+            .expect("accepted");
+        assert_eq!(other.crosshair_lps(), Some(centre));
+        assert_eq!(other.layout(), Layout::Quad, "reset keeps the layout");
+        let mut far = other.shared_view().expect("open");
+        far.crosshair_lps = Some(glam::DVec3::new(f64::NAN, 0.0, 0.0));
+        let refusal = other
+            .apply(
+                &input(
+                    3,
+                    Action::SetView {
+                        view: Box::new(far),
+                    },
+                ),
+                now,
+            )
+            .expect_err("refused");
+        assert!(
+            refusal.message.contains("crosshair_lps"),
+            "{}",
+            refusal.message
+        );
     }
 
     #[test]

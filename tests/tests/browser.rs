@@ -2,8 +2,10 @@
 //! protocol): the page loads from the server, negotiates H.264 (decoded by WebCodecs),
 //! opens the phantom, a mouse drag changes the picture through decoded video frames, and
 //! the screenshots are not blank; without WebCodecs it falls back to JPEG; after a
-//! decoding error it asks for a keyframe and goes on. Chromium must be installed
-//! (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
+//! decoding error it asks for a keyframe and goes on; the 2×2 layout button shows four
+//! cells, the wheel on the axial cell moves only that slice and a click on the coronal
+//! cell moves the sagittal slice (the 3D cell stays within 0.5 % of its pixels). Chromium
+//! must be installed (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
 
 mod common;
 
@@ -495,5 +497,93 @@ fn after_a_decoding_error_the_web_client_asks_for_a_keyframe_and_goes_on() {
         page.mouse("mouseReleased", at.0, at.1, 0).await;
         let shot = page.screenshot().await;
         assert!(colours_in(&shot, area) > 8, "not blank after the recovery");
+    });
+}
+
+/// The four quadrants of a box (x, y, width, height): top left, top right, bottom left,
+/// bottom right, each shrunk by 2 px from the middle lines.
+fn quadrants((x, y, w, h): (u32, u32, u32, u32)) -> [(u32, u32, u32, u32); 4] {
+    let (half_w, half_h) = (w / 2, h / 2);
+    let (cw, ch) = (half_w.saturating_sub(2), half_h.saturating_sub(2));
+    [
+        (x, y, cw, ch),
+        (x + half_w + 2, y, cw, ch),
+        (x, y + half_h + 2, cw, ch),
+        (x + half_w + 2, y + half_h + 2, cw, ch),
+    ]
+}
+
+/// Waits for a final still newer than frame `after_frame` that answers every input sent.
+async fn wait_for_answer(page: &mut Page, after_frame: &Value) {
+    page.wait_for(&format!(
+        "(() => {{ const h = window.hounsfield.lastHeader; return h.frameSeq > {after_frame} && (h.flags & 2) === 2 && h.inputSeq === window.hounsfield.sent; }})()"
+    ))
+    .await;
+}
+
+#[test]
+fn the_web_client_shows_the_2x2_layout_and_the_pointers_cell_decides_the_input() {
+    // JPEG only: every frame is an image the screenshot shows as it is.
+    let no_webcodecs = "delete window.VideoDecoder; delete window.EncodedVideoChunk;";
+    with_page(Some(no_webcodecs), async |page, _| {
+        page.wait_for("window.hounsfield?.opened?.series === 'phantom' && (window.hounsfield.lastHeader?.flags & 2) === 2")
+            .await;
+        let area = canvas_box(page).await;
+        let single = page.screenshot().await;
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        page.eval("document.querySelector('#layouts button[data-layout=\"2x2\"]').click()")
+            .await;
+        wait_for_answer(page, &frame).await;
+        assert_eq!(page.eval("window.hounsfield.layout").await, json!("2x2"));
+        let quad = page.screenshot().await;
+        let cells = quadrants(area);
+        for (cell, name) in cells.iter().zip(["3D", "axial", "coronal", "sagittal"]) {
+            assert!(colours_in(&quad, *cell) > 4, "the {name} cell is blank");
+        }
+        assert!(
+            changed_share(&single, &quad, cells[1]) > 0.02,
+            "the layout changed"
+        );
+
+        // The wheel over the axial cell moves the axial slice; the 3D cell stays.
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        let (x, y, w, h) = cells[1];
+        let (ax, ay) = (f64::from(x + w / 2), f64::from(y + h / 2));
+        for _ in 0..12 {
+            page.call(
+                "Input.dispatchMouseEvent",
+                json!({"type": "mouseWheel", "x": ax, "y": ay, "deltaX": 0, "deltaY": 120}),
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        wait_for_answer(page, &frame).await;
+        page.wait_for("window.hounsfield.crosshair !== null").await;
+        let scrolled = page.screenshot().await;
+        assert!(
+            changed_share(&quad, &scrolled, cells[1]) > 0.02,
+            "the axial slice moved"
+        );
+        assert!(
+            changed_share(&quad, &scrolled, cells[0]) < 0.005,
+            "the 3D cell stayed"
+        );
+
+        // A click on the coronal cell moves the crosshair: the sagittal slice follows.
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        let (x, y, w, h) = cells[2];
+        let (cx, cy) = (f64::from(x + w / 5), f64::from(y + h / 3));
+        page.mouse("mousePressed", cx, cy, 1).await;
+        page.mouse("mouseReleased", cx, cy, 0).await;
+        wait_for_answer(page, &frame).await;
+        let clicked = page.screenshot().await;
+        assert!(
+            changed_share(&scrolled, &clicked, cells[3]) > 0.02,
+            "the sagittal slice moved"
+        );
+        assert!(
+            changed_share(&scrolled, &clicked, cells[0]) < 0.005,
+            "the 3D cell stayed"
+        );
     });
 }

@@ -545,8 +545,10 @@ fn a_large_series_shows_a_preview_before_its_first_final_still() {
     let volume = Arc::new(long_volume());
     let request = RenderRequest {
         view: ViewState::initial(&volume, "ct-bone", RenderMode::Composite),
+        crosshair_lps: volume.centre_lps(),
         volume,
         size: [96, 64],
+        layout: server_mode::protocol::Layout::Single,
         input_seq: 0,
         final_still: true,
         encoding: Encoding::Jpeg {

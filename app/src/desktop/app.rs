@@ -10,7 +10,7 @@ use eframe::egui_wgpu::RenderState;
 use render_core::gpu::{GpuContext, Renderer};
 use render_core::transfer::{PresetLibrary, RenderMode};
 use render_core::view::Quality;
-use server_mode::protocol::{Action, SharedView};
+use server_mode::protocol::Action;
 
 use super::Launch;
 use super::browser::{OpenChoice, SeriesBrowser};
@@ -21,7 +21,7 @@ use super::screenshot::{self, Outcome};
 use super::settings::{Layout, ServerEntry, Settings};
 use super::share::{ShareOptions, SharedSeries, Sharing};
 use super::slice_view::SliceTool;
-use super::workspace::LocalWorkspace;
+use super::workspace::{LocalWorkspace, protocol_layout, settings_layout};
 use crate::cli::RenderPreference;
 
 /// How long `auto` waits for a configured server to answer before rendering here.
@@ -344,7 +344,7 @@ impl DesktopApp {
             series: Some(self.label.clone()),
             viewport: START_VIEWPORT,
         };
-        let shared = SharedView::of(&local.view3d.view);
+        let shared = local.shared_view();
         if self.sharing.take().is_some() {
             self.warnings
                 .push("the share ended: this window now streams from a server".to_string());
@@ -391,6 +391,8 @@ impl DesktopApp {
                 width: w.width,
                 center: w.center,
             });
+            local.adopt_layout(mirror);
+            self.settings.layout = local.layout;
         }
         local.view3d.refresh();
         if let Some(reason) = reason {
@@ -434,7 +436,14 @@ impl DesktopApp {
                         changed_settings = true;
                     }
                 }
-                State::Remote { view, .. } => remote_controls(ui, view),
+                State::Remote { view, .. } => {
+                    if let Some(layout) = remote_controls(ui, view)
+                        && layout != self.settings.layout
+                    {
+                        self.settings.layout = layout;
+                        changed_settings = true;
+                    }
+                }
                 _ => {
                     ui.label("Hounsfield");
                 }
@@ -695,7 +704,7 @@ impl DesktopApp {
             description: self.overlay.last().cloned().unwrap_or_default(),
             volume,
         };
-        let view = SharedView::of(&workspace.view3d.view);
+        let view = workspace.shared_view();
         let presets = workspace.renderer().presets().clone();
         match Sharing::start(context, presets, series, view, options) {
             Ok(sharing) => {
@@ -716,7 +725,7 @@ impl DesktopApp {
     /// Shows the viewers of a share what is on screen now.
     fn publish_shared_view(&self) {
         if let (Some(sharing), State::Local(workspace)) = (&self.sharing, &self.state) {
-            sharing.publish(SharedView::of(&workspace.view3d.view));
+            sharing.publish(workspace.shared_view());
         }
     }
 
@@ -777,7 +786,25 @@ impl DesktopApp {
                     self.save_settings();
                 }
             }
-            State::Remote { view, .. } if pressed(egui::Key::R) => view.act(Action::Reset),
+            State::Remote { view, .. } => {
+                if pressed(egui::Key::R) {
+                    view.act(Action::Reset);
+                }
+                let layout = if pressed(egui::Key::Num1) {
+                    Some(Layout::Single)
+                } else if pressed(egui::Key::Num2) {
+                    Some(Layout::Quad)
+                } else {
+                    None
+                };
+                if let Some(layout) = layout {
+                    view.set_layout(protocol_layout(layout));
+                    if layout != self.settings.layout {
+                        self.settings.layout = layout;
+                        self.save_settings();
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -889,11 +916,12 @@ fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
     }
 }
 
-/// Preset, mode and reset for a view streamed from a server, sent as inputs.
-fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) {
+/// Preset, mode, window, layout and reset for a view streamed from a server, sent as
+/// inputs; the layout picked, when one was.
+fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
     let Some(mirror) = view.mirror.clone() else {
         ui.label("connecting…");
-        return;
+        return None;
     };
     let names = view
         .opened
@@ -914,6 +942,18 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) {
             center: window.center,
         });
     }
+    ui.separator();
+    let mut layout = settings_layout(mirror.layout);
+    let single = ui
+        .selectable_value(&mut layout, Layout::Single, "1×1")
+        .on_hover_text("the 3D view alone (key 1)");
+    let quad = ui
+        .selectable_value(&mut layout, Layout::Quad, "2×2")
+        .on_hover_text("3D, axial, coronal and sagittal, drawn by the server (key 2)");
+    let picked = (single.clicked() || quad.clicked()).then_some(layout);
+    if let Some(layout) = picked {
+        view.set_layout(protocol_layout(layout));
+    }
     if ui.button("Reset").clicked() {
         view.act(Action::Reset);
     }
@@ -924,6 +964,7 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) {
     {
         view.lossless_still();
     }
+    picked
 }
 
 /// The preset combo box; the new name when another was picked.

@@ -69,6 +69,8 @@ pub struct LinkState {
     pub server_error: Option<String>,
     /// The codec of interactive frames the server chose (`h264` or `jpeg`).
     pub codec: String,
+    /// Where the server says the crosshair went, not yet taken by the UI (LPS, mm).
+    pub crosshair_lps: Option<glam::DVec3>,
 }
 
 /// What the UI asks the link to do.
@@ -412,6 +414,18 @@ impl Worker {
                     Ok(Event::Message(ServerMessage::Error { code, message })) => {
                         self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
                     }
+                    Ok(Event::Message(ServerMessage::Crosshair { crosshair_lps, .. })) => {
+                        // Kept for a reconnection even before the UI takes it.
+                        if let Some(view) = self
+                            .view
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .as_mut()
+                        {
+                            view.crosshair_lps = Some(crosshair_lps);
+                        }
+                        self.update(|state| state.crosshair_lps = Some(crosshair_lps));
+                    }
                     Ok(Event::Message(_)) => {}
                     Err(error) => return classify(error),
                 },
@@ -636,6 +650,87 @@ mod tests {
         };
         assert!(["h264", "jpeg"].contains(&codec.as_str()), "{codec}");
         assert_eq!(error, None, "every frame decodes");
+        drop(link);
+        let _ = stop.send(());
+        server.join().expect("server thread");
+    }
+
+    /// Whether more than 1 % of `cell`'s pixels in a `width`-wide frame are not dark.
+    fn cell_shows_something(frame: &RemoteFrame, cell: server_mode::compose::Cell) -> bool {
+        let width = frame.size[0];
+        let mut bright = 0usize;
+        for y in cell.y as usize..(cell.y + cell.height) as usize {
+            for x in cell.x as usize..(cell.x + cell.width) as usize {
+                let at = (y * width + x) * 4;
+                if frame.rgba[at..at + 3].iter().any(|c| *c > 40) {
+                    bright += 1;
+                }
+            }
+        }
+        bright * 100 > (cell.width * cell.height) as usize
+    }
+
+    #[test]
+    fn thin_client_shows_the_servers_2x2_layout_and_hands_it_over_with_the_crosshair() {
+        use server_mode::compose::quad_cells;
+        use server_mode::protocol::Layout;
+
+        let (url, stop, server) = serve_phantom(None);
+        let (link, woken) = link_to(&url, None, None);
+        let single = next_frame(&link, &woken, |frame| frame.final_still);
+        assert!(link.send(Action::Layout {
+            name: "2x2".to_string()
+        }));
+        let quad = next_frame(&link, &woken, |frame| {
+            frame.final_still && frame.input_seq >= 1
+        });
+        assert_eq!(quad.size, single.size, "one frame of the same size");
+        let cells = quad_cells([quad.size[0] as u32, quad.size[1] as u32]);
+        for (cell, name) in cells.iter().zip(["3D", "axial", "coronal", "sagittal"]) {
+            assert!(
+                cell_shows_something(&quad, *cell),
+                "the {name} cell is blank"
+            );
+        }
+        assert!(differing_values(&single.rgba, &quad.rgba) > quad.rgba.len() / 50);
+        // A slice input: the server says where the crosshair went.
+        assert!(link.send(Action::Slice {
+            plane: "axial".to_string(),
+            delta_mm: 30.0,
+        }));
+        let moved = next_frame(&link, &woken, |frame| {
+            frame.final_still && frame.input_seq >= 2
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let crosshair = loop {
+            if let Some(point) = link.state().crosshair_lps {
+                break point;
+            }
+            assert!(Instant::now() < deadline, "no crosshair reported");
+            let _ = woken.recv_timeout(Duration::from_millis(200));
+        };
+        let centre = render_core::phantom::ct_phantom().centre_lps();
+        assert!((crosshair.z - centre.z - 30.0).abs() < 1e-6, "{crosshair}");
+        // A new link handed this view (as after a switch or a reconnection) shows the same.
+        let opened = link.state().opened.clone().expect("opened");
+        let mut handed = opened.view.clone().expect("a view");
+        handed.layout = Layout::Quad;
+        handed.crosshair_lps = Some(crosshair);
+        let (wake, woken_again) = sync_channel(16);
+        let target = link.target.clone();
+        let again = RemoteLink::start(target, Some(handed), move || {
+            let _ = wake.try_send(());
+        })
+        .expect("link started");
+        let shown = next_frame(&again, &woken_again, |frame| {
+            frame.final_still && frame.input_seq >= 1
+        });
+        let differing = differing_values(&moved.rgba, &shown.rgba);
+        assert!(
+            differing < moved.rgba.len() / 200,
+            "the handed-over view shows the same 2×2 frame ({differing} values differ)"
+        );
+        drop(again);
         drop(link);
         let _ = stop.send(());
         server.join().expect("server thread");

@@ -1,14 +1,22 @@
-//! The thin-client 3D view: frames streamed from a server shown as an egui texture, mouse
-//! gestures sent as protocol inputs. The view is mirrored here (the same camera moves the
-//! server makes) so that switching to local rendering keeps it.
+//! The thin-client view: frames streamed from a server shown as an egui texture, mouse
+//! gestures sent as protocol inputs. In the 2×2 layout the server draws all four cells
+//! into the one frame; the pointer's cell decides what a gesture does (the 3D cell
+//! orbits, pans and zooms; on a slice the wheel moves the slice and a click the
+//! crosshair). The view is mirrored here (the same camera moves the server makes) so that
+//! switching to local rendering keeps it.
 
 use eframe::egui;
 use render_core::Window;
 use render_core::transfer::RenderMode;
-use server_mode::protocol::{Action, Opened, SharedView, Viewport, WindowInfo};
+use server_mode::compose::{Cell, quad_cells};
+use server_mode::protocol::{Action, Layout, Opened, SharedView, SlicePlane, Viewport, WindowInfo};
 
 use super::gestures::{Gesture, GestureReader, dragged_window};
 use super::link::{LinkStatus, LinkTarget, RemoteLink};
+use super::slice_view::direction_letter;
+
+/// Wheel movement (points) that moves one slice, as on local slices.
+const SCROLL_PER_SLICE: f32 = 40.0;
 
 /// A 3D view rendered by a server.
 pub struct RemoteView {
@@ -26,6 +34,8 @@ pub struct RemoteView {
     /// The first input whose frames show the view asked for (1 after a hand-over: the
     /// view sent with `set_view`).
     first_own_input: u32,
+    /// Wheel movement over a slice cell not yet turned into slices (points).
+    scrolled: f32,
 }
 
 impl RemoteView {
@@ -49,7 +59,24 @@ impl RemoteView {
             size,
             final_shown: false,
             first_own_input,
+            scrolled: 0.0,
         })
+    }
+
+    /// The layout shown (the mirror's; 1×1 before the series opens).
+    pub fn layout(&self) -> Layout {
+        self.mirror
+            .as_ref()
+            .map_or(Layout::Single, |mirror| mirror.layout)
+    }
+
+    /// Asks the server for `layout`.
+    pub fn set_layout(&mut self, layout: Layout) {
+        if self.layout() != layout {
+            self.act(Action::Layout {
+                name: layout.name().to_string(),
+            });
+        }
     }
 
     /// The link's status line: state, latency, frame rate and bit rate.
@@ -135,6 +162,9 @@ impl RemoteView {
                 let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
                 ui.painter()
                     .image(texture.id(), rect, uv, egui::Color32::WHITE);
+                if self.layout() == Layout::Quad {
+                    paint_quad_overlays(&ui.painter_at(rect), &self.cells_on_screen(rect));
+                }
             }
             None => {
                 ui.painter().text(
@@ -148,12 +178,23 @@ impl RemoteView {
         }
     }
 
-    /// Moves a new frame into the texture and a new `opened` into the mirror.
+    /// Moves a new frame into the texture, a new `opened` into the mirror and the
+    /// crosshair the server reports into the mirror.
     fn take_news(&mut self, ctx: &egui::Context) {
-        let (frame, opened) = {
+        let (frame, opened, crosshair) = {
             let mut state = self.link.state();
-            (state.frame.take(), state.opened.take())
+            (
+                state.frame.take(),
+                state.opened.take(),
+                state.crosshair_lps.take(),
+            )
         };
+        if let Some(crosshair) = crosshair
+            && let Some(mirror) = &mut self.mirror
+        {
+            mirror.crosshair_lps = Some(crosshair);
+            self.link.remember(mirror.clone());
+        }
         if let Some(opened) = opened {
             // A reconnection reopens the series; the link hands the mirror over itself.
             if self.mirror.is_none() {
@@ -174,11 +215,84 @@ impl RemoteView {
         }
     }
 
+    /// The frame size the cells are laid out on: the frame shown, else the one asked for.
+    fn frame_size(&self) -> [u32; 2] {
+        self.texture.as_ref().map_or(self.size, |texture| {
+            let [width, height] = texture.size();
+            [width as u32, height as u32]
+        })
+    }
+
+    /// The four cells of the 2×2 layout where they are drawn in `rect`.
+    fn cells_on_screen(&self, rect: egui::Rect) -> [egui::Rect; 4] {
+        cells_in(rect, self.frame_size())
+    }
+
+    /// The slice plane under `pos` in the 2×2 layout and the fractions of its cell;
+    /// `None` over the 3D cell or in the 1×1 layout.
+    fn slice_at(&self, rect: egui::Rect, pos: egui::Pos2) -> Option<(SlicePlane, f64, f64)> {
+        if self.layout() != Layout::Quad {
+            return None;
+        }
+        slice_under(&self.cells_on_screen(rect), pos)
+    }
+
+    /// The slice step (mm): the smallest voxel spacing.
+    fn slice_step_mm(&self) -> f64 {
+        self.opened
+            .as_ref()
+            .map(|opened| opened.spacing_mm.iter().copied().fold(f64::MAX, f64::min))
+            .filter(|step| step.is_finite() && *step > 0.0)
+            .unwrap_or(1.0)
+    }
+
     fn handle_input(&mut self, ui: &egui::Ui, response: &egui::Response) {
+        let rect = response.rect;
+        // A drag belongs to the cell it started in; the wheel to the cell under the pointer.
+        let pointer = if response.dragged() || response.drag_stopped() {
+            ui.input(|input| input.pointer.press_origin())
+        } else {
+            response.hover_pos()
+        };
+        let on_slice = pointer.and_then(|pos| self.slice_at(rect, pos));
+        if let Some((plane, _, _)) = on_slice
+            && response.hovered()
+            && !response.dragged()
+        {
+            self.scrolled += ui.input(|input| input.smooth_scroll_delta.y);
+            let notches = (self.scrolled / SCROLL_PER_SLICE).trunc();
+            if notches != 0.0 {
+                self.scrolled -= notches * SCROLL_PER_SLICE;
+                // Scrolling up moves towards the viewer, as on local slices.
+                self.act(Action::Slice {
+                    plane: plane.name().to_string(),
+                    delta_mm: -self.slice_step_mm() * f64::from(notches),
+                });
+            }
+        }
+        let primary = response.dragged_by(egui::PointerButton::Primary)
+            || response.clicked_by(egui::PointerButton::Primary);
+        if on_slice.is_some()
+            && primary
+            && let Some((plane, x, y)) = response
+                .interact_pointer_pos()
+                .and_then(|pos| self.slice_at(rect, pos))
+            && Some(plane) == on_slice.map(|(plane, _, _)| plane)
+        {
+            self.act(Action::Crosshair {
+                plane: plane.name().to_string(),
+                x,
+                y,
+            });
+        }
         for gesture in self.gestures.read(ui, response) {
             let action = match gesture {
                 Gesture::Begin => Action::Interact { active: true },
                 Gesture::End => Action::Interact { active: false },
+                // On a slice the drag moved the crosshair and the wheel the slice.
+                Gesture::Orbit(..) | Gesture::Pan(..) | Gesture::Zoom(_) if on_slice.is_some() => {
+                    continue;
+                }
                 Gesture::Orbit(dx, dy) => Action::Orbit { dx, dy },
                 Gesture::Pan(dx, dy) => Action::Pan { dx, dy },
                 Gesture::Zoom(factor) => Action::Zoom { factor },
@@ -244,7 +358,103 @@ fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, action: &Acti
             }
         }
         Action::SetView { view } => *mirror = (**view).clone(),
+        Action::Layout { name } => {
+            if let Some(layout) = server_mode::protocol::Layout::from_name(name) {
+                mirror.layout = layout;
+            }
+        }
+        // The server says where the crosshair went (`crosshair` message).
+        Action::Slice { .. } | Action::Crosshair { .. } => {}
         Action::Resize { .. } | Action::Interact { .. } => {}
+    }
+}
+
+/// The four cells (3D, axial, coronal, sagittal) of a 2×2 frame of `size` pixels drawn
+/// stretched over `rect`.
+fn cells_in(rect: egui::Rect, size: [u32; 2]) -> [egui::Rect; 4] {
+    let scale = egui::vec2(
+        rect.width() / size[0].max(1) as f32,
+        rect.height() / size[1].max(1) as f32,
+    );
+    quad_cells(size).map(|cell: Cell| {
+        egui::Rect::from_min_size(
+            rect.min + egui::vec2(cell.x as f32 * scale.x, cell.y as f32 * scale.y),
+            egui::vec2(cell.width as f32 * scale.x, cell.height as f32 * scale.y),
+        )
+    })
+}
+
+/// The slice plane whose cell holds `pos`, with the fractions (0..=1) of that cell from
+/// its top left; `None` over the 3D cell or outside.
+fn slice_under(cells: &[egui::Rect; 4], pos: egui::Pos2) -> Option<(SlicePlane, f64, f64)> {
+    let index = cells.iter().position(|cell| cell.contains(pos))?;
+    let plane = *SlicePlane::ALL.get(index.checked_sub(1)?)?;
+    let cell = cells[index];
+    let fraction =
+        |at: f32, min: f32, extent: f32| f64::from(((at - min) / extent.max(1.0)).clamp(0.0, 1.0));
+    Some((
+        plane,
+        fraction(pos.x, cell.min.x, cell.width()),
+        fraction(pos.y, cell.min.y, cell.height()),
+    ))
+}
+
+/// Lines between the cells of the 2×2 layout, and each slice's name and orientation
+/// letters (the server draws the images only).
+fn paint_quad_overlays(painter: &egui::Painter, cells: &[egui::Rect; 4]) {
+    let divider = egui::Stroke::new(1.0, egui::Color32::from_gray(90));
+    let whole = cells[0].union(cells[3]);
+    let middle = cells[3].min;
+    painter.line_segment(
+        [
+            egui::pos2(middle.x, whole.top()),
+            egui::pos2(middle.x, whole.bottom()),
+        ],
+        divider,
+    );
+    painter.line_segment(
+        [
+            egui::pos2(whole.left(), middle.y),
+            egui::pos2(whole.right(), middle.y),
+        ],
+        divider,
+    );
+    let font = egui::FontId::proportional(14.0);
+    let text = egui::Color32::from_rgb(240, 220, 120);
+    for (plane, cell) in SlicePlane::ALL.into_iter().zip(&cells[1..]) {
+        let (right, down) = plane.orientation().right_and_down();
+        let letters = [
+            (
+                cell.left_center() + egui::vec2(6.0, 0.0),
+                egui::Align2::LEFT_CENTER,
+                -right,
+            ),
+            (
+                cell.right_center() - egui::vec2(6.0, 0.0),
+                egui::Align2::RIGHT_CENTER,
+                right,
+            ),
+            (
+                cell.center_top() + egui::vec2(0.0, 4.0),
+                egui::Align2::CENTER_TOP,
+                -down,
+            ),
+            (
+                cell.center_bottom() - egui::vec2(0.0, 4.0),
+                egui::Align2::CENTER_BOTTOM,
+                down,
+            ),
+        ];
+        for (at, align, direction) in letters {
+            painter.text(at, align, direction_letter(direction), font.clone(), text);
+        }
+        painter.text(
+            cell.left_top() + egui::vec2(6.0, 4.0),
+            egui::Align2::LEFT_TOP,
+            plane.name(),
+            font.clone(),
+            text,
+        );
     }
 }
 
@@ -258,3 +468,30 @@ pub const START_VIEWPORT: Viewport = Viewport {
     width: 1024,
     height: 720,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pointer_picks_the_cell_and_its_fractions() {
+        let rect = egui::Rect::from_min_size(egui::pos2(10.0, 20.0), egui::vec2(400.0, 300.0));
+        // The frame is half the size of the rect on screen (two pixels a point).
+        let cells = cells_in(rect, [200, 150]);
+        assert_eq!(cells[0].min, rect.min);
+        assert_eq!(cells[3].max, rect.max);
+        assert_eq!(slice_under(&cells, egui::pos2(50.0, 50.0)), None, "3D");
+        let (plane, x, y) = slice_under(&cells, egui::pos2(310.0, 95.0)).expect("axial");
+        assert_eq!(plane, SlicePlane::Axial);
+        assert!((x - 0.5).abs() < 1e-6 && (y - 0.5).abs() < 1e-6, "{x} {y}");
+        let (plane, x, _) = slice_under(&cells, egui::pos2(10.0, 200.0)).expect("coronal");
+        assert_eq!((plane, x), (SlicePlane::Coronal, 0.0));
+        let (plane, x, y) = slice_under(&cells, egui::pos2(410.0, 320.0)).expect("sagittal");
+        assert_eq!((plane, x, y), (SlicePlane::Sagittal, 1.0, 1.0));
+        assert_eq!(
+            slice_under(&cells, egui::pos2(500.0, 50.0)),
+            None,
+            "outside"
+        );
+    }
+}

@@ -8,6 +8,7 @@ use eframe::egui_wgpu::RenderState;
 use render_core::gpu::Renderer;
 use render_core::view::MprOrientation;
 use render_core::{Volume, Window};
+use server_mode::protocol::{self, SharedView};
 
 use super::settings::Layout;
 use super::slice_view::{SliceLink, SliceTool, SliceView};
@@ -72,6 +73,31 @@ impl LocalWorkspace {
         self.view3d.refresh();
     }
 
+    /// The view as it travels to a server: the 3D view, the layout and the crosshair.
+    pub fn shared_view(&self) -> SharedView {
+        SharedView {
+            layout: protocol_layout(self.layout),
+            crosshair_lps: Some(self.link.crosshair),
+            ..SharedView::of(&self.view3d.view)
+        }
+    }
+
+    /// Takes the layout, crosshair and slice window of a view a server was showing.
+    pub fn adopt_layout(&mut self, shared: &SharedView) {
+        self.layout = settings_layout(shared.layout);
+        if let Some(crosshair) = shared.crosshair_lps
+            && crosshair.is_finite()
+        {
+            self.link.crosshair = crosshair;
+        }
+        if let Some(window) = shared.window {
+            self.link.window = Some(Window {
+                width: window.width,
+                center: window.center,
+            });
+        }
+    }
+
     /// Back to the views the volume opened with.
     pub fn reset(&mut self) {
         self.view3d.reset();
@@ -123,5 +149,21 @@ impl LocalWorkspace {
                 ui.allocate_rect(whole, egui::Sense::hover());
             }
         }
+    }
+}
+
+/// The protocol's name for a layout of the settings.
+pub fn protocol_layout(layout: Layout) -> protocol::Layout {
+    match layout {
+        Layout::Single => protocol::Layout::Single,
+        Layout::Quad => protocol::Layout::Quad,
+    }
+}
+
+/// The settings' layout for a layout of the protocol.
+pub fn settings_layout(layout: protocol::Layout) -> Layout {
+    match layout {
+        protocol::Layout::Single => Layout::Single,
+        protocol::Layout::Quad => Layout::Quad,
     }
 }

@@ -1,0 +1,347 @@
+//! The 2×2 layout over a real WebSocket: a `--serve`-like server on loopback with the
+//! built-in phantom, the Rust client, and lossless (PNG) final stills compared cell by
+//! cell. A cell "changed" when more than 2 % of its pixels differ by more than 10 grey
+//! levels in some channel; "unchanged" when at most 0.1 % do. Odd frame sides (257×193)
+//! check that the cells tile the frame.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use render_core::transfer::PresetLibrary;
+use server_mode::client::{Client, Event};
+use server_mode::compose::{Cell, quad_cells};
+use server_mode::library::PHANTOM_ID;
+use server_mode::protocol::{Action, ErrorCode, Layout, ServerMessage, Viewport};
+use server_mode::{Library, Scheduler, Server, ServerConfig};
+
+const VIEWPORT: Viewport = Viewport {
+    width: 257,
+    height: 193,
+};
+/// The longest the test may take before it counts as hung.
+const TEST_LIMIT: Duration = Duration::from_secs(240);
+/// Channel difference above which a pixel counts as different.
+const PIXEL_THRESHOLD: u8 = 10;
+/// Share of a cell's pixels that may differ while it counts as unchanged.
+const UNCHANGED_SHARE: f64 = 0.001;
+/// Share of a cell's pixels that must differ for it to count as changed.
+const CHANGED_SHARE: f64 = 0.02;
+
+/// One server on loopback (its own thread and runtime) for every test of this file.
+fn server() -> SocketAddr {
+    static ADDRESS: OnceLock<SocketAddr> = OnceLock::new();
+    *ADDRESS.get_or_init(|| {
+        let (ready, address) = std::sync::mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("test-server".to_string())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("a runtime");
+                runtime.block_on(async move {
+                    let library = Arc::new(Library::scan(&[], 1 << 30));
+                    let scheduler = Arc::new(
+                        Scheduler::start(PresetLibrary::builtin(), 1)
+                            .expect("a GPU adapter (lavapipe at least) is needed"),
+                    );
+                    let mut config = ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+                    config.default_viewport = VIEWPORT;
+                    let server = Server::bind(config, library, scheduler)
+                        .await
+                        .expect("binds on loopback");
+                    ready
+                        .send(server.local_addr().expect("bound"))
+                        .expect("the test waits");
+                    let _ = server.run(std::future::pending()).await;
+                });
+            })
+            .expect("the server thread starts");
+        address.recv().expect("the server starts")
+    })
+}
+
+fn run_test(body: impl Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        tokio::time::timeout(TEST_LIMIT, body)
+            .await
+            .expect("the test finished in time");
+    });
+}
+
+/// A decoded frame.
+struct Image {
+    width: u32,
+    height: u32,
+    rgba: Vec<u8>,
+}
+
+impl Image {
+    fn pixel(&self, x: u32, y: u32) -> &[u8] {
+        let at = ((y * self.width + x) * 4) as usize;
+        &self.rgba[at..at + 4]
+    }
+}
+
+/// A client with the phantom open whose final stills are lossless, with the first of them.
+async fn opened_client() -> (Client, Image) {
+    let mut client = Client::connect(&format!("ws://{}/ws", server()))
+        .await
+        .expect("connects");
+    client.hello(None, VIEWPORT).await.expect("welcome");
+    client.open(PHANTOM_ID).await.expect("opened");
+    client.next_frame().await.expect("a first frame");
+    client.still(true).await.expect("sent");
+    let still = final_still(&mut client, 0).await;
+    (client, still)
+}
+
+/// Frames until a lossless final still reflecting input `seq`, decoded.
+async fn final_still(client: &mut Client, seq: u32) -> Image {
+    loop {
+        let frame = client.next_frame().await.expect("a frame");
+        let header = frame.header;
+        if header.flags.final_still() && header.flags.lossless() && header.input_seq >= seq {
+            let (width, height, rgba) = frame.decode_rgba().expect("a PNG");
+            return Image {
+                width,
+                height,
+                rgba,
+            };
+        }
+    }
+}
+
+/// Sends `action` and returns the final still that reflects it.
+async fn act(client: &mut Client, action: Action) -> Image {
+    let seq = client.input(action).await.expect("sent");
+    final_still(client, seq).await
+}
+
+/// Share of `cell`'s pixels that differ between `a` and `b` by more than the threshold.
+fn differing_share(a: &Image, b: &Image, cell: Cell) -> f64 {
+    let mut differing = 0usize;
+    for y in cell.y..cell.y + cell.height {
+        for x in cell.x..cell.x + cell.width {
+            let (p, q) = (a.pixel(x, y), b.pixel(x, y));
+            if p.iter()
+                .zip(q)
+                .any(|(u, v)| u.abs_diff(*v) > PIXEL_THRESHOLD)
+            {
+                differing += 1;
+            }
+        }
+    }
+    differing as f64 / f64::from(cell.width * cell.height)
+}
+
+/// Whether `cell` of `image` shows something: a few distinct colours and more than 1 % of
+/// its pixels not dark (the phantom's bones in 3D fill little of the cell).
+fn has_content(image: &Image, cell: Cell) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    let mut bright = 0usize;
+    for y in cell.y..cell.y + cell.height {
+        for x in cell.x..cell.x + cell.width {
+            let p = image.pixel(x, y);
+            seen.insert([p[0] / 16, p[1] / 16, p[2] / 16]);
+            if p[..3].iter().any(|c| *c > 40) {
+                bright += 1;
+            }
+        }
+    }
+    seen.len() > 4 && bright as f64 > 0.01 * f64::from(cell.width * cell.height)
+}
+
+const NAMES: [&str; 4] = ["3D", "axial", "coronal", "sagittal"];
+
+#[test]
+fn the_2x2_layout_shows_four_views_and_slice_and_crosshair_move_only_the_slices() {
+    run_test(async {
+        let (mut client, single) = opened_client().await;
+        assert_eq!((single.width, single.height), (257, 193));
+        let quad = act(
+            &mut client,
+            Action::Layout {
+                name: Layout::Quad.name().to_string(),
+            },
+        )
+        .await;
+        assert_eq!(
+            (quad.width, quad.height),
+            (257, 193),
+            "one frame, same size"
+        );
+        let cells = quad_cells([quad.width, quad.height]);
+        for (cell, name) in cells.iter().zip(NAMES) {
+            assert!(has_content(&quad, *cell), "the {name} cell is blank");
+        }
+        // The 3D cell is not the 1×1 frame: the layout really changed.
+        assert!(differing_share(&single, &quad, cells[1]) > CHANGED_SHARE);
+
+        // Moving the axial slice changes the axial cell only.
+        let moved = act(
+            &mut client,
+            Action::Slice {
+                plane: "axial".to_string(),
+                delta_mm: 40.0,
+            },
+        )
+        .await;
+        let shares: Vec<f64> = cells
+            .iter()
+            .map(|cell| differing_share(&quad, &moved, *cell))
+            .collect();
+        assert!(shares[1] > CHANGED_SHARE, "axial changed: {shares:?}");
+        for n in [0, 2, 3] {
+            assert!(
+                shares[n] <= UNCHANGED_SHARE,
+                "{} unchanged: {shares:?}",
+                NAMES[n]
+            );
+        }
+
+        // A click on the axial cell moves the coronal and sagittal slices, not the axial.
+        let clicked = act(
+            &mut client,
+            Action::Crosshair {
+                plane: "axial".to_string(),
+                x: 0.3,
+                y: 0.7,
+            },
+        )
+        .await;
+        let shares: Vec<f64> = cells
+            .iter()
+            .map(|cell| differing_share(&moved, &clicked, *cell))
+            .collect();
+        assert!(shares[2] > CHANGED_SHARE, "coronal changed: {shares:?}");
+        assert!(shares[3] > CHANGED_SHARE, "sagittal changed: {shares:?}");
+        assert!(shares[0] <= UNCHANGED_SHARE, "3D unchanged: {shares:?}");
+        assert!(shares[1] <= UNCHANGED_SHARE, "axial unchanged: {shares:?}");
+
+        // Back to 1×1: the 3D view alone again.
+        let back = act(
+            &mut client,
+            Action::Layout {
+                name: "1x1".to_string(),
+            },
+        )
+        .await;
+        let whole = Cell {
+            x: 0,
+            y: 0,
+            width: back.width,
+            height: back.height,
+        };
+        assert!(differing_share(&single, &back, whole) <= UNCHANGED_SHARE);
+    });
+}
+
+#[test]
+fn bad_layout_plane_and_fractions_get_errors_naming_the_field_and_the_session_goes_on() {
+    run_test(async {
+        let (mut client, _) = opened_client().await;
+        let refused = [
+            (
+                Action::Layout {
+                    name: "3x3".to_string(),
+                },
+                "layout name",
+            ),
+            (
+                Action::Slice {
+                    plane: "oblique".to_string(),
+                    delta_mm: 1.0,
+                },
+                "slice plane",
+            ),
+            (
+                Action::Slice {
+                    plane: "axial".to_string(),
+                    delta_mm: 1.0e9,
+                },
+                "slice delta_mm",
+            ),
+            (
+                Action::Crosshair {
+                    plane: "Axial!".to_string(),
+                    x: 0.5,
+                    y: 0.5,
+                },
+                "crosshair plane",
+            ),
+            (
+                Action::Crosshair {
+                    plane: "coronal".to_string(),
+                    x: 1.5,
+                    y: 0.5,
+                },
+                "crosshair x",
+            ),
+            (
+                Action::Crosshair {
+                    plane: "coronal".to_string(),
+                    x: 0.5,
+                    y: -0.1,
+                },
+                "crosshair y",
+            ),
+        ];
+        for (action, field) in refused {
+            client.input(action.clone()).await.expect("sent");
+            let (code, message) = client.next_error().await.expect("an error reply");
+            assert_eq!(code, ErrorCode::BadValue, "{action:?}");
+            assert!(message.contains(field), "{field}: {message}");
+        }
+        // A NaN cannot travel as JSON: the client's text is refused as a bad message.
+        client
+            .send_text(
+                r#"{"type":"input","seq":90,"action":"crosshair","plane":"axial","x":NaN,"y":0.5}"#,
+            )
+            .await
+            .expect("sent");
+        let (code, _) = client.next_error().await.expect("an error reply");
+        assert_eq!(code, ErrorCode::BadJson);
+        // The session goes on: the layout still changes and frames still come.
+        let quad = act(
+            &mut client,
+            Action::Layout {
+                name: "2x2".to_string(),
+            },
+        )
+        .await;
+        let cells = quad_cells([quad.width, quad.height]);
+        assert!(cells.iter().all(|cell| has_content(&quad, *cell)));
+        // A slice input is answered with where the crosshair went.
+        let before = client.input(Action::Reset).await.expect("sent");
+        final_still(&mut client, before).await;
+        let seq = client
+            .input(Action::Slice {
+                plane: "coronal".to_string(),
+                delta_mm: 5.0,
+            })
+            .await
+            .expect("sent");
+        let crosshair = loop {
+            if let Event::Message(ServerMessage::Crosshair {
+                seq: answered,
+                crosshair_lps,
+            }) = client.next_event().await.expect("an event")
+                && answered == seq
+            {
+                break crosshair_lps;
+            }
+        };
+        let centre = render_core::phantom::ct_phantom().centre_lps();
+        assert!(
+            (crosshair - centre - glam::DVec3::new(0.0, 5.0, 0.0)).length() < 1e-6,
+            "5 mm towards P from the centre: {crosshair}"
+        );
+    });
+}
