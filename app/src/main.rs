@@ -5,6 +5,8 @@ mod cli;
 mod commands;
 mod desktop;
 mod source;
+#[cfg(test)]
+mod test_data;
 
 use std::process::ExitCode;
 

@@ -547,14 +547,7 @@ fn thumbnail(images: &[ImageHeader]) -> Option<egui::ColorImage> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The shared DICOM data beside the checkout (or `$HOUNSFIELD_DATA`).
-    fn data(relative: &str) -> PathBuf {
-        std::env::var_os("HOUNSFIELD_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-            .join(relative)
-    }
+    use crate::test_data::data;
 
     fn study(uid: &str, patient: (&str, &str), date: &str, description: &str) -> Study {
         Study {

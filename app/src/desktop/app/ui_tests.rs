@@ -9,17 +9,10 @@ use egui_kittest::{Harness, SnapshotOptions};
 
 use super::*;
 use crate::cli::{OpenArgs, RenderingArgs};
+use crate::test_data::data;
 
 /// The longest a step of a test may wait (loading, rendering on lavapipe).
 const PATIENCE: Duration = Duration::from_secs(120);
-
-/// The shared DICOM data beside the checkout (or `$HOUNSFIELD_DATA`).
-fn data(relative: &str) -> PathBuf {
-    std::env::var_os("HOUNSFIELD_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
-        .join(relative)
-}
 
 /// The window on `path` (the phantom without one), rendering here, with settings in
 /// `settings`.
