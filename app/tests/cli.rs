@@ -438,9 +438,12 @@ fn bench_stream_runs_the_same_drag_per_codec_and_compares_them() {
     }
     let ratios = report["ratios"].as_array().expect("ratios");
     assert_eq!(ratios.len(), 1);
-    assert_eq!(ratios[0]["codecs"], "jpeg/h264");
+    assert_eq!(
+        ratios[0]["codecs"], "h264/jpeg",
+        "JPEG is what others compare with"
+    );
     let expected =
-        runs[1]["kbit_s"].as_f64().unwrap_or(0.0) / runs[0]["kbit_s"].as_f64().unwrap_or(1.0);
+        runs[0]["kbit_s"].as_f64().unwrap_or(0.0) / runs[1]["kbit_s"].as_f64().unwrap_or(1.0);
     let ratio = ratios[0]["kbit_s"].as_f64().unwrap_or(0.0);
     assert!((ratio - expected).abs() < 1e-9, "{report}");
     let quality = &report["quality"];
@@ -453,6 +456,23 @@ fn bench_stream_runs_the_same_drag_per_codec_and_compares_them() {
         );
     }
     assert_eq!(quality["frames"], 40, "{report}");
+    let ladder = quality["h264_ladder"]
+        .as_array()
+        .expect("H.264 at several bitrates");
+    assert!(
+        ladder
+            .iter()
+            .any(|rung| rung["kbps"] == quality["h264_kbps"]
+                && rung["psnr_db"] == quality["h264_psnr_db"]),
+        "the nominal bitrate is one of them: {report}"
+    );
+    if let Some(ratio) = quality["equal_quality_ratio"].as_f64() {
+        let bytes = quality["h264_bytes_per_frame_at_jpeg_psnr"]
+            .as_f64()
+            .unwrap_or(0.0);
+        let jpeg = quality["jpeg_bytes_per_frame"].as_f64().unwrap_or(1.0);
+        assert!((ratio - bytes / jpeg).abs() < 1e-9, "{report}");
+    }
 }
 
 /// Starts `hounsfield --serve` with `args`, returns the child and its first stdout lines.

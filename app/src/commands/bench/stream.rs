@@ -4,7 +4,7 @@
 //! frames per second and input → frame latency while dragging (on arrival and once
 //! decoded), the bit rate, render, encode and decode times, and the final still after the
 //! drag ends. With several codecs the same scripted drag runs once for each against the
-//! same server, and the figures are printed side by side with their ratios.
+//! same server, and the figures are printed side by side with their ratios to JPEG's.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -21,11 +21,11 @@ use server_mode::protocol::{
 };
 use server_mode::{Library, Server, ServerConfig};
 
-use super::quality::{QualityReport, interactive_quality};
+use super::quality::{LadderRung, QualityReport, interactive_quality};
 use crate::cli::StreamCodec;
 
 /// Inputs a second while dragging (a mouse reports about this often).
-const INPUTS_PER_S: f64 = 30.0;
+pub(super) const INPUTS_PER_S: f64 = 30.0;
 /// Azimuth per orbit input (degrees).
 pub(super) const ORBIT_DEG_PER_INPUT: f64 = 5.0;
 /// Longest wait for any one reply or frame before the run counts as failed.
@@ -131,16 +131,17 @@ struct StreamReport {
 struct Comparison {
     /// One report per codec, in the order asked.
     runs: Vec<StreamReport>,
-    /// Each later run's figures divided by the first run's.
+    /// Each other run's figures divided by the JPEG run's (by the first run's when no run
+    /// is JPEG).
     ratios: Vec<Ratios>,
     /// The picture quality of each codec's interactive frames, when H.264 was granted.
     quality: Option<QualityReport>,
 }
 
-/// One run's figures relative to the first run's.
+/// One run's figures relative to the reference run's (JPEG's).
 #[derive(Debug, Serialize)]
 struct Ratios {
-    /// `h264/jpeg`: this run's codec over the first's.
+    /// `h264/jpeg`: this run's codec over the reference's.
     codecs: String,
     kbit_s: f64,
     latency_p50_ms: f64,
@@ -196,6 +197,7 @@ pub fn stream(
     let scheduler = crate::commands::serve::start_renderer()?;
     let mut config = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
     config.max_sessions = sessions;
+    let keyframe_interval = config.keyframe_interval;
     let runtime = crate::commands::serve::runtime()?;
     let adapter = scheduler.adapter().to_string();
     let wanted = series.map(str::to_string);
@@ -268,7 +270,7 @@ pub fn stream(
                 .find(|r| r.encoder.is_some())
                 .map_or(INPUTS_PER_S, |r| r.drag_fps);
             Some(
-                interactive_quality(path, series, size, fps, encoder)
+                interactive_quality(path, series, size, fps, keyframe_interval, encoder)
                     .context("measuring the quality of interactive frames")?,
             )
         }
@@ -290,32 +292,93 @@ pub fn stream(
         print_report(report);
     }
     if let Some(quality) = &quality {
-        println!(
-            "quality of {} interactive frames of the drag, rendered here and encoded as the server does: JPEG q{} {:.1} dB PSNR ({:.1} kB a frame), H.264 ({}, {} kbit/s at {:.1} frames/s) {:.1} dB ({:.1} kB a frame)",
-            quality.frames,
-            quality.jpeg_quality,
-            quality.jpeg_psnr_db,
-            quality.jpeg_bytes_per_frame / 1000.0,
-            quality.h264_encoder,
-            quality.h264_kbps,
-            quality.fps,
-            quality.h264_psnr_db,
-            quality.h264_bytes_per_frame / 1000.0
-        );
+        print_quality(quality);
     }
-    for ratio in &ratios {
-        println!(
-            "{}: kbit/s ×{:.2}, latency p50 ×{:.2} p95 ×{:.2} (decoded p50 ×{:.2}), frames/s ×{:.2}, encode ms a frame ×{:.2}",
-            ratio.codecs,
-            ratio.kbit_s,
-            ratio.latency_p50_ms,
-            ratio.latency_p95_ms,
-            ratio.decoded_latency_p50_ms,
-            ratio.drag_fps,
-            ratio.encode_ms
-        );
+    for (ratio, (run, base)) in ratios.iter().zip(against_reference(&reports)) {
+        print_ratio(ratio, run, base, quality.as_ref());
     }
     Ok(())
+}
+
+/// The quality of each codec's interactive frames, as text.
+fn print_quality(quality: &QualityReport) {
+    let equal = match (
+        quality.h264_bytes_per_frame_at_jpeg_psnr,
+        quality.equal_quality_ratio,
+    ) {
+        (Some(bytes), Some(ratio)) => {
+            format!("{:.1} kB a frame, ×{ratio:.2} JPEG's bytes", bytes / 1000.0)
+        }
+        _ => {
+            let by_bytes =
+                |a: &&LadderRung, b: &&LadderRung| a.bytes_per_frame.total_cmp(&b.bytes_per_frame);
+            let lowest = quality.h264_ladder.iter().min_by(by_bytes);
+            let highest = quality.h264_ladder.iter().max_by(by_bytes);
+            match (lowest, highest) {
+                (Some(low), _) if low.psnr_db >= quality.jpeg_psnr_db => format!(
+                    "above it at every bitrate tried, down to {} kbit/s ({:.1} dB, {:.1} kB a frame, ×{:.2} JPEG's bytes)",
+                    low.kbps,
+                    low.psnr_db,
+                    low.bytes_per_frame / 1000.0,
+                    low.bytes_per_frame / quality.jpeg_bytes_per_frame.max(1.0)
+                ),
+                (_, Some(high)) => format!(
+                    "below it at every bitrate tried, up to {} kbit/s ({:.1} dB, {:.1} kB a frame)",
+                    high.kbps,
+                    high.psnr_db,
+                    high.bytes_per_frame / 1000.0
+                ),
+                _ => "not measured".to_string(),
+            }
+        }
+    };
+    println!(
+        "quality of {} interactive frames of the drag ({:.1}° a frame, keyframes every {:.0} s), rendered here and encoded as the server does: JPEG q{} {:.1} dB PSNR ({:.1} kB a frame), H.264 ({}, {} kbit/s at {:.1} frames/s) {:.1} dB ({:.1} kB a frame); H.264 at JPEG's PSNR: {equal}",
+        quality.frames,
+        quality.orbit_deg_per_frame,
+        quality.keyframe_interval_s,
+        quality.jpeg_quality,
+        quality.jpeg_psnr_db,
+        quality.jpeg_bytes_per_frame / 1000.0,
+        quality.h264_encoder,
+        quality.h264_kbps,
+        quality.fps,
+        quality.h264_psnr_db,
+        quality.h264_bytes_per_frame / 1000.0
+    );
+}
+
+/// Run `a` against the reference `b`, as text: the ratios, and the figures they come from.
+fn print_ratio(
+    ratio: &Ratios,
+    a: &StreamReport,
+    b: &StreamReport,
+    quality: Option<&QualityReport>,
+) {
+    let psnr = match (quality, a.granted.as_str(), b.granted.as_str()) {
+        (Some(q), "h264", "jpeg") => {
+            format!(", PSNR {:.1} vs {:.1} dB", q.h264_psnr_db, q.jpeg_psnr_db)
+        }
+        _ => String::new(),
+    };
+    println!(
+        "{}: kbit/s {:.0} vs {:.0} ×{:.2}, latency p50 {:.0} vs {:.0} ms ×{:.2}, p95 {:.0} vs {:.0} ms ×{:.2} (decoded p50 ×{:.2}), frames/s ×{:.2}, encode {:.2} vs {:.2} ms a frame ×{:.2}{psnr}",
+        ratio.codecs,
+        a.kbit_s,
+        b.kbit_s,
+        ratio.kbit_s,
+        a.latency_p50_ms,
+        b.latency_p50_ms,
+        ratio.latency_p50_ms,
+        a.latency_p95_ms,
+        b.latency_p95_ms,
+        ratio.latency_p95_ms,
+        ratio.decoded_latency_p50_ms,
+        ratio.drag_fps,
+        a.encode_ms,
+        b.encode_ms,
+        ratio.encode_ms
+    );
 }
 
 /// One codec's figures, as text.
@@ -366,25 +429,43 @@ fn print_report(report: &StreamReport) {
     }
 }
 
-/// Each later report's figures over the first's.
-fn compare(reports: &[StreamReport]) -> Vec<Ratios> {
-    let Some((first, later)) = reports.split_first() else {
+/// The run the others are compared with: the first that streamed JPEG, else the first.
+fn reference(reports: &[StreamReport]) -> Option<usize> {
+    reports
+        .iter()
+        .position(|report| report.granted == "jpeg")
+        .or((!reports.is_empty()).then_some(0))
+}
+
+/// The runs other than the reference, in order, each with the reference.
+fn against_reference(reports: &[StreamReport]) -> Vec<(&StreamReport, &StreamReport)> {
+    let Some(reference) = reference(reports) else {
         return Vec::new();
     };
-    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
-    later
+    reports
         .iter()
-        .map(|report| Ratios {
-            codecs: format!("{}/{}", report.granted, first.granted),
-            kbit_s: ratio(report.kbit_s, first.kbit_s),
-            latency_p50_ms: ratio(report.latency_p50_ms, first.latency_p50_ms),
-            latency_p95_ms: ratio(report.latency_p95_ms, first.latency_p95_ms),
+        .enumerate()
+        .filter(|(n, _)| *n != reference)
+        .map(|(_, report)| (report, &reports[reference]))
+        .collect()
+}
+
+/// Each run's figures over the reference's (see [`reference`]).
+fn compare(reports: &[StreamReport]) -> Vec<Ratios> {
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+    against_reference(reports)
+        .into_iter()
+        .map(|(report, base)| Ratios {
+            codecs: format!("{}/{}", report.granted, base.granted),
+            kbit_s: ratio(report.kbit_s, base.kbit_s),
+            latency_p50_ms: ratio(report.latency_p50_ms, base.latency_p50_ms),
+            latency_p95_ms: ratio(report.latency_p95_ms, base.latency_p95_ms),
             decoded_latency_p50_ms: ratio(
                 report.decoded_latency_p50_ms,
-                first.decoded_latency_p50_ms,
+                base.decoded_latency_p50_ms,
             ),
-            drag_fps: ratio(report.drag_fps, first.drag_fps),
-            encode_ms: ratio(report.encode_ms, first.encode_ms),
+            drag_fps: ratio(report.drag_fps, base.drag_fps),
+            encode_ms: ratio(report.encode_ms, base.encode_ms),
         })
         .collect()
 }
