@@ -94,15 +94,7 @@ fn servers() -> &'static Servers {
 
 /// Runs an async test body on its own runtime, failing it when it takes too long.
 fn run_test(body: impl Future<Output = ()>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        tokio::time::timeout(TEST_LIMIT, body)
-            .await
-            .expect("the test finished in time");
-    });
+    common::server::run_within(TEST_LIMIT, body);
 }
 
 fn url(address: SocketAddr, query: &str) -> String {

@@ -55,3 +55,17 @@ pub fn start(configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
         .expect("the server thread starts");
     addresses.recv().expect("the servers start")
 }
+
+/// Runs an async test body on a runtime of its own, failing it when it takes longer than
+/// `limit` (a hung test, not a slow one).
+pub fn run_within(limit: std::time::Duration, body: impl std::future::Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        tokio::time::timeout(limit, body)
+            .await
+            .expect("the test finished in time");
+    });
+}

@@ -4,16 +4,18 @@
 //! levels in some channel; "unchanged" when at most 0.1 % do. Odd frame sides (257×193)
 //! check that the cells tile the frame.
 
+mod common;
+
+use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use render_core::transfer::PresetLibrary;
+use server_mode::ServerConfig;
 use server_mode::client::{Client, Event};
 use server_mode::compose::{Cell, quad_cells};
 use server_mode::library::PHANTOM_ID;
 use server_mode::protocol::{Action, ErrorCode, Layout, ServerMessage, Viewport};
-use server_mode::{Library, Scheduler, Server, ServerConfig};
 
 const VIEWPORT: Viewport = Viewport {
     width: 257,
@@ -32,47 +34,14 @@ const CHANGED_SHARE: f64 = 0.02;
 fn server() -> SocketAddr {
     static ADDRESS: OnceLock<SocketAddr> = OnceLock::new();
     *ADDRESS.get_or_init(|| {
-        let (ready, address) = std::sync::mpsc::sync_channel(1);
-        std::thread::Builder::new()
-            .name("test-server".to_string())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("a runtime");
-                runtime.block_on(async move {
-                    let library = Arc::new(Library::scan(&[], 1 << 30));
-                    let scheduler = Arc::new(
-                        Scheduler::start(PresetLibrary::builtin(), 1)
-                            .expect("a GPU adapter (lavapipe at least) is needed"),
-                    );
-                    let mut config = ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
-                    config.default_viewport = VIEWPORT;
-                    let server = Server::bind(config, library, scheduler)
-                        .await
-                        .expect("binds on loopback");
-                    ready
-                        .send(server.local_addr().expect("bound"))
-                        .expect("the test waits");
-                    let _ = server.run(std::future::pending()).await;
-                });
-            })
-            .expect("the server thread starts");
-        address.recv().expect("the server starts")
+        let mut config = ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+        config.default_viewport = VIEWPORT;
+        common::server::start(vec![config])[0]
     })
 }
 
 fn run_test(body: impl Future<Output = ()>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        tokio::time::timeout(TEST_LIMIT, body)
-            .await
-            .expect("the test finished in time");
-    });
+    common::server::run_within(TEST_LIMIT, body);
 }
 
 /// A decoded frame.
