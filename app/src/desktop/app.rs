@@ -20,7 +20,7 @@ use super::remote::{RemoteView, START_VIEWPORT, mirror_mode};
 use super::screenshot::{self, Outcome};
 use super::settings::{Layout, ServerEntry, Settings};
 use super::share::{ShareOptions, SharedSeries, Sharing};
-use super::slice_view::SliceTool;
+use super::slice_view::{OVERLAY_TEXT, SliceTool};
 use super::workspace::{LocalWorkspace, protocol_layout, settings_layout};
 use crate::cli::RenderPreference;
 
@@ -595,7 +595,7 @@ impl DesktopApp {
                 egui::Align2::RIGHT_TOP,
                 self.overlay.join("\n"),
                 egui::FontId::proportional(13.0),
-                egui::Color32::from_rgb(240, 220, 120),
+                OVERLAY_TEXT,
             );
         }
     }

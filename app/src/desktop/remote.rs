@@ -13,7 +13,7 @@ use server_mode::protocol::{Action, Layout, Opened, SharedView, SlicePlane, View
 
 use super::gestures::{Gesture, GestureReader, dragged_window};
 use super::link::{LinkStatus, LinkTarget, RemoteLink};
-use super::slice_view::direction_letter;
+use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters};
 
 /// Wheel movement (points) that moves one slice, as on local slices.
 const SCROLL_PER_SLICE: f32 = 40.0;
@@ -420,34 +420,10 @@ fn paint_quad_overlays(painter: &egui::Painter, cells: &[egui::Rect; 4]) {
         divider,
     );
     let font = egui::FontId::proportional(14.0);
-    let text = egui::Color32::from_rgb(240, 220, 120);
+    let text = OVERLAY_TEXT;
     for (plane, cell) in SlicePlane::ALL.into_iter().zip(&cells[1..]) {
         let (right, down) = plane.orientation().right_and_down();
-        let letters = [
-            (
-                cell.left_center() + egui::vec2(6.0, 0.0),
-                egui::Align2::LEFT_CENTER,
-                -right,
-            ),
-            (
-                cell.right_center() - egui::vec2(6.0, 0.0),
-                egui::Align2::RIGHT_CENTER,
-                right,
-            ),
-            (
-                cell.center_top() + egui::vec2(0.0, 4.0),
-                egui::Align2::CENTER_TOP,
-                -down,
-            ),
-            (
-                cell.center_bottom() - egui::vec2(0.0, 4.0),
-                egui::Align2::CENTER_BOTTOM,
-                down,
-            ),
-        ];
-        for (at, align, direction) in letters {
-            painter.text(at, align, direction_letter(direction), font.clone(), text);
-        }
+        paint_orientation_letters(painter, *cell, right, down);
         painter.text(
             cell.left_top() + egui::vec2(6.0, 4.0),
             egui::Align2::LEFT_TOP,

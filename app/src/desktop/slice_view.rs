@@ -94,6 +94,51 @@ impl OnScreen {
     }
 }
 
+/// The colour of text drawn over the images (letters, W/L, scale bar).
+pub const OVERLAY_TEXT: egui::Color32 = egui::Color32::from_rgb(240, 220, 120);
+
+/// Draws the patient direction at each edge of a slice shown in `rect` whose screen
+/// right and down are the patient directions `right` and `down` (LPS).
+pub fn paint_orientation_letters(
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    right: DVec3,
+    down: DVec3,
+) {
+    let font = egui::FontId::proportional(14.0);
+    let letters = [
+        (
+            rect.left_center() + egui::vec2(6.0, 0.0),
+            egui::Align2::LEFT_CENTER,
+            -right,
+        ),
+        (
+            rect.right_center() - egui::vec2(6.0, 0.0),
+            egui::Align2::RIGHT_CENTER,
+            right,
+        ),
+        (
+            rect.center_top() + egui::vec2(0.0, 4.0),
+            egui::Align2::CENTER_TOP,
+            -down,
+        ),
+        (
+            rect.center_bottom() - egui::vec2(0.0, 4.0),
+            egui::Align2::CENTER_BOTTOM,
+            down,
+        ),
+    ];
+    for (at, align, direction) in letters {
+        painter.text(
+            at,
+            align,
+            direction_letter(direction),
+            font.clone(),
+            OVERLAY_TEXT,
+        );
+    }
+}
+
 /// The letter of the patient direction `direction` points most along: L/R, P/A, S/I.
 pub fn direction_letter(direction: DVec3) -> char {
     let magnitudes = direction.abs();
@@ -334,33 +379,9 @@ impl SliceView {
             egui::Stroke::new(1.0, plane_colour(horizontal).gamma_multiply(0.7)),
         );
         // Orientation letters at the edges, and the plane's name.
+        paint_orientation_letters(painter, rect, geometry.right, geometry.down);
         let font = egui::FontId::proportional(14.0);
-        let text = egui::Color32::from_rgb(240, 220, 120);
-        let letters = [
-            (
-                rect.left_center() + egui::vec2(6.0, 0.0),
-                egui::Align2::LEFT_CENTER,
-                -geometry.right,
-            ),
-            (
-                rect.right_center() - egui::vec2(6.0, 0.0),
-                egui::Align2::RIGHT_CENTER,
-                geometry.right,
-            ),
-            (
-                rect.center_top() + egui::vec2(0.0, 4.0),
-                egui::Align2::CENTER_TOP,
-                -geometry.down,
-            ),
-            (
-                rect.center_bottom() - egui::vec2(0.0, 4.0),
-                egui::Align2::CENTER_BOTTOM,
-                geometry.down,
-            ),
-        ];
-        for (at, align, direction) in letters {
-            painter.text(at, align, direction_letter(direction), font.clone(), text);
-        }
+        let text = OVERLAY_TEXT;
         let name = match self.orientation {
             MprOrientation::Axial => "axial",
             MprOrientation::Coronal => "coronal",
