@@ -325,6 +325,52 @@ fn interactive_frames_resemble_full_ones_at_a_fraction_of_the_pixels() {
 }
 
 #[test]
+fn an_interactive_frame_read_as_drawn_scales_up_to_the_frame_shown() {
+    let (volume, mut renderer) = phantom_on_renderer();
+    let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+    view.quality = render_core::view::Quality::Interactive;
+    let size = [256, 200];
+    renderer.interactive.scale = 0.35;
+    let shown = renderer.render_image(&view, size).expect("renders");
+    renderer.interactive.scale = 0.35;
+    let drawn = renderer
+        .render_image_as_drawn(&view, size)
+        .expect("renders");
+    // 0.35 of each side, rounded to even: 89.6 → 90, 70.
+    assert_eq!((drawn.width, drawn.height), (90, 70));
+    // Scaled up bilinearly (as a browser or a GPU texture draws it), it is the frame shown.
+    let picture =
+        image::RgbaImage::from_raw(drawn.width, drawn.height, drawn.rgba).expect("a whole picture");
+    let upscaled = image::imageops::resize(
+        &picture,
+        size[0],
+        size[1],
+        image::imageops::FilterType::Triangle,
+    );
+    let upscaled = FrameImage {
+        width: size[0],
+        height: size[1],
+        rgba: upscaled.into_raw(),
+    };
+    assert_similar(
+        &shown,
+        &upscaled,
+        Tolerance {
+            per_pixel: 2,
+            max_share: 0.002,
+        },
+        "as-drawn-upscaled",
+    );
+    // A full-quality frame is drawn at its own size.
+    view.quality = render_core::view::Quality::Full;
+    let full = renderer.render_image(&view, size).expect("renders");
+    let full_as_drawn = renderer
+        .render_image_as_drawn(&view, size)
+        .expect("renders");
+    assert_eq!(full, full_as_drawn);
+}
+
+#[test]
 fn bad_requests_get_errors_not_panics() {
     let (volume, mut renderer) = phantom_on_renderer();
     let mut view = ViewState::initial(&volume, "no-such-preset", RenderMode::Composite);

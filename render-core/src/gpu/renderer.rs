@@ -144,6 +144,15 @@ impl InteractiveBudget {
     }
 }
 
+/// Where a frame is read back to: a mappable buffer with rows `padded_row` bytes apart,
+/// from the output texture or, `as_drawn`, from the reduced one an interactive frame was
+/// drawn into.
+struct Readback<'a> {
+    buffer: &'a wgpu::Buffer,
+    padded_row: u32,
+    as_drawn: bool,
+}
+
 /// A loaded volume with its GPU resources and per-preset caches.
 struct Scene {
     volume: Arc<Volume>,
@@ -279,15 +288,46 @@ impl Renderer {
         view: &ViewState,
         size: [u32; 2],
     ) -> Result<FrameImage, RenderError> {
+        self.read_back(view, size, false)
+    }
+
+    /// Renders `view` for `size` and reads the picture back as drawn, before upscaling:
+    /// an interactive 3D frame at its internal resolution (even sides), anything else at
+    /// `size`. Scaled up bilinearly to `size`, it is what [`Self::render_image`] gives, so
+    /// a stream can send fewer pixels and leave the upscaling to whoever shows them.
+    pub fn render_image_as_drawn(
+        &mut self,
+        view: &ViewState,
+        size: [u32; 2],
+    ) -> Result<FrameImage, RenderError> {
+        self.read_back(view, size, true)
+    }
+
+    fn read_back(
+        &mut self,
+        view: &ViewState,
+        size: [u32; 2],
+        as_drawn: bool,
+    ) -> Result<FrameImage, RenderError> {
         let started = Instant::now();
-        let padded_row = (size[0] * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+        let read_size = if as_drawn {
+            self.internal_size(view, size)
+        } else {
+            size
+        };
+        let padded_row = (read_size[0] * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
         let buffer = self.context.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
-            size: u64::from(padded_row) * u64::from(size[1].max(1)),
+            size: u64::from(padded_row) * u64::from(read_size[1].max(1)),
             usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
             mapped_at_creation: false,
         });
-        self.encode_frame(view, size, Some((&buffer, padded_row)))?;
+        let readback = Readback {
+            buffer: &buffer,
+            padded_row,
+            as_drawn,
+        };
+        self.encode_frame(view, size, Some(readback))?;
         let slice = buffer.slice(..);
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         slice.map_async(wgpu::MapMode::Read, move |result| {
@@ -302,9 +342,12 @@ impl Renderer {
         let mapped = slice
             .get_mapped_range()
             .map_err(|error| GpuError::Device(error.to_string()))?;
-        let row_bytes = (size[0] * 4) as usize;
-        let mut rgba = Vec::with_capacity(row_bytes * size[1] as usize);
-        for row in mapped.chunks(padded_row as usize).take(size[1] as usize) {
+        let row_bytes = (read_size[0] * 4) as usize;
+        let mut rgba = Vec::with_capacity(row_bytes * read_size[1] as usize);
+        for row in mapped
+            .chunks(padded_row as usize)
+            .take(read_size[1] as usize)
+        {
             rgba.extend_from_slice(&row[..row_bytes]);
         }
         drop(mapped);
@@ -313,10 +356,22 @@ impl Renderer {
             self.interactive.record(started.elapsed());
         }
         Ok(FrameImage {
-            width: size[0],
-            height: size[1],
+            width: read_size[0],
+            height: read_size[1],
             rgba,
         })
+    }
+
+    /// The size `view` is drawn at for an output of `size`: the output's own, or for an
+    /// interactive 3D frame the budget's share of it, with even sides (so that a video
+    /// encoder takes the picture whole).
+    fn internal_size(&self, view: &ViewState, size: [u32; 2]) -> [u32; 2] {
+        let interactive = view.quality == Quality::Interactive && view.mpr.is_none();
+        let scale = self.interactive.scale;
+        if !interactive || scale >= 1.0 {
+            return size;
+        }
+        size.map(|side| (((side as f32 * scale / 2.0).round() as u32) * 2).clamp(2.min(side), side))
     }
 
     fn wait(&self) -> Result<(), GpuError> {
@@ -332,7 +387,7 @@ impl Renderer {
         &mut self,
         view: &ViewState,
         size: [u32; 2],
-        readback: Option<(&wgpu::Buffer, u32)>,
+        readback: Option<Readback<'_>>,
     ) -> Result<FrameInfo, RenderError> {
         let max = self.context.device.limits().max_texture_dimension_2d;
         if size[0] == 0 || size[1] == 0 || size[0] > max || size[1] > max {
@@ -344,17 +399,9 @@ impl Renderer {
         }
         let window = self.effective_window(view).ok_or(RenderError::NoVolume)?;
         self.ensure_targets(size);
-        let interactive = view.quality == Quality::Interactive && view.mpr.is_none();
-        let scale = if interactive {
-            self.interactive.scale
-        } else {
-            1.0
-        };
-        let internal = [
-            ((size[0] as f32 * scale).round() as u32).max(1),
-            ((size[1] as f32 * scale).round() as u32).max(1),
-        ];
+        let internal = self.internal_size(view, size);
         let reduced = internal != size;
+        let as_drawn = readback.as_ref().is_some_and(|readback| readback.as_drawn);
         if reduced {
             self.ensure_reduced(internal);
         }
@@ -382,17 +429,21 @@ impl Renderer {
             }
         };
         let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
-        let reduced_view = targets
+        let reduced_target = targets
             .reduced
             .iter()
-            .find(|(texture, _)| texture.width() == internal[0] && texture.height() == internal[1])
-            .map(|(_, view)| view);
+            .find(|(texture, _)| texture.width() == internal[0] && texture.height() == internal[1]);
+        let reduced_texture = reduced_target.map(|(texture, _)| texture);
+        let reduced_view = reduced_target.map(|(_, view)| view);
         let first_target = match (reduced_view, reduced) {
             (Some(view), true) => view,
             _ => &targets.output_view,
         };
         draw(&mut encoder, first_target, pipeline, &bind_group);
-        if reduced && let Some(reduced_view) = reduced_view {
+        if reduced
+            && !as_drawn
+            && let Some(reduced_view) = reduced_view
+        {
             let blit = self
                 .context
                 .device
@@ -417,20 +468,27 @@ impl Renderer {
                 &blit,
             );
         }
-        if let Some((buffer, padded_row)) = readback {
+        if let Some(Readback {
+            buffer, padded_row, ..
+        }) = readback
+        {
+            let (source, read_size) = match reduced_texture {
+                Some(texture) if as_drawn => (texture, internal),
+                _ => (&targets.output, size),
+            };
             encoder.copy_texture_to_buffer(
-                targets.output.as_image_copy(),
+                source.as_image_copy(),
                 wgpu::TexelCopyBufferInfo {
                     buffer,
                     layout: wgpu::TexelCopyBufferLayout {
                         offset: 0,
                         bytes_per_row: Some(padded_row),
-                        rows_per_image: Some(size[1]),
+                        rows_per_image: Some(read_size[1]),
                     },
                 },
                 wgpu::Extent3d {
-                    width: size[0],
-                    height: size[1],
+                    width: read_size[0],
+                    height: read_size[1],
                     depth_or_array_layers: 1,
                 },
             );
@@ -438,7 +496,7 @@ impl Renderer {
         self.context.queue.submit([encoder.finish()]);
         Ok(FrameInfo {
             size,
-            scale: if reduced { scale } else { 1.0 },
+            scale: if reduced { self.interactive.scale } else { 1.0 },
             step_mm,
         })
     }
