@@ -57,11 +57,13 @@ function draw(header, picture) {
     return;
   }
   drawnSeq = header.frameSeq;
-  if (canvas.width !== header.width || canvas.height !== header.height) {
-    canvas.width = header.width;
-    canvas.height = header.height;
+  // The canvas holds the view's pixels; a picture sent smaller is scaled up (bilinearly,
+  // as the server's renderer would have).
+  if (canvas.width !== header.displayWidth || canvas.height !== header.displayHeight) {
+    canvas.width = header.displayWidth;
+    canvas.height = header.displayHeight;
   }
-  context.drawImage(picture, 0, 0, header.width, header.height);
+  context.drawImage(picture, 0, 0, canvas.width, canvas.height);
   picture.close();
   state.frames += 1;
   state.lastHeader = header;
@@ -268,13 +270,21 @@ function render() {
     `latency ${latency === null ? "–" : `${latency.toFixed(0)} ms`}`,
     `${kbit.toFixed(0)} kbit/s`,
     quality,
-    header ? `${header.width}×${header.height}, render ${(header.renderUs / 1000).toFixed(0)} ms` : "",
+    header ? `${pictureSize(header)}, render ${(header.renderUs / 1000).toFixed(0)} ms` : "",
     `W ${state.window.width.toFixed(0)} L ${state.window.center.toFixed(0)}`,
   ];
   if (state.error) parts.push(`last error: ${state.error}`);
   status.textContent = parts.filter(Boolean).join(" · ");
 }
 setInterval(render, 500);
+
+/** A frame's size as sent, and as shown when it was sent smaller. */
+function pictureSize(header) {
+  const sent = `${header.width}×${header.height}`;
+  return header.width === header.displayWidth && header.height === header.displayHeight
+    ? sent
+    : `${sent} shown at ${header.displayWidth}×${header.displayHeight}`;
+}
 // How decoding keeps up, for the server's H.264 rate control.
 setInterval(() => {
   if (state.codec !== "h264") return;

@@ -12,15 +12,21 @@ export function parseHeader(buffer) {
   const view = new DataView(buffer);
   const magic = String.fromCharCode(view.getUint8(0), view.getUint8(1), view.getUint8(2), view.getUint8(3));
   if (magic !== "HFRM" || view.getUint8(4) !== 1) throw new Error(`not a v1 frame (${magic})`);
+  const width = view.getUint16(16, true);
+  const height = view.getUint16(18, true);
   return {
     codec: view.getUint8(5),
     flags: view.getUint8(6),
     frameSeq: view.getUint32(8, true),
     inputSeq: view.getUint32(12, true),
-    width: view.getUint16(16, true),
-    height: view.getUint16(18, true),
+    width,
+    height,
     renderUs: view.getUint32(20, true),
     encodeUs: view.getUint32(24, true),
+    // The size to show the picture at (an interactive frame may come at the resolution
+    // it was rendered at, smaller); 0 means the picture's own.
+    displayWidth: view.getUint16(28, true) || width,
+    displayHeight: view.getUint16(30, true) || height,
   };
 }
 

@@ -17,6 +17,29 @@ pub struct DecodedImage {
     pub rgba: Vec<u8>,
 }
 
+impl DecodedImage {
+    /// The picture at `size`: itself when it has that size, else scaled bilinearly, as a
+    /// browser's canvas or a GPU texture shows a frame sent smaller than its display size.
+    /// `None` when the pixels do not fill the picture's sides.
+    pub fn shown_at(self, size: [u32; 2]) -> Option<Self> {
+        if [self.width, self.height] == size {
+            return Some(self);
+        }
+        let picture = image::RgbaImage::from_raw(self.width, self.height, self.rgba)?;
+        let shown = image::imageops::resize(
+            &picture,
+            size[0],
+            size[1],
+            image::imageops::FilterType::Triangle,
+        );
+        Some(Self {
+            width: size[0],
+            height: size[1],
+            rgba: shown.into_raw(),
+        })
+    }
+}
+
 /// Why a frame could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {

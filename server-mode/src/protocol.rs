@@ -557,6 +557,12 @@ pub struct FrameHeader {
     pub render_us: u32,
     /// Time spent encoding (µs).
     pub encode_us: u32,
+    /// The width to show the picture at: the view's, larger than `width` when an
+    /// interactive frame is sent at the resolution it was rendered at (a client scales
+    /// it up, bilinearly). On the wire 0 means `width`.
+    pub display_width: u16,
+    /// The height to show the picture at (0 on the wire: `height`).
+    pub display_height: u16,
 }
 
 /// Why bytes are not a frame header.
@@ -597,6 +603,8 @@ impl FrameHeader {
         out[18..20].copy_from_slice(&self.height.to_le_bytes());
         out[20..24].copy_from_slice(&self.render_us.to_le_bytes());
         out[24..28].copy_from_slice(&self.encode_us.to_le_bytes());
+        out[28..30].copy_from_slice(&self.display_width.to_le_bytes());
+        out[30..32].copy_from_slice(&self.display_height.to_le_bytes());
         out
     }
 
@@ -615,15 +623,19 @@ impl FrameHeader {
         if header[4] != Self::VERSION {
             return Err(HeaderError::Version(header[4]));
         }
+        let (width, height) = (u16_at(16), u16_at(18));
+        let or_picture = |display: u16, picture: u16| if display == 0 { picture } else { display };
         Ok(Self {
             codec: Codec::from_code(header[5]).ok_or(HeaderError::Codec(header[5]))?,
             flags: FrameFlags(header[6]),
             frame_seq: u32_at(8),
             input_seq: u32_at(12),
-            width: u16_at(16),
-            height: u16_at(18),
+            width,
+            height,
             render_us: u32_at(20),
             encode_us: u32_at(24),
+            display_width: or_picture(u16_at(28), width),
+            display_height: or_picture(u16_at(30), height),
         })
     }
 }
@@ -699,6 +711,8 @@ mod tests {
             height: 768,
             render_us: 123_456,
             encode_us: 7_890,
+            display_width: 2048,
+            display_height: 1536,
         }
     }
 
@@ -717,7 +731,16 @@ mod tests {
         assert_eq!(&bytes[18..20], &768u16.to_le_bytes());
         assert_eq!(&bytes[20..24], &123_456u32.to_le_bytes());
         assert_eq!(&bytes[24..28], &7_890u32.to_le_bytes());
-        assert_eq!(&bytes[28..32], &[0, 0, 0, 0], "reserved");
+        assert_eq!(&bytes[28..30], &2048u16.to_le_bytes(), "display width");
+        assert_eq!(&bytes[30..32], &1536u16.to_le_bytes(), "display height");
+    }
+
+    #[test]
+    fn a_header_without_a_display_size_is_shown_at_its_own() {
+        let mut bytes = header().encode();
+        bytes[28..32].fill(0);
+        let back = FrameHeader::decode(&bytes).expect("decodes");
+        assert_eq!((back.display_width, back.display_height), (1024, 768));
     }
 
     #[test]

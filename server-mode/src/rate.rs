@@ -1,12 +1,13 @@
-//! The H.264 bitrate of a session. Each frame size has a nominal bitrate: on the built-in
-//! phantom at 1280×720, x264's interactive frames at that rate are about 4 dB better than
-//! JPEG quality 60 (PSNR) at under half its bytes. Real CT renders, whose fine texture
-//! changes from frame to frame as the volume turns, cost more: at that rate they come out
-//! 1–3 dB below JPEG's PSNR (the fewer frames a second the renderer reaches, the more bits
-//! each frame gets), and equal quality takes about 0.6 of JPEG's bytes; on a 512³ phantom
-//! about 0.4 (`hounsfield bench stream --codec h264,jpeg` measures all of these). When
-//! the client's reports show frames piling up before its decoder or latency climbing, the
-//! target drops, and it climbs back towards nominal (never above) once they recover.
+//! The H.264 bitrate of a session. Each view size has a nominal bitrate, whatever size the
+//! pictures are sent at (interactive frames go at the renderer's internal resolution and
+//! the client scales them up). On the CT of `bench stream` at 1280×720, drawn at a quarter
+//! of the view's sides, x264's frames at that rate come within 1 dB of JPEG quality 60
+//! (PSNR over the view) at a third of its bytes, and JPEG needs three times H.264's bytes
+//! for H.264's PSNR; on the phantom, drawn at 0.7, they are 3–4 dB better at under half
+//! of JPEG's bytes (`hounsfield bench stream --codec h264,jpeg` measures all of these).
+//! When the client's reports show frames piling up before its decoder or latency
+//! climbing, the target drops, and it climbs back towards nominal (never above) once they
+//! recover.
 
 use std::time::{Duration, Instant};
 

@@ -261,6 +261,9 @@ impl Delivery {
 /// A frame to encode, with where it goes.
 struct EncodeJob {
     image: FrameImage,
+    /// The size the frame is shown at (the request's; larger than the image's when the
+    /// image is an interactive frame as drawn).
+    display_size: [u32; 2],
     encoding: Encoding,
     final_still: bool,
     input_seq: u32,
@@ -501,6 +504,7 @@ fn render_loop(shared: &Arc<Shared>, context: GpuContext, presets: PresetLibrary
             Ok(image) => {
                 let job = EncodeJob {
                     image,
+                    display_size: request.size,
                     encoding: request.encoding,
                     final_still: request.final_still,
                     input_seq: request.input_seq,
@@ -546,6 +550,7 @@ fn send_preview(
             tracing::debug!(elapsed = ?started.elapsed(), "preview frame rendered");
             let job = EncodeJob {
                 image,
+                display_size: request.size,
                 encoding: Encoding::Jpeg {
                     quality: INTERACTIVE_JPEG_QUALITY,
                 },
@@ -566,13 +571,19 @@ fn send_preview(
 }
 
 /// Renders `view` (the request's, or a variant of it) at the request's size in its layout;
-/// `three_d` keeps the last 3D cell of the 2×2 layout.
+/// `three_d` keeps the last 3D cell of the 2×2 layout. A lone 3D view bound for the
+/// H.264 stream comes as drawn: an interactive frame at its internal resolution, which
+/// the client scales up (a quarter of the pixels or fewer for the encoder, and no
+/// upscaling blur for it to spend bits on).
 fn render_request(
     renderer: &mut Renderer,
     request: &RenderRequest,
     view: &ViewState,
     three_d: Option<&mut crate::compose::ThreeDCell>,
 ) -> Result<FrameImage, RenderError> {
+    if request.layout == Layout::Single && matches!(request.encoding, Encoding::H264 { .. }) {
+        return renderer.render_image_as_drawn(view, request.size);
+    }
     crate::compose::render_layout(
         renderer,
         &request.volume,
@@ -589,6 +600,7 @@ fn encode_loop(jobs: &Receiver<EncodeJob>) {
     while let Ok(job) = jobs.recv() {
         let EncodeJob {
             image,
+            display_size,
             encoding,
             final_still,
             input_seq,
@@ -631,6 +643,10 @@ fn encode_loop(jobs: &Receiver<EncodeJob>) {
                             .unwrap_or(u16::MAX),
                         render_us,
                         encode_us: micros(started),
+                        display_width: u16::try_from(encoded_side(display_size[0], encoding))
+                            .unwrap_or(u16::MAX),
+                        display_height: u16::try_from(encoded_side(display_size[1], encoding))
+                            .unwrap_or(u16::MAX),
                     },
                     payload,
                     quality,

@@ -387,6 +387,17 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
             colours_in(&during, area) > 8,
             "a decoded video frame is not blank"
         );
+        // Pictures sent at the renderer's internal resolution are scaled up: the canvas
+        // keeps the view's size.
+        let sizes = page
+            .eval("(({ width, height, displayWidth, displayHeight }) => [width, height, displayWidth, displayHeight, document.getElementById('view').width, document.getElementById('view').height])(window.hounsfield.lastHeader)")
+            .await;
+        let sizes: Vec<u64> = serde_json::from_value(sizes).expect("six numbers");
+        assert!(
+            sizes[0] <= sizes[2] && sizes[1] <= sizes[3],
+            "a picture no larger than the view: {sizes:?}"
+        );
+        assert_eq!(sizes[2..4], sizes[4..6], "the canvas has the view's size");
         let share = changed_share(&before, &during, area);
         assert!(
             share > 0.02,

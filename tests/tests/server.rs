@@ -19,7 +19,7 @@ use render_core::view::{Quality, ViewState};
 use server_mode::client::{Client, ClientError, Frame, VIDEO_CODECS, Welcome};
 use server_mode::decode::FrameDecoder;
 use server_mode::library::PHANTOM_ID;
-use server_mode::protocol::{Action, Codec, ErrorCode, SharedView, Viewport};
+use server_mode::protocol::{Action, Codec, ErrorCode, FrameHeader, SharedView, Viewport};
 
 const VIEWPORT: Viewport = Viewport {
     width: 256,
@@ -167,6 +167,24 @@ async fn drag(client: &mut Client, steps: usize, dx: f64, dy: f64) -> (u32, Vec<
         .await
         .expect("sent");
     (last, frames_until_final(client, last).await)
+}
+
+/// The H.264 frames among `headers` whose keyframe flag is not what an unprompted stream
+/// gives: a keyframe first and wherever the picture's size changes (the renderer's
+/// internal resolution stepping, or a resize), and none elsewhere.
+fn unexpected_keyframes<'a>(
+    headers: impl IntoIterator<Item = &'a FrameHeader>,
+) -> Vec<FrameHeader> {
+    let mut last_size = None;
+    let mut wrong = Vec::new();
+    for header in headers.into_iter().filter(|h| h.codec == Codec::H264) {
+        let size = (header.width, header.height);
+        if header.flags.keyframe() != (last_size != Some(size)) {
+            wrong.push(*header);
+        }
+        last_size = Some(size);
+    }
+    wrong
 }
 
 /// Whether an RGBA image has more than a few distinct colours (not blank).
@@ -592,27 +610,43 @@ fn h264_frames_of_a_drag_decode_in_order_with_ffmpegs_decoder() {
         let (last, frames) = drag(&mut client, 12, 4.0, 1.0).await;
         let mut decoder = FrameDecoder::new();
         let mut video = 0;
-        let mut keyframes = 0;
         for (n, frame) in std::iter::once(&first).chain(&frames).enumerate() {
             let header = frame.header;
             assert_eq!(header.frame_seq as usize, n + 1, "frames in order");
             let image = decoder
                 .decode(frame)
                 .unwrap_or_else(|e| panic!("frame {} ({:?}): {e}", header.frame_seq, header.codec));
-            assert_eq!((image.width, image.height), (256, 192));
+            assert_eq!(
+                (header.display_width, header.display_height),
+                (256, 192),
+                "every frame is shown at the view's size"
+            );
+            let shown = image.shown_at([256, 192]).expect("a whole picture");
             assert!(
-                has_content(&image.rgba),
+                has_content(&shown.rgba),
                 "frame {} is blank",
                 header.frame_seq
             );
             if header.codec == Codec::H264 {
                 assert!(!header.flags.final_still() && !header.flags.lossless());
+                // Sent as drawn: the renderer's internal resolution, even sides.
+                assert!(header.width <= 256 && header.height <= 192, "{header:?}");
+                assert!(
+                    header.width % 2 == 0 && header.height % 2 == 0,
+                    "{header:?}"
+                );
                 video += 1;
-                keyframes += usize::from(header.flags.keyframe());
+            } else {
+                assert_eq!((header.width, header.height), (256, 192), "{header:?}");
             }
         }
         assert!(video >= 2, "H.264 frames while dragging: {video}");
-        assert_eq!(keyframes, 1, "only the first H.264 frame is a keyframe");
+        let headers: Vec<FrameHeader> = frames.iter().map(|f| f.header).collect();
+        assert_eq!(
+            unexpected_keyframes(&headers),
+            [],
+            "keyframes first and at new picture sizes only: {headers:?}"
+        );
         let first_video = frames
             .iter()
             .find(|f| f.header.codec == Codec::H264)
@@ -662,12 +696,15 @@ fn a_resize_while_dragging_gives_a_keyframe_at_the_new_size() {
             .expect("sent");
         let resized = loop {
             let frame = orbit_for_video_frame(&mut client, &mut passed).await;
-            if (frame.header.width, frame.header.height) != (256, 192) {
+            let header = frame.header;
+            if (header.display_width, header.display_height) != (256, 192) {
                 break frame;
             }
         };
-        assert_eq!((resized.header.width, resized.header.height), (200, 150));
-        assert!(resized.header.flags.keyframe(), "{:?}", resized.header);
+        let header = resized.header;
+        assert_eq!((header.display_width, header.display_height), (200, 150));
+        assert!(header.width <= 200 && header.height <= 150, "{header:?}");
+        assert!(header.flags.keyframe(), "{header:?}");
         for frame in &passed {
             let image = decoder.decode(frame).expect("every frame decodes");
             assert_eq!(
@@ -679,7 +716,13 @@ fn a_resize_while_dragging_gives_a_keyframe_at_the_new_size() {
             );
         }
         let after = orbit_for_video_frame(&mut client, &mut passed).await;
-        assert!(!after.header.flags.keyframe());
+        let same_size = (after.header.width, after.header.height) == (header.width, header.height);
+        assert_eq!(
+            after.header.flags.keyframe(),
+            !same_size,
+            "a keyframe only at a new picture size: {:?}",
+            after.header
+        );
         decoder.decode(&after).expect("decodes after the keyframe");
     });
 }
@@ -698,10 +741,11 @@ fn a_keyframe_request_is_answered_with_one() {
             before.push(orbit_for_video_frame(&mut client, &mut passed).await);
         }
         assert!(before[0].header.flags.keyframe());
-        assert!(
-            before[1..].iter().all(|f| !f.header.flags.keyframe()),
-            "no keyframe unasked: {:?}",
-            before.iter().map(|f| f.header).collect::<Vec<_>>()
+        let headers: Vec<FrameHeader> = before.iter().map(|f| f.header).collect();
+        assert_eq!(
+            unexpected_keyframes(&headers),
+            [],
+            "no keyframe unasked but at a new picture size: {headers:?}"
         );
         client.keyframe().await.expect("sent");
         // At most the frames already in flight come before it.
@@ -800,4 +844,111 @@ fn a_shared_session_follows_the_hosts_view_and_refuses_viewer_input() {
         );
         client.close().await.expect("closes");
     });
+}
+
+#[test]
+fn an_interactive_h264_frame_is_sent_as_drawn_and_shown_at_the_views_size() {
+    use common::render::{Tolerance, assert_similar, renderer};
+    use render_core::gpu::FrameImage;
+    use server_mode::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
+    use server_mode::protocol::Layout;
+    use server_mode::scheduler::{RenderRequest, SchedulerEvent};
+    use server_mode::video::{H264Decoder, VideoStream};
+
+    let size = [256, 192];
+    let scheduler =
+        server_mode::Scheduler::start(render_core::transfer::PresetLibrary::builtin(), 1)
+            .expect("a renderer");
+    let volume = Arc::new(ct_phantom());
+    let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+    view.quality = Quality::Interactive;
+    let request = RenderRequest {
+        view: view.clone(),
+        crosshair_lps: volume.centre_lps(),
+        volume: volume.clone(),
+        size,
+        layout: Layout::Single,
+        input_seq: 1,
+        final_still: false,
+        encoding: Encoding::H264 {
+            keyframe: true,
+            bitrate_kbps: 4_000,
+        },
+        preview: false,
+    };
+    let (slot, mut events) = scheduler.register();
+    let stream = VideoStream::open(
+        &["libx264".to_string()],
+        size,
+        4_000,
+        Duration::from_secs(2),
+    )
+    .expect("libx264 opens");
+    slot.set_video(Some(stream));
+    let mut next_frame = || match events.blocking_recv() {
+        Some(SchedulerEvent::Frame(frame)) => frame,
+        other => panic!("expected a frame, got {other:?}"),
+    };
+    slot.submit(request.clone());
+    let video = next_frame();
+    let header = video.header;
+    assert_eq!(header.codec, Codec::H264);
+    // A new renderer draws interactive frames at half the view's sides: sent as drawn,
+    // shown at the view's size.
+    assert_eq!((header.width, header.height), (128, 96), "{header:?}");
+    assert_eq!((header.display_width, header.display_height), (256, 192));
+    let decoded = H264Decoder::new()
+        .expect("a decoder")
+        .decode(&video.payload)
+        .expect("the keyframe decodes");
+    assert_eq!((decoded.width, decoded.height), (128, 96));
+    let shown = decoded.shown_at(size).expect("a whole picture");
+    // What the server would have shown: the same frame scaled up by the renderer itself.
+    let expected = {
+        let mut reference = renderer();
+        reference.load_volume(volume.clone());
+        reference.interactive.scale = 0.5;
+        reference.render_image(&view, size).expect("renders")
+    };
+    let shown = FrameImage {
+        width: shown.width,
+        height: shown.height,
+        rgba: shown.rgba,
+    };
+    assert_similar(
+        &expected,
+        &shown,
+        Tolerance {
+            per_pixel: 16,
+            max_share: 0.02,
+        },
+        "h264-as-drawn",
+    );
+    drop(video);
+    // JPEG frames, and H.264 frames of the 2×2 layout, go at the view's size.
+    for (encoding, layout) in [
+        (
+            Encoding::Jpeg {
+                quality: INTERACTIVE_JPEG_QUALITY,
+            },
+            Layout::Single,
+        ),
+        (
+            Encoding::H264 {
+                keyframe: false,
+                bitrate_kbps: 4_000,
+            },
+            Layout::Quad,
+        ),
+    ] {
+        slot.submit(RenderRequest {
+            encoding,
+            layout,
+            ..request.clone()
+        });
+        let frame = next_frame();
+        let header = frame.header;
+        assert_eq!((header.width, header.height), (256, 192), "{header:?}");
+        assert_eq!((header.display_width, header.display_height), (256, 192));
+    }
 }

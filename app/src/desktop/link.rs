@@ -42,6 +42,9 @@ pub enum LinkStatus {
 pub struct RemoteFrame {
     /// Width and height in pixels.
     pub size: [usize; 2],
+    /// The size to show it at (the view's): larger than `size` for an interactive frame
+    /// sent at the resolution it was rendered at, which the texture's filter scales up.
+    pub display_size: [u32; 2],
     /// RGBA bytes, rows from the top.
     pub rgba: Vec<u8>,
     /// A full-quality final still (not an interactive frame).
@@ -399,6 +402,10 @@ impl Worker {
                                 Ok(image) => {
                                     state.frame = Some(RemoteFrame {
                                         size: [image.width as usize, image.height as usize],
+                                        display_size: [
+                                            u32::from(frame.header.display_width),
+                                            u32::from(frame.header.display_height),
+                                        ],
                                         rgba: image.rgba,
                                         final_still: frame.header.flags.final_still(),
                                         input_seq: frame.header.input_seq,

@@ -22,6 +22,9 @@ const SCROLL_PER_SLICE: f32 = 40.0;
 pub struct RemoteView {
     link: RemoteLink,
     texture: Option<egui::TextureHandle>,
+    /// The size the texture's frame is shown at (its display size, which the linear
+    /// filter scales a smaller interactive picture up to).
+    shown_size: Option<[u32; 2]>,
     gestures: GestureReader,
     /// The view as the server shows it, mirrored from the inputs sent.
     pub mirror: Option<SharedView>,
@@ -53,6 +56,7 @@ impl RemoteView {
         Ok(Self {
             link,
             texture: None,
+            shown_size: None,
             gestures: GestureReader::default(),
             mirror: initial,
             opened: None,
@@ -203,6 +207,7 @@ impl RemoteView {
             self.opened = Some(opened);
         }
         if let Some(frame) = frame {
+            self.shown_size = Some(frame.display_size);
             let image = egui::ColorImage::from_rgba_unmultiplied(frame.size, &frame.rgba);
             self.final_shown = frame.final_still && frame.input_seq >= self.first_own_input;
             match &mut self.texture {
@@ -215,12 +220,9 @@ impl RemoteView {
         }
     }
 
-    /// The frame size the cells are laid out on: the frame shown, else the one asked for.
+    /// The frame size the cells are laid out on: the shown frame's, else the one asked for.
     fn frame_size(&self) -> [u32; 2] {
-        self.texture.as_ref().map_or(self.size, |texture| {
-            let [width, height] = texture.size();
-            [width as u32, height as u32]
-        })
+        self.shown_size.unwrap_or(self.size)
     }
 
     /// The four cells of the 2×2 layout where they are drawn in `rect`.

@@ -48,6 +48,11 @@ impl VideoStream {
         })
     }
 
+    /// The size pictures are encoded at now (even sides).
+    pub fn size(&self) -> [u32; 2] {
+        self.encoder.size()
+    }
+
     /// FFmpeg's name of the encoder in use.
     pub fn encoder_name(&self) -> &str {
         self.encoder.name()
