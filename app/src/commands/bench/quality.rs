@@ -1,19 +1,25 @@
 //! The picture quality behind `bench stream`'s bit rates: interactive frames of the same
 //! scripted drag, rendered here as the server renders them and encoded as the server
 //! encodes them (JPEG at its interactive quality; H.264 by a session's video stream, with
-//! its keyframes, at the nominal bitrate), then decoded and compared with the rendered
-//! pixels (PSNR over R, G and B). Frames are timed at the frame rate the stream reached,
-//! and each turns the camera as far as the inputs a frame of the stream takes in.
+//! its keyframes, at the nominal bitrate), then decoded, shown at the view's size as a
+//! client shows them, and compared with the frame the server would show (PSNR over R, G
+//! and B). Frames are timed at the frame rate the stream reached, each turns the camera
+//! as far as the inputs a frame of the stream takes in, and the renderer keeps the
+//! internal resolution the stream's frames were drawn at.
 //!
-//! Since the codecs reach different PSNRs, H.264 also encodes the frames at a ladder of
-//! bitrates around nominal: the bytes it needs for JPEG's PSNR, over JPEG's bytes, is
-//! the comparison at equal quality.
+//! The server sends H.264 frames as drawn, at the renderer's internal resolution, and the
+//! client scales them up; JPEG frames go at the view's size. Since the codecs reach
+//! different PSNRs, H.264 also encodes the frames at a ladder of bitrates around
+//! nominal: the bytes it needs for JPEG's PSNR, over JPEG's bytes, is the comparison at
+//! equal quality. The same ladder at the view's size separates what the codec gains from
+//! what sending fewer pixels gains.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use render_core::gpu::FrameImage;
 use render_core::view::{Quality, ViewState};
 use serde::Serialize;
 use server_mode::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
@@ -29,6 +35,8 @@ const FRAMES: usize = 40;
 const SETTLE_FRAMES: usize = 5;
 /// The bitrates H.264 is measured at, as multiples of nominal (1 is the reported one).
 const LADDER: [f64; 7] = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0];
+/// The JPEG qualities measured (the interactive one among them).
+const JPEG_LADDER: [u8; 7] = [30, 40, 50, 60, 70, 80, 90];
 
 /// Mean PSNR of each codec's interactive frames.
 #[derive(Debug, Serialize)]
@@ -41,6 +49,10 @@ pub(super) struct QualityReport {
     pub orbit_deg_per_frame: f64,
     /// Longest time between H.264 keyframes, as the server's streams have it (s).
     pub keyframe_interval_s: f64,
+    /// The renderer's internal resolution, as a share of the view's sides.
+    pub render_scale: f32,
+    /// The view's size, at which JPEG frames are sent and every frame is shown.
+    pub size: [u32; 2],
     /// The JPEG quality of interactive frames.
     pub jpeg_quality: u8,
     /// JPEG's mean PSNR (dB).
@@ -49,19 +61,45 @@ pub(super) struct QualityReport {
     pub jpeg_bytes_per_frame: f64,
     /// The H.264 encoder.
     pub h264_encoder: String,
-    /// The nominal bitrate of the frame size (kbit/s), as a session starts.
+    /// The size H.264 pictures are sent at (as drawn).
+    pub h264_size: [u32; 2],
+    /// The bitrate a session starts at for that size (kbit/s).
     pub h264_kbps: u32,
-    /// H.264's mean PSNR at the nominal bitrate (dB).
+    /// H.264's mean PSNR at that bitrate, shown at the view's size (dB).
     pub h264_psnr_db: f64,
-    /// H.264's mean bytes a frame at the nominal bitrate.
+    /// H.264's mean bytes a frame at that bitrate.
     pub h264_bytes_per_frame: f64,
-    /// H.264 at each bitrate of the ladder, nominal among them.
+    /// H.264 as sent, at each bitrate of the ladder, nominal among them.
     pub h264_ladder: Vec<LadderRung>,
     /// The bytes a frame H.264 needs for JPEG's PSNR (interpolated on the ladder); none
     /// when that PSNR lies outside the ladder's.
     pub h264_bytes_per_frame_at_jpeg_psnr: Option<f64>,
     /// Those bytes over JPEG's: the bandwidth ratio at equal quality.
     pub equal_quality_ratio: Option<f64>,
+    /// H.264 at the view's size, as JPEG is sent, at each bitrate of the ladder.
+    pub same_size_ladder: Vec<LadderRung>,
+    /// The bandwidth ratio at equal quality with H.264 at the view's size: the codec's
+    /// own share of the saving.
+    pub same_size_equal_quality_ratio: Option<f64>,
+    /// JPEG at each quality of its ladder, the interactive one among them.
+    pub jpeg_ladder: Vec<JpegRung>,
+    /// The bytes a frame JPEG needs for H.264's PSNR at the nominal bitrate (interpolated
+    /// on JPEG's ladder).
+    pub jpeg_bytes_per_frame_at_h264_psnr: Option<f64>,
+    /// H.264's bytes at the nominal bitrate over those: the bandwidth ratio at the quality
+    /// H.264 streams at.
+    pub ratio_at_h264_psnr: Option<f64>,
+}
+
+/// JPEG's figures at one quality.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(super) struct JpegRung {
+    /// The JPEG quality (1–100).
+    pub quality: u8,
+    /// Mean PSNR (dB).
+    pub psnr_db: f64,
+    /// Mean bytes a frame.
+    pub bytes_per_frame: f64,
 }
 
 /// H.264's figures at one bitrate.
@@ -84,14 +122,95 @@ struct Rung {
     bytes: usize,
 }
 
+/// A ladder of streams for pictures of one size, shown at another.
+struct Ladder {
+    rungs: Vec<Rung>,
+    nominal_kbps: u32,
+}
+
+impl Ladder {
+    /// Streams of `encoder` for pictures of `picture` pixels shown at `shown`, at the
+    /// shares of [`LADDER`] of the nominal bitrate of `shown` (a session's bitrate is
+    /// its view's, whatever size its pictures are sent at).
+    fn open(
+        encoder: &str,
+        shown: [u32; 2],
+        picture: [u32; 2],
+        keyframe_interval: Duration,
+    ) -> anyhow::Result<Self> {
+        let nominal = RateControl::new(shown).nominal_kbps();
+        let encoders = [encoder.to_string()];
+        let rungs = LADDER
+            .iter()
+            .map(|&share| {
+                let kbps = (f64::from(nominal) * share).round() as u32;
+                Ok(Rung {
+                    kbps,
+                    stream: VideoStream::open(&encoders, picture, kbps, keyframe_interval)?,
+                    decoder: H264Decoder::new()?,
+                    psnr_sum: 0.0,
+                    bytes: 0,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Self {
+            rungs,
+            nominal_kbps: nominal,
+        })
+    }
+
+    /// Encodes `picture` at every rung, and when `counted` adds its bytes and the PSNR of
+    /// the decoded picture, shown at `reference`'s size, against `reference`.
+    fn take(
+        &mut self,
+        picture: &FrameImage,
+        reference: &FrameImage,
+        at: Instant,
+        counted: bool,
+    ) -> anyhow::Result<()> {
+        for rung in &mut self.rungs {
+            let unit = rung.stream.encode(
+                &picture.rgba,
+                picture.width,
+                picture.height,
+                false,
+                rung.kbps,
+                at,
+            )?;
+            let decoded = rung.decoder.decode(&unit.bytes)?;
+            if counted {
+                let shown = decoded
+                    .shown_at([reference.width, reference.height])
+                    .context("a decoded picture fills its sides")?;
+                rung.bytes += unit.bytes.len();
+                rung.psnr_sum += psnr(&shown.rgba, &reference.rgba);
+            }
+        }
+        Ok(())
+    }
+
+    /// The mean figures of each rung over `frames` counted frames.
+    fn figures(&self, frames: f64) -> Vec<LadderRung> {
+        self.rungs
+            .iter()
+            .map(|rung| LadderRung {
+                kbps: rung.kbps,
+                psnr_db: rung.psnr_sum / frames,
+                bytes_per_frame: rung.bytes as f64 / frames,
+            })
+            .collect()
+    }
+}
+
 /// Renders the drag's interactive frames of the series at `path` (the phantom without one)
-/// and measures both codecs on them; the H.264 frames are timed at `fps` with a keyframe
-/// at least every `keyframe_interval`.
+/// at the internal resolution `render_scale` and measures both codecs on them; the H.264
+/// frames are timed at `fps` with a keyframe at least every `keyframe_interval`.
 pub(super) fn interactive_quality(
     path: Option<&Path>,
     series: Option<&str>,
     size: [u32; 2],
     fps: f64,
+    render_scale: f32,
     keyframe_interval: Duration,
     h264_encoder: &str,
 ) -> anyhow::Result<QualityReport> {
@@ -107,110 +226,137 @@ pub(super) fn interactive_quality(
     // Inputs that arrive while a frame renders fold into the next one: at fewer frames a
     // second than inputs, each frame turns by several inputs' worth.
     let orbit_deg_per_frame = ORBIT_DEG_PER_INPUT * (INPUTS_PER_S / fps).max(1.0);
-    let nominal = RateControl::new(size).nominal_kbps();
-    let encoders = [h264_encoder.to_string()];
-    let mut rungs = LADDER
-        .iter()
-        .map(|&share| {
-            let kbps = (f64::from(nominal) * share).round() as u32;
-            Ok(Rung {
-                kbps,
-                stream: VideoStream::open(&encoders, size, kbps, keyframe_interval)?,
-                decoder: H264Decoder::new()?,
-                psnr_sum: 0.0,
-                bytes: 0,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let interval = Duration::from_secs_f64(1.0 / fps);
     let start = Instant::now();
-    let (mut jpeg_psnr, mut jpeg_bytes) = (0.0, 0);
+    let mut jpeg_sums = [(0.0, 0usize); JPEG_LADDER.len()];
+    let mut ladders: Option<(Ladder, Ladder)> = None;
     for n in 0..SETTLE_FRAMES + FRAMES {
         view.camera.orbit(orbit_deg_per_frame, 0.0);
-        let image = renderer.render_image(&view, size)?;
+        // The same internal resolution for both renders, whatever they take.
+        renderer.interactive.scale = render_scale;
+        let shown = renderer.render_image(&view, size)?;
+        renderer.interactive.scale = render_scale;
+        let drawn = renderer.render_image_as_drawn(&view, size)?;
         let at = start + interval * u32::try_from(n).unwrap_or(u32::MAX);
-        for rung in &mut rungs {
-            let unit =
-                rung.stream
-                    .encode(&image.rgba, image.width, image.height, false, rung.kbps, at)?;
-            let decoded = rung.decoder.decode(&unit.bytes)?;
-            if n >= SETTLE_FRAMES {
-                rung.bytes += unit.bytes.len();
-                rung.psnr_sum += psnr(&decoded.rgba, &image.rgba);
-            }
-        }
-        if n < SETTLE_FRAMES {
+        let (as_sent, same_size) = match &mut ladders {
+            Some(ladders) => ladders,
+            None => ladders.insert((
+                Ladder::open(
+                    h264_encoder,
+                    size,
+                    [drawn.width, drawn.height],
+                    keyframe_interval,
+                )?,
+                Ladder::open(h264_encoder, size, size, keyframe_interval)?,
+            )),
+        };
+        let counted = n >= SETTLE_FRAMES;
+        as_sent.take(&drawn, &shown, at, counted)?;
+        same_size.take(&shown, &shown, at, counted)?;
+        if !counted {
             continue;
         }
-        let jpeg = encode(
-            &image.rgba,
-            image.width,
-            image.height,
-            Encoding::Jpeg {
-                quality: INTERACTIVE_JPEG_QUALITY,
-            },
-        )?;
-        jpeg_bytes += jpeg.len();
-        let back = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
-            .context("decoding the JPEG again")?
-            .to_rgba8();
-        jpeg_psnr += psnr(back.as_raw(), &image.rgba);
+        for (&quality, (psnr_sum, bytes)) in JPEG_LADDER.iter().zip(&mut jpeg_sums) {
+            let jpeg = encode(
+                &shown.rgba,
+                shown.width,
+                shown.height,
+                Encoding::Jpeg { quality },
+            )?;
+            *bytes += jpeg.len();
+            let back = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
+                .context("decoding the JPEG again")?
+                .to_rgba8();
+            *psnr_sum += psnr(back.as_raw(), &shown.rgba);
+        }
     }
+    let (as_sent, same_size) = ladders.context("frames were rendered")?;
     let frames = FRAMES as f64;
-    let ladder: Vec<LadderRung> = rungs
+    let jpeg_ladder: Vec<JpegRung> = JPEG_LADDER
         .iter()
-        .map(|rung| LadderRung {
-            kbps: rung.kbps,
-            psnr_db: rung.psnr_sum / frames,
-            bytes_per_frame: rung.bytes as f64 / frames,
+        .zip(jpeg_sums)
+        .map(|(&quality, (psnr_sum, bytes))| JpegRung {
+            quality,
+            psnr_db: psnr_sum / frames,
+            bytes_per_frame: bytes as f64 / frames,
         })
         .collect();
+    let jpeg = jpeg_ladder
+        .iter()
+        .find(|rung| rung.quality == INTERACTIVE_JPEG_QUALITY)
+        .copied()
+        .context("the interactive JPEG quality is on the ladder")?;
+    let (jpeg_psnr_db, jpeg_bytes_per_frame) = (jpeg.psnr_db, jpeg.bytes_per_frame);
+    let points = |ladder: &[LadderRung]| -> Vec<(f64, f64)> {
+        ladder
+            .iter()
+            .map(|rung| (rung.bytes_per_frame, rung.psnr_db))
+            .collect()
+    };
+    let ratio_at_jpeg = |ladder: &[LadderRung]| {
+        bytes_at_psnr(&points(ladder), jpeg_psnr_db)
+            .map(|bytes| bytes / jpeg_bytes_per_frame.max(1.0))
+    };
+    let ladder = as_sent.figures(frames);
     let h264 = ladder
         .iter()
-        .find(|rung| rung.kbps == nominal)
+        .find(|rung| rung.kbps == as_sent.nominal_kbps)
         .copied()
         .context("the nominal bitrate is on the ladder")?;
-    let (jpeg_psnr_db, jpeg_bytes_per_frame) = (jpeg_psnr / frames, jpeg_bytes as f64 / frames);
-    let at_jpeg_psnr = bytes_at_psnr(&ladder, jpeg_psnr_db);
+    let same_size_ladder = same_size.figures(frames);
+    let at_jpeg_psnr = bytes_at_psnr(&points(&ladder), jpeg_psnr_db);
+    let jpeg_points: Vec<(f64, f64)> = jpeg_ladder
+        .iter()
+        .map(|rung| (rung.bytes_per_frame, rung.psnr_db))
+        .collect();
+    let jpeg_at_h264_psnr = bytes_at_psnr(&jpeg_points, h264.psnr_db);
     Ok(QualityReport {
         frames: FRAMES,
         fps,
         orbit_deg_per_frame,
         keyframe_interval_s: keyframe_interval.as_secs_f64(),
+        render_scale,
+        size,
         jpeg_quality: INTERACTIVE_JPEG_QUALITY,
         jpeg_psnr_db,
         jpeg_bytes_per_frame,
         h264_encoder: h264_encoder.to_string(),
-        h264_kbps: nominal,
+        h264_size: as_sent
+            .rungs
+            .first()
+            .map_or(size, |rung| rung.stream.size()),
+        h264_kbps: as_sent.nominal_kbps,
         h264_psnr_db: h264.psnr_db,
         h264_bytes_per_frame: h264.bytes_per_frame,
-        h264_ladder: ladder,
+        equal_quality_ratio: ratio_at_jpeg(&ladder),
         h264_bytes_per_frame_at_jpeg_psnr: at_jpeg_psnr,
-        equal_quality_ratio: at_jpeg_psnr.map(|bytes| bytes / jpeg_bytes_per_frame.max(1.0)),
+        h264_ladder: ladder,
+        same_size_equal_quality_ratio: ratio_at_jpeg(&same_size_ladder),
+        same_size_ladder,
+        jpeg_ladder,
+        jpeg_bytes_per_frame_at_h264_psnr: jpeg_at_h264_psnr,
+        ratio_at_h264_psnr: jpeg_at_h264_psnr.map(|bytes| h264.bytes_per_frame / bytes.max(1.0)),
     })
 }
 
-/// The bytes a frame at which the ladder reaches `target_db`: between the two rungs
-/// around it, with the logarithm of the bytes linear in PSNR (as it nearly is); none when
-/// no two neighbouring rungs enclose it.
-fn bytes_at_psnr(ladder: &[LadderRung], target_db: f64) -> Option<f64> {
-    let mut rungs = ladder.to_vec();
-    rungs.sort_by(|a, b| a.bytes_per_frame.total_cmp(&b.bytes_per_frame));
-    rungs.windows(2).find_map(|pair| {
-        let (low, high) = (pair[0], pair[1]);
-        if !(low.psnr_db <= target_db && target_db <= high.psnr_db) {
+/// The bytes a frame at which a ladder of (bytes a frame, PSNR) points reaches
+/// `target_db`: between the two points around it, with the logarithm of the bytes linear
+/// in PSNR (as it nearly is); none when no two neighbouring points enclose it.
+fn bytes_at_psnr(ladder: &[(f64, f64)], target_db: f64) -> Option<f64> {
+    let mut points = ladder.to_vec();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    points.windows(2).find_map(|pair| {
+        let ((low_bytes, low_db), (high_bytes, high_db)) = (pair[0], pair[1]);
+        if !(low_db <= target_db && target_db <= high_db) {
             return None;
         }
-        let span = high.psnr_db - low.psnr_db;
+        let span = high_db - low_db;
         let share = if span > 0.0 {
-            (target_db - low.psnr_db) / span
+            (target_db - low_db) / span
         } else {
             0.0
         };
-        let (low_ln, high_ln) = (
-            low.bytes_per_frame.max(1.0).ln(),
-            high.bytes_per_frame.max(1.0).ln(),
-        );
+        let (low_ln, high_ln) = (low_bytes.max(1.0).ln(), high_bytes.max(1.0).ln());
         Some((low_ln + (high_ln - low_ln) * share).exp())
     })
 }
@@ -235,12 +381,8 @@ fn psnr(a: &[u8], b: &[u8]) -> f64 {
 mod tests {
     use super::*;
 
-    fn rung(bytes_per_frame: f64, psnr_db: f64) -> LadderRung {
-        LadderRung {
-            kbps: 0,
-            psnr_db,
-            bytes_per_frame,
-        }
+    fn rung(bytes_per_frame: f64, psnr_db: f64) -> (f64, f64) {
+        (bytes_per_frame, psnr_db)
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use render_core::gpu::InteractiveBudget;
 use serde::Serialize;
 use server_mode::client::{Client, Event, Frame, STILL_CODECS, VIDEO_CODECS};
 use server_mode::decode::FrameDecoder;
@@ -71,6 +72,9 @@ struct SessionReport {
     encode_ms: f64,
     /// Mean time this client took to decode one (ms).
     decode_ms: f64,
+    /// Mean width of those frames as sent over their width as shown (below 1 when the
+    /// server sends interactive frames as drawn, for the client to scale up).
+    picture_scale: f64,
     /// Orbit inputs sent.
     inputs: usize,
     /// From sending `interact {active: false}` to the final still that reflects it.
@@ -121,6 +125,7 @@ struct StreamReport {
     render_ms: f64,
     encode_ms: f64,
     decode_ms: f64,
+    picture_scale: f64,
     /// The slowest session's.
     still_after_release_ms: f64,
     per_session: Vec<SessionReport>,
@@ -265,13 +270,26 @@ pub fn stream(
         reports.iter().find_map(|r| r.encoder.as_deref()),
     ) {
         (true, Some(encoder)) => {
-            let fps = reports
-                .iter()
-                .find(|r| r.encoder.is_some())
-                .map_or(INPUTS_PER_S, |r| r.drag_fps);
+            let h264 = reports.iter().find(|r| r.encoder.is_some());
+            let fps = h264.map_or(INPUTS_PER_S, |r| r.drag_fps);
+            // The internal resolution the stream's frames were drawn at, to the budget's
+            // step (the sent sides are rounded to even).
+            let scale = h264.map_or(1.0, |r| r.picture_scale) as f32;
+            let render_scale = InteractiveBudget::SCALES
+                .into_iter()
+                .min_by(|a, b| (a - scale).abs().total_cmp(&(b - scale).abs()))
+                .unwrap_or(1.0);
             Some(
-                interactive_quality(path, series, size, fps, keyframe_interval, encoder)
-                    .context("measuring the quality of interactive frames")?,
+                interactive_quality(
+                    path,
+                    series,
+                    size,
+                    fps,
+                    render_scale,
+                    keyframe_interval,
+                    encoder,
+                )
+                .context("measuring the quality of interactive frames")?,
             )
         }
         _ => None,
@@ -332,15 +350,35 @@ fn print_quality(quality: &QualityReport) {
             }
         }
     };
+    let same_size = quality
+        .same_size_equal_quality_ratio
+        .map_or("outside the ladder".to_string(), |ratio| {
+            format!("×{ratio:.2}")
+        });
+    let at_h264 = match (
+        quality.jpeg_bytes_per_frame_at_h264_psnr,
+        quality.ratio_at_h264_psnr,
+    ) {
+        (Some(bytes), Some(ratio)) => format!(
+            "JPEG at H.264's PSNR: {:.1} kB a frame, H.264 ×{ratio:.2} its bytes",
+            bytes / 1000.0
+        ),
+        _ => "JPEG at H.264's PSNR: outside JPEG's ladder".to_string(),
+    };
     println!(
-        "quality of {} interactive frames of the drag ({:.1}° a frame, keyframes every {:.0} s), rendered here and encoded as the server does: JPEG q{} {:.1} dB PSNR ({:.1} kB a frame), H.264 ({}, {} kbit/s at {:.1} frames/s) {:.1} dB ({:.1} kB a frame); H.264 at JPEG's PSNR: {equal}",
+        "quality of {} interactive frames of the drag ({:.1}° a frame, drawn at {:.2} of the view's sides, keyframes every {:.0} s), rendered here and encoded as the server does, shown at {}×{}: JPEG q{} {:.1} dB PSNR ({:.1} kB a frame), H.264 ({}, sent at {}×{}, {} kbit/s at {:.1} frames/s) {:.1} dB ({:.1} kB a frame); H.264 at JPEG's PSNR: {equal}; the same with H.264 sent at the view's size: {same_size}; {at_h264}",
         quality.frames,
         quality.orbit_deg_per_frame,
+        quality.render_scale,
         quality.keyframe_interval_s,
+        quality.size[0],
+        quality.size[1],
         quality.jpeg_quality,
         quality.jpeg_psnr_db,
         quality.jpeg_bytes_per_frame / 1000.0,
         quality.h264_encoder,
+        quality.h264_size[0],
+        quality.h264_size[1],
         quality.h264_kbps,
         quality.fps,
         quality.h264_psnr_db,
@@ -524,6 +562,7 @@ fn aggregate(
         render_ms: mean(|r| r.render_ms),
         encode_ms: mean(|r| r.encode_ms),
         decode_ms: mean(|r| r.decode_ms),
+        picture_scale: mean(|r| r.picture_scale),
         still_after_release_ms: slowest(|r| r.still_after_release_ms),
         per_session: Vec::new(),
     };
@@ -759,6 +798,14 @@ async fn run_session(
         render_ms: mean_header_ms(|h| h.render_us),
         encode_ms: mean_header_ms(|h| h.encode_us),
         decode_ms: during.iter().map(|a| ms(a.decode)).sum::<f64>() / count,
+        picture_scale: during
+            .iter()
+            .map(|a| {
+                let header = &a.frame.header;
+                f64::from(header.width) / f64::from(header.display_width.max(1))
+            })
+            .sum::<f64>()
+            / count,
         inputs: sent.len(),
         still_after_release_ms: ms(still_after_release),
     };
