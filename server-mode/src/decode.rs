@@ -40,6 +40,23 @@ impl DecodedImage {
     }
 }
 
+/// Peak signal-to-noise ratio of the RGBA pixels `a` against `b` (a decoded picture against
+/// its source; alpha ignored), in dB; 99 when they are equal.
+pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let (mut sum, mut count) = (0.0f64, 0usize);
+    for (p, q) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
+        for c in 0..3 {
+            let d = f64::from(p[c]) - f64::from(q[c]);
+            sum += d * d;
+            count += 1;
+        }
+    }
+    if sum == 0.0 || count == 0 {
+        return 99.0;
+    }
+    10.0 * (255.0 * 255.0 / (sum / count as f64)).log10()
+}
+
 /// Why a frame could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -139,5 +156,22 @@ impl FrameDecoder {
             self.h264 = None;
             video_error(source)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psnr_is_infinite_for_equal_images_and_falls_with_error() {
+        let a = vec![100u8; 64];
+        assert_eq!(psnr(&a, &a), 99.0);
+        let mut b = a.clone();
+        b[0] = 110;
+        let small = psnr(&a, &b);
+        b[1] = 140;
+        let large = psnr(&a, &b);
+        assert!(small > large && large > 20.0, "{small} {large}");
     }
 }

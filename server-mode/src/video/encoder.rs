@@ -316,6 +316,7 @@ fn options(name: &str, bitrate_kbps: u32) -> Dictionary<'static> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::decode::psnr;
     use crate::video::H264Decoder;
     use std::time::Duration;
 
@@ -334,19 +335,6 @@ pub(crate) mod tests {
             }
         }
         rgba
-    }
-
-    fn psnr(a: &[u8], b: &[u8]) -> f64 {
-        let (mut sum, mut count) = (0.0f64, 0usize);
-        for (p, q) in a.chunks(4).zip(b.chunks(4)) {
-            for c in 0..3 {
-                let d = f64::from(p[c]) - f64::from(q[c]);
-                sum += d * d;
-                count += 1;
-            }
-        }
-        let mse = sum / count.max(1) as f64;
-        10.0 * (255.0 * 255.0 / mse.max(1e-9)).log10()
     }
 
     #[test]

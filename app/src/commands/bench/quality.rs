@@ -22,6 +22,7 @@ use anyhow::Context;
 use render_core::gpu::FrameImage;
 use render_core::view::{Quality, ViewState};
 use serde::Serialize;
+use server_mode::decode::psnr;
 use server_mode::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
 use server_mode::rate::RateControl;
 use server_mode::video::{H264Decoder, VideoStream};
@@ -111,6 +112,20 @@ pub(super) struct LadderRung {
     pub psnr_db: f64,
     /// Mean bytes a frame.
     pub bytes_per_frame: f64,
+}
+
+impl LadderRung {
+    /// Bytes a frame and PSNR.
+    fn point(&self) -> (f64, f64) {
+        (self.bytes_per_frame, self.psnr_db)
+    }
+}
+
+impl JpegRung {
+    /// Bytes a frame and PSNR.
+    fn point(&self) -> (f64, f64) {
+        (self.bytes_per_frame, self.psnr_db)
+    }
 }
 
 /// One rung while it runs: its own stream and decoder, and the sums so far.
@@ -287,16 +302,9 @@ pub(super) fn interactive_quality(
         .copied()
         .context("the interactive JPEG quality is on the ladder")?;
     let (jpeg_psnr_db, jpeg_bytes_per_frame) = (jpeg.psnr_db, jpeg.bytes_per_frame);
-    let points = |ladder: &[LadderRung]| -> Vec<(f64, f64)> {
-        ladder
-            .iter()
-            .map(|rung| (rung.bytes_per_frame, rung.psnr_db))
-            .collect()
-    };
-    let ratio_at_jpeg = |ladder: &[LadderRung]| {
-        bytes_at_psnr(&points(ladder), jpeg_psnr_db)
-            .map(|bytes| bytes / jpeg_bytes_per_frame.max(1.0))
-    };
+    let at_jpeg_psnr =
+        |ladder: &[LadderRung]| bytes_at_psnr(ladder.iter().map(LadderRung::point), jpeg_psnr_db);
+    let over_jpeg = |bytes: f64| bytes / jpeg_bytes_per_frame.max(1.0);
     let ladder = as_sent.figures(frames);
     let h264 = ladder
         .iter()
@@ -304,12 +312,8 @@ pub(super) fn interactive_quality(
         .copied()
         .context("the nominal bitrate is on the ladder")?;
     let same_size_ladder = same_size.figures(frames);
-    let at_jpeg_psnr = bytes_at_psnr(&points(&ladder), jpeg_psnr_db);
-    let jpeg_points: Vec<(f64, f64)> = jpeg_ladder
-        .iter()
-        .map(|rung| (rung.bytes_per_frame, rung.psnr_db))
-        .collect();
-    let jpeg_at_h264_psnr = bytes_at_psnr(&jpeg_points, h264.psnr_db);
+    let h264_at_jpeg_psnr = at_jpeg_psnr(&ladder);
+    let jpeg_at_h264_psnr = bytes_at_psnr(jpeg_ladder.iter().map(JpegRung::point), h264.psnr_db);
     Ok(QualityReport {
         frames: FRAMES,
         fps,
@@ -328,10 +332,10 @@ pub(super) fn interactive_quality(
         h264_kbps: as_sent.nominal_kbps,
         h264_psnr_db: h264.psnr_db,
         h264_bytes_per_frame: h264.bytes_per_frame,
-        equal_quality_ratio: ratio_at_jpeg(&ladder),
-        h264_bytes_per_frame_at_jpeg_psnr: at_jpeg_psnr,
+        equal_quality_ratio: h264_at_jpeg_psnr.map(over_jpeg),
+        h264_bytes_per_frame_at_jpeg_psnr: h264_at_jpeg_psnr,
         h264_ladder: ladder,
-        same_size_equal_quality_ratio: ratio_at_jpeg(&same_size_ladder),
+        same_size_equal_quality_ratio: at_jpeg_psnr(&same_size_ladder).map(over_jpeg),
         same_size_ladder,
         jpeg_ladder,
         jpeg_bytes_per_frame_at_h264_psnr: jpeg_at_h264_psnr,
@@ -342,8 +346,8 @@ pub(super) fn interactive_quality(
 /// The bytes a frame at which a ladder of (bytes a frame, PSNR) points reaches
 /// `target_db`: between the two points around it, with the logarithm of the bytes linear
 /// in PSNR (as it nearly is); none when no two neighbouring points enclose it.
-fn bytes_at_psnr(ladder: &[(f64, f64)], target_db: f64) -> Option<f64> {
-    let mut points = ladder.to_vec();
+fn bytes_at_psnr(ladder: impl IntoIterator<Item = (f64, f64)>, target_db: f64) -> Option<f64> {
+    let mut points: Vec<(f64, f64)> = ladder.into_iter().collect();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
     points.windows(2).find_map(|pair| {
         let ((low_bytes, low_db), (high_bytes, high_db)) = (pair[0], pair[1]);
@@ -361,22 +365,6 @@ fn bytes_at_psnr(ladder: &[(f64, f64)], target_db: f64) -> Option<f64> {
     })
 }
 
-/// Peak signal-to-noise ratio of `a` against `b` (RGBA, alpha ignored), in dB; 99 when equal.
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let (mut sum, mut count) = (0.0f64, 0usize);
-    for (p, q) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
-        for c in 0..3 {
-            let d = f64::from(p[c]) - f64::from(q[c]);
-            sum += d * d;
-            count += 1;
-        }
-    }
-    if sum == 0.0 || count == 0 {
-        return 99.0;
-    }
-    10.0 * (255.0 * 255.0 / (sum / count as f64)).log10()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,7 +376,7 @@ mod tests {
     #[test]
     fn equal_quality_bytes_are_interpolated_between_the_rungs_around_them() {
         let ladder = [rung(4000.0, 40.0), rung(16000.0, 46.0), rung(8000.0, 43.0)];
-        let at = |db| bytes_at_psnr(&ladder, db);
+        let at = |db| bytes_at_psnr(ladder, db);
         assert_eq!(at(43.0), Some(8000.0));
         // Halfway in PSNR is halfway in log bytes: the geometric mean.
         let between = at(41.5).expect("inside the ladder");
@@ -398,17 +386,5 @@ mod tests {
         );
         assert_eq!(at(39.0), None, "below the lowest rung");
         assert_eq!(at(47.0), None, "above the highest rung");
-    }
-
-    #[test]
-    fn psnr_is_infinite_for_equal_images_and_falls_with_error() {
-        let a = vec![100u8; 64];
-        assert_eq!(psnr(&a, &a), 99.0);
-        let mut b = a.clone();
-        b[0] = 110;
-        let small = psnr(&a, &b);
-        b[1] = 140;
-        let large = psnr(&a, &b);
-        assert!(small > large && large > 20.0, "{small} {large}");
     }
 }
