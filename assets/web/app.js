@@ -26,7 +26,10 @@ const state = {
   modes: [],
   bytes: [],
   error: null,
+  // The sequence number of the latest input sent, and of the latest that changes the
+  // picture (`interact` alone does not: a final still answering `changed` shows it all).
   sent: 0,
+  changed: 0,
   // The codec of interactive frames (from welcome), its encoder, and why not H.264.
   codec: null,
   encoder: null,
@@ -177,6 +180,7 @@ function fillSeries(studies) {
 const send = (action, fields) => {
   connection.input(action, fields);
   state.sent = connection.seq;
+  if (action !== "interact") state.changed = connection.seq;
 };
 
 $("series").addEventListener("change", (event) => connection.openSeries(event.target.value));

@@ -152,21 +152,24 @@ async fn frames_until_final(client: &mut Client, seq: u32) -> Vec<Frame> {
 }
 
 /// Drags: `interact` on, `steps` orbits of (dx, dy) 30 ms apart, `interact` off; returns
-/// the release's input seq and the frames up to the final still that reflects it.
+/// the last orbit's input seq and the frames up to the final still that reflects it. (The
+/// release changes nothing by itself: it brings the final still unless a pause before it
+/// already did.)
 async fn drag(client: &mut Client, steps: usize, dx: f64, dy: f64) -> (u32, Vec<Frame>) {
     client
         .input(Action::Interact { active: true })
         .await
         .expect("sent");
+    let mut last_orbit = 0;
     for _ in 0..steps {
-        client.input(Action::Orbit { dx, dy }).await.expect("sent");
+        last_orbit = client.input(Action::Orbit { dx, dy }).await.expect("sent");
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
-    let last = client
+    client
         .input(Action::Interact { active: false })
         .await
         .expect("sent");
-    (last, frames_until_final(client, last).await)
+    (last_orbit, frames_until_final(client, last_orbit).await)
 }
 
 /// The H.264 frames among `headers` whose keyframe flag is not what an unprompted stream
@@ -256,7 +259,7 @@ fn a_drag_is_answered_in_order_and_ends_with_a_final_still() {
             "interactive frames during the drag: {seqs:?}"
         );
         let final_frame = frames.last().expect("a final frame");
-        assert_eq!(final_frame.header.input_seq, last);
+        assert!(final_frame.header.input_seq >= last);
         assert_eq!(final_frame.header.codec, Codec::Jpeg);
     });
 }
@@ -658,7 +661,7 @@ fn h264_frames_of_a_drag_decode_in_order_with_ffmpegs_decoder() {
         let still = frames.last().expect("the final still");
         assert_eq!(still.header.codec, Codec::Jpeg, "the still after the drag");
         assert!(still.header.flags.final_still());
-        assert_eq!(still.header.input_seq, last);
+        assert!(still.header.input_seq >= last);
         // A second drag goes on with the same stream: no new keyframe is needed.
         let (_, more) = drag(&mut client, 4, -4.0, 0.0).await;
         for frame in &more {
