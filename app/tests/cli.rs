@@ -367,7 +367,7 @@ fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
         "latency_p95_ms",
         "kbit_s",
         "mean_frame_bytes",
-        "still_after_release_ms",
+        "still_after_drag_ms",
     ] {
         assert!(
             report[key].as_f64().is_some_and(|v| v > 0.0),
