@@ -11,7 +11,7 @@ use render_core::Volume;
 use render_core::gpu::{FrameImage, RenderError, Renderer};
 use render_core::view::{MprPlane, Quality, ViewState};
 
-use crate::protocol::{Layout, SlicePlane};
+use crate::protocol::{CrosshairInCells, Layout, SlicePlane};
 
 /// A rectangle of a frame, in pixels from the frame's top-left corner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +111,44 @@ pub fn lps_in_cell(
     let from_centre_x = x * f64::from(cell.width) - f64::from(render[0]) * 0.5;
     let from_centre_y = y * f64::from(cell.height) - f64::from(render[1]) * 0.5;
     slice.centre_lps + (right * from_centre_x + down * from_centre_y) * mm_per_pixel
+}
+
+/// Where `point_lps` shows in `plane`'s cell of a 2×2 frame of `size`, the slice passing
+/// through `crosshair_lps`: fractions of the cell's width and height from its top left
+/// (inside the cell within 0..=1). The inverse of [`lps_in_cell`] within the slice's plane.
+pub fn spot_in_cell(
+    volume: &Volume,
+    plane: SlicePlane,
+    crosshair_lps: DVec3,
+    size: [u32; 2],
+    point_lps: DVec3,
+) -> [f64; 2] {
+    let cell = quad_cells(size)[cell_index(plane)];
+    let render = cell_render_size(size);
+    let slice = slice_through(volume, plane, crosshair_lps);
+    let mm_per_pixel = slice.mm_per_pixel(volume, render);
+    let (right, down) = plane.orientation().right_and_down();
+    let offset = (point_lps - slice.centre_lps) / mm_per_pixel;
+    let from_left = offset.dot(right) + f64::from(render[0]) * 0.5;
+    let from_top = offset.dot(down) + f64::from(render[1]) * 0.5;
+    [
+        from_left / f64::from(cell.width.max(1)),
+        from_top / f64::from(cell.height.max(1)),
+    ]
+}
+
+/// Where the crosshair shows in each slice's cell of a 2×2 frame of `size`.
+pub fn crosshair_in_cells(
+    volume: &Volume,
+    crosshair_lps: DVec3,
+    size: [u32; 2],
+) -> CrosshairInCells {
+    let spot = |plane| spot_in_cell(volume, plane, crosshair_lps, size, crosshair_lps);
+    CrosshairInCells {
+        axial: spot(SlicePlane::Axial),
+        coronal: spot(SlicePlane::Coronal),
+        sagittal: spot(SlicePlane::Sagittal),
+    }
 }
 
 /// `point` moved into the volume (between its outermost voxel centres), along the voxel
@@ -278,6 +316,46 @@ mod tests {
             let right = lps_in_cell(&volume, plane, crosshair, size, 0.9, 0.5);
             let (screen_right, _) = plane.orientation().right_and_down();
             assert!((right - point).dot(screen_right) > 0.0, "{plane:?}");
+        }
+    }
+
+    #[test]
+    fn a_spot_found_in_a_cell_is_the_spot_a_click_there_picks() {
+        let volume = render_core::phantom::ct_phantom();
+        let crosshair = volume.centre_lps() + DVec3::new(10.0, -20.0, 30.0);
+        for size in [[256, 192], [257, 193]] {
+            for plane in SlicePlane::ALL {
+                for [x, y] in [[0.5, 0.5], [0.2, 0.7], [0.9, 0.1]] {
+                    let point = lps_in_cell(&volume, plane, crosshair, size, x, y);
+                    let [found_x, found_y] = spot_in_cell(&volume, plane, crosshair, size, point);
+                    assert!(
+                        (found_x - x).abs() < 1e-9 && (found_y - y).abs() < 1e-9,
+                        "{plane:?} {size:?}: ({x}, {y}) came back as ({found_x}, {found_y})"
+                    );
+                }
+            }
+        }
+        // The crosshair 10 mm towards L and 20 mm towards A of the centre: right of the
+        // middle in the axial and coronal cells, above it in the axial cell, left of it in
+        // the sagittal cell (A is on the left there); 30 mm towards S: above the middle in
+        // the coronal and sagittal cells.
+        let cells = crosshair_in_cells(&volume, crosshair, [256, 192]);
+        assert!(cells.axial[0] > 0.5 && cells.axial[1] < 0.5, "{cells:?}");
+        assert!(
+            cells.coronal[0] > 0.5 && cells.coronal[1] < 0.5,
+            "{cells:?}"
+        );
+        assert!(
+            cells.sagittal[0] < 0.5 && cells.sagittal[1] < 0.5,
+            "{cells:?}"
+        );
+        let centred = crosshair_in_cells(&volume, volume.centre_lps(), [256, 192]);
+        for plane in SlicePlane::ALL {
+            let [x, y] = centred.of(plane);
+            assert!(
+                (x - 0.5).abs() < 0.01 && (y - 0.5).abs() < 0.01,
+                "{plane:?}: {x}, {y}"
+            );
         }
     }
 

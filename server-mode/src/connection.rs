@@ -12,13 +12,14 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
+use glam::DVec3;
 use tokio::sync::mpsc;
 
 use crate::follow::changes_the_view;
 use crate::library::LibraryError;
 use crate::metrics::Metrics;
 use crate::protocol::{
-    Action, ClientMessage, Codec, ErrorCode, PROTOCOL_VERSION, ServerMessage, Stats,
+    ClientMessage, Codec, CrosshairInCells, ErrorCode, PROTOCOL_VERSION, ServerMessage, Stats,
     parse_client_message,
 };
 use crate::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
@@ -86,6 +87,7 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, authenticated: bool) {
         frames_sent: 0,
         last_quality: String::new(),
         host_view: None,
+        told_crosshair: None,
     };
     connection.serve(stream).await;
     drop(connection);
@@ -190,6 +192,8 @@ struct Connection {
     last_quality: String,
     /// The host's view, once this session opened a shared series.
     host_view: Option<tokio::sync::watch::Receiver<crate::protocol::SharedView>>,
+    /// The crosshair as the client was last told it, and where it showed in the cells.
+    told_crosshair: Option<(DVec3, CrosshairInCells)>,
 }
 
 impl Connection {
@@ -225,7 +229,7 @@ impl Connection {
                     ControlFlow::Break(())
                 }
             };
-            if flow.is_break() {
+            if flow.is_break() || self.tell_crosshair().await.is_break() {
                 return;
             }
             if let Some(request) = self.session.next_request(Instant::now()) {
@@ -317,18 +321,6 @@ impl Connection {
             ClientMessage::Input(input) => match self.session.apply(&input, Instant::now()) {
                 Ok(()) => {
                     Metrics::add(&self.app.metrics.inputs_total, 1);
-                    // The client cannot work the new point out itself: it is told.
-                    if matches!(
-                        input.action,
-                        Action::Slice { .. } | Action::Crosshair { .. }
-                    ) && let Some(crosshair_lps) = self.session.crosshair_lps()
-                    {
-                        let moved = ServerMessage::Crosshair {
-                            seq: input.seq,
-                            crosshair_lps,
-                        };
-                        return self.send(&moved).await;
-                    }
                     ControlFlow::Continue(())
                 }
                 Err(refusal) => self.error(refusal.code, refusal.message).await,
@@ -487,6 +479,28 @@ impl Connection {
     }
 
     /// The host changed her view: this session shows it too.
+    /// Tells the client where the crosshair is when it, or where it shows in the slice
+    /// cells, changed since the client was last told: the client cannot work the point
+    /// out itself.
+    async fn tell_crosshair(&mut self) -> ControlFlow<()> {
+        let (Some(crosshair_lps), Some(cells)) = (
+            self.session.crosshair_lps(),
+            self.session.crosshair_in_cells(),
+        ) else {
+            return ControlFlow::Continue(());
+        };
+        if self.told_crosshair == Some((crosshair_lps, cells)) {
+            return ControlFlow::Continue(());
+        }
+        self.told_crosshair = Some((crosshair_lps, cells));
+        let moved = ServerMessage::Crosshair {
+            seq: self.session.last_input().0,
+            crosshair_lps,
+            cells,
+        };
+        self.send(&moved).await
+    }
+
     fn follow_host(&mut self) -> ControlFlow<()> {
         let Some(view) = &mut self.host_view else {
             return ControlFlow::Continue(());

@@ -328,18 +328,45 @@ pub enum ServerMessage {
     },
     /// Figures about the session, about once a second while frames flow.
     Stats(Stats),
-    /// Where the crosshair went after a `slice` or `crosshair` input, so the client's copy
-    /// of the view (handed back on reconnection or to local rendering) keeps it.
+    /// Where the crosshair is, whenever it or where it shows in the slice cells changes
+    /// (a `slice`, `crosshair`, `reset`, `set_view` or `resize` input, an `open`), so the
+    /// client can draw it over the slices and its copy of the view (handed back on
+    /// reconnection or to local rendering) keeps it.
     Crosshair {
-        /// The input that moved it.
+        /// The latest input applied when it moved (0 before any).
         seq: u32,
         /// The crosshair (LPS, mm).
         crosshair_lps: glam::DVec3,
+        /// Where it shows in each slice's cell of the 2×2 layout at the session's size.
+        cells: CrosshairInCells,
     },
 }
 
 fn jpeg() -> Codec {
     Codec::Jpeg
+}
+
+/// Where the crosshair shows in the three slice cells of the 2×2 layout: fractions
+/// `[x, y]` of each cell's width and height from its top-left corner (0..=1 inside it).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CrosshairInCells {
+    /// In the axial cell (top right).
+    pub axial: [f64; 2],
+    /// In the coronal cell (bottom left).
+    pub coronal: [f64; 2],
+    /// In the sagittal cell (bottom right).
+    pub sagittal: [f64; 2],
+}
+
+impl CrosshairInCells {
+    /// The spot in `plane`'s cell.
+    pub fn of(&self, plane: SlicePlane) -> [f64; 2] {
+        match plane {
+            SlicePlane::Axial => self.axial,
+            SlicePlane::Coronal => self.coronal,
+            SlicePlane::Sagittal => self.sagittal,
+        }
+    }
 }
 
 /// One study of the catalog.

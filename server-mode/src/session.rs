@@ -18,8 +18,8 @@ use render_core::view::{Quality, ViewState};
 use crate::compose;
 use crate::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
 use crate::protocol::{
-    Action, ClientStats, Codec, ErrorCode, Input, Layout, Opened, SharedView, SlicePlane, Viewport,
-    WindowInfo,
+    Action, ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView,
+    SlicePlane, Viewport, WindowInfo,
 };
 use crate::rate::RateControl;
 use crate::scheduler::RenderRequest;
@@ -283,6 +283,17 @@ impl Session {
     /// The point the slices pass through (LPS, mm), when a series is open.
     pub fn crosshair_lps(&self) -> Option<DVec3> {
         self.open.as_ref().map(|open| open.crosshair_lps)
+    }
+
+    /// Where the crosshair shows in the slice cells of the 2×2 layout at this session's
+    /// size, when a series is open.
+    pub fn crosshair_in_cells(&self) -> Option<CrosshairInCells> {
+        let open = self.open.as_ref()?;
+        Some(compose::crosshair_in_cells(
+            &open.volume,
+            open.crosshair_lps,
+            self.size,
+        ))
     }
 
     /// The view as it travels (`opened.view`, `set_view`), when a series is open.

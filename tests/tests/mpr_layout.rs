@@ -15,7 +15,7 @@ use server_mode::ServerConfig;
 use server_mode::client::{Client, Event};
 use server_mode::compose::{Cell, quad_cells};
 use server_mode::library::PHANTOM_ID;
-use server_mode::protocol::{Action, ErrorCode, Layout, ServerMessage, Viewport};
+use server_mode::protocol::{Action, CrosshairInCells, ErrorCode, Layout, ServerMessage, Viewport};
 
 const VIEWPORT: Viewport = Viewport {
     width: 257,
@@ -91,6 +91,22 @@ async fn final_still(client: &mut Client, seq: u32) -> Image {
 async fn act(client: &mut Client, action: Action) -> Image {
     let seq = client.input(action).await.expect("sent");
     final_still(client, seq).await
+}
+
+/// The crosshair as the server tells it after input `seq`, and where it shows in the
+/// slice cells.
+async fn crosshair_told(client: &mut Client, seq: u32) -> (glam::DVec3, CrosshairInCells) {
+    loop {
+        if let Event::Message(ServerMessage::Crosshair {
+            seq: answered,
+            crosshair_lps,
+            cells,
+        }) = client.next_event().await.expect("an event")
+            && answered == seq
+        {
+            return (crosshair_lps, cells);
+        }
+    }
 }
 
 /// Share of `cell`'s pixels that differ between `a` and `b` by more than the threshold.
@@ -175,16 +191,22 @@ fn the_2x2_layout_shows_four_views_and_slice_and_crosshair_move_only_the_slices(
             );
         }
 
-        // A click on the axial cell moves the coronal and sagittal slices, not the axial.
-        let clicked = act(
-            &mut client,
-            Action::Crosshair {
+        // A click on the axial cell moves the coronal and sagittal slices, not the axial;
+        // the server says where the crosshair now shows: under the click.
+        let seq = client
+            .input(Action::Crosshair {
                 plane: "axial".to_string(),
                 x: 0.3,
                 y: 0.7,
-            },
-        )
-        .await;
+            })
+            .await
+            .expect("sent");
+        let (_, shown) = crosshair_told(&mut client, seq).await;
+        assert!(
+            (shown.axial[0] - 0.3).abs() < 1e-6 && (shown.axial[1] - 0.7).abs() < 1e-6,
+            "the crosshair under the click: {shown:?}"
+        );
+        let clicked = final_still(&mut client, seq).await;
         let shares: Vec<f64> = cells
             .iter()
             .map(|cell| differing_share(&moved, &clicked, *cell))
@@ -297,20 +319,26 @@ fn bad_layout_plane_and_fractions_get_errors_naming_the_field_and_the_session_go
             })
             .await
             .expect("sent");
-        let crosshair = loop {
-            if let Event::Message(ServerMessage::Crosshair {
-                seq: answered,
-                crosshair_lps,
-            }) = client.next_event().await.expect("an event")
-                && answered == seq
-            {
-                break crosshair_lps;
-            }
-        };
+        let (crosshair, shown) = crosshair_told(&mut client, seq).await;
         let centre = render_core::phantom::ct_phantom().centre_lps();
         assert!(
             (crosshair - centre - glam::DVec3::new(0.0, 5.0, 0.0)).length() < 1e-6,
             "5 mm towards P from the centre: {crosshair}"
+        );
+        // Where it shows: still in the coronal cell's middle, below the axial cell's
+        // middle (P is down there) and right of the sagittal cell's (P is right there).
+        let near_middle = |v: f64| (v - 0.5).abs() < 0.01;
+        assert!(
+            near_middle(shown.coronal[0]) && near_middle(shown.coronal[1]),
+            "{shown:?}"
+        );
+        assert!(
+            near_middle(shown.axial[0]) && shown.axial[1] > 0.508,
+            "{shown:?}"
+        );
+        assert!(
+            shown.sagittal[0] > 0.508 && near_middle(shown.sagittal[1]),
+            "{shown:?}"
         );
     });
 }
