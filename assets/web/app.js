@@ -5,10 +5,12 @@
 import { Connection, FLAG_FINAL, FLAG_LOSSLESS } from "./protocol.js";
 import { attachKeys, attachPointer } from "./input.js";
 import { H264Player, canDecodeH264 } from "./video.js";
+import { drawOverlay } from "./overlay.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("view");
 const context = canvas.getContext("2d");
+const overlaySvg = $("overlay");
 const status = $("status");
 
 // What the page shows; also read by the browser test.
@@ -48,6 +50,24 @@ function viewport() {
 }
 
 let drawnSeq = 0;
+
+// What the overlay shows (the layout and where the crosshair shows in the slice cells),
+// and the latest change of each still waiting for the first frame that answers it, so
+// that the lines move with the picture.
+const overlay = { layout: "1x1", cells: null, dueLayout: null, dueCells: null };
+
+/** Takes the overlay changes the frame answering input `inputSeq` shows, and redraws. */
+function showOverlay(inputSeq) {
+  if (overlay.dueLayout && inputSeq >= overlay.dueLayout.seq) {
+    overlay.layout = overlay.dueLayout.layout;
+    overlay.dueLayout = null;
+  }
+  if (overlay.dueCells && inputSeq >= overlay.dueCells.seq) {
+    overlay.cells = overlay.dueCells.cells;
+    overlay.dueCells = null;
+  }
+  drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.cells);
+}
 const params = new URLSearchParams(location.search);
 const token = params.get("token");
 const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
@@ -68,6 +88,7 @@ function draw(header, picture) {
   }
   context.drawImage(picture, 0, 0, canvas.width, canvas.height);
   picture.close();
+  showOverlay(header.inputSeq);
   state.frames += 1;
   state.lastHeader = header;
 }
@@ -151,6 +172,7 @@ function handleMessage(message) {
       break;
     case "crosshair":
       state.crosshair = message.crosshair_lps;
+      overlay.dueCells = { seq: message.seq, cells: message.cells };
       break;
   }
   render();
@@ -188,9 +210,10 @@ $("preset").addEventListener("change", (event) => send("preset", { name: event.t
 $("mode").addEventListener("change", (event) => send("mode", { mode: event.target.value }));
 $("reset").addEventListener("click", () => send("reset"));
 
-/** Marks `layout` as the one shown. */
+/** Marks `layout` as the one shown (the overlay follows from the frame that answers it). */
 function showLayout(layout) {
   state.layout = layout;
+  overlay.dueLayout = { seq: state.sent, layout };
   for (const button of document.querySelectorAll("#layouts button")) {
     button.setAttribute("aria-pressed", String(button.dataset.layout === layout));
   }
@@ -198,8 +221,8 @@ function showLayout(layout) {
 /** Asks the server for `layout`. */
 function setLayout(layout) {
   if (layout === state.layout) return;
-  showLayout(layout);
   send("layout", { name: layout });
+  showLayout(layout);
 }
 for (const button of document.querySelectorAll("#layouts button")) {
   button.addEventListener("click", () => setLayout(button.dataset.layout));

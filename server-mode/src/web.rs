@@ -32,6 +32,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/web/video.js"),
     ),
+    (
+        "/overlay.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/web/overlay.js"),
+    ),
 ];
 
 /// The content type and bytes of the embedded file at URL `path` (`/` is `/index.html`).

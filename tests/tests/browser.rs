@@ -549,6 +549,22 @@ fn the_web_client_shows_the_2x2_layout_and_the_pointers_cell_decides_the_input()
             changed_share(&single, &quad, cells[1]) > 0.02,
             "the layout changed"
         );
+        // Each slice names itself and the patient direction at each edge of its cell.
+        let labels = page
+            .eval("[...document.querySelectorAll('#overlay g[data-plane] text')].map((t) => `${t.closest('g').dataset.plane} ${t.dataset.edge ?? 'name'} ${t.textContent}`)")
+            .await;
+        let labels: Vec<String> = serde_json::from_value(labels).expect("texts");
+        for label in [
+            "axial name axial",
+            "axial left R",
+            "axial top A",
+            "coronal left R",
+            "coronal top S",
+            "sagittal left A",
+            "sagittal bottom I",
+        ] {
+            assert!(labels.iter().any(|l| l == label), "{label} in {labels:?}");
+        }
 
         // The wheel over the axial cell moves the axial slice; the 3D cell stays.
         let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
@@ -582,6 +598,40 @@ fn the_web_client_shows_the_2x2_layout_and_the_pointers_cell_decides_the_input()
         page.mouse("mouseReleased", cx, cy, 0).await;
         wait_for_final_still(page, &frame).await;
         let clicked = page.screenshot().await;
+        // Left of and above the coronal cell's middle, where the overlay says R and S:
+        // the crosshair went right (−x) and up (+z) of the volume's centre, and its lines
+        // cross under the click, the vertical one in the sagittal plane's colour.
+        let moved = page
+            .eval("[window.hounsfield.opened.view.crosshair_lps, window.hounsfield.crosshair]")
+            .await;
+        let [centre, crosshair]: [[f64; 3]; 2] = serde_json::from_value(moved).expect("two points");
+        assert!(
+            crosshair[0] < centre[0] - 10.0 && crosshair[2] > centre[2] + 10.0,
+            "towards R and S: {crosshair:?} from {centre:?}"
+        );
+        let drawn = page
+            .eval("(() => { const c = document.querySelector('#overlay g[data-plane=coronal] .crosshair'); const v = document.getElementById('view'); return [Number(c.dataset.x), Number(c.dataset.y), v.width, v.height]; })()")
+            .await;
+        let [line_x, line_y, canvas_w, canvas_h]: [f64; 4] =
+            serde_json::from_value(drawn).expect("four numbers");
+        let (shown_x, shown_y) = (
+            f64::from(area.0) + line_x * f64::from(area.2) / canvas_w,
+            f64::from(area.1) + line_y * f64::from(area.3) / canvas_h,
+        );
+        assert!(
+            (shown_x - cx).abs() < 2.0 && (shown_y - cy).abs() < 2.0,
+            "the crosshair at ({shown_x:.1}, {shown_y:.1}), the click at ({cx}, {cy})"
+        );
+        let on_line = (0..3).any(|dx| {
+            let p = clicked
+                .get_pixel(
+                    (shown_x.round() as u32 + dx).saturating_sub(1),
+                    ((f64::from(y) + shown_y) / 2.0).round() as u32,
+                )
+                .0;
+            i32::from(p[2]) > i32::from(p[0]) + 40 && i32::from(p[2]) > i32::from(p[1]) + 20
+        });
+        assert!(on_line, "a blue (sagittal) line above the crosshair");
         assert!(
             changed_share(&scrolled, &clicked, cells[3]) > 0.02,
             "the sagittal slice moved"
