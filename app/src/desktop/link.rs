@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use server_mode::client::{Client, ClientError, Event, VIDEO_CODECS};
 use server_mode::decode::FrameDecoder;
-use server_mode::protocol::{Action, ErrorCode, Opened, ServerMessage, SharedView, Viewport};
+use server_mode::protocol::{
+    Action, CrosshairInCells, ErrorCode, Opened, ServerMessage, SharedView, Viewport,
+};
 use tokio::sync::mpsc;
 
 /// Commands the UI may have queued before the link takes them; beyond this the UI drops
@@ -74,6 +76,9 @@ pub struct LinkState {
     pub codec: String,
     /// Where the server says the crosshair went, not yet taken by the UI (LPS, mm).
     pub crosshair_lps: Option<glam::DVec3>,
+    /// Where the server last said the crosshair shows in the 2×2 layout's slice cells,
+    /// and the input it answered: frames answering that input show it there.
+    pub crosshair_cells: Option<(u32, CrosshairInCells)>,
 }
 
 /// What the UI asks the link to do.
@@ -421,7 +426,7 @@ impl Worker {
                     Ok(Event::Message(ServerMessage::Error { code, message })) => {
                         self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
                     }
-                    Ok(Event::Message(ServerMessage::Crosshair { crosshair_lps, .. })) => {
+                    Ok(Event::Message(ServerMessage::Crosshair { seq, crosshair_lps, cells })) => {
                         // Kept for a reconnection even before the UI takes it.
                         if let Some(view) = self
                             .view
@@ -431,7 +436,10 @@ impl Worker {
                         {
                             view.crosshair_lps = Some(crosshair_lps);
                         }
-                        self.update(|state| state.crosshair_lps = Some(crosshair_lps));
+                        self.update(|state| {
+                            state.crosshair_lps = Some(crosshair_lps);
+                            state.crosshair_cells = Some((seq, cells));
+                        });
                     }
                     Ok(Event::Message(_)) => {}
                     Err(error) => return classify(error),
@@ -718,6 +726,19 @@ mod tests {
         };
         let centre = render_core::phantom::ct_phantom().centre_lps();
         assert!((crosshair.z - centre.z - 30.0).abs() < 1e-6, "{crosshair}");
+        // And where it shows: 30 mm towards S is above the middle of the coronal and
+        // sagittal cells; the axial cell keeps it in its middle.
+        let (seq, cells) = link.state().crosshair_cells.expect("where it shows");
+        assert_eq!(seq, 2, "the slice input's");
+        let near_middle = |v: f64| (v - 0.5).abs() < 0.01;
+        assert!(
+            near_middle(cells.axial[0]) && near_middle(cells.axial[1]),
+            "{cells:?}"
+        );
+        assert!(
+            cells.coronal[1] < 0.45 && cells.sagittal[1] < 0.45,
+            "{cells:?}"
+        );
         // A new link handed this view (as after a switch or a reconnection) shows the same.
         let opened = link.state().opened.clone().expect("opened");
         let mut handed = opened.view.clone().expect("a view");

@@ -8,12 +8,14 @@
 use eframe::egui;
 use render_core::Window;
 use render_core::transfer::RenderMode;
-use server_mode::compose::{Cell, quad_cells};
-use server_mode::protocol::{Action, Layout, Opened, SharedView, SlicePlane, Viewport, WindowInfo};
+use server_mode::compose::{Cell, quad_cells, slice_normal};
+use server_mode::protocol::{
+    Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, Viewport, WindowInfo,
+};
 
 use super::gestures::{Gesture, GestureReader, dragged_window};
 use super::link::{LinkStatus, LinkTarget, RemoteLink};
-use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters};
+use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters, plane_colour};
 
 /// Wheel movement (points) that moves one slice, as on local slices.
 const SCROLL_PER_SLICE: f32 = 40.0;
@@ -39,6 +41,8 @@ pub struct RemoteView {
     first_own_input: u32,
     /// Wheel movement over a slice cell not yet turned into slices (points).
     scrolled: f32,
+    /// Where the crosshair shows in the slice cells of the frame on screen.
+    crosshair_cells: Option<CrosshairInCells>,
 }
 
 impl RemoteView {
@@ -64,6 +68,7 @@ impl RemoteView {
             final_shown: false,
             first_own_input,
             scrolled: 0.0,
+            crosshair_cells: None,
         })
     }
 
@@ -167,7 +172,11 @@ impl RemoteView {
                 ui.painter()
                     .image(texture.id(), rect, uv, egui::Color32::WHITE);
                 if self.layout() == Layout::Quad {
-                    paint_quad_overlays(&ui.painter_at(rect), &self.cells_on_screen(rect));
+                    paint_quad_overlays(
+                        &ui.painter_at(rect),
+                        &self.cells_on_screen(rect),
+                        self.crosshair_cells.as_ref(),
+                    );
                 }
             }
             None => {
@@ -185,12 +194,13 @@ impl RemoteView {
     /// Moves a new frame into the texture, a new `opened` into the mirror and the
     /// crosshair the server reports into the mirror.
     fn take_news(&mut self, ctx: &egui::Context) {
-        let (frame, opened, crosshair) = {
+        let (frame, opened, crosshair, crosshair_cells) = {
             let mut state = self.link.state();
             (
                 state.frame.take(),
                 state.opened.take(),
                 state.crosshair_lps.take(),
+                state.crosshair_cells,
             )
         };
         if let Some(crosshair) = crosshair
@@ -210,6 +220,13 @@ impl RemoteView {
             self.shown_size = Some(frame.display_size);
             let image = egui::ColorImage::from_rgba_unmultiplied(frame.size, &frame.rgba);
             self.final_shown = frame.final_still && frame.input_seq >= self.first_own_input;
+            // The lines move with the picture: from the first frame answering the input
+            // that moved them.
+            if let Some((seq, cells)) = crosshair_cells
+                && frame.input_seq >= seq
+            {
+                self.crosshair_cells = Some(cells);
+            }
             match &mut self.texture {
                 Some(texture) => texture.set(image, egui::TextureOptions::LINEAR),
                 None => {
@@ -401,9 +418,13 @@ fn slice_under(cells: &[egui::Rect; 4], pos: egui::Pos2) -> Option<(SlicePlane, 
     ))
 }
 
-/// Lines between the cells of the 2×2 layout, and each slice's name and orientation
-/// letters (the server draws the images only).
-fn paint_quad_overlays(painter: &egui::Painter, cells: &[egui::Rect; 4]) {
+/// Lines between the cells of the 2×2 layout, each slice's name and orientation letters,
+/// and the crosshair where the server says it shows (the server draws the images only).
+fn paint_quad_overlays(
+    painter: &egui::Painter,
+    cells: &[egui::Rect; 4],
+    crosshair: Option<&CrosshairInCells>,
+) {
     let divider = egui::Stroke::new(1.0, egui::Color32::from_gray(90));
     let whole = cells[0].union(cells[3]);
     let middle = cells[3].min;
@@ -424,6 +445,9 @@ fn paint_quad_overlays(painter: &egui::Painter, cells: &[egui::Rect; 4]) {
     let font = egui::FontId::proportional(14.0);
     let text = OVERLAY_TEXT;
     for (plane, cell) in SlicePlane::ALL.into_iter().zip(&cells[1..]) {
+        if let Some(crosshair) = crosshair {
+            paint_crosshair(painter, *cell, plane, crosshair.of(plane));
+        }
         let (right, down) = plane.orientation().right_and_down();
         paint_orientation_letters(painter, *cell, right, down);
         painter.text(
@@ -433,6 +457,37 @@ fn paint_quad_overlays(painter: &egui::Painter, cells: &[egui::Rect; 4]) {
             font.clone(),
             text,
         );
+    }
+}
+
+/// The crosshair at fractions `[x, y]` of `plane`'s cell: the traces of the other two
+/// planes, each in its plane's colour, with a gap around the point so it stays visible.
+fn paint_crosshair(painter: &egui::Painter, cell: egui::Rect, plane: SlicePlane, [x, y]: [f64; 2]) {
+    const GAP: f32 = 8.0;
+    let at = egui::pos2(
+        cell.left() + x as f32 * cell.width(),
+        cell.top() + y as f32 * cell.height(),
+    );
+    let (right, down) = plane.orientation().right_and_down();
+    let painter = painter.with_clip_rect(cell);
+    for other in SlicePlane::ALL.into_iter().filter(|other| *other != plane) {
+        let stroke = egui::Stroke::new(1.0, plane_colour(other.orientation()));
+        let normal = slice_normal(other);
+        if normal.dot(down).abs() > 0.5 {
+            // Its trace runs across the cell.
+            for [from, to] in [[cell.left(), at.x - GAP], [at.x + GAP, cell.right()]] {
+                if to > from {
+                    painter.line_segment([egui::pos2(from, at.y), egui::pos2(to, at.y)], stroke);
+                }
+            }
+        } else if normal.dot(right).abs() > 0.5 {
+            // Its trace runs down the cell.
+            for [from, to] in [[cell.top(), at.y - GAP], [at.y + GAP, cell.bottom()]] {
+                if to > from {
+                    painter.line_segment([egui::pos2(at.x, from), egui::pos2(at.x, to)], stroke);
+                }
+            }
+        }
     }
 }
 
@@ -450,6 +505,74 @@ pub const START_VIEWPORT: Viewport = Viewport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_crosshair_lines_cross_where_the_server_says_in_each_slice_cell() {
+        let rect = egui::Rect::from_min_size(egui::pos2(10.0, 20.0), egui::vec2(400.0, 300.0));
+        let cells = cells_in(rect, [400, 300]);
+        let crosshair = CrosshairInCells {
+            axial: [0.25, 0.75],
+            coronal: [0.5, 0.5],
+            sagittal: [0.1, 0.2],
+        };
+        let ctx = egui::Context::default();
+        let output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let painter = ui.ctx().layer_painter(egui::LayerId::background());
+            paint_quad_overlays(&painter, &cells, Some(&crosshair));
+        });
+        let segments: Vec<([egui::Pos2; 2], egui::Color32)> = output
+            .shapes
+            .iter()
+            .filter_map(|clipped| match &clipped.shape {
+                egui::Shape::LineSegment { points, stroke } => Some((*points, stroke.color)),
+                _ => None,
+            })
+            .collect();
+        for (plane, cell) in SlicePlane::ALL.into_iter().zip(&cells[1..]) {
+            let [x, y] = crosshair.of(plane);
+            let at = egui::pos2(
+                cell.left() + x as f32 * cell.width(),
+                cell.top() + y as f32 * cell.height(),
+            );
+            // A click there picks the same spot the server named.
+            let (picked, px, py) = slice_under(&cells, at).expect("a slice cell");
+            assert_eq!(picked, plane);
+            assert!((px - x).abs() < 1e-4 && (py - y).abs() < 1e-4, "{plane:?}");
+            let inside = |p: egui::Pos2| cell.expand(0.5).contains(p);
+            let across: Vec<_> = segments
+                .iter()
+                .filter(|(p, _)| p[0].y == at.y && p[1].y == at.y && inside(p[0]) && inside(p[1]))
+                .collect();
+            let down: Vec<_> = segments
+                .iter()
+                .filter(|(p, _)| p[0].x == at.x && p[1].x == at.x && inside(p[0]) && inside(p[1]))
+                .collect();
+            assert!(
+                !across.is_empty() && !down.is_empty(),
+                "{plane:?}: {segments:?}"
+            );
+            let own = plane_colour(plane.orientation());
+            for (points, colour) in across.iter().chain(&down) {
+                assert_ne!(*colour, own, "{plane:?}: other planes' traces");
+                assert!(
+                    points.iter().all(|p| p.distance(at) >= 7.9),
+                    "{plane:?}: a gap at the point {points:?}"
+                );
+            }
+            assert_ne!(across[0].1, down[0].1, "{plane:?}: two planes, two colours");
+        }
+        // Without a crosshair, no lines but the two dividers.
+        let bare = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let painter = ui.ctx().layer_painter(egui::LayerId::background());
+            paint_quad_overlays(&painter, &cells, None);
+        });
+        let lines = bare
+            .shapes
+            .iter()
+            .filter(|c| matches!(c.shape, egui::Shape::LineSegment { .. }))
+            .count();
+        assert_eq!(lines, 2);
+    }
 
     #[test]
     fn the_pointer_picks_the_cell_and_its_fractions() {

@@ -167,7 +167,7 @@ pub fn scale_bar_mm(max_mm: f64) -> f64 {
 }
 
 /// The plane's colour, used for its crosshair line on the other slices.
-fn plane_colour(orientation: MprOrientation) -> egui::Color32 {
+pub fn plane_colour(orientation: MprOrientation) -> egui::Color32 {
     match orientation {
         MprOrientation::Axial => egui::Color32::from_rgb(230, 80, 80),
         MprOrientation::Coronal => egui::Color32::from_rgb(90, 200, 90),
