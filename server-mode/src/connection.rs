@@ -478,7 +478,6 @@ impl Connection {
             .is_some_and(|follow| follow.view_only)
     }
 
-    /// The host changed her view: this session shows it too.
     /// Tells the client where the crosshair is when it, or where it shows in the slice
     /// cells, changed since the client was last told: the client cannot work the point
     /// out itself.
@@ -501,6 +500,7 @@ impl Connection {
         self.send(&moved).await
     }
 
+    /// The host changed her view: this session shows it too.
     fn follow_host(&mut self) -> ControlFlow<()> {
         let Some(view) = &mut self.host_view else {
             return ControlFlow::Continue(());
