@@ -339,6 +339,17 @@ async fn drag_until(page: &mut Page, (x, y): (f64, f64), expression: &str) {
     }
 }
 
+/// Run before the page's scripts: a browser without WebCodecs (the page falls back to
+/// JPEG, so every frame is an image the screenshot shows as it is).
+const NO_WEBCODECS: &str = "delete window.VideoDecoder; delete window.EncodedVideoChunk;";
+
+/// Waits until the page has opened the first series (the phantom) and drawn its final
+/// still.
+async fn wait_for_the_phantom(page: &mut Page) {
+    page.wait_for("window.hounsfield?.opened?.series === 'phantom' && (window.hounsfield.lastHeader?.flags & 2) === 2")
+        .await;
+}
+
 /// Waits for a final still newer than frame `after_frame` that answers every input that
 /// changes the picture. (The end of a drag changes nothing by itself: when the server has
 /// sent the final still during a pause before the release, no other frame follows it.)
@@ -354,8 +365,7 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
     with_page(None, async |page, _| {
         // The page offers H.264 first (this Chromium decodes it), gets it, lists the
         // series, opens the first (the phantom) and draws its final still (JPEG).
-        page.wait_for("window.hounsfield?.opened?.series === 'phantom' && (window.hounsfield.lastHeader?.flags & 2) === 2")
-            .await;
+        wait_for_the_phantom(page).await;
         assert_eq!(
             page.eval("window.hounsfield.offered").await,
             json!(["h264", "jpeg", "png"])
@@ -440,10 +450,8 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
 
 #[test]
 fn without_webcodecs_the_web_client_falls_back_to_jpeg() {
-    let no_webcodecs = "delete window.VideoDecoder; delete window.EncodedVideoChunk;";
-    with_page(Some(no_webcodecs), async |page, _| {
-        page.wait_for("window.hounsfield?.opened?.series === 'phantom' && (window.hounsfield.lastHeader?.flags & 2) === 2")
-            .await;
+    with_page(Some(NO_WEBCODECS), async |page, _| {
+        wait_for_the_phantom(page).await;
         assert_eq!(
             page.eval("window.hounsfield.offered").await,
             json!(["jpeg", "png"])
@@ -489,8 +497,7 @@ fn after_a_decoding_error_the_web_client_asks_for_a_keyframe_and_goes_on() {
         })();
     "#;
     with_page(Some(flaky_decoder), async |page, _| {
-        page.wait_for("window.hounsfield?.opened?.series === 'phantom' && (window.hounsfield.lastHeader?.flags & 2) === 2")
-            .await;
+        wait_for_the_phantom(page).await;
         assert_eq!(page.eval("window.hounsfield.codec").await, json!("h264"));
         let area = canvas_box(page).await;
         let at = press_and_move(page, area, 4).await;
@@ -529,10 +536,8 @@ fn quadrants((x, y, w, h): (u32, u32, u32, u32)) -> [(u32, u32, u32, u32); 4] {
 #[test]
 fn the_web_client_shows_the_2x2_layout_and_the_pointers_cell_decides_the_input() {
     // JPEG only: every frame is an image the screenshot shows as it is.
-    let no_webcodecs = "delete window.VideoDecoder; delete window.EncodedVideoChunk;";
-    with_page(Some(no_webcodecs), async |page, _| {
-        page.wait_for("window.hounsfield?.opened?.series === 'phantom' && (window.hounsfield.lastHeader?.flags & 2) === 2")
-            .await;
+    with_page(Some(NO_WEBCODECS), async |page, _| {
+        wait_for_the_phantom(page).await;
         let area = canvas_box(page).await;
         let single = page.screenshot().await;
         let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
