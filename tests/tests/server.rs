@@ -17,8 +17,8 @@ use render_core::phantom::{DIMS, ct_phantom};
 use render_core::transfer::RenderMode;
 use render_core::view::{Quality, ViewState};
 use server_mode::client::{Client, ClientError, Frame, VIDEO_CODECS, Welcome};
-use server_mode::decode::FrameDecoder;
-use server_mode::library::PHANTOM_ID;
+use server_mode::client::FrameDecoder;
+use server_mode::server::library::PHANTOM_ID;
 use server_mode::protocol::{Action, Codec, ErrorCode, FrameHeader, SharedView, Viewport};
 
 const VIEWPORT: Viewport = Viewport {
@@ -44,7 +44,7 @@ struct Servers {
     single: SocketAddr,
     no_h264: SocketAddr,
     shared: SocketAddr,
-    host: server_mode::follow::Host,
+    host: server_mode::server::follow::Host,
 }
 
 /// The view the shared server's host starts with: the phantom from anterior.
@@ -67,7 +67,7 @@ fn servers() -> &'static Servers {
         let idle = Duration::from_secs(600);
         let mut no_h264 = config(None, 64, idle);
         no_h264.h264_encoders = vec![MISSING_ENCODER.to_string()];
-        let (host, follow) = server_mode::follow::Follow::channel(
+        let (host, follow) = server_mode::server::follow::Follow::channel(
             PHANTOM_ID,
             SharedView::of(&host_start_view()),
             true,
@@ -521,7 +521,7 @@ fn metrics_count_sessions_and_frames() {
 /// A CT volume longer than the preview limit along i, with a bright ball in the middle.
 fn long_volume() -> render_core::Volume {
     use render_core::{Modality, Voxels};
-    let dims = [server_mode::preview::PREVIEW_MAX_SIDE + 44, 48, 48];
+    let dims = [server_mode::server::preview::PREVIEW_MAX_SIDE + 44, 48, 48];
     let centre = dims.map(|n| n as f64 / 2.0);
     let mut voxels = Vec::with_capacity(dims[0] * dims[1] * dims[2]);
     for k in 0..dims[2] {
@@ -549,8 +549,8 @@ fn long_volume() -> render_core::Volume {
 
 #[test]
 fn a_large_series_shows_a_preview_before_its_first_final_still() {
-    use server_mode::encode::{Encoding, FINAL_JPEG_QUALITY};
-    use server_mode::scheduler::{RenderRequest, SchedulerEvent};
+    use server_mode::server::encode::{Encoding, FINAL_JPEG_QUALITY};
+    use server_mode::server::scheduler::{RenderRequest, SchedulerEvent};
 
     let scheduler =
         server_mode::Scheduler::start(render_core::transfer::PresetLibrary::builtin(), 1)
@@ -853,10 +853,11 @@ fn a_shared_session_follows_the_hosts_view_and_refuses_viewer_input() {
 fn an_interactive_h264_frame_is_sent_as_drawn_and_shown_at_the_views_size() {
     use common::render::{Tolerance, assert_similar, renderer};
     use render_core::gpu::FrameImage;
-    use server_mode::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
+    use server_mode::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
     use server_mode::protocol::Layout;
-    use server_mode::scheduler::{RenderRequest, SchedulerEvent};
-    use server_mode::video::{H264Decoder, VideoStream};
+    use server_mode::server::scheduler::{RenderRequest, SchedulerEvent};
+    use server_mode::client::H264Decoder;
+    use server_mode::server::h264::VideoStream;
 
     let size = [256, 192];
     let scheduler =

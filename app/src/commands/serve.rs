@@ -97,7 +97,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// The H.264 encoders `--h264` names: `auto`, `off` or FFmpeg names separated by commas.
 fn h264_encoders(choice: &str) -> anyhow::Result<Vec<String>> {
     match choice.trim() {
-        "auto" => Ok(server_mode::video::DEFAULT_ENCODERS
+        "auto" => Ok(server_mode::server::h264::DEFAULT_ENCODERS
             .map(str::to_string)
             .to_vec()),
         "off" => Ok(Vec::new()),

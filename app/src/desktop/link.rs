@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use server_mode::client::{Client, ClientError, Event, VIDEO_CODECS};
-use server_mode::decode::FrameDecoder;
+use server_mode::client::FrameDecoder;
 use server_mode::protocol::{
     Action, CrosshairInCells, ErrorCode, Opened, ServerMessage, SharedView, Viewport,
 };
@@ -671,7 +671,7 @@ mod tests {
     }
 
     /// Whether more than 1 % of `cell`'s pixels in a `width`-wide frame are not dark.
-    fn cell_shows_something(frame: &RemoteFrame, cell: server_mode::compose::Cell) -> bool {
+    fn cell_shows_something(frame: &RemoteFrame, cell: server_mode::server::compose::Cell) -> bool {
         let width = frame.size[0];
         let mut bright = 0usize;
         for y in cell.y as usize..(cell.y + cell.height) as usize {
@@ -687,7 +687,7 @@ mod tests {
 
     #[test]
     fn thin_client_shows_the_servers_2x2_layout_and_hands_it_over_with_the_crosshair() {
-        use server_mode::compose::quad_cells;
+        use server_mode::server::compose::quad_cells;
         use server_mode::protocol::Layout;
 
         let (url, stop, server) = serve_phantom(None);

@@ -8,7 +8,7 @@
 use eframe::egui;
 use render_core::Window;
 use render_core::transfer::RenderMode;
-use server_mode::compose::{Cell, quad_cells, slice_normal};
+use server_mode::server::compose::{Cell, quad_cells, slice_normal};
 use server_mode::protocol::{
     Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, Viewport, WindowInfo,
 };

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use render_core::Volume;
 use render_core::gpu::GpuContext;
 use render_core::transfer::PresetLibrary;
-use server_mode::follow::{Follow, Host};
+use server_mode::server::follow::{Follow, Host};
 use server_mode::protocol::{SeriesInfo, SharedView, StudyInfo};
 use server_mode::server::generate_token;
 use server_mode::{Library, Scheduler, Server, ServerConfig};

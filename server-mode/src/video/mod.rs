@@ -1,18 +1,9 @@
-//! H.264 through FFmpeg (ffmpeg-next): which encoder this machine can open ([`probe`]),
-//! a session's stream of access units ([`VideoStream`] over [`H264Encoder`]), the decoder
-//! clients and tests use ([`H264Decoder`]), and the pixel conversions between RGBA and
-//! the encoders' YUV.
+//! H.264 through FFmpeg (ffmpeg-next), the part both halves share: FFmpeg's one-time
+//! set-up, its errors, and the pixel conversions between RGBA and YUV. The server's
+//! encoders live in [`crate::server::h264`], the clients' decoder in
+//! [`crate::client::H264Decoder`].
 
-mod backend;
-mod convert;
-mod decoder;
-mod encoder;
-mod stream;
-
-pub use backend::{DEFAULT_ENCODERS, EncoderAttempt, EncoderProbe, probe};
-pub use decoder::H264Decoder;
-pub use encoder::{AccessUnit, H264Encoder};
-pub use stream::VideoStream;
+pub(crate) mod convert;
 
 use std::sync::Once;
 

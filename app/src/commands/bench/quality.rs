@@ -22,10 +22,11 @@ use anyhow::Context;
 use render_core::gpu::FrameImage;
 use render_core::view::{Quality, ViewState};
 use serde::Serialize;
-use server_mode::decode::psnr;
-use server_mode::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
-use server_mode::rate::RateControl;
-use server_mode::video::{H264Decoder, VideoStream};
+use server_mode::client::psnr;
+use server_mode::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
+use server_mode::server::rate::RateControl;
+use server_mode::client::H264Decoder;
+use server_mode::server::h264::VideoStream;
 
 use super::stream::{INPUTS_PER_S, ORBIT_DEG_PER_INPUT};
 use crate::source;

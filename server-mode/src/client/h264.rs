@@ -6,8 +6,8 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::error::EAGAIN;
 use ffmpeg_next::{Packet, codec, decoder, frame};
 
-use super::{VideoError, convert};
-use crate::decode::DecodedImage;
+use crate::video::{VideoError, convert};
+use crate::client::decode::DecodedImage;
 
 /// A stateful H.264 decoder: access units must come in stream order, from a keyframe on.
 pub struct H264Decoder {
@@ -23,7 +23,7 @@ impl std::fmt::Debug for H264Decoder {
 impl H264Decoder {
     /// Opens FFmpeg's H.264 decoder.
     pub fn new() -> Result<Self, VideoError> {
-        super::init();
+        crate::video::init();
         let codec = decoder::find(codec::Id::H264)
             .ok_or_else(|| VideoError::NotFound("h264 (decoder)".to_string()))?;
         let mut context = Context::new_with_codec(codec);

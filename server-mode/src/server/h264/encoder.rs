@@ -14,7 +14,7 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::error::EAGAIN;
 use ffmpeg_next::{Dictionary, Packet, Rational, color, encoder, frame, picture, threading};
 
-use super::{VideoError, convert};
+use crate::video::{VideoError, convert};
 
 /// Smallest side an encoder is opened with (pixels).
 const MIN_SIDE: u32 = 16;
@@ -82,7 +82,7 @@ impl H264Encoder {
         height: u32,
         bitrate_kbps: u32,
     ) -> Result<Self, VideoError> {
-        super::init();
+        crate::video::init();
         let (width, height) = (width & !1, height & !1);
         let open_error = |reason: String| VideoError::Open {
             name: name.to_string(),
@@ -316,8 +316,8 @@ fn options(name: &str, bitrate_kbps: u32) -> Dictionary<'static> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::decode::psnr;
-    use crate::video::H264Decoder;
+    use crate::client::decode::psnr;
+    use crate::client::H264Decoder;
     use std::time::Duration;
 
     /// A test picture that moves with `t`: gradients and a bright square.
@@ -429,8 +429,8 @@ pub(crate) mod tests {
         fn send<T: Send>() {}
         send::<H264Encoder>();
         send::<H264Decoder>();
-        send::<crate::video::VideoStream>();
-        send::<crate::decode::FrameDecoder>();
+        send::<crate::server::h264::VideoStream>();
+        send::<crate::client::decode::FrameDecoder>();
     }
 
     #[test]

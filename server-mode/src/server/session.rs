@@ -15,14 +15,14 @@ use render_core::camera::NamedView;
 use render_core::transfer::{PresetLibrary, RenderMode};
 use render_core::view::{Quality, ViewState};
 
-use crate::compose;
-use crate::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
+use crate::server::compose;
+use crate::server::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
 use crate::protocol::{
     Action, ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView,
     SlicePlane, Viewport, WindowInfo,
 };
-use crate::rate::RateControl;
-use crate::scheduler::RenderRequest;
+use crate::server::rate::RateControl;
+use crate::server::scheduler::RenderRequest;
 
 /// Input pause after which the view counts as at rest and gets a final still.
 pub const IDLE_FOR_FINAL: Duration = Duration::from_millis(150);

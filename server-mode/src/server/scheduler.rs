@@ -20,9 +20,9 @@ use render_core::transfer::PresetLibrary;
 use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
-use crate::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
+use crate::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
 use crate::protocol::{FrameFlags, FrameHeader, Layout};
-use crate::video::VideoStream;
+use crate::server::h264::VideoStream;
 
 /// Frames a session may have rendered or encoded but not yet written to its socket.
 pub const MAX_IN_FLIGHT: usize = 2;
@@ -45,7 +45,7 @@ pub struct RenderRequest {
     pub view: ViewState,
     /// Output size in pixels.
     pub size: [u32; 2],
-    /// The 3D view alone, or the 2×2 layout ([`crate::compose`]).
+    /// The 3D view alone, or the 2×2 layout ([`crate::server::compose`]).
     pub layout: Layout,
     /// The point the slices of the 2×2 layout pass through (LPS, mm).
     pub crosshair_lps: DVec3,
@@ -56,7 +56,7 @@ pub struct RenderRequest {
     /// How to encode the frame.
     pub encoding: Encoding,
     /// The first request after `open`: when its volume is large and not on the device
-    /// yet, an interactive frame drawn from a reduced copy ([`crate::preview`]) is sent
+    /// yet, an interactive frame drawn from a reduced copy ([`crate::server::preview`]) is sent
     /// first, while the whole volume uploads for this request.
     pub preview: bool,
 }
@@ -476,10 +476,10 @@ fn take_previews(shared: &Arc<Shared>, volume: &Arc<Volume>) -> Vec<(RenderReque
 /// The render thread's loop: render the next request, hand it to the encoders.
 fn render_loop(shared: &Arc<Shared>, context: GpuContext, presets: PresetLibrary, lanes: Lanes) {
     let mut scenes = Scenes::new(context, presets);
-    let mut three_d = crate::compose::ThreeDCell::default();
+    let mut three_d = crate::server::compose::ThreeDCell::default();
     while let Some((request, delivery)) = take_next(shared) {
         if request.preview
-            && crate::preview::wants_preview(&request.volume)
+            && crate::server::preview::wants_preview(&request.volume)
             && !scenes.holds(&request.volume)
         {
             // This session's preview, then those of the others opening the same volume,
@@ -579,12 +579,12 @@ fn render_request(
     renderer: &mut Renderer,
     request: &RenderRequest,
     view: &ViewState,
-    three_d: Option<&mut crate::compose::ThreeDCell>,
+    three_d: Option<&mut crate::server::compose::ThreeDCell>,
 ) -> Result<FrameImage, RenderError> {
     if request.layout == Layout::Single && matches!(request.encoding, Encoding::H264 { .. }) {
         return renderer.render_image_as_drawn(view, request.size);
     }
-    crate::compose::render_layout(
+    crate::server::compose::render_layout(
         renderer,
         &request.volume,
         view,
@@ -778,11 +778,11 @@ impl Scenes {
                 .is_some_and(|source| Arc::ptr_eq(&source, volume))
         });
         if !current {
-            if !crate::preview::wants_preview(volume) {
+            if !crate::server::preview::wants_preview(volume) {
                 return None;
             }
             let started = Instant::now();
-            let reduced = crate::preview::reduced(volume)?;
+            let reduced = crate::server::preview::reduced(volume)?;
             let reduced_at = started.elapsed();
             let dims = reduced.dims;
             let mut renderer = match self.preview.take() {

@@ -4,7 +4,8 @@
 
 use crate::client::Frame;
 use crate::protocol::Codec;
-use crate::video::{H264Decoder, VideoError};
+use super::H264Decoder;
+use crate::video::VideoError;
 
 /// A decoded frame: RGBA pixels, rows from the top.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! A Rust client of protocol v1 (tokio-tungstenite): connect, `hello` (offering codecs),
 //! list, open, send inputs, stills, keyframe requests and decoding stats, and receive
-//! frames with their decoded headers ([`crate::decode::FrameDecoder`] turns them into
+//! frames with their decoded headers ([`crate::client::decode::FrameDecoder`] turns them into
 //! pixels). Used by the tests, `hounsfield bench stream` and the desktop's thin client.
 
 use std::time::Instant;
@@ -18,7 +18,7 @@ use crate::protocol::{
 /// What [`Client::hello`] offers: JPEG and PNG, which [`Frame::decode_rgba`] decodes.
 pub const STILL_CODECS: [Codec; 2] = [Codec::Jpeg, Codec::Png];
 /// H.264 first, then JPEG and PNG: for clients decoding with
-/// [`crate::decode::FrameDecoder`].
+/// [`crate::client::decode::FrameDecoder`].
 pub const VIDEO_CODECS: [Codec; 3] = [Codec::H264, Codec::Jpeg, Codec::Png];
 
 /// The server's `welcome`.
@@ -78,7 +78,7 @@ pub struct Frame {
 impl Frame {
     /// A JPEG or PNG frame as RGBA pixels (rows from the top): width, height, bytes.
     /// H.264 frames depend on earlier ones: decode those with
-    /// [`crate::decode::FrameDecoder`].
+    /// [`crate::client::decode::FrameDecoder`].
     pub fn decode_rgba(&self) -> Result<(u32, u32, Vec<u8>), ClientError> {
         let format = match self.header.codec {
             Codec::Jpeg => image::ImageFormat::Jpeg,
@@ -228,7 +228,7 @@ impl Client {
     }
 
     /// Asks for a frame decodable on its own (after
-    /// [`crate::decode::DecodeError::wants_keyframe`]).
+    /// [`crate::client::decode::DecodeError::wants_keyframe`]).
     pub async fn keyframe(&mut self) -> Result<(), ClientError> {
         self.send(&ClientMessage::Keyframe).await
     }

@@ -1,6 +1,6 @@
 //! The HTTP and WebSocket server (axum): the web client at `/`, protocol v1 at `/ws`,
 //! `/healthz` and `/metrics`, with the access token, the session limit and the message
-//! size limit. Each WebSocket is run by [`crate::connection`].
+//! size limit. Each WebSocket is run by [`crate::server::connection`].
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,14 +17,14 @@ use axum::routing::get;
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use crate::follow::Follow;
-use crate::library::Library;
-use crate::metrics::Metrics;
+use crate::server::follow::Follow;
+use crate::server::library::Library;
+use crate::server::metrics::Metrics;
 use crate::protocol::Viewport;
-use crate::scheduler::Scheduler;
-use crate::session::SessionLimits;
-use crate::video::{DEFAULT_ENCODERS, EncoderProbe};
-use crate::web;
+use crate::server::scheduler::Scheduler;
+use crate::server::session::SessionLimits;
+use crate::server::h264::{DEFAULT_ENCODERS, EncoderProbe};
+use crate::server::web;
 
 /// Largest WebSocket message the transport accepts at all; larger closes the connection.
 /// Messages above [`ServerConfig::max_message_bytes`] but below this get an `error` reply.
@@ -153,11 +153,11 @@ impl Server {
                 source,
             })?;
         let candidates = config.h264_encoders.clone();
-        let h264 = tokio::task::spawn_blocking(move || crate::video::probe(&candidates))
+        let h264 = tokio::task::spawn_blocking(move || crate::server::h264::probe(&candidates))
             .await
             .unwrap_or_else(|error| EncoderProbe {
                 chosen: None,
-                tried: vec![crate::video::EncoderAttempt {
+                tried: vec![crate::server::h264::EncoderAttempt {
                     encoder: "(probe)".to_string(),
                     error: Some(format!("the probe failed: {error}")),
                 }],
@@ -284,7 +284,7 @@ async fn websocket(
         .max_message_size(TRANSPORT_MESSAGE_LIMIT)
         .max_frame_size(TRANSPORT_MESSAGE_LIMIT)
         .on_upgrade(move |socket| async move {
-            crate::connection::run(socket, app, authenticated).await;
+            crate::server::connection::run(socket, app, authenticated).await;
             drop(place);
         })
 }

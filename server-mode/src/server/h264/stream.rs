@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::{AccessUnit, H264Encoder, VideoError};
+use super::{AccessUnit, H264Encoder};
+use crate::video::VideoError;
 
 /// One session's encoder and keyframe clock.
 #[derive(Debug)]
@@ -91,7 +92,7 @@ impl VideoStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::video::encoder::tests::moving_picture;
+    use crate::server::h264::encoder::tests::moving_picture;
 
     #[test]
     fn keyframes_come_first_on_request_after_a_resize_and_by_time() {

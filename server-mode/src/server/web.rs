@@ -5,37 +5,37 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     (
         "/index.html",
         "text/html; charset=utf-8",
-        include_bytes!("../../assets/web/index.html"),
+        include_bytes!("../../../assets/web/index.html"),
     ),
     (
         "/style.css",
         "text/css; charset=utf-8",
-        include_bytes!("../../assets/web/style.css"),
+        include_bytes!("../../../assets/web/style.css"),
     ),
     (
         "/app.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/web/app.js"),
+        include_bytes!("../../../assets/web/app.js"),
     ),
     (
         "/protocol.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/web/protocol.js"),
+        include_bytes!("../../../assets/web/protocol.js"),
     ),
     (
         "/input.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/web/input.js"),
+        include_bytes!("../../../assets/web/input.js"),
     ),
     (
         "/video.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/web/video.js"),
+        include_bytes!("../../../assets/web/video.js"),
     ),
     (
         "/overlay.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../assets/web/overlay.js"),
+        include_bytes!("../../../assets/web/overlay.js"),
     ),
 ];
 

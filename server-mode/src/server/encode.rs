@@ -1,6 +1,6 @@
 //! Frame encoding: an RGBA frame into the payload of a frame message, JPEG (lossy, for
 //! interaction and ordinary stills) or PNG (lossless). H.264 frames depend on the frames
-//! before them and are encoded by the session's [`crate::video::VideoStream`] instead.
+//! before them and are encoded by the session's [`crate::server::h264::VideoStream`] instead.
 
 use image::ImageEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};

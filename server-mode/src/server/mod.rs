@@ -1,0 +1,24 @@
+//! The server half: the HTTP and WebSocket server ([`Server`]), one task per connection
+//! feeding its [`session::Session`], the render [`scheduler::Scheduler`] that owns the GPU,
+//! the frame encoders (JPEG and PNG in [`encode`], H.264 in [`h264`]), the 2×2 layout
+//! ([`compose`]), the library of series and its cache, shared sessions ([`follow`]) and
+//! the counters at `/metrics`.
+
+mod connection;
+mod http;
+
+pub mod compose;
+pub mod encode;
+pub mod follow;
+pub mod h264;
+pub mod library;
+pub mod metrics;
+pub mod preview;
+pub mod rate;
+pub mod scheduler;
+pub mod session;
+pub mod web;
+
+pub use http::{Server, ServerConfig, ServerError, generate_token};
+pub use library::Library;
+pub use scheduler::Scheduler;
