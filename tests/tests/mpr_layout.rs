@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use server_mode::ServerConfig;
 use server_mode::client::{Client, Event};
-use server_mode::server::compose::{Cell, quad_cells};
+use render_core::view::Cell;
+use render_core::view::layout::quad_cells;
 use server_mode::server::library::PHANTOM_ID;
 use server_mode::protocol::{Action, CrosshairInCells, ErrorCode, Layout, ServerMessage, Viewport};
 

@@ -7,6 +7,7 @@ pub mod context;
 pub mod gradients;
 pub mod pipelines;
 pub mod renderer;
+pub mod shader_mode;
 pub mod volume_texture;
 
 pub use context::{AdapterKind, Capabilities, GpuContext, GpuError};

@@ -3,6 +3,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::gradients::GRADIENT_FORMAT;
+use super::shader_mode::ShaderMode;
 use crate::transfer::{RenderMode, TransferTable};
 use crate::view::Interpolation;
 
@@ -17,25 +18,48 @@ pub struct RaycastParams {
     pub inv_view_proj: [[f32; 4]; 4],
     /// LPS (mm) → texture coordinates.
     pub lps_to_tex: [[f32; 4]; 4],
-    /// Crop box lower corner (texture coordinates).
+    /// Crop box lower corner (texture coordinates; w unused).
     pub crop_min: [f32; 4],
-    /// Crop box upper corner (texture coordinates).
+    /// Crop box upper corner (texture coordinates; w unused).
     pub crop_max: [f32; 4],
-    /// Texture coordinate → brick index.
+    /// Texture coordinate → brick index (w unused).
     pub brick_scale: [f32; 4],
-    /// Bricks along each axis.
+    /// Bricks along each axis (w unused).
     pub brick_count: [f32; 4],
-    /// Stored value → transfer-function coordinate (x, y) and → grey (z, w).
-    pub value_map: [f32; 4],
-    /// Ambient, diffuse, specular, specular power.
-    pub shading: [f32; 4],
-    /// Step (mm), step / opacity unit, early-termination opacity, jitter.
-    pub march: [f32; 4],
-    /// Gradient magnitude → gradient-opacity coordinate; the magnitude of an encoded
-    /// gradient of length 1.
-    pub gradient_map: [f32; 4],
-    /// Width, height, 1/width, 1/height.
-    pub viewport: [f32; 4],
+    /// Stored value → transfer-function texture coordinate: scale.
+    pub transfer_scale: f32,
+    /// Stored value → transfer-function texture coordinate: offset.
+    pub transfer_offset: f32,
+    /// Stored value → grey level of the projection modes: scale.
+    pub grey_scale: f32,
+    /// Stored value → grey level of the projection modes: offset.
+    pub grey_offset: f32,
+    /// Blinn-Phong ambient term.
+    pub ambient: f32,
+    /// Blinn-Phong diffuse term.
+    pub diffuse: f32,
+    /// Blinn-Phong specular term.
+    pub specular: f32,
+    /// Blinn-Phong specular power.
+    pub specular_power: f32,
+    /// The distance between samples along a ray (mm).
+    pub step_mm: f32,
+    /// The step over the transfer function's opacity unit distance (opacity correction).
+    pub step_per_opacity_unit: f32,
+    /// The accumulated opacity at which a ray stops.
+    pub early_termination_alpha: f32,
+    /// How far a ray's start is jittered, in steps (0 or 1).
+    pub jitter_steps: f32,
+    /// Gradient magnitude (stored units per mm) → gradient-opacity texture coordinate.
+    pub gradient_opacity_scale: f32,
+    /// The magnitude an encoded gradient of length 1 stands for.
+    pub gradient_full_scale: f32,
+    /// Padding to the next 16 bytes.
+    pub _padding: [f32; 2],
+    /// Render target width and height (pixels).
+    pub viewport_size: [f32; 2],
+    /// Their reciprocals.
+    pub viewport_inverse: [f32; 2],
     /// Background colour.
     pub background: [f32; 4],
 }
@@ -43,8 +67,8 @@ pub struct RaycastParams {
 /// What a ray-caster pipeline is specialised for (the shader's override constants).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RaycastVariant {
-    /// 0 composite, 1 MIP, 2 MinIP, 3 average.
-    pub mode: u32,
+    /// How samples combine along a ray.
+    pub mode: ShaderMode,
     /// Blinn-Phong shading (composite only).
     pub shading: bool,
     /// Gradient-magnitude opacity (composite only).
@@ -56,12 +80,7 @@ impl RaycastVariant {
     pub fn of(mode: RenderMode, table: &TransferTable) -> Self {
         let composite = mode == RenderMode::Composite;
         Self {
-            mode: match mode {
-                RenderMode::Composite => 0,
-                RenderMode::Mip => 1,
-                RenderMode::Minip => 2,
-                RenderMode::Average => 3,
-            },
+            mode: mode.into(),
             shading: composite && table.shading.enabled,
             gradient_opacity: composite && !table.gradient_opacity.is_empty(),
         }
@@ -79,16 +98,22 @@ impl RaycastVariant {
 pub struct MprParams {
     /// LPS (mm) → texture coordinates.
     pub lps_to_tex: [[f32; 4]; 4],
-    /// LPS of the image's top-left corner.
+    /// LPS of the image's top-left corner (w unused).
     pub origin: [f32; 4],
-    /// One pixel to the right (LPS mm).
+    /// One pixel to the right (LPS mm; w unused).
     pub right: [f32; 4],
-    /// One pixel down (LPS mm).
+    /// One pixel down (LPS mm; w unused).
     pub down: [f32; 4],
-    /// One slab step (LPS mm); w: samples across the slab.
+    /// One slab step along the plane's normal (LPS mm; w unused).
     pub slab_step: [f32; 4],
-    /// Stored value → grey (scale, offset); slab mode; unused.
-    pub window: [f32; 4],
+    /// Stored value → grey level: scale.
+    pub grey_scale: f32,
+    /// Stored value → grey level: offset.
+    pub grey_offset: f32,
+    /// How the samples across the slab combine ([`ShaderMode::number`]).
+    pub slab_mode: u32,
+    /// Samples across the slab (1 for a thin slice).
+    pub slab_samples: u32,
     /// Background colour.
     pub background: [f32; 4],
 }
@@ -172,25 +197,26 @@ impl Pipelines {
                 entry(1, sampler),
             ],
         });
+        let modes = ShaderMode::wgsl_constants();
         let raycast_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("raycast"),
             source: wgpu::ShaderSource::Wgsl(
-                concat!(
+                [
+                    modes.as_str(),
                     include_str!("shaders/fullscreen.wgsl"),
-                    include_str!("shaders/raycast.wgsl")
-                )
+                    include_str!("shaders/raycast.wgsl"),
+                ]
+                .concat()
                 .into(),
             ),
         });
-        let mpr = pipeline(
-            device,
-            "mpr",
-            concat!(
-                include_str!("shaders/fullscreen.wgsl"),
-                include_str!("shaders/mpr.wgsl")
-            ),
-            &mpr_layout,
-        );
+        let mpr_source = [
+            modes.as_str(),
+            include_str!("shaders/fullscreen.wgsl"),
+            include_str!("shaders/mpr.wgsl"),
+        ]
+        .concat();
+        let mpr = pipeline(device, "mpr", &mpr_source, &mpr_layout);
         let blit = pipeline(
             device,
             "blit",
@@ -245,7 +271,7 @@ impl Pipelines {
         let (module, layout) = (&self.raycast_module, &self.raycast_layout);
         self.raycast.entry(variant).or_insert_with(|| {
             let constants = [
-                ("MODE", f64::from(variant.mode)),
+                ("MODE", f64::from(variant.mode.number())),
                 ("SHADING", f64::from(u8::from(variant.shading))),
                 (
                     "GRADIENT_OPACITY",

@@ -3,6 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The layouts and the standard slice planes are the render core's own: the protocol
+/// names them as it does (`1x1`/`2x2`, `axial`/`coronal`/`sagittal`).
+pub use render_core::view::{Layout, SlicePlane};
+
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -202,82 +206,6 @@ pub enum Action {
         /// Fraction (0..=1) of the cell's height, from its top edge.
         y: f64,
     },
-}
-
-/// How a frame is divided into views.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub enum Layout {
-    /// The 3D view alone.
-    #[default]
-    #[serde(rename = "1x1")]
-    Single,
-    /// Two by two: 3D top left, axial top right, coronal bottom left, sagittal bottom right.
-    #[serde(rename = "2x2")]
-    Quad,
-}
-
-impl Layout {
-    /// Parses `1x1` or `2x2`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "1x1" => Some(Self::Single),
-            "2x2" => Some(Self::Quad),
-            _ => None,
-        }
-    }
-
-    /// The layout's name in the protocol.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Single => "1x1",
-            Self::Quad => "2x2",
-        }
-    }
-}
-
-/// One of the three standard reformats of the 2×2 layout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SlicePlane {
-    /// Seen from the feet; the top-right cell.
-    Axial,
-    /// Seen from the front; the bottom-left cell.
-    Coronal,
-    /// Seen from the patient's left; the bottom-right cell.
-    Sagittal,
-}
-
-impl SlicePlane {
-    /// The three planes in cell order (top right, bottom left, bottom right).
-    pub const ALL: [SlicePlane; 3] = [Self::Axial, Self::Coronal, Self::Sagittal];
-
-    /// Parses `axial`, `coronal` or `sagittal`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "axial" => Some(Self::Axial),
-            "coronal" => Some(Self::Coronal),
-            "sagittal" => Some(Self::Sagittal),
-            _ => None,
-        }
-    }
-
-    /// The plane's name in the protocol.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Axial => "axial",
-            Self::Coronal => "coronal",
-            Self::Sagittal => "sagittal",
-        }
-    }
-
-    /// The render core's orientation of this plane.
-    pub fn orientation(self) -> render_core::view::MprOrientation {
-        match self {
-            Self::Axial => render_core::view::MprOrientation::Axial,
-            Self::Coronal => render_core::view::MprOrientation::Coronal,
-            Self::Sagittal => render_core::view::MprOrientation::Sagittal,
-        }
-    }
 }
 
 /// A message from the server (a JSON text message with a `type`).

@@ -1,7 +1,6 @@
-//! The 2×2 layout in one frame: where its cells lie (3D top left, axial top right, coronal
-//! bottom left, sagittal bottom right), the slices through the crosshair, the patient point
-//! under a spot of a cell, and the four cells rendered and stitched into the one image a
-//! session streams. The last full-quality 3D cell is kept, so that scrolling through the
+//! The 2×2 layout in one frame: the four cells (their geometry is the render core's
+//! [`render_core::view::layout`]) rendered and stitched into the one image a session
+//! streams, and where the crosshair shows in each slice's cell. The last full-quality 3D cell is kept, so that scrolling through the
 //! slices redraws only them (and the 3D cell stays sharp while they move).
 
 use std::sync::{Arc, Weak};
@@ -9,133 +8,10 @@ use std::sync::{Arc, Weak};
 use glam::DVec3;
 use render_core::Volume;
 use render_core::gpu::{FrameImage, RenderError, Renderer};
-use render_core::view::{MprPlane, Quality, ViewState};
+use render_core::view::layout::{cell_index, cell_render_size, quad_cells, spot_in_cell};
+use render_core::view::{Cell, MprPlane, Quality, ViewState};
 
 use crate::protocol::{CrosshairInCells, Layout, SlicePlane};
-
-/// A rectangle of a frame, in pixels from the frame's top-left corner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cell {
-    /// Left edge.
-    pub x: u32,
-    /// Top edge.
-    pub y: u32,
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-}
-
-/// The four cells of the 2×2 layout of a `size` frame, in the order 3D, axial, coronal,
-/// sagittal. They tile the frame: of an odd side, the left column and the top row get
-/// the smaller half.
-pub fn quad_cells(size: [u32; 2]) -> [Cell; 4] {
-    let [width, height] = size;
-    let (left, top) = (width / 2, height / 2);
-    let (right, bottom) = (width - left, height - top);
-    [
-        Cell {
-            x: 0,
-            y: 0,
-            width: left,
-            height: top,
-        },
-        Cell {
-            x: left,
-            y: 0,
-            width: right,
-            height: top,
-        },
-        Cell {
-            x: 0,
-            y: top,
-            width: left,
-            height: bottom,
-        },
-        Cell {
-            x: left,
-            y: top,
-            width: right,
-            height: bottom,
-        },
-    ]
-}
-
-/// The size every cell of a `size` frame is rendered at: the larger halves, so that one
-/// render target serves all four; a smaller cell shows the top-left part of its render.
-pub fn cell_render_size(size: [u32; 2]) -> [u32; 2] {
-    size.map(|side| side.div_ceil(2).max(1))
-}
-
-/// The index of `plane`'s cell in [`quad_cells`].
-pub fn cell_index(plane: SlicePlane) -> usize {
-    match plane {
-        SlicePlane::Axial => 1,
-        SlicePlane::Coronal => 2,
-        SlicePlane::Sagittal => 3,
-    }
-}
-
-/// The slice of `plane` through `crosshair_lps`, centred in-plane on the volume so that
-/// its image stays put while the crosshair moves.
-pub fn slice_through(volume: &Volume, plane: SlicePlane, crosshair_lps: DVec3) -> MprPlane {
-    let orientation = plane.orientation();
-    let mut slice = MprPlane::through_centre(volume, orientation);
-    let normal = slice_normal(plane);
-    slice.centre_lps += normal * (crosshair_lps - slice.centre_lps).dot(normal);
-    slice
-}
-
-/// The unit normal of `plane` (LPS), screen right × screen down: towards S for axial, P
-/// for coronal, R for sagittal.
-pub fn slice_normal(plane: SlicePlane) -> DVec3 {
-    let (right, down) = plane.orientation().right_and_down();
-    right.cross(down).normalize()
-}
-
-/// The patient point (LPS, mm) at fractions `x`, `y` (0..=1, from the top left) of
-/// `plane`'s cell in a 2×2 frame of `size`, the slice passing through `crosshair_lps`.
-pub fn lps_in_cell(
-    volume: &Volume,
-    plane: SlicePlane,
-    crosshair_lps: DVec3,
-    size: [u32; 2],
-    x: f64,
-    y: f64,
-) -> DVec3 {
-    let cell = quad_cells(size)[cell_index(plane)];
-    let render = cell_render_size(size);
-    let slice = slice_through(volume, plane, crosshair_lps);
-    let mm_per_pixel = slice.mm_per_pixel(volume, render);
-    let (right, down) = plane.orientation().right_and_down();
-    let from_centre_x = x * f64::from(cell.width) - f64::from(render[0]) * 0.5;
-    let from_centre_y = y * f64::from(cell.height) - f64::from(render[1]) * 0.5;
-    slice.centre_lps + (right * from_centre_x + down * from_centre_y) * mm_per_pixel
-}
-
-/// Where `point_lps` shows in `plane`'s cell of a 2×2 frame of `size`, the slice passing
-/// through `crosshair_lps`: fractions of the cell's width and height from its top left
-/// (inside the cell within 0..=1). The inverse of [`lps_in_cell`] within the slice's plane.
-pub fn spot_in_cell(
-    volume: &Volume,
-    plane: SlicePlane,
-    crosshair_lps: DVec3,
-    size: [u32; 2],
-    point_lps: DVec3,
-) -> [f64; 2] {
-    let cell = quad_cells(size)[cell_index(plane)];
-    let render = cell_render_size(size);
-    let slice = slice_through(volume, plane, crosshair_lps);
-    let mm_per_pixel = slice.mm_per_pixel(volume, render);
-    let (right, down) = plane.orientation().right_and_down();
-    let offset = (point_lps - slice.centre_lps) / mm_per_pixel;
-    let from_left = offset.dot(right) + f64::from(render[0]) * 0.5;
-    let from_top = offset.dot(down) + f64::from(render[1]) * 0.5;
-    [
-        from_left / f64::from(cell.width.max(1)),
-        from_top / f64::from(cell.height.max(1)),
-    ]
-}
 
 /// Where the crosshair shows in each slice's cell of a 2×2 frame of `size`.
 pub fn crosshair_in_cells(
@@ -149,19 +25,6 @@ pub fn crosshair_in_cells(
         coronal: spot(SlicePlane::Coronal),
         sagittal: spot(SlicePlane::Sagittal),
     }
-}
-
-/// `point` moved into the volume (between its outermost voxel centres), along the voxel
-/// grid's axes.
-pub fn clamp_to_volume(volume: &Volume, point: DVec3) -> DVec3 {
-    let ijk = volume.lps_to_voxel(point);
-    let last = |n: usize| volume.dims[n].saturating_sub(1) as f64;
-    let clamped = DVec3::new(
-        ijk.x.clamp(0.0, last(0)),
-        ijk.y.clamp(0.0, last(1)),
-        ijk.z.clamp(0.0, last(2)),
-    );
-    volume.voxel_to_lps_point(clamped)
 }
 
 /// The last full-quality 3D cell rendered, with what it shows.
@@ -246,7 +109,11 @@ pub fn render_layout(
             stitch(&mut frame, &three_d, cells[0]);
             for plane in SlicePlane::ALL {
                 let mut slice_view = view.clone();
-                slice_view.mpr = Some(slice_through(volume, plane, crosshair_lps));
+                slice_view.mpr = Some(MprPlane::through(
+                    volume,
+                    plane.orientation(),
+                    crosshair_lps,
+                ));
                 let image = renderer.render_image(&slice_view, render_size)?;
                 stitch(&mut frame, &image, cells[cell_index(plane)]);
             }
@@ -278,63 +145,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cells_tile_even_and_odd_frames() {
-        for size in [[256, 192], [257, 193], [17, 16]] {
-            let cells = quad_cells(size);
-            let area: u32 = cells.iter().map(|c| c.width * c.height).sum();
-            assert_eq!(area, size[0] * size[1], "{size:?}");
-            assert_eq!(cells[0].x + cells[0].width, cells[1].x);
-            assert_eq!(cells[0].y + cells[0].height, cells[2].y);
-            assert_eq!(cells[3].x + cells[3].width, size[0]);
-            assert_eq!(cells[3].y + cells[3].height, size[1]);
-            let render = cell_render_size(size);
-            assert!(
-                cells
-                    .iter()
-                    .all(|c| c.width <= render[0] && c.height <= render[1])
-            );
-        }
-        assert_eq!(quad_cells([257, 193])[0].width, 128);
-        assert_eq!(quad_cells([257, 193])[1].width, 129);
-    }
-
-    #[test]
-    fn the_middle_of_a_cell_is_on_the_slice_through_the_crosshair() {
+    fn the_crosshair_shows_where_a_click_would_put_it() {
         let volume = render_core::phantom::ct_phantom();
         let crosshair = volume.centre_lps() + DVec3::new(10.0, -20.0, 30.0);
-        for plane in SlicePlane::ALL {
-            let size = [256, 192];
-            let point = lps_in_cell(&volume, plane, crosshair, size, 0.5, 0.5);
-            let normal = slice_normal(plane);
-            assert!(
-                ((point - crosshair).dot(normal)).abs() < 1e-9,
-                "{plane:?}: the point lies in the slice"
-            );
-            let centre = volume.centre_lps();
-            let in_plane = (point - centre) - normal * (point - centre).dot(normal);
-            assert!(in_plane.length() < 1e-9, "{plane:?}: the cell's middle");
-            let right = lps_in_cell(&volume, plane, crosshair, size, 0.9, 0.5);
-            let (screen_right, _) = plane.orientation().right_and_down();
-            assert!((right - point).dot(screen_right) > 0.0, "{plane:?}");
-        }
-    }
-
-    #[test]
-    fn a_spot_found_in_a_cell_is_the_spot_a_click_there_picks() {
-        let volume = render_core::phantom::ct_phantom();
-        let crosshair = volume.centre_lps() + DVec3::new(10.0, -20.0, 30.0);
-        for size in [[256, 192], [257, 193]] {
-            for plane in SlicePlane::ALL {
-                for [x, y] in [[0.5, 0.5], [0.2, 0.7], [0.9, 0.1]] {
-                    let point = lps_in_cell(&volume, plane, crosshair, size, x, y);
-                    let [found_x, found_y] = spot_in_cell(&volume, plane, crosshair, size, point);
-                    assert!(
-                        (found_x - x).abs() < 1e-9 && (found_y - y).abs() < 1e-9,
-                        "{plane:?} {size:?}: ({x}, {y}) came back as ({found_x}, {found_y})"
-                    );
-                }
-            }
-        }
         // The crosshair 10 mm towards L and 20 mm towards A of the centre: right of the
         // middle in the axial and coronal cells, above it in the axial cell, left of it in
         // the sagittal cell (A is on the left there); 30 mm towards S: above the middle in
@@ -357,18 +170,6 @@ mod tests {
                 "{plane:?}: {x}, {y}"
             );
         }
-    }
-
-    #[test]
-    fn points_outside_are_clamped_into_the_volume() {
-        let volume = render_core::phantom::ct_phantom();
-        let inside = volume.centre_lps();
-        assert!(clamp_to_volume(&volume, inside).distance(inside) < 1e-9);
-        let far = inside + DVec3::new(0.0, 0.0, 1.0e4);
-        let clamped = clamp_to_volume(&volume, far);
-        let ijk = volume.lps_to_voxel(clamped);
-        assert!(ijk.z <= volume.dims[2] as f64 - 1.0 + 1e-9 && ijk.z >= -1e-9);
-        assert!((clamped.x - inside.x).abs() < 1e-9);
     }
 
     #[test]

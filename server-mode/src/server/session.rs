@@ -13,7 +13,7 @@ use render_core::Volume;
 use render_core::Window;
 use render_core::camera::NamedView;
 use render_core::transfer::{PresetLibrary, RenderMode};
-use render_core::view::{Quality, ViewState};
+use render_core::view::{Quality, ViewState, layout};
 
 use crate::server::compose;
 use crate::server::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
@@ -583,8 +583,8 @@ impl Session {
             Action::Slice { plane, delta_mm } => {
                 let plane = slice_plane("slice", plane)?;
                 check_finite_within("slice delta_mm", &[*delta_mm], 1.0e4)?;
-                let moved = open.crosshair_lps + compose::slice_normal(plane) * *delta_mm;
-                open.crosshair_lps = compose::clamp_to_volume(&open.volume, moved);
+                let moved = open.crosshair_lps + plane.normal() * *delta_mm;
+                open.crosshair_lps = layout::clamp_to_volume(&open.volume, moved);
                 Ok(Pending::Interactive)
             }
             Action::Crosshair { plane, x, y } => {
@@ -597,8 +597,8 @@ impl Session {
                     }
                 }
                 let point =
-                    compose::lps_in_cell(&open.volume, plane, open.crosshair_lps, size, *x, *y);
-                open.crosshair_lps = compose::clamp_to_volume(&open.volume, point);
+                    layout::lps_in_cell(&open.volume, plane, open.crosshair_lps, size, *x, *y);
+                open.crosshair_lps = layout::clamp_to_volume(&open.volume, point);
                 Ok(at_rest(interacting))
             }
             Action::Interact { .. }
@@ -628,7 +628,7 @@ impl Session {
         let crosshair_lps = match shared.crosshair_lps {
             Some(point) => {
                 check_finite_within("set_view crosshair_lps (mm)", &point.to_array(), 1.0e5)?;
-                compose::clamp_to_volume(&open.volume, point)
+                layout::clamp_to_volume(&open.volume, point)
             }
             None => open.crosshair_lps,
         };

@@ -9,10 +9,15 @@ struct Params {
     // One pixel to the right and one pixel down, in LPS mm.
     right: vec4<f32>,
     down: vec4<f32>,
-    // One slab step along the plane's normal (LPS mm); w: number of samples across the slab.
+    // One slab step along the plane's normal (LPS mm).
     slab_step: vec4<f32>,
-    // x, y: stored value -> grey (scale, offset); z: slab mode (0 MIP, 1 MinIP, 2 average).
-    window: vec4<f32>,
+    // Stored value -> grey (scale, offset).
+    grey_scale: f32,
+    grey_offset: f32,
+    // MODE_MIP, MODE_MINIP or MODE_AVERAGE (numbered in Rust, see shader_mode.rs).
+    slab_mode: u32,
+    // Samples across the slab (1 for a thin slice).
+    slab_samples: u32,
     background: vec4<f32>,
 }
 
@@ -27,9 +32,9 @@ fn inside(p: vec3<f32>) -> bool {
 @fragment
 fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     let centre = params.origin.xyz + params.right.xyz * position.x + params.down.xyz * position.y;
-    let samples = max(u32(params.window.w), 1u);
-    let mode = u32(params.window.z);
-    var extreme = select(3.0e38, -3.0e38, mode == 0u);
+    let samples = max(params.slab_samples, 1u);
+    let mode = params.slab_mode;
+    var extreme = select(3.0e38, -3.0e38, mode == MODE_MIP);
     var sum = 0.0;
     var count = 0.0;
     let first = -0.5 * f32(samples - 1u);
@@ -38,7 +43,7 @@ fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
         let p = (params.lps_to_tex * vec4<f32>(lps, 1.0)).xyz;
         if inside(p) {
             let v = textureSampleLevel(volume, volume_sampler, p, 0.0).r;
-            extreme = select(min(extreme, v), max(extreme, v), mode == 0u);
+            extreme = select(min(extreme, v), max(extreme, v), mode == MODE_MIP);
             sum += v;
             count += 1.0;
         }
@@ -47,9 +52,9 @@ fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
         return vec4<f32>(params.background.rgb, 1.0);
     }
     var v = extreme;
-    if mode == 2u {
+    if mode == MODE_AVERAGE {
         v = sum / count;
     }
-    let grey = clamp(v * params.window.x + params.window.y, 0.0, 1.0);
+    let grey = clamp(v * params.grey_scale + params.grey_offset, 0.0, 1.0);
     return vec4<f32>(grey, grey, grey, 1.0);
 }

@@ -15,27 +15,39 @@ struct Params {
     brick_scale: vec4<f32>,
     // Bricks along each axis, as floats.
     brick_count: vec4<f32>,
-    // x, y: stored value -> transfer-function texture coordinate (scale, offset);
-    // z, w: stored value -> grey level (scale, offset) for projection modes.
-    value_map: vec4<f32>,
-    // ambient, diffuse, specular, specular power.
-    shading: vec4<f32>,
-    // x: step (mm); y: step / opacity unit distance; z: early-termination opacity;
-    // w: jitter amount (0 or 1).
-    march: vec4<f32>,
-    // x: gradient magnitude (stored units per mm) -> gradient-opacity texture coordinate;
-    // y: the magnitude an encoded gradient of length 1 stands for.
-    gradient_map: vec4<f32>,
-    // Render target width, height and their reciprocals.
-    viewport: vec4<f32>,
+    // Stored value -> transfer-function texture coordinate (scale, offset).
+    transfer_scale: f32,
+    transfer_offset: f32,
+    // Stored value -> grey level for the projection modes (scale, offset).
+    grey_scale: f32,
+    grey_offset: f32,
+    // Blinn-Phong terms.
+    ambient: f32,
+    diffuse: f32,
+    specular: f32,
+    specular_power: f32,
+    // The distance between samples (mm), that step over the opacity unit distance, the
+    // opacity at which a ray stops, and how far a ray's start is jittered (0 or 1 step).
+    step_mm: f32,
+    step_per_opacity_unit: f32,
+    early_termination_alpha: f32,
+    jitter_steps: f32,
+    // Gradient magnitude (stored units per mm) -> gradient-opacity texture coordinate, and
+    // the magnitude an encoded gradient of length 1 stands for.
+    gradient_opacity_scale: f32,
+    gradient_full_scale: f32,
+    padding: vec2<f32>,
+    // Render target width and height, and their reciprocals.
+    viewport_size: vec2<f32>,
+    viewport_inverse: vec2<f32>,
     // Background colour.
     background: vec4<f32>,
 }
 
 // Each combination of these is a pipeline of its own, so a render runs only the code it
 // needs (software rasterisers execute both sides of a branch).
-// 0 composite, 1 MIP, 2 MinIP, 3 average.
-override MODE: u32 = 0u;
+// One of the MODE_* constants (numbered in Rust, see shader_mode.rs).
+override MODE: u32 = MODE_COMPOSITE;
 // Blinn-Phong shading (composite).
 override SHADING: bool = true;
 // Opacity modulated by the gradient magnitude (composite).
@@ -68,7 +80,7 @@ struct Ray {
 // filtering between entries changes nothing visible, and a plain load is cheaper).
 fn transfer_entry(stored: f32) -> vec4<f32> {
     let entries = f32(textureDimensions(transfer).x);
-    let index = clamp((stored * params.value_map.x + params.value_map.y) * entries, 0.0, entries - 1.0);
+    let index = clamp((stored * params.transfer_scale + params.transfer_offset) * entries, 0.0, entries - 1.0);
     return textureLoad(transfer, vec2<i32>(i32(index), 0), 0);
 }
 
@@ -85,7 +97,7 @@ fn jitter(pixel: vec2<f32>) -> f32 {
 }
 
 fn make_ray(pixel: vec2<f32>) -> Ray {
-    let ndc = vec2<f32>(pixel.x * params.viewport.z * 2.0 - 1.0, 1.0 - pixel.y * params.viewport.w * 2.0);
+    let ndc = vec2<f32>(pixel.x * params.viewport_inverse.x * 2.0 - 1.0, 1.0 - pixel.y * params.viewport_inverse.y * 2.0);
     let near_h = params.inv_view_proj * vec4<f32>(ndc, 0.0, 1.0);
     let far_h = params.inv_view_proj * vec4<f32>(ndc, 1.0, 1.0);
     let near = near_h.xyz / near_h.w;
@@ -151,13 +163,13 @@ fn leap(ray: Ray, start: f32, step: f32) -> f32 {
 
 // Front-to-back compositing with Blinn-Phong shading on the precomputed gradients.
 fn composite(ray: Ray, start: f32) -> vec4<f32> {
-    let step = params.march.x;
+    let step = params.step_mm;
     var t = start;
     var colour = vec3<f32>(0.0);
     var alpha = 0.0;
     loop {
         t = leap(ray, t, step);
-        if t > ray.t_exit || alpha > params.march.z {
+        if t > ray.t_exit || alpha > params.early_termination_alpha {
             break;
         }
         let p = ray.origin + ray.dir * t;
@@ -173,8 +185,8 @@ fn composite(ray: Ray, start: f32) -> vec4<f32> {
             let length_encoded = length(encoded);
             if GRADIENT_OPACITY {
                 // Decoded magnitude, stored units per mm.
-                let magnitude = length_encoded * length_encoded * params.gradient_map.y;
-                let u = magnitude * params.gradient_map.x;
+                let magnitude = length_encoded * length_encoded * params.gradient_full_scale;
+                let u = magnitude * params.gradient_opacity_scale;
                 a *= textureSampleLevel(transfer, transfer_sampler, vec2<f32>(u, 0.75), 0.0).a;
             }
             if SHADING {
@@ -183,11 +195,11 @@ fn composite(ray: Ray, start: f32) -> vec4<f32> {
                 if length_encoded > 1e-4 {
                     facing = abs(dot(encoded / length_encoded, ray.dir_lps));
                 }
-                let s = params.shading;
-                rgb = rgb * (s.x + s.y * facing) + vec3<f32>(s.z * pow(facing, s.w));
+                rgb = rgb * (params.ambient + params.diffuse * facing)
+                    + vec3<f32>(params.specular * pow(facing, params.specular_power));
             }
         }
-        let corrected = 1.0 - pow(1.0 - min(a, 0.9999), params.march.y);
+        let corrected = 1.0 - pow(1.0 - min(a, 0.9999), params.step_per_opacity_unit);
         colour += (1.0 - alpha) * corrected * rgb;
         alpha += (1.0 - alpha) * corrected;
     }
@@ -197,9 +209,9 @@ fn composite(ray: Ray, start: f32) -> vec4<f32> {
 
 // MIP, MinIP or average along the ray, shown through the grey window.
 fn projection(ray: Ray, start: f32, mode: u32) -> vec4<f32> {
-    let step = params.march.x;
+    let step = params.step_mm;
     var t = start;
-    var extreme = select(3.0e38, -3.0e38, mode == 1u);
+    var extreme = select(3.0e38, -3.0e38, mode == MODE_MIP);
     var sum = 0.0;
     var count = 0.0;
     loop {
@@ -208,7 +220,7 @@ fn projection(ray: Ray, start: f32, mode: u32) -> vec4<f32> {
             break;
         }
         let v = value_at(ray.origin + ray.dir * t);
-        extreme = select(min(extreme, v), max(extreme, v), mode == 1u);
+        extreme = select(min(extreme, v), max(extreme, v), mode == MODE_MIP);
         sum += v;
         count += 1.0;
         t += step;
@@ -217,10 +229,10 @@ fn projection(ray: Ray, start: f32, mode: u32) -> vec4<f32> {
         return vec4<f32>(params.background.rgb, 1.0);
     }
     var v = extreme;
-    if mode == 3u {
+    if mode == MODE_AVERAGE {
         v = sum / count;
     }
-    let grey = clamp(v * params.value_map.z + params.value_map.w, 0.0, 1.0);
+    let grey = clamp(v * params.grey_scale + params.grey_offset, 0.0, 1.0);
     return vec4<f32>(grey, grey, grey, 1.0);
 }
 
@@ -230,8 +242,8 @@ fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     if ray.t_enter >= ray.t_exit {
         return vec4<f32>(params.background.rgb, 1.0);
     }
-    let start = ray.t_enter + params.march.x * params.march.w * jitter(floor(position.xy));
-    if MODE == 0u {
+    let start = ray.t_enter + params.step_mm * params.jitter_steps * jitter(floor(position.xy));
+    if MODE == MODE_COMPOSITE {
         return composite(ray, start);
     }
     return projection(ray, start, MODE);

@@ -1,67 +1,54 @@
-//! `ViewState`: everything that decides what a frame shows. The desktop and the server
-//! sessions both hold one and hand it to the renderer; it travels as JSON.
+//! Multiplanar reformats: the three standard planes as radiology reads them, any oblique
+//! plane, and a slice (thin or a slab) through the volume.
 
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use crate::camera::{Camera, NamedView};
-use crate::transfer::RenderMode;
-use crate::{Volume, Window};
+use crate::Volume;
 
-/// How much work a frame may take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// One of the three standard reformats, by name (`axial`, `coronal`, `sagittal` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Quality {
-    /// While the user drags: reduced internal resolution and a longer step, to hold a
-    /// frame-time budget.
-    Interactive,
-    /// The final image: full resolution and the preset's sample distance.
-    #[default]
-    Full,
+pub enum SlicePlane {
+    /// Seen from the feet; the top-right cell of the 2×2 layout.
+    Axial,
+    /// Seen from the front; the bottom-left cell.
+    Coronal,
+    /// Seen from the patient's left; the bottom-right cell.
+    Sagittal,
 }
 
-/// How voxel values are read between voxel centres.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Interpolation {
-    /// The nearest voxel's value (blocky, exact).
-    Nearest,
-    /// Trilinear interpolation of the eight surrounding voxels.
-    #[default]
-    Linear,
-}
+impl SlicePlane {
+    /// The three planes in cell order (top right, bottom left, bottom right).
+    pub const ALL: [SlicePlane; 3] = [Self::Axial, Self::Coronal, Self::Sagittal];
 
-/// A crop box, as fractions (0..1) of the volume's extent along i, j and k.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CropBox {
-    /// Lower corner (fractions of i, j, k extent).
-    pub min: [f32; 3],
-    /// Upper corner (fractions of i, j, k extent).
-    pub max: [f32; 3],
-}
-
-impl Default for CropBox {
-    fn default() -> Self {
-        Self {
-            min: [0.0; 3],
-            max: [1.0; 3],
+    /// Parses `axial`, `coronal` or `sagittal`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "axial" => Some(Self::Axial),
+            "coronal" => Some(Self::Coronal),
+            "sagittal" => Some(Self::Sagittal),
+            _ => None,
         }
     }
-}
 
-impl CropBox {
-    /// The box with its corners ordered and clamped to 0..1.
-    pub fn normalised(&self) -> Self {
-        let mut out = *self;
-        for axis in 0..3 {
-            let (a, b) = (
-                self.min[axis].clamp(0.0, 1.0),
-                self.max[axis].clamp(0.0, 1.0),
-            );
-            out.min[axis] = a.min(b);
-            out.max[axis] = a.max(b);
+    /// The plane's name, as the protocol and the command line spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Axial => "axial",
+            Self::Coronal => "coronal",
+            Self::Sagittal => "sagittal",
         }
-        out
+    }
+
+    /// The plane's orientation.
+    pub fn orientation(self) -> MprOrientation {
+        self.into()
+    }
+
+    /// The plane's unit normal (LPS), pointing away from the viewer.
+    pub fn normal(self) -> DVec3 {
+        self.orientation().normal()
     }
 }
 
@@ -106,6 +93,23 @@ impl MprOrientation {
                 let normal = right.cross(up).normalize_or(DVec3::Z);
                 (right, normal.cross(right).normalize() * -1.0)
             }
+        }
+    }
+
+    /// The plane's unit normal (LPS), screen right × screen down, pointing away from the
+    /// viewer: towards S for axial, P for coronal, R for sagittal.
+    pub fn normal(&self) -> DVec3 {
+        let (right, down) = self.right_and_down();
+        right.cross(down).normalize()
+    }
+}
+
+impl From<SlicePlane> for MprOrientation {
+    fn from(plane: SlicePlane) -> Self {
+        match plane {
+            SlicePlane::Axial => Self::Axial,
+            SlicePlane::Coronal => Self::Coronal,
+            SlicePlane::Sagittal => Self::Sagittal,
         }
     }
 }
@@ -177,48 +181,18 @@ impl MprPlane {
         fit.max(1e-6) / self.zoom.max(1e-6)
     }
 
+    /// A thin slice of `orientation` through `point_lps`, centred in-plane on the volume
+    /// so that its image stays put while the point (a crosshair) moves.
+    pub fn through(volume: &Volume, orientation: MprOrientation, point_lps: DVec3) -> Self {
+        let mut plane = Self::through_centre(volume, orientation);
+        let normal = orientation.normal();
+        plane.centre_lps += normal * (point_lps - plane.centre_lps).dot(normal);
+        plane
+    }
+
     /// Moves the plane along its normal by `mm` (scrolling through slices).
     pub fn scroll(&mut self, mm: f64) {
-        let (right, down) = self.orientation.right_and_down();
-        self.centre_lps += right.cross(down).normalize() * mm;
-    }
-}
-
-/// Everything that decides one frame.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ViewState {
-    /// The 3D camera.
-    pub camera: Camera,
-    /// Composite, MIP, MinIP or average.
-    pub mode: RenderMode,
-    /// The transfer-function preset's name.
-    pub preset: String,
-    /// The grey-scale window for MPR and projection modes; `None` uses the preset's or
-    /// the header's.
-    pub window: Option<Window>,
-    /// The part of the volume rendered.
-    pub crop: CropBox,
-    /// Interactive or full quality.
-    pub quality: Quality,
-    /// Nearest or trilinear sampling.
-    pub interpolation: Interpolation,
-    /// When set, the frame is this reformatted slice instead of the 3D rendering.
-    pub mpr: Option<MprPlane>,
-}
-
-impl ViewState {
-    /// The first view of a volume: from anterior, with the preset's mode.
-    pub fn initial(volume: &Volume, preset: &str, mode: RenderMode) -> Self {
-        Self {
-            camera: Camera::looking_at(volume, NamedView::Anterior),
-            mode,
-            preset: preset.to_string(),
-            window: None,
-            crop: CropBox::default(),
-            quality: Quality::Full,
-            interpolation: Interpolation::Linear,
-            mpr: None,
-        }
+        self.centre_lps += self.orientation.normal() * mm;
     }
 }
 
@@ -241,25 +215,31 @@ mod tests {
     }
 
     #[test]
+    fn normals_point_away_from_the_viewer() {
+        assert_eq!(SlicePlane::Axial.normal(), DVec3::Z);
+        assert_eq!(SlicePlane::Coronal.normal(), DVec3::Y);
+        assert_eq!(SlicePlane::Sagittal.normal(), DVec3::NEG_X);
+        for plane in SlicePlane::ALL {
+            assert_eq!(SlicePlane::from_name(plane.name()), Some(plane));
+        }
+    }
+
+    #[test]
+    fn a_slice_through_a_point_keeps_the_volume_centred_in_plane() {
+        let volume = crate::phantom::ct_phantom();
+        let centre = volume.centre_lps();
+        let point = centre + DVec3::new(7.0, -5.0, 11.0);
+        let slice = MprPlane::through(&volume, MprOrientation::Axial, point);
+        assert!((slice.centre_lps.z - point.z).abs() < 1e-9);
+        assert!((slice.centre_lps.truncate() - centre.truncate()).length() < 1e-9);
+    }
+
+    #[test]
     fn axial_plane_fits_one_pixel_per_voxel_when_sized_to_the_slice() {
         let volume = crate::phantom::ct_phantom();
         let plane = MprPlane::through_centre(&volume, MprOrientation::Axial);
         let size = [volume.dims[0] as u32, volume.dims[1] as u32];
         let mm = plane.mm_per_pixel(&volume, size);
         assert!((mm - volume.spacing_mm[0]).abs() < 1e-9, "{mm}");
-    }
-
-    #[test]
-    fn view_state_round_trips_through_json() {
-        let volume = crate::phantom::ct_phantom();
-        let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
-        view.mpr = Some(MprPlane::through_centre(&volume, MprOrientation::Coronal));
-        view.window = Some(Window {
-            width: 400.0,
-            center: 40.0,
-        });
-        let json = serde_json::to_string(&view).expect("serialises");
-        let back: ViewState = serde_json::from_str(&json).expect("parses");
-        assert_eq!(back, view);
     }
 }

@@ -1,0 +1,72 @@
+//! The time budget of interactive frames: their internal resolution steps down when a
+//! frame takes too long and up when it takes far less.
+
+use std::time::Duration;
+
+/// Holds interactive frames to a time budget by stepping their internal resolution
+/// through a few fixed scales (each size's render target is kept, since a new one costs
+/// far more than a frame on software rasterisers).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InteractiveBudget {
+    /// The frame time aimed for while interacting.
+    pub target: Duration,
+    /// The current internal resolution scale (one of [`Self::SCALES`]).
+    pub scale: f32,
+    /// Sample distance multiplier while interacting.
+    pub step_factor: f32,
+}
+
+impl Default for InteractiveBudget {
+    fn default() -> Self {
+        Self {
+            target: Duration::from_millis(50),
+            scale: 0.5,
+            step_factor: 2.0,
+        }
+    }
+}
+
+impl InteractiveBudget {
+    /// The internal resolution scales interactive frames may use.
+    pub const SCALES: [f32; 5] = [0.25, 0.35, 0.5, 0.7, 1.0];
+
+    /// Adjusts the scale after an interactive frame that took `elapsed`: one step down
+    /// when over budget, one step up when well under (time goes with the square of the
+    /// scale, so a step up roughly doubles it).
+    pub fn record(&mut self, elapsed: Duration) {
+        let level = Self::SCALES
+            .iter()
+            .position(|&s| s >= self.scale - 1e-3)
+            .unwrap_or(Self::SCALES.len() - 1);
+        let level = if elapsed > self.target {
+            level.saturating_sub(1)
+        } else if elapsed.as_secs_f32() * 2.2 < self.target.as_secs_f32() {
+            (level + 1).min(Self::SCALES.len() - 1)
+        } else {
+            level
+        };
+        self.scale = Self::SCALES[level];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interactive_budget_steps_down_when_slow_and_up_when_fast() {
+        let mut budget = InteractiveBudget::default();
+        assert_eq!(budget.scale, 0.5);
+        budget.record(Duration::from_millis(120));
+        assert_eq!(budget.scale, 0.35);
+        budget.record(Duration::from_millis(120));
+        budget.record(Duration::from_millis(120));
+        assert_eq!(budget.scale, 0.25, "never below the smallest scale");
+        budget.record(Duration::from_millis(40));
+        assert_eq!(budget.scale, 0.25, "within budget: stays");
+        for _ in 0..10 {
+            budget.record(Duration::from_millis(5));
+        }
+        assert_eq!(budget.scale, 1.0, "never above full resolution");
+    }
+}

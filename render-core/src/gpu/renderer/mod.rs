@@ -1,0 +1,391 @@
+//! The renderer: turns a [`ViewState`] into a frame on the GPU, for the desktop (which
+//! shows the frame texture) and the server and CLI (which read it back). Its parts:
+//! the per-volume and per-preset caches ([`scene`]), the uniforms and bind groups of each
+//! pipeline ([`bind_groups`]), reading frames back ([`readback`]) and the time budget of
+//! interactive frames ([`budget`]).
+
+mod bind_groups;
+mod budget;
+mod readback;
+mod scene;
+
+pub use budget::InteractiveBudget;
+pub use readback::FrameImage;
+
+use readback::Readback;
+use scene::Scene;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::context::{GpuContext, GpuError};
+use super::pipelines::{FRAME_FORMAT, Pipelines};
+use super::volume_texture::GpuVolume;
+use crate::transfer::{PresetLibrary, RenderMode, VolumeStatistics};
+use crate::view::{Quality, ViewState};
+use crate::{Modality, Volume, Window};
+
+/// Why a frame could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// Nothing has been loaded to render.
+    #[error("no volume is loaded")]
+    NoVolume,
+    /// The view names a preset the library does not have.
+    #[error("unknown transfer-function preset \"{name}\" (known: {known})")]
+    UnknownPreset {
+        /// The name asked for.
+        name: String,
+        /// The names available, comma-separated.
+        known: String,
+    },
+    /// A zero or oversized frame.
+    #[error("frame size {width}×{height} is outside 1..={max} pixels a side")]
+    BadSize {
+        /// Requested width.
+        width: u32,
+        /// Requested height.
+        height: u32,
+        /// The device's largest 2D texture edge.
+        max: u32,
+    },
+    /// The GPU failed.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+}
+
+/// What a rendered frame took and how it was made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameInfo {
+    /// Output size (width, height).
+    pub size: [u32; 2],
+    /// Internal resolution as a fraction of the output's (1 at full quality).
+    pub scale: f32,
+    /// The sample distance along rays (mm).
+    pub step_mm: f32,
+}
+
+struct Targets {
+    size: [u32; 2],
+    output: wgpu::Texture,
+    output_view: wgpu::TextureView,
+    /// Reduced-resolution targets of interactive frames, kept per size.
+    reduced: Vec<(wgpu::Texture, wgpu::TextureView)>,
+}
+
+/// The volume renderer: ray casting and reformats on one device.
+pub struct Renderer {
+    context: GpuContext,
+    pipelines: Pipelines,
+    presets: PresetLibrary,
+    scene: Option<Scene>,
+    targets: Option<Targets>,
+    /// The interactive-quality controller.
+    pub interactive: InteractiveBudget,
+}
+
+impl Renderer {
+    /// A renderer on `context`'s device, with `presets` to choose transfer functions from.
+    pub fn new(context: GpuContext, presets: PresetLibrary) -> Self {
+        let pipelines = Pipelines::new(&context.device);
+        Self {
+            context,
+            pipelines,
+            presets,
+            scene: None,
+            targets: None,
+            interactive: InteractiveBudget::default(),
+        }
+    }
+
+    /// The device this renderer draws with.
+    pub fn context(&self) -> &GpuContext {
+        &self.context
+    }
+
+    /// The transfer-function presets it knows.
+    pub fn presets(&self) -> &PresetLibrary {
+        &self.presets
+    }
+
+    /// The volume being shown, if any.
+    pub fn volume(&self) -> Option<&Arc<Volume>> {
+        self.scene.as_ref().map(|scene| &scene.volume)
+    }
+
+    /// Uploads `volume` (replacing the previous one) and returns the warnings of the
+    /// upload, e.g. downsampling to fit the device.
+    pub fn load_volume(&mut self, volume: Arc<Volume>) -> Vec<String> {
+        let gpu = GpuVolume::upload(&self.context, &volume);
+        let warnings = gpu.warnings.clone();
+        let statistics = VolumeStatistics::of(&volume);
+        self.scene = Some(Scene {
+            volume,
+            gpu,
+            statistics,
+            transfer: HashMap::new(),
+            bricks: None,
+            gradients: None,
+        });
+        warnings
+    }
+
+    /// The grey window a view is shown with: the view's own, else the preset's (for
+    /// projection modes), else the header's, else one that spans the values.
+    pub fn effective_window(&self, view: &ViewState) -> Option<Window> {
+        let scene = self.scene.as_ref()?;
+        if let Some(window) = view.window {
+            return Some(window);
+        }
+        if view.mpr.is_none()
+            && view.mode != RenderMode::Composite
+            && let Some(window) = self
+                .presets
+                .get(&view.preset)
+                .and_then(|preset| preset.resolved_window(&scene.statistics))
+        {
+            return Some(window);
+        }
+        Some(default_window(&scene.volume, &scene.statistics))
+    }
+
+    /// Renders `view` at `size` into the renderer's frame texture and waits for the GPU.
+    pub fn render(&mut self, view: &ViewState, size: [u32; 2]) -> Result<FrameInfo, RenderError> {
+        let started = Instant::now();
+        let info = self.encode_frame(view, size, None)?;
+        self.wait()?;
+        if view.quality == Quality::Interactive && view.mpr.is_none() {
+            self.interactive.record(started.elapsed());
+        }
+        Ok(info)
+    }
+
+    /// The texture the last frame was drawn into (`Rgba8Unorm`, the frame's size).
+    pub fn frame_texture(&self) -> Option<&wgpu::Texture> {
+        self.targets.as_ref().map(|targets| &targets.output)
+    }
+
+    fn wait(&self) -> Result<(), GpuError> {
+        self.context
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|error| GpuError::Device(error.to_string()))
+    }
+
+    /// Records and submits one frame; copies it into `readback` when given.
+    fn encode_frame(
+        &mut self,
+        view: &ViewState,
+        size: [u32; 2],
+        readback: Option<Readback<'_>>,
+    ) -> Result<FrameInfo, RenderError> {
+        let max = self.context.device.limits().max_texture_dimension_2d;
+        if size[0] == 0 || size[1] == 0 || size[0] > max || size[1] > max {
+            return Err(RenderError::BadSize {
+                width: size[0],
+                height: size[1],
+                max,
+            });
+        }
+        let window = self.effective_window(view).ok_or(RenderError::NoVolume)?;
+        self.ensure_targets(size);
+        let internal = self.internal_size(view, size);
+        let reduced = internal != size;
+        let as_drawn = readback.as_ref().is_some_and(|readback| readback.as_drawn);
+        if reduced {
+            self.ensure_reduced(internal);
+        }
+        let mut encoder =
+            self.context
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("frame"),
+                });
+        let (bind_group, pipeline, step_mm) = match view.mpr {
+            Some(_) => {
+                let bind_group = self.mpr_bind_group(view, internal, window)?;
+                (bind_group, &self.pipelines.mpr, 0.0)
+            }
+            None => {
+                let (bind_group, variant, step) =
+                    self.raycast_bind_group(view, internal, window)?;
+                self.pipelines
+                    .prepare_raycast(&self.context.device, variant);
+                let pipeline = self
+                    .pipelines
+                    .raycast(variant)
+                    .ok_or(RenderError::NoVolume)?;
+                (bind_group, pipeline, step)
+            }
+        };
+        let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
+        let reduced_target = targets
+            .reduced
+            .iter()
+            .find(|(texture, _)| texture.width() == internal[0] && texture.height() == internal[1]);
+        let reduced_texture = reduced_target.map(|(texture, _)| texture);
+        let reduced_view = reduced_target.map(|(_, view)| view);
+        let first_target = match (reduced_view, reduced) {
+            (Some(view), true) => view,
+            _ => &targets.output_view,
+        };
+        draw(&mut encoder, first_target, pipeline, &bind_group);
+        if reduced
+            && !as_drawn
+            && let Some(reduced_view) = reduced_view
+        {
+            let blit = self
+                .context
+                .device
+                .create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("blit"),
+                    layout: &self.pipelines.blit_layout,
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: wgpu::BindingResource::TextureView(reduced_view),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: wgpu::BindingResource::Sampler(&self.pipelines.linear),
+                        },
+                    ],
+                });
+            draw(
+                &mut encoder,
+                &targets.output_view,
+                &self.pipelines.blit,
+                &blit,
+            );
+        }
+        if let Some(Readback {
+            buffer, padded_row, ..
+        }) = readback
+        {
+            let (source, read_size) = match reduced_texture {
+                Some(texture) if as_drawn => (texture, internal),
+                _ => (&targets.output, size),
+            };
+            encoder.copy_texture_to_buffer(
+                source.as_image_copy(),
+                wgpu::TexelCopyBufferInfo {
+                    buffer,
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: 0,
+                        bytes_per_row: Some(padded_row),
+                        rows_per_image: Some(read_size[1]),
+                    },
+                },
+                wgpu::Extent3d {
+                    width: read_size[0],
+                    height: read_size[1],
+                    depth_or_array_layers: 1,
+                },
+            );
+        }
+        self.context.queue.submit([encoder.finish()]);
+        Ok(FrameInfo {
+            size,
+            scale: if reduced { self.interactive.scale } else { 1.0 },
+            step_mm,
+        })
+    }
+
+    fn ensure_targets(&mut self, size: [u32; 2]) {
+        if self.targets.as_ref().is_some_and(|t| t.size == size) {
+            return;
+        }
+        let output = frame_texture(&self.context.device, size, "frame");
+        let output_view = output.create_view(&wgpu::TextureViewDescriptor::default());
+        self.targets = Some(Targets {
+            size,
+            output,
+            output_view,
+            reduced: Vec::new(),
+        });
+    }
+
+    fn ensure_reduced(&mut self, internal: [u32; 2]) {
+        let device = &self.context.device;
+        if let Some(targets) = &mut self.targets {
+            let present = targets.reduced.iter().any(|(texture, _)| {
+                texture.width() == internal[0] && texture.height() == internal[1]
+            });
+            if !present {
+                let texture = frame_texture(device, internal, "reduced frame");
+                let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+                targets.reduced.push((texture, view));
+            }
+        }
+    }
+}
+
+/// The window used when neither the view nor the preset gives one: the header's, else a
+/// soft-tissue window for CT, else the 1st to 99th percentile.
+pub fn default_window(volume: &Volume, statistics: &VolumeStatistics) -> Window {
+    if let Some(window) = volume.default_window {
+        return window;
+    }
+    match volume.modality {
+        Modality::CT => Window {
+            width: 400.0,
+            center: 40.0,
+        },
+        _ => {
+            let low = f64::from(statistics.percentile(1.0));
+            let high = f64::from(statistics.percentile(99.0));
+            Window {
+                width: (high - low).max(1e-3),
+                center: (high + low) * 0.5,
+            }
+        }
+    }
+}
+
+fn frame_texture(device: &wgpu::Device, size: [u32; 2], label: &str) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width: size[0],
+            height: size[1],
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: FRAME_FORMAT,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+            | wgpu::TextureUsages::COPY_SRC
+            | wgpu::TextureUsages::TEXTURE_BINDING,
+        view_formats: &[],
+    })
+}
+
+fn draw(
+    encoder: &mut wgpu::CommandEncoder,
+    target: &wgpu::TextureView,
+    pipeline: &wgpu::RenderPipeline,
+    bind_group: &wgpu::BindGroup,
+) {
+    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("frame"),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view: target,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    });
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, bind_group, &[]);
+    pass.draw(0..3, 0..1);
+}
