@@ -14,13 +14,13 @@ use server_mode::protocol::Action;
 
 use super::Launch;
 use super::browser::{OpenChoice, SeriesBrowser};
-use super::link::{LinkTarget, answers, websocket_url};
 use super::loading::{Loading, Poll};
-use super::remote::{RemoteView, START_VIEWPORT, mirror_mode};
 use super::screenshot::{self, Outcome};
+use super::session_share::{ShareOptions, SharedSeries, Sharing};
 use super::settings::{Layout, ServerEntry, Settings};
-use super::share::{ShareOptions, SharedSeries, Sharing};
 use super::slice_view::{OVERLAY_TEXT, SliceTool};
+use super::thin_client::connection::{LinkTarget, accepts_connections, websocket_url};
+use super::thin_client::remote_view::{RemoteView, START_VIEWPORT, mirror_mode};
 use super::workspace::{LocalWorkspace, protocol_layout, settings_layout};
 use crate::cli::RenderPreference;
 
@@ -300,7 +300,7 @@ impl DesktopApp {
                 let answering = self
                     .server
                     .as_ref()
-                    .is_some_and(|server| answers(&server.url, SERVER_ANSWER_TIMEOUT));
+                    .is_some_and(|server| accepts_connections(&server.url, SERVER_ANSWER_TIMEOUT));
                 if answering {
                     self.switch_to_remote(ctx);
                 } else {

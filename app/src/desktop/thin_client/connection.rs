@@ -212,7 +212,7 @@ pub fn websocket_url(given: &str) -> Result<String, String> {
 }
 
 /// Whether something accepts TCP connections at the server's address within `timeout`.
-pub fn answers(url: &str, timeout: Duration) -> bool {
+pub fn accepts_connections(url: &str, timeout: Duration) -> bool {
     let Ok(ws) = websocket_url(url) else {
         return false;
     };
