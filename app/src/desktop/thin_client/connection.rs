@@ -543,42 +543,19 @@ mod tests {
     use std::net::{Ipv4Addr, SocketAddr};
     use std::sync::mpsc::{Receiver, sync_channel};
 
-    use server_mode::{Library, Server, ServerConfig};
+    use server_mode::server::BackgroundServer;
+    use server_mode::{Library, ServerConfig};
 
-    /// A server of the built-in phantom on a loopback port, in this process; dropping the
-    /// sender stops it.
-    fn serve_phantom(
-        token: Option<&str>,
-    ) -> (
-        String,
-        tokio::sync::oneshot::Sender<()>,
-        std::thread::JoinHandle<()>,
-    ) {
+    /// A server of the built-in phantom on a loopback port, in this process, with its
+    /// WebSocket address; dropping it stops it.
+    fn serve_phantom(token: Option<&str>) -> (String, BackgroundServer) {
         let scheduler = crate::commands::serve::start_renderer().expect("renderer");
         let library = Arc::new(Library::phantom(256 << 20));
         let mut config = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         config.token = token.map(str::to_string);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (address_tx, address_rx) = sync_channel(1);
-        let thread = std::thread::spawn(move || {
-            let runtime = crate::commands::serve::runtime().expect("runtime");
-            runtime.block_on(async move {
-                let server = Server::bind(config, library, scheduler)
-                    .await
-                    .expect("bound");
-                address_tx
-                    .send(server.local_addr().expect("address"))
-                    .expect("told");
-                server
-                    .run(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .expect("served");
-            });
-        });
-        let address = address_rx.recv().expect("address");
-        (format!("ws://{address}/ws"), stop, thread)
+        let server = BackgroundServer::start("test-server", config, library, scheduler)
+            .expect("the server listens");
+        (server.websocket_url(), server)
     }
 
     /// RGBA values that differ by more than 16 between two frames of one size.
@@ -633,7 +610,7 @@ mod tests {
 
     #[test]
     fn thin_client_gets_frames_and_its_input_changes_the_picture() {
-        let (url, stop, server) = serve_phantom(Some("open-sesame"));
+        let (url, server) = serve_phantom(Some("open-sesame"));
         let (link, woken) = link_to(&url, Some("open-sesame"), None);
         let first = next_frame(&link, &woken, |frame| frame.final_still);
         assert_eq!(first.size, [160, 120]);
@@ -666,8 +643,7 @@ mod tests {
         assert!(["h264", "jpeg"].contains(&codec.as_str()), "{codec}");
         assert_eq!(error, None, "every frame decodes");
         drop(link);
-        let _ = stop.send(());
-        server.join().expect("server thread");
+        server.stop().expect("served");
     }
 
     /// Whether more than 1 % of `cell`'s pixels in a `width`-wide frame are not dark.
@@ -690,7 +666,7 @@ mod tests {
         use server_mode::server::compose::quad_cells;
         use server_mode::protocol::Layout;
 
-        let (url, stop, server) = serve_phantom(None);
+        let (url, server) = serve_phantom(None);
         let (link, woken) = link_to(&url, None, None);
         let single = next_frame(&link, &woken, |frame| frame.final_still);
         assert!(link.send(Action::Layout {
@@ -760,13 +736,12 @@ mod tests {
         );
         drop(again);
         drop(link);
-        let _ = stop.send(());
-        server.join().expect("server thread");
+        server.stop().expect("served");
     }
 
     #[test]
     fn thin_client_hands_over_a_view_and_gives_up_on_a_wrong_token() {
-        let (url, stop, server) = serve_phantom(Some("right"));
+        let (url, server) = serve_phantom(Some("right"));
         let (refused, woken) = link_to(&url, Some("wrong"), None);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -815,8 +790,7 @@ mod tests {
             "the handed-over view is shown ({differing} values differ)"
         );
         drop(handed);
-        let _ = stop.send(());
-        server.join().expect("server thread");
+        server.stop().expect("served");
     }
 
     /// A TCP relay between a link and its server that a test can cut, as a dropped
@@ -907,13 +881,8 @@ mod tests {
 
     #[test]
     fn thin_client_reconnects_after_a_drop_and_restores_its_view() {
-        let (url, stop, server) = serve_phantom(Some("open-sesame"));
-        let upstream: SocketAddr = url
-            .trim_start_matches("ws://")
-            .trim_end_matches("/ws")
-            .parse()
-            .expect("server address");
-        let relay = Relay::start(upstream);
+        let (_, server) = serve_phantom(Some("open-sesame"));
+        let relay = Relay::start(server.address());
         let (link, woken) = link_to(&relay.url(), Some("open-sesame"), Some("phantom"));
         let anterior = next_frame(&link, &woken, |frame| frame.final_still);
         let first_session = link.state().opened.clone().expect("opened");
@@ -978,8 +947,7 @@ mod tests {
             "input after the reconnection changes the picture"
         );
         drop(link);
-        let _ = stop.send(());
-        server.join().expect("server thread");
+        server.stop().expect("served");
     }
 
     #[test]
