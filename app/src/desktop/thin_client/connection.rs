@@ -4,17 +4,17 @@
 //! server the view it was showing.
 
 use std::collections::VecDeque;
-use std::net::ToSocketAddrs;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use server_mode::client::{Client, ClientError, Event, VIDEO_CODECS};
 use server_mode::client::FrameDecoder;
+use server_mode::client::{Client, ClientError, Event, VIDEO_CODECS};
 use server_mode::protocol::{
     Action, CrosshairInCells, ErrorCode, Opened, ServerMessage, SharedView, Viewport,
 };
 use tokio::sync::mpsc;
+use url::Url;
 
 /// Commands the UI may have queued before the link takes them; beyond this the UI drops
 /// inputs (the next drag step carries the change).
@@ -181,57 +181,65 @@ impl Drop for RemoteLink {
     }
 }
 
-/// `http://host:port/…` or `host:port` → `ws://host:port/ws`; `https` → `wss`. A URL
-/// that already names a WebSocket path is kept.
+/// The WebSocket address of protocol v1 on the server at `given`: `http://host:port/…` or
+/// `host:port` → `ws://host:port/…/ws`; `https` → `wss`. A path prefix (a reverse proxy's,
+/// `https://host/hounsfield/`) is kept; a URL that already names the WebSocket path (its
+/// last segment `ws`) is kept as it is, query and all.
 pub fn websocket_url(given: &str) -> Result<String, String> {
+    server_websocket_url(given).map(String::from)
+}
+
+/// [`websocket_url`], as a parsed URL.
+fn server_websocket_url(given: &str) -> Result<Url, String> {
     let given = given.trim();
-    let (scheme, rest) = match given.split_once("://") {
-        Some(("http" | "ws", rest)) => ("ws", rest),
-        Some(("https" | "wss", rest)) => ("wss", rest),
-        Some((other, _)) => {
+    let with_scheme = if given.contains("://") {
+        given.to_string()
+    } else {
+        format!("ws://{given}")
+    };
+    let mut url = Url::parse(&with_scheme)
+        .map_err(|error| format!("server URL {given:?} is not a URL: {error}"))?;
+    let scheme = match url.scheme() {
+        "http" | "ws" => "ws",
+        "https" | "wss" => "wss",
+        other => {
             return Err(format!(
                 "server URL {given:?}: the scheme {other:?} is not http, https, ws or wss"
             ));
         }
-        None => ("ws", given),
     };
-    let (authority, path) = match rest.split_once('/') {
-        Some((authority, path)) => (authority, path),
-        None => (rest, ""),
-    };
-    if authority.is_empty() || authority.contains(char::is_whitespace) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("server URL {given:?} has no host"));
     }
-    let path = path.trim_end_matches('/');
-    let path = if path == "ws" || path.starts_with("ws?") {
-        path
+    url.set_scheme(scheme)
+        .map_err(|()| format!("server URL {given:?} cannot be made a WebSocket URL"))?;
+    url.set_fragment(None);
+    let segments: Vec<String> = url
+        .path_segments()
+        .map(|segments| {
+            segments
+                .filter(|segment| !segment.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if segments.last().is_some_and(|last| last == "ws") {
+        url.set_path(&segments.join("/"));
     } else {
-        "ws"
-    };
-    Ok(format!("{scheme}://{authority}/{path}"))
+        let mut path: Vec<&str> = segments.iter().map(String::as_str).collect();
+        path.push("ws");
+        url.set_path(&path.join("/"));
+        url.set_query(None);
+    }
+    Ok(url)
 }
 
 /// Whether something accepts TCP connections at the server's address within `timeout`.
 pub fn accepts_connections(url: &str, timeout: Duration) -> bool {
-    let Ok(ws) = websocket_url(url) else {
+    let Ok(ws) = server_websocket_url(url) else {
         return false;
     };
-    let authority = ws
-        .split_once("://")
-        .map_or(ws.as_str(), |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    let default_port = if ws.starts_with("wss") { 443 } else { 80 };
-    let with_port = if authority
-        .rsplit_once(':')
-        .is_some_and(|(_, port)| port.parse::<u16>().is_ok())
-    {
-        authority.to_string()
-    } else {
-        format!("{authority}:{default_port}")
-    };
-    let Ok(addresses) = with_port.to_socket_addrs() else {
+    let Ok(addresses) = ws.socket_addrs(|| None) else {
         return false;
     };
     addresses
@@ -663,8 +671,8 @@ mod tests {
 
     #[test]
     fn thin_client_shows_the_servers_2x2_layout_and_hands_it_over_with_the_crosshair() {
-        use server_mode::server::compose::quad_cells;
         use server_mode::protocol::Layout;
+        use server_mode::server::compose::quad_cells;
 
         let (url, server) = serve_phantom(None);
         let (link, woken) = link_to(&url, None, None);
@@ -954,6 +962,7 @@ mod tests {
     fn server_addresses_become_websocket_urls() {
         let cases = [
             ("http://pacs.example:8080/", "ws://pacs.example:8080/ws"),
+            ("http://host:8080", "ws://host:8080/ws"),
             ("https://pacs.example", "wss://pacs.example/ws"),
             ("10.0.0.5:8080", "ws://10.0.0.5:8080/ws"),
             ("ws://localhost:9000/ws", "ws://localhost:9000/ws"),
@@ -961,11 +970,22 @@ mod tests {
                 "ws://localhost:9000/ws?token=abc",
                 "ws://localhost:9000/ws?token=abc",
             ),
+            // Behind a reverse proxy: the path prefix stays.
+            ("https://host/hounsfield/", "wss://host/hounsfield/ws"),
+            ("https://host/prefix", "wss://host/prefix/ws"),
+            (
+                "wss://host/prefix/ws?token=abc",
+                "wss://host/prefix/ws?token=abc",
+            ),
         ];
         for (given, expected) in cases {
             assert_eq!(websocket_url(given).as_deref(), Ok(expected), "{given}");
         }
         assert!(websocket_url("ftp://host").is_err_and(|e| e.contains("ftp")));
+        assert!(
+            websocket_url("http://exa mple").is_err_and(|e| e.contains("is not a URL")),
+            "a bad URL says so"
+        );
         assert!(websocket_url("http://").is_err());
     }
 
