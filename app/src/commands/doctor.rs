@@ -140,7 +140,10 @@ fn configured_server() -> Option<ServerCheck> {
     let path = crate::desktop::settings::Settings::default_path()?;
     let (settings, _) = crate::desktop::settings::Settings::load(&path);
     let url = settings.servers.first()?.url.clone();
-    let answers = crate::desktop::link::answers(&url, std::time::Duration::from_secs(1));
+    let answers = crate::desktop::thin_client::connection::accepts_connections(
+        &url,
+        std::time::Duration::from_secs(1),
+    );
     Some(ServerCheck { url, answers })
 }
 

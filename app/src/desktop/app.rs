@@ -1,31 +1,35 @@
-//! The eframe application: toolbar, central view, status bar, the background load that
-//! feeds them, and the switch between rendering here and streaming from a server.
+//! The eframe application: the window's state (loading, a view rendered here or streamed,
+//! or why it failed), the panels it draws each frame and the wiring between them. The
+//! toolbar, the switch between rendering here and streaming, the share dialog, screenshots
+//! and keyboard shortcuts each have a module of their own beside this one.
+
+mod capture;
+mod render_switch;
+mod share_dialog;
+mod shortcuts;
+mod toolbar;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use render_core::gpu::{GpuContext, Renderer};
-use render_core::transfer::{PresetLibrary, RenderMode};
+use render_core::transfer::PresetLibrary;
 use render_core::view::Quality;
-use server_mode::protocol::Action;
 
 use super::Launch;
 use super::browser::{OpenChoice, SeriesBrowser};
-use super::link::{LinkTarget, answers, websocket_url};
 use super::loading::{Loading, Poll};
-use super::remote::{RemoteView, START_VIEWPORT, mirror_mode};
-use super::screenshot::{self, Outcome};
-use super::settings::{Layout, ServerEntry, Settings};
-use super::share::{ShareOptions, SharedSeries, Sharing};
-use super::slice_view::{OVERLAY_TEXT, SliceTool};
-use super::workspace::{LocalWorkspace, protocol_layout, settings_layout};
+use super::screenshot::Outcome;
+use super::session_share::{ShareOptions, Sharing};
+use super::settings::{ServerEntry, Settings};
+use super::slice_view::OVERLAY_TEXT;
+use super::thin_client::connection::{LinkTarget, websocket_url};
+use super::thin_client::remote_view::{RemoteView, START_VIEWPORT};
+use super::workspace::LocalWorkspace;
 use crate::cli::RenderPreference;
-
-/// How long `auto` waits for a configured server to answer before rendering here.
-const SERVER_ANSWER_TIMEOUT: Duration = Duration::from_millis(700);
+use capture::Screenshot;
 
 /// What the window should open, and whether to take a screenshot and close.
 pub struct OpenRequest {
@@ -49,14 +53,6 @@ enum State {
         parked: Option<Box<LocalWorkspace>>,
     },
     Failed(String),
-}
-
-/// A screenshot under way (test hook).
-struct Screenshot {
-    path: PathBuf,
-    outcome: Outcome,
-    taken: Arc<Mutex<Option<Arc<egui::ColorImage>>>>,
-    requested: bool,
 }
 
 /// The desktop application.
@@ -168,12 +164,9 @@ impl DesktopApp {
             software,
             label: String::new(),
             warnings,
-            screenshot: request.screenshot.map(|(path, outcome)| Screenshot {
-                path,
-                outcome,
-                taken: Arc::default(),
-                requested: false,
-            }),
+            screenshot: request
+                .screenshot
+                .map(|(path, outcome)| Screenshot::new(path, outcome)),
             preference,
             server,
             settings,
@@ -278,249 +271,6 @@ impl DesktopApp {
         // A load started from here renders where the user chose before.
         if self.preference == RenderPreference::Remote && self.server.is_none() {
             self.preference = RenderPreference::Local;
-        }
-    }
-
-    /// `--render`: local stays; remote streams from the server; auto streams only on a
-    /// software adapter when a server answers, else renders here at reduced quality.
-    fn decide_where_to_render(&mut self, ctx: &egui::Context) {
-        match self.preference {
-            RenderPreference::Local => {}
-            RenderPreference::Remote => {
-                if self.server.is_some() {
-                    self.switch_to_remote(ctx);
-                } else {
-                    self.warnings.push(
-                        "--render remote needs a server: pass --server URL (rendering here)"
-                            .to_string(),
-                    );
-                }
-            }
-            RenderPreference::Auto if self.software => {
-                let answering = self
-                    .server
-                    .as_ref()
-                    .is_some_and(|server| answers(&server.url, SERVER_ANSWER_TIMEOUT));
-                if answering {
-                    self.switch_to_remote(ctx);
-                } else {
-                    self.note = Some(format!(
-                        "software adapter ({}): rendering here at reduced quality{}",
-                        self.adapter,
-                        if self.server.is_some() {
-                            "; the server did not answer"
-                        } else {
-                            "; configure a server (--server URL) to stream instead"
-                        }
-                    ));
-                    if let State::Local(view) = &mut self.state {
-                        view.view3d.reduced = true;
-                    }
-                }
-            }
-            RenderPreference::Auto => {}
-        }
-    }
-
-    /// Streams the local view's series from the server, handing over the view.
-    fn switch_to_remote(&mut self, ctx: &egui::Context) {
-        let Some(server) = self.server.clone() else {
-            return;
-        };
-        let url = match websocket_url(&server.url) {
-            Ok(url) => url,
-            Err(error) => {
-                self.warnings.push(error);
-                return;
-            }
-        };
-        let State::Local(local) = std::mem::replace(&mut self.state, State::Failed(String::new()))
-        else {
-            return;
-        };
-        let target = LinkTarget {
-            url,
-            token: server.token.clone(),
-            series: Some(self.label.clone()),
-            viewport: START_VIEWPORT,
-        };
-        let shared = local.shared_view();
-        if self.sharing.take().is_some() {
-            self.warnings
-                .push("the share ended: this window now streams from a server".to_string());
-        }
-        match RemoteView::connect(ctx, target, Some(shared)) {
-            Ok(view) => {
-                self.note = None;
-                self.state = State::Remote {
-                    view: Box::new(view),
-                    parked: Some(local),
-                };
-            }
-            Err(error) => {
-                self.warnings
-                    .push(format!("cannot start the connection: {error}"));
-                self.state = State::Local(local);
-            }
-        }
-    }
-
-    /// Renders here again, from the view the server was showing.
-    fn switch_to_local(&mut self, reason: Option<String>) {
-        let State::Remote { view, parked } =
-            std::mem::replace(&mut self.state, State::Failed(String::new()))
-        else {
-            return;
-        };
-        let Some(mut local) = parked else {
-            self.state = State::Remote { view, parked: None };
-            return;
-        };
-        if let Some(mirror) = &view.mirror {
-            let known = local.renderer().presets().get(&mirror.preset).is_some();
-            let shown = &mut local.view3d.view;
-            shown.camera = render_core::camera::Camera {
-                scene_radius_mm: shown.camera.scene_radius_mm,
-                ..mirror.camera
-            };
-            if known {
-                shown.preset = mirror.preset.clone();
-            }
-            shown.mode = mirror_mode(mirror);
-            shown.window = mirror.window.map(|w| render_core::Window {
-                width: w.width,
-                center: w.center,
-            });
-            local.adopt_layout(mirror);
-            self.settings.layout = local.layout;
-        }
-        local.view3d.refresh();
-        if let Some(reason) = reason {
-            self.warnings.push(reason);
-        }
-        self.state = State::Local(local);
-    }
-
-    /// Falls back to local rendering when the server gave up on the link, and offers the
-    /// server when local interaction stays slow.
-    fn watch_rendering(&mut self) {
-        if let State::Remote {
-            view,
-            parked: Some(_),
-        } = &self.state
-            && let Some(reason) = view.closed()
-        {
-            let reason = format!("the server stopped streaming ({reason}): rendering here");
-            self.switch_to_local(Some(reason));
-        }
-        if let State::Local(view) = &self.state
-            && self.server.is_some()
-            && !self.offer_dismissed
-            && view.view3d.pace.is_slow()
-        {
-            self.note = Some(format!(
-                "local rendering is slow ({:.0} frames/s while interacting): the server can render instead",
-                view.view3d.pace.sustained_fps().unwrap_or(0.0)
-            ));
-        }
-    }
-
-    fn toolbar(&mut self, ui: &mut egui::Ui) {
-        let mut changed_settings = false;
-        ui.horizontal_wrapped(|ui| {
-            match &mut self.state {
-                State::Local(view) => {
-                    local_controls(ui, view);
-                    if view.layout != self.settings.layout {
-                        self.settings.layout = view.layout;
-                        changed_settings = true;
-                    }
-                }
-                State::Remote { view, .. } => {
-                    if let Some(layout) = remote_controls(ui, view)
-                        && layout != self.settings.layout
-                    {
-                        self.settings.layout = layout;
-                        changed_settings = true;
-                    }
-                }
-                _ => {
-                    ui.label("Hounsfield");
-                }
-            }
-            ui.separator();
-            if ui
-                .selectable_label(self.show_browser, "Studies")
-                .on_hover_text("the studies panel: open a folder, pick a series (key B)")
-                .clicked()
-            {
-                self.show_browser = !self.show_browser;
-            }
-            if ui
-                .selectable_label(self.settings.show_overlay, "Overlay")
-                .on_hover_text("patient and study text over the view (key O)")
-                .clicked()
-            {
-                self.settings.show_overlay = !self.settings.show_overlay;
-                changed_settings = true;
-            }
-            if ui
-                .button("Screenshot")
-                .on_hover_text("save the window as PNG in the pictures folder (key S)")
-                .clicked()
-            {
-                self.request_user_screenshot(ui.ctx());
-            }
-            if matches!(self.state, State::Local(_)) {
-                let text = if self.sharing.is_some() {
-                    "Sharing…"
-                } else {
-                    "Share…"
-                };
-                if ui
-                    .selectable_label(self.sharing.is_some() || self.share_dialog.is_some(), text)
-                    .on_hover_text("let a colleague's browser or app see this view")
-                    .clicked()
-                {
-                    self.share_dialog = Some(ShareOptions::default());
-                }
-            }
-            ui.separator();
-            self.rendering_switch(ui);
-            ui.label(&self.label);
-        });
-        if changed_settings {
-            self.save_settings();
-        }
-    }
-
-    /// Local | Server: switches while running, keeping the view.
-    fn rendering_switch(&mut self, ui: &mut egui::Ui) {
-        let (local, can_local, can_remote) = match &self.state {
-            State::Local(_) => (true, true, self.server.is_some()),
-            State::Remote { parked, .. } => (false, parked.is_some(), true),
-            _ => return,
-        };
-        let local_button = ui
-            .add_enabled(can_local, egui::Button::selectable(local, "Local"))
-            .on_hover_text("render on this machine")
-            .on_disabled_hover_text("the series is on the server: only its pixels are here");
-        let server_text = self
-            .server
-            .as_ref()
-            .map_or("no server configured (--server URL)".to_string(), |s| {
-                format!("stream from {}", s.url)
-            });
-        let remote_button = ui
-            .add_enabled(can_remote, egui::Button::selectable(!local, "Server"))
-            .on_hover_text(server_text.clone())
-            .on_disabled_hover_text(server_text);
-        if local_button.clicked() && !local {
-            self.switch_to_local(None);
-        }
-        if remote_button.clicked() && local {
-            let ctx = ui.ctx().clone();
-            self.switch_to_remote(&ctx);
         }
     }
 
@@ -636,216 +386,6 @@ impl DesktopApp {
             }
         }
     }
-
-    /// The share dialog: options before sharing, the address and token while it runs.
-    fn share_window(&mut self, ctx: &egui::Context, render_state: Option<&RenderState>) {
-        let Some(mut options) = self.share_dialog.take() else {
-            return;
-        };
-        let mut open = true;
-        let mut start = false;
-        let mut stop = false;
-        egui::Window::new("Share this session")
-            .collapsible(false)
-            .resizable(false)
-            .open(&mut open)
-            .show(ctx, |ui| match &self.sharing {
-                Some(sharing) => {
-                    ui.label("Colleagues open this address (the token is part of it):");
-                    let url = sharing.url();
-                    ui.horizontal(|ui| {
-                        ui.monospace(&url);
-                        if ui.button("Copy").clicked() {
-                            ui.ctx().copy_text(url.clone());
-                        }
-                    });
-                    ui.label(if sharing.view_only {
-                        "View-only: they see what you see."
-                    } else {
-                        "They may turn the view on their side."
-                    });
-                    stop = ui.button("Stop sharing").clicked();
-                }
-                None => {
-                    ui.horizontal(|ui| {
-                        ui.label("port");
-                        ui.add(egui::DragValue::new(&mut options.port))
-                            .on_hover_text("0: any free port");
-                    });
-                    ui.checkbox(&mut options.all_interfaces, "reachable from other machines");
-                    ui.checkbox(&mut options.view_only, "view-only");
-                    ui.label("A token is generated; only who has the address with it can connect.");
-                    start = ui.button("Start sharing").clicked();
-                }
-            });
-        if start {
-            self.start_sharing(&options, render_state);
-        }
-        if stop {
-            self.stop_sharing("sharing stopped");
-        }
-        if open {
-            self.share_dialog = Some(options);
-        }
-    }
-
-    /// Starts the in-process server on the window's device for the series on screen.
-    fn start_sharing(&mut self, options: &ShareOptions, render_state: Option<&RenderState>) {
-        let (State::Local(workspace), Some(render_state)) = (&self.state, render_state) else {
-            return;
-        };
-        let Some(volume) = workspace.renderer().volume().cloned() else {
-            return;
-        };
-        let context = window_device(render_state);
-        let series = SharedSeries {
-            id: self.label.clone(),
-            modality: volume.modality.code().to_string(),
-            description: self.overlay.last().cloned().unwrap_or_default(),
-            volume,
-        };
-        let view = workspace.shared_view();
-        let presets = workspace.renderer().presets().clone();
-        match Sharing::start(context, presets, series, view, options) {
-            Ok(sharing) => {
-                self.note = Some(format!("sharing at {}", sharing.url()));
-                self.sharing = Some(sharing);
-            }
-            Err(error) => self.warnings.push(format!("sharing failed: {error}")),
-        }
-    }
-
-    /// Ends the share (its viewers are disconnected), saying why.
-    fn stop_sharing(&mut self, why: &str) {
-        if self.sharing.take().is_some() {
-            self.note = Some(why.to_string());
-        }
-    }
-
-    /// Shows the viewers of a share what is on screen now.
-    fn publish_shared_view(&self) {
-        if let (Some(sharing), State::Local(workspace)) = (&self.sharing, &self.state) {
-            sharing.publish(workspace.shared_view());
-        }
-    }
-
-    /// Asks egui for the window's pixels; [`Self::save_user_screenshot`] writes them.
-    fn request_user_screenshot(&self, ctx: &egui::Context) {
-        screenshot_into(ctx, &self.user_shot);
-    }
-
-    /// Saves a screenshot the user asked for, once its pixels have arrived, and says where.
-    fn save_user_screenshot(&mut self) {
-        let taken = self.user_shot.lock().ok().and_then(|mut slot| slot.take());
-        let Some(image) = taken else {
-            return;
-        };
-        let path = screenshot::user_path(&self.label);
-        match screenshot::save_png(&image, &path) {
-            Ok(()) => self.note = Some(format!("screenshot saved: {}", path.display())),
-            Err(error) => self.warnings.push(error),
-        }
-    }
-
-    /// Keys: 1 and 2 (layout), C and M (slice tool), R (reset), O (overlay), S (screenshot).
-    fn shortcuts(&mut self, ctx: &egui::Context) {
-        if ctx.egui_wants_keyboard_input() {
-            return;
-        }
-        let pressed = |key: egui::Key| ctx.input(|input| input.key_pressed(key));
-        if pressed(egui::Key::S) {
-            self.request_user_screenshot(ctx);
-        }
-        if pressed(egui::Key::B) {
-            self.show_browser = !self.show_browser;
-        }
-        if pressed(egui::Key::O) {
-            self.settings.show_overlay = !self.settings.show_overlay;
-            self.save_settings();
-        }
-        match &mut self.state {
-            State::Local(workspace) => {
-                let before = workspace.layout;
-                if pressed(egui::Key::Num1) {
-                    workspace.layout = Layout::Single;
-                }
-                if pressed(egui::Key::Num2) {
-                    workspace.layout = Layout::Quad;
-                }
-                if pressed(egui::Key::C) {
-                    workspace.link.tool = SliceTool::Crosshair;
-                }
-                if pressed(egui::Key::M) {
-                    workspace.link.tool = SliceTool::Measure;
-                }
-                if pressed(egui::Key::R) {
-                    workspace.reset();
-                }
-                if workspace.layout != before {
-                    self.settings.layout = workspace.layout;
-                    self.save_settings();
-                }
-            }
-            State::Remote { view, .. } => {
-                if pressed(egui::Key::R) {
-                    view.act(Action::Reset);
-                }
-                let layout = if pressed(egui::Key::Num1) {
-                    Some(Layout::Single)
-                } else if pressed(egui::Key::Num2) {
-                    Some(Layout::Quad)
-                } else {
-                    None
-                };
-                if let Some(layout) = layout {
-                    view.set_layout(protocol_layout(layout));
-                    if layout != self.settings.layout {
-                        self.settings.layout = layout;
-                        self.save_settings();
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Whether a full-quality frame is on screen.
-    fn full_frame_shown(&self) -> bool {
-        match &self.state {
-            State::Local(view) => view.view3d.shown == Some(Quality::Full),
-            State::Remote { view, .. } => view.final_shown,
-            _ => false,
-        }
-    }
-
-    /// The test hook: once a full-quality frame is on screen, take a screenshot, save it
-    /// and close; on a load error, report it and close.
-    fn screenshot_step(&mut self, ctx: &egui::Context) {
-        let failure = match &self.state {
-            State::Failed(error) => Some(error.clone()),
-            State::Remote { view, parked: None } => view.closed(),
-            _ => None,
-        };
-        let full_shown = self.full_frame_shown();
-        let Some(shot) = &mut self.screenshot else {
-            return;
-        };
-        if let Some(error) = failure {
-            shot.outcome.set(Err(error));
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            return;
-        }
-        let taken = shot.taken.lock().ok().and_then(|mut slot| slot.take());
-        if let Some(image) = taken {
-            shot.outcome.set(screenshot::save_png(&image, &shot.path));
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            return;
-        }
-        if full_shown && !shot.requested {
-            shot.requested = true;
-            screenshot_into(ctx, &shot.taken);
-        }
-    }
 }
 
 /// The window's own wgpu device and queue, for a renderer (never a second device).
@@ -855,142 +395,6 @@ fn window_device(render_state: &RenderState) -> GpuContext {
         render_state.queue.clone(),
         &render_state.adapter.get_info(),
     )
-}
-
-/// Asks egui for the window's pixels; they arrive in `slot` and the window repaints.
-fn screenshot_into(ctx: &egui::Context, slot: &Arc<Mutex<Option<Arc<egui::ColorImage>>>>) {
-    let slot = Arc::clone(slot);
-    let wake = ctx.clone();
-    ctx.request_screenshot(move |image| {
-        if let Ok(mut slot) = slot.lock() {
-            *slot = Some(image);
-        }
-        wake.request_repaint();
-    });
-    ctx.request_repaint();
-}
-
-/// Preset, mode, CT window, layout, tool and reset for views rendered here.
-fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
-    let names: Vec<String> = workspace
-        .renderer()
-        .presets()
-        .names()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    if let Some(preset) = preset_choice(ui, &workspace.view3d.view.preset, &names) {
-        let mode = workspace
-            .renderer()
-            .presets()
-            .get(&preset)
-            .map(|chosen| chosen.mode);
-        let view = &mut workspace.view3d;
-        if let Some(mode) = mode {
-            view.view.mode = mode;
-        }
-        view.view.preset = preset;
-        view.view.window = None;
-        view.refresh();
-    }
-    if let Some(mode) = mode_choice(ui, workspace.view3d.view.mode) {
-        workspace.view3d.view.mode = mode;
-        workspace.view3d.refresh();
-    }
-    if let Some(window) = window_choice(ui) {
-        workspace.set_window(window);
-    }
-    ui.separator();
-    ui.selectable_value(&mut workspace.layout, Layout::Single, "1×1")
-        .on_hover_text("the 3D view alone (key 1)");
-    ui.selectable_value(&mut workspace.layout, Layout::Quad, "2×2")
-        .on_hover_text("3D, axial, coronal and sagittal (key 2)");
-    if workspace.layout == Layout::Quad {
-        ui.selectable_value(&mut workspace.link.tool, SliceTool::Crosshair, "Crosshair")
-            .on_hover_text("a click on a slice moves the crosshair (key C)");
-        ui.selectable_value(&mut workspace.link.tool, SliceTool::Measure, "Measure")
-            .on_hover_text("drag on a slice to measure a distance (key M)");
-    }
-    if ui.button("Reset").on_hover_text("key R").clicked() {
-        workspace.reset();
-    }
-}
-
-/// Preset, mode, window, layout and reset for a view streamed from a server, sent as
-/// inputs; the layout picked, when one was.
-fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
-    let Some(mirror) = view.mirror.clone() else {
-        ui.label("connecting…");
-        return None;
-    };
-    let names = view
-        .opened
-        .as_ref()
-        .map(|opened| opened.presets.clone())
-        .unwrap_or_default();
-    if let Some(name) = preset_choice(ui, &mirror.preset, &names) {
-        view.act(Action::Preset { name });
-    }
-    if let Some(mode) = mode_choice(ui, mirror_mode(&mirror)) {
-        view.act(Action::Mode {
-            mode: mode.name().to_string(),
-        });
-    }
-    if let Some(window) = window_choice(ui) {
-        view.act(Action::Window {
-            width: window.width,
-            center: window.center,
-        });
-    }
-    ui.separator();
-    let mut layout = settings_layout(mirror.layout);
-    let single = ui
-        .selectable_value(&mut layout, Layout::Single, "1×1")
-        .on_hover_text("the 3D view alone (key 1)");
-    let quad = ui
-        .selectable_value(&mut layout, Layout::Quad, "2×2")
-        .on_hover_text("3D, axial, coronal and sagittal, drawn by the server (key 2)");
-    let picked = (single.clicked() || quad.clicked()).then_some(layout);
-    if let Some(layout) = picked {
-        view.set_layout(protocol_layout(layout));
-    }
-    if ui.button("Reset").clicked() {
-        view.act(Action::Reset);
-    }
-    if ui
-        .button("Lossless still")
-        .on_hover_text("ask the server for the exact pixels (PNG) of this view")
-        .clicked()
-    {
-        view.lossless_still();
-    }
-    picked
-}
-
-/// The preset combo box; the new name when another was picked.
-fn preset_choice(ui: &mut egui::Ui, current: &str, names: &[String]) -> Option<String> {
-    let mut preset = current.to_string();
-    egui::ComboBox::from_label("preset")
-        .selected_text(preset.as_str())
-        .show_ui(ui, |ui| {
-            for name in names {
-                ui.selectable_value(&mut preset, name.clone(), name.as_str());
-            }
-        });
-    (preset != current).then_some(preset)
-}
-
-/// The mode combo box; the new mode when another was picked.
-fn mode_choice(ui: &mut egui::Ui, current: RenderMode) -> Option<RenderMode> {
-    let mut mode = current;
-    egui::ComboBox::from_label("mode")
-        .selected_text(mode.name())
-        .show_ui(ui, |ui| {
-            for choice in RenderMode::ALL {
-                ui.selectable_value(&mut mode, choice, choice.name());
-            }
-        });
-    (mode != current).then_some(mode)
 }
 
 /// The built-in presets, the user's, and those in the settings' presets folder, with a
@@ -1019,33 +423,6 @@ fn load_presets(settings: &Settings) -> (PresetLibrary, Vec<String>) {
         .map(|problem| format!("preset skipped: {problem}"))
         .collect();
     (presets, lines)
-}
-
-/// The CT window presets radiologists use, as (name, width, centre) in HU.
-pub const CT_WINDOWS: [(&str, f64, f64); 5] = [
-    ("brain", 80.0, 40.0),
-    ("lung", 1500.0, -600.0),
-    ("bone", 2000.0, 500.0),
-    ("abdomen", 400.0, 50.0),
-    ("mediastinum", 350.0, 50.0),
-];
-
-/// The CT window menu; the window picked, when one was.
-fn window_choice(ui: &mut egui::Ui) -> Option<render_core::Window> {
-    let mut chosen = None;
-    egui::ComboBox::from_label("window")
-        .selected_text("CT presets")
-        .show_ui(ui, |ui| {
-            for (name, width, center) in CT_WINDOWS {
-                if ui
-                    .selectable_label(false, format!("{name} (W {width:.0} L {center:.0})"))
-                    .clicked()
-                {
-                    chosen = Some(render_core::Window { width, center });
-                }
-            }
-        });
-    chosen
 }
 
 impl eframe::App for DesktopApp {

@@ -4,14 +4,13 @@
 mod app;
 mod browser;
 mod gestures;
-pub(crate) mod link;
 mod loading;
-mod pace;
-mod remote;
+mod local_frame_rate;
 mod screenshot;
+mod session_share;
 pub(crate) mod settings;
-mod share;
 mod slice_view;
+pub(crate) mod thin_client;
 mod view3d;
 mod viewport_texture;
 mod workspace;

@@ -13,7 +13,7 @@ use render_core::gpu::Renderer;
 use render_core::view::{Quality, ViewState};
 
 use super::gestures::{Gesture, GestureReader, dragged_window};
-use super::pace::Pace;
+use super::local_frame_rate::Pace;
 use super::slice_view::direction_letter;
 use super::viewport_texture::ViewportTexture;
 

@@ -1,9 +1,11 @@
 //! The server half: the HTTP and WebSocket server ([`Server`]), one task per connection
 //! feeding its [`session::Session`], the render [`scheduler::Scheduler`] that owns the GPU,
 //! the frame encoders (JPEG and PNG in [`encode`], H.264 in [`h264`]), the 2×2 layout
-//! ([`compose`]), the library of series and its cache, shared sessions ([`follow`]) and
-//! the counters at `/metrics`.
+//! ([`compose`]), the library of series and its cache, shared sessions ([`follow`]), the
+//! counters at `/metrics`, and a server run in the background of another program
+//! ([`BackgroundServer`]).
 
+mod background;
 mod connection;
 mod http;
 
@@ -19,6 +21,7 @@ pub mod scheduler;
 pub mod session;
 pub mod web;
 
+pub use background::BackgroundServer;
 pub use http::{Server, ServerConfig, ServerError, generate_token};
 pub use library::Library;
 pub use scheduler::Scheduler;

@@ -20,7 +20,8 @@ use server_mode::client::FrameDecoder;
 use server_mode::protocol::{
     Action, ClientStats, Codec, FrameHeader, SeriesInfo, ServerMessage, StudyInfo, Viewport,
 };
-use server_mode::{Library, Server, ServerConfig};
+use server_mode::server::BackgroundServer;
+use server_mode::{Library, ServerConfig};
 
 use super::quality::{LadderRung, QualityReport, interactive_quality};
 use crate::cli::StreamCodec;
@@ -209,15 +210,10 @@ pub fn stream(
     let wanted = series.map(str::to_string);
     let drag = Duration::from_secs_f64(seconds);
     let asked = codecs.clone();
+    let server = BackgroundServer::start("bench-server", config, library, scheduler)?;
+    let url = server.websocket_url();
+    let metrics = server.metrics();
     let runs = runtime.block_on(async move {
-        let server = Server::bind(config, library, scheduler).await?;
-        let url = format!("ws://{}/ws", server.local_addr()?);
-        let metrics = server.metrics();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let serving = tokio::spawn(server.run(async {
-            // A dropped sender stops the server too.
-            let _ = stopped.await;
-        }));
         run_session(&url, wanted.as_deref(), size, WARM_UP, StreamCodec::Jpeg)
             .await
             .context("the warm-up drag")?;
@@ -251,14 +247,9 @@ pub fn stream(
             runs.sort_by_key(|(n, _)| *n);
             by_codec.push(runs.into_iter().map(|(_, run)| run).collect::<Vec<_>>());
         }
-        let _ = stop.send(());
-        match tokio::time::timeout(Duration::from_secs(10), serving).await {
-            Ok(Ok(Ok(()))) | Err(_) => {}
-            Ok(Ok(Err(error))) => return Err(error.into()),
-            Ok(Err(error)) => return Err(anyhow::anyhow!("the server task failed: {error}")),
-        }
         anyhow::Ok(by_codec)
     })?;
+    server.stop()?;
     let reports = codecs
         .iter()
         .zip(runs)

@@ -4,17 +4,17 @@
 //! server the view it was showing.
 
 use std::collections::VecDeque;
-use std::net::ToSocketAddrs;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use server_mode::client::{Client, ClientError, Event, VIDEO_CODECS};
 use server_mode::client::FrameDecoder;
+use server_mode::client::{Client, ClientError, Event, VIDEO_CODECS};
 use server_mode::protocol::{
     Action, CrosshairInCells, ErrorCode, Opened, ServerMessage, SharedView, Viewport,
 };
 use tokio::sync::mpsc;
+use url::Url;
 
 /// Commands the UI may have queued before the link takes them; beyond this the UI drops
 /// inputs (the next drag step carries the change).
@@ -181,57 +181,65 @@ impl Drop for RemoteLink {
     }
 }
 
-/// `http://host:port/…` or `host:port` → `ws://host:port/ws`; `https` → `wss`. A URL
-/// that already names a WebSocket path is kept.
+/// The WebSocket address of protocol v1 on the server at `given`: `http://host:port/…` or
+/// `host:port` → `ws://host:port/…/ws`; `https` → `wss`. A path prefix (a reverse proxy's,
+/// `https://host/hounsfield/`) is kept; a URL that already names the WebSocket path (its
+/// last segment `ws`) is kept as it is, query and all.
 pub fn websocket_url(given: &str) -> Result<String, String> {
+    server_websocket_url(given).map(String::from)
+}
+
+/// [`websocket_url`], as a parsed URL.
+fn server_websocket_url(given: &str) -> Result<Url, String> {
     let given = given.trim();
-    let (scheme, rest) = match given.split_once("://") {
-        Some(("http" | "ws", rest)) => ("ws", rest),
-        Some(("https" | "wss", rest)) => ("wss", rest),
-        Some((other, _)) => {
+    let with_scheme = if given.contains("://") {
+        given.to_string()
+    } else {
+        format!("ws://{given}")
+    };
+    let mut url = Url::parse(&with_scheme)
+        .map_err(|error| format!("server URL {given:?} is not a URL: {error}"))?;
+    let scheme = match url.scheme() {
+        "http" | "ws" => "ws",
+        "https" | "wss" => "wss",
+        other => {
             return Err(format!(
                 "server URL {given:?}: the scheme {other:?} is not http, https, ws or wss"
             ));
         }
-        None => ("ws", given),
     };
-    let (authority, path) = match rest.split_once('/') {
-        Some((authority, path)) => (authority, path),
-        None => (rest, ""),
-    };
-    if authority.is_empty() || authority.contains(char::is_whitespace) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("server URL {given:?} has no host"));
     }
-    let path = path.trim_end_matches('/');
-    let path = if path == "ws" || path.starts_with("ws?") {
-        path
+    url.set_scheme(scheme)
+        .map_err(|()| format!("server URL {given:?} cannot be made a WebSocket URL"))?;
+    url.set_fragment(None);
+    let segments: Vec<String> = url
+        .path_segments()
+        .map(|segments| {
+            segments
+                .filter(|segment| !segment.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if segments.last().is_some_and(|last| last == "ws") {
+        url.set_path(&segments.join("/"));
     } else {
-        "ws"
-    };
-    Ok(format!("{scheme}://{authority}/{path}"))
+        let mut path: Vec<&str> = segments.iter().map(String::as_str).collect();
+        path.push("ws");
+        url.set_path(&path.join("/"));
+        url.set_query(None);
+    }
+    Ok(url)
 }
 
 /// Whether something accepts TCP connections at the server's address within `timeout`.
-pub fn answers(url: &str, timeout: Duration) -> bool {
-    let Ok(ws) = websocket_url(url) else {
+pub fn accepts_connections(url: &str, timeout: Duration) -> bool {
+    let Ok(ws) = server_websocket_url(url) else {
         return false;
     };
-    let authority = ws
-        .split_once("://")
-        .map_or(ws.as_str(), |(_, rest)| rest)
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    let default_port = if ws.starts_with("wss") { 443 } else { 80 };
-    let with_port = if authority
-        .rsplit_once(':')
-        .is_some_and(|(_, port)| port.parse::<u16>().is_ok())
-    {
-        authority.to_string()
-    } else {
-        format!("{authority}:{default_port}")
-    };
-    let Ok(addresses) = with_port.to_socket_addrs() else {
+    let Ok(addresses) = ws.socket_addrs(|| None) else {
         return false;
     };
     addresses
@@ -543,42 +551,19 @@ mod tests {
     use std::net::{Ipv4Addr, SocketAddr};
     use std::sync::mpsc::{Receiver, sync_channel};
 
-    use server_mode::{Library, Server, ServerConfig};
+    use server_mode::server::BackgroundServer;
+    use server_mode::{Library, ServerConfig};
 
-    /// A server of the built-in phantom on a loopback port, in this process; dropping the
-    /// sender stops it.
-    fn serve_phantom(
-        token: Option<&str>,
-    ) -> (
-        String,
-        tokio::sync::oneshot::Sender<()>,
-        std::thread::JoinHandle<()>,
-    ) {
+    /// A server of the built-in phantom on a loopback port, in this process, with its
+    /// WebSocket address; dropping it stops it.
+    fn serve_phantom(token: Option<&str>) -> (String, BackgroundServer) {
         let scheduler = crate::commands::serve::start_renderer().expect("renderer");
         let library = Arc::new(Library::phantom(256 << 20));
         let mut config = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         config.token = token.map(str::to_string);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (address_tx, address_rx) = sync_channel(1);
-        let thread = std::thread::spawn(move || {
-            let runtime = crate::commands::serve::runtime().expect("runtime");
-            runtime.block_on(async move {
-                let server = Server::bind(config, library, scheduler)
-                    .await
-                    .expect("bound");
-                address_tx
-                    .send(server.local_addr().expect("address"))
-                    .expect("told");
-                server
-                    .run(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .expect("served");
-            });
-        });
-        let address = address_rx.recv().expect("address");
-        (format!("ws://{address}/ws"), stop, thread)
+        let server = BackgroundServer::start("test-server", config, library, scheduler)
+            .expect("the server listens");
+        (server.websocket_url(), server)
     }
 
     /// RGBA values that differ by more than 16 between two frames of one size.
@@ -633,7 +618,7 @@ mod tests {
 
     #[test]
     fn thin_client_gets_frames_and_its_input_changes_the_picture() {
-        let (url, stop, server) = serve_phantom(Some("open-sesame"));
+        let (url, server) = serve_phantom(Some("open-sesame"));
         let (link, woken) = link_to(&url, Some("open-sesame"), None);
         let first = next_frame(&link, &woken, |frame| frame.final_still);
         assert_eq!(first.size, [160, 120]);
@@ -666,8 +651,7 @@ mod tests {
         assert!(["h264", "jpeg"].contains(&codec.as_str()), "{codec}");
         assert_eq!(error, None, "every frame decodes");
         drop(link);
-        let _ = stop.send(());
-        server.join().expect("server thread");
+        server.stop().expect("served");
     }
 
     /// Whether more than 1 % of `cell`'s pixels in a `width`-wide frame are not dark.
@@ -687,10 +671,10 @@ mod tests {
 
     #[test]
     fn thin_client_shows_the_servers_2x2_layout_and_hands_it_over_with_the_crosshair() {
-        use server_mode::server::compose::quad_cells;
         use server_mode::protocol::Layout;
+        use server_mode::server::compose::quad_cells;
 
-        let (url, stop, server) = serve_phantom(None);
+        let (url, server) = serve_phantom(None);
         let (link, woken) = link_to(&url, None, None);
         let single = next_frame(&link, &woken, |frame| frame.final_still);
         assert!(link.send(Action::Layout {
@@ -760,13 +744,12 @@ mod tests {
         );
         drop(again);
         drop(link);
-        let _ = stop.send(());
-        server.join().expect("server thread");
+        server.stop().expect("served");
     }
 
     #[test]
     fn thin_client_hands_over_a_view_and_gives_up_on_a_wrong_token() {
-        let (url, stop, server) = serve_phantom(Some("right"));
+        let (url, server) = serve_phantom(Some("right"));
         let (refused, woken) = link_to(&url, Some("wrong"), None);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -815,8 +798,7 @@ mod tests {
             "the handed-over view is shown ({differing} values differ)"
         );
         drop(handed);
-        let _ = stop.send(());
-        server.join().expect("server thread");
+        server.stop().expect("served");
     }
 
     /// A TCP relay between a link and its server that a test can cut, as a dropped
@@ -907,13 +889,8 @@ mod tests {
 
     #[test]
     fn thin_client_reconnects_after_a_drop_and_restores_its_view() {
-        let (url, stop, server) = serve_phantom(Some("open-sesame"));
-        let upstream: SocketAddr = url
-            .trim_start_matches("ws://")
-            .trim_end_matches("/ws")
-            .parse()
-            .expect("server address");
-        let relay = Relay::start(upstream);
+        let (_, server) = serve_phantom(Some("open-sesame"));
+        let relay = Relay::start(server.address());
         let (link, woken) = link_to(&relay.url(), Some("open-sesame"), Some("phantom"));
         let anterior = next_frame(&link, &woken, |frame| frame.final_still);
         let first_session = link.state().opened.clone().expect("opened");
@@ -978,14 +955,14 @@ mod tests {
             "input after the reconnection changes the picture"
         );
         drop(link);
-        let _ = stop.send(());
-        server.join().expect("server thread");
+        server.stop().expect("served");
     }
 
     #[test]
     fn server_addresses_become_websocket_urls() {
         let cases = [
             ("http://pacs.example:8080/", "ws://pacs.example:8080/ws"),
+            ("http://host:8080", "ws://host:8080/ws"),
             ("https://pacs.example", "wss://pacs.example/ws"),
             ("10.0.0.5:8080", "ws://10.0.0.5:8080/ws"),
             ("ws://localhost:9000/ws", "ws://localhost:9000/ws"),
@@ -993,11 +970,22 @@ mod tests {
                 "ws://localhost:9000/ws?token=abc",
                 "ws://localhost:9000/ws?token=abc",
             ),
+            // Behind a reverse proxy: the path prefix stays.
+            ("https://host/hounsfield/", "wss://host/hounsfield/ws"),
+            ("https://host/prefix", "wss://host/prefix/ws"),
+            (
+                "wss://host/prefix/ws?token=abc",
+                "wss://host/prefix/ws?token=abc",
+            ),
         ];
         for (given, expected) in cases {
             assert_eq!(websocket_url(given).as_deref(), Ok(expected), "{given}");
         }
         assert!(websocket_url("ftp://host").is_err_and(|e| e.contains("ftp")));
+        assert!(
+            websocket_url("http://exa mple").is_err_and(|e| e.contains("is not a URL")),
+            "a bad URL says so"
+        );
         assert!(websocket_url("http://").is_err());
     }
 

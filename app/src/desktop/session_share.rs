@@ -5,15 +5,14 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use render_core::Volume;
 use render_core::gpu::GpuContext;
 use render_core::transfer::PresetLibrary;
-use server_mode::server::follow::{Follow, Host};
 use server_mode::protocol::{SeriesInfo, SharedView, StudyInfo};
-use server_mode::server::generate_token;
-use server_mode::{Library, Scheduler, Server, ServerConfig};
+use server_mode::server::follow::{Follow, Host};
+use server_mode::server::{BackgroundServer, generate_token};
+use server_mode::{Library, Scheduler, ServerConfig};
 
 /// What the share dialog asks for.
 #[derive(Debug, Clone)]
@@ -50,6 +49,8 @@ pub struct SharedSeries {
 
 /// A running share.
 pub struct Sharing {
+    /// Serving until the share is dropped (stopped before the host's channel goes).
+    _server: BackgroundServer,
     host: Host,
     /// Where it listens.
     pub address: SocketAddr,
@@ -57,8 +58,6 @@ pub struct Sharing {
     pub token: String,
     /// Viewers may not change the view.
     pub view_only: bool,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl Sharing {
@@ -103,53 +102,14 @@ impl Sharing {
             Scheduler::start_on(context, presets, 2)
                 .map_err(|error| format!("the share could not render: {error}"))?,
         );
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (bound_tx, bound_rx) = std::sync::mpsc::sync_channel(1);
-        let thread = std::thread::Builder::new()
-            .name("share-server".to_string())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .thread_name("share")
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(error) => {
-                        let _ = bound_tx.send(Err(format!("no async runtime: {error}")));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let server = match Server::bind(config, library, scheduler).await {
-                        Ok(server) => server,
-                        Err(error) => {
-                            let _ = bound_tx.send(Err(error.to_string()));
-                            return;
-                        }
-                    };
-                    let address = server.local_addr().map_err(|error| error.to_string());
-                    let _ = bound_tx.send(address);
-                    let stopped = async {
-                        // A dropped sender stops the server too.
-                        let _ = stopped.await;
-                    };
-                    if let Err(error) = server.run(stopped).await {
-                        tracing::warn!(%error, "the shared session's server stopped");
-                    }
-                });
-            })
-            .map_err(|error| format!("the share could not start: {error}"))?;
-        let address = bound_rx
-            .recv()
-            .map_err(|_| "the share's server stopped before it listened".to_string())??;
+        let server = BackgroundServer::start("share-server", config, library, scheduler)
+            .map_err(|error| error.to_string())?;
         Ok(Self {
             host,
-            address,
+            address: server.address(),
             token,
             view_only: options.view_only,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         })
     }
 
@@ -171,17 +131,6 @@ impl Sharing {
             self.address.port(),
             self.token
         )
-    }
-}
-
-impl Drop for Sharing {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -14,7 +14,7 @@ use server_mode::protocol::{
 };
 
 use super::gestures::{Gesture, GestureReader, dragged_window};
-use super::link::{LinkStatus, LinkTarget, RemoteLink};
+use super::connection::{LinkStatus, LinkTarget, RemoteLink};
 use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters, plane_colour};
 
 /// Wheel movement (points) that moves one slice, as on local slices.

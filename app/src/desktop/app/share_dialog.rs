@@ -1,0 +1,103 @@
+//! "Share this session": the dialog (port, reach, view-only before; the address with its
+//! token while it runs), starting and stopping the in-process server, and showing its
+//! viewers the view on screen.
+
+use eframe::egui;
+use eframe::egui_wgpu::RenderState;
+
+use super::{DesktopApp, State, window_device};
+use crate::desktop::session_share::{ShareOptions, SharedSeries, Sharing};
+
+impl DesktopApp {
+    /// The share dialog: options before sharing, the address and token while it runs.
+    pub(super) fn share_window(&mut self, ctx: &egui::Context, render_state: Option<&RenderState>) {
+        let Some(mut options) = self.share_dialog.take() else {
+            return;
+        };
+        let mut open = true;
+        let mut start = false;
+        let mut stop = false;
+        egui::Window::new("Share this session")
+            .collapsible(false)
+            .resizable(false)
+            .open(&mut open)
+            .show(ctx, |ui| match &self.sharing {
+                Some(sharing) => {
+                    ui.label("Colleagues open this address (the token is part of it):");
+                    let url = sharing.url();
+                    ui.horizontal(|ui| {
+                        ui.monospace(&url);
+                        if ui.button("Copy").clicked() {
+                            ui.ctx().copy_text(url.clone());
+                        }
+                    });
+                    ui.label(if sharing.view_only {
+                        "View-only: they see what you see."
+                    } else {
+                        "They may turn the view on their side."
+                    });
+                    stop = ui.button("Stop sharing").clicked();
+                }
+                None => {
+                    ui.horizontal(|ui| {
+                        ui.label("port");
+                        ui.add(egui::DragValue::new(&mut options.port))
+                            .on_hover_text("0: any free port");
+                    });
+                    ui.checkbox(&mut options.all_interfaces, "reachable from other machines");
+                    ui.checkbox(&mut options.view_only, "view-only");
+                    ui.label("A token is generated; only who has the address with it can connect.");
+                    start = ui.button("Start sharing").clicked();
+                }
+            });
+        if start {
+            self.start_sharing(&options, render_state);
+        }
+        if stop {
+            self.stop_sharing("sharing stopped");
+        }
+        if open {
+            self.share_dialog = Some(options);
+        }
+    }
+
+    /// Starts the in-process server on the window's device for the series on screen.
+    fn start_sharing(&mut self, options: &ShareOptions, render_state: Option<&RenderState>) {
+        let (State::Local(workspace), Some(render_state)) = (&self.state, render_state) else {
+            return;
+        };
+        let Some(volume) = workspace.renderer().volume().cloned() else {
+            return;
+        };
+        let context = window_device(render_state);
+        let series = SharedSeries {
+            id: self.label.clone(),
+            modality: volume.modality.code().to_string(),
+            description: self.overlay.last().cloned().unwrap_or_default(),
+            volume,
+        };
+        let view = workspace.shared_view();
+        let presets = workspace.renderer().presets().clone();
+        match Sharing::start(context, presets, series, view, options) {
+            Ok(sharing) => {
+                self.note = Some(format!("sharing at {}", sharing.url()));
+                self.sharing = Some(sharing);
+            }
+            Err(error) => self.warnings.push(format!("sharing failed: {error}")),
+        }
+    }
+
+    /// Ends the share (its viewers are disconnected), saying why.
+    pub(super) fn stop_sharing(&mut self, why: &str) {
+        if self.sharing.take().is_some() {
+            self.note = Some(why.to_string());
+        }
+    }
+
+    /// Shows the viewers of a share what is on screen now.
+    pub(super) fn publish_shared_view(&self) {
+        if let (Some(sharing), State::Local(workspace)) = (&self.sharing, &self.state) {
+            sharing.publish(workspace.shared_view());
+        }
+    }
+}

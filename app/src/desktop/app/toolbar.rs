@@ -1,0 +1,237 @@
+//! The toolbar: preset, mode, CT window, layout, slice tool and reset (for the view rendered
+//! here, or sent as inputs to the server), then the panels, screenshot, share and the
+//! Local | Server switch.
+
+use eframe::egui;
+use render_core::transfer::RenderMode;
+use server_mode::protocol::Action;
+
+use super::{DesktopApp, State};
+use crate::desktop::session_share::ShareOptions;
+use crate::desktop::settings::Layout;
+use crate::desktop::slice_view::SliceTool;
+use crate::desktop::thin_client::remote_view::{RemoteView, mirror_mode};
+use crate::desktop::workspace::{LocalWorkspace, protocol_layout, settings_layout};
+
+impl DesktopApp {
+    /// The toolbar's row: the view's controls, the panels, screenshot, share and the
+    /// Local | Server switch, then the series' label.
+    pub(super) fn toolbar(&mut self, ui: &mut egui::Ui) {
+        let mut changed_settings = false;
+        ui.horizontal_wrapped(|ui| {
+            match &mut self.state {
+                State::Local(view) => {
+                    local_controls(ui, view);
+                    if view.layout != self.settings.layout {
+                        self.settings.layout = view.layout;
+                        changed_settings = true;
+                    }
+                }
+                State::Remote { view, .. } => {
+                    if let Some(layout) = remote_controls(ui, view)
+                        && layout != self.settings.layout
+                    {
+                        self.settings.layout = layout;
+                        changed_settings = true;
+                    }
+                }
+                _ => {
+                    ui.label("Hounsfield");
+                }
+            }
+            ui.separator();
+            if ui
+                .selectable_label(self.show_browser, "Studies")
+                .on_hover_text("the studies panel: open a folder, pick a series (key B)")
+                .clicked()
+            {
+                self.show_browser = !self.show_browser;
+            }
+            if ui
+                .selectable_label(self.settings.show_overlay, "Overlay")
+                .on_hover_text("patient and study text over the view (key O)")
+                .clicked()
+            {
+                self.settings.show_overlay = !self.settings.show_overlay;
+                changed_settings = true;
+            }
+            if ui
+                .button("Screenshot")
+                .on_hover_text("save the window as PNG in the pictures folder (key S)")
+                .clicked()
+            {
+                self.request_user_screenshot(ui.ctx());
+            }
+            if matches!(self.state, State::Local(_)) {
+                let text = if self.sharing.is_some() {
+                    "Sharing…"
+                } else {
+                    "Share…"
+                };
+                if ui
+                    .selectable_label(self.sharing.is_some() || self.share_dialog.is_some(), text)
+                    .on_hover_text("let a colleague's browser or app see this view")
+                    .clicked()
+                {
+                    self.share_dialog = Some(ShareOptions::default());
+                }
+            }
+            ui.separator();
+            self.rendering_switch(ui);
+            ui.label(&self.label);
+        });
+        if changed_settings {
+            self.save_settings();
+        }
+    }
+}
+
+/// Preset, mode, CT window, layout, tool and reset for views rendered here.
+fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
+    let names: Vec<String> = workspace
+        .renderer()
+        .presets()
+        .names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if let Some(preset) = preset_choice(ui, &workspace.view3d.view.preset, &names) {
+        let mode = workspace
+            .renderer()
+            .presets()
+            .get(&preset)
+            .map(|chosen| chosen.mode);
+        let view = &mut workspace.view3d;
+        if let Some(mode) = mode {
+            view.view.mode = mode;
+        }
+        view.view.preset = preset;
+        view.view.window = None;
+        view.refresh();
+    }
+    if let Some(mode) = mode_choice(ui, workspace.view3d.view.mode) {
+        workspace.view3d.view.mode = mode;
+        workspace.view3d.refresh();
+    }
+    if let Some(window) = window_choice(ui) {
+        workspace.set_window(window);
+    }
+    ui.separator();
+    ui.selectable_value(&mut workspace.layout, Layout::Single, "1×1")
+        .on_hover_text("the 3D view alone (key 1)");
+    ui.selectable_value(&mut workspace.layout, Layout::Quad, "2×2")
+        .on_hover_text("3D, axial, coronal and sagittal (key 2)");
+    if workspace.layout == Layout::Quad {
+        ui.selectable_value(&mut workspace.link.tool, SliceTool::Crosshair, "Crosshair")
+            .on_hover_text("a click on a slice moves the crosshair (key C)");
+        ui.selectable_value(&mut workspace.link.tool, SliceTool::Measure, "Measure")
+            .on_hover_text("drag on a slice to measure a distance (key M)");
+    }
+    if ui.button("Reset").on_hover_text("key R").clicked() {
+        workspace.reset();
+    }
+}
+
+/// Preset, mode, window, layout and reset for a view streamed from a server, sent as
+/// inputs; the layout picked, when one was.
+fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
+    let Some(mirror) = view.mirror.clone() else {
+        ui.label("connecting…");
+        return None;
+    };
+    let names = view
+        .opened
+        .as_ref()
+        .map(|opened| opened.presets.clone())
+        .unwrap_or_default();
+    if let Some(name) = preset_choice(ui, &mirror.preset, &names) {
+        view.act(Action::Preset { name });
+    }
+    if let Some(mode) = mode_choice(ui, mirror_mode(&mirror)) {
+        view.act(Action::Mode {
+            mode: mode.name().to_string(),
+        });
+    }
+    if let Some(window) = window_choice(ui) {
+        view.act(Action::Window {
+            width: window.width,
+            center: window.center,
+        });
+    }
+    ui.separator();
+    let mut layout = settings_layout(mirror.layout);
+    let single = ui
+        .selectable_value(&mut layout, Layout::Single, "1×1")
+        .on_hover_text("the 3D view alone (key 1)");
+    let quad = ui
+        .selectable_value(&mut layout, Layout::Quad, "2×2")
+        .on_hover_text("3D, axial, coronal and sagittal, drawn by the server (key 2)");
+    let picked = (single.clicked() || quad.clicked()).then_some(layout);
+    if let Some(layout) = picked {
+        view.set_layout(protocol_layout(layout));
+    }
+    if ui.button("Reset").clicked() {
+        view.act(Action::Reset);
+    }
+    if ui
+        .button("Lossless still")
+        .on_hover_text("ask the server for the exact pixels (PNG) of this view")
+        .clicked()
+    {
+        view.lossless_still();
+    }
+    picked
+}
+
+/// The preset combo box; the new name when another was picked.
+fn preset_choice(ui: &mut egui::Ui, current: &str, names: &[String]) -> Option<String> {
+    let mut preset = current.to_string();
+    egui::ComboBox::from_label("preset")
+        .selected_text(preset.as_str())
+        .show_ui(ui, |ui| {
+            for name in names {
+                ui.selectable_value(&mut preset, name.clone(), name.as_str());
+            }
+        });
+    (preset != current).then_some(preset)
+}
+
+/// The mode combo box; the new mode when another was picked.
+fn mode_choice(ui: &mut egui::Ui, current: RenderMode) -> Option<RenderMode> {
+    let mut mode = current;
+    egui::ComboBox::from_label("mode")
+        .selected_text(mode.name())
+        .show_ui(ui, |ui| {
+            for choice in RenderMode::ALL {
+                ui.selectable_value(&mut mode, choice, choice.name());
+            }
+        });
+    (mode != current).then_some(mode)
+}
+
+/// The CT window presets radiologists use, as (name, width, centre) in HU.
+pub const CT_WINDOWS: [(&str, f64, f64); 5] = [
+    ("brain", 80.0, 40.0),
+    ("lung", 1500.0, -600.0),
+    ("bone", 2000.0, 500.0),
+    ("abdomen", 400.0, 50.0),
+    ("mediastinum", 350.0, 50.0),
+];
+
+/// The CT window menu; the window picked, when one was.
+fn window_choice(ui: &mut egui::Ui) -> Option<render_core::Window> {
+    let mut chosen = None;
+    egui::ComboBox::from_label("window")
+        .selected_text("CT presets")
+        .show_ui(ui, |ui| {
+            for (name, width, center) in CT_WINDOWS {
+                if ui
+                    .selectable_label(false, format!("{name} (W {width:.0} L {center:.0})"))
+                    .clicked()
+                {
+                    chosen = Some(render_core::Window { width, center });
+                }
+            }
+        });
+    chosen
+}
