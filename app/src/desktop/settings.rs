@@ -4,21 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use render_core::view::Layout;
 use serde::{Deserialize, Serialize};
 
 /// How many recent studies are remembered.
 pub const RECENT_LIMIT: usize = 10;
-
-/// How the view area is divided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Layout {
-    /// The 3D view alone.
-    #[default]
-    Single,
-    /// 3D, axial, coronal and sagittal, two by two.
-    Quad,
-}
 
 /// A server the desktop can stream from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +188,18 @@ mod tests {
             "the token is kept"
         );
         assert_eq!(loaded.servers.len(), 2);
+    }
+
+    #[test]
+    fn layouts_written_by_earlier_versions_still_load() {
+        let folder = tempfile::tempdir().expect("temp folder");
+        let path = folder.path().join("settings.toml");
+        for (text, layout) in [("quad", Layout::Quad), ("single", Layout::Single)] {
+            std::fs::write(&path, format!("layout = \"{text}\"\n")).expect("written");
+            let (loaded, warning) = Settings::load(&path);
+            assert_eq!(warning, None, "{text}");
+            assert_eq!(loaded.layout, layout, "{text}");
+        }
     }
 
     #[test]

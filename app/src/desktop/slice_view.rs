@@ -218,11 +218,7 @@ impl SliceView {
     /// The plane through the crosshair: centred in-plane on the volume, so the image
     /// stays put while the crosshair moves.
     fn plane(&self, volume: &Volume, link: &SliceLink) -> MprPlane {
-        let mut plane = MprPlane::through_centre(volume, self.orientation);
-        let (right, down) = self.orientation.right_and_down();
-        let normal = right.cross(down).normalize();
-        plane.centre_lps += normal * (link.crosshair - plane.centre_lps).dot(normal);
-        plane
+        MprPlane::through(volume, self.orientation, link.crosshair)
     }
 
     /// Draws the slice in `ui`'s remaining space, handles its input (which may move the
@@ -301,7 +297,7 @@ impl SliceView {
             if notches != 0.0 {
                 self.scrolled -= notches * SCROLL_PER_SLICE;
                 let step = volume.spacing_mm.iter().copied().fold(f64::MAX, f64::min);
-                let normal = geometry.right.cross(geometry.down).normalize();
+                let normal = self.orientation.normal();
                 link.crosshair -= normal * step * f64::from(notches);
             }
         }

@@ -10,7 +10,7 @@ use render_core::view::MprOrientation;
 use render_core::{Volume, Window};
 use server_mode::protocol::{self, SharedView};
 
-use super::settings::Layout;
+use render_core::view::Layout;
 use super::slice_view::{SliceLink, SliceTool, SliceView};
 use super::view3d::View3d;
 
@@ -76,7 +76,7 @@ impl LocalWorkspace {
     /// The view as it travels to a server: the 3D view, the layout and the crosshair.
     pub fn shared_view(&self) -> SharedView {
         SharedView {
-            layout: protocol_layout(self.layout),
+            layout: self.layout,
             crosshair_lps: Some(self.link.crosshair),
             ..SharedView::of(&self.view3d.view)
         }
@@ -84,7 +84,7 @@ impl LocalWorkspace {
 
     /// Takes the layout, crosshair and slice window of a view a server was showing.
     pub fn adopt_layout(&mut self, shared: &SharedView) {
-        self.layout = settings_layout(shared.layout);
+        self.layout = shared.layout;
         if let Some(crosshair) = shared.crosshair_lps
             && crosshair.is_finite()
         {
@@ -152,18 +152,3 @@ impl LocalWorkspace {
     }
 }
 
-/// The protocol's name for a layout of the settings.
-pub fn protocol_layout(layout: Layout) -> protocol::Layout {
-    match layout {
-        Layout::Single => protocol::Layout::Single,
-        Layout::Quad => protocol::Layout::Quad,
-    }
-}
-
-/// The settings' layout for a layout of the protocol.
-pub fn settings_layout(layout: protocol::Layout) -> Layout {
-    match layout {
-        protocol::Layout::Single => Layout::Single,
-        protocol::Layout::Quad => Layout::Quad,
-    }
-}

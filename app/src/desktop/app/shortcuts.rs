@@ -5,9 +5,8 @@ use eframe::egui;
 use server_mode::protocol::Action;
 
 use super::{DesktopApp, State};
-use crate::desktop::settings::Layout;
+use render_core::view::Layout;
 use crate::desktop::slice_view::SliceTool;
-use crate::desktop::workspace::protocol_layout;
 
 impl DesktopApp {
     /// Keys: 1 and 2 (layout), C and M (slice tool), R (reset), O (overlay), S (screenshot).
@@ -61,7 +60,7 @@ impl DesktopApp {
                     None
                 };
                 if let Some(layout) = layout {
-                    view.set_layout(protocol_layout(layout));
+                    view.set_layout(layout);
                     if layout != self.settings.layout {
                         self.settings.layout = layout;
                         self.save_settings();

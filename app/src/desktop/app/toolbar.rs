@@ -8,10 +8,10 @@ use server_mode::protocol::Action;
 
 use super::{DesktopApp, State};
 use crate::desktop::session_share::ShareOptions;
-use crate::desktop::settings::Layout;
+use render_core::view::Layout;
 use crate::desktop::slice_view::SliceTool;
 use crate::desktop::thin_client::remote_view::{RemoteView, mirror_mode};
-use crate::desktop::workspace::{LocalWorkspace, protocol_layout, settings_layout};
+use crate::desktop::workspace::LocalWorkspace;
 
 impl DesktopApp {
     /// The toolbar's row: the view's controls, the panels, screenshot, share and the
@@ -159,7 +159,7 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
         });
     }
     ui.separator();
-    let mut layout = settings_layout(mirror.layout);
+    let mut layout = mirror.layout;
     let single = ui
         .selectable_value(&mut layout, Layout::Single, "1×1")
         .on_hover_text("the 3D view alone (key 1)");
@@ -168,7 +168,7 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
         .on_hover_text("3D, axial, coronal and sagittal, drawn by the server (key 2)");
     let picked = (single.clicked() || quad.clicked()).then_some(layout);
     if let Some(layout) = picked {
-        view.set_layout(protocol_layout(layout));
+        view.set_layout(layout);
     }
     if ui.button("Reset").clicked() {
         view.act(Action::Reset);

@@ -9,7 +9,7 @@ use egui_kittest::{Harness, SnapshotOptions};
 
 use super::*;
 use crate::cli::{OpenArgs, RenderingArgs};
-use crate::desktop::settings::Layout;
+use render_core::view::Layout;
 use crate::test_data::data;
 
 /// The longest a step of a test may wait (loading, rendering on lavapipe).

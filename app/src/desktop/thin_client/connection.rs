@@ -655,7 +655,7 @@ mod tests {
     }
 
     /// Whether more than 1 % of `cell`'s pixels in a `width`-wide frame are not dark.
-    fn cell_shows_something(frame: &RemoteFrame, cell: server_mode::server::compose::Cell) -> bool {
+    fn cell_shows_something(frame: &RemoteFrame, cell: render_core::view::Cell) -> bool {
         let width = frame.size[0];
         let mut bright = 0usize;
         for y in cell.y as usize..(cell.y + cell.height) as usize {
@@ -672,7 +672,7 @@ mod tests {
     #[test]
     fn thin_client_shows_the_servers_2x2_layout_and_hands_it_over_with_the_crosshair() {
         use server_mode::protocol::Layout;
-        use server_mode::server::compose::quad_cells;
+        use render_core::view::layout::quad_cells;
 
         let (url, server) = serve_phantom(None);
         let (link, woken) = link_to(&url, None, None);

@@ -8,7 +8,8 @@
 use eframe::egui;
 use render_core::Window;
 use render_core::transfer::RenderMode;
-use server_mode::server::compose::{Cell, quad_cells, slice_normal};
+use render_core::view::Cell;
+use render_core::view::layout::quad_cells;
 use server_mode::protocol::{
     Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, Viewport, WindowInfo,
 };
@@ -378,7 +379,7 @@ fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, action: &Acti
         }
         Action::SetView { view } => *mirror = (**view).clone(),
         Action::Layout { name } => {
-            if let Some(layout) = server_mode::protocol::Layout::from_name(name) {
+            if let Some(layout) = Layout::from_name(name) {
                 mirror.layout = layout;
             }
         }
@@ -472,7 +473,7 @@ fn paint_crosshair(painter: &egui::Painter, cell: egui::Rect, plane: SlicePlane,
     let painter = painter.with_clip_rect(cell);
     for other in SlicePlane::ALL.into_iter().filter(|other| *other != plane) {
         let stroke = egui::Stroke::new(1.0, plane_colour(other.orientation()));
-        let normal = slice_normal(other);
+        let normal = other.normal();
         if normal.dot(down).abs() > 0.5 {
             // Its trace runs across the cell.
             for [from, to] in [[cell.left(), at.x - GAP], [at.x + GAP, cell.right()]] {
