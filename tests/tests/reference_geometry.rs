@@ -59,8 +59,28 @@ fn corner_error(ours: &[DVec3; 8], reference: &[[f64; 3]]) -> f64 {
 fn check(name: &str, path: &str, values: Values) {
     let catalog: Catalog = common::scan(path);
     let reference = reference(name);
+    assert!(
+        !reference.volumes.is_empty(),
+        "{name}: the reference holds no volume, so nothing would be checked"
+    );
     for expected in &reference.volumes {
+        assert_eq!(
+            expected.corner_centres_lps_mm.len(),
+            8,
+            "{name}/{}: a volume has eight corners",
+            expected.nifti
+        );
+        assert!(
+            !expected.samples.is_empty(),
+            "{name}/{}: the reference holds no voxel samples",
+            expected.nifti
+        );
         let voxel_count: usize = expected.dims.iter().product();
+        assert!(
+            voxel_count > 0,
+            "{name}/{}: an empty volume",
+            expected.nifti
+        );
         // The series of that number whose planned corners match the reference best.
         let (series, error) = catalog
             .series()

@@ -16,10 +16,10 @@ use std::time::Duration;
 use render_core::phantom::{DIMS, ct_phantom};
 use render_core::transfer::RenderMode;
 use render_core::view::{Quality, ViewState};
-use server_mode::client::{Client, ClientError, Frame, VIDEO_CODECS, Welcome};
 use server_mode::client::FrameDecoder;
-use server_mode::server::library::PHANTOM_ID;
+use server_mode::client::{Client, ClientError, Frame, VIDEO_CODECS, Welcome};
 use server_mode::protocol::{Action, Codec, ErrorCode, FrameHeader, SharedView, Viewport};
+use server_mode::server::library::PHANTOM_ID;
 
 const VIEWPORT: Viewport = Viewport {
     width: 256,
@@ -853,11 +853,11 @@ fn a_shared_session_follows_the_hosts_view_and_refuses_viewer_input() {
 fn an_interactive_h264_frame_is_sent_as_drawn_and_shown_at_the_views_size() {
     use common::render::{Tolerance, assert_similar, renderer};
     use render_core::gpu::FrameImage;
-    use server_mode::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
-    use server_mode::protocol::Layout;
-    use server_mode::server::scheduler::{RenderRequest, SchedulerEvent};
     use server_mode::client::H264Decoder;
+    use server_mode::protocol::Layout;
+    use server_mode::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
     use server_mode::server::h264::VideoStream;
+    use server_mode::server::scheduler::{RenderRequest, SchedulerEvent};
 
     let size = [256, 192];
     let scheduler =

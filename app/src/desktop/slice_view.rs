@@ -283,7 +283,6 @@ impl SliceView {
         in_effect: Option<Window>,
         on_screen: &OnScreen,
     ) {
-        let geometry = &on_screen.geometry;
         let to_lps = |pos: egui::Pos2| on_screen.lps_at(pos);
         self.probe = response.hover_pos().and_then(|pos| {
             let lps = to_lps(pos);

@@ -8,11 +8,11 @@ use eframe::egui_wgpu::RenderState;
 use render_core::gpu::Renderer;
 use render_core::view::MprOrientation;
 use render_core::{Volume, Window};
-use server_mode::protocol::{self, SharedView};
+use server_mode::protocol::SharedView;
 
-use render_core::view::Layout;
 use super::slice_view::{SliceLink, SliceTool, SliceView};
 use super::view3d::View3d;
+use render_core::view::Layout;
 
 /// The views of one volume rendered locally.
 pub struct LocalWorkspace {
@@ -151,4 +151,3 @@ impl LocalWorkspace {
         }
     }
 }
-

@@ -925,12 +925,69 @@ mod tests {
     #[test]
     fn truncated_files_give_errors_or_fall_back_without_panicking() {
         let bytes = std::fs::read(data("DICOMDIR")).expect("DICOMDIR");
+        let whole = read("DICOMDIR");
+        let named = |directory: &Directory| -> HashSet<PathBuf> {
+            directory
+                .referenced_files()
+                .iter()
+                .filter_map(|file| file.strip_prefix(directory.path.parent()?).ok())
+                .map(Path::to_path_buf)
+                .collect()
+        };
+        let whole_files = named(&whole);
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("DICOMDIR");
-        for len in [0, 100, 140, 400, 1000, 5000, bytes.len() - 1] {
+        let (mut errors, mut fallbacks) = (0, 0);
+        for len in [
+            0,
+            100,
+            140,
+            400,
+            1000,
+            5000,
+            bytes.len() / 2,
+            bytes.len() - 1,
+        ] {
             std::fs::write(&path, &bytes[..len]).expect("write");
-            let _ = read_dicomdir(&path);
+            match read_dicomdir(&path) {
+                Err(error) => {
+                    errors += 1;
+                    assert!(
+                        error.to_string().contains(&path.display().to_string()),
+                        "cut at {len}: the error names the file: {error}"
+                    );
+                }
+                Ok(directory) => {
+                    // The fallback reads the records that are whole: fewer, never others.
+                    fallbacks += 1;
+                    let files = named(&directory);
+                    assert!(
+                        files.is_subset(&whole_files) && files.len() < whole_files.len(),
+                        "cut at {len}: {} of {} files, all of them in the whole file",
+                        files.len(),
+                        whole_files.len()
+                    );
+                }
+            }
+            // A scan of the folder reports the cut file (or the images it names, which
+            // are not there) and finds no study.
+            let catalog = crate::dicom::Catalog::scan(
+                &[dir.path().to_path_buf()],
+                &crate::progress::no_progress,
+            );
+            assert!(catalog.studies.is_empty(), "cut at {len}");
+            assert!(
+                catalog.skipped.iter().all(|skip| !skip.reason.is_empty()),
+                "cut at {len}: {:?}",
+                catalog.skipped
+            );
+            assert!(
+                !catalog.skipped.is_empty(),
+                "cut at {len}: nothing reported"
+            );
         }
+        assert!(errors > 0, "the shortest cuts are errors");
+        assert!(fallbacks > 0, "a long cut falls back to its whole records");
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! (FFmpeg's decoder for H.264, which keeps state between frames) into RGBA. A client
 //! that gets [`DecodeError::NeedKeyframe`] should send `keyframe` to the server.
 
+use super::H264Decoder;
 use crate::client::Frame;
 use crate::protocol::Codec;
-use super::H264Decoder;
 use crate::video::VideoError;
 
 /// A decoded frame: RGBA pixels, rows from the top.

@@ -6,8 +6,8 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::error::EAGAIN;
 use ffmpeg_next::{Packet, codec, decoder, frame};
 
-use crate::video::{VideoError, convert};
 use crate::client::decode::DecodedImage;
+use crate::video::{VideoError, convert};
 
 /// A stateful H.264 decoder: access units must come in stream order, from a keyframe on.
 pub struct H264Decoder {

@@ -15,17 +15,17 @@ use futures_util::{SinkExt, StreamExt};
 use glam::DVec3;
 use tokio::sync::mpsc;
 
-use crate::server::follow::changes_the_view;
-use crate::server::library::LibraryError;
-use crate::server::metrics::Metrics;
 use crate::protocol::{
     ClientMessage, Codec, CrosshairInCells, ErrorCode, PROTOCOL_VERSION, ServerMessage, Stats,
     parse_client_message,
 };
-use crate::server::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
-use crate::server::http::{App, tokens_match};
-use crate::server::session::Session;
+use crate::server::follow::changes_the_view;
 use crate::server::h264::VideoStream;
+use crate::server::http::{App, tokens_match};
+use crate::server::library::LibraryError;
+use crate::server::metrics::Metrics;
+use crate::server::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
+use crate::server::session::Session;
 
 /// Messages waiting for the writer; when full, reading pauses (back-pressure).
 const OUTGOING_CAPACITY: usize = 16;

@@ -17,13 +17,13 @@ use axum::routing::get;
 use serde::Deserialize;
 use tokio::sync::watch;
 
+use crate::protocol::Viewport;
 use crate::server::follow::Follow;
+use crate::server::h264::{DEFAULT_ENCODERS, EncoderProbe};
 use crate::server::library::Library;
 use crate::server::metrics::Metrics;
-use crate::protocol::Viewport;
 use crate::server::scheduler::Scheduler;
 use crate::server::session::SessionLimits;
-use crate::server::h264::{DEFAULT_ENCODERS, EncoderProbe};
 use crate::server::web;
 
 /// Largest WebSocket message the transport accepts at all; larger closes the connection.

@@ -20,8 +20,8 @@ use render_core::transfer::PresetLibrary;
 use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
-use crate::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
 use crate::protocol::{FrameFlags, FrameHeader, Layout};
+use crate::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
 use crate::server::h264::VideoStream;
 
 /// Frames a session may have rendered or encoded but not yet written to its socket.

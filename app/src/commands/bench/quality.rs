@@ -22,11 +22,11 @@ use anyhow::Context;
 use render_core::gpu::FrameImage;
 use render_core::view::{Quality, ViewState};
 use serde::Serialize;
+use server_mode::client::H264Decoder;
 use server_mode::client::psnr;
 use server_mode::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
-use server_mode::server::rate::RateControl;
-use server_mode::client::H264Decoder;
 use server_mode::server::h264::VideoStream;
+use server_mode::server::rate::RateControl;
 
 use super::stream::{INPUTS_PER_S, ORBIT_DEG_PER_INPUT};
 use crate::source;

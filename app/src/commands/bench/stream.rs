@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use render_core::gpu::InteractiveBudget;
 use serde::Serialize;
-use server_mode::client::{Client, Event, Frame, STILL_CODECS, VIDEO_CODECS};
 use server_mode::client::FrameDecoder;
+use server_mode::client::{Client, Event, Frame, STILL_CODECS, VIDEO_CODECS};
 use server_mode::protocol::{
     Action, ClientStats, Codec, FrameHeader, SeriesInfo, ServerMessage, StudyInfo, Viewport,
 };

@@ -5,8 +5,8 @@ use eframe::egui;
 use server_mode::protocol::Action;
 
 use super::{DesktopApp, State};
-use render_core::view::Layout;
 use crate::desktop::slice_view::SliceTool;
+use render_core::view::Layout;
 
 impl DesktopApp {
     /// Keys: 1 and 2 (layout), C and M (slice tool), R (reset), O (overlay), S (screenshot).

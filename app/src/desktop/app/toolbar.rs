@@ -8,10 +8,10 @@ use server_mode::protocol::Action;
 
 use super::{DesktopApp, State};
 use crate::desktop::session_share::ShareOptions;
-use render_core::view::Layout;
 use crate::desktop::slice_view::SliceTool;
 use crate::desktop::thin_client::remote_view::{RemoteView, mirror_mode};
 use crate::desktop::workspace::LocalWorkspace;
+use render_core::view::Layout;
 
 impl DesktopApp {
     /// The toolbar's row: the view's controls, the panels, screenshot, share and the

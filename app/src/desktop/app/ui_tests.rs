@@ -9,8 +9,8 @@ use egui_kittest::{Harness, SnapshotOptions};
 
 use super::*;
 use crate::cli::{OpenArgs, RenderingArgs};
-use render_core::view::Layout;
 use crate::test_data::data;
+use render_core::view::Layout;
 
 /// The longest a step of a test may wait (loading, rendering on lavapipe).
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -103,7 +103,7 @@ fn switching_preset_and_layout_by_their_labels_changes_the_views_and_is_remember
     });
     harness.snapshot_options("phantom-quad-lung", &snapshot_options());
     let saved = std::fs::read_to_string(&settings).expect("settings written");
-    assert!(saved.contains("layout = \"quad\""), "{saved}");
+    assert!(saved.contains("layout = \"2x2\""), "{saved}");
 
     // A window preset reaches the slices.
     harness.get_by_label("window").click();

@@ -671,8 +671,8 @@ mod tests {
 
     #[test]
     fn thin_client_shows_the_servers_2x2_layout_and_hands_it_over_with_the_crosshair() {
-        use server_mode::protocol::Layout;
         use render_core::view::layout::quad_cells;
+        use server_mode::protocol::Layout;
 
         let (url, server) = serve_phantom(None);
         let (link, woken) = link_to(&url, None, None);

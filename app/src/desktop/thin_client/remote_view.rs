@@ -14,8 +14,8 @@ use server_mode::protocol::{
     Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, Viewport, WindowInfo,
 };
 
-use super::gestures::{Gesture, GestureReader, dragged_window};
 use super::connection::{LinkStatus, LinkTarget, RemoteLink};
+use super::gestures::{Gesture, GestureReader, dragged_window};
 use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters, plane_colour};
 
 /// Wheel movement (points) that moves one slice, as on local slices.

@@ -316,8 +316,8 @@ fn options(name: &str, bitrate_kbps: u32) -> Dictionary<'static> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::client::decode::psnr;
     use crate::client::H264Decoder;
+    use crate::client::decode::psnr;
     use std::time::Duration;
 
     /// A test picture that moves with `t`: gradients and a bright square.

@@ -3,26 +3,33 @@
 //! at the [`RateControl`]'s bitrate when the session streams video), then a
 //! full-resolution final still (JPEG or PNG, never video) once the drag ends or input
 //! pauses for [`IDLE_FOR_FINAL`]. No I/O here: the connection feeds it messages and the
-//! clock.
+//! clock. The checks and changes of each input are in [`input`], the limits in
+//! [`limits`].
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use glam::DVec3;
 use render_core::Volume;
-use render_core::Window;
-use render_core::camera::NamedView;
 use render_core::transfer::{PresetLibrary, RenderMode};
-use render_core::view::{Quality, ViewState, layout};
+use render_core::view::{Quality, ViewState};
 
+use crate::protocol::{
+    ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView, Viewport,
+    WindowInfo,
+};
 use crate::server::compose;
 use crate::server::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
-use crate::protocol::{
-    Action, ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView,
-    SlicePlane, Viewport, WindowInfo,
-};
 use crate::server::rate::RateControl;
 use crate::server::scheduler::RenderRequest;
+
+mod input;
+mod limits;
+
+pub use limits::SessionLimits;
+
+use input::{bad_value, not_open};
+use limits::RateLimiter;
 
 /// Input pause after which the view counts as at rest and gets a final still.
 pub const IDLE_FOR_FINAL: Duration = Duration::from_millis(150);
@@ -43,60 +50,6 @@ impl Refusal {
         Self {
             code,
             message: message.into(),
-        }
-    }
-}
-
-/// Limits on what a session may ask.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SessionLimits {
-    /// Inputs accepted per second, sustained.
-    pub inputs_per_s: f64,
-    /// Inputs accepted in a burst above the sustained rate.
-    pub input_burst: f64,
-    /// Largest viewport side (pixels).
-    pub max_viewport: u32,
-}
-
-impl Default for SessionLimits {
-    fn default() -> Self {
-        Self {
-            inputs_per_s: 240.0,
-            input_burst: 120.0,
-            max_viewport: 4096,
-        }
-    }
-}
-
-/// A token bucket: `capacity` tokens, refilled at `per_s`.
-#[derive(Debug, Clone)]
-struct RateLimiter {
-    capacity: f64,
-    per_s: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl RateLimiter {
-    fn new(per_s: f64, capacity: f64, now: Instant) -> Self {
-        Self {
-            capacity: capacity.max(1.0),
-            per_s: per_s.max(0.0),
-            tokens: capacity.max(1.0),
-            last: now,
-        }
-    }
-
-    /// Takes a token if there is one.
-    fn allow(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * self.per_s).min(self.capacity);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
         }
     }
 }
@@ -464,234 +417,6 @@ impl Session {
         };
     }
 
-    /// Changes the view as `action` says; what kind of frame that calls for.
-    fn change_view(&mut self, action: &Action) -> Result<Pending, Refusal> {
-        // While interacting, even discrete changes get interactive frames.
-        let at_rest = |interacting: bool| {
-            if interacting {
-                Pending::Interactive
-            } else {
-                Pending::Final
-            }
-        };
-        match action {
-            Action::Interact { active } => {
-                self.interacting = *active;
-                // The end of a drag owes its final still now, not after the pause.
-                if !*active && self.final_owed {
-                    return Ok(Pending::Final);
-                }
-                return Ok(Pending::Nothing);
-            }
-            Action::Resize { width, height } => {
-                let max = self.limits.max_viewport;
-                if !(MIN_VIEWPORT..=max).contains(width) || !(MIN_VIEWPORT..=max).contains(height) {
-                    return Err(bad_value(format!(
-                        "resize {width}×{height}: each side must be {MIN_VIEWPORT}..={max} pixels"
-                    )));
-                }
-                self.set_size([*width, *height]);
-                return Ok(at_rest(self.interacting));
-            }
-            Action::SetView { view: shared } => {
-                self.adopt(shared)?;
-                return Ok(at_rest(self.interacting));
-            }
-            Action::Layout { name } => {
-                self.layout = Layout::from_name(name).ok_or_else(|| {
-                    bad_value(format!(
-                        "layout name \"{}\": must be 1x1 or 2x2",
-                        clip(name)
-                    ))
-                })?;
-                return Ok(at_rest(self.interacting));
-            }
-            _ => {}
-        }
-        let interacting = self.interacting;
-        let size = self.size;
-        let open = self.open.as_mut().ok_or_else(not_open)?;
-        let view = &mut open.view;
-        match action {
-            Action::Orbit { dx, dy } => {
-                check_finite_within("orbit dx, dy (degrees)", &[*dx, *dy], 360.0)?;
-                view.camera.orbit(*dx, *dy);
-                Ok(Pending::Interactive)
-            }
-            Action::Pan { dx, dy } => {
-                check_finite_within("pan dx, dy (view heights)", &[*dx, *dy], 10.0)?;
-                view.camera.pan(*dx, *dy);
-                Ok(Pending::Interactive)
-            }
-            Action::Zoom { factor } => {
-                if !factor.is_finite() || *factor < 0.01 || *factor > 100.0 {
-                    return Err(bad_value(format!(
-                        "zoom factor {factor}: must be 0.01..=100"
-                    )));
-                }
-                view.camera.zoom_by(*factor);
-                Ok(Pending::Interactive)
-            }
-            Action::Window { width, center } => {
-                if !width.is_finite() || !center.is_finite() || *width <= 0.0 {
-                    return Err(bad_value(format!(
-                        "window {width}, {center}: the width must be positive and both finite"
-                    )));
-                }
-                view.window = Some(Window {
-                    width: *width,
-                    center: *center,
-                });
-                Ok(Pending::Interactive)
-            }
-            Action::Preset { name } => {
-                let preset = self.presets.get(name).ok_or_else(|| {
-                    bad_value(format!(
-                        "unknown preset \"{}\" (known: {})",
-                        clip(name),
-                        self.presets.names().join(", ")
-                    ))
-                })?;
-                view.preset = preset.name.clone();
-                view.mode = preset.mode;
-                Ok(at_rest(interacting))
-            }
-            Action::Mode { mode } => {
-                view.mode = RenderMode::from_name(mode).ok_or_else(|| {
-                    bad_value(format!(
-                        "unknown mode \"{}\" (known: composite, mip, minip, average)",
-                        clip(mode)
-                    ))
-                })?;
-                Ok(at_rest(interacting))
-            }
-            Action::View { name } => {
-                let named = NamedView::from_name(name).ok_or_else(|| {
-                    bad_value(format!(
-                        "unknown view \"{}\" (known: anterior, posterior, left, right, superior, inferior)",
-                        clip(name)
-                    ))
-                })?;
-                view.camera.set_view(named);
-                Ok(at_rest(interacting))
-            }
-            Action::Reset => {
-                open.view = open.initial.clone();
-                open.crosshair_lps = open.volume.centre_lps();
-                Ok(at_rest(interacting))
-            }
-            Action::Slice { plane, delta_mm } => {
-                let plane = slice_plane("slice", plane)?;
-                check_finite_within("slice delta_mm", &[*delta_mm], 1.0e4)?;
-                let moved = open.crosshair_lps + plane.normal() * *delta_mm;
-                open.crosshair_lps = layout::clamp_to_volume(&open.volume, moved);
-                Ok(Pending::Interactive)
-            }
-            Action::Crosshair { plane, x, y } => {
-                let plane = slice_plane("crosshair", plane)?;
-                for (field, value) in [("x", x), ("y", y)] {
-                    if !(value.is_finite() && (0.0..=1.0).contains(value)) {
-                        return Err(bad_value(format!(
-                            "crosshair {field} {value}: must be a fraction 0..=1 of the cell"
-                        )));
-                    }
-                }
-                let point =
-                    layout::lps_in_cell(&open.volume, plane, open.crosshair_lps, size, *x, *y);
-                open.crosshair_lps = layout::clamp_to_volume(&open.volume, point);
-                Ok(at_rest(interacting))
-            }
-            Action::Interact { .. }
-            | Action::Resize { .. }
-            | Action::SetView { .. }
-            | Action::Layout { .. } => Ok(Pending::Nothing),
-        }
-    }
-
-    /// Adopts `shared` as the open view, its layout and crosshair; nothing changes when a
-    /// field is refused.
-    fn adopt(&mut self, shared: &SharedView) -> Result<(), Refusal> {
-        let (view, crosshair_lps) = self.adopted_view(shared)?;
-        self.layout = shared.layout;
-        if let Some(open) = self.open.as_mut() {
-            open.view = view;
-            open.crosshair_lps = crosshair_lps;
-        }
-        Ok(())
-    }
-
-    /// The open view and crosshair changed to `shared`, after checking every field; the
-    /// scene radius stays the server's own, a crosshair is moved into the volume, and a
-    /// view without one keeps the current crosshair.
-    fn adopted_view(&self, shared: &SharedView) -> Result<(ViewState, DVec3), Refusal> {
-        let open = self.open.as_ref().ok_or_else(not_open)?;
-        let crosshair_lps = match shared.crosshair_lps {
-            Some(point) => {
-                check_finite_within("set_view crosshair_lps (mm)", &point.to_array(), 1.0e5)?;
-                layout::clamp_to_volume(&open.volume, point)
-            }
-            None => open.crosshair_lps,
-        };
-        let camera = &shared.camera;
-        let vectors = [camera.focal_point, camera.direction, camera.up];
-        let components: Vec<f64> = vectors.iter().flat_map(|v| v.to_array()).collect();
-        check_finite_within("set_view camera vectors (mm)", &components, 1.0e5)?;
-        let unit = |v: glam::DVec3| (v.length() - 1.0).abs() < 1e-3;
-        if !unit(camera.direction)
-            || !unit(camera.up)
-            || camera.direction.dot(camera.up).abs() > 1e-3
-        {
-            return Err(bad_value(
-                "set_view camera: direction and up must be orthogonal unit vectors".to_string(),
-            ));
-        }
-        let positive = |x: f64, max: f64| x.is_finite() && x > 0.0 && x <= max;
-        if !positive(camera.distance_mm, 1.0e6)
-            || !positive(camera.zoom, 100.0)
-            || !positive(camera.view_angle_deg, 179.0)
-        {
-            return Err(bad_value(format!(
-                "set_view camera: distance_mm {}, zoom {} and view_angle_deg {} must be positive and finite",
-                camera.distance_mm, camera.zoom, camera.view_angle_deg
-            )));
-        }
-        let preset = self.presets.get(&shared.preset).ok_or_else(|| {
-            bad_value(format!(
-                "set_view: unknown preset \"{}\" (known: {})",
-                clip(&shared.preset),
-                self.presets.names().join(", ")
-            ))
-        })?;
-        let mode = RenderMode::from_name(&shared.mode).ok_or_else(|| {
-            bad_value(format!(
-                "set_view: unknown mode \"{}\" (known: composite, mip, minip, average)",
-                clip(&shared.mode)
-            ))
-        })?;
-        let window = match shared.window {
-            Some(w) if !w.width.is_finite() || !w.center.is_finite() || w.width <= 0.0 => {
-                return Err(bad_value(format!(
-                    "set_view window {}, {}: the width must be positive and both finite",
-                    w.width, w.center
-                )));
-            }
-            Some(w) => Some(Window {
-                width: w.width,
-                center: w.center,
-            }),
-            None => None,
-        };
-        let mut view = open.view.clone();
-        view.camera = render_core::camera::Camera {
-            scene_radius_mm: view.camera.scene_radius_mm,
-            ..*camera
-        };
-        view.preset = preset.name.clone();
-        view.mode = mode;
-        view.window = window;
-        Ok((view, crosshair_lps))
-    }
-
     fn clamp_viewport(&self, viewport: Viewport) -> [u32; 2] {
         let max = self.limits.max_viewport.max(MIN_VIEWPORT);
         [
@@ -701,42 +426,11 @@ impl Session {
     }
 }
 
-fn not_open() -> Refusal {
-    Refusal::new(ErrorCode::NotOpen, "open a series first (see list_studies)")
-}
-
-fn bad_value(message: String) -> Refusal {
-    Refusal::new(ErrorCode::BadValue, message)
-}
-
-/// The plane `name` names, or a refusal of `action`'s `plane` field.
-fn slice_plane(action: &str, name: &str) -> Result<SlicePlane, Refusal> {
-    SlicePlane::from_name(name).ok_or_else(|| {
-        bad_value(format!(
-            "{action} plane \"{}\": must be axial, coronal or sagittal",
-            clip(name)
-        ))
-    })
-}
-
-fn check_finite_within(what: &str, values: &[f64], limit: f64) -> Result<(), Refusal> {
-    if values.iter().all(|v| v.is_finite() && v.abs() <= limit) {
-        Ok(())
-    } else {
-        Err(bad_value(format!(
-            "{what}: {values:?} must be finite and within ±{limit}"
-        )))
-    }
-}
-
-/// A client string cut short for echoing in a message.
-fn clip(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).take(40).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Action;
+    use render_core::Window;
 
     const VIEWPORT: Viewport = Viewport {
         width: 64,
