@@ -8,7 +8,7 @@
 //! socket, so a slow client gets fewer frames, never a backlog.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -20,8 +20,14 @@ use render_core::transfer::PresetLibrary;
 use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
-use crate::protocol::{FrameFlags, FrameHeader, Layout};
-use crate::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
+mod encode_lanes;
+mod scenes;
+
+use encode_lanes::{EncodeJob, LANE_CAPACITY, Lanes, encode_loop};
+use scenes::Scenes;
+
+use crate::protocol::{FrameHeader, Layout};
+use crate::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
 use crate::server::h264::VideoStream;
 
 /// Frames a session may have rendered or encoded but not yet written to its socket.
@@ -30,8 +36,6 @@ pub const MAX_IN_FLIGHT: usize = 2;
 const MAX_SCENES: usize = 2;
 /// Encoded frames waiting for a session, per session (in flight plus failure notices).
 const EVENT_CAPACITY: usize = MAX_IN_FLIGHT + 2;
-/// Frames waiting for each encode lane.
-const LANE_CAPACITY: usize = 2;
 
 /// A session's H.264 stream, shared by its slot and the frames on their way to its lane.
 type SharedStream = Arc<Mutex<VideoStream>>;
@@ -255,33 +259,6 @@ impl Delivery {
             events: slot.events.clone(),
             video: slot.video.clone(),
         }
-    }
-}
-
-/// A frame to encode, with where it goes.
-struct EncodeJob {
-    image: FrameImage,
-    /// The size the frame is shown at (the request's; larger than the image's when the
-    /// image is an interactive frame as drawn).
-    display_size: [u32; 2],
-    encoding: Encoding,
-    final_still: bool,
-    input_seq: u32,
-    render_us: u32,
-    quality: Quality,
-    delivery: Delivery,
-}
-
-/// The encode lanes: a session's frames always go to the same one.
-struct Lanes(Vec<SyncSender<EncodeJob>>);
-
-impl Lanes {
-    /// Hands a job to its session's lane, waiting while that lane is full; false when the
-    /// lane has stopped.
-    fn send(&self, job: EncodeJob) -> bool {
-        let n = self.0.len().max(1);
-        let lane = (job.delivery.ticket.session % n as u64) as usize;
-        self.0.get(lane).is_some_and(|lane| lane.send(job).is_ok())
     }
 }
 
@@ -595,234 +572,8 @@ fn render_request(
     )
 }
 
-/// An encode lane's loop: encode its jobs in order until the render thread hangs up.
-fn encode_loop(jobs: &Receiver<EncodeJob>) {
-    while let Ok(job) = jobs.recv() {
-        let EncodeJob {
-            image,
-            display_size,
-            encoding,
-            final_still,
-            input_seq,
-            render_us,
-            quality,
-            delivery,
-        } = job;
-        let started = Instant::now();
-        let encoded = encode_frame(&image, encoding, delivery.video.as_ref());
-        let event = match encoded {
-            Ok(Encoded {
-                payload,
-                encoding,
-                keyframe,
-                video_failure,
-            }) => {
-                if video_failure.is_some() {
-                    delivery.ticket.stop_video();
-                }
-                let mut flags = 0;
-                if keyframe {
-                    flags |= FrameFlags::KEYFRAME;
-                }
-                if final_still {
-                    flags |= FrameFlags::FINAL;
-                }
-                if encoding == Encoding::Png {
-                    flags |= FrameFlags::LOSSLESS;
-                }
-                SchedulerEvent::Frame(RenderedFrame {
-                    header: FrameHeader {
-                        codec: encoding.codec(),
-                        flags: FrameFlags(flags),
-                        frame_seq: 0,
-                        input_seq,
-                        // The encoders refuse sides over u16.
-                        width: u16::try_from(encoded_side(image.width, encoding))
-                            .unwrap_or(u16::MAX),
-                        height: u16::try_from(encoded_side(image.height, encoding))
-                            .unwrap_or(u16::MAX),
-                        render_us,
-                        encode_us: micros(started),
-                        display_width: u16::try_from(encoded_side(display_size[0], encoding))
-                            .unwrap_or(u16::MAX),
-                        display_height: u16::try_from(encoded_side(display_size[1], encoding))
-                            .unwrap_or(u16::MAX),
-                    },
-                    payload,
-                    quality,
-                    video_failure,
-                    ticket: delivery.ticket,
-                })
-            }
-            Err(message) => {
-                tracing::warn!(%message, "encoding failed");
-                SchedulerEvent::Failed { input_seq, message }
-            }
-        };
-        // A full or closed channel means the session is gone or stuck: the frame (and its
-        // in-flight place) is dropped.
-        let _ = delivery.events.try_send(event);
-    }
-}
-
-/// A side of the picture as encoded: H.264 pictures have even sides.
-fn encoded_side(side: u32, encoding: Encoding) -> u32 {
-    match encoding {
-        Encoding::H264 { .. } => side & !1,
-        Encoding::Jpeg { .. } | Encoding::Png => side,
-    }
-}
-
-/// A payload and how it was made.
-struct Encoded {
-    payload: Vec<u8>,
-    /// What it was encoded as (JPEG when H.264 failed).
-    encoding: Encoding,
-    keyframe: bool,
-    /// Why H.264 failed, when it did.
-    video_failure: Option<String>,
-}
-
-/// Encodes a frame as asked; an H.264 frame whose stream fails is encoded as an
-/// interactive JPEG instead, with the reason (one whose stream was stopped already, without).
-fn encode_frame(
-    image: &FrameImage,
-    encoding: Encoding,
-    video: Option<&SharedStream>,
-) -> Result<Encoded, String> {
-    let still = |encoding: Encoding, video_failure: Option<String>| {
-        encode(&image.rgba, image.width, image.height, encoding)
-            .map(|payload| Encoded {
-                payload,
-                encoding,
-                keyframe: true,
-                video_failure,
-            })
-            .map_err(|error| error.to_string())
-    };
-    let Encoding::H264 {
-        keyframe,
-        bitrate_kbps,
-    } = encoding
-    else {
-        return still(encoding, None);
-    };
-    let fallback = Encoding::Jpeg {
-        quality: INTERACTIVE_JPEG_QUALITY,
-    };
-    let Some(video) = video else {
-        // The stream was stopped after this frame was asked for (and the session told).
-        return still(fallback, None);
-    };
-    let mut stream = video
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    match stream.encode(
-        &image.rgba,
-        image.width,
-        image.height,
-        keyframe,
-        bitrate_kbps,
-        Instant::now(),
-    ) {
-        Ok(unit) => Ok(Encoded {
-            payload: unit.bytes,
-            encoding,
-            keyframe: unit.keyframe,
-            video_failure: None,
-        }),
-        Err(error) => {
-            tracing::warn!(%error, encoder = stream.encoder_name(), "H.264 failed; JPEG from now on");
-            still(fallback, Some(error.to_string()))
-        }
-    }
-}
-
 fn micros(since: Instant) -> u32 {
     u32::try_from(since.elapsed().as_micros()).unwrap_or(u32::MAX)
-}
-
-/// Renderers by volume, least recently used last; each keeps its volume uploaded. One
-/// more renderer draws previews from the reduced copy of the volume last previewed.
-struct Scenes {
-    context: GpuContext,
-    presets: PresetLibrary,
-    renderers: Vec<Renderer>,
-    /// The volume previewed (not kept alive by this) and the renderer of its reduced copy.
-    preview: Option<(Weak<Volume>, Renderer)>,
-}
-
-impl Scenes {
-    fn new(context: GpuContext, presets: PresetLibrary) -> Self {
-        Self {
-            context,
-            presets,
-            renderers: Vec::with_capacity(MAX_SCENES),
-            preview: None,
-        }
-    }
-
-    /// Whether `volume` is uploaded already.
-    fn holds(&self, volume: &Arc<Volume>) -> bool {
-        self.renderers
-            .iter()
-            .any(|r| r.volume().is_some_and(|v| Arc::ptr_eq(v, volume)))
-    }
-
-    /// The renderer of `volume`'s reduced copy, reducing and uploading it when it is not
-    /// the one last previewed; `None` when the volume is small enough to need none.
-    fn preview_for(&mut self, volume: &Arc<Volume>) -> Option<&mut Renderer> {
-        let current = self.preview.as_ref().is_some_and(|(source, _)| {
-            source
-                .upgrade()
-                .is_some_and(|source| Arc::ptr_eq(&source, volume))
-        });
-        if !current {
-            if !crate::server::preview::wants_preview(volume) {
-                return None;
-            }
-            let started = Instant::now();
-            let reduced = crate::server::preview::reduced(volume)?;
-            let reduced_at = started.elapsed();
-            let dims = reduced.dims;
-            let mut renderer = match self.preview.take() {
-                Some((_, renderer)) => renderer,
-                None => Renderer::new(self.context.clone(), self.presets.clone()),
-            };
-            for warning in renderer.load_volume(Arc::new(reduced)) {
-                tracing::warn!(%warning, "preview upload");
-            }
-            tracing::debug!(?dims, reduced = ?reduced_at, uploaded = ?(started.elapsed() - reduced_at), "preview volume ready");
-            self.preview = Some((Arc::downgrade(volume), renderer));
-        }
-        self.preview.as_mut().map(|(_, renderer)| renderer)
-    }
-
-    /// The renderer holding `volume`, uploading it (into the least recently used renderer
-    /// once there are [`MAX_SCENES`]) when none does.
-    fn renderer_for(&mut self, volume: &Arc<Volume>) -> &mut Renderer {
-        let found = self
-            .renderers
-            .iter()
-            .position(|r| r.volume().is_some_and(|v| Arc::ptr_eq(v, volume)));
-        let renderer = match found {
-            Some(n) => self.renderers.remove(n),
-            None => {
-                let mut renderer = if self.renderers.len() >= MAX_SCENES {
-                    // Reuses the oldest renderer's pipelines for the new volume.
-                    self.renderers.remove(self.renderers.len() - 1)
-                } else {
-                    Renderer::new(self.context.clone(), self.presets.clone())
-                };
-                for warning in renderer.load_volume(volume.clone()) {
-                    tracing::warn!(%warning, "volume upload");
-                }
-                renderer
-            }
-        };
-        self.renderers.insert(0, renderer);
-        &mut self.renderers[0]
-    }
 }
 
 #[cfg(test)]
