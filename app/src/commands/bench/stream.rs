@@ -42,9 +42,11 @@ const WARM_UP: Duration = Duration::from_secs(1);
 /// Longest wait for the sessions of one run to close before the next run starts.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What one client measured.
+/// The figures of a drag: one session's, or all sessions' together ([`aggregate`]: the
+/// slowest session's waits, rates and times averaged over the sessions, latencies pooled,
+/// bytes and frames summed).
 #[derive(Debug, Serialize)]
-struct SessionReport {
+struct Figures {
     /// From sending `open` to the first frame (any quality).
     first_frame_ms: f64,
     /// From sending `open` to the first final still.
@@ -76,11 +78,18 @@ struct SessionReport {
     /// Mean width of those frames as sent over their width as shown (below 1 when the
     /// server sends interactive frames as drawn, for the client to scale up).
     picture_scale: f64,
-    /// Orbit inputs sent.
-    inputs: usize,
     /// From the drag's last orbit input to the final still that answers it (the release
     /// follows that input within a tick).
     still_after_drag_ms: f64,
+}
+
+/// What one client measured.
+#[derive(Debug, Serialize)]
+struct SessionReport {
+    #[serde(flatten)]
+    figures: Figures,
+    /// Orbit inputs sent.
+    inputs: usize,
 }
 
 /// What `bench stream --json` prints for one codec: figures for all sessions together,
@@ -106,30 +115,9 @@ struct StreamReport {
     seconds: f64,
     inputs_per_s: f64,
     orbit_deg_per_input: f64,
-    /// The slowest session's.
-    first_frame_ms: f64,
-    /// The slowest session's.
-    first_still_ms: f64,
-    /// Mean over the sessions (frames per second each).
-    drag_fps: f64,
-    /// Over the latencies of all sessions together.
-    latency_p50_ms: f64,
-    latency_p95_ms: f64,
-    decoded_latency_p50_ms: f64,
-    decoded_latency_p95_ms: f64,
-    /// All sessions together.
-    kbit_s: f64,
-    /// All sessions together.
-    frames: usize,
-    keyframes: usize,
-    mean_frame_bytes: f64,
-    /// Means over the sessions.
-    render_ms: f64,
-    encode_ms: f64,
-    decode_ms: f64,
-    picture_scale: f64,
-    /// The slowest session's.
-    still_after_drag_ms: f64,
+    /// The sessions' figures together.
+    #[serde(flatten)]
+    figures: Figures,
     per_session: Vec<SessionReport>,
 }
 
@@ -263,10 +251,10 @@ pub fn stream(
     ) {
         (true, Some(encoder)) => {
             let h264 = reports.iter().find(|r| r.encoder.is_some());
-            let fps = h264.map_or(INPUTS_PER_S, |r| r.drag_fps);
+            let fps = h264.map_or(INPUTS_PER_S, |r| r.figures.drag_fps);
             // The internal resolution the stream's frames were drawn at, to the budget's
             // step (the sent sides are rounded to even).
-            let scale = h264.map_or(1.0, |r| r.picture_scale) as f32;
+            let scale = h264.map_or(1.0, |r| r.figures.picture_scale) as f32;
             let render_scale = InteractiveBudget::SCALES
                 .into_iter()
                 .min_by(|a, b| (a - scale).abs().total_cmp(&(b - scale).abs()))
@@ -394,19 +382,19 @@ fn print_ratio(
     println!(
         "{}: kbit/s {:.0} vs {:.0} ×{:.2}, latency p50 {:.0} vs {:.0} ms ×{:.2}, p95 {:.0} vs {:.0} ms ×{:.2} (decoded p50 ×{:.2}), frames/s ×{:.2}, encode {:.2} vs {:.2} ms a frame ×{:.2}{psnr}",
         ratio.codecs,
-        a.kbit_s,
-        b.kbit_s,
+        a.figures.kbit_s,
+        b.figures.kbit_s,
         ratio.kbit_s,
-        a.latency_p50_ms,
-        b.latency_p50_ms,
+        a.figures.latency_p50_ms,
+        b.figures.latency_p50_ms,
         ratio.latency_p50_ms,
-        a.latency_p95_ms,
-        b.latency_p95_ms,
+        a.figures.latency_p95_ms,
+        b.figures.latency_p95_ms,
         ratio.latency_p95_ms,
         ratio.decoded_latency_p50_ms,
         ratio.drag_fps,
-        a.encode_ms,
-        b.encode_ms,
+        a.figures.encode_ms,
+        b.figures.encode_ms,
         ratio.encode_ms
     );
 }
@@ -427,33 +415,33 @@ fn print_report(report: &StreamReport) {
         report.sessions,
         if report.sessions == 1 { "" } else { "s" },
         report.seconds,
-        report.first_frame_ms,
-        report.first_still_ms,
-        report.drag_fps,
-        report.latency_p50_ms,
-        report.latency_p95_ms,
-        report.decoded_latency_p50_ms,
-        report.decoded_latency_p95_ms,
-        report.kbit_s,
-        report.mean_frame_bytes / 1000.0,
-        report.keyframes,
-        report.render_ms,
-        report.encode_ms,
-        report.decode_ms,
-        report.still_after_drag_ms
+        report.figures.first_frame_ms,
+        report.figures.first_still_ms,
+        report.figures.drag_fps,
+        report.figures.latency_p50_ms,
+        report.figures.latency_p95_ms,
+        report.figures.decoded_latency_p50_ms,
+        report.figures.decoded_latency_p95_ms,
+        report.figures.kbit_s,
+        report.figures.mean_frame_bytes / 1000.0,
+        report.figures.keyframes,
+        report.figures.render_ms,
+        report.figures.encode_ms,
+        report.figures.decode_ms,
+        report.figures.still_after_drag_ms
     );
     if report.sessions > 1 {
         for (n, session) in report.per_session.iter().enumerate() {
             println!(
                 "  session {}: first image {:.0} ms (final still {:.0}), {:.1} frames/s, latency p50 {:.0} ms p95 {:.0} ms, {:.0} kbit/s, final still {:.0} ms after the last input",
                 n + 1,
-                session.first_frame_ms,
-                session.first_still_ms,
-                session.drag_fps,
-                session.latency_p50_ms,
-                session.latency_p95_ms,
-                session.kbit_s,
-                session.still_after_drag_ms
+                session.figures.first_frame_ms,
+                session.figures.first_still_ms,
+                session.figures.drag_fps,
+                session.figures.latency_p50_ms,
+                session.figures.latency_p95_ms,
+                session.figures.kbit_s,
+                session.figures.still_after_drag_ms
             );
         }
     }
@@ -487,15 +475,15 @@ fn compare(reports: &[StreamReport]) -> Vec<Ratios> {
         .into_iter()
         .map(|(report, base)| Ratios {
             codecs: format!("{}/{}", report.granted, base.granted),
-            kbit_s: ratio(report.kbit_s, base.kbit_s),
-            latency_p50_ms: ratio(report.latency_p50_ms, base.latency_p50_ms),
-            latency_p95_ms: ratio(report.latency_p95_ms, base.latency_p95_ms),
+            kbit_s: ratio(report.figures.kbit_s, base.figures.kbit_s),
+            latency_p50_ms: ratio(report.figures.latency_p50_ms, base.figures.latency_p50_ms),
+            latency_p95_ms: ratio(report.figures.latency_p95_ms, base.figures.latency_p95_ms),
             decoded_latency_p50_ms: ratio(
-                report.decoded_latency_p50_ms,
-                base.decoded_latency_p50_ms,
+                report.figures.decoded_latency_p50_ms,
+                base.figures.decoded_latency_p50_ms,
             ),
-            drag_fps: ratio(report.drag_fps, base.drag_fps),
-            encode_ms: ratio(report.encode_ms, base.encode_ms),
+            drag_fps: ratio(report.figures.drag_fps, base.figures.drag_fps),
+            encode_ms: ratio(report.figures.encode_ms, base.figures.encode_ms),
         })
         .collect()
 }
@@ -525,7 +513,7 @@ fn aggregate(
     };
     let latencies = pooled(|r| &r.latencies_ms);
     let decoded = pooled(|r| &r.decoded_latencies_ms);
-    let frames: usize = runs.iter().map(|r| r.report.frames).sum();
+    let frames: usize = runs.iter().map(|r| r.report.figures.frames).sum();
     let bytes: usize = runs.iter().map(|r| r.frame_bytes).sum();
     let report = StreamReport {
         codec: codec_name(codec).to_string(),
@@ -540,22 +528,24 @@ fn aggregate(
         seconds,
         inputs_per_s: INPUTS_PER_S,
         orbit_deg_per_input: ORBIT_DEG_PER_INPUT,
-        first_frame_ms: slowest(|r| r.first_frame_ms),
-        first_still_ms: slowest(|r| r.first_still_ms),
-        drag_fps: mean(|r| r.drag_fps),
-        latency_p50_ms: percentile(&latencies, 0.50),
-        latency_p95_ms: percentile(&latencies, 0.95),
-        decoded_latency_p50_ms: percentile(&decoded, 0.50),
-        decoded_latency_p95_ms: percentile(&decoded, 0.95),
-        kbit_s: runs.iter().map(|r| r.report.kbit_s).sum(),
-        frames,
-        keyframes: runs.iter().map(|r| r.report.keyframes).sum(),
-        mean_frame_bytes: bytes as f64 / frames.max(1) as f64,
-        render_ms: mean(|r| r.render_ms),
-        encode_ms: mean(|r| r.encode_ms),
-        decode_ms: mean(|r| r.decode_ms),
-        picture_scale: mean(|r| r.picture_scale),
-        still_after_drag_ms: slowest(|r| r.still_after_drag_ms),
+        figures: Figures {
+            first_frame_ms: slowest(|r| r.figures.first_frame_ms),
+            first_still_ms: slowest(|r| r.figures.first_still_ms),
+            drag_fps: mean(|r| r.figures.drag_fps),
+            latency_p50_ms: percentile(&latencies, 0.50),
+            latency_p95_ms: percentile(&latencies, 0.95),
+            decoded_latency_p50_ms: percentile(&decoded, 0.50),
+            decoded_latency_p95_ms: percentile(&decoded, 0.95),
+            kbit_s: runs.iter().map(|r| r.report.figures.kbit_s).sum(),
+            frames,
+            keyframes: runs.iter().map(|r| r.report.figures.keyframes).sum(),
+            mean_frame_bytes: bytes as f64 / frames.max(1) as f64,
+            render_ms: mean(|r| r.figures.render_ms),
+            encode_ms: mean(|r| r.figures.encode_ms),
+            decode_ms: mean(|r| r.figures.decode_ms),
+            picture_scale: mean(|r| r.figures.picture_scale),
+            still_after_drag_ms: slowest(|r| r.figures.still_after_drag_ms),
+        },
         per_session: Vec::new(),
     };
     Ok(StreamReport {
@@ -788,33 +778,35 @@ async fn run_session(
             / count
     };
     let report = SessionReport {
-        first_frame_ms,
-        first_still_ms,
-        drag_fps: during.len() as f64 / drag_s,
-        latency_p50_ms: percentile(&by_arrival, 0.50),
-        latency_p95_ms: percentile(&by_arrival, 0.95),
-        decoded_latency_p50_ms: percentile(&by_decode, 0.50),
-        decoded_latency_p95_ms: percentile(&by_decode, 0.95),
-        kbit_s: frame_bytes as f64 * 8.0 / 1000.0 / drag_s,
-        frames: during.len(),
-        keyframes: during
-            .iter()
-            .filter(|a| a.frame.header.codec == Codec::H264 && a.frame.header.flags.keyframe())
-            .count(),
-        mean_frame_bytes: frame_bytes as f64 / count,
-        render_ms: mean_header_ms(|h| h.render_us),
-        encode_ms: mean_header_ms(|h| h.encode_us),
-        decode_ms: during.iter().map(|a| ms(a.decode)).sum::<f64>() / count,
-        picture_scale: during
-            .iter()
-            .map(|a| {
-                let header = &a.frame.header;
-                f64::from(header.width) / f64::from(header.display_width.max(1))
-            })
-            .sum::<f64>()
-            / count,
+        figures: Figures {
+            first_frame_ms,
+            first_still_ms,
+            drag_fps: during.len() as f64 / drag_s,
+            latency_p50_ms: percentile(&by_arrival, 0.50),
+            latency_p95_ms: percentile(&by_arrival, 0.95),
+            decoded_latency_p50_ms: percentile(&by_decode, 0.50),
+            decoded_latency_p95_ms: percentile(&by_decode, 0.95),
+            kbit_s: frame_bytes as f64 * 8.0 / 1000.0 / drag_s,
+            frames: during.len(),
+            keyframes: during
+                .iter()
+                .filter(|a| a.frame.header.codec == Codec::H264 && a.frame.header.flags.keyframe())
+                .count(),
+            mean_frame_bytes: frame_bytes as f64 / count,
+            render_ms: mean_header_ms(|h| h.render_us),
+            encode_ms: mean_header_ms(|h| h.encode_us),
+            decode_ms: during.iter().map(|a| ms(a.decode)).sum::<f64>() / count,
+            picture_scale: during
+                .iter()
+                .map(|a| {
+                    let header = &a.frame.header;
+                    f64::from(header.width) / f64::from(header.display_width.max(1))
+                })
+                .sum::<f64>()
+                / count,
+            still_after_drag_ms: ms(still_after_drag),
+        },
         inputs: sent.len(),
-        still_after_drag_ms: ms(still_after_drag),
     };
     Ok(SessionRun {
         report,
