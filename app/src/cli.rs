@@ -92,6 +92,11 @@ pub struct ServeArgs {
         requires = "serve"
     )]
     pub h264: String,
+    /// Append the audit log (JSON lines: sessions, authentication failures, series opened,
+    /// refusals, renderer restarts) to this file. Default under systemd:
+    /// `$LOGS_DIRECTORY/audit.jsonl`; otherwise none.
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// The codec of interactive frames a benchmark client asks for.

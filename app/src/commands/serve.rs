@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use render_core::transfer::PresetLibrary;
+use server_mode::server::AuditLog;
 use server_mode::server::generate_token;
 use server_mode::{Library, Scheduler, Server, ServerConfig};
 
@@ -17,6 +18,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     config.max_sessions = args.max_sessions.max(1);
     config.h264_encoders = h264_encoders(&args.h264)?;
     config.token = given_token(args)?;
+    if let Some(path) = audit_log_path(args) {
+        let log = AuditLog::open(&path)
+            .with_context(|| format!("opening the audit log {}", path.display()))?;
+        config.audit = Arc::new(log);
+    }
     let generated = config.token.is_none() && config.token_required();
     if generated {
         config.token = Some(generate_token().context("generating an access token")?);
@@ -70,6 +76,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             })
             .await?;
         anyhow::Ok(())
+    })
+}
+
+/// The audit log asked for, else the service's log folder when systemd gives one.
+fn audit_log_path(args: &ServeArgs) -> Option<std::path::PathBuf> {
+    args.audit_log.clone().or_else(|| {
+        // systemd separates several folders with ':'; the first is the service's own.
+        let folders = std::env::var("LOGS_DIRECTORY").ok()?;
+        let folder = folders.split(':').next().filter(|f| !f.is_empty())?;
+        Some(std::path::PathBuf::from(folder).join("audit.jsonl"))
     })
 }
 

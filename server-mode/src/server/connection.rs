@@ -5,6 +5,7 @@
 //! says which and why). Bad messages get an `error` reply and the session goes on; a
 //! missing or wrong token closes it.
 
+use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +20,7 @@ use crate::protocol::{
     ClientMessage, Codec, CrosshairInCells, ErrorCode, PROTOCOL_VERSION, ServerMessage, Stats,
     parse_client_message,
 };
+use crate::server::audit::AuditEvent;
 use crate::server::follow::changes_the_view;
 use crate::server::h264::VideoStream;
 use crate::server::http::{App, tokens_match};
@@ -60,7 +62,7 @@ enum Outgoing {
 
 /// Runs the connection until the client leaves, the server shuts down or the session
 /// times out.
-pub(crate) async fn run(socket: WebSocket, app: Arc<App>, authenticated: bool) {
+pub(crate) async fn run(socket: WebSocket, app: Arc<App>, client: SocketAddr, authenticated: bool) {
     let (sink, stream) = socket.split();
     let (out, out_rx) = mpsc::channel(OUTGOING_CAPACITY);
     let writer = tokio::spawn(write_loop(sink, out_rx, app.metrics.clone()));
@@ -72,9 +74,18 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, authenticated: bool) {
         Instant::now(),
     );
     let session_id = slot.id();
-    tracing::info!(session = session_id, "session opened");
+    tracing::info!(session = session_id, %client, "session opened");
+    let audit = app.config.audit.clone();
+    if authenticated {
+        audit.record(&AuditEvent::SessionStart {
+            session: session_id,
+            client,
+        });
+    }
     let mut connection = Connection {
         app,
+        client,
+        end: "closed",
         out,
         session,
         slot,
@@ -90,6 +101,13 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, authenticated: bool) {
         told_crosshair: None,
     };
     connection.serve(stream).await;
+    if connection.authenticated {
+        audit.record(&AuditEvent::SessionEnd {
+            session: session_id,
+            client,
+            reason: connection.end.to_string(),
+        });
+    }
     drop(connection);
     // The writer drains what was queued (a close frame among it) and ends.
     if let Err(error) = writer.await {
@@ -179,6 +197,10 @@ impl StatsWindow {
 
 struct Connection {
     app: Arc<App>,
+    /// The client's address, for the audit log.
+    client: SocketAddr,
+    /// Why the session ended, for the audit log.
+    end: &'static str,
     out: mpsc::Sender<Outgoing>,
     session: Session,
     slot: SessionSlot,
@@ -220,11 +242,13 @@ impl Connection {
                 _ = stats.tick() => self.send_stats().await,
                 () = host_moved(&mut self.host_view) => self.follow_host(),
                 () = tokio::time::sleep_until(idle_at.into()) => {
+                    self.end = "idle";
                     let _ = self.out.send(Outgoing::Close(close_code::NORMAL, "idle timeout")).await;
                     ControlFlow::Break(())
                 }
                 _ = shutdown.changed() => {
                     // A change is the shutdown; an error means the server is gone.
+                    self.end = "shutdown";
                     let _ = self.out.send(Outgoing::Close(close_code::GOING_AWAY, "server shutting down")).await;
                     ControlFlow::Break(())
                 }
@@ -291,8 +315,16 @@ impl Connection {
                     .is_some_and(|t| tokens_match(t, token)) =>
                 {
                     self.authenticated = true;
+                    self.app.config.audit.record(&AuditEvent::SessionStart {
+                        session: self.slot.id(),
+                        client: self.client,
+                    });
                 }
                 _ => {
+                    self.app.config.audit.record(&AuditEvent::AuthFailed {
+                        client: self.client,
+                        reason: "no token, or a wrong one, in hello".to_string(),
+                    });
                     return self
                         .refuse("a token is required: ?token= in the URL or in hello".to_string())
                         .await;
@@ -457,6 +489,12 @@ impl Connection {
         };
         let mut opened = self.session.open(&series, volume);
         tracing::info!(session = self.slot.id(), series = %series, "series opened");
+        self.app.config.audit.record(&AuditEvent::SeriesOpened {
+            session: self.slot.id(),
+            client: self.client,
+            series: series.clone(),
+            patient_id: self.app.library.patient_id(&series).unwrap_or_default(),
+        });
         if let Some(follow) = &self.app.config.follow
             && follow.series == series
         {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,6 +18,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 
 use crate::protocol::Viewport;
+use crate::server::audit::{AuditEvent, AuditLog};
 use crate::server::follow::Follow;
 use crate::server::h264::{DEFAULT_ENCODERS, EncoderProbe};
 use crate::server::library::Library;
@@ -54,6 +55,8 @@ pub struct ServerConfig {
     pub keyframe_interval: Duration,
     /// A host's view that sessions of its series follow (a shared desktop session).
     pub follow: Option<Follow>,
+    /// Where sessions, authentication failures, opened series and refusals are recorded.
+    pub audit: Arc<AuditLog>,
 }
 
 impl ServerConfig {
@@ -75,6 +78,7 @@ impl ServerConfig {
             h264_encoders: DEFAULT_ENCODERS.map(str::to_string).to_vec(),
             keyframe_interval: Duration::from_secs(2),
             follow: None,
+            audit: Arc::new(AuditLog::disabled()),
         }
     }
 
@@ -213,13 +217,16 @@ impl Server {
             .fallback(get(static_file))
             .with_state(self.app.clone());
         let sessions = self.shutdown;
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Connections see this and close with "going away".
-                let _ = sessions.send(true);
-            })
-            .await?;
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Connections see this and close with "going away".
+            let _ = sessions.send(true);
+        })
+        .await?;
         Ok(())
     }
 }
@@ -255,6 +262,7 @@ fn request_authorised(app: &App, query: &TokenQuery, headers: &HeaderMap) -> Opt
 
 async fn websocket(
     State(app): State<Arc<App>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
@@ -268,6 +276,10 @@ async fn websocket(
         (true, Some(true)) => true,
         (true, Some(false)) => {
             Metrics::add(&app.metrics.refused_total, 1);
+            app.config.audit.record(&AuditEvent::AuthFailed {
+                client,
+                reason: "wrong token in the upgrade request".to_string(),
+            });
             return (StatusCode::UNAUTHORIZED, "wrong token\n").into_response();
         }
         (true, None) => false,
@@ -284,7 +296,7 @@ async fn websocket(
         .max_message_size(TRANSPORT_MESSAGE_LIMIT)
         .max_frame_size(TRANSPORT_MESSAGE_LIMIT)
         .on_upgrade(move |socket| async move {
-            crate::server::connection::run(socket, app, authenticated).await;
+            crate::server::connection::run(socket, app, client, authenticated).await;
             drop(place);
         })
 }

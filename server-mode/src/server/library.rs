@@ -158,6 +158,14 @@ impl Library {
         &self.studies
     }
 
+    /// PatientID of the study that holds series `id` (for the audit log).
+    pub fn patient_id(&self, id: &str) -> Option<String> {
+        self.studies
+            .iter()
+            .find(|study| study.series.iter().any(|series| series.id == id))
+            .map(|study| study.patient_id.clone())
+    }
+
     /// Number of series listed.
     pub fn series_count(&self) -> usize {
         self.index.len()

@@ -9,6 +9,7 @@ mod background;
 mod connection;
 mod http;
 
+pub mod audit;
 pub mod compose;
 pub mod encode;
 pub mod follow;
@@ -21,6 +22,7 @@ pub mod scheduler;
 pub mod session;
 pub mod web;
 
+pub use audit::{AuditEvent, AuditLog};
 pub use background::BackgroundServer;
 pub use http::{Server, ServerConfig, ServerError, generate_token};
 pub use library::Library;
