@@ -83,6 +83,11 @@ pub struct ServeArgs {
     /// Memory for loaded volumes shared by the sessions (MiB), least recently used out first.
     #[arg(long, value_name = "MIB", default_value_t = 4096, requires = "serve")]
     pub cache_mb: usize,
+    /// Memory one series may take while it loads (MiB); larger series are listed as
+    /// unavailable. Default: half the machine's memory, at most --cache-mb
+    /// (HOUNSFIELD_MAX_SERIES_MB sets it for every command).
+    #[arg(long, value_name = "MIB", requires = "serve")]
+    pub max_series_mb: Option<u64>,
     /// H.264 encoders to try for interactive frames: `auto` (NVENC, VA-API, Quick Sync,
     /// then x264), `off` (JPEG only), or FFmpeg encoder names separated by commas.
     #[arg(

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use render_core::Volume;
-use render_core::dicom::{Catalog, Series};
+use render_core::dicom::{Catalog, Series, VoxelBudget};
 use render_core::phantom::ct_phantom;
 use render_core::volume::affine_rows;
 use serde::Serialize;
@@ -120,6 +120,9 @@ fn catalog_report(catalog: &Catalog) -> InfoReport {
 fn series_report(series: &Series) -> SeriesReport {
     let plan = series.plan.as_ref().ok();
     let range = series.header_value_range();
+    let over_budget = plan.and_then(|p| VoxelBudget::for_machine().check(&series.id, p).err());
+    let mut warnings = series.warnings();
+    warnings.extend(over_budget.as_ref().map(ToString::to_string));
     SeriesReport {
         id: series.id.clone(),
         uid: series.uid.clone(),
@@ -134,8 +137,8 @@ fn series_report(series: &Series) -> SeriesReport {
         max: range.map(|r| r.max),
         value_range_from: "header",
         time_points: plan.map_or(1, |p| p.time_points),
-        loadable: plan.is_some() && series.unsupported.is_none(),
-        warnings: series.warnings(),
+        loadable: plan.is_some() && series.unsupported.is_none() && over_budget.is_none(),
+        warnings,
     }
 }
 

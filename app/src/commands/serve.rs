@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use render_core::dicom::VoxelBudget;
 use render_core::transfer::PresetLibrary;
 use server_mode::server::AuditLog;
 use server_mode::server::generate_token;
@@ -27,9 +28,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     if generated {
         config.token = Some(generate_token().context("generating an access token")?);
     }
-    let library = Arc::new(Library::scan(
+    let series_budget = args
+        .max_series_mb
+        .map_or_else(VoxelBudget::for_machine, |mib| {
+            VoxelBudget::new(mib.saturating_mul(1 << 20))
+        });
+    let library = Arc::new(Library::scan_within(
         &args.library,
         args.cache_mb.saturating_mul(1 << 20),
+        series_budget,
     ));
     if library.series_count() == 0 {
         anyhow::bail!(

@@ -3,6 +3,7 @@
 //! size or pixel spacing is split into parts (a 3-plane localiser becomes three series),
 //! because only images of one geometry stack into one volume.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -18,6 +19,8 @@ use crate::volume::ValueRange;
 const SAME_ORIENTATION: f64 = 1e-3;
 /// Pixel spacings closer than this are the same spacing (mm).
 const SAME_SPACING_MM: f64 = 1e-4;
+/// Most images (frames) one scan lists; files past it are skipped with that reason.
+pub const MAX_CATALOG_IMAGES: usize = 4_000_000;
 
 /// A file that was not catalogued, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +122,7 @@ impl Catalog {
         let read: Vec<(PathBuf, Result<FileKind, DicomError>)> = files
             .into_par_iter()
             .map(|file| {
-                let kind = read_file_headers(&file);
+                let kind = read_isolated(&file);
                 counter.add(1);
                 (file, kind)
             })
@@ -132,6 +135,14 @@ impl Catalog {
                         file,
                         reason: error.reason(),
                     }),
+                    None if images.len() + headers.len() > MAX_CATALOG_IMAGES => {
+                        skipped.push(SkippedFile {
+                            file,
+                            reason: format!(
+                                "the catalog is full: {MAX_CATALOG_IMAGES} images are the most one scan lists"
+                            ),
+                        });
+                    }
                     None => images.extend(headers),
                 },
                 // A directory found while walking a folder: its files are walked too.
@@ -181,6 +192,26 @@ impl Catalog {
                 )
             })
     }
+}
+
+/// Reads one file's headers; a panic in the reader becomes this file's error, so one
+/// hostile file cannot end a scan.
+fn read_isolated(file: &Path) -> Result<FileKind, DicomError> {
+    std::panic::catch_unwind(|| read_file_headers(file)).unwrap_or_else(|panic| {
+        Err(DicomError::NotDicom {
+            file: file.to_path_buf(),
+            reason: format!("the DICOM reader failed on it ({})", panic_text(&panic)),
+        })
+    })
+}
+
+/// The message a panic carried, when it was text.
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string())
 }
 
 /// The first geometry attribute an image lacks: without it, it has no place in a volume.
@@ -274,71 +305,88 @@ fn walk_folder(folder: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<Skippe
     }
 }
 
-/// Groups images into studies and series, splitting series by geometry.
+/// Groups images into studies and series, splitting series by geometry. Series ids are
+/// unique in the catalog: a SeriesInstanceUID found in several studies gets the study's
+/// place among them as a suffix (`UID.s2`), so each opens its own images.
 fn group_studies(images: Vec<ImageHeader>) -> Vec<Study> {
-    let mut studies: Vec<Study> = Vec::new();
-    let mut parts: Vec<(String, String, Vec<ImageHeader>)> = Vec::new();
+    // (study, series) → parts, each part one geometry.
+    let mut parts: HashMap<(String, String), Vec<Vec<ImageHeader>>> = HashMap::new();
     for image in images {
-        let study = &image.identity.study_uid;
-        let series = &image.identity.series_uid;
-        let part = parts.iter_mut().find(|(st, se, members)| {
-            st == study && se == series && same_geometry(&members[0], &image)
-        });
-        match part {
-            Some((_, _, members)) => members.push(image),
-            None => parts.push((study.clone(), series.clone(), vec![image])),
+        let key = (
+            image.identity.study_uid.clone(),
+            image.identity.series_uid.clone(),
+        );
+        let series_parts = parts.entry(key).or_default();
+        match series_parts
+            .iter_mut()
+            .find(|members| same_geometry(&members[0], &image))
+        {
+            Some(members) => members.push(image),
+            None => series_parts.push(vec![image]),
         }
     }
-    for (_, _, members) in &mut parts {
-        members.sort_by(|a, b| {
-            (a.instance_number, &a.file, a.frame).cmp(&(b.instance_number, &b.file, b.frame))
-        });
+    let mut studies_of_series: HashMap<String, Vec<String>> = HashMap::new();
+    for (study, series) in parts.keys() {
+        studies_of_series
+            .entry(series.clone())
+            .or_default()
+            .push(study.clone());
     }
-    // Parts of one series in the order of their first instance.
-    parts.sort_by(|a, b| {
-        (&a.0, &a.1, a.2[0].instance_number).cmp(&(&b.0, &b.1, b.2[0].instance_number))
-    });
-    let mut part_index = 0;
-    let mut previous_series: Option<(String, String)> = None;
-    let total_parts: Vec<usize> = parts
-        .iter()
-        .map(|(st, se, _)| {
-            parts
-                .iter()
-                .filter(|(s2, e2, _)| s2 == st && e2 == se)
-                .count()
-        })
-        .collect();
-    for ((study_uid, series_uid, members), total) in parts.into_iter().zip(total_parts) {
-        let key = (study_uid.clone(), series_uid.clone());
-        part_index = if previous_series.as_ref() == Some(&key) {
-            part_index + 1
+    for studies in studies_of_series.values_mut() {
+        studies.sort();
+    }
+    let mut keys: Vec<(String, String)> = parts.keys().cloned().collect();
+    keys.sort();
+    let mut studies: Vec<Study> = Vec::new();
+    for key in keys {
+        let Some(mut series_parts) = parts.remove(&key) else {
+            continue;
+        };
+        let (study_uid, series_uid) = key;
+        for members in &mut series_parts {
+            members.sort_by(|a, b| {
+                (a.instance_number, &a.file, a.frame).cmp(&(b.instance_number, &b.file, b.frame))
+            });
+        }
+        // Parts of one series in the order of their first instance.
+        series_parts.sort_by(|a, b| a[0].instance_number.cmp(&b[0].instance_number));
+        let study_place = studies_of_series
+            .get(&series_uid)
+            .filter(|studies| studies.len() > 1)
+            .and_then(|studies| studies.iter().position(|s| *s == study_uid));
+        let uid = if series_uid.is_empty() {
+            "unknown"
         } else {
-            1
+            series_uid.as_str()
         };
-        previous_series = Some(key);
-        let id = match (series_uid.is_empty(), total) {
-            (true, _) => format!("unknown-{part_index}"),
-            (false, 1) => series_uid.clone(),
-            (false, _) => format!("{series_uid}-{part_index}"),
+        let base = match study_place {
+            Some(place) => format!("{uid}.s{}", place + 1),
+            None => uid.to_string(),
         };
-        let series = make_series(id, members);
-        let study = match studies.iter_mut().position(|s| s.uid == study_uid) {
-            Some(index) => &mut studies[index],
+        let total = series_parts.len();
+        let study_index = match studies.iter().position(|s| s.uid == study_uid) {
+            Some(index) => index,
             None => {
-                let first = &series.images[0].identity;
+                let first = &series_parts[0][0].identity;
                 studies.push(Study {
-                    uid: study_uid,
+                    uid: study_uid.clone(),
                     patient_name: first.patient_name.clone(),
                     patient_id: first.patient_id.clone(),
                     date: first.study_date.clone(),
                     description: first.study_description.clone(),
                     series: Vec::new(),
                 });
-                studies.last_mut().expect("just pushed")
+                studies.len() - 1
             }
         };
-        study.series.push(series);
+        for (index, members) in series_parts.into_iter().enumerate() {
+            let id = if series_uid.is_empty() || total > 1 {
+                format!("{base}-{}", index + 1)
+            } else {
+                base.clone()
+            };
+            studies[study_index].series.push(make_series(id, members));
+        }
     }
     for study in &mut studies {
         study
@@ -350,7 +398,15 @@ fn group_studies(images: Vec<ImageHeader>) -> Vec<Study> {
 }
 
 fn make_series(id: String, images: Vec<ImageHeader>) -> Series {
-    let plan = plan_stack(&id, &images).map_err(|e| e.to_string());
+    // A panic while planning makes this series unavailable, not the scan fail.
+    let plan = std::panic::catch_unwind(|| plan_stack(&id, &images))
+        .unwrap_or_else(|panic| {
+            Err(DicomError::InconsistentSeries {
+                series: id.clone(),
+                reason: format!("its geometry could not be planned ({})", panic_text(&panic)),
+            })
+        })
+        .map_err(|e| e.to_string());
     let first = &images[0];
     let unsupported = if first.mosaic {
         Some("Siemens mosaic images are not supported yet".to_string())

@@ -13,6 +13,7 @@ use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, InMemDicomObject, OpenFileOptions};
 
+use super::declared::{Reach, check_declared_lengths_in};
 use super::error::{Attribute, DicomError};
 
 /// Media Storage Directory Storage SOP class.
@@ -70,12 +71,25 @@ pub struct DirectoryRecord {
     pub children: Vec<DirectoryRecord>,
 }
 
+/// The largest DICOMDIR read (a million records take about 300 MB).
+const MAX_DICOMDIR_BYTES: u64 = 512 << 20;
+
 /// Reads a DICOMDIR file into its tree of records.
 pub fn read_dicomdir(path: &Path) -> Result<Directory, DicomError> {
-    let bytes = std::fs::read(path).map_err(|source| DicomError::Io {
+    let io = |source| DicomError::Io {
         file: path.to_path_buf(),
         source,
-    })?;
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_DICOMDIR_BYTES {
+        return Err(DicomError::NotDicom {
+            file: path.to_path_buf(),
+            reason: format!(
+                "a DICOMDIR of {size} bytes is over the {MAX_DICOMDIR_BYTES} bytes one may have"
+            ),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
     let head = parse(path, &bytes, Some(tags::DIRECTORY_RECORD_SEQUENCE))?;
     check_sop_class(path, &head)?;
     let layout = Encoding::of_transfer_syntax(head.meta().transfer_syntax())
@@ -126,6 +140,7 @@ pub fn is_dicomdir_sop_class(uid: &str) -> bool {
 
 /// Parses the file with dicom-object, up to (without) `until` if given.
 fn parse(path: &Path, bytes: &[u8], until: Option<Tag>) -> Result<DefaultDicomObject, DicomError> {
+    check_declared_lengths_in(path, bytes, until.map_or(Reach::WholeFile, Reach::Until))?;
     let options = OpenFileOptions::new();
     let options = match until {
         Some(tag) => options.read_until(tag),

@@ -106,6 +106,23 @@ pub enum DicomError {
         /// The id asked for.
         id: String,
     },
+    /// A series larger than the memory one series may take.
+    #[error(
+        "series {series}: {} × {} × {} voxels need {} while loading, over the {} one series may take (set with --max-series-mb or HOUNSFIELD_MAX_SERIES_MB)",
+        dims[0], dims[1], dims[2],
+        super::budget::human_bytes(*bytes),
+        super::budget::human_bytes(*budget)
+    )]
+    OverBudget {
+        /// The series id.
+        series: String,
+        /// Planned volume dimensions.
+        dims: [usize; 3],
+        /// Bytes the load would take at its peak.
+        bytes: u64,
+        /// The budget.
+        budget: u64,
+    },
     /// The images of a series do not form a volume.
     #[error("series {series}: {reason}")]
     InconsistentSeries {
@@ -141,6 +158,7 @@ impl DicomError {
             | DicomError::Unsupported { file, .. } => Some(file),
             DicomError::NoImages { .. }
             | DicomError::UnknownSeries { .. }
+            | DicomError::OverBudget { .. }
             | DicomError::InconsistentSeries { .. } => None,
         }
     }

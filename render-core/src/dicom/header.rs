@@ -9,6 +9,7 @@ use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 
+use super::declared::{DeclaredLayout, PixelDataExtent, Reach, check_declared_lengths};
 use super::dicomdir::is_dicomdir_sop_class;
 use super::error::{Attribute, DicomError};
 use crate::volume::Window;
@@ -27,6 +28,14 @@ pub const ROWS: Attribute = Attribute::new("Rows", 0x0028, 0x0010);
 pub const COLUMNS: Attribute = Attribute::new("Columns", 0x0028, 0x0011);
 /// BitsAllocated (0028,0100).
 pub const BITS_ALLOCATED: Attribute = Attribute::new("BitsAllocated", 0x0028, 0x0100);
+/// NumberOfFrames (0028,0008).
+pub const NUMBER_OF_FRAMES: Attribute = Attribute::new("NumberOfFrames", 0x0028, 0x0008);
+
+/// Most frames one file may hold: far above any scanner's multi-frame object, far below
+/// what would make a header-only scan costly.
+pub const MAX_FRAMES_PER_FILE: u32 = 1 << 15;
+/// The fewest bytes one encapsulated frame takes: its item header.
+const MIN_ENCAPSULATED_FRAME_BYTES: u64 = 8;
 
 /// How stored pixel values are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +171,7 @@ pub enum FileKind {
 
 /// Reads the header of a DICOM file (stopping before the pixel data).
 pub fn read_file_headers(file: &Path) -> Result<FileKind, DicomError> {
+    let layout = check_declared_lengths(file, Reach::UntilPixelData)?;
     let object = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
         .open_file(file)
@@ -171,7 +181,7 @@ pub fn read_file_headers(file: &Path) -> Result<FileKind, DicomError> {
         return Ok(FileKind::Directory);
     }
     let transfer_syntax = trim_value(meta.transfer_syntax()).to_string();
-    headers_from_object(file, &object, &transfer_syntax).map(FileKind::Images)
+    headers_from_object(file, &object, &transfer_syntax, &layout).map(FileKind::Images)
 }
 
 /// Turns an open-file failure into an error naming the file; I/O stays I/O.
@@ -211,11 +221,12 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// One header per frame of an opened object.
+/// One header per frame of an opened object whose lengths were checked (`layout`).
 pub fn headers_from_object(
     file: &Path,
     object: &InMemDicomObject,
     transfer_syntax: &str,
+    layout: &DeclaredLayout,
 ) -> Result<Vec<ImageHeader>, DicomError> {
     let reader = AttributeReader { file, object };
     let rows = reader
@@ -244,6 +255,7 @@ pub fn headers_from_object(
         });
     }
     let frames_in_file = reader.u32(tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1);
+    check_declared_size(file, [rows, columns, frames_in_file], &pixel_format, layout)?;
     let identity = Identity {
         patient_name: reader.string(tags::PATIENT_NAME),
         patient_id: reader.string(tags::PATIENT_ID),
@@ -375,6 +387,65 @@ fn enhanced_frame_headers(
             Ok(header)
         })
         .collect()
+}
+
+/// Rows and Columns of at least one, and no more frames than the file can hold: checked
+/// before a header per frame is made or a byte of pixel data is allocated.
+fn check_declared_size(
+    file: &Path,
+    [rows, columns, frames]: [u32; 3],
+    format: &PixelFormat,
+    layout: &DeclaredLayout,
+) -> Result<(), DicomError> {
+    let invalid = |attribute: Attribute, reason: String| DicomError::InvalidAttribute {
+        file: file.to_path_buf(),
+        attribute,
+        reason,
+    };
+    if rows == 0 {
+        return Err(invalid(
+            ROWS,
+            "0: an image has at least one row".to_string(),
+        ));
+    }
+    if columns == 0 {
+        return Err(invalid(
+            COLUMNS,
+            "0: an image has at least one column".to_string(),
+        ));
+    }
+    if frames > MAX_FRAMES_PER_FILE {
+        return Err(invalid(
+            NUMBER_OF_FRAMES,
+            format!("{frames} is over the {MAX_FRAMES_PER_FILE} frames a file may hold"),
+        ));
+    }
+    let frame_bytes = u64::from(rows)
+        * u64::from(columns)
+        * u64::from(format.samples_per_pixel.max(1))
+        * u64::from(format.bits_allocated / 8);
+    let (needed, room, what) = match layout.pixel_data {
+        PixelDataExtent::Native { bytes } => (
+            frame_bytes * u64::from(frames),
+            bytes,
+            "its PixelData holds",
+        ),
+        PixelDataExtent::Encapsulated { bytes_left } => (
+            MIN_ENCAPSULATED_FRAME_BYTES * u64::from(frames),
+            bytes_left,
+            "its compressed pixel data has",
+        ),
+        PixelDataExtent::Absent => (u64::from(frames), layout.bytes, "the file holds"),
+    };
+    if needed > room {
+        return Err(invalid(
+            if frames > 1 { NUMBER_OF_FRAMES } else { ROWS },
+            format!(
+                "{frames} frame(s) of {rows} × {columns} need at least {needed} bytes, but {what} {room}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn rescale_of(reader: &AttributeReader<'_>) -> Rescale {

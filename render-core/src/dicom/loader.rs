@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::budget::VoxelBudget;
 use super::catalog::{Series, SkippedFile};
 use super::error::DicomError;
 use super::header::ImageHeader;
@@ -30,10 +31,21 @@ pub struct LoadedSeries {
     pub skipped: Vec<SkippedFile>,
 }
 
-/// Loads a catalogued series into a volume. Images that fail to decode are left out and
+/// Loads a catalogued series within the machine's voxel budget
+/// ([`VoxelBudget::for_machine`]).
+pub fn load_series(series: &Series, progress: ProgressFn<'_>) -> Result<LoadedSeries, DicomError> {
+    load_series_within(series, VoxelBudget::for_machine(), progress)
+}
+
+/// Loads a catalogued series into a volume, refusing it before anything is allocated
+/// when its planned size is over `budget`. Images that fail to decode are left out and
 /// reported, and the stack is planned again from the rest, so one broken file does not
 /// lose the series (its gap is reported and interpolated like a missing slice).
-pub fn load_series(series: &Series, progress: ProgressFn<'_>) -> Result<LoadedSeries, DicomError> {
+pub fn load_series_within(
+    series: &Series,
+    budget: VoxelBudget,
+    progress: ProgressFn<'_>,
+) -> Result<LoadedSeries, DicomError> {
     let plan = series
         .plan
         .as_ref()
@@ -47,6 +59,7 @@ pub fn load_series(series: &Series, progress: ProgressFn<'_>) -> Result<LoadedSe
             what: what.clone(),
         });
     }
+    budget.check(&series.id, plan)?;
     let sources: Vec<&ImageHeader> = plan
         .slices
         .iter()
@@ -79,6 +92,7 @@ pub fn load_series(series: &Series, progress: ProgressFn<'_>) -> Result<LoadedSe
                 });
             }
             let plan = plan_stack(&series.id, &good)?;
+            budget.check(&series.id, &plan)?;
             let sources: Vec<&ImageHeader> = plan.slices.iter().map(|s| &good[s.image]).collect();
             match load_plan(&series.id, &plan, &sources, progress)? {
                 Ok(mut loaded) => {

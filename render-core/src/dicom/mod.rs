@@ -1,7 +1,9 @@
 //! DICOM in: a catalog of what files and folders hold (headers only) and a loader that
 //! turns a series into a [`Volume`](crate::volume::Volume) with exact patient geometry.
 
+pub mod budget;
 pub mod catalog;
+pub mod declared;
 pub mod dicomdir;
 pub mod error;
 pub mod header;
@@ -12,7 +14,8 @@ pub mod pixels;
 pub mod rescale;
 pub mod stack;
 
+pub use budget::VoxelBudget;
 pub use catalog::{Catalog, Series, SkippedFile, Study};
 pub use error::{Attribute, DicomError};
-pub use loader::{LoadedSeries, load_series};
+pub use loader::{LoadedSeries, load_series, load_series_within};
 pub use stack::{StackPlan, StackWarning};

@@ -11,6 +11,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 use dicom_pixeldata::PixelDecoder;
 
+use super::declared::{Reach, check_declared_lengths};
 use super::error::DicomError;
 use super::header::{PIXEL_DATA, PixelFormat, Rescale, error_chain, open_error};
 pub use super::rescale::{Sample, write_rescaled};
@@ -32,6 +33,7 @@ pub fn decode_frames<T: Sample>(
     format: PixelFormat,
     targets: &mut [FrameTarget<'_, T>],
 ) -> Result<(), DicomError> {
+    check_declared_lengths(file, Reach::WholeFile)?;
     let object = OpenFileOptions::new()
         .open_file(file)
         .map_err(|e| open_error(file, e))?;

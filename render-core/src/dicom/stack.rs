@@ -202,7 +202,11 @@ pub fn plan_stack(series_id: &str, images: &[ImageHeader]) -> Result<StackPlan, 
         warnings.push(StackWarning::SingleSlice { spacing_mm });
         (normal * spacing_mm, None)
     } else {
-        let (k_axis, resample, spacing_warnings) = slice_axis(&stack);
+        let (k_axis, resample, spacing_warnings) =
+            slice_axis(&stack).map_err(|reason| DicomError::InconsistentSeries {
+                series: series_id.to_string(),
+                reason,
+            })?;
         warnings.extend(spacing_warnings);
         (k_axis, resample)
     };
@@ -218,20 +222,23 @@ pub fn plan_stack(series_id: &str, images: &[ImageHeader]) -> Result<StackPlan, 
         });
     }
     let nk = resample_at_mm.as_ref().map_or(stack.len(), Vec::len);
-    if nk > 2 * stack.len() {
-        // More gap than slices: interpolating would invent most of the volume.
+    let dims = [first.columns as usize, first.rows as usize, nk];
+    if dims
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .is_none()
+    {
         return Err(DicomError::InconsistentSeries {
             series: series_id.to_string(),
             reason: format!(
-                "{} slices spread over {:.1} mm with uneven gaps: too sparse to form a volume",
-                stack.len(),
-                stack[stack.len() - 1].2 - stack[0].2
+                "{} × {} × {} voxels cannot be counted",
+                dims[0], dims[1], dims[2]
             ),
         });
     }
     Ok(StackPlan {
         slices,
-        dims: [first.columns as usize, first.rows as usize, nk],
+        dims,
         voxel_to_lps: DMat4::from_cols(
             DVec4::from((i_axis, 0.0)),
             DVec4::from((j_axis, 0.0)),
@@ -245,7 +252,12 @@ pub fn plan_stack(series_id: &str, images: &[ImageHeader]) -> Result<StackPlan, 
 }
 
 /// The step between slices, and the output slice positions when gaps are irregular.
-fn slice_axis(stack: &[(usize, DVec3, f64)]) -> (DVec3, Option<Vec<f64>>, Vec<StackWarning>) {
+/// The resample grid is sized and bounded (at most twice the slices: more gap than
+/// slices would invent most of the volume) before it is built.
+#[allow(clippy::type_complexity)]
+fn slice_axis(
+    stack: &[(usize, DVec3, f64)],
+) -> Result<(DVec3, Option<Vec<f64>>, Vec<StackWarning>), String> {
     let gaps: Vec<f64> = stack.windows(2).map(|w| w[1].2 - w[0].2).collect();
     let mut sorted = gaps.clone();
     sorted.sort_by(f64::total_cmp);
@@ -257,11 +269,19 @@ fn slice_axis(stack: &[(usize, DVec3, f64)]) -> (DVec3, Option<Vec<f64>>, Vec<St
     // The in-plane drift per mm along the normal (non-zero for gantry tilt).
     let step_direction = (last.1 - first.1) / along_normal;
     if max_gap - min_gap <= tolerance {
-        return (
+        return Ok((
             step_direction * (along_normal / gaps.len() as f64),
             None,
             Vec::new(),
-        );
+        ));
+    }
+    // Counted in f64 first: a slice at z = 1e15 mm must not size a grid.
+    let count_f64 = (along_normal / median).round() + 1.0;
+    if !count_f64.is_finite() || count_f64 > (2 * stack.len()) as f64 {
+        return Err(format!(
+            "{} slices spread over {along_normal:.1} mm with uneven gaps: too sparse to form a volume",
+            stack.len()
+        ));
     }
     let mut warnings = Vec::new();
     let missing: usize = gaps
@@ -274,7 +294,7 @@ fn slice_axis(stack: &[(usize, DVec3, f64)]) -> (DVec3, Option<Vec<f64>>, Vec<St
             spacing_mm: median,
         });
     }
-    let count = (along_normal / median).round() as usize + 1;
+    let count = count_f64 as usize;
     let spacing = along_normal / (count - 1) as f64;
     warnings.push(StackWarning::IrregularSpacing {
         min_gap_mm: min_gap,
@@ -282,7 +302,7 @@ fn slice_axis(stack: &[(usize, DVec3, f64)]) -> (DVec3, Option<Vec<f64>>, Vec<St
         resampled_to_mm: spacing,
     });
     let at = (0..count).map(|k| first.2 + spacing * k as f64).collect();
-    (step_direction * spacing, Some(at), warnings)
+    Ok((step_direction * spacing, Some(at), warnings))
 }
 
 /// Images at the same position along the normal, in order.

@@ -4,11 +4,11 @@
 //! at once share one load.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use render_core::Volume;
-use render_core::dicom::{Catalog, load_series};
+use render_core::dicom::{Catalog, VoxelBudget, load_series_within};
 use render_core::phantom::ct_phantom;
 use render_core::progress::no_progress;
 
@@ -54,6 +54,8 @@ pub struct Library {
     catalog: Catalog,
     index: HashMap<String, Source>,
     studies: Vec<StudyInfo>,
+    /// The most one series may take while it loads.
+    series_budget: VoxelBudget,
     cache: Mutex<VolumeCache>,
     /// One lock per series being loaded: sessions opening the same series at once wait
     /// for one load instead of decoding it twice.
@@ -64,9 +66,20 @@ impl Library {
     /// Scans `folders` (headers only); with none, the library holds the built-in phantom.
     /// `cache_bytes` bounds the voxel memory the cache keeps.
     pub fn scan(folders: &[PathBuf], cache_bytes: usize) -> Self {
+        Self::scan_within(folders, cache_bytes, VoxelBudget::for_machine())
+    }
+
+    /// [`Self::scan`] with the most one series may take while it loads (never more than
+    /// `cache_bytes`); larger series are listed as unavailable, saying why.
+    pub fn scan_within(
+        folders: &[PathBuf],
+        cache_bytes: usize,
+        series_budget: VoxelBudget,
+    ) -> Self {
         if folders.is_empty() {
             return Self::phantom(cache_bytes);
         }
+        let series_budget = series_budget.at_most(cache_bytes as u64);
         let catalog = Catalog::scan(folders, &no_progress);
         for skipped in &catalog.skipped {
             tracing::debug!(file = %skipped.file.display(), reason = %skipped.reason, "not catalogued");
@@ -76,11 +89,20 @@ impl Library {
         for (s, study) in catalog.studies.iter().enumerate() {
             let mut series = Vec::with_capacity(study.series.len());
             for (n, part) in study.series.iter().enumerate() {
-                index.insert(part.id.clone(), Source::Catalog(s, n));
+                if index
+                    .insert(part.id.clone(), Source::Catalog(s, n))
+                    .is_some()
+                {
+                    // The catalog makes ids unique; this would hide a series.
+                    tracing::error!(series = %part.id, "two series share one id");
+                }
                 let unavailable = match (&part.plan, &part.unsupported) {
-                    (Err(reason), _) => Some(reason.clone()),
+                    (Err(reason), _) => Some(without_paths(reason, &part.images)),
                     (Ok(_), Some(what)) => Some(what.clone()),
-                    (Ok(_), None) => None,
+                    (Ok(plan), None) => series_budget
+                        .check(&part.id, plan)
+                        .err()
+                        .map(|error| error.to_string()),
                 };
                 series.push(SeriesInfo {
                     id: part.id.clone(),
@@ -105,6 +127,7 @@ impl Library {
             catalog,
             index,
             studies,
+            series_budget,
             cache: Mutex::new(VolumeCache::new(cache_bytes)),
             loading: Mutex::default(),
         }
@@ -119,6 +142,7 @@ impl Library {
             catalog: Catalog::default(),
             index,
             studies: vec![study],
+            series_budget: VoxelBudget::for_machine(),
             cache: Mutex::new(VolumeCache::new(0)),
             loading: Mutex::default(),
         }
@@ -148,6 +172,7 @@ impl Library {
                     unavailable: None,
                 }],
             }],
+            series_budget: VoxelBudget::for_machine().at_most(cache_bytes as u64),
             cache: Mutex::new(VolumeCache::new(cache_bytes)),
             loading: Mutex::default(),
         }
@@ -231,10 +256,7 @@ impl Library {
                         reason,
                     });
                 }
-                let loaded = load_series(series, &no_progress).map_err(|error| {
-                    tracing::warn!(series = id, %error, "series failed to load");
-                    LibraryError::LoadFailed(id.to_string())
-                })?;
+                let loaded = self.load_within_budget(id, series)?;
                 for warning in &loaded.warnings {
                     tracing::info!(series = id, %warning, "loaded with a warning");
                 }
@@ -242,6 +264,49 @@ impl Library {
             }
         };
         Ok(self.lock_cache().insert(id, Arc::new(volume)))
+    }
+
+    /// Loads a catalogued series after reserving its peak bytes against the cache (older
+    /// volumes are evicted first), so loads at once never take more than the budget; a
+    /// panic in the loader fails this load alone.
+    fn load_within_budget(
+        &self,
+        id: &str,
+        series: &render_core::dicom::Series,
+    ) -> Result<render_core::dicom::LoadedSeries, LibraryError> {
+        let unavailable = |reason: String| LibraryError::Unavailable {
+            id: id.to_string(),
+            reason,
+        };
+        let plan = series
+            .plan
+            .as_ref()
+            .map_err(|reason| unavailable(without_paths(reason, &series.images)))?;
+        let bytes = self
+            .series_budget
+            .check(id, plan)
+            .map_err(|error| unavailable(error.to_string()))?;
+        let bytes = usize::try_from(bytes).map_err(|error| unavailable(error.to_string()))?;
+        if !self.lock_cache().reserve(bytes) {
+            return Err(unavailable(
+                "the server is loading other series and has no memory left for this one; try again shortly"
+                    .to_string(),
+            ));
+        }
+        let budget = self.series_budget;
+        let loaded = std::panic::catch_unwind(|| load_series_within(series, budget, &no_progress));
+        self.lock_cache().release(bytes);
+        match loaded {
+            Ok(Ok(loaded)) => Ok(loaded),
+            Ok(Err(error)) => {
+                tracing::warn!(series = id, %error, "series failed to load");
+                Err(LibraryError::LoadFailed(id.to_string()))
+            }
+            Err(_) => {
+                tracing::error!(series = id, "the loader panicked");
+                Err(LibraryError::LoadFailed(id.to_string()))
+            }
+        }
     }
 
     /// Bytes of voxels the cache holds now.
@@ -262,6 +327,28 @@ impl Library {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// A reason with every image's full path cut to its file name: folder names often hold
+/// patients' names, and clients are never told the server's paths.
+fn without_paths(reason: &str, images: &[render_core::dicom::header::ImageHeader]) -> String {
+    without_file_paths(reason, images.iter().map(|image| image.file.as_path()))
+}
+
+/// [`without_paths`] over bare paths.
+fn without_file_paths<'a>(reason: &str, files: impl IntoIterator<Item = &'a Path>) -> String {
+    let mut text = reason.to_string();
+    for file in files {
+        let path = file.display().to_string();
+        if text.contains(&path) {
+            let name = file.file_name().map_or_else(
+                || "a file".to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            text = text.replace(&path, &name);
+        }
+    }
+    text
 }
 
 /// Whether `id` has the shape of a catalog id (UID characters and a part suffix): paths,
@@ -288,6 +375,8 @@ fn printable(id: &str) -> String {
 struct VolumeCache {
     budget_bytes: usize,
     bytes: usize,
+    /// Bytes promised to loads under way.
+    reserved: usize,
     clock: u64,
     entries: Vec<CacheEntry>,
 }
@@ -303,9 +392,46 @@ impl VolumeCache {
         Self {
             budget_bytes,
             bytes: 0,
+            reserved: 0,
             clock: 0,
             entries: Vec::new(),
         }
+    }
+
+    /// Promises `bytes` to a load, evicting the least recently used volumes to make room;
+    /// `false` when loads under way already hold too much of the budget.
+    fn reserve(&mut self, bytes: usize) -> bool {
+        while self.bytes + self.reserved + bytes > self.budget_bytes && !self.entries.is_empty() {
+            self.evict_oldest(None);
+        }
+        let fits = self.reserved + bytes <= self.budget_bytes || self.reserved == 0;
+        if fits {
+            self.reserved += bytes;
+        }
+        fits
+    }
+
+    /// Gives back what [`Self::reserve`] promised.
+    fn release(&mut self, bytes: usize) {
+        self.reserved = self.reserved.saturating_sub(bytes);
+    }
+
+    /// Drops the least recently used volume other than `keep`; `false` when none is left.
+    fn evict_oldest(&mut self, keep: Option<&str>) -> bool {
+        let Some(oldest) = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| Some(e.id.as_str()) != keep)
+            .min_by_key(|(_, e)| e.last_used)
+            .map(|(n, _)| n)
+        else {
+            return false;
+        };
+        let evicted = self.entries.swap_remove(oldest);
+        self.bytes -= evicted.volume.size_bytes();
+        tracing::debug!(series = %evicted.id, "volume evicted from the cache");
+        true
     }
 
     fn get(&mut self, id: &str) -> Option<Arc<Volume>> {
@@ -330,19 +456,9 @@ impl VolumeCache {
             last_used: self.clock,
         });
         while self.bytes > self.budget_bytes && self.entries.len() > 1 {
-            let Some(oldest) = self
-                .entries
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.id != id)
-                .min_by_key(|(_, e)| e.last_used)
-                .map(|(n, _)| n)
-            else {
+            if !self.evict_oldest(Some(id)) {
                 break;
-            };
-            let evicted = self.entries.swap_remove(oldest);
-            self.bytes -= evicted.volume.size_bytes();
-            tracing::debug!(series = %evicted.id, "volume evicted from the cache");
+            }
         }
         volume
     }
@@ -386,6 +502,35 @@ mod tests {
         assert!(cache.get("a").is_none());
         assert!(cache.get("big").is_some());
         assert_eq!(cache.bytes, 1000);
+    }
+
+    #[test]
+    fn a_load_reserves_its_bytes_before_it_decodes() {
+        let mut cache = VolumeCache::new(300);
+        cache.insert("a", small_volume(50));
+        cache.insert("b", small_volume(50));
+        assert!(cache.reserve(150), "room is made by evicting the oldest");
+        assert!(cache.get("a").is_none() && cache.get("b").is_some());
+        assert!(
+            !cache.reserve(200),
+            "another load may not take what is promised"
+        );
+        cache.release(150);
+        assert!(cache.reserve(200));
+        assert_eq!(cache.reserved, 200);
+    }
+
+    #[test]
+    fn reasons_sent_to_clients_name_no_folder() {
+        let file = PathBuf::from("/srv/pacs/DOE^JANE/IMG0042.dcm");
+        let reason = without_file_paths(
+            "ImagePositionPatient (0020,0032) missing in /srv/pacs/DOE^JANE/IMG0042.dcm",
+            [file.as_path()],
+        );
+        assert_eq!(
+            reason,
+            "ImagePositionPatient (0020,0032) missing in IMG0042.dcm"
+        );
     }
 
     #[test]

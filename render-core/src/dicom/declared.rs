@@ -1,0 +1,280 @@
+//! Declared lengths checked against the file before the parser trusts them.
+//!
+//! dicom-rs reads an element by allocating the length its header declares and then
+//! filling it from the file, so a 200-byte file whose OB element declares 0xFFFFFFFE bytes
+//! costs 4 GiB before the short read is noticed. [`check_declared_lengths`] walks the
+//! element headers first, with dicom-parser's lazy reader (values are skipped, never
+//! read), and refuses any value that claims more bytes than remain in the file. Only then
+//! is the file handed to dicom-object. The walk also tells how many bytes the pixel data
+//! occupies, which bounds the frames a header may claim.
+
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use dicom_core::Tag;
+use dicom_core::header::{HasLength, Header};
+use dicom_dictionary_std::tags;
+use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
+use dicom_parser::dataset::LazyDataToken;
+use dicom_parser::dataset::lazy_read::LazyDataSetReader;
+use dicom_parser::stateful::decode::{DynStatefulDecoder, StatefulDecode};
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+
+use super::error::DicomError;
+
+/// Preamble and `DICM` before the file meta group.
+const META_START: u64 = 132;
+/// An item of a sequence or of encapsulated pixel data.
+const ITEM: Tag = Tag(0xFFFE, 0xE000);
+/// Deflated data sets may inflate to this many times their file size, and no more.
+const DEFLATE_RATIO_LIMIT: u64 = 64;
+/// Transfer syntaxes whose data set is deflated.
+const DEFLATED: [&str; 2] = ["1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.95"];
+
+/// How far the walk goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Up to the pixel data's header (a header-only read).
+    UntilPixelData,
+    /// Up to this top-level element's header.
+    Until(Tag),
+    /// Through the whole file, pixel fragments included.
+    WholeFile,
+}
+
+/// What the walk learnt about the file's pixel data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelDataExtent {
+    /// No PixelData element was met.
+    Absent,
+    /// Native pixel data of this many bytes.
+    Native {
+        /// The element's declared (and checked) length.
+        bytes: u64,
+    },
+    /// Encapsulated pixel data: fragments in items.
+    Encapsulated {
+        /// Bytes from the start of the pixel data to the end of the data set.
+        bytes_left: u64,
+    },
+}
+
+/// The file's size and its pixel data, once every declared length fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeclaredLayout {
+    /// Bytes in the (inflated) data set and meta group.
+    pub bytes: u64,
+    /// The pixel data found.
+    pub pixel_data: PixelDataExtent,
+}
+
+/// Walks the element headers of the file at `path`, refusing any declared length that
+/// reaches past the end of the file.
+pub fn check_declared_lengths(path: &Path, reach: Reach) -> Result<DeclaredLayout, DicomError> {
+    let io = |source: std::io::Error| DicomError::Io {
+        file: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let bytes = file.metadata().map_err(io)?.len();
+    check_source(path, BufReader::new(file), bytes, reach)
+}
+
+/// [`check_declared_lengths`] over bytes already in memory (a DICOMDIR).
+pub fn check_declared_lengths_in(
+    path: &Path,
+    data: &[u8],
+    reach: Reach,
+) -> Result<DeclaredLayout, DicomError> {
+    check_source(path, Cursor::new(data), data.len() as u64, reach)
+}
+
+fn check_source<S: Read + Seek>(
+    path: &Path,
+    mut source: S,
+    bytes: u64,
+    reach: Reach,
+) -> Result<DeclaredLayout, DicomError> {
+    let refuse = |reason: String| DicomError::NotDicom {
+        file: path.to_path_buf(),
+        reason,
+    };
+    let mut magic = [0u8; 4];
+    let has_magic = bytes >= META_START
+        && source.seek(SeekFrom::Start(META_START - 4)).is_ok()
+        && source.read_exact(&mut magic).is_ok()
+        && &magic == b"DICM";
+    if !has_magic {
+        // Not Part 10: dicom-object refuses it without reading further.
+        return Ok(DeclaredLayout {
+            bytes,
+            pixel_data: PixelDataExtent::Absent,
+        });
+    }
+    let (dataset_start, transfer_syntax) = walk_meta(&mut source, bytes).map_err(refuse)?;
+    let Some(syntax) = TransferSyntaxRegistry.get(&transfer_syntax) else {
+        // An unknown transfer syntax: dicom-object refuses it before reading the data set.
+        return Ok(DeclaredLayout {
+            bytes,
+            pixel_data: PixelDataExtent::Absent,
+        });
+    };
+    source
+        .seek(SeekFrom::Start(dataset_start))
+        .map_err(|e| refuse(e.to_string()))?;
+    if DEFLATED.contains(&syntax.uid()) {
+        let limit = bytes.saturating_mul(DEFLATE_RATIO_LIMIT);
+        let mut inflated = Vec::new();
+        flate2::read::DeflateDecoder::new(source)
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut inflated)
+            .map_err(|e| refuse(format!("its deflated data set does not inflate: {e}")))?;
+        if inflated.len() as u64 > limit {
+            return Err(refuse(format!(
+                "its deflated data set inflates past {DEFLATE_RATIO_LIMIT} times the file's size"
+            )));
+        }
+        let size = inflated.len() as u64;
+        let explicit = explicit_vr_le().map_err(refuse)?;
+        return walk_dataset(Cursor::new(inflated), size, explicit, reach).map_err(refuse);
+    }
+    walk_dataset(source, bytes, syntax, reach).map_err(refuse)
+}
+
+/// Checks the meta group's lengths; returns where the data set starts and its transfer
+/// syntax.
+fn walk_meta<S: Read + Seek>(source: &mut S, bytes: u64) -> Result<(u64, String), String> {
+    let mut position = META_START;
+    let mut transfer_syntax = String::new();
+    loop {
+        source
+            .seek(SeekFrom::Start(position))
+            .map_err(|e| e.to_string())?;
+        let mut group = [0u8; 2];
+        if source.read_exact(&mut group).is_err() || u16::from_le_bytes(group) != 0x0002 {
+            return Ok((position, transfer_syntax));
+        }
+        source
+            .seek(SeekFrom::Start(position))
+            .map_err(|e| e.to_string())?;
+        let mut parser = DynStatefulDecoder::new_with_ts(&mut *source, explicit_vr_le()?, position)
+            .map_err(|e| e.to_string())?;
+        let header = parser
+            .decode_header()
+            .map_err(|e| format!("its file meta group is broken at byte {position}: {e}"))?;
+        let header_end = parser.position();
+        drop(parser);
+        let length = u64::from(header.length().get().ok_or_else(|| {
+            format!(
+                "{} in the file meta group has an undefined length",
+                header.tag()
+            )
+        })?);
+        if length > bytes.saturating_sub(header_end) {
+            return Err(too_long(header.tag(), length, bytes, header_end));
+        }
+        if header.tag() == tags::TRANSFER_SYNTAX_UID {
+            let mut value = vec![0u8; length as usize];
+            source.read_exact(&mut value).map_err(|e| e.to_string())?;
+            transfer_syntax = String::from_utf8_lossy(&value)
+                .trim_end_matches(['\0', ' '])
+                .to_string();
+        }
+        position = header_end + length;
+    }
+}
+
+/// Walks the data set's element headers, skipping values without reading them into
+/// memory.
+fn walk_dataset<S: Read + Seek>(
+    source: S,
+    bytes: u64,
+    syntax: &dicom_encoding::TransferSyntax,
+    reach: Reach,
+) -> Result<DeclaredLayout, String> {
+    let mut reader = LazyDataSetReader::new_with_ts(source, syntax)
+        .map_err(|e| format!("its data set cannot be read: {e}"))?;
+    let stop_at = match reach {
+        Reach::UntilPixelData => Some(tags::PIXEL_DATA),
+        Reach::Until(tag) => Some(tag),
+        Reach::WholeFile => None,
+    };
+    let mut pixel_data = PixelDataExtent::Absent;
+    let mut depth = 0usize;
+    // Bytes moved over by seeking rather than reading.
+    let mut sought = 0u64;
+    while let Some(token) = reader.advance() {
+        let token = token.map_err(|e| format!("its data set is broken: {e}"))?;
+        match token {
+            LazyDataToken::ElementHeader(header) if depth == 0 => {
+                if header.tag() == tags::PIXEL_DATA {
+                    // A header-only read stops here, before the pixel data; a load walks
+                    // the whole file and refuses pixel data cut short.
+                    let length = u64::from(header.length().get().unwrap_or(0));
+                    pixel_data = PixelDataExtent::Native { bytes: length };
+                }
+                if stop_at == Some(header.tag()) {
+                    return Ok(DeclaredLayout { bytes, pixel_data });
+                }
+            }
+            LazyDataToken::PixelSequenceStart => {
+                depth += 1;
+                if stop_at == Some(tags::PIXEL_DATA) {
+                    let position = reader.into_decoder().position() + sought;
+                    pixel_data = PixelDataExtent::Encapsulated {
+                        bytes_left: bytes.saturating_sub(position),
+                    };
+                    return Ok(DeclaredLayout { bytes, pixel_data });
+                }
+                pixel_data = PixelDataExtent::Encapsulated { bytes_left: bytes };
+            }
+            LazyDataToken::SequenceStart { tag, .. } => {
+                if depth == 0 && stop_at == Some(tag) {
+                    return Ok(DeclaredLayout { bytes, pixel_data });
+                }
+                depth += 1;
+            }
+            LazyDataToken::SequenceEnd => depth = depth.saturating_sub(1),
+            LazyDataToken::LazyValue { header, decoder } => {
+                let position = decoder.position() + sought;
+                let length = u64::from(header.length().get().unwrap_or(0));
+                if length > bytes.saturating_sub(position) {
+                    return Err(too_long(header.tag(), length, bytes, position));
+                }
+                if depth == 0 {
+                    // Top-level values (the pixel data among them) are sought over, not
+                    // read; the decoder's count stays behind by what was sought, and no
+                    // enclosing sequence checks it.
+                    decoder.seek(position + length).map_err(|e| e.to_string())?;
+                    sought += length;
+                } else {
+                    let length = u32::try_from(length).map_err(|e| e.to_string())?;
+                    decoder.skip_bytes(length).map_err(|e| e.to_string())?;
+                }
+            }
+            LazyDataToken::LazyItemValue { len, decoder } => {
+                let position = decoder.position() + sought;
+                if u64::from(len) > bytes.saturating_sub(position) {
+                    return Err(too_long(ITEM, u64::from(len), bytes, position));
+                }
+                decoder.skip_bytes(len).map_err(|e| e.to_string())?;
+            }
+            _ => {}
+        }
+    }
+    Ok(DeclaredLayout { bytes, pixel_data })
+}
+
+/// The transfer syntax of every file meta group (and of inflated data sets).
+fn explicit_vr_le() -> Result<&'static dicom_encoding::TransferSyntax, String> {
+    TransferSyntaxRegistry
+        .get("1.2.840.10008.1.2.1")
+        .ok_or_else(|| "no explicit VR little endian decoder".to_string())
+}
+
+fn too_long(tag: Tag, length: u64, bytes: u64, position: u64) -> String {
+    format!(
+        "the file is truncated or hostile: element {tag} declares {length} bytes at byte {position}, but only {} are left before its end",
+        bytes.saturating_sub(position)
+    )
+}
