@@ -38,12 +38,23 @@ pub fn ensure_images(catalog: &Catalog, paths: &[PathBuf]) -> Result<(), DicomEr
 pub fn choose<'a>(catalog: &'a Catalog, series: Option<&str>) -> Result<&'a Series, DicomError> {
     match series {
         Some(id) => catalog.find(id),
-        None => catalog
-            .default_series()
-            .ok_or_else(|| DicomError::NoImages {
-                path: PathBuf::new(),
-                detail: ": no series forms a volume (see `hounsfield info`)".to_string(),
-            }),
+        None => catalog.default_series().ok_or_else(|| {
+            // Say why the largest series does not form a volume.
+            let largest = catalog.series().max_by_key(|s| s.images.len());
+            match largest {
+                Some(series) => DicomError::InconsistentSeries {
+                    series: series.id.clone(),
+                    reason: format!(
+                        "no series forms a volume; this one, the largest: {}",
+                        series.warnings().join("; ")
+                    ),
+                },
+                None => DicomError::NoImages {
+                    path: PathBuf::new(),
+                    detail: ": no series forms a volume (see `hounsfield info`)".to_string(),
+                },
+            }
+        }),
     }
 }
 
