@@ -11,8 +11,8 @@
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use dicom_core::Tag;
 use dicom_core::header::{HasLength, Header};
+use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
 use dicom_parser::dataset::LazyDataToken;
@@ -112,12 +112,15 @@ fn check_source<S: Read + Seek>(
         });
     }
     let (dataset_start, transfer_syntax) = walk_meta(&mut source, bytes).map_err(refuse)?;
+    if transfer_syntax.is_empty() {
+        return Err(refuse(
+            "its file meta group has no TransferSyntaxUID (0002,0010)".to_string(),
+        ));
+    }
     let Some(syntax) = TransferSyntaxRegistry.get(&transfer_syntax) else {
-        // An unknown transfer syntax: dicom-object refuses it before reading the data set.
-        return Ok(DeclaredLayout {
-            bytes,
-            pixel_data: PixelDataExtent::Absent,
-        });
+        return Err(refuse(format!(
+            "its transfer syntax {transfer_syntax} is not one this reader knows"
+        )));
     };
     source
         .seek(SeekFrom::Start(dataset_start))
@@ -146,12 +149,22 @@ fn check_source<S: Read + Seek>(
 fn walk_meta<S: Read + Seek>(source: &mut S, bytes: u64) -> Result<(u64, String), String> {
     let mut position = META_START;
     let mut transfer_syntax = String::new();
+    // Where FileMetaInformationGroupLength (0002,0000) says the group ends.
+    let mut declared_end: Option<u64> = None;
     loop {
         source
             .seek(SeekFrom::Start(position))
             .map_err(|e| e.to_string())?;
         let mut group = [0u8; 2];
         if source.read_exact(&mut group).is_err() || u16::from_le_bytes(group) != 0x0002 {
+            // dicom-object reads the group by its length; both readers must agree.
+            if let Some(end) = declared_end
+                && end != position
+            {
+                return Err(format!(
+                    "its file meta group length says the group ends at byte {end}, but its elements end at byte {position}"
+                ));
+            }
             return Ok((position, transfer_syntax));
         }
         source
@@ -172,6 +185,11 @@ fn walk_meta<S: Read + Seek>(source: &mut S, bytes: u64) -> Result<(u64, String)
         })?);
         if length > bytes.saturating_sub(header_end) {
             return Err(too_long(header.tag(), length, bytes, header_end));
+        }
+        if header.tag() == tags::FILE_META_INFORMATION_GROUP_LENGTH && length == 4 {
+            let mut value = [0u8; 4];
+            source.read_exact(&mut value).map_err(|e| e.to_string())?;
+            declared_end = Some(header_end + 4 + u64::from(u32::from_le_bytes(value)));
         }
         if header.tag() == tags::TRANSFER_SYNTAX_UID {
             let mut value = vec![0u8; length as usize];
@@ -241,6 +259,17 @@ fn walk_dataset<S: Read + Seek>(
                 if length > bytes.saturating_sub(position) {
                     return Err(too_long(header.tag(), length, bytes, position));
                 }
+                if let Some(size) = binary_value_size(header.vr())
+                    && length % size != 0
+                {
+                    // dicom-parser reads whole values only and would resume reading
+                    // mid-value, at headers this walk never saw.
+                    return Err(format!(
+                        "element {} of VR {} declares {length} bytes, not a whole number of {size}-byte values",
+                        header.tag(),
+                        header.vr()
+                    ));
+                }
                 if depth == 0 {
                     // Top-level values (the pixel data among them) are sought over, not
                     // read; the decoder's count stays behind by what was sought, and no
@@ -263,6 +292,16 @@ fn walk_dataset<S: Read + Seek>(
         }
     }
     Ok(DeclaredLayout { bytes, pixel_data })
+}
+
+/// Bytes of one value of a binary VR; `None` for text and byte VRs.
+fn binary_value_size(vr: VR) -> Option<u64> {
+    match vr {
+        VR::US | VR::SS | VR::OW => Some(2),
+        VR::UL | VR::SL | VR::FL | VR::AT | VR::OF | VR::OL => Some(4),
+        VR::FD | VR::SV | VR::UV | VR::OD | VR::OV => Some(8),
+        _ => None,
+    }
 }
 
 /// The transfer syntax of every file meta group (and of inflated data sets).
