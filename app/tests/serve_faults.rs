@@ -16,6 +16,8 @@ use server_mode::protocol::{Action, ErrorCode, Viewport};
 const TEST_LIMIT: Duration = Duration::from_secs(180);
 /// Longest `/healthz` may take to go down after the fault, and to come back up.
 const HEALTH_WITHIN: Duration = Duration::from_secs(60);
+/// Longest a reply (a frame, an `error`) may take, a restart included.
+const REPLY_WITHIN: Duration = Duration::from_secs(60);
 /// Small frames: lavapipe draws them quickly.
 const VIEWPORT: Viewport = Viewport {
     width: 160,
@@ -154,12 +156,25 @@ async fn orbit_for_frame(client: &mut Client) {
         .input(Action::Orbit { dx: 5.0, dy: 1.0 })
         .await
         .expect("sent");
-    loop {
-        let frame = client.next_frame().await.expect("a frame, no error");
-        if frame.header.input_seq >= seq {
-            return;
+    let frame = async {
+        loop {
+            let frame = client.next_frame().await.expect("a frame, no error");
+            if frame.header.input_seq >= seq {
+                return;
+            }
         }
-    }
+    };
+    tokio::time::timeout(REPLY_WITHIN, frame)
+        .await
+        .unwrap_or_else(|_| panic!("no frame for input {seq}"));
+}
+
+/// The next `error` reply, frames passed on the way.
+async fn next_error(client: &mut Client) -> (ErrorCode, String) {
+    tokio::time::timeout(REPLY_WITHIN, client.next_error())
+        .await
+        .expect("an error reply in time")
+        .expect("an error reply")
 }
 
 /// Arms `fault` for the client's next frame and orbits to have one drawn; the `error`
@@ -173,7 +188,7 @@ async fn faulty_frame(client: &mut Client, fault: &str) -> (ErrorCode, String) {
         .input(Action::Orbit { dx: 5.0, dy: 1.0 })
         .await
         .expect("sent");
-    client.next_error().await.expect("an error reply")
+    next_error(client).await
 }
 
 /// A metric's value from `/metrics`.
@@ -241,7 +256,7 @@ fn a_render_thread_panic_takes_health_down_until_it_renders_again_on_a_new_devic
         assert!(down.starts_with("rendering down: "), "{down}");
         assert!(down.contains("panicked"), "{down}");
         assert_eq!(served.health_becomes(200), "ok\n");
-        let (code, message) = a.next_error().await.expect("the failed frame is answered");
+        let (code, message) = next_error(&mut a).await;
         assert_eq!(code, ErrorCode::Internal, "{message}");
         assert!(
             message.contains("rendering failed; the server log says why"),
@@ -276,7 +291,7 @@ fn without_the_switch_a_fault_cannot_be_armed() {
             a.send_text(&format!(r#"{{"type":"test_fault","fault":"{fault}"}}"#))
                 .await
                 .expect("sent");
-            let (code, message) = a.next_error().await.expect("an error reply");
+            let (code, message) = next_error(&mut a).await;
             assert_eq!(code, ErrorCode::UnknownType, "{message}");
             orbit_for_frame(&mut a).await;
         }
