@@ -102,6 +102,11 @@ pub struct ServeArgs {
     /// `$LOGS_DIRECTORY/audit.jsonl`; otherwise none.
     #[arg(long, value_name = "FILE", requires = "serve")]
     pub audit_log: Option<PathBuf>,
+    /// Let sessions make their next frame fail on purpose (`test_fault` messages: a render
+    /// thread panic, a wgpu validation error, a lost device, an encoder panic), so tests can
+    /// see the server recover. For tests only; hidden from `--help`.
+    #[arg(long, hide = true, requires = "serve")]
+    pub test_faults: bool,
 }
 
 /// The codec of interactive frames a benchmark client asks for.

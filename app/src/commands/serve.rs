@@ -19,6 +19,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     config.max_sessions = args.max_sessions.max(1);
     config.h264_encoders = h264_encoders(&args.h264)?;
     config.token = given_token(args)?;
+    config.test_faults = args.test_faults;
+    if config.test_faults {
+        eprintln!("warning: --test-faults: sessions may make frames fail on purpose (tests only)");
+    }
     if let Some(path) = audit_log_path(args) {
         let log = AuditLog::open(&path)
             .with_context(|| format!("opening the audit log {}", path.display()))?;

@@ -4,6 +4,7 @@
 
 pub mod bricks;
 pub mod context;
+pub mod errors;
 pub mod gradients;
 pub mod pipelines;
 pub mod renderer;
@@ -11,5 +12,6 @@ pub mod shader_mode;
 pub mod volume_texture;
 
 pub use context::{AdapterKind, Capabilities, GpuContext, GpuError};
+pub use errors::{DeviceWatch, catch_errors};
 pub use renderer::{FrameImage, FrameInfo, InteractiveBudget, RenderError, Renderer};
 pub use volume_texture::GpuVolume;

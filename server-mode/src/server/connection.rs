@@ -291,6 +291,19 @@ impl Connection {
                 )
                 .await;
         }
+        if self.app.config.test_faults
+            && self.authenticated
+            && let Some(fault) = crate::server::faults::parse(text.as_str())
+        {
+            // Tests only: the switch is off unless the server was started with it.
+            tracing::warn!(
+                session = self.slot.id(),
+                ?fault,
+                "test fault armed for the next frame"
+            );
+            self.slot.arm_fault(fault);
+            return ControlFlow::Continue(());
+        }
         let message = match parse_client_message(text.as_str()) {
             Ok(message) => message,
             Err(error) if !self.authenticated => {

@@ -1,6 +1,6 @@
 //! The HTTP and WebSocket server (axum): the web client at `/`, protocol v1 at `/ws`,
-//! `/healthz` and `/metrics`, with the access token, the session limit and the message
-//! size limit. Each WebSocket is run by [`crate::server::connection`].
+//! `/healthz` (503 while rendering is down) and `/metrics`, with the access token, the
+//! session limit and the message size limit. Each WebSocket is run by [`crate::server::connection`].
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -57,6 +57,9 @@ pub struct ServerConfig {
     pub follow: Option<Follow>,
     /// Where sessions, authentication failures, opened series and refusals are recorded.
     pub audit: Arc<AuditLog>,
+    /// Accept `test_fault` messages that make a session's next frame fail on purpose
+    /// ([`crate::server::faults`]); for tests only, off unless asked for.
+    pub test_faults: bool,
 }
 
 impl ServerConfig {
@@ -79,6 +82,7 @@ impl ServerConfig {
             keyframe_interval: Duration::from_secs(2),
             follow: None,
             audit: Arc::new(AuditLog::disabled()),
+            test_faults: false,
         }
     }
 
@@ -156,6 +160,9 @@ impl Server {
                 address: config.bind,
                 source,
             })?;
+        if config.audit.path().is_some() {
+            scheduler.audit_to(config.audit.clone());
+        }
         let candidates = config.h264_encoders.clone();
         let h264 = tokio::task::spawn_blocking(move || crate::server::h264::probe(&candidates))
             .await
@@ -329,8 +336,13 @@ impl Drop for SessionPlace {
     }
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+/// `ok` while frames can be made; 503 with the reason while the render thread is down or
+/// restarting (or an encode lane gave up).
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    match app.scheduler.health().down() {
+        None => (StatusCode::OK, "ok\n").into_response(),
+        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response(),
+    }
 }
 
 async fn metrics(
@@ -343,7 +355,7 @@ async fn metrics(
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(),
+        app.metrics.render(app.scheduler.health()),
     )
         .into_response()
 }

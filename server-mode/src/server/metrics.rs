@@ -1,8 +1,11 @@
-//! Server-wide counters, served at `/metrics` in the Prometheus text format.
+//! Server-wide counters, served at `/metrics` in the Prometheus text format, with the
+//! render thread's and encode lanes' health.
 
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::server::scheduler::RenderHealth;
 
 /// Counters shared by every connection.
 #[derive(Debug, Default)]
@@ -41,11 +44,11 @@ impl Metrics {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition of every counter.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition of every counter, and of `health`.
+    pub fn render(&self, health: &RenderHealth) -> String {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let frames = load(&self.frames_total);
-        let rows: [(&str, &str, &str, u64); 12] = [
+        let rows: [(&str, &str, &str, u64); 15] = [
             (
                 "hounsfield_sessions",
                 "gauge",
@@ -113,6 +116,24 @@ impl Metrics {
                 "Sessions that offered H.264 but got JPEG, or lost H.264 when its encoder failed.",
                 load(&self.h264_fallbacks_total),
             ),
+            (
+                "hounsfield_rendering_up",
+                "gauge",
+                "1 while frames can be made; 0 while the render thread is down or restarting (or an encode lane gave up).",
+                u64::from(health.is_up()),
+            ),
+            (
+                "hounsfield_renderer_restarts_total",
+                "counter",
+                "Restarts of the render thread (on a new GPU device) after a panic or a lost device.",
+                health.renderer_restarts(),
+            ),
+            (
+                "hounsfield_encoder_restarts_total",
+                "counter",
+                "Restarts of encode lanes after a panic (all lanes).",
+                health.encoder_restarts(),
+            ),
         ];
         let mut text = String::with_capacity(2048);
         for (name, kind, help, value) in rows {
@@ -145,13 +166,15 @@ mod tests {
             .h264_encoder
             .set("libx264".to_string())
             .expect("set once");
-        let text = metrics.render();
+        let text = metrics.render(&RenderHealth::default());
         assert!(
             text.contains("# TYPE hounsfield_frames_total counter\nhounsfield_frames_total 3\n")
         );
         assert!(text.contains("\nhounsfield_render_ms_sum 4\n"));
         assert!(text.contains("# TYPE hounsfield_sessions gauge\nhounsfield_sessions 0\n"));
         assert!(text.contains("\nhounsfield_h264_encoder{encoder=\"libx264\"} 1\n"));
+        assert!(text.contains("# TYPE hounsfield_rendering_up gauge\nhounsfield_rendering_up 1\n"));
+        assert!(text.contains("\nhounsfield_renderer_restarts_total 0\n"));
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let (_, value) = line.rsplit_once(' ').expect("name value");
             assert!(value.parse::<u64>().is_ok(), "{line}");

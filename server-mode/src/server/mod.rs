@@ -12,6 +12,7 @@ mod http;
 pub mod audit;
 pub mod compose;
 pub mod encode;
+pub mod faults;
 pub mod follow;
 pub mod h264;
 pub mod library;

@@ -2,16 +2,25 @@
 //! rendered frames into frame messages (JPEG, PNG, or the session's H.264 stream). All
 //! frames of one session go through the same lane, so they leave in the order they were
 //! rendered and its video stream sees them in that order.
+//!
+//! A lane is supervised: a panic while encoding a frame fails that frame (its session is
+//! told), stops the session's H.264 stream (its encoder may be broken) and the lane goes on
+//! with the next job; after too many panics in a short time it gives up, and answers every
+//! job with an error.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::Instant;
 
 use render_core::gpu::FrameImage;
 use render_core::view::Quality;
 
+use super::health::{Component, MAX_RESTARTS, RESTART_WINDOW, RenderHealth, RestartPolicy};
+use super::render_thread::RENDERING_FAILED;
 use super::{Delivery, RenderedFrame, SchedulerEvent, SharedStream, micros};
 use crate::protocol::{FrameFlags, FrameHeader};
 use crate::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
+use crate::server::faults::Fault;
 
 /// Frames waiting for each encode lane.
 pub(super) const LANE_CAPACITY: usize = 2;
@@ -43,74 +52,124 @@ impl Lanes {
     }
 }
 
-/// An encode lane's loop: encode its jobs in order until the render thread hangs up.
-pub(super) fn encode_loop(jobs: &Receiver<EncodeJob>) {
+/// Lane `lane`'s loop: encode its jobs in order until the render thread hangs up; a job
+/// that panics is answered with an error and the lane goes on (restarted), until it gave
+/// up after too many restarts.
+pub(super) fn encode_loop(lane: usize, jobs: &Receiver<EncodeJob>, health: &RenderHealth) {
+    let mut policy = RestartPolicy::default();
+    let mut gave_up = false;
     while let Ok(job) = jobs.recv() {
-        let EncodeJob {
-            image,
-            display_size,
-            encoding,
-            final_still,
-            input_seq,
-            render_us,
-            quality,
-            delivery,
-        } = job;
-        let started = Instant::now();
-        let encoded = encode_frame(&image, encoding, delivery.video.as_ref());
-        let event = match encoded {
-            Ok(Encoded {
-                payload,
-                encoding,
-                keyframe,
-                video_failure,
-            }) => {
-                if video_failure.is_some() {
-                    delivery.ticket.stop_video();
-                }
-                let mut flags = 0;
-                if keyframe {
-                    flags |= FrameFlags::KEYFRAME;
-                }
-                if final_still {
-                    flags |= FrameFlags::FINAL;
-                }
-                if encoding == Encoding::Png {
-                    flags |= FrameFlags::LOSSLESS;
-                }
-                SchedulerEvent::Frame(RenderedFrame {
-                    header: FrameHeader {
-                        codec: encoding.codec(),
-                        flags: FrameFlags(flags),
-                        frame_seq: 0,
-                        input_seq,
-                        // The encoders refuse sides over u16.
-                        width: u16::try_from(encoded_side(image.width, encoding))
-                            .unwrap_or(u16::MAX),
-                        height: u16::try_from(encoded_side(image.height, encoding))
-                            .unwrap_or(u16::MAX),
-                        render_us,
-                        encode_us: micros(started),
-                        display_width: u16::try_from(encoded_side(display_size[0], encoding))
-                            .unwrap_or(u16::MAX),
-                        display_height: u16::try_from(encoded_side(display_size[1], encoding))
-                            .unwrap_or(u16::MAX),
-                    },
-                    payload,
-                    quality,
-                    video_failure,
-                    ticket: delivery.ticket,
-                })
-            }
-            Err(message) => {
-                tracing::warn!(%message, "encoding failed");
-                SchedulerEvent::Failed { input_seq, message }
-            }
+        let events = job.delivery.events.clone();
+        let input_seq = job.input_seq;
+        if gave_up {
+            let _ = events.try_send(SchedulerEvent::Failed {
+                input_seq,
+                message: RENDERING_FAILED.to_string(),
+            });
+            continue;
+        }
+        let video = job
+            .delivery
+            .video
+            .is_some()
+            .then(|| job.delivery.ticket.video_switch());
+        let Err(panic) = catch_unwind(AssertUnwindSafe(|| encode_job(job))) else {
+            continue;
         };
-        // A full or closed channel means the session is gone or stuck: the frame (and its
-        // in-flight place) is dropped.
-        let _ = delivery.events.try_send(event);
+        // The job (and its in-flight place) was dropped while unwinding.
+        let reason = format!(
+            "encode lane {lane} panicked: {}",
+            super::health::panic_message(&*panic)
+        );
+        if let Some(video) = video {
+            video.stop_video();
+        }
+        let _ = events.try_send(SchedulerEvent::Failed {
+            input_seq,
+            message: RENDERING_FAILED.to_string(),
+        });
+        if policy.allow(Instant::now()) {
+            let restarts = health.count_restart(Component::Encoder, &reason);
+            tracing::error!(%reason, restarts, "encode lane restarted");
+        } else {
+            let why = format!(
+                "encode lane {lane} gave up after {MAX_RESTARTS} restarts within {} s; the last fault: {reason}",
+                RESTART_WINDOW.as_secs()
+            );
+            tracing::error!(%why, "frames of this lane's sessions fail until the server is restarted");
+            health.encoder_down(why);
+            gave_up = true;
+        }
     }
+}
+
+/// Encodes one job and sends the frame (or why it failed) to its session.
+fn encode_job(job: EncodeJob) {
+    let EncodeJob {
+        image,
+        display_size,
+        encoding,
+        final_still,
+        input_seq,
+        render_us,
+        quality,
+        delivery,
+    } = job;
+    if delivery.fault == Some(Fault::EncodePanic) {
+        panic!("fault injection: the encode lane panics");
+    }
+    let started = Instant::now();
+    let encoded = encode_frame(&image, encoding, delivery.video.as_ref());
+    let event = match encoded {
+        Ok(Encoded {
+            payload,
+            encoding,
+            keyframe,
+            video_failure,
+        }) => {
+            if video_failure.is_some() {
+                delivery.ticket.stop_video();
+            }
+            let mut flags = 0;
+            if keyframe {
+                flags |= FrameFlags::KEYFRAME;
+            }
+            if final_still {
+                flags |= FrameFlags::FINAL;
+            }
+            if encoding == Encoding::Png {
+                flags |= FrameFlags::LOSSLESS;
+            }
+            SchedulerEvent::Frame(RenderedFrame {
+                header: FrameHeader {
+                    codec: encoding.codec(),
+                    flags: FrameFlags(flags),
+                    frame_seq: 0,
+                    input_seq,
+                    // The encoders refuse sides over u16.
+                    width: u16::try_from(encoded_side(image.width, encoding)).unwrap_or(u16::MAX),
+                    height: u16::try_from(encoded_side(image.height, encoding)).unwrap_or(u16::MAX),
+                    render_us,
+                    encode_us: micros(started),
+                    display_width: u16::try_from(encoded_side(display_size[0], encoding))
+                        .unwrap_or(u16::MAX),
+                    display_height: u16::try_from(encoded_side(display_size[1], encoding))
+                        .unwrap_or(u16::MAX),
+                },
+                payload,
+                quality,
+                video_failure,
+                ticket: delivery.ticket,
+            })
+        }
+        Err(message) => {
+            tracing::warn!(%message, "encoding failed");
+            SchedulerEvent::Failed { input_seq, message }
+        }
+    };
+    // A full or closed channel means the session is gone or stuck: the frame (and its
+    // in-flight place) is dropped.
+    let _ = delivery.events.try_send(event);
 }
 
 /// A side of the picture as encoded: H.264 pictures have even sides.

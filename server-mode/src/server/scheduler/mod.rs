@@ -6,28 +6,39 @@
 //! stream ([`VideoStream`]) sees them in that order. A session has at most
 //! [`MAX_IN_FLIGHT`] frames between being taken for rendering and being written to its
 //! socket, so a slow client gets fewer frames, never a backlog.
+//!
+//! The render thread and the encode lanes are supervised ([`render_thread`],
+//! [`encode_lanes`]): a GPU error fails the frame of its session alone; a panic or a lost
+//! device starts the render thread again on a new device, a panic in a lane fails that
+//! frame and the lane goes on, and [`RenderHealth`] says whether frames can be made.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use glam::DVec3;
 use render_core::Volume;
-use render_core::gpu::{FrameImage, GpuContext, GpuError, RenderError, Renderer};
+use render_core::gpu::{GpuContext, GpuError};
 use render_core::transfer::PresetLibrary;
 use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
 mod encode_lanes;
+mod health;
+mod render_thread;
 mod scenes;
 
+pub use health::RenderHealth;
+
 use encode_lanes::{EncodeJob, LANE_CAPACITY, Lanes, encode_loop};
-use scenes::Scenes;
+use render_thread::OpenDevice;
 
 use crate::protocol::{FrameHeader, Layout};
-use crate::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
+use crate::server::audit::AuditLog;
+use crate::server::encode::Encoding;
+use crate::server::faults::Fault;
 use crate::server::h264::VideoStream;
 
 /// Frames a session may have rendered or encoded but not yet written to its socket.
@@ -120,10 +131,14 @@ pub struct FrameTicket {
 impl FrameTicket {
     /// Stops the session's H.264 stream (its encoder failed).
     fn stop_video(&self) {
-        if let Some(shared) = self.shared.upgrade()
-            && let Some(slot) = shared.lock().slots.get_mut(&self.session)
-        {
-            slot.video = None;
+        self.video_switch().stop_video();
+    }
+
+    /// What stops the session's H.264 stream, apart from the ticket.
+    fn video_switch(&self) -> VideoSwitch {
+        VideoSwitch {
+            session: self.session,
+            shared: self.shared.clone(),
         }
     }
 
@@ -138,6 +153,24 @@ impl FrameTicket {
         Self {
             session: self.session,
             shared: self.shared.clone(),
+        }
+    }
+}
+
+/// Stops a session's H.264 stream: kept by an encode lane while the frame's ticket travels
+/// in the job.
+struct VideoSwitch {
+    session: u64,
+    shared: Weak<Shared>,
+}
+
+impl VideoSwitch {
+    /// Stops the session's H.264 stream; its frames are JPEG from now on.
+    fn stop_video(&self) {
+        if let Some(shared) = self.shared.upgrade()
+            && let Some(slot) = shared.lock().slots.get_mut(&self.session)
+        {
+            slot.video = None;
         }
     }
 }
@@ -177,6 +210,14 @@ impl SessionSlot {
         self.id
     }
 
+    /// Arms a fault for the session's next frame (tests only: the connection does this
+    /// only with [`crate::ServerConfig::test_faults`] on; see [`crate::server::faults`]).
+    pub(crate) fn arm_fault(&self, fault: Fault) {
+        if let Some(slot) = self.shared.lock().slots.get_mut(&self.id) {
+            slot.fault = Some(fault);
+        }
+    }
+
     /// Gives the session an H.264 stream for its [`Encoding::H264`] frames, or takes it away.
     pub fn set_video(&self, stream: Option<VideoStream>) {
         let stream = stream.map(|stream| Arc::new(Mutex::new(stream)));
@@ -204,6 +245,8 @@ struct Slot {
     in_flight: usize,
     events: mpsc::Sender<SchedulerEvent>,
     video: Option<SharedStream>,
+    /// A fault armed for the next frame (tests only).
+    fault: Option<Fault>,
 }
 
 #[derive(Default)]
@@ -242,15 +285,17 @@ impl Shared {
 }
 
 /// Where a session's frame goes once rendered: its in-flight place, its event channel and
-/// its H.264 stream.
+/// its H.264 stream; and the fault armed for it, if any (tests only).
 struct Delivery {
     ticket: FrameTicket,
     events: mpsc::Sender<SchedulerEvent>,
     video: Option<SharedStream>,
+    fault: Option<Fault>,
 }
 
 impl Delivery {
-    fn taken(id: u64, slot: &Slot, shared: &Arc<Shared>) -> Self {
+    /// The delivery of the request taken from `slot`, with the fault armed for it.
+    fn taken(id: u64, slot: &mut Slot, shared: &Arc<Shared>) -> Self {
         Self {
             ticket: FrameTicket {
                 session: id,
@@ -258,6 +303,20 @@ impl Delivery {
             },
             events: slot.events.clone(),
             video: slot.video.clone(),
+            fault: slot.fault.take(),
+        }
+    }
+
+    /// The delivery of a preview drawn for the request taken from `slot` (no fault).
+    fn preview(id: u64, slot: &Slot, shared: &Arc<Shared>) -> Self {
+        Self {
+            ticket: FrameTicket {
+                session: id,
+                shared: Arc::downgrade(shared),
+            },
+            events: slot.events.clone(),
+            video: slot.video.clone(),
+            fault: None,
         }
     }
 }
@@ -267,28 +326,33 @@ pub struct Scheduler {
     shared: Arc<Shared>,
     presets: PresetLibrary,
     adapter: String,
+    health: Arc<RenderHealth>,
     render_thread: Option<JoinHandle<()>>,
     encode_threads: Vec<JoinHandle<()>>,
 }
 
 impl Scheduler {
     /// Opens the GPU device on a new render thread and starts `encode_threads` encoders.
+    /// After a fault the render thread starts again on a new device of its own.
     pub fn start(presets: PresetLibrary, encode_threads: usize) -> Result<Self, GpuError> {
-        Self::launch(GpuContext::headless, presets, encode_threads)
+        Self::launch(Box::new(GpuContext::headless), presets, encode_threads)
     }
 
     /// Renders on a device that is already open (a desktop sharing its session renders on
-    /// its own window's device, not a second one).
+    /// its own window's device, not a second one). After a fault the render thread starts
+    /// again on a device of its own.
     pub fn start_on(
         context: GpuContext,
         presets: PresetLibrary,
         encode_threads: usize,
     ) -> Result<Self, GpuError> {
-        Self::launch(move || Ok(context), presets, encode_threads)
+        let mut given = Some(context);
+        let open_device = move || given.take().map_or_else(GpuContext::headless, Ok);
+        Self::launch(Box::new(open_device), presets, encode_threads)
     }
 
     fn launch(
-        open_device: impl FnOnce() -> Result<GpuContext, GpuError> + Send + 'static,
+        mut open_device: OpenDevice,
         presets: PresetLibrary,
         encode_threads: usize,
     ) -> Result<Self, GpuError> {
@@ -296,6 +360,7 @@ impl Scheduler {
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
         });
+        let health = Arc::new(RenderHealth::default());
         let encode_threads = encode_threads.clamp(1, 8);
         let (lane_senders, lane_receivers): (Vec<_>, Vec<_>) = (0..encode_threads)
             .map(|_| sync_channel::<EncodeJob>(LANE_CAPACITY))
@@ -304,6 +369,7 @@ impl Scheduler {
         let (ready_tx, ready_rx) = sync_channel::<Result<String, GpuError>>(1);
         let render_shared = shared.clone();
         let render_presets = presets.clone();
+        let render_health = health.clone();
         let render_thread = std::thread::Builder::new()
             .name("render".to_string())
             .spawn(move || {
@@ -318,7 +384,14 @@ impl Scheduler {
                 tracing::info!(%adapter, backend = %context.capabilities.backend, "render thread ready");
                 // The caller waits for this; if it has gone there is no one to tell.
                 let _ = ready_tx.send(Ok(adapter));
-                render_loop(&render_shared, context, render_presets, lanes);
+                render_thread::supervise(
+                    &render_shared,
+                    context,
+                    open_device,
+                    &render_presets,
+                    &lanes,
+                    &render_health,
+                );
             })
             .map_err(|error| GpuError::Device(format!("cannot start the render thread: {error}")))?;
         let adapter = match ready_rx.recv() {
@@ -336,9 +409,10 @@ impl Scheduler {
         };
         let mut threads = Vec::with_capacity(encode_threads);
         for (n, jobs) in lane_receivers.into_iter().enumerate() {
+            let lane_health = health.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("encode-{n}"))
-                .spawn(move || encode_loop(&jobs));
+                .spawn(move || encode_loop(n, &jobs, &lane_health));
             match spawned {
                 Ok(handle) => threads.push(handle),
                 // Every lane must run: a session routed to a dead lane would get nothing.
@@ -353,6 +427,7 @@ impl Scheduler {
             shared,
             presets,
             adapter,
+            health,
             render_thread: Some(render_thread),
             encode_threads: threads,
         })
@@ -371,6 +446,7 @@ impl Scheduler {
                 in_flight: 0,
                 events,
                 video: None,
+                fault: None,
             },
         );
         drop(state);
@@ -388,9 +464,20 @@ impl Scheduler {
         &self.presets
     }
 
-    /// The GPU adapter's name.
+    /// The GPU adapter's name (the one it started on).
     pub fn adapter(&self) -> &str {
         &self.adapter
+    }
+
+    /// Whether frames can be made, and how often the render thread and the encode lanes
+    /// were restarted.
+    pub fn health(&self) -> &RenderHealth {
+        &self.health
+    }
+
+    /// Records the restarts of the render thread and the encode lanes in `log`.
+    pub fn audit_to(&self, log: Arc<AuditLog>) {
+        self.health.audit_to(log);
     }
 }
 
@@ -429,6 +516,23 @@ fn take_next(shared: &Arc<Shared>) -> Option<(RenderRequest, Delivery)> {
     }
 }
 
+/// Waits `duration`, or less when the scheduler shuts down meanwhile; false then.
+fn pause(shared: &Shared, duration: Duration) -> bool {
+    let deadline = Instant::now() + duration;
+    let mut state = shared.lock();
+    while !state.shutdown {
+        let now = Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        state = match shared.wake.wait_timeout(state, deadline - now) {
+            Ok((state, _)) => state,
+            Err(poisoned) => poisoned.into_inner().0,
+        };
+    }
+    false
+}
+
 /// Other sessions' pending requests that want a preview of `volume`, copied with an
 /// in-flight place each; their `preview` mark is cleared, so the requests themselves wait
 /// in their slots for the frames of the whole volume.
@@ -444,132 +548,10 @@ fn take_previews(shared: &Arc<Shared>, volume: &Arc<Volume>) -> Vec<(RenderReque
             request.preview = false;
             let request = request.clone();
             slot.in_flight += 1;
-            taken.push((request, Delivery::taken(id, slot, shared)));
+            taken.push((request, Delivery::preview(id, slot, shared)));
         }
     }
     taken
-}
-
-/// The render thread's loop: render the next request, hand it to the encoders.
-fn render_loop(shared: &Arc<Shared>, context: GpuContext, presets: PresetLibrary, lanes: Lanes) {
-    let mut scenes = Scenes::new(context, presets);
-    let mut three_d = crate::server::compose::ThreeDCell::default();
-    while let Some((request, delivery)) = take_next(shared) {
-        if request.preview
-            && crate::server::preview::wants_preview(&request.volume)
-            && !scenes.holds(&request.volume)
-        {
-            // This session's preview, then those of the others opening the same volume,
-            // all before the long upload.
-            let own = Delivery {
-                ticket: delivery.ticket.another(),
-                events: delivery.events.clone(),
-                video: None,
-            };
-            let mut sent = send_preview(&mut scenes, &request, own, &lanes);
-            for (other, other_delivery) in take_previews(shared, &request.volume) {
-                sent = sent && send_preview(&mut scenes, &other, other_delivery, &lanes);
-            }
-            if !sent {
-                tracing::error!("the encoders stopped; the render thread stops too");
-                return;
-            }
-        }
-        let started = Instant::now();
-        let renderer = scenes.renderer_for(&request.volume);
-        match render_request(renderer, &request, &request.view, Some(&mut three_d)) {
-            Ok(image) => {
-                let job = EncodeJob {
-                    image,
-                    display_size: request.size,
-                    encoding: request.encoding,
-                    final_still: request.final_still,
-                    input_seq: request.input_seq,
-                    render_us: micros(started),
-                    quality: request.view.quality,
-                    delivery,
-                };
-                // Blocks while the lane is busy: the bounded stage holds the line.
-                if !lanes.send(job) {
-                    tracing::error!("the encoders stopped; the render thread stops too");
-                    return;
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "frame failed");
-                let _ = delivery.events.try_send(SchedulerEvent::Failed {
-                    input_seq: request.input_seq,
-                    message: error.to_string(),
-                });
-                drop(delivery);
-            }
-        }
-    }
-}
-
-/// Draws `request`'s view at interactive quality from a reduced copy of its volume and
-/// hands it to the encoders, when the volume is large enough to have one; the whole
-/// volume is uploaded for the request itself afterwards. False when the encoders stopped.
-fn send_preview(
-    scenes: &mut Scenes,
-    request: &RenderRequest,
-    delivery: Delivery,
-    lanes: &Lanes,
-) -> bool {
-    let Some(renderer) = scenes.preview_for(&request.volume) else {
-        return true;
-    };
-    let started = Instant::now();
-    let mut view = request.view.clone();
-    view.quality = Quality::Interactive;
-    match render_request(renderer, request, &view, None) {
-        Ok(image) => {
-            tracing::debug!(elapsed = ?started.elapsed(), "preview frame rendered");
-            let job = EncodeJob {
-                image,
-                display_size: request.size,
-                encoding: Encoding::Jpeg {
-                    quality: INTERACTIVE_JPEG_QUALITY,
-                },
-                final_still: false,
-                input_seq: request.input_seq,
-                render_us: micros(started),
-                quality: Quality::Interactive,
-                delivery,
-            };
-            lanes.send(job)
-        }
-        Err(error) => {
-            // The frame for the request itself follows; a missing preview only delays.
-            tracing::warn!(%error, "preview frame failed");
-            true
-        }
-    }
-}
-
-/// Renders `view` (the request's, or a variant of it) at the request's size in its layout;
-/// `three_d` keeps the last 3D cell of the 2×2 layout. A lone 3D view bound for the
-/// H.264 stream comes as drawn: an interactive frame at its internal resolution, which
-/// the client scales up (a quarter of the pixels or fewer for the encoder, and no
-/// upscaling blur for it to spend bits on).
-fn render_request(
-    renderer: &mut Renderer,
-    request: &RenderRequest,
-    view: &ViewState,
-    three_d: Option<&mut crate::server::compose::ThreeDCell>,
-) -> Result<FrameImage, RenderError> {
-    if request.layout == Layout::Single && matches!(request.encoding, Encoding::H264 { .. }) {
-        return renderer.render_image_as_drawn(view, request.size);
-    }
-    crate::server::compose::render_layout(
-        renderer,
-        &request.volume,
-        view,
-        request.layout,
-        request.crosshair_lps,
-        request.size,
-        three_d,
-    )
 }
 
 fn micros(since: Instant) -> u32 {
@@ -607,6 +589,7 @@ mod tests {
             in_flight,
             events,
             video: None,
+            fault: None,
         }
     }
 
@@ -644,6 +627,7 @@ mod tests {
                 in_flight: 0,
                 events,
                 video: None,
+                fault: None,
             },
         );
         let session = SessionSlot {

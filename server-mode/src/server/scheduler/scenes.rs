@@ -30,6 +30,11 @@ impl Scenes {
         }
     }
 
+    /// The device the renderers draw with.
+    pub(super) fn context(&self) -> &GpuContext {
+        &self.context
+    }
+
     /// Whether `volume` is uploaded already.
     pub(super) fn holds(&self, volume: &Arc<Volume>) -> bool {
         self.renderers
