@@ -6,6 +6,7 @@ pub mod camera;
 pub mod dicom;
 pub mod downsample;
 pub mod gpu;
+pub mod panics;
 pub mod phantom;
 pub mod progress;
 pub mod transfer;

@@ -200,18 +200,14 @@ fn read_isolated(file: &Path) -> Result<FileKind, DicomError> {
     std::panic::catch_unwind(|| read_file_headers(file)).unwrap_or_else(|panic| {
         Err(DicomError::NotDicom {
             file: file.to_path_buf(),
-            reason: format!("the DICOM reader failed on it ({})", panic_text(&panic)),
+            reason: format!("the DICOM reader failed on it ({})", panic_text(&*panic)),
         })
     })
 }
 
-/// The message a panic carried, when it was text.
-pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "no message".to_string())
+/// The message a panic carried, or `no message`.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    crate::panics::message(panic).unwrap_or("no message")
 }
 
 /// The first geometry attribute an image lacks: without it, it has no place in a volume.
@@ -403,7 +399,10 @@ fn make_series(id: String, images: Vec<ImageHeader>) -> Series {
         .unwrap_or_else(|panic| {
             Err(DicomError::InconsistentSeries {
                 series: id.clone(),
-                reason: format!("its geometry could not be planned ({})", panic_text(&panic)),
+                reason: format!(
+                    "its geometry could not be planned ({})",
+                    panic_text(&*panic)
+                ),
             })
         })
         .map_err(|e| e.to_string());

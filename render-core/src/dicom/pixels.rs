@@ -131,16 +131,10 @@ fn guard_panics<R>(file: &Path, decode: impl FnOnce() -> R) -> Result<R, DicomEr
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).map_err(|panic| {
         DicomError::Decode {
             file: file.to_path_buf(),
-            reason: format!("malformed compressed data ({})", panic_message(&panic)),
+            reason: format!(
+                "malformed compressed data ({})",
+                crate::panics::message(&*panic).unwrap_or("decoder failed")
+            ),
         }
     })
-}
-
-/// The text of a caught panic, when it has one.
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "decoder failed".to_string())
 }

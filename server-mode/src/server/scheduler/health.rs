@@ -159,11 +159,9 @@ impl RestartPolicy {
 
 /// What a caught panic said.
 pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_string())
+    render_core::panics::message(panic)
+        .unwrap_or("a panic without a message")
+        .to_string()
 }
 
 #[cfg(test)]
