@@ -93,6 +93,7 @@ pub fn describe_sample() -> anyhow::Result<()> {
 }
 
 fn catalog_report(catalog: &Catalog) -> InfoReport {
+    let budget = VoxelBudget::for_machine();
     InfoReport {
         studies: catalog
             .studies
@@ -103,7 +104,11 @@ fn catalog_report(catalog: &Catalog) -> InfoReport {
                 patient_id: study.patient_id.clone(),
                 date: study.date.clone(),
                 description: study.description.clone(),
-                series: study.series.iter().map(series_report).collect(),
+                series: study
+                    .series
+                    .iter()
+                    .map(|series| series_report(series, budget))
+                    .collect(),
             })
             .collect(),
         skipped: catalog
@@ -117,10 +122,10 @@ fn catalog_report(catalog: &Catalog) -> InfoReport {
     }
 }
 
-fn series_report(series: &Series) -> SeriesReport {
+fn series_report(series: &Series, budget: VoxelBudget) -> SeriesReport {
     let plan = series.plan.as_ref().ok();
     let range = series.header_value_range();
-    let over_budget = plan.and_then(|p| VoxelBudget::for_machine().check(&series.id, p).err());
+    let over_budget = plan.and_then(|p| budget.check(&series.id, p).err());
     let mut warnings = series.warnings();
     warnings.extend(over_budget.as_ref().map(ToString::to_string));
     SeriesReport {
