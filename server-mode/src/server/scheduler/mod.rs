@@ -296,14 +296,10 @@ struct Delivery {
 impl Delivery {
     /// The delivery of the request taken from `slot`, with the fault armed for it.
     fn taken(id: u64, slot: &mut Slot, shared: &Arc<Shared>) -> Self {
+        let fault = slot.fault.take();
         Self {
-            ticket: FrameTicket {
-                session: id,
-                shared: Arc::downgrade(shared),
-            },
-            events: slot.events.clone(),
-            video: slot.video.clone(),
-            fault: slot.fault.take(),
+            fault,
+            ..Self::preview(id, slot, shared)
         }
     }
 
