@@ -21,6 +21,7 @@ use dicom_parser::stateful::decode::{DynStatefulDecoder, StatefulDecode};
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use super::error::DicomError;
+use super::header::trim_value;
 
 /// Preamble and `DICM` before the file meta group.
 const META_START: u64 = 132;
@@ -194,9 +195,7 @@ fn walk_meta<S: Read + Seek>(source: &mut S, bytes: u64) -> Result<(u64, String)
         if header.tag() == tags::TRANSFER_SYNTAX_UID {
             let mut value = vec![0u8; length as usize];
             source.read_exact(&mut value).map_err(|e| e.to_string())?;
-            transfer_syntax = String::from_utf8_lossy(&value)
-                .trim_end_matches(['\0', ' '])
-                .to_string();
+            transfer_syntax = trim_value(&String::from_utf8_lossy(&value)).to_string();
         }
         position = header_end + length;
     }
