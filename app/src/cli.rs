@@ -80,6 +80,14 @@ pub struct ServeArgs {
     /// Sessions served at once.
     #[arg(long, value_name = "N", default_value_t = 16, requires = "serve")]
     pub max_sessions: usize,
+    /// Connections open at once (pages, WebSockets and requests together); more are closed
+    /// as they arrive.
+    #[arg(long, value_name = "N", default_value_t = 256, requires = "serve")]
+    pub max_connections: usize,
+    /// A web origin (`https://host[:port]`) whose pages may open this server's WebSocket,
+    /// besides the server's own page; repeat for more.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "serve")]
+    pub allow_origin: Vec<String>,
     /// Memory for loaded volumes shared by the sessions (MiB), least recently used out first.
     #[arg(long, value_name = "MIB", default_value_t = 4096, requires = "serve")]
     pub cache_mb: usize,

@@ -5,7 +5,8 @@
 //! specific reason, the processes must exit (or keep serving) normally, their peak memory
 //! must stay under a stated bound, and the good series must still be listed and served.
 
-use std::io::BufRead;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -386,50 +387,12 @@ fn probe_refuses_each_hostile_series_with_its_reason() {
 fn a_server_on_the_hostile_library_starts_and_serves_the_good_series() {
     let folder = library();
     let path = folder.path().to_string_lossy().into_owned();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
-        .args([
-            "--serve",
-            "--library",
-            &path,
-            "--port",
-            "0",
-            "--h264",
-            "off",
-            "--max-series-mb",
-            "2048",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("hounsfield starts");
-    let mut first = String::new();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped"));
-    stdout.read_line(&mut first).expect("a line");
-    let status_file = format!("/proc/{}/status", child.id());
-    let result = std::panic::catch_unwind(|| {
-        let address = first
-            .split("ws://")
-            .nth(1)
-            .and_then(|rest| rest.split(['/', ' ', ')']).next())
-            .unwrap_or_else(|| panic!("no address in {first:?}"))
-            .to_string();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
-            tokio::time::timeout(Duration::from_secs(120), serve_checks(&address))
-                .await
-                .expect("the checks finish in time");
-        });
-        let peak_kb = high_water_kb(&status_file).expect("the server runs");
-        assert!(peak_kb < PEAK_LIMIT_KB, "the server peaked at {peak_kb} kB");
-    });
-    let _ = child.kill();
-    let _ = child.wait();
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    let served = common::Served::start(&["--library", &path, "--max-series-mb", "2048"]);
+    let status_file = format!("/proc/{}/status", served.pid());
+    let address = format!("127.0.0.1:{}", served.port);
+    common::run_within(Duration::from_secs(120), serve_checks(&address));
+    let peak_kb = high_water_kb(&status_file).expect("the server runs");
+    assert!(peak_kb < PEAK_LIMIT_KB, "the server peaked at {peak_kb} kB");
 }
 
 async fn serve_checks(address: &str) {

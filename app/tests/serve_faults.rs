@@ -4,10 +4,12 @@
 //! on a new device, and every session gets frames again without reconnecting. Without the
 //! switch no fault can be armed.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::{Served, audit_events};
 
 use server_mode::client::Client;
 use server_mode::protocol::{Action, ErrorCode, Viewport};
@@ -24,83 +26,15 @@ const VIEWPORT: Viewport = Viewport {
     height: 120,
 };
 
-/// A `hounsfield --serve` process on loopback, killed when dropped.
-struct Served {
-    child: Child,
-    port: u16,
-    /// Kept open: the server's stdout must not be a closed pipe.
-    _stdout: BufReader<ChildStdout>,
+/// What these tests ask of a served process beyond starting it.
+trait Faults {
+    /// Polls `/healthz` until its status is `status`; the body then.
+    fn health_becomes(&self, status: u16) -> String;
+    /// A session that said hello and opened the built-in sample, past its first frame.
+    async fn opened_session(&self) -> Client;
 }
 
-impl Served {
-    /// Starts the server on any free loopback port with `args` added, and waits until it
-    /// says where it listens.
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
-            .args([
-                "--serve",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--h264",
-                "off",
-            ])
-            .args(args)
-            .env(
-                "HOUNSFIELD_SETTINGS",
-                PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-settings.toml"),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("hounsfield starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut line = String::new();
-        let _ = stdout.read_line(&mut line);
-        let port = line
-            .split("http://127.0.0.1:")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|port| port.parse().ok());
-        let Some(port) = port else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server did not say where it listens: {line:?}");
-        };
-        Self {
-            child,
-            port,
-            _stdout: stdout,
-        }
-    }
-
-    /// A plain HTTP GET: the status code and the body.
-    fn get(&self, path: &str) -> (u16, String) {
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connects");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("a timeout");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-        )
-        .expect("sends");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("reads");
-        let status = response
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or(0);
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, body)| body.to_string())
-            .unwrap_or_default();
-        (status, body)
-    }
-
-    /// Polls `/healthz` until its status is `status`; the body then.
+impl Faults for Served {
     fn health_becomes(&self, status: u16) -> String {
         let deadline = Instant::now() + HEALTH_WITHIN;
         loop {
@@ -116,7 +50,6 @@ impl Served {
         }
     }
 
-    /// A session that said hello and opened the built-in sample, past its first frame.
     async fn opened_session(&self) -> Client {
         let mut client = Client::connect(&format!("ws://127.0.0.1:{}/ws", self.port))
             .await
@@ -131,23 +64,8 @@ impl Served {
     }
 }
 
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn run_within(body: impl Future<Output = ()>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        tokio::time::timeout(TEST_LIMIT, body)
-            .await
-            .expect("the test finished in time");
-    });
+    common::run_within(TEST_LIMIT, body);
 }
 
 /// Orbits and waits for a frame that reflects the orbit (an `error` fails the test).
@@ -191,24 +109,6 @@ async fn faulty_frame(client: &mut Client, fault: &str) -> (ErrorCode, String) {
     next_error(client).await
 }
 
-/// A metric's value from `/metrics`.
-fn metric(served: &Served, name: &str) -> u64 {
-    let (status, body) = served.get("/metrics");
-    assert_eq!(status, 200, "{body}");
-    body.lines()
-        .find_map(|line| line.strip_prefix(&format!("{name} ")))
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {body}"))
-}
-
-fn audit_events(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
-        .collect()
-}
-
 #[test]
 fn a_validation_error_or_an_encoder_panic_fails_one_sessions_frame_and_the_other_goes_on() {
     let served = Served::start(&["--test-faults"]);
@@ -229,9 +129,9 @@ fn a_validation_error_or_an_encoder_panic_fails_one_sessions_frame_and_the_other
             orbit_for_frame(&mut a).await;
             assert_eq!(served.health_becomes(200), "ok\n");
             let expected = u64::from(fault == "encode_panic");
-            assert_eq!(metric(&served, restarts), expected, "{fault}");
+            assert_eq!(served.metric(restarts), expected, "{fault}");
         }
-        assert_eq!(metric(&served, "hounsfield_renderer_restarts_total"), 0);
+        assert_eq!(served.metric("hounsfield_renderer_restarts_total"), 0);
     });
 }
 
@@ -245,7 +145,7 @@ fn a_render_thread_panic_takes_health_down_until_it_renders_again_on_a_new_devic
         let mut a = served.opened_session().await;
         let mut b = served.opened_session().await;
         assert_eq!(served.health_becomes(200), "ok\n");
-        assert_eq!(metric(&served, "hounsfield_rendering_up"), 1);
+        assert_eq!(served.metric("hounsfield_rendering_up"), 1);
         a.send_text(r#"{"type":"test_fault","fault":"render_panic"}"#)
             .await
             .expect("sent");
@@ -265,8 +165,8 @@ fn a_render_thread_panic_takes_health_down_until_it_renders_again_on_a_new_devic
         // Both sessions, still connected, get frames from the new device.
         orbit_for_frame(&mut b).await;
         orbit_for_frame(&mut a).await;
-        assert_eq!(metric(&served, "hounsfield_renderer_restarts_total"), 1);
-        assert_eq!(metric(&served, "hounsfield_rendering_up"), 1);
+        assert_eq!(served.metric("hounsfield_renderer_restarts_total"), 1);
+        assert_eq!(served.metric("hounsfield_rendering_up"), 1);
     });
     let restarts: Vec<serde_json::Value> = audit_events(&audit)
         .into_iter()
@@ -296,8 +196,8 @@ fn without_the_switch_a_fault_cannot_be_armed() {
             orbit_for_frame(&mut a).await;
         }
         assert_eq!(served.health_becomes(200), "ok\n");
-        assert_eq!(metric(&served, "hounsfield_renderer_restarts_total"), 0);
-        assert_eq!(metric(&served, "hounsfield_encoder_restarts_total"), 0);
+        assert_eq!(served.metric("hounsfield_renderer_restarts_total"), 0);
+        assert_eq!(served.metric("hounsfield_encoder_restarts_total"), 0);
     });
 }
 

@@ -68,8 +68,33 @@ function showOverlay(inputSeq) {
   }
   drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.cells);
 }
+/**
+ * The access token: from `?token=` on the first load, then kept in this tab's session
+ * storage only. It leaves the address bar at once, so it stays out of the browser's
+ * history, bookmarks and screenshots.
+ */
+function takeToken(params) {
+  const fromUrl = params.get("token");
+  if (fromUrl !== null) {
+    const rest = new URLSearchParams(params);
+    rest.delete("token");
+    const query = rest.toString();
+    history.replaceState(null, "", location.pathname + (query ? `?${query}` : "") + location.hash);
+    try {
+      sessionStorage.setItem("hounsfield-token", fromUrl);
+    } catch (error) {
+      console.warn("the token is not kept for a reload:", error);
+    }
+    return fromUrl;
+  }
+  try {
+    return sessionStorage.getItem("hounsfield-token");
+  } catch {
+    return null;
+  }
+}
 const params = new URLSearchParams(location.search);
-const token = params.get("token");
+const token = takeToken(params);
 const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
 
 /** Draws a decoded picture (an ImageBitmap or a VideoFrame) unless a newer one is up. */

@@ -56,14 +56,16 @@ export class Connection {
 
   /** Opens the socket (again). */
   connect() {
-    const query = this.token ? `?token=${encodeURIComponent(this.token)}` : "";
-    const socket = new WebSocket(this.url + query);
+    // The token travels in hello, not in the URL, so no proxy or server log records it.
+    const socket = new WebSocket(this.url);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     this.onState("connecting…");
     socket.onopen = () => {
       this.retryMs = 500;
-      this.send({ type: "hello", codecs: this.codecs, viewport: this.viewport });
+      const hello = { type: "hello", codecs: this.codecs, viewport: this.viewport };
+      if (this.token) hello.token = this.token;
+      this.send(hello);
       this.send({ type: "list_studies" });
       if (this.series) this.send({ type: "open", series: this.series });
     };
@@ -91,7 +93,7 @@ export class Connection {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       if (event.code === 1008) {
-        this.onState("refused: the URL needs the server's ?token=");
+        this.onState("refused: open the page with the server's ?token=");
         return;
       }
       this.onState(`disconnected; retrying in ${(this.retryMs / 1000).toFixed(1)} s`);

@@ -4,8 +4,9 @@
 //! the screenshots are not blank; without WebCodecs it falls back to JPEG; after a
 //! decoding error it asks for a keyframe and goes on; the 2×2 layout button shows four
 //! cells, the wheel on the axial cell moves only that slice and a click on the coronal
-//! cell moves the sagittal slice (the 3D cell stays within 0.5 % of its pixels). Chromium
-//! must be installed (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
+//! cell moves the sagittal slice (the 3D cell stays within 0.5 % of its pixels); the
+//! token leaves the address bar once read and still lets a reload in; a page of another
+//! origin cannot open the server's WebSocket. Chromium must be installed (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
 
 mod common;
 
@@ -260,21 +261,33 @@ fn changed_share(
     changed as f64 / total.max(1) as f64
 }
 
-/// A server for one browser test: the phantom at 400×300, keyframes only when needed.
-fn server() -> SocketAddr {
+/// A server for one browser test: the phantom at 400×300, keyframes only when needed,
+/// wanting `token` when given.
+fn server(token: Option<&str>) -> SocketAddr {
     let mut config = common::server::loopback_config();
     config.default_viewport = Viewport {
         width: 400,
         height: 300,
     };
     config.keyframe_interval = Duration::from_secs(3600);
+    config.token = token.map(str::to_string);
     common::server::start(vec![config])[0]
 }
 
 /// Opens the page in Chromium, after running `before_load` (JavaScript) in it when given,
 /// and runs `test` on it.
 fn with_page(before_load: Option<&str>, test: impl AsyncFnOnce(&mut Page, SocketAddr)) {
-    let address = server();
+    with_page_at(server(None), "/", before_load, test);
+}
+
+/// Opens `path` of the server at `address` in Chromium, after running `before_load`
+/// (JavaScript) in it when given, and runs `test` on it.
+fn with_page_at(
+    address: SocketAddr,
+    path: &str,
+    before_load: Option<&str>,
+    test: impl AsyncFnOnce(&mut Page, SocketAddr),
+) {
     let chromium = Chromium::start();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -292,7 +305,7 @@ fn with_page(before_load: Option<&str>, test: impl AsyncFnOnce(&mut Page, Socket
         }
         page.call(
             "Page.navigate",
-            json!({"url": format!("http://{address}/")}),
+            json!({"url": format!("http://{address}{path}")}),
         )
         .await;
         test(&mut page, address).await;
@@ -645,5 +658,71 @@ fn the_web_client_shows_the_2x2_layout_and_the_pointers_cell_decides_the_input()
             changed_share(&scrolled, &clicked, cells[0]) < 0.005,
             "the 3D cell stayed"
         );
+    });
+}
+
+#[test]
+fn the_token_leaves_the_address_bar_and_travels_in_hello() {
+    const TOKEN: &str = "browser-token-7c31";
+    let address = server(Some(TOKEN));
+    with_page_at(
+        address,
+        &format!("/?token={TOKEN}"),
+        None,
+        async |page, _| {
+            wait_for_the_phantom(page).await;
+            // Out of the address bar (and so of history and bookmarks) once read.
+            assert_eq!(
+                page.eval("location.href.includes('token')").await,
+                json!(false)
+            );
+            assert_eq!(
+                page.eval("history.length >= 1 && !location.search.includes('browser-token')")
+                    .await,
+                json!(true)
+            );
+            // A reload still connects: the tab kept the token for itself.
+            page.eval("window.beforeReload = true").await;
+            page.call("Page.reload", json!({})).await;
+            page.wait_for("window.beforeReload === undefined && window.hounsfield?.frames > 0")
+                .await;
+            wait_for_the_phantom(page).await;
+            assert_eq!(
+                page.eval("location.search.includes('token')").await,
+                json!(false)
+            );
+        },
+    );
+}
+
+#[test]
+fn a_page_of_another_origin_cannot_open_the_servers_websocket() {
+    // Two servers on two ports are two origins: a page of the second tries the first's
+    // socket, as a stranger's page in the same browser would.
+    let target = server(None);
+    let other = server(None);
+    with_page_at(other, "/", None, async |page, _| {
+        wait_for_the_phantom(page).await;
+        let probe = |address: SocketAddr| {
+            format!(
+                "new Promise((done) => {{ const s = new WebSocket('ws://{address}/ws'); \
+                 s.onopen = () => {{ s.close(); done('open'); }}; s.onerror = () => done('refused'); }})"
+            )
+        };
+        let result = page
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": probe(target), "awaitPromise": true, "returnByValue": true}),
+            )
+            .await;
+        assert_eq!(result["result"]["value"], json!("refused"), "{result}");
+        // Its own server's socket opens, so the refusal is the origin's, not the browser's.
+        let result = page
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": probe(other), "awaitPromise": true, "returnByValue": true}),
+            )
+            .await;
+        assert_eq!(result["result"]["value"], json!("open"), "{result}");
     });
 }

@@ -17,6 +17,8 @@ use crate::cli::ServeArgs;
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let mut config = ServerConfig::new(SocketAddr::new(args.bind, args.port));
     config.max_sessions = args.max_sessions.max(1);
+    config.connections.max_connections = args.max_connections.max(1);
+    config.allowed_origins = args.allow_origin.clone();
     config.h264_encoders = h264_encoders(&args.h264)?;
     config.token = given_token(args)?;
     config.test_faults = args.test_faults;
@@ -59,8 +61,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         let h264_wanted = !config.h264_encoders.is_empty();
         let server = Server::bind(config, library.clone(), scheduler.clone()).await?;
         let address = server.local_addr()?;
+        // A token the operator gave stays out of the output (and so out of service logs);
+        // a generated one is printed once, since nobody else knows it.
         let query = token
             .as_deref()
+            .filter(|_| generated)
             .map(|t| format!("?token={t}"))
             .unwrap_or_default();
         let video = match &server.h264().chosen {
@@ -75,8 +80,13 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         if h264_wanted && let Some(why) = server.h264().why_none() {
             eprintln!("warning: {why}; interactive frames are JPEG");
         }
-        if generated && let Some(token) = &token {
-            println!("access token (generated): {token}");
+        match (&token, generated) {
+            (Some(token), true) => println!("access token (generated): {token}"),
+            (Some(_), false) => println!(
+                "clients need the access token ({}): ?token= in the page's address, or in hello",
+                if args.token_file.is_some() { "from the token file" } else { "from --token" }
+            ),
+            (None, _) => {}
         }
         server
             .run(async {

@@ -1,9 +1,11 @@
 //! "Share this session": the streaming server started inside the desktop, on the window's
 //! own GPU device, serving only the series on screen; a colleague's browser or app sees
 //! the view the radiologist steers, view-only unless she allows otherwise. A token is
-//! always required.
+//! always required. The share and its viewers' sessions are recorded in the desktop's
+//! audit log (`audit.jsonl` beside the settings file).
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::sync::Arc;
 
 use render_core::Volume;
@@ -11,7 +13,7 @@ use render_core::gpu::GpuContext;
 use render_core::transfer::PresetLibrary;
 use server_mode::protocol::{SeriesInfo, SharedView, StudyInfo};
 use server_mode::server::follow::{Follow, Host};
-use server_mode::server::{BackgroundServer, generate_token};
+use server_mode::server::{AuditEvent, AuditLog, BackgroundServer, generate_token};
 use server_mode::{Library, Scheduler, ServerConfig};
 
 /// What the share dialog asks for.
@@ -62,13 +64,14 @@ pub struct Sharing {
 
 impl Sharing {
     /// Starts serving `series` on `context` (the window's device), viewers starting at
-    /// `view`.
+    /// `view`; the share and its sessions are recorded in `audit` (when one is given).
     pub fn start(
         context: GpuContext,
         presets: PresetLibrary,
         series: SharedSeries,
         view: SharedView,
         options: &ShareOptions,
+        audit: Option<&Path>,
     ) -> Result<Self, String> {
         let token = generate_token().map_err(|error| format!("no token could be made: {error}"))?;
         let (host, follow) = Follow::channel(&series.id, view, options.view_only);
@@ -81,6 +84,7 @@ impl Sharing {
         config.token = Some(token.clone());
         config.follow = Some(follow);
         config.max_sessions = 8;
+        config.audit = Arc::new(audit.map_or_else(AuditLog::disabled, open_audit_log));
         let study = StudyInfo {
             id: format!("shared-{}", series.id),
             description: "Shared from a Hounsfield desktop".to_string(),
@@ -102,8 +106,13 @@ impl Sharing {
             Scheduler::start_on(context, presets, 2)
                 .map_err(|error| format!("the share could not render: {error}"))?,
         );
+        let audit = config.audit.clone();
         let server = BackgroundServer::start("share-server", config, library, scheduler)
             .map_err(|error| error.to_string())?;
+        audit.record(&AuditEvent::ShareStarted {
+            series: series.id.clone(),
+            address: server.address(),
+        });
         Ok(Self {
             host,
             address: server.address(),
@@ -139,4 +148,13 @@ fn hostname() -> Option<String> {
     let name = std::fs::read_to_string("/etc/hostname").ok()?;
     let name = name.trim();
     (!name.is_empty()).then(|| name.to_string())
+}
+
+/// The audit log at `path`; none (with a warning) when it cannot be opened: sharing goes
+/// on without it.
+fn open_audit_log(path: &Path) -> AuditLog {
+    AuditLog::open(path).unwrap_or_else(|error| {
+        tracing::warn!(path = %path.display(), %error, "the share is not audited");
+        AuditLog::disabled()
+    })
 }

@@ -6,6 +6,11 @@
 //! One event is one line: `{"time":"2026-11-22T14:59:00.123Z","event":"session_start",…}`.
 //! A line is written with one `write` on a file opened for appending, so lines of
 //! concurrent writers never interleave and a crash leaves at most the last line cut.
+//!
+//! Refusals and failed authentications are what a stranger can make the server write, so
+//! they are held to [`NOISE_PER_S`] lines a second (bursts of [`NOISE_BURST`]): a flood of
+//! them cannot fill the disk over the months a server runs. Those left out are counted,
+//! and the next one written says how many (`"suppressed": N`).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -13,6 +18,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -103,12 +109,58 @@ pub struct AuditLog {
     sink: Option<Sink>,
 }
 
+/// Refusal and failed-authentication lines written a second, sustained.
+pub const NOISE_PER_S: f64 = 20.0;
+/// Such lines written in a burst above the sustained rate.
+pub const NOISE_BURST: f64 = 200.0;
+
 #[derive(Debug)]
 struct Sink {
     path: PathBuf,
     file: Mutex<File>,
     /// Whether a failed write has been reported (once, not per event).
     failure_reported: AtomicBool,
+    noise: Mutex<NoiseBudget>,
+}
+
+/// The token bucket that holds refusals and failed authentications to their rate, and how
+/// many were left out since the last one written.
+#[derive(Debug)]
+struct NoiseBudget {
+    tokens: f64,
+    last: Instant,
+    suppressed: u64,
+}
+
+impl NoiseBudget {
+    fn new() -> Self {
+        Self {
+            tokens: NOISE_BURST,
+            last: Instant::now(),
+            suppressed: 0,
+        }
+    }
+
+    /// `Some(left out before this one)` when a line may be written at `now`.
+    fn take(&mut self, now: Instant) -> Option<u64> {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * NOISE_PER_S).min(NOISE_BURST);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Some(std::mem::take(&mut self.suppressed))
+        } else {
+            self.suppressed += 1;
+            None
+        }
+    }
+}
+
+impl AuditEvent {
+    /// Whether a stranger can make the server record this at will.
+    fn is_noise(&self) -> bool {
+        matches!(self, Self::Refused { .. } | Self::AuthFailed { .. })
+    }
 }
 
 impl AuditLog {
@@ -132,6 +184,7 @@ impl AuditLog {
                 path: path.to_path_buf(),
                 file: Mutex::new(file),
                 failure_reported: AtomicBool::new(false),
+                noise: Mutex::new(NoiseBudget::new()),
             }),
         })
     }
@@ -141,11 +194,22 @@ impl AuditLog {
         self.sink.as_ref().map(|sink| sink.path.as_path())
     }
 
-    /// Appends one event as one line. A failed write is reported once through tracing;
-    /// it never stops the server.
+    /// Appends one event as one line (refusals and failed authentications within their
+    /// rate). A failed write is reported once through tracing; it never stops the server.
     pub fn record(&self, event: &AuditEvent) {
         let Some(sink) = &self.sink else { return };
-        let mut line = match serde_json::to_vec(&AuditLine::now(event)) {
+        let mut audit_line = AuditLine::now(event);
+        if event.is_noise() {
+            let mut noise = sink
+                .noise
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match noise.take(Instant::now()) {
+                Some(suppressed) => audit_line.suppressed = suppressed,
+                None => return,
+            }
+        }
+        let mut line = match serde_json::to_vec(&audit_line) {
             Ok(line) => line,
             Err(error) => {
                 tracing::error!(%error, "audit event not serialisable");
@@ -171,6 +235,13 @@ struct AuditLine<'a> {
     time: String,
     #[serde(flatten)]
     event: &'a AuditEvent,
+    /// Refusals and failed authentications left out (over their rate) before this one.
+    #[serde(skip_serializing_if = "is_zero")]
+    suppressed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl<'a> AuditLine<'a> {
@@ -178,6 +249,7 @@ impl<'a> AuditLine<'a> {
         Self {
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             event,
+            suppressed: 0,
         }
     }
 }
@@ -238,6 +310,49 @@ mod tests {
         }
         let text = std::fs::read_to_string(&path).expect("log readable");
         assert_eq!(text.lines().count(), 2);
+    }
+
+    #[test]
+    fn a_flood_of_refusals_is_held_to_its_rate_and_counted() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let path = folder.path().join("audit.jsonl");
+        let log = AuditLog::open(&path).expect("log opens");
+        let flood = NOISE_BURST as usize * 5;
+        for _ in 0..flood {
+            log.record(&AuditEvent::Refused {
+                client: client(),
+                reason: Refusal::ConnectionCap,
+                detail: String::new(),
+            });
+        }
+        // Sessions are never held back.
+        log.record(&AuditEvent::SessionStart {
+            session: 1,
+            client: client(),
+        });
+        let text = std::fs::read_to_string(&path).expect("log readable");
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect();
+        let refused = lines.iter().filter(|l| l["event"] == "refused").count();
+        assert!(refused < flood / 2, "{refused} of {flood} written");
+        assert!(refused >= NOISE_BURST as usize);
+        assert_eq!(
+            lines.last().map(|l| l["event"].clone()),
+            Some("session_start".into())
+        );
+        // Once the rate allows again, the next refusal says how many were left out.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        log.record(&AuditEvent::AuthFailed {
+            client: client(),
+            reason: "wrong token".to_string(),
+        });
+        let text = std::fs::read_to_string(&path).expect("log readable");
+        let last: serde_json::Value =
+            serde_json::from_str(text.lines().last().expect("a line")).expect("JSON");
+        assert_eq!(last["event"], "auth_failed");
+        assert_eq!(last["suppressed"].as_u64(), Some((flood - refused) as u64));
     }
 
     #[test]

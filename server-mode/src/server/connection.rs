@@ -3,7 +3,10 @@
 //! writer task behind a bounded queue. `hello` negotiates the codec of interactive frames
 //! (H.264 when the client offers it first and an encoder opens, else JPEG, and `welcome`
 //! says which and why). Bad messages get an `error` reply and the session goes on; a
-//! missing or wrong token closes it.
+//! missing or wrong token closes it. A socket that did not authenticate in its upgrade
+//! request must send `hello` with the token within the server's time, and takes a session
+//! place (and a renderer slot) only then. Every kind of message is held to a rate of its
+//! own ([`MessageRates`]); one over it is answered `rate_limited` and dropped.
 
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
@@ -11,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::stream::SplitSink;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use glam::DVec3;
 use tokio::sync::mpsc;
@@ -20,14 +23,14 @@ use crate::protocol::{
     ClientMessage, Codec, CrosshairInCells, ErrorCode, PROTOCOL_VERSION, ServerMessage, Stats,
     parse_client_message,
 };
-use crate::server::audit::AuditEvent;
+use crate::server::audit::{AuditEvent, Refusal};
 use crate::server::follow::changes_the_view;
 use crate::server::h264::VideoStream;
-use crate::server::http::{App, tokens_match};
+use crate::server::http::{App, SessionPlace, auth_failed, refuse, tokens_match};
 use crate::server::library::LibraryError;
 use crate::server::metrics::Metrics;
 use crate::server::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
-use crate::server::session::Session;
+use crate::server::session::{Admission, MessageKind, MessageRates, Session};
 
 /// Messages waiting for the writer; when full, reading pauses (back-pressure).
 const OUTGOING_CAPACITY: usize = 16;
@@ -40,8 +43,10 @@ const STATS_EVERY: Duration = Duration::from_secs(1);
 mod close_code {
     /// The server is shutting down.
     pub const GOING_AWAY: u16 = 1001;
-    /// The token was missing or wrong.
+    /// The token was missing or wrong, or came too late.
     pub const POLICY: u16 = 1008;
+    /// All session places are taken.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     /// Normal closure (idle timeout).
     pub const NORMAL: u16 = 1000;
 }
@@ -61,28 +66,148 @@ enum Outgoing {
 }
 
 /// Runs the connection until the client leaves, the server shuts down or the session
-/// times out.
-pub(crate) async fn run(socket: WebSocket, app: Arc<App>, client: SocketAddr, authenticated: bool) {
-    let (sink, stream) = socket.split();
+/// times out. `place` is the session's place when the upgrade request authenticated;
+/// without one the client must authenticate in `hello` first.
+pub(crate) async fn run(
+    socket: WebSocket,
+    app: Arc<App>,
+    client: SocketAddr,
+    place: Option<SessionPlace>,
+) {
+    let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(OUTGOING_CAPACITY);
     let writer = tokio::spawn(write_loop(sink, out_rx, app.metrics.clone()));
+    let admitted = match place {
+        Some(place) => Some((place, None)),
+        None => authenticate(&mut stream, &app, client, &out)
+            .await
+            .map(|(place, hello)| (place, Some(hello))),
+    };
+    if let Some((place, hello)) = admitted {
+        serve_session(stream, app, client, out, hello).await;
+        drop(place);
+    } else {
+        drop(out);
+    }
+    // The writer drains what was queued (a close frame among it) and ends.
+    if let Err(error) = writer.await {
+        tracing::warn!(%error, "writer task failed");
+    }
+}
+
+/// Waits, within the server's time for it, for `hello` with the right token, and takes a
+/// session place; anything else first is refused and the socket closed. Returns the place
+/// and the `hello` to answer.
+async fn authenticate(
+    stream: &mut SplitStream<WebSocket>,
+    app: &Arc<App>,
+    client: SocketAddr,
+    out: &mpsc::Sender<Outgoing>,
+) -> Option<(SessionPlace, ClientMessage)> {
+    let deadline = tokio::time::Instant::now() + app.config.auth_timeout;
+    let text = loop {
+        let message = match tokio::time::timeout_at(deadline, stream.next()).await {
+            Err(_) => {
+                refuse(
+                    app,
+                    client,
+                    Refusal::AuthTimeout,
+                    "no hello with the token in time",
+                );
+                let _ = out
+                    .send(Outgoing::Close(close_code::POLICY, "authenticate first"))
+                    .await;
+                return None;
+            }
+            Ok(None | Some(Err(_))) => return None,
+            Ok(Some(Ok(message))) => message,
+        };
+        match message {
+            Message::Text(text) if text.len() <= app.config.max_message_bytes => break text,
+            Message::Ping(_) | Message::Pong(_) => {}
+            Message::Close(_) => return None,
+            Message::Text(_) | Message::Binary(_) => {
+                auth_failed(app, client, "a message other than hello first", false);
+                return refuse_unauthenticated(out).await;
+            }
+        }
+    };
+    let hello = parse_client_message(text.as_str()).ok();
+    let token = match &hello {
+        Some(ClientMessage::Hello {
+            token: Some(token), ..
+        }) => token,
+        _ => {
+            auth_failed(app, client, "no token in hello", false);
+            return refuse_unauthenticated(out).await;
+        }
+    };
+    let expected = app.config.token.as_deref().unwrap_or_default();
+    if !tokens_match(expected, token) {
+        auth_failed(app, client, "wrong token in hello", true);
+        return refuse_unauthenticated(out).await;
+    }
+    app.auth_throttle.succeeded(client.ip());
+    let Some(place) = SessionPlace::take(app.clone()) else {
+        refuse(app, client, Refusal::SessionCap, "all session places taken");
+        let busy = ServerMessage::Error {
+            code: ErrorCode::Busy,
+            message: "too many sessions; try again later".to_string(),
+        };
+        if let Ok(text) = serde_json::to_string(&busy) {
+            let _ = out.send(Outgoing::Text(text)).await;
+        }
+        let _ = out
+            .send(Outgoing::Close(
+                close_code::TRY_AGAIN_LATER,
+                "too many sessions",
+            ))
+            .await;
+        return None;
+    };
+    hello.map(|hello| (place, hello))
+}
+
+/// Replies `unauthorized` to a socket that has not authenticated and closes it.
+async fn refuse_unauthenticated<T>(out: &mpsc::Sender<Outgoing>) -> Option<T> {
+    let reply = ServerMessage::Error {
+        code: ErrorCode::Unauthorized,
+        message: "a token is required: send hello with the token first".to_string(),
+    };
+    if let Ok(text) = serde_json::to_string(&reply) {
+        let _ = out.send(Outgoing::Text(text)).await;
+    }
+    let _ = out
+        .send(Outgoing::Close(close_code::POLICY, "token required"))
+        .await;
+    None
+}
+
+/// Serves an authenticated session: answers `hello` when it came before (during
+/// authentication), then messages and frames until the end.
+async fn serve_session(
+    stream: SplitStream<WebSocket>,
+    app: Arc<App>,
+    client: SocketAddr,
+    out: mpsc::Sender<Outgoing>,
+    hello: Option<ClientMessage>,
+) {
     let (slot, events) = app.scheduler.register();
     let session = Session::new(
         app.config.limits,
         app.scheduler.presets().clone(),
         app.config.default_viewport,
-        Instant::now(),
     );
     let session_id = slot.id();
     tracing::info!(session = session_id, %client, "session opened");
     let audit = app.config.audit.clone();
-    if authenticated {
-        audit.record(&AuditEvent::SessionStart {
-            session: session_id,
-            client,
-        });
-    }
+    audit.record(&AuditEvent::SessionStart {
+        session: session_id,
+        client,
+    });
+    let now = Instant::now();
     let mut connection = Connection {
+        rates: MessageRates::new(&app.config.limits, now),
         app,
         client,
         end: "closed",
@@ -90,29 +215,27 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, client: SocketAddr, au
         session,
         slot,
         events,
-        authenticated,
         greeted: false,
         frame_seq: 0,
-        last_message: Instant::now(),
+        last_message: now,
         window: StatsWindow::new(),
         frames_sent: 0,
         last_quality: String::new(),
         host_view: None,
         told_crosshair: None,
     };
-    connection.serve(stream).await;
-    if connection.authenticated {
-        audit.record(&AuditEvent::SessionEnd {
-            session: session_id,
-            client,
-            reason: connection.end.to_string(),
-        });
+    let answered = match hello {
+        Some(hello) => connection.handle(hello).await,
+        None => ControlFlow::Continue(()),
+    };
+    if answered.is_continue() {
+        connection.serve(stream).await;
     }
-    drop(connection);
-    // The writer drains what was queued (a close frame among it) and ends.
-    if let Err(error) = writer.await {
-        tracing::warn!(%error, "writer task failed");
-    }
+    audit.record(&AuditEvent::SessionEnd {
+        session: session_id,
+        client,
+        reason: connection.end.to_string(),
+    });
     tracing::info!(session = session_id, "session closed");
 }
 
@@ -203,9 +326,10 @@ struct Connection {
     end: &'static str,
     out: mpsc::Sender<Outgoing>,
     session: Session,
+    /// Each kind of message held to its rate.
+    rates: MessageRates,
     slot: SessionSlot,
     events: mpsc::Receiver<SchedulerEvent>,
-    authenticated: bool,
     greeted: bool,
     frame_seq: u32,
     last_message: Instant,
@@ -219,7 +343,7 @@ struct Connection {
 }
 
 impl Connection {
-    async fn serve(&mut self, mut stream: futures_util::stream::SplitStream<WebSocket>) {
+    async fn serve(&mut self, mut stream: SplitStream<WebSocket>) {
         let mut shutdown = self.app.shutdown.clone();
         let mut stats = tokio::time::interval(STATS_EVERY);
         stats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -266,11 +390,10 @@ impl Connection {
         let text = match message {
             Message::Text(text) => text,
             Message::Binary(_) => {
-                self.last_message = Instant::now();
                 return self
-                    .error(
+                    .invalid(
                         ErrorCode::UnexpectedBinary,
-                        "clients send text (JSON) messages only",
+                        "clients send text (JSON) messages only".to_string(),
                     )
                     .await;
             }
@@ -278,21 +401,15 @@ impl Connection {
             // The transport answers pings itself.
             Message::Ping(_) | Message::Pong(_) => return ControlFlow::Continue(()),
         };
-        self.last_message = Instant::now();
         let limit = self.app.config.max_message_bytes;
         if text.len() > limit {
-            return self
-                .error(
-                    ErrorCode::TooLarge,
-                    format!(
-                        "{} bytes is over the {limit}-byte message limit",
-                        text.len()
-                    ),
-                )
-                .await;
+            let why = format!(
+                "{} bytes is over the {limit}-byte message limit",
+                text.len()
+            );
+            return self.invalid(ErrorCode::TooLarge, why).await;
         }
         if self.app.config.test_faults
-            && self.authenticated
             && let Some(fault) = crate::server::faults::parse(text.as_str())
         {
             // Tests only: the switch is off unless the server was started with it.
@@ -304,46 +421,57 @@ impl Connection {
             self.slot.arm_fault(fault);
             return ControlFlow::Continue(());
         }
-        let message = match parse_client_message(text.as_str()) {
-            Ok(message) => message,
-            Err(error) if !self.authenticated => {
-                return self
-                    .refuse(format!(
-                        "send hello with the token first ({})",
-                        error.message
-                    ))
-                    .await;
+        match parse_client_message(text.as_str()) {
+            Ok(message) => {
+                // Only a message the server could take counts as the client being there.
+                self.last_message = Instant::now();
+                if let Some(refused) = self.admit(MessageKind::of(&message)).await {
+                    return refused;
+                }
+                self.handle(message).await
             }
-            Err(error) => return self.error(error.code, error.message).await,
-        };
-        if !self.authenticated {
-            match &message {
-                ClientMessage::Hello {
-                    token: Some(token), ..
-                } if self
-                    .app
-                    .config
-                    .token
-                    .as_deref()
-                    .is_some_and(|t| tokens_match(t, token)) =>
-                {
-                    self.authenticated = true;
-                    self.app.config.audit.record(&AuditEvent::SessionStart {
-                        session: self.slot.id(),
-                        client: self.client,
-                    });
+            Err(error) => self.invalid(error.code, error.message).await,
+        }
+    }
+
+    /// A message the server could not take: answered with its error while within the
+    /// rate of such messages.
+    async fn invalid(&mut self, code: ErrorCode, message: String) -> ControlFlow<()> {
+        if let Some(refused) = self.admit(MessageKind::Invalid).await {
+            return refused;
+        }
+        self.error(code, message).await
+    }
+
+    /// Takes a message of `kind` if it is within its rate (`None`: handle it); else
+    /// answers `rate_limited`, records the flood in the audit log (once a minute), and
+    /// returns how sending the answer went: the message is dropped.
+    async fn admit(&mut self, kind: MessageKind) -> Option<ControlFlow<()>> {
+        match self.rates.admit(kind, Instant::now()) {
+            Admission::Admitted => None,
+            Admission::Refused { report } => {
+                if report {
+                    refuse(
+                        &self.app,
+                        self.client,
+                        Refusal::RateLimited,
+                        &format!("session {}: {}", self.slot.id(), kind.name()),
+                    );
                 }
-                _ => {
-                    self.app.config.audit.record(&AuditEvent::AuthFailed {
-                        client: self.client,
-                        reason: "no token, or a wrong one, in hello".to_string(),
-                    });
-                    return self
-                        .refuse("a token is required: ?token= in the URL or in hello".to_string())
-                        .await;
-                }
+                let per_s = self.rates.per_s(kind);
+                let why = format!(
+                    "more than {per_s} {} messages a second: dropped",
+                    kind.name()
+                );
+                // Replies wait for the writer like any other: a flooding client that does
+                // not read stalls only its own reading, and is dropped by the write timeout.
+                Some(self.error(ErrorCode::RateLimited, why).await)
             }
         }
+    }
+
+    /// Acts on one message the session took.
+    async fn handle(&mut self, message: ClientMessage) -> ControlFlow<()> {
         match message {
             ClientMessage::Hello {
                 codecs, viewport, ..
@@ -646,16 +774,6 @@ impl Connection {
         tracing::debug!(session = self.slot.id(), ?code, %message, "error reply");
         Metrics::add(&self.app.metrics.errors_total, 1);
         self.send(&ServerMessage::Error { code, message }).await
-    }
-
-    /// Replies `unauthorized` and closes the connection.
-    async fn refuse(&mut self, message: String) -> ControlFlow<()> {
-        Metrics::add(&self.app.metrics.refused_total, 1);
-        let _ = self.error(ErrorCode::Unauthorized, message).await;
-        let _ = self
-            .queue(Outgoing::Close(close_code::POLICY, "token required"))
-            .await;
-        ControlFlow::Break(())
     }
 
     async fn queue(&mut self, outgoing: Outgoing) -> ControlFlow<()> {

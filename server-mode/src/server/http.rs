@@ -1,6 +1,9 @@
 //! The HTTP and WebSocket server (axum): the web client at `/`, protocol v1 at `/ws`,
-//! `/healthz` (503 while rendering is down) and `/metrics`, with the access token, the
-//! session limit and the message size limit. Each WebSocket is run by [`crate::server::connection`].
+//! `/healthz` (503 while rendering is down) and `/metrics`. Before a WebSocket is let in:
+//! the request's host and origin ([`crate::server::origin`]), the client's failed token
+//! attempts ([`crate::server::auth_throttle`]), the token, and a place under the session
+//! limit, taken once the client has authenticated. Connections are accepted by
+//! [`crate::server::listener`]; each WebSocket is run by [`crate::server::connection`].
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,19 +13,23 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, Extension, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use tokio::sync::watch;
 
 use crate::protocol::Viewport;
-use crate::server::audit::{AuditEvent, AuditLog};
+use crate::server::audit::{AuditEvent, AuditLog, Refusal};
+use crate::server::auth_throttle::AuthThrottle;
 use crate::server::follow::Follow;
 use crate::server::h264::{DEFAULT_ENCODERS, EncoderProbe};
 use crate::server::library::Library;
+use crate::server::listener::{ConnectionLimits, ConnectionPlace};
 use crate::server::metrics::Metrics;
+use crate::server::origin::OriginPolicy;
 use crate::server::scheduler::Scheduler;
 use crate::server::session::SessionLimits;
 use crate::server::web;
@@ -40,6 +47,13 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// Sessions open at once; more are refused with 503.
     pub max_sessions: usize,
+    /// Connections open at once and the time limit on a request's headers.
+    pub connections: ConnectionLimits,
+    /// Origins besides the server's own whose pages may open a WebSocket
+    /// (`scheme://host[:port]`).
+    pub allowed_origins: Vec<String>,
+    /// A WebSocket that has not authenticated (token in `hello`) within this is closed.
+    pub auth_timeout: Duration,
     /// A session without a message from its client for this long is closed.
     pub idle_timeout: Duration,
     /// Largest text message answered normally; larger ones get `error` `too_large`.
@@ -63,7 +77,8 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Defaults: 16 sessions, 30 minutes idle, 16 KiB messages, 1024×768 frames, H.264
+    /// Defaults: 16 sessions, 256 connections, 10 s for a request's headers, 5 s to
+    /// authenticate, no other origins, 30 minutes idle, 16 KiB messages, 1024×768 frames, H.264
     /// from the first of NVENC, VA-API, Quick Sync and x264 that opens, a keyframe at least
     /// every 2 s.
     pub fn new(bind: SocketAddr) -> Self {
@@ -71,6 +86,9 @@ impl ServerConfig {
             bind,
             token: None,
             max_sessions: 16,
+            connections: ConnectionLimits::default(),
+            allowed_origins: Vec::new(),
+            auth_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(30 * 60),
             max_message_bytes: 16 * 1024,
             limits: SessionLimits::default(),
@@ -98,6 +116,9 @@ pub enum ServerError {
     /// A non-loopback address without a token.
     #[error("listening on {0} (not loopback) needs an access token: pass --token or --token-file")]
     TokenRequired(SocketAddr),
+    /// An `--allow-origin` that is not an origin.
+    #[error("{0}")]
+    Origin(String),
     /// The address could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -119,6 +140,10 @@ pub(crate) struct App {
     pub(crate) metrics: Arc<Metrics>,
     /// Which H.264 encoder opened at start.
     pub(crate) h264: EncoderProbe,
+    /// Which hosts and pages may reach the server.
+    pub(crate) origins: OriginPolicy,
+    /// Failed token attempts per client address.
+    pub(crate) auth_throttle: AuthThrottle,
     /// Turns `true` when the server shuts down.
     pub(crate) shutdown: watch::Receiver<bool>,
 }
@@ -154,6 +179,8 @@ impl Server {
         if config.token_required() && config.token.as_deref().is_none_or(str::is_empty) {
             return Err(ServerError::TokenRequired(config.bind));
         }
+        let origins = OriginPolicy::new(config.bind.ip().is_loopback(), &config.allowed_origins)
+            .map_err(ServerError::Origin)?;
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|source| ServerError::Bind {
@@ -191,6 +218,8 @@ impl Server {
                 scheduler,
                 metrics,
                 h264,
+                origins,
+                auth_throttle: AuthThrottle::default(),
                 shutdown: shutdown_rx,
             }),
             shutdown,
@@ -222,18 +251,33 @@ impl Server {
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
             .fallback(get(static_file))
+            .layer(axum::middleware::from_fn_with_state(
+                self.app.clone(),
+                answered_host,
+            ))
             .with_state(self.app.clone());
         let sessions = self.shutdown;
-        axum::serve(
+        let app = self.app.clone();
+        let refused = move |client: SocketAddr| {
+            refuse(
+                &app,
+                client,
+                Refusal::ConnectionCap,
+                "all connection places taken",
+            );
+        };
+        crate::server::listener::serve(
             self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            router,
+            self.app.config.connections,
+            refused,
+            async move {
+                shutdown.await;
+                // Connections see this and close with "going away".
+                let _ = sessions.send(true);
+            },
         )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Connections see this and close with "going away".
-            let _ = sessions.send(true);
-        })
-        .await?;
+        .await;
         Ok(())
     }
 }
@@ -270,51 +314,134 @@ fn request_authorised(app: &App, query: &TokenQuery, headers: &HeaderMap) -> Opt
 async fn websocket(
     State(app): State<Arc<App>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(connection): Extension<ConnectionPlace>,
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    // Without a token in the URL, the session must send it in `hello`.
+    if let Err(left) = app
+        .auth_throttle
+        .check(client.ip(), std::time::Instant::now())
+    {
+        refuse(
+            &app,
+            client,
+            Refusal::AuthThrottled,
+            "failed token attempts",
+        );
+        let retry = left.as_secs().max(1).to_string();
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, retry)],
+            "too many failed token attempts from this address; try again later\n",
+        )
+            .into_response();
+    }
+    if let Err(refusal) = app.origins.check_origin(&headers) {
+        refuse(&app, client, Refusal::Origin, &refusal.to_string());
+        return (StatusCode::FORBIDDEN, format!("{refusal}\n")).into_response();
+    }
+    // Without a token in the request, the session must send it in `hello` (better: it
+    // keeps the token out of URLs, and so out of proxies' logs).
     let authenticated = match (
         app.config.token.is_some(),
         request_authorised(&app, &query, &headers),
     ) {
         (false, _) => true,
-        (true, Some(true)) => true,
+        (true, Some(true)) => {
+            app.auth_throttle.succeeded(client.ip());
+            true
+        }
         (true, Some(false)) => {
-            Metrics::add(&app.metrics.refused_total, 1);
-            app.config.audit.record(&AuditEvent::AuthFailed {
-                client,
-                reason: "wrong token in the upgrade request".to_string(),
-            });
+            auth_failed(&app, client, "wrong token in the upgrade request", true);
             return (StatusCode::UNAUTHORIZED, "wrong token\n").into_response();
         }
         (true, None) => false,
     };
-    let Some(place) = SessionPlace::take(app.clone()) else {
-        Metrics::add(&app.metrics.refused_total, 1);
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many sessions; try again later\n",
-        )
-            .into_response();
+    // An authenticated request takes its session's place now (and hears 503 when there is
+    // none); one that still has to authenticate takes it after `hello`.
+    let place = if authenticated {
+        match SessionPlace::take(app.clone()) {
+            Some(place) => Some(place),
+            None => {
+                refuse(
+                    &app,
+                    client,
+                    Refusal::SessionCap,
+                    "all session places taken",
+                );
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many sessions; try again later\n",
+                )
+                    .into_response();
+            }
+        }
+    } else {
+        None
     };
     upgrade
         .max_message_size(TRANSPORT_MESSAGE_LIMIT)
         .max_frame_size(TRANSPORT_MESSAGE_LIMIT)
         .on_upgrade(move |socket| async move {
-            crate::server::connection::run(socket, app, client, authenticated).await;
-            drop(place);
+            crate::server::connection::run(socket, app, client, place).await;
+            drop(connection);
         })
 }
 
+/// Counts, and records in the audit log, a client or message turned away.
+pub(crate) fn refuse(app: &App, client: SocketAddr, reason: Refusal, detail: &str) {
+    Metrics::add(&app.metrics.refused_total, 1);
+    tracing::info!(%client, ?reason, detail, "refused");
+    app.config.audit.record(&AuditEvent::Refused {
+        client,
+        reason,
+        detail: detail.to_string(),
+    });
+}
+
+/// Counts and records a client that did not authenticate; a `wrong_token` also counts
+/// against its address (a token guessed, where a missing one is a client that did not
+/// know it needed one).
+pub(crate) fn auth_failed(app: &App, client: SocketAddr, reason: &str, wrong_token: bool) {
+    Metrics::add(&app.metrics.refused_total, 1);
+    app.config.audit.record(&AuditEvent::AuthFailed {
+        client,
+        reason: reason.to_string(),
+    });
+    if wrong_token
+        && app
+            .auth_throttle
+            .failed(client.ip(), std::time::Instant::now())
+    {
+        tracing::warn!(%client, "too many failed token attempts: address locked out for a while");
+    }
+}
+
+/// Answers only requests for a host this server serves (see [`OriginPolicy::check_host`]).
+async fn answered_host(
+    State(app): State<Arc<App>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match app.origins.check_host(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => {
+            refuse(&app, client, Refusal::Origin, &refusal.to_string());
+            (StatusCode::FORBIDDEN, format!("{refusal}\n")).into_response()
+        }
+    }
+}
+
 /// A session's place under the session limit, given back when dropped.
-struct SessionPlace {
+pub(crate) struct SessionPlace {
     app: Arc<App>,
 }
 
 impl SessionPlace {
-    fn take(app: Arc<App>) -> Option<Self> {
+    /// A place, if one is free.
+    pub(crate) fn take(app: Arc<App>) -> Option<Self> {
         let max = app.config.max_sessions as u64;
         app.metrics
             .sessions_active
@@ -347,11 +474,36 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 
 async fn metrics(
     State(app): State<Arc<App>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if app.config.token.is_some() && request_authorised(&app, &query, &headers) != Some(true) {
-        return (StatusCode::UNAUTHORIZED, "token required\n").into_response();
+    if app.config.token.is_some() {
+        if app
+            .auth_throttle
+            .check(client.ip(), std::time::Instant::now())
+            .is_err()
+        {
+            refuse(
+                &app,
+                client,
+                Refusal::AuthThrottled,
+                "failed token attempts",
+            );
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many failed token attempts\n",
+            )
+                .into_response();
+        }
+        match request_authorised(&app, &query, &headers) {
+            Some(true) => app.auth_throttle.succeeded(client.ip()),
+            Some(false) => {
+                auth_failed(&app, client, "wrong token for /metrics", true);
+                return (StatusCode::UNAUTHORIZED, "token required\n").into_response();
+            }
+            None => return (StatusCode::UNAUTHORIZED, "token required\n").into_response(),
+        }
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

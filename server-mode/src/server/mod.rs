@@ -8,8 +8,10 @@
 mod background;
 mod connection;
 mod http;
+mod listener;
 
 pub mod audit;
+pub mod auth_throttle;
 pub mod compose;
 pub mod encode;
 pub mod faults;
@@ -17,6 +19,7 @@ pub mod follow;
 pub mod h264;
 pub mod library;
 pub mod metrics;
+pub mod origin;
 pub mod preview;
 pub mod rate;
 pub mod scheduler;
@@ -27,4 +30,6 @@ pub use audit::{AuditEvent, AuditLog};
 pub use background::BackgroundServer;
 pub use http::{Server, ServerConfig, ServerError, generate_token};
 pub use library::Library;
+pub use listener::ConnectionLimits;
+pub use origin::OriginPolicy;
 pub use scheduler::Scheduler;

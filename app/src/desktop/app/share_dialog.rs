@@ -78,7 +78,12 @@ impl DesktopApp {
         };
         let view = workspace.shared_view();
         let presets = workspace.renderer().presets().clone();
-        match Sharing::start(context, presets, series, view, options) {
+        let audit = self
+            .settings_path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map(|folder| folder.join("audit.jsonl"));
+        match Sharing::start(context, presets, series, view, options, audit.as_deref()) {
             Ok(sharing) => {
                 self.note = Some(format!("sharing at {}", sharing.url()));
                 self.sharing = Some(sharing);

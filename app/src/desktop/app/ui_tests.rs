@@ -314,4 +314,16 @@ fn a_shared_session_shows_a_colleague_the_view_steered_here() {
         assert_eq!(code, ErrorCode::ViewOnly);
     });
     harness.state_mut().stop_sharing("test over");
+    // The share and the colleague's session are in the audit log beside the settings.
+    let audit = std::fs::read_to_string(folder.path().join("audit.jsonl")).expect("an audit log");
+    let events: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON lines"))
+        .collect();
+    for event in ["share_started", "session_start", "series_opened"] {
+        assert!(
+            events.iter().any(|e| e["event"] == event),
+            "no {event} in {audit}"
+        );
+    }
 }

@@ -23,6 +23,9 @@ const COMMAND_QUEUE: usize = 64;
 const LATENCY_WINDOW: usize = 128;
 /// The longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Shortest time between two keyframe requests while H.264 frames fail to decode (the
+/// server holds keyframe requests to 4 a second).
+const KEYFRAME_ASK_EVERY: Duration = Duration::from_millis(500);
 
 /// Where a link stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -398,6 +401,8 @@ impl Worker {
         let mut meter = Meter::new();
         // H.264 frames depend on those before them: one decoder for the connection.
         let mut decoder = FrameDecoder::new();
+        // Every frame fails until the keyframe comes: ask at most every half second.
+        let mut keyframe_asked: Option<Instant> = None;
         loop {
             tokio::select! {
                 event = client.next_event() => match event {
@@ -427,8 +432,12 @@ impl Worker {
                                 Err(error) => state.server_error = Some(format!("frame {}: {error}", frame.header.frame_seq)),
                             }
                         });
-                        if wants_keyframe && let Err(error) = client.keyframe().await {
-                            return classify(error);
+                        let ask_again = keyframe_asked.is_none_or(|at| at.elapsed() >= KEYFRAME_ASK_EVERY);
+                        if wants_keyframe && ask_again {
+                            keyframe_asked = Some(Instant::now());
+                            if let Err(error) = client.keyframe().await {
+                                return classify(error);
+                            }
                         }
                     }
                     Ok(Event::Message(ServerMessage::Error { code, message })) => {

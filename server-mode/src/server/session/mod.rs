@@ -26,10 +26,9 @@ use crate::server::scheduler::RenderRequest;
 mod input;
 mod limits;
 
-pub use limits::SessionLimits;
+pub use limits::{Admission, MessageKind, MessageRates, SessionLimits};
 
 use input::{bad_value, not_open};
-use limits::RateLimiter;
 
 /// Input pause after which the view counts as at rest and gets a final still.
 pub const IDLE_FOR_FINAL: Duration = Duration::from_millis(150);
@@ -103,17 +102,11 @@ pub struct Session {
     preview_due: bool,
     /// Set while interactive frames are H.264.
     video: Option<VideoPlan>,
-    limiter: RateLimiter,
 }
 
 impl Session {
     /// A session with a viewport and no series open.
-    pub fn new(
-        limits: SessionLimits,
-        presets: PresetLibrary,
-        viewport: Viewport,
-        now: Instant,
-    ) -> Self {
+    pub fn new(limits: SessionLimits, presets: PresetLibrary, viewport: Viewport) -> Self {
         let mut session = Self {
             limits,
             presets,
@@ -129,7 +122,6 @@ impl Session {
             lossless: false,
             preview_due: false,
             video: None,
-            limiter: RateLimiter::new(limits.inputs_per_s, limits.input_burst, now),
         };
         session.size = session.clamp_viewport(viewport);
         session
@@ -308,17 +300,9 @@ impl Session {
         self.open.as_ref().map(|open| open.id.as_str())
     }
 
-    /// Applies one input at `now`; a refused input changes nothing.
+    /// Applies one input at `now` (held to its rate before, by the connection's
+    /// [`MessageRates`]); a refused input changes nothing.
     pub fn apply(&mut self, input: &Input, now: Instant) -> Result<(), Refusal> {
-        if !self.limiter.allow(now) {
-            return Err(Refusal::new(
-                ErrorCode::RateLimited,
-                format!(
-                    "more than {} inputs a second: input {} dropped",
-                    self.limits.inputs_per_s, input.seq
-                ),
-            ));
-        }
         let change = self.change_view(&input.action)?;
         if input.seq > self.input_seq {
             self.input_seq = input.seq;
@@ -437,13 +421,9 @@ mod tests {
         height: 48,
     };
 
-    fn opened_session(now: Instant) -> Session {
-        let mut session = Session::new(
-            SessionLimits::default(),
-            PresetLibrary::builtin(),
-            VIEWPORT,
-            now,
-        );
+    fn opened_session() -> Session {
+        let mut session =
+            Session::new(SessionLimits::default(), PresetLibrary::builtin(), VIEWPORT);
         session.open("phantom", Arc::new(render_core::phantom::ct_phantom()));
         session
     }
@@ -459,7 +439,7 @@ mod tests {
     #[test]
     fn opening_gives_a_final_still_at_the_viewport_size() {
         let now = Instant::now();
-        let mut session = opened_session(now);
+        let mut session = opened_session();
         let request = session.next_request(now).expect("a first frame");
         assert!(request.final_still);
         assert!(request.preview, "the first request may be previewed");
@@ -473,7 +453,7 @@ mod tests {
     #[test]
     fn a_drag_gives_interactive_frames_then_a_final_still_when_it_ends() {
         let now = Instant::now();
-        let mut session = opened_session(now);
+        let mut session = opened_session();
         session.next_request(now);
         let active = input(1, Action::Interact { active: true });
         session.apply(&active, now).expect("accepted");
@@ -508,7 +488,7 @@ mod tests {
     #[test]
     fn a_pause_in_input_gives_the_final_still() {
         let now = Instant::now();
-        let mut session = opened_session(now);
+        let mut session = opened_session();
         session.next_request(now);
         session
             .apply(&input(1, Action::Zoom { factor: 1.1 }), now)
@@ -536,7 +516,6 @@ mod tests {
                 width: 65,
                 height: 49,
             },
-            now,
         );
         assert_eq!(session.codec(), Codec::Jpeg);
         session.stream_video(true);
@@ -605,7 +584,7 @@ mod tests {
     #[test]
     fn client_stats_steer_the_bitrate_and_nonsense_is_refused() {
         let now = Instant::now();
-        let mut session = opened_session(now);
+        let mut session = opened_session();
         session.stream_video(true);
         let nominal = session.bitrate_kbps().expect("streaming");
         let lagging = ClientStats {
@@ -631,7 +610,7 @@ mod tests {
     #[test]
     fn lossless_stills_are_png() {
         let now = Instant::now();
-        let mut session = opened_session(now);
+        let mut session = opened_session();
         session.next_request(now);
         session.still(true).expect("accepted");
         let still = session.next_request(now).expect("a still");
@@ -642,7 +621,7 @@ mod tests {
     #[test]
     fn bad_values_are_refused_and_change_nothing() {
         let now = Instant::now();
-        let mut session = opened_session(now);
+        let mut session = opened_session();
         session.next_request(now);
         let before = session.view().cloned();
         let refused = [
@@ -688,7 +667,7 @@ mod tests {
     #[test]
     fn set_view_adopts_a_clients_camera_preset_mode_and_window() {
         let now = Instant::now();
-        let mut session = opened_session(now);
+        let mut session = opened_session();
         let mut view = session.view().cloned().expect("open");
         view.camera.orbit(30.0, 10.0);
         view.camera.zoom_by(1.7);
@@ -727,7 +706,7 @@ mod tests {
     #[test]
     fn set_view_with_a_bad_field_is_refused_and_changes_nothing() {
         let now = Instant::now();
-        let mut session = opened_session(now);
+        let mut session = opened_session();
         let before = session.view().cloned().expect("open");
         let good = SharedView::of(&before);
         let mut bad = Vec::new();
@@ -773,7 +752,7 @@ mod tests {
     #[test]
     fn layout_and_crosshair_travel_with_the_view_and_reset_recentres_the_crosshair() {
         let now = Instant::now();
-        let mut session = opened_session(now);
+        let mut session = opened_session();
         session.next_request(now);
         let centre = session.crosshair_lps().expect("open");
         session
@@ -814,7 +793,7 @@ mod tests {
         assert_eq!(shared.layout, Layout::Quad);
         assert_eq!(shared.crosshair_lps, Some(moved));
         // Another session adopts it all through set_view.
-        let mut other = opened_session(now);
+        let mut other = opened_session();
         other
             .apply(
                 &input(
@@ -856,12 +835,8 @@ mod tests {
     #[test]
     fn view_inputs_before_open_are_refused() {
         let now = Instant::now();
-        let mut session = Session::new(
-            SessionLimits::default(),
-            PresetLibrary::builtin(),
-            VIEWPORT,
-            now,
-        );
+        let mut session =
+            Session::new(SessionLimits::default(), PresetLibrary::builtin(), VIEWPORT);
         let refusal = session
             .apply(&input(1, Action::Orbit { dx: 1.0, dy: 0.0 }), now)
             .expect_err("refused");
@@ -894,34 +869,9 @@ mod tests {
     }
 
     #[test]
-    fn inputs_beyond_the_rate_are_dropped() {
-        let now = Instant::now();
-        let limits = SessionLimits {
-            inputs_per_s: 10.0,
-            input_burst: 5.0,
-            ..SessionLimits::default()
-        };
-        let mut session = Session::new(limits, PresetLibrary::builtin(), VIEWPORT, now);
-        session.open("phantom", Arc::new(render_core::phantom::ct_phantom()));
-        let results: Vec<bool> = (1..=8)
-            .map(|seq| {
-                session
-                    .apply(&input(seq, Action::Orbit { dx: 1.0, dy: 0.0 }), now)
-                    .is_ok()
-            })
-            .collect();
-        assert_eq!(results.iter().filter(|ok| **ok).count(), 5, "{results:?}");
-        assert!(
-            session
-                .apply(&input(9, Action::Reset), now + Duration::from_millis(200))
-                .is_ok()
-        );
-    }
-
-    #[test]
     fn preset_changes_mode_and_reset_restores_the_opening_view() {
         let now = Instant::now();
-        let mut session = opened_session(now);
+        let mut session = opened_session();
         let initial = session.view().cloned().expect("open");
         session
             .apply(

@@ -1,0 +1,141 @@
+//! Accepting connections, bounded: at most `max_connections` are open at once (more are
+//! closed as they arrive, and counted); each is served by hyper's HTTP/1 with a limit on
+//! the time a request's headers may take, which also closes idle keep-alive connections,
+//! so half-sent requests cannot hold the server's places. A WebSocket upgrade keeps its
+//! connection's place ([`ConnectionPlace`]) for as long as it runs.
+//!
+//! axum's own `serve` sets no header time limit and no connection cap, hence this loop
+//! over hyper's connection builder.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tower::ServiceExt;
+
+/// How a server accepts connections.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Connections open at once (HTTP and WebSocket together); more are closed at once.
+    pub max_connections: usize,
+    /// Longest time a request's headers may take to arrive, counted from the first read
+    /// (or from the end of the previous response on a kept-alive connection).
+    pub header_read_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    /// 256 connections; 10 s for a request's headers.
+    fn default() -> Self {
+        Self {
+            max_connections: 256,
+            header_read_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A connection's place under the cap; a WebSocket handler keeps a clone while it runs.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionPlace(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+
+/// After an `accept` error (out of file descriptors, say), how long to wait before trying
+/// again, so the loop does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Serves `router` on `listener` until `shutdown` completes, then asks each connection to
+/// close and waits until all have. `refused` is told of each connection turned away at
+/// the cap.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    refused: impl Fn(SocketAddr) + Send + 'static,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let places = Arc::new(Semaphore::new(max));
+    let (closing, closing_seen) = watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, client) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = places.clone().try_acquire_owned() else {
+            refused(client);
+            drop(stream);
+            continue;
+        };
+        // Frames go out as soon as they are written.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
+        let place = ConnectionPlace(Arc::new(permit));
+        tokio::spawn(serve_connection(
+            stream,
+            client,
+            router.clone(),
+            limits.header_read_timeout,
+            place,
+            closing_seen.clone(),
+        ));
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    // Every place comes back once its connection (and WebSocket) has closed.
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    let _ = places.acquire_many(all).await;
+}
+
+/// One connection: HTTP/1 requests (and a WebSocket upgrade) until the client leaves, its
+/// headers are late, or the server closes.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    client: SocketAddr,
+    router: Router,
+    header_read_timeout: Duration,
+    place: ConnectionPlace,
+    mut closing: watch::Receiver<bool>,
+) {
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(client));
+        request.extensions_mut().insert(place.clone());
+        let router = router.clone();
+        async move {
+            let Ok(response) = router.oneshot(request).await;
+            Ok::<_, Infallible>(response)
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let connection = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    let finished = tokio::select! {
+        finished = connection.as_mut() => finished,
+        _ = closing.changed() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(error) = finished {
+        tracing::debug!(%client, %error, "connection ended");
+    }
+}
