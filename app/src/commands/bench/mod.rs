@@ -3,6 +3,8 @@
 //! through the streaming server, and compares codecs with the quality of their frames
 //! ([`quality`]).
 
+mod client;
+mod loopback;
 mod quality;
 mod stream;
 
