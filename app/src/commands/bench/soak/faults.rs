@@ -2,7 +2,7 @@
 //! `test_faults`): a session of its own arms `render_panic` every so often and orbits, so
 //! that its next frame panics the render thread. Each time it waits for the server's
 //! restart count to rise and rendering to come back up, then for every well-behaved
-//! session to get a frame again.
+//! session to get a frame again, and notes resident memory before and after.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +15,7 @@ use server_mode::client::{Client, Event};
 use server_mode::protocol::{Action, ServerMessage};
 
 use super::Target;
+use super::memory::resident_mib;
 use crate::commands::bench::client::{ORBIT_DEG_PER_INPUT, greet, in_time, ms};
 
 /// The message that arms a render-thread panic for the session's next frame.
@@ -39,6 +40,10 @@ pub(super) struct FaultReport {
     /// From arming to every well-behaved session having had a frame since rendering came
     /// back (ms).
     pub(super) sessions_framed_after_ms: Option<f64>,
+    /// This process's resident memory when the panic was armed (MiB).
+    pub(super) rss_before_mib: Option<f64>,
+    /// The same once the sessions had frames again, or the wait ended (MiB).
+    pub(super) rss_after_mib: Option<f64>,
 }
 
 impl FaultReport {
@@ -125,10 +130,13 @@ async fn panic_once(
         restarted: false,
         up_after_ms: None,
         sessions_framed_after_ms: None,
+        rss_before_mib: resident_mib(),
+        rss_after_mib: None,
     };
     let restarted = || health.renderer_restarts() > restarts_before && health.is_up();
     if !wait_until(client, tally, armed + RECOVERY_WITHIN, restarted).await? {
         tracing::warn!("no render-thread restart after an armed panic");
+        fault.rss_after_mib = resident_mib();
         return Ok(fault);
     }
     fault.restarted = true;
@@ -150,6 +158,7 @@ async fn panic_once(
     if wait_until(client, tally, framed_by, framed).await? {
         fault.sessions_framed_after_ms = Some(ms(armed.elapsed()));
     }
+    fault.rss_after_mib = resident_mib();
     tally.frames_at_last_restart = Some(at_restart);
     Ok(fault)
 }

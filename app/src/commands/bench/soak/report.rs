@@ -302,7 +302,11 @@ impl SoakReport {
                     .map_or("not every session framed again".to_string(), |ms| {
                         format!("all sessions framed {ms:.0} ms")
                     });
-                format!("at {:.0} s: {up}, {framed}", fault.at_s)
+                let memory = match (fault.rss_before_mib, fault.rss_after_mib) {
+                    (Some(before), Some(after)) => format!(", memory {:+.0} MiB", after - before),
+                    _ => String::new(),
+                };
+                format!("at {:.0} s: {up}, {framed}{memory}", fault.at_s)
             })
             .collect();
         format!(
