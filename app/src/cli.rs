@@ -234,6 +234,44 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a series in this process for minutes to dragging sessions, clients that stop
+    /// reading, clients that reconnect and render-thread panics; print resident memory
+    /// over time, frames/s against a single session's, and the restarts survived.
+    Soak(SoakArgs),
+}
+
+/// What `bench soak` accepts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SoakArgs {
+    /// A file, folder or DICOMDIR; none: the built-in sample volume.
+    pub path: Option<PathBuf>,
+    /// Series id or number; default: the largest series.
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Well-behaved clients dragging all along.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub sessions: u16,
+    /// Length of the soak (minutes; fractions too).
+    #[arg(long, default_value_t = 10.0)]
+    pub minutes: f64,
+    /// Clients that open the series and send inputs but never read a frame.
+    #[arg(long, value_name = "K", default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=64))]
+    pub slow_readers: u16,
+    /// Clients that connect, open, drag about 2 s and leave, over and over.
+    #[arg(long, value_name = "R", default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=64))]
+    pub reconnecters: u16,
+    /// Seconds between render-thread panics made on purpose (0: none).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub fault_every: f64,
+    /// Frame size each client asks for, WIDTHxHEIGHT.
+    #[arg(long, default_value = "640x480", value_parser = parse_size)]
+    pub size: [u32; 2],
+    /// Codec of interactive frames the clients ask for.
+    #[arg(long, value_enum, default_value = "jpeg")]
+    pub codec: StreamCodec,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What `open` accepts.

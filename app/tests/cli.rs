@@ -475,6 +475,92 @@ fn bench_stream_runs_the_same_drag_per_codec_and_compares_them() {
     }
 }
 
+#[test]
+fn bench_soak_drags_through_slow_readers_reconnects_and_restarts_and_prints_figures() {
+    let output = hounsfield(&[
+        "bench",
+        "soak",
+        "--minutes",
+        "0.25",
+        "--sessions",
+        "2",
+        "--slow-readers",
+        "1",
+        "--reconnecters",
+        "1",
+        "--fault-every",
+        "5",
+        "--size",
+        "160x120",
+        "--json",
+    ]);
+    let report = stdout_json(&output);
+    for key in [
+        "single_session_fps",
+        "mean_session_fps",
+        "fps_ratio",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "rss_warm_up_mib",
+        "rss_end_mib",
+        "rss_peak_mib",
+    ] {
+        assert!(
+            report[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {report}"
+        );
+    }
+    for key in ["rss_growth_pct", "rss_trend_mib_per_min"] {
+        assert!(report[key].as_f64().is_some(), "{key}: {report}");
+    }
+    assert!(report["rss_goal_met"].is_boolean(), "{report}");
+    assert_eq!(report["sessions"], 2);
+    assert_eq!(report["series"], "phantom");
+    let fps = report["session_fps"]
+        .as_array()
+        .expect("each session's fps");
+    assert_eq!(fps.len(), 2, "{report}");
+    assert!(
+        fps.iter().all(|f| f.as_f64().is_some_and(|f| f > 0.0)),
+        "{report}"
+    );
+    assert_eq!(report["failed_sessions"], serde_json::json!([]), "{report}");
+    let endings = report["slow_reader_endings"]
+        .as_array()
+        .expect("how the slow reader ended");
+    assert_eq!(endings.len(), 1, "{report}");
+    assert!(
+        ["dropped", "stalled", "open"].contains(&endings[0]["ending"].as_str().unwrap_or("")),
+        "{report}"
+    );
+    assert!(
+        report["reconnect_cycles"].as_u64().is_some_and(|n| n >= 1),
+        "{report}"
+    );
+    assert!(
+        report["renderer_restarts"].as_u64().is_some_and(|n| n >= 1),
+        "{report}"
+    );
+    assert!(
+        report["restarts_survived"].as_u64().is_some_and(|n| n >= 1),
+        "{report}"
+    );
+    assert!(
+        report["frames_after_last_restart"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "{report}"
+    );
+    let samples = report["rss_samples"].as_array().expect("RSS samples");
+    assert!(samples.len() >= 2, "{report}");
+    assert!(
+        samples
+            .iter()
+            .all(|s| s["rss_mib"].as_f64().is_some_and(|mib| mib > 0.0)),
+        "{report}"
+    );
+}
+
 /// Starts `hounsfield --serve` with `args`, returns the child and its first stdout lines.
 fn start_server(args: &[&str], lines: usize) -> (std::process::Child, Vec<String>) {
     use std::io::BufRead;

@@ -61,6 +61,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         ),
         Some(Command::Bench {
+            which: BenchCommand::Soak(args),
+        }) => bench::soak(&args),
+        Some(Command::Bench {
             which:
                 BenchCommand::Render {
                     path,

@@ -1,11 +1,16 @@
 //! `hounsfield bench`: figures, never pass/fail. `bench load` times scanning and decoding;
 //! `bench render` times frames while the camera turns; `bench stream` ([`stream`]) drags
 //! through the streaming server, and compares codecs with the quality of their frames
-//! ([`quality`]).
+//! ([`quality`]); `bench soak` ([`soak`]) keeps that server busy for minutes with
+//! well-behaved, slow and reconnecting clients and render-thread panics.
 
+mod client;
+mod loopback;
 mod quality;
+mod soak;
 mod stream;
 
+pub use soak::soak;
 pub use stream::stream;
 
 use std::path::Path;

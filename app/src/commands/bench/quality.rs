@@ -28,7 +28,7 @@ use server_mode::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
 use server_mode::server::h264::VideoStream;
 use server_mode::server::rate::RateControl;
 
-use super::stream::{INPUTS_PER_S, ORBIT_DEG_PER_INPUT};
+use super::client::{INPUTS_PER_S, ORBIT_DEG_PER_INPUT};
 use crate::source;
 
 /// Frames compared (after the renderer's interactive budget has settled).

@@ -7,33 +7,22 @@
 //! same server, and the figures are printed side by side with their ratios to JPEG's.
 
 use std::collections::{HashMap, HashSet};
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use render_core::gpu::InteractiveBudget;
 use serde::Serialize;
 use server_mode::client::FrameDecoder;
-use server_mode::client::{Client, Event, Frame, STILL_CODECS, VIDEO_CODECS};
-use server_mode::protocol::{
-    Action, ClientStats, Codec, FrameHeader, SeriesInfo, ServerMessage, StudyInfo, Viewport,
-};
-use server_mode::server::BackgroundServer;
-use server_mode::{Library, ServerConfig};
+use server_mode::client::{Client, Event, Frame};
+use server_mode::protocol::{Action, ClientStats, Codec, FrameHeader, ServerMessage};
 
+use super::client::{
+    INPUTS_PER_S, ORBIT_DEG_PER_INPUT, codec_name, granted_name, greet, in_time, ms, percentile,
+};
 use super::quality::{LadderRung, QualityReport, interactive_quality};
 use crate::cli::StreamCodec;
 
-/// Inputs a second while dragging (a mouse reports about this often).
-pub(super) const INPUTS_PER_S: f64 = 30.0;
-/// Azimuth per orbit input (degrees).
-pub(super) const ORBIT_DEG_PER_INPUT: f64 = 5.0;
-/// Longest wait for any one reply or frame before the run counts as failed.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(120);
-/// Voxel memory the server's cache may keep (MiB), as `--serve` by default.
-const CACHE_MB: usize = 4096;
 /// How often a client reports its decoding to the server (as the web client does).
 const REPORT_EVERY: Duration = Duration::from_secs(1);
 /// A drag, not measured, before the measured ones: it compiles the interactive pipelines,
@@ -181,24 +170,14 @@ pub fn stream(
         codecs.to_vec()
     };
     let sessions = sessions.max(1);
-    let folders: Vec<PathBuf> = path.map(Path::to_path_buf).into_iter().collect();
-    let library = Arc::new(Library::scan(&folders, CACHE_MB << 20));
-    if library.series_count() == 0 {
-        anyhow::bail!(
-            "no DICOM series found in {} (see `hounsfield info`)",
-            path.map(|p| p.display().to_string()).unwrap_or_default()
-        );
-    }
-    let scheduler = crate::commands::serve::start_renderer()?;
-    let mut config = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
-    config.max_sessions = sessions;
-    let keyframe_interval = config.keyframe_interval;
     let runtime = crate::commands::serve::runtime()?;
-    let adapter = scheduler.adapter().to_string();
+    let loopback = super::loopback::start(path, |config| config.max_sessions = sessions)?;
+    let keyframe_interval = loopback.config.keyframe_interval;
+    let adapter = loopback.scheduler.adapter().to_string();
     let wanted = series.map(str::to_string);
     let drag = Duration::from_secs_f64(seconds);
     let asked = codecs.clone();
-    let server = BackgroundServer::start("bench-server", config, library, scheduler)?;
+    let server = loopback.server;
     let url = server.websocket_url();
     let metrics = server.metrics();
     let runs = runtime.block_on(async move {
@@ -554,29 +533,6 @@ fn aggregate(
     })
 }
 
-/// The codecs a client offers for `codec`.
-fn offered(codec: StreamCodec) -> &'static [Codec] {
-    match codec {
-        StreamCodec::H264 => &VIDEO_CODECS,
-        StreamCodec::Jpeg => &STILL_CODECS,
-    }
-}
-
-fn codec_name(codec: StreamCodec) -> &'static str {
-    match codec {
-        StreamCodec::H264 => "h264",
-        StreamCodec::Jpeg => "jpeg",
-    }
-}
-
-fn granted_name(codec: Codec) -> &'static str {
-    match codec {
-        Codec::H264 => "h264",
-        Codec::Jpeg => "jpeg",
-        Codec::Png => "png",
-    }
-}
-
 /// A frame as this client got it: when it arrived and when it was decoded.
 struct Arrival {
     frame: Frame,
@@ -659,18 +615,7 @@ async fn run_session(
     drag: Duration,
     codec: StreamCodec,
 ) -> anyhow::Result<SessionRun> {
-    let mut client = in_time("connecting", Client::connect(url)).await?;
-    let viewport = Viewport {
-        width: size[0],
-        height: size[1],
-    };
-    let welcome = in_time(
-        "hello",
-        client.hello_offering(None, viewport, offered(codec)),
-    )
-    .await?;
-    let studies = in_time("list_studies", client.list_studies()).await?;
-    let chosen = choose_series(&studies, series)?;
+    let (mut client, welcome, chosen) = greet(url, series, size, codec).await?;
     let mut sent: HashMap<u32, Instant> = HashMap::new();
     let mut receiver = Receiver::new();
 
@@ -839,100 +784,4 @@ fn input_latencies_ms(
             Some(ms(at(arrival).saturating_duration_since(*sent_at)))
         })
         .collect()
-}
-
-/// The series asked for (by id or number), or the one with the most slices.
-fn choose_series(studies: &[StudyInfo], wanted: Option<&str>) -> anyhow::Result<SeriesInfo> {
-    let all = || studies.iter().flat_map(|study| &study.series);
-    let chosen = match wanted {
-        Some(wanted) => all().find(|s| {
-            s.id == wanted || s.number.is_some_and(|number| number.to_string() == wanted)
-        }),
-        None => all()
-            .filter(|s| s.unavailable.is_none() && s.dims.is_some())
-            .max_by_key(|s| (s.dims.map_or(0, |d| d[2]), s.images)),
-    };
-    chosen.cloned().ok_or_else(|| {
-        let known: Vec<&str> = all().map(|s| s.id.as_str()).take(8).collect();
-        anyhow::anyhow!(
-            "no series {} in the server's list (known: {})",
-            wanted.map_or_else(|| "forms a volume".to_string(), |w| format!("\"{w}\"")),
-            known.join(", ")
-        )
-    })
-}
-
-/// Waits for `future`, at most [`REPLY_TIMEOUT`]; the error says what was awaited.
-async fn in_time<T, E>(what: &str, future: impl Future<Output = Result<T, E>>) -> anyhow::Result<T>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    match tokio::time::timeout(REPLY_TIMEOUT, future).await {
-        Ok(result) => result.with_context(|| format!("waiting for {what}")),
-        Err(_) => anyhow::bail!(
-            "no reply within {} s while waiting for {what}",
-            REPLY_TIMEOUT.as_secs()
-        ),
-    }
-}
-
-/// The `q` quantile of sorted values (nearest rank); 0 when there are none.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_are_nearest_rank() {
-        let values: Vec<f64> = (1..=20).map(f64::from).collect();
-        assert_eq!(percentile(&values, 0.50), 10.0);
-        assert_eq!(percentile(&values, 0.95), 19.0);
-        assert_eq!(percentile(&[7.0], 0.95), 7.0);
-        assert_eq!(percentile(&[], 0.5), 0.0);
-    }
-
-    fn series(id: &str, number: i32, slices: usize, unavailable: bool) -> SeriesInfo {
-        SeriesInfo {
-            id: id.to_string(),
-            number: Some(number),
-            modality: "CT".to_string(),
-            description: String::new(),
-            images: slices,
-            dims: Some([8, 8, slices]),
-            unavailable: unavailable.then(|| "mosaic".to_string()),
-        }
-    }
-
-    #[test]
-    fn the_series_is_chosen_by_id_number_or_size() {
-        let studies = vec![StudyInfo {
-            id: "s".to_string(),
-            description: String::new(),
-            date: String::new(),
-            patient_name: String::new(),
-            patient_id: String::new(),
-            series: vec![
-                series("1.2.3", 2, 40, false),
-                series("1.2.4", 3, 90, false),
-                series("1.2.5", 4, 500, true),
-            ],
-        }];
-        let pick = |wanted| choose_series(&studies, wanted).map(|s| s.id);
-        assert_eq!(pick(None).ok().as_deref(), Some("1.2.4"));
-        assert_eq!(pick(Some("2")).ok().as_deref(), Some("1.2.3"));
-        assert_eq!(pick(Some("1.2.5")).ok().as_deref(), Some("1.2.5"));
-        let error = pick(Some("9")).expect_err("unknown");
-        assert!(error.to_string().contains("1.2.3"), "{error}");
-    }
 }

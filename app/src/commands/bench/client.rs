@@ -1,0 +1,170 @@
+//! What the benchmarks' clients share: the pace of a drag, bounded waits for replies, the
+//! greeting (connect, `hello`, the series to open), the codecs offered, and the quantiles
+//! their figures are read from.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use server_mode::client::{Client, STILL_CODECS, VIDEO_CODECS, Welcome};
+use server_mode::protocol::{Codec, SeriesInfo, StudyInfo, Viewport};
+
+use crate::cli::StreamCodec;
+
+/// Inputs a second while dragging (a mouse reports about this often).
+pub(super) const INPUTS_PER_S: f64 = 30.0;
+/// Azimuth per orbit input (degrees).
+pub(super) const ORBIT_DEG_PER_INPUT: f64 = 5.0;
+/// Longest wait for any one reply or frame before the run counts as failed.
+pub(super) const REPLY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A client that connected to `url`, said hello offering `codec` for a `size` view, and
+/// chose the series to open (`series`, or the largest): the client, the `welcome`, and
+/// the series.
+pub(super) async fn greet(
+    url: &str,
+    series: Option<&str>,
+    size: [u32; 2],
+    codec: StreamCodec,
+) -> anyhow::Result<(Client, Welcome, SeriesInfo)> {
+    let mut client = in_time("connecting", Client::connect(url)).await?;
+    let viewport = Viewport {
+        width: size[0],
+        height: size[1],
+    };
+    let welcome = in_time(
+        "hello",
+        client.hello_offering(None, viewport, offered(codec)),
+    )
+    .await?;
+    let studies = in_time("list_studies", client.list_studies()).await?;
+    let chosen = choose_series(&studies, series)?;
+    Ok((client, welcome, chosen))
+}
+
+/// The codecs a client offers for `codec`.
+pub(super) fn offered(codec: StreamCodec) -> &'static [Codec] {
+    match codec {
+        StreamCodec::H264 => &VIDEO_CODECS,
+        StreamCodec::Jpeg => &STILL_CODECS,
+    }
+}
+
+/// The name of the codec asked for, as the reports print it.
+pub(super) fn codec_name(codec: StreamCodec) -> &'static str {
+    match codec {
+        StreamCodec::H264 => "h264",
+        StreamCodec::Jpeg => "jpeg",
+    }
+}
+
+/// The name of the codec the server granted, as the reports print it.
+pub(super) fn granted_name(codec: Codec) -> &'static str {
+    match codec {
+        Codec::H264 => "h264",
+        Codec::Jpeg => "jpeg",
+        Codec::Png => "png",
+    }
+}
+
+/// The series asked for (by id or number), or the one with the most slices.
+pub(super) fn choose_series(
+    studies: &[StudyInfo],
+    wanted: Option<&str>,
+) -> anyhow::Result<SeriesInfo> {
+    let all = || studies.iter().flat_map(|study| &study.series);
+    let chosen = match wanted {
+        Some(wanted) => all().find(|s| {
+            s.id == wanted || s.number.is_some_and(|number| number.to_string() == wanted)
+        }),
+        None => all()
+            .filter(|s| s.unavailable.is_none() && s.dims.is_some())
+            .max_by_key(|s| (s.dims.map_or(0, |d| d[2]), s.images)),
+    };
+    chosen.cloned().ok_or_else(|| {
+        let known: Vec<&str> = all().map(|s| s.id.as_str()).take(8).collect();
+        anyhow::anyhow!(
+            "no series {} in the server's list (known: {})",
+            wanted.map_or_else(|| "forms a volume".to_string(), |w| format!("\"{w}\"")),
+            known.join(", ")
+        )
+    })
+}
+
+/// Waits for `future`, at most [`REPLY_TIMEOUT`]; the error says what was awaited.
+pub(super) async fn in_time<T, E>(
+    what: &str,
+    future: impl Future<Output = Result<T, E>>,
+) -> anyhow::Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match tokio::time::timeout(REPLY_TIMEOUT, future).await {
+        Ok(result) => result.with_context(|| format!("waiting for {what}")),
+        Err(_) => anyhow::bail!(
+            "no reply within {} s while waiting for {what}",
+            REPLY_TIMEOUT.as_secs()
+        ),
+    }
+}
+
+/// The `q` quantile of sorted values (nearest rank); 0 when there are none.
+pub(super) fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// A duration in milliseconds.
+pub(super) fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let values: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(percentile(&values, 0.50), 10.0);
+        assert_eq!(percentile(&values, 0.95), 19.0);
+        assert_eq!(percentile(&[7.0], 0.95), 7.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+
+    fn series(id: &str, number: i32, slices: usize, unavailable: bool) -> SeriesInfo {
+        SeriesInfo {
+            id: id.to_string(),
+            number: Some(number),
+            modality: "CT".to_string(),
+            description: String::new(),
+            images: slices,
+            dims: Some([8, 8, slices]),
+            unavailable: unavailable.then(|| "mosaic".to_string()),
+        }
+    }
+
+    #[test]
+    fn the_series_is_chosen_by_id_number_or_size() {
+        let studies = vec![StudyInfo {
+            id: "s".to_string(),
+            description: String::new(),
+            date: String::new(),
+            patient_name: String::new(),
+            patient_id: String::new(),
+            series: vec![
+                series("1.2.3", 2, 40, false),
+                series("1.2.4", 3, 90, false),
+                series("1.2.5", 4, 500, true),
+            ],
+        }];
+        let pick = |wanted| choose_series(&studies, wanted).map(|s| s.id);
+        assert_eq!(pick(None).ok().as_deref(), Some("1.2.4"));
+        assert_eq!(pick(Some("2")).ok().as_deref(), Some("1.2.3"));
+        assert_eq!(pick(Some("1.2.5")).ok().as_deref(), Some("1.2.5"));
+        let error = pick(Some("9")).expect_err("unknown");
+        assert!(error.to_string().contains("1.2.3"), "{error}");
+    }
+}

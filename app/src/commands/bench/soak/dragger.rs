@@ -1,0 +1,244 @@
+//! A well-behaved session of the soak: it opens the series, then drags at
+//! [`INPUTS_PER_S`] until told to stop, decoding every frame as it comes and reporting how
+//! it keeps up, as `bench stream`'s clients do; but it keeps counts and a latency
+//! histogram rather than its frames, so that its memory stays flat however long it drags.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use server_mode::client::{Client, Event, Frame, FrameDecoder};
+use server_mode::protocol::{Action, ClientStats, ServerMessage};
+
+use super::Target;
+use super::latency::LatencyHistogram;
+use crate::commands::bench::client::{
+    INPUTS_PER_S, ORBIT_DEG_PER_INPUT, greet, in_time, ms, percentile,
+};
+
+/// How often the session reports its decoding to the server (as the web client does).
+const REPORT_EVERY: Duration = Duration::from_secs(1);
+/// Inputs remembered for latencies (8 s of dragging); older ones are not matched.
+const SENT_KEPT: usize = 240;
+/// Longest time without a frame while dragging before the session counts as failed.
+const FRAME_STALL_LIMIT: Duration = Duration::from_secs(60);
+
+/// What a drag measured.
+#[derive(Debug, Clone)]
+pub(super) struct DragTally {
+    /// The series opened (its id).
+    pub(super) series: String,
+    /// Its voxels along i, j, k.
+    pub(super) volume: [usize; 3],
+    /// The frame size granted.
+    pub(super) size: [u32; 2],
+    /// The codec of interactive frames granted.
+    pub(super) granted: server_mode::protocol::Codec,
+    /// From sending `open` to the first final still (ms).
+    pub(super) first_still_ms: f64,
+    /// Frames received while dragging.
+    pub(super) frames: u64,
+    /// How long it dragged (s).
+    pub(super) seconds: f64,
+    /// Input → frame latencies (on arrival).
+    pub(super) latency: LatencyHistogram,
+    /// `error` replies while dragging.
+    pub(super) server_errors: u64,
+    /// The last of them.
+    pub(super) last_error: Option<String>,
+}
+
+impl DragTally {
+    /// Frames a second while dragging.
+    pub(super) fn fps(&self) -> f64 {
+        self.frames as f64 / self.seconds.max(1e-3)
+    }
+}
+
+/// Inputs sent and not yet answered, oldest first, at most [`SENT_KEPT`].
+struct Unanswered(VecDeque<(u32, Instant)>);
+
+impl Unanswered {
+    fn sent(&mut self, seq: u32, at: Instant) {
+        if self.0.len() == SENT_KEPT {
+            self.0.pop_front();
+        }
+        self.0.push_back((seq, at));
+    }
+
+    /// When input `seq` was sent, if a frame names it first; inputs before it were
+    /// folded into this frame and are forgotten.
+    fn answered(&mut self, seq: u32) -> Option<Instant> {
+        while self.0.front().is_some_and(|(sent, _)| *sent < seq) {
+            self.0.pop_front();
+        }
+        match self.0.front() {
+            Some((sent, at)) if *sent == seq => {
+                let at = *at;
+                self.0.pop_front();
+                Some(at)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Opens `target`'s series and drags until `until`, adding one to `frames_seen` for each
+/// frame received while dragging (so that others can see frames arrive).
+pub(super) async fn drag(
+    target: &Target,
+    until: Instant,
+    frames_seen: Arc<AtomicU64>,
+) -> anyhow::Result<DragTally> {
+    let (mut client, welcome, chosen) = greet(
+        &target.url,
+        target.series.as_deref(),
+        target.size,
+        target.codec,
+    )
+    .await?;
+    let mut decoder = FrameDecoder::new();
+    let open_sent = Instant::now();
+    let opened = in_time("open", client.open(&chosen.id)).await?;
+    loop {
+        let frame = in_time("the first final still", client.next_frame()).await?;
+        decode(&mut decoder, &mut client, &frame).await?;
+        if frame.header.flags.final_still() {
+            break;
+        }
+    }
+    let mut tally = DragTally {
+        series: opened.series,
+        volume: opened.dims,
+        size: [welcome.viewport.width, welcome.viewport.height],
+        granted: welcome.codec,
+        first_still_ms: ms(open_sent.elapsed()),
+        frames: 0,
+        seconds: 0.0,
+        latency: LatencyHistogram::new(),
+        server_errors: 0,
+        last_error: None,
+    };
+    in_time("interact", client.input(Action::Interact { active: true })).await?;
+    let drag_started = Instant::now();
+    let dragged = drag_until(&mut client, &mut decoder, &mut tally, until, &frames_seen).await;
+    tally.seconds = drag_started.elapsed().as_secs_f64();
+    // Best effort: the figures are in (or the error says why not).
+    let _ = tokio::time::timeout(Duration::from_secs(5), client.close()).await;
+    dragged.map(|()| tally)
+}
+
+/// The drag itself: orbit inputs at [`INPUTS_PER_S`], a report every [`REPORT_EVERY`],
+/// frames decoded and counted as they come, until `until`.
+async fn drag_until(
+    client: &mut Client,
+    decoder: &mut FrameDecoder,
+    tally: &mut DragTally,
+    until: Instant,
+    frames_seen: &AtomicU64,
+) -> anyhow::Result<()> {
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / INPUTS_PER_S));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut reports = tokio::time::interval(REPORT_EVERY);
+    reports.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut unanswered = Unanswered(VecDeque::with_capacity(SENT_KEPT));
+    let mut recent_ms: Vec<f64> = Vec::with_capacity(2 * INPUTS_PER_S as usize);
+    let mut last_frame = Instant::now();
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let now = Instant::now();
+                if now >= until {
+                    return Ok(());
+                }
+                if now - last_frame > FRAME_STALL_LIMIT {
+                    anyhow::bail!(
+                        "no frame within {} s while dragging",
+                        FRAME_STALL_LIMIT.as_secs()
+                    );
+                }
+                let seq = client
+                    .input(Action::Orbit { dx: ORBIT_DEG_PER_INPUT, dy: 0.0 })
+                    .await?;
+                unanswered.sent(seq, now);
+            }
+            _ = reports.tick() => {
+                recent_ms.sort_by(f64::total_cmp);
+                let latency_ms = (!recent_ms.is_empty()).then(|| percentile(&recent_ms, 0.5));
+                recent_ms.clear();
+                client.report(ClientStats { decode_queue: 0, latency_ms }).await?;
+            }
+            event = client.next_event() => match event.context("while dragging")? {
+                Event::Frame(frame) => {
+                    last_frame = frame.received;
+                    decode(decoder, client, &frame).await?;
+                    tally.frames += 1;
+                    frames_seen.fetch_add(1, Ordering::Relaxed);
+                    if let Some(at) = unanswered.answered(frame.header.input_seq) {
+                        let latency_ms = ms(frame.received.saturating_duration_since(at));
+                        tally.latency.record(latency_ms);
+                        if recent_ms.len() < recent_ms.capacity() {
+                            recent_ms.push(latency_ms);
+                        }
+                    }
+                }
+                Event::Message(ServerMessage::Error { code, message }) => {
+                    tracing::warn!(?code, %message, "error reply while dragging");
+                    tally.server_errors += 1;
+                    tally.last_error = Some(format!("{code:?}: {message}"));
+                }
+                Event::Message(ServerMessage::Codec { codec, reason }) => {
+                    tracing::warn!(?codec, %reason, "the server changed the codec");
+                }
+                Event::Message(_) => {}
+            },
+        }
+    }
+}
+
+/// Decodes `frame`, asking for a keyframe when the H.264 stream needs one.
+async fn decode(
+    decoder: &mut FrameDecoder,
+    client: &mut Client,
+    frame: &Frame,
+) -> anyhow::Result<()> {
+    match decoder.decode(frame) {
+        Ok(_) => Ok(()),
+        Err(error) if error.wants_keyframe() => {
+            tracing::warn!(%error, "asking for a keyframe");
+            client.keyframe().await.context("asking for a keyframe")
+        }
+        Err(error) => Err(error).context("decoding a frame"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_input_is_answered_by_the_first_frame_naming_it_and_folded_ones_are_forgotten() {
+        let start = Instant::now();
+        let at = |n: u64| start + Duration::from_millis(n);
+        let mut unanswered = Unanswered(VecDeque::new());
+        for seq in 1..=5 {
+            unanswered.sent(seq, at(u64::from(seq)));
+        }
+        assert_eq!(unanswered.answered(1), Some(at(1)));
+        assert_eq!(unanswered.answered(1), None, "named once");
+        assert_eq!(
+            unanswered.answered(4),
+            Some(at(4)),
+            "2 and 3 folded into it"
+        );
+        assert_eq!(unanswered.answered(3), None);
+        assert_eq!(unanswered.answered(5), Some(at(5)));
+        for seq in 0..(SENT_KEPT as u32 + 10) {
+            unanswered.sent(100 + seq, start);
+        }
+        assert_eq!(unanswered.0.len(), SENT_KEPT, "bounded");
+        assert_eq!(unanswered.answered(100), None, "the oldest were dropped");
+    }
+}
