@@ -45,6 +45,11 @@ impl Default for ConnectionLimits {
 #[derive(Debug, Clone)]
 pub(crate) struct ConnectionPlace(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
 
+/// The kernel's send buffer for each connection (Linux doubles it for its bookkeeping):
+/// a few interactive frames, or one lossless still, and still 100 Mbit/s at 40 ms of
+/// round trip.
+const SEND_BUFFER_BYTES: usize = 512 * 1024;
+
 /// After an `accept` error (out of file descriptors, say), how long to wait before trying
 /// again, so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -80,9 +85,16 @@ pub(crate) async fn serve(
             drop(stream);
             continue;
         };
-        // Frames go out as soon as they are written.
+        // Frames go out as soon as they are written, and no more than a bounded amount
+        // waits in the kernel for a client that stopped reading: its writes then block,
+        // so it gets no more frames rendered and is dropped by the connection's write
+        // timeout, instead of filling megabytes of buffer first.
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "TCP_NODELAY not set");
+        }
+        if let Err(error) = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER_BYTES)
+        {
+            tracing::debug!(%error, "the send buffer keeps its size");
         }
         let place = ConnectionPlace(Arc::new(permit));
         tokio::spawn(serve_connection(
