@@ -641,6 +641,44 @@ fn serve_off_loopback_generates_and_requires_a_token() {
 }
 
 #[test]
+fn serve_keeps_serving_when_nobody_reads_its_output_and_never_prints_a_given_token() {
+    // Only the first line is read; the pipe is closed before the server says more.
+    let (mut child, lines) = start_server(
+        &[
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--h264",
+            "off",
+            "--token",
+            "given-token-93",
+        ],
+        1,
+    );
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        assert!(!lines[0].contains("given-token-93"), "{}", lines[0]);
+        let port: u16 = lines[0]
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {}", lines[0]));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(
+            child.try_wait().expect("waits").is_none(),
+            "the server ended when its output was closed"
+        );
+        assert!(http_get(port, "/healthz").starts_with("HTTP/1.1 200"));
+    }));
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[test]
 fn serve_refuses_an_empty_library() {
     let empty = tempfile::tempdir().expect("a temporary folder");
     let output = hounsfield(&[

@@ -1,52 +1,18 @@
 //! The desktop window for real: `hounsfield open --screenshot` under Xvfb (on lavapipe),
 //! and the screenshot must show the phantom, not an empty window.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long the window may take to open, load, render and close (software rendering).
 const LIMIT: Duration = Duration::from_secs(240);
 
-/// Runs `hounsfield ARGS` in a fresh X server; panics (no silent skip) when `xvfb-run` is
-/// missing, since CI installs it with scripts/setup-debian.sh.
 fn hounsfield_under_xvfb(args: &[&str]) -> (bool, String) {
-    // Settings of its own, so the user's servers and layout do not leak into the test.
-    let settings = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x1024x24"])
-        .arg(env!("CARGO_BIN_EXE_hounsfield"))
-        .args(args)
-        .env("HOUNSFIELD_SETTINGS", settings.path().join("settings.toml"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| {
-            panic!("xvfb-run could not start ({error}): install xvfb and xauth (scripts/setup-debian.sh)")
-        });
-    let started = Instant::now();
-    loop {
-        match child.try_wait().expect("waiting for xvfb-run") {
-            Some(_) => break,
-            None if started.elapsed() > LIMIT => {
-                let _ = child.kill();
-                let output = child.wait_with_output().expect("collecting output");
-                panic!(
-                    "the window did not close within {LIMIT:?}: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
-            None => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
-    let output = child.wait_with_output().expect("collecting output");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    common::hounsfield_under_xvfb(args, LIMIT)
 }
 
 /// Figures about the middle of an image (the central 40% across and down).

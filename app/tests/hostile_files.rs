@@ -1,7 +1,8 @@
 //! Hostile files next to a good series: each case the test writes (a file claiming
 //! 4294967295 frames, a series with one slice at z = 1e15 mm, 65535 × 65535 images native
 //! and compressed, Rows = 0, an OB element declaring 0xFFFFFFFE bytes in a 200-byte file)
-//! goes through `info`, `probe` and a real `--serve` process. Each must be refused with a
+//! goes through `info`, `probe`, `render`, `bench load`, the desktop window (under Xvfb)
+//! and a real `--serve` process. Each must be refused with a
 //! specific reason, the processes must exit (or keep serving) normally, their peak memory
 //! must stay under a stated bound, and the good series must still be listed and served.
 
@@ -381,6 +382,80 @@ fn probe_refuses_each_hostile_series_with_its_reason() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[test]
+fn render_and_bench_load_refuse_each_hostile_series_and_take_the_good_one_beside_them() {
+    let folder = library();
+    let out = folder.path().join("frame.png");
+    let out_arg = out.to_string_lossy().into_owned();
+    let cases = [
+        ("frames", "NumberOfFrames"),
+        ("far-slice", "too sparse"),
+        ("huge-native", "65535 × 65535"),
+        ("huge-compressed", "over the 2.1 GB"),
+        ("zero-rows", "Rows (0028,0010)"),
+        ("huge-ob", "4294967294"),
+    ];
+    for (case, reason) in cases {
+        let path = folder.path().join(case).to_string_lossy().into_owned();
+        for args in [
+            vec!["render", &path, "--size", "64x48", "--out", &out_arg],
+            vec!["bench", "load", &path, "--runs", "1"],
+        ] {
+            let (output, peak_kb) = run_measured(&args);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+            assert!(stderr.contains(reason), "{args:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+            assert!(peak_kb < PEAK_LIMIT_KB, "{args:?} peaked at {peak_kb} kB");
+        }
+        assert!(!out.exists(), "{case}: no picture of a refused series");
+    }
+    // The whole folder: the largest series that can be loaded is the good one.
+    let path = folder.path().to_string_lossy().into_owned();
+    let (output, peak_kb) = run_measured(&["render", &path, "--size", "64x48", "--out", &out_arg]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "render of the library: {stderr}");
+    assert!(peak_kb < PEAK_LIMIT_KB, "render peaked at {peak_kb} kB");
+    assert!(out.exists(), "a picture of the good series");
+    let (output, _) = run_measured(&["bench", "load", &path, "--runs", "1", "--json"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "bench load of the library: {stderr}"
+    );
+    let figures: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(figures["slices"], 192, "{figures}");
+}
+
+#[test]
+fn the_desktop_window_opens_the_good_series_beside_the_hostile_ones_and_names_a_bad_one() {
+    let folder = library();
+    let out = folder.path().join("window.png");
+    let out_arg = out.to_string_lossy().into_owned();
+    let path = folder.path().to_string_lossy().into_owned();
+    let limit = Duration::from_secs(240);
+    let (ok, text) =
+        common::hounsfield_under_xvfb(&["open", &path, "--screenshot", &out_arg], limit);
+    assert!(ok, "the window on the hostile library failed: {text}");
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(out.exists(), "a screenshot of the good series");
+    std::fs::remove_file(&out).expect("removed");
+    let bad = folder
+        .path()
+        .join("huge-native")
+        .to_string_lossy()
+        .into_owned();
+    let (ok, text) =
+        common::hounsfield_under_xvfb(&["open", &bad, "--screenshot", &out_arg], limit);
+    assert!(
+        !ok,
+        "a window on a hostile series alone should fail: {text}"
+    );
+    assert!(text.contains("65535 × 65535"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(!out.exists(), "no screenshot of a refused series");
 }
 
 #[test]

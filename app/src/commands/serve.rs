@@ -72,20 +72,20 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             Some(encoder) => format!("H.264 by {encoder}"),
             None => "JPEG only".to_string(),
         };
-        println!(
+        say(format_args!(
             "serving {} series on {} ({video}) at http://{address}/{query} (WebSocket ws://{address}/ws{query}); Ctrl-C stops",
             library.series_count(),
             scheduler.adapter(),
-        );
+        ));
         if h264_wanted && let Some(why) = server.h264().why_none() {
             eprintln!("warning: {why}; interactive frames are JPEG");
         }
         match (&token, generated) {
-            (Some(token), true) => println!("access token (generated): {token}"),
-            (Some(_), false) => println!(
+            (Some(token), true) => say(format_args!("access token (generated): {token}")),
+            (Some(_), false) => say(format_args!(
                 "clients need the access token ({}): ?token= in the page's address, or in hello",
                 if args.token_file.is_some() { "from the token file" } else { "from --token" }
-            ),
+            )),
             (None, _) => {}
         }
         server
@@ -98,6 +98,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             .await?;
         anyhow::Ok(())
     })
+}
+
+/// Prints a line for the operator; a closed or full standard output (a pipe nobody reads
+/// any more) never stops the server.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
 /// The audit log asked for, else the service's log folder when systemd gives one.

@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A `hounsfield --serve` process on loopback, killed when dropped.
 pub struct Served {
@@ -158,4 +158,45 @@ pub fn run_within(limit: Duration, body: impl Future<Output = ()>) {
             .await
             .expect("the test finished in time");
     });
+}
+
+/// Runs `hounsfield ARGS` in a fresh X server with settings of its own, killing it after
+/// `limit`: whether it succeeded, and what it printed. Panics (no silent skip) when
+/// `xvfb-run` is missing, since CI installs it with scripts/setup-debian.sh.
+pub fn hounsfield_under_xvfb(args: &[&str], limit: Duration) -> (bool, String) {
+    // Settings of its own, so the user's servers and layout do not leak into the test.
+    let settings = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x1024x24"])
+        .arg(env!("CARGO_BIN_EXE_hounsfield"))
+        .args(args)
+        .env("HOUNSFIELD_SETTINGS", settings.path().join("settings.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| {
+            panic!("xvfb-run could not start ({error}): install xvfb and xauth (scripts/setup-debian.sh)")
+        });
+    let started = Instant::now();
+    loop {
+        match child.try_wait().expect("waiting for xvfb-run") {
+            Some(_) => break,
+            None if started.elapsed() > limit => {
+                let _ = child.kill();
+                let output = child.wait_with_output().expect("collecting output");
+                panic!(
+                    "the window did not close within {limit:?}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    let output = child.wait_with_output().expect("collecting output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
 }
