@@ -74,7 +74,7 @@ impl Session {
             Action::Zoom { factor } => {
                 if !factor.is_finite() || *factor < 0.01 || *factor > 100.0 {
                     return Err(bad_value(format!(
-                        "zoom factor {factor}: must be 0.01..=100"
+                        "zoom factor {factor:?}: must be 0.01..=100"
                     )));
                 }
                 view.camera.zoom_by(*factor);
@@ -83,7 +83,7 @@ impl Session {
             Action::Window { width, center } => {
                 if !width.is_finite() || !center.is_finite() || *width <= 0.0 {
                     return Err(bad_value(format!(
-                        "window {width}, {center}: the width must be positive and both finite"
+                        "window {width:?}, {center:?}: the width must be positive and both finite"
                     )));
                 }
                 view.window = Some(Window {
@@ -140,7 +140,7 @@ impl Session {
                 for (field, value) in [("x", x), ("y", y)] {
                     if !(value.is_finite() && (0.0..=1.0).contains(value)) {
                         return Err(bad_value(format!(
-                            "crosshair {field} {value}: must be a fraction 0..=1 of the cell"
+                            "crosshair {field} {value:?}: must be a fraction 0..=1 of the cell"
                         )));
                     }
                 }
@@ -199,7 +199,7 @@ impl Session {
             || !positive(camera.view_angle_deg, 179.0)
         {
             return Err(bad_value(format!(
-                "set_view camera: distance_mm {}, zoom {} and view_angle_deg {} must be positive and finite",
+                "set_view camera: distance_mm {:?}, zoom {:?} and view_angle_deg {:?} must be positive and finite",
                 camera.distance_mm, camera.zoom, camera.view_angle_deg
             )));
         }
@@ -219,7 +219,7 @@ impl Session {
         let window = match shared.window {
             Some(w) if !w.width.is_finite() || !w.center.is_finite() || w.width <= 0.0 => {
                 return Err(bad_value(format!(
-                    "set_view window {}, {}: the width must be positive and both finite",
+                    "set_view window {:?}, {:?}: the width must be positive and both finite",
                     w.width, w.center
                 )));
             }
