@@ -742,6 +742,72 @@ mod tests {
     }
 
     #[test]
+    fn a_zoom_outside_the_cameras_range_is_refused_and_pans_stay_where_set_view_reaches() {
+        let now = Instant::now();
+        let mut session = opened_session(now);
+        // Found by the protocol fuzzing: a zoom of 1e-182 was taken, and one pan then moved
+        // the focal point by 1e15 mm, so the session's own view was refused when handed back.
+        let mut tiny = session.shared_view().expect("open");
+        tiny.camera.zoom = 1.019_104_675_336_724_8e-182;
+        let refusal = session
+            .apply(
+                &input(
+                    1,
+                    Action::SetView {
+                        view: Box::new(tiny),
+                    },
+                ),
+                now,
+            )
+            .expect_err("refused");
+        assert!(refusal.message.contains("zoom"), "{}", refusal.message);
+        let mut wide = session.shared_view().expect("open");
+        wide.camera.zoom = render_core::camera::Camera::MIN_ZOOM;
+        wide.camera.distance_mm = 1.0e6;
+        wide.camera.view_angle_deg = 179.0;
+        session
+            .apply(
+                &input(
+                    2,
+                    Action::SetView {
+                        view: Box::new(wide),
+                    },
+                ),
+                now,
+            )
+            .expect("within every range");
+        for seq in 3..6 {
+            session
+                .apply(
+                    &input(
+                        seq,
+                        Action::Pan {
+                            dx: 10.0,
+                            dy: -10.0,
+                        },
+                    ),
+                    now,
+                )
+                .expect("accepted");
+        }
+        let focal = session.view().expect("open").camera.focal_point;
+        assert!(focal.abs().max_element() <= 1.0e5, "{focal}");
+        let mut other = opened_session(now);
+        let back = session.shared_view().expect("open");
+        other
+            .apply(
+                &input(
+                    1,
+                    Action::SetView {
+                        view: Box::new(back),
+                    },
+                ),
+                now,
+            )
+            .expect("the view a session shows is one set_view takes");
+    }
+
+    #[test]
     fn set_view_adopts_a_clients_camera_preset_mode_and_window() {
         let now = Instant::now();
         let mut session = opened_session(now);
