@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The RUSTC_WRAPPER of scripts/fuzz.sh: $1 is rustc, the rest its arguments. The crates a
-# client's bytes go through (serde, serde_json, the protocol and the session in
-# server-mode, the targets) get AFL++'s edge coverage, as cargo-afl instruments (rustc's
-# own SanitizerCoverage, stable) with overflow checks and debug assertions on; every
-# other crate builds as it always does. The targets link Debian's AFL++ runtime.
+# The RUSTC_WRAPPER of scripts/fuzz.sh: $1 is rustc, the rest its arguments. server-mode
+# (the protocol and the session) and the targets get AFL++'s edge coverage as cargo-afl
+# instruments on stable (rustc's own SanitizerCoverage), with overflow checks and debug
+# assertions on; serde_json's parser is generic, so it is compiled, instrumented, into
+# server-mode. Every other crate builds as it always does (scripts/fuzz.sh starts from the
+# workspace's release build), and the targets link Debian's AFL++ runtime. Cargo does not
+# see this script: after changing which crates it instruments, remove fuzz/target.
 set -euo pipefail
 rustc="$1"
 shift
@@ -25,7 +27,7 @@ coverage=(
     -C overflow-checks
 )
 case "$crate" in
-    serde | serde_core | serde_json | server_mode)
+    server_mode)
         exec "$rustc" "$@" "${coverage[@]}"
         ;;
     protocol_parse | session_input)
