@@ -106,6 +106,10 @@ pub struct Camera {
 impl Camera {
     /// VTK's default view angle, so views compare with VTK-based tools.
     pub const DEFAULT_VIEW_ANGLE_DEG: f64 = 30.0;
+    /// The least magnification: the volume a twentieth of the view's height.
+    pub const MIN_ZOOM: f64 = 0.05;
+    /// The greatest magnification.
+    pub const MAX_ZOOM: f64 = 50.0;
 
     /// A camera looking at the volume's centre from `view`, the whole volume in sight.
     pub fn looking_at(volume: &Volume, view: NamedView) -> Self {
@@ -175,10 +179,11 @@ impl Camera {
         self.focal_point += (self.right() * dx + self.up * dy) * height_mm;
     }
 
-    /// Multiplies the magnification by `factor` (above 1 zooms in), kept within 0.05–50.
+    /// Multiplies the magnification by `factor` (above 1 zooms in), kept within
+    /// [`Self::MIN_ZOOM`]–[`Self::MAX_ZOOM`].
     pub fn zoom_by(&mut self, factor: f64) {
         if factor.is_finite() && factor > 0.0 {
-            self.zoom = (self.zoom * factor).clamp(0.05, 50.0);
+            self.zoom = (self.zoom * factor).clamp(Self::MIN_ZOOM, Self::MAX_ZOOM);
         }
     }
 

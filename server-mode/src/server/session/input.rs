@@ -4,12 +4,16 @@
 
 use glam::DVec3;
 use render_core::Window;
-use render_core::camera::NamedView;
+use render_core::camera::{Camera, NamedView};
 use render_core::transfer::RenderMode;
 use render_core::view::{ViewState, layout};
 
 use super::{MIN_VIEWPORT, Pending, Refusal, Session};
 use crate::protocol::{Action, ErrorCode, Layout, SharedView, SlicePlane};
+
+/// How far from the origin (mm, along each axis) a view's focal point and crosshair may
+/// be: patient coordinates lie within metres of it.
+const MAX_POSITION_MM: f64 = 1.0e5;
 
 impl Session {
     /// Changes the view as `action` says; what kind of frame that calls for.
@@ -69,12 +73,16 @@ impl Session {
             Action::Pan { dx, dy } => {
                 check_finite_within("pan dx, dy (view heights)", &[*dx, *dy], 10.0)?;
                 view.camera.pan(*dx, *dy);
+                // Kept where set_view takes it back: pans add up, and a wide, distant
+                // camera moves by kilometres per pan.
+                let bound = DVec3::splat(MAX_POSITION_MM);
+                view.camera.focal_point = view.camera.focal_point.clamp(-bound, bound);
                 Ok(Pending::Interactive)
             }
             Action::Zoom { factor } => {
                 if !factor.is_finite() || *factor < 0.01 || *factor > 100.0 {
                     return Err(bad_value(format!(
-                        "zoom factor {factor}: must be 0.01..=100"
+                        "zoom factor {factor:?}: must be 0.01..=100"
                     )));
                 }
                 view.camera.zoom_by(*factor);
@@ -83,7 +91,7 @@ impl Session {
             Action::Window { width, center } => {
                 if !width.is_finite() || !center.is_finite() || *width <= 0.0 {
                     return Err(bad_value(format!(
-                        "window {width}, {center}: the width must be positive and both finite"
+                        "window {width:?}, {center:?}: the width must be positive and both finite"
                     )));
                 }
                 view.window = Some(Window {
@@ -140,7 +148,7 @@ impl Session {
                 for (field, value) in [("x", x), ("y", y)] {
                     if !(value.is_finite() && (0.0..=1.0).contains(value)) {
                         return Err(bad_value(format!(
-                            "crosshair {field} {value}: must be a fraction 0..=1 of the cell"
+                            "crosshair {field} {value:?}: must be a fraction 0..=1 of the cell"
                         )));
                     }
                 }
@@ -175,7 +183,11 @@ impl Session {
         let open = self.open.as_ref().ok_or_else(not_open)?;
         let crosshair_lps = match shared.crosshair_lps {
             Some(point) => {
-                check_finite_within("set_view crosshair_lps (mm)", &point.to_array(), 1.0e5)?;
+                check_finite_within(
+                    "set_view crosshair_lps (mm)",
+                    &point.to_array(),
+                    MAX_POSITION_MM,
+                )?;
                 layout::clamp_to_volume(&open.volume, point)
             }
             None => open.crosshair_lps,
@@ -183,7 +195,7 @@ impl Session {
         let camera = &shared.camera;
         let vectors = [camera.focal_point, camera.direction, camera.up];
         let components: Vec<f64> = vectors.iter().flat_map(|v| v.to_array()).collect();
-        check_finite_within("set_view camera vectors (mm)", &components, 1.0e5)?;
+        check_finite_within("set_view camera vectors (mm)", &components, MAX_POSITION_MM)?;
         let unit = |v: glam::DVec3| (v.length() - 1.0).abs() < 1e-3;
         if !unit(camera.direction)
             || !unit(camera.up)
@@ -194,13 +206,19 @@ impl Session {
             ));
         }
         let positive = |x: f64, max: f64| x.is_finite() && x > 0.0 && x <= max;
-        if !positive(camera.distance_mm, 1.0e6)
-            || !positive(camera.zoom, 100.0)
-            || !positive(camera.view_angle_deg, 179.0)
-        {
+        if !positive(camera.distance_mm, 1.0e6) || !positive(camera.view_angle_deg, 179.0) {
             return Err(bad_value(format!(
-                "set_view camera: distance_mm {}, zoom {} and view_angle_deg {} must be positive and finite",
-                camera.distance_mm, camera.zoom, camera.view_angle_deg
+                "set_view camera: distance_mm {:?} (at most 1e6) and view_angle_deg {:?} (at most 179) must be positive and finite",
+                camera.distance_mm, camera.view_angle_deg
+            )));
+        }
+        // The camera's own range: a zoom near 0 widens the view to nothing but a point.
+        if !(Camera::MIN_ZOOM..=Camera::MAX_ZOOM).contains(&camera.zoom) {
+            return Err(bad_value(format!(
+                "set_view camera zoom {:?}: must be {}..={}",
+                camera.zoom,
+                Camera::MIN_ZOOM,
+                Camera::MAX_ZOOM
             )));
         }
         let preset = self.presets.get(&shared.preset).ok_or_else(|| {
@@ -219,7 +237,7 @@ impl Session {
         let window = match shared.window {
             Some(w) if !w.width.is_finite() || !w.center.is_finite() || w.width <= 0.0 => {
                 return Err(bad_value(format!(
-                    "set_view window {}, {}: the width must be positive and both finite",
+                    "set_view window {:?}, {:?}: the width must be positive and both finite",
                     w.width, w.center
                 )));
             }

@@ -16,7 +16,7 @@ use render_core::view::{Quality, ViewState};
 
 use crate::protocol::{
     ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView, Viewport,
-    WindowInfo,
+    WindowInfo, bounded_error_message,
 };
 use crate::server::compose;
 use crate::server::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
@@ -40,7 +40,8 @@ pub const MIN_VIEWPORT: u32 = 16;
 pub struct Refusal {
     /// The error code.
     pub code: ErrorCode,
-    /// What was wrong.
+    /// What was wrong, at most [`crate::protocol::MAX_ERROR_MESSAGE_CHARS`] characters.
+    /// Numbers are quoted with `{:?}`, so an extreme one reads `1e308`, not 309 digits.
     pub message: String,
 }
 
@@ -48,7 +49,7 @@ impl Refusal {
     fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
-            message: message.into(),
+            message: bounded_error_message(message.into()),
         }
     }
 }
@@ -189,7 +190,7 @@ impl Session {
             && !(latency.is_finite() && (0.0..=600_000.0).contains(&latency))
         {
             return Err(bad_value(format!(
-                "stats latency_ms {latency}: must be 0..=600000"
+                "stats latency_ms {latency:?}: must be 0..=600000"
             )));
         }
         if let Some(video) = &mut self.video {
@@ -413,7 +414,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Action;
+    use crate::protocol::{Action, MAX_ERROR_MESSAGE_CHARS};
     use render_core::Window;
 
     const VIEWPORT: Viewport = Viewport {
@@ -662,6 +663,127 @@ mod tests {
         assert_eq!(session.view().cloned(), before);
         assert_eq!(session.last_input().0, 0, "refused inputs do not count");
         assert!(session.next_request(now).is_none());
+    }
+
+    #[test]
+    fn extreme_values_are_refused_with_short_messages() {
+        let now = Instant::now();
+        let mut session = opened_session();
+        let mut huge_angle = session.shared_view().expect("open");
+        huge_angle.camera.zoom = 0.05;
+        huge_angle.camera.view_angle_deg = 2.369_594_818_387_637_7e213;
+        // Each quoted as `{:?}` quotes it, not in its hundreds of digits.
+        let refused = [
+            (Action::Zoom { factor: 1e308 }, "1e308"),
+            (
+                Action::Window {
+                    width: -1e308,
+                    center: f64::MAX,
+                },
+                "-1e308, 1.7976931348623157e308",
+            ),
+            (
+                Action::Crosshair {
+                    plane: "axial".to_string(),
+                    x: -f64::MIN_POSITIVE,
+                    y: 0.5,
+                },
+                "-2.2250738585072014e-308",
+            ),
+            (
+                Action::SetView {
+                    view: Box::new(huge_angle),
+                },
+                "2.3695948183876377e213",
+            ),
+        ];
+        for (seq, (action, quoted)) in (1..).zip(refused) {
+            let refusal = session
+                .apply(&input(seq, action.clone()), now)
+                .expect_err("refused");
+            assert!(
+                refusal.message.chars().count() <= MAX_ERROR_MESSAGE_CHARS,
+                "{action:?}: {}",
+                refusal.message
+            );
+            assert!(refusal.message.contains(quoted), "{}", refusal.message);
+        }
+        let stats = ClientStats {
+            decode_queue: u32::MAX,
+            latency_ms: Some(f64::MAX),
+        };
+        let refusal = session.client_stats(&stats, now).expect_err("refused");
+        assert!(
+            refusal.message.contains("1.7976931348623157e308"),
+            "{}",
+            refusal.message
+        );
+    }
+
+    #[test]
+    fn a_zoom_outside_the_cameras_range_is_refused_and_pans_stay_where_set_view_reaches() {
+        let now = Instant::now();
+        let mut session = opened_session();
+        // Found by the protocol fuzzing: a zoom of 1e-182 was taken, and one pan then moved
+        // the focal point by 1e15 mm, so the session's own view was refused when handed back.
+        let mut tiny = session.shared_view().expect("open");
+        tiny.camera.zoom = 1.019_104_675_336_724_8e-182;
+        let refusal = session
+            .apply(
+                &input(
+                    1,
+                    Action::SetView {
+                        view: Box::new(tiny),
+                    },
+                ),
+                now,
+            )
+            .expect_err("refused");
+        assert!(refusal.message.contains("zoom"), "{}", refusal.message);
+        let mut wide = session.shared_view().expect("open");
+        wide.camera.zoom = render_core::camera::Camera::MIN_ZOOM;
+        wide.camera.distance_mm = 1.0e6;
+        wide.camera.view_angle_deg = 179.0;
+        session
+            .apply(
+                &input(
+                    2,
+                    Action::SetView {
+                        view: Box::new(wide),
+                    },
+                ),
+                now,
+            )
+            .expect("within every range");
+        for seq in 3..6 {
+            session
+                .apply(
+                    &input(
+                        seq,
+                        Action::Pan {
+                            dx: 10.0,
+                            dy: -10.0,
+                        },
+                    ),
+                    now,
+                )
+                .expect("accepted");
+        }
+        let focal = session.view().expect("open").camera.focal_point;
+        assert!(focal.abs().max_element() <= 1.0e5, "{focal}");
+        let mut other = opened_session();
+        let back = session.shared_view().expect("open");
+        other
+            .apply(
+                &input(
+                    1,
+                    Action::SetView {
+                        view: Box::new(back),
+                    },
+                ),
+                now,
+            )
+            .expect("the view a session shows is one set_view takes");
     }
 
     #[test]
