@@ -17,6 +17,16 @@ use dicom_core::{DataElement, DicomValue, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
 
+/// Each hostile case's folder, and what its refusal must say.
+const REFUSED_CASES: [(&str, &str); 6] = [
+    ("frames", "NumberOfFrames"),
+    ("far-slice", "too sparse"),
+    ("huge-native", "65535 × 65535"),
+    ("huge-compressed", "over the 2.1 GB"),
+    ("zero-rows", "Rows (0028,0010)"),
+    ("huge-ob", "4294967294"),
+];
+
 /// Peak resident memory any command here may reach. The good series is 256 × 256 × 192
 /// of i16 (24 MiB); a hostile file followed would take gigabytes.
 const PEAK_LIMIT_KB: u64 = 600 * 1024;
@@ -355,15 +365,7 @@ fn info_lists_the_good_series_and_names_each_hostile_file() {
 #[test]
 fn probe_refuses_each_hostile_series_with_its_reason() {
     let folder = library();
-    let cases = [
-        ("frames", "NumberOfFrames"),
-        ("far-slice", "too sparse"),
-        ("huge-native", "65535 × 65535"),
-        ("huge-compressed", "over the 2.1 GB"),
-        ("zero-rows", "Rows (0028,0010)"),
-        ("huge-ob", "4294967294"),
-    ];
-    for (case, reason) in cases {
+    for (case, reason) in REFUSED_CASES {
         let path = folder.path().join(case).to_string_lossy().into_owned();
         let (output, peak_kb) = run_measured(&["probe", &path, "--at", "0,0,0"]);
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -389,15 +391,7 @@ fn render_and_bench_load_refuse_each_hostile_series_and_take_the_good_one_beside
     let folder = library();
     let out = folder.path().join("frame.png");
     let out_arg = out.to_string_lossy().into_owned();
-    let cases = [
-        ("frames", "NumberOfFrames"),
-        ("far-slice", "too sparse"),
-        ("huge-native", "65535 × 65535"),
-        ("huge-compressed", "over the 2.1 GB"),
-        ("zero-rows", "Rows (0028,0010)"),
-        ("huge-ob", "4294967294"),
-    ];
-    for (case, reason) in cases {
+    for (case, reason) in REFUSED_CASES {
         let path = folder.path().join(case).to_string_lossy().into_owned();
         for args in [
             vec!["render", &path, "--size", "64x48", "--out", &out_arg],
