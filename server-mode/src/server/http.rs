@@ -319,23 +319,8 @@ async fn websocket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Err(left) = app
-        .auth_throttle
-        .check(client.ip(), std::time::Instant::now())
-    {
-        refuse(
-            &app,
-            client,
-            Refusal::AuthThrottled,
-            "failed token attempts",
-        );
-        let retry = left.as_secs().max(1).to_string();
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, retry)],
-            "too many failed token attempts from this address; try again later\n",
-        )
-            .into_response();
+    if let Some(locked_out) = locked_out(&app, client) {
+        return locked_out;
     }
     if let Err(refusal) = app.origins.check_origin(&headers) {
         refuse(&app, client, Refusal::Origin, &refusal.to_string());
@@ -387,6 +372,25 @@ async fn websocket(
             crate::server::connection::run(socket, app, client, place).await;
             drop(connection);
         })
+}
+
+/// The answer to a client whose address is locked out after failed tokens (429 with
+/// `Retry-After`, recorded), or `None` while it is not.
+fn locked_out(app: &App, client: SocketAddr) -> Option<Response> {
+    let left = app
+        .auth_throttle
+        .check(client.ip(), std::time::Instant::now())
+        .err()?;
+    refuse(app, client, Refusal::AuthThrottled, "failed token attempts");
+    let retry = left.as_secs().max(1).to_string();
+    Some(
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, retry)],
+            "too many failed token attempts from this address; try again later\n",
+        )
+            .into_response(),
+    )
 }
 
 /// Counts, and records in the audit log, a client or message turned away.
@@ -479,22 +483,8 @@ async fn metrics(
     headers: HeaderMap,
 ) -> Response {
     if app.config.token.is_some() {
-        if app
-            .auth_throttle
-            .check(client.ip(), std::time::Instant::now())
-            .is_err()
-        {
-            refuse(
-                &app,
-                client,
-                Refusal::AuthThrottled,
-                "failed token attempts",
-            );
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                "too many failed token attempts\n",
-            )
-                .into_response();
+        if let Some(locked_out) = locked_out(&app, client) {
+            return locked_out;
         }
         match request_authorised(&app, &query, &headers) {
             Some(true) => app.auth_throttle.succeeded(client.ip()),

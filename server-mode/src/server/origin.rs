@@ -35,6 +35,8 @@ pub enum OriginRefusal {
 pub struct OriginPolicy {
     /// Origins allowed besides the server's own pages, normalised (`scheme://host[:port]`).
     allowed: Vec<String>,
+    /// Their host names, answered on loopback too.
+    allowed_hosts: Vec<String>,
     /// Only loopback host names (and allowed origins' hosts) are answered.
     loopback_only: bool,
 }
@@ -51,8 +53,13 @@ impl OriginPolicy {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let allowed_hosts = allowed
+            .iter()
+            .filter_map(|origin| Url::parse(origin).ok()?.host_str().map(str::to_string))
+            .collect();
         Ok(Self {
             allowed,
+            allowed_hosts,
             loopback_only,
         })
     }
@@ -66,10 +73,9 @@ impl OriginPolicy {
         let host = header_text(headers, header::HOST);
         let name = host_name(host);
         let allowed_host = || {
-            self.allowed
+            self.allowed_hosts
                 .iter()
-                .filter_map(|origin| Url::parse(origin).ok())
-                .any(|url| url.host_str().is_some_and(|h| h.eq_ignore_ascii_case(name)))
+                .any(|host| host.eq_ignore_ascii_case(name))
         };
         if is_loopback_name(name) || allowed_host() {
             Ok(())

@@ -16,7 +16,7 @@ use server_mode::protocol::{Action, ServerMessage};
 
 use super::Target;
 use super::memory::resident_mib;
-use crate::commands::bench::client::{ORBIT_DEG_PER_INPUT, greet, in_time, ms};
+use crate::commands::bench::client::{ORBIT_DEG_PER_INPUT, in_time, ms};
 
 /// The message that arms a render-thread panic for the session's next frame.
 const RENDER_PANIC: &str = r#"{"type":"test_fault","fault":"render_panic"}"#;
@@ -81,15 +81,7 @@ pub(super) struct FaultPlan {
 
 /// Opens `target`'s series and arms a panic every `plan.every` until `plan.until`.
 pub(super) async fn make_panics(target: &Target, plan: &FaultPlan) -> anyhow::Result<FaultTally> {
-    let (mut client, _, chosen) = greet(
-        &target.url,
-        target.series.as_deref(),
-        target.size,
-        target.codec,
-    )
-    .await?;
-    in_time("open", client.open(&chosen.id)).await?;
-    in_time("the first frame", client.next_frame()).await?;
+    let mut client = target.open_session().await?;
     let mut tally = FaultTally::default();
     let margin = RECOVERY_MARGIN.max(plan.every / 2);
     let last_armed_by = plan.until.checked_sub(margin).unwrap_or(plan.started);

@@ -58,6 +58,17 @@ struct Target {
     codec: StreamCodec,
 }
 
+impl Target {
+    /// A client that said hello, opened the series and got its first frame.
+    async fn open_session(&self) -> anyhow::Result<server_mode::client::Client> {
+        let (mut client, _, chosen) =
+            super::client::greet(&self.url, self.series.as_deref(), self.size, self.codec).await?;
+        super::client::in_time("open", client.open(&chosen.id)).await?;
+        super::client::in_time("the first frame", client.next_frame()).await?;
+        Ok(client)
+    }
+}
+
 /// The soak's phases and clients, from the command line.
 #[derive(Debug, Clone)]
 struct Plan {

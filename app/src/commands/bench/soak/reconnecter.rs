@@ -10,7 +10,7 @@ use server_mode::client::Event;
 use server_mode::protocol::Action;
 
 use super::Target;
-use crate::commands::bench::client::{INPUTS_PER_S, ORBIT_DEG_PER_INPUT, greet, in_time, ms};
+use crate::commands::bench::client::{INPUTS_PER_S, ORBIT_DEG_PER_INPUT, in_time, ms};
 
 /// How long each visit drags.
 const CYCLE_DRAG: Duration = Duration::from_secs(2);
@@ -62,15 +62,7 @@ pub(super) async fn keep_reconnecting(target: &Target, until: Instant) -> Reconn
 /// One visit: the time from connecting to the first frame (ms) and the frames received.
 async fn visit(target: &Target, until: Instant) -> anyhow::Result<(f64, u64)> {
     let connecting = Instant::now();
-    let (mut client, _, chosen) = greet(
-        &target.url,
-        target.series.as_deref(),
-        target.size,
-        target.codec,
-    )
-    .await?;
-    in_time("open", client.open(&chosen.id)).await?;
-    in_time("the first frame", client.next_frame()).await?;
+    let mut client = target.open_session().await?;
     let first_frame_ms = ms(connecting.elapsed());
     let mut frames = 1;
     in_time("interact", client.input(Action::Interact { active: true })).await?;
