@@ -105,6 +105,27 @@ pub struct ServeArgs {
         requires = "serve"
     )]
     pub h264: String,
+    /// The server's certificate chain (PEM), to serve HTTPS and WSS on the port (with
+    /// --tls-key); read again when the file changes, so a renewal needs no restart.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires_all = ["serve", "tls_key"],
+        conflicts_with = "tls_self_signed"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires_all = ["serve", "tls_cert"])]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS and WSS with a self-signed certificate for this machine's names and
+    /// addresses, made once and kept in the state folder; its SHA-256 fingerprint is
+    /// printed for clients to check.
+    #[arg(long, requires = "serve")]
+    pub tls_self_signed: bool,
+    /// Where the server keeps what it makes (the self-signed certificate). Default:
+    /// `$STATE_DIRECTORY` under systemd, else ~/.local/state/hounsfield.
+    #[arg(long, value_name = "DIR", requires = "serve")]
+    pub state_dir: Option<PathBuf>,
     /// Append the audit log (JSON lines: sessions, authentication failures, series opened,
     /// refusals, renderer restarts) to this file. Default under systemd:
     /// `$LOGS_DIRECTORY/audit.jsonl`; otherwise none.

@@ -9,11 +9,13 @@
 //!   are opened by id through the [`server::Library`], never by path;
 //! - [`client`]: the Rust client and the decoding of frames into pixels.
 //!
-//! [`video`] holds the FFmpeg plumbing both halves use for H.264.
+//! [`video`] holds the FFmpeg plumbing both halves use for H.264, and [`tls`] their TLS
+//! (certificates, self-signed ones, and what a client trusts).
 
 pub mod client;
 pub mod protocol;
 pub mod server;
+pub mod tls;
 pub mod video;
 
 pub use client::Client;

@@ -9,6 +9,7 @@ use render_core::dicom::VoxelBudget;
 use render_core::transfer::PresetLibrary;
 use server_mode::server::AuditLog;
 use server_mode::server::generate_token;
+use server_mode::tls::{CertificateFiles, ServerTls, self_signed};
 use server_mode::{Library, Scheduler, Server, ServerConfig};
 
 use crate::cli::ServeArgs;
@@ -22,6 +23,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     config.h264_encoders = h264_encoders(&args.h264)?;
     config.token = given_token(args)?;
     config.test_faults = args.test_faults;
+    config.tls = server_tls(args)?;
+    if config.tls.is_none() && !args.bind.is_loopback() {
+        eprintln!(
+            "WARNING: serving on {} without TLS: patient images and access tokens cross the network in clear text, \
+             and browsers on other machines get JPEG only (no WebCodecs outside a secure context). \
+             Give --tls-cert and --tls-key, or --tls-self-signed.",
+            config.bind
+        );
+    }
     if config.test_faults {
         eprintln!("warning: --test-faults: sessions may make frames fail on purpose (tests only)");
     }
@@ -58,6 +68,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let runtime = runtime()?;
     runtime.block_on(async move {
         let token = config.token.clone();
+        let fingerprint = config.tls.as_ref().map(ServerTls::fingerprint);
+        let (http, ws) = if fingerprint.is_some() { ("https", "wss") } else { ("http", "ws") };
         let h264_wanted = !config.h264_encoders.is_empty();
         let server = Server::bind(config, library.clone(), scheduler.clone()).await?;
         let address = server.local_addr()?;
@@ -73,10 +85,13 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             None => "JPEG only".to_string(),
         };
         say(format_args!(
-            "serving {} series on {} ({video}) at http://{address}/{query} (WebSocket ws://{address}/ws{query}); Ctrl-C stops",
+            "serving {} series on {} ({video}) at {http}://{address}/{query} (WebSocket {ws}://{address}/ws{query}); Ctrl-C stops",
             library.series_count(),
             scheduler.adapter(),
         ));
+        if let Some(fingerprint) = fingerprint {
+            say(format_args!("TLS certificate SHA-256 fingerprint: {fingerprint}"));
+        }
         if h264_wanted && let Some(why) = server.h264().why_none() {
             eprintln!("warning: {why}; interactive frames are JPEG");
         }
@@ -106,6 +121,56 @@ fn say(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+}
+
+/// The certificate to serve: the files given, or the machine's self-signed one (made in
+/// the state folder the first time); `None` for plain HTTP.
+fn server_tls(args: &ServeArgs) -> anyhow::Result<Option<ServerTls>> {
+    let files = match (&args.tls_cert, &args.tls_key, args.tls_self_signed) {
+        (Some(certificate), Some(key), _) => CertificateFiles {
+            certificate: certificate.clone(),
+            key: key.clone(),
+        },
+        (_, _, true) => {
+            let folder = state_folder(args)?.join("tls");
+            let names = self_signed::machine_names();
+            let addresses = self_signed::machine_addresses(args.bind);
+            let (files, made) = self_signed::ensure(&folder, &names, &addresses)?;
+            if made {
+                say(format_args!(
+                    "made a self-signed TLS certificate for {} and {} in {}",
+                    names.join(", "),
+                    addresses
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    folder.display()
+                ));
+            }
+            files
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(ServerTls::from_files(files)?))
+}
+
+/// The folder the server keeps what it makes in: `--state-dir`, systemd's
+/// `$STATE_DIRECTORY`, or the user's state folder.
+fn state_folder(args: &ServeArgs) -> anyhow::Result<std::path::PathBuf> {
+    if let Some(folder) = &args.state_dir {
+        return Ok(folder.clone());
+    }
+    // systemd separates several folders with ':'; the first is the service's own.
+    if let Ok(folders) = std::env::var("STATE_DIRECTORY")
+        && let Some(folder) = folders.split(':').next().filter(|f| !f.is_empty())
+    {
+        return Ok(std::path::PathBuf::from(folder));
+    }
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .map(|folder| folder.join("hounsfield"))
+        .context("no state folder for the self-signed certificate: give --state-dir")
 }
 
 /// The audit log asked for, else the service's log folder when systemd gives one.

@@ -6,14 +6,18 @@
 use std::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
+use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::protocol::{
     Action, ClientMessage, ClientStats, Codec, ErrorCode, FrameHeader, HeaderError, Input, Opened,
     ServerMessage, StudyInfo, Viewport,
 };
+use crate::tls::client::Presented;
+use crate::tls::{Fingerprint, ServerTrust, TlsError};
 
 /// What [`Client::hello`] offers: JPEG and PNG, which [`Frame::decode_rgba`] decodes.
 pub const STILL_CODECS: [Codec; 2] = [Codec::Jpeg, Codec::Png];
@@ -62,6 +66,46 @@ pub enum ClientError {
     /// A frame's image could not be decoded.
     #[error("frame image: {0}")]
     Image(#[from] image::ImageError),
+    /// The server could not be reached.
+    #[error("cannot reach {address}: {source}")]
+    Unreachable {
+        /// `host:port`.
+        address: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// TLS could not be set up on this side (a CA file that does not load, say).
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The server's certificate is not signed by a trusted CA for its name (self-signed,
+    /// say): the user may choose to trust this fingerprint.
+    #[error(
+        "the server's certificate is not trusted ({reason}); its SHA-256 fingerprint is {fingerprint}: trust it only if the server's operator confirms this fingerprint"
+    )]
+    Untrusted {
+        /// The certificate's fingerprint.
+        fingerprint: Fingerprint,
+        /// Why it is not trusted.
+        reason: String,
+    },
+    /// The server presented another certificate than the one trusted before.
+    #[error(
+        "the server's certificate changed: trusted {trusted}, now presented {presented}. Someone may be intercepting the connection; ask the server's operator before trusting the new one"
+    )]
+    CertificateChanged {
+        /// The fingerprint trusted.
+        trusted: Fingerprint,
+        /// The fingerprint presented now.
+        presented: Fingerprint,
+    },
+    /// The TLS handshake failed (not a TLS server, say).
+    #[error("TLS with {address} failed: {reason}")]
+    Handshake {
+        /// `host:port`.
+        address: String,
+        /// What failed.
+        reason: String,
+    },
 }
 
 /// A frame as received.
@@ -104,6 +148,77 @@ pub enum Event {
     Frame(Frame),
 }
 
+/// A TLS connection to `address` for the host named `host` (a name or an address, IPv6 in
+/// brackets), its certificate checked against `trust`.
+async fn tls_connect(
+    address: &str,
+    host: &str,
+    trust: &ServerTrust,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ClientError> {
+    let (config, presented) = trust.client_config()?;
+    let name = host.trim_start_matches('[').trim_end_matches(']');
+    let name = ServerName::try_from(name.to_string()).map_err(|error| ClientError::Handshake {
+        address: address.to_string(),
+        reason: format!("{host:?} is not a host name: {error}"),
+    })?;
+    let tcp = TcpStream::connect(address)
+        .await
+        .map_err(|source| ClientError::Unreachable {
+            address: address.to_string(),
+            source,
+        })?;
+    let _ = tcp.set_nodelay(true);
+    tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|error| handshake_error(address, trust, &presented, &error))
+}
+
+/// What a failed handshake means to the user: a changed pinned certificate, an untrusted
+/// one (with its fingerprint, to be trusted or not), or another failure.
+fn handshake_error(
+    address: &str,
+    trust: &ServerTrust,
+    presented: &Presented,
+    error: &std::io::Error,
+) -> ClientError {
+    let tls_error = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match (trust.pinned, presented.fingerprint(), tls_error) {
+        (Some(trusted), Some(seen), _) if trusted != seen => ClientError::CertificateChanged {
+            trusted,
+            presented: seen,
+        },
+        (None, Some(fingerprint), Some(rustls::Error::InvalidCertificate(why))) => {
+            ClientError::Untrusted {
+                fingerprint,
+                reason: certificate_problem(why),
+            }
+        }
+        _ => ClientError::Handshake {
+            address: address.to_string(),
+            reason: error.to_string(),
+        },
+    }
+}
+
+/// Why a certificate was refused, in a user's words.
+fn certificate_problem(why: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as Why;
+    match why {
+        Why::UnknownIssuer => {
+            "signed by no authority this machine trusts: self-signed?".to_string()
+        }
+        Why::NotValidForName | Why::NotValidForNameContext { .. } => {
+            "issued for another host name".to_string()
+        }
+        Why::Expired | Why::ExpiredContext { .. } => "expired".to_string(),
+        Why::NotValidYet | Why::NotValidYetContext { .. } => "not valid yet".to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
 /// A connection to a Hounsfield server.
 pub struct Client {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -112,9 +227,26 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to `url` (`ws://host:port/ws`, with `?token=…` when the server wants one).
+    /// Connects to `url` (`ws://host:port/ws` or `wss://…`, with `?token=…` when the server
+    /// wants one), trusting the system's root certificates for `wss`.
     pub async fn connect(url: &str) -> Result<Self, ClientError> {
-        let (socket, _) = tokio_tungstenite::connect_async(url).await?;
+        Self::connect_trusting(url, &ServerTrust::system()).await
+    }
+
+    /// Connects to `url`; a `wss` server's certificate must satisfy `trust`.
+    pub async fn connect_trusting(url: &str, trust: &ServerTrust) -> Result<Self, ClientError> {
+        let request = url.into_client_request()?;
+        let uri = request.uri().clone();
+        let socket = if uri.scheme_str() == Some("wss") {
+            let host = uri.host().unwrap_or_default();
+            let address = format!("{host}:{}", uri.port_u16().unwrap_or(443));
+            let tls = tls_connect(&address, host, trust).await?;
+            let (socket, _) =
+                tokio_tungstenite::client_async(request, MaybeTlsStream::Rustls(tls)).await?;
+            socket
+        } else {
+            tokio_tungstenite::connect_async(request).await?.0
+        };
         Ok(Self {
             socket,
             next_seq: 1,

@@ -33,6 +33,12 @@ use crate::server::origin::OriginPolicy;
 use crate::server::scheduler::Scheduler;
 use crate::server::session::SessionLimits;
 use crate::server::web;
+use crate::tls::ServerTls;
+
+/// What `Strict-Transport-Security` asks of browsers on HTTPS: HTTPS only to this host for
+/// a year. Without `includeSubDomains`: other hosts of a hospital's domain are not ours
+/// to decide for.
+const HSTS: &str = "max-age=31536000";
 
 /// Largest WebSocket message the transport accepts at all; larger closes the connection.
 /// Messages above [`ServerConfig::max_message_bytes`] but below this get an `error` reply.
@@ -71,6 +77,8 @@ pub struct ServerConfig {
     pub follow: Option<Follow>,
     /// Where sessions, authentication failures, opened series and refusals are recorded.
     pub audit: Arc<AuditLog>,
+    /// Serve HTTPS and WSS with this certificate instead of HTTP and WS.
+    pub tls: Option<ServerTls>,
     /// Accept `test_fault` messages that make a session's next frame fail on purpose
     /// ([`crate::server::faults`]); for tests only, off unless asked for.
     pub test_faults: bool,
@@ -100,6 +108,7 @@ impl ServerConfig {
             keyframe_interval: Duration::from_secs(2),
             follow: None,
             audit: Arc::new(AuditLog::disabled()),
+            tls: None,
             test_faults: false,
         }
     }
@@ -246,7 +255,7 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let router = Router::new()
+        let mut router = Router::new()
             .route("/ws", get(websocket))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
@@ -256,6 +265,12 @@ impl Server {
                 answered_host,
             ))
             .with_state(self.app.clone());
+        let tls = self.app.config.tls.clone();
+        // A renewed certificate is picked up while the server runs.
+        let _reloading = tls.as_ref().map(|tls| AbortOnDrop(tls.watch()));
+        if tls.is_some() {
+            router = router.layer(axum::middleware::map_response(strict_transport_security));
+        }
         let sessions = self.shutdown;
         let app = self.app.clone();
         let refused = move |client: SocketAddr| {
@@ -270,6 +285,7 @@ impl Server {
             self.listener,
             router,
             self.app.config.connections,
+            tls,
             refused,
             async move {
                 shutdown.await;
@@ -280,6 +296,24 @@ impl Server {
         .await;
         Ok(())
     }
+}
+
+/// Stops a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Tells browsers to come back over HTTPS only (on HTTPS responses).
+async fn strict_transport_security(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        header::HeaderValue::from_static(HSTS),
+    );
+    response
 }
 
 /// Generates a random access token (32 hex digits).

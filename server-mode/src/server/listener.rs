@@ -2,7 +2,9 @@
 //! closed as they arrive, and counted); each is served by hyper's HTTP/1 with a limit on
 //! the time a request's headers may take, which also closes idle keep-alive connections,
 //! so half-sent requests cannot hold the server's places. A WebSocket upgrade keeps its
-//! connection's place ([`ConnectionPlace`]) for as long as it runs.
+//! connection's place ([`ConnectionPlace`]) for as long as it runs. With TLS, the
+//! handshake comes first, within the same time limit; a plain HTTP request on the TLS port
+//! is answered with a short 400 that says to use `https://`, and closed.
 //!
 //! axum's own `serve` sets no header time limit and no connection cap, hence this loop
 //! over hyper's connection builder.
@@ -17,9 +19,12 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
+
+use crate::tls::ServerTls;
 
 /// How a server accepts connections.
 #[derive(Debug, Clone, Copy)]
@@ -54,13 +59,20 @@ const SEND_BUFFER_BYTES: usize = 512 * 1024;
 /// again, so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Serves `router` on `listener` until `shutdown` completes, then asks each connection to
-/// close and waits until all have. `refused` is told of each connection turned away at
-/// the cap.
+/// The first byte of a TLS connection: a handshake record.
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+/// The answer to plain HTTP sent to the TLS port.
+const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nThis server speaks HTTPS only: use https:// (and wss:// for WebSockets).\n";
+
+/// Serves `router` on `listener` (over TLS when `tls` is given) until `shutdown`
+/// completes, then asks each connection to close and waits until all have. `refused` is
+/// told of each connection turned away at the cap.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    tls: Option<ServerTls>,
     refused: impl Fn(SocketAddr) + Send + 'static,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
@@ -97,14 +109,17 @@ pub(crate) async fn serve(
             tracing::debug!(%error, "the send buffer keeps its size");
         }
         let place = ConnectionPlace(Arc::new(permit));
-        tokio::spawn(serve_connection(
-            stream,
+        let served = Served {
             client,
-            router.clone(),
-            limits.header_read_timeout,
+            router: router.clone(),
+            header_read_timeout: limits.header_read_timeout,
             place,
-            closing_seen.clone(),
-        ));
+            closing: closing_seen.clone(),
+        };
+        match &tls {
+            None => tokio::spawn(served.http(stream)),
+            Some(tls) => tokio::spawn(served.https(stream, tls.clone())),
+        };
     }
     drop(listener);
     let _ = closing.send(true);
@@ -113,41 +128,79 @@ pub(crate) async fn serve(
     let _ = places.acquire_many(all).await;
 }
 
-/// One connection: HTTP/1 requests (and a WebSocket upgrade) until the client leaves, its
-/// headers are late, or the server closes.
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
+/// One accepted connection and what serving it needs.
+struct Served {
     client: SocketAddr,
     router: Router,
     header_read_timeout: Duration,
     place: ConnectionPlace,
-    mut closing: watch::Receiver<bool>,
-) {
-    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-        request.extensions_mut().insert(ConnectInfo(client));
-        request.extensions_mut().insert(place.clone());
-        let router = router.clone();
-        async move {
-            let Ok(response) = router.oneshot(request).await;
-            Ok::<_, Infallible>(response)
+    closing: watch::Receiver<bool>,
+}
+
+impl Served {
+    /// The TLS handshake (within the header time limit), then HTTP over it; plain HTTP is
+    /// told to use `https://`.
+    async fn https(self, stream: TcpStream, tls: ServerTls) {
+        let client = self.client;
+        let handshake = async {
+            let mut first = [0u8; 1];
+            if stream.peek(&mut first).await? == 1 && first[0] != TLS_HANDSHAKE_RECORD {
+                let mut stream = stream;
+                stream.write_all(PLAIN_HTTP_ANSWER).await?;
+                stream.shutdown().await?;
+                return Ok(None);
+            }
+            tls.acceptor().accept(stream).await.map(Some)
+        };
+        match tokio::time::timeout(self.header_read_timeout, handshake).await {
+            Ok(Ok(Some(stream))) => self.http(stream).await,
+            Ok(Ok(None)) => {
+                tracing::debug!(%client, "plain HTTP on the TLS port: told to use https")
+            }
+            Ok(Err(error)) => tracing::debug!(%client, %error, "TLS handshake failed"),
+            Err(_) => tracing::debug!(%client, "TLS handshake not finished in time"),
         }
-    });
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
-    let connection = builder
-        .serve_connection(TokioIo::new(stream), service)
-        .with_upgrades();
-    tokio::pin!(connection);
-    let finished = tokio::select! {
-        finished = connection.as_mut() => finished,
-        _ = closing.changed() => {
-            connection.as_mut().graceful_shutdown();
-            connection.await
+    }
+
+    /// HTTP/1 requests (and a WebSocket upgrade) until the client leaves, its headers are
+    /// late, or the server closes.
+    async fn http<I>(self, stream: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Self {
+            client,
+            router,
+            header_read_timeout,
+            place,
+            mut closing,
+        } = self;
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(client));
+            request.extensions_mut().insert(place.clone());
+            let router = router.clone();
+            async move {
+                let Ok(response) = router.oneshot(request).await;
+                Ok::<_, Infallible>(response)
+            }
+        });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout);
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        tokio::pin!(connection);
+        let finished = tokio::select! {
+            finished = connection.as_mut() => finished,
+            _ = closing.changed() => {
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        };
+        if let Err(error) = finished {
+            tracing::debug!(%client, %error, "connection ended");
         }
-    };
-    if let Err(error) = finished {
-        tracing::debug!(%client, %error, "connection ended");
     }
 }
