@@ -232,33 +232,41 @@ pub enum BenchCommand {
     },
     /// Serve a series in this process and drag it from N clients at once; print first
     /// image, frames/s, input → frame latency and bit rate.
-    Stream {
-        /// A file, folder or DICOMDIR; none: the built-in sample volume.
-        path: Option<PathBuf>,
-        /// Series id or number; default: the largest series.
-        #[arg(long)]
-        series: Option<String>,
-        /// Clients dragging at once.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-        sessions: u16,
-        /// Frame size each client asks for, WIDTHxHEIGHT.
-        #[arg(long, default_value = "1024x768", value_parser = parse_size)]
-        size: [u32; 2],
-        /// Length of the drag (seconds).
-        #[arg(long, default_value_t = 10.0)]
-        seconds: f64,
-        /// Codec of interactive frames; several (`h264,jpeg`) run the same drag once each
-        /// and print the figures side by side.
-        #[arg(long, value_enum, value_delimiter = ',', default_value = "h264")]
-        codec: Vec<StreamCodec>,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
-    },
+    Stream(StreamArgs),
     /// Serve a series in this process for minutes to dragging sessions, clients that stop
     /// reading, clients that reconnect and render-thread panics; print resident memory
     /// over time, frames/s against a single session's, and the restarts survived.
     Soak(SoakArgs),
+}
+
+/// What `bench stream` accepts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StreamArgs {
+    /// A file, folder or DICOMDIR; none: the built-in sample volume.
+    pub path: Option<PathBuf>,
+    /// Series id or number; default: the largest series.
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Clients dragging at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub sessions: u16,
+    /// Frame size each client asks for, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1024x768", value_parser = parse_size)]
+    pub size: [u32; 2],
+    /// Length of the drag (seconds).
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Codec of interactive frames; several (`h264,jpeg`) run the same drag once each
+    /// and print the figures side by side.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "h264")]
+    pub codec: Vec<StreamCodec>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Run the same drags over TLS too (a second server with a self-signed certificate,
+    /// on the same renderer) and print what TLS costs: frames/s and latency side by side.
+    #[arg(long)]
+    pub tls: bool,
 }
 
 /// What `bench soak` accepts.

@@ -411,6 +411,47 @@ fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
 }
 
 #[test]
+fn bench_stream_with_tls_runs_the_drag_over_both_and_prints_what_tls_costs() {
+    let output = hounsfield(&[
+        "bench",
+        "stream",
+        "--seconds",
+        "1",
+        "--size",
+        "160x120",
+        "--codec",
+        "jpeg",
+        "--tls",
+        "--json",
+    ]);
+    let report = stdout_json(&output);
+    let runs = report["runs"]
+        .as_array()
+        .expect("a plain run and a TLS run");
+    assert_eq!(runs.len(), 2, "{report}");
+    assert_eq!(runs[0]["transport"], "plain");
+    assert_eq!(runs[1]["transport"], "tls");
+    for run in runs {
+        assert_eq!(run["granted"], "jpeg", "{run}");
+        assert!(run["frames"].as_u64().is_some_and(|n| n > 0), "{run}");
+    }
+    let costs = report["tls"].as_array().expect("what TLS costs");
+    assert_eq!(costs.len(), 1, "{report}");
+    let fps = |run: &serde_json::Value| run["drag_fps"].as_f64().unwrap_or(0.0);
+    let expected = fps(&runs[1]) / fps(&runs[0]);
+    let ratio = costs[0]["drag_fps_ratio"].as_f64().unwrap_or(0.0);
+    assert!((ratio - expected).abs() < 1e-9, "{report}");
+    let added = costs[0]["latency_p50_added_ms"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    let p50 = |run: &serde_json::Value| run["latency_p50_ms"].as_f64().unwrap_or(0.0);
+    assert!(
+        (added - (p50(&runs[1]) - p50(&runs[0]))).abs() < 1e-9,
+        "{report}"
+    );
+}
+
+#[test]
 fn bench_stream_runs_the_same_drag_per_codec_and_compares_them() {
     let output = hounsfield(&[
         "bench",

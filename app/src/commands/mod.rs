@@ -41,25 +41,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Render(args)) => render::run(&args),
         Some(Command::Doctor { json }) => doctor::run(json),
         Some(Command::Bench {
-            which:
-                BenchCommand::Stream {
-                    path,
-                    series,
-                    sessions,
-                    size,
-                    seconds,
-                    codec,
-                    json,
-                },
-        }) => bench::stream(
-            path.as_deref(),
-            series.as_deref(),
-            usize::from(sessions),
-            size,
-            seconds,
-            &codec,
-            json,
-        ),
+            which: BenchCommand::Stream(args),
+        }) => bench::stream(&args),
         Some(Command::Bench {
             which: BenchCommand::Soak(args),
         }) => bench::soak(&args),

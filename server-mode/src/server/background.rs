@@ -23,6 +23,8 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 /// A server serving on a thread of its own until stopped (or dropped).
 pub struct BackgroundServer {
     address: SocketAddr,
+    /// It serves TLS (`wss`).
+    tls: bool,
     metrics: Arc<Metrics>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<Result<(), ServerError>>>,
@@ -38,6 +40,7 @@ impl BackgroundServer {
         library: Arc<Library>,
         scheduler: Arc<Scheduler>,
     ) -> Result<Self, ServerError> {
+        let tls = config.tls.is_some();
         let (stop, stopped) = oneshot::channel::<()>();
         let (bound_tx, bound_rx) = std::sync::mpsc::sync_channel(1);
         let thread = std::thread::Builder::new().name(name.to_string()).spawn({
@@ -66,6 +69,7 @@ impl BackgroundServer {
         match bound {
             Ok((address, metrics)) => Ok(Self {
                 address,
+                tls,
                 metrics,
                 stop: Some(stop),
                 thread: Some(thread),
@@ -82,9 +86,10 @@ impl BackgroundServer {
         self.address
     }
 
-    /// The WebSocket address of protocol v1 on it: `ws://address/ws`.
+    /// The WebSocket address of protocol v1 on it: `ws://address/ws` (`wss` with TLS).
     pub fn websocket_url(&self) -> String {
-        format!("ws://{}/ws", self.address)
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!("{scheme}://{}/ws", self.address)
     }
 
     /// The server's counters.

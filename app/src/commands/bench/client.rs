@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use server_mode::client::{Client, STILL_CODECS, VIDEO_CODECS, Welcome};
 use server_mode::protocol::{Codec, SeriesInfo, StudyInfo, Viewport};
+use server_mode::tls::ServerTrust;
 
 use crate::cli::StreamCodec;
 
@@ -17,16 +18,18 @@ pub(super) const ORBIT_DEG_PER_INPUT: f64 = 5.0;
 /// Longest wait for any one reply or frame before the run counts as failed.
 pub(super) const REPLY_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// A client that connected to `url`, said hello offering `codec` for a `size` view, and
+/// A client that connected to `url` (a `wss` server's certificate checked against
+/// `trust`), said hello offering `codec` for a `size` view, and
 /// chose the series to open (`series`, or the largest): the client, the `welcome`, and
 /// the series.
 pub(super) async fn greet(
     url: &str,
+    trust: &ServerTrust,
     series: Option<&str>,
     size: [u32; 2],
     codec: StreamCodec,
 ) -> anyhow::Result<(Client, Welcome, SeriesInfo)> {
-    let mut client = in_time("connecting", Client::connect(url)).await?;
+    let mut client = in_time("connecting", Client::connect_trusting(url, trust)).await?;
     let viewport = Viewport {
         width: size[0],
         height: size[1],

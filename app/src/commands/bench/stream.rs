@@ -7,7 +7,6 @@
 //! same server, and the figures are printed side by side with their ratios to JPEG's.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -16,12 +15,13 @@ use serde::Serialize;
 use server_mode::client::FrameDecoder;
 use server_mode::client::{Client, Event, Frame};
 use server_mode::protocol::{Action, ClientStats, Codec, FrameHeader, ServerMessage};
+use server_mode::tls::ServerTrust;
 
 use super::client::{
     INPUTS_PER_S, ORBIT_DEG_PER_INPUT, codec_name, granted_name, greet, in_time, ms, percentile,
 };
 use super::quality::{LadderRung, QualityReport, interactive_quality};
-use crate::cli::StreamCodec;
+use crate::cli::{StreamArgs, StreamCodec};
 
 /// How often a client reports its decoding to the server (as the web client does).
 const REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -85,6 +85,8 @@ struct SessionReport {
 /// then each.
 #[derive(Debug, Serialize)]
 struct StreamReport {
+    /// `plain` or `tls`: how the clients reached the server.
+    transport: String,
     /// The codec asked for (`h264` offers H.264 first).
     codec: String,
     /// The codec of interactive frames the server granted.
@@ -120,6 +122,9 @@ struct Comparison {
     ratios: Vec<Ratios>,
     /// The picture quality of each codec's interactive frames, when H.264 was granted.
     quality: Option<QualityReport>,
+    /// What TLS costs, codec by codec (with `--tls`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tls: Vec<TlsCost>,
 }
 
 /// One run's figures relative to the reference run's (JPEG's).
@@ -151,85 +156,95 @@ struct SessionRun {
 
 /// Starts the server on 127.0.0.1 (any free port) with the series at `path` (the built-in
 /// phantom without one), runs `sessions` clients that each open the series and drag for
-/// `seconds`, once for each of `codecs`, and prints the figures.
-pub fn stream(
-    path: Option<&Path>,
-    series: Option<&str>,
-    sessions: usize,
-    size: [u32; 2],
-    seconds: f64,
-    codecs: &[StreamCodec],
-    json: bool,
-) -> anyhow::Result<()> {
+/// `seconds`, once for each codec (and each again over TLS with `--tls`), and prints the
+/// figures.
+pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
+    let StreamArgs {
+        ref path,
+        ref series,
+        sessions,
+        size,
+        seconds,
+        ref codec,
+        json,
+        tls,
+    } = *args;
+    let (path, series) = (path.as_deref(), series.as_deref());
     if !(seconds.is_finite() && seconds > 0.0) {
         anyhow::bail!("--seconds must be a positive number of seconds, got {seconds}");
     }
-    let codecs: Vec<StreamCodec> = if codecs.is_empty() {
+    let codecs: Vec<StreamCodec> = if codec.is_empty() {
         vec![StreamCodec::H264]
     } else {
-        codecs.to_vec()
+        codec.clone()
     };
-    let sessions = sessions.max(1);
+    let sessions = usize::from(sessions).max(1);
     let runtime = crate::commands::serve::runtime()?;
     let loopback = super::loopback::start(path, |config| config.max_sessions = sessions)?;
+    let twin = if tls {
+        Some(super::loopback::start_tls_twin(&loopback)?)
+    } else {
+        None
+    };
     let keyframe_interval = loopback.config.keyframe_interval;
     let adapter = loopback.scheduler.adapter().to_string();
     let wanted = series.map(str::to_string);
     let drag = Duration::from_secs_f64(seconds);
-    let asked = codecs.clone();
-    let server = loopback.server;
-    let url = server.websocket_url();
-    let metrics = server.metrics();
-    let runs = runtime.block_on(async move {
-        run_session(&url, wanted.as_deref(), size, WARM_UP, StreamCodec::Jpeg)
-            .await
-            .context("the warm-up drag")?;
-        let mut by_codec = Vec::with_capacity(asked.len());
-        for codec in asked {
-            // The previous run's sessions close in the background; each run starts alone.
-            let closing = Instant::now();
-            while metrics
-                .sessions_active
-                .load(std::sync::atomic::Ordering::Acquire)
-                > 0
-            {
-                if closing.elapsed() > CLOSE_TIMEOUT {
-                    anyhow::bail!("the previous run's sessions did not close");
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            let mut clients = tokio::task::JoinSet::new();
-            for n in 0..sessions {
-                let (url, series) = (url.clone(), wanted.clone());
-                clients.spawn(async move {
-                    let run = run_session(&url, series.as_deref(), size, drag, codec).await;
-                    (n, run.with_context(|| format!("session {}", n + 1)))
-                });
-            }
-            let mut runs = Vec::with_capacity(sessions);
-            while let Some(joined) = clients.join_next().await {
-                let (n, run) = joined.context("a client task failed")?;
-                runs.push((n, run?));
-            }
-            runs.sort_by_key(|(n, _)| *n);
-            by_codec.push(runs.into_iter().map(|(_, run)| run).collect::<Vec<_>>());
-        }
-        anyhow::Ok(by_codec)
-    })?;
-    server.stop()?;
-    let reports = codecs
+    let mut transports = vec![Transport {
+        name: "plain",
+        url: loopback.server.websocket_url(),
+        trust: ServerTrust::system(),
+    }];
+    if let Some(twin) = &twin {
+        transports.push(Transport {
+            name: "tls",
+            url: twin.server.websocket_url(),
+            trust: twin.trust.clone(),
+        });
+    }
+    let all_metrics: Vec<_> = std::iter::once(loopback.server.metrics())
+        .chain(twin.as_ref().map(|twin| twin.server.metrics()))
+        .collect();
+    let plan: Vec<(usize, StreamCodec)> = (0..transports.len())
+        .flat_map(|transport| codecs.iter().map(move |codec| (transport, *codec)))
+        .collect();
+    let runs = runtime.block_on(drag_runs(
+        &transports,
+        &plan,
+        &all_metrics,
+        wanted.as_deref(),
+        size,
+        drag,
+        sessions,
+    ))?;
+    if let Some(twin) = twin {
+        twin.server.stop()?;
+    }
+    loopback.server.stop()?;
+    let reports = plan
         .iter()
         .zip(runs)
-        .map(|(codec, runs)| aggregate(*codec, adapter.clone(), seconds, runs))
+        .map(|(&(transport, codec), runs)| {
+            let mut report = aggregate(codec, adapter.clone(), seconds, runs)?;
+            report.transport = transports[transport].name.to_string();
+            Ok(report)
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let ratios = compare(&reports);
+    // Codecs are compared over the plain runs; TLS against plain codec by codec.
+    let (plain, over_tls) = reports.split_at(codecs.len());
+    let ratios = compare(plain);
+    let tls_costs: Vec<TlsCost> = over_tls
+        .iter()
+        .zip(plain)
+        .map(|(tls, plain)| TlsCost::of(tls, plain))
+        .collect();
     // Quality only matters side by side, and needs an H.264 encoder.
     let quality = match (
-        reports.len() > 1,
-        reports.iter().find_map(|r| r.encoder.as_deref()),
+        plain.len() > 1,
+        plain.iter().find_map(|r| r.encoder.as_deref()),
     ) {
         (true, Some(encoder)) => {
-            let h264 = reports.iter().find(|r| r.encoder.is_some());
+            let h264 = plain.iter().find(|r| r.encoder.is_some());
             let fps = h264.map_or(INPUTS_PER_S, |r| r.figures.drag_fps);
             // The internal resolution the stream's frames were drawn at, to the budget's
             // step (the sent sides are rounded to even).
@@ -253,6 +268,7 @@ pub fn stream(
         }
         _ => None,
     };
+    let pairs = against_reference(plain);
     if json {
         let text = match <[StreamReport; 1]>::try_from(reports) {
             Ok([report]) => serde_json::to_string_pretty(&report)?,
@@ -260,6 +276,7 @@ pub fn stream(
                 runs,
                 ratios,
                 quality,
+                tls: tls_costs,
             })?,
         };
         println!("{text}");
@@ -271,10 +288,133 @@ pub fn stream(
     if let Some(quality) = &quality {
         print_quality(quality);
     }
-    for (ratio, (run, base)) in ratios.iter().zip(against_reference(&reports)) {
+    for (ratio, (run, base)) in ratios.iter().zip(pairs) {
         print_ratio(ratio, run, base, quality.as_ref());
     }
+    for cost in &tls_costs {
+        print_tls_cost(cost);
+    }
     Ok(())
+}
+
+/// Runs `plan`: for each (transport, codec) in order, `sessions` clients drag at once for
+/// `drag`, each run starting once the previous one's sessions closed (after a warm-up drag
+/// on each transport). The sessions' runs of each step, in order.
+async fn drag_runs(
+    transports: &[Transport],
+    plan: &[(usize, StreamCodec)],
+    all_metrics: &[std::sync::Arc<server_mode::server::metrics::Metrics>],
+    wanted: Option<&str>,
+    size: [u32; 2],
+    drag: Duration,
+    sessions: usize,
+) -> anyhow::Result<Vec<Vec<SessionRun>>> {
+    for transport in transports {
+        run_session(transport, wanted, size, WARM_UP, StreamCodec::Jpeg)
+            .await
+            .with_context(|| format!("the warm-up drag ({})", transport.name))?;
+    }
+    let mut by_run = Vec::with_capacity(plan.len());
+    for &(transport, codec) in plan {
+        // The previous run's sessions close in the background; each run starts alone.
+        let closing = Instant::now();
+        while all_metrics.iter().any(|metrics| {
+            metrics
+                .sessions_active
+                .load(std::sync::atomic::Ordering::Acquire)
+                > 0
+        }) {
+            if closing.elapsed() > CLOSE_TIMEOUT {
+                anyhow::bail!("the previous run's sessions did not close");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let mut clients = tokio::task::JoinSet::new();
+        for n in 0..sessions {
+            let (transport, series) = (transports[transport].clone(), wanted.map(str::to_string));
+            clients.spawn(async move {
+                let run = run_session(&transport, series.as_deref(), size, drag, codec).await;
+                (n, run.with_context(|| format!("session {}", n + 1)))
+            });
+        }
+        let mut runs = Vec::with_capacity(sessions);
+        while let Some(joined) = clients.join_next().await {
+            let (n, run) = joined.context("a client task failed")?;
+            runs.push((n, run?));
+        }
+        runs.sort_by_key(|(n, _)| *n);
+        by_run.push(runs.into_iter().map(|(_, run)| run).collect::<Vec<_>>());
+    }
+    Ok(by_run)
+}
+
+/// Where a benchmark's clients connect: a server's WebSocket address and what they trust
+/// of its certificate.
+#[derive(Debug, Clone)]
+struct Transport {
+    /// `plain` or `tls`, as the reports name it.
+    name: &'static str,
+    /// The WebSocket address (`ws` or `wss`).
+    url: String,
+    /// What a `wss` server's certificate must satisfy.
+    trust: ServerTrust,
+}
+
+/// What TLS costs: one codec's drag over TLS against the same drag in plain.
+#[derive(Debug, Serialize)]
+struct TlsCost {
+    /// The codec granted.
+    codec: String,
+    /// Frames/s over TLS over frames/s in plain (goal: above 0.95).
+    drag_fps_ratio: f64,
+    /// Frames/s over TLS and in plain.
+    drag_fps: [f64; 2],
+    /// Median input → frame latency over TLS minus in plain (ms; goal: under 2).
+    latency_p50_added_ms: f64,
+    /// Median latency over TLS and in plain (ms).
+    latency_p50_ms: [f64; 2],
+    /// 95th percentile latency over TLS and in plain (ms).
+    latency_p95_ms: [f64; 2],
+    /// From `open` to the first frame over TLS and in plain (ms; the handshake is before).
+    first_frame_ms: [f64; 2],
+}
+
+impl TlsCost {
+    /// The TLS run's figures against the plain run's.
+    fn of(tls: &StreamReport, plain: &StreamReport) -> Self {
+        let (a, b) = (&tls.figures, &plain.figures);
+        Self {
+            codec: tls.granted.clone(),
+            drag_fps_ratio: if b.drag_fps > 0.0 {
+                a.drag_fps / b.drag_fps
+            } else {
+                f64::NAN
+            },
+            drag_fps: [a.drag_fps, b.drag_fps],
+            latency_p50_added_ms: a.latency_p50_ms - b.latency_p50_ms,
+            latency_p50_ms: [a.latency_p50_ms, b.latency_p50_ms],
+            latency_p95_ms: [a.latency_p95_ms, b.latency_p95_ms],
+            first_frame_ms: [a.first_frame_ms, b.first_frame_ms],
+        }
+    }
+}
+
+/// What TLS costs, as text.
+fn print_tls_cost(cost: &TlsCost) {
+    println!(
+        "tls/plain {}: frames/s {:.1} vs {:.1} ×{:.3} (goal above ×0.95), latency p50 {:.1} vs {:.1} ms ({:+.2} ms, goal under +2), p95 {:.1} vs {:.1} ms, first frame {:.0} vs {:.0} ms",
+        cost.codec,
+        cost.drag_fps[0],
+        cost.drag_fps[1],
+        cost.drag_fps_ratio,
+        cost.latency_p50_ms[0],
+        cost.latency_p50_ms[1],
+        cost.latency_p50_added_ms,
+        cost.latency_p95_ms[0],
+        cost.latency_p95_ms[1],
+        cost.first_frame_ms[0],
+        cost.first_frame_ms[1]
+    );
 }
 
 /// The quality of each codec's interactive frames, as text.
@@ -386,7 +526,12 @@ fn print_report(report: &StreamReport) {
         (None, None) => report.granted.clone(),
     };
     println!(
-        "stream {codec} {}×{} of {:?} on {}, {} session{}, {:.0} s drag: first image {:.0} ms (final still {:.0}), {:.1} frames/s, latency p50 {:.0} ms p95 {:.0} ms (decoded p50 {:.0} p95 {:.0}), {:.0} kbit/s ({:.1} kB a frame, {} keyframes), render {:.1} ms, encode {:.2} ms, decode {:.2} ms a frame, final still {:.0} ms after the last input",
+        "stream {codec}{} {}×{} of {:?} on {}, {} session{}, {:.0} s drag: first image {:.0} ms (final still {:.0}), {:.1} frames/s, latency p50 {:.0} ms p95 {:.0} ms (decoded p50 {:.0} p95 {:.0}), {:.0} kbit/s ({:.1} kB a frame, {} keyframes), render {:.1} ms, encode {:.2} ms, decode {:.2} ms a frame, final still {:.0} ms after the last input",
+        if report.transport == "tls" {
+            " over TLS"
+        } else {
+            ""
+        },
         report.size[0],
         report.size[1],
         report.volume,
@@ -495,6 +640,7 @@ fn aggregate(
     let frames: usize = runs.iter().map(|r| r.report.figures.frames).sum();
     let bytes: usize = runs.iter().map(|r| r.frame_bytes).sum();
     let report = StreamReport {
+        transport: "plain".to_string(),
         codec: codec_name(codec).to_string(),
         granted: granted_name(granted).to_string(),
         encoder,
@@ -609,13 +755,14 @@ impl Receiver {
 /// final still), a drag of orbit inputs at [`INPUTS_PER_S`] for `drag`, then the release
 /// and its final still. Every frame is decoded on arrival.
 async fn run_session(
-    url: &str,
+    transport: &Transport,
     series: Option<&str>,
     size: [u32; 2],
     drag: Duration,
     codec: StreamCodec,
 ) -> anyhow::Result<SessionRun> {
-    let (mut client, welcome, chosen) = greet(url, series, size, codec).await?;
+    let (mut client, welcome, chosen) =
+        greet(&transport.url, &transport.trust, series, size, codec).await?;
     let mut sent: HashMap<u32, Instant> = HashMap::new();
     let mut receiver = Receiver::new();
 

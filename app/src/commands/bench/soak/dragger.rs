@@ -94,6 +94,7 @@ pub(super) async fn drag(
 ) -> anyhow::Result<DragTally> {
     let (mut client, welcome, chosen) = greet(
         &target.url,
+        &server_mode::tls::ServerTrust::system(),
         target.series.as_deref(),
         target.size,
         target.codec,

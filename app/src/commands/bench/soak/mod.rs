@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use server_mode::Scheduler;
 use server_mode::server::metrics::Metrics;
+use server_mode::tls::ServerTrust;
 use tokio::task::JoinHandle;
 
 use super::client::REPLY_TIMEOUT;
@@ -61,8 +62,14 @@ struct Target {
 impl Target {
     /// A client that said hello, opened the series and got its first frame.
     async fn open_session(&self) -> anyhow::Result<server_mode::client::Client> {
-        let (mut client, _, chosen) =
-            super::client::greet(&self.url, self.series.as_deref(), self.size, self.codec).await?;
+        let (mut client, _, chosen) = super::client::greet(
+            &self.url,
+            &ServerTrust::system(),
+            self.series.as_deref(),
+            self.size,
+            self.codec,
+        )
+        .await?;
         super::client::in_time("open", client.open(&chosen.id)).await?;
         super::client::in_time("the first frame", client.next_frame()).await?;
         Ok(client)
