@@ -331,6 +331,14 @@ pub struct ConnectArgs {
     /// The series id to open; default: the first the server lists.
     #[arg(long)]
     pub series: Option<String>,
+    /// A CA certificate (PEM) to trust for an `https` server, besides the system's; repeat
+    /// for more.
+    #[arg(long = "ca", value_name = "FILE")]
+    pub ca: Vec<PathBuf>,
+    /// Trust the `https` server's certificate with this SHA-256 fingerprint (as the server
+    /// printed it), self-signed or not, and remember it; any other certificate is refused.
+    #[arg(long, value_name = "SHA256")]
+    pub fingerprint: Option<String>,
     /// Save a screenshot of the window to this PNG once the first final still is shown,
     /// then close (for tests).
     #[arg(long, value_name = "OUT.png", hide = true)]

@@ -123,8 +123,10 @@ fn a_path_that_cannot_load_is_reported_by_the_window_without_a_panic() {
 /// `hounsfield --serve` of the built-in phantom on a free loopback port; killed on drop.
 struct Serving {
     child: Child,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https` with TLS).
     url: String,
+    /// The TLS certificate's fingerprint as the server printed it, with TLS.
+    fingerprint: Option<String>,
 }
 
 impl Serving {
@@ -136,21 +138,40 @@ impl Serving {
             .stderr(Stdio::null())
             .spawn()
             .expect("hounsfield --serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the server prints where it listens");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut next_line = || {
+            let mut line = String::new();
+            stdout
+                .read_line(&mut line)
+                .expect("the server prints where it listens");
+            assert!(!line.is_empty(), "the server stopped before listening");
+            line
+        };
+        let mut line = next_line();
+        while !line.starts_with("serving ") {
+            line = next_line();
+        }
         let url = line
             .split_whitespace()
-            .find(|word| word.starts_with("http://"))
+            .find(|word| word.starts_with("http://") || word.starts_with("https://"))
             .unwrap_or_else(|| panic!("no address in {line:?}"))
             .split('?')
             .next()
             .unwrap_or_default()
             .trim_end_matches('/')
             .to_string();
-        Self { child, url }
+        let fingerprint = url.starts_with("https://").then(|| {
+            let line = next_line();
+            line.strip_prefix("TLS certificate SHA-256 fingerprint: ")
+                .unwrap_or_else(|| panic!("no fingerprint in {line:?}"))
+                .trim()
+                .to_string()
+        });
+        Self {
+            child,
+            url,
+            fingerprint,
+        }
     }
 
     /// A counter from the server's `/metrics`.
@@ -242,4 +263,57 @@ fn connect_with_a_wrong_token_says_so_and_exits_non_zero() {
     assert!(text.contains("Unauthorized"), "{text}");
     assert!(!text.contains("panicked"), "{text}");
     assert!(!out.exists(), "no screenshot of a refused connection");
+}
+
+#[test]
+fn connect_to_a_self_signed_server_shows_its_fingerprint_then_frames_once_trusted_under_xvfb() {
+    let state = tempfile::tempdir().expect("temp dir");
+    let server = Serving::start(&[
+        "--tls-self-signed",
+        "--state-dir",
+        state.path().to_str().expect("utf-8"),
+    ]);
+    let fingerprint = server.fingerprint.clone().expect("a TLS server");
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    // Nobody answers the prompt in a test run: the window says what it asked and gives up.
+    let refused = dir.path().join("untrusted.png");
+    let (ok, text) = hounsfield_under_xvfb(&[
+        "connect",
+        &server.url,
+        "--screenshot",
+        refused.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        !ok,
+        "an untrusted certificate must not look like success: {text}"
+    );
+    assert!(
+        text.contains("not trusted") && text.contains(&fingerprint),
+        "the prompt names the server's fingerprint {fingerprint}: {text}"
+    );
+    assert!(
+        !refused.exists(),
+        "no frames before the certificate is trusted"
+    );
+
+    // Trusted by its fingerprint, as a shared session's link carries it.
+    let link = format!(
+        "{}/?fingerprint={}",
+        server.url,
+        fingerprint.replace(':', "")
+    );
+    let out = dir.path().join("trusted.png");
+    let (ok, text) = hounsfield_under_xvfb(&[
+        "connect",
+        &link,
+        "--screenshot",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(ok, "connect with the trusted fingerprint failed: {text}");
+    let centre = centre_of(&out);
+    assert!(
+        centre.lit * 20 > centre.pixels,
+        "the phantom streamed over TLS is shown"
+    );
 }

@@ -4,6 +4,7 @@
 //! and keyboard shortcuts each have a module of their own beside this one.
 
 mod capture;
+mod certificate_prompt;
 mod render_switch;
 mod share_dialog;
 mod shortcuts;
@@ -25,11 +26,12 @@ use super::screenshot::Outcome;
 use super::session_share::{ShareOptions, Sharing};
 use super::settings::{ServerEntry, Settings};
 use super::slice_view::OVERLAY_TEXT;
-use super::thin_client::connection::{LinkTarget, websocket_url};
+use super::thin_client::connection::{LinkTarget, server_authority, trust_for, websocket_url};
 use super::thin_client::remote_view::{RemoteView, START_VIEWPORT};
 use super::workspace::LocalWorkspace;
 use crate::cli::RenderPreference;
 use capture::Screenshot;
+use server_mode::tls::Fingerprint;
 
 /// What the window should open, and whether to take a screenshot and close.
 pub struct OpenRequest {
@@ -141,11 +143,24 @@ impl DesktopApp {
             Launch::Connect(args) => {
                 settings.remember_server(&args.url, args.token.clone());
                 let server = settings.servers.first().cloned();
+                let url = websocket_url(&args.url)?;
+                if let Some(given) = &args.fingerprint {
+                    let fingerprint = Fingerprint::parse(given).ok_or_else(|| {
+                        format!("--fingerprint {given:?}: expected 64 hex digits (colons allowed)")
+                    })?;
+                    let server = server_authority(&url)
+                        .ok_or_else(|| format!("{url}: no host and port to trust"))?;
+                    settings.trust_certificate(&server, fingerprint);
+                }
+                let trust = trust_for(&url, &args.url, args.ca.clone(), |server| {
+                    settings.trusted_certificate(server)
+                });
                 let target = LinkTarget {
-                    url: websocket_url(&args.url)?,
+                    url,
                     token: server.as_ref().and_then(|entry| entry.token.clone()),
                     series: args.series,
                     viewport: START_VIEWPORT,
+                    trust,
                 };
                 let view = RemoteView::connect(&ctx, target, None)?;
                 (
@@ -462,6 +477,7 @@ impl eframe::App for DesktopApp {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         self.share_window(&ctx, frame.wgpu_render_state());
+        self.certificate_window(&ctx);
         self.publish_shared_view();
         self.shortcuts(&ctx);
         self.save_user_screenshot();

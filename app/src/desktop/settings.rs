@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use render_core::view::Layout;
 use serde::{Deserialize, Serialize};
+use server_mode::tls::Fingerprint;
 
 /// How many recent studies are remembered.
 pub const RECENT_LIMIT: usize = 10;
@@ -18,6 +19,16 @@ pub struct ServerEntry {
     /// Its access token, when it wants one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+}
+
+/// A server certificate the user chose to trust (trust on first use): from then on that
+/// server must present this certificate and no other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedCertificate {
+    /// The server, `host:port`.
+    pub server: String,
+    /// The certificate's SHA-256 fingerprint (hex).
+    pub fingerprint: String,
 }
 
 /// A study opened before.
@@ -45,6 +56,9 @@ pub struct Settings {
     pub presets_folder: Option<PathBuf>,
     /// Studies opened before, the newest first.
     pub recent: Vec<RecentStudy>,
+    /// Server certificates trusted by their fingerprint.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trusted_certificates: Vec<TrustedCertificate>,
 }
 
 impl Default for Settings {
@@ -56,6 +70,7 @@ impl Default for Settings {
             show_overlay: true,
             presets_folder: None,
             recent: Vec::new(),
+            trusted_certificates: Vec::new(),
         }
     }
 }
@@ -138,6 +153,25 @@ impl Settings {
         );
     }
 
+    /// The certificate trusted for `server` (`host:port`), if the user trusted one; a
+    /// fingerprint that does not read back is ignored.
+    pub fn trusted_certificate(&self, server: &str) -> Option<Fingerprint> {
+        self.trusted_certificates
+            .iter()
+            .find(|trusted| trusted.server.eq_ignore_ascii_case(server))
+            .and_then(|trusted| Fingerprint::parse(&trusted.fingerprint))
+    }
+
+    /// Trusts `fingerprint` for `server` (`host:port`), instead of any trusted before.
+    pub fn trust_certificate(&mut self, server: &str, fingerprint: Fingerprint) {
+        self.trusted_certificates
+            .retain(|trusted| !trusted.server.eq_ignore_ascii_case(server));
+        self.trusted_certificates.push(TrustedCertificate {
+            server: server.to_ascii_lowercase(),
+            fingerprint: fingerprint.to_compact(),
+        });
+    }
+
     /// Puts a study first among the recent ones, keeping at most [`RECENT_LIMIT`].
     pub fn remember_study(&mut self, path: &Path, series: Option<&str>) {
         self.recent.retain(|recent| recent.path != path);
@@ -177,6 +211,9 @@ mod tests {
         settings.remember_server("http://b:8080", None);
         settings.remember_server("http://a:8080", None);
         settings.remember_study(Path::new("/data/ct"), Some("1.2.3"));
+        let (first, second) = (Fingerprint::of(b"first"), Fingerprint::of(b"second"));
+        settings.trust_certificate("viewer.test:8443", first);
+        settings.trust_certificate("Viewer.test:8443", second);
         settings.save(&path).expect("saved");
         let (loaded, warning) = Settings::load(&path);
         assert_eq!(warning, None);
@@ -188,6 +225,13 @@ mod tests {
             "the token is kept"
         );
         assert_eq!(loaded.servers.len(), 2);
+        assert_eq!(
+            loaded.trusted_certificate("viewer.test:8443"),
+            Some(second),
+            "one certificate trusted per server, the latest"
+        );
+        assert_eq!(loaded.trusted_certificates.len(), 1);
+        assert_eq!(loaded.trusted_certificate("other.test:8443"), None);
     }
 
     #[test]

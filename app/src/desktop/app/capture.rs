@@ -64,7 +64,14 @@ impl DesktopApp {
     pub(super) fn screenshot_step(&mut self, ctx: &egui::Context) {
         let failure = match &self.state {
             State::Failed(error) => Some(error.clone()),
-            State::Remote { view, parked: None } => view.closed(),
+            State::Remote { view, parked: None } => view.closed().or_else(|| {
+                // Nobody is there to answer the prompt.
+                view.untrusted().map(|(fingerprint, reason)| {
+                    format!(
+                        "the server's certificate is not trusted ({reason}); its SHA-256 fingerprint is {fingerprint}: pass --fingerprint to trust it"
+                    )
+                })
+            }),
             _ => None,
         };
         let full_shown = self.full_frame_shown();

@@ -9,7 +9,9 @@ use eframe::egui;
 
 use super::{DesktopApp, State};
 use crate::cli::RenderPreference;
-use crate::desktop::thin_client::connection::{LinkTarget, accepts_connections, websocket_url};
+use crate::desktop::thin_client::connection::{
+    LinkTarget, accepts_connections, trust_for, websocket_url,
+};
 use crate::desktop::thin_client::remote_view::{RemoteView, START_VIEWPORT, mirror_mode};
 
 /// How long `auto` waits for a configured server to answer before rendering here.
@@ -73,11 +75,15 @@ impl DesktopApp {
         else {
             return;
         };
+        let trust = trust_for(&url, &server.url, Vec::new(), |server| {
+            self.settings.trusted_certificate(server)
+        });
         let target = LinkTarget {
             url,
             token: server.token.clone(),
             series: Some(self.label.clone()),
             viewport: START_VIEWPORT,
+            trust,
         };
         let shared = local.shared_view();
         if self.sharing.take().is_some() {
@@ -101,7 +107,7 @@ impl DesktopApp {
     }
 
     /// Renders here again, from the view the server was showing.
-    fn switch_to_local(&mut self, reason: Option<String>) {
+    pub(super) fn switch_to_local(&mut self, reason: Option<String>) {
         let State::Remote { view, parked } =
             std::mem::replace(&mut self.state, State::Failed(String::new()))
         else {

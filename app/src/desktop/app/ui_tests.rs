@@ -327,3 +327,130 @@ fn a_shared_session_shows_a_colleague_the_view_steered_here() {
         );
     }
 }
+
+/// A server of the built-in phantom on loopback, serving TLS with a self-signed
+/// certificate made for it; its fingerprint, and a folder that keeps the files.
+fn self_signed_server() -> (
+    server_mode::server::BackgroundServer,
+    server_mode::tls::Fingerprint,
+    tempfile::TempDir,
+) {
+    use server_mode::tls::{ServerTls, self_signed};
+    let folder = tempfile::tempdir().expect("temp folder");
+    let (files, _) = self_signed::ensure(
+        folder.path(),
+        &["localhost".to_string()],
+        &[std::net::IpAddr::from([127, 0, 0, 1])],
+    )
+    .expect("a self-signed certificate");
+    let tls = ServerTls::from_files(files).expect("it loads");
+    let fingerprint = tls.fingerprint();
+    let mut config =
+        server_mode::ServerConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.tls = Some(tls);
+    config.h264_encoders = Vec::new();
+    let library = Arc::new(server_mode::Library::scan(&[], 1 << 30));
+    let scheduler = Arc::new(
+        server_mode::Scheduler::start(PresetLibrary::builtin(), 1).expect("a render thread"),
+    );
+    let server =
+        server_mode::server::BackgroundServer::start("tls-test-server", config, library, scheduler)
+            .expect("listens");
+    (server, fingerprint, folder)
+}
+
+/// The thin-client window connecting to `url`, with settings in `settings`.
+fn thin_client(url: String, settings: PathBuf) -> Harness<'static, DesktopApp> {
+    Harness::builder()
+        .with_size(egui::vec2(800.0, 600.0))
+        .wgpu()
+        .build_eframe(move |creation| {
+            DesktopApp::new(
+                creation,
+                OpenRequest {
+                    launch: Launch::Connect(crate::cli::ConnectArgs {
+                        url,
+                        token: None,
+                        series: None,
+                        ca: Vec::new(),
+                        fingerprint: None,
+                        screenshot: None,
+                    }),
+                    screenshot: None,
+                    settings_path: Some(settings),
+                },
+            )
+            .expect("the window starts")
+        })
+}
+
+fn remote(app: &DesktopApp) -> Option<&RemoteView> {
+    match &app.state {
+        State::Remote { view, .. } => Some(view),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_self_signed_server_is_trusted_once_by_its_fingerprint_and_a_changed_one_refused() {
+    let (server, fingerprint, _certificate) = self_signed_server();
+    let url = format!("https://127.0.0.1:{}", server.address().port());
+    let folder = tempfile::tempdir().expect("temp folder");
+    let settings = folder.path().join("settings.toml");
+
+    // First contact: the prompt shows the certificate's fingerprint; trusting it connects.
+    let mut harness = thin_client(url.clone(), settings.clone());
+    settle(&mut harness, "the certificate prompt", |app| {
+        remote(app).is_some_and(|view| view.untrusted().is_some())
+    });
+    let (shown, _) = remote(harness.state())
+        .and_then(RemoteView::untrusted)
+        .expect("untrusted");
+    assert_eq!(shown, fingerprint);
+    harness.get_by_label(&fingerprint.to_string());
+    assert!(
+        !harness.state().full_frame_shown(),
+        "no frame before the trust"
+    );
+    harness.get_by_label("Trust this certificate").click();
+    settle(
+        &mut harness,
+        "frames once trusted",
+        DesktopApp::full_frame_shown,
+    );
+    drop(harness);
+    let (saved, _) = Settings::load(&settings);
+    let server_key = format!("127.0.0.1:{}", server.address().port());
+    assert_eq!(saved.trusted_certificate(&server_key), Some(fingerprint));
+
+    // Next time: no prompt, frames at once.
+    let mut harness = thin_client(url.clone(), settings.clone());
+    settle(&mut harness, "frames with the remembered trust", |app| {
+        assert!(
+            remote(app).is_none_or(|view| view.untrusted().is_none()),
+            "asked again for a certificate already trusted"
+        );
+        app.full_frame_shown()
+    });
+    drop(harness);
+
+    // A different certificate for the same server is refused, with both fingerprints.
+    let mut changed = saved;
+    let before = server_mode::tls::Fingerprint::of(b"the certificate trusted before");
+    changed.trust_certificate(&server_key, before);
+    changed.save(&settings).expect("saved");
+    let mut harness = thin_client(url, settings);
+    settle(&mut harness, "the changed certificate refused", |app| {
+        remote(app).is_some_and(|view| view.closed().is_some())
+    });
+    let reason = remote(harness.state())
+        .and_then(RemoteView::closed)
+        .expect("closed");
+    assert!(
+        reason.contains("certificate changed")
+            && reason.contains(&before.to_string())
+            && reason.contains(&fingerprint.to_string()),
+        "{reason}"
+    );
+    assert!(!harness.state().full_frame_shown());
+}

@@ -13,6 +13,7 @@ use server_mode::client::{Client, ClientError, Event, VIDEO_CODECS};
 use server_mode::protocol::{
     Action, CrosshairInCells, ErrorCode, Opened, ServerMessage, SharedView, Viewport,
 };
+use server_mode::tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
 use url::Url;
 
@@ -39,8 +40,17 @@ pub enum LinkStatus {
     },
     /// Connected, with the series open.
     Connected,
-    /// Given up, for the reason shown (a wrong token, an unknown series, or closed by us).
+    /// Given up, for the reason shown (a wrong token, an unknown series, a changed
+    /// certificate, or closed by us).
     Closed(String),
+    /// Waiting for the user: the server's certificate is signed by no authority this
+    /// machine trusts (self-signed, say); trusting its fingerprint connects.
+    Untrusted {
+        /// The certificate's SHA-256 fingerprint, for the user to compare.
+        fingerprint: Fingerprint,
+        /// Why it is not trusted.
+        reason: String,
+    },
 }
 
 /// A decoded frame ready for the screen.
@@ -103,6 +113,8 @@ pub struct LinkTarget {
     pub series: Option<String>,
     /// The frame size to ask for.
     pub viewport: Viewport,
+    /// What a `wss` server's certificate must satisfy.
+    pub trust: ServerTrust,
 }
 
 /// A running connection to a server.
@@ -237,6 +249,39 @@ fn server_websocket_url(given: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// `host:port` of a WebSocket URL (the scheme's port when it names none): the key a
+/// trusted certificate is kept under.
+pub fn server_authority(websocket_url: &str) -> Option<String> {
+    let url = Url::parse(websocket_url).ok()?;
+    Some(format!(
+        "{}:{}",
+        url.host_str()?,
+        url.port_or_known_default()?
+    ))
+}
+
+/// The certificate fingerprint a link carries (`…?fingerprint=HEX`, as "Share this
+/// session" writes it), if it carries one that reads.
+pub fn link_fingerprint(link: &str) -> Option<Fingerprint> {
+    let url = Url::parse(link.trim()).ok()?;
+    url.query_pairs()
+        .find(|(key, _)| key == "fingerprint")
+        .and_then(|(_, value)| Fingerprint::parse(&value))
+}
+
+/// What a link to `websocket_url` trusts: the CA files given, and the certificate the
+/// link names or the user trusted before for that server.
+pub fn trust_for(
+    websocket_url: &str,
+    given: &str,
+    ca_files: Vec<std::path::PathBuf>,
+    trusted: impl Fn(&str) -> Option<Fingerprint>,
+) -> ServerTrust {
+    let pinned = link_fingerprint(given)
+        .or_else(|| server_authority(websocket_url).and_then(|server| trusted(&server)));
+    ServerTrust { ca_files, pinned }
+}
+
 /// Whether something accepts TCP connections at the server's address within `timeout`.
 pub fn accepts_connections(url: &str, timeout: Duration) -> bool {
     let Ok(ws) = server_websocket_url(url) else {
@@ -262,8 +307,10 @@ struct Worker {
 enum Ended {
     /// The UI closed the link.
     ByUs,
-    /// Not worth retrying (wrong token, unknown series).
+    /// Not worth retrying (wrong token, unknown series, a changed certificate).
     Fatal(String),
+    /// The certificate needs the user's trust first.
+    Untrusted(Fingerprint, String),
     /// Dropped or failed: try again.
     Retry(String),
 }
@@ -306,6 +353,15 @@ impl Worker {
                         self.update(|state| state.status = Some(LinkStatus::Closed(why)));
                         return;
                     }
+                    Ended::Untrusted(fingerprint, reason) => {
+                        self.update(|state| {
+                            state.status = Some(LinkStatus::Untrusted {
+                                fingerprint,
+                                reason,
+                            });
+                        });
+                        return;
+                    }
                     Ended::Retry(why) => {
                         tracing::info!(url = %self.target.url, %why, "connection lost; retrying");
                         attempt += 1;
@@ -346,8 +402,14 @@ impl Worker {
     /// One connection: hello, open, hand over the view, then frames and inputs until it
     /// ends.
     async fn connection(&self, commands: &mut mpsc::Receiver<Command>) -> Ended {
-        let mut client = match Client::connect(&self.target.url).await {
+        let mut client = match Client::connect_trusting(&self.target.url, &self.target.trust).await
+        {
             Ok(client) => client,
+            Err(
+                error @ (ClientError::Untrusted { .. }
+                | ClientError::CertificateChanged { .. }
+                | ClientError::Tls(_)),
+            ) => return classify(error),
             Err(error) => {
                 return Ended::Retry(format!("cannot connect to {}: {error}", self.target.url));
             }
@@ -504,6 +566,13 @@ fn classify(error: ClientError) -> Ended {
             code: code @ (ErrorCode::Unauthorized | ErrorCode::UnknownSeries),
             message,
         } => Ended::Fatal(format!("the server refused: {code:?}: {message}")),
+        ClientError::Untrusted {
+            fingerprint,
+            reason,
+        } => Ended::Untrusted(fingerprint, reason),
+        error @ (ClientError::CertificateChanged { .. } | ClientError::Tls(_)) => {
+            Ended::Fatal(error.to_string())
+        }
         other => Ended::Retry(other.to_string()),
     }
 }
@@ -617,6 +686,7 @@ mod tests {
                 width: 160,
                 height: 120,
             },
+            trust: ServerTrust::default(),
         };
         let link = RemoteLink::start(target, None, move || {
             let _ = wake.try_send(());
@@ -792,6 +862,7 @@ mod tests {
                 width: 160,
                 height: 120,
             },
+            trust: ServerTrust::default(),
         };
         let handed = RemoteLink::start(target, Some(view), move || {
             let _ = wake.try_send(());

@@ -14,6 +14,8 @@ use server_mode::protocol::{
     Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, Viewport, WindowInfo,
 };
 
+use server_mode::tls::Fingerprint;
+
 use super::connection::{LinkStatus, LinkTarget, RemoteLink};
 use super::gestures::{Gesture, GestureReader, dragged_window};
 use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters, plane_colour};
@@ -104,6 +106,9 @@ impl RemoteView {
             }
             Some(LinkStatus::Connected) => "connected".to_string(),
             Some(LinkStatus::Closed(reason)) => format!("closed: {reason}"),
+            Some(LinkStatus::Untrusted { .. }) => {
+                "waiting: the certificate is not trusted".to_string()
+            }
         };
         let latency = state
             .latency_ms
@@ -122,6 +127,23 @@ impl RemoteView {
     /// The last error the server answered with.
     pub fn server_error(&self) -> Option<String> {
         self.link.state().server_error.clone()
+    }
+
+    /// The server's certificate and why it is not trusted, while the link waits for the
+    /// user to trust it.
+    pub fn untrusted(&self) -> Option<(Fingerprint, String)> {
+        match &self.link.state().status {
+            Some(LinkStatus::Untrusted {
+                fingerprint,
+                reason,
+            }) => Some((*fingerprint, reason.clone())),
+            _ => None,
+        }
+    }
+
+    /// Where the link connects.
+    pub fn target(&self) -> &LinkTarget {
+        &self.link.target
     }
 
     /// Whether the link gave up (and why).
