@@ -272,6 +272,8 @@ fn connect_to_a_self_signed_server_shows_its_fingerprint_then_frames_once_truste
         "--tls-self-signed",
         "--state-dir",
         state.path().to_str().expect("utf-8"),
+        "--token",
+        "shared-token",
     ]);
     let fingerprint = server.fingerprint.clone().expect("a TLS server");
     let dir = tempfile::tempdir().expect("temp dir");
@@ -297,9 +299,9 @@ fn connect_to_a_self_signed_server_shows_its_fingerprint_then_frames_once_truste
         "no frames before the certificate is trusted"
     );
 
-    // Trusted by its fingerprint, as a shared session's link carries it.
+    // Trusted by its fingerprint, as a shared session's link carries it with the token.
     let link = format!(
-        "{}/?fingerprint={}",
+        "{}/?token=shared-token&fingerprint={}",
         server.url,
         fingerprint.replace(':', "")
     );

@@ -26,7 +26,9 @@ use super::screenshot::Outcome;
 use super::session_share::{ShareOptions, Sharing};
 use super::settings::{ServerEntry, Settings};
 use super::slice_view::OVERLAY_TEXT;
-use super::thin_client::connection::{LinkTarget, server_authority, trust_for, websocket_url};
+use super::thin_client::connection::{
+    LinkTarget, link_parameter, server_authority, trust_for, websocket_url,
+};
 use super::thin_client::remote_view::{RemoteView, START_VIEWPORT};
 use super::workspace::LocalWorkspace;
 use crate::cli::RenderPreference;
@@ -141,7 +143,12 @@ impl DesktopApp {
                 )
             }
             Launch::Connect(args) => {
-                settings.remember_server(&args.url, args.token.clone());
+                // A shared session's link carries its token.
+                let token = args
+                    .token
+                    .clone()
+                    .or_else(|| link_parameter(&args.url, "token"));
+                settings.remember_server(&args.url, token);
                 let server = settings.servers.first().cloned();
                 let url = websocket_url(&args.url)?;
                 if let Some(given) = &args.fingerprint {

@@ -1,10 +1,13 @@
 //! "Share this session": the streaming server started inside the desktop, on the window's
 //! own GPU device, serving only the series on screen; a colleague's browser or app sees
 //! the view the radiologist steers, view-only unless she allows otherwise. A token is
-//! always required. The share and its viewers' sessions are recorded in the desktop's
-//! audit log (`audit.jsonl` beside the settings file).
+//! always required, and the share speaks only TLS, with a self-signed certificate made once
+//! for this machine and kept beside the settings (`share-tls/`), so a colleague who trusted
+//! it once keeps trusting it; the link carries its fingerprint. The share and its viewers'
+//! sessions are recorded in the desktop's audit log (`audit.jsonl` beside the settings
+//! file).
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,6 +17,7 @@ use render_core::transfer::PresetLibrary;
 use server_mode::protocol::{SeriesInfo, SharedView, StudyInfo};
 use server_mode::server::follow::{Follow, Host};
 use server_mode::server::{AuditEvent, AuditLog, BackgroundServer, generate_token};
+use server_mode::tls::{Fingerprint, ServerTls, self_signed};
 use server_mode::{Library, Scheduler, ServerConfig};
 
 /// What the share dialog asks for.
@@ -60,19 +64,26 @@ pub struct Sharing {
     pub token: String,
     /// Viewers may not change the view.
     pub view_only: bool,
+    /// The fingerprint of the share's certificate.
+    pub fingerprint: Fingerprint,
+    /// Where the certificate is kept when there is no settings folder; removed with the
+    /// share.
+    _certificate_folder: Option<tempfile::TempDir>,
 }
 
 impl Sharing {
     /// Starts serving `series` on `context` (the window's device), viewers starting at
-    /// `view`; the share and its sessions are recorded in `audit` (when one is given).
+    /// `view`; the share and its sessions are recorded in the audit log of the desktop's
+    /// `folder` (beside its settings), which also keeps the share's certificate.
     pub fn start(
         context: GpuContext,
         presets: PresetLibrary,
         series: SharedSeries,
         view: SharedView,
         options: &ShareOptions,
-        audit: Option<&Path>,
+        folder: Option<&Path>,
     ) -> Result<Self, String> {
+        let audit = folder.map(|folder| folder.join("audit.jsonl"));
         let token = generate_token().map_err(|error| format!("no token could be made: {error}"))?;
         let (host, follow) = Follow::channel(&series.id, view, options.view_only);
         let ip = if options.all_interfaces {
@@ -84,7 +95,14 @@ impl Sharing {
         config.token = Some(token.clone());
         config.follow = Some(follow);
         config.max_sessions = 8;
-        config.audit = Arc::new(audit.map_or_else(AuditLog::disabled, open_audit_log));
+        config.audit = Arc::new(
+            audit
+                .as_deref()
+                .map_or_else(AuditLog::disabled, open_audit_log),
+        );
+        let (tls, certificate_folder) = share_certificate(folder, config.bind.ip())?;
+        let fingerprint = tls.fingerprint();
+        config.tls = Some(tls);
         let study = StudyInfo {
             id: format!("shared-{}", series.id),
             description: "Shared from a Hounsfield desktop".to_string(),
@@ -118,6 +136,8 @@ impl Sharing {
             address: server.address(),
             token,
             view_only: options.view_only,
+            fingerprint,
+            _certificate_folder: certificate_folder,
             _server: server,
         })
     }
@@ -127,27 +147,48 @@ impl Sharing {
         self.host.publish(view);
     }
 
-    /// The address to give a colleague (the browser page), with the token; the host part
-    /// is this machine's name when listening on every interface.
+    /// The address to give a colleague (the browser page or `hounsfield connect`), with
+    /// the token and the certificate's fingerprint; the host part is this machine's name
+    /// when listening on every interface.
     pub fn url(&self) -> String {
         let host = if self.address.ip().is_unspecified() {
-            hostname().unwrap_or_else(|| "THIS-MACHINE".to_string())
+            self_signed::machine_names()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| "localhost".to_string())
         } else {
             self.address.ip().to_string()
         };
         format!(
-            "http://{host}:{}/?token={}",
+            "https://{host}:{}/?token={}&fingerprint={}",
             self.address.port(),
-            self.token
+            self.token,
+            self.fingerprint.to_compact()
         )
     }
 }
 
-/// This machine's host name, as colleagues on the network would address it.
-fn hostname() -> Option<String> {
-    let name = std::fs::read_to_string("/etc/hostname").ok()?;
-    let name = name.trim();
-    (!name.is_empty()).then(|| name.to_string())
+/// The share's certificate: made once in `share-tls/` of the desktop's folder and kept, or
+/// in a temporary folder (returned, to be kept as long as the share) without one.
+fn share_certificate(
+    folder: Option<&Path>,
+    bound: IpAddr,
+) -> Result<(ServerTls, Option<tempfile::TempDir>), String> {
+    let (folder, temporary) = match folder {
+        Some(folder) => (folder.join("share-tls"), None),
+        None => {
+            let temporary = tempfile::tempdir()
+                .map_err(|error| format!("no folder for the share's certificate: {error}"))?;
+            (temporary.path().to_path_buf(), Some(temporary))
+        }
+    };
+    let names = self_signed::machine_names();
+    let addresses = self_signed::machine_addresses(bound);
+    let (files, _) = self_signed::ensure(&folder, &names, &addresses)
+        .map_err(|error| format!("the share's certificate: {error}"))?;
+    let tls = ServerTls::from_files(files)
+        .map_err(|error| format!("the share's certificate: {error}"))?;
+    Ok((tls, temporary))
 }
 
 /// The audit log at `path`; none (with a warning) when it cannot be opened: sharing goes

@@ -31,6 +31,10 @@ impl DesktopApp {
                             ui.ctx().copy_text(url.clone());
                         }
                     });
+                    ui.label(format!(
+                        "Over HTTPS with this machine's own certificate; its SHA-256 fingerprint (in the address too): {}",
+                        sharing.fingerprint
+                    ));
                     ui.label(if sharing.view_only {
                         "View-only: they see what you see."
                     } else {
@@ -78,12 +82,11 @@ impl DesktopApp {
         };
         let view = workspace.shared_view();
         let presets = workspace.renderer().presets().clone();
-        let audit = self
+        let folder = self
             .settings_path
             .as_deref()
-            .and_then(std::path::Path::parent)
-            .map(|folder| folder.join("audit.jsonl"));
-        match Sharing::start(context, presets, series, view, options, audit.as_deref()) {
+            .and_then(std::path::Path::parent);
+        match Sharing::start(context, presets, series, view, options, folder) {
             Ok(sharing) => {
                 self.note = Some(format!("sharing at {}", sharing.url()));
                 self.sharing = Some(sharing);

@@ -245,11 +245,20 @@ fn a_shared_session_shows_a_colleague_the_view_steered_here() {
     harness.run_steps(3);
     harness.get_by_label("Start sharing").click();
     settle(&mut harness, "sharing started", |app| app.sharing.is_some());
-    let (port, token) = {
+    let (port, token, link) = {
         let sharing = harness.state().sharing.as_ref().expect("sharing");
         assert!(sharing.view_only, "view-only by default");
-        (sharing.address.port(), sharing.token.clone())
+        (sharing.address.port(), sharing.token.clone(), sharing.url())
     };
+    // Over TLS, the link carrying the certificate's fingerprint, which is all a
+    // colleague's client needs to trust it.
+    assert!(link.starts_with("https://"), "{link}");
+    let pinned = crate::desktop::thin_client::connection::link_fingerprint(&link)
+        .expect("the link carries the fingerprint");
+    assert_eq!(
+        Some(pinned),
+        harness.state().sharing.as_ref().map(|s| s.fingerprint)
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -259,9 +268,10 @@ fn a_shared_session_shows_a_colleague_the_view_steered_here() {
         move |elapsed: tokio::time::error::Elapsed| panic!("{what}: {elapsed}")
     };
     let (mut colleague, first) = runtime.block_on(async {
-        let mut client = Client::connect(&format!("ws://127.0.0.1:{port}/ws"))
+        let trust = server_mode::tls::ServerTrust::pinned(pinned);
+        let mut client = Client::connect_trusting(&format!("wss://127.0.0.1:{port}/ws"), &trust)
             .await
-            .expect("the share accepts connections");
+            .expect("the share accepts connections over TLS");
         let viewport = Viewport {
             width: 200,
             height: 150,

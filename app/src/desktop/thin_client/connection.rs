@@ -263,10 +263,15 @@ pub fn server_authority(websocket_url: &str) -> Option<String> {
 /// The certificate fingerprint a link carries (`…?fingerprint=HEX`, as "Share this
 /// session" writes it), if it carries one that reads.
 pub fn link_fingerprint(link: &str) -> Option<Fingerprint> {
+    Fingerprint::parse(&link_parameter(link, "fingerprint")?)
+}
+
+/// A parameter of a link's query (`…?token=T`), if it has it.
+pub fn link_parameter(link: &str, name: &str) -> Option<String> {
     let url = Url::parse(link.trim()).ok()?;
     url.query_pairs()
-        .find(|(key, _)| key == "fingerprint")
-        .and_then(|(_, value)| Fingerprint::parse(&value))
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 /// What a link to `websocket_url` trusts: the CA files given, and the certificate the
