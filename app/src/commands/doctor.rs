@@ -41,6 +41,9 @@ struct RenderProbe {
 struct ServerCheck {
     url: String,
     answers: bool,
+    /// Why reaching it is unsafe (no TLS off this machine), when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,6 +115,9 @@ pub fn run(json: bool) -> anyhow::Result<()> {
                 "does not answer"
             }
         );
+        if let Some(warning) = &server.warning {
+            println!("WARNING: {warning}");
+        }
     }
     let tried: Vec<String> = report
         .h264
@@ -144,7 +150,28 @@ fn configured_server() -> Option<ServerCheck> {
         &url,
         std::time::Duration::from_secs(1),
     );
-    Some(ServerCheck { url, answers })
+    let warning = cleartext_warning(&url);
+    Some(ServerCheck {
+        url,
+        answers,
+        warning,
+    })
+}
+
+/// A warning when `url` reaches a server on another machine without TLS.
+fn cleartext_warning(url: &str) -> Option<String> {
+    let websocket = crate::desktop::thin_client::connection::websocket_url(url).ok()?;
+    let parsed = url::Url::parse(&websocket).ok()?;
+    let loopback = match parsed.host()? {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    (parsed.scheme() == "ws" && !loopback).then(|| {
+        format!(
+            "{url} is reached without TLS: patient images and the access token cross the network in clear text; serve it with --tls-cert/--tls-key or --tls-self-signed and connect with https://"
+        )
+    })
 }
 
 /// Renders the built-in phantom on the adapter the renderer picks, a few frames each at
@@ -233,5 +260,20 @@ fn decide(
             Decision::Local,
             format!("{kind:?} GPU {} renders locally", probe.adapter),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_clear_text_off_this_machine_is_warned_of() {
+        assert!(cleartext_warning("http://pacs-viewer.hospital.example:8080").is_some());
+        assert!(cleartext_warning("10.1.2.3:8080").is_some());
+        assert!(cleartext_warning("https://pacs-viewer.hospital.example:8443").is_none());
+        assert!(cleartext_warning("http://127.0.0.1:8080").is_none());
+        assert!(cleartext_warning("http://localhost:8080").is_none());
+        assert!(cleartext_warning("ws://[::1]:8080/ws").is_none());
     }
 }

@@ -24,13 +24,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     config.token = given_token(args)?;
     config.test_faults = args.test_faults;
     config.tls = server_tls(args)?;
-    if config.tls.is_none() && !args.bind.is_loopback() {
-        eprintln!(
-            "WARNING: serving on {} without TLS: patient images and access tokens cross the network in clear text, \
-             and browsers on other machines get JPEG only (no WebCodecs outside a secure context). \
-             Give --tls-cert and --tls-key, or --tls-self-signed.",
-            config.bind
-        );
+    if let Some(warning) = cleartext_warning(config.bind, config.tls.is_some()) {
+        eprintln!("{warning}");
     }
     if config.test_faults {
         eprintln!("warning: --test-faults: sessions may make frames fail on purpose (tests only)");
@@ -121,6 +116,17 @@ fn say(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+}
+
+/// The loud warning of a server reachable from other machines without TLS.
+fn cleartext_warning(bind: SocketAddr, tls: bool) -> Option<String> {
+    (!tls && !bind.ip().is_loopback()).then(|| {
+        format!(
+            "WARNING: serving on {bind} without TLS: patient images and access tokens cross the network in clear text, \
+             and browsers on other machines get JPEG only (no WebCodecs outside a secure context). \
+             Give --tls-cert and --tls-key, or --tls-self-signed."
+        )
+    })
 }
 
 /// The certificate to serve: the files given, or the machine's self-signed one (made in
@@ -243,4 +249,19 @@ fn given_token(args: &ServeArgs) -> anyhow::Result<Option<String>> {
         anyhow::bail!("the access token is empty");
     }
     Ok(Some(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_off_loopback_without_tls_is_warned_of() {
+        let open: SocketAddr = "0.0.0.0:8080".parse().expect("an address");
+        let local: SocketAddr = "127.0.0.1:8080".parse().expect("an address");
+        let warning = cleartext_warning(open, false).expect("warned");
+        assert!(warning.contains("without TLS") && warning.contains("--tls-self-signed"));
+        assert_eq!(cleartext_warning(open, true), None);
+        assert_eq!(cleartext_warning(local, false), None);
+    }
 }
