@@ -36,7 +36,8 @@ struct Chromium {
 }
 
 impl Chromium {
-    fn start() -> Self {
+    /// Chromium with `extra` switches besides the test's usual ones.
+    fn start(extra: &[String]) -> Self {
         let binary =
             std::env::var("HOUNSFIELD_CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
         let profile = tempfile::tempdir().expect("a temporary profile folder");
@@ -51,8 +52,9 @@ impl Chromium {
                 "--remote-debugging-port=0",
                 &format!("--window-size={},{}", PAGE.0, PAGE.1),
                 &format!("--user-data-dir={}", profile.path().display()),
-                "about:blank",
             ])
+            .args(extra)
+            .arg("about:blank")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -288,7 +290,23 @@ fn with_page_at(
     before_load: Option<&str>,
     test: impl AsyncFnOnce(&mut Page, SocketAddr),
 ) {
-    let chromium = Chromium::start();
+    with_page_url(
+        &[],
+        &format!("http://{address}{path}"),
+        before_load,
+        async move |page| test(page, address).await,
+    );
+}
+
+/// Opens `url` in a Chromium started with `switches`, after running `before_load`
+/// (JavaScript) in it when given, and runs `test` on it.
+fn with_page_url(
+    switches: &[String],
+    url: &str,
+    before_load: Option<&str>,
+    test: impl AsyncFnOnce(&mut Page),
+) {
+    let chromium = Chromium::start(switches);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -303,12 +321,8 @@ fn with_page_at(
             )
             .await;
         }
-        page.call(
-            "Page.navigate",
-            json!({"url": format!("http://{address}{path}")}),
-        )
-        .await;
-        test(&mut page, address).await;
+        page.call("Page.navigate", json!({"url": url})).await;
+        test(&mut page).await;
         assert!(
             page.exceptions.is_empty(),
             "the page threw: {:?}",
@@ -724,5 +738,81 @@ fn a_page_of_another_origin_cannot_open_the_servers_websocket() {
             )
             .await;
         assert_eq!(result["result"]["value"], json!("open"), "{result}");
+    });
+}
+
+/// The name the secure-context test reaches the servers by: not localhost, which browsers
+/// count as secure even over plain HTTP.
+const TEST_HOST: &str = "hounsfield.test";
+
+#[test]
+fn over_https_on_a_network_name_the_web_client_decodes_h264_and_over_http_gets_jpeg() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let ca = common::certificates::TestCa::new(folder.path());
+    let issued = ca.issue(folder.path(), "browser", &[TEST_HOST]);
+    let config = |scheme: &str| {
+        let mut config = common::server::loopback_config();
+        config.default_viewport = Viewport {
+            width: 400,
+            height: 300,
+        };
+        // A loopback server answers another host name only when its origin is allowed.
+        config.allowed_origins = vec![format!("{scheme}://{TEST_HOST}")];
+        config
+    };
+    let mut secure = config("https");
+    secure.tls = Some(server_mode::tls::ServerTls::from_files(issued.files).expect("loads"));
+    let addresses = common::server::start(vec![secure, config("http")]);
+    // The test name resolves to loopback, and the server's certificate is trusted by its
+    // key (any other certificate would still fail).
+    let switches = [
+        format!("--host-resolver-rules=MAP {TEST_HOST} 127.0.0.1"),
+        format!(
+            "--ignore-certificate-errors-spki-list={}",
+            issued.spki_sha256_base64
+        ),
+    ];
+
+    let https = format!("https://{TEST_HOST}:{}/", addresses[0].port());
+    with_page_url(&switches, &https, None, async |page| {
+        wait_for_the_phantom(page).await;
+        assert_eq!(page.eval("window.isSecureContext").await, json!(true));
+        assert_eq!(
+            page.eval("window.hounsfield.offered").await,
+            json!(["h264", "jpeg", "png"])
+        );
+        assert_eq!(page.eval("window.hounsfield.codec").await, json!("h264"));
+        let area = canvas_box(page).await;
+        let before = page.screenshot().await;
+        let at = press_and_move(page, area, 12).await;
+        drag_until(
+            page,
+            at,
+            "window.hounsfield.videoFrames >= 3 && window.hounsfield.lastHeader.codec === 3",
+        )
+        .await;
+        let during = page.screenshot().await;
+        page.mouse("mouseReleased", at.0, at.1, 0).await;
+        assert!(
+            colours_in(&during, area) > 8,
+            "a decoded video frame is not blank"
+        );
+        assert!(
+            changed_share(&before, &during, area) > 0.02,
+            "the drag turned the phantom over wss"
+        );
+        assert_eq!(page.eval("window.hounsfield.decodeErrors").await, json!(0));
+    });
+
+    let http = format!("http://{TEST_HOST}:{}/", addresses[1].port());
+    with_page_url(&switches, &http, None, async |page| {
+        wait_for_the_phantom(page).await;
+        assert_eq!(page.eval("window.isSecureContext").await, json!(false));
+        assert_eq!(
+            page.eval("window.hounsfield.offered").await,
+            json!(["jpeg", "png"]),
+            "no WebCodecs outside a secure context"
+        );
+        assert_eq!(page.eval("window.hounsfield.codec").await, json!("jpeg"));
     });
 }

@@ -7,11 +7,10 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
+use common::certificates::TestCa;
 use server_mode::client::{Client, ClientError};
 use server_mode::protocol::Viewport;
 use server_mode::server::library::PHANTOM_ID;
@@ -31,8 +30,7 @@ const SERVER_NAME: &str = "hounsfield.test";
 /// whose certificate files the reload test replaces.
 struct Servers {
     folder: tempfile::TempDir,
-    ca: PathBuf,
-    issuer: CertifiedIssuer<'static, KeyPair>,
+    ca: TestCa,
     steady: SocketAddr,
     steady_fingerprint: Fingerprint,
     renewed: SocketAddr,
@@ -43,17 +41,10 @@ fn servers() -> &'static Servers {
     static SERVERS: OnceLock<Servers> = OnceLock::new();
     SERVERS.get_or_init(|| {
         let folder = tempfile::tempdir().expect("a temporary folder");
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Hounsfield test CA");
-        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().expect("a key"))
-            .expect("a CA certificate");
-        let ca = folder.path().join("ca.crt");
-        std::fs::write(&ca, issuer.pem()).expect("written");
-        let (steady_files, steady_fingerprint) = issue(&issuer, folder.path(), "steady");
-        let (renewed_files, _) = issue(&issuer, folder.path(), "renewed");
+        let ca = TestCa::new(folder.path());
+        let steady = ca.issue(folder.path(), "steady", &[SERVER_NAME]);
+        let (steady_files, steady_fingerprint) = (steady.files, steady.fingerprint);
+        let renewed_files = ca.issue(folder.path(), "renewed", &[SERVER_NAME]).files;
         let configs = [&steady_files, &renewed_files]
             .map(|files| {
                 let mut config = common::server::loopback_config();
@@ -67,7 +58,6 @@ fn servers() -> &'static Servers {
         Servers {
             folder,
             ca,
-            issuer,
             steady: addresses[0],
             steady_fingerprint,
             renewed: addresses[1],
@@ -76,32 +66,9 @@ fn servers() -> &'static Servers {
     })
 }
 
-/// A server certificate for [`SERVER_NAME`] and 127.0.0.1, signed by `issuer`, written as
-/// `NAME.crt` and `NAME.key` in `folder`.
-fn issue(
-    issuer: &CertifiedIssuer<'static, KeyPair>,
-    folder: &Path,
-    name: &str,
-) -> (CertificateFiles, Fingerprint) {
-    let mut params =
-        CertificateParams::new(vec![SERVER_NAME.to_string()]).expect("server parameters");
-    params
-        .subject_alt_names
-        .push(SanType::IpAddress([127, 0, 0, 1].into()));
-    let key = KeyPair::generate().expect("a key");
-    let certificate = params.signed_by(&key, issuer).expect("signed");
-    let files = CertificateFiles {
-        certificate: folder.join(format!("{name}.crt")),
-        key: folder.join(format!("{name}.key")),
-    };
-    std::fs::write(&files.certificate, certificate.pem()).expect("written");
-    std::fs::write(&files.key, key.serialize_pem()).expect("written");
-    (files, Fingerprint::of(certificate.der()))
-}
-
 fn trusting_the_ca() -> ServerTrust {
     ServerTrust {
-        ca_files: vec![servers().ca.clone()],
+        ca_files: vec![servers().ca.certificate.clone()],
         pinned: None,
     }
 }
@@ -260,7 +227,10 @@ fn a_renewed_certificate_is_served_without_a_restart() {
     run(async {
         let servers = servers();
         let before = presented(servers.renewed).await;
-        let (fresh, fresh_fingerprint) = issue(&servers.issuer, servers.folder.path(), "fresh");
+        let fresh = servers
+            .ca
+            .issue(servers.folder.path(), "fresh", &[SERVER_NAME]);
+        let (fresh, fresh_fingerprint) = (fresh.files, fresh.fingerprint);
         assert_ne!(before, fresh_fingerprint);
         // Replaced as certificate tools do: new files renamed over the old.
         for (from, to) in [

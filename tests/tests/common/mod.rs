@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod certificates;
 pub mod phantom_dicom;
 pub mod render;
 pub mod server;
