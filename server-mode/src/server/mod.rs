@@ -24,6 +24,7 @@ pub mod preview;
 pub mod rate;
 pub mod scheduler;
 pub mod session;
+pub mod users;
 pub mod web;
 
 pub use audit::{AuditEvent, AuditLog};
@@ -32,4 +33,5 @@ pub use http::{Server, ServerConfig, ServerError, generate_token};
 pub use library::Library;
 pub use listener::ConnectionLimits;
 pub use origin::OriginPolicy;
+pub use users::{Role, UserTable, UsersFile};
 pub use scheduler::Scheduler;
