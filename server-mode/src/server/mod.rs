@@ -5,11 +5,14 @@
 //! counters at `/metrics`, and a server run in the background of another program
 //! ([`BackgroundServer`]).
 
+mod admin;
 mod background;
 mod connection;
 mod http;
 mod listener;
+mod roster;
 
+pub mod access;
 pub mod audit;
 pub mod auth_throttle;
 pub mod compose;
@@ -33,5 +36,6 @@ pub use http::{Server, ServerConfig, ServerError, generate_token};
 pub use library::Library;
 pub use listener::ConnectionLimits;
 pub use origin::OriginPolicy;
-pub use users::{Role, UserTable, UsersFile};
+pub use roster::SessionSummary;
 pub use scheduler::Scheduler;
+pub use users::{Role, UserTable, UsersFile};
