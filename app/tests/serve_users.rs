@@ -190,7 +190,11 @@ fn users_add_prints_the_token_alone_on_the_last_line_and_the_file_keeps_only_its
     let last = out.lines().last().expect("output");
     assert_eq!(last.len(), 32, "{out}");
     assert!(last.chars().all(|c| c.is_ascii_hexdigit()), "{out}");
-    assert_eq!(out.matches(last).count(), 1, "the token is printed once: {out}");
+    assert_eq!(
+        out.matches(last).count(),
+        1,
+        "the token is printed once: {out}"
+    );
     let text = std::fs::read_to_string(&file).expect("the file");
     assert!(!text.contains(last), "the token reached the file: {text}");
     let table = UserTable::load(&file).expect("a good file");
@@ -200,7 +204,10 @@ fn users_add_prints_the_token_alone_on_the_last_line_and_the_file_keeps_only_its
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&file).expect("metadata").permissions().mode();
+        let mode = std::fs::metadata(&file)
+            .expect("metadata")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     // A second user; the same name again is refused and changes nothing.
@@ -209,7 +216,10 @@ fn users_add_prints_the_token_alone_on_the_last_line_and_the_file_keeps_only_its
     let (ok, out, err) = users_command(&["add", "alice", "--role", "admin", "--file", &file_arg]);
     assert!(!ok, "a duplicate name was taken: {out}");
     assert!(err.contains("already a user named \"alice\""), "{err}");
-    assert_eq!(UserTable::load(&file).expect("a good file").users().len(), 2);
+    assert_eq!(
+        UserTable::load(&file).expect("a good file").users().len(),
+        2
+    );
     // The list shows names, roles and expiries, never hashes.
     let (ok, out, _) = users_command(&["list", "--file", &file_arg]);
     assert!(ok);
@@ -312,9 +322,7 @@ fn roles_viewers_join_readers_share_and_admins_see_and_end_sessions() {
         assert_eq!(link, format!("/?join={id}"));
         // A wrong id is refused; the right one opens the reader's series here.
         viewer
-            .send(&ClientMessage::Join {
-                id: "0".repeat(32),
-            })
+            .send(&ClientMessage::Join { id: "0".repeat(32) })
             .await
             .expect("sent");
         assert_eq!(
@@ -353,6 +361,10 @@ fn roles_viewers_join_readers_share_and_admins_see_and_end_sessions() {
             assert_eq!(request(&served, "GET", path, VIEWER).0, 403, "{path}");
             assert_eq!(request(&served, "GET", path, "wrong").0, 401, "{path}");
         }
+        // The admin page itself is open: it asks for the token and sends it as Bearer.
+        let (status, page) = served.get("/admin");
+        assert_eq!(status, 200);
+        assert!(page.contains("admin.js"), "{page}");
         let (status, body) = request(&served, "GET", "/metrics", ADMIN);
         assert_eq!(status, 200, "{body}");
         assert!(body.contains("hounsfield_sessions "), "{body}");
@@ -370,8 +382,16 @@ fn roles_viewers_join_readers_share_and_admins_see_and_end_sessions() {
         assert_eq!(of("rita")["role"], "reader");
         assert_eq!(of("rita")["series"], PHANTOM_ID);
         assert_eq!(of("vera")["role"], "viewer");
-        assert!(of("vera")["client"].as_str().is_some_and(|c| c.starts_with("127.0.0.1:")));
-        assert!(of("vera")["started"].as_str().is_some_and(|t| t.ends_with('Z')));
+        assert!(
+            of("vera")["client"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("127.0.0.1:"))
+        );
+        assert!(
+            of("vera")["started"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z'))
+        );
         reader_session = of("rita")["id"].as_u64().expect("an id");
         viewer_session = of("vera")["id"].as_u64().expect("an id");
         // A reader may not end a session; an admin may, and its socket closes.
@@ -403,10 +423,16 @@ fn roles_viewers_join_readers_share_and_admins_see_and_end_sessions() {
     let log = audit_events(&audit);
     let started = events(&log, "session_start");
     assert!(
-        started.iter().any(|e| e["user"] == "vera" && e["role"] == "viewer"),
+        started
+            .iter()
+            .any(|e| e["user"] == "vera" && e["role"] == "viewer"),
         "{log:?}"
     );
-    assert!(started.iter().any(|e| e["user"] == "rita" && e["role"] == "reader"));
+    assert!(
+        started
+            .iter()
+            .any(|e| e["user"] == "rita" && e["role"] == "reader")
+    );
     assert!(
         events(&log, "series_opened")
             .iter()
@@ -422,7 +448,9 @@ fn roles_viewers_join_readers_share_and_admins_see_and_end_sessions() {
     assert!(
         events(&log, "refused")
             .iter()
-            .any(|e| e["reason"] == "forbidden" && e["user"] == "rita" && e["detail"] == "/metrics"),
+            .any(|e| e["reason"] == "forbidden"
+                && e["user"] == "rita"
+                && e["detail"] == "/metrics"),
         "{log:?}"
     );
     assert!(
@@ -564,7 +592,10 @@ fn an_expired_user_is_refused_and_a_session_ends_when_access_expires() {
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 assert_eq!(response.status().as_u16(), 401);
             }
-            other => panic!("an expired user's upgrade was let in: {:?}", other.map(|_| ())),
+            other => panic!(
+                "an expired user's upgrade was let in: {:?}",
+                other.map(|_| ())
+            ),
         }
         let (code, reason, _) = closed(&mut dave, Duration::from_secs(4) + ENDS_WITHIN).await;
         assert_eq!(code, CloseCode::Policy);
@@ -572,9 +603,9 @@ fn an_expired_user_is_refused_and_a_session_ends_when_access_expires() {
     });
     let log = audit_events(&audit);
     assert!(
-        events(&log, "auth_failed")
-            .iter()
-            .any(|e| e["reason"].as_str().is_some_and(|r| r.contains("carol") && r.contains("expired"))),
+        events(&log, "auth_failed").iter().any(|e| e["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("carol") && r.contains("expired"))),
         "{log:?}"
     );
     assert!(
