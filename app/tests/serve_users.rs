@@ -290,137 +290,156 @@ fn roles_viewers_join_readers_share_and_admins_see_and_end_sessions() {
         "--audit-log",
         &audit.to_string_lossy(),
     ]);
-    let mut reader_session = 0;
-    let mut viewer_session = 0;
+    let mut sessions = (0, 0);
     run_within(TEST_LIMIT, async {
-        // A viewer lists nothing to open, and may not open a series of the library.
-        let mut viewer = greeted(&served, VIEWER).await;
-        let studies = viewer.list_studies().await.expect("studies");
-        assert!(studies.is_empty(), "{studies:?}");
-        match viewer.open(PHANTOM_ID).await {
-            Err(ClientError::Server { code, message }) => {
-                assert_eq!(code, ErrorCode::Forbidden, "{message}");
-            }
-            other => panic!("a viewer opened a series: {other:?}"),
-        }
-        viewer.send(&ClientMessage::Share).await.expect("sent");
-        assert_eq!(
-            viewer.next_error().await.expect("a reply").0,
-            ErrorCode::Forbidden
-        );
-        // A reader opens it, and shares the session.
-        let mut reader = greeted(&served, READER).await;
-        reader.open(PHANTOM_ID).await.expect("a reader opens");
-        frame(&mut reader).await;
-        reader.send(&ClientMessage::Share).await.expect("sent");
-        let (id, link) = reply(&mut reader, |message| match message {
-            ServerMessage::Shared { id, link } => Some((id, link)),
-            _ => None,
-        })
-        .await;
-        assert_eq!(id.len(), 32);
-        assert_eq!(link, format!("/?join={id}"));
-        // A wrong id is refused; the right one opens the reader's series here.
-        viewer
-            .send(&ClientMessage::Join { id: "0".repeat(32) })
-            .await
-            .expect("sent");
-        assert_eq!(
-            viewer.next_error().await.expect("a reply").0,
-            ErrorCode::UnknownShare
-        );
-        viewer
-            .send(&ClientMessage::Join { id: id.clone() })
-            .await
-            .expect("sent");
-        let opened = reply(&mut viewer, |message| match message {
-            ServerMessage::Opened(opened) => Some(opened),
-            _ => None,
-        })
-        .await;
-        assert_eq!(opened.series, PHANTOM_ID);
-        frame(&mut viewer).await;
-        // The viewer may only watch; the reader steers, and the viewer's frames follow.
-        viewer
-            .input(Action::Orbit { dx: 10.0, dy: 0.0 })
-            .await
-            .expect("sent");
-        assert_eq!(
-            viewer.next_error().await.expect("a reply").0,
-            ErrorCode::ViewOnly
-        );
-        let seq = reader
-            .input(Action::Orbit { dx: 30.0, dy: 0.0 })
-            .await
-            .expect("sent");
-        assert!(seq > 0);
-        frame(&mut viewer).await;
-        // A reader reads neither /metrics nor the admin view; an admin reads both.
-        for path in ["/metrics", "/admin/sessions"] {
-            assert_eq!(request(&served, "GET", path, READER).0, 403, "{path}");
-            assert_eq!(request(&served, "GET", path, VIEWER).0, 403, "{path}");
-            assert_eq!(request(&served, "GET", path, "wrong").0, 401, "{path}");
-        }
-        // The admin page itself is open: it asks for the token and sends it as Bearer.
-        let (status, page) = served.get("/admin");
-        assert_eq!(status, 200);
-        assert!(page.contains("admin.js"), "{page}");
-        let (status, body) = request(&served, "GET", "/metrics", ADMIN);
-        assert_eq!(status, 200, "{body}");
-        assert!(body.contains("hounsfield_sessions "), "{body}");
-        let (status, body) = request(&served, "GET", "/admin/sessions", ADMIN);
-        assert_eq!(status, 200, "{body}");
-        let listed: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-        let sessions = listed["sessions"].as_array().expect("a list");
-        assert_eq!(sessions.len(), 2, "{body}");
-        let of = |user: &str| {
-            sessions
-                .iter()
-                .find(|s| s["user"] == user)
-                .unwrap_or_else(|| panic!("no session of {user}: {body}"))
-        };
-        assert_eq!(of("rita")["role"], "reader");
-        assert_eq!(of("rita")["series"], PHANTOM_ID);
-        assert_eq!(of("vera")["role"], "viewer");
-        assert!(
-            of("vera")["client"]
-                .as_str()
-                .is_some_and(|c| c.starts_with("127.0.0.1:"))
-        );
-        assert!(
-            of("vera")["started"]
-                .as_str()
-                .is_some_and(|t| t.ends_with('Z'))
-        );
-        reader_session = of("rita")["id"].as_u64().expect("an id");
-        viewer_session = of("vera")["id"].as_u64().expect("an id");
-        // A reader may not end a session; an admin may, and its socket closes.
-        let end = format!("/admin/sessions/{reader_session}/end");
-        assert_eq!(request(&served, "POST", &end, READER).0, 403);
-        let (status, body) = request(&served, "POST", &end, ADMIN);
-        assert_eq!(status, 200, "{body}");
-        let ended = tokio::time::timeout(ENDS_WITHIN, async {
-            loop {
-                match reader.next_event().await {
-                    Ok(_) => {}
-                    Err(error) => return error,
-                }
-            }
-        })
-        .await
-        .expect("the ended session closes");
-        match ended {
-            ClientError::Closed(Some(reason)) => {
-                assert_eq!(reason, "ended by an administrator");
-            }
-            other => panic!("expected a close with its reason, got {other:?}"),
-        }
-        assert_eq!(request(&served, "POST", &end, ADMIN).0, 404);
+        let (mut reader, mut viewer) = share_and_join(&served).await;
+        sessions = admin_view(&served, &mut reader).await;
         // The viewer keeps the last view.
         viewer.still(false).await.expect("sent");
         frame(&mut viewer).await;
     });
-    let log = audit_events(&audit);
+    roles_audited(&audit, sessions.0, sessions.1);
+}
+
+/// A viewer may not open or share; a reader opens and shares; the viewer joins with the
+/// id, may only watch, and follows the reader's view. Returns the reader and the viewer.
+async fn share_and_join(served: &Served) -> (Client, Client) {
+    // A viewer lists nothing to open, and may not open a series of the library.
+    let mut viewer = greeted(served, VIEWER).await;
+    let studies = viewer.list_studies().await.expect("studies");
+    assert!(studies.is_empty(), "{studies:?}");
+    match viewer.open(PHANTOM_ID).await {
+        Err(ClientError::Server { code, message }) => {
+            assert_eq!(code, ErrorCode::Forbidden, "{message}");
+        }
+        other => panic!("a viewer opened a series: {other:?}"),
+    }
+    viewer.send(&ClientMessage::Share).await.expect("sent");
+    assert_eq!(
+        viewer.next_error().await.expect("a reply").0,
+        ErrorCode::Forbidden
+    );
+    // A reader opens it, and shares the session.
+    let mut reader = greeted(served, READER).await;
+    reader.open(PHANTOM_ID).await.expect("a reader opens");
+    frame(&mut reader).await;
+    reader.send(&ClientMessage::Share).await.expect("sent");
+    let (id, link) = reply(&mut reader, |message| match message {
+        ServerMessage::Shared { id, link } => Some((id, link)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(id.len(), 32);
+    assert_eq!(link, format!("/?join={id}"));
+    // A wrong id is refused; the right one opens the reader's series here.
+    viewer
+        .send(&ClientMessage::Join { id: "0".repeat(32) })
+        .await
+        .expect("sent");
+    assert_eq!(
+        viewer.next_error().await.expect("a reply").0,
+        ErrorCode::UnknownShare
+    );
+    viewer
+        .send(&ClientMessage::Join { id: id.clone() })
+        .await
+        .expect("sent");
+    let opened = reply(&mut viewer, |message| match message {
+        ServerMessage::Opened(opened) => Some(opened),
+        _ => None,
+    })
+    .await;
+    assert_eq!(opened.series, PHANTOM_ID);
+    frame(&mut viewer).await;
+    // The viewer may only watch; the reader steers, and the viewer's frames follow.
+    viewer
+        .input(Action::Orbit { dx: 10.0, dy: 0.0 })
+        .await
+        .expect("sent");
+    assert_eq!(
+        viewer.next_error().await.expect("a reply").0,
+        ErrorCode::ViewOnly
+    );
+    let seq = reader
+        .input(Action::Orbit { dx: 30.0, dy: 0.0 })
+        .await
+        .expect("sent");
+    assert!(seq > 0);
+    frame(&mut viewer).await;
+    (reader, viewer)
+}
+
+/// A reader and a viewer get 403 at `/metrics` and the admin view; the admin reads both
+/// and ends the reader's session, whose socket closes. Returns the reader's and the
+/// viewer's session numbers.
+async fn admin_view(served: &Served, reader: &mut Client) -> (u64, u64) {
+    // A reader reads neither /metrics nor the admin view; an admin reads both.
+    for path in ["/metrics", "/admin/sessions"] {
+        assert_eq!(request(served, "GET", path, READER).0, 403, "{path}");
+        assert_eq!(request(served, "GET", path, VIEWER).0, 403, "{path}");
+        assert_eq!(request(served, "GET", path, "wrong").0, 401, "{path}");
+    }
+    // The admin page itself is open: it asks for the token and sends it as Bearer.
+    let (status, page) = served.get("/admin");
+    assert_eq!(status, 200);
+    assert!(page.contains("admin.js"), "{page}");
+    let (status, body) = request(served, "GET", "/metrics", ADMIN);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("hounsfield_sessions "), "{body}");
+    let (status, body) = request(served, "GET", "/admin/sessions", ADMIN);
+    assert_eq!(status, 200, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let sessions = listed["sessions"].as_array().expect("a list");
+    assert_eq!(sessions.len(), 2, "{body}");
+    let of = |user: &str| {
+        sessions
+            .iter()
+            .find(|s| s["user"] == user)
+            .unwrap_or_else(|| panic!("no session of {user}: {body}"))
+    };
+    assert_eq!(of("rita")["role"], "reader");
+    assert_eq!(of("rita")["series"], PHANTOM_ID);
+    assert_eq!(of("vera")["role"], "viewer");
+    assert!(
+        of("vera")["client"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("127.0.0.1:"))
+    );
+    assert!(
+        of("vera")["started"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    let reader_session = of("rita")["id"].as_u64().expect("an id");
+    let viewer_session = of("vera")["id"].as_u64().expect("an id");
+    // A reader may not end a session; an admin may, and its socket closes.
+    let end = format!("/admin/sessions/{reader_session}/end");
+    assert_eq!(request(served, "POST", &end, READER).0, 403);
+    let (status, body) = request(served, "POST", &end, ADMIN);
+    assert_eq!(status, 200, "{body}");
+    let ended = tokio::time::timeout(ENDS_WITHIN, async {
+        loop {
+            match reader.next_event().await {
+                Ok(_) => {}
+                Err(error) => return error,
+            }
+        }
+    })
+    .await
+    .expect("the ended session closes");
+    match ended {
+        ClientError::Closed(Some(reason)) => {
+            assert_eq!(reason, "ended by an administrator");
+        }
+        other => panic!("expected a close with its reason, got {other:?}"),
+    }
+    assert_eq!(request(served, "POST", &end, ADMIN).0, 404);
+    (reader_session, viewer_session)
+}
+
+/// The audit log of the roles test names the users in each event.
+fn roles_audited(audit: &Path, reader_session: u64, viewer_session: u64) {
+    let log = audit_events(audit);
     let started = events(&log, "session_start");
     assert!(
         started
@@ -477,7 +496,7 @@ fn roles_viewers_join_readers_share_and_admins_see_and_end_sessions() {
             .any(|e| e["user"] == "rita" && e["reason"] == "ended_by_admin"),
         "{log:?}"
     );
-    let text = std::fs::read_to_string(&audit).expect("the log");
+    let text = std::fs::read_to_string(audit).expect("the log");
     for token in [VIEWER, READER, ADMIN] {
         assert!(!text.contains(token), "a token reached the audit log");
     }

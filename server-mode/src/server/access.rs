@@ -150,7 +150,7 @@ impl Access {
     }
 
     /// Whether the users come from a file (read again when it changes).
-    pub(crate) fn from_file(&self) -> bool {
+    pub(crate) fn watches_file(&self) -> bool {
         matches!(self.mode, Mode::File { .. })
     }
 

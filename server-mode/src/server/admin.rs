@@ -22,7 +22,7 @@ fn admin(
     client: SocketAddr,
     headers: &HeaderMap,
     what: &str,
-) -> Result<Identity, Response> {
+) -> Result<Identity, Box<Response>> {
     let identity = request_identity(
         app,
         client,
@@ -32,7 +32,7 @@ fn admin(
     if identity.role.is_admin() {
         Ok(identity)
     } else {
-        Err(forbidden(app, client, &identity, what))
+        Err(Box::new(forbidden(app, client, &identity, what)))
     }
 }
 
@@ -68,7 +68,7 @@ pub(crate) async fn sessions(
     headers: HeaderMap,
 ) -> Response {
     if let Err(refused) = admin(&app, client, &headers, "/admin/sessions") {
-        return refused;
+        return *refused;
     }
     json(
         StatusCode::OK,
@@ -88,7 +88,7 @@ pub(crate) async fn end_session(
 ) -> Response {
     let admin = match admin(&app, client, &headers, "/admin/sessions/{id}/end") {
         Ok(admin) => admin,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let Some(ended) = app.roster.end(id, Ending::EndedByAdmin) else {
         return (StatusCode::NOT_FOUND, format!("no session {id} is open\n")).into_response();

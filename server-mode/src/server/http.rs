@@ -288,7 +288,7 @@ impl Server {
                 answered_host,
             ))
             .with_state(self.app.clone());
-        if self.app.access.from_file() {
+        if self.app.access.watches_file() {
             tokio::spawn(crate::server::access::watch_users(self.app.clone()));
         }
         let sessions = self.shutdown;
@@ -357,15 +357,17 @@ pub(crate) fn request_identity(
     client: SocketAddr,
     token: Option<&str>,
     what: &str,
-) -> Result<Identity, Response> {
+) -> Result<Identity, Box<Response>> {
     if !app.access.required() {
         return Ok(Identity::anyone());
     }
     if let Some(locked_out) = locked_out(app, client) {
-        return Err(locked_out);
+        return Err(Box::new(locked_out));
     }
     let Some(token) = token else {
-        return Err((StatusCode::UNAUTHORIZED, "token required\n").into_response());
+        return Err(Box::new(
+            (StatusCode::UNAUTHORIZED, "token required\n").into_response(),
+        ));
     };
     match app.access.authenticate(token, chrono::Utc::now()) {
         Authentication::Granted(identity) => {
@@ -379,11 +381,15 @@ pub(crate) fn request_identity(
                 &format!("user {user:?}: access expired ({what})"),
                 false,
             );
-            Err((StatusCode::UNAUTHORIZED, "this user's access has expired\n").into_response())
+            Err(Box::new(
+                (StatusCode::UNAUTHORIZED, "this user's access has expired\n").into_response(),
+            ))
         }
         Authentication::Wrong => {
             auth_failed(app, client, &format!("wrong token {what}"), true);
-            Err((StatusCode::UNAUTHORIZED, "wrong token\n").into_response())
+            Err(Box::new(
+                (StatusCode::UNAUTHORIZED, "wrong token\n").into_response(),
+            ))
         }
     }
 }
@@ -427,7 +433,7 @@ async fn websocket(
     } else {
         match request_identity(&app, client, token, "in the upgrade request") {
             Ok(identity) => Some(identity),
-            Err(refused) => return refused,
+            Err(refused) => return *refused,
         }
     };
     // An authenticated request takes its session's place now (and hears 503 when there is
@@ -585,7 +591,7 @@ async fn metrics(
     let token = request_token(Some(&query), &headers);
     let identity = match request_identity(&app, client, token, "for /metrics") {
         Ok(identity) => identity,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     if !app.access.reads_metrics(&identity) {
         return forbidden(&app, client, &identity, "/metrics");
