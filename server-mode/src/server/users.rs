@@ -397,7 +397,10 @@ impl UserTable {
             || "users".into(),
             |name| name.to_string_lossy().into_owned(),
         );
-        let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
+        // Unique to this save: two saves at once (threads, or processes) never share one.
+        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let save = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temporary = folder.join(format!(".{name}.{}-{save}.tmp", std::process::id()));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
