@@ -573,6 +573,9 @@ fn removing_a_user_ends_their_socket_and_a_bad_file_keeps_the_users() {
     );
 }
 
+/// How long after the expiry test starts its second user's access ends.
+const DAVE_EXPIRES_IN: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
+
 #[test]
 fn an_expired_user_is_refused_and_a_session_ends_when_access_expires() {
     let folder = tempfile::tempdir().expect("a folder");
@@ -580,9 +583,10 @@ fn an_expired_user_is_refused_and_a_session_ends_when_access_expires() {
         folder.path().join("users.toml"),
         folder.path().join("audit.jsonl"),
     );
-    // Dave's access ends a few seconds from now, without the file changing.
-    let soon = (chrono::Utc::now() + chrono::Duration::seconds(4))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // Dave's access ends a few seconds from now, without the file changing (time enough
+    // for his session to open and show its first frame on a busy machine).
+    let soon =
+        (chrono::Utc::now() + DAVE_EXPIRES_IN).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     write_users(
         &file,
         &[
@@ -616,7 +620,11 @@ fn an_expired_user_is_refused_and_a_session_ends_when_access_expires() {
                 other.map(|_| ())
             ),
         }
-        let (code, reason, _) = closed(&mut dave, Duration::from_secs(4) + ENDS_WITHIN).await;
+        let (code, reason, _) = closed(
+            &mut dave,
+            DAVE_EXPIRES_IN.to_std().expect("positive") + ENDS_WITHIN,
+        )
+        .await;
         assert_eq!(code, CloseCode::Policy);
         assert_eq!(reason, "user's access expired");
     });

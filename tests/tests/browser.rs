@@ -856,7 +856,8 @@ fn the_admin_page_lists_the_sessions_and_ends_one() {
                      document.getElementById('login').requestSubmit(); true"
                 )
             };
-            page.wait_for("document.getElementById('login').hidden === false")
+            // (Null-safe: the page before the navigation may still be the one evaluated.)
+            page.wait_for("document.getElementById('login')?.hidden === false")
                 .await;
             page.eval(&submit(READER)).await;
             page.wait_for(
