@@ -1,8 +1,10 @@
 //! The HTTP and WebSocket server (axum): the web client at `/`, protocol v1 at `/ws`,
-//! `/healthz` (503 while rendering is down) and `/metrics`. Before a WebSocket is let in:
-//! the request's host and origin ([`crate::server::origin`]), the client's failed token
-//! attempts ([`crate::server::auth_throttle`]), the token, and a place under the session
-//! limit, taken once the client has authenticated. Connections are accepted by
+//! `/healthz` (503 while rendering is down), `/metrics` and the admin view
+//! ([`crate::server::admin`]). Before a WebSocket is let in: the request's host and origin
+//! ([`crate::server::origin`]), the client's failed token attempts
+//! ([`crate::server::auth_throttle`]), the token and whose it is
+//! ([`crate::server::access`]), and a place under the session limit, taken once the client
+//! has authenticated. Connections are accepted by
 //! [`crate::server::listener`]; each WebSocket is run by [`crate::server::connection`].
 
 use std::future::Future;

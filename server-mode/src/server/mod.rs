@@ -1,7 +1,8 @@
 //! The server half: the HTTP and WebSocket server ([`Server`]), one task per connection
 //! feeding its [`session::Session`], the render [`scheduler::Scheduler`] that owns the GPU,
 //! the frame encoders (JPEG and PNG in [`encode`], H.264 in [`h264`]), the 2×2 layout
-//! ([`compose`]), the library of series and its cache, shared sessions ([`follow`]), the
+//! ([`compose`]), the library of series and its cache, shared sessions ([`follow`]), named
+//! users with roles ([`users`], [`access`]) and the admin view of the sessions open, the
 //! counters at `/metrics`, and a server run in the background of another program
 //! ([`BackgroundServer`]).
 
