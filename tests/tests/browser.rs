@@ -806,7 +806,7 @@ fn a_viewer_follows_a_shared_session_through_its_join_link() {
             // opening a series (a viewer may not), and draws the reader's view.
             page.call(
                 "Page.navigate",
-                json!({"url": format!("http://{address}{link}&token={VIEWER}")}),
+                json!({"url": format!("http://{address}/{link}&token={VIEWER}")}),
             )
             .await;
             wait_for_the_phantom(page).await;

@@ -269,8 +269,7 @@ pub enum ServerMessage {
     Shared {
         /// The join id (random, 32 hex digits): whoever has it may follow the view.
         id: String,
-        /// The web client's address to join with, relative to the server's
-        /// (`/?join=ID`).
+        /// The web client's address to join with, relative to its page's (`?join=ID`).
         link: String,
     },
     /// Where the crosshair is, whenever it or where it shows in the slice cells changes

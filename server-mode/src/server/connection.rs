@@ -269,13 +269,13 @@ async fn serve_session(
     if answered.is_continue() {
         connection.serve(stream).await;
     }
-    connection.stop_sharing();
-    connection.app.roster.leave(session_id);
+    let reason = connection.end;
+    drop(connection);
     audit.record(&AuditEvent::SessionEnd {
         session: session_id,
         client,
         user,
-        reason: connection.end.to_string(),
+        reason: reason.to_string(),
     });
     tracing::info!(session = session_id, "session closed");
 }
@@ -387,6 +387,14 @@ struct Connection {
     ending: tokio::sync::watch::Receiver<Option<Ending>>,
     /// This session's view shared with others: its join id and where it publishes.
     sharing: Option<(String, Host)>,
+}
+
+impl Drop for Connection {
+    /// The session leaves the roster and ends its share, however it ended (a panic too).
+    fn drop(&mut self) {
+        self.stop_sharing();
+        self.app.roster.leave(self.slot.id());
+    }
 }
 
 impl Connection {
@@ -820,7 +828,8 @@ impl Connection {
                 id
             }
         };
-        let link = format!("/?join={id}");
+        // Relative to the page's own address, so a reverse proxy's path prefix stays.
+        let link = format!("?join={id}");
         self.send(&ServerMessage::Shared { id, link }).await
     }
 
