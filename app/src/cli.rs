@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use server_mode::server::users::{Expiry, Role};
 
 /// CT and MR volumes in 3D: on this workstation, or streamed from a server.
 #[derive(Debug, Parser)]
@@ -77,6 +78,15 @@ pub struct ServeArgs {
     /// Read the access token from this file (its first line).
     #[arg(long, value_name = "F", requires = "serve")]
     pub token_file: Option<PathBuf>,
+    /// Named users with roles (TOML, see `hounsfield users`), instead of one token; read
+    /// again when it changes.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "serve",
+        conflicts_with_all = ["token", "token_file"]
+    )]
+    pub users: Option<PathBuf>,
     /// Sessions served at once.
     #[arg(long, value_name = "N", default_value_t = 16, requires = "serve")]
     pub max_sessions: usize,
@@ -191,6 +201,58 @@ pub enum Command {
         #[command(subcommand)]
         which: BenchCommand,
     },
+    /// Manage the users file of `--serve --users`: named users, each with a role and a
+    /// token (the file keeps only its SHA-256).
+    Users {
+        /// What to do.
+        #[command(subcommand)]
+        which: UsersCommand,
+    },
+}
+
+/// What `users` does.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user with a new token, printed once on the last line.
+    Add {
+        /// The user's name (letters, digits, '.', '_', '-', '@').
+        name: String,
+        /// viewer (joins shared sessions, view only), reader (opens any series, shares),
+        /// or admin (reader, plus /metrics and the admin view).
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// When access ends: a date (valid through that day, UTC) or an RFC 3339 time.
+        #[arg(long, value_name = "DATE", value_parser = parse_expiry)]
+        expires: Option<Expiry>,
+        /// The users file (created when missing).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// List the users: name, role, expiry and whether it has passed (never the hashes).
+    List {
+        /// The users file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Remove a user; a server reading the file ends their sessions within seconds.
+    Remove {
+        /// The user's name.
+        name: String,
+        /// The users file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// Parses a role's name.
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text.trim())
+        .ok_or_else(|| format!("{text:?} is not a role: viewer, reader or admin"))
+}
+
+/// Parses an expiry: a date or an RFC 3339 time.
+fn parse_expiry(text: &str) -> Result<Expiry, String> {
+    Expiry::parse(text)
 }
 
 /// The benchmarks.
@@ -492,6 +554,13 @@ mod tests {
                 .is_err()
         );
         assert!(Cli::try_parse_from(["hounsfield", "--serve", "info"]).is_err());
+        assert!(
+            Cli::try_parse_from(["hounsfield", "--serve", "--token", "a", "--users", "u"]).is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["hounsfield", "--serve", "--users", "u", "--token-file", "f"])
+                .is_err()
+        );
         let info = Cli::try_parse_from(["hounsfield", "info", "--json"]).expect("parses");
         assert!(!info.serve.serve);
     }

@@ -188,6 +188,11 @@ function handleMessage(message) {
       fillSelect($("mode"), message.modes, message.mode);
       canvas.focus();
       break;
+    case "shared":
+      // The address others join this view with (the token stays out of it).
+      state.shareLink = new URL(message.link, location.href).href;
+      console.info("share link:", state.shareLink);
+      break;
     case "error":
       state.error = `${message.code}: ${message.message}`;
       console.warn("server:", state.error);
@@ -221,7 +226,7 @@ function fillSeries(studies) {
   );
   const current = connection.series ?? series[0]?.id;
   fillSelect($("series"), series.map((s) => s.id), current, series.map((s) => s.label));
-  if (!connection.series && current) connection.openSeries(current);
+  if (!connection.series && !connection.join && current) connection.openSeries(current);
 }
 
 const send = (action, fields) => {
@@ -234,6 +239,7 @@ $("series").addEventListener("change", (event) => connection.openSeries(event.ta
 $("preset").addEventListener("change", (event) => send("preset", { name: event.target.value }));
 $("mode").addEventListener("change", (event) => send("mode", { mode: event.target.value }));
 $("reset").addEventListener("click", () => send("reset"));
+$("share").addEventListener("click", () => connection.send({ type: "share" }));
 
 /** Marks `layout` as the one shown (the overlay follows from the frame that answers it). */
 function showLayout(layout) {
@@ -325,6 +331,7 @@ function render() {
     header ? `${pictureSize(header)}, render ${(header.renderUs / 1000).toFixed(0)} ms` : "",
     `W ${state.window.width.toFixed(0)} L ${state.window.center.toFixed(0)}`,
   ];
+  if (state.shareLink) parts.push(`shared: ${state.shareLink}`);
   if (state.error) parts.push(`last error: ${state.error}`);
   status.textContent = parts.filter(Boolean).join(" · ");
 }
@@ -346,6 +353,8 @@ setInterval(() => {
   connection.send(report);
 }, 1000);
 // Last: everything the callbacks use is defined by now.
+// `?join=ID`: follow a session another user shares instead of opening a series.
+connection.join = params.get("join");
 state.offered = await offeredCodecs();
 connection.codecs = state.offered;
 connection.connect();

@@ -50,6 +50,8 @@ export class Connection {
     this.sentAt = new Map();
     this.latencies = [];
     this.series = null;
+    /** A shared session's join id (`?join=`): joined instead of opening a series. */
+    this.join = null;
     this.retryMs = 500;
     this.socket = null;
   }
@@ -67,7 +69,8 @@ export class Connection {
       if (this.token) hello.token = this.token;
       this.send(hello);
       this.send({ type: "list_studies" });
-      if (this.series) this.send({ type: "open", series: this.series });
+      if (this.join) this.send({ type: "join", id: this.join });
+      else if (this.series) this.send({ type: "open", series: this.series });
     };
     socket.onmessage = (event) => {
       if (typeof event.data === "string") {
@@ -93,7 +96,8 @@ export class Connection {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       if (event.code === 1008) {
-        this.onState("refused: open the page with the server's ?token=");
+        // The server says why: a missing or wrong token, or the user removed or expired.
+        this.onState(event.reason ? `closed by the server: ${event.reason}` : "refused: open the page with the server's ?token=");
         return;
       }
       this.onState(`disconnected; retrying in ${(this.retryMs / 1000).toFixed(1)} s`);
@@ -111,6 +115,7 @@ export class Connection {
   }
 
   openSeries(id) {
+    this.join = null;
     this.series = id;
     this.send({ type: "open", series: id });
   }

@@ -196,6 +196,10 @@ fn typed_messages() -> Vec<ClientMessage> {
             latency_ms: Some(41.5),
         }),
         ClientMessage::Stats(ClientStats::default()),
+        ClientMessage::Share,
+        ClientMessage::Join {
+            id: "0123456789abcdef0123456789abcdef".to_string(),
+        },
     ];
     for (seq, action) in (1..).zip(every_action()) {
         messages.push(ClientMessage::Input(Input {
@@ -213,7 +217,9 @@ fn typed_messages() -> Vec<ClientMessage> {
             | ClientMessage::Input(_)
             | ClientMessage::Still { .. }
             | ClientMessage::Keyframe
-            | ClientMessage::Stats(_) => {}
+            | ClientMessage::Stats(_)
+            | ClientMessage::Share
+            | ClientMessage::Join { .. } => {}
         }
     }
     messages
@@ -318,7 +324,7 @@ static EXTREMES: [&str; 44] = [
 
 /// Names the protocol knows (types, actions, codecs, presets, modes, views, planes,
 /// layouts) and near misses.
-static NAMES: [&str; 28] = [
+static NAMES: [&str; 30] = [
     "hello",
     "list_studies",
     "open",
@@ -326,6 +332,8 @@ static NAMES: [&str; 28] = [
     "still",
     "keyframe",
     "stats",
+    "share",
+    "join",
     "welcome",
     "orbit",
     "set_view",
@@ -1062,6 +1070,8 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         ClientMessage::Still { lossless } => session.still(*lossless),
         ClientMessage::Keyframe => session.keyframe(),
         ClientMessage::Stats(stats) => session.client_stats(stats, now),
+        // Sharing and joining are the connection's (a join opens as `open` does).
+        ClientMessage::Share | ClientMessage::Join { .. } => Ok(()),
     }
 }
 

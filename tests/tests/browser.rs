@@ -6,7 +6,9 @@
 //! cells, the wheel on the axial cell moves only that slice and a click on the coronal
 //! cell moves the sagittal slice (the 3D cell stays within 0.5 % of its pixels); the
 //! token leaves the address bar once read and still lets a reload in; a page of another
-//! origin cannot open the server's WebSocket. Chromium must be installed (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
+//! origin cannot open the server's WebSocket; with users, a viewer's page follows a
+//! reader's shared session through its join link, and the admin page lists the sessions
+//! and ends one. Chromium must be installed (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
 
 mod common;
 
@@ -815,4 +817,166 @@ fn over_https_on_a_network_name_the_web_client_decodes_h264_and_over_http_gets_j
         );
         assert_eq!(page.eval("window.hounsfield.codec").await, json!("jpeg"));
     });
+}
+
+const VIEWER: &str = "browser-viewer-token-51d0";
+const READER: &str = "browser-reader-token-a93e";
+const ADMIN: &str = "browser-admin-token-0c7b";
+
+/// A server with a users file: `vera` a viewer, `rita` a reader and `ada` an admin.
+fn server_with_users() -> SocketAddr {
+    use server_mode::server::users::{Role, User, UserTable, UsersFile, token_sha256};
+    let mut table = UserTable::default();
+    for (name, role, token) in [
+        ("vera", Role::Viewer, VIEWER),
+        ("rita", Role::Reader, READER),
+        ("ada", Role::Admin, ADMIN),
+    ] {
+        table
+            .add(User {
+                name: name.to_string(),
+                role,
+                token_sha256: token_sha256(token),
+                expires: None,
+            })
+            .expect("added");
+    }
+    // The server reads the file again while it runs, so it stays until the process ends.
+    static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("browser-users-{}-{n}.toml", std::process::id()));
+    table.save(&path).expect("written");
+    let mut config = common::server::loopback_config();
+    config.default_viewport = Viewport {
+        width: 400,
+        height: 300,
+    };
+    config.users = Some(UsersFile::load(&path).expect("a good users file"));
+    common::server::start(vec![config])[0]
+}
+
+/// A reader's session on the phantom, at `address`.
+async fn reader_session(address: SocketAddr) -> server_mode::client::Client {
+    let mut reader = server_mode::client::Client::connect(&format!("ws://{address}/ws"))
+        .await
+        .expect("connects");
+    let viewport = Viewport {
+        width: 160,
+        height: 120,
+    };
+    reader.hello(Some(READER), viewport).await.expect("welcome");
+    reader.open("phantom").await.expect("a reader opens");
+    reader.next_frame().await.expect("a frame");
+    reader
+}
+
+#[test]
+fn a_viewer_follows_a_shared_session_through_its_join_link() {
+    use server_mode::client::Event;
+    use server_mode::protocol::{Action, ClientMessage, ServerMessage};
+    let address = server_with_users();
+    with_page_at(
+        address,
+        "/healthz",
+        Some(NO_WEBCODECS),
+        async |page, address| {
+            let mut reader = reader_session(address).await;
+            reader.send(&ClientMessage::Share).await.expect("sent");
+            let link = loop {
+                match reader.next_event().await.expect("the session goes on") {
+                    Event::Message(ServerMessage::Shared { link, .. }) => break link,
+                    Event::Message(ServerMessage::Error { code, message }) => {
+                        panic!("share refused: {code:?} {message}")
+                    }
+                    _ => {}
+                }
+            };
+            // The viewer opens the link with her own token: the page joins instead of
+            // opening a series (a viewer may not), and draws the reader's view.
+            page.call(
+                "Page.navigate",
+                json!({"url": format!("http://{address}/{link}&token={VIEWER}")}),
+            )
+            .await;
+            wait_for_the_phantom(page).await;
+            assert_eq!(
+                page.eval("document.getElementById('series').options.length")
+                    .await,
+                json!(0),
+                "a viewer lists no series of her own"
+            );
+            // The reader turns the view; the viewer's page gets the frames.
+            let before = page.eval("window.hounsfield.frames").await;
+            reader
+                .input(Action::Orbit { dx: 40.0, dy: 0.0 })
+                .await
+                .expect("sent");
+            page.wait_for(&format!("window.hounsfield.frames > {before}"))
+                .await;
+            // A viewer may not share.
+            page.eval("document.getElementById('share').click(); true")
+                .await;
+            page.wait_for("window.hounsfield.error?.startsWith('forbidden') === true")
+                .await;
+        },
+    );
+}
+
+#[test]
+fn the_admin_page_lists_the_sessions_and_ends_one() {
+    use server_mode::client::ClientError;
+    let address = server_with_users();
+    // The End button asks first; the test says yes.
+    with_page_at(
+        address,
+        "/healthz",
+        Some("window.confirm = () => true;"),
+        async |page, address| {
+            let mut reader = reader_session(address).await;
+            page.call(
+                "Page.navigate",
+                json!({"url": format!("http://{address}/admin")}),
+            )
+            .await;
+            // No token in this tab yet: the page asks for one; a reader's is refused.
+            let submit = |token: &str| {
+                format!(
+                    "document.getElementById('token').value = '{token}'; \
+                     document.getElementById('login').requestSubmit(); true"
+                )
+            };
+            // (Null-safe: the page before the navigation may still be the one evaluated.)
+            page.wait_for("document.getElementById('login')?.hidden === false")
+                .await;
+            page.eval(&submit(READER)).await;
+            page.wait_for(
+                "document.getElementById('login').hidden === false && document.getElementById('status').textContent.startsWith('403')",
+            )
+            .await;
+            page.eval(&submit(ADMIN)).await;
+            page.wait_for(
+                "document.querySelectorAll('#sessions tbody tr').length === 1 && \
+                 document.querySelector('#sessions tbody tr').textContent.includes('rita')",
+            )
+            .await;
+            page.eval("document.querySelector('#sessions tbody button').click(); true")
+                .await;
+            let ended = tokio::time::timeout(PATIENCE, async {
+                loop {
+                    if let Err(error) = reader.next_event().await {
+                        return error;
+                    }
+                }
+            })
+            .await
+            .expect("the session ends");
+            assert!(
+                matches!(&ended, ClientError::Closed(Some(reason)) if reason == "ended by an administrator"),
+                "{ended:?}"
+            );
+            page.wait_for("document.querySelectorAll('#sessions tbody tr').length === 0")
+                .await;
+        },
+    );
 }

@@ -6,8 +6,9 @@ mod info;
 mod probe;
 mod render;
 pub mod serve;
+mod users;
 
-use crate::cli::{BenchCommand, Cli, Command, OpenArgs};
+use crate::cli::{BenchCommand, Cli, Command, OpenArgs, UsersCommand};
 use crate::desktop;
 
 /// Runs what the command line asked for.
@@ -40,6 +41,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }) => bench::load(&path, series.as_deref(), runs, json),
         Some(Command::Render(args)) => render::run(&args),
         Some(Command::Doctor { json }) => doctor::run(json),
+        Some(Command::Users { which }) => match which {
+            UsersCommand::Add {
+                name,
+                role,
+                expires,
+                file,
+            } => users::add(&name, role, expires, &file),
+            UsersCommand::List { file } => users::list(&file),
+            UsersCommand::Remove { name, file } => users::remove(&name, &file),
+        },
         Some(Command::Bench {
             which: BenchCommand::Stream(args),
         }) => bench::stream(&args),

@@ -9,6 +9,7 @@ use render_core::dicom::VoxelBudget;
 use render_core::transfer::PresetLibrary;
 use server_mode::server::AuditLog;
 use server_mode::server::generate_token;
+use server_mode::server::users::UsersFile;
 use server_mode::tls::{CertificateFiles, ServerTls, self_signed};
 use server_mode::{Library, Scheduler, Server, ServerConfig};
 
@@ -22,6 +23,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     config.allowed_origins = args.allow_origin.clone();
     config.h264_encoders = h264_encoders(&args.h264)?;
     config.token = given_token(args)?;
+    if let Some(path) = &args.users {
+        let users = UsersFile::load(path).context("reading the users file")?;
+        if users.table.users().is_empty() {
+            eprintln!(
+                "warning: no users in {}: every client is refused until one is added (hounsfield users add)",
+                path.display()
+            );
+        }
+        config.users = Some(users);
+    }
     config.test_faults = args.test_faults;
     config.tls = server_tls(args)?;
     if let Some(warning) = cleartext_warning(config.bind, config.tls.is_some()) {
@@ -35,7 +46,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("opening the audit log {}", path.display()))?;
         config.audit = Arc::new(log);
     }
-    let generated = config.token.is_none() && config.token_required();
+    let generated = config.token.is_none() && config.users.is_none() && config.token_required();
     if generated {
         config.token = Some(generate_token().context("generating an access token")?);
     }
@@ -97,6 +108,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
                 if args.token_file.is_some() { "from the token file" } else { "from --token" }
             )),
             (None, _) => {}
+        }
+        if let Some(path) = &args.users {
+            say(format_args!(
+                "clients need a user's token (users from {}, read again when it changes): ?token= in the page's address, or in hello",
+                path.display()
+            ));
         }
         server
             .run(async {

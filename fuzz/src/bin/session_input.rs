@@ -102,6 +102,8 @@ fn main() {
                 ClientMessage::Still { lossless } => session.still(lossless),
                 ClientMessage::Keyframe => session.keyframe(),
                 ClientMessage::Stats(stats) => session.client_stats(&stats, now),
+                // Sharing and joining are the connection's, not the session's.
+                ClientMessage::Share | ClientMessage::Join { .. } => Ok(()),
             };
             if let Err(refusal) = result {
                 assert!(refusal.message.chars().count() <= MAX_ERROR_MESSAGE_CHARS);

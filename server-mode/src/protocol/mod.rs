@@ -91,6 +91,15 @@ pub enum ClientMessage {
     /// How the client keeps up, about once a second; the server's H.264 rate control
     /// follows it.
     Stats(ClientStats),
+    /// Shares this session's view (a reader's or admin's, with a series open): the
+    /// `shared` reply gives the id others join it by.
+    Share,
+    /// Joins a shared session by its id: the series it shows opens here and this session
+    /// follows its view (view only for viewers).
+    Join {
+        /// The id from the sharer's `shared`.
+        id: String,
+    },
 }
 
 /// What a client reports about its decoding.
@@ -256,6 +265,13 @@ pub enum ServerMessage {
     },
     /// Figures about the session, about once a second while frames flow.
     Stats(Stats),
+    /// The reply to `share`: the id others send in `join` to follow this session's view.
+    Shared {
+        /// The join id (random, 32 hex digits): whoever has it may follow the view.
+        id: String,
+        /// The web client's address to join with, relative to its page's (`?join=ID`).
+        link: String,
+    },
     /// Where the crosshair is, whenever it or where it shows in the slice cells changes
     /// (a `slice`, `crosshair`, `reset`, `set_view` or `resize` input, an `open`), so the
     /// client can draw it over the slices and its copy of the view (handed back on
@@ -463,6 +479,10 @@ pub enum ErrorCode {
     Busy,
     /// This session follows a shared view and may not change it.
     ViewOnly,
+    /// The user's role does not allow this (a viewer's `open`, a viewer's `share`).
+    Forbidden,
+    /// No shared session with that id (it ended, or the id is wrong).
+    UnknownShare,
 }
 
 /// Flags of a frame (bits of the header's flags byte).
@@ -633,7 +653,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 7] = [
+const CLIENT_TYPES: [&str; 9] = [
     "hello",
     "list_studies",
     "open",
@@ -641,6 +661,8 @@ const CLIENT_TYPES: [&str; 7] = [
     "still",
     "keyframe",
     "stats",
+    "share",
+    "join",
 ];
 
 /// Parses a client's text message, telling bad JSON, unknown types and bad fields apart.

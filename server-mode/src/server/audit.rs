@@ -22,6 +22,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::server::users::Role;
+
 /// Why the server turned a client or a message away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,6 +40,8 @@ pub enum Refusal {
     AuthThrottled,
     /// The socket did not authenticate in time.
     AuthTimeout,
+    /// The user's role does not allow it (a viewer's `open`, a reader at `/metrics`).
+    Forbidden,
 }
 
 /// One thing that happened, as the audit log records it.
@@ -50,6 +54,11 @@ pub enum AuditEvent {
         session: u64,
         /// The client's address.
         client: SocketAddr,
+        /// The user (none on a server that asks for no token).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// The user's role.
+        role: Role,
     },
     /// A session ended.
     SessionEnd {
@@ -57,7 +66,11 @@ pub enum AuditEvent {
         session: u64,
         /// The client's address.
         client: SocketAddr,
-        /// Why it ended: `closed`, `idle`, `shutdown`, `error`…
+        /// The user (none on a server that asks for no token).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// Why it ended: `closed`, `idle`, `shutdown`, `user_removed`, `user_changed`,
+        /// `user_expired`, `ended_by_admin`…
         reason: String,
     },
     /// A client presented a wrong token, or none in time.
@@ -73,6 +86,9 @@ pub enum AuditEvent {
         session: u64,
         /// The client's address.
         client: SocketAddr,
+        /// The user (none on a server that asks for no token).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
         /// The series id the protocol uses.
         series: String,
         /// PatientID (0010,0020) of the series (never the patient's name).
@@ -82,6 +98,9 @@ pub enum AuditEvent {
     Refused {
         /// The client's address.
         client: SocketAddr,
+        /// The user, when one was authenticated (refusals for their role).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
         /// Why.
         reason: Refusal,
         /// More: the origin refused, the message type limited…
@@ -100,6 +119,68 @@ pub enum AuditEvent {
         series: String,
         /// Where followers connect.
         address: SocketAddr,
+    },
+    /// A session shared its view: others may join it with the id it was given.
+    SessionShared {
+        /// The session shared.
+        session: u64,
+        /// Its user.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// The series it shows.
+        series: String,
+    },
+    /// A session joined another's shared view.
+    SessionJoined {
+        /// The session that joined.
+        session: u64,
+        /// Its user.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// The session it follows.
+        host_session: u64,
+        /// The series it shows.
+        series: String,
+    },
+    /// The users file was read (at start, or again after it changed).
+    UsersLoaded {
+        /// The file.
+        path: String,
+        /// Users in it.
+        users: usize,
+    },
+    /// The users file changed but could not be taken: the users stay as they were.
+    UsersLoadFailed {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        error: String,
+    },
+    /// A user is no longer in the users file (their sessions end).
+    UserRemoved {
+        /// The user.
+        user: String,
+    },
+    /// A user's role or token changed in the users file (their sessions end).
+    UserChanged {
+        /// The user.
+        user: String,
+    },
+    /// A user's access expired (their sessions end).
+    UserExpired {
+        /// The user.
+        user: String,
+    },
+    /// An admin ended a session.
+    AdminEndedSession {
+        /// The admin.
+        admin: String,
+        /// The admin's address.
+        client: SocketAddr,
+        /// The session ended.
+        session: u64,
+        /// That session's user.
+        user: String,
     },
 }
 
@@ -270,9 +351,12 @@ mod tests {
         log.record(&AuditEvent::SessionStart {
             session: 7,
             client: client(),
+            user: Some("alice".to_string()),
+            role: Role::Reader,
         });
         log.record(&AuditEvent::Refused {
             client: client(),
+            user: None,
             reason: Refusal::Origin,
             detail: "http://evil.example".to_string(),
         });
@@ -285,6 +369,9 @@ mod tests {
         assert_eq!(lines[0]["event"], "session_start");
         assert_eq!(lines[0]["session"], 7);
         assert_eq!(lines[0]["client"], "127.0.0.1:40000");
+        assert_eq!(lines[0]["user"], "alice");
+        assert_eq!(lines[0]["role"], "reader");
+        assert!(lines[1].get("user").is_none(), "no user, no field");
         assert!(
             lines[0]["time"]
                 .as_str()
@@ -306,6 +393,8 @@ mod tests {
                 .record(&AuditEvent::SessionStart {
                     session,
                     client: client(),
+                    user: None,
+                    role: Role::Admin,
                 });
         }
         let text = std::fs::read_to_string(&path).expect("log readable");
@@ -321,6 +410,7 @@ mod tests {
         for _ in 0..flood {
             log.record(&AuditEvent::Refused {
                 client: client(),
+                user: None,
                 reason: Refusal::ConnectionCap,
                 detail: String::new(),
             });
@@ -329,6 +419,8 @@ mod tests {
         log.record(&AuditEvent::SessionStart {
             session: 1,
             client: client(),
+            user: None,
+            role: Role::Admin,
         });
         let text = std::fs::read_to_string(&path).expect("log readable");
         let lines: Vec<serde_json::Value> = text
@@ -362,6 +454,8 @@ mod tests {
         log.record(&AuditEvent::SessionStart {
             session: 1,
             client: client(),
+            user: None,
+            role: Role::Admin,
         });
     }
 }

@@ -6,7 +6,10 @@
 //! missing or wrong token closes it. A socket that did not authenticate in its upgrade
 //! request must send `hello` with the token within the server's time, and takes a session
 //! place (and a renderer slot) only then. Every kind of message is held to a rate of its
-//! own ([`MessageRates`]); one over it is answered `rate_limited` and dropped.
+//! own ([`MessageRates`]); one over it is answered `rate_limited` and dropped. A session
+//! knows its user ([`Identity`]): a viewer only joins sessions others share and watches; a
+//! reader opens series, steers and may share its view. The server ends a session whose
+//! user was removed, changed or expired, or that an admin ended (close code 1008).
 
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
@@ -23,10 +26,11 @@ use crate::protocol::{
     ClientMessage, Codec, CrosshairInCells, ErrorCode, PROTOCOL_VERSION, ServerMessage, Stats,
     parse_client_message,
 };
+use crate::server::access::{Authentication, Ending, Identity};
 use crate::server::audit::{AuditEvent, Refusal};
-use crate::server::follow::changes_the_view;
+use crate::server::follow::{Host, changes_the_view};
 use crate::server::h264::VideoStream;
-use crate::server::http::{App, SessionPlace, auth_failed, refuse, tokens_match};
+use crate::server::http::{App, SessionPlace, auth_failed, refuse, refuse_user};
 use crate::server::library::LibraryError;
 use crate::server::metrics::Metrics;
 use crate::server::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
@@ -43,7 +47,7 @@ const STATS_EVERY: Duration = Duration::from_secs(1);
 mod close_code {
     /// The server is shutting down.
     pub const GOING_AWAY: u16 = 1001;
-    /// The token was missing or wrong, or came too late.
+    /// The token was missing or wrong, or came too late; or the user may no longer stay.
     pub const POLICY: u16 = 1008;
     /// All session places are taken.
     pub const TRY_AGAIN_LATER: u16 = 1013;
@@ -66,25 +70,25 @@ enum Outgoing {
 }
 
 /// Runs the connection until the client leaves, the server shuts down or the session
-/// times out. `place` is the session's place when the upgrade request authenticated;
-/// without one the client must authenticate in `hello` first.
+/// times out. `admitted` is the session's place and user when the upgrade request
+/// authenticated; without them the client must authenticate in `hello` first.
 pub(crate) async fn run(
     socket: WebSocket,
     app: Arc<App>,
     client: SocketAddr,
-    place: Option<SessionPlace>,
+    admitted: Option<(SessionPlace, Identity)>,
 ) {
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(OUTGOING_CAPACITY);
     let writer = tokio::spawn(write_loop(sink, out_rx, app.metrics.clone()));
-    let admitted = match place {
-        Some(place) => Some((place, None)),
+    let admitted = match admitted {
+        Some((place, identity)) => Some((place, None, identity)),
         None => authenticate(&mut stream, &app, client, &out)
             .await
-            .map(|(place, hello)| (place, Some(hello))),
+            .map(|(place, hello, identity)| (place, Some(hello), identity)),
     };
-    if let Some((place, hello)) = admitted {
-        serve_session(stream, app, client, out, hello).await;
+    if let Some((place, hello, identity)) = admitted {
+        serve_session(stream, app, client, out, hello, identity).await;
         drop(place);
     } else {
         drop(out);
@@ -96,14 +100,14 @@ pub(crate) async fn run(
 }
 
 /// Waits, within the server's time for it, for `hello` with the right token, and takes a
-/// session place; anything else first is refused and the socket closed. Returns the place
-/// and the `hello` to answer.
+/// session place; anything else first is refused and the socket closed. Returns the place,
+/// the `hello` to answer and the user.
 async fn authenticate(
     stream: &mut SplitStream<WebSocket>,
     app: &Arc<App>,
     client: SocketAddr,
     out: &mpsc::Sender<Outgoing>,
-) -> Option<(SessionPlace, ClientMessage)> {
+) -> Option<(SessionPlace, ClientMessage, Identity)> {
     let deadline = tokio::time::Instant::now() + app.config.auth_timeout;
     let text = loop {
         let message = match tokio::time::timeout_at(deadline, stream.next()).await {
@@ -142,11 +146,22 @@ async fn authenticate(
             return refuse_unauthenticated(out).await;
         }
     };
-    let expected = app.config.token.as_deref().unwrap_or_default();
-    if !tokens_match(expected, token) {
-        auth_failed(app, client, "wrong token in hello", true);
-        return refuse_unauthenticated(out).await;
-    }
+    let identity = match app.access.authenticate(token, chrono::Utc::now()) {
+        Authentication::Granted(identity) => identity,
+        Authentication::Expired(user) => {
+            auth_failed(
+                app,
+                client,
+                &format!("user {user:?}: access expired (in hello)"),
+                false,
+            );
+            return refuse_expired(out).await;
+        }
+        Authentication::Wrong => {
+            auth_failed(app, client, "wrong token in hello", true);
+            return refuse_unauthenticated(out).await;
+        }
+    };
     app.auth_throttle.succeeded(client.ip());
     let Some(place) = SessionPlace::take(app.clone()) else {
         refuse(app, client, Refusal::SessionCap, "all session places taken");
@@ -165,7 +180,22 @@ async fn authenticate(
             .await;
         return None;
     };
-    hello.map(|hello| (place, hello))
+    hello.map(|hello| (place, hello, identity))
+}
+
+/// Replies `unauthorized` to a user whose access has expired and closes the socket.
+async fn refuse_expired<T>(out: &mpsc::Sender<Outgoing>) -> Option<T> {
+    let reply = ServerMessage::Error {
+        code: ErrorCode::Unauthorized,
+        message: "this user's access has expired: ask an administrator".to_string(),
+    };
+    if let Ok(text) = serde_json::to_string(&reply) {
+        let _ = out.send(Outgoing::Text(text)).await;
+    }
+    let _ = out
+        .send(Outgoing::Close(close_code::POLICY, "user's access expired"))
+        .await;
+    None
 }
 
 /// Replies `unauthorized` to a socket that has not authenticated and closes it.
@@ -191,6 +221,7 @@ async fn serve_session(
     client: SocketAddr,
     out: mpsc::Sender<Outgoing>,
     hello: Option<ClientMessage>,
+    identity: Identity,
 ) {
     let (slot, events) = app.scheduler.register();
     let session = Session::new(
@@ -199,12 +230,16 @@ async fn serve_session(
         app.config.default_viewport,
     );
     let session_id = slot.id();
-    tracing::info!(session = session_id, %client, "session opened");
+    let user = identity.name.clone();
+    tracing::info!(session = session_id, %client, ?user, role = %identity.role, "session opened");
     let audit = app.config.audit.clone();
     audit.record(&AuditEvent::SessionStart {
         session: session_id,
         client,
+        user: user.clone(),
+        role: identity.role,
     });
+    let ending = app.roster.enter(session_id, identity.clone(), client);
     let now = Instant::now();
     let mut connection = Connection {
         rates: MessageRates::new(&app.config.limits, now),
@@ -223,6 +258,9 @@ async fn serve_session(
         last_quality: String::new(),
         host_view: None,
         told_crosshair: None,
+        identity,
+        ending,
+        sharing: None,
     };
     let answered = match hello {
         Some(hello) => connection.handle(hello).await,
@@ -231,10 +269,13 @@ async fn serve_session(
     if answered.is_continue() {
         connection.serve(stream).await;
     }
+    let reason = connection.end;
+    drop(connection);
     audit.record(&AuditEvent::SessionEnd {
         session: session_id,
         client,
-        reason: connection.end.to_string(),
+        user,
+        reason: reason.to_string(),
     });
     tracing::info!(session = session_id, "session closed");
 }
@@ -340,6 +381,20 @@ struct Connection {
     host_view: Option<tokio::sync::watch::Receiver<crate::protocol::SharedView>>,
     /// The crosshair as the client was last told it, and where it showed in the cells.
     told_crosshair: Option<(DVec3, CrosshairInCells)>,
+    /// Who the session's user is.
+    identity: Identity,
+    /// Set when the server wants the session to end (its user went, or an admin).
+    ending: tokio::sync::watch::Receiver<Option<Ending>>,
+    /// This session's view shared with others: its join id and where it publishes.
+    sharing: Option<(String, Host)>,
+}
+
+impl Drop for Connection {
+    /// The session leaves the roster and ends its share, however it ended (a panic too).
+    fn drop(&mut self) {
+        self.stop_sharing();
+        self.app.roster.leave(self.slot.id());
+    }
 }
 
 impl Connection {
@@ -365,6 +420,7 @@ impl Connection {
                 }
                 _ = stats.tick() => self.send_stats().await,
                 () = host_moved(&mut self.host_view) => self.follow_host(),
+                Ok(()) = self.ending.changed() => self.ended().await,
                 () = tokio::time::sleep_until(idle_at.into()) => {
                     self.end = "idle";
                     let _ = self.out.send(Outgoing::Close(close_code::NORMAL, "idle timeout")).await;
@@ -380,6 +436,7 @@ impl Connection {
             if flow.is_break() || self.tell_crosshair().await.is_break() {
                 return;
             }
+            self.publish_view();
             if let Some(request) = self.session.next_request(Instant::now()) {
                 self.slot.submit(request);
             }
@@ -479,11 +536,24 @@ impl Connection {
             _ if !self.greeted => self.error(ErrorCode::HelloFirst, "send hello first").await,
             ClientMessage::ListStudies => {
                 let studies = ServerMessage::Studies {
-                    studies: self.app.library.studies().to_vec(),
+                    studies: self.studies(),
                 };
                 self.send(&studies).await
             }
+            ClientMessage::Open { series } if !self.may_open(&series) => {
+                self.forbidden(
+                    "open",
+                    "a viewer may only join sessions others share: ask a reader for a join id",
+                )
+                .await
+            }
             ClientMessage::Open { series } => self.open(series).await,
+            ClientMessage::Share if !self.identity.role.opens_series() => {
+                self.forbidden("share", "a viewer may not share a session")
+                    .await
+            }
+            ClientMessage::Share => self.share().await,
+            ClientMessage::Join { id } => self.join(&id).await,
             ClientMessage::Input(input) if self.view_only() && changes_the_view(&input.action) => {
                 self.error(
                     ErrorCode::ViewOnly,
@@ -603,58 +673,236 @@ impl Connection {
         Err(failure)
     }
 
-    /// Loads the series off the async threads and opens it in the session.
-    async fn open(&mut self, series: String) -> ControlFlow<()> {
+    /// Loads the series off the async threads; the error reply's outcome when it fails.
+    async fn load(&mut self, series: &str) -> Result<Arc<render_core::Volume>, ControlFlow<()>> {
         let library = self.app.library.clone();
-        let id = series.clone();
+        let id = series.to_string();
         let loaded = tokio::task::spawn_blocking(move || library.open(&id)).await;
-        let volume = match loaded {
-            Ok(Ok(volume)) => volume,
+        match loaded {
+            Ok(Ok(volume)) => Ok(volume),
             Ok(Err(error)) => {
                 let code = match error {
                     LibraryError::UnknownSeries(_) => ErrorCode::UnknownSeries,
                     LibraryError::Unavailable { .. } => ErrorCode::Unavailable,
                     LibraryError::LoadFailed(_) => ErrorCode::Internal,
                 };
-                return self.error(code, error.to_string()).await;
+                Err(self.error(code, error.to_string()).await)
             }
             Err(error) => {
                 tracing::error!(%error, "loading task failed");
-                return self
+                Err(self
                     .error(
                         ErrorCode::Internal,
                         "loading failed (the server log says why)",
                     )
-                    .await;
+                    .await)
             }
+        }
+    }
+
+    /// Loads the series and opens it in the session (following the desktop's shared view
+    /// when it is the series shared).
+    async fn open(&mut self, series: String) -> ControlFlow<()> {
+        let volume = match self.load(&series).await {
+            Ok(volume) => volume,
+            Err(replied) => return replied,
         };
-        let mut opened = self.session.open(&series, volume);
+        let following = self
+            .app
+            .config
+            .follow
+            .as_ref()
+            .filter(|follow| follow.series == series)
+            .map(|follow| follow.view.clone());
+        self.show(&series, volume, following).await
+    }
+
+    /// Opens a loaded series in the session, recorded, following `host` when given, and
+    /// replies `opened`. A view this session shared ends, as does any it followed.
+    async fn show(
+        &mut self,
+        series: &str,
+        volume: Arc<render_core::Volume>,
+        host: Option<tokio::sync::watch::Receiver<crate::protocol::SharedView>>,
+    ) -> ControlFlow<()> {
+        self.stop_sharing();
+        self.host_view = None;
+        let mut opened = self.session.open(series, volume);
         tracing::info!(session = self.slot.id(), series = %series, "series opened");
+        self.app.roster.opened(self.slot.id(), series);
         self.app.config.audit.record(&AuditEvent::SeriesOpened {
             session: self.slot.id(),
             client: self.client,
-            series: series.clone(),
-            patient_id: self.app.library.patient_id(&series).unwrap_or_default(),
+            user: self.identity.name.clone(),
+            series: series.to_string(),
+            patient_id: self.app.library.patient_id(series).unwrap_or_default(),
         });
-        if let Some(follow) = &self.app.config.follow
-            && follow.series == series
-        {
-            let shared = follow.view.borrow().clone();
+        if let Some(view) = host {
+            let shared = view.borrow().clone();
             if self.session.follow(&shared, Instant::now()).is_ok() {
                 opened.view = Some(shared);
             }
-            self.host_view = Some(follow.view.clone());
+            self.host_view = Some(view);
         }
         self.send(&ServerMessage::Opened(Box::new(opened))).await
     }
 
-    /// Whether this session may only watch (a view-only shared session).
+    /// The catalog this session's user may see: all of it for readers; for viewers only
+    /// the desktop's shared series, if any (they join others' sessions by id).
+    fn studies(&self) -> Vec<crate::protocol::StudyInfo> {
+        let studies = self.app.library.studies();
+        if self.identity.role.opens_series() {
+            return studies.to_vec();
+        }
+        let Some(follow) = &self.app.config.follow else {
+            return Vec::new();
+        };
+        studies
+            .iter()
+            .filter_map(|study| {
+                let series: Vec<_> = study
+                    .series
+                    .iter()
+                    .filter(|series| series.id == follow.series)
+                    .cloned()
+                    .collect();
+                (!series.is_empty()).then(|| crate::protocol::StudyInfo {
+                    series,
+                    ..study.clone()
+                })
+            })
+            .collect()
+    }
+
+    /// Whether this session's user may open `series`: readers any; viewers only the
+    /// desktop's shared series (that is joining its session).
+    fn may_open(&self, series: &str) -> bool {
+        self.identity.role.opens_series()
+            || self
+                .app
+                .config
+                .follow
+                .as_ref()
+                .is_some_and(|follow| follow.series == series)
+    }
+
+    /// Refuses `what` for this user's role: `error` `forbidden`, recorded.
+    async fn forbidden(&mut self, what: &str, why: &str) -> ControlFlow<()> {
+        refuse_user(
+            &self.app,
+            self.client,
+            Some(&self.identity),
+            Refusal::Forbidden,
+            &format!("session {}: {what}", self.slot.id()),
+        );
+        self.error(ErrorCode::Forbidden, why).await
+    }
+
+    /// `share`: shares this session's view under a new join id (`shared` reply); the
+    /// series must be open. Sharing again gives the same id.
+    async fn share(&mut self) -> ControlFlow<()> {
+        let (Some(series), Some(view)) = (
+            self.session.series().map(str::to_string),
+            self.session.shared_view(),
+        ) else {
+            return self
+                .error(ErrorCode::NotOpen, "open a series before sharing it")
+                .await;
+        };
+        let id = match &self.sharing {
+            Some((id, _)) => id.clone(),
+            None => {
+                let Ok(id) = crate::server::http::generate_token() else {
+                    return self
+                        .error(ErrorCode::Internal, "no random numbers for a join id")
+                        .await;
+                };
+                let host = self.app.shares.start(&id, self.slot.id(), &series, view);
+                self.sharing = Some((id.clone(), host));
+                tracing::info!(session = self.slot.id(), "session shared");
+                self.app.config.audit.record(&AuditEvent::SessionShared {
+                    session: self.slot.id(),
+                    user: self.identity.name.clone(),
+                    series,
+                });
+                id
+            }
+        };
+        // Relative to the page's own address, so a reverse proxy's path prefix stays.
+        let link = format!("?join={id}");
+        self.send(&ServerMessage::Shared { id, link }).await
+    }
+
+    /// `join`: opens the series a shared session shows and follows its view.
+    async fn join(&mut self, id: &str) -> ControlFlow<()> {
+        let shared = self.app.shares.find(id).filter(|shared| {
+            shared.host_session != self.slot.id() && shared.view.has_changed().is_ok()
+        });
+        let Some(shared) = shared else {
+            return self
+                .error(
+                    ErrorCode::UnknownShare,
+                    "no shared session has that id (it ended, or the id is wrong)",
+                )
+                .await;
+        };
+        let volume = match self.load(&shared.series).await {
+            Ok(volume) => volume,
+            Err(replied) => return replied,
+        };
+        self.app.config.audit.record(&AuditEvent::SessionJoined {
+            session: self.slot.id(),
+            user: self.identity.name.clone(),
+            host_session: shared.host_session,
+            series: shared.series.clone(),
+        });
+        self.show(&shared.series, volume, Some(shared.view)).await
+    }
+
+    /// Publishes this session's view to those who joined it, when it is shared.
+    fn publish_view(&self) {
+        if let Some((_, host)) = &self.sharing
+            && let Some(view) = self.session.shared_view()
+        {
+            host.publish(view);
+        }
+    }
+
+    /// Ends this session's share: its followers keep the last view.
+    fn stop_sharing(&mut self) {
+        if let Some((id, _)) = self.sharing.take() {
+            self.app.shares.stop(&id);
+        }
+    }
+
+    /// The server ended the session (its user went, or an admin): close code 1008 with
+    /// the reason.
+    async fn ended(&mut self) -> ControlFlow<()> {
+        let Some(ending) = *self.ending.borrow_and_update() else {
+            return ControlFlow::Continue(());
+        };
+        tracing::info!(
+            session = self.slot.id(),
+            reason = ending.audit_reason(),
+            "session ended by the server"
+        );
+        self.end = ending.audit_reason();
+        let _ = self
+            .out
+            .send(Outgoing::Close(close_code::POLICY, ending.close_reason()))
+            .await;
+        ControlFlow::Break(())
+    }
+
+    /// Whether this session may only watch: a viewer's, or a view-only desktop share's.
     fn view_only(&self) -> bool {
-        self.app
-            .config
-            .follow
-            .as_ref()
-            .is_some_and(|follow| follow.view_only)
+        self.identity.role == crate::server::users::Role::Viewer
+            || self
+                .app
+                .config
+                .follow
+                .as_ref()
+                .is_some_and(|follow| follow.view_only)
     }
 
     /// Tells the client where the crosshair is when it, or where it shows in the slice

@@ -1,7 +1,11 @@
-//! A shared session: the server's sessions follow a host's view (a radiologist sharing
-//! what she sees from the desktop). The host publishes each change of her view; every
-//! session that opened the shared series adopts it. View-only sessions may resize their
-//! frames but not change the view.
+//! Shared sessions: the server's sessions follow a host's view. The host is a radiologist
+//! sharing what she sees from the desktop (every session that opens the shared series
+//! follows her), or a reader's session on the server that shared itself ([`Shares`]: others
+//! join it by the id it was given). The host publishes each change of her view; followers
+//! adopt it. View-only sessions may resize their frames but not change the view.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use tokio::sync::watch;
 
@@ -49,6 +53,62 @@ impl Follow {
                 view_only,
             },
         )
+    }
+}
+
+/// A session shared on the server, as those who join it find it.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedSession {
+    /// The sharing session's number.
+    pub(crate) host_session: u64,
+    /// The series it shows.
+    pub(crate) series: String,
+    /// Its latest view.
+    pub(crate) view: watch::Receiver<SharedView>,
+}
+
+/// The sessions shared on this server, by join id.
+#[derive(Debug, Default)]
+pub(crate) struct Shares {
+    shared: Mutex<HashMap<String, SharedSession>>,
+}
+
+impl Shares {
+    fn shared(&self) -> std::sync::MutexGuard<'_, HashMap<String, SharedSession>> {
+        self.shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Shares session `host_session`'s view of `series` under the new, random `id`; the
+    /// host publishes its view changes through the returned [`Host`].
+    pub(crate) fn start(
+        &self,
+        id: &str,
+        host_session: u64,
+        series: &str,
+        initial: SharedView,
+    ) -> Host {
+        let (host, follow) = Follow::channel(series, initial, false);
+        self.shared().insert(
+            id.to_string(),
+            SharedSession {
+                host_session,
+                series: series.to_string(),
+                view: follow.view,
+            },
+        );
+        host
+    }
+
+    /// The shared session of this id.
+    pub(crate) fn find(&self, id: &str) -> Option<SharedSession> {
+        self.shared().get(id).cloned()
+    }
+
+    /// The share of this id ends (its followers keep the last view).
+    pub(crate) fn stop(&self, id: &str) {
+        self.shared().remove(id);
     }
 }
 

@@ -1,8 +1,10 @@
 //! The HTTP and WebSocket server (axum): the web client at `/`, protocol v1 at `/ws`,
-//! `/healthz` (503 while rendering is down) and `/metrics`. Before a WebSocket is let in:
-//! the request's host and origin ([`crate::server::origin`]), the client's failed token
-//! attempts ([`crate::server::auth_throttle`]), the token, and a place under the session
-//! limit, taken once the client has authenticated. Connections are accepted by
+//! `/healthz` (503 while rendering is down), `/metrics` and the admin view
+//! ([`crate::server::admin`]). Before a WebSocket is let in: the request's host and origin
+//! ([`crate::server::origin`]), the client's failed token attempts
+//! ([`crate::server::auth_throttle`]), the token and whose it is
+//! ([`crate::server::access`]), and a place under the session limit, taken once the client
+//! has authenticated. Connections are accepted by
 //! [`crate::server::listener`]; each WebSocket is run by [`crate::server::connection`].
 
 use std::future::Future;
@@ -17,21 +19,24 @@ use axum::extract::{ConnectInfo, Extension, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use tokio::sync::watch;
 
 use crate::protocol::Viewport;
+use crate::server::access::{Access, Authentication, Identity};
 use crate::server::audit::{AuditEvent, AuditLog, Refusal};
 use crate::server::auth_throttle::AuthThrottle;
-use crate::server::follow::Follow;
+use crate::server::follow::{Follow, Shares};
 use crate::server::h264::{DEFAULT_ENCODERS, EncoderProbe};
 use crate::server::library::Library;
 use crate::server::listener::{ConnectionLimits, ConnectionPlace};
 use crate::server::metrics::Metrics;
 use crate::server::origin::OriginPolicy;
+use crate::server::roster::Roster;
 use crate::server::scheduler::Scheduler;
 use crate::server::session::SessionLimits;
+use crate::server::users::UsersFile;
 use crate::server::web;
 use crate::tls::ServerTls;
 
@@ -49,8 +54,12 @@ const TRANSPORT_MESSAGE_LIMIT: usize = 1 << 20;
 pub struct ServerConfig {
     /// Address and port to listen on (port 0: any free port).
     pub bind: SocketAddr,
-    /// The access token; required when `bind` is not a loopback address.
+    /// The access token; required when `bind` is not a loopback address (unless `users`).
+    /// Its one user is a reader named `token`.
     pub token: Option<String>,
+    /// Named users with roles (`--users`), read again when the file changes; takes the
+    /// place of `token`.
+    pub users: Option<UsersFile>,
     /// Sessions open at once; more are refused with 503.
     pub max_sessions: usize,
     /// Connections open at once and the time limit on a request's headers.
@@ -93,6 +102,7 @@ impl ServerConfig {
         Self {
             bind,
             token: None,
+            users: None,
             max_sessions: 16,
             connections: ConnectionLimits::default(),
             allowed_origins: Vec::new(),
@@ -113,7 +123,7 @@ impl ServerConfig {
         }
     }
 
-    /// Whether clients must present a token: always off loopback.
+    /// Whether clients must present a token (or be users of the file): always off loopback.
     pub fn token_required(&self) -> bool {
         !self.bind.ip().is_loopback()
     }
@@ -155,6 +165,12 @@ pub(crate) struct App {
     pub(crate) auth_throttle: AuthThrottle,
     /// Turns `true` when the server shuts down.
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// The users and how tokens are checked.
+    pub(crate) access: Access,
+    /// The sessions open now.
+    pub(crate) roster: Roster,
+    /// Sessions shared by their users, by join id.
+    pub(crate) shares: Shares,
 }
 
 impl App {
@@ -185,8 +201,18 @@ impl Server {
         library: Arc<Library>,
         scheduler: Arc<Scheduler>,
     ) -> Result<Self, ServerError> {
-        if config.token_required() && config.token.as_deref().is_none_or(str::is_empty) {
+        if config.token_required()
+            && config.users.is_none()
+            && config.token.as_deref().is_none_or(str::is_empty)
+        {
             return Err(ServerError::TokenRequired(config.bind));
+        }
+        let access = Access::new(config.users.as_ref(), config.token.as_deref());
+        if let Some(users) = &config.users {
+            config.audit.record(&AuditEvent::UsersLoaded {
+                path: users.path.display().to_string(),
+                users: users.table.users().len(),
+            });
         }
         let origins = OriginPolicy::new(config.bind.ip().is_loopback(), &config.allowed_origins)
             .map_err(ServerError::Origin)?;
@@ -230,6 +256,9 @@ impl Server {
                 origins,
                 auth_throttle: AuthThrottle::default(),
                 shutdown: shutdown_rx,
+                access,
+                roster: Roster::default(),
+                shares: Shares::default(),
             }),
             shutdown,
         })
@@ -259,12 +288,20 @@ impl Server {
             .route("/ws", get(websocket))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
+            .route("/admin/sessions", get(crate::server::admin::sessions))
+            .route(
+                "/admin/sessions/{id}/end",
+                post(crate::server::admin::end_session),
+            )
             .fallback(get(static_file))
             .layer(axum::middleware::from_fn_with_state(
                 self.app.clone(),
                 answered_host,
             ))
             .with_state(self.app.clone());
+        if self.app.access.watches_file() {
+            tokio::spawn(crate::server::access::watch_users(self.app.clone()));
+        }
         let tls = self.app.config.tls.clone();
         // A renewed certificate is picked up while the server runs.
         let _reloading = tls.as_ref().map(|tls| AbortOnDrop(tls.watch()));
@@ -329,20 +366,84 @@ pub(crate) fn tokens_match(expected: &str, given: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// `?token=`.
 #[derive(Debug, Deserialize)]
-struct TokenQuery {
+pub(crate) struct TokenQuery {
     token: Option<String>,
 }
 
-/// Whether a request carries the token (`?token=` or `Authorization: Bearer`), when one is set.
-fn request_authorised(app: &App, query: &TokenQuery, headers: &HeaderMap) -> Option<bool> {
-    let expected = app.config.token.as_deref()?;
+/// The token a request carries: `Authorization: Bearer`, or `?token=` when `query` is
+/// given.
+pub(crate) fn request_token<'a>(
+    query: Option<&'a TokenQuery>,
+    headers: &'a HeaderMap,
+) -> Option<&'a str> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "));
-    let given = query.token.as_deref().or(bearer)?;
-    Some(tokens_match(expected, given))
+    query.and_then(|query| query.token.as_deref()).or(bearer)
+}
+
+/// Who a request is, by `token` (`what` says where it came, for the audit log), or the
+/// answer refusing it: 429 while the address is locked out, 401 without a token, with a
+/// wrong one (which counts towards the lock-out) or with an expired user's.
+pub(crate) fn request_identity(
+    app: &App,
+    client: SocketAddr,
+    token: Option<&str>,
+    what: &str,
+) -> Result<Identity, Box<Response>> {
+    if !app.access.required() {
+        return Ok(Identity::anyone());
+    }
+    if let Some(locked_out) = locked_out(app, client) {
+        return Err(Box::new(locked_out));
+    }
+    let Some(token) = token else {
+        return Err(Box::new(
+            (StatusCode::UNAUTHORIZED, "token required\n").into_response(),
+        ));
+    };
+    match app.access.authenticate(token, chrono::Utc::now()) {
+        Authentication::Granted(identity) => {
+            app.auth_throttle.succeeded(client.ip());
+            Ok(identity)
+        }
+        Authentication::Expired(user) => {
+            auth_failed(
+                app,
+                client,
+                &format!("user {user:?}: access expired ({what})"),
+                false,
+            );
+            Err(Box::new(
+                (StatusCode::UNAUTHORIZED, "this user's access has expired\n").into_response(),
+            ))
+        }
+        Authentication::Wrong => {
+            auth_failed(app, client, &format!("wrong token {what}"), true);
+            Err(Box::new(
+                (StatusCode::UNAUTHORIZED, "wrong token\n").into_response(),
+            ))
+        }
+    }
+}
+
+/// Counts, records (naming the user) and answers with 403 a request the user's role does
+/// not allow.
+pub(crate) fn forbidden(
+    app: &App,
+    client: SocketAddr,
+    identity: &Identity,
+    what: &str,
+) -> Response {
+    refuse_user(app, client, Some(identity), Refusal::Forbidden, what);
+    (
+        StatusCode::FORBIDDEN,
+        format!("{what}: not for a {} (admins only)\n", identity.role),
+    )
+        .into_response()
 }
 
 async fn websocket(
@@ -362,26 +463,20 @@ async fn websocket(
     }
     // Without a token in the request, the session must send it in `hello` (better: it
     // keeps the token out of URLs, and so out of proxies' logs).
-    let authenticated = match (
-        app.config.token.is_some(),
-        request_authorised(&app, &query, &headers),
-    ) {
-        (false, _) => true,
-        (true, Some(true)) => {
-            app.auth_throttle.succeeded(client.ip());
-            true
+    let token = request_token(Some(&query), &headers);
+    let identity = if app.access.required() && token.is_none() {
+        None
+    } else {
+        match request_identity(&app, client, token, "in the upgrade request") {
+            Ok(identity) => Some(identity),
+            Err(refused) => return *refused,
         }
-        (true, Some(false)) => {
-            auth_failed(&app, client, "wrong token in the upgrade request", true);
-            return (StatusCode::UNAUTHORIZED, "wrong token\n").into_response();
-        }
-        (true, None) => false,
     };
     // An authenticated request takes its session's place now (and hears 503 when there is
     // none); one that still has to authenticate takes it after `hello`.
-    let place = if authenticated {
+    let place = if let Some(identity) = identity {
         match SessionPlace::take(app.clone()) {
-            Some(place) => Some(place),
+            Some(place) => Some((place, identity)),
             None => {
                 refuse(
                     &app,
@@ -429,10 +524,23 @@ fn locked_out(app: &App, client: SocketAddr) -> Option<Response> {
 
 /// Counts, and records in the audit log, a client or message turned away.
 pub(crate) fn refuse(app: &App, client: SocketAddr, reason: Refusal, detail: &str) {
+    refuse_user(app, client, None, reason, detail);
+}
+
+/// As [`refuse`], naming the user when one was authenticated.
+pub(crate) fn refuse_user(
+    app: &App,
+    client: SocketAddr,
+    identity: Option<&Identity>,
+    reason: Refusal,
+    detail: &str,
+) {
     Metrics::add(&app.metrics.refused_total, 1);
-    tracing::info!(%client, ?reason, detail, "refused");
+    let user = identity.and_then(|identity| identity.name.clone());
+    tracing::info!(%client, ?user, ?reason, detail, "refused");
     app.config.audit.record(&AuditEvent::Refused {
         client,
+        user,
         reason,
         detail: detail.to_string(),
     });
@@ -516,18 +624,13 @@ async fn metrics(
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if app.config.token.is_some() {
-        if let Some(locked_out) = locked_out(&app, client) {
-            return locked_out;
-        }
-        match request_authorised(&app, &query, &headers) {
-            Some(true) => app.auth_throttle.succeeded(client.ip()),
-            Some(false) => {
-                auth_failed(&app, client, "wrong token for /metrics", true);
-                return (StatusCode::UNAUTHORIZED, "token required\n").into_response();
-            }
-            None => return (StatusCode::UNAUTHORIZED, "token required\n").into_response(),
-        }
+    let token = request_token(Some(&query), &headers);
+    let identity = match request_identity(&app, client, token, "for /metrics") {
+        Ok(identity) => identity,
+        Err(refused) => return *refused,
+    };
+    if !app.access.reads_metrics(&identity) {
+        return forbidden(&app, client, &identity, "/metrics");
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

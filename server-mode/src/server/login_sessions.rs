@@ -124,7 +124,11 @@ mod tests {
             logins.presented(&id, start + Duration::from_secs(61)),
             Presented::Expired("ana")
         );
-        assert_eq!(logins.presented(&id, start), Presented::Unknown, "forgotten");
+        assert_eq!(
+            logins.presented(&id, start),
+            Presented::Unknown,
+            "forgotten"
+        );
         let other = logins.start("ben", start).expect("an id");
         assert_ne!(other, id);
         assert_eq!(logins.end(&other), Some("ben"));

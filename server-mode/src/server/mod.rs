@@ -1,15 +1,19 @@
 //! The server half: the HTTP and WebSocket server ([`Server`]), one task per connection
 //! feeding its [`session::Session`], the render [`scheduler::Scheduler`] that owns the GPU,
 //! the frame encoders (JPEG and PNG in [`encode`], H.264 in [`h264`]), the 2×2 layout
-//! ([`compose`]), the library of series and its cache, shared sessions ([`follow`]), the
+//! ([`compose`]), the library of series and its cache, shared sessions ([`follow`]), named
+//! users with roles ([`users`], [`access`]) and the admin view of the sessions open, the
 //! counters at `/metrics`, and a server run in the background of another program
 //! ([`BackgroundServer`]).
 
+mod admin;
 mod background;
 mod connection;
 mod http;
 mod listener;
+mod roster;
 
+pub mod access;
 pub mod audit;
 pub mod auth_throttle;
 pub mod compose;
@@ -25,6 +29,7 @@ pub mod preview;
 pub mod rate;
 pub mod scheduler;
 pub mod session;
+pub mod users;
 pub mod web;
 
 pub use audit::{AuditEvent, AuditLog};
@@ -33,4 +38,6 @@ pub use http::{Server, ServerConfig, ServerError, generate_token};
 pub use library::Library;
 pub use listener::ConnectionLimits;
 pub use origin::OriginPolicy;
+pub use roster::SessionSummary;
 pub use scheduler::Scheduler;
+pub use users::{Role, UserTable, UsersFile};

@@ -37,11 +37,26 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/overlay.js"),
     ),
+    (
+        "/admin.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../../assets/web/admin.html"),
+    ),
+    (
+        "/admin.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/admin.js"),
+    ),
 ];
 
-/// The content type and bytes of the embedded file at URL `path` (`/` is `/index.html`).
+/// The content type and bytes of the embedded file at URL `path` (`/` is `/index.html`,
+/// `/admin` the admin page).
 pub fn asset(path: &str) -> Option<(&'static str, &'static [u8])> {
-    let path = if path == "/" { "/index.html" } else { path };
+    let path = match path {
+        "/" => "/index.html",
+        "/admin" => "/admin.html",
+        path => path,
+    };
     ASSETS
         .iter()
         .find(|(name, _, _)| *name == path)
@@ -66,10 +81,12 @@ mod tests {
         let text =
             |path: &str| String::from_utf8_lossy(asset(path).expect("embedded").1).into_owned();
         let mut wanted = Vec::new();
-        let index = text("/index.html");
-        for attribute in ["src=\"", "href=\""] {
-            for part in index.split(attribute).skip(1) {
-                wanted.extend(part.split('"').next().map(|p| format!("/{p}")));
+        for page in ["/index.html", "/admin"] {
+            let page = text(page);
+            for attribute in ["src=\"", "href=\""] {
+                for part in page.split(attribute).skip(1) {
+                    wanted.extend(part.split('"').next().map(|p| format!("/{p}")));
+                }
             }
         }
         for module in ["/app.js", "/protocol.js", "/input.js", "/video.js"] {

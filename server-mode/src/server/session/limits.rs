@@ -60,6 +60,9 @@ impl RateLimiter {
     }
 }
 
+/// How many [`MessageKind`]s there are.
+const KINDS: usize = 10;
+
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageKind {
@@ -77,13 +80,17 @@ pub enum MessageKind {
     Keyframe,
     /// `stats`.
     Stats,
+    /// `share`.
+    Share,
+    /// `join`.
+    Join,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
     Invalid,
 }
 
 impl MessageKind {
     /// Every kind, in the order of [`MessageRates`]' table.
-    const ALL: [MessageKind; 8] = [
+    const ALL: [MessageKind; KINDS] = [
         Self::Hello,
         Self::Input,
         Self::ListStudies,
@@ -91,6 +98,8 @@ impl MessageKind {
         Self::Still,
         Self::Keyframe,
         Self::Stats,
+        Self::Share,
+        Self::Join,
         Self::Invalid,
     ];
 
@@ -104,6 +113,8 @@ impl MessageKind {
             ClientMessage::Still { .. } => Self::Still,
             ClientMessage::Keyframe => Self::Keyframe,
             ClientMessage::Stats(_) => Self::Stats,
+            ClientMessage::Share => Self::Share,
+            ClientMessage::Join { .. } => Self::Join,
         }
     }
 
@@ -117,6 +128,8 @@ impl MessageKind {
             Self::Still => "still",
             Self::Keyframe => "keyframe",
             Self::Stats => "stats",
+            Self::Share => "share",
+            Self::Join => "join",
             Self::Invalid => "invalid",
         }
     }
@@ -134,6 +147,7 @@ impl MessageKind {
             Self::Still => (10.0, 20.0),
             Self::Keyframe => (4.0, 8.0),
             Self::Stats => (5.0, 10.0),
+            Self::Share | Self::Join => (2.0, 5.0),
             Self::Invalid => (5.0, 10.0),
         }
     }
@@ -149,9 +163,9 @@ const REPORT_EVERY: Duration = Duration::from_secs(60);
 /// One session's buckets, one per [`MessageKind`].
 #[derive(Debug, Clone)]
 pub struct MessageRates {
-    buckets: [RateLimiter; 8],
-    reported: [Option<Instant>; 8],
-    per_s: [f64; 8],
+    buckets: [RateLimiter; KINDS],
+    reported: [Option<Instant>; KINDS],
+    per_s: [f64; KINDS],
 }
 
 /// What [`MessageRates::admit`] decided.
@@ -175,7 +189,7 @@ impl MessageRates {
                 let (per_s, burst) = kind.rate(limits);
                 RateLimiter::new(per_s, burst, now)
             }),
-            reported: [None; 8],
+            reported: [None; KINDS],
             per_s: MessageKind::ALL.map(|kind| kind.rate(limits).0),
         }
     }

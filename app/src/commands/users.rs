@@ -1,0 +1,86 @@
+//! `hounsfield users add|list|remove`: the users file `--serve --users` reads. Each change
+//! writes the whole file anew (a temporary file renamed over it, mode 0600); a running
+//! server picks it up within a second or so.
+
+use std::path::Path;
+
+use anyhow::Context;
+use server_mode::server::generate_token;
+use server_mode::server::users::{Expiry, Role, User, UserTable, token_sha256};
+
+/// The users of `file`, or none when it does not exist yet.
+fn load_or_empty(file: &Path) -> anyhow::Result<UserTable> {
+    if file.exists() {
+        Ok(UserTable::load(file)?)
+    } else {
+        Ok(UserTable::default())
+    }
+}
+
+/// Adds a user with a new token and prints the token, once, alone on the last line.
+pub fn add(name: &str, role: Role, expires: Option<Expiry>, file: &Path) -> anyhow::Result<()> {
+    if let Some(expiry) = expires
+        && expiry.is_past()
+    {
+        anyhow::bail!("--expires {expiry} is already past");
+    }
+    let mut table = load_or_empty(file)?;
+    let token = generate_token().context("generating a token")?;
+    table
+        .add(User {
+            name: name.to_string(),
+            role,
+            token_sha256: token_sha256(&token),
+            expires,
+        })
+        .map_err(|problem| anyhow::anyhow!("{}: {problem}", file.display()))?;
+    table.save(file)?;
+    let until = expires.map_or(String::new(), |expiry| format!(", until {expiry}"));
+    println!("added {name} ({role}{until}) to {}", file.display());
+    println!("{name}'s token follows; it is shown this once (the file keeps only its SHA-256):");
+    println!("{token}");
+    Ok(())
+}
+
+/// Prints the users: name, role, expiry and whether it has passed.
+pub fn list(file: &Path) -> anyhow::Result<()> {
+    let table = UserTable::load(file)?;
+    if table.users().is_empty() {
+        println!("no users in {}", file.display());
+        return Ok(());
+    }
+    let width = table
+        .users()
+        .iter()
+        .map(|user| user.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    println!("{:width$}  {:6}  {:25}  expired", "name", "role", "expires");
+    for user in table.users() {
+        let expires = user
+            .expires
+            .map_or_else(|| "never".to_string(), |expiry| expiry.to_string());
+        let expired = if user.expired() { "yes" } else { "no" };
+        println!(
+            "{:width$}  {:6}  {expires:25}  {expired}",
+            user.name,
+            user.role.name()
+        );
+    }
+    Ok(())
+}
+
+/// Removes a user.
+pub fn remove(name: &str, file: &Path) -> anyhow::Result<()> {
+    let mut table = UserTable::load(file)?;
+    if !table.remove(name) {
+        anyhow::bail!("{}: no user named {name:?}", file.display());
+    }
+    table.save(file)?;
+    println!(
+        "removed {name} from {}; a server reading it ends their sessions within seconds",
+        file.display()
+    );
+    Ok(())
+}
