@@ -69,32 +69,83 @@ function showOverlay(inputSeq) {
   drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.cells);
 }
 /**
- * The access token: from `?token=` on the first load, then kept in this tab's session
- * storage only. It leaves the address bar at once, so it stays out of the browser's
- * history, bookmarks and screenshots.
+ * A link's `?token=`, taken out of the address bar at once (so it stays out of the
+ * browser's history, bookmarks and screenshots) to be exchanged for a login cookie.
  */
-function takeToken(params) {
+function takeLinkToken(params) {
   const fromUrl = params.get("token");
-  if (fromUrl !== null) {
-    const rest = new URLSearchParams(params);
-    rest.delete("token");
-    const query = rest.toString();
-    history.replaceState(null, "", location.pathname + (query ? `?${query}` : "") + location.hash);
-    try {
-      sessionStorage.setItem("hounsfield-token", fromUrl);
-    } catch (error) {
-      console.warn("the token is not kept for a reload:", error);
-    }
-    return fromUrl;
-  }
-  try {
-    return sessionStorage.getItem("hounsfield-token");
-  } catch {
-    return null;
-  }
+  if (fromUrl === null) return null;
+  const rest = new URLSearchParams(params);
+  rest.delete("token");
+  const query = rest.toString();
+  history.replaceState(null, "", location.pathname + (query ? `?${query}` : "") + location.hash);
+  return fromUrl;
 }
 const params = new URLSearchParams(location.search);
-const token = takeToken(params);
+const linkToken = takeLinkToken(params);
+
+/** Shows who is logged in (and the logout button), or nobody. */
+function showWho(who) {
+  state.user = who?.user ?? null;
+  $("who").hidden = !state.user;
+  $("who").textContent = state.user ? `${state.user} (${who.role})` : "";
+  $("logout").hidden = !state.user;
+}
+
+/**
+ * Exchanges `token` for a login cookie (HttpOnly: this page never holds the token
+ * afterwards); the server's answer, or null with the reason shown in the form.
+ */
+async function logIn(token) {
+  const response = await fetch(new URL("login", location.href), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ token }),
+    credentials: "same-origin",
+  });
+  if (!response.ok) {
+    const reason = response.status === 429
+      ? "too many wrong tokens from this address: wait a minute"
+      : (await response.text()).trim() || `refused (${response.status})`;
+    $("login-error").textContent = reason;
+    return null;
+  }
+  const who = await response.json();
+  showWho(who);
+  return who;
+}
+
+/** Shows the login form until a token is accepted. */
+function askLogin(why) {
+  const form = $("login");
+  $("login-error").textContent = why ?? "";
+  form.hidden = false;
+  state.loginShown = true;
+  $("login-token").focus();
+  return new Promise((done) => {
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      const token = $("login-token").value.trim();
+      $("login-token").value = "";
+      if (token && (await logIn(token))) {
+        form.hidden = true;
+        state.loginShown = false;
+        done();
+      }
+    };
+  });
+}
+
+/** Logged in before the socket opens: by the link's token, an earlier login, or the form. */
+async function ensureLogin() {
+  if (linkToken !== null && (await logIn(linkToken))) return;
+  const response = await fetch(new URL("whoami", location.href), { credentials: "same-origin" });
+  const who = response.ok ? await response.json() : { required: true };
+  showWho(who);
+  if (who.required && !who.user) {
+    await askLogin(linkToken !== null ? $("login-error").textContent : "");
+  }
+}
 const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
 
 /** Draws a decoded picture (an ImageBitmap or a VideoFrame) unless a newer one is up. */
@@ -130,7 +181,12 @@ const player = new H264Player({
 });
 
 const connection = new Connection(wsUrl, {
-  token,
+  onRefused: async (reason) => {
+    // The login ended (expired, logged out elsewhere, the user removed): log in again.
+    showWho(null);
+    await askLogin(reason);
+    connection.connect();
+  },
   viewport: viewport(),
   codecs: ["jpeg", "png"],
   onState: (text) => {
@@ -357,4 +413,12 @@ setInterval(() => {
 connection.join = params.get("join");
 state.offered = await offeredCodecs();
 connection.codecs = state.offered;
+$("logout").addEventListener("click", async () => {
+  await fetch(new URL("logout", location.href), { method: "POST", credentials: "same-origin" });
+  showWho(null);
+  connection.close();
+  await askLogin("logged out");
+  connection.connect();
+});
+await ensureLogin();
 connection.connect();

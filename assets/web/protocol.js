@@ -37,9 +37,10 @@ export function parseHeader(buffer) {
  * payloadBlob) for JPEG and PNG, onVideo(header, bytes) for H.264, onState(text).
  */
 export class Connection {
-  constructor(url, { token, viewport, codecs, onMessage, onFrame, onVideo, onState }) {
+  constructor(url, { token, viewport, codecs, onMessage, onFrame, onVideo, onState, onRefused }) {
     this.url = url;
     this.token = token;
+    this.onRefused = onRefused;
     this.viewport = viewport;
     this.codecs = codecs;
     this.onMessage = onMessage;
@@ -58,7 +59,8 @@ export class Connection {
 
   /** Opens the socket (again). */
   connect() {
-    // The token travels in hello, not in the URL, so no proxy or server log records it.
+    // A logged-in page's cookie goes with the upgrade; a token (a script's) travels in
+    // hello, not in the URL, so no proxy or server log records it.
     const socket = new WebSocket(this.url);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
@@ -97,13 +99,22 @@ export class Connection {
       if (this.socket !== socket) return;
       if (event.code === 1008) {
         // The server says why: a missing or wrong token, or the user removed or expired.
-        this.onState(event.reason ? `closed by the server: ${event.reason}` : "refused: open the page with the server's ?token=");
+        const reason = event.reason ? `closed by the server: ${event.reason}` : "refused: log in";
+        this.onState(reason);
+        if (this.onRefused) this.onRefused(reason);
         return;
       }
       this.onState(`disconnected; retrying in ${(this.retryMs / 1000).toFixed(1)} s`);
       setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 10000);
     };
+  }
+
+  /** Closes the socket for good (until `connect()` is called again). */
+  close() {
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) socket.close();
   }
 
   get open() {

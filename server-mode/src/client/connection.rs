@@ -235,7 +235,25 @@ impl Client {
 
     /// Connects to `url`; a `wss` server's certificate must satisfy `trust`.
     pub async fn connect_trusting(url: &str, trust: &ServerTrust) -> Result<Self, ClientError> {
-        let request = url.into_client_request()?;
+        Self::connect_with_headers(url, trust, &[]).await
+    }
+
+    /// Connects to `url` as [`Client::connect_trusting`] does, sending `headers` with the
+    /// upgrade request (a login `Cookie`, say).
+    pub async fn connect_with_headers(
+        url: &str,
+        trust: &ServerTrust,
+        headers: &[(&str, &str)],
+    ) -> Result<Self, ClientError> {
+        let mut request = url.into_client_request()?;
+        for (name, value) in headers {
+            let name =
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|error| ClientError::Protocol(format!("header {name:?}: {error}")))?;
+            let value = tokio_tungstenite::tungstenite::http::HeaderValue::from_str(value)
+                .map_err(|error| ClientError::Protocol(format!("header value: {error}")))?;
+            request.headers_mut().append(name, value);
+        }
         let uri = request.uri().clone();
         let socket = if uri.scheme_str() == Some("wss") {
             let host = uri.host().unwrap_or_default();

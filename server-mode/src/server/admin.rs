@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use crate::server::access::{Ending, Identity};
 use crate::server::audit::AuditEvent;
-use crate::server::http::{App, forbidden, request_identity, request_token};
+use crate::server::http::{App, forbidden, request_token};
+use crate::server::login::token_or_cookie_identity;
 use crate::server::roster::SessionSummary;
 
 /// The admin who sent the request, or the answer refusing it.
@@ -23,10 +24,11 @@ fn admin(
     headers: &HeaderMap,
     what: &str,
 ) -> Result<Identity, Box<Response>> {
-    let identity = request_identity(
+    let identity = token_or_cookie_identity(
         app,
         client,
         request_token(None, headers),
+        headers,
         &format!("for {what}"),
     )?;
     if identity.role.is_admin() {

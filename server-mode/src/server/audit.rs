@@ -171,6 +171,27 @@ pub enum AuditEvent {
         /// The user.
         user: String,
     },
+    /// A user logged in from the web page (a login cookie given).
+    Login {
+        /// The client's address.
+        client: SocketAddr,
+        /// The user.
+        user: String,
+    },
+    /// A user logged out.
+    Logout {
+        /// The client's address.
+        client: SocketAddr,
+        /// The user.
+        user: String,
+    },
+    /// A login cookie was presented after its login expired.
+    LoginExpired {
+        /// The client's address.
+        client: SocketAddr,
+        /// The login's user.
+        user: String,
+    },
     /// An admin ended a session.
     AdminEndedSession {
         /// The admin.

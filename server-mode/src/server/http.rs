@@ -31,6 +31,8 @@ use crate::server::follow::{Follow, Shares};
 use crate::server::h264::{DEFAULT_ENCODERS, EncoderProbe};
 use crate::server::library::Library;
 use crate::server::listener::{ConnectionLimits, ConnectionPlace};
+use crate::server::login::{cookie_identity, token_or_cookie_identity};
+use crate::server::login_sessions::LoginSessions;
 use crate::server::metrics::Metrics;
 use crate::server::origin::OriginPolicy;
 use crate::server::roster::Roster;
@@ -88,6 +90,8 @@ pub struct ServerConfig {
     pub audit: Arc<AuditLog>,
     /// Serve HTTPS and WSS with this certificate instead of HTTP and WS.
     pub tls: Option<ServerTls>,
+    /// How long a login from the web page (its cookie) lasts.
+    pub login_lifetime: Duration,
     /// Accept `test_fault` messages that make a session's next frame fail on purpose
     /// ([`crate::server::faults`]); for tests only, off unless asked for.
     pub test_faults: bool,
@@ -119,6 +123,7 @@ impl ServerConfig {
             follow: None,
             audit: Arc::new(AuditLog::disabled()),
             tls: None,
+            login_lifetime: Duration::from_secs(8 * 3600),
             test_faults: false,
         }
     }
@@ -171,6 +176,8 @@ pub(crate) struct App {
     pub(crate) roster: Roster,
     /// Sessions shared by their users, by join id.
     pub(crate) shares: Shares,
+    /// Logins from the web page, by their cookie.
+    pub(crate) logins: LoginSessions<Identity>,
 }
 
 impl App {
@@ -245,6 +252,7 @@ impl Server {
             .h264_encoder
             .set(h264.chosen.clone().unwrap_or_else(|| "none".to_string()));
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let config_login_lifetime = config.login_lifetime;
         Ok(Self {
             listener,
             app: Arc::new(App {
@@ -259,6 +267,7 @@ impl Server {
                 access,
                 roster: Roster::default(),
                 shares: Shares::default(),
+                logins: LoginSessions::new(config_login_lifetime),
             }),
             shutdown,
         })
@@ -288,6 +297,9 @@ impl Server {
             .route("/ws", get(websocket))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
+            .route("/login", post(crate::server::login::login))
+            .route("/logout", post(crate::server::login::logout))
+            .route("/whoami", get(crate::server::login::whoami))
             .route("/admin/sessions", get(crate::server::admin::sessions))
             .route(
                 "/admin/sessions/{id}/end",
@@ -465,7 +477,8 @@ async fn websocket(
     // keeps the token out of URLs, and so out of proxies' logs).
     let token = request_token(Some(&query), &headers);
     let identity = if app.access.required() && token.is_none() {
-        None
+        // A page logged in brings its cookie; otherwise the token comes in `hello`.
+        cookie_identity(&app, client, &headers)
     } else {
         match request_identity(&app, client, token, "in the upgrade request") {
             Ok(identity) => Some(identity),
@@ -625,7 +638,7 @@ async fn metrics(
     headers: HeaderMap,
 ) -> Response {
     let token = request_token(Some(&query), &headers);
-    let identity = match request_identity(&app, client, token, "for /metrics") {
+    let identity = match token_or_cookie_identity(&app, client, token, &headers, "for /metrics") {
         Ok(identity) => identity,
         Err(refused) => return *refused,
     };

@@ -22,6 +22,7 @@ pub mod faults;
 pub mod follow;
 pub mod h264;
 pub mod library;
+pub mod login;
 pub mod login_sessions;
 pub mod metrics;
 pub mod origin;
