@@ -678,7 +678,7 @@ fn the_web_client_shows_the_2x2_layout_and_the_pointers_cell_decides_the_input()
 }
 
 #[test]
-fn the_token_leaves_the_address_bar_and_travels_in_hello() {
+fn a_links_token_leaves_the_address_bar_for_a_login_cookie_and_the_page_logs_in_and_out() {
     const TOKEN: &str = "browser-token-7c31";
     let address = server(Some(TOKEN));
     with_page_at(
@@ -687,26 +687,58 @@ fn the_token_leaves_the_address_bar_and_travels_in_hello() {
         None,
         async |page, _| {
             wait_for_the_phantom(page).await;
-            // Out of the address bar (and so of history and bookmarks) once read.
+            // Out of the address bar (and so of history and bookmarks) once read, and
+            // exchanged for a cookie the page's scripts cannot read: the page keeps no token.
             assert_eq!(
                 page.eval("location.href.includes('token')").await,
                 json!(false)
             );
             assert_eq!(
-                page.eval("history.length >= 1 && !location.search.includes('browser-token')")
+                page.eval("sessionStorage.length + localStorage.length")
                     .await,
-                json!(true)
+                json!(0)
             );
-            // A reload still connects: the tab kept the token for itself.
+            assert_eq!(
+                page.eval("document.cookie.includes('hounsfield_login')")
+                    .await,
+                json!(false),
+                "the login cookie is HttpOnly"
+            );
+            assert_eq!(page.eval("window.hounsfield.user").await, json!("token"));
+            // A reload still connects: the login cookie lets it in.
             page.eval("window.beforeReload = true").await;
             page.call("Page.reload", json!({})).await;
             page.wait_for("window.beforeReload === undefined && window.hounsfield?.frames > 0")
                 .await;
             wait_for_the_phantom(page).await;
             assert_eq!(
-                page.eval("location.search.includes('token')").await,
+                page.eval("window.hounsfield.loginShown ?? false").await,
                 json!(false)
             );
+
+            // Logging out asks for the token; a wrong one is refused, the right one lets
+            // the page in again.
+            page.eval("document.getElementById('logout').click()").await;
+            page.wait_for(
+                "window.hounsfield.loginShown === true && !document.getElementById('login').hidden",
+            )
+            .await;
+            let submit = |token: &str| {
+                format!(
+                    "document.getElementById('login-token').value = '{token}'; document.getElementById('login').requestSubmit(); true"
+                )
+            };
+            page.eval(&submit("not-the-token")).await;
+            page.wait_for("document.getElementById('login-error').textContent.length > 0")
+                .await;
+            assert_eq!(page.eval("window.hounsfield.loginShown").await, json!(true));
+            let frames = page.eval("window.hounsfield.frames").await;
+            page.eval(&submit(TOKEN)).await;
+            page.wait_for(&format!(
+                "window.hounsfield.loginShown === false && window.hounsfield.frames > {frames}"
+            ))
+            .await;
+            assert_eq!(page.eval("window.hounsfield.user").await, json!("token"));
         },
     );
 }
