@@ -1,19 +1,12 @@
 /**
  * The admin page: the sessions open now (GET /admin/sessions), each with an End button
- * (POST /admin/sessions/{id}/end), refreshed every 2 s. The admin's token comes from this
- * tab's session storage (where the viewer page keeps it) or from the form, and travels in
- * `Authorization: Bearer`, never in an address.
+ * (POST /admin/sessions/{id}/end), refreshed every 2 s. The admin logs in as on the viewer
+ * page: the token from the form is exchanged for the login cookie (POST /login), which the
+ * requests carry; the page never keeps the token.
  */
 
-const KEY = "hounsfield-token";
 const $ = (id) => document.getElementById(id);
 const status = $("status");
-let token = null;
-try {
-  token = sessionStorage.getItem(KEY);
-} catch {
-  token = null;
-}
 
 /** Asks for the token (again): the form shows, with why. */
 function askToken(why) {
@@ -21,25 +14,27 @@ function askToken(why) {
   status.textContent = why;
 }
 
-$("login").addEventListener("submit", (event) => {
+$("login").addEventListener("submit", async (event) => {
   event.preventDefault();
-  token = $("token").value.trim();
-  try {
-    sessionStorage.setItem(KEY, token);
-  } catch (error) {
-    console.warn("the token is not kept for a reload:", error);
+  const token = $("token").value.trim();
+  $("token").value = "";
+  const response = await fetch(new URL("login", location.href), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ token }),
+    credentials: "same-origin",
+  });
+  if (!response.ok) {
+    askToken(`${response.status}: ${(await response.text()).trim()}`);
+    return;
   }
   $("login").hidden = true;
   refresh();
 });
 
-/** A request with the token; null (and the form shown) when it is refused. */
+/** A request with the login cookie; null (and the form shown) when it is refused. */
 async function call(method, path) {
-  const response = await fetch(path, {
-    method,
-    headers: { Authorization: `Bearer ${token}` },
-    cache: "no-store",
-  });
+  const response = await fetch(path, { method, credentials: "same-origin", cache: "no-store" });
   if (response.status === 401 || response.status === 403 || response.status === 429) {
     askToken(`${response.status}: ${(await response.text()).trim()}`);
     return null;
@@ -59,10 +54,6 @@ function cell(text) {
 }
 
 async function refresh() {
-  if (!token) {
-    askToken("an admin's token is needed");
-    return;
-  }
   let listed;
   try {
     listed = await call("GET", "/admin/sessions");

@@ -992,6 +992,11 @@ fn the_admin_page_lists_the_sessions_and_ends_one() {
                  document.querySelector('#sessions tbody tr').textContent.includes('rita')",
             )
             .await;
+            // Logged in by cookie: the page keeps no token of its own.
+            assert_eq!(
+                page.eval("sessionStorage.length + localStorage.length").await,
+                json!(0)
+            );
             page.eval("document.querySelector('#sessions tbody button').click(); true")
                 .await;
             let ended = tokio::time::timeout(PATIENCE, async {
