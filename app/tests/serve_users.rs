@@ -37,16 +37,44 @@ const VIEWPORT: Viewport = Viewport {
 fn write_users(path: &Path, users: &[(&str, Role, &str, Option<&str>)]) {
     let mut table = UserTable::default();
     for (name, role, token, expires) in users {
+        let expires = expires.map(|e| Expiry::parse(e).expect("an expiry"));
         table
-            .add(User {
-                name: (*name).to_string(),
-                role: *role,
-                token_sha256: token_sha256(token),
-                expires: expires.map(|e| Expiry::parse(e).expect("an expiry")),
-            })
+            .add(User::with_token(name, *role, token, expires))
             .expect("added");
     }
     table.save(path).expect("written");
+}
+
+/// A `--serve --users` process with its users file and audit log in a folder of their
+/// own, starting with `users`.
+struct UsersServer {
+    served: Served,
+    file: std::path::PathBuf,
+    audit: std::path::PathBuf,
+    _folder: tempfile::TempDir,
+}
+
+impl UsersServer {
+    fn start(users: &[(&str, Role, &str, Option<&str>)]) -> Self {
+        let folder = tempfile::tempdir().expect("a folder");
+        let (file, audit) = (
+            folder.path().join("users.toml"),
+            folder.path().join("audit.jsonl"),
+        );
+        write_users(&file, users);
+        let served = Served::start(&[
+            "--users",
+            &file.to_string_lossy(),
+            "--audit-log",
+            &audit.to_string_lossy(),
+        ]);
+        Self {
+            served,
+            file,
+            audit,
+            _folder: folder,
+        }
+    }
 }
 
 /// Runs `hounsfield users ARGS`: whether it succeeded, its standard output and error.
@@ -171,6 +199,19 @@ fn events<'a>(log: &'a [serde_json::Value], event: &str) -> Vec<&'a serde_json::
     log.iter().filter(|e| e["event"] == event).collect()
 }
 
+/// Fails unless the audit log holds an `event` for which `matches` holds.
+#[track_caller]
+fn assert_recorded(
+    log: &[serde_json::Value],
+    event: &str,
+    matches: impl Fn(&serde_json::Value) -> bool,
+) {
+    assert!(
+        events(log, event).iter().any(|e| matches(e)),
+        "no such {event} in {log:?}"
+    );
+}
+
 #[test]
 fn users_add_prints_the_token_alone_on_the_last_line_and_the_file_keeps_only_its_hash() {
     let folder = tempfile::tempdir().expect("a folder");
@@ -271,24 +312,15 @@ const ADMIN: &str = "admin-token-77e2";
 
 #[test]
 fn roles_viewers_join_readers_share_and_admins_see_and_end_sessions() {
-    let folder = tempfile::tempdir().expect("a folder");
-    let (file, audit) = (
-        folder.path().join("users.toml"),
-        folder.path().join("audit.jsonl"),
-    );
-    write_users(
-        &file,
-        &[
-            ("vera", Role::Viewer, VIEWER, None),
-            ("rita", Role::Reader, READER, None),
-            ("ada", Role::Admin, ADMIN, None),
-        ],
-    );
-    let served = Served::start(&[
-        "--users",
-        &file.to_string_lossy(),
-        "--audit-log",
-        &audit.to_string_lossy(),
+    let UsersServer {
+        served,
+        file: _,
+        audit,
+        _folder,
+    } = UsersServer::start(&[
+        ("vera", Role::Viewer, VIEWER, None),
+        ("rita", Role::Reader, READER, None),
+        ("ada", Role::Admin, ADMIN, None),
     ]);
     let mut sessions = (0, 0);
     run_within(TEST_LIMIT, async {
@@ -452,50 +484,25 @@ fn roles_audited(audit: &Path, reader_session: u64, viewer_session: u64) {
             .iter()
             .any(|e| e["user"] == "rita" && e["role"] == "reader")
     );
-    assert!(
-        events(&log, "series_opened")
-            .iter()
-            .any(|e| e["user"] == "vera" && e["session"] == viewer_session),
-        "the viewer's view of the patient is recorded: {log:?}"
-    );
-    assert!(
-        events(&log, "refused")
-            .iter()
-            .any(|e| e["reason"] == "forbidden" && e["user"] == "vera"),
-        "{log:?}"
-    );
-    assert!(
-        events(&log, "refused")
-            .iter()
-            .any(|e| e["reason"] == "forbidden"
-                && e["user"] == "rita"
-                && e["detail"] == "/metrics"),
-        "{log:?}"
-    );
-    assert!(
-        events(&log, "session_shared")
-            .iter()
-            .any(|e| e["user"] == "rita"),
-        "{log:?}"
-    );
-    assert!(
-        events(&log, "session_joined")
-            .iter()
-            .any(|e| e["user"] == "vera" && e["host_session"] == reader_session),
-        "{log:?}"
-    );
-    assert!(
-        events(&log, "admin_ended_session")
-            .iter()
-            .any(|e| e["admin"] == "ada" && e["user"] == "rita" && e["session"] == reader_session),
-        "{log:?}"
-    );
-    assert!(
-        events(&log, "session_end")
-            .iter()
-            .any(|e| e["user"] == "rita" && e["reason"] == "ended_by_admin"),
-        "{log:?}"
-    );
+    assert_recorded(&log, "series_opened", |e| {
+        e["user"] == "vera" && e["session"] == viewer_session
+    });
+    assert_recorded(&log, "refused", |e| {
+        e["reason"] == "forbidden" && e["user"] == "vera"
+    });
+    assert_recorded(&log, "refused", |e| {
+        e["reason"] == "forbidden" && e["user"] == "rita" && e["detail"] == "/metrics"
+    });
+    assert_recorded(&log, "session_shared", |e| e["user"] == "rita");
+    assert_recorded(&log, "session_joined", |e| {
+        e["user"] == "vera" && e["host_session"] == reader_session
+    });
+    assert_recorded(&log, "admin_ended_session", |e| {
+        e["admin"] == "ada" && e["user"] == "rita" && e["session"] == reader_session
+    });
+    assert_recorded(&log, "session_end", |e| {
+        e["user"] == "rita" && e["reason"] == "ended_by_admin"
+    });
     let text = std::fs::read_to_string(audit).expect("the log");
     for token in [VIEWER, READER, ADMIN] {
         assert!(!text.contains(token), "a token reached the audit log");
@@ -504,23 +511,14 @@ fn roles_audited(audit: &Path, reader_session: u64, viewer_session: u64) {
 
 #[test]
 fn removing_a_user_ends_their_socket_and_a_bad_file_keeps_the_users() {
-    let folder = tempfile::tempdir().expect("a folder");
-    let (file, audit) = (
-        folder.path().join("users.toml"),
-        folder.path().join("audit.jsonl"),
-    );
-    write_users(
-        &file,
-        &[
-            ("rita", Role::Reader, READER, None),
-            ("ada", Role::Admin, ADMIN, None),
-        ],
-    );
-    let served = Served::start(&[
-        "--users",
-        &file.to_string_lossy(),
-        "--audit-log",
-        &audit.to_string_lossy(),
+    let UsersServer {
+        served,
+        file,
+        audit,
+        _folder,
+    } = UsersServer::start(&[
+        ("rita", Role::Reader, READER, None),
+        ("ada", Role::Admin, ADMIN, None),
     ]);
     run_within(TEST_LIMIT, async {
         let mut rita = raw_session(&served, READER).await;
@@ -559,18 +557,10 @@ fn removing_a_user_ends_their_socket_and_a_bad_file_keeps_the_users() {
     });
     let log = audit_events(&audit);
     assert!(!events(&log, "users_load_failed").is_empty(), "{log:?}");
-    assert!(
-        events(&log, "user_removed")
-            .iter()
-            .any(|e| e["user"] == "rita"),
-        "{log:?}"
-    );
-    assert!(
-        events(&log, "session_end")
-            .iter()
-            .any(|e| e["user"] == "rita" && e["reason"] == "user_removed"),
-        "{log:?}"
-    );
+    assert_recorded(&log, "user_removed", |e| e["user"] == "rita");
+    assert_recorded(&log, "session_end", |e| {
+        e["user"] == "rita" && e["reason"] == "user_removed"
+    });
 }
 
 /// How long after the expiry test starts its second user's access ends.
@@ -578,27 +568,18 @@ const DAVE_EXPIRES_IN: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
 
 #[test]
 fn an_expired_user_is_refused_and_a_session_ends_when_access_expires() {
-    let folder = tempfile::tempdir().expect("a folder");
-    let (file, audit) = (
-        folder.path().join("users.toml"),
-        folder.path().join("audit.jsonl"),
-    );
     // Dave's access ends a few seconds from now, without the file changing (time enough
     // for his session to open and show its first frame on a busy machine).
     let soon =
         (chrono::Utc::now() + DAVE_EXPIRES_IN).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    write_users(
-        &file,
-        &[
-            ("carol", Role::Reader, "carol-token", Some("2020-01-31")),
-            ("dave", Role::Reader, "dave-token", Some(&soon)),
-        ],
-    );
-    let served = Served::start(&[
-        "--users",
-        &file.to_string_lossy(),
-        "--audit-log",
-        &audit.to_string_lossy(),
+    let UsersServer {
+        served,
+        file: _,
+        audit,
+        _folder,
+    } = UsersServer::start(&[
+        ("carol", Role::Reader, "carol-token", Some("2020-01-31")),
+        ("dave", Role::Reader, "dave-token", Some(&soon)),
     ]);
     run_within(TEST_LIMIT, async {
         let mut dave = raw_session(&served, "dave-token").await;
@@ -629,22 +610,13 @@ fn an_expired_user_is_refused_and_a_session_ends_when_access_expires() {
         assert_eq!(reason, "user's access expired");
     });
     let log = audit_events(&audit);
-    assert!(
-        events(&log, "auth_failed").iter().any(|e| e["reason"]
+    assert_recorded(&log, "auth_failed", |e| {
+        e["reason"]
             .as_str()
-            .is_some_and(|r| r.contains("carol") && r.contains("expired"))),
-        "{log:?}"
-    );
-    assert!(
-        events(&log, "user_expired")
-            .iter()
-            .any(|e| e["user"] == "dave"),
-        "{log:?}"
-    );
-    assert!(
-        events(&log, "session_end")
-            .iter()
-            .any(|e| e["user"] == "dave" && e["reason"] == "user_expired"),
-        "{log:?}"
-    );
+            .is_some_and(|r| r.contains("carol") && r.contains("expired"))
+    });
+    assert_recorded(&log, "user_expired", |e| e["user"] == "dave");
+    assert_recorded(&log, "session_end", |e| {
+        e["user"] == "dave" && e["reason"] == "user_expired"
+    });
 }

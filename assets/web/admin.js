@@ -5,6 +5,8 @@
  * requests carry; the page never keeps the token.
  */
 
+import { logIn } from "./login.js";
+
 const $ = (id) => document.getElementById(id);
 const status = $("status");
 
@@ -18,14 +20,9 @@ $("login").addEventListener("submit", async (event) => {
   event.preventDefault();
   const token = $("token").value.trim();
   $("token").value = "";
-  const response = await fetch(new URL("login", location.href), {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token }),
-    credentials: "same-origin",
-  });
-  if (!response.ok) {
-    askToken(`${response.status}: ${(await response.text()).trim()}`);
+  const { reason } = await logIn(token);
+  if (reason) {
+    askToken(reason);
     return;
   }
   $("login").hidden = true;

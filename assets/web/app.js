@@ -6,6 +6,7 @@ import { Connection, FLAG_FINAL, FLAG_LOSSLESS } from "./protocol.js";
 import { attachKeys, attachPointer } from "./input.js";
 import { H264Player, canDecodeH264 } from "./video.js";
 import { drawOverlay } from "./overlay.js";
+import { logIn } from "./login.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("view");
@@ -96,21 +97,12 @@ function showWho(who) {
  * Exchanges `token` for a login cookie (HttpOnly: this page never holds the token
  * afterwards); the server's answer, or null with the reason shown in the form.
  */
-async function logIn(token) {
-  const response = await fetch(new URL("login", location.href), {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token }),
-    credentials: "same-origin",
-  });
-  if (!response.ok) {
-    const reason = response.status === 429
-      ? "too many wrong tokens from this address: wait a minute"
-      : (await response.text()).trim() || `refused (${response.status})`;
+async function logInAs(token) {
+  const { who, reason } = await logIn(token);
+  if (!who) {
     $("login-error").textContent = reason;
     return null;
   }
-  const who = await response.json();
   showWho(who);
   return who;
 }
@@ -127,7 +119,7 @@ function askLogin(why) {
       event.preventDefault();
       const token = $("login-token").value.trim();
       $("login-token").value = "";
-      if (token && (await logIn(token))) {
+      if (token && (await logInAs(token))) {
         form.hidden = true;
         state.loginShown = false;
         done();
@@ -138,7 +130,7 @@ function askLogin(why) {
 
 /** Logged in before the socket opens: by the link's token, an earlier login, or the form. */
 async function ensureLogin() {
-  if (linkToken !== null && (await logIn(linkToken))) return;
+  if (linkToken !== null && (await logInAs(linkToken))) return;
   const response = await fetch(new URL("whoami", location.href), { credentials: "same-origin" });
   const who = response.ok ? await response.json() : { required: true };
   showWho(who);

@@ -994,7 +994,8 @@ fn the_admin_page_lists_the_sessions_and_ends_one() {
             .await;
             // Logged in by cookie: the page keeps no token of its own.
             assert_eq!(
-                page.eval("sessionStorage.length + localStorage.length").await,
+                page.eval("sessionStorage.length + localStorage.length")
+                    .await,
                 json!(0)
             );
             page.eval("document.querySelector('#sessions tbody button').click(); true")

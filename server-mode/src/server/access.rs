@@ -350,18 +350,14 @@ pub(crate) async fn watch_users(app: Arc<App>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::users::{Expiry, User, token_sha256};
+    use crate::server::users::{Expiry, User};
 
     fn file(users: &[(&str, Role, &str, Option<&str>)]) -> UsersFile {
         let mut table = UserTable::default();
         for (name, role, token, expires) in users {
+            let expires = expires.map(|e| Expiry::parse(e).expect("an expiry"));
             table
-                .add(User {
-                    name: (*name).to_string(),
-                    role: *role,
-                    token_sha256: token_sha256(token),
-                    expires: expires.map(|e| Expiry::parse(e).expect("an expiry")),
-                })
+                .add(User::with_token(name, *role, token, expires))
                 .expect("added");
         }
         UsersFile {

@@ -88,6 +88,16 @@ pub struct User {
 }
 
 impl User {
+    /// A user who logs in with `token` (only its hash is kept).
+    pub fn with_token(name: &str, role: Role, token: &str, expires: Option<Expiry>) -> Self {
+        Self {
+            name: name.to_string(),
+            role,
+            token_sha256: token_sha256(token),
+            expires,
+        }
+    }
+
     /// Whether the user's access has ended at `now`.
     pub fn expired_at(&self, now: DateTime<Utc>) -> bool {
         self.expires.is_some_and(|expiry| expiry.at <= now)
