@@ -213,6 +213,41 @@ fn assert_recorded(
 }
 
 #[test]
+fn users_added_at_the_same_time_are_all_kept() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let file = folder.path().join("users.toml");
+    let file_arg = file.to_string_lossy().into_owned();
+    // Eight administrators' scripts add a user each, at once.
+    let names: Vec<String> = (0..8).map(|n| format!("user{n}")).collect();
+    let children: Vec<_> = names
+        .iter()
+        .map(|name| {
+            Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+                .args([
+                    "users", "add", name, "--role", "viewer", "--file", &file_arg,
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("hounsfield runs")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("it ends");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let table = UserTable::load(&file).expect("a good file");
+    for name in &names {
+        assert!(table.get(name).is_some(), "{name} was lost");
+    }
+    assert_eq!(table.users().len(), names.len());
+}
+
+#[test]
 fn users_add_prints_the_token_alone_on_the_last_line_and_the_file_keeps_only_its_hash() {
     let folder = tempfile::tempdir().expect("a folder");
     let file = folder.path().join("users.toml");
