@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use common::certificates::TestCa;
-use server_mode::client::{Client, ClientError};
+use server_mode::client::{Client, ClientError, STILL_CODECS, Welcome};
 use server_mode::protocol::Viewport;
 use server_mode::server::AuditLog;
 use server_mode::tls::{ServerTls, ServerTrust};
@@ -186,15 +186,14 @@ async fn whoami(address: SocketAddr, cookie: &str) -> serde_json::Value {
     serde_json::from_str(&answer.body).expect("JSON")
 }
 
-/// Connects with `cookie` and says hello without a token: the session number, or why not.
+/// Connects with `cookie` and says hello without a token: the `welcome`, or why not.
 async fn hello_with_cookie(
     url: &str,
     trust: &ServerTrust,
     cookie: &str,
-) -> Result<u64, ClientError> {
+) -> Result<Welcome, ClientError> {
     let mut client = Client::connect_with_headers(url, trust, &[("Cookie", cookie)]).await?;
-    let (session, _) = client.hello(None, VIEWPORT).await?;
-    Ok(session)
+    client.hello_offering(None, VIEWPORT, &STILL_CODECS).await
 }
 
 fn audit_events(path: &PathBuf) -> Vec<serde_json::Value> {
@@ -233,9 +232,12 @@ fn a_login_gives_a_strict_http_only_secure_cookie_that_opens_the_websocket() {
         assert!(!answer.body.contains(TOKEN), "the token is not sent back");
         let cookie = answer.login_cookie();
         let url = format!("wss://localhost:{}/ws", servers.tls.port());
-        hello_with_cookie(&url, &servers.trust, &cookie)
+        let welcome = hello_with_cookie(&url, &servers.trust, &cookie)
             .await
             .expect("the cookie opens a session without a token");
+        // The session is the login's user.
+        assert_eq!(welcome.user.as_deref(), Some("token"));
+        assert_eq!(welcome.role.as_deref(), Some("reader"));
         // A made-up cookie opens nothing.
         let forged = "hounsfield_login=0123456789abcdef0123456789abcdef";
         let refused = hello_with_cookie(&url, &servers.trust, forged).await;

@@ -38,6 +38,10 @@ pub struct Welcome {
     pub encoder: Option<String>,
     /// Why JPEG although H.264 was offered first.
     pub fallback: Option<String>,
+    /// The user the server let in (none on a server that asks for no token).
+    pub user: Option<String>,
+    /// The user's role (`viewer`, `reader` or `admin`).
+    pub role: Option<String>,
 }
 
 /// Why a client call failed.
@@ -323,6 +327,8 @@ impl Client {
                 codec,
                 encoder,
                 fallback,
+                user,
+                role,
                 ..
             } => Some(Welcome {
                 session,
@@ -330,6 +336,8 @@ impl Client {
                 codec,
                 encoder,
                 fallback,
+                user,
+                role,
             }),
             _ => None,
         })

@@ -240,6 +240,12 @@ pub enum ServerMessage {
         /// Why the session got JPEG although the client offered H.264 first.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         fallback: Option<String>,
+        /// The user the session is (none on a server that asks for no token).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// What the user may do: `viewer`, `reader` or `admin`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
     },
     /// The codec of interactive frames changed during the session (the H.264 encoder
     /// failed; JPEG from now on).

@@ -631,6 +631,8 @@ impl Connection {
             codec: self.session.codec(),
             encoder,
             fallback,
+            user: self.identity.name.clone(),
+            role: Some(self.identity.role.name().to_string()),
         };
         self.send(&welcome).await
     }
