@@ -205,8 +205,12 @@ pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
     let all_metrics: Vec<_> = std::iter::once(loopback.server.metrics())
         .chain(twin.as_ref().map(|twin| twin.server.metrics()))
         .collect();
-    let plan: Vec<(usize, StreamCodec)> = (0..transports.len())
-        .flat_map(|transport| codecs.iter().map(move |codec| (transport, *codec)))
+    // Each codec over each transport in turn, so that what is compared runs side by side
+    // (the machine's state drifts less between neighbours than across the whole run).
+    let transport_count = transports.len();
+    let plan: Vec<(usize, StreamCodec)> = codecs
+        .iter()
+        .flat_map(|codec| (0..transport_count).map(move |transport| (transport, *codec)))
         .collect();
     let runs = runtime.block_on(drag_runs(
         &transports,
@@ -221,15 +225,18 @@ pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
         twin.server.stop()?;
     }
     loopback.server.stop()?;
-    let reports = plan
+    let mut reports = plan
         .iter()
         .zip(runs)
         .map(|(&(transport, codec), runs)| {
             let mut report = aggregate(codec, adapter.clone(), seconds, runs)?;
             report.transport = transports[transport].name.to_string();
-            Ok(report)
+            Ok((transport, report))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // Reported plain first, then over TLS, each in the codecs' order.
+    reports.sort_by_key(|(transport, _)| *transport);
+    let reports: Vec<StreamReport> = reports.into_iter().map(|(_, report)| report).collect();
     // Codecs are compared over the plain runs; TLS against plain codec by codec.
     let (plain, over_tls) = reports.split_at(codecs.len());
     let ratios = compare(plain);
