@@ -350,6 +350,18 @@ async fn press_and_move(page: &mut Page, area: (u32, u32, u32, u32), steps: u32)
     (cx + f64::from(steps) * 12.0, cy)
 }
 
+/// What a drag waits for when H.264 is streamed: video frames decoded and drawn.
+const VIDEO_FRAMES_DRAWN: &str =
+    "window.hounsfield.videoFrames >= 3 && window.hounsfield.lastHeader.codec === 3";
+
+/// Presses in the canvas's centre and drags until `until` is true; returns where the
+/// pointer is (the button stays down).
+async fn drag(page: &mut Page, area: (u32, u32, u32, u32), until: &str) -> (f64, f64) {
+    let at = press_and_move(page, area, 12).await;
+    drag_until(page, at, until).await;
+    at
+}
+
 /// Keeps dragging (down and back up, so the view keeps changing) until `expression` is
 /// true; the button stays down.
 async fn drag_until(page: &mut Page, (x, y): (f64, f64), expression: &str) {
@@ -416,13 +428,7 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
         );
 
         // A left drag across the canvas: H.264 frames, decoded and drawn while it lasts.
-        let at = press_and_move(page, area, 12).await;
-        drag_until(
-            page,
-            at,
-            "window.hounsfield.videoFrames >= 3 && window.hounsfield.lastHeader.codec === 3",
-        )
-        .await;
+        let at = drag(page, area, VIDEO_FRAMES_DRAWN).await;
         let during = page.screenshot().await;
         assert!(
             colours_in(&during, area) > 8,
@@ -489,13 +495,7 @@ fn without_webcodecs_the_web_client_falls_back_to_jpeg() {
         let frames_before = page.eval("window.hounsfield.lastHeader.frameSeq").await;
         let area = canvas_box(page).await;
         let before = page.screenshot().await;
-        let at = press_and_move(page, area, 12).await;
-        drag_until(
-            page,
-            at,
-            "window.hounsfield.lastHeader.codec === 1 && (window.hounsfield.lastHeader.flags & 2) === 0",
-        )
-        .await;
+        let at = drag(page, area, "window.hounsfield.lastHeader.codec === 1 && (window.hounsfield.lastHeader.flags & 2) === 0").await;
         page.mouse("mouseReleased", at.0, at.1, 0).await;
         wait_for_final_still(page, &frames_before).await;
         assert_eq!(page.eval("window.hounsfield.videoFrames").await, json!(0));
@@ -818,13 +818,7 @@ fn over_https_on_a_network_name_the_web_client_decodes_h264_and_over_http_gets_j
         assert_eq!(page.eval("window.hounsfield.codec").await, json!("h264"));
         let area = canvas_box(page).await;
         let before = page.screenshot().await;
-        let at = press_and_move(page, area, 12).await;
-        drag_until(
-            page,
-            at,
-            "window.hounsfield.videoFrames >= 3 && window.hounsfield.lastHeader.codec === 3",
-        )
-        .await;
+        let at = drag(page, area, VIDEO_FRAMES_DRAWN).await;
         let during = page.screenshot().await;
         page.mouse("mouseReleased", at.0, at.1, 0).await;
         assert!(
