@@ -730,6 +730,9 @@ fn a_resize_while_dragging_gives_a_keyframe_at_the_new_size() {
     });
 }
 
+/// Frames after a keyframe request by which its keyframe must have come.
+const KEYFRAME_WITHIN: usize = 8;
+
 #[test]
 fn a_keyframe_request_is_answered_with_one() {
     run_test(async {
@@ -751,9 +754,11 @@ fn a_keyframe_request_is_answered_with_one() {
             "no keyframe unasked but at a new picture size: {headers:?}"
         );
         client.keyframe().await.expect("sent");
-        // At most the frames already in flight come before it.
+        // At most the frames already in flight come before it: a few, more on a loaded
+        // machine where encoding lags rendering (without the request none would come: this
+        // server's keyframe interval is an hour).
         let mut after = Vec::new();
-        for _ in 0..4 {
+        for _ in 0..KEYFRAME_WITHIN {
             after.push(orbit_for_video_frame(&mut client, &mut passed).await);
             if after.last().is_some_and(|f| f.header.flags.keyframe()) {
                 break;
@@ -761,7 +766,7 @@ fn a_keyframe_request_is_answered_with_one() {
         }
         assert!(
             after.last().is_some_and(|f| f.header.flags.keyframe()),
-            "no keyframe within 4 frames of the request: {:?}",
+            "no keyframe within {KEYFRAME_WITHIN} frames of the request: {:?}",
             after.iter().map(|f| f.header).collect::<Vec<_>>()
         );
         // A decoder that starts at the answer decodes it and what follows.
