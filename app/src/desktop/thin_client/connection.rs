@@ -87,6 +87,8 @@ pub struct LinkState {
     pub server_error: Option<String>,
     /// The codec of interactive frames the server chose (`h264` or `jpeg`).
     pub codec: String,
+    /// Who the server let in, with the role (`ada (reader)`); none on an open server.
+    pub user: Option<String>,
     /// Where the server says the crosshair went, not yet taken by the UI (LPS, mm).
     pub crosshair_lps: Option<glam::DVec3>,
     /// Where the server last said the crosshair shows in the 2×2 layout's slice cells,
@@ -460,6 +462,10 @@ impl Worker {
         };
         self.update(|state| {
             state.codec = format!("{:?}", welcome.codec).to_lowercase();
+            state.user = welcome.user.as_ref().map(|user| match &welcome.role {
+                Some(role) => format!("{user} ({role})"),
+                None => user.clone(),
+            });
             state.opened = Some(opened);
             state.status = Some(LinkStatus::Connected);
             state.server_error = None;
@@ -850,6 +856,11 @@ mod tests {
         // A view from elsewhere (turned to the left side) is what the server shows.
         let (plain, woken) = link_to(&url, Some("right"), Some("phantom"));
         let anterior = next_frame(&plain, &woken, |frame| frame.final_still);
+        assert_eq!(
+            plain.state().user.as_deref(),
+            Some("token (reader)"),
+            "the link knows who the server let in"
+        );
         let mut view = plain
             .state()
             .opened

@@ -118,8 +118,12 @@ impl RemoteView {
         } else {
             format!(" · {}", state.codec)
         };
+        let user = state
+            .user
+            .as_ref()
+            .map_or_else(String::new, |user| format!(" as {user}"));
         format!(
-            "remote · {} · {status}{latency} · {:.0} fps · {:.0} kbit/s{codec}",
+            "remote · {}{user} · {status}{latency} · {:.0} fps · {:.0} kbit/s{codec}",
             self.link.target.url, state.fps, state.kbit_s
         )
     }
