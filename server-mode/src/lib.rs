@@ -18,5 +18,7 @@ pub mod server;
 pub mod tls;
 pub mod video;
 
+mod small_file;
+
 pub use client::Client;
 pub use server::{Library, Scheduler, Server, ServerConfig, ServerError};

@@ -303,19 +303,9 @@ fn record_changes(app: &App, old: &UserTable, new: &UserTable) {
     }
 }
 
-/// The text of a small file, or why it could not be read.
+/// The users file's text, or why it could not be read.
 fn read_small(path: &std::path::Path) -> Result<String, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|error| format!("{}: {error}", path.display()))?
-        .len();
-    if size > crate::server::users::MAX_FILE_BYTES {
-        return Err(format!(
-            "{}: {size} bytes: a users file is at most {}",
-            path.display(),
-            crate::server::users::MAX_FILE_BYTES
-        ));
-    }
-    std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))
+    crate::server::users::read_text(path).map_err(|error| error.to_string())
 }
 
 /// Looks at the users file, and at every session's user, every [`POLL_EVERY`] until the

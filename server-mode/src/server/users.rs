@@ -24,6 +24,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::small_file::{SmallFileError, read_at_most};
+
 /// Largest users file read (a file this large is a mistake, not a list of people).
 pub(crate) const MAX_FILE_BYTES: u64 = 1 << 20;
 
@@ -226,18 +228,7 @@ pub struct UsersFile {
 impl UsersFile {
     /// Reads and checks the users file at `path`.
     pub fn load(path: &Path) -> Result<Self, UsersError> {
-        let io = |source| UsersError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let size = std::fs::metadata(path).map_err(io)?.len();
-        if size > MAX_FILE_BYTES {
-            return Err(UsersError::Format {
-                path: path.to_path_buf(),
-                message: format!("{size} bytes: a users file is at most {MAX_FILE_BYTES}"),
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(io)?;
+        let text = read_text(path)?;
         let table = UserTable::parse(path, &text)?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -245,6 +236,23 @@ impl UsersFile {
             table,
         })
     }
+}
+
+/// The text of the users file at `path`, refused unread beyond [`MAX_FILE_BYTES`].
+pub(crate) fn read_text(path: &Path) -> Result<String, UsersError> {
+    let io = |source| UsersError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = read_at_most(path, MAX_FILE_BYTES).map_err(|error| match error {
+        SmallFileError::Io(source) => io(source),
+        SmallFileError::TooLarge(size) => UsersError::Format {
+            path: path.to_path_buf(),
+            message: format!("{size} bytes: a users file is at most {MAX_FILE_BYTES}"),
+        },
+    })?;
+    String::from_utf8(bytes)
+        .map_err(|error| io(std::io::Error::new(std::io::ErrorKind::InvalidData, error)))
 }
 
 /// The users of one file, checked.

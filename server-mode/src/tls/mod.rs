@@ -17,6 +17,8 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use sha2::{Digest, Sha256};
 
+use crate::small_file::{SmallFileError, read_at_most};
+
 pub use client::ServerTrust;
 pub use server::{CertificateFiles, ServerTls};
 
@@ -138,18 +140,16 @@ impl fmt::Debug for Fingerprint {
 
 /// Reads a PEM file, refusing one larger than any certificate chain or key before reading.
 fn read_pem(path: &Path) -> Result<Vec<u8>, TlsError> {
-    let read_error = |source| TlsError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(read_error)?.len();
-    if size > PEM_FILE_LIMIT {
-        return Err(TlsError::TooLarge {
+    read_at_most(path, PEM_FILE_LIMIT).map_err(|error| match error {
+        SmallFileError::Io(source) => TlsError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        SmallFileError::TooLarge(size) => TlsError::TooLarge {
             path: path.to_path_buf(),
             size,
-        });
-    }
-    std::fs::read(path).map_err(read_error)
+        },
+    })
 }
 
 /// The certificates in a PEM file, in order; an error names the file when there is none.
