@@ -185,31 +185,38 @@ async fn authenticate(
 
 /// Replies `unauthorized` to a user whose access has expired and closes the socket.
 async fn refuse_expired<T>(out: &mpsc::Sender<Outgoing>) -> Option<T> {
-    let reply = ServerMessage::Error {
-        code: ErrorCode::Unauthorized,
-        message: "this user's access has expired: ask an administrator".to_string(),
-    };
-    if let Ok(text) = serde_json::to_string(&reply) {
-        let _ = out.send(Outgoing::Text(text)).await;
-    }
-    let _ = out
-        .send(Outgoing::Close(close_code::POLICY, "user's access expired"))
-        .await;
-    None
+    refuse_unauthorized(
+        out,
+        "this user's access has expired: ask an administrator",
+        "user's access expired",
+    )
+    .await
 }
 
 /// Replies `unauthorized` to a socket that has not authenticated and closes it.
 async fn refuse_unauthenticated<T>(out: &mpsc::Sender<Outgoing>) -> Option<T> {
+    refuse_unauthorized(
+        out,
+        "a token is required: send hello with the token first",
+        "token required",
+    )
+    .await
+}
+
+/// Replies `unauthorized` with `message`, then closes the socket (policy, `reason`).
+async fn refuse_unauthorized<T>(
+    out: &mpsc::Sender<Outgoing>,
+    message: &str,
+    reason: &'static str,
+) -> Option<T> {
     let reply = ServerMessage::Error {
         code: ErrorCode::Unauthorized,
-        message: "a token is required: send hello with the token first".to_string(),
+        message: message.to_string(),
     };
     if let Ok(text) = serde_json::to_string(&reply) {
         let _ = out.send(Outgoing::Text(text)).await;
     }
-    let _ = out
-        .send(Outgoing::Close(close_code::POLICY, "token required"))
-        .await;
+    let _ = out.send(Outgoing::Close(close_code::POLICY, reason)).await;
     None
 }
 
