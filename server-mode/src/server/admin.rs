@@ -7,13 +7,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::server::access::{Ending, Identity};
 use crate::server::audit::AuditEvent;
-use crate::server::http::{App, forbidden, request_token};
+use crate::server::http::{App, forbidden, json, request_token};
 use crate::server::login::token_or_cookie_identity;
 use crate::server::roster::SessionSummary;
 
@@ -35,25 +35,6 @@ fn admin(
         Ok(identity)
     } else {
         Err(Box::new(forbidden(app, client, &identity, what)))
-    }
-}
-
-/// `value` as a JSON response.
-fn json(status: StatusCode, value: &impl Serialize) -> Response {
-    match serde_json::to_string(value) {
-        Ok(body) => (
-            status,
-            [
-                (header::CONTENT_TYPE, "application/json"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(error) => {
-            tracing::error!(%error, "admin answer not serialisable");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
     }
 }
 

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::server::access::Identity;
 use crate::server::audit::{AuditEvent, Refusal};
-use crate::server::http::{App, refuse, request_identity};
+use crate::server::http::{App, json, refuse, request_identity};
 use crate::server::login_sessions::Presented;
 use crate::server::users::Role;
 
@@ -89,7 +89,7 @@ pub(crate) async fn login(
         Err(refused) => return *refused,
     };
     if !app.access.required() {
-        return json(&Who::of(&app, None), None);
+        return json(StatusCode::OK, &Who::of(&app, None));
     }
     let id = match app.logins.start(identity.clone(), Instant::now()) {
         Ok(id) => id,
@@ -108,10 +108,7 @@ pub(crate) async fn login(
         user: identity.label().to_string(),
     });
     let max_age = app.logins.lifetime().as_secs();
-    json(
-        &Who::of(&app, Some(&identity)),
-        Some(cookie(&app, &id, max_age)),
-    )
+    json_with_cookie(&Who::of(&app, Some(&identity)), &cookie(&app, &id, max_age))
 }
 
 /// `POST /logout`: ends the request's login (if any) and clears its cookie.
@@ -144,7 +141,7 @@ pub(crate) async fn whoami(
     headers: HeaderMap,
 ) -> Response {
     let identity = cookie_identity(&app, client, &headers);
-    json(&Who::of(&app, identity.as_ref()), None)
+    json(StatusCode::OK, &Who::of(&app, identity.as_ref()))
 }
 
 /// Who the request's login cookie stands for: a login in force of a user still allowed in.
@@ -231,18 +228,10 @@ fn same_origin(app: &App, client: SocketAddr, headers: &HeaderMap) -> Result<(),
     })
 }
 
-/// `value` as JSON, with a `Set-Cookie` when given.
-fn json(value: &impl Serialize, set_cookie: Option<String>) -> Response {
-    let body = serde_json::to_string(value).unwrap_or_else(|_| "{}".to_string());
-    let mut response = (
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    )
-        .into_response();
-    if let Some(value) = set_cookie.and_then(|value| HeaderValue::from_str(&value).ok()) {
+/// `value` as JSON (200), setting `set_cookie`.
+fn json_with_cookie(value: &impl Serialize, set_cookie: &str) -> Response {
+    let mut response = json(StatusCode::OK, value);
+    if let Ok(value) = HeaderValue::from_str(set_cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
