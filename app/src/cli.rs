@@ -46,86 +46,79 @@ pub struct RenderingArgs {
     pub server: Option<String>,
 }
 
-/// What `--serve` accepts.
-#[derive(Debug, clap::Args)]
+/// What `--serve` accepts. Each option can also come from the configuration file
+/// (`--config`, a key of the same name with `_` for `-`): what the command line gives wins,
+/// and what neither gives takes the default named in its help.
+#[derive(Debug, Default, clap::Args)]
 pub struct ServeArgs {
     /// Stream rendered frames over WebSocket to browsers and thin clients (HTTP and
     /// WebSocket on one port).
     #[arg(long)]
     pub serve: bool,
+    /// The configuration file (TOML): every option below as a key; relative paths in it are
+    /// taken from its folder. `hounsfield config check FILE` validates one.
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub config: Option<PathBuf>,
     /// A folder of DICOM to serve; repeat for more. None: the built-in sample volume.
     #[arg(long = "library", value_name = "DIR", requires = "serve")]
     pub library: Vec<PathBuf>,
-    /// Address to listen on; anything but loopback needs a token.
+    /// Address to listen on; anything but loopback needs a token or users [default: 127.0.0.1].
+    #[arg(long, value_name = "ADDR", requires = "serve")]
+    pub bind: Option<IpAddr>,
+    /// Port to listen on (0: any free port) [default: 8080].
+    #[arg(long, value_name = "N", requires = "serve")]
+    pub port: Option<u16>,
+    /// This render node's name when several serve one site behind a proxy (letters,
+    /// digits, '-', '.'; e.g. the pod's name): sessions carry it so the proxy sends their
+    /// reconnections and followers back here.
     #[arg(
         long,
-        value_name = "ADDR",
-        default_value = "127.0.0.1",
+        value_name = "NAME",
+        env = "HOUNSFIELD_NODE_NAME",
         requires = "serve"
     )]
-    pub bind: IpAddr,
-    /// Port to listen on (0: any free port).
-    #[arg(long, value_name = "N", default_value_t = 8080, requires = "serve")]
-    pub port: u16,
+    pub node_name: Option<String>,
     /// The access token clients must present; generated and printed when needed and absent.
-    #[arg(
-        long,
-        value_name = "T",
-        requires = "serve",
-        conflicts_with = "token_file"
-    )]
+    #[arg(long, value_name = "T", requires = "serve")]
     pub token: Option<String>,
     /// Read the access token from this file (its first line).
     #[arg(long, value_name = "F", requires = "serve")]
     pub token_file: Option<PathBuf>,
     /// Named users with roles (TOML, see `hounsfield users`), instead of one token; read
     /// again when it changes.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "serve",
-        conflicts_with_all = ["token", "token_file"]
-    )]
+    #[arg(long, value_name = "FILE", requires = "serve")]
     pub users: Option<PathBuf>,
-    /// Sessions served at once.
-    #[arg(long, value_name = "N", default_value_t = 16, requires = "serve")]
-    pub max_sessions: usize,
+    /// Sessions served at once [default: 16].
+    #[arg(long, value_name = "N", requires = "serve")]
+    pub max_sessions: Option<usize>,
     /// Connections open at once (pages, WebSockets and requests together); more are closed
-    /// as they arrive.
-    #[arg(long, value_name = "N", default_value_t = 256, requires = "serve")]
-    pub max_connections: usize,
+    /// as they arrive [default: 256].
+    #[arg(long, value_name = "N", requires = "serve")]
+    pub max_connections: Option<usize>,
     /// A web origin (`https://host[:port]`) whose pages may open this server's WebSocket,
     /// besides the server's own page; repeat for more.
     #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "serve")]
     pub allow_origin: Vec<String>,
-    /// Memory for loaded volumes shared by the sessions (MiB), least recently used out first.
-    #[arg(long, value_name = "MIB", default_value_t = 4096, requires = "serve")]
-    pub cache_mb: usize,
+    /// Memory for loaded volumes shared by the sessions (MiB), least recently used out
+    /// first [default: 4096].
+    #[arg(long, value_name = "MIB", requires = "serve")]
+    pub cache_mb: Option<usize>,
     /// Memory one series may take while it loads (MiB); larger series are listed as
     /// unavailable. Default: half the machine's memory, at most --cache-mb
     /// (HOUNSFIELD_MAX_SERIES_MB sets it for every command).
     #[arg(long, value_name = "MIB", requires = "serve")]
     pub max_series_mb: Option<u64>,
     /// H.264 encoders to try for interactive frames: `auto` (NVENC, VA-API, Quick Sync,
-    /// then x264), `off` (JPEG only), or FFmpeg encoder names separated by commas.
-    #[arg(
-        long,
-        value_name = "auto|off|NAMES",
-        default_value = "auto",
-        requires = "serve"
-    )]
-    pub h264: String,
+    /// then x264), `off` (JPEG only), or FFmpeg encoder names separated by commas
+    /// [default: auto].
+    #[arg(long, value_name = "auto|off|NAMES", requires = "serve")]
+    pub h264: Option<String>,
     /// The server's certificate chain (PEM), to serve HTTPS and WSS on the port (with
     /// --tls-key); read again when the file changes, so a renewal needs no restart.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires_all = ["serve", "tls_key"],
-        conflicts_with = "tls_self_signed"
-    )]
+    #[arg(long, value_name = "FILE", requires = "serve")]
     pub tls_cert: Option<PathBuf>,
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, value_name = "FILE", requires_all = ["serve", "tls_cert"])]
+    #[arg(long, value_name = "FILE", requires = "serve")]
     pub tls_key: Option<PathBuf>,
     /// Serve HTTPS and WSS with a self-signed certificate for this machine's names and
     /// addresses, made once and kept in the state folder; its SHA-256 fingerprint is
@@ -201,12 +194,29 @@ pub enum Command {
         #[command(subcommand)]
         which: BenchCommand,
     },
+    /// Check a `--serve` configuration file without starting the server.
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        which: ConfigCommand,
+    },
     /// Manage the users file of `--serve --users`: named users, each with a role and a
     /// token (the file keeps only its SHA-256).
     Users {
         /// What to do.
         #[command(subcommand)]
         which: UsersCommand,
+    },
+}
+
+/// What `config` does.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Read FILE as `--serve --config` would: every key and value checked, the files it
+    /// names opened; prints the settings, or names the key at fault and exits 1.
+    Check {
+        /// The configuration file (TOML).
+        file: PathBuf,
     },
 }
 
@@ -545,22 +555,23 @@ mod tests {
         ])
         .expect("parses");
         assert!(cli.serve.serve && cli.command.is_none());
-        assert_eq!(cli.serve.port, 0);
+        assert_eq!(cli.serve.port, Some(0));
         assert_eq!(cli.serve.library.len(), 2);
-        assert_eq!(cli.serve.bind.to_string(), "127.0.0.1");
+        assert_eq!(cli.serve.bind, None, "the default comes from the settings");
         assert!(Cli::try_parse_from(["hounsfield", "--port", "9000"]).is_err());
-        assert!(
-            Cli::try_parse_from(["hounsfield", "--serve", "--token", "a", "--token-file", "f"])
-                .is_err()
-        );
         assert!(Cli::try_parse_from(["hounsfield", "--serve", "info"]).is_err());
-        assert!(
-            Cli::try_parse_from(["hounsfield", "--serve", "--token", "a", "--users", "u"]).is_err()
-        );
-        assert!(
-            Cli::try_parse_from(["hounsfield", "--serve", "--users", "u", "--token-file", "f"])
-                .is_err()
-        );
+        // One way of authenticating clients at a time, whichever way it is given.
+        for line in [
+            ["--token", "a", "--token-file", "f"],
+            ["--token", "a", "--users", "u"],
+            ["--users", "u", "--token-file", "f"],
+        ] {
+            let cli = Cli::try_parse_from(["hounsfield", "--serve"].into_iter().chain(line))
+                .expect("parses");
+            let error = crate::commands::serve::settings::ServeSettings::resolve(&cli.serve)
+                .expect_err("refused");
+            assert!(error.to_string().contains("not several"), "{error}");
+        }
         let info = Cli::try_parse_from(["hounsfield", "info", "--json"]).expect("parses");
         assert!(!info.serve.serve);
     }

@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches.
 
 mod bench;
+mod config;
 mod doctor;
 mod info;
 mod probe;
@@ -8,7 +9,7 @@ mod render;
 pub mod serve;
 mod users;
 
-use crate::cli::{BenchCommand, Cli, Command, OpenArgs, UsersCommand};
+use crate::cli::{BenchCommand, Cli, Command, ConfigCommand, OpenArgs, UsersCommand};
 use crate::desktop;
 
 /// Runs what the command line asked for.
@@ -41,6 +42,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }) => bench::load(&path, series.as_deref(), runs, json),
         Some(Command::Render(args)) => render::run(&args),
         Some(Command::Doctor { json }) => doctor::run(json),
+        Some(Command::Config {
+            which: ConfigCommand::Check { file },
+        }) => config::check(&file),
         Some(Command::Users { which }) => match which {
             UsersCommand::Add {
                 name,

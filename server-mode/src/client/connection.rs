@@ -42,6 +42,9 @@ pub struct Welcome {
     pub user: Option<String>,
     /// The user's role (`viewer`, `reader` or `admin`).
     pub role: Option<String>,
+    /// The render node serving the session, when the server is one of several: a
+    /// reconnection that names it (`?node=`) comes back to this session's node.
+    pub node: Option<String>,
 }
 
 /// Why a client call failed.
@@ -329,6 +332,7 @@ impl Client {
                 fallback,
                 user,
                 role,
+                node,
                 ..
             } => Some(Welcome {
                 session,
@@ -338,6 +342,7 @@ impl Client {
                 fallback,
                 user,
                 role,
+                node,
             }),
             _ => None,
         })

@@ -246,6 +246,10 @@ pub enum ServerMessage {
         /// What the user may do: `viewer`, `reader` or `admin`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         role: Option<String>,
+        /// The render node serving the session, when the server is one of several behind
+        /// a proxy: a reconnection sends it as the `node` URL parameter to come back here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
     },
     /// The codec of interactive frames changed during the session (the H.264 encoder
     /// failed; JPEG from now on).
@@ -277,6 +281,15 @@ pub enum ServerMessage {
         id: String,
         /// The web client's address to join with, relative to its page's (`?join=ID`).
         link: String,
+    },
+    /// The session's whole view, whenever it changed and came to rest (sent with the final
+    /// still), so a client can hand it back with `set_view` after a reconnection, to this
+    /// node or, when it went away, to another.
+    View {
+        /// The latest input applied in it (0 before any).
+        seq: u32,
+        /// The view, as `set_view` takes it.
+        view: SharedView,
     },
     /// Where the crosshair is, whenever it or where it shows in the slice cells changes
     /// (a `slice`, `crosshair`, `reset`, `set_view` or `resize` input, an `open`), so the

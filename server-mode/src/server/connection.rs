@@ -265,6 +265,7 @@ async fn serve_session(
         last_quality: String::new(),
         host_view: None,
         told_crosshair: None,
+        told_view: None,
         identity,
         ending,
         sharing: None,
@@ -388,6 +389,8 @@ struct Connection {
     host_view: Option<tokio::sync::watch::Receiver<crate::protocol::SharedView>>,
     /// The crosshair as the client was last told it, and where it showed in the cells.
     told_crosshair: Option<(DVec3, CrosshairInCells)>,
+    /// The view at rest the client was last told of.
+    told_view: Option<crate::protocol::SharedView>,
     /// Who the session's user is.
     identity: Identity,
     /// Set when the server wants the session to end (its user went, or an admin).
@@ -445,7 +448,11 @@ impl Connection {
             }
             self.publish_view();
             if let Some(request) = self.session.next_request(Instant::now()) {
+                let at_rest = request.final_still;
                 self.slot.submit(request);
+                if at_rest && self.tell_view().await.is_break() {
+                    return;
+                }
             }
         }
     }
@@ -640,6 +647,7 @@ impl Connection {
             fallback,
             user: self.identity.name.clone(),
             role: Some(self.identity.role.name().to_string()),
+            node: self.app.config.node_name.clone(),
         };
         self.send(&welcome).await
     }
@@ -837,8 +845,12 @@ impl Connection {
                 id
             }
         };
-        // Relative to the page's own address, so a reverse proxy's path prefix stays.
-        let link = format!("?join={id}");
+        // Relative to the page's own address, so a reverse proxy's path prefix stays; the
+        // node, when there are several, so the proxy sends followers to this one.
+        let link = match &self.app.config.node_name {
+            Some(node) => format!("?join={id}&node={node}"),
+            None => format!("?join={id}"),
+        };
         self.send(&ServerMessage::Shared { id, link }).await
     }
 
@@ -934,6 +946,20 @@ impl Connection {
             cells,
         };
         self.send(&moved).await
+    }
+
+    /// Tells the client the view at rest when it changed since the client was last told,
+    /// for it to hand back after a reconnection.
+    async fn tell_view(&mut self) -> ControlFlow<()> {
+        let Some(view) = self.session.shared_view() else {
+            return ControlFlow::Continue(());
+        };
+        if self.told_view.as_ref() == Some(&view) {
+            return ControlFlow::Continue(());
+        }
+        self.told_view = Some(view.clone());
+        let seq = self.session.last_input().0;
+        self.send(&ServerMessage::View { seq, view }).await
     }
 
     /// The host changed her view: this session shows it too.

@@ -92,6 +92,10 @@ pub struct ServerConfig {
     pub tls: Option<ServerTls>,
     /// How long a login from the web page (its cookie) lasts.
     pub login_lifetime: Duration,
+    /// This render node's name when several serve one site behind a proxy: `welcome` and
+    /// share links carry it (the `node` URL parameter), so the proxy sends a session's
+    /// reconnections and followers back here.
+    pub node_name: Option<String>,
     /// Accept `test_fault` messages that make a session's next frame fail on purpose
     /// ([`crate::server::faults`]); for tests only, off unless asked for.
     pub test_faults: bool,
@@ -124,6 +128,7 @@ impl ServerConfig {
             audit: Arc::new(AuditLog::disabled()),
             tls: None,
             login_lifetime: Duration::from_secs(8 * 3600),
+            node_name: None,
             test_faults: false,
         }
     }
@@ -181,6 +186,19 @@ pub(crate) struct App {
 }
 
 impl App {
+    /// Why a new session would not be served now, or `None` when it would.
+    pub(crate) fn not_ready(&self) -> Option<String> {
+        if *self.shutdown.borrow() {
+            return Some("shutting down".to_string());
+        }
+        if let Some(why) = self.scheduler.health().down() {
+            return Some(why);
+        }
+        let open = self.metrics.sessions_active.load(Ordering::Acquire);
+        (open >= self.config.max_sessions as u64)
+            .then(|| format!("all {open} session places taken"))
+    }
+
     /// The H.264 encoders a session tries: the one that opened at start, then the ones
     /// configured after it.
     pub(crate) fn h264_candidates(&self) -> &[String] {
@@ -251,6 +269,12 @@ impl Server {
         let _ = metrics
             .h264_encoder
             .set(h264.chosen.clone().unwrap_or_else(|| "none".to_string()));
+        metrics
+            .max_sessions
+            .store(config.max_sessions as u64, Ordering::Relaxed);
+        if let Some(node) = &config.node_name {
+            let _ = metrics.node_name.set(node.clone());
+        }
         let (shutdown, shutdown_rx) = watch::channel(false);
         let config_login_lifetime = config.login_lifetime;
         Ok(Self {
@@ -296,6 +320,7 @@ impl Server {
         let mut router = Router::new()
             .route("/ws", get(websocket))
             .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
             .route("/login", post(crate::server::login::login))
             .route("/logout", post(crate::server::login::logout))
@@ -650,6 +675,16 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
     }
 }
 
+/// `ready` while a new session would be served here: rendering works, the server is not
+/// shutting down and a session place is free; 503 with the reason otherwise. A proxy or
+/// Kubernetes sends new sessions only to ready nodes.
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    match app.not_ready() {
+        None => (StatusCode::OK, "ready\n").into_response(),
+        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response(),
+    }
+}
+
 async fn metrics(
     State(app): State<Arc<App>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -666,7 +701,8 @@ async fn metrics(
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(app.scheduler.health()),
+        app.metrics
+            .render(app.scheduler.health(), app.not_ready().is_none()),
     )
         .into_response()
 }

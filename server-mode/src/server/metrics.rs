@@ -36,6 +36,10 @@ pub struct Metrics {
     pub h264_fallbacks_total: AtomicU64,
     /// The H.264 encoder sessions get (FFmpeg's name), or `none`; set once at start.
     pub h264_encoder: OnceLock<String>,
+    /// Sessions this node serves at once (its configured limit).
+    pub max_sessions: AtomicU64,
+    /// This render node's name, when it is one of several.
+    pub node_name: OnceLock<String>,
 }
 
 impl Metrics {
@@ -44,16 +48,31 @@ impl Metrics {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition of every counter, and of `health`.
-    pub fn render(&self, health: &RenderHealth) -> String {
+    /// The Prometheus text exposition of every counter, of `health` and of whether the
+    /// node is `ready` for new sessions. An autoscaler or a placement policy reads the
+    /// load from `hounsfield_sessions` / `hounsfield_max_sessions` and the render thread's
+    /// busy share from the rate of `hounsfield_render_ms_sum`.
+    pub fn render(&self, health: &RenderHealth, ready: bool) -> String {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let frames = load(&self.frames_total);
-        let rows: [(&str, &str, &str, u64); 15] = [
+        let rows: [(&str, &str, &str, u64); 17] = [
             (
                 "hounsfield_sessions",
                 "gauge",
                 "WebSocket sessions open now.",
                 load(&self.sessions_active),
+            ),
+            (
+                "hounsfield_max_sessions",
+                "gauge",
+                "Sessions this node serves at once (its limit).",
+                load(&self.max_sessions),
+            ),
+            (
+                "hounsfield_ready",
+                "gauge",
+                "1 while a new session would be served here (rendering works, not shutting down, a place free).",
+                u64::from(ready),
             ),
             (
                 "hounsfield_sessions_total",
@@ -143,6 +162,13 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         }
+        if let Some(node) = self.node_name.get() {
+            let _ = writeln!(
+                text,
+                "# HELP hounsfield_node This render node's name.\n# TYPE hounsfield_node gauge\nhounsfield_node{{node=\"{}\"}} 1",
+                node.replace(['"', '\\', '\n'], "_")
+            );
+        }
         let encoder = self.h264_encoder.get().map_or("none", String::as_str);
         let _ = writeln!(
             text,
@@ -166,7 +192,12 @@ mod tests {
             .h264_encoder
             .set("libx264".to_string())
             .expect("set once");
-        let text = metrics.render(&RenderHealth::default());
+        metrics.max_sessions.store(16, Ordering::Relaxed);
+        metrics
+            .node_name
+            .set("hounsfield-1".to_string())
+            .expect("set once");
+        let text = metrics.render(&RenderHealth::default(), true);
         assert!(
             text.contains("# TYPE hounsfield_frames_total counter\nhounsfield_frames_total 3\n")
         );
@@ -175,6 +206,9 @@ mod tests {
         assert!(text.contains("\nhounsfield_h264_encoder{encoder=\"libx264\"} 1\n"));
         assert!(text.contains("# TYPE hounsfield_rendering_up gauge\nhounsfield_rendering_up 1\n"));
         assert!(text.contains("\nhounsfield_renderer_restarts_total 0\n"));
+        assert!(text.contains("\nhounsfield_max_sessions 16\n"));
+        assert!(text.contains("\nhounsfield_ready 1\n"));
+        assert!(text.contains("\nhounsfield_node{node=\"hounsfield-1\"} 1\n"));
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let (_, value) = line.rsplit_once(' ').expect("name value");
             assert!(value.parse::<u64>().is_ok(), "{line}");

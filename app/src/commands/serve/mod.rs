@@ -1,5 +1,9 @@
 //! `hounsfield --serve`: the streaming server on the library folders (or the built-in
-//! sample), until Ctrl-C.
+//! sample), until Ctrl-C or SIGTERM (systemd's and Kubernetes' stop), which close every
+//! session with "going away" first.
+
+pub mod config_file;
+pub mod settings;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,34 +18,30 @@ use server_mode::tls::{CertificateFiles, ServerTls, self_signed};
 use server_mode::{Library, Scheduler, Server, ServerConfig};
 
 use crate::cli::ServeArgs;
+use settings::{ClientAccess, ServeSettings, TlsChoice};
 
 /// Starts the server and serves until interrupted.
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
-    let mut config = ServerConfig::new(SocketAddr::new(args.bind, args.port));
-    config.max_sessions = args.max_sessions.max(1);
-    config.connections.max_connections = args.max_connections.max(1);
-    config.allowed_origins = args.allow_origin.clone();
-    config.h264_encoders = h264_encoders(&args.h264)?;
-    config.token = given_token(args)?;
-    if let Some(path) = &args.users {
-        let users = UsersFile::load(path).context("reading the users file")?;
-        if users.table.users().is_empty() {
-            eprintln!(
-                "warning: no users in {}: every client is refused until one is added (hounsfield users add)",
-                path.display()
-            );
-        }
-        config.users = Some(users);
+    let settings = ServeSettings::resolve(args)?;
+    let mut config = ServerConfig::new(SocketAddr::new(settings.bind, settings.port));
+    config.max_sessions = settings.max_sessions;
+    config.connections.max_connections = settings.max_connections;
+    config.allowed_origins = settings.allow_origin.clone();
+    config.h264_encoders = settings.h264_encoders.clone();
+    config.node_name = settings.node_name.clone();
+    config.token = given_token(&settings.access)?;
+    if let ClientAccess::Users(path) = &settings.access {
+        config.users = Some(users_file(path)?);
     }
-    config.test_faults = args.test_faults;
-    config.tls = server_tls(args)?;
+    config.test_faults = settings.test_faults;
+    config.tls = server_tls(&settings)?;
     if let Some(warning) = cleartext_warning(config.bind, config.tls.is_some()) {
         eprintln!("{warning}");
     }
     if config.test_faults {
         eprintln!("warning: --test-faults: sessions may make frames fail on purpose (tests only)");
     }
-    if let Some(path) = audit_log_path(args) {
+    if let Some(path) = audit_log_path(&settings) {
         let log = AuditLog::open(&path)
             .with_context(|| format!("opening the audit log {}", path.display()))?;
         config.audit = Arc::new(log);
@@ -50,20 +50,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     if generated {
         config.token = Some(generate_token().context("generating an access token")?);
     }
-    let series_budget = args
-        .max_series_mb
-        .map_or_else(VoxelBudget::for_machine, |mib| {
-            VoxelBudget::new(mib.saturating_mul(1 << 20))
-        });
-    let library = Arc::new(Library::scan_within(
-        &args.library,
-        args.cache_mb.saturating_mul(1 << 20),
-        series_budget,
-    ));
+    let library = Arc::new(library(&settings));
     if library.series_count() == 0 {
         anyhow::bail!(
             "no DICOM series found in {} (see `hounsfield info`)",
-            args.library
+            settings
+                .library
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
@@ -90,41 +82,96 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             Some(encoder) => format!("H.264 by {encoder}"),
             None => "JPEG only".to_string(),
         };
+        let node = settings
+            .node_name
+            .as_deref()
+            .map(|name| format!(" as node {name}"))
+            .unwrap_or_default();
         say(format_args!(
-            "serving {} series on {} ({video}) at {http}://{address}/{query} (WebSocket {ws}://{address}/ws{query}); Ctrl-C stops",
+            "serving {} series on {} ({video}){node} at {http}://{address}/{query} (WebSocket {ws}://{address}/ws{query}); Ctrl-C stops",
             library.series_count(),
             scheduler.adapter(),
         ));
+        if let Some(file) = &settings.config_file {
+            say(format_args!("configuration from {}", file.display()));
+        }
         if let Some(fingerprint) = fingerprint {
             say(format_args!("TLS certificate SHA-256 fingerprint: {fingerprint}"));
         }
         if h264_wanted && let Some(why) = server.h264().why_none() {
             eprintln!("warning: {why}; interactive frames are JPEG");
         }
-        match (&token, generated) {
-            (Some(token), true) => say(format_args!("access token (generated): {token}")),
-            (Some(_), false) => say(format_args!(
+        match (&token, generated, &settings.access) {
+            (Some(token), true, _) => say(format_args!("access token (generated): {token}")),
+            (Some(_), false, access) => say(format_args!(
                 "clients need the access token ({}): ?token= in the page's address, or in hello",
-                if args.token_file.is_some() { "from the token file" } else { "from --token" }
+                if matches!(access, ClientAccess::TokenFile(_)) { "from the token file" } else { "as configured" }
             )),
-            (None, _) => {}
+            (None, _, _) => {}
         }
-        if let Some(path) = &args.users {
+        if let ClientAccess::Users(path) = &settings.access {
             say(format_args!(
                 "clients need a user's token (users from {}, read again when it changes): ?token= in the page's address, or in hello",
                 path.display()
             ));
         }
-        server
-            .run(async {
-                // Without a signal handler the server runs until killed.
-                if tokio::signal::ctrl_c().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            })
-            .await?;
+        server.run(stop_asked()).await?;
+        say(format_args!("stopped: every session was told the server is going away"));
         anyhow::Ok(())
     })
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM, the signal systemd and Kubernetes stop a
+/// service with; without signal handlers, never.
+async fn stop_asked() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
+
+/// The users file, read at start (and again by the server when it changes).
+fn users_file(path: &std::path::Path) -> anyhow::Result<UsersFile> {
+    let users = UsersFile::load(path)
+        .with_context(|| format!("reading the users file {}", path.display()))?;
+    if users.table.users().is_empty() {
+        eprintln!(
+            "warning: no users in {}: every client is refused until one is added (hounsfield users add)",
+            path.display()
+        );
+    }
+    Ok(users)
+}
+
+/// The library folders scanned (headers only), within the memory settings.
+fn library(settings: &ServeSettings) -> Library {
+    let series_budget = settings
+        .max_series_mb
+        .map_or_else(VoxelBudget::for_machine, |mib| {
+            VoxelBudget::new(mib.saturating_mul(1 << 20))
+        });
+    Library::scan_within(
+        &settings.library,
+        settings.cache_mb.saturating_mul(1 << 20),
+        series_budget,
+    )
 }
 
 /// Prints a line for the operator; a closed or full standard output (a pipe nobody reads
@@ -148,16 +195,16 @@ fn cleartext_warning(bind: SocketAddr, tls: bool) -> Option<String> {
 
 /// The certificate to serve: the files given, or the machine's self-signed one (made in
 /// the state folder the first time); `None` for plain HTTP.
-fn server_tls(args: &ServeArgs) -> anyhow::Result<Option<ServerTls>> {
-    let files = match (&args.tls_cert, &args.tls_key, args.tls_self_signed) {
-        (Some(certificate), Some(key), _) => CertificateFiles {
+fn server_tls(settings: &ServeSettings) -> anyhow::Result<Option<ServerTls>> {
+    let files = match &settings.tls {
+        TlsChoice::Files { certificate, key } => CertificateFiles {
             certificate: certificate.clone(),
             key: key.clone(),
         },
-        (_, _, true) => {
-            let folder = state_folder(args)?.join("tls");
+        TlsChoice::SelfSigned => {
+            let folder = state_folder(settings)?.join("tls");
             let names = self_signed::machine_names();
-            let addresses = self_signed::machine_addresses(args.bind);
+            let addresses = self_signed::machine_addresses(settings.bind);
             let (files, made) = self_signed::ensure(&folder, &names, &addresses)?;
             if made {
                 say(format_args!(
@@ -173,15 +220,15 @@ fn server_tls(args: &ServeArgs) -> anyhow::Result<Option<ServerTls>> {
             }
             files
         }
-        _ => return Ok(None),
+        TlsChoice::Off => return Ok(None),
     };
     Ok(Some(ServerTls::from_files(files)?))
 }
 
 /// The folder the server keeps what it makes in: `--state-dir`, systemd's
 /// `$STATE_DIRECTORY`, or the user's state folder.
-fn state_folder(args: &ServeArgs) -> anyhow::Result<std::path::PathBuf> {
-    if let Some(folder) = &args.state_dir {
+fn state_folder(settings: &ServeSettings) -> anyhow::Result<std::path::PathBuf> {
+    if let Some(folder) = &settings.state_dir {
         return Ok(folder.clone());
     }
     // systemd separates several folders with ':'; the first is the service's own.
@@ -197,8 +244,8 @@ fn state_folder(args: &ServeArgs) -> anyhow::Result<std::path::PathBuf> {
 }
 
 /// The audit log asked for, else the service's log folder when systemd gives one.
-fn audit_log_path(args: &ServeArgs) -> Option<std::path::PathBuf> {
-    args.audit_log.clone().or_else(|| {
+fn audit_log_path(settings: &ServeSettings) -> Option<std::path::PathBuf> {
+    settings.audit_log.clone().or_else(|| {
         // systemd separates several folders with ':'; the first is the service's own.
         let folders = std::env::var("LOGS_DIRECTORY").ok()?;
         let folder = folders.split(':').next().filter(|f| !f.is_empty())?;
@@ -227,40 +274,18 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-/// The H.264 encoders `--h264` names: `auto`, `off` or FFmpeg names separated by commas.
-fn h264_encoders(choice: &str) -> anyhow::Result<Vec<String>> {
-    match choice.trim() {
-        "auto" => Ok(server_mode::server::h264::DEFAULT_ENCODERS
-            .map(str::to_string)
-            .to_vec()),
-        "off" => Ok(Vec::new()),
-        names => {
-            let names: Vec<String> = names
-                .split(',')
-                .map(str::trim)
-                .filter(|name| !name.is_empty())
-                .map(str::to_string)
-                .collect();
-            if names.is_empty() {
-                anyhow::bail!("--h264 takes auto, off or FFmpeg encoder names (e.g. libx264)");
-            }
-            Ok(names)
-        }
-    }
-}
-
-/// The token from `--token` or `--token-file`, when one is given.
-fn given_token(args: &ServeArgs) -> anyhow::Result<Option<String>> {
-    let token = match (&args.token, &args.token_file) {
-        (Some(token), _) => token.trim().to_string(),
-        (None, Some(file)) => std::fs::read_to_string(file)
+/// The token clients must present, when one is configured (from a file: its first line).
+fn given_token(access: &ClientAccess) -> anyhow::Result<Option<String>> {
+    let token = match access {
+        ClientAccess::Token(token) => token.clone(),
+        ClientAccess::TokenFile(file) => std::fs::read_to_string(file)
             .with_context(|| format!("reading the token file {}", file.display()))?
             .lines()
             .next()
             .unwrap_or_default()
             .trim()
             .to_string(),
-        (None, None) => return Ok(None),
+        ClientAccess::Open | ClientAccess::Users(_) => return Ok(None),
     };
     if token.is_empty() {
         anyhow::bail!("the access token is empty");

@@ -1,0 +1,105 @@
+//! `hounsfield config check FILE`: reads a `--serve` configuration as the server would,
+//! opens the files it names, and prints the settings, so IT can validate an edit before a
+//! restart.
+
+use std::path::Path;
+
+use anyhow::Context;
+use server_mode::server::users::UsersFile;
+use server_mode::tls::{CertificateFiles, ServerTls};
+
+use crate::cli::ServeArgs;
+use crate::commands::serve::settings::{ClientAccess, ServeSettings, TlsChoice};
+
+/// Checks `file`: every key and value, and the files and folders it names.
+pub fn check(file: &Path) -> anyhow::Result<()> {
+    let args = ServeArgs {
+        serve: true,
+        config: Some(file.to_path_buf()),
+        ..ServeArgs::default()
+    };
+    let settings = ServeSettings::resolve(&args)?;
+    for folder in &settings.library {
+        if !folder.is_dir() {
+            anyhow::bail!(
+                "library in {}: {} is not a folder this user can read",
+                file.display(),
+                folder.display()
+            );
+        }
+    }
+    let access = match &settings.access {
+        ClientAccess::Open => "no token (loopback only; one is generated off loopback)".to_string(),
+        ClientAccess::Token(_) => "one token (given in the file)".to_string(),
+        ClientAccess::TokenFile(path) => {
+            std::fs::File::open(path).with_context(|| {
+                format!(
+                    "token_file in {}: cannot open {}",
+                    file.display(),
+                    path.display()
+                )
+            })?;
+            format!("one token, from {}", path.display())
+        }
+        ClientAccess::Users(path) => {
+            let users = UsersFile::load(path)
+                .with_context(|| format!("users in {}: {}", file.display(), path.display()))?;
+            format!(
+                "{} users, from {}",
+                users.table.users().len(),
+                path.display()
+            )
+        }
+    };
+    let tls = match &settings.tls {
+        TlsChoice::Off => "off (plain HTTP)".to_string(),
+        TlsChoice::SelfSigned => "self-signed, made in the state folder".to_string(),
+        TlsChoice::Files { certificate, key } => {
+            let tls = ServerTls::from_files(CertificateFiles {
+                certificate: certificate.clone(),
+                key: key.clone(),
+            })
+            .with_context(|| format!("tls_cert and tls_key in {}", file.display()))?;
+            format!("{} (SHA-256 {})", certificate.display(), tls.fingerprint())
+        }
+    };
+    let shown = |paths: &[std::path::PathBuf]| {
+        if paths.is_empty() {
+            "the built-in sample volume".to_string()
+        } else {
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    println!("{}: valid", file.display());
+    println!("  library:      {}", shown(&settings.library));
+    println!("  listen:       {}:{}", settings.bind, settings.port);
+    println!(
+        "  node name:    {}",
+        settings.node_name.as_deref().unwrap_or("(none)")
+    );
+    println!("  clients:      {access}");
+    println!("  TLS:          {tls}");
+    println!(
+        "  limits:       {} sessions, {} connections, {} MiB cache",
+        settings.max_sessions, settings.max_connections, settings.cache_mb
+    );
+    println!(
+        "  H.264:        {}",
+        if settings.h264_encoders.is_empty() {
+            "off".to_string()
+        } else {
+            settings.h264_encoders.join(", ")
+        }
+    );
+    if let Some(log) = &settings.audit_log {
+        println!("  audit log:    {}", log.display());
+    }
+    if let Some(dir) = &settings.state_dir {
+        println!("  state folder: {}", dir.display());
+    }
+    Ok(())
+}

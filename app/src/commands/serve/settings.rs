@@ -1,0 +1,501 @@
+//! What `--serve` runs with: the command line over the configuration file over the
+//! defaults, every value checked once here, so that an error names the key (or flag) and
+//! where it was given before anything starts.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use crate::cli::ServeArgs;
+use crate::commands::serve::config_file::ConfigFile;
+
+/// The port served when neither the command line nor the file names one.
+pub const DEFAULT_PORT: u16 = 8080;
+/// Sessions served at once by default.
+pub const DEFAULT_MAX_SESSIONS: usize = 16;
+/// Connections open at once by default.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// Memory for loaded volumes by default (MiB).
+pub const DEFAULT_CACHE_MB: usize = 4096;
+/// The most sessions (and ten times the most connections) a node may be set to serve: a
+/// bound on what a typing error can make it reserve.
+const MOST_SESSIONS: usize = 10_000;
+
+/// How clients prove who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAccess {
+    /// No token given (generated when the address needs one).
+    Open,
+    /// One shared token.
+    Token(String),
+    /// One shared token, read from this file.
+    TokenFile(PathBuf),
+    /// Named users with roles, from this file.
+    Users(PathBuf),
+}
+
+/// How the port is secured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsChoice {
+    /// Plain HTTP.
+    Off,
+    /// The certificate chain and key in these files.
+    Files {
+        /// The certificate chain (PEM).
+        certificate: PathBuf,
+        /// Its private key (PEM).
+        key: PathBuf,
+    },
+    /// A self-signed certificate kept in the state folder.
+    SelfSigned,
+}
+
+/// Everything `--serve` runs with, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeSettings {
+    /// The configuration file read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Folders of DICOM (none: the built-in sample).
+    pub library: Vec<PathBuf>,
+    /// The address to listen on.
+    pub bind: IpAddr,
+    /// The port to listen on.
+    pub port: u16,
+    /// This render node's name, when it is one of several.
+    pub node_name: Option<String>,
+    /// How clients prove who they are.
+    pub access: ClientAccess,
+    /// Sessions served at once.
+    pub max_sessions: usize,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Web origins whose pages may open the WebSocket.
+    pub allow_origin: Vec<String>,
+    /// Memory for loaded volumes (MiB).
+    pub cache_mb: usize,
+    /// Memory one series may take while it loads (MiB); `None`: from the machine's memory.
+    pub max_series_mb: Option<u64>,
+    /// The H.264 encoders to try, in order (empty: JPEG only).
+    pub h264_encoders: Vec<String>,
+    /// How the port is secured.
+    pub tls: TlsChoice,
+    /// Where the server keeps what it makes, when given.
+    pub state_dir: Option<PathBuf>,
+    /// The audit log, when given.
+    pub audit_log: Option<PathBuf>,
+    /// Whether sessions may make frames fail on purpose (tests only).
+    pub test_faults: bool,
+}
+
+/// Where a value was given: said in every error about it.
+#[derive(Debug, Clone, Copy)]
+enum Place<'a> {
+    /// On the command line, as this flag.
+    Flag(&'a str),
+    /// In the configuration file, under this key.
+    Key(&'a str, &'a Path),
+}
+
+impl fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Flag(flag) => write!(f, "--{flag}"),
+            Self::Key(key, file) => write!(f, "{key} in {}", file.display()),
+        }
+    }
+}
+
+impl ServeSettings {
+    /// The settings `args` and its configuration file (`--config`) make together.
+    pub fn resolve(args: &ServeArgs) -> anyhow::Result<Self> {
+        let (file, path) = match &args.config {
+            Some(path) => (ConfigFile::read(path)?, Some(path.as_path())),
+            None => (ConfigFile::default(), None),
+        };
+        Self::merge(args, &file, path)
+    }
+
+    /// The settings of `args` over `file` (read from `path`) over the defaults.
+    fn merge(args: &ServeArgs, file: &ConfigFile, path: Option<&Path>) -> anyhow::Result<Self> {
+        let config_path = path.unwrap_or(Path::new("the configuration file"));
+        // The command line's value and its flag, else the file's and its key.
+        macro_rules! given {
+            ($field:ident, $flag:literal) => {
+                match (&args.$field, &file.$field) {
+                    (Some(value), _) => Some((value.clone(), Place::Flag($flag))),
+                    (None, Some(value)) => {
+                        Some((value.clone(), Place::Key(stringify!($field), config_path)))
+                    }
+                    (None, None) => None,
+                }
+            };
+        }
+        let library = if args.library.is_empty() {
+            file.library.clone()
+        } else {
+            args.library.clone()
+        };
+        let allow_origin = if args.allow_origin.is_empty() {
+            file.allow_origin.clone()
+        } else {
+            args.allow_origin.clone()
+        };
+        let node_name = given!(node_name, "node-name")
+            .map(|(name, place)| checked_node_name(name, place))
+            .transpose()?;
+        let max_sessions = given!(max_sessions, "max-sessions")
+            .map(|(n, place)| within(n, 1, MOST_SESSIONS, place))
+            .transpose()?
+            .unwrap_or(DEFAULT_MAX_SESSIONS);
+        let max_connections = given!(max_connections, "max-connections")
+            .map(|(n, place)| within(n, 1, MOST_SESSIONS * 10, place))
+            .transpose()?
+            .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        let cache_mb = given!(cache_mb, "cache-mb")
+            .map(|(n, place)| within(n, 16, 1 << 24, place))
+            .transpose()?
+            .unwrap_or(DEFAULT_CACHE_MB);
+        let max_series_mb = given!(max_series_mb, "max-series-mb")
+            .map(|(n, place)| within(n, 1, 1 << 24, place))
+            .transpose()?;
+        let h264_encoders = match given!(h264, "h264") {
+            Some((choice, place)) => h264_encoders(&choice, place)?,
+            None => h264_encoders("auto", Place::Flag("h264"))?,
+        };
+        let access = client_access(
+            given!(token, "token"),
+            given!(token_file, "token-file"),
+            given!(users, "users"),
+        )?;
+        let tls_self_signed = if args.tls_self_signed {
+            Some((true, Place::Flag("tls-self-signed")))
+        } else {
+            file.tls_self_signed
+                .map(|on| (on, Place::Key("tls_self_signed", config_path)))
+        };
+        let tls = tls_choice(
+            given!(tls_cert, "tls-cert"),
+            given!(tls_key, "tls-key"),
+            tls_self_signed,
+        )?;
+        for (origin, place) in allow_origin.iter().map(|origin| {
+            let place = if args.allow_origin.is_empty() {
+                Place::Key("allow_origin", config_path)
+            } else {
+                Place::Flag("allow-origin")
+            };
+            (origin, place)
+        }) {
+            server_mode::server::OriginPolicy::new(false, std::slice::from_ref(origin))
+                .map_err(|why| anyhow::anyhow!("{place}: {why}"))?;
+        }
+        Ok(Self {
+            config_file: path.map(Path::to_path_buf),
+            library,
+            bind: given!(bind, "bind").map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |(ip, _)| ip),
+            port: given!(port, "port").map_or(DEFAULT_PORT, |(port, _)| port),
+            node_name,
+            access,
+            max_sessions,
+            max_connections,
+            allow_origin,
+            cache_mb,
+            max_series_mb,
+            h264_encoders,
+            tls,
+            state_dir: given!(state_dir, "state-dir").map(|(dir, _)| dir),
+            audit_log: given!(audit_log, "audit-log").map(|(file, _)| file),
+            test_faults: args.test_faults,
+        })
+    }
+}
+
+/// `value` when it lies in `low..=high`, else an error naming where it was given.
+fn within<T: PartialOrd + fmt::Display>(
+    value: T,
+    low: T,
+    high: T,
+    place: Place<'_>,
+) -> anyhow::Result<T> {
+    if value < low || value > high {
+        anyhow::bail!("{place} = {value}: must be from {low} to {high}");
+    }
+    Ok(value)
+}
+
+/// A node name fit for a cookie, a URL parameter and a proxy's server name: letters,
+/// digits, '-' and '.', 1 to 63 of them, as a DNS label (a pod's name is one).
+fn checked_node_name(name: String, place: Place<'_>) -> anyhow::Result<String> {
+    let fits = (1..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !fits {
+        anyhow::bail!(
+            "{place} = {:?}: a node name is 1 to 63 letters, digits, '-' or '.' (a pod's name, say)",
+            name.chars().take(80).collect::<String>()
+        );
+    }
+    Ok(name)
+}
+
+/// The H.264 encoders `choice` names: `auto`, `off` or FFmpeg names separated by commas.
+fn h264_encoders(choice: &str, place: Place<'_>) -> anyhow::Result<Vec<String>> {
+    match choice.trim() {
+        "auto" => Ok(server_mode::server::h264::DEFAULT_ENCODERS
+            .map(str::to_string)
+            .to_vec()),
+        "off" => Ok(Vec::new()),
+        names => {
+            let names: Vec<String> = names
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(str::to_string)
+                .collect();
+            let well_formed = |name: &String| {
+                name.len() <= 64
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            };
+            if names.is_empty() || !names.iter().all(well_formed) {
+                anyhow::bail!(
+                    "{place} = {choice:?}: takes auto, off or FFmpeg encoder names separated by commas (e.g. libx264)"
+                );
+            }
+            Ok(names)
+        }
+    }
+}
+
+/// One way for clients to prove who they are: a token, a token file or a users file.
+fn client_access(
+    token: Option<(String, Place<'_>)>,
+    token_file: Option<(PathBuf, Place<'_>)>,
+    users: Option<(PathBuf, Place<'_>)>,
+) -> anyhow::Result<ClientAccess> {
+    match (token, token_file, users) {
+        (None, None, None) => Ok(ClientAccess::Open),
+        (Some((token, place)), None, None) => {
+            if token.trim().is_empty() {
+                anyhow::bail!("{place}: the access token is empty");
+            }
+            Ok(ClientAccess::Token(token.trim().to_string()))
+        }
+        (None, Some((file, _)), None) => Ok(ClientAccess::TokenFile(file)),
+        (None, None, Some((file, _))) => Ok(ClientAccess::Users(file)),
+        (token, token_file, users) => {
+            let places: Vec<String> = [
+                token.map(|(_, place)| place.to_string()),
+                token_file.map(|(_, place)| place.to_string()),
+                users.map(|(_, place)| place.to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            anyhow::bail!(
+                "{}: give one of token, token_file and users, not several",
+                places.join(" and ")
+            )
+        }
+    }
+}
+
+/// TLS from a certificate and its key, or self-signed, or off.
+fn tls_choice(
+    certificate: Option<(PathBuf, Place<'_>)>,
+    key: Option<(PathBuf, Place<'_>)>,
+    self_signed: Option<(bool, Place<'_>)>,
+) -> anyhow::Result<TlsChoice> {
+    let self_signed = self_signed.filter(|(on, _)| *on);
+    match (certificate, key, self_signed) {
+        (Some((certificate, _)), Some((key, _)), None) => Ok(TlsChoice::Files { certificate, key }),
+        (None, None, Some(_)) => Ok(TlsChoice::SelfSigned),
+        (None, None, None) => Ok(TlsChoice::Off),
+        (Some((_, place)), None, None) => {
+            anyhow::bail!("{place} is given without its key (tls_key, --tls-key)")
+        }
+        (None, Some((_, place)), None) => {
+            anyhow::bail!("{place} is given without its certificate (tls_cert, --tls-cert)")
+        }
+        (_, _, Some((_, place))) => {
+            anyhow::bail!(
+                "{place} and a certificate file (tls_cert, tls_key) are both given: choose one"
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(line: &[&str]) -> ServeArgs {
+        let mut argv = vec!["hounsfield", "--serve"];
+        argv.extend_from_slice(line);
+        crate::cli::Cli::try_parse_from(argv).expect("parsed").serve
+    }
+
+    fn file(text: &str) -> ConfigFile {
+        toml::from_str(text).expect("a configuration")
+    }
+
+    fn merged(line: &[&str], text: &str) -> anyhow::Result<ServeSettings> {
+        ServeSettings::merge(
+            &args(line),
+            &file(text),
+            Some(Path::new("/etc/hounsfield/hounsfield.toml")),
+        )
+    }
+
+    #[test]
+    fn every_key_reaches_its_setting() {
+        let settings = merged(
+            &[],
+            r#"
+                library = ["/srv/ct", "/srv/mr"]
+                bind = "0.0.0.0"
+                port = 8443
+                node_name = "hounsfield-2"
+                users = "/etc/hounsfield/users.toml"
+                max_sessions = 5
+                max_connections = 77
+                allow_origin = ["https://viewer.hospital.example"]
+                cache_mb = 1024
+                max_series_mb = 512
+                h264 = "libx264"
+                tls_cert = "/etc/hounsfield/tls/cert.pem"
+                tls_key = "/etc/hounsfield/tls/key.pem"
+                state_dir = "/var/lib/hounsfield"
+                audit_log = "/var/log/hounsfield/audit.jsonl"
+            "#,
+        )
+        .expect("valid");
+        assert_eq!(
+            settings.library,
+            [PathBuf::from("/srv/ct"), PathBuf::from("/srv/mr")]
+        );
+        assert_eq!(settings.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        assert_eq!(settings.port, 8443);
+        assert_eq!(settings.node_name.as_deref(), Some("hounsfield-2"));
+        assert_eq!(
+            settings.access,
+            ClientAccess::Users("/etc/hounsfield/users.toml".into())
+        );
+        assert_eq!((settings.max_sessions, settings.max_connections), (5, 77));
+        assert_eq!(settings.allow_origin, ["https://viewer.hospital.example"]);
+        assert_eq!(
+            (settings.cache_mb, settings.max_series_mb),
+            (1024, Some(512))
+        );
+        assert_eq!(settings.h264_encoders, ["libx264"]);
+        assert_eq!(
+            settings.tls,
+            TlsChoice::Files {
+                certificate: "/etc/hounsfield/tls/cert.pem".into(),
+                key: "/etc/hounsfield/tls/key.pem".into()
+            }
+        );
+        assert_eq!(settings.state_dir, Some("/var/lib/hounsfield".into()));
+        assert_eq!(
+            settings.audit_log,
+            Some("/var/log/hounsfield/audit.jsonl".into())
+        );
+
+        let token = merged(
+            &[],
+            "token = \" s3cret \"\nh264 = \"off\"\ntls_self_signed = true\n",
+        )
+        .expect("valid");
+        assert_eq!(token.access, ClientAccess::Token("s3cret".into()));
+        assert!(token.h264_encoders.is_empty());
+        assert_eq!(token.tls, TlsChoice::SelfSigned);
+        let token_file = merged(&[], "token_file = \"/etc/hounsfield/token\"\n").expect("valid");
+        assert_eq!(
+            token_file.access,
+            ClientAccess::TokenFile("/etc/hounsfield/token".into())
+        );
+    }
+
+    #[test]
+    fn without_a_file_the_defaults_hold() {
+        let settings =
+            ServeSettings::merge(&args(&[]), &ConfigFile::default(), None).expect("valid");
+        assert_eq!(settings.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(settings.port, DEFAULT_PORT);
+        assert_eq!(settings.max_sessions, DEFAULT_MAX_SESSIONS);
+        assert_eq!(settings.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(settings.cache_mb, DEFAULT_CACHE_MB);
+        assert_eq!(settings.access, ClientAccess::Open);
+        assert_eq!(settings.tls, TlsChoice::Off);
+        assert!(settings.library.is_empty() && settings.node_name.is_none());
+        assert!(
+            !settings.h264_encoders.is_empty(),
+            "auto tries the encoders"
+        );
+    }
+
+    #[test]
+    fn the_command_line_wins_over_the_file() {
+        let settings = merged(
+            &[
+                "--port",
+                "0",
+                "--library",
+                "/data/cli",
+                "--max-sessions",
+                "3",
+                "--node-name",
+                "cli-node",
+                "--tls-self-signed",
+                "--token",
+                "t",
+            ],
+            "port = 8443\nlibrary = [\"/srv/file\"]\nmax_sessions = 9\nnode_name = \"file-node\"\n",
+        )
+        .expect("valid");
+        assert_eq!(settings.port, 0);
+        assert_eq!(settings.library, [PathBuf::from("/data/cli")]);
+        assert_eq!(settings.max_sessions, 3);
+        assert_eq!(settings.node_name.as_deref(), Some("cli-node"));
+        assert_eq!(settings.tls, TlsChoice::SelfSigned);
+        assert_eq!(settings.access, ClientAccess::Token("t".into()));
+    }
+
+    #[test]
+    fn each_bad_value_names_its_key_and_the_file() {
+        for (text, key) in [
+            ("max_sessions = 0", "max_sessions"),
+            ("max_connections = 100000000", "max_connections"),
+            ("cache_mb = 1", "cache_mb"),
+            ("max_series_mb = 0", "max_series_mb"),
+            ("node_name = \"node one\"", "node_name"),
+            ("node_name = \"\"", "node_name"),
+            ("h264 = \"\"", "h264"),
+            ("h264 = \"libx264; rm -rf\"", "h264"),
+            ("token = \"  \"", "token"),
+            ("token = \"a\"\nusers = \"u.toml\"", "users"),
+            ("tls_cert = \"c.pem\"", "tls_cert"),
+            ("tls_key = \"k.pem\"", "tls_key"),
+            (
+                "tls_cert = \"c.pem\"\ntls_key = \"k.pem\"\ntls_self_signed = true",
+                "tls_self_signed",
+            ),
+            ("allow_origin = [\"not an origin\"]", "allow_origin"),
+        ] {
+            let error = format!("{:#}", merged(&[], text).expect_err(text));
+            assert!(error.contains(key), "{text}: {error}");
+            assert!(
+                error.contains("/etc/hounsfield/hounsfield.toml"),
+                "{text}: {error}"
+            );
+        }
+        let error = format!(
+            "{:#}",
+            merged(&["--max-sessions", "0"], "").expect_err("refused")
+        );
+        assert!(error.contains("--max-sessions"), "{error}");
+    }
+}
