@@ -13,6 +13,8 @@ packages=(
   libvulkan1          # the Vulkan loader wgpu renders through
   mesa-vulkan-drivers # lavapipe: software Vulkan for machines without a GPU (servers, CI)
   chromium            # headless browser for the web client's test (tests/tests/browser.rs)
+  haproxy             # the proxy in front of render nodes (installers/kubernetes/haproxy.cfg),
+                      # run by tests/tests/scale_out.rs and `bench stream --proxy`
   # H.264 streaming through FFmpeg (ffmpeg-next): the headers and libraries it links, and
   # libclang for the bindings it generates from those headers at build time.
   libavcodec-dev      # encoders (libx264 and the hardware ones) and the H.264 decoder

@@ -138,7 +138,11 @@ async function ensureLogin() {
     await askLogin(linkToken !== null ? $("login-error").textContent : "");
   }
 }
-const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+// `?node=NAME` (a share link from a server of several): the proxy sends the socket to that
+// render node, where the shared session lives.
+const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws${
+  params.get("node") ? `?node=${encodeURIComponent(params.get("node"))}` : ""
+}`;
 
 /** Draws a decoded picture (an ImageBitmap or a VideoFrame) unless a newer one is up. */
 function draw(header, picture) {
@@ -206,7 +210,8 @@ async function offeredCodecs() {
 function handleMessage(message) {
   switch (message.type) {
     case "welcome":
-      state.connection = `connected (session ${message.session})`;
+      state.connection = `connected (session ${message.session}${message.node ? ` on ${message.node}` : ""})`;
+      state.node = message.node ?? null;
       state.codec = message.codec ?? "jpeg";
       state.encoder = message.encoder ?? null;
       state.fallback = message.fallback ?? null;
@@ -235,6 +240,11 @@ function handleMessage(message) {
       fillSelect($("preset"), message.presets, message.preset);
       fillSelect($("mode"), message.modes, message.mode);
       canvas.focus();
+      break;
+    case "view":
+      // The view at rest (also after a reconnection handed it back).
+      if (message.view?.window) state.window = { ...message.view.window };
+      if (message.view?.layout && message.view.layout !== state.layout) showLayout(message.view.layout);
       break;
     case "shared":
       // The address others join this view with (the token stays out of it).

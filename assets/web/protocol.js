@@ -53,6 +53,12 @@ export class Connection {
     this.series = null;
     /** A shared session's join id (`?join=`): joined instead of opening a series. */
     this.join = null;
+    /**
+     * The series' view as the server last told it (`opened.view`, then each `view` at
+     * rest): handed back with `set_view` after a reconnection, so the picture is the same
+     * whichever node serves it.
+     */
+    this.view = null;
     this.retryMs = 500;
     this.socket = null;
   }
@@ -72,11 +78,18 @@ export class Connection {
       this.send(hello);
       this.send({ type: "list_studies" });
       if (this.join) this.send({ type: "join", id: this.join });
-      else if (this.series) this.send({ type: "open", series: this.series });
+      else if (this.series) {
+        this.send({ type: "open", series: this.series });
+        if (this.view) this.input("set_view", { view: this.view });
+      }
     };
     socket.onmessage = (event) => {
       if (typeof event.data === "string") {
-        this.onMessage(JSON.parse(event.data));
+        const message = JSON.parse(event.data);
+        if (message.type === "view") this.view = message.view;
+        // The opening view, unless a view handed back is about to replace it.
+        if (message.type === "opened" && message.view && !this.view) this.view = message.view;
+        this.onMessage(message);
         return;
       }
       let header;
@@ -104,6 +117,13 @@ export class Connection {
         if (this.onRefused) this.onRefused(reason);
         return;
       }
+      if (event.code === 1001) {
+        // The node is going away: the proxy places the session on another one.
+        const url = new URL(this.url);
+        url.searchParams.delete("node");
+        this.url = url.href;
+        this.retryMs = 250;
+      }
       this.onState(`disconnected; retrying in ${(this.retryMs / 1000).toFixed(1)} s`);
       setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 10000);
@@ -128,6 +148,7 @@ export class Connection {
   openSeries(id) {
     this.join = null;
     this.series = id;
+    this.view = null;
     this.send({ type: "open", series: id });
   }
 
