@@ -5,8 +5,10 @@
 //! well-behaved, slow and reconnecting clients and render-thread panics.
 
 mod client;
+mod haproxy;
 mod loopback;
 mod quality;
+mod scale_out;
 mod soak;
 mod stream;
 

@@ -35,17 +35,17 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// slowest session's waits, rates and times averaged over the sessions, latencies pooled,
 /// bytes and frames summed).
 #[derive(Debug, Serialize)]
-struct Figures {
+pub(super) struct Figures {
     /// From sending `open` to the first frame (any quality).
     first_frame_ms: f64,
     /// From sending `open` to the first final still.
     first_still_ms: f64,
     /// Frames received per second while dragging.
-    drag_fps: f64,
+    pub(super) drag_fps: f64,
     /// Input → frame latency, median, over the inputs the drag's frames name.
-    latency_p50_ms: f64,
+    pub(super) latency_p50_ms: f64,
     /// Input → frame latency, 95th percentile.
-    latency_p95_ms: f64,
+    pub(super) latency_p95_ms: f64,
     /// Input → frame decoded, median (the latency a user sees, but for drawing).
     decoded_latency_p50_ms: f64,
     /// Input → frame decoded, 95th percentile.
@@ -84,13 +84,13 @@ struct SessionReport {
 /// What `bench stream --json` prints for one codec: figures for all sessions together,
 /// then each.
 #[derive(Debug, Serialize)]
-struct StreamReport {
+pub(super) struct StreamReport {
     /// `plain` or `tls`: how the clients reached the server.
-    transport: String,
+    pub(super) transport: String,
     /// The codec asked for (`h264` offers H.264 first).
     codec: String,
     /// The codec of interactive frames the server granted.
-    granted: String,
+    pub(super) granted: String,
     /// The FFmpeg encoder behind H.264.
     encoder: Option<String>,
     /// Why JPEG although H.264 was asked for.
@@ -108,7 +108,7 @@ struct StreamReport {
     orbit_deg_per_input: f64,
     /// The sessions' figures together.
     #[serde(flatten)]
-    figures: Figures,
+    pub(super) figures: Figures,
     per_session: Vec<SessionReport>,
 }
 
@@ -141,7 +141,9 @@ struct Ratios {
 }
 
 /// What a session brings back besides its report.
-struct SessionRun {
+pub(super) struct SessionRun {
+    /// The render node that served the session, when it named one.
+    pub(super) node: Option<String>,
     report: SessionReport,
     latencies_ms: Vec<f64>,
     decoded_latencies_ms: Vec<f64>,
@@ -168,7 +170,11 @@ pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
         ref codec,
         json,
         tls,
+        proxy,
     } = *args;
+    if let Some(nodes) = proxy {
+        return super::scale_out::stream_through_proxy(args, usize::from(nodes));
+    }
     let (path, series) = (path.as_deref(), series.as_deref());
     if !(seconds.is_finite() && seconds > 0.0) {
         anyhow::bail!("--seconds must be a positive number of seconds, got {seconds}");
@@ -307,7 +313,7 @@ pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
 /// Runs `plan`: for each (transport, codec) in order, `sessions` clients drag at once for
 /// `drag`, each run starting once the previous one's sessions closed (after a warm-up drag
 /// on each transport). The sessions' runs of each step, in order.
-async fn drag_runs(
+pub(super) async fn drag_runs(
     transports: &[Transport],
     plan: &[(usize, StreamCodec)],
     all_metrics: &[std::sync::Arc<server_mode::server::metrics::Metrics>],
@@ -358,13 +364,13 @@ async fn drag_runs(
 /// Where a benchmark's clients connect: a server's WebSocket address and what they trust
 /// of its certificate.
 #[derive(Debug, Clone)]
-struct Transport {
+pub(super) struct Transport {
     /// `plain` or `tls`, as the reports name it.
-    name: &'static str,
+    pub(super) name: &'static str,
     /// The WebSocket address (`ws` or `wss`).
-    url: String,
+    pub(super) url: String,
     /// What a `wss` server's certificate must satisfy.
-    trust: ServerTrust,
+    pub(super) trust: ServerTrust,
 }
 
 /// What TLS costs: one codec's drag over TLS against the same drag in plain.
@@ -526,7 +532,7 @@ fn print_ratio(
 }
 
 /// One codec's figures, as text.
-fn print_report(report: &StreamReport) {
+pub(super) fn print_report(report: &StreamReport) {
     let codec = match (&report.encoder, &report.fallback) {
         (Some(encoder), _) => format!("{} ({encoder})", report.granted),
         (None, Some(why)) => format!("{} ({} asked: {why})", report.granted, report.codec),
@@ -534,10 +540,10 @@ fn print_report(report: &StreamReport) {
     };
     println!(
         "stream {codec}{} {}×{} of {:?} on {}, {} session{}, {:.0} s drag: first image {:.0} ms (final still {:.0}), {:.1} frames/s, latency p50 {:.0} ms p95 {:.0} ms (decoded p50 {:.0} p95 {:.0}), {:.0} kbit/s ({:.1} kB a frame, {} keyframes), render {:.1} ms, encode {:.2} ms, decode {:.2} ms a frame, final still {:.0} ms after the last input",
-        if report.transport == "tls" {
-            " over TLS"
-        } else {
-            ""
+        match report.transport.as_str() {
+            "plain" => String::new(),
+            "tls" => " over TLS".to_string(),
+            other => format!(" ({other})"),
         },
         report.size[0],
         report.size[1],
@@ -620,7 +626,7 @@ fn compare(reports: &[StreamReport]) -> Vec<Ratios> {
 }
 
 /// The sessions' figures together: the slowest for waits, means for rates, pooled latencies.
-fn aggregate(
+pub(super) fn aggregate(
     codec: StreamCodec,
     adapter: String,
     seconds: f64,
@@ -908,6 +914,7 @@ async fn run_session(
         inputs: sent.len(),
     };
     Ok(SessionRun {
+        node: welcome.node.clone(),
         report,
         latencies_ms,
         decoded_latencies_ms,
