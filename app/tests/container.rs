@@ -3,7 +3,11 @@
 //! no node name baked in); its root file system unpacked and looked into (the binary, the
 //! default configuration, lavapipe's Vulkan driver, the state folder's owner, no package
 //! downloads left behind); then the server run from it as a container under runc (the
-//! image's user, a read-only root, the host's loopback) and asked `/healthz` over HTTPS.
+//! image's user, a read-only root, the host's loopback, a certificate, an empty users file
+//! and a DICOM folder mounted read-only as Kubernetes mounts them) and asked `/healthz` over
+//! HTTPS. A binary that reads configuration files runs with the image's own entrypoint and
+//! hounsfield.toml (only the address and port changed); one that does not, with the same
+//! settings as flags.
 //!
 //! Needs root, mmdebstrap, umoci and runc (scripts/setup-debian.sh installs them) and Debian's
 //! archive. `HOUNSFIELD_CONTAINER_TEST=0` skips it.
@@ -57,7 +61,25 @@ fn image_builds_and_serves() {
     output_of(&mut build, BUILD_LIMIT);
     eprintln!("image built in {:.0?}", started.elapsed());
 
-    // The OCI layout and its archive.
+    check_image(&out, version);
+
+    // The root file system.
+    let bundle = folder.path().join("bundle");
+    output_of(
+        Command::new("umoci")
+            .arg("unpack")
+            .arg("--image")
+            .arg(format!("{}:{version}", out.join("oci").display()))
+            .arg(&bundle),
+        UNPACK_LIMIT,
+    );
+    let rootfs = bundle.join("rootfs");
+    check_root_file_system(&rootfs);
+    serve_from(&bundle, folder.path());
+}
+
+/// The OCI layout and its archive in `out`: the image configuration the runtime reads.
+fn check_image(out: &Path, version: &str) {
     let layout = out.join("oci");
     let config = image_config(&layout, version);
     let settings = &config["config"];
@@ -95,18 +117,10 @@ fn image_builds_and_serves() {
             archive.display()
         );
     }
+}
 
-    // The root file system.
-    let bundle = folder.path().join("bundle");
-    output_of(
-        Command::new("umoci")
-            .arg("unpack")
-            .arg("--image")
-            .arg(format!("{}:{version}", layout.display()))
-            .arg(&bundle),
-        UNPACK_LIMIT,
-    );
-    let rootfs = bundle.join("rootfs");
+/// What the unpacked root file system must hold.
+fn check_root_file_system(rootfs: &Path) {
     let binary = std::fs::metadata(rootfs.join("usr/bin/hounsfield"))
         .expect("the image holds /usr/bin/hounsfield");
     assert!(
@@ -164,12 +178,54 @@ fn image_builds_and_serves() {
         downloads.is_empty(),
         "package downloads left in the image: {downloads:?}"
     );
+}
 
-    // The server, run from the image.
-    set_up_test_run(&bundle.join("config.json"));
-    let container = Container::run(&bundle);
-    let (address, fingerprint) = container.wait_until_serving();
-    let (status, body) = https_get(&address, fingerprint, "/healthz");
+/// Runs the server from the unpacked `bundle` and asks it `/healthz`; `folder` holds what
+/// is mounted into it.
+fn serve_from(bundle: &Path, folder: &Path) {
+    // The server, run from the image, with what Kubernetes mounts into it: a certificate,
+    // a users file (empty: accepted, every client refused) and a DICOM library.
+    let mounted = folder.join("mounted");
+    let certificate = server_mode::tls::self_signed::make(
+        &["localhost".to_owned()],
+        &["127.0.0.1".parse().expect("an address")],
+    )
+    .expect("a certificate for the node");
+    for (file, content, mode) in [
+        ("tls/cert.pem", certificate.certificate_pem.as_str(), 0o644),
+        ("tls/key.pem", certificate.key_pem.as_str(), 0o600),
+        ("users/users.toml", "", 0o644),
+    ] {
+        let path = mounted.join(file);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("a folder");
+        std::fs::write(&path, content).expect("a mounted file is written");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .expect("permissions");
+        std::os::unix::fs::chown(&path, Some(10001), Some(10001)).expect("the owner");
+    }
+    let library = repository().join("../shared/data/ct-head-neck");
+    assert!(library.is_dir(), "no test series at {}", library.display());
+    set_up_test_run(
+        &bundle.join("config.json"),
+        &[
+            (mounted.join("tls"), "/etc/hounsfield/tls"),
+            (mounted.join("users"), "/etc/hounsfield/users"),
+            (library, "/srv/dicom"),
+        ],
+    );
+    let container = Container::run(bundle);
+    let (serving, address) = container.wait_until_serving();
+    let series: usize = serving
+        .split("serving ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("no series count in `{serving}`"));
+    assert!(
+        series >= 1,
+        "the node found no series in its library: {serving}"
+    );
+    let (status, body) = https_get(&address, certificate.fingerprint, "/healthz");
     assert_eq!(
         status, 200,
         "/healthz of the server in the container: {body}"
@@ -262,24 +318,59 @@ fn image_config(layout: &Path, tag: &str) -> serde_json::Value {
     blob(&manifest["config"]["digest"])
 }
 
+/// Whether the binary reads a configuration file (`--config`): then the test runs the
+/// image's own entrypoint and configuration file, with only the address and port changed.
+fn binary_reads_config_files() -> bool {
+    let help = output_of(
+        Command::new(env!("CARGO_BIN_EXE_hounsfield")).arg("--help"),
+        Duration::from_secs(30),
+    );
+    help.contains("--config")
+}
+
 /// Turns the runtime bundle umoci wrote into the test's run: the server on a free loopback
-/// port with a self-signed certificate (no Secrets here), the host's network namespace so
-/// the test reaches it, and what Kubernetes gives it: a read-only root, empty writable
-/// folders for its state and /tmp.
-fn set_up_test_run(path: &Path) {
+/// port, the host's network namespace so the test reaches it, and what Kubernetes gives it:
+/// a read-only root, empty writable folders for its state and /tmp, and `binds` (a folder
+/// here, where it appears in the container) mounted read-only.
+fn set_up_test_run(path: &Path, binds: &[(PathBuf, &str)]) {
     let mut config = read_json(path);
     config["process"]["terminal"] = false.into();
-    config["process"]["args"] = serde_json::json!([
-        "/usr/bin/hounsfield",
-        "--serve",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--tls-self-signed",
-        "--state-dir",
-        "/var/lib/hounsfield"
-    ]);
+    let address = ["--bind", "127.0.0.1", "--port", "0"];
+    let args: Vec<String> = if binary_reads_config_files() {
+        // The image's entrypoint, as umoci put it in the bundle.
+        let entrypoint: Vec<String> = config["process"]["args"]
+            .as_array()
+            .map(|args| {
+                args.iter()
+                    .filter_map(|arg| arg.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            entrypoint.iter().any(|arg| arg == "--config"),
+            "the bundle's command has no --config: {entrypoint:?}"
+        );
+        entrypoint
+    } else {
+        // The same settings as the image's hounsfield.toml, as flags.
+        [
+            "/usr/bin/hounsfield",
+            "--serve",
+            "--library",
+            "/srv/dicom",
+            "--users",
+            "/etc/hounsfield/users/users.toml",
+            "--tls-cert",
+            "/etc/hounsfield/tls/cert.pem",
+            "--tls-key",
+            "/etc/hounsfield/tls/key.pem",
+            "--state-dir",
+            "/var/lib/hounsfield",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    config["process"]["args"] = args.into_iter().chain(address.map(str::to_owned)).collect();
     config["root"]["readonly"] = true.into();
     if let Some(namespaces) = config["linux"]["namespaces"].as_array_mut() {
         namespaces.retain(|namespace| namespace["type"] != "network");
@@ -296,6 +387,12 @@ fn set_up_test_run(path: &Path) {
     ] {
         mounts.push(serde_json::json!({
             "destination": folder, "type": "tmpfs", "source": "tmpfs", "options": options
+        }));
+    }
+    for (source, destination) in binds {
+        mounts.push(serde_json::json!({
+            "destination": destination, "type": "bind", "source": source,
+            "options": ["rbind", "ro", "nosuid", "nodev"]
         }));
     }
     let text = serde_json::to_string_pretty(&config).expect("JSON serializes");
@@ -348,14 +445,12 @@ impl Container {
         Self { id, child, lines }
     }
 
-    /// Waits for the server's `serving … at https://ADDRESS/` line and its certificate's
-    /// fingerprint line; fails with what it printed when it exits or takes too long.
-    fn wait_until_serving(&self) -> (String, Fingerprint) {
+    /// Waits for the server's `serving … at https://ADDRESS/` line: the line and the
+    /// address; fails with what it printed when it exits or takes too long.
+    fn wait_until_serving(&self) -> (String, String) {
         let deadline = Instant::now() + START_LIMIT;
         let mut printed = Vec::new();
-        let mut address = None;
-        let mut fingerprint = None;
-        while address.is_none() || fingerprint.is_none() {
+        loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = self.lines.recv_timeout(left).unwrap_or_else(|_| {
                 panic!(
@@ -363,17 +458,15 @@ impl Container {
                     printed.join("\n")
                 )
             });
-            if let Some(rest) = line.split(" at https://").nth(1) {
-                address = rest.split('/').next().map(str::to_owned);
-            }
-            if let Some(rest) = line.strip_prefix("TLS certificate SHA-256 fingerprint: ") {
-                fingerprint = Fingerprint::parse(rest);
+            let address = line
+                .split(" at https://")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .map(str::to_owned);
+            if let Some(address) = address {
+                return (line, address);
             }
             printed.push(line);
-        }
-        match (address, fingerprint) {
-            (Some(address), Some(fingerprint)) => (address, fingerprint),
-            _ => unreachable!("the loop ends with both"),
         }
     }
 }
