@@ -17,6 +17,7 @@
 #   HOUNSFIELD_APT_CACHE  where downloaded .deb files are kept between builds, outside the
 #                       image (default ${XDG_CACHE_HOME:-~/.cache}/hounsfield/container-apt)
 #   DEBIAN_MIRROR       the Debian archive (default http://deb.debian.org/debian)
+#   DEBIAN_SECURITY_MIRROR  its security updates (default http://deb.debian.org/debian-security)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="${2:?--out needs a folder}"; shift 2 ;;
     --out=*) out="${1#--out=}"; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument $1 (usage: build.sh [--out DIR])" >&2; exit 2 ;;
   esac
 done
