@@ -34,6 +34,14 @@ packages=(
   libxi6              # X input (mouse, keyboard) under X11
   libxkbcommon-x11-0  # keyboard layouts under X11
   libxkbcommon-dev    # libxkbcommon itself (keyboard layouts, X11 and Wayland)
+  # The container image (installers/container/build.sh) and its test app/tests/container.rs.
+  mmdebstrap          # the image's root file system from Debian 12 packages, no engine needed
+  umoci               # makes that root file system an OCI image; unpacks it for the test
+  runc                # runs the unpacked image as a container in the test
+  binutils            # readelf (the libraries the binary links), objcopy (strips its debug info)
+  # The Kubernetes manifests' test (app/tests/kubernetes.rs).
+  haproxy             # `haproxy -c` checks installers/kubernetes/haproxy.cfg
+  python3-venv        # a virtual environment for the offline schema validator (below)
 )
 
 missing=()
@@ -42,17 +50,30 @@ for package in "${packages[@]}"; do
     || missing+=("$package")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
-echo "Installing: ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -ne 0 ]; then
+  echo "Installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# kubernetes-validate checks the Kubernetes manifests against the API schemas it ships (no
+# cluster, no network at check time). Pinned, in a virtual environment of its own outside
+# the work tree (so a fresh clone reuses it); app/tests/kubernetes.rs finds it there, or
+# where HOUNSFIELD_KUBERNETES_VALIDATE points.
+validator_venv="${XDG_CACHE_HOME:-$HOME/.cache}/hounsfield/kubernetes-validate-1.37.0"
+if [ ! -e "$validator_venv/installed" ]; then
+  echo "Installing kubernetes-validate 1.37.0 into $validator_venv"
+  rm -rf "$validator_venv"
+  /usr/bin/python3 -m venv "$validator_venv"
+  "$validator_venv/bin/pip" install --quiet --disable-pip-version-check \
+    -r "$(dirname "$0")/kubernetes-validate-requirements.txt"
+  # Written last: a half-done install is done again next time.
+  touch "$validator_venv/installed"
+fi
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install Rust 1.95 or newer (https://rustup.rs), then run this again." >&2
