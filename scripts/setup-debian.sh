@@ -13,8 +13,6 @@ packages=(
   libvulkan1          # the Vulkan loader wgpu renders through
   mesa-vulkan-drivers # lavapipe: software Vulkan for machines without a GPU (servers, CI)
   chromium            # headless browser for the web client's test (tests/tests/browser.rs)
-  haproxy             # the proxy in front of render nodes (installers/kubernetes/haproxy.cfg),
-                      # run by tests/tests/scale_out.rs and `bench stream --proxy`
   # H.264 streaming through FFmpeg (ffmpeg-next): the headers and libraries it links, and
   # libclang for the bindings it generates from those headers at build time.
   libavcodec-dev      # encoders (libx264 and the hardware ones) and the H.264 decoder
@@ -39,8 +37,9 @@ packages=(
   umoci               # makes that root file system an OCI image; unpacks it for the test
   runc                # runs the unpacked image as a container in the test
   binutils            # readelf (the libraries the binary links), objcopy (strips its debug info)
-  # The Kubernetes manifests' test (app/tests/kubernetes.rs).
-  haproxy             # `haproxy -c` checks installers/kubernetes/haproxy.cfg
+  # Scale-out: the proxy in front of render nodes (installers/kubernetes/haproxy.cfg), run
+  # by tests/tests/scale_out.rs and `bench stream --proxy`, checked by app/tests/kubernetes.rs.
+  haproxy
   python3-venv        # a virtual environment for the offline schema validator (below)
 )
 

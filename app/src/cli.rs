@@ -217,6 +217,10 @@ pub enum ConfigCommand {
     Check {
         /// The configuration file (TOML).
         file: PathBuf,
+        /// Check the keys and values only, not the files and folders they name: for a file
+        /// meant for another machine (a container image, a Kubernetes ConfigMap).
+        #[arg(long)]
+        keys_only: bool,
     },
 }
 

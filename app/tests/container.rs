@@ -318,16 +318,6 @@ fn image_config(layout: &Path, tag: &str) -> serde_json::Value {
     blob(&manifest["config"]["digest"])
 }
 
-/// Whether the binary reads a configuration file (`--config`): then the test runs the
-/// image's own entrypoint and configuration file, with only the address and port changed.
-fn binary_reads_config_files() -> bool {
-    let help = output_of(
-        Command::new(env!("CARGO_BIN_EXE_hounsfield")).arg("--help"),
-        Duration::from_secs(30),
-    );
-    help.contains("--config")
-}
-
 /// Turns the runtime bundle umoci wrote into the test's run: the server on a free loopback
 /// port, the host's network namespace so the test reaches it, and what Kubernetes gives it:
 /// a read-only root, empty writable folders for its state and /tmp, and `binds` (a folder
@@ -336,40 +326,20 @@ fn set_up_test_run(path: &Path, binds: &[(PathBuf, &str)]) {
     let mut config = read_json(path);
     config["process"]["terminal"] = false.into();
     let address = ["--bind", "127.0.0.1", "--port", "0"];
-    let args: Vec<String> = if binary_reads_config_files() {
-        // The image's entrypoint, as umoci put it in the bundle.
-        let entrypoint: Vec<String> = config["process"]["args"]
-            .as_array()
-            .map(|args| {
-                args.iter()
-                    .filter_map(|arg| arg.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        assert!(
-            entrypoint.iter().any(|arg| arg == "--config"),
-            "the bundle's command has no --config: {entrypoint:?}"
-        );
-        entrypoint
-    } else {
-        // The same settings as the image's hounsfield.toml, as flags.
-        [
-            "/usr/bin/hounsfield",
-            "--serve",
-            "--library",
-            "/srv/dicom",
-            "--users",
-            "/etc/hounsfield/users/users.toml",
-            "--tls-cert",
-            "/etc/hounsfield/tls/cert.pem",
-            "--tls-key",
-            "/etc/hounsfield/tls/key.pem",
-            "--state-dir",
-            "/var/lib/hounsfield",
-        ]
-        .map(str::to_owned)
-        .to_vec()
-    };
+    // The image's entrypoint, as umoci put it in the bundle: its own configuration file,
+    // with only the address and port given on the command line (which wins).
+    let args: Vec<String> = config["process"]["args"]
+        .as_array()
+        .map(|args| {
+            args.iter()
+                .filter_map(|arg| arg.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        args.iter().any(|arg| arg == "--config"),
+        "the bundle's command has no --config: {args:?}"
+    );
     config["process"]["args"] = args.into_iter().chain(address.map(str::to_owned)).collect();
     config["root"]["readonly"] = true.into();
     if let Some(namespaces) = config["linux"]["namespaces"].as_array_mut() {

@@ -43,8 +43,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Render(args)) => render::run(&args),
         Some(Command::Doctor { json }) => doctor::run(json),
         Some(Command::Config {
-            which: ConfigCommand::Check { file },
-        }) => config::check(&file),
+            which: ConfigCommand::Check { file, keys_only },
+        }) => config::check(&file, !keys_only),
         Some(Command::Users { which }) => match which {
             UsersCommand::Add {
                 name,
