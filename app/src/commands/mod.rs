@@ -3,6 +3,7 @@
 mod bench;
 mod doctor;
 mod info;
+mod manual;
 mod probe;
 mod render;
 pub mod serve;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }) => bench::load(&path, series.as_deref(), runs, json),
         Some(Command::Render(args)) => render::run(&args),
         Some(Command::Doctor { json }) => doctor::run(json),
+        Some(Command::Manual) => manual::run(),
         Some(Command::Users { which }) => match which {
             UsersCommand::Add {
                 name,
