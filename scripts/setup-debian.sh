@@ -32,6 +32,11 @@ packages=(
   libxi6              # X input (mouse, keyboard) under X11
   libxkbcommon-x11-0  # keyboard layouts under X11
   libxkbcommon-dev    # libxkbcommon itself (keyboard layouts, X11 and Wayland)
+  # The Debian package (installers/deb/build.sh) and its test app/tests/package.rs.
+  dpkg-dev            # dpkg-shlibdeps: the package's dependencies from the libraries linked
+  lintian             # the package is checked for errors
+  systemd             # systemd-analyze verify checks the service unit
+  binutils            # strip: the packaged binary without symbols
 )
 
 missing=()

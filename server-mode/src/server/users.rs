@@ -746,8 +746,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640))
-                .expect("chmod");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
         }
         fewer.save(&path).expect("saved again");
         assert_eq!(UserTable::load(&path).expect("reads").users().len(), 2);
