@@ -160,11 +160,19 @@ fn serve(binary: &Path, args: &[String], home: &Path) -> (Running, String, Strin
             })
             .expect("a reader thread");
     }
+    // Only the readers send: once both streams close, the server has exited.
+    drop(lines);
     let mut seen = Vec::new();
     let (mut banner, mut fingerprint) = (None, None);
     while banner.is_none() || fingerprint.is_none() {
-        let Ok(line) = arrived.recv_timeout(Duration::from_secs(60)) else {
-            panic!("the server did not start serving within 60 s: {seen:#?}");
+        let line = match arrived.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => line,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("the server exited before serving: {seen:#?}")
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("the server did not start serving within 60 s: {seen:#?}")
+            }
         };
         if line.starts_with("serving ") {
             banner = Some(line.clone());
