@@ -278,6 +278,29 @@ fn the_debian_package_installs_a_server_that_answers_over_https() {
     assert!(unpacked.status.success(), "{}", printed(&unpacked));
     let binary = root.join("usr/bin/hounsfield");
 
+    // The manual page comes from the command line (`manual`, hidden from --help).
+    let manual = run(binary.to_str().expect("a UTF-8 path"), &["manual"]);
+    let manual = String::from_utf8_lossy(&manual.stdout);
+    for part in [
+        ".TH hounsfield 1",
+        ".SH OPTIONS",
+        "\\-\\-serve",
+        ".SH FILES",
+    ] {
+        assert!(
+            manual.contains(part),
+            "the manual page lacks {part}: {manual}"
+        );
+    }
+    let help = run(binary.to_str().expect("a UTF-8 path"), &["--help"]);
+    let help = String::from_utf8_lossy(&help.stdout).to_string();
+    assert!(
+        !help
+            .lines()
+            .any(|line| line.trim_start().starts_with("manual")),
+        "`manual` is listed in --help: {help}"
+    );
+
     // systemd accepts the unit. It checks that ExecStart's program exists, so a copy of
     // the unit points at the unpacked binary; the manual page is not installed here
     // (--man=no). Any warning (an unknown key, a misspelled system call group) fails.
@@ -326,8 +349,7 @@ fn the_debian_package_installs_a_server_that_answers_over_https() {
     let state = scratch.path().join("state");
     let audit_log = scratch.path().join("log/audit.jsonl");
     let path_text = |path: &Path| path.to_str().expect("a UTF-8 path").to_string();
-    let help = run(binary.to_str().expect("a UTF-8 path"), &["--help"]);
-    let args: Vec<String> = if String::from_utf8_lossy(&help.stdout).contains("--config") {
+    let args: Vec<String> = if help.contains("--config") {
         [
             "--serve",
             "--config",
