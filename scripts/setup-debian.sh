@@ -41,6 +41,11 @@ packages=(
   # by tests/tests/scale_out.rs and `bench stream --proxy`, checked by app/tests/kubernetes.rs.
   haproxy
   python3-venv        # a virtual environment for the offline schema validator (below)
+  # The Debian package (installers/deb/build.sh) and its test app/tests/package.rs.
+  dpkg-dev            # dpkg-shlibdeps: the package's dependencies from the libraries linked
+  lintian             # the package is checked for errors
+  systemd             # systemd-analyze verify checks the service unit
+                      # (binutils, above, strips the packaged binary too)
 )
 
 missing=()

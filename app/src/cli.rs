@@ -207,6 +207,9 @@ pub enum Command {
         #[command(subcommand)]
         which: UsersCommand,
     },
+    /// Print the manual page (roff) to standard output, for packagers.
+    #[command(hide = true)]
+    Manual,
 }
 
 /// What `config` does.

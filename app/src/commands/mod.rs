@@ -4,6 +4,7 @@ mod bench;
 mod config;
 mod doctor;
 mod info;
+mod manual;
 mod probe;
 mod render;
 pub mod serve;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Config {
             which: ConfigCommand::Check { file, keys_only },
         }) => config::check(&file, !keys_only),
+        Some(Command::Manual) => manual::run(),
         Some(Command::Users { which }) => match which {
             UsersCommand::Add {
                 name,

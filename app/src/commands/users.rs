@@ -1,7 +1,8 @@
 //! `hounsfield users add|list|remove`: the users file `--serve --users` reads. Each change
 //! reads and writes the whole file under an exclusive lock (a `.NAME.lock` file beside it),
 //! so two changes at once never lose one another, and writes it anew (a temporary file
-//! renamed over it, mode 0600); a running server picks it up within a second or so.
+//! renamed over it: mode 0600, or the mode, owner and group of the file it replaces); a
+//! running server picks it up within a second or so.
 
 use std::path::Path;
 

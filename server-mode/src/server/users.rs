@@ -401,7 +401,9 @@ impl UserTable {
     }
 
     /// Writes the file whole: a temporary file beside it (readable by its owner only),
-    /// flushed to disk, then renamed over it, so a reader never sees half a file.
+    /// flushed to disk, then renamed over it, so a reader never sees half a file. A file
+    /// that exists keeps its mode, owner and group (`root:hounsfield 0640` as the Debian
+    /// package makes it: the service must still read it after an admin's change).
     pub fn save(&self, path: &Path) -> Result<(), UsersError> {
         let io = |source| UsersError::Io {
             path: path.to_path_buf(),
@@ -423,7 +425,12 @@ impl UserTable {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let existing = std::fs::metadata(path).ok();
         let written = options.open(&temporary).and_then(|mut file| {
+            #[cfg(unix)]
+            if let Some(existing) = &existing {
+                keep_mode_and_owner(&file, existing)?;
+            }
             file.write_all(self.to_toml().as_bytes())?;
             file.sync_all()
         });
@@ -433,6 +440,18 @@ impl UserTable {
         }
         Ok(())
     }
+}
+
+/// Gives `file` the permission bits, owner and group of `existing` (ownership changed
+/// only where it differs, which takes root or the same owner).
+#[cfg(unix)]
+fn keep_mode_and_owner(file: &std::fs::File, existing: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let made = file.metadata()?;
+    if (made.uid(), made.gid()) != (existing.uid(), existing.gid()) {
+        std::os::unix::fs::fchown(file, Some(existing.uid()), Some(existing.gid()))?;
+    }
+    file.set_permissions(std::fs::Permissions::from_mode(existing.mode() & 0o777))
 }
 
 /// Lower-case hexadecimal.
@@ -723,8 +742,23 @@ mod tests {
         let mut fewer = back.clone();
         assert!(fewer.remove("alice"));
         assert!(!fewer.remove("alice"));
+        // A file the package made group-readable for the service stays so.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        }
         fewer.save(&path).expect("saved again");
         assert_eq!(UserTable::load(&path).expect("reads").users().len(), 2);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o640, "the mode is kept");
+        }
         let leftovers = std::fs::read_dir(folder.path()).expect("listed").count();
         assert_eq!(leftovers, 1, "no temporary file left behind");
     }
