@@ -78,6 +78,11 @@ pub struct ServeArgs {
         requires = "serve"
     )]
     pub node_name: Option<String>,
+    /// A proxy in front of this server, as an address or network (`10.0.0.0/8`): for
+    /// connections from it the client is the address it appends to `X-Forwarded-For` (for
+    /// the failed-token lockout and the audit log); repeat for more.
+    #[arg(long = "trusted-proxy", value_name = "NET", requires = "serve")]
+    pub trusted_proxy: Vec<String>,
     /// The access token clients must present; generated and printed when needed and absent.
     #[arg(long, value_name = "T", requires = "serve")]
     pub token: Option<String>,

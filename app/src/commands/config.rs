@@ -89,6 +89,14 @@ pub fn check(file: &Path, open_files: bool) -> anyhow::Result<()> {
         "  node name:    {}",
         settings.node_name.as_deref().unwrap_or("(none)")
     );
+    if !settings.trusted_proxies.is_empty() {
+        let proxies: Vec<String> = settings
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        println!("  proxies:      {}", proxies.join(", "));
+    }
     println!("  clients:      {access}");
     println!("  TLS:          {tls}");
     println!(

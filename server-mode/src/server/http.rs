@@ -96,6 +96,10 @@ pub struct ServerConfig {
     /// share links carry it (the `node` URL parameter), so the proxy sends a session's
     /// reconnections and followers back here.
     pub node_name: Option<String>,
+    /// Proxies in front of the server (HAProxy, an ingress): for connections from them
+    /// the client is the address they append to `X-Forwarded-For`, for the failed-token
+    /// lockout and the audit log.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Accept `test_fault` messages that make a session's next frame fail on purpose
     /// ([`crate::server::faults`]); for tests only, off unless asked for.
     pub test_faults: bool,
@@ -129,6 +133,7 @@ impl ServerConfig {
             tls: None,
             login_lifetime: Duration::from_secs(8 * 3600),
             node_name: None,
+            trusted_proxies: Vec::new(),
             test_faults: false,
         }
     }
@@ -334,6 +339,10 @@ impl Server {
             .layer(axum::middleware::from_fn_with_state(
                 self.app.clone(),
                 answered_host,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                self.app.clone(),
+                forwarded_client,
             ))
             .with_state(self.app.clone());
         if self.app.access.watches_file() {
@@ -635,6 +644,28 @@ async fn answered_host(
             (StatusCode::FORBIDDEN, format!("{refusal}\n")).into_response()
         }
     }
+}
+
+/// Puts the client a trusted proxy names in place of the proxy, for every handler after.
+async fn forwarded_client(
+    State(app): State<Arc<App>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if !app.config.trusted_proxies.is_empty()
+        && let Some(ConnectInfo(peer)) = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .copied()
+    {
+        let client = crate::server::forwarded::client_of(
+            peer,
+            request.headers(),
+            &app.config.trusted_proxies,
+        );
+        request.extensions_mut().insert(ConnectInfo(client));
+    }
+    next.run(request).await
 }
 
 /// A session's place under the session limit, given back when dropped.

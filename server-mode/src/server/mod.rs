@@ -20,6 +20,7 @@ pub mod compose;
 pub mod encode;
 pub mod faults;
 pub mod follow;
+mod forwarded;
 pub mod h264;
 pub mod library;
 pub mod login;

@@ -25,6 +25,9 @@ pub struct ConfigFile {
     pub port: Option<u16>,
     /// This render node's name.
     pub node_name: Option<String>,
+    /// Proxies in front of the server (addresses or networks).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     /// One access token.
     pub token: Option<String>,
     /// A file holding the access token.

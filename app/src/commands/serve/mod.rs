@@ -29,6 +29,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     config.allowed_origins = settings.allow_origin.clone();
     config.h264_encoders = settings.h264_encoders.clone();
     config.node_name = settings.node_name.clone();
+    config.trusted_proxies = settings.trusted_proxies.clone();
     config.token = given_token(&settings.access)?;
     if let ClientAccess::Users(path) = &settings.access {
         config.users = Some(users_file(path)?);

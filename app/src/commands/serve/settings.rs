@@ -63,6 +63,8 @@ pub struct ServeSettings {
     pub port: u16,
     /// This render node's name, when it is one of several.
     pub node_name: Option<String>,
+    /// Proxies in front of the server, whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How clients prove who they are.
     pub access: ClientAccess,
     /// Sessions served at once.
@@ -140,6 +142,14 @@ impl ServeSettings {
         } else {
             args.allow_origin.clone()
         };
+        let trusted_proxies = if args.trusted_proxy.is_empty() {
+            networks(
+                &file.trusted_proxies,
+                Place::Key("trusted_proxies", config_path),
+            )?
+        } else {
+            networks(&args.trusted_proxy, Place::Flag("trusted-proxy"))?
+        };
         let node_name = given!(node_name, "node-name")
             .map(|(name, place)| checked_node_name(name, place))
             .transpose()?;
@@ -195,6 +205,7 @@ impl ServeSettings {
             bind: given!(bind, "bind").map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |(ip, _)| ip),
             port: given!(port, "port").map_or(DEFAULT_PORT, |(port, _)| port),
             node_name,
+            trusted_proxies,
             access,
             max_sessions,
             max_connections,
@@ -208,6 +219,24 @@ impl ServeSettings {
             test_faults: args.test_faults,
         })
     }
+}
+
+/// Addresses (`10.1.2.3`) and networks (`10.0.0.0/8`), each checked.
+fn networks(texts: &[String], place: Place<'_>) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    texts
+        .iter()
+        .map(|text| {
+            let text = text.trim();
+            text.parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "{place} = {:?}: not an address or network (e.g. 10.0.0.0/8)",
+                        text.chars().take(80).collect::<String>()
+                    )
+                })
+        })
+        .collect()
 }
 
 /// `value` when it lies in `low..=high`, else an error naming where it was given.
@@ -370,6 +399,7 @@ mod tests {
                 tls_key = "/etc/hounsfield/tls/key.pem"
                 state_dir = "/var/lib/hounsfield"
                 audit_log = "/var/log/hounsfield/audit.jsonl"
+                trusted_proxies = ["10.0.0.0/8", "192.0.2.1"]
             "#,
         )
         .expect("valid");
@@ -402,6 +432,13 @@ mod tests {
         assert_eq!(
             settings.audit_log,
             Some("/var/log/hounsfield/audit.jsonl".into())
+        );
+        assert_eq!(
+            settings.trusted_proxies,
+            [
+                "10.0.0.0/8".parse::<ipnet::IpNet>().expect("a network"),
+                "192.0.2.1/32".parse().expect("a network")
+            ]
         );
 
         let token = merged(
@@ -484,6 +521,8 @@ mod tests {
                 "tls_self_signed",
             ),
             ("allow_origin = [\"not an origin\"]", "allow_origin"),
+            ("trusted_proxies = [\"10.0.0.0/33\"]", "trusted_proxies"),
+            ("trusted_proxies = [\"haproxy\"]", "trusted_proxies"),
         ] {
             let error = format!("{:#}", merged(&[], text).expect_err(text));
             assert!(error.contains(key), "{text}: {error}");
