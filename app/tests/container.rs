@@ -12,16 +12,15 @@
 //! Needs root, mmdebstrap, umoci and runc (scripts/setup-debian.sh installs them) and Debian's
 //! archive. `HOUNSFIELD_CONTAINER_TEST=0` skips it.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use server_mode::tls::{Fingerprint, ServerTrust};
 
 /// Longest the image build may take (a cold download of the packages included).
 const BUILD_LIMIT: Duration = Duration::from_secs(600);
@@ -225,7 +224,7 @@ fn serve_from(bundle: &Path, folder: &Path) {
         series >= 1,
         "the node found no series in its library: {serving}"
     );
-    let (status, body) = https_get(&address, certificate.fingerprint, "/healthz");
+    let (status, body) = common::https_get(&address, certificate.fingerprint, "/healthz");
     assert_eq!(
         status, 200,
         "/healthz of the server in the container: {body}"
@@ -453,41 +452,4 @@ impl Drop for Container {
             .stderr(Stdio::null())
             .status();
     }
-}
-
-/// An HTTPS GET of `path` from `address`, trusting only the certificate with `fingerprint`:
-/// the status and the body.
-fn https_get(address: &str, fingerprint: Fingerprint, path: &str) -> (u16, String) {
-    let (config, _) = ServerTrust::pinned(fingerprint)
-        .client_config()
-        .expect("a TLS client configuration");
-    let name = rustls::pki_types::ServerName::try_from("localhost").expect("a server name");
-    let connection =
-        rustls::ClientConnection::new(Arc::clone(&config), name).expect("a TLS client connection");
-    let socket =
-        TcpStream::connect(address).unwrap_or_else(|error| panic!("connect {address}: {error}"));
-    socket
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("a read timeout");
-    let mut stream = rustls::StreamOwned::new(connection, socket);
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap_or_else(|error| panic!("HTTPS request to {address}: {error}"));
-    let mut response = Vec::new();
-    // A server that closes without TLS close_notify ends the read with an error after the
-    // whole response; what was read is still the answer.
-    let _ = stream.read_to_end(&mut response);
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no HTTP status from {address}: {response:?}"));
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    (status, body)
 }

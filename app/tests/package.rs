@@ -5,16 +5,15 @@
 //!
 //! Needs dpkg-dev, lintian and systemd (scripts/setup-debian.sh installs them).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use server_mode::tls::Fingerprint;
-use server_mode::tls::client::ServerTrust;
 use server_mode::tls::self_signed::{CERTIFICATE_FILE, KEY_FILE};
 
 /// Where each part of the package must be (as `dpkg-deb --contents` lists them).
@@ -153,42 +152,6 @@ fn serve(binary: &Path, args: &[String], home: &Path) -> (Running, String, Strin
         banner.unwrap_or_default(),
         fingerprint.unwrap_or_default(),
     )
-}
-
-/// `GET path` over HTTPS on the loopback `port`, trusting only the certificate with
-/// `fingerprint`: the status code and the body.
-fn https_get(port: u16, fingerprint: &str, path: &str) -> (u16, String) {
-    let pinned = Fingerprint::parse(fingerprint)
-        .unwrap_or_else(|| panic!("not a SHA-256 fingerprint: {fingerprint}"));
-    let (config, _) = ServerTrust::pinned(pinned)
-        .client_config()
-        .expect("a client configuration");
-    let name = rustls::pki_types::ServerName::try_from("localhost").expect("a name");
-    let connection = rustls::ClientConnection::new(Arc::clone(&config), name).expect("a client");
-    let socket = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    socket
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("a timeout");
-    let mut tls = rustls::StreamOwned::new(connection, socket);
-    tls.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .expect("the TLS handshake and the request");
-    let mut response = Vec::new();
-    // A server that closes without close_notify ends the read with an error after the
-    // whole answer.
-    let _ = tls.read_to_end(&mut response);
-    let response = String::from_utf8_lossy(&response);
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or_default();
-    (status, body)
 }
 
 #[test]
@@ -338,7 +301,9 @@ fn the_debian_package_installs_a_server_that_answers_over_https() {
         .and_then(|rest| rest.split('/').next())
         .and_then(|port| port.parse().ok())
         .unwrap_or_else(|| panic!("not serving HTTPS on loopback: {banner}"));
-    let (status, body) = https_get(port, &fingerprint, "/healthz");
+    let pinned = Fingerprint::parse(&fingerprint)
+        .unwrap_or_else(|| panic!("not a SHA-256 fingerprint: {fingerprint}"));
+    let (status, body) = common::https_get(&format!("127.0.0.1:{port}"), pinned, "/healthz");
     assert_eq!((status, body.trim()), (200, "ok"), "GET /healthz");
     for made in [CERTIFICATE_FILE, KEY_FILE] {
         assert!(

@@ -124,7 +124,43 @@ pub fn http_request(port: u16, request: &str) -> (u16, String) {
     let mut response = Vec::new();
     // A server that closes after answering may reset instead of closing cleanly.
     let _ = stream.read_to_end(&mut response);
-    let response = String::from_utf8_lossy(&response);
+    status_and_body(&response)
+}
+
+/// `GET path` over HTTPS from `address` (`127.0.0.1:PORT`), trusting only the certificate
+/// with `fingerprint`: the status code and the body.
+pub fn https_get(
+    address: &str,
+    fingerprint: server_mode::tls::Fingerprint,
+    path: &str,
+) -> (u16, String) {
+    let (config, _) = server_mode::tls::ServerTrust::pinned(fingerprint)
+        .client_config()
+        .expect("a TLS client configuration");
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("a server name");
+    let connection = rustls::ClientConnection::new(std::sync::Arc::clone(&config), name)
+        .expect("a TLS client connection");
+    let socket = std::net::TcpStream::connect(address)
+        .unwrap_or_else(|error| panic!("connect {address}: {error}"));
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("a read timeout");
+    let mut stream = rustls::StreamOwned::new(connection, socket);
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap_or_else(|error| panic!("HTTPS request to {address}: {error}"));
+    let mut response = Vec::new();
+    // A server that closes without TLS close_notify ends the read with an error after the
+    // whole response; what was read is still the answer.
+    let _ = stream.read_to_end(&mut response);
+    status_and_body(&response)
+}
+
+/// An HTTP/1.1 answer's status code (0 when there is none) and body.
+fn status_and_body(response: &[u8]) -> (u16, String) {
+    let response = String::from_utf8_lossy(response);
     let status = response
         .split(' ')
         .nth(1)
