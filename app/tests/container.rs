@@ -21,7 +21,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-
 /// Longest the image build may take (a cold download of the packages included).
 const BUILD_LIMIT: Duration = Duration::from_secs(600);
 /// Longest the unpacking of the image may take.
