@@ -1012,3 +1012,68 @@ fn the_admin_page_lists_the_sessions_and_ends_one() {
         },
     );
 }
+
+#[test]
+fn when_its_server_goes_away_the_page_comes_back_on_another_with_its_view() {
+    use render_core::transfer::PresetLibrary;
+    use server_mode::server::BackgroundServer;
+    use server_mode::{Library, Scheduler};
+    let library = std::sync::Arc::new(Library::scan(&[], 1 << 30));
+    let scheduler = std::sync::Arc::new(
+        Scheduler::start(PresetLibrary::builtin(), 2).expect("a GPU adapter (lavapipe at least)"),
+    );
+    let mut config = common::server::loopback_config();
+    config.default_viewport = Viewport {
+        width: 400,
+        height: 300,
+    };
+    config.h264_encoders = Vec::new();
+    let start = |config: server_mode::ServerConfig, name: &str| {
+        BackgroundServer::start(name, config, library.clone(), scheduler.clone())
+            .expect("binds on loopback")
+    };
+    let first = start(config.clone(), "first-node");
+    let address = first.address();
+    let mut first = Some(first);
+    let mut second = None;
+    with_page_at(address, "/", Some(NO_WEBCODECS), async |page, _| {
+        wait_for_the_phantom(page).await;
+        let area = canvas_box(page).await;
+        let opening = page.screenshot().await;
+        let frames_before = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        let at = press_and_move(page, area, 14).await;
+        page.mouse("mouseReleased", at.0, at.1, 0).await;
+        wait_for_final_still(page, &frames_before).await;
+        let turned = page.screenshot().await;
+        assert!(
+            changed_share(&opening, &turned, area) > 0.02,
+            "the drag turned the view"
+        );
+        let last_input = page.eval("window.hounsfield.lastHeader.inputSeq").await;
+
+        // The node goes away (its sessions closed with "going away"), and another takes
+        // its address, as a proxy would send the page to another node.
+        if let Some(node) = first.take() {
+            node.stop().expect("the first node stops");
+        }
+        let mut again = config.clone();
+        again.bind = address;
+        second = Some(start(again, "second-node"));
+        // The page reconnects, opens the series again and hands its view back: the final
+        // still answering that shows the turned view, not the opening one.
+        page.wait_for(&format!(
+            "window.hounsfield.connection.startsWith('connected') && (window.hounsfield.lastHeader.flags & 2) === 2 && window.hounsfield.lastHeader.inputSeq > {last_input}"
+        ))
+        .await;
+        let restored = page.screenshot().await;
+        let from_turned = changed_share(&turned, &restored, area);
+        let from_opening = changed_share(&opening, &restored, area);
+        assert!(
+            from_turned < 0.01 && from_opening > 0.02,
+            "the page shows the turned view again ({:.2}% differs from it, {:.2}% from the opening view)",
+            from_turned * 100.0,
+            from_opening * 100.0
+        );
+    });
+    drop(second);
+}
