@@ -354,8 +354,9 @@ pub struct StreamArgs {
     /// Scale-out: start this many render nodes (each with its own render thread, over
     /// TLS) behind HAProxy configured as the Kubernetes manifests configure it, and drag
     /// straight to one node, through the proxy to that node, and through the proxy placed
-    /// by load: prints the proxy's added latency and how evenly sessions spread.
-    #[arg(long, value_name = "NODES", conflicts_with = "tls", value_parser = clap::value_parser!(u16).range(2..=8))]
+    /// by load: prints the proxy's added latency and how evenly sessions spread (at most
+    /// as many nodes as the manifests name: 3).
+    #[arg(long, value_name = "NODES", conflicts_with = "tls", value_parser = clap::value_parser!(u16).range(1..=8))]
     pub proxy: Option<u16>,
 }
 

@@ -44,9 +44,27 @@ pub(super) fn configuration(
     port: u16,
     folder: &Path,
 ) -> anyhow::Result<String> {
+    let named = MANIFEST_CONFIGURATION
+        .lines()
+        .filter(|line| line.trim_start().starts_with("server "))
+        .count();
+    if backends.len() > named {
+        anyhow::bail!(
+            "the manifests' haproxy.cfg names {named} render nodes: run the benchmark with at most that many"
+        );
+    }
+    // The nodes the configuration names beyond those started are left out, as a cluster
+    // with fewer replicas would need.
+    let started = |line: &str| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["server" | "use-server", name, ..] => backends.iter().any(|b| b.name == *name),
+            _ => true,
+        }
+    };
     let mut text: String = MANIFEST_CONFIGURATION
         .lines()
-        .filter(|line| !line.contains("# cluster only"))
+        .filter(|line| !line.contains("# cluster only") && started(line))
         .map(|line| format!("{line}\n"))
         .collect();
     let mut replacements = vec![
@@ -119,4 +137,37 @@ pub(super) fn start(
     // The first health checks mark the nodes up.
     std::thread::sleep(Duration::from_millis(1500));
     Ok(proxy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifests_configuration_is_made_to_run_on_loopback() {
+        let backends = [
+            Backend {
+                name: "hounsfield-0",
+                port: 4100,
+            },
+            Backend {
+                name: "hounsfield-1",
+                port: 4101,
+            },
+        ];
+        let text = configuration(&backends, 4443, Path::new("/tmp/proxy")).expect("made");
+        assert!(text.contains("bind 127.0.0.1:4443 ssl crt /tmp/proxy/proxy.pem"));
+        assert!(text.contains("server hounsfield-1 127.0.0.1:4101 cookie hounsfield-1"));
+        assert!(
+            !text.contains("hounsfield-2"),
+            "a node not started is left out"
+        );
+        assert!(!text.contains("resolvers") && !text.contains("svc.cluster.local"));
+        assert!(text.contains("balance leastconn") && text.contains("use-server hounsfield-0"));
+        let too_many: Vec<Backend<'_>> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|name| Backend { name, port: 1 })
+            .collect();
+        assert!(configuration(&too_many, 4443, Path::new("/tmp")).is_err());
+    }
 }

@@ -57,6 +57,44 @@ pub(super) fn start(
     })
 }
 
+/// A self-signed certificate for localhost and 127.0.0.1, written as PEM files in a
+/// temporary folder that lives as long as it does.
+pub(super) struct LoopbackCertificate {
+    /// Its files, as a server reads them.
+    pub(super) files: CertificateFiles,
+    /// The certificate (PEM).
+    pub(super) pem: String,
+    /// The key (PEM).
+    pub(super) key_pem: String,
+    /// What its clients trust: its fingerprint.
+    pub(super) trust: ServerTrust,
+    _folder: tempfile::TempDir,
+}
+
+impl LoopbackCertificate {
+    /// Makes one for `whom` (named in errors).
+    pub(super) fn make(whom: &str) -> anyhow::Result<Self> {
+        let made = self_signed::make(&["localhost".to_string()], &[Ipv4Addr::LOCALHOST.into()])
+            .with_context(|| format!("making a certificate for {whom}"))?;
+        let folder =
+            tempfile::tempdir().with_context(|| format!("a folder for {whom}'s certificate"))?;
+        let files = CertificateFiles {
+            certificate: folder.path().join("bench.crt"),
+            key: folder.path().join("bench.key"),
+        };
+        std::fs::write(&files.certificate, &made.certificate_pem)
+            .and_then(|()| std::fs::write(&files.key, &made.key_pem))
+            .with_context(|| format!("writing {whom}'s certificate"))?;
+        Ok(Self {
+            files,
+            pem: made.certificate_pem,
+            key_pem: made.key_pem,
+            trust: ServerTrust::pinned(made.fingerprint),
+            _folder: folder,
+        })
+    }
+}
+
 /// A server serving TLS beside another (`plain`), on the same series and renderer with the
 /// same configuration; its self-signed certificate stays in a temporary folder until the
 /// server is dropped.
@@ -65,23 +103,14 @@ pub(super) struct TlsTwin {
     pub(super) server: BackgroundServer,
     /// What its clients trust: its certificate's fingerprint.
     pub(super) trust: ServerTrust,
-    _certificate: tempfile::TempDir,
+    _certificate: LoopbackCertificate,
 }
 
 /// Starts a [`TlsTwin`] of `plain`.
 pub(super) fn start_tls_twin(plain: &LoopbackServer) -> anyhow::Result<TlsTwin> {
-    let made = self_signed::make(&["localhost".to_string()], &[Ipv4Addr::LOCALHOST.into()])
-        .context("making a certificate for the TLS server")?;
-    let folder = tempfile::tempdir().context("a folder for the benchmark's certificate")?;
-    let files = CertificateFiles {
-        certificate: folder.path().join("bench.crt"),
-        key: folder.path().join("bench.key"),
-    };
-    std::fs::write(&files.certificate, &made.certificate_pem)
-        .and_then(|()| std::fs::write(&files.key, &made.key_pem))
-        .context("writing the benchmark's certificate")?;
+    let certificate = LoopbackCertificate::make("the TLS server")?;
     let mut config = plain.config.clone();
-    config.tls = Some(ServerTls::from_files(files)?);
+    config.tls = Some(ServerTls::from_files(certificate.files.clone())?);
     let server = BackgroundServer::start(
         "bench-tls-server",
         config,
@@ -90,7 +119,7 @@ pub(super) fn start_tls_twin(plain: &LoopbackServer) -> anyhow::Result<TlsTwin> 
     )?;
     Ok(TlsTwin {
         server,
-        trust: ServerTrust::pinned(made.fingerprint),
-        _certificate: folder,
+        trust: certificate.trust.clone(),
+        _certificate: certificate,
     })
 }

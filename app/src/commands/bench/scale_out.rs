@@ -4,15 +4,14 @@
 //! by side: the proxy's added latency is the second against the first, and the third
 //! shows how evenly sessions spread.
 
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use anyhow::Context;
 use serde::Serialize;
-use server_mode::tls::{CertificateFiles, ServerTls, ServerTrust, self_signed};
+use server_mode::tls::ServerTls;
 
 use super::haproxy::{self, Backend};
-use super::loopback::{self, LoopbackServer};
+use super::loopback::{self, LoopbackCertificate, LoopbackServer};
 use super::stream::{SessionRun, StreamReport, Transport, aggregate, drag_runs, print_report};
 use crate::cli::{StreamArgs, StreamCodec};
 
@@ -89,42 +88,11 @@ struct Node {
     server: LoopbackServer,
 }
 
-/// The certificate every node serves (as a wildcard certificate would in a cluster), in a
-/// temporary folder; the proxy trusts it as the nodes' CA.
-struct NodeCertificate {
-    files: CertificateFiles,
-    pem: String,
-    trust: ServerTrust,
-    _folder: tempfile::TempDir,
-}
-
-impl NodeCertificate {
-    /// A new self-signed certificate for localhost and 127.0.0.1.
-    fn make() -> anyhow::Result<Self> {
-        let made = self_signed::make(&["localhost".to_string()], &[Ipv4Addr::LOCALHOST.into()])
-            .context("making the nodes' certificate")?;
-        let folder = tempfile::tempdir().context("a folder for the nodes' certificate")?;
-        let files = CertificateFiles {
-            certificate: folder.path().join("node.crt"),
-            key: folder.path().join("node.key"),
-        };
-        std::fs::write(&files.certificate, &made.certificate_pem)
-            .and_then(|()| std::fs::write(&files.key, &made.key_pem))
-            .context("writing the nodes' certificate")?;
-        Ok(Self {
-            files,
-            pem: made.certificate_pem,
-            trust: ServerTrust::pinned(made.fingerprint),
-            _folder: folder,
-        })
-    }
-}
-
 /// Starts render node `name` on the series of `args`, with room for `max_sessions`.
 fn start_node(
     args: &StreamArgs,
     name: String,
-    certificate: &NodeCertificate,
+    certificate: &LoopbackCertificate,
     max_sessions: usize,
 ) -> anyhow::Result<Node> {
     let tls = ServerTls::from_files(certificate.files.clone())?;
@@ -152,16 +120,16 @@ pub(super) fn stream_through_proxy(args: &StreamArgs, node_count: usize) -> anyh
         args.codec.clone()
     };
     let runtime = crate::commands::serve::runtime()?;
-    let certificate = NodeCertificate::make()?;
+    // One certificate for every node (as a wildcard certificate would be in a cluster); the
+    // proxy trusts it as the nodes' CA.
+    let certificate = LoopbackCertificate::make("the nodes")?;
     // Room for every session of a run on one node, and for the last run's closing: a full
     // node is not ready, and the proxy would take it out.
     let places = sessions * 2 + 2;
     let nodes = (0..node_count)
         .map(|n| start_node(args, format!("hounsfield-{n}"), &certificate, places))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let proxy_certificate =
-        self_signed::make(&["localhost".to_string()], &[Ipv4Addr::LOCALHOST.into()])
-            .context("making the proxy's certificate")?;
+    let proxy_certificate = LoopbackCertificate::make("the proxy")?;
     let folder = tempfile::tempdir().context("a folder for the proxy")?;
     let backends: Vec<Backend<'_>> = nodes
         .iter()
@@ -173,13 +141,10 @@ pub(super) fn stream_through_proxy(args: &StreamArgs, node_count: usize) -> anyh
     let proxy = haproxy::start(
         &backends,
         folder.path(),
-        &format!(
-            "{}{}",
-            proxy_certificate.certificate_pem, proxy_certificate.key_pem
-        ),
+        &format!("{}{}", proxy_certificate.pem, proxy_certificate.key_pem),
         &certificate.pem,
     )?;
-    let proxy_trust = ServerTrust::pinned(proxy_certificate.fingerprint);
+    let proxy_trust = proxy_certificate.trust.clone();
     let first = &nodes[0];
     let transports = [
         Transport {
