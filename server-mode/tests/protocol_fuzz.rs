@@ -200,6 +200,16 @@ fn typed_messages() -> Vec<ClientMessage> {
         ClientMessage::Join {
             id: "0123456789abcdef0123456789abcdef".to_string(),
         },
+        ClientMessage::Probe {
+            cell: "axial".to_string(),
+            x: 0.5,
+            y: 0.25,
+        },
+        ClientMessage::Measure {
+            cell: "coronal".to_string(),
+            from: [0.1, 0.2],
+            to: [0.9, 0.8],
+        },
     ];
     for (seq, action) in (1..).zip(every_action()) {
         messages.push(ClientMessage::Input(Input {
@@ -219,7 +229,9 @@ fn typed_messages() -> Vec<ClientMessage> {
             | ClientMessage::Keyframe
             | ClientMessage::Stats(_)
             | ClientMessage::Share
-            | ClientMessage::Join { .. } => {}
+            | ClientMessage::Join { .. }
+            | ClientMessage::Probe { .. }
+            | ClientMessage::Measure { .. } => {}
         }
     }
     messages
@@ -1072,6 +1084,38 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         ClientMessage::Stats(stats) => session.client_stats(stats, now),
         // Sharing and joining are the connection's (a join opens as `open` does).
         ClientMessage::Share | ClientMessage::Join { .. } => Ok(()),
+        // Measurements change nothing: their answer must stay finite, or be refused.
+        ClientMessage::Probe { cell, x, y } => session.probe(cell, *x, *y).map(|answer| {
+            assert_measurement_finite(&answer);
+        }),
+        ClientMessage::Measure { cell, from, to } => {
+            session.measure(cell, *from, *to).map(|answer| {
+                assert_measurement_finite(&answer);
+            })
+        }
+    }
+}
+
+/// A `probe` or `measure` answer holds finite numbers only.
+fn assert_measurement_finite(answer: &ServerMessage) {
+    match answer {
+        ServerMessage::Probe { lps_mm, value, .. } => {
+            assert!(lps_mm.iter().all(|v| v.is_finite()), "{answer:?}");
+            assert!(value.is_none_or(f64::is_finite), "{answer:?}");
+        }
+        ServerMessage::Measure {
+            mm,
+            from_lps,
+            to_lps,
+            ..
+        } => {
+            assert!(mm.is_finite() && *mm >= 0.0, "{answer:?}");
+            assert!(
+                from_lps.iter().chain(to_lps).all(|v| v.is_finite()),
+                "{answer:?}"
+            );
+        }
+        other => panic!("not a measurement: {other:?}"),
     }
 }
 

@@ -100,6 +100,25 @@ pub enum ClientMessage {
         /// The id from the sharer's `shared`.
         id: String,
     },
+    /// Asks for the voxel under a point of a slice cell (`probe` reply): the value a
+    /// thin client shows under the pointer.
+    Probe {
+        /// `axial`, `coronal` or `sagittal`: the slice cell of the 2×2 layout.
+        cell: String,
+        /// Fraction (0..=1) of the cell's width, from its left edge.
+        x: f64,
+        /// Fraction (0..=1) of the cell's height, from its top edge.
+        y: f64,
+    },
+    /// Asks for the distance between two points of one slice cell (`measure` reply).
+    Measure {
+        /// `axial`, `coronal` or `sagittal`.
+        cell: String,
+        /// The ruler's start: fractions `[x, y]` of the cell.
+        from: [f64; 2],
+        /// The ruler's end: fractions `[x, y]` of the cell.
+        to: [f64; 2],
+    },
 }
 
 /// What a client reports about its decoding.
@@ -290,6 +309,32 @@ pub enum ServerMessage {
         seq: u32,
         /// The view, as `set_view` takes it.
         view: SharedView,
+    },
+    /// The reply to `probe`: the point, its nearest voxel and that voxel's value.
+    Probe {
+        /// The cell asked about.
+        cell: String,
+        /// The point (LPS, mm).
+        lps_mm: [f64; 3],
+        /// The nearest voxel `[i, j, k]`; absent outside the volume.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        voxel: Option<[usize; 3]>,
+        /// Its value (modality-rescaled); absent outside the volume.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<f64>,
+        /// `HU` for CT, empty for modalities without a unit.
+        unit: String,
+    },
+    /// The reply to `measure`: the distance and both ends.
+    Measure {
+        /// The cell measured in.
+        cell: String,
+        /// The distance (mm).
+        mm: f64,
+        /// The start (LPS, mm).
+        from_lps: [f64; 3],
+        /// The end (LPS, mm).
+        to_lps: [f64; 3],
     },
     /// Where the crosshair is, whenever it or where it shows in the slice cells changes
     /// (a `slice`, `crosshair`, `reset`, `set_view` or `resize` input, an `open`), so the
@@ -672,7 +717,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 9] = [
+const CLIENT_TYPES: [&str; 11] = [
     "hello",
     "list_studies",
     "open",
@@ -682,6 +727,8 @@ const CLIENT_TYPES: [&str; 9] = [
     "stats",
     "share",
     "join",
+    "probe",
+    "measure",
 ];
 
 /// Parses a client's text message, telling bad JSON, unknown types and bad fields apart.

@@ -590,6 +590,16 @@ impl Connection {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(refusal) => self.error(refusal.code, refusal.message).await,
             },
+            ClientMessage::Probe { cell, x, y } => match self.session.probe(&cell, x, y) {
+                Ok(answer) => self.send(&answer).await,
+                Err(refusal) => self.error(refusal.code, refusal.message).await,
+            },
+            ClientMessage::Measure { cell, from, to } => {
+                match self.session.measure(&cell, from, to) {
+                    Ok(answer) => self.send(&answer).await,
+                    Err(refusal) => self.error(refusal.code, refusal.message).await,
+                }
+            }
             ClientMessage::Stats(stats) => {
                 match self.session.client_stats(&stats, Instant::now()) {
                     Ok(()) => ControlFlow::Continue(()),

@@ -268,7 +268,7 @@ pub(super) fn bad_value(message: String) -> Refusal {
 }
 
 /// The plane `name` names, or a refusal of `action`'s `plane` field.
-fn slice_plane(action: &str, name: &str) -> Result<SlicePlane, Refusal> {
+pub(super) fn slice_plane(action: &str, name: &str) -> Result<SlicePlane, Refusal> {
     SlicePlane::from_name(name).ok_or_else(|| {
         bad_value(format!(
             "{action} plane \"{}\": must be axial, coronal or sagittal",

@@ -61,7 +61,7 @@ impl RateLimiter {
 }
 
 /// How many [`MessageKind`]s there are.
-const KINDS: usize = 10;
+const KINDS: usize = 11;
 
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +84,8 @@ pub enum MessageKind {
     Share,
     /// `join`.
     Join,
+    /// `probe` and `measure`.
+    Measure,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
     Invalid,
 }
@@ -100,6 +102,7 @@ impl MessageKind {
         Self::Stats,
         Self::Share,
         Self::Join,
+        Self::Measure,
         Self::Invalid,
     ];
 
@@ -115,6 +118,7 @@ impl MessageKind {
             ClientMessage::Stats(_) => Self::Stats,
             ClientMessage::Share => Self::Share,
             ClientMessage::Join { .. } => Self::Join,
+            ClientMessage::Probe { .. } | ClientMessage::Measure { .. } => Self::Measure,
         }
     }
 
@@ -130,6 +134,7 @@ impl MessageKind {
             Self::Stats => "stats",
             Self::Share => "share",
             Self::Join => "join",
+            Self::Measure => "probe",
             Self::Invalid => "invalid",
         }
     }
@@ -148,6 +153,8 @@ impl MessageKind {
             Self::Keyframe => (4.0, 8.0),
             Self::Stats => (5.0, 10.0),
             Self::Share | Self::Join => (2.0, 5.0),
+            // The value under a moving pointer, throttled by the client.
+            Self::Measure => (30.0, 60.0),
             Self::Invalid => (5.0, 10.0),
         }
     }

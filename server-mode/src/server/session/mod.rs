@@ -25,6 +25,7 @@ use crate::server::scheduler::RenderRequest;
 
 mod input;
 mod limits;
+mod measure;
 
 pub use limits::{Admission, MessageKind, MessageRates, SessionLimits};
 
