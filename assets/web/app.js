@@ -3,7 +3,7 @@
 // pointer, touch and keys into inputs. No build step: plain ES modules.
 
 import { Connection, FLAG_FINAL, FLAG_LOSSLESS } from "./protocol.js";
-import { attachKeys, attachPointer } from "./input.js";
+import { attachKeys, attachPointer, sliceAt } from "./input.js";
 import { H264Player, canDecodeH264 } from "./video.js";
 import { drawOverlay } from "./overlay.js";
 import { logIn } from "./login.js";
@@ -246,6 +246,10 @@ function handleMessage(message) {
       if (message.view?.window) state.window = { ...message.view.window };
       if (message.view?.layout && message.view.layout !== state.layout) showLayout(message.view.layout);
       break;
+    case "probe":
+      // The value under the pointer, as the server (where the voxels are) read it.
+      state.probe = message;
+      break;
     case "shared":
       // The address others join this view with (the token stays out of it).
       state.shareLink = new URL(message.link, location.href).href;
@@ -350,6 +354,28 @@ attachKeys(window, send, {
   toggleLayout: () => setLayout(state.layout === "2x2" ? "1x1" : "2x2"),
 });
 
+// The value under the pointer on a slice of the 2×2 layout: asked of the server at most
+// every 50 ms while the pointer moves (the voxels stay there), shown in the status line.
+let probeDue = 0;
+canvas.addEventListener("pointermove", (event) => {
+  if (state.layout !== "2x2" || !state.opened) return;
+  const at = sliceAt(canvas, event.clientX, event.clientY);
+  if (!at) {
+    state.probe = null;
+    return;
+  }
+  const now = performance.now();
+  if (now < probeDue) return;
+  probeDue = now + 50;
+  connection.send({ type: "probe", cell: at.plane, x: at.x, y: at.y });
+});
+/** A probe's answer as the status line shows it: the value and where it is. */
+function probeText(probe) {
+  const where = probe.lps_mm.map((v) => v.toFixed(1)).join(", ");
+  const value = probe.value === undefined ? "outside the volume" : `${Math.round(probe.value)}${probe.unit ? ` ${probe.unit}` : ""}`;
+  return `${probe.cell}: ${value} at LPS (${where}) mm`;
+}
+
 let resizeTimer = null;
 new ResizeObserver(() => {
   clearTimeout(resizeTimer);
@@ -389,6 +415,7 @@ function render() {
     header ? `${pictureSize(header)}, render ${(header.renderUs / 1000).toFixed(0)} ms` : "",
     `W ${state.window.width.toFixed(0)} L ${state.window.center.toFixed(0)}`,
   ];
+  if (state.layout === "2x2" && state.probe) parts.push(probeText(state.probe));
   if (state.shareLink) parts.push(`shared: ${state.shareLink}`);
   if (state.error) parts.push(`last error: ${state.error}`);
   status.textContent = parts.filter(Boolean).join(" · ");

@@ -1077,3 +1077,41 @@ fn when_its_server_goes_away_the_page_comes_back_on_another_with_its_view() {
     });
     drop(second);
 }
+
+#[test]
+fn on_a_slice_the_page_shows_the_value_the_server_reads_under_the_pointer() {
+    let phantom = render_core::phantom::ct_phantom();
+    with_page(Some(NO_WEBCODECS), async |page, _| {
+        wait_for_the_phantom(page).await;
+        let area = canvas_box(page).await;
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        page.eval("document.querySelector('#layouts button[data-layout=\"2x2\"]').click()")
+            .await;
+        wait_for_final_still(page, &frame).await;
+        // The pointer moves (no button) over the axial cell (top right), near its centre.
+        let axial = quadrants(area)[1];
+        let (x, y) = (
+            f64::from(axial.0 + axial.2 / 2 + 7),
+            f64::from(axial.1 + axial.3 / 2 - 5),
+        );
+        page.mouse("mouseMoved", x - 20.0, y, 0).await;
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        page.mouse("mouseMoved", x, y, 0).await;
+        page.wait_for("window.hounsfield.probe?.cell === 'axial'")
+            .await;
+        let probe = page.eval("window.hounsfield.probe").await;
+        let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
+        let (voxel, value) = phantom
+            .nearest_voxel(glam::DVec3::from_array(lps))
+            .expect("the axial cell's centre is inside the phantom");
+        assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
+        assert_eq!(probe["voxel"], json!(voxel), "{probe}");
+        assert_eq!(probe["unit"], json!("HU"));
+        // The status line shows it.
+        let shown = format!("axial: {} HU", value.round());
+        page.wait_for(&format!(
+            "document.getElementById('status').textContent.includes({shown:?})"
+        ))
+        .await;
+    });
+}
