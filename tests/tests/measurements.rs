@@ -33,6 +33,19 @@ async fn reply(client: &mut Client) -> ServerMessage {
     }
 }
 
+/// Sends `probe` for fractions `x`, `y` of `cell` and returns the reply.
+async fn probe(client: &mut Client, cell: &str, x: f64, y: f64) -> ServerMessage {
+    client
+        .send(&ClientMessage::Probe {
+            cell: cell.into(),
+            x,
+            y,
+        })
+        .await
+        .expect("sent");
+    reply(client).await
+}
+
 async fn client() -> Client {
     let mut config = common::server::loopback_config();
     config.h264_encoders = Vec::new();
@@ -55,15 +68,7 @@ fn probe_and_measure_answer_from_the_volumes_own_values_and_geometry() {
     common::server::run_within(Duration::from_secs(60), async {
         let mut client = client().await;
         // Nothing to measure before a series is open.
-        client
-            .send(&ClientMessage::Probe {
-                cell: "axial".into(),
-                x: 0.5,
-                y: 0.5,
-            })
-            .await
-            .expect("sent");
-        match reply(&mut client).await {
+        match probe(&mut client, "axial", 0.5, 0.5).await {
             ServerMessage::Error {
                 code: ErrorCode::NotOpen,
                 ..
@@ -78,21 +83,13 @@ fn probe_and_measure_answer_from_the_volumes_own_values_and_geometry() {
             ("coronal", SlicePlane::Coronal, 0.45, 0.4),
             ("sagittal", SlicePlane::Sagittal, 0.6, 0.55),
         ] {
-            client
-                .send(&ClientMessage::Probe {
-                    cell: cell.into(),
-                    x,
-                    y,
-                })
-                .await
-                .expect("sent");
             let ServerMessage::Probe {
                 lps_mm,
                 voxel,
                 value,
                 unit,
                 ..
-            } = reply(&mut client).await
+            } = probe(&mut client, cell, x, y).await
             else {
                 panic!("no probe answer for {cell}");
             };
@@ -108,15 +105,9 @@ fn probe_and_measure_answer_from_the_volumes_own_values_and_geometry() {
         }
         // The slice through the centre: the axial cell's centre is the crosshair itself.
         let centre_value = phantom.nearest_voxel(centre).expect("inside").1;
-        client
-            .send(&ClientMessage::Probe {
-                cell: "axial".into(),
-                x: 0.5,
-                y: 0.5,
-            })
-            .await
-            .expect("sent");
-        let ServerMessage::Probe { lps_mm, value, .. } = reply(&mut client).await else {
+        let ServerMessage::Probe { lps_mm, value, .. } =
+            probe(&mut client, "axial", 0.5, 0.5).await
+        else {
             panic!("no probe answer");
         };
         assert!(
