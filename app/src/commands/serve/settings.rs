@@ -132,24 +132,30 @@ impl ServeSettings {
                 }
             };
         }
-        let library = if args.library.is_empty() {
-            file.library.clone()
-        } else {
-            args.library.clone()
-        };
-        let allow_origin = if args.allow_origin.is_empty() {
-            file.allow_origin.clone()
-        } else {
-            args.allow_origin.clone()
-        };
-        let trusted_proxies = if args.trusted_proxy.is_empty() {
-            networks(
-                &file.trusted_proxies,
-                Place::Key("trusted_proxies", config_path),
-            )?
-        } else {
-            networks(&args.trusted_proxy, Place::Flag("trusted-proxy"))?
-        };
+        let (library, _) = listed(
+            &args.library,
+            &file.library,
+            "library",
+            "library",
+            config_path,
+        );
+        let (allow_origin, origin_place) = listed(
+            &args.allow_origin,
+            &file.allow_origin,
+            "allow-origin",
+            "allow_origin",
+            config_path,
+        );
+        server_mode::server::OriginPolicy::new(false, &allow_origin)
+            .map_err(|why| anyhow::anyhow!("{origin_place}: {why}"))?;
+        let (proxies, proxies_place) = listed(
+            &args.trusted_proxy,
+            &file.trusted_proxies,
+            "trusted-proxy",
+            "trusted_proxies",
+            config_path,
+        );
+        let trusted_proxies = networks(&proxies, proxies_place)?;
         let node_name = given!(node_name, "node-name")
             .map(|(name, place)| checked_node_name(name, place))
             .transpose()?;
@@ -188,17 +194,6 @@ impl ServeSettings {
             given!(tls_key, "tls-key"),
             tls_self_signed,
         )?;
-        for (origin, place) in allow_origin.iter().map(|origin| {
-            let place = if args.allow_origin.is_empty() {
-                Place::Key("allow_origin", config_path)
-            } else {
-                Place::Flag("allow-origin")
-            };
-            (origin, place)
-        }) {
-            server_mode::server::OriginPolicy::new(false, std::slice::from_ref(origin))
-                .map_err(|why| anyhow::anyhow!("{place}: {why}"))?;
-        }
         Ok(Self {
             config_file: path.map(Path::to_path_buf),
             library,
@@ -218,6 +213,22 @@ impl ServeSettings {
             audit_log: given!(audit_log, "audit-log").map(|(file, _)| file),
             test_faults: args.test_faults,
         })
+    }
+}
+
+/// A list the command line gives (repeating `--flag`), else the file's under `key`: the
+/// values and where they were given.
+fn listed<'a, T: Clone>(
+    given: &[T],
+    in_file: &[T],
+    flag: &'a str,
+    key: &'a str,
+    config_path: &'a Path,
+) -> (Vec<T>, Place<'a>) {
+    if given.is_empty() {
+        (in_file.to_vec(), Place::Key(key, config_path))
+    } else {
+        (given.to_vec(), Place::Flag(flag))
     }
 }
 
