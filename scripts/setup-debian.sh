@@ -40,6 +40,12 @@ packages=(
   # Scale-out: the proxy in front of render nodes (installers/kubernetes/haproxy.cfg), run
   # by tests/tests/scale_out.rs and `bench stream --proxy`, checked by app/tests/kubernetes.rs.
   haproxy
+  # A real PACS for the DICOMweb tests (tests/tests/dicomweb.rs): Orthanc and its DICOMweb
+  # plugin (QIDO-RS, WADO-RS). The tests run it in the foreground on loopback ports with a
+  # configuration of their own; the packaged service is not needed (nor started in
+  # containers, where policy-rc.d forbids it).
+  orthanc
+  orthanc-dicomweb
   python3-venv        # a virtual environment for the offline schema validator (below)
   # The Debian package (installers/deb/build.sh) and its test app/tests/package.rs.
   dpkg-dev            # dpkg-shlibdeps: the package's dependencies from the libraries linked

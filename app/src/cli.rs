@@ -19,6 +19,42 @@ pub struct Cli {
     /// Where the desktop window's frames come from (without a subcommand).
     #[command(flatten)]
     pub rendering: RenderingArgs,
+    /// Bearer token sent to a DICOMweb source: wherever a folder is accepted, a PACS's
+    /// `http(s)://host:port/dicom-web` URL is too (with `--series`; `info URL` searches it).
+    #[arg(
+        long,
+        global = true,
+        value_name = "T",
+        env = "HOUNSFIELD_DICOMWEB_TOKEN",
+        hide_env_values = true
+    )]
+    pub dicomweb_token: Option<String>,
+}
+
+/// `info`'s study search, for a DICOMweb URL (QIDO-RS): every field given must match.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StudySearchArgs {
+    /// Patient name (DICOM wildcards `*` and `?`, e.g. `DOE*`).
+    #[arg(long, value_name = "NAME")]
+    pub patient: Option<String>,
+    /// Patient id.
+    #[arg(long, value_name = "ID")]
+    pub patient_id: Option<String>,
+    /// Study date `YYYYMMDD`, or a range `FROM-TO` (either end may be left out).
+    #[arg(long, value_name = "FROM-TO")]
+    pub date: Option<String>,
+    /// A modality in the study (CT, MR…).
+    #[arg(long, value_name = "MODALITY")]
+    pub modality: Option<String>,
+    /// Accession number.
+    #[arg(long, value_name = "NUMBER")]
+    pub accession: Option<String>,
+    /// Studies in the page.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Studies skipped before the page.
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
 }
 
 /// Where the desktop window renders.
@@ -162,17 +198,22 @@ pub enum Command {
     Open(OpenArgs),
     /// Show a series rendered by a Hounsfield server (thin client: only pixels arrive).
     Connect(ConnectArgs),
-    /// List the studies and series in files, folders or DICOMDIRs (headers only).
+    /// List the studies and series in files, folders or DICOMDIRs (headers only), or
+    /// search a PACS's studies (a DICOMweb URL, QIDO-RS) and list their series.
     Info {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
-        /// Files, folders or DICOMDIRs; none: the built-in sample volume.
+        /// Files, folders or DICOMDIRs, or one DICOMweb URL; none: the built-in sample volume.
         paths: Vec<PathBuf>,
+        /// The study search of a DICOMweb URL.
+        #[command(flatten)]
+        search: StudySearchArgs,
     },
     /// Print the voxel index and value at points given in patient coordinates (LPS mm).
     Probe {
-        /// A file, folder or DICOMDIR; none: the built-in sample volume.
+        /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the
+        /// built-in sample volume.
         path: Option<PathBuf>,
         /// Series id (from `info`) or series number; default: the largest series.
         #[arg(long)]
@@ -282,7 +323,8 @@ fn parse_expiry(text: &str) -> Result<Expiry, String> {
 pub enum BenchCommand {
     /// Scan and load a series N times; print the median time, MB/s and slices.
     Load {
-        /// A file, folder or DICOMDIR.
+        /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series: each run
+        /// retrieves into an empty cache, then loads).
         path: PathBuf,
         /// Series id or number; default: the largest series.
         #[arg(long)]
@@ -397,7 +439,8 @@ pub struct SoakArgs {
 /// What `open` accepts.
 #[derive(Debug, Default, clap::Args)]
 pub struct OpenArgs {
-    /// A file, folder or DICOMDIR; none: the built-in sample volume.
+    /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the built-in
+    /// sample volume.
     pub path: Option<PathBuf>,
     /// Series id (from `info`) or series number; default: the largest series.
     #[arg(long)]
@@ -439,7 +482,8 @@ pub struct ConnectArgs {
 /// What `render` accepts.
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
-    /// A file, folder or DICOMDIR; none: the built-in sample volume.
+    /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the built-in
+    /// sample volume.
     pub path: Option<PathBuf>,
     /// Series id (from `info`) or series number; default: the largest series.
     #[arg(long)]

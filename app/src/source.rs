@@ -1,13 +1,16 @@
-//! Where a volume comes from: DICOM files and folders through the catalog, or the built-in
-//! phantom when no data is given.
+//! Where a volume comes from: DICOM files and folders through the catalog, a PACS over
+//! DICOMweb (a series retrieved into the local cache, then read as a folder), or the
+//! built-in phantom when no data is given.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::Context;
 use render_core::Volume;
 use render_core::dicom::{Catalog, DicomError, Series, load_series};
 use render_core::phantom::ct_phantom;
 use render_core::progress::{ProgressFn, no_progress};
+use server_mode::pacs::{DicomWeb, RetrievalProgress, SeriesCache, is_dicomweb_url};
 
 /// Scans paths into a catalog; an error when nothing in them is a DICOM image.
 pub fn scan(paths: &[PathBuf]) -> Result<Catalog, DicomError> {
@@ -93,7 +96,10 @@ pub fn open_volume_with_progress(
         });
     };
     let paths = [path.to_path_buf()];
-    let catalog = Catalog::scan(&paths, progress);
+    let catalog = match dicomweb_url(path) {
+        Some(url) => retrieve_series(url, series, &|_, _| {})?,
+        None => Catalog::scan(&paths, progress),
+    };
     ensure_images(&catalog, &paths)?;
     let chosen = choose(&catalog, series)?;
     let loaded =
@@ -132,4 +138,88 @@ fn overlay_lines(study: &render_core::dicom::Study, series: &Series) -> Vec<Stri
     .into_iter()
     .filter(|line| !line.is_empty())
     .collect()
+}
+
+/// The bearer token for DICOMweb sources (`--dicomweb-token`), set once by `main`.
+static DICOMWEB_TOKEN: OnceLock<Option<String>> = OnceLock::new();
+
+/// Sets the bearer token sent to DICOMweb sources (the first call wins).
+pub fn set_dicomweb_token(token: Option<String>) {
+    let _ = DICOMWEB_TOKEN.set(token);
+}
+
+/// Where retrieved series are cached: `HOUNSFIELD_DICOMWEB_CACHE`, else the user's cache
+/// folder; at most `HOUNSFIELD_DICOMWEB_CACHE_MB` (default 10240) MiB.
+pub const CACHE_VARIABLE: &str = "HOUNSFIELD_DICOMWEB_CACHE";
+/// The cache's size budget in MiB.
+pub const CACHE_MB_VARIABLE: &str = "HOUNSFIELD_DICOMWEB_CACHE_MB";
+
+/// The text of `path` when it is a DICOMweb URL rather than a file or folder.
+pub fn dicomweb_url(path: &Path) -> Option<&str> {
+    path.to_str().filter(|text| is_dicomweb_url(text))
+}
+
+/// The DICOMweb source at `url`, with the command line's token.
+pub fn dicomweb(url: &str) -> anyhow::Result<DicomWeb> {
+    let token = DICOMWEB_TOKEN.get().cloned().flatten();
+    Ok(DicomWeb::new(url, token)?)
+}
+
+/// The cache of retrieved series.
+pub fn dicomweb_cache() -> anyhow::Result<SeriesCache> {
+    let root = match std::env::var_os(CACHE_VARIABLE) {
+        Some(root) => PathBuf::from(root),
+        None => dirs::cache_dir()
+            .map(|dir| dir.join("hounsfield").join("dicomweb"))
+            .with_context(|| {
+                format!("no cache folder for DICOMweb series: set {CACHE_VARIABLE}")
+            })?,
+    };
+    let megabytes = match std::env::var(CACHE_MB_VARIABLE) {
+        Ok(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|&mb| mb > 0)
+            .with_context(|| format!("{CACHE_MB_VARIABLE}={text:?} is not a size in MiB"))?,
+        Err(_) => 10240,
+    };
+    Ok(SeriesCache::new(root, megabytes << 20))
+}
+
+/// Retrieves series `id` (a SeriesInstanceUID, or one with `-N` for a part of a split
+/// series) from the PACS at `url` into `cache`, reporting instances received; returns the
+/// catalog of its cached instances, where the series has the same id as from files.
+pub fn retrieve_series_into(
+    url: &str,
+    cache: &SeriesCache,
+    id: Option<&str>,
+    progress: RetrievalProgress<'_>,
+) -> anyhow::Result<Catalog> {
+    let id = id.with_context(|| {
+        format!("a DICOMweb source needs --series (a SeriesInstanceUID: `hounsfield info {url}` lists them)")
+    })?;
+    let source = dicomweb(url)?;
+    let found = match source.find_series(id) {
+        Ok(found) => found,
+        Err(first) => match id.rsplit_once('-') {
+            Some((uid, part)) if part.chars().all(|c| c.is_ascii_digit()) => {
+                source.find_series(uid).map_err(|_| first)?
+            }
+            _ => return Err(first.into()),
+        },
+    };
+    let retrieved = cache
+        .retrieve(&source, &found.study_uid, &found.uid, progress)
+        .with_context(|| format!("retrieving series {} from {url}", found.uid))?;
+    Ok(Catalog::scan(&[retrieved.folder], &no_progress))
+}
+
+/// [`retrieve_series_into`] the user's cache.
+pub fn retrieve_series(
+    url: &str,
+    id: Option<&str>,
+    progress: RetrievalProgress<'_>,
+) -> anyhow::Result<Catalog> {
+    retrieve_series_into(url, &dicomweb_cache()?, id, progress)
 }

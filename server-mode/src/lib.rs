@@ -13,6 +13,7 @@
 //! (certificates, self-signed ones, and what a client trusts).
 
 pub mod client;
+pub mod pacs;
 pub mod protocol;
 pub mod server;
 pub mod tls;

@@ -8,6 +8,7 @@ use render_core::phantom::ct_phantom;
 use render_core::volume::affine_rows;
 use serde::Serialize;
 
+use crate::cli::StudySearchArgs;
 use crate::source;
 
 /// The JSON document `info --json` prints.
@@ -53,8 +54,16 @@ struct SkippedReport {
     reason: String,
 }
 
-/// Runs `info`: the catalog of `paths`, or the built-in sample when there are none.
-pub fn run(paths: &[PathBuf], json: bool) -> anyhow::Result<()> {
+/// Runs `info`: the catalog of `paths`, a PACS's studies when the one path is a DICOMweb
+/// URL, or the built-in sample when there are none.
+pub fn run(paths: &[PathBuf], json: bool, search: &StudySearchArgs) -> anyhow::Result<()> {
+    if let Some(url) = paths.iter().find_map(|path| source::dicomweb_url(path)) {
+        anyhow::ensure!(
+            paths.len() == 1,
+            "a DICOMweb URL is searched alone: give it without files or folders"
+        );
+        return super::pacs_search::run(url, search, json);
+    }
     if paths.is_empty() && !json {
         return describe_sample();
     }

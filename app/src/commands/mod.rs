@@ -5,6 +5,7 @@ mod config;
 mod doctor;
 mod info;
 mod manual;
+mod pacs_search;
 mod probe;
 mod render;
 pub mod serve;
@@ -25,7 +26,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         })),
         Some(Command::Open(args)) => desktop::run(desktop::Launch::Open(args)),
         Some(Command::Connect(args)) => desktop::run(desktop::Launch::Connect(args)),
-        Some(Command::Info { json, paths }) => info::run(&paths, json),
+        Some(Command::Info {
+            json,
+            paths,
+            search,
+        }) => info::run(&paths, json, &search),
         Some(Command::Probe {
             path,
             series,

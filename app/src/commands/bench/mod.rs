@@ -5,6 +5,7 @@
 //! well-behaved, slow and reconnecting clients and render-thread panics.
 
 mod client;
+mod dicomweb_load;
 mod haproxy;
 mod loopback;
 mod quality;
@@ -45,8 +46,12 @@ struct LoadReport {
     threads: usize,
 }
 
-/// Scans and loads the series `runs` times and prints the figures.
+/// Scans and loads the series `runs` times and prints the figures; from a DICOMweb URL,
+/// retrieves it into an empty cache each run first ([`dicomweb_load`]).
 pub fn load(path: &Path, series: Option<&str>, runs: usize, json: bool) -> anyhow::Result<()> {
+    if let Some(url) = source::dicomweb_url(path) {
+        return dicomweb_load::run(url, series, runs, json);
+    }
     let runs = runs.max(1);
     let mut totals = Vec::with_capacity(runs);
     let mut scans = Vec::with_capacity(runs);
@@ -132,7 +137,7 @@ pub(crate) fn turning_frames(
     Ok((median(&mut times), step))
 }
 
-fn median(values: &mut [f64]) -> f64 {
+pub(crate) fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(0.0)
 }

@@ -1,0 +1,313 @@
+//! The on-disk cache of retrieved series: one folder per series (its instances as files,
+//! and a manifest of what they are), within a size budget, least recently used series out.
+//!
+//! Every retrieval reads the series' metadata first and compares it, instance by instance,
+//! with the manifest: instances whose metadata is unchanged are served from disk, new or
+//! changed ones are fetched, and ones gone from the PACS are deleted. So a series opened
+//! twice is fetched once, and a series that changed on the PACS is never served stale.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::wado::{self, InstanceMetadata, SeriesAddress};
+use super::{DicomWeb, PacsError, block_on};
+
+/// The manifest's file name in a series folder.
+const MANIFEST: &str = "manifest.json";
+/// The instances' folder in a series folder.
+const INSTANCES: &str = "instances";
+
+/// Receives how many instances of a series are on disk so far, of how many.
+pub type RetrievalProgress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// A cache of series retrieved over DICOMweb, under one folder.
+#[derive(Debug, Clone)]
+pub struct SeriesCache {
+    root: PathBuf,
+    budget_bytes: u64,
+}
+
+/// A series ready on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retrieved {
+    /// The folder holding its instances (and nothing else): give it to the catalog.
+    pub folder: PathBuf,
+    /// Instances the series has.
+    pub instances: usize,
+    /// Instances fetched by this retrieval (the others came from the cache).
+    pub fetched: usize,
+    /// Bytes of its instances on disk.
+    pub bytes: u64,
+}
+
+/// What a series folder holds, written after each retrieval.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Manifest {
+    base: String,
+    study_uid: String,
+    series_uid: String,
+    /// When the series was last retrieved or served (ms since 1970), for least recently used.
+    last_used_ms: u64,
+    /// SOPInstanceUID → what is on disk for it.
+    instances: BTreeMap<String, CachedInstance>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedInstance {
+    /// Digest of the instance's metadata when it was fetched.
+    digest: String,
+    /// File name in the instances folder.
+    file: String,
+    /// Its size.
+    bytes: u64,
+}
+
+impl SeriesCache {
+    /// A cache under `root` keeping at most `budget_bytes` of instances (a single series
+    /// larger than that is kept alone).
+    pub fn new(root: impl Into<PathBuf>, budget_bytes: u64) -> Self {
+        Self {
+            root: root.into(),
+            budget_bytes,
+        }
+    }
+
+    /// The cache's folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Brings series `series_uid` of study `study_uid` up to date on disk: metadata first,
+    /// then the instances missing or changed, `parallel` at a time; reports progress in
+    /// instances. An error names the series and the first instance URL that failed; the
+    /// instances that did arrive stay cached for the next try.
+    pub fn retrieve(
+        &self,
+        source: &DicomWeb,
+        study_uid: &str,
+        series_uid: &str,
+        progress: RetrievalProgress<'_>,
+    ) -> Result<Retrieved, PacsError> {
+        let address = SeriesAddress {
+            study_uid: study_uid.to_string(),
+            series_uid: series_uid.to_string(),
+        };
+        let folder = self.series_folder(source, &address);
+        let instances_folder = folder.join(INSTANCES);
+        std::fs::create_dir_all(&instances_folder).map_err(|error| io(&instances_folder, error))?;
+        let old = read_manifest(&folder).unwrap_or_default();
+        let result = block_on(|| async {
+            let client = source.client()?;
+            let listed = wado::series_metadata(source, &client, &address).await?;
+            if listed.is_empty() {
+                return Err(PacsError::UnknownSeries {
+                    series: series_uid.to_string(),
+                    base: source.base().to_string(),
+                });
+            }
+            Ok(self
+                .bring_up_to_date(
+                    source,
+                    &client,
+                    &address,
+                    &instances_folder,
+                    old,
+                    &listed,
+                    progress,
+                )
+                .await)
+        })?;
+        let (manifest, fetched, failures) = result;
+        write_manifest(&folder, &manifest)?;
+        let expected = manifest.instances.len() + failures.len();
+        if let Some(first) = failures.into_iter().next() {
+            return Err(PacsError::Incomplete {
+                series: series_uid.to_string(),
+                failed: expected - manifest.instances.len(),
+                expected,
+                first: Box::new(first),
+            });
+        }
+        let bytes = manifest.instances.values().map(|i| i.bytes).sum();
+        self.evict(&folder);
+        Ok(Retrieved {
+            folder: instances_folder,
+            instances: manifest.instances.len(),
+            fetched,
+            bytes,
+        })
+    }
+
+    /// Keeps the unchanged instances, deletes the ones gone or changed, fetches the rest;
+    /// returns the new manifest, how many were fetched, and the failures.
+    #[allow(clippy::too_many_arguments)]
+    async fn bring_up_to_date(
+        &self,
+        source: &DicomWeb,
+        client: &reqwest::Client,
+        address: &SeriesAddress,
+        instances_folder: &Path,
+        old: Manifest,
+        listed: &[InstanceMetadata],
+        progress: RetrievalProgress<'_>,
+    ) -> (Manifest, usize, Vec<PacsError>) {
+        let mut manifest = Manifest {
+            base: source.base().to_string(),
+            study_uid: address.study_uid.clone(),
+            series_uid: address.series_uid.clone(),
+            last_used_ms: now_ms(),
+            instances: BTreeMap::new(),
+        };
+        let mut old_instances = old.instances;
+        let mut wanted = Vec::new();
+        for instance in listed {
+            let kept = old_instances.remove(&instance.sop_uid).filter(|cached| {
+                cached.digest == instance.digest
+                    && std::fs::metadata(instances_folder.join(&cached.file))
+                        .is_ok_and(|m| m.len() == cached.bytes)
+            });
+            match kept {
+                Some(cached) => {
+                    manifest.instances.insert(instance.sop_uid.clone(), cached);
+                }
+                None => wanted.push(instance),
+            }
+        }
+        // Instances gone from the PACS, or changed there, leave the cache.
+        for gone in old_instances.values() {
+            let _ = std::fs::remove_file(instances_folder.join(&gone.file));
+        }
+        let total = listed.len();
+        let done = AtomicUsize::new(manifest.instances.len());
+        progress(done.load(Ordering::Relaxed), total);
+        let results: Vec<_> = futures_util::stream::iter(wanted)
+            .map(|instance| {
+                let file = instance_file_name(&instance.sop_uid);
+                let path = instances_folder.join(&file);
+                let done = &done;
+                async move {
+                    let result =
+                        wado::retrieve_instance(source, client, address, &instance.sop_uid, &path)
+                            .await;
+                    if result.is_ok() {
+                        progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                    }
+                    (instance, file, result)
+                }
+            })
+            .buffer_unordered(source.limits().parallel.max(1))
+            .collect()
+            .await;
+        let mut fetched = 0;
+        let mut failures = Vec::new();
+        for (instance, file, result) in results {
+            match result {
+                Ok(bytes) => {
+                    fetched += 1;
+                    manifest.instances.insert(
+                        instance.sop_uid.clone(),
+                        CachedInstance {
+                            digest: instance.digest.clone(),
+                            file,
+                            bytes,
+                        },
+                    );
+                }
+                Err(error) => failures.push(error),
+            }
+        }
+        (manifest, fetched, failures)
+    }
+
+    /// The folder of a series: a digest of the base URL and its UIDs (nothing the PACS
+    /// sends becomes a path).
+    fn series_folder(&self, source: &DicomWeb, address: &SeriesAddress) -> PathBuf {
+        let key = format!(
+            "{}\n{}\n{}",
+            source.base(),
+            address.study_uid,
+            address.series_uid
+        );
+        self.root.join(hex(&Sha256::digest(key.as_bytes())[..16]))
+    }
+
+    /// Deletes the least recently used series other than `keep` while the cache is over
+    /// its budget.
+    fn evict(&self, keep: &Path) {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return;
+        };
+        let mut series: Vec<(u64, u64, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter_map(|folder| {
+                let manifest = read_manifest(&folder)?;
+                let bytes = manifest.instances.values().map(|i| i.bytes).sum();
+                Some((manifest.last_used_ms, bytes, folder))
+            })
+            .collect();
+        let mut total: u64 = series.iter().map(|(_, bytes, _)| bytes).sum();
+        series.sort();
+        for (_, bytes, folder) in series {
+            if total <= self.budget_bytes {
+                break;
+            }
+            if folder == keep {
+                continue;
+            }
+            match std::fs::remove_dir_all(&folder) {
+                Ok(()) => total -= bytes,
+                Err(error) => {
+                    tracing::warn!(folder = %folder.display(), %error, "cannot evict a cached series")
+                }
+            }
+        }
+    }
+}
+
+/// The file name of an instance: a digest of its SOPInstanceUID.
+fn instance_file_name(sop_uid: &str) -> String {
+    format!("{}.dcm", hex(&Sha256::digest(sop_uid.as_bytes())[..16]))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
+/// The manifest of a series folder; none when missing or unreadable (then the series is
+/// fetched again).
+fn read_manifest(folder: &Path) -> Option<Manifest> {
+    let text = std::fs::read(folder.join(MANIFEST)).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// Writes the manifest through a temporary file, so a crash leaves the old one or the new.
+fn write_manifest(folder: &Path, manifest: &Manifest) -> Result<(), PacsError> {
+    let path = folder.join(MANIFEST);
+    let temporary = folder.join("manifest.json.part");
+    let text = serde_json::to_vec_pretty(manifest)
+        .map_err(|error| io(&path, std::io::Error::other(error)))?;
+    std::fs::write(&temporary, text).map_err(|error| io(&temporary, error))?;
+    std::fs::rename(&temporary, &path).map_err(|error| io(&path, error))
+}
+
+fn io(path: &Path, source: std::io::Error) -> PacsError {
+    PacsError::Cache {
+        path: path.to_path_buf(),
+        source,
+    }
+}

@@ -1,0 +1,152 @@
+//! One GET to the PACS with the limits of its source: bounded retries of what may pass
+//! (connection failures, time limits, 5xx answers), error statuses named with the URL,
+//! and JSON answers read only up to their size limit.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use url::Url;
+
+use super::{DicomWeb, PacsError};
+
+/// Pause before the second attempt; doubled before each further one.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+/// Runs `attempt` up to the source's number of attempts while it fails in a way that may
+/// pass, pausing between them; the last failure names the URL and the attempts made.
+pub(crate) async fn retrying<T, F, Fut>(
+    source: &DicomWeb,
+    url: &Url,
+    mut attempt: F,
+) -> Result<T, PacsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Attempt>>,
+{
+    let attempts = source.limits().attempts.max(1);
+    let mut backoff = FIRST_BACKOFF;
+    let mut last = String::new();
+    for number in 1..=attempts {
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(Attempt::Fatal(error)) => return Err(error),
+            Err(Attempt::Retry(detail)) => {
+                tracing::debug!(%url, number, %detail, "DICOMweb request failed");
+                last = detail;
+                if number < attempts {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+            }
+        }
+    }
+    Err(PacsError::Request {
+        url: url.to_string(),
+        detail: format!("{last} (after {attempts} attempts)"),
+    })
+}
+
+/// How one attempt failed.
+pub(crate) enum Attempt {
+    /// Worth another try: the connection, a time limit, a 5xx answer.
+    Retry(String),
+    /// Final: a 4xx answer, a malformed or oversized answer.
+    Fatal(PacsError),
+}
+
+/// The answer when its status is 2xx; 5xx may pass (retried), anything else is final.
+fn check_status(url: &Url, answer: reqwest::Response) -> Result<reqwest::Response, Attempt> {
+    let status = answer.status();
+    if status.is_success() {
+        Ok(answer)
+    } else if status.is_server_error() {
+        Err(Attempt::Retry(format!("the PACS answered {status}")))
+    } else {
+        Err(Attempt::Fatal(PacsError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+        }))
+    }
+}
+
+/// A request error in words, with its cause (reqwest's own message is terse).
+pub(crate) fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "time limit passed"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else if error.is_body() || error.is_decode() {
+        "the answer broke off"
+    } else {
+        "request failed"
+    };
+    let mut text = kind.to_string();
+    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
+/// GETs `url` as DICOM JSON (`application/dicom+json`), at most `max_json_bytes` of it;
+/// an empty answer (204) is an empty array.
+pub(crate) async fn get_json(
+    source: &DicomWeb,
+    client: &reqwest::Client,
+    url: &Url,
+) -> Result<serde_json::Value, PacsError> {
+    let limit = source.limits().max_json_bytes;
+    retrying(source, url, || async {
+        let answer = source
+            .get(client, url.clone())
+            .header(reqwest::header::ACCEPT, "application/dicom+json")
+            .send()
+            .await
+            .map_err(|error| Attempt::Retry(describe(&error)))?;
+        let answer = check_status(url, answer)?;
+        if answer.status() == reqwest::StatusCode::NO_CONTENT {
+            return Ok(serde_json::Value::Array(Vec::new()));
+        }
+        let body = read_limited(url, answer, limit).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(serde_json::Value::Array(Vec::new()));
+        }
+        serde_json::from_slice(&body).map_err(|error| {
+            Attempt::Fatal(PacsError::BadAnswer {
+                url: url.to_string(),
+                what: format!("not DICOM JSON: {error}"),
+            })
+        })
+    })
+    .await
+}
+
+/// Reads a whole body, refusing it as soon as it is known to pass `limit` bytes.
+async fn read_limited(
+    url: &Url,
+    answer: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, Attempt> {
+    let too_large = |size: u64| {
+        Attempt::Fatal(PacsError::TooLarge {
+            url: url.to_string(),
+            size,
+            limit,
+        })
+    };
+    if let Some(declared) = answer.content_length().filter(|&n| n > limit) {
+        return Err(too_large(declared));
+    }
+    let mut body = Vec::new();
+    let mut chunks = answer.bytes_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|error| Attempt::Retry(describe(&error)))?;
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(too_large((body.len() + chunk.len()) as u64));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

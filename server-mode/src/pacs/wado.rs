@@ -1,0 +1,296 @@
+//! WADO-RS: a series' metadata (every instance's header as DICOM JSON, no pixel data), and
+//! one instance retrieved into a file, in whatever transfer syntax the PACS stores it
+//! (asked for explicitly with `transfer-syntax=*`: the loader decodes them all).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::qido::{objects, required, uid_segment};
+use super::request::{Attempt, describe, get_json, retrying};
+use super::{DicomWeb, PacsError};
+
+/// What the instances of a series are asked for as: DICOM files in their stored transfer
+/// syntax, one per part of a multipart/related answer.
+pub const INSTANCE_ACCEPT: &str =
+    "multipart/related; type=\"application/dicom\"; transfer-syntax=*";
+
+/// One instance as the series' metadata describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceMetadata {
+    /// SOPInstanceUID.
+    pub sop_uid: String,
+    /// SHA-256 (hex) of its metadata, bulk-data addresses left out: an instance whose
+    /// header changed on the PACS has another digest.
+    pub digest: String,
+}
+
+/// Where a series is on the PACS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesAddress {
+    /// StudyInstanceUID.
+    pub study_uid: String,
+    /// SeriesInstanceUID.
+    pub series_uid: String,
+}
+
+impl SeriesAddress {
+    /// The series' path under the base URL, its UIDs checked.
+    fn path(&self, source: &DicomWeb) -> Result<String, PacsError> {
+        Ok(format!(
+            "studies/{}/series/{}",
+            uid_segment(source, &self.study_uid)?,
+            uid_segment(source, &self.series_uid)?
+        ))
+    }
+
+    /// The URL of the series' metadata.
+    pub fn metadata_url(&self, source: &DicomWeb) -> Result<Url, PacsError> {
+        source.url(&format!("{}/metadata", self.path(source)?))
+    }
+
+    /// The URL of one of its instances.
+    pub fn instance_url(&self, source: &DicomWeb, sop_uid: &str) -> Result<Url, PacsError> {
+        source.url(&format!(
+            "{}/instances/{}",
+            self.path(source)?,
+            uid_segment(source, sop_uid)?
+        ))
+    }
+}
+
+/// The instances of a series from its metadata, in the PACS's order.
+pub async fn series_metadata(
+    source: &DicomWeb,
+    client: &reqwest::Client,
+    series: &SeriesAddress,
+) -> Result<Vec<InstanceMetadata>, PacsError> {
+    let url = series.metadata_url(source)?;
+    let answer = get_json(source, client, &url).await?;
+    let mut instances = Vec::new();
+    for object in objects(&url, &answer)? {
+        let sop_uid = required(&url, object, "00080018")?;
+        uid_segment(source, &sop_uid)?;
+        let found_series = required(&url, object, "0020000E")?;
+        if found_series != series.series_uid {
+            return Err(PacsError::BadAnswer {
+                url: url.to_string(),
+                what: format!("instance {sop_uid} is of series {found_series}"),
+            });
+        }
+        instances.push(InstanceMetadata {
+            sop_uid,
+            digest: digest(&Value::Object(object.clone())),
+        });
+    }
+    Ok(instances)
+}
+
+/// SHA-256 of an instance's metadata with its bulk-data addresses left out (they name the
+/// host the PACS was reached as, not the instance's content).
+fn digest(metadata: &Value) -> String {
+    fn strip(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .filter(|(key, _)| key.as_str() != "BulkDataURI")
+                    .map(|(key, value)| (key.clone(), strip(value)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(strip).collect()),
+            other => other.clone(),
+        }
+    }
+    let text = strip(metadata).to_string();
+    let hash = Sha256::digest(text.as_bytes());
+    hash.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Retrieves instance `sop_uid` of `series` into `file` (through `file.part`, renamed when
+/// complete); returns its size. At most the source's `max_instance_bytes`.
+pub async fn retrieve_instance(
+    source: &DicomWeb,
+    client: &reqwest::Client,
+    series: &SeriesAddress,
+    sop_uid: &str,
+    file: &Path,
+) -> Result<u64, PacsError> {
+    let url = series.instance_url(source, sop_uid)?;
+    let part = file.with_extension("part");
+    let size = retrying(source, &url, || attempt(source, client, &url, &part)).await;
+    let size = match size {
+        Ok(size) => size,
+        Err(error) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(error);
+        }
+    };
+    std::fs::rename(&part, file).map_err(|source| PacsError::Cache {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    Ok(size)
+}
+
+/// One try at an instance: the request, then its single DICOM part streamed into `part`.
+async fn attempt(
+    source: &DicomWeb,
+    client: &reqwest::Client,
+    url: &Url,
+    part: &PathBuf,
+) -> Result<u64, Attempt> {
+    let limit = source.limits().max_instance_bytes;
+    let fatal = |what: String| {
+        Attempt::Fatal(PacsError::BadAnswer {
+            url: url.to_string(),
+            what,
+        })
+    };
+    let too_large = |size: u64| {
+        Attempt::Fatal(PacsError::TooLarge {
+            url: url.to_string(),
+            size,
+            limit,
+        })
+    };
+    let answer = source
+        .get(client, url.clone())
+        .header(reqwest::header::ACCEPT, INSTANCE_ACCEPT)
+        .send()
+        .await
+        .map_err(|error| Attempt::Retry(describe(&error)))?;
+    let status = answer.status();
+    if status.is_server_error() {
+        return Err(Attempt::Retry(format!("the PACS answered {status}")));
+    }
+    if !status.is_success() {
+        return Err(Attempt::Fatal(PacsError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+        }));
+    }
+    // Room for the multipart framing around the one instance.
+    let framing = 64 << 10;
+    if let Some(declared) = answer.content_length().filter(|&n| n > limit + framing) {
+        return Err(too_large(declared));
+    }
+    let content_type = answer
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let boundary = multipart_boundary(&content_type).map_err(fatal)?;
+    let constraints = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .whole_stream(limit + framing)
+            .per_field(limit),
+    );
+    let mut parts =
+        multer::Multipart::with_constraints(answer.bytes_stream(), boundary, constraints);
+    let mut field = match parts.next_field().await {
+        Ok(Some(field)) => field,
+        Ok(None) => return Err(fatal("no instance in the multipart answer".to_string())),
+        Err(error) => return Err(multipart_error(url, limit, error)),
+    };
+    let mut out = std::fs::File::create(part).map_err(|error| cache_error(part, error))?;
+    let mut size = 0_u64;
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                size += chunk.len() as u64;
+                if size > limit {
+                    return Err(too_large(size));
+                }
+                out.write_all(&chunk)
+                    .map_err(|error| cache_error(part, error))?;
+            }
+            Ok(None) => break,
+            Err(error) => return Err(multipart_error(url, limit, error)),
+        }
+    }
+    out.flush().map_err(|error| cache_error(part, error))?;
+    drop(field);
+    // The rest of the answer (normally only the closing boundary) is read and dropped.
+    loop {
+        match parts.next_field().await {
+            Ok(Some(_)) => return Err(fatal("more than one part for one instance".to_string())),
+            Ok(None) => break,
+            Err(error) => return Err(multipart_error(url, limit, error)),
+        }
+    }
+    if size == 0 {
+        return Err(fatal("an empty instance".to_string()));
+    }
+    Ok(size)
+}
+
+/// The boundary of a `multipart/related` content type.
+fn multipart_boundary(content_type: &str) -> Result<String, String> {
+    let mime: mime::Mime = content_type
+        .parse()
+        .map_err(|_| format!("Content-Type {content_type:?} is not a media type"))?;
+    if mime.type_() != mime::MULTIPART || mime.subtype().as_str() != "related" {
+        return Err(format!(
+            "Content-Type {content_type:?}: expected multipart/related"
+        ));
+    }
+    mime.get_param(mime::BOUNDARY)
+        .map(|boundary| boundary.as_str().to_string())
+        .ok_or_else(|| format!("Content-Type {content_type:?} has no boundary"))
+}
+
+/// A multipart error: a stream that broke off may pass (retried); a malformed or oversized
+/// answer is final.
+fn multipart_error(url: &Url, limit: u64, error: multer::Error) -> Attempt {
+    match error {
+        multer::Error::StreamReadFailed(cause) => {
+            Attempt::Retry(format!("the answer broke off: {cause}"))
+        }
+        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+            Attempt::Fatal(PacsError::TooLarge {
+                url: url.to_string(),
+                size: limit + 1,
+                limit,
+            })
+        }
+        other => Attempt::Fatal(PacsError::BadAnswer {
+            url: url.to_string(),
+            what: format!("malformed multipart answer: {other}"),
+        }),
+    }
+}
+
+fn cache_error(path: &Path, source: std::io::Error) -> Attempt {
+    Attempt::Fatal(PacsError::Cache {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_come_from_multipart_related_only() {
+        assert_eq!(
+            multipart_boundary("multipart/related; type=\"application/dicom\"; boundary=abc-1"),
+            Ok("abc-1".to_string())
+        );
+        assert!(multipart_boundary("application/dicom").is_err());
+        assert!(multipart_boundary("multipart/related; type=\"application/dicom\"").is_err());
+    }
+
+    #[test]
+    fn the_digest_ignores_bulk_data_addresses_and_sees_header_changes() {
+        let a = serde_json::json!({"7FE00010": {"vr": "OW", "BulkDataURI": "http://a/1"}, "00200013": {"vr": "IS", "Value": [1]}});
+        let b = serde_json::json!({"7FE00010": {"vr": "OW", "BulkDataURI": "http://b/1"}, "00200013": {"vr": "IS", "Value": [1]}});
+        let c = serde_json::json!({"7FE00010": {"vr": "OW", "BulkDataURI": "http://a/1"}, "00200013": {"vr": "IS", "Value": [2]}});
+        assert_eq!(digest(&a), digest(&b));
+        assert_ne!(digest(&a), digest(&c));
+    }
+}

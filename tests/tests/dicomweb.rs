@@ -1,0 +1,507 @@
+//! Series from a real PACS (Debian's Orthanc with its DICOMweb plugin, started by the test
+//! on free loopback ports): loaded over QIDO-RS and WADO-RS through the cache, each equals
+//! the same series loaded from disk (id, geometry, warnings, voxels) and dcm2niix's corners;
+//! searches return what Orthanc holds, page by page; a second open fetches nothing; a
+//! replaced instance is fetched again; a PACS answering errors, or stopped mid-retrieval,
+//! gives an error naming the series and URL within a bounded time.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::orthanc::Orthanc;
+use glam::DVec3;
+use render_core::dicom::{Catalog, LoadedSeries, Series};
+use render_core::progress::no_progress;
+use server_mode::pacs::{DicomWeb, Limits, SeriesCache, StudyQuery};
+
+/// dcm2niix's corners against ours (as in reference_geometry.rs).
+const CORNER_TOLERANCE_MM: f64 = 0.05;
+/// Longest a failing retrieval may take before its error.
+const FAILURE_LIMIT: Duration = Duration::from_secs(60);
+
+/// The study UID of a catalogued series.
+fn study_of(catalog: &Catalog, series: &Series) -> String {
+    catalog
+        .studies
+        .iter()
+        .find(|study| study.series.iter().any(|s| s.id == series.id))
+        .map(|study| study.uid.clone())
+        .unwrap_or_else(|| panic!("series {} has no study", series.id))
+}
+
+/// Retrieves a series into `cache` and loads it as the app does: catalog of the cache
+/// folder, the series of the same id, the file loader.
+fn load_over_dicomweb(
+    source: &DicomWeb,
+    cache: &SeriesCache,
+    study_uid: &str,
+    id: &str,
+    series_uid: &str,
+) -> (LoadedSeries, usize) {
+    let retrieved = cache
+        .retrieve(source, study_uid, series_uid, &|_, _| {})
+        .unwrap_or_else(|e| panic!("series {series_uid} retrieved: {e}"));
+    let catalog = Catalog::scan(&[retrieved.folder.clone()], &no_progress);
+    let series = catalog
+        .find(id)
+        .unwrap_or_else(|e| panic!("series {id} in the retrieved catalog: {e}"));
+    (common::load(series), retrieved.fetched)
+}
+
+/// Largest distance from each of dcm2niix's corners of `name` to the nearest of ours,
+/// over the reference volumes of the same voxel count.
+fn reference_corner_error(name: &str, loaded: &LoadedSeries) -> Option<f64> {
+    let path = common::data(&format!("reference/{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reference: serde_json::Value = serde_json::from_str(&text).expect("reference JSON");
+    let ours = loaded.volume.corner_centres_lps();
+    let voxels: usize = loaded.volume.dims.iter().product();
+    reference["volumes"]
+        .as_array()
+        .expect("reference volumes")
+        .iter()
+        .filter(|volume| {
+            volume["dims"].as_array().map(|dims| {
+                dims.iter()
+                    .filter_map(serde_json::Value::as_u64)
+                    .product::<u64>()
+            }) == Some(voxels as u64)
+        })
+        .map(|volume| {
+            volume["corner_centres_lps_mm"]
+                .as_array()
+                .expect("corners")
+                .iter()
+                .map(|corner| {
+                    let c: Vec<f64> = corner
+                        .as_array()
+                        .expect("a corner")
+                        .iter()
+                        .filter_map(serde_json::Value::as_f64)
+                        .collect();
+                    let corner = DVec3::new(c[0], c[1], c[2]);
+                    ours.iter()
+                        .map(|o| o.distance(corner))
+                        .fold(f64::INFINITY, f64::min)
+                })
+                .fold(0.0, f64::max)
+        })
+        .min_by(f64::total_cmp)
+}
+
+/// Every loadable series of a data folder, uploaded to Orthanc and loaded back over
+/// DICOMweb, equals the disk load: same id, warnings and volume (geometry and every voxel),
+/// and its corners match dcm2niix's within 0.05 mm.
+fn check_folder_round_trip(name: &str) {
+    let orthanc = Orthanc::start(None);
+    orthanc.upload_folder(&common::data(name));
+    let source = DicomWeb::new(&orthanc.dicomweb_url(), None).expect("the source");
+    let cache_dir = tempfile::tempdir().expect("a cache folder");
+    let cache = SeriesCache::new(cache_dir.path(), 8 << 30);
+    let disk = common::scan(name);
+    let mut checked = 0;
+    for series in disk.series().filter(|s| s.plan.is_ok()) {
+        let from_disk = common::load(series);
+        let study = study_of(&disk, series);
+        let (over_web, _) = load_over_dicomweb(&source, &cache, &study, &series.id, &series.uid);
+        assert_eq!(
+            over_web.volume.dims, from_disk.volume.dims,
+            "{name} {}: dims",
+            series.id
+        );
+        assert_eq!(
+            over_web.volume.voxel_to_lps, from_disk.volume.voxel_to_lps,
+            "{name} {}: geometry",
+            series.id
+        );
+        assert!(
+            over_web.volume == from_disk.volume,
+            "{name} {}: the volume over DICOMweb differs from the disk load",
+            series.id
+        );
+        let words = |loaded: &LoadedSeries| {
+            loaded
+                .warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            words(&over_web),
+            words(&from_disk),
+            "{name} {}: warnings",
+            series.id
+        );
+        if let Some(error) = reference_corner_error(name, &over_web) {
+            assert!(
+                error <= CORNER_TOLERANCE_MM,
+                "{name} {}: corners {error:.4} mm from dcm2niix's",
+                series.id
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 0,
+        "{name}: no series was checked against the reference"
+    );
+}
+
+#[test]
+fn ct_head_neck_over_dicomweb_equals_the_disk_load() {
+    check_folder_round_trip("ct-head-neck");
+}
+
+#[test]
+fn mr_sag_oblique_over_dicomweb_equals_the_disk_load() {
+    check_folder_round_trip("mr-sag-oblique");
+}
+
+#[test]
+fn mr_lumbar_every_series_over_dicomweb_equals_the_disk_load() {
+    check_folder_round_trip("mr-lumbar");
+}
+
+#[test]
+fn search_by_patient_date_and_modality_returns_what_orthanc_holds_page_by_page() {
+    let orthanc = Orthanc::start(None);
+    let folders = ["ct-head-neck", "mr-sag-oblique", "mr-lumbar"];
+    let catalogs: Vec<Catalog> = folders
+        .iter()
+        .map(|name| {
+            orthanc.upload_folder(&common::data(name));
+            common::scan(name)
+        })
+        .collect();
+    let source = DicomWeb::new(&orthanc.dicomweb_url(), None).expect("the source");
+    let all_query = StudyQuery {
+        limit: 100,
+        ..StudyQuery::default()
+    };
+    let search = |query: &StudyQuery| {
+        let mut uids: Vec<String> = source
+            .search_studies(query)
+            .unwrap_or_else(|e| panic!("search {query:?}: {e}"))
+            .into_iter()
+            .map(|study| study.uid)
+            .collect();
+        uids.sort();
+        uids
+    };
+    let mut every: Vec<String> = catalogs
+        .iter()
+        .flat_map(|c| c.studies.iter().map(|s| s.uid.clone()))
+        .collect();
+    every.sort();
+    every.dedup();
+    assert_eq!(search(&all_query), every, "every study");
+    // Paging: one study a page, every study once.
+    let mut paged = Vec::new();
+    for offset in 0..every.len() + 1 {
+        let page = search(&StudyQuery {
+            limit: 1,
+            offset,
+            ..StudyQuery::default()
+        });
+        assert!(page.len() <= 1, "a page of one holds {page:?}");
+        paged.extend(page);
+    }
+    paged.sort();
+    assert_eq!(paged, every, "pages of one cover every study once");
+    // Each study found by its own patient name, patient id, date and modality.
+    for catalog in &catalogs {
+        for study in &catalog.studies {
+            let modalities: Vec<&str> = study.series.iter().map(|s| s.modality.as_str()).collect();
+            let expect = |query: StudyQuery, what: &str| {
+                let found = search(&query);
+                assert!(
+                    found.contains(&study.uid),
+                    "{what} {query:?} misses study {}: {found:?}",
+                    study.uid
+                );
+                // Nothing that does not match: checked against the catalogs' own values.
+                for uid in &found {
+                    let other = catalogs
+                        .iter()
+                        .flat_map(|c| c.studies.iter())
+                        .find(|s| &s.uid == uid)
+                        .unwrap_or_else(|| panic!("{what}: study {uid} not uploaded"));
+                    let ok = match what {
+                        "patient name" => other.patient_name == study.patient_name,
+                        "patient id" => other.patient_id == study.patient_id,
+                        "date" => other.date == study.date,
+                        _ => other.series.iter().any(|s| s.modality == modalities[0]),
+                    };
+                    assert!(ok, "{what} {query:?} also returned study {uid}");
+                }
+            };
+            expect(
+                StudyQuery {
+                    patient_name: Some(study.patient_name.clone()),
+                    limit: 100,
+                    ..StudyQuery::default()
+                },
+                "patient name",
+            );
+            expect(
+                StudyQuery {
+                    patient_id: Some(study.patient_id.clone()),
+                    limit: 100,
+                    ..StudyQuery::default()
+                },
+                "patient id",
+            );
+            expect(
+                StudyQuery {
+                    date_from: Some(study.date.clone()),
+                    date_to: Some(study.date.clone()),
+                    limit: 100,
+                    ..StudyQuery::default()
+                },
+                "date",
+            );
+            expect(
+                StudyQuery {
+                    modality: Some(modalities[0].to_string()),
+                    limit: 100,
+                    ..StudyQuery::default()
+                },
+                "modality",
+            );
+        }
+    }
+    // A date range before every study finds none; one that spans them finds all.
+    let none = search(&StudyQuery {
+        date_to: Some("19000101".to_string()),
+        limit: 100,
+        ..StudyQuery::default()
+    });
+    assert!(none.is_empty(), "studies before 1900: {none:?}");
+    let spanning = search(&StudyQuery {
+        date_from: Some("19000101".to_string()),
+        date_to: Some("29991231".to_string()),
+        limit: 100,
+        ..StudyQuery::default()
+    });
+    assert_eq!(spanning, every, "a range over every date");
+    // A bad field is refused before any request, naming it.
+    let error = source
+        .search_studies(&StudyQuery {
+            date_from: Some("2013-03-08".to_string()),
+            limit: 10,
+            ..StudyQuery::default()
+        })
+        .expect_err("a bad date is refused");
+    assert!(error.to_string().contains("date_from"), "{error}");
+}
+
+/// The single series of mr-sag-oblique: its study, id and disk load.
+fn sagittal() -> (Catalog, String, String) {
+    let catalog = common::scan("mr-sag-oblique");
+    let series = catalog.series().next().expect("a series");
+    let study = study_of(&catalog, series);
+    let id = series.id.clone();
+    (catalog, study, id)
+}
+
+#[test]
+fn a_second_open_fetches_nothing_and_a_replaced_instance_is_fetched_again() {
+    let orthanc = Orthanc::start(None);
+    let uploaded = orthanc.upload_folder(&common::data("mr-sag-oblique"));
+    let (catalog, study, id) = sagittal();
+    let series = catalog.find(&id).expect("the series");
+    let from_disk = common::load(series);
+    let source = DicomWeb::new(&orthanc.dicomweb_url(), None).expect("the source");
+    let cache_dir = tempfile::tempdir().expect("a cache folder");
+    let cache = SeriesCache::new(cache_dir.path(), 8 << 30);
+
+    let (first, fetched) = load_over_dicomweb(&source, &cache, &study, &id, &series.uid);
+    assert_eq!(fetched, uploaded, "the first open fetches every instance");
+    assert_eq!(
+        orthanc.instance_retrievals(),
+        uploaded,
+        "instance requests to Orthanc"
+    );
+    assert!(first.volume == from_disk.volume);
+
+    let (second, fetched) = load_over_dicomweb(&source, &cache, &study, &id, &series.uid);
+    assert_eq!(fetched, 0, "the second open is served from the cache");
+    assert_eq!(
+        orthanc.instance_retrievals(),
+        uploaded,
+        "Orthanc saw no instance request for the second open"
+    );
+    assert!(second.volume == from_disk.volume);
+
+    // Replace one instance on the PACS: a new SOPInstanceUID (DICOM's rule for changed
+    // pixels) and one pixel changed.
+    let file = common::dcm_files("mr-sag-oblique")[50].clone();
+    let (replacement, old_sop) = replaced_instance(&file);
+    let old_id = orthanc.instance_id(&old_sop);
+    orthanc.upload(replacement);
+    orthanc.delete_instance(&old_id);
+    let (third, fetched) = load_over_dicomweb(&source, &cache, &study, &id, &series.uid);
+    assert_eq!(fetched, 1, "only the replaced instance is fetched again");
+    assert_eq!(orthanc.instance_retrievals(), uploaded + 1);
+    let differing = voxel_differences(&third, &from_disk);
+    assert_eq!(differing, 1, "the changed pixel, and only it, differs");
+}
+
+/// A copy of `file` with a new SOPInstanceUID and its first pixel changed; and the old UID.
+fn replaced_instance(file: &Path) -> (Vec<u8>, String) {
+    use dicom_core::value::PrimitiveValue;
+    use dicom_core::{DataElement, VR};
+    use dicom_dictionary_std::tags;
+    let mut object = dicom_object::open_file(file).expect("the instance opens");
+    let old = object
+        .element(tags::SOP_INSTANCE_UID)
+        .expect("a SOPInstanceUID")
+        .to_str()
+        .expect("a SOPInstanceUID as text")
+        .trim_end_matches('\0')
+        .to_string();
+    let new = format!("{old}.9");
+    object.put(DataElement::new(
+        tags::SOP_INSTANCE_UID,
+        VR::UI,
+        PrimitiveValue::from(new.as_str()),
+    ));
+    object.meta_mut().media_storage_sop_instance_uid = new;
+    object.meta_mut().update_information_group_length();
+    let mut pixels = object
+        .element(tags::PIXEL_DATA)
+        .expect("pixel data")
+        .to_bytes()
+        .expect("native pixel data")
+        .to_vec();
+    pixels[0] = pixels[0].wrapping_add(7);
+    object.put(DataElement::new(
+        tags::PIXEL_DATA,
+        VR::OW,
+        PrimitiveValue::from(pixels),
+    ));
+    let mut bytes = Vec::new();
+    object
+        .write_all(&mut bytes)
+        .expect("the replacement is written");
+    (bytes, old)
+}
+
+/// How many voxels differ between two loads of the same geometry.
+fn voxel_differences(a: &LoadedSeries, b: &LoadedSeries) -> usize {
+    assert_eq!(a.volume.dims, b.volume.dims);
+    (0..a.volume.voxels.len())
+        .filter(|&i| a.volume.voxels.get(i) != b.volume.voxels.get(i))
+        .count()
+}
+
+#[test]
+fn an_instance_answering_errors_gives_an_error_naming_it_then_only_it_is_fetched() {
+    let orthanc = Orthanc::start(None);
+    let uploaded = orthanc.upload_folder(&common::data("mr-sag-oblique"));
+    let (catalog, study, id) = sagittal();
+    let series_uid = catalog.find(&id).expect("the series").uid.clone();
+    let file = common::dcm_files("mr-sag-oblique")[10].clone();
+    let (_, sop) = replaced_instance(&file);
+    orthanc.fail_requests_containing(&sop);
+    let source = DicomWeb::new(&orthanc.dicomweb_url(), None).expect("the source");
+    let cache_dir = tempfile::tempdir().expect("a cache folder");
+    let cache = SeriesCache::new(cache_dir.path(), 8 << 30);
+    let start = Instant::now();
+    let error = cache
+        .retrieve(&source, &study, &series_uid, &|_, _| {})
+        .expect_err("an instance refused");
+    assert!(
+        start.elapsed() < FAILURE_LIMIT,
+        "took {:?}",
+        start.elapsed()
+    );
+    let message = error.to_string();
+    for expected in [series_uid.as_str(), sop.as_str(), "403", "1 of"] {
+        assert!(message.contains(expected), "{expected:?} not in: {message}");
+    }
+    // Once the PACS answers again, only the missing instance is fetched.
+    orthanc.fail_requests_containing("no-such-uri");
+    let before = orthanc.instance_retrievals();
+    let retrieved = cache
+        .retrieve(&source, &study, &series_uid, &|_, _| {})
+        .expect("retrieved once the PACS answers");
+    assert_eq!(retrieved.fetched, 1);
+    assert_eq!(retrieved.instances, uploaded);
+    assert_eq!(orthanc.instance_retrievals(), before + 1);
+}
+
+#[test]
+fn orthanc_stopped_mid_retrieval_gives_an_error_naming_the_series_in_bounded_time() {
+    let mut orthanc = Orthanc::start(None);
+    orthanc.upload_folder(&common::data("mr-sag-oblique"));
+    let (catalog, study, id) = sagittal();
+    let series_uid = catalog.find(&id).expect("the series").uid.clone();
+    // One instance is held by the PACS until it is killed.
+    let file = common::dcm_files("mr-sag-oblique")[20].clone();
+    let (_, held) = replaced_instance(&file);
+    orthanc.hold_requests_containing(&held);
+    let source = DicomWeb::new(&orthanc.dicomweb_url(), None)
+        .expect("the source")
+        .with_limits(Limits {
+            attempts: 2,
+            read_timeout: Duration::from_secs(10),
+            ..Limits::default()
+        });
+    let cache_dir = tempfile::tempdir().expect("a cache folder");
+    let cache = SeriesCache::new(cache_dir.path(), 8 << 30);
+    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    let worker = {
+        let (cache, source, study, series_uid) = (
+            cache.clone(),
+            source.clone(),
+            study.clone(),
+            series_uid.clone(),
+        );
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let result = cache.retrieve(&source, &study, &series_uid, &|_, _| {});
+            let _ = sender.send((result, start.elapsed()));
+        })
+    };
+    let deadline = Instant::now() + FAILURE_LIMIT;
+    while !orthanc.requests().iter().any(|r| r.contains(&held)) {
+        assert!(
+            Instant::now() < deadline,
+            "the held instance was never asked for"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    orthanc.stop();
+    let (result, took) = receiver
+        .recv_timeout(FAILURE_LIMIT)
+        .expect("the retrieval ends within the limit after Orthanc stops");
+    let _ = worker.join();
+    let error = result.expect_err("a retrieval cut off by a stopped PACS fails");
+    let message = error.to_string();
+    assert!(message.contains(&series_uid), "series not named: {message}");
+    assert!(
+        message.contains("/dicom-web/studies/"),
+        "URL not named: {message}"
+    );
+    assert!(took < FAILURE_LIMIT, "took {took:?}");
+}
+
+#[test]
+fn a_pacs_that_wants_a_token_gets_it_as_bearer() {
+    let orthanc = Orthanc::start(Some("s3cret"));
+    orthanc.upload_folder(&common::data("mr-sag-oblique"));
+    let query = StudyQuery {
+        limit: 10,
+        ..StudyQuery::default()
+    };
+    let without = DicomWeb::new(&orthanc.dicomweb_url(), None).expect("the source");
+    let error = without
+        .search_studies(&query)
+        .expect_err("refused without the token");
+    assert!(error.to_string().contains("403"), "{error}");
+    let with = DicomWeb::new(&orthanc.dicomweb_url(), Some("s3cret".to_string())).expect("source");
+    assert_eq!(with.search_studies(&query).expect("found").len(), 1);
+}
