@@ -15,7 +15,8 @@ pub const MAX_LIMIT: usize = 1000;
 /// A study search: every field given must match (DICOM wildcards `*` and `?` in names).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StudyQuery {
-    /// PatientName (0010,0010), e.g. `DOE^JOHN` or `DOE*`.
+    /// PatientName (0010,0010), e.g. `DOE^JOHN` or `DOE*`: the names that begin with it,
+    /// each `^` a wildcard.
     pub patient_name: Option<String>,
     /// PatientID (0010,0020).
     pub patient_id: Option<String>,
@@ -96,7 +97,19 @@ impl StudyQuery {
                 if value.len() > 64 || value.chars().any(char::is_control) {
                     return Err(format!("{name} must be at most 64 printable characters"));
                 }
-                parameters.push((key, value.to_string()));
+                // A name matches the names that begin with it, its parts (`^`) as
+                // wildcards: Orthanc's DICOMweb plugin (1.7) finds no name with `^` in it.
+                let value = if key == "PatientName" {
+                    let parts = value.replace('^', "*");
+                    if parts.ends_with('*') {
+                        parts
+                    } else {
+                        format!("{parts}*")
+                    }
+                } else {
+                    value.to_string()
+                };
+                parameters.push((key, value));
             }
         }
         if let Some(modality) = self

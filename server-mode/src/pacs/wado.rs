@@ -214,13 +214,11 @@ async fn attempt(
     }
     out.flush().map_err(|error| cache_error(part, error))?;
     drop(field);
-    // The rest of the answer (normally only the closing boundary) is read and dropped.
-    loop {
-        match parts.next_field().await {
-            Ok(Some(_)) => return Err(fatal("more than one part for one instance".to_string())),
-            Ok(None) => break,
-            Err(error) => return Err(multipart_error(url, limit, error)),
-        }
+    // The rest of the answer (normally only the closing boundary) must hold no other part.
+    match parts.next_field().await {
+        Ok(Some(_)) => return Err(fatal("more than one part for one instance".to_string())),
+        Ok(None) => {}
+        Err(error) => return Err(multipart_error(url, limit, error)),
     }
     if size == 0 {
         return Err(fatal("an empty instance".to_string()));
