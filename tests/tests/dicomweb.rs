@@ -43,7 +43,7 @@ fn load_over_dicomweb(
     let retrieved = cache
         .retrieve(source, study_uid, series_uid, &|_, _| {})
         .unwrap_or_else(|e| panic!("series {series_uid} retrieved: {e}"));
-    let catalog = Catalog::scan(&[retrieved.folder.clone()], &no_progress);
+    let catalog = Catalog::scan(std::slice::from_ref(&retrieved.folder), &no_progress);
     let series = catalog
         .find(id)
         .unwrap_or_else(|e| panic!("series {id} in the retrieved catalog: {e}"));

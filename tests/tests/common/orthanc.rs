@@ -93,10 +93,8 @@ impl Orthanc {
         let deadline = Instant::now() + START_LIMIT;
         let url = format!("{}/system", self.rest_url());
         while Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Err(format!("exited with {status}: {}", self.log()));
-                }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                return Err(format!("exited with {status}: {}", self.log()));
             }
             let answer = self
                 .runtime
