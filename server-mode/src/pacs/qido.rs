@@ -97,10 +97,11 @@ impl StudyQuery {
                 if value.len() > 64 || value.chars().any(char::is_control) {
                     return Err(format!("{name} must be at most 64 printable characters"));
                 }
-                // A name matches the names that begin with it, its parts (`^`) as
-                // wildcards: Orthanc's DICOMweb plugin (1.7) finds no name with `^` in it.
+                // A name matches the names that begin with it, its parts (`^`) and spaces as
+                // wildcards: Orthanc's DICOMweb plugin (1.7) finds no name holding them.
+
                 let value = if key == "PatientName" {
-                    let parts = value.replace('^', "*");
+                    let parts = value.replace(['^', ' '], "*");
                     if parts.ends_with('*') {
                         parts
                     } else {
