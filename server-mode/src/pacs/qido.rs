@@ -99,7 +99,6 @@ impl StudyQuery {
                 }
                 // A name matches the names that begin with it, its parts (`^`) and spaces as
                 // wildcards: Orthanc's DICOMweb plugin (1.7) finds no name holding them.
-
                 let value = if key == "PatientName" {
                     let parts = value.replace(['^', ' '], "*");
                     if parts.ends_with('*') {
