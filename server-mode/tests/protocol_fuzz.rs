@@ -128,6 +128,10 @@ fn every_action() -> Vec<Action> {
         Action::Mode { mode: name("mip") },
         Action::View { name: name("left") },
         Action::Reset,
+        Action::Crop {
+            min: [0.5, 0.0, 0.0],
+            max: [1.0, 1.0, 1.0],
+        },
         Action::SetView {
             view: Box::new(valid_shared_view()),
         },
@@ -158,6 +162,7 @@ fn every_action() -> Vec<Action> {
             | Action::Mode { .. }
             | Action::View { .. }
             | Action::Reset
+            | Action::Crop { .. }
             | Action::SetView { .. }
             | Action::Resize { .. }
             | Action::Interact { .. }
@@ -864,6 +869,11 @@ fn mostly(range: std::ops::RangeInclusive<f64>) -> impl Strategy<Value = f64> {
     prop_oneof![3 => range, 1 => any_f64()]
 }
 
+/// A corner of a crop box: mostly fractions, sometimes any number.
+fn fraction3() -> impl Strategy<Value = [f64; 3]> {
+    (mostly(0.0..=1.0), mostly(0.0..=1.0), mostly(0.0..=1.0)).prop_map(|(i, j, k)| [i, j, k])
+}
+
 /// A shared view a session accepts: every field within its range.
 fn accepted_shared_view() -> impl Strategy<Value = SharedView> {
     let camera = (
@@ -914,6 +924,7 @@ fn accepted_shared_view() -> impl Strategy<Value = SharedView> {
                 window,
                 layout: if quad { Layout::Quad } else { Layout::Single },
                 crosshair_lps,
+                crop: None,
             },
         )
 }
@@ -936,6 +947,7 @@ fn shared_view() -> impl Strategy<Value = SharedView> {
                 window,
                 layout: if quad { Layout::Quad } else { Layout::Single },
                 crosshair_lps,
+                crop: None,
             },
         );
     prop_oneof![accepted_shared_view(), odd]
@@ -952,6 +964,7 @@ fn action() -> impl Strategy<Value = Action> {
         any_name(&MODES).prop_map(|mode| Action::Mode { mode }),
         any_name(&VIEWS).prop_map(|name| Action::View { name }),
         Just(Action::Reset),
+        (fraction3(), fraction3()).prop_map(|(min, max)| Action::Crop { min, max }),
         shared_view().prop_map(|view| Action::SetView {
             view: Box::new(view)
         }),

@@ -192,8 +192,17 @@ pub enum Action {
         /// The view's name.
         name: String,
     },
-    /// Back to the view the series opened with.
+    /// Back to the view the series opened with (the crop box too).
     Reset,
+    /// Limits the 3D rendering to a box: fractions 0..=1 of the volume along i, j and k
+    /// (towards the patient's left, posterior and superior for an axial series); `max`
+    /// must exceed `min` by at least 0.01 on each axis. The slices are not cropped.
+    Crop {
+        /// The box's lower corner `[i, j, k]`.
+        min: [f64; 3],
+        /// The box's upper corner `[i, j, k]`.
+        max: [f64; 3],
+    },
     /// Sets the whole 3D view at once: a client switching from local rendering hands over
     /// the view it was showing.
     SetView {
@@ -460,6 +469,34 @@ pub struct SharedView {
     /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crosshair_lps: Option<glam::DVec3>,
+    /// The box the 3D rendering is limited to; the whole volume when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop: Option<CropInfo>,
+}
+
+/// A crop box as it travels: fractions 0..=1 of the volume along i, j and k.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CropInfo {
+    /// The lower corner `[i, j, k]`.
+    pub min: [f64; 3],
+    /// The upper corner `[i, j, k]`.
+    pub max: [f64; 3],
+}
+
+impl CropInfo {
+    /// The box as it travels; `None` for the whole volume.
+    pub fn of(crop: &render_core::view::CropBox) -> Option<Self> {
+        (!crop.is_whole()).then(|| Self {
+            min: crop.min.map(f64::from),
+            max: crop.max.map(f64::from),
+        })
+    }
+
+    /// The render core's box, when every corner is a fraction and the box is not too
+    /// thin (see [`render_core::view::CropBox::checked`]).
+    pub fn to_box(&self) -> Result<render_core::view::CropBox, String> {
+        render_core::view::CropBox::checked(self.min, self.max)
+    }
 }
 
 impl SharedView {
@@ -475,6 +512,7 @@ impl SharedView {
             }),
             layout: Layout::Single,
             crosshair_lps: None,
+            crop: CropInfo::of(&view.crop),
         }
     }
 }
@@ -1042,5 +1080,42 @@ mod tests {
         assert_eq!(json["crosshair_lps"], serde_json::json!([1.0, -2.0, 3.5]));
         let back: SharedView = serde_json::from_value(json).expect("parses");
         assert_eq!(back, quad);
+    }
+
+    #[test]
+    fn a_crop_travels_in_the_shared_view_and_as_an_input() {
+        let volume = render_core::phantom::ct_phantom();
+        let mut view = render_core::view::ViewState::initial(
+            &volume,
+            "ct-bone",
+            render_core::transfer::RenderMode::Composite,
+        );
+        let whole = serde_json::to_value(SharedView::of(&view)).expect("serialises");
+        assert!(whole.get("crop").is_none(), "the whole volume: no crop");
+        view.crop = render_core::view::CropBox {
+            min: [0.5, 0.0, 0.25],
+            max: [1.0, 1.0, 0.75],
+        };
+        let json = serde_json::to_value(SharedView::of(&view)).expect("serialises");
+        assert_eq!(
+            json["crop"],
+            serde_json::json!({"min": [0.5, 0.0, 0.25], "max": [1.0, 1.0, 0.75]})
+        );
+        let back: SharedView = serde_json::from_value(json).expect("parses");
+        let crop = back.crop.expect("a crop").to_box().expect("a valid box");
+        assert_eq!(crop, view.crop);
+        let input = parse_client_message(
+            r#"{"type":"input","seq":5,"action":"crop","min":[0.5,0,0],"max":[1,1,1]}"#,
+        );
+        assert_eq!(
+            input.map(|message| match message {
+                ClientMessage::Input(input) => Some(input.action),
+                _ => None,
+            }),
+            Ok(Some(Action::Crop {
+                min: [0.5, 0.0, 0.0],
+                max: [1.0, 1.0, 1.0]
+            }))
+        );
     }
 }
