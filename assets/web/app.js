@@ -6,6 +6,7 @@ import { Connection, FLAG_FINAL, FLAG_LOSSLESS } from "./protocol.js";
 import { attachKeys, attachPointer, sliceAt } from "./input.js";
 import { H264Player, canDecodeH264 } from "./video.js";
 import { drawOverlay } from "./overlay.js";
+import { attachCrop } from "./crop.js";
 import { logIn } from "./login.js";
 
 const $ = (id) => document.getElementById(id);
@@ -25,6 +26,8 @@ const state = {
   layout: "1x1",
   // Where the server says the crosshair is (LPS mm), after slice or crosshair inputs.
   crosshair: null,
+  // The crop box `{min, max}` (fractions along i, j, k), or null for the whole volume.
+  crop: null,
   presets: [],
   modes: [],
   bytes: [],
@@ -237,6 +240,8 @@ function handleMessage(message) {
       if (message.view?.window) state.window = { ...message.view.window };
       showLayout(message.view?.layout ?? "1x1");
       state.crosshair = message.view?.crosshair_lps ?? null;
+      state.crop = message.view?.crop ?? null;
+      showCrop(state.crop);
       fillSelect($("preset"), message.presets, message.preset);
       fillSelect($("mode"), message.modes, message.mode);
       canvas.focus();
@@ -245,6 +250,8 @@ function handleMessage(message) {
       // The view at rest (also after a reconnection handed it back).
       if (message.view?.window) state.window = { ...message.view.window };
       if (message.view?.layout && message.view.layout !== state.layout) showLayout(message.view.layout);
+      state.crop = message.view?.crop ?? null;
+      showCrop(state.crop);
       break;
     case "probe":
       // The value under the pointer, as the server (where the voxels are) read it.
@@ -300,7 +307,21 @@ const send = (action, fields) => {
 $("series").addEventListener("change", (event) => connection.openSeries(event.target.value));
 $("preset").addEventListener("change", (event) => send("preset", { name: event.target.value }));
 $("mode").addEventListener("change", (event) => send("mode", { mode: event.target.value }));
-$("reset").addEventListener("click", () => send("reset"));
+$("reset").addEventListener("click", () => {
+  send("reset");
+  keepCrop(null);
+  showCrop(null);
+});
+/** Remembers `box` (null: the whole volume) in the page's state and the view a reconnection hands back. */
+function keepCrop(box) {
+  const whole = box && box.min.every((v) => v === 0) && box.max.every((v) => v === 1);
+  state.crop = box && !whole ? { min: [...box.min], max: [...box.max] } : null;
+  if (connection.view) {
+    if (state.crop) connection.view.crop = state.crop;
+    else delete connection.view.crop;
+  }
+}
+const showCrop = attachCrop($("crop"), send, keepCrop);
 $("share").addEventListener("click", () => connection.send({ type: "share" }));
 
 /** Marks `layout` as the one shown (the overlay follows from the frame that answers it). */

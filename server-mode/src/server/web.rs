@@ -38,6 +38,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/overlay.js"),
     ),
     (
+        "/crop.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/crop.js"),
+    ),
+    (
         "/login.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/login.js"),
