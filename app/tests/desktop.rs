@@ -1,5 +1,6 @@
 //! The desktop window for real: `hounsfield open --screenshot` under Xvfb (on lavapipe),
-//! and the screenshot must show the phantom, not an empty window.
+//! and the screenshot must show the phantom, not an empty window (nor, with `--crop`,
+//! the half cut away).
 
 mod common;
 
@@ -74,6 +75,73 @@ fn the_desktop_window_shows_the_phantom_under_xvfb() {
         "central luminance SD {:.1}: the view looks flat, not like the phantom",
         centre.luma_sd
     );
+}
+
+/// Lit pixels (max channel above 80) of a screenshot in two bands across the middle rows
+/// (30–70 % down): left of the middle (20–47 % across) and right of it (53–80 %).
+fn lit_left_and_right(path: &Path) -> [usize; 2] {
+    let image = image::open(path)
+        .expect("the screenshot is a PNG")
+        .to_rgba8();
+    let (width, height) = image.dimensions();
+    let mut lit = [0usize; 2];
+    for (side, (x0, x1)) in [(20, 47), (53, 80)].into_iter().enumerate() {
+        for y in height * 3 / 10..height * 7 / 10 {
+            for x in width * x0 / 100..width * x1 / 100 {
+                let [r, g, b, _] = image.get_pixel(x, y).0;
+                if r.max(g).max(b) > 80 {
+                    lit[side] += 1;
+                }
+            }
+        }
+    }
+    lit
+}
+
+#[test]
+fn open_with_crop_shows_only_the_patients_left_half_under_xvfb() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let whole = dir.path().join("whole.png");
+    let cropped = dir.path().join("cropped.png");
+    let (ok, text) =
+        hounsfield_under_xvfb(&["open", "--screenshot", whole.to_str().expect("utf-8")]);
+    assert!(ok, "hounsfield open --screenshot failed: {text}");
+    let (ok, text) = hounsfield_under_xvfb(&[
+        "open",
+        "--crop",
+        "0.5,0,0,1,1,1",
+        "--screenshot",
+        cropped.to_str().expect("utf-8"),
+    ]);
+    assert!(ok, "hounsfield open --crop failed: {text}");
+    // From anterior the patient's right is on the image's left: cut away.
+    let [right, left] = lit_left_and_right(&whole);
+    // The default preset shows bone: a few hundred pixels of it reach the right half.
+    assert!(
+        right > 50 && left > 50,
+        "the sample shows on both halves uncropped: {right} and {left} lit pixels"
+    );
+    let [cut, kept] = lit_left_and_right(&cropped);
+    // Tolerance: at most 1 % of the pixels lit uncropped stay lit on the cut side; the
+    // kept side keeps at least half.
+    assert!(
+        cut * 100 <= right,
+        "the patient's right is empty: {cut} of {right} pixels still lit"
+    );
+    assert!(
+        kept * 2 >= left,
+        "the patient's left stays: {kept} of {left} pixels lit"
+    );
+    // A box that is not one is refused before the window opens.
+    let (ok, text) = hounsfield_under_xvfb(&[
+        "open",
+        "--crop",
+        "0.5,0,0,0.5,1,1",
+        "--screenshot",
+        cropped.to_str().expect("utf-8"),
+    ]);
+    assert!(!ok, "a flat crop box is refused");
+    assert!(text.contains("--crop"), "{text}");
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! token leaves the address bar once read and still lets a reload in; a page of another
 //! origin cannot open the server's WebSocket; with users, a viewer's page follows a
 //! reader's shared session through its join link, and the admin page lists the sessions
-//! and ends one. Chromium must be installed (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
+//! and ends one; the Crop section's slider darkens the cropped half. Chromium must be installed (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
 
 mod common;
 
@@ -1113,5 +1113,82 @@ fn on_a_slice_the_page_shows_the_value_the_server_reads_under_the_pointer() {
             "document.getElementById('status').textContent.includes({shown:?})"
         ))
         .await;
+    });
+}
+
+/// Lit pixels (more than 24 levels from the background in some channel, the background
+/// being the box's top-left pixel) in the left and right halves of the box of `shot`,
+/// leaving out 2 % of its width around the middle.
+fn lit_halves(shot: &image::RgbaImage, (x, y, w, h): (u32, u32, u32, u32)) -> [usize; 2] {
+    let inside = image::imageops::crop_imm(shot, x, y, w, h).to_image();
+    let middle = f64::from(inside.width()) / 2.0;
+    common::render::lit_beside(
+        inside.width(),
+        inside.as_raw(),
+        middle,
+        0.02 * f64::from(inside.width()),
+    )
+}
+
+#[test]
+fn the_crop_control_sends_crop_and_the_patients_right_half_goes_dark() {
+    with_page(Some(NO_WEBCODECS), async |page, _| {
+        wait_for_the_phantom(page).await;
+        // Soft tissue, so that the body fills both halves (bone alone may not).
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        page.eval(
+            "(() => { const preset = document.getElementById('preset'); \
+             preset.value = 'ct-soft-tissue'; preset.dispatchEvent(new Event('change')); })()",
+        )
+        .await;
+        wait_for_final_still(page, &frame).await;
+        let area = canvas_box(page).await;
+        let before = page.screenshot().await;
+        // From anterior (the view a series opens with) the patient's left is on the
+        // image's right, the volume's middle in the middle of the canvas.
+        let [right, left] = lit_halves(&before, area);
+        let pixels = (area.2 * area.3) as f64;
+        assert!(
+            right as f64 > 0.02 * pixels && left as f64 > 0.02 * pixels,
+            "the sample fills both halves: {right} on the left, {left} on the right"
+        );
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        // The user opens the Crop section and moves the R–L min slider to the middle.
+        page.eval(
+            "(() => { const crop = document.getElementById('crop'); crop.open = true; \
+             const range = document.getElementById('crop-i-min'); range.value = '0.5'; \
+             range.dispatchEvent(new Event('input')); range.dispatchEvent(new Event('change')); \
+             crop.open = false; })()",
+        )
+        .await;
+        wait_for_final_still(page, &frame).await;
+        page.wait_for(
+            "JSON.stringify(window.hounsfield.crop) === JSON.stringify({min: [0.5, 0, 0], max: [1, 1, 1]})",
+        )
+        .await;
+        let cropped = page.screenshot().await;
+        let [cut, kept] = lit_halves(&cropped, area);
+        // Tolerance: JPEG stills ring at edges; at most 2 % of the pixels lit before stay
+        // lit on the cut side, and the kept side keeps at least half of its own.
+        assert!(
+            cut as f64 <= 0.02 * right as f64,
+            "the patient's right (image left) is dark: {cut} of {right} pixels still lit"
+        );
+        assert!(
+            kept as f64 >= 0.5 * left as f64,
+            "the patient's left stays: {kept} of {left} pixels lit"
+        );
+        // Reset crop: the whole sample again.
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        page.eval("document.getElementById('crop-reset').click()")
+            .await;
+        wait_for_final_still(page, &frame).await;
+        page.wait_for("window.hounsfield.crop === null").await;
+        let again = page.screenshot().await;
+        let [right_again, _] = lit_halves(&again, area);
+        assert!(
+            right_again as f64 >= 0.9 * right as f64,
+            "the right half is back: {right_again} of {right}"
+        );
     });
 }

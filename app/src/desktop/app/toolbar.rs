@@ -1,5 +1,6 @@
 //! The toolbar: preset, mode, CT window, layout, slice tool and reset (for the view rendered
-//! here, or sent as inputs to the server), then the panels, screenshot, share and the
+//! here, or sent as inputs to the server), then the panels (crop, studies), screenshot,
+//! share and the
 //! Local | Server switch.
 
 use eframe::egui;
@@ -40,6 +41,14 @@ impl DesktopApp {
                 }
             }
             ui.separator();
+            if matches!(self.state, State::Local(_) | State::Remote { .. })
+                && ui
+                    .selectable_label(self.show_crop, "Crop")
+                    .on_hover_text("the crop box: limit the 3D view to part of the volume")
+                    .clicked()
+            {
+                self.show_crop = !self.show_crop;
+            }
             if ui
                 .selectable_label(self.show_browser, "Studies")
                 .on_hover_text("the studies panel: open a folder, pick a series (key B)")

@@ -5,5 +5,5 @@
 pub(crate) mod connection;
 pub(super) mod remote_view;
 
-// The gestures and slice overlays the remote view shares with the local views.
-use super::{gestures, slice_view};
+// The gestures, slice overlays and crop control the remote view shares with the local views.
+use super::{crop_control, gestures, slice_view};

@@ -5,18 +5,22 @@
 //! crosshair). The view is mirrored here (the same camera moves the server makes) so that
 //! switching to local rendering keeps it.
 
+use std::time::{Duration, Instant};
+
 use eframe::egui;
 use render_core::Window;
 use render_core::transfer::RenderMode;
-use render_core::view::Cell;
 use render_core::view::layout::quad_cells;
+use render_core::view::{Cell, CropBox};
 use server_mode::protocol::{
-    Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, Viewport, WindowInfo,
+    Action, CropInfo, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, Viewport,
+    WindowInfo,
 };
 
 use server_mode::tls::Fingerprint;
 
 use super::connection::{LinkStatus, LinkTarget, RemoteLink};
+use super::crop_control::CropEdit;
 use super::gestures::{Gesture, GestureReader, dragged_window};
 use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters, plane_colour};
 
@@ -46,7 +50,14 @@ pub struct RemoteView {
     scrolled: f32,
     /// Where the crosshair shows in the slice cells of the frame on screen.
     crosshair_cells: Option<CrosshairInCells>,
+    /// A crop box moved on the sliders and not sent yet (held back while dragging).
+    crop_unsent: Option<CropBox>,
+    /// When the last `crop` went out.
+    crop_sent_at: Option<Instant>,
 }
+
+/// The shortest time between two `crop` inputs while a slider is dragged.
+pub const CROP_SEND_INTERVAL: Duration = Duration::from_millis(50);
 
 impl RemoteView {
     /// Connects to `target`, showing `initial` (a view handed over from local rendering)
@@ -72,6 +83,8 @@ impl RemoteView {
             first_own_input,
             scrolled: 0.0,
             crosshair_cells: None,
+            crop_unsent: None,
+            crop_sent_at: None,
         })
     }
 
@@ -166,6 +179,48 @@ impl RemoteView {
         }
         if !self.link.send(action) {
             tracing::debug!("input dropped: the link is busy or stopped");
+        }
+    }
+
+    /// The crop box to show on the sliders: the one being dragged, else the mirror's.
+    pub fn shown_crop(&self) -> CropBox {
+        self.crop_unsent.unwrap_or_else(|| {
+            self.mirror
+                .as_ref()
+                .and_then(|mirror| mirror.crop)
+                .and_then(|crop| crop.to_box().ok())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Whether a crop box waits to be sent.
+    pub fn crop_held(&self) -> bool {
+        self.crop_unsent.is_some()
+    }
+
+    /// Sends the crop box the sliders made: `interact` around a drag, and during it at
+    /// most one `crop` every [`CROP_SEND_INTERVAL`] (the last always goes out).
+    pub fn edit_crop(&mut self, crop: CropBox, edit: CropEdit, now: Instant) {
+        if edit.drag_started {
+            self.act(Action::Interact { active: true });
+        }
+        if edit.changed {
+            self.crop_unsent = Some(crop);
+        }
+        let held = edit.dragging
+            && !edit.drag_stopped
+            && self
+                .crop_sent_at
+                .is_some_and(|at| now.duration_since(at) < CROP_SEND_INTERVAL);
+        if !held && let Some(crop) = self.crop_unsent.take() {
+            self.act(Action::Crop {
+                min: crop.min.map(f64::from),
+                max: crop.max.map(f64::from),
+            });
+            self.crop_sent_at = Some(now);
+        }
+        if edit.drag_stopped {
+            self.act(Action::Interact { active: false });
         }
     }
 
@@ -402,6 +457,11 @@ fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, action: &Acti
             if let Some(view) = opened.and_then(|opened| opened.view.clone()) {
                 *mirror = view;
             }
+        }
+        Action::Crop { min, max } => {
+            mirror.crop = CropBox::checked(*min, *max)
+                .ok()
+                .and_then(|crop| CropInfo::of(&crop));
         }
         Action::SetView { view } => *mirror = (**view).clone(),
         Action::Layout { name } => {
