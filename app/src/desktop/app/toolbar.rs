@@ -1,7 +1,6 @@
 //! The toolbar: preset, mode, CT window, layout, slice tool and reset (for the view rendered
 //! here, or sent as inputs to the server), then the panels (crop, studies), screenshot,
-//! share and the
-//! Local | Server switch.
+//! share and the Local | Server switch.
 
 use eframe::egui;
 use render_core::transfer::RenderMode;

@@ -474,7 +474,14 @@ fn the_crop_panel_shows_a_slider_per_side_and_resets_the_box() {
     });
     harness.get_by_label("Crop").click();
     harness.run_steps(3);
-    for name in ["R–L min", "R–L max", "A–P min", "A–P max", "I–S min", "I–S max"] {
+    for name in [
+        "R–L min",
+        "R–L max",
+        "A–P min",
+        "A–P max",
+        "I–S min",
+        "I–S max",
+    ] {
         assert!(
             harness.query_all_by_label(name).next().is_some(),
             "the {name} slider"
