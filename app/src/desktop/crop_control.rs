@@ -45,7 +45,7 @@ pub fn crop_control(ui: &mut egui::Ui, crop: &mut CropBox) -> CropEdit {
     let mut edit = CropEdit::default();
     ui.heading("Crop");
     for (axis, (name, low, high)) in AXES.into_iter().enumerate() {
-        ui.label(format!("{name} ({low} → {high})"));
+        ui.label(format!("{name} ({low} to {high})"));
         for upper in [false, true] {
             let mut value = if upper {
                 crop.max[axis]
