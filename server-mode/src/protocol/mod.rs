@@ -283,6 +283,10 @@ pub enum ServerMessage {
         /// Every study.
         studies: Vec<StudyInfo>,
     },
+    /// How far the load of a series this session waits for has come: sent at least every
+    /// 250 ms while it loads (loads under that get none), the last one with `done` equal
+    /// to `total`, then `opened`.
+    Progress(LoadProgress),
     /// A series was opened; frames of it follow.
     Opened(Box<Opened>),
     /// A request was refused; the session stays open unless `code` says otherwise.
@@ -412,6 +416,19 @@ pub struct SeriesInfo {
     /// Why the series cannot be opened, when it cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
+}
+
+/// How far the load of a series has come (the `progress` message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadProgress {
+    /// The series being loaded.
+    pub series: String,
+    /// What is under way: `decoding` (the images into the volume).
+    pub stage: String,
+    /// Units done (images).
+    pub done: usize,
+    /// Units in all.
+    pub total: usize,
 }
 
 /// What `opened` says about the series.

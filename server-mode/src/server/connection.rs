@@ -23,8 +23,8 @@ use glam::DVec3;
 use tokio::sync::mpsc;
 
 use crate::protocol::{
-    ClientMessage, Codec, CrosshairInCells, ErrorCode, PROTOCOL_VERSION, ServerMessage, Stats,
-    parse_client_message,
+    ClientMessage, Codec, CrosshairInCells, ErrorCode, LoadProgress, PROTOCOL_VERSION,
+    ServerMessage, Stats, parse_client_message,
 };
 use crate::server::access::{Authentication, Ending, Identity};
 use crate::server::audit::{AuditEvent, Refusal};
@@ -42,6 +42,8 @@ const OUTGOING_CAPACITY: usize = 16;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often `stats` is sent while frames flow.
 const STATS_EVERY: Duration = Duration::from_secs(1);
+/// How often a client waiting for a series to load hears how far it has come.
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
 /// WebSocket close codes used.
 mod close_code {
@@ -700,11 +702,41 @@ impl Connection {
         Err(failure)
     }
 
-    /// Loads the series off the async threads; the error reply's outcome when it fails.
+    /// Loads the series off the async threads, telling the client how far it has come
+    /// while it takes long; the error reply's outcome when it fails.
     async fn load(&mut self, series: &str) -> Result<Arc<render_core::Volume>, ControlFlow<()>> {
         let library = self.app.library.clone();
         let id = series.to_string();
-        let loaded = tokio::task::spawn_blocking(move || library.open(&id)).await;
+        let mut loading = tokio::task::spawn_blocking(move || library.open(&id));
+        let mut ticks = tokio::time::interval(PROGRESS_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is at once: a load that ends sooner says nothing.
+        ticks.tick().await;
+        let mut told: Option<render_core::progress::Progress> = None;
+        let loaded = loop {
+            tokio::select! {
+                biased;
+                loaded = &mut loading => break loaded,
+                _ = ticks.tick() => {
+                    let Some(step) = self.app.library.load_progress(series) else {
+                        continue;
+                    };
+                    told = Some(step);
+                    if self.tell_progress(series, step).await.is_break() {
+                        return Err(ControlFlow::Break(()));
+                    }
+                }
+            }
+        };
+        if let (Some(step), Ok(Ok(_))) = (told, &loaded) {
+            let done = render_core::progress::Progress {
+                done: step.total,
+                ..step
+            };
+            if self.tell_progress(series, done).await.is_break() {
+                return Err(ControlFlow::Break(()));
+            }
+        }
         match loaded {
             Ok(Ok(volume)) => Ok(volume),
             Ok(Err(error)) => {
@@ -725,6 +757,21 @@ impl Connection {
                     .await)
             }
         }
+    }
+
+    /// A `progress` message about the load of `series`.
+    async fn tell_progress(
+        &mut self,
+        series: &str,
+        step: render_core::progress::Progress,
+    ) -> ControlFlow<()> {
+        self.send(&ServerMessage::Progress(LoadProgress {
+            series: series.to_string(),
+            stage: step.stage.name().to_string(),
+            done: step.done,
+            total: step.total,
+        }))
+        .await
     }
 
     /// Loads the series and opens it in the session (following the desktop's shared view

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use render_core::Volume;
 use render_core::dicom::{Catalog, VoxelBudget, load_series_within};
 use render_core::phantom::ct_phantom;
-use render_core::progress::no_progress;
+use render_core::progress::{Progress, no_progress};
 
 use crate::protocol::{SeriesInfo, StudyInfo};
 
@@ -57,9 +57,35 @@ pub struct Library {
     /// The most one series may take while it loads.
     series_budget: VoxelBudget,
     cache: Mutex<VolumeCache>,
-    /// One lock per series being loaded: sessions opening the same series at once wait
-    /// for one load instead of decoding it twice.
-    loading: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// The series being loaded: sessions opening the same series at once wait for one
+    /// load instead of decoding it twice, and all of them can tell how far it has come.
+    loading: Mutex<HashMap<String, Arc<Loading>>>,
+}
+
+/// One series being loaded.
+#[derive(Default)]
+struct Loading {
+    /// Held by the session that loads; the others wait on it.
+    gate: Mutex<()>,
+    /// How far the load has come (none before decoding starts).
+    progress: Mutex<Option<Progress>>,
+}
+
+impl Loading {
+    fn report(&self, step: Progress) {
+        // A plain value: a panic elsewhere cannot leave it half written.
+        *self
+            .progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(step);
+    }
+
+    fn progress(&self) -> Option<Progress> {
+        *self
+            .progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 impl Library {
@@ -213,12 +239,15 @@ impl Library {
             .or_default()
             .clone();
         let result = {
-            let _loading = gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let _loading = gate
+                .gate
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             // Another session may have loaded it while this one waited.
             let cached = self.lock_cache().get(id);
             match cached {
                 Some(volume) => Ok(volume),
-                None => self.load(id, source),
+                None => self.load(id, source, &gate),
             }
         };
         // The last one out removes the gate (the map and this call hold one each); clones
@@ -232,8 +261,20 @@ impl Library {
         result
     }
 
-    /// Loads series `id` from its source into the cache.
-    fn load(&self, id: &str, source: &Source) -> Result<Arc<Volume>, LibraryError> {
+    /// How far the load of series `id` has come, while one is under way (for the
+    /// `progress` messages of every session waiting for it).
+    pub fn load_progress(&self, id: &str) -> Option<Progress> {
+        let loading = self.lock_loading().get(id).cloned()?;
+        loading.progress()
+    }
+
+    /// Loads series `id` from its source into the cache, reporting to `loading`.
+    fn load(
+        &self,
+        id: &str,
+        source: &Source,
+        loading: &Loading,
+    ) -> Result<Arc<Volume>, LibraryError> {
         let unknown = || LibraryError::UnknownSeries(printable(id));
         let volume = match source {
             Source::Loaded(volume) => return Ok(volume.clone()),
@@ -256,7 +297,7 @@ impl Library {
                         reason,
                     });
                 }
-                let loaded = self.load_within_budget(id, series)?;
+                let loaded = self.load_within_budget(id, series, loading)?;
                 for warning in &loaded.warnings {
                     tracing::info!(series = id, %warning, "loaded with a warning");
                 }
@@ -273,6 +314,7 @@ impl Library {
         &self,
         id: &str,
         series: &render_core::dicom::Series,
+        loading: &Loading,
     ) -> Result<render_core::dicom::LoadedSeries, LibraryError> {
         let unavailable = |reason: String| LibraryError::Unavailable {
             id: id.to_string(),
@@ -294,7 +336,8 @@ impl Library {
             ));
         }
         let budget = self.series_budget;
-        let loaded = std::panic::catch_unwind(|| load_series_within(series, budget, &no_progress));
+        let report = |step: Progress| loading.report(step);
+        let loaded = std::panic::catch_unwind(|| load_series_within(series, budget, &report));
         self.lock_cache().release(bytes);
         match loaded {
             Ok(Ok(loaded)) => Ok(loaded),
@@ -314,7 +357,7 @@ impl Library {
         self.lock_cache().bytes
     }
 
-    fn lock_loading(&self) -> MutexGuard<'_, HashMap<String, Arc<Mutex<()>>>> {
+    fn lock_loading(&self) -> MutexGuard<'_, HashMap<String, Arc<Loading>>> {
         // The map is consistent between statements.
         self.loading
             .lock()
