@@ -229,7 +229,14 @@ function handleMessage(message) {
     case "studies":
       fillSeries(message.studies);
       break;
+    case "progress":
+      // A long load under way on the server: how many of the series' images are in.
+      state.loading = message;
+      showLoading(message);
+      break;
     case "opened":
+      state.loading = null;
+      showLoading(null);
       state.opened = message;
       state.presets = message.presets;
       state.modes = message.modes;
@@ -256,6 +263,10 @@ function handleMessage(message) {
       console.info("share link:", state.shareLink);
       break;
     case "error":
+      if (state.loading) {
+        state.loading = null;
+        showLoading(null);
+      }
       state.error = `${message.code}: ${message.message}`;
       console.warn("server:", state.error);
       break;
@@ -268,6 +279,17 @@ function handleMessage(message) {
       break;
   }
   render();
+}
+
+/** Shows how far the server has come loading a series (`progress`), or hides the bar. */
+function showLoading(progress) {
+  const box = $("loading");
+  box.hidden = !progress;
+  if (!progress) return;
+  const bar = $("loading-bar");
+  bar.max = Math.max(progress.total, 1);
+  bar.value = Math.min(progress.done, bar.max);
+  $("loading-text").textContent = `Loading on the server: ${progress.done} of ${progress.total} images (${progress.stage})`;
 }
 
 function fillSelect(select, values, selected, labels = values) {

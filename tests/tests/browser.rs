@@ -1115,3 +1115,58 @@ fn on_a_slice_the_page_shows_the_value_the_server_reads_under_the_pointer() {
         .await;
     });
 }
+
+/// Run before the page's scripts: keeps every fraction the load's progress bar shows while
+/// it is visible (`window.progressShown`).
+const RECORD_PROGRESS: &str = r#"
+window.progressShown = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const box = document.getElementById("loading");
+  const bar = document.getElementById("loading-bar");
+  new MutationObserver(() => {
+    if (!box.hidden) window.progressShown.push(Number(bar.value) / Number(bar.max));
+  }).observe(box, { attributes: true, subtree: true });
+});
+"#;
+
+#[test]
+fn the_progress_bar_moves_while_a_large_series_loads_and_goes_once_it_opened() {
+    let library = std::sync::Arc::new(server_mode::Library::scan(
+        &[common::data("ct-head-neck")],
+        1 << 30,
+    ));
+    let mut config = common::server::loopback_config();
+    config.default_viewport = Viewport {
+        width: 400,
+        height: 300,
+    };
+    let address = common::server::start_serving(library, vec![config])[0];
+    with_page_at(
+        address,
+        "/",
+        Some(&format!("{NO_WEBCODECS}\n{RECORD_PROGRESS}")),
+        async |page, _| {
+            // The page opens the library's one series by itself.
+            page.wait_for(
+                "!!window.hounsfield?.opened && (window.hounsfield.lastHeader?.flags & 2) === 2",
+            )
+            .await;
+            let shown: Vec<f64> =
+                serde_json::from_value(page.eval("window.progressShown").await).expect("fractions");
+            assert!(
+                shown.iter().any(|&fraction| fraction < 1.0),
+                "the bar showed the load under way: {shown:?}"
+            );
+            assert!(
+                shown.windows(2).all(|pair| pair[0] <= pair[1]),
+                "the bar never goes back: {shown:?}"
+            );
+            assert_eq!(shown.last(), Some(&1.0), "the bar ends full: {shown:?}");
+            assert_eq!(
+                page.eval("document.getElementById('loading').hidden").await,
+                json!(true),
+                "the bar goes once the series is open"
+            );
+        },
+    );
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use server_mode::client::FrameDecoder;
 use server_mode::client::{Client, ClientError, Event, VIDEO_CODECS};
 use server_mode::protocol::{
-    Action, CrosshairInCells, ErrorCode, Opened, ServerMessage, SharedView, Viewport,
+    Action, CrosshairInCells, ErrorCode, LoadProgress, Opened, ServerMessage, SharedView, Viewport,
 };
 use server_mode::tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
@@ -94,6 +94,9 @@ pub struct LinkState {
     /// Where the server last said the crosshair shows in the 2×2 layout's slice cells,
     /// and the input it answered: frames answering that input show it there.
     pub crosshair_cells: Option<(u32, CrosshairInCells)>,
+    /// How far the server has come loading the series, while it loads (after a long
+    /// load's first `progress`, until `opened`).
+    pub loading: Option<LoadProgress>,
 }
 
 /// What the UI asks the link to do.
@@ -441,7 +444,11 @@ impl Worker {
                         ClientError::Protocol("the server lists no series".to_string())
                     })?,
             };
-            let opened = client.open(&series).await?;
+            let opened = client
+                .open_reporting(&series, |progress| {
+                    self.update(|state| state.loading = Some(progress));
+                })
+                .await?;
             let view = self
                 .view
                 .lock()
@@ -467,6 +474,7 @@ impl Worker {
                 None => user.clone(),
             });
             state.opened = Some(opened);
+            state.loading = None;
             state.status = Some(LinkStatus::Connected);
             state.server_error = None;
         });

@@ -128,6 +128,20 @@ impl RemoteView {
         )
     }
 
+    /// What the server is loading and how far it has come (0..=1), while it loads.
+    pub fn loading(&self) -> Option<(String, f32)> {
+        let state = self.link.state();
+        let progress = state.loading.as_ref()?;
+        let fraction = progress.done as f32 / progress.total.max(1) as f32;
+        Some((
+            format!(
+                "{} {} of {} images",
+                progress.stage, progress.done, progress.total
+            ),
+            fraction.clamp(0.0, 1.0),
+        ))
+    }
+
     /// The last error the server answered with.
     pub fn server_error(&self) -> Option<String> {
         self.link.state().server_error.clone()
@@ -215,6 +229,13 @@ impl RemoteView {
                     ui.visuals().text_color(),
                 );
             }
+        }
+        if let Some((step, fraction)) = self.loading() {
+            let bar = egui::Rect::from_center_size(
+                rect.center() + egui::vec2(0.0, 28.0),
+                egui::vec2(rect.width().min(360.0), 20.0),
+            );
+            ui.put(bar, egui::ProgressBar::new(fraction).text(step));
         }
     }
 
