@@ -446,19 +446,30 @@ attachKeys(window, send, {
 });
 
 // The value under the pointer on a slice of the 2×2 layout: asked of the server at most
-// every 50 ms while the pointer moves (the voxels stay there), shown in the status line.
+// every 50 ms while the pointer moves, the latest spot winning (the voxels stay there),
+// shown in the status line.
 let probeDue = 0;
+let probeWanted = null;
+let probeTimer = null;
+function askProbe() {
+  probeTimer = null;
+  if (!probeWanted) return;
+  probeDue = performance.now() + 50;
+  connection.send({ type: "probe", cell: probeWanted.plane, x: probeWanted.x, y: probeWanted.y });
+  probeWanted = null;
+}
 canvas.addEventListener("pointermove", (event) => {
   if (state.layout !== "2x2" || !state.opened) return;
   const at = sliceAt(canvas, event.clientX, event.clientY);
   if (!at) {
     state.probe = null;
+    probeWanted = null;
     return;
   }
-  const now = performance.now();
-  if (now < probeDue) return;
-  probeDue = now + 50;
-  connection.send({ type: "probe", cell: at.plane, x: at.x, y: at.y });
+  probeWanted = at;
+  const wait = probeDue - performance.now();
+  if (wait <= 0) askProbe();
+  else if (!probeTimer) probeTimer = setTimeout(askProbe, wait);
 });
 /** A probe's answer as the status line shows it: the value and where it is. */
 function probeText(probe) {
