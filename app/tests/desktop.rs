@@ -332,7 +332,15 @@ impl VirtualDisplay {
     fn start() -> Self {
         // Xvfb picks a free display number and writes it on stdout.
         let mut child = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x1024x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -499,7 +507,17 @@ fn connect_shows_the_value_under_the_cursor_and_measures_a_ruler_under_xvfb() {
         display.xdotool(&["mousemove", &sx, &sy]);
         std::thread::sleep(Duration::from_millis(40));
     }
-    display.xdotool(&["mousemove", &end_x, &end_y, "sleep", "0.2", "mouseup", "1", "keyup", "shift"]);
+    display.xdotool(&[
+        "mousemove",
+        &end_x,
+        &end_y,
+        "sleep",
+        "0.2",
+        "mouseup",
+        "1",
+        "keyup",
+        "shift",
+    ]);
     let ruler = wait_for("ruler axial", &mut || {});
     let from = point_after(&ruler, "from LPS");
     let to = point_after(&ruler, "to LPS");

@@ -115,7 +115,9 @@ enum Command {
     Probe(SlicePlane, [f64; 2]),
     /// Asks for the distance between two spots of a slice's cell.
     Measure(SlicePlane, [f64; 2], [f64; 2]),
-    Still { lossless: bool },
+    Still {
+        lossless: bool,
+    },
     Close,
 }
 

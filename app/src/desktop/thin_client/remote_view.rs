@@ -20,8 +20,8 @@ use server_mode::protocol::{
 use server_mode::tls::Fingerprint;
 
 use super::connection::{LinkStatus, LinkTarget, RemoteLink};
-use super::rulers::{ProbeReading, Ruler, SlicePlacement};
 use super::gestures::{Gesture, GestureReader, dragged_window};
+use super::rulers::{ProbeReading, Ruler, SlicePlacement};
 use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters, plane_colour};
 
 /// Wheel movement (points) that moves one slice, as on local slices.
@@ -66,6 +66,8 @@ pub struct RemoteView {
     probe: Option<ProbeReading>,
     /// The spot the value under the cursor is wanted for, not asked yet (latest wins).
     probe_wanted: Option<(SlicePlane, [f64; 2])>,
+    /// The spot under the cursor last seen.
+    probe_spot: Option<(SlicePlane, [f64; 2])>,
     /// When the value under the cursor was last asked for.
     probe_asked_at: Option<Instant>,
 }
@@ -100,6 +102,7 @@ impl RemoteView {
             draft_ruler: None,
             probe: None,
             probe_wanted: None,
+            probe_spot: None,
             probe_asked_at: None,
         })
     }
@@ -417,20 +420,26 @@ impl RemoteView {
 
     /// Asks the server for the value under the cursor on a slice: at most 20 times a
     /// second, the latest spot winning; forgets the value off the slices.
-    fn ask_value_under_cursor(&mut self, ui: &egui::Ui, response: &egui::Response, rect: egui::Rect) {
+    fn ask_value_under_cursor(
+        &mut self,
+        ui: &egui::Ui,
+        response: &egui::Response,
+        rect: egui::Rect,
+    ) {
         let hovered = response
             .hover_pos()
             .and_then(|pos| self.slice_at(rect, pos));
         match hovered {
             Some((plane, x, y)) => {
-                let moved = ui.input(|input| input.pointer.delta() != egui::Vec2::ZERO);
-                if moved || self.probe.is_none() && self.probe_asked_at.is_none() {
-                    self.probe_wanted = Some((plane, [x, y]));
+                if self.probe_spot != Some((plane, [x, y])) {
+                    self.probe_spot = Some((plane, [x, y]));
+                    self.probe_wanted = self.probe_spot;
                 }
             }
             None => {
                 self.probe = None;
                 self.probe_wanted = None;
+                self.probe_spot = None;
             }
         }
         let Some((plane, at)) = self.probe_wanted else {
@@ -452,11 +461,17 @@ impl RemoteView {
 
     /// A left drag on a slice with the ruler on: the ruler follows it, and its release
     /// asks the server to measure it (a click, under 3 pixels, measures nothing).
-    fn draw_ruler(&mut self, response: &egui::Response, rect: egui::Rect, origin: Option<egui::Pos2>) {
+    fn draw_ruler(
+        &mut self,
+        response: &egui::Response,
+        rect: egui::Rect,
+        origin: Option<egui::Pos2>,
+    ) {
         // From where the button went down (a drag starts a few pixels later).
         let at = origin
             .or_else(|| response.interact_pointer_pos())
             .and_then(|pos| self.slice_at(rect, pos));
+        let cells = self.cells_on_screen(rect);
         if response.drag_started_by(egui::PointerButton::Primary) {
             self.draft_ruler = at.map(|(plane, x, y)| (plane, [x, y], [x, y]));
         } else if response.dragged_by(egui::PointerButton::Primary)
@@ -464,9 +479,10 @@ impl RemoteView {
             && let Some(pos) = response.interact_pointer_pos()
         {
             // Kept to the cell it started in.
-            let cell = self.cells_on_screen(rect)[cell_index(*plane)];
-            let clamped = pos.clamp(cell.min, cell.max);
-            if let Some((_, x, y)) = slice_under(&self.cells_on_screen(rect), clamped) {
+            let cell = cells[cell_index(*plane)];
+            let inside = cell.shrink(0.01);
+            let clamped = pos.clamp(inside.min, inside.max);
+            if let Some((_, x, y)) = slice_under(&cells, clamped) {
                 *end = [x, y];
             }
         }
@@ -508,7 +524,13 @@ impl RemoteView {
             painter.circle_filled(a, 3.0, RULER_COLOUR);
             painter.circle_filled(b, 3.0, RULER_COLOUR);
             if let Some(label) = label {
-                painter.text(b + egui::vec2(8.0, -8.0), egui::Align2::LEFT_BOTTOM, label, font.clone(), RULER_COLOUR);
+                painter.text(
+                    b + egui::vec2(8.0, -8.0),
+                    egui::Align2::LEFT_BOTTOM,
+                    label,
+                    font.clone(),
+                    RULER_COLOUR,
+                );
             }
         };
         if let Some(placement) = &self.placement {

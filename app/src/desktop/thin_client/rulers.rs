@@ -108,8 +108,7 @@ mod tests {
         for size in [[400, 300], [801, 599], [64, 200]] {
             let render = cell_render_size(size);
             let scale = |plane: SlicePlane| {
-                MprPlane::through_centre(&volume, plane.orientation())
-                    .mm_per_pixel(&volume, render)
+                MprPlane::through_centre(&volume, plane.orientation()).mm_per_pixel(&volume, render)
             };
             let spot = |plane| spot_in_cell(&volume, plane, crosshair, size, crosshair);
             let placement = SlicePlacement {
