@@ -351,11 +351,27 @@ pub enum ServerMessage {
         crosshair_lps: glam::DVec3,
         /// Where it shows in each slice's cell of the 2×2 layout at the session's size.
         cells: CrosshairInCells,
+        /// Millimetres per pixel of each slice's cell at the session's size, so that a
+        /// client can place any patient point of a slice (a ruler's ends) in its cell.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mm_per_pixel: Option<SliceScales>,
     },
 }
 
 fn jpeg() -> Codec {
     Codec::Jpeg
+}
+
+/// Millimetres per pixel of the three slice cells of the 2×2 layout (the same across and
+/// down): with the crosshair's spot in a cell, where any point of that slice shows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SliceScales {
+    /// Of the axial cell.
+    pub axial: f64,
+    /// Of the coronal cell.
+    pub coronal: f64,
+    /// Of the sagittal cell.
+    pub sagittal: f64,
 }
 
 /// Where the crosshair shows in the three slice cells of the 2×2 layout: fractions

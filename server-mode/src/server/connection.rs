@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 
 use crate::protocol::{
     ClientMessage, Codec, CrosshairInCells, ErrorCode, LoadProgress, PROTOCOL_VERSION,
-    ServerMessage, Stats, parse_client_message,
+    ServerMessage, SliceScales, Stats, parse_client_message,
 };
 use crate::server::access::{Authentication, Ending, Identity};
 use crate::server::audit::{AuditEvent, Refusal};
@@ -390,7 +390,7 @@ struct Connection {
     /// The host's view, once this session opened a shared series.
     host_view: Option<tokio::sync::watch::Receiver<crate::protocol::SharedView>>,
     /// The crosshair as the client was last told it, and where it showed in the cells.
-    told_crosshair: Option<(DVec3, CrosshairInCells)>,
+    told_crosshair: Option<(DVec3, CrosshairInCells, Option<SliceScales>)>,
     /// The view at rest the client was last told of.
     told_view: Option<crate::protocol::SharedView>,
     /// Who the session's user is.
@@ -993,14 +993,16 @@ impl Connection {
         ) else {
             return ControlFlow::Continue(());
         };
-        if self.told_crosshair == Some((crosshair_lps, cells)) {
+        let mm_per_pixel = self.session.slice_scales();
+        if self.told_crosshair == Some((crosshair_lps, cells, mm_per_pixel)) {
             return ControlFlow::Continue(());
         }
-        self.told_crosshair = Some((crosshair_lps, cells));
+        self.told_crosshair = Some((crosshair_lps, cells, mm_per_pixel));
         let moved = ServerMessage::Crosshair {
             seq: self.session.last_input().0,
             crosshair_lps,
             cells,
+            mm_per_pixel,
         };
         self.send(&moved).await
     }

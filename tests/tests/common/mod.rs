@@ -19,6 +19,22 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
 }
 
+/// The `hounsfield` binary the workspace built, beside the test's executable.
+pub fn hounsfield_binary() -> PathBuf {
+    let test = std::env::current_exe().expect("the test's path");
+    let binary = test
+        .parent()
+        .and_then(std::path::Path::parent)
+        .map(|profile| profile.join("hounsfield"))
+        .expect("a target folder");
+    assert!(
+        binary.exists(),
+        "{} is missing: build the workspace first (cargo test --workspace builds it)",
+        binary.display()
+    );
+    binary
+}
+
 /// A path inside the shared data.
 pub fn data(relative: &str) -> PathBuf {
     data_dir().join(relative)

@@ -42,6 +42,24 @@ pub fn start_serving(library: Arc<Library>, configs: Vec<ServerConfig>) -> Vec<S
         .collect()
 }
 
+/// Starts a server on `config` whose library is the series in `folders` (scanned now),
+/// and returns its address; it runs until the test process ends.
+pub fn start_serving(config: ServerConfig, folders: &[std::path::PathBuf]) -> SocketAddr {
+    let library = Arc::new(Library::scan(folders, 1 << 30));
+    let scheduler = Arc::new(
+        Scheduler::start(PresetLibrary::builtin(), 2)
+            .expect("a GPU adapter (lavapipe at least) is needed"),
+    );
+    let server = BackgroundServer::start("test-server", config, library, scheduler)
+        .expect("binds on loopback");
+    let address = server.address();
+    RUNNING
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(server);
+    address
+}
+
 /// Runs an async test body on a runtime of its own, failing it when it takes longer than
 /// `limit` (a hung test, not a slow one).
 pub fn run_within(limit: std::time::Duration, body: impl std::future::Future<Output = ()>) {
