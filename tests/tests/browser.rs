@@ -1369,16 +1369,12 @@ document.addEventListener("DOMContentLoaded", () => {
 
 #[test]
 fn the_progress_bar_moves_while_a_large_series_loads_and_goes_once_it_opened() {
-    let library = std::sync::Arc::new(server_mode::Library::scan(
-        &[common::data("ct-head-neck")],
-        1 << 30,
-    ));
     let mut config = common::server::loopback_config();
     config.default_viewport = Viewport {
         width: 400,
         height: 300,
     };
-    let address = common::server::start_serving(library, vec![config])[0];
+    let address = common::server::start_serving(config, &[common::data("ct-head-neck")]);
     with_page_at(
         address,
         "/",

@@ -30,7 +30,7 @@ fn ct_server() -> (std::net::SocketAddr, String, usize) {
         .clone();
     let mut config = common::server::loopback_config();
     config.h264_encoders = Vec::new();
-    let address = common::server::start_serving(library, vec![config])[0];
+    let address = common::server::start_with_library(library, vec![config])[0];
     (address, series.id, series.images)
 }
 

@@ -19,11 +19,11 @@ pub fn loopback_config() -> ServerConfig {
 /// Starts one server per config and returns their addresses; they run until the test
 /// process ends.
 pub fn start(configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
-    start_serving(Arc::new(Library::scan(&[], 1 << 30)), configs)
+    start_with_library(Arc::new(Library::scan(&[], 1 << 30)), configs)
 }
 
 /// [`start`] serving `library` instead of the built-in phantom.
-pub fn start_serving(library: Arc<Library>, configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
+pub fn start_with_library(library: Arc<Library>, configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
     let scheduler = Arc::new(
         Scheduler::start(PresetLibrary::builtin(), 2)
             .expect("a GPU adapter (lavapipe at least) is needed"),
@@ -45,19 +45,7 @@ pub fn start_serving(library: Arc<Library>, configs: Vec<ServerConfig>) -> Vec<S
 /// Starts a server on `config` whose library is the series in `folders` (scanned now),
 /// and returns its address; it runs until the test process ends.
 pub fn start_serving(config: ServerConfig, folders: &[std::path::PathBuf]) -> SocketAddr {
-    let library = Arc::new(Library::scan(folders, 1 << 30));
-    let scheduler = Arc::new(
-        Scheduler::start(PresetLibrary::builtin(), 2)
-            .expect("a GPU adapter (lavapipe at least) is needed"),
-    );
-    let server = BackgroundServer::start("test-server", config, library, scheduler)
-        .expect("binds on loopback");
-    let address = server.address();
-    RUNNING
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(server);
-    address
+    start_with_library(Arc::new(Library::scan(folders, 1 << 30)), vec![config])[0]
 }
 
 /// Runs an async test body on a runtime of its own, failing it when it takes longer than
