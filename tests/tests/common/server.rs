@@ -19,7 +19,11 @@ pub fn loopback_config() -> ServerConfig {
 /// Starts one server per config and returns their addresses; they run until the test
 /// process ends.
 pub fn start(configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
-    let library = Arc::new(Library::scan(&[], 1 << 30));
+    start_with(Arc::new(Library::scan(&[], 1 << 30)), configs)
+}
+
+/// As [`start`], serving `library`.
+pub fn start_with(library: Arc<Library>, configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
     let scheduler = Arc::new(
         Scheduler::start(PresetLibrary::builtin(), 2)
             .expect("a GPU adapter (lavapipe at least) is needed"),
