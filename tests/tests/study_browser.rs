@@ -5,7 +5,8 @@
 //! bad limits, offsets and dates with `bad_value` while the session goes on; series are
 //! told apart as volumes, localisers and single images. `GET /thumbnail/ID` is a small
 //! JPEG of the series for a token (header or query) or the login cookie, 401 without,
-//! 404 for ids the library does not list and for paths.
+//! 404 for ids the library does not list and for paths, 403 for a viewer (who may open
+//! nothing of the library).
 
 mod common;
 
@@ -309,10 +310,15 @@ impl Answer {
     }
 }
 
-/// Sends `request` (its request line and headers, without the blank line) and reads the
-/// whole answer.
+/// Sends `request` (its request line and headers, without the blank line) to the
+/// server and reads the whole answer.
 async fn http(request: &str) -> Answer {
-    let mut stream = tokio::net::TcpStream::connect(server())
+    http_to(server(), request).await
+}
+
+/// As [`http`], to the server at `address`.
+async fn http_to(address: SocketAddr, request: &str) -> Answer {
+    let mut stream = tokio::net::TcpStream::connect(address)
         .await
         .expect("connects");
     let text = format!("{request}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
@@ -443,5 +449,57 @@ fn thumbnails_need_the_token_or_the_login_and_only_name_listed_series() {
                 "{unknown}"
             );
         }
+    });
+}
+
+#[test]
+fn a_viewer_gets_no_thumbnail_of_a_series_it_may_not_open() {
+    use server_mode::server::users::{Role, User, UserTable, UsersFile, token_sha256};
+    const VIEWER: &str = "study-browser-viewer-0b1c";
+    const READER: &str = "study-browser-reader-77de";
+    let mut table = UserTable::default();
+    for (name, role, token) in [
+        ("vera", Role::Viewer, VIEWER),
+        ("rita", Role::Reader, READER),
+    ] {
+        table
+            .add(User {
+                name: name.to_string(),
+                role,
+                token_sha256: token_sha256(token),
+                expires: None,
+            })
+            .expect("added");
+    }
+    let folder = tempfile::tempdir().expect("a folder");
+    let path = folder.path().join("users.toml");
+    table.save(&path).expect("written");
+    let mut config = common::server::loopback_config();
+    config.users = Some(UsersFile::load(&path).expect("a good users file"));
+    config.h264_encoders = Vec::new();
+    let library = Arc::new(Library::scan(&[common::data("mr-lumbar")], 1 << 30));
+    let address = common::server::start_with(library, vec![config])[0];
+    common::server::run_within(LIMIT, async {
+        let viewport = Viewport {
+            width: 160,
+            height: 120,
+        };
+        let mut reader = Client::connect(&format!("ws://{address}/ws"))
+            .await
+            .expect("connects");
+        reader.hello(Some(READER), viewport).await.expect("welcome");
+        let studies = reader.list_studies().await.expect("studies");
+        let id = series_of(&studies, "MRIX LUMBAR", "Sag T1 Flair")[0]
+            .id
+            .clone();
+        let mut viewer = Client::connect(&format!("ws://{address}/ws"))
+            .await
+            .expect("connects");
+        viewer.hello(Some(VIEWER), viewport).await.expect("welcome");
+        assert!(viewer.list_studies().await.expect("studies").is_empty());
+        let get =
+            |token: &str| format!("GET /thumbnail/{id} HTTP/1.1\r\nAuthorization: Bearer {token}");
+        assert_eq!(http_to(address, &get(VIEWER)).await.status, 403);
+        assert_thumbnail(&http_to(address, &get(READER)).await, "a reader");
     });
 }
