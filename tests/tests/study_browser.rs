@@ -313,15 +313,15 @@ impl Answer {
 /// Sends `request` (its request line and headers, without the blank line) to the
 /// server and reads the whole answer.
 async fn http(request: &str) -> Answer {
-    http_to(server(), request).await
+    http_to(server(), request, "").await
 }
 
-/// As [`http`], to the server at `address`.
-async fn http_to(address: SocketAddr, request: &str) -> Answer {
+/// As [`http`], to the server at `address`, with `body` after the headers.
+async fn http_to(address: SocketAddr, request: &str, body: &str) -> Answer {
     let mut stream = tokio::net::TcpStream::connect(address)
         .await
         .expect("connects");
-    let text = format!("{request}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let text = format!("{request}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n{body}");
     stream.write_all(text.as_bytes()).await.expect("sent");
     let mut bytes = Vec::new();
     stream.read_to_end(&mut bytes).await.expect("an answer");
@@ -415,10 +415,14 @@ fn thumbnails_need_the_token_or_the_login_and_only_name_listed_series() {
         assert_thumbnail(&query, "?token=");
         // The web page's login cookie.
         let body = format!("{{\"token\":\"{TOKEN}\"}}");
-        let login = http(&format!(
-            "POST /login HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        ))
+        let login = http_to(
+            server(),
+            &format!(
+                "POST /login HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {}",
+                body.len()
+            ),
+            &body,
+        )
         .await;
         assert_eq!(
             login.status,
@@ -499,7 +503,7 @@ fn a_viewer_gets_no_thumbnail_of_a_series_it_may_not_open() {
         assert!(viewer.list_studies().await.expect("studies").is_empty());
         let get =
             |token: &str| format!("GET /thumbnail/{id} HTTP/1.1\r\nAuthorization: Bearer {token}");
-        assert_eq!(http_to(address, &get(VIEWER)).await.status, 403);
-        assert_thumbnail(&http_to(address, &get(READER)).await, "a reader");
+        assert_eq!(http_to(address, &get(VIEWER), "").await.status, 403);
+        assert_thumbnail(&http_to(address, &get(READER), "").await, "a reader");
     });
 }
