@@ -8,6 +8,7 @@ import { H264Player, canDecodeH264 } from "./video.js";
 import { drawOverlay } from "./overlay.js";
 import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } from "./rulers.js";
 import { logIn } from "./login.js";
+import { StudyBrowser } from "./studies.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("view");
@@ -235,7 +236,7 @@ function handleMessage(message) {
       player.reset();
       break;
     case "studies":
-      fillSeries(message.studies);
+      showStudies(message);
       break;
     case "progress":
       // A long load under way on the server: how many of the series' images are in.
@@ -246,6 +247,9 @@ function handleMessage(message) {
       state.loading = null;
       showLoading(null);
       state.opened = message;
+      // Frames drawn before this series' first (its frames are those counted after).
+      state.framesAtOpen = state.frames;
+      browser.mark(message.series);
       state.presets = message.presets;
       state.modes = message.modes;
       if (message.window) state.window = { ...message.window };
@@ -320,15 +324,33 @@ function fillSelect(select, values, selected, labels = values) {
   );
 }
 
-function fillSeries(studies) {
-  const series = studies.flatMap((study) =>
-    study.series
-      .filter((s) => !s.unavailable)
-      .map((s) => ({ id: s.id, label: `${study.description || study.id} · ${s.modality} ${s.description || s.number || ""} ${s.dims ? s.dims.join("×") : ""}` })),
-  );
-  const current = connection.series ?? series[0]?.id;
-  fillSelect($("series"), series.map((s) => s.id), current, series.map((s) => s.label));
-  if (!connection.series && !connection.join && current) connection.openSeries(current);
+// The study browser beside the view; it asks for its pages over the session's socket.
+const browser = new StudyBrowser($("browser"), {
+  send: (message) => connection.send(message),
+  open: (id) => {
+    connection.openSeries(id);
+    browser.mark(id);
+    // On a narrow screen the browser covers the view: out of the way once a series opens.
+    if (window.matchMedia("(max-width: 700px)").matches) showBrowser(false);
+  },
+  state,
+});
+connection.studiesRequest = () => browser.message();
+
+/** Shows or hides the study browser. */
+function showBrowser(shown) {
+  $("browser").hidden = !shown;
+  $("browser-toggle").setAttribute("aria-expanded", String(shown));
+}
+$("browser-toggle").addEventListener("click", () => showBrowser($("browser").hidden));
+
+/** Shows a page of studies; the first ever opens the first series that opens (a volume first). */
+function showStudies(message) {
+  browser.show(message);
+  if (connection.series || connection.join) return;
+  const series = message.studies.flatMap((study) => study.series).filter((s) => !s.unavailable);
+  const first = series.find((s) => (s.kind ?? "volume") === "volume") ?? series[0];
+  if (first) connection.openSeries(first.id);
 }
 
 const send = (action, fields) => {
@@ -337,7 +359,6 @@ const send = (action, fields) => {
   if (action !== "interact") state.changed = connection.seq;
 };
 
-$("series").addEventListener("change", (event) => connection.openSeries(event.target.value));
 $("preset").addEventListener("change", (event) => send("preset", { name: event.target.value }));
 $("mode").addEventListener("change", (event) => send("mode", { mode: event.target.value }));
 $("reset").addEventListener("click", () => send("reset"));
@@ -563,8 +584,10 @@ setInterval(() => {
   connection.send(report);
 }, 1000);
 // Last: everything the callbacks use is defined by now.
-// `?join=ID`: follow a session another user shares instead of opening a series.
+// `?join=ID`: follow a session another user shares instead of opening a series (the
+// study browser starts folded away).
 connection.join = params.get("join");
+if (connection.join) showBrowser(false);
 state.offered = await offeredCodecs();
 connection.codecs = state.offered;
 $("logout").addEventListener("click", async () => {

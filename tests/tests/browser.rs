@@ -432,8 +432,10 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
             page.eval("window.hounsfield.encoder").await,
             json!("libx264")
         );
-        let series = page.eval("document.getElementById('series').value").await;
-        assert_eq!(series, json!("phantom"));
+        let series = page
+            .eval("document.querySelector('#study-list button.series.open')?.dataset.series")
+            .await;
+        assert_eq!(series, json!("phantom"), "the study browser marks it open");
         let frames_before = page.eval("window.hounsfield.lastHeader.frameSeq").await;
         let area = canvas_box(page).await;
         assert!(area.2 > 100 && area.3 > 100, "canvas box {area:?}");
@@ -943,7 +945,7 @@ fn a_viewer_follows_a_shared_session_through_its_join_link() {
             .await;
             wait_for_the_phantom(page).await;
             assert_eq!(
-                page.eval("document.getElementById('series').options.length")
+                page.eval("document.querySelectorAll('#study-list button.series').length")
                     .await,
                 json!(0),
                 "a viewer lists no series of her own"
@@ -1400,6 +1402,138 @@ fn the_progress_bar_moves_while_a_large_series_loads_and_goes_once_it_opened() {
                 page.eval("document.getElementById('loading').hidden").await,
                 json!(true),
                 "the bar goes once the series is open"
+            );
+        },
+    );
+}
+
+/// The token of the study browser's server.
+const LIBRARY_TOKEN: &str = "browser-library-token-41aa";
+
+/// A server of real studies from the shared data (the lumbar MR with its localisers,
+/// pydicom's DICOMDIR studies, an oblique MR, a GE EPI, a lone CT image), wanting
+/// [`LIBRARY_TOKEN`].
+fn library_server() -> SocketAddr {
+    let paths: Vec<std::path::PathBuf> = [
+        "mr-lumbar",
+        "mr-sag-oblique",
+        "ge-epi",
+        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/77654033",
+        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/98892001",
+        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/98892003",
+        "pydicom-test-files/pydicom/data/test_files/693_J2KI.dcm",
+    ]
+    .into_iter()
+    .map(common::data)
+    .collect();
+    let library = std::sync::Arc::new(server_mode::Library::scan(&paths, 1 << 30));
+    let mut config = common::server::loopback_config();
+    config.default_viewport = Viewport {
+        width: 400,
+        height: 300,
+    };
+    config.token = Some(LIBRARY_TOKEN.to_string());
+    common::server::start_with_library(library, vec![config])[0]
+}
+
+#[test]
+fn the_study_browser_pages_searches_shows_thumbnails_and_opens_a_series() {
+    let address = library_server();
+    with_page_at(
+        address,
+        &format!("/?token={LIBRARY_TOKEN}&per_page=3"),
+        Some(NO_WEBCODECS),
+        async |page, _| {
+            // The first page: three studies of all, newest first.
+            page.wait_for(
+                "window.hounsfield?.browser?.shown === 3 && window.hounsfield.browser.total >= 7",
+            )
+            .await;
+            let total = page.eval("window.hounsfield.browser.total").await;
+            assert_eq!(
+                page.eval("document.getElementById('study-range').textContent")
+                    .await,
+                json!(format!("1–3 of {total}"))
+            );
+            let first_page = page
+                .eval("[...document.querySelectorAll('#study-list .study .title')].map((t) => t.textContent).join('|')")
+                .await;
+            // Next: the second page, other studies.
+            page.eval("document.getElementById('study-next').click(); true")
+                .await;
+            page.wait_for(
+                "window.hounsfield.browser.offset === 3 && !window.hounsfield.browser.pending",
+            )
+            .await;
+            assert_eq!(
+                page.eval("document.getElementById('study-range').textContent")
+                    .await,
+                json!(format!("4–6 of {total}"))
+            );
+            let second_page = page
+                .eval("[...document.querySelectorAll('#study-list .study .title')].map((t) => t.textContent).join('|')")
+                .await;
+            assert_ne!(first_page, second_page);
+            assert_eq!(
+                page.eval("document.getElementById('study-prev').disabled")
+                    .await,
+                json!(false)
+            );
+
+            // A search narrows the list to the lumbar study, from its first page.
+            page.eval("const box = document.getElementById('study-search'); box.value = 'lumbar'; box.dispatchEvent(new Event('input')); true")
+                .await;
+            page.wait_for("window.hounsfield.browser.text === 'lumbar' && window.hounsfield.browser.total === 1")
+                .await;
+            assert_eq!(
+                page.eval("document.getElementById('study-range').textContent")
+                    .await,
+                json!("1–1 of 1")
+            );
+            assert_eq!(
+                page.eval("document.querySelector('#study-list h2').textContent")
+                    .await,
+                json!("MRIX LUMBAR · yI1Yf6zek5U")
+            );
+            // The 3-plane localiser's three parts and the 48 FOV localiser are folded away.
+            assert_eq!(
+                page.eval(
+                    "document.querySelector('#study-list details.other summary').textContent"
+                )
+                .await,
+                json!("show 4 localisers")
+            );
+            assert_eq!(
+                page.eval("document.querySelector('#study-list details.other').open")
+                    .await,
+                json!(false)
+            );
+            // Thumbnails load with the login cookie (the page's link token became it).
+            page.wait_for("[...document.querySelectorAll('#study-list > section button.series > .thumb img')].filter((img) => img.complete && img.naturalWidth > 0).length >= 2")
+                .await;
+
+            // A click on the sagittal T2 opens it and its frame shows.
+            let id = page
+                .eval("[...document.querySelectorAll('#study-list button.series')].find((b) => b.textContent.includes('Sag T2 frFSE S')).dataset.series")
+                .await;
+            let id = id.as_str().expect("the series is listed").to_string();
+            page.eval(&format!(
+                "document.querySelector('button.series[data-series=\"{id}\"]').click(); true"
+            ))
+            .await;
+            page.wait_for(&format!(
+                "window.hounsfield.opened?.series === '{id}' && window.hounsfield.frames > window.hounsfield.framesAtOpen && (window.hounsfield.lastHeader?.flags & 2) === 2"
+            ))
+            .await;
+            assert_eq!(
+                page.eval(&format!("document.querySelector('button.series[data-series=\"{id}\"]').classList.contains('open')")).await,
+                json!(true)
+            );
+            let area = canvas_box(page).await;
+            let shot = page.screenshot().await;
+            assert!(
+                colours_in(&shot, area) > 8,
+                "the series' frame is not blank"
             );
         },
     );

@@ -556,6 +556,7 @@ mod tests {
             patient_id: patient.1.to_string(),
             date: date.to_string(),
             description: description.to_string(),
+            accession: String::new(),
             series: Vec::new(),
         }
     }

@@ -14,7 +14,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::protocol::{
     Action, ClientMessage, ClientStats, Codec, ErrorCode, FrameHeader, HeaderError, Input,
-    LoadProgress, Opened, ServerMessage, StudyInfo, Viewport,
+    LoadProgress, MAX_STUDY_PAGE, Opened, ServerMessage, StudyInfo, StudyPage, StudyRequest,
+    Viewport,
 };
 use crate::tls::client::Presented;
 use crate::tls::{Fingerprint, ServerTrust, TlsError};
@@ -349,11 +350,28 @@ impl Client {
         .await
     }
 
-    /// `list_studies`, waiting for `studies`.
+    /// `list_studies` for the newest [`MAX_STUDY_PAGE`] studies, waiting for `studies`.
     pub async fn list_studies(&mut self) -> Result<Vec<StudyInfo>, ClientError> {
-        self.send(&ClientMessage::ListStudies).await?;
+        let request = StudyRequest {
+            limit: Some(MAX_STUDY_PAGE),
+            ..StudyRequest::default()
+        };
+        Ok(self.find_studies(request).await?.studies)
+    }
+
+    /// `list_studies` with a query, offset and limit, waiting for `studies`.
+    pub async fn find_studies(&mut self, request: StudyRequest) -> Result<StudyPage, ClientError> {
+        self.send(&ClientMessage::ListStudies(request)).await?;
         self.reply(|message| match message {
-            ServerMessage::Studies { studies } => Some(studies),
+            ServerMessage::Studies {
+                studies,
+                total,
+                offset,
+            } => Some(StudyPage {
+                studies,
+                total,
+                offset,
+            }),
             _ => None,
         })
         .await

@@ -35,6 +35,7 @@ use crate::server::library::LibraryError;
 use crate::server::metrics::Metrics;
 use crate::server::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
 use crate::server::session::{Admission, MessageKind, MessageRates, Session};
+use crate::server::study_query::{StudyPage, StudySearch};
 
 /// Messages waiting for the writer; when full, reading pauses (back-pressure).
 const OUTGOING_CAPACITY: usize = 16;
@@ -550,9 +551,20 @@ impl Connection {
                 codecs, viewport, ..
             } => self.hello(&codecs, viewport).await,
             _ if !self.greeted => self.error(ErrorCode::HelloFirst, "send hello first").await,
-            ClientMessage::ListStudies => {
+            ClientMessage::ListStudies(request) => {
+                let search = match StudySearch::new(&request) {
+                    Ok(search) => search,
+                    Err(why) => {
+                        return self
+                            .error(ErrorCode::BadValue, format!("list_studies: {why}"))
+                            .await;
+                    }
+                };
+                let page = self.studies(&search);
                 let studies = ServerMessage::Studies {
-                    studies: self.studies(),
+                    studies: page.studies,
+                    total: page.total,
+                    offset: page.offset,
                 };
                 self.send(&studies).await
             }
@@ -743,7 +755,9 @@ impl Connection {
                 let code = match error {
                     LibraryError::UnknownSeries(_) => ErrorCode::UnknownSeries,
                     LibraryError::Unavailable { .. } => ErrorCode::Unavailable,
-                    LibraryError::LoadFailed(_) => ErrorCode::Internal,
+                    LibraryError::LoadFailed(_) | LibraryError::NoThumbnail(_) => {
+                        ErrorCode::Internal
+                    }
                 };
                 Err(self.error(code, error.to_string()).await)
             }
@@ -821,17 +835,18 @@ impl Connection {
         self.send(&ServerMessage::Opened(Box::new(opened))).await
     }
 
-    /// The catalog this session's user may see: all of it for readers; for viewers only
-    /// the desktop's shared series, if any (they join others' sessions by id).
-    fn studies(&self) -> Vec<crate::protocol::StudyInfo> {
+    /// The page of `search` among the studies this session's user may see: all of them
+    /// for readers; for viewers only the desktop's shared series, if any (they join
+    /// others' sessions by id).
+    fn studies(&self, search: &StudySearch) -> StudyPage {
         let studies = self.app.library.studies();
         if self.identity.role.opens_series() {
-            return studies.to_vec();
+            return search.page(studies);
         }
         let Some(follow) = &self.app.config.follow else {
-            return Vec::new();
+            return search.page(&[]);
         };
-        studies
+        let visible: Vec<crate::protocol::StudyInfo> = studies
             .iter()
             .filter_map(|study| {
                 let series: Vec<_> = study
@@ -841,23 +856,19 @@ impl Connection {
                     .cloned()
                     .collect();
                 (!series.is_empty()).then(|| crate::protocol::StudyInfo {
+                    modalities: crate::server::library::modalities_of(&series),
                     series,
                     ..study.clone()
                 })
             })
-            .collect()
+            .collect();
+        search.page(&visible)
     }
 
     /// Whether this session's user may open `series`: readers any; viewers only the
     /// desktop's shared series (that is joining its session).
     fn may_open(&self, series: &str) -> bool {
-        self.identity.role.opens_series()
-            || self
-                .app
-                .config
-                .follow
-                .as_ref()
-                .is_some_and(|follow| follow.series == series)
+        self.app.may_open(&self.identity, series)
     }
 
     /// Refuses `what` for this user's role: `error` `forbidden`, recorded.

@@ -48,6 +48,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/login.js"),
     ),
     (
+        "/studies.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/studies.js"),
+    ),
+    (
         "/admin.html",
         "text/html; charset=utf-8",
         include_bytes!("../../../assets/web/admin.html"),
