@@ -1193,166 +1193,201 @@ fn on_a_ct_slice_the_page_shows_the_hu_of_hounsfield_probe_measures_a_ruler_and_
             );
             let axial = quadrants(area)[1];
 
-            // The value under the pointer: the HU `hounsfield probe` reads at that point.
-            let spot = (
-                f64::from(axial.0 + axial.2 / 2 + 9),
-                f64::from(axial.1 + axial.3 / 2 + 3),
-            );
-            page.mouse("mouseMoved", spot.0 - 20.0, spot.1, 0).await;
-            tokio::time::sleep(Duration::from_millis(80)).await;
-            page.mouse("mouseMoved", spot.0, spot.1, 0).await;
-            page.wait_for("window.hounsfield.probe?.cell === 'axial'")
-                .await;
-            // The latest spot's answer (the one before may still have been on its way).
-            tokio::time::sleep(Duration::from_millis(400)).await;
-            let probe = page.eval("window.hounsfield.probe").await;
-            let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
-            let value = cli_probe(&folder, lps).expect("the axial cell's centre is inside the CT");
-            assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
-            assert_eq!(probe["unit"], json!("HU"));
-            let shown = format!("axial: {} HU", value.round());
-            page.wait_for(&format!(
-                "document.getElementById('status').textContent.includes({shown:?})"
-            ))
-            .await;
-
-            // A ruler: a shift-drag across the axial slice, 60 px right and 45 px down.
-            let from = (
-                f64::from(axial.0 + axial.2 / 3),
-                f64::from(axial.1 + axial.3 / 3),
-            );
-            let to = (from.0 + 60.0, from.1 + 45.0);
-            page.mouse_with("mousePressed", from, "left", 1, 8).await;
-            for step in 1..=6 {
-                let t = f64::from(step) / 6.0;
-                let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
-                page.mouse_with("mouseMoved", at, "left", 1, 8).await;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            page.mouse_with("mouseReleased", to, "left", 0, 8).await;
-            page.wait_for("window.hounsfield.rulers.length === 1").await;
-            let ruler = page.eval("window.hounsfield.rulers[0]").await;
-            // The length the geometry gives: the axial slice fits the volume's extent (dims ×
-            // spacing, voxel edge to edge) into the cell's render size, whichever side is
-            // tighter; a pixel there is that many mm.
-            let opened = page.eval("window.hounsfield.opened").await;
-            let dims: [f64; 3] = serde_json::from_value(opened["dims"].clone()).expect("dims");
-            let spacing: [f64; 3] =
-                serde_json::from_value(opened["spacing_mm"].clone()).expect("spacing");
-            let render = [
-                f64::from(size[0].div_ceil(2)),
-                f64::from(size[1].div_ceil(2)),
-            ];
-            let mm_per_pixel =
-                (dims[0] * spacing[0] / render[0]).max(dims[1] * spacing[1] / render[1]);
-            let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
-            let mm = ruler["mm"].as_f64().expect("a length");
-            assert!(
-                (mm - expected).abs() <= spacing[0],
-                "the ruler measures {mm} mm, the geometry says {expected} mm (within a voxel, {} mm)",
-                spacing[0]
-            );
-            let label = format!("{mm:.1} mm");
-            let drawn = page
-            .eval("[...document.querySelectorAll('#overlay .ruler')].map((g) => { const l = g.querySelector('line'); return [g.textContent, +l.getAttribute('x1'), +l.getAttribute('y1'), +l.getAttribute('x2'), +l.getAttribute('y2')]; })")
-            .await;
-            assert_eq!(drawn.as_array().map(Vec::len), Some(1), "{drawn}");
-            assert_eq!(
-                drawn[0][0],
-                json!(label),
-                "the label shows the server's length"
-            );
-            // Drawn back from its patient points where it was dragged (the overlay's pixels
-            // are the canvas's, which starts at the canvas box).
-            for (n, want) in [
-                from.0 - f64::from(area.0),
-                from.1 - f64::from(area.1),
-                to.0 - f64::from(area.0),
-                to.1 - f64::from(area.1),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                let got = drawn[0][n + 1].as_f64().expect("a coordinate");
-                assert!(
-                    (got - want).abs() <= 1.5,
-                    "end {n}: {got} drawn, {want} dragged"
-                );
-            }
-            assert!(status_text(page).await.contains(&label));
-            // It stays with its slice: another axial slice hides it, coming back shows it.
-            for (delta, count) in [(100.0, 0), (-100.0, 1)] {
-                page.call(
-                "Input.dispatchMouseEvent",
-                json!({"type": "mouseWheel", "x": spot.0, "y": spot.1, "deltaX": 0, "deltaY": delta}),
+            let spot = the_status_shows_the_hu_of_hounsfield_probe(page, axial, &folder).await;
+            a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
+                page, area, axial, size, spot,
             )
             .await;
-                page.wait_for(&format!(
-                    "document.querySelectorAll('#overlay .ruler').length === {count}"
-                ))
-                .await;
-            }
-
-            // Right-drag on the slice: the window changes, the status says so and the slice's
-            // pixels change.
-            let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
-            wait_for_final_still(page, &frame).await;
-            let before = page.screenshot().await;
-            let window = page.eval("window.hounsfield.window").await;
-            let start = (spot.0, f64::from(axial.1 + axial.3 / 4));
-            page.mouse_with("mousePressed", start, "right", 2, 0).await;
-            for step in 1..=8 {
-                let at = (
-                    start.0 - f64::from(step) * 10.0,
-                    start.1 + f64::from(step) * 8.0,
-                );
-                page.mouse_with("mouseMoved", at, "right", 2, 0).await;
-                tokio::time::sleep(Duration::from_millis(30)).await;
-            }
-            page.mouse_with(
-                "mouseReleased",
-                (start.0 - 80.0, start.1 + 64.0),
-                "right",
-                0,
-                0,
-            )
-            .await;
-            let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
-            wait_for_final_still(page, &frame).await;
-            let after_window = page.eval("window.hounsfield.window").await;
-            let (width, center) = (
-                after_window["width"].as_f64().expect("a width"),
-                after_window["center"].as_f64().expect("a centre"),
-            );
-            assert!(
-                width < window["width"].as_f64().expect("a width")
-                    && center > window["center"].as_f64().expect("a centre"),
-                "dragging left narrows the window and down raises it: {window} → {after_window}"
-            );
-            let shown = format!("W {width:.0} L {center:.0}");
-            assert!(status_text(page).await.contains(&shown), "{shown}");
-            let after = page.screenshot().await;
-            let changed = changed_share(&before, &after, axial);
-            assert!(
-                changed > 0.05,
-                "the axial slice should show the new window: {:.1} % of its pixels changed",
-                changed * 100.0
-            );
-
-            // A preset button too (Bone: W 1800 L 400).
-            let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
-            page.eval("[...document.querySelectorAll('#windows button')].find((b) => b.textContent === 'Bone').click()")
-            .await;
-            wait_for_final_still(page, &frame).await;
-            assert!(status_text(page).await.contains("W 1800 L 400"));
-            let bone = page.screenshot().await;
-            let changed = changed_share(&after, &bone, axial);
-            assert!(
-                changed > 0.05,
-                "the Bone window should change the axial slice: {:.1} % of its pixels changed",
-                changed * 100.0
-            );
+            right_drag_and_the_bone_button_set_the_slices_window(page, axial, spot).await;
         },
+    );
+}
+
+/// A canvas region: x, y, width, height (CSS pixels).
+type Region = (u32, u32, u32, u32);
+
+/// Points at the axial cell and checks the status shows the HU `hounsfield probe` reads
+/// of the CT in `folder` there; returns the spot pointed at.
+async fn the_status_shows_the_hu_of_hounsfield_probe(
+    page: &mut Page,
+    axial: Region,
+    folder: &std::path::Path,
+) -> (f64, f64) {
+    // The value under the pointer: the HU `hounsfield probe` reads at that point.
+    let spot = (
+        f64::from(axial.0 + axial.2 / 2 + 9),
+        f64::from(axial.1 + axial.3 / 2 + 3),
+    );
+    page.mouse("mouseMoved", spot.0 - 20.0, spot.1, 0).await;
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    page.mouse("mouseMoved", spot.0, spot.1, 0).await;
+    page.wait_for("window.hounsfield.probe?.cell === 'axial'")
+        .await;
+    // The latest spot's answer (the one before may still have been on its way).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let probe = page.eval("window.hounsfield.probe").await;
+    let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
+    let value = cli_probe(folder, lps).expect("the axial cell's centre is inside the CT");
+    assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
+    assert_eq!(probe["unit"], json!("HU"));
+    let shown = format!("axial: {} HU", value.round());
+    page.wait_for(&format!(
+        "document.getElementById('status').textContent.includes({shown:?})"
+    ))
+    .await;
+    spot
+}
+
+/// Shift-drags a ruler across the axial cell: its length is what the geometry gives
+/// (within a voxel), it is drawn where it was dragged, and it hides on another slice.
+async fn a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
+    page: &mut Page,
+    area: Region,
+    axial: Region,
+    size: [u32; 2],
+    spot: (f64, f64),
+) {
+    // A ruler: a shift-drag across the axial slice, 60 px right and 45 px down.
+    let from = (
+        f64::from(axial.0 + axial.2 / 3),
+        f64::from(axial.1 + axial.3 / 3),
+    );
+    let to = (from.0 + 60.0, from.1 + 45.0);
+    page.mouse_with("mousePressed", from, "left", 1, 8).await;
+    for step in 1..=6 {
+        let t = f64::from(step) / 6.0;
+        let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+        page.mouse_with("mouseMoved", at, "left", 1, 8).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    page.mouse_with("mouseReleased", to, "left", 0, 8).await;
+    page.wait_for("window.hounsfield.rulers.length === 1").await;
+    let ruler = page.eval("window.hounsfield.rulers[0]").await;
+    // The length the geometry gives: the axial slice fits the volume's extent (dims ×
+    // spacing, voxel edge to edge) into the cell's render size, whichever side is
+    // tighter; a pixel there is that many mm.
+    let opened = page.eval("window.hounsfield.opened").await;
+    let dims: [f64; 3] = serde_json::from_value(opened["dims"].clone()).expect("dims");
+    let spacing: [f64; 3] = serde_json::from_value(opened["spacing_mm"].clone()).expect("spacing");
+    let render = [
+        f64::from(size[0].div_ceil(2)),
+        f64::from(size[1].div_ceil(2)),
+    ];
+    let mm_per_pixel = (dims[0] * spacing[0] / render[0]).max(dims[1] * spacing[1] / render[1]);
+    let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
+    let mm = ruler["mm"].as_f64().expect("a length");
+    assert!(
+        (mm - expected).abs() <= spacing[0],
+        "the ruler measures {mm} mm, the geometry says {expected} mm (within a voxel, {} mm)",
+        spacing[0]
+    );
+    let label = format!("{mm:.1} mm");
+    let drawn = page
+    .eval("[...document.querySelectorAll('#overlay .ruler')].map((g) => { const l = g.querySelector('line'); return [g.textContent, +l.getAttribute('x1'), +l.getAttribute('y1'), +l.getAttribute('x2'), +l.getAttribute('y2')]; })")
+    .await;
+    assert_eq!(drawn.as_array().map(Vec::len), Some(1), "{drawn}");
+    assert_eq!(
+        drawn[0][0],
+        json!(label),
+        "the label shows the server's length"
+    );
+    // Drawn back from its patient points where it was dragged (the overlay's pixels
+    // are the canvas's, which starts at the canvas box).
+    for (n, want) in [
+        from.0 - f64::from(area.0),
+        from.1 - f64::from(area.1),
+        to.0 - f64::from(area.0),
+        to.1 - f64::from(area.1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let got = drawn[0][n + 1].as_f64().expect("a coordinate");
+        assert!(
+            (got - want).abs() <= 1.5,
+            "end {n}: {got} drawn, {want} dragged"
+        );
+    }
+    assert!(status_text(page).await.contains(&label));
+    // It stays with its slice: another axial slice hides it, coming back shows it.
+    for (delta, count) in [(100.0, 0), (-100.0, 1)] {
+        page.call(
+            "Input.dispatchMouseEvent",
+            json!({"type": "mouseWheel", "x": spot.0, "y": spot.1, "deltaX": 0, "deltaY": delta}),
+        )
+        .await;
+        page.wait_for(&format!(
+            "document.querySelectorAll('#overlay .ruler').length === {count}"
+        ))
+        .await;
+    }
+}
+
+/// A right-drag on the axial cell narrows and raises the window, and the Bone button sets
+/// its own: the status says so and the slice's pixels change.
+async fn right_drag_and_the_bone_button_set_the_slices_window(
+    page: &mut Page,
+    axial: Region,
+    spot: (f64, f64),
+) {
+    // Right-drag on the slice: the window changes, the status says so and the slice's
+    // pixels change.
+    let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+    wait_for_final_still(page, &frame).await;
+    let before = page.screenshot().await;
+    let window = page.eval("window.hounsfield.window").await;
+    let start = (spot.0, f64::from(axial.1 + axial.3 / 4));
+    page.mouse_with("mousePressed", start, "right", 2, 0).await;
+    for step in 1..=8 {
+        let at = (
+            start.0 - f64::from(step) * 10.0,
+            start.1 + f64::from(step) * 8.0,
+        );
+        page.mouse_with("mouseMoved", at, "right", 2, 0).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    page.mouse_with(
+        "mouseReleased",
+        (start.0 - 80.0, start.1 + 64.0),
+        "right",
+        0,
+        0,
+    )
+    .await;
+    let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+    wait_for_final_still(page, &frame).await;
+    let after_window = page.eval("window.hounsfield.window").await;
+    let (width, center) = (
+        after_window["width"].as_f64().expect("a width"),
+        after_window["center"].as_f64().expect("a centre"),
+    );
+    assert!(
+        width < window["width"].as_f64().expect("a width")
+            && center > window["center"].as_f64().expect("a centre"),
+        "dragging left narrows the window and down raises it: {window} → {after_window}"
+    );
+    let shown = format!("W {width:.0} L {center:.0}");
+    assert!(status_text(page).await.contains(&shown), "{shown}");
+    let after = page.screenshot().await;
+    let changed = changed_share(&before, &after, axial);
+    assert!(
+        changed > 0.05,
+        "the axial slice should show the new window: {:.1} % of its pixels changed",
+        changed * 100.0
+    );
+
+    // A preset button too (Bone: W 1800 L 400).
+    let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+    page.eval("[...document.querySelectorAll('#windows button')].find((b) => b.textContent === 'Bone').click()")
+    .await;
+    wait_for_final_still(page, &frame).await;
+    assert!(status_text(page).await.contains("W 1800 L 400"));
+    let bone = page.screenshot().await;
+    let changed = changed_share(&after, &bone, axial);
+    assert!(
+        changed > 0.05,
+        "the Bone window should change the axial slice: {:.1} % of its pixels changed",
+        changed * 100.0
     );
 }
 

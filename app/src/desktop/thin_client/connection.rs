@@ -553,57 +553,7 @@ impl Worker {
                             }
                         }
                     }
-                    Ok(Event::Message(ServerMessage::Error { code, message })) => {
-                        self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
-                    }
-                    Ok(Event::Message(ServerMessage::Crosshair { seq, crosshair_lps, cells, mm_per_pixel })) => {
-                        // Kept for a reconnection even before the UI takes it.
-                        if let Some(view) = self
-                            .view
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .as_mut()
-                        {
-                            view.crosshair_lps = Some(crosshair_lps);
-                        }
-                        self.update(|state| {
-                            state.crosshair_lps = Some(crosshair_lps);
-                            state.crosshair_cells = Some((seq, cells));
-                            state.slice_placement = mm_per_pixel.map(|mm_per_pixel| {
-                                (seq, SlicePlacement { crosshair_lps, cells, mm_per_pixel })
-                            });
-                        });
-                    }
-                    Ok(Event::Message(ServerMessage::Probe { cell, lps_mm, value, unit, .. })) => {
-                        if let Some(plane) = SlicePlane::from_name(&cell) {
-                            let reading = ProbeReading { plane, lps_mm: glam::DVec3::from_array(lps_mm), value, unit };
-                            tracing::info!(
-                                "probe {cell}: {} {} at LPS {:?} mm",
-                                value.map_or_else(|| "outside".to_string(), |v| v.to_string()),
-                                reading.unit,
-                                lps_mm
-                            );
-                            self.update(|state| state.probe = Some(reading));
-                        }
-                    }
-                    Ok(Event::Message(ServerMessage::Measure { cell, mm, from_lps, to_lps })) => {
-                        if let Some(plane) = SlicePlane::from_name(&cell) {
-                            tracing::info!("ruler {cell}: {mm} mm from LPS {from_lps:?} to LPS {to_lps:?}");
-                            let ruler = Ruler {
-                                plane,
-                                from_lps: glam::DVec3::from_array(from_lps),
-                                to_lps: glam::DVec3::from_array(to_lps),
-                                mm,
-                            };
-                            self.update(|state| {
-                                if state.measured.len() == MEASURED_QUEUE {
-                                    state.measured.pop_front();
-                                }
-                                state.measured.push_back(ruler);
-                            });
-                        }
-                    }
-                    Ok(Event::Message(_)) => {}
+                    Ok(Event::Message(message)) => self.on_message(message),
                     Err(error) => return classify(error),
                 },
                 command = commands.recv() => match command {
@@ -639,6 +589,92 @@ impl Worker {
                     }
                 },
             }
+        }
+    }
+
+    /// Takes a message of the server's into the link's state: an error, where the
+    /// crosshair went, the value under the cursor, a ruler measured.
+    fn on_message(&self, message: ServerMessage) {
+        match message {
+            ServerMessage::Error { code, message } => {
+                self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
+            }
+            ServerMessage::Crosshair {
+                seq,
+                crosshair_lps,
+                cells,
+                mm_per_pixel,
+            } => {
+                // Kept for a reconnection even before the UI takes it.
+                if let Some(view) = self
+                    .view
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .as_mut()
+                {
+                    view.crosshair_lps = Some(crosshair_lps);
+                }
+                self.update(|state| {
+                    state.crosshair_lps = Some(crosshair_lps);
+                    state.crosshair_cells = Some((seq, cells));
+                    state.slice_placement = mm_per_pixel.map(|mm_per_pixel| {
+                        (
+                            seq,
+                            SlicePlacement {
+                                crosshair_lps,
+                                cells,
+                                mm_per_pixel,
+                            },
+                        )
+                    });
+                });
+            }
+            ServerMessage::Probe {
+                cell,
+                lps_mm,
+                value,
+                unit,
+                ..
+            } => {
+                if let Some(plane) = SlicePlane::from_name(&cell) {
+                    let reading = ProbeReading {
+                        plane,
+                        lps_mm: glam::DVec3::from_array(lps_mm),
+                        value,
+                        unit,
+                    };
+                    tracing::info!(
+                        "probe {cell}: {} {} at LPS {:?} mm",
+                        value.map_or_else(|| "outside".to_string(), |v| v.to_string()),
+                        reading.unit,
+                        lps_mm
+                    );
+                    self.update(|state| state.probe = Some(reading));
+                }
+            }
+            ServerMessage::Measure {
+                cell,
+                mm,
+                from_lps,
+                to_lps,
+            } => {
+                if let Some(plane) = SlicePlane::from_name(&cell) {
+                    tracing::info!("ruler {cell}: {mm} mm from LPS {from_lps:?} to LPS {to_lps:?}");
+                    let ruler = Ruler {
+                        plane,
+                        from_lps: glam::DVec3::from_array(from_lps),
+                        to_lps: glam::DVec3::from_array(to_lps),
+                        mm,
+                    };
+                    self.update(|state| {
+                        if state.measured.len() == MEASURED_QUEUE {
+                            state.measured.pop_front();
+                        }
+                        state.measured.push_back(ruler);
+                    });
+                }
+            }
+            _ => {}
         }
     }
 
