@@ -869,22 +869,12 @@ const ADMIN: &str = "browser-admin-token-0c7b";
 
 /// A server with a users file: `vera` a viewer, `rita` a reader and `ada` an admin.
 fn server_with_users() -> SocketAddr {
-    use server_mode::server::users::{Role, User, UserTable, UsersFile, token_sha256};
-    let mut table = UserTable::default();
-    for (name, role, token) in [
+    use server_mode::server::users::{Role, UsersFile};
+    let table = common::users_table(&[
         ("vera", Role::Viewer, VIEWER),
         ("rita", Role::Reader, READER),
         ("ada", Role::Admin, ADMIN),
-    ] {
-        table
-            .add(User {
-                name: name.to_string(),
-                role,
-                token_sha256: token_sha256(token),
-                expires: None,
-            })
-            .expect("added");
-    }
+    ]);
     // The server reads the file again while it runs, so it stays until the process ends.
     static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -1449,19 +1439,10 @@ const LIBRARY_TOKEN: &str = "browser-library-token-41aa";
 /// pydicom's DICOMDIR studies, an oblique MR, a GE EPI, a lone CT image), wanting
 /// [`LIBRARY_TOKEN`].
 fn library_server() -> SocketAddr {
-    let paths: Vec<std::path::PathBuf> = [
-        "mr-lumbar",
-        "mr-sag-oblique",
-        "ge-epi",
-        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/77654033",
-        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/98892001",
-        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/98892003",
-        "pydicom-test-files/pydicom/data/test_files/693_J2KI.dcm",
-    ]
-    .into_iter()
-    .map(common::data)
-    .collect();
-    let library = std::sync::Arc::new(server_mode::Library::scan(&paths, 1 << 30));
+    let library = std::sync::Arc::new(server_mode::Library::scan(
+        &common::study_library(),
+        1 << 30,
+    ));
     let mut config = common::server::loopback_config();
     config.default_viewport = Viewport {
         width: 400,

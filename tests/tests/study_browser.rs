@@ -12,7 +12,6 @@ mod common;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -29,27 +28,11 @@ const TOKEN: &str = "study-browser-token-5d2e";
 /// How long one test may take.
 const LIMIT: Duration = Duration::from_secs(120);
 
-/// The folders and files of the library.
-fn library_paths() -> Vec<PathBuf> {
-    [
-        "mr-lumbar",
-        "mr-sag-oblique",
-        "ge-epi",
-        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/77654033",
-        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/98892001",
-        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/98892003",
-        "pydicom-test-files/pydicom/data/test_files/693_J2KI.dcm",
-    ]
-    .into_iter()
-    .map(common::data)
-    .collect()
-}
-
 /// One server for every test of this file, with the library above and [`TOKEN`].
 fn server() -> SocketAddr {
     static SERVER: OnceLock<SocketAddr> = OnceLock::new();
     *SERVER.get_or_init(|| {
-        let library = Arc::new(Library::scan(&library_paths(), 1 << 30));
+        let library = Arc::new(Library::scan(&common::study_library(), 1 << 30));
         let mut config = common::server::loopback_config();
         config.token = Some(TOKEN.to_string());
         config.h264_encoders = Vec::new();
@@ -458,23 +441,13 @@ fn thumbnails_need_the_token_or_the_login_and_only_name_listed_series() {
 
 #[test]
 fn a_viewer_gets_no_thumbnail_of_a_series_it_may_not_open() {
-    use server_mode::server::users::{Role, User, UserTable, UsersFile, token_sha256};
+    use server_mode::server::users::{Role, UsersFile};
     const VIEWER: &str = "study-browser-viewer-0b1c";
     const READER: &str = "study-browser-reader-77de";
-    let mut table = UserTable::default();
-    for (name, role, token) in [
+    let table = common::users_table(&[
         ("vera", Role::Viewer, VIEWER),
         ("rita", Role::Reader, READER),
-    ] {
-        table
-            .add(User {
-                name: name.to_string(),
-                role,
-                token_sha256: token_sha256(token),
-                expires: None,
-            })
-            .expect("added");
-    }
+    ]);
     let folder = tempfile::tempdir().expect("a folder");
     let path = folder.path().join("users.toml");
     table.save(&path).expect("written");

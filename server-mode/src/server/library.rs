@@ -248,12 +248,7 @@ impl Library {
             Source::Loaded(volume) => Ok(volume_thumbnail(volume, max_side)),
             Source::Phantom => Ok(volume_thumbnail(&*self.open(id)?, max_side)),
             &Source::Catalog(study, series) => {
-                let series = self
-                    .catalog
-                    .studies
-                    .get(study)
-                    .and_then(|s| s.series.get(series))
-                    .ok_or_else(unknown)?;
+                let series = self.catalogued(study, series).ok_or_else(unknown)?;
                 let made = std::panic::catch_unwind(|| series_thumbnail(series, max_side));
                 match made {
                     Ok(Ok(image)) => Ok(image),
@@ -341,12 +336,7 @@ impl Library {
             Source::Loaded(volume) => return Ok(volume.clone()),
             Source::Phantom => ct_phantom(),
             &Source::Catalog(study, series) => {
-                let series = self
-                    .catalog
-                    .studies
-                    .get(study)
-                    .and_then(|s| s.series.get(series))
-                    .ok_or_else(unknown)?;
+                let series = self.catalogued(study, series).ok_or_else(unknown)?;
                 if let Some(reason) = self
                     .series_info(id)
                     .and_then(|info| info.unavailable.clone())
@@ -409,6 +399,11 @@ impl Library {
                 Err(LibraryError::LoadFailed(id.to_string()))
             }
         }
+    }
+
+    /// Series `series` of study `study` in the catalog.
+    fn catalogued(&self, study: usize, series: usize) -> Option<&render_core::dicom::Series> {
+        self.catalog.studies.get(study)?.series.get(series)
     }
 
     /// Bytes of voxels the cache holds now.
