@@ -188,7 +188,16 @@ fn a_crop_to_the_left_half_blanks_the_right_is_carried_in_view_and_reset_clears_
         let seq = client.input(Action::Reset).await.expect("sent");
         let reset = still_and_view(&mut client, seq).await;
         assert_eq!(reset.view.crop, None, "reset clears the crop");
-        let [right_again, left_again] = lit_right_and_left(&reset, centre_lps);
+        // Reset also brings back the opening preset: soft tissue again to compare.
+        let seq = client
+            .input(Action::Preset {
+                name: "ct-soft-tissue".to_string(),
+            })
+            .await
+            .expect("sent");
+        let again = still_and_view(&mut client, seq).await;
+        assert_eq!(again.view.crop, None, "the preset change keeps the box cleared");
+        let [right_again, left_again] = lit_right_and_left(&again, centre_lps);
         assert!(
             right_again as f64 >= 0.9 * right as f64 && left_again as f64 >= 0.9 * left as f64,
             "the whole sample again: {right_again} right, {left_again} left"
