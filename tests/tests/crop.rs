@@ -60,7 +60,7 @@ async fn still_and_view(client: &mut Client, seq: u32) -> Still {
                 seq: at,
                 view: told,
             }) if at >= seq => {
-                view = Some(told);
+                view = Some(*told);
             }
             _ => {}
         }
@@ -196,7 +196,10 @@ fn a_crop_to_the_left_half_blanks_the_right_is_carried_in_view_and_reset_clears_
             .await
             .expect("sent");
         let again = still_and_view(&mut client, seq).await;
-        assert_eq!(again.view.crop, None, "the preset change keeps the box cleared");
+        assert_eq!(
+            again.view.crop, None,
+            "the preset change keeps the box cleared"
+        );
         let [right_again, left_again] = lit_right_and_left(&again, centre_lps);
         assert!(
             right_again as f64 >= 0.9 * right as f64 && left_again as f64 >= 0.9 * left as f64,

@@ -247,7 +247,7 @@ async fn settle(client: &mut Client, seq: u32) -> (SharedView, Vec<u8>) {
         while view.is_none() || still.is_none() {
             match client.next_event().await.expect("the session lives") {
                 Event::Message(ServerMessage::View { seq: at, view: v }) if at >= seq => {
-                    view = Some(v);
+                    view = Some(*v);
                 }
                 Event::Frame(frame)
                     if frame.header.flags.final_still() && frame.header.input_seq >= seq =>

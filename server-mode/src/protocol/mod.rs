@@ -399,8 +399,8 @@ pub enum ServerMessage {
     View {
         /// The latest input applied in it (0 before any).
         seq: u32,
-        /// The view, as `set_view` takes it.
-        view: SharedView,
+        /// The view, as `set_view` takes it (boxed: it is by far the largest message).
+        view: Box<SharedView>,
     },
     /// The reply to `probe`: the point, its nearest voxel and that voxel's value.
     Probe {

@@ -1029,7 +1029,11 @@ impl Connection {
         }
         self.told_view = Some(view.clone());
         let seq = self.session.last_input().0;
-        self.send(&ServerMessage::View { seq, view }).await
+        self.send(&ServerMessage::View {
+            seq,
+            view: Box::new(view),
+        })
+        .await
     }
 
     /// The host changed her view: this session shows it too.
