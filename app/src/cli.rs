@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use render_core::view::CropBox;
 use server_mode::server::users::{Expiry, Role};
 
 /// CT and MR volumes in 3D: on this workstation, or streamed from a server.
@@ -449,6 +450,11 @@ pub struct OpenArgs {
     /// shown, then close (for tests).
     #[arg(long, value_name = "OUT.png", hide = true)]
     pub screenshot: Option<PathBuf>,
+    /// Start with the 3D view cropped to a box: fractions 0..1 of the volume along i, j, k
+    /// (towards the patient's left, posterior, superior), e.g. `0.5,0,0,1,1,1` for the
+    /// left half.
+    #[arg(long, value_name = "IMIN,JMIN,KMIN,IMAX,JMAX,KMAX", value_parser = parse_crop)]
+    pub crop: Option<CropBox>,
     /// Where frames come from.
     #[command(flatten)]
     pub rendering: RenderingArgs,
@@ -582,9 +588,37 @@ fn parse_point(text: &str) -> Result<[f64; 3], String> {
     }
 }
 
+/// A crop box from `IMIN,JMIN,KMIN,IMAX,JMAX,KMAX` (fractions of the volume).
+fn parse_crop(text: &str) -> Result<CropBox, String> {
+    let values: Vec<f64> = text
+        .split(',')
+        .map(|part| {
+            part.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("'{part}' is not a number"))
+        })
+        .collect::<Result<_, _>>()?;
+    match values.as_slice() {
+        [i0, j0, k0, i1, j1, k1] => CropBox::checked([*i0, *j0, *k0], [*i1, *j1, *k1]),
+        _ => Err(format!(
+            "expected six fractions IMIN,JMIN,KMIN,IMAX,JMAX,KMAX, got '{text}'"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crop_boxes_parse_and_bad_ones_are_refused() {
+        let left = parse_crop("0.5, 0,0,1,1,1").expect("the left half");
+        assert_eq!((left.min, left.max), ([0.5, 0.0, 0.0], [1.0; 3]));
+        assert!(parse_crop("0.5,0,0,1,1").is_err(), "five values");
+        assert!(parse_crop("0.5,0,0,0.5,1,1").is_err(), "no thickness");
+        assert!(parse_crop("0,0,0,1,1,2").is_err(), "beyond the volume");
+        assert!(parse_crop("0,0,x,1,1,1").is_err(), "not a number");
+    }
 
     #[test]
     fn points_parse_and_bad_points_are_refused() {

@@ -34,7 +34,7 @@ use render_core::{Modality, Volume, Voxels, Window};
 use serde_json::Value;
 use server_mode::protocol::{
     Action, ClientMessage, ClientStats, Codec, ErrorCode, Input, Layout, ParseError, ServerMessage,
-    SharedView, Viewport, WindowInfo, parse_client_message,
+    SharedView, StudyQuery, StudyRequest, Viewport, WindowInfo, parse_client_message,
 };
 use server_mode::server::encode::Encoding;
 use server_mode::server::scheduler::RenderRequest;
@@ -128,6 +128,10 @@ fn every_action() -> Vec<Action> {
         Action::Mode { mode: name("mip") },
         Action::View { name: name("left") },
         Action::Reset,
+        Action::Crop {
+            min: [0.5, 0.0, 0.0],
+            max: [1.0, 1.0, 1.0],
+        },
         Action::SetView {
             view: Box::new(valid_shared_view()),
         },
@@ -158,6 +162,7 @@ fn every_action() -> Vec<Action> {
             | Action::Mode { .. }
             | Action::View { .. }
             | Action::Reset
+            | Action::Crop { .. }
             | Action::SetView { .. }
             | Action::Resize { .. }
             | Action::Interact { .. }
@@ -185,7 +190,16 @@ fn typed_messages() -> Vec<ClientMessage> {
             codecs: Vec::new(),
             viewport: None,
         },
-        ClientMessage::ListStudies,
+        ClientMessage::ListStudies(StudyRequest::default()),
+        ClientMessage::ListStudies(StudyRequest {
+            query: StudyQuery {
+                text: "lumbar".to_string(),
+                date_from: "20070101".to_string(),
+                ..StudyQuery::default()
+            },
+            offset: Some(20),
+            limit: Some(10),
+        }),
         ClientMessage::Open {
             series: "small".to_string(),
         },
@@ -222,7 +236,7 @@ fn typed_messages() -> Vec<ClientMessage> {
     for message in &messages {
         match message {
             ClientMessage::Hello { .. }
-            | ClientMessage::ListStudies
+            | ClientMessage::ListStudies(_)
             | ClientMessage::Open { .. }
             | ClientMessage::Input(_)
             | ClientMessage::Still { .. }
@@ -864,6 +878,11 @@ fn mostly(range: std::ops::RangeInclusive<f64>) -> impl Strategy<Value = f64> {
     prop_oneof![3 => range, 1 => any_f64()]
 }
 
+/// A corner of a crop box: mostly fractions, sometimes any number.
+fn fraction3() -> impl Strategy<Value = [f64; 3]> {
+    (mostly(0.0..=1.0), mostly(0.0..=1.0), mostly(0.0..=1.0)).prop_map(|(i, j, k)| [i, j, k])
+}
+
 /// A shared view a session accepts: every field within its range.
 fn accepted_shared_view() -> impl Strategy<Value = SharedView> {
     let camera = (
@@ -914,6 +933,7 @@ fn accepted_shared_view() -> impl Strategy<Value = SharedView> {
                 window,
                 layout: if quad { Layout::Quad } else { Layout::Single },
                 crosshair_lps,
+                crop: None,
             },
         )
 }
@@ -936,6 +956,7 @@ fn shared_view() -> impl Strategy<Value = SharedView> {
                 window,
                 layout: if quad { Layout::Quad } else { Layout::Single },
                 crosshair_lps,
+                crop: None,
             },
         );
     prop_oneof![accepted_shared_view(), odd]
@@ -952,6 +973,7 @@ fn action() -> impl Strategy<Value = Action> {
         any_name(&MODES).prop_map(|mode| Action::Mode { mode }),
         any_name(&VIEWS).prop_map(|name| Action::View { name }),
         Just(Action::Reset),
+        (fraction3(), fraction3()).prop_map(|(min, max)| Action::Crop { min, max }),
         shared_view().prop_map(|view| Action::SetView {
             view: Box::new(view)
         }),
@@ -980,7 +1002,13 @@ fn message() -> impl Strategy<Value = ClientMessage> {
                 codecs,
                 viewport: size.map(|(width, height)| Viewport { width, height }),
             }),
-        1 => Just(ClientMessage::ListStudies),
+        1 => (prop::option::of(-5i64..300), prop::option::of(-5i64..300)).prop_map(
+            |(offset, limit)| ClientMessage::ListStudies(StudyRequest {
+                offset,
+                limit,
+                ..StudyRequest::default()
+            })
+        ),
         1 => any_name(&["small", "slice", "voxel", "mr", "no-such"])
             .prop_map(|series| ClientMessage::Open { series }),
         12 => (prop_oneof![1u32..1000, Just(0), Just(u32::MAX)], any_f64(), action())
@@ -1071,7 +1099,7 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
             session.stream_video(h264_first);
             Ok(())
         }
-        ClientMessage::ListStudies => Ok(()),
+        ClientMessage::ListStudies(_) => Ok(()),
         ClientMessage::Open { series: id } => {
             if let Some(volume) = series(id) {
                 session.open(id, volume);

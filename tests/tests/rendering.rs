@@ -7,7 +7,9 @@ mod common;
 use std::sync::Arc;
 
 use common::phantom_dicom::{Layout, write_series};
-use common::render::{Tolerance, assert_matches_golden, assert_similar, bright_centroid, renderer};
+use common::render::{
+    Tolerance, assert_matches_golden, assert_similar, bright_centroid, lit_beside, renderer,
+};
 use glam::{DVec3, DVec4};
 use render_core::camera::{Camera, NamedView, Projection};
 use render_core::gpu::FrameImage;
@@ -301,6 +303,54 @@ fn golden_images_of_the_phantom() {
         let frame = renderer.render_image(&view, [256, 224]).expect("renders");
         assert_matches_golden(name, &frame, GOLDEN);
     }
+}
+
+/// Lit pixels on the patient's right and left of the plane i = ½ (which the anterior view
+/// sees edge on) in `frame`, leaving out 2 % of the width around it.
+fn lit_right_and_left(frame: &FrameImage, volume: &Volume, camera: &Camera) -> [usize; 2] {
+    let size = [frame.width, frame.height];
+    let centre = volume.centre_lps();
+    let (cut_x, _) = screen_position(camera, centre, size);
+    let (left_x, _) = screen_position(camera, centre + DVec3::X * 10.0, size);
+    let margin = 0.02 * f64::from(frame.width);
+    let [on_left_of_image, on_right_of_image] = lit_beside(frame.width, &frame.rgba, cut_x, margin);
+    // From anterior the patient's left is on the image's right.
+    if left_x > cut_x {
+        [on_left_of_image, on_right_of_image]
+    } else {
+        [on_right_of_image, on_left_of_image]
+    }
+}
+
+#[test]
+fn a_crop_to_the_patient_left_half_leaves_the_right_half_background() {
+    let (volume, mut renderer) = phantom_on_renderer();
+    let size = [256, 224];
+    // Soft tissue: the body fills both halves (bone alone may not).
+    let mut view = ViewState::initial(&volume, "ct-soft-tissue", RenderMode::Composite);
+    let whole = renderer.render_image(&view, size).expect("renders");
+    let [right, left] = lit_right_and_left(&whole, &volume, &view.camera);
+    let area = f64::from(size[0] * size[1]);
+    assert!(
+        right as f64 > 0.02 * area && left as f64 > 0.02 * area,
+        "the sample fills both halves: {right} right, {left} left of {area} pixels"
+    );
+    view.crop = render_core::view::CropBox {
+        min: [0.5, 0.0, 0.0],
+        max: [1.0, 1.0, 1.0],
+    };
+    let cropped = renderer.render_image(&view, size).expect("renders");
+    let [cut_right, kept_left] = lit_right_and_left(&cropped, &volume, &view.camera);
+    // Tolerance: at most 1 % of the uncropped right half's lit pixels stay lit (edge
+    // sampling); the kept half keeps at least half of its own (its cut face may differ).
+    assert!(
+        cut_right as f64 <= 0.01 * right as f64,
+        "the cut (right) half is background: {cut_right} of {right} pixels still lit"
+    );
+    assert!(
+        kept_left as f64 >= 0.5 * left as f64,
+        "the left half stays: {kept_left} of {left} pixels lit"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 mod capture;
 mod certificate_prompt;
+mod crop_panel;
 mod render_switch;
 mod share_dialog;
 mod shortcuts;
@@ -17,7 +18,7 @@ use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use render_core::gpu::{GpuContext, Renderer};
 use render_core::transfer::PresetLibrary;
-use render_core::view::Quality;
+use render_core::view::{CropBox, Quality};
 
 use super::Launch;
 use super::browser::{OpenChoice, SeriesBrowser};
@@ -89,6 +90,10 @@ pub struct DesktopApp {
     sharing: Option<Sharing>,
     /// The share dialog's choices, while it is open.
     share_dialog: Option<ShareOptions>,
+    /// Whether the crop panel is shown.
+    show_crop: bool,
+    /// The crop box the 3D view starts with (`--crop`).
+    start_crop: Option<CropBox>,
 }
 
 impl DesktopApp {
@@ -124,8 +129,10 @@ impl DesktopApp {
         let ctx = creation.egui_ctx.clone();
         let mut browser = SeriesBrowser::new();
         let mut show_browser = false;
+        let mut start_crop = None;
         let (state, preference, server) = match request.launch {
             Launch::Open(args) => {
+                start_crop = args.crop;
                 if let Some(url) = &args.rendering.server {
                     settings.remember_server(url, None);
                 }
@@ -201,6 +208,8 @@ impl DesktopApp {
             show_browser,
             sharing: None,
             share_dialog: None,
+            show_crop: false,
+            start_crop,
         };
         app.save_settings();
         Ok(app)
@@ -234,13 +243,17 @@ impl DesktopApp {
                 self.browser.current = Some(self.label.clone());
                 self.overlay = opened.overlay;
                 self.warnings.extend(opened.warnings);
-                let (view, warnings) = LocalWorkspace::new(
+                let (mut view, warnings) = LocalWorkspace::new(
                     *renderer,
                     render_state.clone(),
                     Arc::new(opened.volume),
                     self.settings.layout,
                 );
                 self.warnings.extend(warnings);
+                // `--crop` applies to the first series only.
+                if let Some(crop) = self.start_crop.take() {
+                    view.view3d.view.crop = crop;
+                }
                 State::Local(Box::new(view))
             }
             (Ok(_), None) => State::Failed("the window has no wgpu renderer".to_string()),
@@ -482,6 +495,7 @@ impl eframe::App for DesktopApp {
         if let Some(choice) = chosen {
             self.open(choice, &ctx, frame.wgpu_render_state());
         }
+        self.crop_panel(ui);
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         self.share_window(&ctx, frame.wgpu_render_state());
         self.certificate_window(&ctx);

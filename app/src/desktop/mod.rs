@@ -3,6 +3,7 @@
 
 mod app;
 mod browser;
+mod crop_control;
 mod gestures;
 mod loading;
 mod local_frame_rate;

@@ -68,6 +68,15 @@ impl View3d {
         self.pending = Some(Quality::Full);
     }
 
+    /// Asks for a frame of the changed view: interactive while the user drags, else full.
+    pub fn changed(&mut self, dragging: bool) {
+        self.pending = Some(if dragging {
+            Quality::Interactive
+        } else {
+            Quality::Full
+        });
+    }
+
     /// Back to the view the volume opened with.
     pub fn reset(&mut self) {
         self.view = self.initial.clone();

@@ -57,6 +57,44 @@ impl Default for CropBox {
 }
 
 impl CropBox {
+    /// The thinnest box allowed along each axis (a fraction of the volume's extent).
+    pub const MIN_THICKNESS: f32 = 0.01;
+
+    /// The box from `min` to `max` when each is finite, within 0..=1, and `max` lies at
+    /// least [`Self::MIN_THICKNESS`] above `min` on each axis; else what is wrong, naming
+    /// the axis.
+    pub fn checked(min: [f64; 3], max: [f64; 3]) -> Result<Self, String> {
+        for (axis, name) in ["i", "j", "k"].iter().enumerate() {
+            let (low, high) = (min[axis], max[axis]);
+            if !low.is_finite() || !high.is_finite() {
+                return Err(format!(
+                    "{name}: min {low:?} and max {high:?} must be finite"
+                ));
+            }
+            if !(0.0..=1.0).contains(&low) || !(0.0..=1.0).contains(&high) {
+                return Err(format!(
+                    "{name}: min {low:?} and max {high:?} must be fractions 0..=1"
+                ));
+            }
+            // The slack lets a box exactly as thin as allowed pass after a trip through f32.
+            if high - low < f64::from(Self::MIN_THICKNESS) - 1e-6 {
+                return Err(format!(
+                    "{name}: max {high:?} must exceed min {low:?} by at least {}",
+                    Self::MIN_THICKNESS
+                ));
+            }
+        }
+        Ok(Self {
+            min: min.map(|v| v as f32),
+            max: max.map(|v| v as f32),
+        })
+    }
+
+    /// Whether the box holds the whole volume.
+    pub fn is_whole(&self) -> bool {
+        *self == Self::default()
+    }
+
     /// The box with its corners ordered and clamped to 0..1.
     pub fn normalised(&self) -> Self {
         let mut out = *self;
@@ -113,6 +151,28 @@ impl ViewState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_crop_box_is_checked_axis_by_axis() {
+        let whole = CropBox::checked([0.0; 3], [1.0; 3]).expect("the whole volume");
+        assert!(whole.is_whole());
+        let left = CropBox::checked([0.5, 0.0, 0.0], [1.0, 1.0, 1.0]).expect("a half");
+        assert!(!left.is_whole());
+        assert_eq!(left.min, [0.5, 0.0, 0.0]);
+        let refused = [
+            ([0.5, 0.0, 0.0], [0.5, 1.0, 1.0], "i:"),
+            ([0.0, 0.7, 0.0], [1.0, 0.2, 1.0], "j:"),
+            ([0.0, 0.0, 0.5], [1.0, 1.0, 0.505], "k:"),
+            ([0.0, 0.0, f64::NAN], [1.0; 3], "k:"),
+            ([0.0; 3], [1.0, f64::INFINITY, 1.0], "j:"),
+            ([-0.1, 0.0, 0.0], [1.0; 3], "i:"),
+            ([0.0; 3], [1.0, 1.0, 1.5], "k:"),
+        ];
+        for (min, max, axis) in refused {
+            let error = CropBox::checked(min, max).expect_err("refused");
+            assert!(error.starts_with(axis), "{min:?} {max:?}: {error}");
+        }
+    }
 
     #[test]
     fn view_state_round_trips_through_json() {

@@ -117,3 +117,30 @@ pub fn bright_centroid(frame: &FrameImage, threshold: u8) -> Option<(f64, f64, u
     }
     (n > 0).then(|| (sx / n as f64, sy / n as f64, n))
 }
+
+/// A channel difference from the background above which a pixel counts as lit.
+pub const LIT_LEVELS: u8 = 24;
+
+/// The pixels of an RGBA image of `width` columns unlike its background (the top-left
+/// corner's colour, by more than [`LIT_LEVELS`] in some channel): `[left, right]` of the
+/// column `cut_x`, leaving out `margin` columns on each side of it.
+pub fn lit_beside(width: u32, rgba: &[u8], cut_x: f64, margin: f64) -> [usize; 2] {
+    let background = [rgba[0], rgba[1], rgba[2]];
+    let mut lit = [0usize; 2];
+    for (n, pixel) in rgba.chunks_exact(4).enumerate() {
+        let x = (n % width as usize) as f64 + 0.5;
+        let differs = pixel[..3]
+            .iter()
+            .zip(background)
+            .any(|(p, b)| p.abs_diff(b) > LIT_LEVELS);
+        if !differs {
+            continue;
+        }
+        if x < cut_x - margin {
+            lit[0] += 1;
+        } else if x > cut_x + margin {
+            lit[1] += 1;
+        }
+    }
+    lit
+}

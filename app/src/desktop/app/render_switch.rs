@@ -1,6 +1,6 @@
 //! Where the view is rendered: here on the window's device or streamed from the server.
 //! `--render` decides at the start, the Local | Server buttons while running, and the
-//! switch keeps the view (camera, preset, window, layout) both ways; a server that gives
+//! switch keeps the view (camera, preset, window, crop, layout) both ways; a server that gives
 //! up falls back to rendering here, and slow local interaction offers the server.
 
 use std::time::Duration;
@@ -132,6 +132,10 @@ impl DesktopApp {
                 width: w.width,
                 center: w.center,
             });
+            shown.crop = mirror
+                .crop
+                .and_then(|crop| crop.to_box().ok())
+                .unwrap_or_default();
             local.adopt_layout(mirror);
             self.settings.layout = local.layout;
         }

@@ -1,6 +1,6 @@
 //! The toolbar: preset, mode, CT window, layout, slice tool and reset (for the view rendered
-//! here, or sent as inputs to the server), then the panels, screenshot, share and the
-//! Local | Server switch.
+//! here, or sent as inputs to the server), then the panels (crop, studies), screenshot,
+//! share and the Local | Server switch.
 
 use eframe::egui;
 use render_core::transfer::RenderMode;
@@ -40,6 +40,14 @@ impl DesktopApp {
                 }
             }
             ui.separator();
+            if matches!(self.state, State::Local(_) | State::Remote { .. })
+                && ui
+                    .selectable_label(self.show_crop, "Crop")
+                    .on_hover_text("the crop box: limit the 3D view to part of the volume")
+                    .clicked()
+            {
+                self.show_crop = !self.show_crop;
+            }
             if ui
                 .selectable_label(self.show_browser, "Studies")
                 .on_hover_text("the studies panel: open a folder, pick a series (key B)")
@@ -169,6 +177,13 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
     let picked = (single.clicked() || quad.clicked()).then_some(layout);
     if let Some(layout) = picked {
         view.set_layout(layout);
+    }
+    if mirror.layout == Layout::Quad {
+        ui.toggle_value(&mut view.ruler_tool, "Ruler")
+            .on_hover_text("drag on a slice to measure (shift-drag measures too; Esc cancels)");
+        if ui.button("Clear rulers").clicked() {
+            view.clear_rulers();
+        }
     }
     if ui.button("Reset").clicked() {
         view.act(Action::Reset);

@@ -464,3 +464,37 @@ fn a_self_signed_server_is_trusted_once_by_its_fingerprint_and_a_changed_one_ref
     );
     assert!(!harness.state().full_frame_shown());
 }
+
+#[test]
+fn the_crop_panel_shows_a_slider_per_side_and_resets_the_box() {
+    let folder = tempfile::tempdir().expect("temp folder");
+    let mut harness = window(None, folder.path().join("settings.toml"));
+    settle(&mut harness, "the phantom shown", |app| {
+        app.full_frame_shown()
+    });
+    harness.get_by_label("Crop").click();
+    harness.run_steps(3);
+    for name in [
+        "R–L min",
+        "R–L max",
+        "A–P min",
+        "A–P max",
+        "I–S min",
+        "I–S max",
+    ] {
+        assert!(
+            harness.query_all_by_label(name).next().is_some(),
+            "the {name} slider"
+        );
+    }
+    let half = crate::desktop::crop_control::with_min(CropBox::default(), 0, 0.5);
+    if let State::Local(workspace) = &mut harness.state_mut().state {
+        workspace.view3d.view.crop = half;
+        workspace.view3d.changed(false);
+    }
+    harness.run_steps(3);
+    harness.get_by_label("Reset crop").click();
+    settle(&mut harness, "the whole volume again", |app| {
+        workspace(app).is_some_and(|w| w.view3d.view.crop.is_whole()) && app.full_frame_shown()
+    });
+}

@@ -131,6 +131,11 @@ impl Session {
                 view.camera.set_view(named);
                 Ok(at_rest(interacting))
             }
+            Action::Crop { min, max } => {
+                view.crop = render_core::view::CropBox::checked(*min, *max)
+                    .map_err(|problem| bad_value(format!("crop {problem}")))?;
+                Ok(at_rest(interacting))
+            }
             Action::Reset => {
                 open.view = open.initial.clone();
                 open.crosshair_lps = open.volume.centre_lps();
@@ -247,7 +252,15 @@ impl Session {
             }),
             None => None,
         };
+        // No crop: the whole volume.
+        let crop = match &shared.crop {
+            Some(crop) => crop
+                .to_box()
+                .map_err(|problem| bad_value(format!("set_view crop {problem}")))?,
+            None => render_core::view::CropBox::default(),
+        };
         let mut view = open.view.clone();
+        view.crop = crop;
         view.camera = render_core::camera::Camera {
             scene_radius_mm: view.camera.scene_radius_mm,
             ..*camera

@@ -15,8 +15,8 @@ use render_core::transfer::{PresetLibrary, RenderMode};
 use render_core::view::{Quality, ViewState};
 
 use crate::protocol::{
-    ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView, Viewport,
-    WindowInfo, bounded_error_message,
+    ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView,
+    SliceScales, Viewport, WindowInfo, bounded_error_message,
 };
 use crate::server::compose;
 use crate::server::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
@@ -243,6 +243,13 @@ impl Session {
         ))
     }
 
+    /// Millimetres per pixel of each slice's cell at the session's size, when a series is
+    /// open.
+    pub fn slice_scales(&self) -> Option<SliceScales> {
+        let open = self.open.as_ref()?;
+        Some(compose::slice_scales(&open.volume, self.size))
+    }
+
     /// The view as it travels (`opened.view`, `set_view`), when a series is open.
     pub fn shared_view(&self) -> Option<SharedView> {
         self.open.as_ref().map(|open| SharedView {
@@ -415,7 +422,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Action, MAX_ERROR_MESSAGE_CHARS};
+    use crate::protocol::{Action, CropInfo, MAX_ERROR_MESSAGE_CHARS};
     use render_core::Window;
 
     const VIEWPORT: Viewport = Viewport {
@@ -664,6 +671,99 @@ mod tests {
         assert_eq!(session.view().cloned(), before);
         assert_eq!(session.last_input().0, 0, "refused inputs do not count");
         assert!(session.next_request(now).is_none());
+    }
+
+    #[test]
+    fn a_crop_is_applied_carried_in_the_shared_view_and_cleared_by_reset() {
+        let now = Instant::now();
+        let mut session = opened_session();
+        session.next_request(now);
+        assert_eq!(session.shared_view().expect("open").crop, None);
+        let half = Action::Crop {
+            min: [0.5, 0.0, 0.0],
+            max: [1.0, 1.0, 1.0],
+        };
+        session.apply(&input(1, half), now).expect("accepted");
+        let view = session.view().expect("open");
+        assert_eq!(view.crop.min, [0.5, 0.0, 0.0]);
+        let shared = session.shared_view().expect("open");
+        let crop = shared.crop.expect("the crop travels");
+        assert_eq!((crop.min, crop.max), ([0.5, 0.0, 0.0], [1.0, 1.0, 1.0]));
+        assert!(
+            session.next_request(now).is_some(),
+            "a frame of the cropped view"
+        );
+        let refused = [
+            ([0.6, 0.0, 0.0], [0.6, 1.0, 1.0], "crop i"),
+            ([0.0, 0.9, 0.0], [1.0, 0.1, 1.0], "crop j"),
+            ([0.0, 0.0, f64::NAN], [1.0, 1.0, 1.0], "crop k"),
+            ([0.0, 0.0, 0.0], [1.0, 1.0, 1.5], "crop k"),
+            ([-0.5, 0.0, 0.0], [1.0, 1.0, 1.0], "crop i"),
+        ];
+        for (seq, (min, max, field)) in (2..).zip(refused) {
+            let refusal = session
+                .apply(&input(seq, Action::Crop { min, max }), now)
+                .expect_err("refused");
+            assert_eq!(refusal.code, ErrorCode::BadValue);
+            assert!(refusal.message.starts_with(field), "{}", refusal.message);
+        }
+        assert_eq!(session.view().expect("open").crop.min, [0.5, 0.0, 0.0]);
+        // set_view without a crop shows the whole volume; with one, its box.
+        let mut handed = shared.clone();
+        handed.crop = None;
+        session
+            .apply(
+                &input(
+                    10,
+                    Action::SetView {
+                        view: Box::new(handed.clone()),
+                    },
+                ),
+                now,
+            )
+            .expect("accepted");
+        assert!(session.view().expect("open").crop.is_whole());
+        handed.crop = Some(CropInfo {
+            min: [0.0, 0.0, 0.25],
+            max: [1.0, 1.0, 0.75],
+        });
+        session
+            .apply(
+                &input(
+                    11,
+                    Action::SetView {
+                        view: Box::new(handed.clone()),
+                    },
+                ),
+                now,
+            )
+            .expect("accepted");
+        assert_eq!(session.view().expect("open").crop.max, [1.0, 1.0, 0.75]);
+        handed.crop = Some(CropInfo {
+            min: [0.0, 0.0, 0.8],
+            max: [1.0, 1.0, 0.2],
+        });
+        let refusal = session
+            .apply(
+                &input(
+                    12,
+                    Action::SetView {
+                        view: Box::new(handed),
+                    },
+                ),
+                now,
+            )
+            .expect_err("refused");
+        assert!(
+            refusal.message.starts_with("set_view crop k"),
+            "{}",
+            refusal.message
+        );
+        session
+            .apply(&input(13, Action::Reset), now)
+            .expect("accepted");
+        assert!(session.view().expect("open").crop.is_whole());
+        assert_eq!(session.shared_view().expect("open").crop, None);
     }
 
     #[test]
