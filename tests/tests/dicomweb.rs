@@ -505,3 +505,44 @@ fn a_pacs_that_wants_a_token_gets_it_as_bearer() {
     let with = DicomWeb::new(&orthanc.dicomweb_url(), Some("s3cret".to_string())).expect("source");
     assert_eq!(with.search_studies(&query).expect("found").len(), 1);
 }
+
+/// Runs the `hounsfield` binary with `cache` as its DICOMweb cache (and no settings file);
+/// its standard output when it succeeds.
+fn hounsfield(cache: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new(common::hounsfield_binary())
+        .args(args)
+        .env("HOUNSFIELD_DICOMWEB_CACHE", cache)
+        .env("HOUNSFIELD_SETTINGS", cache.join("no-such-settings.toml"))
+        .output()
+        .expect("hounsfield runs");
+    assert!(
+        output.status.success(),
+        "hounsfield {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn info_url_json_gives_each_study_its_series_count_and_its_series() {
+    let orthanc = Orthanc::start(None);
+    orthanc.upload_folder(&common::data("mr-sag-oblique"));
+    let (catalog, study, id) = sagittal();
+    let series_uid = catalog.find(&id).expect("the series").uid.clone();
+    let cache = tempfile::tempdir().expect("a cache folder");
+    let text = hounsfield(cache.path(), &["info", &orthanc.dicomweb_url(), "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&text).expect("info --json is JSON");
+    let studies = json["studies"].as_array().expect("studies");
+    assert_eq!(studies.len(), 1, "{text}");
+    assert_eq!(studies[0]["uid"], study.as_str());
+    assert_eq!(studies[0]["series_count"], 1, "{text}");
+    let series = studies[0]["series"].as_array().expect("a list of series");
+    assert_eq!(series.len(), 1, "{text}");
+    assert_eq!(series[0]["uid"], series_uid.as_str());
+    // No object holds one key twice (serde_json keeps the last of two silently).
+    let keys = text
+        .lines()
+        .filter(|line| line.trim_start().starts_with("\"series\":"))
+        .count();
+    assert_eq!(keys, 1, "one study, one series key: {text}");
+}

@@ -52,7 +52,7 @@ pub struct StudyMatch {
     /// ModalitiesInStudy.
     pub modalities: Vec<String>,
     /// NumberOfStudyRelatedSeries, when the PACS says.
-    pub series: Option<u64>,
+    pub series_count: Option<u64>,
     /// NumberOfStudyRelatedInstances, when the PACS says.
     pub instances: Option<u64>,
 }
@@ -188,7 +188,7 @@ impl DicomWeb {
                     description: string(study, "00081030").unwrap_or_default(),
                     accession_number: string(study, "00080050").unwrap_or_default(),
                     modalities: strings(study, "00080061"),
-                    series: number(study, "00201206").and_then(|n| u64::try_from(n).ok()),
+                    series_count: number(study, "00201206").and_then(|n| u64::try_from(n).ok()),
                     instances: number(study, "00201208").and_then(|n| u64::try_from(n).ok()),
                 })
             })
