@@ -546,3 +546,71 @@ fn info_url_json_gives_each_study_its_series_count_and_its_series() {
         .count();
     assert_eq!(keys, 1, "one study, one series key: {text}");
 }
+
+/// A point `fraction` of the way from the first voxel's centre to the last one's, as
+/// `X,Y,Z` for `--at`.
+fn point_between(series: &LoadedSeries, fraction: f64) -> String {
+    let corners = series.volume.corner_centres_lps();
+    let (first, last) = (corners[0], corners[corners.len() - 1]);
+    let point = first + (last - first) * fraction;
+    format!("{:.3},{:.3},{:.3}", point.x, point.y, point.z)
+}
+
+#[test]
+fn probe_and_render_of_a_url_equal_those_of_the_folder() {
+    let orthanc = Orthanc::start(None);
+    orthanc.upload_folder(&common::data("mr-sag-oblique"));
+    let (catalog, _, id) = sagittal();
+    let from_disk = common::load(catalog.find(&id).expect("the series"));
+    let url = orthanc.dicomweb_url();
+    let folder = common::data("mr-sag-oblique");
+    let folder = folder.to_str().expect("a UTF-8 path");
+    let cache = tempfile::tempdir().expect("a cache folder");
+    let points = [
+        point_between(&from_disk, 0.5),
+        point_between(&from_disk, 0.3),
+    ];
+    let probe = |source: &str| -> serde_json::Value {
+        let text = hounsfield(
+            cache.path(),
+            &[
+                "probe", source, "--series", &id, "--at", &points[0], "--at", &points[1], "--json",
+            ],
+        );
+        serde_json::from_str(&text).expect("probe --json is JSON")
+    };
+    let (over_web, on_disk) = (probe(&url), probe(folder));
+    assert_eq!(over_web, on_disk, "probe of the URL and of the folder");
+    assert!(
+        on_disk[0]["value"].as_f64().is_some(),
+        "the centre is inside: {on_disk}"
+    );
+
+    let out = tempfile::tempdir().expect("an output folder");
+    let render = |source: &str, name: &str| -> image::RgbaImage {
+        let png = out.path().join(name);
+        let png_text = png.to_str().expect("a UTF-8 path");
+        hounsfield(
+            cache.path(),
+            &[
+                "render", source, "--series", &id, "--mpr", "sagittal", "--size", "96x96", "--out",
+                png_text,
+            ],
+        );
+        image::open(&png).expect("a PNG").to_rgba8()
+    };
+    let (over_web, on_disk) = (render(&url, "url.png"), render(folder, "folder.png"));
+    assert_eq!(over_web.dimensions(), (96, 96));
+    // The same voxels rendered the same way: equal within one grey level.
+    let differing = over_web
+        .pixels()
+        .zip(on_disk.pixels())
+        .filter(|(a, b)| a.0.iter().zip(b.0).any(|(x, y)| x.abs_diff(y) > 1))
+        .count();
+    assert_eq!(differing, 0, "pixels differing by more than one level");
+    let lit = on_disk.pixels().filter(|p| p.0[0] > 30).count();
+    assert!(
+        lit > 500,
+        "only {lit} lit pixels: the slice should show the head"
+    );
+}
