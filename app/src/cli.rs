@@ -96,8 +96,10 @@ pub struct ServeArgs {
     /// taken from its folder. `hounsfield config check FILE` validates one.
     #[arg(long, value_name = "FILE", requires = "serve")]
     pub config: Option<PathBuf>,
-    /// A folder of DICOM to serve; repeat for more. None: the built-in sample volume.
-    #[arg(long = "library", value_name = "DIR", requires = "serve")]
+    /// A folder of DICOM, or a PACS's DICOMweb base URL (http(s)://host:port/dicom-web: its
+    /// studies listed at start, a series retrieved when opened), to serve; repeat for more.
+    /// None: the built-in sample volume.
+    #[arg(long = "library", value_name = "DIR|URL", requires = "serve")]
     pub library: Vec<PathBuf>,
     /// Address to listen on; anything but loopback needs a token or users [default: 127.0.0.1].
     #[arg(long, value_name = "ADDR", requires = "serve")]

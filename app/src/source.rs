@@ -9,7 +9,7 @@ use anyhow::Context;
 use render_core::Volume;
 use render_core::dicom::{Catalog, DicomError, Series, load_series};
 use render_core::phantom::ct_phantom;
-use render_core::progress::{ProgressFn, no_progress};
+use render_core::progress::{Progress, ProgressFn, Stage, no_progress};
 use server_mode::pacs::{DicomWeb, RetrievalProgress, SeriesCache, is_dicomweb_url};
 
 /// Scans paths into a catalog; an error when nothing in them is a DICOM image.
@@ -96,9 +96,19 @@ pub fn open_volume_with_progress(
         });
     };
     let paths = [path.to_path_buf()];
-    let catalog = match dicomweb_url(path) {
-        Some(url) => retrieve_series(url, series, &|_, _| {})?,
-        None => Catalog::scan(&paths, progress),
+    let retrieving = |done, total| {
+        progress(Progress {
+            stage: Stage::Retrieving,
+            done,
+            total,
+        });
+    };
+    let (catalog, missing) = match dicomweb_url(path) {
+        Some(url) => {
+            let retrieved = retrieve_series(url, series, &retrieving)?;
+            (retrieved.catalog, retrieved.missing)
+        }
+        None => (Catalog::scan(&paths, progress), Vec::new()),
     };
     ensure_images(&catalog, &paths)?;
     let chosen = choose(&catalog, series)?;
@@ -110,10 +120,12 @@ pub fn open_volume_with_progress(
         .find(|study| study.series.iter().any(|s| s.id == chosen.id))
         .map(|study| overlay_lines(study, chosen))
         .unwrap_or_default();
+    let mut warnings = missing;
+    warnings.extend(loaded.warnings.iter().map(ToString::to_string));
     Ok(OpenedVolume {
         volume: loaded.volume,
         label: chosen.id.clone(),
-        warnings: loaded.warnings.iter().map(ToString::to_string).collect(),
+        warnings,
         overlay,
     })
 }
@@ -187,15 +199,24 @@ pub fn dicomweb_cache() -> anyhow::Result<SeriesCache> {
     Ok(SeriesCache::new(root, megabytes << 20))
 }
 
+/// A series retrieved from a PACS into the cache.
+pub struct RetrievedSeries {
+    /// The catalog of its cached instances, where the series has the same id as from files.
+    pub catalog: Catalog,
+    /// One line per instance the PACS did not deliver (after the retries), naming it and
+    /// why: the series is loaded without them, the gap reported by the loader.
+    pub missing: Vec<String>,
+}
+
 /// Retrieves series `id` (a SeriesInstanceUID, or one with `-N` for a part of a split
-/// series) from the PACS at `url` into `cache`, reporting instances received; returns the
-/// catalog of its cached instances, where the series has the same id as from files.
+/// series) from the PACS at `url` into `cache`, reporting instances received; an error
+/// when no instance arrived.
 pub fn retrieve_series_into(
     url: &str,
     cache: &SeriesCache,
     id: Option<&str>,
     progress: RetrievalProgress<'_>,
-) -> anyhow::Result<Catalog> {
+) -> anyhow::Result<RetrievedSeries> {
     let id = id.with_context(|| {
         format!("a DICOMweb source needs --series (a SeriesInstanceUID: `hounsfield info {url}` lists them)")
     })?;
@@ -210,9 +231,23 @@ pub fn retrieve_series_into(
         },
     };
     let retrieved = cache
-        .retrieve(&source, &found.study_uid, &found.uid, progress)
+        .retrieve_available(&source, &found.study_uid, &found.uid, progress)
         .with_context(|| format!("retrieving series {} from {url}", found.uid))?;
-    Ok(Catalog::scan(&[retrieved.folder], &no_progress))
+    let expected = retrieved.instances + retrieved.failed.len();
+    let missing = retrieved
+        .failed
+        .iter()
+        .map(|error| {
+            format!(
+                "series {}: an instance of {expected} not retrieved, left out: {error}",
+                found.uid
+            )
+        })
+        .collect();
+    Ok(RetrievedSeries {
+        catalog: Catalog::scan(&[retrieved.folder], &no_progress),
+        missing,
+    })
 }
 
 /// [`retrieve_series_into`] the user's cache.
@@ -220,6 +255,6 @@ pub fn retrieve_series(
     url: &str,
     id: Option<&str>,
     progress: RetrievalProgress<'_>,
-) -> anyhow::Result<Catalog> {
+) -> anyhow::Result<RetrievedSeries> {
     retrieve_series_into(url, &dicomweb_cache()?, id, progress)
 }

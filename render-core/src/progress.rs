@@ -10,14 +10,18 @@ pub enum Stage {
     Scanning,
     /// Decoding pixel data into the volume.
     Decoding,
+    /// Receiving a series' images from a PACS (the network is the caller's: render-core
+    /// only names the stage).
+    Retrieving,
 }
 
 impl Stage {
-    /// The stage's name in messages: `scanning` or `decoding`.
+    /// The stage's name in messages: `scanning`, `decoding` or `retrieving`.
     pub fn name(self) -> &'static str {
         match self {
             Stage::Scanning => "scanning",
             Stage::Decoding => "decoding",
+            Stage::Retrieving => "retrieving",
         }
     }
 }

@@ -10,11 +10,18 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use common::faulty_proxy::FaultyProxy;
 use common::orthanc::Orthanc;
 use glam::DVec3;
-use render_core::dicom::{Catalog, LoadedSeries, Series};
+use render_core::dicom::{Catalog, LoadedSeries, Series, VoxelBudget};
 use render_core::progress::no_progress;
+use server_mode::Client;
 use server_mode::pacs::{DicomWeb, Limits, SeriesCache, StudyQuery};
+use server_mode::protocol::{StudyRequest, Viewport};
+use server_mode::server::Library;
+use server_mode::server::library::PacsLibrary;
 
 /// dcm2niix's corners against ours (as in reference_geometry.rs).
 const CORNER_TOLERANCE_MM: f64 = 0.05;
@@ -612,5 +619,188 @@ fn probe_and_render_of_a_url_equal_those_of_the_folder() {
     assert!(
         lit > 500,
         "only {lit} lit pixels: the slice should show the head"
+    );
+}
+
+/// A library of the PACS at `url` alone, its series cached in `cache`.
+fn pacs_library(url: &str, cache: &Path) -> Library {
+    let source = DicomWeb::new(url, None).expect("the source");
+    Library::scan_with_pacs(
+        &[],
+        vec![PacsLibrary::new(source, SeriesCache::new(cache, 8 << 30))],
+        1 << 30,
+        VoxelBudget::for_machine(),
+    )
+    .expect("the PACS's catalog is listed")
+}
+
+#[test]
+fn a_server_on_a_pacs_lists_searches_and_opens_a_series_with_progress_and_frames() {
+    let orthanc = Orthanc::start(None);
+    for name in ["mr-sag-oblique", "mr-lumbar"] {
+        orthanc.upload_folder(&common::data(name));
+    }
+    let (sagittal_catalog, sagittal_study, id) = sagittal();
+    let series = sagittal_catalog.find(&id).expect("the series");
+    let (series_uid, images, dims) = (
+        series.uid.clone(),
+        series.images.len(),
+        common::load(series).volume.dims,
+    );
+    let patient_name = sagittal_catalog.studies[0].patient_name.clone();
+    let lumbar = common::scan("mr-lumbar");
+    let mut every: Vec<String> = lumbar.studies.iter().map(|s| s.uid.clone()).collect();
+    every.push(sagittal_study.clone());
+    every.sort();
+    // Slowed down a little, so that the retrieval outlasts the progress messages' period.
+    let proxy = FaultyProxy::start(&orthanc.rest_url());
+    proxy.slow_instances(Duration::from_millis(15));
+    let cache = tempfile::tempdir().expect("a cache folder");
+    let library = pacs_library(&proxy.dicomweb_url(), cache.path());
+    assert_eq!(
+        orthanc.instance_retrievals(),
+        0,
+        "listing the catalog retrieves no instance"
+    );
+    let mut config = common::server::loopback_config();
+    config.h264_encoders = Vec::new();
+    let address = common::server::start_with_library(Arc::new(library), vec![config])[0];
+    common::server::run_within(Duration::from_secs(180), async move {
+        let mut client = Client::connect(&format!("ws://{address}/ws"))
+            .await
+            .expect("connects");
+        let viewport = Viewport {
+            width: 160,
+            height: 120,
+        };
+        client.hello(None, viewport).await.expect("welcome");
+        let all = client
+            .find_studies(StudyRequest::default())
+            .await
+            .expect("a page of studies");
+        let mut listed: Vec<String> = all.studies.iter().map(|s| s.id.clone()).collect();
+        listed.sort();
+        assert_eq!(listed, every, "every study of the PACS");
+        assert_eq!(all.total, every.len());
+        // By patient name (its first part, as a user types it).
+        let typed = patient_name
+            .split('^')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let found = client
+            .find_studies(StudyRequest {
+                query: server_mode::protocol::StudyQuery {
+                    patient_name: typed.clone(),
+                    ..server_mode::protocol::StudyQuery::default()
+                },
+                ..StudyRequest::default()
+            })
+            .await
+            .expect("a page of studies");
+        assert!(
+            found.studies.iter().any(|s| s.id == sagittal_study),
+            "{typed:?} finds the sagittal study: {:?}",
+            found.studies
+        );
+        assert!(
+            found.studies.iter().all(|s| s.patient_name == patient_name),
+            "{typed:?} finds only that patient's studies"
+        );
+        let study = found
+            .studies
+            .iter()
+            .find(|s| s.id == sagittal_study)
+            .expect("the study");
+        assert_eq!(study.series.len(), 1);
+        assert_eq!(study.series[0].id, series_uid);
+        assert_eq!(study.series[0].images, images);
+        // Opened: retrieved with progress, then decoded, then framed.
+        let mut steps = Vec::new();
+        let opened = client
+            .open_reporting(&series_uid, |step| steps.push(step))
+            .await
+            .expect("the series opens");
+        assert_eq!(opened.dims, dims, "the same volume as from disk");
+        let retrieving: Vec<_> = steps.iter().filter(|s| s.stage == "retrieving").collect();
+        assert!(
+            !retrieving.is_empty(),
+            "progress while retrieving: {steps:?}"
+        );
+        assert!(
+            retrieving
+                .iter()
+                .all(|s| s.total == images && s.done <= s.total),
+            "images received of the series': {steps:?}"
+        );
+        let frame = client.next_frame().await.expect("a frame");
+        let (width, height, rgba) = frame.decode_rgba().expect("a JPEG or PNG frame");
+        assert_eq!((width, height), (160, 120));
+        let lit = rgba.chunks(4).filter(|p| p[0] > 30).count();
+        assert!(lit > 200, "only {lit} lit pixels: the series should show");
+    });
+}
+
+#[test]
+fn an_instance_answering_500_leaves_a_gap_reported_as_a_warning() {
+    let orthanc = Orthanc::start(None);
+    orthanc.upload_folder(&common::data("mr-sag-oblique"));
+    let (catalog, _, id) = sagittal();
+    let series = catalog.find(&id).expect("the series");
+    let from_disk = common::load(series);
+    // An instance from the middle of the stack (along its normal), so that its absence is
+    // a gap.
+    let along = |image: &render_core::dicom::header::ImageHeader| {
+        let [rx, ry, rz, cx, cy, cz] = image.orientation.expect("an orientation");
+        let normal = DVec3::new(rx, ry, rz).cross(DVec3::new(cx, cy, cz));
+        DVec3::from(image.position.expect("a position")).dot(normal)
+    };
+    let mut by_position: Vec<_> = series.images.iter().collect();
+    by_position.sort_by(|a, b| along(a).total_cmp(&along(b)));
+    let sop = by_position[by_position.len() / 2].sop_instance_uid.clone();
+    let proxy = FaultyProxy::start(&orthanc.rest_url());
+    proxy.fail_with_500(&format!("/instances/{sop}"));
+    let url = proxy.dicomweb_url();
+
+    // The command line: the series loads, the warnings name the instance and the gap.
+    let cache = tempfile::tempdir().expect("a cache folder");
+    let centre = point_between(&from_disk, 0.5);
+    let start = Instant::now();
+    let output = std::process::Command::new(common::hounsfield_binary())
+        .args(["probe", &url, "--series", &id, "--at", &centre, "--json"])
+        .env("HOUNSFIELD_DICOMWEB_CACHE", cache.path())
+        .env(
+            "HOUNSFIELD_SETTINGS",
+            cache.path().join("no-such-settings.toml"),
+        )
+        .output()
+        .expect("hounsfield runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "probe failed: {stderr}");
+    assert!(
+        start.elapsed() < FAILURE_LIMIT,
+        "took {:?}",
+        start.elapsed()
+    );
+    for expected in [sop.as_str(), "500", "not retrieved", "missing slice"] {
+        assert!(stderr.contains(expected), "{expected:?} not in: {stderr}");
+    }
+    let probed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert!(probed[0]["value"].as_f64().is_some(), "{probed}");
+
+    // The server's library: the series opens on the disk's grid, the gap filled.
+    let cache = tempfile::tempdir().expect("a cache folder");
+    let library = pacs_library(&url, cache.path());
+    let volume = library
+        .open(&series.uid)
+        .expect("opened with the instance missing");
+    assert_eq!(volume.dims, from_disk.volume.dims, "the grid is kept");
+    assert_eq!(
+        volume.corner_centres_lps(),
+        from_disk.volume.corner_centres_lps()
+    );
+    assert!(
+        *volume != from_disk.volume,
+        "one slice is interpolated, not the PACS's"
     );
 }

@@ -89,6 +89,7 @@ impl Loading {
         let (verb, unit) = match step.stage {
             Stage::Scanning => ("Reading headers", "files"),
             Stage::Decoding => ("Decoding", "slices"),
+            Stage::Retrieving => ("Retrieving from the PACS", "images"),
         };
         let fraction = step.done as f32 / step.total.max(1) as f32;
         Some((

@@ -34,7 +34,7 @@ pub struct SeriesCache {
 }
 
 /// A series ready on disk.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Retrieved {
     /// The folder holding its instances (and nothing else): give it to the catalog.
     pub folder: PathBuf,
@@ -44,6 +44,9 @@ pub struct Retrieved {
     pub fetched: usize,
     /// Bytes of its instances on disk.
     pub bytes: u64,
+    /// The instances that could not be retrieved, each error naming its URL (empty from
+    /// [`SeriesCache::retrieve`], which fails instead).
+    pub failed: Vec<PacsError>,
 }
 
 /// What a series folder holds, written after each retrieval.
@@ -94,6 +97,30 @@ impl SeriesCache {
         series_uid: &str,
         progress: RetrievalProgress<'_>,
     ) -> Result<Retrieved, PacsError> {
+        let mut retrieved = self.retrieve_available(source, study_uid, series_uid, progress)?;
+        let failed = retrieved.failed.len();
+        let expected = retrieved.instances + failed;
+        match std::mem::take(&mut retrieved.failed).into_iter().next() {
+            None => Ok(retrieved),
+            Some(first) => Err(PacsError::Incomplete {
+                series: series_uid.to_string(),
+                failed,
+                expected,
+                first: Box::new(first),
+            }),
+        }
+    }
+
+    /// [`Self::retrieve`], except that instances the PACS would not deliver (after the
+    /// retries) are left out and listed in [`Retrieved::failed`], so the series can be
+    /// loaded with the gap reported; an error only when none arrived.
+    pub fn retrieve_available(
+        &self,
+        source: &DicomWeb,
+        study_uid: &str,
+        series_uid: &str,
+        progress: RetrievalProgress<'_>,
+    ) -> Result<Retrieved, PacsError> {
         let address = SeriesAddress {
             study_uid: study_uid.to_string(),
             series_uid: series_uid.to_string(),
@@ -125,12 +152,14 @@ impl SeriesCache {
         })?;
         let (manifest, fetched, failures) = result;
         write_manifest(&folder, &manifest)?;
-        let expected = manifest.instances.len() + failures.len();
-        if let Some(first) = failures.into_iter().next() {
+        if manifest.instances.is_empty() && !failures.is_empty() {
+            let failed = failures.len();
+            let mut failures = failures;
+            let first = failures.swap_remove(0);
             return Err(PacsError::Incomplete {
                 series: series_uid.to_string(),
-                failed: expected - manifest.instances.len(),
-                expected,
+                failed,
+                expected: failed,
                 first: Box::new(first),
             });
         }
@@ -141,6 +170,7 @@ impl SeriesCache {
             instances: manifest.instances.len(),
             fetched,
             bytes,
+            failed: failures,
         })
     }
 

@@ -20,7 +20,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use cache::{RetrievalProgress, Retrieved, SeriesCache};
-pub use qido::{SeriesMatch, StudyMatch, StudyQuery};
+pub use qido::{PacsCatalog, SeriesMatch, StudyMatch, StudyQuery};
 
 /// Whether `text` names a DICOMweb service (`http://` or `https://`) rather than a path.
 pub fn is_dicomweb_url(text: &str) -> bool {

@@ -152,6 +152,22 @@ impl StudyQuery {
     }
 }
 
+/// Studies or series asked for per page while a whole catalog is listed.
+const CATALOG_PAGE: usize = 200;
+/// Most series a catalog listing reads.
+const MAX_CATALOG_SERIES: usize = 200_000;
+
+/// Every study and series a PACS holds (within bounds), as [`DicomWeb::catalog`] lists them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PacsCatalog {
+    /// The studies, in the PACS's order.
+    pub studies: Vec<StudyMatch>,
+    /// The series of those studies, in the PACS's order.
+    pub series: Vec<SeriesMatch>,
+    /// Whether the bounds cut the listing short.
+    pub truncated: bool,
+}
+
 /// The attributes a study search asks the PACS to include.
 const STUDY_FIELDS: &[&str] = &[
     "StudyDescription",
@@ -193,6 +209,59 @@ impl DicomWeb {
                 })
             })
             .collect()
+    }
+
+    /// The catalog of the PACS: at most `max_studies` studies, then every series of them,
+    /// each listing paged through QIDO-RS ([`CATALOG_PAGE`] at a time, `/studies` then
+    /// `/series`: two listings, not one request per study) until a page comes back empty
+    /// (a PACS may cap its pages below the limit asked). Headers only.
+    pub fn catalog(&self, max_studies: usize) -> Result<PacsCatalog, PacsError> {
+        let mut catalog = PacsCatalog::default();
+        while catalog.studies.len() < max_studies {
+            let page = self.search_studies(&StudyQuery {
+                limit: CATALOG_PAGE,
+                offset: catalog.studies.len(),
+                ..StudyQuery::default()
+            })?;
+            if page.is_empty() {
+                break;
+            }
+            catalog.studies.extend(page);
+        }
+        if catalog.studies.len() >= max_studies {
+            catalog.truncated = true;
+            catalog.studies.truncate(max_studies);
+        }
+        let listed: std::collections::HashSet<&str> = catalog
+            .studies
+            .iter()
+            .map(|study| study.uid.as_str())
+            .collect();
+        let mut series = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self.search_series(
+                "series",
+                &[
+                    ("limit", CATALOG_PAGE.to_string()),
+                    ("offset", offset.to_string()),
+                ],
+            )?;
+            if page.is_empty() {
+                break;
+            }
+            offset += page.len();
+            series.extend(
+                page.into_iter()
+                    .filter(|found| listed.contains(found.study_uid.as_str())),
+            );
+            if offset >= MAX_CATALOG_SERIES {
+                catalog.truncated = true;
+                break;
+            }
+        }
+        catalog.series = series;
+        Ok(catalog)
     }
 
     /// The series of the study `study_uid`.

@@ -1,7 +1,11 @@
-//! The library the server serves: the catalog of its `--library` folders (or the built-in
-//! phantom), exposed by series id only, and a memory-bounded cache of loaded volumes
-//! shared by every session (least recently used out first); sessions opening one series
-//! at once share one load.
+//! The library the server serves: the catalog of its `--library` folders and PACSes (or
+//! the built-in phantom), exposed by series id only, and a memory-bounded cache of loaded
+//! volumes shared by every session (least recently used out first); sessions opening one
+//! series at once share one load.
+
+mod pacs;
+
+pub use pacs::{MAX_PACS_STUDIES, PacsLibrary};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +15,7 @@ use render_core::Volume;
 use render_core::dicom::thumbnail::{GreyImage, series_thumbnail, volume_thumbnail};
 use render_core::dicom::{Catalog, SeriesKind, VoxelBudget, load_series_within};
 use render_core::phantom::ct_phantom;
-use render_core::progress::{Progress, no_progress};
+use render_core::progress::{Progress, Stage, no_progress};
 
 use crate::protocol::{SeriesInfo, StudyInfo};
 use crate::server::study_query::sort_newest_first;
@@ -52,11 +56,22 @@ enum Source {
     Catalog(usize, usize),
     /// A volume already in memory (a desktop sharing the series it shows).
     Loaded(Arc<Volume>),
+    /// A series on the library's PACS number `pacs`, retrieved into its cache when opened.
+    Pacs {
+        /// Index into the library's PACSes.
+        pacs: usize,
+        /// StudyInstanceUID.
+        study_uid: String,
+        /// SeriesInstanceUID.
+        series_uid: String,
+    },
 }
 
 /// The catalog by id plus the volume cache.
 pub struct Library {
     catalog: Catalog,
+    /// The PACSes whose studies are listed.
+    pacs: Vec<PacsLibrary>,
     index: HashMap<String, Source>,
     studies: Vec<StudyInfo>,
     /// The most one series may take while it loads.
@@ -110,6 +125,58 @@ impl Library {
         if folders.is_empty() {
             return Self::phantom(cache_bytes);
         }
+        Self::of_folders(folders, cache_bytes, series_budget)
+    }
+
+    /// [`Self::scan_within`] with the studies of every PACS of `pacs` beside the folders'
+    /// (their catalogs listed now over QIDO-RS, headers only; a series on disk too keeps its
+    /// folder's copy). `list_studies` searches the catalog listed here, as it searches
+    /// folders', instead of asking the PACS each time: the same query fields and paging for
+    /// every source, and no load on the PACS per keystroke of the web client's search; a
+    /// study added to the PACS later is listed once the server starts again. The error
+    /// names the PACS that could not be listed.
+    pub fn scan_with_pacs(
+        folders: &[PathBuf],
+        pacs: Vec<PacsLibrary>,
+        cache_bytes: usize,
+        series_budget: VoxelBudget,
+    ) -> Result<Self, crate::pacs::PacsError> {
+        if pacs.is_empty() {
+            return Ok(Self::scan_within(folders, cache_bytes, series_budget));
+        }
+        let mut library = Self::of_folders(folders, cache_bytes, series_budget);
+        for (n, source) in pacs.into_iter().enumerate() {
+            for mut study in source.list()? {
+                study.series.retain(|series| {
+                    let listed = library.index.contains_key(&series.id);
+                    if listed {
+                        tracing::info!(series = %series.id, "on disk and on the PACS: the disk's copy is served");
+                    }
+                    !listed
+                });
+                if study.series.is_empty() {
+                    continue;
+                }
+                for series in &study.series {
+                    library.index.insert(
+                        series.id.clone(),
+                        Source::Pacs {
+                            pacs: n,
+                            study_uid: study.id.clone(),
+                            series_uid: series.id.clone(),
+                        },
+                    );
+                }
+                library.studies.push(study);
+            }
+            library.pacs.push(source);
+        }
+        sort_newest_first(&mut library.studies);
+        Ok(library)
+    }
+
+    /// The library of `folders` alone (none: an empty library).
+    fn of_folders(folders: &[PathBuf], cache_bytes: usize, series_budget: VoxelBudget) -> Self {
         let series_budget = series_budget.at_most(cache_bytes as u64);
         let catalog = Catalog::scan(folders, &no_progress);
         for skipped in &catalog.skipped {
@@ -165,6 +232,7 @@ impl Library {
         sort_newest_first(&mut studies);
         Self {
             catalog,
+            pacs: Vec::new(),
             index,
             studies,
             series_budget,
@@ -180,6 +248,7 @@ impl Library {
         index.insert(id.to_string(), Source::Loaded(volume));
         Self {
             catalog: Catalog::default(),
+            pacs: Vec::new(),
             index,
             studies: vec![study],
             series_budget: VoxelBudget::for_machine(),
@@ -195,6 +264,7 @@ impl Library {
         index.insert(PHANTOM_ID.to_string(), Source::Phantom);
         Self {
             catalog: Catalog::default(),
+            pacs: Vec::new(),
             index,
             studies: vec![StudyInfo {
                 id: PHANTOM_ID.to_string(),
@@ -246,6 +316,8 @@ impl Library {
         }
         match self.index.get(id).ok_or_else(unknown)? {
             Source::Loaded(volume) => Ok(volume_thumbnail(volume, max_side)),
+            // Retrieving a series for its thumbnail would cost the PACS the whole series.
+            Source::Pacs { .. } => Err(LibraryError::NoThumbnail(printable(id))),
             Source::Phantom => Ok(volume_thumbnail(&*self.open(id)?, max_side)),
             &Source::Catalog(study, series) => {
                 let series = self.catalogued(study, series).ok_or_else(unknown)?;
@@ -352,8 +424,59 @@ impl Library {
                 }
                 loaded.volume
             }
+            Source::Pacs {
+                pacs,
+                study_uid,
+                series_uid,
+            } => self.load_from_pacs(id, *pacs, study_uid, series_uid, loading)?,
         };
         Ok(self.lock_cache().insert(id, Arc::new(volume)))
+    }
+
+    /// Retrieves a PACS's series into its cache (reporting images received), then loads it
+    /// as a folder's; instances the PACS would not deliver are left out, the gap reported
+    /// as the loader reports missing slices (both logged as warnings).
+    fn load_from_pacs(
+        &self,
+        id: &str,
+        pacs: usize,
+        study_uid: &str,
+        series_uid: &str,
+        loading: &Loading,
+    ) -> Result<Volume, LibraryError> {
+        let pacs = self
+            .pacs
+            .get(pacs)
+            .ok_or_else(|| LibraryError::UnknownSeries(printable(id)))?;
+        let report = |done, total| {
+            loading.report(Progress {
+                stage: Stage::Retrieving,
+                done,
+                total,
+            });
+        };
+        let arrived = pacs.retrieve(id, study_uid, series_uid, &report)?;
+        let series = match arrived.catalog.find(series_uid) {
+            Ok(series) => series,
+            // A series the catalog splits (two orientations, say): its largest volume.
+            Err(_) => {
+                arrived
+                    .catalog
+                    .default_series()
+                    .ok_or_else(|| LibraryError::Unavailable {
+                        id: id.to_string(),
+                        reason: "its images do not form a volume".to_string(),
+                    })?
+            }
+        };
+        let loaded = self.load_within_budget(id, series, loading)?;
+        for warning in &arrived.missing {
+            tracing::warn!(series = id, %warning, "loaded with a gap");
+        }
+        for warning in &loaded.warnings {
+            tracing::warn!(series = id, %warning, "loaded with a warning");
+        }
+        Ok(loaded.volume)
     }
 
     /// Loads a catalogued series after reserving its peak bytes against the cache (older

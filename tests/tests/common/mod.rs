@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod certificates;
+pub mod faulty_proxy;
 pub mod orthanc;
 pub mod phantom_dicom;
 pub mod render;

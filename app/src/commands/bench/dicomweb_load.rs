@@ -58,7 +58,14 @@ pub fn run(url: &str, series: Option<&str>, runs: usize, json: bool) -> anyhow::
                 first.get_or_insert_with(|| start.elapsed());
             }
         };
-        let catalog = source::retrieve_series_into(url, &cache, Some(id), &progress)?;
+        let retrieved = source::retrieve_series_into(url, &cache, Some(id), &progress)?;
+        if let Some(first) = retrieved.missing.first() {
+            anyhow::bail!(
+                "{} instance(s) not retrieved: the figures would not be the series'; {first}",
+                retrieved.missing.len()
+            );
+        }
+        let catalog = retrieved.catalog;
         let retrieved = start.elapsed();
         let chosen = catalog.find(id)?;
         let loaded = load_series(chosen, &no_progress)

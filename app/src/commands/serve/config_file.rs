@@ -90,7 +90,7 @@ impl ConfigFile {
     /// Makes every relative path in the file relative to `folder` (the file's own).
     fn anchor_paths(&mut self, folder: &Path) {
         let anchor = |path: &mut PathBuf| {
-            if path.is_relative() {
+            if path.is_relative() && crate::source::dicomweb_url(path).is_none() {
                 *path = folder.join(&*path);
             }
         };

@@ -6,6 +6,7 @@ pub mod config_file;
 pub mod settings;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -13,6 +14,7 @@ use render_core::dicom::VoxelBudget;
 use render_core::transfer::PresetLibrary;
 use server_mode::server::AuditLog;
 use server_mode::server::generate_token;
+use server_mode::server::library::PacsLibrary;
 use server_mode::server::users::UsersFile;
 use server_mode::tls::{CertificateFiles, ServerTls, self_signed};
 use server_mode::{Library, Scheduler, Server, ServerConfig};
@@ -51,7 +53,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     if generated {
         config.token = Some(generate_token().context("generating an access token")?);
     }
-    let library = Arc::new(library(&settings));
+    let library = Arc::new(library(&settings)?);
     if library.series_count() == 0 {
         anyhow::bail!(
             "no DICOM series found in {} (see `hounsfield info`)",
@@ -161,18 +163,37 @@ fn users_file(path: &std::path::Path) -> anyhow::Result<UsersFile> {
     Ok(users)
 }
 
-/// The library folders scanned (headers only), within the memory settings.
-fn library(settings: &ServeSettings) -> Library {
+/// The library folders scanned (headers only) and the PACSes among them (DICOMweb URLs,
+/// their catalogs listed over QIDO-RS, series retrieved into the DICOMweb cache), within
+/// the memory settings.
+fn library(settings: &ServeSettings) -> anyhow::Result<Library> {
     let series_budget = settings
         .max_series_mb
         .map_or_else(VoxelBudget::for_machine, |mib| {
             VoxelBudget::new(mib.saturating_mul(1 << 20))
         });
-    Library::scan_within(
-        &settings.library,
+    let (urls, folders): (Vec<&PathBuf>, Vec<&PathBuf>) = settings
+        .library
+        .iter()
+        .partition(|path| crate::source::dicomweb_url(path).is_some());
+    let folders: Vec<PathBuf> = folders.into_iter().cloned().collect();
+    let mut pacs = Vec::with_capacity(urls.len());
+    for url in urls
+        .iter()
+        .filter_map(|path| crate::source::dicomweb_url(path))
+    {
+        pacs.push(PacsLibrary::new(
+            crate::source::dicomweb(url)?,
+            crate::source::dicomweb_cache()?,
+        ));
+    }
+    Library::scan_with_pacs(
+        &folders,
+        pacs,
         settings.cache_mb.saturating_mul(1 << 20),
         series_budget,
     )
+    .context("listing the studies of the library's PACS")
 }
 
 /// Prints a line for the operator; a closed or full standard output (a pipe nobody reads
