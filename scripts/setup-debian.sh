@@ -32,6 +32,8 @@ packages=(
   libxi6              # X input (mouse, keyboard) under X11
   libxkbcommon-x11-0  # keyboard layouts under X11
   libxkbcommon-dev    # libxkbcommon itself (keyboard layouts, X11 and Wayland)
+  xdotool             # moves and drags the pointer in that virtual display: the `connect`
+                      # test reads the value under the cursor and draws a ruler with it
   # The container image (installers/container/build.sh) and its test app/tests/container.rs.
   mmdebstrap          # the image's root file system from Debian 12 packages, no engine needed
   umoci               # makes that root file system an OCI image; unpacks it for the test

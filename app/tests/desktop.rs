@@ -1,5 +1,6 @@
 //! The desktop window for real: `hounsfield open --screenshot` under Xvfb (on lavapipe),
-//! and the screenshot must show the phantom, not an empty window.
+//! and the screenshot must show the phantom, not an empty window; `connect` driven by
+//! `xdotool` shows the value under the cursor and measures a ruler as the server reads them.
 
 mod common;
 
@@ -318,4 +319,243 @@ fn connect_to_a_self_signed_server_shows_its_fingerprint_then_frames_once_truste
         centre.lit * 20 > centre.pixels,
         "the phantom streamed over TLS is shown"
     );
+}
+
+/// A virtual X display of its own (`Xvfb`), ended when dropped.
+struct VirtualDisplay {
+    child: Child,
+    /// `:N`.
+    name: String,
+}
+
+impl VirtualDisplay {
+    fn start() -> Self {
+        // Xvfb picks a free display number and writes it on stdout.
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x1024x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts (install xvfb: scripts/setup-debian.sh)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("Xvfb says its display");
+        let number = line.trim();
+        assert!(!number.is_empty(), "Xvfb named no display");
+        Self {
+            child,
+            name: format!(":{number}"),
+        }
+    }
+
+    /// Runs `xdotool ARGS` on this display; its output.
+    fn xdotool(&self, args: &[&str]) -> String {
+        let output = Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", &self.name)
+            .output()
+            .expect("xdotool runs (install xdotool: scripts/setup-debian.sh)");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for VirtualDisplay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A point `[x, y, z]` in a log line after `marker` (as `{:?}` prints `[f64; 3]`).
+fn point_after(line: &str, marker: &str) -> [f64; 3] {
+    let rest = line
+        .split(marker)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {marker:?} in {line:?}"));
+    let inside = rest
+        .split('[')
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .unwrap_or_else(|| panic!("no point in {line:?}"));
+    let numbers: Vec<f64> = inside
+        .split(',')
+        .map(|n| n.trim().parse().expect("a number"))
+        .collect();
+    [numbers[0], numbers[1], numbers[2]]
+}
+
+/// What `hounsfield probe` reads in the phantom at `lps`.
+fn phantom_value_at(lps: [f64; 3]) -> Option<f64> {
+    let output = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+        .arg("probe")
+        .arg(format!("--at={},{},{}", lps[0], lps[1], lps[2]))
+        .arg("--json")
+        .output()
+        .expect("hounsfield probe runs");
+    assert!(output.status.success(), "hounsfield probe failed");
+    let reports: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("probe --json prints JSON");
+    reports[0]["value"].as_f64()
+}
+
+#[test]
+#[ignore = "work in progress: under Xvfb no `probe axial` reading reaches the log yet (layout key or pointer spot to debug)"]
+fn connect_shows_the_value_under_the_cursor_and_measures_a_ruler_under_xvfb() {
+    let server = Serving::start(&[]);
+    let display = VirtualDisplay::start();
+    let settings = tempfile::tempdir().expect("temp dir");
+    let mut app = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+        .args(["connect", &server.url])
+        .env("DISPLAY", &display.name)
+        .env("HOUNSFIELD_LOG", "warn,hounsfield=info")
+        .env("HOUNSFIELD_SETTINGS", settings.path().join("settings.toml"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hounsfield connect starts");
+    let (lines, log) = std::sync::mpsc::channel::<String>();
+    let stderr = app.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = std::time::Instant::now();
+    let mut seen = Vec::new();
+    // The next log line containing `what`, moving the pointer by `nudge` meanwhile.
+    let mut wait_for = |what: &str, nudge: &mut dyn FnMut()| -> String {
+        loop {
+            assert!(
+                started.elapsed() < LIMIT,
+                "no {what:?} in the log: {}",
+                seen.join("\n")
+            );
+            match log.recv_timeout(Duration::from_millis(300)) {
+                Ok(line) => {
+                    seen.push(line.clone());
+                    if line.contains(what) {
+                        return line;
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => nudge(),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("the app ended: {}", seen.join("\n"))
+                }
+            }
+        }
+    };
+    wait_for("series open", &mut || {});
+    let window = loop {
+        let found = display.xdotool(&["search", "--name", "Hounsfield"]);
+        if let Some(id) = found.lines().next() {
+            break id.trim().to_string();
+        }
+        assert!(started.elapsed() < LIMIT, "no Hounsfield window");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let geometry = display.xdotool(&["getwindowgeometry", "--shell", &window]);
+    let field = |name: &str| -> i32 {
+        geometry
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}=")))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {geometry:?}"))
+    };
+    let (left, top, width, height) = (field("X"), field("Y"), field("WIDTH"), field("HEIGHT"));
+    // No window manager: the window takes the keyboard when told.
+    display.xdotool(&["windowfocus", &window]);
+    // The axial cell is the view's top right quarter (below the toolbar); the 2×2 layout
+    // is key 2 (the pointer over the window gives it the keyboard).
+    let spot = (left + width * 3 / 4, top + height * 3 / 10);
+    let (x, y) = (spot.0.to_string(), spot.1.to_string());
+    let mut wiggle = 0;
+    let mut hover = || {
+        wiggle = 1 - wiggle;
+        let x = (spot.0 + wiggle).to_string();
+        display.xdotool(&["mousemove", &x, &y, "key", "2"]);
+    };
+    // The value under the cursor: what `hounsfield probe` reads at that point.
+    let probe = wait_for("probe axial", &mut hover);
+    let at = point_after(&probe, "at LPS");
+    let value = phantom_value_at(at).expect("the axial cell's middle is in the phantom");
+    assert!(
+        probe.contains(&format!("axial: {value} HU")),
+        "the app read {probe:?}; hounsfield probe reads {value} at {at:?}"
+    );
+    // A ruler: a shift-drag 80 px right and 60 px down on the axial slice; its ends are
+    // the points the value under the cursor was read at (within a pixel) before and after.
+    let start = at;
+    display.xdotool(&["mousemove", &x, &y]);
+    std::thread::sleep(Duration::from_millis(200));
+    let (end_x, end_y) = ((spot.0 + 80).to_string(), (spot.1 + 60).to_string());
+    display.xdotool(&["keydown", "shift", "mousedown", "1"]);
+    for step in 1..=8 {
+        let (sx, sy) = (
+            (spot.0 + 10 * step).to_string(),
+            (spot.1 + 15 * step / 2).to_string(),
+        );
+        display.xdotool(&["mousemove", &sx, &sy]);
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    display.xdotool(&[
+        "mousemove",
+        &end_x,
+        &end_y,
+        "sleep",
+        "0.2",
+        "mouseup",
+        "1",
+        "keyup",
+        "shift",
+    ]);
+    let ruler = wait_for("ruler axial", &mut || {});
+    let from = point_after(&ruler, "from LPS");
+    let to = point_after(&ruler, "to LPS");
+    let mm: f64 = ruler
+        .split("ruler axial: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|mm| mm.parse().ok())
+        .unwrap_or_else(|| panic!("no length in {ruler:?}"));
+    let beside = (spot.0 + 81).to_string();
+    let mut side = false;
+    let end = loop {
+        let line = wait_for("probe axial", &mut || {
+            side = !side;
+            let x = if side { &beside } else { &end_x };
+            display.xdotool(&["mousemove", x, &end_y]);
+        });
+        let point = point_after(&line, "at LPS");
+        if (point[0] - start[0]).abs() > 10.0 {
+            break point;
+        }
+    };
+    let distance = |a: [f64; 3], b: [f64; 3]| {
+        ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+    };
+    // The phantom's voxels are 1.5 mm at most: the ends within one.
+    let voxel = 2.0;
+    assert!(
+        distance(from, start) < voxel && distance(to, end) < voxel,
+        "the ruler {from:?} → {to:?} should run from {start:?} to {end:?}"
+    );
+    assert!(
+        (mm - distance(start, end)).abs() < voxel,
+        "the ruler says {mm} mm; the points under the cursor are {} mm apart",
+        distance(start, end)
+    );
+    assert!(mm > 20.0, "a 100 px drag measures more than 20 mm: {mm}");
+    let _ = app.kill();
+    let _ = app.wait();
 }

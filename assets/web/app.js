@@ -6,7 +6,9 @@ import { Connection, FLAG_FINAL, FLAG_LOSSLESS } from "./protocol.js";
 import { attachKeys, attachPointer, sliceAt } from "./input.js";
 import { H264Player, canDecodeH264 } from "./video.js";
 import { drawOverlay } from "./overlay.js";
+import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } from "./rulers.js";
 import { logIn } from "./login.js";
+import { StudyBrowser } from "./studies.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("view");
@@ -27,6 +29,11 @@ const state = {
   crosshair: null,
   presets: [],
   modes: [],
+  // Rulers kept with their slices: {plane, from_lps, to_lps, mm, slice_mm}; the one being
+  // drawn ({plane, from, to} in cell fractions); whether the ruler tool is on.
+  rulers: [],
+  draftRuler: null,
+  rulerTool: false,
   bytes: [],
   error: null,
   // The sequence number of the latest input sent, and of the latest that changes the
@@ -55,7 +62,8 @@ let drawnSeq = 0;
 // What the overlay shows (the layout and where the crosshair shows in the slice cells),
 // and the latest change of each still waiting for the first frame that answers it, so
 // that the lines move with the picture.
-const overlay = { layout: "1x1", cells: null, dueLayout: null, dueCells: null };
+// `geometry` (the crosshair's LPS point and cells, each cell's mm per pixel) places rulers.
+const overlay = { layout: "1x1", cells: null, geometry: null, dueLayout: null, dueCells: null };
 
 /** Takes the overlay changes the frame answering input `inputSeq` shows, and redraws. */
 function showOverlay(inputSeq) {
@@ -65,9 +73,10 @@ function showOverlay(inputSeq) {
   }
   if (overlay.dueCells && inputSeq >= overlay.dueCells.seq) {
     overlay.cells = overlay.dueCells.cells;
+    overlay.geometry = overlay.dueCells.geometry;
     overlay.dueCells = null;
   }
-  drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.cells);
+  drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.cells, rulersShown());
 }
 /**
  * A link's `?token=`, taken out of the address bar at once (so it stays out of the
@@ -227,16 +236,29 @@ function handleMessage(message) {
       player.reset();
       break;
     case "studies":
-      fillSeries(message.studies);
+      showStudies(message);
+      break;
+    case "progress":
+      // A long load under way on the server: how many of the series' images are in.
+      state.loading = message;
+      showLoading(message);
       break;
     case "opened":
+      state.loading = null;
+      showLoading(null);
       state.opened = message;
+      // Frames drawn before this series' first (its frames are those counted after).
+      state.framesAtOpen = state.frames;
+      browser.mark(message.series);
       state.presets = message.presets;
       state.modes = message.modes;
       if (message.window) state.window = { ...message.window };
       if (message.view?.window) state.window = { ...message.view.window };
       showLayout(message.view?.layout ?? "1x1");
       state.crosshair = message.view?.crosshair_lps ?? null;
+      // Rulers belong to the series they were drawn on.
+      state.rulers = [];
+      pendingMeasures.length = 0;
       fillSelect($("preset"), message.presets, message.preset);
       fillSelect($("mode"), message.modes, message.mode);
       canvas.focus();
@@ -250,12 +272,19 @@ function handleMessage(message) {
       // The value under the pointer, as the server (where the voxels are) read it.
       state.probe = message;
       break;
+    case "measure":
+      keepRuler(message);
+      break;
     case "shared":
       // The address others join this view with (the token stays out of it).
       state.shareLink = new URL(message.link, location.href).href;
       console.info("share link:", state.shareLink);
       break;
     case "error":
+      if (state.loading) {
+        state.loading = null;
+        showLoading(null);
+      }
       state.error = `${message.code}: ${message.message}`;
       console.warn("server:", state.error);
       break;
@@ -264,10 +293,25 @@ function handleMessage(message) {
       break;
     case "crosshair":
       state.crosshair = message.crosshair_lps;
-      overlay.dueCells = { seq: message.seq, cells: message.cells };
+      overlay.dueCells = {
+        seq: message.seq,
+        cells: message.cells,
+        geometry: { crosshairLps: message.crosshair_lps, cells: message.cells, mmPerPixel: message.mm_per_pixel },
+      };
       break;
   }
   render();
+}
+
+/** Shows how far the server has come loading a series (`progress`), or hides the bar. */
+function showLoading(progress) {
+  const box = $("loading");
+  box.hidden = !progress;
+  if (!progress) return;
+  const bar = $("loading-bar");
+  bar.max = Math.max(progress.total, 1);
+  bar.value = Math.min(progress.done, bar.max);
+  $("loading-text").textContent = `Loading on the server: ${progress.done} of ${progress.total} images (${progress.stage})`;
 }
 
 function fillSelect(select, values, selected, labels = values) {
@@ -280,15 +324,33 @@ function fillSelect(select, values, selected, labels = values) {
   );
 }
 
-function fillSeries(studies) {
-  const series = studies.flatMap((study) =>
-    study.series
-      .filter((s) => !s.unavailable)
-      .map((s) => ({ id: s.id, label: `${study.description || study.id} · ${s.modality} ${s.description || s.number || ""} ${s.dims ? s.dims.join("×") : ""}` })),
-  );
-  const current = connection.series ?? series[0]?.id;
-  fillSelect($("series"), series.map((s) => s.id), current, series.map((s) => s.label));
-  if (!connection.series && !connection.join && current) connection.openSeries(current);
+// The study browser beside the view; it asks for its pages over the session's socket.
+const browser = new StudyBrowser($("browser"), {
+  send: (message) => connection.send(message),
+  open: (id) => {
+    connection.openSeries(id);
+    browser.mark(id);
+    // On a narrow screen the browser covers the view: out of the way once a series opens.
+    if (window.matchMedia("(max-width: 700px)").matches) showBrowser(false);
+  },
+  state,
+});
+connection.studiesRequest = () => browser.message();
+
+/** Shows or hides the study browser. */
+function showBrowser(shown) {
+  $("browser").hidden = !shown;
+  $("browser-toggle").setAttribute("aria-expanded", String(shown));
+}
+$("browser-toggle").addEventListener("click", () => showBrowser($("browser").hidden));
+
+/** Shows a page of studies; the first ever opens the first series that opens (a volume first). */
+function showStudies(message) {
+  browser.show(message);
+  if (connection.series || connection.join) return;
+  const series = message.studies.flatMap((study) => study.series).filter((s) => !s.unavailable);
+  const first = series.find((s) => (s.kind ?? "volume") === "volume") ?? series[0];
+  if (first) connection.openSeries(first.id);
 }
 
 const send = (action, fields) => {
@@ -297,7 +359,6 @@ const send = (action, fields) => {
   if (action !== "interact") state.changed = connection.seq;
 };
 
-$("series").addEventListener("change", (event) => connection.openSeries(event.target.value));
 $("preset").addEventListener("change", (event) => send("preset", { name: event.target.value }));
 $("mode").addEventListener("change", (event) => send("mode", { mode: event.target.value }));
 $("reset").addEventListener("click", () => send("reset"));
@@ -334,6 +395,78 @@ for (const button of document.querySelectorAll("#windows button")) {
   });
 }
 
+// Rulers: drawn by a drag on a slice (shift-drag, or any drag with the tool on), measured
+// by the server, then kept with their slice.
+const pendingMeasures = [];
+/** Redraws the overlay with the rulers as they stand. */
+const redrawOverlay = () =>
+  drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.cells, rulersShown());
+/** The rulers on the slices shown now, and the one being drawn. */
+function rulersShown() {
+  if (overlay.layout !== "2x2") return [];
+  const shown = visibleRulers(state.rulers, overlay.geometry, canvas.width, canvas.height, sliceStepMm() / 2);
+  const draft = state.draftRuler;
+  if (draft) {
+    const mm = lengthInCell(overlay.geometry, draft.plane, draft.from, draft.to, canvas.width, canvas.height);
+    shown.push({ ...draft, label: mm === null ? "" : rulerLabel(mm) });
+  }
+  return shown;
+}
+/** Keeps the ruler the server measured (the answer to the oldest `measure` sent). */
+function keepRuler(measure) {
+  if (pendingMeasures.shift() !== measure.cell) return;
+  state.rulers.push({
+    plane: measure.cell,
+    from_lps: measure.from_lps,
+    to_lps: measure.to_lps,
+    mm: measure.mm,
+    slice_mm: slicePosition(measure.cell, measure.from_lps),
+  });
+  state.lastRuler = `${measure.cell} ruler ${rulerLabel(measure.mm)}`;
+  redrawOverlay();
+}
+const ruler = {
+  active: () => state.rulerTool,
+  begin: (at) => {
+    state.draftRuler = { plane: at.plane, from: [at.x, at.y], to: [at.x, at.y] };
+    redrawOverlay();
+  },
+  move: (at) => {
+    if (!state.draftRuler) return;
+    state.draftRuler.to = [at.x, at.y];
+    redrawOverlay();
+  },
+  end: () => {
+    const draft = state.draftRuler;
+    state.draftRuler = null;
+    // A click is no ruler: at least 3 pixels long.
+    if (draft && pixelsInCell(draft.plane, draft.from, draft.to, canvas.width, canvas.height) >= 3) {
+      pendingMeasures.push(draft.plane);
+      connection.send({ type: "measure", cell: draft.plane, from: draft.from, to: draft.to });
+    }
+    redrawOverlay();
+  },
+};
+$("ruler").addEventListener("click", () => {
+  state.rulerTool = !state.rulerTool;
+  $("ruler").setAttribute("aria-pressed", String(state.rulerTool));
+  // Rulers are drawn on the slices of the 2×2 layout.
+  if (state.rulerTool) setLayout("2x2");
+});
+$("clear-rulers").addEventListener("click", () => {
+  state.rulers = [];
+  state.lastRuler = null;
+  redrawOverlay();
+  render();
+});
+window.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !state.draftRuler) return;
+  // Esc drops the ruler being drawn.
+  state.draftRuler = null;
+  redrawOverlay();
+  event.preventDefault();
+});
+
 attachPointer(
   canvas,
   send,
@@ -341,6 +474,7 @@ attachPointer(
   (w) => (state.window = w),
   () => state.layout,
   sliceStepMm,
+  ruler,
 );
 const cycle = (select) => {
   if (select.options.length === 0) return;
@@ -355,19 +489,30 @@ attachKeys(window, send, {
 });
 
 // The value under the pointer on a slice of the 2×2 layout: asked of the server at most
-// every 50 ms while the pointer moves (the voxels stay there), shown in the status line.
+// every 50 ms while the pointer moves, the latest spot winning (the voxels stay there),
+// shown in the status line.
 let probeDue = 0;
+let probeWanted = null;
+let probeTimer = null;
+function askProbe() {
+  probeTimer = null;
+  if (!probeWanted) return;
+  probeDue = performance.now() + 50;
+  connection.send({ type: "probe", cell: probeWanted.plane, x: probeWanted.x, y: probeWanted.y });
+  probeWanted = null;
+}
 canvas.addEventListener("pointermove", (event) => {
   if (state.layout !== "2x2" || !state.opened) return;
   const at = sliceAt(canvas, event.clientX, event.clientY);
   if (!at) {
     state.probe = null;
+    probeWanted = null;
     return;
   }
-  const now = performance.now();
-  if (now < probeDue) return;
-  probeDue = now + 50;
-  connection.send({ type: "probe", cell: at.plane, x: at.x, y: at.y });
+  probeWanted = at;
+  const wait = probeDue - performance.now();
+  if (wait <= 0) askProbe();
+  else if (!probeTimer) probeTimer = setTimeout(askProbe, wait);
 });
 /** A probe's answer as the status line shows it: the value and where it is. */
 function probeText(probe) {
@@ -416,6 +561,7 @@ function render() {
     `W ${state.window.width.toFixed(0)} L ${state.window.center.toFixed(0)}`,
   ];
   if (state.layout === "2x2" && state.probe) parts.push(probeText(state.probe));
+  if (state.layout === "2x2" && state.lastRuler) parts.push(state.lastRuler);
   if (state.shareLink) parts.push(`shared: ${state.shareLink}`);
   if (state.error) parts.push(`last error: ${state.error}`);
   status.textContent = parts.filter(Boolean).join(" · ");
@@ -438,8 +584,10 @@ setInterval(() => {
   connection.send(report);
 }, 1000);
 // Last: everything the callbacks use is defined by now.
-// `?join=ID`: follow a session another user shares instead of opening a series.
+// `?join=ID`: follow a session another user shares instead of opening a series (the
+// study browser starts folded away).
 connection.join = params.get("join");
+if (connection.join) showBrowser(false);
 state.offered = await offeredCodecs();
 connection.codecs = state.offered;
 $("logout").addEventListener("click", async () => {

@@ -1,8 +1,8 @@
 // Mouse, touch and keyboard → protocol actions. Left drag orbits, right drag sets
 // window/level, shift- or middle-drag pans, the wheel zooms; one finger orbits, a pinch
 // zooms, two fingers pan. In the 2×2 layout the cell under the pointer decides: the 3D
-// cell (top left) as above; on a slice the wheel moves the slice and a click or drag
-// moves the crosshair.
+// cell (top left) as above; on a slice the wheel moves the slice, a click or drag
+// moves the crosshair, and a shift-drag (or any drag with the ruler tool on) draws a ruler.
 
 const DEGREES_PER_PIXEL = 0.4;
 
@@ -49,11 +49,22 @@ export function sliceAt(canvas, clientX, clientY, plane = null) {
 }
 
 /**
+ * The window after a right-drag of (`dx`, `dy`) pixels, as the desktop does it: right
+ * widens it, down raises its centre, by 1/256 of the width a pixel (at least 1).
+ */
+export function draggedWindow(window, dx, dy) {
+  const step = Math.max(window.width / 256, 1);
+  return { width: Math.max(1, window.width + dx * step), center: window.center + dy * step };
+}
+
+/**
  * Wires the canvas to `send(action, fields)`. `windowState()` gives the current
  * {width, center}; `setWindow(w)` records a new one; `layout()` gives `"1x1"` or `"2x2"`
- * and `sliceStepMm()` the distance a wheel step moves a slice.
+ * and `sliceStepMm()` the distance a wheel step moves a slice. `ruler` draws rulers on
+ * slices: `active()` (the tool is on), `begin(at)`, `move(at)`, `end()` with `at` a
+ * slice spot as `sliceAt` gives it.
  */
-export function attachPointer(canvas, send, windowState, setWindow, layout, sliceStepMm) {
+export function attachPointer(canvas, send, windowState, setWindow, layout, sliceStepMm, ruler) {
   const pointers = new Map();
   let mode = null;
   let pinch = null;
@@ -72,7 +83,12 @@ export function attachPointer(canvas, send, windowState, setWindow, layout, slic
     pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
     const onSlice = slice(event);
     if (pointers.size === 1) {
-      if (onSlice && (event.pointerType === "touch" || event.button === 0)) {
+      const primary = event.pointerType === "touch" || event.button === 0;
+      if (onSlice && primary && ruler && (event.shiftKey || ruler.active())) {
+        mode = "ruler";
+        dragPlane = onSlice.plane;
+        ruler.begin(onSlice);
+      } else if (onSlice && primary) {
         mode = "crosshair";
         dragPlane = onSlice.plane;
       } else if (event.pointerType === "touch" || event.button === 0) {
@@ -82,7 +98,8 @@ export function attachPointer(canvas, send, windowState, setWindow, layout, slic
       } else if (event.button === 2) {
         mode = "window";
       }
-      begin();
+      // A ruler changes no picture: no `interact`.
+      if (mode !== "ruler") begin();
       // After `interact`: the release then brings the final still.
       if (mode === "crosshair") send("crosshair", onSlice);
     } else if (pointers.size === 2) {
@@ -102,15 +119,16 @@ export function attachPointer(canvas, send, windowState, setWindow, layout, slic
     if (mode === "crosshair") {
       const at = sliceAt(canvas, event.clientX, event.clientY, dragPlane);
       if (at) send("crosshair", at);
+    } else if (mode === "ruler") {
+      const at = sliceAt(canvas, event.clientX, event.clientY, dragPlane);
+      if (at) ruler.move(at);
     } else if (mode === "orbit") {
       // The object follows the pointer: the camera turns the other way.
       send("orbit", { dx: -dx * DEGREES_PER_PIXEL, dy: dy * DEGREES_PER_PIXEL });
     } else if (mode === "pan") {
       send("pan", { dx: -dx / height, dy: dy / height });
     } else if (mode === "window") {
-      const w = windowState();
-      const step = Math.max(w.width, 1) / 256;
-      const next = { width: Math.max(1, w.width + dx * step), center: w.center - dy * step };
+      const next = draggedWindow(windowState(), dx, dy);
       setWindow(next);
       send("window", next);
     } else if (mode === "pinch" && pointers.size === 2) {
@@ -130,6 +148,10 @@ export function attachPointer(canvas, send, windowState, setWindow, layout, slic
     if (pointers.size === 1 && mode === "pinch") {
       mode = "orbit";
       pinch = null;
+    } else if (pointers.size === 0 && mode === "ruler") {
+      mode = null;
+      dragPlane = null;
+      ruler.end();
     } else if (pointers.size === 0 && mode) {
       mode = null;
       dragPlane = null;

@@ -30,9 +30,10 @@ function element(name, attributes, text) {
 /**
  * Redraws `svg` for a `width`×`height` frame: empty in the 1×1 layout; in the 2×2 one
  * the dividers, names, orientation letters and, when `crosshairCells` is known
- * (`{axial: [x, y], ...}` as fractions of each cell), the crosshair lines.
+ * (`{axial: [x, y], ...}` as fractions of each cell), the crosshair lines; then the
+ * `rulers` (`{plane, from: [x, y], to: [x, y], label}`, fractions of their cell).
  */
-export function drawOverlay(svg, layout, width, height, crosshairCells) {
+export function drawOverlay(svg, layout, width, height, crosshairCells, rulers = []) {
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.replaceChildren();
   if (layout !== "2x2" || width <= 0 || height <= 0) return;
@@ -77,4 +78,22 @@ export function drawOverlay(svg, layout, width, height, crosshairCells) {
     );
     svg.append(group);
   });
+  for (const ruler of rulers) {
+    const cell = cells[SLICE_EDGES.findIndex((edges) => edges.plane === ruler.plane) + 1];
+    if (!cell) continue;
+    const [x1, y1, x2, y2] = [
+      cell.x + ruler.from[0] * cell.width,
+      cell.y + ruler.from[1] * cell.height,
+      cell.x + ruler.to[0] * cell.width,
+      cell.y + ruler.to[1] * cell.height,
+    ];
+    const group = element("g", { class: "ruler", "data-plane": ruler.plane });
+    group.append(
+      element("line", { x1, y1, x2, y2 }),
+      element("circle", { cx: x1, cy: y1, r: 2.5 }),
+      element("circle", { cx: x2, cy: y2, r: 2.5 }),
+      element("text", { x: x2 + 6, y: y2 - 6 }, ruler.label),
+    );
+    svg.append(group);
+  }
 }

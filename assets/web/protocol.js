@@ -76,7 +76,8 @@ export class Connection {
       const hello = { type: "hello", codecs: this.codecs, viewport: this.viewport };
       if (this.token) hello.token = this.token;
       this.send(hello);
-      this.send({ type: "list_studies" });
+      // The study browser's page and search, when it set one.
+      this.send(this.studiesRequest?.() ?? { type: "list_studies" });
       if (this.join) this.send({ type: "join", id: this.join });
       else if (this.series) {
         this.send({ type: "open", series: this.series });

@@ -12,6 +12,16 @@ pub enum Stage {
     Decoding,
 }
 
+impl Stage {
+    /// The stage's name in messages: `scanning` or `decoding`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Scanning => "scanning",
+            Stage::Decoding => "decoding",
+        }
+    }
+}
+
 /// How far a stage has come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {

@@ -34,7 +34,7 @@ use render_core::{Modality, Volume, Voxels, Window};
 use serde_json::Value;
 use server_mode::protocol::{
     Action, ClientMessage, ClientStats, Codec, ErrorCode, Input, Layout, ParseError, ServerMessage,
-    SharedView, Viewport, WindowInfo, parse_client_message,
+    SharedView, StudyQuery, StudyRequest, Viewport, WindowInfo, parse_client_message,
 };
 use server_mode::server::encode::Encoding;
 use server_mode::server::scheduler::RenderRequest;
@@ -185,7 +185,16 @@ fn typed_messages() -> Vec<ClientMessage> {
             codecs: Vec::new(),
             viewport: None,
         },
-        ClientMessage::ListStudies,
+        ClientMessage::ListStudies(StudyRequest::default()),
+        ClientMessage::ListStudies(StudyRequest {
+            query: StudyQuery {
+                text: "lumbar".to_string(),
+                date_from: "20070101".to_string(),
+                ..StudyQuery::default()
+            },
+            offset: Some(20),
+            limit: Some(10),
+        }),
         ClientMessage::Open {
             series: "small".to_string(),
         },
@@ -222,7 +231,7 @@ fn typed_messages() -> Vec<ClientMessage> {
     for message in &messages {
         match message {
             ClientMessage::Hello { .. }
-            | ClientMessage::ListStudies
+            | ClientMessage::ListStudies(_)
             | ClientMessage::Open { .. }
             | ClientMessage::Input(_)
             | ClientMessage::Still { .. }
@@ -980,7 +989,13 @@ fn message() -> impl Strategy<Value = ClientMessage> {
                 codecs,
                 viewport: size.map(|(width, height)| Viewport { width, height }),
             }),
-        1 => Just(ClientMessage::ListStudies),
+        1 => (prop::option::of(-5i64..300), prop::option::of(-5i64..300)).prop_map(
+            |(offset, limit)| ClientMessage::ListStudies(StudyRequest {
+                offset,
+                limit,
+                ..StudyRequest::default()
+            })
+        ),
         1 => any_name(&["small", "slice", "voxel", "mr", "no-such"])
             .prop_map(|series| ClientMessage::Open { series }),
         12 => (prop_oneof![1u32..1000, Just(0), Just(u32::MAX)], any_f64(), action())
@@ -1071,7 +1086,7 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
             session.stream_video(h264_first);
             Ok(())
         }
-        ClientMessage::ListStudies => Ok(()),
+        ClientMessage::ListStudies(_) => Ok(()),
         ClientMessage::Open { series: id } => {
             if let Some(volume) = series(id) {
                 session.open(id, volume);

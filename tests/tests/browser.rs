@@ -212,6 +212,22 @@ impl Page {
         .await;
     }
 
+    /// A mouse event with `button` (`left`, `right`) and DevTools `modifiers` (8: shift).
+    async fn mouse_with(
+        &mut self,
+        kind: &str,
+        (x, y): (f64, f64),
+        button: &str,
+        buttons: u32,
+        modifiers: u32,
+    ) {
+        self.call(
+            "Input.dispatchMouseEvent",
+            json!({"type": kind, "x": x, "y": y, "button": button, "buttons": buttons, "clickCount": 1, "modifiers": modifiers}),
+        )
+        .await;
+    }
+
     /// The page as RGBA pixels.
     async fn screenshot(&mut self) -> image::RgbaImage {
         let shot = self
@@ -416,8 +432,10 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
             page.eval("window.hounsfield.encoder").await,
             json!("libx264")
         );
-        let series = page.eval("document.getElementById('series').value").await;
-        assert_eq!(series, json!("phantom"));
+        let series = page
+            .eval("document.querySelector('#study-list button.series.open')?.dataset.series")
+            .await;
+        assert_eq!(series, json!("phantom"), "the study browser marks it open");
         let frames_before = page.eval("window.hounsfield.lastHeader.frameSeq").await;
         let area = canvas_box(page).await;
         assert!(area.2 > 100 && area.3 > 100, "canvas box {area:?}");
@@ -851,22 +869,12 @@ const ADMIN: &str = "browser-admin-token-0c7b";
 
 /// A server with a users file: `vera` a viewer, `rita` a reader and `ada` an admin.
 fn server_with_users() -> SocketAddr {
-    use server_mode::server::users::{Role, User, UserTable, UsersFile, token_sha256};
-    let mut table = UserTable::default();
-    for (name, role, token) in [
+    use server_mode::server::users::{Role, UsersFile};
+    let table = common::users_table(&[
         ("vera", Role::Viewer, VIEWER),
         ("rita", Role::Reader, READER),
         ("ada", Role::Admin, ADMIN),
-    ] {
-        table
-            .add(User {
-                name: name.to_string(),
-                role,
-                token_sha256: token_sha256(token),
-                expires: None,
-            })
-            .expect("added");
-    }
+    ]);
     // The server reads the file again while it runs, so it stays until the process ends.
     static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -927,7 +935,7 @@ fn a_viewer_follows_a_shared_session_through_its_join_link() {
             .await;
             wait_for_the_phantom(page).await;
             assert_eq!(
-                page.eval("document.getElementById('series').options.length")
+                page.eval("document.querySelectorAll('#study-list button.series').length")
                     .await,
                 json!(0),
                 "a viewer lists no series of her own"
@@ -1114,4 +1122,435 @@ fn on_a_slice_the_page_shows_the_value_the_server_reads_under_the_pointer() {
         ))
         .await;
     });
+}
+
+/// What `hounsfield probe` (the CLI, reading the series itself) gives at `lps` of the
+/// series in `folder`.
+fn cli_probe(folder: &std::path::Path, lps: [f64; 3]) -> Option<f64> {
+    let output = Command::new(common::hounsfield_binary())
+        .arg("probe")
+        .arg(folder)
+        .arg(format!("--at={},{},{}", lps[0], lps[1], lps[2]))
+        .arg("--json")
+        .output()
+        .expect("hounsfield probe runs");
+    assert!(
+        output.status.success(),
+        "hounsfield probe failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let reports: Value = serde_json::from_slice(&output.stdout).expect("probe --json prints JSON");
+    reports[0]["value"].as_f64()
+}
+
+/// The status line's text.
+async fn status_text(page: &mut Page) -> String {
+    page.eval("document.getElementById('status').textContent")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn on_a_ct_slice_the_page_shows_the_hu_of_hounsfield_probe_measures_a_ruler_and_right_drag_sets_the_window()
+ {
+    let folder = common::data("ct-head-neck");
+    let mut config = common::server::loopback_config();
+    config.default_viewport = Viewport {
+        width: 400,
+        height: 300,
+    };
+    let address = common::server::start_serving(config, std::slice::from_ref(&folder));
+    with_page_at(
+        address,
+        "/?codec=jpeg",
+        Some(NO_WEBCODECS),
+        async |page, _| {
+            page.wait_for("window.hounsfield?.opened?.modality === 'CT' && (window.hounsfield.lastHeader?.flags & 2) === 2")
+            .await;
+            let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+            page.eval("document.querySelector('#layouts button[data-layout=\"2x2\"]').click()")
+                .await;
+            wait_for_final_still(page, &frame).await;
+            let area = canvas_box(page).await;
+            let size = page.eval("[document.getElementById('view').width, document.getElementById('view').height]").await;
+            let size: [u32; 2] = serde_json::from_value(size).expect("the canvas's size");
+            assert_eq!(
+                (size[0], size[1]),
+                (area.2, area.3),
+                "one canvas pixel a CSS pixel"
+            );
+            let axial = quadrants(area)[1];
+
+            let spot = the_status_shows_the_hu_of_hounsfield_probe(page, axial, &folder).await;
+            a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
+                page, area, axial, size, spot,
+            )
+            .await;
+            right_drag_and_the_bone_button_set_the_slices_window(page, axial, spot).await;
+        },
+    );
+}
+
+/// A canvas region: x, y, width, height (CSS pixels).
+type Region = (u32, u32, u32, u32);
+
+/// Points at the axial cell and checks the status shows the HU `hounsfield probe` reads
+/// of the CT in `folder` there; returns the spot pointed at.
+async fn the_status_shows_the_hu_of_hounsfield_probe(
+    page: &mut Page,
+    axial: Region,
+    folder: &std::path::Path,
+) -> (f64, f64) {
+    // The value under the pointer: the HU `hounsfield probe` reads at that point.
+    let spot = (
+        f64::from(axial.0 + axial.2 / 2 + 9),
+        f64::from(axial.1 + axial.3 / 2 + 3),
+    );
+    page.mouse("mouseMoved", spot.0 - 20.0, spot.1, 0).await;
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    page.mouse("mouseMoved", spot.0, spot.1, 0).await;
+    page.wait_for("window.hounsfield.probe?.cell === 'axial'")
+        .await;
+    // The latest spot's answer (the one before may still have been on its way).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let probe = page.eval("window.hounsfield.probe").await;
+    let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
+    let value = cli_probe(folder, lps).expect("the axial cell's centre is inside the CT");
+    assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
+    assert_eq!(probe["unit"], json!("HU"));
+    let shown = format!("axial: {} HU", value.round());
+    page.wait_for(&format!(
+        "document.getElementById('status').textContent.includes({shown:?})"
+    ))
+    .await;
+    spot
+}
+
+/// Shift-drags a ruler across the axial cell: its length is what the geometry gives
+/// (within a voxel), it is drawn where it was dragged, and it hides on another slice.
+async fn a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
+    page: &mut Page,
+    area: Region,
+    axial: Region,
+    size: [u32; 2],
+    spot: (f64, f64),
+) {
+    // A ruler: a shift-drag across the axial slice, 60 px right and 45 px down.
+    let from = (
+        f64::from(axial.0 + axial.2 / 3),
+        f64::from(axial.1 + axial.3 / 3),
+    );
+    let to = (from.0 + 60.0, from.1 + 45.0);
+    page.mouse_with("mousePressed", from, "left", 1, 8).await;
+    for step in 1..=6 {
+        let t = f64::from(step) / 6.0;
+        let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+        page.mouse_with("mouseMoved", at, "left", 1, 8).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    page.mouse_with("mouseReleased", to, "left", 0, 8).await;
+    page.wait_for("window.hounsfield.rulers.length === 1").await;
+    let ruler = page.eval("window.hounsfield.rulers[0]").await;
+    // The length the geometry gives: the axial slice fits the volume's extent (dims ×
+    // spacing, voxel edge to edge) into the cell's render size, whichever side is
+    // tighter; a pixel there is that many mm.
+    let opened = page.eval("window.hounsfield.opened").await;
+    let dims: [f64; 3] = serde_json::from_value(opened["dims"].clone()).expect("dims");
+    let spacing: [f64; 3] = serde_json::from_value(opened["spacing_mm"].clone()).expect("spacing");
+    let render = [
+        f64::from(size[0].div_ceil(2)),
+        f64::from(size[1].div_ceil(2)),
+    ];
+    let mm_per_pixel = (dims[0] * spacing[0] / render[0]).max(dims[1] * spacing[1] / render[1]);
+    let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
+    let mm = ruler["mm"].as_f64().expect("a length");
+    assert!(
+        (mm - expected).abs() <= spacing[0],
+        "the ruler measures {mm} mm, the geometry says {expected} mm (within a voxel, {} mm)",
+        spacing[0]
+    );
+    let label = format!("{mm:.1} mm");
+    let drawn = page
+    .eval("[...document.querySelectorAll('#overlay .ruler')].map((g) => { const l = g.querySelector('line'); return [g.textContent, +l.getAttribute('x1'), +l.getAttribute('y1'), +l.getAttribute('x2'), +l.getAttribute('y2')]; })")
+    .await;
+    assert_eq!(drawn.as_array().map(Vec::len), Some(1), "{drawn}");
+    assert_eq!(
+        drawn[0][0],
+        json!(label),
+        "the label shows the server's length"
+    );
+    // Drawn back from its patient points where it was dragged (the overlay's pixels
+    // are the canvas's, which starts at the canvas box).
+    for (n, want) in [
+        from.0 - f64::from(area.0),
+        from.1 - f64::from(area.1),
+        to.0 - f64::from(area.0),
+        to.1 - f64::from(area.1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let got = drawn[0][n + 1].as_f64().expect("a coordinate");
+        assert!(
+            (got - want).abs() <= 1.5,
+            "end {n}: {got} drawn, {want} dragged"
+        );
+    }
+    assert!(status_text(page).await.contains(&label));
+    // It stays with its slice: another axial slice hides it, coming back shows it.
+    for (delta, count) in [(100.0, 0), (-100.0, 1)] {
+        page.call(
+            "Input.dispatchMouseEvent",
+            json!({"type": "mouseWheel", "x": spot.0, "y": spot.1, "deltaX": 0, "deltaY": delta}),
+        )
+        .await;
+        page.wait_for(&format!(
+            "document.querySelectorAll('#overlay .ruler').length === {count}"
+        ))
+        .await;
+    }
+}
+
+/// A right-drag on the axial cell narrows and raises the window, and the Bone button sets
+/// its own: the status says so and the slice's pixels change.
+async fn right_drag_and_the_bone_button_set_the_slices_window(
+    page: &mut Page,
+    axial: Region,
+    spot: (f64, f64),
+) {
+    // Right-drag on the slice: the window changes, the status says so and the slice's
+    // pixels change.
+    let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+    wait_for_final_still(page, &frame).await;
+    let before = page.screenshot().await;
+    let window = page.eval("window.hounsfield.window").await;
+    let start = (spot.0, f64::from(axial.1 + axial.3 / 4));
+    page.mouse_with("mousePressed", start, "right", 2, 0).await;
+    for step in 1..=8 {
+        let at = (
+            start.0 - f64::from(step) * 10.0,
+            start.1 + f64::from(step) * 8.0,
+        );
+        page.mouse_with("mouseMoved", at, "right", 2, 0).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    page.mouse_with(
+        "mouseReleased",
+        (start.0 - 80.0, start.1 + 64.0),
+        "right",
+        0,
+        0,
+    )
+    .await;
+    let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+    wait_for_final_still(page, &frame).await;
+    let after_window = page.eval("window.hounsfield.window").await;
+    let (width, center) = (
+        after_window["width"].as_f64().expect("a width"),
+        after_window["center"].as_f64().expect("a centre"),
+    );
+    assert!(
+        width < window["width"].as_f64().expect("a width")
+            && center > window["center"].as_f64().expect("a centre"),
+        "dragging left narrows the window and down raises it: {window} → {after_window}"
+    );
+    let shown = format!("W {width:.0} L {center:.0}");
+    assert!(status_text(page).await.contains(&shown), "{shown}");
+    let after = page.screenshot().await;
+    let changed = changed_share(&before, &after, axial);
+    assert!(
+        changed > 0.05,
+        "the axial slice should show the new window: {:.1} % of its pixels changed",
+        changed * 100.0
+    );
+
+    // A preset button too (Bone: W 1800 L 400).
+    let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+    page.eval("[...document.querySelectorAll('#windows button')].find((b) => b.textContent === 'Bone').click()")
+    .await;
+    wait_for_final_still(page, &frame).await;
+    assert!(status_text(page).await.contains("W 1800 L 400"));
+    let bone = page.screenshot().await;
+    let changed = changed_share(&after, &bone, axial);
+    assert!(
+        changed > 0.05,
+        "the Bone window should change the axial slice: {:.1} % of its pixels changed",
+        changed * 100.0
+    );
+}
+
+/// Run before the page's scripts: keeps every fraction the load's progress bar shows while
+/// it is visible (`window.progressShown`).
+const RECORD_PROGRESS: &str = r#"
+window.progressShown = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const box = document.getElementById("loading");
+  const bar = document.getElementById("loading-bar");
+  new MutationObserver(() => {
+    if (!box.hidden) window.progressShown.push(Number(bar.value) / Number(bar.max));
+  }).observe(box, { attributes: true, subtree: true });
+});
+"#;
+
+#[test]
+fn the_progress_bar_moves_while_a_large_series_loads_and_goes_once_it_opened() {
+    let mut config = common::server::loopback_config();
+    config.default_viewport = Viewport {
+        width: 400,
+        height: 300,
+    };
+    let address = common::server::start_serving(config, &[common::data("ct-head-neck")]);
+    with_page_at(
+        address,
+        "/",
+        Some(&format!("{NO_WEBCODECS}\n{RECORD_PROGRESS}")),
+        async |page, _| {
+            // The page opens the library's one series by itself.
+            page.wait_for(
+                "!!window.hounsfield?.opened && (window.hounsfield.lastHeader?.flags & 2) === 2",
+            )
+            .await;
+            let shown: Vec<f64> =
+                serde_json::from_value(page.eval("window.progressShown").await).expect("fractions");
+            assert!(
+                shown.iter().any(|&fraction| fraction < 1.0),
+                "the bar showed the load under way: {shown:?}"
+            );
+            assert!(
+                shown.windows(2).all(|pair| pair[0] <= pair[1]),
+                "the bar never goes back: {shown:?}"
+            );
+            assert_eq!(shown.last(), Some(&1.0), "the bar ends full: {shown:?}");
+            assert_eq!(
+                page.eval("document.getElementById('loading').hidden").await,
+                json!(true),
+                "the bar goes once the series is open"
+            );
+        },
+    );
+}
+
+/// The token of the study browser's server.
+const LIBRARY_TOKEN: &str = "browser-library-token-41aa";
+
+/// A server of real studies from the shared data (the lumbar MR with its localisers,
+/// pydicom's DICOMDIR studies, an oblique MR, a GE EPI, a lone CT image), wanting
+/// [`LIBRARY_TOKEN`].
+fn library_server() -> SocketAddr {
+    let library = std::sync::Arc::new(server_mode::Library::scan(
+        &common::study_library(),
+        1 << 30,
+    ));
+    let mut config = common::server::loopback_config();
+    config.default_viewport = Viewport {
+        width: 400,
+        height: 300,
+    };
+    config.token = Some(LIBRARY_TOKEN.to_string());
+    common::server::start_with_library(library, vec![config])[0]
+}
+
+#[test]
+fn the_study_browser_pages_searches_shows_thumbnails_and_opens_a_series() {
+    let address = library_server();
+    with_page_at(
+        address,
+        &format!("/?token={LIBRARY_TOKEN}&per_page=3"),
+        Some(NO_WEBCODECS),
+        async |page, _| {
+            // The first page: three studies of all, newest first.
+            page.wait_for(
+                "window.hounsfield?.browser?.shown === 3 && window.hounsfield.browser.total >= 7",
+            )
+            .await;
+            let total = page.eval("window.hounsfield.browser.total").await;
+            assert_eq!(
+                page.eval("document.getElementById('study-range').textContent")
+                    .await,
+                json!(format!("1–3 of {total}"))
+            );
+            let first_page = page
+                .eval("[...document.querySelectorAll('#study-list .study .title')].map((t) => t.textContent).join('|')")
+                .await;
+            // Next: the second page, other studies.
+            page.eval("document.getElementById('study-next').click(); true")
+                .await;
+            page.wait_for(
+                "window.hounsfield.browser.offset === 3 && !window.hounsfield.browser.pending",
+            )
+            .await;
+            assert_eq!(
+                page.eval("document.getElementById('study-range').textContent")
+                    .await,
+                json!(format!("4–6 of {total}"))
+            );
+            let second_page = page
+                .eval("[...document.querySelectorAll('#study-list .study .title')].map((t) => t.textContent).join('|')")
+                .await;
+            assert_ne!(first_page, second_page);
+            assert_eq!(
+                page.eval("document.getElementById('study-prev').disabled")
+                    .await,
+                json!(false)
+            );
+
+            // A search narrows the list to the lumbar study, from its first page.
+            page.eval("const box = document.getElementById('study-search'); box.value = 'lumbar'; box.dispatchEvent(new Event('input')); true")
+                .await;
+            page.wait_for("window.hounsfield.browser.text === 'lumbar' && window.hounsfield.browser.total === 1")
+                .await;
+            assert_eq!(
+                page.eval("document.getElementById('study-range').textContent")
+                    .await,
+                json!("1–1 of 1")
+            );
+            assert_eq!(
+                page.eval("document.querySelector('#study-list h2').textContent")
+                    .await,
+                json!("MRIX LUMBAR · yI1Yf6zek5U")
+            );
+            // The 3-plane localiser's three parts and the 48 FOV localiser are folded away.
+            assert_eq!(
+                page.eval(
+                    "document.querySelector('#study-list details.other summary').textContent"
+                )
+                .await,
+                json!("show 4 localisers")
+            );
+            assert_eq!(
+                page.eval("document.querySelector('#study-list details.other').open")
+                    .await,
+                json!(false)
+            );
+            // Thumbnails load with the login cookie (the page's link token became it).
+            page.wait_for("[...document.querySelectorAll('#study-list > section button.series > .thumb img')].filter((img) => img.complete && img.naturalWidth > 0).length >= 2")
+                .await;
+
+            // A click on the sagittal T2 opens it and its frame shows.
+            let id = page
+                .eval("[...document.querySelectorAll('#study-list button.series')].find((b) => b.textContent.includes('Sag T2 frFSE S')).dataset.series")
+                .await;
+            let id = id.as_str().expect("the series is listed").to_string();
+            page.eval(&format!(
+                "document.querySelector('button.series[data-series=\"{id}\"]').click(); true"
+            ))
+            .await;
+            page.wait_for(&format!(
+                "window.hounsfield.opened?.series === '{id}' && window.hounsfield.frames > window.hounsfield.framesAtOpen && (window.hounsfield.lastHeader?.flags & 2) === 2"
+            ))
+            .await;
+            assert_eq!(
+                page.eval(&format!("document.querySelector('button.series[data-series=\"{id}\"]').classList.contains('open')")).await,
+                json!(true)
+            );
+            let area = canvas_box(page).await;
+            let shot = page.screenshot().await;
+            assert!(
+                colours_in(&shot, area) > 8,
+                "the series' frame is not blank"
+            );
+        },
+    );
 }

@@ -184,3 +184,51 @@ fn probe_and_measure_answer_from_the_volumes_own_values_and_geometry() {
         }
     });
 }
+
+#[test]
+fn the_crosshair_message_places_any_point_of_a_slice_in_its_cell() {
+    let phantom = render_core::phantom::ct_phantom();
+    let size = [VIEWPORT.width, VIEWPORT.height];
+    common::server::run_within(Duration::from_secs(60), async {
+        let mut client = client().await;
+        client.open("phantom").await.expect("opened");
+        let (crosshair, cells, scales) = loop {
+            if let Event::Message(ServerMessage::Crosshair {
+                crosshair_lps,
+                cells,
+                mm_per_pixel,
+                ..
+            }) = client.next_event().await.expect("the session lives")
+            {
+                break (
+                    crosshair_lps,
+                    cells,
+                    mm_per_pixel.expect("the slices' scales"),
+                );
+            }
+        };
+        let quad = layout::quad_cells(size);
+        for (plane, scale) in [
+            (SlicePlane::Axial, scales.axial),
+            (SlicePlane::Coronal, scales.coronal),
+            (SlicePlane::Sagittal, scales.sagittal),
+        ] {
+            let cell = quad[layout::cell_index(plane)];
+            let (right, down) = plane.orientation().right_and_down();
+            for [x, y] in [[0.1, 0.9], [0.5, 0.5], [0.77, 0.3]] {
+                // The point the server shows there, placed back by the message alone
+                // (docs/protocol.md, `crosshair`).
+                let point = layout::lps_in_cell(&phantom, plane, crosshair, size, x, y);
+                let [cx, cy] = cells.of(plane);
+                let placed = [
+                    cx + (point - crosshair).dot(right) / (scale * f64::from(cell.width)),
+                    cy + (point - crosshair).dot(down) / (scale * f64::from(cell.height)),
+                ];
+                assert!(
+                    (placed[0] - x).abs() < 1e-9 && (placed[1] - y).abs() < 1e-9,
+                    "{plane:?}: [{x}, {y}] placed at {placed:?}"
+                );
+            }
+        }
+    });
+}

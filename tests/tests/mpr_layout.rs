@@ -102,6 +102,7 @@ async fn crosshair_told(client: &mut Client, seq: u32) -> (glam::DVec3, Crosshai
             seq: answered,
             crosshair_lps,
             cells,
+            ..
         }) = client.next_event().await.expect("an event")
             && answered == seq
         {

@@ -16,7 +16,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -54,7 +54,7 @@ impl Node {
     /// `folder`, and waits until it serves.
     fn start(name: &'static str, folder: &Path, ca: &TestCa) -> Self {
         let issued = ca.issue(folder, name, &["localhost"]);
-        let mut child = Command::new(hounsfield_binary())
+        let mut child = Command::new(common::hounsfield_binary())
             .args(["--serve", "--bind", "127.0.0.1", "--port", "0"])
             .args(["--node-name", name, "--h264", "off", "--max-sessions", "12"])
             .arg("--tls-cert")
@@ -120,22 +120,6 @@ impl Drop for Node {
 fn served_port(line: &str) -> Option<u16> {
     let rest = line.split(" at https://127.0.0.1:").nth(1)?;
     rest.split('/').next()?.parse().ok()
-}
-
-/// The `hounsfield` binary the workspace built, beside this test's executable.
-fn hounsfield_binary() -> PathBuf {
-    let test = std::env::current_exe().expect("the test's path");
-    let binary = test
-        .parent()
-        .and_then(Path::parent)
-        .map(|profile| profile.join("hounsfield"))
-        .expect("a target folder");
-    assert!(
-        binary.exists(),
-        "{} is missing: build the workspace first (cargo test --workspace builds it)",
-        binary.display()
-    );
-    binary
 }
 
 /// HAProxy in the foreground, stopped when dropped.

@@ -9,9 +9,8 @@ use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use eframe::egui;
-use render_core::dicom::header::ImageHeader;
-use render_core::dicom::pixels::{FrameTarget, decode_frames};
-use render_core::dicom::{Catalog, Study};
+use render_core::dicom::thumbnail::series_thumbnail;
+use render_core::dicom::{Catalog, Series, Study};
 use render_core::progress::no_progress;
 
 use super::settings::RecentStudy;
@@ -116,7 +115,7 @@ impl SeriesBrowser {
                 let _ = sender.send(rows(&folder, &catalog));
                 wake.request_repaint();
                 for series in catalog.series() {
-                    if let Some(image) = thumbnail(&series.images) {
+                    if let Some(image) = thumbnail(series) {
                         if let Ok(mut made) = thumbnails.lock() {
                             made.insert(series.id.clone(), image);
                         }
@@ -507,41 +506,17 @@ fn study_row(study: &Study) -> StudyRow {
     }
 }
 
-/// The middle image of a series, windowed and shrunk to a thumbnail; none when it cannot
-/// be decoded (the series is then listed without one).
-fn thumbnail(images: &[ImageHeader]) -> Option<egui::ColorImage> {
-    let header = images.get(images.len() / 2)?;
-    let (rows, columns) = (header.rows as usize, header.columns as usize);
-    let mut values = vec![0f32; rows.checked_mul(columns)?];
-    let mut targets = [FrameTarget {
-        frame: header.frame,
-        rescale: header.rescale,
-        out: &mut values,
-    }];
-    decode_frames(&header.file, header.pixel_format, &mut targets).ok()?;
-    let window = header.window.unwrap_or_else(|| {
-        let (min, max) = values
-            .iter()
-            .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        render_core::Window {
-            width: f64::from((max - min).max(1.0)),
-            center: f64::from(min + max) * 0.5,
-        }
-    });
-    let step = rows.max(columns).div_ceil(THUMBNAIL_SIDE).max(1);
-    let (height, width) = (rows.div_ceil(step), columns.div_ceil(step));
-    let mut pixels = Vec::with_capacity(width * height);
-    for y in 0..height {
-        for x in 0..width {
-            let value = values
-                .get(y * step * columns + x * step)
-                .copied()
-                .unwrap_or(0.0);
-            let grey = window.grey_u8(f64::from(value));
-            pixels.push(egui::Color32::from_gray(grey));
-        }
-    }
-    Some(egui::ColorImage::new([width, height], pixels))
+/// The series' thumbnail (the render core's: its middle image decoded alone, windowed and
+/// shrunk) as an egui picture; none when it cannot be made (the series is then listed
+/// without one).
+fn thumbnail(series: &Series) -> Option<egui::ColorImage> {
+    let image = series_thumbnail(series, THUMBNAIL_SIDE).ok()?;
+    let pixels = image
+        .pixels
+        .iter()
+        .map(|&grey| egui::Color32::from_gray(grey))
+        .collect();
+    Some(egui::ColorImage::new([image.width, image.height], pixels))
 }
 
 #[cfg(test)]
@@ -556,6 +531,7 @@ mod tests {
             patient_id: patient.1.to_string(),
             date: date.to_string(),
             description: description.to_string(),
+            accession: String::new(),
             series: Vec::new(),
         }
     }

@@ -109,6 +109,8 @@ impl Sharing {
             date: String::new(),
             patient_name: String::new(),
             patient_id: String::new(),
+            accession: String::new(),
+            modalities: vec![series.modality.clone()],
             series: vec![SeriesInfo {
                 id: series.id.clone(),
                 number: None,
@@ -117,6 +119,8 @@ impl Sharing {
                 images: series.volume.dims[2],
                 dims: Some(series.volume.dims),
                 unavailable: None,
+                kind: server_mode::protocol::SeriesKind::Volume,
+                thumbnail: Some(server_mode::server::library::thumbnail_path(&series.id)),
             }],
         };
         let library = Arc::new(Library::single(&series.id, study, series.volume));

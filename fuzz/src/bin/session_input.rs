@@ -93,7 +93,7 @@ fn main() {
                     session.stream_video(h264.is_some_and(|h| jpeg.is_none_or(|j| h < j)));
                     Ok(())
                 }
-                ClientMessage::ListStudies => Ok(()),
+                ClientMessage::ListStudies(_) => Ok(()),
                 ClientMessage::Open { series } => {
                     session.open(&series, volume.clone());
                     Ok(())

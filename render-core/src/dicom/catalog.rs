@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use super::dicomdir::read_dicomdir;
 use super::error::DicomError;
 use super::header::{FileKind, IMAGE_ORIENTATION, IMAGE_POSITION, ImageHeader, read_file_headers};
+use super::series_kind::SeriesKind;
 use super::stack::{StackPlan, plan_stack};
 use crate::progress::{Counter, ProgressFn, Stage};
 use crate::volume::ValueRange;
@@ -53,6 +54,8 @@ pub struct Study {
     pub date: String,
     /// StudyDescription.
     pub description: String,
+    /// AccessionNumber, may be empty.
+    pub accession: String,
     /// Series, by number.
     pub series: Vec<Series>,
 }
@@ -76,6 +79,8 @@ pub struct Series {
     pub plan: Result<StackPlan, String>,
     /// Why the series cannot be loaded even though it stacks (e.g. mosaic, colour).
     pub unsupported: Option<String>,
+    /// What the series is for: a volume, a localiser or a single image.
+    pub kind: SeriesKind,
 }
 
 impl Series {
@@ -370,6 +375,7 @@ fn group_studies(images: Vec<ImageHeader>) -> Vec<Study> {
                     patient_id: first.patient_id.clone(),
                     date: first.study_date.clone(),
                     description: first.study_description.clone(),
+                    accession: first.accession_number.clone(),
                     series: Vec::new(),
                 });
                 studies.len() - 1
@@ -417,6 +423,11 @@ fn make_series(id: String, images: Vec<ImageHeader>) -> Series {
     } else {
         None
     };
+    let kind = SeriesKind::of(
+        &images,
+        &first.identity.series_description,
+        plan.as_ref().ok().map(|plan| plan.dims[2]),
+    );
     Series {
         id,
         uid: first.identity.series_uid.clone(),
@@ -425,6 +436,7 @@ fn make_series(id: String, images: Vec<ImageHeader>) -> Series {
         description: first.identity.series_description.clone(),
         plan,
         unsupported,
+        kind,
         images,
     }
 }

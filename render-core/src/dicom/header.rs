@@ -112,6 +112,8 @@ pub struct Identity {
     pub series_description: String,
     /// Modality (0008,0060).
     pub modality: String,
+    /// AccessionNumber (0008,0050): the order's number at the hospital, may be empty.
+    pub accession_number: String,
 }
 
 /// The attributes of one image (a classic file, or one frame of a multi-frame file).
@@ -158,6 +160,8 @@ pub struct ImageHeader {
     pub transfer_syntax: String,
     /// ImageType says MOSAIC (Siemens packs a slice stack into one image).
     pub mosaic: bool,
+    /// ImageType says LOCALIZER (a scout or planning image, not for reading).
+    pub localizer: bool,
 }
 
 /// What a file turned out to be when its header was read.
@@ -266,6 +270,7 @@ pub fn headers_from_object(
         series_number: reader.i32(tags::SERIES_NUMBER),
         series_description: reader.string(tags::SERIES_DESCRIPTION),
         modality: reader.string(tags::MODALITY),
+        accession_number: reader.string(tags::ACCESSION_NUMBER),
     };
     let image_type = reader.strings(tags::IMAGE_TYPE);
     let base = ImageHeader {
@@ -289,6 +294,9 @@ pub fn headers_from_object(
         photometric: reader.string(tags::PHOTOMETRIC_INTERPRETATION),
         transfer_syntax: transfer_syntax.to_string(),
         mosaic: image_type.iter().any(|t| t.eq_ignore_ascii_case("MOSAIC")),
+        localizer: image_type
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("LOCALIZER")),
     };
     match object.get(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE) {
         Some(_) => enhanced_frame_headers(&reader, &base),

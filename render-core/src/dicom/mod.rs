@@ -12,10 +12,13 @@ pub mod jpeg2000;
 pub mod loader;
 pub mod pixels;
 pub mod rescale;
+pub mod series_kind;
 pub mod stack;
+pub mod thumbnail;
 
 pub use budget::VoxelBudget;
 pub use catalog::{Catalog, Series, SkippedFile, Study};
 pub use error::{Attribute, DicomError};
 pub use loader::{LoadedSeries, load_series, load_series_within};
+pub use series_kind::SeriesKind;
 pub use stack::{StackPlan, StackWarning};

@@ -362,6 +362,7 @@ mod tests {
             photometric: "MONOCHROME2".to_string(),
             transfer_syntax: "1.2.840.10008.1.2.1".to_string(),
             mosaic: false,
+            localizer: false,
         }
     }
 

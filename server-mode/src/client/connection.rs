@@ -13,8 +13,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::protocol::{
-    Action, ClientMessage, ClientStats, Codec, ErrorCode, FrameHeader, HeaderError, Input, Opened,
-    ServerMessage, StudyInfo, Viewport,
+    Action, ClientMessage, ClientStats, Codec, ErrorCode, FrameHeader, HeaderError, Input,
+    LoadProgress, MAX_STUDY_PAGE, Opened, ServerMessage, StudyInfo, StudyPage, StudyRequest,
+    Viewport,
 };
 use crate::tls::client::Presented;
 use crate::tls::{Fingerprint, ServerTrust, TlsError};
@@ -349,11 +350,28 @@ impl Client {
         .await
     }
 
-    /// `list_studies`, waiting for `studies`.
+    /// `list_studies` for the newest [`MAX_STUDY_PAGE`] studies, waiting for `studies`.
     pub async fn list_studies(&mut self) -> Result<Vec<StudyInfo>, ClientError> {
-        self.send(&ClientMessage::ListStudies).await?;
+        let request = StudyRequest {
+            limit: Some(MAX_STUDY_PAGE),
+            ..StudyRequest::default()
+        };
+        Ok(self.find_studies(request).await?.studies)
+    }
+
+    /// `list_studies` with a query, offset and limit, waiting for `studies`.
+    pub async fn find_studies(&mut self, request: StudyRequest) -> Result<StudyPage, ClientError> {
+        self.send(&ClientMessage::ListStudies(request)).await?;
         self.reply(|message| match message {
-            ServerMessage::Studies { studies } => Some(studies),
+            ServerMessage::Studies {
+                studies,
+                total,
+                offset,
+            } => Some(StudyPage {
+                studies,
+                total,
+                offset,
+            }),
             _ => None,
         })
         .await
@@ -361,12 +379,25 @@ impl Client {
 
     /// `open`, waiting for `opened` (frames of the series follow).
     pub async fn open(&mut self, series: &str) -> Result<Opened, ClientError> {
+        self.open_reporting(series, |_| {}).await
+    }
+
+    /// [`Self::open`], handing each `progress` of a long load to `on_progress`.
+    pub async fn open_reporting(
+        &mut self,
+        series: &str,
+        mut on_progress: impl FnMut(LoadProgress),
+    ) -> Result<Opened, ClientError> {
         self.send(&ClientMessage::Open {
             series: series.to_string(),
         })
         .await?;
         self.reply(|message| match message {
             ServerMessage::Opened(opened) => Some(*opened),
+            ServerMessage::Progress(progress) => {
+                on_progress(progress);
+                None
+            }
             _ => None,
         })
         .await
@@ -463,7 +494,7 @@ impl Client {
     /// `error` is returned as [`ClientError::Server`].
     async fn reply<T>(
         &mut self,
-        pick: impl Fn(ServerMessage) -> Option<T>,
+        mut pick: impl FnMut(ServerMessage) -> Option<T>,
     ) -> Result<T, ClientError> {
         loop {
             match self.next_event().await? {

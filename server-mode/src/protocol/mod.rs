@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 /// names them as it does (`1x1`/`2x2`, `axial`/`coronal`/`sagittal`).
 pub use render_core::view::{Layout, SlicePlane};
 
+/// What a series is for (`volume`, `localizer` or `single`), as the catalog tells it.
+pub use render_core::dicom::SeriesKind;
+
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -71,8 +74,9 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         viewport: Option<Viewport>,
     },
-    /// Asks for the catalog (`studies` reply).
-    ListStudies,
+    /// Asks for a page of the catalog, searched and filtered (`studies` reply); every
+    /// field may be left out: `{"type":"list_studies"}` asks for the newest 50 studies.
+    ListStudies(StudyRequest),
     /// Opens a series by the id `studies` gave it (`opened` reply, then a frame).
     Open {
         /// A series id from `studies`.
@@ -119,6 +123,75 @@ pub enum ClientMessage {
         /// The ruler's end: fractions `[x, y]` of the cell.
         to: [f64; 2],
     },
+}
+
+/// Which studies `list_studies` asks for: those matching `query`, newest first, from
+/// `offset`, at most `limit`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StudyRequest {
+    /// What the studies must match (everything when empty).
+    #[serde(default, skip_serializing_if = "StudyQuery::is_empty")]
+    pub query: StudyQuery,
+    /// Matching studies to skip (0 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// Most studies in the reply, 1 to [`MAX_STUDY_PAGE`] ([`DEFAULT_STUDY_PAGE`] when
+    /// absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+/// What a `studies` reply holds: one page of the studies matching a query.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StudyPage {
+    /// The page's studies, newest first.
+    pub studies: Vec<StudyInfo>,
+    /// Studies that matched, before paging.
+    pub total: usize,
+    /// Matching studies skipped before the page.
+    pub offset: usize,
+}
+
+/// Studies a `studies` reply holds when `list_studies` gives no `limit`.
+pub const DEFAULT_STUDY_PAGE: i64 = 50;
+/// The most studies one `studies` reply holds.
+pub const MAX_STUDY_PAGE: i64 = 200;
+/// The longest string a study query field may be (characters).
+pub const MAX_QUERY_CHARS: usize = 128;
+
+/// What studies must match; an empty field matches everything. Strings are compared
+/// case-insensitively, `^` in names as a space.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StudyQuery {
+    /// Found in the patient's name or ID, the study's or a series' description or the
+    /// accession number.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    /// Found in PatientName.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub patient_name: String,
+    /// Found in PatientID.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub patient_id: String,
+    /// A series of the study has this Modality (`CT`, `MR`…).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub modality: String,
+    /// StudyDate on or after this day (`YYYYMMDD`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub date_from: String,
+    /// StudyDate on or before this day (`YYYYMMDD`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub date_to: String,
+    /// Found in AccessionNumber.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub accession: String,
+}
+
+impl StudyQuery {
+    /// Whether no field is set (the query matches every study).
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// What a client reports about its decoding.
@@ -278,11 +351,21 @@ pub enum ServerMessage {
         /// Why it changed.
         reason: String,
     },
-    /// The catalog: the studies and their series.
+    /// A page of the catalog: the studies `list_studies` asked for, and their series.
     Studies {
-        /// Every study.
+        /// The page's studies, newest first.
         studies: Vec<StudyInfo>,
+        /// Studies matching the query, before paging.
+        #[serde(default)]
+        total: usize,
+        /// Matching studies skipped before the page's first.
+        #[serde(default)]
+        offset: usize,
     },
+    /// How far the load of a series this session waits for has come: sent at least every
+    /// 250 ms while it loads (loads under that get none), the last one with `done` equal
+    /// to `total`, then `opened`.
+    Progress(LoadProgress),
     /// A series was opened; frames of it follow.
     Opened(Box<Opened>),
     /// A request was refused; the session stays open unless `code` says otherwise.
@@ -347,11 +430,27 @@ pub enum ServerMessage {
         crosshair_lps: glam::DVec3,
         /// Where it shows in each slice's cell of the 2×2 layout at the session's size.
         cells: CrosshairInCells,
+        /// Millimetres per pixel of each slice's cell at the session's size, so that a
+        /// client can place any patient point of a slice (a ruler's ends) in its cell.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mm_per_pixel: Option<SliceScales>,
     },
 }
 
 fn jpeg() -> Codec {
     Codec::Jpeg
+}
+
+/// Millimetres per pixel of the three slice cells of the 2×2 layout (the same across and
+/// down): with the crosshair's spot in a cell, where any point of that slice shows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SliceScales {
+    /// Of the axial cell.
+    pub axial: f64,
+    /// Of the coronal cell.
+    pub coronal: f64,
+    /// Of the sagittal cell.
+    pub sagittal: f64,
 }
 
 /// Where the crosshair shows in the three slice cells of the 2×2 layout: fractions
@@ -378,7 +477,7 @@ impl CrosshairInCells {
 }
 
 /// One study of the catalog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StudyInfo {
     /// The StudyInstanceUID (or `phantom`).
     pub id: String,
@@ -390,12 +489,18 @@ pub struct StudyInfo {
     pub patient_name: String,
     /// PatientID, may be empty.
     pub patient_id: String,
+    /// AccessionNumber, may be empty.
+    #[serde(default)]
+    pub accession: String,
+    /// The modalities of its series, each once, in series order.
+    #[serde(default)]
+    pub modalities: Vec<String>,
     /// The series of the study.
     pub series: Vec<SeriesInfo>,
 }
 
 /// One series of the catalog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SeriesInfo {
     /// The id `open` takes.
     pub id: String,
@@ -412,6 +517,26 @@ pub struct SeriesInfo {
     /// Why the series cannot be opened, when it cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
+    /// What the series is for: `volume`, `localizer` or `single`.
+    #[serde(default)]
+    pub kind: SeriesKind,
+    /// The path of its thumbnail (`/thumbnail/ID`, relative to the server's root), when
+    /// it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
+}
+
+/// How far the load of a series has come (the `progress` message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadProgress {
+    /// The series being loaded.
+    pub series: String,
+    /// What is under way: `decoding` (the images into the volume).
+    pub stage: String,
+    /// Units done (images).
+    pub done: usize,
+    /// Units in all.
+    pub total: usize,
 }
 
 /// What `opened` says about the series.
@@ -884,6 +1009,10 @@ mod tests {
             Some(ErrorCode::BadMessage)
         );
         assert_eq!(code(r#"{"type":"list_studies"}"#), None);
+        assert_eq!(
+            code(r#"{"type":"list_studies","limit":"many"}"#),
+            Some(ErrorCode::BadMessage)
+        );
         assert_eq!(code(r#"{"type":"still"}"#), None);
         assert_eq!(code(r#"{"type":"keyframe"}"#), None);
         assert_eq!(
@@ -920,6 +1049,42 @@ mod tests {
         assert!(error.message.ends_with("`crosshair`"), "{}", error.message);
         let short = "a short message".to_string();
         assert_eq!(bounded_error_message(short.clone()), short);
+    }
+
+    #[test]
+    fn list_studies_takes_a_query_offset_and_limit_all_optional() {
+        assert_eq!(
+            parse_client_message(r#"{"type":"list_studies"}"#),
+            Ok(ClientMessage::ListStudies(StudyRequest::default()))
+        );
+        let message = parse_client_message(
+            r#"{"type":"list_studies","query":{"text":"lumbar","modality":"MR","date_from":"20070101"},"offset":20,"limit":10}"#,
+        )
+        .expect("parses");
+        let ClientMessage::ListStudies(request) = &message else {
+            panic!("{message:?}");
+        };
+        assert_eq!(request.query.text, "lumbar");
+        assert_eq!(request.query.modality, "MR");
+        assert_eq!(request.query.date_from, "20070101");
+        assert!(request.query.patient_name.is_empty());
+        assert_eq!((request.offset, request.limit), (Some(20), Some(10)));
+        let back = serde_json::to_value(&message).expect("serialises");
+        assert_eq!(back["query"]["text"], "lumbar");
+        assert!(back["query"].get("accession").is_none(), "{back}");
+        let bare = serde_json::to_value(ClientMessage::ListStudies(StudyRequest::default()))
+            .expect("serialises");
+        assert_eq!(bare, serde_json::json!({"type": "list_studies"}));
+        // An older server's reply (no total, accession, kind) still reads.
+        let older: ServerMessage = serde_json::from_str(
+            r#"{"type":"studies","studies":[{"id":"s","description":"","date":"","patient_name":"","patient_id":"","series":[{"id":"a","number":1,"modality":"CT","description":"","images":3,"dims":[2,2,3]}]}]}"#,
+        )
+        .expect("parses");
+        let ServerMessage::Studies { studies, total, .. } = older else {
+            panic!("{older:?}");
+        };
+        assert_eq!(total, 0);
+        assert_eq!(studies[0].series[0].kind, SeriesKind::Volume);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use render_core::gpu::{FrameImage, RenderError, Renderer};
 use render_core::view::layout::{cell_index, cell_render_size, quad_cells, spot_in_cell};
 use render_core::view::{Cell, MprPlane, Quality, ViewState};
 
-use crate::protocol::{CrosshairInCells, Layout, SlicePlane};
+use crate::protocol::{CrosshairInCells, Layout, SlicePlane, SliceScales};
 
 /// Where the crosshair shows in each slice's cell of a 2×2 frame of `size`.
 pub fn crosshair_in_cells(
@@ -24,6 +24,20 @@ pub fn crosshair_in_cells(
         axial: spot(SlicePlane::Axial),
         coronal: spot(SlicePlane::Coronal),
         sagittal: spot(SlicePlane::Sagittal),
+    }
+}
+
+/// Millimetres per pixel of each slice's cell of a 2×2 frame of `size` (the slices are
+/// centred on the volume, so this depends on the size alone).
+pub fn slice_scales(volume: &Volume, size: [u32; 2]) -> SliceScales {
+    let render = cell_render_size(size);
+    let scale = |plane: SlicePlane| {
+        MprPlane::through_centre(volume, plane.orientation()).mm_per_pixel(volume, render)
+    };
+    SliceScales {
+        axial: scale(SlicePlane::Axial),
+        coronal: scale(SlicePlane::Coronal),
+        sagittal: scale(SlicePlane::Sagittal),
     }
 }
 

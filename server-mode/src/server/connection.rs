@@ -23,8 +23,8 @@ use glam::DVec3;
 use tokio::sync::mpsc;
 
 use crate::protocol::{
-    ClientMessage, Codec, CrosshairInCells, ErrorCode, PROTOCOL_VERSION, ServerMessage, Stats,
-    parse_client_message,
+    ClientMessage, Codec, CrosshairInCells, ErrorCode, LoadProgress, PROTOCOL_VERSION,
+    ServerMessage, SliceScales, Stats, parse_client_message,
 };
 use crate::server::access::{Authentication, Ending, Identity};
 use crate::server::audit::{AuditEvent, Refusal};
@@ -35,6 +35,7 @@ use crate::server::library::LibraryError;
 use crate::server::metrics::Metrics;
 use crate::server::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
 use crate::server::session::{Admission, MessageKind, MessageRates, Session};
+use crate::server::study_query::{StudyPage, StudySearch};
 
 /// Messages waiting for the writer; when full, reading pauses (back-pressure).
 const OUTGOING_CAPACITY: usize = 16;
@@ -42,6 +43,8 @@ const OUTGOING_CAPACITY: usize = 16;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often `stats` is sent while frames flow.
 const STATS_EVERY: Duration = Duration::from_secs(1);
+/// How often a client waiting for a series to load hears how far it has come.
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
 /// WebSocket close codes used.
 mod close_code {
@@ -388,7 +391,7 @@ struct Connection {
     /// The host's view, once this session opened a shared series.
     host_view: Option<tokio::sync::watch::Receiver<crate::protocol::SharedView>>,
     /// The crosshair as the client was last told it, and where it showed in the cells.
-    told_crosshair: Option<(DVec3, CrosshairInCells)>,
+    told_crosshair: Option<(DVec3, CrosshairInCells, Option<SliceScales>)>,
     /// The view at rest the client was last told of.
     told_view: Option<crate::protocol::SharedView>,
     /// Who the session's user is.
@@ -548,9 +551,20 @@ impl Connection {
                 codecs, viewport, ..
             } => self.hello(&codecs, viewport).await,
             _ if !self.greeted => self.error(ErrorCode::HelloFirst, "send hello first").await,
-            ClientMessage::ListStudies => {
+            ClientMessage::ListStudies(request) => {
+                let search = match StudySearch::new(&request) {
+                    Ok(search) => search,
+                    Err(why) => {
+                        return self
+                            .error(ErrorCode::BadValue, format!("list_studies: {why}"))
+                            .await;
+                    }
+                };
+                let page = self.studies(&search);
                 let studies = ServerMessage::Studies {
-                    studies: self.studies(),
+                    studies: page.studies,
+                    total: page.total,
+                    offset: page.offset,
                 };
                 self.send(&studies).await
             }
@@ -700,18 +714,50 @@ impl Connection {
         Err(failure)
     }
 
-    /// Loads the series off the async threads; the error reply's outcome when it fails.
+    /// Loads the series off the async threads, telling the client how far it has come
+    /// while it takes long; the error reply's outcome when it fails.
     async fn load(&mut self, series: &str) -> Result<Arc<render_core::Volume>, ControlFlow<()>> {
         let library = self.app.library.clone();
         let id = series.to_string();
-        let loaded = tokio::task::spawn_blocking(move || library.open(&id)).await;
+        let mut loading = tokio::task::spawn_blocking(move || library.open(&id));
+        let mut ticks = tokio::time::interval(PROGRESS_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is at once: a load that ends sooner says nothing.
+        ticks.tick().await;
+        let mut told: Option<render_core::progress::Progress> = None;
+        let loaded = loop {
+            tokio::select! {
+                biased;
+                loaded = &mut loading => break loaded,
+                _ = ticks.tick() => {
+                    let Some(step) = self.app.library.load_progress(series) else {
+                        continue;
+                    };
+                    told = Some(step);
+                    if self.tell_progress(series, step).await.is_break() {
+                        return Err(ControlFlow::Break(()));
+                    }
+                }
+            }
+        };
+        if let (Some(step), Ok(Ok(_))) = (told, &loaded) {
+            let done = render_core::progress::Progress {
+                done: step.total,
+                ..step
+            };
+            if self.tell_progress(series, done).await.is_break() {
+                return Err(ControlFlow::Break(()));
+            }
+        }
         match loaded {
             Ok(Ok(volume)) => Ok(volume),
             Ok(Err(error)) => {
                 let code = match error {
                     LibraryError::UnknownSeries(_) => ErrorCode::UnknownSeries,
                     LibraryError::Unavailable { .. } => ErrorCode::Unavailable,
-                    LibraryError::LoadFailed(_) => ErrorCode::Internal,
+                    LibraryError::LoadFailed(_) | LibraryError::NoThumbnail(_) => {
+                        ErrorCode::Internal
+                    }
                 };
                 Err(self.error(code, error.to_string()).await)
             }
@@ -725,6 +771,21 @@ impl Connection {
                     .await)
             }
         }
+    }
+
+    /// A `progress` message about the load of `series`.
+    async fn tell_progress(
+        &mut self,
+        series: &str,
+        step: render_core::progress::Progress,
+    ) -> ControlFlow<()> {
+        self.send(&ServerMessage::Progress(LoadProgress {
+            series: series.to_string(),
+            stage: step.stage.name().to_string(),
+            done: step.done,
+            total: step.total,
+        }))
+        .await
     }
 
     /// Loads the series and opens it in the session (following the desktop's shared view
@@ -774,17 +835,18 @@ impl Connection {
         self.send(&ServerMessage::Opened(Box::new(opened))).await
     }
 
-    /// The catalog this session's user may see: all of it for readers; for viewers only
-    /// the desktop's shared series, if any (they join others' sessions by id).
-    fn studies(&self) -> Vec<crate::protocol::StudyInfo> {
+    /// The page of `search` among the studies this session's user may see: all of them
+    /// for readers; for viewers only the desktop's shared series, if any (they join
+    /// others' sessions by id).
+    fn studies(&self, search: &StudySearch) -> StudyPage {
         let studies = self.app.library.studies();
         if self.identity.role.opens_series() {
-            return studies.to_vec();
+            return search.page(studies);
         }
         let Some(follow) = &self.app.config.follow else {
-            return Vec::new();
+            return search.page(&[]);
         };
-        studies
+        let visible: Vec<crate::protocol::StudyInfo> = studies
             .iter()
             .filter_map(|study| {
                 let series: Vec<_> = study
@@ -794,23 +856,19 @@ impl Connection {
                     .cloned()
                     .collect();
                 (!series.is_empty()).then(|| crate::protocol::StudyInfo {
+                    modalities: crate::server::library::modalities_of(&series),
                     series,
                     ..study.clone()
                 })
             })
-            .collect()
+            .collect();
+        search.page(&visible)
     }
 
     /// Whether this session's user may open `series`: readers any; viewers only the
     /// desktop's shared series (that is joining its session).
     fn may_open(&self, series: &str) -> bool {
-        self.identity.role.opens_series()
-            || self
-                .app
-                .config
-                .follow
-                .as_ref()
-                .is_some_and(|follow| follow.series == series)
+        self.app.may_open(&self.identity, series)
     }
 
     /// Refuses `what` for this user's role: `error` `forbidden`, recorded.
@@ -946,14 +1004,16 @@ impl Connection {
         ) else {
             return ControlFlow::Continue(());
         };
-        if self.told_crosshair == Some((crosshair_lps, cells)) {
+        let mm_per_pixel = self.session.slice_scales();
+        if self.told_crosshair == Some((crosshair_lps, cells, mm_per_pixel)) {
             return ControlFlow::Continue(());
         }
-        self.told_crosshair = Some((crosshair_lps, cells));
+        self.told_crosshair = Some((crosshair_lps, cells, mm_per_pixel));
         let moved = ServerMessage::Crosshair {
             seq: self.session.last_input().0,
             crosshair_lps,
             cells,
+            mm_per_pixel,
         };
         self.send(&moved).await
     }

@@ -188,6 +188,8 @@ pub(crate) struct App {
     pub(crate) shares: Shares,
     /// Logins from the web page, by their cookie.
     pub(crate) logins: LoginSessions<Identity>,
+    /// Thumbnails of series for the study browser.
+    pub(crate) thumbnails: crate::server::thumbnail::Thumbnails,
 }
 
 impl App {
@@ -202,6 +204,17 @@ impl App {
         let open = self.metrics.sessions_active.load(Ordering::Acquire);
         (open >= self.config.max_sessions as u64)
             .then(|| format!("all {open} session places taken"))
+    }
+
+    /// Whether `identity` may open (and see the thumbnail of) `series`: readers and
+    /// admins any; viewers only the desktop's shared series (that is joining its session).
+    pub(crate) fn may_open(&self, identity: &Identity, series: &str) -> bool {
+        identity.role.opens_series()
+            || self
+                .config
+                .follow
+                .as_ref()
+                .is_some_and(|follow| follow.series == series)
     }
 
     /// The H.264 encoders a session tries: the one that opened at start, then the ones
@@ -297,6 +310,7 @@ impl Server {
                 roster: Roster::default(),
                 shares: Shares::default(),
                 logins: LoginSessions::new(config_login_lifetime),
+                thumbnails: Default::default(),
             }),
             shutdown,
         })
@@ -327,6 +341,7 @@ impl Server {
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
+            .route("/thumbnail/{id}", get(crate::server::thumbnail::thumbnail))
             .route("/login", post(crate::server::login::login))
             .route("/logout", post(crate::server::login::logout))
             .route("/whoami", get(crate::server::login::whoami))

@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use render_core::Volume;
-use render_core::dicom::{Catalog, VoxelBudget, load_series_within};
+use render_core::dicom::thumbnail::{GreyImage, series_thumbnail, volume_thumbnail};
+use render_core::dicom::{Catalog, SeriesKind, VoxelBudget, load_series_within};
 use render_core::phantom::ct_phantom;
-use render_core::progress::no_progress;
+use render_core::progress::{Progress, no_progress};
 
 use crate::protocol::{SeriesInfo, StudyInfo};
+use crate::server::study_query::sort_newest_first;
 
 /// The series id of the built-in phantom (served when no library folder is given).
 pub const PHANTOM_ID: &str = "phantom";
@@ -37,6 +39,9 @@ pub enum LibraryError {
     /// Loading failed; the details (with file names) are logged, not sent to clients.
     #[error("series \"{0}\" failed to load (the server log says why)")]
     LoadFailed(String),
+    /// The series has no image a thumbnail can be made of (colour, undecodable).
+    #[error("series \"{0}\" has no thumbnail")]
+    NoThumbnail(String),
 }
 
 /// Where a listed series comes from.
@@ -57,9 +62,35 @@ pub struct Library {
     /// The most one series may take while it loads.
     series_budget: VoxelBudget,
     cache: Mutex<VolumeCache>,
-    /// One lock per series being loaded: sessions opening the same series at once wait
-    /// for one load instead of decoding it twice.
-    loading: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// The series being loaded: sessions opening the same series at once wait for one
+    /// load instead of decoding it twice, and all of them can tell how far it has come.
+    loading: Mutex<HashMap<String, Arc<Loading>>>,
+}
+
+/// One series being loaded.
+#[derive(Default)]
+struct Loading {
+    /// Held by the session that loads; the others wait on it.
+    gate: Mutex<()>,
+    /// How far the load has come (none before decoding starts).
+    progress: Mutex<Option<Progress>>,
+}
+
+impl Loading {
+    fn report(&self, step: Progress) {
+        // A plain value: a panic elsewhere cannot leave it half written.
+        *self
+            .progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(step);
+    }
+
+    fn progress(&self) -> Option<Progress> {
+        *self
+            .progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 impl Library {
@@ -104,6 +135,10 @@ impl Library {
                         .err()
                         .map(|error| error.to_string()),
                 };
+                let grey = part
+                    .images
+                    .first()
+                    .is_some_and(|image| image.pixel_format.samples_per_pixel == 1);
                 series.push(SeriesInfo {
                     id: part.id.clone(),
                     number: part.number,
@@ -112,6 +147,8 @@ impl Library {
                     images: part.images.len(),
                     dims: part.plan.as_ref().ok().map(|plan| plan.dims),
                     unavailable,
+                    kind: part.kind,
+                    thumbnail: grey.then(|| thumbnail_path(&part.id)),
                 });
             }
             studies.push(StudyInfo {
@@ -120,9 +157,12 @@ impl Library {
                 date: study.date.clone(),
                 patient_name: study.patient_name.clone(),
                 patient_id: study.patient_id.clone(),
+                accession: study.accession.clone(),
+                modalities: modalities_of(&series),
                 series,
             });
         }
+        sort_newest_first(&mut studies);
         Self {
             catalog,
             index,
@@ -162,6 +202,8 @@ impl Library {
                 date: String::new(),
                 patient_name: String::new(),
                 patient_id: String::new(),
+                accession: String::new(),
+                modalities: vec!["CT".to_string()],
                 series: vec![SeriesInfo {
                     id: PHANTOM_ID.to_string(),
                     number: Some(1),
@@ -170,6 +212,8 @@ impl Library {
                     images: dims[2],
                     dims: Some(dims),
                     unavailable: None,
+                    kind: SeriesKind::Volume,
+                    thumbnail: Some(thumbnail_path(PHANTOM_ID)),
                 }],
             }],
             series_budget: VoxelBudget::for_machine().at_most(cache_bytes as u64),
@@ -178,9 +222,47 @@ impl Library {
         }
     }
 
-    /// Every study with its series, as `studies` sends them.
+    /// Every study with its series, newest first, as `studies` sends them.
     pub fn studies(&self) -> &[StudyInfo] {
         &self.studies
+    }
+
+    /// The listing of series `id`, if the library has it.
+    fn series_info(&self, id: &str) -> Option<&SeriesInfo> {
+        self.studies
+            .iter()
+            .flat_map(|study| study.series.iter())
+            .find(|series| series.id == id)
+    }
+
+    /// A thumbnail of series `id` no side of which exceeds `max_side`: its middle image
+    /// decoded alone, or the middle slice of a volume in memory (slow: call it off the
+    /// async threads). The volume cache is neither filled nor touched for a catalogued
+    /// series.
+    pub fn thumbnail(&self, id: &str, max_side: usize) -> Result<GreyImage, LibraryError> {
+        let unknown = || LibraryError::UnknownSeries(printable(id));
+        if !is_plausible_id(id) {
+            return Err(unknown());
+        }
+        match self.index.get(id).ok_or_else(unknown)? {
+            Source::Loaded(volume) => Ok(volume_thumbnail(volume, max_side)),
+            Source::Phantom => Ok(volume_thumbnail(&*self.open(id)?, max_side)),
+            &Source::Catalog(study, series) => {
+                let series = self.catalogued(study, series).ok_or_else(unknown)?;
+                let made = std::panic::catch_unwind(|| series_thumbnail(series, max_side));
+                match made {
+                    Ok(Ok(image)) => Ok(image),
+                    Ok(Err(error)) => {
+                        tracing::info!(series = id, %error, "no thumbnail");
+                        Err(LibraryError::NoThumbnail(printable(id)))
+                    }
+                    Err(_) => {
+                        tracing::error!(series = id, "the thumbnail's decoder panicked");
+                        Err(LibraryError::NoThumbnail(printable(id)))
+                    }
+                }
+            }
+        }
     }
 
     /// PatientID of the study that holds series `id` (for the audit log).
@@ -213,12 +295,15 @@ impl Library {
             .or_default()
             .clone();
         let result = {
-            let _loading = gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let _loading = gate
+                .gate
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             // Another session may have loaded it while this one waited.
             let cached = self.lock_cache().get(id);
             match cached {
                 Some(volume) => Ok(volume),
-                None => self.load(id, source),
+                None => self.load(id, source, &gate),
             }
         };
         // The last one out removes the gate (the map and this call hold one each); clones
@@ -232,23 +317,28 @@ impl Library {
         result
     }
 
-    /// Loads series `id` from its source into the cache.
-    fn load(&self, id: &str, source: &Source) -> Result<Arc<Volume>, LibraryError> {
+    /// How far the load of series `id` has come, while one is under way (for the
+    /// `progress` messages of every session waiting for it).
+    pub fn load_progress(&self, id: &str) -> Option<Progress> {
+        let loading = self.lock_loading().get(id).cloned()?;
+        loading.progress()
+    }
+
+    /// Loads series `id` from its source into the cache, reporting to `loading`.
+    fn load(
+        &self,
+        id: &str,
+        source: &Source,
+        loading: &Loading,
+    ) -> Result<Arc<Volume>, LibraryError> {
         let unknown = || LibraryError::UnknownSeries(printable(id));
         let volume = match source {
             Source::Loaded(volume) => return Ok(volume.clone()),
             Source::Phantom => ct_phantom(),
             &Source::Catalog(study, series) => {
-                let series = self
-                    .catalog
-                    .studies
-                    .get(study)
-                    .and_then(|s| s.series.get(series))
-                    .ok_or_else(unknown)?;
+                let series = self.catalogued(study, series).ok_or_else(unknown)?;
                 if let Some(reason) = self
-                    .studies
-                    .get(study)
-                    .and_then(|s| s.series.iter().find(|info| info.id == id))
+                    .series_info(id)
                     .and_then(|info| info.unavailable.clone())
                 {
                     return Err(LibraryError::Unavailable {
@@ -256,7 +346,7 @@ impl Library {
                         reason,
                     });
                 }
-                let loaded = self.load_within_budget(id, series)?;
+                let loaded = self.load_within_budget(id, series, loading)?;
                 for warning in &loaded.warnings {
                     tracing::info!(series = id, %warning, "loaded with a warning");
                 }
@@ -273,6 +363,7 @@ impl Library {
         &self,
         id: &str,
         series: &render_core::dicom::Series,
+        loading: &Loading,
     ) -> Result<render_core::dicom::LoadedSeries, LibraryError> {
         let unavailable = |reason: String| LibraryError::Unavailable {
             id: id.to_string(),
@@ -294,7 +385,8 @@ impl Library {
             ));
         }
         let budget = self.series_budget;
-        let loaded = std::panic::catch_unwind(|| load_series_within(series, budget, &no_progress));
+        let report = |step: Progress| loading.report(step);
+        let loaded = std::panic::catch_unwind(|| load_series_within(series, budget, &report));
         self.lock_cache().release(bytes);
         match loaded {
             Ok(Ok(loaded)) => Ok(loaded),
@@ -309,12 +401,17 @@ impl Library {
         }
     }
 
+    /// Series `series` of study `study` in the catalog.
+    fn catalogued(&self, study: usize, series: usize) -> Option<&render_core::dicom::Series> {
+        self.catalog.studies.get(study)?.series.get(series)
+    }
+
     /// Bytes of voxels the cache holds now.
     pub fn cached_bytes(&self) -> usize {
         self.lock_cache().bytes
     }
 
-    fn lock_loading(&self) -> MutexGuard<'_, HashMap<String, Arc<Mutex<()>>>> {
+    fn lock_loading(&self) -> MutexGuard<'_, HashMap<String, Arc<Loading>>> {
         // The map is consistent between statements.
         self.loading
             .lock()
@@ -327,6 +424,22 @@ impl Library {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The path a series' thumbnail is served at.
+pub fn thumbnail_path(id: &str) -> String {
+    format!("/thumbnail/{id}")
+}
+
+/// The modalities of `series`, each once, in their order.
+pub fn modalities_of(series: &[SeriesInfo]) -> Vec<String> {
+    let mut modalities: Vec<String> = Vec::new();
+    for modality in series.iter().map(|s| &s.modality) {
+        if !modality.is_empty() && !modalities.contains(modality) {
+            modalities.push(modality.clone());
+        }
+    }
+    modalities
 }
 
 /// A reason with every image's full path cut to its file name: folder names often hold

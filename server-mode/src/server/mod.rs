@@ -31,6 +31,8 @@ pub mod preview;
 pub mod rate;
 pub mod scheduler;
 pub mod session;
+pub mod study_query;
+mod thumbnail;
 pub mod users;
 pub mod web;
 

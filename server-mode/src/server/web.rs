@@ -38,9 +38,19 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/overlay.js"),
     ),
     (
+        "/rulers.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/rulers.js"),
+    ),
+    (
         "/login.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/login.js"),
+    ),
+    (
+        "/studies.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/studies.js"),
     ),
     (
         "/admin.html",

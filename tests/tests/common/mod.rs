@@ -19,6 +19,58 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
 }
 
+/// The `hounsfield` binary the workspace built, beside the test's executable.
+pub fn hounsfield_binary() -> PathBuf {
+    let test = std::env::current_exe().expect("the test's path");
+    let binary = test
+        .parent()
+        .and_then(std::path::Path::parent)
+        .map(|profile| profile.join("hounsfield"))
+        .expect("a target folder");
+    assert!(
+        binary.exists(),
+        "{} is missing: build the workspace first (cargo test --workspace builds it)",
+        binary.display()
+    );
+    binary
+}
+
+/// Real studies of the shared data for the study browser: the lumbar MR with its
+/// localisers, pydicom's DICOMDIR studies, an oblique MR, a GE EPI and a lone CT image.
+pub fn study_library() -> Vec<PathBuf> {
+    [
+        "mr-lumbar",
+        "mr-sag-oblique",
+        "ge-epi",
+        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/77654033",
+        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/98892001",
+        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/98892003",
+        "pydicom-test-files/pydicom/data/test_files/693_J2KI.dcm",
+    ]
+    .into_iter()
+    .map(data)
+    .collect()
+}
+
+/// A table of `users`, each a name, a role and the token it logs in with.
+pub fn users_table(
+    users: &[(&str, server_mode::server::users::Role, &str)],
+) -> server_mode::server::users::UserTable {
+    use server_mode::server::users::{User, UserTable, token_sha256};
+    let mut table = UserTable::default();
+    for &(name, role, token) in users {
+        table
+            .add(User {
+                name: name.to_string(),
+                role,
+                token_sha256: token_sha256(token),
+                expires: None,
+            })
+            .expect("a new user");
+    }
+    table
+}
+
 /// A path inside the shared data.
 pub fn data(relative: &str) -> PathBuf {
     data_dir().join(relative)

@@ -19,7 +19,11 @@ pub fn loopback_config() -> ServerConfig {
 /// Starts one server per config and returns their addresses; they run until the test
 /// process ends.
 pub fn start(configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
-    let library = Arc::new(Library::scan(&[], 1 << 30));
+    start_with_library(Arc::new(Library::scan(&[], 1 << 30)), configs)
+}
+
+/// [`start`] serving `library` instead of the built-in phantom.
+pub fn start_with_library(library: Arc<Library>, configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
     let scheduler = Arc::new(
         Scheduler::start(PresetLibrary::builtin(), 2)
             .expect("a GPU adapter (lavapipe at least) is needed"),
@@ -36,6 +40,12 @@ pub fn start(configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
             address
         })
         .collect()
+}
+
+/// Starts a server on `config` whose library is the series in `folders` (scanned now),
+/// and returns its address; it runs until the test process ends.
+pub fn start_serving(config: ServerConfig, folders: &[std::path::PathBuf]) -> SocketAddr {
+    start_with_library(Arc::new(Library::scan(folders, 1 << 30)), vec![config])[0]
 }
 
 /// Runs an async test body on a runtime of its own, failing it when it takes longer than

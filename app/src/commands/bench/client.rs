@@ -146,6 +146,7 @@ mod tests {
             images: slices,
             dims: Some([8, 8, slices]),
             unavailable: unavailable.then(|| "mosaic".to_string()),
+            ..SeriesInfo::default()
         }
     }
 
@@ -162,6 +163,7 @@ mod tests {
                 series("1.2.4", 3, 90, false),
                 series("1.2.5", 4, 500, true),
             ],
+            ..StudyInfo::default()
         }];
         let pick = |wanted| choose_series(&studies, wanted).map(|s| s.id);
         assert_eq!(pick(None).ok().as_deref(), Some("1.2.4"));

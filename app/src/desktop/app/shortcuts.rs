@@ -52,6 +52,9 @@ impl DesktopApp {
                 if pressed(egui::Key::R) {
                     view.act(Action::Reset);
                 }
+                if pressed(egui::Key::M) {
+                    view.ruler_tool = !view.ruler_tool;
+                }
                 let layout = if pressed(egui::Key::Num1) {
                     Some(Layout::Single)
                 } else if pressed(egui::Key::Num2) {

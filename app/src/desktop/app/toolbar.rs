@@ -170,6 +170,13 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
     if let Some(layout) = picked {
         view.set_layout(layout);
     }
+    if mirror.layout == Layout::Quad {
+        ui.toggle_value(&mut view.ruler_tool, "Ruler")
+            .on_hover_text("drag on a slice to measure (shift-drag measures too; Esc cancels)");
+        if ui.button("Clear rulers").clicked() {
+            view.clear_rulers();
+        }
+    }
     if ui.button("Reset").clicked() {
         view.act(Action::Reset);
     }

@@ -11,15 +11,20 @@ use std::time::{Duration, Instant};
 use server_mode::client::FrameDecoder;
 use server_mode::client::{Client, ClientError, Event, VIDEO_CODECS};
 use server_mode::protocol::{
-    Action, CrosshairInCells, ErrorCode, Opened, ServerMessage, SharedView, Viewport,
+    Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, Opened, ServerMessage,
+    SharedView, SlicePlane, Viewport,
 };
 use server_mode::tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
 use url::Url;
 
+use super::rulers::{ProbeReading, Ruler, SlicePlacement};
+
 /// Commands the UI may have queued before the link takes them; beyond this the UI drops
 /// inputs (the next drag step carries the change).
 const COMMAND_QUEUE: usize = 64;
+/// Rulers measured and not yet taken by the UI; beyond this the oldest are dropped.
+const MEASURED_QUEUE: usize = 16;
 /// Inputs remembered for latency: older ones are forgotten.
 const LATENCY_WINDOW: usize = 128;
 /// The longest wait between reconnection attempts.
@@ -94,13 +99,28 @@ pub struct LinkState {
     /// Where the server last said the crosshair shows in the 2×2 layout's slice cells,
     /// and the input it answered: frames answering that input show it there.
     pub crosshair_cells: Option<(u32, CrosshairInCells)>,
+    /// How far the server has come loading the series, while it loads (after a long
+    /// load's first `progress`, until `opened`).
+    pub loading: Option<LoadProgress>,
+    /// Where the slices lie in their cells (for rulers), and the input it answered.
+    pub slice_placement: Option<(u32, SlicePlacement)>,
+    /// The value under the cursor the server read last.
+    pub probe: Option<ProbeReading>,
+    /// Rulers the server measured, not yet taken by the UI (oldest first).
+    pub measured: VecDeque<Ruler>,
 }
 
 /// What the UI asks the link to do.
 #[derive(Debug)]
 enum Command {
     Input(Action),
-    Still { lossless: bool },
+    /// Asks for the value under fractions (x, y) of a slice's cell.
+    Probe(SlicePlane, [f64; 2]),
+    /// Asks for the distance between two spots of a slice's cell.
+    Measure(SlicePlane, [f64; 2], [f64; 2]),
+    Still {
+        lossless: bool,
+    },
     Close,
 }
 
@@ -170,6 +190,20 @@ impl RemoteLink {
     /// is dropped).
     pub fn send(&self, action: Action) -> bool {
         self.commands.try_send(Command::Input(action)).is_ok()
+    }
+
+    /// Asks the server for the value under fractions `at` of `plane`'s cell (answered in
+    /// [`LinkState::probe`]); `false` when the queue is full (the UI asks again).
+    pub fn probe(&self, plane: SlicePlane, at: [f64; 2]) -> bool {
+        self.commands.try_send(Command::Probe(plane, at)).is_ok()
+    }
+
+    /// Asks the server to measure from `from` to `to` (fractions of `plane`'s cell),
+    /// answered in [`LinkState::measured`].
+    pub fn measure(&self, plane: SlicePlane, from: [f64; 2], to: [f64; 2]) -> bool {
+        self.commands
+            .try_send(Command::Measure(plane, from, to))
+            .is_ok()
     }
 
     /// Asks for a final still (PNG when `lossless`).
@@ -441,7 +475,11 @@ impl Worker {
                         ClientError::Protocol("the server lists no series".to_string())
                     })?,
             };
-            let opened = client.open(&series).await?;
+            let opened = client
+                .open_reporting(&series, |progress| {
+                    self.update(|state| state.loading = Some(progress));
+                })
+                .await?;
             let view = self
                 .view
                 .lock()
@@ -460,6 +498,7 @@ impl Worker {
             Ok(setup) => setup,
             Err(error) => return classify(error),
         };
+        tracing::info!(url = %self.target.url, series = %opened.series, "series open");
         self.update(|state| {
             state.codec = format!("{:?}", welcome.codec).to_lowercase();
             state.user = welcome.user.as_ref().map(|user| match &welcome.role {
@@ -467,6 +506,7 @@ impl Worker {
                 None => user.clone(),
             });
             state.opened = Some(opened);
+            state.loading = None;
             state.status = Some(LinkStatus::Connected);
             state.server_error = None;
         });
@@ -513,25 +553,7 @@ impl Worker {
                             }
                         }
                     }
-                    Ok(Event::Message(ServerMessage::Error { code, message })) => {
-                        self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
-                    }
-                    Ok(Event::Message(ServerMessage::Crosshair { seq, crosshair_lps, cells })) => {
-                        // Kept for a reconnection even before the UI takes it.
-                        if let Some(view) = self
-                            .view
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .as_mut()
-                        {
-                            view.crosshair_lps = Some(crosshair_lps);
-                        }
-                        self.update(|state| {
-                            state.crosshair_lps = Some(crosshair_lps);
-                            state.crosshair_cells = Some((seq, cells));
-                        });
-                    }
-                    Ok(Event::Message(_)) => {}
+                    Ok(Event::Message(message)) => self.on_message(message),
                     Err(error) => return classify(error),
                 },
                 command = commands.recv() => match command {
@@ -548,6 +570,18 @@ impl Worker {
                         }
                         Err(error) => return classify(error),
                     },
+                    Some(Command::Probe(plane, [x, y])) => {
+                        let probe = ClientMessage::Probe { cell: plane.name().to_string(), x, y };
+                        if let Err(error) = client.send(&probe).await {
+                            return classify(error);
+                        }
+                    }
+                    Some(Command::Measure(plane, from, to)) => {
+                        let measure = ClientMessage::Measure { cell: plane.name().to_string(), from, to };
+                        if let Err(error) = client.send(&measure).await {
+                            return classify(error);
+                        }
+                    }
                     Some(Command::Still { lossless }) => {
                         if let Err(error) = client.still(lossless).await {
                             return classify(error);
@@ -555,6 +589,92 @@ impl Worker {
                     }
                 },
             }
+        }
+    }
+
+    /// Takes a message of the server's into the link's state: an error, where the
+    /// crosshair went, the value under the cursor, a ruler measured.
+    fn on_message(&self, message: ServerMessage) {
+        match message {
+            ServerMessage::Error { code, message } => {
+                self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
+            }
+            ServerMessage::Crosshair {
+                seq,
+                crosshair_lps,
+                cells,
+                mm_per_pixel,
+            } => {
+                // Kept for a reconnection even before the UI takes it.
+                if let Some(view) = self
+                    .view
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .as_mut()
+                {
+                    view.crosshair_lps = Some(crosshair_lps);
+                }
+                self.update(|state| {
+                    state.crosshair_lps = Some(crosshair_lps);
+                    state.crosshair_cells = Some((seq, cells));
+                    state.slice_placement = mm_per_pixel.map(|mm_per_pixel| {
+                        (
+                            seq,
+                            SlicePlacement {
+                                crosshair_lps,
+                                cells,
+                                mm_per_pixel,
+                            },
+                        )
+                    });
+                });
+            }
+            ServerMessage::Probe {
+                cell,
+                lps_mm,
+                value,
+                unit,
+                ..
+            } => {
+                if let Some(plane) = SlicePlane::from_name(&cell) {
+                    let reading = ProbeReading {
+                        plane,
+                        lps_mm: glam::DVec3::from_array(lps_mm),
+                        value,
+                        unit,
+                    };
+                    tracing::info!(
+                        "probe {cell}: {} {} at LPS {:?} mm",
+                        value.map_or_else(|| "outside".to_string(), |v| v.to_string()),
+                        reading.unit,
+                        lps_mm
+                    );
+                    self.update(|state| state.probe = Some(reading));
+                }
+            }
+            ServerMessage::Measure {
+                cell,
+                mm,
+                from_lps,
+                to_lps,
+            } => {
+                if let Some(plane) = SlicePlane::from_name(&cell) {
+                    tracing::info!("ruler {cell}: {mm} mm from LPS {from_lps:?} to LPS {to_lps:?}");
+                    let ruler = Ruler {
+                        plane,
+                        from_lps: glam::DVec3::from_array(from_lps),
+                        to_lps: glam::DVec3::from_array(to_lps),
+                        mm,
+                    };
+                    self.update(|state| {
+                        if state.measured.len() == MEASURED_QUEUE {
+                            state.measured.pop_front();
+                        }
+                        state.measured.push_back(ruler);
+                    });
+                }
+            }
+            _ => {}
         }
     }
 

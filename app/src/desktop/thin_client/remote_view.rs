@@ -1,15 +1,18 @@
 //! The thin-client view: frames streamed from a server shown as an egui texture, mouse
 //! gestures sent as protocol inputs. In the 2×2 layout the server draws all four cells
 //! into the one frame; the pointer's cell decides what a gesture does (the 3D cell
-//! orbits, pans and zooms; on a slice the wheel moves the slice and a click the
-//! crosshair). The view is mirrored here (the same camera moves the server makes) so that
+//! orbits, pans and zooms; on a slice the wheel moves the slice, a click the crosshair,
+//! a shift-drag (or a drag with the ruler tool on) draws a ruler the server measures, a
+//! right-drag the grey window, and the server reads the value under the cursor). The view is mirrored here (the same camera moves the server makes) so that
 //! switching to local rendering keeps it.
+
+use std::time::{Duration, Instant};
 
 use eframe::egui;
 use render_core::Window;
 use render_core::transfer::RenderMode;
 use render_core::view::Cell;
-use render_core::view::layout::quad_cells;
+use render_core::view::layout::{cell_index, quad_cells};
 use server_mode::protocol::{
     Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, Viewport, WindowInfo,
 };
@@ -18,10 +21,15 @@ use server_mode::tls::Fingerprint;
 
 use super::connection::{LinkStatus, LinkTarget, RemoteLink};
 use super::gestures::{Gesture, GestureReader, dragged_window};
+use super::rulers::{ProbeReading, Ruler, SlicePlacement};
 use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters, plane_colour};
 
 /// Wheel movement (points) that moves one slice, as on local slices.
 const SCROLL_PER_SLICE: f32 = 40.0;
+/// The least time between two asks for the value under the cursor (20 a second).
+const PROBE_EVERY: Duration = Duration::from_millis(50);
+/// The rulers' colour, as on local slices.
+const RULER_COLOUR: egui::Color32 = egui::Color32::from_rgb(255, 200, 0);
 
 /// A 3D view rendered by a server.
 pub struct RemoteView {
@@ -46,6 +54,22 @@ pub struct RemoteView {
     scrolled: f32,
     /// Where the crosshair shows in the slice cells of the frame on screen.
     crosshair_cells: Option<CrosshairInCells>,
+    /// Where the slices of the frame on screen lie in their cells.
+    placement: Option<SlicePlacement>,
+    /// A left drag on a slice draws a ruler (a shift-drag does anyway).
+    pub ruler_tool: bool,
+    /// The rulers measured, each kept with its slice.
+    rulers: Vec<Ruler>,
+    /// The ruler being drawn: its plane and ends (fractions of the cell).
+    draft_ruler: Option<(SlicePlane, [f64; 2], [f64; 2])>,
+    /// The value under the cursor the server read last (while over a slice).
+    probe: Option<ProbeReading>,
+    /// The spot the value under the cursor is wanted for, not asked yet (latest wins).
+    probe_wanted: Option<(SlicePlane, [f64; 2])>,
+    /// The spot under the cursor last seen.
+    probe_spot: Option<(SlicePlane, [f64; 2])>,
+    /// When the value under the cursor was last asked for.
+    probe_asked_at: Option<Instant>,
 }
 
 impl RemoteView {
@@ -72,6 +96,14 @@ impl RemoteView {
             first_own_input,
             scrolled: 0.0,
             crosshair_cells: None,
+            placement: None,
+            ruler_tool: false,
+            rulers: Vec::new(),
+            draft_ruler: None,
+            probe: None,
+            probe_wanted: None,
+            probe_spot: None,
+            probe_asked_at: None,
         })
     }
 
@@ -128,6 +160,20 @@ impl RemoteView {
         )
     }
 
+    /// What the server is loading and how far it has come (0..=1), while it loads.
+    pub fn loading(&self) -> Option<(String, f32)> {
+        let state = self.link.state();
+        let progress = state.loading.as_ref()?;
+        let fraction = progress.done as f32 / progress.total.max(1) as f32;
+        Some((
+            format!(
+                "{} {} of {} images",
+                progress.stage, progress.done, progress.total
+            ),
+            fraction.clamp(0.0, 1.0),
+        ))
+    }
+
     /// The last error the server answered with.
     pub fn server_error(&self) -> Option<String> {
         self.link.state().server_error.clone()
@@ -169,6 +215,12 @@ impl RemoteView {
         }
     }
 
+    /// Removes every ruler.
+    pub fn clear_rulers(&mut self) {
+        self.rulers.clear();
+        self.draft_ruler = None;
+    }
+
     /// Asks for a lossless final still (diagnostic quality).
     pub fn lossless_still(&self) {
         self.link.still(true);
@@ -204,6 +256,7 @@ impl RemoteView {
                         &self.cells_on_screen(rect),
                         self.crosshair_cells.as_ref(),
                     );
+                    self.paint_measurements(&ui.painter_at(rect), rect);
                 }
             }
             None => {
@@ -216,18 +269,30 @@ impl RemoteView {
                 );
             }
         }
+        if let Some((step, fraction)) = self.loading() {
+            let bar = egui::Rect::from_center_size(
+                rect.center() + egui::vec2(0.0, 28.0),
+                egui::vec2(rect.width().min(360.0), 20.0),
+            );
+            ui.put(bar, egui::ProgressBar::new(fraction).text(step));
+        }
     }
 
     /// Moves a new frame into the texture, a new `opened` into the mirror and the
     /// crosshair the server reports into the mirror.
     fn take_news(&mut self, ctx: &egui::Context) {
-        let (frame, opened, crosshair, crosshair_cells) = {
+        let (frame, opened, crosshair, crosshair_cells, placement) = {
             let mut state = self.link.state();
+            if let Some(reading) = state.probe.take() {
+                self.probe = Some(reading);
+            }
+            self.rulers.extend(state.measured.drain(..));
             (
                 state.frame.take(),
                 state.opened.take(),
                 state.crosshair_lps.take(),
                 state.crosshair_cells,
+                state.slice_placement,
             )
         };
         if let Some(crosshair) = crosshair
@@ -241,6 +306,10 @@ impl RemoteView {
             if self.mirror.is_none() {
                 self.mirror = opened.view.clone();
             }
+            // Rulers belong to their series (a reconnection reopens the same one).
+            if self.opened.as_ref().map(|old| &old.series) != Some(&opened.series) {
+                self.clear_rulers();
+            }
             self.opened = Some(opened);
         }
         if let Some(frame) = frame {
@@ -253,6 +322,11 @@ impl RemoteView {
                 && frame.input_seq >= seq
             {
                 self.crosshair_cells = Some(cells);
+            }
+            if let Some((seq, placement)) = placement
+                && frame.input_seq >= seq
+            {
+                self.placement = Some(placement);
             }
             match &mut self.texture {
                 Some(texture) => texture.set(image, egui::TextureOptions::LINEAR),
@@ -316,9 +390,17 @@ impl RemoteView {
                 });
             }
         }
+        self.ask_value_under_cursor(ui, response, rect);
         let primary = response.dragged_by(egui::PointerButton::Primary)
             || response.clicked_by(egui::PointerButton::Primary);
-        if on_slice.is_some()
+        let measuring = self.ruler_tool || ui.input(|input| input.modifiers.shift);
+        if ui.input(|input| input.key_pressed(egui::Key::Escape)) {
+            self.draft_ruler = None;
+        }
+        if measuring && on_slice.is_some() {
+            let origin = ui.input(|input| input.pointer.press_origin());
+            self.draw_ruler(response, rect, origin);
+        } else if on_slice.is_some()
             && primary
             && let Some((plane, x, y)) = response
                 .interact_pointer_pos()
@@ -354,6 +436,160 @@ impl RemoteView {
                 }
             };
             self.act(action);
+        }
+    }
+
+    /// Asks the server for the value under the cursor on a slice: at most 20 times a
+    /// second, the latest spot winning; forgets the value off the slices.
+    fn ask_value_under_cursor(
+        &mut self,
+        ui: &egui::Ui,
+        response: &egui::Response,
+        rect: egui::Rect,
+    ) {
+        let hovered = response
+            .hover_pos()
+            .and_then(|pos| self.slice_at(rect, pos));
+        match hovered {
+            Some((plane, x, y)) => {
+                if self.probe_spot != Some((plane, [x, y])) {
+                    self.probe_spot = Some((plane, [x, y]));
+                    self.probe_wanted = self.probe_spot;
+                }
+            }
+            None => {
+                self.probe = None;
+                self.probe_wanted = None;
+                self.probe_spot = None;
+            }
+        }
+        let Some((plane, at)) = self.probe_wanted else {
+            return;
+        };
+        let since = self.probe_asked_at.map(|asked| asked.elapsed());
+        match since {
+            Some(since) if since < PROBE_EVERY => {
+                ui.ctx().request_repaint_after(PROBE_EVERY - since);
+            }
+            _ => {
+                if self.link.probe(plane, at) {
+                    self.probe_wanted = None;
+                    self.probe_asked_at = Some(Instant::now());
+                }
+            }
+        }
+    }
+
+    /// A left drag on a slice with the ruler on: the ruler follows it, and its release
+    /// asks the server to measure it (a click, under 3 pixels, measures nothing).
+    fn draw_ruler(
+        &mut self,
+        response: &egui::Response,
+        rect: egui::Rect,
+        origin: Option<egui::Pos2>,
+    ) {
+        // From where the button went down (a drag starts a few pixels later).
+        let at = origin
+            .or_else(|| response.interact_pointer_pos())
+            .and_then(|pos| self.slice_at(rect, pos));
+        let cells = self.cells_on_screen(rect);
+        if response.drag_started_by(egui::PointerButton::Primary) {
+            self.draft_ruler = at.map(|(plane, x, y)| (plane, [x, y], [x, y]));
+        } else if response.dragged_by(egui::PointerButton::Primary)
+            && let Some((plane, _, end)) = &mut self.draft_ruler
+            && let Some(pos) = response.interact_pointer_pos()
+        {
+            // Kept to the cell it started in.
+            let cell = cells[cell_index(*plane)];
+            let inside = cell.shrink(0.01);
+            let clamped = pos.clamp(inside.min, inside.max);
+            if let Some((_, x, y)) = slice_under(&cells, clamped) {
+                *end = [x, y];
+            }
+        }
+        if response.drag_stopped()
+            && let Some((plane, from, to)) = self.draft_ruler.take()
+            && self.frame_pixels(plane, from, to) >= 3.0
+            && !self.link.measure(plane, from, to)
+        {
+            tracing::debug!("ruler dropped: the link is busy or stopped");
+        }
+    }
+
+    /// The length in frame pixels between fractions `from` and `to` of `plane`'s cell.
+    fn frame_pixels(&self, plane: SlicePlane, from: [f64; 2], to: [f64; 2]) -> f64 {
+        let cell = quad_cells(self.frame_size())[cell_index(plane)];
+        f64::hypot(
+            (to[0] - from[0]) * f64::from(cell.width),
+            (to[1] - from[1]) * f64::from(cell.height),
+        )
+    }
+
+    /// The rulers on the slices shown, the one being drawn, and in each slice's corner the
+    /// grey window and (under the cursor) the value the server read.
+    fn paint_measurements(&self, painter: &egui::Painter, rect: egui::Rect) {
+        let cells = self.cells_on_screen(rect);
+        let size = self.frame_size();
+        let on_screen = |plane: SlicePlane, [x, y]: [f64; 2]| {
+            let cell = cells[cell_index(plane)];
+            egui::pos2(
+                cell.left() + x as f32 * cell.width(),
+                cell.top() + y as f32 * cell.height(),
+            )
+        };
+        let font = egui::FontId::proportional(14.0);
+        let paint = |plane: SlicePlane, from: [f64; 2], to: [f64; 2], label: Option<String>| {
+            let (a, b) = (on_screen(plane, from), on_screen(plane, to));
+            let painter = painter.with_clip_rect(cells[cell_index(plane)]);
+            painter.line_segment([a, b], egui::Stroke::new(2.0, RULER_COLOUR));
+            painter.circle_filled(a, 3.0, RULER_COLOUR);
+            painter.circle_filled(b, 3.0, RULER_COLOUR);
+            if let Some(label) = label {
+                painter.text(
+                    b + egui::vec2(8.0, -8.0),
+                    egui::Align2::LEFT_BOTTOM,
+                    label,
+                    font.clone(),
+                    RULER_COLOUR,
+                );
+            }
+        };
+        if let Some(placement) = &self.placement {
+            let tolerance = self.slice_step_mm() / 2.0;
+            for ruler in &self.rulers {
+                if placement.shows(ruler.plane, ruler.from_lps, tolerance) {
+                    let from = placement.spot_of(ruler.plane, ruler.from_lps, size);
+                    let to = placement.spot_of(ruler.plane, ruler.to_lps, size);
+                    paint(ruler.plane, from, to, Some(format!("{:.1} mm", ruler.mm)));
+                }
+            }
+        }
+        if let Some((plane, from, to)) = self.draft_ruler {
+            let mm = self.placement.map(|placement| {
+                let scale = match plane {
+                    SlicePlane::Axial => placement.mm_per_pixel.axial,
+                    SlicePlane::Coronal => placement.mm_per_pixel.coronal,
+                    SlicePlane::Sagittal => placement.mm_per_pixel.sagittal,
+                };
+                format!("{:.1} mm", self.frame_pixels(plane, from, to) * scale)
+            });
+            paint(plane, from, to, mm);
+        }
+        let window = self
+            .current_window()
+            .map(|window| format!("W {:.0} L {:.0}", window.width, window.center));
+        for plane in SlicePlane::ALL {
+            let mut lines: Vec<String> = window.iter().cloned().collect();
+            if let Some(reading) = self.probe.as_ref().filter(|reading| reading.plane == plane) {
+                lines.push(reading.text());
+            }
+            painter.text(
+                cells[cell_index(plane)].left_bottom() + egui::vec2(6.0, -6.0),
+                egui::Align2::LEFT_BOTTOM,
+                lines.join("\n"),
+                egui::FontId::proportional(12.0),
+                OVERLAY_TEXT,
+            );
         }
     }
 

@@ -111,7 +111,7 @@ impl MessageKind {
         match message {
             ClientMessage::Hello { .. } => Self::Hello,
             ClientMessage::Input(_) => Self::Input,
-            ClientMessage::ListStudies => Self::ListStudies,
+            ClientMessage::ListStudies(_) => Self::ListStudies,
             ClientMessage::Open { .. } => Self::Open,
             ClientMessage::Still { .. } => Self::Still,
             ClientMessage::Keyframe => Self::Keyframe,

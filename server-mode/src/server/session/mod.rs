@@ -15,8 +15,8 @@ use render_core::transfer::{PresetLibrary, RenderMode};
 use render_core::view::{Quality, ViewState};
 
 use crate::protocol::{
-    ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView, Viewport,
-    WindowInfo, bounded_error_message,
+    ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView,
+    SliceScales, Viewport, WindowInfo, bounded_error_message,
 };
 use crate::server::compose;
 use crate::server::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
@@ -241,6 +241,13 @@ impl Session {
             open.crosshair_lps,
             self.size,
         ))
+    }
+
+    /// Millimetres per pixel of each slice's cell at the session's size, when a series is
+    /// open.
+    pub fn slice_scales(&self) -> Option<SliceScales> {
+        let open = self.open.as_ref()?;
+        Some(compose::slice_scales(&open.volume, self.size))
     }
 
     /// The view as it travels (`opened.view`, `set_view`), when a series is open.

@@ -1,0 +1,158 @@
+//! Rulers and the value under the cursor on the slices of the thin client's 2×2 layout,
+//! measured by the server (where the voxels are). A ruler is kept with the slice it was
+//! drawn on: its plane and its ends in patient space (LPS mm), so it shows only while its
+//! cell shows that slice, placed by the geometry of the server's `crosshair` message.
+
+use glam::DVec3;
+use render_core::view::layout::{cell_index, quad_cells};
+use server_mode::protocol::{CrosshairInCells, SlicePlane, SliceScales};
+
+/// Where the slices lie in their cells of the 2×2 layout, as the server told it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlicePlacement {
+    /// The crosshair (LPS, mm): every slice passes through it.
+    pub crosshair_lps: DVec3,
+    /// Where it shows in each slice's cell (fractions from the top left).
+    pub cells: CrosshairInCells,
+    /// Millimetres per frame pixel of each slice's cell.
+    pub mm_per_pixel: SliceScales,
+}
+
+impl SlicePlacement {
+    /// Where the patient point `point` of `plane`'s slice shows in that plane's cell of a
+    /// frame of `size` pixels: fractions of the cell from its top left.
+    pub fn spot_of(&self, plane: SlicePlane, point: DVec3, size: [u32; 2]) -> [f64; 2] {
+        let cell = quad_cells(size)[cell_index(plane)];
+        let (right, down) = plane.orientation().right_and_down();
+        let scale = scale_of(&self.mm_per_pixel, plane).max(1e-9);
+        let [x, y] = self.cells.of(plane);
+        let offset = point - self.crosshair_lps;
+        [
+            x + offset.dot(right) / (scale * f64::from(cell.width.max(1))),
+            y + offset.dot(down) / (scale * f64::from(cell.height.max(1))),
+        ]
+    }
+
+    /// Whether `plane`'s slice through the crosshair passes within `tolerance_mm` of
+    /// `point`: that cell shows the slice `point` was taken on.
+    pub fn shows(&self, plane: SlicePlane, point: DVec3, tolerance_mm: f64) -> bool {
+        (point - self.crosshair_lps).dot(plane.normal()).abs() <= tolerance_mm
+    }
+}
+
+/// The millimetres per pixel of `plane`'s cell.
+fn scale_of(scales: &SliceScales, plane: SlicePlane) -> f64 {
+    match plane {
+        SlicePlane::Axial => scales.axial,
+        SlicePlane::Coronal => scales.coronal,
+        SlicePlane::Sagittal => scales.sagittal,
+    }
+}
+
+/// A ruler the server measured on one slice.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ruler {
+    /// The slice's plane.
+    pub plane: SlicePlane,
+    /// Its start (LPS, mm).
+    pub from_lps: DVec3,
+    /// Its end (LPS, mm).
+    pub to_lps: DVec3,
+    /// Its length as the server measured it (mm).
+    pub mm: f64,
+}
+
+/// The value under the cursor, as the server read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeReading {
+    /// The slice it was read on.
+    pub plane: SlicePlane,
+    /// The point (LPS, mm).
+    pub lps_mm: DVec3,
+    /// The nearest voxel's value; none outside the volume.
+    pub value: Option<f64>,
+    /// `HU` for CT, empty otherwise.
+    pub unit: String,
+}
+
+impl ProbeReading {
+    /// As the slice's corner shows it: "-52 HU at (1.0, 2.0, 3.0) mm LPS".
+    pub fn text(&self) -> String {
+        let value = self.value.map_or_else(
+            || "outside the volume".to_string(),
+            |value| {
+                if self.unit.is_empty() {
+                    format!("{value:.0}")
+                } else {
+                    format!("{value:.0} {}", self.unit)
+                }
+            },
+        );
+        format!(
+            "{value} at ({:.1}, {:.1}, {:.1}) mm LPS",
+            self.lps_mm.x, self.lps_mm.y, self.lps_mm.z
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use render_core::view::MprPlane;
+    use render_core::view::layout::{cell_render_size, lps_in_cell, spot_in_cell};
+
+    #[test]
+    fn a_point_of_a_slice_shows_where_the_server_draws_it_and_only_on_its_slice() {
+        let volume = render_core::phantom::ct_phantom();
+        let crosshair = DVec3::new(12.5, -20.0, 7.0);
+        for size in [[400, 300], [801, 599], [64, 200]] {
+            let render = cell_render_size(size);
+            let scale = |plane: SlicePlane| {
+                MprPlane::through_centre(&volume, plane.orientation()).mm_per_pixel(&volume, render)
+            };
+            let spot = |plane| spot_in_cell(&volume, plane, crosshair, size, crosshair);
+            let placement = SlicePlacement {
+                crosshair_lps: crosshair,
+                cells: CrosshairInCells {
+                    axial: spot(SlicePlane::Axial),
+                    coronal: spot(SlicePlane::Coronal),
+                    sagittal: spot(SlicePlane::Sagittal),
+                },
+                mm_per_pixel: SliceScales {
+                    axial: scale(SlicePlane::Axial),
+                    coronal: scale(SlicePlane::Coronal),
+                    sagittal: scale(SlicePlane::Sagittal),
+                },
+            };
+            for plane in SlicePlane::ALL {
+                for at in [[0.1, 0.2], [0.5, 0.5], [0.93, 0.71]] {
+                    let point = lps_in_cell(&volume, plane, crosshair, size, at[0], at[1]);
+                    let [x, y] = placement.spot_of(plane, point, size);
+                    assert!(
+                        (x - at[0]).abs() < 1e-9 && (y - at[1]).abs() < 1e-9,
+                        "{plane:?} {size:?}: {at:?} came back as [{x}, {y}]"
+                    );
+                    assert!(placement.shows(plane, point, 0.01));
+                    let elsewhere = point + plane.normal() * 1.0;
+                    assert!(!placement.shows(plane, elsewhere, 0.5), "{plane:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_reading_says_the_value_and_where() {
+        let reading = ProbeReading {
+            plane: SlicePlane::Axial,
+            lps_mm: DVec3::new(1.0, -2.26, 3.0),
+            value: Some(-52.4),
+            unit: "HU".to_string(),
+        };
+        assert_eq!(reading.text(), "-52 HU at (1.0, -2.3, 3.0) mm LPS");
+        let outside = ProbeReading {
+            value: None,
+            ..reading
+        };
+        assert!(outside.text().starts_with("outside the volume"));
+    }
+}

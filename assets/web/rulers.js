@@ -1,0 +1,68 @@
+// Rulers on the slices of the 2×2 layout. Each is kept with the slice it was drawn on: its
+// plane, its ends in patient space (LPS mm, as the server measured them) and so the slice's
+// position along the plane's normal. It shows only while its cell shows that slice, placed
+// by the geometry of the server's `crosshair` message (where the crosshair shows in each
+// cell and each cell's millimetres per pixel), so it follows a resize.
+
+import { quadCells } from "./input.js";
+
+/** Screen right, screen down and the normal (LPS) of each slice, as the server draws it. */
+const AXES = {
+  axial: { cell: 1, right: [1, 0, 0], down: [0, 1, 0], normal: [0, 0, 1] },
+  coronal: { cell: 2, right: [1, 0, 0], down: [0, 0, -1], normal: [0, 1, 0] },
+  sagittal: { cell: 3, right: [0, 1, 0], down: [0, 0, -1], normal: [1, 0, 0] },
+};
+
+const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+const minus = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+
+/** A length as the page shows it: "42.3 mm". */
+export const rulerLabel = (mm) => `${mm.toFixed(1)} mm`;
+
+/** Where `plane`'s slice lies along its normal (mm) when it passes through `point` (LPS). */
+export const slicePosition = (plane, point) => dot(point, AXES[plane].normal);
+
+/**
+ * Where the patient point `point` (LPS mm) of `plane`'s slice shows in that plane's cell of
+ * a `width`×`height` frame: [x, y] fractions of the cell; null before the server told the
+ * geometry (`{crosshairLps, cells, mmPerPixel}` from its `crosshair` message).
+ */
+export function spotOf(geometry, plane, point, width, height) {
+  const scale = geometry?.mmPerPixel?.[plane];
+  const spot = geometry?.cells?.[plane];
+  const axes = AXES[plane];
+  if (!scale || !spot || !geometry.crosshairLps || !axes) return null;
+  const cell = quadCells(width, height)[axes.cell];
+  const offset = minus(point, geometry.crosshairLps);
+  return [
+    spot[0] + dot(offset, axes.right) / (scale * Math.max(cell.width, 1)),
+    spot[1] + dot(offset, axes.down) / (scale * Math.max(cell.height, 1)),
+  ];
+}
+
+/** The length in frame pixels between fractions `from` and `to` of `plane`'s cell. */
+export function pixelsInCell(plane, from, to, width, height) {
+  const cell = quadCells(width, height)[AXES[plane]?.cell ?? 1];
+  return Math.hypot((to[0] - from[0]) * cell.width, (to[1] - from[1]) * cell.height);
+}
+
+/** The length (mm) between fractions `from` and `to` of `plane`'s cell, by the geometry. */
+export function lengthInCell(geometry, plane, from, to, width, height) {
+  const scale = geometry?.mmPerPixel?.[plane];
+  return scale ? pixelsInCell(plane, from, to, width, height) * scale : null;
+}
+
+/**
+ * The rulers to draw now: those whose slice the crosshair's slice of their plane is
+ * (within `toleranceMm`), as `{plane, from, to, label}` in fractions of their cell.
+ */
+export function visibleRulers(rulers, geometry, width, height, toleranceMm) {
+  if (!geometry?.crosshairLps) return [];
+  return rulers.flatMap((ruler) => {
+    const here = slicePosition(ruler.plane, geometry.crosshairLps);
+    if (Math.abs(here - ruler.slice_mm) > toleranceMm) return [];
+    const from = spotOf(geometry, ruler.plane, ruler.from_lps, width, height);
+    const to = spotOf(geometry, ruler.plane, ruler.to_lps, width, height);
+    return from && to ? [{ plane: ruler.plane, from, to, label: rulerLabel(ruler.mm) }] : [];
+  });
+}
