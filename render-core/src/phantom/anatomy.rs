@@ -24,7 +24,7 @@ pub(super) const T1_Z_MM: f64 = 130.0;
 /// Distance between vertebral levels, mm.
 pub(super) const VERTEBRA_PITCH_MM: f64 = 19.5;
 /// Height of an intervertebral disc, mm.
-const DISC_MM: f64 = 5.0;
+const DISC_MM: f64 = 6.0;
 /// Front-back position of the vertebral bodies' centres, mm.
 pub(super) const SPINE_Y_MM: f64 = 38.0;
 /// Front-back position of the spinal canal's axis, mm.
@@ -59,194 +59,9 @@ pub(super) static ANATOMY: LazyLock<Anatomy> = LazyLock::new(Anatomy::build);
 
 impl Anatomy {
     fn build() -> Self {
-        let mut vessels = Vec::new();
-        // Aorta: root, ascending on the right, arch over the left main bronchus,
-        // descending left of the spine, abdominal in front of it.
-        vessels.extend(polyline(
-            &[
-                [2.0, -18.0, 22.0],
-                [-8.0, -34.0, 55.0],
-                [-6.0, -30.0, 88.0],
-                [4.0, -20.0, 102.0],
-                [20.0, -2.0, 100.0],
-                [26.0, 16.0, 84.0],
-                [26.0, 18.0, 40.0],
-                [22.0, 14.0, -40.0],
-                [12.0, 8.0, -100.0],
-                [8.0, 6.0, -150.0],
-            ],
-            &[14.0, 15.0, 14.0, 13.0, 12.0, 12.0, 11.5, 11.0, 10.5, 10.0],
-            hu::AORTA,
-        ));
-        // Arch branches: brachiocephalic, left common carotid, left subclavian.
-        for (from, to, radius) in [
-            ([-2.0, -24.0, 100.0], [-16.0, -26.0, 152.0], 7.0),
-            ([8.0, -16.0, 103.0], [14.0, -18.0, 152.0], 5.0),
-            ([17.0, -6.0, 101.0], [32.0, 0.0, 152.0], 6.0),
-        ] {
-            vessels.extend(polyline(&[from, to], &[radius, radius], hu::AORTA));
-        }
-        // Coeliac trunk and renal arteries.
-        vessels.extend(polyline(
-            &[
-                [10.0, 0.0, -92.0],
-                [12.0, -22.0, -94.0],
-                [30.0, -26.0, -96.0],
-            ],
-            &[4.0, 3.5, 3.0],
-            hu::AORTA,
-        ));
-        vessels.extend(polyline(
-            &[[9.0, 8.0, -118.0], [58.0, 42.0, -124.0]],
-            &[3.5, 3.0],
-            hu::AORTA,
-        ));
-        vessels.extend(polyline(
-            &[[5.0, 8.0, -121.0], [-58.0, 42.0, -136.0]],
-            &[3.5, 3.0],
-            hu::AORTA,
-        ));
-        // Pulmonary trunk from the right ventricle, and its two branches.
-        let right_hilum = [-40.0, -4.0, 42.0];
-        let left_hilum = [44.0, 8.0, 52.0];
-        vessels.extend(polyline(
-            &[
-                [10.0, -46.0, 20.0],
-                [14.0, -34.0, 45.0],
-                [12.0, -22.0, 54.0],
-            ],
-            &[13.0, 13.0, 12.0],
-            hu::PULMONARY_ARTERY,
-        ));
-        vessels.extend(polyline(
-            &[[12.0, -22.0, 54.0], [-14.0, -16.0, 46.0], right_hilum],
-            &[10.0, 9.5, 9.0],
-            hu::PULMONARY_ARTERY,
-        ));
-        vessels.extend(polyline(
-            &[[12.0, -22.0, 54.0], [34.0, -4.0, 58.0], left_hilum],
-            &[9.5, 9.0, 8.5],
-            hu::PULMONARY_ARTERY,
-        ));
-        // Superior and inferior venae cavae (less contrast than the arteries).
-        vessels.extend(polyline(
-            &[[-30.0, -24.0, 152.0], [-26.0, -18.0, 35.0]],
-            &[9.0, 10.0],
-            hu::VENA_CAVA,
-        ));
-        vessels.extend(polyline(
-            &[
-                [-18.0, 20.0, -152.0],
-                [-16.0, 14.0, -40.0],
-                [-14.0, 2.0, -18.0],
-            ],
-            &[11.0, 11.0, 12.0],
-            hu::VENA_CAVA,
-        ));
-        // Oesophagus: behind the trachea, down through the hiatus to the stomach.
-        vessels.extend(polyline(
-            &[
-                [4.0, 14.0, 152.0],
-                [8.0, 14.0, 40.0],
-                [14.0, 8.0, -40.0],
-                [45.0, -10.0, -80.0],
-            ],
-            &[7.0, 7.0, 7.0, 8.0],
-            hu::SOFT_TISSUE,
-        ));
-
-        let mut airways = Vec::new();
-        let carina = [0.0, -2.0, 64.0];
-        airways.extend(polyline(
-            &[[0.0, -3.0, 152.0], carina],
-            &[9.0, 9.0],
-            hu::AIR,
-        ));
-        // (from, to, radius): main, intermediate and lobar bronchi.
-        let bronchi = [
-            (carina, [-26.0, 0.0, 50.0], 7.0),
-            ([-26.0, 0.0, 50.0], [-36.0, 4.0, 28.0], 5.5),
-            ([-26.0, 0.0, 50.0], [-50.0, -2.0, 68.0], 4.5),
-            ([-36.0, 4.0, 28.0], [-50.0, -24.0, 14.0], 3.5),
-            ([-36.0, 4.0, 28.0], [-52.0, 20.0, 0.0], 4.5),
-            (carina, [36.0, 6.0, 44.0], 6.0),
-            ([36.0, 6.0, 44.0], [54.0, -6.0, 64.0], 4.5),
-            ([40.0, 4.0, 40.0], [58.0, -26.0, 22.0], 3.5),
-            ([36.0, 6.0, 44.0], [54.0, 22.0, 14.0], 4.5),
-        ];
-        for (from, to, radius) in bronchi {
-            airways.extend(polyline(&[from, to], &[radius, radius * 0.9], hu::AIR));
-        }
-        // Segmental bronchi: from each lobar bronchus's end toward the lobe's periphery.
         let mut seeded = Seeded::new(0x5EED_0019);
-        let segmental = Branching {
-            generations: 2,
-            length_ratio: 0.75,
-            radius_ratio: 0.8,
-            spread_degrees: 26.0,
-            hounsfield: hu::AIR,
-        };
-        for (start, target) in [
-            ([-50.0, -2.0, 68.0], [-70.0, -10.0, 115.0]),
-            ([-50.0, -24.0, 14.0], [-72.0, -58.0, 0.0]),
-            ([-52.0, 20.0, 0.0], [-78.0, 45.0, -55.0]),
-            ([54.0, -6.0, 64.0], [70.0, -10.0, 115.0]),
-            ([58.0, -26.0, 22.0], [80.0, -52.0, 0.0]),
-            ([54.0, 22.0, 14.0], [78.0, 45.0, -55.0]),
-        ] {
-            grow_tree(
-                &mut airways,
-                DVec3::from_array(start),
-                DVec3::from_array(target),
-                0.35,
-                3.2,
-                segmental,
-                &mut seeded,
-            );
-        }
-
-        // Lung arteries: from each hilum toward the lobes, three generations of branches.
-        let mut lung_vessels = Vec::new();
-        let arterial = Branching {
-            generations: 4,
-            length_ratio: 0.72,
-            radius_ratio: 0.75,
-            spread_degrees: 30.0,
-            hounsfield: hu::PULMONARY_ARTERY,
-        };
-        for (hilum, targets) in [
-            (
-                right_hilum,
-                [
-                    [-65.0, -12.0, 118.0],
-                    [-72.0, -58.0, 5.0],
-                    [-75.0, 45.0, -55.0],
-                    [-108.0, 0.0, -20.0],
-                ],
-            ),
-            (
-                left_hilum,
-                [
-                    [65.0, -12.0, 118.0],
-                    [82.0, -52.0, 0.0],
-                    [75.0, 45.0, -60.0],
-                    [108.0, 0.0, -28.0],
-                ],
-            ),
-        ] {
-            for target in targets {
-                grow_tree(
-                    &mut lung_vessels,
-                    DVec3::from_array(hilum),
-                    DVec3::from_array(target),
-                    0.4,
-                    6.0,
-                    arterial,
-                    &mut seeded,
-                );
-            }
-        }
-
+        let airways = airways(&mut seeded);
+        let lung_vessels = lung_arteries(&mut seeded);
         let mut clavicles = Vec::new();
         for side in [-1.0, 1.0] {
             clavicles.extend(polyline(
@@ -280,7 +95,7 @@ impl Anatomy {
         ));
 
         Self {
-            vessels,
+            vessels: great_vessels(),
             airways,
             lung_vessels,
             clavicles,
@@ -288,6 +103,210 @@ impl Anatomy {
             heart: Heart::new(),
         }
     }
+}
+
+/// Where the pulmonary arteries enter the right and left lungs (LPS mm).
+const RIGHT_HILUM_MM: [f64; 3] = [-40.0, -4.0, 42.0];
+const LEFT_HILUM_MM: [f64; 3] = [44.0, 8.0, 52.0];
+
+/// Aorta and its branches, pulmonary trunk and arteries, venae cavae, oesophagus.
+fn great_vessels() -> Vec<Tube> {
+    let mut vessels = Vec::new();
+    // Aorta: root, ascending on the right, arch over the left main bronchus,
+    // descending left of the spine, abdominal in front of it.
+    vessels.extend(polyline(
+        &[
+            [2.0, -18.0, 22.0],
+            [-8.0, -34.0, 55.0],
+            [-6.0, -30.0, 88.0],
+            [4.0, -20.0, 102.0],
+            [20.0, -2.0, 100.0],
+            [26.0, 16.0, 84.0],
+            [26.0, 18.0, 40.0],
+            [22.0, 14.0, -40.0],
+            [12.0, 8.0, -100.0],
+            [8.0, 6.0, -150.0],
+        ],
+        &[14.0, 15.0, 14.0, 13.0, 12.0, 12.0, 11.5, 11.0, 10.5, 10.0],
+        hu::AORTA,
+    ));
+    // Arch branches: brachiocephalic, left common carotid, left subclavian.
+    for (from, to, radius) in [
+        ([-2.0, -24.0, 100.0], [-16.0, -26.0, 152.0], 7.0),
+        ([8.0, -16.0, 103.0], [14.0, -18.0, 152.0], 5.0),
+        ([17.0, -6.0, 101.0], [32.0, 0.0, 152.0], 6.0),
+    ] {
+        vessels.extend(polyline(&[from, to], &[radius, radius], hu::AORTA));
+    }
+    // Coeliac trunk and renal arteries.
+    vessels.extend(polyline(
+        &[
+            [10.0, 0.0, -92.0],
+            [12.0, -22.0, -94.0],
+            [30.0, -26.0, -96.0],
+        ],
+        &[4.0, 3.5, 3.0],
+        hu::AORTA,
+    ));
+    vessels.extend(polyline(
+        &[[9.0, 8.0, -118.0], [58.0, 42.0, -124.0]],
+        &[3.5, 3.0],
+        hu::AORTA,
+    ));
+    vessels.extend(polyline(
+        &[[5.0, 8.0, -121.0], [-58.0, 42.0, -136.0]],
+        &[3.5, 3.0],
+        hu::AORTA,
+    ));
+    // Pulmonary trunk from the right ventricle, and its two branches.
+    vessels.extend(polyline(
+        &[
+            [10.0, -46.0, 20.0],
+            [14.0, -34.0, 45.0],
+            [12.0, -22.0, 54.0],
+        ],
+        &[13.0, 13.0, 12.0],
+        hu::PULMONARY_ARTERY,
+    ));
+    vessels.extend(polyline(
+        &[[12.0, -22.0, 54.0], [-14.0, -16.0, 46.0], RIGHT_HILUM_MM],
+        &[10.0, 9.5, 9.0],
+        hu::PULMONARY_ARTERY,
+    ));
+    vessels.extend(polyline(
+        &[[12.0, -22.0, 54.0], [34.0, -4.0, 58.0], LEFT_HILUM_MM],
+        &[9.5, 9.0, 8.5],
+        hu::PULMONARY_ARTERY,
+    ));
+    // Superior and inferior venae cavae (less contrast than the arteries).
+    vessels.extend(polyline(
+        &[[-30.0, -24.0, 152.0], [-26.0, -18.0, 35.0]],
+        &[9.0, 10.0],
+        hu::VENA_CAVA,
+    ));
+    vessels.extend(polyline(
+        &[
+            [-18.0, 20.0, -152.0],
+            [-16.0, 14.0, -40.0],
+            [-14.0, 2.0, -18.0],
+        ],
+        &[11.0, 11.0, 12.0],
+        hu::VENA_CAVA,
+    ));
+    // Oesophagus: behind the trachea, down through the hiatus to the stomach.
+    vessels.extend(polyline(
+        &[
+            [4.0, 14.0, 152.0],
+            [8.0, 14.0, 40.0],
+            [14.0, 8.0, -40.0],
+            [45.0, -10.0, -80.0],
+        ],
+        &[7.0, 7.0, 7.0, 8.0],
+        hu::SOFT_TISSUE,
+    ));
+
+    vessels
+}
+
+/// Trachea, main and lobar bronchi, and seeded segmental branches.
+fn airways(seeded: &mut Seeded) -> Vec<Tube> {
+    let mut airways = Vec::new();
+    let carina = [0.0, -2.0, 64.0];
+    airways.extend(polyline(
+        &[[0.0, -3.0, 152.0], carina],
+        &[9.0, 9.0],
+        hu::AIR,
+    ));
+    // (from, to, radius): main, intermediate and lobar bronchi.
+    let bronchi = [
+        (carina, [-26.0, 0.0, 50.0], 7.0),
+        ([-26.0, 0.0, 50.0], [-36.0, 4.0, 28.0], 5.5),
+        ([-26.0, 0.0, 50.0], [-50.0, -2.0, 68.0], 4.5),
+        ([-36.0, 4.0, 28.0], [-50.0, -24.0, 14.0], 3.5),
+        ([-36.0, 4.0, 28.0], [-52.0, 20.0, 0.0], 4.5),
+        (carina, [36.0, 6.0, 44.0], 6.0),
+        ([36.0, 6.0, 44.0], [54.0, -6.0, 64.0], 4.5),
+        ([40.0, 4.0, 40.0], [58.0, -26.0, 22.0], 3.5),
+        ([36.0, 6.0, 44.0], [54.0, 22.0, 14.0], 4.5),
+    ];
+    for (from, to, radius) in bronchi {
+        airways.extend(polyline(&[from, to], &[radius, radius * 0.9], hu::AIR));
+    }
+    // Segmental bronchi: from each lobar bronchus's end toward the lobe's periphery.
+    let segmental = Branching {
+        generations: 2,
+        length_ratio: 0.75,
+        radius_ratio: 0.8,
+        spread_degrees: 26.0,
+        hounsfield: hu::AIR,
+    };
+    for (start, target) in [
+        ([-50.0, -2.0, 68.0], [-70.0, -10.0, 115.0]),
+        ([-50.0, -24.0, 14.0], [-72.0, -58.0, 0.0]),
+        ([-52.0, 20.0, 0.0], [-78.0, 45.0, -55.0]),
+        ([54.0, -6.0, 64.0], [70.0, -10.0, 115.0]),
+        ([58.0, -26.0, 22.0], [80.0, -52.0, 0.0]),
+        ([54.0, 22.0, 14.0], [78.0, 45.0, -55.0]),
+    ] {
+        grow_tree(
+            &mut airways,
+            DVec3::from_array(start),
+            DVec3::from_array(target),
+            0.35,
+            3.2,
+            segmental,
+            seeded,
+        );
+    }
+
+    airways
+}
+
+/// Lung arteries: seeded trees from each hilum toward the lobes.
+fn lung_arteries(seeded: &mut Seeded) -> Vec<Tube> {
+    // Lung arteries: from each hilum toward the lobes, three generations of branches.
+    let mut lung_vessels = Vec::new();
+    let arterial = Branching {
+        generations: 4,
+        length_ratio: 0.72,
+        radius_ratio: 0.75,
+        spread_degrees: 30.0,
+        hounsfield: hu::PULMONARY_ARTERY,
+    };
+    for (hilum, targets) in [
+        (
+            RIGHT_HILUM_MM,
+            [
+                [-65.0, -12.0, 118.0],
+                [-72.0, -58.0, 5.0],
+                [-75.0, 45.0, -55.0],
+                [-108.0, 0.0, -20.0],
+            ],
+        ),
+        (
+            LEFT_HILUM_MM,
+            [
+                [65.0, -12.0, 118.0],
+                [82.0, -52.0, 0.0],
+                [75.0, 45.0, -60.0],
+                [108.0, 0.0, -28.0],
+            ],
+        ),
+    ] {
+        for target in targets {
+            grow_tree(
+                &mut lung_vessels,
+                DVec3::from_array(hilum),
+                DVec3::from_array(target),
+                0.4,
+                6.0,
+                arterial,
+                seeded,
+            );
+        }
+    }
+
+    lung_vessels
 }
 
 /// The heart: an ellipsoid whose long axis runs from the base (right, posterior,
@@ -361,61 +380,87 @@ impl Heart {
     }
 }
 
-/// A rib near the slice: its posterior and anterior heights and where it ends in front.
+/// A rib near the slice. From the spine it runs nearly level round the back, then falls
+/// ever more steeply toward the front, as the ribs do on a chest film; the costal
+/// cartilage of the lower true ribs climbs back up to the sternum.
 #[derive(Debug, Clone, Copy)]
 struct Rib {
+    /// Height of the rib's centre beside the spine, mm.
     posterior_z: f64,
-    anterior_z: f64,
+    /// Height where bone gives way to cartilage (the rib's lowest point), mm.
+    bone_end_z: f64,
+    /// Height where the cartilage ends (at the sternum for ribs 1–7), mm.
+    end_z: f64,
     /// Angle (from the anterior midline) where bone gives way to costal cartilage.
     bone_end: f64,
     /// Angle where the rib (cartilage included) ends.
     end: f64,
 }
 
+/// Heights where the costal cartilages of ribs 1–7 meet the sternum, mm.
+const STERNAL_Z_MM: [f64; 7] = [100.0, 84.0, 64.0, 44.0, 24.0, 2.0, -22.0];
+
 impl Rib {
     /// Rib `n` (1 to 12).
     fn numbered(n: usize) -> Self {
         let level = (n - 1) as f64;
         let posterior_z = T1_Z_MM + 4.0 - level * VERTEBRA_PITCH_MM;
-        let anterior_z = 90.0 - level * 19.0;
         // True ribs (1–7) reach the sternum through cartilage; 8–10 join the costal
         // margin; 11 and 12 float.
-        let (bone_end, end) = match n {
-            1..=7 => (0.55, RIB_STERNUM_ANGLE),
-            8..=10 => (0.75, 0.45),
-            11 => (1.35, 1.35),
-            _ => (1.85, 1.85),
+        let (bone_end, end, drop_mm) = match n {
+            1..=7 => (0.55, RIB_STERNUM_ANGLE, 30.0 + 6.0 * level),
+            8..=10 => (0.75, 0.45, (30.0 + 6.0 * level).min(75.0)),
+            11 => (1.35, 1.35, 30.0),
+            _ => (1.85, 1.85, 20.0),
+        };
+        let bone_end_z = posterior_z - drop_mm;
+        let end_z = match n {
+            1..=7 => STERNAL_Z_MM[n - 1],
+            8..=10 => bone_end_z + 20.0,
+            _ => bone_end_z,
         };
         Self {
             posterior_z,
-            anterior_z,
+            bone_end_z,
+            end_z,
             bone_end,
             end,
         }
     }
 
+    /// The lowest and highest heights of the rib's centre, mm.
+    fn z_range(&self) -> (f64, f64) {
+        (self.bone_end_z.min(self.end_z), self.posterior_z)
+    }
+
     /// Height of the rib's centre at `angle`.
     fn z_at(&self, angle: f64) -> f64 {
-        let t = ((RIB_POSTERIOR_ANGLE - angle) / (RIB_POSTERIOR_ANGLE - RIB_STERNUM_ANGLE))
-            .clamp(0.0, 1.0);
-        self.posterior_z - (self.posterior_z - self.anterior_z) * t
+        if angle >= self.bone_end {
+            let t = ((RIB_POSTERIOR_ANGLE - angle) / (RIB_POSTERIOR_ANGLE - self.bone_end))
+                .clamp(0.0, 1.0);
+            self.posterior_z - (self.posterior_z - self.bone_end_z) * t * t.sqrt()
+        } else {
+            let t = ((self.bone_end - angle) / (self.bone_end - self.end)).clamp(0.0, 1.0);
+            self.bone_end_z + (self.end_z - self.bone_end_z) * t
+        }
     }
 }
 
 /// Where a slice cuts the spine.
 #[derive(Debug, Clone, Copy)]
 struct VertebralLevel {
-    /// 0 for T1, 12 for L1…
-    index: usize,
+    /// −1 for C7, 0 for T1, 12 for L1…
+    index: i32,
     /// Height above the vertebra's centre, mm.
     dz: f64,
 }
 
 impl VertebralLevel {
+    /// The level at height `z`, from C7 down.
     fn at(z: f64) -> Option<Self> {
         let level = ((T1_Z_MM - z) / VERTEBRA_PITCH_MM).round();
-        (level >= 0.0).then(|| Self {
-            index: level as usize,
+        (level >= -1.0).then_some(Self {
+            index: level as i32,
             dz: z - (T1_Z_MM - level * VERTEBRA_PITCH_MM),
         })
     }
@@ -430,7 +475,7 @@ impl VertebralLevel {
 
     /// Half-axes of the vertebral body (left-right, front-back), larger going down.
     fn body_radii(&self) -> [f64; 2] {
-        let n = self.index as f64;
+        let n = f64::from(self.index);
         [19.0 + 0.5 * n, 15.0 + 0.35 * n]
     }
 }
@@ -445,6 +490,8 @@ pub(super) struct Slice<'a> {
     clavicles: Vec<&'a Tube>,
     bowel: Vec<&'a Tube>,
     ribs: Vec<Rib>,
+    /// Depths under the skin between which a rib can lie on this slice, mm.
+    rib_depth_mm: (f64, f64),
     vertebra: Option<VertebralLevel>,
     wall_mm: f64,
 }
@@ -465,7 +512,10 @@ impl<'a> Slice<'a> {
         };
         let ribs = (1..=12)
             .map(Rib::numbered)
-            .filter(|rib| z > rib.anterior_z - 10.0 && z < rib.posterior_z + 10.0)
+            .filter(|rib| {
+                let (low, high) = rib.z_range();
+                z > low - 10.0 && z < high + 10.0
+            })
             .collect();
         // The chest narrows toward the thoracic inlet and closes over the lung apices.
         let wall_mm = wall_at(z);
@@ -478,6 +528,12 @@ impl<'a> Slice<'a> {
             clavicles: near(&anatomy.clavicles),
             bowel: near(&anatomy.bowel),
             ribs,
+            // A rib's centre lies 5 mm inside the wall at its own height, at most
+            // RIB_HALF_HEIGHT_MM from the slice; its half-thickness is RIB_HALF_DEPTH_MM.
+            rib_depth_mm: (
+                rib_centre_depth(z - RIB_HALF_HEIGHT_MM) - RIB_HALF_DEPTH_MM,
+                rib_centre_depth(z + RIB_HALF_HEIGHT_MM) + RIB_HALF_DEPTH_MM,
+            ),
             vertebra: VertebralLevel::at(z),
             wall_mm,
         }
@@ -590,7 +646,8 @@ impl Row<'_> {
                 return Some(hu::SCAPULA);
             }
         }
-        if !self.slice.ribs.is_empty() && depth > 12.0 {
+        let (shallowest, deepest) = self.slice.rib_depth_mm;
+        if !self.slice.ribs.is_empty() && depth > 12.0 && (shallowest..=deepest).contains(&depth) {
             let angle = x.abs().atan2(-y);
             if angle <= RIB_POSTERIOR_ANGLE {
                 for rib in &self.slice.ribs {
@@ -598,12 +655,12 @@ impl Row<'_> {
                         continue;
                     }
                     let centre_z = rib.z_at(angle);
-                    let centre_depth = wall_at(centre_z) - 5.0;
-                    let e = ((depth - centre_depth) / 3.5).powi(2) + ((z - centre_z) / 5.5).powi(2);
+                    let e = ((depth - rib_centre_depth(centre_z)) / RIB_HALF_DEPTH_MM).powi(2)
+                        + ((z - centre_z) / RIB_HALF_HEIGHT_MM).powi(2);
                     if e <= 1.0 {
                         return Some(if angle < rib.bone_end {
                             hu::CARTILAGE
-                        } else if e > 0.45 {
+                        } else if e > 0.2 {
                             hu::CORTICAL_BONE
                         } else {
                             hu::CANCELLOUS_BONE
@@ -649,7 +706,7 @@ impl Row<'_> {
                 hu::CANCELLOUS_BONE
             });
         }
-        let from_canal = x.hypot(y - CANAL_Y_MM);
+        let from_canal = (x * x + (y - CANAL_Y_MM).powi(2)).sqrt();
         if from_canal < 4.5 {
             return Some(hu::SPINAL_CORD);
         }
@@ -804,7 +861,18 @@ fn depth_under_skin(x: f64, y: f64) -> Option<f64> {
     }
     let mu = (-0.6 * e2 + (0.36 * e2 * e2 + 1.6 * e4).sqrt()) / (0.8 * e4);
     let lambda = 1.0 / mu.sqrt();
-    (lambda <= 1.0).then(|| x.hypot(y) * (1.0 / lambda - 1.0))
+    // Plain square roots: `hypot` guards against overflows these millimetres never reach.
+    (lambda <= 1.0).then(|| (x * x + y * y).sqrt() * (1.0 / lambda - 1.0))
+}
+
+/// Half-height of a rib's cross-section, mm.
+const RIB_HALF_HEIGHT_MM: f64 = 5.5;
+/// Half-thickness (across the chest wall) of a rib's cross-section, mm.
+const RIB_HALF_DEPTH_MM: f64 = 3.5;
+
+/// Depth under the skin of a rib's centre where the centre is at height `z`.
+fn rib_centre_depth(z: f64) -> f64 {
+    wall_at(z) - 5.0
 }
 
 /// Depth of the chest wall at height `z` (its ribs lie just inside it).

@@ -83,7 +83,7 @@ pub mod hu {
     /// Vertebral arch and processes.
     pub const VERTEBRAL_ARCH: i16 = 650;
     /// Cortical bone.
-    pub const CORTICAL_BONE: i16 = 900;
+    pub const CORTICAL_BONE: i16 = 1100;
     /// The orientation marker bead.
     pub const MARKER: i16 = 2000;
 }
