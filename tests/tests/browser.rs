@@ -212,6 +212,20 @@ impl Page {
         .await;
     }
 
+    /// A touch event (`touchStart`, `touchMove`, `touchEnd`) with fingers at `points`.
+    async fn touch(&mut self, kind: &str, points: &[(f64, f64)]) {
+        let points: Vec<Value> = points
+            .iter()
+            .zip(1..)
+            .map(|(&(x, y), id)| json!({"x": x, "y": y, "id": id}))
+            .collect();
+        self.call(
+            "Input.dispatchTouchEvent",
+            json!({"type": kind, "touchPoints": points}),
+        )
+        .await;
+    }
+
     /// A mouse event with `button` (`left`, `right`) and DevTools `modifiers` (8: shift).
     async fn mouse_with(
         &mut self,
@@ -1330,23 +1344,12 @@ async fn a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
     page.mouse_with("mouseReleased", to, "left", 0, 8).await;
     page.wait_for("window.hounsfield.rulers.length === 1").await;
     let ruler = page.eval("window.hounsfield.rulers[0]").await;
-    // The length the geometry gives: the axial slice fits the volume's extent (dims ×
-    // spacing, voxel edge to edge) into the cell's render size, whichever side is
-    // tighter; a pixel there is that many mm.
-    let opened = page.eval("window.hounsfield.opened").await;
-    let dims: [f64; 3] = serde_json::from_value(opened["dims"].clone()).expect("dims");
-    let spacing: [f64; 3] = serde_json::from_value(opened["spacing_mm"].clone()).expect("spacing");
-    let render = [
-        f64::from(size[0].div_ceil(2)),
-        f64::from(size[1].div_ceil(2)),
-    ];
-    let mm_per_pixel = (dims[0] * spacing[0] / render[0]).max(dims[1] * spacing[1] / render[1]);
+    let (mm_per_pixel, voxel) = axial_mm_per_pixel(page, size).await;
     let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
     let mm = ruler["mm"].as_f64().expect("a length");
     assert!(
-        (mm - expected).abs() <= spacing[0],
-        "the ruler measures {mm} mm, the geometry says {expected} mm (within a voxel, {} mm)",
-        spacing[0]
+        (mm - expected).abs() <= voxel,
+        "the ruler measures {mm} mm, the geometry says {expected} mm (within a voxel, {voxel} mm)"
     );
     let label = format!("{mm:.1} mm");
     let drawn = page
@@ -1388,6 +1391,21 @@ async fn a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
         ))
         .await;
     }
+}
+
+/// Millimetres per pixel of the axial cell of a canvas of `size`, and the voxel's size
+/// along i: the axial slice fits the volume's extent (dims × spacing, voxel edge to edge)
+/// into the cell's render size, whichever side is tighter.
+async fn axial_mm_per_pixel(page: &mut Page, size: [u32; 2]) -> (f64, f64) {
+    let opened = page.eval("window.hounsfield.opened").await;
+    let dims: [f64; 3] = serde_json::from_value(opened["dims"].clone()).expect("dims");
+    let spacing: [f64; 3] = serde_json::from_value(opened["spacing_mm"].clone()).expect("spacing");
+    let render = [
+        f64::from(size[0].div_ceil(2)),
+        f64::from(size[1].div_ceil(2)),
+    ];
+    let mm_per_pixel = (dims[0] * spacing[0] / render[0]).max(dims[1] * spacing[1] / render[1]);
+    (mm_per_pixel, spacing[0])
 }
 
 /// A right-drag on the axial cell narrows and raises the window, and the Bone button sets
@@ -1455,6 +1473,119 @@ async fn right_drag_and_the_bone_button_set_the_slices_window(
         changed > 0.05,
         "the Bone window should change the axial slice: {:.1} % of its pixels changed",
         changed * 100.0
+    );
+}
+
+/// One finger dragged from `from` to `to` in `steps` moves, then lifted.
+async fn finger_drag(page: &mut Page, from: (f64, f64), to: (f64, f64), steps: u32) {
+    page.touch("touchStart", &[from]).await;
+    for step in 1..=steps {
+        let t = f64::from(step) / f64::from(steps);
+        let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+        page.touch("touchMove", &[at]).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    page.touch("touchEnd", &[]).await;
+}
+
+#[test]
+fn on_a_touch_screen_a_finger_reads_the_value_measures_with_the_ruler_and_sets_the_window_with_the_wl_tool()
+ {
+    let folder = common::data("ct-head-neck");
+    let mut config = common::server::loopback_config();
+    config.default_viewport = Viewport {
+        width: 400,
+        height: 300,
+    };
+    let address = common::server::start_serving(config, std::slice::from_ref(&folder));
+    with_page_at(
+        address,
+        "/?codec=jpeg",
+        Some(NO_WEBCODECS),
+        async |page, _| {
+            page.call(
+                "Emulation.setTouchEmulationEnabled",
+                json!({"enabled": true, "maxTouchPoints": 2}),
+            )
+            .await;
+            page.wait_for("window.hounsfield?.opened?.modality === 'CT' && (window.hounsfield.lastHeader?.flags & 2) === 2")
+            .await;
+            let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+            page.eval("document.querySelector('#layouts button[data-layout=\"2x2\"]').click()")
+                .await;
+            wait_for_final_still(page, &frame).await;
+            let area = canvas_box(page).await;
+            let axial = quadrants(area)[1];
+
+            // A finger has no hover: a tap reads the value where it touches, the HU
+            // `hounsfield probe` reads there.
+            let spot = (
+                f64::from(axial.0 + axial.2 / 2 + 9),
+                f64::from(axial.1 + axial.3 / 2 + 3),
+            );
+            page.touch("touchStart", &[spot]).await;
+            page.touch("touchEnd", &[]).await;
+            page.wait_for("window.hounsfield.probe?.cell === 'axial'")
+                .await;
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let probe = page.eval("window.hounsfield.probe").await;
+            let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
+            let value = cli_probe(&folder, lps).expect("the axial cell's centre is inside the CT");
+            assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
+
+            // The Ruler tool: one finger draws a ruler the server measures.
+            page.eval("document.getElementById('ruler').click()").await;
+            let from = (
+                f64::from(axial.0 + axial.2 / 3),
+                f64::from(axial.1 + axial.3 / 3),
+            );
+            let to = (from.0 + 60.0, from.1 + 45.0);
+            finger_drag(page, from, to, 6).await;
+            page.wait_for("window.hounsfield.rulers.length === 1").await;
+            let mm = page.eval("window.hounsfield.rulers[0].mm").await;
+            let mm = mm.as_f64().expect("a length");
+            let size = [area.2, area.3];
+            let (mm_per_pixel, voxel) = axial_mm_per_pixel(page, size).await;
+            let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
+            assert!(
+                (mm - expected).abs() <= voxel,
+                "the finger's ruler measures {mm} mm, the geometry says {expected} mm"
+            );
+
+            // The W/L tool (the Ruler tool goes off): one finger dragged left and down
+            // narrows the window and raises its centre, as a right-drag does.
+            page.eval("document.getElementById('wl-tool').click()")
+                .await;
+            assert_eq!(
+                page.eval("[document.getElementById('ruler').getAttribute('aria-pressed'), document.getElementById('wl-tool').getAttribute('aria-pressed'), window.hounsfield.tool]").await,
+                json!(["false", "true", "window"])
+            );
+            // A ruler sends no input: the picture is still the final still.
+            let before = page.screenshot().await;
+            let window = page.eval("window.hounsfield.window").await;
+            let start = (spot.0, f64::from(axial.1 + axial.3 / 4));
+            finger_drag(page, start, (start.0 - 80.0, start.1 + 64.0), 8).await;
+            let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+            wait_for_final_still(page, &frame).await;
+            let after_window = page.eval("window.hounsfield.window").await;
+            assert!(
+                after_window["width"].as_f64() < window["width"].as_f64()
+                    && after_window["center"].as_f64() > window["center"].as_f64(),
+                "a finger dragged left and down narrows the window and raises it: {window} → {after_window}"
+            );
+            let after = page.screenshot().await;
+            let changed = changed_share(&before, &after, axial);
+            assert!(
+                changed > 0.05,
+                "the axial slice should show the new window: {:.1} % of its pixels changed",
+                changed * 100.0
+            );
+            assert_eq!(
+                page.eval("window.hounsfield.rulers.length").await,
+                json!(1),
+                "the W/L drag drew no ruler"
+            );
+        },
     );
 }
 
