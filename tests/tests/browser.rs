@@ -1243,9 +1243,14 @@ async fn status_text(page: &mut Page) -> String {
         .to_string()
 }
 
-#[test]
-fn on_a_ct_slice_the_page_shows_the_hu_of_hounsfield_probe_measures_a_ruler_and_right_drag_sets_the_window()
- {
+/// Serves the shared data's CT (ct-head-neck) with a 400×300 view, opens it in Chromium
+/// (JPEG frames; with DevTools touch emulation when `touch`), switches to the 2×2 layout
+/// and runs `test` on the page with the CT's folder, the canvas box and its size in pixels
+/// (one canvas pixel a CSS pixel).
+fn with_the_ct_in_the_quad_layout(
+    touch: bool,
+    test: impl AsyncFnOnce(&mut Page, &std::path::Path, Region, [u32; 2]),
+) {
     let folder = common::data("ct-head-neck");
     let mut config = common::server::loopback_config();
     config.default_viewport = Viewport {
@@ -1258,6 +1263,13 @@ fn on_a_ct_slice_the_page_shows_the_hu_of_hounsfield_probe_measures_a_ruler_and_
         "/?codec=jpeg",
         Some(NO_WEBCODECS),
         async |page, _| {
+            if touch {
+                page.call(
+                    "Emulation.setTouchEmulationEnabled",
+                    json!({"enabled": true, "maxTouchPoints": 2}),
+                )
+                .await;
+            }
             page.wait_for("window.hounsfield?.opened?.modality === 'CT' && (window.hounsfield.lastHeader?.flags & 2) === 2")
             .await;
             let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
@@ -1272,16 +1284,23 @@ fn on_a_ct_slice_the_page_shows_the_hu_of_hounsfield_probe_measures_a_ruler_and_
                 (area.2, area.3),
                 "one canvas pixel a CSS pixel"
             );
-            let axial = quadrants(area)[1];
-
-            let spot = the_status_shows_the_hu_of_hounsfield_probe(page, axial, &folder).await;
-            a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
-                page, area, axial, size, spot,
-            )
-            .await;
-            right_drag_and_the_bone_button_set_the_slices_window(page, axial, spot).await;
+            test(page, &folder, area, size).await;
         },
     );
+}
+
+#[test]
+fn on_a_ct_slice_the_page_shows_the_hu_of_hounsfield_probe_measures_a_ruler_and_right_drag_sets_the_window()
+ {
+    with_the_ct_in_the_quad_layout(false, async |page, folder, area, size| {
+        let axial = quadrants(area)[1];
+        let spot = the_status_shows_the_hu_of_hounsfield_probe(page, axial, folder).await;
+        a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
+            page, area, axial, size, spot,
+        )
+        .await;
+        right_drag_and_the_bone_button_set_the_slices_window(page, axial, spot).await;
+    });
 }
 
 /// A canvas region: x, y, width, height (CSS pixels).
@@ -1491,102 +1510,77 @@ async fn finger_drag(page: &mut Page, from: (f64, f64), to: (f64, f64), steps: u
 #[test]
 fn on_a_touch_screen_a_finger_reads_the_value_measures_with_the_ruler_and_sets_the_window_with_the_wl_tool()
  {
-    let folder = common::data("ct-head-neck");
-    let mut config = common::server::loopback_config();
-    config.default_viewport = Viewport {
-        width: 400,
-        height: 300,
-    };
-    let address = common::server::start_serving(config, std::slice::from_ref(&folder));
-    with_page_at(
-        address,
-        "/?codec=jpeg",
-        Some(NO_WEBCODECS),
-        async |page, _| {
-            page.call(
-                "Emulation.setTouchEmulationEnabled",
-                json!({"enabled": true, "maxTouchPoints": 2}),
-            )
+    with_the_ct_in_the_quad_layout(true, async |page, folder, area, size| {
+        let axial = quadrants(area)[1];
+
+        // A finger has no hover: a tap reads the value where it touches, the HU
+        // `hounsfield probe` reads there.
+        let spot = (
+            f64::from(axial.0 + axial.2 / 2 + 9),
+            f64::from(axial.1 + axial.3 / 2 + 3),
+        );
+        page.touch("touchStart", &[spot]).await;
+        page.touch("touchEnd", &[]).await;
+        page.wait_for("window.hounsfield.probe?.cell === 'axial'")
             .await;
-            page.wait_for("window.hounsfield?.opened?.modality === 'CT' && (window.hounsfield.lastHeader?.flags & 2) === 2")
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let probe = page.eval("window.hounsfield.probe").await;
+        let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
+        let value = cli_probe(folder, lps).expect("the axial cell's centre is inside the CT");
+        assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
+
+        // The Ruler tool: one finger draws a ruler the server measures.
+        page.eval("document.getElementById('ruler').click()").await;
+        let from = (
+            f64::from(axial.0 + axial.2 / 3),
+            f64::from(axial.1 + axial.3 / 3),
+        );
+        let to = (from.0 + 60.0, from.1 + 45.0);
+        finger_drag(page, from, to, 6).await;
+        page.wait_for("window.hounsfield.rulers.length === 1").await;
+        let mm = page.eval("window.hounsfield.rulers[0].mm").await;
+        let mm = mm.as_f64().expect("a length");
+        let (mm_per_pixel, voxel) = axial_mm_per_pixel(page, size).await;
+        let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
+        assert!(
+            (mm - expected).abs() <= voxel,
+            "the finger's ruler measures {mm} mm, the geometry says {expected} mm"
+        );
+
+        // The W/L tool (the Ruler tool goes off): one finger dragged left and down
+        // narrows the window and raises its centre, as a right-drag does.
+        page.eval("document.getElementById('wl-tool').click()")
             .await;
-            let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
-            page.eval("document.querySelector('#layouts button[data-layout=\"2x2\"]').click()")
-                .await;
-            wait_for_final_still(page, &frame).await;
-            let area = canvas_box(page).await;
-            let axial = quadrants(area)[1];
-
-            // A finger has no hover: a tap reads the value where it touches, the HU
-            // `hounsfield probe` reads there.
-            let spot = (
-                f64::from(axial.0 + axial.2 / 2 + 9),
-                f64::from(axial.1 + axial.3 / 2 + 3),
-            );
-            page.touch("touchStart", &[spot]).await;
-            page.touch("touchEnd", &[]).await;
-            page.wait_for("window.hounsfield.probe?.cell === 'axial'")
-                .await;
-            tokio::time::sleep(Duration::from_millis(400)).await;
-            let probe = page.eval("window.hounsfield.probe").await;
-            let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
-            let value = cli_probe(&folder, lps).expect("the axial cell's centre is inside the CT");
-            assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
-
-            // The Ruler tool: one finger draws a ruler the server measures.
-            page.eval("document.getElementById('ruler').click()").await;
-            let from = (
-                f64::from(axial.0 + axial.2 / 3),
-                f64::from(axial.1 + axial.3 / 3),
-            );
-            let to = (from.0 + 60.0, from.1 + 45.0);
-            finger_drag(page, from, to, 6).await;
-            page.wait_for("window.hounsfield.rulers.length === 1").await;
-            let mm = page.eval("window.hounsfield.rulers[0].mm").await;
-            let mm = mm.as_f64().expect("a length");
-            let size = [area.2, area.3];
-            let (mm_per_pixel, voxel) = axial_mm_per_pixel(page, size).await;
-            let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
-            assert!(
-                (mm - expected).abs() <= voxel,
-                "the finger's ruler measures {mm} mm, the geometry says {expected} mm"
-            );
-
-            // The W/L tool (the Ruler tool goes off): one finger dragged left and down
-            // narrows the window and raises its centre, as a right-drag does.
-            page.eval("document.getElementById('wl-tool').click()")
-                .await;
-            assert_eq!(
-                page.eval("[document.getElementById('ruler').getAttribute('aria-pressed'), document.getElementById('wl-tool').getAttribute('aria-pressed'), window.hounsfield.tool]").await,
-                json!(["false", "true", "window"])
-            );
-            // A ruler sends no input: the picture is still the final still.
-            let before = page.screenshot().await;
-            let window = page.eval("window.hounsfield.window").await;
-            let start = (spot.0, f64::from(axial.1 + axial.3 / 4));
-            finger_drag(page, start, (start.0 - 80.0, start.1 + 64.0), 8).await;
-            let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
-            wait_for_final_still(page, &frame).await;
-            let after_window = page.eval("window.hounsfield.window").await;
-            assert!(
-                after_window["width"].as_f64() < window["width"].as_f64()
-                    && after_window["center"].as_f64() > window["center"].as_f64(),
-                "a finger dragged left and down narrows the window and raises it: {window} → {after_window}"
-            );
-            let after = page.screenshot().await;
-            let changed = changed_share(&before, &after, axial);
-            assert!(
-                changed > 0.05,
-                "the axial slice should show the new window: {:.1} % of its pixels changed",
-                changed * 100.0
-            );
-            assert_eq!(
-                page.eval("window.hounsfield.rulers.length").await,
-                json!(1),
-                "the W/L drag drew no ruler"
-            );
-        },
-    );
+        assert_eq!(
+            page.eval("[document.getElementById('ruler').getAttribute('aria-pressed'), document.getElementById('wl-tool').getAttribute('aria-pressed'), window.hounsfield.tool]").await,
+            json!(["false", "true", "window"])
+        );
+        // A ruler sends no input: the picture is still the final still.
+        let before = page.screenshot().await;
+        let window = page.eval("window.hounsfield.window").await;
+        let start = (spot.0, f64::from(axial.1 + axial.3 / 4));
+        finger_drag(page, start, (start.0 - 80.0, start.1 + 64.0), 8).await;
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        wait_for_final_still(page, &frame).await;
+        let after_window = page.eval("window.hounsfield.window").await;
+        assert!(
+            after_window["width"].as_f64() < window["width"].as_f64()
+                && after_window["center"].as_f64() > window["center"].as_f64(),
+            "a finger dragged left and down narrows the window and raises it: {window} → {after_window}"
+        );
+        let after = page.screenshot().await;
+        let changed = changed_share(&before, &after, axial);
+        assert!(
+            changed > 0.05,
+            "the axial slice should show the new window: {:.1} % of its pixels changed",
+            changed * 100.0
+        );
+        assert_eq!(
+            page.eval("window.hounsfield.rulers.length").await,
+            json!(1),
+            "the W/L drag drew no ruler"
+        );
+    });
 }
 
 /// Run before the page's scripts: keeps every fraction the load's progress bar shows while

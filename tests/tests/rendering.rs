@@ -488,6 +488,8 @@ fn a_crop_to_the_patient_left_half_leaves_the_right_half_background() {
         kept_left as f64 >= 0.5 * left as f64,
         "the left half stays: {kept_left} of {left} pixels lit"
     );
+    // And the picture itself: the torso's left half, its cut face towards the viewer's left.
+    assert_matches_golden("torso-crop-patient-left-half", &cropped, PRESET_GOLDEN);
 }
 
 #[test]
