@@ -1321,15 +1321,7 @@ async fn the_status_shows_the_hu_of_hounsfield_probe(
     page.mouse("mouseMoved", spot.0 - 20.0, spot.1, 0).await;
     tokio::time::sleep(Duration::from_millis(80)).await;
     page.mouse("mouseMoved", spot.0, spot.1, 0).await;
-    page.wait_for("window.hounsfield.probe?.cell === 'axial'")
-        .await;
-    // The latest spot's answer (the one before may still have been on its way).
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let probe = page.eval("window.hounsfield.probe").await;
-    let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
-    let value = cli_probe(folder, lps).expect("the axial cell's centre is inside the CT");
-    assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
-    assert_eq!(probe["unit"], json!("HU"));
+    let value = the_axial_probe_reads_what_hounsfield_probe_reads(page, folder).await;
     let shown = format!("axial: {} HU", value.round());
     page.wait_for(&format!(
         "document.getElementById('status').textContent.includes({shown:?})"
@@ -1361,15 +1353,7 @@ async fn a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     page.mouse_with("mouseReleased", to, "left", 0, 8).await;
-    page.wait_for("window.hounsfield.rulers.length === 1").await;
-    let ruler = page.eval("window.hounsfield.rulers[0]").await;
-    let (mm_per_pixel, voxel) = axial_mm_per_pixel(page, size).await;
-    let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
-    let mm = ruler["mm"].as_f64().expect("a length");
-    assert!(
-        (mm - expected).abs() <= voxel,
-        "the ruler measures {mm} mm, the geometry says {expected} mm (within a voxel, {voxel} mm)"
-    );
+    let mm = the_ruler_measures_the_drag(page, size, from, to).await;
     let label = format!("{mm:.1} mm");
     let drawn = page
     .eval("[...document.querySelectorAll('#overlay .ruler')].map((g) => { const l = g.querySelector('line'); return [g.textContent, +l.getAttribute('x1'), +l.getAttribute('y1'), +l.getAttribute('x2'), +l.getAttribute('y2')]; })")
@@ -1410,6 +1394,45 @@ async fn a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
         ))
         .await;
     }
+}
+
+/// Waits for the page's answer to the value under the pointer (or finger) on the axial
+/// cell and checks it is what `hounsfield probe` reads of the CT in `folder` there, in
+/// HU; returns that value.
+async fn the_axial_probe_reads_what_hounsfield_probe_reads(
+    page: &mut Page,
+    folder: &std::path::Path,
+) -> f64 {
+    page.wait_for("window.hounsfield.probe?.cell === 'axial'")
+        .await;
+    // The latest spot's answer (the one before may still have been on its way).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let probe = page.eval("window.hounsfield.probe").await;
+    let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
+    let value = cli_probe(folder, lps).expect("the axial cell's centre is inside the CT");
+    assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
+    assert_eq!(probe["unit"], json!("HU"));
+    value
+}
+
+/// Waits for the first ruler and checks its length is what the geometry gives for a drag
+/// from `from` to `to` on the axial cell of a canvas of `size`, within a voxel; returns it.
+async fn the_ruler_measures_the_drag(
+    page: &mut Page,
+    size: [u32; 2],
+    from: (f64, f64),
+    to: (f64, f64),
+) -> f64 {
+    page.wait_for("window.hounsfield.rulers.length === 1").await;
+    let mm = page.eval("window.hounsfield.rulers[0].mm").await;
+    let mm = mm.as_f64().expect("a length");
+    let (mm_per_pixel, voxel) = axial_mm_per_pixel(page, size).await;
+    let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
+    assert!(
+        (mm - expected).abs() <= voxel,
+        "the ruler measures {mm} mm, the geometry says {expected} mm (within a voxel, {voxel} mm)"
+    );
+    mm
 }
 
 /// Millimetres per pixel of the axial cell of a canvas of `size`, and the voxel's size
@@ -1521,13 +1544,7 @@ fn on_a_touch_screen_a_finger_reads_the_value_measures_with_the_ruler_and_sets_t
         );
         page.touch("touchStart", &[spot]).await;
         page.touch("touchEnd", &[]).await;
-        page.wait_for("window.hounsfield.probe?.cell === 'axial'")
-            .await;
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        let probe = page.eval("window.hounsfield.probe").await;
-        let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
-        let value = cli_probe(folder, lps).expect("the axial cell's centre is inside the CT");
-        assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
+        the_axial_probe_reads_what_hounsfield_probe_reads(page, folder).await;
 
         // The Ruler tool: one finger draws a ruler the server measures.
         page.eval("document.getElementById('ruler').click()").await;
@@ -1537,15 +1554,7 @@ fn on_a_touch_screen_a_finger_reads_the_value_measures_with_the_ruler_and_sets_t
         );
         let to = (from.0 + 60.0, from.1 + 45.0);
         finger_drag(page, from, to, 6).await;
-        page.wait_for("window.hounsfield.rulers.length === 1").await;
-        let mm = page.eval("window.hounsfield.rulers[0].mm").await;
-        let mm = mm.as_f64().expect("a length");
-        let (mm_per_pixel, voxel) = axial_mm_per_pixel(page, size).await;
-        let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
-        assert!(
-            (mm - expected).abs() <= voxel,
-            "the finger's ruler measures {mm} mm, the geometry says {expected} mm"
-        );
+        the_ruler_measures_the_drag(page, size, from, to).await;
 
         // The W/L tool (the Ruler tool goes off): one finger dragged left and down
         // narrows the window and raises its centre, as a right-drag does.

@@ -37,17 +37,6 @@ impl Encoding {
         matches!(self, Encoding::H264 { keyframe: true, .. })
     }
 
-    /// This encoding asking for a keyframe (only H.264 has them).
-    pub fn with_keyframe(self) -> Self {
-        match self {
-            Encoding::H264 { bitrate_kbps, .. } => Encoding::H264 {
-                keyframe: true,
-                bitrate_kbps,
-            },
-            other => other,
-        }
-    }
-
     /// The codec the payload will be in.
     pub fn codec(self) -> Codec {
         match self {

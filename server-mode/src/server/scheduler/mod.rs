@@ -35,7 +35,7 @@ pub use health::RenderHealth;
 use encode_lanes::{EncodeJob, LANE_CAPACITY, Lanes, encode_loop};
 use render_thread::OpenDevice;
 
-use crate::protocol::{Codec, FrameHeader, Layout};
+use crate::protocol::{FrameHeader, Layout};
 use crate::server::audit::AuditLog;
 use crate::server::encode::Encoding;
 use crate::server::faults::Fault;
@@ -202,8 +202,10 @@ impl SessionSlot {
         if let Some(slot) = state.slots.get_mut(&self.id) {
             let replaced = slot.pending.take();
             slot.keyframe_owed |= replaced.is_some_and(|old| old.encoding.asks_keyframe());
-            if slot.keyframe_owed && request.encoding.codec() == Codec::H264 {
-                request.encoding = request.encoding.with_keyframe();
+            if slot.keyframe_owed
+                && let Encoding::H264 { keyframe, .. } = &mut request.encoding
+            {
+                *keyframe = true;
                 slot.keyframe_owed = false;
             }
             slot.pending = Some(request);
