@@ -574,16 +574,20 @@ fn parse_window(text: &str) -> Result<[f64; 2], String> {
     Ok([width, center])
 }
 
-/// Parses `X,Y,Z` into three millimetre values.
-fn parse_point(text: &str) -> Result<[f64; 3], String> {
-    let values: Vec<f64> = text
-        .split(',')
+/// The comma-separated numbers of `text`, each trimmed.
+fn parse_numbers(text: &str) -> Result<Vec<f64>, String> {
+    text.split(',')
         .map(|part| {
             part.trim()
                 .parse::<f64>()
                 .map_err(|_| format!("'{part}' is not a number"))
         })
-        .collect::<Result<_, _>>()?;
+        .collect()
+}
+
+/// Parses `X,Y,Z` into three millimetre values.
+fn parse_point(text: &str) -> Result<[f64; 3], String> {
+    let values = parse_numbers(text)?;
     match values.as_slice() {
         [x, y, z] if values.iter().all(|v| v.is_finite()) => Ok([*x, *y, *z]),
         _ => Err(format!("expected X,Y,Z in mm, got '{text}'")),
@@ -592,15 +596,7 @@ fn parse_point(text: &str) -> Result<[f64; 3], String> {
 
 /// A crop box from `IMIN,JMIN,KMIN,IMAX,JMAX,KMAX` (fractions of the volume).
 fn parse_crop(text: &str) -> Result<CropBox, String> {
-    let values: Vec<f64> = text
-        .split(',')
-        .map(|part| {
-            part.trim()
-                .parse::<f64>()
-                .map_err(|_| format!("'{part}' is not a number"))
-        })
-        .collect::<Result<_, _>>()?;
-    match values.as_slice() {
+    match parse_numbers(text)?.as_slice() {
         [i0, j0, k0, i1, j1, k1] => CropBox::checked([*i0, *j0, *k0], [*i1, *j1, *k1]),
         _ => Err(format!(
             "expected six fractions IMIN,JMIN,KMIN,IMAX,JMAX,KMAX, got '{text}'"

@@ -42,7 +42,7 @@ fn info_without_paths_describes_the_built_in_sample() {
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
-        text.contains("phantom") && text.contains("160×128×120"),
+        text.contains("phantom") && text.contains("208×160×120"),
         "{text}"
     );
 }
@@ -144,9 +144,9 @@ fn probe_on_the_phantom_finds_the_marker_at_left_anterior_superior() {
     let json = stdout_json(&hounsfield(&[
         "probe",
         "--at",
-        "70,-50,90",
+        "90,-94,100",
         "--at",
-        "-70,-50,90",
+        "-90,-94,100",
         "--json",
     ]));
     assert_eq!(json[0]["value"], 2000.0);

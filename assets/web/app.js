@@ -36,7 +36,8 @@ const state = {
   // drawn ({plane, from, to} in cell fractions); whether the ruler tool is on.
   rulers: [],
   draftRuler: null,
-  rulerTool: false,
+  // The tool a left drag or one finger uses: "ruler", "window" (window/level) or null.
+  tool: null,
   bytes: [],
   error: null,
   // The sequence number of the latest input sent, and of the latest that changes the
@@ -447,7 +448,6 @@ function keepRuler(measure) {
   redrawOverlay();
 }
 const ruler = {
-  active: () => state.rulerTool,
   begin: (at) => {
     state.draftRuler = { plane: at.plane, from: [at.x, at.y], to: [at.x, at.y] };
     redrawOverlay();
@@ -455,6 +455,10 @@ const ruler = {
   move: (at) => {
     if (!state.draftRuler) return;
     state.draftRuler.to = [at.x, at.y];
+    redrawOverlay();
+  },
+  cancel: () => {
+    state.draftRuler = null;
     redrawOverlay();
   },
   end: () => {
@@ -468,12 +472,16 @@ const ruler = {
     redrawOverlay();
   },
 };
-$("ruler").addEventListener("click", () => {
-  state.rulerTool = !state.rulerTool;
-  $("ruler").setAttribute("aria-pressed", String(state.rulerTool));
+/** Turns `tool` on (the other tool off), or off when it is on already. */
+function toggleTool(tool) {
+  state.tool = state.tool === tool ? null : tool;
+  $("ruler").setAttribute("aria-pressed", String(state.tool === "ruler"));
+  $("wl-tool").setAttribute("aria-pressed", String(state.tool === "window"));
   // Rulers are drawn on the slices of the 2×2 layout.
-  if (state.rulerTool) setLayout("2x2");
-});
+  if (state.tool === "ruler") setLayout("2x2");
+}
+$("ruler").addEventListener("click", () => toggleTool("ruler"));
+$("wl-tool").addEventListener("click", () => toggleTool("window"));
 $("clear-rulers").addEventListener("click", () => {
   state.rulers = [];
   state.lastRuler = null;
@@ -495,6 +503,7 @@ attachPointer(
   (w) => (state.window = w),
   () => state.layout,
   sliceStepMm,
+  () => state.tool,
   ruler,
 );
 const cycle = (select) => {
@@ -522,7 +531,13 @@ function askProbe() {
   connection.send({ type: "probe", cell: probeWanted.plane, x: probeWanted.x, y: probeWanted.y });
   probeWanted = null;
 }
-canvas.addEventListener("pointermove", (event) => {
+// A finger has no hover: where it touches down (and then moves) is read the same way.
+canvas.addEventListener("pointerdown", (event) => {
+  if (event.pointerType === "touch") probeAt(event);
+});
+canvas.addEventListener("pointermove", probeAt);
+/** Asks for the value under the pointer of `event`, or forgets it off the slices. */
+function probeAt(event) {
   if (state.layout !== "2x2" || !state.opened) return;
   const at = sliceAt(canvas, event.clientX, event.clientY);
   if (!at) {
@@ -534,7 +549,7 @@ canvas.addEventListener("pointermove", (event) => {
   const wait = probeDue - performance.now();
   if (wait <= 0) askProbe();
   else if (!probeTimer) probeTimer = setTimeout(askProbe, wait);
-});
+}
 /** A probe's answer as the status line shows it: the value and where it is. */
 function probeText(probe) {
   const where = probe.lps_mm.map((v) => v.toFixed(1)).join(", ");

@@ -3,6 +3,8 @@
 // zooms, two fingers pan. In the 2×2 layout the cell under the pointer decides: the 3D
 // cell (top left) as above; on a slice the wheel moves the slice, a click or drag
 // moves the crosshair, and a shift-drag (or any drag with the ruler tool on) draws a ruler.
+// With the W/L tool on, a left drag or one finger sets window/level as a right-drag does
+// (for touch screens, which have no right button).
 
 const DEGREES_PER_PIXEL = 0.4;
 
@@ -60,11 +62,11 @@ export function draggedWindow(window, dx, dy) {
 /**
  * Wires the canvas to `send(action, fields)`. `windowState()` gives the current
  * {width, center}; `setWindow(w)` records a new one; `layout()` gives `"1x1"` or `"2x2"`
- * and `sliceStepMm()` the distance a wheel step moves a slice. `ruler` draws rulers on
- * slices: `active()` (the tool is on), `begin(at)`, `move(at)`, `end()` with `at` a
- * slice spot as `sliceAt` gives it.
+ * and `sliceStepMm()` the distance a wheel step moves a slice; `tool()` the tool on
+ * (`"ruler"`, `"window"` or null). `ruler` draws rulers on slices: `begin(at)`,
+ * `move(at)`, `end()` with `at` a slice spot as `sliceAt` gives it.
  */
-export function attachPointer(canvas, send, windowState, setWindow, layout, sliceStepMm, ruler) {
+export function attachPointer(canvas, send, windowState, setWindow, layout, sliceStepMm, tool, ruler) {
   const pointers = new Map();
   let mode = null;
   let pinch = null;
@@ -84,7 +86,9 @@ export function attachPointer(canvas, send, windowState, setWindow, layout, slic
     const onSlice = slice(event);
     if (pointers.size === 1) {
       const primary = event.pointerType === "touch" || event.button === 0;
-      if (onSlice && primary && ruler && (event.shiftKey || ruler.active())) {
+      if (primary && tool() === "window") {
+        mode = "window";
+      } else if (onSlice && primary && ruler && (event.shiftKey || tool() === "ruler")) {
         mode = "ruler";
         dragPlane = onSlice.plane;
         ruler.begin(onSlice);
@@ -103,6 +107,12 @@ export function attachPointer(canvas, send, windowState, setWindow, layout, slic
       // After `interact`: the release then brings the final still.
       if (mode === "crosshair") send("crosshair", onSlice);
     } else if (pointers.size === 2) {
+      // A second finger turns what the first began into a pinch: a ruler being drawn is
+      // dropped, and a pinch changes the picture, so it is an interaction.
+      if (mode === "ruler") {
+        ruler.cancel();
+        begin();
+      }
       mode = "pinch";
       pinch = twoFingers(pointers);
     }
@@ -146,7 +156,8 @@ export function attachPointer(canvas, send, windowState, setWindow, layout, slic
   const release = (event) => {
     if (!pointers.delete(event.pointerId)) return;
     if (pointers.size === 1 && mode === "pinch") {
-      mode = "orbit";
+      // The finger left on the glass goes on with what one finger does.
+      mode = tool() === "window" ? "window" : "orbit";
       pinch = null;
     } else if (pointers.size === 0 && mode === "ruler") {
       mode = null;

@@ -212,6 +212,20 @@ impl Page {
         .await;
     }
 
+    /// A touch event (`touchStart`, `touchMove`, `touchEnd`) with fingers at `points`.
+    async fn touch(&mut self, kind: &str, points: &[(f64, f64)]) {
+        let points: Vec<Value> = points
+            .iter()
+            .zip(1..)
+            .map(|(&(x, y), id)| json!({"x": x, "y": y, "id": id}))
+            .collect();
+        self.call(
+            "Input.dispatchTouchEvent",
+            json!({"type": kind, "touchPoints": points}),
+        )
+        .await;
+    }
+
     /// A mouse event with `button` (`left`, `right`) and DevTools `modifiers` (8: shift).
     async fn mouse_with(
         &mut self,
@@ -1229,9 +1243,14 @@ async fn status_text(page: &mut Page) -> String {
         .to_string()
 }
 
-#[test]
-fn on_a_ct_slice_the_page_shows_the_hu_of_hounsfield_probe_measures_a_ruler_and_right_drag_sets_the_window()
- {
+/// Serves the shared data's CT (ct-head-neck) with a 400×300 view, opens it in Chromium
+/// (JPEG frames; with DevTools touch emulation when `touch`), switches to the 2×2 layout
+/// and runs `test` on the page with the CT's folder, the canvas box and its size in pixels
+/// (one canvas pixel a CSS pixel).
+fn with_the_ct_in_the_quad_layout(
+    touch: bool,
+    test: impl AsyncFnOnce(&mut Page, &std::path::Path, Region, [u32; 2]),
+) {
     let folder = common::data("ct-head-neck");
     let mut config = common::server::loopback_config();
     config.default_viewport = Viewport {
@@ -1244,6 +1263,13 @@ fn on_a_ct_slice_the_page_shows_the_hu_of_hounsfield_probe_measures_a_ruler_and_
         "/?codec=jpeg",
         Some(NO_WEBCODECS),
         async |page, _| {
+            if touch {
+                page.call(
+                    "Emulation.setTouchEmulationEnabled",
+                    json!({"enabled": true, "maxTouchPoints": 2}),
+                )
+                .await;
+            }
             page.wait_for("window.hounsfield?.opened?.modality === 'CT' && (window.hounsfield.lastHeader?.flags & 2) === 2")
             .await;
             let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
@@ -1258,16 +1284,23 @@ fn on_a_ct_slice_the_page_shows_the_hu_of_hounsfield_probe_measures_a_ruler_and_
                 (area.2, area.3),
                 "one canvas pixel a CSS pixel"
             );
-            let axial = quadrants(area)[1];
-
-            let spot = the_status_shows_the_hu_of_hounsfield_probe(page, axial, &folder).await;
-            a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
-                page, area, axial, size, spot,
-            )
-            .await;
-            right_drag_and_the_bone_button_set_the_slices_window(page, axial, spot).await;
+            test(page, &folder, area, size).await;
         },
     );
+}
+
+#[test]
+fn on_a_ct_slice_the_page_shows_the_hu_of_hounsfield_probe_measures_a_ruler_and_right_drag_sets_the_window()
+ {
+    with_the_ct_in_the_quad_layout(false, async |page, folder, area, size| {
+        let axial = quadrants(area)[1];
+        let spot = the_status_shows_the_hu_of_hounsfield_probe(page, axial, folder).await;
+        a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
+            page, area, axial, size, spot,
+        )
+        .await;
+        right_drag_and_the_bone_button_set_the_slices_window(page, axial, spot).await;
+    });
 }
 
 /// A canvas region: x, y, width, height (CSS pixels).
@@ -1288,15 +1321,7 @@ async fn the_status_shows_the_hu_of_hounsfield_probe(
     page.mouse("mouseMoved", spot.0 - 20.0, spot.1, 0).await;
     tokio::time::sleep(Duration::from_millis(80)).await;
     page.mouse("mouseMoved", spot.0, spot.1, 0).await;
-    page.wait_for("window.hounsfield.probe?.cell === 'axial'")
-        .await;
-    // The latest spot's answer (the one before may still have been on its way).
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let probe = page.eval("window.hounsfield.probe").await;
-    let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
-    let value = cli_probe(folder, lps).expect("the axial cell's centre is inside the CT");
-    assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
-    assert_eq!(probe["unit"], json!("HU"));
+    let value = the_axial_probe_reads_what_hounsfield_probe_reads(page, folder).await;
     let shown = format!("axial: {} HU", value.round());
     page.wait_for(&format!(
         "document.getElementById('status').textContent.includes({shown:?})"
@@ -1328,26 +1353,7 @@ async fn a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     page.mouse_with("mouseReleased", to, "left", 0, 8).await;
-    page.wait_for("window.hounsfield.rulers.length === 1").await;
-    let ruler = page.eval("window.hounsfield.rulers[0]").await;
-    // The length the geometry gives: the axial slice fits the volume's extent (dims ×
-    // spacing, voxel edge to edge) into the cell's render size, whichever side is
-    // tighter; a pixel there is that many mm.
-    let opened = page.eval("window.hounsfield.opened").await;
-    let dims: [f64; 3] = serde_json::from_value(opened["dims"].clone()).expect("dims");
-    let spacing: [f64; 3] = serde_json::from_value(opened["spacing_mm"].clone()).expect("spacing");
-    let render = [
-        f64::from(size[0].div_ceil(2)),
-        f64::from(size[1].div_ceil(2)),
-    ];
-    let mm_per_pixel = (dims[0] * spacing[0] / render[0]).max(dims[1] * spacing[1] / render[1]);
-    let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
-    let mm = ruler["mm"].as_f64().expect("a length");
-    assert!(
-        (mm - expected).abs() <= spacing[0],
-        "the ruler measures {mm} mm, the geometry says {expected} mm (within a voxel, {} mm)",
-        spacing[0]
-    );
+    let mm = the_ruler_measures_the_drag(page, size, from, to).await;
     let label = format!("{mm:.1} mm");
     let drawn = page
     .eval("[...document.querySelectorAll('#overlay .ruler')].map((g) => { const l = g.querySelector('line'); return [g.textContent, +l.getAttribute('x1'), +l.getAttribute('y1'), +l.getAttribute('x2'), +l.getAttribute('y2')]; })")
@@ -1388,6 +1394,60 @@ async fn a_ruler_measures_what_the_geometry_gives_and_stays_with_its_slice(
         ))
         .await;
     }
+}
+
+/// Waits for the page's answer to the value under the pointer (or finger) on the axial
+/// cell and checks it is what `hounsfield probe` reads of the CT in `folder` there, in
+/// HU; returns that value.
+async fn the_axial_probe_reads_what_hounsfield_probe_reads(
+    page: &mut Page,
+    folder: &std::path::Path,
+) -> f64 {
+    page.wait_for("window.hounsfield.probe?.cell === 'axial'")
+        .await;
+    // The latest spot's answer (the one before may still have been on its way).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let probe = page.eval("window.hounsfield.probe").await;
+    let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
+    let value = cli_probe(folder, lps).expect("the axial cell's centre is inside the CT");
+    assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
+    assert_eq!(probe["unit"], json!("HU"));
+    value
+}
+
+/// Waits for the first ruler and checks its length is what the geometry gives for a drag
+/// from `from` to `to` on the axial cell of a canvas of `size`, within a voxel; returns it.
+async fn the_ruler_measures_the_drag(
+    page: &mut Page,
+    size: [u32; 2],
+    from: (f64, f64),
+    to: (f64, f64),
+) -> f64 {
+    page.wait_for("window.hounsfield.rulers.length === 1").await;
+    let mm = page.eval("window.hounsfield.rulers[0].mm").await;
+    let mm = mm.as_f64().expect("a length");
+    let (mm_per_pixel, voxel) = axial_mm_per_pixel(page, size).await;
+    let expected = f64::hypot(to.0 - from.0, to.1 - from.1) * mm_per_pixel;
+    assert!(
+        (mm - expected).abs() <= voxel,
+        "the ruler measures {mm} mm, the geometry says {expected} mm (within a voxel, {voxel} mm)"
+    );
+    mm
+}
+
+/// Millimetres per pixel of the axial cell of a canvas of `size`, and the voxel's size
+/// along i: the axial slice fits the volume's extent (dims × spacing, voxel edge to edge)
+/// into the cell's render size, whichever side is tighter.
+async fn axial_mm_per_pixel(page: &mut Page, size: [u32; 2]) -> (f64, f64) {
+    let opened = page.eval("window.hounsfield.opened").await;
+    let dims: [f64; 3] = serde_json::from_value(opened["dims"].clone()).expect("dims");
+    let spacing: [f64; 3] = serde_json::from_value(opened["spacing_mm"].clone()).expect("spacing");
+    let render = [
+        f64::from(size[0].div_ceil(2)),
+        f64::from(size[1].div_ceil(2)),
+    ];
+    let mm_per_pixel = (dims[0] * spacing[0] / render[0]).max(dims[1] * spacing[1] / render[1]);
+    (mm_per_pixel, spacing[0])
 }
 
 /// A right-drag on the axial cell narrows and raises the window, and the Bone button sets
@@ -1456,6 +1516,80 @@ async fn right_drag_and_the_bone_button_set_the_slices_window(
         "the Bone window should change the axial slice: {:.1} % of its pixels changed",
         changed * 100.0
     );
+}
+
+/// One finger dragged from `from` to `to` in `steps` moves, then lifted.
+async fn finger_drag(page: &mut Page, from: (f64, f64), to: (f64, f64), steps: u32) {
+    page.touch("touchStart", &[from]).await;
+    for step in 1..=steps {
+        let t = f64::from(step) / f64::from(steps);
+        let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+        page.touch("touchMove", &[at]).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    page.touch("touchEnd", &[]).await;
+}
+
+#[test]
+fn on_a_touch_screen_a_finger_reads_the_value_measures_with_the_ruler_and_sets_the_window_with_the_wl_tool()
+ {
+    with_the_ct_in_the_quad_layout(true, async |page, folder, area, size| {
+        let axial = quadrants(area)[1];
+
+        // A finger has no hover: a tap reads the value where it touches, the HU
+        // `hounsfield probe` reads there.
+        let spot = (
+            f64::from(axial.0 + axial.2 / 2 + 9),
+            f64::from(axial.1 + axial.3 / 2 + 3),
+        );
+        page.touch("touchStart", &[spot]).await;
+        page.touch("touchEnd", &[]).await;
+        the_axial_probe_reads_what_hounsfield_probe_reads(page, folder).await;
+
+        // The Ruler tool: one finger draws a ruler the server measures.
+        page.eval("document.getElementById('ruler').click()").await;
+        let from = (
+            f64::from(axial.0 + axial.2 / 3),
+            f64::from(axial.1 + axial.3 / 3),
+        );
+        let to = (from.0 + 60.0, from.1 + 45.0);
+        finger_drag(page, from, to, 6).await;
+        the_ruler_measures_the_drag(page, size, from, to).await;
+
+        // The W/L tool (the Ruler tool goes off): one finger dragged left and down
+        // narrows the window and raises its centre, as a right-drag does.
+        page.eval("document.getElementById('wl-tool').click()")
+            .await;
+        assert_eq!(
+            page.eval("[document.getElementById('ruler').getAttribute('aria-pressed'), document.getElementById('wl-tool').getAttribute('aria-pressed'), window.hounsfield.tool]").await,
+            json!(["false", "true", "window"])
+        );
+        // A ruler sends no input: the picture is still the final still.
+        let before = page.screenshot().await;
+        let window = page.eval("window.hounsfield.window").await;
+        let start = (spot.0, f64::from(axial.1 + axial.3 / 4));
+        finger_drag(page, start, (start.0 - 80.0, start.1 + 64.0), 8).await;
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        wait_for_final_still(page, &frame).await;
+        let after_window = page.eval("window.hounsfield.window").await;
+        assert!(
+            after_window["width"].as_f64() < window["width"].as_f64()
+                && after_window["center"].as_f64() > window["center"].as_f64(),
+            "a finger dragged left and down narrows the window and raises it: {window} → {after_window}"
+        );
+        let after = page.screenshot().await;
+        let changed = changed_share(&before, &after, axial);
+        assert!(
+            changed > 0.05,
+            "the axial slice should show the new window: {:.1} % of its pixels changed",
+            changed * 100.0
+        );
+        assert_eq!(
+            page.eval("window.hounsfield.rulers.length").await,
+            json!(1),
+            "the W/L drag drew no ruler"
+        );
+    });
 }
 
 /// Run before the page's scripts: keeps every fraction the load's progress bar shows while

@@ -94,7 +94,7 @@ pub fn describe_sample() -> anyhow::Result<()> {
     print_table(&sample_report(&volume));
     println!();
     println!("Axial slice through the heart (window 400/40; patient's right on the left):");
-    print!("{}", ascii_axial(&volume, 40.0));
+    print!("{}", ascii_axial(&volume, 0.0));
     println!();
     println!("Try: hounsfield info PATH   (list DICOM studies and series)");
     println!("     hounsfield probe PATH --at X,Y,Z   (value at an LPS point in mm)");

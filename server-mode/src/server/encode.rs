@@ -32,6 +32,11 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// Whether this asks for an H.264 keyframe.
+    pub fn asks_keyframe(self) -> bool {
+        matches!(self, Encoding::H264 { keyframe: true, .. })
+    }
+
     /// The codec the payload will be in.
     pub fn codec(self) -> Codec {
         match self {

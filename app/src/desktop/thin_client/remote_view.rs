@@ -450,7 +450,9 @@ impl RemoteView {
         if ui.input(|input| input.key_pressed(egui::Key::Escape)) {
             self.draft_ruler = None;
         }
-        if measuring && on_slice.is_some() {
+        // A ruler begun is drawn to its end, though shift is let go with the button or the
+        // pointer leaves the slice (on slow frames both can come with the release).
+        if self.draft_ruler.is_some() || (measuring && on_slice.is_some()) {
             let origin = ui.input(|input| input.pointer.press_origin());
             self.draw_ruler(response, rect, origin);
         } else if on_slice.is_some()
@@ -548,7 +550,14 @@ impl RemoteView {
         let cells = self.cells_on_screen(rect);
         if response.drag_started_by(egui::PointerButton::Primary) {
             self.draft_ruler = at.map(|(plane, x, y)| (plane, [x, y], [x, y]));
-        } else if response.dragged_by(egui::PointerButton::Primary)
+            if let Some((plane, ..)) = at {
+                tracing::debug!("ruler begun on {}", plane.name());
+            }
+        }
+        // A slow frame may bring the start, the moves and the release together: the end
+        // follows the pointer on each of them.
+        let moving = response.dragged_by(egui::PointerButton::Primary) || response.drag_stopped();
+        if moving
             && let Some((plane, _, end)) = &mut self.draft_ruler
             && let Some(pos) = response.interact_pointer_pos()
         {
@@ -566,6 +575,10 @@ impl RemoteView {
             && !self.link.measure(plane, from, to)
         {
             tracing::debug!("ruler dropped: the link is busy or stopped");
+        }
+        if !response.dragged() && !response.drag_stopped() {
+            // The button is up and no drag ends here: nothing is being drawn.
+            self.draft_ruler = None;
         }
     }
 

@@ -195,10 +195,19 @@ pub struct SessionSlot {
 }
 
 impl SessionSlot {
-    /// Replaces the pending request (latest wins) and wakes the render thread.
-    pub fn submit(&self, request: RenderRequest) {
+    /// Replaces the pending request (latest wins) and wakes the render thread. A keyframe
+    /// the replaced request asked for is not lost: the next H.264 frame asks for it.
+    pub fn submit(&self, mut request: RenderRequest) {
         let mut state = self.shared.lock();
         if let Some(slot) = state.slots.get_mut(&self.id) {
+            let replaced = slot.pending.take();
+            slot.keyframe_owed |= replaced.is_some_and(|old| old.encoding.asks_keyframe());
+            if slot.keyframe_owed
+                && let Encoding::H264 { keyframe, .. } = &mut request.encoding
+            {
+                *keyframe = true;
+                slot.keyframe_owed = false;
+            }
             slot.pending = Some(request);
         }
         drop(state);
@@ -247,6 +256,8 @@ struct Slot {
     video: Option<SharedStream>,
     /// A fault armed for the next frame (tests only).
     fault: Option<Fault>,
+    /// A keyframe asked for by a request that a newer one replaced before it was drawn.
+    keyframe_owed: bool,
 }
 
 #[derive(Default)]
@@ -443,6 +454,7 @@ impl Scheduler {
                 events,
                 video: None,
                 fault: None,
+                keyframe_owed: false,
             },
         );
         drop(state);
@@ -586,6 +598,7 @@ mod tests {
             events,
             video: None,
             fault: None,
+            keyframe_owed: false,
         }
     }
 
@@ -624,6 +637,7 @@ mod tests {
                 events,
                 video: None,
                 fault: None,
+                keyframe_owed: false,
             },
         );
         let session = SessionSlot {
@@ -640,5 +654,43 @@ mod tests {
         assert_eq!(shared.lock().slots[&7].in_flight, 0);
         drop(session);
         assert!(shared.lock().slots.is_empty(), "unregistered");
+    }
+
+    #[test]
+    fn a_keyframe_asked_for_survives_a_newer_request_replacing_it() {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        });
+        shared.lock().slots.insert(3, slot(None, 0));
+        let session = SessionSlot {
+            id: 3,
+            shared: shared.clone(),
+        };
+        let video = |seq: u32, keyframe: bool| RenderRequest {
+            encoding: Encoding::H264 {
+                keyframe,
+                bitrate_kbps: 2000,
+            },
+            ..request(seq)
+        };
+        // Replaced by another video frame: that one asks for the keyframe.
+        session.submit(video(1, true));
+        session.submit(video(2, false));
+        let (taken, _) = take_next(&shared).expect("work is there");
+        assert_eq!(taken.input_seq, 2);
+        assert!(taken.encoding.asks_keyframe(), "{:?}", taken.encoding);
+        // Replaced by a still: the next video frame after it asks.
+        session.submit(video(3, true));
+        session.submit(request(4));
+        let (still, _) = take_next(&shared).expect("work is there");
+        assert_eq!(still.encoding, Encoding::Png);
+        session.submit(video(5, false));
+        let (taken, _) = take_next(&shared).expect("work is there");
+        assert!(taken.encoding.asks_keyframe(), "{:?}", taken.encoding);
+        // Asked once, kept once.
+        session.submit(video(6, false));
+        let (taken, _) = take_next(&shared).expect("work is there");
+        assert!(!taken.encoding.asks_keyframe(), "{:?}", taken.encoding);
     }
 }
