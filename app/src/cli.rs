@@ -30,6 +30,17 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub dicomweb_token: Option<String>,
+    /// User name for a DICOMweb source that asks for HTTP basic authentication; the
+    /// password comes from the environment variable HOUNSFIELD_DICOMWEB_PASSWORD (never
+    /// on the command line, where other users of the machine could read it).
+    #[arg(
+        long,
+        global = true,
+        value_name = "USER",
+        env = "HOUNSFIELD_DICOMWEB_USER",
+        conflicts_with = "dicomweb_token"
+    )]
+    pub dicomweb_user: Option<String>,
 }
 
 /// `info`'s study search, for a DICOMweb URL (QIDO-RS): every field given must match.
@@ -101,6 +112,10 @@ pub struct ServeArgs {
     /// None: the built-in sample volume.
     #[arg(long = "library", value_name = "DIR|URL", requires = "serve")]
     pub library: Vec<PathBuf>,
+    /// Seconds between listings of the library's PACS, so that studies it receives appear
+    /// [default: 300].
+    #[arg(long, value_name = "SECONDS", requires = "serve")]
+    pub pacs_refresh: Option<u64>,
     /// Address to listen on; anything but loopback needs a token or users [default: 127.0.0.1].
     #[arg(long, value_name = "ADDR", requires = "serve")]
     pub bind: Option<IpAddr>,

@@ -21,7 +21,13 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = cli::Cli::parse();
-    source::set_dicomweb_token(cli.dicomweb_token.clone());
+    match source::command_line_credentials(cli.dicomweb_token.clone(), cli.dicomweb_user.clone()) {
+        Ok(credentials) => source::set_dicomweb_credentials(credentials),
+        Err(error) => {
+            eprintln!("hounsfield: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    }
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

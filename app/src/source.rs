@@ -10,7 +10,9 @@ use render_core::Volume;
 use render_core::dicom::{Catalog, DicomError, Series, load_series};
 use render_core::phantom::ct_phantom;
 use render_core::progress::{Progress, ProgressFn, Stage, no_progress};
-use server_mode::pacs::{DicomWeb, RetrievalProgress, SeriesCache, is_dicomweb_url};
+use server_mode::pacs::{
+    DicomWeb, PacsCredentials, RetrievalProgress, SeriesCache, is_dicomweb_url,
+};
 
 /// Scans paths into a catalog; an error when nothing in them is a DICOM image.
 pub fn scan(paths: &[PathBuf]) -> Result<Catalog, DicomError> {
@@ -152,12 +154,42 @@ fn overlay_lines(study: &render_core::dicom::Study, series: &Series) -> Vec<Stri
     .collect()
 }
 
-/// The bearer token for DICOMweb sources (`--dicomweb-token`), set once by `main`.
-static DICOMWEB_TOKEN: OnceLock<Option<String>> = OnceLock::new();
+/// The environment variable holding the password of `--dicomweb-user`.
+pub const PASSWORD_VARIABLE: &str = "HOUNSFIELD_DICOMWEB_PASSWORD";
 
-/// Sets the bearer token sent to DICOMweb sources (the first call wins).
-pub fn set_dicomweb_token(token: Option<String>) {
-    let _ = DICOMWEB_TOKEN.set(token);
+/// The credentials the command line gives DICOMweb sources, set once by `main`.
+static DICOMWEB_CREDENTIALS: OnceLock<Option<PacsCredentials>> = OnceLock::new();
+
+/// The credentials the command line gives DICOMweb sources: `--dicomweb-token` as a
+/// bearer token, or `--dicomweb-user` with the password in [`PASSWORD_VARIABLE`] for
+/// basic authentication (clap refuses both at once); the error says what is missing.
+pub fn command_line_credentials(
+    token: Option<String>,
+    user: Option<String>,
+) -> anyhow::Result<Option<PacsCredentials>> {
+    if let Some(token) = token.filter(|token| !token.trim().is_empty()) {
+        return Ok(Some(PacsCredentials::Bearer(token.trim().to_string())));
+    }
+    let Some(user) = user.filter(|user| !user.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let password = std::env::var(PASSWORD_VARIABLE).with_context(|| {
+        format!("--dicomweb-user {user}: set the password in {PASSWORD_VARIABLE}")
+    })?;
+    Ok(Some(PacsCredentials::Basic {
+        user: user.trim().to_string(),
+        password,
+    }))
+}
+
+/// Sets the credentials sent to DICOMweb sources (the first call wins).
+pub fn set_dicomweb_credentials(credentials: Option<PacsCredentials>) {
+    let _ = DICOMWEB_CREDENTIALS.set(credentials);
+}
+
+/// Whether the command line gave credentials for DICOMweb sources.
+pub fn has_command_line_credentials() -> bool {
+    DICOMWEB_CREDENTIALS.get().is_some_and(Option::is_some)
 }
 
 /// Where retrieved series are cached: `HOUNSFIELD_DICOMWEB_CACHE`, else the user's cache
@@ -171,10 +203,10 @@ pub fn dicomweb_url(path: &Path) -> Option<&str> {
     path.to_str().filter(|text| is_dicomweb_url(text))
 }
 
-/// The DICOMweb source at `url`, with the command line's token.
+/// The DICOMweb source at `url`, with the command line's credentials.
 pub fn dicomweb(url: &str) -> anyhow::Result<DicomWeb> {
-    let token = DICOMWEB_TOKEN.get().cloned().flatten();
-    Ok(DicomWeb::new(url, token)?)
+    let credentials = DICOMWEB_CREDENTIALS.get().cloned().flatten();
+    Ok(DicomWeb::new(url, None)?.with_credentials(credentials))
 }
 
 /// The cache of retrieved series.

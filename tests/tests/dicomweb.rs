@@ -803,4 +803,204 @@ fn an_instance_answering_500_leaves_a_gap_reported_as_a_warning() {
         *volume != from_disk.volume,
         "one slice is interpolated, not the PACS's"
     );
+    // What `opened` tells the reader: the image the PACS did not deliver and the gap,
+    // without the PACS's URLs.
+    let warnings = library.warnings(&series.uid).join("\n");
+    let expected = format!(
+        "1 of {} images were not delivered by the PACS",
+        series.images.len()
+    );
+    assert!(warnings.contains(&expected), "{warnings}");
+    assert!(warnings.contains("missing slice"), "{warnings}");
+    assert!(!warnings.contains("http"), "{warnings}");
+}
+
+#[test]
+fn the_served_library_and_the_command_line_ask_a_pacs_with_basic_credentials() {
+    const USER: &str = "reader";
+    const PASSWORD: &str = "pacs-basic-pw-7c1e";
+    let orthanc = Orthanc::start_with_basic_auth(USER, PASSWORD);
+    orthanc.upload_folder(&common::data("mr-sag-oblique"));
+    let (_, study, _) = sagittal();
+    let url = orthanc.dicomweb_url();
+    let folder = tempfile::tempdir().expect("a folder");
+    let cache = folder.path().join("cache");
+    let no_settings = folder.path().join("no-such-settings.toml");
+    let env = [
+        ("HOUNSFIELD_DICOMWEB_CACHE", cache.as_os_str()),
+        ("HOUNSFIELD_SETTINGS", no_settings.as_os_str()),
+    ];
+
+    // The command line: refused without credentials, saying how the PACS answered; let in
+    // with the user and the password from the environment.
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut command = std::process::Command::new(common::hounsfield_binary());
+        command
+            .args(args)
+            .envs(env)
+            .env_remove("HOUNSFIELD_DICOMWEB_PASSWORD");
+        if let Some(password) = password {
+            command.env("HOUNSFIELD_DICOMWEB_PASSWORD", password);
+        }
+        command.output().expect("hounsfield runs")
+    };
+    let refused = run(&["info", &url], None);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("403"), "{said}");
+    let no_password = run(&["info", &url, "--dicomweb-user", USER], None);
+    let said = String::from_utf8_lossy(&no_password.stderr);
+    assert!(
+        !no_password.status.success() && said.contains("HOUNSFIELD_DICOMWEB_PASSWORD"),
+        "{said}"
+    );
+    let listed = run(
+        &["info", &url, "--json", "--dicomweb-user", USER],
+        Some(PASSWORD),
+    );
+    let said = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.status.success() && said.contains(&study), "{said}");
+
+    // `--serve` with the credentials in its configuration file (the password in a file of
+    // its own): the PACS's study is listed to a client.
+    let password_file = folder.path().join("pacs-password");
+    std::fs::write(&password_file, format!("{PASSWORD}\n")).expect("written");
+    let config = folder.path().join("hounsfield.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "library = [{url:?}]\ndicomweb_user = {USER:?}\ndicomweb_password_file = \"pacs-password\"\nh264 = \"off\"\n"
+        ),
+    )
+    .expect("written");
+    let config = config.to_string_lossy().into_owned();
+    let served = common::served::ServedBinary::start(&["--config", &config], &env)
+        .unwrap_or_else(|stderr| panic!("the server did not start: {stderr}"));
+    let ws = served.ws_url();
+    common::server::run_within(FAILURE_LIMIT, async move {
+        let mut client = Client::connect(&ws).await.expect("connects");
+        let viewport = Viewport {
+            width: 160,
+            height: 120,
+        };
+        client.hello(None, viewport).await.expect("welcome");
+        let page = client
+            .find_studies(StudyRequest::default())
+            .await
+            .expect("a page of studies");
+        let listed: Vec<&str> = page.studies.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(listed, [study.as_str()], "the PACS's one study");
+    });
+    drop(served);
+
+    // A wrong password in the file: the server does not start, and says why.
+    std::fs::write(&password_file, "wrong\n").expect("written");
+    let stderr = match common::served::ServedBinary::start(&["--config", &config], &env) {
+        Ok(_) => panic!("served with a wrong password"),
+        Err(stderr) => stderr,
+    };
+    assert!(stderr.contains("403") && stderr.contains(&url), "{stderr}");
+}
+
+#[test]
+fn listed_again_the_library_shows_new_studies_and_retrieves_a_changed_series_again() {
+    let orthanc = Orthanc::start(None);
+    orthanc.upload_folder(&common::data("mr-sag-oblique"));
+    let (catalog, _, id) = sagittal();
+    let series = catalog.find(&id).expect("the series");
+    let cache = tempfile::tempdir().expect("a cache folder");
+    let library = pacs_library(&orthanc.dicomweb_url(), cache.path());
+    assert_eq!(library.studies().len(), 1);
+    let first = library.open(&series.uid).expect("opened");
+    let again = library.open(&series.uid).expect("opened again");
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "the second open is the cache's"
+    );
+
+    // The PACS receives a study and loses an image of the listed series.
+    let lumbar = common::scan("mr-lumbar");
+    orthanc.upload_folder(&common::data("mr-lumbar"));
+    let sop = &series.images[series.images.len() / 2].sop_instance_uid;
+    orthanc.delete_instance(&orthanc.instance_id(sop));
+    let listed = library.list_pacs().expect("listed again");
+    assert_eq!(listed, 1 + lumbar.studies.len());
+    assert_eq!(library.studies().len(), listed);
+    let images = |library: &Library| {
+        library
+            .studies()
+            .iter()
+            .flat_map(|study| study.series.iter())
+            .find(|listed| listed.id == series.uid)
+            .map(|listed| listed.images)
+    };
+    assert_eq!(images(&library), Some(series.images.len() - 1));
+    let changed = library.open(&series.uid).expect("opened once changed");
+    assert!(
+        !Arc::ptr_eq(&first, &changed),
+        "the changed series is retrieved again, not served from memory"
+    );
+}
+
+#[test]
+fn a_served_pacs_is_listed_again_and_its_studies_stay_listed_while_it_is_down() {
+    let mut orthanc = Orthanc::start(None);
+    orthanc.upload_folder(&common::data("mr-sag-oblique"));
+    let lumbar = common::scan("mr-lumbar");
+    let folder = tempfile::tempdir().expect("a folder");
+    let cache = folder.path().join("cache");
+    let no_settings = folder.path().join("no-such-settings.toml");
+    let url = orthanc.dicomweb_url();
+    let served = common::served::ServedBinary::start(
+        &["--library", &url, "--pacs-refresh", "1", "--h264", "off"],
+        &[
+            ("HOUNSFIELD_DICOMWEB_CACHE", cache.as_os_str()),
+            ("HOUNSFIELD_SETTINGS", no_settings.as_os_str()),
+        ],
+    )
+    .unwrap_or_else(|stderr| panic!("the server did not start: {stderr}"));
+    let ws = served.ws_url();
+    let connect = async || {
+        let mut client = Client::connect(&ws).await.expect("connects");
+        let viewport = Viewport {
+            width: 160,
+            height: 120,
+        };
+        client.hello(None, viewport).await.expect("welcome");
+        client
+    };
+    let total = async |client: &mut Client| {
+        client
+            .find_studies(StudyRequest::default())
+            .await
+            .expect("a page of studies")
+            .total
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let mut client = connect().await;
+        assert_eq!(total(&mut client).await, 1);
+    });
+    orthanc.upload_folder(&common::data("mr-lumbar"));
+    let expected = 1 + lumbar.studies.len();
+    let started = Instant::now();
+    runtime.block_on(async {
+        let mut client = connect().await;
+        while total(&mut client).await != expected {
+            assert!(
+                started.elapsed() < FAILURE_LIMIT,
+                "the new studies were not listed"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    // Down: listings fail, the studies listed stay (three refresh periods later).
+    orthanc.stop();
+    std::thread::sleep(Duration::from_secs(3));
+    runtime.block_on(async {
+        let mut client = connect().await;
+        assert_eq!(total(&mut client).await, expected);
+    });
 }

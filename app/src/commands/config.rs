@@ -9,7 +9,7 @@ use server_mode::server::users::UsersFile;
 use server_mode::tls::{CertificateFiles, ServerTls};
 
 use crate::cli::ServeArgs;
-use crate::commands::serve::settings::{ClientAccess, ServeSettings, TlsChoice};
+use crate::commands::serve::settings::{ClientAccess, PacsAuth, ServeSettings, TlsChoice};
 
 /// Checks `file`: every key and value, and (with `open_files`) the files and folders it
 /// names.
@@ -28,6 +28,10 @@ pub fn check(file: &Path, open_files: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     for folder in &settings.library {
+        // A PACS is listed when the server starts (its answer depends on the network).
+        if crate::source::dicomweb_url(folder).is_some() {
+            continue;
+        }
         if !folder.is_dir() {
             anyhow::bail!(
                 "library in {}: {} is not a folder this user can read",
@@ -35,6 +39,19 @@ pub fn check(file: &Path, open_files: bool) -> anyhow::Result<()> {
                 folder.display()
             );
         }
+    }
+    if let Some(auth) = &settings.pacs_auth {
+        let (key, secret) = match auth {
+            PacsAuth::TokenFile(path) => ("dicomweb_token_file", path),
+            PacsAuth::Basic { password_file, .. } => ("dicomweb_password_file", password_file),
+        };
+        std::fs::File::open(secret).with_context(|| {
+            format!(
+                "{key} in {}: cannot open {}",
+                file.display(),
+                secret.display()
+            )
+        })?;
     }
     let access = match &settings.access {
         ClientAccess::Open => "no token (loopback only; one is generated off loopback)".to_string(),

@@ -4,7 +4,7 @@
 //! the same volume, with the same id, checks and warnings, as one read from a folder.
 //!
 //! [`DicomWeb`] is the source: a base URL (`http(s)://host:port/dicom-web`), an optional
-//! bearer token, time limits and retries. Its calls block; each runs the requests on a
+//! bearer token or basic credentials ([`PacsCredentials`]), time limits and retries. Its calls block; each runs the requests on a
 //! thread and runtime of its own, so callers inside or outside tokio can use it alike.
 
 pub mod cache;
@@ -136,11 +136,36 @@ impl Default for Limits {
     }
 }
 
+/// How requests to a DICOMweb service say who sends them.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PacsCredentials {
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// HTTP basic authentication (`Authorization: Basic …`), as Orthanc's and most
+    /// hospital PACSes' registered users.
+    Basic {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: String,
+    },
+}
+
+impl std::fmt::Debug for PacsCredentials {
+    /// Names the kind and the user, never the secret (settings are logged).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Bearer(_) => f.write_str("Bearer(…)"),
+            Self::Basic { user, .. } => write!(f, "Basic {{ user: {user:?}, password: … }}"),
+        }
+    }
+}
+
 /// A DICOMweb service: where it is, how to authenticate, and the limits of requests to it.
 #[derive(Debug, Clone)]
 pub struct DicomWeb {
     base: Url,
-    token: Option<String>,
+    credentials: Option<PacsCredentials>,
     limits: Limits,
     tls: Option<Arc<rustls::ClientConfig>>,
 }
@@ -174,10 +199,20 @@ impl DicomWeb {
         };
         Ok(Self {
             base: url,
-            token: token.filter(|t| !t.trim().is_empty()),
+            credentials: token
+                .filter(|t| !t.trim().is_empty())
+                .map(PacsCredentials::Bearer),
             limits: Limits::default(),
             tls,
         })
+    }
+
+    /// The same service asked with `credentials` instead of the token given to
+    /// [`Self::new`] (none: unauthenticated).
+    #[must_use]
+    pub fn with_credentials(mut self, credentials: Option<PacsCredentials>) -> Self {
+        self.credentials = credentials;
+        self
     }
 
     /// The same service with other limits.
@@ -224,11 +259,14 @@ impl DicomWeb {
         })
     }
 
-    /// A GET request with the token, if any.
+    /// A GET request with the credentials, if any.
     pub(crate) fn get(&self, client: &reqwest::Client, url: Url) -> reqwest::RequestBuilder {
         let request = client.get(url);
-        match &self.token {
-            Some(token) => request.bearer_auth(token),
+        match &self.credentials {
+            Some(PacsCredentials::Bearer(token)) => request.bearer_auth(token),
+            Some(PacsCredentials::Basic { user, password }) => {
+                request.basic_auth(user, Some(password))
+            }
             None => request,
         }
     }
@@ -279,5 +317,21 @@ mod tests {
         );
         assert!(DicomWeb::new("ftp://pacs/dicom-web", None).is_err());
         assert!(DicomWeb::new("http://pacs/dicom-web?x=1", None).is_err());
+    }
+
+    #[test]
+    fn credentials_never_show_their_secret() {
+        let source = DicomWeb::new("http://pacs/dicom-web", Some("t0ken-s3cret".to_string()))
+            .expect("valid");
+        assert!(!format!("{source:?}").contains("t0ken-s3cret"));
+        let basic = source.with_credentials(Some(PacsCredentials::Basic {
+            user: "reader".to_string(),
+            password: "pw-s3cret".to_string(),
+        }));
+        let shown = format!("{basic:?}");
+        assert!(
+            shown.contains("reader") && !shown.contains("pw-s3cret"),
+            "{shown}"
+        );
     }
 }

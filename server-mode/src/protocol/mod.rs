@@ -572,6 +572,11 @@ pub struct Opened {
     /// The whole view frames start with (camera in LPS mm), so a client can mirror it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view: Option<SharedView>,
+    /// What the reader must know about the volume before trusting it: slices missing
+    /// (the gaps interpolated), images the PACS did not deliver, spacing resampled, gantry
+    /// tilt. Absent: nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The part of a view that travels between a client and a server: what the 3D frame

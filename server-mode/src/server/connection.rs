@@ -816,6 +816,7 @@ impl Connection {
         self.stop_sharing();
         self.host_view = None;
         let mut opened = self.session.open(series, volume);
+        opened.warnings = self.app.library.warnings(series);
         tracing::info!(session = self.slot.id(), series = %series, "series opened");
         self.app.roster.opened(self.slot.id(), series);
         self.app.config.audit.record(&AuditEvent::SeriesOpened {
@@ -841,7 +842,7 @@ impl Connection {
     fn studies(&self, search: &StudySearch) -> StudyPage {
         let studies = self.app.library.studies();
         if self.identity.role.opens_series() {
-            return search.page(studies);
+            return search.page(studies.iter());
         }
         let Some(follow) = &self.app.config.follow else {
             return search.page(&[]);

@@ -9,7 +9,8 @@ pub use pacs::{MAX_PACS_STUDIES, PacsLibrary};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
+use std::time::Duration;
 
 use render_core::Volume;
 use render_core::dicom::thumbnail::{GreyImage, series_thumbnail, volume_thumbnail};
@@ -49,6 +50,7 @@ pub enum LibraryError {
 }
 
 /// Where a listed series comes from.
+#[derive(Clone)]
 enum Source {
     /// The built-in phantom.
     Phantom,
@@ -67,19 +69,44 @@ enum Source {
     },
 }
 
+/// What the library lists: where each series id comes from, and the studies as `studies`
+/// sends them (newest first).
+#[derive(Clone, Default)]
+struct Listing {
+    index: HashMap<String, Source>,
+    studies: Vec<StudyInfo>,
+}
+
+/// The studies listed at one moment (a later listing of the PACSes does not change them).
+pub struct Studies(Arc<Listing>);
+
+impl std::ops::Deref for Studies {
+    type Target = [StudyInfo];
+
+    fn deref(&self) -> &[StudyInfo] {
+        &self.0.studies
+    }
+}
+
 /// The catalog by id plus the volume cache.
 pub struct Library {
     catalog: Catalog,
     /// The PACSes whose studies are listed.
     pacs: Vec<PacsLibrary>,
-    index: HashMap<String, Source>,
-    studies: Vec<StudyInfo>,
+    /// The folders' listing (or the phantom's, or a shared volume's): fixed.
+    folders: Listing,
+    /// The folders' listing with the PACSes' as last listed (replaced whole when they are
+    /// listed again).
+    listing: RwLock<Arc<Listing>>,
     /// The most one series may take while it loads.
     series_budget: VoxelBudget,
     cache: Mutex<VolumeCache>,
     /// The series being loaded: sessions opening the same series at once wait for one
     /// load instead of decoding it twice, and all of them can tell how far it has come.
     loading: Mutex<HashMap<String, Arc<Loading>>>,
+    /// What each series loaded so far must tell the reader (`opened.warnings`), by id:
+    /// at most one entry per listed series.
+    warnings: Mutex<HashMap<String, Vec<String>>>,
 }
 
 /// One series being loaded.
@@ -132,9 +159,9 @@ impl Library {
     /// (their catalogs listed now over QIDO-RS, headers only; a series on disk too keeps its
     /// folder's copy). `list_studies` searches the catalog listed here, as it searches
     /// folders', instead of asking the PACS each time: the same query fields and paging for
-    /// every source, and no load on the PACS per keystroke of the web client's search; a
-    /// study added to the PACS later is listed once the server starts again. The error
-    /// names the PACS that could not be listed.
+    /// every source, and no load on the PACS per keystroke of the web client's search;
+    /// [`Self::refresh_every`] lists the PACSes again, so studies added later appear. The
+    /// error names the PACS that could not be listed.
     pub fn scan_with_pacs(
         folders: &[PathBuf],
         pacs: Vec<PacsLibrary>,
@@ -145,12 +172,22 @@ impl Library {
             return Ok(Self::scan_within(folders, cache_bytes, series_budget));
         }
         let mut library = Self::of_folders(folders, cache_bytes, series_budget);
-        for (n, source) in pacs.into_iter().enumerate() {
+        library.pacs = pacs;
+        library.list_pacs()?;
+        Ok(library)
+    }
+
+    /// Lists every PACS again and replaces their part of the listing; a series whose count
+    /// of images changed, or that went, leaves the volume cache (sessions showing it keep
+    /// their copy). On an error the listing before stays whole. The studies listed.
+    pub fn list_pacs(&self) -> Result<usize, crate::pacs::PacsError> {
+        let mut listing = self.folders.clone();
+        for (n, source) in self.pacs.iter().enumerate() {
             for mut study in source.list()? {
                 study.series.retain(|series| {
-                    let listed = library.index.contains_key(&series.id);
+                    let listed = listing.index.contains_key(&series.id);
                     if listed {
-                        tracing::info!(series = %series.id, "on disk and on the PACS: the disk's copy is served");
+                        tracing::debug!(series = %series.id, "on disk and on the PACS: the disk's copy is served");
                     }
                     !listed
                 });
@@ -158,7 +195,7 @@ impl Library {
                     continue;
                 }
                 for series in &study.series {
-                    library.index.insert(
+                    listing.index.insert(
                         series.id.clone(),
                         Source::Pacs {
                             pacs: n,
@@ -167,12 +204,77 @@ impl Library {
                         },
                     );
                 }
-                library.studies.push(study);
+                listing.studies.push(study);
             }
-            library.pacs.push(source);
         }
-        sort_newest_first(&mut library.studies);
-        Ok(library)
+        sort_newest_first(&mut listing.studies);
+        let before = self.listing();
+        let images = |listing: &Listing| -> HashMap<String, usize> {
+            listing
+                .studies
+                .iter()
+                .flat_map(|study| study.series.iter())
+                .map(|series| (series.id.clone(), series.images))
+                .collect()
+        };
+        let now = images(&listing);
+        let changed: Vec<String> = images(&before)
+            .into_iter()
+            .filter(|(id, count)| now.get(id) != Some(count))
+            .map(|(id, _)| id)
+            .collect();
+        {
+            let mut cache = self.lock_cache();
+            for id in &changed {
+                if cache.forget(id) {
+                    tracing::info!(series = %id, "changed on the PACS: its volume will be retrieved again");
+                }
+            }
+        }
+        let studies = listing.studies.len();
+        *self
+            .listing
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(listing);
+        Ok(studies)
+    }
+
+    /// Lists the library's PACSes again every `every`, on a thread of its own, for as long
+    /// as the library lives; a PACS that cannot be listed leaves the listing as it was
+    /// (logged). Nothing is started for a library without a PACS.
+    pub fn refresh_every(library: &Arc<Self>, every: Duration) {
+        if library.pacs.is_empty() {
+            return;
+        }
+        let weak: Weak<Self> = Arc::downgrade(library);
+        let spawned = std::thread::Builder::new()
+            .name("pacs-listing".to_string())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(every);
+                    let Some(library) = weak.upgrade() else {
+                        return;
+                    };
+                    match library.list_pacs() {
+                        Ok(studies) => tracing::debug!(studies, "the PACS listed again"),
+                        Err(error) => tracing::warn!(
+                            %error,
+                            "the PACS could not be listed again; its studies as listed before stay"
+                        ),
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "the PACS will not be listed again: no thread");
+        }
+    }
+
+    /// The listing as it is now.
+    fn listing(&self) -> Arc<Listing> {
+        self.listing
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// The library of `folders` alone (none: an empty library).
@@ -230,14 +332,30 @@ impl Library {
             });
         }
         sort_newest_first(&mut studies);
+        Self::listing_alone(
+            catalog,
+            Listing { index, studies },
+            series_budget,
+            cache_bytes,
+        )
+    }
+
+    /// A library listing `listing` (of `catalog`) alone, until PACSes are added.
+    fn listing_alone(
+        catalog: Catalog,
+        listing: Listing,
+        series_budget: VoxelBudget,
+        cache_bytes: usize,
+    ) -> Self {
         Self {
             catalog,
             pacs: Vec::new(),
-            index,
-            studies,
+            listing: RwLock::new(Arc::new(listing.clone())),
+            folders: listing,
             series_budget,
             cache: Mutex::new(VolumeCache::new(cache_bytes)),
             loading: Mutex::default(),
+            warnings: Mutex::default(),
         }
     }
 
@@ -246,15 +364,11 @@ impl Library {
     pub fn single(id: &str, study: StudyInfo, volume: Arc<Volume>) -> Self {
         let mut index = HashMap::new();
         index.insert(id.to_string(), Source::Loaded(volume));
-        Self {
-            catalog: Catalog::default(),
-            pacs: Vec::new(),
+        let listing = Listing {
             index,
             studies: vec![study],
-            series_budget: VoxelBudget::for_machine(),
-            cache: Mutex::new(VolumeCache::new(0)),
-            loading: Mutex::default(),
-        }
+        };
+        Self::listing_alone(Catalog::default(), listing, VoxelBudget::for_machine(), 0)
     }
 
     /// A library of the built-in phantom alone.
@@ -262,9 +376,7 @@ impl Library {
         let dims = render_core::phantom::DIMS;
         let mut index = HashMap::new();
         index.insert(PHANTOM_ID.to_string(), Source::Phantom);
-        Self {
-            catalog: Catalog::default(),
-            pacs: Vec::new(),
+        let listing = Listing {
             index,
             studies: vec![StudyInfo {
                 id: PHANTOM_ID.to_string(),
@@ -286,20 +398,24 @@ impl Library {
                     thumbnail: Some(thumbnail_path(PHANTOM_ID)),
                 }],
             }],
-            series_budget: VoxelBudget::for_machine().at_most(cache_bytes as u64),
-            cache: Mutex::new(VolumeCache::new(cache_bytes)),
-            loading: Mutex::default(),
-        }
+        };
+        Self::listing_alone(
+            Catalog::default(),
+            listing,
+            VoxelBudget::for_machine().at_most(cache_bytes as u64),
+            cache_bytes,
+        )
     }
 
     /// Every study with its series, newest first, as `studies` sends them.
-    pub fn studies(&self) -> &[StudyInfo] {
-        &self.studies
+    pub fn studies(&self) -> Studies {
+        Studies(self.listing())
     }
 
-    /// The listing of series `id`, if the library has it.
+    /// The listing of series `id` of the folders (or the phantom, or a shared volume).
     fn series_info(&self, id: &str) -> Option<&SeriesInfo> {
-        self.studies
+        self.folders
+            .studies
             .iter()
             .flat_map(|study| study.series.iter())
             .find(|series| series.id == id)
@@ -314,12 +430,13 @@ impl Library {
         if !is_plausible_id(id) {
             return Err(unknown());
         }
-        match self.index.get(id).ok_or_else(unknown)? {
-            Source::Loaded(volume) => Ok(volume_thumbnail(volume, max_side)),
+        let source = self.listing().index.get(id).cloned();
+        match source.ok_or_else(unknown)? {
+            Source::Loaded(volume) => Ok(volume_thumbnail(&volume, max_side)),
             // Retrieving a series for its thumbnail would cost the PACS the whole series.
             Source::Pacs { .. } => Err(LibraryError::NoThumbnail(printable(id))),
             Source::Phantom => Ok(volume_thumbnail(&*self.open(id)?, max_side)),
-            &Source::Catalog(study, series) => {
+            Source::Catalog(study, series) => {
                 let series = self.catalogued(study, series).ok_or_else(unknown)?;
                 let made = std::panic::catch_unwind(|| series_thumbnail(series, max_side));
                 match made {
@@ -339,7 +456,8 @@ impl Library {
 
     /// PatientID of the study that holds series `id` (for the audit log).
     pub fn patient_id(&self, id: &str) -> Option<String> {
-        self.studies
+        self.listing()
+            .studies
             .iter()
             .find(|study| study.series.iter().any(|series| series.id == id))
             .map(|study| study.patient_id.clone())
@@ -347,7 +465,7 @@ impl Library {
 
     /// Number of series listed.
     pub fn series_count(&self) -> usize {
-        self.index.len()
+        self.listing().index.len()
     }
 
     /// The volume of series `id`, from the cache or loaded now (slow: call it off the
@@ -357,7 +475,7 @@ impl Library {
         if !is_plausible_id(id) {
             return Err(unknown());
         }
-        let source = self.index.get(id).ok_or_else(unknown)?;
+        let source = self.listing().index.get(id).cloned().ok_or_else(unknown)?;
         if let Some(volume) = self.lock_cache().get(id) {
             return Ok(volume);
         }
@@ -375,7 +493,7 @@ impl Library {
             let cached = self.lock_cache().get(id);
             match cached {
                 Some(volume) => Ok(volume),
-                None => self.load(id, source, &gate),
+                None => self.load(id, &source, &gate),
             }
         };
         // The last one out removes the gate (the map and this call hold one each); clones
@@ -387,6 +505,31 @@ impl Library {
         drop(gate);
         drop(loading);
         result
+    }
+
+    /// What the reader must be told about series `id` as last loaded (missing slices,
+    /// images the PACS did not deliver, resampling, tilt): nothing before it is loaded.
+    /// The lines name no file, folder or URL.
+    pub fn warnings(&self, id: &str) -> Vec<String> {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Keeps what series `id`'s load must tell the reader, replacing an earlier load's.
+    fn record_warnings(&self, id: &str, warnings: Vec<String>) {
+        let mut all = self
+            .warnings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if warnings.is_empty() {
+            all.remove(id);
+        } else {
+            all.insert(id.to_string(), warnings);
+        }
     }
 
     /// How far the load of series `id` has come, while one is under way (for the
@@ -422,6 +565,10 @@ impl Library {
                 for warning in &loaded.warnings {
                     tracing::info!(series = id, %warning, "loaded with a warning");
                 }
+                self.record_warnings(
+                    id,
+                    loaded.warnings.iter().map(ToString::to_string).collect(),
+                );
                 loaded.volume
             }
             Source::Pacs {
@@ -476,6 +623,16 @@ impl Library {
         for warning in &loaded.warnings {
             tracing::warn!(series = id, %warning, "loaded with a warning");
         }
+        let mut told = Vec::with_capacity(loaded.warnings.len() + 1);
+        if !arrived.missing.is_empty() {
+            told.push(format!(
+                "{} of {} images were not delivered by the PACS and are left out",
+                arrived.missing.len(),
+                arrived.expected
+            ));
+        }
+        told.extend(loaded.warnings.iter().map(ToString::to_string));
+        self.record_warnings(id, told);
         Ok(loaded.volume)
     }
 
@@ -667,6 +824,16 @@ impl VolumeCache {
         let evicted = self.entries.swap_remove(oldest);
         self.bytes -= evicted.volume.size_bytes();
         tracing::debug!(series = %evicted.id, "volume evicted from the cache");
+        true
+    }
+
+    /// Drops the volume of `id`, if kept; whether it was.
+    fn forget(&mut self, id: &str) -> bool {
+        let Some(at) = self.entries.iter().position(|e| e.id == id) else {
+            return false;
+        };
+        let forgotten = self.entries.swap_remove(at);
+        self.bytes -= forgotten.volume.size_bytes();
         true
     }
 

@@ -7,6 +7,7 @@ pub mod faulty_proxy;
 pub mod orthanc;
 pub mod phantom_dicom;
 pub mod render;
+pub mod served;
 pub mod server;
 
 use std::path::PathBuf;

@@ -36,6 +36,24 @@ impl Orthanc {
     /// Starts Orthanc with the DICOMweb plugin; DICOMweb requests need `Bearer token`
     /// when a token is given. Retries with other ports when a port was taken meanwhile.
     pub fn start(token: Option<&str>) -> Orthanc {
+        Self::start_requiring(
+            &token
+                .map(|token| format!("Bearer {token}"))
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Starts Orthanc whose DICOMweb requests need HTTP basic authentication as `user`
+    /// with `password`.
+    pub fn start_with_basic_auth(user: &str, password: &str) -> Orthanc {
+        use base64::Engine as _;
+        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        Self::start_requiring(&format!("Basic {pair}"))
+    }
+
+    /// Starts Orthanc whose DICOMweb requests must carry this `Authorization` header
+    /// (empty: none needed).
+    fn start_requiring(authorization: &str) -> Orthanc {
         // The process's rustls provider, which reqwest asks for.
         server_mode::tls::provider();
         let mut last_error = String::new();
@@ -45,7 +63,7 @@ impl Orthanc {
             if http_port == dicom_port {
                 continue;
             }
-            write_configuration(dir.path(), http_port, dicom_port, token.unwrap_or(""));
+            write_configuration(dir.path(), http_port, dicom_port, authorization);
             let log = std::fs::File::create(dir.path().join("orthanc.log")).expect("a log file");
             let child = Command::new(orthanc_binary())
                 .arg(dir.path().join("orthanc.json"))
@@ -280,20 +298,20 @@ fn plugin() -> &'static str {
 }
 
 /// Writes the Lua filter and Orthanc's configuration into `dir`.
-fn write_configuration(dir: &Path, http_port: u16, dicom_port: u16, token: &str) {
+fn write_configuration(dir: &Path, http_port: u16, dicom_port: u16, authorization: &str) {
     let quoted = |path: PathBuf| serde_json::to_string(&path.display().to_string()).expect("text");
     let lua = format!(
-        r#"-- Written by the DICOMweb tests: logs each request, checks the token, fails on demand.
+        r#"-- Written by the DICOMweb tests: logs each request, checks the credentials, fails on demand.
 local LOG = {log}
 local FAIL = {fail}
 local SLOW = {slow}
-local TOKEN = {token}
+local AUTHORIZATION = {authorization}
 function IncomingHttpRequestFilter(method, uri, ip, username, httpHeaders)
   local log = io.open(LOG, "a")
   log:write(method .. " " .. uri .. "\n")
   log:close()
-  if TOKEN ~= "" and string.find(uri, "/dicom-web/", 1, true) == 1
-      and httpHeaders["authorization"] ~= "Bearer " .. TOKEN then
+  if AUTHORIZATION ~= "" and string.find(uri, "/dicom-web/", 1, true) == 1
+      and httpHeaders["authorization"] ~= AUTHORIZATION then
     return false
   end
   local slow = io.open(SLOW, "r")
@@ -322,7 +340,7 @@ end
         log = quoted(dir.join("requests.log")),
         fail = quoted(dir.join("fail.txt")),
         slow = quoted(dir.join("slow.txt")),
-        token = serde_json::to_string(token).expect("text"),
+        authorization = serde_json::to_string(authorization).expect("text"),
     );
     std::fs::write(dir.join("filter.lua"), lua).expect("the Lua filter is written");
     let storage = dir.join("storage");

@@ -57,6 +57,14 @@ pub struct ConfigFile {
     pub state_dir: Option<PathBuf>,
     /// The audit log.
     pub audit_log: Option<PathBuf>,
+    /// Seconds between listings of the library's PACS.
+    pub pacs_refresh: Option<u64>,
+    /// A file holding the bearer token for the library's PACS.
+    pub dicomweb_token_file: Option<PathBuf>,
+    /// The user name for the library's PACS (HTTP basic authentication).
+    pub dicomweb_user: Option<String>,
+    /// A file holding `dicomweb_user`'s password.
+    pub dicomweb_password_file: Option<PathBuf>,
 }
 
 impl ConfigFile {
@@ -102,6 +110,8 @@ impl ConfigFile {
             &mut self.tls_key,
             &mut self.state_dir,
             &mut self.audit_log,
+            &mut self.dicomweb_token_file,
+            &mut self.dicomweb_password_file,
         ]
         .into_iter()
         .flatten()

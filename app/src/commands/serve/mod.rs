@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use render_core::dicom::VoxelBudget;
 use render_core::transfer::PresetLibrary;
+use server_mode::pacs::PacsCredentials;
 use server_mode::server::AuditLog;
 use server_mode::server::generate_token;
 use server_mode::server::library::PacsLibrary;
@@ -20,7 +21,7 @@ use server_mode::tls::{CertificateFiles, ServerTls, self_signed};
 use server_mode::{Library, Scheduler, Server, ServerConfig};
 
 use crate::cli::ServeArgs;
-use settings::{ClientAccess, ServeSettings, TlsChoice};
+use settings::{ClientAccess, PacsAuth, ServeSettings, TlsChoice};
 
 /// Starts the server and serves until interrupted.
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
@@ -54,6 +55,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         config.token = Some(generate_token().context("generating an access token")?);
     }
     let library = Arc::new(library(&settings)?);
+    Library::refresh_every(&library, settings.pacs_refresh);
     if library.series_count() == 0 {
         anyhow::bail!(
             "no DICOM series found in {} (see `hounsfield info`)",
@@ -177,15 +179,22 @@ fn library(settings: &ServeSettings) -> anyhow::Result<Library> {
         .iter()
         .partition(|path| crate::source::dicomweb_url(path).is_some());
     let folders: Vec<PathBuf> = folders.into_iter().cloned().collect();
+    let credentials = match &settings.pacs_auth {
+        Some(auth) if !urls.is_empty() && !crate::source::has_command_line_credentials() => {
+            Some(pacs_credentials(auth)?)
+        }
+        _ => None,
+    };
     let mut pacs = Vec::with_capacity(urls.len());
     for url in urls
         .iter()
         .filter_map(|path| crate::source::dicomweb_url(path))
     {
-        pacs.push(PacsLibrary::new(
-            crate::source::dicomweb(url)?,
-            crate::source::dicomweb_cache()?,
-        ));
+        let mut source = crate::source::dicomweb(url)?;
+        if credentials.is_some() {
+            source = source.with_credentials(credentials.clone());
+        }
+        pacs.push(PacsLibrary::new(source, crate::source::dicomweb_cache()?));
     }
     Library::scan_with_pacs(
         &folders,
@@ -300,19 +309,53 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn given_token(access: &ClientAccess) -> anyhow::Result<Option<String>> {
     let token = match access {
         ClientAccess::Token(token) => token.clone(),
-        ClientAccess::TokenFile(file) => std::fs::read_to_string(file)
-            .with_context(|| format!("reading the token file {}", file.display()))?
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
+        ClientAccess::TokenFile(file) => secret_in(file, "the token file")?,
         ClientAccess::Open | ClientAccess::Users(_) => return Ok(None),
     };
     if token.is_empty() {
         anyhow::bail!("the access token is empty");
     }
     Ok(Some(token))
+}
+
+/// The credentials the configuration gives the library's PACS, their secret read now.
+fn pacs_credentials(auth: &PacsAuth) -> anyhow::Result<PacsCredentials> {
+    Ok(match auth {
+        PacsAuth::TokenFile(file) => PacsCredentials::Bearer(secret_in(
+            file,
+            "the PACS token file (dicomweb_token_file)",
+        )?),
+        PacsAuth::Basic {
+            user,
+            password_file,
+        } => PacsCredentials::Basic {
+            user: user.clone(),
+            password: secret_in(
+                password_file,
+                "the PACS password file (dicomweb_password_file)",
+            )?,
+        },
+    })
+}
+
+/// The first line of the secret file `file` (`what` in errors), trimmed; an empty or
+/// oversized file is refused.
+fn secret_in(file: &std::path::Path, what: &str) -> anyhow::Result<String> {
+    use std::io::Read;
+    /// A secret is a line: a few hundred bytes at most.
+    const MAX_SECRET_BYTES: u64 = 4096;
+    let mut text = String::new();
+    std::fs::File::open(file)
+        .and_then(|opened| opened.take(MAX_SECRET_BYTES + 1).read_to_string(&mut text))
+        .with_context(|| format!("reading {what} {}", file.display()))?;
+    if text.len() as u64 > MAX_SECRET_BYTES {
+        anyhow::bail!("{what} {} is over {MAX_SECRET_BYTES} bytes", file.display());
+    }
+    let secret = text.lines().next().unwrap_or_default().trim().to_string();
+    if secret.is_empty() {
+        anyhow::bail!("{what} {} is empty", file.display());
+    }
+    Ok(secret)
 }
 
 #[cfg(test)]

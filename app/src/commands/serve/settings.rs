@@ -17,6 +17,8 @@ pub const DEFAULT_MAX_SESSIONS: usize = 16;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 /// Memory for loaded volumes by default (MiB).
 pub const DEFAULT_CACHE_MB: usize = 4096;
+/// Seconds between listings of the library's PACS when none is given.
+pub const DEFAULT_PACS_REFRESH_S: u64 = 300;
 /// The most sessions (and ten times the most connections) a node may be set to serve: a
 /// bound on what a typing error can make it reserve.
 const MOST_SESSIONS: usize = 10_000;
@@ -85,8 +87,28 @@ pub struct ServeSettings {
     pub state_dir: Option<PathBuf>,
     /// The audit log, when given.
     pub audit_log: Option<PathBuf>,
+    /// Time between listings of the library's PACS.
+    pub pacs_refresh: std::time::Duration,
+    /// How the library's PACS is asked, from the configuration file (the command line's
+    /// `--dicomweb-token` or `--dicomweb-user` win).
+    pub pacs_auth: Option<PacsAuth>,
     /// Whether sessions may make frames fail on purpose (tests only).
     pub test_faults: bool,
+}
+
+/// Where the secret for the library's PACS is kept (read when the library is made, so it
+/// never sits in the settings or their log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PacsAuth {
+    /// A bearer token, the first line of this file.
+    TokenFile(PathBuf),
+    /// HTTP basic authentication as `user`, the password the first line of a file.
+    Basic {
+        /// The user name.
+        user: String,
+        /// The file holding the password.
+        password_file: PathBuf,
+    },
 }
 
 /// Where a value was given: said in every error about it.
@@ -211,6 +233,13 @@ impl ServeSettings {
             tls,
             state_dir: given!(state_dir, "state-dir").map(|(dir, _)| dir),
             audit_log: given!(audit_log, "audit-log").map(|(file, _)| file),
+            pacs_refresh: std::time::Duration::from_secs(
+                given!(pacs_refresh, "pacs-refresh")
+                    .map(|(seconds, place)| within(seconds, 1, 86_400, place))
+                    .transpose()?
+                    .unwrap_or(DEFAULT_PACS_REFRESH_S),
+            ),
+            pacs_auth: pacs_auth(file, config_path)?,
             test_faults: args.test_faults,
         })
     }
@@ -306,6 +335,44 @@ fn h264_encoders(choice: &str, place: Place<'_>) -> anyhow::Result<Vec<String>> 
             }
             Ok(names)
         }
+    }
+}
+
+/// How the file says the library's PACS is asked: a token file, or a user with a password
+/// file (both or neither), not both ways.
+fn pacs_auth(file: &ConfigFile, config_path: &Path) -> anyhow::Result<Option<PacsAuth>> {
+    let place = |key| Place::Key(key, config_path);
+    match (
+        &file.dicomweb_token_file,
+        &file.dicomweb_user,
+        &file.dicomweb_password_file,
+    ) {
+        (None, None, None) => Ok(None),
+        (Some(token_file), None, None) => Ok(Some(PacsAuth::TokenFile(token_file.clone()))),
+        (None, Some(user), Some(password_file)) => {
+            if user.trim().is_empty() || user.contains(':') {
+                anyhow::bail!(
+                    "{}: a user name, not empty and without ':'",
+                    place("dicomweb_user")
+                );
+            }
+            Ok(Some(PacsAuth::Basic {
+                user: user.trim().to_string(),
+                password_file: password_file.clone(),
+            }))
+        }
+        (None, Some(_), None) => anyhow::bail!(
+            "{}: give dicomweb_password_file with it",
+            place("dicomweb_user")
+        ),
+        (None, None, Some(_)) => anyhow::bail!(
+            "{}: give dicomweb_user with it",
+            place("dicomweb_password_file")
+        ),
+        (Some(_), _, _) => anyhow::bail!(
+            "{}: give either it or dicomweb_user, not both",
+            place("dicomweb_token_file")
+        ),
     }
 }
 
@@ -411,6 +478,7 @@ mod tests {
                 state_dir = "/var/lib/hounsfield"
                 audit_log = "/var/log/hounsfield/audit.jsonl"
                 trusted_proxies = ["10.0.0.0/8", "192.0.2.1"]
+                pacs_refresh = 60
             "#,
         )
         .expect("valid");
@@ -440,6 +508,7 @@ mod tests {
             }
         );
         assert_eq!(settings.state_dir, Some("/var/lib/hounsfield".into()));
+        assert_eq!(settings.pacs_refresh, std::time::Duration::from_secs(60));
         assert_eq!(
             settings.audit_log,
             Some("/var/log/hounsfield/audit.jsonl".into())
@@ -476,6 +545,10 @@ mod tests {
         assert_eq!(settings.max_sessions, DEFAULT_MAX_SESSIONS);
         assert_eq!(settings.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert_eq!(settings.cache_mb, DEFAULT_CACHE_MB);
+        assert_eq!(
+            settings.pacs_refresh,
+            std::time::Duration::from_secs(DEFAULT_PACS_REFRESH_S)
+        );
         assert_eq!(settings.access, ClientAccess::Open);
         assert_eq!(settings.tls, TlsChoice::Off);
         assert!(settings.library.is_empty() && settings.node_name.is_none());
@@ -513,6 +586,32 @@ mod tests {
     }
 
     #[test]
+    fn the_pacs_credentials_come_from_the_file_as_files() {
+        assert_eq!(merged(&[], "").expect("valid").pacs_auth, None);
+        let basic = merged(
+            &[],
+            "dicomweb_user = \"reader\"\ndicomweb_password_file = \"/etc/hounsfield/pacs-password\"\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            basic.pacs_auth,
+            Some(PacsAuth::Basic {
+                user: "reader".to_string(),
+                password_file: "/etc/hounsfield/pacs-password".into(),
+            })
+        );
+        let bearer = merged(
+            &[],
+            "dicomweb_token_file = \"/etc/hounsfield/pacs-token\"\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            bearer.pacs_auth,
+            Some(PacsAuth::TokenFile("/etc/hounsfield/pacs-token".into()))
+        );
+    }
+
+    #[test]
     fn each_bad_value_names_its_key_and_the_file() {
         for (text, key) in [
             ("max_sessions = 0", "max_sessions"),
@@ -534,6 +633,17 @@ mod tests {
             ("allow_origin = [\"not an origin\"]", "allow_origin"),
             ("trusted_proxies = [\"10.0.0.0/33\"]", "trusted_proxies"),
             ("trusted_proxies = [\"haproxy\"]", "trusted_proxies"),
+            ("dicomweb_user = \"reader\"", "dicomweb_user"),
+            ("pacs_refresh = 0", "pacs_refresh"),
+            ("dicomweb_password_file = \"pw\"", "dicomweb_password_file"),
+            (
+                "dicomweb_user = \"a:b\"\ndicomweb_password_file = \"pw\"",
+                "dicomweb_user",
+            ),
+            (
+                "dicomweb_token_file = \"t\"\ndicomweb_user = \"r\"\ndicomweb_password_file = \"pw\"",
+                "dicomweb_token_file",
+            ),
         ] {
             let error = format!("{:#}", merged(&[], text).expect_err(text));
             assert!(error.contains(key), "{text}: {error}");

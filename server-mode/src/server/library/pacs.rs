@@ -26,8 +26,11 @@ pub struct PacsLibrary {
 pub(super) struct Arrived {
     /// The catalog of the series' cached instances.
     pub catalog: Catalog,
-    /// One line per instance the PACS did not deliver (left out of the volume).
+    /// One line per instance the PACS did not deliver (left out of the volume), for the
+    /// log: they name the PACS's URLs.
     pub missing: Vec<String>,
+    /// Instances the PACS listed for the series.
+    pub expected: usize,
 }
 
 impl PacsLibrary {
@@ -84,6 +87,7 @@ impl PacsLibrary {
         Ok(Arrived {
             catalog: Catalog::scan(&[retrieved.folder], &no_progress),
             missing,
+            expected,
         })
     }
 }

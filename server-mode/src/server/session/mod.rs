@@ -290,6 +290,7 @@ impl Session {
                 crosshair_lps: Some(volume.centre_lps()),
                 ..SharedView::of(&view)
             }),
+            warnings: Vec::new(),
         };
         self.open = Some(OpenSeries {
             id: id.to_string(),
