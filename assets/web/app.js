@@ -251,6 +251,7 @@ function handleMessage(message) {
       state.loading = null;
       showLoading(null);
       state.opened = message;
+      showWarnings(message.warnings ?? []);
       // Frames drawn before this series' first (its frames are those counted after).
       state.framesAtOpen = state.frames;
       browser.mark(message.series);
@@ -310,6 +311,19 @@ function handleMessage(message) {
   }
   render();
 }
+
+/** What the server says the reader must know about the series just opened (missing
+ * slices, images the PACS did not deliver…), shown above the view until dismissed. */
+function showWarnings(warnings) {
+  const list = $("warning-list");
+  list.replaceChildren(...warnings.map((warning) => {
+    const item = document.createElement("li");
+    item.textContent = warning;
+    return item;
+  }));
+  $("warnings").hidden = warnings.length === 0;
+}
+$("warnings-dismiss").addEventListener("click", () => { $("warnings").hidden = true; });
 
 /** Shows how far the server has come loading a series (`progress`), or hides the bar. */
 function showLoading(progress) {

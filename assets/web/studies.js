@@ -59,6 +59,15 @@ export class StudyBrowser {
     this.open = open;
     this.list = panel.querySelector("#study-list");
     this.search = panel.querySelector("#study-search");
+    // The fields of the search by field, each sent as the query's key of that name.
+    this.fields = {
+      patient_name: panel.querySelector("#filter-patient-name"),
+      patient_id: panel.querySelector("#filter-patient-id"),
+      accession: panel.querySelector("#filter-accession"),
+      modality: panel.querySelector("#filter-modality"),
+      date_from: panel.querySelector("#filter-date-from"),
+      date_to: panel.querySelector("#filter-date-to"),
+    };
     this.range = panel.querySelector("#study-range");
     this.prev = panel.querySelector("#study-prev");
     this.next = panel.querySelector("#study-next");
@@ -66,27 +75,42 @@ export class StudyBrowser {
     this.view = { text: "", offset: 0, total: 0, shown: 0, series: 0, pending: false };
     state.browser = this.view;
     let timer = null;
-    this.search.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => this.request(0), SEARCH_DELAY_MS);
-    });
-    this.search.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") {
+    for (const input of [this.search, ...Object.values(this.fields)]) {
+      input.addEventListener(input.tagName === "SELECT" || input.type === "date" ? "change" : "input", () => {
         clearTimeout(timer);
-        this.request(0);
-      }
-      // Keys typed here are text, not view shortcuts.
-      event.stopPropagation();
-    });
+        timer = setTimeout(() => this.request(0), SEARCH_DELAY_MS);
+      });
+      input.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") {
+          clearTimeout(timer);
+          this.request(0);
+        }
+        // Keys typed here are text, not view shortcuts.
+        event.stopPropagation();
+      });
+    }
     this.prev.addEventListener("click", () => this.request(Math.max(0, this.view.offset - PAGE_SIZE)));
     this.next.addEventListener("click", () => this.request(this.view.offset + PAGE_SIZE));
   }
 
-  /** The `list_studies` message for the page at `offset` of the search box's text. */
-  message(offset = this.view.offset) {
+  /** The query of the search box and the fields: only those filled in (dates as YYYYMMDD). */
+  query() {
+    const query = {};
     const text = this.search.value.trim().slice(0, 128);
+    if (text) query.text = text;
+    for (const [key, input] of Object.entries(this.fields)) {
+      let value = input.value.trim().slice(0, 128);
+      if (input.type === "date") value = value.replaceAll("-", "");
+      if (value) query[key] = value;
+    }
+    return query;
+  }
+
+  /** The `list_studies` message for the page at `offset` of the current search. */
+  message(offset = this.view.offset) {
     const message = { type: "list_studies", offset, limit: PAGE_SIZE };
-    if (text) message.query = { text };
+    const query = this.query();
+    if (Object.keys(query).length) message.query = query;
     return message;
   }
 
@@ -106,7 +130,8 @@ export class StudyBrowser {
     this.view.series = reply.studies.reduce((n, study) => n + study.series.length, 0);
     this.list.replaceChildren(...this.patients(reply.studies));
     if (reply.studies.length === 0) {
-      this.list.append(element("p", "empty", this.view.text ? `No study matches “${this.view.text}”.` : "No studies."));
+      const searched = Object.keys(this.query()).length > 0;
+      this.list.append(element("p", "empty", searched ? "No study matches the search." : "No studies."));
     }
     const first = this.view.total ? this.view.offset + 1 : 0;
     const last = this.view.offset + reply.studies.length;

@@ -1765,3 +1765,116 @@ fn the_study_browser_pages_searches_shows_thumbnails_and_opens_a_series() {
         },
     );
 }
+
+/// Whether a study of `name` on `date` with an MR series matches a search by the first
+/// part of the name (`typed`), that date and MR, as the server compares them.
+fn matches_the_field_search(study: &render_core::dicom::Study, typed: &str, date: &str) -> bool {
+    study
+        .patient_name
+        .to_lowercase()
+        .replace('^', " ")
+        .contains(&typed.to_lowercase())
+        && study.date == date
+        && study.series.iter().any(|series| series.modality == "MR")
+}
+
+#[test]
+fn served_from_a_pacs_the_page_searches_by_field_opens_draws_and_warns_of_an_image_not_delivered() {
+    let orthanc = common::orthanc::Orthanc::start(None);
+    for name in ["mr-sag-oblique", "mr-lumbar"] {
+        orthanc.upload_folder(&common::data(name));
+    }
+    let sagittal = common::scan("mr-sag-oblique");
+    let study = &sagittal.studies[0];
+    let series = sagittal.series().next().expect("a series");
+    let (series_uid, images) = (series.uid.clone(), series.images.len());
+    let typed = study
+        .patient_name
+        .split('^')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let date = study.date.clone();
+    assert_eq!(date.len(), 8, "the oblique MR has a study date");
+    let expected = [&sagittal, &common::scan("mr-lumbar")]
+        .iter()
+        .flat_map(|catalog| catalog.studies.iter())
+        .filter(|study| matches_the_field_search(study, &typed, &date))
+        .count();
+    // One image of the series answers 500, through a proxy in front of Orthanc.
+    let proxy = common::faulty_proxy::FaultyProxy::start(&orthanc.rest_url());
+    let sop = &series.images[images / 2].sop_instance_uid;
+    proxy.fail_with_500(&format!("/instances/{sop}"));
+    let cache = tempfile::tempdir().expect("a cache folder");
+    let no_settings = cache.path().join("no-such-settings.toml");
+    let served = common::served::ServedBinary::start(
+        &["--library", &proxy.dicomweb_url(), "--h264", "off"],
+        &[
+            ("HOUNSFIELD_DICOMWEB_CACHE", cache.path().as_os_str()),
+            ("HOUNSFIELD_SETTINGS", no_settings.as_os_str()),
+        ],
+    )
+    .unwrap_or_else(|stderr| panic!("the server did not start: {stderr}"));
+    with_page_url(&[], &served.page_url(), Some(NO_WEBCODECS), async |page| {
+        page.wait_for("window.hounsfield?.browser?.shown > 0").await;
+        // The fields: the patient's name as typed, MR, and the study's day.
+        let day = format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]);
+        page.eval(&format!(
+            r#"document.getElementById('study-filters').open = true;
+                const set = (id, value, event) => {{
+                  const input = document.getElementById(id);
+                  input.value = value;
+                  input.dispatchEvent(new Event(event));
+                }};
+                set('filter-patient-name', {typed:?}, 'input');
+                set('filter-modality', 'MR', 'change');
+                set('filter-date-from', '{day}', 'change');
+                set('filter-date-to', '{day}', 'change');
+                true"#
+        ))
+        .await;
+        page.wait_for(&format!(
+                "!window.hounsfield.browser.pending && window.hounsfield.browser.total === {expected} && !!document.querySelector('button.series[data-series=\"{series_uid}\"]')"
+            ))
+            .await;
+        // Opened: retrieved from the PACS, drawn, and the missing image told.
+        page.eval(&format!(
+            "document.querySelector('button.series[data-series=\"{series_uid}\"]').click(); true"
+        ))
+        .await;
+        page.wait_for(&format!(
+                "window.hounsfield.opened?.series === '{series_uid}' && window.hounsfield.frames > window.hounsfield.framesAtOpen && (window.hounsfield.lastHeader?.flags & 2) === 2"
+            ))
+            .await;
+        let area = canvas_box(page).await;
+        let shot = page.screenshot().await;
+        assert!(
+            colours_in(&shot, area) > 8,
+            "the series' frame is not blank"
+        );
+        assert_eq!(
+            page.eval("document.getElementById('warnings').hidden")
+                .await,
+            json!(false),
+            "the warning is shown"
+        );
+        let warning = page
+            .eval("document.getElementById('warning-list').textContent")
+            .await;
+        let warning = warning.as_str().unwrap_or_default();
+        assert!(
+            warning.contains(&format!(
+                "1 of {images} images were not delivered by the PACS"
+            )),
+            "{warning}"
+        );
+        page.eval("document.getElementById('warnings-dismiss').click(); true")
+            .await;
+        assert_eq!(
+            page.eval("document.getElementById('warnings').hidden")
+                .await,
+            json!(true),
+            "dismissed"
+        );
+    });
+}
