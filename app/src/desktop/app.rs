@@ -128,6 +128,7 @@ impl DesktopApp {
         let renderer = Renderer::new(context, presets);
         let ctx = creation.egui_ctx.clone();
         let mut browser = SeriesBrowser::new();
+        browser.pacs.url = settings.pacs_url.clone().unwrap_or_default();
         let mut show_browser = false;
         let mut start_crop = None;
         let (state, preference, server) = match request.launch {
@@ -318,6 +319,14 @@ impl DesktopApp {
                         ui.separator();
                         ui.label(egui::RichText::new(error).color(ui.visuals().warn_fg_color));
                     }
+                    // What the server says of the series (slices missing, images the PACS
+                    // did not deliver): the first shown, all on hover.
+                    let warnings = view.opened.as_ref().map_or(&[][..], |o| &o.warnings[..]);
+                    if let Some(first) = warnings.first() {
+                        ui.separator();
+                        ui.label(egui::RichText::new(first).color(ui.visuals().warn_fg_color))
+                            .on_hover_text(warnings.join("\n"));
+                    }
                 }
                 State::Local(view) => {
                     ui.label(format!("local · {}", self.adapter));
@@ -477,6 +486,12 @@ impl eframe::App for DesktopApp {
                 .resizable(true)
                 .default_size(280.0)
                 .show(ui, |ui| chosen = self.browser.ui(ui, &recent));
+            if let Some(url) = self.browser.pacs_searched.take()
+                && self.settings.pacs_url.as_ref() != Some(&url)
+            {
+                self.settings.pacs_url = Some(url);
+                self.save_settings();
+            }
         }
         let dropped = ctx.input(|input| {
             input

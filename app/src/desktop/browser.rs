@@ -13,6 +13,7 @@ use render_core::dicom::thumbnail::series_thumbnail;
 use render_core::dicom::{Catalog, Series, Study};
 use render_core::progress::no_progress;
 
+use super::pacs_search::PacsSearch;
 use super::settings::RecentStudy;
 
 /// Thumbnails are at most this many pixels a side.
@@ -64,8 +65,22 @@ enum Picked {
     File(OpenChoice),
 }
 
+/// The panel's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    /// Folders and files on this machine.
+    Folders,
+    /// A PACS searched over DICOMweb.
+    Pacs,
+}
+
 /// The browser panel's state.
 pub struct SeriesBrowser {
+    tab: Tab,
+    /// The PACS tab.
+    pub pacs: PacsSearch,
+    /// A PACS URL searched with success, for the settings to remember.
+    pub pacs_searched: Option<String>,
     scanned: Option<Scanned>,
     scanning: Option<(PathBuf, Receiver<Scanned>)>,
     thumbnails: Arc<Mutex<HashMap<String, egui::ColorImage>>>,
@@ -85,6 +100,9 @@ impl SeriesBrowser {
     /// An empty browser.
     pub fn new() -> Self {
         Self {
+            tab: Tab::Folders,
+            pacs: PacsSearch::new(String::new()),
+            pacs_searched: None,
             scanned: None,
             scanning: None,
             thumbnails: Arc::default(),
@@ -97,8 +115,14 @@ impl SeriesBrowser {
         }
     }
 
-    /// Lists the studies in `root` (headers only, on a thread), then makes thumbnails.
+    /// Lists the studies in `root` (headers only, on a thread), then makes thumbnails; a
+    /// DICOMweb URL goes to the PACS tab instead, to be searched.
     pub fn scan(&mut self, root: &Path, ctx: &egui::Context) {
+        if let Some(url) = crate::source::dicomweb_url(root) {
+            self.pacs.url = url.to_string();
+            self.tab = Tab::Pacs;
+            return;
+        }
         if self.scanned.as_ref().is_some_and(|s| s.root == root)
             || self.scanning.as_ref().is_some_and(|(r, _)| r == root)
         {
@@ -132,8 +156,19 @@ impl SeriesBrowser {
     /// Draws the panel; the series to open when one was chosen.
     pub fn ui(&mut self, ui: &mut egui::Ui, recent: &[RecentStudy]) -> Option<OpenChoice> {
         self.poll(ui.ctx());
-        let mut choice = None;
         ui.heading("Studies");
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.tab, Tab::Folders, "Folders");
+            ui.selectable_value(&mut self.tab, Tab::Pacs, "PACS");
+        });
+        if self.tab == Tab::Pacs {
+            let (choice, searched) = self.pacs.ui(ui);
+            if searched.is_some() {
+                self.pacs_searched = searched;
+            }
+            return choice;
+        }
+        let mut choice = None;
         ui.horizontal(|ui| {
             let idle = self.picking.is_none();
             if ui

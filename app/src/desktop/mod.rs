@@ -7,6 +7,7 @@ mod crop_control;
 mod gestures;
 mod loading;
 mod local_frame_rate;
+mod pacs_search;
 mod screenshot;
 mod session_share;
 pub(crate) mod settings;

@@ -59,6 +59,9 @@ pub struct Settings {
     /// Server certificates trusted by their fingerprint.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trusted_certificates: Vec<TrustedCertificate>,
+    /// The PACS the studies panel searches (a DICOMweb base URL), the last one searched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pacs_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             presets_folder: None,
             recent: Vec::new(),
             trusted_certificates: Vec::new(),
+            pacs_url: None,
         }
     }
 }

@@ -498,3 +498,88 @@ fn the_crop_panel_shows_a_slider_per_side_and_resets_the_box() {
         workspace(app).is_some_and(|w| w.view3d.view.crop.is_whole()) && app.full_frame_shown()
     });
 }
+
+/// Debian's Orthanc, as the end-to-end tests start it (one harness for both).
+#[path = "../../../../tests/tests/common/orthanc.rs"]
+#[allow(dead_code)]
+mod orthanc;
+
+/// Steps the window until the UI holds a widget labelled `label`.
+fn settle_until_shown(harness: &mut Harness<'_, DesktopApp>, label: &str) {
+    let started = Instant::now();
+    while harness.query_by_label(label).is_none() {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{label:?} not shown within {PATIENCE:?}"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_pacs_tab_searches_by_patient_name_and_opens_a_series_retrieved_over_dicomweb() {
+    let pacs = orthanc::Orthanc::start(None);
+    for name in ["mr-sag-oblique", "mr-lumbar"] {
+        pacs.upload_folder(&data(name));
+    }
+    let catalog = render_core::dicom::Catalog::scan(
+        &[data("mr-sag-oblique")],
+        &render_core::progress::no_progress,
+    );
+    let series = catalog.series().next().expect("the oblique MR's series");
+    let typed = catalog.studies[0]
+        .patient_name
+        .split('^')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let button = crate::desktop::pacs_search::series_text(&server_mode::pacs::SeriesMatch {
+        study_uid: catalog.studies[0].uid.clone(),
+        uid: series.uid.clone(),
+        number: series.number.map(i64::from),
+        modality: series.modality.clone(),
+        description: series.description.clone(),
+        instances: Some(series.images.len() as u64),
+    });
+    // The PACS remembered from an earlier run.
+    let folder = tempfile::tempdir().expect("temp folder");
+    let settings = folder.path().join("settings.toml");
+    std::fs::write(&settings, format!("pacs_url = {:?}\n", pacs.dicomweb_url()))
+        .expect("settings written");
+    let mut harness = window(None, settings);
+    settle(
+        &mut harness,
+        "the phantom shown",
+        DesktopApp::full_frame_shown,
+    );
+    harness.get_by_label("Studies").click();
+    settle_until_shown(&mut harness, "PACS");
+    harness.get_by_label("PACS").click();
+    settle_until_shown(&mut harness, "Patient name");
+    let name = harness.get_by_label("Patient name");
+    name.focus();
+    harness.step();
+    harness.get_by_label("Patient name").type_text(&typed);
+    harness.step();
+    harness.get_by_label("Search").click();
+    settle_until_shown(&mut harness, &button);
+    harness.get_by_label(&button).click();
+    settle(&mut harness, "the series retrieved and shown", |app| {
+        app.label == series.id && app.full_frame_shown()
+    });
+    let shown = workspace(harness.state())
+        .and_then(|w| w.renderer().volume().map(|v| v.dims))
+        .expect("a volume");
+    let planned = series.plan.as_ref().expect("a volume plan").dims;
+    assert_eq!(shown, planned, "the volume shown is the series picked");
+    // Searched on the PACS (its images may come from an earlier run's cache, which holds
+    // them only while the PACS lists the same instances).
+    assert!(
+        pacs.requests()
+            .iter()
+            .any(|line| line.starts_with("GET /dicom-web/studies")),
+        "the PACS was searched: {:?}",
+        pacs.requests()
+    );
+}
