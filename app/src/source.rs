@@ -7,11 +7,13 @@ use std::sync::OnceLock;
 
 use anyhow::Context;
 use render_core::Volume;
-use render_core::dicom::{Catalog, DicomError, Series, load_series};
+use render_core::dicom::{
+    Catalog, DicomError, PreDecoded, Series, VoxelBudget, load_series_predecoded,
+};
 use render_core::phantom::ct_phantom;
 use render_core::progress::{Progress, ProgressFn, Stage, no_progress};
 use server_mode::pacs::{
-    DicomWeb, PacsCredentials, RetrievalProgress, SeriesCache, is_dicomweb_url,
+    DicomWeb, PacsCredentials, RetrievalProgress, SeriesCache, is_dicomweb_url, retrieve_decoding,
 };
 
 /// Scans paths into a catalog; an error when nothing in them is a DICOM image.
@@ -105,17 +107,26 @@ pub fn open_volume_with_progress(
             total,
         });
     };
-    let (catalog, missing) = match dicomweb_url(path) {
+    let (catalog, missing, decoded) = match dicomweb_url(path) {
         Some(url) => {
             let retrieved = retrieve_series(url, series, &retrieving)?;
-            (retrieved.catalog, retrieved.missing)
+            (
+                retrieved.catalog,
+                retrieved.missing,
+                Some(retrieved.decoded),
+            )
         }
-        None => (Catalog::scan(&paths, progress), Vec::new()),
+        None => (Catalog::scan(&paths, progress), Vec::new(), None),
     };
     ensure_images(&catalog, &paths)?;
     let chosen = choose(&catalog, series)?;
-    let loaded =
-        load_series(chosen, progress).with_context(|| format!("loading series {}", chosen.id))?;
+    let loaded = load_series_predecoded(
+        chosen,
+        VoxelBudget::for_machine(),
+        progress,
+        decoded.as_ref(),
+    )
+    .with_context(|| format!("loading series {}", chosen.id))?;
     let overlay = catalog
         .studies
         .iter()
@@ -238,6 +249,8 @@ pub struct RetrievedSeries {
     /// One line per instance the PACS did not deliver (after the retries), naming it and
     /// why: the series is loaded without them, the gap reported by the loader.
     pub missing: Vec<String>,
+    /// Its instances decoded while they arrived, for the load to take.
+    pub decoded: PreDecoded,
 }
 
 /// Retrieves series `id` (a SeriesInstanceUID, or one with `-N` for a part of a split
@@ -262,9 +275,14 @@ pub fn retrieve_series_into(
             _ => return Err(first.into()),
         },
     };
-    let retrieved = cache
-        .retrieve_available(&source, &found.study_uid, &found.uid, progress)
-        .with_context(|| format!("retrieving series {} from {url}", found.uid))?;
+    let (retrieved, decoded) = retrieve_decoding(
+        cache,
+        &source,
+        (&found.study_uid, &found.uid),
+        progress,
+        VoxelBudget::for_machine().max_bytes,
+    )
+    .with_context(|| format!("retrieving series {} from {url}", found.uid))?;
     let expected = retrieved.instances + retrieved.failed.len();
     let missing = retrieved
         .failed
@@ -279,6 +297,7 @@ pub fn retrieve_series_into(
     Ok(RetrievedSeries {
         catalog: Catalog::scan(&[retrieved.folder], &no_progress),
         missing,
+        decoded,
     })
 }
 

@@ -1663,6 +1663,18 @@ fn library_server() -> SocketAddr {
     common::server::start_with_library(library, vec![config])[0]
 }
 
+/// Clicks series `id` in the study browser and waits for its first final still.
+async fn open_listed_series(page: &mut Page, id: &str) {
+    page.eval(&format!(
+        "document.querySelector('button.series[data-series=\"{id}\"]').click(); true"
+    ))
+    .await;
+    page.wait_for(&format!(
+        "window.hounsfield.opened?.series === '{id}' && window.hounsfield.frames > window.hounsfield.framesAtOpen && (window.hounsfield.lastHeader?.flags & 2) === 2"
+    ))
+    .await;
+}
+
 #[test]
 fn the_study_browser_pages_searches_shows_thumbnails_and_opens_a_series() {
     let address = library_server();
@@ -1744,14 +1756,7 @@ fn the_study_browser_pages_searches_shows_thumbnails_and_opens_a_series() {
                 .eval("[...document.querySelectorAll('#study-list button.series')].find((b) => b.textContent.includes('Sag T2 frFSE S')).dataset.series")
                 .await;
             let id = id.as_str().expect("the series is listed").to_string();
-            page.eval(&format!(
-                "document.querySelector('button.series[data-series=\"{id}\"]').click(); true"
-            ))
-            .await;
-            page.wait_for(&format!(
-                "window.hounsfield.opened?.series === '{id}' && window.hounsfield.frames > window.hounsfield.framesAtOpen && (window.hounsfield.lastHeader?.flags & 2) === 2"
-            ))
-            .await;
+            open_listed_series(page, &id).await;
             assert_eq!(
                 page.eval(&format!("document.querySelector('button.series[data-series=\"{id}\"]').classList.contains('open')")).await,
                 json!(true)
@@ -1838,14 +1843,7 @@ fn served_from_a_pacs_the_page_searches_by_field_opens_draws_and_warns_of_an_ima
             ))
             .await;
         // Opened: retrieved from the PACS, drawn, and the missing image told.
-        page.eval(&format!(
-            "document.querySelector('button.series[data-series=\"{series_uid}\"]').click(); true"
-        ))
-        .await;
-        page.wait_for(&format!(
-                "window.hounsfield.opened?.series === '{series_uid}' && window.hounsfield.frames > window.hounsfield.framesAtOpen && (window.hounsfield.lastHeader?.flags & 2) === 2"
-            ))
-            .await;
+        open_listed_series(page, &series_uid).await;
         let area = canvas_box(page).await;
         let shot = page.screenshot().await;
         assert!(

@@ -12,6 +12,7 @@ use super::catalog::{Series, SkippedFile};
 use super::error::DicomError;
 use super::header::ImageHeader;
 use super::pixels::{FrameTarget, Sample, decode_frames};
+use super::predecoded::{PreDecoded, fits_i16};
 use super::stack::{SAME_POSITION_MM, SliceSource, StackPlan, StackWarning, plan_stack};
 use crate::progress::{Counter, ProgressFn, Stage};
 use crate::volume::{Modality, ValueRange, Volume, Voxels};
@@ -46,6 +47,17 @@ pub fn load_series_within(
     budget: VoxelBudget,
     progress: ProgressFn<'_>,
 ) -> Result<LoadedSeries, DicomError> {
+    load_series_predecoded(series, budget, progress, None)
+}
+
+/// [`load_series_within`], taking the frames of `predecoded` where it holds a file's
+/// instead of decoding it again (a series decoded while it arrived).
+pub fn load_series_predecoded(
+    series: &Series,
+    budget: VoxelBudget,
+    progress: ProgressFn<'_>,
+    predecoded: Option<&PreDecoded>,
+) -> Result<LoadedSeries, DicomError> {
     let plan = series
         .plan
         .as_ref()
@@ -65,7 +77,7 @@ pub fn load_series_within(
         .iter()
         .map(|s| &series.images[s.image])
         .collect();
-    match load_plan(&series.id, plan, &sources, progress)? {
+    match load_plan(&series.id, plan, &sources, progress, predecoded)? {
         Ok(loaded) => Ok(loaded),
         Err(failures) => {
             let good: Vec<ImageHeader> = series
@@ -94,7 +106,7 @@ pub fn load_series_within(
             let plan = plan_stack(&series.id, &good)?;
             budget.check(&series.id, &plan)?;
             let sources: Vec<&ImageHeader> = plan.slices.iter().map(|s| &good[s.image]).collect();
-            match load_plan(&series.id, &plan, &sources, progress)? {
+            match load_plan(&series.id, &plan, &sources, progress, predecoded)? {
                 Ok(mut loaded) => {
                     loaded.skipped = skipped;
                     Ok(loaded)
@@ -112,6 +124,7 @@ fn load_plan(
     plan: &StackPlan,
     sources: &[&ImageHeader],
     progress: ProgressFn<'_>,
+    predecoded: Option<&PreDecoded>,
 ) -> Result<Result<LoadedSeries, Vec<(PathBuf, DicomError)>>, DicomError> {
     let [columns, rows, _] = plan.dims;
     let slice_len = columns * rows;
@@ -119,12 +132,12 @@ fn load_plan(
     let fits_i16 = plan.resample_at_mm.is_none() && sources.iter().all(|h| fits_i16(h));
     // The value range measured while decoding, when the voxels stay as decoded.
     let (mut voxels, measured_range) = if fits_i16 {
-        match decode_stack::<i16>(sources, slice_len, &counter)? {
+        match decode_stack::<i16>(sources, slice_len, &counter, predecoded)? {
             Ok((stack, range)) => (Voxels::I16(stack), range),
             Err(failures) => return Ok(Err(failures)),
         }
     } else {
-        let (stack, range) = match decode_stack::<f32>(sources, slice_len, &counter)? {
+        let (stack, range) = match decode_stack::<f32>(sources, slice_len, &counter, predecoded)? {
             Ok(decoded) => decoded,
             Err(failures) => return Ok(Err(failures)),
         };
@@ -171,22 +184,15 @@ fn load_plan(
     }))
 }
 
-/// Whether every rescaled value of this image is a whole number within `i16`.
-fn fits_i16(header: &ImageHeader) -> bool {
-    let (lo, hi) = header.pixel_format.stored_range();
-    let (a, b) = (header.rescale.apply(lo), header.rescale.apply(hi));
-    header.rescale.is_integral()
-        && a.min(b) >= f64::from(i16::MIN)
-        && a.max(b) <= f64::from(i16::MAX)
-}
-
-/// Decodes the slices in order; each file is opened once, files in parallel. Returns the
-/// voxels and their value range, measured slice by slice while each is still in cache.
+/// Decodes the slices in order; each file is opened once, files in parallel (a file
+/// `predecoded` holds is copied from there instead). Returns the voxels and their value
+/// range, measured slice by slice while each is still in cache.
 #[allow(clippy::type_complexity)]
 fn decode_stack<T: Sample>(
     sources: &[&ImageHeader],
     slice_len: usize,
     counter: &Counter<'_>,
+    predecoded: Option<&PreDecoded>,
 ) -> Result<Result<(Vec<T>, Option<ValueRange>), Vec<(PathBuf, DicomError)>>, DicomError> {
     let mut voxels = vec![T::default(); slice_len * sources.len()];
     let mut slots: Vec<Option<&mut [T]>> = voxels.chunks_mut(slice_len).map(Some).collect();
@@ -211,7 +217,13 @@ fn decode_stack<T: Sample>(
         .into_par_iter()
         .map(|(file, header, mut targets)| {
             let count = targets.len();
-            let result = decode_frames(file, header.pixel_format, &mut targets);
+            let ahead = predecoded.and_then(|frames| frames.take(file));
+            let copied = ahead.is_some_and(|frames| frames.copy_into(&mut targets));
+            let result = if copied {
+                Ok(())
+            } else {
+                decode_frames(file, header.pixel_format, &mut targets)
+            };
             counter.add(count);
             result.map_err(|error| (file.to_path_buf(), error))?;
             Ok(targets

@@ -25,6 +25,9 @@ const INSTANCES: &str = "instances";
 
 /// Receives how many instances of a series are on disk so far, of how many.
 pub type RetrievalProgress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+/// Told the file of each instance of the series on disk: those already cached first, then
+/// each as it arrives (to decode it while the rest are on their way).
+pub type Arrival<'a> = &'a (dyn Fn(&Path) + Sync);
 
 /// A cache of series retrieved over DICOMweb, under one folder.
 #[derive(Debug, Clone)]
@@ -121,6 +124,19 @@ impl SeriesCache {
         series_uid: &str,
         progress: RetrievalProgress<'_>,
     ) -> Result<Retrieved, PacsError> {
+        self.retrieve_arriving(source, study_uid, series_uid, progress, &|_| {})
+    }
+
+    /// [`Self::retrieve_available`], telling `arrival` each instance's file once it is on
+    /// disk.
+    pub fn retrieve_arriving(
+        &self,
+        source: &DicomWeb,
+        study_uid: &str,
+        series_uid: &str,
+        progress: RetrievalProgress<'_>,
+        arrival: Arrival<'_>,
+    ) -> Result<Retrieved, PacsError> {
         let address = SeriesAddress {
             study_uid: study_uid.to_string(),
             series_uid: series_uid.to_string(),
@@ -146,7 +162,7 @@ impl SeriesCache {
                     &instances_folder,
                     old,
                     &listed,
-                    progress,
+                    (progress, arrival),
                 )
                 .await)
         })?;
@@ -185,7 +201,7 @@ impl SeriesCache {
         instances_folder: &Path,
         old: Manifest,
         listed: &[InstanceMetadata],
-        progress: RetrievalProgress<'_>,
+        (progress, arrival): (RetrievalProgress<'_>, Arrival<'_>),
     ) -> (Manifest, usize, Vec<PacsError>) {
         let mut manifest = Manifest {
             base: source.base().to_string(),
@@ -213,6 +229,9 @@ impl SeriesCache {
         for gone in old_instances.values() {
             let _ = std::fs::remove_file(instances_folder.join(&gone.file));
         }
+        for kept in manifest.instances.values() {
+            arrival(&instances_folder.join(&kept.file));
+        }
         let total = listed.len();
         let done = AtomicUsize::new(manifest.instances.len());
         progress(done.load(Ordering::Relaxed), total);
@@ -226,6 +245,7 @@ impl SeriesCache {
                         wado::retrieve_instance(source, client, address, &instance.sop_uid, &path)
                             .await;
                     if result.is_ok() {
+                        arrival(&path);
                         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                     }
                     (instance, file, result)

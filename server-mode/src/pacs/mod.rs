@@ -8,6 +8,7 @@
 //! thread and runtime of its own, so callers inside or outside tokio can use it alike.
 
 pub mod cache;
+pub mod decoding;
 pub mod qido;
 mod request;
 pub mod wado;
@@ -19,7 +20,8 @@ use std::time::Duration;
 
 use url::Url;
 
-pub use cache::{RetrievalProgress, Retrieved, SeriesCache};
+pub use cache::{Arrival, RetrievalProgress, Retrieved, SeriesCache};
+pub use decoding::retrieve_decoding;
 pub use qido::{PacsCatalog, SeriesMatch, StudyMatch, StudyQuery};
 
 /// Whether `text` names a DICOMweb service (`http://` or `https://`) rather than a path.

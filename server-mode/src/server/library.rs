@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use render_core::Volume;
 use render_core::dicom::thumbnail::{GreyImage, series_thumbnail, volume_thumbnail};
-use render_core::dicom::{Catalog, SeriesKind, VoxelBudget, load_series_within};
+use render_core::dicom::{Catalog, SeriesKind, VoxelBudget, load_series_predecoded};
 use render_core::phantom::ct_phantom;
 use render_core::progress::{Progress, Stage, no_progress};
 
@@ -561,7 +561,7 @@ impl Library {
                         reason,
                     });
                 }
-                let loaded = self.load_within_budget(id, series, loading)?;
+                let loaded = self.load_within_budget(id, series, loading, None)?;
                 for warning in &loaded.warnings {
                     tracing::info!(series = id, %warning, "loaded with a warning");
                 }
@@ -602,7 +602,12 @@ impl Library {
                 total,
             });
         };
-        let arrived = pacs.retrieve(id, study_uid, series_uid, &report)?;
+        let arrived = pacs.retrieve(
+            id,
+            (study_uid, series_uid),
+            &report,
+            self.series_budget.max_bytes,
+        )?;
         let series = match arrived.catalog.find(series_uid) {
             Ok(series) => series,
             // A series the catalog splits (two orientations, say): its largest volume.
@@ -616,7 +621,7 @@ impl Library {
                     })?
             }
         };
-        let loaded = self.load_within_budget(id, series, loading)?;
+        let loaded = self.load_within_budget(id, series, loading, Some(&arrived.decoded))?;
         for warning in &arrived.missing {
             tracing::warn!(series = id, %warning, "loaded with a gap");
         }
@@ -644,6 +649,7 @@ impl Library {
         id: &str,
         series: &render_core::dicom::Series,
         loading: &Loading,
+        decoded: Option<&render_core::dicom::PreDecoded>,
     ) -> Result<render_core::dicom::LoadedSeries, LibraryError> {
         let unavailable = |reason: String| LibraryError::Unavailable {
             id: id.to_string(),
@@ -666,7 +672,8 @@ impl Library {
         }
         let budget = self.series_budget;
         let report = |step: Progress| loading.report(step);
-        let loaded = std::panic::catch_unwind(|| load_series_within(series, budget, &report));
+        let loaded =
+            std::panic::catch_unwind(|| load_series_predecoded(series, budget, &report, decoded));
         self.lock_cache().release(bytes);
         match loaded {
             Ok(Ok(loaded)) => Ok(loaded),

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context;
-use render_core::dicom::load_series;
+use render_core::dicom::{VoxelBudget, load_series_predecoded};
 use render_core::progress::no_progress;
 use serde::Serialize;
 use server_mode::pacs::SeriesCache;
@@ -58,18 +58,23 @@ pub fn run(url: &str, series: Option<&str>, runs: usize, json: bool) -> anyhow::
                 first.get_or_insert_with(|| start.elapsed());
             }
         };
-        let retrieved = source::retrieve_series_into(url, &cache, Some(id), &progress)?;
-        if let Some(first) = retrieved.missing.first() {
+        let retrieved_series = source::retrieve_series_into(url, &cache, Some(id), &progress)?;
+        if let Some(first) = retrieved_series.missing.first() {
             anyhow::bail!(
                 "{} instance(s) not retrieved: the figures would not be the series'; {first}",
-                retrieved.missing.len()
+                retrieved_series.missing.len()
             );
         }
-        let catalog = retrieved.catalog;
+        let catalog = &retrieved_series.catalog;
         let retrieved = start.elapsed();
         let chosen = catalog.find(id)?;
-        let loaded = load_series(chosen, &no_progress)
-            .with_context(|| format!("loading series {}", chosen.id))?;
+        let loaded = load_series_predecoded(
+            chosen,
+            VoxelBudget::for_machine(),
+            &no_progress,
+            Some(&retrieved_series.decoded),
+        )
+        .with_context(|| format!("loading series {}", chosen.id))?;
         totals.push(start.elapsed().as_secs_f64() * 1000.0);
         retrieves.push(retrieved.as_secs_f64() * 1000.0);
         let first = first

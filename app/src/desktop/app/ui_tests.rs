@@ -64,6 +64,15 @@ fn settle(harness: &mut Harness<'_, DesktopApp>, what: &str, done: impl Fn(&Desk
     }
 }
 
+/// Asserts that the volume shown has the dimensions `series` plans.
+fn assert_shows(harness: &Harness<'_, DesktopApp>, series: &render_core::dicom::Series) {
+    let shown = workspace(harness.state())
+        .and_then(|w| w.renderer().volume().map(|v| v.dims))
+        .expect("a volume");
+    let planned = series.plan.as_ref().expect("a volume plan").dims;
+    assert_eq!(shown, planned, "the volume shown is the series picked");
+}
+
 fn workspace(app: &DesktopApp) -> Option<&LocalWorkspace> {
     match &app.state {
         State::Local(workspace) => Some(workspace),
@@ -151,11 +160,7 @@ fn a_series_picked_in_the_studies_panel_opens() {
     settle(&mut harness, "the sagittal series", |app| {
         app.label == sagittal.id && app.full_frame_shown()
     });
-    let shown = workspace(harness.state())
-        .and_then(|w| w.renderer().volume().map(|v| v.dims))
-        .expect("a volume");
-    let planned = sagittal.plan.as_ref().expect("a volume plan").dims;
-    assert_eq!(shown, planned, "the volume shown is the series picked");
+    assert_shows(&harness, sagittal);
 }
 
 /// A folder or file dropped on the window, as the windowing layer hands it to egui.
@@ -568,11 +573,7 @@ fn the_pacs_tab_searches_by_patient_name_and_opens_a_series_retrieved_over_dicom
     settle(&mut harness, "the series retrieved and shown", |app| {
         app.label == series.id && app.full_frame_shown()
     });
-    let shown = workspace(harness.state())
-        .and_then(|w| w.renderer().volume().map(|v| v.dims))
-        .expect("a volume");
-    let planned = series.plan.as_ref().expect("a volume plan").dims;
-    assert_eq!(shown, planned, "the volume shown is the series picked");
+    assert_shows(&harness, series);
     // Searched on the PACS (its images may come from an earlier run's cache, which holds
     // them only while the PACS lists the same instances).
     assert!(

@@ -6,11 +6,13 @@
 
 use std::collections::HashMap;
 
-use render_core::dicom::{Catalog, SeriesKind};
+use render_core::dicom::{Catalog, PreDecoded, SeriesKind};
 use render_core::progress::no_progress;
 
 use super::{LibraryError, modalities_of};
-use crate::pacs::{DicomWeb, PacsCatalog, PacsError, RetrievalProgress, SeriesCache};
+use crate::pacs::{
+    DicomWeb, PacsCatalog, PacsError, RetrievalProgress, SeriesCache, retrieve_decoding,
+};
 use crate::protocol::{SeriesInfo, StudyInfo};
 
 /// Most studies listed from one PACS.
@@ -31,6 +33,8 @@ pub(super) struct Arrived {
     pub missing: Vec<String>,
     /// Instances the PACS listed for the series.
     pub expected: usize,
+    /// Its instances decoded while they arrived, for the load to take.
+    pub decoded: PreDecoded,
 }
 
 impl PacsLibrary {
@@ -64,20 +68,24 @@ impl PacsLibrary {
     pub(super) fn retrieve(
         &self,
         id: &str,
-        study_uid: &str,
-        series_uid: &str,
+        (study_uid, series_uid): (&str, &str),
         progress: RetrievalProgress<'_>,
+        max_bytes: u64,
     ) -> Result<Arrived, LibraryError> {
-        let retrieved = self
-            .cache
-            .retrieve_available(&self.source, study_uid, series_uid, progress)
-            .map_err(|error| {
-                tracing::warn!(series = id, %error, "the PACS did not deliver the series");
-                LibraryError::Unavailable {
-                    id: id.to_string(),
-                    reason: "the PACS did not deliver it (the server log says why)".to_string(),
-                }
-            })?;
+        let (retrieved, decoded) = retrieve_decoding(
+            &self.cache,
+            &self.source,
+            (study_uid, series_uid),
+            progress,
+            max_bytes,
+        )
+        .map_err(|error| {
+            tracing::warn!(series = id, %error, "the PACS did not deliver the series");
+            LibraryError::Unavailable {
+                id: id.to_string(),
+                reason: "the PACS did not deliver it (the server log says why)".to_string(),
+            }
+        })?;
         let expected = retrieved.instances + retrieved.failed.len();
         let missing = retrieved
             .failed
@@ -88,6 +96,7 @@ impl PacsLibrary {
             catalog: Catalog::scan(&[retrieved.folder], &no_progress),
             missing,
             expected,
+            decoded,
         })
     }
 }
