@@ -1119,8 +1119,11 @@ fn on_a_slice_the_page_shows_the_value_the_server_reads_under_the_pointer() {
         page.mouse("mouseMoved", x - 20.0, y, 0).await;
         tokio::time::sleep(Duration::from_millis(80)).await;
         page.mouse("mouseMoved", x, y, 0).await;
-        page.wait_for("window.hounsfield.probe?.cell === 'axial'")
-            .await;
+        // Each move may be answered by its own probe: the status line shows the latest.
+        page.wait_for(
+            "window.hounsfield.probe?.cell === 'axial' && document.getElementById('status').textContent.includes(`axial: ${Math.round(window.hounsfield.probe.value)} HU`)",
+        )
+        .await;
         let probe = page.eval("window.hounsfield.probe").await;
         let lps: [f64; 3] = serde_json::from_value(probe["lps_mm"].clone()).expect("a point");
         let (voxel, value) = phantom
@@ -1129,12 +1132,6 @@ fn on_a_slice_the_page_shows_the_value_the_server_reads_under_the_pointer() {
         assert_eq!(probe["value"].as_f64(), Some(value), "{probe}");
         assert_eq!(probe["voxel"], json!(voxel), "{probe}");
         assert_eq!(probe["unit"], json!("HU"));
-        // The status line shows it.
-        let shown = format!("axial: {} HU", value.round());
-        page.wait_for(&format!(
-            "document.getElementById('status').textContent.includes({shown:?})"
-        ))
-        .await;
     });
 }
 
