@@ -384,22 +384,32 @@ impl SeriesBrowser {
         name: &str,
         work: impl FnOnce() -> Option<Picked> + Send + 'static,
     ) {
-        let (sender, receiver) = sync_channel(1);
-        let wake = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name(name.to_string())
-            .spawn(move || {
-                let _ = sender.send(work());
-                wake.request_repaint();
-            });
-        match spawned {
-            Ok(_) => {
+        match off_the_ui_thread(ctx, name, work) {
+            Ok(receiver) => {
                 self.picking = Some(receiver);
                 self.problem = None;
             }
             Err(error) => self.problem = Some(format!("cannot open a file: {error}")),
         }
     }
+}
+
+/// Runs `work` on a thread called `name`; its answer comes through the receiver, and the
+/// window is woken to take it.
+pub(super) fn off_the_ui_thread<T: Send + 'static>(
+    ctx: &egui::Context,
+    name: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> std::io::Result<Receiver<T>> {
+    let (sender, receiver) = sync_channel(1);
+    let wake = ctx.clone();
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            let _ = sender.send(work());
+            wake.request_repaint();
+        })?;
+    Ok(receiver)
 }
 
 /// Which system dialog to show.

@@ -4,12 +4,12 @@
 //! line opens a URL (retrieved over WADO-RS through the cache).
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, TryRecvError};
 
 use eframe::egui;
 use server_mode::pacs::{SeriesMatch, StudyMatch, StudyQuery};
 
-use super::browser::OpenChoice;
+use super::browser::{OpenChoice, off_the_ui_thread};
 use crate::source;
 
 /// Studies listed per page.
@@ -206,16 +206,11 @@ impl PacsSearch {
             return;
         }
         let query = self.fields.query(offset);
-        let (sender, receiver) = sync_channel(1);
-        let wake = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("pacs-search".to_string())
-            .spawn(move || {
-                let _ = sender.send(find(&url, &query).map_err(|error| format!("{error:#}")));
-                wake.request_repaint();
-            });
-        match spawned {
-            Ok(_) => {
+        let searched = off_the_ui_thread(ctx, "pacs-search", move || {
+            find(&url, &query).map_err(|error| format!("{error:#}"))
+        });
+        match searched {
+            Ok(receiver) => {
                 self.searching = Some(receiver);
                 self.problem = None;
             }
