@@ -72,7 +72,7 @@ impl Node {
         let (sender, ports) = std::sync::mpsc::sync_channel(1);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(port) = served_port(&line) {
+                if let Some(port) = common::served::served_port(&line) {
                     let _ = sender.send(port);
                 }
             }
@@ -114,12 +114,6 @@ impl Drop for Node {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// The port in the server's `serving … at https://127.0.0.1:PORT/` line.
-fn served_port(line: &str) -> Option<u16> {
-    let rest = line.split(" at https://127.0.0.1:").nth(1)?;
-    rest.split('/').next()?.parse().ok()
 }
 
 /// HAProxy in the foreground, stopped when dropped.

@@ -58,14 +58,13 @@ enum Source {
     Catalog(usize, usize),
     /// A volume already in memory (a desktop sharing the series it shows).
     Loaded(Arc<Volume>),
-    /// A series on the library's PACS number `pacs`, retrieved into its cache when opened.
+    /// A series on the library's PACS number `pacs` (its id is its SeriesInstanceUID),
+    /// retrieved into its cache when opened.
     Pacs {
         /// Index into the library's PACSes.
         pacs: usize,
         /// StudyInstanceUID.
         study_uid: String,
-        /// SeriesInstanceUID.
-        series_uid: String,
     },
 }
 
@@ -200,7 +199,6 @@ impl Library {
                         Source::Pacs {
                             pacs: n,
                             study_uid: study.id.clone(),
-                            series_uid: series.id.clone(),
                         },
                     );
                 }
@@ -571,24 +569,22 @@ impl Library {
                 );
                 loaded.volume
             }
-            Source::Pacs {
-                pacs,
-                study_uid,
-                series_uid,
-            } => self.load_from_pacs(id, *pacs, study_uid, series_uid, loading)?,
+            Source::Pacs { pacs, study_uid } => {
+                self.load_from_pacs(id, *pacs, study_uid, loading)?
+            }
         };
         Ok(self.lock_cache().insert(id, Arc::new(volume)))
     }
 
-    /// Retrieves a PACS's series into its cache (reporting images received), then loads it
-    /// as a folder's; instances the PACS would not deliver are left out, the gap reported
-    /// as the loader reports missing slices (both logged as warnings).
+    /// Retrieves a PACS's series `id` (its SeriesInstanceUID) into its cache (reporting
+    /// images received), then loads it as a folder's; instances the PACS would not deliver
+    /// are left out, the gap reported as the loader reports missing slices (both logged as
+    /// warnings).
     fn load_from_pacs(
         &self,
         id: &str,
         pacs: usize,
         study_uid: &str,
-        series_uid: &str,
         loading: &Loading,
     ) -> Result<Volume, LibraryError> {
         let pacs = self
@@ -602,13 +598,8 @@ impl Library {
                 total,
             });
         };
-        let arrived = pacs.retrieve(
-            id,
-            (study_uid, series_uid),
-            &report,
-            self.series_budget.max_bytes,
-        )?;
-        let series = match arrived.catalog.find(series_uid) {
+        let arrived = pacs.retrieve(id, (study_uid, id), &report, self.series_budget.max_bytes)?;
+        let series = match arrived.catalog.find(id) {
             Ok(series) => series,
             // A series the catalog splits (two orientations, say): its largest volume.
             Err(_) => {

@@ -79,7 +79,7 @@ impl Drop for ServedBinary {
 }
 
 /// The port in the server's `serving … at http(s)://127.0.0.1:PORT/` line.
-fn served_port(line: &str) -> Option<u16> {
+pub fn served_port(line: &str) -> Option<u16> {
     let rest = line
         .split(" at http://127.0.0.1:")
         .nth(1)
