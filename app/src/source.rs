@@ -251,6 +251,8 @@ pub struct RetrievedSeries {
     pub missing: Vec<String>,
     /// Its instances decoded while they arrived, for the load to take.
     pub decoded: PreDecoded,
+    /// When its first instance was on disk.
+    pub first_arrival: Option<std::time::Instant>,
 }
 
 /// Retrieves series `id` (a SeriesInstanceUID, or one with `-N` for a part of a split
@@ -298,6 +300,7 @@ pub fn retrieve_series_into(
         catalog: Catalog::scan(&[retrieved.folder], &no_progress),
         missing,
         decoded,
+        first_arrival: retrieved.first_arrival,
     })
 }
 

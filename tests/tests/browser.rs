@@ -1807,6 +1807,7 @@ fn served_from_a_pacs_the_page_searches_by_field_opens_draws_and_warns_of_an_ima
     let proxy = common::faulty_proxy::FaultyProxy::start(&orthanc.rest_url());
     let sop = &series.images[images / 2].sop_instance_uid;
     proxy.fail_with_500(&format!("/instances/{sop}"));
+    proxy.fail_with_500(&format!("/series/{series_uid}"));
     let cache = tempfile::tempdir().expect("a cache folder");
     let no_settings = cache.path().join("no-such-settings.toml");
     let served = common::served::ServedBinary::start(

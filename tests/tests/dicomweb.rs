@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use common::faulty_proxy::FaultyProxy;
-use common::orthanc::Orthanc;
+use common::orthanc::{Orthanc, series_retrieval_pattern};
 use glam::DVec3;
 use render_core::dicom::{Catalog, LoadedSeries, Series, VoxelBudget};
 use render_core::progress::no_progress;
@@ -327,18 +327,18 @@ fn a_second_open_fetches_nothing_and_a_replaced_instance_is_fetched_again() {
     let (first, fetched) = load_over_dicomweb(&source, &cache, &study, &id, &series.uid);
     assert_eq!(fetched, uploaded, "the first open fetches every instance");
     assert_eq!(
-        orthanc.instance_retrievals(),
-        uploaded,
-        "instance requests to Orthanc"
+        (orthanc.series_retrievals(), orthanc.instance_retrievals()),
+        (1, 0),
+        "the first open asks for the whole series in one request"
     );
     assert!(first.volume == from_disk.volume);
 
     let (second, fetched) = load_over_dicomweb(&source, &cache, &study, &id, &series.uid);
     assert_eq!(fetched, 0, "the second open is served from the cache");
     assert_eq!(
-        orthanc.instance_retrievals(),
-        uploaded,
-        "Orthanc saw no instance request for the second open"
+        (orthanc.series_retrievals(), orthanc.instance_retrievals()),
+        (1, 0),
+        "Orthanc saw no retrieval for the second open"
     );
     assert!(second.volume == from_disk.volume);
 
@@ -351,9 +351,56 @@ fn a_second_open_fetches_nothing_and_a_replaced_instance_is_fetched_again() {
     orthanc.delete_instance(&old_id);
     let (third, fetched) = load_over_dicomweb(&source, &cache, &study, &id, &series.uid);
     assert_eq!(fetched, 1, "only the replaced instance is fetched again");
-    assert_eq!(orthanc.instance_retrievals(), uploaded + 1);
+    assert_eq!(
+        (orthanc.series_retrievals(), orthanc.instance_retrievals()),
+        (1, 1),
+        "one instance request, no whole-series one"
+    );
     let differing = voxel_differences(&third, &from_disk);
     assert_eq!(differing, 1, "the changed pixel, and only it, differs");
+}
+
+#[test]
+fn a_series_stream_broken_off_keeps_what_arrived_and_fetches_the_rest_one_by_one() {
+    let orthanc = Orthanc::start(None);
+    let uploaded = orthanc.upload_folder(&common::data("mr-sag-oblique"));
+    let (catalog, study, id) = sagittal();
+    let series = catalog.find(&id).expect("the series");
+    let from_disk = common::load(series);
+    // The whole-series answer breaks off about half way through the series' bytes.
+    let bytes: u64 = common::dcm_files("mr-sag-oblique")
+        .iter()
+        .map(|file| std::fs::metadata(file).expect("a file size").len())
+        .sum();
+    let proxy = FaultyProxy::start(&orthanc.rest_url());
+    proxy.break_series_after(usize::try_from(bytes / 2).expect("a size"));
+    let source = DicomWeb::new(&proxy.dicomweb_url(), None).expect("the source");
+    let cache_dir = tempfile::tempdir().expect("a cache folder");
+    let cache = SeriesCache::new(cache_dir.path(), 8 << 30);
+
+    let (loaded, fetched) = load_over_dicomweb(&source, &cache, &study, &id, &series.uid);
+    assert_eq!(
+        fetched, uploaded,
+        "every instance arrived, one way or the other"
+    );
+    assert!(
+        loaded.volume == from_disk.volume,
+        "the volume read from disk"
+    );
+    assert_eq!(orthanc.series_retrievals(), 1, "one whole-series request");
+    let one_by_one = orthanc.instance_retrievals();
+    assert!(
+        one_by_one > 0 && one_by_one < uploaded,
+        "{one_by_one} of {uploaded} instances asked for one by one: the stream's share is kept"
+    );
+    // Nothing but instances in the folder the loader reads (no partial part left).
+    let retrieved = cache
+        .retrieve(&source, &study, &series.uid, &|_, _| {})
+        .expect("retrieved from the cache");
+    let files = std::fs::read_dir(&retrieved.folder)
+        .expect("the instances folder")
+        .count();
+    assert_eq!(files, uploaded, "one file per instance");
 }
 
 /// A copy of `file` with a new SOPInstanceUID and its first pixel changed; and the old UID.
@@ -412,7 +459,9 @@ fn an_instance_answering_errors_gives_an_error_naming_it_then_only_it_is_fetched
     let series_uid = catalog.find(&id).expect("the series").uid.clone();
     let file = common::dcm_files("mr-sag-oblique")[10].clone();
     let (_, sop) = replaced_instance(&file);
-    orthanc.fail_requests_containing(&sop);
+    // The instance fails, and so does the whole-series request that would carry it.
+    let whole_series = series_retrieval_pattern(&series_uid);
+    orthanc.fail_requests_matching(&[sop.as_str(), whole_series.as_str()]);
     let source = DicomWeb::new(&orthanc.dicomweb_url(), None).expect("the source");
     let cache_dir = tempfile::tempdir().expect("a cache folder");
     let cache = SeriesCache::new(cache_dir.path(), 8 << 30);
@@ -430,7 +479,7 @@ fn an_instance_answering_errors_gives_an_error_naming_it_then_only_it_is_fetched
         assert!(message.contains(expected), "{expected:?} not in: {message}");
     }
     // Once the PACS answers again, only the missing instance is fetched.
-    orthanc.fail_requests_containing("no-such-uri");
+    orthanc.fail_requests_matching(&[]);
     let before = orthanc.instance_retrievals();
     let retrieved = cache
         .retrieve(&source, &study, &series_uid, &|_, _| {})
@@ -446,10 +495,9 @@ fn orthanc_stopped_mid_retrieval_gives_an_error_naming_the_series_in_bounded_tim
     orthanc.upload_folder(&common::data("mr-sag-oblique"));
     let (catalog, study, id) = sagittal();
     let series_uid = catalog.find(&id).expect("the series").uid.clone();
-    // One instance is held by the PACS until it is killed.
-    let file = common::dcm_files("mr-sag-oblique")[20].clone();
-    let (_, held) = replaced_instance(&file);
-    orthanc.hold_requests_containing(&held);
+    // The whole-series request is held by the PACS until it is killed.
+    let held = series_retrieval_pattern(&series_uid);
+    orthanc.hold_requests_matching(&[held.as_str()]);
     let source = DicomWeb::new(&orthanc.dicomweb_url(), None)
         .expect("the source")
         .with_limits(Limits {
@@ -474,10 +522,10 @@ fn orthanc_stopped_mid_retrieval_gives_an_error_naming_the_series_in_bounded_tim
         })
     };
     let deadline = Instant::now() + FAILURE_LIMIT;
-    while !orthanc.requests().iter().any(|r| r.contains(&held)) {
+    while orthanc.series_retrievals() == 0 {
         assert!(
             Instant::now() < deadline,
-            "the held instance was never asked for"
+            "the held series was never asked for"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -654,7 +702,7 @@ fn a_server_on_a_pacs_lists_searches_and_opens_a_series_with_progress_and_frames
     every.sort();
     // Slowed down a little, so that the retrieval outlasts the progress messages' period.
     let proxy = FaultyProxy::start(&orthanc.rest_url());
-    proxy.slow_instances(Duration::from_millis(15));
+    proxy.slow_retrievals(Duration::from_millis(15));
     let cache = tempfile::tempdir().expect("a cache folder");
     let library = pacs_library(&proxy.dicomweb_url(), cache.path());
     assert_eq!(
@@ -760,6 +808,7 @@ fn an_instance_answering_500_leaves_a_gap_reported_as_a_warning() {
     let sop = by_position[by_position.len() / 2].sop_instance_uid.clone();
     let proxy = FaultyProxy::start(&orthanc.rest_url());
     proxy.fail_with_500(&format!("/instances/{sop}"));
+    proxy.fail_with_500(&format!("/series/{}", series.uid));
     let url = proxy.dicomweb_url();
 
     // The command line: the series loads, the warnings name the instance and the gap.

@@ -1,21 +1,26 @@
 //! The on-disk cache of retrieved series: one folder per series (its instances as files,
 //! and a manifest of what they are), within a size budget, least recently used series out.
 //!
-//! Every retrieval reads the series' metadata first and compares it, instance by instance,
-//! with the manifest: instances whose metadata is unchanged are served from disk, new or
+//! Every retrieval reads the series' metadata and compares it, instance by instance, with
+//! the manifest: instances whose metadata is unchanged are served from disk, new or
 //! changed ones are fetched, and ones gone from the PACS are deleted. So a series opened
 //! twice is fetched once, and a series that changed on the PACS is never served stale.
+//!
+//! A series of which nothing is cached is asked for whole, in one streamed answer, while
+//! its metadata is read beside it (a PACS takes longer to describe a series than to send
+//! it); what the stream did not deliver is then fetched instance by instance.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::wado::{self, InstanceMetadata, SeriesAddress};
+use super::wado::{self, InstanceMetadata, SeriesAddress, StreamedInstance};
 use super::{DicomWeb, PacsError, block_on};
 
 /// The manifest's file name in a series folder.
@@ -50,6 +55,8 @@ pub struct Retrieved {
     /// The instances that could not be retrieved, each error naming its URL (empty from
     /// [`SeriesCache::retrieve`], which fails instead).
     pub failed: Vec<PacsError>,
+    /// When the first instance was on disk (at the start, for one already cached).
+    pub first_arrival: Option<Instant>,
 }
 
 /// What a series folder holds, written after each retrieval.
@@ -145,10 +152,28 @@ impl SeriesCache {
         let instances_folder = folder.join(INSTANCES);
         std::fs::create_dir_all(&instances_folder).map_err(|error| io(&instances_folder, error))?;
         let old = read_manifest(&folder).unwrap_or_default();
+        let first_arrival = std::sync::OnceLock::new();
+        let arrival = &|file: &Path| {
+            first_arrival.get_or_init(Instant::now);
+            arrival(file);
+        };
         let result = block_on(|| async {
             let client = source.client()?;
-            let listed = wado::series_metadata(source, &client, &address).await?;
+            let (listed, streamed) = if old.instances.is_empty() {
+                self.stream_series(
+                    source,
+                    &client,
+                    &address,
+                    &instances_folder,
+                    (progress, arrival),
+                )
+                .await?
+            } else {
+                let listed = wado::series_metadata(source, &client, &address).await?;
+                (listed, BTreeMap::new())
+            };
             if listed.is_empty() {
+                discard(&instances_folder, streamed.values());
                 return Err(PacsError::UnknownSeries {
                     series: series_uid.to_string(),
                     base: source.base().to_string(),
@@ -160,7 +185,7 @@ impl SeriesCache {
                     &client,
                     &address,
                     &instances_folder,
-                    old,
+                    (old, streamed),
                     &listed,
                     (progress, arrival),
                 )
@@ -187,11 +212,87 @@ impl SeriesCache {
             fetched,
             bytes,
             failed: failures,
+            first_arrival: first_arrival.get().copied(),
         })
     }
 
-    /// Keeps the unchanged instances, deletes the ones gone or changed, fetches the rest;
-    /// returns the new manifest, how many were fetched, and the failures.
+    /// The series' metadata and, beside it, the whole series in one streamed answer, each
+    /// instance moved into place and announced to `arrival` as it lands. A stream that
+    /// fails is logged and left there (the caller fetches what is missing); a failed
+    /// metadata request fails the retrieval and discards what the stream brought.
+    async fn stream_series(
+        &self,
+        source: &DicomWeb,
+        client: &reqwest::Client,
+        address: &SeriesAddress,
+        instances_folder: &Path,
+        (progress, arrival): (RetrievalProgress<'_>, Arrival<'_>),
+    ) -> Result<(Vec<InstanceMetadata>, BTreeMap<String, CachedInstance>), PacsError> {
+        // Instances the metadata lists (0 until it has come), and those streamed so far.
+        let total = AtomicUsize::new(0);
+        let streamed = Mutex::new(BTreeMap::new());
+        let report = |done: usize| {
+            let total = total.load(Ordering::Relaxed);
+            if total > 0 {
+                progress(done.min(total), total);
+            }
+        };
+        let metadata = async {
+            let listed = wado::series_metadata(source, client, address).await;
+            if let Ok(listed) = &listed {
+                total.store(listed.len(), Ordering::Relaxed);
+                report(lock(&streamed).len());
+            }
+            listed
+        };
+        let mut moved_into_place = |instance: StreamedInstance| {
+            let file = instance_file_name(&instance.sop_uid);
+            let path = instances_folder.join(&file);
+            std::fs::rename(&instance.file, &path).map_err(|error| io(&path, error))?;
+            arrival(&path);
+            let done = {
+                let mut streamed = lock(&streamed);
+                streamed.insert(
+                    instance.sop_uid,
+                    CachedInstance {
+                        // Set from the metadata once it has come.
+                        digest: String::new(),
+                        file,
+                        bytes: instance.bytes,
+                    },
+                );
+                streamed.len()
+            };
+            report(done);
+            Ok(())
+        };
+        let stream = wado::retrieve_series(
+            source,
+            client,
+            address,
+            instances_folder,
+            &mut moved_into_place,
+        );
+        let (listed, stream) = tokio::join!(metadata, stream);
+        let streamed = streamed
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Err(error) = stream {
+            tracing::warn!(%error, series = %address.series_uid, arrived = streamed.len(),
+                "the series stream stopped; the rest comes instance by instance");
+        }
+        match listed {
+            Ok(listed) => Ok((listed, streamed)),
+            Err(error) => {
+                discard(instances_folder, streamed.values());
+                Err(error)
+            }
+        }
+    }
+
+    /// Keeps the unchanged instances of `old` and the `streamed` ones the metadata lists,
+    /// deletes the ones gone or changed, fetches the rest; returns the new manifest, how
+    /// many were fetched (streamed included), and the failures.
     #[allow(clippy::too_many_arguments)]
     async fn bring_up_to_date(
         &self,
@@ -199,7 +300,7 @@ impl SeriesCache {
         client: &reqwest::Client,
         address: &SeriesAddress,
         instances_folder: &Path,
-        old: Manifest,
+        (old, mut streamed): (Manifest, BTreeMap<String, CachedInstance>),
         listed: &[InstanceMetadata],
         (progress, arrival): (RetrievalProgress<'_>, Arrival<'_>),
     ) -> (Manifest, usize, Vec<PacsError>) {
@@ -212,7 +313,18 @@ impl SeriesCache {
         };
         let mut old_instances = old.instances;
         let mut wanted = Vec::new();
+        let mut fetched = 0;
+        let mut kept_files = Vec::new();
         for instance in listed {
+            if let Some(arrived) = streamed.remove(&instance.sop_uid) {
+                let digest = instance.digest.clone();
+                manifest.instances.insert(
+                    instance.sop_uid.clone(),
+                    CachedInstance { digest, ..arrived },
+                );
+                fetched += 1;
+                continue;
+            }
             let kept = old_instances.remove(&instance.sop_uid).filter(|cached| {
                 cached.digest == instance.digest
                     && std::fs::metadata(instances_folder.join(&cached.file))
@@ -220,17 +332,20 @@ impl SeriesCache {
             });
             match kept {
                 Some(cached) => {
+                    kept_files.push(instances_folder.join(&cached.file));
                     manifest.instances.insert(instance.sop_uid.clone(), cached);
                 }
                 None => wanted.push(instance),
             }
         }
-        // Instances gone from the PACS, or changed there, leave the cache.
-        for gone in old_instances.values() {
-            let _ = std::fs::remove_file(instances_folder.join(&gone.file));
-        }
-        for kept in manifest.instances.values() {
-            arrival(&instances_folder.join(&kept.file));
+        // Instances gone from the PACS, or changed there, leave the cache; so do streamed
+        // ones the metadata does not list.
+        discard(
+            instances_folder,
+            old_instances.values().chain(streamed.values()),
+        );
+        for kept in &kept_files {
+            arrival(kept);
         }
         let total = listed.len();
         let done = AtomicUsize::new(manifest.instances.len());
@@ -254,7 +369,6 @@ impl SeriesCache {
             .buffer_unordered(source.limits().parallel.max(1))
             .collect()
             .await;
-        let mut fetched = 0;
         let mut failures = Vec::new();
         for (instance, file, result) in results {
             match result {
@@ -319,6 +433,17 @@ impl SeriesCache {
             }
         }
     }
+}
+
+/// Deletes the files of `instances` from the instances folder.
+fn discard<'a>(instances_folder: &Path, instances: impl Iterator<Item = &'a CachedInstance>) {
+    for instance in instances {
+        let _ = std::fs::remove_file(instances_folder.join(&instance.file));
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The file name of an instance: a digest of its SOPInstanceUID.

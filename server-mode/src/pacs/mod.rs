@@ -122,6 +122,11 @@ pub struct Limits {
     pub max_instance_bytes: u64,
     /// Largest JSON answer accepted (QIDO, metadata), in bytes.
     pub max_json_bytes: u64,
+    /// Largest whole-series answer accepted (bytes); past it the series stream stops and
+    /// the rest of the series is fetched instance by instance.
+    pub max_series_bytes: u64,
+    /// Most instances accepted in one whole-series answer.
+    pub max_series_instances: usize,
 }
 
 impl Default for Limits {
@@ -134,6 +139,8 @@ impl Default for Limits {
             parallel: 6,
             max_instance_bytes: 2 << 30,
             max_json_bytes: 256 << 20,
+            max_series_bytes: 64 << 30,
+            max_series_instances: 100_000,
         }
     }
 }

@@ -1,10 +1,12 @@
-//! WADO-RS: a series' metadata (every instance's header as DICOM JSON, no pixel data), and
-//! one instance retrieved into a file, in whatever transfer syntax the PACS stores it
-//! (asked for explicitly with `transfer-syntax=*`: the loader decodes them all).
+//! WADO-RS: a series' metadata (every instance's header as DICOM JSON, no pixel data); a
+//! whole series streamed in one answer, each instance into a file as it arrives; and one
+//! instance retrieved into a file. Instances come in whatever transfer syntax the PACS
+//! stores them (asked for explicitly with `transfer-syntax=*`: the loader decodes them all).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use render_core::dicom::header::{FileKind, read_file_headers};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -45,6 +47,11 @@ impl SeriesAddress {
             uid_segment(source, &self.study_uid)?,
             uid_segment(source, &self.series_uid)?
         ))
+    }
+
+    /// The URL of the whole series (all its instances in one answer).
+    pub fn series_url(&self, source: &DicomWeb) -> Result<Url, PacsError> {
+        source.url(&self.path(source)?)
     }
 
     /// The URL of the series' metadata.
@@ -140,22 +147,36 @@ async fn attempt(
     source: &DicomWeb,
     client: &reqwest::Client,
     url: &Url,
-    part: &PathBuf,
+    part: &Path,
 ) -> Result<u64, Attempt> {
     let limit = source.limits().max_instance_bytes;
-    let fatal = |what: String| {
-        Attempt::Fatal(PacsError::BadAnswer {
-            url: url.to_string(),
-            what,
-        })
+    let mut parts = request_parts(source, client, url, limit + FRAMING).await?;
+    let mut field = match parts.next_field().await {
+        Ok(Some(field)) => field,
+        Ok(None) => return Err(bad_answer(url, "no instance in the multipart answer")),
+        Err(error) => return Err(multipart_error(url, limit, error)),
     };
-    let too_large = |size: u64| {
-        Attempt::Fatal(PacsError::TooLarge {
-            url: url.to_string(),
-            size,
-            limit,
-        })
-    };
+    let size = write_part(&mut field, url, limit, part).await?;
+    drop(field);
+    // The rest of the answer (normally only the closing boundary) must hold no other part.
+    match parts.next_field().await {
+        Ok(Some(_)) => Err(bad_answer(url, "more than one part for one instance")),
+        Ok(None) => Ok(size),
+        Err(error) => Err(multipart_error(url, limit, error)),
+    }
+}
+
+/// Room for the multipart framing around one instance.
+const FRAMING: u64 = 64 << 10;
+
+/// Asks `url` for DICOM instances and returns the multipart answer's parts, at most
+/// `whole` bytes in all and the source's `max_instance_bytes` each.
+async fn request_parts(
+    source: &DicomWeb,
+    client: &reqwest::Client,
+    url: &Url,
+    whole: u64,
+) -> Result<multer::Multipart<'static>, Attempt> {
     let answer = source
         .get(client, url.clone())
         .header(reqwest::header::ACCEPT, INSTANCE_ACCEPT)
@@ -172,10 +193,12 @@ async fn attempt(
             status: status.as_u16(),
         }));
     }
-    // Room for the multipart framing around the one instance.
-    let framing = 64 << 10;
-    if let Some(declared) = answer.content_length().filter(|&n| n > limit + framing) {
-        return Err(too_large(declared));
+    if let Some(declared) = answer.content_length().filter(|&n| n > whole) {
+        return Err(Attempt::Fatal(PacsError::TooLarge {
+            url: url.to_string(),
+            size: declared,
+            limit: whole,
+        }));
     }
     let content_type = answer
         .headers()
@@ -183,19 +206,27 @@ async fn attempt(
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let boundary = multipart_boundary(&content_type).map_err(fatal)?;
+    let boundary = multipart_boundary(&content_type).map_err(|what| bad_answer(url, &what))?;
     let constraints = multer::Constraints::new().size_limit(
         multer::SizeLimit::new()
-            .whole_stream(limit + framing)
-            .per_field(limit),
+            .whole_stream(whole)
+            .per_field(source.limits().max_instance_bytes),
     );
-    let mut parts =
-        multer::Multipart::with_constraints(answer.bytes_stream(), boundary, constraints);
-    let mut field = match parts.next_field().await {
-        Ok(Some(field)) => field,
-        Ok(None) => return Err(fatal("no instance in the multipart answer".to_string())),
-        Err(error) => return Err(multipart_error(url, limit, error)),
-    };
+    Ok(multer::Multipart::with_constraints(
+        answer.bytes_stream(),
+        boundary,
+        constraints,
+    ))
+}
+
+/// Streams one part of a multipart answer into the file `part`: at most `limit` bytes,
+/// not empty; returns its size.
+async fn write_part(
+    field: &mut multer::Field<'static>,
+    url: &Url,
+    limit: u64,
+    part: &Path,
+) -> Result<u64, Attempt> {
     let mut out = std::fs::File::create(part).map_err(|error| cache_error(part, error))?;
     let mut size = 0_u64;
     loop {
@@ -203,7 +234,11 @@ async fn attempt(
             Ok(Some(chunk)) => {
                 size += chunk.len() as u64;
                 if size > limit {
-                    return Err(too_large(size));
+                    return Err(Attempt::Fatal(PacsError::TooLarge {
+                        url: url.to_string(),
+                        size,
+                        limit,
+                    }));
                 }
                 out.write_all(&chunk)
                     .map_err(|error| cache_error(part, error))?;
@@ -213,17 +248,123 @@ async fn attempt(
         }
     }
     out.flush().map_err(|error| cache_error(part, error))?;
-    drop(field);
-    // The rest of the answer (normally only the closing boundary) must hold no other part.
-    match parts.next_field().await {
-        Ok(Some(_)) => return Err(fatal("more than one part for one instance".to_string())),
-        Ok(None) => {}
-        Err(error) => return Err(multipart_error(url, limit, error)),
-    }
     if size == 0 {
-        return Err(fatal("an empty instance".to_string()));
+        return Err(bad_answer(url, "an empty instance"));
     }
     Ok(size)
+}
+
+/// An instance of a series stream, complete on disk and identified by its own header.
+#[derive(Debug)]
+pub struct StreamedInstance {
+    /// Its SOPInstanceUID, read from the file.
+    pub sop_uid: String,
+    /// The file it was written into (to be moved into place by the receiver).
+    pub file: PathBuf,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// Retrieves the whole of `series` in one request, each instance written into `folder`
+/// as it arrives and handed to `arrived` once complete, identified from its own header
+/// (a part that is not DICOM, or of another series, ends the stream). One attempt, within
+/// the source's `max_series_bytes` and `max_series_instances`: whatever stops it, the
+/// instances handed over stay, and the caller fetches the rest one by one.
+pub async fn retrieve_series(
+    source: &DicomWeb,
+    client: &reqwest::Client,
+    series: &SeriesAddress,
+    folder: &Path,
+    arrived: &mut dyn FnMut(StreamedInstance) -> Result<(), PacsError>,
+) -> Result<usize, PacsError> {
+    let url = series.series_url(source)?;
+    let limits = source.limits();
+    let final_error = |failure: Attempt| match failure {
+        Attempt::Fatal(error) => error,
+        Attempt::Retry(detail) => PacsError::Request {
+            url: url.to_string(),
+            detail,
+        },
+    };
+    let mut parts = request_parts(source, client, &url, limits.max_series_bytes)
+        .await
+        .map_err(final_error)?;
+    let part = folder.join("series-stream.part");
+    let mut count = 0;
+    loop {
+        let mut field = match parts.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(final_error(multipart_error(
+                    &url,
+                    limits.max_instance_bytes,
+                    error,
+                )));
+            }
+        };
+        if count >= limits.max_series_instances {
+            return Err(PacsError::BadAnswer {
+                url: url.to_string(),
+                what: format!("more than {} instances", limits.max_series_instances),
+            });
+        }
+        let written = write_part(&mut field, &url, limits.max_instance_bytes, &part).await;
+        let identified = written
+            .map_err(final_error)
+            .and_then(|bytes| identify(&url, series, &part, bytes));
+        match identified {
+            Ok(instance) => arrived(instance)?,
+            Err(error) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(error);
+            }
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// The SOPInstanceUID of a streamed part, read by render-core's header reader; a part of
+/// another series is refused.
+fn identify(
+    url: &Url,
+    series: &SeriesAddress,
+    part: &Path,
+    bytes: u64,
+) -> Result<StreamedInstance, PacsError> {
+    let refused = |what: String| PacsError::BadAnswer {
+        url: url.to_string(),
+        what,
+    };
+    let header = match read_file_headers(part) {
+        Ok(FileKind::Images(headers)) => headers.into_iter().next(),
+        Ok(FileKind::Directory) => None,
+        Err(error) => return Err(refused(format!("a part is not a DICOM image: {error}"))),
+    };
+    let header = header.ok_or_else(|| refused("a part holds no image".to_string()))?;
+    if header.identity.series_uid != series.series_uid {
+        return Err(refused(format!(
+            "instance {} is of series {}",
+            header.sop_instance_uid, header.identity.series_uid
+        )));
+    }
+    if header.sop_instance_uid.is_empty() {
+        return Err(refused("a part has no SOPInstanceUID".to_string()));
+    }
+    Ok(StreamedInstance {
+        sop_uid: header.sop_instance_uid,
+        file: part.to_path_buf(),
+        bytes,
+    })
+}
+
+fn bad_answer(url: &Url, what: &str) -> Attempt {
+    Attempt::Fatal(PacsError::BadAnswer {
+        url: url.to_string(),
+        what: what.to_string(),
+    })
 }
 
 /// The boundary of a `multipart/related` content type.

@@ -1,8 +1,10 @@
 //! A loopback HTTP proxy in front of Orthanc for the DICOMweb tests: it forwards every
-//! request, except that a request whose URI contains the text set by
+//! request, except that a request whose URI ends with a text given to
 //! [`FaultyProxy::fail_with_500`] is answered 500 (which Orthanc's Lua filter cannot do:
-//! it refuses with 403 only), and instance retrievals can be slowed down so that a
-//! retrieval lasts long enough to report progress. Answers are buffered whole (test data).
+//! it refuses with 403 only); retrievals can be slowed down so that they last long enough
+//! to report progress (instances delayed, whole-series answers paced); and whole-series
+//! answers can break off after some bytes, as a dropped connection does. Answers are
+//! buffered whole from Orthanc (test data), then sent in chunks.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,13 +18,19 @@ use axum::response::Response;
 /// Largest request body forwarded.
 const MAX_REQUEST_BYTES: usize = 16 << 20;
 
+/// Size of the chunks answers are sent in.
+const CHUNK_BYTES: usize = 64 << 10;
+
 /// What the proxy does besides forwarding.
 #[derive(Default)]
 struct Faults {
-    /// URIs ending with this are answered 500.
-    fail: Option<String>,
-    /// Delay before each instance retrieval is forwarded.
-    instance_delay: Duration,
+    /// URIs ending with one of these are answered 500.
+    fail: Vec<String>,
+    /// Delay before each instance retrieval is forwarded, and before each chunk of a
+    /// whole-series answer.
+    delay: Duration,
+    /// Whole-series answers break off after this many bytes.
+    break_series_after: Option<usize>,
 }
 
 struct Proxy {
@@ -83,15 +91,21 @@ impl FaultyProxy {
         format!("http://{}/dicom-web", self.address)
     }
 
-    /// Answers 500 to every request whose URI ends with `text` from now on (an instance's
-    /// `/instances/UID`).
+    /// Answers 500 from now on to every request whose URI ends with `text` (an
+    /// instance's `/instances/UID`, a series' `/series/UID`), as well as those given before.
     pub fn fail_with_500(&self, text: &str) {
-        self.faults().fail = Some(text.to_string());
+        self.faults().fail.push(text.to_string());
     }
 
-    /// Waits `delay` before forwarding each instance retrieval from now on.
-    pub fn slow_instances(&self, delay: Duration) {
-        self.faults().instance_delay = delay;
+    /// Waits `delay` from now on before forwarding each instance retrieval, and before
+    /// each 64 KiB of a whole-series answer.
+    pub fn slow_retrievals(&self, delay: Duration) {
+        self.faults().delay = delay;
+    }
+
+    /// Breaks every whole-series answer off after `bytes` from now on.
+    pub fn break_series_after(&self, bytes: usize) {
+        self.faults().break_series_after = Some(bytes);
     }
 
     fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
@@ -105,13 +119,11 @@ impl FaultyProxy {
 /// Forwards one request (or fails it, or delays it, as the faults say).
 async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
     let uri = request.uri().to_string();
-    let (fail, delay) = {
+    let whole_series = is_series_retrieval(&uri);
+    let (fail, delay, break_after) = {
         let faults = proxy.faults.lock().unwrap_or_else(PoisonError::into_inner);
-        let fail = faults
-            .fail
-            .as_deref()
-            .is_some_and(|text| uri.ends_with(text));
-        (fail, faults.instance_delay)
+        let fail = faults.fail.iter().any(|text| uri.ends_with(text.as_str()));
+        (fail, faults.delay, faults.break_series_after)
     };
     if fail {
         return answer(StatusCode::INTERNAL_SERVER_ERROR, "failed on purpose");
@@ -119,6 +131,11 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     if uri.contains("/instances/") && !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let (chunk_delay, break_after) = if whole_series {
+        (delay, break_after)
+    } else {
+        (Duration::ZERO, None)
+    };
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
         return answer(StatusCode::BAD_REQUEST, "request body unreadable");
@@ -153,7 +170,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let Ok(bytes) = reply.bytes().await else {
         return answer(StatusCode::BAD_GATEWAY, "upstream answer broke off");
     };
-    let mut response = Response::new(Body::from(bytes));
+    let mut response = Response::new(chunked(bytes, chunk_delay, break_after));
     *response.status_mut() = status;
     for (name, value) in headers {
         if let (Ok(name), Ok(value)) = (
@@ -164,6 +181,37 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         }
     }
     response
+}
+
+/// Whether `uri` asks for a whole series (`…/studies/UID/series/UID`).
+fn is_series_retrieval(uri: &str) -> bool {
+    let path = uri.split('?').next().unwrap_or_default();
+    path.contains("/studies/") && path.rsplit('/').nth(1) == Some("series")
+}
+
+/// `bytes` as a body sent in chunks, `delay` before each, breaking off with an error
+/// after `break_after` bytes when set.
+fn chunked(bytes: axum::body::Bytes, delay: Duration, break_after: Option<usize>) -> Body {
+    let end = break_after.map_or(bytes.len(), |limit| limit.min(bytes.len()));
+    let broken = end < bytes.len();
+    let chunks = futures_util::stream::unfold(0, move |at| {
+        let bytes = bytes.clone();
+        async move {
+            if at >= end {
+                return if broken && at == end {
+                    Some((Err(std::io::Error::other("broken off on purpose")), at + 1))
+                } else {
+                    None
+                };
+            }
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            let next = (at + CHUNK_BYTES).min(end);
+            Some((Ok(bytes.slice(at..next)), next))
+        }
+    });
+    Body::from_stream(chunks)
 }
 
 fn answer(status: StatusCode, text: &'static str) -> Response {

@@ -5,8 +5,10 @@
 //!
 //! A Lua filter sees every HTTP request: it appends `METHOD URI` to a log the tests read
 //! (how many instances were retrieved), refuses DICOMweb requests without the bearer token
-//! when one is set, and refuses requests whose URI contains a line of a "fail" file, so a
-//! test can make the PACS answer errors for one instance.
+//! when one is set, and refuses (or holds) requests whose URI matches a line of a "fail"
+//! (or "slow") file, so a test can make the PACS answer errors for one instance and for
+//! the series it belongs to. A line matches a URI that contains it, or, ending in `$`,
+//! one that ends with the rest of it.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -246,15 +248,25 @@ impl Orthanc {
             .count()
     }
 
-    /// Makes Orthanc refuse (403) every request whose URI contains `text`.
-    pub fn fail_requests_containing(&self, text: &str) {
-        std::fs::write(self.dir.path().join("fail.txt"), format!("{text}\n"))
+    /// How many whole-series retrievals (WADO-RS `/studies/UID/series/UID`) Orthanc has
+    /// received.
+    pub fn series_retrievals(&self) -> usize {
+        self.requests()
+            .iter()
+            .filter(|line| line.starts_with("GET /dicom-web/") && is_series_retrieval(line))
+            .count()
+    }
+
+    /// Makes Orthanc refuse (403) every request whose URI matches one of `patterns` (see
+    /// the module's doc); none: refuse nothing.
+    pub fn fail_requests_matching(&self, patterns: &[&str]) {
+        std::fs::write(self.dir.path().join("fail.txt"), lines(patterns))
             .expect("the fail file is written");
     }
 
-    /// Makes Orthanc hold (about 20 s) every request whose URI contains `text`.
-    pub fn hold_requests_containing(&self, text: &str) {
-        std::fs::write(self.dir.path().join("slow.txt"), format!("{text}\n"))
+    /// Makes Orthanc hold (about 20 s) every request whose URI matches one of `patterns`.
+    pub fn hold_requests_matching(&self, patterns: &[&str]) {
+        std::fs::write(self.dir.path().join("slow.txt"), lines(patterns))
             .expect("the slow file is written");
     }
 
@@ -274,6 +286,22 @@ impl Drop for Orthanc {
 }
 
 /// A port free on the loopback interface now (bound, then released).
+/// The pattern that matches the whole-series retrieval of `series_uid` (not its metadata
+/// nor its instances).
+pub fn series_retrieval_pattern(series_uid: &str) -> String {
+    format!("/series/{series_uid}$")
+}
+
+/// Whether a logged request (`GET URI`) asks for a whole series.
+fn is_series_retrieval(line: &str) -> bool {
+    let path = line.split('?').next().unwrap_or_default();
+    path.contains("/studies/") && path.rsplit('/').nth(1) == Some("series")
+}
+
+fn lines(patterns: &[&str]) -> String {
+    patterns.iter().map(|p| format!("{p}\n")).collect()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
@@ -306,6 +334,31 @@ local LOG = {log}
 local FAIL = {fail}
 local SLOW = {slow}
 local AUTHORIZATION = {authorization}
+-- Whether the URI contains the line, or ends with it when the line ends with "$".
+local function matches(uri, line)
+  if line == "" then
+    return false
+  end
+  if string.sub(line, -1) == "$" then
+    local ending = string.sub(line, 1, -2)
+    return string.sub(uri, -#ending) == ending
+  end
+  return string.find(uri, line, 1, true) ~= nil
+end
+local function any_line_matches(path, uri)
+  local file = io.open(path, "r")
+  if not file then
+    return false
+  end
+  for line in file:lines() do
+    if matches(uri, line) then
+      file:close()
+      return true
+    end
+  end
+  file:close()
+  return false
+end
 function IncomingHttpRequestFilter(method, uri, ip, username, httpHeaders)
   local log = io.open(LOG, "a")
   log:write(method .. " " .. uri .. "\n")
@@ -314,27 +367,12 @@ function IncomingHttpRequestFilter(method, uri, ip, username, httpHeaders)
       and httpHeaders["authorization"] ~= AUTHORIZATION then
     return false
   end
-  local slow = io.open(SLOW, "r")
-  if slow then
-    local pattern = slow:read("l")
-    slow:close()
-    if pattern and pattern ~= "" and string.find(uri, pattern, 1, true) then
-      -- Hold this request (busy: Lua has no sleep) until the test kills Orthanc.
-      local start = os.clock()
-      while os.clock() - start < 20 do end
-    end
+  if any_line_matches(SLOW, uri) then
+    -- Hold this request (busy: Lua has no sleep) until the test kills Orthanc.
+    local start = os.clock()
+    while os.clock() - start < 20 do end
   end
-  local fail = io.open(FAIL, "r")
-  if fail then
-    for line in fail:lines() do
-      if line ~= "" and string.find(uri, line, 1, true) then
-        fail:close()
-        return false
-      end
-    end
-    fail:close()
-  end
-  return true
+  return not any_line_matches(FAIL, uri)
 end
 "#,
         log = quoted(dir.join("requests.log")),

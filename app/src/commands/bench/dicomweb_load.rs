@@ -3,7 +3,6 @@
 //! did, and the total to a volume in memory (to compare with `bench load` of the same
 //! series from disk).
 
-use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -27,7 +26,7 @@ struct DicomWebLoadReport {
     runs: usize,
     /// Median time to the first instance on disk.
     first_instance_median_ms: f64,
-    /// Median time to the last instance on disk (metadata included).
+    /// Median time to the last instance on disk and decoded (metadata included).
     retrieve_median_ms: f64,
     /// Median time to the volume in memory, retrieval included.
     median_ms: f64,
@@ -35,7 +34,7 @@ struct DicomWebLoadReport {
     max_ms: f64,
     /// Instance megabytes retrieved per second at the median retrieval.
     network_mb_per_s: f64,
-    /// Requests in flight at once.
+    /// Requests in flight at once for instances the whole-series answer did not bring.
     parallel: usize,
 }
 
@@ -49,16 +48,7 @@ pub fn run(url: &str, series: Option<&str>, runs: usize, json: bool) -> anyhow::
         let cache_dir = tempfile::tempdir().context("a temporary cache folder")?;
         let cache = SeriesCache::new(cache_dir.path(), u64::MAX);
         let start = Instant::now();
-        let first = Mutex::new(None);
-        let progress = |done: usize, _total: usize| {
-            if done > 0 {
-                let mut first = first
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                first.get_or_insert_with(|| start.elapsed());
-            }
-        };
-        let retrieved_series = source::retrieve_series_into(url, &cache, Some(id), &progress)?;
+        let retrieved_series = source::retrieve_series_into(url, &cache, Some(id), &|_, _| {})?;
         if let Some(first) = retrieved_series.missing.first() {
             anyhow::bail!(
                 "{} instance(s) not retrieved: the figures would not be the series'; {first}",
@@ -77,10 +67,9 @@ pub fn run(url: &str, series: Option<&str>, runs: usize, json: bool) -> anyhow::
         .with_context(|| format!("loading series {}", chosen.id))?;
         totals.push(start.elapsed().as_secs_f64() * 1000.0);
         retrieves.push(retrieved.as_secs_f64() * 1000.0);
-        let first = first
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .unwrap_or(retrieved);
+        let first = retrieved_series
+            .first_arrival
+            .map_or(retrieved, |at| at.duration_since(start));
         firsts.push(first.as_secs_f64() * 1000.0);
         let bytes = chosen
             .images
@@ -121,7 +110,7 @@ pub fn run(url: &str, series: Option<&str>, runs: usize, json: bool) -> anyhow::
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "load {} over DICOMweb: {} instances ({:.1} MB) {:?}, median {:.1} ms (min {:.1}, max {:.1}) over {} runs; first instance {:.1} ms, all retrieved {:.1} ms ({:.1} MB/s, {} requests at once)",
+            "load {} over DICOMweb: {} instances ({:.1} MB) {:?}, median {:.1} ms (min {:.1}, max {:.1}) over {} runs; first instance {:.1} ms, all retrieved and decoded {:.1} ms ({:.1} MB/s, one whole-series request then up to {} requests at once for what it lacks)",
             report.series,
             report.instances,
             report.bytes as f64 / 1e6,
