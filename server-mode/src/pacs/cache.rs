@@ -151,6 +151,7 @@ impl SeriesCache {
         let folder = self.series_folder(source, &address);
         let instances_folder = folder.join(INSTANCES);
         std::fs::create_dir_all(&instances_folder).map_err(|error| io(&instances_folder, error))?;
+        remove_partial_files(&instances_folder);
         let old = read_manifest(&folder).unwrap_or_default();
         let first_arrival = std::sync::OnceLock::new();
         let arrival = &|file: &Path| {
@@ -431,6 +432,22 @@ impl SeriesCache {
                     tracing::warn!(folder = %folder.display(), %error, "cannot evict a cached series")
                 }
             }
+        }
+    }
+}
+
+/// Deletes what a retrieval cut off (a crash, a killed process) left half written, so the
+/// loader never reads it.
+fn remove_partial_files(instances_folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(instances_folder) else {
+        return;
+    };
+    for path in entries.filter_map(Result::ok).map(|entry| entry.path()) {
+        if path
+            .extension()
+            .is_some_and(|extension| extension == "part")
+        {
+            let _ = std::fs::remove_file(&path);
         }
     }
 }

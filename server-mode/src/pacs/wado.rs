@@ -314,12 +314,9 @@ pub async fn retrieve_series(
         let identified = written
             .map_err(final_error)
             .and_then(|bytes| identify(&url, series, &part, bytes));
-        match identified {
-            Ok(instance) => arrived(instance)?,
-            Err(error) => {
-                let _ = std::fs::remove_file(&part);
-                return Err(error);
-            }
+        if let Err(error) = identified.and_then(&mut *arrived) {
+            let _ = std::fs::remove_file(&part);
+            return Err(error);
         }
         count += 1;
     }
