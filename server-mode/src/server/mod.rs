@@ -35,6 +35,7 @@ pub mod study_query;
 mod thumbnail;
 pub mod users;
 pub mod web;
+pub mod webrtc;
 
 pub use audit::{AuditEvent, AuditLog};
 pub use background::BackgroundServer;
