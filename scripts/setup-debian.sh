@@ -19,6 +19,7 @@ packages=(
   libavformat-dev     # linked by ffmpeg-next even though no container is used
   libavutil-dev       # frames, options, errors
   libswscale-dev      # RGBA <-> YUV conversion
+  libssl-dev          # WebRTC's DTLS (str0m's OpenSSL backend, openssl-sys links it)
   clang               # with libclang-dev: bindgen parses the FFmpeg headers
   libclang-dev
   # The desktop window (eframe on winit, X11): the test app/tests/desktop.rs opens a real

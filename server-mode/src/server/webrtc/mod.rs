@@ -4,7 +4,9 @@
 //! time, and the WebSocket carries them again whenever WebRTC does not connect or fails.
 //!
 //! - [`offer`]: a client's SDP offer checked before the stack reads it.
+//! - [`peer`]: one session's peer (str0m: sans-IO, ICE-lite, H.264 sent, data channels).
 //! - [`transport`]: which transport carries the frames, and when that changes.
 
 pub mod offer;
+pub mod peer;
 pub mod transport;

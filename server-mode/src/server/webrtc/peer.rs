@@ -1,0 +1,305 @@
+//! One session's WebRTC peer, the server's side: ICE-lite with one host candidate, the
+//! answer to the client's checked offer, H.264 constrained baseline (packetization-mode 1)
+//! sent, data channels received. Sans-IO: datagrams and time come in, datagrams, events
+//! and the next deadline go out; the caller owns the socket.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use str0m::change::SdpOffer;
+use str0m::crypto::{CryptoProvider, from_feature_flags};
+use str0m::format::Codec;
+use str0m::media::{MediaKind, MediaTime, Mid, Pt};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
+
+use super::offer::CheckedOffer;
+
+/// The H.264 payload type the server offers back (the client's offer decides the one used).
+const H264_PT: u8 = 108;
+/// Its retransmission (RTX) payload type.
+const H264_RTX_PT: u8 = 109;
+/// Constrained baseline, level 3.1: what the session's encoder makes.
+const PROFILE_LEVEL_ID: u32 = 0x42e01f;
+
+/// Why a peer could not be made or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    /// The host candidate was refused.
+    #[error("no host candidate for {0}")]
+    Candidate(SocketAddr),
+    /// The WebRTC stack refused the offer or failed.
+    #[error("WebRTC: {0}")]
+    Rtc(String),
+}
+
+/// What the peer asks of its caller after a step.
+#[derive(Debug, Default)]
+pub struct Step {
+    /// Datagrams to send: destination and bytes.
+    pub transmit: Vec<(SocketAddr, Vec<u8>)>,
+    /// What happened, as the stack says it.
+    pub events: Vec<Event>,
+    /// When to step again if nothing arrives.
+    pub deadline: Option<Instant>,
+}
+
+/// The server's side of one WebRTC connection.
+pub struct Peer {
+    rtc: Rtc,
+    local: SocketAddr,
+    video: Option<(Mid, Pt)>,
+}
+
+/// The crypto provider of the WebRTC stack (OpenSSL's DTLS), made once.
+fn crypto() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(from_feature_flags()))
+        .clone()
+}
+
+impl Peer {
+    /// The answer to `offer` at `now`, the server reachable at `local` (the address its UDP
+    /// socket is bound to and the one announced), and the peer.
+    pub fn answer(
+        offer: &CheckedOffer,
+        local: SocketAddr,
+        now: Instant,
+    ) -> Result<(Self, String), PeerError> {
+        let mut config = RtcConfig::new()
+            .set_crypto_provider(crypto())
+            .set_ice_lite(true)
+            .clear_codecs();
+        config.codec_config().add_h264(
+            H264_PT.into(),
+            Some(H264_RTX_PT.into()),
+            true,
+            PROFILE_LEVEL_ID,
+        );
+        let mut rtc = config.build(now);
+        let candidate = Candidate::host(local, "udp").map_err(|_| PeerError::Candidate(local))?;
+        rtc.add_local_candidate(candidate);
+        let offer = SdpOffer::from_sdp_string(&offer.sdp)
+            .map_err(|error| PeerError::Rtc(format!("the offer: {error}")))?;
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|error| PeerError::Rtc(error.to_string()))?;
+        Ok((
+            Self {
+                rtc,
+                local,
+                video: None,
+            },
+            answer.to_sdp_string(),
+        ))
+    }
+
+    /// Takes a datagram that arrived from `source` at `now`; `false` when it is not this
+    /// peer's (for another peer on the same socket, or junk).
+    pub fn receive(&mut self, now: Instant, source: SocketAddr, datagram: &[u8]) -> bool {
+        let Ok(contents) = datagram.try_into() else {
+            return false;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: self.local,
+                contents,
+            },
+        );
+        self.rtc.accepts(&input) && self.rtc.handle_input(input).is_ok()
+    }
+
+    /// Writes one H.264 access unit (Annex B) stamped `rtp_time` (90 kHz); `false` before
+    /// the video is negotiated and connected.
+    pub fn write_access_unit(&mut self, now: Instant, rtp_time: u64, access_unit: &[u8]) -> bool {
+        let Some((mid, pt)) = self.video else {
+            return false;
+        };
+        let Some(writer) = self.rtc.writer(mid) else {
+            return false;
+        };
+        writer
+            .write(
+                pt,
+                now,
+                MediaTime::from_90khz(rtp_time),
+                access_unit.to_vec(),
+            )
+            .is_ok()
+    }
+
+    /// Advances the peer to `now` and drains what it has to say.
+    pub fn step(&mut self, now: Instant) -> Result<Step, PeerError> {
+        self.rtc
+            .handle_input(Input::Timeout(now))
+            .map_err(|error| PeerError::Rtc(error.to_string()))?;
+        let mut step = Step::default();
+        loop {
+            match self
+                .rtc
+                .poll_output()
+                .map_err(|error| PeerError::Rtc(error.to_string()))?
+            {
+                Output::Timeout(deadline) => {
+                    step.deadline = Some(deadline);
+                    return Ok(step);
+                }
+                Output::Transmit(transmit) => step
+                    .transmit
+                    .push((transmit.destination, transmit.contents.to_vec())),
+                Output::Event(event) => {
+                    if let Event::MediaAdded(added) = &event
+                        && added.kind == MediaKind::Video
+                    {
+                        self.video = self.h264_pt(added.mid).map(|pt| (added.mid, pt));
+                    }
+                    step.events.push(event);
+                }
+            }
+        }
+    }
+
+    /// Whether ICE and DTLS are up.
+    pub fn is_connected(&self) -> bool {
+        self.rtc.is_connected()
+    }
+
+    /// The payload type negotiated for H.264 on `mid`.
+    fn h264_pt(&mut self, mid: Mid) -> Option<Pt> {
+        let writer = self.rtc.writer(mid)?;
+        writer
+            .payload_params()
+            .find(|params| params.spec().codec == Codec::H264)
+            .map(|params| params.pt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::UdpSocket;
+    use std::time::Duration;
+
+    use str0m::media::Direction;
+
+    use super::*;
+    use crate::server::webrtc::offer::check_offer;
+
+    /// An access unit as the encoder writes it: SPS, PPS and an IDR slice of `size` bytes.
+    fn access_unit(size: usize, mark: u8) -> Vec<u8> {
+        let mut unit = vec![0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0x8c, 0x8d, 0x40];
+        unit.extend_from_slice(&[0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80]);
+        unit.extend_from_slice(&[0, 0, 0, 1, 0x65]);
+        unit.extend((0..size).map(|n| mark.wrapping_add(n as u8) | 1));
+        unit
+    }
+
+    #[test]
+    fn a_client_offering_h264_gets_the_access_units_over_loopback_udp() {
+        let started = Instant::now();
+        let server_socket = UdpSocket::bind("127.0.0.1:0").expect("a server socket");
+        let client_socket = UdpSocket::bind("127.0.0.1:0").expect("a client socket");
+        for socket in [&server_socket, &client_socket] {
+            socket.set_nonblocking(true).expect("non-blocking");
+        }
+        let (server_addr, client_addr) = (
+            server_socket.local_addr().expect("bound"),
+            client_socket.local_addr().expect("bound"),
+        );
+
+        // The client: full ICE, receives video and opens a data channel.
+        let mut client_config = RtcConfig::new()
+            .set_crypto_provider(crypto())
+            .clear_codecs();
+        client_config
+            .codec_config()
+            .add_h264(102.into(), None, true, PROFILE_LEVEL_ID);
+        let mut client = client_config.build(started);
+        client.add_local_candidate(Candidate::host(client_addr, "udp").expect("candidate"));
+        let mut change = client.sdp_api();
+        change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
+        change.add_channel("input".to_string());
+        let (offer, pending) = change.apply().expect("an offer");
+        let checked = check_offer(&offer.to_sdp_string()).expect("the offer passes the checks");
+        let (mut server, answer) = Peer::answer(&checked, server_addr, started).expect("answered");
+        assert!(answer.contains("a=ice-lite"), "{answer}");
+        client
+            .sdp_api()
+            .accept_answer(
+                pending,
+                str0m::change::SdpAnswer::from_sdp_string(&answer).expect("an answer"),
+            )
+            .expect("accepted");
+
+        let mut received: Vec<Vec<u8>> = Vec::new();
+        let mut written = 0_u8;
+        let mut buffer = vec![0_u8; 2048];
+        while received.len() < 5 {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "only {} access units arrived",
+                received.len()
+            );
+            let now = Instant::now();
+            // The server: datagrams in, a frame every pass once connected, datagrams out.
+            while let Ok((n, source)) = server_socket.recv_from(&mut buffer) {
+                server.receive(now, source, &buffer[..n]);
+            }
+            if server.is_connected() && written < 20 {
+                if server.write_access_unit(
+                    now,
+                    u64::from(written) * 3000,
+                    &access_unit(3000, written),
+                ) {
+                    written += 1;
+                }
+            }
+            let step = server.step(now).expect("the server steps");
+            for (to, datagram) in step.transmit {
+                let _ = server_socket.send_to(&datagram, to);
+            }
+            // The client, as its own loop would.
+            while let Ok((n, source)) = client_socket.recv_from(&mut buffer) {
+                let input = Input::Receive(
+                    now,
+                    Receive {
+                        proto: Protocol::Udp,
+                        source,
+                        destination: client_addr,
+                        contents: (&buffer[..n]).try_into().expect("a datagram"),
+                    },
+                );
+                client.handle_input(input).expect("the client takes it");
+            }
+            client
+                .handle_input(Input::Timeout(now))
+                .expect("the client steps");
+            while let Ok(output) = client.poll_output() {
+                match output {
+                    Output::Timeout(_) => break,
+                    Output::Transmit(transmit) => {
+                        let _ = client_socket.send_to(&transmit.contents, transmit.destination);
+                    }
+                    Output::Event(Event::MediaData(data)) => received.push(data.data.to_vec()),
+                    Output::Event(_) => {}
+                }
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // Whole access units arrive, in order, their IDR slices intact.
+        for (n, unit) in received.iter().enumerate() {
+            let sent = access_unit(3000, n as u8);
+            let idr = &sent[sent.len() - 3000..];
+            assert!(
+                unit.windows(idr.len()).any(|window| window == idr),
+                "access unit {n} arrived whole ({} bytes)",
+                unit.len()
+            );
+        }
+    }
+}
