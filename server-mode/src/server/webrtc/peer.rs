@@ -21,7 +21,9 @@ const H264_PT: u8 = 108;
 /// Its retransmission (RTX) payload type.
 const H264_RTX_PT: u8 = 109;
 /// Constrained baseline, level 3.1: what the session's encoder makes.
-const PROFILE_LEVEL_ID: u32 = 0x42e01f;
+pub(crate) const PROFILE_LEVEL_ID: u32 = 0x42e01f;
+/// The longest data-channel message taken (as the WebSocket's text messages).
+pub const MAX_CHANNEL_MESSAGE: usize = 16 << 10;
 
 /// Why a peer could not be made or failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +41,10 @@ pub enum PeerError {
 pub struct Step {
     /// Datagrams to send: destination and bytes.
     pub transmit: Vec<(SocketAddr, Vec<u8>)>,
-    /// What happened, as the stack says it.
+    /// Text messages the client sent on its data channels, in order (longer ones and
+    /// binary ones are dropped).
+    pub messages: Vec<String>,
+    /// What else happened, as the stack says it.
     pub events: Vec<Event>,
     /// When to step again if nothing arrives.
     pub deadline: Option<Instant>,
@@ -53,7 +58,7 @@ pub struct Peer {
 }
 
 /// The crypto provider of the WebRTC stack (OpenSSL's DTLS), made once.
-fn crypto() -> Arc<CryptoProvider> {
+pub(crate) fn crypto() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
     PROVIDER
         .get_or_init(|| Arc::new(from_feature_flags()))
@@ -153,6 +158,14 @@ impl Peer {
                 Output::Transmit(transmit) => step
                     .transmit
                     .push((transmit.destination, transmit.contents.to_vec())),
+                Output::Event(Event::ChannelData(data)) => {
+                    if !data.binary
+                        && data.data.len() <= MAX_CHANNEL_MESSAGE
+                        && let Ok(text) = String::from_utf8(data.data)
+                    {
+                        step.messages.push(text);
+                    }
+                }
                 Output::Event(event) => {
                     if let Event::MediaAdded(added) = &event
                         && added.kind == MediaKind::Video
@@ -185,9 +198,8 @@ mod tests {
     use std::net::UdpSocket;
     use std::time::Duration;
 
-    use str0m::media::Direction;
-
     use super::*;
+    use crate::client::webrtc::ClientPeer;
     use crate::server::webrtc::offer::check_offer;
 
     /// An access unit as the encoder writes it: SPS, PPS and an IDR slice of `size` bytes.
@@ -199,95 +211,68 @@ mod tests {
         unit
     }
 
-    #[test]
-    fn a_client_offering_h264_gets_the_access_units_over_loopback_udp() {
-        let started = Instant::now();
-        let server_socket = UdpSocket::bind("127.0.0.1:0").expect("a server socket");
-        let client_socket = UdpSocket::bind("127.0.0.1:0").expect("a client socket");
-        for socket in [&server_socket, &client_socket] {
-            socket.set_nonblocking(true).expect("non-blocking");
-        }
-        let (server_addr, client_addr) = (
-            server_socket.local_addr().expect("bound"),
-            client_socket.local_addr().expect("bound"),
-        );
+    /// A non-blocking UDP socket on loopback and its address.
+    fn loopback_socket() -> (UdpSocket, SocketAddr) {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("a socket");
+        socket.set_nonblocking(true).expect("non-blocking");
+        let address = socket.local_addr().expect("bound");
+        (socket, address)
+    }
 
-        // The client: full ICE, receives video and opens a data channel.
-        let mut client_config = RtcConfig::new()
-            .set_crypto_provider(crypto())
-            .clear_codecs();
-        client_config
-            .codec_config()
-            .add_h264(102.into(), None, true, PROFILE_LEVEL_ID);
-        let mut client = client_config.build(started);
-        client.add_local_candidate(Candidate::host(client_addr, "udp").expect("candidate"));
-        let mut change = client.sdp_api();
-        change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
-        change.add_channel("input".to_string());
-        let (offer, pending) = change.apply().expect("an offer");
-        let checked = check_offer(&offer.to_sdp_string()).expect("the offer passes the checks");
+    #[test]
+    fn a_client_gets_the_access_units_and_its_input_arrives_over_the_data_channel() {
+        let started = Instant::now();
+        let (server_socket, server_addr) = loopback_socket();
+        let (client_socket, client_addr) = loopback_socket();
+        let (mut client, offer) = ClientPeer::offer(client_addr, started).expect("an offer");
+        let checked = check_offer(&offer).expect("the offer passes the checks");
+        assert!(checked.data_channel);
         let (mut server, answer) = Peer::answer(&checked, server_addr, started).expect("answered");
         assert!(answer.contains("a=ice-lite"), "{answer}");
-        client
-            .sdp_api()
-            .accept_answer(
-                pending,
-                str0m::change::SdpAnswer::from_sdp_string(&answer).expect("an answer"),
-            )
-            .expect("accepted");
+        client.accept_answer(&answer).expect("accepted");
 
         let mut received: Vec<Vec<u8>> = Vec::new();
+        let mut messages: Vec<String> = Vec::new();
         let mut written = 0_u8;
+        let mut input_sent = false;
         let mut buffer = vec![0_u8; 2048];
-        while received.len() < 5 {
+        while received.len() < 5 || messages.is_empty() {
             assert!(
                 started.elapsed() < Duration::from_secs(20),
-                "only {} access units arrived",
-                received.len()
+                "{} access units and {} messages arrived",
+                received.len(),
+                messages.len()
             );
             let now = Instant::now();
-            // The server: datagrams in, a frame every pass once connected, datagrams out.
             while let Ok((n, source)) = server_socket.recv_from(&mut buffer) {
                 server.receive(now, source, &buffer[..n]);
             }
-            if server.is_connected() && written < 20 {
-                if server.write_access_unit(
+            if server.is_connected()
+                && written < 20
+                && server.write_access_unit(
                     now,
                     u64::from(written) * 3000,
                     &access_unit(3000, written),
-                ) {
-                    written += 1;
-                }
+                )
+            {
+                written += 1;
             }
             let step = server.step(now).expect("the server steps");
+            messages.extend(step.messages);
             for (to, datagram) in step.transmit {
                 let _ = server_socket.send_to(&datagram, to);
             }
-            // The client, as its own loop would.
             while let Ok((n, source)) = client_socket.recv_from(&mut buffer) {
-                let input = Input::Receive(
-                    now,
-                    Receive {
-                        proto: Protocol::Udp,
-                        source,
-                        destination: client_addr,
-                        contents: (&buffer[..n]).try_into().expect("a datagram"),
-                    },
-                );
-                client.handle_input(input).expect("the client takes it");
+                client.receive(now, source, &buffer[..n]);
             }
-            client
-                .handle_input(Input::Timeout(now))
-                .expect("the client steps");
-            while let Ok(output) = client.poll_output() {
-                match output {
-                    Output::Timeout(_) => break,
-                    Output::Transmit(transmit) => {
-                        let _ = client_socket.send_to(&transmit.contents, transmit.destination);
-                    }
-                    Output::Event(Event::MediaData(data)) => received.push(data.data.to_vec()),
-                    Output::Event(_) => {}
-                }
+            if !input_sent {
+                input_sent =
+                    client.send_input(r#"{"type":"input","seq":1,"action":"orbit","dx":3,"dy":0}"#);
+            }
+            let step = client.step(now).expect("the client steps");
+            received.extend(step.access_units.into_iter().map(|(_, unit)| unit));
+            for (to, datagram) in step.transmit {
+                let _ = client_socket.send_to(&datagram, to);
             }
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -301,5 +286,9 @@ mod tests {
                 unit.len()
             );
         }
+        assert_eq!(
+            messages,
+            [r#"{"type":"input","seq":1,"action":"orbit","dx":3,"dy":0}"#]
+        );
     }
 }
