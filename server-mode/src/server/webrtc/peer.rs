@@ -183,6 +183,11 @@ impl Peer {
         self.rtc.is_connected()
     }
 
+    /// Whether the peer is still in use (not closed or failed).
+    pub fn is_alive(&self) -> bool {
+        self.rtc.is_alive()
+    }
+
     /// The payload type negotiated for H.264 on `mid`.
     fn h264_pt(&mut self, mid: Mid) -> Option<Pt> {
         let writer = self.rtc.writer(mid)?;
