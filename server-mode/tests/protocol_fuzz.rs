@@ -34,7 +34,8 @@ use render_core::{Modality, Volume, Voxels, Window};
 use serde_json::Value;
 use server_mode::protocol::{
     Action, ClientMessage, ClientStats, Codec, ErrorCode, Input, Layout, ParseError, ServerMessage,
-    SharedView, StudyQuery, StudyRequest, Viewport, WindowInfo, parse_client_message,
+    SharedView, StudyQuery, StudyRequest, TransportKind, Viewport, WindowInfo,
+    parse_client_message,
 };
 use server_mode::server::encode::Encoding;
 use server_mode::server::scheduler::RenderRequest;
@@ -184,11 +185,19 @@ fn typed_messages() -> Vec<ClientMessage> {
                 width: 512,
                 height: 384,
             }),
+            transports: vec![TransportKind::Webrtc, TransportKind::Websocket],
         },
         ClientMessage::Hello {
             token: None,
             codecs: Vec::new(),
             viewport: None,
+            transports: Vec::new(),
+        },
+        ClientMessage::WebrtcOffer {
+            sdp: "v=0\r\n".to_string(),
+        },
+        ClientMessage::WebrtcClose {
+            reason: "no frame within 5 s".to_string(),
         },
         ClientMessage::ListStudies(StudyRequest::default()),
         ClientMessage::ListStudies(StudyRequest {
@@ -245,7 +254,9 @@ fn typed_messages() -> Vec<ClientMessage> {
             | ClientMessage::Share
             | ClientMessage::Join { .. }
             | ClientMessage::Probe { .. }
-            | ClientMessage::Measure { .. } => {}
+            | ClientMessage::Measure { .. }
+            | ClientMessage::WebrtcOffer { .. }
+            | ClientMessage::WebrtcClose { .. } => {}
         }
     }
     messages
@@ -1001,6 +1012,7 @@ fn message() -> impl Strategy<Value = ClientMessage> {
                 token: None,
                 codecs,
                 viewport: size.map(|(width, height)| Viewport { width, height }),
+                transports: Vec::new(),
             }),
         1 => (prop::option::of(-5i64..300), prop::option::of(-5i64..300)).prop_map(
             |(offset, limit)| ClientMessage::ListStudies(StudyRequest {
@@ -1110,8 +1122,12 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         ClientMessage::Still { lossless } => session.still(*lossless),
         ClientMessage::Keyframe => session.keyframe(),
         ClientMessage::Stats(stats) => session.client_stats(stats, now),
-        // Sharing and joining are the connection's (a join opens as `open` does).
-        ClientMessage::Share | ClientMessage::Join { .. } => Ok(()),
+        // Sharing, joining and WebRTC signalling are the connection's (a join opens as
+        // `open` does).
+        ClientMessage::Share
+        | ClientMessage::Join { .. }
+        | ClientMessage::WebrtcOffer { .. }
+        | ClientMessage::WebrtcClose { .. } => Ok(()),
         // Measurements change nothing: their answer must stay finite, or be refused.
         ClientMessage::Probe { cell, x, y } => session.probe(cell, *x, *y).map(|answer| {
             assert_measurement_finite(&answer);

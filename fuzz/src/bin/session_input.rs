@@ -102,8 +102,16 @@ fn main() {
                 ClientMessage::Still { lossless } => session.still(lossless),
                 ClientMessage::Keyframe => session.keyframe(),
                 ClientMessage::Stats(stats) => session.client_stats(&stats, now),
-                // Sharing and joining are the connection's, not the session's.
-                ClientMessage::Share | ClientMessage::Join { .. } => Ok(()),
+                ClientMessage::Probe { cell, x, y } => session.probe(&cell, x, y).map(|_| ()),
+                ClientMessage::Measure { cell, from, to } => {
+                    session.measure(&cell, from, to).map(|_| ())
+                }
+                // Sharing, joining and WebRTC signalling are the connection's, not the
+                // session's.
+                ClientMessage::Share
+                | ClientMessage::Join { .. }
+                | ClientMessage::WebrtcOffer { .. }
+                | ClientMessage::WebrtcClose { .. } => Ok(()),
             };
             if let Err(refusal) = result {
                 assert!(refusal.message.chars().count() <= MAX_ERROR_MESSAGE_CHARS);

@@ -322,6 +322,7 @@ impl Client {
             token: token.map(str::to_string),
             codecs: codecs.to_vec(),
             viewport: Some(viewport),
+            transports: Vec::new(),
         })
         .await?;
         self.reply(|message| match message {

@@ -73,6 +73,9 @@ pub enum ClientMessage {
         /// The canvas size; the server's default when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         viewport: Option<Viewport>,
+        /// How the client can take frames besides the WebSocket (absent: WebSocket only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        transports: Vec<TransportKind>,
     },
     /// Asks for a page of the catalog, searched and filtered (`studies` reply); every
     /// field may be left out: `{"type":"list_studies"}` asks for the newest 50 studies.
@@ -92,6 +95,17 @@ pub enum ClientMessage {
     },
     /// Asks for a frame decodable on its own now (after an H.264 decoding error).
     Keyframe,
+    /// Offers a WebRTC connection for the frames (`webrtc_answer` reply).
+    WebrtcOffer {
+        /// The SDP offer.
+        sdp: String,
+    },
+    /// The client gives WebRTC up; frames come back over the WebSocket.
+    WebrtcClose {
+        /// Why (for the log).
+        #[serde(default)]
+        reason: String,
+    },
     /// How the client keeps up, about once a second; the server's H.264 rate control
     /// follows it.
     Stats(ClientStats),
@@ -341,6 +355,9 @@ pub enum ServerMessage {
         /// Why the session got JPEG although the client offered H.264 first.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         fallback: Option<String>,
+        /// How the server can send this session's frames besides the WebSocket.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        transports: Vec<TransportKind>,
         /// The user the session is (none on a server that asks for no token).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         user: Option<String>,
@@ -377,6 +394,19 @@ pub enum ServerMessage {
     Progress(LoadProgress),
     /// A series was opened; frames of it follow.
     Opened(Box<Opened>),
+    /// The answer to `webrtc_offer`.
+    WebrtcAnswer {
+        /// The SDP answer (ICE-lite, the server's host candidate inside).
+        sdp: String,
+    },
+    /// Where interactive frames go from now on.
+    Transport {
+        /// `webrtc` or `websocket`.
+        transport: TransportKind,
+        /// Why frames are back on the WebSocket.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// A request was refused; the session stays open unless `code` says otherwise.
     Error {
         /// A stable, machine-readable reason.
@@ -546,6 +576,16 @@ pub struct LoadProgress {
     pub done: usize,
     /// Units in all.
     pub total: usize,
+}
+
+/// A way for frames to travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportKind {
+    /// RTP over a WebRTC peer.
+    Webrtc,
+    /// Binary messages on the session's WebSocket.
+    Websocket,
 }
 
 /// What `opened` says about the series.
@@ -885,7 +925,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 11] = [
+const CLIENT_TYPES: [&str; 13] = [
     "hello",
     "list_studies",
     "open",
@@ -897,6 +937,8 @@ const CLIENT_TYPES: [&str; 11] = [
     "join",
     "probe",
     "measure",
+    "webrtc_offer",
+    "webrtc_close",
 ];
 
 /// Parses a client's text message, telling bad JSON, unknown types and bad fields apart.
@@ -1286,6 +1328,43 @@ mod tests {
                 min: [0.5, 0.0, 0.0],
                 max: [1.0, 1.0, 1.0]
             }))
+        );
+    }
+
+    #[test]
+    fn webrtc_signalling_has_the_documented_shapes() {
+        let back = ServerMessage::Transport {
+            transport: TransportKind::Websocket,
+            reason: Some("ICE consent lost".to_string()),
+        };
+        assert_eq!(
+            serde_json::to_value(&back).expect("serialises"),
+            serde_json::json!({"type": "transport", "transport": "websocket", "reason": "ICE consent lost"})
+        );
+        let moved = ServerMessage::Transport {
+            transport: TransportKind::Webrtc,
+            reason: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&moved).expect("serialises"),
+            serde_json::json!({"type": "transport", "transport": "webrtc"})
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"hello","transports":["webrtc","websocket"]}"#),
+            Ok(ClientMessage::Hello {
+                token: None,
+                codecs: Vec::new(),
+                viewport: None,
+                transports: vec![TransportKind::Webrtc, TransportKind::Websocket],
+            })
+        );
+        let refused = parse_client_message(r#"{"type":"hello","transports":["carrier pigeon"]}"#);
+        assert_eq!(refused.map_err(|e| e.code), Err(ErrorCode::BadMessage));
+        assert_eq!(
+            parse_client_message(r#"{"type":"webrtc_close"}"#),
+            Ok(ClientMessage::WebrtcClose {
+                reason: String::new()
+            })
         );
     }
 }

@@ -604,6 +604,15 @@ impl Connection {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(refusal) => self.error(refusal.code, refusal.message).await,
             },
+            // `welcome` offers no WebRTC yet: frames stay on this socket.
+            ClientMessage::WebrtcOffer { .. } => {
+                self.error(
+                    ErrorCode::BadValue,
+                    "this server sends frames over the WebSocket only (welcome.transports)",
+                )
+                .await
+            }
+            ClientMessage::WebrtcClose { .. } => ControlFlow::Continue(()),
             ClientMessage::Probe { cell, x, y } => match self.session.probe(&cell, x, y) {
                 Ok(answer) => self.send(&answer).await,
                 Err(refusal) => self.error(refusal.code, refusal.message).await,
@@ -669,6 +678,8 @@ impl Connection {
             codec: self.session.codec(),
             encoder,
             fallback,
+            // WebRTC is not served yet.
+            transports: Vec::new(),
             user: self.identity.name.clone(),
             role: Some(self.identity.role.name().to_string()),
             node: self.app.config.node_name.clone(),

@@ -61,7 +61,7 @@ impl RateLimiter {
 }
 
 /// How many [`MessageKind`]s there are.
-const KINDS: usize = 11;
+const KINDS: usize = 12;
 
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +86,8 @@ pub enum MessageKind {
     Join,
     /// `probe` and `measure`.
     Measure,
+    /// `webrtc_offer` and `webrtc_close`.
+    Webrtc,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
     Invalid,
 }
@@ -103,6 +105,7 @@ impl MessageKind {
         Self::Share,
         Self::Join,
         Self::Measure,
+        Self::Webrtc,
         Self::Invalid,
     ];
 
@@ -119,6 +122,7 @@ impl MessageKind {
             ClientMessage::Share => Self::Share,
             ClientMessage::Join { .. } => Self::Join,
             ClientMessage::Probe { .. } | ClientMessage::Measure { .. } => Self::Measure,
+            ClientMessage::WebrtcOffer { .. } | ClientMessage::WebrtcClose { .. } => Self::Webrtc,
         }
     }
 
@@ -135,6 +139,7 @@ impl MessageKind {
             Self::Share => "share",
             Self::Join => "join",
             Self::Measure => "probe",
+            Self::Webrtc => "webrtc_offer",
             Self::Invalid => "invalid",
         }
     }
@@ -155,6 +160,8 @@ impl MessageKind {
             Self::Share | Self::Join => (2.0, 5.0),
             // The value under a moving pointer, throttled by the client.
             Self::Measure => (30.0, 60.0),
+            // A client offers once, and again after a failure at most once a minute.
+            Self::Webrtc => (2.0, 5.0),
             Self::Invalid => (5.0, 10.0),
         }
     }

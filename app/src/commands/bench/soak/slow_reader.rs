@@ -82,6 +82,7 @@ pub(super) async fn send_without_reading(
                 width: size[0],
                 height: size[1],
             }),
+            transports: Vec::new(),
         },
         ClientMessage::Open {
             series: series.to_string(),
