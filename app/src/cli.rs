@@ -116,6 +116,14 @@ pub struct ServeArgs {
     /// [default: 300].
     #[arg(long, value_name = "SECONDS", requires = "serve")]
     pub pacs_refresh: Option<u64>,
+    /// UDP port for WebRTC: sessions' H.264 frames as RTP (DTLS-SRTP), negotiated on their
+    /// WebSocket, where UDP reaches the server; none: frames over the WebSocket only.
+    #[arg(long, value_name = "PORT", requires = "serve")]
+    pub webrtc_port: Option<u16>,
+    /// The address WebRTC clients reach this server at, when it is not `--bind`'s (behind
+    /// NAT, or `--bind 0.0.0.0`).
+    #[arg(long, value_name = "ADDR", requires = "webrtc_port")]
+    pub webrtc_address: Option<IpAddr>,
     /// Address to listen on; anything but loopback needs a token or users [default: 127.0.0.1].
     #[arg(long, value_name = "ADDR", requires = "serve")]
     pub bind: Option<IpAddr>,

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 
 use crate::protocol::{
     ClientMessage, Codec, CrosshairInCells, ErrorCode, LoadProgress, PROTOCOL_VERSION,
-    ServerMessage, SliceScales, Stats, parse_client_message,
+    ServerMessage, SliceScales, Stats, TransportKind, parse_client_message,
 };
 use crate::server::access::{Authentication, Ending, Identity};
 use crate::server::audit::{AuditEvent, Refusal};
@@ -36,6 +36,8 @@ use crate::server::metrics::Metrics;
 use crate::server::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
 use crate::server::session::{Admission, MessageKind, MessageRates, Session};
 use crate::server::study_query::{StudyPage, StudySearch};
+use crate::server::webrtc::transport::Switch;
+use crate::server::webrtc::{Carried, PeerEvent, PeerNews, WebRtcLink};
 
 /// Messages waiting for the writer; when full, reading pauses (back-pressure).
 const OUTGOING_CAPACITY: usize = 16;
@@ -272,6 +274,8 @@ async fn serve_session(
         identity,
         ending,
         sharing: None,
+        webrtc: WebRtcLink::default(),
+        webrtc_offered: false,
     };
     let answered = match hello {
         Some(hello) => connection.handle(hello).await,
@@ -400,6 +404,10 @@ struct Connection {
     ending: tokio::sync::watch::Receiver<Option<Ending>>,
     /// This session's view shared with others: its join id and where it publishes.
     sharing: Option<(String, Host)>,
+    /// Its WebRTC peer and which transport carries its frames.
+    webrtc: WebRtcLink,
+    /// Whether `welcome` offered this session WebRTC.
+    webrtc_offered: bool,
 }
 
 impl Drop for Connection {
@@ -418,6 +426,7 @@ impl Connection {
         loop {
             let idle_at = self.last_message + self.app.config.idle_timeout;
             let deadline = self.session.next_deadline();
+            let webrtc_deadline = self.webrtc.deadline();
             let flow = tokio::select! {
                 incoming = stream.next() => match incoming {
                     Some(Ok(message)) => self.on_message(message).await,
@@ -428,6 +437,11 @@ impl Connection {
                     None => ControlFlow::Break(()),
                 },
                 Some(event) = self.events.recv() => self.on_event(event).await,
+                event = self.webrtc.next_event() => self.on_peer_event(event).await,
+                () = tokio::time::sleep_until(webrtc_deadline.unwrap_or(idle_at).into()), if webrtc_deadline.is_some() => {
+                    let switch = self.webrtc.tick(Instant::now());
+                    self.tell_switch(switch).await
+                }
                 () = tokio::time::sleep_until(deadline.unwrap_or(idle_at).into()), if deadline.is_some() => {
                     ControlFlow::Continue(())
                 }
@@ -475,6 +489,12 @@ impl Connection {
             // The transport answers pings itself.
             Message::Ping(_) | Message::Pong(_) => return ControlFlow::Continue(()),
         };
+        self.on_text(text.as_str(), Path::WebSocket).await
+    }
+
+    /// A text message from the client, from its WebSocket or a WebRTC data channel (where
+    /// signalling and the session's first `hello` are refused).
+    async fn on_text(&mut self, text: &str, path: Path) -> ControlFlow<()> {
         let limit = self.app.config.max_message_bytes;
         if text.len() > limit {
             let why = format!(
@@ -484,7 +504,7 @@ impl Connection {
             return self.invalid(ErrorCode::TooLarge, why).await;
         }
         if self.app.config.test_faults
-            && let Some(fault) = crate::server::faults::parse(text.as_str())
+            && let Some(fault) = crate::server::faults::parse(text)
         {
             // Tests only: the switch is off unless the server was started with it.
             tracing::warn!(
@@ -495,7 +515,14 @@ impl Connection {
             self.slot.arm_fault(fault);
             return ControlFlow::Continue(());
         }
-        match parse_client_message(text.as_str()) {
+        match parse_client_message(text) {
+            Ok(message) if path == Path::DataChannel && !message_for_data_channels(&message) => {
+                let why = format!(
+                    "{} goes over the WebSocket, not a data channel",
+                    MessageKind::of(&message).name()
+                );
+                self.invalid(ErrorCode::BadValue, why).await
+            }
             Ok(message) => {
                 // Only a message the server could take counts as the client being there.
                 self.last_message = Instant::now();
@@ -548,8 +575,11 @@ impl Connection {
     async fn handle(&mut self, message: ClientMessage) -> ControlFlow<()> {
         match message {
             ClientMessage::Hello {
-                codecs, viewport, ..
-            } => self.hello(&codecs, viewport).await,
+                codecs,
+                viewport,
+                transports,
+                ..
+            } => self.hello(&codecs, viewport, &transports).await,
             _ if !self.greeted => self.error(ErrorCode::HelloFirst, "send hello first").await,
             ClientMessage::ListStudies(request) => {
                 let search = match StudySearch::new(&request) {
@@ -604,15 +634,12 @@ impl Connection {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(refusal) => self.error(refusal.code, refusal.message).await,
             },
-            // `welcome` offers no WebRTC yet: frames stay on this socket.
-            ClientMessage::WebrtcOffer { .. } => {
-                self.error(
-                    ErrorCode::BadValue,
-                    "this server sends frames over the WebSocket only (welcome.transports)",
-                )
-                .await
+            ClientMessage::WebrtcOffer { sdp } => self.webrtc_offer(&sdp).await,
+            ClientMessage::WebrtcClose { reason } => {
+                let reason = format!("the client closed WebRTC: {reason}");
+                let switch = self.webrtc.close(Instant::now(), &reason);
+                self.tell_switch(switch).await
             }
-            ClientMessage::WebrtcClose { .. } => ControlFlow::Continue(()),
             ClientMessage::Probe { cell, x, y } => match self.session.probe(&cell, x, y) {
                 Ok(answer) => self.send(&answer).await,
                 Err(refusal) => self.error(refusal.code, refusal.message).await,
@@ -637,6 +664,7 @@ impl Connection {
         &mut self,
         codecs: &[Codec],
         viewport: Option<crate::protocol::Viewport>,
+        transports: &[TransportKind],
     ) -> ControlFlow<()> {
         if !codecs.is_empty() && !codecs.contains(&Codec::Jpeg) {
             return self
@@ -670,6 +698,11 @@ impl Connection {
             (None, None)
         };
         self.greeted = true;
+        // RTP carries H.264 only: WebRTC for a session whose frames are H.264, on a server
+        // with an endpoint, to a client that can take it.
+        self.webrtc_offered = self.app.webrtc.is_some()
+            && encoder.is_some()
+            && transports.contains(&TransportKind::Webrtc);
         let welcome = ServerMessage::Welcome {
             session: self.slot.id(),
             server: format!("hounsfield {}", env!("CARGO_PKG_VERSION")),
@@ -678,8 +711,11 @@ impl Connection {
             codec: self.session.codec(),
             encoder,
             fallback,
-            // WebRTC is not served yet.
-            transports: Vec::new(),
+            transports: if self.webrtc_offered {
+                vec![TransportKind::Webrtc, TransportKind::Websocket]
+            } else {
+                Vec::new()
+            },
             user: self.identity.name.clone(),
             role: Some(self.identity.role.name().to_string()),
             node: self.app.config.node_name.clone(),
@@ -1066,6 +1102,10 @@ impl Connection {
                 if let Some(reason) = frame.video_failure.take() {
                     Metrics::add(&self.app.metrics.h264_fallbacks_total, 1);
                     self.session.stream_video(false);
+                    let switch = self.webrtc.video_stopped(Instant::now(), &reason);
+                    if self.tell_switch(switch).await.is_break() {
+                        return ControlFlow::Break(());
+                    }
                     let notice = ServerMessage::Codec {
                         codec: Codec::Jpeg,
                         reason: format!("H.264 stopped: {reason}"),
@@ -1082,6 +1122,15 @@ impl Connection {
                     render_core::view::Quality::Full => "full",
                 }
                 .to_string();
+                let carried = self.webrtc.carry(
+                    &frame.header,
+                    self.frame_seq,
+                    &frame.payload,
+                    Instant::now(),
+                );
+                if let Carried::WebRtc(switch) = carried {
+                    return self.sent_over_rtp(frame, switch).await;
+                }
                 let (bytes, ticket) = frame.into_message(self.frame_seq);
                 self.window.frames += 1;
                 self.window.bytes += bytes.len() as u64;
@@ -1105,6 +1154,113 @@ impl Connection {
                 .await
             }
         }
+    }
+
+    /// Counts a frame that went over RTP as [`write_loop`] counts those it writes (the
+    /// frame's in-flight place is freed as it is dropped), after telling the client of
+    /// the switch when it is the first.
+    async fn sent_over_rtp(
+        &mut self,
+        frame: crate::server::scheduler::RenderedFrame,
+        switch: Option<Switch>,
+    ) -> ControlFlow<()> {
+        let (render_us, encode_us) = (frame.header.render_us, frame.header.encode_us);
+        let len = frame.payload.len() as u64;
+        drop(frame);
+        self.window.frames += 1;
+        self.window.bytes += len;
+        self.window.render_us += u64::from(render_us);
+        self.window.encode_us += u64::from(encode_us);
+        self.frames_sent += 1;
+        let metrics = &self.app.metrics;
+        Metrics::add(&metrics.frames_total, 1);
+        Metrics::add(&metrics.h264_frames_total, 1);
+        Metrics::add(&metrics.frame_bytes_total, len);
+        Metrics::add(&metrics.render_us_total, u64::from(render_us));
+        Metrics::add(&metrics.encode_us_total, u64::from(encode_us));
+        self.tell_switch(switch).await
+    }
+
+    /// `webrtc_offer`: answered when `welcome` offered WebRTC, else refused.
+    async fn webrtc_offer(&mut self, sdp: &str) -> ControlFlow<()> {
+        let app = self.app.clone();
+        let Some(endpoint) = app.webrtc.as_ref().filter(|_| self.webrtc_offered) else {
+            return self
+                .error(
+                    ErrorCode::BadValue,
+                    "this session's frames go over the WebSocket only (welcome.transports)",
+                )
+                .await;
+        };
+        match self.webrtc.offer(endpoint, sdp, Instant::now()).await {
+            Ok((answer, switch)) => {
+                if self.tell_switch(switch).await.is_break() {
+                    return ControlFlow::Break(());
+                }
+                tracing::info!(session = self.slot.id(), "WebRTC offer answered");
+                self.send(&ServerMessage::WebrtcAnswer { sdp: answer })
+                    .await
+            }
+            Err(refused) => {
+                if self.tell_switch(refused.switch).await.is_break() {
+                    return ControlFlow::Break(());
+                }
+                self.error(
+                    ErrorCode::BadValue,
+                    format!("webrtc_offer: {}", refused.reason),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Acts on what the session's WebRTC peer said.
+    async fn on_peer_event(&mut self, event: PeerEvent) -> ControlFlow<()> {
+        match self.webrtc.on_event(event, Instant::now()) {
+            PeerNews::Nothing => ControlFlow::Continue(()),
+            PeerNews::Keyframe => {
+                // Refused only without a video stream, when there is nothing to mend.
+                let _ = self.session.keyframe();
+                ControlFlow::Continue(())
+            }
+            PeerNews::KeyframeRequested => {
+                // Held to the rate of `keyframe` messages; past it dropped without a word
+                // (the stack asks again while the picture stays broken).
+                if matches!(
+                    self.rates.admit(MessageKind::Keyframe, Instant::now()),
+                    Admission::Admitted
+                ) {
+                    let _ = self.session.keyframe();
+                }
+                ControlFlow::Continue(())
+            }
+            PeerNews::Switched(switch) => self.tell_switch(Some(switch)).await,
+            PeerNews::Message(text) => self.on_text(&text, Path::DataChannel).await,
+        }
+    }
+
+    /// Tells the client where frames go from now on; back on the WebSocket, the next frame
+    /// is a keyframe (its decoder there missed what went over RTP).
+    async fn tell_switch(&mut self, switch: Option<Switch>) -> ControlFlow<()> {
+        let message = match switch {
+            None => return ControlFlow::Continue(()),
+            Some(Switch::ToWebRtc) => {
+                tracing::info!(session = self.slot.id(), "frames over WebRTC");
+                ServerMessage::Transport {
+                    transport: TransportKind::Webrtc,
+                    reason: None,
+                }
+            }
+            Some(Switch::ToWebSocket(reason)) => {
+                tracing::info!(session = self.slot.id(), %reason, "frames over the WebSocket");
+                let _ = self.session.keyframe();
+                ServerMessage::Transport {
+                    transport: TransportKind::Websocket,
+                    reason: Some(reason),
+                }
+            }
+        };
+        self.send(&message).await
     }
 
     async fn send_stats(&mut self) -> ControlFlow<()> {
@@ -1152,6 +1308,26 @@ impl Connection {
             Err(_) => ControlFlow::Break(()),
         }
     }
+}
+
+/// Where a client's message came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// The session's WebSocket.
+    WebSocket,
+    /// A data channel of its WebRTC peer.
+    DataChannel,
+}
+
+/// Whether `message` may come over a data channel: anything but the session's hello and
+/// the WebRTC signalling, which belong to the authenticated WebSocket.
+fn message_for_data_channels(message: &ClientMessage) -> bool {
+    !matches!(
+        message,
+        ClientMessage::Hello { .. }
+            | ClientMessage::WebrtcOffer { .. }
+            | ClientMessage::WebrtcClose { .. }
+    )
 }
 
 /// Waits for the host's next view change; never, when the session follows no host (or the

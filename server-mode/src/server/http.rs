@@ -40,6 +40,7 @@ use crate::server::scheduler::Scheduler;
 use crate::server::session::SessionLimits;
 use crate::server::users::UsersFile;
 use crate::server::web;
+use crate::server::webrtc::{Endpoint, WebRtcConfig};
 use crate::tls::ServerTls;
 
 /// What `Strict-Transport-Security` asks of browsers on HTTPS: HTTPS only to this host for
@@ -103,6 +104,9 @@ pub struct ServerConfig {
     /// Accept `test_fault` messages that make a session's next frame fail on purpose
     /// ([`crate::server::faults`]); for tests only, off unless asked for.
     pub test_faults: bool,
+    /// WebRTC for sessions' H.264 frames, on this UDP address; `None`: frames over the
+    /// WebSocket only.
+    pub webrtc: Option<WebRtcConfig>,
 }
 
 impl ServerConfig {
@@ -135,6 +139,7 @@ impl ServerConfig {
             node_name: None,
             trusted_proxies: Vec::new(),
             test_faults: false,
+            webrtc: None,
         }
     }
 
@@ -190,6 +195,8 @@ pub(crate) struct App {
     pub(crate) logins: LoginSessions<Identity>,
     /// Thumbnails of series for the study browser.
     pub(crate) thumbnails: crate::server::thumbnail::Thumbnails,
+    /// The WebRTC endpoint, when the server offers WebRTC.
+    pub(crate) webrtc: Option<Endpoint>,
 }
 
 impl App {
@@ -265,6 +272,20 @@ impl Server {
                 address: config.bind,
                 source,
             })?;
+        let webrtc = match config.webrtc {
+            Some(webrtc) => {
+                let endpoint =
+                    Endpoint::bind(webrtc)
+                        .await
+                        .map_err(|source| ServerError::Bind {
+                            address: webrtc.bind,
+                            source,
+                        })?;
+                tracing::info!(address = %endpoint.local_addr(), "WebRTC on UDP");
+                Some(endpoint)
+            }
+            None => None,
+        };
         if config.audit.path().is_some() {
             scheduler.audit_to(config.audit.clone());
         }
@@ -311,6 +332,7 @@ impl Server {
                 shares: Shares::default(),
                 logins: LoginSessions::new(config_login_lifetime),
                 thumbnails: Default::default(),
+                webrtc,
             }),
             shutdown,
         })
@@ -319,6 +341,11 @@ impl Server {
     /// The address actually bound (with the port chosen when 0 was asked for).
     pub fn local_addr(&self) -> Result<SocketAddr, ServerError> {
         Ok(self.listener.local_addr()?)
+    }
+
+    /// The UDP address WebRTC peers reach, when the server offers WebRTC.
+    pub fn webrtc_addr(&self) -> Option<SocketAddr> {
+        self.app.webrtc.as_ref().map(Endpoint::local_addr)
     }
 
     /// The server's counters.

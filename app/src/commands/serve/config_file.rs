@@ -23,6 +23,10 @@ pub struct ConfigFile {
     pub bind: Option<IpAddr>,
     /// The port to listen on.
     pub port: Option<u16>,
+    /// The UDP port for WebRTC.
+    pub webrtc_port: Option<u16>,
+    /// The address WebRTC clients reach the server at.
+    pub webrtc_address: Option<IpAddr>,
     /// This render node's name.
     pub node_name: Option<String>,
     /// Proxies in front of the server (addresses or networks).

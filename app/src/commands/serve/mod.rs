@@ -38,6 +38,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         config.users = Some(users_file(path)?);
     }
     config.test_faults = settings.test_faults;
+    config.webrtc = settings.webrtc;
     config.tls = server_tls(&settings)?;
     if let Some(warning) = cleartext_warning(config.bind, config.tls.is_some()) {
         eprintln!("{warning}");

@@ -63,6 +63,8 @@ pub struct ServeSettings {
     pub bind: IpAddr,
     /// The port to listen on.
     pub port: u16,
+    /// WebRTC's UDP address and the address announced, when WebRTC is on.
+    pub webrtc: Option<server_mode::server::webrtc::WebRtcConfig>,
     /// This render node's name, when it is one of several.
     pub node_name: Option<String>,
     /// Proxies in front of the server, whose `X-Forwarded-For` names the client.
@@ -216,11 +218,18 @@ impl ServeSettings {
             given!(tls_key, "tls-key"),
             tls_self_signed,
         )?;
+        let bind = given!(bind, "bind").map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |(ip, _)| ip);
+        let webrtc = webrtc(
+            bind,
+            given!(webrtc_port, "webrtc-port"),
+            given!(webrtc_address, "webrtc-address"),
+        )?;
         Ok(Self {
             config_file: path.map(Path::to_path_buf),
             library,
-            bind: given!(bind, "bind").map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |(ip, _)| ip),
+            bind,
             port: given!(port, "port").map_or(DEFAULT_PORT, |(port, _)| port),
+            webrtc,
             node_name,
             trusted_proxies,
             access,
@@ -243,6 +252,35 @@ impl ServeSettings {
             test_faults: args.test_faults,
         })
     }
+}
+
+/// WebRTC on `port` (UDP) of the address served, announced as `address` when given:
+/// an address is needed to announce when the one served is unspecified (`0.0.0.0`).
+fn webrtc(
+    bind: IpAddr,
+    port: Option<(u16, Place<'_>)>,
+    address: Option<(IpAddr, Place<'_>)>,
+) -> anyhow::Result<Option<server_mode::server::webrtc::WebRtcConfig>> {
+    let Some((port, port_place)) = port else {
+        if let Some((_, place)) = address {
+            anyhow::bail!("{place} is given without webrtc-port: WebRTC is off");
+        }
+        return Ok(None);
+    };
+    if let Some((announced, place)) = address
+        && (announced.is_unspecified() || announced.is_multicast())
+    {
+        anyhow::bail!("{place} = {announced}: clients need an address they can reach");
+    }
+    if bind.is_unspecified() && address.is_none() {
+        anyhow::bail!(
+            "{port_place}: the server listens on {bind}, so WebRTC needs the address clients reach it at (webrtc-address)"
+        );
+    }
+    Ok(Some(server_mode::server::webrtc::WebRtcConfig {
+        bind: std::net::SocketAddr::new(bind, port),
+        announce: address.map(|(announced, _)| announced),
+    }))
 }
 
 /// A list the command line gives (repeating `--flag`), else the file's under `key`: the
@@ -612,6 +650,33 @@ mod tests {
     }
 
     #[test]
+    fn webrtc_listens_on_the_address_served_and_announces_the_one_given() {
+        let off = merged(&[], "").expect("valid");
+        assert_eq!(off.webrtc, None, "off unless a port is given");
+        let on = merged(
+            &["--webrtc-port", "8443"],
+            "bind = \"192.0.2.7\"\ntoken = \"t\"\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            on.webrtc,
+            Some(server_mode::server::webrtc::WebRtcConfig {
+                bind: "192.0.2.7:8443".parse().expect("an address"),
+                announce: None,
+            })
+        );
+        let behind_nat = merged(
+            &[],
+            "bind = \"0.0.0.0\"\ntoken = \"t\"\nwebrtc_port = 8443\nwebrtc_address = \"198.51.100.4\"\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            behind_nat.webrtc.and_then(|webrtc| webrtc.announce),
+            Some("198.51.100.4".parse().expect("an address"))
+        );
+    }
+
+    #[test]
     fn each_bad_value_names_its_key_and_the_file() {
         for (text, key) in [
             ("max_sessions = 0", "max_sessions"),
@@ -635,6 +700,15 @@ mod tests {
             ("trusted_proxies = [\"haproxy\"]", "trusted_proxies"),
             ("dicomweb_user = \"reader\"", "dicomweb_user"),
             ("pacs_refresh = 0", "pacs_refresh"),
+            ("webrtc_address = \"192.0.2.10\"", "webrtc_address"),
+            (
+                "bind = \"0.0.0.0\"\ntoken = \"t\"\nwebrtc_port = 8443",
+                "webrtc_port",
+            ),
+            (
+                "webrtc_port = 8443\nwebrtc_address = \"0.0.0.0\"",
+                "webrtc_address",
+            ),
             ("dicomweb_password_file = \"pw\"", "dicomweb_password_file"),
             (
                 "dicomweb_user = \"a:b\"\ndicomweb_password_file = \"pw\"",

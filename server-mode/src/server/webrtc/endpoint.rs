@@ -15,6 +15,7 @@ use str0m::{Event, IceConnectionState};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use super::WebRtcConfig;
 use super::offer::CheckedOffer;
 use super::peer::{Peer, PeerError};
 
@@ -51,6 +52,10 @@ enum Command {
         rtp_time: u64,
         access_unit: Arc<[u8]>,
     },
+    Note {
+        id: u64,
+        text: String,
+    },
     Remove {
         id: u64,
     },
@@ -58,6 +63,7 @@ enum Command {
 
 /// The WebRTC endpoint of a server: one UDP socket and the task serving it.
 pub struct Endpoint {
+    /// The address announced (and given to the stack as the peers' local address).
     local: SocketAddr,
     commands: mpsc::Sender<Command>,
     next_id: AtomicU64,
@@ -72,11 +78,21 @@ pub struct PeerHandle {
 }
 
 impl Endpoint {
-    /// Binds `address` (the one announced in answers: a specific address, not `0.0.0.0`)
-    /// and starts the endpoint's task on the current runtime.
-    pub async fn bind(address: SocketAddr) -> std::io::Result<Self> {
-        let socket = UdpSocket::bind(address).await?;
-        let local = socket.local_addr()?;
+    /// Binds the configured address and starts the endpoint's task on the current
+    /// runtime; an unspecified address (`0.0.0.0`) needs an address to announce.
+    pub async fn bind(config: WebRtcConfig) -> std::io::Result<Self> {
+        let announced = config.announce.unwrap_or(config.bind.ip());
+        if announced.is_unspecified() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "WebRTC on {}: clients need an address to reach, not {announced} (give the one to announce)",
+                    config.bind
+                ),
+            ));
+        }
+        let socket = UdpSocket::bind(config.bind).await?;
+        let local = SocketAddr::new(announced, socket.local_addr()?.port());
         let (commands, intake) = mpsc::channel(COMMAND_QUEUE);
         tokio::spawn(serve(socket, intake));
         Ok(Self {
@@ -86,7 +102,7 @@ impl Endpoint {
         })
     }
 
-    /// The address peers are reached at.
+    /// The address peers are reached at (announced in answers).
     pub fn local_addr(&self) -> SocketAddr {
         self.local
     }
@@ -125,6 +141,14 @@ impl PeerHandle {
                 rtp_time,
                 access_unit,
             })
+            .is_ok()
+    }
+
+    /// Sends a text message to the client on its data channel (a frame's note); `false`
+    /// when the endpoint's queue is full or it stopped (the note is dropped).
+    pub fn note(&self, text: String) -> bool {
+        self.commands
+            .try_send(Command::Note { id: self.id, text })
             .is_ok()
     }
 
@@ -181,6 +205,12 @@ async fn serve(socket: UdpSocket, mut intake: mpsc::Receiver<Command>) {
                     Command::Write { id, rtp_time, access_unit } => {
                         if let Some(served) = peers.get_mut(&id) {
                             served.peer.write_access_unit(now, rtp_time, &access_unit);
+                        }
+                        Some(id)
+                    }
+                    Command::Note { id, text } => {
+                        if let Some(served) = peers.get_mut(&id) {
+                            served.peer.send_text(&text);
                         }
                         Some(id)
                     }
@@ -288,7 +318,7 @@ mod tests {
                     client.receive(now, source, &buffer[..n]);
                 }
                 let step = client.step(now).expect("the client steps");
-                times.extend(step.access_units.iter().map(|(time, _)| *time));
+                times.extend(step.access_units.iter().map(|unit| unit.rtp));
                 for (to, datagram) in step.transmit {
                     let _ = socket.send_to(&datagram, to);
                 }
@@ -300,9 +330,12 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_sessions_share_one_port_and_each_gets_its_own_frames() {
-        let endpoint = Endpoint::bind("127.0.0.1:0".parse().expect("an address"))
-            .await
-            .expect("bound");
+        let endpoint = Endpoint::bind(WebRtcConfig {
+            bind: "127.0.0.1:0".parse().expect("an address"),
+            announce: None,
+        })
+        .await
+        .expect("bound");
         let mut sessions = Vec::new();
         for stamp in [0_u64, 1_000_000] {
             let (offer_tx, offer_rx) = std::sync::mpsc::sync_channel(1);

@@ -4,11 +4,28 @@
 //! time, and the WebSocket carries them again whenever WebRTC does not connect or fails.
 //!
 //! - [`endpoint`]: the task owning the UDP socket and every session's peer.
+//! - [`link`]: one session's side: its peer, its transport, its frames' RTP times.
 //! - [`offer`]: a client's SDP offer checked before the stack reads it.
 //! - [`peer`]: one session's peer (str0m: sans-IO, ICE-lite, H.264 sent, data channels).
 //! - [`transport`]: which transport carries the frames, and when that changes.
 
 pub mod endpoint;
+pub mod link;
 pub mod offer;
 pub mod peer;
 pub mod transport;
+
+pub use endpoint::{Endpoint, PeerEvent, PeerHandle};
+pub use link::{Carried, PeerNews, WebRtcLink};
+
+use std::net::{IpAddr, SocketAddr};
+
+/// Where a server's WebRTC endpoint listens and what it tells clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebRtcConfig {
+    /// The UDP address bound (port 0: any free port).
+    pub bind: SocketAddr,
+    /// The address announced to clients in answers, when it is not `bind`'s (behind NAT:
+    /// the address clients reach); needed when `bind` is unspecified (`0.0.0.0`).
+    pub announce: Option<IpAddr>,
+}

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use str0m::change::SdpOffer;
+use str0m::channel::ChannelId;
 use str0m::crypto::{CryptoProvider, from_feature_flags};
 use str0m::format::Codec;
 use str0m::media::{MediaKind, MediaTime, Mid, Pt};
@@ -55,6 +56,8 @@ pub struct Peer {
     rtc: Rtc,
     local: SocketAddr,
     video: Option<(Mid, Pt)>,
+    /// The client's first data channel, where the server's notes go.
+    channel: Option<ChannelId>,
 }
 
 /// The crypto provider of the WebRTC stack (OpenSSL's DTLS), made once.
@@ -97,6 +100,7 @@ impl Peer {
                 rtc,
                 local,
                 video: None,
+                channel: None,
             },
             answer.to_sdp_string(),
         ))
@@ -139,6 +143,17 @@ impl Peer {
             .is_ok()
     }
 
+    /// Sends `text` on the client's data channel; `false` while none is open or its
+    /// buffer is full (the message is dropped).
+    pub fn send_text(&mut self, text: &str) -> bool {
+        let Some(id) = self.channel else {
+            return false;
+        };
+        self.rtc
+            .channel(id)
+            .is_some_and(|mut channel| channel.write(false, text.as_bytes()).unwrap_or(false))
+    }
+
     /// Advances the peer to `now` and drains what it has to say.
     pub fn step(&mut self, now: Instant) -> Result<Step, PeerError> {
         self.rtc
@@ -167,6 +182,9 @@ impl Peer {
                     }
                 }
                 Output::Event(event) => {
+                    if let Event::ChannelOpen(id, _) = &event {
+                        self.channel.get_or_insert(*id);
+                    }
                     if let Event::MediaAdded(added) = &event
                         && added.kind == MediaKind::Video
                     {
@@ -275,7 +293,7 @@ mod tests {
                     client.send_input(r#"{"type":"input","seq":1,"action":"orbit","dx":3,"dy":0}"#);
             }
             let step = client.step(now).expect("the client steps");
-            received.extend(step.access_units.into_iter().map(|(_, unit)| unit));
+            received.extend(step.access_units.into_iter().map(|unit| unit.data));
             for (to, datagram) in step.transmit {
                 let _ = client_socket.send_to(&datagram, to);
             }

@@ -68,6 +68,14 @@ impl TransportChoice {
         }
     }
 
+    /// When [`Self::tick`] next has something to decide (a peer's time to connect).
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Negotiating { deadline } => Some(deadline),
+            _ => None,
+        }
+    }
+
     /// Whether the encoder owes the peer a keyframe (it connected, no frame moved yet).
     pub fn wants_keyframe(&self) -> bool {
         self.phase == Phase::Connected
