@@ -3,6 +3,7 @@
 //! frames with their decoded headers ([`crate::client::decode::FrameDecoder`] turns them into
 //! pixels). Used by the tests, `hounsfield bench stream` and the desktop's thin client.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use futures_util::{SinkExt, StreamExt};
@@ -15,7 +16,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::protocol::{
     Action, ClientMessage, ClientStats, Codec, ErrorCode, FrameHeader, HeaderError, Input,
     LoadProgress, MAX_STUDY_PAGE, Opened, ServerMessage, StudyInfo, StudyPage, StudyRequest,
-    Viewport,
+    TransportKind, Viewport,
 };
 use crate::tls::client::Presented;
 use crate::tls::{Fingerprint, ServerTrust, TlsError};
@@ -46,6 +47,8 @@ pub struct Welcome {
     /// The render node serving the session, when the server is one of several: a
     /// reconnection that names it (`?node=`) comes back to this session's node.
     pub node: Option<String>,
+    /// Transports the server offers besides the WebSocket's own (`webrtc`), when asked.
+    pub transports: Vec<TransportKind>,
 }
 
 /// Why a client call failed.
@@ -318,11 +321,24 @@ impl Client {
         viewport: Viewport,
         codecs: &[Codec],
     ) -> Result<Welcome, ClientError> {
+        self.hello_with_transports(token, viewport, codecs, &[])
+            .await
+    }
+
+    /// [`Self::hello_offering`], saying which `transports` the client can take frames over
+    /// (e.g. `webrtc` and `websocket`); `welcome.transports` says what the server offers.
+    pub async fn hello_with_transports(
+        &mut self,
+        token: Option<&str>,
+        viewport: Viewport,
+        codecs: &[Codec],
+        transports: &[TransportKind],
+    ) -> Result<Welcome, ClientError> {
         self.send(&ClientMessage::Hello {
             token: token.map(str::to_string),
             codecs: codecs.to_vec(),
             viewport: Some(viewport),
-            transports: Vec::new(),
+            transports: transports.to_vec(),
         })
         .await?;
         self.reply(|message| match message {
@@ -335,6 +351,7 @@ impl Client {
                 user,
                 role,
                 node,
+                transports,
                 ..
             } => Some(Welcome {
                 session,
@@ -345,6 +362,7 @@ impl Client {
                 user,
                 role,
                 node,
+                transports,
             }),
             _ => None,
         })
@@ -406,15 +424,31 @@ impl Client {
 
     /// Sends one input with the next seq and the time since connecting; returns the seq.
     pub async fn input(&mut self, action: Action) -> Result<u32, ClientError> {
+        let input = self.numbered(action);
+        let seq = input.seq;
+        self.send(&ClientMessage::Input(input)).await?;
+        Ok(seq)
+    }
+
+    /// `action` as the session's next input (numbered and stamped), as JSON, to be sent
+    /// some other way (a WebRTC data channel); its seq.
+    pub fn input_json(&mut self, action: Action) -> Result<(u32, String), ClientError> {
+        let input = self.numbered(action);
+        let seq = input.seq;
+        serde_json::to_string(&ClientMessage::Input(input))
+            .map(|json| (seq, json))
+            .map_err(|error| ClientError::Protocol(error.to_string()))
+    }
+
+    /// `action` with the next seq and the time since the connection opened.
+    fn numbered(&mut self, action: Action) -> Input {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let input = Input {
+        Input {
             seq,
             t: self.started.elapsed().as_secs_f64() * 1000.0,
             action,
-        };
-        self.send(&ClientMessage::Input(input)).await?;
-        Ok(seq)
+        }
     }
 
     /// Asks for a final still (PNG when `lossless`).
@@ -431,6 +465,27 @@ impl Client {
     /// Reports how decoding keeps up (about once a second); H.264 rate control follows it.
     pub async fn report(&mut self, stats: ClientStats) -> Result<(), ClientError> {
         self.send(&ClientMessage::Stats(stats)).await
+    }
+
+    /// Sends a WebRTC offer and waits for the server's answer (its SDP); an `error` reply
+    /// (WebRTC not offered, held off, a refused offer) is [`ClientError::Server`].
+    pub async fn offer_webrtc(&mut self, sdp: String) -> Result<String, ClientError> {
+        self.send(&ClientMessage::WebrtcOffer { sdp }).await?;
+        self.reply(|message| match message {
+            ServerMessage::WebrtcAnswer { sdp } => Some(sdp),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The local address of the connection to the server (the one a WebRTC peer binds,
+    /// so that the server reaches it the way it is reached).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match self.socket.get_ref() {
+            MaybeTlsStream::Plain(tcp) => tcp.local_addr().ok(),
+            MaybeTlsStream::Rustls(tls) => tls.get_ref().0.local_addr().ok(),
+            _ => None,
+        }
     }
 
     /// The next message or frame (pings are answered and skipped).

@@ -5,6 +5,7 @@
 mod connection;
 pub mod decode;
 mod h264;
+pub mod lossy_relay;
 pub mod webrtc;
 
 pub use connection::{Client, ClientError, Event, Frame, STILL_CODECS, VIDEO_CODECS, Welcome};

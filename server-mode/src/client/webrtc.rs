@@ -8,11 +8,12 @@ use std::time::Instant;
 
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::channel::{ChannelConfig, ChannelId, Reliability};
-use str0m::media::{Direction, MediaKind};
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
 
-use crate::server::webrtc::peer::{PROFILE_LEVEL_ID, PeerError, crypto};
+use crate::client::lossy_relay::LossyRelay;
+use crate::server::webrtc::peer::{MAX_CHANNEL_MESSAGE, PROFILE_LEVEL_ID, PeerError, crypto};
 
 /// The H.264 payload type offered.
 const H264_PT: u8 = 102;
@@ -24,10 +25,24 @@ pub const INPUT_CHANNEL: &str = "input";
 pub struct ClientStep {
     /// Datagrams to send: destination and bytes.
     pub transmit: Vec<(SocketAddr, Vec<u8>)>,
-    /// Access units received whole (Annex B), with their RTP time (90 kHz).
-    pub access_units: Vec<(u64, Vec<u8>)>,
+    /// Access units received whole, in order.
+    pub access_units: Vec<ReceivedUnit>,
+    /// Text messages the server sent on the data channel (frames' notes), in order.
+    pub messages: Vec<String>,
     /// When to step again if nothing arrives.
     pub deadline: Option<Instant>,
+}
+
+/// An access unit received whole.
+#[derive(Debug)]
+pub struct ReceivedUnit {
+    /// Its RTP time (90 kHz), extended past 32 bits.
+    pub rtp: u64,
+    /// The access unit (Annex B).
+    pub data: Vec<u8>,
+    /// Whether it follows the previous one without packets lost between (when not, a
+    /// keyframe has been asked for: the decoder may lack a reference).
+    pub contiguous: bool,
 }
 
 /// The client's side of one WebRTC connection.
@@ -134,14 +149,224 @@ impl ClientPeer {
                     .transmit
                     .push((transmit.destination, transmit.contents.to_vec())),
                 Output::Event(Event::MediaData(data)) => {
-                    step.access_units
-                        .push((data.time.numer(), data.data.to_vec()));
+                    if !data.contiguous {
+                        // Packets were lost: ask for a picture that needs no reference.
+                        // (Refused only when the answer left out PLI: nothing to ask then.)
+                        let _ = self.rtc.writer(data.mid).map(|mut writer| {
+                            writer.request_keyframe(None, KeyframeRequestKind::Pli)
+                        });
+                    }
+                    step.access_units.push(ReceivedUnit {
+                        rtp: data.time.numer(),
+                        data: data.data.to_vec(),
+                        contiguous: data.contiguous,
+                    });
                 }
                 Output::Event(Event::ChannelOpen(id, label)) if label == INPUT_CHANNEL => {
                     self.input = Some(id);
                 }
+                Output::Event(Event::ChannelData(data)) => {
+                    if !data.binary
+                        && data.data.len() <= MAX_CHANNEL_MESSAGE
+                        && let Ok(text) = String::from_utf8(data.data)
+                    {
+                        step.messages.push(text);
+                    }
+                }
                 Output::Event(_) => {}
             }
+        }
+    }
+}
+
+/// What arrives over a client's peer.
+#[derive(Debug)]
+pub enum Arrival {
+    /// An access unit (Annex B), whole, with the low 32 bits of its RTP time (the server's
+    /// notes name it by them) and when it was whole.
+    AccessUnit {
+        /// RTP time on the wire (90 kHz).
+        rtp: u32,
+        /// The access unit.
+        data: Vec<u8>,
+        /// When it was whole.
+        at: Instant,
+        /// Whether no packet was lost since the previous one.
+        contiguous: bool,
+    },
+    /// A text message from the server on the data channel (a frame's note).
+    Note(String),
+    /// The peer failed; nothing more arrives.
+    Closed(String),
+}
+
+/// Arrivals waiting to be taken; past it the task waits (and datagrams wait in the
+/// socket's buffer).
+const ARRIVALS: usize = 256;
+/// Inputs waiting to be sent on the input channel; past it an input is dropped.
+const INPUTS: usize = 64;
+/// The largest datagram read.
+const MAX_DATAGRAM: usize = 2048;
+
+/// A client peer driven by a task of its own over a UDP socket: arrivals come out, inputs
+/// go in; dropping it stops the task.
+pub struct PeerTask {
+    arrivals: tokio::sync::mpsc::Receiver<Arrival>,
+    inputs: tokio::sync::mpsc::Sender<String>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PeerTask {
+    /// Negotiates over `client`'s WebSocket (its `welcome` offered WebRTC) and starts the
+    /// peer on a UDP socket bound to the address the client reaches the server from.
+    pub async fn negotiate(
+        client: &mut crate::client::Client,
+    ) -> Result<Self, crate::client::ClientError> {
+        Self::negotiate_through(client, None).await
+    }
+
+    /// [`Self::negotiate`], the peer reaching the server through `relay` when given (the
+    /// server's candidate in the answer is replaced by the relay's address).
+    pub async fn negotiate_through(
+        client: &mut crate::client::Client,
+        relay: Option<&LossyRelay>,
+    ) -> Result<Self, crate::client::ClientError> {
+        let failed = |what: String| crate::client::ClientError::Protocol(format!("WebRTC: {what}"));
+        let local_ip = client
+            .local_addr()
+            .map(|address| address.ip())
+            .ok_or_else(|| failed("the connection has no local address".to_string()))?;
+        let socket = tokio::net::UdpSocket::bind(SocketAddr::new(local_ip, 0))
+            .await
+            .map_err(|error| failed(format!("no UDP socket: {error}")))?;
+        let local = socket
+            .local_addr()
+            .map_err(|error| failed(error.to_string()))?;
+        let (mut peer, offer) =
+            ClientPeer::offer(local, Instant::now()).map_err(|error| failed(error.to_string()))?;
+        let mut answer = client.offer_webrtc(offer).await?;
+        if let Some(relay) = relay {
+            let relay_address = relay.address().map_err(|error| failed(error.to_string()))?;
+            let (through, server) = through_relay(&answer, relay_address)
+                .ok_or_else(|| failed("the answer has no host candidate".to_string()))?;
+            relay.forward_to(server);
+            answer = through;
+        }
+        peer.accept_answer(&answer)
+            .map_err(|error| failed(error.to_string()))?;
+        let (arrivals_tx, arrivals) = tokio::sync::mpsc::channel(ARRIVALS);
+        let (inputs, inputs_rx) = tokio::sync::mpsc::channel(INPUTS);
+        let task = tokio::spawn(drive(peer, socket, arrivals_tx, inputs_rx));
+        Ok(Self {
+            arrivals,
+            inputs,
+            task,
+        })
+    }
+
+    /// The next arrival; `None` once the task ended.
+    pub async fn next(&mut self) -> Option<Arrival> {
+        self.arrivals.recv().await
+    }
+
+    /// Queues an input (JSON) for the input channel; `false` when the queue is full (it is
+    /// dropped: a newer input follows).
+    pub fn send_input(&self, json: String) -> bool {
+        self.inputs.try_send(json).is_ok()
+    }
+}
+
+impl Drop for PeerTask {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `answer` with its host candidate's address replaced by `relay`, and that address.
+fn through_relay(answer: &str, relay: SocketAddr) -> Option<(String, SocketAddr)> {
+    let mut server = None;
+    let lines: Vec<String> = answer
+        .split("\r\n")
+        .map(|line| {
+            let mut fields: Vec<&str> = line.split(' ').collect();
+            let host = line.starts_with("a=candidate:")
+                && fields.len() >= 8
+                && fields[6] == "typ"
+                && fields[7] == "host";
+            let address = host
+                .then(|| {
+                    format!("{}:{}", fields[4], fields[5])
+                        .parse::<SocketAddr>()
+                        .ok()
+                })
+                .flatten();
+            match address {
+                Some(address) if server.is_none() => {
+                    server = Some(address);
+                    let (ip, port) = (relay.ip().to_string(), relay.port().to_string());
+                    fields[4] = &ip;
+                    fields[5] = &port;
+                    fields.join(" ")
+                }
+                _ => line.to_string(),
+            }
+        })
+        .collect();
+    server.map(|server| (lines.join("\r\n"), server))
+}
+
+/// Steps `peer` at its deadlines and as datagrams and inputs come, until it fails or the
+/// [`PeerTask`] is dropped.
+async fn drive(
+    mut peer: ClientPeer,
+    socket: tokio::net::UdpSocket,
+    arrivals: tokio::sync::mpsc::Sender<Arrival>,
+    mut inputs: tokio::sync::mpsc::Receiver<String>,
+) {
+    let mut buffer = vec![0_u8; MAX_DATAGRAM];
+    loop {
+        let now = Instant::now();
+        let step = match peer.step(now) {
+            Ok(step) => step,
+            Err(error) => {
+                let _ = arrivals.send(Arrival::Closed(error.to_string())).await;
+                return;
+            }
+        };
+        for (to, datagram) in step.transmit {
+            // A datagram the socket will not take is lost, as on the network.
+            let _ = socket.send_to(&datagram, to).await;
+        }
+        let at = Instant::now();
+        let received = step
+            .access_units
+            .into_iter()
+            .map(|unit| Arrival::AccessUnit {
+                // The low 32 bits: what the wire carried.
+                rtp: (unit.rtp & u64::from(u32::MAX)) as u32,
+                data: unit.data,
+                at,
+                contiguous: unit.contiguous,
+            })
+            .chain(step.messages.into_iter().map(Arrival::Note));
+        for arrival in received {
+            if arrivals.send(arrival).await.is_err() {
+                return;
+            }
+        }
+        let wake = step
+            .deadline
+            .unwrap_or(now + std::time::Duration::from_millis(100));
+        tokio::select! {
+            received = socket.recv_from(&mut buffer) => {
+                if let Ok((n, source)) = received {
+                    peer.receive(Instant::now(), source, &buffer[..n]);
+                }
+            }
+            Some(input) = inputs.recv() => {
+                peer.send_input(&input);
+            }
+            () = tokio::time::sleep_until(wake.into()) => {}
         }
     }
 }

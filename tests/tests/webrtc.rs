@@ -1,0 +1,355 @@
+//! WebRTC beside the WebSocket, end to end on loopback: a server with a WebRTC endpoint, the
+//! Rust client's peer on its own UDP socket. A drag's H.264 frames move to RTP once the
+//! peer connects, decode in order from the keyframe that starts them, and each is named by
+//! a note on the data channel (which frame, which input it answers); input goes over the
+//! data channel. A peer that never connects leaves the frames on the WebSocket, with the
+//! reason; a server without WebRTC offers none and refuses an offer.
+
+mod common;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use server_mode::client::lossy_relay::LossyRelay;
+use server_mode::client::webrtc::{Arrival, ClientPeer, PeerTask};
+use server_mode::client::{Client, ClientError, Event, H264Decoder, VIDEO_CODECS};
+use server_mode::protocol::{Action, ErrorCode, ServerMessage, TransportKind, Viewport};
+use server_mode::server::library::PHANTOM_ID;
+use server_mode::server::webrtc::WebRtcConfig;
+
+const VIEWPORT: Viewport = Viewport {
+    width: 256,
+    height: 192,
+};
+/// Longest a test may run (a hung test, not a slow one).
+const TEST_LIMIT: Duration = Duration::from_secs(120);
+/// Access units wanted over RTP before the drag stops.
+const WANTED: usize = 15;
+/// Time between inputs of a drag.
+const INPUT_EVERY: Duration = Duration::from_millis(40);
+
+/// A server on loopback; with a WebRTC endpoint on loopback UDP when `webrtc`.
+fn server(webrtc: bool) -> SocketAddr {
+    let mut config = common::server::loopback_config();
+    if webrtc {
+        config.webrtc = Some(WebRtcConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            announce: None,
+        });
+    }
+    common::server::start(vec![config])[0]
+}
+
+/// A client that offered H.264 and WebRTC, opened the phantom and had its first frame;
+/// with the transports `welcome` offered.
+async fn opened(address: SocketAddr) -> (Client, Vec<TransportKind>) {
+    let mut client = Client::connect(&format!("ws://{address}/ws"))
+        .await
+        .expect("connects");
+    let welcome = client
+        .hello_with_transports(
+            None,
+            VIEWPORT,
+            &VIDEO_CODECS,
+            &[TransportKind::Webrtc, TransportKind::Websocket],
+        )
+        .await
+        .expect("welcome");
+    client.open(PHANTOM_ID).await.expect("opened");
+    client.next_frame().await.expect("the opening still");
+    (client, welcome.transports)
+}
+
+/// A frame's note from the data channel.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Note {
+    frame_seq: u32,
+    input_seq: u32,
+    rtp: u32,
+    keyframe: bool,
+}
+
+/// What a drag over WebRTC brought.
+#[derive(Default)]
+struct Dragged {
+    /// `transport` messages, in order.
+    transports: Vec<(TransportKind, Option<String>)>,
+    /// Access units over RTP after the switch: RTP time, bytes, and whether no packet was
+    /// lost before it.
+    units: Vec<(u32, Vec<u8>, bool)>,
+    /// Notes over the data channel.
+    notes: Vec<Note>,
+    /// The seqs of the inputs sent.
+    inputs: Vec<u32>,
+}
+
+/// Drags over the data channel until `wanted` access units came over RTP after the
+/// switch to WebRTC (or the time runs out).
+async fn drag_over_webrtc(
+    client: &mut Client,
+    peer: &mut PeerTask,
+    wanted: usize,
+    limit: Duration,
+) -> Dragged {
+    let mut dragged = Dragged::default();
+    let mut switched = false;
+    let mut ticker = tokio::time::interval(INPUT_EVERY);
+    let deadline = Instant::now() + limit;
+    while dragged.units.len() < wanted && Instant::now() < deadline {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let (seq, json) = client
+                    .input_json(Action::Orbit { dx: 3.0, dy: 0.5 })
+                    .expect("an input");
+                if peer.send_input(json) {
+                    dragged.inputs.push(seq);
+                }
+            }
+            event = client.next_event() => match event.expect("the WebSocket stays up") {
+                Event::Message(ServerMessage::Transport { transport, reason }) => {
+                    switched = transport == TransportKind::Webrtc;
+                    dragged.transports.push((transport, reason));
+                }
+                Event::Message(ServerMessage::Error { code, message }) => {
+                    panic!("error {code:?}: {message}");
+                }
+                Event::Message(_) | Event::Frame(_) => {}
+            },
+            arrival = peer.next() => match arrival.expect("the peer runs") {
+                Arrival::AccessUnit { rtp, data, contiguous, .. } => {
+                    if switched {
+                        dragged.units.push((rtp, data, contiguous));
+                    }
+                }
+                Arrival::Note(text) => {
+                    let note: Note = serde_json::from_str(&text)
+                        .unwrap_or_else(|e| panic!("a note: {e}: {text}"));
+                    dragged.notes.push(note);
+                }
+                Arrival::Closed(why) => panic!("the peer failed: {why}"),
+            },
+        }
+    }
+    // A note follows its frame: wait a little for the last ones.
+    let named = |dragged: &Dragged| {
+        dragged
+            .units
+            .iter()
+            .all(|(rtp, _, _)| note_of(dragged, *rtp).is_some())
+    };
+    let drained = Instant::now() + Duration::from_secs(2);
+    while !named(&dragged) && Instant::now() < drained {
+        match tokio::time::timeout_at(drained.into(), peer.next()).await {
+            Ok(Some(Arrival::Note(text))) => {
+                if let Ok(note) = serde_json::from_str(&text) {
+                    dragged.notes.push(note);
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => break,
+        }
+    }
+    dragged
+}
+
+#[test]
+fn over_webrtc_a_drags_frames_come_as_rtp_decode_in_order_and_name_their_input() {
+    let address = server(true);
+    common::server::run_within(TEST_LIMIT, async move {
+        let (mut client, transports) = opened(address).await;
+        assert_eq!(
+            transports,
+            [TransportKind::Webrtc, TransportKind::Websocket],
+            "welcome offers WebRTC"
+        );
+        let mut peer = PeerTask::negotiate(&mut client)
+            .await
+            .expect("the offer is answered");
+        let dragged =
+            drag_over_webrtc(&mut client, &mut peer, WANTED, Duration::from_secs(60)).await;
+        assert_eq!(
+            dragged.transports,
+            [(TransportKind::Webrtc, None)],
+            "frames moved to WebRTC once"
+        );
+        assert!(
+            dragged.units.len() >= WANTED,
+            "{} access units over RTP",
+            dragged.units.len()
+        );
+        // Every access unit decodes, in order, from the keyframe that starts them.
+        let mut decoder = H264Decoder::new().expect("FFmpeg's H.264 decoder");
+        let mut pictures = Vec::new();
+        for (n, (rtp, unit, _)) in dragged.units.iter().enumerate() {
+            let picture = decoder
+                .decode(unit)
+                .unwrap_or_else(|e| panic!("access unit {n} (RTP {rtp}): {e}"));
+            pictures.push(picture);
+        }
+        let lit = |rgba: &[u8]| rgba.chunks(4).filter(|p| p[0] > 30).count();
+        assert!(
+            pictures.iter().all(|p| lit(&p.rgba) > 100),
+            "every picture shows the phantom"
+        );
+        assert!(
+            pictures.first().map(|p| &p.rgba) != pictures.last().map(|p| &p.rgba),
+            "the drag turns the picture"
+        );
+        // Each access unit is named by a note: its frame and the input it answers.
+        let named: Vec<&Note> = dragged
+            .units
+            .iter()
+            .map(|(rtp, _, _)| {
+                note_of(&dragged, *rtp)
+                    .unwrap_or_else(|| panic!("no note for RTP {rtp}: {:?}", dragged.notes))
+            })
+            .collect();
+        assert!(named[0].keyframe, "the first frame over RTP is a keyframe");
+        assert!(
+            named
+                .windows(2)
+                .all(|pair| pair[0].frame_seq < pair[1].frame_seq),
+            "frames in order: {named:?}"
+        );
+        assert!(
+            named
+                .windows(2)
+                .all(|pair| pair[0].input_seq <= pair[1].input_seq),
+            "inputs answered in order: {named:?}"
+        );
+        // The inputs went over the data channel only: the frames answer them.
+        let answered = named.last().map_or(0, |note| note.input_seq);
+        assert!(
+            dragged.inputs.contains(&answered),
+            "the last frame answers input {answered}, one of those sent: {:?}",
+            dragged.inputs
+        );
+    });
+}
+
+/// The note of the frame sent at RTP time `rtp`.
+fn note_of(dragged: &Dragged, rtp: u32) -> Option<&Note> {
+    dragged.notes.iter().find(|note| note.rtp == rtp)
+}
+
+#[test]
+fn with_packets_lost_the_picture_mends_itself_and_frames_keep_coming() {
+    const LOSS: f64 = 0.05;
+    const UNITS: usize = 60;
+    let address = server(true);
+    common::server::run_within(TEST_LIMIT, async move {
+        let (mut client, _) = opened(address).await;
+        let relay = LossyRelay::bind(IpAddr::from([127, 0, 0, 1]), LOSS, 7)
+            .await
+            .expect("a relay");
+        let mut peer = PeerTask::negotiate_through(&mut client, Some(&relay))
+            .await
+            .expect("the offer is answered");
+        let dragged =
+            drag_over_webrtc(&mut client, &mut peer, UNITS, Duration::from_secs(90)).await;
+        assert!(relay.lost() > 0, "the relay lost packets");
+        assert!(
+            dragged.units.len() >= UNITS,
+            "frames kept coming through the loss: {} access units",
+            dragged.units.len()
+        );
+        // Fed in order to one decoder, as a player does: after each interruption the
+        // server sends a keyframe (the client's PLI), and from it on every unit decodes.
+        let mut decoder = H264Decoder::new().expect("FFmpeg's H.264 decoder");
+        let mut broken_since: Option<usize> = None;
+        let mut mended = 0;
+        for (n, (rtp, unit, contiguous)) in dragged.units.iter().enumerate() {
+            let keyframe = note_of(&dragged, *rtp).is_some_and(|note| note.keyframe);
+            if !contiguous {
+                broken_since.get_or_insert(n);
+            }
+            if keyframe && broken_since.is_some() {
+                broken_since = None;
+                mended += 1;
+            }
+            let decoded = decoder.decode(unit);
+            if broken_since.is_none() {
+                decoded
+                    .unwrap_or_else(|e| panic!("access unit {n}, after the picture mended: {e}"));
+            }
+        }
+        let interruptions = dragged.units.iter().filter(|(_, _, c)| !c).count();
+        eprintln!(
+            "{} media packets lost, {interruptions} interruptions, {mended} mended by a keyframe",
+            relay.lost()
+        );
+        assert!(
+            broken_since.is_none_or(|since| dragged.units.len() - since < 10),
+            "a keyframe follows an interruption within a few frames ({interruptions} interruptions, {mended} mended)"
+        );
+    });
+}
+
+#[test]
+fn a_peer_that_never_connects_leaves_the_frames_on_the_websocket_with_the_reason() {
+    let address = server(true);
+    common::server::run_within(TEST_LIMIT, async move {
+        let (mut client, _) = opened(address).await;
+        // An offer from a peer that then never answers (UDP blocked on its side).
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("a socket");
+        let (_peer, offer) = ClientPeer::offer(silent.local_addr().expect("bound"), Instant::now())
+            .expect("an offer");
+        client.offer_webrtc(offer.clone()).await.expect("answered");
+        let asked = Instant::now();
+        let mut frames_after = 0;
+        let mut reason = None;
+        let mut ticker = tokio::time::interval(INPUT_EVERY);
+        while frames_after < 5 {
+            assert!(
+                asked.elapsed() < Duration::from_secs(30),
+                "no fallback: {reason:?}, {frames_after} frames after it"
+            );
+            tokio::select! {
+                _ = ticker.tick() => {
+                    client.input(Action::Orbit { dx: 3.0, dy: 0.5 }).await.expect("sent");
+                }
+                event = client.next_event() => match event.expect("the WebSocket stays up") {
+                    Event::Message(ServerMessage::Transport { transport, reason: why }) => {
+                        assert_eq!(transport, TransportKind::Websocket);
+                        reason = why;
+                    }
+                    Event::Frame(_) if reason.is_some() => frames_after += 1,
+                    _ => {}
+                },
+            }
+        }
+        let reason = reason.expect("a reason");
+        assert!(reason.contains("did not connect"), "{reason}");
+        assert!(
+            asked.elapsed() >= Duration::from_secs(4),
+            "given its time to connect"
+        );
+        // Offers are held off for a while after the failure.
+        match client.offer_webrtc(offer).await {
+            Err(ClientError::Server { code, message }) => {
+                assert_eq!(code, ErrorCode::BadValue);
+                assert!(message.contains("try again"), "{message}");
+            }
+            other => panic!("a second offer so soon is refused: {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn a_server_without_webrtc_offers_none_and_refuses_an_offer() {
+    let address = server(false);
+    common::server::run_within(TEST_LIMIT, async move {
+        let (mut client, transports) = opened(address).await;
+        assert_eq!(transports, [], "welcome offers no other transport");
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("a socket");
+        let (_peer, offer) = ClientPeer::offer(socket.local_addr().expect("bound"), Instant::now())
+            .expect("an offer");
+        match client.offer_webrtc(offer).await {
+            Err(ClientError::Server { code, message }) => {
+                assert_eq!(code, ErrorCode::BadValue);
+                assert!(message.contains("WebSocket only"), "{message}");
+            }
+            other => panic!("the offer is refused: {other:?}"),
+        }
+    });
+}
