@@ -184,7 +184,13 @@ fn the_debian_package_installs_a_server_that_answers_over_https() {
     }
     let depends = run("dpkg-deb", &["--field", deb_arg, "Depends"]);
     let depends = String::from_utf8_lossy(&depends.stdout);
-    for needed in ["libavcodec", "libc6", "libvulkan1", "mesa-vulkan-drivers"] {
+    for needed in [
+        "libavcodec",
+        "libc6",
+        "libssl3",
+        "libvulkan1",
+        "mesa-vulkan-drivers",
+    ] {
         assert!(
             depends.contains(needed),
             "Depends lacks {needed}: {depends}"
