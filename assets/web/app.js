@@ -5,6 +5,7 @@
 import { Connection, FLAG_FINAL, FLAG_LOSSLESS } from "./protocol.js";
 import { attachKeys, attachPointer, sliceAt } from "./input.js";
 import { H264Player, canDecodeH264 } from "./video.js";
+import { WebRtcReceiver, canUseWebRtc } from "./webrtc.js";
 import { drawOverlay } from "./overlay.js";
 import { attachCrop } from "./crop.js";
 import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } from "./rulers.js";
@@ -20,6 +21,13 @@ const status = $("status");
 // What the page shows; also read by the browser test.
 const state = {
   connection: "connecting…",
+  // What carries the interactive frames ("websocket" or "webrtc"), and why not WebRTC
+  // when it was offered and is not used.
+  transport: "websocket",
+  transportReason: null,
+  // Frames drawn from WebRTC, and those of them whose note named their frame and input.
+  rtpFrames: 0,
+  rtpNamed: 0,
   frames: 0,
   lastHeader: null,
   opened: null,
@@ -157,14 +165,15 @@ const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.hos
   params.get("node") ? `?node=${encodeURIComponent(params.get("node"))}` : ""
 }`;
 
-/** Draws a decoded picture (an ImageBitmap or a VideoFrame) unless a newer one is up. */
-function draw(header, picture) {
+/** Draws a decoded picture (an ImageBitmap or a VideoFrame) unless a newer one is up;
+ *  `unnamed`: a WebRTC frame whose note was lost, drawn as it comes. */
+function draw(header, picture, unnamed = false) {
   // Images decode in parallel: an older one finishing late is not drawn over a newer.
-  if (header.frameSeq <= drawnSeq) {
+  if (!unnamed && header.frameSeq <= drawnSeq) {
     picture.close();
     return;
   }
-  drawnSeq = header.frameSeq;
+  if (!unnamed) drawnSeq = header.frameSeq;
   // The canvas holds the view's pixels; a picture sent smaller is scaled up (bilinearly,
   // as the server's renderer would have).
   if (canvas.width !== header.displayWidth || canvas.height !== header.displayHeight) {
@@ -214,6 +223,47 @@ const connection = new Connection(wsUrl, {
   },
 });
 
+// The session's WebRTC peer, while it has one (`window.hounsfieldWebRtc` for tests).
+let receiver = null;
+const rtpVideo = $("rtp-video");
+
+/** Offers the server a WebRTC peer for the frames (its `welcome` offered WebRTC). */
+function startWebRtc() {
+  stopWebRtc();
+  const started = new WebRtcReceiver({
+    video: rtpVideo,
+    send: (message) => connection.send(message),
+    onFrame: (header, frame) => {
+      state.rtpFrames += 1;
+      if (header.named) {
+        state.rtpNamed += 1;
+        state.videoFrames += 1;
+        connection.noteLatency(header.inputSeq);
+      }
+      draw(header, frame, !header.named);
+    },
+    onClosed: (reason) => {
+      receiver = null;
+      state.transport = "websocket";
+      state.transportReason = reason;
+      render();
+    },
+  });
+  receiver = started;
+  window.hounsfieldWebRtc = started;
+  started.start().catch((error) => {
+    if (receiver === started) receiver = null;
+    started.close();
+    state.transportReason = `WebRTC did not start: ${error.message}`;
+  });
+}
+
+function stopWebRtc() {
+  if (receiver) receiver.close();
+  receiver = null;
+  state.transport = "websocket";
+}
+
 /** H.264 first where WebCodecs decodes it (`?codec=jpeg` asks for JPEG only). */
 async function offeredCodecs() {
   if (params.get("codec") === "jpeg") return ["jpeg", "png"];
@@ -232,6 +282,24 @@ function handleMessage(message) {
       // A new session: its frames count from 1 and its H.264 stream starts afresh.
       drawnSeq = 0;
       player.reset();
+      state.transportReason = null;
+      if (message.transports?.includes("webrtc")) startWebRtc();
+      else stopWebRtc();
+      break;
+    case "webrtc_answer":
+      receiver?.answer(message.sdp).catch((error) => {
+        state.transportReason = `the server's WebRTC answer: ${error.message}`;
+        stopWebRtc();
+      });
+      break;
+    case "transport":
+      state.transport = message.transport;
+      state.transportReason = message.reason ?? null;
+      if (message.transport === "websocket") {
+        // The server dropped the peer: H.264 comes over the WebSocket again, from a keyframe.
+        stopWebRtc();
+        player.reset();
+      }
       break;
     case "codec":
       state.codec = message.codec;
@@ -599,7 +667,8 @@ function render() {
       : header.flags & FLAG_FINAL
         ? "final"
         : "interactive";
-  const codec = state.codec === "h264" ? `H.264 (${state.encoder})` : state.codec === "jpeg" ? "JPEG" : "";
+  const over = state.transport === "webrtc" ? " over WebRTC" : "";
+  const codec = state.codec === "h264" ? `H.264 (${state.encoder})${over}` : state.codec === "jpeg" ? "JPEG" : "";
   const parts = [
     state.connection,
     codec,
@@ -613,6 +682,7 @@ function render() {
   if (state.layout === "2x2" && state.probe) parts.push(probeText(state.probe));
   if (state.layout === "2x2" && state.lastRuler) parts.push(state.lastRuler);
   if (state.shareLink) parts.push(`shared: ${state.shareLink}`);
+  if (state.transportReason) parts.push(`WebRTC off: ${state.transportReason}`);
   if (state.error) parts.push(`last error: ${state.error}`);
   status.textContent = parts.filter(Boolean).join(" · ");
 }
@@ -625,6 +695,19 @@ function pictureSize(header) {
     ? sent
     : `${sent} shown at ${header.displayWidth}×${header.displayHeight}`;
 }
+// The WebRTC receiver's figures (`getStats`), for the curious and the tests.
+setInterval(async () => {
+  const stats = await receiver?.videoStats();
+  state.rtpStats = stats
+    ? {
+        framesReceived: stats.framesReceived ?? 0,
+        framesDecoded: stats.framesDecoded ?? 0,
+        keyFramesDecoded: stats.keyFramesDecoded ?? 0,
+        packetsLost: stats.packetsLost ?? 0,
+        pliCount: stats.pliCount ?? 0,
+      }
+    : null;
+}, 500);
 // How decoding keeps up, for the server's H.264 rate control.
 setInterval(() => {
   if (state.codec !== "h264") return;
@@ -640,6 +723,11 @@ connection.join = params.get("join");
 if (connection.join) showBrowser(false);
 state.offered = await offeredCodecs();
 connection.codecs = state.offered;
+// WebRTC where this browser can draw its frames (`?transport=websocket` asks for none).
+connection.transports =
+  canUseWebRtc() && params.get("transport") !== "websocket" ? ["webrtc", "websocket"] : [];
+state.transports = connection.transports;
+connection.sideChannel = (message) => state.transport === "webrtc" && receiver?.sendInput(message) === true;
 $("logout").addEventListener("click", async () => {
   await fetch(new URL("logout", location.href), { method: "POST", credentials: "same-origin" });
   showWho(null);

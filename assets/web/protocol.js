@@ -37,12 +37,16 @@ export function parseHeader(buffer) {
  * payloadBlob) for JPEG and PNG, onVideo(header, bytes) for H.264, onState(text).
  */
 export class Connection {
-  constructor(url, { token, viewport, codecs, onMessage, onFrame, onVideo, onState, onRefused }) {
+  constructor(url, { token, viewport, codecs, transports, onMessage, onFrame, onVideo, onState, onRefused }) {
     this.url = url;
     this.token = token;
     this.onRefused = onRefused;
     this.viewport = viewport;
     this.codecs = codecs;
+    /** Transports offered in hello besides the WebSocket's frames (`webrtc`). */
+    this.transports = transports ?? [];
+    /** Takes an input message another way (a WebRTC data channel); whether it did. */
+    this.sideChannel = null;
     this.onMessage = onMessage;
     this.onFrame = onFrame;
     this.onVideo = onVideo;
@@ -75,6 +79,7 @@ export class Connection {
       this.retryMs = 500;
       const hello = { type: "hello", codecs: this.codecs, viewport: this.viewport };
       if (this.token) hello.token = this.token;
+      if (this.transports.length > 0) hello.transports = this.transports;
       this.send(hello);
       // The study browser's page and search, when it set one.
       this.send(this.studiesRequest?.() ?? { type: "list_studies" });
@@ -160,7 +165,9 @@ export class Connection {
     const t = performance.now();
     this.sentAt.set(this.seq, t);
     if (this.sentAt.size > 512) this.sentAt.delete(this.sentAt.keys().next().value);
-    this.send({ type: "input", seq: this.seq, t: Math.round(t), action, ...fields });
+    const message = { type: "input", seq: this.seq, t: Math.round(t), action, ...fields };
+    if (this.sideChannel?.(message)) return;
+    this.send(message);
   }
 
   /** Records the latency of the inputs a frame answers (the first frame for each). */

@@ -515,6 +515,142 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
     });
 }
 
+/// A server like [`server`]'s, offering WebRTC on a loopback UDP port.
+fn webrtc_server() -> SocketAddr {
+    let mut config = common::server::loopback_config();
+    config.default_viewport = Viewport {
+        width: 400,
+        height: 300,
+    };
+    config.keyframe_interval = Duration::from_secs(3600);
+    config.webrtc = Some(server_mode::server::webrtc::WebRtcConfig {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        announce: None,
+    });
+    common::server::start(vec![config])[0]
+}
+
+/// Frames the page decoded over WebRTC, as `getStats` counts them.
+async fn rtp_frames_decoded(page: &mut Page) -> u64 {
+    page.eval("window.hounsfield.rtpStats?.framesDecoded ?? 0")
+        .await
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[test]
+fn over_webrtc_a_drag_turns_the_phantom_through_rtp_frames_each_naming_its_input() {
+    with_page_at(webrtc_server(), "/", None, async |page, _| {
+        wait_for_the_phantom(page).await;
+        assert_eq!(
+            page.eval("window.hounsfield.transports").await,
+            json!(["webrtc", "websocket"]),
+            "the page offers WebRTC"
+        );
+        let area = canvas_box(page).await;
+        let before = page.screenshot().await;
+        // A drag: frames move to WebRTC once the peer is up, and are drawn named.
+        let at = drag(
+            page,
+            area,
+            "window.hounsfield.transport === 'webrtc' && window.hounsfield.rtpNamed >= 5",
+        )
+        .await;
+        let during = page.screenshot().await;
+        let share = changed_share(&before, &during, area);
+        assert!(
+            share > 0.02,
+            "the drag over WebRTC changed only {:.2}% of the canvas",
+            share * 100.0
+        );
+        // Chromium decoded them (getStats, read twice a second), and goes on decoding while
+        // the drag goes on.
+        page.wait_for("(window.hounsfield.rtpStats?.framesDecoded ?? 0) >= 5")
+            .await;
+        let decoded = rtp_frames_decoded(page).await;
+        assert!(decoded >= 5, "{decoded} frames decoded over WebRTC");
+        drag_until(
+            page,
+            at,
+            &format!("(window.hounsfield.rtpStats?.framesDecoded ?? 0) > {decoded} + 5"),
+        )
+        .await;
+        // The last frame drawn came over RTP and says which input it answers.
+        let last = page
+            .eval("(({ overRtp, inputSeq }) => [overRtp === true, inputSeq])(window.hounsfield.lastHeader)")
+            .await;
+        assert_eq!(last[0], json!(true), "drawn from RTP: {last}");
+        assert!(
+            last[1].as_u64().unwrap_or(0) > 0,
+            "answers an input: {last}"
+        );
+        let status = page
+            .eval("document.getElementById('status').textContent")
+            .await;
+        let status = status.as_str().unwrap_or_default().to_string();
+        assert!(status.contains("H.264 (libx264) over WebRTC"), "{status}");
+        assert!(
+            status.contains(" ms") && !status.contains("latency –"),
+            "the input → frame latency is measured over WebRTC: {status}"
+        );
+        // Released: the final still comes over the WebSocket, as an image.
+        let frames_before = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        page.mouse("mouseReleased", at.0, at.1, 0).await;
+        wait_for_final_still(page, &frames_before).await;
+        assert_eq!(
+            page.eval("window.hounsfield.lastHeader.codec").await,
+            json!(1)
+        );
+    });
+}
+
+#[test]
+fn where_udp_is_refused_the_page_keeps_h264_on_the_websocket_and_says_why() {
+    let address = webrtc_server();
+    with_page_url(
+        &["--webrtc-ip-handling-policy=disable_non_proxied_udp".to_string()],
+        &format!("http://{address}/"),
+        None,
+        async |page| {
+            wait_for_the_phantom(page).await;
+            // The peer never connects: the server gives up and says why.
+            page.wait_for("window.hounsfield.transportReason !== null")
+                .await;
+            let reason = page.eval("window.hounsfield.transportReason").await;
+            assert!(
+                reason
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("did not connect"),
+                "{reason}"
+            );
+            assert_eq!(
+                page.eval("window.hounsfield.transport").await,
+                json!("websocket")
+            );
+            // H.264 keeps coming over the WebSocket, decoded by WebCodecs.
+            let area = canvas_box(page).await;
+            let before = page.eval("window.hounsfield.videoFrames").await;
+            let at = drag(
+                page,
+                area,
+                &format!("window.hounsfield.videoFrames >= {before} + 3 && window.hounsfield.lastHeader.codec === 3 && !window.hounsfield.lastHeader.overRtp"),
+            )
+            .await;
+            page.mouse("mouseReleased", at.0, at.1, 0).await;
+            assert_eq!(page.eval("window.hounsfield.rtpFrames").await, json!(0));
+            let status = page
+                .eval("document.getElementById('status').textContent")
+                .await;
+            let status = status.as_str().unwrap_or_default().to_string();
+            assert!(
+                status.contains("WebRTC off: WebRTC did not connect"),
+                "{status}"
+            );
+        },
+    );
+}
+
 #[test]
 fn without_webcodecs_the_web_client_falls_back_to_jpeg() {
     with_page(Some(NO_WEBCODECS), async |page, _| {

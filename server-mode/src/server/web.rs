@@ -33,6 +33,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/video.js"),
     ),
     (
+        "/webrtc.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/webrtc.js"),
+    ),
+    (
         "/overlay.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/overlay.js"),
