@@ -217,6 +217,16 @@ pub enum StreamCodec {
     Jpeg,
 }
 
+/// How a benchmark client's interactive frames travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StreamTransport {
+    /// Binary messages on the session's WebSocket.
+    Websocket,
+    /// RTP over WebRTC (H.264), input on a data channel, from a WebRTC endpoint on
+    /// loopback UDP.
+    Webrtc,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -426,6 +436,20 @@ pub struct StreamArgs {
     /// as many nodes as the manifests name: 3).
     #[arg(long, value_name = "NODES", conflicts_with = "tls", value_parser = clap::value_parser!(u16).range(1..=8))]
     pub proxy: Option<u16>,
+    /// How frames travel; several (`webrtc,websocket`) run the same H.264 drag once each
+    /// and print the figures side by side.
+    #[arg(long, value_enum, value_delimiter = ',', conflicts_with_all = ["tls", "proxy"])]
+    pub transport: Vec<StreamTransport>,
+    /// Media packets lost on the way to the client, in percent, for the WebRTC runs (a
+    /// seeded lossy UDP relay between client and server); several (`0,1,5`) run WebRTC
+    /// once at each.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0",
+        requires = "transport"
+    )]
+    pub loss: Vec<f64>,
 }
 
 /// What `bench soak` accepts.

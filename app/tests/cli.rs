@@ -411,6 +411,63 @@ fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
 }
 
 #[test]
+fn bench_stream_over_transports_runs_the_drag_over_webrtc_at_each_loss_and_the_websocket() {
+    let output = hounsfield(&[
+        "bench",
+        "stream",
+        "--seconds",
+        "2",
+        "--size",
+        "160x120",
+        "--transport",
+        "webrtc,websocket",
+        "--loss",
+        "0,5",
+        "--json",
+    ]);
+    let report = stdout_json(&output);
+    let runs = report["runs"].as_array().expect("one run per transport");
+    let names: Vec<(&str, Option<f64>)> = runs
+        .iter()
+        .map(|run| {
+            (
+                run["transport"].as_str().unwrap_or_default(),
+                run["loss_percent"].as_f64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("webrtc", Some(0.0)),
+            ("webrtc", Some(5.0)),
+            ("websocket", None)
+        ],
+        "{report}"
+    );
+    for run in runs {
+        assert_eq!(run["granted"], "h264", "{run}");
+        assert!(run["frames"].as_u64().is_some_and(|n| n > 0), "{run}");
+        for key in [
+            "decoded_latency_p50_ms",
+            "decoded_latency_p95_ms",
+            "decoded_latency_p99_ms",
+            "kbit_s",
+        ] {
+            assert!(run[key].as_f64().is_some_and(|v| v > 0.0), "{key}: {run}");
+        }
+    }
+    let under_loss = report["under_loss"]
+        .as_array()
+        .expect("the lossy run against the lossless");
+    assert_eq!(under_loss.len(), 1, "{report}");
+    let ratio = under_loss[0]["p95_ratio"].as_f64().unwrap_or(0.0);
+    let expected = runs[1]["decoded_latency_p95_ms"].as_f64().unwrap_or(0.0)
+        / runs[0]["decoded_latency_p95_ms"].as_f64().unwrap_or(1.0);
+    assert!((ratio - expected).abs() < 1e-9, "{report}");
+}
+
+#[test]
 fn bench_stream_with_tls_runs_the_drag_over_both_and_prints_what_tls_costs() {
     let output = hounsfield(&[
         "bench",

@@ -17,6 +17,9 @@ use crate::server::webrtc::peer::{MAX_CHANNEL_MESSAGE, PROFILE_LEVEL_ID, PeerErr
 
 /// The H.264 payload type offered.
 const H264_PT: u8 = 102;
+/// Its retransmission (RTX) payload type: a lost packet is asked for again (NACK) and
+/// comes back on its own stream, as browsers do, before a keyframe is needed.
+const H264_RTX_PT: u8 = 103;
 /// The label of the input channel.
 pub const INPUT_CHANNEL: &str = "input";
 
@@ -59,9 +62,12 @@ impl ClientPeer {
         let mut config = RtcConfig::new()
             .set_crypto_provider(crypto())
             .clear_codecs();
-        config
-            .codec_config()
-            .add_h264(H264_PT.into(), None, true, PROFILE_LEVEL_ID);
+        config.codec_config().add_h264(
+            H264_PT.into(),
+            Some(H264_RTX_PT.into()),
+            true,
+            PROFILE_LEVEL_ID,
+        );
         let mut rtc = config.build(now);
         let candidate = Candidate::host(local, "udp").map_err(|_| PeerError::Candidate(local))?;
         rtc.add_local_candidate(candidate);
@@ -368,5 +374,98 @@ async fn drive(
             }
             () = tokio::time::sleep_until(wake.into()) => {}
         }
+    }
+}
+
+/// Longest an access unit waits for its note before it is dropped.
+const NOTE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+/// Notes kept while their access units are on the way.
+const MAX_NOTES: usize = 256;
+
+/// A frame's note from the server's data channel (see docs/protocol.md, "WebRTC").
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+struct FrameNote {
+    frame_seq: u32,
+    input_seq: u32,
+    rtp: u32,
+    width: u16,
+    height: u16,
+    display_width: u16,
+    display_height: u16,
+    keyframe: bool,
+    #[serde(default)]
+    render_us: u32,
+    #[serde(default)]
+    encode_us: u32,
+}
+
+/// Pairs the access units that come over RTP with the notes that name them, into frames
+/// as the WebSocket brings them (header and payload), in the order the units came. A unit
+/// whose note does not come within [`NOTE_WAIT`] is dropped (the decoder then asks for a
+/// keyframe, as after a lost packet).
+#[derive(Debug, Default)]
+pub struct RtpFrames {
+    waiting: std::collections::VecDeque<(u32, Vec<u8>, Instant)>,
+    notes: std::collections::HashMap<u32, FrameNote>,
+    /// Access units dropped without their note.
+    pub unnamed: usize,
+}
+
+impl RtpFrames {
+    /// Takes one arrival; the frames now complete, in order.
+    pub fn take(&mut self, arrival: Arrival) -> Vec<crate::client::Frame> {
+        let now = Instant::now();
+        match arrival {
+            Arrival::AccessUnit { rtp, data, at, .. } => self.waiting.push_back((rtp, data, at)),
+            Arrival::Note(text) => {
+                if let Ok(note) = serde_json::from_str::<FrameNote>(&text) {
+                    if self.notes.len() >= MAX_NOTES {
+                        self.notes.clear();
+                    }
+                    self.notes.insert(note.rtp, note);
+                }
+            }
+            Arrival::Closed(_) => {}
+        }
+        let mut frames = Vec::new();
+        while let Some((rtp, _, at)) = self.waiting.front() {
+            if let Some(note) = self.notes.remove(rtp) {
+                let Some((_, data, at)) = self.waiting.pop_front() else {
+                    break;
+                };
+                frames.push(frame(&note, data, at));
+            } else if now.saturating_duration_since(*at) > NOTE_WAIT {
+                self.waiting.pop_front();
+                self.unnamed += 1;
+            } else {
+                break;
+            }
+        }
+        frames
+    }
+}
+
+/// The frame a note names, as the WebSocket would have brought it.
+fn frame(note: &FrameNote, payload: Vec<u8>, received: Instant) -> crate::client::Frame {
+    use crate::protocol::{Codec, FrameFlags, FrameHeader};
+    crate::client::Frame {
+        header: FrameHeader {
+            codec: Codec::H264,
+            flags: FrameFlags(if note.keyframe {
+                FrameFlags::KEYFRAME
+            } else {
+                0
+            }),
+            frame_seq: note.frame_seq,
+            input_seq: note.input_seq,
+            width: note.width,
+            height: note.height,
+            render_us: note.render_us,
+            encode_us: note.encode_us,
+            display_width: note.display_width,
+            display_height: note.display_height,
+        },
+        payload,
+        received,
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use server_mode::client::{Client, STILL_CODECS, VIDEO_CODECS, Welcome};
-use server_mode::protocol::{Codec, SeriesInfo, StudyInfo, Viewport};
+use server_mode::protocol::{Codec, SeriesInfo, StudyInfo, TransportKind, Viewport};
 use server_mode::tls::ServerTrust;
 
 use crate::cli::StreamCodec;
@@ -29,6 +29,18 @@ pub(super) async fn greet(
     size: [u32; 2],
     codec: StreamCodec,
 ) -> anyhow::Result<(Client, Welcome, SeriesInfo)> {
+    greet_over(url, trust, series, size, codec, &[]).await
+}
+
+/// [`greet`], offering `transports` for the frames besides the WebSocket (`webrtc`).
+pub(super) async fn greet_over(
+    url: &str,
+    trust: &ServerTrust,
+    series: Option<&str>,
+    size: [u32; 2],
+    codec: StreamCodec,
+    transports: &[TransportKind],
+) -> anyhow::Result<(Client, Welcome, SeriesInfo)> {
     let mut client = in_time("connecting", Client::connect_trusting(url, trust)).await?;
     let viewport = Viewport {
         width: size[0],
@@ -36,7 +48,7 @@ pub(super) async fn greet(
     };
     let welcome = in_time(
         "hello",
-        client.hello_offering(None, viewport, offered(codec)),
+        client.hello_with_transports(None, viewport, offered(codec), transports),
     )
     .await?;
     let studies = in_time("list_studies", client.list_studies()).await?;

@@ -12,6 +12,7 @@ mod quality;
 mod scale_out;
 mod soak;
 mod stream;
+mod transports;
 
 pub use soak::soak;
 pub use stream::stream;

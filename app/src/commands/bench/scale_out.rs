@@ -151,16 +151,19 @@ pub(super) fn stream_through_proxy(args: &StreamArgs, node_count: usize) -> anyh
             name: "direct",
             url: first.server.server.websocket_url(),
             trust: certificate.trust.clone(),
+            webrtc: None,
         },
         Transport {
             name: "proxy",
             url: format!("wss://127.0.0.1:{}/ws?node={}", proxy.port, first.name),
             trust: proxy_trust.clone(),
+            webrtc: None,
         },
         Transport {
             name: "proxy-placed",
             url: format!("wss://127.0.0.1:{}/ws", proxy.port),
             trust: proxy_trust,
+            webrtc: None,
         },
     ];
     let all_metrics: Vec<_> = nodes

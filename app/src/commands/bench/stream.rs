@@ -7,18 +7,24 @@
 //! same server, and the figures are printed side by side with their ratios to JPEG's.
 
 use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use render_core::gpu::InteractiveBudget;
 use serde::Serialize;
 use server_mode::client::FrameDecoder;
+use server_mode::client::lossy_relay::LossyRelay;
+use server_mode::client::webrtc::{Arrival as RtpArrival, PeerTask, RtpFrames};
 use server_mode::client::{Client, Event, Frame};
-use server_mode::protocol::{Action, ClientStats, Codec, FrameHeader, ServerMessage};
+use server_mode::protocol::{
+    Action, ClientStats, Codec, FrameHeader, ServerMessage, TransportKind,
+};
 use server_mode::tls::ServerTrust;
 
 use super::client::{
-    INPUTS_PER_S, ORBIT_DEG_PER_INPUT, codec_name, granted_name, greet, in_time, ms, percentile,
+    INPUTS_PER_S, ORBIT_DEG_PER_INPUT, codec_name, granted_name, greet_over, in_time, ms,
+    percentile,
 };
 use super::quality::{LadderRung, QualityReport, interactive_quality};
 use crate::cli::{StreamArgs, StreamCodec};
@@ -46,10 +52,14 @@ pub(super) struct Figures {
     pub(super) latency_p50_ms: f64,
     /// Input → frame latency, 95th percentile.
     pub(super) latency_p95_ms: f64,
+    /// Input → frame latency, 99th percentile.
+    latency_p99_ms: f64,
     /// Input → frame decoded, median (the latency a user sees, but for drawing).
     decoded_latency_p50_ms: f64,
     /// Input → frame decoded, 95th percentile.
-    decoded_latency_p95_ms: f64,
+    pub(super) decoded_latency_p95_ms: f64,
+    /// Input → frame decoded, 99th percentile.
+    decoded_latency_p99_ms: f64,
     /// Kilobits received per second while dragging (headers and payloads).
     kbit_s: f64,
     /// Frames received while dragging.
@@ -85,8 +95,12 @@ struct SessionReport {
 /// then each.
 #[derive(Debug, Serialize)]
 pub(super) struct StreamReport {
-    /// `plain` or `tls`: how the clients reached the server.
+    /// `plain` or `tls`: how the clients reached the server (`websocket` or `webrtc`
+    /// with `--transport`).
     pub(super) transport: String,
+    /// Media packets lost on the way (percent), for a WebRTC run through a lossy relay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) loss_percent: Option<f64>,
     /// The codec asked for (`h264` offers H.264 first).
     codec: String,
     /// The codec of interactive frames the server granted.
@@ -171,9 +185,14 @@ pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
         json,
         tls,
         proxy,
+        ref transport,
+        ..
     } = *args;
     if let Some(nodes) = proxy {
         return super::scale_out::stream_through_proxy(args, usize::from(nodes));
+    }
+    if !transport.is_empty() {
+        return super::transports::stream_over_transports(args);
     }
     let (path, series) = (path.as_deref(), series.as_deref());
     if !(seconds.is_finite() && seconds > 0.0) {
@@ -200,12 +219,14 @@ pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
         name: "plain",
         url: loopback.server.websocket_url(),
         trust: ServerTrust::system(),
+        webrtc: None,
     }];
     if let Some(twin) = &twin {
         transports.push(Transport {
             name: "tls",
             url: twin.server.websocket_url(),
             trust: twin.trust.clone(),
+            webrtc: None,
         });
     }
     let all_metrics: Vec<_> = std::iter::once(loopback.server.metrics())
@@ -365,8 +386,11 @@ pub(super) async fn drag_runs(
 /// of its certificate.
 #[derive(Debug, Clone)]
 pub(super) struct Transport {
-    /// `plain` or `tls`, as the reports name it.
+    /// `plain` or `tls` (or `websocket`, `webrtc`), as the reports name it.
     pub(super) name: &'static str,
+    /// Frames over WebRTC, this share of media packets lost on the way; `None`: over the
+    /// WebSocket.
+    pub(super) webrtc: Option<f64>,
     /// The WebSocket address (`ws` or `wss`).
     pub(super) url: String,
     /// What a `wss` server's certificate must satisfy.
@@ -539,11 +563,15 @@ pub(super) fn print_report(report: &StreamReport) {
         (None, None) => report.granted.clone(),
     };
     println!(
-        "stream {codec}{} {}×{} of {:?} on {}, {} session{}, {:.0} s drag: first image {:.0} ms (final still {:.0}), {:.1} frames/s, latency p50 {:.0} ms p95 {:.0} ms (decoded p50 {:.0} p95 {:.0}), {:.0} kbit/s ({:.1} kB a frame, {} keyframes), render {:.1} ms, encode {:.2} ms, decode {:.2} ms a frame, final still {:.0} ms after the last input",
-        match report.transport.as_str() {
-            "plain" => String::new(),
-            "tls" => " over TLS".to_string(),
-            other => format!(" ({other})"),
+        "stream {codec}{} {}×{} of {:?} on {}, {} session{}, {:.0} s drag: first image {:.0} ms (final still {:.0}), {:.1} frames/s, latency p50 {:.0} ms p95 {:.0} ms p99 {:.0} ms (decoded p50 {:.0} p95 {:.0} p99 {:.0}), {:.0} kbit/s ({:.1} kB a frame, {} keyframes), render {:.1} ms, encode {:.2} ms, decode {:.2} ms a frame, final still {:.0} ms after the last input",
+        match (report.transport.as_str(), report.loss_percent) {
+            ("plain", _) => String::new(),
+            ("tls", _) => " over TLS".to_string(),
+            ("webrtc", Some(loss)) if loss > 0.0 =>
+                format!(" over WebRTC, {loss:.0} % of media packets lost"),
+            ("webrtc", _) => " over WebRTC".to_string(),
+            ("websocket", _) => " over the WebSocket".to_string(),
+            (other, _) => format!(" ({other})"),
         },
         report.size[0],
         report.size[1],
@@ -557,8 +585,10 @@ pub(super) fn print_report(report: &StreamReport) {
         report.figures.drag_fps,
         report.figures.latency_p50_ms,
         report.figures.latency_p95_ms,
+        report.figures.latency_p99_ms,
         report.figures.decoded_latency_p50_ms,
         report.figures.decoded_latency_p95_ms,
+        report.figures.decoded_latency_p99_ms,
         report.figures.kbit_s,
         report.figures.mean_frame_bytes / 1000.0,
         report.figures.keyframes,
@@ -654,6 +684,7 @@ pub(super) fn aggregate(
     let bytes: usize = runs.iter().map(|r| r.frame_bytes).sum();
     let report = StreamReport {
         transport: "plain".to_string(),
+        loss_percent: None,
         codec: codec_name(codec).to_string(),
         granted: granted_name(granted).to_string(),
         encoder,
@@ -672,8 +703,10 @@ pub(super) fn aggregate(
             drag_fps: mean(|r| r.figures.drag_fps),
             latency_p50_ms: percentile(&latencies, 0.50),
             latency_p95_ms: percentile(&latencies, 0.95),
+            latency_p99_ms: percentile(&latencies, 0.99),
             decoded_latency_p50_ms: percentile(&decoded, 0.50),
             decoded_latency_p95_ms: percentile(&decoded, 0.95),
+            decoded_latency_p99_ms: percentile(&decoded, 0.99),
             kbit_s: runs.iter().map(|r| r.report.figures.kbit_s).sum(),
             frames,
             keyframes: runs.iter().map(|r| r.report.figures.keyframes).sum(),
@@ -697,6 +730,9 @@ struct Arrival {
     frame: Frame,
     decoded: Instant,
     decode: Duration,
+    /// Whether it decoded into a picture (after lost packets an H.264 frame may not, until
+    /// the next keyframe).
+    shown: bool,
 }
 
 /// Decodes frames as they arrive, asking for a keyframe when the H.264 stream needs one.
@@ -707,6 +743,8 @@ struct Receiver {
     answered: HashSet<u32>,
     /// Latencies since the last report to the server (ms).
     recent_ms: Vec<f64>,
+    /// When a keyframe was last asked for.
+    asked: Option<Instant>,
 }
 
 impl Receiver {
@@ -716,6 +754,7 @@ impl Receiver {
             arrivals: Vec::new(),
             answered: HashSet::new(),
             recent_ms: Vec::new(),
+            asked: None,
         }
     }
 
@@ -727,14 +766,23 @@ impl Receiver {
         sent: &HashMap<u32, Instant>,
     ) -> anyhow::Result<()> {
         let started = Instant::now();
-        match self.decoder.decode(&frame) {
-            Ok(_) => {}
+        let shown = match self.decoder.decode(&frame) {
+            Ok(_) => true,
             Err(error) if error.wants_keyframe() => {
-                tracing::warn!(%error, "asking for a keyframe");
-                client.keyframe().await?;
+                // Once in a while, as the web client does: the frames that follow a lost
+                // one fail alike until the keyframe comes.
+                if self
+                    .asked
+                    .is_none_or(|at| at.elapsed() >= KEYFRAME_ASK_EVERY)
+                {
+                    tracing::warn!(%error, "asking for a keyframe");
+                    self.asked = Some(Instant::now());
+                    client.keyframe().await?;
+                }
+                false
             }
             Err(error) => return Err(error).context("decoding a frame"),
-        }
+        };
         let decoded = Instant::now();
         let seq = frame.header.input_seq;
         if let Some(at) = sent.get(&seq)
@@ -747,6 +795,7 @@ impl Receiver {
             frame,
             decoded,
             decode: decoded - started,
+            shown,
         });
         Ok(())
     }
@@ -774,8 +823,27 @@ async fn run_session(
     drag: Duration,
     codec: StreamCodec,
 ) -> anyhow::Result<SessionRun> {
-    let (mut client, welcome, chosen) =
-        greet(&transport.url, &transport.trust, series, size, codec).await?;
+    let webrtc = transport.webrtc.filter(|_| codec == StreamCodec::H264);
+    let offered: &[TransportKind] = if webrtc.is_some() {
+        &[TransportKind::Webrtc, TransportKind::Websocket]
+    } else {
+        &[]
+    };
+    let (mut client, welcome, chosen) = greet_over(
+        &transport.url,
+        &transport.trust,
+        series,
+        size,
+        codec,
+        offered,
+    )
+    .await?;
+    if webrtc.is_some() && !welcome.transports.contains(&TransportKind::Webrtc) {
+        anyhow::bail!(
+            "the server offered no WebRTC (H.264: {:?})",
+            welcome.encoder.as_deref().or(welcome.fallback.as_deref())
+        );
+    }
     let mut sent: HashMap<u32, Instant> = HashMap::new();
     let mut receiver = Receiver::new();
 
@@ -790,6 +858,13 @@ async fn run_session(
         receiver.take(&mut client, still.clone(), &sent).await?;
     }
     let first_still_ms = ms(still.received - open_sent);
+    let (mut peer, _relay, mut rtp) = match webrtc {
+        Some(loss) => {
+            let (peer, relay, rtp) = over_webrtc(&mut client, &mut receiver, loss).await?;
+            (Some(peer), relay, rtp)
+        }
+        None => (None, None, RtpFrames::default()),
+    };
     let opening_frames = receiver.arrivals.len();
 
     in_time("interact", client.input(Action::Interact { active: true })).await?;
@@ -807,9 +882,16 @@ async fn run_session(
                     break;
                 }
                 let at = Instant::now();
-                let seq = client
-                    .input(Action::Orbit { dx: ORBIT_DEG_PER_INPUT, dy: 0.0 })
-                    .await?;
+                let orbit = Action::Orbit { dx: ORBIT_DEG_PER_INPUT, dy: 0.0 };
+                let seq = match &peer {
+                    // Over the data channel, unordered and not retransmitted.
+                    Some(peer) => {
+                        let (seq, json) = client.input_json(orbit)?;
+                        peer.send_input(json);
+                        seq
+                    }
+                    None => client.input(orbit).await?,
+                };
                 sent.insert(seq, at);
                 last_orbit = seq;
             }
@@ -825,10 +907,28 @@ async fn run_session(
                 Event::Message(ServerMessage::Codec { codec, reason }) => {
                     tracing::warn!(?codec, %reason, "the server changed the codec");
                 }
+                Event::Message(ServerMessage::Transport { transport, reason }) => {
+                    tracing::warn!(?transport, ?reason, "the server moved the frames");
+                    if transport == TransportKind::Websocket {
+                        peer = None;
+                    }
+                }
                 Event::Message(_) => {}
             },
+            arrival = next_arrival(&mut peer) => {
+                match arrival {
+                    Some(RtpArrival::Closed(why)) => anyhow::bail!("the WebRTC peer failed: {why}"),
+                    None => anyhow::bail!("the WebRTC peer stopped"),
+                    Some(arrival) => {
+                        for frame in rtp.take(arrival) {
+                            receiver.take(&mut client, frame, &sent).await?;
+                        }
+                    }
+                }
+            }
         }
     }
+    drop(peer);
     let released = Instant::now();
     client.input(Action::Interact { active: false }).await?;
     // The release changes nothing by itself: the still answers the last orbit. A pause
@@ -856,63 +956,21 @@ async fn run_session(
     // Best effort: the figures are in.
     let _ = client.close().await;
 
-    let arrivals = &receiver.arrivals[opening_frames..];
-    let during: Vec<&Arrival> = arrivals
-        .iter()
-        .filter(|a| a.frame.received < released)
-        .collect();
-    let frame_bytes: usize = during
-        .iter()
-        .map(|a| a.frame.payload.len() + FrameHeader::LEN)
-        .sum();
-    let drag_s = (released - drag_started).as_secs_f64().max(1e-3);
-    let latencies_ms = input_latencies_ms(arrivals, &sent, |a| a.frame.received);
-    let decoded_latencies_ms = input_latencies_ms(arrivals, &sent, |a| a.decoded);
-    let sorted = |values: &[f64]| {
-        let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        sorted
-    };
-    let (by_arrival, by_decode) = (sorted(&latencies_ms), sorted(&decoded_latencies_ms));
-    let count = during.len().max(1) as f64;
-    let mean_header_ms = |pick: fn(&FrameHeader) -> u32| {
-        during
-            .iter()
-            .map(|a| f64::from(pick(&a.frame.header)) / 1000.0)
-            .sum::<f64>()
-            / count
-    };
+    let measured = Measured::of(
+        &receiver.arrivals[opening_frames..],
+        &sent,
+        (drag_started, released),
+    );
     let report = SessionReport {
-        figures: Figures {
-            first_frame_ms,
-            first_still_ms,
-            drag_fps: during.len() as f64 / drag_s,
-            latency_p50_ms: percentile(&by_arrival, 0.50),
-            latency_p95_ms: percentile(&by_arrival, 0.95),
-            decoded_latency_p50_ms: percentile(&by_decode, 0.50),
-            decoded_latency_p95_ms: percentile(&by_decode, 0.95),
-            kbit_s: frame_bytes as f64 * 8.0 / 1000.0 / drag_s,
-            frames: during.len(),
-            keyframes: during
-                .iter()
-                .filter(|a| a.frame.header.codec == Codec::H264 && a.frame.header.flags.keyframe())
-                .count(),
-            mean_frame_bytes: frame_bytes as f64 / count,
-            render_ms: mean_header_ms(|h| h.render_us),
-            encode_ms: mean_header_ms(|h| h.encode_us),
-            decode_ms: during.iter().map(|a| ms(a.decode)).sum::<f64>() / count,
-            picture_scale: during
-                .iter()
-                .map(|a| {
-                    let header = &a.frame.header;
-                    f64::from(header.width) / f64::from(header.display_width.max(1))
-                })
-                .sum::<f64>()
-                / count,
-            still_after_drag_ms: ms(still_after_drag),
-        },
+        figures: measured.figures(first_frame_ms, first_still_ms, still_after_drag),
         inputs: sent.len(),
     };
+    let Measured {
+        latencies_ms,
+        decoded_latencies_ms,
+        frame_bytes,
+        ..
+    } = measured;
     Ok(SessionRun {
         node: welcome.node.clone(),
         report,
@@ -927,6 +985,174 @@ async fn run_session(
         fallback: welcome.fallback,
     })
 }
+
+/// What a drag's frames measured: the frames received while it lasted, and the latency
+/// of each input they answer (on arrival and once decoded).
+struct Measured<'a> {
+    during: Vec<&'a Arrival>,
+    drag_s: f64,
+    latencies_ms: Vec<f64>,
+    decoded_latencies_ms: Vec<f64>,
+    frame_bytes: usize,
+}
+
+impl<'a> Measured<'a> {
+    /// The figures of `arrivals` (after the opening frames) for the drag from `started` to
+    /// `released`, whose inputs were `sent`.
+    fn of(
+        arrivals: &'a [Arrival],
+        sent: &HashMap<u32, Instant>,
+        (started, released): (Instant, Instant),
+    ) -> Self {
+        let during: Vec<&Arrival> = arrivals
+            .iter()
+            .filter(|a| a.frame.received < released)
+            .collect();
+        let frame_bytes = during
+            .iter()
+            .map(|a| a.frame.payload.len() + FrameHeader::LEN)
+            .sum();
+        Self {
+            during,
+            drag_s: (released - started).as_secs_f64().max(1e-3),
+            latencies_ms: input_latencies_ms(arrivals, sent, |a| a.frame.received),
+            decoded_latencies_ms: shown_latencies_ms(arrivals, sent),
+            frame_bytes,
+        }
+    }
+
+    /// The session's figures, with its opening times and the final still's wait.
+    fn figures(
+        &self,
+        first_frame_ms: f64,
+        first_still_ms: f64,
+        still_after_drag: Duration,
+    ) -> Figures {
+        let sorted = |values: &[f64]| {
+            let mut sorted = values.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            sorted
+        };
+        let (by_arrival, by_decode) = (
+            sorted(&self.latencies_ms),
+            sorted(&self.decoded_latencies_ms),
+        );
+        let during = &self.during;
+        let count = during.len().max(1) as f64;
+        let mean_header_ms = |pick: fn(&FrameHeader) -> u32| {
+            during
+                .iter()
+                .map(|a| f64::from(pick(&a.frame.header)) / 1000.0)
+                .sum::<f64>()
+                / count
+        };
+        Figures {
+            first_frame_ms,
+            first_still_ms,
+            drag_fps: during.len() as f64 / self.drag_s,
+            latency_p50_ms: percentile(&by_arrival, 0.50),
+            latency_p95_ms: percentile(&by_arrival, 0.95),
+            latency_p99_ms: percentile(&by_arrival, 0.99),
+            decoded_latency_p50_ms: percentile(&by_decode, 0.50),
+            decoded_latency_p95_ms: percentile(&by_decode, 0.95),
+            decoded_latency_p99_ms: percentile(&by_decode, 0.99),
+            kbit_s: self.frame_bytes as f64 * 8.0 / 1000.0 / self.drag_s,
+            frames: during.len(),
+            keyframes: during
+                .iter()
+                .filter(|a| a.frame.header.codec == Codec::H264 && a.frame.header.flags.keyframe())
+                .count(),
+            mean_frame_bytes: self.frame_bytes as f64 / count,
+            render_ms: mean_header_ms(|h| h.render_us),
+            encode_ms: mean_header_ms(|h| h.encode_us),
+            decode_ms: during.iter().map(|a| ms(a.decode)).sum::<f64>() / count,
+            picture_scale: during
+                .iter()
+                .map(|a| {
+                    let header = &a.frame.header;
+                    f64::from(header.width) / f64::from(header.display_width.max(1))
+                })
+                .sum::<f64>()
+                / count,
+            still_after_drag_ms: ms(still_after_drag),
+        }
+    }
+}
+
+/// Least time between two keyframe requests of a client.
+const KEYFRAME_ASK_EVERY: Duration = Duration::from_millis(500);
+
+/// Longest wait for the frames to move to WebRTC before the measured drag.
+const SWITCH_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Moves the session's frames to WebRTC before the measured drag: the offer answered
+/// (through a relay losing `loss` of the media packets, when above 0), then small orbits
+/// over the WebSocket until the server says the frames go over RTP. The frames on the way
+/// are decoded (not measured). The peer, the relay (kept while the peer needs it) and the
+/// pairing of access units with their notes.
+async fn over_webrtc(
+    client: &mut Client,
+    receiver: &mut Receiver,
+    loss: f64,
+) -> anyhow::Result<(PeerTask, Option<LossyRelay>, RtpFrames)> {
+    let relay = if loss > 0.0 {
+        Some(LossyRelay::bind(Ipv4Addr::LOCALHOST.into(), loss, RELAY_SEED).await?)
+    } else {
+        None
+    };
+    let mut peer = in_time(
+        "the WebRTC answer",
+        PeerTask::negotiate_through(client, relay.as_ref()),
+    )
+    .await?;
+    let mut rtp = RtpFrames::default();
+    let unmeasured = HashMap::new();
+    let deadline = Instant::now() + SWITCH_TIMEOUT;
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                if Instant::now() > deadline {
+                    anyhow::bail!("the frames did not move to WebRTC within {SWITCH_TIMEOUT:?}");
+                }
+                client.input(Action::Orbit { dx: 0.5, dy: 0.0 }).await?;
+            }
+            event = client.next_event() => match event? {
+                Event::Frame(frame) => receiver.take(client, frame, &unmeasured).await?,
+                Event::Message(ServerMessage::Transport { transport: TransportKind::Webrtc, .. }) => {
+                    return Ok((peer, relay, rtp));
+                }
+                Event::Message(ServerMessage::Transport { reason, .. }) => {
+                    anyhow::bail!("WebRTC did not take the frames: {}", reason.unwrap_or_default());
+                }
+                Event::Message(ServerMessage::Error { code, message }) => {
+                    anyhow::bail!("server error {code:?} while moving to WebRTC: {message}");
+                }
+                Event::Message(_) => {}
+            },
+            arrival = peer.next() => match arrival {
+                Some(RtpArrival::Closed(why)) => anyhow::bail!("the WebRTC peer failed: {why}"),
+                Some(arrival) => {
+                    for frame in rtp.take(arrival) {
+                        receiver.take(client, frame, &unmeasured).await?;
+                    }
+                }
+                None => anyhow::bail!("the WebRTC peer stopped"),
+            },
+        }
+    }
+}
+
+/// The next arrival of the session's WebRTC peer; never, without one.
+async fn next_arrival(peer: &mut Option<PeerTask>) -> Option<RtpArrival> {
+    match peer {
+        Some(peer) => peer.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Which media packets the lossy relay drops: the same in every run.
+const RELAY_SEED: u64 = 0x4846_5244;
 
 /// For each input a frame names (its `input_seq`; the first frame naming it), the time
 /// from sending that input to the frame's moment `at` (arrival or decoded). Inputs folded
@@ -945,4 +1171,25 @@ fn input_latencies_ms(
             Some(ms(at(arrival).saturating_duration_since(*sent_at)))
         })
         .collect()
+}
+
+/// For each input a frame names, the time from sending it to the first frame decoded into
+/// a picture that reflects it (names it or a later input): what the user waits, a frame
+/// that failed to decode (after lost packets, until the keyframe) showing nothing.
+fn shown_latencies_ms(arrivals: &[Arrival], sent: &HashMap<u32, Instant>) -> Vec<f64> {
+    let named: std::collections::BTreeSet<u32> = arrivals
+        .iter()
+        .map(|arrival| arrival.frame.header.input_seq)
+        .filter(|seq| sent.contains_key(seq))
+        .collect();
+    let mut waiting = named.into_iter().peekable();
+    let mut latencies = Vec::new();
+    for arrival in arrivals.iter().filter(|arrival| arrival.shown) {
+        while let Some(seq) = waiting.next_if(|seq| *seq <= arrival.frame.header.input_seq) {
+            if let Some(sent_at) = sent.get(&seq) {
+                latencies.push(ms(arrival.decoded.saturating_duration_since(*sent_at)));
+            }
+        }
+    }
+    latencies
 }

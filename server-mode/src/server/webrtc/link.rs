@@ -186,7 +186,7 @@ impl WebRtcLink {
 }
 
 /// A frame's note, as JSON: `{"type":"frame","frame_seq","input_seq","rtp","width",
-/// "height","display_width","display_height","keyframe"}`.
+/// "height","display_width","display_height","keyframe","render_us","encode_us"}`.
 fn note(header: &FrameHeader, frame_seq: u32, rtp: u64) -> String {
     serde_json::json!({
         "type": "frame",
@@ -198,6 +198,8 @@ fn note(header: &FrameHeader, frame_seq: u32, rtp: u64) -> String {
         "display_width": if header.display_width == 0 { header.width } else { header.display_width },
         "display_height": if header.display_height == 0 { header.height } else { header.display_height },
         "keyframe": header.flags.keyframe(),
+        "render_us": header.render_us,
+        "encode_us": header.encode_us,
     })
     .to_string()
 }
