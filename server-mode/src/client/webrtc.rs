@@ -9,11 +9,11 @@ use std::time::Instant;
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::channel::{ChannelConfig, ChannelId, Reliability};
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind};
-use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
+use str0m::{Candidate, Event, Rtc, RtcConfig};
 
 use crate::client::lossy_relay::LossyRelay;
-use crate::server::webrtc::peer::{MAX_CHANNEL_MESSAGE, PROFILE_LEVEL_ID, PeerError, crypto};
+use crate::server::webrtc::peer::{PROFILE_LEVEL_ID, PeerError, crypto};
+use crate::server::webrtc::sans_io;
 
 /// The H.264 payload type offered.
 const H264_PT: u8 = 102;
@@ -109,79 +109,43 @@ impl ClientPeer {
 
     /// Takes a datagram from `source` at `now`; `false` when it is not this peer's.
     pub fn receive(&mut self, now: Instant, source: SocketAddr, datagram: &[u8]) -> bool {
-        let Ok(contents) = datagram.try_into() else {
-            return false;
-        };
-        let input = Input::Receive(
-            now,
-            Receive {
-                proto: Protocol::Udp,
-                source,
-                destination: self.local,
-                contents,
-            },
-        );
-        self.rtc.accepts(&input) && self.rtc.handle_input(input).is_ok()
+        sans_io::receive(&mut self.rtc, self.local, now, source, datagram)
     }
 
     /// Sends one input message on the input channel; `false` while it is not open or its
     /// buffer is full (the message is dropped: a newer input will follow).
     pub fn send_input(&mut self, json: &str) -> bool {
-        let Some(id) = self.input else {
-            return false;
-        };
-        self.rtc
-            .channel(id)
-            .is_some_and(|mut channel| channel.write(false, json.as_bytes()).unwrap_or(false))
+        sans_io::write_text(&mut self.rtc, self.input, json)
     }
 
     /// Advances the peer to `now` and drains what it has to say.
     pub fn step(&mut self, now: Instant) -> Result<ClientStep, PeerError> {
-        self.rtc
-            .handle_input(Input::Timeout(now))
-            .map_err(|error| PeerError::Rtc(error.to_string()))?;
-        let mut step = ClientStep::default();
-        loop {
-            match self
-                .rtc
-                .poll_output()
-                .map_err(|error| PeerError::Rtc(error.to_string()))?
-            {
-                Output::Timeout(deadline) => {
-                    step.deadline = Some(deadline);
-                    return Ok(step);
+        let mut access_units = Vec::new();
+        let input = &mut self.input;
+        let drained = sans_io::step(&mut self.rtc, now, |rtc, event| match event {
+            Event::MediaData(data) => {
+                if !data.contiguous {
+                    // Packets were lost: ask for a picture that needs no reference.
+                    // (Refused only when the answer left out PLI: nothing to ask then.)
+                    let _ = rtc
+                        .writer(data.mid)
+                        .map(|mut writer| writer.request_keyframe(None, KeyframeRequestKind::Pli));
                 }
-                Output::Transmit(transmit) => step
-                    .transmit
-                    .push((transmit.destination, transmit.contents.to_vec())),
-                Output::Event(Event::MediaData(data)) => {
-                    if !data.contiguous {
-                        // Packets were lost: ask for a picture that needs no reference.
-                        // (Refused only when the answer left out PLI: nothing to ask then.)
-                        let _ = self.rtc.writer(data.mid).map(|mut writer| {
-                            writer.request_keyframe(None, KeyframeRequestKind::Pli)
-                        });
-                    }
-                    step.access_units.push(ReceivedUnit {
-                        rtp: data.time.numer(),
-                        data: data.data.to_vec(),
-                        contiguous: data.contiguous,
-                    });
-                }
-                Output::Event(Event::ChannelOpen(id, label)) if label == INPUT_CHANNEL => {
-                    self.input = Some(id);
-                }
-                Output::Event(Event::ChannelData(data)) => {
-                    if !data.binary
-                        && data.data.len() <= MAX_CHANNEL_MESSAGE
-                        && let Ok(text) = String::from_utf8(data.data)
-                    {
-                        step.messages.push(text);
-                    }
-                }
-                Output::Event(_) => {}
+                access_units.push(ReceivedUnit {
+                    rtp: data.time.numer(),
+                    data: data.data.to_vec(),
+                    contiguous: data.contiguous,
+                });
             }
-        }
+            Event::ChannelOpen(id, label) if label == INPUT_CHANNEL => *input = Some(id),
+            _ => {}
+        })?;
+        Ok(ClientStep {
+            transmit: drained.transmit,
+            access_units,
+            messages: drained.texts,
+            deadline: drained.deadline,
+        })
     }
 }
 

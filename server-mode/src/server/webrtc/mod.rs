@@ -7,12 +7,14 @@
 //! - [`link`]: one session's side: its peer, its transport, its frames' RTP times.
 //! - [`offer`]: a client's SDP offer checked before the stack reads it.
 //! - [`peer`]: one session's peer (str0m: sans-IO, ICE-lite, H.264 sent, data channels).
+//! - `sans_io`: what both sides do with the stack alike (datagrams in, texts out, steps).
 //! - [`transport`]: which transport carries the frames, and when that changes.
 
 pub mod endpoint;
 pub mod link;
 pub mod offer;
 pub mod peer;
+pub(crate) mod sans_io;
 pub mod transport;
 
 pub use endpoint::{Endpoint, PeerEvent, PeerHandle};

@@ -12,10 +12,10 @@ use str0m::channel::ChannelId;
 use str0m::crypto::{CryptoProvider, from_feature_flags};
 use str0m::format::Codec;
 use str0m::media::{MediaKind, MediaTime, Mid, Pt};
-use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
+use str0m::{Candidate, Event, Rtc, RtcConfig};
 
 use super::offer::CheckedOffer;
+use super::sans_io;
 
 /// The H.264 payload type the server offers back (the client's offer decides the one used).
 const H264_PT: u8 = 108;
@@ -109,19 +109,7 @@ impl Peer {
     /// Takes a datagram that arrived from `source` at `now`; `false` when it is not this
     /// peer's (for another peer on the same socket, or junk).
     pub fn receive(&mut self, now: Instant, source: SocketAddr, datagram: &[u8]) -> bool {
-        let Ok(contents) = datagram.try_into() else {
-            return false;
-        };
-        let input = Input::Receive(
-            now,
-            Receive {
-                proto: Protocol::Udp,
-                source,
-                destination: self.local,
-                contents,
-            },
-        );
-        self.rtc.accepts(&input) && self.rtc.handle_input(input).is_ok()
+        sans_io::receive(&mut self.rtc, self.local, now, source, datagram)
     }
 
     /// Writes one H.264 access unit (Annex B) stamped `rtp_time` (90 kHz); `false` before
@@ -146,54 +134,30 @@ impl Peer {
     /// Sends `text` on the client's data channel; `false` while none is open or its
     /// buffer is full (the message is dropped).
     pub fn send_text(&mut self, text: &str) -> bool {
-        let Some(id) = self.channel else {
-            return false;
-        };
-        self.rtc
-            .channel(id)
-            .is_some_and(|mut channel| channel.write(false, text.as_bytes()).unwrap_or(false))
+        sans_io::write_text(&mut self.rtc, self.channel, text)
     }
 
     /// Advances the peer to `now` and drains what it has to say.
     pub fn step(&mut self, now: Instant) -> Result<Step, PeerError> {
-        self.rtc
-            .handle_input(Input::Timeout(now))
-            .map_err(|error| PeerError::Rtc(error.to_string()))?;
-        let mut step = Step::default();
-        loop {
-            match self
-                .rtc
-                .poll_output()
-                .map_err(|error| PeerError::Rtc(error.to_string()))?
-            {
-                Output::Timeout(deadline) => {
-                    step.deadline = Some(deadline);
-                    return Ok(step);
-                }
-                Output::Transmit(transmit) => step
-                    .transmit
-                    .push((transmit.destination, transmit.contents.to_vec())),
-                Output::Event(Event::ChannelData(data)) => {
-                    if !data.binary
-                        && data.data.len() <= MAX_CHANNEL_MESSAGE
-                        && let Ok(text) = String::from_utf8(data.data)
-                    {
-                        step.messages.push(text);
-                    }
-                }
-                Output::Event(event) => {
-                    if let Event::ChannelOpen(id, _) = &event {
-                        self.channel.get_or_insert(*id);
-                    }
-                    if let Event::MediaAdded(added) = &event
-                        && added.kind == MediaKind::Video
-                    {
-                        self.video = self.h264_pt(added.mid).map(|pt| (added.mid, pt));
-                    }
-                    step.events.push(event);
-                }
+        let mut events = Vec::new();
+        let (channel, video) = (&mut self.channel, &mut self.video);
+        let drained = sans_io::step(&mut self.rtc, now, |rtc, event| {
+            if let Event::ChannelOpen(id, _) = &event {
+                channel.get_or_insert(*id);
             }
-        }
+            if let Event::MediaAdded(added) = &event
+                && added.kind == MediaKind::Video
+            {
+                *video = h264_pt(rtc, added.mid).map(|pt| (added.mid, pt));
+            }
+            events.push(event);
+        })?;
+        Ok(Step {
+            transmit: drained.transmit,
+            messages: drained.texts,
+            events,
+            deadline: drained.deadline,
+        })
     }
 
     /// Whether ICE and DTLS are up.
@@ -205,15 +169,15 @@ impl Peer {
     pub fn is_alive(&self) -> bool {
         self.rtc.is_alive()
     }
+}
 
-    /// The payload type negotiated for H.264 on `mid`.
-    fn h264_pt(&mut self, mid: Mid) -> Option<Pt> {
-        let writer = self.rtc.writer(mid)?;
-        writer
-            .payload_params()
-            .find(|params| params.spec().codec == Codec::H264)
-            .map(|params| params.pt())
-    }
+/// The payload type negotiated for H.264 on `mid`.
+fn h264_pt(rtc: &mut Rtc, mid: Mid) -> Option<Pt> {
+    let writer = rtc.writer(mid)?;
+    writer
+        .payload_params()
+        .find(|params| params.spec().codec == Codec::H264)
+        .map(|params| params.pt())
 }
 
 #[cfg(test)]
