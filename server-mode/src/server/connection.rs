@@ -338,11 +338,7 @@ async fn write_loop(
             }
         }
         if let Some((len, render_us, encode_us, h264, ticket)) = frame {
-            Metrics::add(&metrics.frames_total, 1);
-            Metrics::add(&metrics.h264_frames_total, u64::from(h264));
-            Metrics::add(&metrics.frame_bytes_total, len);
-            Metrics::add(&metrics.render_us_total, u64::from(render_us));
-            Metrics::add(&metrics.encode_us_total, u64::from(encode_us));
+            count_frame_sent(&metrics, len, (render_us, encode_us), h264);
             drop(ticket);
         }
         if closing {
@@ -351,6 +347,16 @@ async fn write_loop(
     }
     // Best effort: the peer may already be gone.
     let _ = sink.close().await;
+}
+
+/// Counts a frame of `bytes` (rendered and encoded in these µs) in the server's metrics,
+/// once it is on its way to the client (written to the socket, or handed to RTP).
+fn count_frame_sent(metrics: &Metrics, bytes: u64, (render_us, encode_us): (u32, u32), h264: bool) {
+    Metrics::add(&metrics.frames_total, 1);
+    Metrics::add(&metrics.h264_frames_total, u64::from(h264));
+    Metrics::add(&metrics.frame_bytes_total, bytes);
+    Metrics::add(&metrics.render_us_total, u64::from(render_us));
+    Metrics::add(&metrics.encode_us_total, u64::from(encode_us));
 }
 
 /// Figures since the last `stats`.
@@ -1132,11 +1138,7 @@ impl Connection {
                     return self.sent_over_rtp(frame, switch).await;
                 }
                 let (bytes, ticket) = frame.into_message(self.frame_seq);
-                self.window.frames += 1;
-                self.window.bytes += bytes.len() as u64;
-                self.window.render_us += u64::from(render_us);
-                self.window.encode_us += u64::from(encode_us);
-                self.frames_sent += 1;
+                self.count_frame(bytes.len() as u64, (render_us, encode_us));
                 self.queue(Outgoing::Frame {
                     bytes,
                     render_us,
@@ -1156,29 +1158,29 @@ impl Connection {
         }
     }
 
-    /// Counts a frame that went over RTP as [`write_loop`] counts those it writes (the
-    /// frame's in-flight place is freed as it is dropped), after telling the client of
-    /// the switch when it is the first.
+    /// Counts a frame that went over RTP as the WebSocket's are counted (the frame's
+    /// in-flight place is freed as it is dropped), after telling the client of the switch
+    /// when it is the first.
     async fn sent_over_rtp(
         &mut self,
         frame: crate::server::scheduler::RenderedFrame,
         switch: Option<Switch>,
     ) -> ControlFlow<()> {
-        let (render_us, encode_us) = (frame.header.render_us, frame.header.encode_us);
+        let times = (frame.header.render_us, frame.header.encode_us);
         let len = frame.payload.len() as u64;
         drop(frame);
+        self.count_frame(len, times);
+        count_frame_sent(&self.app.metrics, len, times, true);
+        self.tell_switch(switch).await
+    }
+
+    /// Counts a frame of `bytes` sent to the client in this session's `stats` figures.
+    fn count_frame(&mut self, bytes: u64, (render_us, encode_us): (u32, u32)) {
         self.window.frames += 1;
-        self.window.bytes += len;
+        self.window.bytes += bytes;
         self.window.render_us += u64::from(render_us);
         self.window.encode_us += u64::from(encode_us);
         self.frames_sent += 1;
-        let metrics = &self.app.metrics;
-        Metrics::add(&metrics.frames_total, 1);
-        Metrics::add(&metrics.h264_frames_total, 1);
-        Metrics::add(&metrics.frame_bytes_total, len);
-        Metrics::add(&metrics.render_us_total, u64::from(render_us));
-        Metrics::add(&metrics.encode_us_total, u64::from(encode_us));
-        self.tell_switch(switch).await
     }
 
     /// `webrtc_offer`: answered when `welcome` offered WebRTC, else refused.
