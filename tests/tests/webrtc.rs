@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use server_mode::client::lossy_relay::LossyRelay;
 use server_mode::client::webrtc::{Arrival, ClientPeer, PeerTask};
 use server_mode::client::{Client, ClientError, Event, H264Decoder, VIDEO_CODECS};
-use server_mode::protocol::{Action, ErrorCode, ServerMessage, TransportKind, Viewport};
+use server_mode::protocol::{Action, ErrorCode, FrameNote, ServerMessage, TransportKind, Viewport};
 use server_mode::server::library::PHANTOM_ID;
 use server_mode::server::webrtc::WebRtcConfig;
 
@@ -60,15 +60,6 @@ async fn opened(address: SocketAddr) -> (Client, Vec<TransportKind>) {
     (client, welcome.transports)
 }
 
-/// A frame's note from the data channel.
-#[derive(Debug, Clone, serde::Deserialize)]
-struct Note {
-    frame_seq: u32,
-    input_seq: u32,
-    rtp: u32,
-    keyframe: bool,
-}
-
 /// What a drag over WebRTC brought.
 #[derive(Default)]
 struct Dragged {
@@ -78,7 +69,7 @@ struct Dragged {
     /// lost before it.
     units: Vec<(u32, Vec<u8>, bool)>,
     /// Notes over the data channel.
-    notes: Vec<Note>,
+    notes: Vec<FrameNote>,
     /// The seqs of the inputs sent.
     inputs: Vec<u32>,
 }
@@ -122,7 +113,7 @@ async fn drag_over_webrtc(
                     }
                 }
                 Arrival::Note(text) => {
-                    let note: Note = serde_json::from_str(&text)
+                    let note: FrameNote = serde_json::from_str(&text)
                         .unwrap_or_else(|e| panic!("a note: {e}: {text}"));
                     dragged.notes.push(note);
                 }
@@ -196,7 +187,7 @@ fn over_webrtc_a_drags_frames_come_as_rtp_decode_in_order_and_name_their_input()
             "the drag turns the picture"
         );
         // Each access unit is named by a note: its frame and the input it answers.
-        let named: Vec<&Note> = dragged
+        let named: Vec<&FrameNote> = dragged
             .units
             .iter()
             .map(|(rtp, _, _)| {
@@ -228,7 +219,7 @@ fn over_webrtc_a_drags_frames_come_as_rtp_decode_in_order_and_name_their_input()
 }
 
 /// The note of the frame sent at RTP time `rtp`.
-fn note_of(dragged: &Dragged, rtp: u32) -> Option<&Note> {
+fn note_of(dragged: &Dragged, rtp: u32) -> Option<&FrameNote> {
     dragged.notes.iter().find(|note| note.rtp == rtp)
 }
 

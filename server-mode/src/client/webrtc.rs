@@ -346,23 +346,6 @@ const NOTE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
 /// Notes kept while their access units are on the way.
 const MAX_NOTES: usize = 256;
 
-/// A frame's note from the server's data channel (see docs/protocol.md, "WebRTC").
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
-struct FrameNote {
-    frame_seq: u32,
-    input_seq: u32,
-    rtp: u32,
-    width: u16,
-    height: u16,
-    display_width: u16,
-    display_height: u16,
-    keyframe: bool,
-    #[serde(default)]
-    render_us: u32,
-    #[serde(default)]
-    encode_us: u32,
-}
-
 /// Pairs the access units that come over RTP with the notes that name them, into frames
 /// as the WebSocket brings them (header and payload), in the order the units came. A unit
 /// whose note does not come within [`NOTE_WAIT`] is dropped (the decoder then asks for a
@@ -370,7 +353,7 @@ struct FrameNote {
 #[derive(Debug, Default)]
 pub struct RtpFrames {
     waiting: std::collections::VecDeque<(u32, Vec<u8>, Instant)>,
-    notes: std::collections::HashMap<u32, FrameNote>,
+    notes: std::collections::HashMap<u32, crate::protocol::FrameNote>,
     /// Access units dropped without their note.
     pub unnamed: usize,
 }
@@ -382,7 +365,7 @@ impl RtpFrames {
         match arrival {
             Arrival::AccessUnit { rtp, data, at, .. } => self.waiting.push_back((rtp, data, at)),
             Arrival::Note(text) => {
-                if let Ok(note) = serde_json::from_str::<FrameNote>(&text) {
+                if let Ok(note) = serde_json::from_str::<crate::protocol::FrameNote>(&text) {
                     if self.notes.len() >= MAX_NOTES {
                         self.notes.clear();
                     }
@@ -397,7 +380,11 @@ impl RtpFrames {
                 let Some((_, data, at)) = self.waiting.pop_front() else {
                     break;
                 };
-                frames.push(frame(&note, data, at));
+                frames.push(crate::client::Frame {
+                    header: note.header(),
+                    payload: data,
+                    received: at,
+                });
             } else if now.saturating_duration_since(*at) > NOTE_WAIT {
                 self.waiting.pop_front();
                 self.unnamed += 1;
@@ -406,30 +393,5 @@ impl RtpFrames {
             }
         }
         frames
-    }
-}
-
-/// The frame a note names, as the WebSocket would have brought it.
-fn frame(note: &FrameNote, payload: Vec<u8>, received: Instant) -> crate::client::Frame {
-    use crate::protocol::{Codec, FrameFlags, FrameHeader};
-    crate::client::Frame {
-        header: FrameHeader {
-            codec: Codec::H264,
-            flags: FrameFlags(if note.keyframe {
-                FrameFlags::KEYFRAME
-            } else {
-                0
-            }),
-            frame_seq: note.frame_seq,
-            input_seq: note.input_seq,
-            width: note.width,
-            height: note.height,
-            render_us: note.render_us,
-            encode_us: note.encode_us,
-            display_width: note.display_width,
-            display_height: note.display_height,
-        },
-        payload,
-        received,
     }
 }

@@ -812,6 +812,77 @@ pub struct FrameHeader {
     pub display_height: u16,
 }
 
+/// What the server says, on the WebRTC data channel, of each frame it sends over RTP
+/// (the RTP packets carry no frame header): `{"type":"frame",…}`, found by the low 32 bits
+/// of the frame's RTP time (see docs/protocol.md, "WebRTC").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "frame")]
+pub struct FrameNote {
+    /// The frame's `frame_seq`.
+    pub frame_seq: u32,
+    /// The highest input seq it reflects.
+    pub input_seq: u32,
+    /// The low 32 bits of its RTP time (90 kHz), as on the wire.
+    pub rtp: u32,
+    /// Its width in pixels.
+    pub width: u16,
+    /// Its height in pixels.
+    pub height: u16,
+    /// The width to show it at.
+    pub display_width: u16,
+    /// The height to show it at.
+    pub display_height: u16,
+    /// Whether it is a keyframe.
+    pub keyframe: bool,
+    /// Time spent rendering it (µs).
+    #[serde(default)]
+    pub render_us: u32,
+    /// Time spent encoding it (µs).
+    #[serde(default)]
+    pub encode_us: u32,
+}
+
+impl FrameNote {
+    /// The note of an H.264 frame numbered `frame_seq` sent at RTP time `rtp` (only its
+    /// low 32 bits are kept: those the wire carries).
+    pub fn of(header: &FrameHeader, frame_seq: u32, rtp: u64) -> Self {
+        let or_own = |shown: u16, own: u16| if shown == 0 { own } else { shown };
+        Self {
+            frame_seq,
+            input_seq: header.input_seq,
+            // The low 32 bits, as the RTP header carries them.
+            rtp: (rtp & u64::from(u32::MAX)) as u32,
+            width: header.width,
+            height: header.height,
+            display_width: or_own(header.display_width, header.width),
+            display_height: or_own(header.display_height, header.height),
+            keyframe: header.flags.keyframe(),
+            render_us: header.render_us,
+            encode_us: header.encode_us,
+        }
+    }
+
+    /// The header the frame would have had on the WebSocket.
+    pub fn header(&self) -> FrameHeader {
+        FrameHeader {
+            codec: Codec::H264,
+            flags: FrameFlags(if self.keyframe {
+                FrameFlags::KEYFRAME
+            } else {
+                0
+            }),
+            frame_seq: self.frame_seq,
+            input_seq: self.input_seq,
+            width: self.width,
+            height: self.height,
+            render_us: self.render_us,
+            encode_us: self.encode_us,
+            display_width: self.display_width,
+            display_height: self.display_height,
+        }
+    }
+}
+
 /// Why bytes are not a frame header.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
@@ -979,6 +1050,40 @@ pub fn parse_client_message(text: &str) -> Result<ClientMessage, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_note_says_the_frame_and_gives_back_its_header() {
+        let header = FrameHeader {
+            codec: Codec::H264,
+            flags: FrameFlags(FrameFlags::KEYFRAME),
+            frame_seq: 0,
+            input_seq: 17,
+            width: 512,
+            height: 384,
+            render_us: 9000,
+            encode_us: 3000,
+            display_width: 1024,
+            display_height: 0,
+        };
+        let note = FrameNote::of(&header, 42, (1 << 32) + 123_456);
+        assert_eq!(
+            serde_json::to_value(note).expect("serialises"),
+            serde_json::json!({"type": "frame", "frame_seq": 42, "input_seq": 17, "rtp": 123_456,
+                "width": 512, "height": 384, "display_width": 1024, "display_height": 384,
+                "keyframe": true, "render_us": 9000, "encode_us": 3000})
+        );
+        let back: FrameNote =
+            serde_json::from_str(&serde_json::to_string(&note).expect("text")).expect("parses");
+        assert_eq!(
+            back.header(),
+            FrameHeader {
+                frame_seq: 42,
+                display_height: 384,
+                ..header
+            }
+        );
+        assert!(serde_json::from_str::<FrameNote>(r#"{"type":"stats","frame_seq":1}"#).is_err());
+    }
 
     fn header() -> FrameHeader {
         FrameHeader {

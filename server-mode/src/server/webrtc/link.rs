@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::protocol::{Codec, FrameHeader};
+use crate::protocol::{Codec, FrameHeader, FrameNote};
 
 use super::endpoint::{Endpoint, PeerEvent, PeerHandle};
 use super::offer::check_offer;
@@ -179,27 +179,13 @@ impl WebRtcLink {
         let rtp = u64::try_from(ticks).unwrap_or(u64::MAX);
         // A full queue drops the frame (and its note): the next keyframe mends the picture.
         peer.write(rtp, Arc::from(payload));
-        // The wire carries the low 32 bits of the RTP time: the note says those.
-        peer.note(note(header, frame_seq, rtp & u64::from(u32::MAX)));
+        let note = FrameNote::of(header, frame_seq, rtp);
+        match serde_json::to_string(&note) {
+            Ok(text) => {
+                peer.note(text);
+            }
+            Err(error) => tracing::error!(%error, "a frame note did not serialise"),
+        }
         Carried::WebRtc(switch)
     }
-}
-
-/// A frame's note, as JSON: `{"type":"frame","frame_seq","input_seq","rtp","width",
-/// "height","display_width","display_height","keyframe","render_us","encode_us"}`.
-fn note(header: &FrameHeader, frame_seq: u32, rtp: u64) -> String {
-    serde_json::json!({
-        "type": "frame",
-        "frame_seq": frame_seq,
-        "input_seq": header.input_seq,
-        "rtp": rtp,
-        "width": header.width,
-        "height": header.height,
-        "display_width": if header.display_width == 0 { header.width } else { header.display_width },
-        "display_height": if header.display_height == 0 { header.height } else { header.display_height },
-        "keyframe": header.flags.keyframe(),
-        "render_us": header.render_us,
-        "encode_us": header.encode_us,
-    })
-    .to_string()
 }
