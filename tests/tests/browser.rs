@@ -298,14 +298,21 @@ fn changed_share(
 /// A server for one browser test: the phantom at 400×300, keyframes only when needed,
 /// wanting `token` when given.
 fn server(token: Option<&str>) -> SocketAddr {
+    let mut config = browser_config();
+    config.token = token.map(str::to_string);
+    common::server::start(vec![config])[0]
+}
+
+/// What the browser tests' servers share: loopback, 400×300 frames, keyframes only when
+/// needed.
+fn browser_config() -> server_mode::ServerConfig {
     let mut config = common::server::loopback_config();
     config.default_viewport = Viewport {
         width: 400,
         height: 300,
     };
     config.keyframe_interval = Duration::from_secs(3600);
-    config.token = token.map(str::to_string);
-    common::server::start(vec![config])[0]
+    config
 }
 
 /// Opens the page in Chromium, after running `before_load` (JavaScript) in it when given,
@@ -517,12 +524,7 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
 
 /// A server like [`server`]'s, offering WebRTC on a loopback UDP port.
 fn webrtc_server() -> SocketAddr {
-    let mut config = common::server::loopback_config();
-    config.default_viewport = Viewport {
-        width: 400,
-        height: 300,
-    };
-    config.keyframe_interval = Duration::from_secs(3600);
+    let mut config = browser_config();
     config.webrtc = Some(server_mode::server::webrtc::WebRtcConfig {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         announce: None,

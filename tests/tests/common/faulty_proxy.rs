@@ -119,7 +119,7 @@ impl FaultyProxy {
 /// Forwards one request (or fails it, or delays it, as the faults say).
 async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
     let uri = request.uri().to_string();
-    let whole_series = is_series_retrieval(&uri);
+    let whole_series = super::orthanc::is_series_retrieval(&uri);
     let (fail, delay, break_after) = {
         let faults = proxy.faults.lock().unwrap_or_else(PoisonError::into_inner);
         let fail = faults.fail.iter().any(|text| uri.ends_with(text.as_str()));
@@ -181,12 +181,6 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         }
     }
     response
-}
-
-/// Whether `uri` asks for a whole series (`…/studies/UID/series/UID`).
-fn is_series_retrieval(uri: &str) -> bool {
-    let path = uri.split('?').next().unwrap_or_default();
-    path.contains("/studies/") && path.rsplit('/').nth(1) == Some("series")
 }
 
 /// `bytes` as a body sent in chunks, `delay` before each, breaking off with an error

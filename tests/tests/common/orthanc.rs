@@ -292,8 +292,9 @@ pub fn series_retrieval_pattern(series_uid: &str) -> String {
     format!("/series/{series_uid}$")
 }
 
-/// Whether a logged request (`GET URI`) asks for a whole series.
-fn is_series_retrieval(line: &str) -> bool {
+/// Whether a URI (or a logged request, `GET URI`) asks for a whole series
+/// (`…/studies/UID/series/UID`, not its metadata nor its instances).
+pub fn is_series_retrieval(line: &str) -> bool {
     let path = line.split('?').next().unwrap_or_default();
     path.contains("/studies/") && path.rsplit('/').nth(1) == Some("series")
 }
