@@ -667,7 +667,9 @@ function render() {
       : header.flags & FLAG_FINAL
         ? "final"
         : "interactive";
-  const over = state.transport === "webrtc" ? " over WebRTC" : "";
+  // Over WebRTC, the server's estimate of the path's bandwidth (its bitrate keeps under it).
+  const path = state.stats?.network_kbps ? `, path ${state.stats.network_kbps} kbit/s` : "";
+  const over = state.transport === "webrtc" ? ` over WebRTC${path}` : "";
   const codec = state.codec === "h264" ? `H.264 (${state.encoder})${over}` : state.codec === "jpeg" ? "JPEG" : "";
   const parts = [
     state.connection,

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use server_mode::client::lossy_relay::LossyRelay;
 use server_mode::client::webrtc::{Arrival, ClientPeer, PeerTask};
 use server_mode::client::{Client, ClientError, Event, H264Decoder, VIDEO_CODECS};
-use server_mode::protocol::{Action, ErrorCode, FrameNote, ServerMessage, TransportKind, Viewport};
+use server_mode::protocol::{
+    Action, ErrorCode, FrameNote, ServerMessage, Stats, TransportKind, Viewport,
+};
 use server_mode::server::library::PHANTOM_ID;
 use server_mode::server::webrtc::WebRtcConfig;
 
@@ -72,6 +74,8 @@ struct Dragged {
     notes: Vec<FrameNote>,
     /// The seqs of the inputs sent.
     inputs: Vec<u32>,
+    /// The session's figures, as the server sent them after the switch.
+    stats: Vec<Stats>,
 }
 
 /// Drags over the data channel until `wanted` access units came over RTP after the
@@ -104,6 +108,7 @@ async fn drag_over_webrtc(
                 Event::Message(ServerMessage::Error { code, message }) => {
                     panic!("error {code:?}: {message}");
                 }
+                Event::Message(ServerMessage::Stats(stats)) if switched => dragged.stats.push(stats),
                 Event::Message(_) | Event::Frame(_) => {}
             },
             arrival = peer.next() => match arrival.expect("the peer runs") {
@@ -272,6 +277,57 @@ fn with_packets_lost_the_picture_mends_itself_and_frames_keep_coming() {
         assert!(
             broken_since.is_none_or(|since| dragged.units.len() - since < 10),
             "a keyframe follows an interruption within a few frames ({interruptions} interruptions, {mended} mended)"
+        );
+    });
+}
+
+/// The network's estimates (kbit/s) the server reported during a drag, with the bitrate
+/// it aimed at then.
+fn estimates(dragged: &Dragged) -> Vec<(u32, u32)> {
+    dragged
+        .stats
+        .iter()
+        .filter_map(|stats| Some((stats.network_kbps?, stats.bitrate_kbps?)))
+        .collect()
+}
+
+#[test]
+fn over_webrtc_the_bitrate_keeps_under_the_networks_estimate_which_falls_under_heavy_loss() {
+    const HEAVY_LOSS: f64 = 0.3;
+    const DRAG: Duration = Duration::from_secs(8);
+    let address = server(true);
+    common::server::run_within(TEST_LIMIT, async move {
+        let (mut client, _) = opened(address).await;
+        let mut peer = PeerTask::negotiate(&mut client)
+            .await
+            .expect("the offer is answered");
+        let clean = drag_over_webrtc(&mut client, &mut peer, usize::MAX, DRAG).await;
+        drop(peer);
+        let (mut client, _) = opened(address).await;
+        let relay = LossyRelay::bind(IpAddr::from([127, 0, 0, 1]), HEAVY_LOSS, 11)
+            .await
+            .expect("a relay");
+        let mut peer = PeerTask::negotiate_through(&mut client, Some(&relay))
+            .await
+            .expect("the offer is answered");
+        let lossy = drag_over_webrtc(&mut client, &mut peer, usize::MAX, DRAG).await;
+        let (clean, lossy) = (estimates(&clean), estimates(&lossy));
+        eprintln!("(estimate, bitrate) kbit/s: lossless {clean:?}; at {HEAVY_LOSS} loss {lossy:?}");
+        assert!(
+            !clean.is_empty(),
+            "the server reports the network's estimate over WebRTC"
+        );
+        for (network, bitrate) in clean.iter().chain(&lossy) {
+            assert!(
+                f64::from(*bitrate) <= (f64::from(*network) * 0.85).max(150.0) + 1.0,
+                "the bitrate {bitrate} keeps under the estimate {network}"
+            );
+        }
+        let clean_best = clean.iter().map(|(network, _)| *network).max().unwrap_or(0);
+        let lossy_last = lossy.last().map_or(u32::MAX, |(network, _)| *network);
+        assert!(
+            lossy_last < clean_best,
+            "losing {HEAVY_LOSS} of the packets brings the estimate down ({lossy_last} against {clean_best} kbit/s lossless)"
         );
     });
 }

@@ -715,6 +715,13 @@ pub struct Stats {
     pub encode_ms: f64,
     /// `interactive` or `full`: the quality of the last frame.
     pub quality: String,
+    /// The H.264 bitrate aimed at now (kbit/s), while the session streams video.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bitrate_kbps: Option<u32>,
+    /// The network's estimate of the bandwidth to the client (kbit/s), while frames go
+    /// over WebRTC: the bitrate keeps under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_kbps: Option<u32>,
 }
 
 /// Why a request was refused.

@@ -1128,6 +1128,9 @@ impl Connection {
                     render_core::view::Quality::Full => "full",
                 }
                 .to_string();
+                if let Some(kbps) = self.session.nominal_bitrate_kbps() {
+                    self.webrtc.desire_bitrate(kbps);
+                }
                 let carried = self.webrtc.carry(
                     &frame.header,
                     self.frame_seq,
@@ -1194,7 +1197,15 @@ impl Connection {
                 )
                 .await;
         };
-        match self.webrtc.offer(endpoint, sdp, Instant::now()).await {
+        let bitrate_kbps = self
+            .session
+            .bitrate_kbps()
+            .unwrap_or(crate::server::rate::NOMINAL_KBPS.0 as u32);
+        match self
+            .webrtc
+            .offer(endpoint, sdp, Instant::now(), bitrate_kbps)
+            .await
+        {
             Ok((answer, switch)) => {
                 if self.tell_switch(switch).await.is_break() {
                     return ControlFlow::Break(());
@@ -1238,6 +1249,10 @@ impl Connection {
             }
             PeerNews::Switched(switch) => self.tell_switch(Some(switch)).await,
             PeerNews::Message(text) => self.on_text(&text, Path::DataChannel).await,
+            PeerNews::Bandwidth(kbps) => {
+                self.session.network_estimate(Some(f64::from(kbps)));
+                ControlFlow::Continue(())
+            }
         }
     }
 
@@ -1256,6 +1271,8 @@ impl Connection {
             Some(Switch::ToWebSocket(reason)) => {
                 tracing::info!(session = self.slot.id(), %reason, "frames over the WebSocket");
                 let _ = self.session.keyframe();
+                // The network's estimate was of the path the frames left.
+                self.session.network_estimate(None);
                 ServerMessage::Transport {
                     transport: TransportKind::Websocket,
                     reason: Some(reason),
@@ -1281,6 +1298,8 @@ impl Connection {
             render_ms: self.window.render_us as f64 / 1000.0 / frames,
             encode_ms: self.window.encode_us as f64 / 1000.0 / frames,
             quality: self.last_quality.clone(),
+            bitrate_kbps: self.session.bitrate_kbps(),
+            network_kbps: self.session.network_kbps(),
         };
         self.window = StatsWindow::new();
         self.send(&ServerMessage::Stats(stats)).await

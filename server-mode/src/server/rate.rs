@@ -7,7 +7,9 @@
 //! of JPEG's bytes (`hounsfield bench stream --codec h264,jpeg` measures all of these).
 //! When the client's reports show frames piling up before its decoder or latency
 //! climbing, the target drops, and it climbs back towards nominal (never above) once they
-//! recover.
+//! recover. Over WebRTC the network's own estimate joins in: the bandwidth the sender's
+//! congestion control (TWCC, or the receiver's REMB) finds the path carries is a ceiling
+//! the target keeps under, whatever the reports say.
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +32,12 @@ const INCREASE_EVERY: Duration = Duration::from_secs(2);
 /// Share of the gap by which the latency baseline follows a higher latency per report
 /// (so a baseline from a lucky moment does not hold forever).
 const BASELINE_DRIFT: f64 = 0.05;
+/// Share of the network's estimate the video may take (the rest: retransmissions, the
+/// data channel, RTP and SRTP overhead).
+pub const NETWORK_SHARE: f64 = 0.85;
+/// The lowest bitrate a network estimate may bring the target to (kbit/s): below it the
+/// picture is not worth sending, and the estimate recovers faster with some traffic.
+pub const NETWORK_FLOOR_KBPS: f64 = 150.0;
 
 /// A session's target bitrate.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +47,8 @@ pub struct RateControl {
     /// The lowest latency reported, drifting up slowly.
     baseline_ms: Option<f64>,
     last_change: Option<Instant>,
+    /// The network's estimate of the bandwidth to the client (kbit/s), over WebRTC.
+    network_kbps: Option<f64>,
 }
 
 impl RateControl {
@@ -50,12 +60,35 @@ impl RateControl {
             target_kbps: nominal_kbps,
             baseline_ms: None,
             last_change: None,
+            network_kbps: None,
         }
     }
 
-    /// The bitrate to encode at now (kbit/s).
+    /// The bitrate to encode at now (kbit/s): the reports' target, under the network's
+    /// ceiling when there is an estimate.
     pub fn target_kbps(&self) -> u32 {
-        self.target_kbps.round() as u32
+        let target = match self.network_kbps {
+            Some(network) => self
+                .target_kbps
+                .min((network * NETWORK_SHARE).max(NETWORK_FLOOR_KBPS)),
+            None => self.target_kbps,
+        };
+        target.round() as u32
+    }
+
+    /// The network's estimate of the bandwidth to the client (kbit/s), when there is one.
+    pub fn network_kbps(&self) -> Option<u32> {
+        self.network_kbps.map(|kbps| kbps.round() as u32)
+    }
+
+    /// Takes the network's estimate of the bandwidth to the client (kbit/s); `None` when
+    /// there is none any more (the frames left WebRTC). Nonsense is ignored.
+    pub fn on_network_estimate(&mut self, kbps: Option<f64>) {
+        match kbps {
+            Some(kbps) if kbps.is_finite() && kbps > 0.0 => self.network_kbps = Some(kbps),
+            Some(_) => {}
+            None => self.network_kbps = None,
+        }
     }
 
     /// The nominal bitrate of the current size (kbit/s).
@@ -161,6 +194,47 @@ mod tests {
             last = rate.target_kbps();
         }
         assert_eq!(rate.target_kbps(), nominal, "back to nominal, not above");
+    }
+
+    #[test]
+    fn the_network_estimate_caps_the_target_and_its_end_lifts_the_cap() {
+        let mut rate = RateControl::new([1280, 720]);
+        let nominal = rate.target_kbps();
+        rate.on_network_estimate(Some(1000.0));
+        assert_eq!(
+            rate.target_kbps(),
+            (1000.0 * NETWORK_SHARE).round() as u32,
+            "under the path's bandwidth, with room for overhead"
+        );
+        rate.on_network_estimate(Some(10.0));
+        assert_eq!(
+            rate.target_kbps(),
+            NETWORK_FLOOR_KBPS as u32,
+            "not below the floor"
+        );
+        rate.on_network_estimate(Some(f64::NAN));
+        assert_eq!(
+            rate.target_kbps(),
+            NETWORK_FLOOR_KBPS as u32,
+            "nonsense ignored"
+        );
+        rate.on_network_estimate(Some(50_000.0));
+        assert_eq!(
+            rate.target_kbps(),
+            nominal,
+            "a wide path: nominal, not above"
+        );
+        // The reports still lower the target under a wide path.
+        rate.on_report(&report(9, 10.0), Instant::now());
+        let lowered = rate.target_kbps();
+        assert!(lowered < nominal, "{lowered}");
+        rate.on_network_estimate(Some(1000.0));
+        rate.on_network_estimate(None);
+        assert_eq!(
+            rate.target_kbps(),
+            lowered,
+            "the cap is gone with the estimate"
+        );
     }
 
     #[test]

@@ -168,6 +168,28 @@ impl Session {
         self.video.as_ref().map(|video| video.rate.target_kbps())
     }
 
+    /// The H.264 bitrate the session would stream at with bandwidth to spare (kbit/s),
+    /// while streaming video: what a network estimate is asked to find room for.
+    pub fn nominal_bitrate_kbps(&self) -> Option<u32> {
+        self.video.as_ref().map(|video| video.rate.nominal_kbps())
+    }
+
+    /// Takes the network's estimate of the bandwidth to the client (kbit/s, over WebRTC;
+    /// `None` once frames left it): the H.264 bitrate keeps under it.
+    pub fn network_estimate(&mut self, kbps: Option<f64>) {
+        if let Some(video) = &mut self.video {
+            video.rate.on_network_estimate(kbps);
+        }
+    }
+
+    /// The network's estimate of the bandwidth to the client (kbit/s), while streaming
+    /// video over WebRTC.
+    pub fn network_kbps(&self) -> Option<u32> {
+        self.video
+            .as_ref()
+            .and_then(|video| video.rate.network_kbps())
+    }
+
     /// Asks for a frame decodable on its own: an H.264 keyframe of the current view while
     /// the user interacts, else a final still (every still is a keyframe).
     pub fn keyframe(&mut self) -> Result<(), Refusal> {
@@ -615,6 +637,22 @@ mod tests {
                 .expect_err("refused");
             assert_eq!(refusal.code, ErrorCode::BadValue);
         }
+    }
+
+    #[test]
+    fn the_networks_estimate_caps_the_video_bitrate_until_it_is_withdrawn() {
+        let mut session = opened_session();
+        session.network_estimate(Some(500.0));
+        assert_eq!(session.network_kbps(), None, "no video, no estimate kept");
+        session.stream_video(true);
+        let nominal = session.bitrate_kbps().expect("streaming");
+        assert_eq!(session.nominal_bitrate_kbps(), Some(nominal));
+        session.network_estimate(Some(200.0));
+        assert_eq!(session.network_kbps(), Some(200));
+        let capped = session.bitrate_kbps().expect("streaming");
+        assert!(capped < nominal && capped <= 200, "{capped} of {nominal}");
+        session.network_estimate(None);
+        assert_eq!(session.bitrate_kbps(), Some(nominal));
     }
 
     #[test]

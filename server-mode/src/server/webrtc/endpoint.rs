@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use str0m::bwe::BweKind;
 use str0m::media::KeyframeRequest;
 use str0m::{Event, IceConnectionState};
 use tokio::net::UdpSocket;
@@ -37,6 +38,9 @@ pub enum PeerEvent {
     KeyframeRequest,
     /// A text message on a data channel (an input, as on the WebSocket).
     Message(String),
+    /// The congestion control's estimate of the bandwidth to the client (kbit/s), from
+    /// its transport-wide feedback (TWCC) or its REMB.
+    Bandwidth(u32),
     /// The peer is gone, for this reason.
     Closed(String),
 }
@@ -55,6 +59,10 @@ enum Command {
     Note {
         id: u64,
         text: String,
+    },
+    Desire {
+        id: u64,
+        kbps: u32,
     },
     Remove {
         id: u64,
@@ -107,9 +115,14 @@ impl Endpoint {
         self.local
     }
 
-    /// Answers a session's checked offer: its peer joins the endpoint; the answer's SDP.
-    pub async fn answer(&self, offer: &CheckedOffer) -> Result<(PeerHandle, String), PeerError> {
-        let (peer, answer) = Peer::answer(offer, self.local, Instant::now())?;
+    /// Answers a session's checked offer, its video starting at `bitrate_kbps`: its peer
+    /// joins the endpoint; the answer's SDP.
+    pub async fn answer(
+        &self,
+        offer: &CheckedOffer,
+        bitrate_kbps: u32,
+    ) -> Result<(PeerHandle, String), PeerError> {
+        let (peer, answer) = Peer::answer(offer, self.local, Instant::now(), bitrate_kbps)?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
         self.commands
@@ -149,6 +162,14 @@ impl PeerHandle {
     pub fn note(&self, text: String) -> bool {
         self.commands
             .try_send(Command::Note { id: self.id, text })
+            .is_ok()
+    }
+
+    /// Tells the peer's congestion control the bitrate worth finding room for (kbit/s);
+    /// `false` when the endpoint's queue is full or it stopped (the next frame tells again).
+    pub fn desire(&self, kbps: u32) -> bool {
+        self.commands
+            .try_send(Command::Desire { id: self.id, kbps })
             .is_ok()
     }
 
@@ -214,6 +235,12 @@ async fn serve(socket: UdpSocket, mut intake: mpsc::Receiver<Command>) {
                         }
                         Some(id)
                     }
+                    Command::Desire { id, kbps } => {
+                        if let Some(served) = peers.get_mut(&id) {
+                            served.peer.desire_bitrate(kbps);
+                        }
+                        Some(id)
+                    }
                     Command::Remove { id } => {
                         peers.remove(&id);
                         None
@@ -263,6 +290,12 @@ fn step(socket: &UdpSocket, peers: &mut HashMap<u64, Served>, id: u64, now: Inst
                     }
                     Event::KeyframeRequest(KeyframeRequest { .. }) => {
                         let _ = served.events.try_send(PeerEvent::KeyframeRequest);
+                    }
+                    Event::EgressBitrateEstimate(
+                        BweKind::Twcc(bitrate) | BweKind::Remb(_, bitrate),
+                    ) => {
+                        let kbps = u32::try_from(bitrate.as_u64() / 1000).unwrap_or(u32::MAX);
+                        let _ = served.events.try_send(PeerEvent::Bandwidth(kbps));
                     }
                     Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                         closed =
@@ -345,7 +378,7 @@ mod tests {
                 .await
                 .expect("joined");
             let checked = check_offer(&offer).expect("checked");
-            let (handle, answer) = endpoint.answer(&checked).await.expect("answered");
+            let (handle, answer) = endpoint.answer(&checked, 2000).await.expect("answered");
             answer_tx.send(answer).expect("answer sent");
             sessions.push((stamp, handle, client));
         }

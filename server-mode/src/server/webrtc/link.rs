@@ -22,6 +22,8 @@ pub struct WebRtcLink {
     peer: Option<PeerHandle>,
     /// When the session's RTP clock read 0.
     epoch: Option<Instant>,
+    /// The bitrate last told the peer's congestion control to find room for (kbit/s).
+    desired_kbps: Option<u32>,
 }
 
 /// Where a frame went.
@@ -47,6 +49,9 @@ pub enum PeerNews {
     Switched(Switch),
     /// A message the client sent on a data channel, to be taken as one from the WebSocket.
     Message(String),
+    /// The network's estimate of the bandwidth to the client (kbit/s): the video's
+    /// bitrate keeps under it.
+    Bandwidth(u32),
 }
 
 /// Why an offer was not answered, and the switch it caused, if any.
@@ -60,12 +65,14 @@ pub struct Refused {
 
 impl WebRtcLink {
     /// Answers the client's offer `sdp` at `now` through `endpoint` (replacing any peer the
-    /// session had): the answer's SDP and the switch it caused, if any.
+    /// session had), its video starting at `bitrate_kbps`: the answer's SDP and the switch
+    /// it caused, if any.
     pub async fn offer(
         &mut self,
         endpoint: &Endpoint,
         sdp: &str,
         now: Instant,
+        bitrate_kbps: u32,
     ) -> Result<(String, Option<Switch>), Refused> {
         let refused = |reason: String| Refused {
             reason,
@@ -74,9 +81,10 @@ impl WebRtcLink {
         let checked = check_offer(sdp).map_err(|error| refused(error.to_string()))?;
         let switch = self.choice.offered(now).map_err(refused)?;
         self.peer = None;
-        match endpoint.answer(&checked).await {
+        match endpoint.answer(&checked, bitrate_kbps).await {
             Ok((peer, answer)) => {
                 self.peer = Some(peer);
+                self.desired_kbps = Some(bitrate_kbps);
                 Ok((answer, switch))
             }
             Err(error) => {
@@ -119,6 +127,10 @@ impl WebRtcLink {
             }
             PeerEvent::KeyframeRequest => PeerNews::Nothing,
             PeerEvent::Message(text) => PeerNews::Message(text),
+            PeerEvent::Bandwidth(kbps) if self.choice.carrier() == Carrier::WebRtc => {
+                PeerNews::Bandwidth(kbps)
+            }
+            PeerEvent::Bandwidth(_) => PeerNews::Nothing,
             PeerEvent::Closed(reason) => {
                 self.peer = None;
                 self.choice
@@ -148,6 +160,17 @@ impl WebRtcLink {
         self.peer = None;
         self.choice
             .failed(now, &format!("the H.264 stream stopped: {reason}"))
+    }
+
+    /// The bitrate the session's video would take with room to spare (kbit/s): the peer's
+    /// congestion control looks for room up to it (told again only when it changes).
+    pub fn desire_bitrate(&mut self, kbps: u32) {
+        let Some(peer) = &self.peer else {
+            return;
+        };
+        if self.desired_kbps != Some(kbps) && peer.desire(kbps) {
+            self.desired_kbps = Some(kbps);
+        }
     }
 
     /// Sends frame `frame_seq` (`header`, `payload`) over RTP when it belongs there: an

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use str0m::bwe::Bitrate;
 use str0m::change::SdpOffer;
 use str0m::channel::ChannelId;
 use str0m::crypto::{CryptoProvider, from_feature_flags};
@@ -70,15 +71,20 @@ pub(crate) fn crypto() -> Arc<CryptoProvider> {
 
 impl Peer {
     /// The answer to `offer` at `now`, the server reachable at `local` (the address its UDP
-    /// socket is bound to and the one announced), and the peer.
+    /// socket is bound to and the one announced), and the peer. Its congestion control
+    /// (TWCC) starts from `bitrate_kbps`, the session's bitrate, and looks for room up to
+    /// it.
     pub fn answer(
         offer: &CheckedOffer,
         local: SocketAddr,
         now: Instant,
+        bitrate_kbps: u32,
     ) -> Result<(Self, String), PeerError> {
+        let bitrate = Bitrate::kbps(u64::from(bitrate_kbps.max(1)));
         let mut config = RtcConfig::new()
             .set_crypto_provider(crypto())
             .set_ice_lite(true)
+            .enable_bwe(Some(bitrate))
             .clear_codecs();
         config.codec_config().add_h264(
             H264_PT.into(),
@@ -87,6 +93,7 @@ impl Peer {
             PROFILE_LEVEL_ID,
         );
         let mut rtc = config.build(now);
+        rtc.bwe().set_desired_bitrate(bitrate);
         let candidate = Candidate::host(local, "udp").map_err(|_| PeerError::Candidate(local))?;
         rtc.add_local_candidate(candidate);
         let offer = SdpOffer::from_sdp_string(&offer.sdp)
@@ -129,6 +136,14 @@ impl Peer {
                 access_unit.to_vec(),
             )
             .is_ok()
+    }
+
+    /// The bitrate the session would stream at with room to spare (kbit/s): the congestion
+    /// control probes the path up to it, no further.
+    pub fn desire_bitrate(&mut self, kbps: u32) {
+        self.rtc
+            .bwe()
+            .set_desired_bitrate(Bitrate::kbps(u64::from(kbps.max(1))));
     }
 
     /// Sends `text` on the client's data channel; `false` while none is open or its
@@ -214,7 +229,8 @@ mod tests {
         let (mut client, offer) = ClientPeer::offer(client_addr, started).expect("an offer");
         let checked = check_offer(&offer).expect("the offer passes the checks");
         assert!(checked.data_channel);
-        let (mut server, answer) = Peer::answer(&checked, server_addr, started).expect("answered");
+        let (mut server, answer) =
+            Peer::answer(&checked, server_addr, started, 2000).expect("answered");
         assert!(answer.contains("a=ice-lite"), "{answer}");
         client.accept_answer(&answer).expect("accepted");
 
