@@ -3,7 +3,8 @@
 //! unknown or misplaced field fails); the kustomizations list files that exist and leave
 //! none out; the HAProxy ConfigMap holds exactly haproxy.cfg; and haproxy.cfg, with its
 //! cluster-only lines taken out and loopback addresses and certificates the test makes put
-//! in, passes `haproxy -c` and names as many nodes as the StatefulSet runs.
+//! in, passes `haproxy -c` and names as many nodes as the StatefulSet runs; the WebRTC
+//! overlay publishes the UDP port its nodes listen on and announces their host's address.
 //!
 //! Needs haproxy and the schema validator scripts/setup-debian.sh installs (found in its
 //! virtual environment, or where HOUNSFIELD_KUBERNETES_VALIDATE points).
@@ -134,6 +135,7 @@ fn kustomizations_list_every_manifest() {
     for kustomization in [
         folder.join("kustomization.yaml"),
         folder.join("gpu/kustomization.yaml"),
+        folder.join("webrtc/kustomization.yaml"),
     ] {
         let base = kustomization.parent().expect("a folder");
         for entry in kustomization_entries(&kustomization) {
@@ -260,6 +262,80 @@ fn haproxy_cfg_passes_haproxy_check_and_names_every_node() {
         names("use-server"),
         expected,
         "haproxy.cfg's use-server lines"
+    );
+}
+
+/// A YAML file as JSON (read by the validator's Python, which has PyYAML).
+fn yaml_as_json(path: &Path) -> serde_json::Value {
+    let script = "import sys, json, yaml\n\
+                  json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)\n";
+    let output = run(Command::new(validator_bin().join("python"))
+        .arg("-c")
+        .arg(script)
+        .arg(path));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+#[test]
+fn the_webrtc_overlay_publishes_the_port_it_listens_on_and_announces_the_host() {
+    let folder = kubernetes_folder();
+    let base = yaml_as_json(&folder.join("statefulset.yaml"));
+    let patch = yaml_as_json(&folder.join("webrtc/statefulset-webrtc-patch.yaml"));
+    let container = &patch["spec"]["template"]["spec"]["containers"][0];
+    let base_container = &base["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["name"], base_container["name"], "{container}");
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    // A strategic merge replaces a list of strings: the base's arguments come first.
+    let base_args: Vec<&str> = base_container["args"]
+        .as_array()
+        .expect("the base's args")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    assert!(
+        args.starts_with(&base_args),
+        "{args:?} against {base_args:?}"
+    );
+    let after = |flag: &str| {
+        args.iter()
+            .position(|arg| *arg == flag)
+            .and_then(|at| args.get(at + 1).copied())
+            .unwrap_or_else(|| panic!("{flag} in {args:?}"))
+    };
+    let port: u64 = after("--webrtc-port").parse().expect("a port number");
+    let udp = container["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|entry| entry["protocol"] == "UDP")
+        .expect("a UDP port");
+    assert_eq!(udp["containerPort"].as_u64(), Some(port), "{udp}");
+    assert_eq!(
+        udp["hostPort"].as_u64(),
+        Some(port),
+        "the port announced is the one the host publishes: {udp}"
+    );
+    let announced = after("--webrtc-address");
+    let variable = announced
+        .strip_prefix("$(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("the address is a variable Kubernetes expands: {announced}"));
+    let env = container["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .find(|entry| entry["name"] == variable)
+        .unwrap_or_else(|| panic!("{variable} is set"));
+    assert_eq!(
+        env["valueFrom"]["fieldRef"]["fieldPath"], "status.hostIP",
+        "{env}"
     );
 }
 
