@@ -6,7 +6,8 @@
 //! cells, the wheel on the axial cell moves only that slice and a click on the coronal
 //! cell moves the sagittal slice (the 3D cell stays within 0.5 % of its pixels); the
 //! token leaves the address bar once read and still lets a reload in; a page of another
-//! origin cannot open the server's WebSocket; with users, a viewer's page follows a
+//! origin cannot open the server's WebSocket; over WebRTC through a relay losing 5 % of
+//! the media, frames keep being decoded and drawn and the drag keeps turning the view; with users, a viewer's page follows a
 //! reader's shared session through its join link, and the admin page lists the sessions
 //! and ends one; the Crop section's slider darkens the cropped half. Chromium must be installed (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
 
@@ -602,6 +603,77 @@ fn over_webrtc_a_drag_turns_the_phantom_through_rtp_frames_each_naming_its_input
         assert_eq!(
             page.eval("window.hounsfield.lastHeader.codec").await,
             json!(1)
+        );
+    });
+}
+
+#[test]
+fn over_webrtc_through_a_lossy_path_the_page_keeps_decoding_and_the_drag_keeps_turning() {
+    const LOSS: f64 = 0.05;
+    // The server listens on 127.0.0.1 and announces 127.0.0.2 at the same port, where a
+    // relay losing a share of its media stands in the way.
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|socket| socket.local_addr())
+        .expect("a free UDP port")
+        .port();
+    let mut config = browser_config();
+    config.webrtc = Some(server_mode::server::webrtc::WebRtcConfig {
+        bind: SocketAddr::from(([127, 0, 0, 1], port)),
+        announce: Some([127, 0, 0, 2].into()),
+    });
+    let address = common::server::start(vec![config])[0];
+    let relays = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime for the relay");
+    let relay = relays
+        .block_on(server_mode::client::lossy_relay::LossyRelay::bind_at(
+            SocketAddr::from(([127, 0, 0, 2], port)),
+            LOSS,
+            3,
+        ))
+        .expect("the relay binds where the server announces");
+    relay.forward_to(SocketAddr::from(([127, 0, 0, 1], port)));
+    with_page_at(address, "/", None, async |page, _| {
+        wait_for_the_phantom(page).await;
+        let area = canvas_box(page).await;
+        let before = page.screenshot().await;
+        let at = drag(
+            page,
+            area,
+            "window.hounsfield.transport === 'webrtc' && window.hounsfield.rtpNamed >= 5",
+        )
+        .await;
+        let decoded = rtp_frames_decoded(page).await;
+        let drawn = page.eval("window.hounsfield.rtpFrames").await;
+        // Frames keep coming, decoding and being drawn through the loss: no stall, no
+        // fallback.
+        drag_until(
+            page,
+            at,
+            &format!(
+                "(window.hounsfield.rtpStats?.framesDecoded ?? 0) >= {decoded} + 40 && window.hounsfield.rtpFrames >= {drawn} + 30"
+            ),
+        )
+        .await;
+        let stats = page.eval("window.hounsfield.rtpStats").await;
+        eprintln!(
+            "{} media packets lost by the relay; the receiver's figures: {stats}",
+            relay.lost()
+        );
+        assert!(relay.lost() > 0, "the relay lost packets: {stats}");
+        assert_eq!(
+            page.eval("window.hounsfield.transport").await,
+            json!("webrtc"),
+            "the frames stayed on WebRTC through the loss"
+        );
+        let during = page.screenshot().await;
+        let share = changed_share(&before, &during, area);
+        assert!(
+            share > 0.02,
+            "the drag through the loss changed only {:.2}% of the canvas",
+            share * 100.0
         );
     });
 }

@@ -26,8 +26,14 @@ impl LossyRelay {
     /// A relay on a free port of `ip` losing `loss` (0 to 1) of the server's media
     /// packets, in an order `seed` decides.
     pub async fn bind(ip: std::net::IpAddr, loss: f64, seed: u64) -> std::io::Result<Self> {
-        let client_side = Arc::new(UdpSocket::bind(SocketAddr::new(ip, 0)).await?);
-        let server_side = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+        Self::bind_at(SocketAddr::new(ip, 0), loss, seed).await
+    }
+
+    /// [`Self::bind`], the client side at `address` (a server may announce it as its own,
+    /// so that a browser's peer goes through the relay).
+    pub async fn bind_at(address: SocketAddr, loss: f64, seed: u64) -> std::io::Result<Self> {
+        let client_side = Arc::new(UdpSocket::bind(address).await?);
+        let server_side = UdpSocket::bind(SocketAddr::new(address.ip(), 0)).await?;
         let (server, server_rx) = tokio::sync::watch::channel(None);
         let lost = Arc::new(AtomicU64::new(0));
         let task = tokio::spawn(relay(
