@@ -1,15 +1,16 @@
 //! The web client in headless Chromium (Debian's `chromium`, driven over the DevTools
 //! protocol): the page loads from the server, negotiates H.264 (decoded by WebCodecs),
 //! opens the phantom, a mouse drag changes the picture through decoded video frames, and
-//! the screenshots are not blank; without WebCodecs it falls back to JPEG; after a
-//! decoding error it asks for a keyframe and goes on; the 2×2 layout button shows four
-//! cells, the wheel on the axial cell moves only that slice and a click on the coronal
-//! cell moves the sagittal slice (the 3D cell stays within 0.5 % of its pixels); the
-//! token leaves the address bar once read and still lets a reload in; a page of another
-//! origin cannot open the server's WebSocket; over WebRTC through a relay losing 5 % of
-//! the media, frames keep being decoded and drawn and the drag keeps turning the view; with users, a viewer's page follows a
-//! reader's shared session through its join link, and the admin page lists the sessions
-//! and ends one; the Crop section's slider darkens the cropped half. Chromium must be installed (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
+//! the screenshots are not blank; without WebCodecs it falls back to JPEG; after a decoding
+//! error it asks for a keyframe and goes on; the 2×2 layout button shows four cells, the
+//! wheel on the axial cell moves only that slice and a click on the coronal cell moves the
+//! sagittal slice (the 3D cell stays within 0.5 % of its pixels); the token leaves the
+//! address bar once read and still lets a reload in; a page of another origin cannot open
+//! the server's WebSocket; over WebRTC through a relay losing 5 % of the media, frames keep
+//! being decoded and drawn and the drag keeps turning the view; with users, a viewer's page
+//! follows a reader's shared session through its join link, and the admin page lists the
+//! sessions and ends one; the Crop section's slider darkens the cropped half. Chromium must
+//! be installed (`scripts/setup-debian.sh`); `HOUNSFIELD_CHROMIUM` names another binary.
 
 mod common;
 
