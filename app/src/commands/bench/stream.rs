@@ -98,7 +98,8 @@ pub(super) struct StreamReport {
     /// `plain` or `tls`: how the clients reached the server (`websocket` or `webrtc`
     /// with `--transport`).
     pub(super) transport: String,
-    /// Media packets lost on the way (percent), for a WebRTC run through a lossy relay.
+    /// Packets lost on the way to the client (percent), with `--transport`: WebRTC's media
+    /// packets in a lossy relay, the WebSocket's TCP packets in a lossy link.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) loss_percent: Option<f64>,
     /// The codec asked for (`h264` offers H.264 first).
