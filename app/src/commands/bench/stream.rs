@@ -571,6 +571,8 @@ pub(super) fn print_report(report: &StreamReport) {
             ("webrtc", Some(loss)) if loss > 0.0 =>
                 format!(" over WebRTC, {loss:.0} % of media packets lost"),
             ("webrtc", _) => " over WebRTC".to_string(),
+            ("websocket", Some(loss)) if loss > 0.0 =>
+                format!(" over the WebSocket, {loss:.0} % of TCP packets lost"),
             ("websocket", _) => " over the WebSocket".to_string(),
             (other, _) => format!(" ({other})"),
         },

@@ -97,14 +97,22 @@ pub fn stream_over_transports(args: &StreamArgs) -> anyhow::Result<()> {
     }
     let sessions = usize::from(args.sessions).max(1);
     let runtime = crate::commands::serve::runtime()?;
+    let (links, not_measured) = lossy_links(args, runtime.handle());
     let loopback = super::loopback::start(args.path.as_deref(), |config| {
         config.max_sessions = sessions;
         config.webrtc = Some(WebRtcConfig {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             announce: None,
         });
+        // A server on loopback answers only requests addressed to a loopback name, and
+        // the hosts of the origins it allows: the links' addresses.
+        config.allowed_origins.extend(
+            links
+                .iter()
+                .map(|(_, link)| format!("http://{}", link.address().ip())),
+        );
     })?;
-    let (legs, not_measured) = legs(args, &loopback.server, runtime.handle());
+    let legs = legs(args, &loopback.server, links);
     let transports: Vec<Transport> = legs.iter().map(|leg| leg.transport.clone()).collect();
     let plan: Vec<(usize, StreamCodec)> = (0..transports.len())
         .map(|transport| (transport, StreamCodec::H264))
@@ -163,14 +171,46 @@ pub fn stream_over_transports(args: &StreamArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The runs `args` asks for, each transport at each loss, in that order; a lossy
-/// WebSocket run through a lossy link to `server` (its connections served on `runtime`),
-/// or, when no link can be made, a run not measured.
+/// A lossy link for each lossy WebSocket run `args` asks for, with its loss (percent);
+/// those that cannot be made (without root), as runs not measured. Their connections are
+/// served on `runtime`.
+fn lossy_links(
+    args: &StreamArgs,
+    runtime: &tokio::runtime::Handle,
+) -> (Vec<(f64, LossyLink)>, Vec<NotMeasured>) {
+    let mut links = Vec::new();
+    let mut not_measured = Vec::new();
+    if !args.transport.contains(&StreamTransport::Websocket) {
+        return (links, not_measured);
+    }
+    for &loss_percent in args.loss.iter().filter(|loss| **loss > 0.0) {
+        match LossyLink::open(loss_percent / 100.0, LINK_SEED, runtime) {
+            Ok(link) => {
+                tracing::debug!(
+                    namespace = link.namespace(),
+                    address = %link.address(),
+                    loss_percent,
+                    "a lossy link for the WebSocket"
+                );
+                links.push((loss_percent, link));
+            }
+            Err(error) => not_measured.push(NotMeasured {
+                transport: "websocket".to_string(),
+                loss_percent,
+                reason: format!("{error:#}"),
+            }),
+        }
+    }
+    (links, not_measured)
+}
+
+/// The runs `args` asks for against `server`, each transport at each loss, in that order;
+/// a lossy WebSocket run through the link `links` has for its loss (none: not measured).
 fn legs(
     args: &StreamArgs,
     server: &server_mode::server::BackgroundServer,
-    runtime: &tokio::runtime::Handle,
-) -> (Vec<Leg>, Vec<NotMeasured>) {
+    mut links: Vec<(f64, LossyLink)>,
+) -> Vec<Leg> {
     let transport = |name, url, webrtc| Transport {
         name,
         url,
@@ -178,7 +218,6 @@ fn legs(
         webrtc,
     };
     let mut legs = Vec::new();
-    let mut not_measured = Vec::new();
     for kind in &args.transport {
         for &loss_percent in &args.loss {
             let share = loss_percent / 100.0;
@@ -191,26 +230,13 @@ fn legs(
                     (transport("websocket", server.websocket_url(), None), None)
                 }
                 StreamTransport::Websocket => {
-                    match LossyLink::open(server.address(), share, LINK_SEED, runtime) {
-                        Ok(link) => {
-                            tracing::debug!(
-                                namespace = link.namespace(),
-                                address = %link.address(),
-                                loss_percent,
-                                "a lossy link for the WebSocket"
-                            );
-                            let url = format!("ws://{}/ws", link.address());
-                            (transport("websocket", url, None), Some(link))
-                        }
-                        Err(error) => {
-                            not_measured.push(NotMeasured {
-                                transport: "websocket".to_string(),
-                                loss_percent,
-                                reason: format!("{error:#}"),
-                            });
-                            continue;
-                        }
-                    }
+                    let Some(at) = links.iter().position(|(loss, _)| *loss == loss_percent) else {
+                        continue;
+                    };
+                    let (_, link) = links.swap_remove(at);
+                    link.forward_to(server.address());
+                    let url = format!("ws://{}/ws", link.address());
+                    (transport("websocket", url, None), Some(link))
                 }
             };
             legs.push(Leg {
@@ -220,7 +246,7 @@ fn legs(
             });
         }
     }
-    (legs, not_measured)
+    legs
 }
 
 /// Each lossy run against the lossless run over the same transport, when there is one;

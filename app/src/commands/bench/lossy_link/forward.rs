@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// The receive buffer of the connection to the server: what the forwarder may hold of the
@@ -14,8 +15,12 @@ const UPSTREAM_RECEIVE_BUFFER_BYTES: u32 = 128 * 1024;
 const COPY_BUFFER_BYTES: usize = 16 * 1024;
 
 /// Accepts connections on `listener` (made inside the namespace) and joins each to a new
-/// connection to `server`, until the task is aborted (which ends them all).
-pub(super) async fn forward(listener: std::net::TcpListener, server: SocketAddr) {
+/// connection to the server `server` names, until the task is aborted (which ends them
+/// all); a connection that comes before the server is named is closed.
+pub(super) async fn forward(
+    listener: std::net::TcpListener,
+    server: watch::Receiver<Option<SocketAddr>>,
+) {
     let listener = match TcpListener::from_std(listener) {
         Ok(listener) => listener,
         Err(error) => {
@@ -27,9 +32,12 @@ pub(super) async fn forward(listener: std::net::TcpListener, server: SocketAddr)
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((client, _)) => {
-                    connections.spawn(join(client, server));
-                }
+                Ok((client, _)) => match *server.borrow() {
+                    Some(server) => {
+                        connections.spawn(join(client, server));
+                    }
+                    None => tracing::debug!("a connection came before the server was named"),
+                },
                 Err(error) => {
                     tracing::warn!(%error, "the lossy link stopped accepting connections");
                     return;

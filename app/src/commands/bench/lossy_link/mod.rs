@@ -46,6 +46,8 @@ static LINKS_MADE: AtomicU32 = AtomicU32::new(0);
 /// A running lossy link to a server; dropping it takes it down.
 pub struct LossyLink {
     address: SocketAddr,
+    /// Told the server's address once it is known.
+    server: tokio::sync::watch::Sender<Option<SocketAddr>>,
     forwarder: tokio::task::JoinHandle<()>,
     // Dropped in this order: the devices (and the thread between them), then the namespace.
     pump: Pump,
@@ -53,15 +55,11 @@ pub struct LossyLink {
 }
 
 impl LossyLink {
-    /// A link to `server` (on this machine's loopback) that loses `loss` (0 to 1) of the
-    /// packets toward the client in an order `seed` decides; its connections are served
-    /// on `runtime`.
-    pub fn open(
-        server: SocketAddr,
-        loss: f64,
-        seed: u64,
-        runtime: &tokio::runtime::Handle,
-    ) -> anyhow::Result<Self> {
+    /// A link that loses `loss` (0 to 1) of the packets toward the client in an order
+    /// `seed` decides; its connections are served on `runtime`, and handed on to the
+    /// server once [`LossyLink::forward_to`] names it (so that the server may be told the
+    /// link's address before it starts).
+    pub fn open(loss: f64, seed: u64, runtime: &tokio::runtime::Handle) -> anyhow::Result<Self> {
         require_capabilities()?;
         let number = LINKS_MADE.fetch_add(1, Ordering::Relaxed);
         let slot = slot(std::process::id(), number);
@@ -83,9 +81,11 @@ impl LossyLink {
         let address = listener
             .local_addr()
             .context("the lossy link's listening address")?;
-        let forwarder = runtime.spawn(forward::forward(listener, server));
+        let (server, server_named) = tokio::sync::watch::channel(None);
+        let forwarder = runtime.spawn(forward::forward(listener, server_named));
         Ok(Self {
             address,
+            server,
             forwarder,
             pump,
             namespace,
@@ -95,6 +95,11 @@ impl LossyLink {
     /// Where a client connects to reach the server through the link.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Hands the connections on to `server` (on this machine's loopback) from now on.
+    pub fn forward_to(&self, server: SocketAddr) {
+        self.server.send_replace(Some(server));
     }
 
     /// What the link did so far with the packets toward the client.
@@ -221,8 +226,9 @@ mod tests {
                     stream.shutdown().await
                 }
             });
-            let link = LossyLink::open(server_address, LOSS, 3, &tokio::runtime::Handle::current())
+            let link = LossyLink::open(LOSS, 3, &tokio::runtime::Handle::current())
                 .unwrap_or_else(|error| panic!("the lossy link (this test needs root): {error:#}"));
+            link.forward_to(server_address);
             let mut received = Vec::with_capacity(SENT_BYTES);
             let mut client = TcpStream::connect(link.address())
                 .await
