@@ -440,9 +440,10 @@ pub struct StreamArgs {
     /// and print the figures side by side.
     #[arg(long, value_enum, value_delimiter = ',', conflicts_with_all = ["tls", "proxy"])]
     pub transport: Vec<StreamTransport>,
-    /// Media packets lost on the way to the client, in percent, for the WebRTC runs (a
-    /// seeded lossy UDP relay between client and server); several (`0,1,5`) run WebRTC
-    /// once at each.
+    /// Packets lost on the way to the client, in percent: WebRTC's media packets (a seeded
+    /// lossy UDP relay between client and server), the WebSocket's TCP packets (a seeded
+    /// lossy link through a network namespace of its own; needs root). Several (`0,1,5`)
+    /// run each transport once at each.
     #[arg(
         long,
         value_delimiter = ',',

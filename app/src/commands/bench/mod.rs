@@ -8,6 +8,7 @@ mod client;
 mod dicomweb_load;
 mod haproxy;
 mod loopback;
+mod lossy_link;
 mod quality;
 mod scale_out;
 mod soak;

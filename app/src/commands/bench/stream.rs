@@ -98,7 +98,8 @@ pub(super) struct StreamReport {
     /// `plain` or `tls`: how the clients reached the server (`websocket` or `webrtc`
     /// with `--transport`).
     pub(super) transport: String,
-    /// Media packets lost on the way (percent), for a WebRTC run through a lossy relay.
+    /// Packets lost on the way to the client (percent), with `--transport`: WebRTC's media
+    /// packets in a lossy relay, the WebSocket's TCP packets in a lossy link.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) loss_percent: Option<f64>,
     /// The codec asked for (`h264` offers H.264 first).
@@ -570,6 +571,8 @@ pub(super) fn print_report(report: &StreamReport) {
             ("webrtc", Some(loss)) if loss > 0.0 =>
                 format!(" over WebRTC, {loss:.0} % of media packets lost"),
             ("webrtc", _) => " over WebRTC".to_string(),
+            ("websocket", Some(loss)) if loss > 0.0 =>
+                format!(" over the WebSocket, {loss:.0} % of TCP packets lost"),
             ("websocket", _) => " over the WebSocket".to_string(),
             (other, _) => format!(" ({other})"),
         },
