@@ -176,6 +176,7 @@ impl DesktopApp {
                     series: args.series,
                     viewport: START_VIEWPORT,
                     trust,
+                    offer_webrtc: true,
                 };
                 let view = RemoteView::connect(&ctx, target, None)?;
                 (
