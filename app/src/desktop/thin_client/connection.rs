@@ -1493,6 +1493,40 @@ mod tests {
     }
 
     #[test]
+    fn thin_client_negotiates_webrtc_again_after_a_reconnection() {
+        let (_, server) = serve_webrtc(None);
+        let relay = Relay::start(server.address());
+        let (link, woken) = link_to(&relay.url(), None, None);
+        next_frame(&link, &woken, |frame| frame.final_still);
+        let mut drag = Drag::start(&link, &woken);
+        drag_until(&mut drag, |transport, _| {
+            transport == Some(TransportKind::Webrtc)
+        });
+
+        // The WebSocket drops (the peer goes with its session); the link reconnects.
+        relay.cut();
+        wait_for_status(&link, &woken, |status| {
+            matches!(status, LinkStatus::Connecting { .. })
+        });
+        relay.restore();
+        wait_for_status(&link, &woken, |status| *status == LinkStatus::Connected);
+        next_frame(&link, &woken, |frame| frame.final_still);
+        assert_eq!(
+            transport_of(&link),
+            (Some(TransportKind::Websocket), None),
+            "a new connection starts on the WebSocket"
+        );
+        // The new session's first input is 1 again.
+        let mut drag = Drag::start(&link, &woken);
+        drag_until(&mut drag, |transport, _| {
+            transport == Some(TransportKind::Webrtc)
+        });
+        assert!(!drag.orbit(30.0).final_still, "frames keep coming");
+        drop(link);
+        server.stop().expect("served");
+    }
+
+    #[test]
     fn server_addresses_become_websocket_urls() {
         let cases = [
             ("http://pacs.example:8080/", "ws://pacs.example:8080/ws"),
