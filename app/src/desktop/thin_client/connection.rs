@@ -7,9 +7,8 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use server_mode::client::FrameDecoder;
 use server_mode::client::{Client, ClientError, Event, Frame, VIDEO_CODECS, Welcome};
 use server_mode::protocol::{
     Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, Opened, ServerMessage,
@@ -19,6 +18,7 @@ use server_mode::tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
 use url::Url;
 
+use super::reception::Reception;
 use super::rulers::{ProbeReading, Ruler, SlicePlacement};
 use super::webrtc_path::WebRtcPath;
 
@@ -27,13 +27,8 @@ use super::webrtc_path::WebRtcPath;
 const COMMAND_QUEUE: usize = 64;
 /// Rulers measured and not yet taken by the UI; beyond this the oldest are dropped.
 const MEASURED_QUEUE: usize = 16;
-/// Inputs remembered for latency: older ones are forgotten.
-const LATENCY_WINDOW: usize = 128;
 /// The longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// Shortest time between two keyframe requests while H.264 frames fail to decode (the
-/// server holds keyframe requests to 4 a second).
-const KEYFRAME_ASK_EVERY: Duration = Duration::from_millis(500);
 
 /// Where a link stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -620,28 +615,23 @@ impl Worker {
         }
     }
 
-    /// Takes a frame, whichever transport brought it, into the link's state: counted, its
-    /// latency measured, decoded and shown (unless a newer one was); a decoder that lacks
-    /// its reference picture asks for a keyframe, at most every [`KEYFRAME_ASK_EVERY`].
+    /// Takes a frame, whichever transport brought it, into the link's state (see
+    /// [`Reception::take`]); asks for a keyframe when the decoder wants one.
     async fn on_frame(
         &self,
         reception: &mut Reception,
         client: &mut Client,
         frame: &Frame,
     ) -> Result<(), ClientError> {
+        let received = reception.take(frame);
         let header = &frame.header;
-        reception.meter.count(frame.payload.len());
-        let latency = answered(&mut reception.sent, header.input_seq);
-        let decoded = reception.decoder.decode(frame);
-        let wants_keyframe = decoded.as_ref().is_err_and(|error| error.wants_keyframe());
-        let newest = reception.newest(header.frame_seq);
         self.update(|state| {
-            (state.fps, state.kbit_s) = reception.meter.rates();
-            if let Some(latency) = latency {
+            (state.fps, state.kbit_s) = received.rates;
+            if let Some(latency) = received.latency_ms {
                 state.latency_ms = Some(latency);
             }
-            match decoded {
-                Ok(image) if newest => {
+            match received.picture {
+                Ok(Some(image)) => {
                     state.frame = Some(RemoteFrame {
                         size: [image.width as usize, image.height as usize],
                         display_size: [
@@ -653,13 +643,13 @@ impl Worker {
                         input_seq: header.input_seq,
                     });
                 }
-                Ok(_) => {}
+                Ok(None) => {}
                 Err(error) => {
                     state.server_error = Some(format!("frame {}: {error}", header.frame_seq));
                 }
             }
         });
-        if wants_keyframe && reception.may_ask_for_keyframe() {
+        if received.ask_for_keyframe {
             client.keyframe().await?;
         }
         Ok(())
@@ -797,115 +787,12 @@ fn classify(error: ClientError) -> Ended {
     }
 }
 
-/// The latency of the newest input a frame reflects, forgetting the inputs it covers.
-fn answered(sent: &mut VecDeque<(u32, Instant)>, input_seq: u32) -> Option<f64> {
-    let mut newest = None;
-    while let Some(&(seq, at)) = sent.front() {
-        if seq > input_seq {
-            break;
-        }
-        newest = Some(at);
-        sent.pop_front();
-    }
-    newest.map(|at| at.elapsed().as_secs_f64() * 1e3)
-}
-
-/// What one connection keeps about the frames it receives, over either transport: the
-/// inputs awaiting their frame, the rates, the decoder, the newest frame shown and when a
-/// keyframe was last asked for.
-struct Reception {
-    /// Inputs sent and when, oldest first (at most [`LATENCY_WINDOW`]).
-    sent: VecDeque<(u32, Instant)>,
-    meter: Meter,
-    /// H.264 frames depend on those before them: one decoder for the connection.
-    decoder: FrameDecoder,
-    /// The `frame_seq` of the newest frame shown.
-    shown: Option<u32>,
-    /// Every frame fails until the keyframe comes: asked at most every half second.
-    keyframe_asked: Option<Instant>,
-}
-
-impl Reception {
-    fn new() -> Self {
-        Self {
-            sent: VecDeque::with_capacity(LATENCY_WINDOW),
-            meter: Meter::new(),
-            decoder: FrameDecoder::new(),
-            shown: None,
-            keyframe_asked: None,
-        }
-    }
-
-    /// Remembers that input `seq` went now, for its latency.
-    fn sent(&mut self, seq: u32) {
-        if self.sent.len() == LATENCY_WINDOW {
-            self.sent.pop_front();
-        }
-        self.sent.push_back((seq, Instant::now()));
-    }
-
-    /// Whether frame `frame_seq` is newer than the one shown (then it is the one shown): an
-    /// RTP frame overtaken by a later still over the WebSocket is not. Frame numbers wrap.
-    fn newest(&mut self, frame_seq: u32) -> bool {
-        let newer = self
-            .shown
-            .is_none_or(|shown| (frame_seq.wrapping_sub(shown) as i32) > 0);
-        if newer {
-            self.shown = Some(frame_seq);
-        }
-        newer
-    }
-
-    /// Whether a keyframe may be asked for now (then it is taken as asked).
-    fn may_ask_for_keyframe(&mut self) -> bool {
-        let may = self
-            .keyframe_asked
-            .is_none_or(|at| at.elapsed() >= KEYFRAME_ASK_EVERY);
-        if may {
-            self.keyframe_asked = Some(Instant::now());
-        }
-        may
-    }
-}
-
-/// Frames and bytes over a sliding second.
-struct Meter {
-    arrivals: VecDeque<(Instant, usize)>,
-}
-
-impl Meter {
-    fn new() -> Self {
-        Self {
-            arrivals: VecDeque::with_capacity(128),
-        }
-    }
-
-    fn count(&mut self, bytes: usize) {
-        let now = Instant::now();
-        self.arrivals.push_back((now, bytes));
-        while self
-            .arrivals
-            .front()
-            .is_some_and(|(at, _)| now.duration_since(*at) > Duration::from_secs(1))
-            || self.arrivals.len() > 1024
-        {
-            self.arrivals.pop_front();
-        }
-    }
-
-    /// Frames a second and kilobits a second.
-    fn rates(&self) -> (f64, f64) {
-        let frames = self.arrivals.len() as f64;
-        let bits: usize = self.arrivals.iter().map(|(_, bytes)| bytes * 8).sum();
-        (frames, bits as f64 / 1e3)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::{IpAddr, Ipv4Addr, SocketAddr};
     use std::sync::mpsc::{Receiver, sync_channel};
+    use std::time::Instant;
 
     use server_mode::server::BackgroundServer;
     use server_mode::server::webrtc::WebRtcConfig;
@@ -1555,16 +1442,5 @@ mod tests {
             "a bad URL says so"
         );
         assert!(websocket_url("http://").is_err());
-    }
-
-    #[test]
-    fn latency_is_measured_from_the_newest_input_a_frame_reflects() {
-        let now = Instant::now();
-        let long_ago = now.checked_sub(Duration::from_millis(500)).unwrap_or(now);
-        let mut sent = VecDeque::from([(1, long_ago), (2, long_ago), (3, now)]);
-        let latency = answered(&mut sent, 2).expect("inputs 1 and 2 answered");
-        assert!(latency >= 500.0, "{latency}");
-        assert_eq!(sent.len(), 1, "input 3 waits for its frame");
-        assert!(answered(&mut sent, 2).is_none());
     }
 }
