@@ -82,7 +82,24 @@ pub enum RenderPreference {
     Remote,
 }
 
-/// `--render` and `--server`, for the desktop window.
+/// What may carry the frames a server streams to this window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FrameTransport {
+    /// WebRTC (RTP over UDP) when the server offers it, else the WebSocket.
+    #[default]
+    Auto,
+    /// The WebSocket only, with no WebRTC attempt (a network that blocks UDP).
+    Websocket,
+}
+
+impl FrameTransport {
+    /// Whether WebRTC is offered to the server.
+    pub fn offers_webrtc(self) -> bool {
+        self == Self::Auto
+    }
+}
+
+/// `--render`, `--server` and `--transport`, for the desktop window.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RenderingArgs {
     /// Render here (`local`), stream from a server (`remote`), or decide by this
@@ -92,6 +109,10 @@ pub struct RenderingArgs {
     /// A Hounsfield server to stream from (`http://host:port`); remembered in the settings.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// What carries the server's frames: WebRTC when the server offers it (`auto`), or the
+    /// WebSocket only (`websocket`, where UDP is blocked).
+    #[arg(long, value_enum, default_value_t = FrameTransport::Auto)]
+    pub transport: FrameTransport,
 }
 
 /// What `--serve` accepts. Each option can also come from the configuration file
@@ -529,6 +550,10 @@ pub struct ConnectArgs {
     /// printed it), self-signed or not, and remember it; any other certificate is refused.
     #[arg(long, value_name = "SHA256")]
     pub fingerprint: Option<String>,
+    /// What carries the frames: WebRTC when the server offers it (`auto`), or the
+    /// WebSocket only (`websocket`, where UDP is blocked).
+    #[arg(long, value_enum, default_value_t = FrameTransport::Auto)]
+    pub transport: FrameTransport,
     /// Save a screenshot of the window to this PNG once the first final still is shown,
     /// then close (for tests).
     #[arg(long, value_name = "OUT.png", hide = true)]

@@ -32,7 +32,7 @@ use super::thin_client::connection::{
 };
 use super::thin_client::remote_view::{RemoteView, START_VIEWPORT};
 use super::workspace::LocalWorkspace;
-use crate::cli::RenderPreference;
+use crate::cli::{FrameTransport, RenderPreference};
 use capture::Screenshot;
 use server_mode::tls::Fingerprint;
 
@@ -72,6 +72,8 @@ pub struct DesktopApp {
     preference: RenderPreference,
     /// The server to stream from, when one is known.
     server: Option<ServerEntry>,
+    /// What may carry the server's frames (`--transport`).
+    transport: FrameTransport,
     settings: Settings,
     settings_path: Option<PathBuf>,
     /// Why local rendering is at reduced quality, or why the switch is offered.
@@ -131,6 +133,10 @@ impl DesktopApp {
         browser.pacs.url = settings.pacs_url.clone().unwrap_or_default();
         let mut show_browser = false;
         let mut start_crop = None;
+        let transport = match &request.launch {
+            Launch::Open(args) => args.rendering.transport,
+            Launch::Connect(args) => args.transport,
+        };
         let (state, preference, server) = match request.launch {
             Launch::Open(args) => {
                 start_crop = args.crop;
@@ -176,6 +182,7 @@ impl DesktopApp {
                     series: args.series,
                     viewport: START_VIEWPORT,
                     trust,
+                    offer_webrtc: transport.offers_webrtc(),
                 };
                 let view = RemoteView::connect(&ctx, target, None)?;
                 (
@@ -199,6 +206,7 @@ impl DesktopApp {
                 .map(|(path, outcome)| Screenshot::new(path, outcome)),
             preference,
             server,
+            transport,
             settings,
             settings_path,
             note: None,

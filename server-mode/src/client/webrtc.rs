@@ -246,6 +246,15 @@ impl PeerTask {
     }
 }
 
+/// The next arrival of a session's peer, when it has one; without one, never (a branch of
+/// a `select!` that waits on the WebSocket too).
+pub async fn next_arrival(peer: &mut Option<PeerTask>) -> Option<Arrival> {
+    match peer {
+        Some(peer) => peer.next().await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Drop for PeerTask {
     fn drop(&mut self) {
         self.task.abort();

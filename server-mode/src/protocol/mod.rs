@@ -332,6 +332,18 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// Whether it is a step of a drag (orbit, pan, zoom, window): the kinds a WebRTC
+    /// `input` channel carries unordered and without retransmission, a lost one outrun by
+    /// the next. Other actions go ordered and reliable (the WebSocket).
+    pub fn is_drag_step(&self) -> bool {
+        matches!(
+            self,
+            Self::Orbit { .. } | Self::Pan { .. } | Self::Zoom { .. } | Self::Window { .. }
+        )
+    }
+}
+
 /// A message from the server (a JSON text message with a `type`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

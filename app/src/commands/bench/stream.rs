@@ -15,7 +15,7 @@ use render_core::gpu::InteractiveBudget;
 use serde::Serialize;
 use server_mode::client::FrameDecoder;
 use server_mode::client::lossy_relay::LossyRelay;
-use server_mode::client::webrtc::{Arrival as RtpArrival, PeerTask, RtpFrames};
+use server_mode::client::webrtc::{Arrival as RtpArrival, PeerTask, RtpFrames, next_arrival};
 use server_mode::client::{Client, Event, Frame};
 use server_mode::protocol::{
     Action, ClientStats, Codec, FrameHeader, ServerMessage, TransportKind,
@@ -1143,14 +1143,6 @@ async fn over_webrtc(
                 None => anyhow::bail!("the WebRTC peer stopped"),
             },
         }
-    }
-}
-
-/// The next arrival of the session's WebRTC peer; never, without one.
-async fn next_arrival(peer: &mut Option<PeerTask>) -> Option<RtpArrival> {
-    match peer {
-        Some(peer) => peer.next().await,
-        None => std::future::pending().await,
     }
 }
 

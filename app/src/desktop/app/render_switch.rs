@@ -84,6 +84,7 @@ impl DesktopApp {
             series: Some(self.label.clone()),
             viewport: START_VIEWPORT,
             trust,
+            offer_webrtc: self.transport.offers_webrtc(),
         };
         let shared = local.shared_view();
         if self.sharing.take().is_some() {

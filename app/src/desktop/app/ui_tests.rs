@@ -30,6 +30,7 @@ fn window(path: Option<PathBuf>, settings: PathBuf) -> Harness<'static, DesktopA
                         rendering: RenderingArgs {
                             render: RenderPreference::Local,
                             server: None,
+                            transport: crate::cli::FrameTransport::Auto,
                         },
                         ..OpenArgs::default()
                     }),
@@ -389,6 +390,7 @@ fn thin_client(url: String, settings: PathBuf) -> Harness<'static, DesktopApp> {
                         series: None,
                         ca: Vec::new(),
                         fingerprint: None,
+                        transport: crate::cli::FrameTransport::Auto,
                         screenshot: None,
                     }),
                     screenshot: None,

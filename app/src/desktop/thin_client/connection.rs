@@ -1,37 +1,34 @@
 //! The thin client's connection to a Hounsfield server: a thread of its own runs protocol
-//! v1 (hello, open, inputs), decodes frames off the UI thread and keeps only the latest one
-//! for the UI, measures input → frame latency, and reconnects after a drop, handing the
-//! server the view it was showing.
+//! v1 (hello, open, inputs), takes the frames over WebRTC when the server offers it (else
+//! over the WebSocket), decodes them off the UI thread and keeps only the latest one for
+//! the UI, measures input → frame latency, and reconnects after a drop, handing the server
+//! the view it was showing.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use server_mode::client::FrameDecoder;
-use server_mode::client::{Client, ClientError, Event, VIDEO_CODECS};
+use server_mode::client::{Client, ClientError, Event, Frame, VIDEO_CODECS, Welcome};
 use server_mode::protocol::{
     Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, Opened, ServerMessage,
-    SharedView, SlicePlane, Viewport,
+    SharedView, SlicePlane, TransportKind, Viewport,
 };
 use server_mode::tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
 use url::Url;
 
+use super::reception::Reception;
 use super::rulers::{ProbeReading, Ruler, SlicePlacement};
+use super::webrtc_path::WebRtcPath;
 
 /// Commands the UI may have queued before the link takes them; beyond this the UI drops
 /// inputs (the next drag step carries the change).
 const COMMAND_QUEUE: usize = 64;
 /// Rulers measured and not yet taken by the UI; beyond this the oldest are dropped.
 const MEASURED_QUEUE: usize = 16;
-/// Inputs remembered for latency: older ones are forgotten.
-const LATENCY_WINDOW: usize = 128;
 /// The longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// Shortest time between two keyframe requests while H.264 frames fail to decode (the
-/// server holds keyframe requests to 4 a second).
-const KEYFRAME_ASK_EVERY: Duration = Duration::from_millis(500);
 
 /// Where a link stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,6 +89,11 @@ pub struct LinkState {
     pub server_error: Option<String>,
     /// The codec of interactive frames the server chose (`h264` or `jpeg`).
     pub codec: String,
+    /// What carries the interactive frames; `None` before the first connection.
+    pub transport: Option<TransportKind>,
+    /// Why the frames are not over WebRTC though the server offered it: the offer failed,
+    /// or the server moved them back to the WebSocket (its reason).
+    pub webrtc_fallback: Option<String>,
     /// Who the server let in, with the role (`ada (reader)`); none on an open server.
     pub user: Option<String>,
     /// Where the server says the crosshair went, not yet taken by the UI (LPS, mm).
@@ -137,6 +139,9 @@ pub struct LinkTarget {
     pub viewport: Viewport,
     /// What a `wss` server's certificate must satisfy.
     pub trust: ServerTrust,
+    /// Whether to take the frames over WebRTC when the server offers it (`false`: the
+    /// WebSocket only, with no attempt, where UDP is blocked).
+    pub offer_webrtc: bool,
 }
 
 /// A running connection to a server.
@@ -440,8 +445,8 @@ impl Worker {
         });
     }
 
-    /// One connection: hello, open, hand over the view, then frames and inputs until it
-    /// ends.
+    /// One connection: the session opened ([`Self::open_session`]), then frames and inputs
+    /// until it ends.
     async fn connection(&self, commands: &mut mpsc::Receiver<Command>) -> Ended {
         let mut client = match Client::connect_trusting(&self.target.url, &self.target.trust).await
         {
@@ -455,50 +460,15 @@ impl Worker {
                 return Ended::Retry(format!("cannot connect to {}: {error}", self.target.url));
             }
         };
-        let setup = async {
-            let welcome = client
-                .hello_offering(
-                    self.target.token.as_deref(),
-                    self.target.viewport,
-                    &VIDEO_CODECS,
-                )
-                .await?;
-            let studies = client.list_studies().await?;
-            let series = match &self.target.series {
-                Some(series) => series.clone(),
-                None => studies
-                    .iter()
-                    .flat_map(|study| &study.series)
-                    .find(|series| series.unavailable.is_none())
-                    .map(|series| series.id.clone())
-                    .ok_or_else(|| {
-                        ClientError::Protocol("the server lists no series".to_string())
-                    })?,
-            };
-            let opened = client
-                .open_reporting(&series, |progress| {
-                    self.update(|state| state.loading = Some(progress));
-                })
-                .await?;
-            let view = self
-                .view
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone();
-            if let Some(view) = view {
-                client
-                    .input(Action::SetView {
-                        view: Box::new(view),
-                    })
-                    .await?;
-            }
-            Ok::<_, ClientError>((welcome, opened))
-        };
-        let (welcome, opened) = match setup.await {
-            Ok(setup) => setup,
+        let (welcome, webrtc, opened) = match self.open_session(&mut client).await {
+            Ok(session) => session,
             Err(error) => return classify(error),
         };
         tracing::info!(url = %self.target.url, series = %opened.series, "series open");
+        let (mut webrtc, fallback) = match webrtc {
+            Ok(webrtc) => (webrtc, None),
+            Err(why) => (WebRtcPath::websocket_only(), Some(why)),
+        };
         self.update(|state| {
             state.codec = format!("{:?}", welcome.codec).to_lowercase();
             state.user = welcome.user.as_ref().map(|user| match &welcome.role {
@@ -509,87 +479,196 @@ impl Worker {
             state.loading = None;
             state.status = Some(LinkStatus::Connected);
             state.server_error = None;
+            state.transport = Some(TransportKind::Websocket);
+            state.webrtc_fallback = fallback;
         });
-        let mut sent: VecDeque<(u32, Instant)> = VecDeque::with_capacity(LATENCY_WINDOW);
-        let mut meter = Meter::new();
-        // H.264 frames depend on those before them: one decoder for the connection.
-        let mut decoder = FrameDecoder::new();
-        // Every frame fails until the keyframe comes: ask at most every half second.
-        let mut keyframe_asked: Option<Instant> = None;
+        match self.stream(&mut client, &mut webrtc, commands).await {
+            Ok(()) => {
+                let _ = client.close().await;
+                Ended::ByUs
+            }
+            Err(error) => classify(error),
+        }
+    }
+
+    /// Hello (offering WebRTC unless told not to), the WebRTC offer when the server offers
+    /// it (why not, when it fails: the WebSocket carries on alone), the series opened and
+    /// the view handed over.
+    async fn open_session(
+        &self,
+        client: &mut Client,
+    ) -> Result<(Welcome, Result<WebRtcPath, String>, Opened), ClientError> {
+        let offered: &[TransportKind] = if self.target.offer_webrtc {
+            &[TransportKind::Webrtc, TransportKind::Websocket]
+        } else {
+            &[]
+        };
+        let welcome = client
+            .hello_with_transports(
+                self.target.token.as_deref(),
+                self.target.viewport,
+                &VIDEO_CODECS,
+                offered,
+            )
+            .await?;
+        // Offered before the series opens: no frame is on the way while the answer is
+        // awaited (the wait skips frames).
+        let webrtc = if self.target.offer_webrtc
+            && welcome.transports.contains(&TransportKind::Webrtc)
+        {
+            WebRtcPath::negotiate(client).await.map_err(|why| {
+                tracing::warn!(url = %self.target.url, %why, "WebRTC not negotiated; frames over the WebSocket");
+                why
+            })
+        } else {
+            Ok(WebRtcPath::websocket_only())
+        };
+        let studies = client.list_studies().await?;
+        let series = match &self.target.series {
+            Some(series) => series.clone(),
+            None => studies
+                .iter()
+                .flat_map(|study| &study.series)
+                .find(|series| series.unavailable.is_none())
+                .map(|series| series.id.clone())
+                .ok_or_else(|| ClientError::Protocol("the server lists no series".to_string()))?,
+        };
+        let opened = client
+            .open_reporting(&series, |progress| {
+                self.update(|state| state.loading = Some(progress));
+            })
+            .await?;
+        let view = self
+            .view
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some(view) = view {
+            client
+                .input(Action::SetView {
+                    view: Box::new(view),
+                })
+                .await?;
+        }
+        Ok((welcome, webrtc, opened))
+    }
+
+    /// Frames (over the WebSocket, or WebRTC while the server sends them there) and the
+    /// UI's commands, until the UI closes the link (`Ok`) or the connection fails.
+    async fn stream(
+        &self,
+        client: &mut Client,
+        webrtc: &mut WebRtcPath,
+        commands: &mut mpsc::Receiver<Command>,
+    ) -> Result<(), ClientError> {
+        let mut reception = Reception::new();
         loop {
             tokio::select! {
-                event = client.next_event() => match event {
-                    Ok(Event::Frame(frame)) => {
-                        meter.count(frame.payload.len());
-                        let latency = answered(&mut sent, frame.header.input_seq);
-                        let decoded = decoder.decode(&frame);
-                        let wants_keyframe = decoded.as_ref().is_err_and(|error| error.wants_keyframe());
-                        self.update(|state| {
-                            (state.fps, state.kbit_s) = meter.rates();
-                            if let Some(latency) = latency {
-                                state.latency_ms = Some(latency);
-                            }
-                            match decoded {
-                                Ok(image) => {
-                                    state.frame = Some(RemoteFrame {
-                                        size: [image.width as usize, image.height as usize],
-                                        display_size: [
-                                            u32::from(frame.header.display_width),
-                                            u32::from(frame.header.display_height),
-                                        ],
-                                        rgba: image.rgba,
-                                        final_still: frame.header.flags.final_still(),
-                                        input_seq: frame.header.input_seq,
-                                    });
-                                }
-                                Err(error) => state.server_error = Some(format!("frame {}: {error}", frame.header.frame_seq)),
-                            }
-                        });
-                        let ask_again = keyframe_asked.is_none_or(|at| at.elapsed() >= KEYFRAME_ASK_EVERY);
-                        if wants_keyframe && ask_again {
-                            keyframe_asked = Some(Instant::now());
-                            if let Err(error) = client.keyframe().await {
-                                return classify(error);
-                            }
+                event = client.next_event() => match event? {
+                    Event::Frame(frame) => {
+                        self.on_frame(&mut reception, client, &frame).await?;
+                    }
+                    Event::Message(ServerMessage::Transport { transport, reason }) => {
+                        if transport == TransportKind::Websocket {
+                            webrtc.given_up();
+                        }
+                        self.on_transport(transport, reason);
+                    }
+                    Event::Message(message) => self.on_message(message),
+                },
+                frames = webrtc.next_frames() => match frames {
+                    Ok(frames) => {
+                        for frame in &frames {
+                            self.on_frame(&mut reception, client, frame).await?;
                         }
                     }
-                    Ok(Event::Message(message)) => self.on_message(message),
-                    Err(error) => return classify(error),
+                    Err(why) => {
+                        // The server may not know yet: frames come back over the WebSocket
+                        // at once.
+                        client.send(&ClientMessage::WebrtcClose { reason: why.clone() }).await?;
+                        self.on_transport(TransportKind::Websocket, Some(why));
+                    }
                 },
                 command = commands.recv() => match command {
-                    None | Some(Command::Close) => {
-                        let _ = client.close().await;
-                        return Ended::ByUs;
-                    }
-                    Some(Command::Input(action)) => match client.input(action).await {
-                        Ok(seq) => {
-                            if sent.len() == LATENCY_WINDOW {
-                                sent.pop_front();
+                    None | Some(Command::Close) => return Ok(()),
+                    Some(Command::Input(action)) => {
+                        let seq = match webrtc.input_channel().filter(|_| action.is_drag_step()) {
+                            Some(peer) => {
+                                let (seq, json) = client.input_json(action)?;
+                                // A full queue drops the step: the next one carries the drag.
+                                peer.send_input(json);
+                                seq
                             }
-                            sent.push_back((seq, Instant::now()));
-                        }
-                        Err(error) => return classify(error),
-                    },
+                            None => client.input(action).await?,
+                        };
+                        reception.sent(seq);
+                    }
                     Some(Command::Probe(plane, [x, y])) => {
-                        let probe = ClientMessage::Probe { cell: plane.name().to_string(), x, y };
-                        if let Err(error) = client.send(&probe).await {
-                            return classify(error);
-                        }
+                        client.send(&ClientMessage::Probe { cell: plane.name().to_string(), x, y }).await?;
                     }
                     Some(Command::Measure(plane, from, to)) => {
-                        let measure = ClientMessage::Measure { cell: plane.name().to_string(), from, to };
-                        if let Err(error) = client.send(&measure).await {
-                            return classify(error);
-                        }
+                        client.send(&ClientMessage::Measure { cell: plane.name().to_string(), from, to }).await?;
                     }
-                    Some(Command::Still { lossless }) => {
-                        if let Err(error) = client.still(lossless).await {
-                            return classify(error);
-                        }
-                    }
+                    Some(Command::Still { lossless }) => client.still(lossless).await?,
                 },
             }
         }
+    }
+
+    /// Takes a frame, whichever transport brought it, into the link's state (see
+    /// [`Reception::take`]); asks for a keyframe when the decoder wants one.
+    async fn on_frame(
+        &self,
+        reception: &mut Reception,
+        client: &mut Client,
+        frame: &Frame,
+    ) -> Result<(), ClientError> {
+        let received = reception.take(frame);
+        let header = &frame.header;
+        self.update(|state| {
+            (state.fps, state.kbit_s) = received.rates;
+            if let Some(latency) = received.latency_ms {
+                state.latency_ms = Some(latency);
+            }
+            match received.picture {
+                Ok(Some(image)) => {
+                    state.frame = Some(RemoteFrame {
+                        size: [image.width as usize, image.height as usize],
+                        display_size: [
+                            u32::from(header.display_width),
+                            u32::from(header.display_height),
+                        ],
+                        rgba: image.rgba,
+                        final_still: header.flags.final_still(),
+                        input_seq: header.input_seq,
+                    });
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    state.server_error = Some(format!("frame {}: {error}", header.frame_seq));
+                }
+            }
+        });
+        if received.ask_for_keyframe {
+            client.keyframe().await?;
+        }
+        Ok(())
+    }
+
+    /// The frames moved to `transport` (the server said so, or the peer failed: `reason`).
+    fn on_transport(&self, transport: TransportKind, reason: Option<String>) {
+        match transport {
+            TransportKind::Webrtc => tracing::info!(url = %self.target.url, "frames over WebRTC"),
+            TransportKind::Websocket => tracing::info!(
+                url = %self.target.url,
+                reason = reason.as_deref().unwrap_or("none given"),
+                "frames over the WebSocket"
+            ),
+        }
+        self.update(|state| {
+            state.transport = Some(transport);
+            state.webrtc_fallback = reason;
+        });
     }
 
     /// Takes a message of the server's into the link's state: an error, where the
@@ -708,71 +787,43 @@ fn classify(error: ClientError) -> Ended {
     }
 }
 
-/// The latency of the newest input a frame reflects, forgetting the inputs it covers.
-fn answered(sent: &mut VecDeque<(u32, Instant)>, input_seq: u32) -> Option<f64> {
-    let mut newest = None;
-    while let Some(&(seq, at)) = sent.front() {
-        if seq > input_seq {
-            break;
-        }
-        newest = Some(at);
-        sent.pop_front();
-    }
-    newest.map(|at| at.elapsed().as_secs_f64() * 1e3)
-}
-
-/// Frames and bytes over a sliding second.
-struct Meter {
-    arrivals: VecDeque<(Instant, usize)>,
-}
-
-impl Meter {
-    fn new() -> Self {
-        Self {
-            arrivals: VecDeque::with_capacity(128),
-        }
-    }
-
-    fn count(&mut self, bytes: usize) {
-        let now = Instant::now();
-        self.arrivals.push_back((now, bytes));
-        while self
-            .arrivals
-            .front()
-            .is_some_and(|(at, _)| now.duration_since(*at) > Duration::from_secs(1))
-            || self.arrivals.len() > 1024
-        {
-            self.arrivals.pop_front();
-        }
-    }
-
-    /// Frames a second and kilobits a second.
-    fn rates(&self) -> (f64, f64) {
-        let frames = self.arrivals.len() as f64;
-        let bits: usize = self.arrivals.iter().map(|(_, bytes)| bytes * 8).sum();
-        (frames, bits as f64 / 1e3)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::{Ipv4Addr, SocketAddr};
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
     use std::sync::mpsc::{Receiver, sync_channel};
+    use std::time::Instant;
 
     use server_mode::server::BackgroundServer;
+    use server_mode::server::webrtc::WebRtcConfig;
     use server_mode::{Library, ServerConfig};
 
     /// A server of the built-in phantom on a loopback port, in this process, with its
     /// WebSocket address; dropping it stops it.
     fn serve_phantom(token: Option<&str>) -> (String, BackgroundServer) {
-        let scheduler = crate::commands::serve::start_renderer().expect("renderer");
-        let library = Arc::new(Library::phantom(256 << 20));
         let mut config = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         config.token = token.map(str::to_string);
+        serve(config)
+    }
+
+    /// A server of the phantom as `config` says, with its WebSocket address.
+    fn serve(config: ServerConfig) -> (String, BackgroundServer) {
+        let scheduler = crate::commands::serve::start_renderer().expect("renderer");
+        let library = Arc::new(Library::phantom(256 << 20));
         let server = BackgroundServer::start("test-server", config, library, scheduler)
             .expect("the server listens");
         (server.websocket_url(), server)
+    }
+
+    /// A phantom server offering WebRTC on loopback UDP, its answers announcing `announce`
+    /// (where the server does not listen, when given) instead of the address it binds.
+    fn serve_webrtc(announce: Option<IpAddr>) -> (String, BackgroundServer) {
+        let mut config = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+        config.webrtc = Some(WebRtcConfig {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            announce,
+        });
+        serve(config)
     }
 
     /// RGBA values that differ by more than 16 between two frames of one size.
@@ -808,8 +859,12 @@ mod tests {
     }
 
     fn link_to(url: &str, token: Option<&str>, series: Option<&str>) -> (RemoteLink, Receiver<()>) {
-        let (wake, woken) = sync_channel(16);
-        let target = LinkTarget {
+        start_link(target(url, token, series))
+    }
+
+    /// A small viewport on `url`, WebRTC offered.
+    fn target(url: &str, token: Option<&str>, series: Option<&str>) -> LinkTarget {
+        LinkTarget {
             url: url.to_string(),
             token: token.map(str::to_string),
             series: series.map(str::to_string),
@@ -818,12 +873,161 @@ mod tests {
                 height: 120,
             },
             trust: ServerTrust::default(),
-        };
+            offer_webrtc: true,
+        }
+    }
+
+    fn start_link(target: LinkTarget) -> (RemoteLink, Receiver<()>) {
+        let (wake, woken) = sync_channel(16);
         let link = RemoteLink::start(target, None, move || {
             let _ = wake.try_send(());
         })
         .expect("link started");
         (link, woken)
+    }
+
+    /// A drag on a link: its inputs numbered as the server numbers them (the link hands
+    /// over no view, so the drag's first input is 1).
+    struct Drag<'a> {
+        link: &'a RemoteLink,
+        woken: &'a Receiver<()>,
+        seq: u32,
+    }
+
+    impl<'a> Drag<'a> {
+        /// Starts a drag (`interact`), after the first still.
+        fn start(link: &'a RemoteLink, woken: &'a Receiver<()>) -> Self {
+            let mut drag = Self {
+                link,
+                woken,
+                seq: 0,
+            };
+            drag.send(Action::Interact { active: true });
+            drag
+        }
+
+        fn send(&mut self, action: Action) -> u32 {
+            assert!(self.link.send(action), "the input is taken");
+            self.seq += 1;
+            self.seq
+        }
+
+        /// An orbit step of `dx` degrees and the first frame that answers it.
+        fn orbit(&mut self, dx: f64) -> RemoteFrame {
+            let seq = self.send(Action::Orbit { dx, dy: 0.0 });
+            next_frame(self.link, self.woken, |frame| frame.input_seq >= seq)
+        }
+
+        /// Ends the drag: the final still that answers it.
+        fn release(mut self) -> RemoteFrame {
+            let seq = self.send(Action::Interact { active: false });
+            next_frame(self.link, self.woken, |frame| {
+                frame.final_still && frame.input_seq >= seq
+            })
+        }
+    }
+
+    /// What carries the link's frames and why not WebRTC.
+    fn transport_of(link: &RemoteLink) -> (Option<TransportKind>, Option<String>) {
+        let state = link.state();
+        (state.transport, state.webrtc_fallback.clone())
+    }
+
+    /// Orbits in small steps, each answered by a frame, until the link's transport
+    /// satisfies `wanted` (the server moves frames at an interactive frame).
+    fn drag_until(
+        drag: &mut Drag<'_>,
+        wanted: impl Fn(Option<TransportKind>, Option<&str>) -> bool,
+    ) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut steps = 0;
+        loop {
+            let (transport, fallback) = transport_of(drag.link);
+            if wanted(transport, fallback.as_deref()) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still {transport:?} ({fallback:?}) after {steps} steps"
+            );
+            drag.orbit(1.0);
+            steps += 1;
+        }
+    }
+
+    #[test]
+    fn thin_client_takes_frames_over_webrtc_and_its_drag_changes_the_picture() {
+        let (url, server) = serve_webrtc(None);
+        let (link, woken) = link_to(&url, None, None);
+        let first = next_frame(&link, &woken, |frame| frame.final_still);
+        let mut drag = Drag::start(&link, &woken);
+        drag_until(&mut drag, |transport, _| {
+            transport == Some(TransportKind::Webrtc)
+        });
+        assert_eq!(transport_of(&link), (Some(TransportKind::Webrtc), None));
+        // Interactive frames now come only as RTP: a drag step (over the data channel) is
+        // answered by one, with its latency measured.
+        link.state().latency_ms = None;
+        let turned = drag.orbit(90.0);
+        assert!(!turned.final_still, "an interactive frame");
+        assert!(link.state().latency_ms.is_some(), "latency measured");
+        assert_eq!(transport_of(&link), (Some(TransportKind::Webrtc), None));
+        // The release's still (over the WebSocket) shows the view turned.
+        let still = drag.release();
+        assert_eq!(still.size, first.size);
+        let differing = differing_values(&first.rgba, &still.rgba);
+        assert!(
+            differing > first.rgba.len() / 50,
+            "turning 90° changes the picture ({differing} values differ)"
+        );
+        let error = link.state().server_error.clone();
+        assert_eq!(error, None, "every frame decodes");
+        drop(link);
+        server.stop().expect("served");
+    }
+
+    #[test]
+    fn thin_client_told_to_keep_to_the_websocket_never_offers_webrtc() {
+        let (url, server) = serve_webrtc(None);
+        let (link, woken) = start_link(LinkTarget {
+            offer_webrtc: false,
+            ..target(&url, None, None)
+        });
+        next_frame(&link, &woken, |frame| frame.final_still);
+        let mut drag = Drag::start(&link, &woken);
+        // Offered, the frames would have moved within these steps (a loopback peer
+        // connects in milliseconds).
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut steps = 0;
+        while Instant::now() < deadline || steps < 10 {
+            drag.orbit(1.0);
+            assert_eq!(transport_of(&link), (Some(TransportKind::Websocket), None));
+            steps += 1;
+        }
+        drag.release();
+        drop(link);
+        server.stop().expect("served");
+    }
+
+    #[test]
+    fn thin_client_falls_back_to_the_websocket_with_the_reason_when_webrtc_does_not_connect() {
+        // Answers announce an address where nothing listens: the peer never connects.
+        let (url, server) = serve_webrtc(Some(IpAddr::from([127, 0, 0, 2])));
+        let (link, woken) = link_to(&url, None, None);
+        let first = next_frame(&link, &woken, |frame| frame.final_still);
+        let mut drag = Drag::start(&link, &woken);
+        // Every step is answered meanwhile, over the WebSocket.
+        drag_until(&mut drag, |_, fallback| fallback.is_some());
+        let (transport, fallback) = transport_of(&link);
+        assert_eq!(transport, Some(TransportKind::Websocket));
+        let reason = fallback.expect("a reason");
+        assert!(reason.contains("connect"), "{reason}");
+        // And the link goes on over the WebSocket: a drag still turns the view.
+        assert!(!drag.orbit(90.0).final_still, "an interactive frame");
+        let still = drag.release();
+        assert!(differing_values(&first.rgba, &still.rgba) > first.rgba.len() / 50);
+        drop(link);
+        server.stop().expect("served");
     }
 
     #[test]
@@ -999,6 +1203,7 @@ mod tests {
                 height: 120,
             },
             trust: ServerTrust::default(),
+            offer_webrtc: true,
         };
         let handed = RemoteLink::start(target, Some(view), move || {
             let _ = wake.try_send(());
@@ -1175,6 +1380,40 @@ mod tests {
     }
 
     #[test]
+    fn thin_client_negotiates_webrtc_again_after_a_reconnection() {
+        let (_, server) = serve_webrtc(None);
+        let relay = Relay::start(server.address());
+        let (link, woken) = link_to(&relay.url(), None, None);
+        next_frame(&link, &woken, |frame| frame.final_still);
+        let mut drag = Drag::start(&link, &woken);
+        drag_until(&mut drag, |transport, _| {
+            transport == Some(TransportKind::Webrtc)
+        });
+
+        // The WebSocket drops (the peer goes with its session); the link reconnects.
+        relay.cut();
+        wait_for_status(&link, &woken, |status| {
+            matches!(status, LinkStatus::Connecting { .. })
+        });
+        relay.restore();
+        wait_for_status(&link, &woken, |status| *status == LinkStatus::Connected);
+        next_frame(&link, &woken, |frame| frame.final_still);
+        assert_eq!(
+            transport_of(&link),
+            (Some(TransportKind::Websocket), None),
+            "a new connection starts on the WebSocket"
+        );
+        // The new session's first input is 1 again.
+        let mut drag = Drag::start(&link, &woken);
+        drag_until(&mut drag, |transport, _| {
+            transport == Some(TransportKind::Webrtc)
+        });
+        assert!(!drag.orbit(30.0).final_still, "frames keep coming");
+        drop(link);
+        server.stop().expect("served");
+    }
+
+    #[test]
     fn server_addresses_become_websocket_urls() {
         let cases = [
             ("http://pacs.example:8080/", "ws://pacs.example:8080/ws"),
@@ -1203,16 +1442,5 @@ mod tests {
             "a bad URL says so"
         );
         assert!(websocket_url("http://").is_err());
-    }
-
-    #[test]
-    fn latency_is_measured_from_the_newest_input_a_frame_reflects() {
-        let now = Instant::now();
-        let long_ago = now.checked_sub(Duration::from_millis(500)).unwrap_or(now);
-        let mut sent = VecDeque::from([(1, long_ago), (2, long_ago), (3, now)]);
-        let latency = answered(&mut sent, 2).expect("inputs 1 and 2 answered");
-        assert!(latency >= 500.0, "{latency}");
-        assert_eq!(sent.len(), 1, "input 3 waits for its frame");
-        assert!(answered(&mut sent, 2).is_none());
     }
 }

@@ -14,8 +14,8 @@ use render_core::transfer::RenderMode;
 use render_core::view::layout::{cell_index, quad_cells};
 use render_core::view::{Cell, CropBox};
 use server_mode::protocol::{
-    Action, CropInfo, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, Viewport,
-    WindowInfo,
+    Action, CropInfo, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, TransportKind,
+    Viewport, WindowInfo,
 };
 
 use server_mode::tls::Fingerprint;
@@ -134,7 +134,8 @@ impl RemoteView {
         }
     }
 
-    /// The link's status line: state, latency, frame rate and bit rate.
+    /// The link's status line: state, latency, frame rate, bit rate, and the codec and
+    /// transport of the frames.
     pub fn status_text(&self) -> String {
         let state = self.link.state();
         let status = match &state.status {
@@ -159,7 +160,14 @@ impl RemoteView {
         let codec = if state.codec.is_empty() {
             String::new()
         } else {
-            format!(" · {}", state.codec)
+            format!(
+                " · {}",
+                frames_carried(
+                    &state.codec,
+                    state.transport,
+                    state.webrtc_fallback.as_deref()
+                )
+            )
         };
         let user = state
             .user
@@ -830,6 +838,25 @@ pub fn mirror_mode(mirror: &SharedView) -> RenderMode {
     RenderMode::from_name(&mirror.mode).unwrap_or(RenderMode::Composite)
 }
 
+/// How the frames come, for the status line: the codec and, once connected, the transport,
+/// with why it is not WebRTC when WebRTC was tried (`H.264 over WebSocket (WebRTC: …)`).
+fn frames_carried(codec: &str, transport: Option<TransportKind>, fallback: Option<&str>) -> String {
+    let codec = match codec {
+        "h264" => "H.264",
+        "jpeg" => "JPEG",
+        "png" => "PNG",
+        other => other,
+    };
+    match (transport, fallback) {
+        (None, _) => codec.to_string(),
+        (Some(TransportKind::Webrtc), _) => format!("{codec} over WebRTC"),
+        (Some(TransportKind::Websocket), None) => format!("{codec} over WebSocket"),
+        (Some(TransportKind::Websocket), Some(why)) => {
+            format!("{codec} over WebSocket (WebRTC: {why})")
+        }
+    }
+}
+
 /// The viewport a new link asks for before the first layout.
 pub const START_VIEWPORT: Viewport = Viewport {
     width: 1024,
@@ -906,6 +933,27 @@ mod tests {
             .filter(|c| matches!(c.shape, egui::Shape::LineSegment { .. }))
             .count();
         assert_eq!(lines, 2);
+    }
+
+    #[test]
+    fn the_status_line_says_what_carries_the_frames_and_why_not_webrtc() {
+        assert_eq!(frames_carried("h264", None, None), "H.264");
+        assert_eq!(
+            frames_carried("h264", Some(TransportKind::Webrtc), None),
+            "H.264 over WebRTC"
+        );
+        assert_eq!(
+            frames_carried("jpeg", Some(TransportKind::Websocket), None),
+            "JPEG over WebSocket"
+        );
+        assert_eq!(
+            frames_carried(
+                "h264",
+                Some(TransportKind::Websocket),
+                Some("ICE consent lost")
+            ),
+            "H.264 over WebSocket (WebRTC: ICE consent lost)"
+        );
     }
 
     #[test]
