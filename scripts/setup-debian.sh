@@ -43,6 +43,9 @@ packages=(
   # Scale-out: the proxy in front of render nodes (installers/kubernetes/haproxy.cfg), run
   # by tests/tests/scale_out.rs and `bench stream --proxy`, checked by app/tests/kubernetes.rs.
   haproxy
+  # `bench stream --transport websocket --loss`: a lossy TCP link of a network namespace
+  # and TUN devices, made with ip (app/src/commands/bench/lossy_link).
+  iproute2
   # A real PACS for the DICOMweb tests (tests/tests/dicomweb.rs): Orthanc and its DICOMweb
   # plugin (QIDO-RS, WADO-RS). The tests run it in the foreground on loopback ports with a
   # configuration of their own; the packaged service is not needed (nor started in

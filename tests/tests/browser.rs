@@ -527,10 +527,7 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
 /// A server like [`server`]'s, offering WebRTC on a loopback UDP port.
 fn webrtc_server() -> SocketAddr {
     let mut config = browser_config();
-    config.webrtc = Some(server_mode::server::webrtc::WebRtcConfig {
-        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        announce: None,
-    });
+    config.webrtc = Some(server_mode::server::webrtc::WebRtcConfig::loopback());
     common::server::start(vec![config])[0]
 }
 

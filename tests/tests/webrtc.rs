@@ -34,10 +34,7 @@ const INPUT_EVERY: Duration = Duration::from_millis(40);
 fn server(webrtc: bool) -> SocketAddr {
     let mut config = common::server::loopback_config();
     if webrtc {
-        config.webrtc = Some(WebRtcConfig {
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            announce: None,
-        });
+        config.webrtc = Some(WebRtcConfig::loopback());
     }
     common::server::start(vec![config])[0]
 }

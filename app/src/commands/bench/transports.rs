@@ -10,7 +10,6 @@
 //! figures, and for each lossy run its p95 latency against the same transport's lossless
 //! run's (the goal, for WebRTC: at most 1.5×).
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -100,10 +99,7 @@ pub fn stream_over_transports(args: &StreamArgs) -> anyhow::Result<()> {
     let (links, not_measured) = lossy_links(args, runtime.handle());
     let loopback = super::loopback::start(args.path.as_deref(), |config| {
         config.max_sessions = sessions;
-        config.webrtc = Some(WebRtcConfig {
-            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            announce: None,
-        });
+        config.webrtc = Some(WebRtcConfig::loopback());
         // A server on loopback answers only requests addressed to a loopback name, and
         // the hosts of the origins it allows: the links' addresses.
         config.allowed_origins.extend(

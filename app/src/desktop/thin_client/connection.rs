@@ -820,8 +820,8 @@ mod tests {
     fn serve_webrtc(announce: Option<IpAddr>) -> (String, BackgroundServer) {
         let mut config = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         config.webrtc = Some(WebRtcConfig {
-            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             announce,
+            ..WebRtcConfig::loopback()
         });
         serve(config)
     }

@@ -363,12 +363,9 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_sessions_share_one_port_and_each_gets_its_own_frames() {
-        let endpoint = Endpoint::bind(WebRtcConfig {
-            bind: "127.0.0.1:0".parse().expect("an address"),
-            announce: None,
-        })
-        .await
-        .expect("bound");
+        let endpoint = Endpoint::bind(WebRtcConfig::loopback())
+            .await
+            .expect("bound");
         let mut sessions = Vec::new();
         for stamp in [0_u64, 1_000_000] {
             let (offer_tx, offer_rx) = std::sync::mpsc::sync_channel(1);

@@ -31,3 +31,13 @@ pub struct WebRtcConfig {
     /// the address clients reach); needed when `bind` is unspecified (`0.0.0.0`).
     pub announce: Option<IpAddr>,
 }
+
+impl WebRtcConfig {
+    /// On a free UDP port of 127.0.0.1, announced as it is (tests and benchmarks).
+    pub fn loopback() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            announce: None,
+        }
+    }
+}
