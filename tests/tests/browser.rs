@@ -297,6 +297,22 @@ fn changed_share(
     changed as f64 / total.max(1) as f64
 }
 
+/// Asserts that more than 2 % of the canvas changed from `before` to `after`, as a drag
+/// turning the phantom does; `what` names the drag in the message.
+fn assert_turned(
+    before: &image::RgbaImage,
+    after: &image::RgbaImage,
+    area: (u32, u32, u32, u32),
+    what: &str,
+) {
+    let share = changed_share(before, after, area);
+    assert!(
+        share > 0.02,
+        "{what} changed only {:.2}% of the canvas",
+        share * 100.0
+    );
+}
+
 /// A server for one browser test: the phantom at 400×300, keyframes only when needed,
 /// wanting `token` when given.
 fn server(token: Option<&str>) -> SocketAddr {
@@ -486,12 +502,7 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
             "a picture no larger than the view: {sizes:?}"
         );
         assert_eq!(sizes[2..4], sizes[4..6], "the canvas has the view's size");
-        let share = changed_share(&before, &during, area);
-        assert!(
-            share > 0.02,
-            "the drag changed only {:.2}% of the canvas",
-            share * 100.0
-        );
+        assert_turned(&before, &during, area, "the drag");
         page.mouse("mouseReleased", at.0, at.1, 0).await;
         // Then the final still (JPEG) answering every input.
         wait_for_final_still(page, &frames_before).await;
@@ -515,12 +526,7 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
             colours_in(&after, area) > 8,
             "the frame after the drag is not blank"
         );
-        let share = changed_share(&before, &after, area);
-        assert!(
-            share > 0.02,
-            "the drag changed only {:.2}% of the canvas",
-            share * 100.0
-        );
+        assert_turned(&before, &after, area, "the drag");
     });
 }
 
@@ -529,6 +535,17 @@ fn webrtc_server() -> SocketAddr {
     let mut config = browser_config();
     config.webrtc = Some(server_mode::server::webrtc::WebRtcConfig::loopback());
     common::server::start(vec![config])[0]
+}
+
+/// Drags until the frames come over WebRTC and five of them were drawn, named by their
+/// notes; where the button is held.
+async fn drag_onto_webrtc(page: &mut Page, area: (u32, u32, u32, u32)) -> (f64, f64) {
+    drag(
+        page,
+        area,
+        "window.hounsfield.transport === 'webrtc' && window.hounsfield.rtpNamed >= 5",
+    )
+    .await
 }
 
 /// Frames the page decoded over WebRTC, as `getStats` counts them.
@@ -551,19 +568,9 @@ fn over_webrtc_a_drag_turns_the_phantom_through_rtp_frames_each_naming_its_input
         let area = canvas_box(page).await;
         let before = page.screenshot().await;
         // A drag: frames move to WebRTC once the peer is up, and are drawn named.
-        let at = drag(
-            page,
-            area,
-            "window.hounsfield.transport === 'webrtc' && window.hounsfield.rtpNamed >= 5",
-        )
-        .await;
+        let at = drag_onto_webrtc(page, area).await;
         let during = page.screenshot().await;
-        let share = changed_share(&before, &during, area);
-        assert!(
-            share > 0.02,
-            "the drag over WebRTC changed only {:.2}% of the canvas",
-            share * 100.0
-        );
+        assert_turned(&before, &during, area, "the drag over WebRTC");
         // Chromium decoded them (getStats, read twice a second), and goes on decoding while
         // the drag goes on.
         page.wait_for("(window.hounsfield.rtpStats?.framesDecoded ?? 0) >= 5")
@@ -637,12 +644,7 @@ fn over_webrtc_through_a_lossy_path_the_page_keeps_decoding_and_the_drag_keeps_t
         wait_for_the_phantom(page).await;
         let area = canvas_box(page).await;
         let before = page.screenshot().await;
-        let at = drag(
-            page,
-            area,
-            "window.hounsfield.transport === 'webrtc' && window.hounsfield.rtpNamed >= 5",
-        )
-        .await;
+        let at = drag_onto_webrtc(page, area).await;
         let decoded = rtp_frames_decoded(page).await;
         let drawn = page.eval("window.hounsfield.rtpFrames").await;
         // Frames keep coming, decoding and being drawn through the loss: no stall, no
@@ -667,12 +669,7 @@ fn over_webrtc_through_a_lossy_path_the_page_keeps_decoding_and_the_drag_keeps_t
             "the frames stayed on WebRTC through the loss"
         );
         let during = page.screenshot().await;
-        let share = changed_share(&before, &during, area);
-        assert!(
-            share > 0.02,
-            "the drag through the loss changed only {:.2}% of the canvas",
-            share * 100.0
-        );
+        assert_turned(&before, &during, area, "the drag through the loss");
     });
 }
 
