@@ -165,12 +165,13 @@ const wsUrl = `${location.protocol === "https:" ? "wss" : "ws"}://${location.hos
   params.get("node") ? `?node=${encodeURIComponent(params.get("node"))}` : ""
 }`;
 
-/** Draws a decoded picture (an ImageBitmap or a VideoFrame) unless a newer one is up;
- *  `unnamed`: a WebRTC frame whose note was lost, drawn as it comes. */
+/** Draws a decoded picture (an ImageBitmap, a VideoFrame, or the WebRTC video element
+ *  where there is no WebCodecs) unless a newer one is up; `unnamed`: a WebRTC frame whose
+ *  note was lost, drawn as it comes. */
 function draw(header, picture, unnamed = false) {
   // Images decode in parallel: an older one finishing late is not drawn over a newer.
   if (!unnamed && header.frameSeq <= drawnSeq) {
-    picture.close();
+    picture.close?.();
     return;
   }
   if (!unnamed) drawnSeq = header.frameSeq;
@@ -181,7 +182,7 @@ function draw(header, picture, unnamed = false) {
     canvas.height = header.displayHeight;
   }
   context.drawImage(picture, 0, 0, canvas.width, canvas.height);
-  picture.close();
+  picture.close?.();
   showOverlay(header.inputSeq);
   state.frames += 1;
   state.lastHeader = header;
@@ -296,7 +297,8 @@ function handleMessage(message) {
       state.transport = message.transport;
       state.transportReason = message.reason ?? null;
       if (message.transport === "websocket") {
-        // The server dropped the peer: H.264 comes over the WebSocket again, from a keyframe.
+        // The server dropped the peer: H.264 comes over the WebSocket again, from a keyframe
+        // (JPEG, where this page has no WebCodecs).
         stopWebRtc();
         player.reset();
       }
@@ -670,7 +672,14 @@ function render() {
   // Over WebRTC, the server's estimate of the path's bandwidth (its bitrate keeps under it).
   const path = state.stats?.network_kbps ? `, path ${state.stats.network_kbps} kbit/s` : "";
   const over = state.transport === "webrtc" ? ` over WebRTC${path}` : "";
-  const codec = state.codec === "h264" ? `H.264 (${state.encoder})${over}` : state.codec === "jpeg" ? "JPEG" : "";
+  // Without WebCodecs the session is JPEG, its frames H.264 only while WebRTC carries them.
+  const encoder = state.encoder ? ` (${state.encoder})` : "";
+  const codec =
+    state.codec === "h264" || state.transport === "webrtc"
+      ? `H.264${encoder}${over}`
+      : state.codec === "jpeg"
+        ? "JPEG"
+        : "";
   const parts = [
     state.connection,
     codec,

@@ -14,14 +14,14 @@ const NO_FRAME_MS = 8000;
 /** Notes kept while their frames are on the way. */
 const MAX_NOTES = 256;
 
-/** Whether this browser can receive the frames over WebRTC and draw each with its note. */
+/** Whether this browser can receive the frames over WebRTC and draw each with its note
+ *  (WebCodecs not needed: outside a secure context the video element itself is drawn). */
 export function canUseWebRtc() {
   return (
     typeof RTCPeerConnection !== "undefined" &&
     typeof RTCRtpReceiver !== "undefined" &&
     typeof HTMLVideoElement !== "undefined" &&
-    "requestVideoFrameCallback" in HTMLVideoElement.prototype &&
-    typeof VideoFrame !== "undefined"
+    "requestVideoFrameCallback" in HTMLVideoElement.prototype
   );
 }
 
@@ -38,8 +38,8 @@ function constrainedBaseline() {
 
 /**
  * One WebRTC peer of a session. `send(message)` writes to the WebSocket;
- * `onFrame(header, videoFrame)` gets each presented picture with a frame header made from
- * its note (the callee closes it); `onClosed(reason)` says when the page gave up.
+ * `onFrame(header, picture)` gets each presented picture (a VideoFrame, or the video
+ * element without WebCodecs) with a frame header made from its note (the callee closes it); `onClosed(reason)` says when the page gave up.
  */
 export class WebRtcReceiver {
   constructor({ video, send, onFrame, onClosed }) {
@@ -135,6 +135,14 @@ export class WebRtcReceiver {
     if (this.notes.size > MAX_NOTES) this.notes.delete(this.notes.keys().next().value);
   }
 
+  /** The picture the video presents now: a VideoFrame where WebCodecs is, else the video
+   *  element itself (drawable as it is, with nothing to close). */
+  picture(metadata) {
+    return typeof VideoFrame === "undefined"
+      ? this.video
+      : new VideoFrame(this.video, { timestamp: metadata.mediaTime * 1e6 });
+  }
+
   /** Draws every frame the video presents, named by its note. */
   watch() {
     if (this.closed) return;
@@ -149,7 +157,7 @@ export class WebRtcReceiver {
       const known = note ?? this.lastNote;
       if (known) {
         this.framesShown += 1;
-        this.onFrame(header(known, note !== undefined), new VideoFrame(this.video, { timestamp: metadata.mediaTime * 1e6 }));
+        this.onFrame(header(known, note !== undefined), this.picture(metadata));
       }
       this.watch();
     });

@@ -1082,6 +1082,67 @@ fn over_https_on_a_network_name_the_web_client_decodes_h264_and_over_http_gets_j
     });
 }
 
+#[test]
+fn outside_a_secure_context_the_page_takes_h264_over_webrtc_and_jpeg_on_the_websocket() {
+    let mut config = browser_config();
+    // A loopback server answers another host name only when its origin is allowed.
+    config.allowed_origins = vec![format!("http://{TEST_HOST}")];
+    config.webrtc = Some(server_mode::server::webrtc::WebRtcConfig::loopback());
+    let address = common::server::start(vec![config])[0];
+    let switches = [format!("--host-resolver-rules=MAP {TEST_HOST} 127.0.0.1")];
+    let url = format!("http://{TEST_HOST}:{}/", address.port());
+    with_page_url(&switches, &url, None, async |page| {
+        wait_for_the_phantom(page).await;
+        assert_eq!(page.eval("window.isSecureContext").await, json!(false));
+        assert_eq!(
+            page.eval("typeof VideoFrame").await,
+            json!("undefined"),
+            "no WebCodecs outside a secure context"
+        );
+        assert_eq!(
+            page.eval("window.hounsfield.offered").await,
+            json!(["jpeg", "png"])
+        );
+        assert_eq!(page.eval("window.hounsfield.codec").await, json!("jpeg"));
+        assert_eq!(
+            page.eval("window.hounsfield.transports").await,
+            json!(["webrtc", "websocket"]),
+            "the page offers WebRTC all the same"
+        );
+        let area = canvas_box(page).await;
+        let before = page.screenshot().await;
+        // The drag's frames come as H.264 over RTP, drawn from the video element.
+        let at = drag_onto_webrtc(page, area).await;
+        let during = page.screenshot().await;
+        assert_turned(
+            &before,
+            &during,
+            area,
+            "the drag over WebRTC without WebCodecs",
+        );
+        let last = page
+            .eval(
+                "(({ overRtp, codec }) => [overRtp === true, codec])(window.hounsfield.lastHeader)",
+            )
+            .await;
+        assert_eq!(last, json!([true, 3]), "an H.264 frame drawn from RTP");
+        let status = page
+            .eval("document.getElementById('status').textContent")
+            .await;
+        let status = status.as_str().unwrap_or_default().to_string();
+        assert!(status.contains("H.264 over WebRTC"), "{status}");
+        // Released: the final still over the WebSocket, as an image.
+        let frames_before = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        page.mouse("mouseReleased", at.0, at.1, 0).await;
+        wait_for_final_still(page, &frames_before).await;
+        assert_eq!(
+            page.eval("window.hounsfield.lastHeader.codec").await,
+            json!(1)
+        );
+        assert_eq!(page.eval("window.hounsfield.decodeErrors").await, json!(0));
+    });
+}
+
 const VIEWER: &str = "browser-viewer-token-51d0";
 const READER: &str = "browser-reader-token-a93e";
 const ADMIN: &str = "browser-admin-token-0c7b";

@@ -3,7 +3,9 @@
 //! peer connects, decode in order from the keyframe that starts them, and each is named by
 //! a note on the data channel (which frame, which input it answers); input goes over the
 //! data channel. A peer that never connects leaves the frames on the WebSocket, with the
-//! reason; a server without WebRTC offers none and refuses an offer.
+//! reason; a server without WebRTC offers none and refuses an offer. A client that decodes
+//! H.264 only over RTP (JPEG first) gets it there and JPEG on the WebSocket; the bitrate
+//! keeps under the network's estimate, which falls under heavy loss.
 
 mod common;
 
@@ -12,9 +14,10 @@ use std::time::{Duration, Instant};
 
 use server_mode::client::lossy_relay::LossyRelay;
 use server_mode::client::webrtc::{Arrival, ClientPeer, PeerTask};
-use server_mode::client::{Client, ClientError, Event, H264Decoder, VIDEO_CODECS};
+use server_mode::client::{Client, ClientError, Event, H264Decoder, VIDEO_CODECS, Welcome};
 use server_mode::protocol::{
-    Action, ErrorCode, FrameNote, ServerMessage, Stats, TransportKind, Viewport,
+    Action, ClientMessage, Codec, ErrorCode, FrameNote, ServerMessage, Stats, TransportKind,
+    Viewport,
 };
 use server_mode::server::library::PHANTOM_ID;
 use server_mode::server::webrtc::WebRtcConfig;
@@ -42,6 +45,13 @@ fn server(webrtc: bool) -> SocketAddr {
 /// A client that offered H.264 and WebRTC, opened the phantom and had its first frame;
 /// with the transports `welcome` offered.
 async fn opened(address: SocketAddr) -> (Client, Vec<TransportKind>) {
+    let (client, welcome) = opened_offering(address, &VIDEO_CODECS).await;
+    (client, welcome.transports)
+}
+
+/// A client that offered `codecs` and WebRTC, opened the phantom and had its first frame;
+/// with its `welcome`.
+async fn opened_offering(address: SocketAddr, codecs: &[Codec]) -> (Client, Welcome) {
     let mut client = Client::connect(&format!("ws://{address}/ws"))
         .await
         .expect("connects");
@@ -49,14 +59,14 @@ async fn opened(address: SocketAddr) -> (Client, Vec<TransportKind>) {
         .hello_with_transports(
             None,
             VIEWPORT,
-            &VIDEO_CODECS,
+            codecs,
             &[TransportKind::Webrtc, TransportKind::Websocket],
         )
         .await
         .expect("welcome");
     client.open(PHANTOM_ID).await.expect("opened");
     client.next_frame().await.expect("the opening still");
-    (client, welcome.transports)
+    (client, welcome)
 }
 
 /// What a drag over WebRTC brought.
@@ -73,6 +83,8 @@ struct Dragged {
     inputs: Vec<u32>,
     /// The session's figures, as the server sent them after the switch.
     stats: Vec<Stats>,
+    /// The codecs of the frames that came over the WebSocket during the drag, in order.
+    websocket_codecs: Vec<Codec>,
 }
 
 /// Drags over the data channel until `wanted` access units came over RTP after the
@@ -106,7 +118,8 @@ async fn drag_over_webrtc(
                     panic!("error {code:?}: {message}");
                 }
                 Event::Message(ServerMessage::Stats(stats)) if switched => dragged.stats.push(stats),
-                Event::Message(_) | Event::Frame(_) => {}
+                Event::Frame(frame) => dragged.websocket_codecs.push(frame.header.codec),
+                Event::Message(_) => {}
             },
             arrival = peer.next() => match arrival.expect("the peer runs") {
                 Arrival::AccessUnit { rtp, data, contiguous, .. } => {
@@ -325,6 +338,77 @@ fn over_webrtc_the_bitrate_keeps_under_the_networks_estimate_which_falls_under_h
         assert!(
             lossy_last < clean_best,
             "losing {HEAVY_LOSS} of the packets brings the estimate down ({lossy_last} against {clean_best} kbit/s lossless)"
+        );
+    });
+}
+
+#[test]
+fn a_client_that_decodes_h264_only_over_rtp_gets_it_there_and_jpeg_on_the_websocket() {
+    let address = server(true);
+    common::server::run_within(TEST_LIMIT, async move {
+        // As a page without WebCodecs: JPEG first, WebRTC offered.
+        let (mut client, welcome) = opened_offering(address, &[Codec::Jpeg, Codec::Png]).await;
+        assert_eq!(welcome.codec, Codec::Jpeg);
+        assert_eq!(
+            welcome.transports,
+            [TransportKind::Webrtc, TransportKind::Websocket],
+            "WebRTC is offered all the same"
+        );
+        let mut peer = PeerTask::negotiate(&mut client)
+            .await
+            .expect("the offer is answered");
+        let dragged =
+            drag_over_webrtc(&mut client, &mut peer, WANTED, Duration::from_secs(60)).await;
+        assert_eq!(dragged.transports, [(TransportKind::Webrtc, None)]);
+        assert!(
+            dragged.units.len() >= WANTED,
+            "{} access units",
+            dragged.units.len()
+        );
+        let mut decoder = H264Decoder::new().expect("FFmpeg's H.264 decoder");
+        for (n, (_, unit, _)) in dragged.units.iter().enumerate() {
+            decoder
+                .decode(unit)
+                .unwrap_or_else(|e| panic!("access unit {n} over RTP: {e}"));
+        }
+        assert!(
+            !dragged.websocket_codecs.contains(&Codec::H264),
+            "no H.264 on the WebSocket: {:?}",
+            dragged.websocket_codecs
+        );
+        // The client gives up its peer: JPEG again on the WebSocket.
+        drop(peer);
+        client
+            .send(&ClientMessage::WebrtcClose {
+                reason: "the test closes its peer".to_string(),
+            })
+            .await
+            .expect("sent");
+        let mut interactive = Vec::new();
+        let mut moved_back = false;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while interactive.len() < 3 {
+            assert!(
+                Instant::now() < deadline,
+                "frames after the peer closed: {interactive:?}"
+            );
+            client
+                .input(Action::Orbit { dx: 3.0, dy: 0.5 })
+                .await
+                .expect("sent");
+            match client.next_event().await.expect("the WebSocket stays up") {
+                Event::Message(ServerMessage::Transport { transport, .. }) => {
+                    moved_back = transport == TransportKind::Websocket;
+                }
+                Event::Frame(frame) if moved_back && !frame.header.flags.final_still() => {
+                    interactive.push(frame.header.codec);
+                }
+                _ => {}
+            }
+        }
+        assert!(
+            interactive.iter().all(|codec| *codec == Codec::Jpeg),
+            "interactive frames back on the WebSocket are JPEG: {interactive:?}"
         );
     });
 }

@@ -276,6 +276,7 @@ async fn serve_session(
         sharing: None,
         webrtc: WebRtcLink::default(),
         webrtc_offered: false,
+        video_over_rtp_only: false,
     };
     let answered = match hello {
         Some(hello) => connection.handle(hello).await,
@@ -414,6 +415,9 @@ struct Connection {
     webrtc: WebRtcLink,
     /// Whether `welcome` offered this session WebRTC.
     webrtc_offered: bool,
+    /// H.264 only over RTP: the client decodes it there but not from the WebSocket (a page
+    /// without WebCodecs), so its frames are JPEG whenever WebRTC does not carry them.
+    video_over_rtp_only: bool,
 }
 
 impl Drop for Connection {
@@ -704,11 +708,13 @@ impl Connection {
             (None, None)
         };
         self.greeted = true;
-        // RTP carries H.264 only: WebRTC for a session whose frames are H.264, on a server
-        // with an endpoint, to a client that can take it.
-        self.webrtc_offered = self.app.webrtc.is_some()
-            && encoder.is_some()
-            && transports.contains(&TransportKind::Webrtc);
+        // RTP carries H.264 only, and a client that takes WebRTC decodes it there. A client
+        // that put JPEG first (it cannot decode H.264 from the WebSocket) gets H.264 only
+        // while WebRTC carries the frames, JPEG otherwise.
+        let webrtc_taken = self.app.webrtc.is_some() && transports.contains(&TransportKind::Webrtc);
+        self.video_over_rtp_only =
+            webrtc_taken && !h264_first && !self.app.h264_candidates().is_empty();
+        self.webrtc_offered = webrtc_taken && (encoder.is_some() || self.video_over_rtp_only);
         let welcome = ServerMessage::Welcome {
             session: self.slot.id(),
             server: format!("hounsfield {}", env!("CARGO_PKG_VERSION")),
@@ -1140,6 +1146,10 @@ impl Connection {
                 if let Carried::WebRtc(switch) = carried {
                     return self.sent_over_rtp(frame, switch).await;
                 }
+                if h264 && self.video_over_rtp_only {
+                    // Rendered for RTP just before the frames left it: of no use here.
+                    return ControlFlow::Continue(());
+                }
                 let (bytes, ticket) = frame.into_message(self.frame_seq);
                 self.count_frame(bytes.len() as u64, (render_us, encode_us));
                 self.queue(Outgoing::Frame {
@@ -1232,6 +1242,14 @@ impl Connection {
         match self.webrtc.on_event(event, Instant::now()) {
             PeerNews::Nothing => ControlFlow::Continue(()),
             PeerNews::Keyframe => {
+                if self.video_over_rtp_only && self.session.codec() == Codec::Jpeg {
+                    // The peer is up: H.264 starts, for RTP only.
+                    if let Err(why) = self.start_video().await {
+                        tracing::info!(session = self.slot.id(), %why, "no H.264 for WebRTC");
+                        let switch = self.webrtc.close(Instant::now(), &why);
+                        return self.tell_switch(switch).await;
+                    }
+                }
                 // Refused only without a video stream, when there is nothing to mend.
                 let _ = self.session.keyframe();
                 ControlFlow::Continue(())
@@ -1270,6 +1288,11 @@ impl Connection {
             }
             Some(Switch::ToWebSocket(reason)) => {
                 tracing::info!(session = self.slot.id(), %reason, "frames over the WebSocket");
+                if self.video_over_rtp_only {
+                    // The client cannot decode H.264 from the WebSocket: JPEG again.
+                    self.slot.set_video(None);
+                    self.session.stream_video(false);
+                }
                 let _ = self.session.keyframe();
                 // The network's estimate was of the path the frames left.
                 self.session.network_estimate(None);
