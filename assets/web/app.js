@@ -734,9 +734,12 @@ connection.join = params.get("join");
 if (connection.join) showBrowser(false);
 state.offered = await offeredCodecs();
 connection.codecs = state.offered;
-// WebRTC where this browser can draw its frames (`?transport=websocket` asks for none).
+// WebRTC where this browser can draw its frames (`?transport=websocket` asks for none, and
+// `?codec=jpeg` too: WebRTC carries H.264).
 connection.transports =
-  canUseWebRtc() && params.get("transport") !== "websocket" ? ["webrtc", "websocket"] : [];
+  canUseWebRtc() && params.get("transport") !== "websocket" && params.get("codec") !== "jpeg"
+    ? ["webrtc", "websocket"]
+    : [];
 state.transports = connection.transports;
 connection.sideChannel = (message) => state.transport === "webrtc" && receiver?.sendInput(message) === true;
 $("logout").addEventListener("click", async () => {
