@@ -26,14 +26,11 @@ pub const INPUT_CHANNEL: &str = "input";
 /// What the client's peer asks of its caller after a step.
 #[derive(Debug, Default)]
 pub struct ClientStep {
-    /// Datagrams to send: destination and bytes.
-    pub transmit: Vec<(SocketAddr, Vec<u8>)>,
+    /// Datagrams to send, the server's data-channel texts (frames' notes), and when to
+    /// step again.
+    pub drained: sans_io::Drained,
     /// Access units received whole, in order.
     pub access_units: Vec<ReceivedUnit>,
-    /// Text messages the server sent on the data channel (frames' notes), in order.
-    pub messages: Vec<String>,
-    /// When to step again if nothing arrives.
-    pub deadline: Option<Instant>,
 }
 
 /// An access unit received whole.
@@ -141,10 +138,8 @@ impl ClientPeer {
             _ => {}
         })?;
         Ok(ClientStep {
-            transmit: drained.transmit,
+            drained,
             access_units,
-            messages: drained.texts,
-            deadline: drained.deadline,
         })
     }
 }
@@ -312,7 +307,7 @@ async fn drive(
                 return;
             }
         };
-        for (to, datagram) in step.transmit {
+        for (to, datagram) in step.drained.transmit {
             // A datagram the socket will not take is lost, as on the network.
             let _ = socket.send_to(&datagram, to).await;
         }
@@ -327,13 +322,14 @@ async fn drive(
                 at,
                 contiguous: unit.contiguous,
             })
-            .chain(step.messages.into_iter().map(Arrival::Note));
+            .chain(step.drained.texts.into_iter().map(Arrival::Note));
         for arrival in received {
             if arrivals.send(arrival).await.is_err() {
                 return;
             }
         }
         let wake = step
+            .drained
             .deadline
             .unwrap_or(now + std::time::Duration::from_millis(100));
         tokio::select! {

@@ -275,11 +275,11 @@ fn step(socket: &UdpSocket, peers: &mut HashMap<u64, Served>, id: u64, now: Inst
     let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| served.peer.step(now)));
     let closed = match stepped {
         Ok(Ok(stepped)) => {
-            served.deadline = stepped.deadline;
-            for (to, datagram) in stepped.transmit {
+            served.deadline = stepped.drained.deadline;
+            for (to, datagram) in stepped.drained.transmit {
                 let _ = socket.try_send_to(&datagram, to);
             }
-            for message in stepped.messages {
+            for message in stepped.drained.texts {
                 let _ = served.events.try_send(PeerEvent::Message(message));
             }
             let mut closed = None;
@@ -352,7 +352,7 @@ mod tests {
                 }
                 let step = client.step(now).expect("the client steps");
                 times.extend(step.access_units.iter().map(|unit| unit.rtp));
-                for (to, datagram) in step.transmit {
+                for (to, datagram) in step.drained.transmit {
                     let _ = socket.send_to(&datagram, to);
                 }
                 std::thread::sleep(Duration::from_millis(2));

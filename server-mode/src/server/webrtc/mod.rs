@@ -19,6 +19,7 @@ pub mod transport;
 
 pub use endpoint::{Endpoint, PeerEvent, PeerHandle};
 pub use link::{Carried, PeerNews, WebRtcLink};
+pub use sans_io::Drained;
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -41,15 +41,10 @@ pub enum PeerError {
 /// What the peer asks of its caller after a step.
 #[derive(Debug, Default)]
 pub struct Step {
-    /// Datagrams to send: destination and bytes.
-    pub transmit: Vec<(SocketAddr, Vec<u8>)>,
-    /// Text messages the client sent on its data channels, in order (longer ones and
-    /// binary ones are dropped).
-    pub messages: Vec<String>,
+    /// Datagrams to send, the client's data-channel texts, and when to step again.
+    pub drained: sans_io::Drained,
     /// What else happened, as the stack says it.
     pub events: Vec<Event>,
-    /// When to step again if nothing arrives.
-    pub deadline: Option<Instant>,
 }
 
 /// The server's side of one WebRTC connection.
@@ -167,12 +162,7 @@ impl Peer {
             }
             events.push(event);
         })?;
-        Ok(Step {
-            transmit: drained.transmit,
-            messages: drained.texts,
-            events,
-            deadline: drained.deadline,
-        })
+        Ok(Step { drained, events })
     }
 
     /// Whether ICE and DTLS are up.
@@ -261,8 +251,8 @@ mod tests {
                 written += 1;
             }
             let step = server.step(now).expect("the server steps");
-            messages.extend(step.messages);
-            for (to, datagram) in step.transmit {
+            messages.extend(step.drained.texts);
+            for (to, datagram) in step.drained.transmit {
                 let _ = server_socket.send_to(&datagram, to);
             }
             while let Ok((n, source)) = client_socket.recv_from(&mut buffer) {
@@ -274,7 +264,7 @@ mod tests {
             }
             let step = client.step(now).expect("the client steps");
             received.extend(step.access_units.into_iter().map(|unit| unit.data));
-            for (to, datagram) in step.transmit {
+            for (to, datagram) in step.drained.transmit {
                 let _ = client_socket.send_to(&datagram, to);
             }
             std::thread::sleep(Duration::from_millis(2));

@@ -11,16 +11,16 @@ use str0m::{Event, Input, Output, Rtc};
 
 use super::peer::{MAX_CHANNEL_MESSAGE, PeerError};
 
-/// What a step of the stack gave.
+/// What a step of the stack gave, on either side.
 #[derive(Debug, Default)]
-pub(crate) struct Drained {
+pub struct Drained {
     /// Datagrams to send: destination and bytes.
-    pub(crate) transmit: Vec<(SocketAddr, Vec<u8>)>,
+    pub transmit: Vec<(SocketAddr, Vec<u8>)>,
     /// Text messages that came on data channels, in order (longer ones and binary ones
     /// are dropped).
-    pub(crate) texts: Vec<String>,
+    pub texts: Vec<String>,
     /// When to step again if nothing arrives.
-    pub(crate) deadline: Option<Instant>,
+    pub deadline: Option<Instant>,
 }
 
 /// Hands `rtc`, reachable at `local`, a datagram from `source` at `now`; `false` when it
