@@ -41,7 +41,7 @@ pub(super) async fn greet_over(
     codec: StreamCodec,
     transports: &[TransportKind],
 ) -> anyhow::Result<(Client, Welcome, SeriesInfo)> {
-    let mut client = in_time("connecting", Client::connect_trusting(url, trust)).await?;
+    let mut client = in_time("connecting", connect_to_a_free_place(url, trust)).await?;
     let viewport = Viewport {
         width: size[0],
         height: size[1],
@@ -103,6 +103,30 @@ pub(super) fn choose_series(
             known.join(", ")
         )
     })
+}
+
+/// How long a run waits for a session place that the previous run's session, closed but
+/// not yet wound down on the server, still holds.
+const PLACE_WAIT: Duration = Duration::from_secs(5);
+
+/// Connects to `url`; while the server answers 503 (all session places taken), tries again
+/// for up to [`PLACE_WAIT`]: the benchmark's servers have as many places as it runs
+/// sessions, and a session it closed frees its place a moment later.
+async fn connect_to_a_free_place(
+    url: &str,
+    trust: &ServerTrust,
+) -> Result<Client, server_mode::client::ClientError> {
+    let deadline = tokio::time::Instant::now() + PLACE_WAIT;
+    loop {
+        match Client::connect_trusting(url, trust).await {
+            Err(server_mode::client::ClientError::Socket(
+                tokio_tungstenite::tungstenite::Error::Http(response),
+            )) if response.status() == 503 && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            connected => return connected,
+        }
+    }
 }
 
 /// Waits for `future`, at most [`REPLY_TIMEOUT`]; the error says what was awaited.
