@@ -76,8 +76,11 @@ impl CropBox {
                     "{name}: min {low:?} and max {high:?} must be fractions 0..=1"
                 ));
             }
-            // The slack lets a box exactly as thin as allowed pass after a trip through f32.
-            if high - low < f64::from(Self::MIN_THICKNESS) - 1e-6 {
+            // Checked as stored (f32), so that a box taken once is taken again from what
+            // it became (a shared view's round trip); the slack lets a box exactly as thin
+            // as allowed pass.
+            let thickness = f64::from(high as f32) - f64::from(low as f32);
+            if thickness < f64::from(Self::MIN_THICKNESS) - 1e-6 {
                 return Err(format!(
                     "{name}: max {high:?} must exceed min {low:?} by at least {}",
                     Self::MIN_THICKNESS
@@ -172,6 +175,22 @@ mod tests {
             let error = CropBox::checked(min, max).expect_err("refused");
             assert!(error.starts_with(axis), "{min:?} {max:?}: {error}");
         }
+    }
+
+    #[test]
+    fn a_crop_box_taken_once_is_taken_again_from_what_it_became() {
+        // Just above the slack in f64, just below it once stored as f32.
+        let max = [1.0, 1.0, 0.009_999];
+        match CropBox::checked([0.0; 3], max) {
+            Ok(taken) => {
+                let again = CropBox::checked([0.0; 3], taken.max.map(f64::from));
+                assert_eq!(again, Ok(taken), "the stored box passes its own check");
+            }
+            Err(error) => assert!(error.starts_with("k:"), "{error}"),
+        }
+        let thinnest = CropBox::checked([0.0; 3], [1.0, 1.0, 0.01]).expect("exactly 0.01");
+        let again = CropBox::checked([0.0; 3], thinnest.max.map(f64::from));
+        assert_eq!(again, Ok(thinnest));
     }
 
     #[test]
