@@ -703,8 +703,7 @@ impl Connection {
                 }
             }
         } else {
-            self.slot.set_video(None);
-            self.session.stream_video(false);
+            self.stop_video();
             (None, None)
         };
         self.greeted = true;
@@ -768,9 +767,14 @@ impl Connection {
             Ok(Err(error)) => format!("the H.264 encoder did not open: {error}"),
             Err(error) => format!("opening the H.264 encoder failed: {error}"),
         };
+        self.stop_video();
+        Err(failure)
+    }
+
+    /// Interactive frames as JPEG from now on: the session's H.264 stream, if any, closed.
+    fn stop_video(&mut self) {
         self.slot.set_video(None);
         self.session.stream_video(false);
-        Err(failure)
     }
 
     /// Loads the series off the async threads, telling the client how far it has come
@@ -1290,8 +1294,7 @@ impl Connection {
                 tracing::info!(session = self.slot.id(), %reason, "frames over the WebSocket");
                 if self.video_over_rtp_only {
                     // The client cannot decode H.264 from the WebSocket: JPEG again.
-                    self.slot.set_video(None);
-                    self.session.stream_video(false);
+                    self.stop_video();
                 }
                 let _ = self.session.keyframe();
                 // The network's estimate was of the path the frames left.
