@@ -512,10 +512,7 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
         );
         assert_eq!(page.eval("window.hounsfield.decodeErrors").await, json!(0));
         // The status line shows the codec and the figures.
-        let status = page
-            .eval("document.getElementById('status').textContent")
-            .await;
-        let status = status.as_str().unwrap_or_default().to_string();
+        let status = status_text(page).await;
         assert!(status.contains("H.264 (libx264)"), "{status}");
         assert!(
             status.contains("fps") && status.contains("kbit/s"),
@@ -548,6 +545,17 @@ async fn drag_onto_webrtc(page: &mut Page, area: (u32, u32, u32, u32)) -> (f64, 
     .await
 }
 
+/// Drags onto WebRTC (as [`drag_onto_webrtc`]) and asserts the view turned, `what` naming
+/// the drag; where the button is held.
+async fn turn_over_webrtc(page: &mut Page, what: &str) -> (f64, f64) {
+    let area = canvas_box(page).await;
+    let before = page.screenshot().await;
+    let at = drag_onto_webrtc(page, area).await;
+    let during = page.screenshot().await;
+    assert_turned(&before, &during, area, what);
+    at
+}
+
 /// Frames the page decoded over WebRTC, as `getStats` counts them.
 async fn rtp_frames_decoded(page: &mut Page) -> u64 {
     page.eval("window.hounsfield.rtpStats?.framesDecoded ?? 0")
@@ -565,12 +573,8 @@ fn over_webrtc_a_drag_turns_the_phantom_through_rtp_frames_each_naming_its_input
             json!(["webrtc", "websocket"]),
             "the page offers WebRTC"
         );
-        let area = canvas_box(page).await;
-        let before = page.screenshot().await;
         // A drag: frames move to WebRTC once the peer is up, and are drawn named.
-        let at = drag_onto_webrtc(page, area).await;
-        let during = page.screenshot().await;
-        assert_turned(&before, &during, area, "the drag over WebRTC");
+        let at = turn_over_webrtc(page, "the drag over WebRTC").await;
         // Chromium decoded them (getStats, read twice a second), and goes on decoding while
         // the drag goes on.
         page.wait_for("(window.hounsfield.rtpStats?.framesDecoded ?? 0) >= 5")
@@ -592,10 +596,7 @@ fn over_webrtc_a_drag_turns_the_phantom_through_rtp_frames_each_naming_its_input
             last[1].as_u64().unwrap_or(0) > 0,
             "answers an input: {last}"
         );
-        let status = page
-            .eval("document.getElementById('status').textContent")
-            .await;
-        let status = status.as_str().unwrap_or_default().to_string();
+        let status = status_text(page).await;
         assert!(status.contains("H.264 (libx264) over WebRTC"), "{status}");
         assert!(
             status.contains(" ms") && !status.contains("latency –"),
@@ -708,10 +709,7 @@ fn where_udp_is_refused_the_page_keeps_h264_on_the_websocket_and_says_why() {
             .await;
             page.mouse("mouseReleased", at.0, at.1, 0).await;
             assert_eq!(page.eval("window.hounsfield.rtpFrames").await, json!(0));
-            let status = page
-                .eval("document.getElementById('status').textContent")
-                .await;
-            let status = status.as_str().unwrap_or_default().to_string();
+            let status = status_text(page).await;
             assert!(
                 status.contains("WebRTC off: WebRTC did not connect"),
                 "{status}"
@@ -1112,27 +1110,15 @@ fn outside_a_secure_context_the_page_takes_h264_over_webrtc_and_jpeg_on_the_webs
             json!(["webrtc", "websocket"]),
             "the page offers WebRTC all the same"
         );
-        let area = canvas_box(page).await;
-        let before = page.screenshot().await;
         // The drag's frames come as H.264 over RTP, drawn from the video element.
-        let at = drag_onto_webrtc(page, area).await;
-        let during = page.screenshot().await;
-        assert_turned(
-            &before,
-            &during,
-            area,
-            "the drag over WebRTC without WebCodecs",
-        );
+        let at = turn_over_webrtc(page, "the drag over WebRTC without WebCodecs").await;
         let last = page
             .eval(
                 "(({ overRtp, codec }) => [overRtp === true, codec])(window.hounsfield.lastHeader)",
             )
             .await;
         assert_eq!(last, json!([true, 3]), "an H.264 frame drawn from RTP");
-        let status = page
-            .eval("document.getElementById('status').textContent")
-            .await;
-        let status = status.as_str().unwrap_or_default().to_string();
+        let status = status_text(page).await;
         assert!(status.contains("H.264 over WebRTC"), "{status}");
         // Released: the final still over the WebSocket, as an image.
         let frames_before = page.eval("window.hounsfield.lastHeader.frameSeq").await;
