@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The RUSTC_WRAPPER of scripts/fuzz.sh: $1 is rustc, the rest its arguments. server-mode
-# (the protocol and the session) and the targets get AFL++'s edge coverage as cargo-afl
-# instruments on stable (rustc's own SanitizerCoverage), with overflow checks and debug
-# assertions on; serde_json's parser is generic, so it is compiled, instrumented, into
-# server-mode. Every other crate builds as it always does (scripts/fuzz.sh starts from the
+# The RUSTC_WRAPPER of scripts/fuzz.sh: $1 is rustc, the rest its arguments. The protocol,
+# its vocabulary and the server (the session) and the targets get AFL++'s edge coverage as
+# cargo-afl instruments on stable (rustc's own SanitizerCoverage), with overflow checks and
+# debug assertions on; serde_json's parser is generic, so it is compiled, instrumented,
+# into the protocol. Every other crate builds as it always does (scripts/fuzz.sh starts from the
 # workspace's release build), and the targets link Debian's AFL++ runtime. Cargo does not
 # see this script: after changing which crates it instruments, remove fuzz/target.
 set -euo pipefail
@@ -27,7 +27,7 @@ coverage=(
     -C overflow-checks
 )
 case "$crate" in
-    server_mode)
+    hounsfield_protocol | hounsfield_vocabulary | hounsfield_server)
         exec "$rustc" "$@" "${coverage[@]}"
         ;;
     protocol_parse | session_input)

@@ -3,8 +3,8 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
-# Builds the targets of fuzz/ (protocol_parse: a text message through the parser;
-# session_input: a conversation through a session) with AFL++'s edge coverage
+# Builds the targets of fuzz/ (protocol_parse: a text message through the parser, in
+# fuzz/protocol; session_input: a conversation through a session, in fuzz/session) with AFL++'s edge coverage
 # (fuzz/rustc-afl.sh), replays the crashes kept in fuzz/regressions/TARGET/, then runs
 # afl-fuzz on each target for SECONDS (60 by default), seeded with the client messages of
 # docs/protocol.md and the kept inputs. The corpus grows in fuzz/corpus/TARGET/ and the
@@ -34,15 +34,15 @@ fi
 
 # The instrumented build has its own target directory. A first build starts from the
 # workspace's release build when there is one (the dependencies are the same builds);
-# server-mode's fingerprints are dropped so that it is compiled again, instrumented.
+# the instrumented crates' fingerprints are dropped so that they are compiled again.
 if [ ! -d fuzz/target/release ] && [ -d target/release ]; then
   mkdir -p fuzz/target
   cp -a --reflink=auto target/release fuzz/target/release
-  rm -rf fuzz/target/release/.fingerprint/server-mode-*
+  rm -rf fuzz/target/release/.fingerprint/hounsfield-{protocol,vocabulary,server}-*
 fi
 started=$(date +%s)
 RUSTC_WRAPPER="$PWD/fuzz/rustc-afl.sh" \
-  cargo build --release --locked --manifest-path fuzz/Cargo.toml --bins
+  cargo build --release --locked --manifest-path fuzz/Cargo.toml --workspace --bins
 echo "fuzz: built in $(($(date +%s) - started)) s"
 
 export AFL_NO_UI=1 AFL_AUTORESUME=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1
@@ -52,7 +52,7 @@ found=0
 for target in "${targets[@]}"; do
   binary="fuzz/target/release/$target"
   if [ ! -x "$binary" ]; then
-    echo "fuzz: no target $target (fuzz/src/bin/)" >&2
+    echo "fuzz: no target $target (fuzz/protocol, fuzz/session)" >&2
     exit 2
   fi
 

@@ -4,8 +4,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use hounsfield_server::users::{Expiry, Role};
 use render_core::view::CropBox;
-use server_mode::server::users::{Expiry, Role};
 
 /// CT and MR volumes in 3D: on this workstation, or streamed from a server.
 #[derive(Debug, Parser)]

@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use anyhow::Context;
+use hounsfield_dicomweb::{
+    DicomWeb, PacsCredentials, RetrievalProgress, SeriesCache, is_dicomweb_url, retrieve_decoding,
+};
 use render_core::Volume;
 use render_core::dicom::{
     Catalog, DicomError, PreDecoded, Series, VoxelBudget, load_series_predecoded,
 };
 use render_core::phantom::ct_phantom;
 use render_core::progress::{Progress, ProgressFn, Stage, no_progress};
-use server_mode::pacs::{
-    DicomWeb, PacsCredentials, RetrievalProgress, SeriesCache, is_dicomweb_url, retrieve_decoding,
-};
 
 /// Scans paths into a catalog; an error when nothing in them is a DICOM image.
 pub fn scan(paths: &[PathBuf]) -> Result<Catalog, DicomError> {

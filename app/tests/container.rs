@@ -184,7 +184,7 @@ fn serve_from(bundle: &Path, folder: &Path) {
     // The server, run from the image, with what Kubernetes mounts into it: a certificate,
     // a users file (empty: accepted, every client refused) and a DICOM library.
     let mounted = folder.join("mounted");
-    let certificate = server_mode::tls::self_signed::make(
+    let certificate = hounsfield_tls::self_signed::make(
         &["localhost".to_owned()],
         &["127.0.0.1".parse().expect("an address")],
     )

@@ -465,8 +465,8 @@ fn a_server_on_the_hostile_library_starts_and_serves_the_good_series() {
 }
 
 async fn serve_checks(address: &str) {
-    use server_mode::client::Client;
-    use server_mode::protocol::Viewport;
+    use hounsfield_client::Client;
+    use hounsfield_protocol::Viewport;
     let mut client = Client::connect(&format!("ws://{address}/ws"))
         .await
         .expect("connects");

@@ -210,9 +210,9 @@ fn haproxy_cfg_passes_haproxy_check_and_names_every_node() {
     let folder = kubernetes_folder();
     let cfg = std::fs::read_to_string(folder.join("haproxy.cfg")).expect("haproxy.cfg reads");
     let temporary = tempfile::tempdir().expect("a temporary folder");
-    let proxy = server_mode::tls::self_signed::make(&["localhost".to_owned()], &[])
+    let proxy = hounsfield_tls::self_signed::make(&["localhost".to_owned()], &[])
         .expect("a certificate for the proxy");
-    let nodes_ca = server_mode::tls::self_signed::make(&["nodes-ca".to_owned()], &[])
+    let nodes_ca = hounsfield_tls::self_signed::make(&["nodes-ca".to_owned()], &[])
         .expect("a certificate for the nodes' CA");
     std::fs::write(
         temporary.path().join("proxy.pem"),

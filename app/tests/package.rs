@@ -13,8 +13,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use server_mode::tls::Fingerprint;
-use server_mode::tls::self_signed::{CERTIFICATE_FILE, KEY_FILE};
+use hounsfield_tls::Fingerprint;
+use hounsfield_tls::self_signed::{CERTIFICATE_FILE, KEY_FILE};
 
 /// Where each part of the package must be (as `dpkg-deb --contents` lists them).
 const PACKAGED: &[&str] = &[

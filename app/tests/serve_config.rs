@@ -10,9 +10,9 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::Served;
-use server_mode::Client;
-use server_mode::client::ClientError;
-use server_mode::protocol::Viewport;
+use hounsfield_client::Client;
+use hounsfield_client::ClientError;
+use hounsfield_protocol::Viewport;
 
 /// A CT of the shared data, as a library folder.
 fn ct_folder() -> String {
@@ -64,7 +64,7 @@ fn the_files_keys_reach_the_server_and_sigterm_ends_sessions_cleanly() {
                     width: 64,
                     height: 64,
                 },
-                &[server_mode::protocol::Codec::Jpeg],
+                &[hounsfield_protocol::Codec::Jpeg],
             )
             .await
             .expect("welcome");

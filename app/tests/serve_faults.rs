@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::{Served, audit_events};
 
-use server_mode::client::Client;
-use server_mode::protocol::{Action, ErrorCode, Viewport};
+use hounsfield_client::Client;
+use hounsfield_protocol::{Action, ErrorCode, Viewport};
 
 /// Longest a whole test may take (a hung test, not a slow one).
 const TEST_LIMIT: Duration = Duration::from_secs(180);
@@ -56,7 +56,7 @@ impl Faults for Served {
             .expect("connects");
         client.hello(None, VIEWPORT).await.expect("welcome");
         client
-            .open(server_mode::server::library::PHANTOM_ID)
+            .open(hounsfield_server::library::PHANTOM_ID)
             .await
             .expect("opened");
         client.next_frame().await.expect("a first frame");

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use common::{Served, audit_events, http_request, run_within};
 use futures_util::{SinkExt, StreamExt};
-use server_mode::client::{Client, ClientError};
-use server_mode::protocol::{Action, ErrorCode, Viewport};
-use server_mode::server::library::PHANTOM_ID;
+use hounsfield_client::{Client, ClientError};
+use hounsfield_protocol::{Action, ErrorCode, Viewport};
+use hounsfield_server::library::PHANTOM_ID;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use common::{Served, audit_events, http_request, run_within};
 use futures_util::{SinkExt, StreamExt};
-use server_mode::client::{Client, ClientError, Event};
-use server_mode::protocol::{Action, ClientMessage, ErrorCode, ServerMessage, Viewport};
-use server_mode::server::library::PHANTOM_ID;
-use server_mode::server::users::{Expiry, Role, User, UserTable, token_sha256};
+use hounsfield_client::{Client, ClientError, Event};
+use hounsfield_protocol::{Action, ClientMessage, ErrorCode, ServerMessage, Viewport};
+use hounsfield_server::library::PHANTOM_ID;
+use hounsfield_server::users::{Expiry, Role, User, UserTable, token_sha256};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 

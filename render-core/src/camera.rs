@@ -10,16 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Volume;
 
-/// How the camera projects the scene onto the screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Projection {
-    /// Perspective, with the camera's view angle.
-    #[default]
-    Perspective,
-    /// Parallel rays: sizes do not change with depth (as in a radiograph).
-    Orthographic,
-}
+/// How the camera projects the scene onto the screen: the shared vocabulary's.
+pub use hounsfield_vocabulary::Projection;
 
 /// A view named after the side of the patient the camera looks from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +233,38 @@ impl Camera {
         let right = self.direction.cross(self.up).normalize_or_zero();
         if right != DVec3::ZERO {
             self.up = right.cross(self.direction).normalize();
+        }
+    }
+}
+
+/// The camera as it travels (field for field).
+impl From<Camera> for hounsfield_vocabulary::CameraPose {
+    fn from(camera: Camera) -> Self {
+        Self {
+            focal_point: camera.focal_point,
+            direction: camera.direction,
+            up: camera.up,
+            distance_mm: camera.distance_mm,
+            scene_radius_mm: camera.scene_radius_mm,
+            zoom: camera.zoom,
+            view_angle_deg: camera.view_angle_deg,
+            projection: camera.projection,
+        }
+    }
+}
+
+/// A camera as it arrived, taken as it is: callers check it against their volume.
+impl From<hounsfield_vocabulary::CameraPose> for Camera {
+    fn from(pose: hounsfield_vocabulary::CameraPose) -> Self {
+        Self {
+            focal_point: pose.focal_point,
+            direction: pose.direction,
+            up: pose.up,
+            distance_mm: pose.distance_mm,
+            scene_radius_mm: pose.scene_radius_mm,
+            zoom: pose.zoom,
+            view_angle_deg: pose.view_angle_deg,
+            projection: pose.projection,
         }
     }
 }

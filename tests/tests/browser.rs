@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
+use hounsfield_protocol::Viewport;
 use serde_json::{Value, json};
-use server_mode::protocol::Viewport;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -323,7 +323,7 @@ fn server(token: Option<&str>) -> SocketAddr {
 
 /// What the browser tests' servers share: loopback, 400×300 frames, keyframes only when
 /// needed.
-fn browser_config() -> server_mode::ServerConfig {
+fn browser_config() -> hounsfield_server::ServerConfig {
     let mut config = common::server::loopback_config();
     config.default_viewport = Viewport {
         width: 400,
@@ -530,7 +530,7 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
 /// A server like [`server`]'s, offering WebRTC on a loopback UDP port.
 fn webrtc_server() -> SocketAddr {
     let mut config = browser_config();
-    config.webrtc = Some(server_mode::server::webrtc::WebRtcConfig::loopback());
+    config.webrtc = Some(hounsfield_webrtc::WebRtcConfig::loopback());
     common::server::start(vec![config])[0]
 }
 
@@ -623,7 +623,7 @@ fn over_webrtc_through_a_lossy_path_the_page_keeps_decoding_and_the_drag_keeps_t
         .expect("a free UDP port")
         .port();
     let mut config = browser_config();
-    config.webrtc = Some(server_mode::server::webrtc::WebRtcConfig {
+    config.webrtc = Some(hounsfield_webrtc::WebRtcConfig {
         bind: SocketAddr::from(([127, 0, 0, 1], port)),
         announce: Some([127, 0, 0, 2].into()),
     });
@@ -634,7 +634,7 @@ fn over_webrtc_through_a_lossy_path_the_page_keeps_decoding_and_the_drag_keeps_t
         .build()
         .expect("a runtime for the relay");
     let relay = relays
-        .block_on(server_mode::client::lossy_relay::LossyRelay::bind_at(
+        .block_on(hounsfield_client::lossy_relay::LossyRelay::bind_at(
             SocketAddr::from(([127, 0, 0, 2], port)),
             LOSS,
             3,
@@ -1030,7 +1030,7 @@ fn over_https_on_a_network_name_the_web_client_decodes_h264_and_over_http_gets_j
         config
     };
     let mut secure = config("https");
-    secure.tls = Some(server_mode::tls::ServerTls::from_files(issued.files).expect("loads"));
+    secure.tls = Some(hounsfield_tls::ServerTls::from_files(issued.files).expect("loads"));
     let addresses = common::server::start(vec![secure, config("http")]);
     // The test name resolves to loopback, and the server's certificate is trusted by its
     // key (any other certificate would still fail).
@@ -1085,7 +1085,7 @@ fn outside_a_secure_context_the_page_takes_h264_over_webrtc_and_jpeg_on_the_webs
     let mut config = browser_config();
     // A loopback server answers another host name only when its origin is allowed.
     config.allowed_origins = vec![format!("http://{TEST_HOST}")];
-    config.webrtc = Some(server_mode::server::webrtc::WebRtcConfig::loopback());
+    config.webrtc = Some(hounsfield_webrtc::WebRtcConfig::loopback());
     let address = common::server::start(vec![config])[0];
     let switches = [format!("--host-resolver-rules=MAP {TEST_HOST} 127.0.0.1")];
     let url = format!("http://{TEST_HOST}:{}/", address.port());
@@ -1138,7 +1138,7 @@ const ADMIN: &str = "browser-admin-token-0c7b";
 
 /// A server with a users file: `vera` a viewer, `rita` a reader and `ada` an admin.
 fn server_with_users() -> SocketAddr {
-    use server_mode::server::users::{Role, UsersFile};
+    use hounsfield_server::users::{Role, UsersFile};
     let table = common::users_table(&[
         ("vera", Role::Viewer, VIEWER),
         ("rita", Role::Reader, READER),
@@ -1160,8 +1160,8 @@ fn server_with_users() -> SocketAddr {
 }
 
 /// A reader's session on the phantom, at `address`.
-async fn reader_session(address: SocketAddr) -> server_mode::client::Client {
-    let mut reader = server_mode::client::Client::connect(&format!("ws://{address}/ws"))
+async fn reader_session(address: SocketAddr) -> hounsfield_client::Client {
+    let mut reader = hounsfield_client::Client::connect(&format!("ws://{address}/ws"))
         .await
         .expect("connects");
     let viewport = Viewport {
@@ -1176,8 +1176,8 @@ async fn reader_session(address: SocketAddr) -> server_mode::client::Client {
 
 #[test]
 fn a_viewer_follows_a_shared_session_through_its_join_link() {
-    use server_mode::client::Event;
-    use server_mode::protocol::{Action, ClientMessage, ServerMessage};
+    use hounsfield_client::Event;
+    use hounsfield_protocol::{Action, ClientMessage, ServerMessage};
     let address = server_with_users();
     with_page_at(
         address,
@@ -1228,7 +1228,7 @@ fn a_viewer_follows_a_shared_session_through_its_join_link() {
 
 #[test]
 fn the_admin_page_lists_the_sessions_and_ends_one() {
-    use server_mode::client::ClientError;
+    use hounsfield_client::ClientError;
     let address = server_with_users();
     // The End button asks first; the test says yes.
     with_page_at(
@@ -1292,9 +1292,9 @@ fn the_admin_page_lists_the_sessions_and_ends_one() {
 
 #[test]
 fn when_its_server_goes_away_the_page_comes_back_on_another_with_its_view() {
+    use hounsfield_server::BackgroundServer;
+    use hounsfield_server::{Library, Scheduler};
     use render_core::transfer::PresetLibrary;
-    use server_mode::server::BackgroundServer;
-    use server_mode::{Library, Scheduler};
     let library = std::sync::Arc::new(Library::scan(&[], 1 << 30));
     let scheduler = std::sync::Arc::new(
         Scheduler::start(PresetLibrary::builtin(), 2).expect("a GPU adapter (lavapipe at least)"),
@@ -1305,7 +1305,7 @@ fn when_its_server_goes_away_the_page_comes_back_on_another_with_its_view() {
         height: 300,
     };
     config.h264_encoders = Vec::new();
-    let start = |config: server_mode::ServerConfig, name: &str| {
+    let start = |config: hounsfield_server::ServerConfig, name: &str| {
         BackgroundServer::start(name, config, library.clone(), scheduler.clone())
             .expect("binds on loopback")
     };
@@ -1902,7 +1902,7 @@ const LIBRARY_TOKEN: &str = "browser-library-token-41aa";
 /// pydicom's DICOMDIR studies, an oblique MR, a GE EPI, a lone CT image), wanting
 /// [`LIBRARY_TOKEN`].
 fn library_server() -> SocketAddr {
-    let library = std::sync::Arc::new(server_mode::Library::scan(
+    let library = std::sync::Arc::new(hounsfield_server::Library::scan(
         &common::study_library(),
         1 << 30,
     ));

@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use common::render::lit_beside;
 use glam::{DVec3, DVec4};
-use server_mode::ServerConfig;
-use server_mode::client::{Client, Event};
-use server_mode::protocol::{Action, CropInfo, ErrorCode, ServerMessage, SharedView, Viewport};
-use server_mode::server::library::PHANTOM_ID;
+use hounsfield_client::{Client, Event};
+use hounsfield_protocol::{Action, CropInfo, ErrorCode, ServerMessage, SharedView, Viewport};
+use hounsfield_server::ServerConfig;
+use hounsfield_server::library::PHANTOM_ID;
 
 const VIEWPORT: Viewport = Viewport {
     width: 256,
@@ -76,7 +76,7 @@ async fn still_and_view(client: &mut Client, seq: u32) -> Still {
 /// anterior camera of its view sees edge on.
 fn lit_right_and_left(still: &Still, centre_lps: DVec3) -> [usize; 2] {
     let height = still.rgba.len() as u32 / 4 / still.width;
-    let camera = &still.view.camera;
+    let camera = render_core::camera::Camera::from(still.view.camera);
     let aspect = f64::from(still.width) / f64::from(height);
     let screen_x = |lps: DVec3| {
         let clip = camera.view_projection(aspect) * DVec4::from((lps, 1.0));

@@ -15,13 +15,13 @@ use std::sync::Arc;
 use common::faulty_proxy::FaultyProxy;
 use common::orthanc::{Orthanc, series_retrieval_pattern};
 use glam::DVec3;
+use hounsfield_client::Client;
+use hounsfield_dicomweb::{DicomWeb, Limits, SeriesCache, StudyQuery};
+use hounsfield_protocol::{StudyRequest, Viewport};
+use hounsfield_server::Library;
+use hounsfield_server::library::PacsLibrary;
 use render_core::dicom::{Catalog, LoadedSeries, Series, VoxelBudget};
 use render_core::progress::no_progress;
-use server_mode::Client;
-use server_mode::pacs::{DicomWeb, Limits, SeriesCache, StudyQuery};
-use server_mode::protocol::{StudyRequest, Viewport};
-use server_mode::server::Library;
-use server_mode::server::library::PacsLibrary;
 
 /// dcm2niix's corners against ours (as in reference_geometry.rs).
 const CORNER_TOLERANCE_MM: f64 = 0.05;
@@ -738,9 +738,9 @@ fn a_server_on_a_pacs_lists_searches_and_opens_a_series_with_progress_and_frames
             .to_string();
         let found = client
             .find_studies(StudyRequest {
-                query: server_mode::protocol::StudyQuery {
+                query: hounsfield_protocol::StudyQuery {
                     patient_name: typed.clone(),
-                    ..server_mode::protocol::StudyQuery::default()
+                    ..hounsfield_protocol::StudyQuery::default()
                 },
                 ..StudyRequest::default()
             })

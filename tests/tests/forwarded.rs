@@ -8,15 +8,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use server_mode::Client;
-use server_mode::protocol::Viewport;
-use server_mode::server::AuditLog;
-use server_mode::tls::ServerTrust;
+use hounsfield_client::Client;
+use hounsfield_protocol::Viewport;
+use hounsfield_server::AuditLog;
+use hounsfield_tls::ServerTrust;
 
 /// The client a proxy says it forwards for (TEST-NET-3: no real host).
 const FORWARDED_CLIENT: &str = "203.0.113.9";
 
-fn audited_server(path: &Path, trusted: &[&str]) -> server_mode::ServerConfig {
+fn audited_server(path: &Path, trusted: &[&str]) -> hounsfield_server::ServerConfig {
     let mut config = common::server::loopback_config();
     config.token = Some("the-right-token".to_string());
     config.h264_encoders = Vec::new();

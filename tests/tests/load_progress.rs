@@ -8,9 +8,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use server_mode::client::Event;
-use server_mode::protocol::{ClientMessage, LoadProgress, ServerMessage, Viewport};
-use server_mode::{Client, Library};
+use hounsfield_client::Client;
+use hounsfield_client::Event;
+use hounsfield_protocol::{ClientMessage, LoadProgress, ServerMessage, Viewport};
+use hounsfield_server::Library;
 
 /// The session's frame size (small: only the messages matter here).
 const VIEWPORT: Viewport = Viewport {

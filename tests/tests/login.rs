@@ -12,10 +12,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use common::certificates::TestCa;
-use server_mode::client::{Client, ClientError, STILL_CODECS, Welcome};
-use server_mode::protocol::Viewport;
-use server_mode::server::AuditLog;
-use server_mode::tls::{ServerTls, ServerTrust};
+use hounsfield_client::{Client, ClientError, STILL_CODECS, Welcome};
+use hounsfield_protocol::Viewport;
+use hounsfield_server::AuditLog;
+use hounsfield_tls::{ServerTls, ServerTrust};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 const TOKEN: &str = "login-test-token-5f1e";

@@ -5,13 +5,14 @@
 
 mod common;
 
+use render_core::view::PlaneGeometry;
 use std::time::Duration;
 
 use glam::DVec3;
+use hounsfield_client::Client;
+use hounsfield_client::Event;
+use hounsfield_protocol::{ClientMessage, ErrorCode, ServerMessage, SlicePlane, Viewport};
 use render_core::view::layout;
-use server_mode::Client;
-use server_mode::client::Event;
-use server_mode::protocol::{ClientMessage, ErrorCode, ServerMessage, SlicePlane, Viewport};
 
 /// The session's frame: the 2×2 layout's cells are laid out in it.
 const VIEWPORT: Viewport = Viewport {

@@ -11,12 +11,12 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use hounsfield_client::{Client, Event};
+use hounsfield_protocol::{Action, CrosshairInCells, ErrorCode, Layout, ServerMessage, Viewport};
+use hounsfield_server::ServerConfig;
+use hounsfield_server::library::PHANTOM_ID;
 use render_core::view::Cell;
 use render_core::view::layout::quad_cells;
-use server_mode::ServerConfig;
-use server_mode::client::{Client, Event};
-use server_mode::protocol::{Action, CrosshairInCells, ErrorCode, Layout, ServerMessage, Viewport};
-use server_mode::server::library::PHANTOM_ID;
 
 const VIEWPORT: Viewport = Viewport {
     width: 257,

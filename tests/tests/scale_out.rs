@@ -21,10 +21,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::certificates::TestCa;
-use server_mode::Client;
-use server_mode::client::{ClientError, Event, Frame};
-use server_mode::protocol::{Action, ServerMessage, SharedView, Viewport};
-use server_mode::tls::ServerTrust;
+use hounsfield_client::Client;
+use hounsfield_client::{ClientError, Event, Frame};
+use hounsfield_protocol::{Action, ServerMessage, SharedView, Viewport};
+use hounsfield_tls::ServerTrust;
 
 /// The nodes, named as the StatefulSet names its pods.
 const NODES: [&str; 3] = ["hounsfield-0", "hounsfield-1", "hounsfield-2"];
@@ -226,7 +226,7 @@ async fn connect(port: u16, query: &str, trust: &ServerTrust) -> (Client, String
         .expect("connected in time")
         .unwrap_or_else(|error| panic!("{url}: {error}"));
     let welcome = client
-        .hello_offering(None, VIEWPORT, &[server_mode::protocol::Codec::Jpeg])
+        .hello_offering(None, VIEWPORT, &[hounsfield_protocol::Codec::Jpeg])
         .await
         .expect("welcome");
     let node = welcome.node.expect("a node of several says its name");
@@ -387,7 +387,7 @@ async fn sessions_spread_stick_to_their_node_and_move_when_it_goes_away() {
         .find(|s| s.node == NODES[2])
         .expect("a session on hounsfield-2");
     host.client
-        .send(&server_mode::protocol::ClientMessage::Share)
+        .send(&hounsfield_protocol::ClientMessage::Share)
         .await
         .expect("share sent");
     let link = tokio::time::timeout(PATIENCE, async {
@@ -421,7 +421,7 @@ async fn sessions_spread_stick_to_their_node_and_move_when_it_goes_away() {
         "the follower reached the host's node"
     );
     follower
-        .send(&server_mode::protocol::ClientMessage::Join { id: join })
+        .send(&hounsfield_protocol::ClientMessage::Join { id: join })
         .await
         .expect("join sent");
     tokio::time::timeout(PATIENCE, async {

@@ -13,13 +13,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use hounsfield_client::FrameDecoder;
+use hounsfield_client::{Client, ClientError, Frame, VIDEO_CODECS, Welcome};
+use hounsfield_protocol::{Action, Codec, ErrorCode, FrameHeader, Viewport};
+use hounsfield_server::library::PHANTOM_ID;
 use render_core::phantom::{DIMS, ct_phantom};
 use render_core::transfer::RenderMode;
 use render_core::view::{Quality, ViewState};
-use server_mode::client::FrameDecoder;
-use server_mode::client::{Client, ClientError, Frame, VIDEO_CODECS, Welcome};
-use server_mode::protocol::{Action, Codec, ErrorCode, FrameHeader, SharedView, Viewport};
-use server_mode::server::library::PHANTOM_ID;
 
 const VIEWPORT: Viewport = Viewport {
     width: 256,
@@ -44,7 +44,7 @@ struct Servers {
     single: SocketAddr,
     no_h264: SocketAddr,
     shared: SocketAddr,
-    host: server_mode::server::follow::Host,
+    host: hounsfield_server::follow::Host,
 }
 
 /// The view the shared server's host starts with: the phantom from anterior.
@@ -67,9 +67,9 @@ fn servers() -> &'static Servers {
         let idle = Duration::from_secs(600);
         let mut no_h264 = config(None, 64, idle);
         no_h264.h264_encoders = vec![MISSING_ENCODER.to_string()];
-        let (host, follow) = server_mode::server::follow::Follow::channel(
+        let (host, follow) = hounsfield_server::follow::Follow::channel(
             PHANTOM_ID,
-            SharedView::of(&host_start_view()),
+            host_start_view().shared(),
             true,
         );
         let mut shared = config(None, 64, idle);
@@ -521,7 +521,7 @@ fn metrics_count_sessions_and_frames() {
 /// A CT volume longer than the preview limit along i, with a bright ball in the middle.
 fn long_volume() -> render_core::Volume {
     use render_core::{Modality, Voxels};
-    let dims = [server_mode::server::preview::PREVIEW_MAX_SIDE + 44, 48, 48];
+    let dims = [hounsfield_server::preview::PREVIEW_MAX_SIDE + 44, 48, 48];
     let centre = dims.map(|n| n as f64 / 2.0);
     let mut voxels = Vec::with_capacity(dims[0] * dims[1] * dims[2]);
     for k in 0..dims[2] {
@@ -549,11 +549,11 @@ fn long_volume() -> render_core::Volume {
 
 #[test]
 fn a_large_series_shows_a_preview_before_its_first_final_still() {
-    use server_mode::server::encode::{Encoding, FINAL_JPEG_QUALITY};
-    use server_mode::server::scheduler::{RenderRequest, SchedulerEvent};
+    use hounsfield_server::encode::{Encoding, FINAL_JPEG_QUALITY};
+    use hounsfield_server::scheduler::{RenderRequest, SchedulerEvent};
 
     let scheduler =
-        server_mode::Scheduler::start(render_core::transfer::PresetLibrary::builtin(), 1)
+        hounsfield_server::Scheduler::start(render_core::transfer::PresetLibrary::builtin(), 1)
             .expect("a renderer");
     let volume = Arc::new(long_volume());
     let request = RenderRequest {
@@ -561,7 +561,7 @@ fn a_large_series_shows_a_preview_before_its_first_final_still() {
         crosshair_lps: volume.centre_lps(),
         volume,
         size: [96, 64],
-        layout: server_mode::protocol::Layout::Single,
+        layout: hounsfield_protocol::Layout::Single,
         input_seq: 0,
         final_still: true,
         encoding: Encoding::Jpeg {
@@ -858,7 +858,7 @@ fn a_shared_session_follows_the_hosts_view_and_refuses_viewer_input() {
         // The host turns to the patient's left: the viewer's next still shows it.
         let mut turned = host_start_view();
         turned.camera.set_view(render_core::camera::NamedView::Left);
-        servers.host.publish(SharedView::of(&turned));
+        servers.host.publish(turned.shared());
         let left = loop {
             let frame = client.next_frame().await.expect("frames follow the host");
             if frame.header.flags.final_still() {
@@ -882,16 +882,16 @@ fn a_shared_session_follows_the_hosts_view_and_refuses_viewer_input() {
 #[test]
 fn an_interactive_h264_frame_is_sent_as_drawn_and_shown_at_the_views_size() {
     use common::render::{Tolerance, assert_similar, renderer};
+    use hounsfield_client::H264Decoder;
+    use hounsfield_protocol::Layout;
+    use hounsfield_server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
+    use hounsfield_server::scheduler::{RenderRequest, SchedulerEvent};
+    use hounsfield_video::encode::VideoStream;
     use render_core::gpu::FrameImage;
-    use server_mode::client::H264Decoder;
-    use server_mode::protocol::Layout;
-    use server_mode::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
-    use server_mode::server::h264::VideoStream;
-    use server_mode::server::scheduler::{RenderRequest, SchedulerEvent};
 
     let size = [256, 192];
     let scheduler =
-        server_mode::Scheduler::start(render_core::transfer::PresetLibrary::builtin(), 1)
+        hounsfield_server::Scheduler::start(render_core::transfer::PresetLibrary::builtin(), 1)
             .expect("a renderer");
     let volume = Arc::new(ct_phantom());
     let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);

@@ -15,12 +15,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use server_mode::Client;
-use server_mode::client::ClientError;
-use server_mode::protocol::{
+use hounsfield_client::Client;
+use hounsfield_client::ClientError;
+use hounsfield_protocol::{
     ErrorCode, SeriesInfo, SeriesKind, StudyInfo, StudyPage, StudyQuery, StudyRequest, Viewport,
 };
-use server_mode::server::Library;
+use hounsfield_server::Library;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The server's token.
@@ -441,7 +441,7 @@ fn thumbnails_need_the_token_or_the_login_and_only_name_listed_series() {
 
 #[test]
 fn a_viewer_gets_no_thumbnail_of_a_series_it_may_not_open() {
-    use server_mode::server::users::{Role, UsersFile};
+    use hounsfield_server::users::{Role, UsersFile};
     const VIEWER: &str = "study-browser-viewer-0b1c";
     const READER: &str = "study-browser-reader-77de";
     let table = common::users_table(&[

@@ -11,10 +11,10 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::certificates::TestCa;
-use server_mode::client::{Client, ClientError};
-use server_mode::protocol::Viewport;
-use server_mode::server::library::PHANTOM_ID;
-use server_mode::tls::{CertificateFiles, Fingerprint, ServerTls, ServerTrust};
+use hounsfield_client::{Client, ClientError};
+use hounsfield_protocol::Viewport;
+use hounsfield_server::library::PHANTOM_ID;
+use hounsfield_tls::{CertificateFiles, Fingerprint, ServerTls, ServerTrust};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const VIEWPORT: Viewport = Viewport {

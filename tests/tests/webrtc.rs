@@ -12,15 +12,15 @@ mod common;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use server_mode::client::lossy_relay::LossyRelay;
-use server_mode::client::webrtc::{Arrival, ClientPeer, PeerTask};
-use server_mode::client::{Client, ClientError, Event, H264Decoder, VIDEO_CODECS, Welcome};
-use server_mode::protocol::{
+use hounsfield_client::lossy_relay::LossyRelay;
+use hounsfield_client::webrtc::{Arrival, ClientPeer, PeerTask};
+use hounsfield_client::{Client, ClientError, Event, H264Decoder, VIDEO_CODECS, Welcome};
+use hounsfield_protocol::{
     Action, ClientMessage, Codec, ErrorCode, FrameNote, ServerMessage, Stats, TransportKind,
     Viewport,
 };
-use server_mode::server::library::PHANTOM_ID;
-use server_mode::server::webrtc::WebRtcConfig;
+use hounsfield_server::library::PHANTOM_ID;
+use hounsfield_webrtc::WebRtcConfig;
 
 const VIEWPORT: Viewport = Viewport {
     width: 256,

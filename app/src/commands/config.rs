@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use server_mode::server::users::UsersFile;
-use server_mode::tls::{CertificateFiles, ServerTls};
+use hounsfield_server::users::UsersFile;
+use hounsfield_tls::{CertificateFiles, ServerTls};
 
 use crate::cli::ServeArgs;
 use crate::commands::serve::settings::{ClientAccess, PacsAuth, ServeSettings, TlsChoice};

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use hounsfield_video::encode::{DEFAULT_ENCODERS, EncoderProbe};
 use render_core::gpu::{AdapterKind, Capabilities, GpuContext};
 use render_core::view::{Quality, ViewState};
 use serde::Serialize;
-use server_mode::server::h264::{DEFAULT_ENCODERS, EncoderProbe};
 
 /// The image the render probe draws.
 const PROBE_SIZE: [u32; 2] = [512, 384];
@@ -70,7 +70,7 @@ pub fn run(json: bool) -> anyhow::Result<()> {
         &adapters,
         server.as_ref(),
     );
-    let h264 = server_mode::server::h264::probe(&DEFAULT_ENCODERS.map(str::to_string));
+    let h264 = hounsfield_video::encode::probe(&DEFAULT_ENCODERS.map(str::to_string));
     let mut encoders = vec!["jpeg", "png"];
     if h264.chosen.is_some() {
         encoders.push("h264");

@@ -2,8 +2,8 @@
 //! modality, accession number; paged), each with its series, as a table or as JSON. Only
 //! headers travel: no pixel data is asked for.
 
+use hounsfield_dicomweb::{SeriesMatch, StudyMatch, StudyQuery};
 use serde::Serialize;
-use server_mode::pacs::{SeriesMatch, StudyMatch, StudyQuery};
 
 use crate::cli::StudySearchArgs;
 use crate::source;

@@ -7,8 +7,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use server_mode::server::generate_token;
-use server_mode::server::users::{Expiry, Role, User, UserTable};
+use hounsfield_server::generate_token;
+use hounsfield_server::users::{Expiry, Role, User, UserTable};
 
 /// The users of `file`, or none when it does not exist yet.
 fn load_or_empty(file: &Path) -> anyhow::Result<UserTable> {

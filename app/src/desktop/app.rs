@@ -34,7 +34,7 @@ use super::thin_client::remote_view::{RemoteView, START_VIEWPORT};
 use super::workspace::LocalWorkspace;
 use crate::cli::{FrameTransport, RenderPreference};
 use capture::Screenshot;
-use server_mode::tls::Fingerprint;
+use hounsfield_tls::Fingerprint;
 
 /// What the window should open, and whether to take a screenshot and close.
 pub struct OpenRequest {

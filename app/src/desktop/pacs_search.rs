@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError};
 
 use eframe::egui;
-use server_mode::pacs::{SeriesMatch, StudyMatch, StudyQuery};
+use hounsfield_dicomweb::{SeriesMatch, StudyMatch, StudyQuery};
 
 use super::browser::{OpenChoice, off_the_ui_thread};
 use crate::source;
@@ -201,7 +201,7 @@ impl PacsSearch {
     /// Starts the search for the page at `offset` on a thread.
     fn search(&mut self, ctx: &egui::Context, offset: usize) {
         let url = self.url.trim().to_string();
-        if !server_mode::pacs::is_dicomweb_url(&url) {
+        if !hounsfield_dicomweb::is_dicomweb_url(&url) {
             self.problem = Some("type the PACS's DICOMweb URL (http(s)://…/dicom-web)".into());
             return;
         }

@@ -4,9 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use hounsfield_files::Permissions;
+use hounsfield_tls::Fingerprint;
 use render_core::view::Layout;
 use serde::{Deserialize, Serialize};
-use server_mode::tls::Fingerprint;
 
 /// How many recent studies are remembered.
 pub const RECENT_LIMIT: usize = 10;
@@ -131,12 +132,8 @@ impl Settings {
             std::fs::create_dir_all(folder)
                 .map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
         }
-        let partial = path.with_extension("toml.partial");
-        std::fs::write(&partial, text)
-            .map_err(|error| format!("cannot write {}: {error}", partial.display()))?;
-        restrict_to_user(&partial);
-        std::fs::rename(&partial, path)
-            .map_err(|error| format!("cannot replace {}: {error}", path.display()))
+        hounsfield_files::write_whole(path, text.as_bytes(), Permissions::OwnerOnly)
+            .map_err(|error| format!("cannot write {}: {error}", path.display()))
     }
 
     /// Puts `url` first among the servers (adding it, keeping a token already known when
@@ -189,17 +186,6 @@ impl Settings {
         self.recent.truncate(RECENT_LIMIT);
     }
 }
-
-#[cfg(unix)]
-fn restrict_to_user(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Err(error) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-        tracing::warn!(file = %path.display(), %error, "settings left with default permissions");
-    }
-}
-
-#[cfg(not(unix))]
-fn restrict_to_user(_path: &Path) {}
 
 #[cfg(test)]
 mod tests {

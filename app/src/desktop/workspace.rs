@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
+use hounsfield_protocol::SharedView;
 use render_core::gpu::Renderer;
 use render_core::view::MprOrientation;
 use render_core::{Volume, Window};
-use server_mode::protocol::SharedView;
 
 use super::slice_view::{SliceLink, SliceTool, SliceView};
 use super::view3d::View3d;
@@ -78,7 +78,7 @@ impl LocalWorkspace {
         SharedView {
             layout: self.layout,
             crosshair_lps: Some(self.link.crosshair),
-            ..SharedView::of(&self.view3d.view)
+            ..self.view3d.view.shared()
         }
     }
 

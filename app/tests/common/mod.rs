@@ -131,10 +131,10 @@ pub fn http_request(port: u16, request: &str) -> (u16, String) {
 /// with `fingerprint`: the status code and the body.
 pub fn https_get(
     address: &str,
-    fingerprint: server_mode::tls::Fingerprint,
+    fingerprint: hounsfield_tls::Fingerprint,
     path: &str,
 ) -> (u16, String) {
-    let (config, _) = server_mode::tls::ServerTrust::pinned(fingerprint)
+    let (config, _) = hounsfield_tls::ServerTrust::pinned(fingerprint)
         .client_config()
         .expect("a TLS client configuration");
     let name = rustls::pki_types::ServerName::try_from("localhost").expect("a server name");

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::dicomdir::read_dicomdir;
 use super::error::DicomError;
 use super::header::{FileKind, IMAGE_ORIENTATION, IMAGE_POSITION, ImageHeader, read_file_headers};
-use super::series_kind::SeriesKind;
+use super::series_kind::{self, SeriesKind};
 use super::stack::{StackPlan, plan_stack};
 use crate::progress::{Counter, ProgressFn, Stage};
 use crate::volume::ValueRange;
@@ -423,7 +423,7 @@ fn make_series(id: String, images: Vec<ImageHeader>) -> Series {
     } else {
         None
     };
-    let kind = SeriesKind::of(
+    let kind = series_kind::classify(
         &images,
         &first.identity.series_description,
         plan.as_ref().ok().map(|plan| plan.dims[2]),

@@ -2,8 +2,6 @@
 //! planning series, not for reading) or a single image. A study browser folds the last
 //! two away so the series a radiologist reads come first.
 
-use serde::{Deserialize, Serialize};
-
 use super::header::ImageHeader;
 
 /// Images with both sides at most this many pixels are thumbnails of scouts, not
@@ -26,46 +24,24 @@ const LOCALIZER_WORDS: [&str; 11] = [
     "tri-pilot",
 ];
 
-/// What a series is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SeriesKind {
-    /// Images that stack into a volume: what is read.
-    #[default]
-    Volume,
-    /// A scout or planning series: ImageType LOCALIZER, a description that says so, or
-    /// a few tiny images.
-    Localizer,
-    /// One image (or one slice position) alone.
-    Single,
-}
+/// What a series is for: the shared vocabulary's, told here from the headers.
+pub use hounsfield_vocabulary::SeriesKind;
 
-impl SeriesKind {
-    /// The kind of a series of `images` described as `description` (SeriesDescription)
-    /// whose stack has `slices` positions (when it stacks at all).
-    pub fn of(images: &[ImageHeader], description: &str, slices: Option<usize>) -> Self {
-        let tiny = images
-            .iter()
-            .all(|image| image.rows <= TINY_SIDE && image.columns <= TINY_SIDE);
-        if images.iter().any(|image| image.localizer)
-            || describes_a_localizer(description)
-            || (tiny && images.len() <= 3)
-        {
-            SeriesKind::Localizer
-        } else if images.len() <= 1 || slices == Some(1) {
-            SeriesKind::Single
-        } else {
-            SeriesKind::Volume
-        }
-    }
-
-    /// The kind's name in the protocol: `volume`, `localizer` or `single`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SeriesKind::Volume => "volume",
-            SeriesKind::Localizer => "localizer",
-            SeriesKind::Single => "single",
-        }
+/// The kind of a series of `images` described as `description` (SeriesDescription)
+/// whose stack has `slices` positions (when it stacks at all).
+pub fn classify(images: &[ImageHeader], description: &str, slices: Option<usize>) -> SeriesKind {
+    let tiny = images
+        .iter()
+        .all(|image| image.rows <= TINY_SIDE && image.columns <= TINY_SIDE);
+    if images.iter().any(|image| image.localizer)
+        || describes_a_localizer(description)
+        || (tiny && images.len() <= 3)
+    {
+        SeriesKind::Localizer
+    } else if images.len() <= 1 || slices == Some(1) {
+        SeriesKind::Single
+    } else {
+        SeriesKind::Volume
     }
 }
 

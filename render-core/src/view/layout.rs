@@ -5,41 +5,12 @@
 //! with it, so both agree to the pixel.
 
 use glam::DVec3;
-use serde::{Deserialize, Serialize};
 
-use super::mpr::{MprPlane, SlicePlane};
+use super::mpr::{MprPlane, PlaneGeometry, SlicePlane};
 use crate::Volume;
 
-/// How a frame is divided into views (`1x1` or `2x2` in JSON and TOML).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub enum Layout {
-    /// The 3D view alone.
-    #[default]
-    #[serde(rename = "1x1", alias = "single")]
-    Single,
-    /// Two by two: 3D top left, axial top right, coronal bottom left, sagittal bottom right.
-    #[serde(rename = "2x2", alias = "quad")]
-    Quad,
-}
-
-impl Layout {
-    /// Parses `1x1` or `2x2`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "1x1" => Some(Self::Single),
-            "2x2" => Some(Self::Quad),
-            _ => None,
-        }
-    }
-
-    /// The layout's name, as the protocol spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Single => "1x1",
-            Self::Quad => "2x2",
-        }
-    }
-}
+/// How a frame is divided into views: the shared vocabulary's, given its geometry here.
+pub use hounsfield_vocabulary::Layout;
 
 /// A rectangle of a frame, in pixels from the frame's top-left corner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

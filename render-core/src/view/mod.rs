@@ -7,8 +7,9 @@ pub mod layout;
 pub mod mpr;
 
 pub use layout::{Cell, Layout};
-pub use mpr::{MprOrientation, MprPlane, SlabMode, SlicePlane};
+pub use mpr::{MprOrientation, MprPlane, PlaneGeometry, SlabMode, SlicePlane};
 
+pub use hounsfield_vocabulary::{CropInfo, SharedView, WindowInfo};
 use serde::{Deserialize, Serialize};
 
 use crate::camera::{Camera, NamedView};
@@ -93,6 +94,19 @@ impl CropBox {
         })
     }
 
+    /// The box as it travels; `None` for the whole volume.
+    pub fn to_info(&self) -> Option<CropInfo> {
+        (!self.is_whole()).then(|| CropInfo {
+            min: self.min.map(f64::from),
+            max: self.max.map(f64::from),
+        })
+    }
+
+    /// The box a client sent, when it passes [`Self::checked`].
+    pub fn from_info(info: &CropInfo) -> Result<Self, String> {
+        Self::checked(info.min, info.max)
+    }
+
     /// Whether the box holds the whole volume.
     pub fn is_whole(&self) -> bool {
         *self == Self::default()
@@ -147,6 +161,23 @@ impl ViewState {
             quality: Quality::Full,
             interpolation: Interpolation::Linear,
             mpr: None,
+        }
+    }
+
+    /// The part of this view that travels, in the 1×1 layout with the crosshair at its
+    /// default (callers that know the layout and the crosshair set them).
+    pub fn shared(&self) -> SharedView {
+        SharedView {
+            camera: self.camera.into(),
+            preset: self.preset.clone(),
+            mode: self.mode.name().to_string(),
+            window: self.window.map(|w| WindowInfo {
+                width: w.width,
+                center: w.center,
+            }),
+            layout: Layout::Single,
+            crosshair_lps: None,
+            crop: self.crop.to_info(),
         }
     }
 }
@@ -205,5 +236,48 @@ mod tests {
         let json = serde_json::to_string(&view).expect("serialises");
         let back: ViewState = serde_json::from_str(&json).expect("parses");
         assert_eq!(back, view);
+    }
+
+    #[test]
+    fn a_shared_view_without_layout_or_crosshair_still_parses() {
+        let volume = crate::phantom::ct_phantom();
+        let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+        let mut json = serde_json::to_value(view.shared()).expect("serialises");
+        assert_eq!(json["layout"], "1x1");
+        assert!(json.get("crosshair_lps").is_none());
+        if let Some(object) = json.as_object_mut() {
+            object.remove("layout");
+        }
+        let older: SharedView = serde_json::from_value(json).expect("an older view parses");
+        assert_eq!(older.layout, Layout::Single);
+        assert_eq!(older.crosshair_lps, None);
+        let mut quad = view.shared();
+        quad.layout = Layout::Quad;
+        quad.crosshair_lps = Some(glam::DVec3::new(1.0, -2.0, 3.5));
+        let json = serde_json::to_value(&quad).expect("serialises");
+        assert_eq!(json["layout"], "2x2");
+        assert_eq!(json["crosshair_lps"], serde_json::json!([1.0, -2.0, 3.5]));
+        let back: SharedView = serde_json::from_value(json).expect("parses");
+        assert_eq!(back, quad);
+    }
+
+    #[test]
+    fn a_crop_travels_in_the_shared_view() {
+        let volume = crate::phantom::ct_phantom();
+        let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+        let whole = serde_json::to_value(view.shared()).expect("serialises");
+        assert!(whole.get("crop").is_none(), "the whole volume: no crop");
+        view.crop = CropBox {
+            min: [0.5, 0.0, 0.25],
+            max: [1.0, 1.0, 0.75],
+        };
+        let json = serde_json::to_value(view.shared()).expect("serialises");
+        assert_eq!(
+            json["crop"],
+            serde_json::json!({"min": [0.5, 0.0, 0.25], "max": [1.0, 1.0, 0.75]})
+        );
+        let back: SharedView = serde_json::from_value(json).expect("parses");
+        let crop = CropBox::from_info(&back.crop.expect("a crop")).expect("a valid box");
+        assert_eq!(crop, view.crop);
     }
 }

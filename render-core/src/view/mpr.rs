@@ -6,48 +6,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::Volume;
 
-/// One of the three standard reformats, by name (`axial`, `coronal`, `sagittal` in JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SlicePlane {
-    /// Seen from the feet; the top-right cell of the 2×2 layout.
-    Axial,
-    /// Seen from the front; the bottom-left cell.
-    Coronal,
-    /// Seen from the patient's left; the bottom-right cell.
-    Sagittal,
+/// One of the three standard reformats, by name: the shared vocabulary's, given its
+/// geometry by [`PlaneGeometry`].
+pub use hounsfield_vocabulary::SlicePlane;
+
+/// The geometry of a standard plane: its orientation and normal.
+pub trait PlaneGeometry {
+    /// The plane's orientation.
+    fn orientation(self) -> MprOrientation;
+
+    /// The plane's unit normal (LPS), pointing away from the viewer.
+    fn normal(self) -> DVec3;
 }
 
-impl SlicePlane {
-    /// The three planes in cell order (top right, bottom left, bottom right).
-    pub const ALL: [SlicePlane; 3] = [Self::Axial, Self::Coronal, Self::Sagittal];
-
-    /// Parses `axial`, `coronal` or `sagittal`.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "axial" => Some(Self::Axial),
-            "coronal" => Some(Self::Coronal),
-            "sagittal" => Some(Self::Sagittal),
-            _ => None,
-        }
-    }
-
-    /// The plane's name, as the protocol and the command line spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Axial => "axial",
-            Self::Coronal => "coronal",
-            Self::Sagittal => "sagittal",
-        }
-    }
-
-    /// The plane's orientation.
-    pub fn orientation(self) -> MprOrientation {
+impl PlaneGeometry for SlicePlane {
+    fn orientation(self) -> MprOrientation {
         self.into()
     }
 
-    /// The plane's unit normal (LPS), pointing away from the viewer.
-    pub fn normal(self) -> DVec3 {
+    fn normal(self) -> DVec3 {
         self.orientation().normal()
     }
 }

@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
+use hounsfield_tls::{CertificateFiles, Fingerprint};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, PublicKeyData,
     SanType,
 };
-use server_mode::tls::{CertificateFiles, Fingerprint};
 use sha2::Digest;
 
 /// The test's CA.

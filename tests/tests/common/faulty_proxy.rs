@@ -48,7 +48,7 @@ pub struct FaultyProxy {
 impl FaultyProxy {
     /// A proxy on a free loopback port forwarding to `upstream` (`http://host:port`).
     pub fn start(upstream: &str) -> FaultyProxy {
-        server_mode::tls::provider();
+        hounsfield_tls::provider();
         let proxy = Arc::new(Proxy {
             upstream: upstream.trim_end_matches('/').to_string(),
             client: reqwest::Client::builder()

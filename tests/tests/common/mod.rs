@@ -57,9 +57,9 @@ pub fn study_library() -> Vec<PathBuf> {
 
 /// A table of `users`, each a name, a role and the token it logs in with.
 pub fn users_table(
-    users: &[(&str, server_mode::server::users::Role, &str)],
-) -> server_mode::server::users::UserTable {
-    use server_mode::server::users::{User, UserTable, token_sha256};
+    users: &[(&str, hounsfield_server::users::Role, &str)],
+) -> hounsfield_server::users::UserTable {
+    use hounsfield_server::users::{User, UserTable, token_sha256};
     let mut table = UserTable::default();
     for &(name, role, token) in users {
         table

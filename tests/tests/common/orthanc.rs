@@ -57,7 +57,7 @@ impl Orthanc {
     /// (empty: none needed).
     fn start_requiring(authorization: &str) -> Orthanc {
         // The process's rustls provider, which reqwest asks for.
-        server_mode::tls::provider();
+        hounsfield_tls::provider();
         let mut last_error = String::new();
         for _ in 0..5 {
             let dir = tempfile::tempdir().expect("a temporary folder");

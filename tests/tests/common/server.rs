@@ -1,12 +1,13 @@
-//! Servers for the server-mode tests: started on loopback, each in a thread of its own (with
-//! its own async runtime), sharing one library (the built-in phantom) and one render thread.
+//! Servers for the streaming server's tests: started on loopback, each in a thread of its
+//! own (with its own async runtime), sharing one library (the built-in phantom) and one
+//! render thread.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use hounsfield_server::BackgroundServer;
+use hounsfield_server::{Library, Scheduler, ServerConfig};
 use render_core::transfer::PresetLibrary;
-use server_mode::server::BackgroundServer;
-use server_mode::{Library, Scheduler, ServerConfig};
 
 /// The servers started, kept running until the test process ends.
 static RUNNING: Mutex<Vec<BackgroundServer>> = Mutex::new(Vec::new());

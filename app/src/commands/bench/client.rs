@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use server_mode::client::{Client, STILL_CODECS, VIDEO_CODECS, Welcome};
-use server_mode::protocol::{Codec, SeriesInfo, StudyInfo, TransportKind, Viewport};
-use server_mode::tls::ServerTrust;
+use hounsfield_client::{Client, STILL_CODECS, VIDEO_CODECS, Welcome};
+use hounsfield_protocol::{Codec, SeriesInfo, StudyInfo, TransportKind, Viewport};
+use hounsfield_tls::ServerTrust;
 
 use crate::cli::StreamCodec;
 
@@ -115,11 +115,11 @@ const PLACE_WAIT: Duration = Duration::from_secs(5);
 async fn connect_to_a_free_place(
     url: &str,
     trust: &ServerTrust,
-) -> Result<Client, server_mode::client::ClientError> {
+) -> Result<Client, hounsfield_client::ClientError> {
     let deadline = tokio::time::Instant::now() + PLACE_WAIT;
     loop {
         match Client::connect_trusting(url, trust).await {
-            Err(server_mode::client::ClientError::Socket(
+            Err(hounsfield_client::ClientError::Socket(
                 tokio_tungstenite::tungstenite::Error::Http(response),
             )) if response.status() == 503 && tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(50)).await;

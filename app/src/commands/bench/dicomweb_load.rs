@@ -6,10 +6,10 @@
 use std::time::Instant;
 
 use anyhow::Context;
+use hounsfield_dicomweb::SeriesCache;
 use render_core::dicom::{VoxelBudget, load_series_predecoded};
 use render_core::progress::no_progress;
 use serde::Serialize;
-use server_mode::pacs::SeriesCache;
 
 use super::median;
 use crate::source;

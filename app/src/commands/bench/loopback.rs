@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use server_mode::server::BackgroundServer;
-use server_mode::tls::{CertificateFiles, ServerTls, ServerTrust, self_signed};
-use server_mode::{Library, Scheduler, ServerConfig};
+use hounsfield_server::BackgroundServer;
+use hounsfield_server::{Library, Scheduler, ServerConfig};
+use hounsfield_tls::{CertificateFiles, ServerTls, ServerTrust, self_signed};
 
 /// Voxel memory the server's cache may keep (MiB), as `--serve` by default.
 const CACHE_MB: usize = 4096;

@@ -19,14 +19,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use hounsfield_client::H264Decoder;
+use hounsfield_client::psnr;
+use hounsfield_server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
+use hounsfield_server::rate::RateControl;
+use hounsfield_video::encode::VideoStream;
 use render_core::gpu::FrameImage;
 use render_core::view::{Quality, ViewState};
 use serde::Serialize;
-use server_mode::client::H264Decoder;
-use server_mode::client::psnr;
-use server_mode::server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
-use server_mode::server::h264::VideoStream;
-use server_mode::server::rate::RateControl;
 
 use super::client::{INPUTS_PER_S, ORBIT_DEG_PER_INPUT};
 use crate::source;

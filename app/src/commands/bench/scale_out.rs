@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use hounsfield_tls::ServerTls;
 use serde::Serialize;
-use server_mode::tls::ServerTls;
 
 use super::haproxy::{self, Backend};
 use super::loopback::{self, LoopbackCertificate, LoopbackServer};

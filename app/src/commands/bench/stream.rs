@@ -11,16 +11,14 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use hounsfield_client::FrameDecoder;
+use hounsfield_client::lossy_relay::LossyRelay;
+use hounsfield_client::webrtc::{Arrival as RtpArrival, PeerTask, RtpFrames, next_arrival};
+use hounsfield_client::{Client, Event, Frame};
+use hounsfield_protocol::{Action, ClientStats, Codec, FrameHeader, ServerMessage, TransportKind};
+use hounsfield_tls::ServerTrust;
 use render_core::gpu::InteractiveBudget;
 use serde::Serialize;
-use server_mode::client::FrameDecoder;
-use server_mode::client::lossy_relay::LossyRelay;
-use server_mode::client::webrtc::{Arrival as RtpArrival, PeerTask, RtpFrames, next_arrival};
-use server_mode::client::{Client, Event, Frame};
-use server_mode::protocol::{
-    Action, ClientStats, Codec, FrameHeader, ServerMessage, TransportKind,
-};
-use server_mode::tls::ServerTrust;
 
 use super::client::{
     INPUTS_PER_S, ORBIT_DEG_PER_INPUT, codec_name, granted_name, greet_over, in_time, ms,
@@ -338,7 +336,7 @@ pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
 pub(super) async fn drag_runs(
     transports: &[Transport],
     plan: &[(usize, StreamCodec)],
-    all_metrics: &[std::sync::Arc<server_mode::server::metrics::Metrics>],
+    all_metrics: &[std::sync::Arc<hounsfield_server::metrics::Metrics>],
     wanted: Option<&str>,
     size: [u32; 2],
     drag: Duration,

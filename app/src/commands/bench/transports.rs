@@ -12,9 +12,9 @@
 
 use std::time::Duration;
 
+use hounsfield_tls::ServerTrust;
+use hounsfield_webrtc::WebRtcConfig;
 use serde::Serialize;
-use server_mode::server::webrtc::WebRtcConfig;
-use server_mode::tls::ServerTrust;
 
 use super::lossy_link::{LossyLink, PacketCounts};
 use super::stream::{StreamReport, Transport, aggregate, drag_runs, print_report};
@@ -204,7 +204,7 @@ fn lossy_links(
 /// a lossy WebSocket run through the link `links` has for its loss (none: not measured).
 fn legs(
     args: &StreamArgs,
-    server: &server_mode::server::BackgroundServer,
+    server: &hounsfield_server::BackgroundServer,
     mut links: Vec<(f64, LossyLink)>,
 ) -> Vec<Leg> {
     let transport = |name, url, webrtc| Transport {

@@ -10,15 +10,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use hounsfield_dicomweb::PacsCredentials;
+use hounsfield_server::AuditLog;
+use hounsfield_server::generate_token;
+use hounsfield_server::library::PacsLibrary;
+use hounsfield_server::users::UsersFile;
+use hounsfield_server::{Library, Scheduler, Server, ServerConfig};
+use hounsfield_tls::{CertificateFiles, ServerTls, self_signed};
 use render_core::dicom::VoxelBudget;
 use render_core::transfer::PresetLibrary;
-use server_mode::pacs::PacsCredentials;
-use server_mode::server::AuditLog;
-use server_mode::server::generate_token;
-use server_mode::server::library::PacsLibrary;
-use server_mode::server::users::UsersFile;
-use server_mode::tls::{CertificateFiles, ServerTls, self_signed};
-use server_mode::{Library, Scheduler, Server, ServerConfig};
 
 use crate::cli::ServeArgs;
 use settings::{ClientAccess, PacsAuth, ServeSettings, TlsChoice};

@@ -64,7 +64,7 @@ pub struct ServeSettings {
     /// The port to listen on.
     pub port: u16,
     /// WebRTC's UDP address and the address announced, when WebRTC is on.
-    pub webrtc: Option<server_mode::server::webrtc::WebRtcConfig>,
+    pub webrtc: Option<hounsfield_webrtc::WebRtcConfig>,
     /// This render node's name, when it is one of several.
     pub node_name: Option<String>,
     /// Proxies in front of the server, whose `X-Forwarded-For` names the client.
@@ -170,7 +170,7 @@ impl ServeSettings {
             "allow_origin",
             config_path,
         );
-        server_mode::server::OriginPolicy::new(false, &allow_origin)
+        hounsfield_server::OriginPolicy::new(false, &allow_origin)
             .map_err(|why| anyhow::anyhow!("{origin_place}: {why}"))?;
         let (proxies, proxies_place) = listed(
             &args.trusted_proxy,
@@ -260,7 +260,7 @@ fn webrtc(
     bind: IpAddr,
     port: Option<(u16, Place<'_>)>,
     address: Option<(IpAddr, Place<'_>)>,
-) -> anyhow::Result<Option<server_mode::server::webrtc::WebRtcConfig>> {
+) -> anyhow::Result<Option<hounsfield_webrtc::WebRtcConfig>> {
     let Some((port, port_place)) = port else {
         if let Some((_, place)) = address {
             anyhow::bail!("{place} is given without webrtc-port: WebRTC is off");
@@ -277,7 +277,7 @@ fn webrtc(
             "{port_place}: the server listens on {bind}, so WebRTC needs the address clients reach it at (webrtc-address)"
         );
     }
-    Ok(Some(server_mode::server::webrtc::WebRtcConfig {
+    Ok(Some(hounsfield_webrtc::WebRtcConfig {
         bind: std::net::SocketAddr::new(bind, port),
         announce: address.map(|(announced, _)| announced),
     }))
@@ -349,7 +349,7 @@ fn checked_node_name(name: String, place: Place<'_>) -> anyhow::Result<String> {
 /// The H.264 encoders `choice` names: `auto`, `off` or FFmpeg names separated by commas.
 fn h264_encoders(choice: &str, place: Place<'_>) -> anyhow::Result<Vec<String>> {
     match choice.trim() {
-        "auto" => Ok(server_mode::server::h264::DEFAULT_ENCODERS
+        "auto" => Ok(hounsfield_video::encode::DEFAULT_ENCODERS
             .map(str::to_string)
             .to_vec()),
         "off" => Ok(Vec::new()),
@@ -660,7 +660,7 @@ mod tests {
         .expect("valid");
         assert_eq!(
             on.webrtc,
-            Some(server_mode::server::webrtc::WebRtcConfig {
+            Some(hounsfield_webrtc::WebRtcConfig {
                 bind: "192.0.2.7:8443".parse().expect("an address"),
                 announce: None,
             })

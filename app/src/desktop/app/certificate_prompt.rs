@@ -5,7 +5,7 @@
 //! server; a different certificate later is refused with a clear message.
 
 use eframe::egui;
-use server_mode::tls::{Fingerprint, ServerTrust};
+use hounsfield_tls::{Fingerprint, ServerTrust};
 
 use super::{DesktopApp, State};
 use crate::desktop::thin_client::connection::server_authority;

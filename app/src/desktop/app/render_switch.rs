@@ -123,7 +123,7 @@ impl DesktopApp {
             let shown = &mut local.view3d.view;
             shown.camera = render_core::camera::Camera {
                 scene_radius_mm: shown.camera.scene_radius_mm,
-                ..mirror.camera
+                ..mirror.camera.into()
             };
             if known {
                 shown.preset = mirror.preset.clone();
@@ -135,7 +135,7 @@ impl DesktopApp {
             });
             shown.crop = mirror
                 .crop
-                .and_then(|crop| crop.to_box().ok())
+                .and_then(|crop| render_core::view::CropBox::from_info(&crop).ok())
                 .unwrap_or_default();
             local.adopt_layout(mirror);
             self.settings.layout = local.layout;

@@ -2,7 +2,7 @@
 //! and streamed alike.
 
 use eframe::egui;
-use server_mode::protocol::Action;
+use hounsfield_protocol::Action;
 
 use super::{DesktopApp, State};
 use crate::desktop::slice_view::SliceTool;

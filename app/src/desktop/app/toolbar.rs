@@ -3,8 +3,8 @@
 //! share and the Local | Server switch.
 
 use eframe::egui;
+use hounsfield_protocol::Action;
 use render_core::transfer::RenderMode;
-use server_mode::protocol::Action;
 
 use super::{DesktopApp, State};
 use crate::desktop::session_share::ShareOptions;

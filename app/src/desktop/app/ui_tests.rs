@@ -239,8 +239,8 @@ fn a_folder_or_a_slice_dropped_on_the_window_opens_its_series() {
 
 #[test]
 fn a_shared_session_shows_a_colleague_the_view_steered_here() {
-    use server_mode::Client;
-    use server_mode::protocol::{Action, ErrorCode, Viewport};
+    use hounsfield_client::Client;
+    use hounsfield_protocol::{Action, ErrorCode, Viewport};
 
     let folder = tempfile::tempdir().expect("temp folder");
     let mut harness = window(None, folder.path().join("settings.toml"));
@@ -274,7 +274,7 @@ fn a_shared_session_shows_a_colleague_the_view_steered_here() {
         move |elapsed: tokio::time::error::Elapsed| panic!("{what}: {elapsed}")
     };
     let (mut colleague, first) = runtime.block_on(async {
-        let trust = server_mode::tls::ServerTrust::pinned(pinned);
+        let trust = hounsfield_tls::ServerTrust::pinned(pinned);
         let mut client = Client::connect_trusting(&format!("wss://127.0.0.1:{port}/ws"), &trust)
             .await
             .expect("the share accepts connections over TLS");
@@ -347,11 +347,11 @@ fn a_shared_session_shows_a_colleague_the_view_steered_here() {
 /// A server of the built-in phantom on loopback, serving TLS with a self-signed
 /// certificate made for it; its fingerprint, and a folder that keeps the files.
 fn self_signed_server() -> (
-    server_mode::server::BackgroundServer,
-    server_mode::tls::Fingerprint,
+    hounsfield_server::BackgroundServer,
+    hounsfield_tls::Fingerprint,
     tempfile::TempDir,
 ) {
-    use server_mode::tls::{ServerTls, self_signed};
+    use hounsfield_tls::{ServerTls, self_signed};
     let folder = tempfile::tempdir().expect("temp folder");
     let (files, _) = self_signed::ensure(
         folder.path(),
@@ -362,15 +362,15 @@ fn self_signed_server() -> (
     let tls = ServerTls::from_files(files).expect("it loads");
     let fingerprint = tls.fingerprint();
     let mut config =
-        server_mode::ServerConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        hounsfield_server::ServerConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
     config.tls = Some(tls);
     config.h264_encoders = Vec::new();
-    let library = Arc::new(server_mode::Library::scan(&[], 1 << 30));
+    let library = Arc::new(hounsfield_server::Library::scan(&[], 1 << 30));
     let scheduler = Arc::new(
-        server_mode::Scheduler::start(PresetLibrary::builtin(), 1).expect("a render thread"),
+        hounsfield_server::Scheduler::start(PresetLibrary::builtin(), 1).expect("a render thread"),
     );
     let server =
-        server_mode::server::BackgroundServer::start("tls-test-server", config, library, scheduler)
+        hounsfield_server::BackgroundServer::start("tls-test-server", config, library, scheduler)
             .expect("listens");
     (server, fingerprint, folder)
 }
@@ -453,7 +453,7 @@ fn a_self_signed_server_is_trusted_once_by_its_fingerprint_and_a_changed_one_ref
 
     // A different certificate for the same server is refused, with both fingerprints.
     let mut changed = saved;
-    let before = server_mode::tls::Fingerprint::of(b"the certificate trusted before");
+    let before = hounsfield_tls::Fingerprint::of(b"the certificate trusted before");
     changed.trust_certificate(&server_key, before);
     changed.save(&settings).expect("saved");
     let mut harness = thin_client(url, settings);
@@ -541,7 +541,7 @@ fn the_pacs_tab_searches_by_patient_name_and_opens_a_series_retrieved_over_dicom
         .next()
         .unwrap_or_default()
         .to_string();
-    let button = crate::desktop::pacs_search::series_text(&server_mode::pacs::SeriesMatch {
+    let button = crate::desktop::pacs_search::series_text(&hounsfield_dicomweb::SeriesMatch {
         study_uid: catalog.studies[0].uid.clone(),
         uid: series.uid.clone(),
         number: series.number.map(i64::from),

@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use server_mode::client::{Client, ClientError, Event, Frame, VIDEO_CODECS, Welcome};
-use server_mode::protocol::{
+use hounsfield_client::{Client, ClientError, Event, Frame, VIDEO_CODECS, Welcome};
+use hounsfield_protocol::{
     Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, Opened, ServerMessage,
     SharedView, SlicePlane, TransportKind, Viewport,
 };
-use server_mode::tls::{Fingerprint, ServerTrust};
+use hounsfield_tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
 use url::Url;
 
@@ -794,9 +794,9 @@ mod tests {
     use std::sync::mpsc::{Receiver, sync_channel};
     use std::time::Instant;
 
-    use server_mode::server::BackgroundServer;
-    use server_mode::server::webrtc::WebRtcConfig;
-    use server_mode::{Library, ServerConfig};
+    use hounsfield_server::BackgroundServer;
+    use hounsfield_server::{Library, ServerConfig};
+    use hounsfield_webrtc::WebRtcConfig;
 
     /// A server of the built-in phantom on a loopback port, in this process, with its
     /// WebSocket address; dropping it stops it.
@@ -1085,8 +1085,8 @@ mod tests {
 
     #[test]
     fn thin_client_shows_the_servers_2x2_layout_and_hands_it_over_with_the_crosshair() {
+        use hounsfield_protocol::Layout;
         use render_core::view::layout::quad_cells;
-        use server_mode::protocol::Layout;
 
         let (url, server) = serve_phantom(None);
         let (link, woken) = link_to(&url, None, None);
@@ -1192,7 +1192,9 @@ mod tests {
             .and_then(|o| o.view)
             .expect("view");
         drop(plain);
-        view.camera.set_view(render_core::camera::NamedView::Left);
+        let mut camera = render_core::camera::Camera::from(view.camera);
+        camera.set_view(render_core::camera::NamedView::Left);
+        view.camera = camera.into();
         let (wake, woken) = sync_channel(16);
         let target = LinkTarget {
             url: url.clone(),
@@ -1318,7 +1320,9 @@ mod tests {
 
         // The UI turns to the left side and remembers the view it mirrors.
         let mut view = first_session.view.clone().expect("view");
-        view.camera.set_view(render_core::camera::NamedView::Left);
+        let mut camera = render_core::camera::Camera::from(view.camera);
+        camera.set_view(render_core::camera::NamedView::Left);
+        view.camera = camera.into();
         link.remember(view.clone());
         assert!(link.send(Action::SetView {
             view: Box::new(view)

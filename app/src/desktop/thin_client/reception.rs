@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use server_mode::client::{DecodeError, DecodedImage, Frame, FrameDecoder};
+use hounsfield_client::{DecodeError, DecodedImage, Frame, FrameDecoder};
 
 /// Inputs remembered for latency: older ones are forgotten.
 const LATENCY_WINDOW: usize = 128;

@@ -6,19 +6,21 @@
 //! right-drag the grey window, and the server reads the value under the cursor). The view is mirrored here (the same camera moves the server makes) so that
 //! switching to local rendering keeps it.
 
+use render_core::view::PlaneGeometry;
 use std::time::{Duration, Instant};
 
 use eframe::egui;
+use hounsfield_protocol::{
+    Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, TransportKind, Viewport,
+    WindowInfo,
+};
 use render_core::Window;
+use render_core::camera::Camera;
 use render_core::transfer::RenderMode;
 use render_core::view::layout::{cell_index, quad_cells};
 use render_core::view::{Cell, CropBox};
-use server_mode::protocol::{
-    Action, CropInfo, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, TransportKind,
-    Viewport, WindowInfo,
-};
 
-use server_mode::tls::Fingerprint;
+use hounsfield_tls::Fingerprint;
 
 use super::connection::{LinkStatus, LinkTarget, RemoteLink};
 use super::crop_control::CropEdit;
@@ -240,7 +242,7 @@ impl RemoteView {
             self.mirror
                 .as_ref()
                 .and_then(|mirror| mirror.crop)
-                .and_then(|crop| crop.to_box().ok())
+                .and_then(|crop| render_core::view::CropBox::from_info(&crop).ok())
                 .unwrap_or_default()
         })
     }
@@ -684,9 +686,9 @@ impl RemoteView {
 /// Applies `action` to `mirror` as the server applies it to its view.
 fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, action: &Action) {
     match action {
-        Action::Orbit { dx, dy } => mirror.camera.orbit(*dx, *dy),
-        Action::Pan { dx, dy } => mirror.camera.pan(*dx, *dy),
-        Action::Zoom { factor } => mirror.camera.zoom_by(*factor),
+        Action::Orbit { dx, dy } => move_camera(mirror, |camera| camera.orbit(*dx, *dy)),
+        Action::Pan { dx, dy } => move_camera(mirror, |camera| camera.pan(*dx, *dy)),
+        Action::Zoom { factor } => move_camera(mirror, |camera| camera.zoom_by(*factor)),
         Action::Window { width, center } => {
             mirror.window = Some(WindowInfo {
                 width: *width,
@@ -705,7 +707,7 @@ fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, action: &Acti
         Action::Mode { mode } => mirror.mode = mode.clone(),
         Action::View { name } => {
             if let Some(view) = render_core::camera::NamedView::from_name(name) {
-                mirror.camera.set_view(view);
+                move_camera(mirror, |camera| camera.set_view(view));
             }
         }
         Action::Reset => {
@@ -716,7 +718,7 @@ fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, action: &Acti
         Action::Crop { min, max } => {
             mirror.crop = CropBox::checked(*min, *max)
                 .ok()
-                .and_then(|crop| CropInfo::of(&crop));
+                .and_then(|crop| crop.to_info());
         }
         Action::SetView { view } => *mirror = (**view).clone(),
         Action::Layout { name } => {
@@ -728,6 +730,13 @@ fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, action: &Acti
         Action::Slice { .. } | Action::Crosshair { .. } => {}
         Action::Resize { .. } | Action::Interact { .. } => {}
     }
+}
+
+/// Moves the mirror's camera as the render core moves a camera.
+fn move_camera(mirror: &mut SharedView, motion: impl FnOnce(&mut Camera)) {
+    let mut camera = Camera::from(mirror.camera);
+    motion(&mut camera);
+    mirror.camera = camera.into();
 }
 
 /// The four cells (3D, axial, coronal, sagittal) of a 2×2 frame of `size` pixels drawn

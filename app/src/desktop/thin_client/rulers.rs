@@ -4,8 +4,9 @@
 //! cell shows that slice, placed by the geometry of the server's `crosshair` message.
 
 use glam::DVec3;
+use hounsfield_protocol::{CrosshairInCells, SlicePlane, SliceScales};
+use render_core::view::PlaneGeometry;
 use render_core::view::layout::{cell_index, quad_cells};
-use server_mode::protocol::{CrosshairInCells, SlicePlane, SliceScales};
 
 /// Where the slices lie in their cells of the 2×2 layout, as the server told it.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use server_mode::client::webrtc::{Arrival, PeerTask, RtpFrames, next_arrival};
-use server_mode::client::{Client, Frame};
+use hounsfield_client::webrtc::{Arrival, PeerTask, RtpFrames, next_arrival};
+use hounsfield_client::{Client, Frame};
 
 /// The longest wait for the server's answer to an offer; past it the frames stay on the
 /// WebSocket.

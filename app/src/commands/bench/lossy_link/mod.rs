@@ -26,8 +26,8 @@ use pump::Pump;
 
 /// The MTU of both devices: an Ethernet's.
 const MTU: &str = "1500";
-/// The send buffer of the connections the link accepts: the server's own (server-mode's
-/// listener), so that the lossy leg holds what the server's socket would.
+/// The send buffer of the connections the link accepts: the server listener's own, so
+/// that the lossy leg holds what the server's socket would.
 const LEG_SEND_BUFFER_BYTES: usize = 512 * 1024;
 /// The first of the addresses RFC 2544 sets aside for benchmarks (198.18.0.0/15), from
 /// which each link takes a /30.

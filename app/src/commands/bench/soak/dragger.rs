@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use server_mode::client::{Client, Event, Frame, FrameDecoder};
-use server_mode::protocol::{Action, ClientStats, ServerMessage};
+use hounsfield_client::{Client, Event, Frame, FrameDecoder};
+use hounsfield_protocol::{Action, ClientStats, ServerMessage};
 
 use super::Target;
 use super::latency::LatencyHistogram;
@@ -35,7 +35,7 @@ pub(super) struct DragTally {
     /// The frame size granted.
     pub(super) size: [u32; 2],
     /// The codec of interactive frames granted.
-    pub(super) granted: server_mode::protocol::Codec,
+    pub(super) granted: hounsfield_protocol::Codec,
     /// From sending `open` to the first final still (ms).
     pub(super) first_still_ms: f64,
     /// Frames received while dragging.
@@ -94,7 +94,7 @@ pub(super) async fn drag(
 ) -> anyhow::Result<DragTally> {
     let (mut client, welcome, chosen) = greet(
         &target.url,
-        &server_mode::tls::ServerTrust::system(),
+        &hounsfield_tls::ServerTrust::system(),
         target.series.as_deref(),
         target.size,
         target.codec,

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use hounsfield_client::{Client, Event};
+use hounsfield_protocol::{Action, ServerMessage};
+use hounsfield_server::Scheduler;
 use serde::Serialize;
-use server_mode::Scheduler;
-use server_mode::client::{Client, Event};
-use server_mode::protocol::{Action, ServerMessage};
 
 use super::Target;
 use super::memory::resident_mib;

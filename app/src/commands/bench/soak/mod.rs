@@ -20,9 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use server_mode::Scheduler;
-use server_mode::server::metrics::Metrics;
-use server_mode::tls::ServerTrust;
+use hounsfield_server::Scheduler;
+use hounsfield_server::metrics::Metrics;
+use hounsfield_tls::ServerTrust;
 use tokio::task::JoinHandle;
 
 use super::client::REPLY_TIMEOUT;
@@ -61,7 +61,7 @@ struct Target {
 
 impl Target {
     /// A client that said hello, opened the series and got its first frame.
-    async fn open_session(&self) -> anyhow::Result<server_mode::client::Client> {
+    async fn open_session(&self) -> anyhow::Result<hounsfield_client::Client> {
         let (mut client, _, chosen) = super::client::greet(
             &self.url,
             &ServerTrust::system(),

@@ -5,9 +5,9 @@
 
 use std::time::{Duration, Instant};
 
+use hounsfield_client::Event;
+use hounsfield_protocol::Action;
 use serde::Serialize;
-use server_mode::client::Event;
-use server_mode::protocol::Action;
 
 use super::Target;
 use crate::commands::bench::client::{INPUTS_PER_S, ORBIT_DEG_PER_INPUT, in_time, ms};

@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
+use hounsfield_protocol::{Action, ClientMessage, Input, Viewport};
 use serde::Serialize;
-use server_mode::protocol::{Action, ClientMessage, Input, Viewport};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::cli::StreamCodec;

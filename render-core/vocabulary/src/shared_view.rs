@@ -1,0 +1,84 @@
+//! The part of a view that travels between a client and a server: what the 3D frame
+//! shows, not how fast it is drawn. The render core turns its `ViewState` into one and
+//! back (`ViewState::shared`, `ViewState::adopt_shared`), so there is one view and one
+//! wire form of it.
+
+use glam::DVec3;
+use serde::{Deserialize, Serialize};
+
+use crate::Layout;
+
+/// How the camera projects the scene onto the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Projection {
+    /// Perspective, with the camera's view angle.
+    #[default]
+    Perspective,
+    /// Parallel rays: sizes do not change with depth (as in a radiograph).
+    Orthographic,
+}
+
+/// Where a 3D camera stands and how it looks (LPS, mm): the render core's camera as it
+/// travels, field for field.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CameraPose {
+    /// The point looked at and orbited around (LPS, mm).
+    pub focal_point: DVec3,
+    /// Unit vector from the camera towards the focal point (LPS).
+    pub direction: DVec3,
+    /// Unit vector pointing up on the screen, orthogonal to `direction` (LPS).
+    pub up: DVec3,
+    /// Distance from the camera to the focal point (mm).
+    pub distance_mm: f64,
+    /// Radius (mm) of a sphere around the focal point that holds the whole volume.
+    pub scene_radius_mm: f64,
+    /// Magnification: 1 fits the volume in the view's height.
+    pub zoom: f64,
+    /// Vertical view angle at zoom 1 (degrees), for perspective projection.
+    pub view_angle_deg: f64,
+    /// Perspective or orthographic.
+    pub projection: Projection,
+}
+
+/// The part of a view that travels between a client and a server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedView {
+    /// The 3D camera (LPS, mm).
+    pub camera: CameraPose,
+    /// The transfer-function preset's name.
+    pub preset: String,
+    /// The render mode's name.
+    pub mode: String,
+    /// The grey window, when one was set (of the 3D projection modes and the slices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowInfo>,
+    /// How the frame is divided (`1x1` when absent).
+    #[serde(default)]
+    pub layout: Layout,
+    /// The point the slices of the 2×2 layout pass through (LPS, mm); the volume's centre
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crosshair_lps: Option<DVec3>,
+    /// The box the 3D rendering is limited to; the whole volume when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop: Option<CropInfo>,
+}
+
+/// A crop box as it travels: fractions 0..=1 of the volume along i, j and k.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CropInfo {
+    /// The lower corner `[i, j, k]`.
+    pub min: [f64; 3],
+    /// The upper corner `[i, j, k]`.
+    pub max: [f64; 3],
+}
+
+/// A grey window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WindowInfo {
+    /// Window width.
+    pub width: f64,
+    /// Window centre.
+    pub center: f64,
+}

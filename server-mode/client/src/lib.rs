@@ -1,0 +1,13 @@
+//! The Rust client of protocol v1 ([`Client`]) and the decoding of the frames it receives
+//! into pixels ([`FrameDecoder`], over FFmpeg's H.264 decoder for video); frames over
+//! WebRTC through [`webrtc`]. Used by the desktop's thin client, `hounsfield bench stream`
+//! and the tests.
+
+mod connection;
+pub mod decode;
+pub mod lossy_relay;
+pub mod webrtc;
+
+pub use connection::{Client, ClientError, Event, Frame, STILL_CODECS, VIDEO_CODECS, Welcome};
+pub use decode::{DecodeError, FrameDecoder};
+pub use hounsfield_video::{DecodedImage, H264Decoder, psnr};

@@ -1,0 +1,285 @@
+//! The 2×2 layout in one frame: the four cells (their geometry is the render core's
+//! [`render_core::view::layout`]) rendered and stitched into the one image a session
+//! streams, and where the crosshair shows in each slice's cell. The last full-quality 3D cell is kept, so that scrolling through the
+//! slices redraws only them (and the 3D cell stays sharp while they move).
+
+use render_core::view::PlaneGeometry;
+use std::sync::{Arc, Weak};
+
+use glam::DVec3;
+use render_core::Volume;
+use render_core::gpu::{FrameImage, RenderError, Renderer};
+use render_core::view::layout::{cell_index, cell_render_size, quad_cells, spot_in_cell};
+use render_core::view::{Cell, MprPlane, Quality, ViewState};
+
+use hounsfield_protocol::{CrosshairInCells, Layout, SlicePlane, SliceScales};
+
+/// Where the crosshair shows in each slice's cell of a 2×2 frame of `size`.
+pub fn crosshair_in_cells(
+    volume: &Volume,
+    crosshair_lps: DVec3,
+    size: [u32; 2],
+) -> CrosshairInCells {
+    let spot = |plane| spot_in_cell(volume, plane, crosshair_lps, size, crosshair_lps);
+    CrosshairInCells {
+        axial: spot(SlicePlane::Axial),
+        coronal: spot(SlicePlane::Coronal),
+        sagittal: spot(SlicePlane::Sagittal),
+    }
+}
+
+/// Millimetres per pixel of each slice's cell of a 2×2 frame of `size` (the slices are
+/// centred on the volume, so this depends on the size alone).
+pub fn slice_scales(volume: &Volume, size: [u32; 2]) -> SliceScales {
+    let render = cell_render_size(size);
+    let scale = |plane: SlicePlane| {
+        MprPlane::through_centre(volume, plane.orientation()).mm_per_pixel(volume, render)
+    };
+    SliceScales {
+        axial: scale(SlicePlane::Axial),
+        coronal: scale(SlicePlane::Coronal),
+        sagittal: scale(SlicePlane::Sagittal),
+    }
+}
+
+/// The last full-quality 3D cell rendered, with what it shows.
+#[derive(Default)]
+pub struct ThreeDCell {
+    last: Option<CachedCell>,
+}
+
+struct CachedCell {
+    /// The volume it shows (not kept alive by the cache).
+    volume: Weak<Volume>,
+    /// Its view, at full quality.
+    view: ViewState,
+    size: [u32; 2],
+    image: FrameImage,
+}
+
+impl ThreeDCell {
+    /// The 3D cell of `view` on `volume` at `size`: the kept one when it shows the same
+    /// view (at any quality asked: a full-quality image is as good), else a new render,
+    /// kept when it is at full quality.
+    fn render(
+        &mut self,
+        renderer: &mut Renderer,
+        volume: &Arc<Volume>,
+        view: &ViewState,
+        size: [u32; 2],
+    ) -> Result<FrameImage, RenderError> {
+        let mut full = view.clone();
+        full.quality = Quality::Full;
+        if let Some(last) = &self.last
+            && last.size == size
+            && last.view == full
+            && last
+                .volume
+                .upgrade()
+                .is_some_and(|kept| Arc::ptr_eq(&kept, volume))
+        {
+            return Ok(last.image.clone());
+        }
+        let image = renderer.render_image(view, size)?;
+        if view.quality == Quality::Full {
+            self.last = Some(CachedCell {
+                volume: Arc::downgrade(volume),
+                view: full,
+                size,
+                image: image.clone(),
+            });
+        }
+        Ok(image)
+    }
+}
+
+/// Renders `view` (on the renderer's volume `volume`) at `size` as `layout` says: the 3D
+/// view alone, or the 3D view and the three slices through `crosshair_lps` stitched into
+/// one image. The slices use the view's grey window. With `three_d`, the 3D cell is
+/// reused while its view stays the same (pass `None` for a renderer of another copy of
+/// the volume, such as a preview's).
+pub fn render_layout(
+    renderer: &mut Renderer,
+    volume: &Arc<Volume>,
+    view: &ViewState,
+    layout: Layout,
+    crosshair_lps: DVec3,
+    size: [u32; 2],
+    three_d: Option<&mut ThreeDCell>,
+) -> Result<FrameImage, RenderError> {
+    match layout {
+        Layout::Single => renderer.render_image(view, size),
+        Layout::Quad => {
+            let render_size = cell_render_size(size);
+            let cells = quad_cells(size);
+            let mut frame = FrameImage {
+                width: size[0],
+                height: size[1],
+                rgba: vec![0; size[0] as usize * size[1] as usize * 4],
+            };
+            let three_d = match three_d {
+                Some(cache) => cache.render(renderer, volume, view, render_size)?,
+                None => renderer.render_image(view, render_size)?,
+            };
+            stitch(&mut frame, &three_d, cells[0]);
+            for plane in SlicePlane::ALL {
+                let mut slice_view = view.clone();
+                slice_view.mpr = Some(MprPlane::through(
+                    volume,
+                    plane.orientation(),
+                    crosshair_lps,
+                ));
+                let image = renderer.render_image(&slice_view, render_size)?;
+                stitch(&mut frame, &image, cells[cell_index(plane)]);
+            }
+            Ok(frame)
+        }
+    }
+}
+
+/// Copies the top-left `cell`-sized part of `image` into `cell` of `frame`.
+fn stitch(frame: &mut FrameImage, image: &FrameImage, cell: Cell) {
+    let width = cell.width.min(image.width) as usize * 4;
+    let rows = cell.height.min(image.height) as usize;
+    let frame_row = frame.width as usize * 4;
+    let image_row = image.width as usize * 4;
+    for row in 0..rows {
+        let to = (cell.y as usize + row) * frame_row + cell.x as usize * 4;
+        let from = row * image_row;
+        if let (Some(target), Some(source)) = (
+            frame.rgba.get_mut(to..to + width),
+            image.rgba.get(from..from + width),
+        ) {
+            target.copy_from_slice(source);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_crosshair_shows_where_a_click_would_put_it() {
+        let volume = render_core::phantom::ct_phantom();
+        let crosshair = volume.centre_lps() + DVec3::new(10.0, -20.0, 30.0);
+        // The crosshair 10 mm towards L and 20 mm towards A of the centre: right of the
+        // middle in the axial and coronal cells, above it in the axial cell, left of it in
+        // the sagittal cell (A is on the left there); 30 mm towards S: above the middle in
+        // the coronal and sagittal cells.
+        let cells = crosshair_in_cells(&volume, crosshair, [256, 192]);
+        assert!(cells.axial[0] > 0.5 && cells.axial[1] < 0.5, "{cells:?}");
+        assert!(
+            cells.coronal[0] > 0.5 && cells.coronal[1] < 0.5,
+            "{cells:?}"
+        );
+        assert!(
+            cells.sagittal[0] < 0.5 && cells.sagittal[1] < 0.5,
+            "{cells:?}"
+        );
+        let centred = crosshair_in_cells(&volume, volume.centre_lps(), [256, 192]);
+        for plane in SlicePlane::ALL {
+            let [x, y] = centred.of(plane);
+            assert!(
+                (x - 0.5).abs() < 0.01 && (y - 0.5).abs() < 0.01,
+                "{plane:?}: {x}, {y}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_kept_3d_cell_serves_frames_that_change_only_the_slices() {
+        let context = render_core::gpu::GpuContext::headless().expect("a GPU adapter (lavapipe)");
+        let mut renderer = Renderer::new(context, render_core::transfer::PresetLibrary::builtin());
+        let volume = Arc::new(render_core::phantom::ct_phantom());
+        renderer.load_volume(volume.clone());
+        let view = ViewState::initial(
+            &volume,
+            "ct-bone",
+            render_core::transfer::RenderMode::Composite,
+        );
+        let size = [96, 64];
+        let crosshair = volume.centre_lps();
+        let mut kept = ThreeDCell::default();
+        let mut render = |view: &ViewState, crosshair: DVec3, cache: Option<&mut ThreeDCell>| {
+            render_layout(
+                &mut renderer,
+                &volume,
+                view,
+                Layout::Quad,
+                crosshair,
+                size,
+                cache,
+            )
+            .expect("renders")
+        };
+        let still = render(&view, crosshair, Some(&mut kept));
+        let mut moving = view.clone();
+        moving.quality = Quality::Interactive;
+        let scrolled = crosshair + DVec3::new(0.0, 0.0, 30.0);
+        let cached = render(&moving, scrolled, Some(&mut kept));
+        let fresh = render(&moving, scrolled, None);
+        let cells = quad_cells(size);
+        let cell_pixels = |image: &FrameImage, cell: Cell| {
+            let mut pixels = Vec::new();
+            for y in cell.y..cell.y + cell.height {
+                for x in cell.x..cell.x + cell.width {
+                    pixels.push(image.pixel(x, y));
+                }
+            }
+            pixels
+        };
+        assert_eq!(
+            cell_pixels(&still, cells[0]),
+            cell_pixels(&cached, cells[0]),
+            "the full-quality 3D cell is reused"
+        );
+        assert_ne!(
+            cell_pixels(&still, cells[0]),
+            cell_pixels(&fresh, cells[0]),
+            "an interactive 3D cell differs (so the test can tell)"
+        );
+        assert_eq!(
+            cell_pixels(&cached, cells[1]),
+            cell_pixels(&fresh, cells[1]),
+            "the slices are drawn anew"
+        );
+        assert_ne!(
+            cell_pixels(&still, cells[1]),
+            cell_pixels(&cached, cells[1])
+        );
+        // Another view of the 3D cell is rendered, not taken from the cache.
+        let mut turned = view.clone();
+        turned.camera.orbit(90.0, 0.0);
+        let other = render(&turned, scrolled, Some(&mut kept));
+        assert_ne!(cell_pixels(&still, cells[0]), cell_pixels(&other, cells[0]));
+    }
+
+    #[test]
+    fn stitching_copies_the_top_left_part_into_the_cell() {
+        let mut frame = FrameImage {
+            width: 5,
+            height: 3,
+            rgba: vec![0; 5 * 3 * 4],
+        };
+        let image = FrameImage {
+            width: 3,
+            height: 2,
+            rgba: (0..24).collect(),
+        };
+        let cell = quad_cells([5, 3])[3];
+        assert_eq!(
+            cell,
+            Cell {
+                x: 2,
+                y: 1,
+                width: 3,
+                height: 2
+            }
+        );
+        stitch(&mut frame, &image, cell);
+        assert_eq!(frame.pixel(2, 1), [0, 1, 2, 3]);
+        assert_eq!(frame.pixel(4, 2), [20, 21, 22, 23]);
+        assert_eq!(frame.pixel(1, 1), [0, 0, 0, 0]);
+    }
+}

@@ -1,0 +1,198 @@
+//! A PACS as a source of the server's library: its catalog listed over QIDO-RS when the
+//! library is made (studies and series, paged through; `list_studies` then filters that
+//! catalog as it filters folders', so searching costs the PACS nothing), and a series
+//! retrieved over WADO-RS into the on-disk cache when opened, then read by the same file
+//! loader as a folder's.
+
+use std::collections::HashMap;
+
+use render_core::dicom::{Catalog, PreDecoded, SeriesKind};
+use render_core::progress::no_progress;
+
+use super::{LibraryError, modalities_of};
+use hounsfield_dicomweb::{
+    DicomWeb, PacsCatalog, PacsError, RetrievalProgress, SeriesCache, retrieve_decoding,
+};
+use hounsfield_protocol::{SeriesInfo, StudyInfo};
+
+/// Most studies listed from one PACS.
+pub const MAX_PACS_STUDIES: usize = 20_000;
+
+/// A PACS the library lists, and the cache its series are retrieved into.
+pub struct PacsLibrary {
+    source: DicomWeb,
+    cache: SeriesCache,
+}
+
+/// A series retrieved and catalogued from the cache.
+pub(super) struct Arrived {
+    /// The catalog of the series' cached instances.
+    pub catalog: Catalog,
+    /// One line per instance the PACS did not deliver (left out of the volume), for the
+    /// log: they name the PACS's URLs.
+    pub missing: Vec<String>,
+    /// Instances the PACS listed for the series.
+    pub expected: usize,
+    /// Its instances decoded while they arrived, for the load to take.
+    pub decoded: PreDecoded,
+}
+
+impl PacsLibrary {
+    /// The PACS at `source`, its series retrieved into `cache`.
+    pub fn new(source: DicomWeb, cache: SeriesCache) -> Self {
+        Self { source, cache }
+    }
+
+    /// The DICOMweb base URL, for messages.
+    pub fn base(&self) -> &str {
+        self.source.base().as_str()
+    }
+
+    /// The studies of the PACS, each with its series (headers only).
+    pub(super) fn list(&self) -> Result<Vec<StudyInfo>, PacsError> {
+        let catalog = self.source.catalog(MAX_PACS_STUDIES)?;
+        if catalog.truncated {
+            tracing::warn!(
+                pacs = self.base(),
+                studies = catalog.studies.len(),
+                "the PACS holds more than the library lists"
+            );
+        }
+        Ok(studies(&catalog))
+    }
+
+    /// Retrieves series `series_uid` of study `study_uid` (listed as `id`) into the cache,
+    /// reporting images received, and catalogues it; instances the PACS would not deliver
+    /// are left out and named. The details of a failure are logged (they name the PACS's
+    /// URLs), the client is told the series is unavailable.
+    pub(super) fn retrieve(
+        &self,
+        id: &str,
+        (study_uid, series_uid): (&str, &str),
+        progress: RetrievalProgress<'_>,
+        max_bytes: u64,
+    ) -> Result<Arrived, LibraryError> {
+        let (retrieved, decoded) = retrieve_decoding(
+            &self.cache,
+            &self.source,
+            (study_uid, series_uid),
+            progress,
+            max_bytes,
+        )
+        .map_err(|error| {
+            tracing::warn!(series = id, %error, "the PACS did not deliver the series");
+            LibraryError::Unavailable {
+                id: id.to_string(),
+                reason: "the PACS did not deliver it (the server log says why)".to_string(),
+            }
+        })?;
+        let expected = retrieved.instances + retrieved.failed.len();
+        let missing = retrieved
+            .failed
+            .iter()
+            .map(|error| format!("an instance of {expected} not retrieved, left out: {error}"))
+            .collect();
+        Ok(Arrived {
+            catalog: Catalog::scan(&[retrieved.folder], &no_progress),
+            missing,
+            expected,
+            decoded,
+        })
+    }
+}
+
+/// The studies of a PACS catalog as `studies` lists them: series in their number's order,
+/// ids their SeriesInstanceUIDs, no dimensions (the metadata is not read until opened) and
+/// no thumbnail; a series of one instance is a single image. Studies without a series are
+/// left out.
+fn studies(catalog: &PacsCatalog) -> Vec<StudyInfo> {
+    let mut by_study: HashMap<&str, Vec<SeriesInfo>> = HashMap::new();
+    for series in &catalog.series {
+        let images = series
+            .instances
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0);
+        by_study
+            .entry(series.study_uid.as_str())
+            .or_default()
+            .push(SeriesInfo {
+                id: series.uid.clone(),
+                number: series.number.and_then(|n| i32::try_from(n).ok()),
+                modality: series.modality.clone(),
+                description: series.description.clone(),
+                images,
+                dims: None,
+                unavailable: None,
+                kind: if images == 1 {
+                    SeriesKind::Single
+                } else {
+                    SeriesKind::Volume
+                },
+                thumbnail: None,
+            });
+    }
+    catalog
+        .studies
+        .iter()
+        .filter_map(|study| {
+            let mut series = by_study.remove(study.uid.as_str())?;
+            series.sort_by(|a, b| a.number.cmp(&b.number).then_with(|| a.id.cmp(&b.id)));
+            Some(StudyInfo {
+                id: study.uid.clone(),
+                description: study.description.clone(),
+                date: study.date.clone(),
+                patient_name: study.patient_name.clone(),
+                patient_id: study.patient_id.clone(),
+                accession: study.accession_number.clone(),
+                modalities: modalities_of(&series),
+                series,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hounsfield_dicomweb::{SeriesMatch, StudyMatch};
+
+    #[test]
+    fn series_join_their_studies_in_number_order_and_empty_studies_go() {
+        let study = |uid: &str| StudyMatch {
+            uid: uid.to_string(),
+            patient_name: "DOE^JANE".to_string(),
+            patient_id: "P1".to_string(),
+            date: "20130308".to_string(),
+            description: String::new(),
+            accession_number: "A7".to_string(),
+            modalities: Vec::new(),
+            series_count: None,
+            instances: None,
+        };
+        let series = |study: &str, uid: &str, number: i64, instances: u64| SeriesMatch {
+            study_uid: study.to_string(),
+            uid: uid.to_string(),
+            number: Some(number),
+            modality: "MR".to_string(),
+            description: String::new(),
+            instances: Some(instances),
+        };
+        let catalog = PacsCatalog {
+            studies: vec![study("1.1"), study("1.2")],
+            series: vec![
+                series("1.1", "1.1.2", 2, 40),
+                series("1.1", "1.1.1", 1, 1),
+                series("9.9", "9.9.1", 1, 10),
+            ],
+            truncated: false,
+        };
+        let listed = studies(&catalog);
+        assert_eq!(listed.len(), 1, "the study without series is left out");
+        assert_eq!(listed[0].accession, "A7");
+        assert_eq!(listed[0].modalities, ["MR"]);
+        let ids: Vec<&str> = listed[0].series.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["1.1.1", "1.1.2"]);
+        assert_eq!(listed[0].series[0].kind, SeriesKind::Single);
+        assert_eq!(listed[0].series[1].images, 40);
+    }
+}

@@ -1,0 +1,262 @@
+//! Logging in from the web page, so that no token needs to sit in an address: `POST /login`
+//! exchanges a token (`{"token": "…"}`) for a login cookie, HttpOnly (the page's scripts
+//! cannot read it), SameSite=Strict (no other site's page sends it) and Secure over TLS,
+//! valid for [`crate::ServerConfig::login_lifetime`]; `POST /logout` ends it;
+//! `GET /whoami` tells the page whether it must log in. The WebSocket, `/metrics` and the
+//! admin view accept the cookie where they accept a token. Failed logins count against the
+//! address like any wrong token; logins, logouts and expired logins are recorded in the
+//! audit log with the user's name.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::access::Identity;
+use crate::audit::{AuditEvent, Refusal};
+use crate::http::{App, json, refuse, request_identity};
+use crate::login_sessions::Presented;
+use crate::users::Role;
+
+/// The login cookie's name.
+pub const COOKIE: &str = "hounsfield_login";
+
+/// Largest `POST /login` body read: a token and its JSON around it.
+const LOGIN_BODY_LIMIT: usize = 4096;
+
+/// What `POST /login` takes.
+#[derive(Deserialize)]
+struct LoginRequest {
+    token: String,
+}
+
+/// What `GET /whoami` and `POST /login` answer: whether the server wants a login, and who
+/// is logged in.
+#[derive(Serialize)]
+struct Who {
+    /// The server asks for a token.
+    required: bool,
+    /// The user logged in, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    /// Their role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<Role>,
+}
+
+impl Who {
+    fn of(app: &App, identity: Option<&Identity>) -> Self {
+        Self {
+            required: app.access.required(),
+            user: identity.and_then(|identity| identity.name.clone()),
+            role: identity.map(|identity| identity.role),
+        }
+    }
+}
+
+/// `POST /login`: the token's user gets a login cookie; a wrong token gets 401 (and counts
+/// against the address), a locked-out address 429.
+pub(crate) async fn login(
+    State(app): State<Arc<App>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(refused) = same_origin(&app, client, &headers) {
+        return *refused;
+    }
+    if body.len() > LOGIN_BODY_LIMIT {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "a login is a token, no more\n",
+        )
+            .into_response();
+    }
+    let Ok(request) = serde_json::from_slice::<LoginRequest>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "expected JSON: {\"token\": \"…\"}\n",
+        )
+            .into_response();
+    };
+    let identity = match request_identity(&app, client, Some(request.token.trim()), "at login") {
+        Ok(identity) => identity,
+        Err(refused) => return *refused,
+    };
+    if !app.access.required() {
+        return json(StatusCode::OK, &Who::of(&app, None));
+    }
+    let id = match app.logins.start(identity.clone(), Instant::now()) {
+        Ok(id) => id,
+        Err(error) => {
+            tracing::error!(%error, "no random login id");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "no login could be made\n",
+            )
+                .into_response();
+        }
+    };
+    tracing::info!(%client, user = identity.label(), "logged in");
+    app.config.audit.record(&AuditEvent::Login {
+        client,
+        user: identity.label().to_string(),
+    });
+    let max_age = app.logins.lifetime().as_secs();
+    json_with_cookie(&Who::of(&app, Some(&identity)), &cookie(&app, &id, max_age))
+}
+
+/// `POST /logout`: ends the request's login (if any) and clears its cookie.
+pub(crate) async fn logout(
+    State(app): State<Arc<App>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = same_origin(&app, client, &headers) {
+        return *refused;
+    }
+    if let Some(identity) = login_id(&headers).and_then(|id| app.logins.end(&id)) {
+        tracing::info!(%client, user = identity.label(), "logged out");
+        app.config.audit.record(&AuditEvent::Logout {
+            client,
+            user: identity.label().to_string(),
+        });
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(clear) = HeaderValue::from_str(&cookie(&app, "", 0)) {
+        response.headers_mut().insert(header::SET_COOKIE, clear);
+    }
+    response
+}
+
+/// `GET /whoami`: whether the server wants a login and who the request's login is.
+pub(crate) async fn whoami(
+    State(app): State<Arc<App>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let identity = cookie_identity(&app, client, &headers);
+    json(StatusCode::OK, &Who::of(&app, identity.as_ref()))
+}
+
+/// Who the request's login cookie stands for: a login in force of a user still allowed in.
+/// An expired login is recorded and forgotten; a login of a user since removed, changed or
+/// expired is ended.
+pub(crate) fn cookie_identity(
+    app: &App,
+    client: SocketAddr,
+    headers: &HeaderMap,
+) -> Option<Identity> {
+    let id = login_id(headers)?;
+    match app.logins.presented(&id, Instant::now()) {
+        Presented::Valid(identity) => {
+            if app
+                .access
+                .still_allowed(&identity, chrono::Utc::now())
+                .is_ok()
+            {
+                Some(identity)
+            } else {
+                app.logins.end(&id);
+                None
+            }
+        }
+        Presented::Expired(identity) => {
+            app.config.audit.record(&AuditEvent::LoginExpired {
+                client,
+                user: identity.label().to_string(),
+            });
+            None
+        }
+        Presented::Unknown => None,
+    }
+}
+
+/// Who a request is: by its token when it carries one (see [`request_identity`]), else by
+/// its login cookie, else the answer refusing it.
+pub(crate) fn token_or_cookie_identity(
+    app: &App,
+    client: SocketAddr,
+    token: Option<&str>,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<Identity, Box<Response>> {
+    if token.is_none()
+        && app.access.required()
+        && let Some(identity) = cookie_identity(app, client, headers)
+    {
+        return Ok(identity);
+    }
+    request_identity(app, client, token, what)
+}
+
+/// The login id in the request's `Cookie` headers, if one of the right shape is there.
+fn login_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|value| value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The `Set-Cookie` value for login `id`, lasting `max_age_s` (0 clears it). Secure over
+/// TLS; over plain HTTP a browser would drop a Secure cookie (and the server warns about
+/// plain HTTP off loopback).
+fn cookie(app: &App, id: &str, max_age_s: u64) -> String {
+    let secure = if app.config.tls.is_some() {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}")
+}
+
+/// Refuses a login or logout sent by a page of another origin (a forged login).
+fn same_origin(app: &App, client: SocketAddr, headers: &HeaderMap) -> Result<(), Box<Response>> {
+    app.origins.check_origin(headers).map_err(|refusal| {
+        refuse(app, client, Refusal::Origin, &refusal.to_string());
+        Box::new((StatusCode::FORBIDDEN, format!("{refusal}\n")).into_response())
+    })
+}
+
+/// `value` as JSON (200), setting `set_cookie`.
+fn json_with_cookie(value: &impl Serialize, set_cookie: &str) -> Response {
+    let mut response = json(StatusCode::OK, value);
+    if let Ok(value) = HeaderValue::from_str(set_cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_cookie_is_found_among_others_and_only_in_its_shape() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("theme=dark"));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("a=b; {COOKIE}={id}; c=d")).expect("a value"),
+        );
+        assert_eq!(login_id(&headers).as_deref(), Some(id));
+        let mut forged = HeaderMap::new();
+        forged.append(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("{COOKIE}=../../etc")).expect("a value"),
+        );
+        assert_eq!(login_id(&forged), None);
+        assert_eq!(login_id(&HeaderMap::new()), None);
+    }
+}

@@ -1,0 +1,246 @@
+//! The encode lanes: a few threads, each fed through a bounded channel, that turn
+//! rendered frames into frame messages (JPEG, PNG, or the session's H.264 stream). All
+//! frames of one session go through the same lane, so they leave in the order they were
+//! rendered and its video stream sees them in that order.
+//!
+//! A lane is supervised: a panic while encoding a frame fails that frame (its session is
+//! told), stops the session's H.264 stream (its encoder may be broken) and the lane goes on
+//! with the next job; after too many panics in a short time it gives up, and answers every
+//! job with an error.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::time::Instant;
+
+use render_core::gpu::FrameImage;
+use render_core::view::Quality;
+
+use super::health::{Component, MAX_RESTARTS, RESTART_WINDOW, RenderHealth, RestartPolicy};
+use super::render_thread::RENDERING_FAILED;
+use super::{Delivery, RenderedFrame, SchedulerEvent, SharedStream, micros};
+use crate::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
+use crate::faults::Fault;
+use hounsfield_protocol::{FrameFlags, FrameHeader};
+
+/// Frames waiting for each encode lane.
+pub(super) const LANE_CAPACITY: usize = 2;
+
+/// A frame to encode, with where it goes.
+pub(super) struct EncodeJob {
+    pub(super) image: FrameImage,
+    /// The size the frame is shown at (the request's; larger than the image's when the
+    /// image is an interactive frame as drawn).
+    pub(super) display_size: [u32; 2],
+    pub(super) encoding: Encoding,
+    pub(super) final_still: bool,
+    pub(super) input_seq: u32,
+    pub(super) render_us: u32,
+    pub(super) quality: Quality,
+    pub(super) delivery: Delivery,
+}
+
+/// The encode lanes: a session's frames always go to the same one.
+pub(super) struct Lanes(pub(super) Vec<SyncSender<EncodeJob>>);
+
+impl Lanes {
+    /// Hands a job to its session's lane, waiting while that lane is full; false when the
+    /// lane has stopped.
+    pub(super) fn send(&self, job: EncodeJob) -> bool {
+        let n = self.0.len().max(1);
+        let lane = (job.delivery.ticket.session % n as u64) as usize;
+        self.0.get(lane).is_some_and(|lane| lane.send(job).is_ok())
+    }
+}
+
+/// Lane `lane`'s loop: encode its jobs in order until the render thread hangs up; a job
+/// that panics is answered with an error and the lane goes on (restarted), until it gave
+/// up after too many restarts.
+pub(super) fn encode_loop(lane: usize, jobs: &Receiver<EncodeJob>, health: &RenderHealth) {
+    let mut policy = RestartPolicy::default();
+    let mut gave_up = false;
+    while let Ok(job) = jobs.recv() {
+        let events = job.delivery.events.clone();
+        let input_seq = job.input_seq;
+        if gave_up {
+            let _ = events.try_send(SchedulerEvent::Failed {
+                input_seq,
+                message: RENDERING_FAILED.to_string(),
+            });
+            continue;
+        }
+        let video = job
+            .delivery
+            .video
+            .is_some()
+            .then(|| job.delivery.ticket.video_switch());
+        let Err(panic) = catch_unwind(AssertUnwindSafe(|| encode_job(job))) else {
+            continue;
+        };
+        // The job (and its in-flight place) was dropped while unwinding.
+        let reason = format!(
+            "encode lane {lane} panicked: {}",
+            super::health::panic_message(&*panic)
+        );
+        if let Some(video) = video {
+            video.stop_video();
+        }
+        let _ = events.try_send(SchedulerEvent::Failed {
+            input_seq,
+            message: RENDERING_FAILED.to_string(),
+        });
+        if policy.allow(Instant::now()) {
+            let restarts = health.count_restart(Component::Encoder, &reason);
+            tracing::error!(%reason, restarts, "encode lane restarted");
+        } else {
+            let why = format!(
+                "encode lane {lane} gave up after {MAX_RESTARTS} restarts within {} s; the last fault: {reason}",
+                RESTART_WINDOW.as_secs()
+            );
+            tracing::error!(%why, "frames of this lane's sessions fail until the server is restarted");
+            health.encoder_down(why);
+            gave_up = true;
+        }
+    }
+}
+
+/// Encodes one job and sends the frame (or why it failed) to its session.
+fn encode_job(job: EncodeJob) {
+    let EncodeJob {
+        image,
+        display_size,
+        encoding,
+        final_still,
+        input_seq,
+        render_us,
+        quality,
+        delivery,
+    } = job;
+    if delivery.fault == Some(Fault::EncodePanic) {
+        panic!("fault injection: the encode lane panics");
+    }
+    let started = Instant::now();
+    let encoded = encode_frame(&image, encoding, delivery.video.as_ref());
+    let event = match encoded {
+        Ok(Encoded {
+            payload,
+            encoding,
+            keyframe,
+            video_failure,
+        }) => {
+            if video_failure.is_some() {
+                delivery.ticket.stop_video();
+            }
+            let mut flags = 0;
+            if keyframe {
+                flags |= FrameFlags::KEYFRAME;
+            }
+            if final_still {
+                flags |= FrameFlags::FINAL;
+            }
+            if encoding == Encoding::Png {
+                flags |= FrameFlags::LOSSLESS;
+            }
+            SchedulerEvent::Frame(RenderedFrame {
+                header: FrameHeader {
+                    codec: encoding.codec(),
+                    flags: FrameFlags(flags),
+                    frame_seq: 0,
+                    input_seq,
+                    // The encoders refuse sides over u16.
+                    width: u16::try_from(encoded_side(image.width, encoding)).unwrap_or(u16::MAX),
+                    height: u16::try_from(encoded_side(image.height, encoding)).unwrap_or(u16::MAX),
+                    render_us,
+                    encode_us: micros(started),
+                    display_width: u16::try_from(encoded_side(display_size[0], encoding))
+                        .unwrap_or(u16::MAX),
+                    display_height: u16::try_from(encoded_side(display_size[1], encoding))
+                        .unwrap_or(u16::MAX),
+                },
+                payload,
+                quality,
+                video_failure,
+                ticket: delivery.ticket,
+            })
+        }
+        Err(message) => {
+            tracing::warn!(%message, "encoding failed");
+            SchedulerEvent::Failed { input_seq, message }
+        }
+    };
+    // A full or closed channel means the session is gone or stuck: the frame (and its
+    // in-flight place) is dropped.
+    let _ = delivery.events.try_send(event);
+}
+
+/// A side of the picture as encoded: H.264 pictures have even sides.
+fn encoded_side(side: u32, encoding: Encoding) -> u32 {
+    match encoding {
+        Encoding::H264 { .. } => side & !1,
+        Encoding::Jpeg { .. } | Encoding::Png => side,
+    }
+}
+
+/// A payload and how it was made.
+struct Encoded {
+    payload: Vec<u8>,
+    /// What it was encoded as (JPEG when H.264 failed).
+    encoding: Encoding,
+    keyframe: bool,
+    /// Why H.264 failed, when it did.
+    video_failure: Option<String>,
+}
+
+/// Encodes a frame as asked; an H.264 frame whose stream fails is encoded as an
+/// interactive JPEG instead, with the reason (one whose stream was stopped already, without).
+fn encode_frame(
+    image: &FrameImage,
+    encoding: Encoding,
+    video: Option<&SharedStream>,
+) -> Result<Encoded, String> {
+    let still = |encoding: Encoding, video_failure: Option<String>| {
+        encode(&image.rgba, image.width, image.height, encoding)
+            .map(|payload| Encoded {
+                payload,
+                encoding,
+                keyframe: true,
+                video_failure,
+            })
+            .map_err(|error| error.to_string())
+    };
+    let Encoding::H264 {
+        keyframe,
+        bitrate_kbps,
+    } = encoding
+    else {
+        return still(encoding, None);
+    };
+    let fallback = Encoding::Jpeg {
+        quality: INTERACTIVE_JPEG_QUALITY,
+    };
+    let Some(video) = video else {
+        // The stream was stopped after this frame was asked for (and the session told).
+        return still(fallback, None);
+    };
+    let mut stream = video
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    match stream.encode(
+        &image.rgba,
+        image.width,
+        image.height,
+        keyframe,
+        bitrate_kbps,
+        Instant::now(),
+    ) {
+        Ok(unit) => Ok(Encoded {
+            payload: unit.bytes,
+            encoding,
+            keyframe: unit.keyframe,
+            video_failure: None,
+        }),
+        Err(error) => {
+            tracing::warn!(%error, encoder = stream.encoder_name(), "H.264 failed; JPEG from now on");
+            still(fallback, Some(error.to_string()))
+        }
+    }
+}

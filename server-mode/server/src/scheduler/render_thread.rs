@@ -1,0 +1,540 @@
+//! The render thread: its loop (take the next session's request, draw it inside wgpu's
+//! error scopes, hand it to the session's encode lane) and the supervisor around the loop,
+//! which starts it again on a new device after a panic or a lost device (the volumes are
+//! uploaded again as requests ask for them), and gives up after too many restarts in a
+//! short time. A frame that fails is answered to its session alone.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Instant;
+
+use render_core::gpu::errors::provoke_validation_error;
+use render_core::gpu::{
+    DeviceWatch, FrameImage, GpuContext, GpuError, RenderError, Renderer, catch_errors,
+};
+use render_core::transfer::PresetLibrary;
+use render_core::view::{Quality, ViewState};
+use tokio::sync::mpsc;
+
+use super::encode_lanes::{EncodeJob, Lanes};
+use super::health::{Component, MAX_RESTARTS, RESTART_WINDOW, RenderHealth, RestartPolicy};
+use super::scenes::Scenes;
+use super::{
+    Delivery, RenderRequest, SchedulerEvent, Shared, micros, pause, take_next, take_previews,
+};
+use crate::compose::ThreeDCell;
+use crate::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
+use crate::faults::Fault;
+use hounsfield_protocol::Layout;
+
+/// What a session is told when its frame failed on the GPU or with the render thread.
+pub(super) const RENDERING_FAILED: &str = "rendering failed; the server log says why";
+/// What a session is told once the render thread gave up.
+const RENDERING_DOWN: &str =
+    "rendering is down after repeated faults; the server log says why (restart the server)";
+
+/// Opens a device for the render thread (again, after a fault).
+pub(super) type OpenDevice = Box<dyn FnMut() -> Result<GpuContext, GpuError> + Send>;
+
+/// Why the render loop returned.
+enum Exit {
+    /// The scheduler is shutting down.
+    Shutdown,
+    /// An encode lane's channel closed: frames have nowhere to go.
+    EncodersStopped,
+    /// The device was lost: why.
+    DeviceLost(String),
+}
+
+/// The request being drawn, for the supervisor to answer (or put back) when the loop ends
+/// with it.
+struct Drawing {
+    session: u64,
+    request: RenderRequest,
+    events: mpsc::Sender<SchedulerEvent>,
+}
+
+/// Runs the render loop on `context`, and after a fault again on a device from
+/// `open_device`, until the scheduler shuts down (or it gave up; then every request is
+/// answered with an error until shutdown).
+pub(super) fn supervise(
+    shared: &Arc<Shared>,
+    context: GpuContext,
+    mut open_device: OpenDevice,
+    presets: &PresetLibrary,
+    lanes: &Lanes,
+    health: &RenderHealth,
+) {
+    let mut context = context;
+    let mut policy = RestartPolicy::default();
+    // The session whose frame was being drawn at the last loss of a device.
+    let mut lost_drawing = None;
+    loop {
+        let watch = DeviceWatch::install(&context.device);
+        health.renderer_up();
+        let mut drawing = None;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            render_loop(shared, &context, &watch, presets, lanes, &mut drawing)
+        }));
+        let reason = match outcome {
+            Ok(Exit::Shutdown) => return,
+            Ok(Exit::EncodersStopped) => {
+                tracing::error!("the encoders stopped; the render thread stops too");
+                health.renderer_down("the encoders stopped".to_string());
+                return refuse_all(shared);
+            }
+            Ok(Exit::DeviceLost(why)) => {
+                redraw_or_fail(shared, drawing, &mut lost_drawing);
+                format!("the GPU device was lost ({why})")
+            }
+            Err(panic) => {
+                let message = super::health::panic_message(&*panic);
+                // A panic of wgpu's after the device was lost is the loss, not the frame's
+                // fault: the frame is drawn again on the new device.
+                match watch.poll_lost(&context.device) {
+                    Some(why) => {
+                        redraw_or_fail(shared, drawing, &mut lost_drawing);
+                        format!(
+                            "the GPU device was lost ({why}); the render thread panicked: {message}"
+                        )
+                    }
+                    None => {
+                        fail(drawing);
+                        format!("the render thread panicked: {message}")
+                    }
+                }
+            }
+        };
+        drop(context);
+        context = match restart(shared, &mut open_device, &mut policy, health, reason) {
+            Restart::Ready(context) => context,
+            Restart::Shutdown => return,
+            Restart::GaveUp => return refuse_all(shared),
+        };
+    }
+}
+
+/// What a restart came to.
+enum Restart {
+    /// The render loop can run again on this device.
+    Ready(GpuContext),
+    /// The scheduler shut down meanwhile.
+    Shutdown,
+    /// Too many restarts in a short time.
+    GaveUp,
+}
+
+/// Counts a restart (or gives up when the policy says so), waits the backoff and opens a
+/// new device; a device that does not open is one more restart.
+fn restart(
+    shared: &Shared,
+    open_device: &mut OpenDevice,
+    policy: &mut RestartPolicy,
+    health: &RenderHealth,
+    reason: String,
+) -> Restart {
+    let mut reason = reason;
+    loop {
+        if !policy.allow(Instant::now()) {
+            let why = format!(
+                "gave up after {MAX_RESTARTS} restarts within {} s; the last fault: {reason}",
+                RESTART_WINDOW.as_secs()
+            );
+            tracing::error!(%why, "rendering is down until the server is restarted");
+            health.renderer_down(why);
+            return Restart::GaveUp;
+        }
+        health.renderer_down(format!("restarting after a fault: {reason}"));
+        let restarts = health.count_restart(Component::Renderer, &reason);
+        tracing::error!(%reason, restarts, "render thread failed; starting it again on a new device");
+        if !pause(shared, policy.backoff()) {
+            return Restart::Shutdown;
+        }
+        match open_device() {
+            Ok(context) => {
+                tracing::info!(adapter = %context.capabilities.adapter, restarts, "render thread restarted");
+                return Restart::Ready(context);
+            }
+            Err(error) => reason = format!("no new GPU device: {error}"),
+        }
+    }
+}
+
+/// After a lost device: the request being drawn goes back in its session's slot (unless a
+/// newer one waits there), to be drawn on the new device; but when that session's frame
+/// was being drawn at the last loss too, the frame may be what loses the device, and it
+/// fails instead. `lost_drawing` is that session, kept from loss to loss.
+fn redraw_or_fail(shared: &Shared, drawing: Option<Drawing>, lost_drawing: &mut Option<u64>) {
+    let Some(drawing) = drawing else {
+        *lost_drawing = None;
+        return;
+    };
+    if lost_drawing.replace(drawing.session) == Some(drawing.session) {
+        *lost_drawing = None;
+        return fail(Some(drawing));
+    }
+    let mut state = shared.lock();
+    if let Some(slot) = state.slots.get_mut(&drawing.session) {
+        slot.pending.get_or_insert(drawing.request);
+    }
+    drop(state);
+    shared.wake.notify_all();
+}
+
+/// Tells the session whose frame was being drawn that it failed.
+fn fail(drawing: Option<Drawing>) {
+    if let Some(drawing) = drawing {
+        let _ = drawing.events.try_send(SchedulerEvent::Failed {
+            input_seq: drawing.request.input_seq,
+            message: RENDERING_FAILED.to_string(),
+        });
+    }
+}
+
+/// Answers every request with an error until the scheduler shuts down (rendering gave up).
+fn refuse_all(shared: &Arc<Shared>) {
+    while let Some((request, delivery)) = take_next(shared) {
+        let _ = delivery.events.try_send(SchedulerEvent::Failed {
+            input_seq: request.input_seq,
+            message: RENDERING_DOWN.to_string(),
+        });
+    }
+}
+
+/// The render loop: render the next request, hand it to the encoders. `drawing` says which
+/// request is being drawn, for the supervisor when the loop panics.
+fn render_loop(
+    shared: &Arc<Shared>,
+    context: &GpuContext,
+    watch: &DeviceWatch,
+    presets: &PresetLibrary,
+    lanes: &Lanes,
+    drawing: &mut Option<Drawing>,
+) -> Exit {
+    let mut scenes = Scenes::new(context.clone(), presets.clone());
+    let mut three_d = ThreeDCell::default();
+    let device = &context.device;
+    while let Some((request, delivery)) = take_next(shared) {
+        let request = &drawing
+            .insert(Drawing {
+                session: delivery.ticket.session,
+                request,
+                events: delivery.events.clone(),
+            })
+            .request;
+        match delivery.fault {
+            Some(Fault::RenderPanic) => panic!("fault injection: the render thread panics"),
+            Some(Fault::DeviceLost) => device.destroy(),
+            Some(Fault::Validation | Fault::EncodePanic) | None => {}
+        }
+        if request.preview
+            && crate::preview::wants_preview(&request.volume)
+            && !scenes.holds(&request.volume)
+        {
+            // This session's preview, then those of the others opening the same volume,
+            // all before the long upload.
+            let own = Delivery {
+                ticket: delivery.ticket.another(),
+                events: delivery.events.clone(),
+                video: None,
+                fault: None,
+            };
+            let mut sent = send_preview(&mut scenes, request, own, lanes);
+            for (other, other_delivery) in take_previews(shared, &request.volume) {
+                sent = sent && send_preview(&mut scenes, &other, other_delivery, lanes);
+            }
+            if !sent {
+                return Exit::EncodersStopped;
+            }
+        }
+        let started = Instant::now();
+        let drawn = catch_errors(device, || {
+            if delivery.fault == Some(Fault::Validation) {
+                provoke_validation_error(device);
+            }
+            let renderer = scenes.renderer_for(&request.volume);
+            render_request(renderer, request, &request.view, Some(&mut three_d))
+        });
+        // A failed frame may be the first sign of a lost device.
+        let lost = match drawn {
+            Ok(_) => watch.lost(),
+            Err(_) => watch.poll_lost(device),
+        };
+        if let Some(why) = lost {
+            return Exit::DeviceLost(why);
+        }
+        match drawn {
+            Ok(image) => {
+                let job = EncodeJob {
+                    image,
+                    display_size: request.size,
+                    encoding: request.encoding,
+                    final_still: request.final_still,
+                    input_seq: request.input_seq,
+                    render_us: micros(started),
+                    quality: request.view.quality,
+                    delivery,
+                };
+                // Blocks while the lane is busy: the bounded stage holds the line.
+                if !lanes.send(job) {
+                    return Exit::EncodersStopped;
+                }
+            }
+            Err(error) => {
+                let message = match &error {
+                    RenderError::Gpu(_) => {
+                        tracing::error!(session = delivery.ticket.session, %error, "frame failed on the GPU");
+                        RENDERING_FAILED.to_string()
+                    }
+                    _ => {
+                        tracing::warn!(%error, "frame failed");
+                        error.to_string()
+                    }
+                };
+                let _ = delivery.events.try_send(SchedulerEvent::Failed {
+                    input_seq: request.input_seq,
+                    message,
+                });
+                drop(delivery);
+            }
+        }
+        *drawing = None;
+    }
+    Exit::Shutdown
+}
+
+/// Draws `request`'s view at interactive quality from a reduced copy of its volume and
+/// hands it to the encoders, when the volume is large enough to have one; the whole
+/// volume is uploaded for the request itself afterwards. False when the encoders stopped.
+fn send_preview(
+    scenes: &mut Scenes,
+    request: &RenderRequest,
+    delivery: Delivery,
+    lanes: &Lanes,
+) -> bool {
+    let started = Instant::now();
+    let mut view = request.view.clone();
+    view.quality = Quality::Interactive;
+    let device = scenes.context().device.clone();
+    let drawn = catch_errors(&device, || {
+        scenes
+            .preview_for(&request.volume)
+            .map(|renderer| render_request(renderer, request, &view, None))
+            .transpose()
+    });
+    match drawn {
+        Ok(Some(image)) => {
+            tracing::debug!(elapsed = ?started.elapsed(), "preview frame rendered");
+            let job = EncodeJob {
+                image,
+                display_size: request.size,
+                encoding: Encoding::Jpeg {
+                    quality: INTERACTIVE_JPEG_QUALITY,
+                },
+                final_still: false,
+                input_seq: request.input_seq,
+                render_us: micros(started),
+                quality: Quality::Interactive,
+                delivery,
+            };
+            lanes.send(job)
+        }
+        Ok(None) => true,
+        Err(error) => {
+            // The frame for the request itself follows; a missing preview only delays.
+            tracing::warn!(%error, "preview frame failed");
+            true
+        }
+    }
+}
+
+/// Renders `view` (the request's, or a variant of it) at the request's size in its layout;
+/// `three_d` keeps the last 3D cell of the 2×2 layout. A lone 3D view bound for the
+/// H.264 stream comes as drawn: an interactive frame at its internal resolution, which
+/// the client scales up (a quarter of the pixels or fewer for the encoder, and no
+/// upscaling blur for it to spend bits on).
+fn render_request(
+    renderer: &mut Renderer,
+    request: &RenderRequest,
+    view: &ViewState,
+    three_d: Option<&mut ThreeDCell>,
+) -> Result<FrameImage, RenderError> {
+    if request.layout == Layout::Single && matches!(request.encoding, Encoding::H264 { .. }) {
+        return renderer.render_image_as_drawn(view, request.size);
+    }
+    crate::compose::render_layout(
+        renderer,
+        &request.volume,
+        view,
+        request.layout,
+        request.crosshair_lps,
+        request.size,
+        three_d,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use render_core::Volume;
+    use render_core::transfer::RenderMode;
+
+    use super::*;
+    use crate::scheduler::health::MAX_RESTARTS;
+    use crate::scheduler::{Scheduler, SessionSlot};
+
+    /// Longest wait for one event: a restart opens a new (software) device.
+    const EVENT_WITHIN: Duration = Duration::from_secs(60);
+
+    fn request(volume: &Arc<Volume>, seq: u32) -> RenderRequest {
+        RenderRequest {
+            volume: volume.clone(),
+            view: ViewState::initial(volume, "ct-bone", RenderMode::Composite),
+            size: [48, 32],
+            layout: Layout::Single,
+            crosshair_lps: volume.centre_lps(),
+            input_seq: seq,
+            final_still: false,
+            encoding: Encoding::Png,
+            preview: false,
+        }
+    }
+
+    fn started() -> (Scheduler, Arc<Volume>) {
+        let scheduler = Scheduler::start(PresetLibrary::builtin(), 1)
+            .expect("a GPU adapter (lavapipe at least)");
+        (scheduler, Arc::new(render_core::phantom::ct_phantom()))
+    }
+
+    fn next_event(events: &mut mpsc::Receiver<SchedulerEvent>) -> SchedulerEvent {
+        let deadline = Instant::now() + EVENT_WITHIN;
+        loop {
+            match events.try_recv() {
+                Ok(event) => return event,
+                Err(mpsc::error::TryRecvError::Empty) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(error) => panic!("no event: {error}"),
+            }
+        }
+    }
+
+    /// Submits `seq` and returns the frame's input seq, or panics with what came instead.
+    fn frame_for(
+        slot: &SessionSlot,
+        events: &mut mpsc::Receiver<SchedulerEvent>,
+        volume: &Arc<Volume>,
+        seq: u32,
+    ) {
+        slot.submit(request(volume, seq));
+        match next_event(events) {
+            SchedulerEvent::Frame(frame) => assert_eq!(frame.header.input_seq, seq),
+            other => panic!("expected the frame for {seq}, got {other:?}"),
+        }
+    }
+
+    fn failure(events: &mut mpsc::Receiver<SchedulerEvent>) -> (u32, String) {
+        match next_event(events) {
+            SchedulerEvent::Failed { input_seq, message } => (input_seq, message),
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_validation_error_fails_that_sessions_frame_only() {
+        let (scheduler, volume) = started();
+        let (a, mut a_events) = scheduler.register();
+        let (b, mut b_events) = scheduler.register();
+        a.arm_fault(Fault::Validation);
+        a.submit(request(&volume, 1));
+        frame_for(&b, &mut b_events, &volume, 1);
+        assert_eq!(failure(&mut a_events), (1, RENDERING_FAILED.to_string()));
+        frame_for(&a, &mut a_events, &volume, 2);
+        frame_for(&b, &mut b_events, &volume, 2);
+        assert_eq!(scheduler.health().renderer_restarts(), 0, "no restart");
+        assert!(scheduler.health().is_up());
+    }
+
+    #[test]
+    fn a_render_thread_panic_restarts_it_on_a_new_device() {
+        let (scheduler, volume) = started();
+        let (a, mut a_events) = scheduler.register();
+        let (b, mut b_events) = scheduler.register();
+        frame_for(&a, &mut a_events, &volume, 1);
+        a.arm_fault(Fault::RenderPanic);
+        a.submit(request(&volume, 2));
+        assert_eq!(failure(&mut a_events), (2, RENDERING_FAILED.to_string()));
+        // Sent while the render thread starts again: drawn once it has.
+        b.submit(request(&volume, 1));
+        match next_event(&mut b_events) {
+            SchedulerEvent::Frame(frame) => assert_eq!(frame.header.input_seq, 1),
+            other => panic!("b waited through the restart for its frame: {other:?}"),
+        }
+        assert_eq!(scheduler.health().renderer_restarts(), 1);
+        assert!(
+            scheduler.health().is_up(),
+            "{:?}",
+            scheduler.health().down()
+        );
+        frame_for(&a, &mut a_events, &volume, 3);
+    }
+
+    #[test]
+    fn a_lost_device_is_replaced_and_the_frame_drawn_on_the_new_one() {
+        let (scheduler, volume) = started();
+        let (a, mut a_events) = scheduler.register();
+        frame_for(&a, &mut a_events, &volume, 1);
+        a.arm_fault(Fault::DeviceLost);
+        frame_for(&a, &mut a_events, &volume, 2);
+        assert_eq!(scheduler.health().renderer_restarts(), 1);
+        frame_for(&a, &mut a_events, &volume, 3);
+        // Lost again while drawing the same session's frame: that frame may be the cause,
+        // so it fails rather than being drawn a third time.
+        a.arm_fault(Fault::DeviceLost);
+        a.submit(request(&volume, 4));
+        assert_eq!(failure(&mut a_events), (4, RENDERING_FAILED.to_string()));
+        frame_for(&a, &mut a_events, &volume, 5);
+        assert_eq!(scheduler.health().renderer_restarts(), 2);
+    }
+
+    #[test]
+    fn an_encoder_panic_fails_that_frame_and_the_lane_goes_on() {
+        let (scheduler, volume) = started();
+        let (a, mut a_events) = scheduler.register();
+        a.arm_fault(Fault::EncodePanic);
+        a.submit(request(&volume, 1));
+        assert_eq!(failure(&mut a_events), (1, RENDERING_FAILED.to_string()));
+        frame_for(&a, &mut a_events, &volume, 2);
+        let health = scheduler.health();
+        assert_eq!(
+            (health.renderer_restarts(), health.encoder_restarts()),
+            (0, 1)
+        );
+        assert!(health.is_up());
+    }
+
+    #[test]
+    fn after_too_many_restarts_in_a_short_time_it_gives_up() {
+        let (scheduler, volume) = started();
+        let (a, mut a_events) = scheduler.register();
+        for seq in 1..=u32::try_from(MAX_RESTARTS + 1).unwrap_or(u32::MAX) {
+            a.arm_fault(Fault::RenderPanic);
+            a.submit(request(&volume, seq));
+            assert_eq!(failure(&mut a_events).0, seq);
+        }
+        // The last panic was not followed by a restart.
+        let deadline = Instant::now() + EVENT_WITHIN;
+        while scheduler
+            .health()
+            .down()
+            .is_none_or(|why| !why.contains("gave up"))
+        {
+            assert!(Instant::now() < deadline, "{:?}", scheduler.health().down());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(scheduler.health().renderer_restarts(), MAX_RESTARTS as u64);
+        a.submit(request(&volume, 100));
+        assert_eq!(failure(&mut a_events), (100, RENDERING_DOWN.to_string()));
+    }
+}

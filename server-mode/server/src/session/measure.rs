@@ -1,0 +1,72 @@
+//! Measurements a thin client asks of the server, where the voxels are: the value under a
+//! point of a slice cell (`probe`) and the distance between two points of one (`measure`).
+//! Points are fractions of the cell in the 2×2 layout at the session's size, as the
+//! `crosshair` input takes them, on the slices through the session's crosshair.
+
+use glam::DVec3;
+use render_core::Modality;
+use render_core::view::layout;
+
+use super::input::{bad_value, not_open, slice_plane};
+use super::{Refusal, Session};
+use hounsfield_protocol::ServerMessage;
+
+impl Session {
+    /// The voxel under fractions `x`, `y` of `cell`'s slice: where it is (LPS mm), its
+    /// nearest voxel and that voxel's value (none outside the volume), in HU for CT.
+    pub fn probe(&self, cell: &str, x: f64, y: f64) -> Result<ServerMessage, Refusal> {
+        let point = self.point_in_cell("probe", cell, [x, y])?;
+        let open = self.open.as_ref().ok_or_else(not_open)?;
+        let nearest = open.volume.nearest_voxel(point);
+        Ok(ServerMessage::Probe {
+            cell: cell.to_string(),
+            lps_mm: point.to_array(),
+            voxel: nearest.map(|(voxel, _)| voxel),
+            value: nearest.map(|(_, value)| value),
+            unit: match open.volume.modality {
+                Modality::CT => "HU",
+                _ => "",
+            }
+            .to_string(),
+        })
+    }
+
+    /// The distance between fractions `from` and `to` of `cell`'s slice (mm), and both
+    /// points (LPS mm).
+    pub fn measure(
+        &self,
+        cell: &str,
+        from: [f64; 2],
+        to: [f64; 2],
+    ) -> Result<ServerMessage, Refusal> {
+        let start = self.point_in_cell("measure", cell, from)?;
+        let end = self.point_in_cell("measure", cell, to)?;
+        Ok(ServerMessage::Measure {
+            cell: cell.to_string(),
+            mm: start.distance(end),
+            from_lps: start.to_array(),
+            to_lps: end.to_array(),
+        })
+    }
+
+    /// The patient point at fractions `at` of `cell`'s slice, after checking them.
+    fn point_in_cell(&self, what: &str, cell: &str, at: [f64; 2]) -> Result<DVec3, Refusal> {
+        let open = self.open.as_ref().ok_or_else(not_open)?;
+        let plane = slice_plane(what, cell)?;
+        for (field, value) in ["x", "y"].into_iter().zip(at) {
+            if !(value.is_finite() && (0.0..=1.0).contains(&value)) {
+                return Err(bad_value(format!(
+                    "{what} {field} {value:?}: must be a fraction 0..=1 of the cell"
+                )));
+            }
+        }
+        Ok(layout::lps_in_cell(
+            &open.volume,
+            plane,
+            open.crosshair_lps,
+            self.size,
+            at[0],
+            at[1],
+        ))
+    }
+}
