@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    quieten_vulkan_device_select();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HOUNSFIELD_LOG")
@@ -34,5 +35,21 @@ fn main() -> ExitCode {
             eprintln!("hounsfield: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Mesa's Vulkan device-selection layer connects to a Wayland display to find the GPU that
+/// drives it; without a login session (no `XDG_RUNTIME_DIR`: a server, a container, CI,
+/// ssh) libwayland prints "error: XDG_RUNTIME_DIR is invalid or not set" twice, which
+/// reads as a failure. The render core ranks the adapters itself, so there the layer is
+/// turned off (`NODEVICE_SELECT=1`, unless the environment says otherwise).
+#[allow(unsafe_code)]
+fn quieten_vulkan_device_select() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none()
+        && std::env::var_os("NODEVICE_SELECT").is_none()
+    {
+        // SAFETY: the first thing `main` does, while this is the process's only thread:
+        // nothing reads or writes the environment at the same time.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
     }
 }
