@@ -11,14 +11,14 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 
+use hounsfield_protocol::{SeriesInfo, SharedView, StudyInfo};
+use hounsfield_server::follow::{Follow, Host};
+use hounsfield_server::{AuditEvent, AuditLog, BackgroundServer, generate_token};
+use hounsfield_server::{Library, Scheduler, ServerConfig};
+use hounsfield_tls::{Fingerprint, ServerTls, self_signed};
 use render_core::Volume;
 use render_core::gpu::GpuContext;
 use render_core::transfer::PresetLibrary;
-use server_mode::protocol::{SeriesInfo, SharedView, StudyInfo};
-use server_mode::server::follow::{Follow, Host};
-use server_mode::server::{AuditEvent, AuditLog, BackgroundServer, generate_token};
-use server_mode::tls::{Fingerprint, ServerTls, self_signed};
-use server_mode::{Library, Scheduler, ServerConfig};
 
 /// What the share dialog asks for.
 #[derive(Debug, Clone)]
@@ -119,8 +119,8 @@ impl Sharing {
                 images: series.volume.dims[2],
                 dims: Some(series.volume.dims),
                 unavailable: None,
-                kind: server_mode::protocol::SeriesKind::Volume,
-                thumbnail: Some(server_mode::server::library::thumbnail_path(&series.id)),
+                kind: hounsfield_protocol::SeriesKind::Volume,
+                thumbnail: Some(hounsfield_server::library::thumbnail_path(&series.id)),
             }],
         };
         let library = Arc::new(Library::single(&series.id, study, series.volume));
@@ -156,20 +156,30 @@ impl Sharing {
     /// when listening on every interface.
     pub fn url(&self) -> String {
         let host = if self.address.ip().is_unspecified() {
-            self_signed::machine_names()
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| "localhost".to_string())
+            let name = self_signed::machine_names().into_iter().next();
+            name.map_or(
+                url::Host::Domain("localhost".to_string()),
+                url::Host::Domain,
+            )
         } else {
-            self.address.ip().to_string()
+            match self.address.ip() {
+                IpAddr::V4(ip) => url::Host::Ipv4(ip),
+                IpAddr::V6(ip) => url::Host::Ipv6(ip),
+            }
         };
-        format!(
-            "https://{host}:{}/?token={}&fingerprint={}",
-            self.address.port(),
-            self.token,
-            self.fingerprint.to_compact()
-        )
+        share_url(&host, self.address.port(), &self.token, &self.fingerprint)
     }
+}
+
+/// `https://HOST:PORT/?token=…&fingerprint=…`, an IPv6 host in brackets and the query
+/// escaped, as the `url` crate writes it.
+fn share_url(host: &url::Host, port: u16, token: &str, fingerprint: &Fingerprint) -> String {
+    let mut url = url::Url::parse(&format!("https://{host}:{port}/"))
+        .unwrap_or_else(|_| url::Url::parse("https://localhost/").expect("a constant URL"));
+    url.query_pairs_mut()
+        .append_pair("token", token)
+        .append_pair("fingerprint", &fingerprint.to_compact());
+    url.to_string()
 }
 
 /// The share's certificate: made once in `share-tls/` of the desktop's folder and kept, or
@@ -202,4 +212,45 @@ fn open_audit_log(path: &Path) -> AuditLog {
         tracing::warn!(path = %path.display(), %error, "the share is not audited");
         AuditLog::disabled()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fingerprint() -> Fingerprint {
+        Fingerprint::parse(&"ab".repeat(32)).expect("a fingerprint")
+    }
+
+    #[test]
+    fn an_ipv6_host_is_bracketed_and_the_link_parses_back() {
+        let host = url::Host::Ipv6("fe80::1".parse().expect("an address"));
+        let link = share_url(&host, 8443, "t0k+n", &fingerprint());
+        assert!(link.starts_with("https://[fe80::1]:8443/?token="), "{link}");
+        let parsed = url::Url::parse(&link).expect("the link parses");
+        let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+        assert_eq!(pairs[0], ("token".to_string(), "t0k+n".to_string()));
+        assert_eq!(pairs[1].1, fingerprint().to_compact());
+    }
+
+    #[test]
+    fn a_name_or_an_ipv4_address_stays_as_it_is() {
+        let named = share_url(
+            &url::Host::Domain("ct-ws-7".to_string()),
+            8443,
+            "t",
+            &fingerprint(),
+        );
+        assert!(
+            named.starts_with("https://ct-ws-7:8443/?token=t&fingerprint="),
+            "{named}"
+        );
+        let v4 = share_url(
+            &url::Host::Ipv4([10, 1, 2, 3].into()),
+            9000,
+            "t",
+            &fingerprint(),
+        );
+        assert!(v4.starts_with("https://10.1.2.3:9000/"), "{v4}");
+    }
 }
