@@ -1,0 +1,167 @@
+//! The catalog on the wire: which studies `list_studies` asks for ([`StudyRequest`],
+//! [`StudyQuery`]) and the studies and series a `studies` reply describes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::SeriesKind;
+
+/// Which studies `list_studies` asks for: those matching `query`, newest first, from
+/// `offset`, at most `limit`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StudyRequest {
+    /// What the studies must match (everything when empty).
+    #[serde(default, skip_serializing_if = "StudyQuery::is_empty")]
+    pub query: StudyQuery,
+    /// Matching studies to skip (0 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// Most studies in the reply, 1 to [`MAX_STUDY_PAGE`] ([`DEFAULT_STUDY_PAGE`] when
+    /// absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+/// Studies a `studies` reply holds when `list_studies` gives no `limit`.
+pub const DEFAULT_STUDY_PAGE: i64 = 50;
+/// The most studies one `studies` reply holds.
+pub const MAX_STUDY_PAGE: i64 = 200;
+/// The longest string a study query field may be (characters).
+pub const MAX_QUERY_CHARS: usize = 128;
+
+/// What studies must match; an empty field matches everything. Strings are compared
+/// case-insensitively, `^` in names as a space.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StudyQuery {
+    /// Found in the patient's name or ID, the study's or a series' description or the
+    /// accession number.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    /// Found in PatientName.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub patient_name: String,
+    /// Found in PatientID.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub patient_id: String,
+    /// A series of the study has this Modality (`CT`, `MR`…).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub modality: String,
+    /// StudyDate on or after this day (`YYYYMMDD`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub date_from: String,
+    /// StudyDate on or before this day (`YYYYMMDD`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub date_to: String,
+    /// Found in AccessionNumber.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub accession: String,
+}
+
+impl StudyQuery {
+    /// Whether no field is set (the query matches every study).
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// What a `studies` reply holds: one page of the studies matching a query.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StudyPage {
+    /// The page's studies, newest first.
+    pub studies: Vec<StudyInfo>,
+    /// Studies that matched, before paging.
+    pub total: usize,
+    /// Matching studies skipped before the page.
+    pub offset: usize,
+}
+
+/// One study of the catalog.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StudyInfo {
+    /// The StudyInstanceUID (or `phantom`).
+    pub id: String,
+    /// StudyDescription.
+    pub description: String,
+    /// StudyDate (YYYYMMDD), may be empty.
+    pub date: String,
+    /// PatientName, may be empty.
+    pub patient_name: String,
+    /// PatientID, may be empty.
+    pub patient_id: String,
+    /// AccessionNumber, may be empty.
+    #[serde(default)]
+    pub accession: String,
+    /// The modalities of its series, each once, in series order.
+    #[serde(default)]
+    pub modalities: Vec<String>,
+    /// The series of the study.
+    pub series: Vec<SeriesInfo>,
+}
+
+/// One series of the catalog.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SeriesInfo {
+    /// The id `open` takes.
+    pub id: String,
+    /// SeriesNumber.
+    pub number: Option<i32>,
+    /// Modality code (CT, MR…).
+    pub modality: String,
+    /// SeriesDescription.
+    pub description: String,
+    /// Images (frames) in the series.
+    pub images: usize,
+    /// Voxels along i, j, k when the images stack into a volume.
+    pub dims: Option<[usize; 3]>,
+    /// Why the series cannot be opened, when it cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+    /// What the series is for: `volume`, `localizer` or `single`.
+    #[serde(default)]
+    pub kind: SeriesKind,
+    /// The path of its thumbnail (`/thumbnail/ID`, relative to the server's root), when
+    /// it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ClientMessage, ServerMessage, parse_client_message};
+
+    #[test]
+    fn list_studies_takes_a_query_offset_and_limit_all_optional() {
+        assert_eq!(
+            parse_client_message(r#"{"type":"list_studies"}"#),
+            Ok(ClientMessage::ListStudies(StudyRequest::default()))
+        );
+        let message = parse_client_message(
+            r#"{"type":"list_studies","query":{"text":"lumbar","modality":"MR","date_from":"20070101"},"offset":20,"limit":10}"#,
+        )
+        .expect("parses");
+        let ClientMessage::ListStudies(request) = &message else {
+            panic!("{message:?}");
+        };
+        assert_eq!(request.query.text, "lumbar");
+        assert_eq!(request.query.modality, "MR");
+        assert_eq!(request.query.date_from, "20070101");
+        assert!(request.query.patient_name.is_empty());
+        assert_eq!((request.offset, request.limit), (Some(20), Some(10)));
+        let back = serde_json::to_value(&message).expect("serialises");
+        assert_eq!(back["query"]["text"], "lumbar");
+        assert!(back["query"].get("accession").is_none(), "{back}");
+        let bare = serde_json::to_value(ClientMessage::ListStudies(StudyRequest::default()))
+            .expect("serialises");
+        assert_eq!(bare, serde_json::json!({"type": "list_studies"}));
+        // An older server's reply (no total, accession, kind) still reads.
+        let older: ServerMessage = serde_json::from_str(
+            r#"{"type":"studies","studies":[{"id":"s","description":"","date":"","patient_name":"","patient_id":"","series":[{"id":"a","number":1,"modality":"CT","description":"","images":3,"dims":[2,2,3]}]}]}"#,
+        )
+        .expect("parses");
+        let ServerMessage::Studies { studies, total, .. } = older else {
+            panic!("{older:?}");
+        };
+        assert_eq!(total, 0);
+        assert_eq!(studies[0].series[0].kind, SeriesKind::Volume);
+    }
+}

@@ -1,0 +1,364 @@
+//! What a client sends: the [`ClientMessage`]s, and the user actions an `input` carries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Codec, SharedView, StudyRequest, TransportKind};
+
+/// A size in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewport {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// A message from a client (a JSON text message with a `type`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Opens the conversation: the token (when the server wants one and the URL did not
+    /// carry it), the codecs the client decodes and the size of its canvas.
+    Hello {
+        /// The server's access token.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+        /// Codecs the client can decode, in its order of preference; empty means JPEG
+        /// and PNG. The first of `h264` and `jpeg` the server can send carries the
+        /// interactive frames; stills are always JPEG or PNG.
+        #[serde(default)]
+        codecs: Vec<Codec>,
+        /// The canvas size; the server's default when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        viewport: Option<Viewport>,
+        /// How the client can take frames besides the WebSocket (absent: WebSocket only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        transports: Vec<TransportKind>,
+    },
+    /// Asks for a page of the catalog, searched and filtered (`studies` reply); every
+    /// field may be left out: `{"type":"list_studies"}` asks for the newest 50 studies.
+    ListStudies(StudyRequest),
+    /// Opens a series by the id `studies` gave it (`opened` reply, then a frame).
+    Open {
+        /// A series id from `studies`.
+        series: String,
+    },
+    /// One user action on the view.
+    Input(Input),
+    /// Asks for a full-resolution final still of the current view now.
+    Still {
+        /// PNG instead of JPEG, for this still and the final stills after it.
+        #[serde(default)]
+        lossless: bool,
+    },
+    /// Asks for a frame decodable on its own now (after an H.264 decoding error).
+    Keyframe,
+    /// Offers a WebRTC connection for the frames (`webrtc_answer` reply).
+    WebrtcOffer {
+        /// The SDP offer.
+        sdp: String,
+    },
+    /// The client gives WebRTC up; frames come back over the WebSocket.
+    WebrtcClose {
+        /// Why (for the log).
+        #[serde(default)]
+        reason: String,
+    },
+    /// How the client keeps up, about once a second; the server's H.264 rate control
+    /// follows it.
+    Stats(ClientStats),
+    /// Shares this session's view (a reader's or admin's, with a series open): the
+    /// `shared` reply gives the id others join it by.
+    Share,
+    /// Joins a shared session by its id: the series it shows opens here and this session
+    /// follows its view (view only for viewers).
+    Join {
+        /// The id from the sharer's `shared`.
+        id: String,
+    },
+    /// Asks for the voxel under a point of a slice cell (`probe` reply): the value a
+    /// thin client shows under the pointer.
+    Probe {
+        /// `axial`, `coronal` or `sagittal`: the slice cell of the 2×2 layout.
+        cell: String,
+        /// Fraction (0..=1) of the cell's width, from its left edge.
+        x: f64,
+        /// Fraction (0..=1) of the cell's height, from its top edge.
+        y: f64,
+    },
+    /// Asks for the distance between two points of one slice cell (`measure` reply).
+    Measure {
+        /// `axial`, `coronal` or `sagittal`.
+        cell: String,
+        /// The ruler's start: fractions `[x, y]` of the cell.
+        from: [f64; 2],
+        /// The ruler's end: fractions `[x, y]` of the cell.
+        to: [f64; 2],
+    },
+}
+
+/// What a client reports about its decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct ClientStats {
+    /// Frames received but not yet decoded and drawn.
+    #[serde(default)]
+    pub decode_queue: u32,
+    /// Recent input → frame latency (ms), e.g. the median of the last second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+}
+
+/// One input: a sequence number, the client's clock and one action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    /// Rises by one per input; frames say the highest one they reflect.
+    pub seq: u32,
+    /// The client's clock (ms), echoed in `stats`.
+    #[serde(default)]
+    pub t: f64,
+    /// What the user did.
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// What an input does to the view. Flat in JSON: `{"action":"orbit","dx":6,"dy":-2}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Turns the camera around the focal point (degrees: `dx` about the screen's vertical
+    /// axis, `dy` about its horizontal axis).
+    Orbit {
+        /// Azimuth change (degrees).
+        dx: f64,
+        /// Elevation change (degrees).
+        dy: f64,
+    },
+    /// Moves the focal point across the screen (fractions of the view's height; `dx`
+    /// right, `dy` up).
+    Pan {
+        /// Rightwards, in view heights.
+        dx: f64,
+        /// Upwards, in view heights.
+        dy: f64,
+    },
+    /// Multiplies the magnification (above 1 zooms in).
+    Zoom {
+        /// The factor, positive.
+        factor: f64,
+    },
+    /// Sets the grey window (the volume's units, HU for CT).
+    Window {
+        /// Window width.
+        width: f64,
+        /// Window centre (level).
+        center: f64,
+    },
+    /// Selects a transfer-function preset by name (from `opened`).
+    Preset {
+        /// The preset's name.
+        name: String,
+    },
+    /// Selects the render mode: `composite`, `mip`, `minip` or `average`.
+    Mode {
+        /// The mode's name.
+        mode: String,
+    },
+    /// Turns to a named view: `anterior`, `posterior`, `left`, `right`, `superior`, `inferior`.
+    View {
+        /// The view's name.
+        name: String,
+    },
+    /// Back to the view the series opened with (the crop box too).
+    Reset,
+    /// Limits the 3D rendering to a box: fractions 0..=1 of the volume along i, j and k
+    /// (towards the patient's left, posterior and superior for an axial series); `max`
+    /// must exceed `min` by at least 0.01 on each axis. The slices are not cropped.
+    Crop {
+        /// The box's lower corner `[i, j, k]`.
+        min: [f64; 3],
+        /// The box's upper corner `[i, j, k]`.
+        max: [f64; 3],
+    },
+    /// Sets the whole 3D view at once: a client switching from local rendering hands over
+    /// the view it was showing.
+    SetView {
+        /// The camera, preset, mode and window to show.
+        view: Box<SharedView>,
+    },
+    /// The canvas changed size (pixels).
+    Resize {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// A drag (or pinch) starts (`true`) or ends (`false`).
+    Interact {
+        /// Whether the user is interacting.
+        active: bool,
+    },
+    /// Divides the frame: `1x1` (3D alone) or `2x2` (3D, axial, coronal, sagittal).
+    Layout {
+        /// The layout's name, `1x1` or `2x2`.
+        name: String,
+    },
+    /// Moves the crosshair along a plane's normal (scrolling through its slices), clamped
+    /// to the volume.
+    Slice {
+        /// `axial`, `coronal` or `sagittal`.
+        plane: String,
+        /// How far (mm): positive towards S for axial, P for coronal, R for sagittal.
+        delta_mm: f64,
+    },
+    /// Moves the crosshair to a point of a plane's cell in the 2×2 layout.
+    Crosshair {
+        /// `axial`, `coronal` or `sagittal`.
+        plane: String,
+        /// Fraction (0..=1) of the cell's width, from its left edge.
+        x: f64,
+        /// Fraction (0..=1) of the cell's height, from its top edge.
+        y: f64,
+    },
+}
+
+impl Action {
+    /// Whether it is a step of a drag (orbit, pan, zoom, window): the kinds a WebRTC
+    /// `input` channel carries unordered and without retransmission, a lost one outrun by
+    /// the next. Other actions go ordered and reliable (the WebSocket).
+    pub fn is_drag_step(&self) -> bool {
+        matches!(
+            self,
+            Self::Orbit { .. } | Self::Pan { .. } | Self::Zoom { .. } | Self::Window { .. }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Layout, ServerMessage, SlicePlane, parse_client_message};
+
+    #[test]
+    fn inputs_are_flat_objects() {
+        let text = r#"{"type":"input","seq":17,"t":81234,"action":"orbit","dx":6,"dy":-2}"#;
+        let message = parse_client_message(text).expect("parses");
+        assert_eq!(
+            message,
+            ClientMessage::Input(Input {
+                seq: 17,
+                t: 81234.0,
+                action: Action::Orbit { dx: 6.0, dy: -2.0 },
+            })
+        );
+        let back: serde_json::Value = serde_json::to_value(&message).expect("serialises");
+        assert_eq!(back["action"], "orbit");
+        assert_eq!(back["type"], "input");
+        assert_eq!(back["dy"], -2.0);
+        let reset = parse_client_message(r#"{"type":"input","seq":3,"action":"reset"}"#);
+        assert!(matches!(
+            reset,
+            Ok(ClientMessage::Input(Input {
+                seq: 3,
+                action: Action::Reset,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn codecs_keyframe_and_client_stats_parse() {
+        let hello = parse_client_message(r#"{"type":"hello","codecs":["h264","jpeg","png"]}"#);
+        assert!(matches!(
+            hello,
+            Ok(ClientMessage::Hello { codecs, .. }) if codecs == [Codec::H264, Codec::Jpeg, Codec::Png]
+        ));
+        assert_eq!(
+            parse_client_message(r#"{"type":"keyframe"}"#),
+            Ok(ClientMessage::Keyframe)
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"stats","decode_queue":3,"latency_ms":85.5}"#),
+            Ok(ClientMessage::Stats(ClientStats {
+                decode_queue: 3,
+                latency_ms: Some(85.5)
+            }))
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"stats"}"#),
+            Ok(ClientMessage::Stats(ClientStats::default()))
+        );
+        // An older server's welcome (no codec) reads as JPEG.
+        let welcome: ServerMessage = serde_json::from_str(
+            r#"{"type":"welcome","session":1,"server":"s","protocol":1,"viewport":{"width":8,"height":8}}"#,
+        )
+        .expect("parses");
+        assert!(matches!(
+            welcome,
+            ServerMessage::Welcome {
+                codec: Codec::Jpeg,
+                encoder: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn layout_slice_and_crosshair_inputs_are_flat_objects() {
+        let parse = |text: &str| match parse_client_message(text) {
+            Ok(ClientMessage::Input(input)) => Some(input.action),
+            _ => None,
+        };
+        assert_eq!(
+            parse(r#"{"type":"input","seq":1,"action":"layout","name":"2x2"}"#),
+            Some(Action::Layout {
+                name: "2x2".to_string()
+            })
+        );
+        assert_eq!(
+            parse(r#"{"type":"input","seq":2,"action":"slice","plane":"axial","delta_mm":-2.5}"#),
+            Some(Action::Slice {
+                plane: "axial".to_string(),
+                delta_mm: -2.5
+            })
+        );
+        assert_eq!(
+            parse(
+                r#"{"type":"input","seq":3,"action":"crosshair","plane":"coronal","x":0.25,"y":0.5}"#
+            ),
+            Some(Action::Crosshair {
+                plane: "coronal".to_string(),
+                x: 0.25,
+                y: 0.5
+            })
+        );
+        assert_eq!(
+            parse(r#"{"type":"input","seq":4,"action":"slice","plane":"axial"}"#),
+            None,
+            "delta_mm is required"
+        );
+        assert_eq!(Layout::from_name("2x2"), Some(Layout::Quad));
+        assert_eq!(Layout::from_name("3x3"), None);
+        assert_eq!(
+            SlicePlane::from_name("sagittal"),
+            Some(SlicePlane::Sagittal)
+        );
+        assert_eq!(SlicePlane::from_name("oblique"), None);
+    }
+
+    #[test]
+    fn a_crop_travels_as_an_input() {
+        let input = parse_client_message(
+            r#"{"type":"input","seq":5,"action":"crop","min":[0.5,0,0],"max":[1,1,1]}"#,
+        );
+        assert_eq!(
+            input.map(|message| match message {
+                ClientMessage::Input(input) => Some(input.action),
+                _ => None,
+            }),
+            Ok(Some(Action::Crop {
+                min: [0.5, 0.0, 0.0],
+                max: [1.0, 1.0, 1.0]
+            }))
+        );
+    }
+}

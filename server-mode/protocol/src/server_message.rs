@@ -1,0 +1,321 @@
+//! What the server sends: the [`ServerMessage`]s and what they carry (the opened series,
+//! load progress, session figures, where the crosshair shows in the slice cells).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Codec, ErrorCode, SharedView, SlicePlane, StudyInfo, TransportKind, Viewport, WindowInfo,
+};
+
+/// A message from the server (a JSON text message with a `type`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The reply to `hello`.
+    Welcome {
+        /// This session's number.
+        session: u64,
+        /// The server's name and version.
+        server: String,
+        /// The protocol version ([`PROTOCOL_VERSION`](crate::PROTOCOL_VERSION)).
+        protocol: u32,
+        /// The viewport frames will have until a `resize` (even sides with H.264).
+        viewport: Viewport,
+        /// The codec of interactive frames: `h264` or `jpeg`.
+        #[serde(default = "jpeg")]
+        codec: Codec,
+        /// The FFmpeg encoder behind `h264` (`libx264`, `h264_nvenc`…).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encoder: Option<String>,
+        /// Why the session got JPEG although the client offered H.264 first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fallback: Option<String>,
+        /// How the server can send this session's frames besides the WebSocket.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        transports: Vec<TransportKind>,
+        /// The user the session is (none on a server that asks for no token).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// What the user may do: `viewer`, `reader` or `admin`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
+        /// The render node serving the session, when the server is one of several behind
+        /// a proxy: a reconnection sends it as the `node` URL parameter to come back here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
+    },
+    /// The codec of interactive frames changed during the session (the H.264 encoder
+    /// failed; JPEG from now on).
+    Codec {
+        /// The codec from now on.
+        codec: Codec,
+        /// Why it changed.
+        reason: String,
+    },
+    /// A page of the catalog: the studies `list_studies` asked for, and their series.
+    Studies {
+        /// The page's studies, newest first.
+        studies: Vec<StudyInfo>,
+        /// Studies matching the query, before paging.
+        #[serde(default)]
+        total: usize,
+        /// Matching studies skipped before the page's first.
+        #[serde(default)]
+        offset: usize,
+    },
+    /// How far the load of a series this session waits for has come: sent at least every
+    /// 250 ms while it loads (loads under that get none), the last one with `done` equal
+    /// to `total`, then `opened`.
+    Progress(LoadProgress),
+    /// A series was opened; frames of it follow.
+    Opened(Box<Opened>),
+    /// The answer to `webrtc_offer`.
+    WebrtcAnswer {
+        /// The SDP answer (ICE-lite, the server's host candidate inside).
+        sdp: String,
+    },
+    /// Where interactive frames go from now on.
+    Transport {
+        /// `webrtc` or `websocket`.
+        transport: TransportKind,
+        /// Why frames are back on the WebSocket.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A request was refused; the session stays open unless `code` says otherwise.
+    Error {
+        /// A stable, machine-readable reason.
+        code: ErrorCode,
+        /// What went wrong, for people.
+        message: String,
+    },
+    /// Figures about the session, about once a second while frames flow.
+    Stats(Stats),
+    /// The reply to `share`: the id others send in `join` to follow this session's view.
+    Shared {
+        /// The join id (random, 32 hex digits): whoever has it may follow the view.
+        id: String,
+        /// The web client's address to join with, relative to its page's (`?join=ID`).
+        link: String,
+    },
+    /// The session's whole view, whenever it changed and came to rest (sent with the final
+    /// still), so a client can hand it back with `set_view` after a reconnection, to this
+    /// node or, when it went away, to another.
+    View {
+        /// The latest input applied in it (0 before any).
+        seq: u32,
+        /// The view, as `set_view` takes it (boxed: it is by far the largest message).
+        view: Box<SharedView>,
+    },
+    /// The reply to `probe`: the point, its nearest voxel and that voxel's value.
+    Probe {
+        /// The cell asked about.
+        cell: String,
+        /// The point (LPS, mm).
+        lps_mm: [f64; 3],
+        /// The nearest voxel `[i, j, k]`; absent outside the volume.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        voxel: Option<[usize; 3]>,
+        /// Its value (modality-rescaled); absent outside the volume.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<f64>,
+        /// `HU` for CT, empty for modalities without a unit.
+        unit: String,
+    },
+    /// The reply to `measure`: the distance and both ends.
+    Measure {
+        /// The cell measured in.
+        cell: String,
+        /// The distance (mm).
+        mm: f64,
+        /// The start (LPS, mm).
+        from_lps: [f64; 3],
+        /// The end (LPS, mm).
+        to_lps: [f64; 3],
+    },
+    /// Where the crosshair is, whenever it or where it shows in the slice cells changes
+    /// (a `slice`, `crosshair`, `reset`, `set_view` or `resize` input, an `open`), so the
+    /// client can draw it over the slices and its copy of the view (handed back on
+    /// reconnection or to local rendering) keeps it.
+    Crosshair {
+        /// The latest input applied when it moved (0 before any).
+        seq: u32,
+        /// The crosshair (LPS, mm).
+        crosshair_lps: glam::DVec3,
+        /// Where it shows in each slice's cell of the 2×2 layout at the session's size.
+        cells: CrosshairInCells,
+        /// Millimetres per pixel of each slice's cell at the session's size, so that a
+        /// client can place any patient point of a slice (a ruler's ends) in its cell.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mm_per_pixel: Option<SliceScales>,
+    },
+}
+
+fn jpeg() -> Codec {
+    Codec::Jpeg
+}
+
+/// What `opened` says about the series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Opened {
+    /// The series id.
+    pub series: String,
+    /// Voxels along i, j, k.
+    pub dims: [usize; 3],
+    /// Voxel spacing along i, j, k (mm).
+    pub spacing_mm: [f64; 3],
+    /// Modality code.
+    pub modality: String,
+    /// The grey window frames start with, when the series has one.
+    pub window: Option<WindowInfo>,
+    /// The presets `preset` accepts.
+    pub presets: Vec<String>,
+    /// The preset frames start with.
+    pub preset: String,
+    /// The modes `mode` accepts.
+    pub modes: Vec<String>,
+    /// The mode frames start with.
+    pub mode: String,
+    /// The whole view frames start with (camera in LPS mm), so a client can mirror it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<SharedView>,
+    /// What the reader must know about the volume before trusting it: slices missing
+    /// (the gaps interpolated), images the PACS did not deliver, spacing resampled, gantry
+    /// tilt. Absent: nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// How far the load of a series has come (the `progress` message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadProgress {
+    /// The series being loaded.
+    pub series: String,
+    /// What is under way: `decoding` (the images into the volume).
+    pub stage: String,
+    /// Units done (images).
+    pub done: usize,
+    /// Units in all.
+    pub total: usize,
+}
+
+/// Figures about a session.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Stats {
+    /// Frames sent so far.
+    pub frames: u64,
+    /// Frames sent in the last second or so, per second.
+    pub fps: f64,
+    /// Payload kilobits per second over the same span.
+    pub kbit_s: f64,
+    /// The highest input seq applied.
+    pub input_seq: u32,
+    /// The client clock (`t`) of that input, echoed.
+    pub input_t: f64,
+    /// Mean render time of those frames (ms).
+    pub render_ms: f64,
+    /// Mean encode time of those frames (ms).
+    pub encode_ms: f64,
+    /// `interactive` or `full`: the quality of the last frame.
+    pub quality: String,
+    /// The H.264 bitrate aimed at now (kbit/s), while the session streams video.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bitrate_kbps: Option<u32>,
+    /// The network's estimate of the bandwidth to the client (kbit/s), while frames go
+    /// over WebRTC: the bitrate keeps under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_kbps: Option<u32>,
+}
+
+/// Millimetres per pixel of the three slice cells of the 2×2 layout (the same across and
+/// down): with the crosshair's spot in a cell, where any point of that slice shows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SliceScales {
+    /// Of the axial cell.
+    pub axial: f64,
+    /// Of the coronal cell.
+    pub coronal: f64,
+    /// Of the sagittal cell.
+    pub sagittal: f64,
+}
+
+/// Where the crosshair shows in the three slice cells of the 2×2 layout: fractions
+/// `[x, y]` of each cell's width and height from its top-left corner (0..=1 inside it).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CrosshairInCells {
+    /// In the axial cell (top right).
+    pub axial: [f64; 2],
+    /// In the coronal cell (bottom left).
+    pub coronal: [f64; 2],
+    /// In the sagittal cell (bottom right).
+    pub sagittal: [f64; 2],
+}
+
+impl CrosshairInCells {
+    /// The spot in `plane`'s cell.
+    pub fn of(&self, plane: SlicePlane) -> [f64; 2] {
+        match plane {
+            SlicePlane::Axial => self.axial,
+            SlicePlane::Coronal => self.coronal,
+            SlicePlane::Sagittal => self.sagittal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ClientMessage, parse_client_message};
+
+    #[test]
+    fn server_messages_are_tagged_by_type() {
+        let error = ServerMessage::Error {
+            code: ErrorCode::UnknownSeries,
+            message: "no".to_string(),
+        };
+        let json = serde_json::to_value(&error).expect("serialises");
+        assert_eq!(json["type"], "error");
+        assert_eq!(json["code"], "unknown_series");
+        let stats = ServerMessage::Stats(Stats::default());
+        let json = serde_json::to_value(&stats).expect("serialises");
+        assert_eq!(json["type"], "stats");
+        assert_eq!(json["frames"], 0);
+    }
+
+    #[test]
+    fn webrtc_signalling_has_the_documented_shapes() {
+        let back = ServerMessage::Transport {
+            transport: TransportKind::Websocket,
+            reason: Some("ICE consent lost".to_string()),
+        };
+        assert_eq!(
+            serde_json::to_value(&back).expect("serialises"),
+            serde_json::json!({"type": "transport", "transport": "websocket", "reason": "ICE consent lost"})
+        );
+        let moved = ServerMessage::Transport {
+            transport: TransportKind::Webrtc,
+            reason: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&moved).expect("serialises"),
+            serde_json::json!({"type": "transport", "transport": "webrtc"})
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"hello","transports":["webrtc","websocket"]}"#),
+            Ok(ClientMessage::Hello {
+                token: None,
+                codecs: Vec::new(),
+                viewport: None,
+                transports: vec![TransportKind::Webrtc, TransportKind::Websocket],
+            })
+        );
+        let refused = parse_client_message(r#"{"type":"hello","transports":["carrier pigeon"]}"#);
+        assert_eq!(refused.map_err(|e| e.code), Err(ErrorCode::BadMessage));
+        assert_eq!(
+            parse_client_message(r#"{"type":"webrtc_close"}"#),
+            Ok(ClientMessage::WebrtcClose {
+                reason: String::new()
+            })
+        );
+    }
+}
