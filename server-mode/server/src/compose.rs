@@ -3,14 +3,13 @@
 //! streams, and where the crosshair shows in each slice's cell. The last full-quality 3D cell is kept, so that scrolling through the
 //! slices redraws only them (and the 3D cell stays sharp while they move).
 
-use render_core::view::PlaneGeometry;
 use std::sync::{Arc, Weak};
 
 use glam::DVec3;
 use render_core::Volume;
 use render_core::gpu::{FrameImage, RenderError, Renderer};
 use render_core::view::layout::{cell_index, cell_render_size, quad_cells, spot_in_cell};
-use render_core::view::{Cell, MprPlane, Quality, ViewState};
+use render_core::view::{Cell, MprPlane, PlaneGeometry, Quality, ViewState};
 
 use hounsfield_protocol::{CrosshairInCells, Layout, SlicePlane, SliceScales};
 

@@ -6,8 +6,7 @@ use glam::DVec3;
 use render_core::Window;
 use render_core::camera::{Camera, NamedView};
 use render_core::transfer::RenderMode;
-use render_core::view::PlaneGeometry;
-use render_core::view::{ViewState, layout};
+use render_core::view::{PlaneGeometry, ViewState, layout};
 
 use super::{MIN_VIEWPORT, Pending, Refusal, Session};
 use hounsfield_protocol::{Action, ErrorCode, Layout, SharedView, SlicePlane};
