@@ -4,6 +4,9 @@
 //! the UI, measures input → frame latency, and reconnects after a drop, handing the server
 //! the view it was showing.
 
+mod address;
+mod messages;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -21,6 +24,12 @@ use url::Url;
 use super::reception::Reception;
 use super::rulers::{ProbeReading, Ruler, SlicePlacement};
 use super::webrtc_path::WebRtcPath;
+
+#[cfg(test)]
+pub use address::link_fingerprint;
+pub use address::{
+    accepts_connections, link_parameter, server_authority, trust_for, websocket_url,
+};
 
 /// Commands the UI may have queued before the link takes them; beyond this the UI drops
 /// inputs (the next drag step carries the change).
@@ -235,110 +244,6 @@ impl Drop for RemoteLink {
             let _ = thread.join();
         }
     }
-}
-
-/// The WebSocket address of protocol v1 on the server at `given`: `http://host:port/…` or
-/// `host:port` → `ws://host:port/…/ws`; `https` → `wss`. A path prefix (a reverse proxy's,
-/// `https://host/hounsfield/`) is kept; a URL that already names the WebSocket path (its
-/// last segment `ws`) is kept as it is, query and all.
-pub fn websocket_url(given: &str) -> Result<String, String> {
-    server_websocket_url(given).map(String::from)
-}
-
-/// [`websocket_url`], as a parsed URL.
-fn server_websocket_url(given: &str) -> Result<Url, String> {
-    let given = given.trim();
-    let with_scheme = if given.contains("://") {
-        given.to_string()
-    } else {
-        format!("ws://{given}")
-    };
-    let mut url = Url::parse(&with_scheme)
-        .map_err(|error| format!("server URL {given:?} is not a URL: {error}"))?;
-    let scheme = match url.scheme() {
-        "http" | "ws" => "ws",
-        "https" | "wss" => "wss",
-        other => {
-            return Err(format!(
-                "server URL {given:?}: the scheme {other:?} is not http, https, ws or wss"
-            ));
-        }
-    };
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("server URL {given:?} has no host"));
-    }
-    url.set_scheme(scheme)
-        .map_err(|()| format!("server URL {given:?} cannot be made a WebSocket URL"))?;
-    url.set_fragment(None);
-    let segments: Vec<String> = url
-        .path_segments()
-        .map(|segments| {
-            segments
-                .filter(|segment| !segment.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    if segments.last().is_some_and(|last| last == "ws") {
-        url.set_path(&segments.join("/"));
-    } else {
-        let mut path: Vec<&str> = segments.iter().map(String::as_str).collect();
-        path.push("ws");
-        url.set_path(&path.join("/"));
-        url.set_query(None);
-    }
-    Ok(url)
-}
-
-/// `host:port` of a WebSocket URL (the scheme's port when it names none): the key a
-/// trusted certificate is kept under.
-pub fn server_authority(websocket_url: &str) -> Option<String> {
-    let url = Url::parse(websocket_url).ok()?;
-    Some(format!(
-        "{}:{}",
-        url.host_str()?,
-        url.port_or_known_default()?
-    ))
-}
-
-/// The certificate fingerprint a link carries (`…?fingerprint=HEX`, as "Share this
-/// session" writes it), if it carries one that reads.
-pub fn link_fingerprint(link: &str) -> Option<Fingerprint> {
-    Fingerprint::parse(&link_parameter(link, "fingerprint")?)
-}
-
-/// A parameter of a link's query (`…?token=T`), if it has it.
-pub fn link_parameter(link: &str, name: &str) -> Option<String> {
-    let url = Url::parse(link.trim()).ok()?;
-    url.query_pairs()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
-}
-
-/// What a link to `websocket_url` trusts: the CA files given, and the certificate the
-/// link names or the user trusted before for that server.
-pub fn trust_for(
-    websocket_url: &str,
-    given: &str,
-    ca_files: Vec<std::path::PathBuf>,
-    trusted: impl Fn(&str) -> Option<Fingerprint>,
-) -> ServerTrust {
-    let pinned = link_fingerprint(given)
-        .or_else(|| server_authority(websocket_url).and_then(|server| trusted(&server)));
-    ServerTrust { ca_files, pinned }
-}
-
-/// Whether something accepts TCP connections at the server's address within `timeout`.
-pub fn accepts_connections(url: &str, timeout: Duration) -> bool {
-    let Ok(ws) = server_websocket_url(url) else {
-        return false;
-    };
-    let Ok(addresses) = ws.socket_addrs(|| None) else {
-        return false;
-    };
-    addresses
-        .into_iter()
-        .any(|address| std::net::TcpStream::connect_timeout(&address, timeout).is_ok())
 }
 
 /// The connection thread's side.
@@ -613,159 +518,6 @@ impl Worker {
                 },
             }
         }
-    }
-
-    /// Takes a frame, whichever transport brought it, into the link's state (see
-    /// [`Reception::take`]); asks for a keyframe when the decoder wants one.
-    async fn on_frame(
-        &self,
-        reception: &mut Reception,
-        client: &mut Client,
-        frame: &Frame,
-    ) -> Result<(), ClientError> {
-        let received = reception.take(frame);
-        let header = &frame.header;
-        self.update(|state| {
-            (state.fps, state.kbit_s) = received.rates;
-            if let Some(latency) = received.latency_ms {
-                state.latency_ms = Some(latency);
-            }
-            match received.picture {
-                Ok(Some(image)) => {
-                    state.frame = Some(RemoteFrame {
-                        size: [image.width as usize, image.height as usize],
-                        display_size: [
-                            u32::from(header.display_width),
-                            u32::from(header.display_height),
-                        ],
-                        rgba: image.rgba,
-                        final_still: header.flags.final_still(),
-                        input_seq: header.input_seq,
-                    });
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    state.server_error = Some(format!("frame {}: {error}", header.frame_seq));
-                }
-            }
-        });
-        if received.ask_for_keyframe {
-            client.keyframe().await?;
-        }
-        Ok(())
-    }
-
-    /// The frames moved to `transport` (the server said so, or the peer failed: `reason`).
-    fn on_transport(&self, transport: TransportKind, reason: Option<String>) {
-        match transport {
-            TransportKind::Webrtc => tracing::info!(url = %self.target.url, "frames over WebRTC"),
-            TransportKind::Websocket => tracing::info!(
-                url = %self.target.url,
-                reason = reason.as_deref().unwrap_or("none given"),
-                "frames over the WebSocket"
-            ),
-        }
-        self.update(|state| {
-            state.transport = Some(transport);
-            state.webrtc_fallback = reason;
-        });
-    }
-
-    /// Takes a message of the server's into the link's state: an error, where the
-    /// crosshair went, the value under the cursor, a ruler measured.
-    fn on_message(&self, message: ServerMessage) {
-        match message {
-            ServerMessage::Error { code, message } => {
-                self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
-            }
-            ServerMessage::Crosshair {
-                seq,
-                crosshair_lps,
-                cells,
-                mm_per_pixel,
-            } => {
-                // Kept for a reconnection even before the UI takes it.
-                if let Some(view) = self
-                    .view
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .as_mut()
-                {
-                    view.crosshair_lps = Some(crosshair_lps);
-                }
-                self.update(|state| {
-                    state.crosshair_lps = Some(crosshair_lps);
-                    state.crosshair_cells = Some((seq, cells));
-                    state.slice_placement = mm_per_pixel.map(|mm_per_pixel| {
-                        (
-                            seq,
-                            SlicePlacement {
-                                crosshair_lps,
-                                cells,
-                                mm_per_pixel,
-                            },
-                        )
-                    });
-                });
-            }
-            ServerMessage::Probe {
-                cell,
-                lps_mm,
-                value,
-                unit,
-                ..
-            } => {
-                if let Some(plane) = SlicePlane::from_name(&cell) {
-                    let reading = ProbeReading {
-                        plane,
-                        lps_mm: glam::DVec3::from_array(lps_mm),
-                        value,
-                        unit,
-                    };
-                    tracing::info!(
-                        "probe {cell}: {} {} at LPS {:?} mm",
-                        value.map_or_else(|| "outside".to_string(), |v| v.to_string()),
-                        reading.unit,
-                        lps_mm
-                    );
-                    self.update(|state| state.probe = Some(reading));
-                }
-            }
-            ServerMessage::Measure {
-                cell,
-                mm,
-                from_lps,
-                to_lps,
-            } => {
-                if let Some(plane) = SlicePlane::from_name(&cell) {
-                    tracing::info!("ruler {cell}: {mm} mm from LPS {from_lps:?} to LPS {to_lps:?}");
-                    let ruler = Ruler {
-                        plane,
-                        from_lps: glam::DVec3::from_array(from_lps),
-                        to_lps: glam::DVec3::from_array(to_lps),
-                        mm,
-                    };
-                    self.update(|state| {
-                        if state.measured.len() == MEASURED_QUEUE {
-                            state.measured.pop_front();
-                        }
-                        state.measured.push_back(ruler);
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn update(&self, change: impl FnOnce(&mut LinkState)) {
-        {
-            let mut state = self
-                .state
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            change(&mut state);
-        }
-        (self.wake)();
     }
 }
 

@@ -1,0 +1,63 @@
+//! What `config` and `users` accept: a configuration file checked, the users file edited.
+
+use super::*;
+
+/// What `config` does.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Read FILE as `--serve --config` would: every key and value checked, the files it
+    /// names opened; prints the settings, or names the key at fault and exits 1.
+    Check {
+        /// The configuration file (TOML).
+        file: PathBuf,
+        /// Check the keys and values only, not the files and folders they name: for a file
+        /// meant for another machine (a container image, a Kubernetes ConfigMap).
+        #[arg(long)]
+        keys_only: bool,
+    },
+}
+
+/// What `users` does.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user with a new token, printed once on the last line.
+    Add {
+        /// The user's name (letters, digits, '.', '_', '-', '@').
+        name: String,
+        /// viewer (joins shared sessions, view only), reader (opens any series, shares),
+        /// or admin (reader, plus /metrics and the admin view).
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// When access ends: a date (valid through that day, UTC) or an RFC 3339 time.
+        #[arg(long, value_name = "DATE", value_parser = parse_expiry)]
+        expires: Option<Expiry>,
+        /// The users file (created when missing).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// List the users: name, role, expiry and whether it has passed (never the hashes).
+    List {
+        /// The users file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Remove a user; a server reading the file ends their sessions within seconds.
+    Remove {
+        /// The user's name.
+        name: String,
+        /// The users file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// Parses a role's name.
+pub(crate) fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text.trim())
+        .ok_or_else(|| format!("{text:?} is not a role: viewer, reader or admin"))
+}
+
+/// Parses an expiry: a date or an RFC 3339 time.
+pub(crate) fn parse_expiry(text: &str) -> Result<Expiry, String> {
+    Expiry::parse(text)
+}

@@ -1,0 +1,118 @@
+//! What `hounsfield --serve` accepts: the server's options, each also a key of the
+//! configuration file.
+
+use super::*;
+
+/// What `--serve` accepts. Each option can also come from the configuration file
+/// (`--config`, a key of the same name with `_` for `-`): what the command line gives wins,
+/// and what neither gives takes the default named in its help.
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Stream rendered frames over WebSocket to browsers and thin clients (HTTP and
+    /// WebSocket on one port).
+    #[arg(long)]
+    pub serve: bool,
+    /// The configuration file (TOML): every option below as a key; relative paths in it are
+    /// taken from its folder. `hounsfield config check FILE` validates one.
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub config: Option<PathBuf>,
+    /// A folder of DICOM, or a PACS's DICOMweb base URL (http(s)://host:port/dicom-web: its
+    /// studies listed at start, a series retrieved when opened), to serve; repeat for more.
+    /// None: the built-in sample volume.
+    #[arg(long = "library", value_name = "DIR|URL", requires = "serve")]
+    pub library: Vec<PathBuf>,
+    /// Seconds between listings of the library's PACS, so that studies it receives appear
+    /// [default: 300].
+    #[arg(long, value_name = "SECONDS", requires = "serve")]
+    pub pacs_refresh: Option<u64>,
+    /// UDP port for WebRTC: sessions' H.264 frames as RTP (DTLS-SRTP), negotiated on their
+    /// WebSocket, where UDP reaches the server; none: frames over the WebSocket only.
+    #[arg(long, value_name = "PORT", requires = "serve")]
+    pub webrtc_port: Option<u16>,
+    /// The address WebRTC clients reach this server at, when it is not `--bind`'s (behind
+    /// NAT, or `--bind 0.0.0.0`).
+    #[arg(long, value_name = "ADDR", requires = "webrtc_port")]
+    pub webrtc_address: Option<IpAddr>,
+    /// Address to listen on; anything but loopback needs a token or users [default: 127.0.0.1].
+    #[arg(long, value_name = "ADDR", requires = "serve")]
+    pub bind: Option<IpAddr>,
+    /// Port to listen on (0: any free port) [default: 8080].
+    #[arg(long, value_name = "N", requires = "serve")]
+    pub port: Option<u16>,
+    /// This render node's name when several serve one site behind a proxy (letters,
+    /// digits, '-', '.'; e.g. the pod's name): sessions carry it so the proxy sends their
+    /// reconnections and followers back here.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "HOUNSFIELD_NODE_NAME",
+        requires = "serve"
+    )]
+    pub node_name: Option<String>,
+    /// A proxy in front of this server, as an address or network (`10.0.0.0/8`): for
+    /// connections from it the client is the address it appends to `X-Forwarded-For` (for
+    /// the failed-token lockout and the audit log); repeat for more.
+    #[arg(long = "trusted-proxy", value_name = "NET", requires = "serve")]
+    pub trusted_proxy: Vec<String>,
+    /// The access token clients must present; generated and printed when needed and absent.
+    #[arg(long, value_name = "T", requires = "serve")]
+    pub token: Option<String>,
+    /// Read the access token from this file (its first line).
+    #[arg(long, value_name = "F", requires = "serve")]
+    pub token_file: Option<PathBuf>,
+    /// Named users with roles (TOML, see `hounsfield users`), instead of one token; read
+    /// again when it changes.
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub users: Option<PathBuf>,
+    /// Sessions served at once [default: 16].
+    #[arg(long, value_name = "N", requires = "serve")]
+    pub max_sessions: Option<usize>,
+    /// Connections open at once (pages, WebSockets and requests together); more are closed
+    /// as they arrive [default: 256].
+    #[arg(long, value_name = "N", requires = "serve")]
+    pub max_connections: Option<usize>,
+    /// A web origin (`https://host[:port]`) whose pages may open this server's WebSocket,
+    /// besides the server's own page; repeat for more.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "serve")]
+    pub allow_origin: Vec<String>,
+    /// Memory for loaded volumes shared by the sessions (MiB), least recently used out
+    /// first [default: 4096].
+    #[arg(long, value_name = "MIB", requires = "serve")]
+    pub cache_mb: Option<usize>,
+    /// Memory one series may take while it loads (MiB); larger series are listed as
+    /// unavailable. Default: half the machine's memory, at most --cache-mb
+    /// (HOUNSFIELD_MAX_SERIES_MB sets it for every command).
+    #[arg(long, value_name = "MIB", requires = "serve")]
+    pub max_series_mb: Option<u64>,
+    /// H.264 encoders to try for interactive frames: `auto` (NVENC, VA-API, Quick Sync,
+    /// then x264), `off` (JPEG only), or FFmpeg encoder names separated by commas
+    /// [default: auto].
+    #[arg(long, value_name = "auto|off|NAMES", requires = "serve")]
+    pub h264: Option<String>,
+    /// The server's certificate chain (PEM), to serve HTTPS and WSS on the port (with
+    /// --tls-key); read again when the file changes, so a renewal needs no restart.
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS and WSS with a self-signed certificate for this machine's names and
+    /// addresses, made once and kept in the state folder; its SHA-256 fingerprint is
+    /// printed for clients to check.
+    #[arg(long, requires = "serve")]
+    pub tls_self_signed: bool,
+    /// Where the server keeps what it makes (the self-signed certificate). Default:
+    /// `$STATE_DIRECTORY` under systemd, else ~/.local/state/hounsfield.
+    #[arg(long, value_name = "DIR", requires = "serve")]
+    pub state_dir: Option<PathBuf>,
+    /// Append the audit log (JSON lines: sessions, authentication failures, series opened,
+    /// refusals, renderer restarts) to this file. Default under systemd:
+    /// `$LOGS_DIRECTORY/audit.jsonl`; otherwise none.
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub audit_log: Option<PathBuf>,
+    /// Let sessions make their next frame fail on purpose (`test_fault` messages: a render
+    /// thread panic, a wgpu validation error, a lost device, an encoder panic), so tests can
+    /// see the server recover. For tests only; hidden from `--help`.
+    #[arg(long, hide = true, requires = "serve")]
+    pub test_faults: bool,
+}
