@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::Served;
+use common::serve;
 use hounsfield_client::Client;
 use hounsfield_client::ClientError;
 use hounsfield_protocol::Viewport;
@@ -47,7 +47,7 @@ fn the_files_keys_reach_the_server_and_sigterm_ends_sessions_cleanly() {
             ct_folder()
         ),
     );
-    let mut served = Served::start(&["--config", &config]);
+    let mut served = serve(&["--config", &config]);
     assert!(
         served.banner.contains("as node hounsfield-7"),
         "{}",

@@ -9,7 +9,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Served, audit_events};
+use common::{Served, audit_events, serve};
 
 use hounsfield_client::Client;
 use hounsfield_protocol::{Action, ErrorCode, Viewport};
@@ -111,7 +111,7 @@ async fn faulty_frame(client: &mut Client, fault: &str) -> (ErrorCode, String) {
 
 #[test]
 fn a_validation_error_or_an_encoder_panic_fails_one_sessions_frame_and_the_other_goes_on() {
-    let served = Served::start(&["--test-faults"]);
+    let served = serve(&["--test-faults"]);
     run_within(async {
         let mut a = served.opened_session().await;
         let mut b = served.opened_session().await;
@@ -140,7 +140,7 @@ fn a_render_thread_panic_takes_health_down_until_it_renders_again_on_a_new_devic
     let folder = tempfile::tempdir().expect("a temporary folder");
     let audit = folder.path().join("audit.jsonl");
     let audit_arg = audit.to_string_lossy().into_owned();
-    let served = Served::start(&["--test-faults", "--audit-log", &audit_arg]);
+    let served = serve(&["--test-faults", "--audit-log", &audit_arg]);
     run_within(async {
         let mut a = served.opened_session().await;
         let mut b = served.opened_session().await;
@@ -184,7 +184,7 @@ fn a_render_thread_panic_takes_health_down_until_it_renders_again_on_a_new_devic
 
 #[test]
 fn without_the_switch_a_fault_cannot_be_armed() {
-    let served = Served::start(&[]);
+    let served = serve(&[]);
     run_within(async {
         let mut a = served.opened_session().await;
         for fault in ["render_panic", "validation", "device_lost", "encode_panic"] {

@@ -13,7 +13,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Served, audit_events, http_request, run_within};
+use common::{Served, audit_events, http_request, run_within, serve};
 use futures_util::{SinkExt, StreamExt};
 use hounsfield_client::{Client, ClientError};
 use hounsfield_protocol::{Action, ErrorCode, Viewport};
@@ -71,7 +71,7 @@ fn refusals(path: &Path, reason: &str) -> Vec<serde_json::Value> {
 fn pages_of_other_origins_and_rebound_host_names_are_refused() {
     let folder = tempfile::tempdir().expect("a folder");
     let audit = folder.path().join("audit.jsonl");
-    let served = Served::start(&[
+    let served = serve(&[
         "--allow-origin",
         "https://viewer.example",
         "--audit-log",
@@ -139,7 +139,7 @@ fn unauthenticated_sockets_hold_no_session_place_and_are_closed_after_5_s() {
     let audit = folder.path().join("audit.jsonl");
     let token_file = folder.path().join("token");
     std::fs::write(&token_file, format!("{TOKEN}\n")).expect("written");
-    let mut served = Served::start(&[
+    let mut served = serve(&[
         "--token-file",
         &token_file.to_string_lossy(),
         "--max-sessions",
@@ -214,7 +214,7 @@ fn unauthenticated_sockets_hold_no_session_place_and_are_closed_after_5_s() {
 
 #[test]
 fn half_sent_requests_are_timed_out_and_connections_beyond_the_cap_closed() {
-    let served = Served::start(&["--max-connections", "3"]);
+    let served = serve(&["--max-connections", "3"]);
     let port = served.port;
     let half_sent: Vec<TcpStream> = (0..3)
         .map(|_| {
@@ -325,7 +325,7 @@ async fn flood(
 fn a_flood_of_each_message_type_is_rate_limited_while_another_session_gets_frames() {
     let folder = tempfile::tempdir().expect("a folder");
     let audit = folder.path().join("audit.jsonl");
-    let served = Served::start(&["--audit-log", &audit.to_string_lossy()]);
+    let served = serve(&["--audit-log", &audit.to_string_lossy()]);
     run_within(TEST_LIMIT, async {
         // The well-behaved session, dragging at a mouse's pace all along.
         let mut steady = Client::connect(&served.ws_url("")).await.expect("connects");
@@ -457,7 +457,7 @@ async fn upgrade_from(local: [u8; 4], served: &Served, query: &str) -> u16 {
 fn failed_token_attempts_lock_out_that_address_only() {
     let folder = tempfile::tempdir().expect("a folder");
     let audit = folder.path().join("audit.jsonl");
-    let served = Served::start(&["--token", TOKEN, "--audit-log", &audit.to_string_lossy()]);
+    let served = serve(&["--token", TOKEN, "--audit-log", &audit.to_string_lossy()]);
     run_within(TEST_LIMIT, async {
         let right = format!("?token={TOKEN}");
         for attempt in 0..4 {

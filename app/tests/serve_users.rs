@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Served, audit_events, http_request, run_within};
+use common::{Served, audit_events, http_request, run_within, serve};
 use futures_util::{SinkExt, StreamExt};
 use hounsfield_client::{Client, ClientError, Event};
 use hounsfield_protocol::{Action, ClientMessage, ErrorCode, ServerMessage, Viewport};
@@ -62,7 +62,7 @@ impl UsersServer {
             folder.path().join("audit.jsonl"),
         );
         write_users(&file, users);
-        let served = Served::start(&[
+        let served = serve(&[
             "--users",
             &file.to_string_lossy(),
             "--audit-log",

@@ -2065,7 +2065,7 @@ fn served_from_a_pacs_the_page_searches_by_field_opens_draws_and_warns_of_an_ima
     proxy.fail_with_500(&format!("/series/{series_uid}"));
     let cache = tempfile::tempdir().expect("a cache folder");
     let no_settings = cache.path().join("no-such-settings.toml");
-    let served = common::served::ServedBinary::start(
+    let served = common::served::start(
         &["--library", &proxy.dicomweb_url(), "--h264", "off"],
         &[
             ("HOUNSFIELD_DICOMWEB_CACHE", cache.path().as_os_str()),

@@ -922,9 +922,9 @@ fn the_served_library_and_the_command_line_ask_a_pacs_with_basic_credentials() {
     )
     .expect("written");
     let config = config.to_string_lossy().into_owned();
-    let served = common::served::ServedBinary::start(&["--config", &config], &env)
+    let served = common::served::start(&["--config", &config], &env)
         .unwrap_or_else(|stderr| panic!("the server did not start: {stderr}"));
-    let ws = served.ws_url();
+    let ws = served.ws_url("");
     common::server::run_within(FAILURE_LIMIT, async move {
         let mut client = Client::connect(&ws).await.expect("connects");
         let viewport = Viewport {
@@ -943,7 +943,7 @@ fn the_served_library_and_the_command_line_ask_a_pacs_with_basic_credentials() {
 
     // A wrong password in the file: the server does not start, and says why.
     std::fs::write(&password_file, "wrong\n").expect("written");
-    let stderr = match common::served::ServedBinary::start(&["--config", &config], &env) {
+    let stderr = match common::served::start(&["--config", &config], &env) {
         Ok(_) => panic!("served with a wrong password"),
         Err(stderr) => stderr,
     };
@@ -999,7 +999,7 @@ fn a_served_pacs_is_listed_again_and_its_studies_stay_listed_while_it_is_down() 
     let cache = folder.path().join("cache");
     let no_settings = folder.path().join("no-such-settings.toml");
     let url = orthanc.dicomweb_url();
-    let served = common::served::ServedBinary::start(
+    let served = common::served::start(
         &["--library", &url, "--pacs-refresh", "1", "--h264", "off"],
         &[
             ("HOUNSFIELD_DICOMWEB_CACHE", cache.as_os_str()),
@@ -1007,7 +1007,7 @@ fn a_served_pacs_is_listed_again_and_its_studies_stay_listed_while_it_is_down() 
         ],
     )
     .unwrap_or_else(|stderr| panic!("the server did not start: {stderr}"));
-    let ws = served.ws_url();
+    let ws = served.ws_url("");
     let connect = async || {
         let mut client = Client::connect(&ws).await.expect("connects");
         let viewport = Viewport {
