@@ -113,7 +113,7 @@ fn digest(metadata: &Value) -> String {
     }
     let text = strip(metadata).to_string();
     let hash = Sha256::digest(text.as_bytes());
-    hash.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(hash)
 }
 
 /// Retrieves instance `sop_uid` of `series` into `file` (through `file.part`, renamed when

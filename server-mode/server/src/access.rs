@@ -10,8 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::audit::AuditEvent;
-use crate::http::{App, tokens_match};
-use crate::users::{Role, UserTable, UsersFile};
+use crate::http::App;
+use crate::users::{Role, UserTable, UsersFile, secrets_match};
 
 /// How often the users file is looked at, and expiries checked.
 pub(crate) const POLL_EVERY: Duration = Duration::from_secs(1);
@@ -170,7 +170,7 @@ impl Access {
     pub(crate) fn authenticate(&self, token: &str, now: DateTime<Utc>) -> Authentication {
         match &self.mode {
             Mode::Open => Authentication::Granted(Identity::anyone()),
-            Mode::Token(expected) if tokens_match(expected, token) => {
+            Mode::Token(expected) if secrets_match(expected.as_bytes(), token.as_bytes()) => {
                 Authentication::Granted(Identity {
                     name: Some(TOKEN_USER.to_string()),
                     role: Role::Reader,

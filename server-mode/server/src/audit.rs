@@ -22,6 +22,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::token_bucket::TokenBucket;
 use crate::users::Role;
 
 /// Why the server turned a client or a message away.
@@ -229,27 +230,21 @@ struct Sink {
 /// many were left out since the last one written.
 #[derive(Debug)]
 struct NoiseBudget {
-    tokens: f64,
-    last: Instant,
+    bucket: TokenBucket,
     suppressed: u64,
 }
 
 impl NoiseBudget {
     fn new() -> Self {
         Self {
-            tokens: NOISE_BURST,
-            last: Instant::now(),
+            bucket: TokenBucket::new(NOISE_PER_S, NOISE_BURST, Instant::now()),
             suppressed: 0,
         }
     }
 
     /// `Some(left out before this one)` when a line may be written at `now`.
     fn take(&mut self, now: Instant) -> Option<u64> {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * NOISE_PER_S).min(NOISE_BURST);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        if self.bucket.take(now) {
             Some(std::mem::take(&mut self.suppressed))
         } else {
             self.suppressed += 1;
@@ -470,13 +465,33 @@ mod tests {
 
     #[test]
     fn a_disabled_log_writes_nothing() {
-        let log = AuditLog::disabled();
-        assert!(log.path().is_none());
-        log.record(&AuditEvent::SessionStart {
-            session: 1,
-            client: client(),
-            user: None,
-            role: Role::Admin,
-        });
+        let events = [
+            AuditEvent::SessionStart {
+                session: 1,
+                client: client(),
+                user: None,
+                role: Role::Admin,
+            },
+            AuditEvent::AuthFailed {
+                client: client(),
+                reason: "wrong token".to_string(),
+            },
+        ];
+        // The same events to a log that is on are written, one line each.
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let path = folder.path().join("audit.jsonl");
+        let enabled = AuditLog::open(&path).expect("log opens");
+        for event in &events {
+            enabled.record(event);
+        }
+        let text = std::fs::read_to_string(&path).expect("log readable");
+        assert_eq!(text.lines().count(), events.len(), "{text}");
+        // A disabled log has no file to write to: recording the same events is a no-op.
+        let disabled = AuditLog::disabled();
+        assert_eq!(disabled.path(), None);
+        assert!(disabled.sink.is_none(), "{disabled:?}");
+        for event in &events {
+            disabled.record(event);
+        }
     }
 }

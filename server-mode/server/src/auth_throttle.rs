@@ -9,6 +9,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use ipnet::Ipv6Net;
+
 /// Failed attempts within [`WINDOW`] that lock an address out.
 pub const MAX_FAILURES: u32 = 5;
 /// The span over which failures add up.
@@ -119,19 +121,8 @@ fn key(client: IpAddr) -> IpAddr {
         IpAddr::V4(_) => client,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
-            None => {
-                let segments = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(
-                    segments[0],
-                    segments[1],
-                    segments[2],
-                    segments[3],
-                    0,
-                    0,
-                    0,
-                    0,
-                ))
-            }
+            // A prefix of 64 is within 128: `new_assert` cannot panic.
+            None => IpAddr::V6(Ipv6Net::new_assert(v6, 64).network()),
         },
     }
 }

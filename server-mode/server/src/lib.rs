@@ -33,6 +33,7 @@ pub mod scheduler;
 pub mod session;
 pub mod study_query;
 mod thumbnail;
+mod token_bucket;
 pub mod users;
 pub mod web;
 

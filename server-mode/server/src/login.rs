@@ -15,6 +15,8 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use cookie::time::Duration as CookieDuration;
+use cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
 use crate::access::Identity;
@@ -107,8 +109,11 @@ pub(crate) async fn login(
         client,
         user: identity.label().to_string(),
     });
-    let max_age = app.logins.lifetime().as_secs();
-    json_with_cookie(&Who::of(&app, Some(&identity)), &cookie(&app, &id, max_age))
+    let max_age_s = app.logins.lifetime().as_secs();
+    json_with_cookie(
+        &Who::of(&app, Some(&identity)),
+        &set_cookie(&id, max_age_s, app.config.tls.is_some()),
+    )
 }
 
 /// `POST /logout`: ends the request's login (if any) and clears its cookie.
@@ -128,7 +133,7 @@ pub(crate) async fn logout(
         });
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(clear) = HeaderValue::from_str(&cookie(&app, "", 0)) {
+    if let Ok(clear) = HeaderValue::from_str(&set_cookie("", 0, app.config.tls.is_some())) {
         response.headers_mut().insert(header::SET_COOKIE, clear);
     }
     response
@@ -201,23 +206,27 @@ fn login_id(headers: &HeaderMap) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.trim().to_string())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == COOKIE)
+        .map(|cookie| cookie.value().to_string())
         .filter(|value| value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The `Set-Cookie` value for login `id`, lasting `max_age_s` (0 clears it). Secure over
-/// TLS; over plain HTTP a browser would drop a Secure cookie (and the server warns about
-/// plain HTTP off loopback).
-fn cookie(app: &App, id: &str, max_age_s: u64) -> String {
-    let secure = if app.config.tls.is_some() {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}")
+/// The `Set-Cookie` value for login `id`, lasting `max_age_s` (0 clears it): HttpOnly,
+/// SameSite=Strict, for every path, and Secure when served over TLS (over plain HTTP a
+/// browser would drop a Secure cookie, and the server warns about plain HTTP off loopback).
+fn set_cookie(id: &str, max_age_s: u64, secure: bool) -> String {
+    Cookie::build((COOKIE, id))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(CookieDuration::seconds(
+            i64::try_from(max_age_s).unwrap_or(i64::MAX),
+        ))
+        .secure(secure)
+        .build()
+        .to_string()
 }
 
 /// Refuses a login or logout sent by a page of another origin (a forged login).
@@ -258,5 +267,28 @@ mod tests {
         );
         assert_eq!(login_id(&forged), None);
         assert_eq!(login_id(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn the_set_cookie_value_has_the_logins_attributes() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let secure = set_cookie(id, 28_800, true);
+        let attributes: Vec<&str> = secure.split("; ").collect();
+        assert_eq!(attributes[0], format!("{COOKIE}={id}"));
+        for attribute in [
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+            "Path=/",
+            "Max-Age=28800",
+        ] {
+            assert!(attributes.contains(&attribute), "{attribute} in {secure}");
+        }
+        assert_eq!(attributes.len(), 6, "{secure}");
+        let plain = set_cookie("", 0, false);
+        assert!(!plain.contains("Secure"), "{plain}");
+        assert!(plain.starts_with(&format!("{COOKIE}=;")), "{plain}");
+        assert!(plain.split("; ").any(|a| a == "Max-Age=0"), "{plain}");
+        assert!(!plain.contains("Expires"), "{plain}");
     }
 }

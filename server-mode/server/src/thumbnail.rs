@@ -5,8 +5,8 @@
 //! in a short queue, past it 503), never through the volume cache, and kept in a small
 //! cache bounded in count and bytes, least recently used out first.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lru::LruCache;
 use tokio::sync::Semaphore;
 
 use crate::audit::Refusal;
@@ -32,7 +33,7 @@ const MAX_WAITING: usize = 64;
 /// How long a request waits for a decode before it is told 503.
 const MAX_WAIT: Duration = Duration::from_secs(15);
 /// Thumbnails the cache keeps at most.
-const CACHE_ENTRIES: usize = 2048;
+const CACHE_ENTRIES: NonZeroUsize = NonZeroUsize::new(2048).expect("not zero");
 /// Bytes of JPEG the cache keeps at most.
 const CACHE_BYTES: usize = 16 << 20;
 /// How long a browser may keep a thumbnail (seconds): a series' images do not change
@@ -185,29 +186,24 @@ fn encode_grey_jpeg(image: &render_core::dicom::thumbnail::GreyImage) -> Option<
 
 /// Encoded thumbnails by series id, bounded in count and bytes, least recently used out.
 struct ThumbnailCache {
-    max_entries: usize,
     max_bytes: usize,
     bytes: usize,
-    clock: u64,
-    entries: HashMap<String, (Arc<[u8]>, u64)>,
+    /// At most its capacity (the bound in count); `bytes` sums its JPEGs.
+    entries: LruCache<String, Arc<[u8]>>,
 }
 
 impl ThumbnailCache {
-    fn new(max_entries: usize, max_bytes: usize) -> Self {
+    fn new(max_entries: NonZeroUsize, max_bytes: usize) -> Self {
         Self {
-            max_entries,
             max_bytes,
             bytes: 0,
-            clock: 0,
-            entries: HashMap::new(),
+            entries: LruCache::new(max_entries),
         }
     }
 
+    /// The thumbnail of `id`, made the most recently used.
     fn get(&mut self, id: &str) -> Option<Arc<[u8]>> {
-        self.clock += 1;
-        let (jpeg, last_used) = self.entries.get_mut(id)?;
-        *last_used = self.clock;
-        Some(jpeg.clone())
+        self.entries.get(id).cloned()
     }
 
     /// Keeps `jpeg` under `id`, evicting the least recently used until both bounds hold.
@@ -215,23 +211,17 @@ impl ThumbnailCache {
         if jpeg.len() > self.max_bytes {
             return;
         }
-        self.clock += 1;
         self.bytes += jpeg.len();
-        if let Some((old, _)) = self.entries.insert(id.to_string(), (jpeg, self.clock)) {
+        // What `push` gives back is the old thumbnail of `id`, or the one evicted to keep
+        // the bound in count.
+        if let Some((_, old)) = self.entries.push(id.to_string(), jpeg) {
             self.bytes -= old.len();
         }
-        while self.entries.len() > self.max_entries || self.bytes > self.max_bytes {
-            let Some(oldest) = self
-                .entries
-                .iter()
-                .min_by_key(|(_, (_, last_used))| *last_used)
-                .map(|(id, _)| id.clone())
-            else {
+        while self.bytes > self.max_bytes {
+            let Some((_, evicted)) = self.entries.pop_lru() else {
                 break;
             };
-            if let Some((evicted, _)) = self.entries.remove(&oldest) {
-                self.bytes -= evicted.len();
-            }
+            self.bytes -= evicted.len();
         }
     }
 }
@@ -242,7 +232,7 @@ mod tests {
 
     #[test]
     fn the_cache_keeps_its_bounds_and_evicts_the_least_recently_used() {
-        let mut cache = ThumbnailCache::new(2, 100);
+        let mut cache = ThumbnailCache::new(NonZeroUsize::new(2).expect("not zero"), 100);
         cache.insert("a", vec![0; 10].into());
         cache.insert("b", vec![0; 10].into());
         assert!(cache.get("a").is_some(), "a is now the newer");

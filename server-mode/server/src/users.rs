@@ -20,8 +20,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use hounsfield_files::{SmallFileError, read_at_most};
 
@@ -167,9 +168,10 @@ pub fn token_sha256(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// Compares two hashes in time independent of where they differ.
-fn hashes_match(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Whether two secrets (access tokens, token hashes) are equal, compared in time
+/// independent of where they differ (secrets of different lengths never match).
+pub(crate) fn secrets_match(expected: &[u8], given: &[u8]) -> bool {
+    expected.ct_eq(given).into()
 }
 
 /// Why a users file was not taken.
@@ -285,35 +287,23 @@ impl UserTable {
 
     /// Parses and checks the text of a users file (`path` names it in errors).
     pub fn parse(path: &Path, text: &str) -> Result<Self, UsersError> {
-        let format = |message: String| UsersError::Format {
-            path: path.to_path_buf(),
-            message,
-        };
-        let table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
+        let document = toml::Deserializer::parse(text).map_err(|error| {
             let line = error.span().map_or(0, |span| {
                 text[..span.start.min(text.len())].matches('\n').count() + 1
             });
-            format(format!("line {line}: not TOML: {}", error.message()))
+            UsersError::Format {
+                path: path.to_path_buf(),
+                message: format!("line {line}: not TOML: {}", error.message()),
+            }
         })?;
-        let mut users = Vec::new();
-        for (key, value) in table {
-            if key != "user" {
-                return Err(format(format!(
-                    "unknown key {key:?}: a users file has only [[user]] tables"
-                )));
-            }
-            let toml::Value::Array(entries) = value else {
-                return Err(format(
-                    "`user` must be an array of tables: write each as [[user]]".to_string(),
-                ));
-            };
-            for (index, entry) in entries.into_iter().enumerate() {
-                let toml::Value::Table(entry) = entry else {
-                    return Err(format(format!("user #{}: not a table", index + 1)));
-                };
-                users.push(parse_user(path, index, entry)?);
-            }
-        }
+        let document: UsersDocument = serde_path_to_error::deserialize(document)
+            .map_err(|error| layout_error(path, text, &error))?;
+        let users = document
+            .user
+            .into_iter()
+            .enumerate()
+            .map(|(index, entry)| entry.check(path, index))
+            .collect::<Result<Vec<_>, _>>()?;
         let table = Self { users };
         table.check_unique(path)?;
         Ok(table)
@@ -324,7 +314,7 @@ impl UserTable {
             for other in &self.users[..i] {
                 let message = if other.name == user.name {
                     format!("two users named {:?}", user.name)
-                } else if hashes_match(&other.token_sha256, &user.token_sha256) {
+                } else if secrets_match(&other.token_sha256, &user.token_sha256) {
                     format!(
                         "users {:?} and {:?} have the same token: give each a token of their own",
                         other.name, user.name
@@ -356,7 +346,7 @@ impl UserTable {
     pub fn find_by_token(&self, token: &str) -> Option<&User> {
         let hash = token_sha256(token);
         self.users.iter().fold(None, |found, user| {
-            let matches = hashes_match(&user.token_sha256, &hash);
+            let matches = secrets_match(&user.token_sha256, &hash);
             if matches { Some(user) } else { found }
         })
     }
@@ -391,7 +381,10 @@ impl UserTable {
                 toml::Value::String(user.name.clone())
             ));
             text.push_str(&format!("role = \"{}\"\n", user.role));
-            text.push_str(&format!("token_sha256 = \"{}\"\n", hex(&user.token_sha256)));
+            text.push_str(&format!(
+                "token_sha256 = \"{}\"\n",
+                hex::encode(user.token_sha256)
+            ));
             if let Some(expiry) = user.expires {
                 text.push_str(&format!("expires = \"{expiry}\"\n"));
             }
@@ -417,106 +410,170 @@ impl UserTable {
     }
 }
 
-/// Lower-case hexadecimal.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The fields of a `[[user]]` table, as an error about an unknown one lists them.
+const USER_FIELDS: [&str; 4] = ["name", "role", "token_sha256", "expires"];
+
+/// A users file as TOML lays it out: `[[user]]` tables and nothing else.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsersDocument {
+    /// The `[[user]]` tables, in the file's order.
+    #[serde(default)]
+    user: Vec<UserEntry>,
 }
 
-/// One `[[user]]` table, checked (`index` from 0 names it while it has no name).
-fn parse_user(path: &Path, index: usize, mut entry: toml::Table) -> Result<User, UsersError> {
-    let mut user = format!("#{}", index + 1);
-    let field = |user: &str, field: &'static str, problem: String| UsersError::Field {
-        path: path.to_path_buf(),
-        user: user.to_string(),
-        field,
-        problem,
-    };
-    let name = match entry.remove("name") {
-        Some(toml::Value::String(name)) => name,
-        Some(_) => return Err(field(&user, "name", "must be a string".to_string())),
-        None => return Err(field(&user, "name", "missing".to_string())),
-    };
-    check_name(&name).map_err(|problem| field(&user, "name", problem))?;
-    user = format!("{name:?}");
-    if entry.contains_key("token") {
-        return Err(field(
-            &user,
-            "token",
-            "the file keeps no tokens, only their SHA-256 as token_sha256 (hounsfield users add writes it)"
-                .to_string(),
-        ));
-    }
-    let role = match entry.remove("role") {
-        Some(toml::Value::String(role)) => Role::parse(&role).ok_or_else(|| {
-            field(
-                &user,
-                "role",
-                format!("{role:?} is not a role: viewer, reader or admin"),
-            )
-        })?,
-        Some(_) => return Err(field(&user, "role", "must be a string".to_string())),
-        None => {
+/// One `[[user]]` table as written, before [`UserEntry::check`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserEntry {
+    name: Option<String>,
+    role: Option<String>,
+    token_sha256: Option<String>,
+    /// A string, or an unquoted TOML date or date-time (which says the same as its text).
+    expires: Option<toml::Value>,
+    /// Never taken: read only to say what to write instead of a token in clear.
+    token: Option<serde::de::IgnoredAny>,
+}
+
+impl UserEntry {
+    /// The user this table describes, checked (`index` from 0 names it while it has no
+    /// good name).
+    fn check(self, path: &Path, index: usize) -> Result<User, UsersError> {
+        let mut user = format!("#{}", index + 1);
+        let field = |user: &str, field: &'static str, problem: String| UsersError::Field {
+            path: path.to_path_buf(),
+            user: user.to_string(),
+            field,
+            problem,
+        };
+        let name = self
+            .name
+            .ok_or_else(|| field(&user, "name", "missing".to_string()))?;
+        check_name(&name).map_err(|problem| field(&user, "name", problem))?;
+        user = format!("{name:?}");
+        if self.token.is_some() {
             return Err(field(
                 &user,
-                "role",
-                "missing (viewer, reader or admin)".to_string(),
+                "token",
+                "the file keeps no tokens, only their SHA-256 as token_sha256 (hounsfield users add writes it)"
+                    .to_string(),
             ));
         }
-    };
-    let token_sha256 = match entry.remove("token_sha256") {
-        Some(toml::Value::String(hash)) => parse_hash(&hash).ok_or_else(|| {
+        let role = match self.role {
+            Some(role) => Role::parse(&role).ok_or_else(|| {
+                field(
+                    &user,
+                    "role",
+                    format!("{role:?} is not a role: viewer, reader or admin"),
+                )
+            })?,
+            None => {
+                return Err(field(
+                    &user,
+                    "role",
+                    "missing (viewer, reader or admin)".to_string(),
+                ));
+            }
+        };
+        let hash = self
+            .token_sha256
+            .ok_or_else(|| field(&user, "token_sha256", "missing".to_string()))?;
+        let token_sha256 = parse_hash(&hash).ok_or_else(|| {
             field(
                 &user,
                 "token_sha256",
                 "must be 64 hexadecimal digits (the SHA-256 of the token)".to_string(),
             )
-        })?,
-        Some(_) => return Err(field(&user, "token_sha256", "must be a string".to_string())),
-        None => return Err(field(&user, "token_sha256", "missing".to_string())),
-    };
-    let expires = match entry.remove("expires") {
-        None => None,
-        Some(toml::Value::String(text)) => {
-            Some(Expiry::parse(&text).map_err(|problem| field(&user, "expires", problem))?)
-        }
-        // An unquoted TOML date or date-time says the same as its text.
-        Some(toml::Value::Datetime(time)) => Some(
-            Expiry::parse(&time.to_string()).map_err(|problem| field(&user, "expires", problem))?,
-        ),
-        Some(_) => {
-            return Err(field(
-                &user,
-                "expires",
-                "must be a date or an RFC 3339 time".to_string(),
-            ));
-        }
-    };
-    if let Some(unknown) = entry.keys().next() {
-        return Err(field(
-            &user,
-            "fields",
-            format!("unknown field {unknown:?} (name, role, token_sha256, expires)"),
-        ));
+        })?;
+        let expires = match self.expires {
+            None => None,
+            Some(toml::Value::String(text)) => {
+                Some(Expiry::parse(&text).map_err(|problem| field(&user, "expires", problem))?)
+            }
+            Some(toml::Value::Datetime(time)) => Some(
+                Expiry::parse(&time.to_string())
+                    .map_err(|problem| field(&user, "expires", problem))?,
+            ),
+            Some(_) => return Err(field(&user, "expires", wrong_type("expires"))),
+        };
+        Ok(User {
+            name,
+            role,
+            token_sha256,
+            expires,
+        })
     }
-    Ok(User {
-        name,
-        role,
-        token_sha256,
-        expires,
-    })
 }
 
-/// 64 hexadecimal digits as 32 bytes.
+/// What a field of a `[[user]]` table must be, said when it is of another type.
+fn wrong_type(field: &str) -> String {
+    match field {
+        "expires" => "must be a date or an RFC 3339 time".to_string(),
+        _ => "must be a string".to_string(),
+    }
+}
+
+/// The error for a file whose TOML is not laid out as a users file, naming the user and
+/// the field where the error lies in one.
+fn layout_error(
+    path: &Path,
+    text: &str,
+    error: &serde_path_to_error::Error<toml::de::Error>,
+) -> UsersError {
+    use serde_path_to_error::Segment;
+    let format = |message: String| UsersError::Format {
+        path: path.to_path_buf(),
+        message,
+    };
+    let segments: Vec<&Segment> = error.path().iter().collect();
+    match segments.as_slice() {
+        [Segment::Map { key }] if key == "user" => {
+            format("`user` must be an array of tables: write each as [[user]]".to_string())
+        }
+        [Segment::Map { key }] => format(format!(
+            "unknown key {key:?}: a users file has only [[user]] tables"
+        )),
+        [Segment::Map { .. }, Segment::Seq { index }] => {
+            format(format!("user #{}: not a table", index + 1))
+        }
+        [
+            Segment::Map { .. },
+            Segment::Seq { index },
+            Segment::Map { key },
+            ..,
+        ] => {
+            let (field, problem) = match USER_FIELDS.into_iter().find(|field| field == key) {
+                Some(field) => (field, wrong_type(field)),
+                None => (
+                    "fields",
+                    format!("unknown field {key:?} ({})", USER_FIELDS.join(", ")),
+                ),
+            };
+            UsersError::Field {
+                path: path.to_path_buf(),
+                user: user_label(text, *index),
+                field,
+                problem,
+            }
+        }
+        _ => format(error.inner().message().to_string()),
+    }
+}
+
+/// How an error names user `index` (from 0) of the file: by its name when it has a good
+/// one, else as `#N`.
+fn user_label(text: &str, index: usize) -> String {
+    let name = toml::from_str::<toml::Table>(text).ok().and_then(|table| {
+        let name = table.get("user")?.get(index)?.get("name")?.as_str()?;
+        check_name(name).is_ok().then(|| format!("{name:?}"))
+    });
+    name.unwrap_or_else(|| format!("#{}", index + 1))
+}
+
+/// 64 hexadecimal digits (either case) as 32 bytes.
 fn parse_hash(text: &str) -> Option<[u8; 32]> {
-    let text = text.trim();
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
     let mut hash = [0u8; 32];
-    for (byte, pair) in hash.iter_mut().zip(text.as_bytes().chunks(2)) {
-        let pair = std::str::from_utf8(pair).ok()?;
-        *byte = u8::from_str_radix(pair, 16).ok()?;
-    }
+    hex::decode_to_slice(text.trim(), &mut hash).ok()?;
     Some(hash)
 }
 
@@ -529,7 +586,7 @@ mod tests {
     }
 
     fn hash_of(token: &str) -> String {
-        hex(&token_sha256(token))
+        hex::encode(token_sha256(token))
     }
 
     fn entry(name: &str, role: &str, token: &str, expires: Option<&str>) -> String {
@@ -538,6 +595,16 @@ mod tests {
             "[[user]]\nname = \"{name}\"\nrole = \"{role}\"\ntoken_sha256 = \"{}\"\n{expires}\n",
             hash_of(token)
         )
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(secrets_match(b"abc123", b"abc123"));
+        assert!(!secrets_match(b"abc123", b"abc124"));
+        assert!(!secrets_match(b"abc123", b"abc12"));
+        assert!(!secrets_match(b"abc123", b""));
+        assert!(secrets_match(&token_sha256("t"), &token_sha256("t")));
+        assert!(!secrets_match(&token_sha256("t"), &token_sha256("u")));
     }
 
     #[test]
@@ -595,9 +662,22 @@ mod tests {
 
     #[test]
     fn bad_files_name_the_user_and_the_field() {
-        let cases: [(String, &str); 11] = [
+        let cases: [(String, &str); 15] = [
             ("user = 3".to_string(), "[[user]]"),
             ("[other]\na = 1".to_string(), "unknown key \"other\""),
+            ("user = [1]".to_string(), "user #1: not a table"),
+            (
+                "[[user]]\nname = 3".to_string(),
+                "user #1: name: must be a string",
+            ),
+            (
+                entry("alice", "reader", "x", None).replace("role = \"reader\"", "role = 1"),
+                "user \"alice\": role: must be a string",
+            ),
+            (
+                entry("alice", "reader", "x", Some("[2030]")),
+                "user \"alice\": expires: must be a date or an RFC 3339 time",
+            ),
             (
                 "[[user]]\nrole = \"reader\"".to_string(),
                 "user #1: name: missing",

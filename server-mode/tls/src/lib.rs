@@ -8,7 +8,7 @@ pub mod client;
 pub mod self_signed;
 pub mod server;
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -100,33 +100,25 @@ impl Fingerprint {
     /// (`AB:CD:…` as OpenSSL prints it, or as a link carries it).
     pub fn parse(text: &str) -> Option<Self> {
         let digits: Vec<u8> = text.trim().bytes().filter(|byte| *byte != b':').collect();
-        if digits.len() != 64 {
-            return None;
-        }
         let mut bytes = [0u8; 32];
-        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-            let pair = std::str::from_utf8(pair).ok()?;
-            *byte = u8::from_str_radix(pair, 16).ok()?;
-        }
+        hex::decode_to_slice(digits, &mut bytes).ok()?;
         Some(Self(bytes))
     }
 
     /// Lower-case hex without separators, for URLs and settings files.
     pub fn to_compact(&self) -> String {
-        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+        hex::encode(self.0)
     }
 }
 
 impl fmt::Display for Fingerprint {
     /// `AB:CD:…`, as OpenSSL and browsers show it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for byte in self.0 {
-            if !first {
-                f.write_str(":")?;
+        for (i, digit) in hex::encode_upper(self.0).chars().enumerate() {
+            if i > 0 && i % 2 == 0 {
+                f.write_char(':')?;
             }
-            first = false;
-            write!(f, "{byte:02X}")?;
+            f.write_char(digit)?;
         }
         Ok(())
     }
@@ -185,6 +177,9 @@ mod tests {
             Some(fingerprint)
         );
         assert_eq!(Fingerprint::parse(&shown.to_lowercase()), Some(fingerprint));
+        let known = Fingerprint([0x0f; 32]);
+        assert_eq!(known.to_string(), vec!["0F"; 32].join(":"));
+        assert_eq!(known.to_compact(), "0f".repeat(32));
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! What a session may ask: the limits a server sets ([`SessionLimits`]), the token
-//! bucket that holds a client's inputs to their rate, and the buckets that hold each other
-//! kind of message to its own ([`MessageRates`]).
+//! What a session may ask: the limits a server sets ([`SessionLimits`]), and the token
+//! buckets that hold a client's inputs to their rate and each other kind of message to its
+//! own ([`MessageRates`]).
 
 use std::time::{Duration, Instant};
 
 use hounsfield_protocol::ClientMessage;
+
+use crate::token_bucket::TokenBucket;
 
 /// Limits on what a session may ask.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,39 +25,6 @@ impl Default for SessionLimits {
             inputs_per_s: 240.0,
             input_burst: 120.0,
             max_viewport: 4096,
-        }
-    }
-}
-
-/// A token bucket: `capacity` tokens, refilled at `per_s`.
-#[derive(Debug, Clone)]
-struct RateLimiter {
-    capacity: f64,
-    per_s: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl RateLimiter {
-    fn new(per_s: f64, capacity: f64, now: Instant) -> Self {
-        Self {
-            capacity: capacity.max(1.0),
-            per_s: per_s.max(0.0),
-            tokens: capacity.max(1.0),
-            last: now,
-        }
-    }
-
-    /// Takes a token if there is one.
-    fn allow(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * self.per_s).min(self.capacity);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
         }
     }
 }
@@ -177,7 +146,7 @@ const REPORT_EVERY: Duration = Duration::from_secs(60);
 /// One session's buckets, one per [`MessageKind`].
 #[derive(Debug, Clone)]
 pub struct MessageRates {
-    buckets: [RateLimiter; KINDS],
+    buckets: [TokenBucket; KINDS],
     reported: [Option<Instant>; KINDS],
     per_s: [f64; KINDS],
 }
@@ -201,7 +170,7 @@ impl MessageRates {
         Self {
             buckets: MessageKind::ALL.map(|kind| {
                 let (per_s, burst) = kind.rate(limits);
-                RateLimiter::new(per_s, burst, now)
+                TokenBucket::new(per_s, burst, now)
             }),
             reported: [None; KINDS],
             per_s: MessageKind::ALL.map(|kind| kind.rate(limits).0),
@@ -211,7 +180,7 @@ impl MessageRates {
     /// Takes one message of `kind` at `now`.
     pub fn admit(&mut self, kind: MessageKind, now: Instant) -> Admission {
         let i = kind.index();
-        if self.buckets[i].allow(now) {
+        if self.buckets[i].take(now) {
             return Admission::Admitted;
         }
         let report =
