@@ -10,6 +10,8 @@ packages=(
   g++             # compiles CharLS (C++) and OpenJPEG (C) for JPEG-LS and JPEG 2000, and
                   # GDCM (C++, built with cmake) for 12-bit lossy JPEG
   dcmtk           # dcmdjpeg/dcmcjpeg: the decoding tests' independent reference for lossy JPEG
+  time            # GNU time (/usr/bin/time): the peak memory of each child process (wait4's
+                  # ru_maxrss) in app/tests/hostile_files.rs and tests/tests/structured_fuzz.rs
   libvulkan1          # the Vulkan loader wgpu renders through
   mesa-vulkan-drivers # lavapipe: software Vulkan for machines without a GPU (servers, CI)
   chromium            # headless browser for the web client's test (tests/tests/browser.rs)

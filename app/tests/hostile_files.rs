@@ -10,7 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dicom_core::value::{PixelFragmentSequence, PrimitiveValue};
 use dicom_core::{DataElement, DicomValue, VR};
@@ -267,27 +267,37 @@ fn library() -> tempfile::TempDir {
     folder
 }
 
-/// Runs `hounsfield ARGS`, sampling its peak resident memory (VmHWM) until it exits.
+/// Runs `hounsfield ARGS` to its end: its output and its peak resident memory in KiB. It
+/// runs under GNU time (`/usr/bin/time`, Debian package `time`), which writes the peak the
+/// kernel kept for that one child (wait4's `ru_maxrss`); a peak that cannot be had fails
+/// the test.
 fn run_measured(args: &[&str]) -> (Output, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+    let report = tempfile::NamedTempFile::new().expect("a file for time's report");
+    let output = Command::new("/usr/bin/time")
+        .args(["--format", "%M", "--output"])
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_hounsfield"))
         .args(args)
         .env("HOUNSFIELD_MAX_SERIES_MB", "2048")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("hounsfield starts");
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait().expect("waits").is_none() && Instant::now() < deadline {
-        peak_kb = peak_kb.max(high_water_kb(&status_file).unwrap_or(0));
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let output = child.wait_with_output().expect("output");
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("/usr/bin/time runs (Debian package time, scripts/setup-debian.sh): {e}")
+        });
+    // The peak alone on the last line (after "Command exited with non-zero status N" when
+    // it did).
+    let text = std::fs::read_to_string(report.path()).expect("time's report reads");
+    let peak_kb = text
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse::<u64>().ok())
+        .filter(|&kb| kb > 0)
+        .unwrap_or_else(|| panic!("no peak memory of hounsfield {args:?} from time: {text:?}"));
     (output, peak_kb)
 }
 
-/// VmHWM (peak resident set) of a process, in kB.
+/// VmHWM (the kernel's peak resident set) of a running process, in kB.
 fn high_water_kb(status_file: &str) -> Option<u64> {
     let text = std::fs::read_to_string(status_file).ok()?;
     let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -456,7 +466,7 @@ fn the_desktop_window_opens_the_good_series_beside_the_hostile_ones_and_names_a_
 fn a_server_on_the_hostile_library_starts_and_serves_the_good_series() {
     let folder = library();
     let path = folder.path().to_string_lossy().into_owned();
-    let served = common::Served::start(&["--library", &path, "--max-series-mb", "2048"]);
+    let served = common::serve(&["--library", &path, "--max-series-mb", "2048"]);
     let status_file = format!("/proc/{}/status", served.pid());
     let address = format!("127.0.0.1:{}", served.port);
     common::run_within(Duration::from_secs(120), serve_checks(&address));

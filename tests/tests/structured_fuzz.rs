@@ -3,14 +3,20 @@
 //! numeric value such as Rows or NumberOfFrames), then read through the whole path a
 //! library folder takes: header reader, catalog grouping, stack planning and the loader
 //! with a voxel budget. Every case must end in an error or a volume, never a panic, and
-//! the process's peak memory must stay bounded (a declared length followed blindly costs
-//! gigabytes).
+//! its peak memory must stay bounded (a declared length followed blindly costs
+//! gigabytes). Each case is read in a child process of its own (this test binary, running
+//! only [`read_one_case`]) under GNU time, so that the peak is the kernel's for that case
+//! alone.
 //!
 //! CI runs a bounded number of cases; `PROPTEST_CASES=20000 cargo test --release -p
 //! hounsfield-e2e --test structured_fuzz` runs longer. Failing cases proptest finds are
 //! kept in `structured_fuzz.proptest-regressions` and replayed first.
 
 mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use render_core::dicom::{Catalog, VoxelBudget, load_series_within};
@@ -24,9 +30,13 @@ const SEEDS: [&str; 4] = [
     "pydicom-test-files/pydicom/data/test_files/MR_small.dcm",
 ];
 
-/// How far one case may raise the resident memory above where it started (kB). The
-/// largest seed's volume is a few MB; a declared length followed blindly is gigabytes.
+/// How far one case may raise the peak resident memory above that of reading no file at
+/// all (kB). The largest seed's volume is a few MB; a declared length followed blindly is
+/// gigabytes.
 const GROWTH_LIMIT_KB: u64 = 512 * 1024;
+
+/// Names the folder [`read_one_case`] reads, in the child process that runs it.
+const CASE_FOLDER_VARIABLE: &str = "HOUNSFIELD_FUZZ_CASE_FOLDER";
 
 /// VRs whose length field is four bytes (after two reserved ones) in explicit VR.
 const LONG_VRS: [&[u8; 2]; 9] = [
@@ -138,20 +148,55 @@ fn mutate(bytes: &mut [u8], element: ElementAt, mutation: &Mutation) {
     }
 }
 
-/// Starts a new peak: writing 5 to clear_refs resets VmHWM (Linux 4.0 and later).
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+/// Reads the files of `folder` as a library folder is read: catalog, grouping, stack
+/// planning, then each series loaded within a voxel budget.
+fn read_folder(folder: &Path) {
+    let catalog = Catalog::scan(&[folder.to_path_buf()], &no_progress);
+    for series in catalog.series() {
+        let _ = load_series_within(series, VoxelBudget::new(64 << 20), &no_progress);
+    }
 }
 
-/// A field of /proc/self/status in kB: `VmHWM` (peak resident set) or `VmRSS` (now).
-fn status_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with(field))?.to_string();
-            line.split_whitespace().nth(1)?.parse().ok()
-        })
-        .unwrap_or(0)
+/// Reads `folder` in a child process of its own (this binary, running [`read_one_case`])
+/// under GNU time (`/usr/bin/time`, Debian package `time`), which writes the peak resident
+/// set the kernel kept for that child (wait4's `ru_maxrss`): that peak in KiB, or what went
+/// wrong (the child panicked, or no peak could be had), with the child's output.
+fn peak_kb_reading(folder: &Path) -> Result<u64, String> {
+    let report = tempfile::NamedTempFile::new().expect("a file for time's report");
+    let this_binary = std::env::current_exe().expect("the test binary's path");
+    let output = Command::new("/usr/bin/time")
+        .args(["--format", "%M", "--output"])
+        .arg(report.path())
+        .arg(this_binary)
+        .args(["read_one_case", "--exact", "--ignored", "--test-threads=1"])
+        .env(CASE_FOLDER_VARIABLE, folder)
+        .output()
+        .map_err(|e| format!("/usr/bin/time runs (Debian package time): {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let said = || format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    if !output.status.success() || !stdout.contains("1 passed") {
+        return Err(format!(
+            "the case's child ended {}: {}",
+            output.status,
+            said()
+        ));
+    }
+    // The peak alone on the last line of time's report.
+    let text = std::fs::read_to_string(report.path()).map_err(|e| format!("time's report: {e}"))?;
+    text.lines()
+        .last()
+        .and_then(|line| line.trim().parse::<u64>().ok())
+        .filter(|&kb| kb > 0)
+        .ok_or_else(|| format!("no peak memory from time ({text:?}): {}", said()))
+}
+
+/// The peak of a child that reads an empty folder: where every case starts from.
+fn baseline_peak_kb() -> u64 {
+    static BASELINE: OnceLock<u64> = OnceLock::new();
+    *BASELINE.get_or_init(|| {
+        let empty = tempfile::tempdir().expect("temp dir");
+        peak_kb_reading(empty.path()).unwrap_or_else(|why| panic!("the baseline: {why}"))
+    })
 }
 
 /// Cases per run: 64 in CI, `PROPTEST_CASES` when set.
@@ -160,6 +205,16 @@ fn cases() -> u32 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(64)
+}
+
+/// The child's part: reads the folder that [`CASE_FOLDER_VARIABLE`] names (the fuzz test
+/// runs it, one case a process).
+#[test]
+#[ignore = "the fuzz test runs it in a child process, on the folder its environment names"]
+fn read_one_case() {
+    let folder = std::env::var_os(CASE_FOLDER_VARIABLE)
+        .unwrap_or_else(|| panic!("{CASE_FOLDER_VARIABLE} names the folder to read"));
+    read_folder(Path::new(&folder));
 }
 
 #[test]
@@ -180,8 +235,6 @@ proptest! {
         picks in proptest::collection::vec((any::<prop::sample::Index>(), mutation()), 1..4),
         copies in 1usize..4,
     ) {
-        reset_peak();
-        let before = status_kb("VmRSS:");
         let mut bytes = std::fs::read(common::data(SEEDS[seed])).expect("seed file");
         let found = elements(&bytes);
         for (pick, mutation) in &picks {
@@ -192,11 +245,9 @@ proptest! {
         for copy in 0..copies {
             std::fs::write(dir.path().join(format!("copy{copy}.dcm")), &bytes).expect("write");
         }
-        let catalog = Catalog::scan(&[dir.path().to_path_buf()], &no_progress);
-        for series in catalog.series() {
-            let _ = load_series_within(series, VoxelBudget::new(64 << 20), &no_progress);
-        }
-        let growth = status_kb("VmHWM:").saturating_sub(before);
+        let peak_kb = peak_kb_reading(dir.path())
+            .map_err(|why| TestCaseError::fail(format!("{why} after {picks:?}")))?;
+        let growth = peak_kb.saturating_sub(baseline_peak_kb());
         prop_assert!(growth < GROWTH_LIMIT_KB, "memory grew by {growth} kB after {picks:?}");
     }
 }
