@@ -5,20 +5,58 @@
 
 mod common;
 
-use render_core::view::PlaneGeometry;
 use std::time::Duration;
 
 use glam::DVec3;
 use hounsfield_client::Client;
 use hounsfield_client::Event;
 use hounsfield_protocol::{ClientMessage, ErrorCode, ServerMessage, SlicePlane, Viewport};
-use render_core::view::layout;
+use render_core::Volume;
 
 /// The session's frame: the 2×2 layout's cells are laid out in it.
 const VIEWPORT: Viewport = Viewport {
     width: 800,
     height: 600,
 };
+
+/// A slice cell of [`VIEWPORT`]'s 2×2 layout, in pixels: half the frame each way (both
+/// sides are even, so every cell is this size and the whole of its render shows).
+const CELL_PX: [f64; 2] = [(VIEWPORT.width / 2) as f64, (VIEWPORT.height / 2) as f64];
+
+/// How `plane`'s slice of the phantom lies in its cell, worked out here from the volume's
+/// dims × spacing and [`CELL_PX`] (not by `render_core::view::layout`, whose answers the
+/// server gives, so that a slip there fails these tests): the screen's right and down as
+/// LPS directions (the reading convention: axial L and P, coronal L and I, sagittal P and
+/// I), the LPS axis across the slice, and the millimetres a pixel shows, chosen so that the
+/// volume's extent (voxel edge to voxel edge) across and down fits the cell.
+fn slice_in_cell(volume: &Volume, plane: SlicePlane) -> (DVec3, DVec3, usize, f64) {
+    // The phantom's voxel axes are L, P and S: its extent along each is dims × spacing.
+    for axis in 0..3 {
+        let column = volume.voxel_to_lps.col(axis).truncate();
+        let expected = DVec3::AXES[axis] * volume.spacing_mm[axis];
+        assert!(column.distance(expected) < 1e-12, "axis {axis}: {column}");
+    }
+    let extent_mm = |axis: usize| volume.dims[axis] as f64 * volume.spacing_mm[axis];
+    let (right, down, across, [width_mm, height_mm]) = match plane {
+        SlicePlane::Axial => (DVec3::X, DVec3::Y, 2, [extent_mm(0), extent_mm(1)]),
+        SlicePlane::Coronal => (DVec3::X, DVec3::NEG_Z, 1, [extent_mm(0), extent_mm(2)]),
+        SlicePlane::Sagittal => (DVec3::Y, DVec3::NEG_Z, 0, [extent_mm(1), extent_mm(2)]),
+    };
+    let mm_per_pixel = (width_mm / CELL_PX[0]).max(height_mm / CELL_PX[1]);
+    (right, down, across, mm_per_pixel)
+}
+
+/// The patient point (LPS mm) shown at fractions `x`, `y` of `plane`'s cell, the slice
+/// passing through `crosshair`: the cell's middle shows the volume's centre moved onto
+/// that slice, and each pixel away from it the slice's millimetres a pixel.
+fn shown_at(volume: &Volume, plane: SlicePlane, crosshair: DVec3, x: f64, y: f64) -> DVec3 {
+    let (right, down, across, mm_per_pixel) = slice_in_cell(volume, plane);
+    let mut middle = volume.centre_lps();
+    middle[across] = crosshair[across];
+    middle
+        + right * ((x - 0.5) * CELL_PX[0] * mm_per_pixel)
+        + down * ((y - 0.5) * CELL_PX[1] * mm_per_pixel)
+}
 
 /// The next `probe`, `measure` or `error` reply.
 async fn reply(client: &mut Client) -> ServerMessage {
@@ -62,10 +100,8 @@ async fn client() -> Client {
 fn probe_and_measure_answer_from_the_volumes_own_values_and_geometry() {
     let phantom = render_core::phantom::ct_phantom();
     let centre = phantom.centre_lps();
-    let size = [VIEWPORT.width, VIEWPORT.height];
-    let expected_point = |plane: SlicePlane, x: f64, y: f64| {
-        layout::lps_in_cell(&phantom, plane, centre, size, x, y)
-    };
+    let expected_point =
+        |plane: SlicePlane, x: f64, y: f64| shown_at(&phantom, plane, centre, x, y);
     common::server::run_within(Duration::from_secs(60), async {
         let mut client = client().await;
         // Nothing to measure before a series is open.
@@ -99,7 +135,11 @@ fn probe_and_measure_answer_from_the_volumes_own_values_and_geometry() {
                 DVec3::from_array(lps_mm).distance(point) < 1e-6,
                 "{cell} ({x}, {y}): {lps_mm:?} against {point}"
             );
-            let (nearest, hounsfield) = phantom.nearest_voxel(point).expect("inside the phantom");
+            // The voxel under the point answered (the sagittal spot lies on a half voxel
+            // along S, where a rounding apart decides between two).
+            let (nearest, hounsfield) = phantom
+                .nearest_voxel(DVec3::from_array(lps_mm))
+                .expect("inside the phantom");
             assert_eq!(voxel, Some(nearest), "{cell} ({x}, {y})");
             assert_eq!(value, Some(hounsfield), "{cell} ({x}, {y})");
             assert_eq!(unit, "HU");
@@ -137,12 +177,16 @@ fn probe_and_measure_answer_from_the_volumes_own_values_and_geometry() {
             panic!("no measure answer");
         };
         let (from, to) = (DVec3::from_array(from_lps), DVec3::from_array(to_lps));
-        let expected = expected_point(SlicePlane::Axial, 0.2, 0.5).distance(expected_point(
-            SlicePlane::Axial,
-            0.8,
-            0.5,
-        ));
+        // 0.6 of the cell's 400 pixels at the axial slice's 0.8 mm a pixel (its 312 × 240
+        // mm fitted to 400 × 300 pixels): 192 mm.
+        let (_, _, _, axial_mm_per_pixel) = slice_in_cell(&phantom, SlicePlane::Axial);
+        let expected = (0.8 - 0.2) * CELL_PX[0] * axial_mm_per_pixel;
         assert!((mm - expected).abs() < 1e-6, "{mm} mm against {expected}");
+        assert!(
+            from.distance(expected_point(SlicePlane::Axial, 0.2, 0.5)) < 1e-6
+                && to.distance(expected_point(SlicePlane::Axial, 0.8, 0.5)) < 1e-6,
+            "the ruler's ends {from} and {to}"
+        );
         assert!((mm - from.distance(to)).abs() < 1e-9);
         assert!((from.z - centre.z).abs() < 1e-6 && (to.z - centre.z).abs() < 1e-6);
         assert!(
@@ -189,7 +233,6 @@ fn probe_and_measure_answer_from_the_volumes_own_values_and_geometry() {
 #[test]
 fn the_crosshair_message_places_any_point_of_a_slice_in_its_cell() {
     let phantom = render_core::phantom::ct_phantom();
-    let size = [VIEWPORT.width, VIEWPORT.height];
     common::server::run_within(Duration::from_secs(60), async {
         let mut client = client().await;
         client.open("phantom").await.expect("opened");
@@ -208,22 +251,24 @@ fn the_crosshair_message_places_any_point_of_a_slice_in_its_cell() {
                 );
             }
         };
-        let quad = layout::quad_cells(size);
         for (plane, scale) in [
             (SlicePlane::Axial, scales.axial),
             (SlicePlane::Coronal, scales.coronal),
             (SlicePlane::Sagittal, scales.sagittal),
         ] {
-            let cell = quad[layout::cell_index(plane)];
-            let (right, down) = plane.orientation().right_and_down();
+            let (right, down, _, mm_per_pixel) = slice_in_cell(&phantom, plane);
+            assert!(
+                (scale - mm_per_pixel).abs() < 1e-9,
+                "{plane:?}: {scale} mm a pixel, against {mm_per_pixel}"
+            );
             for [x, y] in [[0.1, 0.9], [0.5, 0.5], [0.77, 0.3]] {
-                // The point the server shows there, placed back by the message alone
+                // The point shown there, placed back by the message alone
                 // (docs/protocol.md, `crosshair`).
-                let point = layout::lps_in_cell(&phantom, plane, crosshair, size, x, y);
+                let point = shown_at(&phantom, plane, crosshair, x, y);
                 let [cx, cy] = cells.of(plane);
                 let placed = [
-                    cx + (point - crosshair).dot(right) / (scale * f64::from(cell.width)),
-                    cy + (point - crosshair).dot(down) / (scale * f64::from(cell.height)),
+                    cx + (point - crosshair).dot(right) / (scale * CELL_PX[0]),
+                    cy + (point - crosshair).dot(down) / (scale * CELL_PX[1]),
                 ];
                 assert!(
                     (placed[0] - x).abs() < 1e-9 && (placed[1] - y).abs() < 1e-9,

@@ -159,7 +159,66 @@ fn the_noise_is_mild_centred_and_the_same_every_time() {
         .sqrt();
     assert!(mean.abs() < 0.6, "mean {mean}");
     assert!((6.0..10.0).contains(&sd), "sd {sd}");
-    assert_eq!(noise_at([3, 4, 5]), noise_at([3, 4, 5]));
+    // The same every time: a hash of the voxel's indices alone, pinned here.
+    let pinned = [[0, 0, 0], [3, 4, 5], [104, 80, 60], [207, 159, 119]].map(noise_at);
+    assert_eq!(pinned, PINNED_NOISE, "the noise changed");
+}
+
+/// `noise_at` of voxels (0, 0, 0), (3, 4, 5), (104, 80, 60) and (207, 159, 119).
+const PINNED_NOISE: [i16; 4] = [-18, 3, 8, 1];
+
+/// FNV-1a (64 bits) of the phantom's voxels, little-endian, `i` fastest: what the phantom
+/// is, pinned. Change it only with the phantom, on purpose.
+const PINNED_CHECKSUM: u64 = 0x8ecc_3570_bf54_4c0d;
+
+/// Voxels of the phantom (i, j, k) and the HU they hold, pinned with the checksum.
+const PINNED_VOXELS: [([usize; 3], i16); 5] = [
+    ([0, 0, 0], hu::AIR),
+    ([104, 80, 60], 268),
+    ([60, 100, 90], -864),
+    ([150, 40, 30], 45),
+    ([207, 159, 119], hu::AIR),
+];
+
+/// FNV-1a (64 bits) of `voxels`' little-endian bytes.
+fn checksum(voxels: &[i16]) -> u64 {
+    voxels
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+#[test]
+fn the_phantom_is_the_same_every_time() {
+    // Built twice, the phantom holds the same voxels in the same geometry.
+    let (first, second) = (ct_phantom(), ct_phantom());
+    let (Voxels::I16(a), Voxels::I16(b)) = (&first.voxels, &second.voxels) else {
+        panic!("the phantom is stored as i16");
+    };
+    assert_eq!(a.len(), DIMS.iter().product::<usize>());
+    let differing = a.iter().zip(b).filter(|(x, y)| x != y).count();
+    let first_differing = a.iter().zip(b).position(|(x, y)| x != y);
+    assert_eq!(
+        differing, 0,
+        "{differing} voxels differ between two builds, the first at index {first_differing:?}"
+    );
+    assert_eq!(first.voxel_to_lps, second.voxel_to_lps);
+    assert_eq!(first.value_range, second.value_range);
+    // And the same as it was: a few voxels and a checksum of them all, pinned.
+    for (voxel, hounsfield) in PINNED_VOXELS {
+        assert_eq!(
+            first.value(voxel),
+            Some(f64::from(hounsfield)),
+            "voxel {voxel:?}"
+        );
+    }
+    assert_eq!(
+        checksum(a),
+        PINNED_CHECKSUM,
+        "the phantom changed; if on purpose, pin the new checksum"
+    );
 }
 
 /// Run by hand: `cargo test -p render-core --release -- --ignored phantom_builds`.

@@ -1,7 +1,7 @@
 //! Rendering helpers: one renderer per test binary (on the software adapter where there
 //! is no GPU), and image comparison against golden files with a stated tolerance.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use render_core::gpu::{FrameImage, GpuContext, Renderer};
@@ -69,28 +69,50 @@ pub fn assert_similar(a: &FrameImage, b: &FrameImage, tolerance: Tolerance, what
 }
 
 /// Compares `frame` with `tests/golden/NAME.png`. With `HOUNSFIELD_UPDATE_GOLDEN=1` the
-/// golden file is (re)written instead: references change only on purpose.
+/// golden file is (re)written instead, saying so on stderr with how far the old one was
+/// from the new: references change only on purpose, and never silently.
 pub fn assert_matches_golden(name: &str, frame: &FrameImage, tolerance: Tolerance) {
     let path = golden_dir().join(format!("{name}.png"));
     if std::env::var_os("HOUNSFIELD_UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        let was = match read_golden(&path) {
+            Err(e) => format!("there was none ({e})"),
+            Ok(old) if (old.width, old.height) != (frame.width, frame.height) => format!(
+                "the old one was {} × {}, the new one is {} × {}",
+                old.width, old.height, frame.width, frame.height
+            ),
+            Ok(old) => format!(
+                "{:.3}% of its pixels differ from the old one's by more than {} levels \
+                 (the test allows {:.3}%)",
+                differing_share(frame, &old, tolerance.per_pixel) * 100.0,
+                tolerance.per_pixel,
+                tolerance.max_share * 100.0
+            ),
+        };
         std::fs::create_dir_all(golden_dir()).expect("golden folder created");
         frame.save_png(&path).expect("golden image written");
+        eprintln!(
+            "HOUNSFIELD_UPDATE_GOLDEN=1: rewrote {}: {was}",
+            path.display()
+        );
         return;
     }
-    let golden = image::open(&path)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; run with HOUNSFIELD_UPDATE_GOLDEN=1 to create it",
-                path.display()
-            )
-        })
-        .to_rgba8();
-    let golden = FrameImage {
+    let golden = read_golden(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with HOUNSFIELD_UPDATE_GOLDEN=1 to create it",
+            path.display()
+        )
+    });
+    assert_similar(frame, &golden, tolerance, name);
+}
+
+/// The golden image at `path`, as RGBA.
+fn read_golden(path: &Path) -> Result<FrameImage, image::ImageError> {
+    let golden = image::open(path)?.to_rgba8();
+    Ok(FrameImage {
         width: golden.width(),
         height: golden.height(),
         rgba: golden.into_raw(),
-    };
-    assert_similar(frame, &golden, tolerance, name);
+    })
 }
 
 fn golden_dir() -> PathBuf {
