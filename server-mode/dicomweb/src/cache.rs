@@ -399,7 +399,8 @@ impl SeriesCache {
             address.study_uid,
             address.series_uid
         );
-        self.root.join(hex::encode(&Sha256::digest(key.as_bytes())[..16]))
+        self.root
+            .join(hex::encode(&Sha256::digest(key.as_bytes())[..16]))
     }
 
     /// Deletes the least recently used series other than `keep` while the cache is over
@@ -465,7 +466,10 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The file name of an instance: a digest of its SOPInstanceUID.
 fn instance_file_name(sop_uid: &str) -> String {
-    format!("{}.dcm", hex::encode(&Sha256::digest(sop_uid.as_bytes())[..16]))
+    format!(
+        "{}.dcm",
+        hex::encode(&Sha256::digest(sop_uid.as_bytes())[..16])
+    )
 }
 
 fn now_ms() -> u64 {
