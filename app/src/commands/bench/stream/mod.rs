@@ -6,6 +6,7 @@
 //! drag ends. With several codecs the same scripted drag runs once for each against the
 //! same server, and the figures are printed side by side with their ratios to JPEG's.
 
+mod receiver;
 mod report;
 mod session;
 mod webrtc;

@@ -1,96 +1,9 @@
 //! One benchmark client's session: it opens the series, drags (30 orbit inputs a second),
 //! decodes every frame as it arrives, and measures first frame, frames/s and latencies.
 
-use super::webrtc::{KEYFRAME_ASK_EVERY, over_webrtc};
+use super::receiver::{Arrival, Receiver};
+use super::webrtc::over_webrtc;
 use super::*;
-
-/// A frame as this client got it: when it arrived and when it was decoded.
-pub(super) struct Arrival {
-    frame: Frame,
-    decoded: Instant,
-    decode: Duration,
-    /// Whether it decoded into a picture (after lost packets an H.264 frame may not, until
-    /// the next keyframe).
-    shown: bool,
-}
-
-/// Decodes frames as they arrive, asking for a keyframe when the H.264 stream needs one.
-pub(super) struct Receiver {
-    decoder: FrameDecoder,
-    arrivals: Vec<Arrival>,
-    /// Inputs answered so far (the first frame naming each).
-    answered: HashSet<u32>,
-    /// Latencies since the last report to the server (ms).
-    recent_ms: Vec<f64>,
-    /// When a keyframe was last asked for.
-    asked: Option<Instant>,
-}
-
-impl Receiver {
-    pub(super) fn new() -> Self {
-        Self {
-            decoder: FrameDecoder::new(),
-            arrivals: Vec::new(),
-            answered: HashSet::new(),
-            recent_ms: Vec::new(),
-            asked: None,
-        }
-    }
-
-    /// Decodes `frame` and keeps it; asks `client` for a keyframe when decoding says so.
-    pub(super) async fn take(
-        &mut self,
-        client: &mut Client,
-        frame: Frame,
-        sent: &HashMap<u32, Instant>,
-    ) -> anyhow::Result<()> {
-        let started = Instant::now();
-        let shown = match self.decoder.decode(&frame) {
-            Ok(_) => true,
-            Err(error) if error.wants_keyframe() => {
-                // Once in a while, as the web client does: the frames that follow a lost
-                // one fail alike until the keyframe comes.
-                if self
-                    .asked
-                    .is_none_or(|at| at.elapsed() >= KEYFRAME_ASK_EVERY)
-                {
-                    tracing::warn!(%error, "asking for a keyframe");
-                    self.asked = Some(Instant::now());
-                    client.keyframe().await?;
-                }
-                false
-            }
-            Err(error) => return Err(error).context("decoding a frame"),
-        };
-        let decoded = Instant::now();
-        let seq = frame.header.input_seq;
-        if let Some(at) = sent.get(&seq)
-            && self.answered.insert(seq)
-        {
-            self.recent_ms
-                .push(ms(frame.received.saturating_duration_since(*at)));
-        }
-        self.arrivals.push(Arrival {
-            frame,
-            decoded,
-            decode: decoded - started,
-            shown,
-        });
-        Ok(())
-    }
-
-    /// What to tell the server about the last second: nothing waits in this client (it
-    /// decodes each frame as it comes), and the median latency.
-    pub(super) fn report(&mut self) -> ClientStats {
-        self.recent_ms.sort_by(f64::total_cmp);
-        let latency_ms = (!self.recent_ms.is_empty()).then(|| percentile(&self.recent_ms, 0.5));
-        self.recent_ms.clear();
-        ClientStats {
-            decode_queue: 0,
-            latency_ms,
-        }
-    }
-}
 
 /// One client: hello (offering `codec`), list, open (timing the first frame and the first
 /// final still), a drag of orbit inputs at [`INPUTS_PER_S`] for `drag`, then the release

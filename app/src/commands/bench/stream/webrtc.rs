@@ -1,11 +1,8 @@
 //! A benchmark session's frames over WebRTC: negotiated on its socket, through a seeded
 //! lossy relay when the run loses packets, keyframes asked for after a gap.
 
-use super::session::Receiver;
+use super::receiver::Receiver;
 use super::*;
-
-/// Least time between two keyframe requests of a client.
-pub(super) const KEYFRAME_ASK_EVERY: Duration = Duration::from_millis(500);
 
 /// Longest wait for the frames to move to WebRTC before the measured drag.
 pub(super) const SWITCH_TIMEOUT: Duration = Duration::from_secs(15);
