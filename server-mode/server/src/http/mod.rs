@@ -7,6 +7,11 @@
 //! has authenticated. Connections are accepted by
 //! [`crate::listener`]; each WebSocket is run by [`crate::connection`].
 
+mod answers;
+mod config;
+mod probes;
+mod state;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,6 +48,15 @@ use hounsfield_tls::ServerTls;
 use hounsfield_video::encode::{DEFAULT_ENCODERS, EncoderProbe};
 use hounsfield_webrtc::{Endpoint, WebRtcConfig};
 
+pub use answers::generate_token;
+use answers::locked_out;
+pub(crate) use answers::{
+    TokenQuery, auth_failed, forbidden, json, refuse, refuse_user, request_identity, request_token,
+};
+pub use config::{ServerConfig, ServerError};
+use probes::{healthz, metrics, readyz, static_file};
+pub(crate) use state::{App, SessionPlace};
+
 /// What `Strict-Transport-Security` asks of browsers on HTTPS: HTTPS only to this host for
 /// a year. Without `includeSubDomains`: other hosts of a hospital's domain are not ours
 /// to decide for.
@@ -51,190 +65,6 @@ const HSTS: &str = "max-age=31536000";
 /// Largest WebSocket message the transport accepts at all; larger closes the connection.
 /// Messages above [`ServerConfig::max_message_bytes`] but below this get an `error` reply.
 const TRANSPORT_MESSAGE_LIMIT: usize = 1 << 20;
-
-/// How the server runs.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// Address and port to listen on (port 0: any free port).
-    pub bind: SocketAddr,
-    /// The access token; required when `bind` is not a loopback address (unless `users`).
-    /// Its one user is a reader named `token`.
-    pub token: Option<String>,
-    /// Named users with roles (`--users`), read again when the file changes; takes the
-    /// place of `token`.
-    pub users: Option<UsersFile>,
-    /// Sessions open at once; more are refused with 503.
-    pub max_sessions: usize,
-    /// Connections open at once and the time limit on a request's headers.
-    pub connections: ConnectionLimits,
-    /// Origins besides the server's own whose pages may open a WebSocket
-    /// (`scheme://host[:port]`).
-    pub allowed_origins: Vec<String>,
-    /// A WebSocket that has not authenticated (token in `hello`) within this is closed.
-    pub auth_timeout: Duration,
-    /// A session without a message from its client for this long is closed.
-    pub idle_timeout: Duration,
-    /// Largest text message answered normally; larger ones get `error` `too_large`.
-    pub max_message_bytes: usize,
-    /// Per-session input limits.
-    pub limits: SessionLimits,
-    /// Frame size until a client says otherwise.
-    pub default_viewport: Viewport,
-    /// FFmpeg's H.264 encoders to try, in order (the first that opens at start is used,
-    /// the later ones when it fails for a session); empty: no H.264, JPEG only.
-    pub h264_encoders: Vec<String>,
-    /// Longest time between H.264 keyframes.
-    pub keyframe_interval: Duration,
-    /// A host's view that sessions of its series follow (a shared desktop session).
-    pub follow: Option<Follow>,
-    /// Where sessions, authentication failures, opened series and refusals are recorded.
-    pub audit: Arc<AuditLog>,
-    /// Serve HTTPS and WSS with this certificate instead of HTTP and WS.
-    pub tls: Option<ServerTls>,
-    /// How long a login from the web page (its cookie) lasts.
-    pub login_lifetime: Duration,
-    /// This render node's name when several serve one site behind a proxy: `welcome` and
-    /// share links carry it (the `node` URL parameter), so the proxy sends a session's
-    /// reconnections and followers back here.
-    pub node_name: Option<String>,
-    /// Proxies in front of the server (HAProxy, an ingress): for connections from them
-    /// the client is the address they append to `X-Forwarded-For`, for the failed-token
-    /// lockout and the audit log.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Accept `test_fault` messages that make a session's next frame fail on purpose
-    /// ([`crate::faults`]); for tests only, off unless asked for.
-    pub test_faults: bool,
-    /// WebRTC for sessions' H.264 frames, on this UDP address; `None`: frames over the
-    /// WebSocket only.
-    pub webrtc: Option<WebRtcConfig>,
-}
-
-impl ServerConfig {
-    /// Defaults: 16 sessions, 256 connections, 10 s for a request's headers, 5 s to
-    /// authenticate, no other origins, 30 minutes idle, 16 KiB messages, 1024×768 frames, H.264
-    /// from the first of NVENC, VA-API, Quick Sync and x264 that opens, a keyframe at least
-    /// every 2 s.
-    pub fn new(bind: SocketAddr) -> Self {
-        Self {
-            bind,
-            token: None,
-            users: None,
-            max_sessions: 16,
-            connections: ConnectionLimits::default(),
-            allowed_origins: Vec::new(),
-            auth_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(30 * 60),
-            max_message_bytes: 16 * 1024,
-            limits: SessionLimits::default(),
-            default_viewport: Viewport {
-                width: 1024,
-                height: 768,
-            },
-            h264_encoders: DEFAULT_ENCODERS.map(str::to_string).to_vec(),
-            keyframe_interval: Duration::from_secs(2),
-            follow: None,
-            audit: Arc::new(AuditLog::disabled()),
-            tls: None,
-            login_lifetime: Duration::from_secs(8 * 3600),
-            node_name: None,
-            trusted_proxies: Vec::new(),
-            test_faults: false,
-            webrtc: None,
-        }
-    }
-
-    /// Whether clients must present a token (or be users of the file): always off loopback.
-    pub fn token_required(&self) -> bool {
-        !self.bind.ip().is_loopback()
-    }
-}
-
-/// Why the server could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    /// A non-loopback address without a token.
-    #[error("listening on {0} (not loopback) needs an access token: pass --token or --token-file")]
-    TokenRequired(SocketAddr),
-    /// An `--allow-origin` that is not an origin.
-    #[error("{0}")]
-    Origin(String),
-    /// The address could not be bound.
-    #[error("cannot listen on {address}: {source}")]
-    Bind {
-        /// The address.
-        address: SocketAddr,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
-    /// Serving stopped with an I/O error.
-    #[error("server stopped: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-/// What every request handler and connection shares.
-pub(crate) struct App {
-    pub(crate) config: ServerConfig,
-    pub(crate) library: Arc<Library>,
-    pub(crate) scheduler: Arc<Scheduler>,
-    pub(crate) metrics: Arc<Metrics>,
-    /// Which H.264 encoder opened at start.
-    pub(crate) h264: EncoderProbe,
-    /// Which hosts and pages may reach the server.
-    pub(crate) origins: OriginPolicy,
-    /// Failed token attempts per client address.
-    pub(crate) auth_throttle: AuthThrottle,
-    /// Turns `true` when the server shuts down.
-    pub(crate) shutdown: watch::Receiver<bool>,
-    /// The users and how tokens are checked.
-    pub(crate) access: Access,
-    /// The sessions open now.
-    pub(crate) roster: Roster,
-    /// Sessions shared by their users, by join id.
-    pub(crate) shares: Shares,
-    /// Logins from the web page, by their cookie.
-    pub(crate) logins: LoginSessions<Identity>,
-    /// Thumbnails of series for the study browser.
-    pub(crate) thumbnails: crate::thumbnail::Thumbnails,
-    /// The WebRTC endpoint, when the server offers WebRTC.
-    pub(crate) webrtc: Option<Endpoint>,
-}
-
-impl App {
-    /// Why a new session would not be served now, or `None` when it would.
-    pub(crate) fn not_ready(&self) -> Option<String> {
-        if *self.shutdown.borrow() {
-            return Some("shutting down".to_string());
-        }
-        if let Some(why) = self.scheduler.health().down() {
-            return Some(why);
-        }
-        let open = self.metrics.sessions_active.load(Ordering::Acquire);
-        (open >= self.config.max_sessions as u64)
-            .then(|| format!("all {open} session places taken"))
-    }
-
-    /// Whether `identity` may open (and see the thumbnail of) `series`: readers and
-    /// admins any; viewers only the desktop's shared series (that is joining its session).
-    pub(crate) fn may_open(&self, identity: &Identity, series: &str) -> bool {
-        identity.role.opens_series()
-            || self
-                .config
-                .follow
-                .as_ref()
-                .is_some_and(|follow| follow.series == series)
-    }
-
-    /// The H.264 encoders a session tries: the one that opened at start, then the ones
-    /// configured after it.
-    pub(crate) fn h264_candidates(&self) -> &[String] {
-        let encoders = &self.config.h264_encoders;
-        self.h264
-            .chosen
-            .as_ref()
-            .and_then(|chosen| encoders.iter().position(|name| name == chosen))
-            .map_or(&[], |first| &encoders[first..])
-    }
-}
 
 /// A bound server, ready to run.
 pub struct Server {
@@ -439,112 +269,6 @@ async fn strict_transport_security(mut response: Response) -> Response {
     response
 }
 
-/// `value` as a JSON response with `status`, never cached.
-pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response {
-    match serde_json::to_string(value) {
-        Ok(body) => (
-            status,
-            [
-                (header::CONTENT_TYPE, "application/json"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(error) => {
-            tracing::error!(%error, "JSON answer not serialisable");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
-
-/// Generates a random access token (32 hex digits).
-pub fn generate_token() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)?;
-    Ok(hex::encode(bytes))
-}
-
-/// `?token=`.
-#[derive(Debug, Deserialize)]
-pub(crate) struct TokenQuery {
-    token: Option<String>,
-}
-
-/// The token a request carries: `Authorization: Bearer`, or `?token=` when `query` is
-/// given.
-pub(crate) fn request_token<'a>(
-    query: Option<&'a TokenQuery>,
-    headers: &'a HeaderMap,
-) -> Option<&'a str> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    query.and_then(|query| query.token.as_deref()).or(bearer)
-}
-
-/// Who a request is, by `token` (`what` says where it came, for the audit log), or the
-/// answer refusing it: 429 while the address is locked out, 401 without a token, with a
-/// wrong one (which counts towards the lock-out) or with an expired user's.
-pub(crate) fn request_identity(
-    app: &App,
-    client: SocketAddr,
-    token: Option<&str>,
-    what: &str,
-) -> Result<Identity, Box<Response>> {
-    if !app.access.required() {
-        return Ok(Identity::anyone());
-    }
-    if let Some(locked_out) = locked_out(app, client) {
-        return Err(Box::new(locked_out));
-    }
-    let Some(token) = token else {
-        return Err(Box::new(
-            (StatusCode::UNAUTHORIZED, "token required\n").into_response(),
-        ));
-    };
-    match app.access.authenticate(token, chrono::Utc::now()) {
-        Authentication::Granted(identity) => {
-            app.auth_throttle.succeeded(client.ip());
-            Ok(identity)
-        }
-        Authentication::Expired(user) => {
-            auth_failed(
-                app,
-                client,
-                &format!("user {user:?}: access expired ({what})"),
-                false,
-            );
-            Err(Box::new(
-                (StatusCode::UNAUTHORIZED, "this user's access has expired\n").into_response(),
-            ))
-        }
-        Authentication::Wrong => {
-            auth_failed(app, client, &format!("wrong token {what}"), true);
-            Err(Box::new(
-                (StatusCode::UNAUTHORIZED, "wrong token\n").into_response(),
-            ))
-        }
-    }
-}
-
-/// Counts, records (naming the user) and answers with 403 a request the user's role does
-/// not allow.
-pub(crate) fn forbidden(
-    app: &App,
-    client: SocketAddr,
-    identity: &Identity,
-    what: &str,
-) -> Response {
-    refuse_user(app, client, Some(identity), Refusal::Forbidden, what);
-    (
-        StatusCode::FORBIDDEN,
-        format!("{what}: not for a {} (admins only)\n", identity.role),
-    )
-        .into_response()
-}
-
 async fn websocket(
     State(app): State<Arc<App>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -603,67 +327,6 @@ async fn websocket(
         })
 }
 
-/// The answer to a client whose address is locked out after failed tokens (429 with
-/// `Retry-After`, recorded), or `None` while it is not.
-fn locked_out(app: &App, client: SocketAddr) -> Option<Response> {
-    let left = app
-        .auth_throttle
-        .check(client.ip(), std::time::Instant::now())
-        .err()?;
-    refuse(app, client, Refusal::AuthThrottled, "failed token attempts");
-    let retry = left.as_secs().max(1).to_string();
-    Some(
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, retry)],
-            "too many failed token attempts from this address; try again later\n",
-        )
-            .into_response(),
-    )
-}
-
-/// Counts, and records in the audit log, a client or message turned away.
-pub(crate) fn refuse(app: &App, client: SocketAddr, reason: Refusal, detail: &str) {
-    refuse_user(app, client, None, reason, detail);
-}
-
-/// As [`refuse`], naming the user when one was authenticated.
-pub(crate) fn refuse_user(
-    app: &App,
-    client: SocketAddr,
-    identity: Option<&Identity>,
-    reason: Refusal,
-    detail: &str,
-) {
-    Metrics::add(&app.metrics.refused_total, 1);
-    let user = identity.and_then(|identity| identity.name.clone());
-    tracing::info!(%client, ?user, ?reason, detail, "refused");
-    app.config.audit.record(&AuditEvent::Refused {
-        client,
-        user,
-        reason,
-        detail: detail.to_string(),
-    });
-}
-
-/// Counts and records a client that did not authenticate; a `wrong_token` also counts
-/// against its address (a token guessed, where a missing one is a client that did not
-/// know it needed one).
-pub(crate) fn auth_failed(app: &App, client: SocketAddr, reason: &str, wrong_token: bool) {
-    Metrics::add(&app.metrics.refused_total, 1);
-    app.config.audit.record(&AuditEvent::AuthFailed {
-        client,
-        reason: reason.to_string(),
-    });
-    if wrong_token
-        && app
-            .auth_throttle
-            .failed(client.ip(), std::time::Instant::now())
-    {
-        tracing::warn!(%client, "too many failed token attempts: address locked out for a while");
-    }
-}
-
 /// Answers only requests for a host this server serves (see [`OriginPolicy::check_host`]).
 async fn answered_host(
     State(app): State<Arc<App>>,
@@ -697,90 +360,6 @@ async fn forwarded_client(
         request.extensions_mut().insert(ConnectInfo(client));
     }
     next.run(request).await
-}
-
-/// A session's place under the session limit, given back when dropped.
-pub(crate) struct SessionPlace {
-    app: Arc<App>,
-}
-
-impl SessionPlace {
-    /// A place, if one is free.
-    pub(crate) fn take(app: Arc<App>) -> Option<Self> {
-        let max = app.config.max_sessions as u64;
-        app.metrics
-            .sessions_active
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .ok()?;
-        Metrics::add(&app.metrics.sessions_total, 1);
-        Some(Self { app })
-    }
-}
-
-impl Drop for SessionPlace {
-    fn drop(&mut self) {
-        self.app
-            .metrics
-            .sessions_active
-            .fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// `ok` while frames can be made; 503 with the reason while the render thread is down or
-/// restarting (or an encode lane gave up).
-async fn healthz(State(app): State<Arc<App>>) -> Response {
-    match app.scheduler.health().down() {
-        None => (StatusCode::OK, "ok\n").into_response(),
-        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response(),
-    }
-}
-
-/// `ready` while a new session would be served here: rendering works, the server is not
-/// shutting down and a session place is free; 503 with the reason otherwise. A proxy or
-/// Kubernetes sends new sessions only to ready nodes.
-async fn readyz(State(app): State<Arc<App>>) -> Response {
-    match app.not_ready() {
-        None => (StatusCode::OK, "ready\n").into_response(),
-        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response(),
-    }
-}
-
-async fn metrics(
-    State(app): State<Arc<App>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    Query(query): Query<TokenQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let token = request_token(Some(&query), &headers);
-    let identity = match token_or_cookie_identity(&app, client, token, &headers, "for /metrics") {
-        Ok(identity) => identity,
-        Err(refused) => return *refused,
-    };
-    if !app.access.reads_metrics(&identity) {
-        return forbidden(&app, client, &identity, "/metrics");
-    }
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics
-            .render(app.scheduler.health(), app.not_ready().is_none()),
-    )
-        .into_response()
-}
-
-async fn static_file(uri: Uri) -> Response {
-    match web::asset(uri.path()) {
-        Some((mime, bytes)) => (
-            [
-                (header::CONTENT_TYPE, mime),
-                (header::CACHE_CONTROL, "no-cache"),
-            ],
-            bytes,
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "not found\n").into_response(),
-    }
 }
 
 #[cfg(test)]
