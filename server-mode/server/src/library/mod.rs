@@ -3,7 +3,10 @@
 //! volumes shared by every session (least recently used out first); sessions opening one
 //! series at once share one load.
 
+mod loading;
+mod names;
 mod pacs;
+mod volume_cache;
 
 pub use pacs::{MAX_PACS_STUDIES, PacsLibrary};
 
@@ -20,6 +23,11 @@ use render_core::progress::{Progress, Stage, no_progress};
 
 use crate::study_query::sort_newest_first;
 use hounsfield_protocol::{SeriesInfo, StudyInfo};
+
+use loading::Loading;
+use names::{is_plausible_id, printable, without_paths};
+pub use names::{modalities_of, thumbnail_path};
+use volume_cache::VolumeCache;
 
 /// The series id of the built-in phantom (served when no library folder is given).
 pub const PHANTOM_ID: &str = "phantom";
@@ -106,32 +114,6 @@ pub struct Library {
     /// What each series loaded so far must tell the reader (`opened.warnings`), by id:
     /// at most one entry per listed series.
     warnings: Mutex<HashMap<String, Vec<String>>>,
-}
-
-/// One series being loaded.
-#[derive(Default)]
-struct Loading {
-    /// Held by the session that loads; the others wait on it.
-    gate: Mutex<()>,
-    /// How far the load has come (none before decoding starts).
-    progress: Mutex<Option<Progress>>,
-}
-
-impl Loading {
-    fn report(&self, step: Progress) {
-        // A plain value: a panic elsewhere cannot leave it half written.
-        *self
-            .progress
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(step);
-    }
-
-    fn progress(&self) -> Option<Progress> {
-        *self
-            .progress
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
 }
 
 impl Library {
@@ -505,180 +487,6 @@ impl Library {
         result
     }
 
-    /// What the reader must be told about series `id` as last loaded (missing slices,
-    /// images the PACS did not deliver, resampling, tilt): nothing before it is loaded.
-    /// The lines name no file, folder or URL.
-    pub fn warnings(&self, id: &str) -> Vec<String> {
-        self.warnings
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(id)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Keeps what series `id`'s load must tell the reader, replacing an earlier load's.
-    fn record_warnings(&self, id: &str, warnings: Vec<String>) {
-        let mut all = self
-            .warnings
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if warnings.is_empty() {
-            all.remove(id);
-        } else {
-            all.insert(id.to_string(), warnings);
-        }
-    }
-
-    /// How far the load of series `id` has come, while one is under way (for the
-    /// `progress` messages of every session waiting for it).
-    pub fn load_progress(&self, id: &str) -> Option<Progress> {
-        let loading = self.lock_loading().get(id).cloned()?;
-        loading.progress()
-    }
-
-    /// Loads series `id` from its source into the cache, reporting to `loading`.
-    fn load(
-        &self,
-        id: &str,
-        source: &Source,
-        loading: &Loading,
-    ) -> Result<Arc<Volume>, LibraryError> {
-        let unknown = || LibraryError::UnknownSeries(printable(id));
-        let volume = match source {
-            Source::Loaded(volume) => return Ok(volume.clone()),
-            Source::Phantom => ct_phantom(),
-            &Source::Catalog(study, series) => {
-                let series = self.catalogued(study, series).ok_or_else(unknown)?;
-                if let Some(reason) = self
-                    .series_info(id)
-                    .and_then(|info| info.unavailable.clone())
-                {
-                    return Err(LibraryError::Unavailable {
-                        id: id.to_string(),
-                        reason,
-                    });
-                }
-                let loaded = self.load_within_budget(id, series, loading, None)?;
-                for warning in &loaded.warnings {
-                    tracing::info!(series = id, %warning, "loaded with a warning");
-                }
-                self.record_warnings(
-                    id,
-                    loaded.warnings.iter().map(ToString::to_string).collect(),
-                );
-                loaded.volume
-            }
-            Source::Pacs { pacs, study_uid } => {
-                self.load_from_pacs(id, *pacs, study_uid, loading)?
-            }
-        };
-        Ok(self.lock_cache().insert(id, Arc::new(volume)))
-    }
-
-    /// Retrieves a PACS's series `id` (its SeriesInstanceUID) into its cache (reporting
-    /// images received), then loads it as a folder's; instances the PACS would not deliver
-    /// are left out, the gap reported as the loader reports missing slices (both logged as
-    /// warnings).
-    fn load_from_pacs(
-        &self,
-        id: &str,
-        pacs: usize,
-        study_uid: &str,
-        loading: &Loading,
-    ) -> Result<Volume, LibraryError> {
-        let pacs = self
-            .pacs
-            .get(pacs)
-            .ok_or_else(|| LibraryError::UnknownSeries(printable(id)))?;
-        let report = |done, total| {
-            loading.report(Progress {
-                stage: Stage::Retrieving,
-                done,
-                total,
-            });
-        };
-        let arrived = pacs.retrieve(id, (study_uid, id), &report, self.series_budget.max_bytes)?;
-        let series = match arrived.catalog.find(id) {
-            Ok(series) => series,
-            // A series the catalog splits (two orientations, say): its largest volume.
-            Err(_) => {
-                arrived
-                    .catalog
-                    .default_series()
-                    .ok_or_else(|| LibraryError::Unavailable {
-                        id: id.to_string(),
-                        reason: "its images do not form a volume".to_string(),
-                    })?
-            }
-        };
-        let loaded = self.load_within_budget(id, series, loading, Some(&arrived.decoded))?;
-        for warning in &arrived.missing {
-            tracing::warn!(series = id, %warning, "loaded with a gap");
-        }
-        for warning in &loaded.warnings {
-            tracing::warn!(series = id, %warning, "loaded with a warning");
-        }
-        let mut told = Vec::with_capacity(loaded.warnings.len() + 1);
-        if !arrived.missing.is_empty() {
-            told.push(format!(
-                "{} of {} images were not delivered by the PACS and are left out",
-                arrived.missing.len(),
-                arrived.expected
-            ));
-        }
-        told.extend(loaded.warnings.iter().map(ToString::to_string));
-        self.record_warnings(id, told);
-        Ok(loaded.volume)
-    }
-
-    /// Loads a catalogued series after reserving its peak bytes against the cache (older
-    /// volumes are evicted first), so loads at once never take more than the budget; a
-    /// panic in the loader fails this load alone.
-    fn load_within_budget(
-        &self,
-        id: &str,
-        series: &render_core::dicom::Series,
-        loading: &Loading,
-        decoded: Option<&render_core::dicom::PreDecoded>,
-    ) -> Result<render_core::dicom::LoadedSeries, LibraryError> {
-        let unavailable = |reason: String| LibraryError::Unavailable {
-            id: id.to_string(),
-            reason,
-        };
-        let plan = series
-            .plan
-            .as_ref()
-            .map_err(|reason| unavailable(without_paths(reason, &series.images)))?;
-        let bytes = self
-            .series_budget
-            .check(id, plan)
-            .map_err(|error| unavailable(error.to_string()))?;
-        let bytes = usize::try_from(bytes).map_err(|error| unavailable(error.to_string()))?;
-        if !self.lock_cache().reserve(bytes) {
-            return Err(unavailable(
-                "the server is loading other series and has no memory left for this one; try again shortly"
-                    .to_string(),
-            ));
-        }
-        let budget = self.series_budget;
-        let report = |step: Progress| loading.report(step);
-        let loaded =
-            std::panic::catch_unwind(|| load_series_predecoded(series, budget, &report, decoded));
-        self.lock_cache().release(bytes);
-        match loaded {
-            Ok(Ok(loaded)) => Ok(loaded),
-            Ok(Err(error)) => {
-                tracing::warn!(series = id, %error, "series failed to load");
-                Err(LibraryError::LoadFailed(id.to_string()))
-            }
-            Err(_) => {
-                tracing::error!(series = id, "the loader panicked");
-                Err(LibraryError::LoadFailed(id.to_string()))
-            }
-        }
-    }
-
     /// Series `series` of study `study` in the catalog.
     fn catalogued(&self, study: usize, series: usize) -> Option<&render_core::dicom::Series> {
         self.catalog.studies.get(study)?.series.get(series)
@@ -704,169 +512,9 @@ impl Library {
     }
 }
 
-/// The path a series' thumbnail is served at.
-pub fn thumbnail_path(id: &str) -> String {
-    format!("/thumbnail/{id}")
-}
-
-/// The modalities of `series`, each once, in their order.
-pub fn modalities_of(series: &[SeriesInfo]) -> Vec<String> {
-    let mut modalities: Vec<String> = Vec::new();
-    for modality in series.iter().map(|s| &s.modality) {
-        if !modality.is_empty() && !modalities.contains(modality) {
-            modalities.push(modality.clone());
-        }
-    }
-    modalities
-}
-
-/// A reason with every image's full path cut to its file name: folder names often hold
-/// patients' names, and clients are never told the server's paths.
-fn without_paths(reason: &str, images: &[render_core::dicom::header::ImageHeader]) -> String {
-    without_file_paths(reason, images.iter().map(|image| image.file.as_path()))
-}
-
-/// [`without_paths`] over bare paths.
-fn without_file_paths<'a>(reason: &str, files: impl IntoIterator<Item = &'a Path>) -> String {
-    let mut text = reason.to_string();
-    for file in files {
-        let path = file.display().to_string();
-        if text.contains(&path) {
-            let name = file.file_name().map_or_else(
-                || "a file".to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            text = text.replace(&path, &name);
-        }
-    }
-    text
-}
-
-/// Whether `id` has the shape of a catalog id (UID characters and a part suffix): paths,
-/// empty and overlong strings are refused before any lookup.
-fn is_plausible_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID_LEN
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        && !id.contains("..")
-}
-
-/// An id cut short and stripped of control characters, safe to echo in a message.
-fn printable(id: &str) -> String {
-    id.chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_ID_LEN)
-        .collect()
-}
-
-/// Loaded volumes by series id, within a byte budget, least recently used out first.
-/// Sessions holding an evicted volume keep it alive until they let go.
-struct VolumeCache {
-    budget_bytes: usize,
-    bytes: usize,
-    /// Bytes promised to loads under way.
-    reserved: usize,
-    clock: u64,
-    entries: Vec<CacheEntry>,
-}
-
-struct CacheEntry {
-    id: String,
-    volume: Arc<Volume>,
-    last_used: u64,
-}
-
-impl VolumeCache {
-    fn new(budget_bytes: usize) -> Self {
-        Self {
-            budget_bytes,
-            bytes: 0,
-            reserved: 0,
-            clock: 0,
-            entries: Vec::new(),
-        }
-    }
-
-    /// Promises `bytes` to a load, evicting the least recently used volumes to make room;
-    /// `false` when loads under way already hold too much of the budget.
-    fn reserve(&mut self, bytes: usize) -> bool {
-        while self.bytes + self.reserved + bytes > self.budget_bytes && !self.entries.is_empty() {
-            self.evict_oldest(None);
-        }
-        let fits = self.reserved + bytes <= self.budget_bytes || self.reserved == 0;
-        if fits {
-            self.reserved += bytes;
-        }
-        fits
-    }
-
-    /// Gives back what [`Self::reserve`] promised.
-    fn release(&mut self, bytes: usize) {
-        self.reserved = self.reserved.saturating_sub(bytes);
-    }
-
-    /// Drops the least recently used volume other than `keep`; `false` when none is left.
-    fn evict_oldest(&mut self, keep: Option<&str>) -> bool {
-        let Some(oldest) = self
-            .entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| Some(e.id.as_str()) != keep)
-            .min_by_key(|(_, e)| e.last_used)
-            .map(|(n, _)| n)
-        else {
-            return false;
-        };
-        let evicted = self.entries.swap_remove(oldest);
-        self.bytes -= evicted.volume.size_bytes();
-        tracing::debug!(series = %evicted.id, "volume evicted from the cache");
-        true
-    }
-
-    /// Drops the volume of `id`, if kept; whether it was.
-    fn forget(&mut self, id: &str) -> bool {
-        let Some(at) = self.entries.iter().position(|e| e.id == id) else {
-            return false;
-        };
-        let forgotten = self.entries.swap_remove(at);
-        self.bytes -= forgotten.volume.size_bytes();
-        true
-    }
-
-    fn get(&mut self, id: &str) -> Option<Arc<Volume>> {
-        self.clock += 1;
-        let entry = self.entries.iter_mut().find(|e| e.id == id)?;
-        entry.last_used = self.clock;
-        Some(entry.volume.clone())
-    }
-
-    /// Keeps `volume` (or the copy another session loaded meanwhile) and returns it,
-    /// evicting the least recently used others until the budget holds. The newest entry
-    /// stays even when it alone exceeds the budget.
-    fn insert(&mut self, id: &str, volume: Arc<Volume>) -> Arc<Volume> {
-        if let Some(existing) = self.get(id) {
-            return existing;
-        }
-        self.clock += 1;
-        self.bytes += volume.size_bytes();
-        self.entries.push(CacheEntry {
-            id: id.to_string(),
-            volume: volume.clone(),
-            last_used: self.clock,
-        });
-        while self.bytes > self.budget_bytes && self.entries.len() > 1 {
-            if !self.evict_oldest(Some(id)) {
-                break;
-            }
-        }
-        volume
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::names::without_file_paths;
     use super::*;
     use render_core::{Modality, Voxels};
 

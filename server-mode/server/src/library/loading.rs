@@ -1,0 +1,206 @@
+//! A series loaded once however many sessions open it at once: from disk within the
+//! memory budget, or retrieved from a PACS first, with its progress and warnings.
+
+use super::*;
+
+/// One series being loaded.
+#[derive(Default)]
+pub(super) struct Loading {
+    /// Held by the session that loads; the others wait on it.
+    pub(super) gate: Mutex<()>,
+    /// How far the load has come (none before decoding starts).
+    pub(super) progress: Mutex<Option<Progress>>,
+}
+
+impl Loading {
+    pub(super) fn report(&self, step: Progress) {
+        // A plain value: a panic elsewhere cannot leave it half written.
+        *self
+            .progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(step);
+    }
+
+    pub(super) fn progress(&self) -> Option<Progress> {
+        *self
+            .progress
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Library {
+    /// What the reader must be told about series `id` as last loaded (missing slices,
+    /// images the PACS did not deliver, resampling, tilt): nothing before it is loaded.
+    /// The lines name no file, folder or URL.
+    pub fn warnings(&self, id: &str) -> Vec<String> {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Keeps what series `id`'s load must tell the reader, replacing an earlier load's.
+    pub(super) fn record_warnings(&self, id: &str, warnings: Vec<String>) {
+        let mut all = self
+            .warnings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if warnings.is_empty() {
+            all.remove(id);
+        } else {
+            all.insert(id.to_string(), warnings);
+        }
+    }
+
+    /// How far the load of series `id` has come, while one is under way (for the
+    /// `progress` messages of every session waiting for it).
+    pub fn load_progress(&self, id: &str) -> Option<Progress> {
+        let loading = self.lock_loading().get(id).cloned()?;
+        loading.progress()
+    }
+
+    /// Loads series `id` from its source into the cache, reporting to `loading`.
+    pub(super) fn load(
+        &self,
+        id: &str,
+        source: &Source,
+        loading: &Loading,
+    ) -> Result<Arc<Volume>, LibraryError> {
+        let unknown = || LibraryError::UnknownSeries(printable(id));
+        let volume = match source {
+            Source::Loaded(volume) => return Ok(volume.clone()),
+            Source::Phantom => ct_phantom(),
+            &Source::Catalog(study, series) => {
+                let series = self.catalogued(study, series).ok_or_else(unknown)?;
+                if let Some(reason) = self
+                    .series_info(id)
+                    .and_then(|info| info.unavailable.clone())
+                {
+                    return Err(LibraryError::Unavailable {
+                        id: id.to_string(),
+                        reason,
+                    });
+                }
+                let loaded = self.load_within_budget(id, series, loading, None)?;
+                for warning in &loaded.warnings {
+                    tracing::info!(series = id, %warning, "loaded with a warning");
+                }
+                self.record_warnings(
+                    id,
+                    loaded.warnings.iter().map(ToString::to_string).collect(),
+                );
+                loaded.volume
+            }
+            Source::Pacs { pacs, study_uid } => {
+                self.load_from_pacs(id, *pacs, study_uid, loading)?
+            }
+        };
+        Ok(self.lock_cache().insert(id, Arc::new(volume)))
+    }
+
+    /// Retrieves a PACS's series `id` (its SeriesInstanceUID) into its cache (reporting
+    /// images received), then loads it as a folder's; instances the PACS would not deliver
+    /// are left out, the gap reported as the loader reports missing slices (both logged as
+    /// warnings).
+    pub(super) fn load_from_pacs(
+        &self,
+        id: &str,
+        pacs: usize,
+        study_uid: &str,
+        loading: &Loading,
+    ) -> Result<Volume, LibraryError> {
+        let pacs = self
+            .pacs
+            .get(pacs)
+            .ok_or_else(|| LibraryError::UnknownSeries(printable(id)))?;
+        let report = |done, total| {
+            loading.report(Progress {
+                stage: Stage::Retrieving,
+                done,
+                total,
+            });
+        };
+        let arrived = pacs.retrieve(id, (study_uid, id), &report, self.series_budget.max_bytes)?;
+        let series = match arrived.catalog.find(id) {
+            Ok(series) => series,
+            // A series the catalog splits (two orientations, say): its largest volume.
+            Err(_) => {
+                arrived
+                    .catalog
+                    .default_series()
+                    .ok_or_else(|| LibraryError::Unavailable {
+                        id: id.to_string(),
+                        reason: "its images do not form a volume".to_string(),
+                    })?
+            }
+        };
+        let loaded = self.load_within_budget(id, series, loading, Some(&arrived.decoded))?;
+        for warning in &arrived.missing {
+            tracing::warn!(series = id, %warning, "loaded with a gap");
+        }
+        for warning in &loaded.warnings {
+            tracing::warn!(series = id, %warning, "loaded with a warning");
+        }
+        let mut told = Vec::with_capacity(loaded.warnings.len() + 1);
+        if !arrived.missing.is_empty() {
+            told.push(format!(
+                "{} of {} images were not delivered by the PACS and are left out",
+                arrived.missing.len(),
+                arrived.expected
+            ));
+        }
+        told.extend(loaded.warnings.iter().map(ToString::to_string));
+        self.record_warnings(id, told);
+        Ok(loaded.volume)
+    }
+
+    /// Loads a catalogued series after reserving its peak bytes against the cache (older
+    /// volumes are evicted first), so loads at once never take more than the budget; a
+    /// panic in the loader fails this load alone.
+    pub(super) fn load_within_budget(
+        &self,
+        id: &str,
+        series: &render_core::dicom::Series,
+        loading: &Loading,
+        decoded: Option<&render_core::dicom::PreDecoded>,
+    ) -> Result<render_core::dicom::LoadedSeries, LibraryError> {
+        let unavailable = |reason: String| LibraryError::Unavailable {
+            id: id.to_string(),
+            reason,
+        };
+        let plan = series
+            .plan
+            .as_ref()
+            .map_err(|reason| unavailable(without_paths(reason, &series.images)))?;
+        let bytes = self
+            .series_budget
+            .check(id, plan)
+            .map_err(|error| unavailable(error.to_string()))?;
+        let bytes = usize::try_from(bytes).map_err(|error| unavailable(error.to_string()))?;
+        if !self.lock_cache().reserve(bytes) {
+            return Err(unavailable(
+                "the server is loading other series and has no memory left for this one; try again shortly"
+                    .to_string(),
+            ));
+        }
+        let budget = self.series_budget;
+        let report = |step: Progress| loading.report(step);
+        let loaded =
+            std::panic::catch_unwind(|| load_series_predecoded(series, budget, &report, decoded));
+        self.lock_cache().release(bytes);
+        match loaded {
+            Ok(Ok(loaded)) => Ok(loaded),
+            Ok(Err(error)) => {
+                tracing::warn!(series = id, %error, "series failed to load");
+                Err(LibraryError::LoadFailed(id.to_string()))
+            }
+            Err(_) => {
+                tracing::error!(series = id, "the loader panicked");
+                Err(LibraryError::LoadFailed(id.to_string()))
+            }
+        }
+    }
+}
