@@ -16,7 +16,6 @@ mod stream;
 mod transports;
 
 pub use soak::soak;
-pub use stream::stream;
 
 use std::path::Path;
 use std::time::Instant;
@@ -26,7 +25,20 @@ use render_core::dicom::load_series;
 use render_core::progress::no_progress;
 use serde::Serialize;
 
+use crate::cli::StreamArgs;
 use crate::source;
+
+/// `bench stream`: through HAProxy in front of render nodes (`--proxy`), over each
+/// transport in turn (`--transport`), or the drag of [`stream::run`].
+pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
+    if let Some(nodes) = args.proxy {
+        return scale_out::stream_through_proxy(args, usize::from(nodes));
+    }
+    if !args.transport.is_empty() {
+        return transports::stream_over_transports(args);
+    }
+    stream::run(args)
+}
 
 /// What `bench load --json` prints.
 #[derive(Debug, Serialize)]

@@ -182,7 +182,7 @@ pub(super) struct SessionRun {
 /// phantom without one), runs `sessions` clients that each open the series and drag for
 /// `seconds`, once for each codec (and each again over TLS with `--tls`), and prints the
 /// figures.
-pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
+pub(super) fn run(args: &StreamArgs) -> anyhow::Result<()> {
     let StreamArgs {
         ref path,
         ref series,
@@ -192,16 +192,8 @@ pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
         ref codec,
         json,
         tls,
-        proxy,
-        ref transport,
         ..
     } = *args;
-    if let Some(nodes) = proxy {
-        return super::scale_out::stream_through_proxy(args, usize::from(nodes));
-    }
-    if !transport.is_empty() {
-        return super::transports::stream_over_transports(args);
-    }
     let (path, series) = (path.as_deref(), series.as_deref());
     if !(seconds.is_finite() && seconds > 0.0) {
         anyhow::bail!("--seconds must be a positive number of seconds, got {seconds}");
