@@ -13,20 +13,13 @@ use render_core::dicom::thumbnail::series_thumbnail;
 use render_core::dicom::{Catalog, Series, Study};
 use render_core::progress::no_progress;
 
+pub use super::open_choice::OpenChoice;
 use super::pacs_search::PacsSearch;
 use super::settings::RecentStudy;
+use super::ui_thread::off_the_ui_thread;
 
 /// Thumbnails are at most this many pixels a side.
 const THUMBNAIL_SIDE: usize = 64;
-
-/// A series the user chose to open.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenChoice {
-    /// The file, folder or DICOMDIR.
-    pub path: PathBuf,
-    /// The series id; none: the largest.
-    pub series: Option<String>,
-}
 
 /// One series as the browser lists it.
 struct SeriesRow {
@@ -392,24 +385,6 @@ impl SeriesBrowser {
             Err(error) => self.problem = Some(format!("cannot open a file: {error}")),
         }
     }
-}
-
-/// Runs `work` on a thread called `name`; its answer comes through the receiver, and the
-/// window is woken to take it.
-pub(super) fn off_the_ui_thread<T: Send + 'static>(
-    ctx: &egui::Context,
-    name: &str,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> std::io::Result<Receiver<T>> {
-    let (sender, receiver) = sync_channel(1);
-    let wake = ctx.clone();
-    std::thread::Builder::new()
-        .name(name.to_string())
-        .spawn(move || {
-            let _ = sender.send(work());
-            wake.request_repaint();
-        })?;
-    Ok(receiver)
 }
 
 /// Which system dialog to show.

@@ -9,7 +9,8 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use eframe::egui;
 use hounsfield_dicomweb::{SeriesMatch, StudyMatch, StudyQuery};
 
-use super::browser::{OpenChoice, off_the_ui_thread};
+use super::open_choice::OpenChoice;
+use super::ui_thread::off_the_ui_thread;
 use crate::source;
 
 /// Studies listed per page.
