@@ -444,7 +444,8 @@ fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
 
 /// The WebSocket's lossy run goes through a lossy link of TUN devices in a network
 /// namespace: this test needs root, as CI runs it (without, that run is not measured, and
-/// the test fails saying why).
+/// the test fails saying why), and `--loss`, the developer build's (`--features test-bench`).
+#[cfg(feature = "test-bench")]
 #[test]
 fn bench_stream_over_transports_runs_the_drag_over_webrtc_and_the_websocket_at_each_loss() {
     let output = hounsfield(&[
@@ -665,6 +666,8 @@ fn bench_stream_runs_the_same_drag_per_codec_and_compares_them() {
     );
 }
 
+/// `bench soak` is the developer build's (`--features test-bench`).
+#[cfg(feature = "test-bench")]
 #[test]
 fn bench_soak_drags_through_slow_readers_reconnects_and_restarts_and_prints_figures() {
     let output = hounsfield(&[

@@ -73,6 +73,15 @@ fn build_package(out: &Path) -> PathBuf {
         "build.sh failed: {}",
         printed(&output)
     );
+    // This test run's binary is the developer build (`--all-features`): the script must
+    // tell it apart from the product's.
+    let warned = String::from_utf8_lossy(&output.stderr).contains("is a developer build");
+    assert_eq!(
+        warned,
+        cfg!(feature = "test-bench"),
+        "build.sh's warning about a developer build: {}",
+        printed(&output)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let deb = PathBuf::from(stdout.lines().last().unwrap_or_default().trim());
     assert!(
@@ -80,6 +89,89 @@ fn build_package(out: &Path) -> PathBuf {
         "build.sh did not print the package it made: {stdout}"
     );
     deb
+}
+
+/// The workspace's packages and the features each is built with, as `cargo build -p
+/// hounsfield` with `extra` arguments would build them: `(package, features)` per line
+/// of `cargo tree`.
+fn built_features(extra: &[&str]) -> Vec<(String, String)> {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(workspace())
+        .args([
+            "tree",
+            "-p",
+            "hounsfield",
+            "-e",
+            "normal",
+            "--locked",
+            "--offline",
+        ])
+        .args(["--prefix", "none", "--format", "{p}|{f}"])
+        .args(extra)
+        .output()
+        .expect("cargo tree runs");
+    assert!(output.status.success(), "cargo tree: {}", printed(&output));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (package, features) = line.split_once('|')?;
+            let name = package.split_whitespace().next()?.to_string();
+            let features = features.trim_end_matches(" (*)").to_string();
+            Some((name, features))
+        })
+        .collect()
+}
+
+/// Whether `package` is built with `feature` among `built`.
+fn has_feature(built: &[(String, String)], package: &str, feature: &str) -> bool {
+    built
+        .iter()
+        .any(|(name, features)| name == package && features.split(',').any(|f| f == feature))
+}
+
+/// The test bench (soak, proxy harness, lossy link and relay, fault injection) is a
+/// developer build's: the build the installers make (`cargo build --release --locked -p
+/// hounsfield`, no feature named) turns none of it on and links neither the TUN crate nor
+/// the relay; `--features test-bench` turns it all on.
+#[test]
+fn the_packaged_build_carries_no_test_bench() {
+    const BENCH: &[(&str, &str)] = &[
+        ("hounsfield", "test-bench"),
+        ("hounsfield-server", "fault-injection"),
+        ("hounsfield-client", "lossy-relay"),
+    ];
+    let product = built_features(&[]);
+    assert!(
+        product.iter().any(|(name, _)| name == "hounsfield-server"),
+        "{product:?}"
+    );
+    for (package, feature) in BENCH {
+        assert!(
+            !has_feature(&product, package, feature),
+            "the packaged build turns on {package}'s {feature}"
+        );
+    }
+    assert!(
+        !product.iter().any(|(name, _)| name == "tun-rs"),
+        "the packaged build links tun-rs"
+    );
+    let developer = built_features(&["--features", "test-bench"]);
+    for (package, feature) in BENCH {
+        assert!(
+            has_feature(&developer, package, feature),
+            "the developer build lacks {package}'s {feature}"
+        );
+    }
+    // Both installers build the product: no cargo line of theirs names a feature.
+    for script in ["installers/deb/build.sh", "installers/container/build.sh"] {
+        let text = std::fs::read_to_string(workspace().join(script)).expect("the script");
+        for line in text.lines().filter(|line| line.contains("cargo build")) {
+            assert!(
+                !line.contains("--features") && !line.contains("--all-features"),
+                "{script}: {line}"
+            );
+        }
+    }
 }
 
 /// A server process, killed when dropped (the test's failures included).

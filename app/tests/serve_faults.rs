@@ -3,6 +3,11 @@
 //! go on; a panic of the render thread takes `/healthz` down until the thread runs again
 //! on a new device, and every session gets frames again without reconnecting. Without the
 //! switch no fault can be armed.
+//!
+//! Fault injection is the developer build's (`--features test-bench`, as the tests run:
+//! `cargo test --workspace --all-features`); the packaged binary has none of it
+//! (`package.rs` checks).
+#![cfg(feature = "test-bench")]
 
 mod common;
 

@@ -12,7 +12,9 @@
 # target/container. Must run as root (mmdebstrap's root mode, files owned by uid 10001).
 #
 # Environment:
-#   HOUNSFIELD_BINARY   the binary to put in the image (default target/release/hounsfield;
+#   HOUNSFIELD_BINARY   the binary to put in the image (default target/release/hounsfield,
+#                       built with `cargo build --release --locked -p hounsfield`, without
+#                       the developer's test bench;
 #                       must be built on Debian 12 so the libraries it links exist there)
 #   HOUNSFIELD_APT_CACHE  where downloaded .deb files are kept between builds, outside the
 #                       image (default ${XDG_CACHE_HOME:-~/.cache}/hounsfield/container-apt)
@@ -43,6 +45,17 @@ for tool in mmdebstrap mmtarfilter umoci readelf objcopy ldd dpkg-query; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "build.sh: must run as root (mmdebstrap's root mode)" >&2; exit 1; }
 [ -x "$binary" ] || { echo "build.sh: no executable binary at $binary" >&2; exit 1; }
+# A developer build (the test bench of --features test-bench) knows `bench soak`; the
+# product, built with `cargo build --release --locked -p hounsfield`, does not. The
+# default binary must be the product's; one named in HOUNSFIELD_BINARY (a test's) is put
+# in with a warning.
+if "$binary" bench soak --help >/dev/null 2>&1; then
+  if [ -z "${HOUNSFIELD_BINARY:-}" ]; then
+    echo "build.sh: $binary is a developer build (the test bench): build the product with cargo build --release --locked -p hounsfield" >&2
+    exit 1
+  fi
+  echo "build.sh: warning: $binary is a developer build (the test bench): not for installing" >&2
+fi
 
 version="$("$binary" --version | awk '{print $2}')"
 [ -n "$version" ] || { echo "build.sh: $binary --version printed no version" >&2; exit 1; }

@@ -8,8 +8,11 @@
 # Debian revision below, ARCH `dpkg --print-architecture`.
 #
 # The binary: $HOUNSFIELD_BINARY when set (a build made already, e.g. by a test), else
-# target/release/hounsfield, built with `cargo build --release --locked -p hounsfield`
-# when missing. Needs dpkg-dev (dpkg-shlibdeps), binutils (strip) and gzip.
+# target/release/hounsfield as `cargo build --release --locked -p hounsfield` builds it
+# (run every time: it does nothing when the binary is up to date, and replaces a
+# developer build, one with the test bench of `--features test-bench`, by the product's).
+# A developer build named in $HOUNSFIELD_BINARY is packaged with a warning. Needs dpkg-dev
+# (dpkg-shlibdeps), binutils (strip) and gzip.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -55,13 +58,16 @@ version="$upstream_version-$revision"
 arch="$(dpkg --print-architecture)"
 
 binary="${HOUNSFIELD_BINARY:-$root/target/release/hounsfield}"
-if [ ! -x "$binary" ]; then
-  if [ -n "${HOUNSFIELD_BINARY:-}" ]; then
-    echo "build.sh: HOUNSFIELD_BINARY=$binary is not an executable file" >&2
-    exit 1
-  fi
-  echo "build.sh: $binary missing: building it" >&2
+if [ -z "${HOUNSFIELD_BINARY:-}" ]; then
   (cd "$root" && cargo build --release --locked -p hounsfield)
+fi
+if [ ! -x "$binary" ]; then
+  echo "build.sh: HOUNSFIELD_BINARY=$binary is not an executable file" >&2
+  exit 1
+fi
+# A developer build knows `bench soak`; the product does not.
+if "$binary" bench soak --help >/dev/null 2>&1; then
+  echo "build.sh: warning: $binary is a developer build (the test bench of --features test-bench): not for installing" >&2
 fi
 
 # Files are as the package states them, whatever the caller's umask; the time stamps of

@@ -1,4 +1,7 @@
-//! What the benchmarks accept: `bench load`, `bench render`, `bench stream` and `bench soak`.
+//! What the benchmarks accept: `bench load`, `bench render` and `bench stream`; in the
+//! developer build (`--features test-bench`) also `bench soak`, and `bench stream`'s
+//! `--proxy` and `--loss`, which need the test bench (HAProxy, a lossy link, a lossy relay,
+//! fault injection).
 
 use super::*;
 
@@ -65,6 +68,7 @@ pub enum BenchCommand {
     /// Serve a series in this process for minutes to dragging sessions, clients that stop
     /// reading, clients that reconnect and render-thread panics; print resident memory
     /// over time, frames/s against a single session's, and the restarts survived.
+    #[cfg(feature = "test-bench")]
     Soak(SoakArgs),
 }
 
@@ -101,16 +105,18 @@ pub struct StreamArgs {
     /// straight to one node, through the proxy to that node, and through the proxy placed
     /// by load: prints the proxy's added latency and how evenly sessions spread (at most
     /// as many nodes as the manifests name: 3).
-    #[arg(long, value_name = "NODES", conflicts_with = "tls", value_parser = clap::value_parser!(u16).range(1..=8))]
+    #[cfg(feature = "test-bench")]
+    #[arg(long, value_name = "NODES", conflicts_with_all = ["tls", "transport"], value_parser = clap::value_parser!(u16).range(1..=8))]
     pub proxy: Option<u16>,
     /// How frames travel; several (`webrtc,websocket`) run the same H.264 drag once each
     /// and print the figures side by side.
-    #[arg(long, value_enum, value_delimiter = ',', conflicts_with_all = ["tls", "proxy"])]
+    #[arg(long, value_enum, value_delimiter = ',', conflicts_with = "tls")]
     pub transport: Vec<StreamTransport>,
     /// Packets lost on the way to the client, in percent: WebRTC's media packets (a seeded
     /// lossy UDP relay between client and server), the WebSocket's TCP packets (a seeded
     /// lossy link through a network namespace of its own; needs root). Several (`0,1,5`)
     /// run each transport once at each.
+    #[cfg(feature = "test-bench")]
     #[arg(
         long,
         value_delimiter = ',',
@@ -120,7 +126,19 @@ pub struct StreamArgs {
     pub loss: Vec<f64>,
 }
 
+impl StreamArgs {
+    /// The packet losses to run each transport at (percent): `--loss` in the developer
+    /// build; none but 0 in the packaged one, which has no lossy link or relay.
+    pub fn losses(&self) -> &[f64] {
+        #[cfg(feature = "test-bench")]
+        return &self.loss;
+        #[cfg(not(feature = "test-bench"))]
+        return &[0.0];
+    }
+}
+
 /// What `bench soak` accepts.
+#[cfg(feature = "test-bench")]
 #[derive(Debug, Clone, clap::Args)]
 pub struct SoakArgs {
     /// A file, folder or DICOMDIR; none: the built-in sample volume.

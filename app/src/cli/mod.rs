@@ -13,7 +13,9 @@ use hounsfield_server::users::{Expiry, Role};
 use render_core::view::CropBox;
 
 pub use admin::{ConfigCommand, UsersCommand};
-pub use bench::{BenchCommand, SoakArgs, StreamArgs, StreamCodec, StreamTransport};
+#[cfg(feature = "test-bench")]
+pub use bench::SoakArgs;
+pub use bench::{BenchCommand, StreamArgs, StreamCodec, StreamTransport};
 pub use serve::ServeArgs;
 pub use values::parse_size;
 use values::{parse_crop, parse_point, parse_window};

@@ -112,7 +112,9 @@ pub struct ServeArgs {
     pub audit_log: Option<PathBuf>,
     /// Let sessions make their next frame fail on purpose (`test_fault` messages: a render
     /// thread panic, a wgpu validation error, a lost device, an encoder panic), so tests can
-    /// see the server recover. For tests only; hidden from `--help`.
+    /// see the server recover. For tests only, in the developer build (`--features
+    /// test-bench`); hidden from `--help`.
+    #[cfg(feature = "test-bench")]
     #[arg(long, hide = true, requires = "serve")]
     pub test_faults: bool,
 }

@@ -65,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Bench {
             which: BenchCommand::Stream(args),
         }) => bench::stream(&args),
+        #[cfg(feature = "test-bench")]
         Some(Command::Bench {
             which: BenchCommand::Soak(args),
         }) => bench::soak(&args),

@@ -5,6 +5,7 @@
 
 mod connection;
 pub mod decode;
+#[cfg(feature = "lossy-relay")]
 pub mod lossy_relay;
 pub mod webrtc;
 

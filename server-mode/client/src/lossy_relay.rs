@@ -3,12 +3,17 @@
 //! `bench stream`'s lossy runs). Only RTP and RTCP are lost (the first byte 128–191, as
 //! RFC 7983 tells them from STUN and DTLS), so the connection is set up alike every time;
 //! which packets are lost follows a seeded generator, so a run can be repeated.
+//!
+//! A test bench, not the product: built only with the `lossy-relay` feature (the tests and
+//! the developer build of `hounsfield`, `--features test-bench`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::net::UdpSocket;
+
+use crate::webrtc::PeerTask;
 
 /// The largest datagram relayed.
 const MAX_DATAGRAM: usize = 2048;
@@ -129,4 +134,60 @@ async fn relay(
             }
         }
     }
+}
+
+impl PeerTask {
+    /// [`PeerTask::negotiate`], the peer reaching the server through `relay` when given
+    /// (the server's candidate in the answer is replaced by the relay's address).
+    pub async fn negotiate_through(
+        client: &mut crate::Client,
+        relay: Option<&LossyRelay>,
+    ) -> Result<Self, crate::ClientError> {
+        let Some(relay) = relay else {
+            return Self::negotiate(client).await;
+        };
+        let relay_address = relay
+            .address()
+            .map_err(|error| crate::ClientError::Protocol(format!("WebRTC: {error}")))?;
+        Self::negotiate_with(client, |answer| {
+            let (through, server) = through_relay(&answer, relay_address)
+                .ok_or_else(|| "the answer has no host candidate".to_string())?;
+            relay.forward_to(server);
+            Ok(through)
+        })
+        .await
+    }
+}
+
+/// `answer` with its host candidate's address replaced by `relay`, and that address.
+fn through_relay(answer: &str, relay: SocketAddr) -> Option<(String, SocketAddr)> {
+    let mut server = None;
+    let lines: Vec<String> = answer
+        .split("\r\n")
+        .map(|line| {
+            let mut fields: Vec<&str> = line.split(' ').collect();
+            let host = line.starts_with("a=candidate:")
+                && fields.len() >= 8
+                && fields[6] == "typ"
+                && fields[7] == "host";
+            let address = host
+                .then(|| {
+                    format!("{}:{}", fields[4], fields[5])
+                        .parse::<SocketAddr>()
+                        .ok()
+                })
+                .flatten();
+            match address {
+                Some(address) if server.is_none() => {
+                    server = Some(address);
+                    let (ip, port) = (relay.ip().to_string(), relay.port().to_string());
+                    fields[4] = &ip;
+                    fields[5] = &port;
+                    fields.join(" ")
+                }
+                _ => line.to_string(),
+            }
+        })
+        .collect();
+    server.map(|server| (lines.join("\r\n"), server))
 }

@@ -7,8 +7,6 @@ use std::time::Instant;
 
 pub use hounsfield_webrtc::client_peer::{ClientPeer, ClientStep, INPUT_CHANNEL, ReceivedUnit};
 
-use crate::lossy_relay::LossyRelay;
-
 /// What arrives over a client's peer.
 #[derive(Debug)]
 pub enum Arrival {
@@ -50,14 +48,14 @@ impl PeerTask {
     /// Negotiates over `client`'s WebSocket (its `welcome` offered WebRTC) and starts the
     /// peer on a UDP socket bound to the address the client reaches the server from.
     pub async fn negotiate(client: &mut crate::Client) -> Result<Self, crate::ClientError> {
-        Self::negotiate_through(client, None).await
+        Self::negotiate_with(client, Ok).await
     }
 
-    /// [`Self::negotiate`], the peer reaching the server through `relay` when given (the
-    /// server's candidate in the answer is replaced by the relay's address).
-    pub async fn negotiate_through(
+    /// [`Self::negotiate`], the server's answer passed through `rewrite` before the peer
+    /// takes it (the lossy relay puts its own address in the candidate).
+    pub(crate) async fn negotiate_with(
         client: &mut crate::Client,
-        relay: Option<&LossyRelay>,
+        rewrite: impl FnOnce(String) -> Result<String, String>,
     ) -> Result<Self, crate::ClientError> {
         let failed = |what: String| crate::ClientError::Protocol(format!("WebRTC: {what}"));
         let local_ip = client
@@ -72,14 +70,7 @@ impl PeerTask {
             .map_err(|error| failed(error.to_string()))?;
         let (mut peer, offer) =
             ClientPeer::offer(local, Instant::now()).map_err(|error| failed(error.to_string()))?;
-        let mut answer = client.offer_webrtc(offer).await?;
-        if let Some(relay) = relay {
-            let relay_address = relay.address().map_err(|error| failed(error.to_string()))?;
-            let (through, server) = through_relay(&answer, relay_address)
-                .ok_or_else(|| failed("the answer has no host candidate".to_string()))?;
-            relay.forward_to(server);
-            answer = through;
-        }
+        let answer = rewrite(client.offer_webrtc(offer).await?).map_err(failed)?;
         peer.accept_answer(&answer)
             .map_err(|error| failed(error.to_string()))?;
         let (arrivals_tx, arrivals) = tokio::sync::mpsc::channel(ARRIVALS);
@@ -117,39 +108,6 @@ impl Drop for PeerTask {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-/// `answer` with its host candidate's address replaced by `relay`, and that address.
-fn through_relay(answer: &str, relay: SocketAddr) -> Option<(String, SocketAddr)> {
-    let mut server = None;
-    let lines: Vec<String> = answer
-        .split("\r\n")
-        .map(|line| {
-            let mut fields: Vec<&str> = line.split(' ').collect();
-            let host = line.starts_with("a=candidate:")
-                && fields.len() >= 8
-                && fields[6] == "typ"
-                && fields[7] == "host";
-            let address = host
-                .then(|| {
-                    format!("{}:{}", fields[4], fields[5])
-                        .parse::<SocketAddr>()
-                        .ok()
-                })
-                .flatten();
-            match address {
-                Some(address) if server.is_none() => {
-                    server = Some(address);
-                    let (ip, port) = (relay.ip().to_string(), relay.port().to_string());
-                    fields[4] = &ip;
-                    fields[5] = &port;
-                    fields.join(" ")
-                }
-                _ => line.to_string(),
-            }
-        })
-        .collect();
-    server.map(|server| (lines.join("\r\n"), server))
 }
 
 /// Steps `peer` at its deadlines and as datagrams and inputs come, until it fails or the

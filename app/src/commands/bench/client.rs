@@ -21,7 +21,8 @@ pub(super) const REPLY_TIMEOUT: Duration = Duration::from_secs(120);
 /// A client that connected to `url` (a `wss` server's certificate checked against
 /// `trust`), said hello offering `codec` for a `size` view, and
 /// chose the series to open (`series`, or the largest): the client, the `welcome`, and
-/// the series.
+/// the series (the soak's clients).
+#[cfg(feature = "test-bench")]
 pub(super) async fn greet(
     url: &str,
     trust: &ServerTrust,

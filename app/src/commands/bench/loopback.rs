@@ -62,9 +62,11 @@ pub(super) fn start(
 pub(super) struct LoopbackCertificate {
     /// Its files, as a server reads them.
     pub(super) files: CertificateFiles,
-    /// The certificate (PEM).
+    /// The certificate (PEM), for the proxy bench's HAProxy.
+    #[cfg(feature = "test-bench")]
     pub(super) pem: String,
-    /// The key (PEM).
+    /// The key (PEM), for the proxy bench's HAProxy.
+    #[cfg(feature = "test-bench")]
     pub(super) key_pem: String,
     /// What its clients trust: its fingerprint.
     pub(super) trust: ServerTrust,
@@ -87,7 +89,9 @@ impl LoopbackCertificate {
             .with_context(|| format!("writing {whom}'s certificate"))?;
         Ok(Self {
             files,
+            #[cfg(feature = "test-bench")]
             pem: made.certificate_pem,
+            #[cfg(feature = "test-bench")]
             key_pem: made.key_pem,
             trust: ServerTrust::pinned(made.fingerprint),
             _folder: folder,

@@ -1,20 +1,26 @@
 //! `hounsfield bench`: figures, never pass/fail. `bench load` times scanning and decoding;
 //! `bench render` times frames while the camera turns; `bench stream` ([`stream`]) drags
 //! through the streaming server, and compares codecs with the quality of their frames
-//! ([`quality`]); `bench soak` ([`soak`]) keeps that server busy for minutes with
-//! well-behaved, slow and reconnecting clients and render-thread panics.
+//! ([`quality`]). The developer build (`--features test-bench`) adds the test bench:
+//! `bench soak` (`soak`) keeps that server busy for minutes with well-behaved, slow and
+//! reconnecting clients and render-thread panics; `bench stream --proxy` (`scale_out`,
+//! `haproxy`) drags through HAProxy; `--loss` loses packets on the way ([`lossy_link`]).
 
 mod client;
 mod dicomweb_load;
+#[cfg(feature = "test-bench")]
 mod haproxy;
 mod loopback;
 mod lossy_link;
 mod quality;
+#[cfg(feature = "test-bench")]
 mod scale_out;
+#[cfg(feature = "test-bench")]
 mod soak;
 mod stream;
 mod transports;
 
+#[cfg(feature = "test-bench")]
 pub use soak::soak;
 
 use std::path::Path;
@@ -31,6 +37,7 @@ use crate::source;
 /// `bench stream`: through HAProxy in front of render nodes (`--proxy`), over each
 /// transport in turn (`--transport`), or the drag of [`stream::run`].
 pub fn stream(args: &StreamArgs) -> anyhow::Result<()> {
+    #[cfg(feature = "test-bench")]
     if let Some(nodes) = args.proxy {
         return scale_out::stream_through_proxy(args, usize::from(nodes));
     }

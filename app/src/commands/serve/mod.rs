@@ -37,14 +37,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     if let ClientAccess::Users(path) = &settings.access {
         config.users = Some(users_file(path)?);
     }
-    config.test_faults = settings.test_faults;
     config.webrtc = settings.webrtc;
     config.tls = server_tls(&settings)?;
     if let Some(warning) = cleartext_warning(config.bind, config.tls.is_some()) {
         eprintln!("{warning}");
     }
-    if config.test_faults {
-        eprintln!("warning: --test-faults: sessions may make frames fail on purpose (tests only)");
+    #[cfg(feature = "test-bench")]
+    {
+        config.test_faults = settings.test_faults;
+        if config.test_faults {
+            eprintln!(
+                "warning: --test-faults: sessions may make frames fail on purpose (tests only)"
+            );
+        }
     }
     if let Some(path) = audit_log_path(&settings) {
         let log = AuditLog::open(&path)

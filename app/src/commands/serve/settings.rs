@@ -94,7 +94,9 @@ pub struct ServeSettings {
     /// How the library's PACS is asked, from the configuration file (the command line's
     /// `--dicomweb-token` or `--dicomweb-user` win).
     pub pacs_auth: Option<PacsAuth>,
-    /// Whether sessions may make frames fail on purpose (tests only).
+    /// Whether sessions may make frames fail on purpose (tests only, in the developer
+    /// build).
+    #[cfg(feature = "test-bench")]
     pub test_faults: bool,
 }
 
@@ -249,6 +251,7 @@ impl ServeSettings {
                     .unwrap_or(DEFAULT_PACS_REFRESH_S),
             ),
             pacs_auth: pacs_auth(file, config_path)?,
+            #[cfg(feature = "test-bench")]
             test_faults: args.test_faults,
         })
     }

@@ -321,6 +321,7 @@ impl Connection {
             );
             return self.invalid(ErrorCode::TooLarge, why).await;
         }
+        #[cfg(feature = "fault-injection")]
         if self.app.config.test_faults
             && let Some(fault) = crate::faults::parse(text)
         {

@@ -53,7 +53,9 @@ pub struct ServerConfig {
     /// lockout and the audit log.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Accept `test_fault` messages that make a session's next frame fail on purpose
-    /// ([`crate::faults`]); for tests only, off unless asked for.
+    /// ([`crate::faults`]); for tests only, off unless asked for, and only in a build with
+    /// the `fault-injection` feature.
+    #[cfg(feature = "fault-injection")]
     pub test_faults: bool,
     /// WebRTC for sessions' H.264 frames, on this UDP address; `None`: frames over the
     /// WebSocket only.
@@ -89,6 +91,7 @@ impl ServerConfig {
             login_lifetime: Duration::from_secs(8 * 3600),
             node_name: None,
             trusted_proxies: Vec::new(),
+            #[cfg(feature = "fault-injection")]
             test_faults: false,
             webrtc: None,
         }

@@ -19,7 +19,7 @@ use super::health::{Component, MAX_RESTARTS, RESTART_WINDOW, RenderHealth, Resta
 use super::render_thread::RENDERING_FAILED;
 use super::{Delivery, RenderedFrame, SchedulerEvent, SharedStream, micros};
 use crate::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
-use crate::faults::Fault;
+use crate::faults;
 use hounsfield_protocol::{FrameFlags, FrameHeader};
 
 /// Frames waiting for each encode lane.
@@ -115,9 +115,7 @@ fn encode_job(job: EncodeJob) {
         quality,
         delivery,
     } = job;
-    if delivery.fault == Some(Fault::EncodePanic) {
-        panic!("fault injection: the encode lane panics");
-    }
+    faults::before_encode(delivery.fault);
     let started = Instant::now();
     let encoded = encode_frame(&image, encoding, delivery.video.as_ref());
     let event = match encoded {

@@ -221,6 +221,7 @@ impl SessionSlot {
 
     /// Arms a fault for the session's next frame (tests only: the connection does this
     /// only with [`crate::ServerConfig::test_faults`] on; see [`crate::faults`]).
+    #[cfg(feature = "fault-injection")]
     pub(crate) fn arm_fault(&self, fault: Fault) {
         if let Some(slot) = self.shared.lock().slots.get_mut(&self.id) {
             slot.fault = Some(fault);

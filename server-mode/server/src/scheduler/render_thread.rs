@@ -8,7 +8,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
 
-use render_core::gpu::errors::provoke_validation_error;
 use render_core::gpu::{
     DeviceWatch, FrameImage, GpuContext, GpuError, RenderError, Renderer, catch_errors,
 };
@@ -24,7 +23,7 @@ use super::{
 };
 use crate::compose::ThreeDCell;
 use crate::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
-use crate::faults::Fault;
+use crate::faults;
 use hounsfield_protocol::Layout;
 
 /// What a session is told when its frame failed on the GPU or with the render thread.
@@ -222,11 +221,7 @@ fn render_loop(
                 events: delivery.events.clone(),
             })
             .request;
-        match delivery.fault {
-            Some(Fault::RenderPanic) => panic!("fault injection: the render thread panics"),
-            Some(Fault::DeviceLost) => device.destroy(),
-            Some(Fault::Validation | Fault::EncodePanic) | None => {}
-        }
+        faults::before_render(delivery.fault, device);
         if request.preview
             && crate::preview::wants_preview(&request.volume)
             && !scenes.holds(&request.volume)
@@ -249,9 +244,7 @@ fn render_loop(
         }
         let started = Instant::now();
         let drawn = catch_errors(device, || {
-            if delivery.fault == Some(Fault::Validation) {
-                provoke_validation_error(device);
-            }
+            faults::while_drawing(delivery.fault, device);
             let renderer = scenes.renderer_for(&request.volume);
             render_request(renderer, request, &request.view, Some(&mut three_d))
         });
@@ -373,7 +366,9 @@ fn render_request(
     )
 }
 
-#[cfg(test)]
+/// How the render thread recovers, seen through faults armed on purpose: these tests need
+/// the `fault-injection` feature (`cargo test --all-features`).
+#[cfg(all(test, feature = "fault-injection"))]
 mod tests {
     use std::time::Duration;
 
@@ -381,6 +376,7 @@ mod tests {
     use render_core::transfer::RenderMode;
 
     use super::*;
+    use crate::faults::Fault;
     use crate::scheduler::health::MAX_RESTARTS;
     use crate::scheduler::{Scheduler, SessionSlot};
 

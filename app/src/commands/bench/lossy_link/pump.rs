@@ -10,34 +10,14 @@ use std::thread::JoinHandle;
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
-use serde::Serialize;
 use tun_rs::SyncDevice;
+
+use super::PacketCounts;
 
 /// The largest packet a TUN device hands over (without packet information).
 const MAX_PACKET: usize = 65_535;
 /// How long the thread waits for a packet before looking whether it should stop (ms).
 const STOP_CHECK_MS: u16 = 50;
-
-/// What the link did with the packets toward the client.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct PacketCounts {
-    /// Packets toward the client handed on.
-    pub passed: u64,
-    /// Packets toward the client lost.
-    pub dropped: u64,
-}
-
-impl PacketCounts {
-    /// The share of the packets toward the client that were lost (0 to 1).
-    pub fn dropped_share(&self) -> f64 {
-        let total = self.passed + self.dropped;
-        if total == 0 {
-            0.0
-        } else {
-            self.dropped as f64 / total as f64
-        }
-    }
-}
 
 /// The counts, shared with the thread.
 #[derive(Default)]

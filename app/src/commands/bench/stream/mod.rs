@@ -12,11 +12,11 @@ mod session;
 mod webrtc;
 
 use std::collections::{HashMap, HashSet};
-use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use hounsfield_client::FrameDecoder;
+#[cfg(feature = "test-bench")]
 use hounsfield_client::lossy_relay::LossyRelay;
 use hounsfield_client::webrtc::{Arrival as RtpArrival, PeerTask, RtpFrames, next_arrival};
 use hounsfield_client::{Client, Event, Frame};
@@ -164,7 +164,9 @@ struct Ratios {
 
 /// What a session brings back besides its report.
 pub(super) struct SessionRun {
-    /// The render node that served the session, when it named one.
+    /// The render node that served the session, when it named one (the proxy bench's
+    /// spread of sessions over nodes).
+    #[cfg(feature = "test-bench")]
     pub(super) node: Option<String>,
     report: SessionReport,
     latencies_ms: Vec<f64>,

@@ -164,6 +164,7 @@ pub(super) async fn run_session(
         ..
     } = measured;
     Ok(SessionRun {
+        #[cfg(feature = "test-bench")]
         node: welcome.node.clone(),
         report,
         latencies_ms,

@@ -17,16 +17,7 @@ pub(super) async fn over_webrtc(
     receiver: &mut Receiver,
     loss: f64,
 ) -> anyhow::Result<(PeerTask, Option<LossyRelay>, RtpFrames)> {
-    let relay = if loss > 0.0 {
-        Some(LossyRelay::bind(Ipv4Addr::LOCALHOST.into(), loss, RELAY_SEED).await?)
-    } else {
-        None
-    };
-    let mut peer = in_time(
-        "the WebRTC answer",
-        PeerTask::negotiate_through(client, relay.as_ref()),
-    )
-    .await?;
+    let (mut peer, relay) = in_time("the WebRTC answer", negotiate(client, loss)).await?;
     let mut rtp = RtpFrames::default();
     let unmeasured = HashMap::new();
     let deadline = Instant::now() + SWITCH_TIMEOUT;
@@ -66,4 +57,39 @@ pub(super) async fn over_webrtc(
 }
 
 /// Which media packets the lossy relay drops: the same in every run.
-pub(super) const RELAY_SEED: u64 = 0x4846_5244;
+#[cfg(feature = "test-bench")]
+const RELAY_SEED: u64 = 0x4846_5244;
+
+/// The session's peer, through a relay losing `loss` of the media packets when above 0
+/// (the developer build's test bench), and the relay.
+#[cfg(feature = "test-bench")]
+async fn negotiate(
+    client: &mut Client,
+    loss: f64,
+) -> Result<(PeerTask, Option<LossyRelay>), hounsfield_client::ClientError> {
+    let relay = if loss > 0.0 {
+        let relay = LossyRelay::bind(std::net::Ipv4Addr::LOCALHOST.into(), loss, RELAY_SEED)
+            .await
+            .map_err(|error| {
+                hounsfield_client::ClientError::Protocol(format!("the lossy relay: {error}"))
+            })?;
+        Some(relay)
+    } else {
+        None
+    };
+    let peer = PeerTask::negotiate_through(client, relay.as_ref()).await?;
+    Ok((peer, relay))
+}
+
+/// The session's peer: the packaged build has no lossy relay, and its runs lose nothing.
+#[cfg(not(feature = "test-bench"))]
+async fn negotiate(
+    client: &mut Client,
+    _loss: f64,
+) -> Result<(PeerTask, Option<LossyRelay>), hounsfield_client::ClientError> {
+    Ok((PeerTask::negotiate(client).await?, None))
+}
+
+/// No relay in the packaged build (this type has no value).
+#[cfg(not(feature = "test-bench"))]
+pub(super) enum LossyRelay {}
