@@ -21,7 +21,7 @@ use dicom_parser::stateful::decode::{DynStatefulDecoder, StatefulDecode};
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use super::error::DicomError;
-use super::header::trim_value;
+use super::text::trim_value;
 
 /// Preamble and `DICM` before the file meta group.
 const META_START: u64 = 132;

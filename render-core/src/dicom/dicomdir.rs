@@ -24,12 +24,11 @@ use super::declared::{Reach, check_declared_lengths_in};
 use super::error::{Attribute, DicomError};
 use item_layout::{Encoding, ItemLayout};
 use record_tree::{assemble, link};
+pub use records::DirectoryRecord;
 use records::read_entries;
 
 /// Media Storage Directory Storage SOP class.
 const MEDIA_STORAGE_DIRECTORY: &str = "1.2.840.10008.1.3.10";
-/// Deepest record nesting (and sequence nesting) accepted; real directories use about five.
-const MAX_DEPTH: usize = 32;
 
 /// A DICOMDIR file and its tree of directory records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,33 +37,6 @@ pub struct Directory {
     pub path: PathBuf,
     /// The root directory entity: PATIENT records, normally.
     pub roots: Vec<DirectoryRecord>,
-}
-
-/// One directory record with the attributes the catalog needs, and its lower-level records.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DirectoryRecord {
-    /// DirectoryRecordType (0004,1430): "PATIENT", "STUDY", "SERIES", "IMAGE" or what the file says.
-    pub record_type: String,
-    /// PatientID (0010,0020).
-    pub patient_id: Option<String>,
-    /// PatientName (0010,0010).
-    pub patient_name: Option<String>,
-    /// StudyInstanceUID (0020,000D).
-    pub study_instance_uid: Option<String>,
-    /// StudyDate (0008,0020).
-    pub study_date: Option<String>,
-    /// StudyDescription (0008,1030).
-    pub study_description: Option<String>,
-    /// SeriesInstanceUID (0020,000E).
-    pub series_instance_uid: Option<String>,
-    /// SeriesNumber (0020,0011).
-    pub series_number: Option<i32>,
-    /// Modality (0008,0060).
-    pub modality: Option<String>,
-    /// ReferencedFileID (0004,1500) joined onto the DICOMDIR's folder.
-    pub referenced_file: Option<PathBuf>,
-    /// The records of the referenced lower-level directory entity.
-    pub children: Vec<DirectoryRecord>,
 }
 
 /// The largest DICOMDIR read (a million records take about 300 MB).

@@ -110,8 +110,8 @@ pub enum DicomError {
     #[error(
         "series {series}: {} × {} × {} voxels need {} while loading, over the {} one series may take (set with --max-series-mb or HOUNSFIELD_MAX_SERIES_MB)",
         dims[0], dims[1], dims[2],
-        super::budget::human_bytes(*bytes),
-        super::budget::human_bytes(*budget)
+        human_bytes(*bytes),
+        human_bytes(*budget)
     )]
     OverBudget {
         /// The series id.
@@ -161,5 +161,21 @@ impl DicomError {
             | DicomError::OverBudget { .. }
             | DicomError::InconsistentSeries { .. } => None,
         }
+    }
+}
+
+/// Bytes in a human unit, e.g. `34.4 GB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
     }
 }

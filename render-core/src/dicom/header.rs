@@ -12,6 +12,7 @@ use dicom_object::{InMemDicomObject, OpenFileOptions};
 use super::declared::{DeclaredLayout, PixelDataExtent, Reach, check_declared_lengths};
 use super::dicomdir::is_dicomdir_sop_class;
 use super::error::{Attribute, DicomError};
+use super::text::trim_value;
 use crate::volume::Window;
 
 /// ImagePositionPatient (0020,0032).
@@ -588,9 +589,4 @@ fn attribute_of(tag: Tag) -> Attribute {
             tag: (group, element),
         },
     }
-}
-
-/// Strips DICOM's padding (spaces and NULs) from a value.
-pub fn trim_value(value: &str) -> &str {
-    value.trim_matches(|c: char| c == '\0' || c.is_whitespace())
 }

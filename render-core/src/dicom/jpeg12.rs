@@ -11,7 +11,8 @@ use dicom_object::InMemDicomObject;
 use gdcm_rs::{GDCMPhotometricInterpretation, GDCMTransferSyntax};
 
 use super::error::DicomError;
-use super::header::{PixelFormat, trim_value};
+use super::header::PixelFormat;
+use super::text::trim_value;
 
 /// JPEG Extended (Process 2 & 4): lossy JPEG with 8- or 12-bit samples.
 pub const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";

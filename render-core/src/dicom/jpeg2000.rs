@@ -10,8 +10,9 @@ use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 
 use super::error::DicomError;
-use super::header::{PixelFormat, Rescale, trim_value};
+use super::header::{PixelFormat, Rescale};
 use super::rescale::{Sample, write_rescaled_samples};
+use super::text::trim_value;
 
 /// JPEG 2000 Image Compression (Lossless Only).
 pub const JPEG_2000_LOSSLESS: &str = "1.2.840.10008.1.2.4.90";

@@ -15,6 +15,7 @@ pub mod predecoded;
 pub mod rescale;
 pub mod series_kind;
 pub mod stack;
+pub mod text;
 pub mod thumbnail;
 
 pub use budget::VoxelBudget;

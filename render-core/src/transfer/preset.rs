@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use super::error::PresetError;
 use super::statistics::VolumeStatistics;
-use super::table::TransferTable;
 use crate::Window;
 
 /// How the samples along a ray combine into a pixel.
@@ -190,17 +189,6 @@ impl Preset {
             toml::from_str(text).map_err(|e| PresetError::parse(origin, text, &e))?;
         preset.validate().map_err(|e| e.in_file(origin))?;
         Ok(preset)
-    }
-
-    /// Checks that the preset can be baked and means something: at least one colour and
-    /// one opacity point, values ascending, opacities and colours in 0..=1, positive sizes.
-    pub fn validate(&self) -> Result<(), PresetError> {
-        super::validate::validate(self)
-    }
-
-    /// Resolves the preset against a volume: percentile values become absolute values.
-    pub fn bake(&self, stats: &VolumeStatistics) -> TransferTable {
-        TransferTable::bake(self, stats)
     }
 
     /// The grey-scale window for projection modes, in the volume's value units

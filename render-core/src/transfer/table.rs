@@ -5,6 +5,13 @@
 use super::preset::{GradientOpacityPoint, Preset, RenderMode, Shading};
 use super::statistics::VolumeStatistics;
 
+impl Preset {
+    /// Resolves the preset against a volume: percentile values become absolute values.
+    pub fn bake(&self, stats: &VolumeStatistics) -> TransferTable {
+        TransferTable::bake(self, stats)
+    }
+}
+
 /// Entries of a transfer table.
 pub const TABLE_SIZE: usize = 4096;
 

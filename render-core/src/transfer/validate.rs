@@ -4,8 +4,16 @@
 use super::error::PresetError;
 use super::preset::{Preset, ValueDomain};
 
+impl Preset {
+    /// Checks that the preset can be baked and means something: at least one colour and
+    /// one opacity point, values ascending, opacities and colours in 0..=1, positive sizes.
+    pub fn validate(&self) -> Result<(), PresetError> {
+        validate(self)
+    }
+}
+
 /// The first problem of a preset, or `Ok` when it can be baked.
-pub(crate) fn validate(preset: &Preset) -> Result<(), PresetError> {
+fn validate(preset: &Preset) -> Result<(), PresetError> {
     let fail = |field: String, reason: String| PresetError::Invalid {
         file: None,
         preset: preset.name.clone(),

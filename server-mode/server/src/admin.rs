@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use crate::access::{Ending, Identity};
 use crate::audit::AuditEvent;
-use crate::http::{App, forbidden, json, request_token};
+use crate::http::answers::{forbidden, json, request_token};
+use crate::http::state::App;
 use crate::login::token_or_cookie_identity;
 use crate::roster::SessionSummary;
 

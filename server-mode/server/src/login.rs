@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Identity;
 use crate::audit::{AuditEvent, Refusal};
-use crate::http::{App, json, refuse, request_identity};
+use crate::http::answers::{json, refuse, request_identity};
+use crate::http::state::App;
 use crate::login_sessions::Presented;
 use crate::users::Role;
 

@@ -11,8 +11,9 @@ use str0m::channel::{ChannelConfig, ChannelId, Reliability};
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind};
 use str0m::{Candidate, Event, Rtc, RtcConfig};
 
-use crate::peer::{PROFILE_LEVEL_ID, PeerError, crypto};
+use crate::peer::{PROFILE_LEVEL_ID, crypto};
 use crate::sans_io;
+use crate::sans_io::PeerError;
 
 /// The H.264 payload type offered.
 const H264_PT: u8 = 102;

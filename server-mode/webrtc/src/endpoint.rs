@@ -18,7 +18,8 @@ use tokio::sync::mpsc;
 
 use super::WebRtcConfig;
 use super::offer::CheckedOffer;
-use super::peer::{Peer, PeerError};
+use super::peer::Peer;
+use super::sans_io::PeerError;
 
 /// Commands waiting for the endpoint task, from all sessions together.
 const COMMAND_QUEUE: usize = 256;

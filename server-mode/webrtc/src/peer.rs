@@ -16,7 +16,7 @@ use str0m::media::{MediaKind, MediaTime, Mid, Pt};
 use str0m::{Candidate, Event, Rtc, RtcConfig};
 
 use super::offer::CheckedOffer;
-use super::sans_io;
+use super::sans_io::{self, PeerError};
 
 /// The H.264 payload type the server offers back (the client's offer decides the one used).
 const H264_PT: u8 = 108;
@@ -24,19 +24,6 @@ const H264_PT: u8 = 108;
 const H264_RTX_PT: u8 = 109;
 /// Constrained baseline, level 3.1: what the session's encoder makes.
 pub(crate) const PROFILE_LEVEL_ID: u32 = 0x42e01f;
-/// The longest data-channel message taken (as the WebSocket's text messages).
-pub const MAX_CHANNEL_MESSAGE: usize = 16 << 10;
-
-/// Why a peer could not be made or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum PeerError {
-    /// The host candidate was refused.
-    #[error("no host candidate for {0}")]
-    Candidate(SocketAddr),
-    /// The WebRTC stack refused the offer or failed.
-    #[error("WebRTC: {0}")]
-    Rtc(String),
-}
 
 /// What the peer asks of its caller after a step.
 #[derive(Debug, Default)]

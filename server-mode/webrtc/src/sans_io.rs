@@ -9,7 +9,19 @@ use str0m::channel::ChannelId;
 use str0m::net::{Protocol, Receive};
 use str0m::{Event, Input, Output, Rtc};
 
-use super::peer::{MAX_CHANNEL_MESSAGE, PeerError};
+/// The longest data-channel message taken (as the WebSocket's text messages).
+pub const MAX_CHANNEL_MESSAGE: usize = 16 << 10;
+
+/// Why a peer could not be made or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    /// The host candidate was refused.
+    #[error("no host candidate for {0}")]
+    Candidate(SocketAddr),
+    /// The WebRTC stack refused the offer or failed.
+    #[error("WebRTC: {0}")]
+    Rtc(String),
+}
 
 /// What a step of the stack gave, on either side.
 #[derive(Debug, Default)]

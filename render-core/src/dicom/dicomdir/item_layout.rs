@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use super::MAX_DEPTH;
+use super::records::MAX_DEPTH;
 
 /// The value length of an element or item whose end is marked by a delimiter.
 const UNDEFINED_LENGTH: u32 = u32::MAX;

@@ -9,8 +9,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::DefaultDicomObject;
 
 use super::item_layout::ItemLayout;
-use super::records::{Entry, offset};
-use super::{DirectoryRecord, MAX_DEPTH};
+use super::records::{DirectoryRecord, Entry, MAX_DEPTH, offset};
 
 /// A record by its index in the sequence, with its lower-level records.
 #[derive(Debug, Clone, PartialEq, Eq)]

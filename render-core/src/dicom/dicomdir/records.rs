@@ -8,8 +8,37 @@ use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, InMemDicomObject};
 
-use super::DirectoryRecord;
 use crate::dicom::error::{Attribute, DicomError};
+
+/// Deepest record nesting (and sequence nesting) accepted; real directories use about five.
+pub(super) const MAX_DEPTH: usize = 32;
+
+/// One directory record with the attributes the catalog needs, and its lower-level records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryRecord {
+    /// DirectoryRecordType (0004,1430): "PATIENT", "STUDY", "SERIES", "IMAGE" or what the file says.
+    pub record_type: String,
+    /// PatientID (0010,0020).
+    pub patient_id: Option<String>,
+    /// PatientName (0010,0010).
+    pub patient_name: Option<String>,
+    /// StudyInstanceUID (0020,000D).
+    pub study_instance_uid: Option<String>,
+    /// StudyDate (0008,0020).
+    pub study_date: Option<String>,
+    /// StudyDescription (0008,1030).
+    pub study_description: Option<String>,
+    /// SeriesInstanceUID (0020,000E).
+    pub series_instance_uid: Option<String>,
+    /// SeriesNumber (0020,0011).
+    pub series_number: Option<i32>,
+    /// Modality (0008,0060).
+    pub modality: Option<String>,
+    /// ReferencedFileID (0004,1500) joined onto the DICOMDIR's folder.
+    pub referenced_file: Option<PathBuf>,
+    /// The records of the referenced lower-level directory entity.
+    pub children: Vec<DirectoryRecord>,
+}
 
 /// The records of the Directory Record Sequence, in file order.
 pub(super) fn read_entries(

@@ -30,7 +30,7 @@ impl Connection {
         let id = match &self.sharing {
             Some((id, _)) => id.clone(),
             None => {
-                let Ok(id) = crate::http::generate_token() else {
+                let Ok(id) = crate::http::answers::generate_token() else {
                     return self
                         .error(ErrorCode::Internal, "no random numbers for a join id")
                         .await;

@@ -1,7 +1,16 @@
 //! What handlers answer and record alike: JSON responses, who a request is (its token),
 //! refusals counted in the metrics and written to the audit log.
 
-use super::*;
+use std::net::SocketAddr;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::state::App;
+use crate::access::{Authentication, Identity};
+use crate::audit::{AuditEvent, Refusal};
+use crate::metrics::Metrics;
 
 /// `value` as a JSON response with `status`, never cached.
 pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response {

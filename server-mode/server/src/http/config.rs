@@ -1,7 +1,20 @@
 //! How a server is set up ([`ServerConfig`], with its defaults) and why it could not start
 //! ([`ServerError`]).
 
-use super::*;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hounsfield_protocol::Viewport;
+use hounsfield_tls::ServerTls;
+use hounsfield_video::encode::DEFAULT_ENCODERS;
+use hounsfield_webrtc::WebRtcConfig;
+
+use crate::audit::AuditLog;
+use crate::follow::Follow;
+use crate::listener::ConnectionLimits;
+use crate::session::SessionLimits;
+use crate::users::UsersFile;
 
 /// How the server runs.
 #[derive(Debug, Clone)]

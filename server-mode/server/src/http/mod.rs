@@ -7,55 +7,46 @@
 //! has authenticated. Connections are accepted by
 //! [`crate::listener`]; each WebSocket is run by [`crate::connection`].
 
-mod answers;
+pub(crate) mod answers;
 mod config;
 mod probes;
-mod state;
+pub(crate) mod state;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Extension, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::access::{Access, Authentication, Identity};
-use crate::audit::{AuditEvent, AuditLog, Refusal};
+use crate::access::Access;
+use crate::audit::{AuditEvent, Refusal};
 use crate::auth_throttle::AuthThrottle;
-use crate::follow::{Follow, Shares};
+use crate::follow::Shares;
 use crate::library::Library;
-use crate::listener::{ConnectionLimits, ConnectionPlace};
-use crate::login::{cookie_identity, token_or_cookie_identity};
+use crate::listener::ConnectionPlace;
+use crate::login::cookie_identity;
 use crate::login_sessions::LoginSessions;
 use crate::metrics::Metrics;
 use crate::origin::OriginPolicy;
 use crate::roster::Roster;
 use crate::scheduler::Scheduler;
-use crate::session::SessionLimits;
-use crate::users::UsersFile;
-use crate::web;
-use hounsfield_protocol::Viewport;
-use hounsfield_tls::ServerTls;
-use hounsfield_video::encode::{DEFAULT_ENCODERS, EncoderProbe};
-use hounsfield_webrtc::{Endpoint, WebRtcConfig};
+use hounsfield_video::encode::EncoderProbe;
+use hounsfield_webrtc::Endpoint;
 
 pub use answers::generate_token;
 use answers::locked_out;
-pub(crate) use answers::{
-    TokenQuery, auth_failed, forbidden, json, refuse, refuse_user, request_identity, request_token,
-};
+use answers::{TokenQuery, refuse, request_identity, request_token};
 pub use config::{ServerConfig, ServerError};
 use probes::{healthz, metrics, readyz, static_file};
-pub(crate) use state::{App, SessionPlace};
+use state::{App, SessionPlace};
 
 /// What `Strict-Transport-Security` asks of browsers on HTTPS: HTTPS only to this host for
 /// a year. Without `includeSubDomains`: other hosts of a hospital's domain are not ours
@@ -199,7 +190,7 @@ impl Server {
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
-            .route("/thumbnail/{id}", get(crate::thumbnail::thumbnail))
+            .route("/thumbnail/{id}", get(crate::thumbnail::handler::thumbnail))
             .route("/login", post(crate::login::login))
             .route("/logout", post(crate::login::logout))
             .route("/whoami", get(crate::login::whoami))
@@ -216,7 +207,7 @@ impl Server {
             ))
             .with_state(self.app.clone());
         if self.app.access.watches_file() {
-            tokio::spawn(crate::access::watch_users(self.app.clone()));
+            tokio::spawn(crate::access::watch::watch_users(self.app.clone()));
         }
         let tls = self.app.config.tls.clone();
         // A renewed certificate is picked up while the server runs.

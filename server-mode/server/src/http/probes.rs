@@ -1,7 +1,17 @@
 //! The routes that tell how the server is: `/healthz`, `/readyz`, `/metrics`, and the web
 //! client's files.
 
-use super::*;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+
+use super::answers::{TokenQuery, forbidden, request_token};
+use super::state::App;
+use crate::login::token_or_cookie_identity;
+use crate::web;
 
 /// `ok` while frames can be made; 503 with the reason while the render thread is down or
 /// restarting (or an encode lane gave up).

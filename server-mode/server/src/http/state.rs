@@ -1,7 +1,24 @@
 //! What every request handler and connection shares ([`App`]: the library, the renderer,
 //! who may connect, the sessions open) and a session's place under the limit.
 
-use super::*;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use hounsfield_video::encode::EncoderProbe;
+use hounsfield_webrtc::Endpoint;
+use tokio::sync::watch;
+
+use super::config::ServerConfig;
+use crate::access::{Access, Identity};
+use crate::auth_throttle::AuthThrottle;
+use crate::follow::Shares;
+use crate::library::Library;
+use crate::login_sessions::LoginSessions;
+use crate::metrics::Metrics;
+use crate::origin::OriginPolicy;
+use crate::roster::Roster;
+use crate::scheduler::Scheduler;
+use crate::thumbnail::Thumbnails;
 
 /// What every request handler and connection shares.
 pub(crate) struct App {
@@ -26,7 +43,7 @@ pub(crate) struct App {
     /// Logins from the web page, by their cookie.
     pub(crate) logins: LoginSessions<Identity>,
     /// Thumbnails of series for the study browser.
-    pub(crate) thumbnails: crate::thumbnail::Thumbnails,
+    pub(crate) thumbnails: Thumbnails,
     /// The WebRTC endpoint, when the server offers WebRTC.
     pub(crate) webrtc: Option<Endpoint>,
 }

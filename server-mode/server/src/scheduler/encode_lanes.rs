@@ -15,8 +15,9 @@ use std::time::Instant;
 use render_core::gpu::FrameImage;
 use render_core::view::Quality;
 
-use super::health::{Component, MAX_RESTARTS, RESTART_WINDOW, RenderHealth, RestartPolicy};
-use super::render_thread::RENDERING_FAILED;
+use super::health::{
+    Component, MAX_RESTARTS, RENDERING_FAILED, RESTART_WINDOW, RenderHealth, RestartPolicy,
+};
 use super::{Delivery, RenderedFrame, SchedulerEvent, SharedStream, micros};
 use crate::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
 use crate::faults;

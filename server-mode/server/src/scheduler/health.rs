@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 
 use crate::audit::{AuditEvent, AuditLog};
 
+/// What a session is told when its frame failed on the GPU, with the render thread or in
+/// its encode lane.
+pub(super) const RENDERING_FAILED: &str = "rendering failed; the server log says why";
+
 /// Restarts allowed within [`RESTART_WINDOW`]; one more and the component gives up.
 pub(super) const MAX_RESTARTS: usize = 5;
 /// The window [`MAX_RESTARTS`] counts in.

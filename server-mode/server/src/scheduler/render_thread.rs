@@ -16,7 +16,9 @@ use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
 use super::encode_lanes::{EncodeJob, Lanes};
-use super::health::{Component, MAX_RESTARTS, RESTART_WINDOW, RenderHealth, RestartPolicy};
+use super::health::{
+    Component, MAX_RESTARTS, RENDERING_FAILED, RESTART_WINDOW, RenderHealth, RestartPolicy,
+};
 use super::scenes::Scenes;
 use super::{
     Delivery, RenderRequest, SchedulerEvent, Shared, micros, pause, take_next, take_previews,
@@ -26,8 +28,6 @@ use crate::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
 use crate::faults;
 use hounsfield_protocol::Layout;
 
-/// What a session is told when its frame failed on the GPU or with the render thread.
-pub(super) const RENDERING_FAILED: &str = "rendering failed; the server log says why";
 /// What a session is told once the render thread gave up.
 const RENDERING_DOWN: &str =
     "rendering is down after repeated faults; the server log says why (restart the server)";

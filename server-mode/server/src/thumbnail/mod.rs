@@ -1,26 +1,20 @@
-//! `GET /thumbnail/SERIES_ID`: a small JPEG of a series' middle image for the web client's
-//! study browser, behind the same authentication as `/ws` (a token as
-//! `Authorization: Bearer` or `?token=`, or the login cookie) and only of series the user
-//! may open. Thumbnails are decoded off the async threads, a few at once (more waiting
-//! in a short queue, past it 503), never through the volume cache, and kept in a small
-//! cache bounded in count and bytes, least recently used out first.
+//! Thumbnails of series for the web client's study browser: a small JPEG of a series'
+//! middle image, decoded off the async threads, a few at once (more waiting in a short
+//! queue, past it busy), never through the volume cache, and kept in a small cache bounded
+//! in count and bytes, least recently used out first. `GET /thumbnail/SERIES_ID` serves
+//! them ([`handler`]).
 
-use std::net::SocketAddr;
+pub(crate) mod handler;
+
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use lru::LruCache;
 use tokio::sync::Semaphore;
 
-use crate::audit::Refusal;
-use crate::http::{App, TokenQuery, refuse_user, request_token};
-use crate::library::LibraryError;
-use crate::login::token_or_cookie_identity;
+use crate::library::{Library, LibraryError};
 
 /// Longest side of a thumbnail (pixels).
 pub const THUMBNAIL_SIDE: usize = 128;
@@ -36,9 +30,6 @@ const MAX_WAIT: Duration = Duration::from_secs(15);
 const CACHE_ENTRIES: NonZeroUsize = NonZeroUsize::new(2048).expect("not zero");
 /// Bytes of JPEG the cache keeps at most.
 const CACHE_BYTES: usize = 16 << 20;
-/// How long a browser may keep a thumbnail (seconds): a series' images do not change
-/// while it keeps its id.
-const MAX_AGE_S: u64 = 3600;
 
 /// The thumbnails served: the cache and the bound on decodes.
 pub(crate) struct Thumbnails {
@@ -75,102 +66,68 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// `GET /thumbnail/{id}`: 200 with a JPEG, 401 without a valid token or login, 403 for a
-/// series the user may not open, 404 for an id the library does not list (or a series
-/// without a thumbnail), 503 while too many are being made.
-pub(crate) async fn thumbnail(
-    State(app): State<Arc<App>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    Query(query): Query<TokenQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let token = request_token(Some(&query), &headers);
-    let identity = match token_or_cookie_identity(&app, client, token, &headers, "for /thumbnail") {
-        Ok(identity) => identity,
-        Err(refused) => return *refused,
-    };
-    if !app.may_open(&identity, &id) {
-        refuse_user(
-            &app,
-            client,
-            Some(&identity),
-            Refusal::Forbidden,
-            "/thumbnail of a series the user may not open",
-        );
-        return (
-            StatusCode::FORBIDDEN,
-            "a viewer sees thumbnails only of what it may open\n",
-        )
-            .into_response();
-    }
-    let thumbnails = &app.thumbnails;
-    if let Some(jpeg) = thumbnails.lock_cache().get(&id) {
-        return jpeg_response(jpeg);
-    }
-    if thumbnails.waiting.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
-        thumbnails.waiting.fetch_sub(1, Ordering::AcqRel);
-        return busy();
-    }
-    let waiting = Waiting(&thumbnails.waiting);
-    let permit =
-        match tokio::time::timeout(MAX_WAIT, thumbnails.decodes.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => permit,
-            _ => return busy(),
-        };
-    drop(waiting);
-    // Another request may have made it meanwhile.
-    if let Some(jpeg) = thumbnails.lock_cache().get(&id) {
-        return jpeg_response(jpeg);
-    }
-    let library = app.library.clone();
-    let series = id.clone();
-    let made = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        let image = library.thumbnail(&series, THUMBNAIL_SIDE)?;
-        encode_grey_jpeg(&image).ok_or(LibraryError::NoThumbnail(series))
-    })
-    .await;
-    match made {
-        Ok(Ok(jpeg)) => {
-            let jpeg: Arc<[u8]> = jpeg.into();
-            thumbnails.lock_cache().insert(&id, jpeg.clone());
-            jpeg_response(jpeg)
-        }
-        Ok(Err(LibraryError::UnknownSeries(_))) => {
-            (StatusCode::NOT_FOUND, "no such series\n").into_response()
-        }
-        Ok(Err(error)) => (StatusCode::NOT_FOUND, format!("{error}\n")).into_response(),
-        Err(error) => {
-            tracing::error!(%error, "the thumbnail task failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "no thumbnail\n").into_response()
-        }
-    }
+/// Why no thumbnail came.
+#[derive(Debug)]
+pub(crate) enum ThumbnailError {
+    /// Too many are being made; ask again shortly.
+    Busy,
+    /// The library lists no series of that id.
+    UnknownSeries,
+    /// The series has no thumbnail to show (why).
+    NotMade(String),
+    /// The decoding task failed (a bug; the log says why).
+    TaskFailed,
 }
 
-/// 503: too many thumbnails being made; the browser may ask again in a second.
-fn busy() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "1")],
-        "busy making thumbnails; try again shortly\n",
-    )
-        .into_response()
-}
-
-/// 200 with `jpeg`, private to the user's browser for a while.
-fn jpeg_response(jpeg: Arc<[u8]>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "image/jpeg".to_string()),
-            (
-                header::CACHE_CONTROL,
-                format!("private, max-age={MAX_AGE_S}"),
-            ),
-        ],
-        jpeg.to_vec(),
-    )
-        .into_response()
+impl Thumbnails {
+    /// The thumbnail of series `id` as a JPEG: from the cache, or decoded off the async
+    /// threads (a few at once, a short queue waiting, past it [`ThumbnailError::Busy`])
+    /// and kept.
+    pub(crate) async fn jpeg(
+        &self,
+        library: &Arc<Library>,
+        id: &str,
+    ) -> Result<Arc<[u8]>, ThumbnailError> {
+        if let Some(jpeg) = self.lock_cache().get(id) {
+            return Ok(jpeg);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(ThumbnailError::Busy);
+        }
+        let waiting = Waiting(&self.waiting);
+        let permit =
+            match tokio::time::timeout(MAX_WAIT, self.decodes.clone().acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                _ => return Err(ThumbnailError::Busy),
+            };
+        drop(waiting);
+        // Another request may have made it meanwhile.
+        if let Some(jpeg) = self.lock_cache().get(id) {
+            return Ok(jpeg);
+        }
+        let library = library.clone();
+        let series = id.to_string();
+        let made = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let image = library.thumbnail(&series, THUMBNAIL_SIDE)?;
+            encode_grey_jpeg(&image).ok_or(LibraryError::NoThumbnail(series))
+        })
+        .await;
+        match made {
+            Ok(Ok(jpeg)) => {
+                let jpeg: Arc<[u8]> = jpeg.into();
+                self.lock_cache().insert(id, jpeg.clone());
+                Ok(jpeg)
+            }
+            Ok(Err(LibraryError::UnknownSeries(_))) => Err(ThumbnailError::UnknownSeries),
+            Ok(Err(error)) => Err(ThumbnailError::NotMade(error.to_string())),
+            Err(error) => {
+                tracing::error!(%error, "the thumbnail task failed");
+                Err(ThumbnailError::TaskFailed)
+            }
+        }
+    }
 }
 
 /// A grey picture as a JPEG; `None` when it is empty or too large for JPEG.

@@ -1,7 +1,10 @@
 //! Who a client is and what it may do: a token resolves to an [`Identity`] (a user of the
 //! `--users` file, the one user of `--token`, or nobody in particular on a loopback server
 //! without either), the users file is read again when it changes, and a session whose user
-//! was removed, changed or has expired is told to end ([`Ending`]).
+//! was removed, changed or has expired is told to end ([`Ending`]; the task that looks is
+//! [`watch`]).
+
+pub(crate) mod watch;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -9,8 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::AuditEvent;
-use crate::http::App;
+use crate::audit::{AuditEvent, AuditLog};
 use crate::users::{Role, UserTable, UsersFile, secrets_match};
 
 /// How often the users file is looked at, and expiries checked.
@@ -229,7 +231,7 @@ impl Access {
     /// (removals, changes and the new count are recorded in the audit log), a bad one is
     /// reported once and the users stay as they were. Then records users whose access
     /// expired since the last look.
-    fn poll(&self, app: &App, now: DateTime<Utc>) {
+    fn poll(&self, audit: &AuditLog, now: DateTime<Utc>) {
         let Mode::File {
             path,
             table,
@@ -239,7 +241,6 @@ impl Access {
         else {
             return;
         };
-        let audit = &app.config.audit;
         let seen = read_small(path);
         let mut last = last_seen
             .lock()
@@ -253,7 +254,7 @@ impl Access {
                     let mut current = table
                         .write()
                         .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    record_changes(app, &current, &new);
+                    record_changes(audit, &current, &new);
                     tracing::info!(path = %path.display(), users = new.users().len(), "users file read again");
                     audit.record(&AuditEvent::UsersLoaded {
                         path: path.display().to_string(),
@@ -288,7 +289,7 @@ impl Access {
 }
 
 /// Records the users `new` removes or changes against `old`.
-fn record_changes(app: &App, old: &UserTable, new: &UserTable) {
+fn record_changes(audit: &AuditLog, old: &UserTable, new: &UserTable) {
     for user in old.users() {
         let event = match new.get(&user.name) {
             None => AuditEvent::UserRemoved {
@@ -299,42 +300,13 @@ fn record_changes(app: &App, old: &UserTable, new: &UserTable) {
             },
             Some(_) => continue,
         };
-        app.config.audit.record(&event);
+        audit.record(&event);
     }
 }
 
 /// The users file's text, or why it could not be read.
 fn read_small(path: &std::path::Path) -> Result<String, String> {
     crate::users::read_text(path).map_err(|error| error.to_string())
-}
-
-/// Looks at the users file, and at every session's user, every [`POLL_EVERY`] until the
-/// server shuts down: sessions of users removed, changed or expired are told to end.
-///
-/// The file is polled rather than watched with inotify: editors and configuration tools
-/// replace files by renaming over them (a ConfigMap swaps a symlink), which a watch on the
-/// file misses and a watch on the folder sees as noise; a users file is small, and reading
-/// it once a second costs nothing. Polling also checks expiries, which no file event marks.
-pub(crate) async fn watch_users(app: Arc<App>) {
-    let mut shutdown = app.shutdown.clone();
-    let mut tick = tokio::time::interval(POLL_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => return,
-        }
-        let polled = app.clone();
-        // Reading the file blocks; off the async threads.
-        let _ = tokio::task::spawn_blocking(move || {
-            let now = Utc::now();
-            polled.access.poll(&polled, now);
-            polled
-                .roster
-                .end_where(|identity| polled.access.still_allowed(identity, now).err());
-        })
-        .await;
-    }
 }
 
 #[cfg(test)]
