@@ -10,6 +10,7 @@ use glam::DVec3;
 use render_core::Volume;
 use render_core::camera::Camera;
 use render_core::gpu::Renderer;
+use render_core::view::change::ViewChange;
 use render_core::view::{Quality, ViewState};
 
 use super::gestures::{Gesture, GestureReader, dragged_window};
@@ -120,9 +121,9 @@ impl View3d {
         for gesture in self.gestures.read(ui, response) {
             match gesture {
                 Gesture::Begin => {}
-                Gesture::Orbit(azimuth, elevation) => self.view.camera.orbit(azimuth, elevation),
-                Gesture::Pan(right, up) => self.view.camera.pan(right, up),
-                Gesture::Zoom(factor) => self.view.camera.zoom_by(factor),
+                Gesture::Orbit(dx, dy) => self.change(&ViewChange::Orbit { dx, dy }, renderer),
+                Gesture::Pan(dx, dy) => self.change(&ViewChange::Pan { dx, dy }, renderer),
+                Gesture::Zoom(factor) => self.change(&ViewChange::Zoom { factor }, renderer),
                 Gesture::Window(dx, dy) => self.drag_window(dx, dy, renderer),
                 Gesture::End => {
                     self.pending = Some(Quality::Full);
@@ -132,6 +133,14 @@ impl View3d {
             if gesture != Gesture::Begin {
                 self.pending = Some(Quality::Interactive);
             }
+        }
+    }
+
+    /// Applies `change` as the server applies its clients' (the render core's one place
+    /// for it); a change out of bounds (a runaway gesture) is dropped.
+    fn change(&mut self, change: &ViewChange, renderer: &Renderer) {
+        if let Err(why) = self.view.apply(change, renderer.presets()) {
+            tracing::debug!(%why, "gesture dropped");
         }
     }
 

@@ -3,6 +3,7 @@
 //! hold one and hand it to the renderer; it travels as JSON), the reformatted slices of
 //! [`mpr`], and the layouts of [`layout`] with the geometry of the 2×2 cells.
 
+pub mod change;
 pub mod layout;
 pub mod mpr;
 

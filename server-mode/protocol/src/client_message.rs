@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Codec, SharedView, StudyRequest, TransportKind};
+use crate::{Codec, SharedView, StudyRequest, TransportKind, ViewChange};
 
 /// A size in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,6 +230,35 @@ impl Action {
             self,
             Self::Orbit { .. } | Self::Pan { .. } | Self::Zoom { .. } | Self::Window { .. }
         )
+    }
+
+    /// The change to the view the action makes, when it changes only the view (the render
+    /// core applies it: `ViewState::apply`); `None` for the actions on the session, its
+    /// layout, slices, crosshair or size.
+    pub fn view_change(&self) -> Option<ViewChange<'_>> {
+        Some(match self {
+            Self::Orbit { dx, dy } => ViewChange::Orbit { dx: *dx, dy: *dy },
+            Self::Pan { dx, dy } => ViewChange::Pan { dx: *dx, dy: *dy },
+            Self::Zoom { factor } => ViewChange::Zoom { factor: *factor },
+            Self::Window { width, center } => ViewChange::Window {
+                width: *width,
+                center: *center,
+            },
+            Self::Preset { name } => ViewChange::Preset { name },
+            Self::Mode { mode } => ViewChange::Mode { name: mode },
+            Self::View { name } => ViewChange::View { name },
+            Self::Crop { min, max } => ViewChange::Crop {
+                min: *min,
+                max: *max,
+            },
+            Self::Reset
+            | Self::SetView { .. }
+            | Self::Resize { .. }
+            | Self::Interact { .. }
+            | Self::Layout { .. }
+            | Self::Slice { .. }
+            | Self::Crosshair { .. } => return None,
+        })
     }
 }
 

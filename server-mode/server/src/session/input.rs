@@ -3,17 +3,12 @@
 //! A refused input leaves the view as it was and tells the client which field was wrong.
 
 use glam::DVec3;
-use render_core::Window;
-use render_core::camera::{Camera, NamedView};
-use render_core::transfer::RenderMode;
+use render_core::camera::Camera;
+use render_core::view::change::{self, MAX_POSITION_MM, shortened_for_message};
 use render_core::view::{PlaneGeometry, ViewState, layout};
 
 use super::{MIN_VIEWPORT, Pending, Refusal, Session};
 use hounsfield_protocol::{Action, ErrorCode, Layout, SharedView, SlicePlane};
-
-/// How far from the origin (mm, along each axis) a view's focal point and crosshair may
-/// be: patient coordinates lie within metres of it.
-const MAX_POSITION_MM: f64 = 1.0e5;
 
 impl Session {
     /// Changes the view as `action` says; what kind of frame that calls for.
@@ -63,79 +58,15 @@ impl Session {
         let interacting = self.interacting;
         let size = self.size;
         let open = self.open.as_mut().ok_or_else(not_open)?;
-        let view = &mut open.view;
+        if let Some(change) = action.view_change() {
+            open.view.apply(&change, &self.presets).map_err(bad_value)?;
+            return Ok(if change.is_motion() {
+                Pending::Interactive
+            } else {
+                at_rest(interacting)
+            });
+        }
         match action {
-            Action::Orbit { dx, dy } => {
-                check_finite_within("orbit dx, dy (degrees)", &[*dx, *dy], 360.0)?;
-                view.camera.orbit(*dx, *dy);
-                Ok(Pending::Interactive)
-            }
-            Action::Pan { dx, dy } => {
-                check_finite_within("pan dx, dy (view heights)", &[*dx, *dy], 10.0)?;
-                view.camera.pan(*dx, *dy);
-                // Kept where set_view takes it back: pans add up, and a wide, distant
-                // camera moves by kilometres per pan.
-                let bound = DVec3::splat(MAX_POSITION_MM);
-                view.camera.focal_point = view.camera.focal_point.clamp(-bound, bound);
-                Ok(Pending::Interactive)
-            }
-            Action::Zoom { factor } => {
-                if !factor.is_finite() || *factor < 0.01 || *factor > 100.0 {
-                    return Err(bad_value(format!(
-                        "zoom factor {factor:?}: must be 0.01..=100"
-                    )));
-                }
-                view.camera.zoom_by(*factor);
-                Ok(Pending::Interactive)
-            }
-            Action::Window { width, center } => {
-                if !width.is_finite() || !center.is_finite() || *width <= 0.0 {
-                    return Err(bad_value(format!(
-                        "window {width:?}, {center:?}: the width must be positive and both finite"
-                    )));
-                }
-                view.window = Some(Window {
-                    width: *width,
-                    center: *center,
-                });
-                Ok(Pending::Interactive)
-            }
-            Action::Preset { name } => {
-                let preset = self.presets.get(name).ok_or_else(|| {
-                    bad_value(format!(
-                        "unknown preset \"{}\" (known: {})",
-                        shortened_for_message(name),
-                        self.presets.names().join(", ")
-                    ))
-                })?;
-                view.preset = preset.name.clone();
-                view.mode = preset.mode;
-                Ok(at_rest(interacting))
-            }
-            Action::Mode { mode } => {
-                view.mode = RenderMode::from_name(mode).ok_or_else(|| {
-                    bad_value(format!(
-                        "unknown mode \"{}\" (known: composite, mip, minip, average)",
-                        shortened_for_message(mode)
-                    ))
-                })?;
-                Ok(at_rest(interacting))
-            }
-            Action::View { name } => {
-                let named = NamedView::from_name(name).ok_or_else(|| {
-                    bad_value(format!(
-                        "unknown view \"{}\" (known: anterior, posterior, left, right, superior, inferior)",
-                        shortened_for_message(name)
-                    ))
-                })?;
-                view.camera.set_view(named);
-                Ok(at_rest(interacting))
-            }
-            Action::Crop { min, max } => {
-                view.crop = render_core::view::CropBox::checked(*min, *max)
-                    .map_err(|problem| bad_value(format!("crop {problem}")))?;
-                Ok(at_rest(interacting))
-            }
             Action::Reset => {
                 open.view = open.initial.clone();
                 open.crosshair_lps = open.volume.centre_lps();
@@ -162,7 +93,16 @@ impl Session {
                 open.crosshair_lps = layout::clamp_to_volume(&open.volume, point);
                 Ok(at_rest(interacting))
             }
-            Action::Interact { .. }
+            // Applied above (view changes) or before the series was needed.
+            Action::Orbit { .. }
+            | Action::Pan { .. }
+            | Action::Zoom { .. }
+            | Action::Window { .. }
+            | Action::Preset { .. }
+            | Action::Mode { .. }
+            | Action::View { .. }
+            | Action::Crop { .. }
+            | Action::Interact { .. }
             | Action::Resize { .. }
             | Action::SetView { .. }
             | Action::Layout { .. } => Ok(Pending::Nothing),
@@ -233,25 +173,12 @@ impl Session {
                 self.presets.names().join(", ")
             ))
         })?;
-        let mode = RenderMode::from_name(&shared.mode).ok_or_else(|| {
-            bad_value(format!(
-                "set_view: unknown mode \"{}\" (known: composite, mip, minip, average)",
-                shortened_for_message(&shared.mode)
-            ))
-        })?;
-        let window = match shared.window {
-            Some(w) if !w.width.is_finite() || !w.center.is_finite() || w.width <= 0.0 => {
-                return Err(bad_value(format!(
-                    "set_view window {:?}, {:?}: the width must be positive and both finite",
-                    w.width, w.center
-                )));
-            }
-            Some(w) => Some(Window {
-                width: w.width,
-                center: w.center,
-            }),
-            None => None,
-        };
+        let mode = change::checked_mode("set_view: ", &shared.mode).map_err(bad_value)?;
+        let window = shared
+            .window
+            .map(|w| change::checked_window("set_view window", w.width, w.center))
+            .transpose()
+            .map_err(bad_value)?;
         // No crop: the whole volume.
         let crop = match &shared.crop {
             Some(crop) => render_core::view::CropBox::from_info(crop)
@@ -289,17 +216,7 @@ pub(super) fn slice_plane(action: &str, name: &str) -> Result<SlicePlane, Refusa
     })
 }
 
+/// `Ok` when every value is finite and within ±`limit`; else a refusal naming `what`.
 fn check_finite_within(what: &str, values: &[f64], limit: f64) -> Result<(), Refusal> {
-    if values.iter().all(|v| v.is_finite() && v.abs() <= limit) {
-        Ok(())
-    } else {
-        Err(bad_value(format!(
-            "{what}: {values:?} must be finite and within ±{limit}"
-        )))
-    }
-}
-
-/// A client string cut short for echoing in a message.
-fn shortened_for_message(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).take(40).collect()
+    change::check_finite_within(what, values, limit).map_err(bad_value)
 }

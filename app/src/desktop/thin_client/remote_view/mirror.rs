@@ -2,43 +2,28 @@
 //! it to its own, so a reconnection or a switch to local rendering starts where it was.
 
 use super::*;
+use render_core::transfer::PresetLibrary;
+use render_core::view::change::{self, ViewChange};
 
-/// Applies `action` to `mirror` as the server applies it to its view.
+/// Applies `action` to `mirror` as the server applies it to its view: a view change
+/// through the render core's [`change::mirror`] (what the server refuses leaves the mirror
+/// as it was), the rest as the server's session does.
 pub(super) fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, action: &Action) {
+    if let Some(view_change) = action.view_change() {
+        if change::mirror(mirror, &view_change, builtin_presets()).is_err()
+            && let ViewChange::Preset { name } = view_change
+        {
+            // A preset of the server's own library, which this client does not hold: the
+            // name is the server's; the mode stays until the server's view says it.
+            mirror.preset = name.to_string();
+        }
+        return;
+    }
     match action {
-        Action::Orbit { dx, dy } => move_camera(mirror, |camera| camera.orbit(*dx, *dy)),
-        Action::Pan { dx, dy } => move_camera(mirror, |camera| camera.pan(*dx, *dy)),
-        Action::Zoom { factor } => move_camera(mirror, |camera| camera.zoom_by(*factor)),
-        Action::Window { width, center } => {
-            mirror.window = Some(WindowInfo {
-                width: *width,
-                center: *center,
-            });
-        }
-        Action::Preset { name } => {
-            mirror.preset = name.clone();
-            if let Some(mode) = render_core::transfer::PresetLibrary::builtin()
-                .get(name)
-                .map(|preset| preset.mode)
-            {
-                mirror.mode = mode.name().to_string();
-            }
-        }
-        Action::Mode { mode } => mirror.mode = mode.clone(),
-        Action::View { name } => {
-            if let Some(view) = render_core::camera::NamedView::from_name(name) {
-                move_camera(mirror, |camera| camera.set_view(view));
-            }
-        }
         Action::Reset => {
             if let Some(view) = opened.and_then(|opened| opened.view.clone()) {
                 *mirror = view;
             }
-        }
-        Action::Crop { min, max } => {
-            mirror.crop = CropBox::checked(*min, *max)
-                .ok()
-                .and_then(|crop| crop.to_info());
         }
         Action::SetView { view } => *mirror = (**view).clone(),
         Action::Layout { name } => {
@@ -49,14 +34,22 @@ pub(super) fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, ac
         // The server says where the crosshair went (`crosshair` message).
         Action::Slice { .. } | Action::Crosshair { .. } => {}
         Action::Resize { .. } | Action::Interact { .. } => {}
+        // Applied above.
+        Action::Orbit { .. }
+        | Action::Pan { .. }
+        | Action::Zoom { .. }
+        | Action::Window { .. }
+        | Action::Preset { .. }
+        | Action::Mode { .. }
+        | Action::View { .. }
+        | Action::Crop { .. } => {}
     }
 }
 
-/// Moves the mirror's camera as the render core moves a camera.
-fn move_camera(mirror: &mut SharedView, motion: impl FnOnce(&mut Camera)) {
-    let mut camera = Camera::from(mirror.camera);
-    motion(&mut camera);
-    mirror.camera = camera.into();
+/// The built-in presets, read once: the modes of the presets the mirror is told of.
+fn builtin_presets() -> &'static PresetLibrary {
+    static PRESETS: std::sync::OnceLock<PresetLibrary> = std::sync::OnceLock::new();
+    PRESETS.get_or_init(PresetLibrary::builtin)
 }
 
 /// The render mode a mirror names (composite when unknown).

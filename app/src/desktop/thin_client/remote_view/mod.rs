@@ -17,10 +17,8 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 use hounsfield_protocol::{
     Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, TransportKind, Viewport,
-    WindowInfo,
 };
 use render_core::Window;
-use render_core::camera::Camera;
 use render_core::transfer::RenderMode;
 use render_core::view::layout::{cell_index, quad_cells};
 use render_core::view::{Cell, CropBox, PlaneGeometry};
