@@ -1,5 +1,6 @@
 //! The Rust client of protocol v1 ([`Client`]) and the decoding of the frames it receives
-//! into pixels ([`FrameDecoder`], over FFmpeg's H.264 decoder for video); frames over
+//! into pixels ([`FrameDecoder`], over FFmpeg's H.264 decoder for video; a connection's
+//! frames taken in order, keyframes asked for, through [`FrameReception`]); frames over
 //! WebRTC through [`webrtc`]. Used by the desktop's thin client, `hounsfield bench stream`
 //! and the tests.
 
@@ -7,8 +8,10 @@ mod connection;
 pub mod decode;
 #[cfg(feature = "lossy-relay")]
 pub mod lossy_relay;
+pub mod reception;
 pub mod webrtc;
 
 pub use connection::{Client, ClientError, Event, Frame, STILL_CODECS, VIDEO_CODECS, Welcome};
 pub use decode::{DecodeError, FrameDecoder};
 pub use hounsfield_video::{DecodedImage, H264Decoder, psnr};
+pub use reception::{Decoded, FrameReception};

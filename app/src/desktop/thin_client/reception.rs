@@ -1,17 +1,14 @@
 //! What a connection makes of the frames it receives, whichever transport brought them:
-//! the rates, the latency of the inputs they answer, the decoded picture (an older frame
-//! than the one shown is not shown), and whether to ask the server for a keyframe.
+//! the rates, the latency of the inputs they answer, and the decoded picture with whether
+//! to ask the server for a keyframe (the client's [`FrameReception`]).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use hounsfield_client::{DecodeError, DecodedImage, Frame, FrameDecoder};
+use hounsfield_client::{DecodeError, DecodedImage, Frame, FrameReception};
 
 /// Inputs remembered for latency: older ones are forgotten.
 const LATENCY_WINDOW: usize = 128;
-/// Shortest time between two keyframe requests while H.264 frames fail to decode (the
-/// server holds keyframe requests to 4 a second).
-const KEYFRAME_ASK_EVERY: Duration = Duration::from_millis(500);
 
 /// What one frame brought.
 pub(super) struct Received {
@@ -27,19 +24,12 @@ pub(super) struct Received {
 }
 
 /// What one connection keeps about the frames it receives: the inputs awaiting their
-/// frame, the rates, the decoder, the newest frame shown and when a keyframe was last
-/// asked for.
+/// frame, the rates, and the frames decoded so far.
 pub(super) struct Reception {
     /// Inputs sent and when, oldest first (at most [`LATENCY_WINDOW`]).
     sent: VecDeque<(u32, Instant)>,
     meter: Meter,
-    /// H.264 frames depend on those before them: one decoder for the connection.
-    decoder: FrameDecoder,
-    /// The `frame_seq` of the newest frame shown.
-    shown: Option<u32>,
-    /// Every frame fails until the keyframe comes: asked at most every
-    /// [`KEYFRAME_ASK_EVERY`].
-    keyframe_asked: Option<Instant>,
+    frames: FrameReception,
 }
 
 impl Reception {
@@ -48,9 +38,7 @@ impl Reception {
         Self {
             sent: VecDeque::with_capacity(LATENCY_WINDOW),
             meter: Meter::new(),
-            decoder: FrameDecoder::new(),
-            shown: None,
-            keyframe_asked: None,
+            frames: FrameReception::new(),
         }
     }
 
@@ -66,42 +54,13 @@ impl Reception {
     pub(super) fn take(&mut self, frame: &Frame) -> Received {
         self.meter.count(frame.payload.len());
         let latency_ms = answered(&mut self.sent, frame.header.input_seq);
-        let decoded = self.decoder.decode(frame);
-        let ask_for_keyframe =
-            decoded.as_ref().is_err_and(DecodeError::wants_keyframe) && self.may_ask_for_keyframe();
-        let picture = match decoded {
-            Ok(image) => Ok(self.newest(frame.header.frame_seq).then_some(image)),
-            Err(error) => Err(error),
-        };
+        let decoded = self.frames.decode(frame);
         Received {
             rates: self.meter.rates(),
             latency_ms,
-            picture,
-            ask_for_keyframe,
+            picture: decoded.picture,
+            ask_for_keyframe: decoded.ask_for_keyframe,
         }
-    }
-
-    /// Whether frame `frame_seq` is newer than the one shown (then it is the one shown).
-    /// Frame numbers wrap.
-    fn newest(&mut self, frame_seq: u32) -> bool {
-        let newer = self
-            .shown
-            .is_none_or(|shown| (frame_seq.wrapping_sub(shown) as i32) > 0);
-        if newer {
-            self.shown = Some(frame_seq);
-        }
-        newer
-    }
-
-    /// Whether a keyframe may be asked for now (then it is taken as asked).
-    fn may_ask_for_keyframe(&mut self) -> bool {
-        let may = self
-            .keyframe_asked
-            .is_none_or(|at| at.elapsed() >= KEYFRAME_ASK_EVERY);
-        if may {
-            self.keyframe_asked = Some(Instant::now());
-        }
-        may
     }
 }
 
@@ -164,16 +123,5 @@ mod tests {
         assert!(latency >= 500.0, "{latency}");
         assert_eq!(sent.len(), 1, "input 3 waits for its frame");
         assert!(answered(&mut sent, 2).is_none());
-    }
-
-    #[test]
-    fn a_frame_older_than_the_one_shown_is_not_shown_across_the_wrap() {
-        let mut reception = Reception::new();
-        assert!(reception.newest(u32::MAX - 1));
-        assert!(reception.newest(u32::MAX));
-        assert!(reception.newest(0), "numbers wrap");
-        assert!(!reception.newest(u32::MAX), "overtaken");
-        assert!(!reception.newest(0), "shown already");
-        assert!(reception.newest(1));
     }
 }

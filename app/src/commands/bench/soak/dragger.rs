@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use hounsfield_client::{Client, Event, Frame, FrameDecoder};
+use hounsfield_client::{Client, Event, Frame, FrameReception};
 use hounsfield_protocol::{Action, ClientStats, ServerMessage};
 
 use super::Target;
@@ -100,7 +100,7 @@ pub(super) async fn drag(
         target.codec,
     )
     .await?;
-    let mut decoder = FrameDecoder::new();
+    let mut decoder = FrameReception::new();
     let open_sent = Instant::now();
     let opened = in_time("open", client.open(&chosen.id)).await?;
     loop {
@@ -135,7 +135,7 @@ pub(super) async fn drag(
 /// frames decoded and counted as they come, until `until`.
 async fn drag_until(
     client: &mut Client,
-    decoder: &mut FrameDecoder,
+    decoder: &mut FrameReception,
     tally: &mut DragTally,
     until: Instant,
     frames_seen: &AtomicU64,
@@ -199,18 +199,21 @@ async fn drag_until(
     }
 }
 
-/// Decodes `frame`, asking for a keyframe when the H.264 stream needs one.
+/// Decodes `frame`, asking for a keyframe when the H.264 stream needs one (at most every
+/// half second, as the thin client does).
 async fn decode(
-    decoder: &mut FrameDecoder,
+    decoder: &mut FrameReception,
     client: &mut Client,
     frame: &Frame,
 ) -> anyhow::Result<()> {
-    match decoder.decode(frame) {
+    let decoded = decoder.decode(frame);
+    if decoded.ask_for_keyframe {
+        tracing::warn!("asking for a keyframe");
+        client.keyframe().await.context("asking for a keyframe")?;
+    }
+    match decoded.picture {
         Ok(_) => Ok(()),
-        Err(error) if error.wants_keyframe() => {
-            tracing::warn!(%error, "asking for a keyframe");
-            client.keyframe().await.context("asking for a keyframe")
-        }
+        Err(error) if error.wants_keyframe() => Ok(()),
         Err(error) => Err(error).context("decoding a frame"),
     }
 }

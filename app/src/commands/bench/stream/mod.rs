@@ -15,7 +15,6 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use hounsfield_client::FrameDecoder;
 #[cfg(feature = "test-bench")]
 use hounsfield_client::lossy_relay::LossyRelay;
 use hounsfield_client::webrtc::{Arrival as RtpArrival, PeerTask, RtpFrames, next_arrival};

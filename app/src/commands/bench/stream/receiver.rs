@@ -1,10 +1,9 @@
-//! What a benchmark client does with each frame as it arrives: decodes it, asks for a
-//! keyframe when the H.264 stream needs one, and keeps when it came and what it answered.
+//! What a benchmark client does with each frame as it arrives: decodes it and asks for a
+//! keyframe when the H.264 stream needs one, as the thin client does (the client's
+//! [`FrameReception`]), and keeps when it came and what it answered.
 
 use super::*;
-
-/// Least time between two keyframe requests of a client.
-const KEYFRAME_ASK_EVERY: Duration = Duration::from_millis(500);
+use hounsfield_client::FrameReception;
 
 /// A frame as this client got it: when it arrived and when it was decoded.
 pub(super) struct Arrival {
@@ -18,24 +17,21 @@ pub(super) struct Arrival {
 
 /// Decodes frames as they arrive, asking for a keyframe when the H.264 stream needs one.
 pub(super) struct Receiver {
-    pub(super) decoder: FrameDecoder,
+    frames: FrameReception,
     pub(super) arrivals: Vec<Arrival>,
     /// Inputs answered so far (the first frame naming each).
     pub(super) answered: HashSet<u32>,
     /// Latencies since the last report to the server (ms).
     pub(super) recent_ms: Vec<f64>,
-    /// When a keyframe was last asked for.
-    pub(super) asked: Option<Instant>,
 }
 
 impl Receiver {
     pub(super) fn new() -> Self {
         Self {
-            decoder: FrameDecoder::new(),
+            frames: FrameReception::new(),
             arrivals: Vec::new(),
             answered: HashSet::new(),
             recent_ms: Vec::new(),
-            asked: None,
         }
     }
 
@@ -47,21 +43,15 @@ impl Receiver {
         sent: &HashMap<u32, Instant>,
     ) -> anyhow::Result<()> {
         let started = Instant::now();
-        let shown = match self.decoder.decode(&frame) {
+        let decoded = self.frames.decode(&frame);
+        if decoded.ask_for_keyframe {
+            // The frames that follow a lost one fail alike until the keyframe comes.
+            tracing::warn!("asking for a keyframe");
+            client.keyframe().await?;
+        }
+        let shown = match decoded.picture {
             Ok(_) => true,
-            Err(error) if error.wants_keyframe() => {
-                // Once in a while, as the web client does: the frames that follow a lost
-                // one fail alike until the keyframe comes.
-                if self
-                    .asked
-                    .is_none_or(|at| at.elapsed() >= KEYFRAME_ASK_EVERY)
-                {
-                    tracing::warn!(%error, "asking for a keyframe");
-                    self.asked = Some(Instant::now());
-                    client.keyframe().await?;
-                }
-                false
-            }
+            Err(error) if error.wants_keyframe() => false,
             Err(error) => return Err(error).context("decoding a frame"),
         };
         let decoded = Instant::now();
