@@ -7,12 +7,10 @@ use std::sync::OnceLock;
 
 use anyhow::Context;
 use hounsfield_dicomweb::{
-    DicomWeb, PacsCredentials, RetrievalProgress, SeriesCache, is_dicomweb_url, retrieve_decoding,
+    ArrivedSeries, DicomWeb, PacsCredentials, RetrievalProgress, SeriesCache, is_dicomweb_url,
 };
 use render_core::Volume;
-use render_core::dicom::{
-    Catalog, DicomError, PreDecoded, Series, VoxelBudget, load_series_predecoded,
-};
+use render_core::dicom::{Catalog, DicomError, Series, VoxelBudget, load_series_predecoded};
 use render_core::phantom::ct_phantom;
 use render_core::progress::{Progress, ProgressFn, Stage, no_progress};
 
@@ -242,19 +240,6 @@ pub fn dicomweb_cache() -> anyhow::Result<SeriesCache> {
     Ok(SeriesCache::new(root, megabytes << 20))
 }
 
-/// A series retrieved from a PACS into the cache.
-pub struct RetrievedSeries {
-    /// The catalog of its cached instances, where the series has the same id as from files.
-    pub catalog: Catalog,
-    /// One line per instance the PACS did not deliver (after the retries), naming it and
-    /// why: the series is loaded without them, the gap reported by the loader.
-    pub missing: Vec<String>,
-    /// Its instances decoded while they arrived, for the load to take.
-    pub decoded: PreDecoded,
-    /// When its first instance was on disk.
-    pub first_arrival: Option<std::time::Instant>,
-}
-
 /// Retrieves series `id` (a SeriesInstanceUID, or one with `-N` for a part of a split
 /// series) from the PACS at `url` into `cache`, reporting instances received; an error
 /// when no instance arrived.
@@ -263,7 +248,7 @@ pub fn retrieve_series_into(
     cache: &SeriesCache,
     id: Option<&str>,
     progress: RetrievalProgress<'_>,
-) -> anyhow::Result<RetrievedSeries> {
+) -> anyhow::Result<ArrivedSeries> {
     let id = id.with_context(|| {
         format!("a DICOMweb source needs --series (a SeriesInstanceUID: `hounsfield info {url}` lists them)")
     })?;
@@ -277,7 +262,7 @@ pub fn retrieve_series_into(
             _ => return Err(first.into()),
         },
     };
-    let (retrieved, decoded) = retrieve_decoding(
+    let mut arrived = hounsfield_dicomweb::retrieve_series(
         cache,
         &source,
         (&found.study_uid, &found.uid),
@@ -285,23 +270,11 @@ pub fn retrieve_series_into(
         VoxelBudget::for_machine().max_bytes,
     )
     .with_context(|| format!("retrieving series {} from {url}", found.uid))?;
-    let expected = retrieved.instances + retrieved.failed.len();
-    let missing = retrieved
-        .failed
-        .iter()
-        .map(|error| {
-            format!(
-                "series {}: an instance of {expected} not retrieved, left out: {error}",
-                found.uid
-            )
-        })
-        .collect();
-    Ok(RetrievedSeries {
-        catalog: Catalog::scan(&[retrieved.folder], &no_progress),
-        missing,
-        decoded,
-        first_arrival: retrieved.first_arrival,
-    })
+    // Said to the user among other series' warnings: name the series.
+    for line in &mut arrived.missing {
+        *line = format!("series {}: {line}", found.uid);
+    }
+    Ok(arrived)
 }
 
 /// [`retrieve_series_into`] the user's cache.
@@ -309,6 +282,6 @@ pub fn retrieve_series(
     url: &str,
     id: Option<&str>,
     progress: RetrievalProgress<'_>,
-) -> anyhow::Result<RetrievedSeries> {
+) -> anyhow::Result<ArrivedSeries> {
     retrieve_series_into(url, &dicomweb_cache()?, id, progress)
 }

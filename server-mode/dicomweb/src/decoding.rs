@@ -4,22 +4,43 @@
 
 use std::path::Path;
 
-use render_core::dicom::PreDecoded;
+use std::time::Instant;
 
-use super::cache::{RetrievalProgress, Retrieved, SeriesCache};
+use render_core::dicom::{Catalog, PreDecoded};
+use render_core::progress::no_progress;
+
+use super::cache::{RetrievalProgress, SeriesCache};
 use super::{DicomWeb, PacsError};
+
+/// A series retrieved from a PACS into the cache, catalogued and decoded as it arrived:
+/// what the command line, the desktop and the server's library load alike.
+pub struct ArrivedSeries {
+    /// The catalog of its cached instances, where the series has the same id as from
+    /// files.
+    pub catalog: Catalog,
+    /// One line per instance the PACS did not deliver (after the retries), naming its URL
+    /// and why: the series is loaded without them, the gap reported by the loader.
+    pub missing: Vec<String>,
+    /// Instances the PACS listed for the series.
+    pub expected: usize,
+    /// Its instances decoded while they arrived, for the load to take.
+    pub decoded: PreDecoded,
+    /// When its first instance was on disk.
+    pub first_arrival: Option<Instant>,
+}
 
 /// Retrieves series `series_uid` of study `study_uid` into `cache` as
 /// [`SeriesCache::retrieve_available`] does, decoding each instance as it arrives into
-/// frames of at most `max_bytes` in all; returns once every arrived instance is decoded.
-/// A decoder that panics on an instance leaves it to the loader (which reports it).
-pub fn retrieve_decoding(
+/// frames of at most `max_bytes` in all, and catalogues it once every arrived instance is
+/// decoded. A decoder that panics on an instance leaves it to the loader (which reports
+/// it). An error when no instance arrived.
+pub fn retrieve_series(
     cache: &SeriesCache,
     source: &DicomWeb,
     (study_uid, series_uid): (&str, &str),
     progress: RetrievalProgress<'_>,
     max_bytes: u64,
-) -> Result<(Retrieved, PreDecoded), PacsError> {
+) -> Result<ArrivedSeries, PacsError> {
     let ahead = PreDecoded::new(max_bytes);
     let retrieved = rayon::in_place_scope(|scope| {
         let ahead = &ahead;
@@ -35,5 +56,17 @@ pub fn retrieve_decoding(
         };
         cache.retrieve_arriving(source, study_uid, series_uid, progress, &arrival)
     })?;
-    Ok((retrieved, ahead))
+    let expected = retrieved.instances + retrieved.failed.len();
+    let missing = retrieved
+        .failed
+        .iter()
+        .map(|error| format!("an instance of {expected} not retrieved, left out: {error}"))
+        .collect();
+    Ok(ArrivedSeries {
+        catalog: Catalog::scan(&[retrieved.folder], &no_progress),
+        missing,
+        expected,
+        decoded: ahead,
+        first_arrival: retrieved.first_arrival,
+    })
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use cache::{Arrival, RetrievalProgress, Retrieved, SeriesCache};
-pub use decoding::retrieve_decoding;
+pub use decoding::{ArrivedSeries, retrieve_series};
 pub use qido::{PacsCatalog, SeriesMatch, StudyMatch, StudyQuery};
 
 /// Whether `text` names a DICOMweb service (`http://` or `https://`) rather than a path.

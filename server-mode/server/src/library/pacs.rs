@@ -6,12 +6,12 @@
 
 use std::collections::HashMap;
 
-use render_core::dicom::{Catalog, PreDecoded, SeriesKind};
-use render_core::progress::no_progress;
+use render_core::dicom::SeriesKind;
 
 use super::{LibraryError, modalities_of};
+pub(super) use hounsfield_dicomweb::ArrivedSeries;
 use hounsfield_dicomweb::{
-    DicomWeb, PacsCatalog, PacsError, RetrievalProgress, SeriesCache, retrieve_decoding,
+    DicomWeb, PacsCatalog, PacsError, RetrievalProgress, SeriesCache, retrieve_series,
 };
 use hounsfield_protocol::{SeriesInfo, StudyInfo};
 
@@ -22,19 +22,6 @@ pub const MAX_PACS_STUDIES: usize = 20_000;
 pub struct PacsLibrary {
     source: DicomWeb,
     cache: SeriesCache,
-}
-
-/// A series retrieved and catalogued from the cache.
-pub(super) struct Arrived {
-    /// The catalog of the series' cached instances.
-    pub catalog: Catalog,
-    /// One line per instance the PACS did not deliver (left out of the volume), for the
-    /// log: they name the PACS's URLs.
-    pub missing: Vec<String>,
-    /// Instances the PACS listed for the series.
-    pub expected: usize,
-    /// Its instances decoded while they arrived, for the load to take.
-    pub decoded: PreDecoded,
 }
 
 impl PacsLibrary {
@@ -71,8 +58,8 @@ impl PacsLibrary {
         (study_uid, series_uid): (&str, &str),
         progress: RetrievalProgress<'_>,
         max_bytes: u64,
-    ) -> Result<Arrived, LibraryError> {
-        let (retrieved, decoded) = retrieve_decoding(
+    ) -> Result<ArrivedSeries, LibraryError> {
+        retrieve_series(
             &self.cache,
             &self.source,
             (study_uid, series_uid),
@@ -85,18 +72,6 @@ impl PacsLibrary {
                 id: id.to_string(),
                 reason: "the PACS did not deliver it (the server log says why)".to_string(),
             }
-        })?;
-        let expected = retrieved.instances + retrieved.failed.len();
-        let missing = retrieved
-            .failed
-            .iter()
-            .map(|error| format!("an instance of {expected} not retrieved, left out: {error}"))
-            .collect();
-        Ok(Arrived {
-            catalog: Catalog::scan(&[retrieved.folder], &no_progress),
-            missing,
-            expected,
-            decoded,
         })
     }
 }
