@@ -8,6 +8,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 
 use eframe::egui;
 use hounsfield_dicomweb::{SeriesMatch, StudyMatch, StudyQuery};
+use hounsfield_protocol::StudyQuery as WireQuery;
 
 use super::open_choice::OpenChoice;
 use super::ui_thread::off_the_ui_thread;
@@ -18,38 +19,21 @@ const PAGE: usize = 25;
 /// Modalities offered in the search (empty: any).
 const MODALITIES: &[&str] = &["", "CT", "MR", "PT", "NM", "CR", "DX", "MG", "US", "XA"];
 
-/// What the search fields hold, as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchFields {
-    /// Patient name, or its beginning (`DOE`, `DOE^J`).
-    pub patient_name: String,
-    /// Patient ID.
-    pub patient_id: String,
-    /// Accession number.
-    pub accession: String,
-    /// A modality of the study (empty: any).
-    pub modality: String,
-    /// First study date, `YYYYMMDD` (empty: open).
-    pub date_from: String,
-    /// Last study date, `YYYYMMDD` (empty: open).
-    pub date_to: String,
-}
-
-impl SearchFields {
-    /// The QIDO-RS query for the page at `offset`, asking one study more than a page to
-    /// tell whether another page follows (the fields are checked by the query itself).
-    pub fn query(&self, offset: usize) -> StudyQuery {
-        let given = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
-        StudyQuery {
-            patient_name: given(&self.patient_name),
-            patient_id: given(&self.patient_id),
-            date_from: given(&self.date_from),
-            date_to: given(&self.date_to),
-            modality: given(&self.modality),
-            accession_number: given(&self.accession),
-            limit: PAGE + 1,
-            offset,
-        }
+/// The QIDO-RS query for the page at `offset` of the studies matching `fields` (the
+/// search fields as typed: the same query a server's `list_studies` takes; its free `text`
+/// is not offered here, QIDO-RS having no such match), asking one study more than a page
+/// to tell whether another page follows. The fields are checked by the query itself.
+fn qido_query(fields: &WireQuery, offset: usize) -> StudyQuery {
+    let given = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+    StudyQuery {
+        patient_name: given(&fields.patient_name),
+        patient_id: given(&fields.patient_id),
+        date_from: given(&fields.date_from),
+        date_to: given(&fields.date_to),
+        modality: given(&fields.modality),
+        accession_number: given(&fields.accession),
+        limit: PAGE + 1,
+        offset,
     }
 }
 
@@ -71,7 +55,8 @@ struct Found {
 pub struct PacsSearch {
     /// The DICOMweb base URL searched.
     pub url: String,
-    fields: SearchFields,
+    /// The search fields, as typed.
+    fields: WireQuery,
     searching: Option<Receiver<Result<Found, String>>>,
     found: Option<Found>,
     problem: Option<String>,
@@ -82,7 +67,7 @@ impl PacsSearch {
     pub fn new(url: String) -> Self {
         Self {
             url,
-            fields: SearchFields::default(),
+            fields: WireQuery::default(),
             searching: None,
             found: None,
             problem: None,
@@ -206,7 +191,7 @@ impl PacsSearch {
             self.problem = Some("type the PACS's DICOMweb URL (http(s)://…/dicom-web)".into());
             return;
         }
-        let query = self.fields.query(offset);
+        let query = qido_query(&self.fields, offset);
         let searched = off_the_ui_thread(ctx, "pacs-search", move || {
             find(&url, &query).map_err(|error| format!("{error:#}"))
         });
@@ -295,13 +280,13 @@ mod tests {
 
     #[test]
     fn empty_fields_are_left_out_of_the_query_and_a_page_asks_one_more() {
-        let fields = SearchFields {
+        let fields = WireQuery {
             patient_name: " DOE ".to_string(),
             modality: "MR".to_string(),
             date_from: "20130101".to_string(),
-            ..SearchFields::default()
+            ..WireQuery::default()
         };
-        let query = fields.query(25);
+        let query = qido_query(&fields, 25);
         assert_eq!(query.patient_name.as_deref(), Some("DOE"));
         assert_eq!(query.modality.as_deref(), Some("MR"));
         assert_eq!(query.date_from.as_deref(), Some("20130101"));
