@@ -16,7 +16,7 @@ pub use admin::{ConfigCommand, UsersCommand};
 #[cfg(feature = "test-bench")]
 pub use bench::SoakArgs;
 pub use bench::{BenchCommand, StreamArgs, StreamCodec, StreamTransport};
-pub use serve::ServeArgs;
+pub use serve::ServeOptions;
 pub use values::parse_size;
 use values::{parse_crop, parse_point, parse_window};
 
@@ -29,7 +29,7 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Server mode (`--serve` and its options).
     #[command(flatten)]
-    pub serve: ServeArgs,
+    pub serve: ServeOptions,
     /// Where the desktop window's frames come from (without a subcommand).
     #[command(flatten)]
     pub rendering: RenderingArgs,

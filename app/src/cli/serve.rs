@@ -1,25 +1,30 @@
-//! What `hounsfield --serve` accepts: the server's options, each also a key of the
-//! configuration file.
+//! What `hounsfield --serve` accepts: the server's options ([`ServeOptions`]), one type
+//! that the command line and the configuration file both fill (each option a key of the
+//! file, `_` for `-`).
 
 use super::*;
 
 /// What `--serve` accepts. Each option can also come from the configuration file
 /// (`--config`, a key of the same name with `_` for `-`): what the command line gives wins,
 /// and what neither gives takes the default named in its help.
-#[derive(Debug, Default, clap::Args)]
-pub struct ServeArgs {
+#[derive(Debug, Default, clap::Args, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeOptions {
     /// Stream rendered frames over WebSocket to browsers and thin clients (HTTP and
     /// WebSocket on one port).
     #[arg(long)]
+    #[serde(skip)]
     pub serve: bool,
     /// The configuration file (TOML): every option below as a key; relative paths in it are
     /// taken from its folder. `hounsfield config check FILE` validates one.
     #[arg(long, value_name = "FILE", requires = "serve")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
     /// A folder of DICOM, or a PACS's DICOMweb base URL (http(s)://host:port/dicom-web: its
     /// studies listed at start, a series retrieved when opened), to serve; repeat for more.
     /// None: the built-in sample volume.
     #[arg(long = "library", value_name = "DIR|URL", requires = "serve")]
+    #[serde(default)]
     pub library: Vec<PathBuf>,
     /// Seconds between listings of the library's PACS, so that studies it receives appear
     /// [default: 300].
@@ -53,7 +58,8 @@ pub struct ServeArgs {
     /// connections from it the client is the address it appends to `X-Forwarded-For` (for
     /// the failed-token lockout and the audit log); repeat for more.
     #[arg(long = "trusted-proxy", value_name = "NET", requires = "serve")]
-    pub trusted_proxy: Vec<String>,
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     /// The access token clients must present; generated and printed when needed and absent.
     #[arg(long, value_name = "T", requires = "serve")]
     pub token: Option<String>,
@@ -74,6 +80,7 @@ pub struct ServeArgs {
     /// A web origin (`https://host[:port]`) whose pages may open this server's WebSocket,
     /// besides the server's own page; repeat for more.
     #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "serve")]
+    #[serde(default)]
     pub allow_origin: Vec<String>,
     /// Memory for loaded volumes shared by the sessions (MiB), least recently used out
     /// first [default: 4096].
@@ -100,6 +107,7 @@ pub struct ServeArgs {
     /// addresses, made once and kept in the state folder; its SHA-256 fingerprint is
     /// printed for clients to check.
     #[arg(long, requires = "serve")]
+    #[serde(default)]
     pub tls_self_signed: bool,
     /// Where the server keeps what it makes (the self-signed certificate). Default:
     /// `$STATE_DIRECTORY` under systemd, else ~/.local/state/hounsfield.
@@ -116,5 +124,15 @@ pub struct ServeArgs {
     /// test-bench`); hidden from `--help`.
     #[cfg(feature = "test-bench")]
     #[arg(long, hide = true, requires = "serve")]
+    #[serde(skip)]
     pub test_faults: bool,
+    /// The file holding the bearer token for the library's PACS (the file only).
+    #[arg(skip)]
+    pub dicomweb_token_file: Option<PathBuf>,
+    /// The user for the library's PACS, with `dicomweb_password_file` (the file only).
+    #[arg(skip)]
+    pub dicomweb_user: Option<String>,
+    /// The file holding that user's password (the file only).
+    #[arg(skip)]
+    pub dicomweb_password_file: Option<PathBuf>,
 }

@@ -8,16 +8,16 @@ use anyhow::Context;
 use hounsfield_server::users::UsersFile;
 use hounsfield_tls::{CertificateFiles, ServerTls};
 
-use crate::cli::ServeArgs;
+use crate::cli::ServeOptions;
 use crate::commands::serve::settings::{ClientAccess, PacsAuth, ServeSettings, TlsChoice};
 
 /// Checks `file`: every key and value, and (with `open_files`) the files and folders it
 /// names.
 pub fn check(file: &Path, open_files: bool) -> anyhow::Result<()> {
-    let args = ServeArgs {
+    let args = ServeOptions {
         serve: true,
         config: Some(file.to_path_buf()),
-        ..ServeArgs::default()
+        ..ServeOptions::default()
     };
     let settings = ServeSettings::resolve(&args)?;
     if !open_files {

@@ -20,11 +20,11 @@ use hounsfield_tls::{CertificateFiles, ServerTls, self_signed};
 use render_core::dicom::VoxelBudget;
 use render_core::transfer::PresetLibrary;
 
-use crate::cli::ServeArgs;
+use crate::cli::ServeOptions;
 use settings::{ClientAccess, PacsAuth, ServeSettings, TlsChoice};
 
 /// Starts the server and serves until interrupted.
-pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
     let settings = ServeSettings::resolve(args)?;
     let mut config = ServerConfig::new(SocketAddr::new(settings.bind, settings.port));
     config.max_sessions = settings.max_sessions;

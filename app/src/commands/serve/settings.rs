@@ -6,8 +6,8 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
-use crate::cli::ServeArgs;
-use crate::commands::serve::config_file::ConfigFile;
+use crate::cli::ServeOptions;
+use crate::commands::serve::config_file;
 
 /// The port served when neither the command line nor the file names one.
 pub const DEFAULT_PORT: u16 = 8080;
@@ -135,16 +135,20 @@ impl fmt::Display for Place<'_> {
 
 impl ServeSettings {
     /// The settings `args` and its configuration file (`--config`) make together.
-    pub fn resolve(args: &ServeArgs) -> anyhow::Result<Self> {
+    pub fn resolve(args: &ServeOptions) -> anyhow::Result<Self> {
         let (file, path) = match &args.config {
-            Some(path) => (ConfigFile::read(path)?, Some(path.as_path())),
-            None => (ConfigFile::default(), None),
+            Some(path) => (config_file::read(path)?, Some(path.as_path())),
+            None => (ServeOptions::default(), None),
         };
         Self::merge(args, &file, path)
     }
 
     /// The settings of `args` over `file` (read from `path`) over the defaults.
-    fn merge(args: &ServeArgs, file: &ConfigFile, path: Option<&Path>) -> anyhow::Result<Self> {
+    fn merge(
+        args: &ServeOptions,
+        file: &ServeOptions,
+        path: Option<&Path>,
+    ) -> anyhow::Result<Self> {
         let config_path = path.unwrap_or(Path::new("the configuration file"));
         // The command line's value and its flag, else the file's and its key.
         macro_rules! given {
@@ -175,7 +179,7 @@ impl ServeSettings {
         hounsfield_server::OriginPolicy::new(false, &allow_origin)
             .map_err(|why| anyhow::anyhow!("{origin_place}: {why}"))?;
         let (proxies, proxies_place) = listed(
-            &args.trusted_proxy,
+            &args.trusted_proxies,
             &file.trusted_proxies,
             "trusted-proxy",
             "trusted_proxies",
@@ -213,7 +217,7 @@ impl ServeSettings {
             Some((true, Place::Flag("tls-self-signed")))
         } else {
             file.tls_self_signed
-                .map(|on| (on, Place::Key("tls_self_signed", config_path)))
+                .then_some((true, Place::Key("tls_self_signed", config_path)))
         };
         let tls = tls_choice(
             given!(tls_cert, "tls-cert"),
@@ -381,7 +385,7 @@ fn h264_encoders(choice: &str, place: Place<'_>) -> anyhow::Result<Vec<String>> 
 
 /// How the file says the library's PACS is asked: a token file, or a user with a password
 /// file (both or neither), not both ways.
-fn pacs_auth(file: &ConfigFile, config_path: &Path) -> anyhow::Result<Option<PacsAuth>> {
+fn pacs_auth(file: &ServeOptions, config_path: &Path) -> anyhow::Result<Option<PacsAuth>> {
     let place = |key| Place::Key(key, config_path);
     match (
         &file.dicomweb_token_file,
@@ -480,13 +484,13 @@ mod tests {
     use super::*;
     use clap::Parser;
 
-    fn args(line: &[&str]) -> ServeArgs {
+    fn args(line: &[&str]) -> ServeOptions {
         let mut argv = vec!["hounsfield", "--serve"];
         argv.extend_from_slice(line);
         crate::cli::Cli::try_parse_from(argv).expect("parsed").serve
     }
 
-    fn file(text: &str) -> ConfigFile {
+    fn file(text: &str) -> ServeOptions {
         toml::from_str(text).expect("a configuration")
     }
 
@@ -580,7 +584,7 @@ mod tests {
     #[test]
     fn without_a_file_the_defaults_hold() {
         let settings =
-            ServeSettings::merge(&args(&[]), &ConfigFile::default(), None).expect("valid");
+            ServeSettings::merge(&args(&[]), &ServeOptions::default(), None).expect("valid");
         assert_eq!(settings.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));
         assert_eq!(settings.port, DEFAULT_PORT);
         assert_eq!(settings.max_sessions, DEFAULT_MAX_SESSIONS);
