@@ -93,19 +93,8 @@ impl Session {
                 open.crosshair_lps = layout::clamp_to_volume(&open.volume, point);
                 Ok(at_rest(interacting))
             }
-            // Applied above (view changes) or before the series was needed.
-            Action::Orbit { .. }
-            | Action::Pan { .. }
-            | Action::Zoom { .. }
-            | Action::Window { .. }
-            | Action::Preset { .. }
-            | Action::Mode { .. }
-            | Action::View { .. }
-            | Action::Crop { .. }
-            | Action::Interact { .. }
-            | Action::Resize { .. }
-            | Action::SetView { .. }
-            | Action::Layout { .. } => Ok(Pending::Nothing),
+            // The view's changes and the session's own actions were applied above.
+            _ => Ok(Pending::Nothing),
         }
     }
 

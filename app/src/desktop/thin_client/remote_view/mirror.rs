@@ -31,18 +31,9 @@ pub(super) fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, ac
                 mirror.layout = layout;
             }
         }
-        // The server says where the crosshair went (`crosshair` message).
-        Action::Slice { .. } | Action::Crosshair { .. } => {}
-        Action::Resize { .. } | Action::Interact { .. } => {}
-        // Applied above.
-        Action::Orbit { .. }
-        | Action::Pan { .. }
-        | Action::Zoom { .. }
-        | Action::Window { .. }
-        | Action::Preset { .. }
-        | Action::Mode { .. }
-        | Action::View { .. }
-        | Action::Crop { .. } => {}
+        // The view's changes were applied above; the server says where the crosshair went
+        // (`crosshair` message); a size or an interaction changes no view.
+        _ => {}
     }
 }
 
