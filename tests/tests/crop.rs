@@ -76,7 +76,7 @@ async fn still_and_view(client: &mut Client, seq: u32) -> Still {
 /// anterior camera of its view sees edge on.
 fn lit_right_and_left(still: &Still, centre_lps: DVec3) -> [usize; 2] {
     let height = still.rgba.len() as u32 / 4 / still.width;
-    let camera = render_core::camera::Camera::from(still.view.camera);
+    let camera = still.view.camera;
     let aspect = f64::from(still.width) / f64::from(height);
     let screen_x = |lps: DVec3| {
         let clip = camera.view_projection(aspect) * DVec4::from((lps, 1.0));

@@ -10,7 +10,7 @@ pub use hounsfield_vocabulary::ViewChange;
 
 use super::{CropBox, Interpolation, Quality, SharedView, ViewState, WindowInfo};
 use crate::Window;
-use crate::camera::{Camera, NamedView};
+use crate::camera::NamedView;
 use crate::transfer::{PresetLibrary, RenderMode};
 
 /// How far from the origin (mm, along each axis) a view's focal point may be: patient
@@ -91,7 +91,7 @@ pub fn mirror(
     presets: &PresetLibrary,
 ) -> Result<(), String> {
     let mut view = ViewState {
-        camera: Camera::from(shared.camera),
+        camera: shared.camera,
         mode: RenderMode::from_name(&shared.mode).unwrap_or(RenderMode::Composite),
         preset: shared.preset.clone(),
         window: shared.window.map(|w| Window {
@@ -108,7 +108,7 @@ pub fn mirror(
         mpr: None,
     };
     view.apply(change, presets)?;
-    shared.camera = view.camera.into();
+    shared.camera = view.camera;
     shared.preset = view.preset;
     shared.mode = view.mode.name().to_string();
     shared.window = view.window.map(|w| WindowInfo {
@@ -249,7 +249,7 @@ mod tests {
         assert_eq!(shared.mode, expected.mode);
         assert_eq!(shared.window, expected.window);
         assert_eq!(shared.crop, expected.crop);
-        let (a, b) = (Camera::from(shared.camera), view.camera);
+        let (a, b) = (shared.camera, view.camera);
         assert!((a.focal_point - b.focal_point).length() < 1e-9);
         assert!((a.direction - b.direction).length() < 1e-9);
         assert!((a.zoom - b.zoom).abs() < 1e-12);

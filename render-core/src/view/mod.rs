@@ -154,7 +154,7 @@ impl ViewState {
     /// The first view of a volume: from anterior, with the preset's mode.
     pub fn initial(volume: &Volume, preset: &str, mode: RenderMode) -> Self {
         Self {
-            camera: Camera::looking_at(volume, NamedView::Anterior),
+            camera: crate::camera::looking_at(volume, NamedView::Anterior),
             mode,
             preset: preset.to_string(),
             window: None,
@@ -169,7 +169,7 @@ impl ViewState {
     /// default (callers that know the layout and the crosshair set them).
     pub fn shared(&self) -> SharedView {
         SharedView {
-            camera: self.camera.into(),
+            camera: self.camera,
             preset: self.preset.clone(),
             mode: self.mode.name().to_string(),
             window: self.window.map(|w| WindowInfo {

@@ -1,19 +1,22 @@
 //! The vocabulary Hounsfield's parts share: how a frame is divided ([`Layout`]), the
-//! standard slice planes ([`SlicePlane`]), what a series is for ([`SeriesKind`]), and the
-//! part of a view that travels between a client and a server ([`SharedView`]), and a
-//! user's change to a view ([`ViewChange`]).
+//! standard slice planes ([`SlicePlane`]), what a series is for ([`SeriesKind`]), the 3D
+//! [`Camera`] with its motions, the part of a view that travels between a client and a
+//! server ([`SharedView`]), and a user's change to a view ([`ViewChange`]).
 //!
-//! Plain data with serde and nothing else, so that the wire protocol (and its fuzz target)
-//! names these without linking the renderer; the render core gives them their geometry.
+//! Plain data with serde and glam's arithmetic, so that the wire protocol (and its fuzz
+//! target) names these without linking the renderer; the render core fits them to a
+//! volume and draws them.
 
+mod camera;
 mod layout;
 mod plane;
 mod series_kind;
 mod shared_view;
 mod view_change;
 
+pub use camera::{Camera, NamedView};
 pub use layout::Layout;
 pub use plane::SlicePlane;
 pub use series_kind::SeriesKind;
-pub use shared_view::{CameraPose, CropInfo, Projection, SharedView, WindowInfo};
+pub use shared_view::{CropInfo, Projection, SharedView, WindowInfo};
 pub use view_change::ViewChange;

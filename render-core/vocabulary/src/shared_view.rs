@@ -1,12 +1,13 @@
 //! The part of a view that travels between a client and a server: what the 3D frame
-//! shows, not how fast it is drawn. The render core turns its `ViewState` into one and
-//! back (`ViewState::shared`, `ViewState::adopt_shared`), so there is one view and one
-//! wire form of it.
+//! shows, not how fast it is drawn. The render core turns its `ViewState` into one
+//! (`ViewState::shared`), the server checks one field by field before it adopts it, and
+//! the thin client mirrors its changes through the render core's `view::change`; the
+//! camera is the render core's own type ([`crate::Camera`]).
 
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use crate::Layout;
+use crate::{Camera, Layout};
 
 /// How the camera projects the scene onto the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -19,33 +20,11 @@ pub enum Projection {
     Orthographic,
 }
 
-/// Where a 3D camera stands and how it looks (LPS, mm): the render core's camera as it
-/// travels, field for field.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CameraPose {
-    /// The point looked at and orbited around (LPS, mm).
-    pub focal_point: DVec3,
-    /// Unit vector from the camera towards the focal point (LPS).
-    pub direction: DVec3,
-    /// Unit vector pointing up on the screen, orthogonal to `direction` (LPS).
-    pub up: DVec3,
-    /// Distance from the camera to the focal point (mm).
-    pub distance_mm: f64,
-    /// Radius (mm) of a sphere around the focal point that holds the whole volume.
-    pub scene_radius_mm: f64,
-    /// Magnification: 1 fits the volume in the view's height.
-    pub zoom: f64,
-    /// Vertical view angle at zoom 1 (degrees), for perspective projection.
-    pub view_angle_deg: f64,
-    /// Perspective or orthographic.
-    pub projection: Projection,
-}
-
 /// The part of a view that travels between a client and a server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SharedView {
     /// The 3D camera (LPS, mm).
-    pub camera: CameraPose,
+    pub camera: Camera,
     /// The transfer-function preset's name.
     pub preset: String,
     /// The render mode's name.

@@ -32,7 +32,7 @@ pub use server_message::{
 /// standard slice planes (`axial`/`coronal`/`sagittal`), what a series is for
 /// (`volume`, `localizer`, `single`) and the view as it travels.
 pub use hounsfield_vocabulary::{
-    CameraPose, CropInfo, Layout, Projection, SeriesKind, SharedView, SlicePlane, ViewChange,
+    Camera, CropInfo, Layout, Projection, SeriesKind, SharedView, SlicePlane, ViewChange,
     WindowInfo,
 };
 

@@ -938,7 +938,7 @@ fn accepted_shared_view() -> impl Strategy<Value = SharedView> {
     )
         .prop_map(
             |(camera, preset, mode, window, quad, crosshair_lps)| SharedView {
-                camera: camera.into(),
+                camera,
                 preset: preset.to_string(),
                 mode: mode.to_string(),
                 window,
@@ -961,7 +961,7 @@ fn shared_view() -> impl Strategy<Value = SharedView> {
     )
         .prop_map(
             |(camera, preset, mode, window, quad, crosshair_lps)| SharedView {
-                camera: camera.into(),
+                camera,
                 preset,
                 mode,
                 window,

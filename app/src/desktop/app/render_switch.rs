@@ -123,7 +123,7 @@ impl DesktopApp {
             let shown = &mut local.view3d.view;
             shown.camera = render_core::camera::Camera {
                 scene_radius_mm: shown.camera.scene_radius_mm,
-                ..mirror.camera.into()
+                ..mirror.camera
             };
             if known {
                 shown.preset = mirror.preset.clone();

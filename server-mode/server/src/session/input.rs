@@ -178,7 +178,7 @@ impl Session {
         view.crop = crop;
         view.camera = render_core::camera::Camera {
             scene_radius_mm: view.camera.scene_radius_mm,
-            ..render_core::camera::Camera::from(*camera)
+            ..(*camera)
         };
         view.preset = preset.name.clone();
         view.mode = mode;

@@ -944,9 +944,9 @@ mod tests {
             .and_then(|o| o.view)
             .expect("view");
         drop(plain);
-        let mut camera = render_core::camera::Camera::from(view.camera);
+        let mut camera = view.camera;
         camera.set_view(render_core::camera::NamedView::Left);
-        view.camera = camera.into();
+        view.camera = camera;
         let (wake, woken) = sync_channel(16);
         let target = LinkTarget {
             url: url.clone(),
@@ -1072,9 +1072,9 @@ mod tests {
 
         // The UI turns to the left side and remembers the view it mirrors.
         let mut view = first_session.view.clone().expect("view");
-        let mut camera = render_core::camera::Camera::from(view.camera);
+        let mut camera = view.camera;
         camera.set_view(render_core::camera::NamedView::Left);
-        view.camera = camera.into();
+        view.camera = camera;
         link.remember(view.clone());
         assert!(link.send(Action::SetView {
             view: Box::new(view)
