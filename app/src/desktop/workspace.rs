@@ -8,6 +8,7 @@ use eframe::egui_wgpu::RenderState;
 use hounsfield_protocol::SharedView;
 use render_core::gpu::Renderer;
 use render_core::view::MprOrientation;
+use render_core::view::change::ViewChange;
 use render_core::{Volume, Window};
 
 use super::slice_view::{SliceLink, SliceTool, SliceView};
@@ -64,6 +65,19 @@ impl LocalWorkspace {
     /// The renderer (presets, adapter, the volume).
     pub fn renderer(&self) -> &Renderer {
         &self.renderer
+    }
+
+    /// Takes the preset `name` (and its render mode) for the 3D view, as the render core
+    /// applies a view change; here a new preset brings its own window (a server keeps the
+    /// one set). A name the renderer does not know changes nothing.
+    pub fn set_preset(&mut self, name: &str) {
+        let change = ViewChange::Preset { name };
+        if let Err(why) = self.view3d.view.apply(&change, self.renderer.presets()) {
+            tracing::debug!(%why, "preset not taken");
+            return;
+        }
+        self.view3d.view.window = None;
+        self.view3d.refresh();
     }
 
     /// Sets the grey window of the slices and of the projection modes in 3D.

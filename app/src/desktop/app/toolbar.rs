@@ -5,7 +5,6 @@
 use eframe::egui;
 use hounsfield_protocol::Action;
 use render_core::transfer::RenderMode;
-use render_core::view::change::ViewChange;
 
 use super::{DesktopApp, State};
 use crate::desktop::session_share::ShareOptions;
@@ -105,14 +104,8 @@ fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
         .map(str::to_string)
         .collect();
     if let Some(preset) = preset_choice(ui, &workspace.view3d.view.preset, &names) {
-        let presets = workspace.renderer().presets().clone();
-        let view = &mut workspace.view3d;
-        let change = ViewChange::Preset { name: &preset };
-        if view.view.apply(&change, &presets).is_ok() {
-            // Here a new preset brings its own window (the server keeps the one set).
-            view.view.window = None;
-            view.refresh();
-        }
+        // Offered from the renderer's own presets: it knows the name.
+        workspace.set_preset(&preset);
     }
     if let Some(mode) = mode_choice(ui, workspace.view3d.view.mode) {
         workspace.view3d.view.mode = mode;
