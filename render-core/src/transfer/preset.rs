@@ -8,59 +8,8 @@ use super::error::PresetError;
 use super::statistics::VolumeStatistics;
 use crate::Window;
 
-/// How the samples along a ray combine into a pixel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum RenderMode {
-    /// Front-to-back compositing of colour and opacity (volume rendering).
-    #[default]
-    Composite,
-    /// Maximum intensity projection (contrast vessels, bone).
-    Mip,
-    /// Minimum intensity projection (airways).
-    Minip,
-    /// The mean value along the ray (a thick-slab radiograph).
-    Average,
-}
-
-impl RenderMode {
-    /// Every mode, in menu order.
-    pub const ALL: [RenderMode; 4] = [
-        RenderMode::Composite,
-        RenderMode::Mip,
-        RenderMode::Minip,
-        RenderMode::Average,
-    ];
-
-    /// The mode's name in preset files and the protocol: `composite`, `mip`, `minip`, `average`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            RenderMode::Composite => "composite",
-            RenderMode::Mip => "mip",
-            RenderMode::Minip => "minip",
-            RenderMode::Average => "average",
-        }
-    }
-
-    /// The mode with this name (ASCII case ignored), or `None`.
-    pub fn from_name(s: &str) -> Option<Self> {
-        let s = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|mode| mode.name().eq_ignore_ascii_case(s))
-    }
-
-    /// Whether the mode projects one value per ray and shows it through a grey window.
-    pub fn is_projection(&self) -> bool {
-        !matches!(self, RenderMode::Composite)
-    }
-}
-
-impl std::fmt::Display for RenderMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// How the samples along a ray combine; the vocabulary names it for the wire as well.
+pub use hounsfield_vocabulary::RenderMode;
 
 /// The units of a preset's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,22 +179,5 @@ impl Preset {
                 gradient / 100.0 * (stats.percentile(99.0) - stats.percentile(1.0))
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn render_mode_names_round_trip() {
-        for mode in RenderMode::ALL {
-            assert_eq!(RenderMode::from_name(mode.name()), Some(mode));
-            let json = serde_json::to_string(&mode).expect("serialises");
-            assert_eq!(json, format!("\"{}\"", mode.name()));
-        }
-        assert_eq!(RenderMode::from_name("MIP"), Some(RenderMode::Mip));
-        assert_eq!(RenderMode::from_name("vr"), None);
-        assert_eq!(RenderMode::default(), RenderMode::Composite);
     }
 }

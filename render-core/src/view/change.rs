@@ -64,7 +64,7 @@ impl ViewState {
                 self.preset = preset.name.clone();
                 self.mode = preset.mode;
             }
-            ViewChange::Mode { name } => self.mode = checked_mode("", name)?,
+            ViewChange::Mode { name } => self.mode = checked_mode(name)?,
             ViewChange::View { name } => {
                 let named = NamedView::from_name(name).ok_or_else(|| {
                     format!(
@@ -92,7 +92,7 @@ pub fn mirror(
 ) -> Result<(), String> {
     let mut view = ViewState {
         camera: shared.camera,
-        mode: RenderMode::from_name(&shared.mode).unwrap_or(RenderMode::Composite),
+        mode: shared.mode,
         preset: shared.preset.clone(),
         window: shared.window.map(|w| Window {
             width: w.width,
@@ -110,7 +110,7 @@ pub fn mirror(
     view.apply(change, presets)?;
     shared.camera = view.camera;
     shared.preset = view.preset;
-    shared.mode = view.mode.name().to_string();
+    shared.mode = view.mode;
     shared.window = view.window.map(|w| WindowInfo {
         width: w.width,
         center: w.center,
@@ -119,11 +119,11 @@ pub fn mirror(
     Ok(())
 }
 
-/// The render mode `name` names; `what` prefixes the error (the field's owner).
-pub fn checked_mode(what: &str, name: &str) -> Result<RenderMode, String> {
+/// The render mode `name` names, or why not.
+fn checked_mode(name: &str) -> Result<RenderMode, String> {
     RenderMode::from_name(name).ok_or_else(|| {
         format!(
-            "{what}unknown mode \"{}\" (known: composite, mip, minip, average)",
+            "unknown mode \"{}\" (known: composite, mip, minip, average)",
             shortened_for_message(name)
         )
     })

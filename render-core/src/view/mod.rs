@@ -171,7 +171,7 @@ impl ViewState {
         SharedView {
             camera: self.camera,
             preset: self.preset.clone(),
-            mode: self.mode.name().to_string(),
+            mode: self.mode,
             window: self.window.map(|w| WindowInfo {
                 width: w.width,
                 center: w.center,

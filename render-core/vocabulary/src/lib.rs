@@ -10,6 +10,7 @@
 mod camera;
 mod layout;
 mod plane;
+mod render_mode;
 mod series_kind;
 mod shared_view;
 mod view_change;
@@ -17,6 +18,7 @@ mod view_change;
 pub use camera::{Camera, NamedView};
 pub use layout::Layout;
 pub use plane::SlicePlane;
+pub use render_mode::RenderMode;
 pub use series_kind::SeriesKind;
 pub use shared_view::{CropInfo, Projection, SharedView, WindowInfo};
 pub use view_change::ViewChange;

@@ -7,7 +7,7 @@
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use crate::{Camera, Layout};
+use crate::{Camera, Layout, RenderMode};
 
 /// How the camera projects the scene onto the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -27,8 +27,8 @@ pub struct SharedView {
     pub camera: Camera,
     /// The transfer-function preset's name.
     pub preset: String,
-    /// The render mode's name.
-    pub mode: String,
+    /// How rays combine (read by name, any case).
+    pub mode: RenderMode,
     /// The grey window, when one was set (of the 3D projection modes and the slices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<WindowInfo>,

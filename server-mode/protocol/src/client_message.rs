@@ -390,4 +390,34 @@ mod tests {
             }))
         );
     }
+
+    #[test]
+    fn a_set_view_names_its_mode_in_any_case_and_an_unknown_one_is_refused_by_name() {
+        let camera = serde_json::json!({
+            "focal_point": [0.0, 0.0, 0.0], "direction": [0.0, 1.0, 0.0], "up": [0.0, 0.0, 1.0],
+            "distance_mm": 500.0, "scene_radius_mm": 200.0, "zoom": 1.0,
+            "view_angle_deg": 30.0, "projection": "perspective"
+        });
+        let set_view = |mode: &str| {
+            let message = serde_json::json!({
+                "type": "input", "seq": 1, "action": "set_view",
+                "view": {"camera": camera, "preset": "ct-bone", "mode": mode}
+            });
+            parse_client_message(&message.to_string())
+        };
+        let Ok(ClientMessage::Input(input)) = set_view("MIP") else {
+            panic!("{:?}", set_view("MIP"));
+        };
+        let Action::SetView { view } = input.action else {
+            panic!("{:?}", input.action);
+        };
+        assert_eq!(view.mode, crate::RenderMode::Mip);
+        let refusal = set_view("xray").expect_err("an unknown mode is refused");
+        assert_eq!(refusal.code, crate::ErrorCode::BadMessage);
+        assert!(
+            refusal.message.contains("unknown mode \"xray\""),
+            "{}",
+            refusal.message
+        );
+    }
 }

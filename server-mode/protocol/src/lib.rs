@@ -32,8 +32,8 @@ pub use server_message::{
 /// standard slice planes (`axial`/`coronal`/`sagittal`), what a series is for
 /// (`volume`, `localizer`, `single`) and the view as it travels.
 pub use hounsfield_vocabulary::{
-    Camera, CropInfo, Layout, Projection, SeriesKind, SharedView, SlicePlane, ViewChange,
-    WindowInfo,
+    Camera, CropInfo, Layout, Projection, RenderMode, SeriesKind, SharedView, SlicePlane,
+    ViewChange, WindowInfo,
 };
 
 /// The protocol version this build speaks.

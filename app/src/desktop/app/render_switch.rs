@@ -12,7 +12,7 @@ use crate::cli::RenderPreference;
 use crate::desktop::thin_client::connection::{
     LinkTarget, accepts_connections, trust_for, websocket_url,
 };
-use crate::desktop::thin_client::remote_view::{RemoteView, START_VIEWPORT, mirror_mode};
+use crate::desktop::thin_client::remote_view::{RemoteView, START_VIEWPORT};
 
 /// How long `auto` waits for a configured server to answer before rendering here.
 const SERVER_ANSWER_TIMEOUT: Duration = Duration::from_millis(700);
@@ -128,7 +128,7 @@ impl DesktopApp {
             if known {
                 shown.preset = mirror.preset.clone();
             }
-            shown.mode = mirror_mode(mirror);
+            shown.mode = mirror.mode;
             shown.window = mirror.window.map(|w| render_core::Window {
                 width: w.width,
                 center: w.center,

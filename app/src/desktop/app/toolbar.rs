@@ -9,7 +9,7 @@ use render_core::transfer::RenderMode;
 use super::{DesktopApp, State};
 use crate::desktop::session_share::ShareOptions;
 use crate::desktop::slice_view::SliceTool;
-use crate::desktop::thin_client::remote_view::{RemoteView, mirror_mode};
+use crate::desktop::thin_client::remote_view::RemoteView;
 use crate::desktop::workspace::LocalWorkspace;
 use render_core::view::Layout;
 
@@ -145,7 +145,7 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
     if let Some(name) = preset_choice(ui, &mirror.preset, &names) {
         view.act(Action::Preset { name });
     }
-    if let Some(mode) = mode_choice(ui, mirror_mode(&mirror)) {
+    if let Some(mode) = mode_choice(ui, mirror.mode) {
         view.act(Action::Mode {
             mode: mode.name().to_string(),
         });

@@ -162,7 +162,6 @@ impl Session {
                 self.presets.names().join(", ")
             ))
         })?;
-        let mode = change::checked_mode("set_view: ", &shared.mode).map_err(bad_value)?;
         let window = shared
             .window
             .map(|w| change::checked_window("set_view window", w.width, w.center))
@@ -181,7 +180,7 @@ impl Session {
             ..(*camera)
         };
         view.preset = preset.name.clone();
-        view.mode = mode;
+        view.mode = shared.mode;
         view.window = window;
         Ok((view, crosshair_lps))
     }

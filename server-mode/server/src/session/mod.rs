@@ -984,9 +984,6 @@ mod tests {
         let mut preset = good.clone();
         preset.preset = "no-such-preset".to_string();
         bad.push(preset);
-        let mut mode = good.clone();
-        mode.mode = "xray".to_string();
-        bad.push(mode);
         let mut window = good;
         window.window = Some(WindowInfo {
             width: -1.0,

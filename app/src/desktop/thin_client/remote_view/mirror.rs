@@ -42,8 +42,3 @@ fn builtin_presets() -> &'static PresetLibrary {
     static PRESETS: std::sync::OnceLock<PresetLibrary> = std::sync::OnceLock::new();
     PRESETS.get_or_init(PresetLibrary::builtin)
 }
-
-/// The render mode a mirror names (composite when unknown).
-pub fn mirror_mode(mirror: &SharedView) -> RenderMode {
-    RenderMode::from_name(&mirror.mode).unwrap_or(RenderMode::Composite)
-}

@@ -19,7 +19,6 @@ use hounsfield_protocol::{
     Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, TransportKind, Viewport,
 };
 use render_core::Window;
-use render_core::transfer::RenderMode;
 use render_core::view::layout::{cell_index, quad_cells};
 use render_core::view::{Cell, CropBox, PlaneGeometry};
 
@@ -32,7 +31,6 @@ use super::rulers::{ProbeReading, Ruler, SlicePlacement};
 use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters, plane_colour};
 
 use mirror::mirror_action;
-pub use mirror::mirror_mode;
 use overlay::paint_quad_overlays;
 use pointer::slice_under;
 
