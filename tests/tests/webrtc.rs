@@ -10,6 +10,7 @@
 mod common;
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use hounsfield_client::lossy_relay::LossyRelay;
@@ -33,13 +34,19 @@ const WANTED: usize = 15;
 /// Time between inputs of a drag.
 const INPUT_EVERY: Duration = Duration::from_millis(40);
 
-/// A server on loopback; with a WebRTC endpoint on loopback UDP when `webrtc`.
+/// The server on loopback the tests share; with a WebRTC endpoint on loopback UDP when
+/// `webrtc` (each session has its own peer, so the tests do not see each other).
 fn server(webrtc: bool) -> SocketAddr {
-    let mut config = common::server::loopback_config();
-    if webrtc {
-        config.webrtc = Some(WebRtcConfig::loopback());
-    }
-    common::server::start(vec![config])[0]
+    static WITH_WEBRTC: OnceLock<SocketAddr> = OnceLock::new();
+    static WITHOUT: OnceLock<SocketAddr> = OnceLock::new();
+    let slot = if webrtc { &WITH_WEBRTC } else { &WITHOUT };
+    common::server::shared(slot, || {
+        let mut config = common::server::loopback_config();
+        if webrtc {
+            config.webrtc = Some(WebRtcConfig::loopback());
+        }
+        config
+    })
 }
 
 /// A client that offered H.264 and WebRTC, opened the phantom and had its first frame;

@@ -1,9 +1,9 @@
 //! Servers for the streaming server's tests: started on loopback, each in a thread of its
-//! own (with its own async runtime), sharing one library (the built-in phantom) and one
-//! render thread.
+//! own (with its own async runtime), all of a test process sharing one render thread
+//! (making a GPU device and its pipelines is the slow part of a start).
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use hounsfield_server::BackgroundServer;
 use hounsfield_server::{Library, Scheduler, ServerConfig};
@@ -25,10 +25,7 @@ pub fn start(configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
 
 /// [`start`] serving `library` instead of the built-in phantom.
 pub fn start_with_library(library: Arc<Library>, configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
-    let scheduler = Arc::new(
-        Scheduler::start(PresetLibrary::builtin(), 2)
-            .expect("a GPU adapter (lavapipe at least) is needed"),
-    );
+    let scheduler = shared_scheduler();
     let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
     configs
         .into_iter()
@@ -41,6 +38,29 @@ pub fn start_with_library(library: Arc<Library>, configs: Vec<ServerConfig>) -> 
             address
         })
         .collect()
+}
+
+/// The render thread of this test process's servers, started with the first of them.
+fn shared_scheduler() -> Arc<Scheduler> {
+    static SCHEDULER: OnceLock<Arc<Scheduler>> = OnceLock::new();
+    SCHEDULER
+        .get_or_init(|| {
+            Arc::new(
+                Scheduler::start(PresetLibrary::builtin(), 2)
+                    .expect("a GPU adapter (lavapipe at least) is needed"),
+            )
+        })
+        .clone()
+}
+
+/// The address of a server on `config` that every test of this process asking for `slot`
+/// shares: tests that need a plain server to talk to, and change nothing server-wide, do
+/// not each start one. `config` is read by the first caller only.
+pub fn shared(
+    slot: &'static OnceLock<SocketAddr>,
+    config: impl FnOnce() -> ServerConfig,
+) -> SocketAddr {
+    *slot.get_or_init(|| start(vec![config()])[0])
 }
 
 /// Starts a server on `config` whose library is the series in `folders` (scanned now),
