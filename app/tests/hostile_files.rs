@@ -1,6 +1,7 @@
 //! Hostile files next to a good series: each case the test writes (a file claiming
 //! 4294967295 frames, a series with one slice at z = 1e15 mm, 65535 × 65535 images native
-//! and compressed, Rows = 0, an OB element declaring 0xFFFFFFFE bytes in a 200-byte file)
+//! and compressed, Rows = 0, an OB element declaring 0xFFFFFFFE bytes in a 200-byte file,
+//! sequences nested 100,000 deep, a named pipe, a link out of the library)
 //! goes through `info`, `probe`, `render`, `bench load`, the desktop window (under Xvfb)
 //! and a real `--serve` process. Each must be refused with a
 //! specific reason, the processes must exit (or keep serving) normally, their peak memory
@@ -18,14 +19,20 @@ use dicom_dictionary_std::tags;
 use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
 
 /// Each hostile case's folder, and what its refusal must say.
-const REFUSED_CASES: [(&str, &str); 6] = [
+const REFUSED_CASES: [(&str, &str); 8] = [
     ("frames", "NumberOfFrames"),
     ("far-slice", "too sparse"),
     ("huge-native", "65535 × 65535"),
     ("huge-compressed", "over the 2.1 GB"),
     ("zero-rows", "Rows (0028,0010)"),
     ("huge-ob", "4294967294"),
+    ("deep-nesting", "nest deeper than 32 levels"),
+    ("pipe", "a named pipe"),
 ];
+
+/// Sequences the deeply nested file nests: far past any real file, and deep enough that
+/// a parser recursing once per level overflows its stack.
+const HOSTILE_NESTING: usize = 100_000;
 
 /// Peak resident memory any command here may reach. The good series is 256 × 256 × 192
 /// of i16 (24 MiB); a hostile file followed would take gigabytes.
@@ -172,6 +179,52 @@ fn write_huge_declared_length(folder: &Path) -> PathBuf {
     path
 }
 
+/// A small image whose data set holds [`HOSTILE_NESTING`] sequences each inside the
+/// last's item (ContentSequence, undefined lengths), before its pixel data.
+fn write_deeply_nested(folder: &Path) -> PathBuf {
+    let path = write_image(
+        folder,
+        &Declared {
+            name: "deep.dcm",
+            series_uid: "2.25.970",
+            ..Declared::default()
+        },
+    );
+    let bytes = std::fs::read(&path).expect("file reads");
+    let pixel_data = [0xE0, 0x7F, 0x10, 0x00, b'O', b'W'];
+    let at = bytes
+        .windows(pixel_data.len())
+        .position(|w| w == pixel_data)
+        .expect("the image has pixel data");
+    let undefined = 0xFFFF_FFFFu32.to_le_bytes();
+    let mut nested = Vec::new();
+    for _ in 0..HOSTILE_NESTING {
+        nested.extend_from_slice(&[0x40, 0x00, 0x30, 0xA7, b'S', b'Q', 0, 0]);
+        nested.extend_from_slice(&undefined);
+        nested.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0]);
+        nested.extend_from_slice(&undefined);
+    }
+    for _ in 0..HOSTILE_NESTING {
+        nested.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+        nested.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+    }
+    let mut hostile = bytes[..at].to_vec();
+    hostile.extend_from_slice(&nested);
+    hostile.extend_from_slice(&bytes[at..]);
+    std::fs::write(&path, hostile).expect("file rewritten");
+    path
+}
+
+/// A named pipe where an image would be: opening it for reading waits for a writer that
+/// never comes.
+fn write_named_pipe(folder: &Path) {
+    let made = Command::new("mkfifo")
+        .arg(folder.join("pipe.dcm"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo made the pipe");
+}
+
 /// Every hostile case in `folder`, each in its own subfolder (so `probe` can take one).
 fn write_hostile_cases(folder: &Path) {
     let case = |name: &str| {
@@ -235,6 +288,11 @@ fn write_hostile_cases(folder: &Path) {
         },
     );
     write_huge_declared_length(&case("huge-ob"));
+    write_deeply_nested(&case("deep-nesting"));
+    write_named_pipe(&case("pipe"));
+    // A link to a file outside the library: never followed.
+    std::os::unix::fs::symlink("/etc/hostname", case("link-out").join("outside.dcm"))
+        .expect("link made");
     // One SeriesInstanceUID in two studies, with images of different sizes.
     for (study, side) in [("2.25.801", 2), ("2.25.802", 4)] {
         write_image(
@@ -359,6 +417,16 @@ fn info_lists_the_good_series_and_names_each_hostile_file() {
         ob.contains("(7FD0,0010)") && ob.contains("4294967294"),
         "{ob}"
     );
+
+    let deep = skipped_reason(&report, "deep.dcm");
+    assert!(deep.contains("nest deeper than 32 levels"), "{deep}");
+    let pipe = skipped_reason(&report, "pipe.dcm");
+    assert!(
+        pipe.contains("not a regular file but a named pipe"),
+        "{pipe}"
+    );
+    let outside = skipped_reason(&report, "outside.dcm");
+    assert!(outside.contains("out of the library"), "{outside}");
 
     let far = series(&report, "2.25.920");
     assert_eq!(far["loadable"], false, "{far}");

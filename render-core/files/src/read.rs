@@ -1,5 +1,5 @@
 //! Reading a small file whose size is not trusted (a certificate, a key, the server's
-//! users file): never more than its limit, and one byte to tell it went over, is read
+//! users file): opened as a regular file only, and never more than its limit, and one byte to tell it went over, is read
 //! into memory, even when the file grows while it is read.
 
 use std::io::Read;
@@ -16,7 +16,7 @@ pub enum SmallFileError {
 
 /// The bytes of the file at `path`, if it holds at most `limit` of them.
 pub fn read_at_most(path: &Path, limit: u64) -> Result<Vec<u8>, SmallFileError> {
-    let file = std::fs::File::open(path).map_err(SmallFileError::Io)?;
+    let file = crate::open_regular(path).map_err(SmallFileError::Io)?;
     let mut bytes = Vec::new();
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::dicomdir::read_dicomdir;
 use super::error::DicomError;
 use super::header::{FileKind, IMAGE_ORIENTATION, IMAGE_POSITION, ImageHeader, read_file_headers};
+use super::library_walk::files_under;
 use super::series_kind::{self, SeriesKind};
 use super::stack::{StackPlan, plan_stack};
 use crate::progress::{Counter, ProgressFn, Stage};
@@ -116,13 +116,7 @@ impl Series {
 impl Catalog {
     /// Scans files, folders (recursively) and DICOMDIRs, reading headers only.
     pub fn scan(paths: &[PathBuf], progress: ProgressFn<'_>) -> Catalog {
-        let mut skipped = Vec::new();
-        let mut files = Vec::new();
-        for path in paths {
-            collect_files(path, &mut files, &mut skipped);
-        }
-        files.sort();
-        files.dedup();
+        let (files, mut skipped) = files_under(paths);
         let counter = Counter::new(Stage::Scanning, files.len(), progress);
         let read: Vec<(PathBuf, Result<FileKind, DicomError>)> = files
             .into_par_iter()
@@ -230,80 +224,6 @@ fn missing_geometry(headers: &[ImageHeader]) -> Option<DicomError> {
             attribute,
         })
     })
-}
-
-/// Adds the files under `path`: a DICOMDIR brings the files it references.
-fn collect_files(path: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<SkippedFile>) {
-    let metadata = match std::fs::metadata(path) {
-        Ok(metadata) => metadata,
-        Err(error) => {
-            skipped.push(SkippedFile {
-                file: path.to_path_buf(),
-                reason: format!("cannot read: {error}"),
-            });
-            return;
-        }
-    };
-    if metadata.is_dir() {
-        walk_folder(path, files, skipped);
-        return;
-    }
-    if path
-        .file_name()
-        .is_some_and(|n| n.eq_ignore_ascii_case("DICOMDIR"))
-    {
-        match read_dicomdir(path) {
-            Ok(directory) => {
-                for file in directory.referenced_files() {
-                    if file.is_file() {
-                        files.push(file);
-                    } else {
-                        skipped.push(SkippedFile {
-                            reason: format!("referenced by {} but missing", path.display()),
-                            file,
-                        });
-                    }
-                }
-            }
-            Err(error) => skipped.push(SkippedFile {
-                file: path.to_path_buf(),
-                reason: error.reason(),
-            }),
-        }
-        return;
-    }
-    files.push(path.to_path_buf());
-}
-
-fn walk_folder(folder: &Path, files: &mut Vec<PathBuf>, skipped: &mut Vec<SkippedFile>) {
-    let entries = match std::fs::read_dir(folder) {
-        Ok(entries) => entries,
-        Err(error) => {
-            skipped.push(SkippedFile {
-                file: folder.to_path_buf(),
-                reason: format!("cannot read folder: {error}"),
-            });
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        match entry.file_type() {
-            Ok(kind) if kind.is_dir() => walk_folder(&path, files, skipped),
-            Ok(_) => files.push(path),
-            Err(error) => skipped.push(SkippedFile {
-                file: path,
-                reason: format!("cannot read: {error}"),
-            }),
-        }
-    }
 }
 
 /// Groups images into studies and series, splitting series by geometry. Series ids are

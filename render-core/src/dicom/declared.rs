@@ -2,12 +2,20 @@
 //!
 //! dicom-rs reads an element by allocating the length its header declares and then
 //! filling it from the file, so a 200-byte file whose OB element declares 0xFFFFFFFE bytes
-//! costs 4 GiB before the short read is noticed. [`check_declared_lengths`] walks the
+//! costs 4 GiB before the short read is noticed. [`open_checked`] walks the
 //! element headers first, with dicom-parser's lazy reader (values are skipped, never
 //! read), and refuses any value that claims more bytes than remain in the file. Only then
 //! is the file handed to dicom-object. The walk also tells how many bytes the pixel data
 //! occupies, which bounds the frames a header may claim.
+//!
+//! It is also where a DICOM file is opened ([`open_checked`]): once, as a regular file
+//! (a named pipe or device is refused at once, not waited on), and the parser reads the
+//! handle the walk checked. And it is where nesting is bounded: dicom-object reads a
+//! sequence within a sequence by recursion, so a file nesting thousands deep would
+//! overflow the stack; the walk, which keeps its depth in a counter, refuses any past
+//! [`MAX_SEQUENCE_DEPTH`] first.
 
+use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -25,6 +33,13 @@ use super::text::trim_value;
 
 /// Preamble and `DICM` before the file meta group.
 const META_START: u64 = 132;
+/// `DICM` alone before the file meta group (a file written without its preamble).
+const META_START_WITHOUT_PREAMBLE: u64 = 4;
+/// The deepest nesting of sequences a file may have. Image objects nest a handful deep
+/// (enhanced multi-frame functional groups: 2; RT structure sets: 4 to 5) and structured
+/// reports rarely past 20; each level of dicom-object's recursive parse takes stack, and
+/// files are parsed on worker threads of 2 MiB.
+pub const MAX_SEQUENCE_DEPTH: usize = 32;
 /// An item of a sequence or of encapsulated pixel data.
 const ITEM: Tag = Tag(0xFFFE, 0xE000);
 /// Deflated data sets may inflate to this many times their file size, and no more.
@@ -69,19 +84,32 @@ pub struct DeclaredLayout {
     pub pixel_data: PixelDataExtent,
 }
 
-/// Walks the element headers of the file at `path`, refusing any declared length that
-/// reaches past the end of the file.
-pub fn check_declared_lengths(path: &Path, reach: Reach) -> Result<DeclaredLayout, DicomError> {
+/// A DICOM file opened once its kind, declared lengths and nesting were checked, at its
+/// first byte: the parser reads this handle, not the path again.
+#[derive(Debug)]
+pub struct CheckedFile {
+    /// The open file, at its start.
+    pub file: File,
+    /// What the walk learnt.
+    pub layout: DeclaredLayout,
+}
+
+/// Opens the file at `path` as a regular file and walks its element headers, refusing any
+/// declared length that reaches past the end of the file and any nesting past
+/// [`MAX_SEQUENCE_DEPTH`].
+pub fn open_checked(path: &Path, reach: Reach) -> Result<CheckedFile, DicomError> {
     let io = |source: std::io::Error| DicomError::Io {
         file: path.to_path_buf(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let mut file = hounsfield_files::open_regular(path).map_err(io)?;
     let bytes = file.metadata().map_err(io)?.len();
-    check_source(path, BufReader::new(file), bytes, reach)
+    let layout = check_source(path, BufReader::new(&file), bytes, reach)?;
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok(CheckedFile { file, layout })
 }
 
-/// [`check_declared_lengths`] over bytes already in memory (a DICOMDIR).
+/// [`open_checked`]'s walk over bytes already in memory (a DICOMDIR).
 pub fn check_declared_lengths_in(
     path: &Path,
     data: &[u8],
@@ -100,19 +128,17 @@ fn check_source<S: Read + Seek>(
         file: path.to_path_buf(),
         reason,
     };
-    let mut magic = [0u8; 4];
-    let has_magic = bytes >= META_START
-        && source.seek(SeekFrom::Start(META_START - 4)).is_ok()
-        && source.read_exact(&mut magic).is_ok()
-        && &magic == b"DICM";
-    if !has_magic {
-        // Not Part 10: dicom-object refuses it without reading further.
-        return Ok(DeclaredLayout {
-            bytes,
-            pixel_data: PixelDataExtent::Absent,
-        });
-    }
-    let (dataset_start, transfer_syntax) = walk_meta(&mut source, bytes).map_err(refuse)?;
+    // Where dicom-object looks for the magic code: after a preamble, or at the start.
+    let Some(meta_start) = [META_START, META_START_WITHOUT_PREAMBLE]
+        .into_iter()
+        .find(|&start| has_magic_before(&mut source, bytes, start))
+    else {
+        return Err(refuse(
+            "no DICOM Part 10 header ('DICM' at byte 128 missing)".to_string(),
+        ));
+    };
+    let (dataset_start, transfer_syntax) =
+        walk_meta(&mut source, bytes, meta_start).map_err(refuse)?;
     if transfer_syntax.is_empty() {
         return Err(refuse(
             "its file meta group has no TransferSyntaxUID (0002,0010)".to_string(),
@@ -145,10 +171,23 @@ fn check_source<S: Read + Seek>(
     walk_dataset(source, bytes, syntax, reach).map_err(refuse)
 }
 
-/// Checks the meta group's lengths; returns where the data set starts and its transfer
-/// syntax.
-fn walk_meta<S: Read + Seek>(source: &mut S, bytes: u64) -> Result<(u64, String), String> {
-    let mut position = META_START;
+/// Whether `DICM` ends at byte `meta_start`.
+fn has_magic_before<S: Read + Seek>(source: &mut S, bytes: u64, meta_start: u64) -> bool {
+    let mut magic = [0u8; 4];
+    bytes >= meta_start
+        && source.seek(SeekFrom::Start(meta_start - 4)).is_ok()
+        && source.read_exact(&mut magic).is_ok()
+        && &magic == b"DICM"
+}
+
+/// Checks the meta group's lengths from `meta_start`; returns where the data set starts
+/// and its transfer syntax.
+fn walk_meta<S: Read + Seek>(
+    source: &mut S,
+    bytes: u64,
+    meta_start: u64,
+) -> Result<(u64, String), String> {
+    let mut position = meta_start;
     let mut transfer_syntax = String::new();
     // Where FileMetaInformationGroupLength (0002,0000) says the group ends.
     let mut declared_end: Option<u64> = None;
@@ -250,6 +289,11 @@ fn walk_dataset<S: Read + Seek>(
                     return Ok(DeclaredLayout { bytes, pixel_data });
                 }
                 depth += 1;
+                if depth > MAX_SEQUENCE_DEPTH {
+                    return Err(format!(
+                        "its sequences nest deeper than {MAX_SEQUENCE_DEPTH} levels (sequence {tag} is level {depth})"
+                    ));
+                }
             }
             LazyDataToken::SequenceEnd => depth = depth.saturating_sub(1),
             LazyDataToken::LazyValue { header, decoder } => {
@@ -315,4 +359,101 @@ fn too_long(tag: Tag, length: u64, bytes: u64, position: u64) -> String {
         "the file is truncated or hostile: element {tag} declares {length} bytes at byte {position}, but only {} are left before its end",
         bytes.saturating_sub(position)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use dicom_core::value::PrimitiveValue;
+    use dicom_core::{DataElement, VR};
+    use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
+
+    use super::*;
+
+    /// A small Part 10 file whose data set ends with `levels` sequences, each in the last
+    /// one's item.
+    fn nested_file(folder: &Path, levels: usize) -> std::path::PathBuf {
+        let mut object = InMemDicomObject::new_empty();
+        object.put(DataElement::new(
+            tags::SOP_INSTANCE_UID,
+            VR::UI,
+            PrimitiveValue::from("2.25.1"),
+        ));
+        let path = folder.join(format!("nested{levels}.dcm"));
+        object
+            .with_meta(
+                FileMetaTableBuilder::new()
+                    .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.2")
+                    .media_storage_sop_instance_uid("2.25.1")
+                    .transfer_syntax("1.2.840.10008.1.2.1"),
+            )
+            .expect("meta group")
+            .write_to_file(&path)
+            .expect("written");
+        let mut bytes = std::fs::read(&path).expect("read back");
+        for _ in 0..levels {
+            bytes.extend_from_slice(&[
+                0x40, 0x00, 0x30, 0xA7, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+            ]);
+            bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        }
+        for _ in 0..levels {
+            bytes.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+            bytes.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        }
+        std::fs::write(&path, bytes).expect("rewritten");
+        path
+    }
+
+    #[test]
+    fn nesting_to_the_bound_parses_on_a_worker_stack_and_one_level_more_is_refused() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let within = nested_file(folder.path(), MAX_SEQUENCE_DEPTH);
+        let beyond = nested_file(folder.path(), MAX_SEQUENCE_DEPTH + 1);
+        // Parsed as a scan parses it: on a thread with a rayon worker's 2 MiB stack.
+        let parsed = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let checked = open_checked(&within, Reach::WholeFile).expect("within the bound");
+                dicom_object::OpenFileOptions::new()
+                    .read_preamble(dicom_object::file::ReadPreamble::Auto)
+                    .from_reader(checked.file)
+                    .map(|_| ())
+                    .map_err(|error| error.to_string())
+            })
+            .expect("a thread")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(parsed, Ok(()));
+        let refused = open_checked(&beyond, Reach::WholeFile).expect_err("past the bound");
+        let reason = refused.reason();
+        assert!(
+            reason.contains("nest deeper than 32 levels") && reason.contains("(0040,A730)"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_file_without_its_preamble_is_walked_too_and_one_without_dicm_refused() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let whole = std::fs::read(nested_file(folder.path(), 0)).expect("read");
+        let bare = folder.path().join("bare.dcm");
+        // "DICM" at byte 0, then a value claiming more bytes than the file has.
+        let mut bytes = whole[128..].to_vec();
+        bytes.extend_from_slice(&[0x10, 0x00, 0x10, 0x00, b'P', b'N', 0xFF, 0x7F]);
+        std::fs::write(&bare, bytes).expect("written");
+        let refused = open_checked(&bare, Reach::WholeFile).expect_err("walked and refused");
+        assert!(
+            refused.reason().contains("declares 32767 bytes"),
+            "{}",
+            refused.reason()
+        );
+        let text = folder.path().join("notes.txt");
+        std::fs::write(&text, "not DICOM at all").expect("written");
+        let refused = open_checked(&text, Reach::WholeFile).expect_err("no DICM");
+        assert!(
+            refused.reason().contains("'DICM' at byte 128 missing"),
+            "{}",
+            refused.reason()
+        );
+    }
 }

@@ -48,16 +48,16 @@ pub fn read_dicomdir(path: &Path) -> Result<Directory, DicomError> {
         file: path.to_path_buf(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_DICOMDIR_BYTES {
-        return Err(DicomError::NotDicom {
-            file: path.to_path_buf(),
-            reason: format!(
-                "a DICOMDIR of {size} bytes is over the {MAX_DICOMDIR_BYTES} bytes one may have"
-            ),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes =
+        hounsfield_files::read_at_most(path, MAX_DICOMDIR_BYTES).map_err(|error| match error {
+            hounsfield_files::SmallFileError::Io(source) => io(source),
+            hounsfield_files::SmallFileError::TooLarge(size) => DicomError::NotDicom {
+                file: path.to_path_buf(),
+                reason: format!(
+                    "a DICOMDIR of {size} bytes is over the {MAX_DICOMDIR_BYTES} bytes one may have"
+                ),
+            },
+        })?;
     let head = parse(path, &bytes, Some(tags::DIRECTORY_RECORD_SEQUENCE))?;
     check_sop_class(path, &head)?;
     let layout = Encoding::of_transfer_syntax(head.meta().transfer_syntax())

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
+use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 
-use super::declared::{DeclaredLayout, PixelDataExtent, Reach, check_declared_lengths};
+use super::declared::{DeclaredLayout, PixelDataExtent, Reach, open_checked};
 use super::dicomdir::is_dicomdir_sop_class;
 use super::error::{Attribute, DicomError};
 use super::text::trim_value;
@@ -176,10 +177,12 @@ pub enum FileKind {
 
 /// Reads the header of a DICOM file (stopping before the pixel data).
 pub fn read_file_headers(file: &Path) -> Result<FileKind, DicomError> {
-    let layout = check_declared_lengths(file, Reach::UntilPixelData)?;
+    let checked = open_checked(file, Reach::UntilPixelData)?;
+    let layout = checked.layout;
     let object = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
-        .open_file(file)
+        .read_preamble(ReadPreamble::Auto)
+        .from_reader(checked.file)
         .map_err(|e| open_error(file, e))?;
     let meta = object.meta();
     if is_dicomdir_sop_class(meta.media_storage_sop_class_uid()) {

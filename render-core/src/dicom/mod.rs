@@ -9,6 +9,7 @@ pub mod error;
 pub mod header;
 pub mod jpeg12;
 pub mod jpeg2000;
+pub mod library_walk;
 pub mod loader;
 pub mod pixels;
 pub mod predecoded;

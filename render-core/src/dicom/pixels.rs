@@ -8,10 +8,11 @@ use std::path::Path;
 
 use dicom_core::DicomValue;
 use dicom_dictionary_std::tags;
+use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 use dicom_pixeldata::PixelDecoder;
 
-use super::declared::{Reach, check_declared_lengths};
+use super::declared::{Reach, open_checked};
 use super::error::DicomError;
 use super::header::{PIXEL_DATA, PixelFormat, Rescale, error_chain, open_error};
 pub use super::rescale::{Sample, write_rescaled};
@@ -33,9 +34,10 @@ pub fn decode_frames<T: Sample>(
     format: PixelFormat,
     targets: &mut [FrameTarget<'_, T>],
 ) -> Result<(), DicomError> {
-    check_declared_lengths(file, Reach::WholeFile)?;
+    let checked = open_checked(file, Reach::WholeFile)?;
     let object = OpenFileOptions::new()
-        .open_file(file)
+        .read_preamble(ReadPreamble::Auto)
+        .from_reader(checked.file)
         .map_err(|e| open_error(file, e))?;
     if object.get(tags::PIXEL_DATA).is_none() {
         return Err(DicomError::MissingAttribute {
