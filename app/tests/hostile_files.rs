@@ -30,6 +30,10 @@ const REFUSED_CASES: [(&str, &str); 8] = [
     ("pipe", "a named pipe"),
 ];
 
+/// The series whose SeriesDescription runs to megabytes, and its length (characters).
+const LONG_TEXT_SERIES: &str = "2.25.980";
+const LONG_TEXT_CHARS: usize = 4_000_000;
+
 /// Sequences the deeply nested file nests: far past any real file, and deep enough that
 /// a parser recursing once per level overflows its stack.
 const HOSTILE_NESTING: usize = 100_000;
@@ -52,6 +56,8 @@ struct Declared<'a> {
     frames: Option<&'a str>,
     z_mm: f64,
     transfer_syntax: &'a str,
+    /// SeriesDescription, when not empty.
+    description: &'a str,
 }
 
 impl Default for Declared<'_> {
@@ -65,6 +71,7 @@ impl Default for Declared<'_> {
             frames: None,
             z_mm: 0.0,
             transfer_syntax: EXPLICIT_VR_LE,
+            description: "",
         }
     }
 }
@@ -97,6 +104,10 @@ fn write_image(folder: &Path, declared: &Declared<'_>) -> PathBuf {
     text(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2");
     if let Some(frames) = declared.frames {
         text(tags::NUMBER_OF_FRAMES, VR::IS, frames);
+    }
+    if !declared.description.is_empty() {
+        // UT: a 4-byte length, so that the text can run to megabytes.
+        text(tags::SERIES_DESCRIPTION, VR::UT, declared.description);
     }
     let short = |object: &mut InMemDicomObject, tag, value: u16| {
         object.put(DataElement::new(tag, VR::US, PrimitiveValue::from(value)));
@@ -290,6 +301,15 @@ fn write_hostile_cases(folder: &Path) {
     write_huge_declared_length(&case("huge-ob"));
     write_deeply_nested(&case("deep-nesting"));
     write_named_pipe(&case("pipe"));
+    write_image(
+        &case("long-text"),
+        &Declared {
+            name: "long-text.dcm",
+            series_uid: LONG_TEXT_SERIES,
+            description: &"Long ".repeat(LONG_TEXT_CHARS / 5),
+            ..Declared::default()
+        },
+    );
     // A link to a file outside the library: never followed.
     std::os::unix::fs::symlink("/etc/hostname", case("link-out").join("outside.dcm"))
         .expect("link made");
@@ -428,6 +448,13 @@ fn info_lists_the_good_series_and_names_each_hostile_file() {
     let outside = skipped_reason(&report, "outside.dcm");
     assert!(outside.contains("out of the library"), "{outside}");
 
+    let long = series(&report, LONG_TEXT_SERIES)["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(long.chars().count(), 1024, "a header keeps 1024 characters");
+    assert!(long.ends_with('…'), "cut with a mark");
+
     let far = series(&report, "2.25.920");
     assert_eq!(far["loadable"], false, "{far}");
     assert!(far["warnings"].to_string().contains("too sparse"), "{far}");
@@ -560,6 +587,16 @@ async fn serve_checks(address: &str) {
         .expect("welcome");
     let studies = client.list_studies().await.expect("studies");
     let all: Vec<_> = studies.iter().flat_map(|s| s.series.iter()).collect();
+    let long = all
+        .iter()
+        .find(|s| s.id == LONG_TEXT_SERIES)
+        .expect("the series of megabyte texts is listed");
+    assert_eq!(
+        long.description.chars().count(),
+        hounsfield_protocol::MAX_LISTED_CHARS,
+        "its description arrives cut to the bound"
+    );
+    assert!(long.description.ends_with('…'), "{}", long.description);
     let far = all
         .iter()
         .find(|s| s.id == "2.25.920")

@@ -491,6 +491,20 @@ fn not_an_image(reader: &AttributeReader<'_>) -> DicomError {
     }
 }
 
+/// The longest text an image header keeps of one attribute (characters). DICOM's own
+/// bounds are far below (LO and UI 64, PN 3 × 64, ST 1024); a longer value is a broken or
+/// hostile file, and keeping it whole in every image's header costs its length per image.
+pub const MAX_HEADER_TEXT_CHARS: usize = 1024;
+/// The most values an image header keeps of one multi-valued text attribute (ImageType
+/// has four or five).
+pub const MAX_HEADER_VALUES: usize = 64;
+
+/// A text value without DICOM's padding, cut to [`MAX_HEADER_TEXT_CHARS`].
+fn kept_text(value: &str) -> String {
+    hounsfield_vocabulary::text::cut_with_mark(trim_value(value), MAX_HEADER_TEXT_CHARS)
+        .into_owned()
+}
+
 /// Reads typed attribute values from one object, naming the file on failure.
 struct AttributeReader<'a> {
     file: &'a Path,
@@ -498,19 +512,29 @@ struct AttributeReader<'a> {
 }
 
 impl AttributeReader<'_> {
+    /// The attribute's text, at most [`MAX_HEADER_TEXT_CHARS`] characters (cut with a
+    /// mark): the header of every image of a series keeps its own copy.
     fn string(&self, tag: Tag) -> String {
         self.object
             .get(tag)
             .and_then(|e| e.to_str().ok())
-            .map(|s| trim_value(&s).to_string())
+            .map(|s| kept_text(&s))
             .unwrap_or_default()
     }
 
+    /// The attribute's values, each as [`Self::string`] keeps it, at most
+    /// [`MAX_HEADER_VALUES`] of them.
     fn strings(&self, tag: Tag) -> Vec<String> {
         self.object
             .get(tag)
             .and_then(|e| e.to_multi_str().ok())
-            .map(|values| values.iter().map(|s| trim_value(s).to_string()).collect())
+            .map(|values| {
+                values
+                    .iter()
+                    .take(MAX_HEADER_VALUES)
+                    .map(|s| kept_text(s))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

@@ -152,7 +152,14 @@ pub fn check_finite_within(what: &str, values: &[f64], limit: f64) -> Result<(),
 
 /// A client's string cut short, control characters dropped, for echoing in a message.
 pub fn shortened_for_message(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).take(40).collect()
+    /// Characters of a client's value echoed.
+    const SHOWN: usize = 40;
+    let printable: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(SHOWN + 1)
+        .collect();
+    hounsfield_vocabulary::text::cut_with_mark(&printable, SHOWN).into_owned()
 }
 
 #[cfg(test)]

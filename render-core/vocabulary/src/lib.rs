@@ -13,6 +13,7 @@ mod plane;
 mod render_mode;
 mod series_kind;
 mod shared_view;
+pub mod text;
 mod view_change;
 
 pub use camera::{Camera, NamedView};

@@ -63,10 +63,9 @@ impl<'de> Deserialize<'de> for RenderMode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
         RenderMode::from_name(&name).ok_or_else(|| {
-            let shown: String = name.chars().take(32).collect();
-            let cut = if shown.len() < name.len() { "…" } else { "" };
             serde::de::Error::custom(format!(
-                "unknown mode \"{shown}{cut}\" (known: composite, mip, minip, average)"
+                "unknown mode \"{}\" (known: composite, mip, minip, average)",
+                crate::text::cut_with_mark(&name, 32)
             ))
         })
     }

@@ -63,6 +63,49 @@ impl StudyQuery {
     }
 }
 
+/// The longest text of one catalog field in a `studies` reply (characters): a header's
+/// text as a file holds it may run to megabytes, and every listing sends it to every
+/// client. Names and descriptions are at most 64 characters in DICOM; 256 keeps every
+/// real one whole. A longer one arrives cut, ending in `…`.
+pub const MAX_LISTED_CHARS: usize = 256;
+
+/// Serialises a catalog field cut to [`MAX_LISTED_CHARS`]: the one place a listed text's
+/// bound is kept, whoever built the value.
+fn listed<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&hounsfield_vocabulary::text::cut_with_mark(
+        text,
+        MAX_LISTED_CHARS,
+    ))
+}
+
+/// [`listed`] for each of a list's texts.
+fn listed_all<S: serde::Serializer>(texts: &[String], serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = serializer.serialize_seq(Some(texts.len()))?;
+    for text in texts {
+        seq.serialize_element(&hounsfield_vocabulary::text::cut_with_mark(
+            text,
+            MAX_LISTED_CHARS,
+        ))?;
+    }
+    seq.end()
+}
+
+/// A series' reason for being unavailable, bounded as an `error` reply's message is
+/// ([`crate::MAX_ERROR_MESSAGE_CHARS`]); the thumbnail's path, as a listed text.
+fn listed_reason<S: serde::Serializer>(
+    reason: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match reason {
+        Some(reason) => serializer.serialize_some(&hounsfield_vocabulary::text::cut_with_mark(
+            reason,
+            crate::MAX_ERROR_MESSAGE_CHARS,
+        )),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// What a `studies` reply holds: one page of the studies matching a query.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StudyPage {
@@ -78,20 +121,25 @@ pub struct StudyPage {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StudyInfo {
     /// The StudyInstanceUID (or `phantom`).
+    #[serde(serialize_with = "listed")]
     pub id: String,
     /// StudyDescription.
+    #[serde(serialize_with = "listed")]
     pub description: String,
     /// StudyDate (YYYYMMDD), may be empty.
+    #[serde(serialize_with = "listed")]
     pub date: String,
     /// PatientName, may be empty.
+    #[serde(serialize_with = "listed")]
     pub patient_name: String,
     /// PatientID, may be empty.
+    #[serde(serialize_with = "listed")]
     pub patient_id: String,
     /// AccessionNumber, may be empty.
-    #[serde(default)]
+    #[serde(default, serialize_with = "listed")]
     pub accession: String,
     /// The modalities of its series, each once, in series order.
-    #[serde(default)]
+    #[serde(default, serialize_with = "listed_all")]
     pub modalities: Vec<String>,
     /// The series of the study.
     pub series: Vec<SeriesInfo>,
@@ -101,19 +149,26 @@ pub struct StudyInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SeriesInfo {
     /// The id `open` takes.
+    #[serde(serialize_with = "listed")]
     pub id: String,
     /// SeriesNumber.
     pub number: Option<i32>,
     /// Modality code (CT, MR…).
+    #[serde(serialize_with = "listed")]
     pub modality: String,
     /// SeriesDescription.
+    #[serde(serialize_with = "listed")]
     pub description: String,
     /// Images (frames) in the series.
     pub images: usize,
     /// Voxels along i, j, k when the images stack into a volume.
     pub dims: Option<[usize; 3]>,
     /// Why the series cannot be opened, when it cannot.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "listed_reason"
+    )]
     pub unavailable: Option<String>,
     /// What the series is for: `volume`, `localizer` or `single`.
     #[serde(default)]
@@ -163,5 +218,38 @@ mod tests {
         };
         assert_eq!(total, 0);
         assert_eq!(studies[0].series[0].kind, SeriesKind::Volume);
+    }
+
+    #[test]
+    fn listed_texts_are_cut_to_their_bound_with_a_mark_whoever_built_them() {
+        let long = "A".repeat(25_000_000);
+        let study = StudyInfo {
+            id: "2.25.1".to_string(),
+            description: long.clone(),
+            patient_name: long.clone(),
+            modalities: vec![long.clone()],
+            series: vec![SeriesInfo {
+                id: "2.25.2".to_string(),
+                description: long.clone(),
+                unavailable: Some(long),
+                ..SeriesInfo::default()
+            }],
+            ..StudyInfo::default()
+        };
+        let text = serde_json::to_string(&study).expect("serialises");
+        assert!(text.len() < 8 * 1024, "{} bytes", text.len());
+        let back: StudyInfo = serde_json::from_str(&text).expect("reads back");
+        for cut in [
+            &back.description,
+            &back.patient_name,
+            &back.modalities[0],
+            &back.series[0].description,
+        ] {
+            assert_eq!(cut.chars().count(), MAX_LISTED_CHARS);
+            assert!(cut.ends_with('…'), "{cut}");
+        }
+        let reason = back.series[0].unavailable.as_deref().unwrap_or_default();
+        assert_eq!(reason.chars().count(), crate::MAX_ERROR_MESSAGE_CHARS);
+        assert_eq!(back.id, "2.25.1", "a text within the bound is sent whole");
     }
 }

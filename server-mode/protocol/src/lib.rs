@@ -17,8 +17,8 @@ mod parse;
 mod server_message;
 
 pub use catalog::{
-    DEFAULT_STUDY_PAGE, MAX_QUERY_CHARS, MAX_STUDY_PAGE, SeriesInfo, StudyInfo, StudyPage,
-    StudyQuery, StudyRequest,
+    DEFAULT_STUDY_PAGE, MAX_LISTED_CHARS, MAX_QUERY_CHARS, MAX_STUDY_PAGE, SeriesInfo, StudyInfo,
+    StudyPage, StudyQuery, StudyRequest,
 };
 pub use client_message::{Action, ClientMessage, ClientStats, Input, Viewport};
 pub use error_code::ErrorCode;
