@@ -655,3 +655,151 @@ fn an_expired_user_is_refused_and_a_session_ends_when_access_expires() {
         e["user"] == "dave" && e["reason"] == "user_expired"
     });
 }
+
+/// Sends `request` as it is and returns the whole answer, head and body.
+fn exchange(served: &Served, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", served.port)).expect("connects");
+    stream
+        .set_read_timeout(Some(REPLY_WITHIN))
+        .expect("a timeout");
+    stream.write_all(request.as_bytes()).expect("sent");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// A POST to `path` with `headers` (each a full line) and `body`: the whole answer.
+fn post_with(served: &Served, path: &str, headers: &[String], body: &str) -> String {
+    let extra: String = headers.iter().map(|line| format!("{line}\r\n")).collect();
+    exchange(
+        served,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost:{}\r\n{extra}Content-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            served.port,
+            body.len()
+        ),
+    )
+}
+
+/// The status code of a whole answer.
+fn status_of(answer: &str) -> u16 {
+    common::status_and_body(answer.as_bytes()).0
+}
+
+#[test]
+fn every_state_changing_request_from_another_origins_page_is_refused_audited_and_changes_nothing() {
+    let server = UsersServer::start(&[
+        ("ada", Role::Admin, ADMIN, None),
+        ("rita", Role::Reader, READER, None),
+    ]);
+    let served = &server.served;
+    let own = format!("Origin: http://localhost:{}", served.port);
+    // A page on another port of the same host: same site, another origin.
+    let foreign = format!("Origin: http://localhost:{}", served.port.wrapping_add(1));
+    let login = serde_json::json!({ "token": ADMIN }).to_string();
+    run_within(TEST_LIMIT, async {
+        let mut reader = raw_session(served, READER).await;
+        // The admin logs in from the server's own page and holds its cookie.
+        let answer = post_with(served, "/login", std::slice::from_ref(&own), &login);
+        assert_eq!(status_of(&answer), 200, "{answer}");
+        let cookie = answer
+            .lines()
+            .find_map(|line| line.strip_prefix("set-cookie: "))
+            .and_then(|value| value.split(';').next())
+            .expect("a login cookie")
+            .to_string();
+        let with_cookie = |origin: &str| vec![origin.to_string(), format!("Cookie: {cookie}")];
+        let (status, sessions) = request(served, "GET", "/admin/sessions", ADMIN);
+        assert_eq!(status, 200, "{sessions}");
+        let sessions: serde_json::Value = serde_json::from_str(&sessions).expect("JSON");
+        let id = sessions["sessions"][0]["id"]
+            .as_u64()
+            .expect("the reader's session");
+        let end = format!("/admin/sessions/{id}/end");
+
+        // Each state-changing route, sent by the other page with the admin's cookie.
+        let site = "Sec-Fetch-Site: same-site".to_string();
+        let cookie_line = format!("Cookie: {cookie}");
+        let attempts: [(&str, Vec<String>, &str); 5] = [
+            (&end, with_cookie(&foreign), ""),
+            ("/logout", with_cookie(&foreign), ""),
+            ("/login", vec![foreign.clone()], &login),
+            // A browser that names no origin but says another page of the site sent it.
+            (&end, vec![site.clone(), cookie_line.clone()], ""),
+            ("/logout", vec![site, cookie_line], ""),
+        ];
+        for (path, headers, body) in &attempts {
+            let answer = post_with(served, path, headers, body);
+            assert_eq!(status_of(&answer), 403, "POST {path} {headers:?}: {answer}");
+            assert!(
+                !answer.to_ascii_lowercase().contains("set-cookie"),
+                "a refused request sets no cookie: {answer}"
+            );
+        }
+        // A WebSocket opened by the other page is refused the same way.
+        let upgrade = exchange(
+            served,
+            &format!(
+                "GET /ws HTTP/1.1\r\nHost: localhost:{}\r\n{foreign}\r\nConnection: Upgrade\r\n\
+                 Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+                 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+                served.port
+            ),
+        );
+        assert_eq!(status_of(&upgrade), 403, "{upgrade}");
+
+        // Nothing changed: the login still holds, and the reader's session still draws.
+        let whoami = exchange(
+            served,
+            &format!(
+                "GET /whoami HTTP/1.1\r\nHost: localhost:{}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n",
+                served.port
+            ),
+        );
+        assert!(
+            whoami.contains("\"ada\""),
+            "the login is still valid: {whoami}"
+        );
+        let input =
+            serde_json::json!({"type": "input", "seq": 1, "action": "orbit", "dx": 4, "dy": 0});
+        reader
+            .send(Message::text(input.to_string()))
+            .await
+            .expect("the reader's session is open");
+        tokio::time::timeout(REPLY_WITHIN, async {
+            loop {
+                match reader.next().await {
+                    Some(Ok(Message::Binary(_))) => return,
+                    Some(Ok(Message::Close(_))) | None => panic!("the reader's session ended"),
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .expect("a frame after the refused attempts");
+
+        // From the server's own page the same request goes through.
+        let answer = post_with(served, &end, &with_cookie(&own), "");
+        assert_eq!(status_of(&answer), 200, "{answer}");
+    });
+    let log = audit_events(&server.audit);
+    let refused: Vec<_> = events(&log, "refused")
+        .into_iter()
+        .filter(|e| e["reason"] == "origin")
+        .collect();
+    assert_eq!(
+        refused.len(),
+        6,
+        "one origin refusal per attempt: {refused:?}"
+    );
+    for path in ["/admin/sessions/", "/logout", "/login", "/ws"] {
+        assert!(
+            refused
+                .iter()
+                .any(|e| e["detail"].as_str().is_some_and(|d| d.contains(path))),
+            "{path} is named: {refused:?}"
+        );
+    }
+}

@@ -20,8 +20,8 @@ use cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
 use crate::access::Identity;
-use crate::audit::{AuditEvent, Refusal};
-use crate::http::answers::{json, refuse, request_identity};
+use crate::audit::AuditEvent;
+use crate::http::answers::{json, request_identity};
 use crate::http::state::App;
 use crate::login_sessions::Presented;
 use crate::users::Role;
@@ -67,12 +67,8 @@ impl Who {
 pub(crate) async fn login(
     State(app): State<Arc<App>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = same_origin(&app, client, &headers) {
-        return *refused;
-    }
     if body.len() > LOGIN_BODY_LIMIT {
         return (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -123,9 +119,6 @@ pub(crate) async fn logout(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refused) = same_origin(&app, client, &headers) {
-        return *refused;
-    }
     if let Some(identity) = login_id(&headers).and_then(|id| app.logins.end(&id)) {
         tracing::info!(%client, user = identity.label(), "logged out");
         app.config.audit.record(&AuditEvent::Logout {
@@ -228,14 +221,6 @@ fn set_cookie(id: &str, max_age_s: u64, secure: bool) -> String {
         .secure(secure)
         .build()
         .to_string()
-}
-
-/// Refuses a login or logout sent by a page of another origin (a forged login).
-fn same_origin(app: &App, client: SocketAddr, headers: &HeaderMap) -> Result<(), Box<Response>> {
-    app.origins.check_origin(headers).map_err(|refusal| {
-        refuse(app, client, Refusal::Origin, &refusal.to_string());
-        Box::new((StatusCode::FORBIDDEN, format!("{refusal}\n")).into_response())
-    })
 }
 
 /// `value` as JSON (200), setting `set_cookie`.

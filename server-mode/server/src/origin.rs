@@ -107,6 +107,26 @@ impl OriginPolicy {
             Err(refused())
         }
     }
+
+    /// Whether a request that changes state may go on: as [`Self::check_origin`] when it
+    /// names its page's origin; without one, refused when the browser says
+    /// (`Sec-Fetch-Site`) that a page of another site or origin sent it.
+    pub fn check_state_change(&self, headers: &HeaderMap) -> Result<(), OriginRefusal> {
+        if headers.contains_key(header::ORIGIN) {
+            return self.check_origin(headers);
+        }
+        let site = headers
+            .get("sec-fetch-site")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("none");
+        if matches!(site, "same-origin" | "none") {
+            Ok(())
+        } else {
+            Err(OriginRefusal::ForeignOrigin {
+                origin: format!("(not named; Sec-Fetch-Site: {})", shortened(site)),
+            })
+        }
+    }
 }
 
 /// `scheme://host[:port]` in lower case with the scheme's default port left out, for an
@@ -268,5 +288,34 @@ mod tests {
             OriginPolicy::new(false, &["viewer.example".to_string()]).expect_err("no scheme");
         assert!(error.contains("viewer.example"), "{error}");
         assert!(OriginPolicy::new(false, &["https://a.example/path".to_string()]).is_err());
+    }
+
+    #[test]
+    fn a_state_change_without_origin_is_refused_when_the_browser_says_another_page_sent_it() {
+        let policy = OriginPolicy::new(true, &[]).expect("a policy");
+        let with_site = |site: &str| {
+            let mut headers = request("127.0.0.1:8080", None);
+            headers.insert(
+                "sec-fetch-site",
+                HeaderValue::from_str(site).expect("a header"),
+            );
+            headers
+        };
+        assert!(
+            policy
+                .check_state_change(&request("127.0.0.1:8080", None))
+                .is_ok()
+        );
+        assert!(policy.check_state_change(&with_site("same-origin")).is_ok());
+        assert!(policy.check_state_change(&with_site("none")).is_ok());
+        for site in ["same-site", "cross-site"] {
+            let refused = policy.check_state_change(&with_site(site)).expect_err(site);
+            assert!(refused.to_string().contains(site), "{refused}");
+        }
+        // Another port of the same host is another origin.
+        let other_port = request("127.0.0.1:8080", Some("http://127.0.0.1:9090"));
+        assert!(policy.check_state_change(&other_port).is_err());
+        let own = request("127.0.0.1:8080", Some("http://127.0.0.1:8080"));
+        assert!(policy.check_state_change(&own).is_ok());
     }
 }

@@ -101,17 +101,19 @@ impl Roster {
             .collect()
     }
 
-    /// Tells session `id` to end; its summary when it was open.
+    /// Tells session `id` to end; its summary when it was open and not yet told to end.
     pub(crate) fn end(&self, id: u64, why: Ending) -> Option<SessionSummary> {
         let summary = self.list().into_iter().find(|s| s.id == id)?;
-        if let Some(entry) = self.entries().get(&id) {
-            entry.end.send_if_modified(|ending| {
-                let first = ending.is_none();
-                ending.get_or_insert(why);
-                first
-            });
-        }
-        Some(summary)
+        let entries = self.entries();
+        let entry = entries.get(&id)?;
+        // A session already told to end is no longer open, though it may still be
+        // closing its socket.
+        let first = entry.end.send_if_modified(|ending| {
+            let first = ending.is_none();
+            ending.get_or_insert(why);
+            first
+        });
+        first.then_some(summary)
     }
 
     /// Tells every session whose identity `why` gives a reason for to end.

@@ -1,7 +1,8 @@
 //! The HTTP and WebSocket server (axum): the web client at `/`, protocol v1 at `/ws`,
 //! `/healthz` (503 while rendering is down), `/metrics` and the admin view
-//! ([`crate::admin`]). Before a WebSocket is let in: the request's host and origin
-//! ([`crate::origin`]), the client's failed token attempts
+//! ([`crate::admin`]). Every request's host is checked ([`crate::origin`]), and every
+//! request that changes state (a POST, a WebSocket upgrade) must come from the server's
+//! own pages ([`state_change`]). Before a WebSocket is let in: the client's failed token attempts
 //! ([`crate::auth_throttle`]), the token and whose it is
 //! ([`crate::access`]), and a place under the session limit, taken once the client
 //! has authenticated. Connections are accepted by
@@ -11,6 +12,7 @@ pub(crate) mod answers;
 mod config;
 mod probes;
 pub(crate) mod state;
+mod state_change;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -199,6 +201,10 @@ impl Server {
             .fallback(get(static_file))
             .layer(axum::middleware::from_fn_with_state(
                 self.app.clone(),
+                state_change::from_own_pages_only,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                self.app.clone(),
                 answered_host,
             ))
             .layer(axum::middleware::from_fn_with_state(
@@ -270,10 +276,6 @@ async fn websocket(
 ) -> Response {
     if let Some(locked_out) = locked_out(&app, client) {
         return locked_out;
-    }
-    if let Err(refusal) = app.origins.check_origin(&headers) {
-        refuse(&app, client, Refusal::Origin, &refusal.to_string());
-        return (StatusCode::FORBIDDEN, format!("{refusal}\n")).into_response();
     }
     // Without a token in the request, the session must send it in `hello` (better: it
     // keeps the token out of URLs, and so out of proxies' logs).
