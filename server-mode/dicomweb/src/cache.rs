@@ -158,7 +158,8 @@ impl SeriesCache {
             first_arrival.get_or_init(Instant::now);
             arrival(file);
         };
-        let result = block_on(|| async {
+        let series_url = address.series_url(source)?;
+        let result = block_on(&series_url, super::deadline(source.limits()), || async {
             let client = source.client()?;
             let (listed, streamed) = if old.instances.is_empty() {
                 self.stream_series(

@@ -105,15 +105,26 @@ pub enum PacsError {
     },
 }
 
-/// Time limits, retries and sizes of a [`DicomWeb`] source.
+/// Time limits, retries and sizes of a [`DicomWeb`] source: every answer of a PACS is
+/// bounded in bytes, items, time and redirects here, and enforced where requests are
+/// made ([`request`]).
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Time to open a connection.
     pub connect_timeout: Duration,
+    /// Longest wait from sending a request to the head of its answer.
+    pub first_byte_timeout: Duration,
     /// Longest wait for the next bytes of an answer.
     pub read_timeout: Duration,
     /// Longest time for one whole request.
     pub request_timeout: Duration,
+    /// Longest time for one whole call, its requests and retries together: a listing, a
+    /// search, a series' retrieval. A PACS that sends a byte now and then, each within
+    /// the other limits, still ends here.
+    pub total_timeout: Duration,
+    /// Most redirects followed for one request, each to the PACS's own scheme, host and
+    /// port only (its credentials are never sent to another host).
+    pub max_redirects: usize,
     /// Attempts per request (connection failures, time limits and 5xx answers are retried).
     pub attempts: u32,
     /// Requests in flight at once while a series is retrieved.
@@ -133,8 +144,14 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             connect_timeout: Duration::from_secs(5),
+            // A PACS answers a query within seconds; 30 s covers a loaded one.
+            first_byte_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(300),
+            // A 2 GB series at 30 Mbit/s, with room for retries.
+            total_timeout: Duration::from_secs(900),
+            // Load balancers redirect once or twice; a chain longer than this is a loop.
+            max_redirects: 5,
             attempts: 3,
             parallel: 6,
             max_instance_bytes: 2 << 30,
@@ -257,6 +274,10 @@ impl DicomWeb {
             .connect_timeout(self.limits.connect_timeout)
             .read_timeout(self.limits.read_timeout)
             .timeout(self.limits.request_timeout)
+            .redirect(request::own_host_redirects(
+                self.base.clone(),
+                self.limits.max_redirects,
+            ))
             .user_agent(concat!("hounsfield/", env!("CARGO_PKG_VERSION")))
             .no_proxy();
         if let Some(config) = &self.tls {
@@ -281,14 +302,32 @@ impl DicomWeb {
     }
 }
 
+/// When a call that starts now must be over: [`Limits::total_timeout`] from now.
+pub(crate) fn deadline(limits: &Limits) -> std::time::Instant {
+    std::time::Instant::now() + limits.total_timeout
+}
+
 /// Runs the future `work` makes to completion on a thread and runtime of its own (so it
-/// blocks the caller, whether or not the caller is inside a tokio runtime).
+/// blocks the caller, whether or not the caller is inside a tokio runtime), giving up at
+/// `deadline` (the call's [`Limits::total_timeout`]) with an error naming `url`.
 pub(crate) fn block_on<T: Send, F: Future<Output = Result<T, PacsError>>>(
+    url: &Url,
+    deadline: std::time::Instant,
     work: impl FnOnce() -> F + Send,
 ) -> Result<T, PacsError> {
     let failed = |detail: String| PacsError::Request {
-        url: String::new(),
+        url: url.to_string(),
         detail,
+    };
+    let bounded = || async {
+        match tokio::time::timeout_at(deadline.into(), work()).await {
+            Ok(result) => result,
+            Err(_) => Err(PacsError::Request {
+                url: url.to_string(),
+                detail: "the PACS's answers took longer than the call's time limit in all"
+                    .to_string(),
+            }),
+        }
     };
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
@@ -298,7 +337,7 @@ pub(crate) fn block_on<T: Send, F: Future<Output = Result<T, PacsError>>>(
                     .enable_all()
                     .build()
                     .map_err(|error| failed(format!("cannot start a runtime: {error}")))?
-                    .block_on(work())
+                    .block_on(bounded())
             })
             .map_err(|error| failed(format!("cannot start a thread: {error}")))?;
         match handle.join() {

@@ -2,12 +2,14 @@
 //! the series of a study; a series found by its SeriesInstanceUID. Headers only: nothing
 //! here asks for pixel data.
 
+use std::time::Instant;
+
 use serde::Serialize;
 use serde_json::Value;
 use url::Url;
 
 use super::request::get_json;
-use super::{DicomWeb, PacsError, block_on};
+use super::{DicomWeb, PacsError, block_on, deadline};
 
 /// Most studies one search page may ask for.
 pub const MAX_LIMIT: usize = 1000;
@@ -187,12 +189,23 @@ const SERIES_FIELDS: &[&str] = &[
 impl DicomWeb {
     /// One page of the studies matching `query`, in the PACS's order.
     pub fn search_studies(&self, query: &StudyQuery) -> Result<Vec<StudyMatch>, PacsError> {
+        self.search_studies_by(query, deadline(self.limits()))
+    }
+
+    /// [`Self::search_studies`], over by `deadline`.
+    fn search_studies_by(
+        &self,
+        query: &StudyQuery,
+        deadline: Instant,
+    ) -> Result<Vec<StudyMatch>, PacsError> {
         let parameters = query.parameters().map_err(|reason| PacsError::BadUrl {
             url: self.base().to_string(),
             reason: format!("bad study query: {reason}"),
         })?;
         let url = self.search_url("studies", &parameters, STUDY_FIELDS)?;
-        let answer = block_on(|| async { get_json(self, &self.client()?, &url).await })?;
+        let answer = block_on(&url, deadline, || async {
+            get_json(self, &self.client()?, &url).await
+        })?;
         objects(&url, &answer)?
             .iter()
             .map(|study| {
@@ -216,13 +229,18 @@ impl DicomWeb {
     /// `/series`: two listings, not one request per study) until a page comes back empty
     /// (a PACS may cap its pages below the limit asked). Headers only.
     pub fn catalog(&self, max_studies: usize) -> Result<PacsCatalog, PacsError> {
+        // The whole listing, every page of it, within one call's time.
+        let deadline = deadline(self.limits());
         let mut catalog = PacsCatalog::default();
         while catalog.studies.len() < max_studies {
-            let page = self.search_studies(&StudyQuery {
-                limit: CATALOG_PAGE,
-                offset: catalog.studies.len(),
-                ..StudyQuery::default()
-            })?;
+            let page = self.search_studies_by(
+                &StudyQuery {
+                    limit: CATALOG_PAGE,
+                    offset: catalog.studies.len(),
+                    ..StudyQuery::default()
+                },
+                deadline,
+            )?;
             if page.is_empty() {
                 break;
             }
@@ -246,6 +264,7 @@ impl DicomWeb {
                     ("limit", CATALOG_PAGE.to_string()),
                     ("offset", offset.to_string()),
                 ],
+                deadline,
             )?;
             if page.is_empty() {
                 break;
@@ -267,14 +286,17 @@ impl DicomWeb {
     /// The series of the study `study_uid`.
     pub fn study_series(&self, study_uid: &str) -> Result<Vec<SeriesMatch>, PacsError> {
         let path = format!("studies/{}/series", uid_segment(self, study_uid)?);
-        self.search_series(&path, &[])
+        self.search_series(&path, &[], deadline(self.limits()))
     }
 
     /// The series with this SeriesInstanceUID, wherever its study is.
     pub fn find_series(&self, series_uid: &str) -> Result<SeriesMatch, PacsError> {
         uid_segment(self, series_uid)?;
-        let found =
-            self.search_series("series", &[("SeriesInstanceUID", series_uid.to_string())])?;
+        let found = self.search_series(
+            "series",
+            &[("SeriesInstanceUID", series_uid.to_string())],
+            deadline(self.limits()),
+        )?;
         found
             .into_iter()
             .find(|series| series.uid == series_uid)
@@ -288,9 +310,12 @@ impl DicomWeb {
         &self,
         path: &str,
         parameters: &[(&'static str, String)],
+        deadline: Instant,
     ) -> Result<Vec<SeriesMatch>, PacsError> {
         let url = self.search_url(path, parameters, SERIES_FIELDS)?;
-        let answer = block_on(|| async { get_json(self, &self.client()?, &url).await })?;
+        let answer = block_on(&url, deadline, || async {
+            get_json(self, &self.client()?, &url).await
+        })?;
         objects(&url, &answer)?
             .iter()
             .map(|series| {

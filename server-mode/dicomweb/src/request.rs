@@ -69,6 +69,50 @@ fn check_status(url: &Url, answer: reqwest::Response) -> Result<reqwest::Respons
     }
 }
 
+/// Sends `request` to `url` and waits for the head of its answer, at most the source's
+/// [`super::Limits::first_byte_timeout`]. A redirect refused (to another host, or one too
+/// many) is final; other failures may pass.
+pub(crate) async fn send(
+    source: &DicomWeb,
+    url: &Url,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, Attempt> {
+    let limit = source.limits().first_byte_timeout;
+    match tokio::time::timeout(limit, request.send()).await {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(error)) if error.is_redirect() => Err(Attempt::Fatal(PacsError::Request {
+            url: url.to_string(),
+            detail: describe(&error),
+        })),
+        Ok(Err(error)) => Err(Attempt::Retry(describe(&error))),
+        Err(_) => Err(Attempt::Retry(format!(
+            "no answer within {} s of asking",
+            limit.as_secs_f64()
+        ))),
+    }
+}
+
+/// Follows at most `max` redirects, and only to `base`'s scheme, host and port: the
+/// credentials a request carries are for the PACS alone.
+pub(crate) fn own_host_redirects(base: Url, max: usize) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let url = attempt.url();
+        let same_origin = url.scheme() == base.scheme()
+            && url.host_str() == base.host_str()
+            && url.port_or_known_default() == base.port_or_known_default();
+        if !same_origin {
+            let to = url.origin().ascii_serialization();
+            attempt.error(format!(
+                "the PACS redirected to another host ({to}); its credentials are not sent there"
+            ))
+        } else if attempt.previous().len() > max {
+            attempt.error(format!("more than {max} redirects"))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
 /// A request error in words, with its cause (reqwest's own message is terse).
 pub(crate) fn describe(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
@@ -99,12 +143,10 @@ pub(crate) async fn get_json(
 ) -> Result<serde_json::Value, PacsError> {
     let limit = source.limits().max_json_bytes;
     retrying(source, url, || async {
-        let answer = source
+        let request = source
             .get(client, url.clone())
-            .header(reqwest::header::ACCEPT, "application/dicom+json")
-            .send()
-            .await
-            .map_err(|error| Attempt::Retry(describe(&error)))?;
+            .header(reqwest::header::ACCEPT, "application/dicom+json");
+        let answer = send(source, url, request).await?;
         let answer = check_status(url, answer)?;
         if answer.status() == reqwest::StatusCode::NO_CONTENT {
             return Ok(serde_json::Value::Array(Vec::new()));

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::qido::{objects, required, uid_segment};
-use super::request::{Attempt, describe, get_json, retrying};
+use super::request::{Attempt, get_json, retrying, send};
 use super::{DicomWeb, PacsError};
 
 /// What the instances of a series are asked for as: DICOM files in their stored transfer
@@ -177,12 +177,10 @@ async fn request_parts(
     url: &Url,
     whole: u64,
 ) -> Result<multer::Multipart<'static>, Attempt> {
-    let answer = source
+    let request = source
         .get(client, url.clone())
-        .header(reqwest::header::ACCEPT, INSTANCE_ACCEPT)
-        .send()
-        .await
-        .map_err(|error| Attempt::Retry(describe(&error)))?;
+        .header(reqwest::header::ACCEPT, INSTANCE_ACCEPT);
+    let answer = send(source, url, request).await?;
     let status = answer.status();
     if status.is_server_error() {
         return Err(Attempt::Retry(format!("the PACS answered {status}")));
