@@ -8,8 +8,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::Duration;
 
-/// How long the server may take to say where it serves (a PACS's catalog is listed first).
+/// How long the server may take to say where it serves (a PACS's catalog is listed first),
+/// and then that its library's catalogue is complete.
 const START_LIMIT: Duration = Duration::from_secs(60);
+/// How the line that says the catalogue is complete begins (the binary's
+/// `CATALOGUE_COMPLETE`).
+const CATALOGUE_COMPLETE: &str = "catalogue complete:";
 /// How long [`Served::next_line`] waits for a line.
 const LINE_LIMIT: Duration = Duration::from_secs(30);
 /// Lines of standard output kept until a test reads them; past it the reader waits (and
@@ -25,14 +29,18 @@ pub struct Served {
     pub port: u16,
     /// The line it printed when it started serving.
     pub banner: String,
+    /// The line that said its library's catalogue was complete.
+    pub catalogued: String,
     /// Its later lines of standard output.
     lines: Receiver<String>,
 }
 
 impl Served {
     /// Starts `binary --serve --bind 127.0.0.1 --port 0` with `args` after them and `env`
-    /// set, and waits for the line saying where it serves. The error is what the server
-    /// wrote on standard error when it stopped (or said nothing) before that.
+    /// set, and waits for the line saying where it serves and then the one saying its
+    /// catalogue is complete (kept apart from the lines [`Self::next_line`] reads). The
+    /// error is what the server wrote on standard error when it stopped (or said nothing)
+    /// before that.
     pub fn launch(binary: &Path, args: &[&str], env: &[(&str, &OsStr)]) -> Result<Self, String> {
         let mut command = Command::new(binary);
         command
@@ -52,16 +60,26 @@ impl Served {
             return Err("no standard output to read".to_string());
         };
         let (sender, lines) = sync_channel(KEPT_LINES);
+        let (catalogue_sender, catalogue) = sync_channel(1);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
+                let sent = if line.starts_with(CATALOGUE_COMPLETE) {
+                    catalogue_sender.try_send(line).is_ok()
+                } else {
+                    sender.send(line).is_ok()
+                };
+                if !sent {
                     break;
                 }
             }
         });
         let banner = lines.recv_timeout(START_LIMIT).ok();
-        match banner.as_deref().and_then(served_port) {
-            Some(port) => {
+        let catalogued = banner
+            .as_deref()
+            .and_then(served_port)
+            .and_then(|port| Some((port, catalogue.recv_timeout(START_LIMIT).ok()?)));
+        match catalogued {
+            Some((port, catalogued)) => {
                 // Standard error is drained so that a chatty server never blocks on it.
                 if let Some(stderr) = child.stderr.take() {
                     std::thread::spawn(move || {
@@ -72,6 +90,7 @@ impl Served {
                     child,
                     port,
                     banner: banner.unwrap_or_default(),
+                    catalogued,
                     lines,
                 })
             }
@@ -83,7 +102,7 @@ impl Served {
                 }
                 let _ = child.wait();
                 Err(format!(
-                    "the server did not say where it serves (first line {banner:?}): {stderr}"
+                    "the server did not say where it serves and that its catalogue is complete (first line {banner:?}): {stderr}"
                 ))
             }
         }

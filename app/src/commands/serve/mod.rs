@@ -60,19 +60,18 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
     if generated {
         config.token = Some(generate_token().context("generating an access token")?);
     }
-    let library = Arc::new(library(&settings)?);
+    let (library, folders) = library(&settings)?;
+    let library = Arc::new(library);
     Library::refresh_every(&library, settings.pacs_refresh);
-    if library.series_count() == 0 {
-        anyhow::bail!(
-            "no DICOM series found in {} (see `hounsfield info`)",
-            settings
-                .library
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    let nothing_found = format!(
+        "no DICOM series found in {} (see `hounsfield info`)",
+        settings
+            .library
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let scheduler = start_renderer()?;
     let runtime = runtime()?;
     runtime.block_on(async move {
@@ -98,9 +97,13 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
             .as_deref()
             .map(|name| format!(" as node {name}"))
             .unwrap_or_default();
+        let listed = if folders.is_empty() {
+            format!("{} series", library.series_count())
+        } else {
+            "a library being catalogued".to_string()
+        };
         say(format_args!(
-            "serving {} series on {} ({video}){node} at {http}://{address}/{query} (WebSocket {ws}://{address}/ws{query}); Ctrl-C stops",
-            library.series_count(),
+            "serving {listed} on {} ({video}){node} at {http}://{address}/{query} (WebSocket {ws}://{address}/ws{query}); Ctrl-C stops",
             scheduler.adapter(),
         ));
         if let Some(file) = &settings.config_file {
@@ -126,7 +129,28 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
                 path.display()
             ));
         }
-        server.run(stop_asked()).await?;
+        // The folders are catalogued while the server already answers (`/readyz` says how
+        // far it has come); a library with no series at all ends the server.
+        let (empty, found_empty) = tokio::sync::oneshot::channel();
+        if folders.is_empty() {
+            if library.series_count() == 0 {
+                anyhow::bail!(nothing_found);
+            }
+            let line = catalogue_line(library.series_count(), library.studies().len(), 0);
+            say(format_args!("{line}"));
+        } else {
+            Library::catalogue_in_background(&library, folders, move |summary| {
+                let line = catalogue_line(summary.series, summary.studies, summary.skipped);
+                say(format_args!("{line}"));
+                if summary.series == 0 {
+                    let _ = empty.send(());
+                }
+            });
+        }
+        tokio::select! {
+            served = server.run(stop_asked()) => served?,
+            Ok(()) = found_empty => anyhow::bail!(nothing_found),
+        }
         say(format_args!("stopped: every session was told the server is going away"));
         anyhow::Ok(())
     })
@@ -171,10 +195,11 @@ fn users_file(path: &std::path::Path) -> anyhow::Result<UsersFile> {
     Ok(users)
 }
 
-/// The library folders scanned (headers only) and the PACSes among them (DICOMweb URLs,
-/// their catalogs listed over QIDO-RS, series retrieved into the DICOMweb cache), within
-/// the memory settings.
-fn library(settings: &ServeSettings) -> anyhow::Result<Library> {
+/// The library of the PACSes among the library paths (DICOMweb URLs, their catalogs
+/// listed now over QIDO-RS, series retrieved into the DICOMweb cache), within the memory
+/// settings, and the folders left to catalogue (headers only); with no path at all, the
+/// built-in phantom.
+fn library(settings: &ServeSettings) -> anyhow::Result<(Library, Vec<PathBuf>)> {
     let series_budget = settings
         .max_series_mb
         .map_or_else(VoxelBudget::for_machine, |mib| {
@@ -202,13 +227,26 @@ fn library(settings: &ServeSettings) -> anyhow::Result<Library> {
         }
         pacs.push(PacsLibrary::new(source, crate::source::dicomweb_cache()?));
     }
-    Library::scan_with_pacs(
-        &folders,
-        pacs,
-        settings.cache_mb.saturating_mul(1 << 20),
-        series_budget,
-    )
-    .context("listing the studies of the library's PACS")
+    let cache_bytes = settings.cache_mb.saturating_mul(1 << 20);
+    if folders.is_empty() && pacs.is_empty() {
+        return Ok((Library::scan(&[], cache_bytes), folders));
+    }
+    let library = Library::with_pacs_listed(pacs, cache_bytes, series_budget)
+        .context("listing the studies of the library's PACS")?;
+    Ok((library, folders))
+}
+
+/// How the line that says the library's catalogue is complete begins (tests and scripts
+/// wait for it).
+pub const CATALOGUE_COMPLETE: &str = "catalogue complete:";
+
+/// The line that says the library's catalogue is complete.
+fn catalogue_line(series: usize, studies: usize, skipped: usize) -> String {
+    let skipped = match skipped {
+        0 => String::new(),
+        n => format!("; {n} files not catalogued (`hounsfield info` says why)"),
+    };
+    format!("{CATALOGUE_COMPLETE} {series} series in {studies} studies{skipped}")
 }
 
 /// Prints a line for the operator; a closed or full standard output (a pipe nobody reads

@@ -57,6 +57,9 @@ impl App {
         if let Some(why) = self.scheduler.health().down() {
             return Some(why);
         }
+        if let Some(why) = self.library.cataloguing() {
+            return Some(why);
+        }
         let open = self.metrics.sessions_active.load(Ordering::Acquire);
         (open >= self.config.max_sessions as u64)
             .then(|| format!("all {open} session places taken"))

@@ -1,6 +1,7 @@
 //! A series loaded once however many sessions open it at once: from disk within the
 //! memory budget, or retrieved from a PACS first, with its progress and warnings.
 
+use super::names::without_paths;
 use super::*;
 
 /// One series being loaded.

@@ -3,29 +3,32 @@
 //! volumes shared by every session (least recently used out first); sessions opening one
 //! series at once share one load.
 
+mod catalogue;
 mod loading;
 mod names;
 mod pacs;
 mod volume_cache;
 
+pub use catalogue::CatalogueSummary;
 pub use pacs::{MAX_PACS_STUDIES, PacsLibrary};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
 use render_core::Volume;
 use render_core::dicom::thumbnail::{GreyImage, series_thumbnail, volume_thumbnail};
 use render_core::dicom::{Catalog, SeriesKind, VoxelBudget, load_series_predecoded};
 use render_core::phantom::ct_phantom;
-use render_core::progress::{Progress, Stage, no_progress};
+use render_core::progress::{Progress, Stage};
 
 use crate::study_query::sort_newest_first;
 use hounsfield_protocol::{SeriesInfo, StudyInfo};
 
+use catalogue::CatalogueProgress;
 use loading::Loading;
-use names::{is_plausible_id, printable, without_paths};
+use names::{is_plausible_id, printable};
 pub use names::{modalities_of, thumbnail_path};
 use volume_cache::VolumeCache;
 
@@ -97,14 +100,20 @@ impl std::ops::Deref for Studies {
 
 /// The catalog by id plus the volume cache.
 pub struct Library {
-    catalog: Catalog,
+    /// The folders' catalog, once catalogued.
+    catalog: OnceLock<Catalog>,
+    /// How far the folders' catalogue has come.
+    progress: CatalogueProgress,
     /// The PACSes whose studies are listed.
     pacs: Vec<PacsLibrary>,
-    /// The folders' listing (or the phantom's, or a shared volume's): fixed.
-    folders: Listing,
+    /// The folders' listing (or the phantom's, or a shared volume's), once catalogued.
+    folders: OnceLock<Listing>,
     /// The folders' listing with the PACSes' as last listed (replaced whole when they are
-    /// listed again).
+    /// listed again, or when the folders' catalogue is in place).
     listing: RwLock<Arc<Listing>>,
+    /// Held while a new listing is made of the folders' and the PACSes' and put in place,
+    /// so that neither a catalogue nor a PACS listing undoes the other.
+    listing_update: Mutex<()>,
     /// The most one series may take while it loads.
     series_budget: VoxelBudget,
     cache: Mutex<VolumeCache>,
@@ -152,7 +161,20 @@ impl Library {
         if pacs.is_empty() {
             return Ok(Self::scan_within(folders, cache_bytes, series_budget));
         }
-        let mut library = Self::of_folders(folders, cache_bytes, series_budget);
+        let library = Self::with_pacs_listed(pacs, cache_bytes, series_budget)?;
+        library.catalogue(folders);
+        Ok(library)
+    }
+
+    /// A library of the studies of `pacs` (listed now; the error names the PACS that
+    /// could not be listed) whose folders are yet to be catalogued
+    /// ([`Self::catalogue_in_background`]).
+    pub fn with_pacs_listed(
+        pacs: Vec<PacsLibrary>,
+        cache_bytes: usize,
+        series_budget: VoxelBudget,
+    ) -> Result<Self, hounsfield_dicomweb::PacsError> {
+        let mut library = Self::pending(cache_bytes, series_budget);
         library.pacs = pacs;
         library.list_pacs()?;
         Ok(library)
@@ -162,9 +184,14 @@ impl Library {
     /// of images changed, or that went, leaves the volume cache (sessions showing it keep
     /// their copy). On an error the listing before stays whole. The studies listed.
     pub fn list_pacs(&self) -> Result<usize, hounsfield_dicomweb::PacsError> {
-        let mut listing = self.folders.clone();
-        for (n, source) in self.pacs.iter().enumerate() {
-            for mut study in source.list()? {
+        let mut listed = Vec::with_capacity(self.pacs.len());
+        for source in &self.pacs {
+            listed.push(source.list()?);
+        }
+        let _updating = self.lock_listing_update();
+        let mut listing = self.folders.get().cloned().unwrap_or_default();
+        for (n, studies) in listed.into_iter().enumerate() {
+            for mut study in studies {
                 study.series.retain(|series| {
                     let listed = listing.index.contains_key(&series.id);
                     if listed {
@@ -219,6 +246,20 @@ impl Library {
         Ok(studies)
     }
 
+    /// Puts `listing` in place of the one listed now.
+    fn replace_listing(&self, listing: Listing) {
+        *self
+            .listing
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(listing);
+    }
+
+    fn lock_listing_update(&self) -> MutexGuard<'_, ()> {
+        self.listing_update
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Lists the library's PACSes again every `every`, on a thread of its own, for as long
     /// as the library lives; a PACS that cannot be listed leaves the listing as it was
     /// (logged). Nothing is started for a library without a PACS.
@@ -257,86 +298,36 @@ impl Library {
             .clone()
     }
 
-    /// The library of `folders` alone (none: an empty library).
+    /// The library of `folders` alone (none: an empty library), catalogued now.
     fn of_folders(folders: &[PathBuf], cache_bytes: usize, series_budget: VoxelBudget) -> Self {
-        let series_budget = series_budget.at_most(cache_bytes as u64);
-        let catalog = Catalog::scan(folders, &no_progress);
-        for skipped in &catalog.skipped {
-            tracing::debug!(file = %skipped.file.display(), reason = %skipped.reason, "not catalogued");
-        }
-        let mut index = HashMap::new();
-        let mut studies = Vec::with_capacity(catalog.studies.len());
-        for (s, study) in catalog.studies.iter().enumerate() {
-            let mut series = Vec::with_capacity(study.series.len());
-            for (n, part) in study.series.iter().enumerate() {
-                if index
-                    .insert(part.id.clone(), Source::Catalog(s, n))
-                    .is_some()
-                {
-                    // The catalog makes ids unique; this would hide a series.
-                    tracing::error!(series = %part.id, "two series share one id");
-                }
-                let unavailable = match (&part.plan, &part.unsupported) {
-                    (Err(reason), _) => Some(without_paths(reason, &part.images)),
-                    (Ok(_), Some(what)) => Some(what.clone()),
-                    (Ok(plan), None) => series_budget
-                        .check(&part.id, plan)
-                        .err()
-                        .map(|error| error.to_string()),
-                };
-                let grey = part
-                    .images
-                    .first()
-                    .is_some_and(|image| image.pixel_format.samples_per_pixel == 1);
-                series.push(SeriesInfo {
-                    id: part.id.clone(),
-                    number: part.number,
-                    modality: part.modality.clone(),
-                    description: part.description.clone(),
-                    images: part.images.len(),
-                    dims: part.plan.as_ref().ok().map(|plan| plan.dims),
-                    unavailable,
-                    kind: part.kind,
-                    thumbnail: grey.then(|| thumbnail_path(&part.id)),
-                });
-            }
-            studies.push(StudyInfo {
-                id: study.uid.clone(),
-                description: study.description.clone(),
-                date: study.date.clone(),
-                patient_name: study.patient_name.clone(),
-                patient_id: study.patient_id.clone(),
-                accession: study.accession.clone(),
-                modalities: modalities_of(&series),
-                series,
-            });
-        }
-        sort_newest_first(&mut studies);
-        Self::listing_alone(
-            catalog,
-            Listing { index, studies },
-            series_budget,
-            cache_bytes,
-        )
+        let library = Self::pending(cache_bytes, series_budget);
+        library.catalogue(folders);
+        library
     }
 
-    /// A library listing `listing` (of `catalog`) alone, until PACSes are added.
-    fn listing_alone(
-        catalog: Catalog,
-        listing: Listing,
-        series_budget: VoxelBudget,
-        cache_bytes: usize,
-    ) -> Self {
+    /// A library listing nothing yet, its folders to be catalogued.
+    fn pending(cache_bytes: usize, series_budget: VoxelBudget) -> Self {
         Self {
-            catalog,
+            catalog: OnceLock::new(),
+            progress: CatalogueProgress::default(),
             pacs: Vec::new(),
-            listing: RwLock::new(Arc::new(listing.clone())),
-            folders: listing,
-            series_budget,
+            listing: RwLock::default(),
+            listing_update: Mutex::default(),
+            folders: OnceLock::new(),
+            series_budget: series_budget.at_most(cache_bytes as u64),
             cache: Mutex::new(VolumeCache::new(cache_bytes)),
             loading: Mutex::default(),
             warnings: Mutex::default(),
         }
+    }
+
+    /// A library listing `listing` alone (no folder to catalogue, no PACS).
+    fn listing_alone(listing: Listing, series_budget: VoxelBudget, cache_bytes: usize) -> Self {
+        let library = Self::pending(cache_bytes, series_budget);
+        let _ = library.catalog.set(Catalog::default());
+        let _ = library.folders.set(listing.clone());
+        library.replace_listing(listing);
+        library
     }
 
     /// A library of one volume already loaded, listed under `id` with `study` (a desktop
@@ -348,7 +339,7 @@ impl Library {
             index,
             studies: vec![study],
         };
-        Self::listing_alone(Catalog::default(), listing, VoxelBudget::for_machine(), 0)
+        Self::listing_alone(listing, VoxelBudget::for_machine(), 0)
     }
 
     /// A library of the built-in phantom alone.
@@ -379,12 +370,7 @@ impl Library {
                 }],
             }],
         };
-        Self::listing_alone(
-            Catalog::default(),
-            listing,
-            VoxelBudget::for_machine().at_most(cache_bytes as u64),
-            cache_bytes,
-        )
+        Self::listing_alone(listing, VoxelBudget::for_machine(), cache_bytes)
     }
 
     /// Every study with its series, newest first, as `studies` sends them.
@@ -395,6 +381,7 @@ impl Library {
     /// The listing of series `id` of the folders (or the phantom, or a shared volume).
     fn series_info(&self, id: &str) -> Option<&SeriesInfo> {
         self.folders
+            .get()?
             .studies
             .iter()
             .flat_map(|study| study.series.iter())
@@ -489,7 +476,7 @@ impl Library {
 
     /// Series `series` of study `study` in the catalog.
     fn catalogued(&self, study: usize, series: usize) -> Option<&render_core::dicom::Series> {
-        self.catalog.studies.get(study)?.series.get(series)
+        self.catalog.get()?.studies.get(study)?.series.get(series)
     }
 
     /// Bytes of voxels the cache holds now.
