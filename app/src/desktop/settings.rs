@@ -93,7 +93,11 @@ impl Settings {
     /// Reads `path`; a missing file gives the defaults, a broken one the defaults and a
     /// warning that names the file and what is wrong.
     pub fn load(path: &Path) -> (Self, Option<String>) {
-        let text = match std::fs::read_to_string(path) {
+        let text = match hounsfield_files::read_text_at_most(
+            path,
+            MAX_SETTINGS_BYTES,
+            "a settings file",
+        ) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 return (Self::fresh(), None);
@@ -186,6 +190,9 @@ impl Settings {
         self.recent.truncate(RECENT_LIMIT);
     }
 }
+
+/// The largest settings file read: a real one is well under a KiB.
+const MAX_SETTINGS_BYTES: u64 = 1 << 20;
 
 #[cfg(test)]
 mod tests {

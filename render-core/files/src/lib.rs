@@ -12,5 +12,5 @@ mod read;
 mod write;
 
 pub use open::{kind_name, not_regular, open_regular};
-pub use read::{SmallFileError, read_at_most};
+pub use read::{SmallFileError, read_at_most, read_text_at_most};
 pub use write::{Permissions, write_whole};

@@ -28,6 +28,19 @@ pub fn read_at_most(path: &Path, limit: u64) -> Result<Vec<u8>, SmallFileError> 
     Ok(bytes)
 }
 
+/// The UTF-8 text of the file at `path` if it holds at most `limit` bytes; every failure
+/// as an I/O error, one too large saying so of `what` ("a preset file").
+pub fn read_text_at_most(path: &Path, limit: u64, what: &str) -> std::io::Result<String> {
+    let invalid = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidData, message);
+    let bytes = read_at_most(path, limit).map_err(|error| match error {
+        SmallFileError::Io(error) => error,
+        SmallFileError::TooLarge(size) => {
+            invalid(format!("{size} bytes: {what} is at most {limit}"))
+        }
+    })?;
+    String::from_utf8(bytes).map_err(|error| invalid(format!("{what} must be UTF-8 text: {error}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +59,13 @@ mod tests {
             read_at_most(&folder.path().join("missing"), 16),
             Err(SmallFileError::Io(_))
         ));
+        let refused = read_text_at_most(&path, 15, "a small file").expect_err("too large");
+        assert!(
+            refused.to_string().contains("a small file is at most 15"),
+            "{refused}"
+        );
+        std::fs::write(&path, [0xFF, 0xFE]).expect("written");
+        let refused = read_text_at_most(&path, 16, "a small file").expect_err("not UTF-8");
+        assert!(refused.to_string().contains("UTF-8"), "{refused}");
     }
 }

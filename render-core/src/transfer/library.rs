@@ -76,13 +76,15 @@ impl PresetLibrary {
             .collect();
         files.sort();
         for file in files {
-            let text = match std::fs::read_to_string(&file) {
-                Ok(text) => text,
-                Err(source) => {
-                    errors.push(PresetError::Io { file, source });
-                    continue;
-                }
-            };
+            let text =
+                match hounsfield_files::read_text_at_most(&file, MAX_PRESET_BYTES, "a preset file")
+                {
+                    Ok(text) => text,
+                    Err(source) => {
+                        errors.push(PresetError::Io { file, source });
+                        continue;
+                    }
+                };
             match Preset::from_toml(&text, &file.display().to_string()) {
                 Ok(preset) => {
                     tracing::debug!(preset = %preset.name, file = %file.display(), "user preset");
@@ -152,6 +154,9 @@ impl PresetLibrary {
         }
     }
 }
+
+/// The largest preset file read: a preset is a few dozen lines.
+const MAX_PRESET_BYTES: u64 = 256 << 10;
 
 #[cfg(test)]
 mod tests {

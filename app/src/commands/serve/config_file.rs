@@ -3,7 +3,6 @@
 //! is an error naming it and the file) and relative paths taken from the file's folder, as
 //! systemd units and most servers do.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -15,24 +14,8 @@ const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Reads and parses `path`; an error names the file, and the key and line at fault.
 pub fn read(path: &Path) -> anyhow::Result<ServeOptions> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot open the configuration file {}", path.display()))?;
-    let mut text = String::new();
-    file.take(MAX_CONFIG_BYTES + 1)
-        .read_to_string(&mut text)
-        .with_context(|| {
-            format!(
-                "cannot read the configuration file {} (is it UTF-8 text?)",
-                path.display()
-            )
-        })?;
-    if text.len() as u64 > MAX_CONFIG_BYTES {
-        anyhow::bail!(
-            "the configuration file {} is over {} KiB: not a configuration file?",
-            path.display(),
-            MAX_CONFIG_BYTES >> 10
-        );
-    }
+    let text = hounsfield_files::read_text_at_most(path, MAX_CONFIG_BYTES, "a configuration file")
+        .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
     let mut options: ServeOptions = toml::from_str(&text)
         .map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim_end()))?;
     anchor_paths(&mut options, path.parent().unwrap_or(Path::new(".")));
@@ -113,12 +96,20 @@ mod tests {
     }
 
     #[test]
-    fn a_file_that_is_not_text_or_too_large_is_refused() {
+    fn a_file_that_is_not_text_too_large_or_not_a_file_is_refused() {
         let (_folder, path) = written("");
         std::fs::write(&path, [0xff, 0xfe, 0x00, 0x80]).expect("written");
         assert!(read(&path).is_err());
         std::fs::write(&path, "# x\n".repeat(300_000)).expect("written");
         let error = format!("{:#}", read(&path).expect_err("too large"));
-        assert!(error.contains("KiB"), "{error}");
+        assert!(error.contains("is at most 1048576"), "{error}");
+        let pipe = path.with_extension("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let error = format!("{:#}", read(&pipe).expect_err("a pipe is not read"));
+        assert!(error.contains("a named pipe"), "{error}");
     }
 }

@@ -385,16 +385,10 @@ fn pacs_credentials(auth: &PacsAuth) -> anyhow::Result<PacsCredentials> {
 /// The first line of the secret file `file` (`what` in errors), trimmed; an empty or
 /// oversized file is refused.
 fn secret_in(file: &std::path::Path, what: &str) -> anyhow::Result<String> {
-    use std::io::Read;
     /// A secret is a line: a few hundred bytes at most.
     const MAX_SECRET_BYTES: u64 = 4096;
-    let mut text = String::new();
-    std::fs::File::open(file)
-        .and_then(|opened| opened.take(MAX_SECRET_BYTES + 1).read_to_string(&mut text))
+    let text = hounsfield_files::read_text_at_most(file, MAX_SECRET_BYTES, "a secret file")
         .with_context(|| format!("reading {what} {}", file.display()))?;
-    if text.len() as u64 > MAX_SECRET_BYTES {
-        anyhow::bail!("{what} {} is over {MAX_SECRET_BYTES} bytes", file.display());
-    }
     let secret = text.lines().next().unwrap_or_default().trim().to_string();
     if secret.is_empty() {
         anyhow::bail!("{what} {} is empty", file.display());
