@@ -31,6 +31,7 @@ pub use server_message::{
 /// The words the protocol shares with the render core: layouts (`1x1`/`2x2`), the
 /// standard slice planes (`axial`/`coronal`/`sagittal`), what a series is for
 /// (`volume`, `localizer`, `single`) and the view as it travels.
+pub use hounsfield_vocabulary::text::cut_with_mark;
 pub use hounsfield_vocabulary::{
     Camera, CropInfo, Layout, Projection, RenderMode, SeriesKind, SharedView, SlicePlane,
     ViewChange, WindowInfo,

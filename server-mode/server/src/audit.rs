@@ -45,6 +45,19 @@ pub enum Refusal {
     Forbidden,
 }
 
+/// The longest text of one field of an audit line (characters): a detail may quote what
+/// a client sent, and a patient ID what a file or PACS holds.
+pub const MAX_AUDIT_TEXT_CHARS: usize = 300;
+
+/// Writes a text field cut to [`MAX_AUDIT_TEXT_CHARS`], ending in `…` when cut: the one
+/// place an audit line's texts are bounded, whoever made the event.
+fn bounded_text<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&hounsfield_protocol::cut_with_mark(
+        text,
+        MAX_AUDIT_TEXT_CHARS,
+    ))
+}
+
 /// One thing that happened, as the audit log records it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -72,6 +85,7 @@ pub enum AuditEvent {
         user: Option<String>,
         /// Why it ended: `closed`, `idle`, `shutdown`, `user_removed`, `user_changed`,
         /// `user_expired`, `ended_by_admin`…
+        #[serde(serialize_with = "bounded_text")]
         reason: String,
     },
     /// A client presented a wrong token, or none in time.
@@ -79,6 +93,7 @@ pub enum AuditEvent {
         /// The client's address.
         client: SocketAddr,
         /// What was wrong.
+        #[serde(serialize_with = "bounded_text")]
         reason: String,
     },
     /// A session opened a series.
@@ -91,8 +106,10 @@ pub enum AuditEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         user: Option<String>,
         /// The series id the protocol uses.
+        #[serde(serialize_with = "bounded_text")]
         series: String,
         /// PatientID (0010,0020) of the series (never the patient's name).
+        #[serde(serialize_with = "bounded_text")]
         patient_id: String,
     },
     /// The server refused a client or a message.
@@ -105,6 +122,7 @@ pub enum AuditEvent {
         /// Why.
         reason: Refusal,
         /// More: the origin refused, the message type limited…
+        #[serde(serialize_with = "bounded_text")]
         detail: String,
     },
     /// The render thread (or an encode lane) was started again after a fault.
@@ -112,11 +130,13 @@ pub enum AuditEvent {
         /// Restarts since the server started, this one included.
         restarts: u64,
         /// What went wrong.
+        #[serde(serialize_with = "bounded_text")]
         reason: String,
     },
     /// A desktop user shared a session for others to follow.
     ShareStarted {
         /// The series shared.
+        #[serde(serialize_with = "bounded_text")]
         series: String,
         /// Where followers connect.
         address: SocketAddr,
@@ -129,6 +149,7 @@ pub enum AuditEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         user: Option<String>,
         /// The series it shows.
+        #[serde(serialize_with = "bounded_text")]
         series: String,
     },
     /// A session joined another's shared view.
@@ -141,6 +162,7 @@ pub enum AuditEvent {
         /// The session it follows.
         host_session: u64,
         /// The series it shows.
+        #[serde(serialize_with = "bounded_text")]
         series: String,
     },
     /// The users file was read (at start, or again after it changed).
@@ -397,6 +419,36 @@ mod tests {
         );
         assert_eq!(lines[1]["event"], "refused");
         assert_eq!(lines[1]["reason"], "origin");
+    }
+
+    #[test]
+    fn texts_of_an_audit_line_are_cut_to_their_bound_with_a_mark() {
+        let long = "x".repeat(1_000_000);
+        let event = AuditEvent::SeriesOpened {
+            session: 1,
+            client: client(),
+            user: None,
+            series: long.clone(),
+            patient_id: long.clone(),
+        };
+        let line = serde_json::to_value(&event).expect("serialises");
+        for field in ["series", "patient_id"] {
+            let text = line[field].as_str().unwrap_or_default();
+            assert_eq!(text.chars().count(), MAX_AUDIT_TEXT_CHARS, "{field}");
+            assert!(text.ends_with('…'), "{field}");
+        }
+        let refused = serde_json::to_value(AuditEvent::Refused {
+            client: client(),
+            user: None,
+            reason: Refusal::Origin,
+            detail: long,
+        })
+        .expect("serialises");
+        assert!(
+            refused["detail"]
+                .as_str()
+                .is_some_and(|d| d.chars().count() == MAX_AUDIT_TEXT_CHARS)
+        );
     }
 
     #[test]
