@@ -8,6 +8,11 @@
 //! only [`read_one_case`]) under GNU time, so that the peak is the kernel's for that case
 //! alone.
 //!
+//! A second property writes what is odd in kind rather than in value: sequences nested
+//! from none to far past the reader's bound of 32 (a parser that recursed once per level
+//! would overflow its stack), folders nested around the walk's bound of 32, a named pipe
+//! (a plain open would wait for a writer for good) and a link looping back to the folder.
+//!
 //! CI runs a bounded number of cases; `PROPTEST_CASES=20000 cargo test --release -p
 //! hounsfield-e2e --test structured_fuzz` runs longer. Failing cases proptest finds are
 //! kept in `structured_fuzz.proptest-regressions` and replayed first.
@@ -249,5 +254,60 @@ proptest! {
             .map_err(|why| TestCaseError::fail(format!("{why} after {picks:?}")))?;
         let growth = peak_kb.saturating_sub(baseline_peak_kb());
         prop_assert!(growth < GROWTH_LIMIT_KB, "memory grew by {growth} kB after {picks:?}");
+    }
+}
+
+/// `levels` sequences (ContentSequence, undefined lengths), each in the last one's item,
+/// closed again: the bytes to insert between two top-level elements.
+fn nested_sequences(levels: usize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(levels * 32);
+    for _ in 0..levels {
+        bytes.extend_from_slice(&[
+            0x40, 0x00, 0x30, 0xA7, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+    }
+    for _ in 0..levels {
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+    }
+    bytes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
+
+    #[test]
+    fn odd_nesting_and_odd_entries_give_errors_or_volumes_within_bounded_memory(
+        seed in 0usize..SEEDS.len(),
+        at in any::<prop::sample::Index>(),
+        levels in prop_oneof![0usize..8, 30usize..36, 1_000usize..100_000],
+        folders in prop_oneof![0usize..3, 31usize..35],
+        pipe in any::<bool>(),
+        loop_link in any::<bool>(),
+    ) {
+        let mut bytes = std::fs::read(common::data(SEEDS[seed])).expect("seed file");
+        let found = elements(&bytes);
+        let offset = found[at.index(found.len())].offset;
+        bytes.splice(offset..offset, nested_sequences(levels));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut folder = dir.path().to_path_buf();
+        for level in 0..folders {
+            folder.push(format!("d{level}"));
+        }
+        std::fs::create_dir_all(&folder).expect("folders");
+        std::fs::write(folder.join("nested.dcm"), &bytes).expect("write");
+        if pipe {
+            let made = Command::new("mkfifo").arg(dir.path().join("pipe.dcm")).status();
+            prop_assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+        }
+        if loop_link {
+            std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).expect("link");
+        }
+        let peak_kb = peak_kb_reading(dir.path()).map_err(|why| {
+            TestCaseError::fail(format!("{why} after {levels} levels, {folders} folders"))
+        })?;
+        let growth = peak_kb.saturating_sub(baseline_peak_kb());
+        prop_assert!(growth < GROWTH_LIMIT_KB, "memory grew by {growth} kB");
     }
 }
