@@ -71,7 +71,7 @@ pub const MAX_LISTED_CHARS: usize = 256;
 
 /// Serialises a catalog field cut to [`MAX_LISTED_CHARS`]: the one place a listed text's
 /// bound is kept, whoever built the value.
-fn listed<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn listed<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&hounsfield_vocabulary::text::cut_with_mark(
         text,
         MAX_LISTED_CHARS,
@@ -86,6 +86,23 @@ fn listed_all<S: serde::Serializer>(texts: &[String], serializer: S) -> Result<S
         seq.serialize_element(&hounsfield_vocabulary::text::cut_with_mark(
             text,
             MAX_LISTED_CHARS,
+        ))?;
+    }
+    seq.end()
+}
+
+/// Messages for the reader (an `opened`'s warnings), each bounded as an `error` reply's
+/// message is ([`crate::MAX_ERROR_MESSAGE_CHARS`]).
+pub(crate) fn listed_messages<S: serde::Serializer>(
+    messages: &[String],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = serializer.serialize_seq(Some(messages.len()))?;
+    for message in messages {
+        seq.serialize_element(&hounsfield_vocabulary::text::cut_with_mark(
+            message,
+            crate::MAX_ERROR_MESSAGE_CHARS,
         ))?;
     }
     seq.end()
@@ -251,5 +268,31 @@ mod tests {
         let reason = back.series[0].unavailable.as_deref().unwrap_or_default();
         assert_eq!(reason.chars().count(), crate::MAX_ERROR_MESSAGE_CHARS);
         assert_eq!(back.id, "2.25.1", "a text within the bound is sent whole");
+    }
+
+    #[test]
+    fn an_opened_series_sends_its_modality_and_warnings_bounded() {
+        let long = "W".repeat(100_000);
+        let opened = crate::Opened {
+            series: "2.25.1".to_string(),
+            dims: [2, 2, 2],
+            spacing_mm: [1.0; 3],
+            modality: long.clone(),
+            window: None,
+            presets: Vec::new(),
+            preset: "ct-bone".to_string(),
+            modes: Vec::new(),
+            mode: "composite".to_string(),
+            view: None,
+            warnings: vec![long],
+        };
+        let text = serde_json::to_string(&opened).expect("serialises");
+        assert!(text.len() < 2048, "{} bytes", text.len());
+        let back: crate::Opened = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back.modality.chars().count(), MAX_LISTED_CHARS);
+        assert_eq!(
+            back.warnings[0].chars().count(),
+            crate::MAX_ERROR_MESSAGE_CHARS
+        );
     }
 }

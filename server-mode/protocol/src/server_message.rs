@@ -164,7 +164,8 @@ pub struct Opened {
     pub dims: [usize; 3],
     /// Voxel spacing along i, j, k (mm).
     pub spacing_mm: [f64; 3],
-    /// Modality code.
+    /// Modality code (a listed text: at most [`crate::MAX_LISTED_CHARS`]).
+    #[serde(serialize_with = "crate::catalog::listed")]
     pub modality: String,
     /// The grey window frames start with, when the series has one.
     pub window: Option<WindowInfo>,
@@ -181,8 +182,12 @@ pub struct Opened {
     pub view: Option<SharedView>,
     /// What the reader must know about the volume before trusting it: slices missing
     /// (the gaps interpolated), images the PACS did not deliver, spacing resampled, gantry
-    /// tilt. Absent: nothing to say.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// tilt. Absent: nothing to say. Each at most [`crate::MAX_ERROR_MESSAGE_CHARS`].
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "crate::catalog::listed_messages"
+    )]
     pub warnings: Vec<String>,
 }
 
