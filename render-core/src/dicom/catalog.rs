@@ -6,10 +6,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 use super::error::DicomError;
 use super::header::{FileKind, IMAGE_ORIENTATION, IMAGE_POSITION, ImageHeader, read_file_headers};
+use super::header_reading::{FILE_READ_LIMIT, read_within};
 use super::library_walk::files_under;
 use super::series_kind::{self, SeriesKind};
 use super::stack::{StackPlan, plan_stack};
@@ -118,14 +117,8 @@ impl Catalog {
     pub fn scan(paths: &[PathBuf], progress: ProgressFn<'_>) -> Catalog {
         let (files, mut skipped) = files_under(paths);
         let counter = Counter::new(Stage::Scanning, files.len(), progress);
-        let read: Vec<(PathBuf, Result<FileKind, DicomError>)> = files
-            .into_par_iter()
-            .map(|file| {
-                let kind = read_isolated(&file);
-                counter.add(1);
-                (file, kind)
-            })
-            .collect();
+        let (read, late) = read_within(files, read_isolated, FILE_READ_LIMIT, || counter.add(1));
+        skipped.extend(late);
         let mut images = Vec::new();
         for (file, kind) in read {
             match kind {

@@ -7,6 +7,7 @@ pub mod declared;
 pub mod dicomdir;
 pub mod error;
 pub mod header;
+pub mod header_reading;
 pub mod jpeg12;
 pub mod jpeg2000;
 pub mod library_walk;
