@@ -97,10 +97,9 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
             .as_deref()
             .map(|name| format!(" as node {name}"))
             .unwrap_or_default();
-        let listed = if folders.is_empty() {
-            format!("{} series", library.series_count())
-        } else {
-            "a library being catalogued".to_string()
+        let listed = match &folders {
+            None => format!("{} series", library.series_count()),
+            Some(_) => "a library being catalogued".to_string(),
         };
         say(format_args!(
             "serving {listed} on {} ({video}){node} at {http}://{address}/{query} (WebSocket {ws}://{address}/ws{query}); Ctrl-C stops",
@@ -132,20 +131,22 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
         // The folders are catalogued while the server already answers (`/readyz` says how
         // far it has come); a library with no series at all ends the server.
         let (empty, found_empty) = tokio::sync::oneshot::channel();
-        if folders.is_empty() {
-            if library.series_count() == 0 {
-                anyhow::bail!(nothing_found);
-            }
-            let line = catalogue_line(library.series_count(), library.studies().len(), 0);
-            say(format_args!("{line}"));
-        } else {
-            Library::catalogue_in_background(&library, folders, move |summary| {
-                let line = catalogue_line(summary.series, summary.studies, summary.skipped);
+        match folders {
+            None => {
+                let line = catalogue_line(library.series_count(), library.studies().len(), 0);
                 say(format_args!("{line}"));
+            }
+            Some(folders) => Library::catalogue_in_background(&library, folders, move |summary| {
+                if let Some(error) = &summary.pacs_error {
+                    eprintln!("warning: listing the studies of the library's PACS: {error}");
+                }
                 if summary.series == 0 {
                     let _ = empty.send(());
+                } else {
+                    let line = catalogue_line(summary.series, summary.studies, summary.skipped);
+                    say(format_args!("{line}"));
                 }
-            });
+            }),
         }
         tokio::select! {
             served = server.run(stop_asked()) => served?,
@@ -195,11 +196,11 @@ fn users_file(path: &std::path::Path) -> anyhow::Result<UsersFile> {
     Ok(users)
 }
 
-/// The library of the PACSes among the library paths (DICOMweb URLs, their catalogs
-/// listed now over QIDO-RS, series retrieved into the DICOMweb cache), within the memory
-/// settings, and the folders left to catalogue (headers only); with no path at all, the
-/// built-in phantom.
-fn library(settings: &ServeSettings) -> anyhow::Result<(Library, Vec<PathBuf>)> {
+/// The library of the library paths, within the memory settings, and its folders, to be
+/// catalogued (headers only) before its PACSes (DICOMweb URLs, their catalogs listed over
+/// QIDO-RS, series retrieved into the DICOMweb cache) are listed; with no path at all, the
+/// built-in phantom, and nothing to catalogue.
+fn library(settings: &ServeSettings) -> anyhow::Result<(Library, Option<Vec<PathBuf>>)> {
     let series_budget = settings
         .max_series_mb
         .map_or_else(VoxelBudget::for_machine, |mib| {
@@ -228,12 +229,13 @@ fn library(settings: &ServeSettings) -> anyhow::Result<(Library, Vec<PathBuf>)> 
         pacs.push(PacsLibrary::new(source, crate::source::dicomweb_cache()?));
     }
     let cache_bytes = settings.cache_mb.saturating_mul(1 << 20);
-    if folders.is_empty() && pacs.is_empty() {
-        return Ok((Library::scan(&[], cache_bytes), folders));
+    if settings.library.is_empty() {
+        return Ok((Library::scan(&[], cache_bytes), None));
     }
-    let library = Library::with_pacs_listed(pacs, cache_bytes, series_budget)
-        .context("listing the studies of the library's PACS")?;
-    Ok((library, folders))
+    Ok((
+        Library::to_catalogue(pacs, cache_bytes, series_budget),
+        Some(folders),
+    ))
 }
 
 /// How the line that says the library's catalogue is complete begins (tests and scripts

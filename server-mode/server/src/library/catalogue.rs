@@ -1,5 +1,5 @@
-//! Cataloguing the library's folders: headers read, series listed, and the listing put in
-//! place beside the PACSes' once it is whole. A server starts listening first and
+//! Cataloguing the library: its folders' headers read and their series listed, then its
+//! PACSes listed, and the listing put in place once it is whole. A server starts listening first and
 //! catalogues in the background ([`Library::catalogue_in_background`]), so that no
 //! library, however large or hostile, keeps it from answering; until the catalogue is
 //! complete `/readyz` says how far it has come ([`Library::cataloguing`]).
@@ -25,7 +25,7 @@ pub(super) struct CatalogueProgress {
 }
 
 /// What a finished catalogue holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogueSummary {
     /// Series listed (the PACSes' among them).
     pub series: usize,
@@ -33,11 +33,14 @@ pub struct CatalogueSummary {
     pub studies: usize,
     /// Files found but not catalogued (each logged with its reason).
     pub skipped: usize,
+    /// Why a PACS could not be listed, when one could not (its studies are listed once a
+    /// later listing succeeds).
+    pub pacs_error: Option<String>,
 }
 
 impl Library {
-    /// Catalogues `folders` on a thread of its own and calls `done` once the listing is
-    /// in place. Until then the library lists its PACSes' studies alone.
+    /// Catalogues `folders`, then lists the PACSes, on a thread of its own, and calls
+    /// `done` once the listing is in place.
     pub fn catalogue_in_background(
         library: &Arc<Self>,
         folders: Vec<PathBuf>,
@@ -46,7 +49,19 @@ impl Library {
         let library = library.clone();
         let spawned = std::thread::Builder::new()
             .name("catalogue".to_string())
-            .spawn(move || done(library.catalogue(&folders)));
+            .spawn(move || {
+                let mut summary = library.catalogue(&folders);
+                if !library.pacs.is_empty() {
+                    if let Err(error) = library.list_pacs() {
+                        summary.pacs_error = Some(error.to_string());
+                    }
+                    library.pacs_pending.store(false, Ordering::Release);
+                    let listing = library.listing();
+                    summary.series = listing.index.len();
+                    summary.studies = listing.studies.len();
+                }
+                done(summary);
+            });
         if let Err(error) = spawned {
             tracing::error!(%error, "no thread to catalogue the library on");
         }
@@ -56,7 +71,10 @@ impl Library {
     /// read`), or `None` once its catalogue is in place.
     pub fn cataloguing(&self) -> Option<String> {
         if self.folders.get().is_some() {
-            return None;
+            return self
+                .pacs_pending
+                .load(Ordering::Acquire)
+                .then(|| "listing the studies of the library's PACS".to_string());
         }
         let done = self.progress.done.load(Ordering::Relaxed);
         let total = self.progress.total.load(Ordering::Relaxed);
@@ -108,6 +126,7 @@ impl Library {
             series: listing.index.len(),
             studies: listing.studies.len(),
             skipped,
+            pacs_error: None,
         };
         self.replace_listing(listing);
         summary
@@ -177,8 +196,7 @@ mod tests {
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../../shared/data/mr-sag-oblique");
         let library = Arc::new(
-            Library::with_pacs_listed(Vec::new(), 1 << 30, VoxelBudget::new(1 << 30))
-                .expect("no PACS to list"),
+            Library::to_catalogue(Vec::new(), 1 << 30, VoxelBudget::new(1 << 30)),
         );
         let waiting = library.cataloguing().expect("not catalogued yet");
         assert!(waiting.starts_with("cataloguing the library"), "{waiting}");

@@ -14,6 +14,7 @@ pub use pacs::{MAX_PACS_STUDIES, PacsLibrary};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
@@ -104,6 +105,8 @@ pub struct Library {
     catalog: OnceLock<Catalog>,
     /// How far the folders' catalogue has come.
     progress: CatalogueProgress,
+    /// Whether the PACSes are yet to be listed for the first time.
+    pacs_pending: AtomicBool,
     /// The PACSes whose studies are listed.
     pacs: Vec<PacsLibrary>,
     /// The folders' listing (or the phantom's, or a shared volume's), once catalogued.
@@ -161,23 +164,20 @@ impl Library {
         if pacs.is_empty() {
             return Ok(Self::scan_within(folders, cache_bytes, series_budget));
         }
-        let library = Self::with_pacs_listed(pacs, cache_bytes, series_budget)?;
+        let library = Self::to_catalogue(pacs, cache_bytes, series_budget);
         library.catalogue(folders);
+        library.list_pacs()?;
+        library.pacs_pending.store(false, Ordering::Release);
         Ok(library)
     }
 
-    /// A library of the studies of `pacs` (listed now; the error names the PACS that
-    /// could not be listed) whose folders are yet to be catalogued
-    /// ([`Self::catalogue_in_background`]).
-    pub fn with_pacs_listed(
-        pacs: Vec<PacsLibrary>,
-        cache_bytes: usize,
-        series_budget: VoxelBudget,
-    ) -> Result<Self, hounsfield_dicomweb::PacsError> {
+    /// A library of `pacs` and of folders, neither listed yet: both are, folders first,
+    /// by [`Self::catalogue_in_background`].
+    pub fn to_catalogue(pacs: Vec<PacsLibrary>, cache_bytes: usize, series_budget: VoxelBudget) -> Self {
         let mut library = Self::pending(cache_bytes, series_budget);
+        library.pacs_pending = AtomicBool::new(!pacs.is_empty());
         library.pacs = pacs;
-        library.list_pacs()?;
-        Ok(library)
+        library
     }
 
     /// Lists every PACS again and replaces their part of the listing; a series whose count
@@ -310,6 +310,7 @@ impl Library {
         Self {
             catalog: OnceLock::new(),
             progress: CatalogueProgress::default(),
+            pacs_pending: AtomicBool::new(false),
             pacs: Vec::new(),
             listing: RwLock::default(),
             listing_update: Mutex::default(),
