@@ -783,6 +783,11 @@ fn every_state_changing_request_from_another_origins_page_is_refused_audited_and
         // From the server's own page the same request goes through.
         let answer = post_with(served, &end, &with_cookie(&own), "");
         assert_eq!(status_of(&answer), 200, "{answer}");
+        // A login is a token, no more: a body one byte over its bound is refused by size.
+        let padded = format!("{{\"token\": \"{ADMIN}\"}}{}", " ".repeat(4096));
+        let oversized = &padded[..4097];
+        let answer = post_with(served, "/login", std::slice::from_ref(&own), oversized);
+        assert_eq!(status_of(&answer), 413, "{answer}");
     });
     let log = audit_events(&server.audit);
     let refused: Vec<_> = events(&log, "refused")

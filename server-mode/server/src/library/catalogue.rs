@@ -195,9 +195,11 @@ mod tests {
     fn a_library_catalogued_in_the_background_says_so_until_its_listing_is_in_place() {
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../../shared/data/mr-sag-oblique");
-        let library = Arc::new(
-            Library::to_catalogue(Vec::new(), 1 << 30, VoxelBudget::new(1 << 30)),
-        );
+        let library = Arc::new(Library::to_catalogue(
+            Vec::new(),
+            1 << 30,
+            VoxelBudget::new(1 << 30),
+        ));
         let waiting = library.cataloguing().expect("not catalogued yet");
         assert!(waiting.starts_with("cataloguing the library"), "{waiting}");
         assert_eq!(library.series_count(), 0);

@@ -173,7 +173,11 @@ impl Library {
 
     /// A library of `pacs` and of folders, neither listed yet: both are, folders first,
     /// by [`Self::catalogue_in_background`].
-    pub fn to_catalogue(pacs: Vec<PacsLibrary>, cache_bytes: usize, series_budget: VoxelBudget) -> Self {
+    pub fn to_catalogue(
+        pacs: Vec<PacsLibrary>,
+        cache_bytes: usize,
+        series_budget: VoxelBudget,
+    ) -> Self {
         let mut library = Self::pending(cache_bytes, series_budget);
         library.pacs_pending = AtomicBool::new(!pacs.is_empty());
         library.pacs = pacs;
