@@ -212,16 +212,17 @@ fn serve_from(bundle: &Path, folder: &Path) {
         ],
     );
     let container = Container::run(bundle);
-    let (serving, address) = container.wait_until_serving();
-    let series: usize = serving
-        .split("serving ")
-        .nth(1)
+    let (_, address) = container.wait_until_serving();
+    // The library is catalogued once the server listens; it says so on a line of its own.
+    let catalogued = container.wait_for_line("catalogue complete: ");
+    let series: usize = catalogued
+        .strip_prefix("catalogue complete: ")
         .and_then(|rest| rest.split(' ').next())
         .and_then(|count| count.parse().ok())
-        .unwrap_or_else(|| panic!("no series count in `{serving}`"));
+        .unwrap_or_else(|| panic!("no series count in `{catalogued}`"));
     assert!(
         series >= 1,
-        "the node found no series in its library: {serving}"
+        "the node found no series in its library: {catalogued}"
     );
     let (status, body) = common::https_get(&address, certificate.fingerprint, "/healthz");
     assert_eq!(
@@ -416,23 +417,37 @@ impl Container {
     /// Waits for the server's `serving … at https://ADDRESS/` line: the line and the
     /// address; fails with what it printed when it exits or takes too long.
     fn wait_until_serving(&self) -> (String, String) {
+        self.first_line("a `serving … at https://…` line", |line| {
+            line.split(" at https://")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .map(str::to_owned)
+        })
+    }
+
+    /// The first line the server prints from now on that starts with `start`.
+    fn wait_for_line(&self, start: &str) -> String {
+        self.first_line(&format!("a `{start}` line"), |line| {
+            line.starts_with(start).then_some(())
+        })
+        .0
+    }
+
+    /// The first line the server prints from now on that `pick` takes, with what it took,
+    /// within the start's time limit; fails naming `what` and with what it printed.
+    fn first_line<T>(&self, what: &str, pick: impl Fn(&str) -> Option<T>) -> (String, T) {
         let deadline = Instant::now() + START_LIMIT;
         let mut printed = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = self.lines.recv_timeout(left).unwrap_or_else(|_| {
                 panic!(
-                    "the server in the container did not start within {START_LIMIT:?}:\n{}",
+                    "the server in the container printed no {what} within {START_LIMIT:?}:\n{}",
                     printed.join("\n")
                 )
             });
-            let address = line
-                .split(" at https://")
-                .nth(1)
-                .and_then(|rest| rest.split('/').next())
-                .map(str::to_owned);
-            if let Some(address) = address {
-                return (line, address);
+            if let Some(taken) = pick(&line) {
+                return (line, taken);
             }
             printed.push(line);
         }
