@@ -91,6 +91,35 @@ fn listed_all<S: serde::Serializer>(texts: &[String], serializer: S) -> Result<S
     seq.end()
 }
 
+/// Reads a catalog field cut to [`MAX_LISTED_CHARS`]: a receiver (the thin client, a
+/// bench) holds no longer text than a server sends, whatever server it is.
+fn read_listed<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Ok(hounsfield_vocabulary::text::cut_with_mark(&text, MAX_LISTED_CHARS).into_owned())
+}
+
+/// [`read_listed`] for each of a list's texts.
+fn read_listed_all<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    let texts = Vec::<String>::deserialize(deserializer)?;
+    Ok(texts
+        .iter()
+        .map(|text| hounsfield_vocabulary::text::cut_with_mark(text, MAX_LISTED_CHARS).into_owned())
+        .collect())
+}
+
+/// A reason read cut to [`crate::MAX_ERROR_MESSAGE_CHARS`].
+fn read_listed_reason<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let reason = Option::<String>::deserialize(deserializer)?;
+    Ok(reason.map(|reason| {
+        hounsfield_vocabulary::text::cut_with_mark(&reason, crate::MAX_ERROR_MESSAGE_CHARS)
+            .into_owned()
+    }))
+}
+
 /// Messages for the reader (an `opened`'s warnings), each bounded as an `error` reply's
 /// message is ([`crate::MAX_ERROR_MESSAGE_CHARS`]).
 pub(crate) fn listed_messages<S: serde::Serializer>(
@@ -138,25 +167,29 @@ pub struct StudyPage {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StudyInfo {
     /// The StudyInstanceUID (or `phantom`).
-    #[serde(serialize_with = "listed")]
+    #[serde(serialize_with = "listed", deserialize_with = "read_listed")]
     pub id: String,
     /// StudyDescription.
-    #[serde(serialize_with = "listed")]
+    #[serde(serialize_with = "listed", deserialize_with = "read_listed")]
     pub description: String,
     /// StudyDate (YYYYMMDD), may be empty.
-    #[serde(serialize_with = "listed")]
+    #[serde(serialize_with = "listed", deserialize_with = "read_listed")]
     pub date: String,
     /// PatientName, may be empty.
-    #[serde(serialize_with = "listed")]
+    #[serde(serialize_with = "listed", deserialize_with = "read_listed")]
     pub patient_name: String,
     /// PatientID, may be empty.
-    #[serde(serialize_with = "listed")]
+    #[serde(serialize_with = "listed", deserialize_with = "read_listed")]
     pub patient_id: String,
     /// AccessionNumber, may be empty.
-    #[serde(default, serialize_with = "listed")]
+    #[serde(default, serialize_with = "listed", deserialize_with = "read_listed")]
     pub accession: String,
     /// The modalities of its series, each once, in series order.
-    #[serde(default, serialize_with = "listed_all")]
+    #[serde(
+        default,
+        serialize_with = "listed_all",
+        deserialize_with = "read_listed_all"
+    )]
     pub modalities: Vec<String>,
     /// The series of the study.
     pub series: Vec<SeriesInfo>,
@@ -166,15 +199,15 @@ pub struct StudyInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SeriesInfo {
     /// The id `open` takes.
-    #[serde(serialize_with = "listed")]
+    #[serde(serialize_with = "listed", deserialize_with = "read_listed")]
     pub id: String,
     /// SeriesNumber.
     pub number: Option<i32>,
     /// Modality code (CT, MR…).
-    #[serde(serialize_with = "listed")]
+    #[serde(serialize_with = "listed", deserialize_with = "read_listed")]
     pub modality: String,
     /// SeriesDescription.
-    #[serde(serialize_with = "listed")]
+    #[serde(serialize_with = "listed", deserialize_with = "read_listed")]
     pub description: String,
     /// Images (frames) in the series.
     pub images: usize,
@@ -184,7 +217,8 @@ pub struct SeriesInfo {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "listed_reason"
+        serialize_with = "listed_reason",
+        deserialize_with = "read_listed_reason"
     )]
     pub unavailable: Option<String>,
     /// What the series is for: `volume`, `localizer` or `single`.
@@ -294,5 +328,27 @@ mod tests {
             back.warnings[0].chars().count(),
             crate::MAX_ERROR_MESSAGE_CHARS
         );
+    }
+
+    #[test]
+    fn a_receiver_reads_listed_texts_cut_to_their_bound_whatever_a_server_sends() {
+        let long = "L".repeat(100_000);
+        let sent = serde_json::json!({
+            "id": "s", "description": long, "date": "", "patient_name": long,
+            "patient_id": "", "modalities": [long],
+            "series": [{"id": "a", "number": 1, "modality": "CT", "description": long,
+                        "images": 1, "dims": null, "unavailable": long}]
+        });
+        let study: StudyInfo = serde_json::from_value(sent).expect("reads");
+        assert_eq!(study.description.chars().count(), MAX_LISTED_CHARS);
+        assert_eq!(study.patient_name.chars().count(), MAX_LISTED_CHARS);
+        assert_eq!(study.modalities[0].chars().count(), MAX_LISTED_CHARS);
+        assert_eq!(
+            study.series[0].description.chars().count(),
+            MAX_LISTED_CHARS
+        );
+        let reason = study.series[0].unavailable.as_deref().unwrap_or_default();
+        assert_eq!(reason.chars().count(), crate::MAX_ERROR_MESSAGE_CHARS);
+        assert_eq!(study.id, "s");
     }
 }
