@@ -17,7 +17,6 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -314,7 +313,7 @@ fn assert_turned(
     );
 }
 
-/// A server of its own for one browser test: the phantom at 400×300, keyframes only when needed,
+/// A server for one browser test: the phantom at 400×300, keyframes only when needed,
 /// wanting `token` when given.
 fn server(token: Option<&str>) -> SocketAddr {
     let mut config = browser_config();
@@ -337,9 +336,7 @@ fn browser_config() -> hounsfield_server::ServerConfig {
 /// Opens the page in Chromium, after running `before_load` (JavaScript) in it when given,
 /// and runs `test` on it.
 fn with_page(before_load: Option<&str>, test: impl AsyncFnOnce(&mut Page, SocketAddr)) {
-    static SHARED: OnceLock<SocketAddr> = OnceLock::new();
-    let address = common::server::shared(&SHARED, browser_config);
-    with_page_at(address, "/", before_load, test);
+    with_page_at(server(None), "/", before_load, test);
 }
 
 /// Opens `path` of the server at `address` in Chromium, after running `before_load`
@@ -530,15 +527,11 @@ fn the_web_client_negotiates_h264_and_a_drag_turns_the_phantom_through_decoded_f
     });
 }
 
-/// A server like [`server`]'s, offering WebRTC on a loopback UDP port; the tests that
-/// want one share it.
+/// A server like [`server`]'s, offering WebRTC on a loopback UDP port.
 fn webrtc_server() -> SocketAddr {
-    static SHARED: OnceLock<SocketAddr> = OnceLock::new();
-    common::server::shared(&SHARED, || {
-        let mut config = browser_config();
-        config.webrtc = Some(hounsfield_webrtc::WebRtcConfig::loopback());
-        config
-    })
+    let mut config = browser_config();
+    config.webrtc = Some(hounsfield_webrtc::WebRtcConfig::loopback());
+    common::server::start(vec![config])[0]
 }
 
 /// Drags until the frames come over WebRTC and five of them were drawn, named by their

@@ -1,6 +1,6 @@
 //! Servers for the streaming server's tests: started on loopback, each in a thread of its
-//! own (with its own async runtime), all of a test process sharing one render thread
-//! (making a GPU device and its pipelines is the slow part of a start).
+//! own (with its own async runtime and render thread); tests that only talk to a plain
+//! server share one ([`shared`]).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -25,7 +25,12 @@ pub fn start(configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
 
 /// [`start`] serving `library` instead of the built-in phantom.
 pub fn start_with_library(library: Arc<Library>, configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
-    let scheduler = shared_scheduler();
+    // A render thread of their own: tests of one process run at once, and one thread
+    // drawing a large CT for one of them would starve the others' frames.
+    let scheduler = Arc::new(
+        Scheduler::start(PresetLibrary::builtin(), 2)
+            .expect("a GPU adapter (lavapipe at least) is needed"),
+    );
     let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
     configs
         .into_iter()
@@ -38,19 +43,6 @@ pub fn start_with_library(library: Arc<Library>, configs: Vec<ServerConfig>) -> 
             address
         })
         .collect()
-}
-
-/// The render thread of this test process's servers, started with the first of them.
-fn shared_scheduler() -> Arc<Scheduler> {
-    static SCHEDULER: OnceLock<Arc<Scheduler>> = OnceLock::new();
-    SCHEDULER
-        .get_or_init(|| {
-            Arc::new(
-                Scheduler::start(PresetLibrary::builtin(), 2)
-                    .expect("a GPU adapter (lavapipe at least) is needed"),
-            )
-        })
-        .clone()
 }
 
 /// The address of a server on `config` that every test of this process asking for `slot`
