@@ -155,8 +155,7 @@ impl Walk {
                 } else if kind.is_symlink() {
                     self.link(&path, root, &inside);
                 } else {
-                    let kind = hounsfield_files::kind_name(kind);
-                    self.skip(&path, format!("not a regular file but {kind}"));
+                    self.skip(&path, hounsfield_files::not_regular(kind).to_string());
                 }
             }
         }
@@ -202,10 +201,7 @@ fn is_dicomdir(path: &Path) -> bool {
 
 /// Why an entry that is not a regular file is skipped.
 fn not_regular(metadata: &std::fs::Metadata) -> String {
-    format!(
-        "not a regular file but {}",
-        hounsfield_files::kind_name(metadata.file_type())
-    )
+    hounsfield_files::not_regular(metadata.file_type()).to_string()
 }
 
 #[cfg(test)]

@@ -106,20 +106,10 @@ impl Library {
         let mut listing = folder_listing;
         let before = self.listing();
         for study in &before.studies {
-            let mut study = study.clone();
-            study.series.retain(|series| {
-                matches!(before.index.get(&series.id), Some(Source::Pacs { .. }))
-                    && !listing.index.contains_key(&series.id)
+            listing.add_beside(study.clone(), |series| match before.index.get(&series.id) {
+                Some(source @ Source::Pacs { .. }) => Some(source.clone()),
+                _ => None,
             });
-            if study.series.is_empty() {
-                continue;
-            }
-            for series in &study.series {
-                if let Some(source) = before.index.get(&series.id) {
-                    listing.index.insert(series.id.clone(), source.clone());
-                }
-            }
-            listing.studies.push(study);
         }
         sort_newest_first(&mut listing.studies);
         let summary = CatalogueSummary {

@@ -88,6 +88,34 @@ struct Listing {
     studies: Vec<StudyInfo>,
 }
 
+impl Listing {
+    /// Adds the series of `study` (a PACS's) that this listing does not hold yet, each
+    /// from the source `source_of` names (a series it names none of is left out): a series
+    /// on disk too keeps its folder's copy. A study left with no series is not added.
+    fn add_beside(
+        &mut self,
+        mut study: StudyInfo,
+        source_of: impl Fn(&SeriesInfo) -> Option<Source>,
+    ) {
+        let mut sources = Vec::with_capacity(study.series.len());
+        study.series.retain(|series| {
+            if self.index.contains_key(&series.id) {
+                tracing::debug!(series = %series.id, "on disk and on the PACS: the disk's copy is served");
+                return false;
+            }
+            let source = source_of(series);
+            let kept = source.is_some();
+            sources.extend(source.map(|source| (series.id.clone(), source)));
+            kept
+        });
+        if study.series.is_empty() {
+            return;
+        }
+        self.index.extend(sources);
+        self.studies.push(study);
+    }
+}
+
 /// The studies listed at one moment (a later listing of the PACSes does not change them).
 pub struct Studies(Arc<Listing>);
 
@@ -195,27 +223,14 @@ impl Library {
         let _updating = self.lock_listing_update();
         let mut listing = self.folders.get().cloned().unwrap_or_default();
         for (n, studies) in listed.into_iter().enumerate() {
-            for mut study in studies {
-                study.series.retain(|series| {
-                    let listed = listing.index.contains_key(&series.id);
-                    if listed {
-                        tracing::debug!(series = %series.id, "on disk and on the PACS: the disk's copy is served");
-                    }
-                    !listed
+            for study in studies {
+                let study_uid = study.id.clone();
+                listing.add_beside(study, |_| {
+                    Some(Source::Pacs {
+                        pacs: n,
+                        study_uid: study_uid.clone(),
+                    })
                 });
-                if study.series.is_empty() {
-                    continue;
-                }
-                for series in &study.series {
-                    listing.index.insert(
-                        series.id.clone(),
-                        Source::Pacs {
-                            pacs: n,
-                            study_uid: study.id.clone(),
-                        },
-                    );
-                }
-                listing.studies.push(study);
             }
         }
         sort_newest_first(&mut listing.studies);
