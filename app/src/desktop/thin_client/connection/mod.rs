@@ -672,6 +672,18 @@ mod tests {
 
         /// Ends the drag: the final still that answers it.
         fn release(mut self) -> RemoteFrame {
+            self.release_and_wait()
+        }
+
+        /// Ends the drag and starts the next one on the same link: the final still
+        /// between them.
+        fn release_and_grab_again(&mut self) -> RemoteFrame {
+            let still = self.release_and_wait();
+            self.send(Action::Interact { active: true });
+            still
+        }
+
+        fn release_and_wait(&mut self) -> RemoteFrame {
             let seq = self.send(Action::Interact { active: false });
             next_frame(self.link, self.woken, |frame| {
                 frame.final_still && frame.input_seq >= seq
@@ -766,7 +778,7 @@ mod tests {
         // Answers announce an address where nothing listens: the peer never connects.
         let (url, server) = serve_webrtc(Some(IpAddr::from([127, 0, 0, 2])));
         let (link, woken) = link_to(&url, None, None);
-        let first = next_frame(&link, &woken, |frame| frame.final_still);
+        next_frame(&link, &woken, |frame| frame.final_still);
         let mut drag = Drag::start(&link, &woken);
         // Every step is answered meanwhile, over the WebSocket.
         drag_until(&mut drag, |_, fallback| fallback.is_some());
@@ -774,10 +786,18 @@ mod tests {
         assert_eq!(transport, Some(TransportKind::Websocket));
         let reason = fallback.expect("a reason");
         assert!(reason.contains("connect"), "{reason}");
-        // And the link goes on over the WebSocket: a drag still turns the view.
+        // The steps until the fallback turned the view by however many degrees the
+        // peer took to give up: the picture they left is the one a further turn
+        // must change.
+        let before = drag.release_and_grab_again();
+        // And the link goes on over the WebSocket: a new drag still turns the view.
         assert!(!drag.orbit(90.0).final_still, "an interactive frame");
         let still = drag.release();
-        assert!(differing_values(&first.rgba, &still.rgba) > first.rgba.len() / 50);
+        let differing = differing_values(&before.rgba, &still.rgba);
+        assert!(
+            differing > before.rgba.len() / 50,
+            "turning 90° changes the picture ({differing} values differ)"
+        );
         drop(link);
         server.stop().expect("served");
     }
