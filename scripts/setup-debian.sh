@@ -9,7 +9,12 @@ packages=(
   make
   g++             # compiles CharLS (C++) and OpenJPEG (C) for JPEG-LS and JPEG 2000, and
                   # GDCM (C++, built with cmake) for 12-bit lossy JPEG
-  dcmtk           # dcmdjpeg/dcmcjpeg: the decoding tests' independent reference for lossy JPEG
+  dcmtk           # dcmdjpeg/dcmcjpeg: the decoding tests' independent reference for lossy JPEG;
+                  # dsrdump reads the findings' structured reports back
+  dicom3tools     # dciodvfy: checks every DICOM object the product writes (findings' SR)
+  python3-pydicom # the findings tests' independent statistics from the same DICOM files
+  python3-numpy   #   (with Debian's /usr/bin/python3), and the numbers read back from the
+  python3-pil     #   reports; Pillow decodes the CT's JPEG 2000 for pydicom
   time            # GNU time (/usr/bin/time): the peak memory of each child process (wait4's
                   # ru_maxrss) in app/tests/hostile_files.rs and tests/tests/structured_fuzz.rs
   libvulkan1          # the Vulkan loader wgpu renders through

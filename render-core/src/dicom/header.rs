@@ -116,6 +116,16 @@ pub struct Identity {
     pub modality: String,
     /// AccessionNumber (0008,0050): the order's number at the hospital, may be empty.
     pub accession_number: String,
+    /// PatientBirthDate (0010,0030), may be empty.
+    pub patient_birth_date: String,
+    /// PatientSex (0010,0040), may be empty.
+    pub patient_sex: String,
+    /// StudyTime (0008,0030), may be empty.
+    pub study_time: String,
+    /// StudyID (0020,0010), may be empty.
+    pub study_id: String,
+    /// ReferringPhysicianName (0008,0090), may be empty.
+    pub referring_physician: String,
 }
 
 /// The attributes of one image (a classic file, or one frame of a multi-frame file).
@@ -131,6 +141,10 @@ pub struct ImageHeader {
     pub identity: Identity,
     /// SOPInstanceUID (0008,0018).
     pub sop_instance_uid: String,
+    /// SOPClassUID (0008,0016).
+    pub sop_class_uid: String,
+    /// FrameOfReferenceUID (0020,0052): the patient coordinate system of the series.
+    pub frame_of_reference_uid: String,
     /// InstanceNumber (0020,0013).
     pub instance_number: Option<i32>,
     /// Orders time points at one position: TemporalPositionIndex, else
@@ -275,6 +289,11 @@ pub fn headers_from_object(
         series_description: reader.string(tags::SERIES_DESCRIPTION),
         modality: reader.string(tags::MODALITY),
         accession_number: reader.string(tags::ACCESSION_NUMBER),
+        patient_birth_date: reader.string(tags::PATIENT_BIRTH_DATE),
+        patient_sex: reader.string(tags::PATIENT_SEX),
+        study_time: reader.string(tags::STUDY_TIME),
+        study_id: reader.string(tags::STUDY_ID),
+        referring_physician: reader.string(tags::REFERRING_PHYSICIAN_NAME),
     };
     let image_type = reader.strings(tags::IMAGE_TYPE);
     let base = ImageHeader {
@@ -283,6 +302,8 @@ pub fn headers_from_object(
         frames_in_file,
         identity,
         sop_instance_uid: reader.string(tags::SOP_INSTANCE_UID),
+        sop_class_uid: reader.string(tags::SOP_CLASS_UID),
+        frame_of_reference_uid: reader.string(tags::FRAME_OF_REFERENCE_UID),
         instance_number: reader.i32(tags::INSTANCE_NUMBER),
         temporal_position: reader.i32(tags::TEMPORAL_POSITION_IDENTIFIER),
         rows,

@@ -341,6 +341,8 @@ mod tests {
             frames_in_file: 1,
             identity: Identity::default(),
             sop_instance_uid: name.to_string(),
+            sop_class_uid: "1.2.840.10008.5.1.4.1.1.2".to_string(),
+            frame_of_reference_uid: "2.25.1".to_string(),
             instance_number: Some(instance),
             temporal_position: None,
             rows: 3,

@@ -1,13 +1,15 @@
 //! The vocabulary Hounsfield's parts share: how a frame is divided ([`Layout`]), the
 //! standard slice planes ([`SlicePlane`]), what a series is for ([`SeriesKind`]), the 3D
 //! [`Camera`] with its motions, the part of a view that travels between a client and a
-//! server ([`SharedView`]), and a user's change to a view ([`ViewChange`]).
+//! server ([`SharedView`]), a user's change to a view ([`ViewChange`]), and the kinds of
+//! finding a radiologist draws ([`FindingKind`]) with what a region measures.
 //!
 //! Plain data with serde and glam's arithmetic, so that the wire protocol (and its fuzz
 //! target) names these without linking the renderer; the render core fits them to a
 //! volume and draws them.
 
 mod camera;
+mod finding;
 mod layout;
 mod plane;
 mod render_mode;
@@ -17,6 +19,7 @@ pub mod text;
 mod view_change;
 
 pub use camera::{Camera, NamedView};
+pub use finding::{FindingKind, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES, RegionStatistics};
 pub use layout::Layout;
 pub use plane::SlicePlane;
 pub use render_mode::RenderMode;

@@ -1,0 +1,179 @@
+//! One finding: a shape drawn on a slice of a series, in patient millimetres, with what it
+//! measures there.
+
+use glam::DVec3;
+use hounsfield_vocabulary::{FindingKind, MAX_NOTE_CHARS, RegionStatistics, SlicePlane};
+use render_core::Volume;
+
+use crate::error::FindingError;
+use crate::outline::{Outline, PlaneAxes};
+use crate::statistics::{region_statistics, rounded};
+
+/// A shape on a slice, its points in LPS millimetres on the slice's plane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Its number within its series (from 1), as clients name it in `update` and `delete`.
+    pub id: u32,
+    /// What it draws.
+    pub kind: FindingKind,
+    /// The plane of the slice it was drawn on.
+    pub plane: SlicePlane,
+    /// Its points: two opposite corners of an ellipse's or a box's bounds, a polygon's
+    /// vertices, an angle's three points (the vertex second), an arrow's tail and head,
+    /// a ruler's ends.
+    pub points_lps: Vec<DVec3>,
+    /// What the radiologist wrote by it (an arrow's label); may be empty.
+    pub note: String,
+}
+
+/// What a finding measures.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Measurement {
+    /// A region's statistics.
+    Region(RegionStatistics),
+    /// A ruler's length (mm).
+    Length {
+        /// Millimetres between the ends.
+        mm: f64,
+    },
+    /// An angle (degrees, 0..=180).
+    Angle {
+        /// Degrees at the vertex.
+        degrees: f64,
+    },
+    /// An arrow measures nothing: it points at its note.
+    Pointer,
+}
+
+impl Measurement {
+    /// The measurement as the protocol tells it: a region's statistics, a length (mm) and
+    /// an angle (degrees), each present for its kind alone.
+    pub fn parts(&self) -> (Option<RegionStatistics>, Option<f64>, Option<f64>) {
+        match self {
+            Self::Region(statistics) => (Some(statistics.clone()), None, None),
+            Self::Length { mm } => (None, Some(*mm), None),
+            Self::Angle { degrees } => (None, None, Some(*degrees)),
+            Self::Pointer => (None, None, None),
+        }
+    }
+}
+
+impl Finding {
+    /// A finding after checking that its points fit its kind and its note its bound.
+    pub fn new(
+        id: u32,
+        kind: FindingKind,
+        plane: SlicePlane,
+        points_lps: Vec<DVec3>,
+        note: String,
+    ) -> Result<Self, FindingError> {
+        let expected = kind.point_count();
+        if !expected.contains(&points_lps.len()) {
+            let expected = if expected.start() == expected.end() {
+                expected.start().to_string()
+            } else {
+                format!("{} to {}", expected.start(), expected.end())
+            };
+            return Err(FindingError::PointCount {
+                kind: kind.name(),
+                expected,
+                found: points_lps.len(),
+            });
+        }
+        if let Some(index) = points_lps.iter().position(|p| !p.is_finite()) {
+            return Err(FindingError::NotFinite { index });
+        }
+        let chars = note.chars().count();
+        if chars > MAX_NOTE_CHARS {
+            return Err(FindingError::NoteTooLong {
+                chars,
+                limit: MAX_NOTE_CHARS,
+            });
+        }
+        let finding = Self {
+            id,
+            kind,
+            plane,
+            points_lps,
+            note,
+        };
+        finding.check_extent()?;
+        Ok(finding)
+    }
+
+    /// The finding's slice depth along its plane's normal (mm): the mean of its points'.
+    pub fn depth_mm(&self) -> f64 {
+        let axes = PlaneAxes::of(self.plane);
+        let sum: f64 = self.points_lps.iter().map(|p| axes.depth(*p)).sum();
+        sum / self.points_lps.len().max(1) as f64
+    }
+
+    /// The region's outline on its plane; `None` for kinds that enclose nothing.
+    pub fn outline(&self) -> Option<Outline> {
+        let axes = PlaneAxes::of(self.plane);
+        let flat: Vec<_> = self.points_lps.iter().map(|p| axes.flatten(*p)).collect();
+        Outline::new(self.kind, &flat)
+    }
+
+    /// What the finding measures on `volume`.
+    pub fn measure(&self, volume: &Volume) -> Result<Measurement, FindingError> {
+        match self.kind {
+            FindingKind::Ellipse | FindingKind::Rectangle | FindingKind::Polygon => {
+                let outline = self.outline().ok_or(FindingError::Degenerate {
+                    kind: self.kind.name(),
+                    what: "area",
+                })?;
+                let axes = PlaneAxes::of(self.plane);
+                region_statistics(volume, &axes, &outline, self.depth_mm()).map(Measurement::Region)
+            }
+            FindingKind::Ruler => Ok(Measurement::Length {
+                mm: rounded(self.points_lps[0].distance(self.points_lps[1])),
+            }),
+            FindingKind::Angle => Ok(Measurement::Angle {
+                degrees: rounded(self.angle_degrees()),
+            }),
+            FindingKind::Arrow => Ok(Measurement::Pointer),
+        }
+    }
+
+    /// The angle at the middle point (degrees).
+    fn angle_degrees(&self) -> f64 {
+        let vertex = self.points_lps[1];
+        let (a, b) = (self.points_lps[0] - vertex, self.points_lps[2] - vertex);
+        a.angle_between(b).to_degrees()
+    }
+
+    /// Refuses shapes with nothing to measure: a flat box, coinciding ends.
+    fn check_extent(&self) -> Result<(), FindingError> {
+        let degenerate = |what| FindingError::Degenerate {
+            kind: self.kind.name(),
+            what,
+        };
+        match self.kind {
+            FindingKind::Ellipse | FindingKind::Rectangle | FindingKind::Polygon => {
+                let area = self.outline().map_or(0.0, |o| o.area_mm2());
+                if area > 1e-9 {
+                    Ok(())
+                } else {
+                    Err(degenerate("area"))
+                }
+            }
+            FindingKind::Angle => {
+                let vertex = self.points_lps[1];
+                let arms = [self.points_lps[0], self.points_lps[2]];
+                if arms.iter().all(|p| p.distance(vertex) > 1e-9) {
+                    Ok(())
+                } else {
+                    Err(degenerate("angle"))
+                }
+            }
+            FindingKind::Arrow | FindingKind::Ruler => {
+                if self.points_lps[0].distance(self.points_lps[1]) > 1e-9 {
+                    Ok(())
+                } else {
+                    Err(degenerate("length"))
+                }
+            }
+        }
+    }
+}

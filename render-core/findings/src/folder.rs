@@ -1,0 +1,100 @@
+//! A findings folder: the latest report of each series a server or a desktop keeps, at
+//! `<folder>/<StudyInstanceUID>/<SeriesInstanceUID>.dcm`. UIDs name the files only after
+//! they are checked to be UIDs, so no series can name a path outside the folder.
+
+use std::path::{Path, PathBuf};
+
+use dicom_object::{FileDicomObject, InMemDicomObject};
+use hounsfield_files::{Permissions, write_whole};
+
+use crate::error::FindingError;
+use crate::report::{ReadReport, read_report_file};
+
+/// The folder's name under a server's state folder or beside a desktop's settings.
+pub const FOLDER_NAME: &str = "findings";
+
+/// Where the report of `series_uid` in `study_uid` lives in `folder`.
+pub fn report_path(
+    folder: &Path,
+    study_uid: &str,
+    series_uid: &str,
+) -> Result<PathBuf, FindingError> {
+    for (what, uid) in [
+        ("StudyInstanceUID", study_uid),
+        ("SeriesInstanceUID", series_uid),
+    ] {
+        if !is_uid(uid) {
+            return Err(FindingError::NotAReport {
+                what: what.to_string(),
+                reason: format!("{uid:?} is not a DICOM UID (digits and dots, 64 at most)"),
+            });
+        }
+    }
+    Ok(folder.join(study_uid).join(format!("{series_uid}.dcm")))
+}
+
+/// Writes `report` as the series' latest, replacing the one before whole.
+pub fn keep_report(
+    folder: &Path,
+    study_uid: &str,
+    series_uid: &str,
+    report: &FileDicomObject<InMemDicomObject>,
+) -> Result<PathBuf, FindingError> {
+    let path = report_path(folder, study_uid, series_uid)?;
+    let io = |source| FindingError::Io {
+        file: path.clone(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    let mut bytes = Vec::new();
+    report
+        .write_all(&mut bytes)
+        .map_err(|error| FindingError::Encode(error.to_string()))?;
+    write_whole(&path, &bytes, Permissions::OwnerOnly).map_err(io)?;
+    Ok(path)
+}
+
+/// The series' latest report in `folder`, if there is one.
+pub fn kept_report(
+    folder: &Path,
+    study_uid: &str,
+    series_uid: &str,
+) -> Result<Option<ReadReport>, FindingError> {
+    let path = report_path(folder, study_uid, series_uid)?;
+    match std::fs::symlink_metadata(&path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(FindingError::Io { file: path, source }),
+        Ok(_) => read_report_file(&path).map(Some),
+    }
+}
+
+/// Whether `text` is a DICOM UID: digits and dots, no empty or zero-led component, 64
+/// characters at most.
+pub fn is_uid(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text.split('.').all(|part| {
+            !part.is_empty()
+                && part.bytes().all(|b| b.is_ascii_digit())
+                && (part == "0" || !part.starts_with('0'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_uids_name_files_in_the_folder() {
+        let folder = Path::new("/var/lib/hounsfield/findings");
+        let path = report_path(folder, "1.2.3", "1.2.3.4").expect("uids");
+        assert_eq!(path, folder.join("1.2.3/1.2.3.4.dcm"));
+        for bad in ["../etc", "1.2/3", "", "1..2", "1.02", &"1".repeat(65)] {
+            assert!(report_path(folder, bad, "1.2").is_err(), "{bad}");
+            assert!(report_path(folder, "1.2", bad).is_err(), "{bad}");
+        }
+        assert!(is_uid("1.2.840.10008.0.1"));
+    }
+}

@@ -1,0 +1,112 @@
+//! The coded concepts of a measurement report: DICOM's own (DCM), SNOMED CT (SCT) and UCUM
+//! units, as TID 1500 and TID 1410 name them, and one code of this program's own for the
+//! count of voxels, which no standard vocabulary has.
+
+/// A coded concept: code value, coding scheme designator and meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code {
+    /// The code value.
+    pub value: &'static str,
+    /// The coding scheme (DCM, SCT, UCUM…).
+    pub scheme: &'static str,
+    /// What it means, in words.
+    pub meaning: &'static str,
+}
+
+const fn code(value: &'static str, scheme: &'static str, meaning: &'static str) -> Code {
+    Code {
+        value,
+        scheme,
+        meaning,
+    }
+}
+
+/// The report's root: TID 1500's title.
+pub const IMAGING_MEASUREMENT_REPORT: Code = code("126000", "DCM", "Imaging Measurement Report");
+/// The language modifier's concept.
+pub const LANGUAGE: Code = code("121049", "DCM", "Language of Content Item and Descendants");
+/// English, the report's language.
+pub const ENGLISH: Code = code("eng", "RFC5646", "English");
+/// The observer context: who observed.
+pub const OBSERVER_TYPE: Code = code("121005", "DCM", "Observer Type");
+/// A person observed.
+pub const PERSON: Code = code("121006", "DCM", "Person");
+/// The observing person's name.
+pub const PERSON_OBSERVER_NAME: Code = code("121008", "DCM", "Person Observer Name");
+/// The procedure the report is on.
+pub const PROCEDURE_REPORTED: Code = code("121058", "DCM", "Procedure reported");
+/// A CT procedure.
+pub const CT_PROCEDURE: Code = code("77477000", "SCT", "Computerized tomography");
+/// An MR procedure.
+pub const MR_PROCEDURE: Code = code("113091000", "SCT", "Magnetic resonance imaging");
+/// Any other imaging procedure.
+pub const IMAGING_PROCEDURE: Code = code("363679005", "SCT", "Imaging");
+/// The images the measurements are on.
+pub const IMAGE_LIBRARY: Code = code("111028", "DCM", "Image Library");
+/// A group of them.
+pub const IMAGE_LIBRARY_GROUP: Code = code("126200", "DCM", "Image Library Group");
+/// The measurements.
+pub const IMAGING_MEASUREMENTS: Code = code("126010", "DCM", "Imaging Measurements");
+/// One finding's measurements.
+pub const MEASUREMENT_GROUP: Code = code("125007", "DCM", "Measurement Group");
+/// The finding's name within the report.
+pub const TRACKING_IDENTIFIER: Code = code("112039", "DCM", "Tracking Identifier");
+/// The finding's unique identifier.
+pub const TRACKING_UNIQUE_IDENTIFIER: Code = code("112040", "DCM", "Tracking Unique Identifier");
+/// What was found.
+pub const FINDING: Code = code("121071", "DCM", "Finding");
+/// The finding, unnamed: a structure the radiologist marked.
+pub const ABNORMAL_STRUCTURE: Code = code("49755003", "SCT", "Morphologically abnormal structure");
+/// Where on the images.
+pub const IMAGE_REGION: Code = code("111030", "DCM", "Image Region");
+/// The image a measurement was made on.
+pub const SOURCE_IMAGE: Code = code("121112", "DCM", "Source of Measurement");
+/// A note.
+pub const COMMENT: Code = code("121106", "DCM", "Comment");
+/// Mean of a region's values.
+pub const MEAN: Code = code("373098007", "SCT", "Mean");
+/// Standard deviation of a region's values.
+pub const STANDARD_DEVIATION: Code = code("386136009", "SCT", "Standard Deviation");
+/// Smallest of a region's values.
+pub const MINIMUM: Code = code("255605001", "SCT", "Minimum");
+/// Largest of a region's values.
+pub const MAXIMUM: Code = code("56851009", "SCT", "Maximum");
+/// A region's area.
+pub const AREA: Code = code("42798000", "SCT", "Area");
+/// How many voxels a region's statistics are over (this program's own code).
+pub const VOXEL_COUNT: Code = code("voxel-count", "99HNSF", "Number of voxels");
+/// A ruler's length.
+pub const LENGTH: Code = code("410668003", "SCT", "Length");
+/// An angle.
+pub const ANGLE: Code = code("1483009", "SCT", "Angle");
+
+/// Hounsfield units.
+pub const HOUNSFIELD_UNIT: Code = code("[hnsf'U]", "UCUM", "Hounsfield unit");
+/// Values without a unit.
+pub const NO_UNITS: Code = code("1", "UCUM", "no units");
+/// Square millimetres.
+pub const SQUARE_MILLIMETRE: Code = code("mm2", "UCUM", "square millimeter");
+/// Millimetres.
+pub const MILLIMETRE: Code = code("mm", "UCUM", "millimeter");
+/// Degrees of arc.
+pub const DEGREE: Code = code("deg", "UCUM", "degree");
+/// A count of voxels.
+pub const VOXELS: Code = code("{voxels}", "UCUM", "voxels");
+
+/// The unit code of values in `unit` (`HU`, or none).
+pub fn value_unit(unit: &str) -> Code {
+    if unit == "HU" {
+        HOUNSFIELD_UNIT
+    } else {
+        NO_UNITS
+    }
+}
+
+/// The unit as findings name it, from a unit code's value.
+pub fn unit_name(code_value: &str) -> &'static str {
+    if code_value == HOUNSFIELD_UNIT.value {
+        "HU"
+    } else {
+        ""
+    }
+}

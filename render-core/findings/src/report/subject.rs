@@ -1,0 +1,114 @@
+//! Who and what a report is about: the patient, the study and the series its findings were
+//! drawn on, and which stored image each slice of the volume is.
+
+use glam::DVec3;
+use render_core::Volume;
+use render_core::dicom::Series;
+
+use crate::Finding;
+use crate::outline::PlaneAxes;
+use crate::statistics::grid_axis_along;
+
+/// One stored image: its SOP class and instance, and its frame in a multi-frame file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// SOP Class UID.
+    pub sop_class_uid: String,
+    /// SOP Instance UID.
+    pub sop_instance_uid: String,
+    /// The frame (from 1) in a multi-frame instance; `None` for a single-frame one.
+    pub frame: Option<u32>,
+}
+
+/// The patient, the study and the series a report's findings are on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportSubject {
+    /// PatientName.
+    pub patient_name: String,
+    /// PatientID.
+    pub patient_id: String,
+    /// PatientBirthDate.
+    pub patient_birth_date: String,
+    /// PatientSex.
+    pub patient_sex: String,
+    /// StudyInstanceUID: the report joins the study.
+    pub study_uid: String,
+    /// StudyDate.
+    pub study_date: String,
+    /// StudyTime.
+    pub study_time: String,
+    /// StudyID.
+    pub study_id: String,
+    /// AccessionNumber.
+    pub accession_number: String,
+    /// ReferringPhysicianName.
+    pub referring_physician: String,
+    /// StudyDescription.
+    pub study_description: String,
+    /// The SeriesInstanceUID of the images the findings are on.
+    pub series_uid: String,
+    /// The series' FrameOfReferenceUID: the findings' coordinates are in it.
+    pub frame_of_reference_uid: String,
+    /// The series' modality.
+    pub modality: String,
+    /// The stored image of each slice `k` of the volume; empty when the volume's slices
+    /// are not the series' images (resampled between them).
+    pub slice_images: Vec<ImageRef>,
+}
+
+impl ReportSubject {
+    /// The subject of a catalogued series.
+    pub fn of_series(series: &Series) -> Self {
+        let Some(first) = series.images.first() else {
+            return Self::default();
+        };
+        let identity = &first.identity;
+        let slice_images = match &series.plan {
+            Ok(plan) if plan.resample_at_mm.is_none() => plan
+                .slices
+                .iter()
+                .map(|slice| {
+                    let image = &series.images[slice.image];
+                    ImageRef {
+                        sop_class_uid: image.sop_class_uid.clone(),
+                        sop_instance_uid: image.sop_instance_uid.clone(),
+                        frame: (image.frames_in_file > 1).then_some(image.frame + 1),
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Self {
+            patient_name: identity.patient_name.clone(),
+            patient_id: identity.patient_id.clone(),
+            patient_birth_date: identity.patient_birth_date.clone(),
+            patient_sex: identity.patient_sex.clone(),
+            study_uid: identity.study_uid.clone(),
+            study_date: identity.study_date.clone(),
+            study_time: identity.study_time.clone(),
+            study_id: identity.study_id.clone(),
+            accession_number: identity.accession_number.clone(),
+            referring_physician: identity.referring_physician.clone(),
+            study_description: identity.study_description.clone(),
+            series_uid: identity.series_uid.clone(),
+            frame_of_reference_uid: first.frame_of_reference_uid.clone(),
+            modality: identity.modality.clone(),
+            slice_images,
+        }
+    }
+
+    /// The stored image `finding` lies on: the slice of the volume it was drawn on, when
+    /// that slice is one of the series' images (drawn across the stack's slices).
+    pub fn image_of(&self, volume: &Volume, finding: &Finding) -> Option<&ImageRef> {
+        let axes = PlaneAxes::of(finding.plane);
+        if grid_axis_along(volume, axes.normal) != Some(2) {
+            return None;
+        }
+        let first: DVec3 = *finding.points_lps.first()?;
+        let k = volume.lps_to_voxel(first).z.round();
+        if k < 0.0 {
+            return None;
+        }
+        self.slice_images.get(k as usize)
+    }
+}

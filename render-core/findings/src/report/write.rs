@@ -1,0 +1,428 @@
+//! Findings as a DICOM Measurement Report: a Comprehensive 3D SR document following
+//! TID 1500, each finding a measurement group (TID 1410) with its outline in patient
+//! coordinates, the image it was drawn on, and its numbers with UCUM units.
+
+use dicom_core::value::{DataSetSequence, PrimitiveValue};
+use dicom_core::{DataElement, Tag, VR};
+use dicom_dictionary_std::tags;
+use dicom_object::{FileDicomObject, FileMetaTableBuilder, InMemDicomObject};
+use glam::DVec3;
+use hounsfield_vocabulary::FindingKind;
+use render_core::Volume;
+
+use super::codes::{self, Code};
+use super::subject::{ImageRef, ReportSubject};
+use super::tracking::tracking_identifier;
+use super::uid::new_uid;
+use crate::error::FindingError;
+use crate::{Finding, Measurement};
+
+/// Comprehensive 3D SR Storage.
+pub const COMPREHENSIVE_3D_SR: &str = "1.2.840.10008.5.1.4.1.1.88.34";
+/// Explicit VR little endian: the transfer syntax every reader takes.
+const EXPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2.1";
+/// The series number the reports are given (a high number keeps them after the images
+/// in a viewer's series list).
+const REPORT_SERIES_NUMBER: &str = "9001";
+
+/// One finding with what it measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasuredFinding {
+    /// The finding.
+    pub finding: Finding,
+    /// What it measured on the series' volume.
+    pub measurement: Measurement,
+}
+
+/// When and by whom a report is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Authorship {
+    /// The observer: the signed-in user (a DICOM person name).
+    pub observer: String,
+    /// ContentDate (YYYYMMDD).
+    pub date: String,
+    /// ContentTime (HHMMSS).
+    pub time: String,
+    /// The report's series (a new one when `None`).
+    pub series_uid: Option<String>,
+}
+
+/// A Measurement Report of `findings` on `subject`'s series (drawn on `volume`), ready
+/// to be written as a Part 10 file: its SOP Instance UID is new.
+pub fn measurement_report(
+    subject: &ReportSubject,
+    volume: &Volume,
+    findings: &[MeasuredFinding],
+    authorship: &Authorship,
+) -> Result<FileDicomObject<InMemDicomObject>, FindingError> {
+    let instance_uid = new_uid()?;
+    let series_uid = match &authorship.series_uid {
+        Some(uid) => uid.clone(),
+        None => new_uid()?,
+    };
+    let images: Vec<Option<&ImageRef>> = findings
+        .iter()
+        .map(|measured| subject.image_of(volume, &measured.finding))
+        .collect();
+    let mut library: Vec<&ImageRef> = images.iter().flatten().copied().collect();
+    library.sort_by(|a, b| a.sop_instance_uid.cmp(&b.sop_instance_uid));
+    library.dedup();
+
+    let mut report = InMemDicomObject::new_empty();
+    let mut text = |tag: Tag, vr: VR, value: &str| {
+        report.put(DataElement::new(tag, vr, PrimitiveValue::from(value)));
+    };
+    text(tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 192");
+    text(tags::SOP_CLASS_UID, VR::UI, COMPREHENSIVE_3D_SR);
+    text(tags::SOP_INSTANCE_UID, VR::UI, &instance_uid);
+    text(tags::PATIENT_NAME, VR::PN, &subject.patient_name);
+    text(tags::PATIENT_ID, VR::LO, &subject.patient_id);
+    text(
+        tags::PATIENT_BIRTH_DATE,
+        VR::DA,
+        &subject.patient_birth_date,
+    );
+    text(tags::PATIENT_SEX, VR::CS, &subject.patient_sex);
+    text(tags::STUDY_INSTANCE_UID, VR::UI, &subject.study_uid);
+    text(tags::STUDY_DATE, VR::DA, &subject.study_date);
+    text(tags::STUDY_TIME, VR::TM, &subject.study_time);
+    text(tags::STUDY_ID, VR::SH, &subject.study_id);
+    text(tags::ACCESSION_NUMBER, VR::SH, &subject.accession_number);
+    text(
+        tags::REFERRING_PHYSICIAN_NAME,
+        VR::PN,
+        &subject.referring_physician,
+    );
+    if !subject.study_description.is_empty() {
+        text(tags::STUDY_DESCRIPTION, VR::LO, &subject.study_description);
+    }
+    text(tags::MODALITY, VR::CS, "SR");
+    text(tags::SERIES_INSTANCE_UID, VR::UI, &series_uid);
+    text(tags::SERIES_NUMBER, VR::IS, REPORT_SERIES_NUMBER);
+    text(tags::SERIES_DESCRIPTION, VR::LO, "Findings");
+    text(tags::MANUFACTURER, VR::LO, "Hounsfield");
+    text(tags::INSTANCE_NUMBER, VR::IS, "1");
+    text(tags::COMPLETION_FLAG, VR::CS, "PARTIAL");
+    text(tags::VERIFICATION_FLAG, VR::CS, "UNVERIFIED");
+    text(tags::CONTENT_DATE, VR::DA, &authorship.date);
+    text(tags::CONTENT_TIME, VR::TM, &authorship.time);
+    text(tags::INSTANCE_CREATION_DATE, VR::DA, &authorship.date);
+    text(tags::INSTANCE_CREATION_TIME, VR::TM, &authorship.time);
+    text(tags::VALUE_TYPE, VR::CS, "CONTAINER");
+    text(tags::CONTINUITY_OF_CONTENT, VR::CS, "SEPARATE");
+    report.put(sequence(
+        tags::REFERENCED_PERFORMED_PROCEDURE_STEP_SEQUENCE,
+        vec![],
+    ));
+    report.put(sequence(tags::PERFORMED_PROCEDURE_CODE_SEQUENCE, vec![]));
+    report.put(sequence(
+        tags::CONCEPT_NAME_CODE_SEQUENCE,
+        vec![code_item(codes::IMAGING_MEASUREMENT_REPORT)],
+    ));
+    report.put(sequence(
+        tags::CONTENT_TEMPLATE_SEQUENCE,
+        vec![InMemDicomObject::from_element_iter([
+            text_element(tags::MAPPING_RESOURCE, VR::CS, "DCMR"),
+            text_element(tags::TEMPLATE_IDENTIFIER, VR::CS, "1500"),
+        ])],
+    ));
+    if !library.is_empty() {
+        report.put(sequence(
+            tags::CURRENT_REQUESTED_PROCEDURE_EVIDENCE_SEQUENCE,
+            vec![evidence(subject, &library)],
+        ));
+    }
+    let procedure = match subject.modality.as_str() {
+        "CT" => codes::CT_PROCEDURE,
+        "MR" => codes::MR_PROCEDURE,
+        _ => codes::IMAGING_PROCEDURE,
+    };
+    let mut content = vec![
+        code_content("HAS CONCEPT MOD", codes::LANGUAGE, codes::ENGLISH),
+        code_content("HAS OBS CONTEXT", codes::OBSERVER_TYPE, codes::PERSON),
+        person_content(&authorship.observer),
+        code_content("HAS CONCEPT MOD", codes::PROCEDURE_REPORTED, procedure),
+        container(
+            codes::IMAGE_LIBRARY,
+            vec![container(
+                codes::IMAGE_LIBRARY_GROUP,
+                library
+                    .iter()
+                    .map(|image| image_content(None, image))
+                    .collect(),
+            )],
+        ),
+    ];
+    let mut groups = Vec::with_capacity(findings.len());
+    for (measured, image) in findings.iter().zip(&images) {
+        groups.push(measurement_group(subject, measured, *image)?);
+    }
+    content.push(container(codes::IMAGING_MEASUREMENTS, groups));
+    report.put(sequence(tags::CONTENT_SEQUENCE, content));
+
+    let meta = FileMetaTableBuilder::new()
+        .transfer_syntax(EXPLICIT_VR_LITTLE_ENDIAN)
+        .media_storage_sop_class_uid(COMPREHENSIVE_3D_SR)
+        .media_storage_sop_instance_uid(&instance_uid)
+        .implementation_class_uid(super::uid::IMPLEMENTATION_CLASS_UID)
+        .implementation_version_name("HOUNSFIELD");
+    report
+        .with_meta(meta)
+        .map_err(|error| FindingError::Encode(error.to_string()))
+}
+
+/// The studies, series and images the report's findings were drawn on.
+fn evidence(subject: &ReportSubject, library: &[&ImageRef]) -> InMemDicomObject {
+    let instances = library.iter().map(|image| referenced_sop(image)).collect();
+    let series = InMemDicomObject::from_element_iter([
+        text_element(tags::SERIES_INSTANCE_UID, VR::UI, &subject.series_uid),
+        sequence(tags::REFERENCED_SOP_SEQUENCE, instances),
+    ]);
+    InMemDicomObject::from_element_iter([
+        text_element(tags::STUDY_INSTANCE_UID, VR::UI, &subject.study_uid),
+        sequence(tags::REFERENCED_SERIES_SEQUENCE, vec![series]),
+    ])
+}
+
+/// One finding's measurement group.
+fn measurement_group(
+    subject: &ReportSubject,
+    measured: &MeasuredFinding,
+    image: Option<&ImageRef>,
+) -> Result<InMemDicomObject, FindingError> {
+    let finding = &measured.finding;
+    let mut items = vec![
+        text_content(
+            "CONTAINS",
+            codes::TRACKING_IDENTIFIER,
+            &tracking_identifier(finding),
+        ),
+        uid_content(codes::TRACKING_UNIQUE_IDENTIFIER, &new_uid()?),
+        code_content("CONTAINS", codes::FINDING, codes::ABNORMAL_STRUCTURE),
+        scoord3d(finding, &subject.frame_of_reference_uid),
+    ];
+    if let Some(image) = image {
+        items.push(image_content(Some(codes::SOURCE_IMAGE), image));
+    }
+    match &measured.measurement {
+        Measurement::Region(statistics) => {
+            let unit = codes::value_unit(&statistics.unit);
+            items.push(number(codes::MEAN, statistics.mean, unit));
+            items.push(number(codes::STANDARD_DEVIATION, statistics.sd, unit));
+            items.push(number(codes::MINIMUM, statistics.min, unit));
+            items.push(number(codes::MAXIMUM, statistics.max, unit));
+            items.push(number(
+                codes::AREA,
+                statistics.area_mm2,
+                codes::SQUARE_MILLIMETRE,
+            ));
+            items.push(number(
+                codes::VOXEL_COUNT,
+                statistics.voxels as f64,
+                codes::VOXELS,
+            ));
+        }
+        Measurement::Length { mm } => items.push(number(codes::LENGTH, *mm, codes::MILLIMETRE)),
+        Measurement::Angle { degrees } => {
+            items.push(number(codes::ANGLE, *degrees, codes::DEGREE));
+        }
+        Measurement::Pointer => {}
+    }
+    if !finding.note.is_empty() {
+        items.push(text_content("CONTAINS", codes::COMMENT, &finding.note));
+    }
+    Ok(container(codes::MEASUREMENT_GROUP, items))
+}
+
+/// The finding's outline in the frame of reference: an ellipse by its two axes' ends, a
+/// box or polygon closed on its first vertex, a line by its points.
+fn scoord3d(finding: &Finding, frame_of_reference_uid: &str) -> InMemDicomObject {
+    let (graphic_type, points) = outline_points(finding);
+    let data: Vec<f32> = points
+        .iter()
+        .flat_map(|p| [p.x as f32, p.y as f32, p.z as f32])
+        .collect();
+    let mut item = content_item("CONTAINS", "SCOORD3D", codes::IMAGE_REGION);
+    item.put(text_element(tags::GRAPHIC_TYPE, VR::CS, graphic_type));
+    item.put(DataElement::new(
+        tags::GRAPHIC_DATA,
+        VR::FL,
+        PrimitiveValue::F32(data.into()),
+    ));
+    item.put(text_element(
+        tags::REFERENCED_FRAME_OF_REFERENCE_UID,
+        VR::UI,
+        frame_of_reference_uid,
+    ));
+    item
+}
+
+/// The graphic type and points of a finding's outline.
+pub(crate) fn outline_points(finding: &Finding) -> (&'static str, Vec<DVec3>) {
+    let points = &finding.points_lps;
+    match finding.kind {
+        FindingKind::Ellipse => {
+            let axes = crate::outline::PlaneAxes::of(finding.plane);
+            let (a, b) = (points[0], points[1]);
+            let centre = (a + b) * 0.5;
+            let half = (b - a) * 0.5;
+            let across = axes.right * half.dot(axes.right);
+            let down = axes.down * half.dot(axes.down);
+            // The major axis first, as SCOORD3D's ELLIPSE takes them.
+            let (major, minor) = if across.length() >= down.length() {
+                (across, down)
+            } else {
+                (down, across)
+            };
+            (
+                "ELLIPSE",
+                vec![
+                    centre - major,
+                    centre + major,
+                    centre - minor,
+                    centre + minor,
+                ],
+            )
+        }
+        FindingKind::Rectangle => {
+            let axes = crate::outline::PlaneAxes::of(finding.plane);
+            let (a, b) = (points[0], points[1]);
+            let across = axes.right * (b - a).dot(axes.right);
+            let corners = vec![a, a + across, b, b - across, a];
+            ("POLYGON", corners)
+        }
+        FindingKind::Polygon => {
+            let mut closed = points.clone();
+            closed.push(points[0]);
+            ("POLYGON", closed)
+        }
+        FindingKind::Angle | FindingKind::Arrow | FindingKind::Ruler => {
+            ("POLYLINE", points.clone())
+        }
+    }
+}
+
+fn number(name: Code, value: f64, unit: Code) -> InMemDicomObject {
+    let mut item = content_item("CONTAINS", "NUM", name);
+    let measured = InMemDicomObject::from_element_iter([
+        text_element(tags::NUMERIC_VALUE, VR::DS, &decimal_string(value)),
+        DataElement::new(
+            tags::FLOATING_POINT_VALUE,
+            VR::FD,
+            PrimitiveValue::from(value),
+        ),
+        sequence(tags::MEASUREMENT_UNITS_CODE_SEQUENCE, vec![code_item(unit)]),
+    ]);
+    item.put(sequence(tags::MEASURED_VALUE_SEQUENCE, vec![measured]));
+    item
+}
+
+/// A value as a DICOM decimal string (16 characters at most): findings' values are
+/// rounded to four decimals, whose shortest form fits for any size a body has.
+fn decimal_string(value: f64) -> String {
+    let plain = format!("{value}");
+    if plain.len() <= 16 {
+        plain
+    } else {
+        format!("{value:.6e}")
+    }
+}
+
+fn container(name: Code, children: Vec<InMemDicomObject>) -> InMemDicomObject {
+    let mut item = content_item("CONTAINS", "CONTAINER", name);
+    item.put(text_element(
+        tags::CONTINUITY_OF_CONTENT,
+        VR::CS,
+        "SEPARATE",
+    ));
+    item.put(sequence(tags::CONTENT_SEQUENCE, children));
+    item
+}
+
+fn text_content(relationship: &str, name: Code, value: &str) -> InMemDicomObject {
+    let mut item = content_item(relationship, "TEXT", name);
+    item.put(text_element(tags::TEXT_VALUE, VR::UT, value));
+    item
+}
+
+fn uid_content(name: Code, uid: &str) -> InMemDicomObject {
+    let mut item = content_item("CONTAINS", "UIDREF", name);
+    item.put(text_element(tags::UID, VR::UI, uid));
+    item
+}
+
+fn code_content(relationship: &str, name: Code, value: Code) -> InMemDicomObject {
+    let mut item = content_item(relationship, "CODE", name);
+    item.put(sequence(
+        tags::CONCEPT_CODE_SEQUENCE,
+        vec![code_item(value)],
+    ));
+    item
+}
+
+fn person_content(name: &str) -> InMemDicomObject {
+    let mut item = content_item("HAS OBS CONTEXT", "PNAME", codes::PERSON_OBSERVER_NAME);
+    item.put(text_element(tags::PERSON_NAME, VR::PN, name));
+    item
+}
+
+fn image_content(name: Option<Code>, image: &ImageRef) -> InMemDicomObject {
+    let mut item = InMemDicomObject::from_element_iter([
+        text_element(tags::RELATIONSHIP_TYPE, VR::CS, "CONTAINS"),
+        text_element(tags::VALUE_TYPE, VR::CS, "IMAGE"),
+    ]);
+    if let Some(name) = name {
+        item.put(sequence(
+            tags::CONCEPT_NAME_CODE_SEQUENCE,
+            vec![code_item(name)],
+        ));
+    }
+    item.put(sequence(
+        tags::REFERENCED_SOP_SEQUENCE,
+        vec![referenced_sop(image)],
+    ));
+    item
+}
+
+fn referenced_sop(image: &ImageRef) -> InMemDicomObject {
+    let mut item = InMemDicomObject::from_element_iter([
+        text_element(tags::REFERENCED_SOP_CLASS_UID, VR::UI, &image.sop_class_uid),
+        text_element(
+            tags::REFERENCED_SOP_INSTANCE_UID,
+            VR::UI,
+            &image.sop_instance_uid,
+        ),
+    ]);
+    if let Some(frame) = image.frame {
+        item.put(text_element(
+            tags::REFERENCED_FRAME_NUMBER,
+            VR::IS,
+            &frame.to_string(),
+        ));
+    }
+    item
+}
+
+fn content_item(relationship: &str, value_type: &str, name: Code) -> InMemDicomObject {
+    InMemDicomObject::from_element_iter([
+        text_element(tags::RELATIONSHIP_TYPE, VR::CS, relationship),
+        text_element(tags::VALUE_TYPE, VR::CS, value_type),
+        sequence(tags::CONCEPT_NAME_CODE_SEQUENCE, vec![code_item(name)]),
+    ])
+}
+
+fn code_item(code: Code) -> InMemDicomObject {
+    InMemDicomObject::from_element_iter([
+        text_element(tags::CODE_VALUE, VR::SH, code.value),
+        text_element(tags::CODING_SCHEME_DESIGNATOR, VR::SH, code.scheme),
+        text_element(tags::CODE_MEANING, VR::LO, code.meaning),
+    ])
+}
+
+fn text_element(tag: Tag, vr: VR, value: &str) -> DataElement<InMemDicomObject> {
+    DataElement::new(tag, vr, PrimitiveValue::from(value))
+}
+
+fn sequence(tag: Tag, items: Vec<InMemDicomObject>) -> DataElement<InMemDicomObject> {
+    DataElement::new(tag, VR::SQ, DataSetSequence::from(items))
+}

@@ -1,0 +1,209 @@
+//! The Measurement Report: written, checked by independent DICOM tools (dicom3tools'
+//! `dciodvfy`, DCMTK's `dsrdump`), and read back to the same findings and numbers.
+
+use std::process::Command;
+
+use glam::DVec3;
+use hounsfield_findings::report::{
+    Authorship, ImageRef, MeasuredFinding, ReportSubject, measurement_report, read_report,
+    read_report_file,
+};
+use hounsfield_findings::{Finding, FindingKind, folder};
+use hounsfield_vocabulary::SlicePlane;
+use render_core::Volume;
+use render_core::phantom::ct_phantom;
+
+fn subject(volume: &Volume) -> ReportSubject {
+    ReportSubject {
+        patient_name: "Phantom^Findings".into(),
+        patient_id: "PHANTOM-7".into(),
+        patient_birth_date: "19700101".into(),
+        patient_sex: "O".into(),
+        study_uid: "2.25.1001".into(),
+        study_date: "20260101".into(),
+        study_time: "120000".into(),
+        study_id: "7".into(),
+        accession_number: "A7".into(),
+        referring_physician: String::new(),
+        study_description: "Phantom study".into(),
+        series_uid: "2.25.1002".into(),
+        frame_of_reference_uid: "2.25.1003".into(),
+        modality: "CT".into(),
+        slice_images: (0..volume.dims[2])
+            .map(|k| ImageRef {
+                sop_class_uid: "1.2.840.10008.5.1.4.1.1.2".into(),
+                sop_instance_uid: format!("2.25.2000{k}"),
+                frame: None,
+            })
+            .collect(),
+    }
+}
+
+/// One finding of each kind on the phantom, measured.
+fn findings(volume: &Volume) -> Vec<MeasuredFinding> {
+    let c = volume.centre_lps();
+    let k = volume.lps_to_voxel(c).z.round();
+    let z = volume.voxel_to_lps_point(DVec3::new(0.0, 0.0, k)).z;
+    let on = |x: f64, y: f64| DVec3::new(c.x + x, c.y + y, z);
+    let coronal = |x: f64, zz: f64| DVec3::new(c.x + x, c.y, c.z + zz);
+    let drawn = [
+        (
+            FindingKind::Ellipse,
+            SlicePlane::Axial,
+            vec![on(-20.0, -10.0), on(25.0, 12.0)],
+            "",
+        ),
+        (
+            FindingKind::Rectangle,
+            SlicePlane::Coronal,
+            vec![coronal(-10.0, -5.0), coronal(15.0, 20.0)],
+            "",
+        ),
+        (
+            FindingKind::Polygon,
+            SlicePlane::Axial,
+            vec![on(0.0, 0.0), on(30.0, 0.0), on(30.0, 20.0), on(10.0, 35.0)],
+            "",
+        ),
+        (
+            FindingKind::Angle,
+            SlicePlane::Axial,
+            vec![on(10.0, 0.0), on(0.0, 0.0), on(0.0, 10.0)],
+            "",
+        ),
+        (
+            FindingKind::Arrow,
+            SlicePlane::Axial,
+            vec![on(-30.0, -30.0), on(-5.0, -5.0)],
+            "Nodule, 8 mm — follow up",
+        ),
+        (
+            FindingKind::Ruler,
+            SlicePlane::Axial,
+            vec![on(-12.0, 3.0), on(12.0, 3.0)],
+            "",
+        ),
+    ];
+    drawn
+        .into_iter()
+        .enumerate()
+        .map(|(n, (kind, plane, points, note))| {
+            let finding = Finding::new(n as u32 + 1, kind, plane, points, note.to_string())
+                .expect("a finding");
+            let measurement = finding.measure(volume).expect("measured");
+            MeasuredFinding {
+                finding,
+                measurement,
+            }
+        })
+        .collect()
+}
+
+fn authorship() -> Authorship {
+    Authorship {
+        observer: "Reader^Rita".into(),
+        date: "20261124".into(),
+        time: "101500".into(),
+        series_uid: None,
+    }
+}
+
+#[test]
+fn a_report_reads_back_to_the_findings_and_numbers_written() {
+    let volume = ct_phantom();
+    let written = findings(&volume);
+    let report =
+        measurement_report(&subject(&volume), &volume, &written, &authorship()).expect("a report");
+    let folder = tempfile::tempdir().expect("a folder");
+    let path = folder::keep_report(folder.path(), "2.25.1001", "2.25.1002", &report).expect("kept");
+    let read = read_report_file(&path).expect("read back");
+    assert_eq!(read.observer, "Reader^Rita");
+    assert_eq!(read.study_uid, "2.25.1001");
+    assert_eq!(read.image_series_uids, ["2.25.1002"]);
+    assert_eq!(read.foreign_groups, 0);
+    assert_eq!(read.findings.len(), written.len());
+    for (back, sent) in read.findings.iter().zip(&written) {
+        let (b, s) = (&back.finding, &sent.finding);
+        assert_eq!(
+            (b.id, b.kind, b.plane, &b.note),
+            (s.id, s.kind, s.plane, &s.note)
+        );
+        assert_eq!(back.measurement, sent.measurement, "{:?}", s.kind);
+        assert_eq!(b.points_lps.len(), s.points_lps.len());
+        for (p, q) in b.points_lps.iter().zip(&s.points_lps) {
+            // Graphic data are 32-bit floats.
+            assert!(p.distance(*q) < 1e-3, "{:?}: {p} vs {q}", s.kind);
+        }
+        // Measured again from the points read back, a region holds the same voxels.
+        assert_eq!(b.measure(&volume).expect("measured"), sent.measurement);
+    }
+    let kept = folder::kept_report(folder.path(), "2.25.1001", "2.25.1002")
+        .expect("readable")
+        .expect("kept");
+    assert_eq!(kept.sop_instance_uid, read.sop_instance_uid);
+    assert!(
+        folder::kept_report(folder.path(), "2.25.1001", "2.25.9")
+            .expect("readable")
+            .is_none()
+    );
+}
+
+#[test]
+fn independent_tools_find_no_error_in_a_report_and_read_its_numbers() {
+    let volume = ct_phantom();
+    let written = findings(&volume);
+    let report =
+        measurement_report(&subject(&volume), &volume, &written, &authorship()).expect("a report");
+    let folder = tempfile::tempdir().expect("a folder");
+    let path = folder.path().join("report.dcm");
+    report.write_to_file(&path).expect("written");
+
+    let verify = Command::new("dciodvfy")
+        .arg(&path)
+        .output()
+        .expect("dciodvfy runs (Debian's dicom3tools; scripts/setup-debian.sh installs it)");
+    let said = String::from_utf8_lossy(&verify.stderr).to_string()
+        + &String::from_utf8_lossy(&verify.stdout);
+    let errors: Vec<_> = said.lines().filter(|l| l.starts_with("Error")).collect();
+    assert!(errors.is_empty(), "dciodvfy found errors:\n{said}");
+    assert!(
+        said.contains("Comprehensive3DSR"),
+        "dciodvfy checked it as 3D SR:\n{said}"
+    );
+
+    let dump = Command::new("dsrdump")
+        .arg(&path)
+        .output()
+        .expect("dsrdump runs (Debian's dcmtk)");
+    let text = String::from_utf8_lossy(&dump.stdout);
+    assert!(
+        dump.status.success(),
+        "dsrdump: {}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    assert!(text.contains("Imaging Measurement Report"), "{text}");
+    let hounsfield_findings::Measurement::Region(ellipse) = &written[0].measurement else {
+        panic!("the first finding is a region");
+    };
+    for number in [ellipse.mean, ellipse.sd, ellipse.area_mm2] {
+        assert!(
+            text.contains(&format!("\"{number}\"")),
+            "dsrdump shows {number}:\n{text}"
+        );
+    }
+    assert!(text.contains("Nodule, 8 mm"), "the note");
+
+    // And a report is read back from its parsed object as from its file.
+    let reopened = dicom_object::open_file(&path).expect("parsed");
+    let read = read_report("report", &reopened).expect("read");
+    assert_eq!(read.findings.len(), written.len());
+}
+
+#[test]
+fn a_document_that_is_not_a_report_is_refused_by_name() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let path = folder.path().join("not-a-report.dcm");
+    std::fs::write(&path, b"plain text").expect("written");
+    let error = read_report_file(&path).expect_err("refused").to_string();
+    assert!(error.contains("not-a-report.dcm"), "{error}");
+}
