@@ -17,6 +17,40 @@ pub enum ConfigCommand {
     },
 }
 
+/// What `findings` does.
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// List the findings kept for a series (its last saved report) with their numbers.
+    List {
+        /// The file, folder or DICOMDIR holding the series.
+        path: PathBuf,
+        /// Series id (from `info`) or series number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// The server's state folder (its findings are in `findings/` there); default: the
+        /// one `--serve` uses without `--state-dir`.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the series' kept findings as their DICOM Measurement Report (SR).
+    Export {
+        /// The file, folder or DICOMDIR holding the series.
+        path: PathBuf,
+        /// Series id (from `info`) or series number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// The server's state folder; default: the one `--serve` uses.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// The DICOM file to write.
+        #[arg(long, value_name = "FILE.dcm")]
+        out: PathBuf,
+    },
+}
+
 /// What `users` does.
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {

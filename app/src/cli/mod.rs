@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use hounsfield_server::users::{Expiry, Role};
 use render_core::view::CropBox;
 
-pub use admin::{ConfigCommand, UsersCommand};
+pub use admin::{ConfigCommand, FindingsCommand, UsersCommand};
 #[cfg(feature = "test-bench")]
 pub use bench::SoakArgs;
 pub use bench::{BenchCommand, StreamArgs, StreamCodec, StreamTransport};
@@ -182,6 +182,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         which: ConfigCommand,
+    },
+    /// The findings kept for a series: list them, or export their DICOM SR.
+    Findings {
+        /// What to do.
+        #[command(subcommand)]
+        which: FindingsCommand,
     },
     /// Manage the users file of `--serve --users`: named users, each with a role and a
     /// token (the file keeps only its SHA-256).

@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod doctor;
+mod findings;
 mod info;
 mod manual;
 mod pacs_search;
@@ -11,7 +12,9 @@ mod render;
 pub mod serve;
 mod users;
 
-use crate::cli::{BenchCommand, Cli, Command, ConfigCommand, OpenArgs, UsersCommand};
+use crate::cli::{
+    BenchCommand, Cli, Command, ConfigCommand, FindingsCommand, OpenArgs, UsersCommand,
+};
 use crate::desktop;
 
 /// Runs what the command line asked for.
@@ -51,6 +54,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Config {
             which: ConfigCommand::Check { file, keys_only },
         }) => config::check(&file, !keys_only),
+        Some(Command::Findings { which }) => match which {
+            FindingsCommand::List {
+                path,
+                series,
+                state_dir,
+                json,
+            } => findings::list(&path, series.as_deref(), state_dir.as_deref(), json),
+            FindingsCommand::Export {
+                path,
+                series,
+                state_dir,
+                out,
+            } => findings::export(&path, series.as_deref(), state_dir.as_deref(), &out),
+        },
         Some(Command::Manual) => manual::run(),
         Some(Command::Users { which }) => match which {
             UsersCommand::Add {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Codec, SharedView, StudyRequest, TransportKind, ViewChange};
+use crate::{Codec, FindingRequest, SharedView, StudyRequest, TransportKind, ViewChange};
 
 /// A size in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +95,12 @@ pub enum ClientMessage {
         /// The ruler's end: fractions `[x, y]` of the cell.
         to: [f64; 2],
     },
+    /// Creates, redraws or deletes a finding on a slice cell of the open series
+    /// (`finding` or `finding_deleted` reply, told to every session showing the series).
+    Finding(FindingRequest),
+    /// Saves the open series' findings as a Measurement Report where the study lives
+    /// (`saved` reply); a viewer's is refused.
+    SaveFindings,
 }
 
 /// What a client reports about its decoding.

@@ -7,11 +7,13 @@
 //! - `catalog`: the study query and the studies and series of a `studies` reply;
 //! - `frame`: the binary frame header, its codec and flags, and its WebRTC note;
 //! - `error_code`: the reasons of `error` replies;
+//! - `finding`: findings asked for and told (`finding`, `findings`, `saved`);
 //! - `parse`: reading a client's text message into a [`ClientMessage`].
 
 mod catalog;
 mod client_message;
 mod error_code;
+mod finding;
 mod frame;
 mod parse;
 mod server_message;
@@ -22,6 +24,7 @@ pub use catalog::{
 };
 pub use client_message::{Action, ClientMessage, ClientStats, Input, Viewport};
 pub use error_code::ErrorCode;
+pub use finding::{FindingAction, FindingInfo, FindingRequest, Saved};
 pub use frame::{Codec, FrameFlags, FrameHeader, FrameNote, HeaderError, TransportKind};
 pub use parse::{MAX_ERROR_MESSAGE_CHARS, ParseError, bounded_error_message, parse_client_message};
 pub use server_message::{
@@ -33,8 +36,8 @@ pub use server_message::{
 /// (`volume`, `localizer`, `single`) and the view as it travels.
 pub use hounsfield_vocabulary::text::cut_with_mark;
 pub use hounsfield_vocabulary::{
-    Camera, CropInfo, Layout, Projection, RenderMode, SeriesKind, SharedView, SlicePlane,
-    ViewChange, WindowInfo,
+    Camera, CropInfo, FindingKind, Layout, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES, Projection,
+    RegionStatistics, RenderMode, SeriesKind, SharedView, SlicePlane, ViewChange, WindowInfo,
 };
 
 /// The protocol version this build speaks.

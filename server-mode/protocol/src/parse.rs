@@ -41,7 +41,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 13] = [
+const CLIENT_TYPES: [&str; 15] = [
     "hello",
     "list_studies",
     "open",
@@ -53,6 +53,8 @@ const CLIENT_TYPES: [&str; 13] = [
     "join",
     "probe",
     "measure",
+    "finding",
+    "save_findings",
     "webrtc_offer",
     "webrtc_close",
 ];

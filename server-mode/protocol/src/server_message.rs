@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Codec, ErrorCode, SharedView, SlicePlane, StudyInfo, TransportKind, Viewport, WindowInfo,
+    Codec, ErrorCode, FindingInfo, Saved, SharedView, SlicePlane, StudyInfo, TransportKind,
+    Viewport, WindowInfo,
 };
 
 /// A message from the server (a JSON text message with a `type`).
@@ -149,6 +150,22 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mm_per_pixel: Option<SliceScales>,
     },
+    /// A finding drawn or redrawn on the open series (the reply to `finding`).
+    Finding(FindingInfo),
+    /// A finding deleted from the open series.
+    FindingDeleted {
+        /// Its number.
+        id: u32,
+    },
+    /// Every finding of the series just opened (after `opened`, also when it has none).
+    Findings {
+        /// The series.
+        series: String,
+        /// Its findings, in the order they were drawn.
+        findings: Vec<FindingInfo>,
+    },
+    /// The reply to `save_findings`: what was stored and where.
+    Saved(Saved),
 }
 
 fn jpeg() -> Codec {

@@ -112,6 +112,27 @@ pub enum AuditEvent {
         #[serde(serialize_with = "bounded_text")]
         patient_id: String,
     },
+    /// A session saved the findings of its series as a DICOM document.
+    FindingsSaved {
+        /// The session's number on this server.
+        session: u64,
+        /// The client's address.
+        client: SocketAddr,
+        /// The user (none on a server that asks for no token).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// The series id the protocol uses.
+        #[serde(serialize_with = "bounded_text")]
+        series: String,
+        /// PatientID (0010,0020) of the series.
+        #[serde(serialize_with = "bounded_text")]
+        patient_id: String,
+        /// The SOP Instance UIDs of the documents stored.
+        sop_instance_uids: Vec<String>,
+        /// Where: `findings folder` or `pacs`.
+        #[serde(serialize_with = "bounded_text")]
+        stored_in: String,
+    },
     /// The server refused a client or a message.
     Refused {
         /// The client's address.

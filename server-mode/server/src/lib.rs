@@ -20,6 +20,7 @@ pub mod auth_throttle;
 pub mod compose;
 pub mod encode;
 pub mod faults;
+pub mod findings;
 pub mod follow;
 mod forwarded;
 pub mod library;

@@ -26,9 +26,9 @@ use std::time::{Duration, Instant};
 
 use glam::{DMat4, DVec3};
 use hounsfield_protocol::{
-    Action, ClientMessage, ClientStats, Codec, ErrorCode, Input, Layout, ParseError, RenderMode,
-    ServerMessage, SharedView, StudyQuery, StudyRequest, TransportKind, Viewport, WindowInfo,
-    parse_client_message,
+    Action, ClientMessage, ClientStats, Codec, ErrorCode, FindingAction, FindingRequest, Input,
+    Layout, ParseError, RenderMode, ServerMessage, SharedView, StudyQuery, StudyRequest,
+    TransportKind, Viewport, WindowInfo, parse_client_message,
 };
 use hounsfield_server::encode::Encoding;
 use hounsfield_server::scheduler::RenderRequest;
@@ -233,6 +233,23 @@ fn typed_messages() -> Vec<ClientMessage> {
             from: [0.1, 0.2],
             to: [0.9, 0.8],
         },
+        ClientMessage::Finding(FindingRequest {
+            action: FindingAction::Create,
+            id: None,
+            kind: Some("ellipse".to_string()),
+            cell: Some("axial".to_string()),
+            points: vec![[0.2, 0.3], [0.6, 0.7]],
+            note: None,
+        }),
+        ClientMessage::Finding(FindingRequest {
+            action: FindingAction::Update,
+            id: Some(1),
+            kind: None,
+            cell: None,
+            points: vec![],
+            note: Some("Nodule".to_string()),
+        }),
+        ClientMessage::SaveFindings,
     ];
     for (seq, action) in (1..).zip(every_action()) {
         messages.push(ClientMessage::Input(Input {
@@ -255,6 +272,8 @@ fn typed_messages() -> Vec<ClientMessage> {
             | ClientMessage::Join { .. }
             | ClientMessage::Probe { .. }
             | ClientMessage::Measure { .. }
+            | ClientMessage::Finding(_)
+            | ClientMessage::SaveFindings
             | ClientMessage::WebrtcOffer { .. }
             | ClientMessage::WebrtcClose { .. } => {}
         }
@@ -1138,6 +1157,29 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
                 assert_measurement_finite(&answer);
             })
         }
+        // A finding is drawn and measured by the session (the connection keeps it): its
+        // points and numbers must be finite, or it is refused.
+        ClientMessage::Finding(request) => {
+            session
+                .draw_finding(request, 1)
+                .map(|(finding, measurement)| {
+                    assert!(
+                        finding.points_lps.iter().all(|p| p.is_finite()),
+                        "{finding:?}"
+                    );
+                    let (stats, length, angle) = measurement.parts();
+                    if let Some(stats) = stats {
+                        assert!(
+                            [stats.mean, stats.sd, stats.min, stats.max, stats.area_mm2]
+                                .iter()
+                                .all(|v| v.is_finite()),
+                            "{stats:?}"
+                        );
+                    }
+                    assert!(length.is_none_or(f64::is_finite) && angle.is_none_or(f64::is_finite));
+                })
+        }
+        ClientMessage::SaveFindings => Ok(()),
     }
 }
 

@@ -39,6 +39,7 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
     }
     config.webrtc = settings.webrtc;
     config.tls = server_tls(&settings)?;
+    config.findings_folder = findings_folder(&settings);
     if let Some(warning) = cleartext_warning(config.bind, config.tls.is_some()) {
         eprintln!("{warning}");
     }
@@ -308,16 +309,37 @@ fn state_folder(settings: &ServeSettings) -> anyhow::Result<std::path::PathBuf> 
     if let Some(folder) = &settings.state_dir {
         return Ok(folder.clone());
     }
+    default_state_folder().context(
+        "no state folder (for the self-signed certificate and the findings): give --state-dir",
+    )
+}
+
+/// The state folder of a server given no `--state-dir`: systemd's `$STATE_DIRECTORY`, or
+/// the user's state folder.
+pub fn default_state_folder() -> Option<std::path::PathBuf> {
     // systemd separates several folders with ':'; the first is the service's own.
     if let Ok(folders) = std::env::var("STATE_DIRECTORY")
         && let Some(folder) = folders.split(':').next().filter(|f| !f.is_empty())
     {
-        return Ok(std::path::PathBuf::from(folder));
+        return Some(std::path::PathBuf::from(folder));
     }
     dirs::state_dir()
         .or_else(dirs::data_local_dir)
         .map(|folder| folder.join("hounsfield"))
-        .context("no state folder for the self-signed certificate: give --state-dir")
+}
+
+/// The findings folder of the state folder; without a state folder, findings live while
+/// the server runs (said once at start).
+fn findings_folder(settings: &ServeSettings) -> Option<std::path::PathBuf> {
+    match state_folder(settings) {
+        Ok(folder) => Some(folder.join(hounsfield_findings::folder::FOLDER_NAME)),
+        Err(_) => {
+            eprintln!(
+                "warning: no state folder: findings are kept only while the server runs (give --state-dir)"
+            );
+            None
+        }
+    }
 }
 
 /// The audit log asked for, else the service's log folder when systemd gives one.

@@ -126,6 +126,7 @@ impl Connection {
             }
             self.host_view = Some(view);
         }
-        self.send(&ServerMessage::Opened(Box::new(opened))).await
+        self.send(&ServerMessage::Opened(Box::new(opened))).await?;
+        self.tell_findings(series).await
     }
 }

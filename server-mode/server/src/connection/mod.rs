@@ -12,6 +12,7 @@
 //! user was removed, changed or expired, or that an admin ended (close code 1008).
 
 mod codec;
+mod findings;
 mod frames;
 mod handshake;
 mod listing;
@@ -470,6 +471,8 @@ impl Connection {
                     Err(refusal) => self.error(refusal.code, refusal.message).await,
                 }
             }
+            ClientMessage::Finding(request) => self.finding(request).await,
+            ClientMessage::SaveFindings => self.save_findings().await,
             ClientMessage::Stats(stats) => {
                 match self.session.client_stats(&stats, Instant::now()) {
                     Ok(()) => ControlFlow::Continue(()),

@@ -73,6 +73,9 @@ pub struct ServerConfig {
     /// WebRTC for sessions' H.264 frames, on this UDP address; `None`: frames over the
     /// WebSocket only.
     pub webrtc: Option<WebRtcConfig>,
+    /// Where reports of the series' findings are kept (`<state>/findings`); `None`: the
+    /// findings live while the server runs and `save_findings` is refused.
+    pub findings_folder: Option<std::path::PathBuf>,
 }
 
 impl ServerConfig {
@@ -107,6 +110,7 @@ impl ServerConfig {
             #[cfg(feature = "fault-injection")]
             test_faults: false,
             webrtc: None,
+            findings_folder: None,
         }
     }
 

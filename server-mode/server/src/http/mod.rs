@@ -31,6 +31,7 @@ use tokio::sync::watch;
 use crate::access::Access;
 use crate::audit::{AuditEvent, Refusal};
 use crate::auth_throttle::AuthThrottle;
+use crate::findings::{FindingsBook, FindingsStore};
 use crate::follow::Shares;
 use crate::library::Library;
 use crate::listener::ConnectionPlace;
@@ -140,6 +141,7 @@ impl Server {
         }
         let (shutdown, shutdown_rx) = watch::channel(false);
         let config_login_lifetime = config.login_lifetime;
+        let findings_store = FindingsStore::new(config.findings_folder.clone());
         Ok(Self {
             listener,
             app: Arc::new(App {
@@ -157,6 +159,8 @@ impl Server {
                 logins: LoginSessions::new(config_login_lifetime),
                 thumbnails: Default::default(),
                 webrtc,
+                findings: FindingsBook::default(),
+                findings_store,
             }),
             shutdown,
         })

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use super::config::ServerConfig;
 use crate::access::{Access, Identity};
 use crate::auth_throttle::AuthThrottle;
+use crate::findings::{FindingsBook, FindingsStore};
 use crate::follow::Shares;
 use crate::library::Library;
 use crate::login_sessions::LoginSessions;
@@ -46,6 +47,10 @@ pub(crate) struct App {
     pub(crate) thumbnails: Thumbnails,
     /// The WebRTC endpoint, when the server offers WebRTC.
     pub(crate) webrtc: Option<Endpoint>,
+    /// The findings of the series served, shared by the sessions.
+    pub(crate) findings: FindingsBook,
+    /// Where reports of findings are kept.
+    pub(crate) findings_store: FindingsStore,
 }
 
 impl App {

@@ -187,6 +187,10 @@ impl Library {
                     .to_string(),
             ));
         }
+        self.subjects
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(id.to_string(), Arc::new(ReportSubject::of_series(series)));
         let budget = self.series_budget;
         let report = |step: Progress| loading.report(step);
         let loaded =

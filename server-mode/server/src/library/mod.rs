@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
+use hounsfield_findings::report::ReportSubject;
 use render_core::Volume;
 use render_core::dicom::thumbnail::{GreyImage, series_thumbnail, volume_thumbnail};
 use render_core::dicom::{Catalog, SeriesKind, VoxelBudget, load_series_predecoded};
@@ -154,6 +155,9 @@ pub struct Library {
     /// What each series loaded so far must tell the reader (`opened.warnings`), by id:
     /// at most one entry per listed series.
     warnings: Mutex<HashMap<String, Vec<String>>>,
+    /// The patient, study and images of each series loaded so far, by id, for the
+    /// reports of its findings: at most one entry per listed series.
+    subjects: Mutex<HashMap<String, Arc<ReportSubject>>>,
 }
 
 impl Library {
@@ -338,6 +342,7 @@ impl Library {
             cache: Mutex::new(VolumeCache::new(cache_bytes)),
             loading: Mutex::default(),
             warnings: Mutex::default(),
+            subjects: Mutex::default(),
         }
     }
 
@@ -448,6 +453,16 @@ impl Library {
             .iter()
             .find(|study| study.series.iter().any(|series| series.id == id))
             .map(|study| study.patient_id.clone())
+    }
+
+    /// The patient, study and images of series `id`, once it has loaded from DICOM files
+    /// (not the phantom's or a volume a desktop shares): what its findings' report is about.
+    pub fn report_subject(&self, id: &str) -> Option<Arc<ReportSubject>> {
+        self.subjects
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(id)
+            .cloned()
     }
 
     /// Number of series listed.

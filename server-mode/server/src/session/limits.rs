@@ -30,7 +30,7 @@ impl Default for SessionLimits {
 }
 
 /// How many [`MessageKind`]s there are.
-const KINDS: usize = 12;
+const KINDS: usize = 14;
 
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,10 @@ pub enum MessageKind {
     Join,
     /// `probe` and `measure`.
     Measure,
+    /// `finding`.
+    Finding,
+    /// `save_findings`.
+    SaveFindings,
     /// `webrtc_offer` and `webrtc_close`.
     Webrtc,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
@@ -74,6 +78,8 @@ impl MessageKind {
         Self::Share,
         Self::Join,
         Self::Measure,
+        Self::Finding,
+        Self::SaveFindings,
         Self::Webrtc,
         Self::Invalid,
     ];
@@ -91,6 +97,8 @@ impl MessageKind {
             ClientMessage::Share => Self::Share,
             ClientMessage::Join { .. } => Self::Join,
             ClientMessage::Probe { .. } | ClientMessage::Measure { .. } => Self::Measure,
+            ClientMessage::Finding(_) => Self::Finding,
+            ClientMessage::SaveFindings => Self::SaveFindings,
             ClientMessage::WebrtcOffer { .. } | ClientMessage::WebrtcClose { .. } => Self::Webrtc,
         }
     }
@@ -108,6 +116,8 @@ impl MessageKind {
             Self::Share => "share",
             Self::Join => "join",
             Self::Measure => "probe",
+            Self::Finding => "finding",
+            Self::SaveFindings => "save_findings",
             Self::Webrtc => "webrtc_offer",
             Self::Invalid => "invalid",
         }
@@ -129,6 +139,11 @@ impl MessageKind {
             Self::Share | Self::Join => (2.0, 5.0),
             // The value under a moving pointer, throttled by the client.
             Self::Measure => (30.0, 60.0),
+            // A shape is drawn, then dragged (a redraw on each release, or throttled
+            // moves); each measures one slice's voxels.
+            Self::Finding => (10.0, 30.0),
+            // A click; each writes a document.
+            Self::SaveFindings => (1.0, 3.0),
             // A client offers once, and again after a failure at most once a minute.
             Self::Webrtc => (2.0, 5.0),
             Self::Invalid => (5.0, 10.0),

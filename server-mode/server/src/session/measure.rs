@@ -50,7 +50,12 @@ impl Session {
     }
 
     /// The patient point at fractions `at` of `cell`'s slice, after checking them.
-    fn point_in_cell(&self, what: &str, cell: &str, at: [f64; 2]) -> Result<DVec3, Refusal> {
+    pub(super) fn point_in_cell(
+        &self,
+        what: &str,
+        cell: &str,
+        at: [f64; 2],
+    ) -> Result<DVec3, Refusal> {
         let open = self.open.as_ref().ok_or_else(not_open)?;
         let plane = slice_plane(what, cell)?;
         for (field, value) in ["x", "y"].into_iter().zip(at) {

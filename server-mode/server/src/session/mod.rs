@@ -23,6 +23,7 @@ use hounsfield_protocol::{
     SliceScales, Viewport, WindowInfo, bounded_error_message,
 };
 
+mod findings;
 mod input;
 mod limits;
 mod measure;

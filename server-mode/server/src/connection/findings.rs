@@ -1,0 +1,205 @@
+//! Findings in a connection: `finding` draws, redraws or deletes one on the open series
+//! (kept in the server's book, which every session opening the series shares), a series
+//! opening tells its findings (`findings`), and `save_findings` stores them as a report.
+
+use hounsfield_findings::Finding;
+use hounsfield_findings::report::Authorship;
+use hounsfield_protocol::{FindingAction, FindingRequest, Saved};
+
+use crate::findings::BookError;
+
+use super::*;
+
+impl Connection {
+    /// `finding`: creates, updates or deletes one of the open series' findings.
+    pub(super) async fn finding(&mut self, request: FindingRequest) -> ControlFlow<()> {
+        let Some(series) = self.session.series().map(str::to_string) else {
+            return self
+                .error(ErrorCode::NotOpen, "open a series first (see list_studies)")
+                .await;
+        };
+        let author = self.identity.name.clone().unwrap_or_default();
+        let book = &self.app.findings;
+        let id = match (request.action, request.id) {
+            (FindingAction::Create, _) => 0,
+            (_, Some(id)) => id,
+            (_, None) => {
+                return self
+                    .error(
+                        ErrorCode::BadValue,
+                        "finding id: missing (update and delete name one)",
+                    )
+                    .await;
+            }
+        };
+        let answer = match request.action {
+            FindingAction::Delete => book
+                .delete(&series, id)
+                .map(|()| ServerMessage::FindingDeleted { id }),
+            FindingAction::Create | FindingAction::Update => {
+                let before = book.finding(&series, id);
+                if request.action == FindingAction::Update && before.is_none() {
+                    Err(BookError::UnknownId(id))
+                } else {
+                    let drawn = match before {
+                        // A note-only change keeps the shape where it is in the patient.
+                        Some(before) if request.points.is_empty() => {
+                            let note = request.note.clone().unwrap_or_default();
+                            self.session.renote_finding(before, note)
+                        }
+                        before => self.session.draw_finding(&redrawn(&request, before), id),
+                    };
+                    let (finding, measurement) = match drawn {
+                        Ok(drawn) => drawn,
+                        Err(refusal) => return self.error(refusal.code, refusal.message).await,
+                    };
+                    let kept = if request.action == FindingAction::Create {
+                        book.create(&series, finding, measurement, &author)
+                    } else {
+                        book.update(&series, finding, measurement, &author)
+                    };
+                    kept.map(ServerMessage::Finding)
+                }
+            }
+        };
+        match answer {
+            Ok(answer) => self.send(&answer).await,
+            Err(error @ BookError::Full) => {
+                self.error(ErrorCode::TooLarge, error.to_string()).await
+            }
+            Err(error @ BookError::UnknownId(_)) => {
+                self.error(ErrorCode::BadValue, format!("finding {error}"))
+                    .await
+            }
+        }
+    }
+
+    /// Tells the client every finding of `series`, reading its last report first when the
+    /// server has not read it since it started.
+    pub(super) async fn tell_findings(&mut self, series: &str) -> ControlFlow<()> {
+        if !self.app.findings.holds(series)
+            && let Some(subject) = self.app.library.report_subject(series)
+        {
+            let store = self.app.findings_store.clone();
+            let read = tokio::task::spawn_blocking(move || store.load(&subject)).await;
+            match read {
+                Ok(Ok(findings)) => self.app.findings.restore(series, findings),
+                Ok(Err(error)) => {
+                    tracing::warn!(series, %error, "the series' findings could not be read");
+                }
+                Err(error) => tracing::error!(%error, "reading findings failed"),
+            }
+        }
+        let findings = self.app.findings.told(series);
+        self.send(&ServerMessage::Findings {
+            series: series.to_string(),
+            findings,
+        })
+        .await
+    }
+
+    /// `save_findings`: stores the open series' findings as a Measurement Report where the
+    /// study lives (`saved` reply), recorded in the audit log.
+    pub(super) async fn save_findings(&mut self) -> ControlFlow<()> {
+        if !self.identity.role.opens_series() {
+            return self
+                .forbidden("save_findings", "a viewer may not save findings")
+                .await;
+        }
+        let (Some(series), Some(volume)) = (
+            self.session.series().map(str::to_string),
+            self.session.volume(),
+        ) else {
+            return self
+                .error(ErrorCode::NotOpen, "open a series first (see list_studies)")
+                .await;
+        };
+        let Some(subject) = self.app.library.report_subject(&series) else {
+            let why = format!(
+                "save_findings: series \"{series}\" belongs to no DICOM study to save findings in"
+            );
+            return self.error(ErrorCode::Unavailable, why).await;
+        };
+        let findings = self.app.findings.measured(&series);
+        if findings.is_empty() {
+            return self
+                .error(
+                    ErrorCode::BadValue,
+                    "save_findings: the series has no findings",
+                )
+                .await;
+        }
+        let now = chrono::Local::now();
+        let authorship = Authorship {
+            observer: self
+                .identity
+                .name
+                .clone()
+                .unwrap_or_else(|| "Unknown".to_string()),
+            date: now.format("%Y%m%d").to_string(),
+            time: now.format("%H%M%S").to_string(),
+            series_uid: None,
+        };
+        let store = self.app.findings_store.clone();
+        let count = findings.len();
+        let saved = tokio::task::spawn_blocking(move || {
+            store.save(&subject, &volume, &findings, &authorship)
+        })
+        .await;
+        let stored = match saved {
+            Ok(Ok(stored)) => stored,
+            Ok(Err(error)) => {
+                tracing::warn!(series, %error, "findings not saved");
+                return self
+                    .error(ErrorCode::Unavailable, format!("save_findings: {error}"))
+                    .await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "saving findings failed");
+                return self
+                    .error(
+                        ErrorCode::Internal,
+                        "save_findings failed (the server log says why)",
+                    )
+                    .await;
+            }
+        };
+        self.app.config.audit.record(&AuditEvent::FindingsSaved {
+            session: self.slot.id(),
+            client: self.client,
+            user: self.identity.name.clone(),
+            series: series.clone(),
+            patient_id: self.app.library.patient_id(&series).unwrap_or_default(),
+            sop_instance_uids: vec![stored.sop_instance_uid.clone()],
+            stored_in: stored.stored_in.to_string(),
+        });
+        self.send(&ServerMessage::Saved(Saved {
+            series,
+            document: "measurement report".to_string(),
+            sop_instance_uid: stored.sop_instance_uid,
+            findings: count,
+            stored_in: stored.stored_in.to_string(),
+            location: stored.location,
+        }))
+        .await
+    }
+}
+
+/// The request an `update` stands for: the kind and cell it leaves out taken from the
+/// finding as it was.
+fn redrawn(request: &FindingRequest, before: Option<Finding>) -> FindingRequest {
+    let Some(before) = before else {
+        return request.clone();
+    };
+    FindingRequest {
+        kind: request
+            .kind
+            .clone()
+            .or_else(|| Some(before.kind.name().to_string())),
+        cell: request
+            .cell
+            .clone()
+            .or_else(|| Some(before.plane.name().to_string())),
+        ..request.clone()
+    }
+}

@@ -1,0 +1,94 @@
+//! Findings drawn in a session: a client's `finding` request turned into a shape in
+//! patient millimetres on the slice it was drawn on, and measured on the open volume.
+
+use std::sync::Arc;
+
+use hounsfield_findings::{Finding, FindingKind, Measurement};
+use hounsfield_protocol::{FindingRequest, cut_with_mark};
+use render_core::Volume;
+
+use super::input::{bad_value, not_open, slice_plane};
+use super::{Refusal, Session};
+
+impl Session {
+    /// The finding `request` draws (numbered `id`; the book numbers new ones), measured on
+    /// the open volume; a refusal names the field that was wrong.
+    pub fn draw_finding(
+        &self,
+        request: &FindingRequest,
+        id: u32,
+    ) -> Result<(Finding, Measurement), Refusal> {
+        let open = self.open.as_ref().ok_or_else(not_open)?;
+        let kind_name = request
+            .kind
+            .as_deref()
+            .ok_or_else(|| bad_value("finding kind: missing".to_string()))?;
+        let kind = FindingKind::from_name(kind_name).ok_or_else(|| {
+            let known: Vec<_> = FindingKind::ALL.iter().map(|k| k.name()).collect();
+            bad_value(format!(
+                "finding kind {:?}: must be one of {}",
+                cut_with_mark(kind_name, 40),
+                known.join(", ")
+            ))
+        })?;
+        let cell = request
+            .cell
+            .as_deref()
+            .ok_or_else(|| bad_value("finding cell: missing".to_string()))?;
+        let plane = slice_plane("finding", cell)?;
+        let expected = kind.point_count();
+        if !expected.contains(&request.points.len()) {
+            return Err(bad_value(format!(
+                "finding points: {} takes {}, not {}",
+                kind.name(),
+                if expected.start() == expected.end() {
+                    expected.start().to_string()
+                } else {
+                    format!("{} to {}", expected.start(), expected.end())
+                },
+                request.points.len()
+            )));
+        }
+        let points = request
+            .points
+            .iter()
+            .map(|at| self.point_in_cell("finding", cell, *at))
+            .collect::<Result<Vec<_>, _>>()?;
+        let note = request.note.clone().unwrap_or_default();
+        let finding = Finding::new(id, kind, plane, points, note)
+            .map_err(|error| bad_value(format!("finding {error}")))?;
+        let measurement = measured(&open.volume, &finding)?;
+        Ok((finding, measurement))
+    }
+
+    /// `before` with a new note, measured again on the open volume.
+    pub fn renote_finding(
+        &self,
+        before: Finding,
+        note: String,
+    ) -> Result<(Finding, Measurement), Refusal> {
+        let open = self.open.as_ref().ok_or_else(not_open)?;
+        let finding = Finding::new(
+            before.id,
+            before.kind,
+            before.plane,
+            before.points_lps,
+            note,
+        )
+        .map_err(|error| bad_value(format!("finding {error}")))?;
+        let measurement = measured(&open.volume, &finding)?;
+        Ok((finding, measurement))
+    }
+
+    /// The open volume, for saving its findings.
+    pub fn volume(&self) -> Option<Arc<Volume>> {
+        self.open.as_ref().map(|open| open.volume.clone())
+    }
+}
+
+/// What `finding` measures on `volume`, or a refusal naming its points.
+fn measured(volume: &Volume, finding: &Finding) -> Result<Measurement, Refusal> {
+    finding
+        .measure(volume)
+        .map_err(|error| bad_value(format!("finding {error}")))
+}

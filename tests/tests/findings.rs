@@ -1,0 +1,452 @@
+//! Findings over a real socket on a real CT (`ct-head-neck`): regions drawn on the axial
+//! cell answer statistics that pydicom and numpy compute from the same DICOM files; every
+//! kind is drawn, redrawn and deleted; bad requests are refused by field; the saved
+//! Measurement Report passes `dciodvfy`, reads in DCMTK's `dsrdump` and in pydicom with
+//! the numbers the server answered; a second client and a restarted server find the
+//! findings again, and `hounsfield findings list` lists them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use hounsfield_client::{Client, Event};
+use hounsfield_protocol::{
+    ClientMessage, ErrorCode, FindingAction, FindingInfo, FindingRequest, Saved, ServerMessage,
+    Viewport,
+};
+use serde_json::Value;
+
+const VIEWPORT: Viewport = Viewport {
+    width: 800,
+    height: 600,
+};
+
+fn series_folder() -> PathBuf {
+    common::data_dir().join("ct-head-neck")
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name)
+}
+
+/// Runs one of the test scripts with Debian's Python (pydicom, numpy) and reads its JSON.
+fn python(name: &str, args: &[&str]) -> Value {
+    let output = Command::new("/usr/bin/python3")
+        .arg(script(name))
+        .args(args)
+        .output()
+        .expect("Debian's python3 runs (scripts/setup-debian.sh installs python3-pydicom)");
+    assert!(
+        output.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the script prints JSON")
+}
+
+/// The next reply that is not a frame, progress or figures.
+async fn reply(client: &mut Client) -> ServerMessage {
+    loop {
+        match client.next_event().await.expect("the session lives") {
+            Event::Message(
+                ServerMessage::Stats(_)
+                | ServerMessage::Progress(_)
+                | ServerMessage::Crosshair { .. }
+                | ServerMessage::View { .. },
+            )
+            | Event::Frame(_) => {}
+            Event::Message(message) => return message,
+        }
+    }
+}
+
+fn request(action: FindingAction, kind: &str, points: &[[f64; 2]]) -> FindingRequest {
+    FindingRequest {
+        action,
+        id: None,
+        kind: Some(kind.to_string()),
+        cell: Some("axial".to_string()),
+        points: points.to_vec(),
+        note: None,
+    }
+}
+
+async fn send_finding(client: &mut Client, request: FindingRequest) -> ServerMessage {
+    client
+        .send(&ClientMessage::Finding(request))
+        .await
+        .expect("sent");
+    reply(client).await
+}
+
+async fn drawn(client: &mut Client, request: FindingRequest) -> FindingInfo {
+    match send_finding(client, request).await {
+        ServerMessage::Finding(info) => info,
+        other => panic!("a finding, not {other:?}"),
+    }
+}
+
+async fn refused(client: &mut Client, request: FindingRequest) -> (ErrorCode, String) {
+    match send_finding(client, request).await {
+        ServerMessage::Error { code, message } => (code, message),
+        other => panic!("a refusal, not {other:?}"),
+    }
+}
+
+/// Connects, opens the CT and returns the client with the `findings` it was told.
+async fn open_ct(address: std::net::SocketAddr) -> (Client, String, Vec<FindingInfo>) {
+    let mut client = Client::connect(&format!("ws://{address}/ws"))
+        .await
+        .expect("connects");
+    client.hello(None, VIEWPORT).await.expect("welcome");
+    let studies = client.list_studies().await.expect("studies");
+    let series = studies[0].series[0].id.clone();
+    client.open(&series).await.expect("opened");
+    let findings = loop {
+        if let ServerMessage::Findings {
+            series: told,
+            findings,
+        } = reply(&mut client).await
+        {
+            assert_eq!(told, series);
+            break findings;
+        }
+    };
+    (client, series, findings)
+}
+
+fn corners(info: &FindingInfo) -> [String; 2] {
+    [0, 1].map(|n| {
+        let p = info.points_lps[n];
+        format!("{},{},{}", p[0], p[1], p[2])
+    })
+}
+
+/// The server's statistics of an axial region against pydicom's from the files.
+fn assert_statistics_match_the_files(info: &FindingInfo) {
+    let stats = info.stats.as_ref().expect("a region has statistics");
+    let [a, b] = corners(info);
+    let kind = info.kind.name();
+    let folder = series_folder();
+    let expected = python(
+        "region_statistics.py",
+        &[&folder.to_string_lossy(), kind, &a, &b],
+    );
+    assert_eq!(
+        stats.voxels,
+        expected["voxels"].as_u64().expect("a count"),
+        "{kind}: voxels"
+    );
+    for key in ["mean", "sd", "min", "max"] {
+        let server = match key {
+            "mean" => stats.mean,
+            "sd" => stats.sd,
+            "min" => stats.min,
+            _ => stats.max,
+        };
+        let files = expected[key].as_f64().expect("a number");
+        // Four decimals on the server's side.
+        assert!(
+            (server - files).abs() <= 6e-5,
+            "{kind} {key}: server {server}, files {files}"
+        );
+    }
+    assert_eq!(stats.unit, "HU");
+    let (w, h) = (
+        (info.points_lps[1][0] - info.points_lps[0][0]).abs(),
+        (info.points_lps[1][1] - info.points_lps[0][1]).abs(),
+    );
+    let analytic = match info.kind.name() {
+        "ellipse" => std::f64::consts::PI * w * h / 4.0,
+        _ => w * h,
+    };
+    assert!(
+        (stats.area_mm2 - analytic).abs() < 1e-3,
+        "{kind}: area {} vs {analytic}",
+        stats.area_mm2
+    );
+}
+
+#[test]
+fn findings_are_measured_from_the_files_kept_saved_as_sr_and_found_again() {
+    let state = tempfile::tempdir().expect("a state folder");
+    let findings_folder = state.path().join("findings");
+    let mut config = common::server::loopback_config();
+    config.h264_encoders = Vec::new();
+    config.findings_folder = Some(findings_folder.clone());
+    let address = common::server::start_serving(config, &[series_folder()]);
+    let mut answered: Vec<FindingInfo> = Vec::new();
+    common::server::run_within(Duration::from_secs(240), async {
+        let (mut client, series, told) = open_ct(address).await;
+        assert!(told.is_empty(), "a new series has no findings: {told:?}");
+
+        // Regions against the files.
+        let ellipse = drawn(
+            &mut client,
+            request(
+                FindingAction::Create,
+                "ellipse",
+                &[[0.32, 0.36], [0.61, 0.58]],
+            ),
+        )
+        .await;
+        assert_eq!((ellipse.id, ellipse.kind.name()), (1, "ellipse"));
+        assert!(ellipse.stats.as_ref().expect("stats").voxels > 1000);
+        assert_statistics_match_the_files(&ellipse);
+        let rectangle = drawn(
+            &mut client,
+            request(
+                FindingAction::Create,
+                "rectangle",
+                &[[0.55, 0.62], [0.41, 0.47]],
+            ),
+        )
+        .await;
+        assert_statistics_match_the_files(&rectangle);
+
+        // The other kinds.
+        let polygon = drawn(
+            &mut client,
+            request(
+                FindingAction::Create,
+                "freehand",
+                &[[0.4, 0.4], [0.6, 0.4], [0.5, 0.6]],
+            ),
+        )
+        .await;
+        assert_eq!(polygon.kind.name(), "polygon");
+        let polygon_stats = polygon.stats.as_ref().expect("stats");
+        assert!(polygon_stats.voxels > 100 && polygon_stats.area_mm2 > 0.0);
+        let angle = drawn(
+            &mut client,
+            request(
+                FindingAction::Create,
+                "angle",
+                &[[0.6, 0.5], [0.5, 0.5], [0.5, 0.4]],
+            ),
+        )
+        .await;
+        let degrees = angle.angle_deg.expect("an angle");
+        assert!((degrees - 90.0).abs() < 1e-3, "{degrees}");
+        let mut arrow = request(FindingAction::Create, "arrow", &[[0.2, 0.2], [0.3, 0.3]]);
+        arrow.note = Some("Lymph node, level II".to_string());
+        let arrow = drawn(&mut client, arrow).await;
+        assert_eq!(arrow.note, "Lymph node, level II");
+        let ruler = drawn(
+            &mut client,
+            request(FindingAction::Create, "ruler", &[[0.3, 0.5], [0.7, 0.5]]),
+        )
+        .await;
+        let mm = ruler.length_mm.expect("a length");
+        let expected = (ruler.points_lps[1][0] - ruler.points_lps[0][0]).abs();
+        assert!((mm - expected).abs() < 1e-3, "{mm} vs {expected}");
+
+        // Moved, renoted, deleted.
+        let mut moved = request(FindingAction::Update, "ruler", &[[0.3, 0.5], [0.5, 0.5]]);
+        moved.id = Some(ruler.id);
+        moved.kind = None;
+        let moved = drawn(&mut client, moved).await;
+        assert_eq!(moved.id, ruler.id);
+        assert!(moved.length_mm.expect("a length") < mm * 0.6);
+        let mut renoted = request(FindingAction::Update, "arrow", &[]);
+        renoted.id = Some(arrow.id);
+        renoted.note = Some("Lymph node, level III".to_string());
+        let renoted = drawn(&mut client, renoted).await;
+        assert_eq!(
+            (renoted.note.as_str(), renoted.points_lps.clone()),
+            ("Lymph node, level III", arrow.points_lps.clone())
+        );
+        let mut delete = request(FindingAction::Delete, "ruler", &[]);
+        delete.id = Some(polygon.id);
+        match send_finding(&mut client, delete.clone()).await {
+            ServerMessage::FindingDeleted { id } => assert_eq!(id, polygon.id),
+            other => panic!("deleted, not {other:?}"),
+        }
+
+        // Refused by field, and nothing changes.
+        let (code, message) = refused(&mut client, delete).await;
+        assert_eq!(code, ErrorCode::BadValue);
+        assert!(message.contains(&format!("id {}", polygon.id)), "{message}");
+        let (code, message) = refused(
+            &mut client,
+            request(FindingAction::Create, "circle", &[[0.1, 0.1], [0.2, 0.2]]),
+        )
+        .await;
+        assert_eq!(code, ErrorCode::BadValue);
+        assert!(message.contains("finding kind \"circle\""), "{message}");
+        let (_, message) = refused(
+            &mut client,
+            request(
+                FindingAction::Create,
+                "ellipse",
+                &[[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]],
+            ),
+        )
+        .await;
+        assert!(
+            message.contains("finding points: ellipse takes 2, not 3"),
+            "{message}"
+        );
+        let (_, message) = refused(
+            &mut client,
+            request(
+                FindingAction::Create,
+                "rectangle",
+                &[[0.1, 0.1], [0.1, 0.4]],
+            ),
+        )
+        .await;
+        assert!(message.contains("no area"), "{message}");
+        let (_, message) = refused(
+            &mut client,
+            request(FindingAction::Create, "ruler", &[[0.1, 0.1], [1.5, 0.4]]),
+        )
+        .await;
+        assert!(message.contains("finding x 1.5"), "{message}");
+        let mut wrong_cell = request(FindingAction::Create, "ruler", &[[0.1, 0.1], [0.2, 0.4]]);
+        wrong_cell.cell = Some("oblique".to_string());
+        let (_, message) = refused(&mut client, wrong_cell).await;
+        assert!(message.contains("finding plane \"oblique\""), "{message}");
+
+        // Saved as a report.
+        client
+            .send(&ClientMessage::SaveFindings)
+            .await
+            .expect("sent");
+        let saved: Saved = match reply(&mut client).await {
+            ServerMessage::Saved(saved) => saved,
+            other => panic!("saved, not {other:?}"),
+        };
+        assert_eq!(
+            (saved.series.as_str(), saved.findings),
+            (series.as_str(), 5)
+        );
+        assert_eq!(saved.stored_in, "findings folder");
+        let report = PathBuf::from(&saved.location);
+        assert!(report.starts_with(&findings_folder), "{}", report.display());
+        check_report(
+            &report,
+            &[
+                ellipse.clone(),
+                rectangle.clone(),
+                angle.clone(),
+                renoted.clone(),
+                moved.clone(),
+            ],
+        );
+
+        // A second client opening the series is told them.
+        let (_other, _, told) = open_ct(address).await;
+        assert_eq!(told.len(), 5);
+        assert_eq!(told[0], ellipse);
+        answered = told;
+    });
+
+    // A server started afresh on the same state reads them from the report.
+    let mut config = common::server::loopback_config();
+    config.h264_encoders = Vec::new();
+    config.findings_folder = Some(findings_folder.clone());
+    let restarted = common::server::start_serving(config, &[series_folder()]);
+    common::server::run_within(Duration::from_secs(120), async {
+        let (_client, _, told) = open_ct(restarted).await;
+        let kinds: Vec<_> = told.iter().map(|f| f.kind.name()).collect();
+        assert_eq!(kinds, ["ellipse", "rectangle", "angle", "arrow", "ruler"]);
+        // The numbers the report kept are those first answered.
+        for (again, first) in told.iter().zip(&answered) {
+            assert_eq!(
+                (
+                    again.id,
+                    again.stats.clone(),
+                    again.length_mm,
+                    again.angle_deg,
+                    &again.note
+                ),
+                (
+                    first.id,
+                    first.stats.clone(),
+                    first.length_mm,
+                    first.angle_deg,
+                    &first.note
+                )
+            );
+        }
+        assert_statistics_match_the_files(&told[0]);
+    });
+
+    // And the command line lists them.
+    let listed = Command::new(common::hounsfield_binary())
+        .args(["findings", "list"])
+        .arg(series_folder())
+        .arg("--state-dir")
+        .arg(state.path())
+        .arg("--json")
+        .output()
+        .expect("runs");
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    let findings = listed["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 5);
+    assert_eq!(findings[0]["kind"], "ellipse");
+    assert!(findings[0]["stats"]["mean"].is_number());
+}
+
+/// The report passes `dciodvfy`, reads in `dsrdump`, and pydicom finds in it the numbers
+/// the server answered.
+fn check_report(report: &Path, answered: &[FindingInfo]) {
+    let verify = Command::new("dciodvfy")
+        .arg(report)
+        .output()
+        .expect("dciodvfy runs");
+    let said = String::from_utf8_lossy(&verify.stderr).to_string()
+        + &String::from_utf8_lossy(&verify.stdout);
+    let errors: Vec<_> = said.lines().filter(|l| l.starts_with("Error")).collect();
+    assert!(errors.is_empty(), "dciodvfy:\n{said}");
+    let dump = Command::new("dsrdump")
+        .arg(report)
+        .output()
+        .expect("dsrdump runs");
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    assert!(String::from_utf8_lossy(&dump.stdout).contains("Imaging Measurement Report"));
+
+    let read = python("report_numbers.py", &[&report.to_string_lossy()]);
+    assert_eq!(read["sop_class"], "1.2.840.10008.5.1.4.1.1.88.34");
+    let groups = read["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), answered.len());
+    for (group, finding) in groups.iter().zip(answered) {
+        let tracking = group["tracking"].as_str().expect("a tracking identifier");
+        assert!(
+            tracking.starts_with(&format!("{} {}", finding.id, finding.kind.name())),
+            "{tracking}"
+        );
+        let number = |meaning: &str| group["numbers"][meaning]["value"].as_f64();
+        if let Some(stats) = &finding.stats {
+            assert_eq!(number("Mean"), Some(stats.mean));
+            assert_eq!(number("Standard Deviation"), Some(stats.sd));
+            assert_eq!(number("Minimum"), Some(stats.min));
+            assert_eq!(number("Maximum"), Some(stats.max));
+            assert_eq!(number("Area"), Some(stats.area_mm2));
+            assert_eq!(number("Number of voxels"), Some(stats.voxels as f64));
+            assert_eq!(group["numbers"]["Mean"]["unit"], "[hnsf'U]");
+            assert_eq!(group["numbers"]["Area"]["unit"], "mm2");
+        }
+        if let Some(mm) = finding.length_mm {
+            assert_eq!(number("Length"), Some(mm));
+        }
+        if let Some(degrees) = finding.angle_deg {
+            assert_eq!(number("Angle"), Some(degrees));
+        }
+        assert_eq!(group["comment"].as_str().unwrap_or_default(), finding.note);
+    }
+}
