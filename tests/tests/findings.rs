@@ -267,50 +267,7 @@ fn findings_are_measured_from_the_files_kept_saved_as_sr_and_found_again() {
             other => panic!("deleted, not {other:?}"),
         }
 
-        // Refused by field, and nothing changes.
-        let (code, message) = refused(&mut client, delete).await;
-        assert_eq!(code, ErrorCode::BadValue);
-        assert!(message.contains(&format!("id {}", polygon.id)), "{message}");
-        let (code, message) = refused(
-            &mut client,
-            request(FindingAction::Create, "circle", &[[0.1, 0.1], [0.2, 0.2]]),
-        )
-        .await;
-        assert_eq!(code, ErrorCode::BadValue);
-        assert!(message.contains("finding kind \"circle\""), "{message}");
-        let (_, message) = refused(
-            &mut client,
-            request(
-                FindingAction::Create,
-                "ellipse",
-                &[[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]],
-            ),
-        )
-        .await;
-        assert!(
-            message.contains("finding points: ellipse takes 2, not 3"),
-            "{message}"
-        );
-        let (_, message) = refused(
-            &mut client,
-            request(
-                FindingAction::Create,
-                "rectangle",
-                &[[0.1, 0.1], [0.1, 0.4]],
-            ),
-        )
-        .await;
-        assert!(message.contains("no area"), "{message}");
-        let (_, message) = refused(
-            &mut client,
-            request(FindingAction::Create, "ruler", &[[0.1, 0.1], [1.5, 0.4]]),
-        )
-        .await;
-        assert!(message.contains("finding x 1.5"), "{message}");
-        let mut wrong_cell = request(FindingAction::Create, "ruler", &[[0.1, 0.1], [0.2, 0.4]]);
-        wrong_cell.cell = Some("oblique".to_string());
-        let (_, message) = refused(&mut client, wrong_cell).await;
-        assert!(message.contains("finding plane \"oblique\""), "{message}");
+        refusals_name_their_field(&mut client, delete).await;
 
         // Saved as a report.
         client
@@ -346,36 +303,7 @@ fn findings_are_measured_from_the_files_kept_saved_as_sr_and_found_again() {
         answered = told;
     });
 
-    // A server started afresh on the same state reads them from the report.
-    let mut config = common::server::loopback_config();
-    config.h264_encoders = Vec::new();
-    config.findings_folder = Some(findings_folder.clone());
-    let restarted = common::server::start_serving(config, &[series_folder()]);
-    common::server::run_within(Duration::from_secs(120), async {
-        let (_client, _, told) = open_ct(restarted).await;
-        let kinds: Vec<_> = told.iter().map(|f| f.kind.name()).collect();
-        assert_eq!(kinds, ["ellipse", "rectangle", "angle", "arrow", "ruler"]);
-        // The numbers the report kept are those first answered.
-        for (again, first) in told.iter().zip(&answered) {
-            assert_eq!(
-                (
-                    again.id,
-                    again.stats.clone(),
-                    again.length_mm,
-                    again.angle_deg,
-                    &again.note
-                ),
-                (
-                    first.id,
-                    first.stats.clone(),
-                    first.length_mm,
-                    first.angle_deg,
-                    &first.note
-                )
-            );
-        }
-        assert_statistics_match_the_files(&told[0]);
-    });
+    a_restarted_server_reads_them_from_the_report(&findings_folder, &answered);
 
     // And the command line lists them.
     let listed = Command::new(common::hounsfield_binary())
@@ -396,6 +324,89 @@ fn findings_are_measured_from_the_files_kept_saved_as_sr_and_found_again() {
     assert_eq!(findings.len(), 5);
     assert_eq!(findings[0]["kind"], "ellipse");
     assert!(findings[0]["stats"]["mean"].is_number());
+}
+
+/// A server started afresh on the same state reads the findings from the report, with the
+/// numbers first answered.
+fn a_restarted_server_reads_them_from_the_report(findings_folder: &Path, answered: &[FindingInfo]) {
+    let mut config = common::server::loopback_config();
+    config.h264_encoders = Vec::new();
+    config.findings_folder = Some(findings_folder.to_path_buf());
+    let restarted = common::server::start_serving(config, &[series_folder()]);
+    common::server::run_within(Duration::from_secs(120), async {
+        let (_client, _, told) = open_ct(restarted).await;
+        let kinds: Vec<_> = told.iter().map(|f| f.kind.name()).collect();
+        assert_eq!(kinds, ["ellipse", "rectangle", "angle", "arrow", "ruler"]);
+        // The numbers the report kept are those first answered.
+        for (again, first) in told.iter().zip(answered) {
+            assert_eq!(
+                (
+                    again.id,
+                    again.stats.clone(),
+                    again.length_mm,
+                    again.angle_deg,
+                    &again.note
+                ),
+                (
+                    first.id,
+                    first.stats.clone(),
+                    first.length_mm,
+                    first.angle_deg,
+                    &first.note
+                )
+            );
+        }
+        assert_statistics_match_the_files(&told[0]);
+    });
+}
+
+/// Bad requests are refused by the field at fault: a deleted finding's id, an unknown
+/// kind, points that do not fit the kind or the cell, an unknown cell.
+async fn refusals_name_their_field(client: &mut Client, delete: FindingRequest) {
+    let deleted = delete.id.expect("an id");
+    let (code, message) = refused(client, delete).await;
+    assert_eq!(code, ErrorCode::BadValue);
+    assert!(message.contains(&format!("id {}", deleted)), "{message}");
+    let (code, message) = refused(
+        client,
+        request(FindingAction::Create, "circle", &[[0.1, 0.1], [0.2, 0.2]]),
+    )
+    .await;
+    assert_eq!(code, ErrorCode::BadValue);
+    assert!(message.contains("finding kind \"circle\""), "{message}");
+    let (_, message) = refused(
+        client,
+        request(
+            FindingAction::Create,
+            "ellipse",
+            &[[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]],
+        ),
+    )
+    .await;
+    assert!(
+        message.contains("finding points: ellipse takes 2, not 3"),
+        "{message}"
+    );
+    let (_, message) = refused(
+        client,
+        request(
+            FindingAction::Create,
+            "rectangle",
+            &[[0.1, 0.1], [0.1, 0.4]],
+        ),
+    )
+    .await;
+    assert!(message.contains("no area"), "{message}");
+    let (_, message) = refused(
+        client,
+        request(FindingAction::Create, "ruler", &[[0.1, 0.1], [1.5, 0.4]]),
+    )
+    .await;
+    assert!(message.contains("finding x 1.5"), "{message}");
+    let mut wrong_cell = request(FindingAction::Create, "ruler", &[[0.1, 0.1], [0.2, 0.4]]);
+    wrong_cell.cell = Some("oblique".to_string());
+    let (_, message) = refused(client, wrong_cell).await;
+    assert!(message.contains("finding plane \"oblique\""), "{message}");
 }
 
 /// The report passes `dciodvfy`, reads in `dsrdump`, and pydicom finds in it the numbers

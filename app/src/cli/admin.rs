@@ -20,11 +20,13 @@ pub enum ConfigCommand {
 /// What `findings` does.
 #[derive(Debug, Subcommand)]
 pub enum FindingsCommand {
-    /// List the findings kept for a series (its last saved report) with their numbers.
+    /// List the findings kept for a series (its last saved report, or its newest on a
+    /// PACS) with their numbers.
     List {
-        /// The file, folder or DICOMDIR holding the series.
+        /// The file, folder or DICOMDIR holding the series, or a DICOMweb URL.
         path: PathBuf,
-        /// Series id (from `info`) or series number; default: the largest series.
+        /// Series id (from `info`) or series number; default: the largest series. For a
+        /// DICOMweb URL: the SeriesInstanceUID (required).
         #[arg(long)]
         series: Option<String>,
         /// The server's state folder (its findings are in `findings/` there); default: the

@@ -1,5 +1,6 @@
 //! `hounsfield findings`: the findings kept for a series (its last Measurement Report in
-//! a server's findings folder), listed with their numbers, or exported as the DICOM SR.
+//! a server's findings folder, or its newest on a PACS), listed with their numbers, or
+//! exported as the DICOM SR.
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +31,8 @@ struct ReportInfo {
     sop_instance_uid: String,
     observer: String,
     written: String,
-    file: PathBuf,
+    /// The file it was read from, or the study on the PACS.
+    place: String,
 }
 
 /// `findings list`: prints the findings kept for the series at `path`.
@@ -40,9 +42,15 @@ pub fn list(
     state_dir: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let (label, folder, subject) = series_and_folder(path, series, state_dir)?;
-    let file = report_path(&folder, &subject.study_uid, &subject.series_uid)?;
-    let report = kept_report(&folder, &subject.study_uid, &subject.series_uid)?;
+    let (label, report, place) = match source::dicomweb_url(path) {
+        Some(url) => pacs_report(url, series)?,
+        None => {
+            let (label, folder, subject) = series_and_folder(path, series, state_dir)?;
+            let file = report_path(&folder, &subject.study_uid, &subject.series_uid)?;
+            let report = kept_report(&folder, &subject.study_uid, &subject.series_uid)?;
+            (label, report, file.display().to_string())
+        }
+    };
     let listed = Listed {
         series: label,
         findings: report.as_ref().map(told).unwrap_or_default(),
@@ -50,7 +58,7 @@ pub fn list(
             sop_instance_uid: report.sop_instance_uid,
             observer: report.observer,
             written: report.written,
-            file: file.clone(),
+            place: place.clone(),
         }),
     };
     if json {
@@ -59,9 +67,8 @@ pub fn list(
     }
     let Some(report) = &listed.report else {
         println!(
-            "series {}: no findings kept (looked for {})",
-            listed.series,
-            file.display()
+            "series {}: no findings kept (looked in {place})",
+            listed.series
         );
         return Ok(());
     };
@@ -71,7 +78,7 @@ pub fn list(
         listed.findings.len(),
         report.observer,
         report.written,
-        report.file.display()
+        report.place
     );
     for finding in &listed.findings {
         println!("{}", line_of(finding));
@@ -107,6 +114,21 @@ pub fn export(
     Ok(())
 }
 
+/// The newest report on the PACS at `url` about series `series` (its SeriesInstanceUID),
+/// and where it was looked for.
+fn pacs_report(
+    url: &str,
+    series: Option<&str>,
+) -> anyhow::Result<(String, Option<ReadReport>, String)> {
+    let series = series.context("a PACS's findings are listed by series: give --series UID")?;
+    let pacs = source::dicomweb(url)?;
+    let found = pacs.find_series(series)?;
+    let work = tempfile::tempdir().context("a scratch folder for the PACS's reports")?;
+    let report = pacs.newest_series_report(&found.study_uid, series, work.path())?;
+    let place = format!("{}studies/{}", pacs.base(), found.study_uid);
+    Ok((series.to_string(), report, place))
+}
+
 /// The series at `path` (chosen as `info` lists it), and the findings folder to look in.
 fn series_and_folder(
     path: &Path,
@@ -115,7 +137,7 @@ fn series_and_folder(
 ) -> anyhow::Result<(String, PathBuf, ReportSubject)> {
     if source::dicomweb_url(path).is_some() {
         anyhow::bail!(
-            "{}: findings of a PACS's series are listed from the PACS by a server; give a file or folder",
+            "{}: a PACS's report is on the PACS itself: `findings list URL --series UID` lists it, and any DICOMweb tool retrieves it",
             path.display()
         );
     }

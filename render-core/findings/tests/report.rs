@@ -14,6 +14,13 @@ use render_core::Volume;
 use render_core::phantom::ct_phantom;
 
 fn subject(volume: &Volume) -> ReportSubject {
+    let images: Vec<ImageRef> = (0..volume.dims[2])
+        .map(|k| ImageRef {
+            sop_class_uid: "1.2.840.10008.5.1.4.1.1.2".into(),
+            sop_instance_uid: format!("2.25.2000{k}"),
+            frame: None,
+        })
+        .collect();
     ReportSubject {
         patient_name: "Phantom^Findings".into(),
         patient_id: "PHANTOM-7".into(),
@@ -29,13 +36,8 @@ fn subject(volume: &Volume) -> ReportSubject {
         series_uid: "2.25.1002".into(),
         frame_of_reference_uid: "2.25.1003".into(),
         modality: "CT".into(),
-        slice_images: (0..volume.dims[2])
-            .map(|k| ImageRef {
-                sop_class_uid: "1.2.840.10008.5.1.4.1.1.2".into(),
-                sop_instance_uid: format!("2.25.2000{k}"),
-                frame: None,
-            })
-            .collect(),
+        slice_images: images.clone(),
+        instances: images,
     }
 }
 

@@ -10,7 +10,9 @@
 pub mod cache;
 pub mod decoding;
 pub mod qido;
+pub mod reports;
 mod request;
+pub mod stow;
 pub mod wado;
 
 use std::future::Future;
@@ -291,7 +293,16 @@ impl DicomWeb {
 
     /// A GET request with the credentials, if any.
     pub(crate) fn get(&self, client: &reqwest::Client, url: Url) -> reqwest::RequestBuilder {
-        let request = client.get(url);
+        self.authorised(client.get(url))
+    }
+
+    /// A POST request with the credentials, if any.
+    pub(crate) fn post(&self, client: &reqwest::Client, url: Url) -> reqwest::RequestBuilder {
+        self.authorised(client.post(url))
+    }
+
+    /// `request` with the credentials, if any.
+    fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.credentials {
             Some(PacsCredentials::Bearer(token)) => request.bearer_auth(token),
             Some(PacsCredentials::Basic { user, password }) => {

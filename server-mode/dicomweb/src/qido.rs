@@ -331,7 +331,7 @@ impl DicomWeb {
             .collect()
     }
 
-    fn search_url(
+    pub(crate) fn search_url(
         &self,
         path: &str,
         parameters: &[(&'static str, String)],

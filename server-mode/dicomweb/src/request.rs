@@ -55,7 +55,10 @@ pub(crate) enum Attempt {
 }
 
 /// The answer when its status is 2xx; 5xx may pass (retried), anything else is final.
-fn check_status(url: &Url, answer: reqwest::Response) -> Result<reqwest::Response, Attempt> {
+pub(crate) fn check_status(
+    url: &Url,
+    answer: reqwest::Response,
+) -> Result<reqwest::Response, Attempt> {
     let status = answer.status();
     if status.is_success() {
         Ok(answer)
@@ -166,7 +169,7 @@ pub(crate) async fn get_json(
 }
 
 /// Reads a whole body, refusing it as soon as it is known to pass `limit` bytes.
-async fn read_limited(
+pub(crate) async fn read_limited(
     url: &Url,
     answer: reqwest::Response,
     limit: u64,

@@ -41,7 +41,7 @@ pub struct SeriesAddress {
 
 impl SeriesAddress {
     /// The series' path under the base URL, its UIDs checked.
-    fn path(&self, source: &DicomWeb) -> Result<String, PacsError> {
+    pub(crate) fn path(&self, source: &DicomWeb) -> Result<String, PacsError> {
         Ok(format!(
             "studies/{}/series/{}",
             uid_segment(source, &self.study_uid)?,

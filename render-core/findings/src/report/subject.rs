@@ -54,6 +54,8 @@ pub struct ReportSubject {
     /// The stored image of each slice `k` of the volume; empty when the volume's slices
     /// are not the series' images (resampled between them).
     pub slice_images: Vec<ImageRef>,
+    /// Every instance of the series (once each): the evidence a report is made from.
+    pub instances: Vec<ImageRef>,
 }
 
 impl ReportSubject {
@@ -78,6 +80,17 @@ impl ReportSubject {
                 .collect(),
             _ => Vec::new(),
         };
+        let mut instances: Vec<ImageRef> = series
+            .images
+            .iter()
+            .map(|image| ImageRef {
+                sop_class_uid: image.sop_class_uid.clone(),
+                sop_instance_uid: image.sop_instance_uid.clone(),
+                frame: None,
+            })
+            .collect();
+        instances.sort_by(|a, b| a.sop_instance_uid.cmp(&b.sop_instance_uid));
+        instances.dedup();
         Self {
             patient_name: identity.patient_name.clone(),
             patient_id: identity.patient_id.clone(),
@@ -94,6 +107,7 @@ impl ReportSubject {
             frame_of_reference_uid: first.frame_of_reference_uid.clone(),
             modality: identity.modality.clone(),
             slice_images,
+            instances,
         }
     }
 

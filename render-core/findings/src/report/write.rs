@@ -126,10 +126,10 @@ pub fn measurement_report(
             text_element(tags::TEMPLATE_IDENTIFIER, VR::CS, "1500"),
         ])],
     ));
-    if !library.is_empty() {
+    if !subject.instances.is_empty() {
         report.put(sequence(
             tags::CURRENT_REQUESTED_PROCEDURE_EVIDENCE_SEQUENCE,
-            vec![evidence(subject, &library)],
+            vec![evidence(subject)],
         ));
     }
     let procedure = match subject.modality.as_str() {
@@ -171,9 +171,10 @@ pub fn measurement_report(
         .map_err(|error| FindingError::Encode(error.to_string()))
 }
 
-/// The studies, series and images the report's findings were drawn on.
-fn evidence(subject: &ReportSubject, library: &[&ImageRef]) -> InMemDicomObject {
-    let instances = library.iter().map(|image| referenced_sop(image)).collect();
+/// The series the report's findings were drawn on, every instance of it: the volume
+/// they were measured on is made of them all.
+fn evidence(subject: &ReportSubject) -> InMemDicomObject {
+    let instances = subject.instances.iter().map(referenced_sop).collect();
     let series = InMemDicomObject::from_element_iter([
         text_element(tags::SERIES_INSTANCE_UID, VR::UI, &subject.series_uid),
         sequence(tags::REFERENCED_SOP_SEQUENCE, instances),

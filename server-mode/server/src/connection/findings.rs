@@ -81,11 +81,13 @@ impl Connection {
             && let Some(subject) = self.app.library.report_subject(series)
         {
             let store = self.app.findings_store.clone();
-            let read = tokio::task::spawn_blocking(move || store.load(&subject)).await;
+            let pacs = self.app.library.pacs_of(series);
+            let read =
+                tokio::task::spawn_blocking(move || store.load(&subject, pacs.as_ref())).await;
             match read {
                 Ok(Ok(findings)) => self.app.findings.restore(series, findings),
                 Ok(Err(error)) => {
-                    tracing::warn!(series, %error, "the series' findings could not be read");
+                    tracing::warn!(series, ?error, "the series' findings could not be read");
                 }
                 Err(error) => tracing::error!(%error, "reading findings failed"),
             }
@@ -141,15 +143,16 @@ impl Connection {
             series_uid: None,
         };
         let store = self.app.findings_store.clone();
+        let pacs = self.app.library.pacs_of(&series);
         let count = findings.len();
         let saved = tokio::task::spawn_blocking(move || {
-            store.save(&subject, &volume, &findings, &authorship)
+            store.save(&subject, &volume, &findings, &authorship, pacs.as_ref())
         })
         .await;
         let stored = match saved {
             Ok(Ok(stored)) => stored,
             Ok(Err(error)) => {
-                tracing::warn!(series, %error, "findings not saved");
+                tracing::warn!(series, ?error, "findings not saved");
                 return self
                     .error(ErrorCode::Unavailable, format!("save_findings: {error}"))
                     .await;

@@ -1,8 +1,10 @@
-//! Where the server keeps reports: the findings folder of its state, one report per
-//! series (the last saved), read back when the series opens again.
+//! Where the server keeps reports: with the study on its PACS (STOW-RS) for a series the
+//! library lists from a PACS, else in the findings folder of its state, one report per
+//! series (the last saved); read back from there when the series opens again.
 
 use std::path::PathBuf;
 
+use hounsfield_dicomweb::{DicomWeb, PacsError};
 use hounsfield_findings::FindingError;
 use hounsfield_findings::folder::{keep_report, kept_report};
 use hounsfield_findings::report::{Authorship, MeasuredFinding, ReportSubject, measurement_report};
@@ -13,9 +15,9 @@ use render_core::Volume;
 pub struct Stored {
     /// The report's SOP Instance UID.
     pub sop_instance_uid: String,
-    /// `findings folder`.
+    /// `findings folder` or `pacs`.
     pub stored_in: &'static str,
-    /// The file written.
+    /// The file written, or the URL the report was sent to.
     pub location: String,
 }
 
@@ -31,42 +33,74 @@ impl FindingsStore {
         Self { folder }
     }
 
-    /// The findings of the series' last report, if one was saved.
-    pub fn load(&self, subject: &ReportSubject) -> Result<Vec<MeasuredFinding>, FindingError> {
-        let Some(folder) = &self.folder else {
-            return Ok(Vec::new());
+    /// The findings of the series' last report, from its PACS when it has one, else from
+    /// the findings folder; none when no report was saved.
+    pub fn load(
+        &self,
+        subject: &ReportSubject,
+        pacs: Option<&DicomWeb>,
+    ) -> Result<Vec<MeasuredFinding>, StoreError> {
+        let report = match (pacs, &self.folder) {
+            (Some(pacs), _) => {
+                let work = tempfile::tempdir().map_err(|source| FindingError::Io {
+                    file: std::env::temp_dir(),
+                    source,
+                })?;
+                pacs.newest_series_report(&subject.study_uid, &subject.series_uid, work.path())?
+            }
+            (None, Some(folder)) => kept_report(folder, &subject.study_uid, &subject.series_uid)?,
+            (None, None) => None,
         };
-        let report = kept_report(folder, &subject.study_uid, &subject.series_uid)?;
         Ok(report.map(|report| report.findings).unwrap_or_default())
     }
 
-    /// Writes `findings` as the series' report, by `authorship`.
+    /// Writes `findings` as the series' report, by `authorship`: to its PACS when it has
+    /// one, else into the findings folder.
     pub fn save(
         &self,
         subject: &ReportSubject,
         volume: &Volume,
         findings: &[MeasuredFinding],
         authorship: &Authorship,
-    ) -> Result<Stored, SaveError> {
-        let folder = self.folder.as_ref().ok_or(SaveError::NoFolder)?;
+        pacs: Option<&DicomWeb>,
+    ) -> Result<Stored, StoreError> {
         let report = measurement_report(subject, volume, findings, authorship)?;
-        let sop_instance_uid = report.meta().media_storage_sop_instance_uid().to_string();
-        let path = keep_report(folder, &subject.study_uid, &subject.series_uid, &report)?;
+        let sop_instance_uid = report
+            .meta()
+            .media_storage_sop_instance_uid()
+            .trim_end_matches('\0')
+            .to_string();
+        let (stored_in, location) = match (pacs, &self.folder) {
+            (Some(pacs), _) => {
+                let stored = pacs.store_report(&subject.study_uid, &report)?;
+                tracing::info!(url = %stored.url, "findings stored on the PACS");
+                // The study on the PACS, not its host: clients are not told the PACS's URLs.
+                ("pacs", format!("studies/{}", subject.study_uid))
+            }
+            (None, Some(folder)) => {
+                let path = keep_report(folder, &subject.study_uid, &subject.series_uid, &report)?;
+                ("findings folder", path.display().to_string())
+            }
+            (None, None) => return Err(StoreError::NoFolder),
+        };
         Ok(Stored {
-            sop_instance_uid: sop_instance_uid.trim_end_matches('\0').to_string(),
-            stored_in: "findings folder",
-            location: path.display().to_string(),
+            sop_instance_uid,
+            stored_in,
+            location,
         })
     }
 }
 
-/// Why findings could not be saved.
+/// Why findings could not be saved or read.
 #[derive(Debug, thiserror::Error)]
-pub enum SaveError {
+pub enum StoreError {
     /// The server was given no state folder to keep them in.
     #[error("this server keeps no findings folder: start it with --state-dir")]
     NoFolder,
-    /// The report could not be made or written (the log says where).
+    /// The report could not be made, written or read.
     #[error(transparent)]
     Report(#[from] FindingError),
+    /// The PACS did not store or deliver it (the error names its URL: logged, not sent).
+    #[error("the PACS did not store it (the server log says why)")]
+    Pacs(#[from] PacsError),
 }

@@ -465,6 +465,14 @@ impl Library {
             .cloned()
     }
 
+    /// The PACS series `id` is listed from, if it is a PACS's: where its findings go.
+    pub fn pacs_of(&self, id: &str) -> Option<hounsfield_dicomweb::DicomWeb> {
+        match self.listing().index.get(id)? {
+            Source::Pacs { pacs, .. } => self.pacs.get(*pacs).map(PacsLibrary::source),
+            _ => None,
+        }
+    }
+
     /// Number of series listed.
     pub fn series_count(&self) -> usize {
         self.listing().index.len()

@@ -30,6 +30,11 @@ impl PacsLibrary {
         Self { source, cache }
     }
 
+    /// The DICOMweb service (its clone: the limits and credentials go with it).
+    pub fn source(&self) -> DicomWeb {
+        self.source.clone()
+    }
+
     /// The DICOMweb base URL, for messages.
     pub fn base(&self) -> &str {
         self.source.base().as_str()
