@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use hounsfield_client::{Client, Event};
 use hounsfield_protocol::{
-    ClientMessage, ErrorCode, FindingAction, FindingInfo, FindingRequest, Saved, ServerMessage,
-    Viewport,
+    Action, ClientMessage, ErrorCode, FindingAction, FindingInfo, FindingRequest, Saved,
+    ServerMessage, Viewport,
 };
 use serde_json::Value;
 
@@ -459,5 +459,154 @@ fn check_report(report: &Path, answered: &[FindingInfo]) {
             assert_eq!(number("Angle"), Some(degrees));
         }
         assert_eq!(group["comment"].as_str().unwrap_or_default(), finding.note);
+    }
+}
+
+/// The next `saved` or `error` answer, and the crosshair last told before it.
+async fn stored(client: &mut Client) -> Result<Saved, (ErrorCode, String)> {
+    loop {
+        match reply(client).await {
+            ServerMessage::Saved(saved) => return Ok(saved),
+            ServerMessage::Error { code, message } => return Err((code, message)),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_key_image_marks_the_stored_slice_and_a_snapshot_stores_the_3d_view() {
+    let state = tempfile::tempdir().expect("a state folder");
+    let mut config = common::server::loopback_config();
+    config.h264_encoders = Vec::new();
+    config.findings_folder = Some(state.path().join("findings"));
+    let address = common::server::start_serving(config, &[series_folder()]);
+    common::server::run_within(Duration::from_secs(180), async {
+        let (mut client, _, _) = open_ct(address).await;
+        client
+            .input(Action::Layout {
+                name: "2x2".to_string(),
+            })
+            .await
+            .expect("sent");
+        // The axial slice moved 12 mm up: the key image must follow it.
+        let seq = client
+            .input(Action::Slice {
+                plane: "axial".to_string(),
+                delta_mm: 12.0,
+            })
+            .await
+            .expect("sent");
+        let crosshair = crosshair_after(&mut client, seq).await;
+
+        // A key image on the axial cell: the stored image at the crosshair's height.
+        client
+            .send(&ClientMessage::KeyImage {
+                cell: "axial".to_string(),
+                note: Some("Level II node".to_string()),
+            })
+            .await
+            .expect("sent");
+        let saved = stored(&mut client).await.expect("stored");
+        assert_eq!(saved.document, "key object selection");
+        let document = PathBuf::from(&saved.location);
+        assert!(document.exists(), "{}", document.display());
+        let verify = Command::new("dciodvfy")
+            .arg(&document)
+            .output()
+            .expect("dciodvfy runs");
+        let said = String::from_utf8_lossy(&verify.stderr).to_string();
+        assert!(
+            !said.lines().any(|l| l.starts_with("Error")),
+            "dciodvfy:\n{said}"
+        );
+        let marked = python(
+            "key_image_slice.py",
+            &[&saved.location, &series_folder().to_string_lossy()],
+        );
+        assert_eq!(marked["sop_class"], "1.2.840.10008.5.1.4.1.1.88.59");
+        assert_eq!(marked["title"], "Of Interest");
+        assert_eq!(
+            marked["marked"].as_array().map(Vec::len),
+            Some(1),
+            "one image marked"
+        );
+        let z = marked["z"][0]
+            .as_f64()
+            .expect("the marked image is one of the series'");
+        assert!(
+            (z - crosshair.z).abs() <= 0.5,
+            "image at z {z}, crosshair at {}",
+            crosshair.z
+        );
+
+        // A coronal slice is a reformat: no stored image to mark.
+        client
+            .send(&ClientMessage::KeyImage {
+                cell: "coronal".to_string(),
+                note: None,
+            })
+            .await
+            .expect("sent");
+        let (code, message) = stored(&mut client).await.expect_err("refused");
+        assert_eq!(code, ErrorCode::BadValue);
+        assert!(message.contains("reformat"), "{message}");
+
+        // A snapshot: the 3D cell of the 2×2 frame as a Secondary Capture image.
+        client
+            .send(&ClientMessage::Snapshot {
+                note: Some("For the tumour board".to_string()),
+            })
+            .await
+            .expect("sent");
+        let saved = stored(&mut client).await.expect("stored");
+        assert_eq!(saved.document, "secondary capture");
+        let image = PathBuf::from(&saved.location);
+        let verify = Command::new("dciodvfy")
+            .arg(&image)
+            .output()
+            .expect("dciodvfy runs");
+        let said = String::from_utf8_lossy(&verify.stderr).to_string();
+        assert!(
+            !said.lines().any(|l| l.starts_with("Error")),
+            "dciodvfy:\n{said}"
+        );
+        let ppm = state.path().join("snapshot.ppm");
+        let converted = Command::new("dcm2pnm")
+            .arg(&image)
+            .arg(&ppm)
+            .output()
+            .expect("dcm2pnm runs");
+        assert!(
+            converted.status.success(),
+            "{}",
+            String::from_utf8_lossy(&converted.stderr)
+        );
+        let bytes = std::fs::read(&ppm).expect("the PPM");
+        let cell = (VIEWPORT.width / 2, VIEWPORT.height / 2);
+        let header = format!("P6\n{} {}\n255\n", cell.0, cell.1);
+        assert!(bytes.starts_with(header.as_bytes()), "the 3D cell's size");
+        let lit = bytes[header.len()..]
+            .chunks(3)
+            .filter(|p| p.iter().any(|&v| v > 60))
+            .count();
+        assert!(
+            lit > 1000,
+            "the snapshot shows the volume ({lit} lit pixels)"
+        );
+    });
+}
+
+/// The crosshair the server tells once it has applied input `seq`.
+async fn crosshair_after(client: &mut Client, seq: u32) -> glam::DVec3 {
+    loop {
+        if let Event::Message(ServerMessage::Crosshair {
+            seq: applied,
+            crosshair_lps,
+            ..
+        }) = client.next_event().await.expect("the session lives")
+            && applied >= seq
+        {
+            return crosshair_lps;
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! A findings folder: the latest report of each series a server or a desktop keeps, at
-//! `<folder>/<StudyInstanceUID>/<SeriesInstanceUID>.dcm`. UIDs name the files only after
-//! they are checked to be UIDs, so no series can name a path outside the folder.
+//! `<folder>/<StudyInstanceUID>/<SeriesInstanceUID>.dcm`, and the key images and
+//! snapshots of the study beside them, each `<SOPInstanceUID>.dcm`. UIDs name the files
+//! only after they are checked to be UIDs, so no series can name a path outside the
+//! folder.
 
 use std::path::{Path, PathBuf};
 
@@ -50,6 +52,35 @@ pub fn keep_report(
     }
     let mut bytes = Vec::new();
     report
+        .write_all(&mut bytes)
+        .map_err(|error| FindingError::Encode(error.to_string()))?;
+    write_whole(&path, &bytes, Permissions::OwnerOnly).map_err(io)?;
+    Ok(path)
+}
+
+/// Writes `document` (key images, a snapshot) into the study's folder under its own SOP
+/// Instance UID: documents accumulate, where a series' report is replaced.
+pub fn keep_document(
+    folder: &Path,
+    study_uid: &str,
+    document: &FileDicomObject<InMemDicomObject>,
+) -> Result<PathBuf, FindingError> {
+    let sop_uid = document
+        .meta()
+        .media_storage_sop_instance_uid()
+        .trim_end_matches('\0')
+        .to_string();
+    // The study's folder as a report's is named: the same UID checks.
+    let path = report_path(folder, study_uid, &sop_uid)?;
+    let io = |source| FindingError::Io {
+        file: path.clone(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    let mut bytes = Vec::new();
+    document
         .write_all(&mut bytes)
         .map_err(|error| FindingError::Encode(error.to_string()))?;
     write_whole(&path, &bytes, Permissions::OwnerOnly).map_err(io)?;

@@ -209,3 +209,92 @@ fn a_document_that_is_not_a_report_is_refused_by_name() {
     let error = read_report_file(&path).expect_err("refused").to_string();
     assert!(error.contains("not-a-report.dcm"), "{error}");
 }
+
+/// `dciodvfy`'s verdict on `path`: its output, after asserting no line is an error.
+fn verified(path: &std::path::Path) -> String {
+    let verify = Command::new("dciodvfy")
+        .arg(path)
+        .output()
+        .expect("dciodvfy runs (Debian's dicom3tools)");
+    let said = String::from_utf8_lossy(&verify.stderr).to_string()
+        + &String::from_utf8_lossy(&verify.stdout);
+    let errors: Vec<_> = said.lines().filter(|l| l.starts_with("Error")).collect();
+    assert!(errors.is_empty(), "dciodvfy found errors:\n{said}");
+    said
+}
+
+#[test]
+fn a_key_image_selection_names_its_images_and_passes_the_tools() {
+    let volume = ct_phantom();
+    let subject = subject(&volume);
+    let marked = vec![
+        subject.slice_images[40].clone(),
+        subject.slice_images[41].clone(),
+    ];
+    let document = hounsfield_findings::report::key_object_selection(
+        &subject,
+        &marked,
+        "Nodule, right upper lobe",
+        &authorship(),
+    )
+    .expect("a document");
+    let folder = tempfile::tempdir().expect("a folder");
+    let path = folder.path().join("key-images.dcm");
+    document.write_to_file(&path).expect("written");
+    let said = verified(&path);
+    assert!(said.contains("KeyObjectSelectionDocument"), "{said}");
+    let dump = Command::new("dsrdump")
+        .arg(&path)
+        .output()
+        .expect("dsrdump runs");
+    let text = String::from_utf8_lossy(&dump.stdout);
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    assert!(
+        text.contains("Of Interest") && text.contains("Nodule, right upper lobe"),
+        "{text}"
+    );
+    assert_eq!(text.matches("<contains IMAGE:").count(), 2, "{text}");
+}
+
+#[test]
+fn a_snapshot_is_a_secondary_capture_whose_pixels_dcmtk_reads_back() {
+    let volume = ct_phantom();
+    let (width, height) = (37u32, 21u32);
+    let rgb: Vec<u8> = (0..width * height)
+        .flat_map(|n| [(n % 251) as u8, (n / 7 % 256) as u8, 200])
+        .collect();
+    let snapshot = hounsfield_findings::report::Snapshot {
+        width,
+        height,
+        rgb: &rgb,
+        description: "3D, preset ct-bone, anterior view",
+    };
+    let image =
+        hounsfield_findings::report::secondary_capture(&subject(&volume), snapshot, &authorship())
+            .expect("an image");
+    let folder = tempfile::tempdir().expect("a folder");
+    let path = folder.path().join("snapshot.dcm");
+    image.write_to_file(&path).expect("written");
+    let said = verified(&path);
+    assert!(said.contains("SCImage"), "{said}");
+    // DCMTK writes the pixels as a binary PPM: its raster must be ours.
+    let ppm = folder.path().join("snapshot.ppm");
+    let converted = Command::new("dcm2pnm")
+        .arg(&path)
+        .arg(&ppm)
+        .output()
+        .expect("dcm2pnm runs (Debian's dcmtk)");
+    assert!(
+        converted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&converted.stderr)
+    );
+    let bytes = std::fs::read(&ppm).expect("the PPM");
+    let header = format!("P6\n{width} {height}\n255\n");
+    assert!(bytes.starts_with(header.as_bytes()), "{:?}", &bytes[..20]);
+    assert_eq!(&bytes[header.len()..], &rgb[..]);
+}

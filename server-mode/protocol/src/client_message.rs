@@ -101,6 +101,22 @@ pub enum ClientMessage {
     /// Saves the open series' findings as a Measurement Report where the study lives
     /// (`saved` reply); a viewer's is refused.
     SaveFindings,
+    /// Marks the stored image a slice cell shows now as a key image: a Key Object
+    /// Selection document where the study lives (`saved` reply); a viewer's is refused.
+    KeyImage {
+        /// `axial`, `coronal` or `sagittal`: its slice must be one of the series' images.
+        cell: String,
+        /// What the radiologist says of it (the document's description).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Stores the 3D view as it is now as a Secondary Capture image where the study lives
+    /// (`saved` reply, after a lossless still is drawn); a viewer's is refused.
+    Snapshot {
+        /// What the radiologist says of it (added to the image's comments).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
 }
 
 /// What a client reports about its decoding.

@@ -77,7 +77,8 @@ pub struct FindingInfo {
 pub struct Saved {
     /// The series whose findings were saved.
     pub series: String,
-    /// What was stored: `measurement report` (a Comprehensive 3D SR document).
+    /// What was stored: `measurement report` (a Comprehensive 3D SR document), `key
+    /// object selection` (key images) or `secondary capture` (a 3D snapshot).
     pub document: String,
     /// The stored document's SOP Instance UID.
     pub sop_instance_uid: String,

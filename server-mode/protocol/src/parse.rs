@@ -41,7 +41,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 15] = [
+const CLIENT_TYPES: [&str; 17] = [
     "hello",
     "list_studies",
     "open",
@@ -55,6 +55,8 @@ const CLIENT_TYPES: [&str; 15] = [
     "measure",
     "finding",
     "save_findings",
+    "key_image",
+    "snapshot",
     "webrtc_offer",
     "webrtc_close",
 ];

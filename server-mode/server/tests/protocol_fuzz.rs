@@ -250,6 +250,11 @@ fn typed_messages() -> Vec<ClientMessage> {
             note: Some("Nodule".to_string()),
         }),
         ClientMessage::SaveFindings,
+        ClientMessage::KeyImage {
+            cell: "axial".to_string(),
+            note: Some("Nodule".to_string()),
+        },
+        ClientMessage::Snapshot { note: None },
     ];
     for (seq, action) in (1..).zip(every_action()) {
         messages.push(ClientMessage::Input(Input {
@@ -274,6 +279,8 @@ fn typed_messages() -> Vec<ClientMessage> {
             | ClientMessage::Measure { .. }
             | ClientMessage::Finding(_)
             | ClientMessage::SaveFindings
+            | ClientMessage::KeyImage { .. }
+            | ClientMessage::Snapshot { .. }
             | ClientMessage::WebrtcOffer { .. }
             | ClientMessage::WebrtcClose { .. } => {}
         }
@@ -1179,7 +1186,10 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
                     assert!(length.is_none_or(f64::is_finite) && angle.is_none_or(f64::is_finite));
                 })
         }
-        ClientMessage::SaveFindings => Ok(()),
+        // Documents are the connection's (it stores them where the study lives).
+        ClientMessage::SaveFindings
+        | ClientMessage::KeyImage { .. }
+        | ClientMessage::Snapshot { .. } => Ok(()),
     }
 }
 

@@ -110,3 +110,8 @@ pub fn unit_name(code_value: &str) -> &'static str {
         ""
     }
 }
+
+/// A Key Object Selection's title: images of interest.
+pub const OF_INTEREST: Code = code("113000", "DCM", "Of Interest");
+/// A Key Object Selection's description.
+pub const KEY_OBJECT_DESCRIPTION: Code = code("113012", "DCM", "Key Object Description");

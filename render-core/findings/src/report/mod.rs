@@ -1,14 +1,20 @@
-//! The Measurement Report: findings written as a Comprehensive 3D SR document (TID 1500)
-//! and read back.
+//! The documents a reading leaves in the study: the Measurement Report (findings as a
+//! Comprehensive 3D SR, TID 1500) written and read back, key images (Key Object
+//! Selection) and 3D snapshots (Secondary Capture).
 
 pub mod codes;
+mod elements;
+mod key_images;
 mod read;
+mod snapshot;
 mod subject;
 mod tracking;
 mod uid;
 mod write;
 
+pub use key_images::{KEY_OBJECT_SELECTION, key_object_selection};
 pub use read::{ReadReport, read_report, read_report_file};
+pub use snapshot::{MAX_SNAPSHOT_PIXELS, SECONDARY_CAPTURE, Snapshot, secondary_capture};
 pub use subject::{ImageRef, ReportSubject};
 pub use tracking::{parse_tracking_identifier, tracking_identifier};
 pub use uid::{IMPLEMENTATION_CLASS_UID, new_uid};

@@ -2,6 +2,7 @@
 //! drawn on, and which stored image each slice of the volume is.
 
 use glam::DVec3;
+use hounsfield_vocabulary::SlicePlane;
 use render_core::Volume;
 use render_core::dicom::Series;
 
@@ -114,12 +115,17 @@ impl ReportSubject {
     /// The stored image `finding` lies on: the slice of the volume it was drawn on, when
     /// that slice is one of the series' images (drawn across the stack's slices).
     pub fn image_of(&self, volume: &Volume, finding: &Finding) -> Option<&ImageRef> {
-        let axes = PlaneAxes::of(finding.plane);
+        self.image_at(volume, finding.plane, *finding.points_lps.first()?)
+    }
+
+    /// The stored image a slice of `plane` through `point` shows, when that slice is one
+    /// of the series' images (a plane across the stack of slices).
+    pub fn image_at(&self, volume: &Volume, plane: SlicePlane, point: DVec3) -> Option<&ImageRef> {
+        let axes = PlaneAxes::of(plane);
         if grid_axis_along(volume, axes.normal) != Some(2) {
             return None;
         }
-        let first: DVec3 = *finding.points_lps.first()?;
-        let k = volume.lps_to_voxel(first).z.round();
+        let k = volume.lps_to_voxel(point).z.round();
         if k < 0.0 {
             return None;
         }

@@ -2,15 +2,19 @@
 //! TID 1500, each finding a measurement group (TID 1410) with its outline in patient
 //! coordinates, the image it was drawn on, and its numbers with UCUM units.
 
-use dicom_core::value::{DataSetSequence, PrimitiveValue};
+use dicom_core::value::PrimitiveValue;
 use dicom_core::{DataElement, Tag, VR};
 use dicom_dictionary_std::tags;
-use dicom_object::{FileDicomObject, FileMetaTableBuilder, InMemDicomObject};
+use dicom_object::{FileDicomObject, InMemDicomObject};
 use glam::DVec3;
 use hounsfield_vocabulary::FindingKind;
 use render_core::Volume;
 
 use super::codes::{self, Code};
+use super::elements::{
+    DocumentKind, code_content, code_item, container, content_item, document_header, evidence,
+    image_content, part10, person_content, sequence, text_content, text_element, uid_content,
+};
 use super::subject::{ImageRef, ReportSubject};
 use super::tracking::tracking_identifier;
 use super::uid::new_uid;
@@ -19,8 +23,6 @@ use crate::{Finding, Measurement};
 
 /// Comprehensive 3D SR Storage.
 pub const COMPREHENSIVE_3D_SR: &str = "1.2.840.10008.5.1.4.1.1.88.34";
-/// Explicit VR little endian: the transfer syntax every reader takes.
-const EXPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2.1";
 /// The series number the reports are given (a high number keeps them after the images
 /// in a viewer's series list).
 const REPORT_SERIES_NUMBER: &str = "9001";
@@ -68,46 +70,23 @@ pub fn measurement_report(
     library.sort_by(|a, b| a.sop_instance_uid.cmp(&b.sop_instance_uid));
     library.dedup();
 
-    let mut report = InMemDicomObject::new_empty();
+    let mut report = document_header(
+        subject,
+        DocumentKind {
+            sop_class_uid: COMPREHENSIVE_3D_SR,
+            modality: "SR",
+            series_number: REPORT_SERIES_NUMBER,
+            series_description: "Findings",
+        },
+        &instance_uid,
+        &series_uid,
+        authorship,
+    );
     let mut text = |tag: Tag, vr: VR, value: &str| {
         report.put(DataElement::new(tag, vr, PrimitiveValue::from(value)));
     };
-    text(tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 192");
-    text(tags::SOP_CLASS_UID, VR::UI, COMPREHENSIVE_3D_SR);
-    text(tags::SOP_INSTANCE_UID, VR::UI, &instance_uid);
-    text(tags::PATIENT_NAME, VR::PN, &subject.patient_name);
-    text(tags::PATIENT_ID, VR::LO, &subject.patient_id);
-    text(
-        tags::PATIENT_BIRTH_DATE,
-        VR::DA,
-        &subject.patient_birth_date,
-    );
-    text(tags::PATIENT_SEX, VR::CS, &subject.patient_sex);
-    text(tags::STUDY_INSTANCE_UID, VR::UI, &subject.study_uid);
-    text(tags::STUDY_DATE, VR::DA, &subject.study_date);
-    text(tags::STUDY_TIME, VR::TM, &subject.study_time);
-    text(tags::STUDY_ID, VR::SH, &subject.study_id);
-    text(tags::ACCESSION_NUMBER, VR::SH, &subject.accession_number);
-    text(
-        tags::REFERRING_PHYSICIAN_NAME,
-        VR::PN,
-        &subject.referring_physician,
-    );
-    if !subject.study_description.is_empty() {
-        text(tags::STUDY_DESCRIPTION, VR::LO, &subject.study_description);
-    }
-    text(tags::MODALITY, VR::CS, "SR");
-    text(tags::SERIES_INSTANCE_UID, VR::UI, &series_uid);
-    text(tags::SERIES_NUMBER, VR::IS, REPORT_SERIES_NUMBER);
-    text(tags::SERIES_DESCRIPTION, VR::LO, "Findings");
-    text(tags::MANUFACTURER, VR::LO, "Hounsfield");
-    text(tags::INSTANCE_NUMBER, VR::IS, "1");
     text(tags::COMPLETION_FLAG, VR::CS, "PARTIAL");
     text(tags::VERIFICATION_FLAG, VR::CS, "UNVERIFIED");
-    text(tags::CONTENT_DATE, VR::DA, &authorship.date);
-    text(tags::CONTENT_TIME, VR::TM, &authorship.time);
-    text(tags::INSTANCE_CREATION_DATE, VR::DA, &authorship.date);
-    text(tags::INSTANCE_CREATION_TIME, VR::TM, &authorship.time);
     text(tags::VALUE_TYPE, VR::CS, "CONTAINER");
     text(tags::CONTINUITY_OF_CONTENT, VR::CS, "SEPARATE");
     report.put(sequence(
@@ -160,29 +139,7 @@ pub fn measurement_report(
     content.push(container(codes::IMAGING_MEASUREMENTS, groups));
     report.put(sequence(tags::CONTENT_SEQUENCE, content));
 
-    let meta = FileMetaTableBuilder::new()
-        .transfer_syntax(EXPLICIT_VR_LITTLE_ENDIAN)
-        .media_storage_sop_class_uid(COMPREHENSIVE_3D_SR)
-        .media_storage_sop_instance_uid(&instance_uid)
-        .implementation_class_uid(super::uid::IMPLEMENTATION_CLASS_UID)
-        .implementation_version_name("HOUNSFIELD");
-    report
-        .with_meta(meta)
-        .map_err(|error| FindingError::Encode(error.to_string()))
-}
-
-/// The series the report's findings were drawn on, every instance of it: the volume
-/// they were measured on is made of them all.
-fn evidence(subject: &ReportSubject) -> InMemDicomObject {
-    let instances = subject.instances.iter().map(referenced_sop).collect();
-    let series = InMemDicomObject::from_element_iter([
-        text_element(tags::SERIES_INSTANCE_UID, VR::UI, &subject.series_uid),
-        sequence(tags::REFERENCED_SOP_SEQUENCE, instances),
-    ]);
-    InMemDicomObject::from_element_iter([
-        text_element(tags::STUDY_INSTANCE_UID, VR::UI, &subject.study_uid),
-        sequence(tags::REFERENCED_SERIES_SEQUENCE, vec![series]),
-    ])
+    part10(report, COMPREHENSIVE_3D_SR, &instance_uid)
 }
 
 /// One finding's measurement group.
@@ -327,103 +284,4 @@ fn decimal_string(value: f64) -> String {
     } else {
         format!("{value:.6e}")
     }
-}
-
-fn container(name: Code, children: Vec<InMemDicomObject>) -> InMemDicomObject {
-    let mut item = content_item("CONTAINS", "CONTAINER", name);
-    item.put(text_element(
-        tags::CONTINUITY_OF_CONTENT,
-        VR::CS,
-        "SEPARATE",
-    ));
-    item.put(sequence(tags::CONTENT_SEQUENCE, children));
-    item
-}
-
-fn text_content(relationship: &str, name: Code, value: &str) -> InMemDicomObject {
-    let mut item = content_item(relationship, "TEXT", name);
-    item.put(text_element(tags::TEXT_VALUE, VR::UT, value));
-    item
-}
-
-fn uid_content(name: Code, uid: &str) -> InMemDicomObject {
-    let mut item = content_item("CONTAINS", "UIDREF", name);
-    item.put(text_element(tags::UID, VR::UI, uid));
-    item
-}
-
-fn code_content(relationship: &str, name: Code, value: Code) -> InMemDicomObject {
-    let mut item = content_item(relationship, "CODE", name);
-    item.put(sequence(
-        tags::CONCEPT_CODE_SEQUENCE,
-        vec![code_item(value)],
-    ));
-    item
-}
-
-fn person_content(name: &str) -> InMemDicomObject {
-    let mut item = content_item("HAS OBS CONTEXT", "PNAME", codes::PERSON_OBSERVER_NAME);
-    item.put(text_element(tags::PERSON_NAME, VR::PN, name));
-    item
-}
-
-fn image_content(name: Option<Code>, image: &ImageRef) -> InMemDicomObject {
-    let mut item = InMemDicomObject::from_element_iter([
-        text_element(tags::RELATIONSHIP_TYPE, VR::CS, "CONTAINS"),
-        text_element(tags::VALUE_TYPE, VR::CS, "IMAGE"),
-    ]);
-    if let Some(name) = name {
-        item.put(sequence(
-            tags::CONCEPT_NAME_CODE_SEQUENCE,
-            vec![code_item(name)],
-        ));
-    }
-    item.put(sequence(
-        tags::REFERENCED_SOP_SEQUENCE,
-        vec![referenced_sop(image)],
-    ));
-    item
-}
-
-fn referenced_sop(image: &ImageRef) -> InMemDicomObject {
-    let mut item = InMemDicomObject::from_element_iter([
-        text_element(tags::REFERENCED_SOP_CLASS_UID, VR::UI, &image.sop_class_uid),
-        text_element(
-            tags::REFERENCED_SOP_INSTANCE_UID,
-            VR::UI,
-            &image.sop_instance_uid,
-        ),
-    ]);
-    if let Some(frame) = image.frame {
-        item.put(text_element(
-            tags::REFERENCED_FRAME_NUMBER,
-            VR::IS,
-            &frame.to_string(),
-        ));
-    }
-    item
-}
-
-fn content_item(relationship: &str, value_type: &str, name: Code) -> InMemDicomObject {
-    InMemDicomObject::from_element_iter([
-        text_element(tags::RELATIONSHIP_TYPE, VR::CS, relationship),
-        text_element(tags::VALUE_TYPE, VR::CS, value_type),
-        sequence(tags::CONCEPT_NAME_CODE_SEQUENCE, vec![code_item(name)]),
-    ])
-}
-
-fn code_item(code: Code) -> InMemDicomObject {
-    InMemDicomObject::from_element_iter([
-        text_element(tags::CODE_VALUE, VR::SH, code.value),
-        text_element(tags::CODING_SCHEME_DESIGNATOR, VR::SH, code.scheme),
-        text_element(tags::CODE_MEANING, VR::LO, code.meaning),
-    ])
-}
-
-fn text_element(tag: Tag, vr: VR, value: &str) -> DataElement<InMemDicomObject> {
-    DataElement::new(tag, vr, PrimitiveValue::from(value))
-}
-
-fn sequence(tag: Tag, items: Vec<InMemDicomObject>) -> DataElement<InMemDicomObject> {
-    DataElement::new(tag, VR::SQ, DataSetSequence::from(items))
 }

@@ -3,8 +3,7 @@
 //! opening tells its findings (`findings`), and `save_findings` stores them as a report.
 
 use hounsfield_findings::Finding;
-use hounsfield_findings::report::Authorship;
-use hounsfield_protocol::{FindingAction, FindingRequest, Saved};
+use hounsfield_protocol::{FindingAction, FindingRequest};
 
 use crate::findings::BookError;
 
@@ -131,17 +130,7 @@ impl Connection {
                 )
                 .await;
         }
-        let now = chrono::Local::now();
-        let authorship = Authorship {
-            observer: self
-                .identity
-                .name
-                .clone()
-                .unwrap_or_else(|| "Unknown".to_string()),
-            date: now.format("%Y%m%d").to_string(),
-            time: now.format("%H%M%S").to_string(),
-            series_uid: None,
-        };
+        let authorship = self.authorship();
         let store = self.app.findings_store.clone();
         let pacs = self.app.library.pacs_of(&series);
         let count = findings.len();
@@ -149,42 +138,8 @@ impl Connection {
             store.save(&subject, &volume, &findings, &authorship, pacs.as_ref())
         })
         .await;
-        let stored = match saved {
-            Ok(Ok(stored)) => stored,
-            Ok(Err(error)) => {
-                tracing::warn!(series, ?error, "findings not saved");
-                return self
-                    .error(ErrorCode::Unavailable, format!("save_findings: {error}"))
-                    .await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "saving findings failed");
-                return self
-                    .error(
-                        ErrorCode::Internal,
-                        "save_findings failed (the server log says why)",
-                    )
-                    .await;
-            }
-        };
-        self.app.config.audit.record(&AuditEvent::FindingsSaved {
-            session: self.slot.id(),
-            client: self.client,
-            user: self.identity.name.clone(),
-            series: series.clone(),
-            patient_id: self.app.library.patient_id(&series).unwrap_or_default(),
-            sop_instance_uids: vec![stored.sop_instance_uid.clone()],
-            stored_in: stored.stored_in.to_string(),
-        });
-        self.send(&ServerMessage::Saved(Saved {
-            series,
-            document: "measurement report".to_string(),
-            sop_instance_uid: stored.sop_instance_uid,
-            findings: count,
-            stored_in: stored.stored_in.to_string(),
-            location: stored.location,
-        }))
-        .await
+        self.tell_stored(&series, "measurement report", count, saved)
+            .await
     }
 }
 

@@ -22,6 +22,13 @@ impl Connection {
                         return ControlFlow::Break(());
                     }
                 }
+                if self.snapshot.is_some()
+                    && frame.header.flags.final_still()
+                    && frame.header.codec == Codec::Png
+                    && self.take_snapshot(&frame.payload).await.is_break()
+                {
+                    return ControlFlow::Break(());
+                }
                 let h264 = frame.header.codec == Codec::H264;
                 self.frame_seq = self.frame_seq.wrapping_add(1);
                 let (render_us, encode_us) = (frame.header.render_us, frame.header.encode_us);

@@ -15,6 +15,7 @@ mod codec;
 mod findings;
 mod frames;
 mod handshake;
+mod key_images;
 mod listing;
 mod loading;
 mod sharing;
@@ -172,6 +173,7 @@ async fn serve_session(
         webrtc: WebRtcLink::default(),
         webrtc_offered: false,
         video_over_rtp_only: false,
+        snapshot: None,
     };
     let answered = match hello {
         Some(hello) => connection.handle(hello).await,
@@ -228,6 +230,8 @@ struct Connection {
     /// H.264 only over RTP: the client decodes it there but not from the WebSocket (a page
     /// without WebCodecs), so its frames are JPEG whenever WebRTC does not carry them.
     video_over_rtp_only: bool,
+    /// A snapshot asked for: taken from the next lossless final still.
+    snapshot: Option<key_images::SnapshotWanted>,
 }
 
 impl Drop for Connection {
@@ -473,6 +477,8 @@ impl Connection {
             }
             ClientMessage::Finding(request) => self.finding(request).await,
             ClientMessage::SaveFindings => self.save_findings().await,
+            ClientMessage::KeyImage { cell, note } => self.key_image(&cell, note).await,
+            ClientMessage::Snapshot { note } => self.ask_snapshot(note).await,
             ClientMessage::Stats(stats) => {
                 match self.session.client_stats(&stats, Instant::now()) {
                     Ok(()) => ControlFlow::Continue(()),

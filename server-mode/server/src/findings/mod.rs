@@ -4,7 +4,7 @@
 
 mod store;
 
-pub use store::FindingsStore;
+pub use store::{FindingsStore, StoreError, Stored};
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};

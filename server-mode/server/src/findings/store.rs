@@ -4,9 +4,10 @@
 
 use std::path::PathBuf;
 
+use dicom_object::{FileDicomObject, InMemDicomObject};
 use hounsfield_dicomweb::{DicomWeb, PacsError};
 use hounsfield_findings::FindingError;
-use hounsfield_findings::folder::{keep_report, kept_report};
+use hounsfield_findings::folder::{keep_document, keep_report, kept_report};
 use hounsfield_findings::report::{Authorship, MeasuredFinding, ReportSubject, measurement_report};
 use render_core::Volume;
 
@@ -79,6 +80,44 @@ impl FindingsStore {
             }
             (None, Some(folder)) => {
                 let path = keep_report(folder, &subject.study_uid, &subject.series_uid, &report)?;
+                ("findings folder", path.display().to_string())
+            }
+            (None, None) => return Err(StoreError::NoFolder),
+        };
+        Ok(Stored {
+            sop_instance_uid,
+            stored_in,
+            location,
+        })
+    }
+}
+
+impl FindingsStore {
+    /// Stores `document` (key images, a snapshot) where the study lives: its PACS when it
+    /// has one, else the findings folder.
+    pub fn store_document(
+        &self,
+        subject: &ReportSubject,
+        document: &FileDicomObject<InMemDicomObject>,
+        pacs: Option<&DicomWeb>,
+    ) -> Result<Stored, StoreError> {
+        let sop_instance_uid = document
+            .meta()
+            .media_storage_sop_instance_uid()
+            .trim_end_matches('\0')
+            .to_string();
+        let (stored_in, location) = match (pacs, &self.folder) {
+            (Some(pacs), _) => {
+                let mut bytes = Vec::new();
+                document
+                    .write_all(&mut bytes)
+                    .map_err(|error| FindingError::Encode(error.to_string()))?;
+                let stored = pacs.store_instances(&subject.study_uid, &[bytes])?;
+                tracing::info!(url = %stored.url, "document stored on the PACS");
+                ("pacs", format!("studies/{}", subject.study_uid))
+            }
+            (None, Some(folder)) => {
+                let path = keep_document(folder, &subject.study_uid, document)?;
                 ("findings folder", path.display().to_string())
             }
             (None, None) => return Err(StoreError::NoFolder),

@@ -30,7 +30,7 @@ impl Default for SessionLimits {
 }
 
 /// How many [`MessageKind`]s there are.
-const KINDS: usize = 14;
+const KINDS: usize = 16;
 
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +59,10 @@ pub enum MessageKind {
     Finding,
     /// `save_findings`.
     SaveFindings,
+    /// `key_image`.
+    KeyImage,
+    /// `snapshot`.
+    Snapshot,
     /// `webrtc_offer` and `webrtc_close`.
     Webrtc,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
@@ -80,6 +84,8 @@ impl MessageKind {
         Self::Measure,
         Self::Finding,
         Self::SaveFindings,
+        Self::KeyImage,
+        Self::Snapshot,
         Self::Webrtc,
         Self::Invalid,
     ];
@@ -99,6 +105,8 @@ impl MessageKind {
             ClientMessage::Probe { .. } | ClientMessage::Measure { .. } => Self::Measure,
             ClientMessage::Finding(_) => Self::Finding,
             ClientMessage::SaveFindings => Self::SaveFindings,
+            ClientMessage::KeyImage { .. } => Self::KeyImage,
+            ClientMessage::Snapshot { .. } => Self::Snapshot,
             ClientMessage::WebrtcOffer { .. } | ClientMessage::WebrtcClose { .. } => Self::Webrtc,
         }
     }
@@ -118,6 +126,8 @@ impl MessageKind {
             Self::Measure => "probe",
             Self::Finding => "finding",
             Self::SaveFindings => "save_findings",
+            Self::KeyImage => "key_image",
+            Self::Snapshot => "snapshot",
             Self::Webrtc => "webrtc_offer",
             Self::Invalid => "invalid",
         }
@@ -142,8 +152,8 @@ impl MessageKind {
             // A shape is drawn, then dragged (a redraw on each release, or throttled
             // moves); each measures one slice's voxels.
             Self::Finding => (10.0, 30.0),
-            // A click; each writes a document.
-            Self::SaveFindings => (1.0, 3.0),
+            // Each writes a document (a snapshot renders a lossless still first).
+            Self::SaveFindings | Self::KeyImage | Self::Snapshot => (1.0, 3.0),
             // A client offers once, and again after a failure at most once a minute.
             Self::Webrtc => (2.0, 5.0),
             Self::Invalid => (5.0, 10.0),

@@ -365,6 +365,16 @@ impl Session {
         Ok(())
     }
 
+    /// Whether final stills are lossless (PNG) now.
+    pub fn lossless(&self) -> bool {
+        self.lossless
+    }
+
+    /// Sets whether later final stills are lossless, without asking for one.
+    pub fn set_lossless(&mut self, lossless: bool) {
+        self.lossless = lossless;
+    }
+
     /// The render request due at `now`, if any; taking it clears what was due.
     pub fn next_request(&mut self, now: Instant) -> Option<RenderRequest> {
         let open = self.open.as_ref()?;

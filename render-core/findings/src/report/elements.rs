@@ -1,0 +1,213 @@
+//! The parts every document this program writes shares: the patient, study and series
+//! modules, SR content items built from codes, and the Part 10 file's meta.
+
+use dicom_core::value::{DataSetSequence, PrimitiveValue};
+use dicom_core::{DataElement, Tag, VR};
+use dicom_dictionary_std::tags;
+use dicom_object::{FileDicomObject, FileMetaTableBuilder, InMemDicomObject};
+
+use super::codes::{self, Code};
+use super::subject::{ImageRef, ReportSubject};
+use super::write::Authorship;
+use crate::error::FindingError;
+
+/// Explicit VR little endian: the transfer syntax every reader takes.
+const EXPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2.1";
+
+/// What kind of document a header is for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DocumentKind {
+    /// Its SOP Class UID.
+    pub sop_class_uid: &'static str,
+    /// Its series' modality (`SR`, `KO`, `OT`).
+    pub modality: &'static str,
+    /// Its series' number (high, so it lists after the images).
+    pub series_number: &'static str,
+    /// Its series' description.
+    pub series_description: &'static str,
+}
+
+/// A new document of `kind` in `subject`'s study: the SOP common, patient, study, series
+/// and equipment modules, its instance number and its content date and time.
+pub(crate) fn document_header(
+    subject: &ReportSubject,
+    kind: DocumentKind,
+    instance_uid: &str,
+    series_uid: &str,
+    authorship: &Authorship,
+) -> InMemDicomObject {
+    let mut document = InMemDicomObject::new_empty();
+    let mut text = |tag: Tag, vr: VR, value: &str| {
+        document.put(DataElement::new(tag, vr, PrimitiveValue::from(value)));
+    };
+    text(tags::SPECIFIC_CHARACTER_SET, VR::CS, "ISO_IR 192");
+    text(tags::SOP_CLASS_UID, VR::UI, kind.sop_class_uid);
+    text(tags::SOP_INSTANCE_UID, VR::UI, instance_uid);
+    text(tags::PATIENT_NAME, VR::PN, &subject.patient_name);
+    text(tags::PATIENT_ID, VR::LO, &subject.patient_id);
+    text(
+        tags::PATIENT_BIRTH_DATE,
+        VR::DA,
+        &subject.patient_birth_date,
+    );
+    text(tags::PATIENT_SEX, VR::CS, &subject.patient_sex);
+    text(tags::STUDY_INSTANCE_UID, VR::UI, &subject.study_uid);
+    text(tags::STUDY_DATE, VR::DA, &subject.study_date);
+    text(tags::STUDY_TIME, VR::TM, &subject.study_time);
+    text(tags::STUDY_ID, VR::SH, &subject.study_id);
+    text(tags::ACCESSION_NUMBER, VR::SH, &subject.accession_number);
+    text(
+        tags::REFERRING_PHYSICIAN_NAME,
+        VR::PN,
+        &subject.referring_physician,
+    );
+    if !subject.study_description.is_empty() {
+        text(tags::STUDY_DESCRIPTION, VR::LO, &subject.study_description);
+    }
+    text(tags::MODALITY, VR::CS, kind.modality);
+    text(tags::SERIES_INSTANCE_UID, VR::UI, series_uid);
+    text(tags::SERIES_NUMBER, VR::IS, kind.series_number);
+    text(tags::SERIES_DESCRIPTION, VR::LO, kind.series_description);
+    text(tags::MANUFACTURER, VR::LO, "Hounsfield");
+    text(tags::INSTANCE_NUMBER, VR::IS, "1");
+    text(tags::CONTENT_DATE, VR::DA, &authorship.date);
+    text(tags::CONTENT_TIME, VR::TM, &authorship.time);
+    text(tags::INSTANCE_CREATION_DATE, VR::DA, &authorship.date);
+    text(tags::INSTANCE_CREATION_TIME, VR::TM, &authorship.time);
+    document
+}
+
+/// `document` as a Part 10 file (explicit VR little endian).
+pub(crate) fn part10(
+    document: InMemDicomObject,
+    sop_class_uid: &str,
+    instance_uid: &str,
+) -> Result<FileDicomObject<InMemDicomObject>, FindingError> {
+    let meta = FileMetaTableBuilder::new()
+        .transfer_syntax(EXPLICIT_VR_LITTLE_ENDIAN)
+        .media_storage_sop_class_uid(sop_class_uid)
+        .media_storage_sop_instance_uid(instance_uid)
+        .implementation_class_uid(super::uid::IMPLEMENTATION_CLASS_UID)
+        .implementation_version_name("HOUNSFIELD");
+    document
+        .with_meta(meta)
+        .map_err(|error| FindingError::Encode(error.to_string()))
+}
+
+/// The series the report's findings were drawn on, every instance of it: the volume
+/// they were measured on is made of them all.
+pub(crate) fn evidence(subject: &ReportSubject) -> InMemDicomObject {
+    evidence_of(subject, &subject.instances)
+}
+
+/// `instances` of the subject's series, as a document's evidence.
+pub(crate) fn evidence_of(subject: &ReportSubject, instances: &[ImageRef]) -> InMemDicomObject {
+    let instances = instances.iter().map(referenced_sop).collect();
+    let series = InMemDicomObject::from_element_iter([
+        text_element(tags::SERIES_INSTANCE_UID, VR::UI, &subject.series_uid),
+        sequence(tags::REFERENCED_SOP_SEQUENCE, instances),
+    ]);
+    InMemDicomObject::from_element_iter([
+        text_element(tags::STUDY_INSTANCE_UID, VR::UI, &subject.study_uid),
+        sequence(tags::REFERENCED_SERIES_SEQUENCE, vec![series]),
+    ])
+}
+
+pub(crate) fn container(name: Code, children: Vec<InMemDicomObject>) -> InMemDicomObject {
+    let mut item = content_item("CONTAINS", "CONTAINER", name);
+    item.put(text_element(
+        tags::CONTINUITY_OF_CONTENT,
+        VR::CS,
+        "SEPARATE",
+    ));
+    item.put(sequence(tags::CONTENT_SEQUENCE, children));
+    item
+}
+
+pub(crate) fn text_content(relationship: &str, name: Code, value: &str) -> InMemDicomObject {
+    let mut item = content_item(relationship, "TEXT", name);
+    item.put(text_element(tags::TEXT_VALUE, VR::UT, value));
+    item
+}
+
+pub(crate) fn uid_content(name: Code, uid: &str) -> InMemDicomObject {
+    let mut item = content_item("CONTAINS", "UIDREF", name);
+    item.put(text_element(tags::UID, VR::UI, uid));
+    item
+}
+
+pub(crate) fn code_content(relationship: &str, name: Code, value: Code) -> InMemDicomObject {
+    let mut item = content_item(relationship, "CODE", name);
+    item.put(sequence(
+        tags::CONCEPT_CODE_SEQUENCE,
+        vec![code_item(value)],
+    ));
+    item
+}
+
+pub(crate) fn person_content(name: &str) -> InMemDicomObject {
+    let mut item = content_item("HAS OBS CONTEXT", "PNAME", codes::PERSON_OBSERVER_NAME);
+    item.put(text_element(tags::PERSON_NAME, VR::PN, name));
+    item
+}
+
+pub(crate) fn image_content(name: Option<Code>, image: &ImageRef) -> InMemDicomObject {
+    let mut item = InMemDicomObject::from_element_iter([
+        text_element(tags::RELATIONSHIP_TYPE, VR::CS, "CONTAINS"),
+        text_element(tags::VALUE_TYPE, VR::CS, "IMAGE"),
+    ]);
+    if let Some(name) = name {
+        item.put(sequence(
+            tags::CONCEPT_NAME_CODE_SEQUENCE,
+            vec![code_item(name)],
+        ));
+    }
+    item.put(sequence(
+        tags::REFERENCED_SOP_SEQUENCE,
+        vec![referenced_sop(image)],
+    ));
+    item
+}
+
+pub(crate) fn referenced_sop(image: &ImageRef) -> InMemDicomObject {
+    let mut item = InMemDicomObject::from_element_iter([
+        text_element(tags::REFERENCED_SOP_CLASS_UID, VR::UI, &image.sop_class_uid),
+        text_element(
+            tags::REFERENCED_SOP_INSTANCE_UID,
+            VR::UI,
+            &image.sop_instance_uid,
+        ),
+    ]);
+    if let Some(frame) = image.frame {
+        item.put(text_element(
+            tags::REFERENCED_FRAME_NUMBER,
+            VR::IS,
+            &frame.to_string(),
+        ));
+    }
+    item
+}
+
+pub(crate) fn content_item(relationship: &str, value_type: &str, name: Code) -> InMemDicomObject {
+    InMemDicomObject::from_element_iter([
+        text_element(tags::RELATIONSHIP_TYPE, VR::CS, relationship),
+        text_element(tags::VALUE_TYPE, VR::CS, value_type),
+        sequence(tags::CONCEPT_NAME_CODE_SEQUENCE, vec![code_item(name)]),
+    ])
+}
+
+pub(crate) fn code_item(code: Code) -> InMemDicomObject {
+    InMemDicomObject::from_element_iter([
+        text_element(tags::CODE_VALUE, VR::SH, code.value),
+        text_element(tags::CODING_SCHEME_DESIGNATOR, VR::SH, code.scheme),
+        text_element(tags::CODE_MEANING, VR::LO, code.meaning),
+    ])
+}
+
+pub(crate) fn text_element(tag: Tag, vr: VR, value: &str) -> DataElement<InMemDicomObject> {
+    DataElement::new(tag, vr, PrimitiveValue::from(value))
+}
+
+pub(crate) fn sequence(tag: Tag, items: Vec<InMemDicomObject>) -> DataElement<InMemDicomObject> {
+    DataElement::new(tag, VR::SQ, DataSetSequence::from(items))
+}
