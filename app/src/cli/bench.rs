@@ -62,6 +62,23 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a series in this process and time, from one client over loopback, a 100 cm²
+    /// region's statistics (the mouse's release to the answer) and saving the findings,
+    /// side by side with the plain `measure` round trip.
+    Findings {
+        /// A file, folder or DICOMDIR, or a DICOMweb URL (the save then goes to the PACS
+        /// with STOW-RS).
+        path: PathBuf,
+        /// Series id or number; default: the largest series (the first, on a PACS).
+        #[arg(long)]
+        series: Option<String>,
+        /// Round trips of each kind.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(3..=1000))]
+        runs: u32,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a series in this process and drag it from N clients at once; print first
     /// image, frames/s, input → frame latency and bit rate.
     Stream(StreamArgs),

@@ -82,6 +82,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Bench {
             which: BenchCommand::Stream(args),
         }) => bench::stream(&args),
+        Some(Command::Bench {
+            which:
+                BenchCommand::Findings {
+                    path,
+                    series,
+                    runs,
+                    json,
+                },
+        }) => bench::findings(&path, series.as_deref(), runs, json),
         #[cfg(feature = "test-bench")]
         Some(Command::Bench {
             which: BenchCommand::Soak(args),

@@ -40,6 +40,14 @@ pub(super) fn start(
             path.map(|p| p.display().to_string()).unwrap_or_default()
         );
     }
+    start_serving(library, configure)
+}
+
+/// [`start`] serving `library` (a PACS's, say).
+pub(super) fn start_serving(
+    library: Arc<Library>,
+    configure: impl FnOnce(&mut ServerConfig),
+) -> anyhow::Result<LoopbackServer> {
     let scheduler = crate::commands::serve::start_renderer()?;
     let mut config = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
     configure(&mut config);

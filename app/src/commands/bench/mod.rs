@@ -1,5 +1,6 @@
 //! `hounsfield bench`: figures, never pass/fail. `bench load` times scanning and decoding;
-//! `bench render` times frames while the camera turns; `bench stream` ([`stream`]) drags
+//! `bench render` times frames while the camera turns; `bench findings` ([`findings`])
+//! times a region's statistics and a save beside `measure`; `bench stream` ([`stream`]) drags
 //! through the streaming server, and compares codecs with the quality of their frames
 //! ([`quality`]). The developer build (`--features test-bench`) adds the test bench:
 //! `bench soak` (`soak`) keeps that server busy for minutes with well-behaved, slow and
@@ -8,6 +9,7 @@
 
 mod client;
 mod dicomweb_load;
+mod findings;
 #[cfg(feature = "test-bench")]
 mod haproxy;
 mod loopback;
@@ -20,6 +22,7 @@ mod soak;
 mod stream;
 mod transports;
 
+pub use findings::findings;
 #[cfg(feature = "test-bench")]
 pub use soak::soak;
 
