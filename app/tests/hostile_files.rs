@@ -207,18 +207,7 @@ fn write_deeply_nested(folder: &Path) -> PathBuf {
         .windows(pixel_data.len())
         .position(|w| w == pixel_data)
         .expect("the image has pixel data");
-    let undefined = 0xFFFF_FFFFu32.to_le_bytes();
-    let mut nested = Vec::new();
-    for _ in 0..HOSTILE_NESTING {
-        nested.extend_from_slice(&[0x40, 0x00, 0x30, 0xA7, b'S', b'Q', 0, 0]);
-        nested.extend_from_slice(&undefined);
-        nested.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0]);
-        nested.extend_from_slice(&undefined);
-    }
-    for _ in 0..HOSTILE_NESTING {
-        nested.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
-        nested.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
-    }
+    let nested = hounsfield_test_support::nested_sequences(HOSTILE_NESTING);
     let mut hostile = bytes[..at].to_vec();
     hostile.extend_from_slice(&nested);
     hostile.extend_from_slice(&bytes[at..]);

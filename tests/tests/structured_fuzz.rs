@@ -257,23 +257,6 @@ proptest! {
     }
 }
 
-/// `levels` sequences (ContentSequence, undefined lengths), each in the last one's item,
-/// closed again: the bytes to insert between two top-level elements.
-fn nested_sequences(levels: usize) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(levels * 32);
-    for _ in 0..levels {
-        bytes.extend_from_slice(&[
-            0x40, 0x00, 0x30, 0xA7, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
-        ]);
-        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
-    }
-    for _ in 0..levels {
-        bytes.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
-        bytes.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
-    }
-    bytes
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
 
@@ -289,7 +272,7 @@ proptest! {
         let mut bytes = std::fs::read(common::data(SEEDS[seed])).expect("seed file");
         let found = elements(&bytes);
         let offset = found[at.index(found.len())].offset;
-        bytes.splice(offset..offset, nested_sequences(levels));
+        bytes.splice(offset..offset, hounsfield_test_support::nested_sequences(levels));
         let dir = tempfile::tempdir().expect("temp dir");
         let mut folder = dir.path().to_path_buf();
         for level in 0..folders {

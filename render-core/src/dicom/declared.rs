@@ -390,16 +390,7 @@ mod tests {
             .write_to_file(&path)
             .expect("written");
         let mut bytes = std::fs::read(&path).expect("read back");
-        for _ in 0..levels {
-            bytes.extend_from_slice(&[
-                0x40, 0x00, 0x30, 0xA7, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
-            ]);
-            bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
-        }
-        for _ in 0..levels {
-            bytes.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
-            bytes.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
-        }
+        bytes.extend(hounsfield_test_support::nested_sequences(levels));
         std::fs::write(&path, bytes).expect("rewritten");
         path
     }
