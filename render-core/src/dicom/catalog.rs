@@ -113,8 +113,15 @@ impl Series {
 }
 
 impl Catalog {
-    /// Scans files, folders (recursively) and DICOMDIRs, reading headers only.
+    /// Scans files, folders (recursively) and DICOMDIRs, reading headers only; at most
+    /// [`MAX_CATALOG_IMAGES`] images are listed.
     pub fn scan(paths: &[PathBuf], progress: ProgressFn<'_>) -> Catalog {
+        Self::scan_holding(paths, progress, MAX_CATALOG_IMAGES)
+    }
+
+    /// [`Self::scan`], listing at most `most_images` images: files past them are skipped
+    /// with that reason.
+    fn scan_holding(paths: &[PathBuf], progress: ProgressFn<'_>, most_images: usize) -> Catalog {
         let (files, mut skipped) = files_under(paths);
         let counter = Counter::new(Stage::Scanning, files.len(), progress);
         let (read, late) = read_within(files, read_isolated, FILE_READ_LIMIT, || counter.add(1));
@@ -127,11 +134,11 @@ impl Catalog {
                         file,
                         reason: error.reason(),
                     }),
-                    None if images.len() + headers.len() > MAX_CATALOG_IMAGES => {
+                    None if images.len() + headers.len() > most_images => {
                         skipped.push(SkippedFile {
                             file,
                             reason: format!(
-                                "the catalog is full: {MAX_CATALOG_IMAGES} images are the most one scan lists"
+                                "the catalog is full: {most_images} images are the most one scan lists"
                             ),
                         });
                     }
@@ -372,4 +379,46 @@ fn same_geometry(a: &ImageHeader, b: &ImageHeader) -> bool {
             (None, None) => true,
             _ => false,
         }
+}
+
+#[cfg(test)]
+mod holding_tests {
+    use super::*;
+    use crate::progress::no_progress;
+
+    #[test]
+    fn a_scan_past_its_images_skips_the_rest_with_the_reason() {
+        let series = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"))
+            .join("mr-sag-oblique");
+        let folder = tempfile::tempdir().expect("a folder");
+        let mut copied = 0;
+        for entry in std::fs::read_dir(&series).expect("the series").flatten() {
+            if copied == 5 {
+                break;
+            }
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "dcm") {
+                std::fs::copy(&path, folder.path().join(entry.file_name())).expect("copied");
+                copied += 1;
+            }
+        }
+        assert_eq!(copied, 5, "five images of the series");
+        let catalog = Catalog::scan_holding(&[folder.path().to_path_buf()], &no_progress, 3);
+        let listed: usize = catalog
+            .studies
+            .iter()
+            .flat_map(|study| &study.series)
+            .map(|series| series.images.len())
+            .sum();
+        assert_eq!(listed, 3);
+        assert_eq!(catalog.skipped.len(), 2);
+        assert!(
+            catalog
+                .skipped
+                .iter()
+                .all(|s| s.reason == "the catalog is full: 3 images are the most one scan lists"),
+            "{:?}",
+            catalog.skipped
+        );
+    }
 }
