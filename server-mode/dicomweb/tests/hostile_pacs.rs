@@ -1,6 +1,7 @@
 //! A hostile DICOMweb server written by the test, on loopback, answering each of a
 //! source's bounds at its limit plus one: no answer at all, an answer dribbled a byte at a
-//! time (each byte within the gap allowed, the whole past the call's time), a redirect to
+//! time (each byte within the gap allowed, the whole past the call's time, or past one
+//! request's time), an answer that stops mid-way (past the gap allowed), a redirect to
 //! another host (which must never see the credentials), a redirect loop, JSON nested past
 //! the parser's depth and JSON one byte over its size. Each call must end with an error
 //! that names what was passed, in bounded time, and nothing may panic.
@@ -125,6 +126,84 @@ fn a_pacs_that_dribbles_within_each_gap_is_left_at_the_calls_total_time() {
     assert!(
         took >= limits().total_timeout,
         "left only at the total: {took:?}"
+    );
+}
+
+#[test]
+fn a_pacs_that_stops_mid_answer_is_left_after_the_gap_between_bytes() {
+    let (address, _) = hostile(|stream, _| {
+        let body = format!("[{}]", " ".repeat(900));
+        let _ = stream.write_all(head("200 OK", body.len()).as_bytes());
+        let _ = stream.write_all(&body.as_bytes()[..10]);
+        let _ = stream.flush();
+        // Silent past the read limit of 2 s, and the call's total of 3 s is not reached
+        // before the gap's error: the gap is what ends it.
+        std::thread::sleep(Duration::from_secs(25));
+    });
+    let limits = Limits {
+        total_timeout: Duration::from_secs(20),
+        ..limits()
+    };
+    let source = DicomWeb::new(&format!("http://{address}/dicom-web"), None)
+        .expect("a source")
+        .with_limits(limits.clone());
+    let started = Instant::now();
+    let error = source
+        .search_studies(&StudyQuery {
+            limit: 10,
+            ..StudyQuery::default()
+        })
+        .expect_err("a silent PACS gives an error");
+    let took = started.elapsed();
+    let text = error.to_string();
+    assert!(
+        text.contains("broke off") || text.contains("time"),
+        "{text}"
+    );
+    assert!(
+        took >= limits.read_timeout && took < limits.total_timeout,
+        "left at the gap's limit: {took:?}"
+    );
+}
+
+#[test]
+fn one_request_is_left_at_its_own_time_limit_while_bytes_keep_coming() {
+    let (address, _) = hostile(|stream, _| {
+        let body = format!("[{}]", " ".repeat(900));
+        let _ = stream.write_all(head("200 OK", body.len()).as_bytes());
+        for byte in body.bytes() {
+            std::thread::sleep(Duration::from_millis(300));
+            if stream.write_all(&[byte]).is_err() {
+                return;
+            }
+        }
+    });
+    // Every gap within the read limit, the call's total far away: the request's own
+    // limit of 2 s is what ends it.
+    let limits = Limits {
+        request_timeout: Duration::from_secs(2),
+        total_timeout: Duration::from_secs(20),
+        ..limits()
+    };
+    let source = DicomWeb::new(&format!("http://{address}/dicom-web"), None)
+        .expect("a source")
+        .with_limits(limits.clone());
+    let started = Instant::now();
+    let error = source
+        .search_studies(&StudyQuery {
+            limit: 10,
+            ..StudyQuery::default()
+        })
+        .expect_err("a dribbling PACS gives an error");
+    let took = started.elapsed();
+    let text = error.to_string();
+    assert!(
+        text.contains("time limit passed") || text.contains("broke off"),
+        "{text}"
+    );
+    assert!(
+        took >= limits.request_timeout && took < Duration::from_secs(10),
+        "left at the request's limit: {took:?}"
     );
 }
 
