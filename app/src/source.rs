@@ -7,8 +7,10 @@ use std::sync::OnceLock;
 
 use anyhow::Context;
 use hounsfield_dicomweb::{
-    ArrivedSeries, DicomWeb, PacsCredentials, RetrievalProgress, SeriesCache, is_dicomweb_url,
+    ArrivedSeries, DicomWeb, Limits, PacsCredentials, RetrievalProgress, SeriesCache,
+    is_dicomweb_url,
 };
+use hounsfield_findings::report::ReportSubject;
 use render_core::Volume;
 use render_core::dicom::{Catalog, DicomError, Series, VoxelBudget, load_series_predecoded};
 use render_core::phantom::ct_phantom;
@@ -73,6 +75,8 @@ pub struct OpenedVolume {
     pub warnings: Vec<String>,
     /// Patient, study and series lines for the overlay (empty fields left out).
     pub overlay: Vec<String>,
+    /// The patient, study and series a findings report names (none for the phantom).
+    pub subject: Option<ReportSubject>,
 }
 
 /// Opens the volume at `path` (a series of it), or the phantom when there is no path.
@@ -95,6 +99,7 @@ pub fn open_volume_with_progress(
                 "Built-in sample".to_string(),
                 "Synthetic CT torso".to_string(),
             ],
+            subject: None,
         });
     };
     let paths = [path.to_path_buf()];
@@ -138,6 +143,7 @@ pub fn open_volume_with_progress(
         label: chosen.id.clone(),
         warnings,
         overlay,
+        subject: Some(ReportSubject::of_series(chosen)),
     })
 }
 
@@ -212,10 +218,42 @@ pub fn dicomweb_url(path: &Path) -> Option<&str> {
     path.to_str().filter(|text| is_dicomweb_url(text))
 }
 
-/// The DICOMweb source at `url`, with the command line's credentials.
+/// Seconds a PACS may take to begin an answer (default 30).
+pub const PACS_FIRST_BYTE_VARIABLE: &str = "HOUNSFIELD_PACS_FIRST_BYTE_S";
+/// Seconds one call to a PACS may take in all, its requests and retries (default 900).
+pub const PACS_CALL_VARIABLE: &str = "HOUNSFIELD_PACS_CALL_S";
+
+/// The DICOMweb source at `url`, with the command line's credentials and the time limits
+/// the environment sets.
 pub fn dicomweb(url: &str) -> anyhow::Result<DicomWeb> {
     let credentials = DICOMWEB_CREDENTIALS.get().cloned().flatten();
-    Ok(DicomWeb::new(url, None)?.with_credentials(credentials))
+    Ok(DicomWeb::new(url, None)?
+        .with_credentials(credentials)
+        .with_limits(pacs_limits()?))
+}
+
+/// The PACS's limits: the defaults, with the environment's time limits where it sets them.
+fn pacs_limits() -> anyhow::Result<Limits> {
+    let seconds = |variable: &str, most: u64| -> anyhow::Result<Option<std::time::Duration>> {
+        match std::env::var(variable) {
+            Err(_) => Ok(None),
+            Ok(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|&s| (1..=most).contains(&s))
+                .map(|s| Some(std::time::Duration::from_secs(s)))
+                .with_context(|| format!("{variable}={text:?} is not 1 to {most} seconds")),
+        }
+    };
+    let mut limits = Limits::default();
+    if let Some(first_byte) = seconds(PACS_FIRST_BYTE_VARIABLE, 3600)? {
+        limits.first_byte_timeout = first_byte;
+    }
+    if let Some(call) = seconds(PACS_CALL_VARIABLE, 86_400)? {
+        limits.total_timeout = call;
+    }
+    Ok(limits)
 }
 
 /// The cache of retrieved series.
