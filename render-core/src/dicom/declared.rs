@@ -166,9 +166,29 @@ fn check_source<S: Read + Seek>(
         }
         let size = inflated.len() as u64;
         let explicit = explicit_vr_le().map_err(refuse)?;
-        return walk_dataset(Cursor::new(inflated), size, explicit, reach).map_err(refuse);
+        return walk_isolated(Cursor::new(inflated), size, explicit, reach).map_err(refuse);
     }
-    walk_dataset(source, bytes, syntax, reach).map_err(refuse)
+    walk_isolated(source, bytes, syntax, reach).map_err(refuse)
+}
+
+/// [`walk_dataset`], its panics turned into the file's error: dicom-parser's reader
+/// panics on some malformed input (an item header outside any sequence, found by
+/// `report_fuzz.rs`) instead of answering an error, and every file opened passes here.
+fn walk_isolated<S: Read + Seek>(
+    source: S,
+    bytes: u64,
+    syntax: &dicom_encoding::TransferSyntax,
+    reach: Reach,
+) -> Result<DeclaredLayout, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        walk_dataset(source, bytes, syntax, reach)
+    }))
+    .unwrap_or_else(|panic| {
+        Err(format!(
+            "its data set is broken: {}",
+            crate::panics::message(&*panic).unwrap_or("the parser gave up")
+        ))
+    })
 }
 
 /// Whether `DICM` ends at byte `meta_start`.
