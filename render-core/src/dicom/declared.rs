@@ -416,6 +416,18 @@ mod tests {
     }
 
     #[test]
+    fn an_item_outside_any_sequence_is_the_files_error_not_a_panic() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let path = nested_file(folder.path(), 0);
+        let mut bytes = std::fs::read(&path).expect("read back");
+        // An item header where a top-level element should be.
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        std::fs::write(&path, bytes).expect("rewritten");
+        let error = open_checked(&path, Reach::WholeFile).expect_err("refused");
+        assert!(error.to_string().contains("broken"), "{error}");
+    }
+
+    #[test]
     fn nesting_to_the_bound_parses_on_a_worker_stack_and_one_level_more_is_refused() {
         let folder = tempfile::tempdir().expect("a folder");
         let within = nested_file(folder.path(), MAX_SEQUENCE_DEPTH);
