@@ -9,6 +9,10 @@ import { WebRtcReceiver, canUseWebRtc } from "./webrtc.js";
 import { drawOverlay } from "./overlay.js";
 import { attachCrop } from "./crop.js";
 import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } from "./rulers.js";
+import { FINDING_TOOLS, findingCentre, visibleFindings } from "./findings.js";
+import { attachFindingTools } from "./finding-tools.js";
+import { FindingsPanel } from "./findings-panel.js";
+import { NoteForm } from "./note-form.js";
 import { logIn } from "./login.js";
 import { StudyBrowser } from "./studies.js";
 
@@ -44,8 +48,17 @@ const state = {
   // drawn ({plane, from, to} in cell fractions); whether the ruler tool is on.
   rulers: [],
   draftRuler: null,
-  // The tool a left drag or one finger uses: "ruler", "window" (window/level) or null.
+  // The tool a left drag or one finger uses: "ruler", "window" (window/level), a findings
+  // tool ("ellipse", "rectangle", "freehand", "angle", "arrow") or null.
   tool: null,
+  // The open series' findings as the server told them ({id, kind, cell, points_lps, stats?,
+  // length_mm?, angle_deg?, note?, author?}), the selected one's id, the last `saved`
+  // answer, and what the last save said (saved where, or why not).
+  findings: [],
+  findingsSeries: null,
+  selectedFinding: null,
+  saved: null,
+  saveStatus: null,
   bytes: [],
   error: null,
   // The sequence number of the latest input sent, and of the latest that changes the
@@ -88,7 +101,7 @@ function showOverlay(inputSeq) {
     overlay.geometry = overlay.dueCells.geometry;
     overlay.dueCells = null;
   }
-  drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.cells, rulersShown());
+  redrawOverlay();
 }
 /**
  * A link's `?token=`, taken out of the address bar at once (so it stays out of the
@@ -333,9 +346,14 @@ function handleMessage(message) {
       state.crosshair = message.view?.crosshair_lps ?? null;
       state.crop = message.view?.crop ?? null;
       showCrop(state.crop);
-      // Rulers belong to the series they were drawn on.
+      // Rulers and findings belong to the series they were drawn on (its findings follow).
       state.rulers = [];
       pendingMeasures.length = 0;
+      showFindings(message.series, []);
+      findingReplies.length = 0;
+      findingTools.cancel();
+      state.saveStatus = null;
+      findingsPanel.showSaved(null);
       fillSelect($("preset"), message.presets, message.preset);
       fillSelect($("mode"), message.modes, message.mode);
       canvas.focus();
@@ -354,6 +372,18 @@ function handleMessage(message) {
     case "measure":
       keepRuler(message);
       break;
+    case "findings":
+      showFindings(message.series, message.findings);
+      break;
+    case "finding":
+    case "finding_deleted":
+      findingReplies.shift();
+      keepFinding(message);
+      break;
+    case "saved":
+      findingReplies.shift();
+      showSaved(message);
+      break;
     case "shared":
       // The address others join this view with (the token stays out of it).
       state.shareLink = new URL(message.link, location.href).href;
@@ -366,6 +396,8 @@ function handleMessage(message) {
       }
       state.error = `${message.code}: ${message.message}`;
       console.warn("server:", state.error);
+      // The refusal of a finding or a save (their replies come in the order asked).
+      if (findingReplies.length > 0) findingRefused(findingReplies.shift(), message);
       break;
     case "stats":
       state.stats = message;
@@ -504,9 +536,9 @@ for (const button of document.querySelectorAll("#windows button")) {
 // Rulers: drawn by a drag on a slice (shift-drag, or any drag with the tool on), measured
 // by the server, then kept with their slice.
 const pendingMeasures = [];
-/** Redraws the overlay with the rulers as they stand. */
+/** Redraws the overlay with the rulers and findings as they stand. */
 const redrawOverlay = () =>
-  drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.cells, rulersShown());
+  drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.cells, rulersShown(), findingsShown());
 /** The rulers on the slices shown now, and the one being drawn. */
 function rulersShown() {
   if (overlay.layout !== "2x2") return [];
@@ -559,13 +591,17 @@ const ruler = {
 /** Turns `tool` on (the other tool off), or off when it is on already. */
 function toggleTool(tool) {
   state.tool = state.tool === tool ? null : tool;
-  $("ruler").setAttribute("aria-pressed", String(state.tool === "ruler"));
-  $("wl-tool").setAttribute("aria-pressed", String(state.tool === "window"));
-  // Rulers are drawn on the slices of the 2×2 layout.
-  if (state.tool === "ruler") setLayout("2x2");
+  for (const button of document.querySelectorAll("#tools button[data-tool]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.tool === state.tool));
+  }
+  // What was being drawn with the tool before goes.
+  findingTools.cancel();
+  // Rulers and findings are drawn on the slices of the 2×2 layout.
+  if (state.tool === "ruler" || FINDING_TOOLS.includes(state.tool)) setLayout("2x2");
 }
-$("ruler").addEventListener("click", () => toggleTool("ruler"));
-$("wl-tool").addEventListener("click", () => toggleTool("window"));
+for (const button of document.querySelectorAll("#tools button[data-tool]")) {
+  button.addEventListener("click", () => toggleTool(button.dataset.tool));
+}
 $("clear-rulers").addEventListener("click", () => {
   state.rulers = [];
   state.lastRuler = null;
@@ -578,6 +614,143 @@ window.addEventListener("keydown", (event) => {
   state.draftRuler = null;
   redrawOverlay();
   event.preventDefault();
+});
+
+// Findings: drawn with the findings tools on a slice, measured and kept by the server
+// with the series; listed in the findings panel and saved as a report on demand.
+// The replies awaited to `finding` and `save_findings` requests, oldest first.
+const findingReplies = [];
+/**
+ * Sends a `finding` request, or one that stores a document (`save_findings`, `key_image`,
+ * `snapshot`), whose reply is then awaited; whether it went.
+ */
+function askFindings(message) {
+  if (!connection.open) return false;
+  const awaited = { finding: message.action, save_findings: "save" }[message.type] ?? "document";
+  findingReplies.push(awaited);
+  connection.send(message);
+  return true;
+}
+/** The findings kept on the slices shown now (as the tools pick them). */
+const findingsOnSlices = () =>
+  overlay.layout === "2x2"
+    ? visibleFindings(state.findings, overlay.geometry, canvas.width, canvas.height, sliceStepMm() / 2)
+    : [];
+/** The findings on the slices shown now, the selected one marked, and the one being drawn. */
+function findingsShown() {
+  if (overlay.layout !== "2x2") return [];
+  return findingTools
+    .shapes(findingsOnSlices())
+    .map((shape) => (shape.id === state.selectedFinding ? { ...shape, selected: true } : shape));
+}
+/** Shows `findings` as the findings of `series`, in the overlay and the panel. */
+function showFindings(series, findings) {
+  state.findingsSeries = series;
+  state.findings = findings;
+  if (!findings.some((finding) => finding.id === state.selectedFinding)) state.selectedFinding = null;
+  findingsChanged();
+}
+/** Redraws what shows the findings: the overlay, the panel and its button's count. */
+function findingsChanged() {
+  $("findings-toggle").textContent = `Findings (${state.findings.length})`;
+  findingsPanel.show(state.findings, state.selectedFinding);
+  redrawOverlay();
+}
+/** Keeps the server's answer to a finding request: a finding drawn or redrawn, or deleted. */
+function keepFinding(message) {
+  if (message.type === "finding_deleted") {
+    state.findings = state.findings.filter((finding) => finding.id !== message.id);
+    if (state.selectedFinding === message.id) state.selectedFinding = null;
+  } else {
+    const { type: _type, ...finding } = message;
+    const at = state.findings.findIndex((kept) => kept.id === finding.id);
+    if (at >= 0) state.findings[at] = finding;
+    else state.findings.push(finding);
+  }
+  findingTools.settle();
+  findingsChanged();
+}
+/** A refused finding or save (`what` was asked): the draft goes, the save says why. */
+function findingRefused(what, error) {
+  if (what === "save" || what === "document") {
+    const which = what === "save" ? "findings not saved" : "not stored";
+    state.saveStatus = `${which}: ${error.message}`;
+    findingsPanel.showSaved(state.saveStatus);
+  }
+  findingTools.settle();
+}
+/** Shows where the findings were saved. */
+function showSaved(saved) {
+  state.saved = saved;
+  const what =
+    saved.document === "measurement report"
+      ? `${saved.findings} finding${saved.findings === 1 ? "" : "s"} as a ${saved.document}`
+      : `a ${saved.document}`;
+  state.saveStatus = `saved ${what} in the ${saved.stored_in}: ${saved.location}`;
+  findingsPanel.showSaved(state.saveStatus);
+}
+/** Selects finding `id` (or none). */
+function selectFinding(id) {
+  state.selectedFinding = id;
+  findingsChanged();
+}
+/** Asks the server to delete finding `id`. */
+const removeFinding = (id) => askFindings({ type: "finding", action: "delete", id });
+/**
+ * Selects `finding` and moves the crosshair to its middle, so its slice shows it and the
+ * other slices pass through it: a `slice` input along each plane's normal.
+ */
+function goToFinding(finding) {
+  selectFinding(finding.id);
+  setLayout("2x2");
+  const from = state.crosshair;
+  if (!from) return;
+  const centre = findingCentre(finding);
+  for (const plane of ["axial", "coronal", "sagittal"]) {
+    const delta = slicePosition(plane, centre) - slicePosition(plane, from);
+    if (Math.abs(delta) > 1e-3) send("slice", { plane, delta_mm: delta });
+  }
+}
+const notes = new NoteForm($("finding-note"));
+/** Asks for a new note of the arrow `finding`, beside its line in the panel. */
+async function editNote(finding, event) {
+  const note = await notes.ask(event.clientX - 280, event.clientY, finding.note ?? "");
+  if (note !== null) askFindings({ type: "finding", action: "update", id: finding.id, note });
+}
+const findingsPanel = new FindingsPanel($("findings"), { goTo: goToFinding, remove: removeFinding, editNote });
+$("findings-toggle").addEventListener("click", () => {
+  const shown = $("findings").hidden;
+  $("findings").hidden = !shown;
+  $("findings-toggle").setAttribute("aria-expanded", String(shown));
+});
+$("save-findings").addEventListener("click", () => {
+  const asked = askFindings({ type: "save_findings" });
+  state.saveStatus = asked ? "saving findings…" : "findings not saved: not connected to the server";
+  findingsPanel.showSaved(state.saveStatus);
+  render();
+});
+/** Asks the server to store a document (`key_image`, `snapshot`), saying so meanwhile. */
+function storeDocument(message, what) {
+  const asked = askFindings(message);
+  state.saveStatus = asked ? `storing the ${what}…` : `${what} not stored: not connected to the server`;
+  findingsPanel.showSaved(state.saveStatus);
+  render();
+}
+// The axial slice shown now marked as a key image (its stored image: the plane a CT is
+// acquired in), and the 3D view stored as a snapshot, both where the study lives.
+$("key-image").addEventListener("click", () => storeDocument({ type: "key_image", cell: "axial" }, "key image"));
+$("snapshot").addEventListener("click", () => storeDocument({ type: "snapshot" }, "snapshot"));
+// Before the view's pointer inputs: a press the findings tools use goes no further.
+const findingTools = attachFindingTools(canvas, {
+  tool: () => state.tool,
+  layout: () => state.layout,
+  shown: findingsOnSlices,
+  selected: () => state.selectedFinding,
+  select: selectFinding,
+  send: askFindings,
+  remove: removeFinding,
+  redraw: redrawOverlay,
+  notes,
 });
 
 attachPointer(
@@ -692,6 +865,7 @@ function render() {
   ];
   if (state.layout === "2x2" && state.probe) parts.push(probeText(state.probe));
   if (state.layout === "2x2" && state.lastRuler) parts.push(state.lastRuler);
+  if (state.saveStatus) parts.push(state.saveStatus);
   if (state.shareLink) parts.push(`shared: ${state.shareLink}`);
   if (state.transportReason) parts.push(`WebRTC off: ${state.transportReason}`);
   if (state.error) parts.push(`last error: ${state.error}`);

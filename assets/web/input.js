@@ -200,7 +200,8 @@ function twoFingers(pointers) {
 export function attachKeys(target, send, actions) {
   const views = { 1: "anterior", 2: "posterior", 3: "left", 4: "right", 5: "superior", 6: "inferior" };
   target.addEventListener("keydown", (event) => {
-    if (event.target instanceof HTMLSelectElement) return;
+    // Typing in a field (a search, a note) is no shortcut.
+    if (event.target.closest?.("input, textarea, select")) return;
     const key = event.key;
     if (views[key]) send("view", { name: views[key] });
     else if (key === "r" || key === "R") send("reset");

@@ -1,7 +1,7 @@
 // What the browser draws over the server's 2×2 frame: the lines between the cells, each
-// slice's name and orientation letters, and the crosshair where the server says it shows
-// in each slice. The server draws the images only; this SVG lies over the canvas and
-// uses its pixels as coordinates.
+// slice's name and orientation letters, the crosshair where the server says it shows
+// in each slice, and the rulers and findings on the slices. The server draws the images
+// only; this SVG lies over the canvas and uses its pixels as coordinates.
 
 import { quadCells } from "./input.js";
 
@@ -31,9 +31,10 @@ function element(name, attributes, text) {
  * Redraws `svg` for a `width`×`height` frame: empty in the 1×1 layout; in the 2×2 one
  * the dividers, names, orientation letters and, when `crosshairCells` is known
  * (`{axial: [x, y], ...}` as fractions of each cell), the crosshair lines; then the
- * `rulers` (`{plane, from: [x, y], to: [x, y], label}`, fractions of their cell).
+ * `rulers` (`{plane, from: [x, y], to: [x, y], label}`, fractions of their cell) and the
+ * `findings` (`{id, kind, plane, points, label, selected, draft}`, points as fractions).
  */
-export function drawOverlay(svg, layout, width, height, crosshairCells, rulers = []) {
+export function drawOverlay(svg, layout, width, height, crosshairCells, rulers = [], findings = []) {
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.replaceChildren();
   if (layout !== "2x2" || width <= 0 || height <= 0) return;
@@ -96,4 +97,75 @@ export function drawOverlay(svg, layout, width, height, crosshairCells, rulers =
     );
     svg.append(group);
   }
+  for (const finding of findings) {
+    const cell = cells[SLICE_EDGES.findIndex((edges) => edges.plane === finding.plane) + 1];
+    if (cell && finding.points.length > 0) svg.append(findingMark(finding, cell));
+  }
+}
+
+/**
+ * A finding drawn in `cell` (frame pixels): its outline (a region's ellipse, box or polygon,
+ * an angle's arms, an arrow with its head, a ruler with its ends; an outline being drawn
+ * open) and its label beside it. A `draft` is dashed, the `selected` one stands out.
+ */
+function findingMark(finding, cell) {
+  const points = finding.points.map(([x, y]) => [cell.x + x * cell.width, cell.y + y * cell.height]);
+  const classes = ["finding", finding.selected && "selected", finding.draft && "draft"].filter(Boolean);
+  const group = element("g", {
+    class: classes.join(" "),
+    "data-id": finding.id ?? "",
+    "data-kind": finding.kind,
+    "data-plane": finding.plane,
+  });
+  const path = points.map(([x, y]) => `${x},${y}`).join(" ");
+  const [first, second = first] = points;
+  const lowest = Math.max(...points.map(([, y]) => y));
+  const leftmost = Math.min(...points.map(([x]) => x));
+  // The label: under a region, by an angle's vertex, at an arrow's tail, past a ruler's end.
+  let label = [leftmost, lowest + 16];
+  switch (finding.kind) {
+    case "ellipse":
+    case "rectangle": {
+      const [left, top] = [Math.min(first[0], second[0]), Math.min(first[1], second[1])];
+      const [w, h] = [Math.abs(second[0] - first[0]), Math.abs(second[1] - first[1])];
+      group.append(
+        finding.kind === "ellipse"
+          ? element("ellipse", { cx: left + w / 2, cy: top + h / 2, rx: w / 2, ry: h / 2 })
+          : element("rect", { x: left, y: top, width: w, height: h }),
+      );
+      break;
+    }
+    case "polygon":
+      group.append(element("polygon", { points: path }));
+      break;
+    case "freehand":
+      group.append(element("polyline", { points: path }));
+      break;
+    case "angle":
+      group.append(element("polyline", { points: path }), ...points.map(([cx, cy]) => element("circle", { cx, cy, r: 2.5 })));
+      label = [second[0] + 8, second[1] - 8];
+      break;
+    case "arrow":
+      group.append(element("line", { x1: first[0], y1: first[1], x2: second[0], y2: second[1] }), arrowHead(first, second));
+      label = [first[0] + 6, first[1] + (first[1] >= second[1] ? 16 : -6)];
+      break;
+    default:
+      group.append(
+        element("line", { x1: first[0], y1: first[1], x2: second[0], y2: second[1] }),
+        element("circle", { cx: first[0], cy: first[1], r: 2.5 }),
+        element("circle", { cx: second[0], cy: second[1], r: 2.5 }),
+      );
+      label = [second[0] + 6, second[1] - 6];
+  }
+  if (finding.label) group.append(element("text", { x: label[0], y: label[1] }, finding.label));
+  return group;
+}
+
+/** An arrow's head at `head`, pointing away from `tail`. */
+function arrowHead(tail, head) {
+  const length = Math.hypot(head[0] - tail[0], head[1] - tail[1]) || 1;
+  const [ux, uy] = [(head[0] - tail[0]) / length, (head[1] - tail[1]) / length];
+  const back = [head[0] - 10 * ux, head[1] - 10 * uy];
+  const corners = [head, [back[0] - 5 * uy, back[1] + 5 * ux], [back[0] + 5 * uy, back[1] - 5 * ux]];
+  return element("polygon", { class: "head", points: corners.map(([x, y]) => `${x},${y}`).join(" ") });
 }

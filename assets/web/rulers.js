@@ -2,15 +2,20 @@
 // plane, its ends in patient space (LPS mm, as the server measured them) and so the slice's
 // position along the plane's normal. It shows only while its cell shows that slice, placed
 // by the geometry of the server's `crosshair` message (where the crosshair shows in each
-// cell and each cell's millimetres per pixel), so it follows a resize.
+// cell and each cell's millimetres per pixel), so it follows a resize. Findings
+// (findings.js) are placed and shown the same way.
 
 import { quadCells } from "./input.js";
 
-/** Screen right, screen down and the normal (LPS) of each slice, as the server draws it. */
+/**
+ * Screen right, screen down and the normal (LPS, right × down) of each slice, as the server
+ * draws it; the normal is the way its `slice` input moves the slice for a positive
+ * `delta_mm` (towards S, P and R).
+ */
 const AXES = {
   axial: { cell: 1, right: [1, 0, 0], down: [0, 1, 0], normal: [0, 0, 1] },
   coronal: { cell: 2, right: [1, 0, 0], down: [0, 0, -1], normal: [0, 1, 0] },
-  sagittal: { cell: 3, right: [0, 1, 0], down: [0, 0, -1], normal: [1, 0, 0] },
+  sagittal: { cell: 3, right: [0, 1, 0], down: [0, 0, -1], normal: [-1, 0, 0] },
 };
 
 const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -19,7 +24,10 @@ const minus = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
 /** A length as the page shows it: "42.3 mm". */
 export const rulerLabel = (mm) => `${mm.toFixed(1)} mm`;
 
-/** Where `plane`'s slice lies along its normal (mm) when it passes through `point` (LPS). */
+/**
+ * Where `plane`'s slice lies along its normal (mm) when it passes through `point` (LPS): the
+ * difference of two is the `delta_mm` of the `slice` input from one to the other.
+ */
 export const slicePosition = (plane, point) => dot(point, AXES[plane].normal);
 
 /**
@@ -40,9 +48,12 @@ export function spotOf(geometry, plane, point, width, height) {
   ];
 }
 
+/** `plane`'s cell of a `width`×`height` frame (`{x, y, width, height}`, frame pixels). */
+export const cellOf = (plane, width, height) => quadCells(width, height)[AXES[plane]?.cell ?? 1];
+
 /** The length in frame pixels between fractions `from` and `to` of `plane`'s cell. */
 export function pixelsInCell(plane, from, to, width, height) {
-  const cell = quadCells(width, height)[AXES[plane]?.cell ?? 1];
+  const cell = cellOf(plane, width, height);
   return Math.hypot((to[0] - from[0]) * cell.width, (to[1] - from[1]) * cell.height);
 }
 
@@ -53,14 +64,22 @@ export function lengthInCell(geometry, plane, from, to, width, height) {
 }
 
 /**
+ * Whether `plane`'s cell shows the slice at `sliceMm` along its normal (within
+ * `toleranceMm`): the slice through the crosshair of the `geometry` drawn now.
+ */
+export function showsSlice(geometry, plane, sliceMm, toleranceMm) {
+  if (!geometry?.crosshairLps) return false;
+  return Math.abs(slicePosition(plane, geometry.crosshairLps) - sliceMm) <= toleranceMm;
+}
+
+/**
  * The rulers to draw now: those whose slice the crosshair's slice of their plane is
  * (within `toleranceMm`), as `{plane, from, to, label}` in fractions of their cell.
  */
 export function visibleRulers(rulers, geometry, width, height, toleranceMm) {
   if (!geometry?.crosshairLps) return [];
   return rulers.flatMap((ruler) => {
-    const here = slicePosition(ruler.plane, geometry.crosshairLps);
-    if (Math.abs(here - ruler.slice_mm) > toleranceMm) return [];
+    if (!showsSlice(geometry, ruler.plane, ruler.slice_mm, toleranceMm)) return [];
     const from = spotOf(geometry, ruler.plane, ruler.from_lps, width, height);
     const to = spotOf(geometry, ruler.plane, ruler.to_lps, width, height);
     return from && to ? [{ plane: ruler.plane, from, to, label: rulerLabel(ruler.mm) }] : [];

@@ -53,6 +53,26 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/rulers.js"),
     ),
     (
+        "/findings.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/findings.js"),
+    ),
+    (
+        "/finding-tools.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/finding-tools.js"),
+    ),
+    (
+        "/findings-panel.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/findings-panel.js"),
+    ),
+    (
+        "/note-form.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/note-form.js"),
+    ),
+    (
         "/login.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/login.js"),
