@@ -6,6 +6,7 @@
 mod capture;
 mod certificate_prompt;
 mod crop_panel;
+mod findings_panel;
 mod render_switch;
 mod share_dialog;
 mod shortcuts;
@@ -22,6 +23,7 @@ use render_core::view::{CropBox, Quality};
 
 use super::Launch;
 use super::browser::{OpenChoice, SeriesBrowser};
+use super::findings::{LocalFindings, store};
 use super::loading::{Loading, Poll};
 use super::screenshot::Outcome;
 use super::session_share::{ShareOptions, Sharing};
@@ -94,6 +96,11 @@ pub struct DesktopApp {
     share_dialog: Option<ShareOptions>,
     /// Whether the crop panel is shown.
     show_crop: bool,
+    /// Whether the findings panel is shown (beside the 2×2 layout).
+    show_findings: bool,
+    /// The findings panel opened by itself once (a finding tool picked, or a series with
+    /// findings shown); from then on it is the user's to show or hide.
+    findings_panel_opened: bool,
     /// The crop box the 3D view starts with (`--crop`).
     start_crop: Option<CropBox>,
 }
@@ -218,6 +225,8 @@ impl DesktopApp {
             sharing: None,
             share_dialog: None,
             show_crop: false,
+            show_findings: false,
+            findings_panel_opened: false,
             start_crop,
         };
         app.save_settings();
@@ -252,11 +261,15 @@ impl DesktopApp {
                 self.browser.current = Some(self.label.clone());
                 self.overlay = opened.overlay;
                 self.warnings.extend(opened.warnings);
+                let folder = self.settings_path.as_deref().and_then(store::folder_beside);
+                let (findings, unread) = LocalFindings::open(opened.subject, folder);
+                self.warnings.extend(unread);
                 let (mut view, warnings) = LocalWorkspace::new(
                     *renderer,
                     render_state.clone(),
                     Arc::new(opened.volume),
                     self.settings.layout,
+                    findings,
                 );
                 self.warnings.extend(warnings);
                 // `--crop` applies to the first series only.
@@ -303,6 +316,14 @@ impl DesktopApp {
         self.browser.current = choice.series.clone();
         self.note = None;
         self.stop_sharing("the share ended: another series was opened");
+        if let State::Local(workspace) = &self.state
+            && workspace.findings.list.unsaved()
+        {
+            self.warnings.push(format!(
+                "the findings drawn on {} were left unsaved when another series opened",
+                self.label
+            ));
+        }
         self.overlay.clear();
         let wake = ctx.clone();
         // The old views (and their GPU memory) go now.
@@ -519,6 +540,7 @@ impl eframe::App for DesktopApp {
             self.open(choice, &ctx, frame.wgpu_render_state());
         }
         self.crop_panel(ui);
+        self.findings_panel(ui);
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         self.share_window(&ctx, frame.wgpu_render_state());
         self.certificate_window(&ctx);
@@ -529,5 +551,7 @@ impl eframe::App for DesktopApp {
     }
 }
 
+#[cfg(test)]
+mod findings_tests;
 #[cfg(test)]
 mod ui_tests;

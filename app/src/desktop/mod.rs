@@ -4,6 +4,7 @@
 mod app;
 mod browser;
 mod crop_control;
+mod findings;
 mod gestures;
 mod loading;
 mod local_frame_rate;

@@ -1,26 +1,20 @@
 //! One multiplanar reformat (axial, coronal or sagittal) in the layout: the slice through
 //! the shared crosshair, with orientation labels, a scale bar, the crosshair lines of the
-//! other planes, the value under the cursor (HU for CT) and a distance ruler.
+//! other planes, the value under the cursor (HU for CT), a distance ruler, and the
+//! findings drawn on it.
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use glam::DVec3;
+use hounsfield_protocol::SlicePlane;
 use render_core::gpu::Renderer;
-use render_core::view::{MprOrientation, MprPlane, Quality, ViewState};
+use render_core::view::{MprOrientation, MprPlane, PlaneGeometry, Quality, ViewState};
 use render_core::{Volume, Window};
 
+use super::findings::paint::paint_slice;
+use super::findings::{Gesture, LocalFindings, SketchOutcome, SliceTool};
 use super::gestures::dragged_window;
 use super::viewport_texture::ViewportTexture;
-
-/// What a left drag does on a slice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SliceTool {
-    /// Moves the crosshair (and so the other slices) to the point.
-    #[default]
-    Crosshair,
-    /// Draws a ruler and shows its length in millimetres.
-    Measure,
-}
 
 /// What the slices share: the crosshair point, the grey window and the tool.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,6 +72,7 @@ impl SliceGeometry {
 }
 
 /// A slice's geometry where it is drawn: egui points ↔ patient coordinates.
+#[derive(Debug, Clone, Copy)]
 struct OnScreen {
     rect: egui::Rect,
     pixels_per_point: f64,
@@ -91,6 +86,25 @@ impl OnScreen {
             f64::from(pos.x - self.rect.min.x) * self.pixels_per_point,
             f64::from(pos.y - self.rect.min.y) * self.pixels_per_point,
         )
+    }
+
+    /// Where a patient point shows.
+    fn screen_of(&self, lps: DVec3) -> egui::Pos2 {
+        let (x, y) = self.geometry.pixel_of(lps);
+        egui::pos2(
+            self.rect.min.x + (x / self.pixels_per_point) as f32,
+            self.rect.min.y + (y / self.pixels_per_point) as f32,
+        )
+    }
+}
+
+/// The standard plane of `orientation` (none for an oblique one).
+pub fn standard_plane(orientation: MprOrientation) -> Option<SlicePlane> {
+    match orientation {
+        MprOrientation::Axial => Some(SlicePlane::Axial),
+        MprOrientation::Coronal => Some(SlicePlane::Coronal),
+        MprOrientation::Sagittal => Some(SlicePlane::Sagittal),
+        MprOrientation::Oblique { .. } => None,
     }
 }
 
@@ -191,6 +205,8 @@ pub struct SliceView {
     error: Option<String>,
     /// Wheel movement not yet turned into slices (points).
     scrolled: f32,
+    /// Where the slice was last drawn.
+    shown: Option<OnScreen>,
 }
 
 /// Wheel movement (points) that moves one slice.
@@ -207,7 +223,20 @@ impl SliceView {
             probe: None,
             error: None,
             scrolled: 0.0,
+            shown: None,
         }
+    }
+
+    /// Where the slice was last drawn, in egui points.
+    #[cfg(test)]
+    pub fn rect(&self) -> Option<egui::Rect> {
+        self.shown.map(|shown| shown.rect)
+    }
+
+    /// The patient point under `pos` on the slice as last drawn.
+    #[cfg(test)]
+    pub fn lps_at(&self, pos: egui::Pos2) -> Option<DVec3> {
+        self.shown.map(|shown| shown.lps_at(pos))
     }
 
     /// The ruler's length (mm), when one is drawn.
@@ -222,7 +251,7 @@ impl SliceView {
     }
 
     /// Draws the slice in `ui`'s remaining space, handles its input (which may move the
-    /// shared crosshair or window) and paints its overlays.
+    /// shared crosshair or window, or draw and edit findings) and paints its overlays.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
@@ -230,6 +259,7 @@ impl SliceView {
         render_state: &RenderState,
         base: &ViewState,
         link: &mut SliceLink,
+        findings: &mut LocalFindings,
     ) {
         let Some(volume) = renderer.volume().cloned() else {
             return;
@@ -252,6 +282,7 @@ impl SliceView {
             .window
             .or_else(|| renderer.effective_window(&mpr_view(base, plane, None)));
         self.handle_input(ui, &response, &volume, link, in_effect, &on_screen);
+        self.findings_gesture(ui, &response, &volume, link, findings, &on_screen);
         let plane = self.plane(&volume, link);
         let window = link.window.or(in_effect);
         let wanted = (plane, window, physical);
@@ -272,6 +303,64 @@ impl SliceView {
         self.texture.paint(&painter, rect);
         let geometry = SliceGeometry::of(&plane, &volume, physical);
         self.paint_overlays(&painter, rect, pixels_per_point, &geometry, link, window);
+        let shown = OnScreen {
+            rect,
+            pixels_per_point,
+            geometry,
+        };
+        if let Some(slice) = standard_plane(self.orientation) {
+            let placed = placed_findings(findings, slice, &volume, link, &shown);
+            paint_slice(&painter, &findings.list, &findings.sketch, slice, &placed);
+        }
+        self.shown = Some(shown);
+    }
+
+    /// A drawing or select tool's gesture: a finding drawn (measured here on `volume`),
+    /// moved, reshaped or selected.
+    fn findings_gesture(
+        &self,
+        ui: &egui::Ui,
+        response: &egui::Response,
+        volume: &Volume,
+        link: &SliceLink,
+        findings: &mut LocalFindings,
+        on_screen: &OnScreen,
+    ) {
+        let Some(slice) = standard_plane(self.orientation) else {
+            return;
+        };
+        if !link.tool.acts_on_findings() {
+            // Another tool picked: what was being drawn or moved is dropped.
+            findings.sketch.cancel();
+            return;
+        }
+        let placed = placed_findings(findings, slice, volume, link, on_screen);
+        let gesture = Gesture::of(ui, response);
+        let selected = findings.list.selected;
+        let outcomes = findings.sketch.handle(
+            slice,
+            link.tool,
+            &gesture,
+            on_screen.rect,
+            &placed,
+            selected,
+        );
+        let to_lps = |points: &[egui::Pos2]| points.iter().map(|p| on_screen.lps_at(*p)).collect();
+        for outcome in outcomes {
+            match outcome {
+                SketchOutcome::Drawn {
+                    plane,
+                    kind,
+                    points,
+                } => {
+                    findings.draw(volume, kind, plane, to_lps(&points));
+                }
+                SketchOutcome::Reshaped { id, points } => {
+                    findings.redraw(volume, id, to_lps(&points));
+                }
+                SketchOutcome::Selected(id) => findings.list.selected = id,
+            }
+        }
     }
 
     fn handle_input(
@@ -306,6 +395,8 @@ impl SliceView {
             let lps = to_lps(pos);
             match link.tool {
                 SliceTool::Crosshair => link.crosshair = lps,
+                // Findings take their gestures apart (`findings_gesture`).
+                SliceTool::Select | SliceTool::Draw(_) => {}
                 SliceTool::Measure => {
                     if response.drag_started() || response.clicked() {
                         self.ruler = Some((lps, lps));
@@ -446,6 +537,21 @@ impl SliceView {
             );
         }
     }
+}
+
+/// The findings on `slice` through the crosshair, where they show on screen.
+fn placed_findings(
+    findings: &LocalFindings,
+    slice: SlicePlane,
+    volume: &Volume,
+    link: &SliceLink,
+    on_screen: &OnScreen,
+) -> Vec<super::findings::Placed> {
+    let step = volume.spacing_mm.iter().copied().fold(f64::MAX, f64::min);
+    let depth = link.crosshair.dot(slice.normal());
+    findings
+        .list
+        .placed_on(slice, depth, step * 0.5, |lps| on_screen.screen_of(lps))
 }
 
 /// `base` turned into the reformat `plane` with `window`, at full quality.

@@ -1,5 +1,6 @@
 //! A volume rendered here: one renderer on eframe's device draws the 3D view and the three
-//! reformats of the two-by-two layout, which share a crosshair and a grey window.
+//! reformats of the two-by-two layout, which share a crosshair, a grey window and the
+//! series' findings.
 
 use std::sync::Arc;
 
@@ -11,7 +12,8 @@ use render_core::view::MprOrientation;
 use render_core::view::change::ViewChange;
 use render_core::{Volume, Window};
 
-use super::slice_view::{SliceLink, SliceTool, SliceView};
+use super::findings::{LocalFindings, PanelAction, SliceTool};
+use super::slice_view::{SliceLink, SliceView};
 use super::view3d::View3d;
 use render_core::view::Layout;
 
@@ -27,16 +29,19 @@ pub struct LocalWorkspace {
     pub link: SliceLink,
     /// 3D alone, or two by two.
     pub layout: Layout,
+    /// The series' findings.
+    pub findings: LocalFindings,
 }
 
 impl LocalWorkspace {
-    /// Uploads `volume` with `renderer` (on `render_state`'s device); returns the workspace
-    /// and the upload's warnings.
+    /// Uploads `volume` with `renderer` (on `render_state`'s device), with the series'
+    /// `findings`; returns the workspace and the upload's warnings.
     pub fn new(
         mut renderer: Renderer,
         render_state: RenderState,
         volume: Arc<Volume>,
         layout: Layout,
+        findings: LocalFindings,
     ) -> (Self, Vec<String>) {
         let view3d = View3d::new(&renderer, &volume);
         let link = SliceLink {
@@ -57,6 +62,7 @@ impl LocalWorkspace {
                 ],
                 link,
                 layout,
+                findings,
             },
             warnings,
         )
@@ -112,6 +118,35 @@ impl LocalWorkspace {
         }
     }
 
+    /// Does what the findings panel asked: shows a finding (its slice through the
+    /// crosshair), deletes one, changes a note, saves.
+    pub fn take_panel_actions(&mut self, actions: Vec<PanelAction>) {
+        let Some(volume) = self.renderer.volume().cloned() else {
+            return;
+        };
+        for action in actions {
+            match action {
+                PanelAction::GoTo(id) => {
+                    if let Some(entry) = self.findings.list.get(id) {
+                        self.link.crosshair = entry.centre_lps();
+                        self.findings.list.selected = Some(id);
+                        self.layout = Layout::Quad;
+                    }
+                }
+                PanelAction::Delete(id) => self.findings.delete(id),
+                PanelAction::Note(id, note) => self.findings.renote(&volume, id, note),
+                PanelAction::Save => self.findings.save(&volume),
+            }
+        }
+    }
+
+    /// Deletes the selected finding, when one is.
+    pub fn delete_selected_finding(&mut self) {
+        if let Some(id) = self.findings.list.selected {
+            self.findings.delete(id);
+        }
+    }
+
     /// Back to the views the volume opened with.
     pub fn reset(&mut self) {
         self.view3d.reset();
@@ -158,6 +193,7 @@ impl LocalWorkspace {
                         &self.render_state,
                         &base,
                         &mut self.link,
+                        &mut self.findings,
                     );
                 }
                 ui.allocate_rect(whole, egui::Sense::hover());

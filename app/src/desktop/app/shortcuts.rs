@@ -5,11 +5,12 @@ use eframe::egui;
 use hounsfield_protocol::Action;
 
 use super::{DesktopApp, State};
-use crate::desktop::slice_view::SliceTool;
+use crate::desktop::findings::SliceTool;
 use render_core::view::Layout;
 
 impl DesktopApp {
-    /// Keys: 1 and 2 (layout), C and M (slice tool), R (reset), O (overlay), S (screenshot).
+    /// Keys: 1 and 2 (layout), C and M (slice tool), R (reset), O (overlay), S (screenshot),
+    /// Delete (the selected finding).
     pub(super) fn shortcuts(&mut self, ctx: &egui::Context) {
         if ctx.egui_wants_keyboard_input() {
             return;
@@ -43,6 +44,9 @@ impl DesktopApp {
                 if pressed(egui::Key::R) {
                     workspace.reset();
                 }
+                if pressed(egui::Key::Delete) || pressed(egui::Key::Backspace) {
+                    workspace.delete_selected_finding();
+                }
                 if workspace.layout != before {
                     self.settings.layout = workspace.layout;
                     self.save_settings();
@@ -52,8 +56,14 @@ impl DesktopApp {
                 if pressed(egui::Key::R) {
                     view.act(Action::Reset);
                 }
+                if pressed(egui::Key::C) {
+                    view.tool = SliceTool::Crosshair;
+                }
                 if pressed(egui::Key::M) {
-                    view.ruler_tool = !view.ruler_tool;
+                    view.tool = SliceTool::Measure;
+                }
+                if pressed(egui::Key::Delete) || pressed(egui::Key::Backspace) {
+                    view.delete_selected_finding();
                 }
                 let layout = if pressed(egui::Key::Num1) {
                     Some(Layout::Single)

@@ -1,14 +1,14 @@
-//! The toolbar: preset, mode, CT window, layout, slice tool and reset (for the view rendered
-//! here, or sent as inputs to the server), then the panels (crop, studies), screenshot,
-//! share and the Local | Server switch.
+//! The toolbar: preset, mode, CT window, layout, slice tools and reset (for the view
+//! rendered here, or sent as inputs to the server), then the panels (crop, findings,
+//! studies), screenshot, share and the Local | Server switch.
 
 use eframe::egui;
 use hounsfield_protocol::Action;
 use render_core::transfer::RenderMode;
 
 use super::{DesktopApp, State};
+use crate::desktop::findings::tool_choice;
 use crate::desktop::session_share::ShareOptions;
-use crate::desktop::slice_view::SliceTool;
 use crate::desktop::thin_client::remote_view::RemoteView;
 use crate::desktop::workspace::LocalWorkspace;
 use render_core::view::Layout;
@@ -47,6 +47,21 @@ impl DesktopApp {
                     .clicked()
             {
                 self.show_crop = !self.show_crop;
+            }
+            let quad = match &self.state {
+                State::Local(view) => view.layout == Layout::Quad,
+                State::Remote { view, .. } => view.layout() == Layout::Quad,
+                _ => false,
+            };
+            if quad
+                && ui
+                    .selectable_label(self.show_findings, "Findings")
+                    .on_hover_text(
+                        "the findings panel: the series' findings, their numbers, saving",
+                    )
+                    .clicked()
+            {
+                self.show_findings = !self.show_findings;
             }
             if ui
                 .selectable_label(self.show_browser, "Studies")
@@ -120,10 +135,8 @@ fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
     ui.selectable_value(&mut workspace.layout, Layout::Quad, "2×2")
         .on_hover_text("3D, axial, coronal and sagittal (key 2)");
     if workspace.layout == Layout::Quad {
-        ui.selectable_value(&mut workspace.link.tool, SliceTool::Crosshair, "Crosshair")
-            .on_hover_text("a click on a slice moves the crosshair (key C)");
-        ui.selectable_value(&mut workspace.link.tool, SliceTool::Measure, "Measure")
-            .on_hover_text("drag on a slice to measure a distance (key M)");
+        ui.separator();
+        tool_choice(ui, &mut workspace.link.tool, &mut workspace.findings.note);
     }
     if ui.button("Reset").on_hover_text("key R").clicked() {
         workspace.reset();
@@ -169,9 +182,13 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
         view.set_layout(layout);
     }
     if mirror.layout == Layout::Quad {
-        ui.toggle_value(&mut view.ruler_tool, "Ruler")
-            .on_hover_text("drag on a slice to measure (shift-drag measures too; Esc cancels)");
-        if ui.button("Clear rulers").clicked() {
+        ui.separator();
+        tool_choice(ui, &mut view.tool, &mut view.findings.note);
+        if ui
+            .button("Clear rulers")
+            .on_hover_text("shift-drag on a slice measures whatever the tool; Esc cancels")
+            .clicked()
+        {
             view.clear_rulers();
         }
     }

@@ -13,11 +13,11 @@ use crate::test_data::data;
 use render_core::view::Layout;
 
 /// The longest a step of a test may wait (loading, rendering on lavapipe).
-const PATIENCE: Duration = Duration::from_secs(120);
+pub(super) const PATIENCE: Duration = Duration::from_secs(120);
 
 /// The window on `path` (the phantom without one), rendering here, with settings in
 /// `settings`.
-fn window(path: Option<PathBuf>, settings: PathBuf) -> Harness<'static, DesktopApp> {
+pub(super) fn window(path: Option<PathBuf>, settings: PathBuf) -> Harness<'static, DesktopApp> {
     Harness::builder()
         .with_size(egui::vec2(1024.0, 720.0))
         .wgpu()
@@ -43,7 +43,11 @@ fn window(path: Option<PathBuf>, settings: PathBuf) -> Harness<'static, DesktopA
 }
 
 /// Steps the window until `done` holds for the app.
-fn settle(harness: &mut Harness<'_, DesktopApp>, what: &str, done: impl Fn(&DesktopApp) -> bool) {
+pub(super) fn settle(
+    harness: &mut Harness<'_, DesktopApp>,
+    what: &str,
+    done: impl Fn(&DesktopApp) -> bool,
+) {
     let started = Instant::now();
     loop {
         harness.step();
@@ -74,7 +78,7 @@ fn assert_shows(harness: &Harness<'_, DesktopApp>, series: &render_core::dicom::
     assert_eq!(shown, planned, "the volume shown is the series picked");
 }
 
-fn workspace(app: &DesktopApp) -> Option<&LocalWorkspace> {
+pub(super) fn workspace(app: &DesktopApp) -> Option<&LocalWorkspace> {
     match &app.state {
         State::Local(workspace) => Some(workspace),
         _ => None,
@@ -84,7 +88,7 @@ fn workspace(app: &DesktopApp) -> Option<&LocalWorkspace> {
 /// The status bar's frame time changes from run to run (a few hundred pixels of digits)
 /// and rendered edges may differ slightly between Mesa builds; a missing view, a wrong
 /// preset or a broken layout changes tens of thousands of pixels.
-fn snapshot_options() -> SnapshotOptions {
+pub(super) fn snapshot_options() -> SnapshotOptions {
     SnapshotOptions::new()
         .threshold(2.0)
         .max_failed_pixels(3000)
@@ -376,7 +380,7 @@ fn self_signed_server() -> (
 }
 
 /// The thin-client window connecting to `url`, with settings in `settings`.
-fn thin_client(url: String, settings: PathBuf) -> Harness<'static, DesktopApp> {
+pub(super) fn thin_client(url: String, settings: PathBuf) -> Harness<'static, DesktopApp> {
     Harness::builder()
         .with_size(egui::vec2(800.0, 600.0))
         .wgpu()
@@ -401,7 +405,7 @@ fn thin_client(url: String, settings: PathBuf) -> Harness<'static, DesktopApp> {
         })
 }
 
-fn remote(app: &DesktopApp) -> Option<&RemoteView> {
+pub(super) fn remote(app: &DesktopApp) -> Option<&RemoteView> {
     match &app.state {
         State::Remote { view, .. } => Some(view),
         _ => None,

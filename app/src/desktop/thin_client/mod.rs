@@ -1,6 +1,6 @@
 //! The thin client: a series rendered by a Hounsfield server and streamed here. The
 //! [`connection`] thread speaks protocol v1 and keeps the latest decoded frame; the
-//! [`remote_view`] shows it and turns gestures into inputs; [`rulers`] places the rulers and
+//! [`remote_view`] shows it and turns gestures into inputs and findings; [`rulers`] places the rulers and
 //! the value under the cursor the server measures; `reception` makes the connection's
 //! frames into pictures and figures, and `webrtc_path` is its WebRTC peer, when the server
 //! offers one.
@@ -11,5 +11,6 @@ pub(super) mod remote_view;
 pub(crate) mod rulers;
 mod webrtc_path;
 
-// The gestures, slice overlays and crop control the remote view shares with the local views.
-use super::{crop_control, gestures, slice_view};
+// The gestures, slice overlays, findings tools and crop control the remote view shares
+// with the local views.
+use super::{crop_control, findings, gestures, slice_view};

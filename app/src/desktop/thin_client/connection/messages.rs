@@ -61,12 +61,19 @@ impl Worker {
     }
 
     /// Takes a message of the server's into the link's state: an error, where the
-    /// crosshair went, the value under the cursor, a ruler measured.
+    /// crosshair went, the value under the cursor, a ruler measured, the findings.
     pub(super) fn on_message(&self, message: ServerMessage) {
         match message {
             ServerMessage::Error { code, message } => {
+                self.findings_error(code, &message);
                 self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
             }
+            ServerMessage::Finding(info) => self.findings_told(FindingNews::Told(info)),
+            ServerMessage::FindingDeleted { id } => self.findings_told(FindingNews::Deleted(id)),
+            ServerMessage::Findings { series, findings } => {
+                self.findings_told(FindingNews::All { series, findings });
+            }
+            ServerMessage::Saved(saved) => self.findings_told(FindingNews::Saved(Ok(saved))),
             ServerMessage::Crosshair {
                 seq,
                 crosshair_lps,

@@ -5,6 +5,7 @@
 //! the view it was showing.
 
 mod address;
+mod findings;
 mod messages;
 
 use std::collections::VecDeque;
@@ -14,8 +15,8 @@ use std::time::Duration;
 
 use hounsfield_client::{Client, ClientError, Event, Frame, VIDEO_CODECS, Welcome};
 use hounsfield_protocol::{
-    Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, Opened, ServerMessage,
-    SharedView, SlicePlane, TransportKind, Viewport,
+    Action, ClientMessage, CrosshairInCells, ErrorCode, FindingRequest, LoadProgress, Opened,
+    ServerMessage, SharedView, SlicePlane, TransportKind, Viewport,
 };
 use hounsfield_tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
@@ -30,6 +31,7 @@ pub use address::link_fingerprint;
 pub use address::{
     accepts_connections, link_parameter, server_authority, trust_for, websocket_url,
 };
+pub use findings::FindingNews;
 
 /// Commands the UI may have queued before the link takes them; beyond this the UI drops
 /// inputs (the next drag step carries the change).
@@ -119,6 +121,10 @@ pub struct LinkState {
     pub probe: Option<ProbeReading>,
     /// Rulers the server measured, not yet taken by the UI (oldest first).
     pub measured: VecDeque<Ruler>,
+    /// What the server told of the findings, not yet taken by the UI (oldest first).
+    pub finding_news: VecDeque<FindingNews>,
+    /// A `save_findings` went out and is not answered yet.
+    save_pending: bool,
 }
 
 /// What the UI asks the link to do.
@@ -129,6 +135,10 @@ enum Command {
     Probe(SlicePlane, [f64; 2]),
     /// Asks for the distance between two spots of a slice's cell.
     Measure(SlicePlane, [f64; 2], [f64; 2]),
+    /// Draws, redraws or deletes a finding.
+    Finding(FindingRequest),
+    /// Saves the open series' findings.
+    SaveFindings,
     Still {
         lossless: bool,
     },
@@ -218,6 +228,18 @@ impl RemoteLink {
         self.commands
             .try_send(Command::Measure(plane, from, to))
             .is_ok()
+    }
+
+    /// Sends a `finding` (create, update or delete), answered in
+    /// [`LinkState::finding_news`]; `false` when the queue is full or the link stopped.
+    pub fn finding(&self, request: FindingRequest) -> bool {
+        self.commands.try_send(Command::Finding(request)).is_ok()
+    }
+
+    /// Asks the server to save the open series' findings, answered in
+    /// [`LinkState::finding_news`] (`saved`, or why not).
+    pub fn save_findings(&self) -> bool {
+        self.commands.try_send(Command::SaveFindings).is_ok()
     }
 
     /// Asks for a final still (PNG when `lossless`).
@@ -375,6 +397,12 @@ impl Worker {
             Err(why) => (WebRtcPath::websocket_only(), Some(why)),
         };
         self.update(|state| {
+            if std::mem::take(&mut state.save_pending) {
+                state.tell_findings(FindingNews::Saved(Err(
+                    "the connection dropped before the server answered the save; save again"
+                        .to_string(),
+                )));
+            }
             state.codec = format!("{:?}", welcome.codec).to_lowercase();
             state.user = welcome.user.as_ref().map(|user| match &welcome.role {
                 Some(role) => format!("{user} ({role})"),
@@ -514,6 +542,13 @@ impl Worker {
                     Some(Command::Measure(plane, from, to)) => {
                         client.send(&ClientMessage::Measure { cell: plane.name().to_string(), from, to }).await?;
                     }
+                    Some(Command::Finding(request)) => {
+                        client.send(&ClientMessage::Finding(request)).await?;
+                    }
+                    Some(Command::SaveFindings) => {
+                        self.update(|state| state.save_pending = true);
+                        client.send(&ClientMessage::SaveFindings).await?;
+                    }
                     Some(Command::Still { lossless }) => client.still(lossless).await?,
                 },
             }
@@ -540,6 +575,8 @@ fn classify(error: ClientError) -> Ended {
 }
 
 #[cfg(test)]
+mod findings_tests;
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -552,14 +589,14 @@ mod tests {
 
     /// A server of the built-in phantom on a loopback port, in this process, with its
     /// WebSocket address; dropping it stops it.
-    fn serve_phantom(token: Option<&str>) -> (String, BackgroundServer) {
+    pub(super) fn serve_phantom(token: Option<&str>) -> (String, BackgroundServer) {
         let mut config = ServerConfig::new(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
         config.token = token.map(str::to_string);
         serve(config)
     }
 
     /// A server of the phantom as `config` says, with its WebSocket address.
-    fn serve(config: ServerConfig) -> (String, BackgroundServer) {
+    pub(super) fn serve(config: ServerConfig) -> (String, BackgroundServer) {
         let scheduler = crate::commands::serve::start_renderer().expect("renderer");
         let library = Arc::new(Library::phantom(256 << 20));
         let server = BackgroundServer::start("test-server", config, library, scheduler)
@@ -587,7 +624,7 @@ mod tests {
     }
 
     /// Waits (up to a minute) for the link's next frame that `accept` takes.
-    fn next_frame(
+    pub(super) fn next_frame(
         link: &RemoteLink,
         woken: &Receiver<()>,
         accept: impl Fn(&RemoteFrame) -> bool,
@@ -610,7 +647,11 @@ mod tests {
         }
     }
 
-    fn link_to(url: &str, token: Option<&str>, series: Option<&str>) -> (RemoteLink, Receiver<()>) {
+    pub(super) fn link_to(
+        url: &str,
+        token: Option<&str>,
+        series: Option<&str>,
+    ) -> (RemoteLink, Receiver<()>) {
         start_link(target(url, token, series))
     }
 

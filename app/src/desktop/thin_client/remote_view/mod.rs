@@ -2,11 +2,13 @@
 //! gestures sent as protocol inputs. In the 2×2 layout the server draws all four cells
 //! into the one frame; the pointer's cell decides what a gesture does (the 3D cell
 //! orbits, pans and zooms; on a slice the wheel moves the slice, a click the crosshair,
-//! a shift-drag (or a drag with the ruler tool on) draws a ruler the server measures, a
-//! right-drag the grey window, and the server reads the value under the cursor). The view
-//! is mirrored here (the same camera moves the server makes) so that switching to local
+//! a shift-drag (or a drag with the ruler tool on) draws a ruler the server measures, the
+//! finding tools draw and edit findings the server measures and keeps, a right-drag sets
+//! the grey window, and the server reads the value under the cursor). The view is
+//! mirrored here (the same camera moves the server makes) so that switching to local
 //! rendering keeps it.
 
+mod findings;
 mod mirror;
 mod overlay;
 mod pointer;
@@ -26,10 +28,12 @@ use hounsfield_tls::Fingerprint;
 
 use super::connection::{LinkStatus, LinkTarget, RemoteLink};
 use super::crop_control::CropEdit;
+use super::findings::SliceTool;
 use super::gestures::{Gesture, GestureReader, dragged_window};
 use super::rulers::{ProbeReading, Ruler, SlicePlacement};
 use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters, plane_colour};
 
+pub use findings::RemoteFindings;
 use mirror::mirror_action;
 use overlay::paint_quad_overlays;
 use pointer::slice_under;
@@ -70,12 +74,16 @@ pub struct RemoteView {
     crop_sent_at: Option<Instant>,
     /// Where the slices of the frame on screen lie in their cells.
     placement: Option<SlicePlacement>,
-    /// A left drag on a slice draws a ruler (a shift-drag does anyway).
-    pub ruler_tool: bool,
+    /// What a left drag on a slice does (a shift-drag draws a ruler whatever the tool).
+    pub tool: SliceTool,
+    /// The findings of the series, as the server measured them.
+    pub findings: RemoteFindings,
     /// The rulers measured, each kept with its slice.
     rulers: Vec<Ruler>,
     /// The ruler being drawn: its plane and ends (fractions of the cell).
     draft_ruler: Option<(SlicePlane, [f64; 2], [f64; 2])>,
+    /// Where the frame was last drawn (egui points).
+    shown_rect: Option<egui::Rect>,
     /// The value under the cursor the server read last (while over a slice).
     probe: Option<ProbeReading>,
     /// The spot the value under the cursor is wanted for, not asked yet (latest wins).
@@ -116,9 +124,11 @@ impl RemoteView {
             crop_unsent: None,
             crop_sent_at: None,
             placement: None,
-            ruler_tool: false,
+            tool: SliceTool::Crosshair,
+            findings: RemoteFindings::default(),
             rulers: Vec::new(),
             draft_ruler: None,
+            shown_rect: None,
             probe: None,
             probe_wanted: None,
             probe_spot: None,
@@ -268,6 +278,7 @@ impl RemoteView {
             });
         }
         self.handle_input(ui, &response);
+        self.shown_rect = Some(rect);
         ui.painter().rect_filled(rect, 0.0, egui::Color32::BLACK);
         match &self.texture {
             Some(texture) => {
@@ -281,6 +292,7 @@ impl RemoteView {
                         self.crosshair_cells.as_ref(),
                     );
                     self.paint_measurements(&ui.painter_at(rect), rect);
+                    self.paint_findings(&ui.painter_at(rect), rect);
                 }
             }
             None => {
@@ -311,6 +323,9 @@ impl RemoteView {
                 self.probe = Some(reading);
             }
             self.rulers.extend(state.measured.drain(..));
+            for news in state.finding_news.drain(..) {
+                self.findings.take(news);
+            }
             (
                 state.frame.take(),
                 state.opened.take(),

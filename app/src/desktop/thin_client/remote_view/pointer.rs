@@ -47,6 +47,13 @@ impl RemoteView {
         cells_in(rect, self.frame_size())
     }
 
+    /// Where `plane`'s cell was last drawn in the 2×2 layout (egui points).
+    #[cfg(test)]
+    pub fn slice_cell(&self, plane: SlicePlane) -> Option<egui::Rect> {
+        let rect = self.shown_rect?;
+        (self.layout() == Layout::Quad).then(|| self.cells_on_screen(rect)[cell_index(plane)])
+    }
+
     /// The slice plane under `pos` in the 2×2 layout and the fractions of its cell;
     /// `None` over the 3D cell or in the 1×1 layout.
     pub(super) fn slice_at(
@@ -96,15 +103,24 @@ impl RemoteView {
         self.ask_value_under_cursor(ui, response, rect);
         let primary = response.dragged_by(egui::PointerButton::Primary)
             || response.clicked_by(egui::PointerButton::Primary);
-        let measuring = self.ruler_tool || ui.input(|input| input.modifiers.shift);
+        let shift = ui.input(|input| input.modifiers.shift);
+        let measuring = self.tool == SliceTool::Measure || shift;
+        // A shift-drag measures whatever the tool.
+        let on_findings = self.tool.acts_on_findings() && !shift;
         if ui.input(|input| input.key_pressed(egui::Key::Escape)) {
             self.draft_ruler = None;
         }
+        if !self.tool.acts_on_findings() {
+            // Another tool picked: what was being drawn or moved is dropped.
+            self.findings.sketch.cancel();
+        }
         // A ruler begun is drawn to its end, though shift is let go with the button or the
         // pointer leaves the slice (on slow frames both can come with the release).
-        if self.draft_ruler.is_some() || (measuring && on_slice.is_some()) {
+        if self.draft_ruler.is_some() || (measuring && !on_findings && on_slice.is_some()) {
             let origin = ui.input(|input| input.pointer.press_origin());
             self.draw_ruler(response, rect, origin);
+        } else if on_findings && (on_slice.is_some() || self.findings.sketch.busy()) {
+            self.findings_gesture(ui, response);
         } else if on_slice.is_some()
             && primary
             && let Some((plane, x, y)) = response

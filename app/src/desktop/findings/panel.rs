@@ -1,0 +1,149 @@
+//! The findings panel: the open series' findings, one line each (a click goes to the
+//! finding's slice and selects it), the selected one's note and delete button, and
+//! "Save findings" with what the last save did or why saving is off.
+
+use eframe::egui;
+use hounsfield_protocol::MAX_NOTE_CHARS;
+
+use super::model::FindingList;
+
+/// What the user asked of the panel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PanelAction {
+    /// Show finding `id`: select it and move the crosshair to its slice.
+    GoTo(u32),
+    /// Delete finding `id`.
+    Delete(u32),
+    /// Give finding `id` this note.
+    Note(u32, String),
+    /// Save the series' findings.
+    Save,
+}
+
+/// Whether the findings can be saved, and what the last save did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaveOffer {
+    /// `Err(why)` when saving is off (the built-in sample belongs to no study, say).
+    pub ready: Result<(), String>,
+    /// A save asked for and not answered yet.
+    pub waiting: bool,
+    /// What the last save did: where the report went, or why it failed.
+    pub last: Option<Result<String, String>>,
+}
+
+/// What the panel keeps between frames: the note being edited, and whose.
+#[derive(Debug, Clone, Default)]
+pub struct PanelState {
+    note: String,
+    note_of: Option<u32>,
+}
+
+impl PanelState {
+    /// Draws the panel for `list`; `problem` is the last drawing refused (said in it).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        list: &FindingList,
+        offer: &SaveOffer,
+        problem: Option<&str>,
+    ) -> Vec<PanelAction> {
+        let mut actions = Vec::new();
+        ui.horizontal(|ui| {
+            ui.heading("Findings");
+            if list.unsaved() {
+                ui.label(egui::RichText::new("unsaved").italics())
+                    .on_hover_text("changed since the findings were opened or saved");
+            }
+        });
+        if list.is_empty() {
+            ui.label(
+                "None yet: pick Ellipse, Rectangle, Freehand, Angle or Arrow and draw on a slice.",
+            );
+        }
+        egui::ScrollArea::vertical()
+            .max_height(ui.available_height() * 0.6)
+            .show(ui, |ui| {
+                for entry in list.iter() {
+                    let selected = list.selected == Some(entry.id());
+                    let mut hover = entry.figures().join("\n");
+                    if !entry.author.is_empty() {
+                        hover.push_str(&format!("\ndrawn by {}", entry.author));
+                    }
+                    let line = ui.selectable_label(selected, entry.summary());
+                    let line = if hover.is_empty() {
+                        line
+                    } else {
+                        line.on_hover_text(hover)
+                    };
+                    if line.clicked() {
+                        actions.push(PanelAction::GoTo(entry.id()));
+                    }
+                }
+            });
+        if let Some(entry) = list.selected_entry() {
+            let id = entry.id();
+            if self.note_of != Some(id) {
+                self.note_of = Some(id);
+                self.note = entry.finding().note.clone();
+            }
+            ui.separator();
+            ui.label(format!("Finding {id}"));
+            for line in entry.figures() {
+                ui.label(line);
+            }
+            ui.horizontal(|ui| {
+                let label = ui.label("Note");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.note)
+                        .char_limit(MAX_NOTE_CHARS)
+                        .desired_width(160.0),
+                )
+                .labelled_by(label.id);
+                if ui.button("Set note").clicked() && self.note != entry.finding().note {
+                    actions.push(PanelAction::Note(id, self.note.clone()));
+                }
+            });
+            if ui
+                .button("Delete finding")
+                .on_hover_text("key Delete")
+                .clicked()
+            {
+                actions.push(PanelAction::Delete(id));
+            }
+        } else {
+            self.note_of = None;
+        }
+        if let Some(problem) = problem {
+            ui.label(egui::RichText::new(problem).color(ui.visuals().warn_fg_color));
+        }
+        ui.separator();
+        let ready = offer.ready.is_ok() && !offer.waiting;
+        let save = ui.add_enabled(ready, egui::Button::new("Save findings"));
+        let save = match &offer.ready {
+            Err(why) => save.on_disabled_hover_text(why.as_str()),
+            Ok(()) => save.on_hover_text("write the findings as a DICOM Measurement Report"),
+        };
+        if save.clicked() {
+            actions.push(PanelAction::Save);
+        }
+        if let Err(why) = &offer.ready {
+            ui.label(egui::RichText::new(format!("Saving is off: {why}")).weak());
+        }
+        if offer.waiting {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("saving…");
+            });
+        }
+        match &offer.last {
+            Some(Ok(done)) => {
+                ui.label(done);
+            }
+            Some(Err(why)) => {
+                ui.label(egui::RichText::new(why).color(ui.visuals().error_fg_color));
+            }
+            None => {}
+        }
+        actions
+    }
+}
