@@ -4,7 +4,8 @@
 //! request's time), an answer that stops mid-way (past the gap allowed), a redirect to
 //! another host (which must never see the credentials), a redirect loop, JSON nested past
 //! the parser's depth and JSON one byte over its size. Each call must end with an error
-//! that names what was passed, in bounded time, and nothing may panic.
+//! that names what was passed, in bounded time, and nothing may panic. A property test
+//! answers any DICOM-JSON-shaped value to a catalogue: studies or an error, never a panic.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use hounsfield_dicomweb::qido::StudyQuery;
 use hounsfield_dicomweb::{DicomWeb, Limits, PacsError};
+use proptest::prelude::*;
 
 /// The bearer token the source sends, which no other host may see.
 const TOKEN: &str = "pacs-s3cret";
@@ -284,4 +286,68 @@ fn json_one_byte_over_its_limit_is_refused_by_size() {
         ),
         "{error}"
     );
+}
+
+/// Any DICOM-JSON-shaped value: objects keyed by the tags and words a QIDO answer uses,
+/// arrays, and leaves of every JSON kind, nested a few levels.
+fn dicom_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        "[0-9.A-Za-z^ ]{0,12}".prop_map(Value::String),
+    ];
+    let keys = prop::sample::select(vec![
+        "0020000D",
+        "0020000E",
+        "00080020",
+        "00080050",
+        "00080060",
+        "00080061",
+        "00100010",
+        "00100020",
+        "00081030",
+        "0008103E",
+        "00201206",
+        "00201208",
+        "00200011",
+        "Value",
+        "vr",
+        "Alphabetic",
+    ]);
+    leaf.prop_recursive(6, 64, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec((keys.clone(), inner), 0..6).prop_map(|pairs| {
+                Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Whatever DICOM-shaped JSON a PACS answers a search or a catalogue with, the call
+    /// ends with studies or an error naming the URL, in bounded time, and never panics.
+    #[test]
+    fn any_answer_shaped_like_dicom_json_gives_studies_or_an_error(answer in dicom_json()) {
+        let body = serde_json::to_string(&answer).expect("JSON");
+        let (address, _) = hostile(move |stream, _| {
+            let _ = stream.write_all(head("200 OK", body.len()).as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        });
+        let source = DicomWeb::new(&format!("http://{address}/dicom-web"), None)
+            .expect("a source")
+            .with_limits(limits());
+        let started = Instant::now();
+        match source.catalog(50) {
+            Ok(catalog) => prop_assert!(catalog.studies.len() <= 50),
+            Err(error) => prop_assert!(error.to_string().contains(&address.to_string()), "{error}"),
+        }
+        prop_assert!(started.elapsed() < CASE_LIMIT);
+    }
 }
