@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use glam::{DMat4, DVec3};
-use render_core::transfer::PresetLibrary;
-use render_core::{Modality, Volume, Voxels, Window};
 use hounsfield_protocol::{
     Action, ClientMessage, Codec, Input, MAX_ERROR_MESSAGE_CHARS, parse_client_message,
 };
 use hounsfield_server::scheduler::RenderRequest;
 use hounsfield_server::session::{MIN_VIEWPORT, Session, SessionLimits};
+use render_core::transfer::PresetLibrary;
+use render_core::{Modality, Volume, Voxels, Window};
 
 /// A small CT on an oblique, anisotropic grid.
 fn volume() -> Volume {
@@ -106,12 +106,17 @@ fn main() {
                 ClientMessage::Measure { cell, from, to } => {
                     session.measure(&cell, from, to).map(|_| ())
                 }
-                // Sharing, joining and WebRTC signalling are the connection's, not the
-                // session's.
+                // A finding is drawn and measured by the session (the connection keeps it).
+                ClientMessage::Finding(request) => session.draw_finding(&request, 1).map(|_| ()),
+                // Sharing, joining, WebRTC signalling and stored documents are the
+                // connection's, not the session's.
                 ClientMessage::Share
                 | ClientMessage::Join { .. }
                 | ClientMessage::WebrtcOffer { .. }
-                | ClientMessage::WebrtcClose { .. } => Ok(()),
+                | ClientMessage::WebrtcClose { .. }
+                | ClientMessage::SaveFindings
+                | ClientMessage::KeyImage { .. }
+                | ClientMessage::Snapshot { .. } => Ok(()),
             };
             if let Err(refusal) = result {
                 assert!(refusal.message.chars().count() <= MAX_ERROR_MESSAGE_CHARS);
