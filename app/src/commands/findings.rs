@@ -8,6 +8,7 @@ use anyhow::Context;
 use hounsfield_findings::folder::{FOLDER_NAME, kept_report, report_path};
 use hounsfield_findings::report::{ReadReport, ReportSubject};
 use hounsfield_protocol::FindingInfo;
+use hounsfield_server::findings::finding_info;
 use serde::Serialize;
 
 use crate::commands::serve::default_state_folder;
@@ -159,21 +160,7 @@ fn told(report: &ReadReport) -> Vec<FindingInfo> {
     report
         .findings
         .iter()
-        .map(|measured| {
-            let finding = &measured.finding;
-            let (stats, length_mm, angle_deg) = measured.measurement.parts();
-            FindingInfo {
-                id: finding.id,
-                kind: finding.kind,
-                cell: finding.plane,
-                points_lps: finding.points_lps.iter().map(|p| p.to_array()).collect(),
-                stats,
-                length_mm,
-                angle_deg,
-                note: finding.note.clone(),
-                author: report.observer.clone(),
-            }
-        })
+        .map(|measured| finding_info(measured, &report.observer))
         .collect()
 }
 

@@ -10,7 +10,7 @@ use dicom_object::{FileDicomObject, InMemDicomObject};
 use hounsfield_files::{Permissions, write_whole};
 
 use crate::error::FindingError;
-use crate::report::{ReadReport, read_report_file};
+use crate::report::{ReadReport, read_report_file, sop_instance_uid_of};
 
 /// The folder's name under a server's state folder or beside a desktop's settings.
 pub const FOLDER_NAME: &str = "findings";
@@ -42,20 +42,7 @@ pub fn keep_report(
     series_uid: &str,
     report: &FileDicomObject<InMemDicomObject>,
 ) -> Result<PathBuf, FindingError> {
-    let path = report_path(folder, study_uid, series_uid)?;
-    let io = |source| FindingError::Io {
-        file: path.clone(),
-        source,
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    let mut bytes = Vec::new();
-    report
-        .write_all(&mut bytes)
-        .map_err(|error| FindingError::Encode(error.to_string()))?;
-    write_whole(&path, &bytes, Permissions::OwnerOnly).map_err(io)?;
-    Ok(path)
+    write_at(report_path(folder, study_uid, series_uid)?, report)
 }
 
 /// Writes `document` (key images, a snapshot) into the study's folder under its own SOP
@@ -65,13 +52,16 @@ pub fn keep_document(
     study_uid: &str,
     document: &FileDicomObject<InMemDicomObject>,
 ) -> Result<PathBuf, FindingError> {
-    let sop_uid = document
-        .meta()
-        .media_storage_sop_instance_uid()
-        .trim_end_matches('\0')
-        .to_string();
     // The study's folder as a report's is named: the same UID checks.
-    let path = report_path(folder, study_uid, &sop_uid)?;
+    let path = report_path(folder, study_uid, &sop_instance_uid_of(document))?;
+    write_at(path, document)
+}
+
+/// Writes `document` whole at `path`, its folder made first.
+fn write_at(
+    path: PathBuf,
+    document: &FileDicomObject<InMemDicomObject>,
+) -> Result<PathBuf, FindingError> {
     let io = |source| FindingError::Io {
         file: path.clone(),
         source,

@@ -30,7 +30,7 @@ pub struct ReportMatch {
 }
 
 impl DicomWeb {
-    /// Stores `report` into its study (the study it names).
+    /// Stores `report` (or any document: key images, a snapshot) into study `study_uid`.
     pub fn store_report(
         &self,
         study_uid: &str,

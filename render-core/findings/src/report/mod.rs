@@ -17,5 +17,5 @@ pub use read::{ReadReport, read_report, read_report_file};
 pub use snapshot::{MAX_SNAPSHOT_PIXELS, SECONDARY_CAPTURE, Snapshot, secondary_capture};
 pub use subject::{ImageRef, ReportSubject};
 pub use tracking::{parse_tracking_identifier, tracking_identifier};
-pub use uid::{IMPLEMENTATION_CLASS_UID, new_uid};
+pub use uid::{IMPLEMENTATION_CLASS_UID, new_uid, sop_instance_uid_of};
 pub use write::{Authorship, COMPREHENSIVE_3D_SR, MeasuredFinding, measurement_report};

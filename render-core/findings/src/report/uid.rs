@@ -1,10 +1,21 @@
 //! New DICOM UIDs: `2.25.` and a random 128-bit number (PS3.5 B.2: a UUID as a decimal
 //! integer), so no organisation root is needed and two servers never collide.
 
+use dicom_object::{FileDicomObject, InMemDicomObject};
+
 use crate::error::FindingError;
 
 /// This program's implementation class UID (a fixed `2.25` UID), in every file's meta.
 pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.330116860247072004666795914149352892713";
+
+/// The SOP Instance UID of a document about to be written (its meta's, unpadded).
+pub fn sop_instance_uid_of(document: &FileDicomObject<InMemDicomObject>) -> String {
+    document
+        .meta()
+        .media_storage_sop_instance_uid()
+        .trim_end_matches('\0')
+        .to_string()
+}
 
 /// A new UID under `2.25`.
 pub fn new_uid() -> Result<String, FindingError> {

@@ -172,8 +172,13 @@ impl FindingsBook {
 
 /// A kept finding as clients are told it.
 fn info_of(kept: &Kept) -> FindingInfo {
-    let finding = &kept.measured.finding;
-    let (stats, length_mm, angle_deg) = kept.measured.measurement.parts();
+    finding_info(&kept.measured, &kept.author)
+}
+
+/// A finding and its measurement as the protocol tells them, drawn by `author`.
+pub fn finding_info(measured: &MeasuredFinding, author: &str) -> FindingInfo {
+    let finding = &measured.finding;
+    let (stats, length_mm, angle_deg) = measured.measurement.parts();
     FindingInfo {
         id: finding.id,
         kind: finding.kind,
@@ -183,7 +188,7 @@ fn info_of(kept: &Kept) -> FindingInfo {
         length_mm,
         angle_deg,
         note: finding.note.clone(),
-        author: kept.author.clone(),
+        author: author.to_string(),
     }
 }
 

@@ -8,7 +8,9 @@ use dicom_object::{FileDicomObject, InMemDicomObject};
 use hounsfield_dicomweb::{DicomWeb, PacsError};
 use hounsfield_findings::FindingError;
 use hounsfield_findings::folder::{keep_document, keep_report, kept_report};
-use hounsfield_findings::report::{Authorship, MeasuredFinding, ReportSubject, measurement_report};
+use hounsfield_findings::report::{
+    Authorship, MeasuredFinding, ReportSubject, measurement_report, sop_instance_uid_of,
+};
 use render_core::Volume;
 
 /// A report stored: its SOP Instance UID and where it went.
@@ -56,7 +58,7 @@ impl FindingsStore {
     }
 
     /// Writes `findings` as the series' report, by `authorship`: to its PACS when it has
-    /// one, else into the findings folder.
+    /// one, else into the findings folder (replacing the series' report before).
     pub fn save(
         &self,
         subject: &ReportSubject,
@@ -66,64 +68,45 @@ impl FindingsStore {
         pacs: Option<&DicomWeb>,
     ) -> Result<Stored, StoreError> {
         let report = measurement_report(subject, volume, findings, authorship)?;
-        let sop_instance_uid = report
-            .meta()
-            .media_storage_sop_instance_uid()
-            .trim_end_matches('\0')
-            .to_string();
-        let (stored_in, location) = match (pacs, &self.folder) {
-            (Some(pacs), _) => {
-                let stored = pacs.store_report(&subject.study_uid, &report)?;
-                tracing::info!(url = %stored.url, "findings stored on the PACS");
-                // The study on the PACS, not its host: clients are not told the PACS's URLs.
-                ("pacs", format!("studies/{}", subject.study_uid))
-            }
-            (None, Some(folder)) => {
-                let path = keep_report(folder, &subject.study_uid, &subject.series_uid, &report)?;
-                ("findings folder", path.display().to_string())
-            }
-            (None, None) => return Err(StoreError::NoFolder),
-        };
-        Ok(Stored {
-            sop_instance_uid,
-            stored_in,
-            location,
+        self.store(subject, &report, pacs, |folder| {
+            keep_report(folder, &subject.study_uid, &subject.series_uid, &report)
         })
     }
-}
 
-impl FindingsStore {
     /// Stores `document` (key images, a snapshot) where the study lives: its PACS when it
-    /// has one, else the findings folder.
+    /// has one, else the findings folder (beside the documents before).
     pub fn store_document(
         &self,
         subject: &ReportSubject,
         document: &FileDicomObject<InMemDicomObject>,
         pacs: Option<&DicomWeb>,
     ) -> Result<Stored, StoreError> {
-        let sop_instance_uid = document
-            .meta()
-            .media_storage_sop_instance_uid()
-            .trim_end_matches('\0')
-            .to_string();
+        self.store(subject, document, pacs, |folder| {
+            keep_document(folder, &subject.study_uid, document)
+        })
+    }
+
+    /// Sends `document` to the PACS when there is one, else `keep`s it in the findings
+    /// folder; where it went.
+    fn store(
+        &self,
+        subject: &ReportSubject,
+        document: &FileDicomObject<InMemDicomObject>,
+        pacs: Option<&DicomWeb>,
+        keep: impl FnOnce(&std::path::Path) -> Result<PathBuf, FindingError>,
+    ) -> Result<Stored, StoreError> {
         let (stored_in, location) = match (pacs, &self.folder) {
             (Some(pacs), _) => {
-                let mut bytes = Vec::new();
-                document
-                    .write_all(&mut bytes)
-                    .map_err(|error| FindingError::Encode(error.to_string()))?;
-                let stored = pacs.store_instances(&subject.study_uid, &[bytes])?;
-                tracing::info!(url = %stored.url, "document stored on the PACS");
+                let stored = pacs.store_report(&subject.study_uid, document)?;
+                tracing::info!(url = %stored.url, "stored on the PACS");
+                // The study on the PACS, not its host: clients are not told the PACS's URLs.
                 ("pacs", format!("studies/{}", subject.study_uid))
             }
-            (None, Some(folder)) => {
-                let path = keep_document(folder, &subject.study_uid, document)?;
-                ("findings folder", path.display().to_string())
-            }
+            (None, Some(folder)) => ("findings folder", keep(folder)?.display().to_string()),
             (None, None) => return Err(StoreError::NoFolder),
         };
         Ok(Stored {
-            sop_instance_uid,
+            sop_instance_uid: sop_instance_uid_of(document),
             stored_in,
             location,
         })
