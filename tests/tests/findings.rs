@@ -48,22 +48,6 @@ fn python(name: &str, args: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).expect("the script prints JSON")
 }
 
-/// The next reply that is not a frame, progress or figures.
-async fn reply(client: &mut Client) -> ServerMessage {
-    loop {
-        match client.next_event().await.expect("the session lives") {
-            Event::Message(
-                ServerMessage::Stats(_)
-                | ServerMessage::Progress(_)
-                | ServerMessage::Crosshair { .. }
-                | ServerMessage::View { .. },
-            )
-            | Event::Frame(_) => {}
-            Event::Message(message) => return message,
-        }
-    }
-}
-
 fn request(action: FindingAction, kind: &str, points: &[[f64; 2]]) -> FindingRequest {
     FindingRequest {
         action,
@@ -80,7 +64,7 @@ async fn send_finding(client: &mut Client, request: FindingRequest) -> ServerMes
         .send(&ClientMessage::Finding(request))
         .await
         .expect("sent");
-    reply(client).await
+    common::server::next_answer(client).await
 }
 
 async fn drawn(client: &mut Client, request: FindingRequest) -> FindingInfo {
@@ -110,7 +94,7 @@ async fn open_ct(address: std::net::SocketAddr) -> (Client, String, Vec<FindingI
         if let ServerMessage::Findings {
             series: told,
             findings,
-        } = reply(&mut client).await
+        } = common::server::next_answer(&mut client).await
         {
             assert_eq!(told, series);
             break findings;
@@ -274,7 +258,7 @@ fn findings_are_measured_from_the_files_kept_saved_as_sr_and_found_again() {
             .send(&ClientMessage::SaveFindings)
             .await
             .expect("sent");
-        let saved: Saved = match reply(&mut client).await {
+        let saved: Saved = match common::server::next_answer(&mut client).await {
             ServerMessage::Saved(saved) => saved,
             other => panic!("saved, not {other:?}"),
         };
@@ -465,7 +449,7 @@ fn check_report(report: &Path, answered: &[FindingInfo]) {
 /// The next `saved` or `error` answer, and the crosshair last told before it.
 async fn stored(client: &mut Client) -> Result<Saved, (ErrorCode, String)> {
     loop {
-        match reply(client).await {
+        match common::server::next_answer(client).await {
             ServerMessage::Saved(saved) => return Ok(saved),
             ServerMessage::Error { code, message } => return Err((code, message)),
             _ => {}

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::orthanc::Orthanc;
-use hounsfield_client::{Client, Event};
+use hounsfield_client::Client;
 use hounsfield_dicomweb::{DicomWeb, SeriesCache};
 use hounsfield_protocol::{
     ClientMessage, FindingAction, FindingInfo, FindingRequest, ServerMessage, Viewport,
@@ -42,22 +42,6 @@ fn server_on(url: &str, cache: &Path) -> SocketAddr {
     common::server::start_with_library(Arc::new(library), vec![config])[0]
 }
 
-/// The next message that is not a frame or a figure.
-async fn reply(client: &mut Client) -> ServerMessage {
-    loop {
-        match client.next_event().await.expect("the session lives") {
-            Event::Message(
-                ServerMessage::Stats(_)
-                | ServerMessage::Progress(_)
-                | ServerMessage::Crosshair { .. }
-                | ServerMessage::View { .. },
-            )
-            | Event::Frame(_) => {}
-            Event::Message(message) => return message,
-        }
-    }
-}
-
 /// Opens the MR series (the PACS's only one) and returns its id and its `findings`.
 async fn open_mr(client: &mut Client) -> (String, Vec<FindingInfo>) {
     client.hello(None, VIEWPORT).await.expect("welcome");
@@ -65,7 +49,8 @@ async fn open_mr(client: &mut Client) -> (String, Vec<FindingInfo>) {
     let series = studies[0].series[0].id.clone();
     client.open(&series).await.expect("opened");
     loop {
-        if let ServerMessage::Findings { findings, .. } = reply(client).await {
+        if let ServerMessage::Findings { findings, .. } = common::server::next_answer(client).await
+        {
             return (series, findings);
         }
     }
@@ -84,7 +69,7 @@ async fn draw(client: &mut Client, kind: &str, points: &[[f64; 2]]) -> FindingIn
         .send(&ClientMessage::Finding(request))
         .await
         .expect("sent");
-    match reply(client).await {
+    match common::server::next_answer(client).await {
         ServerMessage::Finding(info) => info,
         other => panic!("a finding, not {other:?}"),
     }
@@ -115,7 +100,7 @@ fn findings_of_a_pacs_series_are_stored_on_the_pacs_and_found_there_again() {
             .send(&ClientMessage::SaveFindings)
             .await
             .expect("sent");
-        match reply(&mut client).await {
+        match common::server::next_answer(&mut client).await {
             ServerMessage::Saved(saved) => {
                 assert_eq!((saved.stored_in.as_str(), saved.findings), ("pacs", 2));
                 assert!(saved.location.starts_with("studies/"), "{}", saved.location);

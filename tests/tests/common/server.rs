@@ -74,3 +74,24 @@ pub fn run_within(limit: std::time::Duration, body: impl std::future::Future<Out
             .expect("the test finished in time");
     });
 }
+
+/// The next message a session answers that is not a frame, a load's progress or a figure
+/// the server sends unasked (`stats`, `crosshair`, `view`).
+pub async fn next_answer(
+    client: &mut hounsfield_client::Client,
+) -> hounsfield_protocol::ServerMessage {
+    use hounsfield_client::Event;
+    use hounsfield_protocol::ServerMessage;
+    loop {
+        match client.next_event().await.expect("the session lives") {
+            Event::Message(
+                ServerMessage::Stats(_)
+                | ServerMessage::Progress(_)
+                | ServerMessage::Crosshair { .. }
+                | ServerMessage::View { .. },
+            )
+            | Event::Frame(_) => {}
+            Event::Message(message) => return message,
+        }
+    }
+}
