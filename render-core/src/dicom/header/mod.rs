@@ -5,10 +5,16 @@
 
 use std::path::{Path, PathBuf};
 
-use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
+
+mod attributes;
+mod frames;
+
+pub use attributes::{MAX_HEADER_TEXT_CHARS, MAX_HEADER_VALUES};
+use attributes::AttributeReader;
+use frames::{enhanced_frame_headers, multi_frame_headers};
 
 use super::declared::{DeclaredLayout, PixelDataExtent, Reach, open_checked};
 use super::dicomdir::is_dicomdir_sop_class;
@@ -330,98 +336,6 @@ pub fn headers_from_object(
     }
 }
 
-/// A legacy multi-frame file without functional groups: frames share one geometry, so
-/// they are treated as time points (or a cine) at one position.
-fn multi_frame_headers(base: &ImageHeader) -> Vec<ImageHeader> {
-    (0..base.frames_in_file)
-        .map(|frame| ImageHeader {
-            frame,
-            temporal_position: Some(frame as i32),
-            ..base.clone()
-        })
-        .collect()
-}
-
-/// Frame headers of an enhanced multi-frame file: each attribute from the frame's own
-/// functional group when present, else from the shared group, else from the top level.
-fn enhanced_frame_headers(
-    reader: &AttributeReader<'_>,
-    base: &ImageHeader,
-) -> Result<Vec<ImageHeader>, DicomError> {
-    let items = |tag: Tag| {
-        reader
-            .object
-            .get(tag)
-            .and_then(|e| e.items())
-            .unwrap_or_default()
-    };
-    let shared = items(tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).first();
-    let per_frame = items(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
-    if per_frame.len() != base.frames_in_file as usize {
-        return Err(DicomError::InvalidAttribute {
-            file: base.file.clone(),
-            attribute: Attribute::new("PerFrameFunctionalGroupsSequence", 0x5200, 0x9230),
-            reason: format!(
-                "{} items for NumberOfFrames {}",
-                per_frame.len(),
-                base.frames_in_file
-            ),
-        });
-    }
-    per_frame
-        .iter()
-        .enumerate()
-        .map(|(frame, group)| {
-            let macro_reader = |sequence: Tag| -> Option<AttributeReader<'_>> {
-                [Some(group), shared]
-                    .into_iter()
-                    .flatten()
-                    .find_map(|g| g.get(sequence).and_then(|e| e.items()?.first()))
-                    .map(|object| AttributeReader {
-                        file: reader.file,
-                        object,
-                    })
-            };
-            let mut header = ImageHeader {
-                frame: frame as u32,
-                ..base.clone()
-            };
-            if let Some(r) = macro_reader(tags::PLANE_POSITION_SEQUENCE) {
-                header.position = r
-                    .floats::<3>(tags::IMAGE_POSITION_PATIENT)?
-                    .or(header.position);
-            }
-            if let Some(r) = macro_reader(tags::PLANE_ORIENTATION_SEQUENCE) {
-                header.orientation = r
-                    .floats::<6>(tags::IMAGE_ORIENTATION_PATIENT)?
-                    .or(header.orientation);
-            }
-            if let Some(r) = macro_reader(tags::PIXEL_MEASURES_SEQUENCE) {
-                header.pixel_spacing_mm = r
-                    .floats::<2>(tags::PIXEL_SPACING)?
-                    .or(header.pixel_spacing_mm);
-                header.slice_thickness_mm =
-                    r.f64(tags::SLICE_THICKNESS).or(header.slice_thickness_mm);
-                header.spacing_between_slices_mm = r
-                    .f64(tags::SPACING_BETWEEN_SLICES)
-                    .or(header.spacing_between_slices_mm);
-            }
-            if let Some(r) = macro_reader(tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE) {
-                header.rescale = rescale_of(&r);
-            }
-            if let Some(r) = macro_reader(tags::FRAME_VOILUT_SEQUENCE) {
-                header.window = window_of(&r).or(header.window);
-            }
-            if let Some(r) = macro_reader(tags::FRAME_CONTENT_SEQUENCE) {
-                header.temporal_position = r
-                    .i32(tags::TEMPORAL_POSITION_INDEX)
-                    .or(header.temporal_position);
-            }
-            Ok(header)
-        })
-        .collect()
-}
-
 /// Rows and Columns of at least one, and no more frames than the file can hold: checked
 /// before a header per frame is made or a byte of pixel data is allocated.
 fn check_declared_size(
@@ -508,133 +422,6 @@ fn not_an_image(reader: &AttributeReader<'_>) -> DicomError {
             "no Rows (0028,0010) or Columns (0028,0011)".to_string()
         } else {
             format!("no Rows (0028,0010) or Columns (0028,0011); SOP class {sop_class}")
-        },
-    }
-}
-
-/// The longest text an image header keeps of one attribute (characters). DICOM's own
-/// bounds are far below (LO and UI 64, PN 3 × 64, ST 1024); a longer value is a broken or
-/// hostile file, and keeping it whole in every image's header costs its length per image.
-pub const MAX_HEADER_TEXT_CHARS: usize = 1024;
-/// The most values an image header keeps of one multi-valued text attribute (ImageType
-/// has four or five).
-pub const MAX_HEADER_VALUES: usize = 64;
-
-/// A text value without DICOM's padding, cut to [`MAX_HEADER_TEXT_CHARS`].
-fn kept_text(value: &str) -> String {
-    hounsfield_vocabulary::text::cut_with_mark(trim_value(value), MAX_HEADER_TEXT_CHARS)
-        .into_owned()
-}
-
-/// Reads typed attribute values from one object, naming the file on failure.
-struct AttributeReader<'a> {
-    file: &'a Path,
-    object: &'a InMemDicomObject,
-}
-
-impl AttributeReader<'_> {
-    /// The attribute's text, at most [`MAX_HEADER_TEXT_CHARS`] characters (cut with a
-    /// mark): the header of every image of a series keeps its own copy.
-    fn string(&self, tag: Tag) -> String {
-        self.object
-            .get(tag)
-            .and_then(|e| e.to_str().ok())
-            .map(|s| kept_text(&s))
-            .unwrap_or_default()
-    }
-
-    /// The attribute's values, each as [`Self::string`] keeps it, at most
-    /// [`MAX_HEADER_VALUES`] of them.
-    fn strings(&self, tag: Tag) -> Vec<String> {
-        self.object
-            .get(tag)
-            .and_then(|e| e.to_multi_str().ok())
-            .map(|values| {
-                values
-                    .iter()
-                    .take(MAX_HEADER_VALUES)
-                    .map(|s| kept_text(s))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn f64(&self, tag: Tag) -> Option<f64> {
-        self.first_f64(tag)
-    }
-
-    fn first_f64(&self, tag: Tag) -> Option<f64> {
-        let values = self.object.get(tag)?.to_multi_float64().ok()?;
-        values.first().copied().filter(|v| v.is_finite())
-    }
-
-    fn i32(&self, tag: Tag) -> Option<i32> {
-        self.object.get(tag)?.to_int::<i32>().ok()
-    }
-
-    fn u32(&self, tag: Tag) -> Option<u32> {
-        self.object.get(tag)?.to_int::<u32>().ok()
-    }
-
-    fn required_u32(&self, attribute: Attribute, tag: Tag) -> Result<u32, DicomError> {
-        let element = self.object.get(tag).ok_or(DicomError::MissingAttribute {
-            file: self.file.to_path_buf(),
-            attribute,
-        })?;
-        element
-            .to_int::<u32>()
-            .map_err(|e| DicomError::InvalidAttribute {
-                file: self.file.to_path_buf(),
-                attribute,
-                reason: e.to_string(),
-            })
-    }
-
-    /// Exactly `N` finite numbers, `None` when absent or empty, an error when malformed.
-    fn floats<const N: usize>(&self, tag: Tag) -> Result<Option<[f64; N]>, DicomError> {
-        let Some(element) = self.object.get(tag) else {
-            return Ok(None);
-        };
-        let invalid = |reason: String| DicomError::InvalidAttribute {
-            file: self.file.to_path_buf(),
-            attribute: attribute_of(tag),
-            reason,
-        };
-        let values = match element.to_multi_float64() {
-            Ok(values) => values,
-            Err(_)
-                if element
-                    .to_str()
-                    .map(|s| trim_value(&s).is_empty())
-                    .unwrap_or(false) =>
-            {
-                return Ok(None);
-            }
-            Err(e) => return Err(invalid(e.to_string())),
-        };
-        if values.is_empty() {
-            return Ok(None);
-        }
-        let array: [f64; N] = values
-            .as_slice()
-            .try_into()
-            .map_err(|_| invalid(format!("{} values where {N} are needed", values.len())))?;
-        if array.iter().any(|v| !v.is_finite()) {
-            return Err(invalid("not a finite number".to_string()));
-        }
-        Ok(Some(array))
-    }
-}
-
-/// The named attribute for the tags whose values the reader checks.
-fn attribute_of(tag: Tag) -> Attribute {
-    match tag {
-        tags::IMAGE_POSITION_PATIENT => IMAGE_POSITION,
-        tags::IMAGE_ORIENTATION_PATIENT => IMAGE_ORIENTATION,
-        tags::PIXEL_SPACING => PIXEL_SPACING,
-        Tag(group, element) => Attribute {
-            keyword: "attribute",
-            tag: (group, element),
         },
     }
 }
