@@ -3,6 +3,7 @@
 //! headers travel: no pixel data is asked for.
 
 use hounsfield_dicomweb::{SeriesMatch, StudyMatch, StudyQuery};
+use hounsfield_protocol::StudyQuery as WireQuery;
 use serde::Serialize;
 
 use crate::cli::StudySearchArgs;
@@ -28,25 +29,31 @@ struct StudyReport {
     series: Vec<SeriesMatch>,
 }
 
-/// The query of the search arguments (`--date FROM-TO` split; checks are the library's).
-pub fn query(search: &StudySearchArgs) -> StudyQuery {
+/// The study query of the search arguments, as every client sends it (`--date FROM-TO`
+/// split into its ends; the checks are the query's).
+fn fields(search: &StudySearchArgs) -> WireQuery {
+    let given = |value: &Option<String>| value.clone().unwrap_or_default();
     let (date_from, date_to) = match search.date.as_deref().map(str::trim) {
-        None | Some("") => (None, None),
+        None | Some("") => (String::new(), String::new()),
         Some(range) => match range.split_once('-') {
-            Some((from, to)) => (Some(from.to_string()), Some(to.to_string())),
-            None => (Some(range.to_string()), Some(range.to_string())),
+            Some((from, to)) => (from.to_string(), to.to_string()),
+            None => (range.to_string(), range.to_string()),
         },
     };
-    StudyQuery {
-        patient_name: search.patient.clone(),
-        patient_id: search.patient_id.clone(),
+    WireQuery {
+        patient_name: given(&search.patient),
+        patient_id: given(&search.patient_id),
+        modality: given(&search.modality),
+        accession: given(&search.accession),
         date_from,
         date_to,
-        modality: search.modality.clone(),
-        accession_number: search.accession.clone(),
-        limit: search.limit,
-        offset: search.offset,
+        ..WireQuery::default()
     }
+}
+
+/// The QIDO-RS query of the search arguments' page.
+pub fn query(search: &StudySearchArgs) -> StudyQuery {
+    StudyQuery::page_of(&fields(search), search.offset, search.limit)
 }
 
 /// Searches the PACS at `url` and prints the page of studies with their series.
@@ -115,7 +122,11 @@ mod tests {
         assert_eq!(range.date_from.as_deref(), Some("20130101"));
         assert_eq!(range.date_to.as_deref(), Some("20131231"));
         let open_end = with("20130101-");
-        assert_eq!(open_end.date_to.as_deref(), Some(""));
+        assert_eq!(open_end.date_from.as_deref(), Some("20130101"));
+        assert_eq!(
+            open_end.date_to, None,
+            "an open end is left out of the query"
+        );
         let one = with("20130308");
         assert_eq!(one.date_from, one.date_to);
     }

@@ -19,22 +19,10 @@ const PAGE: usize = 25;
 /// Modalities offered in the search (empty: any).
 const MODALITIES: &[&str] = &["", "CT", "MR", "PT", "NM", "CR", "DX", "MG", "US", "XA"];
 
-/// The QIDO-RS query for the page at `offset` of the studies matching `fields` (the
-/// search fields as typed: the same query a server's `list_studies` takes; its free `text`
-/// is not offered here, QIDO-RS having no such match), asking one study more than a page
-/// to tell whether another page follows. The fields are checked by the query itself.
+/// The QIDO-RS query for the page at `offset` of the studies matching `fields`, asking
+/// one study more than a page to tell whether another page follows.
 fn qido_query(fields: &WireQuery, offset: usize) -> StudyQuery {
-    let given = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
-    StudyQuery {
-        patient_name: given(&fields.patient_name),
-        patient_id: given(&fields.patient_id),
-        date_from: given(&fields.date_from),
-        date_to: given(&fields.date_to),
-        modality: given(&fields.modality),
-        accession_number: given(&fields.accession),
-        limit: PAGE + 1,
-        offset,
-    }
+    StudyQuery::page_of(fields, offset, PAGE + 1)
 }
 
 /// A study found, with its series.

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use hounsfield_protocol::StudyQuery as WireStudyQuery;
 use serde::Serialize;
 use serde_json::Value;
 use url::Url;
@@ -77,6 +78,24 @@ pub struct SeriesMatch {
 }
 
 impl StudyQuery {
+    /// The QIDO-RS query for the page of `limit` studies at `offset` among those matching
+    /// `fields`: the study query every client sends on the wire (and the desktop's search
+    /// form holds). Empty fields are left out; the free `text` is not asked, QIDO-RS having
+    /// no such match. The fields are checked when the query is sent.
+    pub fn page_of(fields: &WireStudyQuery, offset: usize, limit: usize) -> Self {
+        let given = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+        Self {
+            patient_name: given(&fields.patient_name),
+            patient_id: given(&fields.patient_id),
+            date_from: given(&fields.date_from),
+            date_to: given(&fields.date_to),
+            modality: given(&fields.modality),
+            accession_number: given(&fields.accession),
+            limit,
+            offset,
+        }
+    }
+
     /// The query parameters, after checking each field (the error names the field).
     fn parameters(&self) -> Result<Vec<(&'static str, String)>, String> {
         if !(1..=MAX_LIMIT).contains(&self.limit) {
