@@ -12,8 +12,8 @@ use dicom_object::{InMemDicomObject, OpenFileOptions};
 mod attributes;
 mod frames;
 
-pub use attributes::{MAX_HEADER_TEXT_CHARS, MAX_HEADER_VALUES};
 use attributes::AttributeReader;
+pub use attributes::{MAX_HEADER_TEXT_CHARS, MAX_HEADER_VALUES};
 use frames::{enhanced_frame_headers, multi_frame_headers};
 
 use super::declared::{DeclaredLayout, PixelDataExtent, Reach, open_checked};
