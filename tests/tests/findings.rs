@@ -27,27 +27,6 @@ fn series_folder() -> PathBuf {
     common::data_dir().join("ct-head-neck")
 }
 
-fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scripts")
-        .join(name)
-}
-
-/// Runs one of the test scripts with Debian's Python (pydicom, numpy) and reads its JSON.
-fn python(name: &str, args: &[&str]) -> Value {
-    let output = Command::new("/usr/bin/python3")
-        .arg(script(name))
-        .args(args)
-        .output()
-        .expect("Debian's python3 runs (scripts/setup-debian.sh installs python3-pydicom)");
-    assert!(
-        output.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("the script prints JSON")
-}
-
 fn request(action: FindingAction, kind: &str, points: &[[f64; 2]]) -> FindingRequest {
     FindingRequest {
         action,
@@ -89,18 +68,23 @@ async fn open_ct(address: std::net::SocketAddr) -> (Client, String, Vec<FindingI
     client.hello(None, VIEWPORT).await.expect("welcome");
     let studies = client.list_studies().await.expect("studies");
     let series = studies[0].series[0].id.clone();
-    client.open(&series).await.expect("opened");
-    let findings = loop {
+    let findings = opened_with_findings(&mut client, &series).await;
+    (client, series, findings)
+}
+
+/// Opens `series` and returns the `findings` the server told of it.
+async fn opened_with_findings(client: &mut Client, series: &str) -> Vec<FindingInfo> {
+    client.open(series).await.expect("opened");
+    loop {
         if let ServerMessage::Findings {
             series: told,
             findings,
-        } = common::server::next_answer(&mut client).await
+        } = common::server::next_answer(client).await
         {
             assert_eq!(told, series);
             break findings;
         }
-    };
-    (client, series, findings)
+    }
 }
 
 fn corners(info: &FindingInfo) -> [String; 2] {
@@ -116,7 +100,7 @@ fn assert_statistics_match_the_files(info: &FindingInfo) {
     let [a, b] = corners(info);
     let kind = info.kind.name();
     let folder = series_folder();
-    let expected = python(
+    let expected = common::python_script(
         "region_statistics.py",
         &[&folder.to_string_lossy(), kind, &a, &b],
     );
@@ -415,7 +399,7 @@ fn check_report(report: &Path, answered: &[FindingInfo]) {
     );
     assert!(String::from_utf8_lossy(&dump.stdout).contains("Imaging Measurement Report"));
 
-    let read = python("report_numbers.py", &[&report.to_string_lossy()]);
+    let read = common::python_script("report_numbers.py", &[&report.to_string_lossy()]);
     assert_eq!(read["sop_class"], "1.2.840.10008.5.1.4.1.1.88.34");
     let groups = read["groups"].as_array().expect("groups");
     assert_eq!(groups.len(), answered.len());
@@ -503,7 +487,7 @@ fn a_key_image_marks_the_stored_slice_and_a_snapshot_stores_the_3d_view() {
             !said.lines().any(|l| l.starts_with("Error")),
             "dciodvfy:\n{said}"
         );
-        let marked = python(
+        let marked = common::python_script(
             "key_image_slice.py",
             &[&saved.location, &series_folder().to_string_lossy()],
         );
@@ -593,4 +577,91 @@ async fn crosshair_after(client: &mut Client, seq: u32) -> glam::DVec3 {
             return crosshair_lps;
         }
     }
+}
+
+/// Connects with `token`, says hello and returns the client.
+async fn signed_in(address: std::net::SocketAddr, token: &str) -> Client {
+    let mut client = Client::connect(&format!("ws://{address}/ws"))
+        .await
+        .expect("connects");
+    client.hello(Some(token), VIEWPORT).await.expect("welcome");
+    client
+}
+
+#[test]
+fn a_viewer_following_a_shared_session_may_not_store_what_it_sees() {
+    use hounsfield_server::users::{Role, UsersFile};
+    const VIEWER: &str = "findings-viewer-5e21";
+    const READER: &str = "findings-reader-c3a8";
+    let state = tempfile::tempdir().expect("a state folder");
+    let users = state.path().join("users.toml");
+    common::users_table(&[
+        ("vera", Role::Viewer, VIEWER),
+        ("rita", Role::Reader, READER),
+    ])
+    .save(&users)
+    .expect("written");
+    let findings_folder = state.path().join("findings");
+    let mut config = common::server::loopback_config();
+    config.h264_encoders = Vec::new();
+    config.users = Some(UsersFile::load(&users).expect("a good users file"));
+    config.findings_folder = Some(findings_folder.clone());
+    let address = common::server::start_serving(config, &[common::data("mr-sag-oblique")]);
+    common::server::run_within(Duration::from_secs(120), async {
+        let mut reader = signed_in(address, READER).await;
+        let studies = reader.list_studies().await.expect("studies");
+        opened_with_findings(&mut reader, &studies[0].series[0].id).await;
+        // A finding to save: a viewer's save is refused for the role, not for want of one.
+        drawn(
+            &mut reader,
+            request(FindingAction::Create, "ellipse", &[[0.4, 0.4], [0.6, 0.6]]),
+        )
+        .await;
+        reader.send(&ClientMessage::Share).await.expect("sent");
+        let join = loop {
+            if let ServerMessage::Shared { id, .. } = common::server::next_answer(&mut reader).await
+            {
+                break id;
+            }
+        };
+        let mut viewer = signed_in(address, VIEWER).await;
+        viewer
+            .send(&ClientMessage::Join { id: join })
+            .await
+            .expect("sent");
+        viewer.next_frame().await.expect("the shared view");
+        let kept = || {
+            std::fs::read_dir(&findings_folder)
+                .map(|entries| entries.count())
+                .unwrap_or(0)
+        };
+        for (message, what) in [
+            (ClientMessage::SaveFindings, "save_findings"),
+            (
+                ClientMessage::KeyImage {
+                    cell: "axial".to_string(),
+                    note: None,
+                },
+                "key_image",
+            ),
+            (ClientMessage::Snapshot { note: None }, "snapshot"),
+        ] {
+            viewer.send(&message).await.expect("sent");
+            let (code, reason) = stored(&mut viewer)
+                .await
+                .expect_err("a viewer's document is refused");
+            assert_eq!(code, ErrorCode::Forbidden, "{what}: {reason}");
+            assert!(reason.contains("viewer"), "{what}: {reason}");
+            assert_eq!(kept(), 0, "{what} of a viewer wrote nothing");
+        }
+        // The same request from the reader whose session it is is stored: the refusal
+        // was the viewer's role, not the server's findings folder.
+        reader
+            .send(&ClientMessage::SaveFindings)
+            .await
+            .expect("sent");
+        let saved = stored(&mut reader).await.expect("a reader saves");
+        assert_eq!(saved.stored_in, "findings folder");
+        assert!(kept() > 0, "the reader's report is in the findings folder");
+    });
 }

@@ -38,6 +38,30 @@ pub fn hounsfield_binary() -> PathBuf {
     binary
 }
 
+/// Runs one of the test scripts (`tests/scripts/NAME`) with Debian's Python (pydicom,
+/// numpy, PIL) and reads the JSON it prints.
+pub fn python_script(name: &str, args: &[&str]) -> serde_json::Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name);
+    let output = std::process::Command::new("/usr/bin/python3")
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("Debian's python3 runs (scripts/setup-debian.sh installs python3-pydicom)");
+    assert!(
+        output.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{name} prints JSON: {e}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
 /// Real studies of the shared data for the study browser: the lumbar MR with its
 /// localisers, pydicom's DICOMDIR studies, an oblique MR, a GE EPI and a lone CT image.
 pub fn study_library() -> Vec<PathBuf> {
