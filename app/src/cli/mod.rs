@@ -82,6 +82,18 @@ pub struct StudySearchArgs {
     pub offset: usize,
 }
 
+/// How a slab combines its voxels, as `render --slab-mode` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SlabModeArg {
+    /// The brightest voxel (vessels, nodules).
+    #[default]
+    Mip,
+    /// The darkest voxel (airways).
+    Minip,
+    /// The mean.
+    Average,
+}
+
 /// Where the desktop window renders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum RenderPreference {
@@ -283,12 +295,31 @@ pub struct RenderArgs {
     /// Output size, WIDTHxHEIGHT.
     #[arg(long, default_value = "512x512", value_parser = parse_size)]
     pub size: [u32; 2],
-    /// Draw a reformatted slice through the volume's centre instead: axial, coronal or sagittal.
+    /// Draw a reformatted slice through the volume's centre (or --at) instead: axial,
+    /// coronal, sagittal, or oblique (across --normal).
     #[arg(long)]
     pub mpr: Option<String>,
-    /// Slab thickness for --mpr (mm), combined by maximum intensity.
+    /// The oblique plane's normal NX,NY,NZ (LPS); it is drawn as its nearest standard
+    /// plane is, whatever the normal's sign.
+    #[arg(long, value_parser = parse_point, allow_hyphen_values = true, value_name = "NX,NY,NZ")]
+    pub normal: Option<[f64; 3]>,
+    /// The direction UX,UY,UZ (LPS) towards the oblique picture's top (projected onto the
+    /// plane); default: the nearest standard plane's top.
+    #[arg(long, value_parser = parse_point, allow_hyphen_values = true, value_name = "UX,UY,UZ")]
+    pub up: Option<[f64; 3]>,
+    /// A point X,Y,Z (LPS, mm) the --mpr plane passes through; default: the volume's centre.
+    #[arg(long, value_parser = parse_point, allow_hyphen_values = true, value_name = "X,Y,Z")]
+    pub at: Option<[f64; 3]>,
+    /// Slab thickness for --mpr (mm); 0 is a thin slice.
     #[arg(long, default_value_t = 0.0)]
     pub slab: f64,
+    /// How a slab combines its voxels: mip, minip or average.
+    #[arg(long, value_enum, default_value_t = SlabModeArg::Mip)]
+    pub slab_mode: SlabModeArg,
+    /// Print what was drawn as JSON (for --mpr with `pixel_to_lps`, the matrix taking a
+    /// pixel centre (x, y, 0, 1) to LPS mm).
+    #[arg(long)]
+    pub json: bool,
     /// Grey window WIDTH,CENTER (for --mpr and projection modes).
     #[arg(long, value_parser = parse_window, allow_hyphen_values = true)]
     pub window: Option<[f64; 2]>,

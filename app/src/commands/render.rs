@@ -1,15 +1,19 @@
-//! `hounsfield render`: one frame of a volume, 3D or a reformatted slice, to a PNG file.
+//! `hounsfield render`: one frame of a volume, 3D or a reformatted slice (a standard or
+//! an oblique plane, thin or a slab), to a PNG file; with `--json`, what was drawn.
 
 use std::sync::Arc;
 
 use anyhow::Context;
+use glam::DVec3;
 use render_core::camera::{NamedView, Projection};
 use render_core::gpu::{GpuContext, Renderer};
 use render_core::transfer::{PresetLibrary, RenderMode};
 use render_core::view::{Interpolation, MprOrientation, MprPlane, Quality, SlabMode, ViewState};
 use render_core::{Volume, Window};
 
-use crate::cli::RenderArgs;
+use serde::Serialize;
+
+use crate::cli::{RenderArgs, SlabModeArg};
 use crate::source;
 
 /// Renders the frame `args` describe and writes it to `args.out`.
@@ -21,22 +25,111 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let volume = Arc::new(opened.volume);
     let mut renderer = new_renderer()?;
     let view = view_from_args(&renderer, &volume, args)?;
-    for warning in renderer.load_volume(volume) {
+    for warning in renderer.load_volume(Arc::clone(&volume)) {
         eprintln!("warning: {warning}");
     }
     let frame = renderer.render_image(&view, args.size)?;
     frame
         .save_png(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
+    let adapter = renderer.context().capabilities.adapter.to_string();
+    if args.json {
+        let drawn = Drawn {
+            out: args.out.display().to_string(),
+            width: frame.width,
+            height: frame.height,
+            source: opened.label.clone(),
+            adapter,
+            window: renderer
+                .effective_window(&view)
+                .map(|window| [window.width, window.center]),
+            mpr: view
+                .mpr
+                .map(|plane| DrawnPlane::of(&volume, &plane, args, args.size)),
+        };
+        println!("{}", serde_json::to_string_pretty(&drawn)?);
+        return Ok(());
+    }
     println!(
         "{}: {}×{} from {} on {}",
         args.out.display(),
         frame.width,
         frame.height,
         opened.label,
-        renderer.context().capabilities.adapter
+        adapter
     );
     Ok(())
+}
+
+/// What `render --json` prints.
+#[derive(Debug, Serialize)]
+struct Drawn {
+    /// The PNG written.
+    out: String,
+    width: u32,
+    height: u32,
+    /// The series drawn.
+    source: String,
+    /// The GPU adapter that drew it.
+    adapter: String,
+    /// The grey window `[width, center]` the slices and projections were shown with.
+    window: Option<[f64; 2]>,
+    /// The reformatted plane, when `--mpr` drew one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mpr: Option<DrawnPlane>,
+}
+
+/// A reformatted plane as `render --json` reports it (LPS, mm).
+#[derive(Debug, Serialize)]
+struct DrawnPlane {
+    /// `axial`, `coronal`, `sagittal` or `oblique`.
+    plane: &'static str,
+    /// The unit normal asked for (`--normal`, normalised), or the standard plane's.
+    normal: [f64; 3],
+    /// The unit direction towards the picture's right.
+    right: [f64; 3],
+    /// The unit direction towards the picture's top.
+    up: [f64; 3],
+    /// The point at the picture's centre.
+    centre_lps: [f64; 3],
+    mm_per_pixel: f64,
+    slab_mm: f64,
+    slab_mode: &'static str,
+    /// Rows of the 4×4 matrix taking a pixel centre `(x, y, 0, 1)` to LPS mm.
+    pixel_to_lps: [[f64; 4]; 4],
+}
+
+impl DrawnPlane {
+    /// The report of `plane`, drawn at `size` from `args`.
+    fn of(volume: &Volume, plane: &MprPlane, args: &RenderArgs, size: [u32; 2]) -> Self {
+        let (right, down) = plane.orientation.right_and_down();
+        let normal = match (plane.orientation, args.normal) {
+            (_, Some(asked)) => DVec3::from(asked).normalize(),
+            (orientation, None) => orientation.normal(),
+        };
+        let matrix = plane.pixel_to_lps(volume, size).transpose();
+        Self {
+            plane: match (plane.orientation, args.normal) {
+                (_, Some(_)) | (MprOrientation::Oblique { .. }, None) => "oblique",
+                (MprOrientation::Axial, None) => "axial",
+                (MprOrientation::Coronal, None) => "coronal",
+                (MprOrientation::Sagittal, None) => "sagittal",
+            },
+            normal: normal.to_array(),
+            right: right.to_array(),
+            // Plus zero: a component of -0 prints as 0.
+            up: (DVec3::ZERO - down).to_array(),
+            centre_lps: plane.centre_lps.to_array(),
+            mm_per_pixel: plane.mm_per_pixel(volume, size),
+            slab_mm: plane.slab_mm,
+            slab_mode: match plane.slab_mode {
+                SlabMode::Mip => "mip",
+                SlabMode::Minip => "minip",
+                SlabMode::Average => "average",
+            },
+            pixel_to_lps: [0, 1, 2, 3].map(|row| matrix.col(row).to_array()),
+        }
+    }
 }
 
 /// A renderer on this machine's best adapter, with the built-in and the user's presets.
@@ -92,14 +185,41 @@ fn view_from_args(
     }
     view.window = args.window.map(|[width, center]| Window { width, center });
     if let Some(name) = &args.mpr {
-        let orientation = MprOrientation::from_name(name).ok_or_else(|| {
-            anyhow::anyhow!("unknown plane \"{name}\" (known: axial, coronal, sagittal)")
-        })?;
-        let mut plane = MprPlane::through_centre(volume, orientation);
-        plane.zoom = args.zoom;
-        plane.slab_mm = args.slab.max(0.0);
-        plane.slab_mode = SlabMode::Mip;
-        view.mpr = Some(plane);
+        view.mpr = Some(plane_from_args(volume, name, args)?);
     }
     Ok(view)
+}
+
+/// The `--mpr` plane of the command line: a standard one by name, or `oblique` across
+/// `--normal` (turned by `--up`), through `--at` or the volume's centre.
+fn plane_from_args(volume: &Volume, name: &str, args: &RenderArgs) -> anyhow::Result<MprPlane> {
+    let orientation = if name.trim().eq_ignore_ascii_case("oblique") {
+        let normal = args
+            .normal
+            .ok_or_else(|| anyhow::anyhow!("--mpr oblique needs --normal NX,NY,NZ"))?;
+        MprOrientation::facing(DVec3::from(normal), args.up.map(DVec3::from))
+            .map_err(|why| anyhow::anyhow!("--normal/--up: {why}"))?
+    } else {
+        if args.normal.is_some() || args.up.is_some() {
+            anyhow::bail!("--normal and --up are for --mpr oblique, not --mpr {name}");
+        }
+        MprOrientation::from_name(name).ok_or_else(|| {
+            anyhow::anyhow!("unknown plane \"{name}\" (known: axial, coronal, sagittal, oblique)")
+        })?
+    };
+    if !(args.slab.is_finite() && args.slab >= 0.0) {
+        anyhow::bail!("--slab {}: a thickness in mm, 0 or more", args.slab);
+    }
+    let mut plane = match args.at {
+        Some(point) => MprPlane::through(volume, orientation, DVec3::from(point)),
+        None => MprPlane::through_centre(volume, orientation),
+    };
+    plane.zoom = args.zoom;
+    plane.slab_mm = args.slab;
+    plane.slab_mode = match args.slab_mode {
+        SlabModeArg::Mip => SlabMode::Mip,
+        SlabModeArg::Minip => SlabMode::Minip,
+        SlabModeArg::Average => SlabMode::Average,
+    };
+    Ok(plane)
 }

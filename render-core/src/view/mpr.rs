@@ -1,7 +1,7 @@
 //! Multiplanar reformats: the three standard planes as radiology reads them, any oblique
 //! plane, and a slice (thin or a slab) through the volume.
 
-use glam::DVec3;
+use glam::{DMat4, DVec3, DVec4};
 use serde::{Deserialize, Serialize};
 
 use crate::Volume;
@@ -57,6 +57,58 @@ impl MprOrientation {
             "sagittal" => Some(Self::Sagittal),
             _ => None,
         }
+    }
+
+    /// The plane across `normal` (LPS, any length, either sign), drawn as its nearest
+    /// standard plane is drawn: the same side up and the same side on the left, whatever
+    /// the normal's sign. `up` (LPS) turns the picture in its plane: the screen's top is
+    /// `up` projected onto the plane (the nearest standard plane's top when `None`). A
+    /// normal along a standard axis gives that standard plane itself. The error says why
+    /// no plane is defined (a zero or non-finite normal, or `up` along it).
+    pub fn facing(normal: DVec3, up: Option<DVec3>) -> Result<Self, String> {
+        let length = normal.length();
+        if !length.is_finite() || length < 1e-9 {
+            return Err(format!(
+                "the normal {} has no direction",
+                vector_text(normal)
+            ));
+        }
+        let normal = normal / length;
+        let nearest = SlicePlane::ALL
+            .into_iter()
+            .max_by(|a, b| {
+                let along = |plane: SlicePlane| plane.normal().dot(normal).abs();
+                along(*a).total_cmp(&along(*b))
+            })
+            .unwrap_or(SlicePlane::Axial);
+        let standard = MprOrientation::from(nearest);
+        let (standard_right, standard_down) = standard.right_and_down();
+        let away = if normal.dot(standard.normal()) < 0.0 {
+            -normal
+        } else {
+            normal
+        };
+        let wanted_up = up.unwrap_or(-standard_down);
+        if !wanted_up.is_finite() {
+            return Err(format!(
+                "the up vector {} is not finite",
+                vector_text(wanted_up)
+            ));
+        }
+        let in_plane = wanted_up - away * wanted_up.dot(away);
+        if in_plane.length() < 1e-6 * wanted_up.length().max(1.0) {
+            return Err(format!(
+                "the up vector {} lies along the normal: it gives the plane no top",
+                vector_text(wanted_up)
+            ));
+        }
+        let down = -in_plane.normalize();
+        let right = down.cross(away).normalize();
+        let exact = 1e-12;
+        if right.distance(standard_right) < exact && down.distance(standard_down) < exact {
+            return Ok(standard);
+        }
+        Ok(MprOrientation::Oblique { right, up: -down })
     }
 
     /// The LPS unit vectors drawn towards the screen's right and the screen's bottom.
@@ -167,10 +219,33 @@ impl MprPlane {
         plane
     }
 
+    /// The 4×4 matrix taking a pixel centre `(x, y, 0, 1)` of an image of `size` to LPS
+    /// millimetres: its columns are one pixel to the right, one pixel down, the unit normal
+    /// (away from the viewer: a slab's depth) and the centre of the top-left pixel. The
+    /// renderer places its samples with it.
+    pub fn pixel_to_lps(&self, volume: &Volume, size: [u32; 2]) -> DMat4 {
+        let (right, down) = self.orientation.right_and_down();
+        let mm = self.mm_per_pixel(volume, size);
+        let first_centre = self.centre_lps
+            - right * (f64::from(size[0]) - 1.0) * 0.5 * mm
+            - down * (f64::from(size[1]) - 1.0) * 0.5 * mm;
+        DMat4::from_cols(
+            (right * mm).extend(0.0),
+            (down * mm).extend(0.0),
+            self.orientation.normal().extend(0.0),
+            DVec4::from((first_centre, 1.0)),
+        )
+    }
+
     /// Moves the plane along its normal by `mm` (scrolling through slices).
     pub fn scroll(&mut self, mm: f64) {
         self.centre_lps += self.orientation.normal() * mm;
     }
+}
+
+/// A vector as the command line writes it: `X,Y,Z`.
+fn vector_text(v: DVec3) -> String {
+    format!("{},{},{}", v.x, v.y, v.z)
 }
 
 #[cfg(test)]
@@ -218,5 +293,60 @@ mod tests {
         let size = [volume.dims[0] as u32, volume.dims[1] as u32];
         let mm = plane.mm_per_pixel(&volume, size);
         assert!((mm - volume.spacing_mm[0]).abs() < 1e-9, "{mm}");
+    }
+
+    #[test]
+    fn a_normal_along_a_standard_axis_is_that_standard_plane_whatever_its_sign() {
+        for (normal, plane) in [
+            (DVec3::X, MprOrientation::Sagittal),
+            (DVec3::NEG_X, MprOrientation::Sagittal),
+            (DVec3::Y * 3.0, MprOrientation::Coronal),
+            (DVec3::NEG_Y, MprOrientation::Coronal),
+            (DVec3::Z, MprOrientation::Axial),
+            (DVec3::NEG_Z * 0.5, MprOrientation::Axial),
+        ] {
+            assert_eq!(MprOrientation::facing(normal, None), Ok(plane), "{normal}");
+        }
+    }
+
+    #[test]
+    fn a_tilted_plane_keeps_its_nearest_standard_planes_top_and_left() {
+        let tilted = DVec3::new(0.3, 0.2, 1.0);
+        for normal in [tilted, -tilted] {
+            let orientation = MprOrientation::facing(normal, None).expect("a plane");
+            let (right, down) = orientation.right_and_down();
+            // Axial is nearest: patient's left (+X) towards the right, anterior (-Y) up.
+            assert!(right.x > 0.9 && down.y > 0.9, "{right} {down}");
+            assert!(right.dot(normal).abs() < 1e-12 && down.dot(normal).abs() < 1e-12);
+            assert!((orientation.normal() - tilted.normalize()).length() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn up_turns_the_picture_and_bad_vectors_are_refused_by_name() {
+        let turned = MprOrientation::facing(DVec3::Z, Some(DVec3::X)).expect("a plane");
+        let (right, down) = turned.right_and_down();
+        assert!(down.distance(DVec3::NEG_X) < 1e-12 && right.distance(DVec3::Y) < 1e-12);
+        let zero = MprOrientation::facing(DVec3::ZERO, None).expect_err("no direction");
+        assert!(zero.contains("normal 0,0,0"), "{zero}");
+        let along = MprOrientation::facing(DVec3::Z, Some(DVec3::Z * 2.0)).expect_err("no top");
+        assert!(along.contains("up vector 0,0,2"), "{along}");
+        assert!(MprOrientation::facing(DVec3::new(f64::NAN, 0.0, 1.0), None).is_err());
+    }
+
+    #[test]
+    fn pixel_centres_map_to_lps_about_the_planes_centre() {
+        let volume = crate::phantom::ct_phantom();
+        let plane = MprPlane::through_centre(&volume, MprOrientation::Coronal);
+        let size = [64, 48];
+        let matrix = plane.pixel_to_lps(&volume, size);
+        let mm = plane.mm_per_pixel(&volume, size);
+        // The image's middle (between the four central pixels) is the plane's centre.
+        let middle = matrix.transform_point3(DVec3::new(31.5, 23.5, 0.0));
+        assert!(middle.distance(plane.centre_lps) < 1e-9, "{middle}");
+        // One pixel right is one pixel's millimetres towards the patient's left.
+        let step = matrix.transform_point3(DVec3::X) - matrix.transform_point3(DVec3::ZERO);
+        assert!(step.distance(DVec3::X * mm) < 1e-12);
+        assert_eq!(matrix.col(2).truncate(), DVec3::Y);
     }
 }

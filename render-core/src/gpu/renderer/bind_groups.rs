@@ -165,11 +165,12 @@ impl Renderer {
         let scene = self.scene.as_ref().ok_or(RenderError::NoVolume)?;
         let plane = view.mpr.ok_or(RenderError::NoVolume)?;
         let gpu = &scene.gpu;
-        let (right, down) = plane.orientation.right_and_down();
-        let mm = plane.mm_per_pixel(&scene.volume, size);
-        let half = DVec3::new(f64::from(size[0]), f64::from(size[1]), 0.0) * 0.5 * mm;
-        let origin = plane.centre_lps - right * half.x - down * half.y;
-        let normal = plane.orientation.normal();
+        let pixel_to_lps = plane.pixel_to_lps(&scene.volume, size);
+        // The shader's positions are pixel edges: the top-left pixel's centre is at (½, ½).
+        let origin = pixel_to_lps.transform_point3(DVec3::new(-0.5, -0.5, 0.0));
+        let right = pixel_to_lps.col(0).truncate();
+        let down = pixel_to_lps.col(1).truncate();
+        let normal = pixel_to_lps.col(2).truncate();
         let min_spacing = gpu.min_spacing_mm();
         let (samples, step) = if plane.slab_mm > 0.0 {
             let samples = (plane.slab_mm / (min_spacing * 0.5)).ceil().max(2.0);
@@ -182,8 +183,8 @@ impl Renderer {
         let params = MprParams {
             lps_to_tex: lps_to_texture(gpu).as_mat4().to_cols_array_2d(),
             origin: v4(origin),
-            right: v4(right * mm),
-            down: v4(down * mm),
+            right: v4(right),
+            down: v4(down),
             slab_step: v4(normal * step),
             grey_scale: grey_scale as f32,
             grey_offset: grey_offset as f32,
