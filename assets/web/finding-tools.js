@@ -2,16 +2,15 @@
 // draws the shape corner to corner; with Freehand it draws an outline, a vertex every few
 // pixels; with Arrow it draws tail to head, then the page asks for the note; with Angle
 // three clicks place its points, the vertex second. A press on a finding shown selects it
-// and a drag moves it; Delete removes the selected one; Esc drops what is being drawn.
+// and a drag moves it; on the selected one's handles a drag resizes its box (a corner) or
+// moves one of its points; Delete removes the selected one; Esc drops what is being drawn.
 // What is drawn goes to the server as a `finding` message (points as fractions of the
 // cell, as `measure` takes a ruler's ends); the server measures it and answers.
 
 import { sliceAt } from "./input.js";
-import { FINDING_TOOLS, FREEHAND_MAX_POINTS, FREEHAND_STEP_PX, findingAt, shiftedPoints, withinCell } from "./findings.js";
+import { FINDING_TOOLS, FREEHAND_MAX_POINTS, FREEHAND_STEP_PX, drawnEnough, findingAt, shiftedPoints, withinCell } from "./findings.js";
+import { handleAt, reshapedPoints } from "./finding-handles.js";
 import { cellOf, pixelsInCell } from "./rulers.js";
-
-/** A drag shorter than this (frame pixels) is a click: it draws and moves nothing. */
-const CLICK_PX = 3;
 
 /**
  * Wires the findings tools to `canvas`. Call it before `attachPointer`: a press it uses (a
@@ -19,14 +18,16 @@ const CLICK_PX = 3;
  * on to the view's inputs. `page` gives `tool()` (the tool on), `layout()`, `shown()` (the
  * findings drawn now, as `visibleFindings` gives them), `selected()` and `select(id)`,
  * `send(message)` (a `finding` message; whether it went), `remove(id)`, `redraw()` and `notes` (the
- * `NoteForm` asking for an arrow's note). Returns `shapes(shown)` (what to draw:
- * the findings shown as they are being moved, then the one being drawn), `cancel()` (drops
- * it) and `settle()` (the server answered the latest request: its draft goes).
+ * `NoteForm` asking for an arrow's note). Returns `shapes(shown)` (what to draw: the
+ * findings shown as they are being moved or reshaped, then the one being drawn), `cancel()`
+ * (drops it) and `settle()` (the server answered the latest request: its draft goes).
  */
 export function attachFindingTools(canvas, page) {
   // The finding being drawn: {kind, plane, points, hover?, pending?} (fractions of its cell).
   let drawing = null;
-  // The finding being moved: {id, plane, from, delta, pending?}.
+  // The finding being moved (`handle` null) or reshaped by its handle `handle` (an index
+  // of `handlesOf`): {id, plane, handle, from, to, pending?}, from and to where the
+  // pointer went down and is now.
   let moving = null;
   // The pointer drawing or moving, while its button is down.
   let active = null;
@@ -36,6 +37,12 @@ export function attachFindingTools(canvas, page) {
     return at && { plane: at.plane, point: [at.x, at.y] };
   };
   const pixels = (plane, from, to) => pixelsInCell(plane, from, to, canvas.width, canvas.height);
+
+  /** The points of `shape` (shown) as the move or reshape under way leaves them. */
+  const moved = (shape) =>
+    moving.handle === null
+      ? shiftedPoints(shape.points, [moving.to[0] - moving.from[0], moving.to[1] - moving.from[1]])
+      : reshapedPoints(shape.kind, shape.points, moving.handle, moving.to);
 
   /** Takes the press `event` from the view's inputs: its moves and release come here. */
   const claim = (event) => {
@@ -100,10 +107,14 @@ export function attachFindingTools(canvas, page) {
         page.redraw();
       }
       if (!at) return;
-      const picked = findingAt(page.shown(), { plane: at.plane, x: at.point[0], y: at.point[1] }, canvas.width, canvas.height);
+      const pointer = { plane: at.plane, x: at.point[0], y: at.point[1] };
+      // A handle of the selected finding first: it reshapes the finding.
+      const selected = page.shown().find((shape) => shape.id === page.selected());
+      const handle = selected ? handleAt(selected, pointer, canvas.width, canvas.height, event.pointerType === "touch") : null;
+      const picked = handle !== null ? selected.id : findingAt(page.shown(), pointer, canvas.width, canvas.height);
       if (picked !== null) {
         page.select(picked);
-        moving = { id: picked, plane: at.plane, from: at.point, delta: [0, 0] };
+        moving = { id: picked, plane: at.plane, handle, from: at.point, to: at.point };
         claim(event);
         return;
       }
@@ -125,8 +136,7 @@ export function attachFindingTools(canvas, page) {
     }
     if (event.pointerId !== active) return;
     if (moving) {
-      const at = spot(event, moving.plane).point;
-      moving.delta = [at[0] - moving.from[0], at[1] - moving.from[1]];
+      moving.to = spot(event, moving.plane).point;
     } else if (drawing?.kind === "freehand") {
       const at = spot(event, drawing.plane).point;
       const last = drawing.points[drawing.points.length - 1];
@@ -149,16 +159,23 @@ export function attachFindingTools(canvas, page) {
   canvas.addEventListener("pointerup", release);
   canvas.addEventListener("pointercancel", release);
 
-  /** Sends the moved finding's points, or leaves it selected where it was after a click. */
+  /**
+   * Sends the moved or reshaped finding's points, or leaves it selected where it was after
+   * a click or a reshape too small to keep.
+   */
   const finishMove = () => {
     const shape = page.shown().find((shown) => shown.id === moving.id);
-    if (!shape || pixels(moving.plane, [0, 0], moving.delta) < 1) {
+    const points = shape && moved(shape);
+    const kept =
+      shape &&
+      pixels(moving.plane, moving.from, moving.to) >= 1 &&
+      (moving.handle === null || drawnEnough(shape.kind, points, (from, to) => pixels(moving.plane, from, to)));
+    if (!kept) {
       moving = null;
       page.redraw();
       return;
     }
-    const points = withinCell(shiftedPoints(shape.points, moving.delta));
-    if (page.send({ type: "finding", action: "update", id: moving.id, points })) moving.pending = true;
+    if (page.send({ type: "finding", action: "update", id: moving.id, points: withinCell(points) })) moving.pending = true;
     else moving = null;
     page.redraw();
   };
@@ -166,16 +183,8 @@ export function attachFindingTools(canvas, page) {
   /** Sends the shape dragged out, asking an arrow's note first; a click draws nothing. */
   const finishDrawing = () => {
     const { kind, plane, points } = drawing;
-    const [first, last] = [points[0], points[points.length - 1]];
-    const xs = points.map(([x]) => x);
-    const ys = points.map(([, y]) => y);
-    const across = pixels(plane, [Math.min(...xs), 0], [Math.max(...xs), 0]);
-    const down = pixels(plane, [0, Math.min(...ys)], [0, Math.max(...ys)]);
-    const drawn =
-      kind === "arrow" ? pixels(plane, first, last) >= CLICK_PX
-      : kind === "freehand" ? points.length >= 3 && across >= CLICK_PX && down >= CLICK_PX
-      : across >= CLICK_PX && down >= CLICK_PX;
-    if (!drawn) {
+    const last = points[points.length - 1];
+    if (!drawnEnough(kind, points, (from, to) => pixels(plane, from, to))) {
       drawing = null;
       page.redraw();
       return;
@@ -220,7 +229,7 @@ export function attachFindingTools(canvas, page) {
   return {
     shapes(shown) {
       const shapes = shown.map((shape) =>
-        moving?.id === shape.id ? { ...shape, points: shiftedPoints(shape.points, moving.delta) } : shape,
+        moving?.id === shape.id ? { ...shape, points: moved(shape) } : shape,
       );
       if (drawing) {
         const points = drawing.hover ? [...drawing.points, drawing.hover] : drawing.points;

@@ -2,7 +2,8 @@
 // regions (ellipse, rectangle, polygon), angles, arrows and rulers, their points in patient
 // millimetres with what the server measured. Each is placed in its cell by the geometry of
 // the `crosshair` message, as rulers are, and shows only while its cell shows its slice;
-// this module labels them, finds the one under the pointer and shifts one being moved.
+// this module labels them, finds the one under the pointer, shifts one being moved and
+// tells whether a shape is large enough to keep.
 
 import { cellOf, rulerLabel, showsSlice, slicePosition, spotOf } from "./rulers.js";
 
@@ -14,6 +15,9 @@ export const FREEHAND_MAX_POINTS = 512;
 
 /** The fewest frame pixels between two vertices of a freehand outline. */
 export const FREEHAND_STEP_PX = 4;
+
+/** The least extent (frame pixels) of a shape kept: a smaller drag is a click. */
+export const MIN_EXTENT_PX = 3;
 
 /** How near (frame pixels) the pointer must come to a finding's outline to pick it. */
 const PICK_PX = 6;
@@ -125,6 +129,27 @@ export function shiftedPoints(points, [dx, dy]) {
   };
   const [x, y] = [along(0, dx), along(1, dy)];
   return points.map(([px, py]) => [px + x, py + y]);
+}
+
+/**
+ * Whether a finding of `kind` (a findings tool's or the server's) through `points`
+ * (fractions of a cell) is large enough to keep, `pixels(from, to)` being the frame pixels
+ * between two of them: a region at least `MIN_EXTENT_PX` across both ways (an outline of 3
+ * points or more), an arrow or a ruler that long, each arm of an angle that long.
+ */
+export function drawnEnough(kind, points, pixels) {
+  const [first, second] = points;
+  const last = points[points.length - 1];
+  if (kind === "arrow" || kind === "ruler") return pixels(first, last) >= MIN_EXTENT_PX;
+  if (kind === "angle") {
+    return points.length === 3 && pixels(first, second) >= MIN_EXTENT_PX && pixels(last, second) >= MIN_EXTENT_PX;
+  }
+  const xs = points.map(([x]) => x);
+  const ys = points.map(([, y]) => y);
+  const across = pixels([Math.min(...xs), 0], [Math.max(...xs), 0]);
+  const down = pixels([0, Math.min(...ys)], [0, Math.max(...ys)]);
+  const outline = kind === "freehand" || kind === "polygon";
+  return (!outline || points.length >= 3) && across >= MIN_EXTENT_PX && down >= MIN_EXTENT_PX;
 }
 
 /**

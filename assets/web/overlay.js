@@ -1,11 +1,16 @@
 // What the browser draws over the server's 2×2 frame: the lines between the cells, each
 // slice's name and orientation letters, the crosshair where the server says it shows
-// in each slice, and the rulers and findings on the slices. The server draws the images
+// in each slice, and the rulers and findings on the slices (the selected finding with its
+// handles). The server draws the images
 // only; this SVG lies over the canvas and uses its pixels as coordinates.
 
+import { handlesOf } from "./finding-handles.js";
 import { quadCells } from "./input.js";
 
 const SVG = "http://www.w3.org/2000/svg";
+
+/** The side (frame pixels) of a selected finding's handles. */
+const HANDLE_PX = 7;
 
 /**
  * The slices in cell order with the patient directions (LPS letters) at each edge of
@@ -106,7 +111,8 @@ export function drawOverlay(svg, layout, width, height, crosshairCells, rulers =
 /**
  * A finding drawn in `cell` (frame pixels): its outline (a region's ellipse, box or polygon,
  * an angle's arms, an arrow with its head, a ruler with its ends; an outline being drawn
- * open) and its label beside it. A `draft` is dashed, the `selected` one stands out.
+ * open) and its label beside it. A `draft` is dashed, the `selected` one stands out with
+ * its handles (a square on each, numbered as `handlesOf` gives them).
  */
 function findingMark(finding, cell) {
   const points = finding.points.map(([x, y]) => [cell.x + x * cell.width, cell.y + y * cell.height]);
@@ -158,6 +164,14 @@ function findingMark(finding, cell) {
       label = [second[0] + 6, second[1] - 6];
   }
   if (finding.label) group.append(element("text", { x: label[0], y: label[1] }, finding.label));
+  if (finding.selected) {
+    const half = HANDLE_PX / 2;
+    group.append(
+      ...handlesOf(finding.kind, points).map(([x, y], index) =>
+        element("rect", { class: "handle", "data-handle": index, x: x - half, y: y - half, width: HANDLE_PX, height: HANDLE_PX }),
+      ),
+    );
+  }
   return group;
 }
 

@@ -63,6 +63,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/finding-tools.js"),
     ),
     (
+        "/finding-handles.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/finding-handles.js"),
+    ),
+    (
         "/findings-panel.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/findings-panel.js"),
