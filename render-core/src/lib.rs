@@ -3,6 +3,7 @@
 //! wgpu ray caster and reformat. It knows nothing of UI or network.
 
 pub mod camera;
+pub mod curved;
 pub mod dicom;
 pub mod downsample;
 pub mod gpu;

@@ -236,6 +236,42 @@ impl Volume {
         (self.voxel_to_lps.inverse() * DVec4::from((lps_mm, 1.0))).truncate()
     }
 
+    /// The value at a continuous voxel index, interpolated trilinearly between the eight
+    /// surrounding voxel centres; `None` outside the box of voxel centres.
+    pub fn trilinear(&self, ijk: DVec3) -> Option<f64> {
+        let last = DVec3::new(
+            self.dims[0].saturating_sub(1) as f64,
+            self.dims[1].saturating_sub(1) as f64,
+            self.dims[2].saturating_sub(1) as f64,
+        );
+        if !ijk.is_finite() || ijk.cmplt(DVec3::ZERO).any() || ijk.cmpgt(last).any() {
+            return None;
+        }
+        // The lower corner stays one voxel below the last so that its upper neighbour
+        // exists; a point on the last centre then takes the whole upper weight.
+        let low = ijk.floor().min((last - DVec3::ONE).max(DVec3::ZERO));
+        let fraction = ijk - low;
+        let [i, j, k] = [low.x as usize, low.y as usize, low.z as usize];
+        let mut value = 0.0;
+        for corner in 0..8_usize {
+            let step = [corner & 1, (corner >> 1) & 1, (corner >> 2) & 1];
+            let weight = (0..3)
+                .map(|axis| {
+                    if step[axis] == 1 {
+                        fraction[axis]
+                    } else {
+                        1.0 - fraction[axis]
+                    }
+                })
+                .product::<f64>();
+            if weight == 0.0 {
+                continue;
+            }
+            value += weight * self.value([i + step[0], j + step[1], k + step[2]])?;
+        }
+        Some(value)
+    }
+
     /// The nearest voxel to an LPS position and its value, or `None` outside the volume.
     pub fn nearest_voxel(&self, lps_mm: DVec3) -> Option<([usize; 3], f64)> {
         let ijk = self.lps_to_voxel(lps_mm).round();

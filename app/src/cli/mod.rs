@@ -17,8 +17,8 @@ pub use admin::{ConfigCommand, FindingsCommand, UsersCommand};
 pub use bench::SoakArgs;
 pub use bench::{BenchCommand, StreamArgs, StreamCodec, StreamTransport};
 pub use serve::ServeOptions;
-pub use values::parse_size;
-use values::{parse_crop, parse_point, parse_window};
+pub use values::{PathPoints, parse_size};
+use values::{parse_crop, parse_path, parse_point, parse_window};
 
 /// CT and MR volumes in 3D: on this workstation, or streamed from a server.
 #[derive(Debug, Parser)]
@@ -316,8 +316,20 @@ pub struct RenderArgs {
     /// How a slab combines its voxels: mip, minip or average.
     #[arg(long, value_enum, default_value_t = SlabModeArg::Mip)]
     pub slab_mode: SlabModeArg,
+    /// Draw a curved reformat instead: the path X,Y,Z;X,Y,Z;… (LPS, mm, at least two
+    /// points) straightened down the picture, lengths down it being lengths along the path.
+    #[arg(long, value_parser = parse_path, allow_hyphen_values = true, value_name = "X,Y,Z;…", conflicts_with = "mpr")]
+    pub cpr: Option<PathPoints>,
+    /// Turn the curved reformat's cut about the path (degrees): the rotating view.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_hyphen_values = true,
+        requires = "cpr"
+    )]
+    pub cpr_angle: f64,
     /// Print what was drawn as JSON (for --mpr with `pixel_to_lps`, the matrix taking a
-    /// pixel centre (x, y, 0, 1) to LPS mm).
+    /// pixel centre (x, y, 0, 1) to LPS mm; for --cpr the path's length and pixel size).
     #[arg(long)]
     pub json: bool,
     /// Grey window WIDTH,CENTER (for --mpr and projection modes).
@@ -354,6 +366,12 @@ mod tests {
     #[test]
     fn points_parse_and_bad_points_are_refused() {
         assert_eq!(parse_point("1.5, -2,3e1"), Ok([1.5, -2.0, 30.0]));
+        assert_eq!(
+            parse_path("1,2,3; -4,5,6;"),
+            Ok(PathPoints(vec![[1.0, 2.0, 3.0], [-4.0, 5.0, 6.0]]))
+        );
+        let bad = parse_path("1,2,3;4,5").expect_err("a point of two numbers");
+        assert!(bad.starts_with("point 2:"), "{bad}");
         assert!(parse_point("1,2").is_err());
         assert!(parse_point("a,b,c").is_err());
         assert!(parse_point("1,2,inf").is_err());

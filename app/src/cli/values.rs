@@ -56,6 +56,21 @@ pub(crate) fn parse_point(text: &str) -> Result<[f64; 3], String> {
     }
 }
 
+/// The points of a path given on the command line (LPS, mm).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathPoints(pub Vec<[f64; 3]>);
+
+/// Parses a path `X,Y,Z;X,Y,Z;…` (LPS, mm) into its points; the error names the point.
+pub(crate) fn parse_path(text: &str) -> Result<PathPoints, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|point| !point.is_empty())
+        .enumerate()
+        .map(|(n, point)| parse_point(point).map_err(|why| format!("point {}: {why}", n + 1)))
+        .collect::<Result<_, _>>()
+        .map(PathPoints)
+}
+
 /// A crop box from `IMIN,JMIN,KMIN,IMAX,JMAX,KMAX` (fractions of the volume).
 pub(crate) fn parse_crop(text: &str) -> Result<CropBox, String> {
     match parse_numbers(text)?.as_slice() {

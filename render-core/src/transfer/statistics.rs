@@ -7,6 +7,7 @@
 
 use rayon::prelude::*;
 
+use crate::volume::{Modality, Window};
 use crate::{Volume, Voxels};
 
 /// Bins of the `f32` histogram; `i16` volumes use one bin per value.
@@ -34,6 +35,28 @@ pub struct VolumeStatistics {
 }
 
 impl VolumeStatistics {
+    /// The window used when neither the view nor the preset gives one: the header's, else a
+    /// soft-tissue window for CT, else the 1st to 99th percentile.
+    pub fn default_window(&self, volume: &Volume) -> Window {
+        if let Some(window) = volume.default_window {
+            return window;
+        }
+        match volume.modality {
+            Modality::CT => Window {
+                width: 400.0,
+                center: 40.0,
+            },
+            _ => {
+                let low = f64::from(self.percentile(1.0));
+                let high = f64::from(self.percentile(99.0));
+                Window {
+                    width: (high - low).max(1e-3),
+                    center: (high + low) * 0.5,
+                }
+            }
+        }
+    }
+
     /// The statistics of a volume's voxels.
     pub fn of(volume: &Volume) -> VolumeStatistics {
         Self::of_voxels(&volume.voxels)

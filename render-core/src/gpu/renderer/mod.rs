@@ -24,7 +24,7 @@ use super::pipelines::{FRAME_FORMAT, Pipelines};
 use super::volume_texture::GpuVolume;
 use crate::transfer::{PresetLibrary, RenderMode, VolumeStatistics};
 use crate::view::{Quality, ViewState};
-use crate::{Modality, Volume, Window};
+use crate::{Volume, Window};
 
 /// Why a frame could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -147,7 +147,7 @@ impl Renderer {
         {
             return Some(window);
         }
-        Some(default_window(&scene.volume, &scene.statistics))
+        Some(scene.statistics.default_window(&scene.volume))
     }
 
     /// Renders `view` at `size` into the renderer's frame texture and waits for the GPU.
@@ -317,28 +317,6 @@ impl Renderer {
                 let texture = frame_texture(device, internal, "reduced frame");
                 let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
                 targets.reduced.push((texture, view));
-            }
-        }
-    }
-}
-
-/// The window used when neither the view nor the preset gives one: the header's, else a
-/// soft-tissue window for CT, else the 1st to 99th percentile.
-pub fn default_window(volume: &Volume, statistics: &VolumeStatistics) -> Window {
-    if let Some(window) = volume.default_window {
-        return window;
-    }
-    match volume.modality {
-        Modality::CT => Window {
-            width: 400.0,
-            center: 40.0,
-        },
-        _ => {
-            let low = f64::from(statistics.percentile(1.0));
-            let high = f64::from(statistics.percentile(99.0));
-            Window {
-                width: (high - low).max(1e-3),
-                center: (high + low) * 0.5,
             }
         }
     }

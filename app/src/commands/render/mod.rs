@@ -11,16 +11,22 @@ use render_core::transfer::{PresetLibrary, RenderMode};
 use render_core::view::{Interpolation, MprOrientation, MprPlane, Quality, SlabMode, ViewState};
 use render_core::{Volume, Window};
 
-use serde::Serialize;
-
 use crate::cli::{RenderArgs, SlabModeArg};
 use crate::source;
+
+mod curved;
+mod report;
+
+use report::{Drawn, DrawnPlane};
 
 /// Renders the frame `args` describe and writes it to `args.out`.
 pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let opened = source::open_volume(args.path.as_deref(), args.series.as_deref())?;
     for warning in &opened.warnings {
         eprintln!("warning: {warning}");
+    }
+    if let Some(path) = &args.cpr {
+        return curved::run(&opened, &path.0, args);
     }
     let volume = Arc::new(opened.volume);
     let mut renderer = new_renderer()?;
@@ -46,6 +52,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
             mpr: view
                 .mpr
                 .map(|plane| DrawnPlane::of(&volume, &plane, args, args.size)),
+            cpr: None,
         };
         println!("{}", serde_json::to_string_pretty(&drawn)?);
         return Ok(());
@@ -59,77 +66,6 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         adapter
     );
     Ok(())
-}
-
-/// What `render --json` prints.
-#[derive(Debug, Serialize)]
-struct Drawn {
-    /// The PNG written.
-    out: String,
-    width: u32,
-    height: u32,
-    /// The series drawn.
-    source: String,
-    /// The GPU adapter that drew it.
-    adapter: String,
-    /// The grey window `[width, center]` the slices and projections were shown with.
-    window: Option<[f64; 2]>,
-    /// The reformatted plane, when `--mpr` drew one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mpr: Option<DrawnPlane>,
-}
-
-/// A reformatted plane as `render --json` reports it (LPS, mm).
-#[derive(Debug, Serialize)]
-struct DrawnPlane {
-    /// `axial`, `coronal`, `sagittal` or `oblique`.
-    plane: &'static str,
-    /// The unit normal asked for (`--normal`, normalised), or the standard plane's.
-    normal: [f64; 3],
-    /// The unit direction towards the picture's right.
-    right: [f64; 3],
-    /// The unit direction towards the picture's top.
-    up: [f64; 3],
-    /// The point at the picture's centre.
-    centre_lps: [f64; 3],
-    mm_per_pixel: f64,
-    slab_mm: f64,
-    slab_mode: &'static str,
-    /// Rows of the 4×4 matrix taking a pixel centre `(x, y, 0, 1)` to LPS mm.
-    pixel_to_lps: [[f64; 4]; 4],
-}
-
-impl DrawnPlane {
-    /// The report of `plane`, drawn at `size` from `args`.
-    fn of(volume: &Volume, plane: &MprPlane, args: &RenderArgs, size: [u32; 2]) -> Self {
-        let (right, down) = plane.orientation.right_and_down();
-        let normal = match (plane.orientation, args.normal) {
-            (_, Some(asked)) => DVec3::from(asked).normalize(),
-            (orientation, None) => orientation.normal(),
-        };
-        let matrix = plane.pixel_to_lps(volume, size).transpose();
-        Self {
-            plane: match (plane.orientation, args.normal) {
-                (_, Some(_)) | (MprOrientation::Oblique { .. }, None) => "oblique",
-                (MprOrientation::Axial, None) => "axial",
-                (MprOrientation::Coronal, None) => "coronal",
-                (MprOrientation::Sagittal, None) => "sagittal",
-            },
-            normal: normal.to_array(),
-            right: right.to_array(),
-            // Plus zero: a component of -0 prints as 0.
-            up: (DVec3::ZERO - down).to_array(),
-            centre_lps: plane.centre_lps.to_array(),
-            mm_per_pixel: plane.mm_per_pixel(volume, size),
-            slab_mm: plane.slab_mm,
-            slab_mode: match plane.slab_mode {
-                SlabMode::Mip => "mip",
-                SlabMode::Minip => "minip",
-                SlabMode::Average => "average",
-            },
-            pixel_to_lps: [0, 1, 2, 3].map(|row| matrix.col(row).to_array()),
-        }
-    }
 }
 
 /// A renderer on this machine's best adapter, with the built-in and the user's presets.
