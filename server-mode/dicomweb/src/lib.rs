@@ -2,6 +2,8 @@
 //! WADO-RS ([`wado`]) into an on-disk cache of instances per series ([`cache`]), from which
 //! render-core's file loader makes the volume, so a series that arrived over the network is
 //! the same volume, with the same id, checks and warnings, as one read from a folder.
+//! The documents of a reading go back to the study there ([`reports`]); [`home`] chooses
+//! between the PACS and a findings folder for the server and the desktop alike.
 //!
 //! [`DicomWeb`] is the source: a base URL (`http(s)://host:port/dicom-web`), an optional
 //! bearer token or basic credentials ([`PacsCredentials`]), time limits and retries. Its calls block; each runs the requests on a
@@ -9,6 +11,7 @@
 
 pub mod cache;
 pub mod decoding;
+pub mod home;
 pub mod qido;
 pub mod reports;
 mod request;
@@ -24,6 +27,7 @@ use url::Url;
 
 pub use cache::{Arrival, RetrievalProgress, Retrieved, SeriesCache};
 pub use decoding::{ArrivedSeries, retrieve_series};
+pub use home::{DocumentHome, HomeError, KeptDocument, Place};
 pub use qido::{PacsCatalog, SeriesMatch, StudyMatch, StudyQuery};
 
 /// Whether `text` names a DICOMweb service (`http://` or `https://`) rather than a path.

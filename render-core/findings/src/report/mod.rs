@@ -14,7 +14,9 @@ mod write;
 
 pub use key_images::{KEY_OBJECT_SELECTION, key_object_selection};
 pub use read::{ReadReport, read_report, read_report_file};
-pub use snapshot::{MAX_SNAPSHOT_PIXELS, SECONDARY_CAPTURE, Snapshot, secondary_capture};
+pub use snapshot::{
+    MAX_SNAPSHOT_PIXELS, SECONDARY_CAPTURE, Snapshot, secondary_capture, view_description,
+};
 pub use subject::{ImageRef, ReportSubject};
 pub use tracking::{parse_tracking_identifier, tracking_identifier};
 pub use uid::{IMPLEMENTATION_CLASS_UID, new_uid, sop_instance_uid_of};

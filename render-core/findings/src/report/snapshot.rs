@@ -5,6 +5,7 @@ use dicom_core::value::PrimitiveValue;
 use dicom_core::{DataElement, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, InMemDicomObject};
+use render_core::view::ViewState;
 
 use super::elements::{DocumentKind, document_header, part10, text_element};
 use super::subject::ReportSubject;
@@ -29,6 +30,27 @@ pub struct Snapshot<'a> {
     pub rgb: &'a [u8],
     /// The view (preset, mode, direction…), put in the image's comments and derivation.
     pub description: &'a str,
+}
+
+/// What a snapshot of `view` on series `series_uid` shows, in words: the preset, the mode,
+/// the direction looked along and the zoom, after the radiologist's `note` when there is
+/// one.
+pub fn view_description(series_uid: &str, view: &ViewState, note: &str) -> String {
+    let direction = view.camera.direction;
+    let description = format!(
+        "3D view of series {series_uid}: preset {}, {} mode, looking along LPS ({:.2}, {:.2}, {:.2}), zoom {:.2}",
+        view.preset,
+        view.mode.name(),
+        direction.x,
+        direction.y,
+        direction.z,
+        view.camera.zoom
+    );
+    if note.is_empty() {
+        description
+    } else {
+        format!("{note}. {description}")
+    }
 }
 
 /// A Secondary Capture image of `snapshot` in `subject`'s study.
@@ -110,4 +132,26 @@ pub fn secondary_capture(
         PrimitiveValue::from(data),
     ));
     part10(image, SECONDARY_CAPTURE, &instance_uid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_view_is_described_after_the_note() {
+        let volume = render_core::phantom::ct_phantom();
+        let view = ViewState::initial(&volume, "ct-bone", render_core::transfer::RenderMode::Mip);
+        let bare = view_description("1.2.3", &view, "");
+        assert!(
+            bare.starts_with(
+                "3D view of series 1.2.3: preset ct-bone, mip mode, looking along LPS ("
+            ),
+            "{bare}"
+        );
+        assert_eq!(
+            view_description("1.2.3", &view, "fracture"),
+            format!("fracture. {bare}")
+        );
+    }
 }

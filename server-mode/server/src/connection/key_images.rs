@@ -3,7 +3,7 @@
 //! as a Secondary Capture image; both where the study lives, answered `saved`, audited.
 
 use hounsfield_findings::report::{
-    Authorship, ReportSubject, Snapshot, key_object_selection, secondary_capture,
+    Authorship, ReportSubject, Snapshot, key_object_selection, secondary_capture, view_description,
 };
 use hounsfield_protocol::{MAX_NOTE_CHARS, Saved, SlicePlane};
 use render_core::view::layout::quad_cells;
@@ -95,20 +95,7 @@ impl Connection {
             return ControlFlow::Continue(());
         };
         let two_by_two = self.session.layout() == hounsfield_protocol::Layout::Quad;
-        let direction = view.camera.direction;
-        let mut description = format!(
-            "3D view of series {}: preset {}, {} mode, looking along LPS ({:.2}, {:.2}, {:.2}), zoom {:.2}",
-            subject.series_uid,
-            view.preset,
-            view.mode.name(),
-            direction.x,
-            direction.y,
-            direction.z,
-            view.camera.zoom
-        );
-        if !wanted.note.is_empty() {
-            description = format!("{}. {description}", wanted.note);
-        }
+        let description = view_description(&subject.series_uid, &view, &wanted.note);
         let authorship = self.authorship();
         let store = self.app.findings_store.clone();
         let pacs = self.app.library.pacs_of(&series);

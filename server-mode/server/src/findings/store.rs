@@ -5,12 +5,9 @@
 use std::path::PathBuf;
 
 use dicom_object::{FileDicomObject, InMemDicomObject};
-use hounsfield_dicomweb::{DicomWeb, PacsError};
+use hounsfield_dicomweb::{DicomWeb, DocumentHome, HomeError, KeptDocument, PacsError, Place};
 use hounsfield_findings::FindingError;
-use hounsfield_findings::folder::{keep_document, keep_report, kept_report};
-use hounsfield_findings::report::{
-    Authorship, MeasuredFinding, ReportSubject, measurement_report, sop_instance_uid_of,
-};
+use hounsfield_findings::report::{Authorship, MeasuredFinding, ReportSubject, measurement_report};
 use render_core::Volume;
 
 /// A report stored: its SOP Instance UID and where it went.
@@ -43,17 +40,10 @@ impl FindingsStore {
         subject: &ReportSubject,
         pacs: Option<&DicomWeb>,
     ) -> Result<Vec<MeasuredFinding>, StoreError> {
-        let report = match (pacs, &self.folder) {
-            (Some(pacs), _) => {
-                let work = tempfile::tempdir().map_err(|source| FindingError::Io {
-                    file: std::env::temp_dir(),
-                    source,
-                })?;
-                pacs.newest_series_report(&subject.study_uid, &subject.series_uid, work.path())?
-            }
-            (None, Some(folder)) => kept_report(folder, &subject.study_uid, &subject.series_uid)?,
-            (None, None) => None,
+        let Some(home) = self.home(pacs) else {
+            return Ok(Vec::new());
         };
+        let report = home.newest_report(&subject.study_uid, &subject.series_uid)?;
         Ok(report.map(|report| report.findings).unwrap_or_default())
     }
 
@@ -68,9 +58,9 @@ impl FindingsStore {
         pacs: Option<&DicomWeb>,
     ) -> Result<Stored, StoreError> {
         let report = measurement_report(subject, volume, findings, authorship)?;
-        self.store(subject, &report, pacs, |folder| {
-            keep_report(folder, &subject.study_uid, &subject.series_uid, &report)
-        })
+        let home = self.home(pacs).ok_or(StoreError::NoFolder)?;
+        let kept = home.keep_report(&subject.study_uid, &subject.series_uid, &report)?;
+        Ok(stored(subject, kept))
     }
 
     /// Stores `document` (key images, a snapshot) where the study lives: its PACS when it
@@ -81,35 +71,33 @@ impl FindingsStore {
         document: &FileDicomObject<InMemDicomObject>,
         pacs: Option<&DicomWeb>,
     ) -> Result<Stored, StoreError> {
-        self.store(subject, document, pacs, |folder| {
-            keep_document(folder, &subject.study_uid, document)
-        })
+        let home = self.home(pacs).ok_or(StoreError::NoFolder)?;
+        let kept = home.keep_document(&subject.study_uid, document)?;
+        Ok(stored(subject, kept))
     }
 
-    /// Sends `document` to the PACS when there is one, else `keep`s it in the findings
-    /// folder; where it went.
-    fn store(
-        &self,
-        subject: &ReportSubject,
-        document: &FileDicomObject<InMemDicomObject>,
-        pacs: Option<&DicomWeb>,
-        keep: impl FnOnce(&std::path::Path) -> Result<PathBuf, FindingError>,
-    ) -> Result<Stored, StoreError> {
-        let (stored_in, location) = match (pacs, &self.folder) {
-            (Some(pacs), _) => {
-                let stored = pacs.store_report(&subject.study_uid, document)?;
-                tracing::info!(url = %stored.url, "stored on the PACS");
-                // The study on the PACS, not its host: clients are not told the PACS's URLs.
-                ("pacs", format!("studies/{}", subject.study_uid))
-            }
-            (None, Some(folder)) => ("findings folder", keep(folder)?.display().to_string()),
-            (None, None) => return Err(StoreError::NoFolder),
-        };
-        Ok(Stored {
-            sop_instance_uid: sop_instance_uid_of(document),
-            stored_in,
-            location,
-        })
+    /// Where the series' documents live: its PACS when it has one, else the findings
+    /// folder; none without either.
+    fn home<'a>(&'a self, pacs: Option<&'a DicomWeb>) -> Option<DocumentHome<'a>> {
+        match (pacs, &self.folder) {
+            (Some(pacs), _) => Some(DocumentHome::Pacs(pacs)),
+            (None, Some(folder)) => Some(DocumentHome::Folder(folder)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// What clients are told of a document kept for `subject`: the study on the PACS, not
+/// its host (clients are not told the PACS's URLs), or the file written.
+fn stored(subject: &ReportSubject, kept: KeptDocument) -> Stored {
+    let (stored_in, location) = match kept.place {
+        Place::Pacs { .. } => ("pacs", format!("studies/{}", subject.study_uid)),
+        Place::Folder { file } => ("findings folder", file.display().to_string()),
+    };
+    Stored {
+        sop_instance_uid: kept.sop_instance_uid,
+        stored_in,
+        location,
     }
 }
 
@@ -125,4 +113,13 @@ pub enum StoreError {
     /// The PACS did not store or deliver it (the error names its URL: logged, not sent).
     #[error("the PACS did not store it (the server log says why)")]
     Pacs(#[from] PacsError),
+}
+
+impl From<HomeError> for StoreError {
+    fn from(error: HomeError) -> Self {
+        match error {
+            HomeError::Report(error) => Self::Report(error),
+            HomeError::Pacs(error) => Self::Pacs(error),
+        }
+    }
 }
