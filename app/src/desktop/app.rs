@@ -23,8 +23,8 @@ use render_core::view::{CropBox, Quality};
 
 use super::Launch;
 use super::browser::{OpenChoice, SeriesBrowser};
-use super::findings::{LocalFindings, store};
-use super::loading::{Loading, Poll};
+use super::findings::store;
+use super::loading::{Loaded, Loading, Poll};
 use super::screenshot::Outcome;
 use super::session_share::{ShareOptions, Sharing};
 use super::settings::{ServerEntry, Settings};
@@ -156,7 +156,10 @@ impl DesktopApp {
                     browser.scan(path, &ctx);
                     show_browser = true;
                 }
-                let loading = Loading::start(args.path, args.series, move || ctx.request_repaint());
+                let folder = settings_path.as_deref().and_then(store::folder_beside);
+                let loading = Loading::start(args.path, args.series, folder, move || {
+                    ctx.request_repaint()
+                });
                 (
                     State::Loading(loading, Box::new(renderer)),
                     args.rendering.render,
@@ -256,13 +259,16 @@ impl DesktopApp {
             return;
         };
         self.state = match (result, render_state) {
-            (Ok(opened), Some(render_state)) => {
+            (Ok(loaded), Some(render_state)) => {
+                let Loaded {
+                    opened,
+                    findings,
+                    unread,
+                } = *loaded;
                 self.label = opened.label;
                 self.browser.current = Some(self.label.clone());
                 self.overlay = opened.overlay;
                 self.warnings.extend(opened.warnings);
-                let folder = self.settings_path.as_deref().and_then(store::folder_beside);
-                let (findings, unread) = LocalFindings::open(opened.subject, folder);
                 self.warnings.extend(unread);
                 let (mut view, warnings) = LocalWorkspace::new(
                     *renderer,
@@ -326,9 +332,10 @@ impl DesktopApp {
         }
         self.overlay.clear();
         let wake = ctx.clone();
+        let folder = self.settings_path.as_deref().and_then(store::folder_beside);
         // The old views (and their GPU memory) go now.
         self.state = State::Loading(
-            Loading::start(Some(choice.path), choice.series, move || {
+            Loading::start(Some(choice.path), choice.series, folder, move || {
                 wake.request_repaint()
             }),
             Box::new(renderer),
@@ -553,5 +560,7 @@ impl eframe::App for DesktopApp {
 
 #[cfg(test)]
 mod findings_tests;
+#[cfg(test)]
+mod key_image_tests;
 #[cfg(test)]
 mod ui_tests;

@@ -1,5 +1,7 @@
-//! Loading a volume off the UI thread: a named thread scans and decodes, the UI polls for
-//! the result each frame and shows a progress bar meanwhile.
+//! Loading a volume off the UI thread: a named thread scans and decodes, then reads the
+//! series' findings where it keeps them (its PACS, or the findings folder), so the volume
+//! and its findings arrive together; the UI polls for the result each frame and shows a
+//! progress bar meanwhile.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
@@ -8,7 +10,19 @@ use std::time::Instant;
 
 use render_core::progress::{Progress, Stage};
 
+use super::findings::LocalFindings;
+use super::findings::store::Keeping;
 use crate::source::{self, OpenedVolume};
+
+/// A volume loaded, with its findings.
+pub struct Loaded {
+    /// The volume and what the reader should know of it.
+    pub opened: OpenedVolume,
+    /// The series' findings as they were kept.
+    pub findings: LocalFindings,
+    /// Why the kept findings could not be read, when they could not.
+    pub unread: Option<String>,
+}
 
 /// A load under way on its own thread.
 pub struct Loading {
@@ -16,7 +30,7 @@ pub struct Loading {
     pub what: String,
     /// When it began.
     pub started: Instant,
-    result: Receiver<Result<OpenedVolume, String>>,
+    result: Receiver<Result<Loaded, String>>,
     progress: Arc<Mutex<Option<Progress>>>,
 }
 
@@ -25,15 +39,17 @@ pub enum Poll {
     /// Still loading.
     Pending,
     /// Done: the volume, or why it could not be loaded.
-    Done(Result<Box<OpenedVolume>, String>),
+    Done(Result<Box<Loaded>, String>),
 }
 
 impl Loading {
-    /// Starts loading `path` (the built-in sample without one); `wake` is called when the
-    /// result is ready, so the UI can repaint.
+    /// Starts loading `path` (the built-in sample without one), its findings kept in
+    /// `findings_folder` unless it comes from a PACS; `wake` is called when the result is
+    /// ready, so the UI can repaint.
     pub fn start(
         path: Option<PathBuf>,
         series: Option<String>,
+        findings_folder: Option<PathBuf>,
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Self {
         let progress = Arc::new(Mutex::new(None));
@@ -62,7 +78,17 @@ impl Loading {
                 };
                 let opened =
                     source::open_volume_with_progress(path.as_deref(), series.as_deref(), &report)
-                        .map_err(|error| format!("{error:#}"));
+                        .map_err(|error| format!("{error:#}"))
+                        .map(|opened| {
+                            let keeping = Keeping::of_source(path.as_deref(), findings_folder);
+                            let (findings, unread) =
+                                LocalFindings::open(opened.subject.clone(), keeping);
+                            Loaded {
+                                opened,
+                                findings,
+                                unread,
+                            }
+                        });
                 // The UI may have gone away; nothing to tell then.
                 let _ = sender.send(opened);
                 wake();

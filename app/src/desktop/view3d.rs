@@ -9,7 +9,7 @@ use eframe::egui_wgpu::RenderState;
 use glam::DVec3;
 use render_core::Volume;
 use render_core::camera::Camera;
-use render_core::gpu::Renderer;
+use render_core::gpu::{FrameImage, Renderer};
 use render_core::view::change::ViewChange;
 use render_core::view::{Quality, ViewState};
 
@@ -82,6 +82,24 @@ impl View3d {
     pub fn reset(&mut self) {
         self.view = self.initial.clone();
         self.refresh();
+    }
+
+    /// The size of the frame on screen (physical pixels), once drawn.
+    pub fn drawn_size(&self) -> Option<[u32; 2]> {
+        self.size
+    }
+
+    /// The view as it is drawn on screen now, rendered again at full quality and read
+    /// back: the pixels a snapshot keeps.
+    pub fn read_back(&self, renderer: &mut Renderer) -> Result<FrameImage, String> {
+        let size = self
+            .drawn_size()
+            .ok_or_else(|| "the 3D view is not drawn yet".to_string())?;
+        let mut view = self.view.clone();
+        view.quality = Quality::Full;
+        renderer
+            .render_image(&view, size)
+            .map_err(|error| format!("the 3D view could not be read back: {error}"))
     }
 
     /// Shows the view in all of `ui`'s remaining space and handles its input.

@@ -119,8 +119,9 @@ impl LocalWorkspace {
     }
 
     /// Does what the findings panel asked: shows a finding (its slice through the
-    /// crosshair), deletes one, changes a note, saves.
-    pub fn take_panel_actions(&mut self, actions: Vec<PanelAction>) {
+    /// crosshair), deletes one, changes a note, saves, keeps a key image of a slice cell
+    /// or a snapshot of the 3D view (those three off the UI thread, woken through `ctx`).
+    pub fn take_panel_actions(&mut self, ctx: &egui::Context, actions: Vec<PanelAction>) {
         let Some(volume) = self.renderer.volume().cloned() else {
             return;
         };
@@ -135,7 +136,27 @@ impl LocalWorkspace {
                 }
                 PanelAction::Delete(id) => self.findings.delete(id),
                 PanelAction::Note(id, note) => self.findings.renote(&volume, id, note),
-                PanelAction::Save => self.findings.save(&volume),
+                PanelAction::Save => self.findings.save(ctx, &volume),
+                PanelAction::KeyImage { cell, description } => {
+                    let crosshair = self.link.crosshair;
+                    self.findings
+                        .key_image(ctx, &volume, cell, crosshair, description);
+                }
+                PanelAction::Snapshot { description } => self.snapshot(ctx, &description),
+            }
+        }
+    }
+
+    /// Keeps the 3D view as it is drawn now (its pixels read back at full quality) as a
+    /// snapshot described by `description`.
+    fn snapshot(&mut self, ctx: &egui::Context, description: &str) {
+        match self.view3d.read_back(&mut self.renderer) {
+            Ok(frame) => {
+                self.findings
+                    .snapshot(ctx, frame, &self.view3d.view, description);
+            }
+            Err(why) => {
+                self.findings.last_document = Some(Err(format!("snapshot not kept: {why}")));
             }
         }
     }
@@ -158,6 +179,7 @@ impl LocalWorkspace {
 
     /// Draws the layout in `ui`'s remaining space.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.findings.take_answers();
         match self.layout {
             Layout::Single => {
                 self.view3d.ui(ui, &mut self.renderer, &self.render_state);

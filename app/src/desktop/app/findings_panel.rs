@@ -35,12 +35,16 @@ impl DesktopApp {
             State::Local(workspace) if workspace.layout == Layout::Quad => {
                 panel().show(ui, |ui| {
                     let offer = workspace.findings.save_offer();
+                    let documents = workspace.findings.document_offer();
                     let findings = &mut workspace.findings;
-                    let actions =
-                        findings
-                            .panel
-                            .ui(ui, &findings.list, &offer, findings.problem.as_deref());
-                    workspace.take_panel_actions(actions);
+                    let actions = findings.panel.ui(
+                        ui,
+                        &findings.list,
+                        &offer,
+                        &documents,
+                        findings.problem.as_deref(),
+                    );
+                    workspace.take_panel_actions(ui.ctx(), actions);
                 });
             }
             State::Remote { view, .. } if view.layout() == Layout::Quad => {

@@ -16,7 +16,7 @@ use crate::test_data::data;
 
 /// A left drag from `from` to `to` as the windowing layer reports it: pressed, moved in
 /// steps, released, a frame each.
-fn drag(harness: &mut Harness<'_, DesktopApp>, from: egui::Pos2, to: egui::Pos2) {
+pub(super) fn drag(harness: &mut Harness<'_, DesktopApp>, from: egui::Pos2, to: egui::Pos2) {
     harness.hover_at(from);
     harness.step();
     harness.drag_at(from);
@@ -31,7 +31,7 @@ fn drag(harness: &mut Harness<'_, DesktopApp>, from: egui::Pos2, to: egui::Pos2)
 }
 
 /// The findings of the series shown.
-fn findings(harness: &Harness<'_, DesktopApp>) -> Vec<Entry> {
+pub(super) fn findings(harness: &Harness<'_, DesktopApp>) -> Vec<Entry> {
     workspace(harness.state())
         .map(|w| w.findings.list.iter().cloned().collect())
         .unwrap_or_default()
@@ -45,7 +45,7 @@ fn axial_rect(harness: &Harness<'_, DesktopApp>) -> egui::Rect {
 }
 
 /// What the findings crate measures for `entry`'s points on the volume shown.
-fn measured_again(harness: &Harness<'_, DesktopApp>, entry: &Entry) -> Measurement {
+pub(super) fn measured_again(harness: &Harness<'_, DesktopApp>, entry: &Entry) -> Measurement {
     let volume = workspace(harness.state())
         .and_then(|w| w.renderer().volume().cloned())
         .expect("a volume");
@@ -62,7 +62,7 @@ fn measured_again(harness: &Harness<'_, DesktopApp>, entry: &Entry) -> Measureme
 }
 
 /// Settings that open in the 2×2 layout, in a folder of their own.
-fn quad_settings() -> (tempfile::TempDir, PathBuf) {
+pub(super) fn quad_settings() -> (tempfile::TempDir, PathBuf) {
     let folder = tempfile::tempdir().expect("temp folder");
     let settings = folder.path().join("settings.toml");
     std::fs::write(&settings, "layout = \"2x2\"\n").expect("settings written");

@@ -57,7 +57,7 @@ impl DesktopApp {
                 && ui
                     .selectable_label(self.show_findings, "Findings")
                     .on_hover_text(
-                        "the findings panel: the series' findings, their numbers, saving",
+                        "the findings panel: the series' findings, their numbers, saving, key images and snapshots",
                     )
                     .clicked()
             {

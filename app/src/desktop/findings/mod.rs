@@ -1,14 +1,18 @@
 //! Findings on the slices, for views rendered here and streamed alike: the tools that draw
 //! them ([`tools`]), the gestures that draw, select, move and reshape them ([`sketch`]),
-//! how they are painted over a slice ([`paint`]) and listed ([`panel`]), the list of the
-//! open series' findings ([`model`]). Only where the numbers come from differs: the
-//! desktop measures on its own volume and keeps reports in its findings folder
-//! ([`local`], [`store`]); the thin client asks the server.
+//! how they are painted over a slice ([`paint`]) and listed ([`panel`], with key images and
+//! snapshots in [`key_images`]), the list of the open series' findings ([`model`]). Only
+//! where the numbers and documents come from differs: the desktop measures on its own
+//! volume and keeps its documents where the series keeps them, its PACS or the findings
+//! folder ([`local`], [`store`], off the UI thread with [`pending`]); the thin client asks
+//! the server.
 
+pub mod key_images;
 pub mod local;
 pub mod model;
 pub mod paint;
 pub mod panel;
+pub mod pending;
 pub mod sketch;
 pub mod store;
 pub mod tools;

@@ -1,10 +1,12 @@
 //! The findings panel: the open series' findings, one line each (a click goes to the
-//! finding's slice and selects it), the selected one's note and delete button, and
-//! "Save findings" with what the last save did or why saving is off.
+//! finding's slice and selects it), the selected one's note and delete button,
+//! "Save findings" with what the last save did or why saving is off, then key images and
+//! snapshots ([`super::key_images`]).
 
 use eframe::egui;
-use hounsfield_protocol::MAX_NOTE_CHARS;
+use hounsfield_protocol::{MAX_NOTE_CHARS, SlicePlane};
 
+use super::key_images::KeyImageChoice;
 use super::model::FindingList;
 
 /// What the user asked of the panel.
@@ -18,6 +20,18 @@ pub enum PanelAction {
     Note(u32, String),
     /// Save the series' findings.
     Save,
+    /// Keep the stored image `cell`'s slice shows as a key image, with `description`.
+    KeyImage {
+        /// The slice cell.
+        cell: SlicePlane,
+        /// The radiologist's words for it (may be empty).
+        description: String,
+    },
+    /// Keep the 3D view as it is now as a snapshot, with `description`.
+    Snapshot {
+        /// The radiologist's words for it (may be empty).
+        description: String,
+    },
 }
 
 /// Whether the findings can be saved, and what the last save did.
@@ -31,20 +45,24 @@ pub struct SaveOffer {
     pub last: Option<Result<String, String>>,
 }
 
-/// What the panel keeps between frames: the note being edited, and whose.
+/// What the panel keeps between frames: the note being edited and whose, the key image's
+/// cell and description.
 #[derive(Debug, Clone, Default)]
 pub struct PanelState {
     note: String,
     note_of: Option<u32>,
+    key_images: KeyImageChoice,
 }
 
 impl PanelState {
-    /// Draws the panel for `list`; `problem` is the last drawing refused (said in it).
+    /// Draws the panel for `list`; `offer` is the save's, `documents` that of key images
+    /// and snapshots; `problem` is the last drawing refused (said in it).
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         list: &FindingList,
         offer: &SaveOffer,
+        documents: &SaveOffer,
         problem: Option<&str>,
     ) -> Vec<PanelAction> {
         let mut actions = Vec::new();
@@ -144,6 +162,8 @@ impl PanelState {
             }
             None => {}
         }
+        ui.separator();
+        actions.extend(self.key_images.ui(ui, documents));
         actions
     }
 }

@@ -1,8 +1,9 @@
 //! The findings of a series rendered here: measured on the loaded volume with the
-//! findings crate (the code a server measures with), read from the series' report in the
-//! findings folder when it opens, and saved there.
+//! findings crate (the code a server measures with), read from where the series keeps
+//! them when it opens (its PACS, else the findings folder), and kept there with its key
+//! images and snapshots ([`documents`]).
 
-use std::path::PathBuf;
+mod documents;
 
 use glam::DVec3;
 use hounsfield_findings::folder::is_uid;
@@ -12,12 +13,13 @@ use hounsfield_protocol::SlicePlane;
 use render_core::Volume;
 
 use super::model::{Entry, FindingList};
-use super::panel::{PanelState, SaveOffer};
+use super::panel::PanelState;
+use super::pending::Pending;
 use super::sketch::Sketch;
-use super::store;
+use super::store::{self, Keeping};
 
-/// The findings of the series shown, and what drawing and saving them needs.
-#[derive(Debug, Clone, Default)]
+/// The findings of the series shown, and what drawing and keeping them needs.
+#[derive(Debug)]
 pub struct LocalFindings {
     /// The findings.
     pub list: FindingList,
@@ -31,30 +33,54 @@ pub struct LocalFindings {
     pub problem: Option<String>,
     /// What the last save did.
     pub last_save: Option<Result<String, String>>,
+    /// What the last key image or snapshot did.
+    pub last_document: Option<Result<String, String>>,
     /// The patient, study and series the findings are on (none for the built-in sample).
     subject: Option<ReportSubject>,
-    /// The findings folder (none without a settings folder).
-    folder: Option<PathBuf>,
+    /// Where the series keeps its findings, or why it has nowhere.
+    keeping: Result<Keeping, String>,
     /// The report series of the last save or of the report read.
     report_series_uid: Option<String>,
+    /// A save under way.
+    saving: Option<Pending<documents::Saved>>,
+    /// A key image or a snapshot under way; the panel's line when kept.
+    storing: Option<Pending<String>>,
 }
 
 impl LocalFindings {
-    /// The findings of `subject`'s series kept in `folder`, with their stored numbers;
-    /// a warning when the report there cannot be read.
-    pub fn open(subject: Option<ReportSubject>, folder: Option<PathBuf>) -> (Self, Option<String>) {
-        let mut findings = Self {
+    /// Findings on `subject`'s series, none yet, kept where `keeping` says.
+    fn new(subject: Option<ReportSubject>, keeping: Result<Keeping, String>) -> Self {
+        Self {
+            list: FindingList::default(),
+            sketch: Sketch::default(),
+            panel: PanelState::default(),
+            note: String::new(),
+            problem: None,
+            last_save: None,
+            last_document: None,
             subject,
-            folder,
-            ..Self::default()
-        };
-        let (Some(subject), Some(folder)) = (&findings.subject, &findings.folder) else {
+            keeping,
+            report_series_uid: None,
+            saving: None,
+            storing: None,
+        }
+    }
+
+    /// The findings of `subject`'s series kept where `keeping` says, with their stored
+    /// numbers; a warning when the report there cannot be read. Blocks on a PACS: called
+    /// on the loading thread.
+    pub fn open(
+        subject: Option<ReportSubject>,
+        keeping: Result<Keeping, String>,
+    ) -> (Self, Option<String>) {
+        let mut findings = Self::new(subject, keeping);
+        let (Some(subject), Ok(keeping)) = (&findings.subject, &findings.keeping) else {
             return (findings, None);
         };
         if !is_uid(&subject.study_uid) || !is_uid(&subject.series_uid) {
             return (findings, None);
         }
-        match store::load(folder, subject) {
+        match store::load(keeping, subject) {
             Ok(Some(report)) => {
                 let entries = report
                     .findings
@@ -157,64 +183,5 @@ impl LocalFindings {
                 false
             }
         }
-    }
-
-    /// Whether the findings can be saved, and what the last save did.
-    pub fn save_offer(&self) -> SaveOffer {
-        SaveOffer {
-            ready: self.where_to_save().map(|_| ()),
-            waiting: false,
-            last: self.last_save.clone(),
-        }
-    }
-
-    /// The series and the folder a save writes to, or why there is none.
-    fn where_to_save(&self) -> Result<(&ReportSubject, &PathBuf), String> {
-        let subject = self.subject.as_ref().ok_or_else(|| {
-            "the built-in sample belongs to no DICOM study to save findings in".to_string()
-        })?;
-        if !is_uid(&subject.study_uid) || !is_uid(&subject.series_uid) {
-            return Err(
-                "the series has no valid Study and Series Instance UIDs to file findings under"
-                    .to_string(),
-            );
-        }
-        let folder = self.folder.as_ref().ok_or_else(|| {
-            "there is no settings folder to keep findings in (set HOUNSFIELD_SETTINGS)".to_string()
-        })?;
-        Ok((subject, folder))
-    }
-
-    /// Saves the findings (measured on `volume`) as the series' Measurement Report in the
-    /// findings folder; the panel says where it went or why not.
-    pub fn save(&mut self, volume: &Volume) {
-        let saved = self.where_to_save().and_then(|(subject, folder)| {
-            store::save(
-                folder,
-                subject,
-                volume,
-                &self.list.measured(),
-                self.report_series_uid.clone(),
-            )
-            .map_err(|error| format!("findings not saved: {error}"))
-        });
-        self.last_save = Some(match saved {
-            Ok(kept) => {
-                tracing::info!(
-                    "findings saved: {} to {}",
-                    self.list.len(),
-                    kept.path.display()
-                );
-                self.report_series_uid = Some(kept.report_series_uid);
-                self.list.mark_saved();
-                Ok(format!(
-                    "Saved {} finding{} to {}",
-                    self.list.len(),
-                    if self.list.len() == 1 { "" } else { "s" },
-                    kept.path.display()
-                ))
-            }
-            Err(why) => Err(why),
-        });
     }
 }

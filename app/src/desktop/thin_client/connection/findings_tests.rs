@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use glam::DVec3;
 use hounsfield_findings::{Finding, Measurement};
-use hounsfield_protocol::{FindingAction, FindingInfo, FindingKind};
+use hounsfield_protocol::{FindingAction, FindingInfo, FindingKind, FindingRequest};
 use hounsfield_server::{BackgroundServer, Library, ServerConfig};
 
 use super::tests::{link_to, next_frame, serve_phantom};

@@ -73,7 +73,7 @@ impl Worker {
             ServerMessage::Findings { series, findings } => {
                 self.findings_told(FindingNews::All { series, findings });
             }
-            ServerMessage::Saved(saved) => self.findings_told(FindingNews::Saved(Ok(saved))),
+            ServerMessage::Saved(saved) => self.findings_told(FindingNews::of_saved(saved)),
             ServerMessage::Crosshair {
                 seq,
                 crosshair_lps,

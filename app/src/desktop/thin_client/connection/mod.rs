@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use hounsfield_client::{Client, ClientError, Event, Frame, VIDEO_CODECS, Welcome};
 use hounsfield_protocol::{
-    Action, ClientMessage, CrosshairInCells, ErrorCode, FindingRequest, LoadProgress, Opened,
-    ServerMessage, SharedView, SlicePlane, TransportKind, Viewport,
+    Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, Opened, ServerMessage,
+    SharedView, SlicePlane, TransportKind, Viewport,
 };
 use hounsfield_tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
@@ -125,6 +125,8 @@ pub struct LinkState {
     pub finding_news: VecDeque<FindingNews>,
     /// A `save_findings` went out and is not answered yet.
     save_pending: bool,
+    /// `key_image` and `snapshot` requests sent and not answered yet.
+    documents_pending: usize,
 }
 
 /// What the UI asks the link to do.
@@ -135,10 +137,9 @@ enum Command {
     Probe(SlicePlane, [f64; 2]),
     /// Asks for the distance between two spots of a slice's cell.
     Measure(SlicePlane, [f64; 2], [f64; 2]),
-    /// Draws, redraws or deletes a finding.
-    Finding(FindingRequest),
-    /// Saves the open series' findings.
-    SaveFindings,
+    /// A request about the findings: `finding`, `save_findings`, `key_image`, `snapshot`
+    /// (see [`findings`]).
+    Findings(ClientMessage),
     Still {
         lossless: bool,
     },
@@ -228,18 +229,6 @@ impl RemoteLink {
         self.commands
             .try_send(Command::Measure(plane, from, to))
             .is_ok()
-    }
-
-    /// Sends a `finding` (create, update or delete), answered in
-    /// [`LinkState::finding_news`]; `false` when the queue is full or the link stopped.
-    pub fn finding(&self, request: FindingRequest) -> bool {
-        self.commands.try_send(Command::Finding(request)).is_ok()
-    }
-
-    /// Asks the server to save the open series' findings, answered in
-    /// [`LinkState::finding_news`] (`saved`, or why not).
-    pub fn save_findings(&self) -> bool {
-        self.commands.try_send(Command::SaveFindings).is_ok()
     }
 
     /// Asks for a final still (PNG when `lossless`).
@@ -397,12 +386,7 @@ impl Worker {
             Err(why) => (WebRtcPath::websocket_only(), Some(why)),
         };
         self.update(|state| {
-            if std::mem::take(&mut state.save_pending) {
-                state.tell_findings(FindingNews::Saved(Err(
-                    "the connection dropped before the server answered the save; save again"
-                        .to_string(),
-                )));
-            }
+            state.unanswered_after_a_drop();
             state.codec = format!("{:?}", welcome.codec).to_lowercase();
             state.user = welcome.user.as_ref().map(|user| match &welcome.role {
                 Some(role) => format!("{user} ({role})"),
@@ -542,12 +526,8 @@ impl Worker {
                     Some(Command::Measure(plane, from, to)) => {
                         client.send(&ClientMessage::Measure { cell: plane.name().to_string(), from, to }).await?;
                     }
-                    Some(Command::Finding(request)) => {
-                        client.send(&ClientMessage::Finding(request)).await?;
-                    }
-                    Some(Command::SaveFindings) => {
-                        self.update(|state| state.save_pending = true);
-                        client.send(&ClientMessage::SaveFindings).await?;
+                    Some(Command::Findings(message)) => {
+                        self.send_findings(client, &message).await?;
                     }
                     Some(Command::Still { lossless }) => client.still(lossless).await?,
                 },

@@ -1,7 +1,8 @@
 //! Findings on the server's slices: drawn and edited with the desktop's tools, sent as
 //! `finding` requests (points as fractions of the cell, as `measure` takes them), shown
 //! as the server measured them, placed in their cells as the rulers are, and saved by the
-//! server (`save_findings`).
+//! server (`save_findings`), which also keeps key images of a slice cell (`key_image`)
+//! and snapshots of its 3D view (`snapshot`).
 
 use glam::DVec3;
 use hounsfield_findings::report::MeasuredFinding;
@@ -32,6 +33,10 @@ pub struct RemoteFindings {
     pub saving: bool,
     /// What the last save did.
     pub last_save: Option<Result<String, String>>,
+    /// A key image or a snapshot asked for and not answered yet.
+    pub storing: bool,
+    /// What the last key image or snapshot did.
+    pub last_document: Option<Result<String, String>>,
 }
 
 impl RemoteFindings {
@@ -62,8 +67,20 @@ impl RemoteFindings {
                 }
                 self.last_save = Some(result.map(|saved| saved_text(&saved)));
             }
+            FindingNews::Stored(result) => {
+                self.storing = false;
+                self.last_document = Some(result.map(|saved| stored_text(&saved)));
+            }
         }
     }
+}
+
+/// What a key image or a snapshot stored, as the panel says it.
+fn stored_text(saved: &Saved) -> String {
+    format!(
+        "Stored a {} in the server's {}: {}",
+        saved.document, saved.stored_in, saved.location
+    )
 }
 
 /// What a save stored, as the panel says it.
@@ -271,8 +288,26 @@ impl RemoteView {
         }
     }
 
-    /// Whether the findings can be saved now, and what the last save did.
-    fn save_offer(&self) -> SaveOffer {
+    /// Asks the server to keep a key image of `cell` or, without one, a snapshot of its 3D
+    /// view, described by `description`.
+    fn keep_document(&mut self, cell: Option<SlicePlane>, description: &str) {
+        let sent = match cell {
+            Some(cell) => self.link.key_image(cell, description),
+            None => self.link.snapshot(description),
+        };
+        if sent {
+            self.findings.storing = true;
+            self.findings.last_document = None;
+        } else {
+            self.findings.last_document = Some(Err(
+                "the request was not sent: the link is busy or stopped".to_string(),
+            ));
+        }
+    }
+
+    /// Whether the server can be asked now (connected), what is awaited and what the
+    /// last answer was.
+    fn offer(&self, waiting: bool, last: &Option<Result<String, String>>) -> SaveOffer {
         let connected = matches!(self.link.state().status, Some(LinkStatus::Connected));
         SaveOffer {
             ready: if connected {
@@ -280,18 +315,24 @@ impl RemoteView {
             } else {
                 Err("not connected to the server".to_string())
             },
-            waiting: self.findings.saving,
-            last: self.findings.last_save.clone(),
+            waiting,
+            last: last.clone(),
         }
     }
 
-    /// The findings panel: the list, the selected one's note, deleting, saving.
+    /// The findings panel: the list, the selected one's note, deleting, saving, key
+    /// images and snapshots.
     pub fn findings_panel(&mut self, ui: &mut egui::Ui) {
-        let offer = self.save_offer();
+        let offer = self.offer(self.findings.saving, &self.findings.last_save);
+        let documents = self.offer(self.findings.storing, &self.findings.last_document);
         let findings = &mut self.findings;
-        let actions = findings
-            .panel
-            .ui(ui, &findings.list, &offer, findings.problem.as_deref());
+        let actions = findings.panel.ui(
+            ui,
+            &findings.list,
+            &offer,
+            &documents,
+            findings.problem.as_deref(),
+        );
         for action in actions {
             match action {
                 PanelAction::GoTo(id) => self.go_to_finding(id),
@@ -305,6 +346,10 @@ impl RemoteView {
                     note: Some(note),
                 }),
                 PanelAction::Save => self.save_findings(),
+                PanelAction::KeyImage { cell, description } => {
+                    self.keep_document(Some(cell), &description);
+                }
+                PanelAction::Snapshot { description } => self.keep_document(None, &description),
             }
         }
     }
