@@ -1,11 +1,12 @@
 //! Findings drawn in the web page, in headless Chromium, on the shared data's real CT
 //! (`ct-head-neck`) in the 2×2 layout: an ellipse dragged on the axial slice is measured by
 //! the server, labelled with the statistics another session is told, drawn where it was
-//! dragged, and moved by a drag; an angle (three clicks), an arrow (with its note typed in
-//! the page) and a freehand outline are measured too; the finding hides on another slice
-//! and its line in the findings panel brings its slice back; Save stores the report in the
-//! server's findings folder (with nothing to save the page says why), and Delete removes
-//! the selected finding.
+//! dragged, moved by a drag and resized by a drag of a corner handle; an angle (three
+//! clicks), an arrow (with its note typed in the page) and a freehand outline are measured
+//! too, and a drag of one of the angle's point handles moves that point; the finding hides
+//! on another slice and its line in the findings panel brings its slice back; Save stores
+//! the report in the server's findings folder (with nothing to save the page says why), and
+//! Delete removes the selected finding.
 
 #[path = "common/chromium.rs"]
 mod chromium;
@@ -125,6 +126,48 @@ async fn drawn_ellipse(page: &mut Page, id: u32) -> [f64; 4] {
     serde_json::from_value(drawn).expect("the ellipse is drawn")
 }
 
+/// The handles drawn on finding `id` (selected), in their order: their centres in canvas
+/// pixels.
+async fn drawn_handles(page: &mut Page, id: u32) -> Vec<(f64, f64)> {
+    let drawn = page
+        .eval(&format!(
+            "[...document.querySelectorAll('#overlay .finding[data-id=\"{id}\"] rect.handle')].map((h) => [+h.getAttribute('x') + +h.getAttribute('width') / 2, +h.getAttribute('y') + +h.getAttribute('height') / 2])"
+        ))
+        .await;
+    serde_json::from_value(drawn).expect("handles are drawn")
+}
+
+/// Canvas pixel `(x, y)` as fractions of the axial cell of the canvas in `area` (one
+/// canvas pixel a CSS pixel), the cells laid out as the server does: the top right cell
+/// is the larger half of an odd width and the smaller half of an odd height.
+fn in_axial_cell(area: Region, (x, y): (f64, f64)) -> (f64, f64) {
+    let (width, height) = (f64::from(area.2), f64::from(area.3));
+    let left = (width / 2.0).floor();
+    ((x - left) / (width - left), y / (height / 2.0).floor())
+}
+
+/// How far (fractions of the cell, either way) a point the server keeps may be from
+/// where the pointer put it: about 2 px of the axial cell of the 800×600 page's canvas.
+const CELL_TOLERANCE: f64 = 0.01;
+
+/// Asserts `got` is within [`CELL_TOLERANCE`] of `want` (fractions of a cell); `what`
+/// names it.
+fn assert_in_cell_near(got: (f64, f64), want: (f64, f64), what: &str) {
+    assert!(
+        (got.0 - want.0).abs() <= CELL_TOLERANCE && (got.1 - want.1).abs() <= CELL_TOLERANCE,
+        "{what}: at {got:?} of the cell, wanted {want:?}"
+    );
+}
+
+/// The largest distance (mm) between the points `a` and `b` (`[L, P, S]` as JSON).
+fn millimetres_apart(a: &Value, b: &Value) -> f64 {
+    numbers(a)
+        .into_iter()
+        .zip(numbers(b))
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max)
+}
+
 /// Every number in `value` (an object's by key, an array's in order), as f64: JavaScript
 /// writes 1245.0 as 1245, Rust as 1245.0.
 fn numbers(value: &Value) -> Vec<f64> {
@@ -153,7 +196,7 @@ fn assert_near(drawn: [f64; 4], want: [f64; 4], what: &str) {
 }
 
 #[test]
-fn findings_drawn_in_the_page_are_measured_by_the_server_listed_moved_saved_and_deleted() {
+fn findings_drawn_in_the_page_are_measured_by_the_server_listed_moved_reshaped_saved_and_deleted() {
     let state = tempfile::tempdir().expect("a state folder");
     let findings_folder = state.path().join("findings");
     let address = ct_server(findings_folder.clone());
@@ -164,7 +207,9 @@ fn findings_drawn_in_the_page_are_measured_by_the_server_listed_moved_saved_and_
         nothing_saved_without_findings(page).await;
         let dragged = an_ellipse_is_measured_as_another_session_is_told(page, address, area).await;
         a_drag_moves_the_ellipse(page, axial, dragged).await;
+        a_corner_handle_resizes_the_ellipse(page, area).await;
         an_angle_an_arrow_and_an_outline_are_drawn(page, axial).await;
+        a_point_handle_moves_one_point_of_the_angle(page, area, axial).await;
         the_panel_line_brings_the_slice_back(page, at(axial, 0.47, 0.45)).await;
         saved_in_the_findings_folder(page, &findings_folder).await;
         key_image_and_snapshot_are_stored(page, &findings_folder).await;
@@ -281,6 +326,75 @@ async fn a_drag_moves_the_ellipse(page: &mut Page, axial: Region, dragged: [f64;
     );
 }
 
+/// The selected ellipse shows its box's four corners; a drag of its bottom-right corner
+/// 30 px right and 20 px down (on the canvas in `area`) resizes it: the server's finding
+/// has its second corner where the drag ended and its first where it was (within
+/// [`CELL_TOLERANCE`]), a larger area, and its label shows the new area.
+async fn a_corner_handle_resizes_the_ellipse(page: &mut Page, area: Region) {
+    assert_eq!(
+        page.eval("window.hounsfield.selectedFinding").await,
+        json!(1)
+    );
+    let before = page.eval("window.hounsfield.findings[0]").await;
+    let corners = drawn_handles(page, 1).await;
+    assert_eq!(corners.len(), 4, "the box's corners: {corners:?}");
+    let origin = (f64::from(area.0), f64::from(area.1));
+    let from = (origin.0 + corners[2].0, origin.1 + corners[2].1);
+    let to = (from.0 + 30.0, from.1 + 20.0);
+    mouse_drag(page, from, to, 6).await;
+    page.wait_for(&format!(
+        "window.hounsfield.findings[0].points_lps[1][0] !== {}",
+        before["points_lps"][1][0]
+    ))
+    .await;
+    let resized = page.eval("window.hounsfield.findings[0]").await;
+    assert_eq!(
+        page.eval("window.hounsfield.findings.length").await,
+        json!(1),
+        "a drag of a handle draws nothing new"
+    );
+
+    // Where the server keeps its corners, as the page draws them back.
+    let after = drawn_handles(page, 1).await;
+    assert_eq!(after.len(), 4, "the resized box's corners: {after:?}");
+    assert_in_cell_near(
+        in_axial_cell(area, after[2]),
+        in_axial_cell(area, (to.0 - origin.0, to.1 - origin.1)),
+        "the dragged second corner",
+    );
+    assert_in_cell_near(
+        in_axial_cell(area, after[0]),
+        in_axial_cell(area, corners[0]),
+        "the first corner",
+    );
+    let stayed = millimetres_apart(&resized["points_lps"][0], &before["points_lps"][0]);
+    assert!(stayed < 0.01, "the first corner moved {stayed} mm");
+
+    // Larger, and its label says so.
+    let area_mm2 = |finding: &Value| finding["stats"]["area_mm2"].as_f64().expect("mm²");
+    assert!(
+        area_mm2(&resized) > area_mm2(&before),
+        "{} mm² after, {} mm² before",
+        area_mm2(&resized),
+        area_mm2(&before)
+    );
+    let label = page
+        .eval("document.querySelector('#overlay .finding[data-id=\"1\"] text')?.textContent ?? ''")
+        .await;
+    let label = label.as_str().unwrap_or_default().to_string();
+    let shown: f64 = label
+        .rsplit(" · ")
+        .next()
+        .and_then(|last| last.strip_suffix(" mm²"))
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("the label ends with the area: {label:?}"));
+    assert!(
+        (shown - area_mm2(&resized)).abs() <= 0.05,
+        "{label} for {} mm²",
+        area_mm2(&resized)
+    );
+}
+
 /// An angle by three clicks (a right angle), an arrow with its note typed in the page,
 /// and a freehand outline (a polygon with statistics), each measured by the server.
 async fn an_angle_an_arrow_and_an_outline_are_drawn(page: &mut Page, axial: Region) {
@@ -337,6 +451,37 @@ async fn an_angle_an_arrow_and_an_outline_are_drawn(page: &mut Page, axial: Regi
     assert!(
         polygon["stats"]["area_mm2"].as_f64() > Some(0.0),
         "{polygon}"
+    );
+}
+
+/// A click on the angle's first arm selects it (its three points show handles); a drag of
+/// that arm's end 40 px up (on the canvas in `area`) moves that point only: the server
+/// measures 45°, the vertex and the other arm's end where they were.
+async fn a_point_handle_moves_one_point_of_the_angle(page: &mut Page, area: Region, axial: Region) {
+    let vertex = at(axial, 0.15, 0.85);
+    click(page, (vertex.0 + 20.0, vertex.1)).await;
+    page.wait_for("window.hounsfield.selectedFinding === 2")
+        .await;
+    let before = page.eval("window.hounsfield.findings[1]").await;
+    let points = drawn_handles(page, 2).await;
+    assert_eq!(points.len(), 3, "the angle's points: {points:?}");
+    let from = (
+        f64::from(area.0) + points[0].0,
+        f64::from(area.1) + points[0].1,
+    );
+    mouse_drag(page, from, (from.0, from.1 - 40.0), 5).await;
+    page.wait_for("Math.abs(window.hounsfield.findings[1].angle_deg - 90) > 10")
+        .await;
+    let moved = page.eval("window.hounsfield.findings[1]").await;
+    let degrees = moved["angle_deg"].as_f64().expect("an angle");
+    assert!((degrees - 45.0).abs() < 1.5, "{degrees}");
+    for point in [1, 2] {
+        let stayed = millimetres_apart(&moved["points_lps"][point], &before["points_lps"][point]);
+        assert!(stayed < 0.01, "point {point} moved {stayed} mm");
+    }
+    assert_eq!(
+        page.eval("window.hounsfield.findings.length").await,
+        json!(4)
     );
 }
 
