@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use hounsfield_client::{Client, Event};
-use hounsfield_protocol::{Action, CrosshairInCells, ErrorCode, Layout, ServerMessage, Viewport};
+use hounsfield_protocol::{
+    Action, CrosshairInCells, ErrorCode, Layout, ServerMessage, SlicePlanesInCells, Viewport,
+};
 use hounsfield_server::ServerConfig;
 use hounsfield_server::library::PHANTOM_ID;
 use render_core::view::Cell;
@@ -342,5 +344,173 @@ fn bad_layout_plane_and_fractions_get_errors_naming_the_field_and_the_session_go
             shown.sagittal[0] > 0.508 && near_middle(shown.sagittal[1]),
             "{shown:?}"
         );
+    });
+}
+
+/// Sends `action` and returns the final still that reflects it, with the slice planes'
+/// axes the crosshair message said (none for the standard planes).
+async fn act_and_planes(
+    client: &mut Client,
+    action: Action,
+) -> (Image, Option<SlicePlanesInCells>) {
+    let seq = client.input(action).await.expect("sent");
+    let mut planes = None;
+    loop {
+        match client.next_event().await.expect("an event") {
+            Event::Message(ServerMessage::Crosshair {
+                seq: answered,
+                planes: told,
+                ..
+            }) if answered == seq => planes = told,
+            Event::Frame(frame)
+                if frame.header.flags.final_still()
+                    && frame.header.flags.lossless()
+                    && frame.header.input_seq >= seq =>
+            {
+                let (width, height, rgba) = frame.decode_rgba().expect("a PNG");
+                let image = Image {
+                    width,
+                    height,
+                    rgba,
+                };
+                return (image, planes);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `cell` of `image`, as a frame of its own.
+fn cut(image: &Image, cell: Cell) -> Image {
+    let mut rgba = Vec::with_capacity((cell.width * cell.height * 4) as usize);
+    for y in cell.y..cell.y + cell.height {
+        for x in cell.x..cell.x + cell.width {
+            rgba.extend_from_slice(image.pixel(x, y));
+        }
+    }
+    Image {
+        width: cell.width,
+        height: cell.height,
+        rgba,
+    }
+}
+
+#[test]
+fn turned_planes_tilt_the_other_slices_as_the_render_core_draws_that_oblique_plane() {
+    use render_core::view::layout::cell_render_size;
+    use render_core::view::{MprOrientation, MprPlane};
+
+    run_test(async {
+        let (mut client, _) = opened_client().await;
+        let quad = act(
+            &mut client,
+            Action::Layout {
+                name: Layout::Quad.name().to_string(),
+            },
+        )
+        .await;
+        let cells = quad_cells([quad.width, quad.height]);
+        let turn = |plane: &str, degrees| Action::TurnPlanes {
+            plane: plane.to_string(),
+            degrees,
+        };
+
+        // A 30° turn in the axial cell: the axial picture stays, coronal and sagittal tilt.
+        let (turned, planes) = act_and_planes(&mut client, turn("axial", 30.0)).await;
+        let shares: Vec<f64> = cells
+            .iter()
+            .map(|cell| differing_share(&quad, &turned, *cell))
+            .collect();
+        assert!(shares[1] <= UNCHANGED_SHARE, "axial stays: {shares:?}");
+        assert!(
+            shares[2] > CHANGED_SHARE && shares[3] > CHANGED_SHARE,
+            "coronal and sagittal tilt: {shares:?}"
+        );
+        let planes = planes.expect("the turned planes' axes are told");
+        let coronal_right = glam::DVec3::from(planes.coronal.right);
+        let coronal_down = glam::DVec3::from(planes.coronal.down);
+        assert!(
+            coronal_down.distance(glam::DVec3::NEG_Z) < 1e-9,
+            "superior stays up: {coronal_down}"
+        );
+        assert!(
+            (coronal_right.x - 30_f64.to_radians().cos()).abs() < 1e-9,
+            "the coronal plane turned 30° about the axial normal: {coronal_right}"
+        );
+
+        // The server's coronal cell is the render core's oblique slice of that plane
+        // through the crosshair (at the cell's render size, cut to the cell).
+        let volume = std::sync::Arc::new(render_core::phantom::ct_phantom());
+        let plane = MprPlane::through(
+            &volume,
+            MprOrientation::Oblique {
+                right: coronal_right,
+                up: -coronal_down,
+            },
+            volume.centre_lps(),
+        );
+        let expected = {
+            let mut renderer = common::render::renderer();
+            let mut view = render_core::view::ViewState::initial(
+                &volume,
+                "ct-bone",
+                render_core::transfer::RenderMode::Composite,
+            );
+            view.mpr = Some(plane);
+            renderer.load_volume(volume.clone());
+            let frame = renderer
+                .render_image(&view, cell_render_size([quad.width, quad.height]))
+                .expect("a render");
+            Image {
+                width: frame.width,
+                height: frame.height,
+                rgba: frame.rgba,
+            }
+        };
+        let coronal = cells[2];
+        let shown = cut(&turned, coronal);
+        let within = Cell {
+            x: 0,
+            y: 0,
+            width: coronal.width,
+            height: coronal.height,
+        };
+        let share = differing_share(&shown, &expected, within);
+        assert!(
+            share <= UNCHANGED_SHARE,
+            "{:.3} % of the coronal cell differs from the oblique render",
+            share * 100.0
+        );
+
+        // A second turn, in the coronal cell, makes the planes double oblique: the axial
+        // tilts now. Reset brings the standard planes back, picture for picture.
+        let (double, _) = act_and_planes(&mut client, turn("coronal", -20.0)).await;
+        assert!(differing_share(&turned, &double, cells[1]) > CHANGED_SHARE);
+        let (reset, planes) = act_and_planes(&mut client, Action::ResetPlanes).await;
+        assert_eq!(planes, None, "the standard planes need no axes");
+        for (cell, name) in cells.iter().zip(NAMES) {
+            assert!(
+                differing_share(&quad, &reset, *cell) <= UNCHANGED_SHARE,
+                "{name} is back"
+            );
+        }
+
+        // A bad turn is refused by field, and the session goes on.
+        client.input(turn("oblique", 10.0)).await.expect("sent");
+        client.input(turn("axial", 1.0e6)).await.expect("sent");
+        let mut refusals = Vec::new();
+        while refusals.len() < 2 {
+            if let Event::Message(ServerMessage::Error { code, message }) =
+                client.next_event().await.expect("an event")
+            {
+                assert_eq!(code, ErrorCode::BadValue, "{message}");
+                refusals.push(message);
+            }
+        }
+        assert!(
+            refusals[0].contains("unknown plane \"oblique\""),
+            "{refusals:?}"
+        );
+        assert!(refusals[1].contains("degrees"), "{refusals:?}");
     });
 }

@@ -8,7 +8,9 @@ use glam::DVec3;
 
 pub use hounsfield_vocabulary::ViewChange;
 
-use super::{CropBox, Interpolation, Quality, SharedView, ViewState, WindowInfo};
+use super::{
+    CropBox, Interpolation, Quality, SharedView, SliceFrame, SlicePlane, ViewState, WindowInfo,
+};
 use crate::Window;
 use crate::camera::NamedView;
 use crate::transfer::{PresetLibrary, RenderMode};
@@ -78,6 +80,16 @@ impl ViewState {
                 self.crop =
                     CropBox::checked(min, max).map_err(|problem| format!("crop {problem}"))?;
             }
+            ViewChange::TurnPlanes { plane, degrees } => {
+                let plane = SlicePlane::from_name(plane).ok_or_else(|| {
+                    format!(
+                        "unknown plane \"{}\" (known: axial, coronal, sagittal)",
+                        shortened_for_message(plane)
+                    )
+                })?;
+                self.slice_frame = self.slice_frame.turned(plane, degrees)?;
+            }
+            ViewChange::ResetPlanes => self.slice_frame = SliceFrame::STANDARD,
         }
         Ok(())
     }
@@ -106,6 +118,10 @@ pub fn mirror(
         quality: Quality::Full,
         interpolation: Interpolation::Linear,
         mpr: None,
+        slice_frame: match shared.slice_rotation {
+            Some(rotation) => SliceFrame::from_quaternion(rotation)?,
+            None => SliceFrame::STANDARD,
+        },
     };
     view.apply(change, presets)?;
     shared.camera = view.camera;
@@ -116,6 +132,7 @@ pub fn mirror(
         center: w.center,
     });
     shared.crop = view.crop.to_info();
+    shared.slice_rotation = view.slice_frame.quaternion();
     Ok(())
 }
 

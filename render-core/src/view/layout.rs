@@ -6,7 +6,8 @@
 
 use glam::DVec3;
 
-use super::mpr::{MprPlane, PlaneGeometry, SlicePlane};
+use super::mpr::{MprPlane, SlicePlane};
+use super::slice_frame::SliceFrame;
 use crate::Volume;
 
 /// How a frame is divided into views: the shared vocabulary's, given its geometry here.
@@ -61,31 +62,44 @@ pub fn cell_index(plane: SlicePlane) -> usize {
     }
 }
 
+/// The slice `plane`'s cell of the 2×2 layout shows, its planes turned as `frame` says,
+/// through `crosshair_lps`.
+pub fn cell_slice(
+    volume: &Volume,
+    frame: &SliceFrame,
+    plane: SlicePlane,
+    crosshair_lps: DVec3,
+) -> MprPlane {
+    MprPlane::through(volume, frame.orientation(plane), crosshair_lps)
+}
+
 /// The patient point (LPS, mm) at fractions `x`, `y` (0..=1, from the top left) of
-/// `plane`'s cell in a 2×2 frame of `size`, the slice passing through `crosshair_lps`.
+/// `plane`'s cell in a 2×2 frame of `size`, the slice (of `frame`) passing through
+/// `crosshair_lps`.
 pub fn lps_in_cell(
     volume: &Volume,
+    frame: &SliceFrame,
     plane: SlicePlane,
     crosshair_lps: DVec3,
     size: [u32; 2],
-    x: f64,
-    y: f64,
+    [x, y]: [f64; 2],
 ) -> DVec3 {
     let cell = quad_cells(size)[cell_index(plane)];
     let render = cell_render_size(size);
-    let slice = MprPlane::through(volume, plane.orientation(), crosshair_lps);
+    let slice = cell_slice(volume, frame, plane, crosshair_lps);
     let mm_per_pixel = slice.mm_per_pixel(volume, render);
-    let (right, down) = plane.orientation().right_and_down();
+    let (right, down) = slice.orientation.right_and_down();
     let from_centre_x = x * f64::from(cell.width) - f64::from(render[0]) * 0.5;
     let from_centre_y = y * f64::from(cell.height) - f64::from(render[1]) * 0.5;
     slice.centre_lps + (right * from_centre_x + down * from_centre_y) * mm_per_pixel
 }
 
-/// Where `point_lps` shows in `plane`'s cell of a 2×2 frame of `size`, the slice passing
-/// through `crosshair_lps`: fractions of the cell's width and height from its top left
+/// Where `point_lps` shows in `plane`'s cell of a 2×2 frame of `size`, the slice (of
+/// `frame`) passing through `crosshair_lps`: fractions of the cell's width and height from its top left
 /// (inside the cell within 0..=1). The inverse of [`lps_in_cell`] within the slice's plane.
 pub fn spot_in_cell(
     volume: &Volume,
+    frame: &SliceFrame,
     plane: SlicePlane,
     crosshair_lps: DVec3,
     size: [u32; 2],
@@ -93,9 +107,9 @@ pub fn spot_in_cell(
 ) -> [f64; 2] {
     let cell = quad_cells(size)[cell_index(plane)];
     let render = cell_render_size(size);
-    let slice = MprPlane::through(volume, plane.orientation(), crosshair_lps);
+    let slice = cell_slice(volume, frame, plane, crosshair_lps);
     let mm_per_pixel = slice.mm_per_pixel(volume, render);
-    let (right, down) = plane.orientation().right_and_down();
+    let (right, down) = slice.orientation.right_and_down();
     let offset = (point_lps - slice.centre_lps) / mm_per_pixel;
     let from_left = offset.dot(right) + f64::from(render[0]) * 0.5;
     let from_top = offset.dot(down) + f64::from(render[1]) * 0.5;
@@ -121,6 +135,7 @@ pub fn clamp_to_volume(volume: &Volume, point: DVec3) -> DVec3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::view::mpr::PlaneGeometry;
 
     #[test]
     fn the_cells_tile_even_and_odd_frames() {
@@ -146,10 +161,11 @@ mod tests {
     #[test]
     fn the_middle_of_a_cell_is_on_the_slice_through_the_crosshair() {
         let volume = crate::phantom::ct_phantom();
+        let frame = SliceFrame::STANDARD;
         let crosshair = volume.centre_lps() + DVec3::new(10.0, -20.0, 30.0);
         for plane in SlicePlane::ALL {
             let size = [256, 192];
-            let point = lps_in_cell(&volume, plane, crosshair, size, 0.5, 0.5);
+            let point = lps_in_cell(&volume, &frame, plane, crosshair, size, [0.5, 0.5]);
             let normal = plane.normal();
             assert!(
                 ((point - crosshair).dot(normal)).abs() < 1e-9,
@@ -158,7 +174,7 @@ mod tests {
             let centre = volume.centre_lps();
             let in_plane = (point - centre) - normal * (point - centre).dot(normal);
             assert!(in_plane.length() < 1e-9, "{plane:?}: the cell's middle");
-            let right = lps_in_cell(&volume, plane, crosshair, size, 0.9, 0.5);
+            let right = lps_in_cell(&volume, &frame, plane, crosshair, size, [0.9, 0.5]);
             let (screen_right, _) = plane.orientation().right_and_down();
             assert!((right - point).dot(screen_right) > 0.0, "{plane:?}");
         }
@@ -168,11 +184,22 @@ mod tests {
     fn a_spot_found_in_a_cell_is_the_spot_a_click_there_picks() {
         let volume = crate::phantom::ct_phantom();
         let crosshair = volume.centre_lps() + DVec3::new(10.0, -20.0, 30.0);
-        for size in [[256, 192], [257, 193]] {
+        let turned = SliceFrame::STANDARD
+            .turned(SlicePlane::Axial, 25.0)
+            .and_then(|frame| frame.turned(SlicePlane::Coronal, -15.0))
+            .expect("a double oblique frame");
+        for (size, frame) in [
+            ([256, 192], SliceFrame::STANDARD),
+            ([257, 193], SliceFrame::STANDARD),
+            ([256, 192], turned),
+        ] {
             for plane in SlicePlane::ALL {
                 for [x, y] in [[0.5, 0.5], [0.2, 0.7], [0.9, 0.1]] {
-                    let point = lps_in_cell(&volume, plane, crosshair, size, x, y);
-                    let [found_x, found_y] = spot_in_cell(&volume, plane, crosshair, size, point);
+                    let point = lps_in_cell(&volume, &frame, plane, crosshair, size, [x, y]);
+                    let [found_x, found_y] =
+                        spot_in_cell(&volume, &frame, plane, crosshair, size, point);
+                    let normal = frame.normal(plane);
+                    assert!((point - crosshair).dot(normal).abs() < 1e-9, "in the slice");
                     assert!(
                         (found_x - x).abs() < 1e-9 && (found_y - y).abs() < 1e-9,
                         "{plane:?} {size:?}: ({x}, {y}) came back as ({found_x}, {found_y})"

@@ -6,9 +6,11 @@
 pub mod change;
 pub mod layout;
 pub mod mpr;
+pub mod slice_frame;
 
 pub use layout::{Cell, Layout};
 pub use mpr::{MprOrientation, MprPlane, PlaneGeometry, SlabMode, SlicePlane};
+pub use slice_frame::SliceFrame;
 
 pub use hounsfield_vocabulary::{CropInfo, SharedView, WindowInfo};
 use serde::{Deserialize, Serialize};
@@ -148,6 +150,10 @@ pub struct ViewState {
     pub interpolation: Interpolation,
     /// When set, the frame is this reformatted slice instead of the 3D rendering.
     pub mpr: Option<MprPlane>,
+    /// The slice planes of the 2×2 layout: standard, or turned together about the
+    /// crosshair (oblique).
+    #[serde(default)]
+    pub slice_frame: SliceFrame,
 }
 
 impl ViewState {
@@ -162,6 +168,7 @@ impl ViewState {
             quality: Quality::Full,
             interpolation: Interpolation::Linear,
             mpr: None,
+            slice_frame: SliceFrame::STANDARD,
         }
     }
 
@@ -179,6 +186,7 @@ impl ViewState {
             layout: Layout::Single,
             crosshair_lps: None,
             crop: self.crop.to_info(),
+            slice_rotation: self.slice_frame.quaternion(),
         }
     }
 }

@@ -42,6 +42,11 @@ pub struct SharedView {
     /// The box the 3D rendering is limited to; the whole volume when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crop: Option<CropInfo>,
+    /// The slice planes of the 2×2 layout turned together about the crosshair: a unit
+    /// quaternion `[x, y, z, w]` (LPS) applied to the standard planes; the standard planes
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice_rotation: Option<[f64; 4]>,
 }
 
 /// A crop box as it travels: fractions 0..=1 of the volume along i, j and k.

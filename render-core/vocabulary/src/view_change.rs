@@ -55,6 +55,16 @@ pub enum ViewChange<'a> {
         /// The upper corner.
         max: [f64; 3],
     },
+    /// Turn the slice planes of the 2×2 layout together about the normal of one of them
+    /// (`axial`, `coronal`, `sagittal`): the other two tilt, that one stays.
+    TurnPlanes {
+        /// The plane turned about.
+        plane: &'a str,
+        /// Counter-clockwise as that plane's cell shows it (degrees).
+        degrees: f64,
+    },
+    /// Back to the standard slice planes.
+    ResetPlanes,
 }
 
 impl ViewChange<'_> {
@@ -63,7 +73,11 @@ impl ViewChange<'_> {
     pub fn is_motion(&self) -> bool {
         matches!(
             self,
-            Self::Orbit { .. } | Self::Pan { .. } | Self::Zoom { .. } | Self::Window { .. }
+            Self::Orbit { .. }
+                | Self::Pan { .. }
+                | Self::Zoom { .. }
+                | Self::Window { .. }
+                | Self::TurnPlanes { .. }
         )
     }
 }

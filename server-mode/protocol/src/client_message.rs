@@ -241,6 +241,17 @@ pub enum Action {
         /// Fraction (0..=1) of the cell's height, from its top edge.
         y: f64,
     },
+    /// Turns the slice planes of the 2×2 layout together about the crosshair, about the
+    /// normal of `plane` (a drag of another plane's line in `plane`'s cell): the other two
+    /// planes tilt (oblique, then double oblique), `plane`'s own picture stays.
+    TurnPlanes {
+        /// `axial`, `coronal` or `sagittal`: the cell the line was dragged in.
+        plane: String,
+        /// Counter-clockwise as that cell shows it (degrees, at most 360 either way).
+        degrees: f64,
+    },
+    /// Back to the standard axial, coronal and sagittal planes (the crosshair stays).
+    ResetPlanes,
 }
 
 impl Action {
@@ -250,7 +261,11 @@ impl Action {
     pub fn is_drag_step(&self) -> bool {
         matches!(
             self,
-            Self::Orbit { .. } | Self::Pan { .. } | Self::Zoom { .. } | Self::Window { .. }
+            Self::Orbit { .. }
+                | Self::Pan { .. }
+                | Self::Zoom { .. }
+                | Self::Window { .. }
+                | Self::TurnPlanes { .. }
         )
     }
 
@@ -273,6 +288,11 @@ impl Action {
                 min: *min,
                 max: *max,
             },
+            Self::TurnPlanes { plane, degrees } => ViewChange::TurnPlanes {
+                plane,
+                degrees: *degrees,
+            },
+            Self::ResetPlanes => ViewChange::ResetPlanes,
             Self::Reset
             | Self::SetView { .. }
             | Self::Resize { .. }

@@ -28,7 +28,8 @@ pub use finding::{FindingAction, FindingInfo, FindingRequest, Saved};
 pub use frame::{Codec, FrameFlags, FrameHeader, FrameNote, HeaderError, TransportKind};
 pub use parse::{MAX_ERROR_MESSAGE_CHARS, ParseError, bounded_error_message, parse_client_message};
 pub use server_message::{
-    CrosshairInCells, LoadProgress, Opened, ServerMessage, SliceScales, Stats,
+    CellAxes, CrosshairInCells, LoadProgress, Opened, ServerMessage, SlicePlanesInCells,
+    SliceScales, Stats,
 };
 
 /// The words the protocol shares with the render core: layouts (`1x1`/`2x2`), the

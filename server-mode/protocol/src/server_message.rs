@@ -149,6 +149,10 @@ pub enum ServerMessage {
         /// client can place any patient point of a slice (a ruler's ends) in its cell.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mm_per_pixel: Option<SliceScales>,
+        /// How each slice cell shows its plane (its right and bottom in LPS), once the
+        /// planes were turned (`turn_planes`); absent for the standard planes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        planes: Option<SlicePlanesInCells>,
     },
     /// A finding drawn or redrawn on the open series (the reply to `finding`).
     Finding(FindingInfo),
@@ -259,6 +263,27 @@ pub struct SliceScales {
     pub coronal: f64,
     /// Of the sagittal cell.
     pub sagittal: f64,
+}
+
+/// The screen directions of one slice cell in LPS: a patient point's offset from the
+/// crosshair dotted with them gives its millimetres right and down of the crosshair's spot.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CellAxes {
+    /// The unit direction towards the cell's right.
+    pub right: [f64; 3],
+    /// The unit direction towards the cell's bottom.
+    pub down: [f64; 3],
+}
+
+/// How the three slice cells of the 2×2 layout show their planes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SlicePlanesInCells {
+    /// The axial cell's.
+    pub axial: CellAxes,
+    /// The coronal cell's.
+    pub coronal: CellAxes,
+    /// The sagittal cell's.
+    pub sagittal: CellAxes,
 }
 
 /// Where the crosshair shows in the three slice cells of the 2×2 layout: fractions

@@ -8,18 +8,24 @@ use std::sync::{Arc, Weak};
 use glam::DVec3;
 use render_core::Volume;
 use render_core::gpu::{FrameImage, RenderError, Renderer};
-use render_core::view::layout::{cell_index, cell_render_size, quad_cells, spot_in_cell};
-use render_core::view::{Cell, MprPlane, PlaneGeometry, Quality, ViewState};
+use render_core::view::layout::{
+    cell_index, cell_render_size, cell_slice, quad_cells, spot_in_cell,
+};
+use render_core::view::{Cell, MprPlane, Quality, SliceFrame, ViewState};
 
-use hounsfield_protocol::{CrosshairInCells, Layout, SlicePlane, SliceScales};
+use hounsfield_protocol::{
+    CellAxes, CrosshairInCells, Layout, SlicePlane, SlicePlanesInCells, SliceScales,
+};
 
-/// Where the crosshair shows in each slice's cell of a 2×2 frame of `size`.
+/// Where the crosshair shows in each slice's cell of a 2×2 frame of `size`, the slices
+/// turned as `frame` says.
 pub fn crosshair_in_cells(
     volume: &Volume,
+    frame: &SliceFrame,
     crosshair_lps: DVec3,
     size: [u32; 2],
 ) -> CrosshairInCells {
-    let spot = |plane| spot_in_cell(volume, plane, crosshair_lps, size, crosshair_lps);
+    let spot = |plane| spot_in_cell(volume, frame, plane, crosshair_lps, size, crosshair_lps);
     CrosshairInCells {
         axial: spot(SlicePlane::Axial),
         coronal: spot(SlicePlane::Coronal),
@@ -28,16 +34,33 @@ pub fn crosshair_in_cells(
 }
 
 /// Millimetres per pixel of each slice's cell of a 2×2 frame of `size` (the slices are
-/// centred on the volume, so this depends on the size alone).
-pub fn slice_scales(volume: &Volume, size: [u32; 2]) -> SliceScales {
+/// centred on the volume, so this depends on the size and the planes' turn alone).
+pub fn slice_scales(volume: &Volume, frame: &SliceFrame, size: [u32; 2]) -> SliceScales {
     let render = cell_render_size(size);
     let scale = |plane: SlicePlane| {
-        MprPlane::through_centre(volume, plane.orientation()).mm_per_pixel(volume, render)
+        MprPlane::through_centre(volume, frame.orientation(plane)).mm_per_pixel(volume, render)
     };
     SliceScales {
         axial: scale(SlicePlane::Axial),
         coronal: scale(SlicePlane::Coronal),
         sagittal: scale(SlicePlane::Sagittal),
+    }
+}
+
+/// How each slice cell shows its plane when `frame` turns them: the LPS directions of
+/// its right and its bottom.
+pub fn slice_planes_in_cells(frame: &SliceFrame) -> SlicePlanesInCells {
+    let axes = |plane: SlicePlane| {
+        let (right, down) = frame.orientation(plane).right_and_down();
+        CellAxes {
+            right: right.to_array(),
+            down: down.to_array(),
+        }
+    };
+    SlicePlanesInCells {
+        axial: axes(SlicePlane::Axial),
+        coronal: axes(SlicePlane::Coronal),
+        sagittal: axes(SlicePlane::Sagittal),
     }
 }
 
@@ -69,6 +92,8 @@ impl ThreeDCell {
     ) -> Result<FrameImage, RenderError> {
         let mut full = view.clone();
         full.quality = Quality::Full;
+        // The slices' planes do not change the 3D cell.
+        full.slice_frame = SliceFrame::STANDARD;
         if let Some(last) = &self.last
             && last.size == size
             && last.view == full
@@ -123,11 +148,7 @@ pub fn render_layout(
             stitch(&mut frame, &three_d, cells[0]);
             for plane in SlicePlane::ALL {
                 let mut slice_view = view.clone();
-                slice_view.mpr = Some(MprPlane::through(
-                    volume,
-                    plane.orientation(),
-                    crosshair_lps,
-                ));
+                slice_view.mpr = Some(cell_slice(volume, &view.slice_frame, plane, crosshair_lps));
                 let image = renderer.render_image(&slice_view, render_size)?;
                 stitch(&mut frame, &image, cells[cell_index(plane)]);
             }
@@ -166,7 +187,7 @@ mod tests {
         // middle in the axial and coronal cells, above it in the axial cell, left of it in
         // the sagittal cell (A is on the left there); 30 mm towards S: above the middle in
         // the coronal and sagittal cells.
-        let cells = crosshair_in_cells(&volume, crosshair, [256, 192]);
+        let cells = crosshair_in_cells(&volume, &SliceFrame::STANDARD, crosshair, [256, 192]);
         assert!(cells.axial[0] > 0.5 && cells.axial[1] < 0.5, "{cells:?}");
         assert!(
             cells.coronal[0] > 0.5 && cells.coronal[1] < 0.5,
@@ -176,7 +197,12 @@ mod tests {
             cells.sagittal[0] < 0.5 && cells.sagittal[1] < 0.5,
             "{cells:?}"
         );
-        let centred = crosshair_in_cells(&volume, volume.centre_lps(), [256, 192]);
+        let centred = crosshair_in_cells(
+            &volume,
+            &SliceFrame::STANDARD,
+            volume.centre_lps(),
+            [256, 192],
+        );
         for plane in SlicePlane::ALL {
             let [x, y] = centred.of(plane);
             assert!(

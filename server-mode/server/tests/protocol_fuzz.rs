@@ -151,6 +151,11 @@ fn every_action() -> Vec<Action> {
             x: 0.25,
             y: 0.5,
         },
+        Action::TurnPlanes {
+            plane: name("axial"),
+            degrees: 12.5,
+        },
+        Action::ResetPlanes,
     ];
     // A new action fails to compile here until it is added above.
     for action in &actions {
@@ -169,7 +174,9 @@ fn every_action() -> Vec<Action> {
             | Action::Interact { .. }
             | Action::Layout { .. }
             | Action::Slice { .. }
-            | Action::Crosshair { .. } => {}
+            | Action::Crosshair { .. }
+            | Action::TurnPlanes { .. }
+            | Action::ResetPlanes => {}
         }
     }
     actions
@@ -971,6 +978,7 @@ fn accepted_shared_view() -> impl Strategy<Value = SharedView> {
                 layout: if quad { Layout::Quad } else { Layout::Single },
                 crosshair_lps,
                 crop: None,
+                slice_rotation: None,
             },
         )
 }
@@ -985,9 +993,10 @@ fn shared_view() -> impl Strategy<Value = SharedView> {
         window_info(),
         any::<bool>(),
         prop::option::of(vec3()),
+        prop::option::of(any::<[f64; 4]>()),
     )
         .prop_map(
-            |(camera, preset, mode, window, quad, crosshair_lps)| SharedView {
+            |(camera, preset, mode, window, quad, crosshair_lps, slice_rotation)| SharedView {
                 camera,
                 preset,
                 mode,
@@ -995,6 +1004,7 @@ fn shared_view() -> impl Strategy<Value = SharedView> {
                 layout: if quad { Layout::Quad } else { Layout::Single },
                 crosshair_lps,
                 crop: None,
+                slice_rotation,
             },
         );
     prop_oneof![accepted_shared_view(), odd]
@@ -1022,6 +1032,9 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(plane, delta_mm)| Action::Slice { plane, delta_mm }),
         (any_name(&PLANES), mostly(0.0..=1.0), mostly(0.0..=1.0))
             .prop_map(|(plane, x, y)| Action::Crosshair { plane, x, y }),
+        (any_name(&PLANES), any_f64())
+            .prop_map(|(plane, degrees)| Action::TurnPlanes { plane, degrees }),
+        Just(Action::ResetPlanes),
     ]
 }
 

@@ -111,7 +111,8 @@ mod tests {
             let scale = |plane: SlicePlane| {
                 MprPlane::through_centre(&volume, plane.orientation()).mm_per_pixel(&volume, render)
             };
-            let spot = |plane| spot_in_cell(&volume, plane, crosshair, size, crosshair);
+            let frame = render_core::view::SliceFrame::STANDARD;
+            let spot = |plane| spot_in_cell(&volume, &frame, plane, crosshair, size, crosshair);
             let placement = SlicePlacement {
                 crosshair_lps: crosshair,
                 cells: CrosshairInCells {
@@ -127,7 +128,7 @@ mod tests {
             };
             for plane in SlicePlane::ALL {
                 for at in [[0.1, 0.2], [0.5, 0.5], [0.93, 0.71]] {
-                    let point = lps_in_cell(&volume, plane, crosshair, size, at[0], at[1]);
+                    let point = lps_in_cell(&volume, &frame, plane, crosshair, size, at);
                     let [x, y] = placement.spot_of(plane, point, size);
                     assert!(
                         (x - at[0]).abs() < 1e-9 && (y - at[1]).abs() < 1e-9,

@@ -45,7 +45,7 @@ use crate::session::{Admission, MessageKind, MessageRates, Session};
 use crate::study_query::{StudyPage, StudySearch};
 use hounsfield_protocol::{
     ClientMessage, Codec, CrosshairInCells, ErrorCode, LoadProgress, PROTOCOL_VERSION,
-    ServerMessage, SliceScales, Stats, TransportKind, parse_client_message,
+    ServerMessage, SlicePlanesInCells, SliceScales, Stats, TransportKind, parse_client_message,
 };
 use hounsfield_video::encode::VideoStream;
 use hounsfield_webrtc::transport::Switch;
@@ -53,7 +53,7 @@ use hounsfield_webrtc::{Carried, PeerEvent, PeerNews, WebRtcLink};
 
 use frames::StatsWindow;
 use handshake::authenticate;
-use sharing::host_moved;
+use sharing::{ToldCrosshair, host_moved};
 use writer::{count_frame_sent, write_loop};
 
 /// Messages waiting for the writer; when full, reading pauses (back-pressure).
@@ -214,7 +214,7 @@ struct Connection {
     /// The host's view, once this session opened a shared series.
     host_view: Option<tokio::sync::watch::Receiver<hounsfield_protocol::SharedView>>,
     /// The crosshair as the client was last told it, and where it showed in the cells.
-    told_crosshair: Option<(DVec3, CrosshairInCells, Option<SliceScales>)>,
+    told_crosshair: Option<ToldCrosshair>,
     /// The view at rest the client was last told of.
     told_view: Option<hounsfield_protocol::SharedView>,
     /// Who the session's user is.

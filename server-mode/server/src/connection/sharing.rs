@@ -138,15 +138,23 @@ impl Connection {
             return ControlFlow::Continue(());
         };
         let mm_per_pixel = self.session.slice_scales();
-        if self.told_crosshair == Some((crosshair_lps, cells, mm_per_pixel)) {
+        let planes = self.session.slice_planes();
+        let told = ToldCrosshair {
+            crosshair_lps,
+            cells,
+            mm_per_pixel,
+            planes,
+        };
+        if self.told_crosshair.as_ref() == Some(&told) {
             return ControlFlow::Continue(());
         }
-        self.told_crosshair = Some((crosshair_lps, cells, mm_per_pixel));
+        self.told_crosshair = Some(told);
         let moved = ServerMessage::Crosshair {
             seq: self.session.last_input().0,
             crosshair_lps,
             cells,
             mm_per_pixel,
+            planes,
         };
         self.send(&moved).await
     }
@@ -196,4 +204,13 @@ pub(super) async fn host_moved(
         }
         None => std::future::pending::<()>().await,
     }
+}
+
+/// What a client was last told of the crosshair, to tell it again only when it changed.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ToldCrosshair {
+    crosshair_lps: DVec3,
+    cells: CrosshairInCells,
+    mm_per_pixel: Option<SliceScales>,
+    planes: Option<SlicePlanesInCells>,
 }

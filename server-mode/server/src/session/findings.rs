@@ -36,6 +36,11 @@ impl Session {
             .as_deref()
             .ok_or_else(|| bad_value("finding cell: missing".to_string()))?;
         let plane = slice_plane("finding", cell)?;
+        if !open.view.slice_frame.is_standard() {
+            return Err(bad_value(format!(
+                "finding cell {cell}: findings are drawn on the standard planes; the slice planes are turned (reset_planes first)"
+            )));
+        }
         let expected = kind.point_count();
         if !expected.contains(&request.points.len()) {
             return Err(bad_value(format!(

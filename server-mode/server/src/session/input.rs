@@ -5,7 +5,7 @@
 use glam::DVec3;
 use render_core::camera::Camera;
 use render_core::view::change::{self, MAX_POSITION_MM, shortened_for_message};
-use render_core::view::{PlaneGeometry, ViewState, layout};
+use render_core::view::{ViewState, layout};
 
 use super::{MIN_VIEWPORT, Pending, Refusal, Session};
 use hounsfield_protocol::{Action, ErrorCode, Layout, SharedView, SlicePlane};
@@ -75,7 +75,7 @@ impl Session {
             Action::Slice { plane, delta_mm } => {
                 let plane = slice_plane("slice", plane)?;
                 check_finite_within("slice delta_mm", &[*delta_mm], 1.0e4)?;
-                let moved = open.crosshair_lps + plane.normal() * *delta_mm;
+                let moved = open.crosshair_lps + open.view.slice_frame.normal(plane) * *delta_mm;
                 open.crosshair_lps = layout::clamp_to_volume(&open.volume, moved);
                 Ok(Pending::Interactive)
             }
@@ -88,8 +88,14 @@ impl Session {
                         )));
                     }
                 }
-                let point =
-                    layout::lps_in_cell(&open.volume, plane, open.crosshair_lps, size, *x, *y);
+                let point = layout::lps_in_cell(
+                    &open.volume,
+                    &open.view.slice_frame,
+                    plane,
+                    open.crosshair_lps,
+                    size,
+                    [*x, *y],
+                );
                 open.crosshair_lps = layout::clamp_to_volume(&open.volume, point);
                 Ok(at_rest(interacting))
             }
@@ -173,8 +179,14 @@ impl Session {
                 .map_err(|problem| bad_value(format!("set_view crop {problem}")))?,
             None => render_core::view::CropBox::default(),
         };
+        let slice_frame = match shared.slice_rotation {
+            Some(rotation) => render_core::view::SliceFrame::from_quaternion(rotation)
+                .map_err(|problem| bad_value(format!("set_view {problem}")))?,
+            None => render_core::view::SliceFrame::STANDARD,
+        };
         let mut view = open.view.clone();
         view.crop = crop;
+        view.slice_frame = slice_frame;
         view.camera = render_core::camera::Camera {
             scene_radius_mm: view.camera.scene_radius_mm,
             ..(*camera)

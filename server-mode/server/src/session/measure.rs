@@ -67,11 +67,11 @@ impl Session {
         }
         Ok(layout::lps_in_cell(
             &open.volume,
+            &open.view.slice_frame,
             plane,
             open.crosshair_lps,
             self.size,
-            at[0],
-            at[1],
+            at,
         ))
     }
 }

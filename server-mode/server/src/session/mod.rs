@@ -20,7 +20,7 @@ use crate::rate::RateControl;
 use crate::scheduler::RenderRequest;
 use hounsfield_protocol::{
     ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView,
-    SliceScales, Viewport, WindowInfo, bounded_error_message,
+    SlicePlanesInCells, SliceScales, Viewport, WindowInfo, bounded_error_message,
 };
 
 mod findings;
@@ -261,6 +261,7 @@ impl Session {
         let open = self.open.as_ref()?;
         Some(compose::crosshair_in_cells(
             &open.volume,
+            &open.view.slice_frame,
             open.crosshair_lps,
             self.size,
         ))
@@ -270,7 +271,19 @@ impl Session {
     /// open.
     pub fn slice_scales(&self) -> Option<SliceScales> {
         let open = self.open.as_ref()?;
-        Some(compose::slice_scales(&open.volume, self.size))
+        Some(compose::slice_scales(
+            &open.volume,
+            &open.view.slice_frame,
+            self.size,
+        ))
+    }
+
+    /// How each slice cell shows its plane, when a series is open and its slice planes
+    /// are turned (`None` for the standard planes).
+    pub fn slice_planes(&self) -> Option<SlicePlanesInCells> {
+        let open = self.open.as_ref()?;
+        (!open.view.slice_frame.is_standard())
+            .then(|| compose::slice_planes_in_cells(&open.view.slice_frame))
     }
 
     /// The view as it travels (`opened.view`, `set_view`), when a series is open.

@@ -74,11 +74,14 @@ impl Worker {
                 self.findings_told(FindingNews::All { series, findings });
             }
             ServerMessage::Saved(saved) => self.findings_told(FindingNews::of_saved(saved)),
+            // The turned planes' axes (`planes`) are not drawn here yet: the desktop shows
+            // the standard planes' lines.
             ServerMessage::Crosshair {
                 seq,
                 crosshair_lps,
                 cells,
                 mm_per_pixel,
+                planes: _,
             } => {
                 // Kept for a reconnection even before the UI takes it.
                 if let Some(view) = self
