@@ -175,7 +175,7 @@ pub enum Command {
         json: bool,
     },
     /// Render a volume (3D or a reformatted slice) to a PNG file.
-    Render(RenderArgs),
+    Render(Box<RenderArgs>),
     /// What this machine can render with: adapters, a short render probe, encoders, and
     /// whether to render locally or stream from a server.
     Doctor {
