@@ -11,6 +11,7 @@ use super::header::{FileKind, IMAGE_ORIENTATION, IMAGE_POSITION, ImageHeader, re
 use super::header_reading::{FILE_READ_LIMIT, read_within};
 use super::library_walk::files_under;
 use super::series_kind::{self, SeriesKind};
+use super::skipped::SkippedFile;
 use super::stack::{StackPlan, plan_stack};
 use crate::progress::{Counter, ProgressFn, Stage};
 use crate::volume::ValueRange;
@@ -21,15 +22,6 @@ const SAME_ORIENTATION: f64 = 1e-3;
 const SAME_SPACING_MM: f64 = 1e-4;
 /// Most images (frames) one scan lists; files past it are skipped with that reason.
 pub const MAX_CATALOG_IMAGES: usize = 4_000_000;
-
-/// A file that was not catalogued, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SkippedFile {
-    /// The file.
-    pub file: PathBuf,
-    /// Why it was skipped.
-    pub reason: String,
-}
 
 /// Everything found under the scanned paths.
 #[derive(Debug, Default)]

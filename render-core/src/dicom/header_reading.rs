@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::catalog::SkippedFile;
+use super::skipped::SkippedFile;
 
 /// The longest one file's header may take to read. A header is kilobytes: even a slow
 /// network mount returns it within seconds.

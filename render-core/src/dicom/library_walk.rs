@@ -13,8 +13,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::catalog::SkippedFile;
 use super::dicomdir::read_dicomdir;
+use super::skipped::SkippedFile;
 
 /// How deep folders may nest below the path given. Archives and PACS exports nest a
 /// handful deep (patient / study / series / file); 32 leaves room for any real layout.

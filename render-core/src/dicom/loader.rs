@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::budget::VoxelBudget;
-use super::catalog::{Series, SkippedFile};
+use super::catalog::Series;
 use super::error::DicomError;
 use super::header::ImageHeader;
 use super::pixels::{FrameTarget, Sample, decode_frames};
 use super::predecoded::{PreDecoded, fits_i16};
+use super::skipped::SkippedFile;
 use super::stack::{SAME_POSITION_MM, SliceSource, StackPlan, StackWarning, plan_stack};
 use crate::progress::{Counter, ProgressFn, Stage};
 use crate::volume::{Modality, ValueRange, Volume, Voxels};

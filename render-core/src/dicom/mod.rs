@@ -16,14 +16,16 @@ pub mod pixels;
 pub mod predecoded;
 pub mod rescale;
 pub mod series_kind;
+pub mod skipped;
 pub mod stack;
 pub mod text;
 pub mod thumbnail;
 
 pub use budget::VoxelBudget;
-pub use catalog::{Catalog, Series, SkippedFile, Study};
+pub use catalog::{Catalog, Series, Study};
 pub use error::{Attribute, DicomError};
 pub use loader::{LoadedSeries, load_series, load_series_predecoded, load_series_within};
 pub use predecoded::PreDecoded;
 pub use series_kind::SeriesKind;
+pub use skipped::SkippedFile;
 pub use stack::{StackPlan, StackWarning};

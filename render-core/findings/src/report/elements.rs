@@ -8,8 +8,20 @@ use dicom_object::{FileDicomObject, FileMetaTableBuilder, InMemDicomObject};
 
 use super::codes::{self, Code};
 use super::subject::{ImageRef, ReportSubject};
-use super::write::Authorship;
 use crate::error::FindingError;
+
+/// When and by whom a report is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Authorship {
+    /// The observer: the signed-in user (a DICOM person name).
+    pub observer: String,
+    /// ContentDate (YYYYMMDD).
+    pub date: String,
+    /// ContentTime (HHMMSS).
+    pub time: String,
+    /// The report's series (a new one when `None`).
+    pub series_uid: Option<String>,
+}
 
 /// Explicit VR little endian: the transfer syntax every reader takes.
 const EXPLICIT_VR_LITTLE_ENDIAN: &str = "1.2.840.10008.1.2.1";

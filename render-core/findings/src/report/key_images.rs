@@ -6,13 +6,13 @@ use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, InMemDicomObject};
 
 use super::codes;
+use super::elements::Authorship;
 use super::elements::{
     DocumentKind, code_content, code_item, document_header, evidence_of, image_content, part10,
     person_content, sequence, text_content, text_element,
 };
 use super::subject::{ImageRef, ReportSubject};
 use super::uid::new_uid;
-use super::write::Authorship;
 use crate::error::FindingError;
 
 /// Key Object Selection Document Storage.

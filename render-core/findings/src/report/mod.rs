@@ -12,6 +12,7 @@ mod tracking;
 mod uid;
 mod write;
 
+pub use elements::Authorship;
 pub use key_images::{KEY_OBJECT_SELECTION, key_object_selection};
 pub use read::{ReadReport, read_report, read_report_file};
 pub use snapshot::{
@@ -20,4 +21,4 @@ pub use snapshot::{
 pub use subject::{ImageRef, ReportSubject};
 pub use tracking::{parse_tracking_identifier, tracking_identifier};
 pub use uid::{IMPLEMENTATION_CLASS_UID, new_uid, sop_instance_uid_of};
-pub use write::{Authorship, COMPREHENSIVE_3D_SR, MeasuredFinding, measurement_report};
+pub use write::{COMPREHENSIVE_3D_SR, MeasuredFinding, measurement_report};

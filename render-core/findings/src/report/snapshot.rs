@@ -7,10 +7,10 @@ use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, InMemDicomObject};
 use render_core::view::ViewState;
 
+use super::elements::Authorship;
 use super::elements::{DocumentKind, document_header, part10, text_element};
 use super::subject::ReportSubject;
 use super::uid::new_uid;
-use super::write::Authorship;
 use crate::error::FindingError;
 
 /// Secondary Capture Image Storage.

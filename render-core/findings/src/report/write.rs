@@ -12,8 +12,9 @@ use render_core::Volume;
 
 use super::codes::{self, Code};
 use super::elements::{
-    DocumentKind, code_content, code_item, container, content_item, document_header, evidence,
-    image_content, part10, person_content, sequence, text_content, text_element, uid_content,
+    Authorship, DocumentKind, code_content, code_item, container, content_item, document_header,
+    evidence, image_content, part10, person_content, sequence, text_content, text_element,
+    uid_content,
 };
 use super::subject::{ImageRef, ReportSubject};
 use super::tracking::tracking_identifier;
@@ -34,19 +35,6 @@ pub struct MeasuredFinding {
     pub finding: Finding,
     /// What it measured on the series' volume.
     pub measurement: Measurement,
-}
-
-/// When and by whom a report is written.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Authorship {
-    /// The observer: the signed-in user (a DICOM person name).
-    pub observer: String,
-    /// ContentDate (YYYYMMDD).
-    pub date: String,
-    /// ContentTime (HHMMSS).
-    pub time: String,
-    /// The report's series (a new one when `None`).
-    pub series_uid: Option<String>,
 }
 
 /// A Measurement Report of `findings` on `subject`'s series (drawn on `volume`), ready
