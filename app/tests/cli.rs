@@ -380,6 +380,38 @@ fn bench_render_prints_full_and_interactive_figures() {
 }
 
 #[test]
+fn bench_planes_prints_turning_beside_standard_and_slab_beside_thin() {
+    let output = hounsfield(&[
+        "bench", "planes", "--size", "128x96", "--frames", "10", "--slab", "8", "--json",
+    ]);
+    let report = stdout_json(&output);
+    for key in [
+        "standard_ms",
+        "turning_ms",
+        "standard_frames_per_s",
+        "turning_frames_per_s",
+        "thin_ms",
+        "slab_mip_ms",
+        "oblique_slab_mip_ms",
+    ] {
+        assert!(
+            report[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {report}"
+        );
+    }
+    let ratio = report["turning_ratio"].as_f64().expect("a ratio");
+    let (turning, standard) = (
+        report["turning_ms"].as_f64().unwrap_or_default(),
+        report["standard_ms"].as_f64().unwrap_or_default(),
+    );
+    assert!((ratio - turning / standard).abs() < 1e-9, "{report}");
+    assert_eq!(report["size"], serde_json::json!([128, 96]));
+    let refused = hounsfield(&["bench", "planes", "--slab", "0"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--slab 0"));
+}
+
+#[test]
 fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
     let output = hounsfield(&[
         "bench",

@@ -62,6 +62,28 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Render the 2×2 layout's slice cells while the planes turn (oblique, then double
+    /// oblique) beside the standard planes scrolling, and a slab MIP beside a thin slice;
+    /// print ms per frame and frames/s, side by side.
+    Planes {
+        /// A file, folder or DICOMDIR; none: the built-in sample volume.
+        path: Option<PathBuf>,
+        /// Series id or number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// The 2×2 frame's size, WIDTHxHEIGHT (the cells are half of each side).
+        #[arg(long, default_value = "1024x768", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Frames of each kind (at least 10).
+        #[arg(long, default_value_t = 20)]
+        frames: usize,
+        /// The slab's thickness (mm).
+        #[arg(long, default_value_t = 20.0)]
+        slab: f64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a series in this process and time, from one client over loopback, a 100 cm²
     /// region's statistics (the mouse's release to the answer) and saving the findings,
     /// side by side with the plain `measure` round trip.

@@ -97,6 +97,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }) => bench::soak(&args),
         Some(Command::Bench {
             which:
+                BenchCommand::Planes {
+                    path,
+                    series,
+                    size,
+                    frames,
+                    slab,
+                    json,
+                },
+        }) => bench::planes(path.as_deref(), series.as_deref(), size, frames, slab, json),
+        Some(Command::Bench {
+            which:
                 BenchCommand::Render {
                     path,
                     series,

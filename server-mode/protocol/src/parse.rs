@@ -157,7 +157,11 @@ mod tests {
             error.message
         );
         assert!(error.message.contains('…'), "{}", error.message);
-        assert!(error.message.ends_with("`reset_planes`"), "{}", error.message);
+        assert!(
+            error.message.ends_with("`reset_planes`"),
+            "{}",
+            error.message
+        );
         let short = "a short message".to_string();
         assert_eq!(bounded_error_message(short.clone()), short);
     }

@@ -1,5 +1,6 @@
 //! `hounsfield bench`: figures, never pass/fail. `bench load` times scanning and decoding;
-//! `bench render` times frames while the camera turns; `bench findings` ([`findings`])
+//! `bench render` times frames while the camera turns; `bench planes` ([`planes`]) times
+//! the slice cells while the planes turn and slabs beside thin slices; `bench findings` ([`findings`])
 //! times a region's statistics and a save beside `measure`; `bench stream` ([`stream`]) drags
 //! through the streaming server, and compares codecs with the quality of their frames
 //! ([`quality`]). The developer build (`--features test-bench`) adds the test bench:
@@ -14,6 +15,7 @@ mod findings;
 mod haproxy;
 mod loopback;
 mod lossy_link;
+mod planes;
 mod quality;
 #[cfg(feature = "test-bench")]
 mod scale_out;
@@ -23,6 +25,7 @@ mod stream;
 mod transports;
 
 pub use findings::findings;
+pub use planes::planes;
 #[cfg(feature = "test-bench")]
 pub use soak::soak;
 
