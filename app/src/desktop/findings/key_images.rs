@@ -5,7 +5,7 @@
 use eframe::egui;
 use hounsfield_protocol::{MAX_NOTE_CHARS, SlicePlane};
 
-use super::panel::{PanelAction, SaveOffer};
+use super::asked::{PanelAction, SaveOffer};
 
 /// What the section keeps between frames: the cell chosen and the description typed.
 #[derive(Debug, Clone)]

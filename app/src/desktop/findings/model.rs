@@ -3,10 +3,11 @@
 
 use eframe::egui;
 use hounsfield_findings::report::MeasuredFinding;
-use hounsfield_findings::{Finding, FindingKind, Measurement};
+use hounsfield_findings::{Finding, Measurement};
 use hounsfield_protocol::SlicePlane;
 
 use super::sketch::Placed;
+use super::tools::kind_label;
 
 /// One finding shown, with what it measured.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,14 +80,6 @@ impl Entry {
         let points = &self.finding().points_lps;
         let sum: glam::DVec3 = points.iter().copied().sum();
         sum / points.len().max(1) as f64
-    }
-}
-
-/// A kind as the tools name it (`freehand` for a polygon).
-pub fn kind_label(kind: FindingKind) -> &'static str {
-    match kind {
-        FindingKind::Polygon => "freehand",
-        other => other.name(),
     }
 }
 
@@ -235,6 +228,7 @@ impl FindingList {
 mod tests {
     use super::*;
     use glam::DVec3;
+    use hounsfield_findings::FindingKind;
     use hounsfield_findings::RegionStatistics;
 
     fn ruler(id: u32, z: f64) -> Entry {

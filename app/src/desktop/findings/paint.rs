@@ -8,38 +8,15 @@ use hounsfield_findings::FindingKind;
 use hounsfield_protocol::SlicePlane;
 
 use super::model::FindingList;
+use super::shape::outline;
 use super::sketch::{Placed, Sketch, handles};
 
 /// The colour of findings.
 pub const FINDING_COLOUR: Color32 = Color32::from_rgb(80, 220, 255);
 /// The colour of the selected finding.
 pub const SELECTED_COLOUR: Color32 = Color32::from_rgb(255, 150, 60);
-/// How many points trace an ellipse.
-const ELLIPSE_STEPS: usize = 72;
 /// The length (points) of an arrowhead's sides.
 const ARROWHEAD: f32 = 12.0;
-
-/// The line a finding is drawn with on screen: an ellipse traced round its bounds, a
-/// box's corners, a polygon's vertices (each closed), an angle's two arms through its
-/// vertex, an arrow's or a ruler's two ends.
-pub fn outline(kind: FindingKind, points: &[Pos2]) -> Vec<Pos2> {
-    match (kind, points) {
-        (FindingKind::Ellipse, [a, b]) => {
-            let centre = egui::pos2((a.x + b.x) * 0.5, (a.y + b.y) * 0.5);
-            let radius = (*b - *a).abs() * 0.5;
-            (0..ELLIPSE_STEPS)
-                .map(|step| {
-                    let turn = step as f32 / ELLIPSE_STEPS as f32 * std::f32::consts::TAU;
-                    centre + egui::vec2(radius.x * turn.cos(), radius.y * turn.sin())
-                })
-                .collect()
-        }
-        (FindingKind::Rectangle, [a, b]) => {
-            vec![*a, egui::pos2(b.x, a.y), *b, egui::pos2(a.x, b.y)]
-        }
-        _ => points.to_vec(),
-    }
-}
 
 /// Paints a finding of `kind` at `points` (on screen), with `label` beside it; a selected
 /// finding in its own colour, with its handles.

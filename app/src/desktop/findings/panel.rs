@@ -4,46 +4,11 @@
 //! snapshots ([`super::key_images`]).
 
 use eframe::egui;
-use hounsfield_protocol::{MAX_NOTE_CHARS, SlicePlane};
+use hounsfield_protocol::MAX_NOTE_CHARS;
 
+use super::asked::{PanelAction, SaveOffer};
 use super::key_images::KeyImageChoice;
 use super::model::FindingList;
-
-/// What the user asked of the panel.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PanelAction {
-    /// Show finding `id`: select it and move the crosshair to its slice.
-    GoTo(u32),
-    /// Delete finding `id`.
-    Delete(u32),
-    /// Give finding `id` this note.
-    Note(u32, String),
-    /// Save the series' findings.
-    Save,
-    /// Keep the stored image `cell`'s slice shows as a key image, with `description`.
-    KeyImage {
-        /// The slice cell.
-        cell: SlicePlane,
-        /// The radiologist's words for it (may be empty).
-        description: String,
-    },
-    /// Keep the 3D view as it is now as a snapshot, with `description`.
-    Snapshot {
-        /// The radiologist's words for it (may be empty).
-        description: String,
-    },
-}
-
-/// Whether the findings can be saved, and what the last save did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SaveOffer {
-    /// `Err(why)` when saving is off (the built-in sample belongs to no study, say).
-    pub ready: Result<(), String>,
-    /// A save asked for and not answered yet.
-    pub waiting: bool,
-    /// What the last save did: where the report went, or why it failed.
-    pub last: Option<Result<String, String>>,
-}
 
 /// What the panel keeps between frames: the note being edited and whose, the key image's
 /// cell and description.

@@ -415,7 +415,7 @@ fn touches(finding: &Placed, pos: Pos2) -> bool {
             return true;
         }
     }
-    let outline = super::paint::outline(finding.kind, points);
+    let outline = super::shape::outline(finding.kind, points);
     let closed = finding.kind.is_region();
     let segments = outline.windows(2).map(|w| (w[0], w[1])).chain(
         closed

@@ -4,8 +4,6 @@
 use eframe::egui;
 use hounsfield_findings::FindingKind;
 
-use super::model::kind_label;
-
 /// What a left drag does on a slice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SliceTool {
@@ -73,5 +71,13 @@ pub fn tool_choice(ui: &mut egui::Ui, tool: &mut SliceTool, note: &mut String) {
                 .desired_width(140.0),
         )
         .labelled_by(label.id);
+    }
+}
+
+/// A kind as the tools name it (`freehand` for a polygon).
+pub fn kind_label(kind: FindingKind) -> &'static str {
+    match kind {
+        FindingKind::Polygon => "freehand",
+        other => other.name(),
     }
 }

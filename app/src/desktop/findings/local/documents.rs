@@ -16,7 +16,7 @@ use render_core::gpu::FrameImage;
 use render_core::view::ViewState;
 
 use super::LocalFindings;
-use crate::desktop::findings::panel::SaveOffer;
+use crate::desktop::findings::asked::SaveOffer;
 use crate::desktop::findings::pending::Pending;
 use crate::desktop::findings::store::{self, Keeping, place_text};
 
