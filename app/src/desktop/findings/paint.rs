@@ -171,6 +171,7 @@ fn paint_label(
 
 #[cfg(test)]
 mod tests {
+    use super::super::shape::ELLIPSE_STEPS;
     use super::*;
 
     #[test]

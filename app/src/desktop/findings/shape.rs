@@ -4,7 +4,7 @@ use eframe::egui::{self, Pos2};
 use hounsfield_findings::FindingKind;
 
 /// How many points trace an ellipse.
-const ELLIPSE_STEPS: usize = 72;
+pub(super) const ELLIPSE_STEPS: usize = 72;
 
 /// The line a finding is drawn with on screen: an ellipse traced round its bounds, a
 /// box's corners, a polygon's vertices (each closed), an angle's two arms through its
