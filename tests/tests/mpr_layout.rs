@@ -514,3 +514,106 @@ fn turned_planes_tilt_the_other_slices_as_the_render_core_draws_that_oblique_pla
         assert!(refusals[1].contains("degrees"), "{refusals:?}");
     });
 }
+
+#[test]
+fn a_slab_thickens_one_cell_as_the_render_core_draws_that_slab() {
+    use render_core::view::layout::{cell_render_size, cell_slice};
+    use render_core::view::{SlabMode, SliceFrame, SlicePlane};
+
+    run_test(async {
+        let (mut client, _) = opened_client().await;
+        let quad = act(
+            &mut client,
+            Action::Layout {
+                name: Layout::Quad.name().to_string(),
+            },
+        )
+        .await;
+        let cells = quad_cells([quad.width, quad.height]);
+        let slab = |mm, mode: &str| Action::Slab {
+            plane: "coronal".to_string(),
+            mm,
+            mode: mode.to_string(),
+        };
+        let thick = act(&mut client, slab(30.0, "mip")).await;
+        let shares: Vec<f64> = cells
+            .iter()
+            .map(|cell| differing_share(&quad, &thick, *cell))
+            .collect();
+        assert!(
+            shares[2] > CHANGED_SHARE,
+            "the coronal cell thickened: {shares:?}"
+        );
+        for n in [0, 1, 3] {
+            assert!(
+                shares[n] <= UNCHANGED_SHARE,
+                "{} stays: {shares:?}",
+                NAMES[n]
+            );
+        }
+        // The coronal cell is the render core's 30 mm MIP of that plane.
+        let volume = std::sync::Arc::new(render_core::phantom::ct_phantom());
+        let mut plane = cell_slice(
+            &volume,
+            &SliceFrame::STANDARD,
+            SlicePlane::Coronal,
+            volume.centre_lps(),
+        );
+        plane.slab_mm = 30.0;
+        plane.slab_mode = SlabMode::Mip;
+        let expected = {
+            let mut renderer = common::render::renderer();
+            let mut view = render_core::view::ViewState::initial(
+                &volume,
+                "ct-bone",
+                render_core::transfer::RenderMode::Composite,
+            );
+            view.mpr = Some(plane);
+            renderer.load_volume(volume.clone());
+            let frame = renderer
+                .render_image(&view, cell_render_size([quad.width, quad.height]))
+                .expect("a render");
+            Image {
+                width: frame.width,
+                height: frame.height,
+                rgba: frame.rgba,
+            }
+        };
+        let coronal = cells[2];
+        let within = Cell {
+            x: 0,
+            y: 0,
+            width: coronal.width,
+            height: coronal.height,
+        };
+        let share = differing_share(&cut(&thick, coronal), &expected, within);
+        assert!(
+            share <= UNCHANGED_SHARE,
+            "{:.3} % of the coronal cell differs from the slab render",
+            share * 100.0
+        );
+        // A MinIP of the same slab is another picture; 0 mm is the thin slice again.
+        let minip = act(&mut client, slab(30.0, "minip")).await;
+        assert!(differing_share(&thick, &minip, coronal) > CHANGED_SHARE);
+        let thin = act(&mut client, slab(0.0, "mip")).await;
+        assert!(differing_share(&quad, &thin, coronal) <= UNCHANGED_SHARE);
+
+        // Too thick, or an unknown mode, is refused by field.
+        client.input(slab(1000.0, "mip")).await.expect("sent");
+        client.input(slab(10.0, "max")).await.expect("sent");
+        let mut refusals = Vec::new();
+        while refusals.len() < 2 {
+            if let Event::Message(ServerMessage::Error { code, message }) =
+                client.next_event().await.expect("an event")
+            {
+                assert_eq!(code, ErrorCode::BadValue, "{message}");
+                refusals.push(message);
+            }
+        }
+        assert!(refusals[0].contains("slab mm 1000"), "{refusals:?}");
+        assert!(
+            refusals[1].contains("unknown slab mode \"max\""),
+            "{refusals:?}"
+        );
+    });
+}

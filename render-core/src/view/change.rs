@@ -9,7 +9,8 @@ use glam::DVec3;
 pub use hounsfield_vocabulary::ViewChange;
 
 use super::{
-    CropBox, Interpolation, Quality, SharedView, SliceFrame, SlicePlane, ViewState, WindowInfo,
+    CropBox, Interpolation, Quality, SharedView, Slab, SlabMode, SliceFrame, SlicePlane, ViewState,
+    WindowInfo,
 };
 use crate::Window;
 use crate::camera::NamedView;
@@ -90,6 +91,21 @@ impl ViewState {
                 self.slice_frame = self.slice_frame.turned(plane, degrees)?;
             }
             ViewChange::ResetPlanes => self.slice_frame = SliceFrame::STANDARD,
+            ViewChange::Slab { plane, mm, mode } => {
+                let cell = SlicePlane::from_name(plane).ok_or_else(|| {
+                    format!(
+                        "unknown plane \"{}\" (known: axial, coronal, sagittal)",
+                        shortened_for_message(plane)
+                    )
+                })?;
+                let mode = SlabMode::from_name(mode).ok_or_else(|| {
+                    format!(
+                        "unknown slab mode \"{}\" (known: mip, minip, average)",
+                        shortened_for_message(mode)
+                    )
+                })?;
+                *self.cell_slabs.of_mut(cell) = Slab::checked(mm, mode)?;
+            }
         }
         Ok(())
     }
@@ -122,6 +138,7 @@ pub fn mirror(
             Some(rotation) => SliceFrame::from_quaternion(rotation)?,
             None => SliceFrame::STANDARD,
         },
+        cell_slabs: shared.slabs.checked()?,
     };
     view.apply(change, presets)?;
     shared.camera = view.camera;
@@ -133,6 +150,7 @@ pub fn mirror(
     });
     shared.crop = view.crop.to_info();
     shared.slice_rotation = view.slice_frame.quaternion();
+    shared.slabs = view.cell_slabs;
     Ok(())
 }
 

@@ -12,7 +12,7 @@ pub use layout::{Cell, Layout};
 pub use mpr::{MprOrientation, MprPlane, PlaneGeometry, SlabMode, SlicePlane};
 pub use slice_frame::SliceFrame;
 
-pub use hounsfield_vocabulary::{CropInfo, SharedView, WindowInfo};
+pub use hounsfield_vocabulary::{CellSlabs, CropInfo, SharedView, Slab, WindowInfo};
 use serde::{Deserialize, Serialize};
 
 use crate::camera::{Camera, NamedView};
@@ -154,6 +154,9 @@ pub struct ViewState {
     /// crosshair (oblique).
     #[serde(default)]
     pub slice_frame: SliceFrame,
+    /// The slab each slice cell of the 2×2 layout shows (thin slices at first).
+    #[serde(default)]
+    pub cell_slabs: CellSlabs,
 }
 
 impl ViewState {
@@ -169,6 +172,7 @@ impl ViewState {
             interpolation: Interpolation::Linear,
             mpr: None,
             slice_frame: SliceFrame::STANDARD,
+            cell_slabs: CellSlabs::default(),
         }
     }
 
@@ -187,6 +191,7 @@ impl ViewState {
             crosshair_lps: None,
             crop: self.crop.to_info(),
             slice_rotation: self.slice_frame.quaternion(),
+            slabs: self.cell_slabs,
         }
     }
 }

@@ -143,18 +143,8 @@ impl From<SlicePlane> for MprOrientation {
     }
 }
 
-/// How the voxels across a thick slab combine into one pixel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SlabMode {
-    /// The brightest voxel (vessels, nodules).
-    #[default]
-    Mip,
-    /// The darkest voxel (airways).
-    Minip,
-    /// The mean (a thicker, smoother slice).
-    Average,
-}
+/// How the voxels across a thick slab combine into one pixel: the shared vocabulary's.
+pub use hounsfield_vocabulary::SlabMode;
 
 /// A reformatted slice through the volume.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -15,6 +15,7 @@ mod plane;
 mod render_mode;
 mod series_kind;
 mod shared_view;
+mod slab;
 pub mod text;
 mod view_change;
 
@@ -25,4 +26,5 @@ pub use plane::SlicePlane;
 pub use render_mode::RenderMode;
 pub use series_kind::SeriesKind;
 pub use shared_view::{CropInfo, Projection, SharedView, WindowInfo};
+pub use slab::{CellSlabs, MAX_SLAB_MM, Slab, SlabMode};
 pub use view_change::ViewChange;

@@ -7,7 +7,7 @@
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use crate::{Camera, Layout, RenderMode};
+use crate::{Camera, CellSlabs, Layout, RenderMode};
 
 /// How the camera projects the scene onto the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -47,6 +47,9 @@ pub struct SharedView {
     /// when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slice_rotation: Option<[f64; 4]>,
+    /// The slab each slice cell of the 2×2 layout shows; thin slices when absent.
+    #[serde(default, skip_serializing_if = "CellSlabs::all_thin")]
+    pub slabs: CellSlabs,
 }
 
 /// A crop box as it travels: fractions 0..=1 of the volume along i, j and k.

@@ -65,6 +65,15 @@ pub enum ViewChange<'a> {
     },
     /// Back to the standard slice planes.
     ResetPlanes,
+    /// Thicken one slice cell's slice into a slab (0 mm: a thin slice again).
+    Slab {
+        /// The cell's plane (`axial`, `coronal`, `sagittal`).
+        plane: &'a str,
+        /// Thickness (mm).
+        mm: f64,
+        /// `mip`, `minip` or `average`.
+        mode: &'a str,
+    },
 }
 
 impl ViewChange<'_> {

@@ -252,6 +252,16 @@ pub enum Action {
     },
     /// Back to the standard axial, coronal and sagittal planes (the crosshair stays).
     ResetPlanes,
+    /// Thickens one slice cell's slice into a slab through the crosshair, on the standard
+    /// and the turned planes alike (0 mm: a thin slice again).
+    Slab {
+        /// `axial`, `coronal` or `sagittal`: the cell.
+        plane: String,
+        /// Thickness (mm), 0 to 100.
+        mm: f64,
+        /// `mip` (maximum), `minip` (minimum) or `average` intensity.
+        mode: String,
+    },
 }
 
 impl Action {
@@ -293,6 +303,11 @@ impl Action {
                 degrees: *degrees,
             },
             Self::ResetPlanes => ViewChange::ResetPlanes,
+            Self::Slab { plane, mm, mode } => ViewChange::Slab {
+                plane,
+                mm: *mm,
+                mode,
+            },
             Self::Reset
             | Self::SetView { .. }
             | Self::Resize { .. }

@@ -157,11 +157,7 @@ mod tests {
             error.message
         );
         assert!(error.message.contains('…'), "{}", error.message);
-        assert!(
-            error.message.ends_with("`reset_planes`"),
-            "{}",
-            error.message
-        );
+        assert!(error.message.ends_with("`slab`"), "{}", error.message);
         let short = "a short message".to_string();
         assert_eq!(bounded_error_message(short.clone()), short);
     }

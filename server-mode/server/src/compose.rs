@@ -92,8 +92,9 @@ impl ThreeDCell {
     ) -> Result<FrameImage, RenderError> {
         let mut full = view.clone();
         full.quality = Quality::Full;
-        // The slices' planes do not change the 3D cell.
+        // The slices' planes and slabs do not change the 3D cell.
         full.slice_frame = SliceFrame::STANDARD;
+        full.cell_slabs = Default::default();
         if let Some(last) = &self.last
             && last.size == size
             && last.view == full
@@ -148,7 +149,11 @@ pub fn render_layout(
             stitch(&mut frame, &three_d, cells[0]);
             for plane in SlicePlane::ALL {
                 let mut slice_view = view.clone();
-                slice_view.mpr = Some(cell_slice(volume, &view.slice_frame, plane, crosshair_lps));
+                let mut slice = cell_slice(volume, &view.slice_frame, plane, crosshair_lps);
+                let slab = view.cell_slabs.of(plane);
+                slice.slab_mm = slab.mm;
+                slice.slab_mode = slab.mode;
+                slice_view.mpr = Some(slice);
                 let image = renderer.render_image(&slice_view, render_size)?;
                 stitch(&mut frame, &image, cells[cell_index(plane)]);
             }

@@ -156,6 +156,11 @@ fn every_action() -> Vec<Action> {
             degrees: 12.5,
         },
         Action::ResetPlanes,
+        Action::Slab {
+            plane: name("coronal"),
+            mm: 20.0,
+            mode: name("mip"),
+        },
     ];
     // A new action fails to compile here until it is added above.
     for action in &actions {
@@ -176,7 +181,8 @@ fn every_action() -> Vec<Action> {
             | Action::Slice { .. }
             | Action::Crosshair { .. }
             | Action::TurnPlanes { .. }
-            | Action::ResetPlanes => {}
+            | Action::ResetPlanes
+            | Action::Slab { .. } => {}
         }
     }
     actions
@@ -851,6 +857,7 @@ static VIEWS: [&str; 6] = [
     "inferior",
 ];
 static PLANES: [&str; 3] = ["axial", "coronal", "sagittal"];
+static SLAB_MODES: [&str; 3] = ["mip", "minip", "average"];
 static LAYOUTS: [&str; 2] = ["1x1", "2x2"];
 
 fn vec3() -> impl Strategy<Value = DVec3> {
@@ -979,6 +986,7 @@ fn accepted_shared_view() -> impl Strategy<Value = SharedView> {
                 crosshair_lps,
                 crop: None,
                 slice_rotation: None,
+                slabs: Default::default(),
             },
         )
 }
@@ -1005,6 +1013,7 @@ fn shared_view() -> impl Strategy<Value = SharedView> {
                 crosshair_lps,
                 crop: None,
                 slice_rotation,
+                slabs: Default::default(),
             },
         );
     prop_oneof![accepted_shared_view(), odd]
@@ -1035,6 +1044,8 @@ fn action() -> impl Strategy<Value = Action> {
         (any_name(&PLANES), any_f64())
             .prop_map(|(plane, degrees)| Action::TurnPlanes { plane, degrees }),
         Just(Action::ResetPlanes),
+        (any_name(&PLANES), any_f64(), any_name(&SLAB_MODES))
+            .prop_map(|(plane, mm, mode)| Action::Slab { plane, mm, mode }),
     ]
 }
 

@@ -184,9 +184,14 @@ impl Session {
                 .map_err(|problem| bad_value(format!("set_view {problem}")))?,
             None => render_core::view::SliceFrame::STANDARD,
         };
+        let cell_slabs = shared
+            .slabs
+            .checked()
+            .map_err(|problem| bad_value(format!("set_view {problem}")))?;
         let mut view = open.view.clone();
         view.crop = crop;
         view.slice_frame = slice_frame;
+        view.cell_slabs = cell_slabs;
         view.camera = render_core::camera::Camera {
             scene_radius_mm: view.camera.scene_radius_mm,
             ..(*camera)
