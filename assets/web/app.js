@@ -7,6 +7,7 @@ import { attachKeys, attachPointer, sliceAt } from "./input.js";
 import { H264Player, canDecodeH264 } from "./video.js";
 import { WebRtcReceiver, canUseWebRtc } from "./webrtc.js";
 import { drawOverlay } from "./overlay.js";
+import { attachPlaneTurning, axesOf } from "./planes.js";
 import { attachCrop } from "./crop.js";
 import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } from "./rulers.js";
 import { FINDING_TOOLS, findingCentre, visibleFindings } from "./findings.js";
@@ -40,11 +41,15 @@ const state = {
   layout: "1x1",
   // Where the server says the crosshair is (LPS mm), after slice or crosshair inputs.
   crosshair: null,
+  // Each slice cell's right and down (LPS) while the slice planes are turned, as the
+  // server's latest `crosshair` message gave them ({axial: {right, down}, ...}); null
+  // while they are the standard planes.
+  planes: null,
   // The crop box `{min, max}` (fractions along i, j, k), or null for the whole volume.
   crop: null,
   presets: [],
   modes: [],
-  // Rulers kept with their slices: {plane, from_lps, to_lps, mm, slice_mm}; the one being
+  // Rulers kept with their slices: {plane, from_lps, to_lps, mm, slice_mm, normal}; the one being
   // drawn ({plane, from, to} in cell fractions); whether the ruler tool is on.
   rulers: [],
   draftRuler: null,
@@ -88,7 +93,7 @@ let drawnSeq = 0;
 // and the latest change of each still waiting for the first frame that answers it, so
 // that the lines move with the picture.
 // `geometry` (the crosshair's LPS point and cells, each cell's mm per pixel) places rulers.
-const overlay = { layout: "1x1", cells: null, geometry: null, dueLayout: null, dueCells: null };
+const overlay = { layout: "1x1", geometry: null, dueLayout: null, dueCells: null };
 
 /** Takes the overlay changes the frame answering input `inputSeq` shows, and redraws. */
 function showOverlay(inputSeq) {
@@ -97,7 +102,6 @@ function showOverlay(inputSeq) {
     overlay.dueLayout = null;
   }
   if (overlay.dueCells && inputSeq >= overlay.dueCells.seq) {
-    overlay.cells = overlay.dueCells.cells;
     overlay.geometry = overlay.dueCells.geometry;
     overlay.dueCells = null;
   }
@@ -404,10 +408,15 @@ function handleMessage(message) {
       break;
     case "crosshair":
       state.crosshair = message.crosshair_lps;
+      state.planes = message.planes ?? null;
       overlay.dueCells = {
         seq: message.seq,
-        cells: message.cells,
-        geometry: { crosshairLps: message.crosshair_lps, cells: message.cells, mmPerPixel: message.mm_per_pixel },
+        geometry: {
+          crosshairLps: message.crosshair_lps,
+          cells: message.cells,
+          mmPerPixel: message.mm_per_pixel,
+          planes: message.planes ?? null,
+        },
       };
       break;
   }
@@ -506,9 +515,11 @@ $("share").addEventListener("click", () => connection.send({ type: "share" }));
 function showLayout(layout) {
   state.layout = layout;
   overlay.dueLayout = { seq: state.sent, layout };
-  for (const button of document.querySelectorAll("#layouts button")) {
+  for (const button of document.querySelectorAll("#layouts button[data-layout]")) {
     button.setAttribute("aria-pressed", String(button.dataset.layout === layout));
   }
+  // The slice planes are turned in the 2×2 layout's cells, and put back there.
+  $("reset-planes").hidden = layout !== "2x2";
 }
 /** Asks the server for `layout`. */
 function setLayout(layout) {
@@ -516,9 +527,10 @@ function setLayout(layout) {
   send("layout", { name: layout });
   showLayout(layout);
 }
-for (const button of document.querySelectorAll("#layouts button")) {
+for (const button of document.querySelectorAll("#layouts button[data-layout]")) {
   button.addEventListener("click", () => setLayout(button.dataset.layout));
 }
+$("reset-planes").addEventListener("click", () => send("reset_planes"));
 /** A wheel step on a slice: the smallest voxel spacing (1 mm before a series opens). */
 const sliceStepMm = () => {
   const spacing = state.opened?.spacing_mm;
@@ -538,7 +550,7 @@ for (const button of document.querySelectorAll("#windows button")) {
 const pendingMeasures = [];
 /** Redraws the overlay with the rulers and findings as they stand. */
 const redrawOverlay = () =>
-  drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.cells, rulersShown(), findingsShown());
+  drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.geometry, rulersShown(), findingsShown());
 /** The rulers on the slices shown now, and the one being drawn. */
 function rulersShown() {
   if (overlay.layout !== "2x2") return [];
@@ -553,12 +565,15 @@ function rulersShown() {
 /** Keeps the ruler the server measured (the answer to the oldest `measure` sent). */
 function keepRuler(measure) {
   if (pendingMeasures.shift() !== measure.cell) return;
+  // The planes as the server last told them: those it measured on.
+  const geometry = overlay.dueCells?.geometry ?? overlay.geometry;
   state.rulers.push({
     plane: measure.cell,
     from_lps: measure.from_lps,
     to_lps: measure.to_lps,
     mm: measure.mm,
-    slice_mm: slicePosition(measure.cell, measure.from_lps),
+    slice_mm: slicePosition(measure.cell, measure.from_lps, geometry),
+    normal: axesOf(geometry, measure.cell).normal,
   });
   state.lastRuler = `${measure.cell} ruler ${rulerLabel(measure.mm)}`;
   redrawOverlay();
@@ -706,8 +721,11 @@ function goToFinding(finding) {
   const from = state.crosshair;
   if (!from) return;
   const centre = findingCentre(finding);
+  // Along each plane's normal as it faces now (turned or not): the normals are at right
+  // angles, so the three steps bring the crosshair to the centre.
+  const geometry = overlay.dueCells?.geometry ?? overlay.geometry;
   for (const plane of ["axial", "coronal", "sagittal"]) {
-    const delta = slicePosition(plane, centre) - slicePosition(plane, from);
+    const delta = slicePosition(plane, centre, geometry) - slicePosition(plane, from, geometry);
     if (Math.abs(delta) > 1e-3) send("slice", { plane, delta_mm: delta });
   }
 }
@@ -740,6 +758,14 @@ function storeDocument(message, what) {
 // acquired in), and the 3D view stored as a snapshot, both where the study lives.
 $("key-image").addEventListener("click", () => storeDocument({ type: "key_image", cell: "axial" }, "key image"));
 $("snapshot").addEventListener("click", () => storeDocument({ type: "snapshot" }, "snapshot"));
+// First of the pointer inputs: a press on a handle of a plane's line turns the planes and
+// goes no further (neither the findings tools nor the view's inputs see it).
+attachPlaneTurning(canvas, {
+  layout: () => overlay.layout,
+  tool: () => state.tool,
+  geometry: () => overlay.geometry,
+  send,
+});
 // Before the view's pointer inputs: a press the findings tools use goes no further.
 const findingTools = attachFindingTools(canvas, {
   tool: () => state.tool,

@@ -1,11 +1,13 @@
 // What the browser draws over the server's 2×2 frame: the lines between the cells, each
-// slice's name and orientation letters, the crosshair where the server says it shows
-// in each slice, and the rulers and findings on the slices (the selected finding with its
-// handles). The server draws the images
-// only; this SVG lies over the canvas and uses its pixels as coordinates.
+// slice's name and orientation letters, the crosshair where the server says it shows in
+// each slice (the other planes' lines through it, turned or not, with the handles that
+// turn them), and the rulers and findings on the slices (the selected finding with its
+// handles). The server draws the images only; this SVG lies over the canvas and uses its
+// pixels as coordinates.
 
 import { handlesOf } from "./finding-handles.js";
 import { quadCells } from "./input.js";
+import { HANDLE_RADIUS_PX, planeLines } from "./planes.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -15,14 +17,12 @@ const HANDLE_PX = 7;
 /**
  * The slices in cell order with the patient directions (LPS letters) at each edge of
  * their cells: radiological convention, as the server draws them (axial seen from the
- * feet, coronal from the front, sagittal from the patient's left). `across` and `down`
- * are the planes whose traces cross the cell horizontally and vertically: the crosshair
- * lines, each in its plane's colour.
+ * feet, coronal from the front, sagittal from the patient's left).
  */
 export const SLICE_EDGES = [
-  { plane: "axial", left: "R", right: "L", top: "A", bottom: "P", across: "coronal", down: "sagittal" },
-  { plane: "coronal", left: "R", right: "L", top: "S", bottom: "I", across: "axial", down: "sagittal" },
-  { plane: "sagittal", left: "A", right: "P", top: "S", bottom: "I", across: "axial", down: "coronal" },
+  { plane: "axial", left: "R", right: "L", top: "A", bottom: "P" },
+  { plane: "coronal", left: "R", right: "L", top: "S", bottom: "I" },
+  { plane: "sagittal", left: "A", right: "P", top: "S", bottom: "I" },
 ];
 
 function element(name, attributes, text) {
@@ -34,16 +34,19 @@ function element(name, attributes, text) {
 
 /**
  * Redraws `svg` for a `width`×`height` frame: empty in the 1×1 layout; in the 2×2 one
- * the dividers, names, orientation letters and, when `crosshairCells` is known
- * (`{axial: [x, y], ...}` as fractions of each cell), the crosshair lines; then the
- * `rulers` (`{plane, from: [x, y], to: [x, y], label}`, fractions of their cell) and the
- * `findings` (`{id, kind, plane, points, label, selected, draft}`, points as fractions).
+ * the dividers, names, orientation letters and, when the `geometry` of the server's
+ * `crosshair` message is known (its `cells`, `{axial: [x, y], ...}` as fractions of each
+ * cell, and its `planes` when turned), the other planes' lines through the crosshair with
+ * their handles; then the `rulers` (`{plane, from: [x, y], to: [x, y], label}`, fractions
+ * of their cell) and the `findings` (`{id, kind, plane, points, label, selected, draft}`,
+ * points as fractions).
  */
-export function drawOverlay(svg, layout, width, height, crosshairCells, rulers = [], findings = []) {
+export function drawOverlay(svg, layout, width, height, geometry, rulers = [], findings = []) {
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.replaceChildren();
   if (layout !== "2x2" || width <= 0 || height <= 0) return;
   const cells = quadCells(width, height);
+  const lines = planeLines(geometry, width, height);
   const middle = cells[3];
   svg.append(
     element("line", { class: "divider", x1: middle.x, y1: 0, x2: middle.x, y2: height }),
@@ -57,21 +60,25 @@ export function drawOverlay(svg, layout, width, height, crosshairCells, rulers =
     const bottom = cell.y + cell.height;
     const centreX = cell.x + cell.width / 2;
     const centreY = cell.y + cell.height / 2;
-    const spot = crosshairCells?.[edges.plane];
+    const spot = geometry?.cells?.[edges.plane];
     if (spot) {
       const x = cell.x + spot[0] * cell.width;
       const y = cell.y + spot[1] * cell.height;
-      // Lines through the crosshair, with a gap around it so the point itself shows.
+      // The other planes' lines through the crosshair along their true directions, with a
+      // gap around it so the point itself shows, and their handles (a drag turns the planes).
       const gap = 8;
-      const lines = [
-        [edges.across, cell.x, y, x - gap, y],
-        [edges.across, x + gap, y, right, y],
-        [edges.down, x, cell.y, x, y - gap],
-        [edges.down, x, y + gap, x, bottom],
-      ];
       const crosshair = element("g", { class: "crosshair", "data-x": x, "data-y": y });
-      for (const [plane, x1, y1, x2, y2] of lines) {
-        if (x2 > x1 || y2 > y1) crosshair.append(element("line", { class: plane, x1, y1, x2, y2 }));
+      for (const { line, direction, extent, handles } of lines.filter((l) => l.cell === edges.plane)) {
+        const [dx, dy] = direction;
+        for (const [from, to] of [[extent[0], -gap], [gap, extent[1]]]) {
+          if (to - from < 0.5) continue;
+          crosshair.append(
+            element("line", { class: line, x1: x + from * dx, y1: y + from * dy, x2: x + to * dx, y2: y + to * dy }),
+          );
+        }
+        for (const [cx, cy] of handles) {
+          crosshair.append(element("circle", { class: `${line} turn`, "data-line": line, cx, cy, r: HANDLE_RADIUS_PX }));
+        }
       }
       group.append(crosshair);
     }
