@@ -1,0 +1,269 @@
+//! Oblique slices in the web page, in headless Chromium, on the shared data's real CT
+//! (`ct-head-neck`) in the 2×2 layout: a mouse drag of the handle on the coronal plane's
+//! line in the axial cell, 30° about the crosshair, turns the planes by that angle (the
+//! server's `crosshair` message then tells each cell's axes: the coronal plane's right turned
+//! in the axial plane, its down still towards the feet), the axial picture stays and the
+//! coronal one changes, the line is drawn along its new direction; a ruler dragged on the
+//! turned coronal slice is drawn under the pointer; Reset planes brings the standard planes
+//! (and the coronal picture) back.
+
+#[path = "common/chromium.rs"]
+mod chromium;
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use base64::Engine;
+use chromium::{
+    NO_WEBCODECS, Page, Region, ct_in_the_quad_layout, quadrants, wait_for_final_still,
+    with_page_url,
+};
+use hounsfield_protocol::Viewport;
+use serde_json::{Value, json};
+
+/// A server of the CT with a 400×300 view and no H.264 (every frame an image).
+fn ct_server() -> SocketAddr {
+    let mut config = common::server::loopback_config();
+    config.default_viewport = Viewport {
+        width: 400,
+        height: 300,
+    };
+    config.h264_encoders = Vec::new();
+    common::server::start_serving(config, &[common::data("ct-head-neck")])
+}
+
+/// The canvas's own pixels (the server's frame, without the overlay drawn over it).
+async fn canvas_pixels(page: &mut Page) -> image::RgbaImage {
+    let url = page
+        .eval("document.getElementById('view').toDataURL('image/png')")
+        .await;
+    let data = url
+        .as_str()
+        .and_then(|url| url.strip_prefix("data:image/png;base64,"))
+        .expect("a PNG data URL");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .expect("base64");
+    image::load_from_memory(&png).expect("a PNG").to_rgba8()
+}
+
+/// Share of pixels of `cell` (canvas pixels) that differ by more than 16 levels in some
+/// channel from `a` to `b`.
+fn changed_share(a: &image::RgbaImage, b: &image::RgbaImage, (x, y, w, h): Region) -> f64 {
+    let mut changed = 0usize;
+    let mut total = 0usize;
+    for j in y..(y + h).min(a.height()).min(b.height()) {
+        for i in x..(x + w).min(a.width()).min(b.width()) {
+            total += 1;
+            let (p, q) = (a.get_pixel(i, j).0, b.get_pixel(i, j).0);
+            if (0..3).any(|c| p[c].abs_diff(q[c]) > 16) {
+                changed += 1;
+            }
+        }
+    }
+    changed as f64 / total.max(1) as f64
+}
+
+/// The crosshair's spot in `plane`'s cell and the handles on `line`'s line there, as the
+/// overlay draws them (canvas pixels).
+async fn handles(page: &mut Page, plane: &str, line: &str) -> ([f64; 2], Vec<[f64; 2]>) {
+    let found = page
+        .eval(&format!(
+            "(() => {{ const g = document.querySelector('#overlay g[data-plane={plane}] .crosshair'); \
+             return [[Number(g.dataset.x), Number(g.dataset.y)], \
+             [...g.querySelectorAll('circle.turn[data-line={line}]')].map((c) => [Number(c.getAttribute('cx')), Number(c.getAttribute('cy'))])]; }})()"
+        ))
+        .await;
+    serde_json::from_value(found).expect("a spot and handles")
+}
+
+/// The angle (degrees, counter-clockwise on the screen) of `point` about `centre`.
+fn screen_angle(centre: [f64; 2], point: [f64; 2]) -> f64 {
+    (-(point[1] - centre[1]))
+        .atan2(point[0] - centre[0])
+        .to_degrees()
+}
+
+/// The handle on `line`'s line in `plane`'s cell nearest the screen angle `degrees` about
+/// the crosshair: the spot, the handle and the handle's angle.
+async fn handle_towards(
+    page: &mut Page,
+    plane: &str,
+    line: &str,
+    degrees: f64,
+) -> ([f64; 2], [f64; 2], f64) {
+    let (spot, found) = handles(page, plane, line).await;
+    let off = |handle: &[f64; 2]| {
+        let d = (screen_angle(spot, *handle) - degrees).rem_euclid(360.0);
+        d.min(360.0 - d)
+    };
+    let handle = found
+        .iter()
+        .min_by(|a, b| off(a).total_cmp(&off(b)))
+        .copied()
+        .unwrap_or_else(|| panic!("no handle on the {line} line in the {plane} cell"));
+    (spot, handle, screen_angle(spot, handle))
+}
+
+/// The slice planes' axes the page last heard of (`null` while standard).
+async fn planes(page: &mut Page) -> Value {
+    page.eval("window.hounsfield.planes").await
+}
+
+fn vector(planes: &Value, plane: &str, axis: &str) -> [f64; 3] {
+    serde_json::from_value(planes[plane][axis].clone()).expect("an LPS vector")
+}
+
+fn assert_near(got: [f64; 3], wanted: [f64; 3], what: &str) {
+    let off = (0..3)
+        .map(|i| (got[i] - wanted[i]).abs())
+        .fold(0.0, f64::max);
+    assert!(off < 0.01, "{what}: {got:?}, wanted {wanted:?}");
+}
+
+/// Drags with the left button from `from` about `centre` by `degrees` (counter-clockwise on
+/// the screen) in `steps` moves, 30 ms apart; page (CSS) pixels.
+async fn drag_about(page: &mut Page, centre: [f64; 2], from: [f64; 2], degrees: f64, steps: u32) {
+    let radius = (from[0] - centre[0]).hypot(from[1] - centre[1]);
+    let start = screen_angle(centre, from).to_radians();
+    page.mouse("mousePressed", from[0], from[1], 1).await;
+    let mut at = from;
+    for step in 1..=steps {
+        let angle = start + degrees.to_radians() * f64::from(step) / f64::from(steps);
+        at = [
+            centre[0] + radius * angle.cos(),
+            centre[1] - radius * angle.sin(),
+        ];
+        page.mouse("mouseMoved", at[0], at[1], 1).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    page.mouse("mouseReleased", at[0], at[1], 0).await;
+}
+
+#[test]
+fn a_drag_of_a_lines_handle_turns_the_planes_and_reset_planes_brings_them_back() {
+    let address = ct_server();
+    let url = format!("http://{address}/?codec=jpeg");
+    with_page_url(&[], &url, Some(NO_WEBCODECS), async |page| {
+        let (area, size) = ct_in_the_quad_layout(page).await;
+        page.wait_for("document.querySelector('#overlay circle.turn') !== null")
+            .await;
+        assert_eq!(
+            page.eval("document.getElementById('reset-planes').hidden")
+                .await,
+            json!(false),
+            "Reset planes shows in the 2×2 layout"
+        );
+        assert_eq!(planes(page).await, Value::Null, "the standard planes");
+        let canvas_cells = quadrants((0, 0, size[0], size[1]));
+        let before = canvas_pixels(page).await;
+        let crosshair_before = page.eval("window.hounsfield.crosshair").await;
+
+        // The coronal line's handle to the right of the crosshair in the axial cell, dragged
+        // 30° counter-clockwise about it.
+        let (spot, handle, start) = handle_towards(page, "axial", "coronal", 0.0).await;
+        assert!(start.abs() < 1.0, "a level coronal line: {start}°");
+        let page_point = |p: [f64; 2]| [f64::from(area.0) + p[0], f64::from(area.1) + p[1]];
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        drag_about(page, page_point(spot), page_point(handle), 30.0, 15).await;
+        wait_for_final_still(page, &frame).await;
+        page.wait_for("window.hounsfield.planes !== null").await;
+
+        let turned = planes(page).await;
+        let right = vector(&turned, "coronal", "right");
+        let rising = (-right[1]).atan2(right[0]).to_degrees();
+        assert!(
+            (rising - 30.0).abs() < 5.0,
+            "the coronal plane's right turned {rising:.1}° in the axial plane, dragged 30°"
+        );
+        assert!(
+            right[2].abs() < 0.01,
+            "the coronal right stays level: {right:?}"
+        );
+        assert_near(
+            vector(&turned, "coronal", "down"),
+            [0.0, 0.0, -1.0],
+            "coronal down",
+        );
+        assert_near(
+            vector(&turned, "axial", "right"),
+            [1.0, 0.0, 0.0],
+            "axial right",
+        );
+        assert_near(
+            vector(&turned, "axial", "down"),
+            [0.0, 1.0, 0.0],
+            "axial down",
+        );
+        assert_eq!(
+            page.eval("window.hounsfield.crosshair").await,
+            crosshair_before,
+            "the crosshair stays"
+        );
+        // The coronal line is drawn along its new direction.
+        let (_, _, now) = handle_towards(page, "axial", "coronal", 30.0).await;
+        assert!(
+            (now - rising).abs() < 1.0,
+            "the handle at {now:.1}°, the plane at {rising:.1}°"
+        );
+
+        let after = canvas_pixels(page).await;
+        let axial = changed_share(&before, &after, canvas_cells[1]);
+        let coronal = changed_share(&before, &after, canvas_cells[2]);
+        assert!(
+            axial < 0.005,
+            "the axial picture changed: {:.2} %",
+            axial * 100.0
+        );
+        assert!(
+            coronal > 0.02,
+            "the coronal picture changed only {:.2} %",
+            coronal * 100.0
+        );
+
+        // A ruler shift-dragged on the turned coronal slice is drawn where it was dragged.
+        let (x, y, w, h) = canvas_cells[2];
+        let from = [f64::from(x + w / 4), f64::from(y + h / 4)];
+        let to = [f64::from(x + w / 4 + 80), f64::from(y + h / 4 + 40)];
+        let (pf, pt) = (page_point(from), page_point(to));
+        page.mouse_with("mousePressed", (pf[0], pf[1]), "left", 1, 8)
+            .await;
+        for step in 1..=8 {
+            let t = f64::from(step) / 8.0;
+            let at = (pf[0] + (pt[0] - pf[0]) * t, pf[1] + (pt[1] - pf[1]) * t);
+            page.mouse_with("mouseMoved", at, "left", 1, 8).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        page.mouse_with("mouseReleased", (pt[0], pt[1]), "left", 0, 8)
+            .await;
+        page.wait_for("window.hounsfield.rulers.length === 1 && document.querySelectorAll('#overlay .ruler').length === 1")
+            .await;
+        let drawn = page
+            .eval("(() => { const l = document.querySelector('#overlay .ruler line'); return ['x1', 'y1', 'x2', 'y2'].map((a) => Number(l.getAttribute(a))); })()")
+            .await;
+        let [x1, y1, x2, y2]: [f64; 4] = serde_json::from_value(drawn).expect("a line");
+        for (got, wanted) in [([x1, y1], from), ([x2, y2], to)] {
+            assert!(
+                (got[0] - wanted[0]).hypot(got[1] - wanted[1]) < 2.0,
+                "a ruler end drawn at {got:?}, dragged at {wanted:?}"
+            );
+        }
+
+        // Reset planes: the next crosshair message has no planes, the coronal picture is back.
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        page.eval("document.getElementById('reset-planes').click()")
+            .await;
+        page.wait_for("window.hounsfield.planes === null").await;
+        wait_for_final_still(page, &frame).await;
+        let reset = canvas_pixels(page).await;
+        let coronal = changed_share(&before, &reset, canvas_cells[2]);
+        assert!(
+            coronal < 0.005,
+            "the coronal picture is not back: {:.2} %",
+            coronal * 100.0
+        );
+        let (_, _, level) = handle_towards(page, "axial", "coronal", 0.0).await;
+        assert!(level.abs() < 1.0, "the coronal line level again: {level}°");
+    });
+}
