@@ -21,8 +21,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chromium::{
-    NO_WEBCODECS, PATIENCE, Page, Region, canvas_box, ct_in_the_quad_layout, quadrants,
-    status_text, wait_for_final_still, with_page_url,
+    NO_WEBCODECS, PATIENCE, Page, Region, canvas_box, changed_share, ct_in_the_quad_layout,
+    quadrants, status_text, wait_for_final_still, with_page_url,
 };
 use hounsfield_protocol::Viewport;
 use serde_json::{Value, json};
@@ -37,26 +37,6 @@ fn colours_in(shot: &image::RgbaImage, (x, y, w, h): (u32, u32, u32, u32)) -> us
         }
     }
     seen.len()
-}
-
-/// Share of pixels inside the box that differ by more than 16 levels in some channel.
-fn changed_share(
-    a: &image::RgbaImage,
-    b: &image::RgbaImage,
-    (x, y, w, h): (u32, u32, u32, u32),
-) -> f64 {
-    let mut changed = 0usize;
-    let mut total = 0usize;
-    for j in y..(y + h).min(a.height()).min(b.height()) {
-        for i in x..(x + w).min(a.width()).min(b.width()) {
-            total += 1;
-            let (p, q) = (a.get_pixel(i, j).0, b.get_pixel(i, j).0);
-            if (0..3).any(|c| p[c].abs_diff(q[c]) > 16) {
-                changed += 1;
-            }
-        }
-    }
-    changed as f64 / total.max(1) as f64
 }
 
 /// Asserts that more than 2 % of the canvas changed from `before` to `after`, as a drag

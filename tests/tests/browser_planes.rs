@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use chromium::{
-    NO_WEBCODECS, Page, Region, ct_in_the_quad_layout, quadrants, wait_for_final_still,
+    NO_WEBCODECS, Page, changed_share, ct_in_the_quad_layout, quadrants, wait_for_final_still,
     with_page_url,
 };
 use hounsfield_protocol::Viewport;
@@ -46,23 +46,6 @@ async fn canvas_pixels(page: &mut Page) -> image::RgbaImage {
         .decode(data)
         .expect("base64");
     image::load_from_memory(&png).expect("a PNG").to_rgba8()
-}
-
-/// Share of pixels of `cell` (canvas pixels) that differ by more than 16 levels in some
-/// channel from `a` to `b`.
-fn changed_share(a: &image::RgbaImage, b: &image::RgbaImage, (x, y, w, h): Region) -> f64 {
-    let mut changed = 0usize;
-    let mut total = 0usize;
-    for j in y..(y + h).min(a.height()).min(b.height()) {
-        for i in x..(x + w).min(a.width()).min(b.width()) {
-            total += 1;
-            let (p, q) = (a.get_pixel(i, j).0, b.get_pixel(i, j).0);
-            if (0..3).any(|c| p[c].abs_diff(q[c]) > 16) {
-                changed += 1;
-            }
-        }
-    }
-    changed as f64 / total.max(1) as f64
 }
 
 /// The crosshair's spot in `plane`'s cell and the handles on `line`'s line there, as the

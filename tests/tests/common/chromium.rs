@@ -348,3 +348,20 @@ pub async fn ct_in_the_quad_layout(page: &mut Page) -> (Region, [u32; 2]) {
     );
     (area, size)
 }
+
+/// Share of pixels inside the box `(x, y, width, height)` that differ by more than 16
+/// levels in some channel from `a` to `b`.
+pub fn changed_share(a: &image::RgbaImage, b: &image::RgbaImage, (x, y, w, h): Region) -> f64 {
+    let mut changed = 0usize;
+    let mut total = 0usize;
+    for j in y..(y + h).min(a.height()).min(b.height()) {
+        for i in x..(x + w).min(a.width()).min(b.width()) {
+            total += 1;
+            let (p, q) = (a.get_pixel(i, j).0, b.get_pixel(i, j).0);
+            if (0..3).any(|c| p[c].abs_diff(q[c]) > 16) {
+                changed += 1;
+            }
+        }
+    }
+    changed as f64 / total.max(1) as f64
+}
