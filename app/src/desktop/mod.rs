@@ -10,6 +10,7 @@ mod loading;
 mod local_frame_rate;
 mod open_choice;
 mod pacs_search;
+mod plane_lines;
 mod screenshot;
 mod session_share;
 pub(crate) mod settings;

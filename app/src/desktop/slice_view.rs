@@ -1,111 +1,43 @@
 //! One multiplanar reformat (axial, coronal or sagittal) in the layout: the slice through
-//! the shared crosshair, with orientation labels, a scale bar, the crosshair lines of the
-//! other planes, the value under the cursor (HU for CT), a distance ruler, and the
-//! findings drawn on it.
+//! the shared crosshair, of the planes as the shared frame turns them (standard, oblique
+//! or double oblique), with orientation labels, a scale bar, the other planes' lines with
+//! the handles that turn the planes, the value under the cursor (HU for CT), a distance
+//! ruler, and the findings drawn on it (on the standard planes).
+
+mod geometry;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use glam::DVec3;
 use hounsfield_protocol::SlicePlane;
 use render_core::gpu::Renderer;
-use render_core::view::{MprOrientation, MprPlane, PlaneGeometry, Quality, ViewState};
+use render_core::view::{MprOrientation, MprPlane, PlaneGeometry, Quality, SliceFrame, ViewState};
 use render_core::{Volume, Window};
 
 use super::findings::paint::paint_slice;
 use super::findings::{Gesture, LocalFindings, SketchOutcome, SliceTool};
 use super::gestures::dragged_window;
+use super::plane_lines::{PlaneLines, PlaneTurn};
 use super::viewport_texture::ViewportTexture;
+use geometry::{OnScreen, SliceGeometry};
 
-/// What the slices share: the crosshair point, the grey window and the tool.
+/// Said in the findings panel when a finding is drawn on turned planes (the server says
+/// the same).
+pub const FINDINGS_ON_STANDARD_PLANES: &str =
+    "findings are drawn on the standard planes: Reset planes first";
+
+/// What the slices share: the crosshair point, the planes' frame, the grey window and the
+/// tool.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SliceLink {
     /// The point all three planes pass through (LPS, mm).
     pub crosshair: DVec3,
+    /// The slice planes: standard, or turned together about the crosshair.
+    pub frame: SliceFrame,
     /// The grey window of the slices.
     pub window: Option<Window>,
     /// What a left drag does.
     pub tool: SliceTool,
-}
-
-/// The geometry of a slice on screen: pixel ↔ patient coordinates.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SliceGeometry {
-    /// LPS of the top-left pixel's corner.
-    pub origin: DVec3,
-    /// LPS direction of screen right (unit).
-    pub right: DVec3,
-    /// LPS direction of screen down (unit).
-    pub down: DVec3,
-    /// Millimetres per physical pixel.
-    pub mm_per_pixel: f64,
-}
-
-impl SliceGeometry {
-    /// The geometry `plane` has at `size` physical pixels on `volume`.
-    pub fn of(plane: &MprPlane, volume: &Volume, size: [u32; 2]) -> Self {
-        let (right, down) = plane.orientation.right_and_down();
-        let mm_per_pixel = plane.mm_per_pixel(volume, size);
-        let origin = plane.centre_lps
-            - right * f64::from(size[0]) * 0.5 * mm_per_pixel
-            - down * f64::from(size[1]) * 0.5 * mm_per_pixel;
-        Self {
-            origin,
-            right,
-            down,
-            mm_per_pixel,
-        }
-    }
-
-    /// The patient point under physical pixel position (`x`, `y`) from the top left.
-    pub fn lps_at(self, x: f64, y: f64) -> DVec3 {
-        self.origin + (self.right * x + self.down * y) * self.mm_per_pixel
-    }
-
-    /// Where a patient point falls on screen (physical pixels from the top left).
-    pub fn pixel_of(self, lps: DVec3) -> (f64, f64) {
-        let offset = lps - self.origin;
-        (
-            offset.dot(self.right) / self.mm_per_pixel,
-            offset.dot(self.down) / self.mm_per_pixel,
-        )
-    }
-}
-
-/// A slice's geometry where it is drawn: egui points ↔ patient coordinates.
-#[derive(Debug, Clone, Copy)]
-struct OnScreen {
-    rect: egui::Rect,
-    pixels_per_point: f64,
-    geometry: SliceGeometry,
-}
-
-impl OnScreen {
-    /// The patient point under a pointer position.
-    fn lps_at(&self, pos: egui::Pos2) -> DVec3 {
-        self.geometry.lps_at(
-            f64::from(pos.x - self.rect.min.x) * self.pixels_per_point,
-            f64::from(pos.y - self.rect.min.y) * self.pixels_per_point,
-        )
-    }
-
-    /// Where a patient point shows.
-    fn screen_of(&self, lps: DVec3) -> egui::Pos2 {
-        let (x, y) = self.geometry.pixel_of(lps);
-        egui::pos2(
-            self.rect.min.x + (x / self.pixels_per_point) as f32,
-            self.rect.min.y + (y / self.pixels_per_point) as f32,
-        )
-    }
-}
-
-/// The standard plane of `orientation` (none for an oblique one).
-pub fn standard_plane(orientation: MprOrientation) -> Option<SlicePlane> {
-    match orientation {
-        MprOrientation::Axial => Some(SlicePlane::Axial),
-        MprOrientation::Coronal => Some(SlicePlane::Coronal),
-        MprOrientation::Sagittal => Some(SlicePlane::Sagittal),
-        MprOrientation::Oblique { .. } => None,
-    }
 }
 
 /// The colour of text drawn over the images (letters, W/L, scale bar).
@@ -192,8 +124,8 @@ pub fn plane_colour(orientation: MprOrientation) -> egui::Color32 {
 
 /// One slice view.
 pub struct SliceView {
-    /// Which plane.
-    pub orientation: MprOrientation,
+    /// Which plane (turned as the link's frame says).
+    pub plane: SlicePlane,
     texture: ViewportTexture,
     /// The view last drawn (none: never).
     drawn: Option<(MprPlane, Option<Window>, [u32; 2])>,
@@ -207,16 +139,20 @@ pub struct SliceView {
     scrolled: f32,
     /// Where the slice was last drawn.
     shown: Option<OnScreen>,
+    /// The other planes' lines as last drawn.
+    lines: Option<PlaneLines>,
+    /// A line's handle being dragged.
+    turning: Option<PlaneTurn>,
 }
 
 /// Wheel movement (points) that moves one slice.
 const SCROLL_PER_SLICE: f32 = 40.0;
 
 impl SliceView {
-    /// A view of `orientation`, not yet drawn.
-    pub fn new(orientation: MprOrientation) -> Self {
+    /// A view of `plane`, not yet drawn.
+    pub fn new(plane: SlicePlane) -> Self {
         Self {
-            orientation,
+            plane,
             texture: ViewportTexture::default(),
             drawn: None,
             ruler: None,
@@ -224,6 +160,8 @@ impl SliceView {
             error: None,
             scrolled: 0.0,
             shown: None,
+            lines: None,
+            turning: None,
         }
     }
 
@@ -239,15 +177,94 @@ impl SliceView {
         self.shown.map(|shown| shown.lps_at(pos))
     }
 
+    /// Where the crosshair and the handle on `other`'s line were last drawn.
+    #[cfg(test)]
+    pub fn handle(&self, other: SlicePlane) -> Option<(egui::Pos2, egui::Pos2)> {
+        let lines = self.lines?;
+        lines
+            .handles()
+            .into_iter()
+            .find(|(plane, _)| *plane == other)
+            .and_then(|(_, spot)| spot)
+            .map(|spot| (lines.at, spot))
+    }
+
+    /// The slice's pixels as last drawn, rendered again at full quality (RGBA).
+    #[cfg(test)]
+    pub fn read_back(&self, renderer: &mut Renderer, base: &ViewState) -> Option<Vec<u8>> {
+        let (plane, window, size) = self.drawn?;
+        let image = renderer
+            .render_image(&mpr_view(base, plane, window), size)
+            .ok()?;
+        Some(image.rgba)
+    }
+
     /// The ruler's length (mm), when one is drawn.
     pub fn ruler_mm(&self) -> Option<f64> {
         self.ruler.map(|(a, b)| a.distance(b))
     }
 
+    /// How the slice is shown: its plane turned as the link's frame says.
+    fn orientation(&self, link: &SliceLink) -> MprOrientation {
+        link.frame.orientation(self.plane)
+    }
+
+    /// Whether the frame tilts this slice off its standard plane (a turn about its own
+    /// normal leaves it as it was).
+    fn tilted(&self, link: &SliceLink) -> bool {
+        link.frame.normal(self.plane).distance(self.plane.normal()) > 1e-9
+    }
+
     /// The plane through the crosshair: centred in-plane on the volume, so the image
     /// stays put while the crosshair moves.
     fn plane(&self, volume: &Volume, link: &SliceLink) -> MprPlane {
-        MprPlane::through(volume, self.orientation, link.crosshair)
+        MprPlane::through(volume, self.orientation(link), link.crosshair)
+    }
+
+    /// The other planes' lines through the crosshair where the slice is `on_screen`.
+    fn plane_lines(&self, link: &SliceLink, on_screen: &OnScreen) -> PlaneLines {
+        PlaneLines::new(
+            self.plane,
+            on_screen.rect,
+            on_screen.screen_of(link.crosshair),
+            |other| link.frame.line_in_cell(self.plane, other),
+        )
+    }
+
+    /// A drag of a line's handle: the planes turned about this slice's normal by the
+    /// angle the pointer goes round the crosshair. Whether one is under way (the drag is
+    /// then the handle's).
+    fn turn_by_handle(
+        &mut self,
+        ui: &egui::Ui,
+        response: &egui::Response,
+        link: &mut SliceLink,
+        lines: &PlaneLines,
+    ) -> bool {
+        if response.drag_started_by(egui::PointerButton::Primary)
+            && let Some(origin) = ui.input(|input| input.pointer.press_origin())
+            && lines.handle_under(origin).is_some()
+        {
+            self.turning = Some(PlaneTurn::start(self.plane, lines.at, origin));
+        }
+        let Some(turn) = &mut self.turning else {
+            return false;
+        };
+        if (response.dragged() || response.drag_stopped())
+            && let Some(pos) = response.interact_pointer_pos()
+        {
+            let degrees = turn.follow(pos);
+            if degrees != 0.0 {
+                match link.frame.turned(turn.cell, degrees) {
+                    Ok(frame) => link.frame = frame,
+                    Err(why) => tracing::debug!(%why, "turn not taken"),
+                }
+            }
+        }
+        if !response.dragged() {
+            self.turning = None;
+        }
+        true
     }
 
     /// Draws the slice in `ui`'s remaining space, handles its input (which may move the
@@ -281,8 +298,12 @@ impl SliceView {
         let in_effect = link
             .window
             .or_else(|| renderer.effective_window(&mpr_view(base, plane, None)));
-        self.handle_input(ui, &response, &volume, link, in_effect, &on_screen);
-        self.findings_gesture(ui, &response, &volume, link, findings, &on_screen);
+        let lines = self.plane_lines(link, &on_screen);
+        let turning = self.turn_by_handle(ui, &response, link, &lines);
+        self.handle_input(ui, &response, &volume, link, in_effect, &on_screen, turning);
+        if !turning {
+            self.findings_gesture(ui, &response, &volume, link, findings, &on_screen);
+        }
         let plane = self.plane(&volume, link);
         let window = link.window.or(in_effect);
         let wanted = (plane, window, physical);
@@ -308,9 +329,19 @@ impl SliceView {
             pixels_per_point,
             geometry,
         };
-        if let Some(slice) = standard_plane(self.orientation) {
-            let placed = placed_findings(findings, slice, &volume, link, &shown);
-            paint_slice(&painter, &findings.list, &findings.sketch, slice, &placed);
+        let lines = self.plane_lines(link, &shown);
+        lines.paint(&painter);
+        self.lines = Some(lines);
+        // Findings lie on the standard planes: shown while this slice is its standard one.
+        if !self.tilted(link) {
+            let placed = placed_findings(findings, self.plane, &volume, link, &shown);
+            paint_slice(
+                &painter,
+                &findings.list,
+                &findings.sketch,
+                self.plane,
+                &placed,
+            );
         }
         self.shown = Some(shown);
     }
@@ -326,12 +357,20 @@ impl SliceView {
         findings: &mut LocalFindings,
         on_screen: &OnScreen,
     ) {
-        let Some(slice) = standard_plane(self.orientation) else {
-            return;
-        };
+        let slice = self.plane;
         if !link.tool.acts_on_findings() {
             // Another tool picked: what was being drawn or moved is dropped.
             findings.sketch.cancel();
+            return;
+        }
+        if !link.frame.is_standard() {
+            // As the server does: findings are drawn and edited on the standard planes.
+            findings.sketch.cancel();
+            if response.drag_started_by(egui::PointerButton::Primary)
+                || response.clicked_by(egui::PointerButton::Primary)
+            {
+                findings.problem = Some(FINDINGS_ON_STANDARD_PLANES.to_string());
+            }
             return;
         }
         let placed = placed_findings(findings, slice, volume, link, on_screen);
@@ -363,6 +402,10 @@ impl SliceView {
         }
     }
 
+    /// The value under the cursor, the wheel (along the slice's normal, turned or not),
+    /// a left drag or click as the tool says (unless a handle is being dragged:
+    /// `turning`), a right drag on the grey window.
+    #[allow(clippy::too_many_arguments)]
     fn handle_input(
         &mut self,
         ui: &egui::Ui,
@@ -371,6 +414,7 @@ impl SliceView {
         link: &mut SliceLink,
         in_effect: Option<Window>,
         on_screen: &OnScreen,
+        turning: bool,
     ) {
         let to_lps = |pos: egui::Pos2| on_screen.lps_at(pos);
         self.probe = response.hover_pos().and_then(|pos| {
@@ -385,13 +429,16 @@ impl SliceView {
             if notches != 0.0 {
                 self.scrolled -= notches * SCROLL_PER_SLICE;
                 let step = volume.spacing_mm.iter().copied().fold(f64::MAX, f64::min);
-                let normal = self.orientation.normal();
+                let normal = link.frame.normal(self.plane);
                 link.crosshair -= normal * step * f64::from(notches);
             }
         }
         let primary = response.dragged_by(egui::PointerButton::Primary)
             || response.clicked_by(egui::PointerButton::Primary);
-        if primary && let Some(pos) = response.interact_pointer_pos() {
+        if primary
+            && !turning
+            && let Some(pos) = response.interact_pointer_pos()
+        {
             let lps = to_lps(pos);
             match link.tool {
                 SliceTool::Crosshair => link.crosshair = lps,
@@ -443,43 +490,21 @@ impl SliceView {
                 egui::Color32::RED,
             );
         }
-        // The other planes through the crosshair, in their colours.
-        let centre = to_screen(link.crosshair);
-        let (vertical, horizontal) = match self.orientation {
-            MprOrientation::Axial => (MprOrientation::Sagittal, MprOrientation::Coronal),
-            MprOrientation::Coronal => (MprOrientation::Sagittal, MprOrientation::Axial),
-            _ => (MprOrientation::Coronal, MprOrientation::Axial),
-        };
-        painter.line_segment(
-            [
-                egui::pos2(centre.x, rect.top()),
-                egui::pos2(centre.x, rect.bottom()),
-            ],
-            egui::Stroke::new(1.0, plane_colour(vertical).gamma_multiply(0.7)),
-        );
-        painter.line_segment(
-            [
-                egui::pos2(rect.left(), centre.y),
-                egui::pos2(rect.right(), centre.y),
-            ],
-            egui::Stroke::new(1.0, plane_colour(horizontal).gamma_multiply(0.7)),
-        );
         // Orientation letters at the edges, and the plane's name.
         paint_orientation_letters(painter, rect, geometry.right, geometry.down);
         let font = egui::FontId::proportional(14.0);
         let text = OVERLAY_TEXT;
-        let name = match self.orientation {
-            MprOrientation::Axial => "axial",
-            MprOrientation::Coronal => "coronal",
-            MprOrientation::Sagittal => "sagittal",
-            MprOrientation::Oblique { .. } => "oblique",
+        let name = if self.tilted(link) {
+            format!("oblique {}", self.plane.name())
+        } else {
+            self.plane.name().to_string()
         };
         painter.text(
             rect.left_top() + egui::vec2(6.0, 4.0),
             egui::Align2::LEFT_TOP,
             name,
             font.clone(),
-            plane_colour(self.orientation),
+            plane_colour(self.plane.orientation()),
         );
         // Scale bar, bottom right: a round length up to a quarter of the width.
         let mm_per_point = geometry.mm_per_pixel * pixels_per_point;
@@ -589,20 +614,5 @@ mod tests {
         assert_eq!(scale_bar_mm(19.9), 10.0);
         assert_eq!(scale_bar_mm(3.2), 2.0);
         assert_eq!(scale_bar_mm(0.0), 0.0);
-    }
-
-    #[test]
-    fn pixels_and_patient_points_round_trip_through_the_slice_geometry() {
-        let volume = render_core::phantom::ct_phantom();
-        let plane = MprPlane::through_centre(&volume, MprOrientation::Coronal);
-        let geometry = SliceGeometry::of(&plane, &volume, [400, 300]);
-        let centre = geometry.lps_at(200.0, 150.0);
-        assert!(centre.distance(volume.centre_lps()) < 1e-9, "{centre}");
-        let point = geometry.lps_at(37.0, 211.0);
-        let (x, y) = geometry.pixel_of(point);
-        assert!((x - 37.0).abs() < 1e-9 && (y - 211.0).abs() < 1e-9);
-        // Screen right on a coronal slice is the patient's left.
-        let right_of_centre = geometry.lps_at(300.0, 150.0);
-        assert!(right_of_centre.x > centre.x);
     }
 }

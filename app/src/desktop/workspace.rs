@@ -1,14 +1,14 @@
 //! A volume rendered here: one renderer on eframe's device draws the 3D view and the three
-//! reformats of the two-by-two layout, which share a crosshair, a grey window and the
-//! series' findings.
+//! reformats of the two-by-two layout, which share a crosshair, the planes' frame (turned
+//! by dragging a line's handle), a grey window and the series' findings.
 
 use std::sync::Arc;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
-use hounsfield_protocol::SharedView;
+use hounsfield_protocol::{SharedView, SlicePlane};
 use render_core::gpu::Renderer;
-use render_core::view::MprOrientation;
+use render_core::view::SliceFrame;
 use render_core::view::change::ViewChange;
 use render_core::{Volume, Window};
 
@@ -46,6 +46,7 @@ impl LocalWorkspace {
         let view3d = View3d::new(&renderer, &volume);
         let link = SliceLink {
             crosshair: volume.centre_lps(),
+            frame: SliceFrame::STANDARD,
             window: volume.default_window,
             tool: SliceTool::Crosshair,
         };
@@ -56,9 +57,9 @@ impl LocalWorkspace {
                 render_state,
                 view3d,
                 slices: [
-                    SliceView::new(MprOrientation::Axial),
-                    SliceView::new(MprOrientation::Coronal),
-                    SliceView::new(MprOrientation::Sagittal),
+                    SliceView::new(SlicePlane::Axial),
+                    SliceView::new(SlicePlane::Coronal),
+                    SliceView::new(SlicePlane::Sagittal),
                 ],
                 link,
                 layout,
@@ -93,18 +94,29 @@ impl LocalWorkspace {
         self.view3d.refresh();
     }
 
-    /// The view as it travels to a server: the 3D view, the layout and the crosshair.
+    /// The view as it travels to a server: the 3D view, the layout, the crosshair and
+    /// the slice planes' turn.
     pub fn shared_view(&self) -> SharedView {
         SharedView {
             layout: self.layout,
             crosshair_lps: Some(self.link.crosshair),
+            slice_rotation: self.link.frame.quaternion(),
             ..self.view3d.view.shared()
         }
     }
 
-    /// Takes the layout, crosshair and slice window of a view a server was showing.
+    /// Takes the layout, crosshair, slice planes and slice window of a view a server was
+    /// showing.
     pub fn adopt_layout(&mut self, shared: &SharedView) {
         self.layout = shared.layout;
+        self.link.frame = match shared.slice_rotation.map(SliceFrame::from_quaternion) {
+            Some(Ok(frame)) => frame,
+            Some(Err(why)) => {
+                tracing::warn!(%why, "the server's slice planes not taken");
+                SliceFrame::STANDARD
+            }
+            None => SliceFrame::STANDARD,
+        };
         if let Some(crosshair) = shared.crosshair_lps
             && crosshair.is_finite()
         {
@@ -168,13 +180,26 @@ impl LocalWorkspace {
         }
     }
 
-    /// Back to the views the volume opened with.
+    /// Back to the views the volume opened with (the standard planes too).
     pub fn reset(&mut self) {
         self.view3d.reset();
+        self.reset_planes();
         if let Some(volume) = self.renderer.volume() {
             self.link.crosshair = volume.centre_lps();
             self.link.window = volume.default_window;
         }
+    }
+
+    /// Back to the standard axial, coronal and sagittal planes (the crosshair stays).
+    pub fn reset_planes(&mut self) {
+        self.link.frame = SliceFrame::STANDARD;
+    }
+
+    /// The pixels of slice view `index` (axial, coronal, sagittal) as last drawn,
+    /// rendered again.
+    #[cfg(test)]
+    pub fn slice_pixels(&mut self, index: usize) -> Option<Vec<u8>> {
+        self.slices[index].read_back(&mut self.renderer, &self.view3d.view)
     }
 
     /// Draws the layout in `ui`'s remaining space.

@@ -137,6 +137,9 @@ fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
     if workspace.layout == Layout::Quad {
         ui.separator();
         tool_choice(ui, &mut workspace.link.tool, &mut workspace.findings.note);
+        if reset_planes_button(ui, !workspace.link.frame.is_standard()) {
+            workspace.reset_planes();
+        }
     }
     if ui.button("Reset").on_hover_text("key R").clicked() {
         workspace.reset();
@@ -191,6 +194,9 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
         {
             view.clear_rulers();
         }
+        if reset_planes_button(ui, mirror.slice_rotation.is_some()) {
+            view.act(Action::ResetPlanes);
+        }
     }
     if ui.button("Reset").clicked() {
         view.act(Action::Reset);
@@ -203,6 +209,15 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
         view.lossless_still();
     }
     picked
+}
+
+/// The button that brings the standard slice planes back, on while they are `turned`;
+/// whether it was clicked.
+fn reset_planes_button(ui: &mut egui::Ui, turned: bool) -> bool {
+    ui.add_enabled(turned, egui::Button::new("Reset planes"))
+        .on_hover_text("back to the standard axial, coronal and sagittal planes")
+        .on_disabled_hover_text("drag a line's handle on a slice to turn the planes (oblique)")
+        .clicked()
 }
 
 /// The preset combo box; the new name when another was picked.
