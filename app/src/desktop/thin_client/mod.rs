@@ -11,6 +11,6 @@ pub(super) mod remote_view;
 pub(crate) mod rulers;
 mod webrtc_path;
 
-// The gestures, slice overlays, findings tools and crop control the remote view shares
-// with the local views.
-use super::{crop_control, findings, gestures, slice_view};
+// The gestures, slice overlays, plane lines, findings tools and crop control the remote
+// view shares with the local views.
+use super::{crop_control, findings, gestures, plane_lines, slice_view};

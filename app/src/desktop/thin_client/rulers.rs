@@ -1,10 +1,11 @@
 //! Rulers and the value under the cursor on the slices of the thin client's 2×2 layout,
 //! measured by the server (where the voxels are). A ruler is kept with the slice it was
 //! drawn on: its plane and its ends in patient space (LPS mm), so it shows only while its
-//! cell shows that slice, placed by the geometry of the server's `crosshair` message.
+//! cell shows that slice, placed by the geometry of the server's `crosshair` message (the
+//! turned planes' axes once the planes are turned).
 
 use glam::DVec3;
-use hounsfield_protocol::{CrosshairInCells, SlicePlane, SliceScales};
+use hounsfield_protocol::{CrosshairInCells, SlicePlane, SlicePlanesInCells, SliceScales};
 use render_core::view::PlaneGeometry;
 use render_core::view::layout::{cell_index, quad_cells};
 
@@ -17,6 +18,24 @@ pub struct SlicePlacement {
     pub cells: CrosshairInCells,
     /// Millimetres per frame pixel of each slice's cell.
     pub mm_per_pixel: SliceScales,
+    /// How each cell shows its plane once the planes are turned (`None`: standard).
+    pub planes: Option<SlicePlanesInCells>,
+}
+
+/// How `plane`'s cell shows it: its right and down (LPS unit vectors), the turned ones of
+/// `planes` when given, else the standard plane's.
+pub fn cell_axes(planes: Option<&SlicePlanesInCells>, plane: SlicePlane) -> (DVec3, DVec3) {
+    match planes {
+        Some(planes) => {
+            let axes = match plane {
+                SlicePlane::Axial => planes.axial,
+                SlicePlane::Coronal => planes.coronal,
+                SlicePlane::Sagittal => planes.sagittal,
+            };
+            (DVec3::from_array(axes.right), DVec3::from_array(axes.down))
+        }
+        None => plane.orientation().right_and_down(),
+    }
 }
 
 impl SlicePlacement {
@@ -24,7 +43,7 @@ impl SlicePlacement {
     /// frame of `size` pixels: fractions of the cell from its top left.
     pub fn spot_of(&self, plane: SlicePlane, point: DVec3, size: [u32; 2]) -> [f64; 2] {
         let cell = quad_cells(size)[cell_index(plane)];
-        let (right, down) = plane.orientation().right_and_down();
+        let (right, down) = cell_axes(self.planes.as_ref(), plane);
         let scale = scale_of(&self.mm_per_pixel, plane).max(1e-9);
         let [x, y] = self.cells.of(plane);
         let offset = point - self.crosshair_lps;
@@ -37,7 +56,8 @@ impl SlicePlacement {
     /// Whether `plane`'s slice through the crosshair passes within `tolerance_mm` of
     /// `point`: that cell shows the slice `point` was taken on.
     pub fn shows(&self, plane: SlicePlane, point: DVec3, tolerance_mm: f64) -> bool {
-        (point - self.crosshair_lps).dot(plane.normal()).abs() <= tolerance_mm
+        let (right, down) = cell_axes(self.planes.as_ref(), plane);
+        (point - self.crosshair_lps).dot(right.cross(down)).abs() <= tolerance_mm
     }
 }
 
@@ -99,20 +119,43 @@ impl ProbeReading {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use render_core::view::MprPlane;
-    use render_core::view::layout::{cell_render_size, lps_in_cell, spot_in_cell};
+    use hounsfield_protocol::CellAxes;
+    use render_core::view::SliceFrame;
+    use render_core::view::layout::{cell_render_size, cell_slice, lps_in_cell, spot_in_cell};
 
     #[test]
     fn a_point_of_a_slice_shows_where_the_server_draws_it_and_only_on_its_slice() {
         let volume = render_core::phantom::ct_phantom();
         let crosshair = DVec3::new(12.5, -20.0, 7.0);
-        for size in [[400, 300], [801, 599], [64, 200]] {
+        let turned = SliceFrame::STANDARD
+            .turned(SlicePlane::Axial, 25.0)
+            .and_then(|frame| frame.turned(SlicePlane::Sagittal, -35.0))
+            .expect("a double oblique frame");
+        for (size, frame) in [
+            ([400, 300], SliceFrame::STANDARD),
+            ([801, 599], SliceFrame::STANDARD),
+            ([64, 200], SliceFrame::STANDARD),
+            ([400, 300], turned),
+            ([801, 599], turned),
+        ] {
             let render = cell_render_size(size);
             let scale = |plane: SlicePlane| {
-                MprPlane::through_centre(&volume, plane.orientation()).mm_per_pixel(&volume, render)
+                cell_slice(&volume, &frame, plane, crosshair).mm_per_pixel(&volume, render)
             };
-            let frame = render_core::view::SliceFrame::STANDARD;
             let spot = |plane| spot_in_cell(&volume, &frame, plane, crosshair, size, crosshair);
+            // As the server tells them: the turned cells' right and down.
+            let axes = |plane: SlicePlane| {
+                let (right, down) = frame.orientation(plane).right_and_down();
+                CellAxes {
+                    right: right.to_array(),
+                    down: down.to_array(),
+                }
+            };
+            let planes = (!frame.is_standard()).then(|| SlicePlanesInCells {
+                axial: axes(SlicePlane::Axial),
+                coronal: axes(SlicePlane::Coronal),
+                sagittal: axes(SlicePlane::Sagittal),
+            });
             let placement = SlicePlacement {
                 crosshair_lps: crosshair,
                 cells: CrosshairInCells {
@@ -125,6 +168,7 @@ mod tests {
                     coronal: scale(SlicePlane::Coronal),
                     sagittal: scale(SlicePlane::Sagittal),
                 },
+                planes,
             };
             for plane in SlicePlane::ALL {
                 for at in [[0.1, 0.2], [0.5, 0.5], [0.93, 0.71]] {
@@ -135,7 +179,7 @@ mod tests {
                         "{plane:?} {size:?}: {at:?} came back as [{x}, {y}]"
                     );
                     assert!(placement.shows(plane, point, 0.01));
-                    let elsewhere = point + plane.normal() * 1.0;
+                    let elsewhere = point + frame.normal(plane) * 1.0;
                     assert!(!placement.shows(plane, elsewhere, 0.5), "{plane:?}");
                 }
             }

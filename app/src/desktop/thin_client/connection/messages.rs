@@ -74,14 +74,12 @@ impl Worker {
                 self.findings_told(FindingNews::All { series, findings });
             }
             ServerMessage::Saved(saved) => self.findings_told(FindingNews::of_saved(saved)),
-            // The turned planes' axes (`planes`) are not drawn here yet: the desktop shows
-            // the standard planes' lines.
             ServerMessage::Crosshair {
                 seq,
                 crosshair_lps,
                 cells,
                 mm_per_pixel,
-                planes: _,
+                planes,
             } => {
                 // Kept for a reconnection even before the UI takes it.
                 if let Some(view) = self
@@ -95,6 +93,7 @@ impl Worker {
                 self.update(|state| {
                     state.crosshair_lps = Some(crosshair_lps);
                     state.crosshair_cells = Some((seq, cells));
+                    state.slice_planes = Some((seq, planes));
                     state.slice_placement = mm_per_pixel.map(|mm_per_pixel| {
                         (
                             seq,
@@ -102,6 +101,7 @@ impl Worker {
                                 crosshair_lps,
                                 cells,
                                 mm_per_pixel,
+                                planes,
                             },
                         )
                     });

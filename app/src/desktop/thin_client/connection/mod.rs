@@ -16,7 +16,7 @@ use std::time::Duration;
 use hounsfield_client::{Client, ClientError, Event, Frame, VIDEO_CODECS, Welcome};
 use hounsfield_protocol::{
     Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, Opened, ServerMessage,
-    SharedView, SlicePlane, TransportKind, Viewport,
+    SharedView, SlicePlane, SlicePlanesInCells, TransportKind, Viewport,
 };
 use hounsfield_tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
@@ -112,6 +112,9 @@ pub struct LinkState {
     /// Where the server last said the crosshair shows in the 2×2 layout's slice cells,
     /// and the input it answered: frames answering that input show it there.
     pub crosshair_cells: Option<(u32, CrosshairInCells)>,
+    /// How the server last said the slice cells show their planes (`None`: the standard
+    /// planes), and the input it answered: frames answering that input show them so.
+    pub slice_planes: Option<(u32, Option<SlicePlanesInCells>)>,
     /// How far the server has come loading the series, while it loads (after a long
     /// load's first `progress`, until `opened`).
     pub loading: Option<LoadProgress>,

@@ -150,6 +150,11 @@ impl RemoteView {
         let Some(placement) = &self.placement else {
             return Vec::new();
         };
+        // Findings lie on the standard planes: shown while the cell shows its standard one.
+        let (right, down) = cell_axes(placement.planes.as_ref(), plane);
+        if right.cross(down).distance(plane.normal()) > 1e-6 {
+            return Vec::new();
+        }
         let cell = self.cells_on_screen(rect)[cell_index(plane)];
         let size = self.frame_size();
         let depth = placement.crosshair_lps.dot(plane.normal());

@@ -3,8 +3,9 @@
 //! into the one frame; the pointer's cell decides what a gesture does (the 3D cell
 //! orbits, pans and zooms; on a slice the wheel moves the slice, a click the crosshair,
 //! a shift-drag (or a drag with the ruler tool on) draws a ruler the server measures, the
-//! finding tools draw and edit findings the server measures and keeps, a right-drag sets
-//! the grey window, and the server reads the value under the cursor). The view is
+//! finding tools draw and edit findings the server measures and keeps, a drag of another
+//! plane's line by its handle turns the planes (`turn_planes`), a right-drag sets the
+//! grey window, and the server reads the value under the cursor). The view is
 //! mirrored here (the same camera moves the server makes) so that switching to local
 //! rendering keeps it.
 
@@ -13,12 +14,14 @@ mod mirror;
 mod overlay;
 mod pointer;
 mod status;
+mod turn;
 
 use std::time::{Duration, Instant};
 
 use eframe::egui;
 use hounsfield_protocol::{
-    Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, TransportKind, Viewport,
+    Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, SlicePlanesInCells,
+    TransportKind, Viewport,
 };
 use render_core::Window;
 use render_core::view::layout::{cell_index, quad_cells};
@@ -30,8 +33,9 @@ use super::connection::{LinkStatus, LinkTarget, RemoteLink};
 use super::crop_control::CropEdit;
 use super::findings::SliceTool;
 use super::gestures::{Gesture, GestureReader, dragged_window};
-use super::rulers::{ProbeReading, Ruler, SlicePlacement};
-use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters, plane_colour};
+use super::plane_lines::PlaneTurn;
+use super::rulers::{ProbeReading, Ruler, SlicePlacement, cell_axes};
+use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters};
 
 pub use findings::RemoteFindings;
 use mirror::mirror_action;
@@ -68,6 +72,11 @@ pub struct RemoteView {
     scrolled: f32,
     /// Where the crosshair shows in the slice cells of the frame on screen.
     crosshair_cells: Option<CrosshairInCells>,
+    /// How the slice cells of the frame on screen show their turned planes (`None`: the
+    /// standard planes).
+    planes: Option<SlicePlanesInCells>,
+    /// A line's handle being dragged.
+    turning: Option<PlaneTurn>,
     /// A crop box moved on the sliders and not sent yet (held back while dragging).
     crop_unsent: Option<CropBox>,
     /// When the last `crop` went out.
@@ -121,6 +130,8 @@ impl RemoteView {
             first_own_input,
             scrolled: 0.0,
             crosshair_cells: None,
+            planes: None,
+            turning: None,
             crop_unsent: None,
             crop_sent_at: None,
             placement: None,
@@ -290,6 +301,7 @@ impl RemoteView {
                         &ui.painter_at(rect),
                         &self.cells_on_screen(rect),
                         self.crosshair_cells.as_ref(),
+                        self.planes.as_ref(),
                     );
                     self.paint_measurements(&ui.painter_at(rect), rect);
                     self.paint_findings(&ui.painter_at(rect), rect);
@@ -317,7 +329,7 @@ impl RemoteView {
     /// Moves a new frame into the texture, a new `opened` into the mirror and the
     /// crosshair the server reports into the mirror.
     fn take_news(&mut self, ctx: &egui::Context) {
-        let (frame, opened, crosshair, crosshair_cells, placement) = {
+        let (frame, opened, crosshair, crosshair_cells, planes, placement) = {
             let mut state = self.link.state();
             if let Some(reading) = state.probe.take() {
                 self.probe = Some(reading);
@@ -331,6 +343,7 @@ impl RemoteView {
                 state.opened.take(),
                 state.crosshair_lps.take(),
                 state.crosshair_cells,
+                state.slice_planes,
                 state.slice_placement,
             )
         };
@@ -361,6 +374,11 @@ impl RemoteView {
                 && frame.input_seq >= seq
             {
                 self.crosshair_cells = Some(cells);
+            }
+            if let Some((seq, planes)) = planes
+                && frame.input_seq >= seq
+            {
+                self.planes = planes;
             }
             if let Some((seq, placement)) = placement
                 && frame.input_seq >= seq
@@ -399,6 +417,7 @@ pub const START_VIEWPORT: Viewport = Viewport {
 
 #[cfg(test)]
 mod tests {
+    use super::super::slice_view::plane_colour;
     use super::pointer::cells_in;
     use super::status::frames_carried;
     use super::*;
@@ -415,7 +434,7 @@ mod tests {
         let ctx = egui::Context::default();
         let output = ctx.run_ui(egui::RawInput::default(), |ui| {
             let painter = ui.ctx().layer_painter(egui::LayerId::background());
-            paint_quad_overlays(&painter, &cells, Some(&crosshair));
+            paint_quad_overlays(&painter, &cells, Some(&crosshair), None);
         });
         let segments: Vec<([egui::Pos2; 2], egui::Color32)> = output
             .shapes
@@ -461,7 +480,7 @@ mod tests {
         // Without a crosshair, no lines but the two dividers.
         let bare = ctx.run_ui(egui::RawInput::default(), |ui| {
             let painter = ui.ctx().layer_painter(egui::LayerId::background());
-            paint_quad_overlays(&painter, &cells, None);
+            paint_quad_overlays(&painter, &cells, None, None);
         });
         let lines = bare
             .shapes

@@ -2,13 +2,16 @@
 //! crosshair lines of the 2×2 layout, each in its cell.
 
 use super::*;
+use crate::desktop::plane_lines::{PlaneLines, line_direction};
 
-/// Lines between the cells of the 2×2 layout, each slice's name and orientation letters,
-/// and the crosshair where the server says it shows (the server draws the images only).
+/// Lines between the cells of the 2×2 layout, each slice's name and orientation letters
+/// (of its turned plane, once turned: `planes`), and the other planes' lines with their
+/// handles where the server says the crosshair shows (the server draws the images only).
 pub(super) fn paint_quad_overlays(
     painter: &egui::Painter,
     cells: &[egui::Rect; 4],
     crosshair: Option<&CrosshairInCells>,
+    planes: Option<&SlicePlanesInCells>,
 ) {
     let divider = egui::Stroke::new(1.0, egui::Color32::from_gray(90));
     let whole = cells[0].union(cells[3]);
@@ -31,49 +34,41 @@ pub(super) fn paint_quad_overlays(
     let text = OVERLAY_TEXT;
     for (plane, cell) in SlicePlane::ALL.into_iter().zip(&cells[1..]) {
         if let Some(crosshair) = crosshair {
-            paint_crosshair(painter, *cell, plane, crosshair.of(plane));
+            plane_lines(*cell, plane, crosshair.of(plane), planes).paint(painter);
         }
-        let (right, down) = plane.orientation().right_and_down();
+        let (right, down) = cell_axes(planes, plane);
         paint_orientation_letters(painter, *cell, right, down);
+        let name = if right.cross(down).distance(plane.normal()) > 1e-6 {
+            format!("oblique {}", plane.name())
+        } else {
+            plane.name().to_string()
+        };
         painter.text(
             cell.left_top() + egui::vec2(6.0, 4.0),
             egui::Align2::LEFT_TOP,
-            plane.name(),
+            name,
             font.clone(),
             text,
         );
     }
 }
 
-/// The crosshair at fractions `[x, y]` of `plane`'s cell: the traces of the other two
-/// planes, each in its plane's colour, with a gap around the point so it stays visible.
-fn paint_crosshair(painter: &egui::Painter, cell: egui::Rect, plane: SlicePlane, [x, y]: [f64; 2]) {
-    const GAP: f32 = 8.0;
+/// The other planes' lines in `plane`'s cell drawn at `cell`, through the crosshair at
+/// fractions `[x, y]` of it, along the directions the cells' axes give (`planes`, the
+/// standard ones without).
+pub(super) fn plane_lines(
+    cell: egui::Rect,
+    plane: SlicePlane,
+    [x, y]: [f64; 2],
+    planes: Option<&SlicePlanesInCells>,
+) -> PlaneLines {
     let at = egui::pos2(
         cell.left() + x as f32 * cell.width(),
         cell.top() + y as f32 * cell.height(),
     );
-    let (right, down) = plane.orientation().right_and_down();
-    let painter = painter.with_clip_rect(cell);
-    for other in SlicePlane::ALL.into_iter().filter(|other| *other != plane) {
-        let stroke = egui::Stroke::new(1.0, plane_colour(other.orientation()));
-        let normal = other.normal();
-        if normal.dot(down).abs() > 0.5 {
-            // Its trace runs across the cell.
-            for [from, to] in [[cell.left(), at.x - GAP], [at.x + GAP, cell.right()]] {
-                if to > from {
-                    painter.line_segment([egui::pos2(from, at.y), egui::pos2(to, at.y)], stroke);
-                }
-            }
-        } else if normal.dot(right).abs() > 0.5 {
-            // Its trace runs down the cell.
-            for [from, to] in [[cell.top(), at.y - GAP], [at.y + GAP, cell.bottom()]] {
-                if to > from {
-                    painter.line_segment([egui::pos2(at.x, from), egui::pos2(at.x, to)], stroke);
-                }
-            }
-        }
-    }
+    PlaneLines::new(plane, cell, at, |other| {
+        line_direction(|p| cell_axes(planes, p), plane, other)
+    })
 }
 
 impl RemoteView {

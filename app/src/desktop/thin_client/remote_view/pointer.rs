@@ -101,6 +101,10 @@ impl RemoteView {
             }
         }
         self.ask_value_under_cursor(ui, response, rect);
+        // A line's handle dragged: the drag turns the planes, sent between its `interact`
+        // inputs below.
+        let mut turn = self.turn_by_handle(ui, response);
+        let turning = turn.is_some();
         let primary = response.dragged_by(egui::PointerButton::Primary)
             || response.clicked_by(egui::PointerButton::Primary);
         let shift = ui.input(|input| input.modifiers.shift);
@@ -116,7 +120,9 @@ impl RemoteView {
         }
         // A ruler begun is drawn to its end, though shift is let go with the button or the
         // pointer leaves the slice (on slow frames both can come with the release).
-        if self.draft_ruler.is_some() || (measuring && !on_findings && on_slice.is_some()) {
+        if turning {
+            // The handle's drag: no ruler, finding or crosshair.
+        } else if self.draft_ruler.is_some() || (measuring && !on_findings && on_slice.is_some()) {
             let origin = ui.input(|input| input.pointer.press_origin());
             self.draw_ruler(response, rect, origin);
         } else if on_findings && (on_slice.is_some() || self.findings.sketch.busy()) {
@@ -137,7 +143,12 @@ impl RemoteView {
         for gesture in self.gestures.read(ui, response) {
             let action = match gesture {
                 Gesture::Begin => Action::Interact { active: true },
-                Gesture::End => Action::Interact { active: false },
+                Gesture::End => {
+                    if let Some((plane, degrees)) = turn.take() {
+                        self.turn_planes(plane, degrees);
+                    }
+                    Action::Interact { active: false }
+                }
                 // On a slice the drag moved the crosshair and the wheel the slice.
                 Gesture::Orbit(..) | Gesture::Pan(..) | Gesture::Zoom(_) if on_slice.is_some() => {
                     continue;
@@ -157,6 +168,9 @@ impl RemoteView {
                 }
             };
             self.act(action);
+        }
+        if let Some((plane, degrees)) = turn {
+            self.turn_planes(plane, degrees);
         }
     }
 
