@@ -563,4 +563,6 @@ mod findings_tests;
 #[cfg(test)]
 mod key_image_tests;
 #[cfg(test)]
+mod plane_tests;
+#[cfg(test)]
 mod ui_tests;

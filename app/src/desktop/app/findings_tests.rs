@@ -248,7 +248,7 @@ fn on_the_phantom_a_box_is_moved_shown_from_the_list_deleted_and_saving_says_why
 }
 
 /// A server of the built-in phantom on loopback, in this process (plain WebSocket, JPEG).
-fn phantom_server() -> hounsfield_server::BackgroundServer {
+pub(super) fn phantom_server() -> hounsfield_server::BackgroundServer {
     let mut config =
         hounsfield_server::ServerConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
     config.h264_encoders = Vec::new();
