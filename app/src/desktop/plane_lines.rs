@@ -7,9 +7,7 @@
 use eframe::egui;
 use glam::DVec3;
 use hounsfield_protocol::SlicePlane;
-use render_core::view::PlaneGeometry;
-
-use super::slice_view::plane_colour;
+use render_core::view::{MprOrientation, PlaneGeometry};
 
 /// Points left clear about the crosshair on each line, so the point stays visible.
 pub const GAP: f32 = 8.0;
@@ -204,6 +202,16 @@ fn screen_angle_deg(centre: egui::Pos2, pos: egui::Pos2) -> Option<f64> {
 /// `degrees` brought within -180..180.
 fn wrapped_deg(degrees: f64) -> f64 {
     (degrees + 180.0).rem_euclid(360.0) - 180.0
+}
+
+/// The plane's colour, used for its crosshair line on the other slices.
+pub fn plane_colour(orientation: MprOrientation) -> egui::Color32 {
+    match orientation {
+        MprOrientation::Axial => egui::Color32::from_rgb(230, 80, 80),
+        MprOrientation::Coronal => egui::Color32::from_rgb(90, 200, 90),
+        MprOrientation::Sagittal => egui::Color32::from_rgb(90, 140, 240),
+        MprOrientation::Oblique { .. } => egui::Color32::YELLOW,
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use render_core::{Volume, Window};
 use super::findings::paint::paint_slice;
 use super::findings::{Gesture, LocalFindings, SketchOutcome, SliceTool};
 use super::gestures::dragged_window;
-use super::plane_lines::{PlaneLines, PlaneTurn};
+use super::plane_lines::{PlaneLines, PlaneTurn, plane_colour};
 use super::viewport_texture::ViewportTexture;
 use geometry::{OnScreen, SliceGeometry};
 
@@ -110,16 +110,6 @@ pub fn scale_bar_mm(max_mm: f64) -> f64 {
         .map(|step| step * power)
         .find(|mm| *mm <= max_mm)
         .unwrap_or(power)
-}
-
-/// The plane's colour, used for its crosshair line on the other slices.
-pub fn plane_colour(orientation: MprOrientation) -> egui::Color32 {
-    match orientation {
-        MprOrientation::Axial => egui::Color32::from_rgb(230, 80, 80),
-        MprOrientation::Coronal => egui::Color32::from_rgb(90, 200, 90),
-        MprOrientation::Sagittal => egui::Color32::from_rgb(90, 140, 240),
-        MprOrientation::Oblique { .. } => egui::Color32::YELLOW,
-    }
 }
 
 /// One slice view.

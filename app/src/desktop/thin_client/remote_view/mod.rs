@@ -417,7 +417,7 @@ pub const START_VIEWPORT: Viewport = Viewport {
 
 #[cfg(test)]
 mod tests {
-    use super::super::slice_view::plane_colour;
+    use super::super::plane_lines::plane_colour;
     use super::pointer::cells_in;
     use super::status::frames_carried;
     use super::*;
