@@ -561,6 +561,26 @@ fn a_key_image_marks_the_stored_slice_and_a_snapshot_stores_the_3d_view() {
             lit > 1000,
             "the snapshot shows the volume ({lit} lit pixels)"
         );
+
+        // Turned about the coronal normal, the axial cell shows an oblique cut: no stored
+        // image to mark, and nothing is kept.
+        client
+            .input(Action::TurnPlanes {
+                plane: "coronal".to_string(),
+                degrees: 15.0,
+            })
+            .await
+            .expect("sent");
+        client
+            .send(&ClientMessage::KeyImage {
+                cell: "axial".to_string(),
+                note: None,
+            })
+            .await
+            .expect("sent");
+        let (code, message) = stored(&mut client).await.expect_err("a turned plane");
+        assert_eq!(code, ErrorCode::BadValue, "{message}");
+        assert!(message.contains("turned"), "{message}");
     });
 }
 

@@ -6,6 +6,7 @@ use hounsfield_findings::report::{
     Authorship, ReportSubject, Snapshot, key_object_selection, secondary_capture, view_description,
 };
 use hounsfield_protocol::{MAX_NOTE_CHARS, Saved, SlicePlane};
+use render_core::view::PlaneGeometry;
 use render_core::view::layout::quad_cells;
 
 use crate::findings::{StoreError, Stored};
@@ -38,6 +39,16 @@ impl Connection {
         else {
             return self.error(ErrorCode::NotOpen, "open a series first").await;
         };
+        if self
+            .session
+            .slice_frame()
+            .is_some_and(|frame| frame.orientation(plane) != plane.orientation())
+        {
+            let why = format!(
+                "key_image cell {cell}: its plane is turned, so its slice is no stored image (reset_planes first)"
+            );
+            return self.error(ErrorCode::BadValue, why).await;
+        }
         let Some(image) = subject.image_at(&volume, plane, crosshair).cloned() else {
             let why = format!(
                 "key_image cell {cell}: its slice is a reformat, not one of the series' stored images; mark a key image on the plane the series was acquired in"

@@ -278,6 +278,11 @@ impl Session {
         ))
     }
 
+    /// The slice planes of the 2×2 layout (turned or standard), when a series is open.
+    pub fn slice_frame(&self) -> Option<render_core::view::SliceFrame> {
+        self.open.as_ref().map(|open| open.view.slice_frame)
+    }
+
     /// How each slice cell shows its plane, when a series is open and its slice planes
     /// are turned (`None` for the standard planes).
     pub fn slice_planes(&self) -> Option<SlicePlanesInCells> {
