@@ -9,6 +9,7 @@ import { WebRtcReceiver, canUseWebRtc } from "./webrtc.js";
 import { drawOverlay } from "./overlay.js";
 import { attachPlaneTurning, axesOf } from "./planes.js";
 import { attachCrop } from "./crop.js";
+import { attachSlabs } from "./slabs.js";
 import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } from "./rulers.js";
 import { FINDING_TOOLS, findingCentre, visibleFindings } from "./findings.js";
 import { attachFindingTools } from "./finding-tools.js";
@@ -47,6 +48,9 @@ const state = {
   planes: null,
   // The crop box `{min, max}` (fractions along i, j, k), or null for the whole volume.
   crop: null,
+  // Each slice cell's slab as the server's view last said it ({coronal: {mm, mode}, ...};
+  // a cell left out is a thin slice).
+  slabs: {},
   presets: [],
   modes: [],
   // Rulers kept with their slices: {plane, from_lps, to_lps, mm, slice_mm, normal}; the one being
@@ -350,6 +354,7 @@ function handleMessage(message) {
       state.crosshair = message.view?.crosshair_lps ?? null;
       state.crop = message.view?.crop ?? null;
       showCrop(state.crop);
+      keepSlabs(message.view?.slabs);
       // Rulers and findings belong to the series they were drawn on (its findings follow).
       state.rulers = [];
       pendingMeasures.length = 0;
@@ -368,6 +373,7 @@ function handleMessage(message) {
       if (message.view?.layout && message.view.layout !== state.layout) showLayout(message.view.layout);
       state.crop = message.view?.crop ?? null;
       showCrop(state.crop);
+      keepSlabs(message.view?.slabs);
       break;
     case "probe":
       // The value under the pointer, as the server (where the voxels are) read it.
@@ -509,6 +515,13 @@ function keepCrop(box) {
   }
 }
 const showCrop = attachCrop($("crop"), send, keepCrop);
+// The slab control in each slice cell of the 2×2 layout; it shows what the server's view says.
+const showSlabs = attachSlabs($("slabs"), send);
+/** Keeps and shows the slabs of the server's view (absent: every cell thin). */
+function keepSlabs(slabs) {
+  state.slabs = { ...(slabs ?? {}) };
+  showSlabs(state.slabs);
+}
 $("share").addEventListener("click", () => connection.send({ type: "share" }));
 
 /** Marks `layout` as the one shown (the overlay follows from the frame that answers it). */
@@ -520,6 +533,7 @@ function showLayout(layout) {
   }
   // The slice planes are turned in the 2×2 layout's cells, and put back there.
   $("reset-planes").hidden = layout !== "2x2";
+  $("slabs").hidden = layout !== "2x2";
 }
 /** Asks the server for `layout`. */
 function setLayout(layout) {

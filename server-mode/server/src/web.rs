@@ -83,6 +83,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/note-form.js"),
     ),
     (
+        "/slabs.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/slabs.js"),
+    ),
+    (
         "/login.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/login.js"),
