@@ -250,3 +250,145 @@ fn a_drag_of_a_lines_handle_turns_the_planes_and_reset_planes_brings_them_back()
         assert!(level.abs() < 1.0, "the coronal line level again: {level}°");
     });
 }
+
+/// The cells the server's view (as the page keeps it) gives a slab thicker than 0 mm.
+const THICK_CELLS: &str = "Object.entries(window.hounsfield.slabs).filter(([, slab]) => slab.mm > 0).map(([cell]) => cell)";
+
+/// The page point (CSS pixels) at the middle of the element `selector` finds.
+async fn middle_of(page: &mut Page, selector: &str) -> [f64; 2] {
+    let found = page
+        .eval(&format!(
+            "(() => {{ const r = document.querySelector('{selector}').getBoundingClientRect(); \
+             return [r.left + r.width / 2, r.top + r.height / 2]; }})()"
+        ))
+        .await;
+    serde_json::from_value(found).unwrap_or_else(|_| panic!("no {selector} on the page"))
+}
+
+/// A key pressed and let go: `key` and `code` as DOM events name them, `text` what it types.
+async fn press_key(page: &mut Page, key: &str, code: &str, key_code: u32, text: Option<&str>) {
+    let mut down =
+        json!({"type": "keyDown", "key": key, "code": code, "windowsVirtualKeyCode": key_code});
+    if let Some(text) = text {
+        down["text"] = json!(text);
+    }
+    page.call("Input.dispatchKeyEvent", down).await;
+    page.call(
+        "Input.dispatchKeyEvent",
+        json!({"type": "keyUp", "key": key, "code": code, "windowsVirtualKeyCode": key_code}),
+    )
+    .await;
+}
+
+/// Picks the option of the `<select>` at `selector` that starts with `typed`, as a reader
+/// does: a click on it, the first letters typed, Enter.
+async fn pick(page: &mut Page, selector: &str, typed: &str) {
+    let [x, y] = middle_of(page, selector).await;
+    page.mouse("mousePressed", x, y, 1).await;
+    page.mouse("mouseReleased", x, y, 0).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for c in typed.chars() {
+        let key = c.to_string();
+        let code = if c.is_ascii_digit() {
+            format!("Digit{c}")
+        } else {
+            format!("Key{}", c.to_ascii_uppercase())
+        };
+        press_key(
+            page,
+            &key,
+            &code,
+            u32::from(c.to_ascii_uppercase()),
+            Some(&key),
+        )
+        .await;
+    }
+    press_key(page, "Enter", "Enter", 13, Some("\r")).await;
+}
+
+#[test]
+fn a_cells_slab_control_thickens_that_cell_alone_and_thin_brings_it_back() {
+    let address = ct_server();
+    let url = format!("http://{address}/?codec=jpeg");
+    with_page_url(&[], &url, Some(NO_WEBCODECS), async |page| {
+        let (_, size) = ct_in_the_quad_layout(page).await;
+        assert_eq!(
+            page.eval("document.getElementById('slabs').hidden").await,
+            json!(false),
+            "the slab controls show in the 2×2 layout"
+        );
+        assert_eq!(
+            page.eval(THICK_CELLS).await,
+            json!([]),
+            "thin slices at first"
+        );
+        let canvas_cells = quadrants((0, 0, size[0], size[1]));
+        let before = canvas_pixels(page).await;
+        let coronal_mm = "#slabs .slab[data-plane=coronal] .slab-mm";
+
+        // 20 mm picked in the coronal cell's control (its mode MIP, the first offered).
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        pick(page, coronal_mm, "2").await;
+        page.wait_for("window.hounsfield.slabs.coronal?.mm === 20")
+            .await;
+        wait_for_final_still(page, &frame).await;
+        assert_eq!(
+            page.eval("window.hounsfield.slabs.coronal").await,
+            json!({"mm": 20, "mode": "mip"}),
+            "the server's view has the coronal slab"
+        );
+        assert_eq!(
+            page.eval(THICK_CELLS).await,
+            json!(["coronal"]),
+            "the other cells stay thin"
+        );
+        assert_eq!(
+            page.eval(&format!("document.querySelector('{coronal_mm}').value"))
+                .await,
+            json!("20")
+        );
+        let slab = canvas_pixels(page).await;
+        let share = |cell: usize, a: &image::RgbaImage, b: &image::RgbaImage| {
+            changed_share(a, b, canvas_cells[cell])
+        };
+        let (axial, coronal, sagittal) = (
+            share(1, &before, &slab),
+            share(2, &before, &slab),
+            share(3, &before, &slab),
+        );
+        assert!(
+            coronal > 0.02,
+            "the coronal slab changed its cell only {:.2} %",
+            coronal * 100.0
+        );
+        assert!(
+            axial < 0.005 && sagittal < 0.005,
+            "the other cells changed: axial {:.2} %, sagittal {:.2} %",
+            axial * 100.0,
+            sagittal * 100.0
+        );
+
+        // Thin again: the coronal picture is back.
+        let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+        pick(page, coronal_mm, "t").await;
+        page.wait_for("!(window.hounsfield.slabs.coronal?.mm > 0)")
+            .await;
+        wait_for_final_still(page, &frame).await;
+        let thin = canvas_pixels(page).await;
+        let coronal = share(2, &before, &thin);
+        assert!(
+            coronal < 0.005,
+            "the coronal picture is not back: {:.2} %",
+            coronal * 100.0
+        );
+
+        // No slab controls in the 1×1 layout.
+        page.eval("document.querySelector('#layouts button[data-layout=\"1x1\"]').click()")
+            .await;
+        assert_eq!(
+            page.eval("document.getElementById('slabs').hidden").await,
+            json!(true),
+            "the slab controls hide in the 1×1 layout"
+        );
+    });
+}
