@@ -565,4 +565,6 @@ mod key_image_tests;
 #[cfg(test)]
 mod plane_tests;
 #[cfg(test)]
+mod slab_tests;
+#[cfg(test)]
 mod ui_tests;

@@ -14,6 +14,7 @@ mod plane_lines;
 mod screenshot;
 mod session_share;
 pub(crate) mod settings;
+mod slab_control;
 mod slice_view;
 pub(crate) mod thin_client;
 mod ui_thread;

@@ -11,7 +11,9 @@ use eframe::egui_wgpu::RenderState;
 use glam::DVec3;
 use hounsfield_protocol::SlicePlane;
 use render_core::gpu::Renderer;
-use render_core::view::{MprOrientation, MprPlane, PlaneGeometry, Quality, SliceFrame, ViewState};
+use render_core::view::{
+    CellSlabs, MprOrientation, MprPlane, PlaneGeometry, Quality, SliceFrame, ViewState,
+};
 use render_core::{Volume, Window};
 
 use super::findings::paint::paint_slice;
@@ -36,6 +38,8 @@ pub struct SliceLink {
     pub frame: SliceFrame,
     /// The grey window of the slices.
     pub window: Option<Window>,
+    /// Each slice cell's slab (thin slices by default).
+    pub slabs: CellSlabs,
     /// What a left drag does.
     pub tool: SliceTool,
 }
@@ -208,7 +212,12 @@ impl SliceView {
     /// The plane through the crosshair: centred in-plane on the volume, so the image
     /// stays put while the crosshair moves.
     fn plane(&self, volume: &Volume, link: &SliceLink) -> MprPlane {
-        MprPlane::through(volume, self.orientation(link), link.crosshair)
+        let slab = link.slabs.of(self.plane);
+        MprPlane {
+            slab_mm: slab.mm,
+            slab_mode: slab.mode,
+            ..MprPlane::through(volume, self.orientation(link), link.crosshair)
+        }
     }
 
     /// The other planes' lines through the crosshair where the slice is `on_screen`.

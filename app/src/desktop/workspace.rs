@@ -8,11 +8,12 @@ use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use hounsfield_protocol::{SharedView, SlicePlane};
 use render_core::gpu::Renderer;
-use render_core::view::SliceFrame;
 use render_core::view::change::ViewChange;
+use render_core::view::{CellSlabs, SliceFrame};
 use render_core::{Volume, Window};
 
 use super::findings::{LocalFindings, PanelAction, SliceTool};
+use super::slab_control::slab_control;
 use super::slice_view::{SliceLink, SliceView};
 use super::view3d::View3d;
 use render_core::view::Layout;
@@ -48,6 +49,7 @@ impl LocalWorkspace {
             crosshair: volume.centre_lps(),
             frame: SliceFrame::STANDARD,
             window: volume.default_window,
+            slabs: CellSlabs::default(),
             tool: SliceTool::Crosshair,
         };
         let warnings = renderer.load_volume(volume);
@@ -94,21 +96,26 @@ impl LocalWorkspace {
         self.view3d.refresh();
     }
 
-    /// The view as it travels to a server: the 3D view, the layout, the crosshair and
-    /// the slice planes' turn.
+    /// The view as it travels to a server: the 3D view, the layout, the crosshair, the
+    /// slice planes' turn and the cells' slabs.
     pub fn shared_view(&self) -> SharedView {
         SharedView {
             layout: self.layout,
             crosshair_lps: Some(self.link.crosshair),
             slice_rotation: self.link.frame.quaternion(),
+            slabs: self.link.slabs,
             ..self.view3d.view.shared()
         }
     }
 
-    /// Takes the layout, crosshair, slice planes and slice window of a view a server was
-    /// showing.
+    /// Takes the layout, crosshair, slice planes, slabs and slice window of a view a server
+    /// was showing.
     pub fn adopt_layout(&mut self, shared: &SharedView) {
         self.layout = shared.layout;
+        self.link.slabs = shared.slabs.checked().unwrap_or_else(|why| {
+            tracing::warn!(%why, "the server's slabs not taken");
+            CellSlabs::default()
+        });
         self.link.frame = match shared.slice_rotation.map(SliceFrame::from_quaternion) {
             Some(Ok(frame)) => frame,
             Some(Err(why)) => {
@@ -180,10 +187,11 @@ impl LocalWorkspace {
         }
     }
 
-    /// Back to the views the volume opened with (the standard planes too).
+    /// Back to the views the volume opened with (the standard planes and thin slices too).
     pub fn reset(&mut self) {
         self.view3d.reset();
         self.reset_planes();
+        self.link.slabs = CellSlabs::default();
         if let Some(volume) = self.renderer.volume() {
             self.link.crosshair = volume.centre_lps();
             self.link.window = volume.default_window;
@@ -242,6 +250,12 @@ impl LocalWorkspace {
                         &mut self.link,
                         &mut self.findings,
                     );
+                    let plane = slice.plane;
+                    let slab = self.link.slabs.of(plane);
+                    if let Some(chosen) = slab_control(ui, rect, plane, slab) {
+                        *self.link.slabs.of_mut(plane) = chosen;
+                        ui.ctx().request_repaint();
+                    }
                 }
                 ui.allocate_rect(whole, egui::Sense::hover());
             }
