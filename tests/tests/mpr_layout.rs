@@ -380,24 +380,69 @@ async fn act_and_planes(
     }
 }
 
-/// `cell` of `image`, as a frame of its own.
-fn cut(image: &Image, cell: Cell) -> Image {
-    let mut rgba = Vec::with_capacity((cell.width * cell.height * 4) as usize);
+/// Share of `cell` of `image` that differs from the render core's own picture of `plane`
+/// on `volume`, drawn at the cells' render size (a smaller cell shows its top-left part).
+fn differing_from_the_render_core(
+    image: &Image,
+    cell: Cell,
+    volume: &std::sync::Arc<render_core::Volume>,
+    plane: render_core::view::MprPlane,
+) -> f64 {
+    use render_core::view::layout::cell_render_size;
+    let expected = {
+        let mut renderer = common::render::renderer();
+        let mut view = render_core::view::ViewState::initial(
+            volume,
+            "ct-bone",
+            render_core::transfer::RenderMode::Composite,
+        );
+        view.mpr = Some(plane);
+        renderer.load_volume(volume.clone());
+        let frame = renderer
+            .render_image(&view, cell_render_size([image.width, image.height]))
+            .expect("a render");
+        Image {
+            width: frame.width,
+            height: frame.height,
+            rgba: frame.rgba,
+        }
+    };
+    let mut shown = Vec::with_capacity((cell.width * cell.height * 4) as usize);
     for y in cell.y..cell.y + cell.height {
         for x in cell.x..cell.x + cell.width {
-            rgba.extend_from_slice(image.pixel(x, y));
+            shown.extend_from_slice(image.pixel(x, y));
         }
     }
-    Image {
+    let shown = Image {
         width: cell.width,
         height: cell.height,
-        rgba,
+        rgba: shown,
+    };
+    let within = Cell {
+        x: 0,
+        y: 0,
+        width: cell.width,
+        height: cell.height,
+    };
+    differing_share(&shown, &expected, within)
+}
+
+/// The next `count` error messages, each a `bad_value`.
+async fn bad_values(client: &mut Client, count: usize) -> Vec<String> {
+    let mut refusals = Vec::new();
+    while refusals.len() < count {
+        if let Event::Message(ServerMessage::Error { code, message }) =
+            client.next_event().await.expect("an event")
+        {
+            assert_eq!(code, ErrorCode::BadValue, "{message}");
+            refusals.push(message);
+        }
     }
+    refusals
 }
 
 #[test]
 fn turned_planes_tilt_the_other_slices_as_the_render_core_draws_that_oblique_plane() {
-    use render_core::view::layout::cell_render_size;
     use render_core::view::{MprOrientation, MprPlane};
 
     run_test(async {
@@ -449,33 +494,7 @@ fn turned_planes_tilt_the_other_slices_as_the_render_core_draws_that_oblique_pla
             },
             volume.centre_lps(),
         );
-        let expected = {
-            let mut renderer = common::render::renderer();
-            let mut view = render_core::view::ViewState::initial(
-                &volume,
-                "ct-bone",
-                render_core::transfer::RenderMode::Composite,
-            );
-            view.mpr = Some(plane);
-            renderer.load_volume(volume.clone());
-            let frame = renderer
-                .render_image(&view, cell_render_size([quad.width, quad.height]))
-                .expect("a render");
-            Image {
-                width: frame.width,
-                height: frame.height,
-                rgba: frame.rgba,
-            }
-        };
-        let coronal = cells[2];
-        let shown = cut(&turned, coronal);
-        let within = Cell {
-            x: 0,
-            y: 0,
-            width: coronal.width,
-            height: coronal.height,
-        };
-        let share = differing_share(&shown, &expected, within);
+        let share = differing_from_the_render_core(&turned, cells[2], &volume, plane);
         assert!(
             share <= UNCHANGED_SHARE,
             "{:.3} % of the coronal cell differs from the oblique render",
@@ -498,15 +517,7 @@ fn turned_planes_tilt_the_other_slices_as_the_render_core_draws_that_oblique_pla
         // A bad turn is refused by field, and the session goes on.
         client.input(turn("oblique", 10.0)).await.expect("sent");
         client.input(turn("axial", 1.0e6)).await.expect("sent");
-        let mut refusals = Vec::new();
-        while refusals.len() < 2 {
-            if let Event::Message(ServerMessage::Error { code, message }) =
-                client.next_event().await.expect("an event")
-            {
-                assert_eq!(code, ErrorCode::BadValue, "{message}");
-                refusals.push(message);
-            }
-        }
+        let refusals = bad_values(&mut client, 2).await;
         assert!(
             refusals[0].contains("unknown plane \"oblique\""),
             "{refusals:?}"
@@ -517,7 +528,7 @@ fn turned_planes_tilt_the_other_slices_as_the_render_core_draws_that_oblique_pla
 
 #[test]
 fn a_slab_thickens_one_cell_as_the_render_core_draws_that_slab() {
-    use render_core::view::layout::{cell_render_size, cell_slice};
+    use render_core::view::layout::cell_slice;
     use render_core::view::{SlabMode, SliceFrame, SlicePlane};
 
     run_test(async {
@@ -561,37 +572,13 @@ fn a_slab_thickens_one_cell_as_the_render_core_draws_that_slab() {
         );
         plane.slab_mm = 30.0;
         plane.slab_mode = SlabMode::Mip;
-        let expected = {
-            let mut renderer = common::render::renderer();
-            let mut view = render_core::view::ViewState::initial(
-                &volume,
-                "ct-bone",
-                render_core::transfer::RenderMode::Composite,
-            );
-            view.mpr = Some(plane);
-            renderer.load_volume(volume.clone());
-            let frame = renderer
-                .render_image(&view, cell_render_size([quad.width, quad.height]))
-                .expect("a render");
-            Image {
-                width: frame.width,
-                height: frame.height,
-                rgba: frame.rgba,
-            }
-        };
-        let coronal = cells[2];
-        let within = Cell {
-            x: 0,
-            y: 0,
-            width: coronal.width,
-            height: coronal.height,
-        };
-        let share = differing_share(&cut(&thick, coronal), &expected, within);
+        let share = differing_from_the_render_core(&thick, cells[2], &volume, plane);
         assert!(
             share <= UNCHANGED_SHARE,
             "{:.3} % of the coronal cell differs from the slab render",
             share * 100.0
         );
+        let coronal = cells[2];
         // A MinIP of the same slab is another picture; 0 mm is the thin slice again.
         let minip = act(&mut client, slab(30.0, "minip")).await;
         assert!(differing_share(&thick, &minip, coronal) > CHANGED_SHARE);
@@ -601,15 +588,7 @@ fn a_slab_thickens_one_cell_as_the_render_core_draws_that_slab() {
         // Too thick, or an unknown mode, is refused by field.
         client.input(slab(1000.0, "mip")).await.expect("sent");
         client.input(slab(10.0, "max")).await.expect("sent");
-        let mut refusals = Vec::new();
-        while refusals.len() < 2 {
-            if let Event::Message(ServerMessage::Error { code, message }) =
-                client.next_event().await.expect("an event")
-            {
-                assert_eq!(code, ErrorCode::BadValue, "{message}");
-                refusals.push(message);
-            }
-        }
+        let refusals = bad_values(&mut client, 2).await;
         assert!(refusals[0].contains("slab mm 1000"), "{refusals:?}");
         assert!(
             refusals[1].contains("unknown slab mode \"max\""),
