@@ -2,6 +2,7 @@
 //! image or a snapshot), and what the window offers it back: whether documents can be kept
 //! now and what the last one did.
 
+use eframe::egui;
 use hounsfield_protocol::SlicePlane;
 
 /// What the user asked of the panel.
@@ -38,4 +39,26 @@ pub struct SaveOffer {
     pub waiting: bool,
     /// What the last save did: where the report went, or why it failed.
     pub last: Option<Result<String, String>>,
+}
+
+impl SaveOffer {
+    /// Shows a spinner with `waiting` while an answer is awaited, then what the last one
+    /// did (or, in the error colour, why it failed).
+    pub fn show_progress(&self, ui: &mut egui::Ui, waiting: &str) {
+        if self.waiting {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(waiting);
+            });
+        }
+        match &self.last {
+            Some(Ok(done)) => {
+                ui.label(done);
+            }
+            Some(Err(why)) => {
+                ui.label(egui::RichText::new(why).color(ui.visuals().error_fg_color));
+            }
+            None => {}
+        }
+    }
 }

@@ -78,21 +78,7 @@ impl KeyImageChoice {
                 });
             }
         });
-        if offer.waiting {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("keeping…");
-            });
-        }
-        match &offer.last {
-            Some(Ok(done)) => {
-                ui.label(done);
-            }
-            Some(Err(why)) => {
-                ui.label(egui::RichText::new(why).color(ui.visuals().error_fg_color));
-            }
-            None => {}
-        }
+        offer.show_progress(ui, "keeping…");
         action
     }
 }

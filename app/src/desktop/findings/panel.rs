@@ -112,21 +112,7 @@ impl PanelState {
         if let Err(why) = &offer.ready {
             ui.label(egui::RichText::new(format!("Saving is off: {why}")).weak());
         }
-        if offer.waiting {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("saving…");
-            });
-        }
-        match &offer.last {
-            Some(Ok(done)) => {
-                ui.label(done);
-            }
-            Some(Err(why)) => {
-                ui.label(egui::RichText::new(why).color(ui.visuals().error_fg_color));
-            }
-            None => {}
-        }
+        offer.show_progress(ui, "saving…");
         ui.separator();
         actions.extend(self.key_images.ui(ui, documents));
         actions
