@@ -9,7 +9,7 @@ use hounsfield_findings::folder::report_path;
 use hounsfield_findings::{Finding, FindingKind, Measurement};
 use hounsfield_protocol::SlicePlane;
 
-use super::ui_tests::{remote, settle, snapshot_options, thin_client, window, workspace};
+use super::ui_tests::{remote, settle, snapshot_options, thin_client_in_quad, window, workspace};
 use super::*;
 use crate::desktop::findings::Entry;
 use crate::test_data::data;
@@ -265,17 +265,7 @@ fn connect_draws_an_ellipse_the_server_measures_lists_it_and_says_why_the_phanto
     let server = phantom_server();
     let url = format!("http://127.0.0.1:{}", server.address().port());
     let folder = tempfile::tempdir().expect("temp folder");
-    let mut harness = thin_client(url, folder.path().join("settings.toml"));
-    settle(
-        &mut harness,
-        "the server's frames",
-        DesktopApp::full_frame_shown,
-    );
-    harness.get_by_label("2×2").click();
-    settle(&mut harness, "the server's 2×2 layout", |app| {
-        app.full_frame_shown()
-            && remote(app).is_some_and(|view| view.slice_cell(SlicePlane::Axial).is_some())
-    });
+    let mut harness = thin_client_in_quad(url, folder.path().join("settings.toml"));
     harness.get_by_label("Ellipse").click();
     harness.run_steps(2);
     let cell = remote(harness.state())

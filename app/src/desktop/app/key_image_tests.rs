@@ -16,41 +16,9 @@ use hounsfield_findings::report::{KEY_OBJECT_SELECTION, SECONDARY_CAPTURE};
 use hounsfield_protocol::SlicePlane;
 
 use super::findings_tests::{drag, findings, measured_again, quad_settings};
-use super::ui_tests::{orthanc, remote, settle, thin_client, workspace};
+use super::ui_tests::{orthanc, remote, settle, thin_client_in_quad, window_on, workspace};
 use super::*;
-use crate::cli::{OpenArgs, RenderingArgs};
 use crate::test_data::data;
-
-/// The window on `path` (a folder or a DICOMweb URL), series `series`, rendering here.
-fn window_on(
-    path: PathBuf,
-    series: Option<String>,
-    settings: PathBuf,
-) -> Harness<'static, DesktopApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1024.0, 720.0))
-        .wgpu()
-        .build_eframe(move |creation| {
-            DesktopApp::new(
-                creation,
-                OpenRequest {
-                    launch: Launch::Open(OpenArgs {
-                        path: Some(path),
-                        series,
-                        rendering: RenderingArgs {
-                            render: RenderPreference::Local,
-                            server: None,
-                            transport: crate::cli::FrameTransport::Auto,
-                        },
-                        ..OpenArgs::default()
-                    }),
-                    screenshot: None,
-                    settings_path: Some(settings),
-                },
-            )
-            .expect("the window starts")
-        })
-}
 
 /// A text attribute of `object`, without its padding (empty when absent).
 fn text(object: &InMemDicomObject, tag: dicom_core::Tag) -> String {
@@ -138,7 +106,7 @@ fn local_document(app: &DesktopApp) -> Option<Result<String, String>> {
 fn a_key_image_of_the_axial_ct_slice_and_a_snapshot_are_kept_in_the_findings_folder() {
     let (folder, settings) = quad_settings();
     let ct = data("ct-head-neck");
-    let mut harness = window_on(ct.clone(), None, settings);
+    let mut harness = window_on(Some(ct.clone()), None, settings);
     settle(&mut harness, "the CT in 2×2", |app| {
         app.full_frame_shown() && workspace(app).is_some_and(|w| w.slices[0].rect().is_some())
     });
@@ -263,17 +231,7 @@ fn connect_sends_key_image_and_snapshot_and_shows_where_the_server_kept_them() {
     let kept = state.path().join("findings");
     let server = epi_server(&kept);
     let url = format!("http://127.0.0.1:{}", server.address().port());
-    let mut harness = thin_client(url, state.path().join("settings.toml"));
-    settle(
-        &mut harness,
-        "the server's frames",
-        DesktopApp::full_frame_shown,
-    );
-    harness.get_by_label("2×2").click();
-    settle(&mut harness, "the server's 2×2 layout", |app| {
-        app.full_frame_shown()
-            && remote(app).is_some_and(|view| view.slice_cell(SlicePlane::Axial).is_some())
-    });
+    let mut harness = thin_client_in_quad(url, state.path().join("settings.toml"));
     harness.get_by_label("Findings").click();
     harness.run_steps(2);
 
@@ -348,7 +306,7 @@ fn a_pacs_series_sends_its_report_key_image_and_snapshot_to_the_pacs_and_reads_i
     let study_uid = series.images[0].identity.study_uid.clone();
     let (folder, settings) = quad_settings();
     let mut harness = window_on(
-        PathBuf::from(&url),
+        Some(PathBuf::from(&url)),
         Some(series.uid.clone()),
         settings.clone(),
     );
@@ -429,7 +387,11 @@ fn a_pacs_series_sends_its_report_key_image_and_snapshot_to_the_pacs_and_reads_i
     drop(harness);
 
     // Opened again: the ellipse comes back from the PACS's newest report.
-    let mut harness = window_on(PathBuf::from(&url), Some(series.uid.clone()), settings);
+    let mut harness = window_on(
+        Some(PathBuf::from(&url)),
+        Some(series.uid.clone()),
+        settings,
+    );
     settle(&mut harness, "the PACS series again", |app| {
         app.full_frame_shown() && workspace(app).is_some()
     });

@@ -10,7 +10,7 @@ use hounsfield_protocol::SlicePlane;
 use render_core::view::SliceFrame;
 
 use super::findings_tests::{drag, findings, phantom_server, quad_settings};
-use super::ui_tests::{remote, settle, thin_client, window, workspace};
+use super::ui_tests::{remote, settle, thin_client_in_quad, window, workspace};
 use super::*;
 use crate::desktop::plane_lines::line_direction;
 use crate::desktop::slice_view::FINDINGS_ON_STANDARD_PLANES;
@@ -156,16 +156,10 @@ fn connect_turns_the_servers_planes_by_a_lines_handle_and_resets_them() {
     let server = phantom_server();
     let url = format!("http://127.0.0.1:{}", server.address().port());
     let folder = tempfile::tempdir().expect("temp folder");
-    let mut harness = thin_client(url, folder.path().join("settings.toml"));
+    let mut harness = thin_client_in_quad(url, folder.path().join("settings.toml"));
     settle(
         &mut harness,
-        "the server's frames",
-        DesktopApp::full_frame_shown,
-    );
-    harness.get_by_label("2×2").click();
-    settle(
-        &mut harness,
-        "the server's 2×2 layout with its lines",
+        "the lines of the server's 2×2 layout",
         |app| {
             app.full_frame_shown()
                 && remote(app).is_some_and(|view| {

@@ -18,6 +18,16 @@ pub(super) const PATIENCE: Duration = Duration::from_secs(120);
 /// The window on `path` (the phantom without one), rendering here, with settings in
 /// `settings`.
 pub(super) fn window(path: Option<PathBuf>, settings: PathBuf) -> Harness<'static, DesktopApp> {
+    window_on(path, None, settings)
+}
+
+/// The window on `path` (a folder or a DICOMweb URL; the built-in sample without one),
+/// series `series`, rendering here.
+pub(super) fn window_on(
+    path: Option<PathBuf>,
+    series: Option<String>,
+    settings: PathBuf,
+) -> Harness<'static, DesktopApp> {
     Harness::builder()
         .with_size(egui::vec2(1024.0, 720.0))
         .wgpu()
@@ -27,6 +37,7 @@ pub(super) fn window(path: Option<PathBuf>, settings: PathBuf) -> Harness<'stati
                 OpenRequest {
                     launch: Launch::Open(OpenArgs {
                         path,
+                        series,
                         rendering: RenderingArgs {
                             render: RenderPreference::Local,
                             server: None,
@@ -403,6 +414,26 @@ pub(super) fn thin_client(url: String, settings: PathBuf) -> Harness<'static, De
             )
             .expect("the window starts")
         })
+}
+
+/// The window on the server at `url` in its 2×2 layout, once the server's 2×2 frame and
+/// the axial cell are shown.
+pub(super) fn thin_client_in_quad(url: String, settings: PathBuf) -> Harness<'static, DesktopApp> {
+    let mut harness = thin_client(url, settings);
+    settle(
+        &mut harness,
+        "the server's frames",
+        DesktopApp::full_frame_shown,
+    );
+    harness.get_by_label("2×2").click();
+    settle(&mut harness, "the server's 2×2 layout", |app| {
+        app.full_frame_shown()
+            && remote(app).is_some_and(|view| {
+                view.slice_cell(hounsfield_protocol::SlicePlane::Axial)
+                    .is_some()
+            })
+    });
+    harness
 }
 
 pub(super) fn remote(app: &DesktopApp) -> Option<&RemoteView> {
