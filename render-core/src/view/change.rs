@@ -82,22 +82,12 @@ impl ViewState {
                     CropBox::checked(min, max).map_err(|problem| format!("crop {problem}"))?;
             }
             ViewChange::TurnPlanes { plane, degrees } => {
-                let plane = SlicePlane::from_name(plane).ok_or_else(|| {
-                    format!(
-                        "unknown plane \"{}\" (known: axial, coronal, sagittal)",
-                        shortened_for_message(plane)
-                    )
-                })?;
+                let plane = checked_plane(plane)?;
                 self.slice_frame = self.slice_frame.turned(plane, degrees)?;
             }
             ViewChange::ResetPlanes => self.slice_frame = SliceFrame::STANDARD,
             ViewChange::Slab { plane, mm, mode } => {
-                let cell = SlicePlane::from_name(plane).ok_or_else(|| {
-                    format!(
-                        "unknown plane \"{}\" (known: axial, coronal, sagittal)",
-                        shortened_for_message(plane)
-                    )
-                })?;
+                let cell = checked_plane(plane)?;
                 let mode = SlabMode::from_name(mode).ok_or_else(|| {
                     format!(
                         "unknown slab mode \"{}\" (known: mip, minip, average)",
@@ -109,6 +99,16 @@ impl ViewState {
         }
         Ok(())
     }
+}
+
+/// The slice plane `name` names; the error lists the known ones.
+fn checked_plane(name: &str) -> Result<SlicePlane, String> {
+    SlicePlane::from_name(name).ok_or_else(|| {
+        format!(
+            "unknown plane \"{}\" (known: axial, coronal, sagittal)",
+            shortened_for_message(name)
+        )
+    })
 }
 
 /// Applies `change` to `shared`, the view as it travels, as [`ViewState::apply`] applies

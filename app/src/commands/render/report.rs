@@ -3,7 +3,7 @@
 
 use glam::DVec3;
 use render_core::Volume;
-use render_core::view::{MprOrientation, MprPlane, SlabMode};
+use render_core::view::{MprOrientation, MprPlane};
 use serde::Serialize;
 
 use crate::cli::RenderArgs;
@@ -85,11 +85,7 @@ impl DrawnPlane {
             centre_lps: plane.centre_lps.to_array(),
             mm_per_pixel: plane.mm_per_pixel(volume, size),
             slab_mm: plane.slab_mm,
-            slab_mode: match plane.slab_mode {
-                SlabMode::Mip => "mip",
-                SlabMode::Minip => "minip",
-                SlabMode::Average => "average",
-            },
+            slab_mode: plane.slab_mode.name(),
             pixel_to_lps: [0, 1, 2, 3].map(|row| matrix.col(row).to_array()),
         }
     }
