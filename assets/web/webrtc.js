@@ -2,7 +2,9 @@
 // it, the page offers a peer that receives H.264 as RTP into a hidden <video> and opens an
 // `input` data channel (unordered, no retransmission: the latest input wins). Each frame
 // the video presents is drawn into the canvas with the note the server sent for it on the
-// data channel (its frame_seq, the input it answers, its size), found by RTP timestamp.
+// data channel (its frame_seq, the input it answers, its size), found by RTP timestamp;
+// a frame presented before its note (the channel can run behind the video) waits a moment
+// for it, and is drawn without it at the last size known when it does not come.
 // The WebSocket stays for everything else, and carries the frames again whenever the
 // server says so (`transport`), or when this side gives up.
 
@@ -13,6 +15,9 @@ const CONTINUOUS = new Set(["orbit", "pan", "zoom", "window"]);
 const NO_FRAME_MS = 8000;
 /** Notes kept while their frames are on the way. */
 const MAX_NOTES = 256;
+/** How long a presented frame waits for a note still on the way before it is drawn
+ *  without one. */
+const NOTE_WAIT_MS = 250;
 
 /** Whether this browser can receive the frames over WebRTC and draw each with its note
  *  (WebCodecs not needed: outside a secure context the video element itself is drawn). */
@@ -51,7 +56,14 @@ export class WebRtcReceiver {
     this.channel = null;
     this.notes = new Map();
     this.lastNote = null;
+    /** A presented frame whose note has not come yet: { rtp, picture, timer }. */
+    this.waiting = null;
     this.framesShown = 0;
+    /** Frames the video presented, notes that came, and notes that came after their
+     *  frame (for the curious and the tests: `window.hounsfield.rtpStats`). */
+    this.presented = 0;
+    this.notesTaken = 0;
+    this.lateNotes = 0;
     this.timer = null;
     this.closed = false;
   }
@@ -96,12 +108,28 @@ export class WebRtcReceiver {
     return true;
   }
 
-  /** The server's inbound video figures (`getStats`), or null. */
+  /** The server's inbound video figures (`getStats`) with what this page did with them
+   *  (frames presented, notes taken, the input channel's and the video's state), or null. */
   async videoStats() {
     if (!this.pc) return null;
     const stats = await this.pc.getStats();
     for (const report of stats.values()) {
-      if (report.type === "inbound-rtp" && report.kind === "video") return report;
+      if (report.type === "inbound-rtp" && report.kind === "video") {
+        return {
+          framesReceived: report.framesReceived ?? 0,
+          framesDecoded: report.framesDecoded ?? 0,
+          keyFramesDecoded: report.keyFramesDecoded ?? 0,
+          packetsLost: report.packetsLost ?? 0,
+          pliCount: report.pliCount ?? 0,
+          presented: this.presented,
+          notes: this.notesTaken,
+          lateNotes: this.lateNotes,
+          channel: this.channel?.readyState ?? "none",
+          videoPaused: this.video.paused,
+          lastRtp: this.lastRtp ?? null,
+          lastNoteRtp: this.lastNoteRtp ?? null,
+        };
+      }
     }
     return null;
   }
@@ -110,6 +138,8 @@ export class WebRtcReceiver {
   close() {
     this.closed = true;
     clearTimeout(this.timer);
+    if (this.waiting) this.waiting.picture.close?.();
+    this.forget();
     if (this.pc) this.pc.close();
     this.pc = null;
     this.channel = null;
@@ -131,8 +161,40 @@ export class WebRtcReceiver {
       return;
     }
     if (note?.type !== "frame") return;
+    this.notesTaken += 1;
+    this.lastNoteRtp = note.rtp;
+    this.lastNote = note;
+    if (this.waiting?.rtp === note.rtp) {
+      // Its frame was presented first (the channel ran behind the video): drawn now, named.
+      const { picture } = this.waiting;
+      this.forget();
+      this.lateNotes += 1;
+      this.show(note, true, picture);
+      return;
+    }
     this.notes.set(note.rtp, note);
     if (this.notes.size > MAX_NOTES) this.notes.delete(this.notes.keys().next().value);
+  }
+
+  /** Draws `picture` with the header of `note` (`named`: its own note). */
+  show(note, named, picture) {
+    this.framesShown += 1;
+    this.onFrame(header(note, named), picture);
+  }
+
+  /** Draws the frame waiting for its note with the last note known (its size), or lets it
+   *  go when none is known yet. */
+  flushWaiting() {
+    if (!this.waiting) return;
+    const { picture } = this.waiting;
+    this.forget();
+    if (this.lastNote) this.show(this.lastNote, false, picture);
+    else picture.close?.();
+  }
+
+  forget() {
+    clearTimeout(this.waiting?.timer);
+    this.waiting = null;
   }
 
   /** The picture the video presents now: a VideoFrame where WebCodecs is, else the video
@@ -148,16 +210,23 @@ export class WebRtcReceiver {
     if (this.closed) return;
     this.video.requestVideoFrameCallback((_, metadata) => {
       if (this.closed) return;
-      const note = this.notes.get(metadata.rtpTimestamp);
+      this.presented += 1;
+      this.lastRtp = metadata.rtpTimestamp;
+      // The frame before, still without its note, is drawn as it is: this one is newer.
+      this.flushWaiting();
+      const rtp = metadata.rtpTimestamp;
+      const note = this.notes.get(rtp);
       if (note) {
-        this.notes.delete(metadata.rtpTimestamp);
-        this.lastNote = note;
-      }
-      // A frame whose note was lost is still drawn, at the size of the last one known.
-      const known = note ?? this.lastNote;
-      if (known) {
-        this.framesShown += 1;
-        this.onFrame(header(known, note !== undefined), this.picture(metadata));
+        this.notes.delete(rtp);
+        this.show(note, true, this.picture(metadata));
+      } else {
+        // Its note may be on the way (the data channel can run behind the video): it waits
+        // a moment, then is drawn at the size of the last note known (or let go).
+        const waiting = { rtp, picture: this.picture(metadata), timer: null };
+        waiting.timer = setTimeout(() => {
+          if (this.waiting === waiting) this.flushWaiting();
+        }, NOTE_WAIT_MS);
+        this.waiting = waiting;
       }
       this.watch();
     });

@@ -761,6 +761,35 @@ fn over_https_on_a_network_name_the_web_client_decodes_h264_and_over_http_gets_j
     });
 }
 
+/// JavaScript that hands every data channel message to the page 200 ms late, as a loaded
+/// machine's channel can run behind the video.
+const LATE_NOTES: &str = r#"
+const setOnMessage = Object.getOwnPropertyDescriptor(RTCDataChannel.prototype, "onmessage").set;
+Object.defineProperty(RTCDataChannel.prototype, "onmessage", {
+  configurable: true,
+  set(handler) { setOnMessage.call(this, (event) => setTimeout(() => handler(event), 200)); },
+});
+"#;
+
+#[test]
+fn over_webrtc_a_frame_presented_before_its_note_waits_for_it_and_is_drawn_named() {
+    with_page_at(webrtc_server(), "/", Some(LATE_NOTES), async |page, _| {
+        wait_for_the_phantom(page).await;
+        // Every note comes after its frame; the frames are drawn all the same, named.
+        turn_over_webrtc(page, "the drag over WebRTC with late notes").await;
+        let stats = page
+            .eval("(({ presented, notesTaken, lateNotes }) => ({ presented, notesTaken, lateNotes }))(window.hounsfieldWebRtc)")
+            .await;
+        let late = stats["lateNotes"].as_u64().unwrap_or(0);
+        assert!(late >= 1, "frames waited for their notes: {stats}");
+        let named = page.eval("window.hounsfield.rtpNamed").await;
+        assert!(
+            named.as_u64().unwrap_or(0) >= 5,
+            "frames drawn with their own notes: {named}, {stats}"
+        );
+    });
+}
+
 #[test]
 fn outside_a_secure_context_the_page_takes_h264_over_webrtc_and_jpeg_on_the_websocket() {
     let mut config = browser_config();

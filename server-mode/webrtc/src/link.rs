@@ -200,8 +200,8 @@ impl WebRtcLink {
         let epoch = *self.epoch.get_or_insert(now);
         let ticks = now.saturating_duration_since(epoch).as_micros() * RTP_HZ / 1_000_000;
         let rtp = u64::try_from(ticks).unwrap_or(u64::MAX);
-        // A full queue drops the frame (and its note): the next keyframe mends the picture.
-        peer.write(rtp, Arc::from(payload));
+        // The note goes first: the page draws a frame with its note, and a frame presented
+        // before its note has to wait for it.
         let note = FrameNote::of(header, frame_seq, rtp);
         match serde_json::to_string(&note) {
             Ok(text) => {
@@ -209,6 +209,8 @@ impl WebRtcLink {
             }
             Err(error) => tracing::error!(%error, "a frame note did not serialise"),
         }
+        // A full queue drops the frame (and its note): the next keyframe mends the picture.
+        peer.write(rtp, Arc::from(payload));
         Carried::WebRtc(switch)
     }
 }
