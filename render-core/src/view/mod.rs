@@ -6,10 +6,12 @@
 pub mod change;
 pub mod layout;
 pub mod mpr;
+pub mod series_link;
 pub mod slice_frame;
 
 pub use layout::{Cell, Layout};
 pub use mpr::{MprOrientation, MprPlane, PlaneGeometry, SlabMode, SlicePlane};
+pub use series_link::{SeriesLink, nearest_slices};
 pub use slice_frame::SliceFrame;
 
 pub use hounsfield_vocabulary::{CellSlabs, CropInfo, SharedView, Slab, WindowInfo};
