@@ -226,6 +226,14 @@ pub struct OpenArgs {
     /// shown, then close (for tests).
     #[arg(long, value_name = "OUT.png", hide = true)]
     pub screenshot: Option<PathBuf>,
+    /// A second series to read beside the first (a prior, or another series of the study):
+    /// a file, folder or DICOMDIR. Linked by frame of reference when both have the same,
+    /// else by an offset set in the window.
+    #[arg(long, value_name = "PATH")]
+    pub beside: Option<PathBuf>,
+    /// The series id (or number) of `--beside`'s path; default: its largest series.
+    #[arg(long, value_name = "SERIES", requires = "beside")]
+    pub beside_series: Option<String>,
     /// Start with the 3D view cropped to a box: fractions 0..1 of the volume along i, j, k
     /// (towards the patient's left, posterior, superior), e.g. `0.5,0,0,1,1,1` for the
     /// left half.

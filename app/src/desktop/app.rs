@@ -3,6 +3,7 @@
 //! toolbar, the switch between rendering here and streaming, the share dialog, screenshots
 //! and keyboard shortcuts each have a module of their own beside this one.
 
+mod beside_panel;
 mod capture;
 mod certificate_prompt;
 mod crop_panel;
@@ -35,6 +36,7 @@ use super::thin_client::connection::{
 use super::thin_client::remote_view::{RemoteView, START_VIEWPORT};
 use super::workspace::LocalWorkspace;
 use crate::cli::{FrameTransport, RenderPreference};
+use beside_panel::BesideState;
 use capture::Screenshot;
 use hounsfield_tls::Fingerprint;
 
@@ -103,6 +105,10 @@ pub struct DesktopApp {
     findings_panel_opened: bool,
     /// The crop box the 3D view starts with (`--crop`).
     start_crop: Option<CropBox>,
+    /// A second series beside the first (`--beside`, or a row's "Open beside").
+    beside: Option<BesideState>,
+    /// The series to open beside the first once it is shown (`--beside`).
+    start_beside: Option<OpenChoice>,
 }
 
 impl DesktopApp {
@@ -140,6 +146,7 @@ impl DesktopApp {
         browser.pacs.url = settings.pacs_url.clone().unwrap_or_default();
         let mut show_browser = false;
         let mut start_crop = None;
+        let mut start_beside = None;
         let transport = match &request.launch {
             Launch::Open(args) => args.rendering.transport,
             Launch::Connect(args) => args.transport,
@@ -147,6 +154,10 @@ impl DesktopApp {
         let (state, preference, server) = match request.launch {
             Launch::Open(args) => {
                 start_crop = args.crop;
+                start_beside = args.beside.clone().map(|path| OpenChoice {
+                    path,
+                    series: args.beside_series.clone(),
+                });
                 if let Some(url) = &args.rendering.server {
                     settings.remember_server(url, None);
                 }
@@ -231,6 +242,8 @@ impl DesktopApp {
             show_findings: false,
             findings_panel_opened: false,
             start_crop,
+            beside: None,
+            start_beside,
         };
         app.save_settings();
         Ok(app)
@@ -454,7 +467,7 @@ impl DesktopApp {
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_millis(100));
             }
-            State::Local(view) => view.ui(ui),
+            State::Local(_) => self.local_views(ui),
             State::Remote { view, .. } => view.ui(ui),
             State::Failed(error) => {
                 ui.centered_and_justified(|ui| {
@@ -546,6 +559,15 @@ impl eframe::App for DesktopApp {
         if let Some(choice) = chosen {
             self.open(choice, &ctx, frame.wgpu_render_state());
         }
+        let beside = self.browser.beside.take().or_else(|| {
+            matches!(self.state, State::Local(_))
+                .then(|| self.start_beside.take())
+                .flatten()
+        });
+        if let Some(choice) = beside {
+            self.open_beside(choice, &ctx, frame.wgpu_render_state());
+        }
+        self.poll_beside(frame.wgpu_render_state());
         self.crop_panel(ui);
         self.findings_panel(ui);
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
@@ -558,6 +580,8 @@ impl eframe::App for DesktopApp {
     }
 }
 
+#[cfg(test)]
+mod beside_tests;
 #[cfg(test)]
 mod findings_tests;
 #[cfg(test)]

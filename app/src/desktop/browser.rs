@@ -87,6 +87,8 @@ pub struct SeriesBrowser {
     problem: Option<String>,
     /// The series being shown, highlighted in the list.
     pub current: Option<String>,
+    /// A series the reader asked to open beside the one shown (a row's menu).
+    pub beside: Option<OpenChoice>,
 }
 
 impl SeriesBrowser {
@@ -105,6 +107,7 @@ impl SeriesBrowser {
             typed: String::new(),
             problem: None,
             current: None,
+            beside: None,
         }
     }
 
@@ -208,8 +211,10 @@ impl SeriesBrowser {
                         ui.label(format!("reading {}", root.display()));
                     });
                 }
-                if let Some(picked) = self.studies_ui(ui) {
-                    choice = Some(picked);
+                match self.studies_ui(ui) {
+                    Some(Pick::Open(picked)) => choice = Some(picked),
+                    Some(Pick::Beside(picked)) => self.beside = Some(picked),
+                    None => {}
                 }
             });
         if !recent.is_empty() {
@@ -232,7 +237,7 @@ impl SeriesBrowser {
         choice
     }
 
-    fn studies_ui(&self, ui: &mut egui::Ui) -> Option<OpenChoice> {
+    fn studies_ui(&self, ui: &mut egui::Ui) -> Option<Pick> {
         let scanned = self.scanned.as_ref()?;
         let mut choice = None;
         if scanned.patients.is_empty() {
@@ -259,8 +264,9 @@ impl SeriesBrowser {
         choice
     }
 
-    /// One study's heading and its series, each with its thumbnail; the series clicked.
-    fn study_ui(&self, ui: &mut egui::Ui, root: &Path, study: &StudyRow) -> Option<OpenChoice> {
+    /// One study's heading and its series, each with its thumbnail; the series clicked, or
+    /// picked from its menu to open beside.
+    fn study_ui(&self, ui: &mut egui::Ui, root: &Path, study: &StudyRow) -> Option<Pick> {
         let mut choice = None;
         egui::CollapsingHeader::new(study.heading.as_str())
             .default_open(true)
@@ -287,11 +293,17 @@ impl SeriesBrowser {
                             Some(why) => button.on_disabled_hover_text(why),
                             None => button.on_hover_text(&series.id),
                         };
+                        let picked = OpenChoice {
+                            path: root.to_path_buf(),
+                            series: Some(series.id.clone()),
+                        };
+                        button.context_menu(|menu| {
+                            if menu.button("Open beside").clicked() {
+                                choice = Some(Pick::Beside(picked.clone()));
+                            }
+                        });
                         if button.clicked() {
-                            choice = Some(OpenChoice {
-                                path: root.to_path_buf(),
-                                series: Some(series.id.clone()),
-                            });
+                            choice = Some(Pick::Open(picked));
                         }
                     });
                 }
@@ -385,6 +397,14 @@ impl SeriesBrowser {
             Err(error) => self.problem = Some(format!("cannot open a file: {error}")),
         }
     }
+}
+
+/// What a series row was picked for.
+enum Pick {
+    /// To open in place of the series shown.
+    Open(OpenChoice),
+    /// To open beside it.
+    Beside(OpenChoice),
 }
 
 /// Which system dialog to show.

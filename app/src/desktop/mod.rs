@@ -2,6 +2,7 @@
 //! eframe's own wgpu device.
 
 mod app;
+mod beside;
 mod browser;
 mod crop_control;
 mod findings;

@@ -48,6 +48,15 @@ pub struct LocalFindings {
 }
 
 impl LocalFindings {
+    /// The series' FrameOfReferenceUID, when it has one (a series beside it is linked by
+    /// it).
+    pub fn frame_of_reference(&self) -> Option<&str> {
+        self.subject
+            .as_ref()
+            .map(|subject| subject.frame_of_reference_uid.as_str())
+            .filter(|uid| !uid.is_empty())
+    }
+
     /// Findings on `subject`'s series, none yet, kept where `keeping` says.
     fn new(subject: Option<ReportSubject>, keeping: Result<Keeping, String>) -> Self {
         Self {
