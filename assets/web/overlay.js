@@ -1,5 +1,5 @@
 // What the browser draws over the server's 2×2 frame: the lines between the cells, each
-// slice's name and orientation letters, the crosshair where the server says it shows in
+// slice's name and orientation letters (from its turned axes when the planes are turned), the crosshair where the server says it shows in
 // each slice (the other planes' lines through it, turned or not, with the handles that
 // turn them), and the rulers and findings on the slices (the selected finding with its
 // handles). The server draws the images only; this SVG lies over the canvas and uses its
@@ -7,7 +7,7 @@
 
 import { handlesOf } from "./finding-handles.js";
 import { quadCells } from "./input.js";
-import { HANDLE_RADIUS_PX, planeLines } from "./planes.js";
+import { HANDLE_RADIUS_PX, axesOf, planeLines, standardNormal } from "./planes.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -24,6 +24,35 @@ export const SLICE_EDGES = [
   { plane: "coronal", left: "R", right: "L", top: "S", bottom: "I" },
   { plane: "sagittal", left: "A", right: "P", top: "S", bottom: "I" },
 ];
+
+/** The letter of the patient direction `v` (LPS) points most along: L/R, P/A, S/I. */
+export function directionLetter([x, y, z]) {
+  const [ax, ay, az] = [Math.abs(x), Math.abs(y), Math.abs(z)];
+  if (ax >= ay && ax >= az) return x >= 0 ? "L" : "R";
+  if (ay >= az) return y >= 0 ? "P" : "A";
+  return z >= 0 ? "S" : "I";
+}
+
+/**
+ * `edges` (a row of SLICE_EDGES) as `geometry` turns its plane: the letters of the cell's
+ * turned right and down, and the name "oblique …" when the plane itself is tilted; as they
+ * are while the planes are standard.
+ */
+export function turnedEdges(edges, geometry) {
+  if (!geometry?.planes?.[edges.plane]) return { ...edges, name: edges.plane };
+  const { right, down, normal } = axesOf(geometry, edges.plane);
+  const standard = standardNormal(edges.plane);
+  const tilted = Math.hypot(...normal.map((value, i) => value - standard[i])) > 1e-6;
+  const minus = (v) => v.map((value) => -value);
+  return {
+    plane: edges.plane,
+    name: tilted ? `oblique ${edges.plane}` : edges.plane,
+    left: directionLetter(minus(right)),
+    right: directionLetter(right),
+    top: directionLetter(minus(down)),
+    bottom: directionLetter(down),
+  };
+}
 
 function element(name, attributes, text) {
   const node = document.createElementNS(SVG, name);
@@ -53,7 +82,8 @@ export function drawOverlay(svg, layout, width, height, geometry, rulers = [], f
     element("line", { class: "divider", x1: 0, y1: middle.y, x2: width, y2: middle.y }),
     element("text", { class: "name", x: 6, y: 16 }, "3D"),
   );
-  SLICE_EDGES.forEach((edges, n) => {
+  SLICE_EDGES.forEach((standardEdges, n) => {
+    const edges = turnedEdges(standardEdges, geometry);
     const cell = cells[n + 1];
     const group = element("g", { "data-plane": edges.plane });
     const right = cell.x + cell.width;
@@ -83,7 +113,7 @@ export function drawOverlay(svg, layout, width, height, geometry, rulers = [], f
       group.append(crosshair);
     }
     group.append(
-      element("text", { class: "name", x: cell.x + 6, y: cell.y + 16 }, edges.plane),
+      element("text", { class: "name", x: cell.x + 6, y: cell.y + 16 }, edges.name),
       element("text", { class: "letter", "data-edge": "left", x: cell.x + 6, y: centreY, "text-anchor": "start", "dominant-baseline": "middle" }, edges.left),
       element("text", { class: "letter", "data-edge": "right", x: right - 6, y: centreY, "text-anchor": "end", "dominant-baseline": "middle" }, edges.right),
       element("text", { class: "letter", "data-edge": "top", x: centreX, y: cell.y + 6, "text-anchor": "middle", "dominant-baseline": "hanging" }, edges.top),

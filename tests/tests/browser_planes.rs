@@ -184,6 +184,13 @@ fn a_drag_of_a_lines_handle_turns_the_planes_and_reset_planes_brings_them_back()
             crosshair_before,
             "the crosshair stays"
         );
+        // The tilted cells say so; the axial one, turned in its own plane only, does not.
+        assert_eq!(
+            page.eval("[...document.querySelectorAll('#overlay g[data-plane] .name')].map((n) => n.textContent)")
+                .await,
+            json!(["axial", "oblique coronal", "oblique sagittal"]),
+            "the cells' names"
+        );
         // The coronal line is drawn along its new direction.
         let (_, _, now) = handle_towards(page, "axial", "coronal", 30.0).await;
         assert!(
@@ -245,6 +252,12 @@ fn a_drag_of_a_lines_handle_turns_the_planes_and_reset_planes_brings_them_back()
             coronal < 0.005,
             "the coronal picture is not back: {:.2} %",
             coronal * 100.0
+        );
+        assert_eq!(
+            page.eval("[...document.querySelectorAll('#overlay g[data-plane] .name')].map((n) => n.textContent)")
+                .await,
+            json!(["axial", "coronal", "sagittal"]),
+            "the cells' names after Reset planes"
         );
         let (_, _, level) = handle_towards(page, "axial", "coronal", 0.0).await;
         assert!(level.abs() < 1.0, "the coronal line level again: {level}°");
