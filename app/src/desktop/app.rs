@@ -335,6 +335,8 @@ impl DesktopApp {
         self.browser.current = choice.series.clone();
         self.note = None;
         self.stop_sharing("the share ended: another series was opened");
+        // Linked to the series that gives way, the one beside goes with it.
+        self.beside = None;
         if let State::Local(workspace) = &self.state
             && workspace.findings.list.unsaved()
         {
