@@ -13,6 +13,7 @@ mod findings;
 mod mirror;
 mod overlay;
 mod pointer;
+mod slabs;
 mod status;
 mod turn;
 
@@ -306,6 +307,7 @@ impl RemoteView {
                     self.paint_measurements(&ui.painter_at(rect), rect);
                     self.paint_findings(&ui.painter_at(rect), rect);
                 }
+                self.slab_controls(ui, rect);
             }
             None => {
                 ui.painter().text(
