@@ -585,6 +585,8 @@ impl eframe::App for DesktopApp {
 #[cfg(test)]
 mod beside_tests;
 #[cfg(test)]
+mod curved_tests;
+#[cfg(test)]
 mod findings_tests;
 #[cfg(test)]
 mod key_image_tests;

@@ -5,6 +5,7 @@ mod app;
 mod beside;
 mod browser;
 mod crop_control;
+mod curved_view;
 mod findings;
 mod gestures;
 mod loading;

@@ -5,6 +5,7 @@
 //! ruler, and the findings drawn on it (on the standard planes).
 
 mod geometry;
+mod path_marks;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
@@ -137,6 +138,8 @@ pub struct SliceView {
     lines: Option<PlaneLines>,
     /// A line's handle being dragged.
     turning: Option<PlaneTurn>,
+    /// A point clicked with the Path tool, for the curved reformat to take.
+    path_click: Option<DVec3>,
 }
 
 /// Wheel movement (points) that moves one slice.
@@ -156,6 +159,7 @@ impl SliceView {
             shown: None,
             lines: None,
             turning: None,
+            path_click: None,
         }
     }
 
@@ -443,6 +447,11 @@ impl SliceView {
                 SliceTool::Crosshair => link.crosshair = lps,
                 // Findings take their gestures apart (`findings_gesture`).
                 SliceTool::Select | SliceTool::Draw(_) => {}
+                SliceTool::Path => {
+                    if response.clicked() {
+                        self.path_click = Some(lps);
+                    }
+                }
                 SliceTool::Measure => {
                     if response.drag_started() || response.clicked() {
                         self.ruler = Some((lps, lps));

@@ -12,6 +12,7 @@ use render_core::view::change::ViewChange;
 use render_core::view::{CellSlabs, SliceFrame};
 use render_core::{Volume, Window};
 
+use super::curved_view::CurvedView;
 use super::findings::{LocalFindings, PanelAction, SliceTool};
 use super::slab_control::slab_control;
 use super::slice_view::{SliceLink, SliceView};
@@ -32,6 +33,8 @@ pub struct LocalWorkspace {
     pub layout: Layout,
     /// The series' findings.
     pub findings: LocalFindings,
+    /// The path clicked with the Path tool and its curved reformat.
+    pub curved: CurvedView,
 }
 
 impl LocalWorkspace {
@@ -66,6 +69,7 @@ impl LocalWorkspace {
                 link,
                 layout,
                 findings,
+                curved: CurvedView::default(),
             },
             warnings,
         )
@@ -257,8 +261,25 @@ impl LocalWorkspace {
                         ui.ctx().request_repaint();
                     }
                 }
+                self.curved_path(ui);
                 ui.allocate_rect(whole, egui::Sense::hover());
             }
+        }
+    }
+
+    /// Takes the points clicked with the Path tool, draws the path over the slices and
+    /// shows its curved reformat.
+    fn curved_path(&mut self, ui: &egui::Ui) {
+        for slice in &mut self.slices {
+            if let Some(lps) = slice.take_path_click() {
+                self.curved.add(lps);
+            }
+        }
+        for slice in &self.slices {
+            slice.paint_path(ui.painter(), &self.curved.points);
+        }
+        if let Some(volume) = self.renderer.volume().cloned() {
+            self.curved.window_ui(ui.ctx(), &volume, self.link.window);
         }
     }
 }

@@ -136,7 +136,12 @@ fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
         .on_hover_text("3D, axial, coronal and sagittal (key 2)");
     if workspace.layout == Layout::Quad {
         ui.separator();
-        tool_choice(ui, &mut workspace.link.tool, &mut workspace.findings.note);
+        tool_choice(
+            ui,
+            &mut workspace.link.tool,
+            &mut workspace.findings.note,
+            true,
+        );
         if reset_planes_button(ui, !workspace.link.frame.is_standard()) {
             workspace.reset_planes();
         }
@@ -186,7 +191,7 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
     }
     if mirror.layout == Layout::Quad {
         ui.separator();
-        tool_choice(ui, &mut view.tool, &mut view.findings.note);
+        tool_choice(ui, &mut view.tool, &mut view.findings.note, false);
         if ui
             .button("Clear rulers")
             .on_hover_text("shift-drag on a slice measures whatever the tool; Esc cancels")

@@ -16,6 +16,8 @@ pub enum SliceTool {
     Select,
     /// Draws a finding of this kind.
     Draw(FindingKind),
+    /// Adds a point to the curved reformat's path.
+    Path,
 }
 
 /// The kinds the tools draw (the ruler has a tool of its own), in the toolbar's order.
@@ -46,14 +48,19 @@ fn how_drawn(kind: FindingKind) -> &'static str {
     }
 }
 
-/// The slice tools' buttons, and the arrow's note while the arrow tool is chosen.
-pub fn tool_choice(ui: &mut egui::Ui, tool: &mut SliceTool, note: &mut String) {
+/// The slice tools' buttons (the Path tool's where `with_path`: views rendered here draw
+/// the curved reformat), and the arrow's note while the arrow tool is chosen.
+pub fn tool_choice(ui: &mut egui::Ui, tool: &mut SliceTool, note: &mut String, with_path: bool) {
     ui.selectable_value(tool, SliceTool::Crosshair, "Crosshair")
         .on_hover_text("a click on a slice moves the crosshair (key C)");
     ui.selectable_value(tool, SliceTool::Measure, "Ruler")
         .on_hover_text("drag on a slice to measure a distance (key M)");
     ui.selectable_value(tool, SliceTool::Select, "Select")
         .on_hover_text("click a finding to select it, drag it to move it, drag a handle to reshape it; Delete removes it");
+    if with_path {
+        ui.selectable_value(tool, SliceTool::Path, "Path")
+            .on_hover_text("click points along a vessel on any slice: the curved reformat straightens the path");
+    }
     for kind in DRAWN_KINDS {
         let name = kind_label(kind);
         let mut label = name.to_string();
