@@ -34,6 +34,8 @@ pub struct CurvedView {
     ruler: Option<(egui::Pos2, egui::Pos2)>,
     /// The grey window of a volume without one of its own, worked out once.
     default_window: Option<Window>,
+    /// Where the picture was last shown (egui points).
+    shown_rect: Option<egui::Rect>,
 }
 
 /// A straightened picture and the path, turn and window it shows.
@@ -68,6 +70,12 @@ impl CurvedView {
         CurvedPath::through(&self.points)
             .ok()
             .map(|path| path.length_mm())
+    }
+
+    /// Where the picture was last shown on screen.
+    #[cfg(test)]
+    pub fn picture_rect(&self) -> Option<egui::Rect> {
+        self.shown_rect
     }
 
     /// The ruler's length (mm along the path and across it), while one is drawn.
@@ -185,6 +193,7 @@ impl CurvedView {
             egui::Image::new((drawn.texture.id(), size * scale))
                 .sense(egui::Sense::click_and_drag()),
         );
+        self.shown_rect = Some(shown.rect);
         let to_picture = |pos: egui::Pos2| {
             egui::pos2(
                 (pos.x - shown.rect.min.x) / scale,
@@ -192,8 +201,9 @@ impl CurvedView {
             )
         };
         let to_screen = |pos: egui::Pos2| shown.rect.min + pos.to_vec2() * scale;
+        // The ruler starts where the button went down, not where the drag was first seen.
         if shown.drag_started()
-            && let Some(pos) = shown.interact_pointer_pos()
+            && let Some(pos) = ui.input(|input| input.pointer.press_origin())
         {
             self.ruler = Some((to_picture(pos), to_picture(pos)));
         } else if shown.dragged()

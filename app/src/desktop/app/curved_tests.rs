@@ -7,7 +7,7 @@ use egui_kittest::kittest::Queryable;
 use glam::DVec3;
 use render_core::curved::{Across, CurvedPath, straighten};
 
-use super::findings_tests::quad_settings;
+use super::findings_tests::{drag, quad_settings};
 use super::ui_tests::{settle, window, workspace};
 use super::*;
 use crate::desktop::curved_view::CURVED_SIZE;
@@ -78,6 +78,22 @@ fn points_clicked_with_the_path_tool_are_straightened_along_the_path_and_turned_
     assert!(
         harness.query_by_label(&length).is_some(),
         "the window says {length:?}"
+    );
+
+    // A ruler down the whole picture measures the path's length along it.
+    let picture = workspace(harness.state())
+        .and_then(|w| w.curved.picture_rect())
+        .expect("the picture shown");
+    let (top, bottom) = (picture.center_top(), picture.center_bottom());
+    drag(&mut harness, top, bottom);
+    let measured = workspace(harness.state())
+        .and_then(|w| w.curved.ruler_mm())
+        .expect("a ruler on the picture");
+    let pixel_mm = shown.mm_per_pixel * f64::from(CURVED_SIZE[1]) / f64::from(picture.height());
+    assert!(
+        (measured - path.length_mm()).abs() <= 2.0 * pixel_mm,
+        "the ruler down the picture: {measured:.2} mm; the path: {:.2} mm",
+        path.length_mm()
     );
 
     // The rotating view: a quarter turn about the path straightens another picture.
