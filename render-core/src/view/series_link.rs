@@ -56,8 +56,11 @@ impl SeriesLink {
 /// nearest slice of `volume`'s own grid: the plane shown is then one the scanner acquired
 /// (or a whole row or column of it) rather than one between two. A normal is matched to
 /// the volume axis it is nearest; a point outside the volume is brought to its first or
-/// last slice.
+/// last slice, and one that is not a point at all (not finite) to its centre.
 pub fn nearest_slices(volume: &Volume, frame: &SliceFrame, lps: DVec3) -> DVec3 {
+    if !lps.is_finite() {
+        return volume.centre_lps();
+    }
     let mut ijk = volume.lps_to_voxel(lps);
     let mut snapped = [false; 3];
     for plane in SlicePlane::ALL {
@@ -144,5 +147,7 @@ mod tests {
         // Past the last slice: the last one.
         let outside = nearest_slices(&volume, &SliceFrame::STANDARD, DVec3::new(90.0, 0.0, 0.0));
         assert!((outside.x - 20.0).abs() < 1e-9, "{outside}");
+        let nowhere = nearest_slices(&volume, &SliceFrame::STANDARD, DVec3::NAN);
+        assert_eq!(nowhere, volume.centre_lps());
     }
 }
