@@ -252,3 +252,79 @@ fn without_one_frame_of_reference_the_series_beside_follows_by_the_offset_set() 
         "the T1 shows its slice nearest the phantom's crosshair plus the offset: {along:.2} mm off"
     );
 }
+
+#[test]
+fn the_3d_view_turns_and_zooms_together_and_the_window_follows_only_when_linked() {
+    let (_folder, mut harness) = window_beside("mr-lumbar/SagT2frFSES", "mr-lumbar/SagT1Flair");
+    // The 3D view dragged round by the T2's: the T1's turns and zooms with it.
+    let State::Local(first) = &mut harness.state_mut().state else {
+        panic!("rendered here");
+    };
+    let camera = &mut first.view3d.view.camera;
+    camera.direction = DVec3::new(1.0, 1.0, 0.0).normalize();
+    camera.up = DVec3::Z;
+    camera.zoom = 2.0;
+    harness.run_steps(3);
+    let second = beside(harness.state())
+        .expect("beside")
+        .workspace
+        .view3d
+        .view
+        .camera;
+    assert!(
+        second
+            .direction
+            .distance(DVec3::new(1.0, 1.0, 0.0).normalize())
+            < 1e-12
+    );
+    assert!(
+        second.up.distance(DVec3::Z) < 1e-12 && second.zoom == 2.0,
+        "{second:?}"
+    );
+
+    // W/L apart: the T2's window stays its own.
+    let apart = render_core::Window {
+        width: 500.0,
+        center: 250.0,
+    };
+    let State::Local(first) = &mut harness.state_mut().state else {
+        panic!("rendered here");
+    };
+    first.set_window(apart);
+    harness.run_steps(3);
+    let second = beside(harness.state())
+        .expect("beside")
+        .workspace
+        .link
+        .window;
+    assert_ne!(second, Some(apart), "the windows are apart until linked");
+
+    // Linked: ticking "link W/L" takes the T2's window, and the next change follows.
+    harness.get_by_label("link W/L").click();
+    harness.run_steps(3);
+    let second = beside(harness.state())
+        .expect("beside")
+        .workspace
+        .link
+        .window;
+    assert_eq!(
+        second,
+        Some(apart),
+        "linking takes the first series' window"
+    );
+    let changed = render_core::Window {
+        width: 900.0,
+        center: 400.0,
+    };
+    let State::Local(first) = &mut harness.state_mut().state else {
+        panic!("rendered here");
+    };
+    first.set_window(changed);
+    harness.run_steps(3);
+    let second = beside(harness.state())
+        .expect("beside")
+        .workspace
+        .link
+        .window;
+    assert_eq!(second, Some(changed), "a linked window follows");
+}
