@@ -761,6 +761,20 @@ fn over_https_on_a_network_name_the_web_client_decodes_h264_and_over_http_gets_j
     });
 }
 
+#[test]
+fn over_webrtc_a_reader_who_looks_a_while_before_dragging_still_gets_the_frames_over_rtp() {
+    with_page_at(webrtc_server(), "/", None, async |page, _| {
+        wait_for_the_phantom(page).await;
+        // The peer connects and then idles: no frame goes over RTP until a drag.
+        page.wait_for("window.hounsfieldWebRtc?.pc?.connectionState === 'connected'")
+            .await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let reason = page.eval("window.hounsfield.transportReason").await;
+        assert_eq!(reason, Value::Null, "the page kept its idle peer: {reason}");
+        turn_over_webrtc(page, "a drag after ten seconds of looking").await;
+    });
+}
+
 /// JavaScript that hands every data channel message to the page 200 ms late, as a loaded
 /// machine's channel can run behind the video.
 const LATE_NOTES: &str = r#"
