@@ -64,6 +64,8 @@ export class WebRtcReceiver {
     this.presented = 0;
     this.notesTaken = 0;
     this.lateNotes = 0;
+    this.pictureErrors = 0;
+    this.pictureError = null;
     this.timer = null;
     this.closed = false;
   }
@@ -126,6 +128,8 @@ export class WebRtcReceiver {
           presented: this.presented,
           notes: this.notesTaken,
           lateNotes: this.lateNotes,
+          pictureErrors: this.pictureErrors,
+          pictureError: this.pictureError,
           channel: this.channel?.readyState ?? "none",
           videoPaused: this.video.paused,
           lastRtp: this.lastRtp ?? null,
@@ -199,11 +203,17 @@ export class WebRtcReceiver {
   }
 
   /** The picture the video presents now: a VideoFrame where WebCodecs is, else the video
-   *  element itself (drawable as it is, with nothing to close). */
+   *  element itself (drawable as it is, with nothing to close); null when the browser
+   *  cannot take it (counted in `pictureErrors`, the last reason kept). */
   picture(metadata) {
-    return typeof VideoFrame === "undefined"
-      ? this.video
-      : new VideoFrame(this.video, { timestamp: metadata.mediaTime * 1e6 });
+    if (typeof VideoFrame === "undefined") return this.video;
+    try {
+      return new VideoFrame(this.video, { timestamp: Math.round(metadata.mediaTime * 1e6) });
+    } catch (error) {
+      this.pictureErrors += 1;
+      this.pictureError = String(error?.message ?? error);
+      return null;
+    }
   }
 
   /** Draws every frame the video presents, named by its note. */
@@ -211,25 +221,29 @@ export class WebRtcReceiver {
     if (this.closed) return;
     this.video.requestVideoFrameCallback((_, metadata) => {
       if (this.closed) return;
+      // The next presentation is asked for first: nothing below can end the chain (a
+      // frame the browser would not hand over once stopped every frame after it).
+      this.watch();
       this.presented += 1;
       this.lastRtp = metadata.rtpTimestamp;
       // The frame before, still without its note, is drawn as it is: this one is newer.
       this.flushWaiting();
+      const picture = this.picture(metadata);
+      if (!picture) return;
       const rtp = metadata.rtpTimestamp;
       const note = this.notes.get(rtp);
       if (note) {
         this.notes.delete(rtp);
-        this.show(note, true, this.picture(metadata));
+        this.show(note, true, picture);
       } else {
         // Its note may be on the way (the data channel can run behind the video): it waits
         // a moment, then is drawn at the size of the last note known (or let go).
-        const waiting = { rtp, picture: this.picture(metadata), timer: null };
+        const waiting = { rtp, picture, timer: null };
         waiting.timer = setTimeout(() => {
           if (this.waiting === waiting) this.flushWaiting();
         }, NOTE_WAIT_MS);
         this.waiting = waiting;
       }
-      this.watch();
     });
   }
 }
