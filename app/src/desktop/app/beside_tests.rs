@@ -10,7 +10,7 @@ use render_core::Volume;
 use render_core::view::{Layout, SeriesLink};
 
 use super::findings_tests::quad_settings;
-use super::ui_tests::{settle, window, workspace};
+use super::ui_tests::{differing, settle, window, workspace};
 use super::*;
 use crate::desktop::beside::Beside;
 use crate::test_data::data;
@@ -49,6 +49,24 @@ fn beside_sagittal_pixels(harness: &mut Harness<'_, DesktopApp>) -> Vec<u8> {
         panic!("a series beside");
     };
     shown.workspace.slice_pixels(2).expect("its sagittal cell")
+}
+
+/// Sets the first series' grey window to `window` and steps the window; the grey window
+/// of the series beside then.
+fn window_beside_after(
+    harness: &mut Harness<'_, DesktopApp>,
+    window: render_core::Window,
+) -> Option<render_core::Window> {
+    let State::Local(first) = &mut harness.state_mut().state else {
+        panic!("rendered here");
+    };
+    first.set_window(window);
+    harness.run_steps(3);
+    beside(harness.state())
+        .expect("beside")
+        .workspace
+        .link
+        .window
 }
 
 /// Turns the wheel over `cell` (by `delta` points a step) until `moved` holds for the app.
@@ -165,11 +183,7 @@ fn scrolling_one_series_shows_on_the_other_its_slice_nearest_along_the_normal() 
     );
     // And the T1's sagittal cell shows that other slice.
     let after_pixels = beside_sagittal_pixels(&mut harness);
-    let changed = before_pixels
-        .iter()
-        .zip(&after_pixels)
-        .filter(|(a, b)| a.abs_diff(**b) > 16)
-        .count();
+    let changed = differing(&before_pixels, &after_pixels);
     assert!(
         changed > 1000,
         "the T1's sagittal cell changed: {changed} values"
@@ -287,16 +301,7 @@ fn the_3d_view_turns_and_zooms_together_and_the_window_follows_only_when_linked(
         width: 500.0,
         center: 250.0,
     };
-    let State::Local(first) = &mut harness.state_mut().state else {
-        panic!("rendered here");
-    };
-    first.set_window(apart);
-    harness.run_steps(3);
-    let second = beside(harness.state())
-        .expect("beside")
-        .workspace
-        .link
-        .window;
+    let second = window_beside_after(&mut harness, apart);
     assert_ne!(second, Some(apart), "the windows are apart until linked");
 
     // Linked: ticking "link W/L" takes the T2's window, and the next change follows.
@@ -316,15 +321,6 @@ fn the_3d_view_turns_and_zooms_together_and_the_window_follows_only_when_linked(
         width: 900.0,
         center: 400.0,
     };
-    let State::Local(first) = &mut harness.state_mut().state else {
-        panic!("rendered here");
-    };
-    first.set_window(changed);
-    harness.run_steps(3);
-    let second = beside(harness.state())
-        .expect("beside")
-        .workspace
-        .link
-        .window;
+    let second = window_beside_after(&mut harness, changed);
     assert_eq!(second, Some(changed), "a linked window follows");
 }

@@ -260,12 +260,23 @@ pub(super) fn phantom_server() -> hounsfield_server::BackgroundServer {
         .expect("listens")
 }
 
-#[test]
-fn connect_draws_an_ellipse_the_server_measures_lists_it_and_says_why_the_phantom_is_not_saved() {
+/// An in-process phantom server and `connect` to it in its 2×2 layout, with the settings
+/// in a folder of their own (kept while the test runs).
+pub(super) fn thin_client_of_phantom_server() -> (
+    hounsfield_server::BackgroundServer,
+    tempfile::TempDir,
+    Harness<'static, DesktopApp>,
+) {
     let server = phantom_server();
     let url = format!("http://127.0.0.1:{}", server.address().port());
     let folder = tempfile::tempdir().expect("temp folder");
-    let mut harness = thin_client_in_quad(url, folder.path().join("settings.toml"));
+    let harness = thin_client_in_quad(url, folder.path().join("settings.toml"));
+    (server, folder, harness)
+}
+
+#[test]
+fn connect_draws_an_ellipse_the_server_measures_lists_it_and_says_why_the_phantom_is_not_saved() {
+    let (server, _folder, mut harness) = thin_client_of_phantom_server();
     harness.get_by_label("Ellipse").click();
     harness.run_steps(2);
     let cell = remote(harness.state())

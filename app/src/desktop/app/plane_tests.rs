@@ -9,8 +9,8 @@ use glam::DVec3;
 use hounsfield_protocol::SlicePlane;
 use render_core::view::SliceFrame;
 
-use super::findings_tests::{drag, findings, phantom_server, quad_settings};
-use super::ui_tests::{remote, settle, thin_client_in_quad, window, workspace};
+use super::findings_tests::{drag, findings, quad_settings, thin_client_of_phantom_server};
+use super::ui_tests::{differing, remote, settle, window, workspace};
 use super::*;
 use crate::desktop::plane_lines::line_direction;
 use crate::desktop::slice_view::FINDINGS_ON_STANDARD_PLANES;
@@ -34,15 +34,6 @@ fn turned_about(centre: egui::Pos2, handle: egui::Pos2, degrees: f32) -> egui::P
 fn rising_deg([x, y]: [f64; 2]) -> f64 {
     let (x, y) = if x < 0.0 { (-x, -y) } else { (x, y) };
     (-y).atan2(x).to_degrees()
-}
-
-/// The RGBA values of two pictures that differ by more than 16.
-fn differing(a: &[u8], b: &[u8]) -> usize {
-    assert_eq!(a.len(), b.len(), "pictures of one size");
-    a.iter()
-        .zip(b)
-        .filter(|(a, b)| a.abs_diff(**b) > 16)
-        .count()
 }
 
 /// The axial and coronal slices' pixels as the window last drew them.
@@ -153,10 +144,7 @@ fn dragging_the_coronal_line_in_the_axial_slice_turns_the_planes_about_its_norma
 
 #[test]
 fn connect_turns_the_servers_planes_by_a_lines_handle_and_resets_them() {
-    let server = phantom_server();
-    let url = format!("http://127.0.0.1:{}", server.address().port());
-    let folder = tempfile::tempdir().expect("temp folder");
-    let mut harness = thin_client_in_quad(url, folder.path().join("settings.toml"));
+    let (server, _folder, mut harness) = thin_client_of_phantom_server();
     settle(
         &mut harness,
         "the lines of the server's 2×2 layout",

@@ -8,18 +8,9 @@ use egui_kittest::kittest::Queryable;
 use hounsfield_protocol::SlicePlane;
 use render_core::view::{Slab, SlabMode};
 
-use super::findings_tests::{phantom_server, quad_settings};
-use super::ui_tests::{remote, settle, thin_client_in_quad, window, workspace};
+use super::findings_tests::{quad_settings, thin_client_of_phantom_server};
+use super::ui_tests::{differing, remote, settle, window, workspace};
 use super::*;
-
-/// The RGBA values of two pictures that differ by more than 16.
-fn differing(a: &[u8], b: &[u8]) -> usize {
-    assert_eq!(a.len(), b.len(), "pictures of one size");
-    a.iter()
-        .zip(b)
-        .filter(|(a, b)| a.abs_diff(**b) > 16)
-        .count()
-}
 
 /// The axial, coronal and sagittal slices' pixels as the window last drew them.
 fn slices(harness: &mut Harness<'_, DesktopApp>) -> [Vec<u8>; 3] {
@@ -145,10 +136,7 @@ fn steady_cell(harness: &mut Harness<'_, DesktopApp>, cell: egui::Rect) -> Vec<u
 
 #[test]
 fn connect_thickens_one_cell_of_the_servers_layout_with_its_slab_control() {
-    let server = phantom_server();
-    let url = format!("http://127.0.0.1:{}", server.address().port());
-    let folder = tempfile::tempdir().expect("temp folder");
-    let mut harness = thin_client_in_quad(url, folder.path().join("settings.toml"));
+    let (server, _folder, mut harness) = thin_client_of_phantom_server();
     // The server's own 2×2 frame: its crosshair message places the planes' lines.
     settle(&mut harness, "the server's 2×2 frame", |app| {
         app.full_frame_shown()

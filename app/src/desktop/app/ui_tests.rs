@@ -89,6 +89,15 @@ fn assert_shows(harness: &Harness<'_, DesktopApp>, series: &render_core::dicom::
     assert_eq!(shown, planned, "the volume shown is the series picked");
 }
 
+/// The RGBA values of two pictures that differ by more than 16.
+pub(super) fn differing(a: &[u8], b: &[u8]) -> usize {
+    assert_eq!(a.len(), b.len(), "pictures of one size");
+    a.iter()
+        .zip(b)
+        .filter(|(a, b)| a.abs_diff(**b) > 16)
+        .count()
+}
+
 pub(super) fn workspace(app: &DesktopApp) -> Option<&LocalWorkspace> {
     match &app.state {
         State::Local(workspace) => Some(workspace),
