@@ -112,11 +112,7 @@ impl Beside {
             to.link.frame = now.frame;
         }
         if all || now.crosshair != before.crosshair || now.frame != before.frame {
-            let there = map(&link, now.crosshair);
-            to.link.crosshair = match to.renderer().volume() {
-                Some(volume) => nearest_slices(volume, &to.link.frame, there),
-                None => there,
-            };
+            to.link.crosshair = on_own_slices(to, map(&link, now.crosshair));
         }
         if all || now.camera != before.camera {
             let camera = &mut to.view3d.view.camera;
@@ -179,10 +175,15 @@ impl Beside {
     /// Moves the second series' crosshair to where the first's is (after the offset changed).
     fn carry_crosshair(&mut self, first: &LocalWorkspace) {
         let there = self.link.follow(first.link.crosshair);
-        self.workspace.link.crosshair = match self.workspace.renderer().volume() {
-            Some(volume) => nearest_slices(volume, &self.workspace.link.frame, there),
-            None => there,
-        };
+        self.workspace.link.crosshair = on_own_slices(&self.workspace, there);
         self.seen[1] = Seen::of(&self.workspace);
     }
+}
+
+/// `lps` brought onto `workspace`'s own slices along its planes' normals (as it is before
+/// its volume is there).
+fn on_own_slices(workspace: &LocalWorkspace, lps: DVec3) -> DVec3 {
+    workspace.renderer().volume().map_or(lps, |volume| {
+        nearest_slices(volume, &workspace.link.frame, lps)
+    })
 }

@@ -115,15 +115,16 @@ impl CurvedView {
 
     /// Straightens the path again when what it shows changed.
     fn straighten(&mut self, ctx: &egui::Context, volume: &Volume, window: Window) {
+        if self.points.len() < 2 {
+            self.drawn = None;
+            return;
+        }
         let same = self.drawn.as_ref().is_some_and(|drawn| {
             drawn.points == self.points
                 && drawn.angle_deg == self.angle_deg
                 && drawn.window == window
         });
-        if same || self.points.len() < 2 {
-            if self.points.len() < 2 {
-                self.drawn = None;
-            }
+        if same {
             return;
         }
         let made = CurvedPath::through(&self.points).and_then(|path| {
