@@ -3,7 +3,8 @@
 //! kind is drawn, redrawn and deleted; bad requests are refused by field; the saved
 //! Measurement Report passes `dciodvfy`, reads in DCMTK's `dsrdump` and in pydicom with
 //! the numbers the server answered; a second client and a restarted server find the
-//! findings again, and `hounsfield findings list` lists them.
+//! findings again, and `hounsfield findings list` lists them. On turned planes a region
+//! is measured on its oblique plane as numpy samples it from the files, and saved oblique.
 
 mod common;
 
@@ -292,6 +293,104 @@ fn findings_are_measured_from_the_files_kept_saved_as_sr_and_found_again() {
     assert_eq!(findings.len(), 5);
     assert_eq!(findings[0]["kind"], "ellipse");
     assert!(findings[0]["stats"]["mean"].is_number());
+}
+
+#[test]
+fn on_turned_planes_a_region_is_measured_on_its_oblique_plane_from_the_files_and_saved_oblique() {
+    let state = tempfile::tempdir().expect("a state folder");
+    let findings_folder = state.path().join("findings");
+    let mut config = common::server::loopback_config();
+    config.h264_encoders = Vec::new();
+    config.findings_folder = Some(findings_folder.clone());
+    let address = common::server::start_serving(config, &[series_folder()]);
+    common::server::run_within(Duration::from_secs(240), async {
+        let (mut client, _series, _) = open_ct(address).await;
+        // Turned about the coronal normal, the axial cell shows an oblique cut.
+        let seq = client
+            .input(Action::TurnPlanes {
+                plane: "coronal".to_string(),
+                degrees: 17.0,
+            })
+            .await
+            .expect("sent");
+        let (crosshair, axial) = loop {
+            if let Event::Message(ServerMessage::Crosshair {
+                seq: applied,
+                crosshair_lps,
+                planes: Some(planes),
+                ..
+            }) = client.next_event().await.expect("the session lives")
+                && applied >= seq
+            {
+                break (crosshair_lps, planes.axial);
+            }
+        };
+        let ellipse = drawn(
+            &mut client,
+            request(
+                FindingAction::Create,
+                "ellipse",
+                &[[0.34, 0.37], [0.63, 0.59]],
+            ),
+        )
+        .await;
+        let told = ellipse.axes.expect("an oblique finding tells its axes");
+        assert_eq!((told.right, told.down), (axial.right, axial.down));
+        let [right, down] = [told.right, told.down].map(glam::DVec3::from_array);
+        let normal = right.cross(down);
+        assert!(normal.z.abs() < 0.97, "the axial plane tilted: {normal}");
+        for point in &ellipse.points_lps {
+            let off = (glam::DVec3::from_array(*point) - crosshair).dot(normal);
+            assert!(off.abs() < 1e-6, "{point:?} lies {off} mm off the slice");
+        }
+        let stats = ellipse.stats.as_ref().expect("a region has statistics");
+        let [a, b] = corners(&ellipse);
+        let vector = |v: [f64; 3]| format!("{},{},{}", v[0], v[1], v[2]);
+        let expected = common::python_script(
+            "oblique_region_statistics.py",
+            &[
+                &series_folder().to_string_lossy(),
+                "ellipse",
+                &a,
+                &b,
+                &vector(told.right),
+                &vector(told.down),
+            ],
+        );
+        assert!(stats.voxels > 1000, "{stats:?}");
+        assert_eq!(stats.voxels, expected["voxels"].as_u64().expect("a count"));
+        for (key, server) in [
+            ("mean", stats.mean),
+            ("sd", stats.sd),
+            ("min", stats.min),
+            ("max", stats.max),
+        ] {
+            let files = expected[key].as_f64().expect("a number");
+            assert!(
+                (server - files).abs() <= 6e-5,
+                "{key}: server {server}, files {files}"
+            );
+        }
+
+        // Saved, the report names it oblique with its axes and carries its numbers.
+        client
+            .send(&ClientMessage::SaveFindings)
+            .await
+            .expect("sent");
+        let saved = stored(&mut client).await.expect("saved");
+        let report = PathBuf::from(&saved.location);
+        check_report(&report, std::slice::from_ref(&ellipse));
+        let read = common::python_script("report_numbers.py", &[&report.to_string_lossy()]);
+        let tracking = read["groups"][0]["tracking"].as_str().expect("tracked");
+        assert!(
+            tracking.starts_with("1 ellipse on oblique axial (right "),
+            "{tracking}"
+        );
+
+        // A second client opening the series is told it with its axes.
+        let (_other, _, told_again) = open_ct(address).await;
+        assert_eq!(told_again, [ellipse]);
+    });
 }
 
 /// A server started afresh on the same state reads the findings from the report, with the

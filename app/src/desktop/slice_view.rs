@@ -2,7 +2,7 @@
 //! the shared crosshair, of the planes as the shared frame turns them (standard, oblique
 //! or double oblique), with orientation labels, a scale bar, the other planes' lines with
 //! the handles that turn the planes, the value under the cursor (HU for CT), a distance
-//! ruler, and the findings drawn on it (on the standard planes).
+//! ruler, and the findings drawn on it (facing the way it faces now).
 
 mod geometry;
 mod path_marks;
@@ -10,6 +10,7 @@ mod path_marks;
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use glam::DVec3;
+use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_protocol::SlicePlane;
 use render_core::gpu::Renderer;
 use render_core::view::{
@@ -23,11 +24,6 @@ use super::gestures::dragged_window;
 use super::plane_lines::{PlaneLines, PlaneTurn, plane_colour};
 use super::viewport_texture::ViewportTexture;
 use geometry::{OnScreen, SliceGeometry};
-
-/// Said in the findings panel when a finding is drawn on turned planes (the server says
-/// the same).
-pub const FINDINGS_ON_STANDARD_PLANES: &str =
-    "findings are drawn on the standard planes: Reset planes first";
 
 /// What the slices share: the crosshair point, the planes' frame, the grey window and the
 /// tool.
@@ -335,17 +331,15 @@ impl SliceView {
         let lines = self.plane_lines(link, &shown);
         lines.paint(&painter);
         self.lines = Some(lines);
-        // Findings lie on the standard planes: shown while this slice is its standard one.
-        if !self.tilted(link) {
-            let placed = placed_findings(findings, self.plane, &volume, link, &shown);
-            paint_slice(
-                &painter,
-                &findings.list,
-                &findings.sketch,
-                self.plane,
-                &placed,
-            );
-        }
+        // Findings show on the slice they were drawn on, facing the way it faced.
+        let placed = placed_findings(findings, self.plane, &volume, link, &shown);
+        paint_slice(
+            &painter,
+            &findings.list,
+            &findings.sketch,
+            self.plane,
+            &placed,
+        );
         self.shown = Some(shown);
     }
 
@@ -364,16 +358,6 @@ impl SliceView {
         if !link.tool.acts_on_findings() {
             // Another tool picked: what was being drawn or moved is dropped.
             findings.sketch.cancel();
-            return;
-        }
-        if !link.frame.is_standard() {
-            // As the server does: findings are drawn and edited on the standard planes.
-            findings.sketch.cancel();
-            if response.drag_started_by(egui::PointerButton::Primary)
-                || response.clicked_by(egui::PointerButton::Primary)
-            {
-                findings.problem = Some(FINDINGS_ON_STANDARD_PLANES.to_string());
-            }
             return;
         }
         let placed = placed_findings(findings, slice, volume, link, on_screen);
@@ -395,7 +379,8 @@ impl SliceView {
                     kind,
                     points,
                 } => {
-                    findings.draw(volume, kind, plane, to_lps(&points));
+                    let axes = PlaneAxes::turned(&link.frame, plane);
+                    findings.draw(volume, kind, (plane, axes), to_lps(&points));
                 }
                 SketchOutcome::Reshaped { id, points } => {
                     findings.redraw(volume, id, to_lps(&points));
@@ -581,10 +566,13 @@ fn placed_findings(
     on_screen: &OnScreen,
 ) -> Vec<super::findings::Placed> {
     let step = volume.spacing_mm.iter().copied().fold(f64::MAX, f64::min);
-    let depth = link.crosshair.dot(slice.normal());
+    let normal = link.frame.normal(slice);
+    let depth = link.crosshair.dot(normal);
     findings
         .list
-        .placed_on(slice, depth, step * 0.5, |lps| on_screen.screen_of(lps))
+        .placed_on(slice, normal, depth, step * 0.5, |lps| {
+            on_screen.screen_of(lps)
+        })
 }
 
 /// `base` turned into the reformat `plane` with `window`, at full quality.

@@ -16,8 +16,11 @@ pub struct Finding {
     pub id: u32,
     /// What it draws.
     pub kind: FindingKind,
-    /// The plane of the slice it was drawn on.
+    /// The cell of the slice it was drawn on.
     pub plane: SlicePlane,
+    /// That slice's axes as its cell showed them: the standard plane's, or turned when
+    /// the slice planes were (an oblique finding).
+    pub axes: PlaneAxes,
     /// Its points: two opposite corners of an ellipse's or a box's bounds, a polygon's
     /// vertices, an angle's three points (the vertex second), an arrow's tail and head,
     /// a ruler's ends.
@@ -59,11 +62,25 @@ impl Measurement {
 }
 
 impl Finding {
-    /// A finding after checking that its points fit its kind and its note its bound.
+    /// A finding on a standard plane after checking that its points fit its kind and its
+    /// note its bound.
     pub fn new(
         id: u32,
         kind: FindingKind,
         plane: SlicePlane,
+        points_lps: Vec<DVec3>,
+        note: String,
+    ) -> Result<Self, FindingError> {
+        Self::on_axes(id, kind, plane, PlaneAxes::of(plane), points_lps, note)
+    }
+
+    /// A finding on `plane`'s cell showing `axes` (turned or not), checked as [`Self::new`]
+    /// checks one.
+    pub fn on_axes(
+        id: u32,
+        kind: FindingKind,
+        plane: SlicePlane,
+        axes: PlaneAxes,
         points_lps: Vec<DVec3>,
         note: String,
     ) -> Result<Self, FindingError> {
@@ -94,6 +111,7 @@ impl Finding {
             id,
             kind,
             plane,
+            axes,
             points_lps,
             note,
         };
@@ -103,15 +121,17 @@ impl Finding {
 
     /// The finding's slice depth along its plane's normal (mm): the mean of its points'.
     pub fn depth_mm(&self) -> f64 {
-        let axes = PlaneAxes::of(self.plane);
-        let sum: f64 = self.points_lps.iter().map(|p| axes.depth(*p)).sum();
+        let sum: f64 = self.points_lps.iter().map(|p| self.axes.depth(*p)).sum();
         sum / self.points_lps.len().max(1) as f64
     }
 
     /// The region's outline on its plane; `None` for kinds that enclose nothing.
     pub fn outline(&self) -> Option<Outline> {
-        let axes = PlaneAxes::of(self.plane);
-        let flat: Vec<_> = self.points_lps.iter().map(|p| axes.flatten(*p)).collect();
+        let flat: Vec<_> = self
+            .points_lps
+            .iter()
+            .map(|p| self.axes.flatten(*p))
+            .collect();
         Outline::new(self.kind, &flat)
     }
 
@@ -123,8 +143,8 @@ impl Finding {
                     kind: self.kind.name(),
                     what: "area",
                 })?;
-                let axes = PlaneAxes::of(self.plane);
-                region_statistics(volume, &axes, &outline, self.depth_mm()).map(Measurement::Region)
+                region_statistics(volume, &self.axes, &outline, self.depth_mm())
+                    .map(Measurement::Region)
             }
             FindingKind::Ruler => Ok(Measurement::Length {
                 mm: rounded(self.points_lps[0].distance(self.points_lps[1])),
@@ -134,6 +154,25 @@ impl Finding {
             }),
             FindingKind::Arrow => Ok(Measurement::Pointer),
         }
+    }
+
+    /// Whether it was drawn on turned slice planes.
+    pub fn is_oblique(&self) -> bool {
+        !self.axes.is_standard(self.plane)
+    }
+
+    /// Whether it lies on `plane`'s slice facing `normal` at `depth_mm` along it (within
+    /// `tolerance_mm`): what a cell shows it on.
+    pub fn lies_on(
+        &self,
+        plane: SlicePlane,
+        normal: DVec3,
+        depth_mm: f64,
+        tolerance_mm: f64,
+    ) -> bool {
+        self.plane == plane
+            && self.axes.faces(normal)
+            && (self.depth_mm() - depth_mm).abs() <= tolerance_mm
     }
 
     /// The angle at the middle point (degrees).

@@ -13,7 +13,7 @@ mod statistics;
 pub use error::FindingError;
 pub use finding::{Finding, Measurement};
 pub use hounsfield_vocabulary::{FindingKind, RegionStatistics};
-pub use statistics::{rounded, unit_of};
+pub use statistics::{MAX_REGION_SAMPLES, rounded, unit_of};
 
 /// The most findings one series keeps: far more than a reading draws, and a bound on
 /// what a client can make the server hold and every report carry.

@@ -3,11 +3,16 @@
 
 use glam::{DVec2, DVec3};
 use hounsfield_vocabulary::{FindingKind, SlicePlane};
+use render_core::view::SliceFrame;
 use render_core::view::mpr::PlaneGeometry;
+
+/// How far apart two planes' normals may point (as a dot product short of 1) and still
+/// be one plane's: about a quarter of a degree.
+pub const SAME_FACING: f64 = 0.99999;
 
 /// A slice plane's screen axes: points in LPS become `(right, down)` millimetres and a
 /// depth along the normal.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlaneAxes {
     /// The LPS direction drawn towards the screen's right.
     pub right: DVec3,
@@ -26,6 +31,47 @@ impl PlaneAxes {
             down,
             normal: plane.normal(),
         }
+    }
+
+    /// The axes `plane`'s cell shows when the slice planes are turned by `frame` (the
+    /// standard ones for the standard frame).
+    pub fn turned(frame: &SliceFrame, plane: SlicePlane) -> Self {
+        let (right, down) = frame.orientation(plane).right_and_down();
+        Self {
+            right,
+            down,
+            normal: frame.normal(plane),
+        }
+    }
+
+    /// The axes drawn towards `right` and `down` (LPS), made unit length and at right
+    /// angles (`down` gives way to `right`), the normal away from the viewer; `None` when
+    /// they are not finite or nearly parallel.
+    pub fn from_right_and_down(right: DVec3, down: DVec3) -> Option<Self> {
+        let right = right.try_normalize()?;
+        let down = (down - right * down.dot(right)).try_normalize()?;
+        Some(Self {
+            right,
+            down,
+            normal: right.cross(down),
+        })
+    }
+
+    /// Whether these are `plane`'s standard axes.
+    pub fn is_standard(&self, plane: SlicePlane) -> bool {
+        let standard = Self::of(plane);
+        [
+            (self.right, standard.right),
+            (self.down, standard.down),
+            (self.normal, standard.normal),
+        ]
+        .iter()
+        .all(|(a, b)| a.distance(*b) < 1e-9)
+    }
+
+    /// Whether a plane with `normal` faces the way these axes do.
+    pub fn faces(&self, normal: DVec3) -> bool {
+        self.normal.dot(normal) >= SAME_FACING
     }
 
     /// `point`'s millimetres along right and down.
@@ -205,6 +251,38 @@ mod tests {
             ellipse.bounds(),
             (DVec2::new(0.0, 0.0), DVec2::new(4.0, 2.0))
         );
+    }
+
+    #[test]
+    fn turned_axes_are_a_right_handed_frame_and_the_standard_frame_gives_the_standard_axes() {
+        for plane in SlicePlane::ALL {
+            let standard = PlaneAxes::turned(&SliceFrame::STANDARD, plane);
+            assert_eq!(standard, PlaneAxes::of(plane));
+            assert!(standard.is_standard(plane));
+            assert!(
+                standard
+                    .right
+                    .cross(standard.down)
+                    .distance(standard.normal)
+                    < 1e-12
+            );
+            let frame = SliceFrame::STANDARD
+                .turned(SlicePlane::Axial, 25.0)
+                .and_then(|f| f.turned(SlicePlane::Coronal, -10.0))
+                .expect("a turn");
+            let turned = PlaneAxes::turned(&frame, plane);
+            assert!(turned.right.cross(turned.down).distance(turned.normal) < 1e-9);
+            assert!(!turned.is_standard(plane), "{plane:?} is turned");
+            let again =
+                PlaneAxes::from_right_and_down(turned.right * 2.0, turned.down).expect("axes");
+            assert!(again.normal.distance(turned.normal) < 1e-9);
+            assert!(again.faces(turned.normal) && !again.faces(-turned.normal));
+        }
+        assert_eq!(
+            PlaneAxes::from_right_and_down(DVec3::X, DVec3::X * 3.0),
+            None
+        );
+        assert_eq!(PlaneAxes::from_right_and_down(DVec3::NAN, DVec3::Y), None);
     }
 
     #[test]

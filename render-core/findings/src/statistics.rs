@@ -128,8 +128,13 @@ fn tally_grid_slice(
     Ok(())
 }
 
-/// Tallies samples of the slice at the grid's finest spacing, each the value of its
-/// nearest voxel.
+/// The most samples a region on a plane the grid is tilted to takes: a 2000 × 2000 grid,
+/// beyond any region a CT slice holds at its finest spacing. A volume whose spacings
+/// differ a hundredfold would otherwise have a region sampled billions of times.
+pub const MAX_REGION_SAMPLES: f64 = 4.0e6;
+
+/// Tallies samples of the slice at the grid's finest spacing (coarser where that would be
+/// over [`MAX_REGION_SAMPLES`]), each the value of its nearest voxel.
 fn tally_samples(
     volume: &Volume,
     axes: &PlaneAxes,
@@ -159,6 +164,8 @@ fn tally_samples(
     if low.cmpgt(high).any() {
         return;
     }
+    let span = high - low;
+    let step = step.max(((span.x + step) * (span.y + step) / MAX_REGION_SAMPLES).sqrt());
     // A whole number of steps across is not lost to rounding.
     let count = |extent: f64| (extent / step + 1e-9).floor() as usize;
     let (columns, rows) = (count(high.x - low.x), count(high.y - low.y));

@@ -2,9 +2,12 @@
 //! against the shape's equation in the volume's own millimetres.
 
 use glam::{DMat4, DVec3, DVec4};
+use hounsfield_findings::MAX_REGION_SAMPLES;
+use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_findings::{Finding, FindingKind, Measurement, RegionStatistics};
 use hounsfield_vocabulary::SlicePlane;
 use render_core::phantom::ct_phantom;
+use render_core::view::SliceFrame;
 use render_core::{Modality, Volume, Voxels};
 
 fn region(
@@ -160,6 +163,96 @@ fn on_a_tilted_grid_the_slice_is_sampled_at_the_finest_spacing() {
     assert_eq!(found.voxels, 121, "11 × 11 samples a millimetre apart");
     assert_eq!(found.unit, "");
     assert!((found.area_mm2 - 100.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_region_on_a_grid_of_very_unequal_spacings_is_sampled_no_more_than_the_bound() {
+    // 3200 columns 0.01 mm apart, 32 rows and 32 slices 1 mm apart, the grid turned 30°
+    // about the vertical: at the finest spacing a coronal box over the whole volume would
+    // take some 10 million samples.
+    let (sin, cos) = 30f64.to_radians().sin_cos();
+    let voxel_to_lps = DMat4::from_cols(
+        DVec4::new(cos * 0.01, sin * 0.01, 0.0, 0.0),
+        DVec4::new(-sin, cos, 0.0, 0.0),
+        DVec4::new(0.0, 0.0, 1.0, 0.0),
+        DVec4::new(0.0, 0.0, 0.0, 1.0),
+    );
+    let dims = [3200, 32, 32];
+    let voxels = Voxels::I16(vec![7; 3200 * 32 * 32]);
+    let volume = Volume::new(voxels, dims, voxel_to_lps, Modality::MR, None).expect("a volume");
+    let centre = volume.centre_lps();
+    let found = region(
+        &volume,
+        FindingKind::Rectangle,
+        SlicePlane::Coronal,
+        vec![
+            DVec3::new(centre.x - 100.0, centre.y, centre.z - 100.0),
+            DVec3::new(centre.x + 100.0, centre.y, centre.z + 100.0),
+        ],
+    );
+    assert_eq!((found.mean, found.min, found.max), (7.0, 7.0, 7.0));
+    assert!(
+        found.voxels > 1_000_000 && found.voxels as f64 <= MAX_REGION_SAMPLES * 1.01,
+        "{} samples",
+        found.voxels
+    );
+}
+
+#[test]
+fn an_ellipse_on_a_tilted_axial_plane_crosses_the_slices_its_tilt_reaches() {
+    // A volume whose every voxel holds its slice number (1 mm slices): on the axial plane
+    // tilted 30° by a turn in the coronal cell, an ellipse reaching 20 mm either way
+    // along the tilt spans 20 · sin 30° = 10 slices above and below its centre, and its
+    // mean is the centre's slice by symmetry. Drawn on the standard axes it would hold one.
+    let dims = [64, 64, 64];
+    let values: Vec<i16> = (0..64 * 64 * 64).map(|n| (n / (64 * 64)) as i16).collect();
+    let volume = Volume::new(
+        Voxels::I16(values),
+        dims,
+        DMat4::IDENTITY,
+        Modality::MR,
+        None,
+    )
+    .expect("a volume");
+    let centre = DVec3::new(31.0, 31.0, 31.0);
+    let frame = SliceFrame::STANDARD
+        .turned(SlicePlane::Sagittal, 30.0)
+        .expect("a turn");
+    let axes = PlaneAxes::turned(&frame, SlicePlane::Axial);
+    let tilt = axes.down.z.abs().max(axes.right.z.abs());
+    assert!(
+        (tilt - 0.5).abs() < 1e-9,
+        "the axial plane tilts 30°: {axes:?}"
+    );
+    let reach = 20.0;
+    let (along, across) = if axes.down.z.abs() > axes.right.z.abs() {
+        (axes.down, axes.right)
+    } else {
+        (axes.right, axes.down)
+    };
+    let corner = along * reach + across * 8.0;
+    let finding = Finding::on_axes(
+        1,
+        FindingKind::Ellipse,
+        SlicePlane::Axial,
+        axes,
+        vec![centre - corner, centre + corner],
+        String::new(),
+    )
+    .expect("a finding");
+    assert!(finding.is_oblique());
+    assert!((finding.depth_mm() - centre.dot(axes.normal)).abs() < 1e-9);
+    let Measurement::Region(found) = finding.measure(&volume).expect("measured") else {
+        panic!("a region");
+    };
+    assert_eq!((found.min, found.max), (21.0, 41.0), "{found:?}");
+    // Each sample takes its nearest voxel: within half a slice of the plane's height there,
+    // ties (every other sample along the tilt) rounding up.
+    assert!((found.mean - 31.0).abs() < 0.3, "{found:?}");
+    assert!((found.area_mm2 - std::f64::consts::PI * reach * 8.0).abs() < 1e-3);
+    // Its points lie on the tilted plane, and a cell facing it shows it.
+    assert!(finding.lies_on(SlicePlane::Axial, axes.normal, centre.dot(axes.normal), 0.5));
+    assert!(!finding.lies_on(SlicePlane::Axial, DVec3::Z, centre.z, 0.5));
 }
 
 #[test]

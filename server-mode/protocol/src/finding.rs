@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{FindingKind, RegionStatistics, SlicePlane};
+use crate::{CellAxes, FindingKind, RegionStatistics, SlicePlane};
 
 /// What a `finding` message does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +55,10 @@ pub struct FindingInfo {
     pub cell: SlicePlane,
     /// Its points (LPS, mm), in the order they were drawn.
     pub points_lps: Vec<[f64; 3]>,
+    /// The axes its cell showed when the slice planes were turned (an oblique finding);
+    /// absent on a standard plane.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub axes: Option<CellAxes>,
     /// A region's statistics over the voxels on its slice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<RegionStatistics>,

@@ -6,6 +6,7 @@
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use glam::DVec3;
+use hounsfield_findings::Measurement;
 use hounsfield_protocol::SlicePlane;
 use render_core::view::SliceFrame;
 
@@ -13,7 +14,6 @@ use super::findings_tests::{drag, findings, quad_settings, thin_client_of_phanto
 use super::ui_tests::{differing, remote, settle, window, workspace};
 use super::*;
 use crate::desktop::plane_lines::line_direction;
-use crate::desktop::slice_view::FINDINGS_ON_STANDARD_PLANES;
 use crate::desktop::thin_client::rulers::cell_axes;
 
 /// How far the handle is dragged round the crosshair (degrees, counter-clockwise).
@@ -111,20 +111,49 @@ fn dragging_the_coronal_line_in_the_axial_slice_turns_the_planes_about_its_norma
         "the coronal slice did not change ({tilted} values)"
     );
 
-    // Findings are refused on the turned planes, and the panel says why.
+    // An ellipse drawn on the tilted coronal slice is an oblique finding: it keeps the
+    // coronal cell's turned axes, is measured on that plane, and shows on it alone.
     harness.get_by_label("Ellipse").click();
     harness.run_steps(2);
     let rect = workspace(harness.state())
-        .and_then(|w| w.slices[0].rect())
-        .expect("the axial slice");
+        .and_then(|w| w.slices[1].rect())
+        .expect("the coronal slice");
     drag(
         &mut harness,
         rect.center() + egui::vec2(-40.0, -25.0),
         rect.center() + egui::vec2(35.0, 20.0),
     );
     harness.run_steps(2);
-    assert!(findings(&harness).is_empty(), "no finding on turned planes");
-    harness.get_by_label(FINDINGS_ON_STANDARD_PLANES);
+    let kept = findings(&harness);
+    let [entry] = kept.as_slice() else {
+        panic!(
+            "one finding on the turned coronal slice, not {}",
+            kept.len()
+        );
+    };
+    let finding = entry.finding();
+    assert_eq!(finding.plane, SlicePlane::Coronal);
+    assert!(finding.is_oblique(), "{:?}", finding.axes);
+    let facing = frame.normal(SlicePlane::Coronal);
+    assert!(finding.axes.normal.distance(facing) < 1e-9);
+    for point in &finding.points_lps {
+        let off = (*point - link.crosshair).dot(facing);
+        assert!(off.abs() < 1e-6, "{point} is {off} mm off the slice");
+    }
+    let Measurement::Region(stats) = &entry.measured.measurement else {
+        panic!("an ellipse measures a region");
+    };
+    assert!(stats.voxels > 100, "{stats:?}");
+    let on_coronal = |harness: &Harness<'_, DesktopApp>, normal: DVec3| {
+        let w = workspace(harness.state()).expect("local");
+        let depth = w.link.crosshair.dot(normal);
+        w.findings
+            .list
+            .on_slice(SlicePlane::Coronal, normal, depth, 0.5)
+            .count()
+    };
+    assert_eq!(on_coronal(&harness, facing), 1, "shown on the tilted slice");
+    assert_eq!(on_coronal(&harness, DVec3::Y), 0, "not on the standard one");
 
     // The panel closed again, so the slices have the size they had.
     harness.state_mut().show_findings = false;

@@ -186,30 +186,33 @@ impl FindingList {
         self.unsaved = false;
     }
 
-    /// The findings drawn on `plane`'s slice at `depth_mm` along its normal (within
-    /// `tolerance_mm`).
+    /// The findings drawn on `plane`'s slice facing `normal` (turned or not) at
+    /// `depth_mm` along it (within `tolerance_mm`).
     pub fn on_slice(
         &self,
         plane: SlicePlane,
+        normal: glam::DVec3,
         depth_mm: f64,
         tolerance_mm: f64,
     ) -> impl Iterator<Item = &Entry> {
         self.entries.iter().filter(move |entry| {
-            let finding = entry.finding();
-            finding.plane == plane && (finding.depth_mm() - depth_mm).abs() <= tolerance_mm
+            entry
+                .finding()
+                .lies_on(plane, normal, depth_mm, tolerance_mm)
         })
     }
 
-    /// The findings on `plane`'s slice at `depth_mm` (within `tolerance_mm`), placed on
-    /// screen by `to_screen`.
+    /// The findings on `plane`'s slice facing `normal` at `depth_mm` (within
+    /// `tolerance_mm`), placed on screen by `to_screen`.
     pub fn placed_on(
         &self,
         plane: SlicePlane,
+        normal: glam::DVec3,
         depth_mm: f64,
         tolerance_mm: f64,
         to_screen: impl Fn(glam::DVec3) -> egui::Pos2,
     ) -> Vec<Placed> {
-        self.on_slice(plane, depth_mm, tolerance_mm)
+        self.on_slice(plane, normal, depth_mm, tolerance_mm)
             .map(|entry| Placed {
                 id: entry.id(),
                 kind: entry.finding().kind,
@@ -275,11 +278,15 @@ mod tests {
         let list = FindingList::of(vec![ruler(1, 10.0), ruler(2, 12.0)]);
         assert!(!list.unsaved(), "read back, as saved");
         let on: Vec<_> = list
-            .on_slice(SlicePlane::Axial, 10.2, 0.5)
+            .on_slice(SlicePlane::Axial, DVec3::Z, 10.2, 0.5)
             .map(Entry::id)
             .collect();
         assert_eq!(on, [1]);
-        assert_eq!(list.on_slice(SlicePlane::Coronal, 10.0, 0.5).count(), 0);
+        assert_eq!(
+            list.on_slice(SlicePlane::Coronal, DVec3::Y, 10.0, 0.5)
+                .count(),
+            0
+        );
     }
 
     #[test]

@@ -19,6 +19,6 @@ pub use snapshot::{
     MAX_SNAPSHOT_PIXELS, SECONDARY_CAPTURE, Snapshot, secondary_capture, view_description,
 };
 pub use subject::{ImageRef, ReportSubject};
-pub use tracking::{parse_tracking_identifier, tracking_identifier};
+pub use tracking::{Tracked, parse_tracking_identifier, tracking_identifier};
 pub use uid::{IMPLEMENTATION_CLASS_UID, new_uid, sop_instance_uid_of};
 pub use write::{COMPREHENSIVE_3D_SR, MeasuredFinding, measurement_report};

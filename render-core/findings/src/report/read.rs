@@ -123,7 +123,8 @@ fn read_group(group: &InMemDicomObject) -> Option<MeasuredFinding> {
     let children = items(group, tags::CONTENT_SEQUENCE);
     let named = |code: Code| children.iter().find(|item| is_named(item, code));
     let tracking = text(named(codes::TRACKING_IDENTIFIER)?, tags::TEXT_VALUE);
-    let (id, kind, plane) = parse_tracking_identifier(&tracking)?;
+    let tracked = parse_tracking_identifier(&tracking)?;
+    let (id, kind) = (tracked.id, tracked.kind);
     let region = named(codes::IMAGE_REGION)?;
     let data = region
         .element(tags::GRAPHIC_DATA)
@@ -141,7 +142,7 @@ fn read_group(group: &InMemDicomObject) -> Option<MeasuredFinding> {
     let note = named(codes::COMMENT)
         .map(|item| text(item, tags::TEXT_VALUE))
         .unwrap_or_default();
-    let finding = Finding::new(id, kind, plane, points, note).ok()?;
+    let finding = Finding::on_axes(id, kind, tracked.plane, tracked.axes, points, note).ok()?;
     let number = |code: Code| named(code).and_then(numeric_value);
     let measurement = match kind {
         FindingKind::Ellipse | FindingKind::Rectangle | FindingKind::Polygon => {

@@ -115,14 +115,32 @@ impl ReportSubject {
     /// The stored image `finding` lies on: the slice of the volume it was drawn on, when
     /// that slice is one of the series' images (drawn across the stack's slices).
     pub fn image_of(&self, volume: &Volume, finding: &Finding) -> Option<&ImageRef> {
-        self.image_at(volume, finding.plane, *finding.points_lps.first()?)
+        self.image_facing(volume, finding.axes.normal, *finding.points_lps.first()?)
+    }
+
+    /// The stored slice image nearest `point` (its slice of the stack, clamped to the
+    /// stack): what an oblique finding's region is listed by in a report's image library.
+    pub fn image_nearest(&self, volume: &Volume, point: DVec3) -> Option<&ImageRef> {
+        let last = self.slice_images.len().checked_sub(1)?;
+        let k = volume.lps_to_voxel(point).z.round();
+        let k = if k.is_finite() {
+            k.clamp(0.0, last as f64) as usize
+        } else {
+            0
+        };
+        self.slice_images.get(k)
     }
 
     /// The stored image a slice of `plane` through `point` shows, when that slice is one
     /// of the series' images (a plane across the stack of slices).
     pub fn image_at(&self, volume: &Volume, plane: SlicePlane, point: DVec3) -> Option<&ImageRef> {
-        let axes = PlaneAxes::of(plane);
-        if grid_axis_along(volume, axes.normal) != Some(2) {
+        self.image_facing(volume, PlaneAxes::of(plane).normal, point)
+    }
+
+    /// The stored image a slice facing `normal` through `point` shows, when that slice is
+    /// one of the series' images (an oblique slice is none).
+    fn image_facing(&self, volume: &Volume, normal: DVec3, point: DVec3) -> Option<&ImageRef> {
+        if grid_axis_along(volume, normal) != Some(2) {
             return None;
         }
         let k = volume.lps_to_voxel(point).z.round();

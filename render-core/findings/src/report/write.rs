@@ -54,7 +54,20 @@ pub fn measurement_report(
         .iter()
         .map(|measured| subject.image_of(volume, &measured.finding))
         .collect();
-    let mut library: Vec<&ImageRef> = images.iter().flatten().copied().collect();
+    // The library lists the images measured on; a finding on no stored image (an oblique
+    // or a reformatted slice) is listed by the stored slice nearest its middle, so that
+    // the library (which TID 1600 wants non-empty) names where it is.
+    let mut library: Vec<&ImageRef> = findings
+        .iter()
+        .zip(&images)
+        .filter_map(|(measured, image)| {
+            image.or_else(|| {
+                let points = &measured.finding.points_lps;
+                let middle = points.iter().sum::<DVec3>() / points.len().max(1) as f64;
+                subject.image_nearest(volume, middle)
+            })
+        })
+        .collect();
     library.sort_by(|a, b| a.sop_instance_uid.cmp(&b.sop_instance_uid));
     library.dedup();
 
@@ -208,7 +221,7 @@ pub(crate) fn outline_points(finding: &Finding) -> (&'static str, Vec<DVec3>) {
     let points = &finding.points_lps;
     match finding.kind {
         FindingKind::Ellipse => {
-            let axes = crate::outline::PlaneAxes::of(finding.plane);
+            let axes = finding.axes;
             let (a, b) = (points[0], points[1]);
             let centre = (a + b) * 0.5;
             let half = (b - a) * 0.5;
@@ -231,7 +244,7 @@ pub(crate) fn outline_points(finding: &Finding) -> (&'static str, Vec<DVec3>) {
             )
         }
         FindingKind::Rectangle => {
-            let axes = crate::outline::PlaneAxes::of(finding.plane);
+            let axes = finding.axes;
             let (a, b) = (points[0], points[1]);
             let across = axes.right * (b - a).dot(axes.right);
             let corners = vec![a, a + across, b, b - across, a];

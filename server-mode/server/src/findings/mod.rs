@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use hounsfield_findings::report::MeasuredFinding;
 use hounsfield_findings::{Finding, MAX_FINDINGS_PER_SERIES, Measurement};
-use hounsfield_protocol::FindingInfo;
+use hounsfield_protocol::{CellAxes, FindingInfo};
 
 /// One finding kept, with what it measured and who drew it.
 #[derive(Debug, Clone)]
@@ -184,6 +184,10 @@ pub fn finding_info(measured: &MeasuredFinding, author: &str) -> FindingInfo {
         kind: finding.kind,
         cell: finding.plane,
         points_lps: finding.points_lps.iter().map(|p| p.to_array()).collect(),
+        axes: finding.is_oblique().then(|| CellAxes {
+            right: finding.axes.right.to_array(),
+            down: finding.axes.down.to_array(),
+        }),
         stats,
         length_mm,
         angle_deg,

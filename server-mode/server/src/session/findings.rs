@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_findings::{Finding, FindingKind, Measurement};
 use hounsfield_protocol::{FindingRequest, cut_with_mark};
 use render_core::Volume;
@@ -36,11 +37,8 @@ impl Session {
             .as_deref()
             .ok_or_else(|| bad_value("finding cell: missing".to_string()))?;
         let plane = slice_plane("finding", cell)?;
-        if !open.view.slice_frame.is_standard() {
-            return Err(bad_value(format!(
-                "finding cell {cell}: findings are drawn on the standard planes; the slice planes are turned (reset_planes first)"
-            )));
-        }
+        // Drawn on the cell as it shows its plane now: turned planes give an oblique finding.
+        let axes = PlaneAxes::turned(&open.view.slice_frame, plane);
         let expected = kind.point_count();
         if !expected.contains(&request.points.len()) {
             return Err(bad_value(format!(
@@ -60,7 +58,7 @@ impl Session {
             .map(|at| self.point_in_cell("finding", cell, *at))
             .collect::<Result<Vec<_>, _>>()?;
         let note = request.note.clone().unwrap_or_default();
-        let finding = Finding::new(id, kind, plane, points, note)
+        let finding = Finding::on_axes(id, kind, plane, axes, points, note)
             .map_err(|error| bad_value(format!("finding {error}")))?;
         let measurement = measured(&open.volume, &finding)?;
         Ok((finding, measurement))
@@ -73,10 +71,11 @@ impl Session {
         note: String,
     ) -> Result<(Finding, Measurement), Refusal> {
         let open = self.open.as_ref().ok_or_else(not_open)?;
-        let finding = Finding::new(
+        let finding = Finding::on_axes(
             before.id,
             before.kind,
             before.plane,
+            before.axes,
             before.points_lps,
             note,
         )

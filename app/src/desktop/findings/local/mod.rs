@@ -7,6 +7,7 @@ mod documents;
 
 use glam::DVec3;
 use hounsfield_findings::folder::is_uid;
+use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_findings::report::{MeasuredFinding, ReportSubject};
 use hounsfield_findings::{Finding, FindingKind};
 use hounsfield_protocol::SlicePlane;
@@ -108,13 +109,14 @@ impl LocalFindings {
         }
     }
 
-    /// Draws a new finding of `kind` on `plane` through `points_lps`, measured on
-    /// `volume`; its number, or `None` when it was refused (the panel says why).
+    /// Draws a new finding of `kind` on `plane`'s cell showing `axes` (turned or not)
+    /// through `points_lps`, measured on `volume`; its number, or `None` when it was
+    /// refused (the panel says why).
     pub fn draw(
         &mut self,
         volume: &Volume,
         kind: FindingKind,
-        plane: SlicePlane,
+        (plane, axes): (SlicePlane, PlaneAxes),
         points_lps: Vec<DVec3>,
     ) -> Option<u32> {
         let note = if kind == FindingKind::Arrow {
@@ -123,7 +125,7 @@ impl LocalFindings {
             String::new()
         };
         let id = self.list.next_id();
-        self.keep(volume, id, kind, plane, points_lps, note)
+        self.keep(volume, id, kind, (plane, axes), points_lps, note)
             .then_some(id)
     }
 
@@ -136,7 +138,7 @@ impl LocalFindings {
             volume,
             id,
             finding.kind,
-            finding.plane,
+            (finding.plane, finding.axes),
             points_lps,
             finding.note,
         );
@@ -151,7 +153,7 @@ impl LocalFindings {
             volume,
             id,
             finding.kind,
-            finding.plane,
+            (finding.plane, finding.axes),
             finding.points_lps,
             note,
         );
@@ -169,17 +171,18 @@ impl LocalFindings {
         volume: &Volume,
         id: u32,
         kind: FindingKind,
-        plane: SlicePlane,
+        (plane, axes): (SlicePlane, PlaneAxes),
         points_lps: Vec<DVec3>,
         note: String,
     ) -> bool {
-        let measured = Finding::new(id, kind, plane, points_lps, note).and_then(|finding| {
-            let measurement = finding.measure(volume)?;
-            Ok(MeasuredFinding {
-                finding,
-                measurement,
-            })
-        });
+        let measured =
+            Finding::on_axes(id, kind, plane, axes, points_lps, note).and_then(|finding| {
+                let measurement = finding.measure(volume)?;
+                Ok(MeasuredFinding {
+                    finding,
+                    measurement,
+                })
+            });
         match measured {
             Ok(measured) => {
                 self.list.put(Entry::new(measured, String::new()));

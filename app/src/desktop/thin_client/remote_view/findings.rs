@@ -5,6 +5,7 @@
 //! and snapshots of its 3D view (`snapshot`).
 
 use glam::DVec3;
+use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_findings::report::MeasuredFinding;
 use hounsfield_findings::{Finding, Measurement};
 use hounsfield_protocol::{FindingAction, FindingInfo, FindingKind, FindingRequest, Saved};
@@ -111,7 +112,21 @@ pub fn entry_of(info: FindingInfo) -> Option<Entry> {
         FindingKind::Angle => info.angle_deg.map(|degrees| Measurement::Angle { degrees }),
         FindingKind::Arrow => Some(Measurement::Pointer),
     };
-    let finding = Finding::new(info.id, info.kind, info.cell, points, info.note);
+    let axes = match info.axes {
+        None => Some(PlaneAxes::of(info.cell)),
+        Some(told) => PlaneAxes::from_right_and_down(
+            DVec3::from_array(told.right),
+            DVec3::from_array(told.down),
+        ),
+    };
+    let Some(axes) = axes else {
+        tracing::warn!(
+            id = info.id,
+            "a finding the server told has axes of no plane"
+        );
+        return None;
+    };
+    let finding = Finding::on_axes(info.id, info.kind, info.cell, axes, points, info.note);
     match (finding, measurement) {
         (Ok(finding), Some(measurement)) => Some(Entry::new(
             MeasuredFinding {
@@ -150,17 +165,15 @@ impl RemoteView {
         let Some(placement) = &self.placement else {
             return Vec::new();
         };
-        // Findings lie on the standard planes: shown while the cell shows its standard one.
+        // A finding shows while the cell faces the way its slice faced, turned or not.
         let (right, down) = cell_axes(placement.planes.as_ref(), plane);
-        if right.cross(down).distance(plane.normal()) > 1e-6 {
-            return Vec::new();
-        }
+        let normal = right.cross(down);
         let cell = self.cells_on_screen(rect)[cell_index(plane)];
         let size = self.frame_size();
-        let depth = placement.crosshair_lps.dot(plane.normal());
+        let depth = placement.crosshair_lps.dot(normal);
         self.findings
             .list
-            .placed_on(plane, depth, self.slice_step_mm() / 2.0, |lps| {
+            .placed_on(plane, normal, depth, self.slice_step_mm() / 2.0, |lps| {
                 let [x, y] = placement.spot_of(plane, lps, size);
                 egui::pos2(
                     cell.left() + x as f32 * cell.width(),
@@ -364,6 +377,7 @@ impl RemoteView {
 mod tests {
     use super::*;
     use hounsfield_findings::RegionStatistics;
+    use hounsfield_protocol::CellAxes;
 
     #[test]
     fn a_finding_told_by_the_server_keeps_its_numbers_and_a_bad_one_is_left_out() {
@@ -381,6 +395,7 @@ mod tests {
             kind: FindingKind::Ellipse,
             cell: SlicePlane::Axial,
             points_lps: vec![[1.0, 2.0, 3.0], [14.0, 15.0, 3.0]],
+            axes: None,
             stats: Some(stats.clone()),
             length_mm: None,
             angle_deg: None,
@@ -398,9 +413,36 @@ mod tests {
         assert!(entry_of(flat).is_none(), "no area");
         let bare = FindingInfo {
             stats: None,
-            ..info
+            ..info.clone()
         };
         assert!(entry_of(bare).is_none(), "a region without its statistics");
+        // An oblique finding keeps the axes told; axes of no plane leave it out.
+        let tilted = FindingInfo {
+            axes: Some(CellAxes {
+                right: [1.0, 0.0, 0.0],
+                down: [0.0, 0.8, -0.6],
+            }),
+            points_lps: vec![[1.0, 2.0, 3.0], [14.0, 10.0, 9.0]],
+            ..info.clone()
+        };
+        let entry = entry_of(tilted.clone()).expect("an oblique entry");
+        assert!(entry.finding().is_oblique());
+        assert!(
+            entry
+                .finding()
+                .axes
+                .normal
+                .distance(DVec3::new(0.0, 0.6, 0.8))
+                < 1e-12
+        );
+        let flat_axes = FindingInfo {
+            axes: Some(CellAxes {
+                right: [1.0, 0.0, 0.0],
+                down: [2.0, 0.0, 0.0],
+            }),
+            ..tilted
+        };
+        assert!(entry_of(flat_axes).is_none(), "axes of no plane");
 
         let mut findings = RemoteFindings::default();
         findings.take(FindingNews::All {
