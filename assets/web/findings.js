@@ -1,11 +1,13 @@
 // Findings on the slices of the 2×2 layout, as the server keeps them for the open series:
 // regions (ellipse, rectangle, polygon), angles, arrows and rulers, their points in patient
 // millimetres with what the server measured. Each is placed in its cell by the geometry of
-// the `crosshair` message, as rulers are, and shows only while its cell shows its slice;
+// the `crosshair` message, as rulers are, and shows only while its cell shows its slice,
+// facing the way it faced when drawn (an oblique finding keeps its cell's turned axes);
 // this module labels them, finds the one under the pointer, shifts one being moved and
 // tells whether a shape is large enough to keep.
 
-import { cellOf, rulerLabel, showsSlice, slicePosition, spotOf } from "./rulers.js";
+import { cross, dot, standardNormal } from "./planes.js";
+import { cellOf, rulerLabel, showsSlice, spotOf } from "./rulers.js";
 
 /** The kinds the findings tools draw (`freehand` is kept as a `polygon`). */
 export const FINDING_TOOLS = ["ellipse", "rectangle", "freehand", "angle", "arrow"];
@@ -42,8 +44,15 @@ export function findingLabel(finding) {
   return parts.join(" · ");
 }
 
-/** Where a finding's slice lies along its plane's normal (mm), as `slicePosition` gives it. */
-export const findingDepth = (finding) => slicePosition(finding.cell, finding.points_lps[0]);
+/**
+ * The normal of the plane a finding was drawn on (LPS): its cell's turned axes when it was
+ * drawn on turned planes (`axes`, right × down), else its standard plane's.
+ */
+export const findingNormal = (finding) =>
+  finding.axes ? cross(finding.axes.right, finding.axes.down) : standardNormal(finding.cell);
+
+/** Where a finding's slice lies along its plane's normal (mm). */
+export const findingDepth = (finding) => dot(finding.points_lps[0], findingNormal(finding));
 
 /** The middle of a finding's points (LPS mm): where the crosshair goes to show it. */
 export function findingCentre(finding) {
@@ -57,7 +66,7 @@ export function findingCentre(finding) {
  */
 export function visibleFindings(findings, geometry, width, height, toleranceMm) {
   return findings.flatMap((finding) => {
-    if (!showsSlice(geometry, finding.cell, findingDepth(finding), toleranceMm)) return [];
+    if (!showsSlice(geometry, finding.cell, findingDepth(finding), toleranceMm, findingNormal(finding))) return [];
     const points = finding.points_lps.map((point) => spotOf(geometry, finding.cell, point, width, height));
     if (points.some((point) => point === null)) return [];
     return [{ id: finding.id, kind: finding.kind, plane: finding.cell, points, label: findingLabel(finding) }];

@@ -4,8 +4,9 @@
 //! server's `crosshair` message then tells each cell's axes: the coronal plane's right turned
 //! in the axial plane, its down still towards the feet), the axial picture stays and the
 //! coronal one changes, the line is drawn along its new direction; a ruler dragged on the
-//! turned coronal slice is drawn under the pointer; Reset planes brings the standard planes
-//! (and the coronal picture) back.
+//! turned coronal slice is drawn under the pointer, and an ellipse drawn there with the tool
+//! is kept with that cell's turned axes; Reset planes brings the standard planes (and the
+//! coronal picture) back, and the oblique ellipse leaves the standard coronal slice.
 
 #[path = "common/chromium.rs"]
 mod chromium;
@@ -240,7 +241,45 @@ fn a_drag_of_a_lines_handle_turns_the_planes_and_reset_planes_brings_them_back()
             );
         }
 
-        // Reset planes: the next crosshair message has no planes, the coronal picture is back.
+        // An ellipse drawn with the tool on the turned coronal slice is an oblique finding:
+        // the server keeps the cell's turned axes, and the page draws it there.
+        page.eval("document.querySelector('#tools button[data-tool=\"ellipse\"]').click(); true")
+            .await;
+        let from = page_point([f64::from(x + w / 2), f64::from(y + h / 2)]);
+        let to = page_point([f64::from(x + w / 2 + 60), f64::from(y + h / 2 + 45)]);
+        page.mouse_with("mousePressed", (from[0], from[1]), "left", 1, 0)
+            .await;
+        for step in 1..=8 {
+            let t = f64::from(step) / 8.0;
+            let at = (
+                from[0] + (to[0] - from[0]) * t,
+                from[1] + (to[1] - from[1]) * t,
+            );
+            page.mouse_with("mouseMoved", at, "left", 1, 0).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        page.mouse_with("mouseReleased", (to[0], to[1]), "left", 0, 0)
+            .await;
+        page.wait_for("window.hounsfield.findings.length === 1 && document.querySelector('#overlay .finding ellipse') !== null")
+            .await;
+        let finding = page.eval("window.hounsfield.findings[0]").await;
+        assert_eq!(finding["cell"], "coronal", "{finding}");
+        let told = |axis: &str| -> [f64; 3] {
+            serde_json::from_value(finding["axes"][axis].clone()).expect("the finding's axes")
+        };
+        assert_near(told("right"), right, "the finding's right");
+        assert_near(
+            told("down"),
+            vector(&turned, "coronal", "down"),
+            "the finding's down",
+        );
+        assert!(
+            finding["stats"]["voxels"].as_u64().is_some_and(|n| n > 100),
+            "{finding}"
+        );
+
+        // Reset planes: the next crosshair message has no planes, the coronal picture is back,
+        // and the oblique finding is no longer on the coronal slice.
         let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
         page.eval("document.getElementById('reset-planes').click()")
             .await;
@@ -261,6 +300,12 @@ fn a_drag_of_a_lines_handle_turns_the_planes_and_reset_planes_brings_them_back()
         );
         let (_, _, level) = handle_towards(page, "axial", "coronal", 0.0).await;
         assert!(level.abs() < 1.0, "the coronal line level again: {level}°");
+        assert_eq!(
+            page.eval("document.querySelectorAll('#overlay .finding').length")
+                .await,
+            json!(0),
+            "the oblique finding is not drawn on the standard coronal slice"
+        );
     });
 }
 
