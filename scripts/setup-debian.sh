@@ -26,6 +26,8 @@ packages=(
   libavformat-dev     # linked by ffmpeg-next even though no container is used
   libavutil-dev       # frames, options, errors
   libswscale-dev      # RGBA <-> YUV conversion
+  ffmpeg              # ffprobe and ffmpeg: independent readers of the MP4s `hounsfield movie`
+                      # writes (app/tests/movie.rs)
   libssl-dev          # WebRTC's DTLS (str0m's OpenSSL backend, openssl-sys links it)
   clang               # with libclang-dev: bindgen parses the FFmpeg headers
   libclang-dev

@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod movie;
 mod serve;
 mod values;
 
@@ -16,6 +17,7 @@ pub use admin::{ConfigCommand, FindingsCommand, UsersCommand};
 #[cfg(feature = "test-bench")]
 pub use bench::SoakArgs;
 pub use bench::{BenchCommand, StreamArgs, StreamCodec, StreamTransport};
+pub use movie::MovieArgs;
 pub use serve::ServeOptions;
 pub use values::{PathPoints, parse_size};
 use values::{parse_crop, parse_path, parse_point, parse_window};
@@ -176,6 +178,9 @@ pub enum Command {
     },
     /// Render a volume (3D or a reformatted slice) to a PNG file.
     Render(Box<RenderArgs>),
+    /// Render a series frame by frame into an MP4 (H.264): an orbit about the patient or a
+    /// sweep of a slice through the volume.
+    Movie(Box<MovieArgs>),
     /// What this machine can render with: adapters, a short render probe, encoders, and
     /// whether to render locally or stream from a server.
     Doctor {

@@ -6,6 +6,7 @@ mod doctor;
 mod findings;
 mod info;
 mod manual;
+mod movie;
 mod pacs_search;
 mod probe;
 mod render;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         }) => bench::load(&path, series.as_deref(), runs, json),
         Some(Command::Render(args)) => render::run(&args),
+        Some(Command::Movie(args)) => movie::run(&args),
         Some(Command::Doctor { json }) => doctor::run(json),
         Some(Command::Config {
             which: ConfigCommand::Check { file, keys_only },

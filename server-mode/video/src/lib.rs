@@ -1,5 +1,6 @@
 //! H.264 through FFmpeg (ffmpeg-next), encode and decode together: the server's encoders
 //! ([`encode`]: which one this machine can open, and a session's stream of access units),
+//! movie files ([`MovieWriter`]: MP4),
 //! the clients' decoder ([`H264Decoder`]), the pictures both trade ([`DecodedImage`],
 //! [`psnr`]), FFmpeg's one-time set-up, its errors, and the pixel conversions between RGBA
 //! and YUV.
@@ -7,10 +8,12 @@
 pub(crate) mod convert;
 mod decode;
 pub mod encode;
+mod movie;
 mod picture;
 
 pub use decode::H264Decoder;
 pub use encode::{AccessUnit, H264Encoder, VideoStream};
+pub use movie::{MAX_MOVIE_FPS, MOVIE_ENCODERS, MovieWriter};
 pub use picture::{DecodedImage, psnr};
 
 use std::sync::Once;

@@ -78,14 +78,16 @@ pub fn new_renderer() -> anyhow::Result<Renderer> {
     Ok(Renderer::new(context, presets))
 }
 
-/// The view the command line describes.
-fn view_from_args(
+/// The preset named (or the volume's modality's) and the mode named (or the preset's),
+/// as `render` and `movie` take them.
+pub(crate) fn preset_and_mode(
     renderer: &Renderer,
     volume: &Volume,
-    args: &RenderArgs,
-) -> anyhow::Result<ViewState> {
+    preset: Option<&str>,
+    mode: Option<&str>,
+) -> anyhow::Result<(String, RenderMode)> {
     let presets = renderer.presets();
-    let preset = match &args.preset {
+    let preset = match preset {
         Some(name) => presets.get(name).ok_or_else(|| {
             anyhow::anyhow!(
                 "unknown preset \"{name}\" (known: {})",
@@ -94,19 +96,34 @@ fn view_from_args(
         })?,
         None => presets.default_for(&volume.modality),
     };
-    let mode = match &args.mode {
+    let mode = match mode {
         Some(name) => RenderMode::from_name(name).ok_or_else(|| {
             anyhow::anyhow!("unknown mode \"{name}\" (known: composite, mip, minip, average)")
         })?,
         None => preset.mode,
     };
+    Ok((preset.name.clone(), mode))
+}
+
+/// The view the command line describes.
+fn view_from_args(
+    renderer: &Renderer,
+    volume: &Volume,
+    args: &RenderArgs,
+) -> anyhow::Result<ViewState> {
+    let (preset, mode) = preset_and_mode(
+        renderer,
+        volume,
+        args.preset.as_deref(),
+        args.mode.as_deref(),
+    )?;
     let named = NamedView::from_name(&args.view).ok_or_else(|| {
         anyhow::anyhow!(
             "unknown view \"{}\" (known: anterior, posterior, left, right, superior, inferior)",
             args.view
         )
     })?;
-    let mut view = ViewState::initial(volume, &preset.name, mode);
+    let mut view = ViewState::initial(volume, &preset, mode);
     view.camera.set_view(named);
     view.camera.orbit(args.azimuth, args.elevation);
     view.camera.zoom_by(args.zoom);
