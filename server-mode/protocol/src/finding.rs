@@ -120,6 +120,7 @@ mod tests {
             kind: FindingKind::Ellipse,
             cell: SlicePlane::Axial,
             points_lps: vec![[1.0, 2.0, 3.0], [4.0, 5.0, 3.0]],
+            axes: None,
             stats: Some(RegionStatistics {
                 mean: 40.5,
                 sd: 3.25,
@@ -143,7 +144,21 @@ mod tests {
             assert!(json["stats"].get(key).is_some(), "stats.{key}");
         }
         assert!(json.get("note").is_none(), "an empty note is left out");
+        assert!(
+            json.get("axes").is_none(),
+            "a standard plane's are left out"
+        );
         let back: ServerMessage = serde_json::from_value(json).expect("reads back");
         assert_eq!(back, told);
+        // An oblique finding tells its cell's axes.
+        let ServerMessage::Finding(mut oblique) = told else {
+            unreachable!("a finding")
+        };
+        oblique.axes = Some(CellAxes {
+            right: [1.0, 0.0, 0.0],
+            down: [0.0, 0.8, -0.6],
+        });
+        let json = serde_json::to_value(ServerMessage::Finding(oblique)).expect("serialises");
+        assert_eq!(json["axes"]["down"][2], -0.6);
     }
 }
