@@ -17,11 +17,15 @@ import { FindingsPanel } from "./findings-panel.js";
 import { NoteForm } from "./note-form.js";
 import { logIn } from "./login.js";
 import { StudyBrowser } from "./studies.js";
+import { Pointers, attachPointerSharing } from "./pointers.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("view");
 const context = canvas.getContext("2d");
 const overlaySvg = $("overlay");
+// The other participants' pointers in a shared session, over the frames.
+const pointers = new Pointers($("pointers"));
+const drawPointers = () => pointers.draw(overlay.layout ?? state.layout, canvas.width, canvas.height);
 const status = $("status");
 
 // What the page shows; also read by the browser test.
@@ -355,6 +359,10 @@ function handleMessage(message) {
       state.crop = message.view?.crop ?? null;
       showCrop(state.crop);
       keepSlabs(message.view?.slabs);
+      // Opening a series ends a share this page made, and the pointers of any it was in.
+      state.shareLink = null;
+      pointers.clear();
+      drawPointers();
       // Rulers and findings belong to the series they were drawn on (its findings follow).
       state.rulers = [];
       pendingMeasures.length = 0;
@@ -398,6 +406,10 @@ function handleMessage(message) {
       // The address others join this view with (the token stays out of it).
       state.shareLink = new URL(message.link, location.href).href;
       console.info("share link:", state.shareLink);
+      break;
+    case "pointer":
+      pointers.take(message);
+      drawPointers();
       break;
     case "error":
       if (state.loading) {
@@ -563,8 +575,10 @@ for (const button of document.querySelectorAll("#windows button")) {
 // by the server, then kept with their slice.
 const pendingMeasures = [];
 /** Redraws the overlay with the rulers and findings as they stand. */
-const redrawOverlay = () =>
+const redrawOverlay = () => {
   drawOverlay(overlaySvg, overlay.layout, canvas.width, canvas.height, overlay.geometry, rulersShown(), findingsShown());
+  drawPointers();
+};
 /** The rulers on the slices shown now, and the one being drawn. */
 function rulersShown() {
   if (overlay.layout !== "2x2") return [];
@@ -793,6 +807,13 @@ const findingTools = attachFindingTools(canvas, {
   notes,
 });
 
+// While this page shares its session or follows one, its pointer goes to the others.
+attachPointerSharing(
+  canvas,
+  (message) => connection.send(message),
+  () => Boolean(state.shareLink || connection.join),
+  () => state.layout,
+);
 attachPointer(
   canvas,
   send,

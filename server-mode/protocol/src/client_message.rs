@@ -117,6 +117,19 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// Where this participant's pointer is in a shared session: relayed as `pointer` to
+    /// the session's other participants (no reply; ignored outside a shared session).
+    Pointer {
+        /// `3d`, `axial`, `coronal` or `sagittal`; null when the pointer left the picture.
+        #[serde(default)]
+        cell: Option<String>,
+        /// Fraction of the cell from its left (0..=1), with a cell.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        x: Option<f64>,
+        /// Fraction of the cell from its top (0..=1), with a cell.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        y: Option<f64>,
+    },
 }
 
 /// What a client reports about its decoding.

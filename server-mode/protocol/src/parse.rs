@@ -41,7 +41,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 17] = [
+const CLIENT_TYPES: [&str; 18] = [
     "hello",
     "list_studies",
     "open",
@@ -59,6 +59,7 @@ const CLIENT_TYPES: [&str; 17] = [
     "snapshot",
     "webrtc_offer",
     "webrtc_close",
+    "pointer",
 ];
 
 /// Parses a client's text message, telling bad JSON, unknown types and bad fields apart.

@@ -99,6 +99,24 @@ pub enum ServerMessage {
         /// The web client's address to join with, relative to its page's (`?join=ID`).
         link: String,
     },
+    /// Another participant's pointer in the shared session, as they sent it: a client
+    /// draws it over the frames in that cell.
+    Pointer {
+        /// The participant's session number.
+        session: u64,
+        /// Their name: the signed-in user's, else `participant N`.
+        name: String,
+        /// Their colour (`#rrggbb`), the same on every client.
+        colour: String,
+        /// `3d`, `axial`, `coronal` or `sagittal`; null when their pointer left.
+        cell: Option<String>,
+        /// Fraction of the cell from its left.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        x: Option<f64>,
+        /// Fraction of the cell from its top.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        y: Option<f64>,
+    },
     /// The session's whole view, whenever it changed and came to rest (sent with the final
     /// still), so a client can hand it back with `set_view` after a reconnection, to this
     /// node or, when it went away, to another.

@@ -11,6 +11,8 @@ use tokio::sync::watch;
 
 use hounsfield_protocol::{Action, SharedView};
 
+use crate::pointers::PointerRoom;
+
 /// The host's side: publishes the view the sessions follow.
 #[derive(Debug)]
 pub struct Host {
@@ -65,6 +67,8 @@ pub(crate) struct SharedSession {
     pub(crate) series: String,
     /// Its latest view.
     pub(crate) view: watch::Receiver<SharedView>,
+    /// Where its participants point.
+    pub(crate) pointers: PointerRoom,
 }
 
 /// The sessions shared on this server, by join id.
@@ -81,24 +85,27 @@ impl Shares {
     }
 
     /// Shares session `host_session`'s view of `series` under the new, random `id`; the
-    /// host publishes its view changes through the returned [`Host`].
+    /// host publishes its view changes through the returned [`Host`], and points in the
+    /// returned room with those who join.
     pub(crate) fn start(
         &self,
         id: &str,
         host_session: u64,
         series: &str,
         initial: SharedView,
-    ) -> Host {
+    ) -> (Host, PointerRoom) {
         let (host, follow) = Follow::channel(series, initial, false);
+        let pointers = PointerRoom::default();
         self.shared().insert(
             id.to_string(),
             SharedSession {
                 host_session,
                 series: series.to_string(),
                 view: follow.view,
+                pointers: pointers.clone(),
             },
         );
-        host
+        (host, pointers)
     }
 
     /// The shared session of this id.

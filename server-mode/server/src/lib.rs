@@ -28,6 +28,7 @@ pub mod login;
 pub mod login_sessions;
 pub mod metrics;
 pub mod origin;
+pub mod pointers;
 pub mod preview;
 pub mod rate;
 pub mod scheduler;

@@ -88,6 +88,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/slabs.js"),
     ),
     (
+        "/pointers.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/pointers.js"),
+    ),
+    (
         "/login.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/login.js"),

@@ -31,6 +31,7 @@ use hounsfield_protocol::{
     TransportKind, Viewport, WindowInfo, parse_client_message,
 };
 use hounsfield_server::encode::Encoding;
+use hounsfield_server::pointers::Pointed;
 use hounsfield_server::scheduler::RenderRequest;
 use hounsfield_server::session::{MIN_VIEWPORT, Refusal, Session, SessionLimits};
 use proptest::prelude::*;
@@ -268,6 +269,16 @@ fn typed_messages() -> Vec<ClientMessage> {
             note: Some("Nodule".to_string()),
         },
         ClientMessage::Snapshot { note: None },
+        ClientMessage::Pointer {
+            cell: Some("coronal".to_string()),
+            x: Some(0.25),
+            y: Some(0.75),
+        },
+        ClientMessage::Pointer {
+            cell: None,
+            x: None,
+            y: None,
+        },
     ];
     for (seq, action) in (1..).zip(every_action()) {
         messages.push(ClientMessage::Input(Input {
@@ -295,7 +306,8 @@ fn typed_messages() -> Vec<ClientMessage> {
             | ClientMessage::KeyImage { .. }
             | ClientMessage::Snapshot { .. }
             | ClientMessage::WebrtcOffer { .. }
-            | ClientMessage::WebrtcClose { .. } => {}
+            | ClientMessage::WebrtcClose { .. }
+            | ClientMessage::Pointer { .. } => {}
         }
     }
     messages
@@ -1214,6 +1226,20 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         ClientMessage::SaveFindings
         | ClientMessage::KeyImage { .. }
         | ClientMessage::Snapshot { .. } => Ok(()),
+        // A pointer is the connection's to relay: checked, it holds a known cell and
+        // fractions within the cell, or nothing.
+        ClientMessage::Pointer { cell, x, y } => {
+            if let Ok(pointed) = Pointed::checked(1, "p".into(), cell.as_deref(), *x, *y) {
+                assert!(
+                    pointed
+                        .at
+                        .is_none_or(|at| at.iter().all(|v| (0.0..=1.0).contains(v))),
+                    "{pointed:?}"
+                );
+                assert_eq!(pointed.cell.is_some(), pointed.at.is_some(), "{pointed:?}");
+            }
+            Ok(())
+        }
     }
 }
 

@@ -99,7 +99,8 @@ impl Connection {
     }
 
     /// Opens a loaded series in the session, recorded, following `host` when given, and
-    /// replies `opened`. A view this session shared ends, as does any it followed.
+    /// replies `opened`. A view this session shared ends, as does any it followed (and
+    /// its pointers with them).
     pub(super) async fn show(
         &mut self,
         series: &str,
@@ -108,6 +109,7 @@ impl Connection {
     ) -> ControlFlow<()> {
         self.stop_sharing();
         self.host_view = None;
+        self.pointers = None;
         let mut opened = self.session.open(series, volume);
         opened.warnings = self.app.library.warnings(series);
         tracing::info!(session = self.slot.id(), series = %series, "series opened");

@@ -18,6 +18,7 @@ mod handshake;
 mod key_images;
 mod listing;
 mod loading;
+mod pointing;
 mod sharing;
 mod signalling;
 mod writer;
@@ -40,6 +41,7 @@ use crate::http::answers::{auth_failed, refuse, refuse_user};
 use crate::http::state::{App, SessionPlace};
 use crate::library::LibraryError;
 use crate::metrics::Metrics;
+use crate::pointers::{Participant, next_pointer};
 use crate::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
 use crate::session::{Admission, MessageKind, MessageRates, Session};
 use crate::study_query::{StudyPage, StudySearch};
@@ -174,6 +176,7 @@ async fn serve_session(
         webrtc_offered: false,
         video_over_rtp_only: false,
         snapshot: None,
+        pointers: None,
     };
     let answered = match hello {
         Some(hello) => connection.handle(hello).await,
@@ -232,6 +235,8 @@ struct Connection {
     video_over_rtp_only: bool,
     /// A snapshot asked for: taken from the next lossless final still.
     snapshot: Option<key_images::SnapshotWanted>,
+    /// The shared session's pointers, once this session shared or joined one.
+    pointers: Option<Participant>,
 }
 
 impl Drop for Connection {
@@ -271,6 +276,7 @@ impl Connection {
                 }
                 _ = stats.tick() => self.send_stats().await,
                 () = host_moved(&mut self.host_view) => self.follow_host(),
+                pointed = next_pointer(&mut self.pointers) => self.relay_pointer(pointed).await,
                 Ok(()) = self.ending.changed() => self.ended().await,
                 () = tokio::time::sleep_until(idle_at.into()) => {
                     self.end = "idle";
@@ -479,6 +485,7 @@ impl Connection {
             ClientMessage::SaveFindings => self.save_findings().await,
             ClientMessage::KeyImage { cell, note } => self.key_image(&cell, note).await,
             ClientMessage::Snapshot { note } => self.ask_snapshot(note).await,
+            ClientMessage::Pointer { cell, x, y } => self.point(cell.as_deref(), x, y).await,
             ClientMessage::Stats(stats) => {
                 match self.session.client_stats(&stats, Instant::now()) {
                     Ok(()) => ControlFlow::Continue(()),

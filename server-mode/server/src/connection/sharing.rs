@@ -35,8 +35,9 @@ impl Connection {
                         .error(ErrorCode::Internal, "no random numbers for a join id")
                         .await;
                 };
-                let host = self.app.shares.start(&id, self.slot.id(), &series, view);
+                let (host, pointers) = self.app.shares.start(&id, self.slot.id(), &series, view);
                 self.sharing = Some((id.clone(), host));
+                self.pointers = Some(pointers.enter());
                 tracing::info!(session = self.slot.id(), "session shared");
                 self.app.config.audit.record(&AuditEvent::SessionShared {
                     session: self.slot.id(),
@@ -78,7 +79,10 @@ impl Connection {
             host_session: shared.host_session,
             series: shared.series.clone(),
         });
-        self.show(&shared.series, volume, Some(shared.view)).await
+        let flow = self.show(&shared.series, volume, Some(shared.view)).await;
+        // Opening left any room this session was in: it points with the host's now.
+        self.pointers = Some(shared.pointers.enter());
+        flow
     }
 
     /// Publishes this session's view to those who joined it, when it is shared.

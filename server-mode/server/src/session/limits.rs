@@ -30,7 +30,7 @@ impl Default for SessionLimits {
 }
 
 /// How many [`MessageKind`]s there are.
-const KINDS: usize = 16;
+const KINDS: usize = 17;
 
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +65,8 @@ pub enum MessageKind {
     Snapshot,
     /// `webrtc_offer` and `webrtc_close`.
     Webrtc,
+    /// `pointer`.
+    Pointer,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
     Invalid,
 }
@@ -87,6 +89,7 @@ impl MessageKind {
         Self::KeyImage,
         Self::Snapshot,
         Self::Webrtc,
+        Self::Pointer,
         Self::Invalid,
     ];
 
@@ -108,6 +111,7 @@ impl MessageKind {
             ClientMessage::KeyImage { .. } => Self::KeyImage,
             ClientMessage::Snapshot { .. } => Self::Snapshot,
             ClientMessage::WebrtcOffer { .. } | ClientMessage::WebrtcClose { .. } => Self::Webrtc,
+            ClientMessage::Pointer { .. } => Self::Pointer,
         }
     }
 
@@ -129,6 +133,7 @@ impl MessageKind {
             Self::KeyImage => "key_image",
             Self::Snapshot => "snapshot",
             Self::Webrtc => "webrtc_offer",
+            Self::Pointer => "pointer",
             Self::Invalid => "invalid",
         }
     }
@@ -156,6 +161,9 @@ impl MessageKind {
             Self::SaveFindings | Self::KeyImage | Self::Snapshot => (1.0, 3.0),
             // A client offers once, and again after a failure at most once a minute.
             Self::Webrtc => (2.0, 5.0),
+            // A moving pointer, throttled by the client to about 20 a second; each goes
+            // to every other participant of the shared session.
+            Self::Pointer => (30.0, 60.0),
             Self::Invalid => (5.0, 10.0),
         }
     }
