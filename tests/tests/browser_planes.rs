@@ -125,6 +125,25 @@ async fn drag_about(page: &mut Page, centre: [f64; 2], from: [f64; 2], degrees: 
     page.mouse("mouseReleased", at[0], at[1], 0).await;
 }
 
+/// A left drag in a straight line from `from` to `to` (page points) in eight steps, with
+/// DevTools `modifiers` held (8: shift).
+async fn drag_straight(page: &mut Page, from: [f64; 2], to: [f64; 2], modifiers: u32) {
+    page.mouse_with("mousePressed", (from[0], from[1]), "left", 1, modifiers)
+        .await;
+    for step in 1..=8 {
+        let t = f64::from(step) / 8.0;
+        let at = (
+            from[0] + (to[0] - from[0]) * t,
+            from[1] + (to[1] - from[1]) * t,
+        );
+        page.mouse_with("mouseMoved", at, "left", 1, modifiers)
+            .await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    page.mouse_with("mouseReleased", (to[0], to[1]), "left", 0, modifiers)
+        .await;
+}
+
 #[test]
 fn a_drag_of_a_lines_handle_turns_the_planes_and_reset_planes_brings_them_back() {
     let address = ct_server();
@@ -217,17 +236,7 @@ fn a_drag_of_a_lines_handle_turns_the_planes_and_reset_planes_brings_them_back()
         let (x, y, w, h) = canvas_cells[2];
         let from = [f64::from(x + w / 4), f64::from(y + h / 4)];
         let to = [f64::from(x + w / 4 + 80), f64::from(y + h / 4 + 40)];
-        let (pf, pt) = (page_point(from), page_point(to));
-        page.mouse_with("mousePressed", (pf[0], pf[1]), "left", 1, 8)
-            .await;
-        for step in 1..=8 {
-            let t = f64::from(step) / 8.0;
-            let at = (pf[0] + (pt[0] - pf[0]) * t, pf[1] + (pt[1] - pf[1]) * t);
-            page.mouse_with("mouseMoved", at, "left", 1, 8).await;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        page.mouse_with("mouseReleased", (pt[0], pt[1]), "left", 0, 8)
-            .await;
+        drag_straight(page, page_point(from), page_point(to), 8).await;
         page.wait_for("window.hounsfield.rulers.length === 1 && document.querySelectorAll('#overlay .ruler').length === 1")
             .await;
         let drawn = page
@@ -247,19 +256,7 @@ fn a_drag_of_a_lines_handle_turns_the_planes_and_reset_planes_brings_them_back()
             .await;
         let from = page_point([f64::from(x + w / 2), f64::from(y + h / 2)]);
         let to = page_point([f64::from(x + w / 2 + 60), f64::from(y + h / 2 + 45)]);
-        page.mouse_with("mousePressed", (from[0], from[1]), "left", 1, 0)
-            .await;
-        for step in 1..=8 {
-            let t = f64::from(step) / 8.0;
-            let at = (
-                from[0] + (to[0] - from[0]) * t,
-                from[1] + (to[1] - from[1]) * t,
-            );
-            page.mouse_with("mouseMoved", at, "left", 1, 0).await;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        page.mouse_with("mouseReleased", (to[0], to[1]), "left", 0, 0)
-            .await;
+        drag_straight(page, from, to, 0).await;
         page.wait_for("window.hounsfield.findings.length === 1 && document.querySelector('#overlay .finding ellipse') !== null")
             .await;
         let finding = page.eval("window.hounsfield.findings[0]").await;
