@@ -96,7 +96,8 @@ pub enum ClientMessage {
         to: [f64; 2],
     },
     /// Creates, redraws or deletes a finding on a slice cell of the open series
-    /// (`finding` or `finding_deleted` reply, told to every session showing the series).
+    /// (`finding` or `finding_deleted` reply; a session opening the series later is told
+    /// it in `findings`).
     Finding(FindingRequest),
     /// Saves the open series' findings as a Measurement Report where the study lives
     /// (`saved` reply); a viewer's is refused.
