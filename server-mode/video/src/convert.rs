@@ -4,8 +4,8 @@
 
 use std::cell::RefCell;
 
-use ffmpeg_next::frame;
 use ffmpeg_next::software::scaling;
+use ffmpeg_next::{color, encoder, frame};
 
 use super::VideoError;
 
@@ -14,6 +14,15 @@ const CACHED_SCALERS: usize = 4;
 
 thread_local! {
     static SCALERS: RefCell<Vec<scaling::Context>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Tells an encoder what [`convert`] produces, for the stream to say so: BT.601 matrix,
+/// limited range, sRGB pixels (BT.709 primaries, the sRGB transfer).
+pub(crate) fn describe_colours(video: &mut encoder::video::Video) {
+    video.set_colorspace(color::Space::SMPTE170M);
+    video.set_color_range(color::Range::MPEG);
+    video.set_color_primaries(color::Primaries::BT709);
+    video.set_color_transfer_characteristic(color::TransferCharacteristic::IEC61966_2_1);
 }
 
 /// Converts `input` into `output`, which has its format and size already (same size as

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use ffmpeg_next::codec::context::Context;
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::error::EAGAIN;
-use ffmpeg_next::{Dictionary, Packet, Rational, codec, color, encoder, format, frame};
+use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format, frame};
 
 use crate::{VideoError, convert};
 
@@ -100,11 +100,7 @@ impl MovieWriter {
         video.set_format(pixel);
         video.set_time_base(frame_time);
         video.set_frame_rate(Some(Rational::new(fps as i32, 1)));
-        // What swscale's RGB → YUV conversion produces: BT.601, limited range, sRGB pixels.
-        video.set_colorspace(color::Space::SMPTE170M);
-        video.set_color_range(color::Range::MPEG);
-        video.set_color_primaries(color::Primaries::BT709);
-        video.set_color_transfer_characteristic(color::TransferCharacteristic::IEC61966_2_1);
+        convert::describe_colours(&mut video);
         if global_header {
             video.set_flags(codec::Flags::GLOBAL_HEADER);
         }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use ffmpeg_next::codec::context::Context;
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::error::EAGAIN;
-use ffmpeg_next::{Dictionary, Packet, Rational, color, encoder, frame, picture, threading};
+use ffmpeg_next::{Dictionary, Packet, Rational, encoder, frame, picture, threading};
 
 use crate::{VideoError, convert};
 
@@ -113,11 +113,7 @@ impl H264Encoder {
         video.set_max_b_frames(0);
         video.set_bit_rate(bits_per_s(bitrate_kbps));
         video.set_max_bit_rate(bits_per_s(bitrate_kbps));
-        // What swscale's RGB → YUV conversion produces: BT.601, limited range, sRGB pixels.
-        video.set_colorspace(color::Space::SMPTE170M);
-        video.set_color_range(color::Range::MPEG);
-        video.set_color_primaries(color::Primaries::BT709);
-        video.set_color_transfer_characteristic(color::TransferCharacteristic::IEC61966_2_1);
+        convert::describe_colours(&mut video);
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
         video.set_threading(threading::Config {
             kind: threading::Type::Slice,
