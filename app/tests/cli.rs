@@ -1,27 +1,12 @@
 //! The `hounsfield` command line as a user runs it: exit codes, JSON shapes and errors
 //! that name the file.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn hounsfield(args: &[&str]) -> Output {
-    // No settings file: a user's configured server must not change what the tests see.
-    Command::new(env!("CARGO_BIN_EXE_hounsfield"))
-        .args(args)
-        .env(
-            "HOUNSFIELD_SETTINGS",
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-settings.toml"),
-        )
-        .output()
-        .expect("hounsfield runs")
-}
-
-fn data(relative: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(relative);
-    path.to_string_lossy().into_owned()
-}
+use common::{data, hounsfield};
 
 fn assert_success(output: &Output) {
     assert!(

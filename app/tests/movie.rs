@@ -3,26 +3,15 @@
 //! (decoded by `ffmpeg`) matches `render` of the same view within a stated tolerance, a
 //! sweep's frames move through the volume, and bad sizes and motions are refused by name.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn hounsfield(args: &[&str]) -> Output {
-    // No settings file: a user's configured server must not change what the tests see.
-    Command::new(env!("CARGO_BIN_EXE_hounsfield"))
-        .args(args)
-        .env(
-            "HOUNSFIELD_SETTINGS",
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-settings.toml"),
-        )
-        .output()
-        .expect("hounsfield runs")
-}
+use common::{data, hounsfield};
 
 fn ct() -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/ct-head-neck")
-        .to_string_lossy()
-        .into_owned()
+    data("ct-head-neck")
 }
 
 fn succeeded(output: &Output) -> &Output {

@@ -1,6 +1,7 @@
-//! What the tests that run `hounsfield --serve` share: the server process on a loopback
-//! port ([`Served`]), plain HTTP requests to it, its audit log and its metrics, and a time
-//! limit on a whole async test.
+//! What the tests that run `hounsfield` share: the command run to its end ([`hounsfield`])
+//! on the shared data ([`data`]); the server process on a loopback port ([`Served`]),
+//! plain HTTP requests to it, its audit log and its metrics, and a time limit on a whole
+//! async test.
 
 #![allow(dead_code)] // Each test file uses its own share of these.
 
@@ -11,6 +12,27 @@ use std::time::{Duration, Instant};
 
 #[allow(unused_imports)] // Each test file uses its own share of these.
 pub use hounsfield_test_support::{Served, http_request, status_and_body};
+
+/// Runs this package's `hounsfield` with `args` and no settings file (a user's configured
+/// server must not change what the tests see), to its end.
+pub fn hounsfield(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+        .args(args)
+        .env(
+            "HOUNSFIELD_SETTINGS",
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("no-such-settings.toml"),
+        )
+        .output()
+        .expect("hounsfield runs")
+}
+
+/// The shared data's `relative` path (a series folder), as an argument.
+pub fn data(relative: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(relative);
+    path.to_string_lossy().into_owned()
+}
 
 /// This package's `hounsfield --serve` on a free loopback port (JPEG only, no settings
 /// file) with `args` added, once it says where it listens.
