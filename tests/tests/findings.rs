@@ -61,6 +61,14 @@ async fn refused(client: &mut Client, request: FindingRequest) -> (ErrorCode, St
     }
 }
 
+/// A server of the CT (JPEG frames) keeping findings in `folder`.
+fn ct_server_keeping_findings_in(folder: PathBuf) -> std::net::SocketAddr {
+    let mut config = common::server::loopback_config();
+    config.h264_encoders = Vec::new();
+    config.findings_folder = Some(folder);
+    common::server::start_serving(config, &[series_folder()])
+}
+
 /// Connects, opens the CT and returns the client with the `findings` it was told.
 async fn open_ct(address: std::net::SocketAddr) -> (Client, String, Vec<FindingInfo>) {
     let mut client = Client::connect(&format!("ws://{address}/ws"))
@@ -88,11 +96,13 @@ async fn opened_with_findings(client: &mut Client, series: &str) -> Vec<FindingI
     }
 }
 
+/// A point or direction `[x, y, z]` as the scripts take one: `X,Y,Z`.
+fn script_vector(v: [f64; 3]) -> String {
+    format!("{},{},{}", v[0], v[1], v[2])
+}
+
 fn corners(info: &FindingInfo) -> [String; 2] {
-    [0, 1].map(|n| {
-        let p = info.points_lps[n];
-        format!("{},{},{}", p[0], p[1], p[2])
-    })
+    [0, 1].map(|n| script_vector(info.points_lps[n]))
 }
 
 /// The server's statistics of an axial region against pydicom's from the files.
@@ -144,10 +154,7 @@ fn assert_statistics_match_the_files(info: &FindingInfo) {
 fn findings_are_measured_from_the_files_kept_saved_as_sr_and_found_again() {
     let state = tempfile::tempdir().expect("a state folder");
     let findings_folder = state.path().join("findings");
-    let mut config = common::server::loopback_config();
-    config.h264_encoders = Vec::new();
-    config.findings_folder = Some(findings_folder.clone());
-    let address = common::server::start_serving(config, &[series_folder()]);
+    let address = ct_server_keeping_findings_in(findings_folder.clone());
     let mut answered: Vec<FindingInfo> = Vec::new();
     common::server::run_within(Duration::from_secs(240), async {
         let (mut client, series, told) = open_ct(address).await;
@@ -298,11 +305,7 @@ fn findings_are_measured_from_the_files_kept_saved_as_sr_and_found_again() {
 #[test]
 fn on_turned_planes_a_region_is_measured_on_its_oblique_plane_from_the_files_and_saved_oblique() {
     let state = tempfile::tempdir().expect("a state folder");
-    let findings_folder = state.path().join("findings");
-    let mut config = common::server::loopback_config();
-    config.h264_encoders = Vec::new();
-    config.findings_folder = Some(findings_folder.clone());
-    let address = common::server::start_serving(config, &[series_folder()]);
+    let address = ct_server_keeping_findings_in(state.path().join("findings"));
     common::server::run_within(Duration::from_secs(240), async {
         let (mut client, _series, _) = open_ct(address).await;
         // Turned about the coronal normal, the axial cell shows an oblique cut.
@@ -345,7 +348,6 @@ fn on_turned_planes_a_region_is_measured_on_its_oblique_plane_from_the_files_and
         }
         let stats = ellipse.stats.as_ref().expect("a region has statistics");
         let [a, b] = corners(&ellipse);
-        let vector = |v: [f64; 3]| format!("{},{},{}", v[0], v[1], v[2]);
         let expected = common::python_script(
             "oblique_region_statistics.py",
             &[
@@ -353,8 +355,8 @@ fn on_turned_planes_a_region_is_measured_on_its_oblique_plane_from_the_files_and
                 "ellipse",
                 &a,
                 &b,
-                &vector(told.right),
-                &vector(told.down),
+                &script_vector(told.right),
+                &script_vector(told.down),
             ],
         );
         assert!(stats.voxels > 1000, "{stats:?}");
@@ -543,10 +545,7 @@ async fn stored(client: &mut Client) -> Result<Saved, (ErrorCode, String)> {
 #[test]
 fn a_key_image_marks_the_stored_slice_and_a_snapshot_stores_the_3d_view() {
     let state = tempfile::tempdir().expect("a state folder");
-    let mut config = common::server::loopback_config();
-    config.h264_encoders = Vec::new();
-    config.findings_folder = Some(state.path().join("findings"));
-    let address = common::server::start_serving(config, &[series_folder()]);
+    let address = ct_server_keeping_findings_in(state.path().join("findings"));
     common::server::run_within(Duration::from_secs(180), async {
         let (mut client, _, _) = open_ct(address).await;
         client
@@ -698,15 +697,6 @@ async fn crosshair_after(client: &mut Client, seq: u32) -> glam::DVec3 {
     }
 }
 
-/// Connects with `token`, says hello and returns the client.
-async fn signed_in(address: std::net::SocketAddr, token: &str) -> Client {
-    let mut client = Client::connect(&format!("ws://{address}/ws"))
-        .await
-        .expect("connects");
-    client.hello(Some(token), VIEWPORT).await.expect("welcome");
-    client
-}
-
 #[test]
 fn a_viewer_following_a_shared_session_may_not_store_what_it_sees() {
     use hounsfield_server::users::{Role, UsersFile};
@@ -727,7 +717,7 @@ fn a_viewer_following_a_shared_session_may_not_store_what_it_sees() {
     config.findings_folder = Some(findings_folder.clone());
     let address = common::server::start_serving(config, &[common::data("mr-sag-oblique")]);
     common::server::run_within(Duration::from_secs(120), async {
-        let mut reader = signed_in(address, READER).await;
+        let mut reader = common::server::signed_in(address, READER, VIEWPORT).await;
         let studies = reader.list_studies().await.expect("studies");
         opened_with_findings(&mut reader, &studies[0].series[0].id).await;
         // A finding to save: a viewer's save is refused for the role, not for want of one.
@@ -743,7 +733,7 @@ fn a_viewer_following_a_shared_session_may_not_store_what_it_sees() {
                 break id;
             }
         };
-        let mut viewer = signed_in(address, VIEWER).await;
+        let mut viewer = common::server::signed_in(address, VIEWER, VIEWPORT).await;
         viewer
             .send(&ClientMessage::Join { id: join })
             .await

@@ -12,6 +12,7 @@ mod common;
 use std::time::Duration;
 
 use chromium::{Chromium, NO_WEBCODECS, Page, canvas_box};
+use common::server::signed_in;
 use hounsfield_client::{Client, Event};
 use hounsfield_protocol::{ClientMessage, ErrorCode, ServerMessage, Viewport};
 use hounsfield_server::users::{Role, UsersFile};
@@ -21,15 +22,6 @@ const VIEWPORT: Viewport = Viewport {
     width: 320,
     height: 240,
 };
-
-/// Connects with `token`, says hello and returns the client.
-async fn signed_in(address: std::net::SocketAddr, token: &str) -> Client {
-    let mut client = Client::connect(&format!("ws://{address}/ws"))
-        .await
-        .expect("connects");
-    client.hello(Some(token), VIEWPORT).await.expect("welcome");
-    client
-}
 
 /// Sends `client`'s pointer.
 async fn point(client: &mut Client, cell: Option<&str>, at: Option<[f64; 2]>) {
@@ -81,7 +73,7 @@ fn in_a_shared_session_each_pointer_reaches_the_others_and_no_one_outside_it() {
     config.users = Some(UsersFile::load(&users).expect("a good users file"));
     let address = common::server::start_serving(config, &[common::data("mr-sag-oblique")]);
     common::server::run_within(Duration::from_secs(120), async {
-        let mut rita = signed_in(address, READER).await;
+        let mut rita = signed_in(address, READER, VIEWPORT).await;
         let studies = rita.list_studies().await.expect("studies");
         let series = studies[0].series[0].id.clone();
         rita.open(&series).await.expect("opened");
@@ -91,7 +83,7 @@ fn in_a_shared_session_each_pointer_reaches_the_others_and_no_one_outside_it() {
                 break id;
             }
         };
-        let mut vera = signed_in(address, VIEWER).await;
+        let mut vera = signed_in(address, VIEWER, VIEWPORT).await;
         vera.send(&ClientMessage::Join { id: join })
             .await
             .expect("sent");
@@ -127,7 +119,7 @@ fn in_a_shared_session_each_pointer_reaches_the_others_and_no_one_outside_it() {
         assert_eq!(told, Some(("vera".to_string(), None, None, None)));
 
         // Another reader with the same series open, not joined, points at nobody.
-        let mut sam = signed_in(address, OTHER).await;
+        let mut sam = signed_in(address, OTHER, VIEWPORT).await;
         sam.open(&series).await.expect("opened");
         point(&mut sam, Some("axial"), Some([0.5, 0.5])).await;
         let quiet = Duration::from_millis(600);

@@ -75,6 +75,20 @@ pub fn run_within(limit: std::time::Duration, body: impl std::future::Future<Out
     });
 }
 
+/// A client of the server at `address` that said hello with `token` for frames of
+/// `viewport`.
+pub async fn signed_in(
+    address: SocketAddr,
+    token: &str,
+    viewport: hounsfield_protocol::Viewport,
+) -> hounsfield_client::Client {
+    let mut client = hounsfield_client::Client::connect(&format!("ws://{address}/ws"))
+        .await
+        .expect("connects");
+    client.hello(Some(token), viewport).await.expect("welcome");
+    client
+}
+
 /// The next message a session answers that is not a frame, a load's progress or a figure
 /// the server sends unasked (`stats`, `crosshair`, `view`).
 pub async fn next_answer(
