@@ -132,20 +132,25 @@ fn a_coronal_box_and_a_sagittal_triangle_are_over_their_grid_slices() {
     assert!((found.area_mm2 - leg * leg / 2.0).abs() < 1e-6);
 }
 
-#[test]
-fn on_a_tilted_grid_the_slice_is_sampled_at_the_finest_spacing() {
-    // A uniform volume of 7s whose grid is turned 30° about the patient's vertical axis:
-    // no standard plane but the axial is a plane of it; a coronal region samples.
+/// A uniform MR volume of 7s of `dims` voxels, its columns `column_mm` apart and its rows
+/// and slices 1 mm, the grid turned 30° about the patient's vertical axis.
+fn sevens_turned_about_the_vertical(dims: [usize; 3], column_mm: f64) -> Volume {
     let (sin, cos) = 30f64.to_radians().sin_cos();
     let voxel_to_lps = DMat4::from_cols(
-        DVec4::new(cos, sin, 0.0, 0.0),
+        DVec4::new(cos * column_mm, sin * column_mm, 0.0, 0.0),
         DVec4::new(-sin, cos, 0.0, 0.0),
         DVec4::new(0.0, 0.0, 1.0, 0.0),
         DVec4::new(0.0, 0.0, 0.0, 1.0),
     );
-    let dims = [64, 64, 64];
-    let voxels = Voxels::I16(vec![7; 64 * 64 * 64]);
-    let volume = Volume::new(voxels, dims, voxel_to_lps, Modality::MR, None).expect("a volume");
+    let voxels = Voxels::I16(vec![7; dims.iter().product()]);
+    Volume::new(voxels, dims, voxel_to_lps, Modality::MR, None).expect("a volume")
+}
+
+#[test]
+fn on_a_tilted_grid_the_slice_is_sampled_at_the_finest_spacing() {
+    // A uniform volume of 7s whose grid is turned 30° about the patient's vertical axis:
+    // no standard plane but the axial is a plane of it; a coronal region samples.
+    let volume = sevens_turned_about_the_vertical([64, 64, 64], 1.0);
     let centre = volume.centre_lps();
     let found = region(
         &volume,
@@ -170,16 +175,7 @@ fn a_region_on_a_grid_of_very_unequal_spacings_is_sampled_no_more_than_the_bound
     // 3200 columns 0.01 mm apart, 32 rows and 32 slices 1 mm apart, the grid turned 30°
     // about the vertical: at the finest spacing a coronal box over the whole volume would
     // take some 10 million samples.
-    let (sin, cos) = 30f64.to_radians().sin_cos();
-    let voxel_to_lps = DMat4::from_cols(
-        DVec4::new(cos * 0.01, sin * 0.01, 0.0, 0.0),
-        DVec4::new(-sin, cos, 0.0, 0.0),
-        DVec4::new(0.0, 0.0, 1.0, 0.0),
-        DVec4::new(0.0, 0.0, 0.0, 1.0),
-    );
-    let dims = [3200, 32, 32];
-    let voxels = Voxels::I16(vec![7; 3200 * 32 * 32]);
-    let volume = Volume::new(voxels, dims, voxel_to_lps, Modality::MR, None).expect("a volume");
+    let volume = sevens_turned_about_the_vertical([3200, 32, 32], 0.01);
     let centre = volume.centre_lps();
     let found = region(
         &volume,
