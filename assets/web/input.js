@@ -27,19 +27,30 @@ export function quadCells(width, height) {
 }
 
 /**
+ * Where (`clientX`, `clientY`) falls on `canvas` in frame pixels ([px, py]: the canvas's
+ * pixels are the frame's); null while the canvas has no size on the page.
+ */
+export function framePixel(canvas, clientX, clientY) {
+  const rect = canvas.getBoundingClientRect();
+  if (rect.width <= 0 || rect.height <= 0) return null;
+  return [((clientX - rect.left) / rect.width) * canvas.width, ((clientY - rect.top) / rect.height) * canvas.height];
+}
+
+/** The index in `cells` (as `quadCells` gives them) of the cell holding frame pixel (`px`, `py`), or -1. */
+export const cellIndexAt = (cells, px, py) =>
+  cells.findIndex((c) => px >= c.x && px < c.x + c.width && py >= c.y && py < c.y + c.height);
+
+/**
  * The slice under a pointer at (`clientX`, `clientY`) on `canvas` (whose pixels are the
  * frame's) in the 2×2 layout: {plane, x, y} with x, y fractions of its cell; `null` over
  * the 3D cell. With `plane` given, the fractions of that plane's cell, clamped.
  */
 export function sliceAt(canvas, clientX, clientY, plane = null) {
-  const rect = canvas.getBoundingClientRect();
-  if (rect.width <= 0 || rect.height <= 0) return null;
-  const px = ((clientX - rect.left) / rect.width) * canvas.width;
-  const py = ((clientY - rect.top) / rect.height) * canvas.height;
+  const pixel = framePixel(canvas, clientX, clientY);
+  if (!pixel) return null;
+  const [px, py] = pixel;
   const cells = quadCells(canvas.width, canvas.height);
-  let index = plane ? PLANES.indexOf(plane) + 1 : cells.findIndex(
-    (c) => px >= c.x && px < c.x + c.width && py >= c.y && py < c.y + c.height,
-  );
+  let index = plane ? PLANES.indexOf(plane) + 1 : cellIndexAt(cells, px, py);
   if (index < 1) return null;
   const cell = cells[index];
   const clamp = (n) => Math.min(1, Math.max(0, n));

@@ -5,7 +5,7 @@
 // colour, and are drawn here over the frames (never rendered into them): a dot and the
 // name, in the cell named, wherever this page's layout shows that cell.
 
-import { quadCells } from "./input.js";
+import { cellIndexAt, framePixel, quadCells } from "./input.js";
 
 /** The least time between two pointers sent (ms): 20 a second. */
 export const POINTER_EVERY_MS = 50;
@@ -22,15 +22,14 @@ const SVG = "http://www.w3.org/2000/svg";
  * layout the whole picture is `single` (the 3D view, or the slice shown).
  */
 export function pointerCell(canvas, clientX, clientY, layout, single = "3d") {
-  const rect = canvas.getBoundingClientRect();
-  if (rect.width <= 0 || rect.height <= 0) return null;
-  const px = ((clientX - rect.left) / rect.width) * canvas.width;
-  const py = ((clientY - rect.top) / rect.height) * canvas.height;
+  const pixel = framePixel(canvas, clientX, clientY);
+  if (!pixel) return null;
+  const [px, py] = pixel;
   if (px < 0 || py < 0 || px >= canvas.width || py >= canvas.height) return null;
   const round = (v) => Math.round(Math.min(1, Math.max(0, v)) * 1e4) / 1e4;
   if (layout !== "2x2") return { cell: single, x: round(px / canvas.width), y: round(py / canvas.height) };
   const cells = quadCells(canvas.width, canvas.height);
-  const index = cells.findIndex((c) => px >= c.x && px < c.x + c.width && py >= c.y && py < c.y + c.height);
+  const index = cellIndexAt(cells, px, py);
   if (index < 0) return null;
   const c = cells[index];
   return { cell: CELL_NAMES[index], x: round((px - c.x) / Math.max(c.width, 1)), y: round((py - c.y) / Math.max(c.height, 1)) };
