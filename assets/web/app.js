@@ -18,6 +18,8 @@ import { NoteForm } from "./note-form.js";
 import { logIn } from "./login.js";
 import { StudyBrowser } from "./studies.js";
 import { Pointers, attachPointerSharing } from "./pointers.js";
+import { SharedControls, changesTheView } from "./control.js";
+import { Recordings } from "./recordings.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("view");
@@ -300,6 +302,7 @@ function handleMessage(message) {
   switch (message.type) {
     case "welcome":
       state.connection = `connected (session ${message.session}${message.node ? ` on ${message.node}` : ""})`;
+      state.session = message.session;
       state.node = message.node ?? null;
       state.codec = message.codec ?? "jpeg";
       state.encoder = message.encoder ?? null;
@@ -363,6 +366,8 @@ function handleMessage(message) {
       state.shareLink = null;
       pointers.clear();
       drawPointers();
+      controls.clear();
+      recordings.opened();
       // Rulers and findings belong to the series they were drawn on (its findings follow).
       state.rulers = [];
       pendingMeasures.length = 0;
@@ -397,6 +402,26 @@ function handleMessage(message) {
     case "finding_deleted":
       findingReplies.shift();
       keepFinding(message);
+      break;
+    // What another participant of the shared session drew or deleted, as they made it.
+    case "shared_finding":
+      keepFinding({ type: "finding", ...message.finding });
+      break;
+    case "shared_finding_deleted":
+      keepFinding({ type: "finding_deleted", id: message.id });
+      break;
+    case "recording":
+    case "recordings":
+    case "playback_state":
+      recordings.take(message);
+      state.playback = recordings.playing;
+      state.recording = recordings.recording;
+      break;
+    case "control":
+    case "control_requested":
+    case "control_refused":
+      controls.take(message, state.session);
+      state.control = controls.describe();
       break;
     case "saved":
       findingReplies.shift();
@@ -505,6 +530,11 @@ function showStudies(message) {
 }
 
 const send = (action, fields) => {
+  // In a shared session only the one steering changes the view (the server refuses the others).
+  if (changesTheView(action) && !controls.maySteer()) {
+    state.error = `${controls.describe()}: ask for control to change the view`;
+    return;
+  }
   connection.input(action, fields);
   state.sent = connection.seq;
   if (action !== "interact") state.changed = connection.seq;
@@ -807,6 +837,29 @@ const findingTools = attachFindingTools(canvas, {
   notes,
 });
 
+// Who steers a shared session, and the buttons that hand the controls over.
+const controls = new SharedControls(
+  { ask: $("ask-control"), status: $("control-status"), requests: $("control-requests") },
+  (message) => connection.send(message),
+  () => Boolean(state.shareLink),
+  () => Boolean(connection.join),
+);
+// Recording this session, and playing the series' recordings.
+const recordings = new Recordings(
+  {
+    record: $("record"),
+    toggle: $("recordings-toggle"),
+    panel: $("recordings"),
+    list: $("recordings-list"),
+    timeline: $("playback"),
+    play: $("playback-play"),
+    seek: $("playback-seek"),
+    time: $("playback-time"),
+    speed: $("playback-speed"),
+  },
+  (message) => connection.send(message),
+  () => state.opened?.series ?? null,
+);
 // While this page shares its session or follows one, its pointer goes to the others.
 attachPointerSharing(
   canvas,

@@ -3,7 +3,8 @@
 //! with the same cell and position and the sender's name; a pointer left the picture is
 //! told as such; a third reader who opened the series himself (not joined) points at
 //! nobody; a bad pointer is refused by field. In the browser, two pages of one shared
-//! session draw each other's pointers over the frames, named, in the cell pointed at.
+//! session draw each other's pointers over the frames, named, in the cell pointed at, and
+//! hand the controls over with their buttons (asked, granted, taken back).
 
 #[path = "common/chromium.rs"]
 mod chromium;
@@ -158,7 +159,7 @@ fn in_a_shared_session_each_pointer_reaches_the_others_and_no_one_outside_it() {
 const DRAWN: &str = "[...document.querySelectorAll('#pointers g.pointer')].map((g) => [g.querySelector('text').textContent, g.dataset.cell])";
 
 #[test]
-fn two_pages_of_one_shared_session_see_each_others_pointers() {
+fn two_pages_of_one_shared_session_see_each_others_pointers_and_hand_over_the_controls() {
     let mut config = common::server::loopback_config();
     config.default_viewport = Viewport {
         width: 400,
@@ -232,6 +233,33 @@ fn two_pages_of_one_shared_session_see_each_others_pointers() {
         host.mouse("mouseMoved", 2.0, 2.0, 0).await;
         guest
             .wait_for("document.querySelectorAll('#pointers g.pointer').length === 0")
+            .await;
+
+        // The guest asks for the controls; the host's page shows who asks, and grants.
+        assert_eq!(
+            guest
+                .eval("document.getElementById('ask-control').hidden")
+                .await,
+            false,
+            "a follower may ask"
+        );
+        guest
+            .eval("document.getElementById('ask-control').click(); true")
+            .await;
+        host.wait_for("document.querySelector('#control-requests .grant') !== null")
+            .await;
+        host.eval("document.querySelector('#control-requests .grant').click(); true")
+            .await;
+        guest
+            .wait_for("window.hounsfield.control === 'you steer'")
+            .await;
+        host.wait_for("/^participant \\d+ steers$/.test(window.hounsfield.control ?? '')")
+            .await;
+        // The host takes them back.
+        host.eval("document.getElementById('ask-control').click(); true")
+            .await;
+        guest
+            .wait_for("window.hounsfield.control === 'the host steers'")
             .await;
         for page in [&host, &guest] {
             assert!(page.exceptions.is_empty(), "{:?}", page.exceptions);

@@ -118,6 +118,11 @@ pub struct ServeOptions {
     /// `$LOGS_DIRECTORY/audit.jsonl`; otherwise none.
     #[arg(long, value_name = "FILE", requires = "serve")]
     pub audit_log: Option<PathBuf>,
+    /// Let the host of a shared session hand its controls to a viewer (readers may always
+    /// be given them).
+    #[arg(long, requires = "serve")]
+    #[serde(default)]
+    pub viewers_may_steer: bool,
     /// Let sessions make their next frame fail on purpose (`test_fault` messages: a render
     /// thread panic, a wgpu validation error, a lost device, an encoder panic), so tests can
     /// see the server recover. For tests only, in the developer build (`--features

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Codec, FindingRequest, SharedView, StudyRequest, TransportKind, ViewChange};
+use crate::{
+    Codec, FindingRequest, PlaybackAction, SharedView, StudyRequest, TransportKind, ViewChange,
+};
 
 /// A size in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +132,51 @@ pub enum ClientMessage {
         /// Fraction of the cell from its top (0..=1), with a cell.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         y: Option<f64>,
+    },
+    /// A follower of a shared session asks its host for the controls (`control_requested`
+    /// to the host; `control` to everyone when granted, `control_refused` when not).
+    RequestControl,
+    /// The host hands the controls to a follower who asked: its inputs steer the shared
+    /// view until the host takes them back.
+    GrantControl {
+        /// The follower's session number (from `control_requested`).
+        session: u64,
+    },
+    /// The host says no to a follower who asked for the controls.
+    RefuseControl {
+        /// The follower's session number (from `control_requested`).
+        session: u64,
+    },
+    /// The controls go back to the host: sent by the host (taking them back) or by the
+    /// follower who holds them (giving them back).
+    RevokeControl,
+    /// Starts recording this session (its views, pointers and findings over time, not
+    /// its pixels): `recording` replies.
+    StartRecording,
+    /// Stops the recording this session makes and keeps it: `recording` replies.
+    StopRecording,
+    /// Lists the kept recordings of a series: `recordings` replies.
+    ListRecordings {
+        /// The series; default: the one open.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        series: Option<String>,
+    },
+    /// Opens a recording's series and plays the recording: `opened`, then
+    /// `playback_state` as it plays.
+    PlayRecording {
+        /// The recording's id (from `recordings`).
+        id: String,
+    },
+    /// Steers the recording playing: play, pause or seek.
+    Playback {
+        /// What to do.
+        action: PlaybackAction,
+        /// Where to go (ms from the recording's start), for `seek`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_ms: Option<f64>,
+        /// How fast to play (0.25 to 8; 1 is as recorded), for `play`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        speed: Option<f64>,
     },
 }
 

@@ -8,6 +8,7 @@
 //! - `frame`: the binary frame header, its codec and flags, and its WebRTC note;
 //! - `error_code`: the reasons of `error` replies;
 //! - `finding`: findings asked for and told (`finding`, `findings`, `saved`);
+//! - `recording`: session recordings listed and played (`recordings`, `playback`);
 //! - `parse`: reading a client's text message into a [`ClientMessage`].
 
 mod catalog;
@@ -16,6 +17,7 @@ mod error_code;
 mod finding;
 mod frame;
 mod parse;
+mod recording;
 mod server_message;
 
 pub use catalog::{
@@ -27,6 +29,7 @@ pub use error_code::ErrorCode;
 pub use finding::{FindingAction, FindingInfo, FindingRequest, Saved};
 pub use frame::{Codec, FrameFlags, FrameHeader, FrameNote, HeaderError, TransportKind};
 pub use parse::{MAX_ERROR_MESSAGE_CHARS, ParseError, bounded_error_message, parse_client_message};
+pub use recording::{PlaybackAction, RecordingInfo, RecordingState};
 pub use server_message::{
     CellAxes, CrosshairInCells, LoadProgress, Opened, ServerMessage, SlicePlanesInCells,
     SliceScales, Stats,

@@ -41,7 +41,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 18] = [
+const CLIENT_TYPES: [&str; 27] = [
     "hello",
     "list_studies",
     "open",
@@ -60,6 +60,15 @@ const CLIENT_TYPES: [&str; 18] = [
     "webrtc_offer",
     "webrtc_close",
     "pointer",
+    "request_control",
+    "grant_control",
+    "refuse_control",
+    "revoke_control",
+    "start_recording",
+    "stop_recording",
+    "list_recordings",
+    "play_recording",
+    "playback",
 ];
 
 /// Parses a client's text message, telling bad JSON, unknown types and bad fields apart.

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Codec, ErrorCode, FindingInfo, Saved, SharedView, SlicePlane, StudyInfo, TransportKind,
-    Viewport, WindowInfo,
+    Codec, ErrorCode, FindingInfo, RecordingInfo, RecordingState, Saved, SharedView, SlicePlane,
+    StudyInfo, TransportKind, Viewport, WindowInfo,
 };
 
 /// A message from the server (a JSON text message with a `type`).
@@ -116,6 +116,82 @@ pub enum ServerMessage {
         /// Fraction of the cell from its top.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         y: Option<f64>,
+    },
+    /// A finding another participant of the shared session drew or redrew, told as they
+    /// make it (their own client's reply is `finding`).
+    SharedFinding {
+        /// The participant's session number.
+        session: u64,
+        /// Their name.
+        name: String,
+        /// The finding as the series keeps it.
+        finding: FindingInfo,
+    },
+    /// A finding another participant of the shared session deleted.
+    SharedFindingDeleted {
+        /// The participant's session number.
+        session: u64,
+        /// Their name.
+        name: String,
+        /// The finding's number.
+        id: u32,
+    },
+    /// To the host of a shared session: a follower asks for the controls; answer with
+    /// `grant_control` or `refuse_control` naming its session.
+    ControlRequested {
+        /// The follower's session number.
+        session: u64,
+        /// Their name.
+        name: String,
+    },
+    /// Who steers the shared view: the follower the host granted the controls, or (both
+    /// null) the host. Told to every participant when it changes, and on joining.
+    Control {
+        /// The steering follower's session number; null: the host steers.
+        session: Option<u64>,
+        /// Their name; null: the host steers.
+        name: Option<String>,
+    },
+    /// To a follower: the host refused its request for the controls.
+    ControlRefused,
+    /// The recording this session makes: begun, or stopped and kept (the reply to
+    /// `start_recording` and `stop_recording`; also when the server stopped it at a
+    /// bound, with the reason).
+    Recording {
+        /// Its id.
+        id: String,
+        /// The series recorded.
+        series: String,
+        /// Recording or stopped.
+        state: RecordingState,
+        /// How long it lasts so far (ms).
+        duration_ms: u64,
+        /// The moments it holds so far.
+        moments: u64,
+        /// Why the server stopped it, when it did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The kept recordings of a series, newest first (the reply to `list_recordings`).
+    Recordings {
+        /// The series.
+        series: String,
+        /// Its recordings.
+        recordings: Vec<RecordingInfo>,
+    },
+    /// Where the recording playing stands: after `play_recording` and each `playback`,
+    /// about four times a second while it plays, and when it reaches its end.
+    PlaybackState {
+        /// The recording's id.
+        id: String,
+        /// Where it stands (ms from its start).
+        at_ms: f64,
+        /// How long it lasts (ms).
+        duration_ms: u64,
+        /// Whether it plays.
+        playing: bool,
+        /// How fast it plays (1: as recorded).
+        speed: f64,
     },
     /// The session's whole view, whenever it changed and came to rest (sent with the final
     /// still), so a client can hand it back with `set_view` after a reconnection, to this

@@ -186,6 +186,50 @@ pub enum AuditEvent {
         #[serde(serialize_with = "bounded_text")]
         series: String,
     },
+    /// A session began recording its view (`start_recording`).
+    RecordingStarted {
+        /// The session recorded.
+        session: u64,
+        /// Its user.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// The series it shows.
+        #[serde(serialize_with = "bounded_text")]
+        series: String,
+        /// The recording's id.
+        recording: String,
+    },
+    /// A recording ended and was kept (asked, the series closed, or a bound reached).
+    RecordingStopped {
+        /// The session recorded.
+        session: u64,
+        /// Its user.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// The series it shows.
+        #[serde(serialize_with = "bounded_text")]
+        series: String,
+        /// The recording's id.
+        recording: String,
+        /// How long it lasts (ms).
+        duration_ms: u64,
+        /// Why it ended.
+        #[serde(serialize_with = "bounded_text")]
+        reason: String,
+    },
+    /// A session played a recording back (`play_recording`).
+    RecordingPlayed {
+        /// The session that plays it.
+        session: u64,
+        /// Its user.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// The series it shows.
+        #[serde(serialize_with = "bounded_text")]
+        series: String,
+        /// The recording's id.
+        recording: String,
+    },
     /// The users file was read (at start, or again after it changed).
     UsersLoaded {
         /// The file.

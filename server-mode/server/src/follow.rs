@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use hounsfield_protocol::{Action, SharedView};
 
-use crate::pointers::PointerRoom;
+use crate::room::Room;
 
 /// The host's side: publishes the view the sessions follow.
 #[derive(Debug)]
@@ -65,10 +65,8 @@ pub(crate) struct SharedSession {
     pub(crate) host_session: u64,
     /// The series it shows.
     pub(crate) series: String,
-    /// Its latest view.
-    pub(crate) view: watch::Receiver<SharedView>,
-    /// Where its participants point.
-    pub(crate) pointers: PointerRoom,
+    /// Its participants: its view, pointers, findings and controls.
+    pub(crate) room: Room,
 }
 
 /// The sessions shared on this server, by join id.
@@ -84,28 +82,26 @@ impl Shares {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Shares session `host_session`'s view of `series` under the new, random `id`; the
-    /// host publishes its view changes through the returned [`Host`], and points in the
-    /// returned room with those who join.
+    /// Shares session `host_session`'s view of `series` under the new, random `id`: the
+    /// room the host enters, and those who join it.
     pub(crate) fn start(
         &self,
         id: &str,
         host_session: u64,
         series: &str,
         initial: SharedView,
-    ) -> (Host, PointerRoom) {
-        let (host, follow) = Follow::channel(series, initial, false);
-        let pointers = PointerRoom::default();
+        viewers_may_steer: bool,
+    ) -> Room {
+        let room = Room::new(host_session, initial, viewers_may_steer);
         self.shared().insert(
             id.to_string(),
             SharedSession {
                 host_session,
                 series: series.to_string(),
-                view: follow.view,
-                pointers: pointers.clone(),
+                room: room.clone(),
             },
         );
-        (host, pointers)
+        room
     }
 
     /// The shared session of this id.

@@ -31,6 +31,8 @@ pub mod origin;
 pub mod pointers;
 pub mod preview;
 pub mod rate;
+pub mod recording;
+pub mod room;
 pub mod scheduler;
 pub mod session;
 pub mod study_query;

@@ -1,14 +1,9 @@
 //! Pointers in a shared session: each participant's pointer (the host's and every
-//! follower's, a viewer's too) goes to every other participant, who draws it over the
-//! frames with the sender's name and colour. Pointers are never rendered into frames.
-//! A session that shares or joins enters the shared session's room; a session in no room
-//! points at nobody.
+//! follower's, a viewer's too) goes through the session's room (see [`crate::room`]) to
+//! every other participant, who draws it over the frames with the sender's name and
+//! colour. Pointers are never rendered into frames.
 
-use tokio::sync::broadcast;
-
-/// Positions a participant may fall behind by before missing the oldest (the newer ones
-/// replace them anyway): the room's one bound.
-const ROOM_BACKLOG: usize = 64;
+use hounsfield_protocol::ServerMessage;
 
 /// The cells a pointer may be in, as the protocol names them.
 pub const POINTER_CELLS: [&str; 4] = ["3d", "axial", "coronal", "sagittal"];
@@ -76,65 +71,17 @@ impl Pointed {
     pub fn colour(&self) -> &'static str {
         COLOURS[(self.session % COLOURS.len() as u64) as usize]
     }
-}
 
-/// A shared session's pointers, which each participant enters.
-#[derive(Debug, Clone)]
-pub struct PointerRoom {
-    sender: broadcast::Sender<Pointed>,
-}
-
-impl Default for PointerRoom {
-    fn default() -> Self {
-        Self {
-            sender: broadcast::channel(ROOM_BACKLOG).0,
+    /// The `pointer` message the other participants are told.
+    pub fn told(self) -> ServerMessage {
+        ServerMessage::Pointer {
+            session: self.session,
+            colour: self.colour().to_string(),
+            name: self.name,
+            cell: self.cell.map(str::to_string),
+            x: self.at.map(|[x, _]| x),
+            y: self.at.map(|[_, y]| y),
         }
-    }
-}
-
-impl PointerRoom {
-    /// A participant: points to the others and hears theirs.
-    pub fn enter(&self) -> Participant {
-        Participant {
-            sender: self.sender.clone(),
-            receiver: self.sender.subscribe(),
-        }
-    }
-}
-
-/// One participant of a room.
-#[derive(Debug)]
-pub struct Participant {
-    sender: broadcast::Sender<Pointed>,
-    receiver: broadcast::Receiver<Pointed>,
-}
-
-impl Participant {
-    /// Tells the others where this participant points (nobody else there: nobody told).
-    pub fn point(&self, pointed: Pointed) {
-        // An error only says that no one listens.
-        let _ = self.sender.send(pointed);
-    }
-
-    /// The next pointer of the room (this participant's own among them), skipping those
-    /// it fell too far behind to hear.
-    pub async fn next(&mut self) -> Pointed {
-        loop {
-            match self.receiver.recv().await {
-                Ok(pointed) => return pointed,
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                // Never while this participant holds a sender; wait for good.
-                Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
-            }
-        }
-    }
-}
-
-/// The next pointer of `participant`'s room; never, for a session in no room.
-pub async fn next_pointer(participant: &mut Option<Participant>) -> Pointed {
-    match participant {
-        Some(participant) => participant.next().await,
-        None => std::future::pending().await,
     }
 }
 
@@ -168,28 +115,5 @@ mod tests {
             }
             .colour()
         );
-    }
-
-    #[tokio::test]
-    async fn each_participant_hears_the_others_and_one_outside_hears_nothing() {
-        let room = PointerRoom::default();
-        let (mut host, mut follower) = (room.enter(), room.enter());
-        let mut outsider = PointerRoom::default().enter();
-        let pointed = Pointed::checked(7, "vera".into(), Some("3d"), Some(0.5), Some(0.5))
-            .expect("a pointer");
-        follower.point(pointed.clone());
-        assert_eq!(host.next().await, pointed);
-        assert_eq!(
-            follower.next().await,
-            pointed,
-            "its own comes back: the connection skips it"
-        );
-        outsider.point(Pointed {
-            session: 9,
-            ..pointed.clone()
-        });
-        let quiet = tokio::time::timeout(std::time::Duration::from_millis(50), host.next()).await;
-        assert!(quiet.is_err(), "nothing from outside the room");
-        assert_eq!(outsider.next().await.session, 9);
     }
 }

@@ -93,6 +93,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/pointers.js"),
     ),
     (
+        "/control.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/control.js"),
+    ),
+    (
+        "/recordings.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/recordings.js"),
+    ),
+    (
         "/login.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/login.js"),

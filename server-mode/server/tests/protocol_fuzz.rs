@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use glam::{DMat4, DVec3};
 use hounsfield_protocol::{
     Action, ClientMessage, ClientStats, Codec, ErrorCode, FindingAction, FindingRequest, Input,
-    Layout, ParseError, RenderMode, ServerMessage, SharedView, StudyQuery, StudyRequest,
-    TransportKind, Viewport, WindowInfo, parse_client_message,
+    Layout, ParseError, PlaybackAction, RenderMode, ServerMessage, SharedView, StudyQuery,
+    StudyRequest, TransportKind, Viewport, WindowInfo, parse_client_message,
 };
 use hounsfield_server::encode::Encoding;
 use hounsfield_server::pointers::Pointed;
@@ -279,6 +279,21 @@ fn typed_messages() -> Vec<ClientMessage> {
             x: None,
             y: None,
         },
+        ClientMessage::RequestControl,
+        ClientMessage::GrantControl { session: 2 },
+        ClientMessage::RefuseControl { session: 2 },
+        ClientMessage::RevokeControl,
+        ClientMessage::StartRecording,
+        ClientMessage::StopRecording,
+        ClientMessage::ListRecordings { series: None },
+        ClientMessage::PlayRecording {
+            id: "0123456789abcdef0123456789abcdef".to_string(),
+        },
+        ClientMessage::Playback {
+            action: PlaybackAction::Seek,
+            at_ms: Some(1500.0),
+            speed: None,
+        },
     ];
     for (seq, action) in (1..).zip(every_action()) {
         messages.push(ClientMessage::Input(Input {
@@ -307,7 +322,16 @@ fn typed_messages() -> Vec<ClientMessage> {
             | ClientMessage::Snapshot { .. }
             | ClientMessage::WebrtcOffer { .. }
             | ClientMessage::WebrtcClose { .. }
-            | ClientMessage::Pointer { .. } => {}
+            | ClientMessage::Pointer { .. }
+            | ClientMessage::RequestControl
+            | ClientMessage::GrantControl { .. }
+            | ClientMessage::RefuseControl { .. }
+            | ClientMessage::RevokeControl
+            | ClientMessage::StartRecording
+            | ClientMessage::StopRecording
+            | ClientMessage::ListRecordings { .. }
+            | ClientMessage::PlayRecording { .. }
+            | ClientMessage::Playback { .. } => {}
         }
     }
     messages
@@ -1185,10 +1209,19 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         ClientMessage::Still { lossless } => session.still(*lossless),
         ClientMessage::Keyframe => session.keyframe(),
         ClientMessage::Stats(stats) => session.client_stats(stats, now),
-        // Sharing, joining and WebRTC signalling are the connection's (a join opens as
-        // `open` does).
+        // Sharing, joining, handing over the controls, recordings and WebRTC signalling
+        // are the connection's (a join and a recording played open as `open` does).
         ClientMessage::Share
         | ClientMessage::Join { .. }
+        | ClientMessage::RequestControl
+        | ClientMessage::GrantControl { .. }
+        | ClientMessage::RefuseControl { .. }
+        | ClientMessage::RevokeControl
+        | ClientMessage::StartRecording
+        | ClientMessage::StopRecording
+        | ClientMessage::ListRecordings { .. }
+        | ClientMessage::PlayRecording { .. }
+        | ClientMessage::Playback { .. }
         | ClientMessage::WebrtcOffer { .. }
         | ClientMessage::WebrtcClose { .. } => Ok(()),
         // Measurements change nothing: their answer must stay finite, or be refused.

@@ -40,6 +40,11 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
     config.webrtc = settings.webrtc;
     config.tls = server_tls(&settings)?;
     config.findings_folder = findings_folder(&settings);
+    config.viewers_may_steer = settings.viewers_may_steer;
+    // Without a state folder recording is refused (the findings' warning says so too).
+    config.recordings_folder = state_folder(&settings)
+        .ok()
+        .map(|state| state.join("recordings"));
     if let Some(warning) = cleartext_warning(config.bind, config.tls.is_some()) {
         eprintln!("{warning}");
     }
@@ -335,7 +340,7 @@ fn findings_folder(settings: &ServeSettings) -> Option<std::path::PathBuf> {
         Ok(folder) => Some(folder.join(hounsfield_findings::folder::FOLDER_NAME)),
         Err(_) => {
             eprintln!(
-                "warning: no state folder: findings are kept only while the server runs (give --state-dir)"
+                "warning: no state folder: findings are kept only while the server runs and sessions cannot be recorded (give --state-dir)"
             );
             None
         }

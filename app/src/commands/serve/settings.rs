@@ -89,6 +89,8 @@ pub struct ServeSettings {
     pub state_dir: Option<PathBuf>,
     /// The audit log, when given.
     pub audit_log: Option<PathBuf>,
+    /// Whether the host of a shared session may hand its controls to a viewer.
+    pub viewers_may_steer: bool,
     /// Time between listings of the library's PACS.
     pub pacs_refresh: std::time::Duration,
     /// How the library's PACS is asked, from the configuration file (the command line's
@@ -248,6 +250,7 @@ impl ServeSettings {
             tls,
             state_dir: given!(state_dir, "state-dir").map(|(dir, _)| dir),
             audit_log: given!(audit_log, "audit-log").map(|(file, _)| file),
+            viewers_may_steer: args.viewers_may_steer || file.viewers_may_steer,
             pacs_refresh: std::time::Duration::from_secs(
                 given!(pacs_refresh, "pacs-refresh")
                     .map(|(seconds, place)| within(seconds, 1, 86_400, place))

@@ -1,6 +1,7 @@
 //! Findings in a connection: `finding` draws, redraws or deletes one on the open series
-//! (kept in the server's book, which every session opening the series shares), a series
-//! opening tells its findings (`findings`), and `save_findings` stores them as a report.
+//! (kept in the server's book, which every session opening the series shares, and told to
+//! the other participants of a shared session as it is made), a series opening tells its
+//! findings (`findings`), and `save_findings` stores them as a report.
 
 use hounsfield_findings::Finding;
 use hounsfield_protocol::{FindingAction, FindingRequest};
@@ -62,7 +63,10 @@ impl Connection {
             }
         };
         match answer {
-            Ok(answer) => self.send(&answer).await,
+            Ok(answer) => {
+                self.tell_participants(&answer).await?;
+                self.send(&answer).await
+            }
             Err(error @ BookError::Full) => {
                 self.error(ErrorCode::TooLarge, error.to_string()).await
             }
@@ -71,6 +75,30 @@ impl Connection {
                     .await
             }
         }
+    }
+
+    /// Tells the other participants of this session's shared session a finding it
+    /// made (`answer`, its own client's reply), as it made it; and records it, while the
+    /// session records.
+    async fn tell_participants(&mut self, answer: &ServerMessage) -> ControlFlow<()> {
+        let (session, name) = (self.slot.id(), self.participant_name());
+        let told = match answer {
+            ServerMessage::Finding(finding) => ServerMessage::SharedFinding {
+                session,
+                name,
+                finding: finding.clone(),
+            },
+            ServerMessage::FindingDeleted { id } => ServerMessage::SharedFindingDeleted {
+                session,
+                name,
+                id: *id,
+            },
+            _ => return ControlFlow::Continue(()),
+        };
+        if let Some(room) = &self.room {
+            room.tell_others(told.clone());
+        }
+        self.record_told(&told).await
     }
 
     /// Tells the client every finding of `series`, reading its last report first when the

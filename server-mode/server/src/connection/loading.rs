@@ -100,16 +100,18 @@ impl Connection {
 
     /// Opens a loaded series in the session, recorded, following `host` when given, and
     /// replies `opened`. A view this session shared ends, as does any it followed (and
-    /// its pointers with them).
+    /// the room of its participants with them); a recording it made is kept, one it played stops.
     pub(super) async fn show(
         &mut self,
         series: &str,
         volume: Arc<render_core::Volume>,
         host: Option<tokio::sync::watch::Receiver<hounsfield_protocol::SharedView>>,
     ) -> ControlFlow<()> {
+        self.stop_recording("another series opened").await?;
         self.stop_sharing();
         self.host_view = None;
-        self.pointers = None;
+        self.room = None;
+        self.playback = None;
         let mut opened = self.session.open(series, volume);
         opened.warnings = self.app.library.warnings(series);
         tracing::info!(session = self.slot.id(), series = %series, "series opened");

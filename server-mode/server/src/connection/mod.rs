@@ -12,6 +12,7 @@
 //! user was removed, changed or expired, or that an admin ended (close code 1008).
 
 mod codec;
+mod control;
 mod findings;
 mod frames;
 mod handshake;
@@ -19,6 +20,7 @@ mod key_images;
 mod listing;
 mod loading;
 mod pointing;
+mod recording;
 mod sharing;
 mod signalling;
 mod writer;
@@ -36,12 +38,12 @@ use tokio::sync::mpsc;
 
 use crate::access::{Authentication, Ending, Identity};
 use crate::audit::{AuditEvent, Refusal};
-use crate::follow::{Host, changes_the_view};
+use crate::follow::changes_the_view;
 use crate::http::answers::{auth_failed, refuse, refuse_user};
 use crate::http::state::{App, SessionPlace};
 use crate::library::LibraryError;
 use crate::metrics::Metrics;
-use crate::pointers::{Participant, next_pointer};
+use crate::room::{Participant, next_in_room};
 use crate::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
 use crate::session::{Admission, MessageKind, MessageRates, Session};
 use crate::study_query::{StudyPage, StudySearch};
@@ -176,7 +178,10 @@ async fn serve_session(
         webrtc_offered: false,
         video_over_rtp_only: false,
         snapshot: None,
-        pointers: None,
+        room: None,
+        recorder: None,
+        playback: None,
+        playback_told: now,
     };
     let answered = match hello {
         Some(hello) => connection.handle(hello).await,
@@ -185,6 +190,8 @@ async fn serve_session(
     if answered.is_continue() {
         connection.serve(stream).await;
     }
+    // A recording is kept however the session ended (the client may be gone: not told).
+    let _ = connection.stop_recording("the session ended").await;
     let reason = connection.end;
     drop(connection);
     audit.record(&AuditEvent::SessionEnd {
@@ -214,7 +221,7 @@ struct Connection {
     window: StatsWindow,
     frames_sent: u64,
     last_quality: String,
-    /// The host's view, once this session opened a shared series.
+    /// The view this session follows: the desktop host's, or its shared session's.
     host_view: Option<tokio::sync::watch::Receiver<hounsfield_protocol::SharedView>>,
     /// The crosshair as the client was last told it, and where it showed in the cells.
     told_crosshair: Option<ToldCrosshair>,
@@ -224,8 +231,8 @@ struct Connection {
     identity: Identity,
     /// Set when the server wants the session to end (its user went, or an admin).
     ending: tokio::sync::watch::Receiver<Option<Ending>>,
-    /// This session's view shared with others: its join id and where it publishes.
-    sharing: Option<(String, Host)>,
+    /// The join id of this session's view, while it shares it.
+    sharing: Option<String>,
     /// Its WebRTC peer and which transport carries its frames.
     webrtc: WebRtcLink,
     /// Whether `welcome` offered this session WebRTC.
@@ -235,8 +242,15 @@ struct Connection {
     video_over_rtp_only: bool,
     /// A snapshot asked for: taken from the next lossless final still.
     snapshot: Option<key_images::SnapshotWanted>,
-    /// The shared session's pointers, once this session shared or joined one.
-    pointers: Option<Participant>,
+    /// The shared session this session shared or joined: its view, pointers, findings and
+    /// controls.
+    room: Option<Participant>,
+    /// The recording this session makes, while it records.
+    recorder: Option<crate::recording::recorder::Recorder>,
+    /// The recording this session plays, while it plays one.
+    playback: Option<crate::recording::playback::Playback>,
+    /// When the client was last told where the recording playing stands.
+    playback_told: Instant,
 }
 
 impl Drop for Connection {
@@ -256,6 +270,7 @@ impl Connection {
             let idle_at = self.last_message + self.app.config.idle_timeout;
             let deadline = self.session.next_deadline();
             let webrtc_deadline = self.webrtc.deadline();
+            let playback_deadline = self.playback_deadline();
             let flow = tokio::select! {
                 incoming = stream.next() => match incoming {
                     Some(Ok(message)) => self.on_message(message).await,
@@ -275,8 +290,11 @@ impl Connection {
                     ControlFlow::Continue(())
                 }
                 _ = stats.tick() => self.send_stats().await,
+                () = tokio::time::sleep_until(playback_deadline.unwrap_or(idle_at).into()), if playback_deadline.is_some() => {
+                    self.play_due().await
+                }
                 () = host_moved(&mut self.host_view) => self.follow_host(),
-                pointed = next_pointer(&mut self.pointers) => self.relay_pointer(pointed).await,
+                told = next_in_room(&mut self.room) => self.told_in_room(&told).await,
                 Ok(()) = self.ending.changed() => self.ended().await,
                 () = tokio::time::sleep_until(idle_at.into()) => {
                     self.end = "idle";
@@ -294,6 +312,9 @@ impl Connection {
                 return;
             }
             self.publish_view();
+            if self.record_view().await.is_break() {
+                return;
+            }
             if let Some(request) = self.session.next_request(Instant::now()) {
                 let at_rest = request.final_still;
                 self.slot.submit(request);
@@ -450,6 +471,14 @@ impl Connection {
                 )
                 .await
             }
+            ClientMessage::Input(input) if !self.may_steer() && changes_the_view(&input.action) => {
+                let why = format!(
+                    "input {}: another participant steers this shared session \
+                     (request_control asks the host for the controls)",
+                    input.seq
+                );
+                self.error(ErrorCode::ViewOnly, why).await
+            }
             ClientMessage::Input(input) => match self.session.apply(&input, Instant::now()) {
                 Ok(()) => {
                     Metrics::add(&self.app.metrics.inputs_total, 1);
@@ -486,6 +515,19 @@ impl Connection {
             ClientMessage::KeyImage { cell, note } => self.key_image(&cell, note).await,
             ClientMessage::Snapshot { note } => self.ask_snapshot(note).await,
             ClientMessage::Pointer { cell, x, y } => self.point(cell.as_deref(), x, y).await,
+            ClientMessage::RequestControl
+            | ClientMessage::GrantControl { .. }
+            | ClientMessage::RefuseControl { .. }
+            | ClientMessage::RevokeControl => self.control(&message).await,
+            ClientMessage::StartRecording => self.start_recording().await,
+            ClientMessage::StopRecording => self.ask_stop_recording().await,
+            ClientMessage::ListRecordings { series } => self.list_recordings(series).await,
+            ClientMessage::PlayRecording { id } => self.play_recording(&id).await,
+            ClientMessage::Playback {
+                action,
+                at_ms,
+                speed,
+            } => self.steer_playback(action, at_ms, speed).await,
             ClientMessage::Stats(stats) => {
                 match self.session.client_stats(&stats, Instant::now()) {
                     Ok(()) => ControlFlow::Continue(()),

@@ -1,5 +1,5 @@
-//! Pointing in a shared session: a participant's `pointer`, checked and passed to the
-//! room, and the others' pointers told to this client as `pointer` (its own left out).
+//! Pointing in a shared session: a participant's `pointer`, checked and told through the
+//! room to the others as `pointer` (see [`crate::room`]).
 
 use crate::pointers::Pointed;
 
@@ -14,36 +14,31 @@ impl Connection {
         x: Option<f64>,
         y: Option<f64>,
     ) -> ControlFlow<()> {
-        let session = self.slot.id();
-        let name = self
-            .identity
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("participant {session}"));
-        match Pointed::checked(session, name, cell, x, y) {
+        match Pointed::checked(self.slot.id(), self.participant_name(), cell, x, y) {
             Ok(pointed) => {
-                if let Some(participant) = &self.pointers {
-                    participant.point(pointed);
+                let told = pointed.told();
+                if let Some(room) = &self.room {
+                    room.tell_others(told.clone());
                 }
-                ControlFlow::Continue(())
+                self.record_told(&told).await
             }
             Err(why) => self.error(ErrorCode::BadValue, why).await,
         }
     }
 
-    /// Tells the client another participant's pointer.
-    pub(super) async fn relay_pointer(&mut self, pointed: Pointed) -> ControlFlow<()> {
-        if pointed.session == self.slot.id() {
-            return ControlFlow::Continue(());
-        }
-        let told = ServerMessage::Pointer {
-            session: pointed.session,
-            colour: pointed.colour().to_string(),
-            name: pointed.name,
-            cell: pointed.cell.map(str::to_string),
-            x: pointed.at.map(|[x, _]| x),
-            y: pointed.at.map(|[_, y]| y),
-        };
-        self.send(&told).await
+    /// Tells the client what another participant of its shared session told it (and
+    /// records it, while the session records).
+    pub(super) async fn told_in_room(&mut self, told: &ServerMessage) -> ControlFlow<()> {
+        self.record_told(told).await?;
+        self.send(told).await
+    }
+
+    /// The name the other participants of a shared session know this one by: the
+    /// signed-in user's, else `participant N`.
+    pub(super) fn participant_name(&self) -> String {
+        self.identity
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("participant {}", self.slot.id()))
     }
 }

@@ -1,6 +1,8 @@
 //! Sharing and joining: a reader shares its view, followers join by id and follow the
 //! host's view (a viewer watches only); the crosshair and view told to followers.
 
+use crate::room::Room;
+
 use super::*;
 
 impl Connection {
@@ -28,16 +30,25 @@ impl Connection {
                 .await;
         };
         let id = match &self.sharing {
-            Some((id, _)) => id.clone(),
+            Some(id) => id.clone(),
             None => {
                 let Ok(id) = crate::http::answers::generate_token() else {
                     return self
                         .error(ErrorCode::Internal, "no random numbers for a join id")
                         .await;
                 };
-                let (host, pointers) = self.app.shares.start(&id, self.slot.id(), &series, view);
-                self.sharing = Some((id.clone(), host));
-                self.pointers = Some(pointers.enter());
+                let room = self.app.shares.start(
+                    &id,
+                    self.slot.id(),
+                    &series,
+                    view,
+                    self.app.config.viewers_may_steer,
+                );
+                // The host follows the view too: a follower she hands the controls to
+                // steers it.
+                self.host_view = Some(room.view());
+                self.room = Some(self.enter(&room));
+                self.sharing = Some(id.clone());
                 tracing::info!(session = self.slot.id(), "session shared");
                 self.app.config.audit.record(&AuditEvent::SessionShared {
                     session: self.slot.id(),
@@ -58,9 +69,11 @@ impl Connection {
 
     /// `join`: opens the series a shared session shows and follows its view.
     pub(super) async fn join(&mut self, id: &str) -> ControlFlow<()> {
-        let shared = self.app.shares.find(id).filter(|shared| {
-            shared.host_session != self.slot.id() && shared.view.has_changed().is_ok()
-        });
+        let shared = self
+            .app
+            .shares
+            .find(id)
+            .filter(|shared| shared.host_session != self.slot.id());
         let Some(shared) = shared else {
             return self
                 .error(
@@ -79,24 +92,35 @@ impl Connection {
             host_session: shared.host_session,
             series: shared.series.clone(),
         });
-        let flow = self.show(&shared.series, volume, Some(shared.view)).await;
-        // Opening left any room this session was in: it points with the host's now.
-        self.pointers = Some(shared.pointers.enter());
-        flow
+        self.show(&shared.series, volume, Some(shared.room.view()))
+            .await?;
+        // Opening left any room this session was in: it enters the host's now, and is
+        // told who steers.
+        let participant = self.enter(&shared.room);
+        let steering = participant.control();
+        self.room = Some(participant);
+        self.send(&steering).await
     }
 
-    /// Publishes this session's view to those who joined it, when it is shared.
+    /// This session as a participant of `room`.
+    fn enter(&self, room: &Room) -> Participant {
+        let viewer = self.identity.role == crate::users::Role::Viewer;
+        room.enter(self.slot.id(), self.participant_name(), viewer)
+    }
+
+    /// Publishes this session's view to the others of its shared session, while it
+    /// steers it.
     pub(super) fn publish_view(&self) {
-        if let Some((_, host)) = &self.sharing
+        if let Some(room) = &self.room
             && let Some(view) = self.session.shared_view()
         {
-            host.publish(view);
+            room.publish(view);
         }
     }
 
     /// Ends this session's share: its followers keep the last view.
     pub(super) fn stop_sharing(&mut self) {
-        if let Some((id, _)) = self.sharing.take() {
+        if let Some(id) = self.sharing.take() {
             self.app.shares.stop(&id);
         }
     }
@@ -181,12 +205,16 @@ impl Connection {
         .await
     }
 
-    /// The host changed her view: this session shows it too.
+    /// The one who steers changed the view: this session shows it too (unless it is this
+    /// session's own).
     pub(super) fn follow_host(&mut self) -> ControlFlow<()> {
         let Some(view) = &mut self.host_view else {
             return ControlFlow::Continue(());
         };
         let shared = view.borrow_and_update().clone();
+        if self.session.shared_view().as_ref() == Some(&shared) {
+            return ControlFlow::Continue(());
+        }
         if let Err(refusal) = self.session.follow(&shared, Instant::now()) {
             tracing::warn!(message = %refusal.message, "the host's view was not adopted");
         }

@@ -76,13 +76,19 @@ pub struct ServerConfig {
     /// Where reports of the series' findings are kept (`<state>/findings`); `None`: the
     /// findings live while the server runs and `save_findings` is refused.
     pub findings_folder: Option<std::path::PathBuf>,
+    /// Whether the host of a shared session may hand its controls to a viewer (readers
+    /// may always be given them).
+    pub viewers_may_steer: bool,
+    /// Where session recordings are kept (`<state>/recordings`); `None`: recording is
+    /// refused.
+    pub recordings_folder: Option<std::path::PathBuf>,
 }
 
 impl ServerConfig {
     /// Defaults: 16 sessions, 256 connections, 10 s for a request's headers, 5 s to
     /// authenticate, no other origins, 30 minutes idle, 16 KiB messages, 1024×768 frames, H.264
     /// from the first of NVENC, VA-API, Quick Sync and x264 that opens, a keyframe at least
-    /// every 2 s.
+    /// every 2 s, no viewer handed the controls of a shared session.
     pub fn new(bind: SocketAddr) -> Self {
         Self {
             bind,
@@ -111,6 +117,8 @@ impl ServerConfig {
             test_faults: false,
             webrtc: None,
             findings_folder: None,
+            viewers_may_steer: false,
+            recordings_folder: None,
         }
     }
 

@@ -39,6 +39,7 @@ use crate::login::cookie_identity;
 use crate::login_sessions::LoginSessions;
 use crate::metrics::Metrics;
 use crate::origin::OriginPolicy;
+use crate::recording::store::RecordingStore;
 use crate::roster::Roster;
 use crate::scheduler::Scheduler;
 use hounsfield_video::encode::EncoderProbe;
@@ -142,6 +143,7 @@ impl Server {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let config_login_lifetime = config.login_lifetime;
         let findings_store = FindingsStore::new(config.findings_folder.clone());
+        let recordings = RecordingStore::new(config.recordings_folder.clone());
         Ok(Self {
             listener,
             app: Arc::new(App {
@@ -161,6 +163,7 @@ impl Server {
                 webrtc,
                 findings: FindingsBook::default(),
                 findings_store,
+                recordings,
             }),
             shutdown,
         })

@@ -17,6 +17,7 @@ use crate::library::Library;
 use crate::login_sessions::LoginSessions;
 use crate::metrics::Metrics;
 use crate::origin::OriginPolicy;
+use crate::recording::store::RecordingStore;
 use crate::roster::Roster;
 use crate::scheduler::Scheduler;
 use crate::thumbnail::Thumbnails;
@@ -51,6 +52,8 @@ pub(crate) struct App {
     pub(crate) findings: FindingsBook,
     /// Where reports of findings are kept.
     pub(crate) findings_store: FindingsStore,
+    /// Where session recordings are kept.
+    pub(crate) recordings: RecordingStore,
 }
 
 impl App {

@@ -30,7 +30,7 @@ impl Default for SessionLimits {
 }
 
 /// How many [`MessageKind`]s there are.
-const KINDS: usize = 17;
+const KINDS: usize = 20;
 
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,12 @@ pub enum MessageKind {
     Webrtc,
     /// `pointer`.
     Pointer,
+    /// `request_control`, `grant_control`, `refuse_control` and `revoke_control`.
+    Control,
+    /// `start_recording`, `stop_recording`, `list_recordings` and `play_recording`.
+    Recording,
+    /// `playback`.
+    Playback,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
     Invalid,
 }
@@ -90,6 +96,9 @@ impl MessageKind {
         Self::Snapshot,
         Self::Webrtc,
         Self::Pointer,
+        Self::Control,
+        Self::Recording,
+        Self::Playback,
         Self::Invalid,
     ];
 
@@ -112,6 +121,15 @@ impl MessageKind {
             ClientMessage::Snapshot { .. } => Self::Snapshot,
             ClientMessage::WebrtcOffer { .. } | ClientMessage::WebrtcClose { .. } => Self::Webrtc,
             ClientMessage::Pointer { .. } => Self::Pointer,
+            ClientMessage::RequestControl
+            | ClientMessage::GrantControl { .. }
+            | ClientMessage::RefuseControl { .. }
+            | ClientMessage::RevokeControl => Self::Control,
+            ClientMessage::StartRecording
+            | ClientMessage::StopRecording
+            | ClientMessage::ListRecordings { .. }
+            | ClientMessage::PlayRecording { .. } => Self::Recording,
+            ClientMessage::Playback { .. } => Self::Playback,
         }
     }
 
@@ -134,6 +152,9 @@ impl MessageKind {
             Self::Snapshot => "snapshot",
             Self::Webrtc => "webrtc_offer",
             Self::Pointer => "pointer",
+            Self::Control => "request_control",
+            Self::Recording => "start_recording",
+            Self::Playback => "playback",
             Self::Invalid => "invalid",
         }
     }
@@ -164,6 +185,12 @@ impl MessageKind {
             // A moving pointer, throttled by the client to about 20 a second; each goes
             // to every other participant of the shared session.
             Self::Pointer => (30.0, 60.0),
+            // A click each: asking, answering, taking back.
+            Self::Control => (2.0, 6.0),
+            // A click each; starting and playing open files, listing reads a folder.
+            Self::Recording => (1.0, 4.0),
+            // A timeline's knob dragged seeks about as often as a mouse moves.
+            Self::Playback => (30.0, 60.0),
             Self::Invalid => (5.0, 10.0),
         }
     }
