@@ -397,6 +397,47 @@ fn bench_planes_prints_turning_beside_standard_and_slab_beside_thin() {
 }
 
 #[test]
+fn bench_together_times_the_pointer_host_to_follower_beside_the_frames_of_the_same_session() {
+    let output = hounsfield(&[
+        "bench",
+        "together",
+        "--seconds",
+        "2",
+        "--size",
+        "256x192",
+        "--json",
+    ]);
+    let report = stdout_json(&output);
+    for key in [
+        "pointer_latency_p50_ms",
+        "pointer_latency_p95_ms",
+        "frame_latency_p50_ms",
+        "frame_latency_p95_ms",
+        "pointer_over_frame",
+        "host_fps",
+        "follower_fps",
+    ] {
+        assert!(
+            report[key]
+                .as_f64()
+                .is_some_and(|v| v > 0.0 && v.is_finite()),
+            "{key}: {report}"
+        );
+    }
+    for quantile in ["pointer_latency", "frame_latency"] {
+        let p50 = report[format!("{quantile}_p50_ms")].as_f64().unwrap_or(0.0);
+        let p95 = report[format!("{quantile}_p95_ms")].as_f64().unwrap_or(0.0);
+        assert!(p95 >= p50, "{quantile}: {report}");
+    }
+    // 20 pointers a second for 2 s, nearly all told (the backlog drops none at this rate).
+    let sent = report["pointers_sent"].as_u64().unwrap_or(0);
+    let told = report["pointers_told"].as_u64().unwrap_or(0);
+    assert!(sent >= 30 && told * 10 >= sent * 9, "{report}");
+    assert_eq!(report["series"], "phantom");
+    assert_eq!(report["codec"], "jpeg");
+}
+
+#[test]
 fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
     let output = hounsfield(&[
         "bench",

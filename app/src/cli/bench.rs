@@ -1,4 +1,4 @@
-//! What the benchmarks accept: `bench load`, `bench render` and `bench stream`; in the
+//! What the benchmarks accept: `bench load`, `bench render`, `bench stream` and the others; in the
 //! developer build (`--features test-bench`) also `bench soak`, and `bench stream`'s
 //! `--proxy` and `--loss`, which need the test bench (HAProxy, a lossy link, a lossy relay,
 //! fault injection).
@@ -97,6 +97,28 @@ pub enum BenchCommand {
         /// Round trips of each kind.
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(3..=1000))]
         runs: u32,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve a series in this process to a shared session: a host drags and points, a
+    /// follower joined; print the pointer's latency host → follower beside the host's
+    /// input → frame latency in the same run.
+    Together {
+        /// A file, folder or DICOMDIR; none: the built-in sample volume.
+        path: Option<PathBuf>,
+        /// Series id or number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// Frame size both ask for, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1024x768", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Length of the drag (seconds, 1 to 600).
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Codec of interactive frames.
+        #[arg(long, value_enum, default_value = "jpeg")]
+        codec: StreamCodec,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

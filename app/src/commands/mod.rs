@@ -93,6 +93,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     json,
                 },
         }) => bench::findings(&path, series.as_deref(), runs, json),
+        Some(Command::Bench {
+            which:
+                BenchCommand::Together {
+                    path,
+                    series,
+                    size,
+                    seconds,
+                    codec,
+                    json,
+                },
+        }) => bench::together(
+            path.as_deref(),
+            series.as_deref(),
+            size,
+            seconds,
+            codec,
+            json,
+        ),
         #[cfg(feature = "test-bench")]
         Some(Command::Bench {
             which: BenchCommand::Soak(args),

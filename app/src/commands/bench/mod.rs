@@ -1,7 +1,8 @@
 //! `hounsfield bench`: figures, never pass/fail. `bench load` times scanning and decoding;
 //! `bench render` times frames while the camera turns; `bench planes` ([`planes`]) times
 //! the slice cells while the planes turn and slabs beside thin slices; `bench findings` ([`findings`])
-//! times a region's statistics and a save beside `measure`; `bench stream` ([`stream`]) drags
+//! times a region's statistics and a save beside `measure`; `bench together` ([`together`])
+//! times a shared session's pointers beside its frames; `bench stream` ([`stream`]) drags
 //! through the streaming server, and compares codecs with the quality of their frames
 //! ([`quality`]). The developer build (`--features test-bench`) adds the test bench:
 //! `bench soak` (`soak`) keeps that server busy for minutes with well-behaved, slow and
@@ -22,12 +23,14 @@ mod scale_out;
 #[cfg(feature = "test-bench")]
 mod soak;
 mod stream;
+mod together;
 mod transports;
 
 pub use findings::findings;
 pub use planes::planes;
 #[cfg(feature = "test-bench")]
 pub use soak::soak;
+pub use together::together;
 
 use std::path::Path;
 use std::time::Instant;
