@@ -6,12 +6,13 @@ use super::values::{parse_size, parse_window};
 
 /// What `movie` accepts: a series, one motion, and the file's size and length.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("motion").required(true).args(["orbit", "sweep"])))]
+#[command(group(clap::ArgGroup::new("motion").required(true).args(["orbit", "sweep", "recording"])))]
 pub struct MovieArgs {
     /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the built-in
     /// sample volume.
     pub path: Option<PathBuf>,
-    /// Series id (from `info`) or series number; default: the largest series.
+    /// Series id (from `info`) or series number; default: the recording's series with
+    /// --recording, else the largest series.
     #[arg(long)]
     pub series: Option<String>,
     /// Turn the camera DEG degrees about the patient's vertical axis, starting from the
@@ -23,6 +24,10 @@ pub struct MovieArgs {
     /// head), coronal (front to back) or sagittal (right to left).
     #[arg(long, value_name = "PLANE")]
     pub sweep: Option<String>,
+    /// Play a session recording (a file from the server's recordings folder): its views
+    /// at evenly spaced times from its start to its end, as the session showed them.
+    #[arg(long, value_name = "FILE")]
+    pub recording: Option<PathBuf>,
     /// How many frames (at most 3600).
     #[arg(long, default_value_t = 72)]
     pub frames: u32,

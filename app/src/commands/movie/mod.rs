@@ -1,7 +1,10 @@
 //! `hounsfield movie`: a series rendered frame by frame into an MP4 (H.264) that standard
 //! players open: an orbit of the camera about the patient's vertical axis from the
-//! anterior view (its first frame is what `render` draws with the same arguments), or a
-//! sweep of a standard slice from one end of the volume to the other.
+//! anterior view (its first frame is what `render` draws with the same arguments), a
+//! sweep of a standard slice from one end of the volume to the other, or a session
+//! recording played ([`recorded`]).
+
+mod recorded;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +21,7 @@ use serde::Serialize;
 use super::render::{new_renderer, preset_and_mode};
 use crate::cli::MovieArgs;
 use crate::source;
+use recorded::RecordedViews;
 
 /// Most frames one movie takes: a minute at 60 frames a second.
 pub const MAX_MOVIE_FRAMES: u32 = 3600;
@@ -25,7 +29,7 @@ pub const MAX_MOVIE_FRAMES: u32 = 3600;
 pub const MAX_MOVIE_PIXELS: u64 = 4096 * 4096;
 
 /// What the camera or the slice does over the movie.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Motion {
     /// The camera turns this many degrees about the patient's vertical axis, from the
     /// anterior view.
@@ -38,6 +42,8 @@ pub enum Motion {
         /// The slice's plane.
         orientation: MprOrientation,
     },
+    /// A session recording's views, from its start to its end.
+    Recording(Box<hounsfield_server::recording::Recording>),
 }
 
 /// What `movie --json` prints.
@@ -69,7 +75,14 @@ pub fn run(args: &MovieArgs) -> anyhow::Result<()> {
     if !(1..=MAX_MOVIE_FRAMES).contains(&args.frames) {
         anyhow::bail!("--frames {}: from 1 to {MAX_MOVIE_FRAMES}", args.frames);
     }
-    let opened = source::open_volume(args.path.as_deref(), args.series.as_deref())?;
+    let series = match &motion {
+        Motion::Recording(recording) => args
+            .series
+            .clone()
+            .or_else(|| Some(recording.header.series.clone())),
+        _ => args.series.clone(),
+    };
+    let opened = source::open_volume(args.path.as_deref(), series.as_deref())?;
     for warning in &opened.warnings {
         eprintln!("warning: {warning}");
     }
@@ -83,10 +96,25 @@ pub fn run(args: &MovieArgs) -> anyhow::Result<()> {
     let mut movie = MovieWriter::create(&args.out, width, height, args.fps)
         .with_context(|| format!("writing {}", args.out.display()))?;
     let (mut rendering, mut encoding) = (Duration::ZERO, Duration::ZERO);
+    let mut recorded = match &motion {
+        Motion::Recording(recording) => Some(RecordedViews::new(
+            recording.as_ref().clone(),
+            &renderer,
+            series.as_deref().unwrap_or_default(),
+            Arc::clone(&volume),
+            args.size,
+        )),
+        _ => None,
+    };
     for n in 0..args.frames {
-        let view = frame_view(&base, &volume, motion, n, args.frames);
         let at = Instant::now();
-        let frame = renderer.render_image(&view, args.size)?;
+        let frame = match &mut recorded {
+            Some(recorded) => recorded.render(&mut renderer, n, args.frames)?,
+            None => {
+                let view = frame_view(&base, &volume, &motion, n, args.frames);
+                renderer.render_image(&view, args.size)?
+            }
+        };
         rendering += at.elapsed();
         let at = Instant::now();
         movie
@@ -131,6 +159,11 @@ pub fn run(args: &MovieArgs) -> anyhow::Result<()> {
 
 /// The motion the command line asks for (clap lets exactly one through).
 fn motion_of(args: &MovieArgs) -> anyhow::Result<Motion> {
+    if let Some(path) = &args.recording {
+        let recording = hounsfield_server::recording::store::read_file(path)
+            .map_err(|error| anyhow::anyhow!("--recording {}: {error}", path.display()))?;
+        return Ok(Motion::Recording(Box::new(recording)));
+    }
     match (&args.orbit, &args.sweep) {
         (Some(degrees), None) => {
             if !degrees.is_finite() || degrees.abs() > 3600.0 {
@@ -144,7 +177,7 @@ fn motion_of(args: &MovieArgs) -> anyhow::Result<Motion> {
                 .ok_or_else(|| anyhow::anyhow!("--sweep {name}: axial, coronal or sagittal"))?;
             Ok(Motion::Sweep { orientation })
         }
-        _ => anyhow::bail!("one of --orbit DEG or --sweep PLANE"),
+        _ => anyhow::bail!("one of --orbit DEG, --sweep PLANE or --recording FILE"),
     }
 }
 
@@ -165,9 +198,16 @@ fn base_view(renderer: &Renderer, volume: &Volume, args: &MovieArgs) -> anyhow::
 
 /// Frame `n` of `frames`: the camera turned by its share of the orbit, or the slice at its
 /// share of the way through the volume.
-fn frame_view(base: &ViewState, volume: &Volume, motion: Motion, n: u32, frames: u32) -> ViewState {
+fn frame_view(
+    base: &ViewState,
+    volume: &Volume,
+    motion: &Motion,
+    n: u32,
+    frames: u32,
+) -> ViewState {
     let mut view = base.clone();
-    match motion {
+    match *motion {
+        Motion::Recording(_) => {}
         Motion::Orbit { degrees } => {
             view.camera
                 .orbit(degrees * f64::from(n) / f64::from(frames), 0.0);
@@ -202,9 +242,9 @@ mod tests {
         let volume = ct_phantom();
         let base = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
         let orbit = Motion::Orbit { degrees: 360.0 };
-        let first = frame_view(&base, &volume, orbit, 0, 36);
+        let first = frame_view(&base, &volume, &orbit, 0, 36);
         assert!(first.camera.direction.distance(base.camera.direction) < 1e-12);
-        let quarter = frame_view(&base, &volume, orbit, 9, 36);
+        let quarter = frame_view(&base, &volume, &orbit, 9, 36);
         let turned = quarter
             .camera
             .direction
@@ -215,7 +255,7 @@ mod tests {
             orientation: MprOrientation::Axial,
         };
         let depth = |n| {
-            frame_view(&base, &volume, sweep, n, 10)
+            frame_view(&base, &volume, &sweep, n, 10)
                 .mpr
                 .expect("a slice")
                 .centre_lps
