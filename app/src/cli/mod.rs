@@ -260,6 +260,11 @@ pub struct ConnectArgs {
     /// The series id to open; default: the first the server lists.
     #[arg(long)]
     pub series: Option<String>,
+    /// Join the shared session with this id (from a reader's share link, `?join=ID`,
+    /// which the URL may carry instead): its series opens and the view follows the
+    /// host's; the participants see each other's pointers.
+    #[arg(long, value_name = "ID", conflicts_with = "series")]
+    pub join: Option<String>,
     /// A CA certificate (PEM) to trust for an `https` server, besides the system's; repeat
     /// for more.
     #[arg(long = "ca", value_name = "FILE")]

@@ -200,6 +200,10 @@ impl DesktopApp {
                 let target = LinkTarget {
                     url,
                     token: server.as_ref().and_then(|entry| entry.token.clone()),
+                    join: args
+                        .join
+                        .clone()
+                        .or_else(|| link_parameter(&args.url, "join")),
                     series: args.series,
                     viewport: START_VIEWPORT,
                     trust,

@@ -422,6 +422,26 @@ impl Client {
         .await
     }
 
+    /// `join`s the shared session `id` (its series opened, its view followed), waiting for
+    /// `opened`, handing each `progress` of a long load to `on_progress`.
+    pub async fn join_reporting(
+        &mut self,
+        id: &str,
+        mut on_progress: impl FnMut(LoadProgress),
+    ) -> Result<Opened, ClientError> {
+        self.send(&ClientMessage::Join { id: id.to_string() })
+            .await?;
+        self.reply(|message| match message {
+            ServerMessage::Opened(opened) => Some(*opened),
+            ServerMessage::Progress(progress) => {
+                on_progress(progress);
+                None
+            }
+            _ => None,
+        })
+        .await
+    }
+
     /// Sends one input with the next seq and the time since connecting; returns the seq.
     pub async fn input(&mut self, action: Action) -> Result<u32, ClientError> {
         let input = self.numbered(action);

@@ -82,6 +82,7 @@ impl DesktopApp {
             url,
             token: server.token.clone(),
             series: Some(self.label.clone()),
+            join: None,
             viewport: START_VIEWPORT,
             trust,
             offer_webrtc: self.transport.offers_webrtc(),

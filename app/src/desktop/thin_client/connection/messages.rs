@@ -70,6 +70,36 @@ impl Worker {
             }
             ServerMessage::Finding(info) => self.findings_told(FindingNews::Told(info)),
             ServerMessage::FindingDeleted { id } => self.findings_told(FindingNews::Deleted(id)),
+            ServerMessage::View { view, .. } => self.update(|state| state.told_view = Some(*view)),
+            // Another participant's, as they made it: shown as the client's own are.
+            ServerMessage::SharedFinding { finding, .. } => {
+                self.findings_told(FindingNews::Told(finding));
+            }
+            ServerMessage::SharedFindingDeleted { id, .. } => {
+                self.findings_told(FindingNews::Deleted(id));
+            }
+            ServerMessage::Pointer {
+                session,
+                name,
+                colour,
+                cell,
+                x,
+                y,
+            } => self.update(|state| match (cell, x, y) {
+                (Some(cell), Some(x), Some(y)) => {
+                    let pointer = RemotePointer {
+                        name,
+                        colour,
+                        cell,
+                        at: [x, y],
+                        told: std::time::Instant::now(),
+                    };
+                    state.pointers.insert(session, pointer);
+                }
+                _ => {
+                    state.pointers.remove(&session);
+                }
+            }),
             ServerMessage::Findings { series, findings } => {
                 self.findings_told(FindingNews::All { series, findings });
             }

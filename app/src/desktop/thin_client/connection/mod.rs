@@ -130,6 +130,26 @@ pub struct LinkState {
     save_pending: bool,
     /// `key_image` and `snapshot` requests sent and not answered yet.
     documents_pending: usize,
+    /// The view the server last told at rest, not yet taken by the UI (in a shared
+    /// session joined, the host's).
+    pub told_view: Option<SharedView>,
+    /// The other participants' pointers in the shared session joined, by session.
+    pub pointers: std::collections::BTreeMap<u64, RemotePointer>,
+}
+
+/// Another participant's pointer, as the server relayed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemotePointer {
+    /// Their name.
+    pub name: String,
+    /// Their colour (`#rrggbb`).
+    pub colour: String,
+    /// The cell it is in: `3d`, `axial`, `coronal` or `sagittal`.
+    pub cell: String,
+    /// Where in the cell: fractions from its top left.
+    pub at: [f64; 2],
+    /// When it was told: one not moved for a while is taken to have gone.
+    pub told: std::time::Instant,
 }
 
 /// What the UI asks the link to do.
@@ -146,6 +166,8 @@ enum Command {
     Still {
         lossless: bool,
     },
+    /// Where this participant points in its shared session (`pointer`).
+    Point(ClientMessage),
     Close,
 }
 
@@ -158,6 +180,9 @@ pub struct LinkTarget {
     pub token: Option<String>,
     /// The series to open; none: the first the server lists.
     pub series: Option<String>,
+    /// The shared session to join instead (its join id): its series opens and the view
+    /// follows its host's.
+    pub join: Option<String>,
     /// The frame size to ask for.
     pub viewport: Viewport,
     /// What a `wss` server's certificate must satisfy.
@@ -232,6 +257,22 @@ impl RemoteLink {
         self.commands
             .try_send(Command::Measure(plane, from, to))
             .is_ok()
+    }
+
+    /// Tells the shared session's other participants where this one points: in `cell`
+    /// at fractions `at`, or (`None`) that the pointer left the picture.
+    pub fn point(&self, at: Option<(&str, [f64; 2])>) -> bool {
+        let message = ClientMessage::Pointer {
+            cell: at.map(|(cell, _)| cell.to_string()),
+            x: at.map(|(_, [x, _])| x),
+            y: at.map(|(_, [_, y])| y),
+        };
+        self.commands.try_send(Command::Point(message)).is_ok()
+    }
+
+    /// Whether the link joined a shared session (its pointer goes to the others).
+    pub fn joined(&self) -> bool {
+        self.target.join.is_some()
     }
 
     /// Asks for a final still (PNG when `lossless`).
@@ -396,6 +437,7 @@ impl Worker {
                 None => user.clone(),
             });
             state.opened = Some(opened);
+            state.pointers.clear();
             state.loading = None;
             state.status = Some(LinkStatus::Connected);
             state.server_error = None;
@@ -443,6 +485,15 @@ impl Worker {
         } else {
             Ok(WebRtcPath::websocket_only())
         };
+        if let Some(join) = &self.target.join {
+            // The host's view, not one of this client's: nothing is handed over.
+            let opened = client
+                .join_reporting(join, |progress| {
+                    self.update(|state| state.loading = Some(progress));
+                })
+                .await?;
+            return Ok((welcome, webrtc, opened));
+        }
         let studies = client.list_studies().await?;
         let series = match &self.target.series {
             Some(series) => series.clone(),
@@ -533,6 +584,7 @@ impl Worker {
                         self.send_findings(client, &message).await?;
                     }
                     Some(Command::Still { lossless }) => client.still(lossless).await?,
+                    Some(Command::Point(message)) => client.send(&message).await?,
                 },
             }
         }
@@ -559,6 +611,8 @@ fn classify(error: ClientError) -> Ended {
 
 #[cfg(test)]
 mod findings_tests;
+#[cfg(test)]
+mod participants_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,11 +693,12 @@ mod tests {
     }
 
     /// A small viewport on `url`, WebRTC offered.
-    fn target(url: &str, token: Option<&str>, series: Option<&str>) -> LinkTarget {
+    pub(super) fn target(url: &str, token: Option<&str>, series: Option<&str>) -> LinkTarget {
         LinkTarget {
             url: url.to_string(),
             token: token.map(str::to_string),
             series: series.map(str::to_string),
+            join: None,
             viewport: Viewport {
                 width: 160,
                 height: 120,
@@ -653,7 +708,7 @@ mod tests {
         }
     }
 
-    fn start_link(target: LinkTarget) -> (RemoteLink, Receiver<()>) {
+    pub(super) fn start_link(target: LinkTarget) -> (RemoteLink, Receiver<()>) {
         let (wake, woken) = sync_channel(16);
         let link = RemoteLink::start(target, None, move || {
             let _ = wake.try_send(());
@@ -996,6 +1051,7 @@ mod tests {
             url: url.clone(),
             token: Some("right".to_string()),
             series: Some("phantom".to_string()),
+            join: None,
             viewport: Viewport {
                 width: 160,
                 height: 120,

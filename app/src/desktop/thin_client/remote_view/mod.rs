@@ -12,6 +12,7 @@
 mod findings;
 mod mirror;
 mod overlay;
+mod participants;
 mod pointer;
 mod slabs;
 mod status;
@@ -102,6 +103,8 @@ pub struct RemoteView {
     probe_spot: Option<(SlicePlane, [f64; 2])>,
     /// When the value under the cursor was last asked for.
     probe_asked_at: Option<Instant>,
+    /// This participant's pointer as told to a shared session joined.
+    shared_pointer: participants::PointerShared,
 }
 
 /// The shortest time between two `crop` inputs while a slider is dragged.
@@ -145,6 +148,7 @@ impl RemoteView {
             probe_wanted: None,
             probe_spot: None,
             probe_asked_at: None,
+            shared_pointer: participants::PointerShared::default(),
         })
     }
 
@@ -290,6 +294,8 @@ impl RemoteView {
             });
         }
         self.handle_input(ui, &response);
+        self.share_pointer(&response);
+        self.follow_told_view();
         self.shown_rect = Some(rect);
         ui.painter().rect_filled(rect, 0.0, egui::Color32::BLACK);
         match &self.texture {
@@ -307,6 +313,7 @@ impl RemoteView {
                     self.paint_measurements(&ui.painter_at(rect), rect);
                     self.paint_findings(&ui.painter_at(rect), rect);
                 }
+                self.paint_pointers(&ui.painter_at(rect), rect);
                 self.slab_controls(ui, rect);
             }
             None => {
