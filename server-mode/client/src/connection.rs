@@ -405,21 +405,12 @@ impl Client {
     pub async fn open_reporting(
         &mut self,
         series: &str,
-        mut on_progress: impl FnMut(LoadProgress),
+        on_progress: impl FnMut(LoadProgress),
     ) -> Result<Opened, ClientError> {
-        self.send(&ClientMessage::Open {
+        let open = ClientMessage::Open {
             series: series.to_string(),
-        })
-        .await?;
-        self.reply(|message| match message {
-            ServerMessage::Opened(opened) => Some(*opened),
-            ServerMessage::Progress(progress) => {
-                on_progress(progress);
-                None
-            }
-            _ => None,
-        })
-        .await
+        };
+        self.opening(&open, on_progress).await
     }
 
     /// `join`s the shared session `id` (its series opened, its view followed), waiting for
@@ -427,10 +418,20 @@ impl Client {
     pub async fn join_reporting(
         &mut self,
         id: &str,
+        on_progress: impl FnMut(LoadProgress),
+    ) -> Result<Opened, ClientError> {
+        let join = ClientMessage::Join { id: id.to_string() };
+        self.opening(&join, on_progress).await
+    }
+
+    /// Sends `message` (an `open` or a `join`) and waits for `opened`, handing each
+    /// `progress` to `on_progress`.
+    async fn opening(
+        &mut self,
+        message: &ClientMessage,
         mut on_progress: impl FnMut(LoadProgress),
     ) -> Result<Opened, ClientError> {
-        self.send(&ClientMessage::Join { id: id.to_string() })
-            .await?;
+        self.send(message).await?;
         self.reply(|message| match message {
             ServerMessage::Opened(opened) => Some(*opened),
             ServerMessage::Progress(progress) => {

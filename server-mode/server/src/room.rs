@@ -357,31 +357,7 @@ fn not_asking(session: u64, what: &str) -> ControlRefusal {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A view told apart by its preset's name.
-    fn view(preset: &str) -> SharedView {
-        use hounsfield_protocol::{Camera, Projection};
-        SharedView {
-            camera: Camera {
-                focal_point: glam::DVec3::ZERO,
-                direction: glam::DVec3::Y,
-                up: glam::DVec3::NEG_Z,
-                distance_mm: 500.0,
-                scene_radius_mm: 200.0,
-                zoom: 1.0,
-                view_angle_deg: Camera::DEFAULT_VIEW_ANGLE_DEG,
-                projection: Projection::Perspective,
-            },
-            preset: preset.to_string(),
-            mode: hounsfield_protocol::RenderMode::default(),
-            window: None,
-            layout: hounsfield_protocol::Layout::default(),
-            crosshair_lps: None,
-            crop: None,
-            slice_rotation: None,
-            slabs: Default::default(),
-        }
-    }
+    use crate::recording::tests::view;
 
     fn room(viewers_may_steer: bool) -> Room {
         Room::new(1, view("ct-bone"), viewers_may_steer)
