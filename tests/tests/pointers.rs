@@ -4,7 +4,8 @@
 //! told as such; a third reader who opened the series himself (not joined) points at
 //! nobody; a bad pointer is refused by field. In the browser, two pages of one shared
 //! session draw each other's pointers over the frames, named, in the cell pointed at, and
-//! hand the controls over with their buttons (asked, granted, taken back).
+//! hand the controls over with their buttons (asked, granted, taken back). The followers of
+//! a desktop's share point to each other too, and are handed no controls.
 
 #[path = "common/chromium.rs"]
 mod chromium;
@@ -152,6 +153,58 @@ fn in_a_shared_session_each_pointer_reaches_the_others_and_no_one_outside_it() {
         };
         assert_eq!(code, ErrorCode::BadValue);
         assert!(message.contains("pointer cell"), "{message}");
+    });
+}
+
+#[test]
+fn the_followers_of_a_desktops_share_see_each_others_pointers_and_steer_their_own_views() {
+    let view = render_core::view::ViewState::initial(
+        &render_core::phantom::ct_phantom(),
+        "ct-bone",
+        render_core::transfer::RenderMode::Composite,
+    );
+    let (_host, follow) = hounsfield_server::follow::Follow::channel(
+        hounsfield_server::library::PHANTOM_ID,
+        view.shared(),
+        false,
+    );
+    let mut config = common::server::loopback_config();
+    config.h264_encoders = Vec::new();
+    config.follow = Some(follow);
+    let address = common::server::start(vec![config])[0];
+    common::server::run_within(Duration::from_secs(120), async {
+        let opened = || async move {
+            let mut client = Client::connect(&format!("ws://{address}/ws"))
+                .await
+                .expect("connects");
+            client.hello(None, VIEWPORT).await.expect("welcome");
+            client
+                .open(hounsfield_server::library::PHANTOM_ID)
+                .await
+                .expect("opened");
+            client.next_frame().await.expect("the desktop's view");
+            client
+        };
+        let mut ola = opened().await;
+        let mut sam = opened().await;
+        point(&mut ola, Some("3d"), Some([0.3, 0.7])).await;
+        let told = told_pointer(&mut sam, Duration::from_secs(1)).await;
+        assert_eq!(
+            told.map(|(_, cell, x, y)| (cell, x, y)),
+            Some((Some("3d".to_string()), Some(0.3), Some(0.7)))
+        );
+        // A desktop's share hands over no controls: each follower steers its own view.
+        sam.send(&ClientMessage::RequestControl)
+            .await
+            .expect("sent");
+        let (code, message) = sam.next_error().await.expect("refused");
+        assert_eq!(code, ErrorCode::BadValue);
+        assert!(message.contains("desktop"), "{message}");
+        sam.input(hounsfield_protocol::Action::Orbit { dx: 5.0, dy: 0.0 })
+            .await
+            .expect("sent");
+        let frame = sam.next_frame().await.expect("his own orbit is drawn");
+        assert!(frame.header.input_seq >= 1, "{:?}", frame.header);
     });
 }
 

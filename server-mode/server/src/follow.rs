@@ -41,11 +41,14 @@ pub struct Follow {
     pub view: watch::Receiver<SharedView>,
     /// Viewers may not change the view.
     pub view_only: bool,
+    /// Where the sessions following it point and tell their findings.
+    pub room: Room,
 }
 
 impl Follow {
     /// A host and the follow setting for a server, starting at `initial`.
     pub fn channel(series: &str, initial: SharedView, view_only: bool) -> (Host, Self) {
+        let room = Room::without_controls(initial.clone());
         let (sender, receiver) = watch::channel(initial);
         (
             Host { view: sender },
@@ -53,6 +56,7 @@ impl Follow {
                 series: series.to_string(),
                 view: receiver,
                 view_only,
+                room,
             },
         )
     }

@@ -17,6 +17,9 @@ use hounsfield_protocol::{ServerMessage, SharedView};
 /// most frequent, replace each other anyway): the room's bound on memory.
 const ROOM_BACKLOG: usize = 64;
 
+/// The host of a desktop's share: no session of the server (sessions count from 1).
+pub const DESKTOP_HOST: u64 = 0;
+
 /// Followers waiting for the host's answer at once; later requests are refused until she
 /// answered some (each session asks at most once at a time).
 pub const MOST_ASKING: usize = 16;
@@ -62,6 +65,9 @@ struct Steering {
 #[derive(Debug)]
 struct Shared {
     host: u64,
+    /// Whether the controls are handed over (a desktop's share hands over none: each
+    /// follower steers its own view unless the share is view-only).
+    hands_over: bool,
     viewers_may_steer: bool,
     relay: broadcast::Sender<Relayed>,
     view: watch::Sender<SharedView>,
@@ -87,9 +93,21 @@ impl Room {
     /// The room of session `host`'s shared view, starting at `view`; `viewers_may_steer`:
     /// whether the host may hand the controls to a viewer.
     pub fn new(host: u64, view: SharedView, viewers_may_steer: bool) -> Self {
+        Self::made(host, view, viewers_may_steer, true)
+    }
+
+    /// The room of a desktop's share: its followers point and see each other's findings;
+    /// the desktop steers through its own channel ([`crate::follow`]) and hands over no
+    /// controls.
+    pub fn without_controls(view: SharedView) -> Self {
+        Self::made(DESKTOP_HOST, view, false, false)
+    }
+
+    fn made(host: u64, view: SharedView, viewers_may_steer: bool, hands_over: bool) -> Self {
         Self {
             shared: Arc::new(Shared {
                 host,
+                hands_over,
                 viewers_may_steer,
                 relay: broadcast::channel(ROOM_BACKLOG).0,
                 view: watch::channel(view).0,
@@ -152,8 +170,12 @@ impl Participant {
         self.send(Audience::Others, message);
     }
 
-    /// Whether this participant may change the view: it steers, or the host left.
+    /// Whether this participant may change the view: it steers, or the host left, or
+    /// the room hands over no controls.
     pub fn may_steer(&self) -> bool {
+        if !self.room.shared.hands_over {
+            return true;
+        }
         let steering = self.steering();
         steering.host_gone
             || match &steering.steerer {
@@ -167,8 +189,12 @@ impl Participant {
         control_message(self.steering().steerer.as_ref())
     }
 
-    /// Publishes this participant's view to the others while it steers.
+    /// Publishes this participant's view to the others while it steers (never in a room
+    /// that hands over no controls).
     pub fn publish(&self, view: SharedView) {
+        if !self.room.shared.hands_over {
+            return;
+        }
         let steers = {
             let steering = self.steering();
             !steering.host_gone
@@ -190,6 +216,11 @@ impl Participant {
 
     /// `request_control`: asks the host for the controls.
     pub fn ask_for_control(&self) -> Result<(), ControlRefusal> {
+        if !self.room.shared.hands_over {
+            return Err(ControlRefusal::Refused(
+                "request_control: a desktop's share hands over no controls".into(),
+            ));
+        }
         if self.hosts() {
             return Err(ControlRefusal::Refused(
                 "request_control: the host holds the controls already".into(),
@@ -497,6 +528,28 @@ mod tests {
         drop(crowd);
         late.ask_for_control()
             .expect("those who left withdrew their requests");
+    }
+
+    #[tokio::test]
+    async fn a_desktop_shares_followers_point_to_each_other_and_steer_their_own_views() {
+        let room = Room::without_controls(view("ct-bone"));
+        let (mut ola, sam) = (
+            room.enter(3, "ola".into(), false),
+            room.enter(4, "sam".into(), true),
+        );
+        assert!(ola.may_steer() && sam.may_steer(), "each its own view");
+        let following = room.view();
+        sam.publish(view("ct-soft"));
+        assert!(
+            !following.has_changed().expect("open"),
+            "the desktop publishes, not them"
+        );
+        assert!(matches!(
+            sam.ask_for_control(),
+            Err(ControlRefusal::Refused(_))
+        ));
+        sam.tell_others(ServerMessage::ControlRefused);
+        assert_eq!(heard(&mut ola).await, Some(ServerMessage::ControlRefused));
     }
 
     #[test]

@@ -88,14 +88,22 @@ impl Connection {
             Ok(volume) => volume,
             Err(replied) => return replied,
         };
-        let following = self
+        let follow = self
             .app
             .config
             .follow
             .as_ref()
-            .filter(|follow| follow.series == series)
-            .map(|follow| follow.view.clone());
-        self.show(&series, volume, following).await
+            .filter(|follow| follow.series == series);
+        let (following, room) = (
+            follow.map(|follow| follow.view.clone()),
+            follow.map(|follow| follow.room.clone()),
+        );
+        self.show(&series, volume, following).await?;
+        // The desktop's followers point and tell their findings to each other.
+        if let Some(room) = room {
+            self.room = Some(self.enter(&room));
+        }
+        ControlFlow::Continue(())
     }
 
     /// Opens a loaded series in the session, recorded, following `host` when given, and

@@ -103,7 +103,7 @@ impl Connection {
     }
 
     /// This session as a participant of `room`.
-    fn enter(&self, room: &Room) -> Participant {
+    pub(super) fn enter(&self, room: &Room) -> Participant {
         let viewer = self.identity.role == crate::users::Role::Viewer;
         room.enter(self.slot.id(), self.participant_name(), viewer)
     }
