@@ -70,9 +70,8 @@ export class SharedControls {
   }
 
   askOrGiveBack() {
-    if (this.hosting() && this.steerer) {
-      this.send({ type: "revoke_control" });
-    } else if (this.mine) {
+    // The host takes the controls back; the follower holding them gives them back.
+    if ((this.hosting() && this.steerer) || this.mine) {
       this.send({ type: "revoke_control" });
     } else if (!this.asked) {
       this.send({ type: "request_control" });

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chromium::{Chromium, NO_WEBCODECS, Page, canvas_box};
 use common::server::signed_in;
-use hounsfield_client::{Client, Event};
+use hounsfield_client::Client;
 use hounsfield_protocol::{ClientMessage, ErrorCode, ServerMessage, Viewport};
 use hounsfield_server::users::{Role, UsersFile};
 use serde_json::json;
@@ -42,18 +42,13 @@ async fn told_pointer(
     client: &mut Client,
     patience: Duration,
 ) -> Option<(String, Option<String>, Option<f64>, Option<f64>)> {
-    tokio::time::timeout(patience, async {
-        loop {
-            if let Event::Message(ServerMessage::Pointer {
-                name, cell, x, y, ..
-            }) = client.next_event().await.expect("the session lives")
-            {
-                return (name, cell, x, y);
-            }
-        }
+    common::server::told(client, patience, |message| match message {
+        ServerMessage::Pointer {
+            name, cell, x, y, ..
+        } => Some((name, cell, x, y)),
+        _ => None,
     })
     .await
-    .ok()
 }
 
 #[test]
@@ -174,10 +169,7 @@ fn the_followers_of_a_desktops_share_see_each_others_pointers_and_steer_their_ow
     let address = common::server::start(vec![config])[0];
     common::server::run_within(Duration::from_secs(120), async {
         let opened = || async move {
-            let mut client = Client::connect(&format!("ws://{address}/ws"))
-                .await
-                .expect("connects");
-            client.hello(None, VIEWPORT).await.expect("welcome");
+            let mut client = common::server::connected(address, VIEWPORT).await;
             client
                 .open(hounsfield_server::library::PHANTOM_ID)
                 .await

@@ -12,7 +12,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::server::signed_in;
+use common::server::{frames_apart, signed_in, told};
 use hounsfield_client::{Client, Event, Frame};
 use hounsfield_protocol::{
     Action, ClientMessage, ErrorCode, FindingAction, FindingRequest, ServerMessage, SharedView,
@@ -45,25 +45,6 @@ fn served(state: &tempfile::TempDir) -> std::net::SocketAddr {
     config.h264_encoders = Vec::new();
     config.users = Some(UsersFile::load(&users).expect("a good users file"));
     common::server::start_serving(config, &[common::data("mr-sag-oblique")])
-}
-
-/// The first message `client` is told within `patience` that `pick` takes.
-async fn told<T>(
-    client: &mut Client,
-    patience: Duration,
-    mut pick: impl FnMut(ServerMessage) -> Option<T>,
-) -> Option<T> {
-    tokio::time::timeout(patience, async {
-        loop {
-            if let Event::Message(message) = client.next_event().await.expect("the session lives")
-                && let Some(picked) = pick(message)
-            {
-                return picked;
-            }
-        }
-    })
-    .await
-    .ok()
 }
 
 /// The next `control` `client` is told: who steers (`None`: the host).
@@ -147,19 +128,6 @@ async fn view_at_rest(client: &mut Client) -> (SharedView, Frame) {
     .expect("a view at rest within 30 s")
 }
 
-/// The mean absolute difference of two frames' RGB, in 0..=1.
-fn mean_difference(a: &Frame, b: &Frame) -> f64 {
-    let (wa, ha, a) = a.decode_rgba().expect("decodes");
-    let (wb, hb, b) = b.decode_rgba().expect("decodes");
-    assert_eq!((wa, ha), (wb, hb), "frames of one size");
-    let (sum, count) = a
-        .chunks_exact(4)
-        .zip(b.chunks_exact(4))
-        .flat_map(|(p, q)| (0..3).map(move |c| f64::from(p[c].abs_diff(q[c]))))
-        .fold((0.0, 0usize), |(sum, count), d| (sum + d, count + 1));
-    sum / count as f64 / 255.0
-}
-
 #[test]
 fn the_host_hands_the_controls_to_a_follower_whose_orbit_turns_her_frames_until_she_takes_them_back()
  {
@@ -228,7 +196,7 @@ fn the_host_hands_the_controls_to_a_follower_whose_orbit_turns_her_frames_until_
             "her view turned {} degrees",
             turned.to_degrees()
         );
-        let apart = mean_difference(&her_still, &his_still);
+        let apart = frames_apart(&her_still, &his_still);
         assert!(apart < 1.0 / 255.0, "her still differs from his by {apart}");
 
         // While he steers, her own orbit is refused.

@@ -14,7 +14,7 @@ mod common;
 use std::time::Duration;
 
 use chromium::{Chromium, NO_WEBCODECS, Page, canvas_box};
-use hounsfield_client::{Client, Event, Frame};
+use hounsfield_client::{Client, Frame};
 use hounsfield_protocol::{
     Action, ClientMessage, ErrorCode, FindingAction, FindingInfo, FindingRequest, PlaybackAction,
     RecordingInfo, RecordingState, ServerMessage, Viewport,
@@ -33,20 +33,9 @@ async fn told<T>(
     patience: Duration,
     mut pick: impl FnMut(ServerMessage) -> Option<T>,
 ) -> T {
-    tokio::time::timeout(patience, async {
-        loop {
-            match client.next_event().await.expect("the session lives") {
-                Event::Message(ServerMessage::Error { code, message }) => {
-                    panic!("refused: {code:?}: {message}")
-                }
-                Event::Message(message) => {
-                    if let Some(picked) = pick(message) {
-                        return picked;
-                    }
-                }
-                Event::Frame(_) => {}
-            }
-        }
+    common::server::told(client, patience, |message| match message {
+        ServerMessage::Error { code, message } => panic!("refused: {code:?}: {message}"),
+        message => pick(message),
     })
     .await
     .expect("told in time")
@@ -73,27 +62,6 @@ async fn lossless_still(client: &mut Client) -> Frame {
     })
     .await
     .expect("a lossless still in time")
-}
-
-/// The mean absolute difference of two frames' RGB, in 0..=1.
-fn mean_difference(a: &Frame, b: &Frame) -> f64 {
-    let (wa, ha, a) = a.decode_rgba().expect("decodes");
-    let (wb, hb, b) = b.decode_rgba().expect("decodes");
-    assert_eq!((wa, ha), (wb, hb), "frames of one size");
-    let total: f64 = a
-        .chunks_exact(4)
-        .zip(b.chunks_exact(4))
-        .flat_map(|(p, q)| (0..3).map(move |c| f64::from(p[c].abs_diff(q[c]))))
-        .sum();
-    total / (f64::from(wa * ha) * 3.0) / 255.0
-}
-
-async fn connected(address: std::net::SocketAddr) -> Client {
-    let mut client = Client::connect(&format!("ws://{address}/ws"))
-        .await
-        .expect("connects");
-    client.hello(None, VIEWPORT).await.expect("welcome");
-    client
 }
 
 /// Rita's recorded session: orbits, a window, a pointer and a ruler, then at rest. The
@@ -192,7 +160,7 @@ fn a_recording_played_back_ends_on_the_view_the_session_ended_on() {
     // Kept for the movie: the recording and rita's still at its end.
     let mut recorded = None;
     common::server::run_within(Duration::from_secs(240), async {
-        let mut rita = connected(address).await;
+        let mut rita = common::server::connected(address, VIEWPORT).await;
         let studies = rita.list_studies().await.expect("studies");
         let series = studies[0].series[0].id.clone();
         rita.open(&series).await.expect("opened");
@@ -205,7 +173,7 @@ fn a_recording_played_back_ends_on_the_view_the_session_ended_on() {
         );
 
         // Listed for its series, to anyone who may open it.
-        let mut sam = connected(address).await;
+        let mut sam = common::server::connected(address, VIEWPORT).await;
         sam.send(&ClientMessage::ListRecordings {
             series: Some(series.clone()),
         })
@@ -266,7 +234,7 @@ fn a_recording_played_back_ends_on_the_view_the_session_ended_on() {
         );
         tokio::time::sleep(Duration::from_millis(400)).await;
         let his = lossless_still(&mut sam).await;
-        let apart = mean_difference(&his, &hers);
+        let apart = common::server::frames_apart(&his, &hers);
         assert!(apart < 1.0 / 255.0, "the played still differs by {apart}");
 
         // A seek to the start shows the findings as they were then: none.
@@ -336,13 +304,7 @@ fn a_recording_played_back_ends_on_the_view_the_session_ended_on() {
     );
     let last = image::open(&last).expect("a PNG").to_rgb8();
     assert_eq!(last.dimensions(), (width, height));
-    let total: f64 = last
-        .as_raw()
-        .chunks_exact(3)
-        .zip(hers.chunks_exact(4))
-        .flat_map(|(p, q)| (0..3).map(move |c| f64::from(p[c].abs_diff(q[c]))))
-        .sum();
-    let apart = total / (f64::from(width * height) * 3.0) / 255.0;
+    let apart = common::render::mean_rgb_difference(last.as_raw(), 3, &hers, 4);
     assert!(
         apart < 3.0 / 255.0,
         "the movie's last frame differs by {apart}"
@@ -355,7 +317,7 @@ fn a_server_without_a_state_folder_refuses_to_record_saying_why() {
     config.h264_encoders = Vec::new();
     let address = common::server::start_serving(config, &[common::data("mr-sag-oblique")]);
     common::server::run_within(Duration::from_secs(60), async {
-        let mut client = connected(address).await;
+        let mut client = common::server::connected(address, VIEWPORT).await;
         client
             .send(&ClientMessage::StartRecording)
             .await

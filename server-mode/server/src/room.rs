@@ -177,11 +177,16 @@ impl Participant {
             return true;
         }
         let steering = self.steering();
-        steering.host_gone
-            || match &steering.steerer {
-                Some(steerer) => *steerer == self.me,
-                None => self.hosts(),
-            }
+        steering.host_gone || self.holds_the_controls(&steering)
+    }
+
+    /// Whether this participant holds the controls in `steering`: it is the follower
+    /// granted them, or the host while no follower is.
+    fn holds_the_controls(&self, steering: &Steering) -> bool {
+        match &steering.steerer {
+            Some(steerer) => *steerer == self.me,
+            None => self.hosts(),
+        }
     }
 
     /// The follower who steers now, told as `control`.
@@ -197,11 +202,7 @@ impl Participant {
         }
         let steers = {
             let steering = self.steering();
-            !steering.host_gone
-                && match &steering.steerer {
-                    Some(steerer) => *steerer == self.me,
-                    None => self.hosts(),
-                }
+            !steering.host_gone && self.holds_the_controls(&steering)
         };
         if steers {
             self.room.shared.view.send_if_modified(|current| {

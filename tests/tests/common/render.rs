@@ -166,3 +166,16 @@ pub fn lit_beside(width: u32, rgba: &[u8], cut_x: f64, margin: f64) -> [usize; 2
     }
     lit
 }
+
+/// The mean absolute difference of the red, green and blue of two pictures of one size, in
+/// 0..=1: `a` with `a_channels` bytes a pixel, `b` with `b_channels` (3: RGB, 4: RGBA).
+pub fn mean_rgb_difference(a: &[u8], a_channels: usize, b: &[u8], b_channels: usize) -> f64 {
+    let pixels = a.len() / a_channels;
+    assert_eq!(pixels, b.len() / b_channels, "pictures of one size");
+    let total: f64 = a
+        .chunks_exact(a_channels)
+        .zip(b.chunks_exact(b_channels))
+        .flat_map(|(p, q)| (0..3).map(move |c| f64::from(p[c].abs_diff(q[c]))))
+        .sum();
+    total / (pixels as f64 * 3.0) / 255.0
+}

@@ -82,11 +82,57 @@ pub async fn signed_in(
     token: &str,
     viewport: hounsfield_protocol::Viewport,
 ) -> hounsfield_client::Client {
+    greeted(address, Some(token), viewport).await
+}
+
+/// A client of the server at `address` (one that asks for no token) that said hello for
+/// frames of `viewport`.
+pub async fn connected(
+    address: SocketAddr,
+    viewport: hounsfield_protocol::Viewport,
+) -> hounsfield_client::Client {
+    greeted(address, None, viewport).await
+}
+
+async fn greeted(
+    address: SocketAddr,
+    token: Option<&str>,
+    viewport: hounsfield_protocol::Viewport,
+) -> hounsfield_client::Client {
     let mut client = hounsfield_client::Client::connect(&format!("ws://{address}/ws"))
         .await
         .expect("connects");
-    client.hello(Some(token), viewport).await.expect("welcome");
+    client.hello(token, viewport).await.expect("welcome");
     client
+}
+
+/// The first message `client` is told within `patience` that `pick` takes (an `error`
+/// too), or `None`.
+pub async fn told<T>(
+    client: &mut hounsfield_client::Client,
+    patience: std::time::Duration,
+    mut pick: impl FnMut(hounsfield_protocol::ServerMessage) -> Option<T>,
+) -> Option<T> {
+    tokio::time::timeout(patience, async {
+        loop {
+            if let hounsfield_client::Event::Message(message) =
+                client.next_event().await.expect("the session lives")
+                && let Some(picked) = pick(message)
+            {
+                return picked;
+            }
+        }
+    })
+    .await
+    .ok()
+}
+
+/// The mean absolute difference of two frames' red, green and blue, in 0..=1.
+pub fn frames_apart(a: &hounsfield_client::Frame, b: &hounsfield_client::Frame) -> f64 {
+    let (wa, ha, a) = a.decode_rgba().expect("decodes");
+    let (wb, hb, b) = b.decode_rgba().expect("decodes");
+    assert_eq!((wa, ha), (wb, hb), "frames of one size");
+    super::render::mean_rgb_difference(&a, 4, &b, 4)
 }
 
 /// The next message a session answers that is not a frame, a load's progress or a figure

@@ -128,7 +128,11 @@ impl Connection {
 
     /// Records the session's view when it changed (while it records).
     pub(super) async fn record_view(&mut self) -> ControlFlow<()> {
-        let (Some(recorder), Some(view)) = (&mut self.recorder, self.session.shared_view()) else {
+        // The view is made only while recording: this runs on every turn of the session.
+        let Some(recorder) = &mut self.recorder else {
+            return ControlFlow::Continue(());
+        };
+        let Some(view) = self.session.shared_view() else {
             return ControlFlow::Continue(());
         };
         let recorded = recorder.view(&view, Instant::now()).await;

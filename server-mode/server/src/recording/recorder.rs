@@ -116,14 +116,24 @@ impl Recorder {
         if self.moments >= MAX_MOMENTS {
             return Err(RecordError::Full("most moments"));
         }
+        let line = self.line_of(what, now)?;
+        if self.bytes + line.len() as u64 + 1 > MAX_BYTES {
+            return Err(RecordError::Full("largest size"));
+        }
+        self.write_moment(line).await
+    }
+
+    /// `what` at `now` as a line of the recording.
+    fn line_of(&self, what: Happening, now: Instant) -> Result<String, RecordError> {
         let moment = Moment {
             t_ms: self.duration_ms(now),
             what,
         };
-        let line = serde_json::to_string(&moment).map_err(std::io::Error::other)?;
-        if self.bytes + line.len() as u64 + 1 > MAX_BYTES {
-            return Err(RecordError::Full("largest size"));
-        }
+        Ok(serde_json::to_string(&moment).map_err(std::io::Error::other)?)
+    }
+
+    /// Writes a moment's line, counted.
+    async fn write_moment(&mut self, line: String) -> Result<(), RecordError> {
         self.write_line(line).await?;
         self.moments += 1;
         Ok(())
@@ -147,21 +157,11 @@ impl Recorder {
         // ends on, and a line or two over the size bound is within what is read back.
         if *view != self.last_view {
             let view = Box::new(view.clone());
-            let line = serde_json::to_string(&Moment {
-                t_ms: self.duration_ms(now),
-                what: Happening::View { view },
-            })
-            .map_err(std::io::Error::other)?;
-            self.write_line(line).await?;
-            self.moments += 1;
+            let line = self.line_of(Happening::View { view }, now)?;
+            self.write_moment(line).await?;
         }
-        let end = serde_json::to_string(&Moment {
-            t_ms: self.duration_ms(now),
-            what: Happening::End,
-        })
-        .map_err(std::io::Error::other)?;
-        self.write_line(end).await?;
-        self.moments += 1;
+        let end = self.line_of(Happening::End, now)?;
+        self.write_moment(end).await?;
         self.file.flush().await?;
         self.file.get_mut().sync_all().await?;
         let info = RecordingInfo {

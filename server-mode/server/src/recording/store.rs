@@ -106,8 +106,7 @@ pub fn read_file(path: &Path) -> Result<Recording, StoreError> {
         || path.display().to_string(),
         |name| name.to_string_lossy().into_owned(),
     );
-    let recording = read(path, &name)?;
-    Ok(recording)
+    read(path, &name)
 }
 
 /// Reads the recording at `path`, `name` in its errors; a `name` that is a recording id
