@@ -20,6 +20,7 @@ import { StudyBrowser } from "./studies.js";
 import { Pointers, attachPointerSharing } from "./pointers.js";
 import { SharedControls, changesTheView } from "./control.js";
 import { Recordings } from "./recordings.js";
+import { MovieExport } from "./movie.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("view");
@@ -417,6 +418,11 @@ function handleMessage(message) {
       state.playback = recordings.playing;
       state.recording = recordings.recording;
       break;
+    case "movie_progress":
+    case "movie_ready":
+    case "movie_failed":
+      movieExport.take(message);
+      break;
     case "control":
     case "control_requested":
     case "control_refused":
@@ -445,6 +451,7 @@ function handleMessage(message) {
       console.warn("server:", state.error);
       // The refusal of a finding or a save (their replies come in the order asked).
       if (findingReplies.length > 0) findingRefused(findingReplies.shift(), message);
+      else if (/movie/.test(message.message)) movieExport.refused(state.error);
       break;
     case "stats":
       state.stats = message;
@@ -859,6 +866,20 @@ const recordings = new Recordings(
   },
   (message) => connection.send(message),
   () => state.opened?.series ?? null,
+);
+// "Export movie…": the server makes it, the page downloads it.
+const movieExport = new MovieExport(
+  {
+    open: $("export-movie"),
+    form: $("movie-form"),
+    motion: $("movie-motion"),
+    frames: $("movie-frames"),
+    status: $("movie-status"),
+    link: $("movie-link"),
+  },
+  (message) => connection.send(message),
+  () => recordings.playing?.id ?? null,
+  (movie) => (state.movie = movie),
 );
 // While this page shares its session or follows one, its pointer goes to the others.
 attachPointerSharing(

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Codec, FindingRequest, PlaybackAction, SharedView, StudyRequest, TransportKind, ViewChange,
+    Codec, FindingRequest, MovieOrder, PlaybackAction, SharedView, StudyRequest, TransportKind,
+    ViewChange,
 };
 
 /// A size in pixels.
@@ -178,6 +179,9 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         speed: Option<f64>,
     },
+    /// Asks the server for an MP4 of the series open: `movie_progress` as its frames are
+    /// drawn, then `movie_ready` (where to download it) or `movie_failed`.
+    ExportMovie(MovieOrder),
 }
 
 /// What a client reports about its decoding.

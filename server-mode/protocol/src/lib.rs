@@ -9,6 +9,7 @@
 //! - `error_code`: the reasons of `error` replies;
 //! - `finding`: findings asked for and told (`finding`, `findings`, `saved`);
 //! - `recording`: session recordings listed and played (`recordings`, `playback`);
+//! - `movie`: movies asked for and made (`export_movie`, `movie_ready`);
 //! - `parse`: reading a client's text message into a [`ClientMessage`].
 
 mod catalog;
@@ -16,6 +17,7 @@ mod client_message;
 mod error_code;
 mod finding;
 mod frame;
+mod movie;
 mod parse;
 mod recording;
 mod server_message;
@@ -28,6 +30,7 @@ pub use client_message::{Action, ClientMessage, ClientStats, Input, Viewport};
 pub use error_code::ErrorCode;
 pub use finding::{FindingAction, FindingInfo, FindingRequest, Saved};
 pub use frame::{Codec, FrameFlags, FrameHeader, FrameNote, HeaderError, TransportKind};
+pub use movie::{DEFAULT_MOVIE_FPS, DEFAULT_MOVIE_FRAMES, MovieMade, MovieOrder};
 pub use parse::{MAX_ERROR_MESSAGE_CHARS, ParseError, bounded_error_message, parse_client_message};
 pub use recording::{PlaybackAction, RecordingInfo, RecordingState};
 pub use server_message::{

@@ -41,7 +41,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 27] = [
+const CLIENT_TYPES: [&str; 28] = [
     "hello",
     "list_studies",
     "open",
@@ -69,6 +69,7 @@ const CLIENT_TYPES: [&str; 27] = [
     "list_recordings",
     "play_recording",
     "playback",
+    "export_movie",
 ];
 
 /// Parses a client's text message, telling bad JSON, unknown types and bad fields apart.

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Codec, ErrorCode, FindingInfo, RecordingInfo, RecordingState, Saved, SharedView, SlicePlane,
-    StudyInfo, TransportKind, Viewport, WindowInfo,
+    Codec, ErrorCode, FindingInfo, MovieMade, RecordingInfo, RecordingState, Saved, SharedView,
+    SlicePlane, StudyInfo, TransportKind, Viewport, WindowInfo,
 };
 
 /// A message from the server (a JSON text message with a `type`).
@@ -192,6 +192,24 @@ pub enum ServerMessage {
         playing: bool,
         /// How fast it plays (1: as recorded).
         speed: f64,
+    },
+    /// How far the movie `export_movie` asked for has come (about four times a second).
+    MovieProgress {
+        /// The movie's id.
+        id: String,
+        /// Frames drawn and encoded.
+        frames_done: u32,
+        /// Frames it will have.
+        frames: u32,
+    },
+    /// The movie is made: where to download it (behind the session's sign-in).
+    MovieReady(MovieMade),
+    /// The movie could not be made; nothing was kept.
+    MovieFailed {
+        /// The movie's id.
+        id: String,
+        /// Why.
+        message: String,
     },
     /// The session's whole view, whenever it changed and came to rest (sent with the final
     /// still), so a client can hand it back with `set_view` after a reconnection, to this

@@ -230,6 +230,31 @@ pub enum AuditEvent {
         /// The recording's id.
         recording: String,
     },
+    /// A movie was made for a session (`export_movie`) and kept for its user to download.
+    MovieExported {
+        /// The session that asked for it.
+        session: u64,
+        /// Its user.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// The series it shows.
+        #[serde(serialize_with = "bounded_text")]
+        series: String,
+        /// The movie's id.
+        movie: String,
+        /// Its frames.
+        frames: u32,
+    },
+    /// A movie was downloaded (`GET /movies/ID.mp4`).
+    MovieDownloaded {
+        /// Who downloaded it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// From where.
+        client: SocketAddr,
+        /// The movie's id.
+        movie: String,
+    },
     /// The users file was read (at start, or again after it changed).
     UsersLoaded {
         /// The file.

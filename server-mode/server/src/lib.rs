@@ -27,6 +27,7 @@ pub mod library;
 pub mod login;
 pub mod login_sessions;
 pub mod metrics;
+pub mod movie;
 pub mod origin;
 pub mod pointers;
 pub mod preview;

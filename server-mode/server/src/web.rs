@@ -103,6 +103,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/recordings.js"),
     ),
     (
+        "/movie.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/movie.js"),
+    ),
+    (
         "/login.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/login.js"),

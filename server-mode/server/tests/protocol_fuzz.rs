@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use glam::{DMat4, DVec3};
 use hounsfield_protocol::{
     Action, ClientMessage, ClientStats, Codec, ErrorCode, FindingAction, FindingRequest, Input,
-    Layout, ParseError, PlaybackAction, RenderMode, ServerMessage, SharedView, StudyQuery,
-    StudyRequest, TransportKind, Viewport, WindowInfo, parse_client_message,
+    Layout, MovieOrder, ParseError, PlaybackAction, RenderMode, ServerMessage, SharedView,
+    StudyQuery, StudyRequest, TransportKind, Viewport, WindowInfo, parse_client_message,
 };
 use hounsfield_server::encode::Encoding;
 use hounsfield_server::pointers::Pointed;
@@ -294,6 +294,13 @@ fn typed_messages() -> Vec<ClientMessage> {
             at_ms: Some(1500.0),
             speed: None,
         },
+        ClientMessage::ExportMovie(MovieOrder {
+            orbit: Some(360.0),
+            frames: Some(36),
+            width: Some(640),
+            height: Some(480),
+            ..MovieOrder::default()
+        }),
     ];
     for (seq, action) in (1..).zip(every_action()) {
         messages.push(ClientMessage::Input(Input {
@@ -331,7 +338,8 @@ fn typed_messages() -> Vec<ClientMessage> {
             | ClientMessage::StopRecording
             | ClientMessage::ListRecordings { .. }
             | ClientMessage::PlayRecording { .. }
-            | ClientMessage::Playback { .. } => {}
+            | ClientMessage::Playback { .. }
+            | ClientMessage::ExportMovie(_) => {}
         }
     }
     messages
@@ -1222,6 +1230,7 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         | ClientMessage::ListRecordings { .. }
         | ClientMessage::PlayRecording { .. }
         | ClientMessage::Playback { .. }
+        | ClientMessage::ExportMovie(_)
         | ClientMessage::WebrtcOffer { .. }
         | ClientMessage::WebrtcClose { .. } => Ok(()),
         // Measurements change nothing: their answer must stay finite, or be refused.

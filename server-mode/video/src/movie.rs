@@ -187,6 +187,10 @@ impl MovieWriter {
             match self.encoder.receive_packet(&mut packet) {
                 Ok(()) => {
                     packet.set_stream(0);
+                    // Each picture shows for one frame's time: without a duration the
+                    // muxer ends the movie at the last packet in decoding order, which
+                    // with reordered pictures can drop the last frame from the edit list.
+                    packet.set_duration(1);
                     packet.rescale_ts(self.frame_time, self.stream_time);
                     packet
                         .write_interleaved(&mut self.output)

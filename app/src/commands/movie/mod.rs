@@ -2,49 +2,26 @@
 //! players open: an orbit of the camera about the patient's vertical axis from the
 //! anterior view (its first frame is what `render` draws with the same arguments), a
 //! sweep of a standard slice from one end of the volume to the other, or a session
-//! recording played ([`recorded`]).
+//! recording played (the frames are [`MovieFrames`], as the server draws them for
+//! `export_movie`). The desktop's "Export movie…" writes through [`write_movie`] too.
 
-mod recorded;
-
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use glam::DVec3;
+use hounsfield_server::compose::render_layout;
+use hounsfield_server::movie::{MAX_MOVIE_PIXELS, Motion, MovieFrames, check_shape};
 use hounsfield_video::MovieWriter;
 use render_core::camera::NamedView;
 use render_core::gpu::Renderer;
-use render_core::view::{MprOrientation, MprPlane, ViewState};
+use render_core::view::ViewState;
 use render_core::{Volume, Window};
 use serde::Serialize;
 
 use super::render::{new_renderer, preset_and_mode};
 use crate::cli::MovieArgs;
 use crate::source;
-use recorded::RecordedViews;
-
-/// Most frames one movie takes: a minute at 60 frames a second.
-pub const MAX_MOVIE_FRAMES: u32 = 3600;
-/// Most pixels a movie frame has (4096 × 4096, as a snapshot).
-pub const MAX_MOVIE_PIXELS: u64 = 4096 * 4096;
-
-/// What the camera or the slice does over the movie.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Motion {
-    /// The camera turns this many degrees about the patient's vertical axis, from the
-    /// anterior view.
-    Orbit {
-        /// Degrees over the whole movie (360: a full turn, the last frame a step short).
-        degrees: f64,
-    },
-    /// A standard slice steps from one end of the volume to the other along its normal.
-    Sweep {
-        /// The slice's plane.
-        orientation: MprOrientation,
-    },
-    /// A session recording's views, from its start to its end.
-    Recording(Box<hounsfield_server::recording::Recording>),
-}
 
 /// What `movie --json` prints.
 #[derive(Debug, Serialize)]
@@ -66,15 +43,8 @@ struct Written {
 pub fn run(args: &MovieArgs) -> anyhow::Result<()> {
     let motion = motion_of(args)?;
     let [width, height] = args.size;
-    if width % 2 == 1 || height % 2 == 1 {
-        anyhow::bail!("--size {width}x{height}: H.264 takes even sides");
-    }
-    if u64::from(width) * u64::from(height) > MAX_MOVIE_PIXELS {
-        anyhow::bail!("--size {width}x{height}: at most {MAX_MOVIE_PIXELS} pixels a frame");
-    }
-    if !(1..=MAX_MOVIE_FRAMES).contains(&args.frames) {
-        anyhow::bail!("--frames {}: from 1 to {MAX_MOVIE_FRAMES}", args.frames);
-    }
+    check_shape(args.frames, args.size, MAX_MOVIE_PIXELS)
+        .map_err(|why| anyhow::anyhow!("--{why}"))?;
     let series = match &motion {
         Motion::Recording(recording) => args
             .series
@@ -93,43 +63,21 @@ pub fn run(args: &MovieArgs) -> anyhow::Result<()> {
         eprintln!("warning: {warning}");
     }
     let started = Instant::now();
-    let mut movie = MovieWriter::create(&args.out, width, height, args.fps)
-        .with_context(|| format!("writing {}", args.out.display()))?;
-    let (mut rendering, mut encoding) = (Duration::ZERO, Duration::ZERO);
-    let mut recorded = match &motion {
-        Motion::Recording(recording) => Some(RecordedViews::new(
-            recording.as_ref().clone(),
-            &renderer,
-            series.as_deref().unwrap_or_default(),
-            Arc::clone(&volume),
-            args.size,
-        )),
-        _ => None,
+    let mut frames = MovieFrames::new(
+        motion,
+        &base,
+        Arc::clone(&volume),
+        series.as_deref().unwrap_or_default(),
+        args.size,
+        renderer.presets().clone(),
+    );
+    let shape = Shape {
+        frames: args.frames,
+        size: args.size,
+        fps: args.fps,
     };
-    for n in 0..args.frames {
-        let at = Instant::now();
-        let frame = match &mut recorded {
-            Some(recorded) => recorded.render(&mut renderer, n, args.frames)?,
-            None => {
-                let view = frame_view(&base, &volume, &motion, n, args.frames);
-                renderer.render_image(&view, args.size)?
-            }
-        };
-        rendering += at.elapsed();
-        let at = Instant::now();
-        movie
-            .push(&frame.rgba, frame.width, frame.height)
-            .with_context(|| format!("writing {}", args.out.display()))?;
-        encoding += at.elapsed();
-    }
-    let encoder = movie.encoder_name().to_string();
-    let at = Instant::now();
-    movie
-        .finish()
-        .with_context(|| format!("writing {}", args.out.display()))?;
-    encoding += at.elapsed();
+    let times = write_movie(&mut renderer, &mut frames, shape, &args.out, |_| true)?;
     let adapter = renderer.context().capabilities.adapter.to_string();
-    let per_frame = |total: Duration| total.as_secs_f64() * 1000.0 / f64::from(args.frames);
     if args.json {
         let written = Written {
             out: args.out.display().to_string(),
@@ -137,24 +85,112 @@ pub fn run(args: &MovieArgs) -> anyhow::Result<()> {
             width,
             height,
             fps: args.fps,
-            encoder,
+            encoder: times.encoder.clone(),
             source: opened.label.clone(),
             adapter,
-            render_ms_per_frame: per_frame(rendering),
-            encode_ms_per_frame: per_frame(encoding),
+            render_ms_per_frame: times.render_ms_per_frame(),
+            encode_ms_per_frame: times.encode_ms_per_frame(),
             seconds: started.elapsed().as_secs_f64(),
         };
         println!("{}", serde_json::to_string_pretty(&written)?);
         return Ok(());
     }
     println!(
-        "{}: {} frames of {width}×{height} at {} a second ({encoder}) from {} on {adapter}",
+        "{}: {} frames of {width}×{height} at {} a second ({}) from {} on {adapter}",
         args.out.display(),
         args.frames,
         args.fps,
+        times.encoder,
         opened.label,
     );
     Ok(())
+}
+
+/// A movie's frames, size and rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// How many frames.
+    pub frames: u32,
+    /// Their size in pixels (even sides).
+    pub size: [u32; 2],
+    /// Frames a second it plays at.
+    pub fps: u32,
+}
+
+/// Where a movie's time went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MovieTimes {
+    /// FFmpeg's H.264 encoder that wrote it.
+    pub encoder: String,
+    /// Drawing its frames.
+    pub rendering: Duration,
+    /// Encoding and writing them.
+    pub encoding: Duration,
+    /// Its frames.
+    pub frames: u32,
+}
+
+impl MovieTimes {
+    /// Milliseconds drawing a frame.
+    pub fn render_ms_per_frame(&self) -> f64 {
+        self.rendering.as_secs_f64() * 1000.0 / f64::from(self.frames.max(1))
+    }
+
+    /// Milliseconds encoding and writing a frame.
+    pub fn encode_ms_per_frame(&self) -> f64 {
+        self.encoding.as_secs_f64() * 1000.0 / f64::from(self.frames.max(1))
+    }
+}
+
+/// Draws `shape.frames` of `frames` with `renderer` and writes them to `out` (an MP4);
+/// `going_on` hears each frame done and stops the movie (an error) when it answers false.
+pub fn write_movie(
+    renderer: &mut Renderer,
+    frames: &mut MovieFrames,
+    shape: Shape,
+    out: &Path,
+    mut going_on: impl FnMut(u32) -> bool,
+) -> anyhow::Result<MovieTimes> {
+    let [width, height] = shape.size;
+    let mut movie = MovieWriter::create(out, width, height, shape.fps)
+        .with_context(|| format!("writing {}", out.display()))?;
+    let (mut rendering, mut encoding) = (Duration::ZERO, Duration::ZERO);
+    for n in 0..shape.frames {
+        let at = Instant::now();
+        let request = frames
+            .request(n, shape.frames)
+            .map_err(anyhow::Error::msg)?;
+        let frame = render_layout(
+            renderer,
+            &request.volume,
+            &request.view,
+            request.layout,
+            request.crosshair_lps,
+            request.size,
+            None,
+        )?;
+        rendering += at.elapsed();
+        let at = Instant::now();
+        movie
+            .push(&frame.rgba, frame.width, frame.height)
+            .with_context(|| format!("writing {}", out.display()))?;
+        encoding += at.elapsed();
+        if !going_on(n + 1) {
+            anyhow::bail!("stopped after {} of {} frames", n + 1, shape.frames);
+        }
+    }
+    let encoder = movie.encoder_name().to_string();
+    let at = Instant::now();
+    movie
+        .finish()
+        .with_context(|| format!("writing {}", out.display()))?;
+    encoding += at.elapsed();
+    Ok(MovieTimes {
+        encoder,
+        rendering,
+        encoding,
+        frames: shape.frames,
+    })
 }
 
 /// The motion the command line asks for (clap lets exactly one through).
@@ -165,18 +201,8 @@ fn motion_of(args: &MovieArgs) -> anyhow::Result<Motion> {
         return Ok(Motion::Recording(Box::new(recording)));
     }
     match (&args.orbit, &args.sweep) {
-        (Some(degrees), None) => {
-            if !degrees.is_finite() || degrees.abs() > 3600.0 {
-                anyhow::bail!("--orbit {degrees}: degrees within ±3600");
-            }
-            Ok(Motion::Orbit { degrees: *degrees })
-        }
-        (None, Some(name)) => {
-            let orientation = MprOrientation::from_name(name)
-                .filter(|o| !matches!(o, MprOrientation::Oblique { .. }))
-                .ok_or_else(|| anyhow::anyhow!("--sweep {name}: axial, coronal or sagittal"))?;
-            Ok(Motion::Sweep { orientation })
-        }
+        (Some(degrees), None) => Motion::orbit(*degrees).map_err(|why| anyhow::anyhow!("--{why}")),
+        (None, Some(name)) => Motion::sweep(name).map_err(|why| anyhow::anyhow!("--{why}")),
         _ => anyhow::bail!("one of --orbit DEG, --sweep PLANE or --recording FILE"),
     }
 }
@@ -194,77 +220,4 @@ fn base_view(renderer: &Renderer, volume: &Volume, args: &MovieArgs) -> anyhow::
     view.camera.set_view(NamedView::Anterior);
     view.window = args.window.map(|[width, center]| Window { width, center });
     Ok(view)
-}
-
-/// Frame `n` of `frames`: the camera turned by its share of the orbit, or the slice at its
-/// share of the way through the volume.
-fn frame_view(
-    base: &ViewState,
-    volume: &Volume,
-    motion: &Motion,
-    n: u32,
-    frames: u32,
-) -> ViewState {
-    let mut view = base.clone();
-    match *motion {
-        Motion::Recording(_) => {}
-        Motion::Orbit { degrees } => {
-            view.camera
-                .orbit(degrees * f64::from(n) / f64::from(frames), 0.0);
-        }
-        Motion::Sweep { orientation } => {
-            let normal = orientation.normal();
-            let depths = volume.corner_centres_lps().map(|corner| corner.dot(normal));
-            let first = depths.iter().copied().fold(f64::INFINITY, f64::min);
-            let last = depths.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let share = if frames > 1 {
-                f64::from(n) / f64::from(frames - 1)
-            } else {
-                0.5
-            };
-            let centre = volume.centre_lps();
-            let depth = first + (last - first) * share;
-            let point: DVec3 = centre + normal * (depth - centre.dot(normal));
-            view.mpr = Some(MprPlane::through(volume, orientation, point));
-        }
-    }
-    view
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use render_core::phantom::ct_phantom;
-    use render_core::transfer::RenderMode;
-
-    #[test]
-    fn an_orbit_turns_by_its_share_and_a_sweep_crosses_the_volume() {
-        let volume = ct_phantom();
-        let base = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
-        let orbit = Motion::Orbit { degrees: 360.0 };
-        let first = frame_view(&base, &volume, &orbit, 0, 36);
-        assert!(first.camera.direction.distance(base.camera.direction) < 1e-12);
-        let quarter = frame_view(&base, &volume, &orbit, 9, 36);
-        let turned = quarter
-            .camera
-            .direction
-            .angle_between(base.camera.direction);
-        assert!((turned.to_degrees() - 90.0).abs() < 1e-6, "{turned}");
-
-        let sweep = Motion::Sweep {
-            orientation: MprOrientation::Axial,
-        };
-        let depth = |n| {
-            frame_view(&base, &volume, &sweep, n, 10)
-                .mpr
-                .expect("a slice")
-                .centre_lps
-                .z
-        };
-        let corners = volume.corner_centres_lps().map(|c| c.z);
-        let lowest = corners.iter().copied().fold(f64::INFINITY, f64::min);
-        let highest = corners.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        assert!((depth(0) - lowest).abs() < 1e-9 && (depth(9) - highest).abs() < 1e-9);
-        assert!(depth(4) > depth(3));
-    }
 }

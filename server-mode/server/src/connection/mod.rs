@@ -19,6 +19,7 @@ mod handshake;
 mod key_images;
 mod listing;
 mod loading;
+mod movie;
 mod pointing;
 mod recording;
 mod sharing;
@@ -182,6 +183,7 @@ async fn serve_session(
         recorder: None,
         playback: None,
         playback_told: now,
+        movie: None,
     };
     let answered = match hello {
         Some(hello) => connection.handle(hello).await,
@@ -251,6 +253,8 @@ struct Connection {
     playback: Option<crate::recording::playback::Playback>,
     /// When the client was last told where the recording playing stands.
     playback_told: Instant,
+    /// The movie being made for this session, while one is.
+    movie: Option<movie::MovieMaking>,
 }
 
 impl Drop for Connection {
@@ -295,6 +299,7 @@ impl Connection {
                 }
                 () = host_moved(&mut self.host_view) => self.follow_host(),
                 told = next_in_room(&mut self.room) => self.told_in_room(&told).await,
+                news = movie::next_movie_news(&mut self.movie) => self.movie_news(news).await,
                 Ok(()) = self.ending.changed() => self.ended().await,
                 () = tokio::time::sleep_until(idle_at.into()) => {
                     self.end = "idle";
@@ -528,6 +533,7 @@ impl Connection {
                 at_ms,
                 speed,
             } => self.steer_playback(action, at_ms, speed).await,
+            ClientMessage::ExportMovie(order) => self.export_movie(order).await,
             ClientMessage::Stats(stats) => {
                 match self.session.client_stats(&stats, Instant::now()) {
                     Ok(()) => ControlFlow::Continue(()),

@@ -313,7 +313,7 @@ impl Connection {
         self.send(&state).await
     }
 
-    async fn store_error(&mut self, error: StoreError) -> ControlFlow<()> {
+    pub(super) async fn store_error(&mut self, error: StoreError) -> ControlFlow<()> {
         let code = match &error {
             StoreError::NoFolder | StoreError::Bad { .. } => ErrorCode::Unavailable,
             StoreError::Unknown(_) => ErrorCode::BadValue,

@@ -164,6 +164,7 @@ impl Server {
                 findings: FindingsBook::default(),
                 findings_store,
                 recordings,
+                movies: Arc::default(),
             }),
             shutdown,
         })
@@ -200,6 +201,7 @@ impl Server {
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
             .route("/thumbnail/{id}", get(crate::thumbnail::handler::thumbnail))
+            .route("/movies/{file}", get(crate::movie::handler::movie))
             .route("/login", post(crate::login::login))
             .route("/logout", post(crate::login::logout))
             .route("/whoami", get(crate::login::whoami))

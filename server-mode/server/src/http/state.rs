@@ -16,6 +16,7 @@ use crate::follow::Shares;
 use crate::library::Library;
 use crate::login_sessions::LoginSessions;
 use crate::metrics::Metrics;
+use crate::movie::shelf::MovieShelf;
 use crate::origin::OriginPolicy;
 use crate::recording::store::RecordingStore;
 use crate::roster::Roster;
@@ -54,6 +55,8 @@ pub(crate) struct App {
     pub(crate) findings_store: FindingsStore,
     /// Where session recordings are kept.
     pub(crate) recordings: RecordingStore,
+    /// Movies made for `export_movie`, kept for download.
+    pub(crate) movies: Arc<MovieShelf>,
 }
 
 impl App {

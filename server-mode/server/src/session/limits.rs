@@ -30,7 +30,7 @@ impl Default for SessionLimits {
 }
 
 /// How many [`MessageKind`]s there are.
-const KINDS: usize = 20;
+const KINDS: usize = 21;
 
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +73,8 @@ pub enum MessageKind {
     Recording,
     /// `playback`.
     Playback,
+    /// `export_movie`.
+    ExportMovie,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
     Invalid,
 }
@@ -99,6 +101,7 @@ impl MessageKind {
         Self::Control,
         Self::Recording,
         Self::Playback,
+        Self::ExportMovie,
         Self::Invalid,
     ];
 
@@ -130,6 +133,7 @@ impl MessageKind {
             | ClientMessage::ListRecordings { .. }
             | ClientMessage::PlayRecording { .. } => Self::Recording,
             ClientMessage::Playback { .. } => Self::Playback,
+            ClientMessage::ExportMovie(_) => Self::ExportMovie,
         }
     }
 
@@ -155,6 +159,7 @@ impl MessageKind {
             Self::Control => "request_control",
             Self::Recording => "start_recording",
             Self::Playback => "playback",
+            Self::ExportMovie => "export_movie",
             Self::Invalid => "invalid",
         }
     }
@@ -191,6 +196,8 @@ impl MessageKind {
             Self::Recording => (1.0, 4.0),
             // A timeline's knob dragged seeks about as often as a mouse moves.
             Self::Playback => (30.0, 60.0),
+            // A click each; one movie at a time is made for a session, two for a server.
+            Self::ExportMovie => (2.0, 8.0),
             Self::Invalid => (5.0, 10.0),
         }
     }
