@@ -6,10 +6,10 @@ mod doctor;
 mod findings;
 mod info;
 mod manual;
-mod movie;
+pub(crate) mod movie;
 mod pacs_search;
 mod probe;
-mod render;
+pub(crate) mod render;
 pub mod serve;
 mod users;
 

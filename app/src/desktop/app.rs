@@ -8,6 +8,7 @@ mod capture;
 mod certificate_prompt;
 mod crop_panel;
 mod findings_panel;
+mod movie_dialog;
 mod render_switch;
 mod share_dialog;
 mod shortcuts;
@@ -96,6 +97,8 @@ pub struct DesktopApp {
     sharing: Option<Sharing>,
     /// The share dialog's choices, while it is open.
     share_dialog: Option<ShareOptions>,
+    /// The movie export dialog, while it is open.
+    movie_dialog: Option<movie_dialog::MovieDialog>,
     /// Whether the crop panel is shown.
     show_crop: bool,
     /// Whether the findings panel is shown (beside the 2×2 layout).
@@ -242,6 +245,7 @@ impl DesktopApp {
             show_browser,
             sharing: None,
             share_dialog: None,
+            movie_dialog: None,
             show_crop: false,
             show_findings: false,
             findings_panel_opened: false,
@@ -578,6 +582,7 @@ impl eframe::App for DesktopApp {
         self.findings_panel(ui);
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         self.share_window(&ctx, frame.wgpu_render_state());
+        self.movie_window(&ctx);
         self.certificate_window(&ctx);
         self.publish_shared_view();
         self.shortcuts(&ctx);
@@ -594,6 +599,8 @@ mod curved_tests;
 mod findings_tests;
 #[cfg(test)]
 mod key_image_tests;
+#[cfg(test)]
+mod movie_tests;
 #[cfg(test)]
 mod plane_tests;
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod findings;
 mod gestures;
 mod loading;
 mod local_frame_rate;
+mod movie_export;
 mod open_choice;
 mod pacs_search;
 mod plane_lines;

@@ -98,6 +98,14 @@ impl DesktopApp {
                 {
                     self.share_dialog = Some(ShareOptions::default());
                 }
+                if ui
+                    .selectable_label(self.movie_dialog.is_some(), "Export movie…")
+                    .on_hover_text("write an MP4 of this series: an orbit of the 3D view or a sweep of slices")
+                    .clicked()
+                    && self.movie_dialog.is_none()
+                {
+                    self.movie_dialog = Some(super::movie_dialog::MovieDialog::new(&self.label));
+                }
             }
             ui.separator();
             self.rendering_switch(ui);
