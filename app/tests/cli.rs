@@ -397,6 +397,47 @@ fn bench_planes_prints_turning_beside_standard_and_slab_beside_thin() {
 }
 
 #[test]
+fn bench_movie_times_a_movie_written_and_made_by_a_server_beside_render_in_one_run() {
+    let output = hounsfield(&[
+        "bench", "movie", "--frames", "4", "--size", "128x96", "--json",
+    ]);
+    let report = stdout_json(&output);
+    for key in [
+        "render_ms_per_frame",
+        "movie_ms_per_frame",
+        "movie_render_ms_per_frame",
+        "movie_encode_ms_per_frame",
+        "served_ms_per_frame",
+        "movie_over_render",
+        "served_over_render",
+    ] {
+        assert!(
+            report[key]
+                .as_f64()
+                .is_some_and(|v| v > 0.0 && v.is_finite()),
+            "{key}: {report}"
+        );
+    }
+    // A movie draws each frame as render does, and encodes it too.
+    let movie = report["movie_ms_per_frame"].as_f64().unwrap_or(0.0);
+    let drawing = report["movie_render_ms_per_frame"].as_f64().unwrap_or(0.0);
+    assert!(movie >= drawing, "{report}");
+    let ratio = report["movie_over_render"].as_f64().unwrap_or(0.0);
+    let render = report["render_ms_per_frame"].as_f64().unwrap_or(0.0);
+    assert!(
+        (ratio * render - movie).abs() < 1e-6 * movie.max(1.0),
+        "{report}"
+    );
+    assert_eq!(
+        (report["frames"].as_u64(), report["size"].clone()),
+        (Some(4), serde_json::json!([128, 96]))
+    );
+    let refused = hounsfield(&["bench", "movie", "--size", "127x96"]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("even"), "{said}");
+}
+
+#[test]
 fn bench_together_times_the_pointer_host_to_follower_beside_the_frames_of_the_same_session() {
     let output = hounsfield(&[
         "bench",

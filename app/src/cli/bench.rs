@@ -123,6 +123,25 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Time a movie a frame beside `render` a frame, in one run: an orbit's views drawn,
+    /// the same orbit written as an MP4 here, and made by a server in this process for
+    /// `export_movie`.
+    Movie {
+        /// A file, folder or DICOMDIR; none: the built-in sample volume.
+        path: Option<PathBuf>,
+        /// Series id or number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// Frame size, WIDTHxHEIGHT (even sides).
+        #[arg(long, default_value = "512x512", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Frames of the orbit.
+        #[arg(long, default_value_t = 36)]
+        frames: u32,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a series in this process and drag it from N clients at once; print first
     /// image, frames/s, input → frame latency and bit rate.
     Stream(StreamArgs),

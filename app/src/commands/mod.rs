@@ -95,6 +95,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }) => bench::findings(&path, series.as_deref(), runs, json),
         Some(Command::Bench {
             which:
+                BenchCommand::Movie {
+                    path,
+                    series,
+                    size,
+                    frames,
+                    json,
+                },
+        }) => bench::movie(path.as_deref(), series.as_deref(), size, frames, json),
+        Some(Command::Bench {
+            which:
                 BenchCommand::Together {
                     path,
                     series,

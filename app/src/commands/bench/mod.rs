@@ -2,7 +2,8 @@
 //! `bench render` times frames while the camera turns; `bench planes` ([`planes`]) times
 //! the slice cells while the planes turn and slabs beside thin slices; `bench findings` ([`findings`])
 //! times a region's statistics and a save beside `measure`; `bench together` ([`together`])
-//! times a shared session's pointers beside its frames; `bench stream` ([`stream`]) drags
+//! times a shared session's pointers beside its frames; `bench movie` ([`movie`]) times a
+//! movie's frames, written here and made by a server, beside `render`'s; `bench stream` ([`stream`]) drags
 //! through the streaming server, and compares codecs with the quality of their frames
 //! ([`quality`]). The developer build (`--features test-bench`) adds the test bench:
 //! `bench soak` (`soak`) keeps that server busy for minutes with well-behaved, slow and
@@ -16,6 +17,7 @@ mod findings;
 mod haproxy;
 mod loopback;
 mod lossy_link;
+mod movie;
 mod planes;
 mod quality;
 #[cfg(feature = "test-bench")]
@@ -27,6 +29,7 @@ mod together;
 mod transports;
 
 pub use findings::findings;
+pub use movie::movie;
 pub use planes::planes;
 #[cfg(feature = "test-bench")]
 pub use soak::soak;
