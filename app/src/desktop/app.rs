@@ -583,6 +583,7 @@ impl eframe::App for DesktopApp {
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         self.share_window(&ctx, frame.wgpu_render_state());
         self.movie_window(&ctx);
+        self.share_pointers(&ctx);
         self.certificate_window(&ctx);
         self.publish_shared_view();
         self.shortcuts(&ctx);
@@ -603,6 +604,8 @@ mod key_image_tests;
 mod movie_tests;
 #[cfg(test)]
 mod plane_tests;
+#[cfg(test)]
+mod share_pointer_tests;
 #[cfg(test)]
 mod slab_tests;
 #[cfg(test)]

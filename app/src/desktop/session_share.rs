@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 use hounsfield_protocol::{SeriesInfo, SharedView, StudyInfo};
 use hounsfield_server::follow::{Follow, Host};
+
+use crate::desktop::share_pointers::SharePointers;
 use hounsfield_server::{AuditEvent, AuditLog, BackgroundServer, generate_token};
 use hounsfield_server::{Library, Scheduler, ServerConfig};
 use hounsfield_tls::{Fingerprint, ServerTls, self_signed};
@@ -69,6 +71,8 @@ pub struct Sharing {
     /// Where the certificate is kept when there is no settings folder; removed with the
     /// share.
     _certificate_folder: Option<tempfile::TempDir>,
+    /// The window's pointer told to the followers, and theirs.
+    pub pointers: SharePointers,
 }
 
 impl Sharing {
@@ -86,6 +90,7 @@ impl Sharing {
         let audit = folder.map(|folder| folder.join("audit.jsonl"));
         let token = generate_token().map_err(|error| format!("no token could be made: {error}"))?;
         let (host, follow) = Follow::channel(&series.id, view, options.view_only);
+        let pointers = SharePointers::enter(&follow.room, host_name());
         let ip = if options.all_interfaces {
             Ipv4Addr::UNSPECIFIED
         } else {
@@ -143,6 +148,7 @@ impl Sharing {
             fingerprint,
             _certificate_folder: certificate_folder,
             _server: server,
+            pointers,
         })
     }
 
@@ -169,6 +175,15 @@ impl Sharing {
         };
         share_url(&host, self.address.port(), &self.token, &self.fingerprint)
     }
+}
+
+/// The name the share's followers know the desktop's pointer by: the user's on this
+/// machine, as the host.
+fn host_name() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|user| !user.is_empty() && user.len() <= 64)
+        .map_or_else(|| "host".to_string(), |user| format!("{user} (host)"))
 }
 
 /// `https://HOST:PORT/?token=…&fingerprint=…`, an IPv6 host in brackets and the query

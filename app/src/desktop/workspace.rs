@@ -35,6 +35,9 @@ pub struct LocalWorkspace {
     pub findings: LocalFindings,
     /// The path clicked with the Path tool and its curved reformat.
     pub curved: CurvedView,
+    /// Where the pictures were last drawn: the whole, and the 2×2 layout's cells (3D,
+    /// axial, coronal, sagittal) when it shows.
+    pub shown: Option<(egui::Rect, Option<[egui::Rect; 4]>)>,
 }
 
 impl LocalWorkspace {
@@ -70,6 +73,7 @@ impl LocalWorkspace {
                 layout,
                 findings,
                 curved: CurvedView::default(),
+                shown: None,
             },
             warnings,
         )
@@ -219,6 +223,7 @@ impl LocalWorkspace {
         self.findings.take_answers();
         match self.layout {
             Layout::Single => {
+                self.shown = Some((ui.available_rect_before_wrap(), None));
                 self.view3d.ui(ui, &mut self.renderer, &self.render_state);
             }
             Layout::Quad => {
@@ -231,13 +236,14 @@ impl LocalWorkspace {
                         half,
                     )
                 };
-                let mut cells = [
+                let quad = [
                     cell(0.0, 0.0),
                     cell(1.0, 0.0),
                     cell(0.0, 1.0),
                     cell(1.0, 1.0),
-                ]
-                .into_iter();
+                ];
+                self.shown = Some((whole, Some(quad)));
+                let mut cells = quad.into_iter();
                 if let Some(rect) = cells.next() {
                     let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
                     self.view3d

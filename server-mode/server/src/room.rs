@@ -332,6 +332,18 @@ impl Participant {
         }
     }
 
+    /// The next message of the room for this participant waiting now, without waiting
+    /// (for a participant polled by a window rather than awaited).
+    pub fn try_next(&mut self) -> Option<Arc<ServerMessage>> {
+        loop {
+            match self.receiver.try_recv() {
+                Ok(relayed) if self.is_for_me(&relayed) => return Some(relayed.message),
+                Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+
     fn is_for_me(&self, relayed: &Relayed) -> bool {
         match relayed.to {
             Audience::Others => relayed.from != self.me.session,
@@ -550,6 +562,17 @@ mod tests {
             Err(ControlRefusal::Refused(_))
         ));
         sam.tell_others(ServerMessage::ControlRefused);
+        assert_eq!(heard(&mut ola).await, Some(ServerMessage::ControlRefused));
+        // The desktop's window polls the room as its host, without waiting.
+        let mut desktop = room.enter(DESKTOP_HOST, "desktop".into(), false);
+        assert_eq!(desktop.try_next(), None, "nothing told yet");
+        sam.tell_others(ServerMessage::ControlRefused);
+        assert_eq!(
+            desktop.try_next().as_deref(),
+            Some(&ServerMessage::ControlRefused)
+        );
+        desktop.tell_others(ServerMessage::ControlRefused);
+        assert_eq!(desktop.try_next(), None, "its own is not told back");
         assert_eq!(heard(&mut ola).await, Some(ServerMessage::ControlRefused));
     }
 

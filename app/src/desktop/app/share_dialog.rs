@@ -6,6 +6,7 @@ use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 
 use super::{DesktopApp, State, window_device};
+use crate::desktop::pointer_spots::{cell_under, paint_pointers};
 use crate::desktop::session_share::{ShareOptions, SharedSeries, Sharing};
 
 impl DesktopApp {
@@ -63,6 +64,29 @@ impl DesktopApp {
         if open {
             self.share_dialog = Some(options);
         }
+    }
+
+    /// While the session is shared: the window's pointer over the pictures told to the
+    /// followers, and theirs drawn over the pictures (polled as the window draws, which it
+    /// does at least 20 times a second while shared).
+    pub(super) fn share_pointers(&mut self, ctx: &egui::Context) {
+        let (Some(sharing), State::Local(workspace)) = (&mut self.sharing, &self.state) else {
+            return;
+        };
+        let Some((rect, cells)) = workspace.shown else {
+            return;
+        };
+        let under = ctx
+            .pointer_hover_pos()
+            .and_then(|pos| cell_under(rect, cells.as_ref(), pos));
+        sharing.pointers.point(under);
+        let followers = sharing.pointers.followers();
+        let painter = ctx.layer_painter(egui::LayerId::new(
+            egui::Order::Foreground,
+            egui::Id::unique("followers' pointers"),
+        ));
+        paint_pointers(&painter, rect, cells.as_ref(), &followers);
+        ctx.request_repaint_after(std::time::Duration::from_millis(50));
     }
 
     /// Starts the in-process server on the window's device for the series on screen.

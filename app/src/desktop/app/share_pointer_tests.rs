@@ -1,0 +1,148 @@
+//! Pointers in the desktop's own share: a colleague joined over TLS points at the 3D view
+//! and the window draws a dot in her colour where she points; the window's pointer over
+//! its 3D view reaches her as `pointer` from the host, in the cell and at the place it is,
+//! and that it left once it leaves.
+
+use std::time::Duration;
+
+use egui_kittest::kittest::Queryable;
+use hounsfield_client::{Client, Event};
+use hounsfield_protocol::{ClientMessage, ServerMessage, Viewport};
+use hounsfield_server::room::DESKTOP_HOST;
+
+use super::ui_tests::{PATIENCE, settle, window};
+use super::*;
+use crate::desktop::pointer_spots::{colour, spot};
+
+/// The next `pointer` `client` is told within `PATIENCE`: its session, cell and place.
+async fn next_pointer(client: &mut Client) -> (u64, Option<String>, Option<[f64; 2]>) {
+    let told = tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Event::Message(ServerMessage::Pointer {
+                session,
+                cell,
+                x,
+                y,
+                ..
+            }) = client.next_event().await.expect("the share lives")
+            {
+                return (session, cell, x.zip(y).map(|(x, y)| [x, y]));
+            }
+        }
+    });
+    told.await.expect("a pointer in time")
+}
+
+#[test]
+fn the_desktop_sharing_draws_its_followers_pointers_and_tells_them_its_own() {
+    let folder = tempfile::tempdir().expect("temp folder");
+    let mut harness = window(None, folder.path().join("settings.toml"));
+    settle(&mut harness, "the phantom shown", |app| {
+        app.full_frame_shown()
+    });
+    harness.get_by_label("Share…").click();
+    harness.run_steps(3);
+    harness.get_by_label("Start sharing").click();
+    settle(&mut harness, "sharing started", |app| app.sharing.is_some());
+    let (port, token, fingerprint) = {
+        let sharing = harness.state().sharing.as_ref().expect("sharing");
+        (
+            sharing.address.port(),
+            sharing.token.clone(),
+            sharing.fingerprint,
+        )
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut colleague = runtime.block_on(async {
+        let trust = hounsfield_tls::ServerTrust::pinned(fingerprint);
+        let mut client = Client::connect_trusting(&format!("wss://127.0.0.1:{port}/ws"), &trust)
+            .await
+            .expect("connects");
+        let viewport = Viewport {
+            width: 200,
+            height: 150,
+        };
+        client.hello(Some(&token), viewport).await.expect("welcome");
+        client
+            .open("phantom")
+            .await
+            .expect("the shared series opens");
+        client
+            .send(&ClientMessage::Pointer {
+                cell: Some("3d".to_string()),
+                x: Some(0.25),
+                y: Some(0.75),
+            })
+            .await
+            .expect("sent");
+        client
+    });
+
+    // Her pointer, drawn over the window's 3D view in her colour.
+    let started = std::time::Instant::now();
+    let theirs = loop {
+        harness.step();
+        let heard = harness
+            .state_mut()
+            .sharing
+            .as_mut()
+            .expect("sharing")
+            .pointers
+            .followers();
+        if !heard.is_empty() {
+            break heard;
+        }
+        assert!(started.elapsed() < PATIENCE, "her pointer heard in time");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Drawn on the next pass: a few more to be sure it is on screen.
+    harness.run_steps(3);
+    let (rect, cells) = workspace_shown(&harness);
+    let at = spot(rect, cells.as_ref(), "3d", [0.25, 0.75]).expect("shown in 3D");
+    assert_eq!(theirs.len(), 1);
+    let image = harness.render().expect("the window rendered");
+    let pixel = image.get_pixel(at.x.round() as u32, at.y.round() as u32);
+    let expected = colour(&theirs[0].colour);
+    let near = |a: u8, b: u8| a.abs_diff(b) <= 24;
+    assert!(
+        near(pixel[0], expected.r())
+            && near(pixel[1], expected.g())
+            && near(pixel[2], expected.b()),
+        "{pixel:?} at her pointer, not {expected:?}"
+    );
+
+    // The window's pointer over its 3D view reaches her, then that it left.
+    let over = rect.min + egui::vec2(rect.width() * 0.6, rect.height() * 0.3);
+    harness.hover_at(over);
+    harness.run_steps(3);
+    let (session, cell, place) = runtime.block_on(next_pointer(&mut colleague));
+    assert_eq!((session, cell.as_deref()), (DESKTOP_HOST, Some("3d")));
+    let [x, y] = place.expect("a place");
+    assert!((x - 0.6).abs() < 0.02 && (y - 0.3).abs() < 0.02, "{x}, {y}");
+    std::thread::sleep(Duration::from_millis(60));
+    harness.hover_at(egui::pos2(2.0, 2.0));
+    harness.run_steps(3);
+    let left = runtime.block_on(async {
+        loop {
+            let (session, cell, _) = next_pointer(&mut colleague).await;
+            if session == DESKTOP_HOST && cell.is_none() {
+                return true;
+            }
+        }
+    });
+    assert!(left);
+    harness.state_mut().stop_sharing("test over");
+}
+
+/// Where the window last drew its pictures.
+fn workspace_shown(
+    harness: &egui_kittest::Harness<'_, DesktopApp>,
+) -> (egui::Rect, Option<[egui::Rect; 4]>) {
+    match &harness.state().state {
+        State::Local(workspace) => workspace.shown.expect("drawn"),
+        _ => panic!("not rendering here"),
+    }
+}
