@@ -609,4 +609,6 @@ mod share_pointer_tests;
 #[cfg(test)]
 mod slab_tests;
 #[cfg(test)]
+mod together_ui_tests;
+#[cfg(test)]
 mod ui_tests;

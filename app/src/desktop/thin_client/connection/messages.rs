@@ -182,7 +182,7 @@ impl Worker {
                     });
                 }
             }
-            _ => {}
+            message => self.together_told(message),
         }
     }
 

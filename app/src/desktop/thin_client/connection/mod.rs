@@ -7,6 +7,7 @@
 mod address;
 mod findings;
 mod messages;
+mod together;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -32,6 +33,7 @@ pub use address::{
     accepts_connections, link_parameter, server_authority, trust_for, websocket_url,
 };
 pub use findings::FindingNews;
+pub use together::Together;
 
 /// Commands the UI may have queued before the link takes them; beyond this the UI drops
 /// inputs (the next drag step carries the change).
@@ -135,6 +137,8 @@ pub struct LinkState {
     pub told_view: Option<SharedView>,
     /// The other participants' pointers in the shared session joined, by session.
     pub pointers: std::collections::BTreeMap<u64, RemotePointer>,
+    /// What the server told of sharing, the controls and the recordings.
+    pub together: Together,
 }
 
 /// Another participant's pointer, as the server relayed it.
@@ -166,8 +170,8 @@ enum Command {
     Still {
         lossless: bool,
     },
-    /// Where this participant points in its shared session (`pointer`).
-    Point(ClientMessage),
+    /// A message as it is: a pointer, or one about sharing, the controls or recordings.
+    Relay(ClientMessage),
     Close,
 }
 
@@ -267,7 +271,7 @@ impl RemoteLink {
             x: at.map(|(_, [x, _])| x),
             y: at.map(|(_, [_, y])| y),
         };
-        self.commands.try_send(Command::Point(message)).is_ok()
+        self.commands.try_send(Command::Relay(message)).is_ok()
     }
 
     /// Whether the link joined a shared session (its pointer goes to the others).
@@ -437,6 +441,7 @@ impl Worker {
                 None => user.clone(),
             });
             state.opened = Some(opened);
+            state.together.session = Some(welcome.session);
             state.pointers.clear();
             state.loading = None;
             state.status = Some(LinkStatus::Connected);
@@ -584,7 +589,7 @@ impl Worker {
                         self.send_findings(client, &message).await?;
                     }
                     Some(Command::Still { lossless }) => client.still(lossless).await?,
-                    Some(Command::Point(message)) => client.send(&message).await?,
+                    Some(Command::Relay(message)) => client.send(&message).await?,
                 },
             }
         }
@@ -613,6 +618,8 @@ fn classify(error: ClientError) -> Ended {
 mod findings_tests;
 #[cfg(test)]
 mod participants_tests;
+#[cfg(test)]
+mod together_tests;
 #[cfg(test)]
 mod tests {
     use super::*;

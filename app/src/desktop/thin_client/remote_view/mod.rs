@@ -16,6 +16,7 @@ mod participants;
 mod pointer;
 mod slabs;
 mod status;
+mod together;
 mod turn;
 
 use std::time::{Duration, Instant};
@@ -279,6 +280,7 @@ impl RemoteView {
     /// Shows the latest frame in all of `ui`'s remaining space and sends its input.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.take_news(ui.ctx());
+        self.together_bar(ui);
         let size = ui.available_size().max(egui::vec2(16.0, 16.0));
         let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
         let pixels_per_point = ui.ctx().pixels_per_point();

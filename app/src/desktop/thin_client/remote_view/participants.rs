@@ -26,7 +26,7 @@ impl RemoteView {
 
     /// Tells the others where this participant points, while it is in a shared session.
     pub(super) fn share_pointer(&mut self, response: &egui::Response) {
-        if !self.link.joined() {
+        if !self.link.in_shared_session() {
             return;
         }
         let cells = self.pointer_cells(response.rect);
