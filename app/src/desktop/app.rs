@@ -583,7 +583,7 @@ impl eframe::App for DesktopApp {
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         self.share_window(&ctx, frame.wgpu_render_state());
         self.movie_window(&ctx);
-        self.share_pointers(&ctx);
+        self.share_room(&ctx);
         self.certificate_window(&ctx);
         self.publish_shared_view();
         self.shortcuts(&ctx);

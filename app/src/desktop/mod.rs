@@ -18,7 +18,7 @@ mod pointer_spots;
 mod screenshot;
 mod session_share;
 pub(crate) mod settings;
-mod share_pointers;
+mod share_room;
 mod slab_control;
 mod slice_view;
 pub(crate) mod thin_client;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use hounsfield_protocol::{SeriesInfo, SharedView, StudyInfo};
 use hounsfield_server::follow::{Follow, Host};
 
-use crate::desktop::share_pointers::SharePointers;
+use crate::desktop::share_room::ShareRoom;
 use hounsfield_server::{AuditEvent, AuditLog, BackgroundServer, generate_token};
 use hounsfield_server::{Library, Scheduler, ServerConfig};
 use hounsfield_tls::{Fingerprint, ServerTls, self_signed};
@@ -71,8 +71,8 @@ pub struct Sharing {
     /// Where the certificate is kept when there is no settings folder; removed with the
     /// share.
     _certificate_folder: Option<tempfile::TempDir>,
-    /// The window's pointer told to the followers, and theirs.
-    pub pointers: SharePointers,
+    /// The window in the share's room: its pointer and findings told to the followers, and theirs.
+    pub room: ShareRoom,
 }
 
 impl Sharing {
@@ -90,7 +90,7 @@ impl Sharing {
         let audit = folder.map(|folder| folder.join("audit.jsonl"));
         let token = generate_token().map_err(|error| format!("no token could be made: {error}"))?;
         let (host, follow) = Follow::channel(&series.id, view, options.view_only);
-        let pointers = SharePointers::enter(&follow.room, host_name());
+        let room = ShareRoom::enter(&follow.room, host_name());
         let ip = if options.all_interfaces {
             Ipv4Addr::UNSPECIFIED
         } else {
@@ -148,7 +148,7 @@ impl Sharing {
             fingerprint,
             _certificate_folder: certificate_folder,
             _server: server,
-            pointers,
+            room,
         })
     }
 

@@ -6,8 +6,11 @@ use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 
 use super::{DesktopApp, State, window_device};
+use crate::desktop::findings::model::FindingList;
 use crate::desktop::pointer_spots::{cell_under, paint_pointers};
 use crate::desktop::session_share::{ShareOptions, SharedSeries, Sharing};
+use crate::desktop::share_room::FollowerFinding;
+use crate::desktop::thin_client::remote_view::entry_of;
 
 impl DesktopApp {
     /// The share dialog: options before sharing, the address and token while it runs.
@@ -66,11 +69,12 @@ impl DesktopApp {
         }
     }
 
-    /// While the session is shared: the window's pointer over the pictures told to the
-    /// followers, and theirs drawn over the pictures (polled as the window draws, which it
-    /// does at least 20 times a second while shared).
-    pub(super) fn share_pointers(&mut self, ctx: &egui::Context) {
-        let (Some(sharing), State::Local(workspace)) = (&mut self.sharing, &self.state) else {
+    /// While the session is shared: the window's pointer over the pictures and its
+    /// findings told to the followers, theirs drawn over the pictures and added to the
+    /// findings as they are made (polled as the window draws, which it does at least 20
+    /// times a second while shared).
+    pub(super) fn share_room(&mut self, ctx: &egui::Context) {
+        let (Some(sharing), State::Local(workspace)) = (&mut self.sharing, &mut self.state) else {
             return;
         };
         let Some((rect, cells)) = workspace.shown else {
@@ -79,8 +83,21 @@ impl DesktopApp {
         let under = ctx
             .pointer_hover_pos()
             .and_then(|pos| cell_under(rect, cells.as_ref(), pos));
-        sharing.pointers.point(under);
-        let followers = sharing.pointers.followers();
+        let room = &mut sharing.room;
+        room.point(under);
+        let followers = room.followers();
+        for told in room.take_findings() {
+            take_follower_finding(&mut workspace.findings.list, &mut room.local_ids, told);
+        }
+        let theirs: std::collections::BTreeSet<u32> = room.local_ids.values().copied().collect();
+        room.tell_findings(
+            workspace
+                .findings
+                .list
+                .iter()
+                .filter(|entry| !theirs.contains(&entry.id()))
+                .map(|entry| &entry.measured),
+        );
         let painter = ctx.layer_painter(egui::LayerId::new(
             egui::Order::Foreground,
             egui::Id::unique("followers' pointers"),
@@ -130,6 +147,42 @@ impl DesktopApp {
     pub(super) fn publish_shared_view(&self) {
         if let (Some(sharing), State::Local(workspace)) = (&self.sharing, &self.state) {
             sharing.publish(workspace.shared_view());
+        }
+    }
+}
+
+/// A follower's finding taken into the window's findings: numbered here (apart from the
+/// desktop's own), by the follower's name; deleted when they delete it.
+fn take_follower_finding(
+    list: &mut FindingList,
+    local_ids: &mut std::collections::BTreeMap<(u64, u32), u32>,
+    told: FollowerFinding,
+) {
+    match told {
+        FollowerFinding::Told {
+            session,
+            name,
+            mut finding,
+        } => {
+            let theirs = finding.id;
+            let here = *local_ids
+                .entry((session, theirs))
+                .or_insert_with(|| list.next_id());
+            finding.id = here;
+            if finding.author.is_empty() {
+                finding.author = name;
+            }
+            match entry_of(*finding) {
+                Some(entry) => list.put(entry),
+                None => {
+                    local_ids.remove(&(session, theirs));
+                }
+            }
+        }
+        FollowerFinding::Deleted { session, id } => {
+            if let Some(id) = local_ids.remove(&(session, id)) {
+                list.remove(id);
+            }
         }
     }
 }

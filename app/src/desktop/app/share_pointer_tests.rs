@@ -1,18 +1,26 @@
 //! Pointers in the desktop's own share: a colleague joined over TLS points at the 3D view
 //! and the window draws a dot in her colour where she points; the window's pointer over
 //! its 3D view reaches her as `pointer` from the host, in the cell and at the place it is,
-//! and that it left once it leaves.
+//! and that it left once it leaves. Her ruler joins the window's findings as she draws it;
+//! the window's ellipse reaches her as it is drawn, and its deletion too.
 
 use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
+use glam::DVec3;
 use hounsfield_client::{Client, Event};
-use hounsfield_protocol::{ClientMessage, ServerMessage, Viewport};
+use hounsfield_findings::outline::PlaneAxes;
+use hounsfield_protocol::{
+    ClientMessage, FindingAction, FindingKind, FindingRequest, ServerMessage, SlicePlane, Viewport,
+};
 use hounsfield_server::room::DESKTOP_HOST;
 
 use super::ui_tests::{PATIENCE, settle, window};
 use super::*;
+use crate::desktop::findings::model::Entry;
 use crate::desktop::pointer_spots::{colour, spot};
+use crate::desktop::share_room::DESKTOP_FINDING_IDS;
+use crate::desktop::thin_client::remote_view::entry_of;
 
 /// The next `pointer` `client` is told within `PATIENCE`: its session, cell and place.
 async fn next_pointer(client: &mut Client) -> (u64, Option<String>, Option<[f64; 2]>) {
@@ -34,7 +42,7 @@ async fn next_pointer(client: &mut Client) -> (u64, Option<String>, Option<[f64;
 }
 
 #[test]
-fn the_desktop_sharing_draws_its_followers_pointers_and_tells_them_its_own() {
+fn the_desktop_sharing_shows_its_followers_pointers_and_findings_and_tells_them_its_own() {
     let folder = tempfile::tempdir().expect("temp folder");
     let mut harness = window(None, folder.path().join("settings.toml"));
     settle(&mut harness, "the phantom shown", |app| {
@@ -90,7 +98,7 @@ fn the_desktop_sharing_draws_its_followers_pointers_and_tells_them_its_own() {
             .sharing
             .as_mut()
             .expect("sharing")
-            .pointers
+            .room
             .followers();
         if !heard.is_empty() {
             break heard;
@@ -134,7 +142,115 @@ fn the_desktop_sharing_draws_its_followers_pointers_and_tells_them_its_own() {
         }
     });
     assert!(left);
+
+    findings_go_both_ways(&mut harness, &runtime, &mut colleague);
     harness.state_mut().stop_sharing("test over");
+}
+
+/// Her ruler joins the window's findings, by her; the window's own reaches her, and its
+/// deletion too.
+fn findings_go_both_ways(
+    harness: &mut egui_kittest::Harness<'_, DesktopApp>,
+    runtime: &tokio::runtime::Runtime,
+    colleague: &mut Client,
+) {
+    let hers = runtime.block_on(async {
+        colleague
+            .send(&ClientMessage::Finding(FindingRequest {
+                action: FindingAction::Create,
+                id: None,
+                kind: Some("ruler".to_string()),
+                cell: Some("axial".to_string()),
+                points: vec![[0.3, 0.4], [0.7, 0.6]],
+                note: None,
+            }))
+            .await
+            .expect("sent");
+        told(colleague, |message| match message {
+            ServerMessage::Finding(finding) => Some(finding),
+            _ => None,
+        })
+        .await
+    });
+    let started = std::time::Instant::now();
+    let here = loop {
+        harness.step();
+        let found = local_findings(harness)
+            .iter()
+            .find(|entry| entry.finding().kind == FindingKind::Ruler)
+            .cloned();
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(started.elapsed() < PATIENCE, "her ruler in time");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(
+        here.measured.measurement,
+        entry_of(hers).expect("whole").measured.measurement
+    );
+    let drawn = {
+        let State::Local(workspace) = &mut harness.state_mut().state else {
+            panic!("not rendering here");
+        };
+        let volume = workspace.renderer().volume().cloned().expect("a volume");
+        let centre = volume.centre_lps();
+        workspace
+            .findings
+            .draw(
+                &volume,
+                FindingKind::Ellipse,
+                (SlicePlane::Axial, PlaneAxes::of(SlicePlane::Axial)),
+                vec![
+                    centre - DVec3::new(10.0, 10.0, 0.0),
+                    centre + DVec3::new(10.0, 10.0, 0.0),
+                ],
+            )
+            .expect("drawn")
+    };
+    harness.run_steps(2);
+    let (session, finding) = runtime.block_on(told(colleague, |message| match message {
+        ServerMessage::SharedFinding {
+            session, finding, ..
+        } => Some((session, finding)),
+        _ => None,
+    }));
+    assert_eq!(session, DESKTOP_HOST);
+    assert_eq!(finding.id, DESKTOP_FINDING_IDS + drawn);
+    assert_eq!(finding.kind, FindingKind::Ellipse);
+    assert!(finding.stats.is_some(), "measured here");
+    if let State::Local(workspace) = &mut harness.state_mut().state {
+        workspace.findings.delete(drawn);
+    }
+    harness.run_steps(2);
+    let gone = runtime.block_on(told(colleague, |message| match message {
+        ServerMessage::SharedFindingDeleted { session, id, .. } => Some((session, id)),
+        _ => None,
+    }));
+    assert_eq!(gone, (DESKTOP_HOST, DESKTOP_FINDING_IDS + drawn));
+}
+
+/// The window's findings.
+fn local_findings(harness: &egui_kittest::Harness<'_, DesktopApp>) -> Vec<Entry> {
+    match &harness.state().state {
+        State::Local(workspace) => workspace.findings.list.iter().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The next message `client` is told that `pick` takes, within `PATIENCE`.
+async fn told<T>(client: &mut Client, pick: impl Fn(ServerMessage) -> Option<T>) -> T {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Event::Message(message) = client.next_event().await.expect("the share lives")
+                && let Some(picked) = pick(message)
+            {
+                return picked;
+            }
+        }
+    })
+    .await
+    .expect("told in time")
 }
 
 /// Where the window last drew its pictures.

@@ -40,7 +40,7 @@ use super::plane_lines::PlaneTurn;
 use super::rulers::{ProbeReading, Ruler, SlicePlacement, cell_axes};
 use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters};
 
-pub use findings::RemoteFindings;
+pub use findings::{RemoteFindings, entry_of};
 use mirror::mirror_action;
 use overlay::paint_quad_overlays;
 use pointer::slice_under;

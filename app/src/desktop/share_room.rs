@@ -1,12 +1,15 @@
-//! The desktop's pointer in its own share: the window enters the share's room as its host
+//! The desktop in its own share's room: the window enters it as its host
 //! ([`DESKTOP_HOST`]), tells its followers where its mouse is over the pictures (the cell
-//! and where in it, at most 20 a second, and once that it left), and keeps their pointers,
-//! polled each time the window draws, to draw over its views.
+//! and where in it, at most 20 a second, and once that it left) and its findings as they
+//! are made (numbered from [`DESKTOP_FINDING_IDS`], apart from the ones the share's server
+//! numbers), and keeps their pointers and findings, polled each time the window draws.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use hounsfield_protocol::ServerMessage;
+use hounsfield_findings::report::MeasuredFinding;
+use hounsfield_protocol::{FindingInfo, ServerMessage};
+use hounsfield_server::findings::finding_info;
 use hounsfield_server::pointers::Pointed;
 use hounsfield_server::room::{DESKTOP_HOST, Participant, Room};
 
@@ -18,17 +21,47 @@ const POINTER_EVERY: Duration = Duration::from_millis(50);
 const STALE: Duration = Duration::from_secs(15);
 /// Messages taken from the room each time the window draws (the rest wait their turn).
 const MOST_TAKEN: usize = 256;
+/// The desktop's findings are told numbered from here, apart from the followers' (which
+/// the share's server numbers from 1).
+pub const DESKTOP_FINDING_IDS: u32 = 1 << 24;
+
+/// A follower's finding, told or deleted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FollowerFinding {
+    /// Drawn or redrawn by `session`, named `name`.
+    Told {
+        /// The follower's session.
+        session: u64,
+        /// Their name.
+        name: String,
+        /// The finding, numbered by the share's server.
+        finding: Box<FindingInfo>,
+    },
+    /// Deleted by `session`.
+    Deleted {
+        /// The follower's session.
+        session: u64,
+        /// The finding's number.
+        id: u32,
+    },
+}
 
 /// The desktop's place in its share's room, and its followers' pointers.
-pub struct SharePointers {
+pub struct ShareRoom {
     room: Participant,
     name: String,
     followers: BTreeMap<u64, RemotePointer>,
     told_at: Option<Instant>,
     over: bool,
+    /// Followers' findings told and not yet taken by the window.
+    findings: Vec<FollowerFinding>,
+    /// The desktop's own findings as last told, by their number here.
+    told_findings: BTreeMap<u32, FindingInfo>,
+    /// The number each follower's finding has here, by its session and its number there.
+    pub local_ids: BTreeMap<(u64, u32), u32>,
 }
 
-impl SharePointers {
+impl ShareRoom {
     /// The window entering `room` as its host, known to the others as `name`.
     pub fn enter(room: &Room, name: String) -> Self {
         Self {
@@ -37,6 +70,9 @@ impl SharePointers {
             followers: BTreeMap::new(),
             told_at: None,
             over: false,
+            findings: Vec::new(),
+            told_findings: BTreeMap::new(),
+            local_ids: BTreeMap::new(),
         }
     }
 
@@ -82,6 +118,28 @@ impl SharePointers {
             let Some(told) = self.room.try_next() else {
                 break;
             };
+            match told.as_ref() {
+                ServerMessage::SharedFinding {
+                    session,
+                    name,
+                    finding,
+                } if self.findings.len() < MOST_TAKEN => {
+                    self.findings.push(FollowerFinding::Told {
+                        session: *session,
+                        name: name.clone(),
+                        finding: Box::new(finding.clone()),
+                    });
+                }
+                ServerMessage::SharedFindingDeleted { session, id, .. }
+                    if self.findings.len() < MOST_TAKEN =>
+                {
+                    self.findings.push(FollowerFinding::Deleted {
+                        session: *session,
+                        id: *id,
+                    });
+                }
+                _ => {}
+            }
             if let ServerMessage::Pointer {
                 session,
                 name,
@@ -114,6 +172,42 @@ impl SharePointers {
     }
 }
 
+impl ShareRoom {
+    /// The followers' findings told since the last look (after [`Self::followers`]).
+    pub fn take_findings(&mut self) -> Vec<FollowerFinding> {
+        std::mem::take(&mut self.findings)
+    }
+
+    /// Tells the followers what changed in the desktop's own findings (`own`, by their
+    /// number here) since the last time: each drawn or redrawn as `shared_finding`, each
+    /// gone as `shared_finding_deleted`.
+    pub fn tell_findings<'a>(&mut self, own: impl Iterator<Item = &'a MeasuredFinding>) {
+        let mut now = BTreeMap::new();
+        for measured in own {
+            let mut info = finding_info(measured, &self.name);
+            info.id = info.id.saturating_add(DESKTOP_FINDING_IDS);
+            now.insert(measured.finding.id, info);
+        }
+        for (id, info) in &now {
+            if self.told_findings.get(id) != Some(info) {
+                self.room.tell_others(ServerMessage::SharedFinding {
+                    session: DESKTOP_HOST,
+                    name: self.name.clone(),
+                    finding: info.clone(),
+                });
+            }
+        }
+        for id in self.told_findings.keys().filter(|id| !now.contains_key(id)) {
+            self.room.tell_others(ServerMessage::SharedFindingDeleted {
+                session: DESKTOP_HOST,
+                name: self.name.clone(),
+                id: id.saturating_add(DESKTOP_FINDING_IDS),
+            });
+        }
+        self.told_findings = now;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,7 +220,7 @@ mod tests {
         let volume = ct_phantom();
         let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite).shared();
         let room = Room::without_controls(view);
-        let mut desktop = SharePointers::enter(&room, "host".to_string());
+        let mut desktop = ShareRoom::enter(&room, "host".to_string());
         let mut ola = room.enter(3, "ola".to_string(), false);
         let told = Pointed::checked(3, "ola".to_string(), Some("axial"), Some(0.25), Some(0.5))
             .expect("a pointer");
