@@ -539,6 +539,22 @@ fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
             "{key}: {report}"
         );
     }
+    // Resident memory against the voxels, from the kernel: the phantom's 208×160×120
+    // voxels of 16 bits, and a process that holds at least them.
+    let voxel_mib = 208.0 * 160.0 * 120.0 * 2.0 / 1_048_576.0;
+    assert!(
+        (report["voxel_mib"].as_f64().unwrap_or(0.0) - voxel_mib).abs() < 1e-9,
+        "{report}"
+    );
+    let rss = report["rss_mib"].as_f64().unwrap_or(0.0);
+    let peak = report["peak_rss_mib"].as_f64().unwrap_or(0.0);
+    assert!(rss > voxel_mib && peak >= rss, "{report}");
+    let over = report["rss_over_voxels"].as_f64().unwrap_or(0.0);
+    assert!((over * voxel_mib - rss).abs() < 1e-6 * rss, "{report}");
+    assert!(
+        report["peak_rss_over_voxels"].as_f64().unwrap_or(0.0) >= over,
+        "{report}"
+    );
 }
 
 /// The WebSocket's lossy run goes through a lossy link of TUN devices in a network

@@ -17,6 +17,7 @@ mod findings;
 mod haproxy;
 mod loopback;
 mod lossy_link;
+mod memory;
 mod movie;
 mod planes;
 mod quality;

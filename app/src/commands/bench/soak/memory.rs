@@ -39,21 +39,7 @@ pub(super) struct MemoryFigures {
     pub(super) rss_goal_met: bool,
 }
 
-/// This process's resident memory now (MiB); `None` where `/proc/self/status` does not
-/// say.
-pub(super) fn resident_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    vm_rss_mib(&status)
-}
-
-/// The `VmRSS:` line of a `/proc/<pid>/status` text, in MiB.
-fn vm_rss_mib(status: &str) -> Option<f64> {
-    let line = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))?;
-    let kib: f64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
-    Some(kib / 1024.0)
-}
+pub(super) use super::super::memory::resident_mib;
 
 /// How often to sample a soak of `soak`: 60 samples or so, between 0.5 and 5 s apart.
 pub(super) fn sample_every(soak: Duration) -> Duration {
@@ -142,14 +128,6 @@ fn trend_per_s(samples: &[RssSample]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_resident_line_is_read_in_mib() {
-        let status = "Name:\thounsfield\nVmPeak:\t  999 kB\nVmRSS:\t  204800 kB\nThreads:\t9\n";
-        assert_eq!(vm_rss_mib(status), Some(200.0));
-        assert_eq!(vm_rss_mib("Name:\tx\n"), None);
-        assert!(resident_mib().is_none_or(|mib| mib > 1.0));
-    }
 
     #[test]
     fn growth_counts_from_the_end_of_the_warm_up() {

@@ -28,6 +28,7 @@ use super::client::{
     INPUTS_PER_S, ORBIT_DEG_PER_INPUT, codec_name, granted_name, greet_over, in_time, ms,
     percentile,
 };
+use super::memory::{MemoryFigures, peak_resident_mib, resident_mib};
 use super::quality::{LadderRung, QualityReport, interactive_quality};
 use crate::cli::{StreamArgs, StreamCodec};
 
@@ -130,6 +131,9 @@ pub(super) struct StreamReport {
     /// The sessions' figures together.
     #[serde(flatten)]
     pub(super) figures: Figures,
+    /// Resident memory against the voxels.
+    #[serde(flatten)]
+    memory: MemoryFigures,
     per_session: Vec<SessionReport>,
 }
 
@@ -177,6 +181,9 @@ pub(super) struct SessionRun {
     granted: Codec,
     encoder: Option<String>,
     fallback: Option<String>,
+    /// Resident memory at the end of the drag, and its high-water mark then (MiB).
+    rss_mib: Option<f64>,
+    peak_rss_mib: Option<f64>,
 }
 
 /// Starts the server on 127.0.0.1 (any free port) with the series at `path` (the built-in
@@ -425,6 +432,8 @@ pub(super) fn aggregate(
     let decoded = pooled(|r| &r.decoded_latencies_ms);
     let frames: usize = runs.iter().map(|r| r.report.figures.frames).sum();
     let bytes: usize = runs.iter().map(|r| r.frame_bytes).sum();
+    let most = |pick: fn(&SessionRun) -> Option<f64>| runs.iter().filter_map(pick).reduce(f64::max);
+    let memory = MemoryFigures::of(volume, most(|r| r.rss_mib), most(|r| r.peak_rss_mib));
     let report = StreamReport {
         transport: "plain".to_string(),
         loss_percent: None,
@@ -460,6 +469,7 @@ pub(super) fn aggregate(
             picture_scale: mean(|r| r.figures.picture_scale),
             still_after_drag_ms: slowest(|r| r.figures.still_after_drag_ms),
         },
+        memory,
         per_session: Vec::new(),
     };
     Ok(StreamReport {

@@ -220,6 +220,15 @@ pub(in crate::commands::bench) fn print_report(report: &StreamReport) {
             );
         }
     }
+    let memory = &report.memory;
+    if let (Some(rss), Some(peak)) = (memory.rss_mib, memory.peak_rss_mib) {
+        println!(
+            "  memory: {rss:.0} MiB resident at the end of the drag ({:.1}× the {:.0} MiB of voxels), peak {peak:.0} MiB ({:.1}×)",
+            memory.rss_over_voxels.unwrap_or(0.0),
+            memory.voxel_mib,
+            memory.peak_rss_over_voxels.unwrap_or(0.0),
+        );
+    }
 }
 
 /// The run the others are compared with: the first that streamed JPEG, else the first.

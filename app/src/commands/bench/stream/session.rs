@@ -122,6 +122,8 @@ pub(super) async fn run_session(
     }
     drop(peer);
     let released = Instant::now();
+    // What the process holds while the series is open and being dragged.
+    let (rss_mib, peak_rss_mib) = (resident_mib(), peak_resident_mib());
     client.input(Action::Interact { active: false }).await?;
     // The release changes nothing by itself: the still answers the last orbit. A pause
     // in the drag just before the release may already have brought it.
@@ -176,6 +178,8 @@ pub(super) async fn run_session(
         granted: welcome.codec,
         encoder: welcome.encoder,
         fallback: welcome.fallback,
+        rss_mib,
+        peak_rss_mib,
     })
 }
 

@@ -1,0 +1,92 @@
+//! This process's memory as the kernel counts it (`/proc/self/status`, Linux only): the
+//! resident set now (`VmRSS`) and its high-water mark since the process started
+//! (`VmHWM`), and how they compare with the voxels of the volume served.
+
+use serde::Serialize;
+
+/// This process's resident memory now (MiB); `None` where `/proc/self/status` does not
+/// say.
+pub(super) fn resident_mib() -> Option<f64> {
+    status_mib(
+        &std::fs::read_to_string("/proc/self/status").ok()?,
+        "VmRSS:",
+    )
+}
+
+/// The most this process has had resident since it started (MiB).
+pub(super) fn peak_resident_mib() -> Option<f64> {
+    status_mib(
+        &std::fs::read_to_string("/proc/self/status").ok()?,
+        "VmHWM:",
+    )
+}
+
+/// The line `key` of a `/proc/<pid>/status` text (in kB), in MiB.
+fn status_mib(status: &str, key: &str) -> Option<f64> {
+    let line = status.lines().find_map(|line| line.strip_prefix(key))?;
+    let kib: f64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Resident memory against the voxels served, as `bench stream` reports it.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(super) struct MemoryFigures {
+    /// The volume's voxels, 16 bits each as they are kept (MiB).
+    pub(super) voxel_mib: f64,
+    /// Resident at the end of the drag, the series open (MiB; the largest any session saw).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) rss_mib: Option<f64>,
+    /// The high-water mark of resident memory since the process started, loading included
+    /// (MiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) peak_rss_mib: Option<f64>,
+    /// `rss_mib` over `voxel_mib`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) rss_over_voxels: Option<f64>,
+    /// `peak_rss_mib` over `voxel_mib`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) peak_rss_over_voxels: Option<f64>,
+}
+
+impl MemoryFigures {
+    /// The figures of a volume of `dims` with `rss_mib` resident and `peak_rss_mib` at most.
+    pub(super) fn of(dims: [usize; 3], rss_mib: Option<f64>, peak_rss_mib: Option<f64>) -> Self {
+        let voxel_mib = dims.iter().product::<usize>() as f64 * 2.0 / f64::from(1 << 20);
+        let over = |mib: Option<f64>| mib.filter(|_| voxel_mib > 0.0).map(|mib| mib / voxel_mib);
+        Self {
+            voxel_mib,
+            rss_mib,
+            peak_rss_mib,
+            rss_over_voxels: over(rss_mib),
+            peak_rss_over_voxels: over(peak_rss_mib),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_resident_lines_are_read_in_mib_and_compared_with_the_voxels() {
+        let status = "Name:\thounsfield\nVmHWM:\t  409600 kB\nVmRSS:\t  204800 kB\n";
+        assert_eq!(status_mib(status, "VmRSS:"), Some(200.0));
+        assert_eq!(status_mib(status, "VmHWM:"), Some(400.0));
+        assert_eq!(status_mib("Name:\tx\n", "VmRSS:"), None);
+        assert!(resident_mib().is_none_or(|mib| mib > 1.0));
+        assert!(
+            peak_resident_mib().is_none_or(|peak| resident_mib().is_some_and(|now| peak >= now))
+        );
+        // 512 × 512 × 256 voxels of 16 bits: 128 MiB.
+        let figures = MemoryFigures::of([512, 512, 256], Some(256.0), Some(384.0));
+        assert_eq!(figures.voxel_mib, 128.0);
+        assert_eq!(
+            (figures.rss_over_voxels, figures.peak_rss_over_voxels),
+            (Some(2.0), Some(3.0))
+        );
+        assert_eq!(
+            MemoryFigures::of([512, 512, 256], None, None).rss_over_voxels,
+            None
+        );
+    }
+}
