@@ -178,7 +178,14 @@ fn served_per_frame(
         )
         .await?;
         in_time("open", client.open(&chosen.id)).await?;
-        in_time("the first frame", client.next_frame()).await?;
+        // The first final still: the whole volume is on the device (a large one's first
+        // frames come from a reduced copy while it uploads).
+        loop {
+            let frame = in_time("the first final still", client.next_frame()).await?;
+            if frame.header.flags.final_still() {
+                break;
+            }
+        }
         let at = Instant::now();
         client
             .send(&ClientMessage::ExportMovie(MovieOrder {
