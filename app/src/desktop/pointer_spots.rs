@@ -1,12 +1,69 @@
 //! Where a shared session's pointers are on screen: the cell under the mouse and where in
 //! it (fractions from its top left, as the protocol tells them), where a pointer told that
 //! way shows, and the others' pointers drawn there (a dot and the name, in their colour;
-//! never rendered into the pictures). The thin client and the desktop sharing its session
-//! both draw them so.
+//! never rendered into the pictures), kept as they are told. The thin client and the
+//! desktop sharing its session both keep and draw them so.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use eframe::egui;
+use hounsfield_protocol::ServerMessage;
 
-use crate::desktop::thin_client::connection::RemotePointer;
+/// A pointer not moved for this long is taken to have gone.
+const STALE: Duration = Duration::from_secs(15);
+
+/// Another participant's pointer, as the server relayed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemotePointer {
+    /// Their name.
+    pub name: String,
+    /// Their colour (`#rrggbb`).
+    pub colour: String,
+    /// The cell it is in: `3d`, `axial`, `coronal` or `sagittal`.
+    pub cell: String,
+    /// Where in the cell: fractions from its top left.
+    pub at: [f64; 2],
+    /// When it was told: one not moved for a while is taken to have gone.
+    pub told: Instant,
+}
+
+/// Takes a `pointer` message into `pointers` (by session): where that participant points
+/// now, or that its pointer left the picture. Any other message changes nothing.
+pub(crate) fn take_pointer(pointers: &mut BTreeMap<u64, RemotePointer>, message: &ServerMessage) {
+    let ServerMessage::Pointer {
+        session,
+        name,
+        colour,
+        cell,
+        x,
+        y,
+    } = message
+    else {
+        return;
+    };
+    match (cell, x, y) {
+        (Some(cell), Some(x), Some(y)) => {
+            let pointer = RemotePointer {
+                name: name.clone(),
+                colour: colour.clone(),
+                cell: cell.clone(),
+                at: [*x, *y],
+                told: Instant::now(),
+            };
+            pointers.insert(*session, pointer);
+        }
+        _ => {
+            pointers.remove(session);
+        }
+    }
+}
+
+/// The pointers moved lately; those not moved for a while are dropped.
+pub(crate) fn current_pointers(pointers: &mut BTreeMap<u64, RemotePointer>) -> Vec<RemotePointer> {
+    pointers.retain(|_, pointer| pointer.told.elapsed() < STALE);
+    pointers.values().cloned().collect()
+}
 
 /// The cells as the protocol names them, in the 2×2 layout's order.
 pub(crate) const CELL_NAMES: [&str; 4] = ["3d", "axial", "coronal", "sagittal"];

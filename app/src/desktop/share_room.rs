@@ -13,12 +13,10 @@ use hounsfield_server::findings::finding_info;
 use hounsfield_server::pointers::Pointed;
 use hounsfield_server::room::{DESKTOP_HOST, Participant, Room};
 
-use crate::desktop::thin_client::connection::RemotePointer;
+use crate::desktop::pointer_spots::{RemotePointer, current_pointers, take_pointer};
 
 /// The least time between two pointers told (20 a second, as the web page tells them).
 const POINTER_EVERY: Duration = Duration::from_millis(50);
-/// A pointer not moved for this long is taken to have gone.
-const STALE: Duration = Duration::from_secs(15);
 /// Messages taken from the room each time the window draws (the rest wait their turn).
 const MOST_TAKEN: usize = 256;
 /// The desktop's findings are told numbered from here, apart from the followers' (which
@@ -138,41 +136,15 @@ impl ShareRoom {
                         id: *id,
                     });
                 }
+                pointer @ ServerMessage::Pointer { .. } => {
+                    take_pointer(&mut self.followers, pointer);
+                }
                 _ => {}
             }
-            if let ServerMessage::Pointer {
-                session,
-                name,
-                colour,
-                cell,
-                x,
-                y,
-            } = told.as_ref()
-            {
-                match (cell, x, y) {
-                    (Some(cell), Some(x), Some(y)) => {
-                        let pointer = RemotePointer {
-                            name: name.clone(),
-                            colour: colour.clone(),
-                            cell: cell.clone(),
-                            at: [*x, *y],
-                            told: Instant::now(),
-                        };
-                        self.followers.insert(*session, pointer);
-                    }
-                    _ => {
-                        self.followers.remove(session);
-                    }
-                }
-            }
         }
-        self.followers
-            .retain(|_, pointer| pointer.told.elapsed() < STALE);
-        self.followers.values().cloned().collect()
+        current_pointers(&mut self.followers)
     }
-}
 
-impl ShareRoom {
     /// The followers' findings told since the last look (after [`Self::followers`]).
     pub fn take_findings(&mut self) -> Vec<FollowerFinding> {
         std::mem::take(&mut self.findings)

@@ -2,6 +2,7 @@
 //! for the UI, frames handed on, transport changes told.
 
 use super::*;
+use crate::desktop::pointer_spots::take_pointer;
 
 impl Worker {
     /// Takes a frame, whichever transport brought it, into the link's state (see
@@ -78,28 +79,9 @@ impl Worker {
             ServerMessage::SharedFindingDeleted { id, .. } => {
                 self.findings_told(FindingNews::Deleted(id));
             }
-            ServerMessage::Pointer {
-                session,
-                name,
-                colour,
-                cell,
-                x,
-                y,
-            } => self.update(|state| match (cell, x, y) {
-                (Some(cell), Some(x), Some(y)) => {
-                    let pointer = RemotePointer {
-                        name,
-                        colour,
-                        cell,
-                        at: [x, y],
-                        told: std::time::Instant::now(),
-                    };
-                    state.pointers.insert(session, pointer);
-                }
-                _ => {
-                    state.pointers.remove(&session);
-                }
-            }),
+            message @ ServerMessage::Pointer { .. } => {
+                self.update(|state| take_pointer(&mut state.pointers, &message));
+            }
             ServerMessage::Findings { series, findings } => {
                 self.findings_told(FindingNews::All { series, findings });
             }

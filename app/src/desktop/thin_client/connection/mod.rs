@@ -27,6 +27,7 @@ use super::reception::Reception;
 use super::rulers::{ProbeReading, Ruler, SlicePlacement};
 use super::webrtc_path::WebRtcPath;
 
+pub use crate::desktop::pointer_spots::RemotePointer;
 #[cfg(test)]
 pub use address::link_fingerprint;
 pub use address::{
@@ -139,21 +140,6 @@ pub struct LinkState {
     pub pointers: std::collections::BTreeMap<u64, RemotePointer>,
     /// What the server told of sharing, the controls and the recordings.
     pub together: Together,
-}
-
-/// Another participant's pointer, as the server relayed it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RemotePointer {
-    /// Their name.
-    pub name: String,
-    /// Their colour (`#rrggbb`).
-    pub colour: String,
-    /// The cell it is in: `3d`, `axial`, `coronal` or `sagittal`.
-    pub cell: String,
-    /// Where in the cell: fractions from its top left.
-    pub at: [f64; 2],
-    /// When it was told: one not moved for a while is taken to have gone.
-    pub told: std::time::Instant,
 }
 
 /// What the UI asks the link to do.

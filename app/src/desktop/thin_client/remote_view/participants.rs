@@ -5,12 +5,10 @@
 //! tells it at rest.
 
 use super::*;
-use crate::desktop::pointer_spots::{cell_under, paint_pointers};
+use crate::desktop::pointer_spots::{cell_under, current_pointers, paint_pointers};
 
 /// The least time between two pointers sent (20 a second, as the web page sends them).
 const POINTER_EVERY: Duration = Duration::from_millis(50);
-/// A pointer not moved for this long is taken to have gone.
-const STALE: Duration = Duration::from_secs(15);
 /// Where this participant's pointer was last told to the others.
 #[derive(Debug, Default)]
 pub(super) struct PointerShared {
@@ -59,13 +57,7 @@ impl RemoteView {
     /// the name, in the cell each is in; those not moved for a while are dropped.
     pub(super) fn paint_pointers(&self, painter: &egui::Painter, rect: egui::Rect) {
         let cells = self.pointer_cells(rect);
-        let pointers: Vec<_> = {
-            let mut state = self.link.state();
-            state
-                .pointers
-                .retain(|_, pointer| pointer.told.elapsed() < STALE);
-            state.pointers.values().cloned().collect()
-        };
+        let pointers = current_pointers(&mut self.link.state().pointers);
         paint_pointers(painter, rect, cells.as_ref(), &pointers);
     }
 
