@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{data, hounsfield};
+use hounsfield_test_support::probed;
 
 fn ct() -> String {
     data("ct-head-neck")
@@ -21,39 +22,6 @@ fn succeeded(output: &Output) -> &Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
-}
-
-/// What `ffprobe` reads of the movie's video stream: codec, width, height, frames decoded.
-fn probed(movie: &Path) -> (String, u64, u64, u64) {
-    let output = Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
-        .args([
-            "-show_entries",
-            "stream=codec_name,width,height,nb_read_frames",
-            "-of",
-            "json",
-        ])
-        .arg(movie)
-        .output()
-        .expect("ffprobe runs (Debian's ffmpeg; scripts/setup-debian.sh installs it)");
-    let json: serde_json::Value =
-        serde_json::from_slice(&succeeded(&output).stdout).expect("ffprobe prints JSON");
-    let stream = &json["streams"][0];
-    let number = |key: &str| {
-        stream[key]
-            .as_u64()
-            .or_else(|| stream[key].as_str().and_then(|s| s.parse().ok()))
-            .unwrap_or_else(|| panic!("{key} in {json}"))
-    };
-    (
-        stream["codec_name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        number("width"),
-        number("height"),
-        number("nb_read_frames"),
-    )
 }
 
 /// Frame `n` of the movie as `ffmpeg` decodes it.
@@ -109,7 +77,7 @@ fn an_orbit_is_an_h264_mp4_of_the_frames_asked_whose_first_frame_is_renders() {
             .as_f64()
             .is_some_and(|ms| ms > 0.0)
     );
-    assert_eq!(probed(&movie), ("h264".to_string(), 192, 144, 36));
+    assert_eq!(probed(&movie).as_tuple(), ("h264", 192, 144, 36));
 
     let still = folder.path().join("render.png");
     succeeded(&hounsfield(&[
@@ -156,7 +124,7 @@ fn a_sweep_steps_a_slice_through_the_volume_and_bad_requests_are_refused_by_name
         "--out",
         &movie_arg,
     ]));
-    assert_eq!(probed(&movie), ("h264".to_string(), 128, 128, 6));
+    assert_eq!(probed(&movie).as_tuple(), ("h264", 128, 128, 6));
     let low = decoded_frame(&movie, 1, &folder.path().join("low.png"));
     let high = decoded_frame(&movie, 4, &folder.path().join("high.png"));
     let (mean, _) = differences(&low, &high);

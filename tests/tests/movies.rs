@@ -16,14 +16,14 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use chromium::{Chromium, NO_WEBCODECS, Page};
-use hounsfield_client::{Client, Frame};
+use chromium::{NO_WEBCODECS, with_page_url};
+use hounsfield_client::Client;
 use hounsfield_protocol::{
     Action, ClientMessage, ErrorCode, MovieMade, MovieOrder, RecordingState, ServerMessage,
     Viewport,
 };
 use hounsfield_server::users::{Role, UsersFile};
-use serde_json::json;
+use hounsfield_test_support::probed;
 
 const VIEWPORT: Viewport = Viewport {
     width: 320,
@@ -104,43 +104,6 @@ async fn download(address: SocketAddr, path: &str, token: Option<&str>) -> (u16,
     (status, kind, answer.bytes().await.expect("a body").to_vec())
 }
 
-/// What `ffprobe` reads of a movie's video stream: codec, width, height, frames decoded.
-fn probed(movie: &Path) -> (String, u64, u64, u64) {
-    let output = Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
-        .args([
-            "-show_entries",
-            "stream=codec_name,width,height,nb_read_frames",
-            "-of",
-            "json",
-        ])
-        .arg(movie)
-        .output()
-        .expect("ffprobe runs (Debian's ffmpeg; scripts/setup-debian.sh installs it)");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let stream = &json["streams"][0];
-    let number = |key: &str| {
-        stream[key]
-            .as_u64()
-            .or_else(|| stream[key].as_str().and_then(|s| s.parse().ok()))
-            .unwrap_or_else(|| panic!("{key} in {json}"))
-    };
-    (
-        stream["codec_name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        number("width"),
-        number("height"),
-        number("nb_read_frames"),
-    )
-}
-
 /// The movie's first frame as `ffmpeg` decodes it.
 fn first_frame(movie: &Path) -> image::RgbImage {
     let png = movie.with_extension("png");
@@ -159,21 +122,6 @@ fn first_frame(movie: &Path) -> image::RgbImage {
     image::open(&png).expect("a PNG").to_rgb8()
 }
 
-/// A lossless final still of the view now.
-async fn lossless_still(client: &mut Client) -> Frame {
-    client.still(true).await.expect("sent");
-    tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let frame = client.next_frame().await.expect("frames");
-            if frame.header.flags.final_still() && frame.header.flags.lossless() {
-                return frame;
-            }
-        }
-    })
-    .await
-    .expect("a lossless still in time")
-}
-
 #[test]
 fn a_movie_made_on_the_server_is_downloaded_by_whoever_asked_for_it_alone() {
     let state = tempfile::tempdir().expect("a state folder");
@@ -187,7 +135,7 @@ fn a_movie_made_on_the_server_is_downloaded_by_whoever_asked_for_it_alone() {
             .await
             .expect("sent");
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let (width, height, hers) = lossless_still(&mut rita)
+        let (width, height, hers) = common::server::lossless_still(&mut rita)
             .await
             .decode_rgba()
             .expect("decodes");
@@ -219,8 +167,8 @@ fn a_movie_made_on_the_server_is_downloaded_by_whoever_asked_for_it_alone() {
         let movie = state.path().join("orbit.mp4");
         std::fs::write(&movie, &mp4).expect("written");
         assert_eq!(
-            probed(&movie),
-            ("h264".to_string(), u64::from(width), u64::from(height), 6)
+            probed(&movie).as_tuple(),
+            ("h264", u64::from(width), u64::from(height), 6)
         );
         let first = first_frame(&movie);
         let apart = common::render::mean_rgb_difference(first.as_raw(), 3, &hers, 4);
@@ -299,7 +247,7 @@ fn a_movie_made_on_the_server_is_downloaded_by_whoever_asked_for_it_alone() {
         assert_eq!(status, 200);
         let movie = state.path().join("sweep.mp4");
         std::fs::write(&movie, &mp4).expect("written");
-        assert_eq!(probed(&movie), ("h264".to_string(), 160, 120, 4));
+        assert_eq!(probed(&movie).as_tuple(), ("h264", 160, 120, 4));
 
         // A viewer may not ask for one.
         let mut vera = common::server::signed_in(address, VERA, VIEWPORT).await;
@@ -359,7 +307,7 @@ fn a_kept_recording_becomes_a_movie_made_on_the_server() {
         assert_eq!(status, 200);
         let movie = state.path().join("recorded.mp4");
         std::fs::write(&movie, &mp4).expect("written");
-        assert_eq!(probed(&movie), ("h264".to_string(), 160, 120, 3));
+        assert_eq!(probed(&movie).as_tuple(), ("h264", 160, 120, 3));
         // An id that names no recording is refused before any movie is begun.
         rita.send(&ClientMessage::ExportMovie(MovieOrder {
             recording: Some("../../etc/passwd".to_string()),
@@ -377,20 +325,8 @@ fn a_page_exports_a_movie_and_downloads_it() {
     let mut config = common::server::loopback_config();
     config.h264_encoders = Vec::new();
     let address = common::server::start_serving(config, &[common::data("mr-sag-oblique")]);
-    let chromium = Chromium::start(&[]);
-    common::server::run_within(Duration::from_secs(240), async {
-        let mut page = Page::open(&chromium.devtools_url).await;
-        page.call("Page.enable", json!({})).await;
-        page.call(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": NO_WEBCODECS }),
-        )
-        .await;
-        page.call(
-            "Page.navigate",
-            json!({ "url": format!("http://{address}/?codec=jpeg") }),
-        )
-        .await;
+    let url = format!("http://{address}/?codec=jpeg");
+    with_page_url(&[], &url, Some(NO_WEBCODECS), async |page| {
         page.wait_for("window.hounsfield?.frames > 0").await;
         page.eval("document.getElementById('export-movie').click(); true")
             .await;
@@ -418,7 +354,5 @@ fn a_page_exports_a_movie_and_downloads_it() {
             status.as_str().is_some_and(|s| s.contains("MB")),
             "{status}"
         );
-        assert!(page.exceptions.is_empty(), "{:?}", page.exceptions);
     });
-    drop(chromium);
 }

@@ -215,6 +215,7 @@ fn make(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hounsfield_test_support::probed;
     use render_core::phantom::ct_phantom;
     use render_core::transfer::RenderMode;
     use std::time::{Duration, Instant};
@@ -228,21 +229,6 @@ mod tests {
             assert!(started.elapsed() < Duration::from_secs(120), "in time");
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-
-    /// What `ffprobe` reads: codec, width, height, frames decoded.
-    fn probed(movie: &Path) -> String {
-        let output = std::process::Command::new("ffprobe")
-            .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
-            .args([
-                "-show_entries",
-                "stream=codec_name,width,height,nb_read_frames",
-            ])
-            .args(["-of", "csv=p=0"])
-            .arg(movie)
-            .output()
-            .expect("ffprobe runs (scripts/setup-debian.sh installs ffmpeg)");
-        String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
     #[test]
@@ -260,7 +246,7 @@ mod tests {
             .expect("begun");
         let times = finished(&mut export).expect("written");
         assert_eq!((times.frames, export.done()), (5, 5));
-        assert_eq!(probed(&options.out), "h264,96,64,5");
+        assert_eq!(probed(&options.out).as_tuple(), ("h264", 96, 64, 5));
 
         options.motion = MovieMotion::SweepSagittal;
         options.shape.frames = 400;

@@ -127,6 +127,21 @@ pub async fn told<T>(
     .ok()
 }
 
+/// A lossless final still of `client`'s view now.
+pub async fn lossless_still(client: &mut hounsfield_client::Client) -> hounsfield_client::Frame {
+    client.still(true).await.expect("sent");
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            let frame = client.next_frame().await.expect("frames");
+            if frame.header.flags.final_still() && frame.header.flags.lossless() {
+                return frame;
+            }
+        }
+    })
+    .await
+    .expect("a lossless still in time")
+}
+
 /// The mean absolute difference of two frames' red, green and blue, in 0..=1.
 pub fn frames_apart(a: &hounsfield_client::Frame, b: &hounsfield_client::Frame) -> f64 {
     let (wa, ha, a) = a.decode_rgba().expect("decodes");

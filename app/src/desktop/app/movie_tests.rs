@@ -3,6 +3,7 @@
 //! what it wrote.
 
 use egui_kittest::kittest::Queryable;
+use hounsfield_test_support::probed;
 
 use super::ui_tests::{settle, window};
 
@@ -40,18 +41,5 @@ fn export_movie_writes_an_orbit_of_the_view_that_ffprobe_reads() {
         .and_then(|dialog| dialog.said.clone())
         .unwrap_or_default();
     assert!(said.starts_with("Saved"), "{said}");
-    let probed = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
-        .args([
-            "-show_entries",
-            "stream=codec_name,width,height,nb_read_frames",
-        ])
-        .args(["-of", "csv=p=0"])
-        .arg(&out)
-        .output()
-        .expect("ffprobe runs (scripts/setup-debian.sh installs ffmpeg)");
-    assert_eq!(
-        String::from_utf8_lossy(&probed.stdout).trim(),
-        "h264,128,96,4"
-    );
+    assert_eq!(probed(&out).as_tuple(), ("h264", 128, 96, 4));
 }
