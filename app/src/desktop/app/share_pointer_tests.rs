@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
 use glam::DVec3;
-use hounsfield_client::{Client, Event};
+use hounsfield_client::Client;
 use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_protocol::{
     ClientMessage, FindingAction, FindingKind, FindingRequest, ServerMessage, SlicePlane, Viewport,
@@ -20,25 +20,22 @@ use super::*;
 use crate::desktop::findings::model::Entry;
 use crate::desktop::pointer_spots::{colour, spot};
 use crate::desktop::share_room::DESKTOP_FINDING_IDS;
+use crate::desktop::thin_client::connection::participants_tests::told;
 use crate::desktop::thin_client::remote_view::entry_of;
 
-/// The next `pointer` `client` is told within `PATIENCE`: its session, cell and place.
+/// The next `pointer` `client` is told: its session, cell and place.
 async fn next_pointer(client: &mut Client) -> (u64, Option<String>, Option<[f64; 2]>) {
-    let told = tokio::time::timeout(PATIENCE, async {
-        loop {
-            if let Event::Message(ServerMessage::Pointer {
-                session,
-                cell,
-                x,
-                y,
-                ..
-            }) = client.next_event().await.expect("the share lives")
-            {
-                return (session, cell, x.zip(y).map(|(x, y)| [x, y]));
-            }
-        }
-    });
-    told.await.expect("a pointer in time")
+    told(client, |message| match message {
+        ServerMessage::Pointer {
+            session,
+            cell,
+            x,
+            y,
+            ..
+        } => Some((session, cell, x.zip(y).map(|(x, y)| [x, y]))),
+        _ => None,
+    })
+    .await
 }
 
 #[test]
@@ -236,21 +233,6 @@ fn local_findings(harness: &egui_kittest::Harness<'_, DesktopApp>) -> Vec<Entry>
         State::Local(workspace) => workspace.findings.list.iter().cloned().collect(),
         _ => Vec::new(),
     }
-}
-
-/// The next message `client` is told that `pick` takes, within `PATIENCE`.
-async fn told<T>(client: &mut Client, pick: impl Fn(ServerMessage) -> Option<T>) -> T {
-    tokio::time::timeout(PATIENCE, async {
-        loop {
-            if let Event::Message(message) = client.next_event().await.expect("the share lives")
-                && let Some(picked) = pick(message)
-            {
-                return picked;
-            }
-        }
-    })
-    .await
-    .expect("told in time")
 }
 
 /// Where the window last drew its pictures.

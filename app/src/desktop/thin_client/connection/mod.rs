@@ -603,7 +603,7 @@ fn classify(error: ClientError) -> Ended {
 #[cfg(test)]
 mod findings_tests;
 #[cfg(test)]
-mod participants_tests;
+pub(crate) mod participants_tests;
 #[cfg(test)]
 mod together_tests;
 #[cfg(test)]

@@ -20,7 +20,7 @@ fn until(link: &RemoteLink, woken: &Receiver<()>, what: &str, done: impl Fn(&Lin
 }
 
 /// The next message `host` is told that `pick` takes, within 10 s.
-async fn told<T>(host: &mut Client, pick: impl Fn(ServerMessage) -> Option<T>) -> T {
+pub(crate) async fn told<T>(host: &mut Client, pick: impl Fn(ServerMessage) -> Option<T>) -> T {
     tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             if let Event::Message(message) = host.next_event().await.expect("the host lives")
