@@ -53,6 +53,12 @@ impl MemoryFigures {
     pub(super) fn of(dims: [usize; 3], rss_mib: Option<f64>, peak_rss_mib: Option<f64>) -> Self {
         let voxel_mib = dims.iter().product::<usize>() as f64 * 2.0 / f64::from(1 << 20);
         let over = |mib: Option<f64>| mib.filter(|_| voxel_mib > 0.0).map(|mib| mib / voxel_mib);
+        // The kernel raises its high-water mark lazily: never report a peak under what is
+        // resident.
+        let peak_rss_mib = match (peak_rss_mib, rss_mib) {
+            (Some(peak), Some(now)) => Some(peak.max(now)),
+            (peak, _) => peak,
+        };
         Self {
             voxel_mib,
             rss_mib,
@@ -73,10 +79,10 @@ mod tests {
         assert_eq!(status_mib(status, "VmRSS:"), Some(200.0));
         assert_eq!(status_mib(status, "VmHWM:"), Some(400.0));
         assert_eq!(status_mib("Name:\tx\n", "VmRSS:"), None);
+        // The kernel raises its high-water mark lazily and other tests allocate meanwhile,
+        // so the live figures are only checked to be read and plausible, not compared.
         assert!(resident_mib().is_none_or(|mib| mib > 1.0));
-        assert!(
-            peak_resident_mib().is_none_or(|peak| resident_mib().is_some_and(|now| peak >= now))
-        );
+        assert!(peak_resident_mib().is_none_or(|peak| peak > 1.0));
         // 512 × 512 × 256 voxels of 16 bits: 128 MiB.
         let figures = MemoryFigures::of([512, 512, 256], Some(256.0), Some(384.0));
         assert_eq!(figures.voxel_mib, 128.0);
@@ -87,6 +93,10 @@ mod tests {
         assert_eq!(
             MemoryFigures::of([512, 512, 256], None, None).rss_over_voxels,
             None
+        );
+        assert_eq!(
+            MemoryFigures::of([512, 512, 256], Some(300.0), Some(290.0)).peak_rss_mib,
+            Some(300.0)
         );
     }
 }
