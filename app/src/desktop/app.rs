@@ -392,6 +392,7 @@ impl DesktopApp {
                     let quality = match view.view3d.shown {
                         Some(Quality::Full) => "full",
                         Some(Quality::Interactive) => "interactive",
+                        Some(Quality::Refining) => "refining",
                         None => "-",
                     };
                     ui.separator();

@@ -28,6 +28,10 @@ pub enum Quality {
     /// While the user drags: reduced internal resolution and a longer step, to hold a
     /// frame-time budget.
     Interactive,
+    /// Just after a drag, before the final image: finer than interactive frames, within a
+    /// budget of its own (the renderer's `refining` budget), and replaced by the final image
+    /// once that is drawn.
+    Refining,
     /// The final image: full resolution and the preset's sample distance.
     #[default]
     Full,

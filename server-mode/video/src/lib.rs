@@ -14,7 +14,7 @@ mod picture;
 pub use decode::H264Decoder;
 pub use encode::{AccessUnit, H264Encoder, VideoStream};
 pub use movie::{MAX_MOVIE_FPS, MOVIE_ENCODERS, MovieWriter};
-pub use picture::{DecodedImage, psnr};
+pub use picture::{BACKGROUND_LEVEL, DecodedImage, psnr, psnr_over_volume};
 
 use std::sync::Once;
 

@@ -194,10 +194,60 @@ struct RenderReport {
     interactive_scale: f32,
     /// Sample distance at full quality (mm).
     full_step_mm: f32,
+    /// Median ms to render the sharp image that comes first after a drag (full
+    /// resolution, a coarser step).
+    refining_ms: f64,
+    /// Its sample distance (mm).
+    refining_step_mm: f32,
     /// Median ms to render a full frame and read it back to memory.
     full_readback_ms: f64,
     /// Uploading the volume and building its brick grid.
     upload_ms: f64,
+    /// PSNR of the refining image against the full one of the same view, over the
+    /// pixels that show the volume (dB, the median of a few views).
+    refining_psnr_db: f64,
+    /// The same of an interactive image as shown (scaled up to the view's size), before
+    /// any codec.
+    interactive_psnr_db: f64,
+}
+
+/// Views compared with their full-quality image in [`fidelity_against_full`].
+const FIDELITY_VIEWS: usize = 5;
+
+/// How close the faster qualities come to the full one.
+struct Fidelity {
+    refining_db: f64,
+    interactive_db: f64,
+}
+
+/// The median PSNR over the volume of refining and interactive images against the full
+/// image of the same view, over a few views of an orbit.
+fn fidelity_against_full(
+    renderer: &mut render_core::gpu::Renderer,
+    view: &mut render_core::view::ViewState,
+    size: [u32; 2],
+) -> anyhow::Result<Fidelity> {
+    use hounsfield_client::psnr_over_volume;
+    use render_core::view::Quality;
+    let (mut refining, mut interactive) = (Vec::new(), Vec::new());
+    for _ in 0..FIDELITY_VIEWS {
+        view.camera.orbit(23.0, 0.0);
+        let mut at = |quality| {
+            let mut shown = view.clone();
+            shown.quality = quality;
+            renderer.render_image(&shown, size)
+        };
+        let full = at(Quality::Full)?;
+        refining.push(psnr_over_volume(&at(Quality::Refining)?.rgba, &full.rgba));
+        interactive.push(psnr_over_volume(
+            &at(Quality::Interactive)?.rgba,
+            &full.rgba,
+        ));
+    }
+    Ok(Fidelity {
+        refining_db: median(&mut refining),
+        interactive_db: median(&mut interactive),
+    })
 }
 
 /// Renders frames while rotating 5° of azimuth a frame, at full then interactive
@@ -242,6 +292,8 @@ pub fn render(
         renderer.render_image(&view, size)?;
         readbacks.push(start.elapsed().as_secs_f64() * 1000.0);
     }
+    view.quality = Quality::Refining;
+    let (refining_ms, refining_step_mm) = time_frames(&mut view, &mut renderer)?;
     view.quality = Quality::Interactive;
     // Let the budget settle before timing.
     for _ in 0..5 {
@@ -249,6 +301,7 @@ pub fn render(
         renderer.render(&view, size)?;
     }
     let (interactive_ms, _) = time_frames(&mut view, &mut renderer)?;
+    let fidelity = fidelity_against_full(&mut renderer, &mut view, size)?;
     let capabilities = &renderer.context().capabilities;
     let report = RenderReport {
         adapter: capabilities.adapter.clone(),
@@ -262,14 +315,18 @@ pub fn render(
         interactive_ms,
         interactive_scale: renderer.interactive.scale,
         full_step_mm,
+        refining_ms,
+        refining_step_mm,
         full_readback_ms: median(&mut readbacks),
         upload_ms,
+        refining_psnr_db: fidelity.refining_db,
+        interactive_psnr_db: fidelity.interactive_db,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}), interactive {:.1} ms/frame (scale {:.2}), upload {:.0} ms",
+            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms",
             size[0],
             size[1],
             report.volume,
@@ -279,8 +336,12 @@ pub fn render(
             report.full_ms,
             report.full_step_mm,
             report.full_readback_ms,
+            report.refining_ms,
+            report.refining_step_mm,
+            report.refining_psnr_db,
             report.interactive_ms,
             report.interactive_scale,
+            report.interactive_psnr_db,
             report.upload_ms
         );
     }

@@ -69,11 +69,10 @@ impl Renderer {
         let dims = gpu.dims.map(f64::from);
 
         let min_spacing = gpu.min_spacing_mm();
-        let interactive = view.quality == Quality::Interactive;
-        let step_factor = if interactive {
-            self.interactive.step_factor
-        } else {
-            1.0
+        let step_factor = match view.quality {
+            Quality::Interactive => self.interactive.step_factor,
+            Quality::Refining => self.refining.step_factor,
+            Quality::Full => 1.0,
         };
         let step = (min_spacing * 0.5 * f64::from(step_factor)) as f32;
 

@@ -83,6 +83,8 @@ pub struct Renderer {
     targets: Option<Targets>,
     /// The interactive-quality controller.
     pub interactive: InteractiveBudget,
+    /// The refining image's controller ([`Quality::Refining`]).
+    pub refining: InteractiveBudget,
 }
 
 impl Renderer {
@@ -96,6 +98,7 @@ impl Renderer {
             scene: None,
             targets: None,
             interactive: InteractiveBudget::default(),
+            refining: InteractiveBudget::refining(),
         }
     }
 
@@ -155,10 +158,27 @@ impl Renderer {
         let started = Instant::now();
         let info = self.encode_frame(view, size, None)?;
         self.wait()?;
-        if view.quality == Quality::Interactive && view.mpr.is_none() {
-            self.interactive.record(started.elapsed());
-        }
+        self.record_time(view, started.elapsed());
         Ok(info)
+    }
+
+    /// The budget that holds `view`'s frames to a time, if any: a 3D view's interactive
+    /// or refining frames.
+    fn budget(&self, view: &ViewState) -> Option<&InteractiveBudget> {
+        match (view.quality, view.mpr) {
+            (Quality::Interactive, None) => Some(&self.interactive),
+            (Quality::Refining, None) => Some(&self.refining),
+            _ => None,
+        }
+    }
+
+    /// Tells `view`'s budget how long its frame took.
+    fn record_time(&mut self, view: &ViewState, elapsed: std::time::Duration) {
+        match (view.quality, view.mpr) {
+            (Quality::Interactive, None) => self.interactive.record(elapsed),
+            (Quality::Refining, None) => self.refining.record(elapsed),
+            _ => {}
+        }
     }
 
     /// The texture the last frame was drawn into (`Rgba8Unorm`, the frame's size).
@@ -288,7 +308,10 @@ impl Renderer {
         self.context.queue.submit([encoder.finish()]);
         Ok(FrameInfo {
             size,
-            scale: if reduced { self.interactive.scale } else { 1.0 },
+            scale: match self.budget(view) {
+                Some(budget) if reduced => budget.scale,
+                _ => 1.0,
+            },
             step_mm,
         })
     }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::{RenderError, Renderer};
 use crate::gpu::GpuError;
-use crate::view::{Quality, ViewState};
+use crate::view::ViewState;
 
 /// An RGBA frame read back from the GPU, rows top to bottom.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,9 +122,7 @@ impl Renderer {
         }
         drop(mapped);
         buffer.unmap();
-        if view.quality == Quality::Interactive && view.mpr.is_none() {
-            self.interactive.record(started.elapsed());
-        }
+        self.record_time(view, started.elapsed());
         Ok(FrameImage {
             width: read_size[0],
             height: read_size[1],
@@ -133,12 +131,13 @@ impl Renderer {
     }
 
     /// The size `view` is drawn at for an output of `size`: the output's own, or for an
-    /// interactive 3D frame the budget's share of it, with even sides (so that a video
+    /// interactive or refining 3D frame its budget's share of it, with even sides (so that a video
     /// encoder takes the picture whole).
     pub(super) fn internal_size(&self, view: &ViewState, size: [u32; 2]) -> [u32; 2] {
-        let interactive = view.quality == Quality::Interactive && view.mpr.is_none();
-        let scale = self.interactive.scale;
-        if !interactive || scale >= 1.0 {
+        let Some(scale) = self.budget(view).map(|budget| budget.scale) else {
+            return size;
+        };
+        if scale >= 1.0 {
             return size;
         }
         size.map(|side| (((side as f32 * scale / 2.0).round() as u32) * 2).clamp(2.min(side), side))
