@@ -2,7 +2,7 @@
 // (JPEG and PNG as images, H.264 through WebCodecs when the browser has it) and turns
 // pointer, touch and keys into inputs. No build step: plain ES modules.
 
-import { Connection, FLAG_FINAL, FLAG_LOSSLESS } from "./protocol.js";
+import { Connection, FLAG_FINAL, FLAG_LOSSLESS, FLAG_REFINING } from "./protocol.js";
 import { attachKeys, attachPointer, sliceAt } from "./input.js";
 import { H264Player, canDecodeH264 } from "./video.js";
 import { WebRtcReceiver, canUseWebRtc } from "./webrtc.js";
@@ -976,7 +976,9 @@ function render() {
       ? "lossless"
       : header.flags & FLAG_FINAL
         ? "final"
-        : "interactive";
+        : header.flags & FLAG_REFINING
+          ? "refining"
+          : "interactive";
   // Over WebRTC, the server's estimate of the path's bandwidth (its bitrate keeps under it).
   const path = state.stats?.network_kbps ? `, path ${state.stats.network_kbps} kbit/s` : "";
   const over = state.transport === "webrtc" ? ` over WebRTC${path}` : "";

@@ -5,6 +5,8 @@ export const CODECS = { 1: "image/jpeg", 2: "image/png" };
 export const CODEC_H264 = 3;
 export const FLAG_FINAL = 2;
 export const FLAG_LOSSLESS = 4;
+/** A refining picture: sharper than the drag's frames, before the final still. */
+export const FLAG_REFINING = 8;
 
 /** Reads the 32-byte little-endian frame header in front of a binary message. */
 export function parseHeader(buffer) {

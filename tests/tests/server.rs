@@ -261,6 +261,24 @@ fn a_drag_is_answered_in_order_and_ends_with_a_final_still() {
         let final_frame = frames.last().expect("a final frame");
         assert!(final_frame.header.input_seq >= last);
         assert_eq!(final_frame.header.codec, Codec::Jpeg);
+        // The still that ends the drag comes refined first: a sharper picture of the same
+        // view at its size, not yet final, just before it.
+        let refining = &frames[frames.len() - 2].header;
+        assert!(
+            refining.flags.refining() && !refining.flags.final_still(),
+            "the frame before the final still: {refining:?}"
+        );
+        assert_eq!(refining.input_seq, final_frame.header.input_seq);
+        assert_eq!(refining.codec, Codec::Jpeg);
+        assert_eq!(
+            (refining.width, refining.height),
+            (final_frame.header.width, final_frame.header.height)
+        );
+        assert_eq!(
+            frames.iter().filter(|f| f.header.flags.refining()).count(),
+            1,
+            "only the still that ends the drag is refined: {seqs:?}"
+        );
     });
 }
 
@@ -568,6 +586,7 @@ fn a_large_series_shows_a_preview_before_its_first_final_still() {
             quality: FINAL_JPEG_QUALITY,
         },
         preview: true,
+        refine_first: false,
     };
     let next_frame =
         |events: &mut tokio::sync::mpsc::Receiver<SchedulerEvent>| match events.blocking_recv() {
@@ -909,6 +928,7 @@ fn an_interactive_h264_frame_is_sent_as_drawn_and_shown_at_the_views_size() {
             bitrate_kbps: 4_000,
         },
         preview: false,
+        refine_first: false,
     };
     let (slot, mut events) = scheduler.register();
     let stream = VideoStream::open(

@@ -57,6 +57,9 @@ impl FrameFlags {
     pub const FINAL: u8 = 1 << 1;
     /// Lossless (PNG): the renderer's pixels exactly.
     pub const LOSSLESS: u8 = 1 << 2;
+    /// A refining image: drawn after a drag, sharper than its interactive frames and sent
+    /// before the final still, which follows.
+    pub const REFINING: u8 = 1 << 3;
 
     /// Whether the keyframe bit is set.
     pub fn keyframe(self) -> bool {
@@ -71,6 +74,11 @@ impl FrameFlags {
     /// Whether the lossless bit is set.
     pub fn lossless(self) -> bool {
         self.0 & Self::LOSSLESS != 0
+    }
+
+    /// Whether the refining bit is set.
+    pub fn refining(self) -> bool {
+        self.0 & Self::REFINING != 0
     }
 }
 

@@ -24,6 +24,9 @@ pub struct Metrics {
     pub render_us_total: AtomicU64,
     /// Microseconds spent encoding the frames sent.
     pub encode_us_total: AtomicU64,
+    /// Microseconds the frames sent took from their encoding's end to the socket written
+    /// (or handed to RTP): the session's queue and the write.
+    pub send_us_total: AtomicU64,
     /// Inputs applied.
     pub inputs_total: AtomicU64,
     /// `error` replies sent.
@@ -55,7 +58,7 @@ impl Metrics {
     pub fn render(&self, health: &RenderHealth, ready: bool) -> String {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let frames = load(&self.frames_total);
-        let rows: [(&str, &str, &str, u64); 17] = [
+        let rows: [(&str, &str, &str, u64); 18] = [
             (
                 "hounsfield_sessions",
                 "gauge",
@@ -116,6 +119,12 @@ impl Metrics {
                 "counter",
                 "Milliseconds spent encoding the frames sent.",
                 load(&self.encode_us_total) / 1000,
+            ),
+            (
+                "hounsfield_send_ms_sum",
+                "counter",
+                "Milliseconds the frames sent took from their encoding's end to the socket written (the session's queue and the write).",
+                load(&self.send_us_total) / 1000,
             ),
             (
                 "hounsfield_h264_frames_total",
@@ -188,6 +197,7 @@ mod tests {
         let metrics = Metrics::default();
         Metrics::add(&metrics.frames_total, 3);
         Metrics::add(&metrics.render_us_total, 4_500);
+        Metrics::add(&metrics.send_us_total, 2_700);
         metrics
             .h264_encoder
             .set("libx264".to_string())
@@ -202,6 +212,7 @@ mod tests {
             text.contains("# TYPE hounsfield_frames_total counter\nhounsfield_frames_total 3\n")
         );
         assert!(text.contains("\nhounsfield_render_ms_sum 4\n"));
+        assert!(text.contains("\nhounsfield_send_ms_sum 2\n"));
         assert!(text.contains("# TYPE hounsfield_sessions gauge\nhounsfield_sessions 0\n"));
         assert!(text.contains("\nhounsfield_h264_encoder{encoder=\"libx264\"} 1\n"));
         assert!(text.contains("# TYPE hounsfield_rendering_up gauge\nhounsfield_rendering_up 1\n"));

@@ -34,6 +34,7 @@ impl Connection {
                 let (render_us, encode_us) = (frame.header.render_us, frame.header.encode_us);
                 self.last_quality = match frame.quality {
                     render_core::view::Quality::Interactive => "interactive",
+                    render_core::view::Quality::Refining => "refining",
                     render_core::view::Quality::Full => "full",
                 }
                 .to_string();
@@ -53,6 +54,7 @@ impl Connection {
                     // Rendered for RTP just before the frames left it: of no use here.
                     return ControlFlow::Continue(());
                 }
+                let encoded = frame.encoded;
                 let (bytes, ticket) = frame.into_message(self.frame_seq);
                 self.count_frame(bytes.len() as u64, (render_us, encode_us));
                 self.queue(Outgoing::Frame {
@@ -61,6 +63,7 @@ impl Connection {
                     encode_us,
                     h264,
                     ticket,
+                    encoded,
                 })
                 .await
             }
@@ -84,9 +87,10 @@ impl Connection {
     ) -> ControlFlow<()> {
         let times = (frame.header.render_us, frame.header.encode_us);
         let len = frame.payload.len() as u64;
+        let encoded = frame.encoded;
         drop(frame);
         self.count_frame(len, times);
-        count_frame_sent(&self.app.metrics, len, times, true);
+        count_frame_sent(&self.app.metrics, len, times, true, encoded);
         self.tell_switch(switch).await
     }
 

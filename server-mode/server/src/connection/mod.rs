@@ -92,6 +92,8 @@ enum Outgoing {
         h264: bool,
         /// Dropped once written: frees the session's in-flight place.
         ticket: FrameTicket,
+        /// When the frame's encoding ended.
+        encoded: Instant,
     },
     Close(u16, &'static str),
 }

@@ -18,11 +18,12 @@ pub(super) async fn write_loop(
                 encode_us,
                 h264,
                 ticket,
+                encoded,
             } => {
                 let len = bytes.len() as u64;
                 (
                     Message::Binary(bytes.into()),
-                    Some((len, render_us, encode_us, h264, ticket)),
+                    Some((len, render_us, encode_us, h264, ticket, encoded)),
                 )
             }
             Outgoing::Close(code, reason) => (
@@ -45,8 +46,8 @@ pub(super) async fn write_loop(
                 return;
             }
         }
-        if let Some((len, render_us, encode_us, h264, ticket)) = frame {
-            count_frame_sent(&metrics, len, (render_us, encode_us), h264);
+        if let Some((len, render_us, encode_us, h264, ticket, encoded)) = frame {
+            count_frame_sent(&metrics, len, (render_us, encode_us), h264, encoded);
             drop(ticket);
         }
         if closing {
@@ -57,14 +58,18 @@ pub(super) async fn write_loop(
     let _ = sink.close().await;
 }
 
-/// Counts a frame of `bytes` (rendered and encoded in these µs) in the server's metrics,
-/// once it is on its way to the client (written to the socket, or handed to RTP).
+/// Counts a frame of `bytes` (rendered and encoded in these µs, its encoding ended at
+/// `encoded`) in the server's metrics, once it is on its way to the client (written to the
+/// socket, or handed to RTP).
 pub(super) fn count_frame_sent(
     metrics: &Metrics,
     bytes: u64,
     (render_us, encode_us): (u32, u32),
     h264: bool,
+    encoded: Instant,
 ) {
+    let send_us = u64::try_from(encoded.elapsed().as_micros()).unwrap_or(u64::MAX);
+    Metrics::add(&metrics.send_us_total, send_us);
     Metrics::add(&metrics.frames_total, 1);
     Metrics::add(&metrics.h264_frames_total, u64::from(h264));
     Metrics::add(&metrics.frame_bytes_total, bytes);

@@ -154,6 +154,7 @@ impl MovieFrames {
                 final_still: true,
                 encoding: Encoding::Png,
                 preview: false,
+                refine_first: false,
             },
         };
         request.encoding = Encoding::Png;

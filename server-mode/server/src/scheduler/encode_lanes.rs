@@ -139,6 +139,9 @@ fn encode_job(job: EncodeJob) {
             if encoding == Encoding::Png {
                 flags |= FrameFlags::LOSSLESS;
             }
+            if quality == Quality::Refining {
+                flags |= FrameFlags::REFINING;
+            }
             SchedulerEvent::Frame(RenderedFrame {
                 header: FrameHeader {
                     codec: encoding.codec(),
@@ -159,6 +162,7 @@ fn encode_job(job: EncodeJob) {
                 quality,
                 video_failure,
                 ticket: delivery.ticket,
+                encoded: Instant::now(),
             })
         }
         Err(message) => {

@@ -74,6 +74,10 @@ pub struct RenderRequest {
     /// yet, an interactive frame drawn from a reduced copy ([`crate::preview`]) is sent
     /// first, while the whole volume uploads for this request.
     pub preview: bool,
+    /// A final still after interactive frames: a refining image
+    /// ([`Quality::Refining`]) is drawn and sent first, and the still itself follows in
+    /// the session's next turn unless a newer request replaced it meanwhile.
+    pub refine_first: bool,
 }
 
 /// What the scheduler sends back to a session.
@@ -104,6 +108,9 @@ pub struct RenderedFrame {
     pub video_failure: Option<String>,
     /// Releases the in-flight place when dropped.
     pub ticket: FrameTicket,
+    /// When its encoding ended: the server's `send` time is counted from here to the
+    /// socket written.
+    pub encoded: Instant,
 }
 
 impl RenderedFrame {
@@ -504,6 +511,19 @@ impl Drop for Scheduler {
     }
 }
 
+/// Puts `request` back in session `id`'s slot for its next turn, unless a newer request
+/// has taken its place meanwhile (or the session is gone).
+fn put_back(shared: &Shared, id: u64, request: RenderRequest) {
+    let mut state = shared.lock();
+    if let Some(slot) = state.slots.get_mut(&id)
+        && slot.pending.is_none()
+    {
+        slot.pending = Some(request);
+        drop(state);
+        shared.wake.notify_all();
+    }
+}
+
 /// Waits for the next session with work, takes its request and counts it in flight.
 fn take_next(shared: &Arc<Shared>) -> Option<(RenderRequest, Delivery)> {
     let mut state = shared.lock();
@@ -588,6 +608,7 @@ mod tests {
             final_still: false,
             encoding: Encoding::Png,
             preview: false,
+            refine_first: false,
         }
     }
 
@@ -655,6 +676,40 @@ mod tests {
         assert_eq!(shared.lock().slots[&7].in_flight, 0);
         drop(session);
         assert!(shared.lock().slots.is_empty(), "unregistered");
+    }
+
+    #[test]
+    fn a_still_put_back_after_its_refining_image_yields_to_a_newer_request() {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        });
+        shared.lock().slots.insert(5, slot(None, 0));
+        let session = SessionSlot {
+            id: 5,
+            shared: shared.clone(),
+        };
+        session.submit(request(1));
+        let (still, ticket) = take_next(&shared).expect("work is there");
+        // Nothing newer came while its refining image was drawn: the still waits its turn.
+        put_back(&shared, 5, still.clone());
+        drop(ticket);
+        let (taken, ticket) = take_next(&shared).expect("the still is back");
+        assert_eq!(taken.input_seq, 1);
+        // A newer request came meanwhile: the still is dropped, the newer one drawn.
+        session.submit(request(2));
+        put_back(&shared, 5, still.clone());
+        drop(ticket);
+        let (taken, _) = take_next(&shared).expect("work is there");
+        assert_eq!(
+            taken.input_seq, 2,
+            "the newer request is not replaced by the old still"
+        );
+        assert!(shared.lock().next_ready().is_none(), "nothing else pending");
+        // A session gone meanwhile: nothing is put back.
+        drop(session);
+        put_back(&shared, 5, still);
+        assert!(shared.lock().slots.is_empty());
     }
 
     #[test]

@@ -21,10 +21,11 @@ use super::health::{
 };
 use super::scenes::Scenes;
 use super::{
-    Delivery, RenderRequest, SchedulerEvent, Shared, micros, pause, take_next, take_previews,
+    Delivery, RenderRequest, SchedulerEvent, Shared, micros, pause, put_back, take_next,
+    take_previews,
 };
 use crate::compose::ThreeDCell;
-use crate::encode::{Encoding, INTERACTIVE_JPEG_QUALITY};
+use crate::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
 use crate::faults;
 use hounsfield_protocol::Layout;
 
@@ -214,6 +215,12 @@ fn render_loop(
     let mut three_d = ThreeDCell::default();
     let device = &context.device;
     while let Some((request, delivery)) = take_next(shared) {
+        // A still after a drag: its refining image now, the still itself in a later turn.
+        let (request, still_later) = match request.refine_first {
+            true => (refining_image(&request), Some(request)),
+            false => (request, None),
+        };
+        let session = delivery.ticket.session;
         let request = &drawing
             .insert(Drawing {
                 session: delivery.ticket.session,
@@ -291,9 +298,35 @@ fn render_loop(
                 drop(delivery);
             }
         }
+        if let Some(still) = still_later {
+            put_back(
+                shared,
+                session,
+                RenderRequest {
+                    refine_first: false,
+                    ..still
+                },
+            );
+        }
         *drawing = None;
     }
     Exit::Shutdown
+}
+
+/// The refining image of a final still's request: a sharper picture than the drag's
+/// frames, sent as a JPEG at the view's size before the still is drawn.
+fn refining_image(still: &RenderRequest) -> RenderRequest {
+    let mut view = still.view.clone();
+    view.quality = Quality::Refining;
+    RenderRequest {
+        view,
+        final_still: false,
+        encoding: Encoding::Jpeg {
+            quality: FINAL_JPEG_QUALITY,
+        },
+        refine_first: false,
+        ..still.clone()
+    }
 }
 
 /// Draws `request`'s view at interactive quality from a reduced copy of its volume and
@@ -394,6 +427,7 @@ mod tests {
             final_still: false,
             encoding: Encoding::Png,
             preview: false,
+            refine_first: false,
         }
     }
 

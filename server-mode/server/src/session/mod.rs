@@ -429,6 +429,10 @@ impl Session {
                 },
             }
         };
+        // A still that ends interactive frames is refined first.
+        let refine_first = final_still
+            && self.final_owed
+            && (self.layout == Layout::Quad || open.view.mpr.is_none());
         self.pending = Pending::Nothing;
         self.final_owed = !final_still;
         let preview = std::mem::take(&mut self.preview_due);
@@ -442,6 +446,7 @@ impl Session {
             final_still,
             encoding,
             preview,
+            refine_first,
         })
     }
 
