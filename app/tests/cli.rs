@@ -352,12 +352,27 @@ fn bench_render_prints_full_and_interactive_figures() {
         "bench", "render", "--size", "128x96", "--frames", "10", "--json",
     ]);
     let report = stdout_json(&output);
-    for key in ["full_ms", "interactive_ms"] {
+    for key in ["full_ms", "refining_ms", "interactive_ms"] {
         assert!(
             report[key].as_f64().is_some_and(|ms| ms > 0.0),
             "{key}: {report}"
         );
     }
+    // The refining step lies between the full one and the interactive; its picture comes
+    // closer to the full image than an interactive one, and neither equals it.
+    assert!(
+        report["refining_step_mm"].as_f64().unwrap_or(0.0)
+            > report["full_step_mm"].as_f64().unwrap_or(f64::MAX),
+        "{report}"
+    );
+    let (refining, interactive) = (
+        report["refining_psnr_db"].as_f64().unwrap_or(0.0),
+        report["interactive_psnr_db"].as_f64().unwrap_or(0.0),
+    );
+    assert!(
+        refining >= interactive && interactive > 15.0 && refining < 99.0,
+        "{report}"
+    );
     assert!(
         report["adapter"].as_str().is_some_and(|a| !a.is_empty()),
         "{report}"
@@ -553,6 +568,39 @@ fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
     assert!((over * voxel_mib - rss).abs() < 1e-6 * rss, "{report}");
     assert!(
         report["peak_rss_over_voxels"].as_f64().unwrap_or(0.0) >= over,
+        "{report}"
+    );
+    // The sharp picture after the drag comes no later than the final still, and its
+    // parts add up to no more than its wait.
+    let sharp = report["sharp_after_drag_ms"].as_f64().unwrap_or(0.0);
+    assert!(
+        sharp > 0.0 && sharp <= report["still_after_drag_ms"].as_f64().unwrap_or(0.0),
+        "{report}"
+    );
+    let parts: Vec<f64> = [
+        "sharp_waiting_ms",
+        "sharp_render_ms",
+        "sharp_encode_ms",
+        "sharp_sending_ms",
+    ]
+    .iter()
+    .map(|key| report[key].as_f64().unwrap_or(-1.0))
+    .collect();
+    assert!(
+        parts.iter().all(|&ms| ms >= 0.0) && parts[1] > 0.0 && parts[2] > 0.0,
+        "{report}"
+    );
+    assert!(parts.iter().sum::<f64>() <= sharp + 1e-6, "{report}");
+    // The drag's frames as shown against sharp images of their views: a few kept, and a
+    // PSNR a reduced, coded picture reaches but does not exceed.
+    let frames = report["fidelity_frames"].as_u64().unwrap_or(0);
+    assert!((1..=16).contains(&frames), "{report}");
+    let (p50, p05) = (
+        report["fidelity_psnr_db_p50"].as_f64().unwrap_or(0.0),
+        report["fidelity_psnr_db_p05"].as_f64().unwrap_or(0.0),
+    );
+    assert!(
+        (15.0..60.0).contains(&p05) && p05 <= p50 && p50 < 60.0,
         "{report}"
     );
 }

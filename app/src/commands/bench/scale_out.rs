@@ -182,6 +182,7 @@ pub(super) fn stream_through_proxy(args: &StreamArgs, node_count: usize) -> anyh
         args.size,
         Duration::from_secs_f64(args.seconds),
         sessions,
+        false,
     ))?;
     drop(proxy);
     let adapter = first.server.scheduler.adapter().to_string();

@@ -122,6 +122,7 @@ pub fn stream_over_transports(args: &StreamArgs) -> anyhow::Result<()> {
         args.size,
         Duration::from_secs_f64(args.seconds),
         sessions,
+        false,
     ))?;
     // The links' counts once the runs are over; then the links go down.
     let measured: Vec<(f64, Option<PacketCounts>)> = legs

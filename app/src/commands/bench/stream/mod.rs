@@ -6,6 +6,7 @@
 //! drag ends. With several codecs the same scripted drag runs once for each against the
 //! same server, and the figures are printed side by side with their ratios to JPEG's.
 
+mod fidelity;
 mod receiver;
 mod report;
 mod session;
@@ -87,6 +88,30 @@ pub(super) struct Figures {
     /// From the drag's last orbit input to the final still that answers it (the release
     /// follows that input within a tick).
     still_after_drag_ms: f64,
+    /// From the drag's last orbit input to the first sharp picture that answers it: the
+    /// refining image drawn before the final still (the final still when none came).
+    sharp_after_drag_ms: f64,
+    /// Of that time: waiting (the input's way to the server, the frame in hand when it
+    /// came, the render thread's turn), what is left of it after the three below.
+    sharp_waiting_ms: f64,
+    /// Of that time: rendering the sharp picture (from its header).
+    sharp_render_ms: f64,
+    /// Of that time: encoding it (from its header).
+    sharp_encode_ms: f64,
+    /// Of that time: sending, from the encoding's end to the socket written, the server's
+    /// mean a frame over the run (`hounsfield_send_ms_sum`).
+    sharp_sending_ms: f64,
+}
+
+impl Figures {
+    /// Splits the sharp picture's wait, given the server's mean sending time a frame
+    /// over the run.
+    fn apportion(&mut self, sending_ms: f64) {
+        self.sharp_sending_ms = sending_ms;
+        self.sharp_waiting_ms =
+            (self.sharp_after_drag_ms - self.sharp_render_ms - self.sharp_encode_ms - sending_ms)
+                .max(0.0);
+    }
 }
 
 /// What one client measured.
@@ -134,6 +159,10 @@ pub(super) struct StreamReport {
     /// Resident memory against the voxels.
     #[serde(flatten)]
     memory: MemoryFigures,
+    /// The drag's frames as the first session showed them against the sharp image of the
+    /// same views (`bench stream` alone measures it).
+    #[serde(flatten)]
+    fidelity: Option<fidelity::Fidelity>,
     per_session: Vec<SessionReport>,
 }
 
@@ -184,6 +213,8 @@ pub(super) struct SessionRun {
     /// Resident memory at the end of the drag, and its high-water mark then (MiB).
     rss_mib: Option<f64>,
     peak_rss_mib: Option<f64>,
+    /// Interactive frames kept for [`fidelity`], when the session kept them.
+    samples: Vec<fidelity::Sample>,
 }
 
 /// Starts the server on 127.0.0.1 (any free port) with the series at `path` (the built-in
@@ -255,6 +286,7 @@ pub(super) fn run(args: &StreamArgs) -> anyhow::Result<()> {
         size,
         drag,
         sessions,
+        true,
     ))?;
     if let Some(twin) = twin {
         twin.server.stop()?;
@@ -263,9 +295,15 @@ pub(super) fn run(args: &StreamArgs) -> anyhow::Result<()> {
     let mut reports = plan
         .iter()
         .zip(runs)
-        .map(|(&(transport, codec), runs)| {
+        .map(|(&(transport, codec), mut runs)| {
+            let samples = runs
+                .first_mut()
+                .map(|run| std::mem::take(&mut run.samples))
+                .unwrap_or_default();
             let mut report = aggregate(codec, adapter.clone(), seconds, runs)?;
             report.transport = transports[transport].name.to_string();
+            report.fidelity = fidelity::measure(path, series, report.size, &samples)
+                .context("comparing the drag's frames with sharp images")?;
             Ok((transport, report))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -341,7 +379,9 @@ pub(super) fn run(args: &StreamArgs) -> anyhow::Result<()> {
 
 /// Runs `plan`: for each (transport, codec) in order, `sessions` clients drag at once for
 /// `drag`, each run starting once the previous one's sessions closed (after a warm-up drag
-/// on each transport). The sessions' runs of each step, in order.
+/// on each transport). The sessions' runs of each step, in order; with `sampling`, the
+/// first session of each keeps a few of its frames for [`fidelity`].
+#[allow(clippy::too_many_arguments)] // The plan, where it runs, and how each drag goes.
 pub(super) async fn drag_runs(
     transports: &[Transport],
     plan: &[(usize, StreamCodec)],
@@ -350,9 +390,22 @@ pub(super) async fn drag_runs(
     size: [u32; 2],
     drag: Duration,
     sessions: usize,
+    sampling: bool,
 ) -> anyhow::Result<Vec<Vec<SessionRun>>> {
+    // Frames sent and their sending time so far, over every server.
+    let sent_so_far = || {
+        let load = |counter: &std::sync::atomic::AtomicU64| {
+            counter.load(std::sync::atomic::Ordering::Acquire)
+        };
+        all_metrics.iter().fold((0, 0), |(frames, us), metrics| {
+            (
+                frames + load(&metrics.frames_total),
+                us + load(&metrics.send_us_total),
+            )
+        })
+    };
     for transport in transports {
-        run_session(transport, wanted, size, WARM_UP, StreamCodec::Jpeg)
+        run_session(transport, wanted, size, WARM_UP, StreamCodec::Jpeg, false)
             .await
             .with_context(|| format!("the warm-up drag ({})", transport.name))?;
     }
@@ -371,11 +424,14 @@ pub(super) async fn drag_runs(
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        let before = sent_so_far();
         let mut clients = tokio::task::JoinSet::new();
         for n in 0..sessions {
             let (transport, series) = (transports[transport].clone(), wanted.map(str::to_string));
+            let sampling = sampling && n == 0;
             clients.spawn(async move {
-                let run = run_session(&transport, series.as_deref(), size, drag, codec).await;
+                let run =
+                    run_session(&transport, series.as_deref(), size, drag, codec, sampling).await;
                 (n, run.with_context(|| format!("session {}", n + 1)))
             });
         }
@@ -385,6 +441,12 @@ pub(super) async fn drag_runs(
             runs.push((n, run?));
         }
         runs.sort_by_key(|(n, _)| *n);
+        let after = sent_so_far();
+        let sending_ms =
+            (after.1 - before.1) as f64 / 1000.0 / (after.0.saturating_sub(before.0)).max(1) as f64;
+        for (_, run) in &mut runs {
+            run.report.figures.apportion(sending_ms);
+        }
         by_run.push(runs.into_iter().map(|(_, run)| run).collect::<Vec<_>>());
     }
     Ok(by_run)
@@ -468,8 +530,14 @@ pub(super) fn aggregate(
             decode_ms: mean(|r| r.figures.decode_ms),
             picture_scale: mean(|r| r.figures.picture_scale),
             still_after_drag_ms: slowest(|r| r.figures.still_after_drag_ms),
+            sharp_after_drag_ms: slowest(|r| r.figures.sharp_after_drag_ms),
+            sharp_waiting_ms: mean(|r| r.figures.sharp_waiting_ms),
+            sharp_render_ms: mean(|r| r.figures.sharp_render_ms),
+            sharp_encode_ms: mean(|r| r.figures.sharp_encode_ms),
+            sharp_sending_ms: mean(|r| r.figures.sharp_sending_ms),
         },
         memory,
+        fidelity: None,
         per_session: Vec::new(),
     };
     Ok(StreamReport {

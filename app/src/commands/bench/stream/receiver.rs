@@ -2,6 +2,7 @@
 //! keyframe when the H.264 stream needs one, as the thin client does (the client's
 //! [`FrameReception`]), and keeps when it came and what it answered.
 
+use super::fidelity::Samples;
 use super::*;
 use hounsfield_client::FrameReception;
 
@@ -23,15 +24,19 @@ pub(super) struct Receiver {
     pub(super) answered: HashSet<u32>,
     /// Latencies since the last report to the server (ms).
     pub(super) recent_ms: Vec<f64>,
+    /// Interactive frames kept for `fidelity_psnr_db_*`, when this client keeps them.
+    pub(super) samples: Option<Samples>,
 }
 
 impl Receiver {
-    pub(super) fn new() -> Self {
+    /// A receiver that keeps a few interactive frames for comparison when `sampling`.
+    pub(super) fn new(sampling: bool) -> Self {
         Self {
             frames: FrameReception::new(),
             arrivals: Vec::new(),
             answered: HashSet::new(),
             recent_ms: Vec::new(),
+            samples: sampling.then(Samples::default),
         }
     }
 
@@ -48,6 +53,15 @@ impl Receiver {
             // The frames that follow a lost one fail alike until the keyframe comes.
             tracing::warn!("asking for a keyframe");
             client.keyframe().await?;
+        }
+        let flags = frame.header.flags;
+        let interactive = !flags.final_still() && !flags.refining();
+        if let (Some(samples), Ok(Some(picture)), true) =
+            (&mut self.samples, &decoded.picture, interactive)
+        {
+            let seq = frame.header.input_seq;
+            let orbits = sent.keys().filter(|&&sent| sent <= seq).count();
+            samples.offer(orbits, picture, frame.received);
         }
         let shown = match decoded.picture {
             Ok(_) => true,

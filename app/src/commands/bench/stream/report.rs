@@ -205,6 +205,21 @@ pub(in crate::commands::bench) fn print_report(report: &StreamReport) {
         report.figures.decode_ms,
         report.figures.still_after_drag_ms
     );
+    let figures = &report.figures;
+    println!(
+        "  sharp picture {:.0} ms after the last input: waiting {:.0} ms, rendering {:.0} ms, encoding {:.1} ms, sending {:.1} ms",
+        figures.sharp_after_drag_ms,
+        figures.sharp_waiting_ms,
+        figures.sharp_render_ms,
+        figures.sharp_encode_ms,
+        figures.sharp_sending_ms
+    );
+    if let Some(fidelity) = &report.fidelity {
+        println!(
+            "  fidelity while dragging: {:.1} dB PSNR over the volume at the median, {:.1} dB at the 5th percentile ({} frames as shown against the sharp image of the same view)",
+            fidelity.fidelity_psnr_db_p50, fidelity.fidelity_psnr_db_p05, fidelity.fidelity_frames
+        );
+    }
     if report.sessions > 1 {
         for (n, session) in report.per_session.iter().enumerate() {
             println!(

@@ -7,13 +7,15 @@ use super::*;
 
 /// One client: hello (offering `codec`), list, open (timing the first frame and the first
 /// final still), a drag of orbit inputs at [`INPUTS_PER_S`] for `drag`, then the release
-/// and its final still. Every frame is decoded on arrival.
+/// and its final still. Every frame is decoded on arrival; when `sampling`, a few of the
+/// drag's are kept for [`super::fidelity`].
 pub(super) async fn run_session(
     transport: &Transport,
     series: Option<&str>,
     size: [u32; 2],
     drag: Duration,
     codec: StreamCodec,
+    sampling: bool,
 ) -> anyhow::Result<SessionRun> {
     let webrtc = transport.webrtc.filter(|_| codec == StreamCodec::H264);
     let offered: &[TransportKind] = if webrtc.is_some() {
@@ -37,7 +39,7 @@ pub(super) async fn run_session(
         );
     }
     let mut sent: HashMap<u32, Instant> = HashMap::new();
-    let mut receiver = Receiver::new();
+    let mut receiver = Receiver::new(sampling);
 
     let open_sent = Instant::now();
     let opened = in_time("open", client.open(&chosen.id)).await?;
@@ -147,6 +149,7 @@ pub(super) async fn run_session(
     };
     let last_input = sent.get(&last_orbit).copied().unwrap_or(released);
     let still_after_drag = still_received.saturating_duration_since(last_input);
+    let sharp = Sharp::after(&receiver.arrivals[opening_frames..], last_orbit, last_input);
     // Best effort: the figures are in.
     let _ = client.close().await;
 
@@ -156,7 +159,7 @@ pub(super) async fn run_session(
         (drag_started, released),
     );
     let report = SessionReport {
-        figures: measured.figures(first_frame_ms, first_still_ms, still_after_drag),
+        figures: measured.figures(first_frame_ms, first_still_ms, still_after_drag, sharp),
         inputs: sent.len(),
     };
     let Measured {
@@ -180,7 +183,42 @@ pub(super) async fn run_session(
         fallback: welcome.fallback,
         rss_mib,
         peak_rss_mib,
+        samples: receiver
+            .samples
+            .map(fidelity::Samples::into_kept)
+            .unwrap_or_default(),
     })
+}
+
+/// The first sharp picture after a drag: the refining image of its last view, or the
+/// final still when none came first.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Sharp {
+    /// From the drag's last orbit input to its arrival.
+    after_drag: Duration,
+    /// Its render and encode times on the server (ms, from its header).
+    render_ms: f64,
+    encode_ms: f64,
+}
+
+impl Sharp {
+    /// The first refining or final frame among `arrivals` that answers input `last_orbit`
+    /// (sent at `last_input`).
+    fn after(arrivals: &[Arrival], last_orbit: u32, last_input: Instant) -> Self {
+        arrivals
+            .iter()
+            .map(|arrival| &arrival.frame)
+            .find(|frame| {
+                let flags = frame.header.flags;
+                (flags.refining() || flags.final_still()) && frame.header.input_seq >= last_orbit
+            })
+            .map(|frame| Self {
+                after_drag: frame.received.saturating_duration_since(last_input),
+                render_ms: f64::from(frame.header.render_us) / 1000.0,
+                encode_ms: f64::from(frame.header.encode_us) / 1000.0,
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// What a drag's frames measured: the frames received while it lasted, and the latency
@@ -218,12 +256,14 @@ impl<'a> Measured<'a> {
         }
     }
 
-    /// The session's figures, with its opening times and the final still's wait.
+    /// The session's figures, with its opening times, the final still's wait and the first
+    /// sharp picture's.
     fn figures(
         &self,
         first_frame_ms: f64,
         first_still_ms: f64,
         still_after_drag: Duration,
+        sharp: Sharp,
     ) -> Figures {
         let sorted = |values: &[f64]| {
             let mut sorted = values.to_vec();
@@ -272,6 +312,12 @@ impl<'a> Measured<'a> {
                 .sum::<f64>()
                 / count,
             still_after_drag_ms: ms(still_after_drag),
+            sharp_after_drag_ms: ms(sharp.after_drag),
+            sharp_render_ms: sharp.render_ms,
+            sharp_encode_ms: sharp.encode_ms,
+            // Apportioned once the run's server figures are in (`Figures::apportion`).
+            sharp_sending_ms: 0.0,
+            sharp_waiting_ms: 0.0,
         }
     }
 }
