@@ -169,6 +169,13 @@ pub(crate) fn write_in_slabs<T: bytemuck::Pod + Send + Sync>(
                 depth_or_array_layers: count as u32,
             },
         );
+        // Each write is staged in a buffer of its own until a submission carries it out:
+        // submitted and waited for slab by slab, the staging memory is that of one slab,
+        // not of the whole texture (on a software adapter, host memory the process keeps).
+        context.queue.submit([]);
+        if let Err(error) = context.device.poll(wgpu::PollType::wait_indefinitely()) {
+            tracing::warn!(%error, "waiting for a slab's upload");
+        }
     };
     let slab = |first: usize| first..(first + SLICES_PER_UPLOAD).min(slices);
     let mut pending = (0, make_slab(slab(0)));

@@ -127,26 +127,7 @@ pub(super) async fn run_session(
     // What the process holds while the series is open and being dragged.
     let (rss_mib, peak_rss_mib) = (resident_mib(), peak_resident_mib());
     client.input(Action::Interact { active: false }).await?;
-    // The release changes nothing by itself: the still answers the last orbit. A pause
-    // in the drag just before the release may already have brought it.
-    let answers_drag =
-        |frame: &Frame| frame.header.flags.final_still() && frame.header.input_seq >= last_orbit;
-    let already = receiver
-        .arrivals
-        .last()
-        .filter(|arrival| answers_drag(&arrival.frame))
-        .map(|arrival| arrival.frame.received);
-    let still_received = match already {
-        Some(received) => received,
-        None => loop {
-            let frame = in_time("the final still after the drag", client.next_frame()).await?;
-            let (done, received) = (answers_drag(&frame), frame.received);
-            receiver.take(&mut client, frame, &sent).await?;
-            if done {
-                break received;
-            }
-        },
-    };
+    let still_received = final_still_after(&mut client, &mut receiver, &sent, last_orbit).await?;
     let last_input = sent.get(&last_orbit).copied().unwrap_or(released);
     let still_after_drag = still_received.saturating_duration_since(last_input);
     let sharp = Sharp::after(&receiver.arrivals[opening_frames..], last_orbit, last_input);
@@ -188,6 +169,34 @@ pub(super) async fn run_session(
             .map(fidelity::Samples::into_kept)
             .unwrap_or_default(),
     })
+}
+
+/// When the final still that answers the drag's last orbit `last_orbit` arrived: the
+/// release changes nothing by itself, so the still answers that orbit, and a pause in the
+/// drag just before the release may already have brought it.
+async fn final_still_after(
+    client: &mut Client,
+    receiver: &mut Receiver,
+    sent: &HashMap<u32, Instant>,
+    last_orbit: u32,
+) -> anyhow::Result<Instant> {
+    let answers_drag =
+        |frame: &Frame| frame.header.flags.final_still() && frame.header.input_seq >= last_orbit;
+    if let Some(arrival) = receiver
+        .arrivals
+        .last()
+        .filter(|arrival| answers_drag(&arrival.frame))
+    {
+        return Ok(arrival.frame.received);
+    }
+    loop {
+        let frame = in_time("the final still after the drag", client.next_frame()).await?;
+        let (done, received) = (answers_drag(&frame), frame.received);
+        receiver.take(client, frame, sent).await?;
+        if done {
+            return Ok(received);
+        }
+    }
 }
 
 /// The first sharp picture after a drag: the refining image of its last view, or the
