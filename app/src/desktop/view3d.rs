@@ -39,10 +39,18 @@ pub struct View3d {
     pub reduced: bool,
     /// How fast interactive frames come.
     pub pace: Pace,
+    /// How long the last full-quality frame took (ms): when it is slow, the end of a drag
+    /// shows a refining frame first.
+    full_ms: f64,
 }
 
 /// The share of the view's pixels rendered when `reduced`, per side.
 const REDUCED_SCALE: f32 = 0.7;
+
+/// A full-quality frame slower than this (ms) is preceded by a refining one at the end of
+/// a drag (a software adapter on a real CT), so that a readable picture comes well before
+/// the sharp one.
+const REFINE_WHEN_FULL_TAKES_MS: f64 = 150.0;
 
 impl View3d {
     /// The first view of `volume` with `renderer`'s default preset for its modality.
@@ -61,7 +69,23 @@ impl View3d {
             error: None,
             reduced: false,
             pace: Pace::default(),
+            full_ms: 0.0,
         }
+    }
+
+    /// The frame that ends a drag: refining first when a full one is slow, else full.
+    fn after_drag(&self) -> Quality {
+        if self.full_ms > REFINE_WHEN_FULL_TAKES_MS {
+            Quality::Refining
+        } else {
+            Quality::Full
+        }
+    }
+
+    /// The frame due after one of `quality` was shown, without new input: the full one
+    /// after a refining frame.
+    fn due_after(quality: Quality) -> Option<Quality> {
+        (quality == Quality::Refining).then_some(Quality::Full)
     }
 
     /// Asks for a full-quality frame of the current view.
@@ -120,6 +144,11 @@ impl View3d {
         }
         if let Some(quality) = self.pending.take() {
             self.render(quality, physical, renderer, render_state);
+            // New input before the next paint replaces what is due.
+            self.pending = Self::due_after(quality);
+            if self.pending.is_some() {
+                ui.ctx().request_repaint();
+            }
         }
         let painter = ui.painter_at(rect);
         self.texture.paint(&painter, rect);
@@ -144,7 +173,7 @@ impl View3d {
                 Gesture::Zoom(factor) => self.change(&ViewChange::Zoom { factor }, renderer),
                 Gesture::Window(dx, dy) => self.drag_window(dx, dy, renderer),
                 Gesture::End => {
-                    self.pending = Some(Quality::Full);
+                    self.pending = Some(self.after_drag());
                     continue;
                 }
             }
@@ -189,6 +218,9 @@ impl View3d {
                 self.error = None;
                 self.shown = Some(quality);
                 self.size = Some(size);
+                if quality == Quality::Full {
+                    self.full_ms = self.frame_ms;
+                }
                 if quality == Quality::Interactive {
                     self.pace.frame(Instant::now());
                 }
@@ -230,5 +262,25 @@ fn paint_orientation_marker(painter: &egui::Painter, rect: egui::Rect, camera: &
             egui::FontId::proportional(13.0),
             colour,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drag_ends_refining_first_only_where_a_full_frame_is_slow() {
+        let renderer = crate::commands::render::new_renderer().expect("a renderer");
+        let mut view = View3d::new(&renderer, &render_core::phantom::ct_phantom());
+        assert_eq!(view.after_drag(), Quality::Full, "no full frame timed yet");
+        view.full_ms = REFINE_WHEN_FULL_TAKES_MS / 2.0;
+        assert_eq!(view.after_drag(), Quality::Full, "a fast full frame");
+        view.full_ms = REFINE_WHEN_FULL_TAKES_MS * 3.0;
+        assert_eq!(view.after_drag(), Quality::Refining, "a slow full frame");
+        // The refining frame is followed by the full one, and nothing else by anything.
+        assert_eq!(View3d::due_after(Quality::Refining), Some(Quality::Full));
+        assert_eq!(View3d::due_after(Quality::Full), None);
+        assert_eq!(View3d::due_after(Quality::Interactive), None);
     }
 }

@@ -134,6 +134,12 @@ impl Renderer {
         warnings
     }
 
+    /// Lets go of the volume and what was uploaded for it (its texture, brick grid and
+    /// gradients), keeping the pipelines for the next one.
+    pub fn unload_volume(&mut self) {
+        self.scene = None;
+    }
+
     /// The grey window a view is shown with: the view's own, else the preset's (for
     /// projection modes), else the header's, else one that spans the values.
     pub fn effective_window(&self, view: &ViewState) -> Option<Window> {

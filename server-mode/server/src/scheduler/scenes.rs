@@ -71,6 +71,21 @@ impl Scenes {
         self.preview.as_mut().map(|(_, renderer)| renderer)
     }
 
+    /// Lets the reduced copy of `volume` go once the whole volume is uploaded: every later
+    /// frame of it is drawn from the whole, and the copy (its voxels, texture and
+    /// gradients, about half the volume's bytes) would only hold memory. The renderer's
+    /// pipelines stay for the next preview.
+    fn forget_preview_of(&mut self, volume: &Arc<Volume>) {
+        if let Some((source, renderer)) = &mut self.preview
+            && source
+                .upgrade()
+                .is_some_and(|source| Arc::ptr_eq(&source, volume))
+        {
+            renderer.unload_volume();
+            *source = Weak::new();
+        }
+    }
+
     /// The renderer holding `volume`, uploading it (into the least recently used renderer
     /// once there are [`MAX_SCENES`]) when none does.
     pub(super) fn renderer_for(&mut self, volume: &Arc<Volume>) -> &mut Renderer {
@@ -90,10 +105,50 @@ impl Scenes {
                 for warning in renderer.load_volume(volume.clone()) {
                     tracing::warn!(%warning, "volume upload");
                 }
+                self.forget_preview_of(volume);
                 renderer
             }
         };
         self.renderers.insert(0, renderer);
         &mut self.renderers[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use render_core::{Modality, Voxels};
+
+    #[test]
+    fn a_preview_is_let_go_once_its_whole_volume_is_uploaded() {
+        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
+        let mut scenes = Scenes::new(context, PresetLibrary::builtin());
+        // One side over the preview's limit: it gets a reduced copy.
+        let dims = [crate::preview::PREVIEW_MAX_SIDE + 64, 8, 8];
+        let voxels = (0..dims.iter().product::<usize>())
+            .map(|n| (n % 1000) as i16)
+            .collect();
+        let volume = Arc::new(
+            Volume::new(
+                Voxels::I16(voxels),
+                dims,
+                glam::DMat4::IDENTITY,
+                Modality::CT,
+                None,
+            )
+            .expect("a volume"),
+        );
+        let previewed = scenes.preview_for(&volume).expect("a preview");
+        assert!(previewed.volume().is_some(), "the reduced copy is uploaded");
+        scenes.renderer_for(&volume);
+        let (source, renderer) = scenes.preview.as_ref().expect("the preview renderer stays");
+        assert!(renderer.volume().is_none(), "the reduced copy is let go");
+        assert!(source.upgrade().is_none());
+        // Asked again (a volume evicted and opened anew), it is made again.
+        assert!(
+            scenes
+                .preview_for(&volume)
+                .is_some_and(|renderer| renderer.volume().is_some())
+        );
     }
 }

@@ -86,7 +86,7 @@ pub(super) struct Figures {
     /// server sends interactive frames as drawn, for the client to scale up).
     picture_scale: f64,
     /// From the drag's last orbit input to the final still that answers it (the release
-    /// follows that input within a tick).
+    /// follows that input at once, as a mouse-up follows the last motion).
     still_after_drag_ms: f64,
     /// From the drag's last orbit input to the first sharp picture that answers it: the
     /// refining image drawn before the final still (the final still when none came).

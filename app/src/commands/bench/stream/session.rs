@@ -68,13 +68,9 @@ pub(super) async fn run_session(
     reports.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let drag_started = Instant::now();
     let drag_ends = drag_started + drag;
-    let mut last_orbit = 0;
-    loop {
+    let last_orbit = loop {
         tokio::select! {
             _ = ticker.tick() => {
-                if Instant::now() >= drag_ends {
-                    break;
-                }
                 let at = Instant::now();
                 let orbit = Action::Orbit { dx: ORBIT_DEG_PER_INPUT, dy: 0.0 };
                 let seq = match &peer {
@@ -87,7 +83,11 @@ pub(super) async fn run_session(
                     None => client.input(orbit).await?,
                 };
                 sent.insert(seq, at);
-                last_orbit = seq;
+                // The drag's last move: the button is released with it, as a mouse-up
+                // follows the last motion event.
+                if at + ticker.period() >= drag_ends {
+                    break seq;
+                }
             }
             _ = reports.tick() => {
                 let stats = receiver.report();
@@ -121,7 +121,7 @@ pub(super) async fn run_session(
                 }
             }
         }
-    }
+    };
     drop(peer);
     let released = Instant::now();
     // What the process holds while the series is open and being dragged.
