@@ -3,8 +3,9 @@
 //! pixels), H.264 (every frame decodes in order with FFmpeg's decoder, keyframes on
 //! resize and on request, JPEG when H.264 cannot be had), concurrent sessions, bad
 //! messages answered with `error` while the session lives on, the token, the session
-//! limit and the idle timeout. The built-in phantom at 256×192 keeps the software adapter
-//! quick.
+//! limit and the idle timeout, and the refining picture that ends a drag where full frames
+//! are slow (the real CT at 1024×768). The built-in phantom at 256×192 keeps the software
+//! adapter quick elsewhere.
 
 mod common;
 
@@ -261,24 +262,95 @@ fn a_drag_is_answered_in_order_and_ends_with_a_final_still() {
         let final_frame = frames.last().expect("a final frame");
         assert!(final_frame.header.input_seq >= last);
         assert_eq!(final_frame.header.codec, Codec::Jpeg);
-        // The still that ends the drag comes refined first: a sharper picture of the same
-        // view at its size, not yet final, just before it.
+    });
+}
+
+/// The longest a full frame may take for its drags to end without a refining picture,
+/// and the shortest for them to end with one: well either side of the renderer's
+/// threshold (150 ms), so the machine's speed decides which case a run checks.
+const FAST_FULL_US: u32 = 75_000;
+const SLOW_FULL_US: u32 = 300_000;
+
+/// Drags a series at `viewport` on a server of its own (the real CT, or the phantom
+/// without `folder`) and checks the end of the drag against how long a still of it took
+/// (one after the opening still, which includes the upload): refined first where full frames are slow (the CT at 1024×768 on a software
+/// adapter), straight to the still where they are fast (the phantom). Returns whether the
+/// drag ended with a refining picture, or `None` when the still's time was near the
+/// threshold.
+async fn drag_end(folder: Option<&str>, viewport: Viewport) -> Option<bool> {
+    let mut config = common::server::loopback_config();
+    config.default_viewport = viewport;
+    let address = match folder {
+        Some(folder) => common::server::start_serving(config, &[common::data(folder)]),
+        None => common::server::start(vec![config])[0],
+    };
+    let mut client = Client::connect(&url(address, "")).await.expect("connects");
+    client.hello(None, viewport).await.expect("welcome");
+    let studies = client.list_studies().await.expect("studies");
+    let series = studies[0].series[0].id.clone();
+    client.open(&series).await.expect("opened");
+    let mut opening = client.next_frame().await.expect("a frame");
+    while !opening.header.flags.final_still() {
+        opening = client.next_frame().await.expect("the opening still");
+    }
+    // A second still: the opening one's time includes the upload.
+    client.still(false).await.expect("sent");
+    let timed = client.next_frame().await.expect("a still");
+    assert!(timed.header.flags.final_still(), "{:?}", timed.header);
+    let (_, frames) = drag(&mut client, 6, 4.0, 0.0).await;
+    let still = frames.last().expect("the final still").header;
+    let refined: Vec<&FrameHeader> = frames
+        .iter()
+        .map(|frame| &frame.header)
+        .filter(|header| header.flags.refining())
+        .collect();
+    let full_us = timed.header.render_us;
+    if full_us >= SLOW_FULL_US {
+        // One refining picture, just before the still: the same view at its size, not
+        // final.
+        assert_eq!(
+            refined.len(),
+            1,
+            "full frames take {full_us} µs: {refined:?}"
+        );
         let refining = &frames[frames.len() - 2].header;
         assert!(
             refining.flags.refining() && !refining.flags.final_still(),
             "the frame before the final still: {refining:?}"
         );
-        assert_eq!(refining.input_seq, final_frame.header.input_seq);
+        assert_eq!(refining.input_seq, still.input_seq);
         assert_eq!(refining.codec, Codec::Jpeg);
         assert_eq!(
             (refining.width, refining.height),
-            (final_frame.header.width, final_frame.header.height)
+            (still.width, still.height)
         );
-        assert_eq!(
-            frames.iter().filter(|f| f.header.flags.refining()).count(),
-            1,
-            "only the still that ends the drag is refined: {seqs:?}"
+        Some(true)
+    } else if full_us <= FAST_FULL_US {
+        assert!(
+            refined.is_empty(),
+            "full frames take {full_us} µs: {refined:?}"
         );
+        Some(false)
+    } else {
+        None
+    }
+}
+
+#[test]
+fn a_drag_ends_with_a_refining_picture_where_full_frames_are_slow_and_without_where_fast() {
+    run_test(async {
+        // On this machine (no GPU) the CT's full frames at 1024×768 are slow and the
+        // phantom's at 256×192 fast: both cases are checked.
+        let ct = drag_end(
+            Some("ct-head-neck"),
+            Viewport {
+                width: 1024,
+                height: 768,
+            },
+        )
+        .await;
+        let phantom = drag_end(None, VIEWPORT).await;
+        assert_eq!((ct, phantom), (Some(true), Some(false)));
     });
 }
 

@@ -39,18 +39,10 @@ pub struct View3d {
     pub reduced: bool,
     /// How fast interactive frames come.
     pub pace: Pace,
-    /// How long the last full-quality frame took (ms): when it is slow, the end of a drag
-    /// shows a refining frame first.
-    full_ms: f64,
 }
 
 /// The share of the view's pixels rendered when `reduced`, per side.
 const REDUCED_SCALE: f32 = 0.7;
-
-/// A full-quality frame slower than this (ms) is preceded by a refining one at the end of
-/// a drag (a software adapter on a real CT), so that a readable picture comes well before
-/// the sharp one.
-const REFINE_WHEN_FULL_TAKES_MS: f64 = 150.0;
 
 impl View3d {
     /// The first view of `volume` with `renderer`'s default preset for its modality.
@@ -69,13 +61,13 @@ impl View3d {
             error: None,
             reduced: false,
             pace: Pace::default(),
-            full_ms: 0.0,
         }
     }
 
-    /// The frame that ends a drag: refining first when a full one is slow, else full.
-    fn after_drag(&self) -> Quality {
-        if self.full_ms > REFINE_WHEN_FULL_TAKES_MS {
+    /// The frame that ends a drag: refining first where full ones are slow
+    /// ([`Renderer::refining_pays`]), else full.
+    fn after_drag(renderer: &Renderer) -> Quality {
+        if renderer.refining_pays() {
             Quality::Refining
         } else {
             Quality::Full
@@ -173,7 +165,7 @@ impl View3d {
                 Gesture::Zoom(factor) => self.change(&ViewChange::Zoom { factor }, renderer),
                 Gesture::Window(dx, dy) => self.drag_window(dx, dy, renderer),
                 Gesture::End => {
-                    self.pending = Some(self.after_drag());
+                    self.pending = Some(Self::after_drag(renderer));
                     continue;
                 }
             }
@@ -218,9 +210,6 @@ impl View3d {
                 self.error = None;
                 self.shown = Some(quality);
                 self.size = Some(size);
-                if quality == Quality::Full {
-                    self.full_ms = self.frame_ms;
-                }
                 if quality == Quality::Interactive {
                     self.pace.frame(Instant::now());
                 }
@@ -271,13 +260,21 @@ mod tests {
 
     #[test]
     fn a_drag_ends_refining_first_only_where_a_full_frame_is_slow() {
-        let renderer = crate::commands::render::new_renderer().expect("a renderer");
-        let mut view = View3d::new(&renderer, &render_core::phantom::ct_phantom());
-        assert_eq!(view.after_drag(), Quality::Full, "no full frame timed yet");
-        view.full_ms = REFINE_WHEN_FULL_TAKES_MS / 2.0;
-        assert_eq!(view.after_drag(), Quality::Full, "a fast full frame");
-        view.full_ms = REFINE_WHEN_FULL_TAKES_MS * 3.0;
-        assert_eq!(view.after_drag(), Quality::Refining, "a slow full frame");
+        let mut renderer = crate::commands::render::new_renderer().expect("a renderer");
+        let volume = std::sync::Arc::new(render_core::phantom::ct_phantom());
+        let view = View3d::new(&renderer, &volume);
+        assert_eq!(
+            View3d::after_drag(&renderer),
+            Quality::Full,
+            "none drawn yet"
+        );
+        renderer.load_volume(volume);
+        renderer.render(&view.view, [64, 48]).expect("drawn");
+        assert_eq!(
+            View3d::after_drag(&renderer),
+            Quality::Full,
+            "a small full frame is fast"
+        );
         // The refining frame is followed by the full one, and nothing else by anything.
         assert_eq!(View3d::due_after(Quality::Refining), Some(Quality::Full));
         assert_eq!(View3d::due_after(Quality::Full), None);

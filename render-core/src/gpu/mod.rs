@@ -13,5 +13,7 @@ pub mod volume_texture;
 
 pub use context::{AdapterKind, Capabilities, GpuContext, GpuError};
 pub use errors::{DeviceWatch, catch_errors};
-pub use renderer::{FrameImage, FrameInfo, InteractiveBudget, RenderError, Renderer};
+pub use renderer::{
+    FrameImage, FrameInfo, InteractiveBudget, REFINE_WHEN_FULL_TAKES, RenderError, Renderer,
+};
 pub use volume_texture::GpuVolume;

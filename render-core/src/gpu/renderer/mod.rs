@@ -85,7 +85,13 @@ pub struct Renderer {
     pub interactive: InteractiveBudget,
     /// The refining image's controller ([`Quality::Refining`]).
     pub refining: InteractiveBudget,
+    /// How long the last full-quality frame of the 3D view took.
+    full_time: Option<std::time::Duration>,
 }
+
+/// A full-quality frame of the 3D view slower than this is preceded by a refining one
+/// after a drag ([`Renderer::refining_pays`]): a software adapter on a real CT, not a GPU.
+pub const REFINE_WHEN_FULL_TAKES: std::time::Duration = std::time::Duration::from_millis(150);
 
 impl Renderer {
     /// A renderer on `context`'s device, with `presets` to choose transfer functions from.
@@ -99,6 +105,7 @@ impl Renderer {
             targets: None,
             interactive: InteractiveBudget::default(),
             refining: InteractiveBudget::refining(),
+            full_time: None,
         }
     }
 
@@ -183,8 +190,17 @@ impl Renderer {
         match (view.quality, view.mpr) {
             (Quality::Interactive, None) => self.interactive.record(elapsed),
             (Quality::Refining, None) => self.refining.record(elapsed),
+            (Quality::Full, None) => self.full_time = Some(elapsed),
             _ => {}
         }
+    }
+
+    /// Whether a refining picture is worth drawing before the next full one of the 3D
+    /// view: the last full one took over [`REFINE_WHEN_FULL_TAKES`] (none drawn yet: no).
+    /// Where full frames come fast, the refining one would only delay them.
+    pub fn refining_pays(&self) -> bool {
+        self.full_time
+            .is_some_and(|full| full > REFINE_WHEN_FULL_TAKES)
     }
 
     /// The texture the last frame was drawn into (`Rgba8Unorm`, the frame's size).
@@ -395,4 +411,31 @@ fn draw(
     pass.set_pipeline(pipeline);
     pass.set_bind_group(0, bind_group, &[]);
     pass.draw(0..3, 0..1);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_refining_picture_pays_only_after_a_slow_full_frame_of_the_3d_view() {
+        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
+        let mut renderer = Renderer::new(context, PresetLibrary::builtin());
+        assert!(!renderer.refining_pays(), "no full frame drawn yet");
+        let volume = crate::phantom::ct_phantom();
+        let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+        renderer.record_time(&view, REFINE_WHEN_FULL_TAKES * 3);
+        assert!(renderer.refining_pays(), "a slow full frame");
+        view.quality = Quality::Interactive;
+        renderer.record_time(&view, Duration::from_millis(10));
+        assert!(
+            renderer.refining_pays(),
+            "interactive frames say nothing of full ones"
+        );
+        view.quality = Quality::Full;
+        renderer.record_time(&view, REFINE_WHEN_FULL_TAKES / 3);
+        assert!(!renderer.refining_pays(), "a fast full frame");
+    }
 }

@@ -215,11 +215,14 @@ fn render_loop(
     let mut three_d = ThreeDCell::default();
     let device = &context.device;
     while let Some((request, delivery)) = take_next(shared) {
-        // A still after a drag: its refining image now, the still itself in a later turn.
-        let (request, still_later) = match request.refine_first {
-            true => (refining_image(&request), Some(request)),
-            false => (request, None),
-        };
+        // A still after a drag, where full frames are slow: its refining image now, the
+        // still itself in a later turn.
+        let (request, still_later) =
+            if request.refine_first && scenes.refining_pays(&request.volume) {
+                (refining_image(&request), Some(request))
+            } else {
+                (request, None)
+            };
         let session = delivery.ticket.session;
         let request = &drawing
             .insert(Drawing {

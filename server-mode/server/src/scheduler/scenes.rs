@@ -71,6 +71,15 @@ impl Scenes {
         self.preview.as_mut().map(|(_, renderer)| renderer)
     }
 
+    /// Whether a refining picture of `volume` is worth drawing before its final still
+    /// ([`Renderer::refining_pays`]); false while it is not uploaded.
+    pub(super) fn refining_pays(&self, volume: &Arc<Volume>) -> bool {
+        self.renderers
+            .iter()
+            .find(|r| r.volume().is_some_and(|v| Arc::ptr_eq(v, volume)))
+            .is_some_and(Renderer::refining_pays)
+    }
+
     /// Lets the reduced copy of `volume` go once the whole volume is uploaded: every later
     /// frame of it is drawn from the whole, and the copy (its voxels, texture and
     /// gradients, about half the volume's bytes) would only hold memory. The renderer's
