@@ -624,6 +624,21 @@ mod tests {
         }
     }
 
+    /// A scheduler's shared state with session `id` registered (nothing pending), and the
+    /// session's slot.
+    fn one_session(id: u64) -> (Arc<Shared>, SessionSlot) {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        });
+        shared.lock().slots.insert(id, slot(None, 0));
+        let session = SessionSlot {
+            id,
+            shared: shared.clone(),
+        };
+        (shared, session)
+    }
+
     #[test]
     fn sessions_are_served_in_turn_and_full_ones_are_skipped() {
         let mut state = State::default();
@@ -680,15 +695,7 @@ mod tests {
 
     #[test]
     fn a_still_put_back_after_its_refining_image_yields_to_a_newer_request() {
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
-            wake: Condvar::new(),
-        });
-        shared.lock().slots.insert(5, slot(None, 0));
-        let session = SessionSlot {
-            id: 5,
-            shared: shared.clone(),
-        };
+        let (shared, session) = one_session(5);
         session.submit(request(1));
         let (still, ticket) = take_next(&shared).expect("work is there");
         // Nothing newer came while its refining image was drawn: the still waits its turn.
@@ -714,15 +721,7 @@ mod tests {
 
     #[test]
     fn a_keyframe_asked_for_survives_a_newer_request_replacing_it() {
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
-            wake: Condvar::new(),
-        });
-        shared.lock().slots.insert(3, slot(None, 0));
-        let session = SessionSlot {
-            id: 3,
-            shared: shared.clone(),
-        };
+        let (shared, session) = one_session(3);
         let video = |seq: u32, keyframe: bool| RenderRequest {
             encoding: Encoding::H264 {
                 keyframe,
