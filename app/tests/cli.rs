@@ -889,6 +889,19 @@ fn bench_soak_drags_through_slow_readers_reconnects_and_restarts_and_prints_figu
         .as_bool()
         .unwrap_or_else(|| panic!("rss_goal_met is a boolean: {report}"));
     assert_eq!(goal_met, growth_pct < 10.0, "{report}");
+    // The single session's drag ends with its final still, timed from its last input
+    // (no panic is armed then), and no sooner than its first sharp picture.
+    let (sharp, still) = (
+        number("single_sharp_after_drag_ms"),
+        number("single_still_after_drag_ms"),
+    );
+    assert!(sharp > 0.0 && sharp <= still, "{report}");
+    if let (Some(sharp), Some(still)) = (
+        report["sharp_after_drag_ms"].as_f64(),
+        report["still_after_drag_ms"].as_f64(),
+    ) {
+        assert!(sharp > 0.0 && sharp <= still, "{report}");
+    }
     assert_eq!(report["sessions"], 2);
     assert_eq!(report["series"], "phantom");
     let fps = report["session_fps"]

@@ -48,7 +48,17 @@ pub(super) struct DragTally {
     pub(super) server_errors: u64,
     /// The last of them.
     pub(super) last_error: Option<String>,
+    /// From the drag's last orbit input to the first sharp picture answering it (the
+    /// refining picture, or the final still where none came first), when it came within
+    /// [`RELEASE_WAIT`] of the release.
+    pub(super) sharp_after_drag_ms: Option<f64>,
+    /// From that input to the final still answering it, likewise.
+    pub(super) still_after_drag_ms: Option<f64>,
 }
+
+/// The longest the end of a drag waits for its final still: a render-thread panic armed
+/// on purpose may take it, and the soak's figures must not wait on that.
+const RELEASE_WAIT: Duration = Duration::from_secs(10);
 
 impl DragTally {
     /// Frames a second while dragging.
@@ -121,25 +131,64 @@ pub(super) async fn drag(
         latency: LatencyHistogram::new(),
         server_errors: 0,
         last_error: None,
+        sharp_after_drag_ms: None,
+        still_after_drag_ms: None,
     };
     in_time("interact", client.input(Action::Interact { active: true })).await?;
     let drag_started = Instant::now();
     let dragged = drag_until(&mut client, &mut decoder, &mut tally, until, &frames_seen).await;
     tally.seconds = drag_started.elapsed().as_secs_f64();
+    let dragged = match dragged {
+        Ok(Some(last)) => {
+            // Best effort: a still lost to an armed panic leaves its figures out.
+            let released = release(&mut client, &mut decoder, &mut tally, last);
+            let _ = tokio::time::timeout(RELEASE_WAIT, released).await;
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(error) => Err(error),
+    };
     // Best effort: the figures are in (or the error says why not).
     let _ = tokio::time::timeout(Duration::from_secs(5), client.close()).await;
     dragged.map(|()| tally)
 }
 
+/// Ends a drag whose last orbit input was `last` (its seq, when it was sent): the release,
+/// then the frames up to the final still that answers that input, timing the first sharp
+/// picture and the still.
+async fn release(
+    client: &mut Client,
+    decoder: &mut FrameReception,
+    tally: &mut DragTally,
+    (last_orbit, sent): (u32, Instant),
+) -> anyhow::Result<()> {
+    client.input(Action::Interact { active: false }).await?;
+    loop {
+        let frame = client.next_frame().await?;
+        decode(decoder, client, &frame).await?;
+        let flags = frame.header.flags;
+        if frame.header.input_seq < last_orbit || !(flags.refining() || flags.final_still()) {
+            continue;
+        }
+        let after_ms = ms(frame.received.saturating_duration_since(sent));
+        tally.sharp_after_drag_ms.get_or_insert(after_ms);
+        if flags.final_still() {
+            tally.still_after_drag_ms = Some(after_ms);
+            return Ok(());
+        }
+    }
+}
+
 /// The drag itself: orbit inputs at [`INPUTS_PER_S`], a report every [`REPORT_EVERY`],
-/// frames decoded and counted as they come, until `until`.
+/// frames decoded and counted as they come, until `until`. The last orbit input sent
+/// (its seq, and when), if any.
 async fn drag_until(
     client: &mut Client,
     decoder: &mut FrameReception,
     tally: &mut DragTally,
     until: Instant,
     frames_seen: &AtomicU64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<(u32, Instant)>> {
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / INPUTS_PER_S));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut reports = tokio::time::interval(REPORT_EVERY);
@@ -147,12 +196,13 @@ async fn drag_until(
     let mut unanswered = Unanswered(VecDeque::with_capacity(SENT_KEPT));
     let mut recent_ms: Vec<f64> = Vec::with_capacity(2 * INPUTS_PER_S as usize);
     let mut last_frame = Instant::now();
+    let mut last_orbit = None;
     loop {
         tokio::select! {
             _ = ticker.tick() => {
                 let now = Instant::now();
                 if now >= until {
-                    return Ok(());
+                    return Ok(last_orbit);
                 }
                 if now - last_frame > FRAME_STALL_LIMIT {
                     anyhow::bail!(
@@ -164,6 +214,7 @@ async fn drag_until(
                     .input(Action::Orbit { dx: ORBIT_DEG_PER_INPUT, dy: 0.0 })
                     .await?;
                 unanswered.sent(seq, now);
+                last_orbit = Some((seq, now));
             }
             _ = reports.tick() => {
                 recent_ms.sort_by(f64::total_cmp);

@@ -47,6 +47,11 @@ pub(super) struct SoakReport {
     pub(super) single_latency_p50_ms: f64,
     /// Its input → frame latency, 95th percentile (ms).
     pub(super) single_latency_p95_ms: f64,
+    /// From its drag's last input to the first sharp picture (the refining one, or the
+    /// final still where none came first) (ms).
+    pub(super) single_sharp_after_drag_ms: Option<f64>,
+    /// From its drag's last input to the final still (ms).
+    pub(super) single_still_after_drag_ms: Option<f64>,
     /// Frames a second of each well-behaved session of the soak (that did not fail).
     pub(super) session_fps: Vec<f64>,
     /// Their mean.
@@ -57,6 +62,11 @@ pub(super) struct SoakReport {
     pub(super) latency_p50_ms: f64,
     /// The same, 95th percentile (ms).
     pub(super) latency_p95_ms: f64,
+    /// The slowest first sharp picture after the end of the soak's drags (ms), over the
+    /// sessions whose still came.
+    pub(super) sharp_after_drag_ms: Option<f64>,
+    /// The slowest final still after the end of the soak's drags (ms), likewise.
+    pub(super) still_after_drag_ms: Option<f64>,
     /// `error` replies to the well-behaved sessions.
     pub(super) session_errors: u64,
     /// Well-behaved sessions that failed, and why.
@@ -96,12 +106,19 @@ impl SoakReport {
         let mut session_fps = Vec::with_capacity(run.sessions.len());
         let mut failed_sessions = Vec::new();
         let mut session_errors = 0;
+        let (mut sharp_after_drag_ms, mut still_after_drag_ms) = (None, None);
+        let slowest = |most: Option<f64>, ms: Option<f64>| match (most, ms) {
+            (Some(most), Some(ms)) => Some(f64::max(most, ms)),
+            (most, ms) => most.or(ms),
+        };
         for session in &run.sessions {
             match session {
                 Ok(tally) => {
                     latency.merge(&tally.latency);
                     session_fps.push(tally.fps());
                     session_errors += tally.server_errors;
+                    sharp_after_drag_ms = slowest(sharp_after_drag_ms, tally.sharp_after_drag_ms);
+                    still_after_drag_ms = slowest(still_after_drag_ms, tally.still_after_drag_ms);
                 }
                 Err(why) => failed_sessions.push(why.clone()),
             }
@@ -141,6 +158,8 @@ impl SoakReport {
             single_first_still_ms: baseline.first_still_ms,
             single_latency_p50_ms: baseline.latency.quantile_ms(0.50),
             single_latency_p95_ms: baseline.latency.quantile_ms(0.95),
+            single_sharp_after_drag_ms: baseline.sharp_after_drag_ms,
+            single_still_after_drag_ms: baseline.still_after_drag_ms,
             session_fps,
             mean_session_fps,
             fps_ratio: if single_session_fps > 0.0 {
@@ -150,6 +169,8 @@ impl SoakReport {
             },
             latency_p50_ms: latency.quantile_ms(0.50),
             latency_p95_ms: latency.quantile_ms(0.95),
+            sharp_after_drag_ms,
+            still_after_drag_ms,
             session_errors,
             failed_sessions,
             slow_reader_endings: run.slow_readers,
@@ -222,6 +243,14 @@ impl SoakReport {
                 if self.session_errors == 1 { "y" } else { "ies" }
             ),
         ];
+        let after = |ms: Option<f64>| ms.map_or("–".to_string(), |ms| format!("{ms:.0} ms"));
+        lines.push(format!(
+            "  after the drag    sharp picture {} (alone: {}), final still {} (alone: {}) after the last input, the slowest session's",
+            after(self.sharp_after_drag_ms),
+            after(self.single_sharp_after_drag_ms),
+            after(self.still_after_drag_ms),
+            after(self.single_still_after_drag_ms)
+        ));
         lines.extend(
             self.failed_sessions
                 .iter()
