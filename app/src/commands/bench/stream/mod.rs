@@ -302,7 +302,9 @@ pub(super) fn run(args: &StreamArgs) -> anyhow::Result<()> {
                 .unwrap_or_default();
             let mut report = aggregate(codec, adapter.clone(), seconds, runs)?;
             report.transport = transports[transport].name.to_string();
-            report.fidelity = fidelity::measure(path, series, report.size, &samples)
+            // The series the sessions opened, whichever the server chose.
+            let opened = series.or(Some(report.series.as_str()));
+            report.fidelity = fidelity::measure(path, opened, report.size, &samples)
                 .context("comparing the drag's frames with sharp images")?;
             Ok((transport, report))
         })
