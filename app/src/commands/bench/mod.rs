@@ -171,6 +171,25 @@ pub(crate) fn turning_frames(
     Ok((median(&mut times), step))
 }
 
+/// The series at `path` (the phantom without one; `series` among several) uploaded to a
+/// renderer of its own, and the view it opens with, as the server opens it: from
+/// anterior, with its modality's default preset.
+fn opened_scene(
+    path: Option<&Path>,
+    series: Option<&str>,
+) -> anyhow::Result<(
+    render_core::gpu::Renderer,
+    std::sync::Arc<render_core::Volume>,
+    render_core::view::ViewState,
+)> {
+    let volume = std::sync::Arc::new(source::open_volume(path, series)?.volume);
+    let mut renderer = super::render::new_renderer()?;
+    renderer.load_volume(volume.clone());
+    let preset = renderer.presets().default_for(&volume.modality).clone();
+    let view = render_core::view::ViewState::initial(&volume, &preset.name, preset.mode);
+    Ok((renderer, volume, view))
+}
+
 pub(crate) fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(0.0)

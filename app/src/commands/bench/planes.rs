@@ -4,7 +4,6 @@
 //! plane: all in one run, on one renderer, so the figures compare as ratios.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 use render_core::Volume;
@@ -14,7 +13,6 @@ use render_core::view::{PlaneGeometry, SlabMode, SliceFrame, SlicePlane, ViewSta
 use serde::Serialize;
 
 use super::median;
-use crate::source;
 
 /// What `bench planes` prints.
 #[derive(Debug, Serialize)]
@@ -62,12 +60,7 @@ pub fn planes(
         anyhow::bail!("--slab {slab_mm}: a thickness in mm, above 0 and at most 500");
     }
     let frames = frames.max(10);
-    let opened = source::open_volume(path, series)?;
-    let volume = Arc::new(opened.volume);
-    let mut renderer = super::super::render::new_renderer()?;
-    renderer.load_volume(volume.clone());
-    let preset = renderer.presets().default_for(&volume.modality).clone();
-    let view = ViewState::initial(&volume, &preset.name, preset.mode);
+    let (mut renderer, volume, view) = super::opened_scene(path, series)?;
     let cell = cell_render_size(size);
     // Warm the renderer's pipelines and the volume's upload.
     slice_cells(

@@ -15,7 +15,6 @@
 //! what sending fewer pixels gains.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -25,11 +24,10 @@ use hounsfield_server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
 use hounsfield_server::rate::RateControl;
 use hounsfield_video::encode::VideoStream;
 use render_core::gpu::FrameImage;
-use render_core::view::{Quality, ViewState};
+use render_core::view::Quality;
 use serde::Serialize;
 
 use super::client::{INPUTS_PER_S, ORBIT_DEG_PER_INPUT};
-use crate::source;
 
 /// Frames compared (after the renderer's interactive budget has settled).
 const FRAMES: usize = 40;
@@ -230,12 +228,7 @@ pub(super) fn interactive_quality(
     keyframe_interval: Duration,
     h264_encoder: &str,
 ) -> anyhow::Result<QualityReport> {
-    let opened = source::open_volume(path, series)?;
-    let volume = Arc::new(opened.volume);
-    let mut renderer = crate::commands::render::new_renderer()?;
-    let preset = renderer.presets().default_for(&volume.modality).clone();
-    renderer.load_volume(volume.clone());
-    let mut view = ViewState::initial(&volume, &preset.name, preset.mode);
+    let (mut renderer, _, mut view) = super::opened_scene(path, series)?;
     view.quality = Quality::Interactive;
     let size = size.map(|side| side & !1);
     let fps = fps.max(1.0);

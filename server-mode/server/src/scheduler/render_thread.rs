@@ -226,7 +226,7 @@ fn render_loop(
         let session = delivery.ticket.session;
         let request = &drawing
             .insert(Drawing {
-                session: delivery.ticket.session,
+                session,
                 request,
                 events: delivery.events.clone(),
             })

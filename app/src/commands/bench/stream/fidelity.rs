@@ -12,16 +12,15 @@
 //! whole-frame figure).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use hounsfield_client::{DecodedImage, psnr_over_volume};
-use render_core::view::{Quality, ViewState};
+use render_core::view::Quality;
 use serde::Serialize;
 
 use super::super::client::{ORBIT_DEG_PER_INPUT, percentile};
-use crate::source;
+use super::super::opened_scene;
 
 /// How often a drag's frame is kept for comparison.
 pub(super) const SAMPLE_EVERY: Duration = Duration::from_millis(400);
@@ -89,12 +88,7 @@ pub(super) fn measure(
     if samples.is_empty() {
         return Ok(None);
     }
-    let opened = source::open_volume(path, series)?;
-    let volume = Arc::new(opened.volume);
-    let mut renderer = crate::commands::render::new_renderer()?;
-    let preset = renderer.presets().default_for(&volume.modality).clone();
-    renderer.load_volume(volume.clone());
-    let opening = ViewState::initial(&volume, &preset.name, preset.mode);
+    let (mut renderer, _, opening) = opened_scene(path, series)?;
     let mut scores = Vec::with_capacity(samples.len());
     for sample in samples {
         let mut view = opening.clone();
@@ -158,11 +152,7 @@ mod tests {
                 .is_none()
         );
         // The phantom's sharp image three orbits on, as a client would have decoded it.
-        let volume = Arc::new(source::open_volume(None, None).expect("the phantom").volume);
-        let mut renderer = crate::commands::render::new_renderer().expect("a renderer");
-        let preset = renderer.presets().default_for(&volume.modality).clone();
-        renderer.load_volume(volume.clone());
-        let mut view = ViewState::initial(&volume, &preset.name, preset.mode);
+        let (mut renderer, _, mut view) = opened_scene(None, None).expect("the phantom");
         for _ in 0..3 {
             view.camera.orbit(ORBIT_DEG_PER_INPUT, 0.0);
         }
