@@ -14,21 +14,48 @@ pub struct InteractiveBudget {
     pub scale: f32,
     /// Sample distance multiplier while interacting.
     pub step_factor: f32,
+    /// The smallest scale the budget may step down to.
+    pub lowest: f32,
 }
 
 impl Default for InteractiveBudget {
     fn default() -> Self {
         Self {
-            target: Duration::from_millis(50),
+            target: Self::ALONE,
             scale: 0.5,
             step_factor: 2.0,
+            lowest: Self::LOWEST_ALONE,
         }
     }
 }
 
 impl InteractiveBudget {
     /// The internal resolution scales interactive frames may use.
-    pub const SCALES: [f32; 5] = [0.25, 0.35, 0.5, 0.7, 1.0];
+    pub const SCALES: [f32; 7] = [0.125, 0.18, 0.25, 0.35, 0.5, 0.7, 1.0];
+    /// The frame time aimed for by a drag that has the renderer to itself.
+    pub const ALONE: Duration = Duration::from_millis(50);
+    /// The smallest scale of a drag alone: below a quarter of each side the picture is
+    /// too coarse to steer by.
+    pub const LOWEST_ALONE: f32 = 0.25;
+    /// One turn of every dragging session, when several share the renderer: each gets a
+    /// frame about ten times a second.
+    pub const SHARED_ROUND: Duration = Duration::from_millis(90);
+
+    /// Shares the renderer among `dragging` sessions that drag at once: alone (0 or 1) a
+    /// frame may take [`Self::ALONE`] and no less than a quarter of each side; shared,
+    /// each frame gets its part of [`Self::SHARED_ROUND`] and may go down to the smallest
+    /// scale, so that every session still sees about ten frames a second.
+    pub fn share(&mut self, dragging: usize) {
+        if dragging <= 1 {
+            self.target = Self::ALONE;
+            self.lowest = Self::LOWEST_ALONE;
+            self.scale = self.scale.max(self.lowest);
+        } else {
+            let parts = u32::try_from(dragging).unwrap_or(u32::MAX);
+            self.target = Self::SHARED_ROUND / parts;
+            self.lowest = Self::SCALES[0];
+        }
+    }
 
     /// The budget of the refining image drawn between a drag's last frame and the final
     /// image: 150 ms, from half of each side at twice the preset's sample distance. On
@@ -40,19 +67,23 @@ impl InteractiveBudget {
             target: Duration::from_millis(150),
             scale: 0.5,
             step_factor: 2.0,
+            lowest: Self::LOWEST_ALONE,
         }
     }
 
     /// Adjusts the scale after an interactive frame that took `elapsed`: one step down
     /// when over budget, one step up when well under (time goes with the square of the
-    /// scale, so a step up roughly doubles it).
+    /// scale, so a step up roughly doubles it); never below [`Self::lowest`].
     pub fn record(&mut self, elapsed: Duration) {
-        let level = Self::SCALES
-            .iter()
-            .position(|&s| s >= self.scale - 1e-3)
-            .unwrap_or(Self::SCALES.len() - 1);
+        let at_least = |scale: f32| {
+            Self::SCALES
+                .iter()
+                .position(|&s| s >= scale - 1e-3)
+                .unwrap_or(Self::SCALES.len() - 1)
+        };
+        let level = at_least(self.scale);
         let level = if elapsed > self.target {
-            level.saturating_sub(1)
+            level.saturating_sub(1).max(at_least(self.lowest))
         } else if elapsed.as_secs_f32() * 2.2 < self.target.as_secs_f32() {
             (level + 1).min(Self::SCALES.len() - 1)
         } else {
@@ -81,5 +112,26 @@ mod tests {
             budget.record(Duration::from_millis(5));
         }
         assert_eq!(budget.scale, 1.0, "never above full resolution");
+    }
+
+    #[test]
+    fn a_renderer_shared_by_dragging_sessions_gives_each_its_part_and_smaller_frames() {
+        let mut budget = InteractiveBudget::default();
+        budget.share(4);
+        assert_eq!(budget.target, InteractiveBudget::SHARED_ROUND / 4);
+        budget.scale = 0.25;
+        budget.record(Duration::from_millis(40));
+        assert_eq!(budget.scale, 0.18, "40 ms is over a quarter of the round");
+        budget.record(Duration::from_millis(40));
+        budget.record(Duration::from_millis(40));
+        assert_eq!(budget.scale, 0.125, "shared, down to the smallest scale");
+        budget.share(1);
+        assert_eq!(budget.target, InteractiveBudget::ALONE);
+        assert_eq!(
+            budget.scale, 0.25,
+            "alone again: back to a quarter of each side"
+        );
+        budget.record(Duration::from_millis(120));
+        assert_eq!(budget.scale, 0.25, "alone, never below a quarter");
     }
 }

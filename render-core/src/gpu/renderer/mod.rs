@@ -4,11 +4,13 @@
 //! pipeline ([`bind_groups`]), reading frames back ([`readback`]) and the time budget of
 //! interactive frames ([`budget`]).
 
+mod banded;
 mod bind_groups;
 mod budget;
 mod readback;
 mod scene;
 
+pub use banded::{BAND_TAKES, BandedImage, bands_for};
 pub use budget::InteractiveBudget;
 pub use readback::FrameImage;
 
@@ -64,6 +66,15 @@ pub struct FrameInfo {
     pub scale: f32,
     /// The sample distance along rays (mm).
     pub step_mm: f32,
+}
+
+/// Which pipeline draws a frame.
+#[derive(Debug, Clone, Copy)]
+enum PipelineChoice {
+    /// A slice (MPR).
+    Slice,
+    /// The ray caster, specialised so.
+    RayCast(super::pipelines::RaycastVariant),
 }
 
 struct Targets {
@@ -203,6 +214,11 @@ impl Renderer {
             .is_some_and(|full| full > REFINE_WHEN_FULL_TAKES)
     }
 
+    /// How long the last full-quality frame of the 3D view took (none drawn yet: `None`).
+    pub fn last_full_time(&self) -> Option<std::time::Duration> {
+        self.full_time
+    }
+
     /// The texture the last frame was drawn into (`Rgba8Unorm`, the frame's size).
     pub fn frame_texture(&self) -> Option<&wgpu::Texture> {
         self.targets.as_ref().map(|targets| &targets.output)
@@ -223,14 +239,7 @@ impl Renderer {
         size: [u32; 2],
         readback: Option<Readback<'_>>,
     ) -> Result<FrameInfo, RenderError> {
-        let max = self.context.device.limits().max_texture_dimension_2d;
-        if size[0] == 0 || size[1] == 0 || size[0] > max || size[1] > max {
-            return Err(RenderError::BadSize {
-                width: size[0],
-                height: size[1],
-                max,
-            });
-        }
+        self.check_size(size)?;
         let window = self.effective_window(view).ok_or(RenderError::NoVolume)?;
         self.ensure_targets(size);
         let internal = self.internal_size(view, size);
@@ -245,23 +254,8 @@ impl Renderer {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("frame"),
                 });
-        let (bind_group, pipeline, step_mm) = match view.mpr {
-            Some(_) => {
-                let bind_group = self.mpr_bind_group(view, internal, window)?;
-                (bind_group, &self.pipelines.mpr, 0.0)
-            }
-            None => {
-                let (bind_group, variant, step) =
-                    self.raycast_bind_group(view, internal, window)?;
-                self.pipelines
-                    .prepare_raycast(&self.context.device, variant);
-                let pipeline = self
-                    .pipelines
-                    .raycast(variant)
-                    .ok_or(RenderError::NoVolume)?;
-                (bind_group, pipeline, step)
-            }
-        };
+        let (bind_group, choice, step_mm) = self.prepare_draw(view, internal, window)?;
+        let pipeline = self.pipeline(choice)?;
         let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
         let reduced_target = targets
             .reduced
@@ -336,6 +330,53 @@ impl Renderer {
             },
             step_mm,
         })
+    }
+
+    /// The bind group that draws `view` at `internal` pixels through `window`, which
+    /// pipeline draws it ([`Self::pipeline`]), and the sample distance along rays (0 for
+    /// a slice).
+    fn prepare_draw(
+        &mut self,
+        view: &ViewState,
+        internal: [u32; 2],
+        window: Window,
+    ) -> Result<(wgpu::BindGroup, PipelineChoice, f32), RenderError> {
+        match view.mpr {
+            Some(_) => {
+                let bind_group = self.mpr_bind_group(view, internal, window)?;
+                Ok((bind_group, PipelineChoice::Slice, 0.0))
+            }
+            None => {
+                let (bind_group, variant, step) =
+                    self.raycast_bind_group(view, internal, window)?;
+                self.pipelines
+                    .prepare_raycast(&self.context.device, variant);
+                Ok((bind_group, PipelineChoice::RayCast(variant), step))
+            }
+        }
+    }
+
+    /// The pipeline [`Self::prepare_draw`] chose.
+    fn pipeline(&self, choice: PipelineChoice) -> Result<&wgpu::RenderPipeline, RenderError> {
+        match choice {
+            PipelineChoice::Slice => Ok(&self.pipelines.mpr),
+            PipelineChoice::RayCast(variant) => {
+                self.pipelines.raycast(variant).ok_or(RenderError::NoVolume)
+            }
+        }
+    }
+
+    /// Checks an output size against the device's largest texture.
+    fn check_size(&self, size: [u32; 2]) -> Result<(), RenderError> {
+        let max = self.context.device.limits().max_texture_dimension_2d;
+        if size[0] == 0 || size[1] == 0 || size[0] > max || size[1] > max {
+            return Err(RenderError::BadSize {
+                width: size[0],
+                height: size[1],
+                max,
+            });
+        }
+        Ok(())
     }
 
     fn ensure_targets(&mut self, size: [u32; 2]) {

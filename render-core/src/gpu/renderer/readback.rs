@@ -98,6 +98,23 @@ impl Renderer {
             as_drawn,
         };
         self.encode_frame(view, size, Some(readback))?;
+        let rgba = self.mapped_rows(&buffer, padded_row, read_size)?;
+        self.record_time(view, started.elapsed());
+        Ok(FrameImage {
+            width: read_size[0],
+            height: read_size[1],
+            rgba,
+        })
+    }
+
+    /// Waits for the GPU and reads `buffer` (a copy of a `read_size` picture submitted
+    /// just before, rows `padded_row` bytes apart) into tightly packed RGBA rows.
+    pub(super) fn mapped_rows(
+        &self,
+        buffer: &wgpu::Buffer,
+        padded_row: u32,
+        read_size: [u32; 2],
+    ) -> Result<Vec<u8>, RenderError> {
         let slice = buffer.slice(..);
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         slice.map_async(wgpu::MapMode::Read, move |result| {
@@ -122,12 +139,7 @@ impl Renderer {
         }
         drop(mapped);
         buffer.unmap();
-        self.record_time(view, started.elapsed());
-        Ok(FrameImage {
-            width: read_size[0],
-            height: read_size[1],
-            rgba,
-        })
+        Ok(rgba)
     }
 
     /// The size `view` is drawn at for an output of `size`: the output's own, or for an
