@@ -4,7 +4,8 @@
 //! resize and on request, JPEG when H.264 cannot be had), concurrent sessions, bad
 //! messages answered with `error` while the session lives on, the token, the session
 //! limit and the idle timeout, and the refining picture that ends a drag where full frames
-//! are slow (the real CT at 1024×768). The built-in phantom at 256×192 keeps the software
+//! are slow (the real CT at 1024×768), and such a still drawn in bands between the frames
+//! of a session dragging beside it. The built-in phantom at 256×192 keeps the software
 //! adapter quick elsewhere.
 
 mod common;
@@ -271,6 +272,25 @@ fn a_drag_is_answered_in_order_and_ends_with_a_final_still() {
 const FAST_FULL_US: u32 = 75_000;
 const SLOW_FULL_US: u32 = 300_000;
 
+/// A client that opened the server's first series at `viewport` and got its opening
+/// still, and how long a full still took the server (a second still's render time: the
+/// opening one's includes the upload).
+async fn timed_reader(address: SocketAddr, viewport: Viewport) -> (Client, u32) {
+    let mut client = Client::connect(&url(address, "")).await.expect("connects");
+    client.hello(None, viewport).await.expect("welcome");
+    let studies = client.list_studies().await.expect("studies");
+    let series = studies[0].series[0].id.clone();
+    client.open(&series).await.expect("opened");
+    let mut opening = client.next_frame().await.expect("a frame");
+    while !opening.header.flags.final_still() {
+        opening = client.next_frame().await.expect("the opening still");
+    }
+    client.still(false).await.expect("sent");
+    let timed = client.next_frame().await.expect("a still");
+    assert!(timed.header.flags.final_still(), "{:?}", timed.header);
+    (client, timed.header.render_us)
+}
+
 /// Drags a series at `viewport` on a server of its own (the real CT, or the phantom
 /// without `folder`) and checks the end of the drag against how long a still of it took
 /// (one after the opening still, which includes the upload): refined first where full frames are slow (the CT at 1024×768 on a software
@@ -284,19 +304,7 @@ async fn drag_end(folder: Option<&str>, viewport: Viewport) -> Option<bool> {
         Some(folder) => common::server::start_serving(config, &[common::data(folder)]),
         None => common::server::start(vec![config])[0],
     };
-    let mut client = Client::connect(&url(address, "")).await.expect("connects");
-    client.hello(None, viewport).await.expect("welcome");
-    let studies = client.list_studies().await.expect("studies");
-    let series = studies[0].series[0].id.clone();
-    client.open(&series).await.expect("opened");
-    let mut opening = client.next_frame().await.expect("a frame");
-    while !opening.header.flags.final_still() {
-        opening = client.next_frame().await.expect("the opening still");
-    }
-    // A second still: the opening one's time includes the upload.
-    client.still(false).await.expect("sent");
-    let timed = client.next_frame().await.expect("a still");
-    assert!(timed.header.flags.final_still(), "{:?}", timed.header);
+    let (mut client, full_us) = timed_reader(address, viewport).await;
     let (_, frames) = drag(&mut client, 6, 4.0, 0.0).await;
     let still = frames.last().expect("the final still").header;
     let refined: Vec<&FrameHeader> = frames
@@ -304,7 +312,6 @@ async fn drag_end(folder: Option<&str>, viewport: Viewport) -> Option<bool> {
         .map(|frame| &frame.header)
         .filter(|header| header.flags.refining())
         .collect();
-    let full_us = timed.header.render_us;
     if full_us >= SLOW_FULL_US {
         // One refining picture, just before the still: the same view at its size, not
         // final.
@@ -351,6 +358,88 @@ fn a_drag_ends_with_a_refining_picture_where_full_frames_are_slow_and_without_wh
         .await;
         let phantom = drag_end(None, VIEWPORT).await;
         assert_eq!((ct, phantom), (Some(true), Some(false)));
+    });
+}
+
+#[test]
+fn a_slow_still_is_drawn_in_bands_between_the_frames_of_a_session_dragging_beside_it() {
+    run_test(async {
+        let viewport = Viewport {
+            width: 1024,
+            height: 768,
+        };
+        let mut config = common::server::loopback_config();
+        config.default_viewport = viewport;
+        let address = common::server::start_serving(config, &[common::data("ct-head-neck")]);
+        let (mut reader, full_us) = timed_reader(address, viewport).await;
+        let (mut dragger, _) = timed_reader(address, viewport).await;
+        assert!(
+            full_us >= SLOW_FULL_US,
+            "a full still of the CT takes {full_us} µs here: too quick to need bands"
+        );
+        // The dragger orbits 30 times a second and notes when each frame arrives.
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (arrived, mut arrivals) = tokio::sync::mpsc::channel::<std::time::Instant>(1024);
+        let dragging = {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                dragger
+                    .input(Action::Interact { active: true })
+                    .await
+                    .expect("sent");
+                let mut ticker = tokio::time::interval(Duration::from_millis(33));
+                while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                    tokio::select! {
+                        _ = ticker.tick() => {
+                            dragger.input(Action::Orbit { dx: 3.0, dy: 0.0 }).await.expect("sent");
+                        }
+                        frame = dragger.next_frame() => {
+                            frame.expect("a frame");
+                            let _ = arrived.try_send(std::time::Instant::now());
+                        }
+                    }
+                }
+            })
+        };
+        // Once the drag runs, the reader turns to a named view and waits for its still.
+        for _ in 0..5 {
+            arrivals.recv().await.expect("the dragger's frames");
+        }
+        let asked = std::time::Instant::now();
+        let seq = reader
+            .input(Action::View {
+                name: "left".to_string(),
+            })
+            .await
+            .expect("sent");
+        let still = loop {
+            let frame = reader.next_frame().await.expect("a frame");
+            if frame.header.flags.final_still() && frame.header.input_seq >= seq {
+                break frame;
+            }
+        };
+        let answered = std::time::Instant::now();
+        stop.store(true, std::sync::atomic::Ordering::Release);
+        dragging.await.expect("the drag ends");
+        let mut between = 0;
+        while let Ok(at) = arrivals.try_recv() {
+            between += usize::from(at > asked && at < answered);
+        }
+        assert_eq!(
+            (still.header.width, still.header.height),
+            (1024, 768),
+            "the whole still"
+        );
+        let (width, height, rgba) = still.decode_rgba().expect("decodes");
+        assert_eq!((width, height), (1024, 768));
+        assert!(has_content(&rgba));
+        // Drawn whole, the still would hold the render thread for its whole length and
+        // the dragger would see a frame or two meanwhile; in bands it sees one a band.
+        assert!(
+            between >= 5,
+            "the dragger got {between} frames while the still ({} µs of drawing) was drawn",
+            still.header.render_us
+        );
     });
 }
 

@@ -25,6 +25,7 @@ use render_core::transfer::PresetLibrary;
 use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
+mod bands;
 mod encode_lanes;
 mod health;
 mod render_thread;
@@ -45,6 +46,9 @@ use hounsfield_video::encode::VideoStream;
 pub const MAX_IN_FLIGHT: usize = 2;
 /// Volumes kept uploaded on the device at once (one renderer each).
 const MAX_SCENES: usize = 2;
+/// A session that asked for an interactive frame this recently counts as dragging: the
+/// render thread shares interactive frame time among the sessions dragging at once.
+const DRAGGING_WITHIN: Duration = Duration::from_millis(500);
 /// Encoded frames waiting for a session, per session (in flight plus failure notices).
 const EVENT_CAPACITY: usize = MAX_IN_FLIGHT + 2;
 
@@ -215,6 +219,9 @@ impl SessionSlot {
                 *keyframe = true;
                 slot.keyframe_owed = false;
             }
+            if request.view.quality == Quality::Interactive {
+                slot.last_interactive = Some(Instant::now());
+            }
             slot.pending = Some(request);
         }
         drop(state);
@@ -266,6 +273,8 @@ struct Slot {
     fault: Option<Fault>,
     /// A keyframe asked for by a request that a newer one replaced before it was drawn.
     keyframe_owed: bool,
+    /// When the session last asked for an interactive frame.
+    last_interactive: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -286,6 +295,16 @@ impl State {
             .range(self.last_served + 1..)
             .find_map(ready)
             .or_else(|| self.slots.range(..=self.last_served).find_map(ready))
+    }
+
+    /// The sessions that asked for an interactive frame within [`DRAGGING_WITHIN`] of
+    /// `now`.
+    fn dragging(&self, now: Instant) -> impl Iterator<Item = u64> + '_ {
+        self.slots.iter().filter_map(move |(&id, slot)| {
+            slot.last_interactive
+                .is_some_and(|at| now.saturating_duration_since(at) <= DRAGGING_WITHIN)
+                .then_some(id)
+        })
     }
 }
 
@@ -463,6 +482,7 @@ impl Scheduler {
                 video: None,
                 fault: None,
                 keyframe_owed: false,
+                last_interactive: None,
             },
         );
         drop(state);
@@ -545,6 +565,22 @@ fn take_next(shared: &Arc<Shared>) -> Option<(RenderRequest, Delivery)> {
     }
 }
 
+/// How many sessions drag at once now (see [`DRAGGING_WITHIN`]), and whether another than
+/// `session` is among them.
+fn dragging_sessions(shared: &Shared, session: u64) -> (usize, bool) {
+    let state = shared.lock();
+    state
+        .dragging(Instant::now())
+        .fold((0, false), |(count, others), id| {
+            (count + 1, others || id != session)
+        })
+}
+
+/// Whether session `id` is still registered.
+fn registered(shared: &Shared, id: u64) -> bool {
+    shared.lock().slots.contains_key(&id)
+}
+
 /// Waits `duration`, or less when the scheduler shuts down meanwhile; false then.
 fn pause(shared: &Shared, duration: Duration) -> bool {
     let deadline = Instant::now() + duration;
@@ -621,6 +657,7 @@ mod tests {
             video: None,
             fault: None,
             keyframe_owed: false,
+            last_interactive: None,
         }
     }
 
@@ -675,6 +712,7 @@ mod tests {
                 video: None,
                 fault: None,
                 keyframe_owed: false,
+                last_interactive: None,
             },
         );
         let session = SessionSlot {
@@ -717,6 +755,42 @@ mod tests {
         drop(session);
         put_back(&shared, 5, still);
         assert!(shared.lock().slots.is_empty());
+    }
+
+    #[test]
+    fn sessions_asking_for_interactive_frames_lately_count_as_dragging() {
+        let (shared, first) = one_session(1);
+        shared.lock().slots.insert(2, slot(None, 0));
+        let second = SessionSlot {
+            id: 2,
+            shared: shared.clone(),
+        };
+        assert_eq!(dragging_sessions(&shared, 1), (0, false));
+        let interactive = |seq: u32| {
+            let mut request = request(seq);
+            request.view.quality = Quality::Interactive;
+            request
+        };
+        first.submit(interactive(1));
+        assert_eq!(dragging_sessions(&shared, 1), (1, false), "only itself");
+        assert_eq!(dragging_sessions(&shared, 2), (1, true), "the other drags");
+        second.submit(request(1));
+        assert_eq!(
+            dragging_sessions(&shared, 2),
+            (1, true),
+            "a still is no drag"
+        );
+        second.submit(interactive(2));
+        assert_eq!(dragging_sessions(&shared, 1), (2, true));
+        let later = Instant::now() + DRAGGING_WITHIN * 2;
+        assert_eq!(
+            shared.lock().dragging(later).count(),
+            0,
+            "a drag ends with its inputs"
+        );
+        assert!(registered(&shared, 2));
+        drop(second);
+        assert!(!registered(&shared, 2));
     }
 
     #[test]

@@ -15,14 +15,15 @@ use render_core::transfer::PresetLibrary;
 use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
+use super::bands::BandedStills;
 use super::encode_lanes::{EncodeJob, Lanes};
 use super::health::{
     Component, MAX_RESTARTS, RENDERING_FAILED, RESTART_WINDOW, RenderHealth, RestartPolicy,
 };
 use super::scenes::Scenes;
 use super::{
-    Delivery, RenderRequest, SchedulerEvent, Shared, micros, pause, put_back, take_next,
-    take_previews,
+    Delivery, RenderRequest, SchedulerEvent, Shared, dragging_sessions, micros, pause, put_back,
+    registered, take_next, take_previews,
 };
 use crate::compose::ThreeDCell;
 use crate::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
@@ -213,6 +214,7 @@ fn render_loop(
 ) -> Exit {
     let mut scenes = Scenes::new(context.clone(), presets.clone());
     let mut three_d = ThreeDCell::default();
+    let mut bands = BandedStills::default();
     let device = &context.device;
     while let Some((request, delivery)) = take_next(shared) {
         // A still after a drag, where full frames are slow: its refining image now, the
@@ -252,11 +254,18 @@ fn render_loop(
                 return Exit::EncodersStopped;
             }
         }
+        let (dragging, others_drag) = dragging_sessions(shared, session);
         let started = Instant::now();
         let drawn = catch_errors(device, || {
             faults::while_drawing(delivery.fault, device);
             let renderer = scenes.renderer_for(&request.volume);
+            // The sessions dragging share the thread with the stills drawn in bands.
+            renderer.interactive.share(dragging + bands.len());
+            if bands.wants(session, request, others_drag, renderer.last_full_time()) {
+                return bands.draw(session, request, others_drag, renderer);
+            }
             render_request(renderer, request, &request.view, Some(&mut three_d))
+                .map(|image| Some((image, started.elapsed())))
         });
         // A failed frame may be the first sign of a lost device.
         let lost = match drawn {
@@ -267,14 +276,16 @@ fn render_loop(
             return Exit::DeviceLost(why);
         }
         match drawn {
-            Ok(image) => {
+            // A band of a still: the rest in the session's next turns.
+            Ok(None) => put_back(shared, session, request.clone()),
+            Ok(Some((image, drawing))) => {
                 let job = EncodeJob {
                     image,
                     display_size: request.size,
                     encoding: request.encoding,
                     final_still: request.final_still,
                     input_seq: request.input_seq,
-                    render_us: micros(started),
+                    render_us: u32::try_from(drawing.as_micros()).unwrap_or(u32::MAX),
                     quality: request.view.quality,
                     delivery,
                 };
@@ -312,6 +323,9 @@ fn render_loop(
             );
         }
         *drawing = None;
+        if bands.len() > 0 {
+            bands.retain(|session| registered(shared, session));
+        }
     }
     Exit::Shutdown
 }
