@@ -352,12 +352,17 @@ fn bench_render_prints_full_and_interactive_figures() {
         "bench", "render", "--size", "128x96", "--frames", "10", "--json",
     ]);
     let report = stdout_json(&output);
-    for key in ["full_ms", "refining_ms", "interactive_ms"] {
+    for key in ["full_ms", "refining_ms", "interactive_ms", "banded_ms"] {
         assert!(
             report[key].as_f64().is_some_and(|ms| ms > 0.0),
             "{key}: {report}"
         );
     }
+    // A full frame in bands: at least two of them.
+    assert!(
+        report["banded_bands"].as_u64().is_some_and(|n| n >= 2),
+        "{report}"
+    );
     // The refining step lies between the full one and the interactive; its picture comes
     // closer to the full image than an interactive one, and neither equals it.
     assert!(
@@ -603,6 +608,71 @@ fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
         (15.0..60.0).contains(&p05) && p05 <= p50 && p50 < 60.0,
         "{report}"
     );
+}
+
+#[test]
+fn bench_stream_times_the_stills_of_a_reader_beside_the_drags() {
+    let output = hounsfield(&[
+        "bench",
+        "stream",
+        "--sessions",
+        "2",
+        "--still-readers",
+        "1",
+        "--seconds",
+        "3",
+        "--size",
+        "256x192",
+        "--codec",
+        "jpeg",
+        "--json",
+    ]);
+    let report = stdout_json(&output);
+    assert_eq!(report["sessions"], 2, "the dragging sessions: {report}");
+    assert_eq!(
+        report["per_session"].as_array().map(Vec::len),
+        Some(2),
+        "{report}"
+    );
+    assert_eq!(report["still_readers"], 1, "{report}");
+    // About one view a second over three seconds, each answered by its still.
+    let stills = report["still_reader_stills"].as_u64().unwrap_or(0);
+    assert!((1..=4).contains(&stills), "{report}");
+    let quantiles: Vec<f64> = [
+        "still_reader_p50_ms",
+        "still_reader_p95_ms",
+        "still_reader_max_ms",
+    ]
+    .iter()
+    .map(|key| report[key].as_f64().unwrap_or(-1.0))
+    .collect();
+    assert!(
+        quantiles[0] > 0.0 && quantiles[0] <= quantiles[1] && quantiles[1] <= quantiles[2],
+        "{report}"
+    );
+    assert!(
+        report["still_reader_unanswered"]
+            .as_u64()
+            .is_some_and(|n| n <= 1),
+        "{report}"
+    );
+    assert!(
+        report["drag_fps"].as_f64().is_some_and(|fps| fps > 0.0),
+        "{report}"
+    );
+    // Without still readers, none of their keys.
+    let alone = stdout_json(&hounsfield(&[
+        "bench",
+        "stream",
+        "--seconds",
+        "1",
+        "--size",
+        "128x96",
+        "--codec",
+        "jpeg",
+        "--json",
+    ]));
+    assert!(alone.get("still_readers").is_none(), "{alone}");
 }
 
 /// The WebSocket's lossy run goes through a lossy link of TUN devices in a network

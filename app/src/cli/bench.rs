@@ -163,6 +163,10 @@ pub struct StreamArgs {
     /// Clients dragging at once.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub sessions: u16,
+    /// Clients beside the dragging ones that only read stills: each turns to the next
+    /// named view about once a second and waits for its final still (`still_reader_*`).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=16))]
+    pub still_readers: u16,
     /// Frame size each client asks for, WIDTHxHEIGHT.
     #[arg(long, default_value = "1024x768", value_parser = parse_size)]
     pub size: [u32; 2],

@@ -37,7 +37,7 @@ pub use soak::soak;
 pub use together::together;
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use render_core::dicom::load_series;
@@ -220,6 +220,11 @@ struct RenderReport {
     refining_step_mm: f32,
     /// Median ms to render a full frame and read it back to memory.
     full_readback_ms: f64,
+    /// Median ms to draw the same frame in bands (as a server does between other
+    /// sessions' frames while they drag) and read it back: all its bands together.
+    banded_ms: f64,
+    /// The bands that frame is cut into (each about 30 ms of the full frame's time).
+    banded_bands: u32,
     /// Uploading the volume and building its brick grid.
     upload_ms: f64,
     /// PSNR of the refining image against the full one of the same view, over the
@@ -311,6 +316,18 @@ pub fn render(
         renderer.render_image(&view, size)?;
         readbacks.push(start.elapsed().as_secs_f64() * 1000.0);
     }
+    let banded_bands = render_core::gpu::bands_for(Duration::from_secs_f64(full_ms / 1000.0));
+    let mut banded = Vec::new();
+    for _ in 0..3 {
+        view.camera.orbit(5.0, 0.0);
+        let start = Instant::now();
+        let mut image = renderer.begin_banded(size, banded_bands)?;
+        while !image.is_complete() {
+            renderer.draw_band(&view, &mut image)?;
+        }
+        renderer.read_banded(&view, &image)?;
+        banded.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
     view.quality = Quality::Refining;
     let (refining_ms, refining_step_mm) = time_frames(&mut view, &mut renderer)?;
     view.quality = Quality::Interactive;
@@ -337,6 +354,8 @@ pub fn render(
         refining_ms,
         refining_step_mm,
         full_readback_ms: median(&mut readbacks),
+        banded_ms: median(&mut banded),
+        banded_bands,
         upload_ms,
         refining_psnr_db: fidelity.refining_db,
         interactive_psnr_db: fidelity.interactive_db,
@@ -345,7 +364,7 @@ pub fn render(
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms",
+            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}, in {} bands {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms",
             size[0],
             size[1],
             report.volume,
@@ -355,6 +374,8 @@ pub fn render(
             report.full_ms,
             report.full_step_mm,
             report.full_readback_ms,
+            report.banded_bands,
+            report.banded_ms,
             report.refining_ms,
             report.refining_step_mm,
             report.refining_psnr_db,

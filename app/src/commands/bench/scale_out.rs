@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use super::haproxy::{self, Backend};
 use super::loopback::{self, LoopbackCertificate, LoopbackServer};
-use super::stream::{SessionRun, StreamReport, Transport, aggregate, drag_runs, print_report};
+use super::stream::{
+    Crowd, SessionRun, StreamReport, Transport, aggregate, drag_runs, print_report,
+};
 use crate::cli::{StreamArgs, StreamCodec};
 
 /// The runs of a codec: straight to the first node, through the proxy to it, placed.
@@ -181,9 +183,13 @@ pub(super) fn stream_through_proxy(args: &StreamArgs, node_count: usize) -> anyh
         args.series.as_deref(),
         args.size,
         Duration::from_secs_f64(args.seconds),
-        sessions,
+        Crowd {
+            sessions,
+            still_readers: 0,
+        },
         false,
     ))?;
+    let runs: Vec<Vec<SessionRun>> = runs.into_iter().map(|run| run.sessions).collect();
     drop(proxy);
     let adapter = first.server.scheduler.adapter().to_string();
     let mut reports = Vec::with_capacity(plan.len());

@@ -17,7 +17,9 @@ use hounsfield_webrtc::WebRtcConfig;
 use serde::Serialize;
 
 use super::lossy_link::{LossyLink, PacketCounts};
-use super::stream::{StreamReport, Transport, aggregate, drag_runs, print_report};
+use super::stream::{
+    Crowd, SessionRun, StreamReport, Transport, aggregate, drag_runs, print_report,
+};
 use crate::cli::{StreamArgs, StreamCodec, StreamTransport};
 
 /// The most loss a run may ask for (percent).
@@ -121,9 +123,13 @@ pub fn stream_over_transports(args: &StreamArgs) -> anyhow::Result<()> {
         args.series.as_deref(),
         args.size,
         Duration::from_secs_f64(args.seconds),
-        sessions,
+        Crowd {
+            sessions,
+            still_readers: 0,
+        },
         false,
     ))?;
+    let runs: Vec<Vec<SessionRun>> = runs.into_iter().map(|run| run.sessions).collect();
     // The links' counts once the runs are over; then the links go down.
     let measured: Vec<(f64, Option<PacketCounts>)> = legs
         .iter()

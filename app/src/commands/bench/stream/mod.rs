@@ -10,6 +10,7 @@ mod fidelity;
 mod receiver;
 mod report;
 mod session;
+mod still_reader;
 mod webrtc;
 
 use std::collections::{HashMap, HashSet};
@@ -36,6 +37,7 @@ use crate::cli::{StreamArgs, StreamCodec};
 pub(super) use report::print_report;
 use report::{TlsCost, against_reference, compare, print_quality, print_ratio, print_tls_cost};
 use session::run_session;
+use still_reader::{StillReading, read_stills};
 
 /// How often a client reports its decoding to the server (as the web client does).
 const REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -163,6 +165,9 @@ pub(super) struct StreamReport {
     /// same views (`bench stream` alone measures it).
     #[serde(flatten)]
     fidelity: Option<fidelity::Fidelity>,
+    /// What the sessions that only read stills saw beside the drags (`--still-readers`).
+    #[serde(flatten)]
+    still_reading: Option<StillReading>,
     per_session: Vec<SessionReport>,
 }
 
@@ -231,6 +236,7 @@ pub(super) fn run(args: &StreamArgs) -> anyhow::Result<()> {
         ref codec,
         json,
         tls,
+        still_readers,
         ..
     } = *args;
     let (path, series) = (path.as_deref(), series.as_deref());
@@ -243,8 +249,11 @@ pub(super) fn run(args: &StreamArgs) -> anyhow::Result<()> {
         codec.clone()
     };
     let sessions = usize::from(sessions).max(1);
+    let still_readers = usize::from(still_readers);
     let runtime = crate::commands::serve::runtime()?;
-    let loopback = super::loopback::start(path, |config| config.max_sessions = sessions)?;
+    let loopback = super::loopback::start(path, |config| {
+        config.max_sessions = sessions + still_readers;
+    })?;
     let twin = if tls {
         Some(super::loopback::start_tls_twin(&loopback)?)
     } else {
@@ -285,7 +294,10 @@ pub(super) fn run(args: &StreamArgs) -> anyhow::Result<()> {
         wanted.as_deref(),
         size,
         drag,
-        sessions,
+        Crowd {
+            sessions,
+            still_readers,
+        },
         true,
     ))?;
     if let Some(twin) = twin {
@@ -295,13 +307,18 @@ pub(super) fn run(args: &StreamArgs) -> anyhow::Result<()> {
     let mut reports = plan
         .iter()
         .zip(runs)
-        .map(|(&(transport, codec), mut runs)| {
+        .map(|(&(transport, codec), run)| {
+            let DragRun {
+                sessions: mut runs,
+                still_reading,
+            } = run;
             let samples = runs
                 .first_mut()
                 .map(|run| std::mem::take(&mut run.samples))
                 .unwrap_or_default();
             let mut report = aggregate(codec, adapter.clone(), seconds, runs)?;
             report.transport = transports[transport].name.to_string();
+            report.still_reading = still_reading;
             // The series the sessions opened, whichever the server chose.
             let opened = series.or(Some(report.series.as_str()));
             report.fidelity = fidelity::measure(path, opened, report.size, &samples)
@@ -379,10 +396,28 @@ pub(super) fn run(args: &StreamArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `plan`: for each (transport, codec) in order, `sessions` clients drag at once for
-/// `drag`, each run starting once the previous one's sessions closed (after a warm-up drag
-/// on each transport). The sessions' runs of each step, in order; with `sampling`, the
-/// first session of each keeps a few of its frames for [`fidelity`].
+/// Who takes part in each run of a drag.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Crowd {
+    /// Clients dragging at once.
+    pub(super) sessions: usize,
+    /// Clients beside them that only read stills ([`still_reader`]).
+    pub(super) still_readers: usize,
+}
+
+/// One step of a plan: the dragging sessions' runs in order, and what the still readers
+/// saw meanwhile (when there were any).
+pub(super) struct DragRun {
+    /// The dragging sessions' runs.
+    pub(super) sessions: Vec<SessionRun>,
+    /// The still readers' waits together.
+    pub(super) still_reading: Option<StillReading>,
+}
+
+/// Runs `plan`: for each (transport, codec) in order, `crowd`'s clients drag (or read
+/// stills) at once for `drag`, each run starting once the previous one's sessions closed
+/// (after a warm-up drag on each transport). With `sampling`, the first session of each
+/// keeps a few of its frames for [`fidelity`].
 #[allow(clippy::too_many_arguments)] // The plan, where it runs, and how each drag goes.
 pub(super) async fn drag_runs(
     transports: &[Transport],
@@ -391,9 +426,13 @@ pub(super) async fn drag_runs(
     wanted: Option<&str>,
     size: [u32; 2],
     drag: Duration,
-    sessions: usize,
+    crowd: Crowd,
     sampling: bool,
-) -> anyhow::Result<Vec<Vec<SessionRun>>> {
+) -> anyhow::Result<Vec<DragRun>> {
+    let Crowd {
+        sessions,
+        still_readers,
+    } = crowd;
     // Frames sent and their sending time so far, over every server.
     let sent_so_far = || {
         let load = |counter: &std::sync::atomic::AtomicU64| {
@@ -437,6 +476,15 @@ pub(super) async fn drag_runs(
                 (n, run.with_context(|| format!("session {}", n + 1)))
             });
         }
+        let mut readers = tokio::task::JoinSet::new();
+        for n in 0..still_readers {
+            let (transport, series) = (transports[transport].clone(), wanted.map(str::to_string));
+            readers.spawn(async move {
+                read_stills(&transport, series.as_deref(), size, drag)
+                    .await
+                    .with_context(|| format!("still reader {}", n + 1))
+            });
+        }
         let mut runs = Vec::with_capacity(sessions);
         while let Some(joined) = clients.join_next().await {
             let (n, run) = joined.context("a client task failed")?;
@@ -449,7 +497,18 @@ pub(super) async fn drag_runs(
         for (_, run) in &mut runs {
             run.report.figures.apportion(sending_ms);
         }
-        by_run.push(runs.into_iter().map(|(_, run)| run).collect::<Vec<_>>());
+        let mut waits = Vec::with_capacity(still_readers);
+        let mut unanswered = 0;
+        while let Some(joined) = readers.join_next().await {
+            let (reader_waits, left) = joined.context("a still reader's task failed")??;
+            waits.push(reader_waits);
+            unanswered += usize::from(left);
+        }
+        by_run.push(DragRun {
+            sessions: runs.into_iter().map(|(_, run)| run).collect(),
+            still_reading: (still_readers > 0)
+                .then(|| StillReading::of(still_readers, &waits, unanswered)),
+        });
     }
     Ok(by_run)
 }
@@ -540,6 +599,7 @@ pub(super) fn aggregate(
         },
         memory,
         fidelity: None,
+        still_reading: None,
         per_session: Vec::new(),
     };
     Ok(StreamReport {
