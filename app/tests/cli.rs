@@ -349,7 +349,7 @@ fn render_refuses_unknown_names_with_the_known_ones() {
 #[test]
 fn bench_render_prints_full_and_interactive_figures() {
     let output = hounsfield(&[
-        "bench", "render", "--size", "128x96", "--frames", "10", "--json",
+        "bench", "render", "--size", "128x96", "--frames", "10", "--ladder", "--json",
     ]);
     let report = stdout_json(&output);
     for key in ["full_ms", "refining_ms", "interactive_ms", "banded_ms"] {
@@ -358,6 +358,27 @@ fn bench_render_prints_full_and_interactive_figures() {
             "{key}: {report}"
         );
     }
+    // The ladder: every scale below full size at three sample distances, each timed and
+    // compared; the largest scale comes closer to the full image than the smallest.
+    let ladder = report["ladder"].as_array().cloned().unwrap_or_default();
+    assert_eq!(ladder.len(), 6 * 3, "{report}");
+    assert!(
+        ladder.iter().all(|step| {
+            step["ms"].as_f64().is_some_and(|ms| ms > 0.0)
+                && step["psnr_db"]
+                    .as_f64()
+                    .is_some_and(|db| db > 5.0 && db < 99.0)
+        }),
+        "{report}"
+    );
+    let best_at = |scale: f64| {
+        ladder
+            .iter()
+            .filter(|step| (step["scale"].as_f64().unwrap_or(0.0) - scale).abs() < 1e-3)
+            .filter_map(|step| step["psnr_db"].as_f64())
+            .fold(0.0, f64::max)
+    };
+    assert!(best_at(0.7) > best_at(0.125), "{report}");
     // A full frame in bands: at least two of them.
     assert!(
         report["banded_bands"].as_u64().is_some_and(|n| n >= 2),

@@ -58,6 +58,10 @@ pub enum BenchCommand {
         /// Frames per quality level (at least 10).
         #[arg(long, default_value_t = 20)]
         frames: usize,
+        /// Also time interactive frames at each internal scale and sample distance the
+        /// budget could choose, each with its PSNR against the full image (`ladder`).
+        #[arg(long)]
+        ladder: bool,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

@@ -144,6 +144,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     preset,
                     size,
                     frames,
+                    ladder,
                     json,
                 },
         }) => bench::render(
@@ -152,6 +153,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             preset.as_deref(),
             size,
             frames,
+            ladder,
             json,
         ),
     }

@@ -233,6 +233,72 @@ struct RenderReport {
     /// The same of an interactive image as shown (scaled up to the view's size), before
     /// any codec.
     interactive_psnr_db: f64,
+    /// With `--ladder`: interactive frames at each scale and sample distance.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ladder: Vec<LadderStep>,
+}
+
+/// Interactive frames at one internal scale and sample distance ([`interactive_ladder`]).
+#[derive(Debug, Serialize)]
+struct LadderStep {
+    /// Internal resolution as a fraction of each side.
+    scale: f32,
+    /// The sample distance over the preset's.
+    step_factor: f32,
+    /// Median ms a frame, drawn and read back as drawn (as a stream sends it).
+    ms: f64,
+    /// PSNR over the volume of the frame scaled up to the view's size against the full
+    /// image of the same view (median over a few views).
+    psnr_db: f64,
+}
+
+/// Step factors the ladder tries at each scale.
+const LADDER_STEPS: [f32; 3] = [1.0, 2.0, 3.0];
+
+/// Interactive frames at each scale of [`InteractiveBudget::SCALES`] below full size and
+/// each of [`LADDER_STEPS`]: what each costs and how close it comes to the full image,
+/// for choosing what a drag trades.
+///
+/// [`InteractiveBudget::SCALES`]: render_core::gpu::InteractiveBudget::SCALES
+fn interactive_ladder(
+    renderer: &mut render_core::gpu::Renderer,
+    view: &mut render_core::view::ViewState,
+    size: [u32; 2],
+) -> anyhow::Result<Vec<LadderStep>> {
+    use hounsfield_client::psnr_over_volume;
+    use render_core::gpu::InteractiveBudget;
+    use render_core::view::Quality;
+    let saved = renderer.interactive;
+    let mut steps = Vec::new();
+    for scale in InteractiveBudget::SCALES.into_iter().filter(|&s| s < 1.0) {
+        for step_factor in LADDER_STEPS {
+            let (mut times, mut psnrs) = (Vec::new(), Vec::new());
+            for _ in 0..FIDELITY_VIEWS {
+                view.camera.orbit(17.0, 0.0);
+                let mut shown = view.clone();
+                shown.quality = Quality::Full;
+                let full = renderer.render_image(&shown, size)?;
+                shown.quality = Quality::Interactive;
+                // The budget moves the scale after each frame: set before each.
+                renderer.interactive.scale = scale;
+                renderer.interactive.step_factor = step_factor;
+                let start = Instant::now();
+                renderer.render_image_as_drawn(&shown, size)?;
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+                renderer.interactive.scale = scale;
+                let scaled_up = renderer.render_image(&shown, size)?;
+                psnrs.push(psnr_over_volume(&scaled_up.rgba, &full.rgba));
+            }
+            steps.push(LadderStep {
+                scale,
+                step_factor,
+                ms: median(&mut times),
+                psnr_db: median(&mut psnrs),
+            });
+        }
+    }
+    renderer.interactive = saved;
+    Ok(steps)
 }
 
 /// Views compared with their full-quality image in [`fidelity_against_full`].
@@ -282,6 +348,7 @@ pub fn render(
     preset: Option<&str>,
     size: [u32; 2],
     frames: usize,
+    ladder: bool,
     json: bool,
 ) -> anyhow::Result<()> {
     use render_core::view::{Quality, ViewState};
@@ -338,6 +405,11 @@ pub fn render(
     }
     let (interactive_ms, _) = time_frames(&mut view, &mut renderer)?;
     let fidelity = fidelity_against_full(&mut renderer, &mut view, size)?;
+    let ladder = if ladder {
+        interactive_ladder(&mut renderer, &mut view, size)?
+    } else {
+        Vec::new()
+    };
     let capabilities = &renderer.context().capabilities;
     let report = RenderReport {
         adapter: capabilities.adapter.clone(),
@@ -359,6 +431,7 @@ pub fn render(
         upload_ms,
         refining_psnr_db: fidelity.refining_db,
         interactive_psnr_db: fidelity.interactive_db,
+        ladder,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -384,6 +457,12 @@ pub fn render(
             report.interactive_psnr_db,
             report.upload_ms
         );
+        for step in &report.ladder {
+            println!(
+                "  interactive at scale {:.3}, step ×{:.0}: {:.1} ms/frame, {:.1} dB",
+                step.scale, step.step_factor, step.ms, step.psnr_db
+            );
+        }
     }
     Ok(())
 }
