@@ -592,6 +592,12 @@ fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
     assert!(rss > voxel_mib && peak >= rss, "{report}");
     let over = report["rss_over_voxels"].as_f64().unwrap_or(0.0);
     assert!((over * voxel_mib - rss).abs() < 1e-6 * rss, "{report}");
+    // Its two parts, read a moment apart from it: anonymous (the voxels among it) and
+    // file-backed (the code).
+    let anon = report["rss_anon_mib"].as_f64().unwrap_or(0.0);
+    let file = report["rss_file_mib"].as_f64().unwrap_or(0.0);
+    assert!(anon > voxel_mib && file > 1.0, "{report}");
+    assert!(((anon + file) - rss).abs() < 0.1 * rss, "{report}");
     assert!(
         report["peak_rss_over_voxels"].as_f64().unwrap_or(0.0) >= over,
         "{report}"

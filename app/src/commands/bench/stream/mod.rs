@@ -30,7 +30,9 @@ use super::client::{
     INPUTS_PER_S, ORBIT_DEG_PER_INPUT, codec_name, granted_name, greet_over, in_time, ms,
     percentile,
 };
-use super::memory::{MemoryFigures, peak_resident_mib, resident_mib};
+use super::memory::{
+    MemoryFigures, ResidentParts, peak_resident_mib, resident_mib, resident_parts_mib,
+};
 use super::quality::{LadderRung, QualityReport, interactive_quality};
 use crate::cli::{StreamArgs, StreamCodec};
 
@@ -218,6 +220,8 @@ pub(super) struct SessionRun {
     /// Resident memory at the end of the drag, and its high-water mark then (MiB).
     rss_mib: Option<f64>,
     peak_rss_mib: Option<f64>,
+    /// The resident set's parts at the same moment.
+    rss_parts: Option<ResidentParts>,
     /// Interactive frames kept for [`fidelity`], when the session kept them.
     samples: Vec<fidelity::Sample>,
 }
@@ -556,7 +560,18 @@ pub(super) fn aggregate(
     let frames: usize = runs.iter().map(|r| r.report.figures.frames).sum();
     let bytes: usize = runs.iter().map(|r| r.frame_bytes).sum();
     let most = |pick: fn(&SessionRun) -> Option<f64>| runs.iter().filter_map(pick).reduce(f64::max);
-    let memory = MemoryFigures::of(volume, most(|r| r.rss_mib), most(|r| r.peak_rss_mib));
+    // The parts as the session that saw the most resident saw them.
+    let parts = runs
+        .iter()
+        .filter(|r| r.rss_mib.is_some())
+        .max_by(|a, b| {
+            a.rss_mib
+                .unwrap_or(0.0)
+                .total_cmp(&b.rss_mib.unwrap_or(0.0))
+        })
+        .and_then(|r| r.rss_parts);
+    let memory =
+        MemoryFigures::of(volume, most(|r| r.rss_mib), most(|r| r.peak_rss_mib)).with_parts(parts);
     let report = StreamReport {
         transport: "plain".to_string(),
         loss_percent: None,

@@ -126,6 +126,7 @@ pub(super) async fn run_session(
     let released = Instant::now();
     // What the process holds while the series is open and being dragged.
     let (rss_mib, peak_rss_mib) = (resident_mib(), peak_resident_mib());
+    let rss_parts = resident_parts_mib();
     client.input(Action::Interact { active: false }).await?;
     let still_received = final_still_after(&mut client, &mut receiver, &sent, last_orbit).await?;
     let last_input = sent.get(&last_orbit).copied().unwrap_or(released);
@@ -164,6 +165,7 @@ pub(super) async fn run_session(
         fallback: welcome.fallback,
         rss_mib,
         peak_rss_mib,
+        rss_parts,
         samples: receiver
             .samples
             .map(fidelity::Samples::into_kept)
