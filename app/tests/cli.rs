@@ -993,6 +993,21 @@ fn bench_soak_drags_through_slow_readers_reconnects_and_restarts_and_prints_figu
         number("single_still_after_drag_ms"),
     );
     assert!(sharp > 0.0 && sharp <= still, "{report}");
+    // The single session's frames as shown against sharp images of their views.
+    let (p50, p05) = (
+        number("fidelity_psnr_db_p50"),
+        number("fidelity_psnr_db_p05"),
+    );
+    assert!(
+        (15.0..60.0).contains(&p05) && p05 <= p50 && p50 < 60.0,
+        "{report}"
+    );
+    assert!(
+        report["fidelity_frames"]
+            .as_u64()
+            .is_some_and(|n| (1..=16).contains(&n)),
+        "{report}"
+    );
     if let (Some(sharp), Some(still)) = (
         report["sharp_after_drag_ms"].as_f64(),
         report["still_after_drag_ms"].as_f64(),

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use hounsfield_client::{Client, Event, Frame, FrameReception};
+use hounsfield_client::{Client, DecodedImage, Event, Frame, FrameReception};
 use hounsfield_protocol::{Action, ClientStats, ServerMessage};
 
 use super::Target;
@@ -17,6 +17,7 @@ use super::latency::LatencyHistogram;
 use crate::commands::bench::client::{
     INPUTS_PER_S, ORBIT_DEG_PER_INPUT, greet, in_time, ms, percentile,
 };
+use crate::commands::bench::stream::fidelity::Samples;
 
 /// How often the session reports its decoding to the server (as the web client does).
 const REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -54,6 +55,9 @@ pub(super) struct DragTally {
     pub(super) sharp_after_drag_ms: Option<f64>,
     /// From that input to the final still answering it, likewise.
     pub(super) still_after_drag_ms: Option<f64>,
+    /// A few interactive frames as decoded, with the orbits they answer, when the drag
+    /// kept them (the single session's), for the fidelity figures.
+    pub(super) samples: Option<Samples>,
 }
 
 /// The longest the end of a drag waits for its final still: a render-thread panic armed
@@ -96,11 +100,13 @@ impl Unanswered {
 }
 
 /// Opens `target`'s series and drags until `until`, adding one to `frames_seen` for each
-/// frame received while dragging (so that others can see frames arrive).
+/// frame received while dragging (so that others can see frames arrive); with
+/// `sampling`, keeps a few of the drag's frames for the fidelity figures.
 pub(super) async fn drag(
     target: &Target,
     until: Instant,
     frames_seen: Arc<AtomicU64>,
+    sampling: bool,
 ) -> anyhow::Result<DragTally> {
     let (mut client, welcome, chosen) = greet(
         &target.url,
@@ -133,6 +139,7 @@ pub(super) async fn drag(
         last_error: None,
         sharp_after_drag_ms: None,
         still_after_drag_ms: None,
+        samples: sampling.then(Samples::default),
     };
     in_time("interact", client.input(Action::Interact { active: true })).await?;
     let drag_started = Instant::now();
@@ -197,6 +204,8 @@ async fn drag_until(
     let mut recent_ms: Vec<f64> = Vec::with_capacity(2 * INPUTS_PER_S as usize);
     let mut last_frame = Instant::now();
     let mut last_orbit = None;
+    // The orbit inputs' seqs, kept only while sampling (a bounded single drag).
+    let mut orbits: Vec<u32> = Vec::new();
     loop {
         tokio::select! {
             _ = ticker.tick() => {
@@ -215,6 +224,9 @@ async fn drag_until(
                     .await?;
                 unanswered.sent(seq, now);
                 last_orbit = Some((seq, now));
+                if tally.samples.is_some() {
+                    orbits.push(seq);
+                }
             }
             _ = reports.tick() => {
                 recent_ms.sort_by(f64::total_cmp);
@@ -225,7 +237,14 @@ async fn drag_until(
             event = client.next_event() => match event.context("while dragging")? {
                 Event::Frame(frame) => {
                     last_frame = frame.received;
-                    decode(decoder, client, &frame).await?;
+                    let picture = decode(decoder, client, &frame).await?;
+                    let flags = frame.header.flags;
+                    if let (Some(samples), Some(picture), false) =
+                        (&mut tally.samples, &picture, flags.final_still() || flags.refining())
+                    {
+                        let answered = orbits.partition_point(|&seq| seq <= frame.header.input_seq);
+                        samples.offer(answered, picture, frame.received);
+                    }
                     tally.frames += 1;
                     frames_seen.fetch_add(1, Ordering::Relaxed);
                     if let Some(at) = unanswered.answered(frame.header.input_seq) {
@@ -251,20 +270,20 @@ async fn drag_until(
 }
 
 /// Decodes `frame`, asking for a keyframe when the H.264 stream needs one (at most every
-/// half second, as the thin client does).
+/// half second, as the thin client does); the picture to show, if any.
 async fn decode(
     decoder: &mut FrameReception,
     client: &mut Client,
     frame: &Frame,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<DecodedImage>> {
     let decoded = decoder.decode(frame);
     if decoded.ask_for_keyframe {
         tracing::warn!("asking for a keyframe");
         client.keyframe().await.context("asking for a keyframe")?;
     }
     match decoded.picture {
-        Ok(_) => Ok(()),
-        Err(error) if error.wants_keyframe() => Ok(()),
+        Ok(picture) => Ok(picture),
+        Err(error) if error.wants_keyframe() => Ok(None),
         Err(error) => Err(error).context("decoding a frame"),
     }
 }

@@ -158,7 +158,22 @@ pub fn soak(args: &SoakArgs) -> anyhow::Result<()> {
         loopback.scheduler.clone(),
     ))?;
     loopback.server.stop()?;
-    let report = report::SoakReport::new(args, &plan, adapter, run);
+    // The single session's frames as shown against sharp images of their views.
+    let samples = run
+        .baseline
+        .samples
+        .clone()
+        .map(|samples| samples.into_kept())
+        .unwrap_or_default();
+    let fidelity = super::stream::fidelity::measure(
+        args.path.as_deref(),
+        Some(run.baseline.series.as_str()),
+        run.baseline.size,
+        &samples,
+    )
+    .context("comparing the single session's frames with sharp images")?;
+    let mut report = report::SoakReport::new(args, &plan, adapter, run);
+    report.single_fidelity = fidelity;
     report.print(args.json)?;
     if !report.failed_sessions.is_empty() {
         anyhow::bail!(
@@ -179,10 +194,12 @@ async fn run(
     metrics: Arc<Metrics>,
     scheduler: Arc<Scheduler>,
 ) -> anyhow::Result<SoakRun> {
-    let alone = |length: Duration| dragger::drag(target, Instant::now() + length, Arc::default());
-    alone(WARM_UP).await.context("the warm-up drag")?;
+    let alone = |length: Duration, sampling: bool| {
+        dragger::drag(target, Instant::now() + length, Arc::default(), sampling)
+    };
+    alone(WARM_UP, false).await.context("the warm-up drag")?;
     sessions_closed(&metrics).await?;
-    let baseline = alone(plan.baseline)
+    let baseline = alone(plan.baseline, true)
         .await
         .context("the single session's drag")?;
     sessions_closed(&metrics).await?;
@@ -197,7 +214,7 @@ async fn run(
         .iter()
         .map(|frames| {
             let (target, frames) = (target.clone(), frames.clone());
-            tokio::spawn(async move { dragger::drag(&target, until, frames).await })
+            tokio::spawn(async move { dragger::drag(&target, until, frames, false).await })
         })
         .collect();
     let slow_readers: Vec<JoinHandle<_>> = (0..plan.slow_readers)

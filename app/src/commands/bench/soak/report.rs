@@ -11,6 +11,7 @@ use super::slow_reader::{Ending, SlowReaderTally};
 use super::{Plan, SoakRun};
 use crate::cli::SoakArgs;
 use crate::commands::bench::client::{codec_name, granted_name};
+use crate::commands::bench::stream::fidelity::Fidelity;
 
 /// What `bench soak --json` prints.
 #[derive(Debug, Serialize)]
@@ -52,6 +53,10 @@ pub(super) struct SoakReport {
     pub(super) single_sharp_after_drag_ms: Option<f64>,
     /// From its drag's last input to the final still (ms).
     pub(super) single_still_after_drag_ms: Option<f64>,
+    /// Its interactive frames as shown against sharp images of the same views
+    /// (`fidelity_psnr_db_p50`, `_p05`, `fidelity_frames`, as `bench stream` prints them).
+    #[serde(flatten)]
+    pub(super) single_fidelity: Option<Fidelity>,
     /// Frames a second of each well-behaved session of the soak (that did not fail).
     pub(super) session_fps: Vec<f64>,
     /// Their mean.
@@ -160,6 +165,7 @@ impl SoakReport {
             single_latency_p95_ms: baseline.latency.quantile_ms(0.95),
             single_sharp_after_drag_ms: baseline.sharp_after_drag_ms,
             single_still_after_drag_ms: baseline.still_after_drag_ms,
+            single_fidelity: None,
             session_fps,
             mean_session_fps,
             fps_ratio: if single_session_fps > 0.0 {
@@ -251,6 +257,14 @@ impl SoakReport {
             after(self.still_after_drag_ms),
             after(self.single_still_after_drag_ms)
         ));
+        if let Some(fidelity) = &self.single_fidelity {
+            lines.push(format!(
+                "  fidelity          the single session's frames as shown: {:.1} dB median, {:.1} dB at the 5th percentile over the volume ({} frames)",
+                fidelity.fidelity_psnr_db_p50,
+                fidelity.fidelity_psnr_db_p05,
+                fidelity.fidelity_frames
+            ));
+        }
         lines.extend(
             self.failed_sessions
                 .iter()

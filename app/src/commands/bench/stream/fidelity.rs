@@ -28,7 +28,8 @@ pub(super) const SAMPLE_EVERY: Duration = Duration::from_millis(400);
 pub(super) const MOST_SAMPLES: usize = 16;
 
 /// One interactive frame as the client decoded it, and the view it shows.
-pub(super) struct Sample {
+#[derive(Debug, Clone)]
+pub(in crate::commands::bench) struct Sample {
     /// Orbit inputs the frame answers, each [`ORBIT_DEG_PER_INPUT`] of azimuth.
     orbits: usize,
     /// The picture as decoded (at the size it was sent).
@@ -36,8 +37,8 @@ pub(super) struct Sample {
 }
 
 /// The frames one session keeps while it drags.
-#[derive(Default)]
-pub(super) struct Samples {
+#[derive(Debug, Clone, Default)]
+pub(in crate::commands::bench) struct Samples {
     kept: Vec<Sample>,
     last: Option<Instant>,
 }
@@ -45,7 +46,12 @@ pub(super) struct Samples {
 impl Samples {
     /// Keeps `picture`, the answer to `orbits` orbit inputs, when the last frame kept is
     /// [`SAMPLE_EVERY`] old and fewer than [`MOST_SAMPLES`] are kept.
-    pub(super) fn offer(&mut self, orbits: usize, picture: &DecodedImage, now: Instant) {
+    pub(in crate::commands::bench) fn offer(
+        &mut self,
+        orbits: usize,
+        picture: &DecodedImage,
+        now: Instant,
+    ) {
         let due = self
             .last
             .is_none_or(|last| now.saturating_duration_since(last) >= SAMPLE_EVERY);
@@ -59,7 +65,7 @@ impl Samples {
     }
 
     /// The frames kept.
-    pub(super) fn into_kept(self) -> Vec<Sample> {
+    pub(in crate::commands::bench) fn into_kept(self) -> Vec<Sample> {
         self.kept
     }
 }
@@ -67,19 +73,19 @@ impl Samples {
 /// The PSNR over the volume of a drag's frames as shown against the sharp image of their
 /// views.
 #[derive(Debug, Clone, Copy, Serialize)]
-pub(super) struct Fidelity {
+pub(in crate::commands::bench) struct Fidelity {
     /// Median (dB).
-    pub(super) fidelity_psnr_db_p50: f64,
+    pub(in crate::commands::bench) fidelity_psnr_db_p50: f64,
     /// 5th percentile: the softest frames (dB).
-    pub(super) fidelity_psnr_db_p05: f64,
+    pub(in crate::commands::bench) fidelity_psnr_db_p05: f64,
     /// Frames compared.
-    pub(super) fidelity_frames: usize,
+    pub(in crate::commands::bench) fidelity_frames: usize,
 }
 
 /// Draws the view of each of `samples` at full quality at `size` from the series at
 /// `path` (the phantom without one) and compares the frames with them; `None` when no
 /// frame was kept.
-pub(super) fn measure(
+pub(in crate::commands::bench) fn measure(
     path: Option<&Path>,
     series: Option<&str>,
     size: [u32; 2],

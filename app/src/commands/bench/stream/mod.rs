@@ -6,7 +6,7 @@
 //! drag ends. With several codecs the same scripted drag runs once for each against the
 //! same server, and the figures are printed side by side with their ratios to JPEG's.
 
-mod fidelity;
+pub(super) mod fidelity;
 mod receiver;
 mod report;
 mod session;
