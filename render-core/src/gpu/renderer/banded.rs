@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use super::readback::FrameImage;
-use super::{RenderError, Renderer, frame_texture};
+use super::{Band, RenderError, Renderer, copy_to_buffer, draw, frame_texture};
 use crate::view::ViewState;
 
 /// About how long one band should take: a session waiting behind a band waits about
@@ -106,29 +106,12 @@ impl Renderer {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("band"),
                 });
-        {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("band"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &image.view,
-                    depth_slice: None,
-                    resolve_target: None,
-                    // The bands drawn before stay.
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Load,
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.set_scissor_rect(0, image.next_row, image.size[0], rows);
-            pass.draw(0..3, 0..1);
-        }
+        let band = Band {
+            first_row: image.next_row,
+            rows,
+            width: image.size[0],
+        };
+        draw(&mut encoder, &image.view, pipeline, &bind_group, Some(band));
         self.context.queue.submit([encoder.finish()]);
         self.wait()?;
         image.next_row += rows;
@@ -144,34 +127,19 @@ impl Renderer {
         image: &BandedImage,
     ) -> Result<FrameImage, RenderError> {
         let [width, height] = image.size;
-        let padded_row = (width * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-        let buffer = self.context.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("banded readback"),
-            size: u64::from(padded_row) * u64::from(height),
-            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-            mapped_at_creation: false,
-        });
+        let (buffer, padded_row) = self.readback_buffer(image.size);
         let mut encoder =
             self.context
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("banded readback"),
                 });
-        encoder.copy_texture_to_buffer(
-            image.texture.as_image_copy(),
-            wgpu::TexelCopyBufferInfo {
-                buffer: &buffer,
-                layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(padded_row),
-                    rows_per_image: Some(height),
-                },
-            },
-            wgpu::Extent3d {
-                width,
-                height,
-                depth_or_array_layers: 1,
-            },
+        copy_to_buffer(
+            &mut encoder,
+            &image.texture,
+            &buffer,
+            padded_row,
+            image.size,
         );
         self.context.queue.submit([encoder.finish()]);
         let rgba = self.mapped_rows(&buffer, padded_row, image.size)?;

@@ -267,7 +267,7 @@ impl Renderer {
             (Some(view), true) => view,
             _ => &targets.output_view,
         };
-        draw(&mut encoder, first_target, pipeline, &bind_group);
+        draw(&mut encoder, first_target, pipeline, &bind_group, None);
         if reduced
             && !as_drawn
             && let Some(reduced_view) = reduced_view
@@ -294,6 +294,7 @@ impl Renderer {
                 &targets.output_view,
                 &self.pipelines.blit,
                 &blit,
+                None,
             );
         }
         if let Some(Readback {
@@ -304,22 +305,7 @@ impl Renderer {
                 Some(texture) if as_drawn => (texture, internal),
                 _ => (&targets.output, size),
             };
-            encoder.copy_texture_to_buffer(
-                source.as_image_copy(),
-                wgpu::TexelCopyBufferInfo {
-                    buffer,
-                    layout: wgpu::TexelCopyBufferLayout {
-                        offset: 0,
-                        bytes_per_row: Some(padded_row),
-                        rows_per_image: Some(read_size[1]),
-                    },
-                },
-                wgpu::Extent3d {
-                    width: read_size[0],
-                    height: read_size[1],
-                    depth_or_array_layers: 1,
-                },
-            );
+            copy_to_buffer(&mut encoder, source, buffer, padded_row, read_size);
         }
         self.context.queue.submit([encoder.finish()]);
         Ok(FrameInfo {
@@ -427,12 +413,19 @@ fn frame_texture(device: &wgpu::Device, size: [u32; 2], label: &str) -> wgpu::Te
     })
 }
 
+/// Draws one full-screen triangle of `pipeline` into `target`: the whole target, cleared
+/// first, or only the rows of `band`, leaving the rest as it was.
 fn draw(
     encoder: &mut wgpu::CommandEncoder,
     target: &wgpu::TextureView,
     pipeline: &wgpu::RenderPipeline,
     bind_group: &wgpu::BindGroup,
+    band: Option<Band>,
 ) {
+    let load = match band {
+        Some(_) => wgpu::LoadOp::Load,
+        None => wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+    };
     let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
         label: Some("frame"),
         color_attachments: &[Some(wgpu::RenderPassColorAttachment {
@@ -440,7 +433,7 @@ fn draw(
             depth_slice: None,
             resolve_target: None,
             ops: wgpu::Operations {
-                load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                load,
                 store: wgpu::StoreOp::Store,
             },
         })],
@@ -451,7 +444,44 @@ fn draw(
     });
     pass.set_pipeline(pipeline);
     pass.set_bind_group(0, bind_group, &[]);
+    if let Some(band) = band {
+        pass.set_scissor_rect(0, band.first_row, band.width, band.rows);
+    }
     pass.draw(0..3, 0..1);
+}
+
+/// Rows of a target drawn by themselves ([`banded`]).
+#[derive(Debug, Clone, Copy)]
+struct Band {
+    first_row: u32,
+    rows: u32,
+    width: u32,
+}
+
+/// Copies `source`'s top-left `size` pixels into `buffer`, rows `padded_row` bytes apart.
+fn copy_to_buffer(
+    encoder: &mut wgpu::CommandEncoder,
+    source: &wgpu::Texture,
+    buffer: &wgpu::Buffer,
+    padded_row: u32,
+    size: [u32; 2],
+) {
+    encoder.copy_texture_to_buffer(
+        source.as_image_copy(),
+        wgpu::TexelCopyBufferInfo {
+            buffer,
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded_row),
+                rows_per_image: Some(size[1]),
+            },
+        },
+        wgpu::Extent3d {
+            width: size[0],
+            height: size[1],
+            depth_or_array_layers: 1,
+        },
+    );
 }
 
 #[cfg(test)]

@@ -85,13 +85,7 @@ impl Renderer {
         } else {
             size
         };
-        let padded_row = (read_size[0] * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-        let buffer = self.context.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: u64::from(padded_row) * u64::from(read_size[1].max(1)),
-            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-            mapped_at_creation: false,
-        });
+        let (buffer, padded_row) = self.readback_buffer(read_size);
         let readback = Readback {
             buffer: &buffer,
             padded_row,
@@ -105,6 +99,18 @@ impl Renderer {
             height: read_size[1],
             rgba,
         })
+    }
+
+    /// A buffer to read a `size` picture back into, and its rows' stride in bytes.
+    pub(super) fn readback_buffer(&self, size: [u32; 2]) -> (wgpu::Buffer, u32) {
+        let padded_row = (size[0] * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+        let buffer = self.context.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: u64::from(padded_row) * u64::from(size[1].max(1)),
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        (buffer, padded_row)
     }
 
     /// Waits for the GPU and reads `buffer` (a copy of a `read_size` picture submitted
