@@ -57,6 +57,20 @@ pub(super) async fn greet_over(
     Ok((client, welcome, chosen))
 }
 
+/// [`greet_over`] without other transports, then `open` of the series chosen: the client
+/// (its opening frames still to come) and the series.
+pub(super) async fn greet_and_open(
+    url: &str,
+    trust: &ServerTrust,
+    series: Option<&str>,
+    size: [u32; 2],
+    codec: StreamCodec,
+) -> anyhow::Result<(Client, SeriesInfo)> {
+    let (mut client, _, chosen) = greet_over(url, trust, series, size, codec, &[]).await?;
+    in_time("open", client.open(&chosen.id)).await?;
+    Ok((client, chosen))
+}
+
 /// The codecs a client offers for `codec`.
 pub(super) fn offered(codec: StreamCodec) -> &'static [Codec] {
     match codec {

@@ -20,7 +20,7 @@ use hounsfield_tls::ServerTrust;
 use render_core::dicom::VoxelBudget;
 use serde::Serialize;
 
-use super::client::{REPLY_TIMEOUT, greet_over, in_time, ms, percentile};
+use super::client::{REPLY_TIMEOUT, greet_and_open, in_time, ms, percentile};
 use super::loopback::{self, LoopbackServer};
 use crate::cli::StreamCodec;
 use crate::source;
@@ -113,16 +113,14 @@ async fn time_round_trips(
     runs: u32,
 ) -> anyhow::Result<FindingsReport> {
     let url = loopback.server.websocket_url();
-    let (mut client, _, chosen) = greet_over(
+    let (mut client, chosen) = greet_and_open(
         &url,
         &ServerTrust::system(),
         series,
         SIZE,
         StreamCodec::Jpeg,
-        &[],
     )
     .await?;
-    in_time("open", client.open(&chosen.id)).await?;
     // Told after `open`: the cells' scales are the 2×2 layout's whatever the layout.
     let scales = in_time("the crosshair", slice_scales(&mut client)).await?;
     in_time(

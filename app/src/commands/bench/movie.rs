@@ -17,7 +17,7 @@ use render_core::camera::NamedView;
 use render_core::view::ViewState;
 use serde::Serialize;
 
-use super::client::{greet_over, in_time, ms};
+use super::client::{greet_and_open, in_time, ms};
 use super::loopback;
 use crate::cli::StreamCodec;
 use crate::commands::movie::{Shape, write_movie};
@@ -168,16 +168,14 @@ fn served_per_frame(
         .context("a runtime for the benchmark's client")?;
     runtime.block_on(async {
         let url = loopback.server.websocket_url();
-        let (mut client, _, chosen) = greet_over(
+        let (mut client, _) = greet_and_open(
             &url,
             &ServerTrust::system(),
             series,
             size,
             StreamCodec::Jpeg,
-            &[],
         )
         .await?;
-        in_time("open", client.open(&chosen.id)).await?;
         // The first final still: the whole volume is on the device (a large one's first
         // frames come from a reduced copy while it uploads).
         loop {

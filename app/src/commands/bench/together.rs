@@ -13,8 +13,8 @@ use hounsfield_tls::ServerTrust;
 use serde::Serialize;
 
 use super::client::{
-    INPUTS_PER_S, ORBIT_DEG_PER_INPUT, REPLY_TIMEOUT, codec_name, greet_over, in_time, ms, offered,
-    percentile,
+    INPUTS_PER_S, ORBIT_DEG_PER_INPUT, REPLY_TIMEOUT, codec_name, greet_and_open, in_time, ms,
+    offered, percentile,
 };
 use super::loopback::{self, LoopbackServer};
 use crate::cli::StreamCodec;
@@ -100,8 +100,7 @@ async fn drag_together(
 ) -> anyhow::Result<TogetherReport> {
     let url = loopback.server.websocket_url();
     let trust = ServerTrust::system();
-    let (mut host, _, chosen) = greet_over(&url, &trust, series, size, codec, &[]).await?;
-    in_time("open", host.open(&chosen.id)).await?;
+    let (mut host, chosen) = greet_and_open(&url, &trust, series, size, codec).await?;
     host.send(&ClientMessage::Share).await?;
     let join = tokio::time::timeout(REPLY_TIMEOUT, shared(&mut host))
         .await

@@ -62,7 +62,7 @@ struct Target {
 impl Target {
     /// A client that said hello, opened the series and got its first frame.
     async fn open_session(&self) -> anyhow::Result<hounsfield_client::Client> {
-        let (mut client, _, chosen) = super::client::greet(
+        let (mut client, _) = super::client::greet_and_open(
             &self.url,
             &ServerTrust::system(),
             self.series.as_deref(),
@@ -70,7 +70,6 @@ impl Target {
             self.codec,
         )
         .await?;
-        super::client::in_time("open", client.open(&chosen.id)).await?;
         super::client::in_time("the first frame", client.next_frame()).await?;
         Ok(client)
     }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::Transport;
 use crate::cli::StreamCodec;
-use crate::commands::bench::client::{greet_over, in_time, ms, percentile};
+use crate::commands::bench::client::{REPLY_TIMEOUT, greet_and_open, ms, percentile};
 
 /// The views she turns through, in turn.
 const VIEWS: [&str; 4] = ["anterior", "left", "posterior", "right"];
@@ -60,22 +60,15 @@ pub(super) async fn read_stills(
     size: [u32; 2],
     length: Duration,
 ) -> anyhow::Result<(Vec<f64>, bool)> {
-    let (mut client, _, chosen) = greet_over(
+    let (mut client, _) = greet_and_open(
         &transport.url,
         &transport.trust,
         series,
         size,
         StreamCodec::Jpeg,
-        &[],
     )
     .await?;
-    in_time("open", client.open(&chosen.id)).await?;
-    wait_for_still(
-        &mut client,
-        0,
-        Instant::now() + super::super::client::REPLY_TIMEOUT,
-    )
-    .await?;
+    wait_for_still(&mut client, 0, Instant::now() + REPLY_TIMEOUT).await?;
     let ends = Instant::now() + length;
     let mut waits = Vec::new();
     for name in VIEWS.iter().cycle() {
