@@ -12,13 +12,14 @@ use common::phantom_dicom::{Layout, write_series};
 use common::render::{
     Tolerance, assert_matches_golden, assert_similar, bright_centroid, lit_beside, renderer,
 };
-use glam::{DVec3, DVec4};
+use glam::{DMat4, DVec3, DVec4};
 use render_core::camera::{Camera, NamedView, Projection};
 use render_core::gpu::FrameImage;
+use render_core::gpu::gradients::cell_for;
 use render_core::phantom::{MARKER_LPS_MM, ct_phantom, hu};
 use render_core::transfer::RenderMode;
 use render_core::view::{Interpolation, MprOrientation, MprPlane, ViewState};
-use render_core::{Volume, Window};
+use render_core::{Volume, Voxels, Window};
 
 /// Golden images: a pixel differs when a channel is off by more than 12 levels; at most
 /// 1% of pixels may differ (software rasterisers round differently between versions).
@@ -390,6 +391,87 @@ fn golden_images_of_the_phantom() {
         }
         let frame = renderer.render_image(&view, [256, 224]).expect("renders");
         assert_matches_golden(name, &frame, GOLDEN);
+    }
+}
+
+/// The phantom resampled at half its voxel spacing, each new voxel interpolated between
+/// the phantom's: the same anatomy in eight times the voxels, more than keep a gradient
+/// each.
+fn phantom_at_half_spacing(phantom: &Volume) -> Volume {
+    let dims = phantom.dims.map(|n| n * 2);
+    let last = DVec3::new(
+        (phantom.dims[0] - 1) as f64,
+        (phantom.dims[1] - 1) as f64,
+        (phantom.dims[2] - 1) as f64,
+    );
+    let mut voxels = Vec::with_capacity(dims.iter().product());
+    for k in 0..dims[2] {
+        for j in 0..dims[1] {
+            for i in 0..dims[0] {
+                // Fine voxel f lies at coarse index f / 2 − ¼: two of them about each
+                // coarse centre.
+                let coarse = (DVec3::new(i as f64, j as f64, k as f64) * 0.5 - 0.25)
+                    .clamp(DVec3::ZERO, last);
+                let value = phantom.trilinear(coarse).expect("inside the phantom");
+                voxels.push(value.round() as i16);
+            }
+        }
+    }
+    let fine_to_coarse =
+        DMat4::from_translation(DVec3::splat(-0.25)) * DMat4::from_scale(DVec3::splat(0.5));
+    Volume::new(
+        Voxels::I16(voxels),
+        dims,
+        phantom.voxel_to_lps * fine_to_coarse,
+        phantom.modality.clone(),
+        phantom.default_window,
+    )
+    .expect("as many voxels as the dims say")
+}
+
+/// The phantom against its resampling: a pixel differs when a channel is off by more than
+/// 32 levels, and at most 2% may (the phantom's voxel noise, interpolated in the resampled
+/// copy, and the rays' jitter differ from one to the other).
+const RESAMPLED: Tolerance = Tolerance {
+    per_pixel: 32,
+    max_share: 0.02,
+};
+
+#[test]
+fn a_large_volume_shaded_from_a_gradient_per_cell_of_voxels_looks_like_a_gradient_per_voxel() {
+    let phantom = Arc::new(ct_phantom());
+    let fine = Arc::new(phantom_at_half_spacing(&phantom));
+    let to_u32 = |dims: [usize; 3]| dims.map(|n| n as u32);
+    assert_eq!(
+        cell_for(to_u32(phantom.dims)),
+        1,
+        "the phantom: a gradient per voxel"
+    );
+    assert_eq!(
+        cell_for(to_u32(fine.dims)),
+        2,
+        "its resampling: one per 2×2×2 voxels"
+    );
+    let mut renderer = renderer();
+    for (named, preset) in [
+        (NamedView::Anterior, "ct-bone"),
+        (NamedView::Left, "ct-soft-tissue"),
+    ] {
+        let mut frames = Vec::new();
+        for volume in [&phantom, &fine] {
+            renderer.load_volume(Arc::clone(volume));
+            let mut view = ViewState::initial(volume, preset, RenderMode::Composite);
+            view.camera.set_view(named);
+            view.camera.orbit(25.0, 15.0);
+            frames.push(renderer.render_image(&view, [256, 224]).expect("renders"));
+        }
+        let what = format!("cells-{}-{preset}", named.name());
+        assert_similar(&frames[0], &frames[1], RESAMPLED, &what);
+        let mean = mean_channel_difference(&frames[0], &frames[1]);
+        assert!(
+            mean.iter().all(|&m| m <= PRESET_GOLDEN_MEAN),
+            "{what}: mean channel differences {mean:?} over {PRESET_GOLDEN_MEAN}"
+        );
     }
 }
 

@@ -26,6 +26,8 @@ pub struct RaycastParams {
     pub brick_scale: [f32; 4],
     /// Bricks along each axis (w unused).
     pub brick_count: [f32; 4],
+    /// Volume texture coordinate → gradient texture coordinate (w unused).
+    pub gradient_coordinate_scale: [f32; 4],
     /// Stored value → transfer-function texture coordinate: scale.
     pub transfer_scale: f32,
     /// Stored value → transfer-function texture coordinate: offset.

@@ -105,6 +105,10 @@ impl Renderer {
                 gpu.bricks.counts[2] as f32,
                 0.0,
             ],
+            gradient_coordinate_scale: scene.gradients.as_ref().map_or([1.0; 4], |g| {
+                let [x, y, z] = g.coordinate_scale;
+                [x, y, z, 0.0]
+            }),
             transfer_scale: tf_scale as f32,
             transfer_offset: tf_offset as f32,
             grey_scale: grey_scale as f32,

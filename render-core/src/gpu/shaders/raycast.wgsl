@@ -15,6 +15,9 @@ struct Params {
     brick_scale: vec4<f32>,
     // Bricks along each axis, as floats.
     brick_count: vec4<f32>,
+    // Volume texture coordinate -> gradient texture coordinate (a gradient texel holds a
+    // cell of voxels); w unused.
+    gradient_coordinate_scale: vec4<f32>,
     // Stored value -> transfer-function texture coordinate (scale, offset).
     transfer_scale: f32,
     transfer_offset: f32,
@@ -61,7 +64,8 @@ override GRADIENT_OPACITY: bool = false;
 // Per brick, the Chebyshev distance (in bricks) to the nearest brick that can contribute;
 // 0 for such a brick.
 @group(0) @binding(5) var bricks: texture_3d<u32>;
-// The volume's gradients (see gradient.wgsl), when the render shades.
+// The volume's gradients, a texel per cell of voxels (see gradients.rs), when the render
+// shades.
 @group(0) @binding(6) var gradients: texture_3d<f32>;
 
 struct Ray {
@@ -181,7 +185,7 @@ fn composite(ray: Ray, start: f32) -> vec4<f32> {
         var a = tf.a;
         var rgb = tf.rgb;
         if SHADING || GRADIENT_OPACITY {
-            let encoded = textureSampleLevel(gradients, volume_sampler, p, 0.0).xyz;
+            let encoded = textureSampleLevel(gradients, volume_sampler, p * params.gradient_coordinate_scale.xyz, 0.0).xyz;
             let length_encoded = length(encoded);
             if GRADIENT_OPACITY {
                 // Decoded magnitude, stored units per mm.
