@@ -403,6 +403,14 @@ fn bench_render_prints_full_and_interactive_figures() {
         report["adapter"].as_str().is_some_and(|a| !a.is_empty()),
         "{report}"
     );
+    // Where the phantom's bytes go: its 16-bit voxels, the same in half floats on the
+    // GPU, a gradient of 4 bytes per voxel (a small volume), a little for the bricks.
+    let mib = |key: &str| report[key].as_f64().unwrap_or(-1.0);
+    let voxels = mib("voxel_mib");
+    assert!(voxels > 1.0, "{report}");
+    assert!((mib("volume_texture_mib") - voxels).abs() < 1e-6, "{report}");
+    assert!((mib("gradient_texture_mib") - 2.0 * voxels).abs() < 1e-6, "{report}");
+    assert!(mib("bricks_mib") > 0.0 && mib("bricks_mib") < voxels, "{report}");
 }
 
 #[test]

@@ -15,6 +15,6 @@ pub use context::{AdapterKind, Capabilities, GpuContext, GpuError};
 pub use errors::{DeviceWatch, catch_errors};
 pub use renderer::{
     BAND_TAKES, BandedImage, FrameImage, FrameInfo, InteractiveBudget, REFINE_WHEN_FULL_TAKES,
-    RenderError, Renderer, bands_for,
+    RenderError, Renderer, VolumeFootprint, bands_for,
 };
 pub use volume_texture::GpuVolume;

@@ -233,6 +233,15 @@ struct RenderReport {
     /// The same of an interactive image as shown (scaled up to the view's size), before
     /// any codec.
     interactive_psnr_db: f64,
+    /// Where the volume's bytes go (MiB): its voxels on the CPU, and what the renderer
+    /// made of them (on the GPU, or in this process on a software adapter).
+    voxel_mib: f64,
+    /// The voxels' 3D texture.
+    volume_texture_mib: f64,
+    /// The gradient texture.
+    gradient_texture_mib: f64,
+    /// The brick grid and its visibility map.
+    bricks_mib: f64,
     /// With `--ladder`: interactive frames at each scale and sample distance.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ladder: Vec<LadderStep>,
@@ -410,6 +419,8 @@ pub fn render(
     } else {
         Vec::new()
     };
+    let footprint = renderer.footprint().unwrap_or_default();
+    let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
     let capabilities = &renderer.context().capabilities;
     let report = RenderReport {
         adapter: capabilities.adapter.clone(),
@@ -431,13 +442,17 @@ pub fn render(
         upload_ms,
         refining_psnr_db: fidelity.refining_db,
         interactive_psnr_db: fidelity.interactive_db,
+        voxel_mib: mib(volume.size_bytes() as u64),
+        volume_texture_mib: mib(footprint.volume_texture),
+        gradient_texture_mib: mib(footprint.gradient_texture),
+        bricks_mib: mib(footprint.bricks),
         ladder,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}, in {} bands {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms",
+            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}, in {} bands {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms; voxels {:.1} MiB, volume texture {:.1}, gradients {:.1}, bricks {:.1}",
             size[0],
             size[1],
             report.volume,
@@ -455,7 +470,11 @@ pub fn render(
             report.interactive_ms,
             report.interactive_scale,
             report.interactive_psnr_db,
-            report.upload_ms
+            report.upload_ms,
+            report.voxel_mib,
+            report.volume_texture_mib,
+            report.gradient_texture_mib,
+            report.bricks_mib
         );
         for step in &report.ladder {
             println!(

@@ -7,11 +7,13 @@
 mod banded;
 mod bind_groups;
 mod budget;
+mod footprint;
 mod readback;
 mod scene;
 
 pub use banded::{BAND_TAKES, BandedImage, bands_for};
 pub use budget::InteractiveBudget;
+pub use footprint::VolumeFootprint;
 pub use readback::FrameImage;
 
 use readback::Readback;
