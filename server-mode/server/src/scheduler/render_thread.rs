@@ -392,8 +392,8 @@ fn send_preview(
 }
 
 /// Renders `view` (the request's, or a variant of it) at the request's size in its layout;
-/// `three_d` keeps the last 3D cell of the 2×2 layout. A lone 3D view bound for the
-/// H.264 stream comes as drawn: an interactive frame at its internal resolution, which
+/// `three_d` keeps the last 3D cell of the 2×2 layout. A lone 3D view in a lossy codec
+/// (H.264 or JPEG) comes as drawn: an interactive frame at its internal resolution, which
 /// the client scales up (a quarter of the pixels or fewer for the encoder, and no
 /// upscaling blur for it to spend bits on).
 fn render_request(
@@ -402,7 +402,7 @@ fn render_request(
     view: &ViewState,
     three_d: Option<&mut ThreeDCell>,
 ) -> Result<FrameImage, RenderError> {
-    if request.layout == Layout::Single && matches!(request.encoding, Encoding::H264 { .. }) {
+    if request.layout == Layout::Single && request.encoding.sends_as_drawn() {
         return renderer.render_image_as_drawn(view, request.size);
     }
     crate::compose::render_layout(
