@@ -408,9 +408,18 @@ fn bench_render_prints_full_and_interactive_figures() {
     let mib = |key: &str| report[key].as_f64().unwrap_or(-1.0);
     let voxels = mib("voxel_mib");
     assert!(voxels > 1.0, "{report}");
-    assert!((mib("volume_texture_mib") - voxels).abs() < 1e-6, "{report}");
-    assert!((mib("gradient_texture_mib") - 2.0 * voxels).abs() < 1e-6, "{report}");
-    assert!(mib("bricks_mib") > 0.0 && mib("bricks_mib") < voxels, "{report}");
+    assert!(
+        (mib("volume_texture_mib") - voxels).abs() < 1e-6,
+        "{report}"
+    );
+    assert!(
+        (mib("gradient_texture_mib") - 2.0 * voxels).abs() < 1e-6,
+        "{report}"
+    );
+    assert!(
+        mib("bricks_mib") > 0.0 && mib("bricks_mib") < voxels,
+        "{report}"
+    );
 }
 
 #[test]

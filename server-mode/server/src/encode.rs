@@ -37,14 +37,6 @@ impl Encoding {
         matches!(self, Encoding::H264 { keyframe: true, .. })
     }
 
-    /// Whether a lone 3D view in this encoding goes as drawn, at the renderer's internal
-    /// resolution, for the client to scale up to the display size in the frame's header:
-    /// the lossy codecs, whose encoders then get a fraction of the pixels; a lossless
-    /// picture holds the view's own pixels.
-    pub fn sends_as_drawn(self) -> bool {
-        matches!(self, Encoding::Jpeg { .. } | Encoding::H264 { .. })
-    }
-
     /// The codec the payload will be in.
     pub fn codec(self) -> Codec {
         match self {

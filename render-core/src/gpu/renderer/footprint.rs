@@ -70,11 +70,18 @@ mod tests {
         let volume = Arc::new(ct_phantom());
         renderer.load_volume(Arc::clone(&volume));
         let voxels = DIMS.iter().product::<usize>() as u64;
-        let bricks = DIMS.map(|n| n.div_ceil(BRICK_SIZE)).iter().product::<usize>() as u64;
+        let bricks = DIMS
+            .map(|n| n.div_ceil(BRICK_SIZE))
+            .iter()
+            .product::<usize>() as u64;
         let loaded = renderer.footprint().expect("a volume");
         assert_eq!(loaded.volume_texture, voxels * 2, "half floats");
         assert_eq!(loaded.gradient_texture, 0, "made at the first shaded frame");
-        assert_eq!(loaded.bricks, bricks * 8, "a smallest and a largest value a brick");
+        assert_eq!(
+            loaded.bricks,
+            bricks * 8,
+            "a smallest and a largest value a brick"
+        );
         let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
         renderer.render(&view, [64, 48]).expect("renders");
         let shaded = renderer.footprint().expect("a volume");

@@ -362,7 +362,18 @@ fn send_preview(
     let drawn = catch_errors(&device, || {
         scenes
             .preview_for(&request.volume)
-            .map(|renderer| render_request(renderer, request, &view, None))
+            .map(|renderer| {
+                // At the view's size: a first look, not a frame of a drag.
+                crate::compose::render_layout(
+                    renderer,
+                    &request.volume,
+                    &view,
+                    request.layout,
+                    request.crosshair_lps,
+                    request.size,
+                    None,
+                )
+            })
             .transpose()
     });
     match drawn {
@@ -392,17 +403,15 @@ fn send_preview(
 }
 
 /// Renders `view` (the request's, or a variant of it) at the request's size in its layout;
-/// `three_d` keeps the last 3D cell of the 2×2 layout. A lone 3D view in a lossy codec
-/// (H.264 or JPEG) comes as drawn: an interactive frame at its internal resolution, which
-/// the client scales up (a quarter of the pixels or fewer for the encoder, and no
-/// upscaling blur for it to spend bits on).
+/// `three_d` keeps the last 3D cell of the 2×2 layout. A lone 3D view comes as drawn
+/// where [`sent_as_drawn`] says.
 fn render_request(
     renderer: &mut Renderer,
     request: &RenderRequest,
     view: &ViewState,
     three_d: Option<&mut ThreeDCell>,
 ) -> Result<FrameImage, RenderError> {
-    if request.layout == Layout::Single && request.encoding.sends_as_drawn() {
+    if sent_as_drawn(request, view) {
         return renderer.render_image_as_drawn(view, request.size);
     }
     crate::compose::render_layout(
@@ -414,6 +423,21 @@ fn render_request(
         request.size,
         three_d,
     )
+}
+
+/// Whether `request`'s picture of `view` goes as drawn: an interactive frame at the
+/// renderer's internal resolution, which the client scales up to the display size in the
+/// frame's header (a quarter of the pixels or fewer for the encoder, and no upscaling
+/// blur for it to spend bits on). So go a lone 3D view's H.264 frames and its interactive
+/// JPEG frames; a refining picture, a PNG and the 2×2 layout show the view at its size
+/// (as does a preview, drawn apart in `send_preview`).
+fn sent_as_drawn(request: &RenderRequest, view: &ViewState) -> bool {
+    request.layout == Layout::Single
+        && match request.encoding {
+            Encoding::H264 { .. } => true,
+            Encoding::Jpeg { .. } => view.quality == Quality::Interactive,
+            Encoding::Png => false,
+        }
 }
 
 /// How the render thread recovers, seen through faults armed on purpose: these tests need
