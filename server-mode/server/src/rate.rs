@@ -1,10 +1,10 @@
 //! The H.264 bitrate of a session. Each view size has a nominal bitrate, whatever size the
 //! pictures are sent at (interactive frames go at the renderer's internal resolution and
-//! the client scales them up). On the CT of `bench stream` at 1280×720, drawn at a quarter
-//! of the view's sides, x264's frames at that rate come within 1 dB of JPEG quality 60
-//! (PSNR over the view) at a third of its bytes, and JPEG needs three times H.264's bytes
-//! for H.264's PSNR; on the phantom, drawn at 0.7, they are 3–4 dB better at under half
-//! of JPEG's bytes (`hounsfield bench stream --codec h264,jpeg` measures all of these).
+//! the client scales them up). On the CT of `bench stream` at 1024×768, drawn at 0.35 of
+//! the view's sides, x264's frames at that rate come 4 dB above JPEG quality 60 sent as
+//! drawn too (PSNR over the view) for about its bytes, reach JPEG's PSNR with 0.56 of its
+//! bytes, and JPEG needs 1.5 times H.264's bytes for H.264's PSNR (`hounsfield bench
+//! stream --codec h264,jpeg` measures all of these).
 //! When the client's reports show frames piling up before its decoder or latency
 //! climbing, the target drops, and it climbs back towards nominal (never above) once they
 //! recover. Over WebRTC the network's own estimate joins in: the bandwidth the sender's

@@ -7,8 +7,8 @@
 //! as far as the inputs a frame of the stream takes in, and the renderer keeps the
 //! internal resolution the stream's frames were drawn at.
 //!
-//! The server sends H.264 frames as drawn, at the renderer's internal resolution, and the
-//! client scales them up; JPEG frames go at the view's size. Since the codecs reach
+//! The server sends both codecs' interactive frames as drawn, at the renderer's internal
+//! resolution, and the client scales them up. Since the codecs reach
 //! different PSNRs, H.264 also encodes the frames at a ladder of bitrates around
 //! nominal: the bytes it needs for JPEG's PSNR, over JPEG's bytes, is the comparison at
 //! equal quality. The same ladder at the view's size separates what the codec gains from
@@ -18,8 +18,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use hounsfield_client::H264Decoder;
 use hounsfield_client::psnr;
+use hounsfield_client::{DecodedImage, H264Decoder};
 use hounsfield_server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
 use hounsfield_server::rate::RateControl;
 use hounsfield_video::encode::VideoStream;
@@ -51,7 +51,7 @@ pub(super) struct QualityReport {
     pub keyframe_interval_s: f64,
     /// The renderer's internal resolution, as a share of the view's sides.
     pub render_scale: f32,
-    /// The view's size, at which JPEG frames are sent and every frame is shown.
+    /// The view's size, at which every frame is shown.
     pub size: [u32; 2],
     /// The JPEG quality of interactive frames.
     pub jpeg_quality: u8,
@@ -76,7 +76,8 @@ pub(super) struct QualityReport {
     pub h264_bytes_per_frame_at_jpeg_psnr: Option<f64>,
     /// Those bytes over JPEG's: the bandwidth ratio at equal quality.
     pub equal_quality_ratio: Option<f64>,
-    /// H.264 at the view's size, as JPEG is sent, at each bitrate of the ladder.
+    /// H.264 at the view's size, as if sent after the server scaled it up, at each
+    /// bitrate of the ladder.
     pub same_size_ladder: Vec<LadderRung>,
     /// The bandwidth ratio at equal quality with H.264 at the view's size: the codec's
     /// own share of the saving.
@@ -267,16 +268,23 @@ pub(super) fn interactive_quality(
         }
         for (&quality, (psnr_sum, bytes)) in JPEG_LADDER.iter().zip(&mut jpeg_sums) {
             let jpeg = encode(
-                &shown.rgba,
-                shown.width,
-                shown.height,
+                &drawn.rgba,
+                drawn.width,
+                drawn.height,
                 Encoding::Jpeg { quality },
             )?;
             *bytes += jpeg.len();
             let back = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
                 .context("decoding the JPEG again")?
                 .to_rgba8();
-            *psnr_sum += psnr(back.as_raw(), &shown.rgba);
+            let back = DecodedImage {
+                width: back.width(),
+                height: back.height(),
+                rgba: back.into_raw(),
+            }
+            .shown_at([shown.width, shown.height])
+            .context("a decoded JPEG fills its sides")?;
+            *psnr_sum += psnr(&back.rgba, &shown.rgba);
         }
     }
     let (as_sent, same_size) = ladders.context("frames were rendered")?;
