@@ -159,9 +159,9 @@ impl Encoder {
         }
         let [sx, sy, sz] = &sum;
         for (c, texel) in out.chunks_exact_mut(4).enumerate() {
-            let voxels_in = (c * n..((c + 1) * n).min(ni)).len().max(1);
-            let share = 1.0 / (rows.max(1.0) * voxels_in as f32);
-            let mean = (c * n..((c + 1) * n).min(ni)).fold([0.0_f32; 3], |m, i| {
+            let along = c * n..((c + 1) * n).min(ni);
+            let share = 1.0 / (rows.max(1.0) * along.len().max(1) as f32);
+            let mean = along.fold([0.0_f32; 3], |m, i| {
                 [m[0] + sx[i], m[1] + sy[i], m[2] + sz[i]]
             });
             let encoded = self.encode(mean.map(|g| g * share));

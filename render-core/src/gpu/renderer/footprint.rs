@@ -16,13 +16,6 @@ pub struct VolumeFootprint {
     pub bricks: u64,
 }
 
-impl VolumeFootprint {
-    /// All of it.
-    pub fn total(&self) -> u64 {
-        self.volume_texture + self.gradient_texture + self.bricks
-    }
-}
-
 impl Renderer {
     /// The bytes the loaded volume's resources take; `None` without a volume.
     pub fn footprint(&self) -> Option<VolumeFootprint> {
@@ -91,9 +84,5 @@ mod tests {
             "the phantom keeps a gradient per voxel"
         );
         assert_eq!(shaded.bricks, bricks * 9, "and a byte a brick for the map");
-        assert_eq!(
-            shaded.total(),
-            shaded.volume_texture + shaded.gradient_texture + shaded.bricks
-        );
     }
 }

@@ -362,18 +362,8 @@ fn send_preview(
     let drawn = catch_errors(&device, || {
         scenes
             .preview_for(&request.volume)
-            .map(|renderer| {
-                // At the view's size: a first look, not a frame of a drag.
-                crate::compose::render_layout(
-                    renderer,
-                    &request.volume,
-                    &view,
-                    request.layout,
-                    request.crosshair_lps,
-                    request.size,
-                    None,
-                )
-            })
+            // At the view's size: a first look, not a frame of a drag.
+            .map(|renderer| render_at_view_size(renderer, request, &view, None))
             .transpose()
     });
     match drawn {
@@ -414,6 +404,17 @@ fn render_request(
     if sent_as_drawn(request, view) {
         return renderer.render_image_as_drawn(view, request.size);
     }
+    render_at_view_size(renderer, request, view, three_d)
+}
+
+/// Renders `view` at the request's size in its layout (`three_d`: see
+/// [`render_request`]).
+fn render_at_view_size(
+    renderer: &mut Renderer,
+    request: &RenderRequest,
+    view: &ViewState,
+    three_d: Option<&mut ThreeDCell>,
+) -> Result<FrameImage, RenderError> {
     crate::compose::render_layout(
         renderer,
         &request.volume,

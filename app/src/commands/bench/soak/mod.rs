@@ -149,7 +149,7 @@ pub fn soak(args: &SoakArgs) -> anyhow::Result<()> {
         size: args.size,
         codec: args.codec,
     };
-    let run = runtime.block_on(run(
+    let mut run = runtime.block_on(run(
         &plan,
         &target,
         loopback.server.address(),
@@ -161,7 +161,7 @@ pub fn soak(args: &SoakArgs) -> anyhow::Result<()> {
     let samples = run
         .baseline
         .samples
-        .clone()
+        .take()
         .map(|samples| samples.into_kept())
         .unwrap_or_default();
     let fidelity = super::stream::fidelity::measure(
