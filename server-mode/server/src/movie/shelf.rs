@@ -1,5 +1,6 @@
 //! Where movies made for `export_movie` wait to be downloaded: a private temporary folder
-//! (owner-only, removed when the server stops), at most [`MOST_SHELVED`] movies for at
+//! (owner-only, removed when the server stops, and by the next server to start when this
+//! one was killed before it could), at most [`MOST_SHELVED`] movies for at
 //! most [`KEPT_FOR`] each (the oldest go first), each downloadable only by who asked for
 //! it, and at most [`MOST_MAKING`] being made at once.
 
@@ -85,14 +86,16 @@ impl Default for MovieShelf {
 }
 
 impl MovieShelf {
-    /// A shelf in a new private temporary folder.
+    /// A shelf in a new private temporary folder, named after this process; the folders
+    /// of this user's servers that were killed before they could remove theirs go first.
     pub fn new() -> Self {
         let folder = tempfile::Builder::new()
-            .prefix("hounsfield-movies-")
+            .prefix(&format!("{FOLDER_PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(|error| format!("a temporary folder: {error}"));
-        if let Err(why) = &folder {
-            tracing::warn!(%why, "movies cannot be exported");
+        match &folder {
+            Ok(ours) => sweep_abandoned(ours.path()),
+            Err(why) => tracing::warn!(%why, "movies cannot be exported"),
         }
         Self {
             folder,
@@ -160,6 +163,56 @@ impl MovieShelf {
     }
 }
 
+/// The start of a shelf folder's name; the process id that made it follows.
+const FOLDER_PREFIX: &str = "hounsfield-movies-";
+
+/// Removes the shelf folders beside `ours` (same parent, same owner) whose process is gone:
+/// a server killed outright (out of memory, `kill -9`) leaves its movies, patients' images,
+/// behind. A folder whose process id is running again, or whose name carries none, is left.
+fn sweep_abandoned(ours: &Path) {
+    let (Some(parent), Ok(our_metadata)) = (ours.parent(), std::fs::symlink_metadata(ours)) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path == ours || !is_abandoned(&path, &our_metadata) {
+            continue;
+        }
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => {
+                tracing::info!(folder = %path.display(), "removed the movies of a server that was killed")
+            }
+            Err(error) => {
+                tracing::warn!(folder = %path.display(), %error, "the movies of a server that was killed could not be removed")
+            }
+        }
+    }
+}
+
+/// Whether `path` is a shelf folder (not a link) of `ours`'s owner whose process is gone.
+fn is_abandoned(path: &Path, ours: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let pid = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_prefix(FOLDER_PREFIX))
+        .and_then(|rest| rest.split_once('-'))
+        .and_then(|(pid, _)| pid.parse::<u32>().ok());
+    let Some(pid) = pid else {
+        return false;
+    };
+    let Ok(metadata) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    metadata.is_dir()
+        && metadata.uid() == ours.uid()
+        && pid != std::process::id()
+        && !Path::new(&format!("/proc/{pid}")).exists()
+}
+
 /// Removes a movie's file; one already gone is not an error.
 fn remove(path: &Path) {
     if let Err(error) = std::fs::remove_file(path)
@@ -221,6 +274,41 @@ mod tests {
             ShelfError::Unknown
         );
         assert!(!paths[0].exists() && paths[1].exists());
+    }
+
+    #[test]
+    fn a_killed_servers_movies_are_removed_by_the_next_shelf_and_a_running_ones_are_kept() {
+        // A process id that is not running: one above the kernel's largest.
+        let gone = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+            .ok()
+            .and_then(|max| max.trim().parse::<u32>().ok())
+            .map_or(u32::MAX - 1, |max| max + 1);
+        let temp = std::env::temp_dir();
+        let abandoned = temp.join(format!("{FOLDER_PREFIX}{gone}-test{}", std::process::id()));
+        std::fs::create_dir_all(&abandoned).expect("a folder");
+        std::fs::write(abandoned.join("movie.mp4"), b"mp4").expect("a movie");
+        // PID 1 is always running.
+        let running = temp.join(format!("{FOLDER_PREFIX}1-test{}", std::process::id()));
+        std::fs::create_dir_all(&running).expect("a folder");
+        let unnamed = temp.join(format!("{FOLDER_PREFIX}test{}", std::process::id()));
+        std::fs::create_dir_all(&unnamed).expect("a folder");
+
+        let shelf = MovieShelf::new();
+
+        let kept = (running.exists(), unnamed.exists());
+        let _ = std::fs::remove_dir_all(&running);
+        let _ = std::fs::remove_dir_all(&unnamed);
+        assert!(
+            !abandoned.exists(),
+            "{} is still there",
+            abandoned.display()
+        );
+        assert_eq!(
+            kept,
+            (true, true),
+            "a running server's and an unnamed folder stay"
+        );
+        assert!(shelf.begin().is_ok());
     }
 
     #[test]
