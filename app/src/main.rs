@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod desktop;
+mod heap;
 mod source;
 #[cfg(test)]
 mod test_data;
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    heap::settle();
     quieten_vulkan_device_select();
     tracing_subscriber::fmt()
         .with_env_filter(

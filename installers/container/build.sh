@@ -136,7 +136,6 @@ umoci config --image "$layout:$version" \
   --config.entrypoint --config --config.entrypoint /etc/hounsfield/hounsfield.toml \
   --config.exposedports 8443/tcp \
   --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  --config.env MALLOC_ARENA_MAX=2 \
   --config.workingdir /var/lib/hounsfield \
   --config.stopsignal SIGTERM \
   --config.label "org.opencontainers.image.title=hounsfield" \
