@@ -6,6 +6,7 @@
 use rayon::prelude::*;
 
 use crate::transfer::{RenderMode, TransferTable};
+use crate::volume::Slab;
 use crate::{Volume, Window};
 
 /// Edge of a brick, in voxels.
@@ -27,22 +28,26 @@ impl BrickGrid {
     pub fn of(volume: &Volume) -> Self {
         let dims = volume.dims;
         let counts = dims.map(|n| n.div_ceil(BRICK_SIZE));
-        let per_layer = counts[0] * counts[1];
-        let layers: Vec<(Vec<f32>, Vec<f32>)> = (0..counts[2])
-            .into_par_iter()
-            .map(|bk| {
-                let mut min = vec![f32::INFINITY; per_layer];
-                let mut max = vec![f32::NEG_INFINITY; per_layer];
+        let per_layer = (counts[0] * counts[1]).max(1);
+        let bricks = counts.iter().product::<usize>();
+        // Each layer of bricks fills its own part of the two grids, in place.
+        let mut min = vec![f32::INFINITY; bricks];
+        let mut max = vec![f32::NEG_INFINITY; bricks];
+        min.par_chunks_mut(per_layer)
+            .zip(max.par_chunks_mut(per_layer))
+            .enumerate()
+            .for_each(|(bk, (min, max))| {
                 let (k0, k1) = apron(bk, dims[2]);
+                let slab = volume.slab(k0..k1);
                 for k in k0..k1 {
                     for j in 0..dims[1] {
                         // A voxel row feeds every brick whose apron covers it.
                         let bj_lo = j.saturating_sub(1) / BRICK_SIZE;
                         let bj_hi = ((j + 1) / BRICK_SIZE).min(counts[1] - 1);
-                        let row = (k * dims[1] + j) * dims[0];
+                        let row = ((k - k0) * dims[1] + j) * dims[0];
                         for bi in 0..counts[0] {
                             let (i0, i1) = apron(bi, dims[0]);
-                            let (lo, hi) = row_range(volume, row + i0, row + i1);
+                            let (lo, hi) = row_range(&slab, row + i0, row + i1);
                             for bj in bj_lo..=bj_hi {
                                 let n = bj * counts[0] + bi;
                                 min[n] = min[n].min(lo);
@@ -51,14 +56,7 @@ impl BrickGrid {
                         }
                     }
                 }
-                (min, max)
-            })
-            .collect();
-        let (mut min, mut max) = (Vec::new(), Vec::new());
-        for (lo, hi) in layers {
-            min.extend(lo);
-            max.extend(hi);
-        }
+            });
         Self { counts, min, max }
     }
 
@@ -160,15 +158,16 @@ fn apron(brick: usize, len: usize) -> (usize, usize) {
     (first, end)
 }
 
-fn row_range(volume: &Volume, start: usize, end: usize) -> (f32, f32) {
+/// The smallest and largest of voxels `start..end` of a slab.
+fn row_range(slab: &Slab<'_>, start: usize, end: usize) -> (f32, f32) {
     let fold = |(lo, hi): (f32, f32), v: f32| (lo.min(v), hi.max(v));
-    match &volume.voxels {
-        crate::Voxels::I16(v) => v[start..end]
+    match slab {
+        Slab::I16(v) => v[start..end]
             .iter()
             .fold((f32::INFINITY, f32::NEG_INFINITY), |acc, &x| {
                 fold(acc, f32::from(x))
             }),
-        crate::Voxels::F32(v) => v[start..end]
+        Slab::F32(v) => v[start..end]
             .iter()
             .fold((f32::INFINITY, f32::NEG_INFINITY), |acc, &x| fold(acc, x)),
     }

@@ -168,11 +168,13 @@ impl GpuContext {
         };
         let info = adapter.get_info();
         let limits = adapter.limits();
+        let capabilities = Capabilities::of(&info, &limits);
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("hounsfield"),
                 required_features: wgpu::Features::empty(),
                 required_limits: limits.clone(),
+                memory_hints: memory_hints(&capabilities),
                 ..Default::default()
             })
             .await
@@ -183,7 +185,7 @@ impl GpuContext {
         Ok(Self {
             device,
             queue,
-            capabilities: Capabilities::of(&info, &limits),
+            capabilities,
         })
     }
 
@@ -216,5 +218,18 @@ impl GpuContext {
             device,
             queue,
         }
+    }
+}
+
+/// How wgpu sizes the blocks of device memory it hands out pieces of. A software adapter's
+/// device memory is the process's own: with wgpu's default blocks of 64 MiB and more,
+/// every staging slab and frame read back touches new pages of a block that is never
+/// returned (a served CT held a whole 64 MiB block so), so there the blocks are small. A
+/// GPU keeps the default, which favours speed.
+fn memory_hints(capabilities: &Capabilities) -> wgpu::MemoryHints {
+    if capabilities.software {
+        wgpu::MemoryHints::MemoryUsage
+    } else {
+        wgpu::MemoryHints::Performance
     }
 }

@@ -80,7 +80,7 @@ impl Scenes {
             .is_some_and(Renderer::refining_pays)
     }
 
-    /// Lets the reduced copy of `volume` go once the whole volume is uploaded: every later
+    /// Lets the reduced copy of `volume` go when the whole volume is uploaded: every later
     /// frame of it is drawn from the whole, and the copy (its voxels, texture and
     /// gradients, about half the volume's bytes) would only hold memory. The renderer's
     /// pipelines stay for the next preview.
@@ -111,10 +111,13 @@ impl Scenes {
                 } else {
                     Renderer::new(self.context.clone(), self.presets.clone())
                 };
+                // The preview has done its work once the whole volume is being uploaded
+                // (this thread draws nothing meanwhile): let it go first, so that its copy
+                // and the whole one are never held at once.
+                self.forget_preview_of(volume);
                 for warning in renderer.load_volume(volume.clone()) {
                     tracing::warn!(%warning, "volume upload");
                 }
-                self.forget_preview_of(volume);
                 renderer
             }
         };
