@@ -420,6 +420,12 @@ fn bench_render_prints_full_and_interactive_figures() {
         mib("bricks_mib") > 0.0 && mib("bricks_mib") < voxels,
         "{report}"
     );
+    // The phantom's smooth anatomy packs to well under half its voxels' bytes.
+    assert!(
+        mib("packed_voxel_mib") > 0.0 && mib("packed_voxel_mib") < voxels / 2.0,
+        "{report}"
+    );
+    assert!(mib("pack_ms") > 0.0, "{report}");
 }
 
 #[test]

@@ -1,10 +1,13 @@
 //! Smaller copies of a volume: blocks of voxels averaged, with the geometry kept, for a
 //! device whose 3D textures are too small and for quick previews of large series.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 use glam::{DMat4, DVec3};
 use rayon::prelude::*;
 
-use crate::volume::{Volume, VolumeError, Voxels};
+use crate::volume::{Slab, Volume, VolumeError, Voxels};
 
 impl Volume {
     /// A copy with blocks of `factor` voxels (along i, j, k) averaged into one; blocks at
@@ -14,16 +17,30 @@ impl Volume {
     pub fn block_averaged(&self, factor: [usize; 3]) -> Result<Volume, VolumeError> {
         let factor = factor.map(|f| f.max(1));
         let dims = [0, 1, 2].map(|a| self.dims[a].div_ceil(factor[a]));
+        let whole = |mean: f64| mean.round().clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16;
         let voxels = match &self.voxels {
-            Voxels::I16(values) => {
-                Voxels::I16(average_blocks(values, self.dims, factor, dims, |mean| {
-                    mean.round().clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16
-                }))
-            }
+            Voxels::I16(_) | Voxels::Packed(_) => Voxels::I16(average_blocks(
+                |slices| match self.slab(slices) {
+                    Slab::I16(values) => values,
+                    // Whole values are never read as floats.
+                    Slab::F32(_) => Cow::Borrowed(&[]),
+                },
+                self.dims,
+                factor,
+                dims,
+                whole,
+            )),
             Voxels::F32(values) => {
-                Voxels::F32(average_blocks(values, self.dims, factor, dims, |mean| {
-                    mean as f32
-                }))
+                let slice_len = self.dims[0] * self.dims[1];
+                Voxels::F32(average_blocks(
+                    |slices| {
+                        Cow::Borrowed(&values[slices.start * slice_len..slices.end * slice_len])
+                    },
+                    self.dims,
+                    factor,
+                    dims,
+                    |mean| mean as f32,
+                ))
             }
         };
         let scale = DMat4::from_scale(DVec3::from_array(factor.map(|f| f as f64)));
@@ -44,17 +61,18 @@ impl Volume {
     }
 }
 
-/// Averages `factor` blocks of `values` (dims `from`) into a grid of dims `to`, slice by
-/// slice in parallel.
-fn average_blocks<T, U>(
-    values: &[T],
+/// Averages `factor` blocks of voxels (dims `from`; `slab` gives those of a run of
+/// slices) into a grid of dims `to`, slice by slice in parallel.
+fn average_blocks<'a, T, U>(
+    slab: impl Fn(Range<usize>) -> Cow<'a, [T]> + Sync,
     from: [usize; 3],
     factor: [usize; 3],
     to: [usize; 3],
     finish: impl Fn(f64) -> U + Sync,
 ) -> Vec<U>
 where
-    T: Copy + Into<f64> + Sync,
+    T: Copy + Into<f64> + Sync + 'a,
+    [T]: ToOwned<Owned = Vec<T>>,
     U: Copy + Default + Send,
 {
     let mut out = vec![U::default(); to[0] * to[1] * to[2]];
@@ -62,6 +80,7 @@ where
         .enumerate()
         .for_each(|(k, slice)| {
             let ks = k * factor[2]..((k + 1) * factor[2]).min(from[2]);
+            let values = slab(ks.clone());
             for j in 0..to[1] {
                 let js = j * factor[1]..((j + 1) * factor[1]).min(from[1]);
                 for i in 0..to[0] {
@@ -70,7 +89,7 @@ where
                     let mut count = 0_u32;
                     for kk in ks.clone() {
                         for jj in js.clone() {
-                            let row = (kk * from[1] + jj) * from[0];
+                            let row = ((kk - ks.start) * from[1] + jj) * from[0];
                             for value in &values[row + is.start..row + is.end] {
                                 sum += (*value).into();
                                 count += 1;

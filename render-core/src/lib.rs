@@ -7,6 +7,7 @@ pub mod curved;
 pub mod dicom;
 pub mod downsample;
 pub mod gpu;
+pub mod packed;
 pub mod panics;
 pub mod phantom;
 pub mod progress;

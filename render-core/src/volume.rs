@@ -5,8 +5,15 @@
 //! `(i, j, k)` to patient coordinates in millimetres, LPS (x → patient's left, y →
 //! posterior, z → superior), so geometry never depends on how a file was ordered.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 use glam::{DMat4, DVec3, DVec4};
 use serde::{Deserialize, Serialize};
+
+use rayon::prelude::*;
+
+use crate::packed::PackedSlices;
 
 /// The imaging modality, as DICOM's Modality (0008,0060) names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +114,17 @@ pub enum Voxels {
     I16(Vec<i16>),
     /// Fractional or wide values (e.g. Philips' rescale slopes).
     F32(Vec<f32>),
+    /// Whole 16-bit values kept compressed slice by slice: a served volume's CPU copy,
+    /// read now and then while its texture draws every frame ([`Volume::packed`]).
+    Packed(PackedSlices),
+}
+
+/// The voxels of a run of whole slices: borrowed, or decoded from [`Voxels::Packed`].
+pub enum Slab<'a> {
+    /// Whole 16-bit values.
+    I16(Cow<'a, [i16]>),
+    /// Float values.
+    F32(&'a [f32]),
 }
 
 impl Voxels {
@@ -115,6 +133,7 @@ impl Voxels {
         match self {
             Voxels::I16(v) => v.len(),
             Voxels::F32(v) => v.len(),
+            Voxels::Packed(p) => p.len(),
         }
     }
 
@@ -128,6 +147,7 @@ impl Voxels {
         match self {
             Voxels::I16(v) => v.get(index).map(|&x| f64::from(x)),
             Voxels::F32(v) => v.get(index).map(|&x| f64::from(x)),
+            Voxels::Packed(p) => p.get(index).map(f64::from),
         }
     }
 
@@ -136,6 +156,31 @@ impl Voxels {
         match self {
             Voxels::I16(v) => ValueRange::of_i16(v),
             Voxels::F32(v) => ValueRange::of_f32(v),
+            Voxels::Packed(p) => (0..p.slice_count())
+                .into_par_iter()
+                .filter_map(|k| ValueRange::of_i16(&p.unpack(k..k + 1)))
+                .reduce_with(ValueRange::union),
+        }
+    }
+
+    /// The voxels of slices `slices`, `slice_len` voxels each: borrowed where they are
+    /// kept plain, decoded where packed.
+    pub fn slab(&self, slices: Range<usize>, slice_len: usize) -> Slab<'_> {
+        let flat =
+            |len: usize| (slices.start * slice_len).min(len)..(slices.end * slice_len).min(len);
+        match self {
+            Voxels::I16(v) => Slab::I16(Cow::Borrowed(&v[flat(v.len())])),
+            Voxels::F32(v) => Slab::F32(&v[flat(v.len())]),
+            Voxels::Packed(p) => Slab::I16(Cow::Owned(p.unpack(slices))),
+        }
+    }
+
+    /// Bytes the voxels take as kept (compressed, when packed).
+    pub fn held_bytes(&self) -> usize {
+        match self {
+            Voxels::I16(v) => v.len() * 2,
+            Voxels::F32(v) => v.len() * 4,
+            Voxels::Packed(p) => p.packed_bytes(),
         }
     }
 }
@@ -274,12 +319,31 @@ impl Volume {
 
     /// The nearest voxel to an LPS position and its value, or `None` outside the volume.
     pub fn nearest_voxel(&self, lps_mm: DVec3) -> Option<([usize; 3], f64)> {
-        let ijk = self.lps_to_voxel(lps_mm).round();
-        if ijk.min_element() < 0.0 {
-            return None;
-        }
-        let index = [ijk.x as usize, ijk.y as usize, ijk.z as usize];
+        let index = self.nearest_ijk(lps_mm)?;
         Some((index, self.value(index)?))
+    }
+
+    /// The flat index of the voxel nearest to an LPS point, or `None` outside the grid.
+    pub fn nearest_index(&self, lps_mm: DVec3) -> Option<usize> {
+        self.index(self.nearest_ijk(lps_mm)?)
+    }
+
+    fn nearest_ijk(&self, lps_mm: DVec3) -> Option<[usize; 3]> {
+        let ijk = self.lps_to_voxel(lps_mm).round();
+        (ijk.min_element() >= 0.0).then_some([ijk.x as usize, ijk.y as usize, ijk.z as usize])
+    }
+
+    /// Gives `tally` the value of each voxel in `indices` (flat; those outside the grid
+    /// are skipped), in index order: a packed volume then decodes each slice once,
+    /// whatever order the voxels were asked in (a region on a tilted plane crosses the
+    /// slices over and over).
+    pub fn tally_values(&self, indices: &mut [usize], mut tally: impl FnMut(f64)) {
+        indices.sort_unstable();
+        for &index in indices.iter() {
+            if let Some(value) = self.voxels.get(index) {
+                tally(value);
+            }
+        }
     }
 
     /// The LPS centre of the volume (the mean of its corner voxel centres).
@@ -308,11 +372,33 @@ impl Volume {
         affine_rows(&self.voxel_to_lps)
     }
 
-    /// Size of the voxel data in bytes.
+    /// Size of the voxel data in bytes, as plain values (16 bits a whole value, packed or
+    /// not): what memory figures are measured against.
     pub fn size_bytes(&self) -> usize {
         match &self.voxels {
             Voxels::I16(v) => v.len() * 2,
             Voxels::F32(v) => v.len() * 4,
+            Voxels::Packed(p) => p.len() * 2,
+        }
+    }
+
+    /// The voxels of slices `slices` (see [`Voxels::slab`]).
+    pub fn slab(&self, slices: Range<usize>) -> Slab<'_> {
+        self.voxels.slab(slices, self.dims[0] * self.dims[1])
+    }
+
+    /// The same volume with its whole 16-bit voxels packed ([`Voxels::Packed`]); float
+    /// voxels, and any Zstandard will not take, are kept as they are.
+    pub fn packed(self) -> Volume {
+        let Voxels::I16(values) = &self.voxels else {
+            return self;
+        };
+        match PackedSlices::pack(values, self.dims[0] * self.dims[1]) {
+            Some(packed) => Volume {
+                voxels: Voxels::Packed(packed),
+                ..self
+            },
+            None => self,
         }
     }
 }

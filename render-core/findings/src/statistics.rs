@@ -169,16 +169,19 @@ fn tally_samples(
     // A whole number of steps across is not lost to rounding.
     let count = |extent: f64| (extent / step + 1e-9).floor() as usize;
     let (columns, rows) = (count(high.x - low.x), count(high.y - low.y));
+    // The voxels first, then their values in the volume's order (see `tally_values`).
+    let mut voxels = Vec::new();
     for row in 0..=rows {
         for column in 0..=columns {
             let flat = low + DVec2::new(column as f64, row as f64) * step;
             if outline.contains(flat)
-                && let Some((_, value)) = volume.nearest_voxel(axes.lift(flat, depth))
+                && let Some(index) = volume.nearest_index(axes.lift(flat, depth))
             {
-                tally.add(value);
+                voxels.push(index);
             }
         }
     }
+    volume.tally_values(&mut voxels, |value| tally.add(value));
 }
 
 /// A running mean and spread (Welford's), with the extremes.

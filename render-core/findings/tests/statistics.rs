@@ -339,3 +339,55 @@ fn rulers_and_angles_measure_lengths_and_degrees() {
         Measurement::Angle { degrees: 45.0 }
     );
 }
+
+#[test]
+fn a_region_across_the_slices_of_a_packed_volume_decodes_each_slice_once() {
+    // Every voxel holds its slice number (1 mm slices). The axial plane turned 30° in the
+    // coronal cell tilts along its rows: each row of samples climbs through the slices,
+    // and the next row climbs through them again.
+    let dims = [64, 64, 64];
+    let values: Vec<i16> = (0..64 * 64 * 64).map(|n| (n / (64 * 64)) as i16).collect();
+    let plain = Volume::new(
+        Voxels::I16(values),
+        dims,
+        DMat4::IDENTITY,
+        Modality::MR,
+        None,
+    )
+    .expect("a volume");
+    let packed = plain.clone().packed();
+    let frame = SliceFrame::STANDARD
+        .turned(SlicePlane::Coronal, 30.0)
+        .expect("a turn");
+    let axes = PlaneAxes::turned(&frame, SlicePlane::Axial);
+    assert!(
+        (axes.right.z.abs() - 0.5).abs() < 1e-9,
+        "tilted along rows: {axes:?}"
+    );
+    let centre = DVec3::new(31.0, 31.0, 31.0);
+    let corner = axes.right * 20.0 + axes.down * 8.0;
+    let finding = Finding::on_axes(
+        1,
+        FindingKind::Ellipse,
+        SlicePlane::Axial,
+        axes,
+        vec![centre - corner, centre + corner],
+        String::new(),
+    )
+    .expect("a finding");
+    let measure = |volume: &Volume| match finding.measure(volume).expect("measured") {
+        Measurement::Region(statistics) => statistics,
+        other => panic!("a region measures statistics, not {other:?}"),
+    };
+    let found = measure(&packed);
+    assert_eq!(
+        found,
+        measure(&plain),
+        "packed or plain, the same statistics"
+    );
+    assert_eq!((found.min, found.max), (21.0, 41.0), "{found:?}");
+    let Voxels::Packed(slices) = &packed.voxels else {
+        panic!("whole values are packed")
+    };
+    assert_eq!(slices.slices_decoded(), 21, "slices 21 to 41, once each");
+}

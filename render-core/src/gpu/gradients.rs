@@ -23,8 +23,9 @@ use glam::DMat3;
 use rayon::prelude::*;
 
 use super::context::GpuContext;
-use super::volume_texture::{GpuVolume, write_in_slabs};
-use crate::{Volume, Voxels};
+use super::volume_texture::{GpuVolume, SLICES_PER_UPLOAD, write_in_slabs};
+use crate::Volume;
+use crate::volume::Slab;
 
 /// The format gradients are stored in.
 pub const GRADIENT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Snorm;
@@ -76,16 +77,23 @@ impl GradientVolume {
         };
         let (cells_i, cells_j) = (dims[0] as usize, dims[1] as usize);
         let row_len = cells_i * 4;
-        write_in_slabs(context, &texture, |slices| {
+        let n = cell as usize;
+        // As many voxel slices a slab as the volume's own upload takes.
+        let per_slab = SLICES_PER_UPLOAD / n;
+        write_in_slabs(context, &texture, per_slab, |slices| {
+            // The voxel slices these cells cover, and one each side for the differences.
+            let first = (slices.start * n).saturating_sub(1);
+            let end = (slices.end * n + 1).min(source.dims[2]);
+            let slab = source.slab(first..end);
             let mut texels = vec![0_i8; row_len * cells_j * slices.len()];
             texels
                 .par_chunks_mut(row_len)
                 .enumerate()
-                .for_each(|(n, row)| {
-                    let cell = [n % cells_j, slices.start + n / cells_j];
-                    match &source.voxels {
-                        Voxels::I16(v) => encoder.cell_row(v.as_slice(), source, cell, row),
-                        Voxels::F32(v) => encoder.cell_row(v.as_slice(), source, cell, row),
+                .for_each(|(m, row)| {
+                    let cell = [m % cells_j, slices.start + m / cells_j];
+                    match &slab {
+                        Slab::I16(v) => encoder.cell_row((v, first), source, cell, row),
+                        Slab::F32(v) => encoder.cell_row((v, first), source, cell, row),
                     }
                 });
             texels
@@ -139,10 +147,11 @@ impl Encoder {
     /// Encodes the mean gradients of the cells of row `cell = [j, k]` (in cells) into
     /// `out` (4 bytes a texel): the mean of each cell's voxels' gradients, the gradient of
     /// the volume smoothed over the cell. Cells past the volume's faces hold what voxels
-    /// of theirs there are.
+    /// of theirs there are. `voxels` are whole slices from slice `first` on, covering the
+    /// cells' slices and one each side where the volume has it.
     fn cell_row<T: Copy + Into<f32>>(
         &self,
-        voxels: &[T],
+        voxels: (&[T], usize),
         volume: &Volume,
         cell: [usize; 2],
         out: &mut [i8],
@@ -176,14 +185,17 @@ impl Encoder {
     /// Differences at the volume's faces repeat the edge voxel, as the sampler does.
     fn add_row<T: Copy + Into<f32>>(
         &self,
-        voxels: &[T],
+        (voxels, first): (&[T], usize),
         volume: &Volume,
         j: usize,
         k: usize,
         sum: &mut [Vec<f32>; 3],
     ) {
         let [ni, nj, nk] = volume.dims;
-        let row = |j: usize, k: usize| &voxels[(k * nj + j) * ni..(k * nj + j + 1) * ni];
+        let row = |j: usize, k: usize| {
+            let start = ((k - first) * nj + j) * ni;
+            &voxels[start..start + ni]
+        };
         let here = row(j, k);
         let (back, front) = (row(j.saturating_sub(1), k), row((j + 1).min(nj - 1), k));
         let (below, above) = (row(j, k.saturating_sub(1)), row(j, (k + 1).min(nk - 1)));
@@ -224,6 +236,7 @@ fn snorm8(x: f32) -> i8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Voxels;
 
     #[test]
     fn a_ramp_along_lps_x_encodes_as_plus_x_with_its_relative_magnitude() {
@@ -251,7 +264,7 @@ mod tests {
         };
         // Cells of 2×2×2 voxels: three along i.
         let mut row = vec![0_i8; 3 * 4];
-        encoder.cell_row(voxels, &volume, [1, 0], &mut row);
+        encoder.cell_row((voxels, 0), &volume, [1, 0], &mut row);
         // Inside: direction +x, length sqrt(5 / 20) = 0.5.
         assert_eq!(&row[4..8], &[snorm8(0.5), 0, 0, 0]);
         // At the faces the difference spans one voxel, not two: half the gradient, and the
@@ -261,7 +274,7 @@ mod tests {
         // A texel per voxel: the face holds the half gradient alone.
         let encoder = Encoder { cell: 1, ..encoder };
         let mut row = vec![0_i8; dims[0] * 4];
-        encoder.cell_row(voxels, &volume, [1, 1], &mut row);
+        encoder.cell_row((voxels, 0), &volume, [1, 1], &mut row);
         assert_eq!(&row[4..8], &[snorm8(0.5), 0, 0, 0]);
         assert_eq!(row[0], snorm8((2.5_f32 / 20.0).sqrt()));
     }

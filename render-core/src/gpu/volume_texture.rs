@@ -8,13 +8,15 @@ use rayon::prelude::*;
 
 use super::bricks::BrickGrid;
 use super::context::GpuContext;
-use crate::{Volume, Voxels};
+use crate::Volume;
+use crate::volume::Slab;
 
 /// Largest magnitude stored unscaled in a half float (its maximum is 65504).
 const HALF_RANGE: f64 = 60000.0;
 
-/// Slices uploaded per `write_texture` call, to keep staging buffers small.
-const SLICES_PER_UPLOAD: usize = 16;
+/// Voxel slices uploaded per `write_texture` call, to keep staging buffers (and the
+/// slices decoded from a packed volume) small.
+pub(crate) const SLICES_PER_UPLOAD: usize = 16;
 
 /// A volume resident on the GPU.
 #[derive(Debug)]
@@ -99,10 +101,8 @@ impl GpuVolume {
             view_formats: &[],
         });
         let started = std::time::Instant::now();
-        let slice_len = source.dims[0] * source.dims[1];
-        write_in_slabs(context, &texture, |slices| {
-            let range = slices.start * slice_len..slices.end * slice_len;
-            to_half(&source.voxels, range, value_scale)
+        write_in_slabs(context, &texture, SLICES_PER_UPLOAD, |slices| {
+            to_half(&source.slab(slices), value_scale)
         });
         let uploaded = started.elapsed();
         let bricks = BrickGrid::of(&source);
@@ -131,12 +131,13 @@ impl GpuVolume {
     }
 }
 
-/// Fills a 3D `texture` a few slices at a time: `make_slab` gives the texels of a range of
-/// slices (tightly packed, slice by slice), and each slab is written while the next is
-/// made.
+/// Fills a 3D `texture` `per_slab` slices at a time: `make_slab` gives the texels of a
+/// range of slices (tightly packed, slice by slice), and each slab is written while the
+/// next is made.
 pub(crate) fn write_in_slabs<T: bytemuck::Pod + Send + Sync>(
     context: &GpuContext,
     texture: &wgpu::Texture,
+    per_slab: usize,
     make_slab: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
 ) {
     let size = texture.size();
@@ -177,9 +178,10 @@ pub(crate) fn write_in_slabs<T: bytemuck::Pod + Send + Sync>(
             tracing::warn!(%error, "waiting for a slab's upload");
         }
     };
-    let slab = |first: usize| first..(first + SLICES_PER_UPLOAD).min(slices);
+    let per_slab = per_slab.max(1);
+    let slab = |first: usize| first..(first + per_slab).min(slices);
     let mut pending = (0, make_slab(slab(0)));
-    for first in (SLICES_PER_UPLOAD..slices).step_by(SLICES_PER_UPLOAD) {
+    for first in (per_slab..slices).step_by(per_slab) {
         let (_, next) = rayon::join(|| write(pending.0, &pending.1), || make_slab(slab(first)));
         pending = (first, next);
     }
@@ -196,10 +198,10 @@ impl GpuVolume {
     }
 }
 
-fn to_half(voxels: &Voxels, range: std::ops::Range<usize>, scale: f64) -> Vec<f16> {
-    match voxels {
-        Voxels::I16(v) => scaled_halves(&v[range], scale as f32),
-        Voxels::F32(v) => scaled_halves(&v[range], scale as f32),
+fn to_half(slab: &Slab<'_>, scale: f64) -> Vec<f16> {
+    match slab {
+        Slab::I16(v) => scaled_halves(v, scale as f32),
+        Slab::F32(v) => scaled_halves(v, scale as f32),
     }
 }
 

@@ -67,6 +67,13 @@ impl VolumeStatistics {
         match voxels {
             Voxels::I16(values) => Self::of_i16(values),
             Voxels::F32(values) => Self::of_f32(values),
+            Voxels::Packed(packed) => {
+                let histogram = (0..packed.slice_count())
+                    .into_par_iter()
+                    .map(|k| histogram_of_i16(&packed.unpack(k..k + 1)))
+                    .reduce(|| vec![0u64; I16_BINS], add_histograms);
+                Self::of_i16_histogram(&histogram, packed.len())
+            }
         }
     }
 
@@ -106,31 +113,11 @@ impl VolumeStatistics {
     }
 
     fn of_i16(values: &[i16]) -> VolumeStatistics {
-        const BINS: usize = 1 << 16;
-        let bin_of = |v: i16| (i32::from(v) + 32_768) as usize;
-        let histogram = values
-            .par_chunks(CHUNK)
-            .fold(
-                || vec![0u64; BINS],
-                |mut histogram, chunk| {
-                    // Runs of one value (air around the body) count as one increment.
-                    let mut iter = chunk.iter();
-                    if let Some(&first) = iter.next() {
-                        let (mut current, mut run) = (first, 1u64);
-                        for &v in iter {
-                            if v == current {
-                                run += 1;
-                            } else {
-                                histogram[bin_of(current)] += run;
-                                (current, run) = (v, 1);
-                            }
-                        }
-                        histogram[bin_of(current)] += run;
-                    }
-                    histogram
-                },
-            )
-            .reduce(|| vec![0u64; BINS], add_histograms);
+        Self::of_i16_histogram(&histogram_of_i16(values), values.len())
+    }
+
+    /// The statistics of `count` whole values counted in `histogram` (a bin a value).
+    fn of_i16_histogram(histogram: &[u64], count: usize) -> VolumeStatistics {
         let Some(first) = histogram.iter().position(|&c| c > 0) else {
             return Self::empty();
         };
@@ -140,7 +127,7 @@ impl VolumeStatistics {
         Self {
             min: first_value as f32,
             max: last_value as f32,
-            count: values.len() as u64,
+            count: count as u64,
             first_value,
             bin_width: 1.0,
             integer_bins: true,
@@ -207,6 +194,37 @@ impl VolumeStatistics {
             cumulative: Vec::new(),
         }
     }
+}
+
+/// Bins of a histogram of whole 16-bit values, one a value.
+const I16_BINS: usize = 1 << 16;
+
+/// How many of `values` fall on each whole value (bin `v + 32768`), counted in parallel.
+fn histogram_of_i16(values: &[i16]) -> Vec<u64> {
+    let bin_of = |v: i16| (i32::from(v) + 32_768) as usize;
+    values
+        .par_chunks(CHUNK)
+        .fold(
+            || vec![0u64; I16_BINS],
+            |mut histogram, chunk| {
+                // Runs of one value (air around the body) count as one increment.
+                let mut iter = chunk.iter();
+                if let Some(&first) = iter.next() {
+                    let (mut current, mut run) = (first, 1u64);
+                    for &v in iter {
+                        if v == current {
+                            run += 1;
+                        } else {
+                            histogram[bin_of(current)] += run;
+                            (current, run) = (v, 1);
+                        }
+                    }
+                    histogram[bin_of(current)] += run;
+                }
+                histogram
+            },
+        )
+        .reduce(|| vec![0u64; I16_BINS], add_histograms)
 }
 
 fn add_histograms(mut a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {

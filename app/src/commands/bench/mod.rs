@@ -242,6 +242,11 @@ struct RenderReport {
     gradient_texture_mib: f64,
     /// The brick grid and its visibility map.
     bricks_mib: f64,
+    /// The voxels on the CPU as a server keeps them, compressed slice by slice (whole
+    /// values only; the plain size for float voxels), and the time packing them took.
+    packed_voxel_mib: f64,
+    /// See `packed_voxel_mib`.
+    pack_ms: f64,
     /// With `--ladder`: interactive frames at each scale and sample distance.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ladder: Vec<LadderStep>,
@@ -421,6 +426,16 @@ pub fn render(
     };
     let footprint = renderer.footprint().unwrap_or_default();
     let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
+    let started = Instant::now();
+    let packed_bytes = match &volume.voxels {
+        render_core::Voxels::I16(values) => {
+            render_core::packed::PackedSlices::pack(values, volume.dims[0] * volume.dims[1])
+                .map(|packed| packed.packed_bytes())
+        }
+        _ => None,
+    }
+    .unwrap_or(volume.voxels.held_bytes());
+    let pack_ms = started.elapsed().as_secs_f64() * 1000.0;
     let capabilities = &renderer.context().capabilities;
     let report = RenderReport {
         adapter: capabilities.adapter.clone(),
@@ -446,13 +461,15 @@ pub fn render(
         volume_texture_mib: mib(footprint.volume_texture),
         gradient_texture_mib: mib(footprint.gradient_texture),
         bricks_mib: mib(footprint.bricks),
+        packed_voxel_mib: mib(packed_bytes as u64),
+        pack_ms,
         ladder,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}, in {} bands {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms; voxels {:.1} MiB, volume texture {:.1}, gradients {:.1}, bricks {:.1}",
+            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}, in {} bands {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms; voxels {:.1} MiB ({:.1} packed in {:.0} ms), volume texture {:.1}, gradients {:.1}, bricks {:.1}",
             size[0],
             size[1],
             report.volume,
@@ -472,6 +489,8 @@ pub fn render(
             report.interactive_psnr_db,
             report.upload_ms,
             report.voxel_mib,
+            report.packed_voxel_mib,
+            report.pack_ms,
             report.volume_texture_mib,
             report.gradient_texture_mib,
             report.bricks_mib

@@ -99,7 +99,18 @@ impl Library {
                 self.load_from_pacs(id, *pacs, study_uid, loading)?
             }
         };
-        Ok(self.lock_cache().insert(id, Arc::new(volume)))
+        // Kept compressed: frames are drawn from the renderer's texture, and the CPU copy
+        // is read only to upload it and to measure (see `render_core::packed`).
+        let started = std::time::Instant::now();
+        let volume = Arc::new(volume.packed());
+        tracing::debug!(
+            series = id,
+            packed = ?started.elapsed(),
+            bytes = volume.voxels.held_bytes(),
+            of = volume.size_bytes(),
+            "voxels kept compressed"
+        );
+        Ok(self.lock_cache().insert(id, volume))
     }
 
     /// Retrieves a PACS's series `id` (its SeriesInstanceUID) into its cache (reporting
