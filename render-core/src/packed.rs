@@ -59,11 +59,6 @@ impl PackedSlices {
         self.len() == 0
     }
 
-    /// Voxels a slice.
-    pub fn slice_len(&self) -> usize {
-        self.slice_len
-    }
-
     /// Slices.
     pub fn slice_count(&self) -> usize {
         self.slices.len()

@@ -194,22 +194,26 @@ fn a_region_on_a_grid_of_very_unequal_spacings_is_sampled_no_more_than_the_bound
     );
 }
 
+/// A 64³ volume of 1 mm voxels, each holding the number of its slice.
+fn slice_numbered() -> Volume {
+    let values: Vec<i16> = (0..64 * 64 * 64).map(|n| (n / (64 * 64)) as i16).collect();
+    Volume::new(
+        Voxels::I16(values),
+        [64, 64, 64],
+        DMat4::IDENTITY,
+        Modality::MR,
+        None,
+    )
+    .expect("a volume")
+}
+
 #[test]
 fn an_ellipse_on_a_tilted_axial_plane_crosses_the_slices_its_tilt_reaches() {
     // A volume whose every voxel holds its slice number (1 mm slices): on the axial plane
     // tilted 30° by a turn in the coronal cell, an ellipse reaching 20 mm either way
     // along the tilt spans 20 · sin 30° = 10 slices above and below its centre, and its
     // mean is the centre's slice by symmetry. Drawn on the standard axes it would hold one.
-    let dims = [64, 64, 64];
-    let values: Vec<i16> = (0..64 * 64 * 64).map(|n| (n / (64 * 64)) as i16).collect();
-    let volume = Volume::new(
-        Voxels::I16(values),
-        dims,
-        DMat4::IDENTITY,
-        Modality::MR,
-        None,
-    )
-    .expect("a volume");
+    let volume = slice_numbered();
     let centre = DVec3::new(31.0, 31.0, 31.0);
     let frame = SliceFrame::STANDARD
         .turned(SlicePlane::Sagittal, 30.0)
@@ -345,16 +349,7 @@ fn a_region_across_the_slices_of_a_packed_volume_decodes_each_slice_once() {
     // Every voxel holds its slice number (1 mm slices). The axial plane turned 30° in the
     // coronal cell tilts along its rows: each row of samples climbs through the slices,
     // and the next row climbs through them again.
-    let dims = [64, 64, 64];
-    let values: Vec<i16> = (0..64 * 64 * 64).map(|n| (n / (64 * 64)) as i16).collect();
-    let plain = Volume::new(
-        Voxels::I16(values),
-        dims,
-        DMat4::IDENTITY,
-        Modality::MR,
-        None,
-    )
-    .expect("a volume");
+    let plain = slice_numbered();
     let packed = plain.clone().packed();
     let frame = SliceFrame::STANDARD
         .turned(SlicePlane::Coronal, 30.0)

@@ -68,9 +68,16 @@ impl VolumeStatistics {
             Voxels::I16(values) => Self::of_i16(values),
             Voxels::F32(values) => Self::of_f32(values),
             Voxels::Packed(packed) => {
+                // Slice by slice into a histogram per worker, not one per slice.
                 let histogram = (0..packed.slice_count())
                     .into_par_iter()
-                    .map(|k| histogram_of_i16(&packed.unpack(k..k + 1)))
+                    .fold(
+                        || vec![0u64; I16_BINS],
+                        |mut histogram, k| {
+                            count_runs(&mut histogram, &packed.unpack(k..k + 1));
+                            histogram
+                        },
+                    )
                     .reduce(|| vec![0u64; I16_BINS], add_histograms);
                 Self::of_i16_histogram(&histogram, packed.len())
             }
@@ -201,30 +208,35 @@ const I16_BINS: usize = 1 << 16;
 
 /// How many of `values` fall on each whole value (bin `v + 32768`), counted in parallel.
 fn histogram_of_i16(values: &[i16]) -> Vec<u64> {
-    let bin_of = |v: i16| (i32::from(v) + 32_768) as usize;
     values
         .par_chunks(CHUNK)
         .fold(
             || vec![0u64; I16_BINS],
             |mut histogram, chunk| {
-                // Runs of one value (air around the body) count as one increment.
-                let mut iter = chunk.iter();
-                if let Some(&first) = iter.next() {
-                    let (mut current, mut run) = (first, 1u64);
-                    for &v in iter {
-                        if v == current {
-                            run += 1;
-                        } else {
-                            histogram[bin_of(current)] += run;
-                            (current, run) = (v, 1);
-                        }
-                    }
-                    histogram[bin_of(current)] += run;
-                }
+                count_runs(&mut histogram, chunk);
                 histogram
             },
         )
         .reduce(|| vec![0u64; I16_BINS], add_histograms)
+}
+
+/// Adds `values` to `histogram` (bin `v + 32768`); runs of one value (air around the
+/// body) count as one increment.
+fn count_runs(histogram: &mut [u64], values: &[i16]) {
+    let bin_of = |v: i16| (i32::from(v) + 32_768) as usize;
+    let mut iter = values.iter();
+    if let Some(&first) = iter.next() {
+        let (mut current, mut run) = (first, 1u64);
+        for &v in iter {
+            if v == current {
+                run += 1;
+            } else {
+                histogram[bin_of(current)] += run;
+                (current, run) = (v, 1);
+            }
+        }
+        histogram[bin_of(current)] += run;
+    }
 }
 
 fn add_histograms(mut a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
