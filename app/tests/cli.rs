@@ -426,6 +426,11 @@ fn bench_render_prints_full_and_interactive_figures() {
         "{report}"
     );
     assert!(mib("pack_ms") > 0.0, "{report}");
+    // Opening from the packed voxels decodes them at least once.
+    assert!(
+        mib("unpack_ms") > 0.0 && mib("packed_upload_ms") > mib("unpack_ms") * 0.5,
+        "{report}"
+    );
 }
 
 #[test]

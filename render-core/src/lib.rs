@@ -12,6 +12,7 @@ pub mod panics;
 pub mod phantom;
 pub mod progress;
 pub mod transfer;
+pub mod value_counts;
 pub mod view;
 pub mod volume;
 

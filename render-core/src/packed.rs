@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rayon::prelude::*;
 
+use crate::value_counts::ValueCounts;
+
 /// Zstandard's level: its fastest; higher levels gain a few per cent for twice the time.
 const LEVEL: i32 = 1;
 
@@ -25,13 +27,16 @@ const RECENT_SLICES: usize = 4;
 pub struct PackedSlices {
     slice_len: usize,
     slices: Arc<[Box<[u8]>]>,
+    /// How many voxels hold each value, counted while packing.
+    value_counts: Arc<ValueCounts>,
     recent: Mutex<Vec<(usize, Arc<[i16]>)>>,
     /// Slices decoded for reads voxel by voxel, since packing.
     decoded: AtomicUsize,
 }
 
 impl PackedSlices {
-    /// Packs `values`, slices of `slice_len` voxels one after the other (in parallel).
+    /// Packs `values`, slices of `slice_len` voxels one after the other (in parallel), and
+    /// counts them.
     /// `None` when `slice_len` is 0, does not divide the voxels, or Zstandard fails.
     pub fn pack(values: &[i16], slice_len: usize) -> Option<Self> {
         if slice_len == 0 || !values.len().is_multiple_of(slice_len) {
@@ -44,6 +49,7 @@ impl PackedSlices {
         Some(Self {
             slice_len,
             slices: slices.into(),
+            value_counts: Arc::new(ValueCounts::of(values)),
             recent: Mutex::default(),
             decoded: AtomicUsize::new(0),
         })
@@ -64,9 +70,14 @@ impl PackedSlices {
         self.slices.len()
     }
 
-    /// Bytes the compressed slices take.
+    /// How many voxels hold each whole value: counted from the plain values while packing.
+    pub fn value_counts(&self) -> &ValueCounts {
+        &self.value_counts
+    }
+
+    /// Bytes the compressed slices and their value counts take.
     pub fn packed_bytes(&self) -> usize {
-        self.slices.iter().map(|slice| slice.len()).sum()
+        self.slices.iter().map(|slice| slice.len()).sum::<usize>() + self.value_counts.bytes()
     }
 
     /// The voxels of slices `slices` (clamped to those there are), decoded one after the
@@ -169,6 +180,7 @@ impl Clone for PackedSlices {
         Self {
             slice_len: self.slice_len,
             slices: Arc::clone(&self.slices),
+            value_counts: Arc::clone(&self.value_counts),
             recent: Mutex::default(),
             decoded: AtomicUsize::new(0),
         }

@@ -3,6 +3,8 @@
 //! apron, which trilinear interpolation reaches) holds. Against a transfer function this
 //! tells which bricks can contribute nothing, so rays jump over them.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use crate::transfer::{RenderMode, TransferTable};
@@ -11,6 +13,16 @@ use crate::{Volume, Window};
 
 /// Edge of a brick, in voxels.
 pub const BRICK_SIZE: usize = 4;
+
+/// Slices [`BrickGrid::of`] measures at a time (whole layers of bricks): what a packed
+/// volume decodes at once.
+const SLICES_A_PASS: usize = 16 * BRICK_SIZE;
+
+/// Slices `slices` and the one beyond each end that the aprons of their bricks reach,
+/// within a volume of `depth` slices.
+pub fn slices_with_apron(slices: &Range<usize>, depth: usize) -> Range<usize> {
+    slices.start.saturating_sub(1)..(slices.end + 1).min(depth)
+}
 
 /// Smallest and largest value per brick.
 #[derive(Debug, Clone)]
@@ -24,30 +36,61 @@ pub struct BrickGrid {
 }
 
 impl BrickGrid {
-    /// Measures every brick of `volume` (in parallel).
+    /// Measures every brick of `volume`, a few layers of bricks at a time (each in
+    /// parallel).
     pub fn of(volume: &Volume) -> Self {
-        let dims = volume.dims;
+        let mut grid = Self::unmeasured(volume.dims);
+        for first in (0..volume.dims[2]).step_by(SLICES_A_PASS) {
+            let slices = first..(first + SLICES_A_PASS).min(volume.dims[2]);
+            let with_apron = slices_with_apron(&slices, volume.dims[2]);
+            let slab = volume.slab(with_apron.clone());
+            grid.measure_slices(volume.dims, &slab, with_apron.start, &slices);
+        }
+        grid
+    }
+
+    /// The grid of a volume of `dims` voxels with no brick measured yet: each holds
+    /// nothing (smallest +∞, largest −∞) until [`Self::measure_slices`] reaches it.
+    pub fn unmeasured(dims: [usize; 3]) -> Self {
         let counts = dims.map(|n| n.div_ceil(BRICK_SIZE));
-        let per_layer = (counts[0] * counts[1]).max(1);
         let bricks = counts.iter().product::<usize>();
+        Self {
+            counts,
+            min: vec![f32::INFINITY; bricks],
+            max: vec![f32::NEG_INFINITY; bricks],
+        }
+    }
+
+    /// Measures the layers of bricks that start in `slices` (which start at a layer's
+    /// first slice), of a volume of `dims` voxels, from `slab`: the voxels of the slices
+    /// from `slab_first` on, [`slices_with_apron`] at least. Layers in parallel.
+    pub fn measure_slices(
+        &mut self,
+        dims: [usize; 3],
+        slab: &Slab<'_>,
+        slab_first: usize,
+        slices: &Range<usize>,
+    ) {
+        let counts = self.counts;
+        let per_layer = (counts[0] * counts[1]).max(1);
+        let layers = slices.start / BRICK_SIZE..slices.end.div_ceil(BRICK_SIZE).min(counts[2]);
+        let span = layers.start * per_layer..layers.end * per_layer;
         // Each layer of bricks fills its own part of the two grids, in place.
-        let mut min = vec![f32::INFINITY; bricks];
-        let mut max = vec![f32::NEG_INFINITY; bricks];
-        min.par_chunks_mut(per_layer)
-            .zip(max.par_chunks_mut(per_layer))
-            .enumerate()
-            .for_each(|(bk, (min, max))| {
+        self.min[span.clone()]
+            .par_chunks_mut(per_layer)
+            .zip(self.max[span].par_chunks_mut(per_layer))
+            .zip(layers)
+            .for_each(|((min, max), bk)| {
                 let (k0, k1) = apron(bk, dims[2]);
-                let slab = volume.slab(k0..k1);
                 for k in k0..k1 {
                     for j in 0..dims[1] {
                         // A voxel row feeds every brick whose apron covers it.
                         let bj_lo = j.saturating_sub(1) / BRICK_SIZE;
                         let bj_hi = ((j + 1) / BRICK_SIZE).min(counts[1] - 1);
-                        let row = ((k - k0) * dims[1] + j) * dims[0];
+                        let row = ((k - slab_first) * dims[1] + j) * dims[0];
                         for bi in 0..counts[0] {
                             let (i0, i1) = apron(bi, dims[0]);
-                            let (lo, hi) = row_range(&slab, row + i0, row + i1);
+                            let (lo, hi) = row_range(slab, row + i0, row + i1);
                             for bj in bj_lo..=bj_hi {
                                 let n = bj * counts[0] + bi;
                                 min[n] = min[n].min(lo);
@@ -57,7 +100,6 @@ impl BrickGrid {
                     }
                 }
             });
-        Self { counts, min, max }
     }
 
     /// One byte per brick, 1 where the brick may contribute to the image in `mode`

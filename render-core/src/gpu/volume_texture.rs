@@ -6,7 +6,7 @@ use std::sync::Arc;
 use half::f16;
 use rayon::prelude::*;
 
-use super::bricks::BrickGrid;
+use super::bricks::{BRICK_SIZE, BrickGrid, slices_with_apron};
 use super::context::GpuContext;
 use crate::Volume;
 use crate::volume::Slab;
@@ -17,6 +17,9 @@ const HALF_RANGE: f64 = 60000.0;
 /// Voxel slices uploaded per `write_texture` call, to keep staging buffers (and the
 /// slices decoded from a packed volume) small.
 pub(crate) const SLICES_PER_UPLOAD: usize = 16;
+
+// A slab's layers of bricks are whole.
+const _: () = assert!(SLICES_PER_UPLOAD.is_multiple_of(BRICK_SIZE));
 
 /// A volume resident on the GPU.
 #[derive(Debug)]
@@ -101,14 +104,21 @@ impl GpuVolume {
             view_formats: &[],
         });
         let started = std::time::Instant::now();
+        // One pass over the voxels: each slab, with the slice beyond each end, is read (or
+        // decoded, when packed) once for both its texels and its layers of bricks.
+        let mut bricks = BrickGrid::unmeasured(source.dims);
+        let depth = source.dims[2];
         write_in_slabs(context, &texture, SLICES_PER_UPLOAD, |slices| {
-            to_half(&source.slab(slices), value_scale)
+            let with_apron = slices_with_apron(&slices, depth);
+            let slab = source.slab(with_apron.clone());
+            bricks.measure_slices(source.dims, &slab, with_apron.start, &slices);
+            let slice_len = source.dims[0] * source.dims[1];
+            let own = (slices.start - with_apron.start) * slice_len
+                ..(slices.end - with_apron.start) * slice_len;
+            to_half(&slab, own, value_scale)
         });
-        let uploaded = started.elapsed();
-        let bricks = BrickGrid::of(&source);
         tracing::debug!(
-            ?uploaded,
-            bricks = ?(started.elapsed() - uploaded),
+            elapsed = ?started.elapsed(),
             "volume texture and brick grid ready"
         );
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
@@ -138,7 +148,7 @@ pub(crate) fn write_in_slabs<T: bytemuck::Pod + Send + Sync>(
     context: &GpuContext,
     texture: &wgpu::Texture,
     per_slab: usize,
-    make_slab: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
+    mut make_slab: impl FnMut(std::ops::Range<usize>) -> Vec<T> + Send,
 ) {
     let size = texture.size();
     let (width, height) = (size.width, size.height);
@@ -198,10 +208,11 @@ impl GpuVolume {
     }
 }
 
-fn to_half(slab: &Slab<'_>, scale: f64) -> Vec<f16> {
+/// Voxels `voxels` of `slab` × `scale`, as half floats.
+fn to_half(slab: &Slab<'_>, voxels: std::ops::Range<usize>, scale: f64) -> Vec<f16> {
     match slab {
-        Slab::I16(v) => scaled_halves(v, scale as f32),
-        Slab::F32(v) => scaled_halves(v, scale as f32),
+        Slab::I16(v) => scaled_halves(&v[voxels], scale as f32),
+        Slab::F32(v) => scaled_halves(&v[voxels], scale as f32),
     }
 }
 
@@ -219,4 +230,73 @@ fn scaled_halves<T: Copy + Into<f32> + Sync>(values: &[T], scale: f32) -> Vec<f1
             out.convert_from_f32_slice(&floats);
         });
     halves
+}
+
+#[cfg(test)]
+mod tests {
+    use glam::DMat4;
+
+    use super::*;
+    use crate::gpu::bricks::BRICK_SIZE;
+    use crate::{Modality, Voxels};
+
+    /// The smallest and largest value of each brick and its one-voxel apron, counted
+    /// voxel by voxel.
+    fn brick_ranges(volume: &Volume) -> (Vec<f32>, Vec<f32>) {
+        let counts = volume.dims.map(|n| n.div_ceil(BRICK_SIZE));
+        let span = |brick: usize, axis: usize| {
+            (brick * BRICK_SIZE).saturating_sub(1)
+                ..((brick + 1) * BRICK_SIZE + 1).min(volume.dims[axis])
+        };
+        let (mut min, mut max) = (Vec::new(), Vec::new());
+        for bk in 0..counts[2] {
+            for bj in 0..counts[1] {
+                for bi in 0..counts[0] {
+                    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+                    for k in span(bk, 2) {
+                        for j in span(bj, 1) {
+                            for i in span(bi, 0) {
+                                let value = volume.value([i, j, k]).expect("inside") as f32;
+                                (lo, hi) = (lo.min(value), hi.max(value));
+                            }
+                        }
+                    }
+                    min.push(lo);
+                    max.push(hi);
+                }
+            }
+        }
+        (min, max)
+    }
+
+    #[test]
+    fn the_upload_measures_every_brick_exactly_in_the_same_pass() {
+        // Sides that are not whole bricks, and slices over several upload slabs that are
+        // not whole slabs either; values that jump from voxel to voxel.
+        let dims = [23, 18, 2 * SLICES_PER_UPLOAD + 5];
+        let voxels = (0..dims.iter().product::<usize>())
+            .map(|n| ((n * 7919) % 4001) as i16 - 2000)
+            .collect();
+        let plain = Volume::new(
+            Voxels::I16(voxels),
+            dims,
+            DMat4::IDENTITY,
+            Modality::CT,
+            None,
+        )
+        .expect("a volume");
+        let (min, max) = brick_ranges(&plain);
+        let whole = BrickGrid::of(&plain);
+        assert!(whole.min == min && whole.max == max, "measured whole");
+        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
+        for volume in [plain.clone(), plain.packed()] {
+            let packed = matches!(volume.voxels, Voxels::Packed(_));
+            let uploaded = GpuVolume::upload(&context, &Arc::new(volume));
+            assert_eq!(uploaded.dims, dims.map(|n| n as u32));
+            assert!(
+                uploaded.bricks.min == min && uploaded.bricks.max == max,
+                "measured while uploading (packed: {packed})"
+            );
+        }
+    }
 }

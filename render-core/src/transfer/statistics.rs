@@ -7,6 +7,7 @@
 
 use rayon::prelude::*;
 
+use crate::value_counts::{self, ValueCounts};
 use crate::volume::{Modality, Window};
 use crate::{Volume, Voxels};
 
@@ -65,22 +66,10 @@ impl VolumeStatistics {
     /// The statistics of a voxel buffer.
     pub fn of_voxels(voxels: &Voxels) -> VolumeStatistics {
         match voxels {
-            Voxels::I16(values) => Self::of_i16(values),
+            Voxels::I16(values) => Self::of_value_counts(&ValueCounts::of(values), values.len()),
             Voxels::F32(values) => Self::of_f32(values),
-            Voxels::Packed(packed) => {
-                // Slice by slice into a histogram per worker, not one per slice.
-                let histogram = (0..packed.slice_count())
-                    .into_par_iter()
-                    .fold(
-                        || vec![0u64; I16_BINS],
-                        |mut histogram, k| {
-                            count_runs(&mut histogram, &packed.unpack(k..k + 1));
-                            histogram
-                        },
-                    )
-                    .reduce(|| vec![0u64; I16_BINS], add_histograms);
-                Self::of_i16_histogram(&histogram, packed.len())
-            }
+            // Counted while packing: nothing is decoded.
+            Voxels::Packed(packed) => Self::of_value_counts(packed.value_counts(), packed.len()),
         }
     }
 
@@ -119,26 +108,19 @@ impl VolumeStatistics {
         self.first_value + (bin as f64 + within) * self.bin_width
     }
 
-    fn of_i16(values: &[i16]) -> VolumeStatistics {
-        Self::of_i16_histogram(&histogram_of_i16(values), values.len())
-    }
-
-    /// The statistics of `count` whole values counted in `histogram` (a bin a value).
-    fn of_i16_histogram(histogram: &[u64], count: usize) -> VolumeStatistics {
-        let Some(first) = histogram.iter().position(|&c| c > 0) else {
+    /// The statistics of `count` whole values counted in `counted`.
+    fn of_value_counts(counted: &ValueCounts, count: usize) -> VolumeStatistics {
+        if counted.counts.is_empty() {
             return Self::empty();
-        };
-        let last = histogram.iter().rposition(|&c| c > 0).unwrap_or(first);
-        let first_value = first as f64 - 32_768.0;
-        let last_value = last as f64 - 32_768.0;
+        }
         Self {
-            min: first_value as f32,
-            max: last_value as f32,
+            min: f32::from(counted.smallest),
+            max: f32::from(counted.largest()),
             count: count as u64,
-            first_value,
+            first_value: f64::from(counted.smallest),
             bin_width: 1.0,
             integer_bins: true,
-            cumulative: cumulate(&histogram[first..=last]),
+            cumulative: cumulate(&counted.counts),
         }
     }
 
@@ -178,7 +160,7 @@ impl VolumeStatistics {
                     histogram
                 },
             )
-            .reduce(|| vec![0u64; bins], add_histograms);
+            .reduce(|| vec![0u64; bins], value_counts::add);
         Self {
             min,
             max,
@@ -204,46 +186,6 @@ impl VolumeStatistics {
 }
 
 /// Bins of a histogram of whole 16-bit values, one a value.
-const I16_BINS: usize = 1 << 16;
-
-/// How many of `values` fall on each whole value (bin `v + 32768`), counted in parallel.
-fn histogram_of_i16(values: &[i16]) -> Vec<u64> {
-    values
-        .par_chunks(CHUNK)
-        .fold(
-            || vec![0u64; I16_BINS],
-            |mut histogram, chunk| {
-                count_runs(&mut histogram, chunk);
-                histogram
-            },
-        )
-        .reduce(|| vec![0u64; I16_BINS], add_histograms)
-}
-
-/// Adds `values` to `histogram` (bin `v + 32768`); runs of one value (air around the
-/// body) count as one increment.
-fn count_runs(histogram: &mut [u64], values: &[i16]) {
-    let bin_of = |v: i16| (i32::from(v) + 32_768) as usize;
-    let mut iter = values.iter();
-    if let Some(&first) = iter.next() {
-        let (mut current, mut run) = (first, 1u64);
-        for &v in iter {
-            if v == current {
-                run += 1;
-            } else {
-                histogram[bin_of(current)] += run;
-                (current, run) = (v, 1);
-            }
-        }
-        histogram[bin_of(current)] += run;
-    }
-}
-
-fn add_histograms(mut a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
-    a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
-    a
-}
-
 fn cumulate(histogram: &[u64]) -> Vec<u64> {
     histogram
         .iter()

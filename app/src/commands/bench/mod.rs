@@ -247,6 +247,10 @@ struct RenderReport {
     packed_voxel_mib: f64,
     /// See `packed_voxel_mib`.
     pack_ms: f64,
+    /// Decoding every packed slice once: what each pass over a packed volume costs.
+    unpack_ms: f64,
+    /// `upload_ms` from the packed voxels, as a server opens a volume.
+    packed_upload_ms: f64,
     /// With `--ladder`: interactive frames at each scale and sample distance.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ladder: Vec<LadderStep>,
@@ -354,6 +358,60 @@ fn fidelity_against_full(
     })
 }
 
+/// What keeping a volume's voxels packed costs, as a server keeps them: the bytes, the
+/// packing, one decoding of every slice, and the upload with the first frame.
+struct PackedOpen {
+    bytes: usize,
+    pack_ms: f64,
+    unpack_ms: f64,
+    upload_ms: f64,
+}
+
+impl PackedOpen {
+    /// Packs `volume` (whole values; float voxels stay plain and cost nothing here) and
+    /// loads it into `renderer` for the first frame of the peers' view; `renderer` holds the
+    /// packed volume afterwards.
+    fn measure(
+        renderer: &mut render_core::gpu::Renderer,
+        volume: &render_core::Volume,
+        preset: &render_core::transfer::Preset,
+        size: [u32; 2],
+    ) -> anyhow::Result<Self> {
+        use render_core::Voxels;
+        use render_core::view::ViewState;
+        let ms = |started: Instant| started.elapsed().as_secs_f64() * 1000.0;
+        let plain = volume.clone();
+        let started = Instant::now();
+        let packed = std::sync::Arc::new(plain.packed());
+        let pack_ms = ms(started);
+        let (bytes, unpack_ms) = match &packed.voxels {
+            Voxels::Packed(slices) => {
+                let started = Instant::now();
+                let decoded = slices.unpack(0..slices.slice_count());
+                let unpack_ms = ms(started);
+                drop(decoded);
+                (slices.packed_bytes(), unpack_ms)
+            }
+            voxels => (voxels.held_bytes(), 0.0),
+        };
+        let started = Instant::now();
+        renderer.load_volume(packed.clone());
+        let mut view = ViewState::initial(&packed, &preset.name, preset.mode);
+        view.camera.zoom_by(1.3);
+        renderer.render(&view, size)?;
+        Ok(Self {
+            bytes,
+            pack_ms: if bytes < volume.size_bytes() {
+                pack_ms
+            } else {
+                0.0
+            },
+            unpack_ms,
+            upload_ms: ms(started),
+        })
+    }
+}
+
 /// Renders frames while rotating 5° of azimuth a frame, at full then interactive
 /// quality, and prints the medians.
 pub fn render(
@@ -426,16 +484,7 @@ pub fn render(
     };
     let footprint = renderer.footprint().unwrap_or_default();
     let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
-    let started = Instant::now();
-    let packed_bytes = match &volume.voxels {
-        render_core::Voxels::I16(values) => {
-            render_core::packed::PackedSlices::pack(values, volume.dims[0] * volume.dims[1])
-                .map(|packed| packed.packed_bytes())
-        }
-        _ => None,
-    }
-    .unwrap_or(volume.voxels.held_bytes());
-    let pack_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let packed = PackedOpen::measure(&mut renderer, &volume, &preset, size)?;
     let capabilities = &renderer.context().capabilities;
     let report = RenderReport {
         adapter: capabilities.adapter.clone(),
@@ -461,15 +510,17 @@ pub fn render(
         volume_texture_mib: mib(footprint.volume_texture),
         gradient_texture_mib: mib(footprint.gradient_texture),
         bricks_mib: mib(footprint.bricks),
-        packed_voxel_mib: mib(packed_bytes as u64),
-        pack_ms,
+        packed_voxel_mib: mib(packed.bytes as u64),
+        pack_ms: packed.pack_ms,
+        unpack_ms: packed.unpack_ms,
+        packed_upload_ms: packed.upload_ms,
         ladder,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}, in {} bands {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms; voxels {:.1} MiB ({:.1} packed in {:.0} ms), volume texture {:.1}, gradients {:.1}, bricks {:.1}",
+            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}, in {} bands {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms; voxels {:.1} MiB ({:.1} packed in {:.0} ms, decoded in {:.0} ms, uploaded in {:.0} ms), volume texture {:.1}, gradients {:.1}, bricks {:.1}",
             size[0],
             size[1],
             report.volume,
@@ -491,6 +542,8 @@ pub fn render(
             report.voxel_mib,
             report.packed_voxel_mib,
             report.pack_ms,
+            report.unpack_ms,
+            report.packed_upload_ms,
             report.volume_texture_mib,
             report.gradient_texture_mib,
             report.bricks_mib
