@@ -287,15 +287,62 @@ mod volume_tests {
 
     /// The picture of `volume` in `preset` and `mode`, on the software adapter.
     fn picture(volume: &Arc<Volume>, preset: &str, mode: RenderMode) -> Vec<u8> {
+        picture_loaded(volume, preset, mode, |renderer, volume, _| {
+            renderer.load_volume(volume);
+        })
+    }
+
+    /// [`picture`], the volume loaded into the renderer by `load` for the view shown.
+    fn picture_loaded(
+        volume: &Arc<Volume>,
+        preset: &str,
+        mode: RenderMode,
+        load: impl FnOnce(&mut Renderer, Arc<Volume>, &ViewState),
+    ) -> Vec<u8> {
         let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
         let mut renderer = Renderer::new(context, PresetLibrary::builtin());
-        renderer.load_volume(Arc::clone(volume));
         let mut view = ViewState::initial(volume, preset, mode);
         view.camera.orbit(30.0, 20.0);
+        load(&mut renderer, Arc::clone(volume), &view);
         renderer
             .render_image(&view, [96, 72])
             .expect("renders")
             .rgba
+    }
+
+    #[test]
+    fn gradients_made_in_the_uploads_pass_draw_as_those_made_at_the_first_frame() {
+        // A gradient per voxel (the phantom), and per cell of a packed volume whose
+        // slices are not whole upload slabs.
+        for volume in [ct_phantom(), large_ball().packed()] {
+            let volume = Arc::new(volume);
+            let with_upload = picture_loaded(
+                &volume,
+                "ct-bone",
+                RenderMode::Composite,
+                |renderer, volume, view| {
+                    renderer.load_volume_for(volume, view);
+                    let made = renderer.footprint().expect("loaded").gradient_texture;
+                    assert!(made > 0, "the gradients come with the upload");
+                },
+            );
+            assert!(
+                with_upload == picture(&volume, "ct-bone", RenderMode::Composite),
+                "{:?} shades alike",
+                volume.dims
+            );
+            // Nothing shaded to show: no gradients yet.
+            picture_loaded(
+                &volume,
+                "ct-bone",
+                RenderMode::Mip,
+                |renderer, volume, view| {
+                    renderer.load_volume_for(volume, view);
+                    let made = renderer.footprint().expect("loaded").gradient_texture;
+                    assert_eq!(made, 0, "a MIP needs no gradients");
+                },
+            );
+        }
     }
 
     #[test]

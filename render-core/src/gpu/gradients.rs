@@ -22,8 +22,11 @@
 use glam::DMat3;
 use rayon::prelude::*;
 
+use std::ops::Range;
+
+use super::bricks::slices_with_apron;
 use super::context::GpuContext;
-use super::volume_texture::{GpuVolume, SLICES_PER_UPLOAD, write_in_slabs};
+use super::volume_texture::{GpuVolume, Layers, SLICES_PER_UPLOAD, Texels, write_in_slabs};
 use crate::Volume;
 use crate::volume::Slab;
 
@@ -45,19 +48,54 @@ pub struct GradientVolume {
 
 impl GradientVolume {
     /// Computes and uploads the gradients of `volume`'s voxels as stored on the GPU, a
-    /// texel per voxel or per cell of voxels ([`cell_for`]).
+    /// texel per voxel or per cell of voxels ([`cell_for`]), a few slices at a time.
     pub fn compute(context: &GpuContext, volume: &GpuVolume) -> Self {
         let source = volume.source.as_ref();
-        let cell = cell_for(volume.dims);
-        let dims = gradient_dims(volume.dims, cell);
-        let size = wgpu::Extent3d {
-            width: dims[0],
-            height: dims[1],
-            depth_or_array_layers: dims[2],
-        };
+        let pass = GradientPass::begin(context, source, volume.value_scale, volume.stored_range);
+        // As many voxel slices a slab as the volume's own upload takes.
+        let n = pass.encoder.cell;
+        let cell_slices = pass.dims[2] as usize;
+        write_in_slabs(context, cell_slices, SLICES_PER_UPLOAD / n, |cells| {
+            // The voxel slices these cells cover, and one each side for the differences.
+            let voxel_slices = cells.start * n..(cells.end * n).min(source.dims[2]);
+            let with_apron = slices_with_apron(&voxel_slices, source.dims[2]);
+            let slab = source.slab(with_apron.clone());
+            vec![pass.layers(source, &slab, with_apron.start, &voxel_slices)]
+        });
+        pass.finish()
+    }
+}
+
+/// Gradients made a slab of voxel slices at a time, by the volume's own upload (in the
+/// same pass over its voxels) or by [`GradientVolume::compute`].
+pub(crate) struct GradientPass {
+    texture: wgpu::Texture,
+    encoder: Encoder,
+    /// Texels along each axis.
+    dims: [u32; 3],
+    full_scale: f32,
+    coordinate_scale: [f32; 3],
+}
+
+impl GradientPass {
+    /// The empty gradient texture of `source`, the voxels as the GPU stores them (values
+    /// × `value_scale`, from `stored_range[0]` to `stored_range[1]`).
+    pub(crate) fn begin(
+        context: &GpuContext,
+        source: &Volume,
+        value_scale: f64,
+        stored_range: [f32; 2],
+    ) -> Self {
+        let volume_dims = source.dims.map(|n| n as u32);
+        let cell = cell_for(volume_dims);
+        let dims = gradient_dims(volume_dims, cell);
         let texture = context.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("gradients"),
-            size,
+            size: wgpu::Extent3d {
+                width: dims[0],
+                height: dims[1],
+                depth_or_array_layers: dims[2],
+            },
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D3,
@@ -66,44 +104,67 @@ impl GradientVolume {
             view_formats: &[],
         });
         // A central difference is at most half the stored range per voxel along each axis.
-        let range = f64::from(volume.stored_range[1] - volume.stored_range[0]).max(1e-6);
-        let full_scale = 3.0_f64.sqrt() * range / (2.0 * volume.min_spacing_mm());
+        let range = f64::from(stored_range[1] - stored_range[0]).max(1e-6);
+        let min_spacing_mm = source.spacing_mm.into_iter().fold(f64::INFINITY, f64::min);
+        let full_scale = 3.0_f64.sqrt() * range / (2.0 * min_spacing_mm);
         let encoder = Encoder {
             cell: cell as usize,
             index_to_lps: (DMat3::from_mat4(source.voxel_to_lps).inverse().transpose()
-                * volume.value_scale)
+                * value_scale)
                 .as_mat3(),
             inverse_full_scale: (1.0 / full_scale) as f32,
         };
-        let (cells_i, cells_j) = (dims[0] as usize, dims[1] as usize);
-        let row_len = cells_i * 4;
-        let n = cell as usize;
-        // As many voxel slices a slab as the volume's own upload takes.
-        let per_slab = SLICES_PER_UPLOAD / n;
-        write_in_slabs(context, &texture, per_slab, |slices| {
-            // The voxel slices these cells cover, and one each side for the differences.
-            let first = (slices.start * n).saturating_sub(1);
-            let end = (slices.end * n + 1).min(source.dims[2]);
-            let slab = source.slab(first..end);
-            let mut texels = vec![0_i8; row_len * cells_j * slices.len()];
-            texels
-                .par_chunks_mut(row_len)
-                .enumerate()
-                .for_each(|(m, row)| {
-                    let cell = [m % cells_j, slices.start + m / cells_j];
-                    match &slab {
-                        Slab::I16(v) => encoder.cell_row((v, first), source, cell, row),
-                        Slab::F32(v) => encoder.cell_row((v, first), source, cell, row),
-                    }
-                });
-            texels
-        });
-        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         Self {
             texture,
-            view,
+            encoder,
+            dims,
             full_scale: full_scale as f32,
-            coordinate_scale: coordinate_scale(volume.dims, cell),
+            coordinate_scale: coordinate_scale(volume_dims, cell),
+        }
+    }
+
+    /// The texels of the cells whose voxel slices are `slices` (which start at a cell's
+    /// first slice), from `slab`: the voxels of `source`'s slices from `slab_first` on,
+    /// [`slices_with_apron`] at least.
+    pub(crate) fn layers(
+        &self,
+        source: &Volume,
+        slab: &Slab<'_>,
+        slab_first: usize,
+        slices: &Range<usize>,
+    ) -> Layers<'_> {
+        let n = self.encoder.cell;
+        let cells = slices.start / n..slices.end.div_ceil(n).min(self.dims[2] as usize);
+        let (cells_i, cells_j) = (self.dims[0] as usize, self.dims[1] as usize);
+        let row_len = cells_i * 4;
+        let mut texels = vec![0_i8; row_len * cells_j * cells.len()];
+        texels
+            .par_chunks_mut(row_len)
+            .enumerate()
+            .for_each(|(m, row)| {
+                let cell = [m % cells_j, cells.start + m / cells_j];
+                match slab {
+                    Slab::I16(v) => self.encoder.cell_row((v, slab_first), source, cell, row),
+                    Slab::F32(v) => self.encoder.cell_row((v, slab_first), source, cell, row),
+                }
+            });
+        Layers {
+            texture: &self.texture,
+            first: cells.start,
+            texels: Texels::Snorm(texels),
+        }
+    }
+
+    /// The gradients, every slab written.
+    pub(crate) fn finish(self) -> GradientVolume {
+        let view = self
+            .texture
+            .create_view(&wgpu::TextureViewDescriptor::default());
+        GradientVolume {
+            texture: self.texture,
+            view,
+            full_scale: self.full_scale,
+            coordinate_scale: self.coordinate_scale,
         }
     }
 }

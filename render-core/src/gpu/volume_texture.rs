@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use super::bricks::{BRICK_SIZE, BrickGrid, slices_with_apron};
 use super::context::GpuContext;
+use super::gradients::{GradientPass, GradientVolume};
 use crate::Volume;
 use crate::volume::Slab;
 
@@ -52,6 +53,16 @@ impl GpuVolume {
     /// Uploads `volume`, downsampling it (with a warning) when it exceeds the device's
     /// 3D texture limit.
     pub fn upload(context: &GpuContext, volume: &Arc<Volume>) -> Self {
+        Self::upload_shaded(context, volume, false).0
+    }
+
+    /// [`Self::upload`], and, when `shaded`, the volume's gradients made from the same
+    /// pass over its voxels (a packed volume's slices are decoded once for both).
+    pub fn upload_shaded(
+        context: &GpuContext,
+        volume: &Arc<Volume>,
+        shaded: bool,
+    ) -> (Self, Option<GradientVolume>) {
         let limit = context.capabilities.max_texture_3d.max(1) as usize;
         let downsample = volume.factors_to_fit(limit);
         let mut warnings = Vec::new();
@@ -103,26 +114,42 @@ impl GpuVolume {
             usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
+        let stored_range = [
+            (source.value_range.min * value_scale) as f32,
+            (source.value_range.max * value_scale) as f32,
+        ];
         let started = std::time::Instant::now();
         // One pass over the voxels: each slab, with the slice beyond each end, is read (or
-        // decoded, when packed) once for both its texels and its layers of bricks.
+        // decoded, when packed) once for its texels, its layers of bricks and its gradients.
         let mut bricks = BrickGrid::unmeasured(source.dims);
+        let gradients =
+            shaded.then(|| GradientPass::begin(context, &source, value_scale, stored_range));
         let depth = source.dims[2];
-        write_in_slabs(context, &texture, SLICES_PER_UPLOAD, |slices| {
+        write_in_slabs(context, depth, SLICES_PER_UPLOAD, |slices| {
             let with_apron = slices_with_apron(&slices, depth);
             let slab = source.slab(with_apron.clone());
             bricks.measure_slices(source.dims, &slab, with_apron.start, &slices);
             let slice_len = source.dims[0] * source.dims[1];
             let own = (slices.start - with_apron.start) * slice_len
                 ..(slices.end - with_apron.start) * slice_len;
-            to_half(&slab, own, value_scale)
+            let mut layers = vec![Layers {
+                texture: &texture,
+                first: slices.start,
+                texels: Texels::Half(to_half(&slab, own, value_scale)),
+            }];
+            if let Some(gradients) = &gradients {
+                layers.push(gradients.layers(&source, &slab, with_apron.start, &slices));
+            }
+            layers
         });
+        let gradients = gradients.map(GradientPass::finish);
         tracing::debug!(
             elapsed = ?started.elapsed(),
+            gradients = shaded,
             "volume texture and brick grid ready"
         );
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-        Self {
+        let uploaded = Self {
             texture,
             view,
             dims,
@@ -131,55 +158,82 @@ impl GpuVolume {
             value_scale,
             value_offset: 0.0,
             source: Arc::clone(&source),
-            stored_range: [
-                (source.value_range.min * value_scale) as f32,
-                (source.value_range.max * value_scale) as f32,
-            ],
+            stored_range,
             bricks,
             warnings,
+        };
+        (uploaded, gradients)
+    }
+}
+
+/// Texels of a run of slices of one 3D texture, tightly packed slice by slice.
+pub(crate) struct Layers<'t> {
+    /// The texture they belong to.
+    pub texture: &'t wgpu::Texture,
+    /// The slice of the texture the first of them fills.
+    pub first: usize,
+    /// The texels.
+    pub texels: Texels,
+}
+
+/// Texels in one of the formats uploaded slab by slab.
+pub(crate) enum Texels {
+    /// `R16Float`: the voxels.
+    Half(Vec<f16>),
+    /// `Rgba8Snorm`, four a texel: the gradients.
+    Snorm(Vec<i8>),
+}
+
+impl Texels {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Texels::Half(texels) => bytemuck::cast_slice(texels),
+            Texels::Snorm(texels) => bytemuck::cast_slice(texels),
         }
     }
 }
 
-/// Fills a 3D `texture` `per_slab` slices at a time: `make_slab` gives the texels of a
-/// range of slices (tightly packed, slice by slice), and each slab is written while the
-/// next is made.
-pub(crate) fn write_in_slabs<T: bytemuck::Pod + Send + Sync>(
+/// Fills 3D textures a slab of `per_slab` of `slices` slices at a time: `make_slab`
+/// gives the texels of a range of slices (of one texture or several), and each slab is
+/// written while the next is made.
+pub(crate) fn write_in_slabs<'t>(
     context: &GpuContext,
-    texture: &wgpu::Texture,
+    slices: usize,
     per_slab: usize,
-    mut make_slab: impl FnMut(std::ops::Range<usize>) -> Vec<T> + Send,
+    mut make_slab: impl FnMut(std::ops::Range<usize>) -> Vec<Layers<'t>> + Send,
 ) {
-    let size = texture.size();
-    let (width, height) = (size.width, size.height);
-    let slices = size.depth_or_array_layers as usize;
-    let texel_bytes = texture.format().block_copy_size(None).unwrap_or(1);
-    let write = |first: usize, texels: &[T]| {
-        let texels: &[u8] = bytemuck::cast_slice(texels);
-        let count = texels.len() / (width * height * texel_bytes) as usize;
-        context.queue.write_texture(
-            wgpu::TexelCopyTextureInfo {
-                texture,
-                mip_level: 0,
-                origin: wgpu::Origin3d {
-                    x: 0,
-                    y: 0,
-                    z: first as u32,
+    let write = |slab: Vec<Layers<'t>>| {
+        for layers in &slab {
+            let size = layers.texture.size();
+            let texel_bytes = layers.texture.format().block_copy_size(None).unwrap_or(1);
+            let texels = layers.texels.bytes();
+            let count = texels.len() / (size.width * size.height * texel_bytes) as usize;
+            context.queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: layers.texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d {
+                        x: 0,
+                        y: 0,
+                        z: layers.first as u32,
+                    },
+                    aspect: wgpu::TextureAspect::All,
                 },
-                aspect: wgpu::TextureAspect::All,
-            },
-            texels,
-            wgpu::TexelCopyBufferLayout {
-                offset: 0,
-                bytes_per_row: Some(width * texel_bytes),
-                rows_per_image: Some(height),
-            },
-            wgpu::Extent3d {
-                width,
-                height,
-                depth_or_array_layers: count as u32,
-            },
-        );
+                texels,
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(size.width * texel_bytes),
+                    rows_per_image: Some(size.height),
+                },
+                wgpu::Extent3d {
+                    width: size.width,
+                    height: size.height,
+                    depth_or_array_layers: count as u32,
+                },
+            );
+        }
+        // Staged: the slab's own texels can go before the upload is waited for.
+        drop(slab);
         // Each write is staged in a buffer of its own until a submission carries it out:
         // submitted and waited for slab by slab, the staging memory is that of one slab,
         // not of the whole texture (on a software adapter, host memory the process keeps).
@@ -190,12 +244,12 @@ pub(crate) fn write_in_slabs<T: bytemuck::Pod + Send + Sync>(
     };
     let per_slab = per_slab.max(1);
     let slab = |first: usize| first..(first + per_slab).min(slices);
-    let mut pending = (0, make_slab(slab(0)));
+    let mut pending = make_slab(slab(0));
     for first in (per_slab..slices).step_by(per_slab) {
-        let (_, next) = rayon::join(|| write(pending.0, &pending.1), || make_slab(slab(first)));
-        pending = (first, next);
+        let (_, next) = rayon::join(|| write(pending), || make_slab(slab(first)));
+        pending = next;
     }
-    write(pending.0, &pending.1);
+    write(pending);
 }
 
 impl GpuVolume {

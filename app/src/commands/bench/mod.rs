@@ -394,10 +394,10 @@ impl PackedOpen {
             }
             voxels => (voxels.held_bytes(), 0.0),
         };
-        let started = Instant::now();
-        renderer.load_volume(packed.clone());
         let mut view = ViewState::initial(&packed, &preset.name, preset.mode);
         view.camera.zoom_by(1.3);
+        let started = Instant::now();
+        renderer.load_volume_for(packed.clone(), &view);
         renderer.render(&view, size)?;
         Ok(Self {
             bytes,
@@ -436,11 +436,11 @@ pub fn render(
             .clone(),
         None => renderer.presets().default_for(&volume.modality).clone(),
     };
-    let started = Instant::now();
-    renderer.load_volume(volume.clone());
     let mut view = ViewState::initial(&volume, &preset.name, preset.mode);
     // The peers' view: from anterior, zoom 1.3.
     view.camera.zoom_by(1.3);
+    let started = Instant::now();
+    renderer.load_volume_for(volume.clone(), &view);
     renderer.render(&view, size)?;
     let upload_ms = started.elapsed().as_secs_f64() * 1000.0;
 

@@ -138,9 +138,25 @@ impl Renderer {
     }
 
     /// Uploads `volume` (replacing the previous one) and returns the warnings of the
-    /// upload, e.g. downsampling to fit the device.
+    /// upload, e.g. downsampling to fit the device. The gradients, when a view needs them,
+    /// are made at its first frame.
     pub fn load_volume(&mut self, volume: Arc<Volume>) -> Vec<String> {
-        let gpu = GpuVolume::upload(&self.context, &volume);
+        self.load(volume, false)
+    }
+
+    /// [`Self::load_volume`] for showing `view` first: when `view` is shaded (composite,
+    /// with a preset that lights or weighs opacity by gradient), the gradients are made in
+    /// the same pass over the voxels as the upload, so a packed volume is decoded once.
+    pub fn load_volume_for(&mut self, volume: Arc<Volume>, view: &ViewState) -> Vec<String> {
+        let shaded = view.mode == RenderMode::Composite
+            && self.presets.get(&view.preset).is_some_and(|preset| {
+                preset.shading.enabled || !preset.gradient_opacity.is_empty()
+            });
+        self.load(volume, shaded)
+    }
+
+    fn load(&mut self, volume: Arc<Volume>, shaded: bool) -> Vec<String> {
+        let (gpu, gradients) = GpuVolume::upload_shaded(&self.context, &volume, shaded);
         let warnings = gpu.warnings.clone();
         let statistics = VolumeStatistics::of(&volume);
         self.scene = Some(Scene {
@@ -149,7 +165,7 @@ impl Renderer {
             statistics,
             transfer: HashMap::new(),
             bricks: None,
-            gradients: None,
+            gradients,
         });
         warnings
     }

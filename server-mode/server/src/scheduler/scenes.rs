@@ -7,6 +7,7 @@ use std::time::Instant;
 use render_core::Volume;
 use render_core::gpu::{GpuContext, Renderer};
 use render_core::transfer::PresetLibrary;
+use render_core::view::ViewState;
 
 use super::MAX_SCENES;
 
@@ -95,9 +96,9 @@ impl Scenes {
         }
     }
 
-    /// The renderer holding `volume`, uploading it (into the least recently used renderer
-    /// once there are [`MAX_SCENES`]) when none does.
-    pub(super) fn renderer_for(&mut self, volume: &Arc<Volume>) -> &mut Renderer {
+    /// The renderer holding `volume`, uploading it for showing `view` (into the least
+    /// recently used renderer once there are [`MAX_SCENES`]) when none does.
+    pub(super) fn renderer_for(&mut self, volume: &Arc<Volume>, view: &ViewState) -> &mut Renderer {
         let found = self
             .renderers
             .iter()
@@ -115,7 +116,7 @@ impl Scenes {
                 // (this thread draws nothing meanwhile): let it go first, so that its copy
                 // and the whole one are never held at once.
                 self.forget_preview_of(volume);
-                for warning in renderer.load_volume(volume.clone()) {
+                for warning in renderer.load_volume_for(volume.clone(), view) {
                     tracing::warn!(%warning, "volume upload");
                 }
                 renderer
@@ -129,6 +130,7 @@ impl Scenes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use render_core::transfer::RenderMode;
     use render_core::{Modality, Voxels};
 
     #[test]
@@ -152,7 +154,10 @@ mod tests {
         );
         let previewed = scenes.preview_for(&volume).expect("a preview");
         assert!(previewed.volume().is_some(), "the reduced copy is uploaded");
-        scenes.renderer_for(&volume);
+        scenes.renderer_for(
+            &volume,
+            &ViewState::initial(&volume, "ct-bone", RenderMode::Composite),
+        );
         let (source, renderer) = scenes.preview.as_ref().expect("the preview renderer stays");
         assert!(renderer.volume().is_none(), "the reduced copy is let go");
         assert!(source.upgrade().is_none());
