@@ -51,6 +51,7 @@ impl Renderer {
         if variant.needs_gradients() && scene.gradients.is_none() {
             let started = Instant::now();
             scene.gradients = Some(GradientVolume::compute(&self.context, &scene.gpu));
+            self.setting_up += started.elapsed();
             tracing::debug!(elapsed = ?started.elapsed(), "gradients computed and uploaded");
         }
         let scene = self.scene.as_ref().ok_or(RenderError::NoVolume)?;

@@ -100,6 +100,9 @@ pub struct Renderer {
     pub refining: InteractiveBudget,
     /// How long the last full-quality frame of the 3D view took.
     full_time: Option<std::time::Duration>,
+    /// Time the frame being drawn spent on work done once (the volume's gradients made,
+    /// a ray caster compiled): left out of the time its budget is told.
+    setting_up: std::time::Duration,
 }
 
 /// A full-quality frame of the 3D view slower than this is preceded by a refining one
@@ -119,6 +122,7 @@ impl Renderer {
             interactive: InteractiveBudget::default(),
             refining: InteractiveBudget::refining(),
             full_time: None,
+            setting_up: std::time::Duration::ZERO,
         }
     }
 
@@ -216,6 +220,7 @@ impl Renderer {
 
     /// Tells `view`'s budget how long its frame took.
     fn record_time(&mut self, view: &ViewState, elapsed: std::time::Duration) {
+        let elapsed = elapsed.saturating_sub(std::mem::take(&mut self.setting_up));
         match (view.quality, view.mpr) {
             (Quality::Interactive, None) => self.interactive.record(elapsed),
             (Quality::Refining, None) => self.refining.record(elapsed),
@@ -353,8 +358,10 @@ impl Renderer {
             None => {
                 let (bind_group, variant, step) =
                     self.raycast_bind_group(view, internal, window)?;
+                let started = Instant::now();
                 self.pipelines
                     .prepare_raycast(&self.context.device, variant);
+                self.setting_up += started.elapsed();
                 Ok((bind_group, PipelineChoice::RayCast(variant), step))
             }
         }
@@ -507,6 +514,25 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn a_first_frame_is_timed_without_the_gradients_and_the_ray_caster_it_made() {
+        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
+        let mut renderer = Renderer::new(context, PresetLibrary::builtin());
+        let volume = Arc::new(crate::phantom::ct_phantom());
+        let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+        renderer.load_volume(volume);
+        // A tiny frame: drawing it costs far less than what its first drawing sets up.
+        let started = Instant::now();
+        renderer.render(&view, [16, 12]).expect("drawn");
+        let wall = started.elapsed();
+        let recorded = renderer.last_full_time().expect("a full frame");
+        assert!(
+            recorded * 2 < wall,
+            "recorded {recorded:?} of the first frame's {wall:?}"
+        );
+        assert_eq!(renderer.setting_up, Duration::ZERO, "taken by the frame");
+    }
 
     #[test]
     fn a_refining_picture_pays_only_after_a_slow_full_frame_of_the_3d_view() {

@@ -771,16 +771,19 @@ mod tests {
             request.view.quality = Quality::Interactive;
             request
         };
-        first.submit(interactive(1));
+        // Made before the first input: a drag lasts only `DRAGGING_WITHIN` after it, and
+        // making a request (its phantom) takes a while on a busy machine.
+        let (first_drag, still, second_drag) = (interactive(1), request(1), interactive(2));
+        first.submit(first_drag);
         assert_eq!(dragging_sessions(&shared, 1), (1, false), "only itself");
         assert_eq!(dragging_sessions(&shared, 2), (1, true), "the other drags");
-        second.submit(request(1));
+        second.submit(still);
         assert_eq!(
             dragging_sessions(&shared, 2),
             (1, true),
             "a still is no drag"
         );
-        second.submit(interactive(2));
+        second.submit(second_drag);
         assert_eq!(dragging_sessions(&shared, 1), (2, true));
         let later = Instant::now() + DRAGGING_WITHIN * 2;
         assert_eq!(
