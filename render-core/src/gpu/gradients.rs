@@ -24,9 +24,8 @@ use rayon::prelude::*;
 
 use std::ops::Range;
 
-use super::bricks::slices_with_apron;
 use super::context::GpuContext;
-use super::volume_texture::{GpuVolume, Layers, SLICES_PER_UPLOAD, Texels, write_in_slabs};
+use super::slab_upload::{Layers, Texels};
 use crate::Volume;
 use crate::volume::Slab;
 
@@ -46,28 +45,8 @@ pub struct GradientVolume {
     pub coordinate_scale: [f32; 3],
 }
 
-impl GradientVolume {
-    /// Computes and uploads the gradients of `volume`'s voxels as stored on the GPU, a
-    /// texel per voxel or per cell of voxels ([`cell_for`]), a few slices at a time.
-    pub fn compute(context: &GpuContext, volume: &GpuVolume) -> Self {
-        let source = volume.source.as_ref();
-        let pass = GradientPass::begin(context, source, volume.value_scale, volume.stored_range);
-        // As many voxel slices a slab as the volume's own upload takes.
-        let n = pass.encoder.cell;
-        let cell_slices = pass.dims[2] as usize;
-        write_in_slabs(context, cell_slices, SLICES_PER_UPLOAD / n, |cells| {
-            // The voxel slices these cells cover, and one each side for the differences.
-            let voxel_slices = cells.start * n..(cells.end * n).min(source.dims[2]);
-            let with_apron = slices_with_apron(&voxel_slices, source.dims[2]);
-            let slab = source.slab(with_apron.clone());
-            vec![pass.layers(source, &slab, with_apron.start, &voxel_slices)]
-        });
-        pass.finish()
-    }
-}
-
 /// Gradients made a slab of voxel slices at a time, by the volume's own upload (in the
-/// same pass over its voxels) or by [`GradientVolume::compute`].
+/// same pass over its voxels) or afterwards (`GpuVolume::gradients`).
 pub(crate) struct GradientPass {
     texture: wgpu::Texture,
     encoder: Encoder,
@@ -121,6 +100,16 @@ impl GradientPass {
             full_scale: full_scale as f32,
             coordinate_scale: coordinate_scale(volume_dims, cell),
         }
+    }
+
+    /// Voxels along each axis of a cell.
+    pub(crate) fn cell(&self) -> usize {
+        self.encoder.cell
+    }
+
+    /// Slices of cells: the texture's depth.
+    pub(crate) fn depth(&self) -> usize {
+        self.dims[2] as usize
     }
 
     /// The texels of the cells whose voxel slices are `slices` (which start at a cell's

@@ -9,6 +9,7 @@ pub mod gradients;
 pub mod pipelines;
 pub mod renderer;
 pub mod shader_mode;
+mod slab_upload;
 pub mod volume_texture;
 
 pub use context::{AdapterKind, Capabilities, GpuContext, GpuError};

@@ -6,21 +6,15 @@ use std::sync::Arc;
 use half::f16;
 use rayon::prelude::*;
 
-use super::bricks::{BRICK_SIZE, BrickGrid, slices_with_apron};
+use super::bricks::{BrickGrid, slices_with_apron};
 use super::context::GpuContext;
 use super::gradients::{GradientPass, GradientVolume};
+use super::slab_upload::{Layers, SLICES_PER_UPLOAD, Texels, write_in_slabs};
 use crate::Volume;
 use crate::volume::Slab;
 
 /// Largest magnitude stored unscaled in a half float (its maximum is 65504).
 const HALF_RANGE: f64 = 60000.0;
-
-/// Voxel slices uploaded per `write_texture` call, to keep staging buffers (and the
-/// slices decoded from a packed volume) small.
-pub(crate) const SLICES_PER_UPLOAD: usize = 16;
-
-// A slab's layers of bricks are whole.
-const _: () = assert!(SLICES_PER_UPLOAD.is_multiple_of(BRICK_SIZE));
 
 /// A volume resident on the GPU.
 #[derive(Debug)]
@@ -166,93 +160,25 @@ impl GpuVolume {
     }
 }
 
-/// Texels of a run of slices of one 3D texture, tightly packed slice by slice.
-pub(crate) struct Layers<'t> {
-    /// The texture they belong to.
-    pub texture: &'t wgpu::Texture,
-    /// The slice of the texture the first of them fills.
-    pub first: usize,
-    /// The texels.
-    pub texels: Texels,
-}
-
-/// Texels in one of the formats uploaded slab by slab.
-pub(crate) enum Texels {
-    /// `R16Float`: the voxels.
-    Half(Vec<f16>),
-    /// `Rgba8Snorm`, four a texel: the gradients.
-    Snorm(Vec<i8>),
-}
-
-impl Texels {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Texels::Half(texels) => bytemuck::cast_slice(texels),
-            Texels::Snorm(texels) => bytemuck::cast_slice(texels),
-        }
-    }
-}
-
-/// Fills 3D textures a slab of `per_slab` of `slices` slices at a time: `make_slab`
-/// gives the texels of a range of slices (of one texture or several), and each slab is
-/// written while the next is made.
-pub(crate) fn write_in_slabs<'t>(
-    context: &GpuContext,
-    slices: usize,
-    per_slab: usize,
-    mut make_slab: impl FnMut(std::ops::Range<usize>) -> Vec<Layers<'t>> + Send,
-) {
-    let write = |slab: Vec<Layers<'t>>| {
-        for layers in &slab {
-            let size = layers.texture.size();
-            let texel_bytes = layers.texture.format().block_copy_size(None).unwrap_or(1);
-            let texels = layers.texels.bytes();
-            let count = texels.len() / (size.width * size.height * texel_bytes) as usize;
-            context.queue.write_texture(
-                wgpu::TexelCopyTextureInfo {
-                    texture: layers.texture,
-                    mip_level: 0,
-                    origin: wgpu::Origin3d {
-                        x: 0,
-                        y: 0,
-                        z: layers.first as u32,
-                    },
-                    aspect: wgpu::TextureAspect::All,
-                },
-                texels,
-                wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(size.width * texel_bytes),
-                    rows_per_image: Some(size.height),
-                },
-                wgpu::Extent3d {
-                    width: size.width,
-                    height: size.height,
-                    depth_or_array_layers: count as u32,
-                },
-            );
-        }
-        // Staged: the slab's own texels can go before the upload is waited for.
-        drop(slab);
-        // Each write is staged in a buffer of its own until a submission carries it out:
-        // submitted and waited for slab by slab, the staging memory is that of one slab,
-        // not of the whole texture (on a software adapter, host memory the process keeps).
-        context.queue.submit([]);
-        if let Err(error) = context.device.poll(wgpu::PollType::wait_indefinitely()) {
-            tracing::warn!(%error, "waiting for a slab's upload");
-        }
-    };
-    let per_slab = per_slab.max(1);
-    let slab = |first: usize| first..(first + per_slab).min(slices);
-    let mut pending = make_slab(slab(0));
-    for first in (per_slab..slices).step_by(per_slab) {
-        let (_, next) = rayon::join(|| write(pending), || make_slab(slab(first)));
-        pending = next;
-    }
-    write(pending);
-}
-
 impl GpuVolume {
+    /// Computes and uploads the gradients of the voxels as stored on the GPU, a texel per
+    /// voxel or per cell of voxels, a few slices at a time (for a view that needs them
+    /// after an upload without them).
+    pub fn gradients(&self, context: &GpuContext) -> GradientVolume {
+        let source = self.source.as_ref();
+        let pass = GradientPass::begin(context, source, self.value_scale, self.stored_range);
+        // As many voxel slices a slab as the volume's own upload takes.
+        let n = pass.cell();
+        write_in_slabs(context, pass.depth(), SLICES_PER_UPLOAD / n, |cells| {
+            // The voxel slices these cells cover, and one each side for the differences.
+            let voxel_slices = cells.start * n..(cells.end * n).min(source.dims[2]);
+            let with_apron = slices_with_apron(&voxel_slices, source.dims[2]);
+            let slab = source.slab(with_apron.clone());
+            vec![pass.layers(source, &slab, with_apron.start, &voxel_slices)]
+        });
+        pass.finish()
+    }
+
     /// The finest voxel spacing of the volume as stored on the GPU (mm): ray steps and
     /// slab samples are fractions of it.
     pub fn min_spacing_mm(&self) -> f64 {

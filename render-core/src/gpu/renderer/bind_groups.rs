@@ -10,7 +10,6 @@ use super::scene::GRADIENT_TABLE_SIZE;
 use super::{RenderError, Renderer};
 use crate::Window;
 use crate::gpu::bricks::BRICK_SIZE;
-use crate::gpu::gradients::GradientVolume;
 use crate::gpu::pipelines::{MprParams, RaycastParams, RaycastVariant};
 use crate::gpu::shader_mode::ShaderMode;
 use crate::gpu::volume_texture::GpuVolume;
@@ -50,7 +49,7 @@ impl Renderer {
         );
         if variant.needs_gradients() && scene.gradients.is_none() {
             let started = Instant::now();
-            scene.gradients = Some(GradientVolume::compute(&self.context, &scene.gpu));
+            scene.gradients = Some(scene.gpu.gradients(&self.context));
             self.setting_up += started.elapsed();
             tracing::debug!(elapsed = ?started.elapsed(), "gradients computed and uploaded");
         }
