@@ -310,6 +310,16 @@ mod volume_tests {
             .rgba
     }
 
+    /// Loads `volume` for showing `view` and tells the bytes of gradients made with it.
+    fn gradient_bytes_loaded_for(
+        renderer: &mut Renderer,
+        volume: Arc<Volume>,
+        view: &ViewState,
+    ) -> u64 {
+        renderer.load_volume_for(volume, view);
+        renderer.footprint().expect("loaded").gradient_texture
+    }
+
     #[test]
     fn gradients_made_in_the_uploads_pass_draw_as_those_made_at_the_first_frame() {
         // A gradient per voxel (the phantom), and per cell of a packed volume whose
@@ -321,8 +331,7 @@ mod volume_tests {
                 "ct-bone",
                 RenderMode::Composite,
                 |renderer, volume, view| {
-                    renderer.load_volume_for(volume, view);
-                    let made = renderer.footprint().expect("loaded").gradient_texture;
+                    let made = gradient_bytes_loaded_for(renderer, volume, view);
                     assert!(made > 0, "the gradients come with the upload");
                 },
             );
@@ -337,8 +346,7 @@ mod volume_tests {
                 "ct-bone",
                 RenderMode::Mip,
                 |renderer, volume, view| {
-                    renderer.load_volume_for(volume, view);
-                    let made = renderer.footprint().expect("loaded").gradient_texture;
+                    let made = gradient_bytes_loaded_for(renderer, volume, view);
                     assert_eq!(made, 0, "a MIP needs no gradients");
                 },
             );
