@@ -403,6 +403,17 @@ fn bench_render_prints_full_and_interactive_figures() {
         report["adapter"].as_str().is_some_and(|a| !a.is_empty()),
         "{report}"
     );
+    // Lavapipe rasterises: the ray caster runs as a fragment shader, and both ways are
+    // timed.
+    assert_eq!(report["ray_dispatch"], "fragment", "{report}");
+    for dispatch in ["fragment", "compute"] {
+        assert!(
+            report["full_ms_by_dispatch"][dispatch]
+                .as_f64()
+                .is_some_and(|ms| ms > 0.0),
+            "{report}"
+        );
+    }
     // Where the phantom's bytes go: its 16-bit voxels, the same in half floats on the
     // GPU, a gradient of 4 bytes per voxel (a small volume), a little for the bricks.
     let mib = |key: &str| report[key].as_f64().unwrap_or(-1.0);

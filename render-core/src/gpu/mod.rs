@@ -14,6 +14,7 @@ pub mod volume_texture;
 
 pub use context::{AdapterKind, Capabilities, GpuContext, GpuError};
 pub use errors::{DeviceWatch, catch_errors};
+pub use pipelines::RayDispatch;
 pub use renderer::{
     BAND_TAKES, BandedImage, FrameImage, FrameInfo, InteractiveBudget, REFINE_WHEN_FULL_TAKES,
     RenderError, Renderer, VolumeFootprint, bands_for,

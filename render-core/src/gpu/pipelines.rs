@@ -56,8 +56,8 @@ pub struct RaycastParams {
     pub gradient_opacity_scale: f32,
     /// The magnitude an encoded gradient of length 1 stands for.
     pub gradient_full_scale: f32,
-    /// Padding to the next 16 bytes.
-    pub _padding: [f32; 2],
+    /// The rows a dispatch draws: the first, and one past the last.
+    pub rows: [f32; 2],
     /// Render target width and height (pixels).
     pub viewport_size: [f32; 2],
     /// Their reciprocals.
@@ -94,6 +94,48 @@ impl RaycastVariant {
     }
 }
 
+/// How the ray caster runs over a frame's pixels. Both give the same picture; which is
+/// faster depends on the adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RayDispatch {
+    /// A fragment shader over a full-screen triangle. A software rasteriser (lavapipe)
+    /// runs the ray caster about 1.4 times as fast so as in a compute shader.
+    Fragment,
+    /// A compute shader, one invocation a pixel, writing the frame as a storage texture.
+    /// Datacentre GPUs (NVIDIA's H100 and H200) run fragment shaders on a few of their
+    /// multiprocessors only and compute shaders on all of them.
+    Compute,
+}
+
+impl RayDispatch {
+    /// The faster on an adapter: fragment on a software rasteriser, compute on a GPU.
+    pub fn for_adapter(software: bool) -> Self {
+        if software {
+            Self::Fragment
+        } else {
+            Self::Compute
+        }
+    }
+
+    /// Its name in benchmark reports (`fragment`, `compute`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fragment => "fragment",
+            Self::Compute => "compute",
+        }
+    }
+}
+
+/// A pipeline ready to record.
+#[derive(Debug, Clone, Copy)]
+pub enum Drawing<'a> {
+    /// A full-screen triangle of a render pipeline (the reformat, the upscaling blit, the
+    /// ray caster as a fragment shader).
+    Raster(&'a wgpu::RenderPipeline),
+    /// A dispatch of the ray caster as a compute shader, one invocation a pixel.
+    Trace(&'a wgpu::ComputePipeline),
+}
+
 /// The reformat's uniforms, laid out as `mpr.wgsl`'s `Params`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
@@ -125,8 +167,12 @@ pub struct MprParams {
 pub struct Pipelines {
     /// Ray caster bind group layout.
     pub raycast_layout: wgpu::BindGroupLayout,
-    /// Ray-caster pipelines, compiled on first use per variant.
-    raycast: std::collections::HashMap<RaycastVariant, wgpu::RenderPipeline>,
+    /// The ray caster's second bind group's layout: the frame it writes.
+    pub frame_layout: wgpu::BindGroupLayout,
+    /// Ray-caster pipelines as fragment shaders, compiled on first use per variant.
+    raycast_raster: std::collections::HashMap<RaycastVariant, wgpu::RenderPipeline>,
+    /// Ray-caster pipelines as compute shaders, compiled on first use per variant.
+    raycast_trace: std::collections::HashMap<RaycastVariant, wgpu::ComputePipeline>,
     raycast_module: wgpu::ShaderModule,
     /// Reformat bind group layout.
     pub mpr_layout: wgpu::BindGroupLayout,
@@ -159,21 +205,24 @@ impl Pipelines {
             multisampled: false,
         };
         let sampler = B::Sampler(wgpu::SamplerBindingType::Filtering);
-        let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
+        let entry_in = |visibility, binding, ty| wgpu::BindGroupLayoutEntry {
             binding,
-            visibility: S::FRAGMENT,
+            visibility,
             ty,
             count: None,
         };
+        let entry = |binding, ty| entry_in(S::FRAGMENT, binding, ty);
+        let compute_entry = |binding, ty| entry_in(S::COMPUTE, binding, ty);
+        let raycast_entry = |binding, ty| entry_in(S::FRAGMENT | S::COMPUTE, binding, ty);
         let raycast_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("raycast"),
             entries: &[
-                entry(0, uniform),
-                entry(1, float_texture(wgpu::TextureViewDimension::D3)),
-                entry(2, sampler),
-                entry(3, float_texture(wgpu::TextureViewDimension::D2)),
-                entry(4, sampler),
-                entry(
+                raycast_entry(0, uniform),
+                raycast_entry(1, float_texture(wgpu::TextureViewDimension::D3)),
+                raycast_entry(2, sampler),
+                raycast_entry(3, float_texture(wgpu::TextureViewDimension::D2)),
+                raycast_entry(4, sampler),
+                raycast_entry(
                     5,
                     B::Texture {
                         sample_type: wgpu::TextureSampleType::Uint,
@@ -181,8 +230,19 @@ impl Pipelines {
                         multisampled: false,
                     },
                 ),
-                entry(6, float_texture(wgpu::TextureViewDimension::D3)),
+                raycast_entry(6, float_texture(wgpu::TextureViewDimension::D3)),
             ],
+        });
+        let frame_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("raycast frame"),
+            entries: &[compute_entry(
+                0,
+                B::StorageTexture {
+                    access: wgpu::StorageTextureAccess::WriteOnly,
+                    format: FRAME_FORMAT,
+                    view_dimension: wgpu::TextureViewDimension::D2,
+                },
+            )],
         });
         let mpr_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("mpr"),
@@ -254,7 +314,9 @@ impl Pipelines {
         };
         Self {
             raycast_layout,
-            raycast: std::collections::HashMap::new(),
+            frame_layout,
+            raycast_raster: std::collections::HashMap::new(),
+            raycast_trace: std::collections::HashMap::new(),
             raycast_module,
             mpr_layout,
             mpr,
@@ -268,25 +330,45 @@ impl Pipelines {
 }
 
 impl Pipelines {
-    /// Compiles the ray caster specialised for `variant`, unless it already is.
-    pub fn prepare_raycast(&mut self, device: &wgpu::Device, variant: RaycastVariant) {
-        let (module, layout) = (&self.raycast_module, &self.raycast_layout);
-        self.raycast.entry(variant).or_insert_with(|| {
-            let constants = [
-                ("MODE", f64::from(variant.mode.number())),
-                ("SHADING", f64::from(u8::from(variant.shading))),
-                (
-                    "GRADIENT_OPACITY",
-                    f64::from(u8::from(variant.gradient_opacity)),
-                ),
-            ];
-            render_pipeline(device, "raycast", module, layout, &constants)
-        });
+    /// Compiles the ray caster specialised for `variant` to run as `dispatch`, unless it
+    /// already is.
+    pub fn prepare_raycast(
+        &mut self,
+        device: &wgpu::Device,
+        variant: RaycastVariant,
+        dispatch: RayDispatch,
+    ) {
+        let constants = [
+            ("MODE", f64::from(variant.mode.number())),
+            ("SHADING", f64::from(u8::from(variant.shading))),
+            (
+                "GRADIENT_OPACITY",
+                f64::from(u8::from(variant.gradient_opacity)),
+            ),
+        ];
+        let module = &self.raycast_module;
+        match dispatch {
+            RayDispatch::Fragment => {
+                let layout = &self.raycast_layout;
+                self.raycast_raster.entry(variant).or_insert_with(|| {
+                    render_pipeline(device, "raycast", module, layout, &constants)
+                });
+            }
+            RayDispatch::Compute => {
+                let layouts = [&self.raycast_layout, &self.frame_layout];
+                self.raycast_trace.entry(variant).or_insert_with(|| {
+                    compute_pipeline(device, "raycast", module, layouts, &constants)
+                });
+            }
+        }
     }
 
-    /// The ray caster specialised for `variant`, once prepared.
-    pub fn raycast(&self, variant: RaycastVariant) -> Option<&wgpu::RenderPipeline> {
-        self.raycast.get(&variant)
+    /// The ray caster specialised for `variant` running as `dispatch`, once prepared.
+    pub fn raycast(&self, variant: RaycastVariant, dispatch: RayDispatch) -> Option<Drawing<'_>> {
+        match dispatch {
+            RayDispatch::Fragment => self.raycast_raster.get(&variant).map(Drawing::Raster),
+            RayDispatch::Compute => self.raycast_trace.get(&variant).map(Drawing::Trace),
+        }
     }
 
     /// The volume sampler for an interpolation.
@@ -309,6 +391,31 @@ fn pipeline(
         source: wgpu::ShaderSource::Wgsl(source.into()),
     });
     render_pipeline(device, label, &module, layout, &[])
+}
+
+fn compute_pipeline(
+    device: &wgpu::Device,
+    label: &str,
+    module: &wgpu::ShaderModule,
+    layouts: [&wgpu::BindGroupLayout; 2],
+    constants: &[(&str, f64)],
+) -> wgpu::ComputePipeline {
+    let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(label),
+        bind_group_layouts: &layouts.map(Some),
+        immediate_size: 0,
+    });
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: Some(&layout),
+        module,
+        entry_point: Some("cs_main"),
+        compilation_options: wgpu::PipelineCompilationOptions {
+            constants,
+            ..Default::default()
+        },
+        cache: None,
+    })
 }
 
 fn render_pipeline(

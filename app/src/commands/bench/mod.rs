@@ -207,6 +207,11 @@ struct RenderReport {
     frames: usize,
     /// Median ms per full-quality frame (rendered, GPU finished).
     full_ms: f64,
+    /// How the ray caster runs on this adapter (`fragment` or `compute`).
+    ray_dispatch: &'static str,
+    /// `full_ms` with the ray caster run each way, timed one after the other on the same
+    /// frames: what the adapter's choice gains.
+    full_ms_by_dispatch: std::collections::BTreeMap<&'static str, f64>,
     /// Median ms per interactive frame.
     interactive_ms: f64,
     /// Internal resolution scale the interactive budget settled on.
@@ -412,6 +417,33 @@ impl PackedOpen {
     }
 }
 
+/// Full frames with the ray caster run each way ([`RayDispatch`]), the renderer's own
+/// choice last, so that it is back in place after: median ms of each.
+///
+/// [`RayDispatch`]: render_core::gpu::RayDispatch
+fn full_by_dispatch(
+    renderer: &mut render_core::gpu::Renderer,
+    view: &mut render_core::view::ViewState,
+    size: [u32; 2],
+    frames: usize,
+) -> anyhow::Result<std::collections::BTreeMap<&'static str, f64>> {
+    use render_core::gpu::RayDispatch;
+    let chosen = renderer.ray_dispatch();
+    let mut times = std::collections::BTreeMap::new();
+    for dispatch in [RayDispatch::Fragment, RayDispatch::Compute]
+        .into_iter()
+        .filter(|&dispatch| dispatch != chosen)
+        .chain([chosen])
+    {
+        renderer.set_ray_dispatch(dispatch);
+        // The first frame compiles this dispatch's ray caster: left out.
+        renderer.render(view, size)?;
+        let (ms, _) = turning_frames(renderer, view, size, frames)?;
+        times.insert(dispatch.name(), ms);
+    }
+    Ok(times)
+}
+
 /// Renders frames while rotating 5° of azimuth a frame, at full then interactive
 /// quality, and prints the medians.
 pub fn render(
@@ -448,6 +480,7 @@ pub fn render(
         turning_frames(renderer, view, size, frames)
     };
     let (full_ms, full_step_mm) = time_frames(&mut view, &mut renderer)?;
+    let full_ms_by_dispatch = full_by_dispatch(&mut renderer, &mut view, size, frames)?;
     let mut readbacks = Vec::new();
     for _ in 0..3 {
         view.camera.orbit(5.0, 0.0);
@@ -495,6 +528,8 @@ pub fn render(
         preset: preset.name.clone(),
         frames,
         full_ms,
+        ray_dispatch: renderer.ray_dispatch().name(),
+        full_ms_by_dispatch,
         interactive_ms,
         interactive_scale: renderer.interactive.scale,
         full_step_mm,
@@ -520,7 +555,7 @@ pub fn render(
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, with readback {:.1}, in {} bands {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms; voxels {:.1} MiB ({:.1} packed in {:.0} ms, decoded in {:.0} ms, uploaded in {:.0} ms), volume texture {:.1}, gradients {:.1}, bricks {:.1}",
+            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, ray caster as a {} shader, {}; with readback {:.1}, in {} bands {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms; voxels {:.1} MiB ({:.1} packed in {:.0} ms, decoded in {:.0} ms, uploaded in {:.0} ms), volume texture {:.1}, gradients {:.1}, bricks {:.1}",
             size[0],
             size[1],
             report.volume,
@@ -529,6 +564,13 @@ pub fn render(
             report.backend,
             report.full_ms,
             report.full_step_mm,
+            report.ray_dispatch,
+            report
+                .full_ms_by_dispatch
+                .iter()
+                .map(|(dispatch, ms)| format!("{dispatch} {ms:.1}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             report.full_readback_ms,
             report.banded_bands,
             report.banded_ms,

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use super::readback::FrameImage;
-use super::{Band, RenderError, Renderer, copy_to_buffer, draw, frame_texture};
+use super::{Band, RenderError, Renderer, copy_to_buffer, frame_texture};
 use crate::view::ViewState;
 
 /// About how long one band should take: a session waiting behind a band waits about
@@ -97,9 +97,10 @@ impl Renderer {
         }
         let started = Instant::now();
         let window = self.effective_window(view).ok_or(RenderError::NoVolume)?;
-        let (bind_group, choice, _) = self.prepare_draw(view, image.size, window)?;
-        let pipeline = self.pipeline(choice)?;
         let rows = image.band_rows.min(image.size[1] - image.next_row);
+        let drawn_rows = [image.next_row, image.next_row + rows];
+        let (bind_group, choice, _) = self.prepare_draw(view, image.size, window, drawn_rows)?;
+        let drawing = self.drawing(choice)?;
         let mut encoder =
             self.context
                 .device
@@ -111,7 +112,14 @@ impl Renderer {
             rows,
             width: image.size[0],
         };
-        draw(&mut encoder, &image.view, pipeline, &bind_group, Some(band));
+        self.record(
+            &mut encoder,
+            drawing,
+            &bind_group,
+            &image.view,
+            image.size,
+            Some(band),
+        );
         self.context.queue.submit([encoder.finish()]);
         self.wait()?;
         image.next_row += rows;

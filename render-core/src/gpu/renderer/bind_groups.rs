@@ -35,6 +35,7 @@ impl Renderer {
         view: &ViewState,
         size: [u32; 2],
         window: Window,
+        rows: [u32; 2],
     ) -> Result<(wgpu::BindGroup, RaycastVariant, f32), RenderError> {
         self.transfer(&view.preset)?;
         self.brick_visibility(view, window)?;
@@ -127,7 +128,7 @@ impl Renderer {
             },
             gradient_opacity_scale: gradient_scale as f32,
             gradient_full_scale: scene.gradients.as_ref().map_or(0.0, |g| g.full_scale),
-            _padding: [0.0; 2],
+            rows: rows.map(|row| row as f32),
             viewport_size: [size[0] as f32, size[1] as f32],
             viewport_inverse: [1.0 / size[0] as f32, 1.0 / size[1] as f32],
             background: [0.0, 0.0, 0.0, 1.0],

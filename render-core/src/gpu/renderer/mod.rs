@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::context::{GpuContext, GpuError};
-use super::pipelines::{FRAME_FORMAT, Pipelines};
+use super::pipelines::{Drawing, FRAME_FORMAT, Pipelines, RayDispatch};
 use super::volume_texture::GpuVolume;
 use crate::transfer::{PresetLibrary, RenderMode, VolumeStatistics};
 use crate::view::{Quality, ViewState};
@@ -103,6 +103,8 @@ pub struct Renderer {
     /// Time the frame being drawn spent on work done once (the volume's gradients made,
     /// a ray caster compiled): left out of the time its budget is told.
     setting_up: std::time::Duration,
+    /// How the ray caster runs over a frame's pixels.
+    dispatch: RayDispatch,
 }
 
 /// A full-quality frame of the 3D view slower than this is preceded by a refining one
@@ -113,7 +115,9 @@ impl Renderer {
     /// A renderer on `context`'s device, with `presets` to choose transfer functions from.
     pub fn new(context: GpuContext, presets: PresetLibrary) -> Self {
         let pipelines = Pipelines::new(&context.device);
+        let dispatch = RayDispatch::for_adapter(context.capabilities.software);
         Self {
+            dispatch,
             context,
             pipelines,
             presets,
@@ -129,6 +133,17 @@ impl Renderer {
     /// The device this renderer draws with.
     pub fn context(&self) -> &GpuContext {
         &self.context
+    }
+
+    /// How its ray caster runs: the faster on its adapter ([`RayDispatch::for_adapter`]).
+    pub fn ray_dispatch(&self) -> RayDispatch {
+        self.dispatch
+    }
+
+    /// Runs the ray caster as `dispatch` from the next frame on (a benchmark compares
+    /// the two; the picture is the same).
+    pub fn set_ray_dispatch(&mut self, dispatch: RayDispatch) {
+        self.dispatch = dispatch;
     }
 
     /// The transfer-function presets it knows.
@@ -277,8 +292,9 @@ impl Renderer {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("frame"),
                 });
-        let (bind_group, choice, step_mm) = self.prepare_draw(view, internal, window)?;
-        let pipeline = self.pipeline(choice)?;
+        let (bind_group, choice, step_mm) =
+            self.prepare_draw(view, internal, window, [0, internal[1]])?;
+        let drawing = self.drawing(choice)?;
         let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
         let reduced_target = targets
             .reduced
@@ -290,7 +306,14 @@ impl Renderer {
             (Some(view), true) => view,
             _ => &targets.output_view,
         };
-        draw(&mut encoder, first_target, pipeline, &bind_group, None);
+        self.record(
+            &mut encoder,
+            drawing,
+            &bind_group,
+            first_target,
+            internal,
+            None,
+        );
         if reduced
             && !as_drawn
             && let Some(reduced_view) = reduced_view
@@ -312,11 +335,12 @@ impl Renderer {
                         },
                     ],
                 });
-            draw(
+            self.record(
                 &mut encoder,
-                &targets.output_view,
-                &self.pipelines.blit,
+                Drawing::Raster(&self.pipelines.blit),
                 &blit,
+                &targets.output_view,
+                size,
                 None,
             );
         }
@@ -341,14 +365,15 @@ impl Renderer {
         })
     }
 
-    /// The bind group that draws `view` at `internal` pixels through `window`, which
-    /// pipeline draws it ([`Self::pipeline`]), and the sample distance along rays (0 for
-    /// a slice).
+    /// The bind group that draws `rows` (first, one past the last) of `view` at
+    /// `internal` pixels through `window`, which pipeline draws it ([`Self::drawing`]),
+    /// and the sample distance along rays (0 for a slice).
     fn prepare_draw(
         &mut self,
         view: &ViewState,
         internal: [u32; 2],
         window: Window,
+        rows: [u32; 2],
     ) -> Result<(wgpu::BindGroup, PipelineChoice, f32), RenderError> {
         match view.mpr {
             Some(_) => {
@@ -357,10 +382,10 @@ impl Renderer {
             }
             None => {
                 let (bind_group, variant, step) =
-                    self.raycast_bind_group(view, internal, window)?;
+                    self.raycast_bind_group(view, internal, window, rows)?;
                 let started = Instant::now();
                 self.pipelines
-                    .prepare_raycast(&self.context.device, variant);
+                    .prepare_raycast(&self.context.device, variant, self.dispatch);
                 self.setting_up += started.elapsed();
                 Ok((bind_group, PipelineChoice::RayCast(variant), step))
             }
@@ -368,11 +393,43 @@ impl Renderer {
     }
 
     /// The pipeline [`Self::prepare_draw`] chose.
-    fn pipeline(&self, choice: PipelineChoice) -> Result<&wgpu::RenderPipeline, RenderError> {
+    fn drawing(&self, choice: PipelineChoice) -> Result<Drawing<'_>, RenderError> {
         match choice {
-            PipelineChoice::Slice => Ok(&self.pipelines.mpr),
-            PipelineChoice::RayCast(variant) => {
-                self.pipelines.raycast(variant).ok_or(RenderError::NoVolume)
+            PipelineChoice::Slice => Ok(Drawing::Raster(&self.pipelines.mpr)),
+            PipelineChoice::RayCast(variant) => self
+                .pipelines
+                .raycast(variant, self.dispatch)
+                .ok_or(RenderError::NoVolume),
+        }
+    }
+
+    /// Records `drawing` with `bind_group` into `target`, a texture of `size`: the whole
+    /// target, or only the rows of `band`, leaving the rest as it was.
+    fn record(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        drawing: Drawing<'_>,
+        bind_group: &wgpu::BindGroup,
+        target: &wgpu::TextureView,
+        size: [u32; 2],
+        band: Option<Band>,
+    ) {
+        match drawing {
+            Drawing::Raster(pipeline) => draw(encoder, target, pipeline, bind_group, band),
+            Drawing::Trace(pipeline) => {
+                let frame = self
+                    .context
+                    .device
+                    .create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: Some("raycast frame"),
+                        layout: &self.pipelines.frame_layout,
+                        entries: &[wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: wgpu::BindingResource::TextureView(target),
+                        }],
+                    });
+                let rows = band.map_or(size[1], |band| band.rows);
+                trace(encoder, pipeline, [bind_group, &frame], [size[0], rows]);
             }
         }
     }
@@ -432,10 +489,38 @@ fn frame_texture(device: &wgpu::Device, size: [u32; 2], label: &str) -> wgpu::Te
         dimension: wgpu::TextureDimension::D2,
         format: FRAME_FORMAT,
         usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+            | wgpu::TextureUsages::STORAGE_BINDING
             | wgpu::TextureUsages::COPY_SRC
             | wgpu::TextureUsages::TEXTURE_BINDING,
         view_formats: &[],
     })
+}
+
+/// The side of the ray caster's square workgroups, in pixels (`raycast.wgsl`'s
+/// `@workgroup_size`).
+const WORKGROUP_SIDE: u32 = 8;
+
+/// Dispatches the ray caster over `pixels` (width, rows) with its two bind groups (the
+/// view's, the frame's): the rows drawn start at the first of the uniforms' `rows`.
+fn trace(
+    encoder: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    bind_groups: [&wgpu::BindGroup; 2],
+    pixels: [u32; 2],
+) {
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some("raycast"),
+        timestamp_writes: None,
+    });
+    pass.set_pipeline(pipeline);
+    for (index, bind_group) in (0..).zip(bind_groups) {
+        pass.set_bind_group(index, bind_group, &[]);
+    }
+    pass.dispatch_workgroups(
+        pixels[0].div_ceil(WORKGROUP_SIDE),
+        pixels[1].div_ceil(WORKGROUP_SIDE),
+        1,
+    );
 }
 
 /// Draws one full-screen triangle of `pipeline` into `target`: the whole target, cleared
@@ -532,6 +617,84 @@ mod tests {
             "recorded {recorded:?} of the first frame's {wall:?}"
         );
         assert_eq!(renderer.setting_up, Duration::ZERO, "taken by the frame");
+    }
+
+    /// The largest difference of any channel of any pixel, and the mean over all.
+    fn differences(a: &FrameImage, b: &FrameImage) -> (u8, f64) {
+        assert_eq!((a.width, a.height), (b.width, b.height), "same size");
+        let differences: Vec<u8> = a
+            .rgba
+            .iter()
+            .zip(&b.rgba)
+            .map(|(a, b)| a.abs_diff(*b))
+            .collect();
+        let mean =
+            differences.iter().map(|&d| f64::from(d)).sum::<f64>() / differences.len() as f64;
+        (differences.into_iter().max().unwrap_or(0), mean)
+    }
+
+    #[test]
+    fn the_ray_caster_draws_the_same_picture_as_a_compute_or_a_fragment_shader() {
+        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
+        let mut renderer = Renderer::new(context, PresetLibrary::builtin());
+        assert_eq!(
+            renderer.ray_dispatch(),
+            RayDispatch::Fragment,
+            "lavapipe is a software rasteriser"
+        );
+        let volume = Arc::new(crate::phantom::ct_phantom());
+        renderer.load_volume(volume.clone());
+        let shaded = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+        let mut mip = ViewState::initial(&volume, "ct-bone", RenderMode::Mip);
+        mip.camera.orbit(40.0, 20.0);
+        let mut dragged = shaded.clone();
+        dragged.quality = Quality::Interactive;
+        let size = [90, 70];
+        // Half of each side and twice the step, whatever the last frame's time made of the
+        // budget.
+        let at_half = |renderer: &mut Renderer| renderer.interactive = InteractiveBudget::default();
+        let draw_all = |renderer: &mut Renderer| {
+            let mut banded = renderer.begin_banded(size, 3).expect("a banded image");
+            while !banded.is_complete() {
+                renderer.draw_band(&shaded, &mut banded).expect("a band");
+            }
+            [
+                renderer.render_image(&shaded, size).expect("shaded"),
+                renderer.render_image(&mip, size).expect("MIP"),
+                {
+                    at_half(renderer);
+                    renderer
+                        .render_image(&dragged, size)
+                        .expect("reduced, upscaled")
+                },
+                {
+                    at_half(renderer);
+                    renderer
+                        .render_image_as_drawn(&dragged, size)
+                        .expect("reduced, as drawn")
+                },
+                renderer.read_banded(&shaded, &banded).expect("banded"),
+            ]
+        };
+        let fragment = draw_all(&mut renderer);
+        renderer.set_ray_dispatch(RayDispatch::Compute);
+        let compute = draw_all(&mut renderer);
+        let names = ["shaded", "MIP", "reduced", "as drawn", "banded"];
+        for ((name, fragment), compute) in names.iter().zip(&fragment).zip(&compute) {
+            let (largest, mean) = differences(fragment, compute);
+            // The two compile the same arithmetic apart; a rounding may differ.
+            assert!(
+                largest <= 2 && mean < 0.01,
+                "{name}: a channel differs by {largest}, {mean} on average"
+            );
+        }
+        assert_eq!(
+            fragment[4], fragment[0],
+            "fragment bands make the whole frame"
+        );
+        assert_eq!(compute[4], compute[0], "compute bands make the whole frame");
+        let (_, apart) = differences(&compute[0], &compute[1]);
+        assert!(apart > 1.0, "shaded and MIP are other pictures");
     }
 
     #[test]

@@ -1,5 +1,8 @@
 // Volume ray casting: one ray per pixel, marched front to back through the volume's
-// 3D texture. Positions are in texture coordinates (0..1 across the volume); distances
+// 3D texture. It runs as a fragment shader over a full-screen triangle (a software
+// rasteriser runs it fastest so) or as a compute shader, one invocation a pixel, writing
+// the frame as a storage texture (datacentre GPUs run fragment shaders on a few of their
+// multiprocessors only, compute shaders on all of them): see `RayDispatch`. Positions are in texture coordinates (0..1 across the volume); distances
 // along a ray are in millimetres of patient space, so the step and the opacity
 // correction do not depend on the voxel size.
 
@@ -39,7 +42,8 @@ struct Params {
     // the magnitude an encoded gradient of length 1 stands for.
     gradient_opacity_scale: f32,
     gradient_full_scale: f32,
-    padding: vec2<f32>,
+    // The rows a compute dispatch draws: the first, and one past the last.
+    rows: vec2<f32>,
     // Render target width and height, and their reciprocals.
     viewport_size: vec2<f32>,
     viewport_inverse: vec2<f32>,
@@ -240,15 +244,33 @@ fn projection(ray: Ray, start: f32, mode: u32) -> vec4<f32> {
     return vec4<f32>(grey, grey, grey, 1.0);
 }
 
-@fragment
-fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
-    let ray = make_ray(position.xy);
+// The frame being drawn.
+@group(1) @binding(0) var frame: texture_storage_2d<rgba8unorm, write>;
+
+// The colour of the ray through `pixel` (pixel centres at half-integers, y down).
+fn ray_colour(pixel: vec2<f32>) -> vec4<f32> {
+    let ray = make_ray(pixel);
     if ray.t_enter >= ray.t_exit {
         return vec4<f32>(params.background.rgb, 1.0);
     }
-    let start = ray.t_enter + params.step_mm * params.jitter_steps * jitter(floor(position.xy));
+    let start = ray.t_enter + params.step_mm * params.jitter_steps * jitter(floor(pixel));
     if MODE == MODE_COMPOSITE {
         return composite(ray, start);
     }
     return projection(ray, start, MODE);
+}
+
+@fragment
+fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+    return ray_colour(position.xy);
+}
+
+// One pixel of the rows `params.rows` (the dispatch's y counts from the first of them).
+@compute @workgroup_size(8, 8)
+fn cs_main(@builtin(global_invocation_id) id: vec3<u32>) {
+    let pixel = vec2<u32>(id.x, id.y + u32(params.rows.x));
+    if f32(pixel.x) >= params.viewport_size.x || f32(pixel.y) >= params.rows.y {
+        return;
+    }
+    textureStore(frame, pixel, ray_colour(vec2<f32>(pixel) + 0.5));
 }
