@@ -81,6 +81,9 @@ pub struct Capabilities {
     pub max_texture_3d: u32,
     /// Largest buffer, in bytes.
     pub max_buffer_bytes: u64,
+    /// Whether it runs compute shaders that write a storage texture, in workgroups of 8×8
+    /// (the ray caster's dispatch on a GPU; GL devices without compute have none).
+    pub compute_shaders: bool,
 }
 
 impl Capabilities {
@@ -101,8 +104,18 @@ impl Capabilities {
             software,
             max_texture_3d: limits.max_texture_dimension_3d,
             max_buffer_bytes: limits.max_buffer_size,
+            compute_shaders: runs_compute_shaders(limits),
         }
     }
+}
+
+/// Whether a device of `limits` runs the ray caster's compute dispatch: workgroups of
+/// 8×8 invocations writing a storage texture.
+fn runs_compute_shaders(limits: &wgpu::Limits) -> bool {
+    limits.max_compute_invocations_per_workgroup >= 64
+        && limits.max_compute_workgroup_size_x >= 8
+        && limits.max_compute_workgroup_size_y >= 8
+        && limits.max_storage_textures_per_shader_stage >= 1
 }
 
 /// A device and its queue, with what they can do.
@@ -231,5 +244,21 @@ fn memory_hints(capabilities: &Capabilities) -> wgpu::MemoryHints {
         wgpu::MemoryHints::MemoryUsage
     } else {
         wgpu::MemoryHints::Performance
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_downlevel_gl_device_has_no_compute_shaders_and_a_full_one_has() {
+        assert!(!runs_compute_shaders(
+            &wgpu::Limits::downlevel_webgl2_defaults()
+        ));
+        assert!(runs_compute_shaders(&wgpu::Limits::downlevel_defaults()));
+        assert!(runs_compute_shaders(&wgpu::Limits::default()));
+        let lavapipe = GpuContext::headless().expect("a GPU adapter (lavapipe)");
+        assert!(lavapipe.capabilities.compute_shaders, "Vulkan has them");
     }
 }

@@ -2,6 +2,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use super::context::Capabilities;
 use super::gradients::GRADIENT_FORMAT;
 use super::shader_mode::ShaderMode;
 use crate::transfer::{RenderMode, TransferTable};
@@ -108,12 +109,21 @@ pub enum RayDispatch {
 }
 
 impl RayDispatch {
-    /// The faster on an adapter: fragment on a software rasteriser, compute on a GPU.
-    pub fn for_adapter(software: bool) -> Self {
-        if software {
+    /// The faster on an adapter: fragment on a software rasteriser (or a device without
+    /// compute shaders), compute on a GPU.
+    pub fn for_adapter(capabilities: &Capabilities) -> Self {
+        if capabilities.software || !capabilities.compute_shaders {
             Self::Fragment
         } else {
             Self::Compute
+        }
+    }
+
+    /// Whether a device of `capabilities` runs it.
+    pub fn runs_on(self, capabilities: &Capabilities) -> bool {
+        match self {
+            Self::Fragment => true,
+            Self::Compute => capabilities.compute_shaders,
         }
     }
 
@@ -458,4 +468,43 @@ fn render_pipeline(
         multiview_mask: None,
         cache: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gpu::AdapterKind;
+
+    fn adapter(software: bool, compute_shaders: bool) -> Capabilities {
+        Capabilities {
+            adapter: "an adapter".into(),
+            kind: if software {
+                AdapterKind::Cpu
+            } else {
+                AdapterKind::Discrete
+            },
+            backend: "vulkan".into(),
+            driver: String::new(),
+            software,
+            max_texture_3d: 2048,
+            max_buffer_bytes: 1 << 30,
+            compute_shaders,
+        }
+    }
+
+    #[test]
+    fn the_ray_caster_computes_on_a_gpu_and_rasterises_in_software_or_without_compute() {
+        assert_eq!(
+            RayDispatch::for_adapter(&adapter(false, true)),
+            RayDispatch::Compute
+        );
+        assert_eq!(
+            RayDispatch::for_adapter(&adapter(true, true)),
+            RayDispatch::Fragment
+        );
+        let no_compute = adapter(false, false);
+        assert_eq!(RayDispatch::for_adapter(&no_compute), RayDispatch::Fragment);
+        assert!(!RayDispatch::Compute.runs_on(&no_compute));
+        assert!(RayDispatch::Fragment.runs_on(&no_compute));
+    }
 }

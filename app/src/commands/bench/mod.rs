@@ -417,8 +417,8 @@ impl PackedOpen {
     }
 }
 
-/// Full frames with the ray caster run each way ([`RayDispatch`]), the renderer's own
-/// choice last, so that it is back in place after: median ms of each.
+/// Full frames with the ray caster run each way the device runs it ([`RayDispatch`]),
+/// the renderer's own choice last, so that it is back in place after: median ms of each.
 ///
 /// [`RayDispatch`]: render_core::gpu::RayDispatch
 fn full_by_dispatch(
@@ -435,7 +435,9 @@ fn full_by_dispatch(
         .filter(|&dispatch| dispatch != chosen)
         .chain([chosen])
     {
-        renderer.set_ray_dispatch(dispatch);
+        if !renderer.set_ray_dispatch(dispatch) {
+            continue;
+        }
         // The first frame compiles this dispatch's ray caster: left out.
         renderer.render(view, size)?;
         let (ms, _) = turning_frames(renderer, view, size, frames)?;

@@ -73,7 +73,7 @@ impl Renderer {
     /// a row) by [`Self::draw_band`].
     pub fn begin_banded(&self, size: [u32; 2], bands: u32) -> Result<BandedImage, RenderError> {
         self.check_size(size)?;
-        let texture = frame_texture(&self.context.device, size, "banded image");
+        let texture = frame_texture(&self.context, size, "banded image");
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         Ok(BandedImage {
             texture,

@@ -105,6 +105,8 @@ pub struct Renderer {
     setting_up: std::time::Duration,
     /// How the ray caster runs over a frame's pixels.
     dispatch: RayDispatch,
+    /// The buffer frames are read back through ([`Self::readback_buffer`]).
+    readback: Option<wgpu::Buffer>,
 }
 
 /// A full-quality frame of the 3D view slower than this is preceded by a refining one
@@ -115,9 +117,10 @@ impl Renderer {
     /// A renderer on `context`'s device, with `presets` to choose transfer functions from.
     pub fn new(context: GpuContext, presets: PresetLibrary) -> Self {
         let pipelines = Pipelines::new(&context.device);
-        let dispatch = RayDispatch::for_adapter(context.capabilities.software);
+        let dispatch = RayDispatch::for_adapter(&context.capabilities);
         Self {
             dispatch,
+            readback: None,
             context,
             pipelines,
             presets,
@@ -140,10 +143,15 @@ impl Renderer {
         self.dispatch
     }
 
-    /// Runs the ray caster as `dispatch` from the next frame on (a benchmark compares
-    /// the two; the picture is the same).
-    pub fn set_ray_dispatch(&mut self, dispatch: RayDispatch) {
-        self.dispatch = dispatch;
+    /// Runs the ray caster as `dispatch` from the next frame on, where the device runs it
+    /// ([`RayDispatch::runs_on`]), and says whether it does (a benchmark compares the
+    /// two; the picture is the same).
+    pub fn set_ray_dispatch(&mut self, dispatch: RayDispatch) -> bool {
+        let runs = dispatch.runs_on(&self.context.capabilities);
+        if runs {
+            self.dispatch = dispatch;
+        }
+        runs
     }
 
     /// The transfer-function presets it knows.
@@ -451,7 +459,7 @@ impl Renderer {
         if self.targets.as_ref().is_some_and(|t| t.size == size) {
             return;
         }
-        let output = frame_texture(&self.context.device, size, "frame");
+        let output = frame_texture(&self.context, size, "frame");
         let output_view = output.create_view(&wgpu::TextureViewDescriptor::default());
         self.targets = Some(Targets {
             size,
@@ -462,13 +470,13 @@ impl Renderer {
     }
 
     fn ensure_reduced(&mut self, internal: [u32; 2]) {
-        let device = &self.context.device;
+        let context = &self.context;
         if let Some(targets) = &mut self.targets {
             let present = targets.reduced.iter().any(|(texture, _)| {
                 texture.width() == internal[0] && texture.height() == internal[1]
             });
             if !present {
-                let texture = frame_texture(device, internal, "reduced frame");
+                let texture = frame_texture(context, internal, "reduced frame");
                 let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
                 targets.reduced.push((texture, view));
             }
@@ -476,8 +484,15 @@ impl Renderer {
     }
 }
 
-fn frame_texture(device: &wgpu::Device, size: [u32; 2], label: &str) -> wgpu::Texture {
-    device.create_texture(&wgpu::TextureDescriptor {
+/// A texture a frame is drawn into: rendered to, written by the ray caster's compute
+/// dispatch where the device has compute shaders, copied from and sampled.
+fn frame_texture(context: &GpuContext, size: [u32; 2], label: &str) -> wgpu::Texture {
+    let storage = if context.capabilities.compute_shaders {
+        wgpu::TextureUsages::STORAGE_BINDING
+    } else {
+        wgpu::TextureUsages::empty()
+    };
+    context.device.create_texture(&wgpu::TextureDescriptor {
         label: Some(label),
         size: wgpu::Extent3d {
             width: size[0],
@@ -489,7 +504,7 @@ fn frame_texture(device: &wgpu::Device, size: [u32; 2], label: &str) -> wgpu::Te
         dimension: wgpu::TextureDimension::D2,
         format: FRAME_FORMAT,
         usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-            | wgpu::TextureUsages::STORAGE_BINDING
+            | storage
             | wgpu::TextureUsages::COPY_SRC
             | wgpu::TextureUsages::TEXTURE_BINDING,
         view_formats: &[],
@@ -677,7 +692,10 @@ mod tests {
             ]
         };
         let fragment = draw_all(&mut renderer);
-        renderer.set_ray_dispatch(RayDispatch::Compute);
+        assert!(
+            renderer.set_ray_dispatch(RayDispatch::Compute),
+            "lavapipe runs compute shaders"
+        );
         let compute = draw_all(&mut renderer);
         let names = ["shaded", "MIP", "reduced", "as drawn", "banded"];
         for ((name, fragment), compute) in names.iter().zip(&fragment).zip(&compute) {

@@ -101,27 +101,53 @@ impl Renderer {
         })
     }
 
-    /// A buffer to read a `size` picture back into, and its rows' stride in bytes.
-    pub(super) fn readback_buffer(&self, size: [u32; 2]) -> (wgpu::Buffer, u32) {
+    /// A buffer to read a `size` picture back into, and its rows' stride in bytes: the
+    /// renderer's one read-back buffer, made larger when the picture needs it. A frame is
+    /// read back and the buffer unmapped before the next is drawn, so one serves them
+    /// all, and no frame pays for a new buffer (on a GPU, mapping fresh host memory cost
+    /// more than the frame's drawing).
+    pub(super) fn readback_buffer(&mut self, size: [u32; 2]) -> (wgpu::Buffer, u32) {
         let padded_row = (size[0] * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-        let buffer = self.context.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: u64::from(padded_row) * u64::from(size[1].max(1)),
-            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-            mapped_at_creation: false,
-        });
-        (buffer, padded_row)
+        let bytes = u64::from(padded_row) * u64::from(size[1].max(1));
+        match &self.readback {
+            Some(buffer) if buffer.size() >= bytes => (buffer.clone(), padded_row),
+            _ => {
+                let buffer = self.context.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("readback"),
+                    size: bytes,
+                    usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+                    mapped_at_creation: false,
+                });
+                self.readback = Some(buffer.clone());
+                (buffer, padded_row)
+            }
+        }
     }
 
     /// Waits for the GPU and reads `buffer` (a copy of a `read_size` picture submitted
-    /// just before, rows `padded_row` bytes apart) into tightly packed RGBA rows.
+    /// just before, rows `padded_row` bytes apart) into tightly packed RGBA rows. A buffer
+    /// that could not be read is not used again: it may be left mapped.
     pub(super) fn mapped_rows(
+        &mut self,
+        buffer: &wgpu::Buffer,
+        padded_row: u32,
+        read_size: [u32; 2],
+    ) -> Result<Vec<u8>, RenderError> {
+        let rows = self.read_rows(buffer, padded_row, read_size);
+        if rows.is_err() {
+            self.readback = None;
+        }
+        rows
+    }
+
+    fn read_rows(
         &self,
         buffer: &wgpu::Buffer,
         padded_row: u32,
         read_size: [u32; 2],
     ) -> Result<Vec<u8>, RenderError> {
-        let slice = buffer.slice(..);
+        let bytes = u64::from(padded_row) * u64::from(read_size[1].max(1));
+        let slice = buffer.slice(..bytes);
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         slice.map_async(wgpu::MapMode::Read, move |result| {
             // The receiver waits below; a send can only fail if it is gone.
@@ -159,5 +185,48 @@ impl Renderer {
             return size;
         }
         size.map(|side| (((side as f32 * scale / 2.0).round() as u32) * 2).clamp(2.min(side), side))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::gpu::{GpuContext, Renderer};
+    use crate::transfer::{PresetLibrary, RenderMode};
+    use crate::view::ViewState;
+
+    #[test]
+    fn frames_of_every_size_are_read_back_through_one_buffer_grown_when_needed() {
+        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
+        let mut renderer = Renderer::new(context, PresetLibrary::builtin());
+        let volume = Arc::new(crate::phantom::ct_phantom());
+        renderer.load_volume(volume.clone());
+        let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+        let small = renderer.render_image(&view, [50, 30]).expect("small");
+        let first = renderer.readback.clone().expect("a read-back buffer");
+        let large = renderer.render_image(&view, [90, 70]).expect("large");
+        let grown = renderer.readback.clone().expect("a read-back buffer");
+        assert!(grown.size() > first.size(), "grown for the larger frame");
+        let again = renderer.render_image(&view, [50, 30]).expect("small again");
+        assert_eq!(
+            again, small,
+            "the small frame read through the larger buffer"
+        );
+        assert_eq!(
+            renderer.readback.as_ref().map(wgpu::Buffer::size),
+            Some(grown.size()),
+            "no new buffer for a smaller frame"
+        );
+        let mut fresh = Renderer::new(
+            GpuContext::headless().expect("a GPU adapter (lavapipe)"),
+            PresetLibrary::builtin(),
+        );
+        fresh.load_volume(volume);
+        assert_eq!(
+            fresh.render_image(&view, [90, 70]).expect("large, fresh"),
+            large,
+            "the same picture as a renderer that read nothing before"
+        );
     }
 }
