@@ -112,7 +112,7 @@ impl RayDispatch {
     /// The faster on an adapter: fragment on a software rasteriser (or a device without
     /// compute shaders), compute on a GPU.
     pub fn for_adapter(capabilities: &Capabilities) -> Self {
-        if capabilities.software || !capabilities.compute_shaders {
+        if capabilities.software || !Self::Compute.runs_on(capabilities) {
             Self::Fragment
         } else {
             Self::Compute

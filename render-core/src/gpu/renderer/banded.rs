@@ -97,9 +97,12 @@ impl Renderer {
         }
         let started = Instant::now();
         let window = self.effective_window(view).ok_or(RenderError::NoVolume)?;
-        let rows = image.band_rows.min(image.size[1] - image.next_row);
-        let drawn_rows = [image.next_row, image.next_row + rows];
-        let (bind_group, choice, _) = self.prepare_draw(view, image.size, window, drawn_rows)?;
+        let band = Band {
+            first_row: image.next_row,
+            rows: image.band_rows.min(image.size[1] - image.next_row),
+            width: image.size[0],
+        };
+        let (bind_group, choice, _) = self.prepare_draw(view, image.size, window, band.span())?;
         let drawing = self.drawing(choice)?;
         let mut encoder =
             self.context
@@ -107,11 +110,6 @@ impl Renderer {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("band"),
                 });
-        let band = Band {
-            first_row: image.next_row,
-            rows,
-            width: image.size[0],
-        };
         self.record(
             &mut encoder,
             drawing,
@@ -122,7 +120,7 @@ impl Renderer {
         );
         self.context.queue.submit([encoder.finish()]);
         self.wait()?;
-        image.next_row += rows;
+        image.next_row += band.rows;
         image.drawing += started.elapsed();
         Ok(())
     }
@@ -164,17 +162,14 @@ impl Renderer {
 mod tests {
     use std::time::Duration;
 
+    use super::super::phantom_renderer;
     use super::{MOST_BANDS, bands_for};
-    use crate::gpu::{GpuContext, Renderer};
-    use crate::transfer::{PresetLibrary, RenderMode};
+    use crate::transfer::RenderMode;
     use crate::view::ViewState;
 
     #[test]
     fn an_image_drawn_in_bands_between_other_frames_is_the_whole_frame() {
-        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
-        let mut renderer = Renderer::new(context, PresetLibrary::builtin());
-        let volume = std::sync::Arc::new(crate::phantom::ct_phantom());
-        renderer.load_volume(volume.clone());
+        let (mut renderer, volume) = phantom_renderer();
         let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
         let size = [96, 70];
         let whole = renderer.render_image(&view, size).expect("a whole frame");

@@ -583,6 +583,23 @@ struct Band {
     width: u32,
 }
 
+impl Band {
+    /// Its first row and the row after its last.
+    fn span(&self) -> [u32; 2] {
+        [self.first_row, self.first_row + self.rows]
+    }
+}
+
+/// A renderer on lavapipe with the CT phantom loaded, and the phantom.
+#[cfg(test)]
+fn phantom_renderer() -> (Renderer, Arc<Volume>) {
+    let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
+    let mut renderer = Renderer::new(context, PresetLibrary::builtin());
+    let volume = Arc::new(crate::phantom::ct_phantom());
+    renderer.load_volume(Arc::clone(&volume));
+    (renderer, volume)
+}
+
 /// Copies `source`'s top-left `size` pixels into `buffer`, rows `padded_row` bytes apart.
 fn copy_to_buffer(
     encoder: &mut wgpu::CommandEncoder,
@@ -617,11 +634,8 @@ mod tests {
 
     #[test]
     fn a_first_frame_is_timed_without_the_gradients_and_the_ray_caster_it_made() {
-        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
-        let mut renderer = Renderer::new(context, PresetLibrary::builtin());
-        let volume = Arc::new(crate::phantom::ct_phantom());
+        let (mut renderer, volume) = phantom_renderer();
         let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
-        renderer.load_volume(volume);
         // A tiny frame: drawing it costs far less than what its first drawing sets up.
         let started = Instant::now();
         renderer.render(&view, [16, 12]).expect("drawn");
@@ -650,15 +664,12 @@ mod tests {
 
     #[test]
     fn the_ray_caster_draws_the_same_picture_as_a_compute_or_a_fragment_shader() {
-        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
-        let mut renderer = Renderer::new(context, PresetLibrary::builtin());
+        let (mut renderer, volume) = phantom_renderer();
         assert_eq!(
             renderer.ray_dispatch(),
             RayDispatch::Fragment,
             "lavapipe is a software rasteriser"
         );
-        let volume = Arc::new(crate::phantom::ct_phantom());
-        renderer.load_volume(volume.clone());
         let shaded = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
         let mut mip = ViewState::initial(&volume, "ct-bone", RenderMode::Mip);
         mip.camera.orbit(40.0, 20.0);

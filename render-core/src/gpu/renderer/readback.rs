@@ -108,7 +108,7 @@ impl Renderer {
     /// more than the frame's drawing).
     pub(super) fn readback_buffer(&mut self, size: [u32; 2]) -> (wgpu::Buffer, u32) {
         let padded_row = (size[0] * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-        let bytes = u64::from(padded_row) * u64::from(size[1].max(1));
+        let bytes = readback_bytes(padded_row, size);
         match &self.readback {
             Some(buffer) if buffer.size() >= bytes => (buffer.clone(), padded_row),
             _ => {
@@ -146,8 +146,7 @@ impl Renderer {
         padded_row: u32,
         read_size: [u32; 2],
     ) -> Result<Vec<u8>, RenderError> {
-        let bytes = u64::from(padded_row) * u64::from(read_size[1].max(1));
-        let slice = buffer.slice(..bytes);
+        let slice = buffer.slice(..readback_bytes(padded_row, read_size));
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         slice.map_async(wgpu::MapMode::Read, move |result| {
             // The receiver waits below; a send can only fail if it is gone.
@@ -188,20 +187,20 @@ impl Renderer {
     }
 }
 
+/// The bytes a `size` picture takes read back with rows `padded_row` bytes apart.
+fn readback_bytes(padded_row: u32, size: [u32; 2]) -> u64 {
+    u64::from(padded_row) * u64::from(size[1].max(1))
+}
+
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use crate::gpu::{GpuContext, Renderer};
-    use crate::transfer::{PresetLibrary, RenderMode};
+    use super::super::phantom_renderer;
+    use crate::transfer::RenderMode;
     use crate::view::ViewState;
 
     #[test]
     fn frames_of_every_size_are_read_back_through_one_buffer_grown_when_needed() {
-        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
-        let mut renderer = Renderer::new(context, PresetLibrary::builtin());
-        let volume = Arc::new(crate::phantom::ct_phantom());
-        renderer.load_volume(volume.clone());
+        let (mut renderer, volume) = phantom_renderer();
         let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
         let small = renderer.render_image(&view, [50, 30]).expect("small");
         let first = renderer.readback.clone().expect("a read-back buffer");
@@ -218,11 +217,7 @@ mod tests {
             Some(grown.size()),
             "no new buffer for a smaller frame"
         );
-        let mut fresh = Renderer::new(
-            GpuContext::headless().expect("a GPU adapter (lavapipe)"),
-            PresetLibrary::builtin(),
-        );
-        fresh.load_volume(volume);
+        let (mut fresh, _) = phantom_renderer();
         assert_eq!(
             fresh.render_image(&view, [90, 70]).expect("large, fresh"),
             large,

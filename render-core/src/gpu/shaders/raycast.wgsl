@@ -2,9 +2,10 @@
 // 3D texture. It runs as a fragment shader over a full-screen triangle (a software
 // rasteriser runs it fastest so) or as a compute shader, one invocation a pixel, writing
 // the frame as a storage texture (datacentre GPUs run fragment shaders on a few of their
-// multiprocessors only, compute shaders on all of them): see `RayDispatch`. Positions are in texture coordinates (0..1 across the volume); distances
-// along a ray are in millimetres of patient space, so the step and the opacity
-// correction do not depend on the voxel size.
+// multiprocessors only, compute shaders on all of them): see `RayDispatch`. Positions
+// are in texture coordinates (0..1 across the volume); distances along a ray are in
+// millimetres of patient space, so the step and the opacity correction do not depend on
+// the voxel size.
 
 struct Params {
     // Clip space -> LPS (mm).
