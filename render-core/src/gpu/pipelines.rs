@@ -47,7 +47,9 @@ pub struct RaycastParams {
     pub specular_power: f32,
     /// The distance between samples along a ray (mm).
     pub step_mm: f32,
-    /// The step over the transfer function's opacity unit distance (opacity correction).
+    /// The step over the transfer function's opacity unit distance (opacity correction;
+    /// the shader applies it with gradient opacity only, the transfer texture's corrected
+    /// row having it applied already otherwise).
     pub step_per_opacity_unit: f32,
     /// The accumulated opacity at which a ray stops.
     pub early_termination_alpha: f32,

@@ -54,6 +54,18 @@ impl Renderer {
             self.setting_up += started.elapsed();
             tracing::debug!(elapsed = ?started.elapsed(), "gradients computed and uploaded");
         }
+        let step_factor = match view.quality {
+            Quality::Interactive => self.interactive.step_factor,
+            Quality::Refining => self.refining.step_factor,
+            Quality::Full => 1.0,
+        };
+        let step = (scene.gpu.min_spacing_mm() * 0.5 * f64::from(step_factor)) as f32;
+        let cached = scene
+            .transfer
+            .get_mut(&view.preset)
+            .ok_or(RenderError::NoVolume)?;
+        let step_per_opacity_unit = step / cached.table.opacity_unit_mm.max(1e-3);
+        cached.correct_opacity(&self.context.queue, step_per_opacity_unit);
         let scene = self.scene.as_ref().ok_or(RenderError::NoVolume)?;
         let cached = scene
             .transfer
@@ -68,14 +80,6 @@ impl Renderer {
         let lps_to_tex = lps_to_texture(gpu);
         let crop = view.crop.normalised();
         let dims = gpu.dims.map(f64::from);
-
-        let min_spacing = gpu.min_spacing_mm();
-        let step_factor = match view.quality {
-            Quality::Interactive => self.interactive.step_factor,
-            Quality::Refining => self.refining.step_factor,
-            Quality::Full => 1.0,
-        };
-        let step = (min_spacing * 0.5 * f64::from(step_factor)) as f32;
 
         // Stored value → transfer texture coordinate, sampling entry centres.
         let n = TABLE_SIZE as f64;
@@ -119,7 +123,7 @@ impl Renderer {
             specular: shading.specular,
             specular_power: shading.specular_power,
             step_mm: step,
-            step_per_opacity_unit: step / table.opacity_unit_mm.max(1e-3),
+            step_per_opacity_unit,
             early_termination_alpha: EARLY_TERMINATION_ALPHA,
             jitter_steps: if view.interpolation == Interpolation::Nearest {
                 0.0
@@ -145,7 +149,7 @@ impl Renderer {
                     buffer_entry(0, &uniforms),
                     view_entry(1, &gpu.view),
                     sampler_entry(2, sampler),
-                    view_entry(3, &cached.texture),
+                    view_entry(3, &cached.view),
                     sampler_entry(4, &self.pipelines.linear),
                     view_entry(5, &bricks.view),
                     view_entry(

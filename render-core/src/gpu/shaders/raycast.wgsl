@@ -33,8 +33,10 @@ struct Params {
     diffuse: f32,
     specular: f32,
     specular_power: f32,
-    // The distance between samples (mm), that step over the opacity unit distance, the
-    // opacity at which a ray stops, and how far a ray's start is jittered (0 or 1 step).
+    // The distance between samples (mm), that step over the opacity unit distance (the
+    // opacity correction's exponent, applied here only with gradient opacity: otherwise
+    // the transfer texture's corrected row holds it), the opacity at which a ray stops,
+    // and how far a ray's start is jittered (0 or 1 step).
     step_mm: f32,
     step_per_opacity_unit: f32,
     early_termination_alpha: f32,
@@ -85,12 +87,20 @@ struct Ray {
     dir_lps: vec3<f32>,
 }
 
+// The transfer texture's rows: the preset's colour and opacity, the gradient opacity's
+// factors, and the colour with the opacity already corrected for this frame's sample
+// distance (written by the renderer when the distance changes).
+const TRANSFER_ROW: i32 = 0;
+const GRADIENT_ROW: i32 = 1;
+const CORRECTED_ROW: i32 = 2;
+
 // The transfer function's entry nearest to a stored value (the table is fine enough that
-// filtering between entries changes nothing visible, and a plain load is cheaper).
-fn transfer_entry(stored: f32) -> vec4<f32> {
+// filtering between entries changes nothing visible, and a plain load is cheaper), from
+// `row`.
+fn transfer_entry(stored: f32, row: i32) -> vec4<f32> {
     let entries = f32(textureDimensions(transfer).x);
     let index = clamp((stored * params.transfer_scale + params.transfer_offset) * entries, 0.0, entries - 1.0);
-    return textureLoad(transfer, vec2<i32>(i32(index), 0), 0);
+    return textureLoad(transfer, vec2<i32>(i32(index), row), 0);
 }
 
 fn value_at(p: vec3<f32>) -> f32 {
@@ -183,7 +193,9 @@ fn composite(ray: Ray, start: f32) -> vec4<f32> {
         }
         let p = ray.origin + ray.dir * t;
         t += step;
-        let tf = transfer_entry(value_at(p));
+        // Without gradient opacity the corrected row gives each sample's opacity over
+        // the step; with it, the opacity is corrected once modulated.
+        let tf = transfer_entry(value_at(p), select(CORRECTED_ROW, TRANSFER_ROW, GRADIENT_OPACITY));
         if tf.a <= 0.0 {
             continue;
         }
@@ -196,7 +208,8 @@ fn composite(ray: Ray, start: f32) -> vec4<f32> {
                 // Decoded magnitude, stored units per mm.
                 let magnitude = length_encoded * length_encoded * params.gradient_full_scale;
                 let u = magnitude * params.gradient_opacity_scale;
-                a *= textureSampleLevel(transfer, transfer_sampler, vec2<f32>(u, 0.75), 0.0).a;
+                let v = (f32(GRADIENT_ROW) + 0.5) / f32(textureDimensions(transfer).y);
+                a *= textureSampleLevel(transfer, transfer_sampler, vec2<f32>(u, v), 0.0).a;
             }
             if SHADING {
                 // A headlight: light and eye both along the ray, lit from either side.
@@ -208,7 +221,10 @@ fn composite(ray: Ray, start: f32) -> vec4<f32> {
                     + vec3<f32>(params.specular * pow(facing, params.specular_power));
             }
         }
-        let corrected = 1.0 - pow(1.0 - min(a, 0.9999), params.step_per_opacity_unit);
+        var corrected = a;
+        if GRADIENT_OPACITY {
+            corrected = 1.0 - pow(1.0 - min(a, 0.9999), params.step_per_opacity_unit);
+        }
         colour += (1.0 - alpha) * corrected * rgb;
         alpha += (1.0 - alpha) * corrected;
     }
