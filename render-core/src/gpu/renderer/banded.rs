@@ -8,7 +8,8 @@
 use std::time::{Duration, Instant};
 
 use super::readback::FrameImage;
-use super::{Band, RenderError, Renderer, copy_to_buffer, frame_texture};
+use super::target::FrameTarget;
+use super::{Band, RenderError, Renderer, copy_to_buffer};
 use crate::view::ViewState;
 
 /// About how long one band should take: a session waiting behind a band waits about
@@ -28,8 +29,7 @@ pub fn bands_for(full: Duration) -> u32 {
 
 /// An image being drawn band by band ([`Renderer::begin_banded`]).
 pub struct BandedImage {
-    texture: wgpu::Texture,
-    view: wgpu::TextureView,
+    target: FrameTarget,
     size: [u32; 2],
     band_rows: u32,
     next_row: u32,
@@ -73,11 +73,9 @@ impl Renderer {
     /// a row) by [`Self::draw_band`].
     pub fn begin_banded(&self, size: [u32; 2], bands: u32) -> Result<BandedImage, RenderError> {
         self.check_size(size)?;
-        let texture = frame_texture(&self.context, size, "banded image");
-        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let target = FrameTarget::new(&self.context, &self.pipelines, size, "banded image");
         Ok(BandedImage {
-            texture,
-            view,
+            target,
             size,
             band_rows: size[1].div_ceil(bands.clamp(1, size[1])),
             next_row: 0,
@@ -114,7 +112,7 @@ impl Renderer {
             &mut encoder,
             drawing,
             &bind_group,
-            &image.view,
+            &image.target,
             image.size,
             Some(band),
         );
@@ -142,7 +140,7 @@ impl Renderer {
                 });
         copy_to_buffer(
             &mut encoder,
-            &image.texture,
+            &image.target.texture,
             &buffer,
             padded_row,
             image.size,

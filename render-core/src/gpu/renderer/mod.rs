@@ -10,6 +10,7 @@ mod budget;
 mod footprint;
 mod readback;
 mod scene;
+mod target;
 
 pub use banded::{BAND_TAKES, BandedImage, bands_for};
 pub use budget::InteractiveBudget;
@@ -18,13 +19,14 @@ pub use readback::FrameImage;
 
 use readback::Readback;
 use scene::Scene;
+use target::FrameTarget;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::context::{GpuContext, GpuError};
-use super::pipelines::{Drawing, FRAME_FORMAT, Pipelines, RayDispatch};
+use super::pipelines::{Drawing, Pipelines, RayDispatch};
 use super::volume_texture::GpuVolume;
 use crate::transfer::{PresetLibrary, RenderMode, VolumeStatistics};
 use crate::view::{Quality, ViewState};
@@ -81,10 +83,9 @@ enum PipelineChoice {
 
 struct Targets {
     size: [u32; 2],
-    output: wgpu::Texture,
-    output_view: wgpu::TextureView,
+    output: FrameTarget,
     /// Reduced-resolution targets of interactive frames, kept per size.
-    reduced: Vec<(wgpu::Texture, wgpu::TextureView)>,
+    reduced: Vec<FrameTarget>,
 }
 
 /// The volume renderer: ray casting and reformats on one device.
@@ -267,7 +268,7 @@ impl Renderer {
 
     /// The texture the last frame was drawn into (`Rgba8Unorm`, the frame's size).
     pub fn frame_texture(&self) -> Option<&wgpu::Texture> {
-        self.targets.as_ref().map(|targets| &targets.output)
+        self.targets.as_ref().map(|targets| &targets.output.texture)
     }
 
     fn wait(&self) -> Result<(), GpuError> {
@@ -307,12 +308,10 @@ impl Renderer {
         let reduced_target = targets
             .reduced
             .iter()
-            .find(|(texture, _)| texture.width() == internal[0] && texture.height() == internal[1]);
-        let reduced_texture = reduced_target.map(|(texture, _)| texture);
-        let reduced_view = reduced_target.map(|(_, view)| view);
-        let first_target = match (reduced_view, reduced) {
-            (Some(view), true) => view,
-            _ => &targets.output_view,
+            .find(|target| target.size() == internal);
+        let first_target = match reduced_target {
+            Some(target) if reduced => target,
+            _ => &targets.output,
         };
         self.record(
             &mut encoder,
@@ -324,7 +323,7 @@ impl Renderer {
         );
         if reduced
             && !as_drawn
-            && let Some(reduced_view) = reduced_view
+            && let Some(reduced_target) = reduced_target
         {
             let blit = self
                 .context
@@ -335,7 +334,7 @@ impl Renderer {
                     entries: &[
                         wgpu::BindGroupEntry {
                             binding: 0,
-                            resource: wgpu::BindingResource::TextureView(reduced_view),
+                            resource: wgpu::BindingResource::TextureView(&reduced_target.view),
                         },
                         wgpu::BindGroupEntry {
                             binding: 1,
@@ -347,7 +346,7 @@ impl Renderer {
                 &mut encoder,
                 Drawing::Raster(&self.pipelines.blit),
                 &blit,
-                &targets.output_view,
+                &targets.output,
                 size,
                 None,
             );
@@ -356,9 +355,9 @@ impl Renderer {
             buffer, padded_row, ..
         }) = readback
         {
-            let (source, read_size) = match reduced_texture {
-                Some(texture) if as_drawn => (texture, internal),
-                _ => (&targets.output, size),
+            let (source, read_size) = match reduced_target {
+                Some(target) if as_drawn => (&target.texture, internal),
+                _ => (&targets.output.texture, size),
             };
             copy_to_buffer(&mut encoder, source, buffer, padded_row, read_size);
         }
@@ -418,24 +417,14 @@ impl Renderer {
         encoder: &mut wgpu::CommandEncoder,
         drawing: Drawing<'_>,
         bind_group: &wgpu::BindGroup,
-        target: &wgpu::TextureView,
+        target: &FrameTarget,
         size: [u32; 2],
         band: Option<Band>,
     ) {
         match drawing {
-            Drawing::Raster(pipeline) => draw(encoder, target, pipeline, bind_group, band),
+            Drawing::Raster(pipeline) => draw(encoder, &target.view, pipeline, bind_group, band),
             Drawing::Trace(pipeline) => {
-                let frame = self
-                    .context
-                    .device
-                    .create_bind_group(&wgpu::BindGroupDescriptor {
-                        label: Some("raycast frame"),
-                        layout: &self.pipelines.frame_layout,
-                        entries: &[wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: wgpu::BindingResource::TextureView(target),
-                        }],
-                    });
+                let frame = target.traced(&self.context.device, &self.pipelines);
                 let rows = band.map_or(size[1], |band| band.rows);
                 trace(encoder, pipeline, [bind_group, &frame], [size[0], rows]);
             }
@@ -459,56 +448,26 @@ impl Renderer {
         if self.targets.as_ref().is_some_and(|t| t.size == size) {
             return;
         }
-        let output = frame_texture(&self.context, size, "frame");
-        let output_view = output.create_view(&wgpu::TextureViewDescriptor::default());
+        let output = FrameTarget::new(&self.context, &self.pipelines, size, "frame");
         self.targets = Some(Targets {
             size,
             output,
-            output_view,
             reduced: Vec::new(),
         });
     }
 
     fn ensure_reduced(&mut self, internal: [u32; 2]) {
-        let context = &self.context;
-        if let Some(targets) = &mut self.targets {
-            let present = targets.reduced.iter().any(|(texture, _)| {
-                texture.width() == internal[0] && texture.height() == internal[1]
-            });
-            if !present {
-                let texture = frame_texture(context, internal, "reduced frame");
-                let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-                targets.reduced.push((texture, view));
-            }
+        if let Some(targets) = &mut self.targets
+            && !targets
+                .reduced
+                .iter()
+                .any(|target| target.size() == internal)
+        {
+            let target =
+                FrameTarget::new(&self.context, &self.pipelines, internal, "reduced frame");
+            targets.reduced.push(target);
         }
     }
-}
-
-/// A texture a frame is drawn into: rendered to, written by the ray caster's compute
-/// dispatch where the device has compute shaders, copied from and sampled.
-fn frame_texture(context: &GpuContext, size: [u32; 2], label: &str) -> wgpu::Texture {
-    let storage = if context.capabilities.compute_shaders {
-        wgpu::TextureUsages::STORAGE_BINDING
-    } else {
-        wgpu::TextureUsages::empty()
-    };
-    context.device.create_texture(&wgpu::TextureDescriptor {
-        label: Some(label),
-        size: wgpu::Extent3d {
-            width: size[0],
-            height: size[1],
-            depth_or_array_layers: 1,
-        },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format: FRAME_FORMAT,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-            | storage
-            | wgpu::TextureUsages::COPY_SRC
-            | wgpu::TextureUsages::TEXTURE_BINDING,
-        view_formats: &[],
-    })
 }
 
 /// The side of the ray caster's square workgroups, in pixels (`raycast.wgsl`'s
