@@ -219,10 +219,7 @@ mod tests {
 
     #[test]
     fn the_kept_3d_cell_serves_frames_that_change_only_the_slices() {
-        let context = render_core::gpu::GpuContext::headless().expect("a GPU adapter (lavapipe)");
-        let mut renderer = Renderer::new(context, render_core::transfer::PresetLibrary::builtin());
-        let volume = Arc::new(render_core::phantom::ct_phantom());
-        renderer.load_volume(volume.clone());
+        let (mut renderer, volume) = crate::test_renderer::phantom_renderer();
         let view = ViewState::initial(
             &volume,
             "ct-bone",

@@ -37,6 +37,8 @@ pub mod room;
 pub mod scheduler;
 pub mod session;
 pub mod study_query;
+#[cfg(test)]
+mod test_renderer;
 mod thumbnail;
 mod token_bucket;
 pub mod users;

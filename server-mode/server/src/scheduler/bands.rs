@@ -131,8 +131,7 @@ impl BandedStills {
 
 #[cfg(test)]
 mod tests {
-    use render_core::gpu::GpuContext;
-    use render_core::transfer::{PresetLibrary, RenderMode};
+    use render_core::transfer::RenderMode;
 
     use super::*;
     use crate::encode::Encoding;
@@ -177,10 +176,7 @@ mod tests {
 
     #[test]
     fn a_still_in_bands_is_sent_after_its_last_band_and_a_newer_one_begins_again() {
-        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
-        let mut renderer = Renderer::new(context, PresetLibrary::builtin());
-        let volume = Arc::new(render_core::phantom::ct_phantom());
-        renderer.load_volume(volume.clone());
+        let (mut renderer, volume) = crate::test_renderer::phantom_renderer();
         let request = still(&volume, 1);
         let whole = renderer
             .render_image(&request.view, request.size)
