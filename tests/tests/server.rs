@@ -1086,7 +1086,7 @@ fn an_interactive_h264_or_jpeg_frame_is_sent_as_drawn_and_shown_at_the_views_siz
         final_still: false,
         encoding: Encoding::H264 {
             keyframe: true,
-            bitrate: hounsfield_server::rate::Bitrate::at(4_000),
+            bitrate_kbps: 4_000,
         },
         preview: false,
         refine_first: false,
@@ -1170,7 +1170,7 @@ fn an_interactive_h264_or_jpeg_frame_is_sent_as_drawn_and_shown_at_the_views_siz
         (
             Encoding::H264 {
                 keyframe: false,
-                bitrate: hounsfield_server::rate::Bitrate::at(4_000),
+                bitrate_kbps: 4_000,
             },
             Layout::Quad,
         ),

@@ -38,10 +38,7 @@ impl Connection {
                     render_core::view::Quality::Full => "full",
                 }
                 .to_string();
-                let header = &frame.header;
-                let picture = [header.width, header.height].map(u32::from);
-                let shown = [header.display_width, header.display_height].map(u32::from);
-                if h264 && let Some(kbps) = self.session.desired_bitrate_kbps(picture, shown) {
+                if let Some(kbps) = self.session.nominal_bitrate_kbps() {
                     self.webrtc.desire_bitrate(kbps);
                 }
                 let carried = self.webrtc.carry(

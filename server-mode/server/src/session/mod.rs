@@ -169,13 +169,10 @@ impl Session {
         self.video.as_ref().map(|video| video.rate.target_kbps())
     }
 
-    /// The H.264 bitrate the session would stream pictures of `picture` pixels shown at
-    /// `view` at with bandwidth to spare (kbit/s), while streaming video: what a network
-    /// estimate is asked to find room for.
-    pub fn desired_bitrate_kbps(&self, picture: [u32; 2], view: [u32; 2]) -> Option<u32> {
-        self.video.as_ref().map(|video| {
-            crate::rate::Bitrate::at(video.rate.nominal_kbps()).for_picture(picture, view)
-        })
+    /// The H.264 bitrate the session would stream at with bandwidth to spare (kbit/s),
+    /// while streaming video: what a network estimate is asked to find room for.
+    pub fn nominal_bitrate_kbps(&self) -> Option<u32> {
+        self.video.as_ref().map(|video| video.rate.nominal_kbps())
     }
 
     /// Takes the network's estimate of the bandwidth to the client (kbit/s, over WebRTC;
@@ -425,7 +422,7 @@ impl Session {
             match &mut self.video {
                 Some(video) => Encoding::H264 {
                     keyframe: std::mem::take(&mut video.keyframe_due),
-                    bitrate: video.rate.bitrate(),
+                    bitrate_kbps: video.rate.target_kbps(),
                 },
                 None => Encoding::Jpeg {
                     quality: INTERACTIVE_JPEG_QUALITY,
@@ -605,7 +602,7 @@ mod tests {
             moving.encoding,
             Encoding::H264 {
                 keyframe: false,
-                bitrate: crate::rate::Bitrate::at(kbps)
+                bitrate_kbps: kbps
             }
         );
         session.keyframe().expect("open");
@@ -683,16 +680,7 @@ mod tests {
         assert_eq!(session.network_kbps(), None, "no video, no estimate kept");
         session.stream_video(true);
         let nominal = session.bitrate_kbps().expect("streaming");
-        let [width, height] = session.size;
-        assert_eq!(
-            session.desired_bitrate_kbps([width / 4, height / 4], [width, height]),
-            Some(nominal)
-        );
-        assert_eq!(
-            session.desired_bitrate_kbps([width, height], [width, height]),
-            Some(nominal * 4),
-            "a picture at full resolution wants four times nominal"
-        );
+        assert_eq!(session.nominal_bitrate_kbps(), Some(nominal));
         session.network_estimate(Some(200.0));
         assert_eq!(session.network_kbps(), Some(200));
         let capped = session.bitrate_kbps().expect("streaming");
