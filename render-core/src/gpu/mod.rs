@@ -10,6 +10,7 @@ pub mod pipelines;
 pub mod renderer;
 pub mod shader_mode;
 mod slab_upload;
+pub mod transfer_rows;
 pub mod volume_texture;
 
 pub use context::{AdapterKind, Capabilities, GpuContext, GpuError};

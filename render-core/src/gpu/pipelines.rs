@@ -5,6 +5,7 @@ use bytemuck::{Pod, Zeroable};
 use super::context::Capabilities;
 use super::gradients::GRADIENT_FORMAT;
 use super::shader_mode::ShaderMode;
+use super::transfer_rows::TransferRow;
 use crate::transfer::{RenderMode, TransferTable};
 use crate::view::Interpolation;
 
@@ -272,11 +273,13 @@ impl Pipelines {
             ],
         });
         let modes = ShaderMode::wgsl_constants();
+        let transfer_rows = TransferRow::wgsl_constants();
         let raycast_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("raycast"),
             source: wgpu::ShaderSource::Wgsl(
                 [
                     modes.as_str(),
+                    transfer_rows.as_str(),
                     include_str!("shaders/fullscreen.wgsl"),
                     include_str!("shaders/raycast.wgsl"),
                 ]

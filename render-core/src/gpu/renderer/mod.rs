@@ -549,14 +549,20 @@ impl Band {
     }
 }
 
+/// A renderer on lavapipe with the built-in presets and `volume` loaded.
+#[cfg(test)]
+fn renderer_with(volume: Arc<Volume>) -> Renderer {
+    let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
+    let mut renderer = Renderer::new(context, PresetLibrary::builtin());
+    renderer.load_volume(volume);
+    renderer
+}
+
 /// A renderer on lavapipe with the CT phantom loaded, and the phantom.
 #[cfg(test)]
 fn phantom_renderer() -> (Renderer, Arc<Volume>) {
-    let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
-    let mut renderer = Renderer::new(context, PresetLibrary::builtin());
     let volume = Arc::new(crate::phantom::ct_phantom());
-    renderer.load_volume(Arc::clone(&volume));
-    (renderer, volume)
+    (renderer_with(Arc::clone(&volume)), volume)
 }
 
 /// Copies `source`'s top-left `size` pixels into `buffer`, rows `padded_row` bytes apart.

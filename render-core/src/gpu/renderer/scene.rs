@@ -9,6 +9,7 @@ use wgpu::util::DeviceExt;
 
 use super::{RenderError, Renderer};
 use crate::gpu::gradients::GradientVolume;
+use crate::gpu::transfer_rows::TransferRow;
 use crate::gpu::volume_texture::GpuVolume;
 use crate::transfer::{RenderMode, TABLE_SIZE, TransferTable, VolumeStatistics};
 use crate::view::ViewState;
@@ -28,8 +29,9 @@ pub(super) struct Scene {
     pub(super) gradients: Option<GradientVolume>,
 }
 
-/// A preset baked for the scene's volume, and its texture: [`TRANSFER_ROWS`] rows of
-/// [`TABLE_SIZE`] texels.
+/// A preset baked for the scene's volume, and its texture: a row of [`TABLE_SIZE`]
+/// texels for each [`TransferRow`] (the corrected one for the sample distance of the
+/// frame being drawn, [`CachedTransfer::correct_opacity`]).
 pub(super) struct CachedTransfer {
     pub(super) table: TransferTable,
     texture: wgpu::Texture,
@@ -39,14 +41,6 @@ pub(super) struct CachedTransfer {
     /// the corrected row holds now.
     corrected_for: f32,
 }
-
-/// The transfer texture's rows: the preset's colour and opacity as baked, the gradient
-/// opacity's factors ([`GRADIENT_TABLE_SIZE`] of them), and the colour with the opacity
-/// corrected for the sample distance of the frame being drawn
-/// ([`CachedTransfer::correct_opacity`]).
-pub(super) const TRANSFER_ROWS: u32 = 3;
-/// The row of colour with corrected opacity.
-const CORRECTED_ROW: u32 = 2;
 
 /// The opacity a sample of opacity `alpha` per opacity unit distance has over a sample
 /// distance of `exponent` of those units: 1 − (1 − α)^exponent (α below 1, so that an
@@ -72,7 +66,7 @@ impl CachedTransfer {
                 mip_level: 0,
                 origin: wgpu::Origin3d {
                     x: 0,
-                    y: CORRECTED_ROW,
+                    y: TransferRow::Corrected.index(),
                     z: 0,
                 },
                 aspect: wgpu::TextureAspect::All,
@@ -80,7 +74,9 @@ impl CachedTransfer {
             bytemuck::cast_slice(&texels),
             wgpu::TexelCopyBufferLayout {
                 offset: 0,
-                bytes_per_row: Some(TABLE_SIZE as u32 * 8),
+                bytes_per_row: Some(
+                    TABLE_SIZE as u32 * std::mem::size_of::<[half::f16; 4]>() as u32,
+                ),
                 rows_per_image: Some(1),
             },
             wgpu::Extent3d {
@@ -136,7 +132,8 @@ impl Renderer {
             .map(|point| point.gradient)
             .filter(|g| *g > 0.0)
             .unwrap_or(1.0);
-        let mut texels: Vec<half::f16> = Vec::with_capacity(TABLE_SIZE * 4 * 3);
+        let mut texels: Vec<half::f16> =
+            Vec::with_capacity(TABLE_SIZE * 4 * TransferRow::COUNT as usize);
         for rgba in &table.rgba {
             texels.extend(rgba.iter().map(|&c| half::f16::from_f32(c)));
         }
@@ -155,7 +152,7 @@ impl Renderer {
                 label: Some("transfer function"),
                 size: wgpu::Extent3d {
                     width: TABLE_SIZE as u32,
-                    height: TRANSFER_ROWS,
+                    height: TransferRow::COUNT,
                     depth_or_array_layers: 1,
                 },
                 mip_level_count: 1,
@@ -260,8 +257,7 @@ mod tests {
     use glam::DMat4;
 
     use super::*;
-    use crate::gpu::GpuContext;
-    use crate::transfer::{PresetLibrary, RenderMode};
+    use crate::transfer::RenderMode;
     use crate::view::{Quality, ViewState};
     use crate::{Modality, Voxels};
 
@@ -315,9 +311,7 @@ mod tests {
             )
             .expect("a volume"),
         );
-        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
-        let mut renderer = super::super::Renderer::new(context, PresetLibrary::builtin());
-        renderer.load_volume(Arc::clone(&volume));
+        let mut renderer = super::super::renderer_with(Arc::clone(&volume));
         let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
         let mut draw = |quality| {
             let mut shown = view.clone();

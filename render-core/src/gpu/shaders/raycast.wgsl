@@ -87,12 +87,10 @@ struct Ray {
     dir_lps: vec3<f32>,
 }
 
-// The transfer texture's rows: the preset's colour and opacity, the gradient opacity's
+// The transfer texture's rows (TRANSFER_ROW, GRADIENT_ROW, CORRECTED_ROW, numbered in
+// Rust, see transfer_rows.rs): the preset's colour and opacity, the gradient opacity's
 // factors, and the colour with the opacity already corrected for this frame's sample
 // distance (written by the renderer when the distance changes).
-const TRANSFER_ROW: i32 = 0;
-const GRADIENT_ROW: i32 = 1;
-const CORRECTED_ROW: i32 = 2;
 
 // The transfer function's entry nearest to a stored value (the table is fine enough that
 // filtering between entries changes nothing visible, and a plain load is cheaper), from
@@ -208,7 +206,7 @@ fn composite(ray: Ray, start: f32) -> vec4<f32> {
                 // Decoded magnitude, stored units per mm.
                 let magnitude = length_encoded * length_encoded * params.gradient_full_scale;
                 let u = magnitude * params.gradient_opacity_scale;
-                let v = (f32(GRADIENT_ROW) + 0.5) / f32(textureDimensions(transfer).y);
+                let v = (f32(GRADIENT_ROW) + 0.5) / f32(TRANSFER_ROWS);
                 a *= textureSampleLevel(transfer, transfer_sampler, vec2<f32>(u, v), 0.0).a;
             }
             if SHADING {
