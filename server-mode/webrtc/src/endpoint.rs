@@ -321,7 +321,7 @@ fn step(socket: &UdpSocket, peers: &mut HashMap<u64, Served>, id: u64, now: Inst
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::net::UdpSocket as StdSocket;
 
     use super::*;
@@ -330,7 +330,7 @@ mod tests {
 
     /// A client on its own loopback socket, driven on a thread until it has `wanted`
     /// access units (or 20 s pass); their RTP times.
-    fn client_thread(
+    pub(crate) fn client_thread(
         offer_tx: std::sync::mpsc::SyncSender<String>,
         answer_rx: std::sync::mpsc::Receiver<String>,
         wanted: usize,

@@ -24,6 +24,10 @@ pub struct WebRtcLink {
     epoch: Option<Instant>,
     /// The bitrate last told the peer's congestion control to find room for (kbit/s).
     desired_kbps: Option<u32>,
+    /// The congestion control's estimate of the path (kbit/s): where it started, then the
+    /// latest it reported. Its pacer sends the video at about this rate, so a frame
+    /// encoded for more waits in its queue.
+    bandwidth_kbps: Option<u32>,
 }
 
 /// Where a frame went.
@@ -40,8 +44,13 @@ pub enum Carried {
 pub enum PeerNews {
     /// Nothing.
     Nothing,
-    /// Make the next frame a keyframe: the peer connected.
-    Keyframe,
+    /// The peer connected: make the next frame a keyframe (the first over RTP), and keep
+    /// the video's bitrate under `bandwidth_kbps`, the congestion control's estimate so
+    /// far (before its first report, the bitrate it started from).
+    Connected {
+        /// The estimate of the path (kbit/s).
+        bandwidth_kbps: Option<u32>,
+    },
     /// The client asked for a keyframe (PLI or FIR): make the next frame one, within the
     /// rate of keyframe requests.
     KeyframeRequested,
@@ -81,10 +90,12 @@ impl WebRtcLink {
         let checked = check_offer(sdp).map_err(|error| refused(error.to_string()))?;
         let switch = self.choice.offered(now).map_err(refused)?;
         self.peer = None;
+        self.bandwidth_kbps = None;
         match endpoint.answer(&checked, bitrate_kbps).await {
             Ok((peer, answer)) => {
                 self.peer = Some(peer);
                 self.desired_kbps = Some(bitrate_kbps);
+                self.bandwidth_kbps = Some(bitrate_kbps);
                 Ok((answer, switch))
             }
             Err(error) => {
@@ -120,17 +131,22 @@ impl WebRtcLink {
         match event {
             PeerEvent::Connected => {
                 self.choice.connected();
-                PeerNews::Keyframe
+                PeerNews::Connected {
+                    bandwidth_kbps: self.bandwidth_kbps,
+                }
             }
             PeerEvent::KeyframeRequest if self.choice.carrier() == Carrier::WebRtc => {
                 PeerNews::KeyframeRequested
             }
             PeerEvent::KeyframeRequest => PeerNews::Nothing,
             PeerEvent::Message(text) => PeerNews::Message(text),
-            PeerEvent::Bandwidth(kbps) if self.choice.carrier() == Carrier::WebRtc => {
-                PeerNews::Bandwidth(kbps)
+            PeerEvent::Bandwidth(kbps) => {
+                self.bandwidth_kbps = Some(kbps);
+                match self.choice.carrier() {
+                    Carrier::WebRtc => PeerNews::Bandwidth(kbps),
+                    Carrier::WebSocket => PeerNews::Nothing,
+                }
             }
-            PeerEvent::Bandwidth(_) => PeerNews::Nothing,
             PeerEvent::Closed(reason) => {
                 self.peer = None;
                 self.choice
@@ -212,5 +228,79 @@ impl WebRtcLink {
         // A full queue drops the frame (and its note): the next keyframe mends the picture.
         peer.write(rtp, Arc::from(payload));
         Carried::WebRtc(switch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::WebRtcConfig;
+    use crate::endpoint::tests::client_thread;
+
+    #[test]
+    fn an_estimate_heard_while_frames_are_on_the_websocket_is_kept_for_the_connection() {
+        let mut link = WebRtcLink::default();
+        let now = Instant::now();
+        assert_eq!(
+            link.on_event(PeerEvent::Bandwidth(700), now),
+            PeerNews::Nothing
+        );
+        assert_eq!(
+            link.on_event(PeerEvent::Connected, now),
+            PeerNews::Connected {
+                bandwidth_kbps: Some(700)
+            }
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_peer_connects_with_the_bitrate_its_congestion_control_started_from() {
+        const STARTED_KBPS: u32 = 777;
+        let endpoint = Endpoint::bind(WebRtcConfig::loopback())
+            .await
+            .expect("bound");
+        let (offer_tx, offer_rx) = std::sync::mpsc::sync_channel(1);
+        let (answer_tx, answer_rx) = std::sync::mpsc::sync_channel(1);
+        let client = client_thread(offer_tx, answer_rx, 1);
+        let offer = tokio::task::spawn_blocking(move || offer_rx.recv().expect("an offer"))
+            .await
+            .expect("joined");
+        let mut link = WebRtcLink::default();
+        let (answer, _) = link
+            .offer(&endpoint, &offer, Instant::now(), STARTED_KBPS)
+            .await
+            .expect("answered");
+        answer_tx.send(answer).expect("answer sent");
+        let news = tokio::time::timeout(Duration::from_secs(20), async {
+            let mut heard = None;
+            loop {
+                let event = link.next_event().await;
+                if let PeerEvent::Bandwidth(kbps) = event {
+                    heard = Some(kbps);
+                }
+                match link.on_event(event, Instant::now()) {
+                    connected @ PeerNews::Connected { .. } => return (connected, heard),
+                    PeerNews::Switched(switch) => panic!("the peer failed: {switch:?}"),
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        let (connected, heard) = news.expect("connected within 20 s");
+        // Before its first report, the estimate is where the congestion control started.
+        assert_eq!(
+            connected,
+            PeerNews::Connected {
+                bandwidth_kbps: Some(heard.unwrap_or(STARTED_KBPS))
+            }
+        );
+        // One access unit lets the client go.
+        let peer = link.peer.as_ref().expect("a peer");
+        peer.write(0, Arc::from(&[0_u8, 0, 0, 1, 0x65, 0x11][..]));
+        tokio::task::spawn_blocking(move || client.join().expect("the client"))
+            .await
+            .expect("joined");
     }
 }

@@ -49,7 +49,7 @@ impl Connection {
     pub(super) async fn on_peer_event(&mut self, event: PeerEvent) -> ControlFlow<()> {
         match self.webrtc.on_event(event, Instant::now()) {
             PeerNews::Nothing => ControlFlow::Continue(()),
-            PeerNews::Keyframe => {
+            PeerNews::Connected { bandwidth_kbps } => {
                 if self.video_over_rtp_only && self.session.codec() == Codec::Jpeg {
                     // The peer is up: H.264 starts, for RTP only.
                     if let Err(why) = self.start_video().await {
@@ -57,6 +57,11 @@ impl Connection {
                         let switch = self.webrtc.close(Instant::now(), &why);
                         return self.tell_switch(switch).await;
                     }
+                }
+                // RTP's pacer sends at about the estimate: a frame encoded for more would
+                // wait in its queue, behind its data channel note.
+                if let Some(kbps) = bandwidth_kbps {
+                    self.session.network_estimate(Some(f64::from(kbps)));
                 }
                 // Refused only without a video stream, when there is nothing to mend.
                 let _ = self.session.keyframe();
