@@ -1092,7 +1092,7 @@ fn an_interactive_h264_or_jpeg_frame_is_sent_as_drawn_and_shown_at_the_views_siz
         final_still: false,
         encoding: Encoding::H264 {
             keyframe: true,
-            bitrate_kbps: 4_000,
+            bitrate: hounsfield_server::rate::Bitrate::at(4_000),
         },
         preview: false,
         refine_first: false,
@@ -1176,7 +1176,7 @@ fn an_interactive_h264_or_jpeg_frame_is_sent_as_drawn_and_shown_at_the_views_siz
         (
             Encoding::H264 {
                 keyframe: false,
-                bitrate_kbps: 4_000,
+                bitrate: hounsfield_server::rate::Bitrate::at(4_000),
             },
             Layout::Quad,
         ),

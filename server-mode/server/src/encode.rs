@@ -26,8 +26,9 @@ pub enum Encoding {
     H264 {
         /// An IDR picture, decodable on its own.
         keyframe: bool,
-        /// The rate control's target (kbit/s).
-        bitrate_kbps: u32,
+        /// The rate control's target and the network's ceiling; the picture's size as
+        /// drawn decides its bitrate ([`crate::rate::Bitrate::for_picture`]).
+        bitrate: crate::rate::Bitrate,
     },
 }
 

@@ -1,15 +1,26 @@
-//! The H.264 bitrate of a session. Each view size has a nominal bitrate, whatever size the
-//! pictures are sent at (interactive frames go at the renderer's internal resolution and
-//! the client scales them up). On the CT of `bench stream` at 1024×768, drawn at 0.35 of
-//! the view's sides, x264's frames at that rate come 4 dB above JPEG quality 60 sent as
-//! drawn too (PSNR over the view) for about its bytes, reach JPEG's PSNR with 0.56 of its
-//! bytes, and JPEG needs 1.5 times H.264's bytes for H.264's PSNR (`hounsfield bench
-//! stream --codec h264,jpeg` measures all of these).
+//! The H.264 bitrate of a session. Each view size has a nominal bitrate, meant for
+//! pictures drawn at a quarter of the view's sides ([`NOMINAL_SIDES`]: what a software
+//! renderer draws while dragging; interactive frames go at the renderer's internal
+//! resolution and the client scales them up). A picture drawn larger gets more, in
+//! proportion to its sides, up to [`MOST_OVER_NOMINAL`] times nominal at full resolution
+//! ([`Bitrate::for_picture`]): a GPU draws every frame at full resolution, and there the
+//! codec, not the renderer, decides how close a frame comes to the sharp image.
+//! Measured on the CT of `bench stream` at 1024×768, 30 frames a second turning 5° each,
+//! over the volume against the sharp image of each view: pictures at a quarter of the
+//! sides come within 0.15 dB of the render at nominal (1.73 Mbit/s) and lose 0.3 dB at
+//! half of it; at half the sides, nominal loses 1.4 dB and twice nominal 0.55 dB; at full
+//! resolution (the render alone at 34.3 dB), nominal gives 26.6 dB, twice 29.1, three
+//! times 30.5 and four times 31.3 (x264's slower presets gain 0.2–0.35 dB: the bits are
+//! what counts).
+//! On that CT drawn at 0.35 of the view's sides, x264's frames at nominal come 4 dB above
+//! JPEG quality 60 sent as drawn too (PSNR over the view) for about its bytes, reach
+//! JPEG's PSNR with 0.56 of its bytes, and JPEG needs 1.5 times H.264's bytes for H.264's
+//! PSNR (`hounsfield bench stream --codec h264,jpeg` measures all of these).
 //! When the client's reports show frames piling up before its decoder or latency
 //! climbing, the target drops, and it climbs back towards nominal (never above) once they
 //! recover. Over WebRTC the network's own estimate joins in: the bandwidth the sender's
 //! congestion control (TWCC, or the receiver's REMB) finds the path carries is a ceiling
-//! the target keeps under, whatever the reports say.
+//! every picture's bitrate keeps under, whatever the reports say.
 
 use std::time::{Duration, Instant};
 
@@ -39,6 +50,64 @@ pub const NETWORK_SHARE: f64 = 0.85;
 /// picture is not worth sending, and the estimate recovers faster with some traffic.
 pub const NETWORK_FLOOR_KBPS: f64 = 150.0;
 
+/// The share of the view's sides a picture is drawn at that the nominal bitrate is meant
+/// for; pictures drawn smaller get nominal too.
+pub const NOMINAL_SIDES: f64 = 0.25;
+/// The most a picture's bitrate may be over its target: a picture at full resolution
+/// ([`NOMINAL_SIDES`] × 4).
+pub const MOST_OVER_NOMINAL: f64 = 4.0;
+
+/// A session's bitrate as a frame is asked for, before the picture's size is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bitrate {
+    /// The rate control's target for a picture drawn at [`NOMINAL_SIDES`] of the view's
+    /// sides (kbit/s).
+    pub target_kbps: u32,
+    /// The most the network carries for the video (kbit/s): over WebRTC with an estimate.
+    pub ceiling_kbps: Option<u32>,
+}
+
+impl Bitrate {
+    /// A target of `kbps` without a network ceiling.
+    pub fn at(kbps: u32) -> Self {
+        Self {
+            target_kbps: kbps,
+            ceiling_kbps: None,
+        }
+    }
+
+    /// How many times the target a picture of `picture` pixels shown at `view` gets: its
+    /// sides' share of the view's over [`NOMINAL_SIDES`], from 1 to [`MOST_OVER_NOMINAL`]
+    /// (1 for a view without pixels).
+    pub fn picture_factor(picture: [u32; 2], view: [u32; 2]) -> f64 {
+        let area = |size: [u32; 2]| f64::from(size[0]) * f64::from(size[1]);
+        if area(view) == 0.0 {
+            return 1.0;
+        }
+        let sides = (area(picture) / area(view)).sqrt();
+        (sides / NOMINAL_SIDES).clamp(1.0, MOST_OVER_NOMINAL)
+    }
+
+    /// The bitrate of a picture of `picture` pixels shown at `view` (kbit/s): the target
+    /// times [`Self::picture_factor`], under the network's ceiling and the highest
+    /// nominal bitrate.
+    pub fn for_picture(self, picture: [u32; 2], view: [u32; 2]) -> u32 {
+        let target = f64::from(self.target_kbps);
+        let kbps = (target * Self::picture_factor(picture, view)).min(NOMINAL_KBPS.1.max(target));
+        self.under_ceiling(kbps.round() as u32)
+    }
+
+    /// The bitrate of a picture at [`NOMINAL_SIDES`] or smaller (kbit/s): the target,
+    /// under the network's ceiling.
+    pub fn for_nominal_picture(self) -> u32 {
+        self.under_ceiling(self.target_kbps)
+    }
+
+    fn under_ceiling(self, kbps: u32) -> u32 {
+        self.ceiling_kbps.map_or(kbps, |ceiling| kbps.min(ceiling))
+    }
+}
+
 /// A session's target bitrate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateControl {
@@ -64,16 +133,20 @@ impl RateControl {
         }
     }
 
-    /// The bitrate to encode at now (kbit/s): the reports' target, under the network's
-    /// ceiling when there is an estimate.
+    /// The bitrate to encode a picture at [`NOMINAL_SIDES`] at now (kbit/s): the reports'
+    /// target, under the network's ceiling when there is an estimate.
     pub fn target_kbps(&self) -> u32 {
-        let target = match self.network_kbps {
-            Some(network) => self
-                .target_kbps
-                .min((network * NETWORK_SHARE).max(NETWORK_FLOOR_KBPS)),
-            None => self.target_kbps,
-        };
-        target.round() as u32
+        self.bitrate().for_nominal_picture()
+    }
+
+    /// The reports' target and the network's ceiling, for a frame to be encoded.
+    pub fn bitrate(&self) -> Bitrate {
+        Bitrate {
+            target_kbps: self.target_kbps.round() as u32,
+            ceiling_kbps: self
+                .network_kbps
+                .map(|network| (network * NETWORK_SHARE).max(NETWORK_FLOOR_KBPS).round() as u32),
+        }
     }
 
     /// The network's estimate of the bandwidth to the client (kbit/s), when there is one.
@@ -156,6 +229,49 @@ mod tests {
         assert_eq!(RateControl::new([1280, 720]).target_kbps(), 2028);
         assert_eq!(RateControl::new([64, 48]).target_kbps(), 300);
         assert_eq!(RateControl::new([4096, 4096]).target_kbps(), 20_000);
+    }
+
+    #[test]
+    fn a_picture_drawn_larger_than_a_quarter_of_the_sides_gets_more_up_to_four_times() {
+        let view = [1024, 768];
+        let rate = RateControl::new(view);
+        let bitrate = rate.bitrate();
+        let nominal = rate.target_kbps();
+        assert_eq!(bitrate.for_nominal_picture(), nominal);
+        assert_eq!(bitrate.for_picture([256, 192], view), nominal, "a quarter");
+        assert_eq!(
+            bitrate.for_picture([128, 96], view),
+            nominal,
+            "smaller: nominal"
+        );
+        assert_eq!(bitrate.for_picture([512, 384], view), nominal * 2, "half");
+        assert_eq!(
+            bitrate.for_picture(view, view),
+            nominal * 4,
+            "full resolution"
+        );
+        assert_eq!(
+            bitrate.for_picture([4096, 3072], view),
+            nominal * 4,
+            "never past four times"
+        );
+        // 1920×1080 at full resolution: 4.56 Mbit/s nominal, four times that is 18.2.
+        let wide = RateControl::new([1920, 1080]).bitrate();
+        assert_eq!(wide.for_picture([1920, 1080], [1920, 1080]), 4562 * 4);
+        // A 4K view's nominal is the highest already: no picture goes above it.
+        let huge = RateControl::new([4096, 4096]).bitrate();
+        assert_eq!(huge.for_picture([4096, 4096], [4096, 4096]), 20_000);
+        // The network's ceiling holds over every picture.
+        let mut rate = RateControl::new(view);
+        rate.on_network_estimate(Some(3000.0));
+        let capped = rate.bitrate();
+        assert_eq!(capped.for_picture(view, view), 2550);
+        assert_eq!(capped.for_nominal_picture(), nominal.min(2550));
+        assert_eq!(
+            Bitrate::at(500).for_picture([0, 0], [0, 0]),
+            500,
+            "no pixels: the target"
+        );
     }
 
     #[test]

@@ -1424,9 +1424,10 @@ fn check_request(
     check_inside(&request.volume, request.crosshair_lps)?;
     prop_assert_eq!(request.input_seq, session.last_input().0);
     match request.encoding {
-        Encoding::H264 { bitrate_kbps, .. } => {
+        Encoding::H264 { bitrate, .. } => {
             prop_assert!(!request.final_still, "a final still as H.264");
-            prop_assert!(bitrate_kbps > 0);
+            prop_assert!(bitrate.for_nominal_picture() > 0);
+            prop_assert!(bitrate.for_picture(request.size, request.size) > 0);
             prop_assert!(request.size.iter().all(|side| side % 2 == 0));
         }
         Encoding::Jpeg { quality } => prop_assert!((1..=100).contains(&quality)),

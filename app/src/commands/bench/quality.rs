@@ -1,7 +1,7 @@
 //! The picture quality behind `bench stream`'s bit rates: interactive frames of the same
 //! scripted drag, rendered here as the server renders them and encoded as the server
 //! encodes them (JPEG at its interactive quality; H.264 by a session's video stream, with
-//! its keyframes, at the nominal bitrate), then decoded, shown at the view's size as a
+//! its keyframes, at the bitrate a session gives pictures of that size), then decoded, shown at the view's size as a
 //! client shows them, and compared with the frame the server would show (PSNR over R, G
 //! and B). Frames are timed at the frame rate the stream reached, each turns the camera
 //! as far as the inputs a frame of the stream takes in, and the renderer keeps the
@@ -9,8 +9,8 @@
 //!
 //! The server sends both codecs' interactive frames as drawn, at the renderer's internal
 //! resolution, and the client scales them up. Since the codecs reach
-//! different PSNRs, H.264 also encodes the frames at a ladder of bitrates around
-//! nominal: the bytes it needs for JPEG's PSNR, over JPEG's bytes, is the comparison at
+//! different PSNRs, H.264 also encodes the frames at a ladder of bitrates around that
+//! one: the bytes it needs for JPEG's PSNR, over JPEG's bytes, is the comparison at
 //! equal quality. The same ladder at the view's size separates what the codec gains from
 //! what sending fewer pixels gains.
 
@@ -21,7 +21,7 @@ use anyhow::Context;
 use hounsfield_client::psnr;
 use hounsfield_client::{DecodedImage, H264Decoder};
 use hounsfield_server::encode::{Encoding, INTERACTIVE_JPEG_QUALITY, encode};
-use hounsfield_server::rate::RateControl;
+use hounsfield_server::rate::{Bitrate, RateControl};
 use hounsfield_video::encode::VideoStream;
 use render_core::gpu::FrameImage;
 use render_core::view::Quality;
@@ -63,7 +63,9 @@ pub(super) struct QualityReport {
     pub h264_encoder: String,
     /// The size H.264 pictures are sent at (as drawn).
     pub h264_size: [u32; 2],
-    /// The bitrate a session starts at for that size (kbit/s).
+    /// The bitrate a session starts at for pictures of that size shown at the view's
+    /// (kbit/s; the view's nominal, more for pictures drawn larger than a quarter of its
+    /// sides).
     pub h264_kbps: u32,
     /// H.264's mean PSNR at that bitrate, shown at the view's size (dB).
     pub h264_psnr_db: f64,
@@ -144,16 +146,14 @@ struct Ladder {
 }
 
 impl Ladder {
-    /// Streams of `encoder` for pictures of `picture` pixels shown at `shown`, at the
-    /// shares of [`LADDER`] of the nominal bitrate of `shown` (a session's bitrate is
-    /// its view's, whatever size its pictures are sent at).
+    /// Streams of `encoder` for pictures of `picture` pixels, at the shares of [`LADDER`]
+    /// of `nominal` (kbit/s).
     fn open(
         encoder: &str,
-        shown: [u32; 2],
+        nominal: u32,
         picture: [u32; 2],
         keyframe_interval: Duration,
     ) -> anyhow::Result<Self> {
-        let nominal = RateControl::new(shown).nominal_kbps();
         let encoders = [encoder.to_string()];
         let rungs = LADDER
             .iter()
@@ -250,15 +250,18 @@ pub(super) fn interactive_quality(
         let at = start + interval * u32::try_from(n).unwrap_or(u32::MAX);
         let (as_sent, same_size) = match &mut ladders {
             Some(ladders) => ladders,
-            None => ladders.insert((
-                Ladder::open(
-                    h264_encoder,
-                    size,
-                    [drawn.width, drawn.height],
-                    keyframe_interval,
-                )?,
-                Ladder::open(h264_encoder, size, size, keyframe_interval)?,
-            )),
+            None => {
+                // A session's bitrate for pictures of this size shown at the view's; the
+                // pictures scaled up to the view's size get the same, for the codec's
+                // share at equal bits.
+                let picture = [drawn.width, drawn.height];
+                let nominal =
+                    Bitrate::at(RateControl::new(size).nominal_kbps()).for_picture(picture, size);
+                ladders.insert((
+                    Ladder::open(h264_encoder, nominal, picture, keyframe_interval)?,
+                    Ladder::open(h264_encoder, nominal, size, keyframe_interval)?,
+                ))
+            }
         };
         let counted = n >= SETTLE_FRAMES;
         as_sent.take(&drawn, &shown, at, counted)?;

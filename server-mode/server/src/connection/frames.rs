@@ -38,7 +38,10 @@ impl Connection {
                     render_core::view::Quality::Full => "full",
                 }
                 .to_string();
-                if let Some(kbps) = self.session.nominal_bitrate_kbps() {
+                let header = &frame.header;
+                let picture = [header.width, header.height].map(u32::from);
+                let shown = [header.display_width, header.display_height].map(u32::from);
+                if h264 && let Some(kbps) = self.session.desired_bitrate_kbps(picture, shown) {
                     self.webrtc.desire_bitrate(kbps);
                 }
                 let carried = self.webrtc.carry(

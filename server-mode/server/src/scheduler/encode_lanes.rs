@@ -118,7 +118,7 @@ fn encode_job(job: EncodeJob) {
     } = job;
     faults::before_encode(delivery.fault);
     let started = Instant::now();
-    let encoded = encode_frame(&image, encoding, delivery.video.as_ref());
+    let encoded = encode_frame(&image, display_size, encoding, delivery.video.as_ref());
     let event = match encoded {
         Ok(Encoded {
             payload,
@@ -193,10 +193,12 @@ struct Encoded {
     video_failure: Option<String>,
 }
 
-/// Encodes a frame as asked; an H.264 frame whose stream fails is encoded as an
-/// interactive JPEG instead, with the reason (one whose stream was stopped already, without).
+/// Encodes a frame shown at `display_size` as asked (an H.264 picture at the bitrate its
+/// size as drawn gets); an H.264 frame whose stream fails is encoded as an interactive
+/// JPEG instead, with the reason (one whose stream was stopped already, without).
 fn encode_frame(
     image: &FrameImage,
+    display_size: [u32; 2],
     encoding: Encoding,
     video: Option<&SharedStream>,
 ) -> Result<Encoded, String> {
@@ -210,11 +212,7 @@ fn encode_frame(
             })
             .map_err(|error| error.to_string())
     };
-    let Encoding::H264 {
-        keyframe,
-        bitrate_kbps,
-    } = encoding
-    else {
+    let Encoding::H264 { keyframe, bitrate } = encoding else {
         return still(encoding, None);
     };
     let fallback = Encoding::Jpeg {
@@ -232,7 +230,7 @@ fn encode_frame(
         image.width,
         image.height,
         keyframe,
-        bitrate_kbps,
+        bitrate.for_picture([image.width, image.height], display_size),
         Instant::now(),
     ) {
         Ok(unit) => Ok(Encoded {
@@ -245,5 +243,75 @@ fn encode_frame(
             tracing::warn!(%error, encoder = stream.encoder_name(), "H.264 failed; JPEG from now on");
             still(fallback, Some(error.to_string()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use hounsfield_video::encode::VideoStream;
+
+    use super::*;
+    use crate::rate::Bitrate;
+
+    /// A picture of fine detail that changes every frame: the codec spends whatever it is
+    /// given.
+    fn busy_picture(width: u32, height: u32, t: u32) -> FrameImage {
+        let rgba = (0..width * height)
+            .flat_map(|n| {
+                let hashed = n
+                    .wrapping_add(t.wrapping_mul(7919))
+                    .wrapping_mul(2_654_435_761);
+                let [a, b, c, _] = hashed.to_le_bytes();
+                [a, b, c, 255]
+            })
+            .collect();
+        FrameImage {
+            width,
+            height,
+            rgba,
+        }
+    }
+
+    /// The bytes of `frames` H.264 pictures of 128×96 shown at `display_size`.
+    fn bytes_shown_at(display_size: [u32; 2], frames: u32) -> usize {
+        let stream = VideoStream::open(
+            &["libx264".to_string()],
+            [128, 96],
+            300,
+            Duration::from_secs(2),
+        )
+        .expect("libx264 opens");
+        let video: SharedStream = Arc::new(Mutex::new(stream));
+        let encoding = Encoding::H264 {
+            keyframe: false,
+            bitrate: Bitrate::at(300),
+        };
+        (0..frames)
+            .map(|t| {
+                let picture = busy_picture(128, 96, t);
+                // Frames come at the pace a stream has them: rate control counts time.
+                std::thread::sleep(Duration::from_millis(20));
+                encode_frame(&picture, display_size, encoding, Some(&video))
+                    .expect("encodes")
+                    .payload
+                    .len()
+            })
+            .sum()
+    }
+
+    #[test]
+    fn an_h264_picture_drawn_at_its_views_size_gets_more_bits_than_one_drawn_at_a_quarter() {
+        const FRAMES: u32 = 40;
+        let quarter = bytes_shown_at([512, 384], FRAMES);
+        let full = bytes_shown_at([128, 96], FRAMES);
+        // Four times the bitrate: well over twice the bytes, whatever the rate control's
+        // start.
+        assert!(
+            full as f64 > quarter as f64 * 2.5,
+            "{full} bytes at full resolution, {quarter} at a quarter of the sides"
+        );
     }
 }

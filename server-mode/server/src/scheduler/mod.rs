@@ -802,7 +802,7 @@ mod tests {
         let video = |seq: u32, keyframe: bool| RenderRequest {
             encoding: Encoding::H264 {
                 keyframe,
-                bitrate_kbps: 2000,
+                bitrate: crate::rate::Bitrate::at(2000),
             },
             ..request(seq)
         };

@@ -169,10 +169,13 @@ impl Session {
         self.video.as_ref().map(|video| video.rate.target_kbps())
     }
 
-    /// The H.264 bitrate the session would stream at with bandwidth to spare (kbit/s),
-    /// while streaming video: what a network estimate is asked to find room for.
-    pub fn nominal_bitrate_kbps(&self) -> Option<u32> {
-        self.video.as_ref().map(|video| video.rate.nominal_kbps())
+    /// The H.264 bitrate the session would stream pictures of `picture` pixels shown at
+    /// `view` at with bandwidth to spare (kbit/s), while streaming video: what a network
+    /// estimate is asked to find room for.
+    pub fn desired_bitrate_kbps(&self, picture: [u32; 2], view: [u32; 2]) -> Option<u32> {
+        self.video.as_ref().map(|video| {
+            crate::rate::Bitrate::at(video.rate.nominal_kbps()).for_picture(picture, view)
+        })
     }
 
     /// Takes the network's estimate of the bandwidth to the client (kbit/s, over WebRTC;
@@ -422,7 +425,7 @@ impl Session {
             match &mut self.video {
                 Some(video) => Encoding::H264 {
                     keyframe: std::mem::take(&mut video.keyframe_due),
-                    bitrate_kbps: video.rate.target_kbps(),
+                    bitrate: video.rate.bitrate(),
                 },
                 None => Encoding::Jpeg {
                     quality: INTERACTIVE_JPEG_QUALITY,
@@ -602,7 +605,7 @@ mod tests {
             moving.encoding,
             Encoding::H264 {
                 keyframe: false,
-                bitrate_kbps: kbps
+                bitrate: crate::rate::Bitrate::at(kbps)
             }
         );
         session.keyframe().expect("open");
@@ -680,7 +683,16 @@ mod tests {
         assert_eq!(session.network_kbps(), None, "no video, no estimate kept");
         session.stream_video(true);
         let nominal = session.bitrate_kbps().expect("streaming");
-        assert_eq!(session.nominal_bitrate_kbps(), Some(nominal));
+        let [width, height] = session.size;
+        assert_eq!(
+            session.desired_bitrate_kbps([width / 4, height / 4], [width, height]),
+            Some(nominal)
+        );
+        assert_eq!(
+            session.desired_bitrate_kbps([width, height], [width, height]),
+            Some(nominal * 4),
+            "a picture at full resolution wants four times nominal"
+        );
         session.network_estimate(Some(200.0));
         assert_eq!(session.network_kbps(), Some(200));
         let capped = session.bitrate_kbps().expect("streaming");
