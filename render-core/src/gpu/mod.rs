@@ -10,6 +10,8 @@ pub mod pipelines;
 pub mod renderer;
 pub mod shader_mode;
 mod slab_upload;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod transfer_rows;
 pub mod volume_texture;
 

@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn the_kept_3d_cell_serves_frames_that_change_only_the_slices() {
-        let (mut renderer, volume) = crate::test_renderer::phantom_renderer();
+        let (mut renderer, volume) = render_core::gpu::testing::phantom_renderer();
         let view = ViewState::initial(
             &volume,
             "ct-bone",

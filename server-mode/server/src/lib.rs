@@ -37,8 +37,6 @@ pub mod room;
 pub mod scheduler;
 pub mod session;
 pub mod study_query;
-#[cfg(test)]
-mod test_renderer;
 mod thumbnail;
 mod token_bucket;
 pub mod users;

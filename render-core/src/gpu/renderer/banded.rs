@@ -160,8 +160,8 @@ impl Renderer {
 mod tests {
     use std::time::Duration;
 
-    use super::super::phantom_renderer;
     use super::{MOST_BANDS, bands_for};
+    use crate::gpu::testing::phantom_renderer;
     use crate::transfer::RenderMode;
     use crate::view::ViewState;
 

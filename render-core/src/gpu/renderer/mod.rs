@@ -549,22 +549,6 @@ impl Band {
     }
 }
 
-/// A renderer on lavapipe with the built-in presets and `volume` loaded.
-#[cfg(test)]
-fn renderer_with(volume: Arc<Volume>) -> Renderer {
-    let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
-    let mut renderer = Renderer::new(context, PresetLibrary::builtin());
-    renderer.load_volume(volume);
-    renderer
-}
-
-/// A renderer on lavapipe with the CT phantom loaded, and the phantom.
-#[cfg(test)]
-fn phantom_renderer() -> (Renderer, Arc<Volume>) {
-    let volume = Arc::new(crate::phantom::ct_phantom());
-    (renderer_with(Arc::clone(&volume)), volume)
-}
-
 /// Copies `source`'s top-left `size` pixels into `buffer`, rows `padded_row` bytes apart.
 fn copy_to_buffer(
     encoder: &mut wgpu::CommandEncoder,
@@ -599,7 +583,7 @@ mod tests {
 
     #[test]
     fn a_first_frame_is_timed_without_the_gradients_and_the_ray_caster_it_made() {
-        let (mut renderer, volume) = phantom_renderer();
+        let (mut renderer, volume) = crate::gpu::testing::phantom_renderer();
         let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
         // A tiny frame: drawing it costs far less than what its first drawing sets up.
         let started = Instant::now();
@@ -629,7 +613,7 @@ mod tests {
 
     #[test]
     fn the_ray_caster_draws_the_same_picture_as_a_compute_or_a_fragment_shader() {
-        let (mut renderer, volume) = phantom_renderer();
+        let (mut renderer, volume) = crate::gpu::testing::phantom_renderer();
         assert_eq!(
             renderer.ray_dispatch(),
             RayDispatch::Fragment,

@@ -194,7 +194,7 @@ fn readback_bytes(padded_row: u32, size: [u32; 2]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::phantom_renderer;
+    use crate::gpu::testing::phantom_renderer;
     use crate::transfer::RenderMode;
     use crate::view::ViewState;
 

@@ -311,7 +311,7 @@ mod tests {
             )
             .expect("a volume"),
         );
-        let mut renderer = super::super::renderer_with(Arc::clone(&volume));
+        let mut renderer = crate::gpu::testing::renderer_with(Arc::clone(&volume));
         let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
         let mut draw = |quality| {
             let mut shown = view.clone();

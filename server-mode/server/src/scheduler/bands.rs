@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn a_still_in_bands_is_sent_after_its_last_band_and_a_newer_one_begins_again() {
-        let (mut renderer, volume) = crate::test_renderer::phantom_renderer();
+        let (mut renderer, volume) = render_core::gpu::testing::phantom_renderer();
         let request = still(&volume, 1);
         let whole = renderer
             .render_image(&request.view, request.size)
