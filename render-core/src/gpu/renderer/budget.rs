@@ -5,7 +5,8 @@ use std::time::Duration;
 
 /// Holds interactive frames to a time budget by stepping their internal resolution
 /// through a few fixed scales (each size's render target is kept, since a new one costs
-/// far more than a frame on software rasterisers).
+/// far more than a frame on software rasterisers), and at the lowest scale their sample
+/// distance: the rungs of [`Self::rungs`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InteractiveBudget {
     /// The frame time aimed for while interacting.
@@ -16,6 +17,20 @@ pub struct InteractiveBudget {
     pub step_factor: f32,
     /// The smallest scale the budget may step down to.
     pub lowest: f32,
+    /// The rung a frame was last too slow at, held out of reach for a while.
+    held: Option<Held>,
+}
+
+/// A rung that took longer than the budget, and how many more frames it stays out of
+/// reach: each change of scale is a new picture size, which the H.264 stream starts
+/// again with a keyframe, so a budget that stepped straight back up to a scale it just
+/// left would flip between two sizes, a keyframe every other frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Held {
+    /// The index in [`InteractiveBudget::rungs`] that was too slow.
+    level: usize,
+    /// Frames until it may be tried again.
+    frames: u32,
 }
 
 impl Default for InteractiveBudget {
@@ -23,8 +38,9 @@ impl Default for InteractiveBudget {
         Self {
             target: Self::ALONE,
             scale: 0.5,
-            step_factor: 2.0,
+            step_factor: Self::STEP,
             lowest: Self::LOWEST_ALONE,
+            held: None,
         }
     }
 }
@@ -32,20 +48,46 @@ impl Default for InteractiveBudget {
 impl InteractiveBudget {
     /// The internal resolution scales interactive frames may use.
     pub const SCALES: [f32; 7] = [0.125, 0.18, 0.25, 0.35, 0.5, 0.7, 1.0];
-    /// The frame time aimed for by a drag that has the renderer to itself.
-    pub const ALONE: Duration = Duration::from_millis(50);
+    /// The frame time aimed for by a drag that has the renderer to itself: one input
+    /// interval at 30 inputs a second, so that an input seldom waits for a whole frame of
+    /// the one before it. On ct-head-neck at 1024×768 without a GPU (`bench stream`, a
+    /// quarter of each side) twice the step took 35–37 ms a frame, 26.4–27.5 frames/s,
+    /// latency p50 59–64 ms, 22.1–22.2 dB; four times the step 30–31 ms, 28.2–28.5
+    /// frames/s, p50 33–43 ms, 22.0 dB.
+    pub const ALONE: Duration = Duration::from_millis(33);
     /// The smallest scale of a drag alone: below a quarter of each side the picture is
     /// too coarse to steer by.
     pub const LOWEST_ALONE: f32 = 0.25;
     /// One turn of every dragging session, when several share the renderer: each gets a
     /// frame about ten times a second.
     pub const SHARED_ROUND: Duration = Duration::from_millis(90);
+    /// Frames a rung that was too slow stays out of reach: about two seconds of a drag.
+    pub const HOLD_FRAMES: u32 = 48;
+    /// The sample distance multiplier of interactive frames.
+    pub const STEP: f32 = 2.0;
+    /// The longer sample distances of the lowest scale, for frames still over budget
+    /// there, longest first: stepping the rays out costs less of the picture than fewer
+    /// pixels (at a quarter of each side on that CT, 22.0 dB at four times the step
+    /// against 22.1–22.2 at twice; an eighth of the sides at twice the step, 20.5 dB).
+    pub const FLOOR_STEPS: [f32; 2] = [4.0, 3.0];
+    /// A frame well under budget steps up when its time, times the next rung's cost over
+    /// its own, is still under the budget by this margin.
+    const STEP_UP_MARGIN: f32 = 1.1;
 
     /// Shares the renderer among `dragging` sessions that drag at once: alone (0 or 1) a
     /// frame may take [`Self::ALONE`] and no less than a quarter of each side; shared,
     /// each frame gets its part of [`Self::SHARED_ROUND`] and may go down to the smallest
     /// scale, so that every session still sees about ten frames a second.
     pub fn share(&mut self, dragging: usize) {
+        let target = self.target;
+        self.share_target(dragging);
+        if self.target != target {
+            // What was too slow for the last budget says nothing of this one.
+            self.held = None;
+        }
+    }
+
+    fn share_target(&mut self, dragging: usize) {
         if dragging <= 1 {
             self.target = Self::ALONE;
             self.lowest = Self::LOWEST_ALONE;
@@ -68,28 +110,84 @@ impl InteractiveBudget {
             scale: 0.5,
             step_factor: 2.0,
             lowest: Self::LOWEST_ALONE,
+            held: None,
         }
     }
 
-    /// Adjusts the scale after an interactive frame that took `elapsed`: one step down
-    /// when over budget, one step up when well under (time goes with the square of the
-    /// scale, so a step up roughly doubles it); never below [`Self::lowest`].
+    /// The rungs the budget climbs, cheapest first, as (scale, sample distance
+    /// multiplier): the lowest scale at each of [`Self::FLOOR_STEPS`], then every scale
+    /// from the lowest up at [`Self::STEP`].
+    pub fn rungs(&self) -> Vec<(f32, f32)> {
+        let floor = Self::SCALES
+            .into_iter()
+            .find(|&scale| scale >= self.lowest - 1e-3)
+            .unwrap_or(1.0);
+        Self::FLOOR_STEPS
+            .into_iter()
+            .map(|step| (floor, step))
+            .chain(
+                Self::SCALES
+                    .into_iter()
+                    .filter(|&scale| scale >= floor)
+                    .map(|scale| (scale, Self::STEP)),
+            )
+            .collect()
+    }
+
+    /// The rung the budget stands on: the one of its scale and step, else the first at
+    /// [`Self::STEP`] of at least its scale (a scale or step set from outside).
+    fn rung(&self, rungs: &[(f32, f32)]) -> usize {
+        let close = |a: f32, b: f32| (a - b).abs() < 1e-3;
+        rungs
+            .iter()
+            .position(|&(scale, step)| close(scale, self.scale) && close(step, self.step_factor))
+            .or_else(|| {
+                rungs.iter().position(|&(scale, step)| {
+                    scale >= self.scale - 1e-3 && close(step, Self::STEP)
+                })
+            })
+            .unwrap_or(rungs.len() - 1)
+    }
+
+    /// How many times a frame on `rung` a frame on `lower` costs: the pixels' share,
+    /// times the samples' along each ray.
+    fn cost_over(upper: (f32, f32), lower: (f32, f32)) -> f32 {
+        (upper.0 / lower.0).powi(2) * (lower.1 / upper.1)
+    }
+
+    /// Adjusts the rung after an interactive frame that took `elapsed`: one rung down
+    /// when over budget, one up when the next would still be within it (by
+    /// [`Self::cost_over`] with a margin); never below the lowest scale's longest step. A
+    /// rung left for being over budget is not stepped up to again for
+    /// [`Self::HOLD_FRAMES`] frames.
     pub fn record(&mut self, elapsed: Duration) {
-        let at_least = |scale: f32| {
-            Self::SCALES
-                .iter()
-                .position(|&s| s >= scale - 1e-3)
-                .unwrap_or(Self::SCALES.len() - 1)
-        };
-        let level = at_least(self.scale);
-        let level = if elapsed > self.target {
-            level.saturating_sub(1).max(at_least(self.lowest))
-        } else if elapsed.as_secs_f32() * 2.2 < self.target.as_secs_f32() {
-            (level + 1).min(Self::SCALES.len() - 1)
+        let rungs = self.rungs();
+        let rung = self.rung(&rungs);
+        let held = self.held.take().filter(|held| held.frames > 0);
+        self.held = held.map(|held| Held {
+            frames: held.frames - 1,
+            ..held
+        });
+        let higher = (rung + 1).min(rungs.len() - 1);
+        let next_fits = elapsed.as_secs_f32()
+            * Self::cost_over(rungs[higher], rungs[rung])
+            * Self::STEP_UP_MARGIN
+            < self.target.as_secs_f32();
+        let rung = if elapsed > self.target {
+            let lower = rung.saturating_sub(1);
+            if lower < rung {
+                self.held = Some(Held {
+                    level: rung,
+                    frames: Self::HOLD_FRAMES,
+                });
+            }
+            lower
+        } else if next_fits && held.is_none_or(|held| held.level != higher) {
+            higher
         } else {
-            level
+            rung
         };
-        self.scale = Self::SCALES[level];
+        (self.scale, self.step_factor) = rungs[rung];
     }
 }
 
@@ -97,21 +195,53 @@ impl InteractiveBudget {
 mod tests {
     use super::*;
 
+    fn at(budget: &InteractiveBudget) -> (f32, f32) {
+        (budget.scale, budget.step_factor)
+    }
+
     #[test]
     fn the_interactive_budget_steps_down_when_slow_and_up_when_fast() {
         let mut budget = InteractiveBudget::default();
-        assert_eq!(budget.scale, 0.5);
+        assert_eq!(at(&budget), (0.5, 2.0));
         budget.record(Duration::from_millis(120));
-        assert_eq!(budget.scale, 0.35);
-        budget.record(Duration::from_millis(120));
-        budget.record(Duration::from_millis(120));
-        assert_eq!(budget.scale, 0.25, "never below the smallest scale");
-        budget.record(Duration::from_millis(40));
-        assert_eq!(budget.scale, 0.25, "within budget: stays");
+        assert_eq!(at(&budget), (0.35, 2.0));
+        budget.record(Duration::from_millis(25));
+        assert_eq!(
+            at(&budget),
+            (0.35, 2.0),
+            "within budget, the next rung not: stays"
+        );
         for _ in 0..10 {
+            budget.record(Duration::from_millis(120));
+        }
+        assert_eq!(
+            at(&budget),
+            (0.25, 4.0),
+            "never below a quarter of the sides at four times the step"
+        );
+        for _ in 0..InteractiveBudget::HOLD_FRAMES + 20 {
             budget.record(Duration::from_millis(5));
         }
-        assert_eq!(budget.scale, 1.0, "never above full resolution");
+        assert_eq!(at(&budget), (1.0, 2.0), "never above full resolution");
+    }
+
+    #[test]
+    fn at_the_lowest_scale_a_slow_frame_lengthens_the_step_instead() {
+        let mut budget = InteractiveBudget {
+            scale: 0.25,
+            ..InteractiveBudget::default()
+        };
+        budget.record(Duration::from_millis(40));
+        assert_eq!(at(&budget), (0.25, 3.0));
+        budget.record(Duration::from_millis(40));
+        assert_eq!(at(&budget), (0.25, 4.0));
+        budget.record(Duration::from_millis(40));
+        assert_eq!(at(&budget), (0.25, 4.0), "no rung lower");
+        // 30 ms at four times the step: three times would take about 40, over budget.
+        for _ in 0..InteractiveBudget::HOLD_FRAMES + 5 {
+            budget.record(Duration::from_millis(30));
+        }
+        assert_eq!(at(&budget), (0.25, 4.0));
     }
 
     #[test]
@@ -132,6 +262,42 @@ mod tests {
             "alone again: back to a quarter of each side"
         );
         budget.record(Duration::from_millis(120));
-        assert_eq!(budget.scale, 0.25, "alone, never below a quarter");
+        budget.record(Duration::from_millis(120));
+        assert_eq!(at(&budget), (0.25, 4.0), "alone, never below a quarter");
+    }
+
+    /// The scales of `frames` frames under `budget`, each frame taking what `cost` says
+    /// of its scale.
+    fn scales_drawn(
+        budget: &mut InteractiveBudget,
+        frames: usize,
+        cost: impl Fn(f32) -> u64,
+    ) -> Vec<f32> {
+        (0..frames)
+            .map(|_| {
+                let scale = budget.scale;
+                budget.record(Duration::from_millis(cost(scale)));
+                scale
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_scale_that_was_too_slow_is_not_tried_again_at_once() {
+        // Half of the sides is well under the 33 ms budget, 0.7 just over it: stepping
+        // straight back up would change the picture size every other frame.
+        let cost = |scale: f32| if scale > 0.6 { 40 } else { 14 };
+        let mut budget = InteractiveBudget::default();
+        let drawn = scales_drawn(&mut budget, 100, cost);
+        let changes = drawn.windows(2).filter(|pair| pair[0] != pair[1]).count();
+        assert!(
+            changes <= 2 * (100 / InteractiveBudget::HOLD_FRAMES as usize + 1),
+            "{changes} changes of size in 100 frames: {drawn:?}"
+        );
+        assert!(drawn.contains(&0.7), "the larger scale is tried: {drawn:?}");
+        // Once the frames get faster, the larger scale is tried again after the hold and
+        // kept.
+        let drawn = scales_drawn(&mut budget, 100, |_| 10);
+        assert_eq!(drawn.last(), Some(&1.0), "{drawn:?}");
     }
 }
