@@ -1030,12 +1030,7 @@ fn when_its_server_goes_away_the_page_comes_back_on_another_with_its_view() {
     use render_core::transfer::PresetLibrary;
     let library = std::sync::Arc::new(Library::scan(&[], 1 << 30));
     let scheduler = std::sync::Arc::new(
-        Scheduler::start_on(
-            common::server::process_device(),
-            PresetLibrary::builtin(),
-            2,
-        )
-        .expect("a GPU adapter (lavapipe at least)"),
+        Scheduler::start(PresetLibrary::builtin(), 2).expect("a GPU adapter (lavapipe at least)"),
     );
     let mut config = common::server::loopback_config();
     config.default_viewport = Viewport {

@@ -731,12 +731,9 @@ fn a_large_series_shows_a_preview_before_its_first_final_still() {
     use hounsfield_server::encode::{Encoding, FINAL_JPEG_QUALITY};
     use hounsfield_server::scheduler::{RenderRequest, SchedulerEvent};
 
-    let scheduler = hounsfield_server::Scheduler::start_on(
-        common::server::process_device(),
-        render_core::transfer::PresetLibrary::builtin(),
-        1,
-    )
-    .expect("a renderer");
+    let scheduler =
+        hounsfield_server::Scheduler::start(render_core::transfer::PresetLibrary::builtin(), 1)
+            .expect("a renderer");
     let volume = Arc::new(long_volume());
     let request = RenderRequest {
         view: ViewState::initial(&volume, "ct-bone", RenderMode::Composite),
@@ -1073,12 +1070,9 @@ fn an_interactive_h264_or_jpeg_frame_is_sent_as_drawn_and_shown_at_the_views_siz
     use render_core::gpu::FrameImage;
 
     let size = [256, 192];
-    let scheduler = hounsfield_server::Scheduler::start_on(
-        common::server::process_device(),
-        render_core::transfer::PresetLibrary::builtin(),
-        1,
-    )
-    .expect("a renderer");
+    let scheduler =
+        hounsfield_server::Scheduler::start(render_core::transfer::PresetLibrary::builtin(), 1)
+            .expect("a renderer");
     let volume = Arc::new(ct_phantom());
     let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
     view.quality = Quality::Interactive;

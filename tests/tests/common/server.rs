@@ -3,53 +3,14 @@
 //! server share one ([`shared`]).
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, Once, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use hounsfield_server::BackgroundServer;
 use hounsfield_server::{Library, Scheduler, ServerConfig};
-use render_core::gpu::GpuContext;
 use render_core::transfer::PresetLibrary;
 
 /// The servers started, kept running until the test process ends.
 static RUNNING: Mutex<Vec<BackgroundServer>> = Mutex::new(Vec::new());
-
-/// The GPU device every server of this process renders on, opened by the first. One
-/// device, never closed: lavapipe's LLVM crashes a thread compiling a shader for one device
-/// while another device of the process is destroyed.
-pub fn process_device() -> GpuContext {
-    static DEVICE: OnceLock<GpuContext> = OnceLock::new();
-    DEVICE
-        .get_or_init(|| {
-            GpuContext::headless().expect("a GPU adapter (lavapipe at least) is needed")
-        })
-        .clone()
-}
-
-/// Has the servers stopped and their render threads joined when the process exits,
-/// before the GPU driver's libraries are torn down: lavapipe compiles shaders with LLVM,
-/// and a frame still being drawn as LLVM's destructors run crashes the finished test
-/// binary (SIGSEGV). Called once the driver is loaded, so that this runs first (handlers
-/// registered at exit run last registered first).
-fn stop_servers_at_exit() {
-    extern "C" fn stop_servers() {
-        // Nothing may unwind out of an exit handler.
-        let _ = std::panic::catch_unwind(|| {
-            let servers =
-                std::mem::take(&mut *RUNNING.lock().unwrap_or_else(PoisonError::into_inner));
-            drop(servers);
-        });
-    }
-    static REGISTERED: Once = Once::new();
-    REGISTERED.call_once(|| {
-        // SAFETY: `stop_servers` is a plain function of the C calling convention that
-        // catches every panic; `atexit` only keeps its address.
-        #[allow(unsafe_code)]
-        let refused = unsafe { libc::atexit(stop_servers) } != 0;
-        if refused {
-            eprintln!("warning: the servers will not be stopped before the process exits");
-        }
-    });
-}
 
 /// A config on `127.0.0.1`, any free port, with the server's defaults otherwise.
 pub fn loopback_config() -> ServerConfig {
@@ -64,14 +25,12 @@ pub fn start(configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
 
 /// [`start`] serving `library` instead of the built-in phantom.
 pub fn start_with_library(library: Arc<Library>, configs: Vec<ServerConfig>) -> Vec<SocketAddr> {
-    // A render thread of their own (on the process's one device): tests of one process
-    // run at once, and one thread drawing a large CT for one of them would starve the
-    // others' frames.
+    // A render thread of their own: tests of one process run at once, and one thread
+    // drawing a large CT for one of them would starve the others' frames.
     let scheduler = Arc::new(
-        Scheduler::start_on(process_device(), PresetLibrary::builtin(), 2)
+        Scheduler::start(PresetLibrary::builtin(), 2)
             .expect("a GPU adapter (lavapipe at least) is needed"),
     );
-    stop_servers_at_exit();
     let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
     configs
         .into_iter()
