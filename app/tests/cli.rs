@@ -663,7 +663,10 @@ fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
     );
     assert!(parts.iter().sum::<f64>() <= sharp + 1e-6, "{report}");
     // The drag's frames as shown against sharp images of their views: a few kept, and a
-    // PSNR a reduced, coded picture reaches but does not exceed.
+    // PSNR a reduced, coded picture reaches but does not exceed. On a loaded machine this
+    // small view's frames are drawn at half its sides (13-16 dB on the phantom's sharp
+    // edges); against this view, a blank frame scores 4 dB and the phantom seen from its
+    // left side 6 dB.
     let frames = report["fidelity_frames"].as_u64().unwrap_or(0);
     assert!((1..=16).contains(&frames), "{report}");
     let (p50, p05) = (
@@ -671,7 +674,7 @@ fn bench_stream_drags_the_phantom_through_the_server_and_prints_figures() {
         report["fidelity_psnr_db_p05"].as_f64().unwrap_or(0.0),
     );
     assert!(
-        (15.0..60.0).contains(&p05) && p05 <= p50 && p50 < 60.0,
+        (10.0..60.0).contains(&p05) && p05 <= p50 && p50 < 60.0,
         "{report}"
     );
 }

@@ -14,8 +14,8 @@ use common::render::{
 };
 use glam::{DMat4, DVec3, DVec4};
 use render_core::camera::{Camera, NamedView, Projection};
-use render_core::gpu::FrameImage;
 use render_core::gpu::gradients::cell_for;
+use render_core::gpu::{FrameImage, InteractiveBudget};
 use render_core::phantom::{MARKER_LPS_MM, ct_phantom, hu};
 use render_core::transfer::RenderMode;
 use render_core::view::{Interpolation, MprOrientation, MprPlane, ViewState};
@@ -668,9 +668,9 @@ fn an_interactive_frame_read_as_drawn_scales_up_to_the_frame_shown() {
     let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
     view.quality = render_core::view::Quality::Interactive;
     let size = [256, 200];
-    renderer.interactive.scale = 0.35;
+    // Held at 0.35 of the sides: the budget alone would draw so small a view at half.
+    renderer.interactive = InteractiveBudget::pinned(0.35, InteractiveBudget::STEP);
     let shown = renderer.render_image(&view, size).expect("renders");
-    renderer.interactive.scale = 0.35;
     let drawn = renderer
         .render_image_as_drawn(&view, size)
         .expect("renders");

@@ -302,13 +302,10 @@ fn interactive_ladder(
                 shown.quality = Quality::Full;
                 let full = renderer.render_image(&shown, size)?;
                 shown.quality = Quality::Interactive;
-                // The budget moves the scale after each frame: set before each.
-                renderer.interactive.scale = scale;
-                renderer.interactive.step_factor = step_factor;
+                renderer.interactive = InteractiveBudget::pinned(scale, step_factor);
                 let start = Instant::now();
                 renderer.render_image_as_drawn(&shown, size)?;
                 times.push(start.elapsed().as_secs_f64() * 1000.0);
-                renderer.interactive.scale = scale;
                 let scaled_up = renderer.render_image(&shown, size)?;
                 psnrs.push(psnr_over_volume(&scaled_up.rgba, &full.rgba));
             }

@@ -147,7 +147,7 @@ impl Renderer {
         );
         self.context.queue.submit([encoder.finish()]);
         let rgba = self.mapped_rows(&buffer, padded_row, image.size)?;
-        self.record_time(view, image.drawing);
+        self.record_time(view, image.size, image.drawing);
         Ok(FrameImage {
             width,
             height,

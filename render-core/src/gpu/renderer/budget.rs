@@ -19,6 +19,9 @@ pub struct InteractiveBudget {
     pub lowest: f32,
     /// The rung a frame was last too slow at, held out of reach for a while.
     held: Option<Held>,
+    /// Whether the rung is held where it was set ([`Self::pinned`]), as a benchmark
+    /// measuring one rung holds it.
+    pinned: bool,
 }
 
 /// A rung that took longer than the budget, and how many more frames it stays out of
@@ -41,6 +44,7 @@ impl Default for InteractiveBudget {
             step_factor: Self::STEP,
             lowest: Self::LOWEST_ALONE,
             held: None,
+            pinned: false,
         }
     }
 }
@@ -70,9 +74,28 @@ impl InteractiveBudget {
     /// pixels (at a quarter of each side on that CT, 22.0 dB at four times the step
     /// against 22.1–22.2 at twice; an eighth of the sides at twice the step, 20.5 dB).
     pub const FLOOR_STEPS: [f32; 2] = [4.0, 3.0];
+    /// The least work a coarser rung may leave a picture, in pixels at [`Self::STEP`] (a
+    /// rung's pixels, times [`Self::STEP`] over its step): 128×96. Below it a frame's time
+    /// is the renderer's own cost per frame, so fewer pixels or samples buy no time and
+    /// only coarsen the picture (a 160×120 view of the phantom drawn at a quarter of its
+    /// sides and four times the step scored 12–15 dB against its sharp image, 21 dB at
+    /// full size). A view smaller than this is drawn whole.
+    pub const FEWEST_PIXELS: f32 = 128.0 * 96.0;
     /// A frame well under budget steps up when its time, times the next rung's cost over
     /// its own, is still under the budget by this margin.
     const STEP_UP_MARGIN: f32 = 1.1;
+
+    /// A budget held at `scale` and `step_factor` whatever its frames take and whatever
+    /// the output's size: what a benchmark measuring one rung draws.
+    pub fn pinned(scale: f32, step_factor: f32) -> Self {
+        Self {
+            scale,
+            step_factor,
+            lowest: scale.min(Self::LOWEST_ALONE),
+            pinned: true,
+            ..Self::default()
+        }
+    }
 
     /// Shares the renderer among `dragging` sessions that drag at once: alone (0 or 1) a
     /// frame may take [`Self::ALONE`] and no less than a quarter of each side; shared,
@@ -111,17 +134,25 @@ impl InteractiveBudget {
             step_factor: 2.0,
             lowest: Self::LOWEST_ALONE,
             held: None,
+            pinned: false,
         }
     }
 
-    /// The rungs the budget climbs, cheapest first, as (scale, sample distance
-    /// multiplier): the lowest scale at each of [`Self::FLOOR_STEPS`], then every scale
-    /// from the lowest up at [`Self::STEP`].
-    pub fn rungs(&self) -> Vec<(f32, f32)> {
+    /// The rungs the budget climbs for an output of `size`, cheapest first, as (scale,
+    /// sample distance multiplier): the lowest scale at each of [`Self::FLOOR_STEPS`],
+    /// then every scale from the lowest up at [`Self::STEP`]; of these, those that leave
+    /// the picture at least [`Self::FEWEST_PIXELS`] of work, and full size at
+    /// [`Self::STEP`] always.
+    pub fn rungs(&self, size: [u32; 2]) -> Vec<(f32, f32)> {
         let floor = Self::SCALES
             .into_iter()
             .find(|&scale| scale >= self.lowest - 1e-3)
             .unwrap_or(1.0);
+        let pixels = size[0] as f32 * size[1] as f32;
+        let worth_drawing = |&(scale, step): &(f32, f32)| {
+            (scale >= 1.0 && step <= Self::STEP)
+                || pixels * scale * scale * Self::STEP / step >= Self::FEWEST_PIXELS
+        };
         Self::FLOOR_STEPS
             .into_iter()
             .map(|step| (floor, step))
@@ -131,6 +162,7 @@ impl InteractiveBudget {
                     .filter(|&scale| scale >= floor)
                     .map(|scale| (scale, Self::STEP)),
             )
+            .filter(worth_drawing)
             .collect()
     }
 
@@ -149,19 +181,33 @@ impl InteractiveBudget {
             .unwrap_or(rungs.len() - 1)
     }
 
+    /// The scale a frame of an output of `size` is drawn at: the budget's own, or where
+    /// no rung for that size has it (a view smaller than the last, or a first frame), that
+    /// of the rung it stands on for `size`.
+    pub fn scale_at(&self, size: [u32; 2]) -> f32 {
+        if self.pinned {
+            return self.scale;
+        }
+        let rungs = self.rungs(size);
+        rungs[self.rung(&rungs)].0
+    }
+
     /// How many times a frame on `rung` a frame on `lower` costs: the pixels' share,
     /// times the samples' along each ray.
     fn cost_over(upper: (f32, f32), lower: (f32, f32)) -> f32 {
         (upper.0 / lower.0).powi(2) * (lower.1 / upper.1)
     }
 
-    /// Adjusts the rung after an interactive frame that took `elapsed`: one rung down
-    /// when over budget, one up when the next would still be within it (by
-    /// [`Self::cost_over`] with a margin); never below the lowest scale's longest step. A
-    /// rung left for being over budget is not stepped up to again for
+    /// Adjusts the rung after an interactive frame of an output of `size` that took
+    /// `elapsed`: one rung down when over budget, one up when the next would still be
+    /// within it (by [`Self::cost_over`] with a margin); never below the lowest of
+    /// [`Self::rungs`]. A rung left for being over budget is not stepped up to again for
     /// [`Self::HOLD_FRAMES`] frames.
-    pub fn record(&mut self, elapsed: Duration) {
-        let rungs = self.rungs();
+    pub fn record(&mut self, elapsed: Duration, size: [u32; 2]) {
+        if self.pinned {
+            return;
+        }
+        let rungs = self.rungs(size);
         let rung = self.rung(&rungs);
         let held = self.held.take().filter(|held| held.frames > 0);
         self.held = held.map(|held| Held {
@@ -195,6 +241,9 @@ impl InteractiveBudget {
 mod tests {
     use super::*;
 
+    /// The view of the benchmarks: 1024×768.
+    const VIEW: [u32; 2] = [1024, 768];
+
     fn at(budget: &InteractiveBudget) -> (f32, f32) {
         (budget.scale, budget.step_factor)
     }
@@ -203,16 +252,16 @@ mod tests {
     fn the_interactive_budget_steps_down_when_slow_and_up_when_fast() {
         let mut budget = InteractiveBudget::default();
         assert_eq!(at(&budget), (0.5, 2.0));
-        budget.record(Duration::from_millis(120));
+        budget.record(Duration::from_millis(120), VIEW);
         assert_eq!(at(&budget), (0.35, 2.0));
-        budget.record(Duration::from_millis(25));
+        budget.record(Duration::from_millis(25), VIEW);
         assert_eq!(
             at(&budget),
             (0.35, 2.0),
             "within budget, the next rung not: stays"
         );
         for _ in 0..10 {
-            budget.record(Duration::from_millis(120));
+            budget.record(Duration::from_millis(120), VIEW);
         }
         assert_eq!(
             at(&budget),
@@ -220,7 +269,7 @@ mod tests {
             "never below a quarter of the sides at four times the step"
         );
         for _ in 0..InteractiveBudget::HOLD_FRAMES + 20 {
-            budget.record(Duration::from_millis(5));
+            budget.record(Duration::from_millis(5), VIEW);
         }
         assert_eq!(at(&budget), (1.0, 2.0), "never above full resolution");
     }
@@ -231,15 +280,15 @@ mod tests {
             scale: 0.25,
             ..InteractiveBudget::default()
         };
-        budget.record(Duration::from_millis(40));
+        budget.record(Duration::from_millis(40), VIEW);
         assert_eq!(at(&budget), (0.25, 3.0));
-        budget.record(Duration::from_millis(40));
+        budget.record(Duration::from_millis(40), VIEW);
         assert_eq!(at(&budget), (0.25, 4.0));
-        budget.record(Duration::from_millis(40));
+        budget.record(Duration::from_millis(40), VIEW);
         assert_eq!(at(&budget), (0.25, 4.0), "no rung lower");
         // 30 ms at four times the step: three times would take about 40, over budget.
         for _ in 0..InteractiveBudget::HOLD_FRAMES + 5 {
-            budget.record(Duration::from_millis(30));
+            budget.record(Duration::from_millis(30), VIEW);
         }
         assert_eq!(at(&budget), (0.25, 4.0));
     }
@@ -250,10 +299,10 @@ mod tests {
         budget.share(4);
         assert_eq!(budget.target, InteractiveBudget::SHARED_ROUND / 4);
         budget.scale = 0.25;
-        budget.record(Duration::from_millis(40));
+        budget.record(Duration::from_millis(40), VIEW);
         assert_eq!(budget.scale, 0.18, "40 ms is over a quarter of the round");
-        budget.record(Duration::from_millis(40));
-        budget.record(Duration::from_millis(40));
+        budget.record(Duration::from_millis(40), VIEW);
+        budget.record(Duration::from_millis(40), VIEW);
         assert_eq!(budget.scale, 0.125, "shared, down to the smallest scale");
         budget.share(1);
         assert_eq!(budget.target, InteractiveBudget::ALONE);
@@ -261,8 +310,8 @@ mod tests {
             budget.scale, 0.25,
             "alone again: back to a quarter of each side"
         );
-        budget.record(Duration::from_millis(120));
-        budget.record(Duration::from_millis(120));
+        budget.record(Duration::from_millis(120), VIEW);
+        budget.record(Duration::from_millis(120), VIEW);
         assert_eq!(at(&budget), (0.25, 4.0), "alone, never below a quarter");
     }
 
@@ -276,7 +325,7 @@ mod tests {
         (0..frames)
             .map(|_| {
                 let scale = budget.scale;
-                budget.record(Duration::from_millis(cost(scale)));
+                budget.record(Duration::from_millis(cost(scale)), VIEW);
                 scale
             })
             .collect()
@@ -299,5 +348,44 @@ mod tests {
         // kept.
         let drawn = scales_drawn(&mut budget, 100, |_| 10);
         assert_eq!(drawn.last(), Some(&1.0), "{drawn:?}");
+    }
+
+    #[test]
+    fn a_small_view_is_not_drawn_coarser_than_its_work_is_worth() {
+        let budget = InteractiveBudget::default();
+        assert_eq!(
+            budget.rungs([160, 120]),
+            vec![(1.0, InteractiveBudget::STEP)],
+            "a 160x120 view has no rung cheaper than its whole picture"
+        );
+        let mut budget = InteractiveBudget::default();
+        for _ in 0..10 {
+            budget.record(Duration::from_millis(120), [160, 120]);
+        }
+        assert_eq!(at(&budget), (1.0, 2.0), "slow frames stay whole");
+        assert_eq!(
+            InteractiveBudget::default().scale_at([160, 120]),
+            1.0,
+            "not even the first frame, before any was timed, is drawn at half the sides"
+        );
+        assert_eq!(InteractiveBudget::default().scale_at(VIEW), 0.5);
+        // A benchmark measuring one rung draws it as pinned, at any size.
+        let mut pinned = InteractiveBudget::pinned(0.125, 3.0);
+        pinned.record(Duration::from_millis(500), [160, 120]);
+        assert_eq!(
+            (pinned.scale_at([160, 120]), pinned.step_factor),
+            (0.125, 3.0)
+        );
+        // Shared at 1024x768, an eighth of the sides is as coarse as it gets: no longer
+        // step there.
+        let mut shared = InteractiveBudget::default();
+        shared.share(4);
+        let rungs = shared.rungs(VIEW);
+        assert_eq!(rungs.first(), Some(&(0.125, 2.0)), "{rungs:?}");
+        // Alone at 1024x768, a quarter of the sides at four times the step is.
+        assert_eq!(
+            InteractiveBudget::default().rungs(VIEW).first(),
+            Some(&(0.25, 4.0))
+        );
     }
 }

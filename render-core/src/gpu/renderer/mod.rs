@@ -228,7 +228,7 @@ impl Renderer {
         let started = Instant::now();
         let info = self.encode_frame(view, size, None)?;
         self.wait()?;
-        self.record_time(view, started.elapsed());
+        self.record_time(view, size, started.elapsed());
         Ok(info)
     }
 
@@ -242,12 +242,12 @@ impl Renderer {
         }
     }
 
-    /// Tells `view`'s budget how long its frame took.
-    fn record_time(&mut self, view: &ViewState, elapsed: std::time::Duration) {
+    /// Tells `view`'s budget how long its frame of an output of `size` took.
+    fn record_time(&mut self, view: &ViewState, size: [u32; 2], elapsed: std::time::Duration) {
         let elapsed = elapsed.saturating_sub(std::mem::take(&mut self.setting_up));
         match (view.quality, view.mpr) {
-            (Quality::Interactive, None) => self.interactive.record(elapsed),
-            (Quality::Refining, None) => self.refining.record(elapsed),
+            (Quality::Interactive, None) => self.interactive.record(elapsed, size),
+            (Quality::Refining, None) => self.refining.record(elapsed, size),
             (Quality::Full, None) => self.full_time = Some(elapsed),
             _ => {}
         }
@@ -365,7 +365,7 @@ impl Renderer {
         Ok(FrameInfo {
             size,
             scale: match self.budget(view) {
-                Some(budget) if reduced => budget.scale,
+                Some(budget) if reduced => budget.scale_at(size),
                 _ => 1.0,
             },
             step_mm,
@@ -682,16 +682,16 @@ mod tests {
         assert!(!renderer.refining_pays(), "no full frame drawn yet");
         let volume = crate::phantom::ct_phantom();
         let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
-        renderer.record_time(&view, REFINE_WHEN_FULL_TAKES * 3);
+        renderer.record_time(&view, [1024, 768], REFINE_WHEN_FULL_TAKES * 3);
         assert!(renderer.refining_pays(), "a slow full frame");
         view.quality = Quality::Interactive;
-        renderer.record_time(&view, Duration::from_millis(10));
+        renderer.record_time(&view, [1024, 768], Duration::from_millis(10));
         assert!(
             renderer.refining_pays(),
             "interactive frames say nothing of full ones"
         );
         view.quality = Quality::Full;
-        renderer.record_time(&view, REFINE_WHEN_FULL_TAKES / 3);
+        renderer.record_time(&view, [1024, 768], REFINE_WHEN_FULL_TAKES / 3);
         assert!(!renderer.refining_pays(), "a fast full frame");
     }
 }

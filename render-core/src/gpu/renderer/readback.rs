@@ -93,7 +93,7 @@ impl Renderer {
         };
         self.encode_frame(view, size, Some(readback))?;
         let rgba = self.mapped_rows(&buffer, padded_row, read_size)?;
-        self.record_time(view, started.elapsed());
+        self.record_time(view, size, started.elapsed());
         Ok(FrameImage {
             width: read_size[0],
             height: read_size[1],
@@ -177,7 +177,7 @@ impl Renderer {
     /// interactive or refining 3D frame its budget's share of it, with even sides (so that a video
     /// encoder takes the picture whole).
     pub(super) fn internal_size(&self, view: &ViewState, size: [u32; 2]) -> [u32; 2] {
-        let Some(scale) = self.budget(view).map(|budget| budget.scale) else {
+        let Some(scale) = self.budget(view).map(|budget| budget.scale_at(size)) else {
             return size;
         };
         if scale >= 1.0 {
