@@ -74,12 +74,12 @@ impl InteractiveBudget {
     /// pixels (at a quarter of each side on that CT, 22.0 dB at four times the step
     /// against 22.1–22.2 at twice; an eighth of the sides at twice the step, 20.5 dB).
     pub const FLOOR_STEPS: [f32; 2] = [4.0, 3.0];
-    /// The least work a coarser rung may leave a picture, in pixels at [`Self::STEP`] (a
-    /// rung's pixels, times [`Self::STEP`] over its step): 128×96. Below it a frame's time
-    /// is the renderer's own cost per frame, so fewer pixels or samples buy no time and
-    /// only coarsen the picture (a 160×120 view of the phantom drawn at a quarter of its
-    /// sides and four times the step scored 12–15 dB against its sharp image, 21 dB at
-    /// full size). A view smaller than this is drawn whole.
+    /// The fewest pixels a picture drawn smaller than its view may have: 128×96, an eighth
+    /// of the sides of a 1024×768 view. Below it a frame's time is the renderer's own cost
+    /// per frame, so fewer pixels buy no time and only coarsen the picture (a 160×120 view
+    /// of the phantom drawn at a quarter of its sides and four times the step scored
+    /// 12–15 dB against its sharp image, 21 dB whole). A view smaller than this is drawn
+    /// whole.
     pub const FEWEST_PIXELS: f32 = 128.0 * 96.0;
     /// A frame well under budget steps up when its time, times the next rung's cost over
     /// its own, is still under the budget by this margin.
@@ -140,9 +140,9 @@ impl InteractiveBudget {
 
     /// The rungs the budget climbs for an output of `size`, cheapest first, as (scale,
     /// sample distance multiplier): the lowest scale at each of [`Self::FLOOR_STEPS`],
-    /// then every scale from the lowest up at [`Self::STEP`]; of these, those that leave
-    /// the picture at least [`Self::FEWEST_PIXELS`] of work, and full size at
-    /// [`Self::STEP`] always.
+    /// then every scale from the lowest up at [`Self::STEP`]; of these, those whose
+    /// picture has at least [`Self::FEWEST_PIXELS`], and full size at [`Self::STEP`]
+    /// always.
     pub fn rungs(&self, size: [u32; 2]) -> Vec<(f32, f32)> {
         let floor = Self::SCALES
             .into_iter()
@@ -150,8 +150,7 @@ impl InteractiveBudget {
             .unwrap_or(1.0);
         let pixels = size[0] as f32 * size[1] as f32;
         let worth_drawing = |&(scale, step): &(f32, f32)| {
-            (scale >= 1.0 && step <= Self::STEP)
-                || pixels * scale * scale * Self::STEP / step >= Self::FEWEST_PIXELS
+            (scale >= 1.0 && step <= Self::STEP) || pixels * scale * scale >= Self::FEWEST_PIXELS
         };
         Self::FLOOR_STEPS
             .into_iter()
@@ -376,13 +375,17 @@ mod tests {
             (pinned.scale_at([160, 120]), pinned.step_factor),
             (0.125, 3.0)
         );
-        // Shared at 1024x768, an eighth of the sides is as coarse as it gets: no longer
-        // step there.
+        // At 1024x768 every rung is worth drawing: shared, down to an eighth of the sides
+        // at four times the step; alone, a quarter at four times the step.
         let mut shared = InteractiveBudget::default();
         shared.share(4);
         let rungs = shared.rungs(VIEW);
-        assert_eq!(rungs.first(), Some(&(0.125, 2.0)), "{rungs:?}");
-        // Alone at 1024x768, a quarter of the sides at four times the step is.
+        assert_eq!(rungs.first(), Some(&(0.125, 4.0)), "{rungs:?}");
+        assert_eq!(
+            rungs.len(),
+            2 + InteractiveBudget::SCALES.len(),
+            "{rungs:?}"
+        );
         assert_eq!(
             InteractiveBudget::default().rungs(VIEW).first(),
             Some(&(0.25, 4.0))
