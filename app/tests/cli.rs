@@ -1024,6 +1024,13 @@ fn bench_soak_drags_through_slow_readers_reconnects_and_restarts_and_prints_figu
         "the peak is at least the warm-up's and the end's: {report}"
     );
     number("rss_trend_mib_per_min");
+    // Whether the panics' backtraces (and their resident line tables) are in the figures:
+    // as this test's environment, which the command inherits, asks.
+    assert_eq!(
+        report["backtraces_on_panic"].as_bool(),
+        Some(std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0")),
+        "{report}"
+    );
     let goal_met = report["rss_goal_met"]
         .as_bool()
         .unwrap_or_else(|| panic!("rss_goal_met is a boolean: {report}"));

@@ -91,6 +91,10 @@ pub(super) struct SoakReport {
     pub(super) fault_failure: Option<String>,
     /// Render-thread restarts during the soak (the server's counter).
     pub(super) renderer_restarts: u64,
+    /// Whether `RUST_BACKTRACE` asks panics for a backtrace: the first armed panic's then
+    /// reads the binary's line tables, which stay resident to the end (on the phantom,
+    /// about 320 MiB of the memory figures).
+    pub(super) backtraces_on_panic: bool,
     /// Panics after which the server restarted and every well-behaved session got frames.
     pub(super) restarts_survived: usize,
     /// Frames the well-behaved sessions received after rendering came back from the last
@@ -187,6 +191,7 @@ impl SoakReport {
             faults,
             fault_failure,
             renderer_restarts: run.renderer_restarts,
+            backtraces_on_panic: std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0"),
             frames_after_last_restart,
             memory: memory::figures(&run.rss_samples, plan.soak, run.rss_every),
             rss_samples: run.rss_samples,
@@ -274,6 +279,12 @@ impl SoakReport {
         lines.push(format!("  reconnecting      {}", self.reconnect_text()));
         lines.push(format!("  render panics     {}", self.fault_text()));
         lines.push(format!("  resident memory   {}", self.memory_text()));
+        if self.backtraces_on_panic && self.fault_every_s > 0.0 {
+            lines.push(
+                "  note              RUST_BACKTRACE is set: the first panic's backtrace keeps the binary's line tables resident, in the figures above"
+                    .to_string(),
+            );
+        }
         lines
     }
 
