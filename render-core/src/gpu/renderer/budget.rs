@@ -91,7 +91,6 @@ impl InteractiveBudget {
         Self {
             scale,
             step_factor,
-            lowest: scale.min(Self::LOWEST_ALONE),
             pinned: true,
             ..Self::default()
         }
@@ -180,15 +179,16 @@ impl InteractiveBudget {
             .unwrap_or(rungs.len() - 1)
     }
 
-    /// The scale a frame of an output of `size` is drawn at: the budget's own, or where
-    /// no rung for that size has it (a view smaller than the last, or a first frame), that
-    /// of the rung it stands on for `size`.
-    pub fn scale_at(&self, size: [u32; 2]) -> f32 {
+    /// Stands the budget on its rung for an output of `size` before a frame is drawn:
+    /// that of its scale and step, else the one [`Self::rung`] finds (a view smaller than
+    /// the last, or a first frame, may have no rung at the budget's scale). A pinned
+    /// budget stays where it was set.
+    pub fn settle(&mut self, size: [u32; 2]) {
         if self.pinned {
-            return self.scale;
+            return;
         }
         let rungs = self.rungs(size);
-        rungs[self.rung(&rungs)].0
+        (self.scale, self.step_factor) = rungs[self.rung(&rungs)];
     }
 
     /// How many times a frame on `rung` a frame on `lower` costs: the pixels' share,
@@ -362,19 +362,22 @@ mod tests {
             budget.record(Duration::from_millis(120), [160, 120]);
         }
         assert_eq!(at(&budget), (1.0, 2.0), "slow frames stay whole");
+        let settled = |size| {
+            let mut budget = InteractiveBudget::default();
+            budget.settle(size);
+            at(&budget)
+        };
         assert_eq!(
-            InteractiveBudget::default().scale_at([160, 120]),
-            1.0,
+            settled([160, 120]),
+            (1.0, 2.0),
             "not even the first frame, before any was timed, is drawn at half the sides"
         );
-        assert_eq!(InteractiveBudget::default().scale_at(VIEW), 0.5);
+        assert_eq!(settled(VIEW), (0.5, 2.0));
         // A benchmark measuring one rung draws it as pinned, at any size.
         let mut pinned = InteractiveBudget::pinned(0.125, 3.0);
         pinned.record(Duration::from_millis(500), [160, 120]);
-        assert_eq!(
-            (pinned.scale_at([160, 120]), pinned.step_factor),
-            (0.125, 3.0)
-        );
+        pinned.settle([160, 120]);
+        assert_eq!(at(&pinned), (0.125, 3.0));
         // At 1024x768 every rung is worth drawing: shared, down to an eighth of the sides
         // at four times the step; alone, a quarter at four times the step.
         let mut shared = InteractiveBudget::default();

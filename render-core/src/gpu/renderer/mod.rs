@@ -226,6 +226,7 @@ impl Renderer {
     /// Renders `view` at `size` into the renderer's frame texture and waits for the GPU.
     pub fn render(&mut self, view: &ViewState, size: [u32; 2]) -> Result<FrameInfo, RenderError> {
         let started = Instant::now();
+        self.settle_budget(view, size);
         let info = self.encode_frame(view, size, None)?;
         self.wait()?;
         self.record_time(view, size, started.elapsed());
@@ -240,6 +241,17 @@ impl Renderer {
             (Quality::Refining, None) => Some(&self.refining),
             _ => None,
         }
+    }
+
+    /// Stands `view`'s budget, if any, on its rung for an output of `size`
+    /// ([`InteractiveBudget::settle`]), before the frame is drawn.
+    fn settle_budget(&mut self, view: &ViewState, size: [u32; 2]) {
+        let budget = match (view.quality, view.mpr) {
+            (Quality::Interactive, None) => &mut self.interactive,
+            (Quality::Refining, None) => &mut self.refining,
+            _ => return,
+        };
+        budget.settle(size);
     }
 
     /// Tells `view`'s budget how long its frame of an output of `size` took.
@@ -365,7 +377,7 @@ impl Renderer {
         Ok(FrameInfo {
             size,
             scale: match self.budget(view) {
-                Some(budget) if reduced => budget.scale_at(size),
+                Some(budget) if reduced => budget.scale,
                 _ => 1.0,
             },
             step_mm,

@@ -80,6 +80,7 @@ impl Renderer {
         as_drawn: bool,
     ) -> Result<FrameImage, RenderError> {
         let started = Instant::now();
+        self.settle_budget(view, size);
         let read_size = if as_drawn {
             self.internal_size(view, size)
         } else {
@@ -177,7 +178,7 @@ impl Renderer {
     /// interactive or refining 3D frame its budget's share of it, with even sides (so that a video
     /// encoder takes the picture whole).
     pub(super) fn internal_size(&self, view: &ViewState, size: [u32; 2]) -> [u32; 2] {
-        let Some(scale) = self.budget(view).map(|budget| budget.scale_at(size)) else {
+        let Some(scale) = self.budget(view).map(|budget| budget.scale) else {
             return size;
         };
         if scale >= 1.0 {
