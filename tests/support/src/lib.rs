@@ -1,14 +1,18 @@
 //! What the test suites share, so that each idea is written once: the served binary
 //! ([`Served`]: `hounsfield --serve` as an operator runs it, on a free loopback port) and
 //! plain HTTP requests to it ([`http_request`]), DICOM bytes no real file holds
-//! ([`nested_sequences`]), and what `ffprobe` reads of a movie ([`probed`]). The app's tests and the end-to-end tests
+//! ([`nested_sequences`]), what `ffprobe` reads of a movie ([`probed`]), and an end
+//! to a test process that its GPU driver's teardown cannot crash
+//! ([`end_before_the_gpu_driver_teardown`]). The app's tests and the end-to-end tests
 //! both start servers through it; a test crate, never shipped.
 
 mod dicom_bytes;
+mod exit;
 mod movies;
 mod served;
 
 pub use dicom_bytes::nested_sequences;
+pub use exit::end_before_the_gpu_driver_teardown;
 pub use movies::{Probed, probed};
 
 pub use served::{Served, http_request, served_port, status_and_body};

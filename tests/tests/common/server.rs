@@ -9,7 +9,8 @@ use hounsfield_server::BackgroundServer;
 use hounsfield_server::{Library, Scheduler, ServerConfig};
 use render_core::transfer::PresetLibrary;
 
-/// The servers started, kept running until the test process ends.
+/// The servers started, kept running until the test process ends (which skips the GPU
+/// driver's teardown, see [`hounsfield_test_support::end_before_the_gpu_driver_teardown`]).
 static RUNNING: Mutex<Vec<BackgroundServer>> = Mutex::new(Vec::new());
 
 /// A config on `127.0.0.1`, any free port, with the server's defaults otherwise.
@@ -31,6 +32,8 @@ pub fn start_with_library(library: Arc<Library>, configs: Vec<ServerConfig>) -> 
         Scheduler::start(PresetLibrary::builtin(), 2)
             .expect("a GPU adapter (lavapipe at least) is needed"),
     );
+    // The servers outlive the tests: one may still be drawing when the process ends.
+    hounsfield_test_support::end_before_the_gpu_driver_teardown();
     let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
     configs
         .into_iter()
