@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,11 +22,12 @@ pub const PAGE: (u32, u32) = (800, 600);
 /// How long Chromium and the first frame may take.
 pub const PATIENCE: Duration = Duration::from_secs(90);
 
-/// Headless Chromium with a throwaway profile, killed when dropped.
+/// Headless Chromium with a throwaway profile, killed when dropped (with its helper
+/// processes, so that none still writes into the profile as it is removed).
 pub struct Chromium {
     child: Child,
     pub devtools_url: String,
-    _profile: tempfile::TempDir,
+    profile: Option<tempfile::TempDir>,
 }
 
 impl Chromium {
@@ -48,6 +50,12 @@ impl Chromium {
             ])
             .args(extra)
             .arg("about:blank")
+            // A process group of its own: its helpers (zygote, renderers, the GPU and
+            // network services) are killed with it.
+            .process_group(0)
+            // Its own temporary files (a folder for its singleton socket, left behind
+            // when it is killed) go into the profile, removed with it.
+            .env("TMPDIR", profile.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -72,15 +80,34 @@ impl Chromium {
         Self {
             child,
             devtools_url,
-            _profile: profile,
+            profile: Some(profile),
         }
     }
 }
 
 impl Drop for Chromium {
     fn drop(&mut self) {
+        // Killing the browser alone left its helpers writing into the profile while it
+        // was removed: a test run left a profile folder behind in the temporary folder
+        // for each browser it started.
+        let group = i32::try_from(self.child.id()).map(nix::unistd::Pid::from_raw);
+        if let Ok(group) = group {
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A helper may still be closing its files for a moment after the kill.
+        if let Some(profile) = self.profile.take() {
+            let path = profile.path().to_path_buf();
+            if profile.close().is_err() {
+                for _ in 0..20 {
+                    std::thread::sleep(Duration::from_millis(50));
+                    if std::fs::remove_dir_all(&path).is_ok() {
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 
