@@ -90,11 +90,14 @@ impl Drop for Chromium {
         // Killing the browser alone left its helpers writing into the profile while it
         // was removed: a test run left a profile folder behind in the temporary folder
         // for each browser it started.
-        let group = i32::try_from(self.child.id()).map(nix::unistd::Pid::from_raw);
-        if let Ok(group) = group {
-            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let group_killed = i32::try_from(self.child.id())
+            .map(nix::unistd::Pid::from_raw)
+            .is_ok_and(|group| {
+                nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL).is_ok()
+            });
+        if !group_killed {
+            let _ = self.child.kill();
         }
-        let _ = self.child.kill();
         let _ = self.child.wait();
         // A helper may still be closing its files for a moment after the kill.
         if let Some(profile) = self.profile.take() {
