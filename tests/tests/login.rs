@@ -45,6 +45,8 @@ fn servers() -> &'static Servers {
     static SERVERS: OnceLock<Servers> = OnceLock::new();
     SERVERS.get_or_init(|| {
         let folder = tempfile::tempdir().expect("a temporary folder");
+        // The servers, and so this folder, last until the process ends.
+        hounsfield_test_support::remove_at_exit(folder.path());
         let ca = TestCa::new(folder.path());
         let issued = ca.issue(folder.path(), "login", &["localhost"]);
         let audit = |name: &str| folder.path().join(format!("{name}.jsonl"));

@@ -41,6 +41,8 @@ fn servers() -> &'static Servers {
     static SERVERS: OnceLock<Servers> = OnceLock::new();
     SERVERS.get_or_init(|| {
         let folder = tempfile::tempdir().expect("a temporary folder");
+        // The servers, and so this folder, last until the process ends.
+        hounsfield_test_support::remove_at_exit(folder.path());
         let ca = TestCa::new(folder.path());
         let steady = ca.issue(folder.path(), "steady", &[SERVER_NAME]);
         let (steady_files, steady_fingerprint) = (steady.files, steady.fingerprint);

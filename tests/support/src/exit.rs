@@ -1,13 +1,19 @@
 //! Ending a test process before the GPU driver's teardown: servers kept running until the
 //! process ends may still be drawing when it exits, and lavapipe compiles shaders with
 //! LLVM on threads of its own. The exit handlers then destroyed LLVM's state under a
-//! compiling thread: a test binary whose tests had all passed died of SIGSEGV.
+//! compiling thread: a test binary whose tests had all passed died of SIGSEGV. The
+//! folders such servers read and write until then are removed as the process ends.
 
 // Rust's standard library has no at-exit hook (nor one that sees the exit status), so
 // this module registers one with the C library itself.
 #![allow(unsafe_code)]
 
 use std::ffi::{c_int, c_void};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+/// Folders removed as the process ends ([`remove_at_exit`]).
+static REMOVED_AT_EXIT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 unsafe extern "C" {
     /// glibc's `on_exit`: registers a handler that `exit` calls with the exit status,
@@ -15,9 +21,16 @@ unsafe extern "C" {
     fn on_exit(handler: extern "C" fn(c_int, *mut c_void), argument: *mut c_void) -> c_int;
 }
 
-/// Ends the process at once with `status`: the handlers registered before this one (the
-/// GPU driver's among them) do not run. Rust has flushed its standard output by then.
+/// Removes the folders of [`remove_at_exit`], then ends the process at once with
+/// `status`: the handlers registered before this one (the GPU driver's among them) do not
+/// run. Rust has flushed its standard output by then.
 extern "C" fn end_now(status: c_int, _argument: *mut c_void) {
+    // A thread holding the list as the process ends keeps its folders.
+    if let Ok(folders) = REMOVED_AT_EXIT.try_lock() {
+        for folder in folders.iter() {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+    }
     // SAFETY: `_exit` takes any status and never returns; the exit handlers that would
     // have run after this one are what it is meant to skip.
     unsafe { libc::_exit(status) }
@@ -36,6 +49,16 @@ pub fn end_before_the_gpu_driver_teardown() {
     }
 }
 
+/// Removes `folder` as the process ends, where [`end_before_the_gpu_driver_teardown`]
+/// ends it: the certificates and audit logs of servers that run until then, which a value
+/// kept in a `static` would never remove.
+pub fn remove_at_exit(folder: &Path) {
+    REMOVED_AT_EXIT
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(folder.to_path_buf());
+}
+
 #[cfg(test)]
 mod tests {
     use std::process::Command;
@@ -44,6 +67,8 @@ mod tests {
 
     /// Set in the child process: the exit status it ends with.
     const CHILD_STATUS: &str = "HOUNSFIELD_TEST_EXIT_STATUS";
+    /// Set in the child process: a folder it makes, to be removed as it ends.
+    const CHILD_FOLDER: &str = "HOUNSFIELD_TEST_EXIT_FOLDER";
 
     /// Stands for a driver's teardown that crashes.
     extern "C" fn crashing_teardown() {
@@ -63,17 +88,27 @@ mod tests {
             libc::atexit(crashing_teardown);
         }
         end_before_the_gpu_driver_teardown();
+        if let Some(folder) = std::env::var_os(CHILD_FOLDER) {
+            let folder = Path::new(&folder);
+            std::fs::create_dir_all(folder.join("inside")).expect("the folder is made");
+            remove_at_exit(folder);
+        }
         println!("written before the exit");
         std::process::exit(status);
     }
 
     #[test]
-    fn the_process_ends_with_its_status_and_its_output_before_a_teardown_registered_earlier() {
+    fn the_process_ends_with_its_status_output_and_folders_removed_before_a_teardown_registered_earlier()
+     {
         if std::env::var_os(CHILD_STATUS).is_some() {
             return;
         }
         let me = std::env::current_exe().expect("the test binary's path");
         for status in [0, 3, 101] {
+            let folder = std::env::temp_dir().join(format!(
+                "hounsfield-exit-test-{}-{status}",
+                std::process::id()
+            ));
             let child = Command::new(&me)
                 .args([
                     "--exact",
@@ -81,6 +116,7 @@ mod tests {
                     "--nocapture",
                 ])
                 .env(CHILD_STATUS, status.to_string())
+                .env(CHILD_FOLDER, &folder)
                 .output()
                 .expect("the test binary runs");
             assert_eq!(
@@ -94,6 +130,7 @@ mod tests {
                 output.contains("written before the exit"),
                 "its output was lost: {output}"
             );
+            assert!(!folder.exists(), "{} was left behind", folder.display());
         }
     }
 }

@@ -3,7 +3,8 @@
 //! plain HTTP requests to it ([`http_request`]), DICOM bytes no real file holds
 //! ([`nested_sequences`]), what `ffprobe` reads of a movie ([`probed`]), and an end
 //! to a test process that its GPU driver's teardown cannot crash
-//! ([`end_before_the_gpu_driver_teardown`]). The app's tests and the end-to-end tests
+//! ([`end_before_the_gpu_driver_teardown`]), which removes the folders of servers kept
+//! until then ([`remove_at_exit`]). The app's tests and the end-to-end tests
 //! both start servers through it; a test crate, never shipped.
 
 mod dicom_bytes;
@@ -12,7 +13,7 @@ mod movies;
 mod served;
 
 pub use dicom_bytes::nested_sequences;
-pub use exit::end_before_the_gpu_driver_teardown;
+pub use exit::{end_before_the_gpu_driver_teardown, remove_at_exit};
 pub use movies::{Probed, probed};
 
 pub use served::{Served, http_request, served_port, status_and_body};
