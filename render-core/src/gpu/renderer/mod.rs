@@ -243,25 +243,30 @@ impl Renderer {
         }
     }
 
+    /// [`Self::budget`], to change.
+    fn budget_mut(&mut self, view: &ViewState) -> Option<&mut InteractiveBudget> {
+        match (view.quality, view.mpr) {
+            (Quality::Interactive, None) => Some(&mut self.interactive),
+            (Quality::Refining, None) => Some(&mut self.refining),
+            _ => None,
+        }
+    }
+
     /// Stands `view`'s budget, if any, on its rung for an output of `size`
     /// ([`InteractiveBudget::settle`]), before the frame is drawn.
     fn settle_budget(&mut self, view: &ViewState, size: [u32; 2]) {
-        let budget = match (view.quality, view.mpr) {
-            (Quality::Interactive, None) => &mut self.interactive,
-            (Quality::Refining, None) => &mut self.refining,
-            _ => return,
-        };
-        budget.settle(size);
+        if let Some(budget) = self.budget_mut(view) {
+            budget.settle(size);
+        }
     }
 
     /// Tells `view`'s budget how long its frame of an output of `size` took.
     fn record_time(&mut self, view: &ViewState, size: [u32; 2], elapsed: std::time::Duration) {
         let elapsed = elapsed.saturating_sub(std::mem::take(&mut self.setting_up));
-        match (view.quality, view.mpr) {
-            (Quality::Interactive, None) => self.interactive.record(elapsed, size),
-            (Quality::Refining, None) => self.refining.record(elapsed, size),
-            (Quality::Full, None) => self.full_time = Some(elapsed),
-            _ => {}
+        if let Some(budget) = self.budget_mut(view) {
+            budget.record(elapsed, size);
+        } else if matches!((view.quality, view.mpr), (Quality::Full, None)) {
+            self.full_time = Some(elapsed);
         }
     }
 
