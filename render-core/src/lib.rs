@@ -1,19 +1,14 @@
-//! Hounsfield's render core: DICOM series → volumes in patient space, the built-in
-//! phantom, transfer functions and their presets, the camera, the view state, and the
-//! wgpu ray caster and reformat. It knows nothing of UI or network.
+//! Hounsfield's renderer: the wgpu device, the ray caster and the reformats (flat, turned
+//! and curved) that draw a [`view::ViewState`] of a [`Volume`]. It knows nothing of UI or
+//! network. The layers beneath it are re-exported at the same paths (`render_core::dicom`,
+//! `render_core::view`…), so that a crate that draws has one door; a crate that only reads
+//! studies or describes a view uses `hounsfield-volume` or `hounsfield-scene` alone.
 
-pub mod camera;
 pub mod curved;
-pub mod dicom;
-pub mod downsample;
 pub mod gpu;
-pub mod packed;
-pub mod panics;
-pub mod phantom;
-pub mod progress;
-pub mod transfer;
-pub mod value_counts;
-pub mod view;
-pub mod volume;
 
-pub use volume::{Modality, ValueRange, Volume, Voxels, Window};
+pub use hounsfield_scene::{camera, transfer, view};
+pub use hounsfield_volume::{
+    Modality, ValueRange, Volume, Voxels, Window, dicom, downsample, packed, panics, phantom,
+    progress, value_counts, volume,
+};

@@ -3,7 +3,7 @@
 
 use glam::DVec3;
 use hounsfield_vocabulary::{FindingKind, MAX_NOTE_CHARS, RegionStatistics, SlicePlane};
-use render_core::Volume;
+use hounsfield_volume::Volume;
 
 use crate::error::FindingError;
 use crate::outline::{Outline, PlaneAxes};

@@ -2,9 +2,9 @@
 //! and down of the plane it was drawn on, where "inside" and "area" are plane geometry.
 
 use glam::{DVec2, DVec3};
+use hounsfield_scene::view::SliceFrame;
+use hounsfield_scene::view::mpr::PlaneGeometry;
 use hounsfield_vocabulary::{FindingKind, SlicePlane};
-use render_core::view::SliceFrame;
-use render_core::view::mpr::PlaneGeometry;
 
 /// How far apart two planes' normals may point (as a dot product short of 1) and still
 /// be one plane's: about a quarter of a degree.

@@ -9,7 +9,7 @@
 
 use glam::{DVec2, DVec3};
 use hounsfield_vocabulary::RegionStatistics;
-use render_core::{Modality, Volume};
+use hounsfield_volume::{Modality, Volume};
 
 use crate::error::FindingError;
 use crate::outline::{Outline, PlaneAxes};

@@ -6,6 +6,8 @@ pub mod bricks;
 pub mod context;
 pub mod errors;
 pub mod gradients;
+#[cfg(test)]
+mod packed_tests;
 pub mod pipelines;
 pub mod renderer;
 pub mod shader_mode;

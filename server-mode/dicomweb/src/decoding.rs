@@ -6,8 +6,8 @@ use std::path::Path;
 
 use std::time::Instant;
 
-use render_core::dicom::{Catalog, PreDecoded};
-use render_core::progress::no_progress;
+use hounsfield_volume::dicom::{Catalog, PreDecoded};
+use hounsfield_volume::progress::no_progress;
 
 use super::cache::{RetrievalProgress, SeriesCache};
 use super::{DicomWeb, PacsError};

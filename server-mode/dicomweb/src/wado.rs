@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use render_core::dicom::header::{FileKind, read_file_headers};
+use hounsfield_volume::dicom::header::{FileKind, read_file_headers};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;

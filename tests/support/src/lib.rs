@@ -7,12 +7,11 @@
 //! until then ([`remove_at_exit`]). The app's tests and the end-to-end tests
 //! both start servers through it; a test crate, never shipped.
 
-mod dicom_bytes;
 mod exit;
 mod movies;
 mod served;
 
-pub use dicom_bytes::nested_sequences;
+pub use hounsfield_volume::dicom::testing::nested_sequences;
 pub use exit::{end_before_the_gpu_driver_teardown, remove_at_exit};
 pub use movies::{Probed, probed};
 

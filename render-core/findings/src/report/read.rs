@@ -10,7 +10,7 @@ use dicom_object::InMemDicomObject;
 use dicom_object::mem::InMemElement;
 use glam::DVec3;
 use hounsfield_vocabulary::{FindingKind, MAX_POLYGON_VERTICES, RegionStatistics};
-use render_core::dicom::declared::{Reach, open_checked};
+use hounsfield_volume::dicom::declared::{Reach, open_checked};
 
 use super::codes::{self, Code};
 use super::tracking::parse_tracking_identifier;

@@ -5,7 +5,7 @@ use dicom_core::value::PrimitiveValue;
 use dicom_core::{DataElement, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, InMemDicomObject};
-use render_core::view::ViewState;
+use hounsfield_scene::view::ViewState;
 
 use super::elements::Authorship;
 use super::elements::{DocumentKind, document_header, part10, text_element};
@@ -140,8 +140,12 @@ mod tests {
 
     #[test]
     fn a_view_is_described_after_the_note() {
-        let volume = render_core::phantom::ct_phantom();
-        let view = ViewState::initial(&volume, "ct-bone", render_core::transfer::RenderMode::Mip);
+        let volume = hounsfield_volume::phantom::ct_phantom();
+        let view = ViewState::initial(
+            &volume,
+            "ct-bone",
+            hounsfield_scene::transfer::RenderMode::Mip,
+        );
         let bare = view_description("1.2.3", &view, "");
         assert!(
             bare.starts_with(

@@ -3,8 +3,8 @@
 
 use glam::DVec3;
 use hounsfield_vocabulary::SlicePlane;
-use render_core::Volume;
-use render_core::dicom::Series;
+use hounsfield_volume::Volume;
+use hounsfield_volume::dicom::Series;
 
 use crate::Finding;
 use crate::outline::PlaneAxes;

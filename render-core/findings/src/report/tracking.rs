@@ -99,7 +99,7 @@ fn vector(text: &str, name: &str) -> Option<DVec3> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use render_core::view::SliceFrame;
+    use hounsfield_scene::view::SliceFrame;
 
     fn polygon_on(plane: SlicePlane, axes: PlaneAxes) -> Finding {
         Finding {

@@ -8,7 +8,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, InMemDicomObject};
 use glam::DVec3;
 use hounsfield_vocabulary::FindingKind;
-use render_core::Volume;
+use hounsfield_volume::Volume;
 
 use super::codes::{self, Code};
 use super::elements::{

@@ -191,7 +191,7 @@ mod tests {
     /// The phantom's statistics, computed once for all tests.
     fn phantom_stats() -> &'static VolumeStatistics {
         static STATS: LazyLock<VolumeStatistics> =
-            LazyLock::new(|| VolumeStatistics::of(&crate::phantom::ct_phantom()));
+            LazyLock::new(|| VolumeStatistics::of(&hounsfield_volume::phantom::ct_phantom()));
         &STATS
     }
 
@@ -276,7 +276,7 @@ mod tests {
             },
         ];
         preset.colour.truncate(1);
-        let stats = VolumeStatistics::of_voxels(&crate::Voxels::I16(vec![10; 8]));
+        let stats = VolumeStatistics::of_voxels(&hounsfield_volume::Voxels::I16(vec![10; 8]));
         let table = preset.bake(&stats);
         assert!(table.domain_max > table.domain_min);
         assert_eq!(table.sample(9.0)[3], 0.0);

@@ -12,9 +12,9 @@ use super::{
     CropBox, Interpolation, Quality, SharedView, Slab, SlabMode, SliceFrame, SlicePlane, ViewState,
     WindowInfo,
 };
-use crate::Window;
 use crate::camera::NamedView;
 use crate::transfer::{PresetLibrary, RenderMode};
+use hounsfield_volume::Window;
 
 /// How far from the origin (mm, along each axis) a view's focal point may be: patient
 /// coordinates lie within metres of it.
@@ -202,8 +202,8 @@ mod tests {
     use glam::{DMat4, DVec4};
 
     use super::*;
-    use crate::Volume;
-    use crate::volume::{Modality, Voxels};
+    use hounsfield_volume::Volume;
+    use hounsfield_volume::volume::{Modality, Voxels};
 
     fn view() -> ViewState {
         let voxels = Voxels::I16(vec![0; 512]);

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::camera::{Camera, NamedView};
 use crate::transfer::RenderMode;
-use crate::{Volume, Window};
+use hounsfield_volume::{Volume, Window};
 
 /// How much work a frame may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -246,7 +246,7 @@ mod tests {
 
     #[test]
     fn view_state_round_trips_through_json() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
         view.mpr = Some(MprPlane::through_centre(&volume, MprOrientation::Coronal));
         view.window = Some(Window {
@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn a_shared_view_without_layout_or_crosshair_still_parses() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
         let mut json = serde_json::to_value(view.shared()).expect("serialises");
         assert_eq!(json["layout"], "1x1");
@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn a_crop_travels_in_the_shared_view() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
         let whole = serde_json::to_value(view.shared()).expect("serialises");
         assert!(whole.get("crop").is_none(), "the whole volume: no crop");

@@ -212,7 +212,7 @@ mod tests {
 
     /// A folder of the shared data.
     fn data(name: &str) -> PathBuf {
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data")).join(name)
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")).join(name)
     }
 
     /// Loads every volume series of `folder` plainly and with all of its files decoded

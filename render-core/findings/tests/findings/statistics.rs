@@ -5,10 +5,10 @@ use glam::{DMat4, DVec3, DVec4};
 use hounsfield_findings::MAX_REGION_SAMPLES;
 use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_findings::{Finding, FindingKind, Measurement, RegionStatistics};
+use hounsfield_scene::view::SliceFrame;
 use hounsfield_vocabulary::SlicePlane;
-use render_core::phantom::ct_phantom;
-use render_core::view::SliceFrame;
-use render_core::{Modality, Volume, Voxels};
+use hounsfield_volume::phantom::ct_phantom;
+use hounsfield_volume::{Modality, Volume, Voxels};
 
 fn region(
     volume: &Volume,

@@ -4,7 +4,7 @@
 //! the screen's right and superior is up, as if facing the patient; seen from inferior,
 //! the patient's left is on the right and anterior up, as axial images are read.
 
-use crate::Volume;
+use hounsfield_volume::Volume;
 
 /// The camera, its named views and projections: the shared vocabulary's, one type for the
 /// render core and the wire.
@@ -48,7 +48,10 @@ mod tests {
 
     #[test]
     fn anterior_view_puts_the_patients_left_on_the_right_and_superior_up() {
-        let camera = looking_at(&crate::phantom::ct_phantom(), NamedView::Anterior);
+        let camera = looking_at(
+            &hounsfield_volume::phantom::ct_phantom(),
+            NamedView::Anterior,
+        );
         let f = camera.focal_point;
         let (left_x, _) = project(&camera, f + DVec3::X * 50.0);
         let (_, superior_y) = project(&camera, f + DVec3::Z * 50.0);
@@ -58,7 +61,7 @@ mod tests {
 
     #[test]
     fn each_named_view_has_the_documented_screen_axes() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         // (view, LPS direction expected on screen right, LPS direction expected up)
         let cases = [
             (NamedView::Anterior, DVec3::X, DVec3::Z),
@@ -83,7 +86,7 @@ mod tests {
 
     #[test]
     fn orbiting_by_ninety_degrees_turns_anterior_into_right_and_back() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         let mut camera = looking_at(&volume, NamedView::Anterior);
         camera.orbit(90.0, 0.0);
         // Moving the camera to its right, from the front, brings it to the patient's left.
@@ -105,7 +108,7 @@ mod tests {
 
     #[test]
     fn the_whole_volume_fits_in_the_view_at_zoom_one() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         for view in NamedView::ALL {
             let camera = looking_at(&volume, view);
             for corner in volume.corner_centres_lps() {
@@ -120,7 +123,7 @@ mod tests {
 
     #[test]
     fn pan_and_zoom_move_and_magnify() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         let mut camera = looking_at(&volume, NamedView::Anterior);
         let before = camera.focal_point;
         camera.pan(0.5, 0.0);

@@ -1,4 +1,5 @@
-//! DICOM bytes no real file holds, for the tests of what a hostile one cannot do.
+//! DICOM bytes no real file holds, for the tests of what a hostile one cannot do (this
+//! crate's and, behind the `test-support` feature, other crates').
 
 /// `levels` sequences (ContentSequence, explicit VR little endian, undefined lengths),
 /// each inside the last one's item, then all closed again: the bytes to insert between

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use super::error::PresetError;
 use super::preset::Preset;
-use crate::Modality;
+use hounsfield_volume::Modality;
 
 /// Embeds `presets/<name>.toml` for each name, as (file name, text).
 macro_rules! builtin_files {
     ($($name:literal),* $(,)?) => {
-        &[$((concat!($name, ".toml"), include_str!(concat!("../../../presets/", $name, ".toml")))),*]
+        &[$((concat!($name, ".toml"), include_str!(concat!("../../../../presets/", $name, ".toml")))),*]
     };
 }
 
@@ -164,7 +164,7 @@ mod tests {
 
     use super::*;
     use crate::transfer::{RenderMode, ValueDomain, VolumeStatistics};
-    use crate::{Volume, Voxels};
+    use hounsfield_volume::{Volume, Voxels};
 
     const REQUIRED: [&str; 7] = [
         "ct-bone",

@@ -221,7 +221,7 @@ fn the_phantom_is_the_same_every_time() {
     );
 }
 
-/// Run by hand: `cargo test -p render-core --release -- --ignored phantom_builds`.
+/// Run by hand: `cargo test -p hounsfield-volume --release -- --ignored phantom_builds`.
 #[test]
 #[ignore = "timing; run by hand in release"]
 fn phantom_builds_fast() {

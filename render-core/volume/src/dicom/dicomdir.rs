@@ -146,7 +146,7 @@ mod tests {
     /// The pydicom DICOMDIR test files.
     const DATA: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/pydicom-test-files/pydicom/data/test_files/dicomdirtests"
+        "/../../../shared/data/pydicom-test-files/pydicom/data/test_files/dicomdirtests"
     );
 
     /// Variants that hold the same 2 patients, 6 studies, 13 series and 31 images.

@@ -380,7 +380,7 @@ mod holding_tests {
 
     #[test]
     fn a_scan_past_its_images_skips_the_rest_with_the_reason() {
-        let series = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"))
+        let series = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
             .join("mr-sag-oblique");
         let folder = tempfile::tempdir().expect("a folder");
         let mut copied = 0;

@@ -4,7 +4,7 @@
 use glam::{DMat4, DVec3, DVec4};
 use serde::{Deserialize, Serialize};
 
-use crate::Volume;
+use hounsfield_volume::Volume;
 
 /// One of the three standard reformats, by name: the shared vocabulary's, given its
 /// geometry by [`PlaneGeometry`].
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn a_slice_through_a_point_keeps_the_volume_centred_in_plane() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         let centre = volume.centre_lps();
         let point = centre + DVec3::new(7.0, -5.0, 11.0);
         let slice = MprPlane::through(&volume, MprOrientation::Axial, point);
@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn axial_plane_fits_one_pixel_per_voxel_when_sized_to_the_slice() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         let plane = MprPlane::through_centre(&volume, MprOrientation::Axial);
         let size = [volume.dims[0] as u32, volume.dims[1] as u32];
         let mm = plane.mm_per_pixel(&volume, size);
@@ -326,7 +326,7 @@ mod tests {
 
     #[test]
     fn pixel_centres_map_to_lps_about_the_planes_centre() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         let plane = MprPlane::through_centre(&volume, MprOrientation::Coronal);
         let size = [64, 48];
         let matrix = plane.pixel_to_lps(&volume, size);

@@ -7,9 +7,9 @@
 
 use rayon::prelude::*;
 
-use crate::value_counts::{self, ValueCounts};
-use crate::volume::{Modality, Window};
-use crate::{Volume, Voxels};
+use hounsfield_volume::value_counts::{self, ValueCounts};
+use hounsfield_volume::volume::{Modality, Window};
+use hounsfield_volume::{Volume, Voxels};
 
 /// Bins of the `f32` histogram; `i16` volumes use one bin per value.
 const FLOAT_BINS: usize = 65_536;
@@ -202,7 +202,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::Modality;
+    use hounsfield_volume::Modality;
 
     fn volume(voxels: Voxels) -> Volume {
         let n = voxels.len();
@@ -288,7 +288,7 @@ mod tests {
 
     #[test]
     fn phantom_range_and_flat_volumes() {
-        let stats = VolumeStatistics::of(&crate::phantom::ct_phantom());
+        let stats = VolumeStatistics::of(&hounsfield_volume::phantom::ct_phantom());
         assert_eq!((stats.min, stats.max), (-1000.0, 2000.0));
         assert_eq!(stats.percentile(0.0), -1000.0);
         assert_eq!(stats.percentile(100.0), 2000.0);
@@ -298,11 +298,11 @@ mod tests {
         assert_eq!((nothing.count, nothing.percentile(50.0)), (0, 0.0));
     }
 
-    /// Run by hand: `cargo test -p render-core --release -- --ignored large_volume`.
+    /// Run by hand: `cargo test -p hounsfield-scene --release -- --ignored large_volume`.
     #[test]
     #[ignore = "timing; run by hand in release"]
     fn large_volume_statistics_are_fast() {
-        let phantom = crate::phantom::ct_phantom();
+        let phantom = hounsfield_volume::phantom::ct_phantom();
         let Voxels::I16(small) = &phantom.voxels else {
             panic!("the phantom is i16")
         };

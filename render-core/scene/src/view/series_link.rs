@@ -7,7 +7,7 @@ use glam::DVec3;
 
 use super::mpr::SlicePlane;
 use super::slice_frame::SliceFrame;
-use crate::Volume;
+use hounsfield_volume::Volume;
 
 /// How a point of the first series is found in the second.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,7 +93,7 @@ mod tests {
     use glam::DMat4;
 
     use super::*;
-    use crate::{Modality, Voxels};
+    use hounsfield_volume::{Modality, Voxels};
 
     /// A sagittal stack: i along P (1 mm), j along −S (1 mm), k along L (4 mm slices),
     /// its first voxel at `origin`.

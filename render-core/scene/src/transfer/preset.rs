@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::PresetError;
 use super::statistics::VolumeStatistics;
-use crate::Window;
+use hounsfield_volume::Window;
 
 /// How the samples along a ray combine; the vocabulary names it for the wire as well.
 pub use hounsfield_vocabulary::RenderMode;

@@ -8,7 +8,7 @@ use glam::DVec3;
 
 use super::mpr::{MprPlane, SlicePlane};
 use super::slice_frame::SliceFrame;
-use crate::Volume;
+use hounsfield_volume::Volume;
 
 /// How a frame is divided into views: the shared vocabulary's, given its geometry here.
 pub use hounsfield_vocabulary::Layout;
@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn the_middle_of_a_cell_is_on_the_slice_through_the_crosshair() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         let frame = SliceFrame::STANDARD;
         let crosshair = volume.centre_lps() + DVec3::new(10.0, -20.0, 30.0);
         for plane in SlicePlane::ALL {
@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn a_spot_found_in_a_cell_is_the_spot_a_click_there_picks() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         let crosshair = volume.centre_lps() + DVec3::new(10.0, -20.0, 30.0);
         let turned = SliceFrame::STANDARD
             .turned(SlicePlane::Axial, 25.0)
@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn points_outside_are_clamped_into_the_volume() {
-        let volume = crate::phantom::ct_phantom();
+        let volume = hounsfield_volume::phantom::ct_phantom();
         let inside = volume.centre_lps();
         assert!(clamp_to_volume(&volume, inside).distance(inside) < 1e-9);
         let far = inside + DVec3::new(0.0, 0.0, 1.0e4);

@@ -410,7 +410,7 @@ mod tests {
             .write_to_file(&path)
             .expect("written");
         let mut bytes = std::fs::read(&path).expect("read back");
-        bytes.extend(hounsfield_test_support::nested_sequences(levels));
+        bytes.extend(crate::dicom::testing::nested_sequences(levels));
         std::fs::write(&path, bytes).expect("rewritten");
         path
     }

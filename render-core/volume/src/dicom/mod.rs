@@ -18,6 +18,8 @@ pub mod rescale;
 pub mod series_kind;
 pub mod skipped;
 pub mod stack;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod text;
 pub mod thumbnail;
 

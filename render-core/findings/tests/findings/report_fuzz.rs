@@ -8,8 +8,8 @@ use hounsfield_findings::report::{
 };
 use hounsfield_findings::{Finding, FindingKind, MAX_FINDINGS_PER_SERIES};
 use hounsfield_vocabulary::SlicePlane;
+use hounsfield_volume::phantom::ct_phantom;
 use proptest::prelude::*;
-use render_core::phantom::ct_phantom;
 
 /// The report every case starts from, made once.
 static REPORT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();

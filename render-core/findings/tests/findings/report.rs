@@ -10,10 +10,10 @@ use hounsfield_findings::report::{
     read_report_file,
 };
 use hounsfield_findings::{Finding, FindingKind, Measurement, folder};
+use hounsfield_scene::view::SliceFrame;
 use hounsfield_vocabulary::SlicePlane;
-use render_core::Volume;
-use render_core::phantom::ct_phantom;
-use render_core::view::SliceFrame;
+use hounsfield_volume::Volume;
+use hounsfield_volume::phantom::ct_phantom;
 
 fn subject(volume: &Volume) -> ReportSubject {
     let images: Vec<ImageRef> = (0..volume.dims[2])
