@@ -157,7 +157,7 @@ for _ in $(seq "$patience"); do
 done
 
 # Headless Chromium with the page, driven over the DevTools protocol (as
-# tests/tests/browser.rs drives it): the page opens the first series the server lists (the
+# tests/tests/web_page/browser.rs drives it): the page opens the first series the server lists (the
 # sample) by itself; the picture is taken once its final still is drawn.
 "$chromium" --headless=new --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
   --no-default-browser-check --disable-background-networking --remote-debugging-port=0 \

@@ -16,10 +16,10 @@ packages=(
   python3-numpy   #   (with Debian's /usr/bin/python3), and the numbers read back from the
   python3-pil     #   reports; Pillow decodes the CT's JPEG 2000 for pydicom
   time            # GNU time (/usr/bin/time): the peak memory of each child process (wait4's
-                  # ru_maxrss) in app/tests/hostile_files.rs and tests/tests/structured_fuzz.rs
+                  # ru_maxrss) in app/tests/commands/hostile_files.rs and tests/tests/studies/structured_fuzz.rs
   libvulkan1          # the Vulkan loader wgpu renders through
   mesa-vulkan-drivers # lavapipe: software Vulkan for machines without a GPU (servers, CI)
-  chromium            # headless browser for the web client's test (tests/tests/browser.rs)
+  chromium            # headless browser for the web client's test (tests/tests/web_page/browser.rs)
   # H.264 streaming through FFmpeg (ffmpeg-next): the headers and libraries it links, and
   # libclang for the bindings it generates from those headers at build time.
   libavcodec-dev      # encoders (libx264 and the hardware ones) and the H.264 decoder
@@ -27,7 +27,7 @@ packages=(
   libavutil-dev       # frames, options, errors
   libswscale-dev      # RGBA <-> YUV conversion
   ffmpeg              # ffprobe and ffmpeg: independent readers of the MP4s `hounsfield movie`
-                      # writes (app/tests/movie.rs)
+                      # writes (app/tests/commands/movie.rs)
   libssl-dev          # WebRTC's DTLS (str0m's OpenSSL backend, openssl-sys links it)
   clang               # with libclang-dev: bindgen parses the FFmpeg headers
   libclang-dev
@@ -44,25 +44,25 @@ packages=(
   libxkbcommon-dev    # libxkbcommon itself (keyboard layouts, X11 and Wayland)
   xdotool             # moves and drags the pointer in that virtual display: the `connect`
                       # test reads the value under the cursor and draws a ruler with it
-  # The container image (installers/container/build.sh) and its test app/tests/container.rs.
+  # The container image (installers/container/build.sh) and its test app/tests/installers/container.rs.
   mmdebstrap          # the image's root file system from Debian 12 packages, no engine needed
   umoci               # makes that root file system an OCI image; unpacks it for the test
   runc                # runs the unpacked image as a container in the test
   binutils            # readelf (the libraries the binary links), objcopy (strips its debug info)
   # Scale-out: the proxy in front of render nodes (installers/kubernetes/haproxy.cfg), run
-  # by tests/tests/scale_out.rs and `bench stream --proxy`, checked by app/tests/kubernetes.rs.
+  # by tests/tests/sessions/scale_out.rs and `bench stream --proxy`, checked by app/tests/installers/kubernetes.rs.
   haproxy
   # `bench stream --transport websocket --loss`: a lossy TCP link of a network namespace
   # and TUN devices, made with ip (app/src/commands/bench/lossy_link).
   iproute2
-  # A real PACS for the DICOMweb tests (tests/tests/dicomweb.rs): Orthanc and its DICOMweb
+  # A real PACS for the DICOMweb tests (tests/tests/pacs/dicomweb.rs): Orthanc and its DICOMweb
   # plugin (QIDO-RS, WADO-RS). The tests run it in the foreground on loopback ports with a
   # configuration of their own; the packaged service is not needed (nor started in
   # containers, where policy-rc.d forbids it).
   orthanc
   orthanc-dicomweb
   python3-venv        # a virtual environment for the offline schema validator (below)
-  # The Debian package (installers/deb/build.sh) and its test app/tests/package.rs.
+  # The Debian package (installers/deb/build.sh) and its test app/tests/installers/package.rs.
   dpkg-dev            # dpkg-shlibdeps: the package's dependencies from the libraries linked
   lintian             # the package is checked for errors
   systemd             # systemd-analyze verify checks the service unit
@@ -87,7 +87,7 @@ fi
 
 # kubernetes-validate checks the Kubernetes manifests against the API schemas it ships (no
 # cluster, no network at check time). Pinned, in a virtual environment of its own outside
-# the work tree (so a fresh clone reuses it); app/tests/kubernetes.rs finds it there, or
+# the work tree (so a fresh clone reuses it); app/tests/installers/kubernetes.rs finds it there, or
 # where HOUNSFIELD_KUBERNETES_VALIDATE points.
 validator_venv="${XDG_CACHE_HOME:-$HOME/.cache}/hounsfield/kubernetes-validate-1.37.0"
 if [ ! -e "$validator_venv/installed" ]; then

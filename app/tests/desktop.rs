@@ -3,7 +3,7 @@
 //! the half cut away); `connect` driven by `xdotool` shows the value under the cursor
 //! and measures a ruler as the server reads them.
 
-mod common;
+use hounsfield_test_support as support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -14,7 +14,7 @@ use std::time::Duration;
 const LIMIT: Duration = Duration::from_secs(240);
 
 fn hounsfield_under_xvfb(args: &[&str]) -> (bool, String) {
-    common::hounsfield_under_xvfb(args, LIMIT)
+    support::hounsfield_under_xvfb(args, LIMIT)
 }
 
 /// Figures about the middle of an image (the central 40% across and down).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes haproxy-configmap.yaml (the ConfigMap `hounsfield-proxy-config`) from haproxy.cfg
 # beside it, byte for byte. Run it after every change of haproxy.cfg; the test
-# app/tests/kubernetes.rs fails while the two differ.
+# app/tests/installers/kubernetes.rs fails while the two differ.
 #
 #   installers/kubernetes/sync-haproxy.sh           rewrites haproxy-configmap.yaml
 #   installers/kubernetes/sync-haproxy.sh --check   exits 1 if it is not up to date

@@ -1,18 +1,35 @@
-//! What the test suites share, so that each idea is written once: the served binary
-//! ([`Served`]: `hounsfield --serve` as an operator runs it, on a free loopback port) and
-//! plain HTTP requests to it ([`http_request`]), DICOM bytes no real file holds
-//! ([`nested_sequences`]), what `ffprobe` reads of a movie ([`probed`]), and an end
-//! to a test process that its GPU driver's teardown cannot crash
+//! The one harness of Hounsfield's test suites, so that each idea is written once: the
+//! shared data and its series ([`data`]), the workspace's binary run to its end or served
+//! on a loopback port ([`binary`], [`served`]), servers started in the test process
+//! ([`server`]), a real browser ([`chromium`]), a real PACS ([`orthanc`]) and a proxy in
+//! front of it that fails on demand ([`faulty_proxy`]), a certificate authority
+//! ([`certificates`]), DICOM series written from a volume ([`phantom_dicom`]), pictures
+//! compared with a stated tolerance ([`render`]), what `ffprobe` reads of a movie
+//! ([`probed`]), and an end to a test process that its GPU driver's teardown cannot crash
 //! ([`end_before_the_gpu_driver_teardown`]), which removes the folders of servers kept
-//! until then ([`remove_at_exit`]). The app's tests and the end-to-end tests
-//! both start servers through it; a test crate, never shipped.
+//! until then ([`remove_at_exit`]). The app's tests and the end-to-end tests both use it;
+//! a test crate, never shipped.
 
+pub mod binary;
+pub mod certificates;
+pub mod chromium;
+pub mod data;
 mod exit;
+pub mod faulty_proxy;
 mod movies;
-mod served;
+pub mod orthanc;
+pub mod phantom_dicom;
+pub mod render;
+pub mod served;
+pub mod server;
 
-pub use hounsfield_volume::dicom::testing::nested_sequences;
+pub use binary::{
+    audit_events, data_arg, hounsfield, hounsfield_binary, hounsfield_under_xvfb, https_get, serve,
+    serve_with_env, test_name,
+};
+pub use data::{data, data_dir, dcm_files, load, python_script, scan, study_library, users_table};
 pub use exit::{end_before_the_gpu_driver_teardown, remove_at_exit};
+pub use hounsfield_volume::dicom::testing::nested_sequences;
 pub use movies::{Probed, probed};
-
 pub use served::{Served, http_request, served_port, status_and_body};
+pub use server::run_within;

@@ -193,6 +193,12 @@ pub fn status_and_body(response: &[u8]) -> (u16, String) {
     (status, body)
 }
 
+/// Starts the workspace's `hounsfield --serve` on a free loopback port with `args` and
+/// `env` (see [`Served::launch`]); the error is what the server said before it stopped.
+pub fn start(args: &[&str], env: &[(&str, &OsStr)]) -> Result<Served, String> {
+    Served::launch(&crate::hounsfield_binary(), args, env)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -552,9 +552,7 @@ fn the_crop_panel_shows_a_slider_per_side_and_resets_the_box() {
 }
 
 /// Debian's Orthanc, as the end-to-end tests start it (one harness for both).
-#[path = "../../../../tests/tests/common/orthanc.rs"]
-#[allow(dead_code)]
-pub(super) mod orthanc;
+pub(super) use hounsfield_test_support::orthanc;
 
 /// Steps the window until the UI holds a widget labelled `label`.
 fn settle_until_shown(harness: &mut Harness<'_, DesktopApp>, label: &str) {

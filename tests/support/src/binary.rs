@@ -1,0 +1,175 @@
+//! The workspace's `hounsfield` binary as the tests run it: found beside the test's
+//! executable ([`hounsfield_binary`]), run to its end with no settings file
+//! ([`hounsfield`]), served on a loopback port ([`serve`]), and opened in a virtual X
+//! server ([`hounsfield_under_xvfb`]); what a served binary answers over HTTPS and writes
+//! to its audit log.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::data::data_dir;
+use crate::served::{Served, status_and_body};
+
+/// The `hounsfield` binary the workspace built, beside the test's executable.
+pub fn hounsfield_binary() -> PathBuf {
+    let test = std::env::current_exe().expect("the test's path");
+    let binary = test
+        .parent()
+        .and_then(std::path::Path::parent)
+        .map(|profile| profile.join("hounsfield"))
+        .expect("a target folder");
+    assert!(
+        binary.exists(),
+        "{} is missing: build the workspace first (cargo test --workspace builds it)",
+        binary.display()
+    );
+    binary
+}
+
+/// The target folder's `tmp/`, where cargo keeps the integration tests' scratch files
+/// (their `CARGO_TARGET_TMPDIR`): the test's executable lies in `target/PROFILE/deps/`.
+pub fn target_tmp() -> PathBuf {
+    let test = std::env::current_exe().expect("the test's path");
+    let target = test
+        .ancestors()
+        .nth(3)
+        .expect("the test's executable lies in target/PROFILE/deps");
+    let tmp = target.join("tmp");
+    let _ = std::fs::create_dir_all(&tmp);
+    tmp
+}
+
+/// A settings file that does not exist: a user's configured server and layout must not
+/// change what the tests see.
+fn no_settings() -> PathBuf {
+    target_tmp().join("no-such-settings.toml")
+}
+
+/// Runs this package's `hounsfield` with `args` and no settings file (a user's configured
+/// server must not change what the tests see), to its end.
+pub fn hounsfield(args: &[&str]) -> std::process::Output {
+    Command::new(hounsfield_binary())
+        .args(args)
+        .env("HOUNSFIELD_SETTINGS", no_settings())
+        .output()
+        .expect("hounsfield runs")
+}
+
+/// The shared data's `relative` path (a series folder), as an argument.
+pub fn data_arg(relative: &str) -> String {
+    data_dir().join(relative).to_string_lossy().into_owned()
+}
+
+/// This package's `hounsfield --serve` on a free loopback port (JPEG only, no settings
+/// file) with `args` added, once it says where it listens.
+pub fn serve(args: &[&str]) -> Served {
+    serve_with_env(args, &[])
+}
+
+/// As [`serve`], with environment variables set for the server.
+pub fn serve_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
+    let settings = no_settings();
+    let mut env: Vec<(&str, &std::ffi::OsStr)> = env
+        .iter()
+        .map(|(key, value)| (*key, std::ffi::OsStr::new(*value)))
+        .collect();
+    env.push(("HOUNSFIELD_SETTINGS", settings.as_os_str()));
+    let args: Vec<&str> = ["--h264", "off"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    Served::launch(&hounsfield_binary(), &args, &env).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// `GET path` over HTTPS from `address` (`127.0.0.1:PORT`), trusting only the certificate
+/// with `fingerprint`: the status code and the body.
+pub fn https_get(
+    address: &str,
+    fingerprint: hounsfield_tls::Fingerprint,
+    path: &str,
+) -> (u16, String) {
+    let (config, _) = hounsfield_tls::ServerTrust::pinned(fingerprint)
+        .client_config()
+        .expect("a TLS client configuration");
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("a server name");
+    let connection = rustls::ClientConnection::new(std::sync::Arc::clone(&config), name)
+        .expect("a TLS client connection");
+    let socket = std::net::TcpStream::connect(address)
+        .unwrap_or_else(|error| panic!("connect {address}: {error}"));
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("a read timeout");
+    let mut stream = rustls::StreamOwned::new(connection, socket);
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap_or_else(|error| panic!("HTTPS request to {address}: {error}"));
+    let mut response = Vec::new();
+    // A server that closes without TLS close_notify ends the read with an error after the
+    // whole response; what was read is still the answer.
+    let _ = stream.read_to_end(&mut response);
+    status_and_body(&response)
+}
+
+/// The audit log's events, one JSON object per line (the test fails on any other line).
+pub fn audit_events(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
+
+/// Runs `hounsfield ARGS` in a fresh X server with settings of its own, killing it after
+/// `limit`: whether it succeeded, and what it printed. Panics (no silent skip) when
+/// `xvfb-run` is missing, since CI installs it with scripts/setup-debian.sh.
+pub fn hounsfield_under_xvfb(args: &[&str], limit: Duration) -> (bool, String) {
+    // Settings of its own, so the user's servers and layout do not leak into the test.
+    let settings = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x1024x24"])
+        .arg(hounsfield_binary())
+        .args(args)
+        .env("HOUNSFIELD_SETTINGS", settings.path().join("settings.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| {
+            panic!("xvfb-run could not start ({error}): install xvfb and xauth (scripts/setup-debian.sh)")
+        });
+    let started = Instant::now();
+    loop {
+        match child.try_wait().expect("waiting for xvfb-run") {
+            Some(_) => break,
+            None if started.elapsed() > limit => {
+                let _ = child.kill();
+                let output = child.wait_with_output().expect("collecting output");
+                panic!(
+                    "the window did not close within {limit:?}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    let output = child.wait_with_output().expect("collecting output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// The name the test harness gives the test function `test` of the module at
+/// `module_path` (its `module_path!()`, which begins with the test binary's own name): what
+/// a test that runs its own binary as a child passes with `--exact`.
+pub fn test_name(module_path: &str, test: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_binary, module)) => format!("{module}::{test}"),
+        None => test.to_string(),
+    }
+}

@@ -1,0 +1,110 @@
+//! The shared data (`../shared/data`) and what the tests do with it: its paths, its series
+//! scanned and loaded, the test scripts that read it with pydicom, users to serve it to.
+
+use std::path::PathBuf;
+
+use render_core::dicom::{Catalog, LoadedSeries, Series, load_series};
+use render_core::progress::no_progress;
+
+/// `../shared/data` beside the repository, or `HOUNSFIELD_DATA` when set.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("HOUNSFIELD_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+}
+
+/// Runs one of the test scripts (`tests/scripts/NAME`) with Debian's Python (pydicom,
+/// numpy, PIL) and reads the JSON it prints.
+pub fn python_script(name: &str, args: &[&str]) -> serde_json::Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts")
+        .join(name);
+    let output = std::process::Command::new("/usr/bin/python3")
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("Debian's python3 runs (scripts/setup-debian.sh installs python3-pydicom)");
+    assert!(
+        output.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{name} prints JSON: {e}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// Real studies of the shared data for the study browser: the lumbar MR with its
+/// localisers, pydicom's DICOMDIR studies, an oblique MR, a GE EPI and a lone CT image.
+pub fn study_library() -> Vec<PathBuf> {
+    [
+        "mr-lumbar",
+        "mr-sag-oblique",
+        "ge-epi",
+        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/77654033",
+        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/98892001",
+        "pydicom-test-files/pydicom/data/test_files/dicomdirtests/98892003",
+        "pydicom-test-files/pydicom/data/test_files/693_J2KI.dcm",
+    ]
+    .into_iter()
+    .map(data)
+    .collect()
+}
+
+/// A table of `users`, each a name, a role and the token it logs in with.
+pub fn users_table(
+    users: &[(&str, hounsfield_server::users::Role, &str)],
+) -> hounsfield_server::users::UserTable {
+    use hounsfield_server::users::{User, UserTable, token_sha256};
+    let mut table = UserTable::default();
+    for &(name, role, token) in users {
+        table
+            .add(User {
+                name: name.to_string(),
+                role,
+                token_sha256: token_sha256(token),
+                expires: None,
+            })
+            .expect("a new user");
+    }
+    table
+}
+
+/// A path inside the shared data.
+pub fn data(relative: &str) -> PathBuf {
+    data_dir().join(relative)
+}
+
+/// The `.dcm` files of a data folder, sorted by name.
+pub fn dcm_files(relative: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data(relative))
+        .unwrap_or_else(|e| panic!("{relative}: {e}"))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "dcm"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Scans one path into a catalog.
+pub fn scan(relative: &str) -> Catalog {
+    Catalog::scan(&[data(relative)], &no_progress)
+}
+
+/// Loads a catalogued series, failing the test with the loader's message.
+pub fn load(series: &Series) -> LoadedSeries {
+    let loaded = load_series(series, &no_progress)
+        .unwrap_or_else(|e| panic!("series {} should load: {e}", series.id));
+    // The loader measures the value range while decoding: it must be the voxels' own.
+    assert_eq!(
+        Some(loaded.volume.value_range),
+        loaded.volume.voxels.value_range(),
+        "series {}: value range",
+        series.id
+    );
+    loaded
+}
