@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hounsfield_protocol::{SeriesInfo, SharedView, StudyInfo};
-use hounsfield_server::follow::{Follow, Host};
+use hounsfield_server::sharing::{Follow, Host};
 
 use crate::desktop::share_room::ShareRoom;
 use hounsfield_server::{AuditEvent, AuditLog, BackgroundServer, generate_token};

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use hounsfield_findings::report::MeasuredFinding;
 use hounsfield_protocol::{FindingInfo, ServerMessage};
 use hounsfield_server::findings::finding_info;
-use hounsfield_server::pointers::Pointed;
-use hounsfield_server::room::{DESKTOP_HOST, Participant, Room};
+use hounsfield_server::sharing::Pointed;
+use hounsfield_server::sharing::{DESKTOP_HOST, Participant, Room};
 
 use crate::desktop::pointer_spots::{RemotePointer, current_pointers, take_pointer};
 

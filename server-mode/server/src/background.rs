@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::http::{Server, ServerConfig, ServerError};
+use crate::config::{ServerConfig, ServerError};
+use crate::http::Server;
 use crate::library::Library;
 use crate::metrics::Metrics;
 use crate::scheduler::Scheduler;

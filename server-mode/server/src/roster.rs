@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::access::{Ending, Identity};
-use crate::users::Role;
+use hounsfield_access::identity::{Ending, Identity};
+use hounsfield_access::users::Role;
 
 /// One open session, as the admin view shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

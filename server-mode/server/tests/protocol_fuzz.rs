@@ -31,9 +31,9 @@ use hounsfield_protocol::{
     StudyQuery, StudyRequest, TransportKind, Viewport, WindowInfo, parse_client_message,
 };
 use hounsfield_server::encode::Encoding;
-use hounsfield_server::pointers::Pointed;
 use hounsfield_server::scheduler::RenderRequest;
 use hounsfield_server::session::{MIN_VIEWPORT, Refusal, Session, SessionLimits};
+use hounsfield_server::sharing::Pointed;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use render_core::camera::{Camera, Projection};

@@ -46,7 +46,7 @@ struct Servers {
     single: SocketAddr,
     no_h264: SocketAddr,
     shared: SocketAddr,
-    host: hounsfield_server::follow::Host,
+    host: hounsfield_server::sharing::Host,
 }
 
 /// The view the shared server's host starts with: the phantom from anterior.
@@ -69,7 +69,7 @@ fn servers() -> &'static Servers {
         let idle = Duration::from_secs(600);
         let mut no_h264 = config(None, 64, idle);
         no_h264.h264_encoders = vec![MISSING_ENCODER.to_string()];
-        let (host, follow) = hounsfield_server::follow::Follow::channel(
+        let (host, follow) = hounsfield_server::sharing::Follow::channel(
             PHANTOM_ID,
             host_start_view().shared(),
             true,

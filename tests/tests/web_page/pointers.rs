@@ -158,7 +158,7 @@ fn the_followers_of_a_desktops_share_see_each_others_pointers_and_steer_their_ow
         "ct-bone",
         render_core::transfer::RenderMode::Composite,
     );
-    let (_host, follow) = hounsfield_server::follow::Follow::channel(
+    let (_host, follow) = hounsfield_server::sharing::Follow::channel(
         hounsfield_server::library::PHANTOM_ID,
         view.shared(),
         false,

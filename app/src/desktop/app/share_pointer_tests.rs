@@ -13,7 +13,7 @@ use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_protocol::{
     ClientMessage, FindingAction, FindingKind, FindingRequest, ServerMessage, SlicePlane, Viewport,
 };
-use hounsfield_server::room::DESKTOP_HOST;
+use hounsfield_server::sharing::DESKTOP_HOST;
 
 use super::ui_tests::{PATIENCE, settle, window};
 use super::*;

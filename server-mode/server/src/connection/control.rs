@@ -3,7 +3,7 @@
 //! controls may give them back with it too). The room decides who steers; this only
 //! answers the client.
 
-use crate::room::ControlRefusal;
+use crate::sharing::ControlRefusal;
 
 use super::*;
 

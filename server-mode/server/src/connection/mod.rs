@@ -37,17 +37,17 @@ use futures_util::{SinkExt, StreamExt};
 use glam::DVec3;
 use tokio::sync::mpsc;
 
-use crate::access::{Authentication, Ending, Identity};
-use crate::audit::{AuditEvent, Refusal};
-use crate::follow::changes_the_view;
-use crate::http::answers::{auth_failed, refuse, refuse_user};
-use crate::http::state::{App, SessionPlace};
+use crate::answers::{auth_failed, refuse, refuse_user};
 use crate::library::LibraryError;
 use crate::metrics::Metrics;
-use crate::room::{Participant, next_in_room};
 use crate::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
 use crate::session::{Admission, MessageKind, MessageRates, Session};
+use crate::sharing::changes_the_view;
+use crate::sharing::{Participant, next_in_room};
+use crate::state::{App, SessionPlace};
 use crate::study_query::{StudyPage, StudySearch};
+use hounsfield_access::audit::{AuditEvent, Refusal};
+use hounsfield_access::identity::{Authentication, Ending, Identity};
 use hounsfield_protocol::{
     ClientMessage, Codec, CrosshairInCells, ErrorCode, LoadProgress, PROTOCOL_VERSION,
     ServerMessage, SlicePlanesInCells, SliceScales, Stats, TransportKind, parse_client_message,

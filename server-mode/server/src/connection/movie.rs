@@ -74,7 +74,7 @@ impl Connection {
             }
             Err(error) => return self.error(ErrorCode::Unavailable, error.to_string()).await,
         };
-        let Ok(id) = crate::http::answers::generate_token() else {
+        let Ok(id) = hounsfield_access::generate_token() else {
             return self
                 .error(ErrorCode::Internal, "no random numbers for a movie id")
                 .await;

@@ -1,7 +1,7 @@
 //! Pointing in a shared session: a participant's `pointer`, checked and told through the
 //! room to the others as `pointer` (see [`crate::room`]).
 
-use crate::pointers::Pointed;
+use crate::sharing::Pointed;
 
 use super::*;
 

@@ -41,7 +41,7 @@ impl Connection {
             Ok(folder) => folder.to_path_buf(),
             Err(error) => return self.error(ErrorCode::Unavailable, error.to_string()).await,
         };
-        let Ok(id) = crate::http::answers::generate_token() else {
+        let Ok(id) = hounsfield_access::generate_token() else {
             return self
                 .error(ErrorCode::Internal, "no random numbers for a recording id")
                 .await;

@@ -1,7 +1,7 @@
 //! Sharing and joining: a reader shares its view, followers join by id and follow the
 //! host's view (a viewer watches only); the crosshair and view told to followers.
 
-use crate::room::Room;
+use crate::sharing::Room;
 
 use super::*;
 
@@ -32,7 +32,7 @@ impl Connection {
         let id = match &self.sharing {
             Some(id) => id.clone(),
             None => {
-                let Ok(id) = crate::http::answers::generate_token() else {
+                let Ok(id) = hounsfield_access::generate_token() else {
                     return self
                         .error(ErrorCode::Internal, "no random numbers for a join id")
                         .await;
@@ -104,7 +104,7 @@ impl Connection {
 
     /// This session as a participant of `room`.
     pub(super) fn enter(&self, room: &Room) -> Participant {
-        let viewer = self.identity.role == crate::users::Role::Viewer;
+        let viewer = self.identity.role == hounsfield_access::users::Role::Viewer;
         room.enter(self.slot.id(), self.participant_name(), viewer)
     }
 
@@ -146,7 +146,7 @@ impl Connection {
 
     /// Whether this session may only watch: a viewer's, or a view-only desktop share's.
     pub(super) fn view_only(&self) -> bool {
-        self.identity.role == crate::users::Role::Viewer
+        self.identity.role == hounsfield_access::users::Role::Viewer
             || self
                 .app
                 .config

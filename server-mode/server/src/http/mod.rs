@@ -1,18 +1,20 @@
 //! The HTTP and WebSocket server (axum): the web client at `/`, protocol v1 at `/ws`,
 //! `/healthz` (503 while rendering is down), `/metrics` and the admin view
-//! ([`crate::admin`]). Every request's host is checked ([`crate::origin`]), and every
+//! ([`crate::admin`]). Every request's host is checked ([`hounsfield_access::origin`]), and every
 //! request that changes state (a POST, a WebSocket upgrade) must come from the server's
 //! own pages ([`state_change`]). Before a WebSocket is let in: the client's failed token attempts
-//! ([`crate::auth_throttle`]), the token and whose it is
+//! ([`hounsfield_access::auth_throttle`]), the token and whose it is
 //! ([`crate::access`]), and a place under the session limit, taken once the client
 //! has authenticated. Connections are accepted by
 //! [`crate::listener`]; each WebSocket is run by [`crate::connection`].
 
-pub(crate) mod answers;
-mod config;
+mod access_watch;
+mod admin;
+mod login;
+mod movies;
 mod probes;
-pub(crate) mod state;
 mod state_change;
+mod thumbnails;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -28,29 +30,28 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::watch;
 
-use crate::access::Access;
-use crate::audit::{AuditEvent, Refusal};
-use crate::auth_throttle::AuthThrottle;
 use crate::findings::{FindingsBook, FindingsStore};
-use crate::follow::Shares;
 use crate::library::Library;
 use crate::listener::ConnectionPlace;
-use crate::login::cookie_identity;
-use crate::login_sessions::LoginSessions;
 use crate::metrics::Metrics;
-use crate::origin::OriginPolicy;
 use crate::recording::store::RecordingStore;
 use crate::roster::Roster;
 use crate::scheduler::Scheduler;
+use crate::sharing::Shares;
+use hounsfield_access::audit::{AuditEvent, Refusal};
+use hounsfield_access::auth_throttle::AuthThrottle;
+use hounsfield_access::identity::Access;
+use hounsfield_access::login_sessions::LoginSessions;
+use hounsfield_access::origin::OriginPolicy;
 use hounsfield_video::encode::EncoderProbe;
 use hounsfield_webrtc::Endpoint;
+use login::cookie_identity;
 
-pub use answers::generate_token;
-use answers::locked_out;
-use answers::{TokenQuery, refuse, request_identity, request_token};
-pub use config::{ServerConfig, ServerError};
+use crate::answers::locked_out;
+use crate::answers::{TokenQuery, refuse, request_identity, request_token};
+use crate::config::{ServerConfig, ServerError};
+use crate::state::{App, SessionPlace};
 use probes::{healthz, metrics, readyz, static_file};
-use state::{App, SessionPlace};
 
 /// What `Strict-Transport-Security` asks of browsers on HTTPS: HTTPS only to this host for
 /// a year. Without `includeSubDomains`: other hosts of a hospital's domain are not ours
@@ -200,13 +201,13 @@ impl Server {
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
-            .route("/thumbnail/{id}", get(crate::thumbnail::handler::thumbnail))
-            .route("/movies/{file}", get(crate::movie::handler::movie))
-            .route("/login", post(crate::login::login))
-            .route("/logout", post(crate::login::logout))
-            .route("/whoami", get(crate::login::whoami))
-            .route("/admin/sessions", get(crate::admin::sessions))
-            .route("/admin/sessions/{id}/end", post(crate::admin::end_session))
+            .route("/thumbnail/{id}", get(crate::http::thumbnails::thumbnail))
+            .route("/movies/{file}", get(crate::http::movies::movie))
+            .route("/login", post(login::login))
+            .route("/logout", post(login::logout))
+            .route("/whoami", get(login::whoami))
+            .route("/admin/sessions", get(admin::sessions))
+            .route("/admin/sessions/{id}/end", post(admin::end_session))
             .fallback(get(static_file))
             .layer(axum::middleware::from_fn_with_state(
                 self.app.clone(),
@@ -222,7 +223,7 @@ impl Server {
             ))
             .with_state(self.app.clone());
         if self.app.access.watches_file() {
-            tokio::spawn(crate::access::watch::watch_users(self.app.clone()));
+            tokio::spawn(crate::http::access_watch::watch_users(self.app.clone()));
         }
         let tls = self.app.config.tls.clone();
         // A renewed certificate is picked up while the server runs.
@@ -357,8 +358,11 @@ async fn forwarded_client(
             .get::<ConnectInfo<SocketAddr>>()
             .copied()
     {
-        let client =
-            crate::forwarded::client_of(peer, request.headers(), &app.config.trusted_proxies);
+        let client = hounsfield_access::forwarded::client_of(
+            peer,
+            request.headers(),
+            &app.config.trusted_proxies,
+        );
         request.extensions_mut().insert(ConnectInfo(client));
     }
     next.run(request).await
@@ -367,15 +371,6 @@ async fn forwarded_client(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn generated_tokens_are_long_and_differ() {
-        let a = generate_token().expect("random bytes");
-        let b = generate_token().expect("random bytes");
-        assert_eq!(a.len(), 32);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, b);
-    }
 
     #[test]
     fn only_loopback_goes_without_a_token() {

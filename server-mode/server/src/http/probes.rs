@@ -8,9 +8,9 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use super::answers::{TokenQuery, forbidden, request_token};
-use super::state::App;
-use crate::login::token_or_cookie_identity;
+use super::login::token_or_cookie_identity;
+use crate::answers::{TokenQuery, forbidden, request_token};
+use crate::state::App;
 use crate::web;
 
 /// `ok` while frames can be made; 503 with the reason while the render thread is down or

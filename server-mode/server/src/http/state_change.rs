@@ -1,7 +1,7 @@
 //! The one check every request that changes the server's state passes, whatever its
 //! route: a POST (login, logout, ending a session, and any route added later) and a
 //! WebSocket upgrade (it starts a session) must come from the server's own pages or an
-//! allowed origin ([`crate::origin::OriginPolicy::check_state_change`]). A browser sends
+//! allowed origin ([`hounsfield_access::origin::OriginPolicy::check_state_change`]). A browser sends
 //! the login cookie with a request of another origin's page (SameSite does not tell a
 //! page on another port of the same host from the server's own), so the cookie alone
 //! proves nothing. A refused request gets 403 and an `origin` refusal in the audit log,
@@ -15,9 +15,9 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::audit::Refusal;
-use crate::http::answers::refuse;
-use crate::http::state::App;
+use crate::answers::refuse;
+use crate::state::App;
+use hounsfield_access::audit::Refusal;
 
 /// Lets a request through unless it changes state and comes from a page of another
 /// origin.

@@ -4,7 +4,6 @@
 //! ([`export`]) and kept for download ([`shelf`], [`handler`]).
 
 pub mod export;
-pub(crate) mod handler;
 mod recorded;
 pub mod shelf;
 

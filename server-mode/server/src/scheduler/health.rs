@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::audit::{AuditEvent, AuditLog};
+use hounsfield_access::audit::{AuditEvent, AuditLog};
 
 /// What a session is told when its frame failed on the GPU, with the render thread or in
 /// its encode lane.

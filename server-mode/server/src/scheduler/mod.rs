@@ -36,9 +36,9 @@ pub use health::RenderHealth;
 use encode_lanes::{EncodeJob, LANE_CAPACITY, Lanes, encode_loop};
 use render_thread::OpenDevice;
 
-use crate::audit::AuditLog;
 use crate::encode::Encoding;
 use crate::faults::Fault;
+use hounsfield_access::audit::AuditLog;
 use hounsfield_protocol::{FrameHeader, Layout};
 use hounsfield_video::encode::VideoStream;
 

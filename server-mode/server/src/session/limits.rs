@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use hounsfield_protocol::ClientMessage;
 
-use crate::token_bucket::TokenBucket;
+use hounsfield_access::token_bucket::TokenBucket;
 
 /// Limits on what a session may ask.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -4,8 +4,6 @@
 //! in count and bytes, least recently used out first. `GET /thumbnail/SERIES_ID` serves
 //! them ([`handler`]).
 
-pub(crate) mod handler;
-
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -10,11 +10,11 @@ use hounsfield_tls::ServerTls;
 use hounsfield_video::encode::DEFAULT_ENCODERS;
 use hounsfield_webrtc::WebRtcConfig;
 
-use crate::audit::AuditLog;
-use crate::follow::Follow;
 use crate::listener::ConnectionLimits;
 use crate::session::SessionLimits;
-use crate::users::UsersFile;
+use crate::sharing::Follow;
+use hounsfield_access::audit::AuditLog;
+use hounsfield_access::users::UsersFile;
 
 /// How the server runs.
 #[derive(Debug, Clone)]

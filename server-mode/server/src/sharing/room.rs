@@ -97,7 +97,7 @@ impl Room {
     }
 
     /// The room of a desktop's share: its followers point and see each other's findings;
-    /// the desktop steers through its own channel ([`crate::follow`]) and hands over no
+    /// the desktop steers through its own channel ([`super::follow`]) and hands over no
     /// controls.
     pub fn without_controls(view: SharedView) -> Self {
         Self::made(DESKTOP_HOST, view, false, false)

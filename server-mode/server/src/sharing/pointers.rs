@@ -1,5 +1,5 @@
 //! Pointers in a shared session: each participant's pointer (the host's and every
-//! follower's, a viewer's too) goes through the session's room (see [`crate::room`]) to
+//! follower's, a viewer's too) goes through the session's room (see [`super::room`]) to
 //! every other participant, who draws it over the frames with the sender's name and
 //! colour. Pointers are never rendered into frames.
 

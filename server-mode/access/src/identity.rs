@@ -1,10 +1,8 @@
 //! Who a client is and what it may do: a token resolves to an [`Identity`] (a user of the
 //! `--users` file, the one user of `--token`, or nobody in particular on a loopback server
 //! without either), the users file is read again when it changes, and a session whose user
-//! was removed, changed or has expired is told to end ([`Ending`]; the task that looks is
-//! [`watch`]).
-
-pub(crate) mod watch;
+//! was removed, changed or has expired is told to end ([`Ending`]; the server's task that
+//! looks is its access watch).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -16,7 +14,7 @@ use crate::audit::{AuditEvent, AuditLog};
 use crate::users::{Role, UserTable, UsersFile, secrets_match};
 
 /// How often the users file is looked at, and expiries checked.
-pub(crate) const POLL_EVERY: Duration = Duration::from_secs(1);
+pub const POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// The name `--token`'s one user goes by (in the audit log and the admin view).
 pub const TOKEN_USER: &str = "token";
@@ -36,7 +34,7 @@ pub struct Identity {
 impl Identity {
     /// Anyone, on a server that asks for no token: everything is open to them, as before
     /// there were users.
-    pub(crate) fn anyone() -> Self {
+    pub fn anyone() -> Self {
         Self {
             name: None,
             role: Role::Admin,
@@ -87,7 +85,7 @@ impl Ending {
 
 /// What a token turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Authentication {
+pub enum Authentication {
     /// A user who may come in.
     Granted(Identity),
     /// A user whose access has expired (the name, for the audit log).
@@ -116,13 +114,13 @@ enum Mode {
 
 /// The server's users and how tokens are checked.
 #[derive(Debug)]
-pub(crate) struct Access {
+pub struct Access {
     mode: Mode,
 }
 
 impl Access {
     /// From the server's `--users` file, else its `--token`, else open.
-    pub(crate) fn new(users: Option<&UsersFile>, token: Option<&str>) -> Self {
+    pub fn new(users: Option<&UsersFile>, token: Option<&str>) -> Self {
         let mode = match (users, token) {
             (Some(file), _) => {
                 let now = Utc::now();
@@ -147,12 +145,12 @@ impl Access {
     }
 
     /// Whether clients must present a token.
-    pub(crate) fn required(&self) -> bool {
+    pub fn required(&self) -> bool {
         !matches!(self.mode, Mode::Open)
     }
 
     /// Whether the users come from a file (read again when it changes).
-    pub(crate) fn watches_file(&self) -> bool {
+    pub fn watches_file(&self) -> bool {
         matches!(self.mode, Mode::File { .. })
     }
 
@@ -169,7 +167,7 @@ impl Access {
     }
 
     /// Who `token` belongs to, at `now`.
-    pub(crate) fn authenticate(&self, token: &str, now: DateTime<Utc>) -> Authentication {
+    pub fn authenticate(&self, token: &str, now: DateTime<Utc>) -> Authentication {
         match &self.mode {
             Mode::Open => Authentication::Granted(Identity::anyone()),
             Mode::Token(expected) if secrets_match(expected.as_bytes(), token.as_bytes()) => {
@@ -199,16 +197,12 @@ impl Access {
 
     /// Whether `identity` may read `/metrics`: an admin, or `--token`'s user (who read it
     /// before there were roles).
-    pub(crate) fn reads_metrics(&self, identity: &Identity) -> bool {
+    pub fn reads_metrics(&self, identity: &Identity) -> bool {
         identity.role.is_admin() || matches!(self.mode, Mode::Token(_))
     }
 
     /// Whether a session of `identity` may go on at `now`, or why it must end.
-    pub(crate) fn still_allowed(
-        &self,
-        identity: &Identity,
-        now: DateTime<Utc>,
-    ) -> Result<(), Ending> {
+    pub fn still_allowed(&self, identity: &Identity, now: DateTime<Utc>) -> Result<(), Ending> {
         let Some(table) = self.table() else {
             return Ok(());
         };
@@ -231,7 +225,7 @@ impl Access {
     /// (removals, changes and the new count are recorded in the audit log), a bad one is
     /// reported once and the users stay as they were. Then records users whose access
     /// expired since the last look.
-    fn poll(&self, audit: &AuditLog, now: DateTime<Utc>) {
+    pub fn poll(&self, audit: &AuditLog, now: DateTime<Utc>) {
         let Mode::File {
             path,
             table,

@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::http::HeaderMap;
+use http::HeaderMap;
 
 /// The header a proxy appends the client's address to (HAProxy's `option forwardfor`).
 const FORWARDED_FOR: &str = "x-forwarded-for";
@@ -15,7 +15,7 @@ const FORWARDED_FOR: &str = "x-forwarded-for";
 /// The client a request stands for: `peer`, or, when `peer` is one of `trusted_proxies`,
 /// the last address in its `X-Forwarded-For` (the one that proxy appended), kept with the
 /// peer's port.
-pub(crate) fn client_of(
+pub fn client_of(
     peer: SocketAddr,
     headers: &HeaderMap,
     trusted_proxies: &[ipnet::IpNet],
@@ -48,7 +48,7 @@ fn last_forwarded(headers: &HeaderMap) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use http::HeaderValue;
 
     fn headers(values: &[&str]) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -1,6 +1,6 @@
 //! The server's one rate limiter, a token bucket: it holds each kind of message a session
-//! sends to its rate ([`crate::session::limits`]) and the audit log's refusal lines to
-//! theirs ([`crate::audit`]), letting bursts through up to the bucket's size.
+//! sends to its rate (the server's session limits) and the audit log's refusal lines to
+//! theirs (the audit log's), letting bursts through up to the bucket's size.
 
 use std::time::Instant;
 

@@ -54,7 +54,7 @@ impl<T: Clone> LoginSessions<T> {
     /// Starts a login for `value` at `now`; its id, or an error when no random id could be
     /// made.
     pub fn start(&self, value: T, now: Instant) -> Result<LoginId, getrandom::Error> {
-        let id = crate::generate_token()?;
+        let id = crate::token::generate_token()?;
         let mut entries = self.lock();
         entries.retain(|_, entry| entry.expires > now);
         if entries.len() >= MAX_LOGINS

@@ -11,12 +11,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::access::{Ending, Identity};
-use crate::audit::AuditEvent;
-use crate::http::answers::{forbidden, json, request_token};
-use crate::http::state::App;
-use crate::login::token_or_cookie_identity;
+use super::login::token_or_cookie_identity;
+use crate::answers::{forbidden, json, request_token};
 use crate::roster::SessionSummary;
+use crate::state::App;
+use hounsfield_access::audit::AuditEvent;
+use hounsfield_access::identity::{Ending, Identity};
 
 /// The admin who sent the request, or the answer refusing it.
 fn admin(

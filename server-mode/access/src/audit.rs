@@ -52,7 +52,7 @@ pub const MAX_AUDIT_TEXT_CHARS: usize = 300;
 /// Writes a text field cut to [`MAX_AUDIT_TEXT_CHARS`], ending in `…` when cut: the one
 /// place an audit line's texts are bounded, whoever made the event.
 fn bounded_text<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&hounsfield_protocol::cut_with_mark(
+    serializer.serialize_str(&hounsfield_vocabulary::text::cut_with_mark(
         text,
         MAX_AUDIT_TEXT_CHARS,
     ))

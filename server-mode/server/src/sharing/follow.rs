@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use hounsfield_protocol::{Action, SharedView};
 
-use crate::room::Room;
+use super::room::Room;
 
 /// The host's side: publishes the view the sessions follow.
 #[derive(Debug)]

@@ -8,20 +8,20 @@ use hounsfield_video::encode::EncoderProbe;
 use hounsfield_webrtc::Endpoint;
 use tokio::sync::watch;
 
-use super::config::ServerConfig;
-use crate::access::{Access, Identity};
-use crate::auth_throttle::AuthThrottle;
+use crate::config::ServerConfig;
 use crate::findings::{FindingsBook, FindingsStore};
-use crate::follow::Shares;
 use crate::library::Library;
-use crate::login_sessions::LoginSessions;
 use crate::metrics::Metrics;
 use crate::movie::shelf::MovieShelf;
-use crate::origin::OriginPolicy;
 use crate::recording::store::RecordingStore;
 use crate::roster::Roster;
 use crate::scheduler::Scheduler;
+use crate::sharing::Shares;
 use crate::thumbnail::Thumbnails;
+use hounsfield_access::auth_throttle::AuthThrottle;
+use hounsfield_access::identity::{Access, Identity};
+use hounsfield_access::login_sessions::LoginSessions;
+use hounsfield_access::origin::OriginPolicy;
 
 /// What every request handler and connection shares.
 pub(crate) struct App {

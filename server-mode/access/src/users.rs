@@ -1,7 +1,7 @@
 //! Named users with roles: the `--users` file (TOML) that says who may connect, as what,
 //! and until when. The file holds each user's name, role, optional expiry and the SHA-256
 //! of their token, never the token itself: tokens are 128 random bits
-//! ([`crate::generate_token`]), so a plain hash is enough (there is no dictionary
+//! ([`crate::token::generate_token`]), so a plain hash is enough (there is no dictionary
 //! to try against it, and no need for a slow, salted password hash).
 //!
 //! ```toml
@@ -27,7 +27,7 @@ use subtle::ConstantTimeEq;
 use hounsfield_files::{SmallFileError, read_at_most};
 
 /// Largest users file read (a file this large is a mistake, not a list of people).
-pub(crate) const MAX_FILE_BYTES: u64 = 1 << 20;
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// What a user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -170,7 +170,7 @@ pub fn token_sha256(token: &str) -> [u8; 32] {
 
 /// Whether two secrets (access tokens, token hashes) are equal, compared in time
 /// independent of where they differ (secrets of different lengths never match).
-pub(crate) fn secrets_match(expected: &[u8], given: &[u8]) -> bool {
+pub fn secrets_match(expected: &[u8], given: &[u8]) -> bool {
     expected.ct_eq(given).into()
 }
 
@@ -240,7 +240,7 @@ impl UsersFile {
 }
 
 /// The text of the users file at `path`, refused unread beyond [`MAX_FILE_BYTES`].
-pub(crate) fn read_text(path: &Path) -> Result<String, UsersError> {
+pub fn read_text(path: &Path) -> Result<String, UsersError> {
     let io = |source| UsersError::Io {
         path: path.to_path_buf(),
         source,

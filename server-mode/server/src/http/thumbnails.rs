@@ -1,4 +1,4 @@
-//! `GET /thumbnail/SERIES_ID`: a series' thumbnail ([`super::Thumbnails`]) behind the same
+//! `GET /thumbnail/SERIES_ID`: a series' thumbnail ([`crate::thumbnail::Thumbnails`]) behind the same
 //! authentication as `/ws` (a token as `Authorization: Bearer` or `?token=`, or the login
 //! cookie), and only of series the user may open.
 
@@ -9,11 +9,11 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::ThumbnailError;
-use crate::audit::Refusal;
-use crate::http::answers::{TokenQuery, refuse_user, request_token};
-use crate::http::state::App;
-use crate::login::token_or_cookie_identity;
+use super::login::token_or_cookie_identity;
+use crate::answers::{TokenQuery, refuse_user, request_token};
+use crate::state::App;
+use crate::thumbnail::ThumbnailError;
+use hounsfield_access::audit::Refusal;
 
 /// How long a browser may keep a thumbnail (seconds): a series' images do not change
 /// while it keeps its id.

@@ -7,10 +7,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::state::App;
-use crate::access::{Authentication, Identity};
-use crate::audit::{AuditEvent, Refusal};
 use crate::metrics::Metrics;
+use crate::state::App;
+use hounsfield_access::audit::{AuditEvent, Refusal};
+use hounsfield_access::identity::{Authentication, Identity};
 
 /// `value` as a JSON response with `status`, never cached.
 pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response {
@@ -29,13 +29,6 @@ pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
-}
-
-/// Generates a random access token (32 hex digits).
-pub fn generate_token() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)?;
-    Ok(hex::encode(bytes))
 }
 
 /// `?token=`.

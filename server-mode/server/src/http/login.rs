@@ -19,12 +19,12 @@ use cookie::time::Duration as CookieDuration;
 use cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
-use crate::access::Identity;
-use crate::audit::AuditEvent;
-use crate::http::answers::{json, request_identity};
-use crate::http::state::App;
-use crate::login_sessions::Presented;
-use crate::users::Role;
+use crate::answers::{json, request_identity};
+use crate::state::App;
+use hounsfield_access::audit::AuditEvent;
+use hounsfield_access::identity::Identity;
+use hounsfield_access::login_sessions::Presented;
+use hounsfield_access::users::Role;
 
 /// The login cookie's name.
 pub const COOKIE: &str = "hounsfield_login";

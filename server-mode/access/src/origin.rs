@@ -9,8 +9,8 @@
 //! requests addressed to a loopback name (or to an allowed origin's host). Clients that are
 //! not browsers send no `Origin` and are let through to authenticate as usual.
 
-use axum::http::HeaderMap;
-use axum::http::header;
+use http::HeaderMap;
+use http::header;
 use url::Url;
 
 /// Why a request was turned away.
@@ -203,7 +203,7 @@ fn shortened(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use http::HeaderValue;
 
     fn request(host: &str, origin: Option<&str>) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use super::POLL_EVERY;
-use crate::http::state::App;
+use crate::state::App;
+use hounsfield_access::identity::POLL_EVERY;
 
 /// Looks at the users file, and at every session's user, every [`POLL_EVERY`] until the
 /// server shuts down: sessions of users removed, changed or expired are told to end.

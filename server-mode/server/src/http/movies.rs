@@ -9,12 +9,12 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::shelf::ShelfError;
-use crate::audit::{AuditEvent, Refusal};
-use crate::http::answers::{TokenQuery, refuse_user, request_token};
-use crate::http::state::App;
-use crate::login::token_or_cookie_identity;
+use super::login::token_or_cookie_identity;
+use crate::answers::{TokenQuery, refuse_user, request_token};
+use crate::movie::shelf::ShelfError;
 use crate::recording::is_recording_id;
+use crate::state::App;
+use hounsfield_access::audit::{AuditEvent, Refusal};
 
 /// `GET /movies/{file}`: 200 with the MP4, 401 without a valid token or login, 403 for a
 /// movie made for another user, 404 for a name that is not `ID.mp4` or a movie not kept.
