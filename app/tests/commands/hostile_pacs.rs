@@ -126,17 +126,26 @@ fn a_server_on_a_silent_pacs_listens_and_answers_health_checks() {
         .read_line(&mut banner)
         .expect("a line");
     let port = served_port(&banner);
+    // The library's own folders are looked through first (none here, so briefly); from
+    // then on the server waits on the silent PACS, alive and not ready, saying why.
     let answers = port.map(|port| {
-        (
-            http_request(
+        let started = Instant::now();
+        loop {
+            let health = http_request(
                 port,
                 "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-            ),
-            http_request(
+            );
+            let ready = http_request(
                 port,
                 "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-            ),
-        )
+            );
+            if ready.1.contains("PACS") || started.elapsed() > Duration::from_secs(10) {
+                break (health, ready);
+            }
+            assert_eq!(health.0, 200, "alive while the folders are looked through");
+            assert_eq!(ready.0, 503, "not ready while cataloguing: {}", ready.1);
+            std::thread::sleep(Duration::from_millis(50));
+        }
     });
     let _ = server.kill();
     let _ = server.wait();
