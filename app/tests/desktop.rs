@@ -506,7 +506,7 @@ fn connect_shows_the_value_under_the_cursor_and_measures_a_ruler_under_xvfb() {
         .env("DISPLAY", &display.name)
         .env(
             "HOUNSFIELD_LOG",
-            "warn,hounsfield=info,hounsfield::desktop::thin_client::remote_view=debug",
+            "warn,hounsfield=info,hounsfield_desktop=info,hounsfield_desktop::thin_client::remote_view=debug",
         )
         .env("HOUNSFIELD_SETTINGS", settings.path().join("settings.toml"))
         .stdout(Stdio::null())

@@ -45,11 +45,11 @@ for tool in mmdebstrap mmtarfilter umoci readelf objcopy ldd dpkg-query; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "build.sh: must run as root (mmdebstrap's root mode)" >&2; exit 1; }
 [ -x "$binary" ] || { echo "build.sh: no executable binary at $binary" >&2; exit 1; }
-# A developer build (the test bench of --features test-bench) knows `bench soak`; the
+# A developer build (the test bench of --features test-bench) knows `--test-faults`; the
 # product, built with `cargo build --release --locked -p hounsfield`, does not. The
 # default binary must be the product's; one named in HOUNSFIELD_BINARY (a test's) is put
 # in with a warning.
-if "$binary" bench soak --help >/dev/null 2>&1; then
+if "$binary" --test-faults --help >/dev/null 2>&1; then
   if [ -z "${HOUNSFIELD_BINARY:-}" ]; then
     echo "build.sh: $binary is a developer build (the test bench): build the product with cargo build --release --locked -p hounsfield" >&2
     exit 1

@@ -7,11 +7,12 @@
 # prints its path on the last line. VERSION is the workspace's (Cargo.toml), REVISION the
 # Debian revision below, ARCH `dpkg --print-architecture`.
 #
-# The binary: $HOUNSFIELD_BINARY when set (a build made already, e.g. by a test), else
-# target/release/hounsfield as `cargo build --release --locked -p hounsfield` builds it
-# (run every time: it does nothing when the binary is up to date, and replaces a
-# developer build, one with the test bench of `--features test-bench`, by the product's).
-# A developer build named in $HOUNSFIELD_BINARY is packaged with a warning. Needs dpkg-dev
+# The binaries: $HOUNSFIELD_BINARY when set (a build made already, e.g. by a test), with
+# the hounsfield-bench beside it, else target/release/hounsfield and hounsfield-bench as
+# `cargo build --release --locked -p hounsfield -p hounsfield-bench` builds them (run
+# every time: it does nothing when they are up to date, and replaces a developer build,
+# one with the test bench of `--features test-bench`, by the product's). A developer build
+# named in $HOUNSFIELD_BINARY is packaged with a warning. Needs dpkg-dev
 # (dpkg-shlibdeps), binutils (strip) and gzip.
 set -euo pipefail
 
@@ -59,14 +60,20 @@ arch="$(dpkg --print-architecture)"
 
 binary="${HOUNSFIELD_BINARY:-$root/target/release/hounsfield}"
 if [ -z "${HOUNSFIELD_BINARY:-}" ]; then
-  (cd "$root" && cargo build --release --locked -p hounsfield)
+  (cd "$root" && cargo build --release --locked -p hounsfield -p hounsfield-bench)
 fi
 if [ ! -x "$binary" ]; then
   echo "build.sh: HOUNSFIELD_BINARY=$binary is not an executable file" >&2
   exit 1
 fi
-# A developer build knows `bench soak`; the product does not.
-if "$binary" bench soak --help >/dev/null 2>&1; then
+# The benchmarks, for IT to size machines with (`hounsfield bench …` runs them).
+bench="$(dirname "$binary")/hounsfield-bench"
+if [ ! -x "$bench" ]; then
+  echo "build.sh: $bench is missing: it is built with -p hounsfield-bench, beside $binary" >&2
+  exit 1
+fi
+# A developer build knows `--test-faults` and `soak`; the product does not.
+if "$binary" --test-faults --help >/dev/null 2>&1 || "$bench" soak --help >/dev/null 2>&1; then
   echo "build.sh: warning: $binary is a developer build (the test bench of --features test-bench): not for installing" >&2
 fi
 
@@ -83,10 +90,11 @@ trap 'rm -rf "$work"' EXIT
 package="$work/hounsfield"
 mkdir -p "$package/DEBIAN"
 
-# The binary, without its symbols and line tables.
+# The binaries, without their symbols and line tables.
 install -D -m 0755 "$binary" "$package/usr/bin/hounsfield"
+install -D -m 0755 "$bench" "$package/usr/bin/hounsfield-bench"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note \
-  "$package/usr/bin/hounsfield"
+  "$package/usr/bin/hounsfield" "$package/usr/bin/hounsfield-bench"
 
 # The service, its configuration, the rotation of its audit log.
 install -D -m 0644 "$root/installers/systemd/hounsfield.service" \
@@ -103,6 +111,13 @@ if ! grep -q '^\.TH' "$work/hounsfield.1"; then
 fi
 gzip -9n < "$work/hounsfield.1" > "$package/usr/share/man/man1/hounsfield.1.gz"
 chmod 0644 "$package/usr/share/man/man1/hounsfield.1.gz"
+"$package/usr/bin/hounsfield-bench" manual > "$work/hounsfield-bench.1"
+if ! grep -q '^\.TH' "$work/hounsfield-bench.1"; then
+  echo "build.sh: \`$bench manual\` printed no manual page" >&2
+  exit 1
+fi
+gzip -9n < "$work/hounsfield-bench.1" > "$package/usr/share/man/man1/hounsfield-bench.1.gz"
+chmod 0644 "$package/usr/share/man/man1/hounsfield-bench.1.gz"
 
 # Documentation: copyright, the Debian changelog, how to run it.
 doc="$package/usr/share/doc/hounsfield"
@@ -128,12 +143,12 @@ install -m 0755 "$here/postinst" "$here/prerm" "$here/postrm" "$package/DEBIAN/"
 printf '%s\n' /etc/hounsfield/hounsfield.toml /etc/logrotate.d/hounsfield \
   > "$package/DEBIAN/conffiles"
 
-# The libraries the binary links, as package dependencies. dpkg-shlibdeps wants a
+# The libraries the binaries link, as package dependencies. dpkg-shlibdeps wants a
 # debian/control beside it; a minimal one in the scratch folder does.
 mkdir -p "$work/shlibs/debian"
 printf 'Source: hounsfield\n\nPackage: hounsfield\nArchitecture: any\n' \
   > "$work/shlibs/debian/control"
-shlibs="$(cd "$work/shlibs" && dpkg-shlibdeps -O "$package/usr/bin/hounsfield")"
+shlibs="$(cd "$work/shlibs" && dpkg-shlibdeps -O "$package/usr/bin/hounsfield" "$package/usr/bin/hounsfield-bench")"
 shlibs_depends="${shlibs#shlibs:Depends=}"
 if [ -z "$shlibs_depends" ] || [ "$shlibs_depends" = "$shlibs" ]; then
   echo "build.sh: dpkg-shlibdeps found no dependencies: $shlibs" >&2
@@ -159,7 +174,8 @@ Description: CT and MR volumes in 3D, on the desktop or streamed from a server
  Hounsfield reads DICOM series (CT, MR) and renders them as volumes and
  reformatted slices on the GPU, or in software on lavapipe where there is none.
  .
- The package installs the hounsfield program and the render server's hardened
+ The package installs the hounsfield program, its benchmarks (hounsfield-bench,
+ to size a server by) and the render server's hardened
  systemd service (hounsfield.service), which streams rendered frames over
  HTTPS and WebSocket to browsers and thin clients: it is enabled, not started,
  until users are added to /etc/hounsfield/users.toml.

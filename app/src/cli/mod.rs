@@ -1,26 +1,21 @@
 //! The command line: what `hounsfield` accepts, as clap parses it.
 
 mod admin;
-mod bench;
 mod movie;
 mod serve;
-mod values;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use hounsfield_server::users::{Expiry, Role};
-use render_core::view::CropBox;
 
 pub use admin::{ConfigCommand, FindingsCommand, UsersCommand};
-#[cfg(feature = "test-bench")]
-pub use bench::SoakArgs;
-pub use bench::{BenchCommand, StreamArgs, StreamCodec, StreamTransport};
+pub use hounsfield_desktop::launch::{ConnectArgs, OpenArgs, RenderingArgs};
+pub use hounsfield_workstation::values::{PathPoints, parse_size};
+use hounsfield_workstation::values::{parse_path, parse_point, parse_window};
 pub use movie::MovieArgs;
 pub use serve::ServeOptions;
-pub use values::{PathPoints, parse_size};
-use values::{parse_crop, parse_path, parse_point, parse_window};
 
 /// CT and MR volumes in 3D: on this workstation, or streamed from a server.
 #[derive(Debug, Parser)]
@@ -96,52 +91,6 @@ pub enum SlabModeArg {
     Average,
 }
 
-/// Where the desktop window renders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum RenderPreference {
-    /// A GPU renders here; with only a software adapter, a configured server that answers
-    /// renders instead, else this machine at reduced quality.
-    #[default]
-    Auto,
-    /// Always render on this machine.
-    Local,
-    /// Always stream from the server (`--server`, or the first one in the settings).
-    Remote,
-}
-
-/// What may carry the frames a server streams to this window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum FrameTransport {
-    /// WebRTC (RTP over UDP) when the server offers it, else the WebSocket.
-    #[default]
-    Auto,
-    /// The WebSocket only, with no WebRTC attempt (a network that blocks UDP).
-    Websocket,
-}
-
-impl FrameTransport {
-    /// Whether WebRTC is offered to the server.
-    pub fn offers_webrtc(self) -> bool {
-        self == Self::Auto
-    }
-}
-
-/// `--render`, `--server` and `--transport`, for the desktop window.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct RenderingArgs {
-    /// Render here (`local`), stream from a server (`remote`), or decide by this
-    /// machine's adapter (`auto`).
-    #[arg(long, value_enum, default_value_t = RenderPreference::Auto)]
-    pub render: RenderPreference,
-    /// A Hounsfield server to stream from (`http://host:port`); remembered in the settings.
-    #[arg(long, value_name = "URL")]
-    pub server: Option<String>,
-    /// What carries the server's frames: WebRTC when the server offers it (`auto`), or the
-    /// WebSocket only (`websocket`, where UDP is blocked).
-    #[arg(long, value_enum, default_value_t = FrameTransport::Auto)]
-    pub transport: FrameTransport,
-}
-
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -188,11 +137,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Measure how fast things run and print the figures.
+    /// Measure how fast things run and print the figures: runs `hounsfield-bench`,
+    /// installed beside this program, with the arguments that follow (`hounsfield bench
+    /// --help` lists the benchmarks).
+    #[command(disable_help_flag = true)]
     Bench {
-        /// Which benchmark.
-        #[command(subcommand)]
-        which: BenchCommand,
+        /// The benchmark and its arguments, as `hounsfield-bench` takes them.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "BENCHMARK"
+        )]
+        args: Vec<std::ffi::OsString>,
     },
     /// Check a `--serve` configuration file without starting the server.
     Config {
@@ -216,71 +172,6 @@ pub enum Command {
     /// Print the manual page (roff) to standard output, for packagers.
     #[command(hide = true)]
     Manual,
-}
-
-/// What `open` accepts.
-#[derive(Debug, Default, clap::Args)]
-pub struct OpenArgs {
-    /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the built-in
-    /// sample volume.
-    pub path: Option<PathBuf>,
-    /// Series id (from `info`) or series number; default: the largest series.
-    #[arg(long)]
-    pub series: Option<String>,
-    /// Save a screenshot of the window to this PNG once the first full-quality frame is
-    /// shown, then close (for tests).
-    #[arg(long, value_name = "OUT.png", hide = true)]
-    pub screenshot: Option<PathBuf>,
-    /// A second series to read beside the first (a prior, or another series of the study):
-    /// a file, folder or DICOMDIR. Linked by frame of reference when both have the same,
-    /// else by an offset set in the window.
-    #[arg(long, value_name = "PATH")]
-    pub beside: Option<PathBuf>,
-    /// The series id (or number) of `--beside`'s path; default: its largest series.
-    #[arg(long, value_name = "SERIES", requires = "beside")]
-    pub beside_series: Option<String>,
-    /// Start with the 3D view cropped to a box: fractions 0..1 of the volume along i, j, k
-    /// (towards the patient's left, posterior, superior), e.g. `0.5,0,0,1,1,1` for the
-    /// left half.
-    #[arg(long, value_name = "IMIN,JMIN,KMIN,IMAX,JMAX,KMAX", value_parser = parse_crop)]
-    pub crop: Option<CropBox>,
-    /// Where frames come from.
-    #[command(flatten)]
-    pub rendering: RenderingArgs,
-}
-
-/// What `connect` accepts.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ConnectArgs {
-    /// The server: `http://host:port`, `host:port` or `ws://host:port/ws`.
-    pub url: String,
-    /// The server's access token.
-    #[arg(long, value_name = "T")]
-    pub token: Option<String>,
-    /// The series id to open; default: the first the server lists.
-    #[arg(long)]
-    pub series: Option<String>,
-    /// Join the shared session with this id (from a reader's share link, `?join=ID`,
-    /// which the URL may carry instead): its series opens and the view follows the
-    /// host's; the participants see each other's pointers.
-    #[arg(long, value_name = "ID", conflicts_with = "series")]
-    pub join: Option<String>,
-    /// A CA certificate (PEM) to trust for an `https` server, besides the system's; repeat
-    /// for more.
-    #[arg(long = "ca", value_name = "FILE")]
-    pub ca: Vec<PathBuf>,
-    /// Trust the `https` server's certificate with this SHA-256 fingerprint (as the server
-    /// printed it), self-signed or not, and remember it; any other certificate is refused.
-    #[arg(long, value_name = "SHA256")]
-    pub fingerprint: Option<String>,
-    /// What carries the frames: WebRTC when the server offers it (`auto`), or the
-    /// WebSocket only (`websocket`, where UDP is blocked).
-    #[arg(long, value_enum, default_value_t = FrameTransport::Auto)]
-    pub transport: FrameTransport,
-    /// Save a screenshot of the window to this PNG once the first final still is shown,
-    /// then close (for tests).
-    #[arg(long, value_name = "OUT.png", hide = true)]
-    pub screenshot: Option<PathBuf>,
 }
 
 /// What `render` accepts.
@@ -370,40 +261,6 @@ pub struct RenderArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn crop_boxes_parse_and_bad_ones_are_refused() {
-        let left = parse_crop("0.5, 0,0,1,1,1").expect("the left half");
-        assert_eq!((left.min, left.max), ([0.5, 0.0, 0.0], [1.0; 3]));
-        assert!(parse_crop("0.5,0,0,1,1").is_err(), "five values");
-        assert!(parse_crop("0.5,0,0,0.5,1,1").is_err(), "no thickness");
-        assert!(parse_crop("0,0,0,1,1,2").is_err(), "beyond the volume");
-        assert!(parse_crop("0,0,x,1,1,1").is_err(), "not a number");
-    }
-
-    #[test]
-    fn points_parse_and_bad_points_are_refused() {
-        assert_eq!(parse_point("1.5, -2,3e1"), Ok([1.5, -2.0, 30.0]));
-        assert_eq!(
-            parse_path("1,2,3; -4,5,6;"),
-            Ok(PathPoints(vec![[1.0, 2.0, 3.0], [-4.0, 5.0, 6.0]]))
-        );
-        let bad = parse_path("1,2,3;4,5").expect_err("a point of two numbers");
-        assert!(bad.starts_with("point 2:"), "{bad}");
-        assert!(parse_point("1,2").is_err());
-        assert!(parse_point("a,b,c").is_err());
-        assert!(parse_point("1,2,inf").is_err());
-    }
-
-    #[test]
-    fn sizes_and_windows_parse_and_bad_ones_are_refused() {
-        assert_eq!(parse_size("1024x768"), Ok([1024, 768]));
-        assert!(parse_size("0x10").is_err());
-        assert!(parse_size("1024").is_err());
-        assert_eq!(parse_window("400,40"), Ok([400.0, 40.0]));
-        assert_eq!(parse_window("1500,-600"), Ok([1500.0, -600.0]));
-        assert!(parse_window("-1,40").is_err());
-    }
 
     #[test]
     fn serve_options_need_serve_and_keep_subcommands_apart() {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::values::{parse_size, parse_window};
+use hounsfield_workstation::values::{parse_size, parse_window};
 
 /// What `movie` accepts: a series, one motion, and the file's size and length.
 #[derive(Debug, clap::Args)]

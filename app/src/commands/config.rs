@@ -29,7 +29,7 @@ pub fn check(file: &Path, open_files: bool) -> anyhow::Result<()> {
     }
     for folder in &settings.library {
         // A PACS is listed when the server starts (its answer depends on the network).
-        if crate::source::dicomweb_url(folder).is_some() {
+        if hounsfield_workstation::source::dicomweb_url(folder).is_some() {
             continue;
         }
         if !folder.is_dir() {

@@ -143,13 +143,10 @@ pub fn run(json: bool) -> anyhow::Result<()> {
 
 /// The first server in the desktop's settings, tried for a second.
 fn configured_server() -> Option<ServerCheck> {
-    let path = crate::desktop::settings::Settings::default_path()?;
-    let (settings, _) = crate::desktop::settings::Settings::load(&path);
+    let path = hounsfield_desktop::settings::Settings::default_path()?;
+    let (settings, _) = hounsfield_desktop::settings::Settings::load(&path);
     let url = settings.servers.first()?.url.clone();
-    let answers = crate::desktop::thin_client::connection::accepts_connections(
-        &url,
-        std::time::Duration::from_secs(1),
-    );
+    let answers = hounsfield_desktop::accepts_connections(&url, std::time::Duration::from_secs(1));
     let warning = cleartext_warning(&url);
     Some(ServerCheck {
         url,
@@ -160,7 +157,7 @@ fn configured_server() -> Option<ServerCheck> {
 
 /// A warning when `url` reaches a server on another machine without TLS.
 fn cleartext_warning(url: &str) -> Option<String> {
-    let websocket = crate::desktop::thin_client::connection::websocket_url(url).ok()?;
+    let websocket = hounsfield_desktop::websocket_url(url).ok()?;
     let parsed = url::Url::parse(&websocket).ok()?;
     let loopback = match parsed.host()? {
         url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
@@ -177,7 +174,7 @@ fn cleartext_warning(url: &str) -> Option<String> {
 /// Renders the built-in phantom on the adapter the renderer picks, a few frames each at
 /// full and interactive quality.
 fn render_probe() -> anyhow::Result<(RenderProbe, AdapterKind, bool)> {
-    let mut renderer = super::render::new_renderer()?;
+    let mut renderer = hounsfield_workstation::renderer::new_renderer()?;
     let volume = Arc::new(render_core::phantom::ct_phantom());
     let preset = renderer.presets().default_for(&volume.modality).clone();
     renderer.load_volume(volume.clone());
@@ -186,7 +183,13 @@ fn render_probe() -> anyhow::Result<(RenderProbe, AdapterKind, bool)> {
         view.quality = quality;
         // One frame first: it makes the render targets and compiles the pipeline.
         renderer.render(&view, PROBE_SIZE)?;
-        Ok(super::bench::turning_frames(&mut renderer, &mut view, PROBE_SIZE, PROBE_FRAMES)?.0)
+        Ok(hounsfield_workstation::timing::turning_frames(
+            &mut renderer,
+            &mut view,
+            PROBE_SIZE,
+            PROBE_FRAMES,
+        )?
+        .0)
     };
     let full_ms = median_ms(Quality::Full)?;
     let interactive_ms = median_ms(Quality::Interactive)?;

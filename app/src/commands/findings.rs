@@ -12,7 +12,7 @@ use hounsfield_server::findings::finding_info;
 use serde::Serialize;
 
 use crate::commands::serve::default_state_folder;
-use crate::source;
+use hounsfield_workstation::source;
 
 /// What `findings list --json` prints.
 #[derive(Debug, Serialize)]

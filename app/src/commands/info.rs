@@ -9,7 +9,7 @@ use render_core::volume::affine_rows;
 use serde::Serialize;
 
 use crate::cli::StudySearchArgs;
-use crate::source;
+use hounsfield_workstation::source;
 
 /// The JSON document `info --json` prints.
 #[derive(Debug, Serialize)]

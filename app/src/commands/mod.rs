@@ -13,10 +13,8 @@ pub(crate) mod render;
 pub mod serve;
 mod users;
 
-use crate::cli::{
-    BenchCommand, Cli, Command, ConfigCommand, FindingsCommand, OpenArgs, UsersCommand,
-};
-use crate::desktop;
+use crate::cli::{Cli, Command, ConfigCommand, FindingsCommand, OpenArgs, UsersCommand};
+use hounsfield_desktop as desktop;
 
 /// Runs what the command line asked for.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -41,15 +39,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             at,
             json,
         }) => probe::run(path.as_deref(), series.as_deref(), &at, json),
-        Some(Command::Bench {
-            which:
-                BenchCommand::Load {
-                    path,
-                    series,
-                    runs,
-                    json,
-                },
-        }) => bench::load(&path, series.as_deref(), runs, json),
         Some(Command::Render(args)) => render::run(&args),
         Some(Command::Movie(args)) => movie::run(&args),
         Some(Command::Doctor { json }) => doctor::run(json),
@@ -81,80 +70,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             UsersCommand::List { file } => users::list(&file),
             UsersCommand::Remove { name, file } => users::remove(&name, &file),
         },
-        Some(Command::Bench {
-            which: BenchCommand::Stream(args),
-        }) => bench::stream(&args),
-        Some(Command::Bench {
-            which:
-                BenchCommand::Findings {
-                    path,
-                    series,
-                    runs,
-                    json,
-                },
-        }) => bench::findings(&path, series.as_deref(), runs, json),
-        Some(Command::Bench {
-            which:
-                BenchCommand::Movie {
-                    path,
-                    series,
-                    size,
-                    frames,
-                    json,
-                },
-        }) => bench::movie(path.as_deref(), series.as_deref(), size, frames, json),
-        Some(Command::Bench {
-            which:
-                BenchCommand::Together {
-                    path,
-                    series,
-                    size,
-                    seconds,
-                    codec,
-                    json,
-                },
-        }) => bench::together(
-            path.as_deref(),
-            series.as_deref(),
-            size,
-            seconds,
-            codec,
-            json,
-        ),
-        #[cfg(feature = "test-bench")]
-        Some(Command::Bench {
-            which: BenchCommand::Soak(args),
-        }) => bench::soak(&args),
-        Some(Command::Bench {
-            which:
-                BenchCommand::Planes {
-                    path,
-                    series,
-                    size,
-                    frames,
-                    slab,
-                    json,
-                },
-        }) => bench::planes(path.as_deref(), series.as_deref(), size, frames, slab, json),
-        Some(Command::Bench {
-            which:
-                BenchCommand::Render {
-                    path,
-                    series,
-                    preset,
-                    size,
-                    frames,
-                    ladder,
-                    json,
-                },
-        }) => bench::render(
-            path.as_deref(),
-            series.as_deref(),
-            preset.as_deref(),
-            size,
-            frames,
-            ladder,
-            json,
-        ),
+        Some(Command::Bench { args }) => bench::forward(&args),
     }
 }

@@ -7,7 +7,7 @@ use hounsfield_protocol::StudyQuery as WireQuery;
 use serde::Serialize;
 
 use crate::cli::StudySearchArgs;
-use crate::source;
+use hounsfield_workstation::source;
 
 /// What `info URL --json` prints.
 #[derive(Debug, Serialize)]

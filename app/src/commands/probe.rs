@@ -5,7 +5,7 @@ use std::path::Path;
 use glam::DVec3;
 use serde::Serialize;
 
-use crate::source;
+use hounsfield_workstation::source;
 
 /// One probed point, as `probe --json` prints it.
 #[derive(Debug, Serialize)]

@@ -171,6 +171,20 @@ fn probe_on_the_phantom_finds_the_marker_at_left_anterior_superior() {
 }
 
 #[test]
+fn bench_runs_hounsfield_bench_installed_beside_it_with_its_arguments_and_status() {
+    let help = hounsfield(&["bench", "--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("hounsfield-bench"), "{text}");
+    let unknown = hounsfield(&["bench", "gallop"]);
+    assert_eq!(
+        unknown.status.code(),
+        Some(2),
+        "clap's status for a bad argument"
+    );
+}
+
+#[test]
 fn bench_load_prints_figures() {
     let json = stdout_json(&hounsfield(&[
         "bench",

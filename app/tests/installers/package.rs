@@ -19,10 +19,12 @@ use hounsfield_tls::self_signed::{CERTIFICATE_FILE, KEY_FILE};
 /// Where each part of the package must be (as `dpkg-deb --contents` lists them).
 const PACKAGED: &[&str] = &[
     "./usr/bin/hounsfield",
+    "./usr/bin/hounsfield-bench",
     "./usr/lib/systemd/system/hounsfield.service",
     "./etc/hounsfield/hounsfield.toml",
     "./etc/logrotate.d/hounsfield",
     "./usr/share/man/man1/hounsfield.1.gz",
+    "./usr/share/man/man1/hounsfield-bench.1.gz",
     "./usr/share/doc/hounsfield/copyright",
     "./usr/share/doc/hounsfield/changelog.Debian.gz",
 ];
@@ -92,8 +94,8 @@ fn build_package(out: &Path) -> PathBuf {
 }
 
 /// The workspace's packages and the features each is built with, as `cargo build -p
-/// hounsfield` with `extra` arguments would build them: `(package, features)` per line
-/// of `cargo tree`.
+/// hounsfield -p hounsfield-bench` with `extra` arguments would build them: `(package,
+/// features)` per line of `cargo tree`.
 fn built_features(extra: &[&str]) -> Vec<(String, String)> {
     let output = Command::new(env!("CARGO"))
         .current_dir(workspace())
@@ -101,6 +103,8 @@ fn built_features(extra: &[&str]) -> Vec<(String, String)> {
             "tree",
             "-p",
             "hounsfield",
+            "-p",
+            "hounsfield-bench",
             "-e",
             "normal",
             "--locked",
@@ -131,12 +135,13 @@ fn has_feature(built: &[(String, String)], package: &str, feature: &str) -> bool
 
 /// The test bench (soak, proxy harness, lossy link and relay, fault injection) is a
 /// developer build's: the build the installers make (`cargo build --release --locked -p
-/// hounsfield`, no feature named) turns none of it on and links neither the TUN crate nor
-/// the relay; `--features test-bench` turns it all on.
+/// hounsfield -p hounsfield-bench`, no feature named) turns none of it on and links
+/// neither the TUN crate nor the relay; `test-bench` of both turns it all on.
 #[test]
 fn the_packaged_build_carries_no_test_bench() {
     const BENCH: &[(&str, &str)] = &[
         ("hounsfield", "test-bench"),
+        ("hounsfield-bench", "test-bench"),
         ("hounsfield-server", "fault-injection"),
         ("hounsfield-client", "lossy-relay"),
     ];
@@ -155,7 +160,10 @@ fn the_packaged_build_carries_no_test_bench() {
         !product.iter().any(|(name, _)| name == "tun-rs"),
         "the packaged build links tun-rs"
     );
-    let developer = built_features(&["--features", "test-bench"]);
+    let developer = built_features(&[
+        "--features",
+        "hounsfield/test-bench,hounsfield-bench/test-bench",
+    ]);
     for (package, feature) in BENCH {
         assert!(
             has_feature(&developer, package, feature),
@@ -318,6 +326,15 @@ fn the_debian_package_installs_a_server_that_answers_over_https() {
         assert!(
             manual.contains(part),
             "the manual page lacks {part}: {manual}"
+        );
+    }
+    let bench = root.join("usr/bin/hounsfield-bench");
+    let bench_manual = run(bench.to_str().expect("a UTF-8 path"), &["manual"]);
+    let bench_manual = String::from_utf8_lossy(&bench_manual.stdout);
+    for part in [".TH hounsfield-bench 1", "stream"] {
+        assert!(
+            bench_manual.contains(part),
+            "hounsfield-bench's manual page lacks {part}: {bench_manual}"
         );
     }
     let help = run(binary.to_str().expect("a UTF-8 path"), &["--help"]);

@@ -3,25 +3,22 @@
 //! anterior view (its first frame is what `render` draws with the same arguments), a
 //! sweep of a standard slice from one end of the volume to the other, or a session
 //! recording played (the frames are [`MovieFrames`], as the server draws them for
-//! `export_movie`). The desktop's "Export movie…" writes through [`write_movie`] too.
+//! `export_movie`), written through [`write_movie`] as the desktop's "Export movie…" writes.
 
-use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::Context;
-use hounsfield_server::compose::render_layout;
 use hounsfield_server::movie::{MAX_MOVIE_PIXELS, Motion, MovieFrames, check_shape};
-use hounsfield_video::MovieWriter;
 use render_core::camera::NamedView;
 use render_core::gpu::Renderer;
 use render_core::view::ViewState;
 use render_core::{Volume, Window};
 use serde::Serialize;
 
-use super::render::{new_renderer, preset_and_mode};
 use crate::cli::MovieArgs;
-use crate::source;
+use hounsfield_workstation::movie::{Shape, write_movie};
+use hounsfield_workstation::renderer::{new_renderer, preset_and_mode};
+use hounsfield_workstation::source;
 
 /// What `movie --json` prints.
 #[derive(Debug, Serialize)]
@@ -104,93 +101,6 @@ pub fn run(args: &MovieArgs) -> anyhow::Result<()> {
         opened.label,
     );
     Ok(())
-}
-
-/// A movie's frames, size and rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shape {
-    /// How many frames.
-    pub frames: u32,
-    /// Their size in pixels (even sides).
-    pub size: [u32; 2],
-    /// Frames a second it plays at.
-    pub fps: u32,
-}
-
-/// Where a movie's time went.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MovieTimes {
-    /// FFmpeg's H.264 encoder that wrote it.
-    pub encoder: String,
-    /// Drawing its frames.
-    pub rendering: Duration,
-    /// Encoding and writing them.
-    pub encoding: Duration,
-    /// Its frames.
-    pub frames: u32,
-}
-
-impl MovieTimes {
-    /// Milliseconds drawing a frame.
-    pub fn render_ms_per_frame(&self) -> f64 {
-        self.rendering.as_secs_f64() * 1000.0 / f64::from(self.frames.max(1))
-    }
-
-    /// Milliseconds encoding and writing a frame.
-    pub fn encode_ms_per_frame(&self) -> f64 {
-        self.encoding.as_secs_f64() * 1000.0 / f64::from(self.frames.max(1))
-    }
-}
-
-/// Draws `shape.frames` of `frames` with `renderer` and writes them to `out` (an MP4);
-/// `going_on` hears each frame done and stops the movie (an error) when it answers false.
-pub fn write_movie(
-    renderer: &mut Renderer,
-    frames: &mut MovieFrames,
-    shape: Shape,
-    out: &Path,
-    mut going_on: impl FnMut(u32) -> bool,
-) -> anyhow::Result<MovieTimes> {
-    let [width, height] = shape.size;
-    let mut movie = MovieWriter::create(out, width, height, shape.fps)
-        .with_context(|| format!("writing {}", out.display()))?;
-    let (mut rendering, mut encoding) = (Duration::ZERO, Duration::ZERO);
-    for n in 0..shape.frames {
-        let at = Instant::now();
-        let request = frames
-            .request(n, shape.frames)
-            .map_err(anyhow::Error::msg)?;
-        let frame = render_layout(
-            renderer,
-            &request.volume,
-            &request.view,
-            request.layout,
-            request.crosshair_lps,
-            request.size,
-            None,
-        )?;
-        rendering += at.elapsed();
-        let at = Instant::now();
-        movie
-            .push(&frame.rgba, frame.width, frame.height)
-            .with_context(|| format!("writing {}", out.display()))?;
-        encoding += at.elapsed();
-        if !going_on(n + 1) {
-            anyhow::bail!("stopped after {} of {} frames", n + 1, shape.frames);
-        }
-    }
-    let encoder = movie.encoder_name().to_string();
-    let at = Instant::now();
-    movie
-        .finish()
-        .with_context(|| format!("writing {}", out.display()))?;
-    encoding += at.elapsed();
-    Ok(MovieTimes {
-        encoder,
-        rendering,
-        encoding,
-        frames: shape.frames,
-    })
 }
 
 /// The motion the command line asks for (clap lets exactly one through).

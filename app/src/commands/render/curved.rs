@@ -8,7 +8,7 @@ use render_core::transfer::VolumeStatistics;
 
 use super::report::{Drawn, DrawnPath};
 use crate::cli::RenderArgs;
-use crate::source::OpenedVolume;
+use hounsfield_workstation::source::OpenedVolume;
 
 /// Straightens `opened` along `points` (LPS, mm) as `args` asks and writes the PNG.
 pub(super) fn run(

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use glam::DVec3;
 use render_core::camera::{NamedView, Projection};
-use render_core::gpu::{GpuContext, Renderer};
-use render_core::transfer::{PresetLibrary, RenderMode};
+use render_core::gpu::Renderer;
 use render_core::view::{Interpolation, MprOrientation, MprPlane, Quality, SlabMode, ViewState};
 use render_core::{Volume, Window};
 
 use crate::cli::{RenderArgs, SlabModeArg};
-use crate::source;
+use hounsfield_workstation::renderer::{new_renderer, preset_and_mode};
+use hounsfield_workstation::source;
 
 mod curved;
 mod report;
@@ -66,43 +66,6 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         adapter
     );
     Ok(())
-}
-
-/// A renderer on this machine's best adapter, with the built-in and the user's presets.
-pub fn new_renderer() -> anyhow::Result<Renderer> {
-    let context = GpuContext::headless()?;
-    let (presets, problems) = PresetLibrary::load_default();
-    for problem in problems {
-        eprintln!("warning: preset skipped: {problem}");
-    }
-    Ok(Renderer::new(context, presets))
-}
-
-/// The preset named (or the volume's modality's) and the mode named (or the preset's),
-/// as `render` and `movie` take them.
-pub(crate) fn preset_and_mode(
-    renderer: &Renderer,
-    volume: &Volume,
-    preset: Option<&str>,
-    mode: Option<&str>,
-) -> anyhow::Result<(String, RenderMode)> {
-    let presets = renderer.presets();
-    let preset = match preset {
-        Some(name) => presets.get(name).ok_or_else(|| {
-            anyhow::anyhow!(
-                "unknown preset \"{name}\" (known: {})",
-                presets.names().join(", ")
-            )
-        })?,
-        None => presets.default_for(&volume.modality),
-    };
-    let mode = match mode {
-        Some(name) => RenderMode::from_name(name).ok_or_else(|| {
-            anyhow::anyhow!("unknown mode \"{name}\" (known: composite, mip, minip, average)")
-        })?,
-        None => preset.mode,
-    };
-    Ok((preset.name.clone(), mode))
 }
 
 /// The view the command line describes.

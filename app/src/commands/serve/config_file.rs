@@ -25,7 +25,7 @@ pub fn read(path: &Path) -> anyhow::Result<ServeOptions> {
 /// Makes every relative path in the file relative to `folder` (the file's own).
 fn anchor_paths(options: &mut ServeOptions, folder: &Path) {
     let anchor = |path: &mut PathBuf| {
-        if path.is_relative() && crate::source::dicomweb_url(path).is_none() {
+        if path.is_relative() && hounsfield_workstation::source::dicomweb_url(path).is_none() {
             *path = folder.join(&*path);
         }
     };

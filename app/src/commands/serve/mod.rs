@@ -15,12 +15,12 @@ use hounsfield_server::AuditLog;
 use hounsfield_server::generate_token;
 use hounsfield_server::library::PacsLibrary;
 use hounsfield_server::users::UsersFile;
-use hounsfield_server::{Library, Scheduler, Server, ServerConfig};
+use hounsfield_server::{Library, Server, ServerConfig};
 use hounsfield_tls::{CertificateFiles, ServerTls, self_signed};
 use render_core::dicom::VoxelBudget;
-use render_core::transfer::PresetLibrary;
 
 use crate::cli::ServeOptions;
+use hounsfield_workstation::renderer::{runtime, start_renderer};
 use settings::{ClientAccess, PacsAuth, ServeSettings, TlsChoice};
 
 /// Starts the server and serves until interrupted.
@@ -215,10 +215,13 @@ fn library(settings: &ServeSettings) -> anyhow::Result<(Library, Option<Vec<Path
     let (urls, folders): (Vec<&PathBuf>, Vec<&PathBuf>) = settings
         .library
         .iter()
-        .partition(|path| crate::source::dicomweb_url(path).is_some());
+        .partition(|path| hounsfield_workstation::source::dicomweb_url(path).is_some());
     let folders: Vec<PathBuf> = folders.into_iter().cloned().collect();
     let credentials = match &settings.pacs_auth {
-        Some(auth) if !urls.is_empty() && !crate::source::has_command_line_credentials() => {
+        Some(auth)
+            if !urls.is_empty()
+                && !hounsfield_workstation::source::has_command_line_credentials() =>
+        {
             Some(pacs_credentials(auth)?)
         }
         _ => None,
@@ -226,13 +229,16 @@ fn library(settings: &ServeSettings) -> anyhow::Result<(Library, Option<Vec<Path
     let mut pacs = Vec::with_capacity(urls.len());
     for url in urls
         .iter()
-        .filter_map(|path| crate::source::dicomweb_url(path))
+        .filter_map(|path| hounsfield_workstation::source::dicomweb_url(path))
     {
-        let mut source = crate::source::dicomweb(url)?;
+        let mut source = hounsfield_workstation::source::dicomweb(url)?;
         if credentials.is_some() {
             source = source.with_credentials(credentials.clone());
         }
-        pacs.push(PacsLibrary::new(source, crate::source::dicomweb_cache()?));
+        pacs.push(PacsLibrary::new(
+            source,
+            hounsfield_workstation::source::dicomweb_cache()?,
+        ));
     }
     let cache_bytes = settings.cache_mb.saturating_mul(1 << 20);
     if settings.library.is_empty() {
@@ -355,27 +361,6 @@ fn audit_log_path(settings: &ServeSettings) -> Option<std::path::PathBuf> {
         let folder = folders.split(':').next().filter(|f| !f.is_empty())?;
         Some(std::path::PathBuf::from(folder).join("audit.jsonl"))
     })
-}
-
-/// The render thread and encoders, with the built-in and user presets.
-pub fn start_renderer() -> anyhow::Result<Arc<Scheduler>> {
-    let (presets, problems) = PresetLibrary::load_default();
-    for problem in problems {
-        eprintln!("warning: preset skipped: {problem}");
-    }
-    let encoders = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
-    let scheduler = Scheduler::start(presets, encoders).context("starting the renderer")?;
-    Ok(Arc::new(scheduler))
-}
-
-/// The async runtime the server's sockets run on.
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("server")
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
 }
 
 /// The token clients must present, when one is configured (from a file: its first line).

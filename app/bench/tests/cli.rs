@@ -1,0 +1,51 @@
+//! `hounsfield-bench` as a program: it lists the benchmarks, refuses one it does not know
+//! with a clear error, and runs one to its figures. (The benchmarks' figures are tested
+//! through `hounsfield bench …` in the app's `commands` suite, which runs this binary.)
+
+use std::process::{Command, Output};
+
+fn hounsfield_bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hounsfield-bench"))
+        .args(args)
+        .output()
+        .expect("hounsfield-bench runs")
+}
+
+#[test]
+fn the_help_lists_the_benchmarks() {
+    let output = hounsfield_bench(&["--help"]);
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for benchmark in [
+        "load", "render", "stream", "planes", "movie", "findings", "together",
+    ] {
+        assert!(
+            help.contains(benchmark),
+            "{benchmark} missing from:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_benchmark_is_refused_by_name() {
+    let output = hounsfield_bench(&["gallop"]);
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("gallop"), "{said}");
+}
+
+#[test]
+fn render_prints_figures_of_the_built_in_sample() {
+    let output = hounsfield_bench(&["render", "--size", "64x48", "--frames", "10", "--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let figures: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the figures are JSON");
+    assert!(
+        figures["full_ms"].as_f64().is_some_and(|ms| ms > 0.0),
+        "{figures}"
+    );
+}

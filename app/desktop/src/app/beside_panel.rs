@@ -1,0 +1,167 @@
+//! A second series beside the first: opened from the studies panel's row menu ("Open
+//! beside") or `--beside`, loaded off the UI thread with a renderer of its own on the
+//! window's device, and drawn in the right half of the window, linked to the first.
+
+use std::sync::Arc;
+
+use eframe::egui;
+use eframe::egui_wgpu::RenderState;
+use render_core::gpu::Renderer;
+use render_core::view::SeriesLink;
+
+use super::{DesktopApp, State, load_presets, window_device};
+use crate::beside::Beside;
+use crate::browser::OpenChoice;
+use crate::loading::{Loaded, Loading, Poll};
+use crate::workspace::LocalWorkspace;
+
+/// The second series: loading, or shown beside the first.
+pub(super) enum BesideState {
+    /// Being read; the renderer it will have.
+    Loading(Loading, Box<Renderer>),
+    /// Shown and linked.
+    Shown(Box<Beside>),
+}
+
+impl DesktopApp {
+    /// Starts loading `choice` to show beside the series rendered here (a streamed view
+    /// opens none); one at a time, replacing the one beside.
+    pub(super) fn open_beside(
+        &mut self,
+        choice: OpenChoice,
+        ctx: &egui::Context,
+        render_state: Option<&RenderState>,
+    ) {
+        if !matches!(self.state, State::Local(_)) {
+            self.note = Some(
+                "a series opens beside another only when the first is rendered here".to_string(),
+            );
+            return;
+        }
+        if matches!(self.beside, Some(BesideState::Loading(..))) {
+            self.note =
+                Some("a series is still loading beside; open the next one after it".to_string());
+            return;
+        }
+        let Some(render_state) = render_state else {
+            return;
+        };
+        let (presets, _) = load_presets(&self.settings);
+        let renderer = Renderer::new(window_device(render_state), presets);
+        let ctx = ctx.clone();
+        let loading = Loading::start(Some(choice.path), choice.series, None, move || {
+            ctx.request_repaint()
+        });
+        self.beside = Some(BesideState::Loading(loading, Box::new(renderer)));
+    }
+
+    /// Moves a finished load beside the first series (or its error into the warnings).
+    pub(super) fn poll_beside(&mut self, render_state: Option<&RenderState>) {
+        let Some(BesideState::Loading(loading, _)) = &self.beside else {
+            return;
+        };
+        let Poll::Done(result) = loading.poll() else {
+            return;
+        };
+        let Some(BesideState::Loading(_, renderer)) = self.beside.take() else {
+            return;
+        };
+        let (State::Local(first), Some(render_state)) = (&mut self.state, render_state) else {
+            self.warnings.push(
+                "the series beside was dropped: the first is no longer rendered here".to_string(),
+            );
+            return;
+        };
+        let Loaded {
+            opened,
+            findings,
+            unread,
+        } = match result {
+            Ok(loaded) => *loaded,
+            Err(error) => {
+                self.warnings
+                    .push(format!("the series beside did not open: {error}"));
+                return;
+            }
+        };
+        let Some(first_volume) = first.renderer().volume().cloned() else {
+            return;
+        };
+        let volume = Arc::new(opened.volume);
+        let second_frame = opened
+            .subject
+            .as_ref()
+            .map(|subject| subject.frame_of_reference_uid.as_str());
+        let link = SeriesLink::between(
+            first.findings.frame_of_reference(),
+            second_frame,
+            &first_volume,
+            &volume,
+        );
+        let (workspace, warnings) = LocalWorkspace::new(
+            *renderer,
+            render_state.clone(),
+            volume,
+            first.layout,
+            findings,
+        );
+        self.warnings.extend(opened.warnings);
+        self.warnings.extend(warnings);
+        self.warnings.extend(unread);
+        self.beside = Some(BesideState::Shown(Box::new(Beside::new(
+            first,
+            workspace,
+            opened.label,
+            link,
+        ))));
+    }
+
+    /// Draws the first series' views, and the second's beside them when there is one;
+    /// then keeps the two in step.
+    pub(super) fn local_views(&mut self, ui: &mut egui::Ui) {
+        let State::Local(first) = &mut self.state else {
+            return;
+        };
+        let Some(beside) = &mut self.beside else {
+            first.ui(ui);
+            return;
+        };
+        // Two halves, each clipped to its own: a long series name or a wide control never
+        // pushes one into the other.
+        let whole = ui.available_rect_before_wrap();
+        let gap = 4.0;
+        let half = (whole.width() - gap) * 0.5;
+        let left = egui::Rect::from_min_size(whole.min, egui::vec2(half, whole.height()));
+        let right =
+            egui::Rect::from_min_max(egui::pos2(whole.max.x - half, whole.min.y), whole.max);
+        let mut half_ui = |rect: egui::Rect| {
+            let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+            child.set_clip_rect(rect);
+            child
+        };
+        first.ui(&mut half_ui(left));
+        let mut closed = false;
+        let mut right_ui = half_ui(right);
+        match beside {
+            BesideState::Loading(loading, _) => {
+                right_ui.vertical_centered(|ui| {
+                    ui.add_space(ui.available_height() * 0.4);
+                    ui.spinner();
+                    ui.label(format!("Loading {} beside…", loading.what));
+                });
+            }
+            BesideState::Shown(shown) => {
+                closed = shown.controls(&mut right_ui, first);
+                shown.workspace.ui(&mut right_ui);
+            }
+        }
+        ui.allocate_rect(whole, egui::Sense::hover());
+        if closed {
+            self.beside = None;
+        } else if let Some(BesideState::Shown(shown)) = &mut self.beside
+            && shown.follow(first)
+        {
+            ui.ctx().request_repaint();
+        }
+    }
+}

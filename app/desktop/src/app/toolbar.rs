@@ -1,0 +1,287 @@
+//! The toolbar: preset, mode, CT window, layout, slice tools and reset (for the view
+//! rendered here, or sent as inputs to the server), then the panels (crop, findings,
+//! studies), screenshot, share and the Local | Server switch.
+
+use eframe::egui;
+use hounsfield_protocol::Action;
+use render_core::transfer::RenderMode;
+
+use super::{DesktopApp, State};
+use crate::findings::tool_choice;
+use crate::session_share::ShareOptions;
+use crate::thin_client::remote_view::RemoteView;
+use crate::workspace::LocalWorkspace;
+use render_core::view::Layout;
+
+impl DesktopApp {
+    /// The toolbar's row: the view's controls, the panels, screenshot, share and the
+    /// Local | Server switch, then the series' label.
+    pub(super) fn toolbar(&mut self, ui: &mut egui::Ui) {
+        let mut changed_settings = false;
+        ui.horizontal_wrapped(|ui| {
+            match &mut self.state {
+                State::Local(view) => {
+                    local_controls(ui, view);
+                    if view.layout != self.settings.layout {
+                        self.settings.layout = view.layout;
+                        changed_settings = true;
+                    }
+                }
+                State::Remote { view, .. } => {
+                    if let Some(layout) = remote_controls(ui, view)
+                        && layout != self.settings.layout
+                    {
+                        self.settings.layout = layout;
+                        changed_settings = true;
+                    }
+                }
+                _ => {
+                    ui.label("Hounsfield");
+                }
+            }
+            ui.separator();
+            if matches!(self.state, State::Local(_) | State::Remote { .. })
+                && ui
+                    .selectable_label(self.show_crop, "Crop")
+                    .on_hover_text("the crop box: limit the 3D view to part of the volume")
+                    .clicked()
+            {
+                self.show_crop = !self.show_crop;
+            }
+            let quad = match &self.state {
+                State::Local(view) => view.layout == Layout::Quad,
+                State::Remote { view, .. } => view.layout() == Layout::Quad,
+                _ => false,
+            };
+            if quad
+                && ui
+                    .selectable_label(self.show_findings, "Findings")
+                    .on_hover_text(
+                        "the findings panel: the series' findings, their numbers, saving, key images and snapshots",
+                    )
+                    .clicked()
+            {
+                self.show_findings = !self.show_findings;
+            }
+            if ui
+                .selectable_label(self.show_browser, "Studies")
+                .on_hover_text("the studies panel: open a folder, pick a series (key B)")
+                .clicked()
+            {
+                self.show_browser = !self.show_browser;
+            }
+            if ui
+                .selectable_label(self.settings.show_overlay, "Overlay")
+                .on_hover_text("patient and study text over the view (key O)")
+                .clicked()
+            {
+                self.settings.show_overlay = !self.settings.show_overlay;
+                changed_settings = true;
+            }
+            if ui
+                .button("Screenshot")
+                .on_hover_text("save the window as PNG in the pictures folder (key S)")
+                .clicked()
+            {
+                self.request_user_screenshot(ui.ctx());
+            }
+            if matches!(self.state, State::Local(_)) {
+                let text = if self.sharing.is_some() {
+                    "Sharing…"
+                } else {
+                    "Share…"
+                };
+                if ui
+                    .selectable_label(self.sharing.is_some() || self.share_dialog.is_some(), text)
+                    .on_hover_text("let a colleague's browser or app see this view")
+                    .clicked()
+                {
+                    self.share_dialog = Some(ShareOptions::default());
+                }
+                if ui
+                    .selectable_label(self.movie_dialog.is_some(), "Export movie…")
+                    .on_hover_text("write an MP4 of this series: an orbit of the 3D view or a sweep of slices")
+                    .clicked()
+                    && self.movie_dialog.is_none()
+                {
+                    self.movie_dialog = Some(super::movie_dialog::MovieDialog::new(&self.label));
+                }
+            }
+            ui.separator();
+            self.rendering_switch(ui);
+            ui.label(&self.label);
+        });
+        if changed_settings {
+            self.save_settings();
+        }
+    }
+}
+
+/// Preset, mode, CT window, layout, tool and reset for views rendered here.
+fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
+    let names: Vec<String> = workspace
+        .renderer()
+        .presets()
+        .names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if let Some(preset) = preset_choice(ui, &workspace.view3d.view.preset, &names) {
+        // Offered from the renderer's own presets: it knows the name.
+        workspace.set_preset(&preset);
+    }
+    if let Some(mode) = mode_choice(ui, workspace.view3d.view.mode) {
+        workspace.view3d.view.mode = mode;
+        workspace.view3d.refresh();
+    }
+    if let Some(window) = window_choice(ui) {
+        workspace.set_window(window);
+    }
+    ui.separator();
+    ui.selectable_value(&mut workspace.layout, Layout::Single, "1×1")
+        .on_hover_text("the 3D view alone (key 1)");
+    ui.selectable_value(&mut workspace.layout, Layout::Quad, "2×2")
+        .on_hover_text("3D, axial, coronal and sagittal (key 2)");
+    if workspace.layout == Layout::Quad {
+        ui.separator();
+        tool_choice(
+            ui,
+            &mut workspace.link.tool,
+            &mut workspace.findings.note,
+            true,
+        );
+        if reset_planes_button(ui, !workspace.link.frame.is_standard()) {
+            workspace.reset_planes();
+        }
+    }
+    if ui.button("Reset").on_hover_text("key R").clicked() {
+        workspace.reset();
+    }
+}
+
+/// Preset, mode, window, layout and reset for a view streamed from a server, sent as
+/// inputs; the layout picked, when one was.
+fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
+    let Some(mirror) = view.mirror.clone() else {
+        ui.label("connecting…");
+        return None;
+    };
+    let names = view
+        .opened
+        .as_ref()
+        .map(|opened| opened.presets.clone())
+        .unwrap_or_default();
+    if let Some(name) = preset_choice(ui, &mirror.preset, &names) {
+        view.act(Action::Preset { name });
+    }
+    if let Some(mode) = mode_choice(ui, mirror.mode) {
+        view.act(Action::Mode {
+            mode: mode.name().to_string(),
+        });
+    }
+    if let Some(window) = window_choice(ui) {
+        view.act(Action::Window {
+            width: window.width,
+            center: window.center,
+        });
+    }
+    ui.separator();
+    let mut layout = mirror.layout;
+    let single = ui
+        .selectable_value(&mut layout, Layout::Single, "1×1")
+        .on_hover_text("the 3D view alone (key 1)");
+    let quad = ui
+        .selectable_value(&mut layout, Layout::Quad, "2×2")
+        .on_hover_text("3D, axial, coronal and sagittal, drawn by the server (key 2)");
+    let picked = (single.clicked() || quad.clicked()).then_some(layout);
+    if let Some(layout) = picked {
+        view.set_layout(layout);
+    }
+    if mirror.layout == Layout::Quad {
+        ui.separator();
+        tool_choice(ui, &mut view.tool, &mut view.findings.note, false);
+        if ui
+            .button("Clear rulers")
+            .on_hover_text("shift-drag on a slice measures whatever the tool; Esc cancels")
+            .clicked()
+        {
+            view.clear_rulers();
+        }
+        if reset_planes_button(ui, mirror.slice_rotation.is_some()) {
+            view.act(Action::ResetPlanes);
+        }
+    }
+    if ui.button("Reset").clicked() {
+        view.act(Action::Reset);
+    }
+    if ui
+        .button("Lossless still")
+        .on_hover_text("ask the server for the exact pixels (PNG) of this view")
+        .clicked()
+    {
+        view.lossless_still();
+    }
+    picked
+}
+
+/// The button that brings the standard slice planes back, on while they are `turned`;
+/// whether it was clicked.
+fn reset_planes_button(ui: &mut egui::Ui, turned: bool) -> bool {
+    ui.add_enabled(turned, egui::Button::new("Reset planes"))
+        .on_hover_text("back to the standard axial, coronal and sagittal planes")
+        .on_disabled_hover_text("drag a line's handle on a slice to turn the planes (oblique)")
+        .clicked()
+}
+
+/// The preset combo box; the new name when another was picked.
+fn preset_choice(ui: &mut egui::Ui, current: &str, names: &[String]) -> Option<String> {
+    let mut preset = current.to_string();
+    egui::ComboBox::from_label("preset")
+        .selected_text(preset.as_str())
+        .show_ui(ui, |ui| {
+            for name in names {
+                ui.selectable_value(&mut preset, name.clone(), name.as_str());
+            }
+        });
+    (preset != current).then_some(preset)
+}
+
+/// The mode combo box; the new mode when another was picked.
+fn mode_choice(ui: &mut egui::Ui, current: RenderMode) -> Option<RenderMode> {
+    let mut mode = current;
+    egui::ComboBox::from_label("mode")
+        .selected_text(mode.name())
+        .show_ui(ui, |ui| {
+            for choice in RenderMode::ALL {
+                ui.selectable_value(&mut mode, choice, choice.name());
+            }
+        });
+    (mode != current).then_some(mode)
+}
+
+/// The CT window presets radiologists use, as (name, width, centre) in HU.
+pub const CT_WINDOWS: [(&str, f64, f64); 5] = [
+    ("brain", 80.0, 40.0),
+    ("lung", 1500.0, -600.0),
+    ("bone", 2000.0, 500.0),
+    ("abdomen", 400.0, 50.0),
+    ("mediastinum", 350.0, 50.0),
+];
+
+/// The CT window menu; the window picked, when one was.
+fn window_choice(ui: &mut egui::Ui) -> Option<render_core::Window> {
+    let mut chosen = None;
+    egui::ComboBox::from_label("window")
+        .selected_text("CT presets")
+        .show_ui(ui, |ui| {
+            for (name, width, center) in CT_WINDOWS {
+                if ui
+                    .selectable_label(false, format!("{name} (W {width:.0} L {center:.0})"))
+                    .clicked()
+                {
+                    chosen = Some(render_core::Window { width, center });
+                }
+            }
+        });
+    chosen
+}

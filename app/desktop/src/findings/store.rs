@@ -1,0 +1,211 @@
+//! Where the desktop keeps findings: a series retrieved from a PACS sends its report, key
+//! images and snapshots back to that PACS (STOW-RS) and finds its newest report there when
+//! it opens again; any other series keeps them in the findings folder beside the settings.
+//! The choice between the two is the server's own ([`DocumentHome`]). Documents are signed
+//! by the user logged in to this computer. Every call here but [`Keeping::of_source`] may
+//! wait on a network: the window makes them off its thread.
+
+use std::path::{Path, PathBuf};
+
+use hounsfield_dicomweb::{DicomWeb, DocumentHome, HomeError, KeptDocument, Place};
+use hounsfield_findings::folder::FOLDER_NAME;
+use hounsfield_findings::report::{
+    Authorship, ImageRef, MeasuredFinding, ReadReport, ReportSubject, Snapshot,
+    key_object_selection, measurement_report, new_uid, secondary_capture,
+};
+use render_core::Volume;
+
+use hounsfield_workstation::source;
+
+/// The findings folder beside the settings file `settings_path`.
+pub fn folder_beside(settings_path: &Path) -> Option<PathBuf> {
+    settings_path
+        .parent()
+        .map(|folder| folder.join(FOLDER_NAME))
+}
+
+/// The observer a report names: the user logged in (`USER`, `USERNAME` or `LOGNAME`), or
+/// `Unknown`. Backslashes, which would split a DICOM value, are left out.
+pub fn observer_name() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .map(|name| name.replace('\\', "").trim().to_string())
+        .find(|name| !name.is_empty())
+        .unwrap_or_else(|| "Unknown".to_string())
+}
+
+/// A report's ContentDate (`YYYYMMDD`) and ContentTime (`HHMMSS`) at `now`, in the
+/// computer's local time (as the server writes them).
+pub fn content_date_time<Tz: chrono::TimeZone>(now: chrono::DateTime<Tz>) -> (String, String)
+where
+    Tz::Offset: std::fmt::Display,
+{
+    (
+        now.format("%Y%m%d").to_string(),
+        now.format("%H%M%S").to_string(),
+    )
+}
+
+/// Who writes a document now, into series `series_uid` (a new one when `None`).
+fn authorship(series_uid: Option<String>) -> Authorship {
+    let (date, time) = content_date_time(chrono::Local::now());
+    Authorship {
+        observer: observer_name(),
+        date,
+        time,
+        series_uid,
+    }
+}
+
+/// Where the findings of the series shown are kept.
+#[derive(Debug, Clone)]
+pub enum Keeping {
+    /// The findings folder beside the settings.
+    Folder(PathBuf),
+    /// The PACS the series was retrieved from.
+    Pacs(Box<DicomWeb>),
+}
+
+impl Keeping {
+    /// Where a series opened from `path` keeps its findings: the PACS when `path` is a
+    /// DICOMweb URL, else `folder`; `Err(why)` when there is neither.
+    pub fn of_source(path: Option<&Path>, folder: Option<PathBuf>) -> Result<Self, String> {
+        if let Some(url) = path.and_then(source::dicomweb_url) {
+            return source::dicomweb(url)
+                .map(|pacs| Self::Pacs(Box::new(pacs)))
+                .map_err(|error| format!("the PACS at {url} cannot take findings: {error:#}"));
+        }
+        folder.map(Self::Folder).ok_or_else(|| {
+            "there is no settings folder to keep findings in (set HOUNSFIELD_SETTINGS)".to_string()
+        })
+    }
+
+    /// The choice the server makes too.
+    fn home(&self) -> DocumentHome<'_> {
+        match self {
+            Self::Folder(folder) => DocumentHome::Folder(folder),
+            Self::Pacs(pacs) => DocumentHome::Pacs(pacs),
+        }
+    }
+}
+
+/// Where a document went, as the panel says it: the file, or the PACS and its URL.
+pub fn place_text(place: &Place) -> String {
+    match place {
+        Place::Folder { file } => file.display().to_string(),
+        Place::Pacs { url } => format!("the PACS ({url})"),
+    }
+}
+
+/// What a save of the report kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeptReport {
+    /// The report and where it went.
+    pub kept: KeptDocument,
+    /// The report's series, for the next save of the same series.
+    pub report_series_uid: String,
+}
+
+/// Keeps `findings` on `subject`'s series (measured on `volume`) as the series' report,
+/// in the report series `report_series_uid` (a new one when `None`).
+pub fn save(
+    keeping: &Keeping,
+    subject: &ReportSubject,
+    volume: &Volume,
+    findings: &[MeasuredFinding],
+    report_series_uid: Option<String>,
+) -> Result<KeptReport, HomeError> {
+    let report_series_uid = match report_series_uid {
+        Some(uid) => uid,
+        None => new_uid()?,
+    };
+    let authorship = authorship(Some(report_series_uid.clone()));
+    let report = measurement_report(subject, volume, findings, &authorship)?;
+    let kept = keeping
+        .home()
+        .keep_report(&subject.study_uid, &subject.series_uid, &report)?;
+    Ok(KeptReport {
+        kept,
+        report_series_uid,
+    })
+}
+
+/// Keeps a Key Object Selection of `image` of `subject`'s series, described by `note`.
+pub fn key_image(
+    keeping: &Keeping,
+    subject: &ReportSubject,
+    image: ImageRef,
+    note: &str,
+) -> Result<KeptDocument, HomeError> {
+    let document = key_object_selection(subject, &[image], note, &authorship(None))?;
+    keeping.home().keep_document(&subject.study_uid, &document)
+}
+
+/// Keeps `snapshot` of the 3D view as a Secondary Capture image in `subject`'s study.
+pub fn snapshot(
+    keeping: &Keeping,
+    subject: &ReportSubject,
+    snapshot: Snapshot<'_>,
+) -> Result<KeptDocument, HomeError> {
+    let image = secondary_capture(subject, snapshot, &authorship(None))?;
+    keeping.home().keep_document(&subject.study_uid, &image)
+}
+
+/// The newest report kept for `subject`'s series, if there is one.
+pub fn load(keeping: &Keeping, subject: &ReportSubject) -> Result<Option<ReadReport>, HomeError> {
+    keeping
+        .home()
+        .newest_report(&subject.study_uid, &subject.series_uid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times_are_dicoms() {
+        use chrono::TimeZone;
+        // 2024-02-29 13:05:09, a leap day.
+        let at = chrono::Utc
+            .with_ymd_and_hms(2024, 2, 29, 13, 5, 9)
+            .single()
+            .expect("a time");
+        assert_eq!(
+            content_date_time(at),
+            ("20240229".to_string(), "130509".to_string())
+        );
+    }
+
+    #[test]
+    fn the_findings_folder_is_beside_the_settings() {
+        let folder = folder_beside(Path::new("/home/rita/.config/hounsfield/settings.toml"));
+        assert_eq!(
+            folder.as_deref(),
+            Some(Path::new("/home/rita/.config/hounsfield/findings"))
+        );
+        assert!(!observer_name().is_empty());
+    }
+
+    #[test]
+    fn a_pacs_series_keeps_its_findings_on_the_pacs_and_a_folder_series_in_the_folder() {
+        let folder = PathBuf::from("/home/rita/.config/hounsfield/findings");
+        let url = PathBuf::from("http://pacs.example:8042/dicom-web");
+        assert!(matches!(
+            Keeping::of_source(Some(&url), Some(folder.clone())),
+            Ok(Keeping::Pacs(pacs)) if pacs.base().as_str().starts_with("http://pacs.example:8042/dicom-web")
+        ));
+        assert!(matches!(
+            Keeping::of_source(Some(Path::new("/data/ct")), Some(folder.clone())),
+            Ok(Keeping::Folder(kept)) if kept == folder
+        ));
+        let why = Keeping::of_source(Some(Path::new("/data/ct")), None).expect_err("nowhere");
+        assert!(why.contains("HOUNSFIELD_SETTINGS"), "{why}");
+        assert_eq!(
+            place_text(&Place::Pacs {
+                url: "http://pacs/dicom-web/studies/1.2".into()
+            }),
+            "the PACS (http://pacs/dicom-web/studies/1.2)"
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! Renderers as the command line, the desktop and the benchmarks make them: on this
+//! machine's best adapter with the built-in and the user's presets, a preset and mode
+//! chosen by name, and the server's render thread with its encoders.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use hounsfield_server::Scheduler;
+use render_core::Volume;
+use render_core::gpu::{GpuContext, Renderer};
+use render_core::transfer::{PresetLibrary, RenderMode};
+
+/// A renderer on this machine's best adapter, with the built-in and the user's presets.
+pub fn new_renderer() -> anyhow::Result<Renderer> {
+    let context = GpuContext::headless()?;
+    let (presets, problems) = PresetLibrary::load_default();
+    for problem in problems {
+        eprintln!("warning: preset skipped: {problem}");
+    }
+    Ok(Renderer::new(context, presets))
+}
+
+/// The preset named (or the volume's modality's) and the mode named (or the preset's),
+/// as `render` and `movie` take them.
+pub fn preset_and_mode(
+    renderer: &Renderer,
+    volume: &Volume,
+    preset: Option<&str>,
+    mode: Option<&str>,
+) -> anyhow::Result<(String, RenderMode)> {
+    let presets = renderer.presets();
+    let preset = match preset {
+        Some(name) => presets.get(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown preset \"{name}\" (known: {})",
+                presets.names().join(", ")
+            )
+        })?,
+        None => presets.default_for(&volume.modality),
+    };
+    let mode = match mode {
+        Some(name) => RenderMode::from_name(name).ok_or_else(|| {
+            anyhow::anyhow!("unknown mode \"{name}\" (known: composite, mip, minip, average)")
+        })?,
+        None => preset.mode,
+    };
+    Ok((preset.name.clone(), mode))
+}
+
+/// The render thread and encoders, with the built-in and user presets.
+pub fn start_renderer() -> anyhow::Result<Arc<Scheduler>> {
+    let (presets, problems) = PresetLibrary::load_default();
+    for problem in problems {
+        eprintln!("warning: preset skipped: {problem}");
+    }
+    let encoders = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let scheduler = Scheduler::start(presets, encoders).context("starting the renderer")?;
+    Ok(Arc::new(scheduler))
+}
+
+/// The async runtime the server's sockets run on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("server")
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}

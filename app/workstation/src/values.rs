@@ -1,0 +1,122 @@
+//! Values of the command line read from their text: sizes, windows, points, paths, crop
+//! boxes (the `hounsfield` and `hounsfield-bench` commands and the desktop's options).
+
+use render_core::view::CropBox;
+
+/// Parses `WIDTHxHEIGHT`.
+pub fn parse_size(text: &str) -> Result<[u32; 2], String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected WIDTHxHEIGHT, got '{text}'"))?;
+    let parse = |part: &str| {
+        part.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| (1..=16384).contains(&n))
+            .ok_or_else(|| format!("'{part}' is not a size between 1 and 16384"))
+    };
+    Ok([parse(w)?, parse(h)?])
+}
+
+/// Parses `WIDTH,CENTER`.
+pub fn parse_window(text: &str) -> Result<[f64; 2], String> {
+    let (w, c) = text
+        .split_once(',')
+        .ok_or_else(|| format!("expected WIDTH,CENTER, got '{text}'"))?;
+    let parse = |part: &str| {
+        part.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("'{part}' is not a number"))
+    };
+    let (width, center) = (parse(w)?, parse(c)?);
+    if width <= 0.0 {
+        return Err(format!("window width must be positive, got {width}"));
+    }
+    Ok([width, center])
+}
+
+/// The comma-separated numbers of `text`, each trimmed.
+pub fn parse_numbers(text: &str) -> Result<Vec<f64>, String> {
+    text.split(',')
+        .map(|part| {
+            part.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("'{part}' is not a number"))
+        })
+        .collect()
+}
+
+/// Parses `X,Y,Z` into three millimetre values.
+pub fn parse_point(text: &str) -> Result<[f64; 3], String> {
+    let values = parse_numbers(text)?;
+    match values.as_slice() {
+        [x, y, z] if values.iter().all(|v| v.is_finite()) => Ok([*x, *y, *z]),
+        _ => Err(format!("expected X,Y,Z in mm, got '{text}'")),
+    }
+}
+
+/// The points of a path given on the command line (LPS, mm).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathPoints(pub Vec<[f64; 3]>);
+
+/// Parses a path `X,Y,Z;X,Y,Z;…` (LPS, mm) into its points; the error names the point.
+pub fn parse_path(text: &str) -> Result<PathPoints, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|point| !point.is_empty())
+        .enumerate()
+        .map(|(n, point)| parse_point(point).map_err(|why| format!("point {}: {why}", n + 1)))
+        .collect::<Result<_, _>>()
+        .map(PathPoints)
+}
+
+/// A crop box from `IMIN,JMIN,KMIN,IMAX,JMAX,KMAX` (fractions of the volume).
+pub fn parse_crop(text: &str) -> Result<CropBox, String> {
+    match parse_numbers(text)?.as_slice() {
+        [i0, j0, k0, i1, j1, k1] => CropBox::checked([*i0, *j0, *k0], [*i1, *j1, *k1]),
+        _ => Err(format!(
+            "expected six fractions IMIN,JMIN,KMIN,IMAX,JMAX,KMAX, got '{text}'"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crop_boxes_parse_and_bad_ones_are_refused() {
+        let left = parse_crop("0.5, 0,0,1,1,1").expect("the left half");
+        assert_eq!((left.min, left.max), ([0.5, 0.0, 0.0], [1.0; 3]));
+        assert!(parse_crop("0.5,0,0,1,1").is_err(), "five values");
+        assert!(parse_crop("0.5,0,0,0.5,1,1").is_err(), "no thickness");
+        assert!(parse_crop("0,0,0,1,1,2").is_err(), "beyond the volume");
+        assert!(parse_crop("0,0,x,1,1,1").is_err(), "not a number");
+    }
+
+    #[test]
+    fn points_parse_and_bad_points_are_refused() {
+        assert_eq!(parse_point("1.5, -2,3e1"), Ok([1.5, -2.0, 30.0]));
+        assert_eq!(
+            parse_path("1,2,3; -4,5,6;"),
+            Ok(PathPoints(vec![[1.0, 2.0, 3.0], [-4.0, 5.0, 6.0]]))
+        );
+        let bad = parse_path("1,2,3;4,5").expect_err("a point of two numbers");
+        assert!(bad.starts_with("point 2:"), "{bad}");
+        assert!(parse_point("1,2").is_err());
+        assert!(parse_point("a,b,c").is_err());
+        assert!(parse_point("1,2,inf").is_err());
+    }
+
+    #[test]
+    fn sizes_and_windows_parse_and_bad_ones_are_refused() {
+        assert_eq!(parse_size("1024x768"), Ok([1024, 768]));
+        assert!(parse_size("0x10").is_err());
+        assert!(parse_size("1024").is_err());
+        assert_eq!(parse_window("400,40"), Ok([400.0, 40.0]));
+        assert_eq!(parse_window("1500,-600"), Ok([1500.0, -600.0]));
+        assert!(parse_window("-1,40").is_err());
+    }
+}
