@@ -340,11 +340,14 @@ fn a_flood_of_each_message_type_is_rate_limited_while_another_session_gets_frame
                     .input(Action::Orbit { dx: 3.0, dy: 0.0 })
                     .await
                     .expect("sent");
-                let pause = Duration::from_millis(33);
-                if let Ok(frame) = tokio::time::timeout(pause, steady.next_frame()).await {
+                // One input an input interval, as a hand drags: a frame that comes at once
+                // does not hurry the next input (that flooded the steady session itself).
+                let next_input = tokio::time::Instant::now() + Duration::from_millis(33);
+                if let Ok(frame) = tokio::time::timeout_at(next_input, steady.next_frame()).await {
                     frame.expect("frames, no error");
                     frames += 1;
                 }
+                tokio::time::sleep_until(next_input).await;
             }
             frames
         });
