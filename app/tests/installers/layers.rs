@@ -5,18 +5,9 @@
 //! or a table that no longer tells the truth, fails here.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-
-/// The workspace's root folder.
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("app/ lies in the workspace")
-        .to_path_buf()
-}
 
 /// A package's name in the table's "uses" column: `volume` for `hounsfield-volume`.
 fn short_name(package: &str) -> &str {
@@ -25,7 +16,7 @@ fn short_name(package: &str) -> &str {
 
 /// The table of crates, bottom row first: each package with the short names it may use.
 fn documented_layers() -> Vec<(String, BTreeSet<String>)> {
-    let text = std::fs::read_to_string(workspace().join("docs/architecture.md"))
+    let text = std::fs::read_to_string(crate::workspace().join("docs/architecture.md"))
         .expect("docs/architecture.md");
     let section = text
         .split("## Crates")
@@ -55,7 +46,7 @@ fn documented_layers() -> Vec<(String, BTreeSet<String>)> {
 /// `cargo metadata` of the workspace's members, as their manifests declare them.
 fn metadata() -> Value {
     let output = Command::new(env!("CARGO"))
-        .current_dir(workspace())
+        .current_dir(crate::workspace())
         .args([
             "metadata",
             "--format-version",
@@ -137,32 +128,11 @@ fn each_crate_uses_only_the_layers_below_it_as_the_architecture_guide_says() {
     }
 }
 
-/// The packages `package` is built with (normal dependencies, on this machine's platform),
-/// as `cargo tree` lists them.
+/// The packages `package` is built with (normal dependencies, on this machine's platform).
 fn built_with(package: &str) -> BTreeSet<String> {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(workspace())
-        .args([
-            "tree",
-            "-p",
-            package,
-            "-e",
-            "normal",
-            "--locked",
-            "--offline",
-        ])
-        .args(["--prefix", "none", "--format", "{p}"])
-        .output()
-        .expect("cargo tree runs");
-    assert!(
-        output.status.success(),
-        "cargo tree: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .map(String::from)
+    crate::built_features(&[package], &[])
+        .into_iter()
+        .map(|(name, _)| name)
         .collect()
 }
 

@@ -35,14 +35,6 @@ const CONFFILES: &[&str] = &[
     "/etc/logrotate.d/hounsfield",
 ];
 
-/// The workspace's root folder.
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("app/ lies in the workspace")
-        .to_path_buf()
-}
-
 /// Runs `program` with `args`, panicking with a hint when it is not installed.
 fn run(program: &str, args: &[&str]) -> Output {
     Command::new(program)
@@ -64,7 +56,7 @@ fn printed(output: &Output) -> String {
 
 /// Builds the package into `out` from the binary of this test run; its path.
 fn build_package(out: &Path) -> PathBuf {
-    let output = Command::new(workspace().join("installers/deb/build.sh"))
+    let output = Command::new(crate::workspace().join("installers/deb/build.sh"))
         .arg("--out")
         .arg(out)
         .env("HOUNSFIELD_BINARY", env!("CARGO_BIN_EXE_hounsfield"))
@@ -93,37 +85,10 @@ fn build_package(out: &Path) -> PathBuf {
     deb
 }
 
-/// The workspace's packages and the features each is built with, as `cargo build -p
-/// hounsfield -p hounsfield-bench` with `extra` arguments would build them: `(package,
-/// features)` per line of `cargo tree`.
-fn built_features(extra: &[&str]) -> Vec<(String, String)> {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(workspace())
-        .args([
-            "tree",
-            "-p",
-            "hounsfield",
-            "-p",
-            "hounsfield-bench",
-            "-e",
-            "normal",
-            "--locked",
-            "--offline",
-        ])
-        .args(["--prefix", "none", "--format", "{p}|{f}"])
-        .args(extra)
-        .output()
-        .expect("cargo tree runs");
-    assert!(output.status.success(), "cargo tree: {}", printed(&output));
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| {
-            let (package, features) = line.split_once('|')?;
-            let name = package.split_whitespace().next()?.to_string();
-            let features = features.trim_end_matches(" (*)").to_string();
-            Some((name, features))
-        })
-        .collect()
+/// The packages `hounsfield` and `hounsfield-bench` are built with, with their features, as
+/// `cargo build` with `extra` arguments builds them.
+fn packaged_features(extra: &[&str]) -> Vec<(String, String)> {
+    crate::built_features(&["hounsfield", "hounsfield-bench"], extra)
 }
 
 /// Whether `package` is built with `feature` among `built`.
@@ -145,7 +110,7 @@ fn the_packaged_build_carries_no_test_bench() {
         ("hounsfield-server", "fault-injection"),
         ("hounsfield-client", "lossy-relay"),
     ];
-    let product = built_features(&[]);
+    let product = packaged_features(&[]);
     assert!(
         product.iter().any(|(name, _)| name == "hounsfield-server"),
         "{product:?}"
@@ -160,7 +125,7 @@ fn the_packaged_build_carries_no_test_bench() {
         !product.iter().any(|(name, _)| name == "tun-rs"),
         "the packaged build links tun-rs"
     );
-    let developer = built_features(&[
+    let developer = packaged_features(&[
         "--features",
         "hounsfield/test-bench,hounsfield-bench/test-bench",
     ]);
@@ -172,7 +137,7 @@ fn the_packaged_build_carries_no_test_bench() {
     }
     // Both installers build the product: no cargo line of theirs names a feature.
     for script in ["installers/deb/build.sh", "installers/container/build.sh"] {
-        let text = std::fs::read_to_string(workspace().join(script)).expect("the script");
+        let text = std::fs::read_to_string(crate::workspace().join(script)).expect("the script");
         for line in text.lines().filter(|line| line.contains("cargo build")) {
             assert!(
                 !line.contains("--features") && !line.contains("--all-features"),

@@ -9,17 +9,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::data::data_dir;
+use crate::data::data;
 use crate::served::{Served, status_and_body};
+
+/// The folder of the profile the test was built in (`target/PROFILE`): the test's
+/// executable lies in its `deps/`.
+fn profile_folder() -> PathBuf {
+    let test = std::env::current_exe().expect("the test's path");
+    test.ancestors()
+        .nth(2)
+        .expect("the test's executable lies in target/PROFILE/deps")
+        .to_path_buf()
+}
 
 /// The `hounsfield` binary the workspace built, beside the test's executable.
 pub fn hounsfield_binary() -> PathBuf {
-    let test = std::env::current_exe().expect("the test's path");
-    let binary = test
-        .parent()
-        .and_then(std::path::Path::parent)
-        .map(|profile| profile.join("hounsfield"))
-        .expect("a target folder");
+    let binary = profile_folder().join("hounsfield");
     assert!(
         binary.exists(),
         "{} is missing: build the workspace first (cargo test --workspace builds it)",
@@ -29,14 +34,12 @@ pub fn hounsfield_binary() -> PathBuf {
 }
 
 /// The target folder's `tmp/`, where cargo keeps the integration tests' scratch files
-/// (their `CARGO_TARGET_TMPDIR`): the test's executable lies in `target/PROFILE/deps/`.
+/// (their `CARGO_TARGET_TMPDIR`).
 pub fn target_tmp() -> PathBuf {
-    let test = std::env::current_exe().expect("the test's path");
-    let target = test
-        .ancestors()
-        .nth(3)
-        .expect("the test's executable lies in target/PROFILE/deps");
-    let tmp = target.join("tmp");
+    let tmp = profile_folder()
+        .parent()
+        .expect("target/PROFILE lies in the target folder")
+        .join("tmp");
     let _ = std::fs::create_dir_all(&tmp);
     tmp
 }
@@ -59,7 +62,7 @@ pub fn hounsfield(args: &[&str]) -> std::process::Output {
 
 /// The shared data's `relative` path (a series folder), as an argument.
 pub fn data_arg(relative: &str) -> String {
-    data_dir().join(relative).to_string_lossy().into_owned()
+    data(relative).to_string_lossy().into_owned()
 }
 
 /// This package's `hounsfield --serve` on a free loopback port (JPEG only, no settings
