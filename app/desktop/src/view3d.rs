@@ -10,7 +10,7 @@ use glam::DVec3;
 use render_core::Volume;
 use render_core::camera::Camera;
 use render_core::gpu::{FrameImage, Renderer};
-use render_core::view::change::ViewChange;
+use render_core::view::change::Action;
 use render_core::view::{Quality, ViewState};
 
 use super::gestures::{Gesture, GestureReader, dragged_window};
@@ -160,9 +160,9 @@ impl View3d {
         for gesture in self.gestures.read(ui, response) {
             match gesture {
                 Gesture::Begin => {}
-                Gesture::Orbit(dx, dy) => self.change(&ViewChange::Orbit { dx, dy }, renderer),
-                Gesture::Pan(dx, dy) => self.change(&ViewChange::Pan { dx, dy }, renderer),
-                Gesture::Zoom(factor) => self.change(&ViewChange::Zoom { factor }, renderer),
+                Gesture::Orbit(dx, dy) => self.change(&Action::Orbit { dx, dy }, renderer),
+                Gesture::Pan(dx, dy) => self.change(&Action::Pan { dx, dy }, renderer),
+                Gesture::Zoom(factor) => self.change(&Action::Zoom { factor }, renderer),
                 Gesture::Window(dx, dy) => self.drag_window(dx, dy, renderer),
                 Gesture::End => {
                     self.pending = Some(Self::after_drag(renderer));
@@ -175,10 +175,10 @@ impl View3d {
         }
     }
 
-    /// Applies `change` as the server applies its clients' (the render core's one place
+    /// Applies `action` as the server applies its clients' (the render core's one place
     /// for it); a change out of bounds (a runaway gesture) is dropped.
-    fn change(&mut self, change: &ViewChange, renderer: &Renderer) {
-        if let Err(why) = self.view.apply(change, renderer.presets()) {
+    fn change(&mut self, action: &Action, renderer: &Renderer) {
+        if let Err(why) = self.view.apply(action, renderer.presets()) {
             tracing::debug!(%why, "gesture dropped");
         }
     }

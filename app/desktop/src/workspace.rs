@@ -8,7 +8,7 @@ use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use hounsfield_protocol::{SharedView, SlicePlane};
 use render_core::gpu::Renderer;
-use render_core::view::change::ViewChange;
+use render_core::view::change::Action;
 use render_core::view::{CellSlabs, SliceFrame};
 use render_core::{Volume, Window};
 
@@ -88,7 +88,9 @@ impl LocalWorkspace {
     /// applies a view change; here a new preset brings its own window (a server keeps the
     /// one set). A name the renderer does not know changes nothing.
     pub fn set_preset(&mut self, name: &str) {
-        let change = ViewChange::Preset { name };
+        let change = Action::Preset {
+            name: name.to_string(),
+        };
         if let Err(why) = self.view3d.view.apply(&change, self.renderer.presets()) {
             tracing::debug!(%why, "preset not taken");
             return;

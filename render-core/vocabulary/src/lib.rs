@@ -1,13 +1,14 @@
 //! The vocabulary Hounsfield's parts share: how a frame is divided ([`Layout`]), the
 //! standard slice planes ([`SlicePlane`]), what a series is for ([`SeriesKind`]), the 3D
 //! [`Camera`] with its motions, the part of a view that travels between a client and a
-//! server ([`SharedView`]), a user's change to a view ([`ViewChange`]), and the kinds of
+//! server ([`SharedView`]), what a user does to a view or a session ([`Action`]), and the kinds of
 //! finding a radiologist draws ([`FindingKind`]) with what a region measures.
 //!
 //! Plain data with serde and glam's arithmetic, so that the wire protocol (and its fuzz
 //! target) names these without linking the renderer; the render core fits them to a
 //! volume and draws them.
 
+mod action;
 mod camera;
 mod finding;
 mod layout;
@@ -17,8 +18,8 @@ mod series_kind;
 mod shared_view;
 mod slab;
 pub mod text;
-mod view_change;
 
+pub use action::Action;
 pub use camera::{Camera, NamedView};
 pub use finding::{FindingKind, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES, RegionStatistics};
 pub use layout::Layout;
@@ -27,4 +28,3 @@ pub use render_mode::RenderMode;
 pub use series_kind::SeriesKind;
 pub use shared_view::{CropInfo, Projection, SharedView, WindowInfo};
 pub use slab::{CellSlabs, MAX_SLAB_MM, Slab, SlabMode};
-pub use view_change::ViewChange;

@@ -2,7 +2,8 @@
 //! `docs/protocol.md` is the reference for clients; this crate is its code.
 //!
 //! The crate's modules, each re-exported here:
-//! - `client_message`: what a client sends ([`ClientMessage`], [`Input`], [`Action`]);
+//! - `client_message`: what a client sends ([`ClientMessage`], [`Input`]; the [`Action`] an
+//!   input carries is the vocabulary's, re-exported below);
 //! - `server_message`: what the server sends ([`ServerMessage`], [`Opened`], [`Stats`]…);
 //! - `catalog`: the study query and the studies and series of a `studies` reply;
 //! - `frame`: the binary frame header, its codec and flags, and its WebRTC note;
@@ -26,7 +27,7 @@ pub use catalog::{
     DEFAULT_STUDY_PAGE, MAX_LISTED_CHARS, MAX_QUERY_CHARS, MAX_STUDY_PAGE, SeriesInfo, StudyInfo,
     StudyPage, StudyQuery, StudyRequest,
 };
-pub use client_message::{Action, ClientMessage, ClientStats, Input, Viewport};
+pub use client_message::{ClientMessage, ClientStats, Input, Viewport};
 pub use error_code::ErrorCode;
 pub use finding::{FindingAction, FindingInfo, FindingRequest, Saved};
 pub use frame::{Codec, FrameFlags, FrameHeader, FrameNote, HeaderError, TransportKind};
@@ -43,8 +44,8 @@ pub use server_message::{
 /// (`volume`, `localizer`, `single`) and the view as it travels.
 pub use hounsfield_vocabulary::text::cut_with_mark;
 pub use hounsfield_vocabulary::{
-    Camera, CropInfo, FindingKind, Layout, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES, Projection,
-    RegionStatistics, RenderMode, SeriesKind, SharedView, SlicePlane, ViewChange, WindowInfo,
+    Action, Camera, CropInfo, FindingKind, Layout, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES,
+    Projection, RegionStatistics, RenderMode, SeriesKind, SharedView, SlicePlane, WindowInfo,
 };
 
 /// The protocol version this build speaks.

@@ -1,12 +1,13 @@
-//! A user's change to a view ([`ViewChange`]) checked and applied in one place: the server
-//! applies its clients' actions with [`ViewState::apply`], the thin client mirrors what it
-//! sends with [`mirror`], and the desktop applies its own gestures the same way. A change
-//! that is refused (not finite, out of bounds, an unknown name) leaves the view as it was
-//! and says which field was wrong.
+//! A user's change to a view (an [`Action`] that changes the view alone) checked and
+//! applied in one place: the server applies its clients' actions with
+//! [`ViewState::apply`], the thin client mirrors what it sends with [`mirror`], and the
+//! desktop applies its own gestures the same way. A change that is refused (not finite,
+//! out of bounds, an unknown name) leaves the view as it was and says which field was
+//! wrong.
 
 use glam::DVec3;
 
-pub use hounsfield_vocabulary::ViewChange;
+pub use hounsfield_vocabulary::Action;
 
 use super::{
     CropBox, Interpolation, Quality, SharedView, Slab, SlabMode, SliceFrame, SlicePlane, ViewState,
@@ -27,15 +28,18 @@ const MAX_PAN_VIEWS: f64 = 10.0;
 const ZOOM_FACTORS: std::ops::RangeInclusive<f64> = 0.01..=100.0;
 
 impl ViewState {
-    /// Applies `change`, its preset looked up in `presets`; nothing changes when it is
-    /// refused, and the error names the field and what would be accepted.
-    pub fn apply(&mut self, change: &ViewChange, presets: &PresetLibrary) -> Result<(), String> {
-        match *change {
-            ViewChange::Orbit { dx, dy } => {
+    /// Applies `action`, a change of the view alone ([`Action::changes_view`]), its
+    /// preset looked up in `presets`; nothing changes when it is refused, and the error
+    /// names the field and what would be accepted. An action on the session (a reset, a
+    /// whole view handed over, a size, the layout, the slices, the crosshair) is refused:
+    /// the session applies those.
+    pub fn apply(&mut self, action: &Action, presets: &PresetLibrary) -> Result<(), String> {
+        match *action {
+            Action::Orbit { dx, dy } => {
                 check_finite_within("orbit dx, dy (degrees)", &[dx, dy], MAX_ORBIT_DEG)?;
                 self.camera.orbit(dx, dy);
             }
-            ViewChange::Pan { dx, dy } => {
+            Action::Pan { dx, dy } => {
                 check_finite_within("pan dx, dy (view heights)", &[dx, dy], MAX_PAN_VIEWS)?;
                 self.camera.pan(dx, dy);
                 // Kept where a shared view may take it back: pans add up, and a wide,
@@ -43,7 +47,7 @@ impl ViewState {
                 let bound = DVec3::splat(MAX_POSITION_MM);
                 self.camera.focal_point = self.camera.focal_point.clamp(-bound, bound);
             }
-            ViewChange::Zoom { factor } => {
+            Action::Zoom { factor } => {
                 if !(factor.is_finite() && ZOOM_FACTORS.contains(&factor)) {
                     return Err(format!(
                         "zoom factor {factor:?}: must be {}..={}",
@@ -53,10 +57,10 @@ impl ViewState {
                 }
                 self.camera.zoom_by(factor);
             }
-            ViewChange::Window { width, center } => {
+            Action::Window { width, center } => {
                 self.window = Some(checked_window("window", width, center)?);
             }
-            ViewChange::Preset { name } => {
+            Action::Preset { ref name } => {
                 let preset = presets.get(name).ok_or_else(|| {
                     format!(
                         "unknown preset \"{}\" (known: {})",
@@ -67,8 +71,8 @@ impl ViewState {
                 self.preset = preset.name.clone();
                 self.mode = preset.mode;
             }
-            ViewChange::Mode { name } => self.mode = checked_mode(name)?,
-            ViewChange::View { name } => {
+            Action::Mode { ref mode } => self.mode = checked_mode(mode)?,
+            Action::View { ref name } => {
                 let named = NamedView::from_name(name).ok_or_else(|| {
                     format!(
                         "unknown view \"{}\" (known: anterior, posterior, left, right, superior, inferior)",
@@ -77,16 +81,20 @@ impl ViewState {
                 })?;
                 self.camera.set_view(named);
             }
-            ViewChange::Crop { min, max } => {
+            Action::Crop { min, max } => {
                 self.crop =
                     CropBox::checked(min, max).map_err(|problem| format!("crop {problem}"))?;
             }
-            ViewChange::TurnPlanes { plane, degrees } => {
+            Action::TurnPlanes { ref plane, degrees } => {
                 let plane = checked_plane(plane)?;
                 self.slice_frame = self.slice_frame.turned(plane, degrees)?;
             }
-            ViewChange::ResetPlanes => self.slice_frame = SliceFrame::STANDARD,
-            ViewChange::Slab { plane, mm, mode } => {
+            Action::ResetPlanes => self.slice_frame = SliceFrame::STANDARD,
+            Action::Slab {
+                ref plane,
+                mm,
+                ref mode,
+            } => {
                 let cell = checked_plane(plane)?;
                 let mode = SlabMode::from_name(mode).ok_or_else(|| {
                     format!(
@@ -95,6 +103,15 @@ impl ViewState {
                     )
                 })?;
                 *self.cell_slabs.of_mut(cell) = Slab::checked(mm, mode)?;
+            }
+            Action::Reset
+            | Action::SetView { .. }
+            | Action::Resize { .. }
+            | Action::Interact { .. }
+            | Action::Layout { .. }
+            | Action::Slice { .. }
+            | Action::Crosshair { .. } => {
+                return Err("the action acts on the session, not on the view alone".to_string());
             }
         }
         Ok(())
@@ -111,11 +128,11 @@ fn checked_plane(name: &str) -> Result<SlicePlane, String> {
     })
 }
 
-/// Applies `change` to `shared`, the view as it travels, as [`ViewState::apply`] applies
+/// Applies `action` to `shared`, the view as it travels, as [`ViewState::apply`] applies
 /// it to a view (the thin client's copy of the server's view); layout and crosshair stay.
 pub fn mirror(
     shared: &mut SharedView,
-    change: &ViewChange,
+    action: &Action,
     presets: &PresetLibrary,
 ) -> Result<(), String> {
     let mut view = ViewState {
@@ -140,7 +157,7 @@ pub fn mirror(
         },
         cell_slabs: shared.slabs.checked()?,
     };
-    view.apply(change, presets)?;
+    view.apply(action, presets)?;
     shared.camera = view.camera;
     shared.preset = view.preset;
     shared.mode = view.mode;
@@ -224,26 +241,42 @@ mod tests {
         let before = view();
         let refused = [
             (
-                ViewChange::Orbit {
+                Action::Orbit {
                     dx: f64::NAN,
                     dy: 0.0,
                 },
                 "orbit",
             ),
-            (ViewChange::Pan { dx: 11.0, dy: 0.0 }, "pan"),
-            (ViewChange::Zoom { factor: 0.0 }, "zoom factor"),
+            (Action::Pan { dx: 11.0, dy: 0.0 }, "pan"),
+            (Action::Zoom { factor: 0.0 }, "zoom factor"),
             (
-                ViewChange::Window {
+                Action::Window {
                     width: -1.0,
                     center: 40.0,
                 },
                 "window",
             ),
-            (ViewChange::Preset { name: "no-such" }, "unknown preset"),
-            (ViewChange::Mode { name: "xray" }, "unknown mode"),
-            (ViewChange::View { name: "below" }, "unknown view"),
             (
-                ViewChange::Crop {
+                Action::Preset {
+                    name: "no-such".into(),
+                },
+                "unknown preset",
+            ),
+            (
+                Action::Mode {
+                    mode: "xray".into(),
+                },
+                "unknown mode",
+            ),
+            (
+                Action::View {
+                    name: "below".into(),
+                },
+                "unknown view",
+            ),
+            (Action::Reset, "the action acts on the session"),
+            (
+                Action::Crop {
                     min: [0.5; 3],
                     max: [0.4; 3],
                 },
@@ -264,21 +297,21 @@ mod tests {
         let mut view = view();
         let mut shared = view.shared();
         for change in [
-            ViewChange::Orbit {
+            Action::Orbit {
                 dx: 30.0,
                 dy: -10.0,
             },
-            ViewChange::Pan { dx: 0.2, dy: 0.1 },
-            ViewChange::Zoom { factor: 1.5 },
-            ViewChange::Window {
+            Action::Pan { dx: 0.2, dy: 0.1 },
+            Action::Zoom { factor: 1.5 },
+            Action::Window {
                 width: 400.0,
                 center: 40.0,
             },
-            ViewChange::Preset {
-                name: "ct-soft-tissue",
+            Action::Preset {
+                name: "ct-soft-tissue".into(),
             },
-            ViewChange::Mode { name: "mip" },
-            ViewChange::Crop {
+            Action::Mode { mode: "mip".into() },
+            Action::Crop {
                 min: [0.1; 3],
                 max: [0.9; 3],
             },

@@ -58,9 +58,9 @@ impl Session {
         let interacting = self.interacting;
         let size = self.size;
         let open = self.open.as_mut().ok_or_else(not_open)?;
-        if let Some(change) = action.view_change() {
-            open.view.apply(&change, &self.presets).map_err(bad_value)?;
-            return Ok(if change.is_motion() {
+        if action.changes_view() {
+            open.view.apply(action, &self.presets).map_err(bad_value)?;
+            return Ok(if action.is_drag_step() {
                 Pending::Interactive
             } else {
                 at_rest(interacting)

@@ -3,19 +3,19 @@
 
 use super::*;
 use render_core::transfer::PresetLibrary;
-use render_core::view::change::{self, ViewChange};
+use render_core::view::change;
 
 /// Applies `action` to `mirror` as the server applies it to its view: a view change
 /// through the render core's [`change::mirror`] (what the server refuses leaves the mirror
 /// as it was), the rest as the server's session does.
 pub(super) fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, action: &Action) {
-    if let Some(view_change) = action.view_change() {
-        if change::mirror(mirror, &view_change, builtin_presets()).is_err()
-            && let ViewChange::Preset { name } = view_change
+    if action.changes_view() {
+        if change::mirror(mirror, action, builtin_presets()).is_err()
+            && let Action::Preset { name } = action
         {
             // A preset of the server's own library, which this client does not hold: the
             // name is the server's; the mode stays until the server's view says it.
-            mirror.preset = name.to_string();
+            mirror.preset = name.clone();
         }
         return;
     }
