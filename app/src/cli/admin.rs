@@ -1,6 +1,9 @@
 //! What `config` and `users` accept: a configuration file checked, the users file edited.
 
-use super::*;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use hounsfield_server::users::{Expiry, Role};
 
 /// What `config` does.
 #[derive(Debug, Subcommand)]

@@ -4,11 +4,9 @@ mod admin;
 mod movie;
 mod serve;
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use hounsfield_server::users::{Expiry, Role};
 
 pub use admin::{ConfigCommand, FindingsCommand, UsersCommand};
 pub use hounsfield_desktop::launch::{ConnectArgs, OpenArgs, RenderingArgs};

@@ -2,7 +2,8 @@
 //! that the command line and the configuration file both fill (each option a key of the
 //! file, `_` for `-`).
 
-use super::*;
+use std::net::IpAddr;
+use std::path::PathBuf;
 
 /// What `--serve` accepts. Each option can also come from the configuration file
 /// (`--config`, a key of the same name with `_` for `-`): what the command line gives wins,

@@ -13,27 +13,18 @@ mod session;
 mod still_reader;
 mod webrtc;
 
-use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-#[cfg(feature = "test-bench")]
-use hounsfield_client::lossy_relay::LossyRelay;
-use hounsfield_client::webrtc::{Arrival as RtpArrival, PeerTask, RtpFrames, next_arrival};
-use hounsfield_client::{Client, Event, Frame};
-use hounsfield_protocol::{Action, ClientStats, Codec, FrameHeader, ServerMessage, TransportKind};
+use hounsfield_client::webrtc::Arrival as RtpArrival;
+use hounsfield_protocol::Codec;
 use hounsfield_tls::ServerTrust;
 use render_core::gpu::InteractiveBudget;
 use serde::Serialize;
 
-use super::client::{
-    INPUTS_PER_S, ORBIT_DEG_PER_INPUT, codec_name, granted_name, greet_over, in_time, ms,
-    percentile,
-};
-use super::memory::{
-    MemoryFigures, ResidentParts, peak_resident_mib, resident_mib, resident_parts_mib,
-};
-use super::quality::{LadderRung, QualityReport, interactive_quality};
+use super::client::{INPUTS_PER_S, ORBIT_DEG_PER_INPUT, codec_name, granted_name, percentile};
+use super::memory::{MemoryFigures, ResidentParts};
+use super::quality::{QualityReport, interactive_quality};
 use crate::cli::{StreamArgs, StreamCodec};
 
 pub(super) use report::print_report;

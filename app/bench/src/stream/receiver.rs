@@ -2,9 +2,15 @@
 //! keyframe when the H.264 stream needs one, as the thin client does (the client's
 //! [`FrameReception`]), and keeps when it came and what it answered.
 
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use hounsfield_client::{Client, Frame, FrameReception};
+use hounsfield_protocol::ClientStats;
+
 use super::fidelity::Samples;
-use super::*;
-use hounsfield_client::FrameReception;
+use crate::client::{ms, percentile};
 
 /// A frame as this client got it: when it arrived and when it was decoded.
 pub(super) struct Arrival {

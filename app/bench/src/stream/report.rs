@@ -1,7 +1,10 @@
 //! What `bench stream` prints: each run's figures, codecs side by side with their ratios to
 //! JPEG's, the quality ladder, and what TLS costs.
 
-use super::*;
+use serde::Serialize;
+
+use super::{Ratios, StreamReport};
+use crate::quality::{LadderRung, QualityReport};
 
 /// What TLS costs: one codec's drag over TLS against the same drag in plain.
 #[derive(Debug, Serialize)]

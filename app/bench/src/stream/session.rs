@@ -1,9 +1,19 @@
 //! One benchmark client's session: it opens the series, drags (30 orbit inputs a second),
 //! decodes every frame as it arrives, and measures first frame, frames/s and latencies.
 
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use hounsfield_client::webrtc::{RtpFrames, next_arrival};
+use hounsfield_client::{Client, Event, Frame};
+use hounsfield_protocol::{Action, Codec, FrameHeader, ServerMessage, TransportKind};
+
 use super::receiver::{Arrival, Receiver};
 use super::webrtc::over_webrtc;
-use super::*;
+use super::{Figures, REPORT_EVERY, RtpArrival, SessionReport, SessionRun, Transport, fidelity};
+use crate::cli::StreamCodec;
+use crate::client::{INPUTS_PER_S, ORBIT_DEG_PER_INPUT, greet_over, in_time, ms, percentile};
+use crate::memory::{peak_resident_mib, resident_mib, resident_parts_mib};
 
 /// One client: hello (offering `codec`), list, open (timing the first frame and the first
 /// final still), a drag of orbit inputs at [`INPUTS_PER_S`] for `drag`, then the release

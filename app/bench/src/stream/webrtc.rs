@@ -1,8 +1,17 @@
 //! A benchmark session's frames over WebRTC: negotiated on its socket, through a seeded
 //! lossy relay when the run loses packets, keyframes asked for after a gap.
 
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use hounsfield_client::lossy_relay::LossyRelay;
+use hounsfield_client::webrtc::{PeerTask, RtpFrames};
+use hounsfield_client::{Client, Event};
+use hounsfield_protocol::{Action, ServerMessage, TransportKind};
+
+use super::RtpArrival;
 use super::receiver::Receiver;
-use super::*;
+use crate::client::in_time;
 
 /// Longest wait for the frames to move to WebRTC before the measured drag.
 pub(super) const SWITCH_TIMEOUT: Duration = Duration::from_secs(15);

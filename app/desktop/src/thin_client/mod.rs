@@ -13,4 +13,4 @@ mod webrtc_path;
 
 // The gestures, slice overlays, plane lines, findings tools and crop control the remote
 // view shares with the local views.
-use super::{crop_control, findings, gestures, plane_lines, slice_view};
+use super::{crop_control, findings, gestures, plane_lines};

@@ -2,7 +2,13 @@
 //! offers it first and an encoder opens, else JPEG, with why), and the session's H.264
 //! stream opened and closed.
 
-use super::*;
+use std::ops::ControlFlow;
+
+use hounsfield_protocol::{Codec, ErrorCode, PROTOCOL_VERSION, ServerMessage, TransportKind};
+use hounsfield_video::encode::VideoStream;
+
+use super::Connection;
+use crate::metrics::Metrics;
 
 impl Connection {
     /// `hello`: the viewport, the codec of interactive frames, then `welcome`.

@@ -3,9 +3,12 @@
 //! controls may give them back with it too). The room decides who steers; this only
 //! answers the client.
 
-use crate::sharing::ControlRefusal;
+use std::ops::ControlFlow;
 
-use super::*;
+use hounsfield_protocol::{ClientMessage, ErrorCode};
+
+use super::Connection;
+use crate::sharing::{ControlRefusal, Participant};
 
 impl Connection {
     /// One of the control messages, in the room this session shared or joined.

@@ -3,12 +3,13 @@
 //! the other participants of a shared session as it is made), a series opening tells its
 //! findings (`findings`), and `save_findings` stores them as a report.
 
+use std::ops::ControlFlow;
+
 use hounsfield_findings::Finding;
-use hounsfield_protocol::{FindingAction, FindingRequest};
+use hounsfield_protocol::{ErrorCode, FindingAction, FindingRequest, ServerMessage};
 
+use super::Connection;
 use crate::findings::BookError;
-
-use super::*;
 
 impl Connection {
     /// `finding`: creates, updates or deletes one of the open series' findings.

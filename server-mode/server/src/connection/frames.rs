@@ -1,7 +1,17 @@
 //! Frames from the scheduler to the client: over the WebSocket or RTP, counted for the
 //! session's `stats` (sent every second while frames flow) and the server's metrics.
 
-use super::*;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use hounsfield_protocol::{Codec, ErrorCode, ServerMessage, Stats};
+use hounsfield_webrtc::Carried;
+use hounsfield_webrtc::transport::Switch;
+
+use super::writer::count_frame_sent;
+use super::{Connection, Outgoing};
+use crate::metrics::Metrics;
+use crate::scheduler::SchedulerEvent;
 
 impl Connection {
     pub(super) async fn on_event(&mut self, event: SchedulerEvent) -> ControlFlow<()> {

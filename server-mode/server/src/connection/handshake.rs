@@ -2,7 +2,20 @@
 //! right token within the server's time takes a session place; anything else is refused
 //! and the socket closed with the reason.
 
-use super::*;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::StreamExt;
+use futures_util::stream::SplitStream;
+use hounsfield_access::audit::Refusal;
+use hounsfield_access::identity::{Authentication, Identity};
+use hounsfield_protocol::{ClientMessage, ErrorCode, ServerMessage, parse_client_message};
+use tokio::sync::mpsc;
+
+use super::{Outgoing, close_code};
+use crate::answers::{auth_failed, refuse};
+use crate::state::{App, SessionPlace};
 
 /// Waits, within the server's time for it, for `hello` with the right token, and takes a
 /// session place; anything else first is refused and the socket closed. Returns the place,

@@ -2,16 +2,19 @@
 //! Key Object Selection, `snapshot` stores the 3D view (from the next lossless final still)
 //! as a Secondary Capture image; both where the study lives, answered `saved`, audited.
 
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use hounsfield_access::audit::AuditEvent;
 use hounsfield_findings::report::{
     Authorship, ReportSubject, Snapshot, key_object_selection, secondary_capture, view_description,
 };
-use hounsfield_protocol::{MAX_NOTE_CHARS, Saved, SlicePlane};
+use hounsfield_protocol::{ErrorCode, MAX_NOTE_CHARS, Saved, ServerMessage, SlicePlane};
 use render_core::view::PlaneGeometry;
 use render_core::view::layout::quad_cells;
 
+use super::Connection;
 use crate::findings::{StoreError, Stored};
-
-use super::*;
 
 /// A snapshot asked for and not taken yet.
 #[derive(Debug, Clone)]

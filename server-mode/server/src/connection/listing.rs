@@ -1,7 +1,8 @@
 //! The studies a client may see: the library's listing paged and filtered by the search,
 //! and whether this user may open a series.
 
-use super::*;
+use super::Connection;
+use crate::study_query::{StudyPage, StudySearch};
 
 impl Connection {
     /// The page of `search` among the studies this session's user may see: all of them

@@ -1,7 +1,15 @@
 //! Opening a series: loading it through the library (with `progress` while it loads),
 //! then showing it: `opened`, and the session's first frame.
 
-use super::*;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hounsfield_access::audit::AuditEvent;
+use hounsfield_protocol::{ErrorCode, LoadProgress, ServerMessage};
+
+use super::{Connection, PROGRESS_EVERY};
+use crate::library::LibraryError;
 
 impl Connection {
     /// Loads the series off the async threads, telling the client how far it has come

@@ -31,35 +31,28 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
-use glam::DVec3;
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::StreamExt;
+use futures_util::stream::SplitStream;
 use tokio::sync::mpsc;
 
-use crate::answers::{auth_failed, refuse, refuse_user};
-use crate::library::LibraryError;
+use crate::answers::refuse;
 use crate::metrics::Metrics;
 use crate::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
 use crate::session::{Admission, MessageKind, MessageRates, Session};
 use crate::sharing::changes_the_view;
 use crate::sharing::{Participant, next_in_room};
 use crate::state::{App, SessionPlace};
-use crate::study_query::{StudyPage, StudySearch};
+use crate::study_query::StudySearch;
 use hounsfield_access::audit::{AuditEvent, Refusal};
-use hounsfield_access::identity::{Authentication, Ending, Identity};
-use hounsfield_protocol::{
-    ClientMessage, Codec, CrosshairInCells, ErrorCode, LoadProgress, PROTOCOL_VERSION,
-    ServerMessage, SlicePlanesInCells, SliceScales, Stats, TransportKind, parse_client_message,
-};
-use hounsfield_video::encode::VideoStream;
-use hounsfield_webrtc::transport::Switch;
-use hounsfield_webrtc::{Carried, PeerEvent, PeerNews, WebRtcLink};
+use hounsfield_access::identity::{Ending, Identity};
+use hounsfield_protocol::{ClientMessage, ErrorCode, ServerMessage, parse_client_message};
+use hounsfield_webrtc::WebRtcLink;
 
 use frames::StatsWindow;
 use handshake::authenticate;
 use sharing::{ToldCrosshair, host_moved};
-use writer::{count_frame_sent, write_loop};
+use writer::write_loop;
 
 /// Messages waiting for the writer; when full, reading pauses (back-pressure).
 const OUTGOING_CAPACITY: usize = 16;

@@ -3,14 +3,20 @@
 //! what the client hears of it: `movie_progress` (about four times a second),
 //! `movie_ready` or `movie_failed`.
 
-use hounsfield_protocol::{DEFAULT_MOVIE_FPS, DEFAULT_MOVIE_FRAMES, MovieOrder, Viewport};
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hounsfield_access::audit::AuditEvent;
+use hounsfield_protocol::{
+    DEFAULT_MOVIE_FPS, DEFAULT_MOVIE_FRAMES, ErrorCode, MovieOrder, ServerMessage, Viewport,
+};
 use hounsfield_video::MAX_MOVIE_FPS;
 
+use super::Connection;
 use crate::movie::export::{Export, MOST_SERVED_FRAMES, MOST_SERVED_PIXELS, MovieJob, MovieNews};
 use crate::movie::shelf::ShelfError;
 use crate::movie::{Motion, MovieFrames, check_shape};
-
-use super::*;
 
 /// How often a client hears how far its movie has come.
 const PROGRESS_TOLD_EVERY: Duration = Duration::from_millis(250);

@@ -1,9 +1,12 @@
 //! Pointing in a shared session: a participant's `pointer`, checked and told through the
 //! room to the others as `pointer` (see [`crate::room`]).
 
-use crate::sharing::Pointed;
+use std::ops::ControlFlow;
 
-use super::*;
+use hounsfield_protocol::{ErrorCode, ServerMessage};
+
+use super::Connection;
+use crate::sharing::Pointed;
 
 impl Connection {
     /// `pointer`: tells the shared session's other participants where this one points;

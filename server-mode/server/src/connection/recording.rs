@@ -3,16 +3,17 @@
 //! (the view, pointers, findings), `list_recordings`, `play_recording` (the series opened
 //! and the recording played) and `playback` (play, pause, seek).
 
-use std::time::SystemTime;
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant, SystemTime};
 
-use hounsfield_protocol::{PlaybackAction, RecordingState};
+use hounsfield_access::audit::AuditEvent;
+use hounsfield_protocol::{ErrorCode, PlaybackAction, RecordingState, ServerMessage};
 
+use super::Connection;
 use crate::recording::playback::{Due, Playback, SPEEDS};
 use crate::recording::recorder::{RecordError, Recorder};
 use crate::recording::store::StoreError;
 use crate::recording::{FORMAT, Header};
-
-use super::*;
 
 /// How often a playing recording tells where it stands.
 const PLAYBACK_TOLD_EVERY: Duration = Duration::from_millis(250);

@@ -1,9 +1,18 @@
 //! Sharing and joining: a reader shares its view, followers join by id and follow the
 //! host's view (a viewer watches only); the crosshair and view told to followers.
 
-use crate::sharing::Room;
+use std::ops::ControlFlow;
+use std::time::Instant;
 
-use super::*;
+use glam::DVec3;
+use hounsfield_access::audit::{AuditEvent, Refusal};
+use hounsfield_protocol::{
+    CrosshairInCells, ErrorCode, ServerMessage, SlicePlanesInCells, SliceScales,
+};
+
+use super::{Connection, Outgoing, close_code};
+use crate::answers::refuse_user;
+use crate::sharing::{Participant, Room};
 
 impl Connection {
     /// Refuses `what` for this user's role: `error` `forbidden`, recorded.

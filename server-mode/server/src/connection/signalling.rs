@@ -1,7 +1,15 @@
 //! WebRTC signalling on the session's socket: the client's offer answered, the peer's
 //! events, and the client told when frames move between WebRTC and the WebSocket.
 
-use super::*;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use hounsfield_protocol::{Codec, ErrorCode, ServerMessage, TransportKind};
+use hounsfield_webrtc::transport::Switch;
+use hounsfield_webrtc::{PeerEvent, PeerNews};
+
+use super::{Connection, Path};
+use crate::session::{Admission, MessageKind};
 
 impl Connection {
     /// `webrtc_offer`: answered when `welcome` offered WebRTC, else refused.

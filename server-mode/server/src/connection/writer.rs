@@ -1,7 +1,16 @@
 //! The writer task: the only writer of the socket, draining the connection's bounded
 //! queue of replies and frames, each write within its time, and counting what it sent.
 
-use super::*;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
+use tokio::sync::mpsc;
+
+use super::{Outgoing, WRITE_TIMEOUT};
+use crate::metrics::Metrics;
 
 /// Writes queued messages to the socket, each within [`WRITE_TIMEOUT`].
 pub(super) async fn write_loop(

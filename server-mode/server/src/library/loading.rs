@@ -1,8 +1,16 @@
 //! A series loaded once however many sessions open it at once: from disk within the
 //! memory budget, or retrieved from a PACS first, with its progress and warnings.
 
-use super::names::without_paths;
-use super::*;
+use std::sync::{Arc, Mutex};
+
+use hounsfield_findings::report::ReportSubject;
+use render_core::Volume;
+use render_core::dicom::load_series_predecoded;
+use render_core::phantom::ct_phantom;
+use render_core::progress::{Progress, Stage};
+
+use super::names::{printable, without_paths};
+use super::{Library, LibraryError, Source};
 
 /// One series being loaded.
 #[derive(Default)]

@@ -13,7 +13,7 @@ pub use catalogue::CatalogueSummary;
 pub use pacs::{MAX_PACS_STUDIES, PacsLibrary};
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 use std::time::Duration;
@@ -21,9 +21,7 @@ use std::time::Duration;
 use hounsfield_findings::report::ReportSubject;
 use render_core::Volume;
 use render_core::dicom::thumbnail::{GreyImage, series_thumbnail, volume_thumbnail};
-use render_core::dicom::{Catalog, SeriesKind, VoxelBudget, load_series_predecoded};
-use render_core::phantom::ct_phantom;
-use render_core::progress::{Progress, Stage};
+use render_core::dicom::{Catalog, SeriesKind, VoxelBudget};
 
 use crate::study_query::sort_newest_first;
 use hounsfield_protocol::{SeriesInfo, StudyInfo};

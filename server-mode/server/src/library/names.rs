@@ -1,7 +1,11 @@
 //! What a library says of its series to clients: ids checked before use, and reasons and
 //! paths that never name a folder.
 
-use super::*;
+use std::path::Path;
+
+use hounsfield_protocol::SeriesInfo;
+
+use super::MAX_ID_LEN;
 
 /// The path a series' thumbnail is served at.
 pub fn thumbnail_path(id: &str) -> String {

@@ -1,7 +1,9 @@
 //! The loaded volumes kept within a memory budget, least recently used out first, one copy
 //! of each.
 
-use super::*;
+use std::sync::Arc;
+
+use render_core::Volume;
 
 /// Loaded volumes by series id, within a byte budget, least recently used out first.
 /// Sessions holding an evicted volume keep it alive until they let go.

@@ -2,7 +2,10 @@
 //! URL (a proxy's path prefix kept), its authority, a share link's token and certificate
 //! fingerprint, what to trust, and whether anything answers there.
 
-use super::*;
+use std::time::Duration;
+
+use hounsfield_tls::{Fingerprint, ServerTrust};
+use url::Url;
 
 /// The WebSocket address of protocol v1 on the server at `given`: `http://host:port/…` or
 /// `host:port` → `ws://host:port/…/ws`; `https` → `wss`. A path prefix (a reverse proxy's,

@@ -1,8 +1,14 @@
 //! What the worker does with the server's messages and frames: the link's state updated
 //! for the UI, frames handed on, transport changes told.
 
-use super::*;
+use hounsfield_client::{Client, ClientError, Frame};
+use hounsfield_protocol::{ServerMessage, SlicePlane, TransportKind};
+
+use super::findings::FindingNews;
+use super::{LinkState, MEASURED_QUEUE, RemoteFrame, Worker};
 use crate::pointer_spots::take_pointer;
+use crate::thin_client::reception::Reception;
+use crate::thin_client::rulers::{ProbeReading, Ruler, SlicePlacement};
 
 impl Worker {
     /// Takes a frame, whichever transport brought it, into the link's state (see

@@ -14,14 +14,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use hounsfield_client::{Client, ClientError, Event, Frame, VIDEO_CODECS, Welcome};
+use hounsfield_client::{Client, ClientError, Event, VIDEO_CODECS, Welcome};
 use hounsfield_protocol::{
     Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, Opened, ServerMessage,
     SharedView, SlicePlane, SlicePlanesInCells, TransportKind, Viewport,
 };
 use hounsfield_tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
-use url::Url;
 
 use super::reception::Reception;
 use super::rulers::{ProbeReading, Ruler, SlicePlacement};

@@ -4,9 +4,9 @@
 //! tells of them kept for the UI ([`Together`]): the join id shared, who steers, who asks,
 //! the recording made, the series' recordings and the one playing.
 
-use hounsfield_protocol::{RecordingInfo, RecordingState};
+use hounsfield_protocol::{ClientMessage, RecordingInfo, RecordingState, ServerMessage};
 
-use super::*;
+use super::{Command, RemoteLink, Worker};
 
 /// Followers asking for the controls kept at once (the server holds them to 16).
 const MOST_ASKING: usize = 16;

@@ -4,18 +4,23 @@
 //! server (`save_findings`), which also keeps key images of a slice cell (`key_image`)
 //! and snapshots of its 3D view (`snapshot`).
 
+use eframe::egui;
 use glam::DVec3;
 use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_findings::report::MeasuredFinding;
 use hounsfield_findings::{Finding, Measurement};
-use hounsfield_protocol::{FindingAction, FindingInfo, FindingKind, FindingRequest, Saved};
+use hounsfield_protocol::{
+    Action, FindingAction, FindingInfo, FindingKind, FindingRequest, Layout, Saved, SlicePlane,
+};
+use render_core::view::layout::cell_index;
 
-use super::super::connection::FindingNews;
-use super::*;
+use super::RemoteView;
 use crate::findings::paint::paint_slice;
 use crate::findings::{
     Entry, FindingList, Gesture, PanelAction, PanelState, Placed, SaveOffer, Sketch, SketchOutcome,
 };
+use crate::thin_client::connection::{FindingNews, LinkStatus};
+use crate::thin_client::rulers::cell_axes;
 
 /// The findings of the series the server shows, as it told them.
 #[derive(Debug, Default)]

@@ -1,7 +1,7 @@
 //! The view the thin client mirrors: each action applied to its copy as the server applies
 //! it to its own, so a reconnection or a switch to local rendering starts where it was.
 
-use super::*;
+use hounsfield_protocol::{Action, Layout, Opened, SharedView};
 use render_core::transfer::PresetLibrary;
 use render_core::view::change;
 

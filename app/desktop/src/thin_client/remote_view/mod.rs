@@ -23,27 +23,23 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 use hounsfield_protocol::{
-    Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, SlicePlanesInCells,
-    TransportKind, Viewport,
+    Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, SlicePlanesInCells, Viewport,
 };
 use render_core::Window;
-use render_core::view::layout::{cell_index, quad_cells};
-use render_core::view::{Cell, CropBox, PlaneGeometry};
+use render_core::view::CropBox;
 
 use hounsfield_tls::Fingerprint;
 
 use super::connection::{LinkStatus, LinkTarget, RemoteLink};
 use super::crop_control::CropEdit;
 use super::findings::SliceTool;
-use super::gestures::{Gesture, GestureReader, dragged_window};
+use super::gestures::GestureReader;
 use super::plane_lines::PlaneTurn;
-use super::rulers::{ProbeReading, Ruler, SlicePlacement, cell_axes};
-use super::slice_view::{OVERLAY_TEXT, paint_orientation_letters};
+use super::rulers::{ProbeReading, Ruler, SlicePlacement};
 
 pub use findings::{RemoteFindings, entry_of};
 use mirror::mirror_action;
 use overlay::paint_quad_overlays;
-use pointer::slice_under;
 
 /// Wheel movement (points) that moves one slice, as on local slices.
 const SCROLL_PER_SLICE: f32 = 40.0;
@@ -428,8 +424,11 @@ pub const START_VIEWPORT: Viewport = Viewport {
 
 #[cfg(test)]
 mod tests {
+    use hounsfield_protocol::TransportKind;
+    use render_core::view::PlaneGeometry;
+
     use super::super::plane_lines::plane_colour;
-    use super::pointer::cells_in;
+    use super::pointer::{cells_in, slice_under};
     use super::status::frames_carried;
     use super::*;
 

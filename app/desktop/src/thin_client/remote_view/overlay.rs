@@ -1,8 +1,16 @@
 //! What the thin client draws over the server's frames: rulers and the value probed, the
 //! crosshair lines of the 2×2 layout, each in its cell.
 
-use super::*;
+use eframe::egui;
+use hounsfield_protocol::{CrosshairInCells, SlicePlane, SlicePlanesInCells};
+use render_core::view::PlaneGeometry;
+use render_core::view::layout::{cell_index, quad_cells};
+
+use super::pointer::slice_under;
+use super::{RULER_COLOUR, RemoteView};
 use crate::plane_lines::{PlaneLines, line_direction};
+use crate::slice_view::{OVERLAY_TEXT, paint_orientation_letters};
+use crate::thin_client::rulers::cell_axes;
 
 /// Lines between the cells of the 2×2 layout, each slice's name and orientation letters
 /// (of its turned plane, once turned: `planes`), and the other planes' lines with their

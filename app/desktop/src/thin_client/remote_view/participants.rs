@@ -4,7 +4,12 @@
 //! colours (never rendered into the frames), and the host's view followed as the server
 //! tells it at rest.
 
-use super::*;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use hounsfield_protocol::Layout;
+
+use super::RemoteView;
 use crate::pointer_spots::{cell_under, current_pointers, paint_pointers};
 
 /// The least time between two pointers sent (20 a second, as the web page sends them).

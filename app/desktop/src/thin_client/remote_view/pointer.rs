@@ -1,7 +1,16 @@
 //! The pointer over the remote frame: drags and wheel turned into protocol actions, the
 //! cell and the fractions under it, and the value under the cursor asked of the server.
 
-use super::*;
+use std::time::Instant;
+
+use eframe::egui;
+use hounsfield_protocol::{Action, Layout, SlicePlane};
+use render_core::view::Cell;
+use render_core::view::layout::quad_cells;
+
+use super::{PROBE_EVERY, RemoteView, SCROLL_PER_SLICE};
+use crate::findings::SliceTool;
+use crate::gestures::{Gesture, dragged_window};
 
 /// The four cells (3D, axial, coronal, sagittal) of a 2×2 frame of `size` pixels drawn
 /// stretched over `rect`.
@@ -51,7 +60,8 @@ impl RemoteView {
     #[cfg(test)]
     pub fn slice_cell(&self, plane: SlicePlane) -> Option<egui::Rect> {
         let rect = self.shown_rect?;
-        (self.layout() == Layout::Quad).then(|| self.cells_on_screen(rect)[cell_index(plane)])
+        (self.layout() == Layout::Quad)
+            .then(|| self.cells_on_screen(rect)[render_core::view::layout::cell_index(plane)])
     }
 
     /// The slice plane under `pos` in the 2×2 layout and the fractions of its cell;

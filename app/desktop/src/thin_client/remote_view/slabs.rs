@@ -2,7 +2,11 @@
 //! here, in the bottom corner of each cell of the server's 2×2 frame; a choice is sent as
 //! `slab` and mirrored.
 
-use super::*;
+use eframe::egui;
+use hounsfield_protocol::{Action, Layout, SlicePlane};
+use render_core::view::layout::cell_index;
+
+use super::RemoteView;
 use crate::slab_control::slab_control;
 
 impl RemoteView {

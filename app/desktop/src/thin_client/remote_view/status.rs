@@ -1,7 +1,10 @@
 //! The status line: the session, the codec and what carries the frames (and why not
 //! WebRTC), frames per second, latency, and the last frame's size and render time.
 
-use super::*;
+use hounsfield_protocol::TransportKind;
+
+use super::RemoteView;
+use crate::thin_client::connection::LinkStatus;
 
 /// How the frames come, for the status line: the codec and, once connected, the transport,
 /// with why it is not WebRTC when WebRTC was tried (`H.264 over WebSocket (WebRTC: …)`).

@@ -4,9 +4,10 @@
 //! Take back), to record the session, to list the series' recordings and play one, and,
 //! while one plays, its timeline (play or pause, a knob to seek, the time, the speed).
 
+use eframe::egui;
 use hounsfield_protocol::{ClientMessage, PlaybackAction};
 
-use super::*;
+use super::RemoteView;
 use crate::thin_client::connection::Together;
 
 /// The speeds a recording plays at, as the web page offers them.

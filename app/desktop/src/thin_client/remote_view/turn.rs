@@ -3,9 +3,14 @@
 //! goes round the crosshair (between the drag's `interact` inputs, like an orbit); Reset
 //! planes sends `reset_planes`.
 
+use eframe::egui;
+use hounsfield_protocol::{Action, SlicePlane};
+use render_core::view::layout::cell_index;
+
+use super::RemoteView;
 use super::overlay::plane_lines;
-use super::*;
 use crate::plane_lines::PlaneLines;
+use crate::plane_lines::PlaneTurn;
 
 impl RemoteView {
     /// The other planes' lines in `plane`'s cell of the frame drawn in `rect`, where the
@@ -66,7 +71,7 @@ impl RemoteView {
     /// How the slice cells of the frame on screen show their turned planes (`None`: the
     /// standard planes).
     #[cfg(test)]
-    pub fn planes(&self) -> Option<SlicePlanesInCells> {
+    pub fn planes(&self) -> Option<hounsfield_protocol::SlicePlanesInCells> {
         self.planes
     }
 
@@ -74,7 +79,7 @@ impl RemoteView {
     #[cfg(test)]
     pub fn handle(&self, plane: SlicePlane, other: SlicePlane) -> Option<(egui::Pos2, egui::Pos2)> {
         let rect = self.shown_rect?;
-        if self.layout() != Layout::Quad {
+        if self.layout() != hounsfield_protocol::Layout::Quad {
             return None;
         }
         let lines = self.lines_in(rect, plane)?;
