@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod catalog;
+pub mod codestream_size;
 pub mod declared;
 pub mod dicomdir;
 pub mod error;
