@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod catalog;
+pub mod checked_pixels;
 pub mod codestream_size;
 pub mod declared;
 pub mod dicomdir;
