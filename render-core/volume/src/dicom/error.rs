@@ -84,6 +84,18 @@ pub enum DicomError {
         /// What the decoder said.
         reason: String,
     },
+    /// A frame refused before any decoder saw it: its compressed data declares a size
+    /// other than the header's or cannot be read, or one decoded frame would pass the
+    /// memory budget.
+    #[error("{}: frame {frame} refused before decoding: {reason}", file.display())]
+    FrameRefused {
+        /// The file.
+        file: PathBuf,
+        /// The frame's index in the file.
+        frame: u32,
+        /// What its data declares and what the header says.
+        reason: String,
+    },
     /// A valid file that Hounsfield cannot turn into a volume yet.
     #[error("{}: {what} is not supported", file.display())]
     Unsupported {
@@ -155,6 +167,7 @@ impl DicomError {
             | DicomError::MissingAttribute { file, .. }
             | DicomError::InvalidAttribute { file, .. }
             | DicomError::Decode { file, .. }
+            | DicomError::FrameRefused { file, .. }
             | DicomError::Unsupported { file, .. } => Some(file),
             DicomError::NoImages { .. }
             | DicomError::UnknownSeries { .. }

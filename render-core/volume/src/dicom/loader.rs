@@ -11,7 +11,7 @@ use super::budget::VoxelBudget;
 use super::catalog::Series;
 use super::error::DicomError;
 use super::header::ImageHeader;
-use super::pixels::{FrameTarget, Sample, decode_frames};
+use super::pixels::{FrameTarget, Sample, decode_frames_within};
 use super::predecoded::{PreDecoded, fits_i16};
 use super::skipped::SkippedFile;
 use super::stack::{SAME_POSITION_MM, SliceSource, StackPlan, StackWarning, plan_stack};
@@ -78,7 +78,7 @@ pub fn load_series_predecoded(
         .iter()
         .map(|s| &series.images[s.image])
         .collect();
-    match load_plan(&series.id, plan, &sources, progress, predecoded)? {
+    match load_plan(&series.id, plan, &sources, budget, progress, predecoded)? {
         Ok(loaded) => Ok(loaded),
         Err(failures) => {
             let good: Vec<ImageHeader> = series
@@ -107,7 +107,7 @@ pub fn load_series_predecoded(
             let plan = plan_stack(&series.id, &good)?;
             budget.check(&series.id, &plan)?;
             let sources: Vec<&ImageHeader> = plan.slices.iter().map(|s| &good[s.image]).collect();
-            match load_plan(&series.id, &plan, &sources, progress, predecoded)? {
+            match load_plan(&series.id, &plan, &sources, budget, progress, predecoded)? {
                 Ok(mut loaded) => {
                     loaded.skipped = skipped;
                     Ok(loaded)
@@ -124,6 +124,7 @@ fn load_plan(
     series_id: &str,
     plan: &StackPlan,
     sources: &[&ImageHeader],
+    budget: VoxelBudget,
     progress: ProgressFn<'_>,
     predecoded: Option<&PreDecoded>,
 ) -> Result<Result<LoadedSeries, Vec<(PathBuf, DicomError)>>, DicomError> {
@@ -133,15 +134,16 @@ fn load_plan(
     let fits_i16 = plan.resample_at_mm.is_none() && sources.iter().all(|h| fits_i16(h));
     // The value range measured while decoding, when the voxels stay as decoded.
     let (mut voxels, measured_range) = if fits_i16 {
-        match decode_stack::<i16>(sources, slice_len, &counter, predecoded)? {
+        match decode_stack::<i16>(sources, slice_len, budget, &counter, predecoded)? {
             Ok((stack, range)) => (Voxels::I16(stack), range),
             Err(failures) => return Ok(Err(failures)),
         }
     } else {
-        let (stack, range) = match decode_stack::<f32>(sources, slice_len, &counter, predecoded)? {
-            Ok(decoded) => decoded,
-            Err(failures) => return Ok(Err(failures)),
-        };
+        let (stack, range) =
+            match decode_stack::<f32>(sources, slice_len, budget, &counter, predecoded)? {
+                Ok(decoded) => decoded,
+                Err(failures) => return Ok(Err(failures)),
+            };
         match &plan.resample_at_mm {
             Some(at) => (
                 Voxels::F32(resample_along_normal(&stack, &plan.slices, at, slice_len)),
@@ -185,13 +187,15 @@ fn load_plan(
     }))
 }
 
-/// Decodes the slices in order; each file is opened once, files in parallel (a file
-/// `predecoded` holds is copied from there instead). Returns the voxels and their value
-/// range, measured slice by slice while each is still in cache.
+/// Decodes the slices in order; each file is opened once, its frames checked within
+/// `budget` before any is decoded, files in parallel (a file `predecoded` holds is copied
+/// from there instead). Returns the voxels and their value range, measured slice by slice
+/// while each is still in cache.
 #[allow(clippy::type_complexity)]
 fn decode_stack<T: Sample>(
     sources: &[&ImageHeader],
     slice_len: usize,
+    budget: VoxelBudget,
     counter: &Counter<'_>,
     predecoded: Option<&PreDecoded>,
 ) -> Result<Result<(Vec<T>, Option<ValueRange>), Vec<(PathBuf, DicomError)>>, DicomError> {
@@ -223,7 +227,7 @@ fn decode_stack<T: Sample>(
             let result = if copied {
                 Ok(())
             } else {
-                decode_frames(file, header.pixel_format, &mut targets)
+                decode_frames_within(file, header.pixel_format, &mut targets, budget)
             };
             counter.add(count);
             result.map_err(|error| (file.to_path_buf(), error))?;

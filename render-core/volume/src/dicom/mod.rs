@@ -3,6 +3,8 @@
 
 pub mod budget;
 pub mod catalog;
+pub mod checked_pixels;
+pub mod codestream_size;
 pub mod declared;
 pub mod dicomdir;
 pub mod error;

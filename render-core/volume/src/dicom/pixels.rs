@@ -1,20 +1,16 @@
 //! Pixel decoding: each frame from its transfer syntax to stored values, rescaled
-//! straight into a volume's slice ([`super::rescale`]). Uncompressed grey data is read
-//! in place, JPEG 2000 goes to OpenJPEG directly ([`super::jpeg2000`]), 12-bit lossy
-//! JPEG to GDCM ([`super::jpeg12`]), and everything else through dicom-pixeldata.
+//! straight into a volume's slice ([`super::rescale`]). Every path starts at
+//! [`CheckedPixelData`], which checks what each compressed frame declares of itself
+//! before a decoder sees it. Uncompressed grey data is read in place, JPEG 2000 goes to
+//! OpenJPEG directly ([`super::jpeg2000`]), 12-bit lossy JPEG to GDCM
+//! ([`super::jpeg12`]), and everything else through dicom-pixeldata, one frame at a time.
 
-use std::borrow::Cow;
 use std::path::Path;
 
-use dicom_core::DicomValue;
-use dicom_dictionary_std::tags;
-use dicom_object::file::ReadPreamble;
-use dicom_object::{InMemDicomObject, OpenFileOptions};
-use dicom_pixeldata::PixelDecoder;
-
-use super::declared::{Reach, open_checked};
+use super::budget::VoxelBudget;
+use super::checked_pixels::CheckedPixelData;
 use super::error::DicomError;
-use super::header::{PIXEL_DATA, PixelFormat, Rescale, error_chain, open_error};
+use super::header::{PixelFormat, Rescale, error_chain};
 pub use super::rescale::{Sample, write_rescaled};
 use super::{jpeg12, jpeg2000};
 
@@ -28,46 +24,63 @@ pub struct FrameTarget<'a, T> {
     pub out: &'a mut [T],
 }
 
-/// Decodes the listed frames of one file into their targets.
+/// Decodes the listed frames of one file into their targets, within the machine's budget
+/// ([`VoxelBudget::for_machine`]).
 pub fn decode_frames<T: Sample>(
     file: &Path,
     format: PixelFormat,
     targets: &mut [FrameTarget<'_, T>],
 ) -> Result<(), DicomError> {
-    let checked = open_checked(file, Reach::WholeFile)?;
-    let object = OpenFileOptions::new()
-        .read_preamble(ReadPreamble::Auto)
-        .from_reader(checked.file)
-        .map_err(|e| open_error(file, e))?;
-    if object.get(tags::PIXEL_DATA).is_none() {
-        return Err(DicomError::MissingAttribute {
-            file: file.to_path_buf(),
-            attribute: PIXEL_DATA,
-        });
+    decode_frames_within(file, format, targets, VoxelBudget::for_machine())
+}
+
+/// Decodes the listed frames of one file into their targets, once every frame was checked
+/// ([`CheckedPixelData::open`]) and one decoded frame fits `budget`.
+pub fn decode_frames_within<T: Sample>(
+    file: &Path,
+    format: PixelFormat,
+    targets: &mut [FrameTarget<'_, T>],
+    budget: VoxelBudget,
+) -> Result<(), DicomError> {
+    let pixels = CheckedPixelData::open(file, budget)?;
+    decode_checked(&pixels, format, targets)
+}
+
+/// Decodes the listed frames of checked pixel data into their targets.
+pub fn decode_checked<T: Sample>(
+    pixels: &CheckedPixelData,
+    format: PixelFormat,
+    targets: &mut [FrameTarget<'_, T>],
+) -> Result<(), DicomError> {
+    let file = pixels.file();
+    if let Some(target) = targets.iter().find(|t| t.frame >= pixels.shape().frames) {
+        return Err(past_the_end(file, target.frame));
     }
-    let transfer_syntax = object.meta().transfer_syntax();
-    if let Some(fragments) = jpeg12::twelve_bit_fragments(&object, transfer_syntax) {
-        let frames = jpeg12::decode_all_frames(file, &object, &fragments, format)?;
+    if jpeg12::decodes(pixels) {
         for target in targets.iter_mut() {
-            let bytes = frames
-                .frame(target.frame)
-                .ok_or_else(|| past_the_end(file, target.frame))?;
-            write_rescaled(file, bytes, format, target.rescale, target.out)?;
+            let frame = pixels.frame(target.frame)?;
+            let decoded = jpeg12::decode_frame(pixels, &frame, format)?;
+            write_rescaled(file, decoded.bytes(), format, target.rescale, target.out)?;
         }
         return Ok(());
     }
-    if let Some(codestreams) = jpeg2000::Codestreams::of(&object, transfer_syntax, format) {
+    if jpeg2000::decodes(pixels) {
         for target in targets.iter_mut() {
-            let codestream = codestreams
-                .frame(target.frame)
-                .ok_or_else(|| past_the_end(file, target.frame))?;
+            let frame = pixels.frame(target.frame)?;
             guard_panics(file, || {
-                codestreams.decode_into(file, &codestream, format, target.rescale, target.out)
+                jpeg2000::decode_into(
+                    file,
+                    &frame,
+                    pixels.shape(),
+                    format,
+                    target.rescale,
+                    target.out,
+                )
             })??;
         }
         return Ok(());
     }
-    if let Some(bytes) = native_grey_bytes(&object, format) {
+    if let Some(bytes) = pixels.native_grey_bytes(format) {
         let bytes_per_sample = usize::from(format.bits_allocated / 8).max(1);
         for target in targets.iter_mut() {
             let frame_len = target.out.len() * bytes_per_sample;
@@ -89,34 +102,13 @@ pub fn decode_frames<T: Sample>(
         file: file.to_path_buf(),
         reason: error_chain(&e),
     };
-    let whole_file = targets.len() > 1;
-    let first_frame = targets.first().map_or(0, |t| t.frame);
-    let decoded = guard_panics(file, || {
-        if whole_file {
-            object.decode_pixel_data()
-        } else {
-            object.decode_pixel_data_frame(first_frame)
-        }
-    })?
-    .map_err(decode_error)?;
     for target in targets.iter_mut() {
-        let frame_in_decoded = if whole_file { target.frame } else { 0 };
-        let bytes = decoded.frame_data(frame_in_decoded).map_err(decode_error)?;
+        let decoded = guard_panics(file, || pixels.decode_with_pixeldata(target.frame))??
+            .map_err(decode_error)?;
+        let bytes = decoded.frame_data(0).map_err(decode_error)?;
         write_rescaled(file, bytes, format, target.rescale, target.out)?;
     }
     Ok(())
-}
-
-/// Uncompressed grey pixel data, as dicom-object read it (in native byte order, as
-/// dicom-pixeldata takes it too); `None` for encapsulated or colour data.
-fn native_grey_bytes(object: &InMemDicomObject, format: PixelFormat) -> Option<Cow<'_, [u8]>> {
-    if format.samples_per_pixel != 1 || !matches!(format.bits_allocated, 8 | 16 | 32) {
-        return None;
-    }
-    match object.get(tags::PIXEL_DATA)?.value() {
-        DicomValue::Primitive(value) => Some(value.to_bytes()),
-        _ => None,
-    }
 }
 
 fn past_the_end(file: &Path, frame: u32) -> DicomError {

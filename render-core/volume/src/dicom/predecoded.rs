@@ -3,17 +3,19 @@
 //! follows copies them into the volume instead of decoding them again: decoding, the
 //! longest part of a load, overlaps the network's wait.
 //!
-//! Frames are decoded by the loader's own [`decode_frames`] into the type the loader would
-//! use for them (`i16` when every rescaled value is whole and fits 16 bits, else `f32`),
-//! so the voxels are the same either way. A file that is not a grey image, fails to decode
+//! Frames are decoded by the loader's own [`decode_frames_within`] (every frame checked
+//! first, the bound as its budget) into the type the loader would use for them (`i16`
+//! when every rescaled value is whole and fits 16 bits, else `f32`), so the voxels are
+//! the same either way. A file that is not a grey image, fails to decode
 //! (the loader reports it) or would pass the byte bound is left to the loader.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::budget::VoxelBudget;
 use super::header::{FileKind, ImageHeader, read_file_headers};
-use super::pixels::{FrameTarget, Sample, decode_frames};
+use super::pixels::{FrameTarget, Sample, decode_frames_within};
 
 /// One file's frames decoded ahead, each with its index in the file.
 #[derive(Debug)]
@@ -152,7 +154,9 @@ impl PreDecoded {
                 out,
             })
             .collect();
-        let decoded = decode_frames(file, headers[0].pixel_format, &mut targets).is_ok();
+        let budget = VoxelBudget::new(self.max_bytes);
+        let decoded =
+            decode_frames_within(file, headers[0].pixel_format, &mut targets, budget).is_ok();
         drop(targets);
         if decoded {
             Some(frames)

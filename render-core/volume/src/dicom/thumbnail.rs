@@ -1,10 +1,14 @@
 //! Thumbnails for a study browser: one image of a series (the middle of its stack),
-//! decoded alone (never the whole series), windowed and shrunk by averaging to a small
-//! grey picture. A volume already in memory gives its middle axial slice instead.
+//! decoded alone (never the whole series; its file's frames checked, and one frame
+//! within the machine's budget, before its values are allocated), windowed and shrunk by
+//! averaging to a small grey picture. A volume already in memory gives its middle axial
+//! slice instead.
 
+use super::budget::VoxelBudget;
 use super::catalog::Series;
+use super::checked_pixels::CheckedPixelData;
 use super::error::DicomError;
-use super::pixels::{FrameTarget, decode_frames};
+use super::pixels::{FrameTarget, decode_checked};
 use crate::volume::{Modality, Volume, Window};
 
 /// The window of CT thumbnails without one of their own: soft tissue (W 400, L 40 HU).
@@ -51,14 +55,17 @@ pub fn series_thumbnail(series: &Series, max_side: usize) -> Result<GreyImage, D
     if header.pixel_format.samples_per_pixel != 1 {
         return Err(unsupported("colour images get no thumbnail"));
     }
-    let (rows, columns) = (header.rows as usize, header.columns as usize);
+    let pixels = CheckedPixelData::open(&header.file, VoxelBudget::for_machine())?;
+    // The file's own size, checked with its frames: what the decoders are held to.
+    let shape = pixels.shape();
+    let (rows, columns) = (shape.rows as usize, shape.columns as usize);
     let mut values = vec![0f32; rows * columns];
     let mut targets = [FrameTarget {
         frame: header.frame,
         rescale: header.rescale,
         out: &mut values,
     }];
-    decode_frames(&header.file, header.pixel_format, &mut targets)?;
+    decode_checked(&pixels, header.pixel_format, &mut targets)?;
     let window = header
         .window
         .or_else(|| series.images.iter().find_map(|image| image.window))

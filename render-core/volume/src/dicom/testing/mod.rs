@@ -1,6 +1,14 @@
 //! DICOM bytes no real file holds, for the tests of what a hostile one cannot do (this
 //! crate's and, behind the `test-support` feature, other crates').
 
+pub mod codestreams;
+pub mod hostile_frames;
+
+pub use hostile_frames::{
+    HOSTILE_DECLARED_SIDE, HOSTILE_IMAGE_SIDE, HOSTILE_SERIES_IMAGES, HOSTILE_STUDY_UID,
+    HostileFrame, write_honest_series, write_hostile_library, write_hostile_series,
+};
+
 /// `levels` sequences (ContentSequence, explicit VR little endian, undefined lengths),
 /// each inside the last one's item, then all closed again: the bytes to insert between
 /// two top-level elements of a data set.
