@@ -40,7 +40,7 @@ const HOSTILE_NESTING: usize = 100_000;
 
 /// Peak resident memory any command here may reach. The good series is 256 × 256 × 192
 /// of i16 (24 MiB); a hostile file followed would take gigabytes.
-const PEAK_LIMIT_KB: u64 = 600 * 1024;
+pub(super) const PEAK_LIMIT_KB: u64 = 600 * 1024;
 
 const CT_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.2";
 const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
@@ -338,7 +338,7 @@ fn library() -> tempfile::TempDir {
 /// runs under GNU time (`/usr/bin/time`, Debian package `time`), which writes the peak the
 /// kernel kept for that one child (wait4's `ru_maxrss`); a peak that cannot be had fails
 /// the test.
-fn run_measured(args: &[&str]) -> (Output, u64) {
+pub(super) fn run_measured(args: &[&str]) -> (Output, u64) {
     let report = tempfile::NamedTempFile::new().expect("a file for time's report");
     let output = Command::new("/usr/bin/time")
         .args(["--format", "%M", "--output"])
@@ -365,7 +365,7 @@ fn run_measured(args: &[&str]) -> (Output, u64) {
 }
 
 /// VmHWM (the kernel's peak resident set) of a running process, in kB.
-fn high_water_kb(status_file: &str) -> Option<u64> {
+pub(super) fn high_water_kb(status_file: &str) -> Option<u64> {
     let text = std::fs::read_to_string(status_file).ok()?;
     let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()

@@ -4,4 +4,5 @@
 mod cli;
 mod hostile_files;
 mod hostile_pacs;
+mod lying_frames;
 mod movie;

@@ -29,7 +29,9 @@ pub use binary::{
 };
 pub use data::{data, data_dir, dcm_files, load, python_script, scan, study_library, users_table};
 pub use exit::{end_before_the_gpu_driver_teardown, remove_at_exit};
-pub use hounsfield_volume::dicom::testing::nested_sequences;
+pub use hounsfield_volume::dicom::testing::{
+    HostileFrame, nested_sequences, write_honest_series, write_hostile_library,
+};
 pub use movies::{Probed, probed};
 pub use served::{Served, http_request, served_port, status_and_body};
 pub use server::run_within;

@@ -218,8 +218,13 @@ impl Library {
         match loaded {
             Ok(Ok(loaded)) => Ok(loaded),
             Ok(Err(error)) => {
+                // A file refused (a frame that lies about its size, an unreadable file):
+                // the client is told why, by the file's name, never its path.
                 tracing::warn!(series = id, %error, "series failed to load");
-                Err(LibraryError::LoadFailed(id.to_string()))
+                Err(unavailable(without_paths(
+                    &error.to_string(),
+                    &series.images,
+                )))
             }
             Err(_) => {
                 tracing::error!(series = id, "the loader panicked");

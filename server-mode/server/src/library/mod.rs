@@ -52,7 +52,8 @@ pub enum LibraryError {
         /// Why.
         reason: String,
     },
-    /// Loading failed; the details (with file names) are logged, not sent to clients.
+    /// The loader failed unexpectedly (it panicked); the details are logged, not sent to
+    /// clients. A file the loader refused makes the series [`LibraryError::Unavailable`].
     #[error("series \"{0}\" failed to load (the server log says why)")]
     LoadFailed(String),
     /// The series has no image a thumbnail can be made of (colour, undecodable).
