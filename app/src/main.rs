@@ -14,6 +14,9 @@ use hounsfield_workstation::source;
 fn main() -> ExitCode {
     hounsfield_workstation::startup::begin();
     let cli = cli::Cli::parse();
+    if !cli.keeps_running() {
+        hounsfield_workstation::startup::end_quietly_when_output_closes();
+    }
     match source::command_line_credentials(cli.dicomweb_token.clone(), cli.dicomweb_user.clone()) {
         Ok(credentials) => source::set_dicomweb_credentials(credentials),
         Err(error) => {

@@ -47,6 +47,8 @@ use hounsfield_workstation::timing::{median, turning_frames};
 fn main() -> ExitCode {
     hounsfield_workstation::startup::begin();
     let cli = BenchCli::parse();
+    // Every benchmark prints its figures and ends.
+    hounsfield_workstation::startup::end_quietly_when_output_closes();
     match run(cli.which) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

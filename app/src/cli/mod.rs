@@ -51,6 +51,18 @@ pub struct Cli {
     pub dicomweb_user: Option<String>,
 }
 
+impl Cli {
+    /// Whether the command keeps running until it is told to stop (the server, the
+    /// desktop window, a thin client), rather than printing what it was asked and ending.
+    pub fn keeps_running(&self) -> bool {
+        self.serve.serve
+            || matches!(
+                self.command,
+                None | Some(Command::Open(_)) | Some(Command::Connect(_))
+            )
+    }
+}
+
 /// `info`'s study search, for a DICOMweb URL (QIDO-RS): every field given must match.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct StudySearchArgs {

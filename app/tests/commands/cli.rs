@@ -84,6 +84,67 @@ fn a_headless_render_prints_no_line_that_looks_like_an_error() {
 }
 
 #[test]
+fn a_command_whose_reader_goes_away_ends_quietly_with_a_failure() {
+    // `hounsfield info --json … | head -c 0`: the pipe's reader is gone before anything
+    // is printed.
+    for args in [
+        vec!["info", "--json", "--", "ct-head-neck"],
+        vec!["render", "--json", "--size", "64x48", "--out", "PICTURE"],
+    ] {
+        let folder = tempfile::tempdir().expect("a folder");
+        let picture = folder.path().join("picture.png");
+        let args: Vec<String> = args
+            .iter()
+            .filter(|arg| **arg != "--")
+            .map(|arg| match *arg {
+                "ct-head-neck" => data("ct-head-neck"),
+                "PICTURE" => picture.to_string_lossy().into_owned(),
+                other => other.to_string(),
+            })
+            .collect();
+        let mut child = Command::new(support::hounsfield_binary())
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("hounsfield starts");
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("hounsfield ends");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}: {:?}", output.status);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("failed printing"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_refusal_says_what_is_not_supported_once() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let picture = folder.path().join("mosaic.png");
+    let output = hounsfield(&[
+        "render",
+        &data("transfer-syntaxes/In/1.dcm"),
+        "--size",
+        "64x48",
+        "--out",
+        &picture.to_string_lossy(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("series 1.3.12.2.1107.5.2.32.35131"),
+        "the series is named: {stderr}"
+    );
+    assert!(
+        stderr.contains("Siemens mosaic images are not supported yet"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("supported").count(), 1, "{stderr}");
+}
+
+#[test]
 fn info_json_lists_the_ct_with_its_geometry() {
     let json = stdout_json(&hounsfield(&["info", "--json", &data("ct-head-neck")]));
     let series = &json["studies"][0]["series"][0];

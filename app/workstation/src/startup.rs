@@ -31,3 +31,18 @@ fn quieten_vulkan_device_select() {
         unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
     }
 }
+
+/// Lets a command that prints end quietly, with a non-zero status, when what reads its
+/// output goes away (`hounsfield render … --json | head -c 10`): the default action of
+/// SIGPIPE, the end every Unix filter has. Rust's runtime ignores the signal, so each
+/// print to a closed pipe would fail, and `println!` panics on that failure ("failed
+/// printing to stdout"). Only for commands that print and end: a server or a window keeps
+/// the signal ignored, and a write to a closed socket stays an error it handles.
+#[allow(unsafe_code)]
+pub fn end_quietly_when_output_closes() {
+    // SAFETY: setting a signal's disposition to its default changes no memory of this
+    // process; SIG_DFL is a valid handler for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

@@ -147,7 +147,7 @@ impl CheckedPixelData {
                 return Err(DicomError::Unsupported {
                     file: file.to_path_buf(),
                     what: format!(
-                        "compressed pixel data of transfer syntax {transfer_syntax} (no decoder here reads what its frames declare)"
+                        "compressed pixel data of transfer syntax {transfer_syntax} is not supported (no decoder here reads what its frames declare)"
                     ),
                 });
             }
@@ -398,13 +398,19 @@ fn shape_of(file: &Path, object: &DefaultDicomObject) -> Result<PixelShape, Dico
     if !(1..=4).contains(&shape.samples_per_pixel) {
         return Err(DicomError::Unsupported {
             file: file.to_path_buf(),
-            what: format!("SamplesPerPixel (0028,0002) of {}", shape.samples_per_pixel),
+            what: format!(
+                "SamplesPerPixel (0028,0002) of {} is not supported",
+                shape.samples_per_pixel
+            ),
         });
     }
     if !matches!(shape.bits_allocated, 8 | 16 | 32) {
         return Err(DicomError::Unsupported {
             file: file.to_path_buf(),
-            what: format!("BitsAllocated (0028,0100) of {}", shape.bits_allocated),
+            what: format!(
+                "BitsAllocated (0028,0100) of {} is not supported",
+                shape.bits_allocated
+            ),
         });
     }
     if shape.frames > MAX_FRAMES_PER_FILE {

@@ -97,11 +97,12 @@ pub enum DicomError {
         reason: String,
     },
     /// A valid file that Hounsfield cannot turn into a volume yet.
-    #[error("{}: {what} is not supported", file.display())]
+    #[error("{}: {what}", file.display())]
     Unsupported {
         /// The file.
         file: PathBuf,
-        /// What is not supported.
+        /// What is not supported, said whole (`Siemens mosaic images are not supported
+        /// yet`): each thing said once.
         what: String,
     },
     /// A path holds no DICOM image at all.

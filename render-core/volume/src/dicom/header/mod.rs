@@ -279,7 +279,7 @@ pub fn headers_from_object(
     if !matches!(bits_allocated, 8 | 16 | 32) {
         return Err(DicomError::Unsupported {
             file: file.to_path_buf(),
-            what: format!("BitsAllocated (0028,0100) of {bits_allocated}"),
+            what: format!("BitsAllocated (0028,0100) of {bits_allocated} is not supported"),
         });
     }
     let frames_in_file = reader.u32(tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1);
