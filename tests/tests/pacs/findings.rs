@@ -5,6 +5,8 @@
 //! the numbers the server answered; a second client and a restarted server find the
 //! findings again, and `hounsfield findings list` lists them. On turned planes a region
 //! is measured on its oblique plane as numpy samples it from the files, and saved oblique.
+//! Two readers saving the series at once both keep what they were told is saved: the
+//! report on disk never holds fewer findings than a save acknowledged.
 
 use hounsfield_test_support as support;
 
@@ -773,5 +775,51 @@ fn a_viewer_following_a_shared_session_may_not_store_what_it_sees() {
         let saved = stored(&mut reader).await.expect("a reader saves");
         assert_eq!(saved.stored_in, "findings folder");
         assert!(kept() > 0, "the reader's report is in the findings folder");
+    });
+}
+
+#[test]
+fn two_readers_saving_at_once_both_keep_what_they_were_told_is_saved() {
+    let findings_folder = tempfile::tempdir().expect("a findings folder");
+    let address = ct_server_keeping_findings_in(findings_folder.path().to_path_buf());
+    support::server::run_within(Duration::from_secs(240), async {
+        let (mut ana, _, _) = open_ct(address).await;
+        let (mut ben, _, _) = open_ct(address).await;
+        // The server takes a save a second from each client: a round a second.
+        let mut pace = tokio::time::interval(Duration::from_millis(1100));
+        for round in 0..20u32 {
+            pace.tick().await;
+            // Ana draws one more finding and saves; Ben saves the same series at once.
+            let corner = 0.42 + 0.005 * f64::from(round);
+            let ellipse = request(
+                FindingAction::Create,
+                "ellipse",
+                &[[0.35, 0.35], [corner, corner]],
+            );
+            let (hers, his) = tokio::join!(
+                async {
+                    drawn(&mut ana, ellipse).await;
+                    ana.send(&ClientMessage::SaveFindings).await.expect("sent");
+                    stored(&mut ana).await
+                },
+                async {
+                    ben.send(&ClientMessage::SaveFindings).await.expect("sent");
+                    stored(&mut ben).await
+                },
+            );
+            let (hers, his) = (hers.expect("hers saved"), his.expect("his saved"));
+            assert_eq!(hers.location, his.location, "one report a series");
+            let acknowledged = hers.findings.max(his.findings);
+            let kept = hounsfield_findings::report::read_report_file(Path::new(&hers.location))
+                .expect("the report reads")
+                .findings
+                .len();
+            assert!(
+                kept >= acknowledged,
+                "round {round}: the report on disk holds {kept} findings; saves of {} and {} were acknowledged",
+                hers.findings,
+                his.findings
+            );
+        }
     });
 }

@@ -150,8 +150,7 @@ impl Connection {
             );
             return self.error(ErrorCode::Unavailable, why).await;
         };
-        let findings = self.app.findings.measured(&series);
-        if findings.is_empty() {
+        if self.app.findings.measured(&series).is_empty() {
             return self
                 .error(
                     ErrorCode::BadValue,
@@ -160,15 +159,18 @@ impl Connection {
                 .await;
         }
         let authorship = self.authorship();
-        let store = self.app.findings_store.clone();
+        let app = self.app.clone();
         let pacs = self.app.library.pacs_of(&series);
-        let count = findings.len();
+        let of = series.clone();
+        // The findings are read in the series' turn: two readers saving at once both
+        // keep what they were told is saved, the later report holding the earlier's.
         let saved = tokio::task::spawn_blocking(move || {
-            store.save(&subject, &volume, &findings, &authorship, pacs.as_ref())
+            let findings = || app.findings.measured(&of);
+            app.findings_store
+                .save(&subject, &volume, findings, &authorship, pacs.as_ref())
         })
         .await;
-        self.tell_stored(&series, "measurement report", count, saved)
-            .await
+        self.tell_stored(&series, "measurement report", saved).await
     }
 }
 

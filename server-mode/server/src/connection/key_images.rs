@@ -66,7 +66,7 @@ impl Connection {
             store.store_document(&subject, &document, pacs.as_ref())
         })
         .await;
-        self.tell_stored(&series, "key object selection", 0, stored)
+        self.tell_stored(&series, "key object selection", with_no_findings(stored))
             .await
     }
 
@@ -126,7 +126,7 @@ impl Connection {
             store.store_document(&subject, &image, pacs.as_ref())
         })
         .await;
-        self.tell_stored(&series, "secondary capture", 0, stored)
+        self.tell_stored(&series, "secondary capture", with_no_findings(stored))
             .await
     }
 
@@ -180,16 +180,15 @@ impl Connection {
         }
     }
 
-    /// Answers how storing a `document` of `series` (holding `findings`) went: `saved`,
-    /// audited, or the error.
+    /// Answers how storing a `document` of `series` went (what was stored and how many
+    /// findings it holds): `saved`, audited, or the error.
     pub(super) async fn tell_stored(
         &mut self,
         series: &str,
         document: &str,
-        findings: usize,
-        stored: Result<Result<Stored, StoreError>, tokio::task::JoinError>,
+        stored: Result<Result<(Stored, usize), StoreError>, tokio::task::JoinError>,
     ) -> ControlFlow<()> {
-        let stored = match stored {
+        let (stored, findings) = match stored {
             Ok(Ok(stored)) => stored,
             Ok(Err(error)) => {
                 tracing::warn!(series, ?error, document, "not stored");
@@ -245,4 +244,11 @@ fn view_pixels(
     let view =
         image::imageops::crop_imm(&frame, cell.x, cell.y, cell.width, cell.height).to_image();
     Ok((cell.width, cell.height, view.into_raw()))
+}
+
+/// A document that holds no findings (key images, a snapshot), as a report is answered.
+fn with_no_findings(
+    stored: Result<Result<Stored, StoreError>, tokio::task::JoinError>,
+) -> Result<Result<(Stored, usize), StoreError>, tokio::task::JoinError> {
+    stored.map(|stored| stored.map(|stored| (stored, 0)))
 }

@@ -1,8 +1,11 @@
 //! Where the server keeps reports: with the study on its PACS (STOW-RS) for a series the
 //! library lists from a PACS, else in the findings folder of its state, one report per
-//! series (the last saved); read back from there when the series opens again.
+//! series (the last saved); read back from there when the series opens again. Saves of
+//! one series take turns ([`SaveTurns`]).
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use dicom_object::{FileDicomObject, InMemDicomObject};
 use hounsfield_dicomweb::{DicomWeb, DocumentHome, HomeError, KeptDocument, PacsError, Place};
@@ -21,16 +24,52 @@ pub struct Stored {
     pub location: String,
 }
 
+/// How many turns saves are spread over: saves of series that share one wait for each
+/// other, a bound on the locks however many series are saved.
+const SAVE_TURNS: usize = 64;
+
+/// The turns saves of a series take: a save reads the series' findings and writes its
+/// report in its turn, so that a later save always writes what an earlier one did and
+/// what was drawn since, and a report acknowledged is never replaced by an older one.
+#[derive(Debug)]
+pub struct SaveTurns {
+    turns: [Mutex<()>; SAVE_TURNS],
+}
+
+impl Default for SaveTurns {
+    fn default() -> Self {
+        Self {
+            turns: std::array::from_fn(|_| Mutex::new(())),
+        }
+    }
+}
+
+impl SaveTurns {
+    /// Waits for `series_uid`'s turn; the turn lasts while the guard lives.
+    pub fn wait(&self, series_uid: &str) -> MutexGuard<'_, ()> {
+        let mut hasher = DefaultHasher::new();
+        series_uid.hash(&mut hasher);
+        let turn = &self.turns[(hasher.finish() % SAVE_TURNS as u64) as usize];
+        // A save that panicked left nothing half-done to guard: the report is written
+        // whole or not at all.
+        turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// The server's findings folder, when it has one.
 #[derive(Debug, Clone, Default)]
 pub struct FindingsStore {
     folder: Option<PathBuf>,
+    turns: Arc<SaveTurns>,
 }
 
 impl FindingsStore {
     /// Reports kept in `folder` (`None`: findings live only while the server runs).
     pub fn new(folder: Option<PathBuf>) -> Self {
-        Self { folder }
+        Self {
+            folder,
+            turns: Arc::default(),
+        }
     }
 
     /// The findings of the series' last report, from its PACS when it has one, else from
@@ -47,20 +86,27 @@ impl FindingsStore {
         Ok(report.map(|report| report.findings).unwrap_or_default())
     }
 
-    /// Writes `findings` as the series' report, by `authorship`: to its PACS when it has
-    /// one, else into the findings folder (replacing the series' report before).
+    /// Writes the series' findings as its report, by `authorship`, in the series' turn:
+    /// `findings` are read once the turn has come, then written to its PACS when it has
+    /// one, else into the findings folder (replacing the series' report before). What
+    /// was stored, and how many findings it holds.
     pub fn save(
         &self,
         subject: &ReportSubject,
         volume: &Volume,
-        findings: &[MeasuredFinding],
+        findings: impl FnOnce() -> Vec<MeasuredFinding>,
         authorship: &Authorship,
         pacs: Option<&DicomWeb>,
-    ) -> Result<Stored, StoreError> {
-        let report = measurement_report(subject, volume, findings, authorship)?;
+    ) -> Result<(Stored, usize), StoreError> {
         let home = self.home(pacs).ok_or(StoreError::NoFolder)?;
+        let _turn = self.turns.wait(&subject.series_uid);
+        let findings = findings();
+        if findings.is_empty() {
+            return Err(StoreError::NoFindings);
+        }
+        let report = measurement_report(subject, volume, &findings, authorship)?;
         let kept = home.keep_report(&subject.study_uid, &subject.series_uid, &report)?;
-        Ok(stored(subject, kept))
+        Ok((stored(subject, kept), findings.len()))
     }
 
     /// Stores `document` (key images, a snapshot) where the study lives: its PACS when it
@@ -107,6 +153,9 @@ pub enum StoreError {
     /// The server was given no state folder to keep them in.
     #[error("this server keeps no findings folder: start it with --state-dir")]
     NoFolder,
+    /// The series had no findings when its turn to be saved came (all deleted since).
+    #[error("the series has no findings")]
+    NoFindings,
     /// The report could not be made, written or read.
     #[error(transparent)]
     Report(#[from] FindingError),
