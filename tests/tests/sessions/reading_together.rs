@@ -6,7 +6,9 @@
 //!   inputs are refused; taken back, his are refused again. A viewer may not ask on a
 //!   server that lets no viewer steer.
 //! - Findings: what one participant draws or deletes reaches the others as it is made,
-//!   named; a reader with the same series open who did not join is told nothing.
+//!   named; a reader with the same series open who did not join is told nothing. A
+//!   follower who stops reading and falls behind the room is told every finding late
+//!   rather than never: the list, whole, once he reads again.
 
 use hounsfield_test_support as support;
 
@@ -14,8 +16,8 @@ use std::time::Duration;
 
 use hounsfield_client::{Client, Event, Frame};
 use hounsfield_protocol::{
-    Action, ClientMessage, ErrorCode, FindingAction, FindingRequest, ServerMessage, SharedView,
-    Viewport,
+    Action, ClientMessage, Codec, ErrorCode, FindingAction, FindingRequest, ServerMessage,
+    SharedView, Viewport,
 };
 use hounsfield_server::users::{Role, UsersFile};
 use support::server::{frames_apart, signed_in, told};
@@ -287,5 +289,105 @@ fn findings_made_in_a_shared_session_reach_every_participant_as_they_are_made() 
         })
         .await;
         assert_eq!(deleted, Some(("rita".to_string(), his.id)));
+    });
+}
+
+#[test]
+fn a_follower_who_stops_reading_is_told_every_finding_late_rather_than_never() {
+    let state = tempfile::tempdir().expect("a state folder");
+    let address = served(&state);
+    support::server::run_within(Duration::from_secs(150), async {
+        let mut rita = signed_in(address, RITA, VIEWPORT).await;
+        let (_, join, _) = rita_shares(&mut rita).await;
+        // Sam takes lossless pictures of a large view: a few of them fill his socket
+        // while he reads nothing, and his connection falls behind the room.
+        let mut sam = Client::connect(&format!("ws://{address}/ws"))
+            .await
+            .expect("connects");
+        let large = Viewport {
+            width: 3840,
+            height: 2160,
+        };
+        sam.hello_offering(Some(SAM), large, &[Codec::Png, Codec::Jpeg])
+            .await
+            .expect("welcome");
+        joins(&mut sam, &join).await;
+
+        // Sam stops reading, and asks for lossless stills of his large view, which fill
+        // his socket. Rita draws three findings among more pointer moves than the room
+        // keeps for a participant who does not listen.
+        for _ in 0..8 {
+            sam.still(true).await.expect("asked");
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+        }
+        let pointer = |x: f64| ClientMessage::Pointer {
+            cell: Some("3d".to_string()),
+            x: Some(x),
+            y: Some(0.5),
+        };
+        let mut drawn = Vec::new();
+        for round in 0..3 {
+            for step in 0..40 {
+                rita.send(&pointer(f64::from(step) / 40.0))
+                    .await
+                    .expect("sent");
+                if step % 10 == 0 {
+                    sam.still(true).await.expect("asked");
+                }
+                tokio::time::sleep(Duration::from_millis(40)).await;
+            }
+            let ruler = FindingRequest {
+                action: FindingAction::Create,
+                id: None,
+                kind: Some("ruler".to_string()),
+                cell: Some("axial".to_string()),
+                points: vec![[0.2, 0.3 + 0.1 * f64::from(round)], [0.7, 0.6]],
+                note: None,
+            };
+            rita.send(&ClientMessage::Finding(ruler))
+                .await
+                .expect("sent");
+            let finding = told(&mut rita, Duration::from_secs(5), |message| match message {
+                ServerMessage::Finding(finding) => Some(finding),
+                _ => None,
+            })
+            .await
+            .expect("her reply");
+            drawn.push(finding.id);
+        }
+        for step in 0..80 {
+            rita.send(&pointer(f64::from(step) / 80.0))
+                .await
+                .expect("sent");
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+
+        // Sam reads again: each finding reaches him, as it was made or in the list told
+        // again once he was found to have missed some of the room.
+        let mut known = std::collections::BTreeSet::new();
+        let mut told_again = false;
+        let all_told = tokio::time::timeout(Duration::from_secs(60), async {
+            while !drawn.iter().all(|id| known.contains(id)) {
+                match sam.next_event().await.expect("his session lives") {
+                    Event::Message(ServerMessage::SharedFinding { finding, .. }) => {
+                        known.insert(finding.id);
+                    }
+                    Event::Message(ServerMessage::Findings { findings, .. }) => {
+                        told_again = true;
+                        known.extend(findings.iter().map(|finding| finding.id));
+                    }
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        assert!(
+            all_told.is_ok(),
+            "sam was told {known:?} of the findings {drawn:?}"
+        );
+        assert!(
+            told_again,
+            "sam fell behind the room and was told the findings again whole"
+        );
     });
 }

@@ -293,7 +293,7 @@ impl Connection {
                     self.play_due().await
                 }
                 () = host_moved(&mut self.host_view) => self.follow_host(),
-                told = next_in_room(&mut self.room) => self.told_in_room(&told).await,
+                heard = next_in_room(&mut self.room) => self.heard_in_room(heard).await,
                 news = movie::next_movie_news(&mut self.movie) => self.movie_news(news).await,
                 Ok(()) = self.ending.changed() => self.ended().await,
                 () = tokio::time::sleep_until(idle_at.into()) => {

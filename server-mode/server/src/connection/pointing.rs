@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use hounsfield_protocol::{ErrorCode, ServerMessage};
 
 use super::Connection;
-use crate::sharing::Pointed;
+use crate::sharing::{Heard, Participant, Pointed};
 
 impl Connection {
     /// `pointer`: tells the shared session's other participants where this one points;
@@ -34,6 +34,32 @@ impl Connection {
     pub(super) async fn told_in_room(&mut self, told: &ServerMessage) -> ControlFlow<()> {
         self.record_told(told).await?;
         self.send(told).await
+    }
+
+    /// What the room told, or, when this participant read too slowly and missed some of
+    /// it, the room's state told again whole: the open series' findings (a `findings`
+    /// list, which replaces the client's) and who steers. Pointers and views missed are
+    /// outrun by the next ones.
+    pub(super) async fn heard_in_room(&mut self, heard: Heard) -> ControlFlow<()> {
+        match heard {
+            Heard::Told(told) => self.told_in_room(&told).await,
+            Heard::Missed(messages) => {
+                tracing::debug!(
+                    session = self.slot.id(),
+                    messages,
+                    "a slow participant missed messages of its room: its findings told again"
+                );
+                if let Some(series) = self.session.series().map(str::to_string) {
+                    let findings = self.app.findings.told(&series);
+                    self.send(&ServerMessage::Findings { series, findings })
+                        .await?;
+                }
+                match self.room.as_ref().map(Participant::control) {
+                    Some(control) => self.send(&control).await,
+                    None => ControlFlow::Continue(()),
+                }
+            }
+        }
     }
 
     /// The name the other participants of a shared session know this one by: the

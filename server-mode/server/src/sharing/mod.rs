@@ -10,4 +10,4 @@ mod room;
 pub(crate) use follow::Shares;
 pub use follow::{Follow, Host, changes_the_view};
 pub use pointers::{POINTER_CELLS, Pointed};
-pub use room::{ControlRefusal, DESKTOP_HOST, MOST_ASKING, Participant, Room, next_in_room};
+pub use room::{ControlRefusal, DESKTOP_HOST, Heard, MOST_ASKING, Participant, Room, next_in_room};

@@ -319,13 +319,14 @@ impl Participant {
         Ok(())
     }
 
-    /// The next message of the room for this participant (its own left out), skipping
-    /// those it fell too far behind to hear.
-    pub async fn next(&mut self) -> Arc<ServerMessage> {
+    /// The next message of the room for this participant (its own left out), or how many
+    /// it missed when it fell more than the room's backlog behind.
+    pub async fn next(&mut self) -> Heard {
         loop {
             match self.receiver.recv().await {
-                Ok(relayed) if self.is_for_me(&relayed) => return relayed.message,
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Ok(relayed) if self.is_for_me(&relayed) => return Heard::Told(relayed.message),
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(missed)) => return Heard::Missed(missed),
                 // Never while this participant holds the room (and its sender); wait.
                 Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
             }
@@ -377,8 +378,19 @@ impl Drop for Participant {
     }
 }
 
+/// What a participant hears from its room.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Heard {
+    /// A message for it.
+    Told(Arc<ServerMessage>),
+    /// It fell more than the room's backlog behind (a slow reader) and missed this many
+    /// messages: what it keeps of the room (the findings, who steers) is to be told
+    /// again whole, late rather than never.
+    Missed(u64),
+}
+
 /// The next message of `participant`'s room; never, for a session in no room.
-pub async fn next_in_room(participant: &mut Option<Participant>) -> Arc<ServerMessage> {
+pub async fn next_in_room(participant: &mut Option<Participant>) -> Heard {
     match participant {
         Some(participant) => participant.next().await,
         None => std::future::pending().await,
@@ -408,10 +420,36 @@ mod tests {
     }
 
     async fn heard(participant: &mut Participant) -> Option<ServerMessage> {
-        tokio::time::timeout(std::time::Duration::from_millis(50), participant.next())
+        match tokio::time::timeout(std::time::Duration::from_millis(50), participant.next()).await {
+            Ok(Heard::Told(message)) => Some((*message).clone()),
+            Ok(missed @ Heard::Missed(_)) => panic!("{missed:?}"),
+            Err(_) => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_participant_that_falls_behind_hears_how_many_it_missed_then_the_rest() {
+        let room = room(false);
+        let (host, mut slow) = (
+            room.enter(1, "rita".into(), false),
+            room.enter(2, "sam".into(), false),
+        );
+        let told = ROOM_BACKLOG + 10;
+        for _ in 0..told {
+            host.tell_others(ServerMessage::ControlRefused);
+        }
+        let first = tokio::time::timeout(std::time::Duration::from_millis(50), slow.next())
             .await
-            .ok()
-            .map(|message| (*message).clone())
+            .expect("heard");
+        assert_eq!(
+            first,
+            Heard::Missed(10),
+            "dropped ones are not passed over in silence"
+        );
+        for _ in 0..ROOM_BACKLOG {
+            assert_eq!(heard(&mut slow).await, Some(ServerMessage::ControlRefused));
+        }
+        assert_eq!(heard(&mut slow).await, None);
     }
 
     #[tokio::test]
