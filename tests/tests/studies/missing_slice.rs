@@ -1,5 +1,7 @@
 //! A series with a slice taken out is not stretched: the gap is reported, the volume keeps
-//! the original grid (every remaining slice where it was) and the gap is interpolated.
+//! the original grid (every remaining slice where it was) and the gap is interpolated. A
+//! 4D series whose first time point lacks an image has the same gap there, never the
+//! next time point's image.
 
 use hounsfield_test_support as support;
 
@@ -72,6 +74,54 @@ fn missing_slice_keeps_geometry_and_interpolates_the_gap() {
         .voxel_to_lps_point(DVec3::new(0.0, 0.0, missing_k as f64));
     let ijk = gappy.volume.lps_to_voxel(centre);
     assert!((ijk - ijk.round()).length() < 1e-6);
+}
+
+#[test]
+fn a_first_time_point_lacking_an_image_has_a_gap_there_not_the_next_time_points_image() {
+    let mut files = support::dcm_files("ge-epi/mr_0004");
+    // Ten time points of 15 slices, instances 1..=150; the first is instances 1..=15.
+    let first = Catalog::scan(&files[..15], &no_progress);
+    let first = load_series(first.default_series().expect("series"), &no_progress).expect("loads");
+    let removed = files.remove(7);
+    let gappy = Catalog::scan(&files, &no_progress);
+    let gappy = load_series(gappy.default_series().expect("series"), &no_progress).expect("loads");
+    let said = |wanted: fn(&StackWarning) -> bool| gappy.warnings.iter().any(wanted);
+    assert!(
+        said(|w| matches!(w, StackWarning::IncompleteTimePoint { missing: 1 }))
+            && said(|w| matches!(w, StackWarning::MissingSlices { count: 1, .. }))
+            && said(|w| matches!(w, StackWarning::TimePoints { count: 10 })),
+        "{} removed, warnings {:?}",
+        removed.display(),
+        gappy.warnings
+    );
+    assert_eq!(gappy.volume.dims, first.volume.dims);
+    // Every slice of the first time point is its own; the one without an image is the
+    // mean of its neighbours, as a 3D series' gap.
+    let [ni, nj, nk] = first.volume.dims;
+    let differs = |k: usize| {
+        (0..ni * nj).any(|n| {
+            let ijk = [n % ni, n / ni, k];
+            gappy
+                .volume
+                .value(ijk)
+                .zip(first.volume.value(ijk))
+                .is_none_or(|(a, b)| (a - b).abs() >= 1e-3)
+        })
+    };
+    let gaps: Vec<usize> = (0..nk).filter(|&k| differs(k)).collect();
+    assert_eq!(gaps.len(), 1, "one slice is the gap: {gaps:?}");
+    let gap = gaps[0];
+    assert!(gap > 0 && gap + 1 < nk, "an inner slice: {gap}");
+    for n in (0..ni * nj).step_by(5) {
+        let (i, j) = (n % ni, n / ni);
+        let below = first.volume.value([i, j, gap - 1]).unwrap_or(f64::NAN);
+        let above = first.volume.value([i, j, gap + 1]).unwrap_or(f64::NAN);
+        let mid = gappy.volume.value([i, j, gap]).unwrap_or(f64::NAN);
+        assert!(
+            (mid - (below + above) / 2.0).abs() < 1e-3,
+            "({i},{j}): {mid} vs {below}/{above}: another time point's image?"
+        );
+    }
 }
 
 #[test]

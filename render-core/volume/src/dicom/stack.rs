@@ -1,7 +1,7 @@
 //! Slice stacking: orders a series' images along the slice normal (never by file name or
 //! instance number), derives the slice spacing from the positions, and detects what would
 //! otherwise put voxels in the wrong place: gantry tilt, irregular spacing, missing
-//! slices, several time points at one position.
+//! slices, several time points at one position, a time point that lacks an image.
 
 use glam::{DMat4, DVec3, DVec4};
 use serde::Serialize;
@@ -49,10 +49,11 @@ pub enum StackWarning {
         /// How many time points were found.
         count: usize,
     },
-    /// Some positions hold more images than others; the first at each is used.
-    DuplicatePositions {
-        /// Images not used.
-        ignored: usize,
+    /// The first time point (or echo) lacks the image of some positions: they are left
+    /// out as missing slices, never filled with another time point's image.
+    IncompleteTimePoint {
+        /// Positions without an image of the first time point.
+        missing: usize,
     },
     /// One slice only: the slice thickness stands in for the spacing.
     SingleSlice {
@@ -83,9 +84,9 @@ impl std::fmt::Display for StackWarning {
             StackWarning::TimePoints { count } => {
                 write!(f, "4D series: {count} time points; showing the first")
             }
-            StackWarning::DuplicatePositions { ignored } => write!(
+            StackWarning::IncompleteTimePoint { missing } => write!(
                 f,
-                "{ignored} image(s) share a position with another and were not used"
+                "the first time point lacks {missing} image(s): left out as missing slices, not taken from another time point"
             ),
             StackWarning::SingleSlice { spacing_mm } => write!(
                 f,
@@ -176,15 +177,24 @@ pub fn plan_stack(series_id: &str, images: &[ImageHeader]) -> Result<StackPlan, 
         group.sort_by_key(|entry| temporal_key(&images[entry.0]));
     }
     let time_points = groups.iter().map(Vec::len).max().unwrap_or(1);
-    if time_points > 1 {
-        if groups.iter().all(|g| g.len() == time_points) {
+    let stack: Vec<(usize, DVec3, f64)> = if groups.iter().all(|g| g.len() == time_points) {
+        if time_points > 1 {
             warnings.push(StackWarning::TimePoints { count: time_points });
-        } else {
-            let ignored = placed.len() - groups.len();
-            warnings.push(StackWarning::DuplicatePositions { ignored });
         }
+        groups.iter().map(|g| g[0]).collect()
+    } else {
+        warnings.push(StackWarning::TimePoints { count: time_points });
+        let first = first_time_point(images, &groups, time_points);
+        let missing = first.iter().filter(|image| image.is_none()).count();
+        warnings.push(StackWarning::IncompleteTimePoint { missing });
+        first.into_iter().flatten().collect()
+    };
+    if stack.is_empty() {
+        return Err(DicomError::InconsistentSeries {
+            series: series_id.to_string(),
+            reason: "no position holds an image of the first time point".to_string(),
+        });
     }
-    let stack: Vec<(usize, DVec3, f64)> = groups.iter().map(|g| g[0]).collect();
     let slices: Vec<SliceSource> = stack
         .iter()
         .map(|&(image, _, normal_mm)| SliceSource { image, normal_mm })
@@ -317,13 +327,123 @@ fn group_by_position(placed: &[(usize, DVec3, f64)]) -> Vec<Vec<(usize, DVec3, f
     groups
 }
 
-/// Orders images at one position: earliest time point first.
-fn temporal_key(image: &ImageHeader) -> (i32, i32, u32) {
+/// Orders images at one position: earliest time point first, then first echo.
+fn temporal_key(image: &ImageHeader) -> (i32, i32, i32, u32) {
     (
         image.temporal_position.unwrap_or(i32::MIN),
+        image.echo_number.unwrap_or(i32::MIN),
         image.instance_number.unwrap_or(i32::MIN),
         image.frame,
     )
+}
+
+/// Each position's image of the first time point, in a series where some positions hold
+/// fewer images than others (`time_points` at the fullest); `None` where the first time
+/// point lacks its image. Which time point an image belongs to is what the images say:
+/// their temporal positions and echo numbers when every image has them, else their
+/// instance numbers counted a volume of `positions` at a time from 1 (as scanners number
+/// a 4D series), when that gives each position at most one image a time point. When
+/// neither holds, only the positions holding an image of every time point are taken: a
+/// position short of one might lack the first, and its first image would be the next
+/// time point's.
+fn first_time_point(
+    images: &[ImageHeader],
+    groups: &[Vec<(usize, DVec3, f64)>],
+    time_points: usize,
+) -> Vec<Option<(usize, DVec3, f64)>> {
+    let time_point_of = told_time_points(images, groups)
+        .or_else(|| counted_time_points(images, groups, time_points));
+    let Some(time_point_of) = time_point_of else {
+        return groups
+            .iter()
+            .map(|group| (group.len() == time_points).then(|| group[0]))
+            .collect();
+    };
+    let Some(first) = groups
+        .iter()
+        .flatten()
+        .map(|entry| time_point_of(entry.0))
+        .min()
+    else {
+        return Vec::new();
+    };
+    groups
+        .iter()
+        .map(|group| {
+            group
+                .iter()
+                .find(|entry| time_point_of(entry.0) == first)
+                .copied()
+        })
+        .collect()
+}
+
+/// Which time point an image (by its index) belongs to: an ordering key, lower first.
+type TimePointOf<'a> = Box<dyn Fn(usize) -> i64 + 'a>;
+
+/// The time point of each image by its temporal position and echo number, when every
+/// image has the same of the two and they tell each position's images apart.
+fn told_time_points<'a>(
+    images: &'a [ImageHeader],
+    groups: &[Vec<(usize, DVec3, f64)>],
+) -> Option<TimePointOf<'a>> {
+    let all = |has: fn(&ImageHeader) -> bool| groups.iter().flatten().all(|e| has(&images[e.0]));
+    let temporal = all(|image| image.temporal_position.is_some());
+    let echo = all(|image| image.echo_number.is_some());
+    if !temporal && !echo {
+        return None;
+    }
+    let time_point_of = move |image: usize| {
+        let image = &images[image];
+        let temporal = if temporal {
+            image.temporal_position
+        } else {
+            None
+        };
+        let echo = if echo { image.echo_number } else { None };
+        (i64::from(temporal.unwrap_or(0)) << 32) + i64::from(echo.unwrap_or(0))
+    };
+    apart_at_each_position(groups, &time_point_of)
+        .then(|| Box::new(time_point_of) as TimePointOf<'a>)
+}
+
+/// The time point of each image by its instance number, a volume of one image a position
+/// at a time from 1, when every image has one and that puts at most one image of each
+/// time point at a position, all within `time_points`.
+fn counted_time_points<'a>(
+    images: &'a [ImageHeader],
+    groups: &[Vec<(usize, DVec3, f64)>],
+    time_points: usize,
+) -> Option<TimePointOf<'a>> {
+    let positions = i64::try_from(groups.len()).ok()?;
+    let numbered = groups
+        .iter()
+        .flatten()
+        .all(|entry| images[entry.0].instance_number.is_some_and(|n| n >= 1));
+    if !numbered {
+        return None;
+    }
+    let time_point_of = move |image: usize| {
+        let number = i64::from(images[image].instance_number.unwrap_or(1));
+        (number - 1).div_euclid(positions)
+    };
+    let within = groups.iter().flatten().all(|entry| {
+        usize::try_from(time_point_of(entry.0)).is_ok_and(|time_point| time_point < time_points)
+    });
+    (within && apart_at_each_position(groups, &time_point_of))
+        .then(|| Box::new(time_point_of) as TimePointOf<'a>)
+}
+
+/// Whether `time_point_of` gives the images at each position different time points.
+fn apart_at_each_position(
+    groups: &[Vec<(usize, DVec3, f64)>],
+    time_point_of: &impl Fn(usize) -> i64,
+) -> bool {
+    groups.iter().all(|group| {
+        let mut seen: Vec<i64> = group.iter().map(|entry| time_point_of(entry.0)).collect();
+        seen.sort_unstable();
+        seen.windows(2).all(|pair| pair[0] != pair[1])
+    })
 }
 
 #[cfg(test)]
@@ -345,6 +465,7 @@ mod tests {
             frame_of_reference_uid: "2.25.1".to_string(),
             instance_number: Some(instance),
             temporal_position: None,
+            echo_number: None,
             rows: 3,
             columns: 4,
             pixel_spacing_mm: Some([0.5, 0.5]),
@@ -469,6 +590,108 @@ mod tests {
             .map(|s| images[s.image].sop_instance_uid.as_str())
             .collect();
         assert_eq!(names, ["t2z0", "t2z1"]);
+    }
+
+    /// `time_points` volumes of axial slices at 0, 2, 4, 6 and 8 mm, their instance
+    /// numbers running volume after volume from 1 as a scanner numbers them, less the
+    /// image of volume `t` at slice `n` for each `(t, n)` in `left_out`; each named
+    /// `tTzN`.
+    fn four_d(time_points: usize, left_out: &[(usize, usize)]) -> Vec<ImageHeader> {
+        let mut images = Vec::new();
+        for t in 0..time_points {
+            for n in 0..5 {
+                if left_out.contains(&(t, n)) {
+                    continue;
+                }
+                let number = (t * 5 + n + 1) as i32;
+                images.push(image(
+                    &format!("t{t}z{n}"),
+                    [0.0, 0.0, 2.0 * n as f64],
+                    number,
+                ));
+            }
+        }
+        images
+    }
+
+    fn slice_names(plan: &StackPlan, images: &[ImageHeader]) -> Vec<String> {
+        plan.slices
+            .iter()
+            .map(|s| images[s.image].sop_instance_uid.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_first_time_point_lacking_an_image_leaves_a_gap_never_the_next_ones_image() {
+        // As a GE EPI series numbers its images: the instance numbers tell the volumes.
+        let images = four_d(3, &[(0, 2)]);
+        let plan = plan_stack("epi", &images).expect("plans");
+        assert_eq!(
+            slice_names(&plan, &images),
+            ["t0z0", "t0z1", "t0z3", "t0z4"]
+        );
+        assert!(
+            plan.warnings
+                .contains(&StackWarning::IncompleteTimePoint { missing: 1 }),
+            "{:?}",
+            plan.warnings
+        );
+        assert!(
+            plan.warnings.contains(&StackWarning::MissingSlices {
+                count: 1,
+                spacing_mm: 2.0
+            }),
+            "the gap is a missing slice: {:?}",
+            plan.warnings
+        );
+        assert_eq!(plan.dims[2], 5, "the volume keeps its extent");
+        // Told by temporal positions instead (numbers that say nothing of the volumes).
+        let mut told = four_d(3, &[(0, 2)]);
+        for (n, image) in told.iter_mut().enumerate() {
+            let t: i32 = image.sop_instance_uid[1..2].parse().expect("a digit");
+            image.temporal_position = Some(t + 1);
+            image.instance_number = Some(1000 - n as i32);
+        }
+        let plan = plan_stack("told", &told).expect("plans");
+        assert_eq!(slice_names(&plan, &told), ["t0z0", "t0z1", "t0z3", "t0z4"]);
+    }
+
+    #[test]
+    fn an_echo_lacking_an_image_leaves_a_gap_never_the_next_echos_image() {
+        let mut images = four_d(3, &[(0, 4)]);
+        for image in &mut images {
+            let echo: i32 = image.sop_instance_uid[1..2].parse().expect("a digit");
+            image.echo_number = Some(echo + 1);
+            image.instance_number = Some(7);
+        }
+        let plan = plan_stack("echoes", &images).expect("plans");
+        assert_eq!(
+            slice_names(&plan, &images),
+            ["t0z0", "t0z1", "t0z2", "t0z3"]
+        );
+        assert!(
+            plan.warnings
+                .contains(&StackWarning::IncompleteTimePoint { missing: 1 })
+        );
+    }
+
+    #[test]
+    fn images_that_do_not_tell_their_time_point_leave_out_every_short_position() {
+        // Instance numbers that do not count volumes from 1, and no temporal position:
+        // a position short of an image might lack the first, so it is left out.
+        let mut images = four_d(3, &[(1, 3)]);
+        for image in &mut images {
+            image.instance_number = image.instance_number.map(|n| n + 5000);
+        }
+        let plan = plan_stack("untold", &images).expect("plans");
+        assert_eq!(
+            slice_names(&plan, &images),
+            ["t0z0", "t0z1", "t0z2", "t0z4"]
+        );
+        assert!(
+            plan.warnings
+                .contains(&StackWarning::IncompleteTimePoint { missing: 1 })
+        );
     }
 
     #[test]

@@ -156,6 +156,8 @@ pub struct ImageHeader {
     /// Orders time points at one position: TemporalPositionIndex, else
     /// TemporalPositionIdentifier.
     pub temporal_position: Option<i32>,
+    /// EchoNumbers (0018,0086), the first: which echo of a multi-echo series.
+    pub echo_number: Option<i32>,
     /// Rows (0028,0010): image height.
     pub rows: u32,
     /// Columns (0028,0011): image width.
@@ -312,6 +314,7 @@ pub fn headers_from_object(
         frame_of_reference_uid: reader.string(tags::FRAME_OF_REFERENCE_UID),
         instance_number: reader.i32(tags::INSTANCE_NUMBER),
         temporal_position: reader.i32(tags::TEMPORAL_POSITION_IDENTIFIER),
+        echo_number: reader.i32(tags::ECHO_NUMBERS),
         rows,
         columns,
         pixel_spacing_mm: reader.floats::<2>(tags::PIXEL_SPACING)?,
