@@ -7,6 +7,9 @@
 //!   visit, not a recursion, so no nesting can exhaust the stack;
 //! - a link is followed only to a regular file inside the path given (never out of the
 //!   library, and never to a folder, so no walk loops);
+//! - a file reached through several paths (a link, a hard link, a bind mount of a folder
+//!   inside the library, two paths given) is read once, under the first of its paths: the
+//!   same images twice would stack as a second time point;
 //! - an entry that is not a regular file (a named pipe, a socket, a device) is skipped with
 //!   its kind, never opened; a file is later opened by [`super::declared::open_checked`],
 //!   which checks its kind again on the opened handle.
@@ -22,8 +25,12 @@ pub const MAX_FOLDER_DEPTH: usize = 32;
 /// Most entries (files and folders) one walk looks at: a million is several thousand
 /// studies' worth of single-frame files; past it the walk stops with that reason.
 pub const MAX_WALK_ENTRIES: usize = 1_000_000;
+/// How deep DICOMDIRs may reference further DICOMDIRs (a media export's directory per
+/// patient or per disc below the top one): a handful at most on real media.
+pub const MAX_DICOMDIR_NESTING: usize = 8;
 
-/// The files under `paths` to read, sorted and without repeats, and what was skipped.
+/// The files under `paths` to read, sorted, each file once however many paths reach it,
+/// and what was skipped.
 pub fn files_under(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<SkippedFile>) {
     let mut walk = Walk::default();
     for path in paths {
@@ -31,7 +38,33 @@ pub fn files_under(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<SkippedFile>) {
     }
     walk.files.sort();
     walk.files.dedup();
-    (walk.files, walk.skipped)
+    (one_path_a_file(walk.files), walk.skipped)
+}
+
+/// `files` (sorted) with each file kept under its first path only: paths that name the
+/// same file (one device and inode: a hard link, a bind mount) are one. A path whose file
+/// cannot be looked at now is kept; opening it says why.
+fn one_path_a_file(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut seen = std::collections::HashSet::with_capacity(files.len());
+    files
+        .into_iter()
+        .filter(|file| file_identity(file).is_none_or(|identity| seen.insert(identity)))
+        .collect()
+}
+
+/// The device and inode of the file at `path`: what names a file whatever path reaches it.
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|metadata| (metadata.dev(), metadata.ino()))
+}
+
+/// Elsewhere, paths alone tell files apart.
+#[cfg(not(unix))]
+fn file_identity(_path: &Path) -> Option<(u64, u64)> {
+    None
 }
 
 /// A walk in progress.
@@ -63,28 +96,89 @@ impl Walk {
             return self.skip(path, not_regular(&metadata));
         }
         if is_dicomdir(path) {
-            return self.dicomdir(path);
+            let found = self.files.len();
+            self.dicomdir(path);
+            if self.files.len() == found
+                && let Some(folder) = path.parent()
+            {
+                // A DICOMDIR that leads to no image (records in a layout it does not
+                // describe, files moved): the images beside it are still the study.
+                self.skip(
+                    path,
+                    "it references no image file here: its folder is read instead".to_string(),
+                );
+                self.folder(folder);
+            }
+            return;
         }
         self.files.push(path.to_path_buf());
     }
 
-    /// The files a DICOMDIR references, each a regular file in the DICOMDIR's folder.
+    /// The files a DICOMDIR references, each a regular file in the DICOMDIR's folder;
+    /// a referenced DICOMDIR (a nested directory file) is followed in its turn, at most
+    /// [`MAX_DICOMDIR_NESTING`] deep, each once.
     fn dicomdir(&mut self, path: &Path) {
+        let Ok(top) = path.canonicalize() else {
+            return self.skip(path, "cannot read".to_string());
+        };
+        let mut to_read = vec![(path.to_path_buf(), 0usize)];
+        let mut read = std::collections::HashSet::from([top]);
+        while let Some((path, depth)) = to_read.pop() {
+            for nested in self.one_dicomdir(&path) {
+                let Ok(real) = nested.canonicalize() else {
+                    continue;
+                };
+                if depth + 1 > MAX_DICOMDIR_NESTING {
+                    self.skip(
+                        &nested,
+                        format!(
+                            "DICOMDIRs nest deeper than {MAX_DICOMDIR_NESTING} levels below {}",
+                            path.display()
+                        ),
+                    );
+                } else if read.insert(real) {
+                    to_read.push((nested, depth + 1));
+                }
+            }
+        }
+    }
+
+    /// The image files one DICOMDIR references, kept; the DICOMDIRs it references, to
+    /// be read in their turn.
+    fn one_dicomdir(&mut self, path: &Path) -> Vec<PathBuf> {
         let directory = match read_dicomdir(path) {
             Ok(directory) => directory,
-            Err(error) => return self.skip(path, error.reason()),
+            Err(error) => {
+                self.skip(path, error.reason());
+                return Vec::new();
+            }
         };
         let folder = path.parent().unwrap_or(Path::new("."));
         let Ok(inside) = folder.canonicalize() else {
-            return self.skip(path, "its folder cannot be read".to_string());
+            self.skip(path, "its folder cannot be read".to_string());
+            return Vec::new();
         };
+        let mut nested = Vec::new();
         for file in directory.referenced_files() {
+            self.entries += 1;
+            if self.entries > MAX_WALK_ENTRIES {
+                self.skip(
+                    path,
+                    format!(
+                        "the walk stopped here: {MAX_WALK_ENTRIES} entries are the most one scan looks at"
+                    ),
+                );
+                break;
+            }
             match file.canonicalize() {
                 Ok(real) if !real.starts_with(&inside) => self.skip(
                     &file,
                     format!("referenced by {} but outside its folder", path.display()),
                 ),
                 Ok(real) => match std::fs::metadata(&real) {
+                    Ok(metadata) if metadata.is_file() && is_dicomdir(&real) => {
+                        nested.push(as_given(folder, &inside, &real));
+                    }
                     Ok(metadata) if metadata.is_file() => {
                         self.files.push(as_given(folder, &inside, &real));
                     }
@@ -97,6 +191,7 @@ impl Walk {
                 ),
             }
         }
+        nested
     }
 
     /// Every file under `root`, folder by folder, within the walk's bounds.
@@ -281,5 +376,137 @@ mod tests {
         assert!(reason("loop").contains("not followed"), "{skipped:?}");
         assert!(reason("pipe.dcm").contains("a named pipe"), "{skipped:?}");
         assert_eq!(skipped.len(), 3, "{skipped:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_reached_through_two_paths_is_read_once() {
+        let library = tempfile::tempdir().expect("a folder");
+        let root = library.path();
+        std::fs::create_dir(root.join("series")).expect("made");
+        std::fs::create_dir(root.join("mirror")).expect("made");
+        for name in ["1.dcm", "2.dcm"] {
+            std::fs::write(root.join("series").join(name), b"x").expect("written");
+            // A hard link: one device and inode under a second path, as a bind mount of
+            // the folder would show it.
+            std::fs::hard_link(
+                root.join("series").join(name),
+                root.join("mirror").join(name),
+            )
+            .expect("linked");
+        }
+        let (files, skipped) = files_under(&[root.to_path_buf(), root.join("series")]);
+        let names: Vec<String> = files
+            .iter()
+            .map(|file| {
+                file.strip_prefix(root)
+                    .map(|path| path.display().to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(names, ["mirror/1.dcm", "mirror/2.dcm"], "{files:?}");
+        assert!(skipped.is_empty(), "{skipped:?}");
+    }
+
+    /// Copies the folder `from` into `to`, folders and files.
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("made");
+        for entry in std::fs::read_dir(from).expect("read").flatten() {
+            let path = entry.path();
+            let target = to.join(entry.file_name());
+            if path.is_dir() {
+                copy_tree(&path, &target);
+            } else {
+                std::fs::copy(&path, &target).expect("copied");
+            }
+        }
+    }
+
+    /// Writes a DICOMDIR at `path` whose one record references `referenced` (its
+    /// components, from the DICOMDIR's folder).
+    fn write_dicomdir(path: &Path, referenced: &[&str]) {
+        use dicom_core::value::{DataSetSequence, PrimitiveValue};
+        use dicom_core::{DataElement, VR};
+        use dicom_dictionary_std::tags;
+        use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
+
+        let mut record = InMemDicomObject::new_empty();
+        record.put(DataElement::new(
+            tags::OFFSET_OF_THE_NEXT_DIRECTORY_RECORD,
+            VR::UL,
+            PrimitiveValue::from(0u32),
+        ));
+        record.put(DataElement::new(
+            tags::RECORD_IN_USE_FLAG,
+            VR::US,
+            PrimitiveValue::from(0xFFFFu16),
+        ));
+        record.put(DataElement::new(
+            tags::OFFSET_OF_REFERENCED_LOWER_LEVEL_DIRECTORY_ENTITY,
+            VR::UL,
+            PrimitiveValue::from(0u32),
+        ));
+        record.put(DataElement::new(
+            tags::DIRECTORY_RECORD_TYPE,
+            VR::CS,
+            PrimitiveValue::from("PRIVATE"),
+        ));
+        record.put(DataElement::new(
+            tags::REFERENCED_FILE_ID,
+            VR::CS,
+            PrimitiveValue::Strs(referenced.iter().map(|part| part.to_string()).collect()),
+        ));
+        let mut directory = InMemDicomObject::new_empty();
+        directory.put(DataElement::new(
+            tags::DIRECTORY_RECORD_SEQUENCE,
+            VR::SQ,
+            DataSetSequence::from(vec![record]),
+        ));
+        directory
+            .with_meta(
+                FileMetaTableBuilder::new()
+                    .media_storage_sop_class_uid("1.2.840.10008.1.3.10")
+                    .media_storage_sop_instance_uid("2.25.4711")
+                    .transfer_syntax("1.2.840.10008.1.2.1"),
+            )
+            .expect("a file meta group")
+            .write_to_file(path)
+            .expect("written");
+    }
+
+    #[test]
+    fn a_dicomdir_referencing_another_is_followed_and_one_leading_nowhere_reads_its_folder() {
+        let media = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/pydicom-test-files/pydicom/data/test_files/dicomdirtests"
+        ));
+        let library = tempfile::tempdir().expect("a folder");
+        let root = library.path();
+        copy_tree(media, &root.join("DISC1"));
+        let (inner, _) = files_under(&[root.join("DISC1/DICOMDIR")]);
+        assert!(inner.len() > 10, "{inner:?}");
+        // A top directory file whose one record references the disc's directory file.
+        write_dicomdir(&root.join("DICOMDIR"), &["DISC1", "DICOMDIR"]);
+        let (files, skipped) = files_under(&[root.join("DICOMDIR")]);
+        assert_eq!(files.len(), inner.len(), "{skipped:?}");
+        assert!(
+            files
+                .iter()
+                .all(|file| file.starts_with(root.join("DISC1")))
+        );
+        // Two directory files referencing each other are each read once.
+        write_dicomdir(&root.join("DISC1/DICOMDIR"), &["..", "DICOMDIR"]);
+        let (files, skipped) = files_under(&[root.join("DICOMDIR")]);
+        assert!(files.len() > 10, "its folder read instead: {skipped:?}");
+        // A directory file that leads to no image: the images beside it are read.
+        write_dicomdir(&root.join("DICOMDIR"), &["NOWHERE", "IMAGE"]);
+        let (files, skipped) = files_under(&[root.join("DICOMDIR")]);
+        assert!(files.len() > 10, "{files:?}");
+        let said = reasons(&skipped);
+        assert!(
+            said.iter()
+                .any(|(_, reason)| reason.contains("its folder is read instead")),
+            "{said:?}"
+        );
     }
 }
