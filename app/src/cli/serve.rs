@@ -5,6 +5,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use hounsfield_workstation::values::parse_non_empty_path;
+
 /// What `--serve` accepts. Each option can also come from the configuration file
 /// (`--config`, a key of the same name with `_` for `-`): what the command line gives wins,
 /// and what neither gives takes the default named in its help.
@@ -24,7 +26,7 @@ pub struct ServeOptions {
     /// A folder of DICOM, or a PACS's DICOMweb base URL (http(s)://host:port/dicom-web: its
     /// studies listed at start, a series retrieved when opened), to serve; repeat for more.
     /// None: the built-in sample volume.
-    #[arg(long = "library", value_name = "DIR|URL", requires = "serve")]
+    #[arg(long = "library", value_name = "DIR|URL", requires = "serve", value_parser = parse_non_empty_path)]
     #[serde(default)]
     pub library: Vec<PathBuf>,
     /// Seconds between listings of the library's PACS, so that studies it receives appear
@@ -65,11 +67,11 @@ pub struct ServeOptions {
     #[arg(long, value_name = "T", requires = "serve")]
     pub token: Option<String>,
     /// Read the access token from this file (its first line).
-    #[arg(long, value_name = "F", requires = "serve")]
+    #[arg(long, value_name = "F", requires = "serve", value_parser = parse_non_empty_path)]
     pub token_file: Option<PathBuf>,
     /// Named users with roles (TOML, see `hounsfield users`), instead of one token; read
     /// again when it changes.
-    #[arg(long, value_name = "FILE", requires = "serve")]
+    #[arg(long, value_name = "FILE", requires = "serve", value_parser = parse_non_empty_path)]
     pub users: Option<PathBuf>,
     /// Sessions served at once [default: 16].
     #[arg(long, value_name = "N", requires = "serve")]
@@ -99,10 +101,10 @@ pub struct ServeOptions {
     pub h264: Option<String>,
     /// The server's certificate chain (PEM), to serve HTTPS and WSS on the port (with
     /// --tls-key); read again when the file changes, so a renewal needs no restart.
-    #[arg(long, value_name = "FILE", requires = "serve")]
+    #[arg(long, value_name = "FILE", requires = "serve", value_parser = parse_non_empty_path)]
     pub tls_cert: Option<PathBuf>,
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, value_name = "FILE", requires = "serve")]
+    #[arg(long, value_name = "FILE", requires = "serve", value_parser = parse_non_empty_path)]
     pub tls_key: Option<PathBuf>,
     /// Serve HTTPS and WSS with a self-signed certificate for this machine's names and
     /// addresses, made once and kept in the state folder; its SHA-256 fingerprint is
@@ -112,12 +114,12 @@ pub struct ServeOptions {
     pub tls_self_signed: bool,
     /// Where the server keeps what it makes (the self-signed certificate). Default:
     /// `$STATE_DIRECTORY` under systemd, else ~/.local/state/hounsfield.
-    #[arg(long, value_name = "DIR", requires = "serve")]
+    #[arg(long, value_name = "DIR", requires = "serve", value_parser = parse_non_empty_path)]
     pub state_dir: Option<PathBuf>,
     /// Append the audit log (JSON lines: sessions, authentication failures, series opened,
     /// refusals, renderer restarts) to this file. Default under systemd:
     /// `$LOGS_DIRECTORY/audit.jsonl`; otherwise none.
-    #[arg(long, value_name = "FILE", requires = "serve")]
+    #[arg(long, value_name = "FILE", requires = "serve", value_parser = parse_non_empty_path)]
     pub audit_log: Option<PathBuf>,
     /// Let the host of a shared session hand its controls to a viewer (readers may always
     /// be given them).

@@ -3,6 +3,15 @@
 
 use render_core::view::CropBox;
 
+/// A path given on the command line, refused when empty (`--audit-log ""` would name the
+/// working folder itself).
+pub fn parse_non_empty_path(text: &str) -> Result<std::path::PathBuf, String> {
+    if text.is_empty() {
+        return Err("an empty path".to_string());
+    }
+    Ok(std::path::PathBuf::from(text))
+}
+
 /// Parses `WIDTHxHEIGHT`.
 pub fn parse_size(text: &str) -> Result<[u32; 2], String> {
     let (w, h) = text

@@ -3,7 +3,7 @@
 //! is an error naming it and the file) and relative paths taken from the file's folder, as
 //! systemd units and most servers do.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 
@@ -18,37 +18,46 @@ pub fn read(path: &Path) -> anyhow::Result<ServeOptions> {
         .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
     let mut options: ServeOptions = toml::from_str(&text)
         .map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.to_string().trim_end()))?;
-    anchor_paths(&mut options, path.parent().unwrap_or(Path::new(".")));
+    anchor_paths(&mut options, path)?;
     Ok(options)
 }
 
-/// Makes every relative path in the file relative to `folder` (the file's own).
-fn anchor_paths(options: &mut ServeOptions, folder: &Path) {
-    let anchor = |path: &mut PathBuf| {
+/// Makes every relative path in the configuration file at `file` relative to the file's
+/// own folder; an empty path is refused by its key (anchored, it would name the folder
+/// itself: an audit log written over the configuration's folder).
+fn anchor_paths(options: &mut ServeOptions, file: &Path) -> anyhow::Result<()> {
+    let folder = file.parent().unwrap_or(Path::new("."));
+    let library = options.library.iter_mut().map(|path| ("library", path));
+    let single = [
+        ("token_file", &mut options.token_file),
+        ("users", &mut options.users),
+        ("tls_cert", &mut options.tls_cert),
+        ("tls_key", &mut options.tls_key),
+        ("state_dir", &mut options.state_dir),
+        ("audit_log", &mut options.audit_log),
+        ("dicomweb_token_file", &mut options.dicomweb_token_file),
+        (
+            "dicomweb_password_file",
+            &mut options.dicomweb_password_file,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(key, path)| path.as_mut().map(|path| (key, path)));
+    for (key, path) in library.chain(single) {
+        if path.as_os_str().is_empty() {
+            anyhow::bail!("{}: {key} is an empty path", file.display());
+        }
         if path.is_relative() && hounsfield_workstation::source::dicomweb_url(path).is_none() {
             *path = folder.join(&*path);
         }
-    };
-    options.library.iter_mut().for_each(anchor);
-    for path in [
-        &mut options.token_file,
-        &mut options.users,
-        &mut options.tls_cert,
-        &mut options.tls_key,
-        &mut options.state_dir,
-        &mut options.audit_log,
-        &mut options.dicomweb_token_file,
-        &mut options.dicomweb_password_file,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        anchor(path);
     }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn written(text: &str) -> (tempfile::TempDir, PathBuf) {
@@ -56,6 +65,22 @@ mod tests {
         let path = folder.path().join("hounsfield.toml");
         std::fs::write(&path, text).expect("written");
         (folder, path)
+    }
+
+    #[test]
+    fn an_empty_path_is_refused_by_its_key() {
+        for key in ["audit_log", "state_dir", "users", "tls_cert"] {
+            let (_folder, path) = written(&format!("{key} = \"\"\n"));
+            let error = format!("{:#}", read(&path).expect_err(key));
+            assert!(
+                error.contains(&format!("{key} is an empty path")),
+                "{error}"
+            );
+            assert!(error.contains(&path.display().to_string()), "{error}");
+        }
+        let (_folder, path) = written("library = [\"a\", \"\"]\n");
+        let error = format!("{:#}", read(&path).expect_err("an empty library path"));
+        assert!(error.contains("library is an empty path"), "{error}");
     }
 
     #[test]
