@@ -2,9 +2,10 @@
 //! source's bounds at its limit plus one: no answer at all, an answer dribbled a byte at a
 //! time (each byte within the gap allowed: a search, a catalogue listing, a store and a
 //! series' metadata past their own deadlines, a retrieval below its minimum rate, one
-//! request past its own time), an answer that stops mid-way (past the gap allowed), a
-//! redirect to another host (which must never see the credentials), a redirect loop, JSON
-//! nested past the parser's depth and JSON one byte over its size. Each call must end with
+//! request past its own time), a catalogue whose pages never end (past the listing's
+//! deadline), an answer that stops mid-way (past the gap allowed), a redirect to another
+//! host (which must never see the credentials), a redirect loop, JSON nested past the
+//! parser's depth and JSON one byte over its size. Each call must end with
 //! an error that names what was passed, in bounded time, and nothing may panic; and a
 //! retrieval that keeps a healthy rate goes on past every deadline of the other kinds. A
 //! property test answers any DICOM-JSON-shaped value to a catalogue: studies or an error,
@@ -229,6 +230,50 @@ fn a_catalogue_listing_from_a_dribbling_pacs_ends_at_its_first_pages_search_dead
         "{error}"
     );
     assert!(took < ends_soon_after(SEARCH_DEADLINE), "took {took:?}");
+}
+
+#[test]
+fn a_catalogue_listing_whose_pages_never_end_ends_at_the_listing_deadline() {
+    // Every page of studies holds one more, each answered in 400 ms (within a search's
+    // 3 s): only the listing's own deadline, 3 s here, ends it.
+    let (address, _) = hostile(|stream, _| {
+        std::thread::sleep(Duration::from_millis(400));
+        let body = r#"[{"0020000D":{"vr":"UI","Value":["1.2.3"]}}]"#;
+        let _ = stream.write_all(format!("{}{body}", head("200 OK", body.len())).as_bytes());
+    });
+    let limits = Limits {
+        deadlines: Deadlines {
+            listing: Duration::from_secs(3),
+            ..limits().deadlines
+        },
+        ..limits()
+    };
+    let source = source(address, limits);
+    let started = Instant::now();
+    let error = source
+        .catalog(1_000_000)
+        .expect_err("an endless listing gives an error");
+    let took = started.elapsed();
+    assert!(
+        matches!(
+            error,
+            PacsError::Deadline {
+                kind: CallKind::Listing,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("the listing deadline of 3 s passed"),
+        "{error}"
+    );
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(12),
+        "took {took:?}"
+    );
 }
 
 #[test]
