@@ -220,8 +220,18 @@ pub fn dicomweb_url(path: &Path) -> Option<&str> {
 
 /// Seconds a PACS may take to begin an answer (default 30).
 pub const PACS_FIRST_BYTE_VARIABLE: &str = "HOUNSFIELD_PACS_FIRST_BYTE_S";
-/// Seconds one call to a PACS may take in all, its requests and retries (default 900).
+/// Seconds a search of a PACS may take, its requests and retries (default 30).
+pub const PACS_SEARCH_VARIABLE: &str = "HOUNSFIELD_PACS_SEARCH_S";
+/// Seconds a series' metadata may take (default 120).
+pub const PACS_METADATA_VARIABLE: &str = "HOUNSFIELD_PACS_METADATA_S";
+/// Seconds a store of documents into a study may take (default 120).
+pub const PACS_STORE_VARIABLE: &str = "HOUNSFIELD_PACS_STORE_S";
+/// Seconds the listing of a whole PACS may take, every page of it (default 900).
 pub const PACS_CALL_VARIABLE: &str = "HOUNSFIELD_PACS_CALL_S";
+/// KiB a retrieval must receive in any window, or it ends (default 64).
+pub const PACS_RATE_KIB_VARIABLE: &str = "HOUNSFIELD_PACS_RATE_KIB";
+/// Seconds of that window (default 30).
+pub const PACS_RATE_WINDOW_VARIABLE: &str = "HOUNSFIELD_PACS_RATE_WINDOW_S";
 
 /// The DICOMweb source at `url`, with the command line's credentials and the time limits
 /// the environment sets.
@@ -234,24 +244,43 @@ pub fn dicomweb(url: &str) -> anyhow::Result<DicomWeb> {
 
 /// The PACS's limits: the defaults, with the environment's time limits where it sets them.
 fn pacs_limits() -> anyhow::Result<Limits> {
-    let seconds = |variable: &str, most: u64| -> anyhow::Result<Option<std::time::Duration>> {
+    let number = |variable: &str, most: u64, unit: &str| -> anyhow::Result<Option<u64>> {
         match std::env::var(variable) {
             Err(_) => Ok(None),
             Ok(text) => text
                 .trim()
                 .parse::<u64>()
                 .ok()
-                .filter(|&s| (1..=most).contains(&s))
-                .map(|s| Some(std::time::Duration::from_secs(s)))
-                .with_context(|| format!("{variable}={text:?} is not 1 to {most} seconds")),
+                .filter(|&n| (1..=most).contains(&n))
+                .map(Some)
+                .with_context(|| format!("{variable}={text:?} is not 1 to {most} {unit}")),
         }
+    };
+    let seconds = |variable: &str, most: u64| -> anyhow::Result<Option<std::time::Duration>> {
+        Ok(number(variable, most, "seconds")?.map(std::time::Duration::from_secs))
     };
     let mut limits = Limits::default();
     if let Some(first_byte) = seconds(PACS_FIRST_BYTE_VARIABLE, 3600)? {
         limits.first_byte_timeout = first_byte;
     }
-    if let Some(call) = seconds(PACS_CALL_VARIABLE, 86_400)? {
-        limits.total_timeout = call;
+    let deadlines = &mut limits.deadlines;
+    for (variable, most, figure) in [
+        (PACS_SEARCH_VARIABLE, 3600, &mut deadlines.search),
+        (PACS_METADATA_VARIABLE, 3600, &mut deadlines.metadata),
+        (PACS_STORE_VARIABLE, 3600, &mut deadlines.store),
+        (PACS_CALL_VARIABLE, 86_400, &mut deadlines.listing),
+        (
+            PACS_RATE_WINDOW_VARIABLE,
+            3600,
+            &mut deadlines.retrieval_rate.window,
+        ),
+    ] {
+        if let Some(value) = seconds(variable, most)? {
+            *figure = value;
+        }
+    }
+    if let Some(kib) = number(PACS_RATE_KIB_VARIABLE, 1 << 20, "KiB")? {
+        deadlines.retrieval_rate.bytes = kib << 10;
     }
     Ok(limits)
 }

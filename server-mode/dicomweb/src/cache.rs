@@ -9,6 +9,10 @@
 //! A series of which nothing is cached is asked for whole, in one streamed answer, while
 //! its metadata is read beside it (a PACS takes longer to describe a series than to send
 //! it); what the stream did not deliver is then fetched instance by instance.
+//!
+//! A retrieval is one call of [`CallKind::Retrieval`], all its requests together: no fixed
+//! total, it goes on while its answers arrive at the minimum rate; the metadata within it
+//! is over at the metadata deadline.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,8 +24,10 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::call::{Call, call};
+use super::deadlines::CallKind;
 use super::wado::{self, InstanceMetadata, SeriesAddress, StreamedInstance};
-use super::{DicomWeb, PacsError, block_on};
+use super::{DicomWeb, PacsError};
 
 /// The manifest's file name in a series folder.
 const MANIFEST: &str = "manifest.json";
@@ -159,40 +165,38 @@ impl SeriesCache {
             arrival(file);
         };
         let series_url = address.series_url(source)?;
-        let result = block_on(&series_url, super::deadline(source.limits()), || async {
-            let client = source.client()?;
-            let (listed, streamed) = if old.instances.is_empty() {
-                self.stream_series(
-                    source,
-                    &client,
-                    &address,
-                    &instances_folder,
-                    (progress, arrival),
-                )
-                .await?
-            } else {
-                let listed = wado::series_metadata(source, &client, &address).await?;
-                (listed, BTreeMap::new())
-            };
-            if listed.is_empty() {
-                discard(&instances_folder, streamed.values());
-                return Err(PacsError::UnknownSeries {
-                    series: series_uid.to_string(),
-                    base: source.base().to_string(),
-                });
-            }
-            Ok(self
-                .bring_up_to_date(
-                    source,
-                    &client,
-                    &address,
-                    &instances_folder,
-                    (old, streamed),
-                    &listed,
-                    (progress, arrival),
-                )
-                .await)
-        })?;
+        let (address, instances_folder) = (&address, &instances_folder);
+        let result = call(
+            source,
+            CallKind::Retrieval,
+            &series_url,
+            |call| async move {
+                let (listed, streamed) = if old.instances.is_empty() {
+                    self.stream_series(&call, address, instances_folder, (progress, arrival))
+                        .await?
+                } else {
+                    let listed = wado::series_metadata(&call, address).await?;
+                    (listed, BTreeMap::new())
+                };
+                if listed.is_empty() {
+                    discard(instances_folder, streamed.values());
+                    return Err(PacsError::UnknownSeries {
+                        series: series_uid.to_string(),
+                        base: super::without_credentials(source.base()),
+                    });
+                }
+                Ok(self
+                    .bring_up_to_date(
+                        &call,
+                        address,
+                        instances_folder,
+                        (old, streamed),
+                        &listed,
+                        (progress, arrival),
+                    )
+                    .await)
+            },
+        )?;
         let (manifest, fetched, failures) = result;
         write_manifest(&folder, &manifest)?;
         if manifest.instances.is_empty() && !failures.is_empty() {
@@ -209,7 +213,7 @@ impl SeriesCache {
         let bytes = manifest.instances.values().map(|i| i.bytes).sum();
         self.evict(&folder);
         Ok(Retrieved {
-            folder: instances_folder,
+            folder: instances_folder.clone(),
             instances: manifest.instances.len(),
             fetched,
             bytes,
@@ -224,8 +228,7 @@ impl SeriesCache {
     /// metadata request fails the retrieval and discards what the stream brought.
     async fn stream_series(
         &self,
-        source: &DicomWeb,
-        client: &reqwest::Client,
+        call: &Call<'_>,
         address: &SeriesAddress,
         instances_folder: &Path,
         (progress, arrival): (RetrievalProgress<'_>, Arrival<'_>),
@@ -240,7 +243,7 @@ impl SeriesCache {
             }
         };
         let metadata = async {
-            let listed = wado::series_metadata(source, client, address).await;
+            let listed = wado::series_metadata(call, address).await;
             if let Ok(listed) = &listed {
                 total.store(listed.len(), Ordering::Relaxed);
                 report(lock(&streamed).len());
@@ -268,13 +271,7 @@ impl SeriesCache {
             report(done);
             Ok(())
         };
-        let stream = wado::retrieve_series(
-            source,
-            client,
-            address,
-            instances_folder,
-            &mut moved_into_place,
-        );
+        let stream = wado::retrieve_series(call, address, instances_folder, &mut moved_into_place);
         let (listed, stream) = tokio::join!(metadata, stream);
         let streamed = streamed
             .into_inner()
@@ -295,17 +292,16 @@ impl SeriesCache {
     /// Keeps the unchanged instances of `old` and the `streamed` ones the metadata lists,
     /// deletes the ones gone or changed, fetches the rest; returns the new manifest, how
     /// many were fetched (streamed included), and the failures.
-    #[allow(clippy::too_many_arguments)]
     async fn bring_up_to_date(
         &self,
-        source: &DicomWeb,
-        client: &reqwest::Client,
+        call: &Call<'_>,
         address: &SeriesAddress,
         instances_folder: &Path,
         (old, mut streamed): (Manifest, BTreeMap<String, CachedInstance>),
         listed: &[InstanceMetadata],
         (progress, arrival): (RetrievalProgress<'_>, Arrival<'_>),
     ) -> (Manifest, usize, Vec<PacsError>) {
+        let source = call.source();
         let mut manifest = Manifest {
             base: source.base().to_string(),
             study_uid: address.study_uid.clone(),
@@ -359,8 +355,7 @@ impl SeriesCache {
                 let done = &done;
                 async move {
                     let result =
-                        wado::retrieve_instance(source, client, address, &instance.sop_uid, &path)
-                            .await;
+                        wado::retrieve_instance(call, address, &instance.sop_uid, &path).await;
                     if result.is_ok() {
                         arrival(&path);
                         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);

@@ -6,19 +6,24 @@
 //! between the PACS and a findings folder for the server and the desktop alike.
 //!
 //! [`DicomWeb`] is the source: a base URL (`http(s)://host:port/dicom-web`), an optional
-//! bearer token or basic credentials ([`PacsCredentials`]), time limits and retries. Its calls block; each runs the requests on a
-//! thread and runtime of its own, so callers inside or outside tokio can use it alike.
+//! bearer token or basic credentials ([`PacsCredentials`]), limits and retries. Its calls
+//! block; each runs its requests on a thread and runtime of its own (the `call` module),
+//! so callers inside or outside tokio can use it alike, and each is bounded by the
+//! deadline of its kind ([`Deadlines`]): a search within seconds, a retrieval for as long
+//! as its data arrives at a useful rate.
 
 pub mod cache;
+mod call;
+pub mod deadlines;
 pub mod decoding;
 pub mod home;
 pub mod qido;
+mod rate;
 pub mod reports;
 mod request;
 pub mod stow;
 pub mod wado;
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +31,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use cache::{Arrival, RetrievalProgress, Retrieved, SeriesCache};
+pub use deadlines::{CallKind, Deadlines, MinimumRate};
 pub use decoding::{ArrivedSeries, retrieve_series};
 pub use home::{DocumentHome, HomeError, KeptDocument, Place};
 pub use qido::{PacsCatalog, SeriesMatch, StudyMatch, StudyQuery};
@@ -54,6 +60,34 @@ pub enum PacsError {
         url: String,
         /// What went wrong, with the attempts made.
         detail: String,
+    },
+    /// A call not over by its kind's deadline ([`Deadlines`]).
+    #[error("{url}: the {kind} deadline of {} s passed before the PACS had answered", limit.as_secs_f64())]
+    Deadline {
+        /// The call's URL.
+        url: String,
+        /// What the call did.
+        kind: CallKind,
+        /// Its deadline.
+        limit: Duration,
+    },
+    /// A retrieval whose answers brought less than the minimum rate
+    /// ([`Deadlines::retrieval_rate`]).
+    #[error(
+        "{url}: the {kind} fell below its minimum rate of {rate}: {received} bytes arrived in {} s",
+        over.as_secs_f64()
+    )]
+    TooSlow {
+        /// The call's URL.
+        url: String,
+        /// What the call did.
+        kind: CallKind,
+        /// Bytes received over `over`.
+        received: u64,
+        /// The span they were counted over, at least the rate's window.
+        over: Duration,
+        /// The rate not met.
+        rate: MinimumRate,
     },
     /// The PACS answered with an error status.
     #[error("{url}: the PACS answered {status}")]
@@ -113,7 +147,7 @@ pub enum PacsError {
 
 /// Time limits, retries and sizes of a [`DicomWeb`] source: every answer of a PACS is
 /// bounded in bytes, items, time and redirects here, and enforced where requests are
-/// made ([`request`]).
+/// made (the `call` and [`request`] modules).
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Time to open a connection.
@@ -122,12 +156,13 @@ pub struct Limits {
     pub first_byte_timeout: Duration,
     /// Longest wait for the next bytes of an answer.
     pub read_timeout: Duration,
-    /// Longest time for one whole request.
+    /// Longest time for one whole request of a call with a deadline (a retrieval's
+    /// requests have none: its minimum rate bounds them).
     pub request_timeout: Duration,
-    /// Longest time for one whole call, its requests and retries together: a listing, a
-    /// search, a series' retrieval. A PACS that sends a byte now and then, each within
-    /// the other limits, still ends here.
-    pub total_timeout: Duration,
+    /// The deadline of each kind of call, its requests and retries together: a search, a
+    /// listing, a series' metadata, a store; and the minimum rate of a retrieval. A PACS
+    /// that sends a byte now and then, each within the other limits, still ends here.
+    pub deadlines: Deadlines,
     /// Most redirects followed for one request, each to the PACS's own scheme, host and
     /// port only (its credentials are never sent to another host).
     pub max_redirects: usize,
@@ -154,8 +189,7 @@ impl Default for Limits {
             first_byte_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(300),
-            // A 2 GB series at 30 Mbit/s, with room for retries.
-            total_timeout: Duration::from_secs(900),
+            deadlines: Deadlines::default(),
             // Load balancers redirect once or twice; a chain longer than this is a loop.
             max_redirects: 5,
             attempts: 3,
@@ -272,41 +306,13 @@ impl DicomWeb {
         })
     }
 
-    /// An HTTP client for one call (its connections live as long as the call's runtime).
-    pub(crate) fn client(&self) -> Result<reqwest::Client, PacsError> {
-        // reqwest asks rustls for the process's provider even for http: make it ours.
-        hounsfield_tls::provider();
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(self.limits.connect_timeout)
-            .read_timeout(self.limits.read_timeout)
-            .timeout(self.limits.request_timeout)
-            .redirect(request::own_host_redirects(
-                self.base.clone(),
-                self.limits.max_redirects,
-            ))
-            .user_agent(concat!("hounsfield/", env!("CARGO_PKG_VERSION")))
-            .no_proxy();
-        if let Some(config) = &self.tls {
-            builder = builder.use_preconfigured_tls((**config).clone());
-        }
-        builder.build().map_err(|error| PacsError::Request {
-            url: self.base.to_string(),
-            detail: format!("cannot make an HTTP client: {error}"),
-        })
-    }
-
-    /// A GET request with the credentials, if any.
-    pub(crate) fn get(&self, client: &reqwest::Client, url: Url) -> reqwest::RequestBuilder {
-        self.authorised(client.get(url))
-    }
-
-    /// A POST request with the credentials, if any.
-    pub(crate) fn post(&self, client: &reqwest::Client, url: Url) -> reqwest::RequestBuilder {
-        self.authorised(client.post(url))
+    /// The TLS configuration of an https service.
+    pub(crate) fn tls(&self) -> Option<&Arc<rustls::ClientConfig>> {
+        self.tls.as_ref()
     }
 
     /// `request` with the credentials, if any.
-    fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub(crate) fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.credentials {
             Some(PacsCredentials::Bearer(token)) => request.bearer_auth(token),
             Some(PacsCredentials::Basic { user, password }) => {
@@ -317,49 +323,13 @@ impl DicomWeb {
     }
 }
 
-/// When a call that starts now must be over: [`Limits::total_timeout`] from now.
-pub(crate) fn deadline(limits: &Limits) -> std::time::Instant {
-    std::time::Instant::now() + limits.total_timeout
-}
-
-/// Runs the future `work` makes to completion on a thread and runtime of its own (so it
-/// blocks the caller, whether or not the caller is inside a tokio runtime), giving up at
-/// `deadline` (the call's [`Limits::total_timeout`]) with an error naming `url`.
-pub(crate) fn block_on<T: Send, F: Future<Output = Result<T, PacsError>>>(
-    url: &Url,
-    deadline: std::time::Instant,
-    work: impl FnOnce() -> F + Send,
-) -> Result<T, PacsError> {
-    let failed = |detail: String| PacsError::Request {
-        url: url.to_string(),
-        detail,
-    };
-    let bounded = || async {
-        match tokio::time::timeout_at(deadline.into(), work()).await {
-            Ok(result) => result,
-            Err(_) => Err(PacsError::Request {
-                url: url.to_string(),
-                detail: "the PACS's answers took longer than the call's time limit in all"
-                    .to_string(),
-            }),
-        }
-    };
-    std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .name("dicomweb".to_string())
-            .spawn_scoped(scope, || {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|error| failed(format!("cannot start a runtime: {error}")))?
-                    .block_on(bounded())
-            })
-            .map_err(|error| failed(format!("cannot start a thread: {error}")))?;
-        match handle.join() {
-            Ok(result) => result,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    })
+/// `url` as errors name it: without the user name and password it may carry.
+pub(crate) fn without_credentials(url: &Url) -> String {
+    let mut shown = url.clone();
+    // Only a URL that cannot have credentials refuses these, and then it has none.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
 }
 
 #[cfg(test)]
@@ -380,6 +350,16 @@ mod tests {
         );
         assert!(DicomWeb::new("ftp://pacs/dicom-web", None).is_err());
         assert!(DicomWeb::new("http://pacs/dicom-web?x=1", None).is_err());
+    }
+
+    #[test]
+    fn urls_in_errors_carry_no_credentials() {
+        let url = Url::parse("http://reader:pw-s3cret@pacs:8042/dicom-web/studies?limit=1")
+            .expect("a URL");
+        assert_eq!(
+            without_credentials(&url),
+            "http://pacs:8042/dicom-web/studies?limit=1"
+        );
     }
 
     #[test]

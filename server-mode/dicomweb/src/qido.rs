@@ -1,16 +1,18 @@
 //! QIDO-RS: studies searched by patient, date range, modality and accession number, paged;
-//! the series of a study; a series found by its SeriesInstanceUID. Headers only: nothing
-//! here asks for pixel data.
-
-use std::time::Instant;
+//! the series of a study; a series found by its SeriesInstanceUID; the catalogue of a
+//! whole PACS. Headers only: nothing here asks for pixel data. Each search is a call of
+//! [`CallKind::Search`], over at its deadline; the catalogue is a [`CallKind::Listing`]
+//! whose every page is also a search.
 
 use hounsfield_protocol::StudyQuery as WireStudyQuery;
 use serde::Serialize;
 use serde_json::Value;
 use url::Url;
 
+use super::call::{Call, call};
+use super::deadlines::CallKind;
 use super::request::get_json;
-use super::{DicomWeb, PacsError, block_on, deadline};
+use super::{DicomWeb, PacsError, without_credentials};
 
 /// Most studies one search page may ask for.
 pub const MAX_LIMIT: usize = 1000;
@@ -206,60 +208,50 @@ const SERIES_FIELDS: &[&str] = &[
 ];
 
 impl DicomWeb {
-    /// One page of the studies matching `query`, in the PACS's order.
+    /// One page of the studies matching `query`, in the PACS's order: a search.
     pub fn search_studies(&self, query: &StudyQuery) -> Result<Vec<StudyMatch>, PacsError> {
-        self.search_studies_by(query, deadline(self.limits()))
+        let url = self.studies_url(query)?;
+        let url = &url;
+        call(self, CallKind::Search, url, |call| async move {
+            studies_at(&call, url).await
+        })
     }
 
-    /// [`Self::search_studies`], over by `deadline`.
-    fn search_studies_by(
-        &self,
-        query: &StudyQuery,
-        deadline: Instant,
-    ) -> Result<Vec<StudyMatch>, PacsError> {
+    /// The URL of the study search `query`, after checking its fields.
+    fn studies_url(&self, query: &StudyQuery) -> Result<Url, PacsError> {
         let parameters = query.parameters().map_err(|reason| PacsError::BadUrl {
-            url: self.base().to_string(),
+            url: without_credentials(self.base()),
             reason: format!("bad study query: {reason}"),
         })?;
-        let url = self.search_url("studies", &parameters, STUDY_FIELDS)?;
-        let answer = block_on(&url, deadline, || async {
-            get_json(self, &self.client()?, &url).await
-        })?;
-        objects(&url, &answer)?
-            .iter()
-            .map(|study| {
-                Ok(StudyMatch {
-                    uid: required(&url, study, "0020000D")?,
-                    patient_name: string(study, "00100010").unwrap_or_default(),
-                    patient_id: string(study, "00100020").unwrap_or_default(),
-                    date: string(study, "00080020").unwrap_or_default(),
-                    description: string(study, "00081030").unwrap_or_default(),
-                    accession_number: string(study, "00080050").unwrap_or_default(),
-                    modalities: strings(study, "00080061"),
-                    series_count: number(study, "00201206").and_then(|n| u64::try_from(n).ok()),
-                    instances: number(study, "00201208").and_then(|n| u64::try_from(n).ok()),
-                })
-            })
-            .collect()
+        self.search_url("studies", &parameters, STUDY_FIELDS)
     }
 
     /// The catalog of the PACS: at most `max_studies` studies, then every series of them,
     /// each listing paged through QIDO-RS ([`CATALOG_PAGE`] at a time, `/studies` then
     /// `/series`: two listings, not one request per study) until a page comes back empty
-    /// (a PACS may cap its pages below the limit asked). Headers only.
+    /// (a PACS may cap its pages below the limit asked). Headers only. One listing, each
+    /// page of it a search.
     pub fn catalog(&self, max_studies: usize) -> Result<PacsCatalog, PacsError> {
-        // The whole listing, every page of it, within one call's time.
-        let deadline = deadline(self.limits());
+        call(self, CallKind::Listing, self.base(), |call| async move {
+            self.list(&call, max_studies).await
+        })
+    }
+
+    /// [`Self::catalog`], within `call`.
+    async fn list(&self, call: &Call<'_>, max_studies: usize) -> Result<PacsCatalog, PacsError> {
         let mut catalog = PacsCatalog::default();
         while catalog.studies.len() < max_studies {
-            let page = self.search_studies_by(
-                &StudyQuery {
-                    limit: CATALOG_PAGE,
-                    offset: catalog.studies.len(),
-                    ..StudyQuery::default()
-                },
-                deadline,
-            )?;
+            let url = self.studies_url(&StudyQuery {
+                limit: CATALOG_PAGE,
+                offset: catalog.studies.len(),
+                ..StudyQuery::default()
+            })?;
+            let url = &url;
+            let page = call
+                .within(CallKind::Search, url, |call| async move {
+                    studies_at(&call, url).await
+                })
+                .await?;
             if page.is_empty() {
                 break;
             }
@@ -277,14 +269,20 @@ impl DicomWeb {
         let mut series = Vec::new();
         let mut offset = 0;
         loop {
-            let page = self.search_series(
+            let url = self.search_url(
                 "series",
                 &[
                     ("limit", CATALOG_PAGE.to_string()),
                     ("offset", offset.to_string()),
                 ],
-                deadline,
+                SERIES_FIELDS,
             )?;
+            let url = &url;
+            let page = call
+                .within(CallKind::Search, url, |call| async move {
+                    series_at(&call, url).await
+                })
+                .await?;
             if page.is_empty() {
                 break;
             }
@@ -302,54 +300,43 @@ impl DicomWeb {
         Ok(catalog)
     }
 
-    /// The series of the study `study_uid`.
+    /// The series of the study `study_uid`: a search.
     pub fn study_series(&self, study_uid: &str) -> Result<Vec<SeriesMatch>, PacsError> {
-        let path = format!("studies/{}/series", uid_segment(self, study_uid)?);
-        self.search_series(&path, &[], deadline(self.limits()))
+        let url = self.study_series_url(study_uid)?;
+        let url = &url;
+        call(self, CallKind::Search, url, |call| async move {
+            series_at(&call, url).await
+        })
     }
 
-    /// The series with this SeriesInstanceUID, wherever its study is.
+    /// The URL of the search for the series of study `study_uid`.
+    pub(crate) fn study_series_url(&self, study_uid: &str) -> Result<Url, PacsError> {
+        let path = format!("studies/{}/series", uid_segment(self, study_uid)?);
+        self.search_url(&path, &[], SERIES_FIELDS)
+    }
+
+    /// The series with this SeriesInstanceUID, wherever its study is: a search.
     pub fn find_series(&self, series_uid: &str) -> Result<SeriesMatch, PacsError> {
         uid_segment(self, series_uid)?;
-        let found = self.search_series(
+        let url = self.search_url(
             "series",
             &[("SeriesInstanceUID", series_uid.to_string())],
-            deadline(self.limits()),
+            SERIES_FIELDS,
         )?;
+        let url = &url;
+        let found = call(self, CallKind::Search, url, |call| async move {
+            series_at(&call, url).await
+        })?;
         found
             .into_iter()
             .find(|series| series.uid == series_uid)
             .ok_or_else(|| PacsError::UnknownSeries {
                 series: series_uid.to_string(),
-                base: self.base().to_string(),
+                base: without_credentials(self.base()),
             })
     }
 
-    fn search_series(
-        &self,
-        path: &str,
-        parameters: &[(&'static str, String)],
-        deadline: Instant,
-    ) -> Result<Vec<SeriesMatch>, PacsError> {
-        let url = self.search_url(path, parameters, SERIES_FIELDS)?;
-        let answer = block_on(&url, deadline, || async {
-            get_json(self, &self.client()?, &url).await
-        })?;
-        objects(&url, &answer)?
-            .iter()
-            .map(|series| {
-                Ok(SeriesMatch {
-                    study_uid: required(&url, series, "0020000D")?,
-                    uid: required(&url, series, "0020000E")?,
-                    number: number(series, "00200011"),
-                    modality: string(series, "00080060").unwrap_or_default(),
-                    description: string(series, "0008103E").unwrap_or_default(),
-                    instances: number(series, "00201209").and_then(|n| u64::try_from(n).ok()),
-                })
-            })
-            .collect()
-    }
-
+    /// The URL of a QIDO-RS search of `path` with `parameters`, asking for `fields`.
     pub(crate) fn search_url(
         &self,
         path: &str,
@@ -370,13 +357,52 @@ impl DicomWeb {
     }
 }
 
+/// The studies a study search at `url` finds, within `call`.
+async fn studies_at(call: &Call<'_>, url: &Url) -> Result<Vec<StudyMatch>, PacsError> {
+    let answer = get_json(call, url).await?;
+    objects(url, &answer)?
+        .iter()
+        .map(|study| {
+            Ok(StudyMatch {
+                uid: required(url, study, "0020000D")?,
+                patient_name: string(study, "00100010").unwrap_or_default(),
+                patient_id: string(study, "00100020").unwrap_or_default(),
+                date: string(study, "00080020").unwrap_or_default(),
+                description: string(study, "00081030").unwrap_or_default(),
+                accession_number: string(study, "00080050").unwrap_or_default(),
+                modalities: strings(study, "00080061"),
+                series_count: number(study, "00201206").and_then(|n| u64::try_from(n).ok()),
+                instances: number(study, "00201208").and_then(|n| u64::try_from(n).ok()),
+            })
+        })
+        .collect()
+}
+
+/// The series a series search at `url` finds, within `call`.
+pub(crate) async fn series_at(call: &Call<'_>, url: &Url) -> Result<Vec<SeriesMatch>, PacsError> {
+    let answer = get_json(call, url).await?;
+    objects(url, &answer)?
+        .iter()
+        .map(|series| {
+            Ok(SeriesMatch {
+                study_uid: required(url, series, "0020000D")?,
+                uid: required(url, series, "0020000E")?,
+                number: number(series, "00200011"),
+                modality: string(series, "00080060").unwrap_or_default(),
+                description: string(series, "0008103E").unwrap_or_default(),
+                instances: number(series, "00201209").and_then(|n| u64::try_from(n).ok()),
+            })
+        })
+        .collect()
+}
+
 /// A UID checked before it goes into a URL path: digits and dots, at most 64 characters.
 pub(crate) fn uid_segment<'a>(source: &DicomWeb, uid: &'a str) -> Result<&'a str, PacsError> {
     if !uid.is_empty() && uid.len() <= 64 && uid.chars().all(|c| c.is_ascii_digit() || c == '.') {
         Ok(uid)
     } else {
         Err(PacsError::BadUrl {
-            url: source.base().to_string(),
+            url: without_credentials(source.base()),
             reason: format!("{uid:?} is not a DICOM UID (digits and dots, at most 64)"),
         })
     }
@@ -388,7 +414,7 @@ pub(crate) fn objects<'a>(
     answer: &'a Value,
 ) -> Result<Vec<&'a serde_json::Map<String, Value>>, PacsError> {
     let bad = |what: &str| PacsError::BadAnswer {
-        url: url.to_string(),
+        url: without_credentials(url),
         what: what.to_string(),
     };
     answer
@@ -409,7 +435,7 @@ pub(crate) fn required(
     tag: &str,
 ) -> Result<String, PacsError> {
     string(object, tag).ok_or_else(|| PacsError::BadAnswer {
-        url: url.to_string(),
+        url: without_credentials(url),
         what: format!("({},{}) missing", &tag[..4], &tag[4..]),
     })
 }

@@ -1,18 +1,20 @@
 //! Findings reports on a PACS: a series' Measurement Report stored into its study with
 //! STOW-RS, and the newest report about a series found again (QIDO-RS for the study's
-//! SR series and their instances, WADO-RS for each candidate, newest first, until one
-//! names the series in its evidence).
+//! SR series and their instances, one search in all; then WADO-RS for each candidate, a
+//! retrieval each, newest first, until one names the series in its evidence).
 
 use std::path::Path;
 
 use dicom_object::{FileDicomObject, InMemDicomObject};
 use hounsfield_findings::report::{ReadReport, read_report_file};
 
-use super::qido::{objects, required, string};
+use super::call::{Call, call};
+use super::deadlines::CallKind;
+use super::qido::{objects, required, series_at, string};
 use super::request::get_json;
 use super::stow::Stored;
 use super::wado::{SeriesAddress, retrieve_instance};
-use super::{DicomWeb, PacsError, block_on, deadline};
+use super::{DicomWeb, PacsError, without_credentials};
 
 /// The most SR instances of a study looked at for a series' report: a study's reports are
 /// a handful; a PACS holding more is not read through.
@@ -40,17 +42,30 @@ impl DicomWeb {
         report
             .write_all(&mut bytes)
             .map_err(|error| PacsError::BadUrl {
-                url: self.base().to_string(),
+                url: without_credentials(self.base()),
                 reason: format!("the report could not be encoded: {error}"),
             })?;
         self.store_instances(study_uid, &[bytes])
     }
 
     /// The structured reports of study `study_uid`, newest first, at most
-    /// [`MAX_REPORTS_LOOKED_AT`].
+    /// [`MAX_REPORTS_LOOKED_AT`]: one search, its requests together.
     pub fn study_reports(&self, study_uid: &str) -> Result<Vec<ReportMatch>, PacsError> {
-        let series = self.study_series(study_uid)?;
-        let limit = deadline(self.limits());
+        let url = self.study_series_url(study_uid)?;
+        let url = &url;
+        call(self, CallKind::Search, url, |call| async move {
+            self.reports_of(&call, url, study_uid).await
+        })
+    }
+
+    /// [`Self::study_reports`] within `call`, the study's series listed at `series_url`.
+    async fn reports_of(
+        &self,
+        call: &Call<'_>,
+        series_url: &url::Url,
+        study_uid: &str,
+    ) -> Result<Vec<ReportMatch>, PacsError> {
+        let series = series_at(call, series_url).await?;
         let mut found = Vec::new();
         for sr in series
             .iter()
@@ -62,9 +77,7 @@ impl DicomWeb {
             };
             let path = format!("{}/instances", address.path(self)?);
             let url = self.search_url(&path, &[], &["00080023", "00080033"])?;
-            let answer = block_on(&url, limit, || async {
-                get_json(self, &self.client()?, &url).await
-            })?;
+            let answer = get_json(call, &url).await?;
             for instance in objects(&url, &answer)? {
                 found.push(ReportMatch {
                     series_uid: sr.uid.clone(),
@@ -85,7 +98,7 @@ impl DicomWeb {
     }
 
     /// The newest report of study `study_uid` whose evidence names series `series_uid`,
-    /// its candidates retrieved into `work_folder` one at a time.
+    /// its candidates retrieved into `work_folder` one at a time, each a retrieval.
     pub fn newest_series_report(
         &self,
         study_uid: &str,
@@ -99,8 +112,9 @@ impl DicomWeb {
             };
             let file = work_folder.join(format!("{}.dcm", candidate.sop_uid));
             let url = address.instance_url(self, &candidate.sop_uid)?;
-            block_on(&url, deadline(self.limits()), || async {
-                retrieve_instance(self, &self.client()?, &address, &candidate.sop_uid, &file).await
+            let (address, sop_uid, into) = (&address, &candidate.sop_uid, &file);
+            call(self, CallKind::Retrieval, &url, |call| async move {
+                retrieve_instance(&call, address, sop_uid, into).await
             })?;
             let read = read_report_file(&file);
             let _ = std::fs::remove_file(&file);

@@ -1,13 +1,20 @@
-//! One GET to the PACS with the limits of its source: bounded retries of what may pass
+//! One request to the PACS within a call ([`send`], the only place requests are sent),
+//! with the limits of its source and its call's kind: bounded retries of what may pass
 //! (connection failures, time limits, 5xx answers), error statuses named with the URL,
-//! and JSON answers read only up to their size limit.
+//! every byte of an answer counted toward its call's rate ([`Answer::body`]), and JSON
+//! answers read only up to their size limit.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
+use multer::bytes::Bytes;
 use url::Url;
 
-use super::{DicomWeb, PacsError};
+use super::call::Call;
+use super::deadlines::Bound;
+use super::rate::Meter;
+use super::{PacsError, without_credentials};
 
 /// Pause before the second attempt; doubled before each further one.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -15,7 +22,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 /// Runs `attempt` up to the source's number of attempts while it fails in a way that may
 /// pass, pausing between them; the last failure names the URL and the attempts made.
 pub(crate) async fn retrying<T, F, Fut>(
-    source: &DicomWeb,
+    call: &Call<'_>,
     url: &Url,
     mut attempt: F,
 ) -> Result<T, PacsError>
@@ -23,7 +30,7 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, Attempt>>,
 {
-    let attempts = source.limits().attempts.max(1);
+    let attempts = call.limits().attempts.max(1);
     let mut backoff = FIRST_BACKOFF;
     let mut last = String::new();
     for number in 1..=attempts {
@@ -41,7 +48,7 @@ where
         }
     }
     Err(PacsError::Request {
-        url: url.to_string(),
+        url: without_credentials(url),
         detail: format!("{last} (after {attempts} attempts)"),
     })
 }
@@ -55,10 +62,7 @@ pub(crate) enum Attempt {
 }
 
 /// The answer when its status is 2xx; 5xx may pass (retried), anything else is final.
-pub(crate) fn check_status(
-    url: &Url,
-    answer: reqwest::Response,
-) -> Result<reqwest::Response, Attempt> {
+pub(crate) fn check_status(url: &Url, answer: Answer) -> Result<Answer, Attempt> {
     let status = answer.status();
     if status.is_success() {
         Ok(answer)
@@ -66,25 +70,78 @@ pub(crate) fn check_status(
         Err(Attempt::Retry(format!("the PACS answered {status}")))
     } else {
         Err(Attempt::Fatal(PacsError::Status {
-            url: url.to_string(),
+            url: without_credentials(url),
             status: status.as_u16(),
         }))
     }
 }
 
-/// Sends `request` to `url` and waits for the head of its answer, at most the source's
-/// [`super::Limits::first_byte_timeout`]. A redirect refused (to another host, or one too
-/// many) is final; other failures may pass.
+/// The head of an answer; its body is read through [`Answer::body`], which counts every
+/// byte toward the call's rate.
+pub(crate) struct Answer {
+    response: reqwest::Response,
+    meter: Arc<Meter>,
+}
+
+impl Answer {
+    /// The HTTP status.
+    pub(crate) fn status(&self) -> reqwest::StatusCode {
+        self.response.status()
+    }
+
+    /// The size the head declares, if any.
+    pub(crate) fn content_length(&self) -> Option<u64> {
+        self.response.content_length()
+    }
+
+    /// The Content-Type the head declares, empty when none (or not text).
+    pub(crate) fn content_type(&self) -> String {
+        self.response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The body as it arrives, each chunk counted by the call's meter.
+    pub(crate) fn body(self) -> impl Stream<Item = reqwest::Result<Bytes>> + Send + 'static {
+        let meter = self.meter;
+        self.response.bytes_stream().inspect(move |chunk| {
+            if let Ok(chunk) = chunk {
+                meter.add(chunk.len());
+            }
+        })
+    }
+}
+
+/// Sends `request` (made by [`Call::get`] or [`Call::post`]) to `url` within `call`, and
+/// waits for the head of its answer, at most the source's
+/// [`super::Limits::first_byte_timeout`]. The whole request, body included, is bounded
+/// by [`super::Limits::request_timeout`] in a call with a deadline; a retrieval's is bounded
+/// by its rate instead. A redirect refused (to another host, or one too many) is final;
+/// other failures may pass.
 pub(crate) async fn send(
-    source: &DicomWeb,
+    call: &Call<'_>,
     url: &Url,
     request: reqwest::RequestBuilder,
-) -> Result<reqwest::Response, Attempt> {
-    let limit = source.limits().first_byte_timeout;
+) -> Result<Answer, Attempt> {
+    let limits = call.limits();
+    let request = match limits.deadlines.bound(call.kind()) {
+        Bound::Within(_) => request.timeout(limits.request_timeout),
+        Bound::AtLeast(_) => request,
+    };
+    let limit = limits.first_byte_timeout;
     match tokio::time::timeout(limit, request.send()).await {
-        Ok(Ok(answer)) => Ok(answer),
+        Ok(Ok(response)) => {
+            call.meter().arm();
+            Ok(Answer {
+                response,
+                meter: call.meter().clone(),
+            })
+        }
         Ok(Err(error)) if error.is_redirect() => Err(Attempt::Fatal(PacsError::Request {
-            url: url.to_string(),
+            url: without_credentials(url),
             detail: describe(&error),
         })),
         Ok(Err(error)) => Err(Attempt::Retry(describe(&error))),
@@ -137,19 +194,15 @@ pub(crate) fn describe(error: &reqwest::Error) -> String {
     text
 }
 
-/// GETs `url` as DICOM JSON (`application/dicom+json`), at most `max_json_bytes` of it;
-/// an empty answer (204) is an empty array.
-pub(crate) async fn get_json(
-    source: &DicomWeb,
-    client: &reqwest::Client,
-    url: &Url,
-) -> Result<serde_json::Value, PacsError> {
-    let limit = source.limits().max_json_bytes;
-    retrying(source, url, || async {
-        let request = source
-            .get(client, url.clone())
+/// GETs `url` as DICOM JSON (`application/dicom+json`) within `call`, at most
+/// `max_json_bytes` of it; an empty answer (204) is an empty array.
+pub(crate) async fn get_json(call: &Call<'_>, url: &Url) -> Result<serde_json::Value, PacsError> {
+    let limit = call.limits().max_json_bytes;
+    retrying(call, url, || async {
+        let request = call
+            .get(url.clone())
             .header(reqwest::header::ACCEPT, "application/dicom+json");
-        let answer = send(source, url, request).await?;
+        let answer = send(call, url, request).await?;
         let answer = check_status(url, answer)?;
         if answer.status() == reqwest::StatusCode::NO_CONTENT {
             return Ok(serde_json::Value::Array(Vec::new()));
@@ -160,7 +213,7 @@ pub(crate) async fn get_json(
         }
         serde_json::from_slice(&body).map_err(|error| {
             Attempt::Fatal(PacsError::BadAnswer {
-                url: url.to_string(),
+                url: without_credentials(url),
                 what: format!("not DICOM JSON: {error}"),
             })
         })
@@ -171,12 +224,12 @@ pub(crate) async fn get_json(
 /// Reads a whole body, refusing it as soon as it is known to pass `limit` bytes.
 pub(crate) async fn read_limited(
     url: &Url,
-    answer: reqwest::Response,
+    answer: Answer,
     limit: u64,
 ) -> Result<Vec<u8>, Attempt> {
     let too_large = |size: u64| {
         Attempt::Fatal(PacsError::TooLarge {
-            url: url.to_string(),
+            url: without_credentials(url),
             size,
             limit,
         })
@@ -185,7 +238,7 @@ pub(crate) async fn read_limited(
         return Err(too_large(declared));
     }
     let mut body = Vec::new();
-    let mut chunks = answer.bytes_stream();
+    let mut chunks = std::pin::pin!(answer.body());
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|error| Attempt::Retry(describe(&error)))?;
         if (body.len() + chunk.len()) as u64 > limit {

@@ -1,13 +1,15 @@
 //! STOW-RS: DICOM instances stored into a study of the PACS (one POST of a
-//! multipart/related body, a part per instance), and the PACS's answer read for the
-//! instances it refused.
+//! multipart/related body, a part per instance, a call of [`CallKind::Store`] over at its
+//! deadline), and the PACS's answer read for the instances it refused.
 
 use serde_json::Value;
 use url::Url;
 
+use super::call::{Call, call};
+use super::deadlines::CallKind;
 use super::qido::{objects, uid_segment};
 use super::request::{Attempt, check_status, read_limited, retrying, send};
-use super::{DicomWeb, PacsError, block_on, deadline};
+use super::{DicomWeb, PacsError, without_credentials};
 
 /// The boundary between the parts of a store request: long and random-looking enough that
 /// no DICOM instance's bytes hold it (RFC 2046 asks only that the parts do not).
@@ -32,39 +34,34 @@ impl DicomWeb {
     ) -> Result<Stored, PacsError> {
         let url = self.url(&format!("studies/{}", uid_segment(self, study_uid)?))?;
         let body = multipart_body(instances);
-        let answer = block_on(&url, deadline(self.limits()), || async {
-            let client = self.client()?;
-            retrying(self, &url, || attempt(self, &client, &url, body.clone())).await
+        let (url, body) = (&url, &body);
+        let answer = call(self, CallKind::Store, url, |call| async move {
+            retrying(&call, url, || attempt(&call, url, body.clone())).await
         })?;
-        stored_of(&url, &answer)
+        stored_of(url, &answer)
     }
 }
 
 /// One try at the store: the POST, then its DICOM JSON answer (an empty one for a PACS
 /// that answers 204 or nothing).
-async fn attempt(
-    source: &DicomWeb,
-    client: &reqwest::Client,
-    url: &Url,
-    body: Vec<u8>,
-) -> Result<Value, Attempt> {
-    let request = source
-        .post(client, url.clone())
+async fn attempt(call: &Call<'_>, url: &Url, body: Vec<u8>) -> Result<Value, Attempt> {
+    let request = call
+        .post(url.clone())
         .header(
             reqwest::header::CONTENT_TYPE,
             format!("multipart/related; type=\"application/dicom\"; boundary={BOUNDARY}"),
         )
         .header(reqwest::header::ACCEPT, "application/dicom+json")
         .body(body);
-    let answer = send(source, url, request).await?;
+    let answer = send(call, url, request).await?;
     let answer = check_status(url, answer)?;
-    let text = read_limited(url, answer, source.limits().max_json_bytes).await?;
+    let text = read_limited(url, answer, call.limits().max_json_bytes).await?;
     if text.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
     serde_json::from_slice(&text).map_err(|error| {
         Attempt::Fatal(PacsError::BadAnswer {
-            url: url.to_string(),
+            url: without_credentials(url),
             what: format!("the store's answer is not DICOM JSON: {error}"),
         })
     })
@@ -101,7 +98,7 @@ fn stored_of(url: &Url, answer: &Value) -> Result<Stored, PacsError> {
             .map(ToString::to_string)
             .unwrap_or_else(|| "no reason given".to_string());
         return Err(PacsError::BadAnswer {
-            url: url.to_string(),
+            url: without_credentials(url),
             what: format!("the PACS refused instance {sop} (failure reason {reason})"),
         });
     }
@@ -115,7 +112,7 @@ fn stored_of(url: &Url, answer: &Value) -> Result<Stored, PacsError> {
         objects(url, &Value::Array(vec![whole.clone()]))?;
     }
     Ok(Stored {
-        url: url.to_string(),
+        url: without_credentials(url),
         stored,
     })
 }

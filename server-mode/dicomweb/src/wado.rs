@@ -1,7 +1,9 @@
-//! WADO-RS: a series' metadata (every instance's header as DICOM JSON, no pixel data); a
-//! whole series streamed in one answer, each instance into a file as it arrives; and one
-//! instance retrieved into a file. Instances come in whatever transfer syntax the PACS
-//! stores them (asked for explicitly with `transfer-syntax=*`: the loader decodes them all).
+//! WADO-RS: a series' metadata (every instance's header as DICOM JSON, no pixel data; a
+//! call of [`CallKind::Metadata`] within the retrieval it serves); a whole series streamed
+//! in one answer, each instance into a file as it arrives; and one instance retrieved into
+//! a file. Instances come in whatever transfer syntax the PACS stores them (asked for
+//! explicitly with `transfer-syntax=*`: the loader decodes them all), within a call of
+//! [`CallKind::Retrieval`], which goes on while they arrive at its minimum rate.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,9 +13,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use super::call::Call;
+use super::deadlines::CallKind;
 use super::qido::{objects, required, uid_segment};
 use super::request::{Attempt, get_json, retrying, send};
-use super::{DicomWeb, PacsError};
+use super::{DicomWeb, PacsError, without_credentials};
 
 /// What the instances of a series are asked for as: DICOM files in their stored transfer
 /// syntax, one per part of a multipart/related answer.
@@ -69,22 +73,28 @@ impl SeriesAddress {
     }
 }
 
-/// The instances of a series from its metadata, in the PACS's order.
-pub async fn series_metadata(
-    source: &DicomWeb,
-    client: &reqwest::Client,
+/// The instances of a series from its metadata, in the PACS's order: a call of
+/// [`CallKind::Metadata`] within `call`.
+pub(crate) async fn series_metadata(
+    call: &Call<'_>,
     series: &SeriesAddress,
 ) -> Result<Vec<InstanceMetadata>, PacsError> {
+    let source = call.source();
     let url = series.metadata_url(source)?;
-    let answer = get_json(source, client, &url).await?;
+    let url = &url;
+    let answer = call
+        .within(CallKind::Metadata, url, |call| async move {
+            get_json(&call, url).await
+        })
+        .await?;
     let mut instances = Vec::new();
-    for object in objects(&url, &answer)? {
-        let sop_uid = required(&url, object, "00080018")?;
+    for object in objects(url, &answer)? {
+        let sop_uid = required(url, object, "00080018")?;
         uid_segment(source, &sop_uid)?;
-        let found_series = required(&url, object, "0020000E")?;
+        let found_series = required(url, object, "0020000E")?;
         if found_series != series.series_uid {
             return Err(PacsError::BadAnswer {
-                url: url.to_string(),
+                url: without_credentials(url),
                 what: format!("instance {sop_uid} is of series {found_series}"),
             });
         }
@@ -117,17 +127,16 @@ fn digest(metadata: &Value) -> String {
 }
 
 /// Retrieves instance `sop_uid` of `series` into `file` (through `file.part`, renamed when
-/// complete); returns its size. At most the source's `max_instance_bytes`.
-pub async fn retrieve_instance(
-    source: &DicomWeb,
-    client: &reqwest::Client,
+/// complete) within `call`; returns its size. At most the source's `max_instance_bytes`.
+pub(crate) async fn retrieve_instance(
+    call: &Call<'_>,
     series: &SeriesAddress,
     sop_uid: &str,
     file: &Path,
 ) -> Result<u64, PacsError> {
-    let url = series.instance_url(source, sop_uid)?;
+    let url = series.instance_url(call.source(), sop_uid)?;
     let part = file.with_extension("part");
-    let size = retrying(source, &url, || attempt(source, client, &url, &part)).await;
+    let size = retrying(call, &url, || attempt(call, &url, &part)).await;
     let size = match size {
         Ok(size) => size,
         Err(error) => {
@@ -143,14 +152,9 @@ pub async fn retrieve_instance(
 }
 
 /// One try at an instance: the request, then its single DICOM part streamed into `part`.
-async fn attempt(
-    source: &DicomWeb,
-    client: &reqwest::Client,
-    url: &Url,
-    part: &Path,
-) -> Result<u64, Attempt> {
-    let limit = source.limits().max_instance_bytes;
-    let mut parts = request_parts(source, client, url, limit + FRAMING).await?;
+async fn attempt(call: &Call<'_>, url: &Url, part: &Path) -> Result<u64, Attempt> {
+    let limit = call.limits().max_instance_bytes;
+    let mut parts = request_parts(call, url, limit + FRAMING).await?;
     let mut field = match parts.next_field().await {
         Ok(Some(field)) => field,
         Ok(None) => return Err(bad_answer(url, "no instance in the multipart answer")),
@@ -169,49 +173,43 @@ async fn attempt(
 /// Room for the multipart framing around one instance.
 const FRAMING: u64 = 64 << 10;
 
-/// Asks `url` for DICOM instances and returns the multipart answer's parts, at most
-/// `whole` bytes in all and the source's `max_instance_bytes` each.
+/// Asks `url` for DICOM instances within `call` and returns the multipart answer's parts,
+/// at most `whole` bytes in all and the source's `max_instance_bytes` each.
 async fn request_parts(
-    source: &DicomWeb,
-    client: &reqwest::Client,
+    call: &Call<'_>,
     url: &Url,
     whole: u64,
 ) -> Result<multer::Multipart<'static>, Attempt> {
-    let request = source
-        .get(client, url.clone())
+    let request = call
+        .get(url.clone())
         .header(reqwest::header::ACCEPT, INSTANCE_ACCEPT);
-    let answer = send(source, url, request).await?;
+    let answer = send(call, url, request).await?;
     let status = answer.status();
     if status.is_server_error() {
         return Err(Attempt::Retry(format!("the PACS answered {status}")));
     }
     if !status.is_success() {
         return Err(Attempt::Fatal(PacsError::Status {
-            url: url.to_string(),
+            url: without_credentials(url),
             status: status.as_u16(),
         }));
     }
     if let Some(declared) = answer.content_length().filter(|&n| n > whole) {
         return Err(Attempt::Fatal(PacsError::TooLarge {
-            url: url.to_string(),
+            url: without_credentials(url),
             size: declared,
             limit: whole,
         }));
     }
-    let content_type = answer
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let content_type = answer.content_type();
     let boundary = multipart_boundary(&content_type).map_err(|what| bad_answer(url, &what))?;
     let constraints = multer::Constraints::new().size_limit(
         multer::SizeLimit::new()
             .whole_stream(whole)
-            .per_field(source.limits().max_instance_bytes),
+            .per_field(call.limits().max_instance_bytes),
     );
     Ok(multer::Multipart::with_constraints(
-        answer.bytes_stream(),
+        answer.body(),
         boundary,
         constraints,
     ))
@@ -233,7 +231,7 @@ async fn write_part(
                 size += chunk.len() as u64;
                 if size > limit {
                     return Err(Attempt::Fatal(PacsError::TooLarge {
-                        url: url.to_string(),
+                        url: without_credentials(url),
                         size,
                         limit,
                     }));
@@ -263,28 +261,27 @@ pub struct StreamedInstance {
     pub bytes: u64,
 }
 
-/// Retrieves the whole of `series` in one request, each instance written into `folder`
-/// as it arrives and handed to `arrived` once complete, identified from its own header
-/// (a part that is not DICOM, or of another series, ends the stream). One attempt, within
-/// the source's `max_series_bytes` and `max_series_instances`: whatever stops it, the
-/// instances handed over stay, and the caller fetches the rest one by one.
-pub async fn retrieve_series(
-    source: &DicomWeb,
-    client: &reqwest::Client,
+/// Retrieves the whole of `series` in one request within `call`, each instance written
+/// into `folder` as it arrives and handed to `arrived` once complete, identified from its
+/// own header (a part that is not DICOM, or of another series, ends the stream). One
+/// attempt, within the source's `max_series_bytes` and `max_series_instances`: whatever
+/// stops it, the instances handed over stay, and the caller fetches the rest one by one.
+pub(crate) async fn retrieve_series(
+    call: &Call<'_>,
     series: &SeriesAddress,
     folder: &Path,
     arrived: &mut dyn FnMut(StreamedInstance) -> Result<(), PacsError>,
 ) -> Result<usize, PacsError> {
-    let url = series.series_url(source)?;
-    let limits = source.limits();
+    let url = series.series_url(call.source())?;
+    let limits = call.limits();
     let final_error = |failure: Attempt| match failure {
         Attempt::Fatal(error) => error,
         Attempt::Retry(detail) => PacsError::Request {
-            url: url.to_string(),
+            url: without_credentials(&url),
             detail,
         },
     };
-    let mut parts = request_parts(source, client, &url, limits.max_series_bytes)
+    let mut parts = request_parts(call, &url, limits.max_series_bytes)
         .await
         .map_err(final_error)?;
     let part = folder.join("series-stream.part");
@@ -304,7 +301,7 @@ pub async fn retrieve_series(
         };
         if count >= limits.max_series_instances {
             return Err(PacsError::BadAnswer {
-                url: url.to_string(),
+                url: without_credentials(&url),
                 what: format!("more than {} instances", limits.max_series_instances),
             });
         }
@@ -330,7 +327,7 @@ fn identify(
     bytes: u64,
 ) -> Result<StreamedInstance, PacsError> {
     let refused = |what: String| PacsError::BadAnswer {
-        url: url.to_string(),
+        url: without_credentials(url),
         what,
     };
     let header = match read_file_headers(part) {
@@ -357,7 +354,7 @@ fn identify(
 
 fn bad_answer(url: &Url, what: &str) -> Attempt {
     Attempt::Fatal(PacsError::BadAnswer {
-        url: url.to_string(),
+        url: without_credentials(url),
         what: what.to_string(),
     })
 }
@@ -386,13 +383,13 @@ fn multipart_error(url: &Url, limit: u64, error: multer::Error) -> Attempt {
         }
         multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
             Attempt::Fatal(PacsError::TooLarge {
-                url: url.to_string(),
+                url: without_credentials(url),
                 size: limit + 1,
                 limit,
             })
         }
         other => Attempt::Fatal(PacsError::BadAnswer {
-            url: url.to_string(),
+            url: without_credentials(url),
             what: format!("malformed multipart answer: {other}"),
         }),
     }
