@@ -2,6 +2,15 @@
 //! list, open, send inputs, stills, keyframe requests and decoding stats, and receive
 //! frames with their decoded headers ([`crate::decode::FrameDecoder`] turns them into
 //! pixels). Used by the tests, `hounsfield bench stream` and the desktop's thin client.
+//!
+//! What a server sends is bounded where it arrives: the WebSocket takes no message past
+//! [`MAX_FRAME_MESSAGE_BYTES`] (the largest frame), every text message is read through
+//! [`parse_server_message`] (its bytes, nesting, strings and values checked before serde
+//! sees it), every frame header through [`FrameHeader::decode`] (its sides at most
+//! [`hounsfield_protocol::MAX_FRAME_SIDE`]). A server that passes a bound gets the
+//! connection closed; the error ([`ClientError::Protocol`]) says which bound, in at most
+//! [`hounsfield_protocol::MAX_ERROR_MESSAGE_CHARS`] characters, and quotes none of what
+//! was sent.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -11,12 +20,15 @@ use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::CapacityError;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use hounsfield_protocol::{
     Action, ClientMessage, ClientStats, Codec, ErrorCode, FrameHeader, HeaderError, Input,
-    LoadProgress, MAX_STUDY_PAGE, Opened, ServerMessage, StudyInfo, StudyPage, StudyRequest,
-    TransportKind, Viewport,
+    LoadProgress, MAX_FRAME_MESSAGE_BYTES, MAX_STUDY_PAGE, Opened, ServerMessage, StudyInfo,
+    StudyPage, StudyRequest, TransportKind, Viewport, bounded_error_message, parse_server_message,
 };
 use hounsfield_tls::client::Presented;
 use hounsfield_tls::{Fingerprint, ServerTrust, TlsError};
@@ -65,18 +77,22 @@ pub enum ClientError {
     Server {
         /// The error code.
         code: ErrorCode,
-        /// The server's message.
+        /// The server's message, at most
+        /// [`hounsfield_protocol::MAX_ERROR_MESSAGE_CHARS`] characters.
         message: String,
     },
-    /// The server sent something that is not protocol v1.
+    /// The server sent something that is not protocol v1, or past the bounds of what a
+    /// server sends (then the connection is closed): what was wrong, at most
+    /// [`hounsfield_protocol::MAX_ERROR_MESSAGE_CHARS`] characters, quoting none of it.
     #[error("not protocol v1: {0}")]
     Protocol(String),
-    /// A frame's header is broken.
+    /// A frame's header is broken or states a picture past the bound of frames (then the
+    /// connection is closed).
     #[error(transparent)]
     Header(#[from] HeaderError),
-    /// A frame's image could not be decoded.
-    #[error("frame image: {0}")]
-    Image(#[from] image::ImageError),
+    /// A frame's picture could not be decoded (or lied about its size).
+    #[error(transparent)]
+    Picture(#[from] crate::decode::DecodeError),
     /// The server could not be reached.
     #[error("cannot reach {address}: {source}")]
     Unreachable {
@@ -133,7 +149,8 @@ pub struct Frame {
 impl Frame {
     /// A JPEG or PNG frame as RGBA pixels (rows from the top): width, height, bytes.
     /// H.264 frames depend on earlier ones: decode those with
-    /// [`crate::decode::FrameDecoder`].
+    /// [`crate::decode::FrameDecoder`]. Decoded within what the header states, as
+    /// [`crate::decode::FrameDecoder`] does.
     pub fn decode_rgba(&self) -> Result<(u32, u32, Vec<u8>), ClientError> {
         let format = match self.header.codec {
             Codec::Jpeg => image::ImageFormat::Jpeg,
@@ -145,8 +162,8 @@ impl Frame {
                 ));
             }
         };
-        let image = image::load_from_memory_with_format(&self.payload, format)?.to_rgba8();
-        Ok((image.width(), image.height(), image.into_raw()))
+        let image = crate::decode::decode_picture(self, format)?;
+        Ok((image.width, image.height, image.rgba))
     }
 }
 
@@ -230,11 +247,36 @@ fn certificate_problem(why: &rustls::CertificateError) -> String {
     }
 }
 
+/// The WebSocket's bounds: no message or frame past [`MAX_FRAME_MESSAGE_BYTES`] (the
+/// largest frame a server sends; a text message is held to less by
+/// [`parse_server_message`] once it is whole).
+fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_FRAME_MESSAGE_BYTES))
+}
+
+/// How long the close frame of a refusal may take to leave: a server that does not read
+/// is not waited for.
+const REFUSAL_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A server's `error` reply as an error, its message cut to
+/// [`hounsfield_protocol::MAX_ERROR_MESSAGE_CHARS`].
+fn server_error(code: ErrorCode, message: String) -> ClientError {
+    ClientError::Server {
+        code,
+        message: bounded_error_message(message),
+    }
+}
+
 /// A connection to a Hounsfield server.
 pub struct Client {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_seq: u32,
     started: Instant,
+    /// Why this client closed the connection (the server passed a bound); every later
+    /// read says it again.
+    refused: Option<String>,
 }
 
 impl Client {
@@ -270,16 +312,23 @@ impl Client {
             let host = uri.host().unwrap_or_default();
             let address = format!("{host}:{}", uri.port_u16().unwrap_or(443));
             let tls = tls_connect(&address, host, trust).await?;
-            let (socket, _) =
-                tokio_tungstenite::client_async(request, MaybeTlsStream::Rustls(tls)).await?;
+            let (socket, _) = tokio_tungstenite::client_async_with_config(
+                request,
+                MaybeTlsStream::Rustls(tls),
+                Some(socket_config()),
+            )
+            .await?;
             socket
         } else {
-            tokio_tungstenite::connect_async(request).await?.0
+            tokio_tungstenite::connect_async_with_config(request, Some(socket_config()), false)
+                .await?
+                .0
         };
         Ok(Self {
             socket,
             next_seq: 1,
             started: Instant::now(),
+            refused: None,
         })
     }
 
@@ -509,20 +558,57 @@ impl Client {
         }
     }
 
-    /// The next message or frame (pings are answered and skipped).
+    /// The next message or frame (pings are answered and skipped). Each text message is
+    /// read through [`parse_server_message`], each frame header through
+    /// [`FrameHeader::decode`]; a message past their bounds, or past the socket's
+    /// ([`MAX_FRAME_MESSAGE_BYTES`]), closes the connection with
+    /// [`ClientError::Protocol`] (or [`ClientError::Header`]), and every later call says
+    /// the same.
     pub async fn next_event(&mut self) -> Result<Event, ClientError> {
         loop {
+            if let Some(why) = &self.refused {
+                return Err(ClientError::Protocol(why.clone()));
+            }
             let Some(message) = self.socket.next().await else {
                 return Err(ClientError::Closed(None));
             };
-            match message? {
+            let message = match message {
+                Ok(message) => message,
+                Err(tokio_tungstenite::tungstenite::Error::Capacity(
+                    CapacityError::MessageTooLong { size, max_size },
+                )) => {
+                    let why = format!(
+                        "the server sent a message of at least {size} bytes: a client takes at most {max_size} (the largest frame)"
+                    );
+                    return Err(self
+                        .refuse(CloseCode::Size, ClientError::Protocol(why))
+                        .await);
+                }
+                Err(error) => return Err(error.into()),
+            };
+            match message {
                 Message::Text(text) => {
-                    let message: ServerMessage = serde_json::from_str(text.as_str())
-                        .map_err(|error| ClientError::Protocol(format!("{error}: {text}")))?;
-                    return Ok(Event::Message(message));
+                    return match parse_server_message(text.as_str()) {
+                        Ok(message) => Ok(Event::Message(message)),
+                        Err(refused) => {
+                            let code = if refused.code == ErrorCode::TooLarge {
+                                CloseCode::Size
+                            } else {
+                                CloseCode::Policy
+                            };
+                            Err(self
+                                .refuse(code, ClientError::Protocol(refused.message))
+                                .await)
+                        }
+                    };
                 }
                 Message::Binary(bytes) => {
-                    let header = FrameHeader::decode(&bytes)?;
+                    let header = match FrameHeader::decode(&bytes) {
+                        Ok(header) => header,
+                        Err(error) => {
+                            return Err(self.refuse(CloseCode::Policy, error.into()).await);
+                        }
+                    };
                     return Ok(Event::Frame(Frame {
                         header,
                         payload: bytes[FrameHeader::LEN..].to_vec(),
@@ -537,13 +623,36 @@ impl Client {
         }
     }
 
+    /// Closes the connection because of what the server sent (a close frame with `code`,
+    /// sent within [`REFUSAL_CLOSE_WAIT`]), and gives back `error`; later reads say it
+    /// again.
+    async fn refuse(&mut self, code: CloseCode, error: ClientError) -> ClientError {
+        let reason = if code == CloseCode::Size {
+            "past the client's bounds"
+        } else {
+            "not protocol v1"
+        };
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        // A server that sent what it should not may not read either: the close frame is
+        // tried, not waited for; dropping the client closes the connection in any case.
+        let _ = tokio::time::timeout(REFUSAL_CLOSE_WAIT, self.socket.close(Some(frame))).await;
+        self.refused = Some(bounded_error_message(match &error {
+            ClientError::Protocol(why) => why.clone(),
+            other => other.to_string(),
+        }));
+        error
+    }
+
     /// The next frame; `stats` are skipped, an `error` is returned as [`ClientError::Server`].
     pub async fn next_frame(&mut self) -> Result<Frame, ClientError> {
         loop {
             match self.next_event().await? {
                 Event::Frame(frame) => return Ok(frame),
                 Event::Message(ServerMessage::Error { code, message }) => {
-                    return Err(ClientError::Server { code, message });
+                    return Err(server_error(code, message));
                 }
                 Event::Message(_) => {}
             }
@@ -556,7 +665,7 @@ impl Client {
             if let Event::Message(ServerMessage::Error { code, message }) =
                 self.next_event().await?
             {
-                return Ok((code, message));
+                return Ok((code, bounded_error_message(message)));
             }
         }
     }
@@ -576,7 +685,7 @@ impl Client {
         loop {
             match self.next_event().await? {
                 Event::Message(ServerMessage::Error { code, message }) => {
-                    return Err(ClientError::Server { code, message });
+                    return Err(server_error(code, message));
                 }
                 Event::Message(message) => {
                     if let Some(value) = pick(message) {

@@ -1,6 +1,14 @@
 //! The Rust client's WebRTC: the sans-IO [`ClientPeer`] driven by a task of its own over
 //! a UDP socket ([`PeerTask`], negotiated on the client's WebSocket), and the frames put
 //! back together from access units and their data-channel notes ([`RtpFrames`]).
+//!
+//! What the server sends this way is bounded as on the WebSocket: a datagram is at most
+//! `MAX_DATAGRAM` bytes, a note is read through
+//! [`parse_frame_note`](hounsfield_protocol::parse_frame_note) (at most
+//! [`MAX_FRAME_NOTE_BYTES`](hounsfield_protocol::MAX_FRAME_NOTE_BYTES), flat, its picture
+//! within [`MAX_FRAME_SIDE`](hounsfield_protocol::MAX_FRAME_SIDE)), at most `MAX_NOTES`
+//! are kept, and errors quote at most
+//! [`MAX_ERROR_MESSAGE_CHARS`](hounsfield_protocol::MAX_ERROR_MESSAGE_CHARS) characters.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -57,7 +65,12 @@ impl PeerTask {
         client: &mut crate::Client,
         rewrite: impl FnOnce(String) -> Result<String, String>,
     ) -> Result<Self, crate::ClientError> {
-        let failed = |what: String| crate::ClientError::Protocol(format!("WebRTC: {what}"));
+        // The peer's errors may quote the server's answer: cut short.
+        let failed = |what: String| {
+            crate::ClientError::Protocol(hounsfield_protocol::bounded_error_message(format!(
+                "WebRTC: {what}"
+            )))
+        };
         let local_ip = client
             .local_addr()
             .map(|address| address.ip())
@@ -124,7 +137,8 @@ async fn drive(
         let step = match peer.step(now) {
             Ok(step) => step,
             Err(error) => {
-                let _ = arrivals.send(Arrival::Closed(error.to_string())).await;
+                let why = hounsfield_protocol::bounded_error_message(error.to_string());
+                let _ = arrivals.send(Arrival::Closed(why)).await;
                 return;
             }
         };
@@ -182,6 +196,12 @@ pub struct RtpFrames {
     notes: std::collections::HashMap<u32, hounsfield_protocol::FrameNote>,
     /// Access units dropped without their note.
     pub unnamed: usize,
+    /// Notes refused by [`hounsfield_protocol::parse_frame_note`] (their access units go
+    /// unnamed).
+    pub refused_notes: usize,
+    /// Why the last note was refused (at most
+    /// [`MAX_ERROR_MESSAGE_CHARS`](hounsfield_protocol::MAX_ERROR_MESSAGE_CHARS)).
+    pub last_refusal: Option<String>,
 }
 
 impl RtpFrames {
@@ -190,14 +210,19 @@ impl RtpFrames {
         let now = Instant::now();
         match arrival {
             Arrival::AccessUnit { rtp, data, at, .. } => self.waiting.push_back((rtp, data, at)),
-            Arrival::Note(text) => {
-                if let Ok(note) = serde_json::from_str::<hounsfield_protocol::FrameNote>(&text) {
+            Arrival::Note(text) => match hounsfield_protocol::parse_frame_note(&text) {
+                Ok(note) => {
                     if self.notes.len() >= MAX_NOTES {
                         self.notes.clear();
                     }
                     self.notes.insert(note.rtp, note);
                 }
-            }
+                // Its access unit goes unnamed, and is dropped as one whose note was lost.
+                Err(refused) => {
+                    self.refused_notes += 1;
+                    self.last_refusal = Some(refused.message);
+                }
+            },
             Arrival::Closed(_) => {}
         }
         let mut frames = Vec::new();

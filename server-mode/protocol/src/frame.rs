@@ -82,6 +82,21 @@ impl FrameFlags {
     }
 }
 
+/// The longest side of a frame a server sends (pixels): a server grants viewports up to
+/// 4096 × 4096 (its `SessionLimits::max_viewport`), and a frame is never larger than its
+/// viewport (an interactive frame may be smaller, shown larger). A reader refuses a header
+/// that says more ([`HeaderError::TooLarge`]), so that no picture is decoded past it.
+pub const MAX_FRAME_SIDE: u16 = 4096;
+
+/// The most bytes of one binary message a client takes (the bound of its WebSocket, for
+/// text too: a text message is then held to [`crate::MAX_SERVER_MESSAGE_BYTES`]). The
+/// largest frame is a lossless still at [`MAX_FRAME_SIDE`] of pixels that do not compress:
+/// the server's PNG (fast deflate, `Sub` filter) of 4096 × 4096 RGBA noise is 67,118,180
+/// bytes with its header, just past tungstenite's default of 64 MiB; a JPEG of such noise
+/// is 68.6 MB at quality 100 (the server's stills are at 95 at most), an H.264 access unit
+/// far less. 80 MiB leaves a quarter more.
+pub const MAX_FRAME_MESSAGE_BYTES: usize = 80 << 20;
+
 /// The fixed header in front of every binary frame message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameHeader {
@@ -135,7 +150,15 @@ impl FrameHeader {
         out
     }
 
-    /// Reads a header from the front of `bytes` (the payload follows it).
+    /// Whether its picture is within [`MAX_FRAME_SIDE`] ([`HeaderError::TooLarge`] if not):
+    /// [`Self::decode`] and a WebRTC note's reading check it; a decoder checks it again for
+    /// a header made some other way.
+    pub fn check_size(&self) -> Result<(), HeaderError> {
+        check_sides(self.width, self.height)
+    }
+
+    /// Reads a header from the front of `bytes` (the payload follows it); a picture past
+    /// [`MAX_FRAME_SIDE`] is refused.
     pub fn decode(bytes: &[u8]) -> Result<Self, HeaderError> {
         let Some(header) = bytes.first_chunk::<{ Self::LEN }>() else {
             return Err(HeaderError::TooShort(bytes.len()));
@@ -151,6 +174,7 @@ impl FrameHeader {
             return Err(HeaderError::Version(header[4]));
         }
         let (width, height) = (u16_at(16), u16_at(18));
+        check_sides(width, height)?;
         let or_picture = |display: u16, picture: u16| if display == 0 { picture } else { display };
         Ok(Self {
             codec: Codec::from_code(header[5]).ok_or(HeaderError::Codec(header[5]))?,
@@ -253,6 +277,25 @@ pub enum HeaderError {
     /// A codec number not in the protocol.
     #[error("unknown codec number {0}")]
     Codec(u8),
+    /// A picture larger than any a server sends ([`MAX_FRAME_SIDE`]).
+    #[error(
+        "a frame of {width}×{height} pixels: a server's frames are at most {MAX_FRAME_SIDE} pixels a side"
+    )]
+    TooLarge {
+        /// The width stated.
+        width: u16,
+        /// The height stated.
+        height: u16,
+    },
+}
+
+/// Whether a picture of `width` × `height` is within [`MAX_FRAME_SIDE`]: the one check of
+/// a frame's size, for headers and WebRTC notes alike.
+pub(crate) fn check_sides(width: u16, height: u16) -> Result<(), HeaderError> {
+    if width > MAX_FRAME_SIDE || height > MAX_FRAME_SIDE {
+        return Err(HeaderError::TooLarge { width, height });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -355,8 +398,22 @@ mod tests {
         let mut bad = bytes.clone();
         bad[4] = 2;
         assert_eq!(FrameHeader::decode(&bad), Err(HeaderError::Version(2)));
-        let mut bad = bytes;
+        let mut bad = bytes.clone();
         bad[5] = 9;
         assert_eq!(FrameHeader::decode(&bad), Err(HeaderError::Codec(9)));
+        let mut bad = bytes;
+        bad[18..20].copy_from_slice(&(MAX_FRAME_SIDE + 1).to_le_bytes());
+        assert_eq!(
+            FrameHeader::decode(&bad),
+            Err(HeaderError::TooLarge {
+                width: 1024,
+                height: MAX_FRAME_SIDE + 1
+            })
+        );
+        bad[18..20].copy_from_slice(&MAX_FRAME_SIDE.to_le_bytes());
+        assert!(
+            FrameHeader::decode(&bad).is_ok(),
+            "the bound itself is taken"
+        );
     }
 }

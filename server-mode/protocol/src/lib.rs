@@ -11,13 +11,16 @@
 //! - `finding`: findings asked for and told (`finding`, `findings`, `saved`);
 //! - `recording`: session recordings listed and played (`recordings`, `playback`);
 //! - `movie`: movies asked for and made (`export_movie`, `movie_ready`);
-//! - `parse`: reading a client's text message into a [`ClientMessage`].
+//! - `parse`: reading a client's text message into a [`ClientMessage`];
+//! - `intake`: reading a server's text message into a [`ServerMessage`] (and a frame's
+//!   WebRTC note), within bounds checked before serde sees it.
 
 mod catalog;
 mod client_message;
 mod error_code;
 mod finding;
 mod frame;
+mod intake;
 mod movie;
 mod parse;
 mod recording;
@@ -30,7 +33,14 @@ pub use catalog::{
 pub use client_message::{ClientMessage, ClientStats, Input, Viewport};
 pub use error_code::ErrorCode;
 pub use finding::{FindingAction, FindingInfo, FindingRequest, Saved};
-pub use frame::{Codec, FrameFlags, FrameHeader, FrameNote, HeaderError, TransportKind};
+pub use frame::{
+    Codec, FrameFlags, FrameHeader, FrameNote, HeaderError, MAX_FRAME_MESSAGE_BYTES,
+    MAX_FRAME_SIDE, TransportKind,
+};
+pub use intake::{
+    MAX_FRAME_NOTE_BYTES, MAX_SERVER_JSON_DEPTH, MAX_SERVER_JSON_VALUES, MAX_SERVER_MESSAGE_BYTES,
+    MAX_SERVER_STRING_BYTES, parse_frame_note, parse_server_message,
+};
 pub use movie::{DEFAULT_MOVIE_FPS, DEFAULT_MOVIE_FRAMES, MovieMade, MovieOrder};
 pub use parse::{MAX_ERROR_MESSAGE_CHARS, ParseError, bounded_error_message, parse_client_message};
 pub use recording::{PlaybackAction, RecordingInfo, RecordingState};

@@ -32,7 +32,8 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    fn new(code: ErrorCode, message: String) -> Self {
+    /// A refusal with `code`, its message cut to [`MAX_ERROR_MESSAGE_CHARS`].
+    pub(crate) fn new(code: ErrorCode, message: String) -> Self {
         Self {
             code,
             message: bounded_error_message(message),
