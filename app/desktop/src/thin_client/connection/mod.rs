@@ -302,7 +302,8 @@ struct Worker {
 enum Ended {
     /// The UI closed the link.
     ByUs,
-    /// Not worth retrying (wrong token, unknown series, a changed certificate).
+    /// Not worth retrying (wrong token, unknown series, a changed certificate, a server
+    /// that broke the protocol or its bounds).
     Fatal(String),
     /// The certificate needs the user's trust first.
     Untrusted(Fingerprint, String),
@@ -595,12 +596,19 @@ fn classify(error: ClientError) -> Ended {
         error @ (ClientError::CertificateChanged { .. } | ClientError::Tls(_)) => {
             Ended::Fatal(error.to_string())
         }
+        // What it sent is refused where it arrived (the client's intake) and the
+        // connection closed: connecting again would fetch the same.
+        error @ (ClientError::Protocol(_) | ClientError::Header(_)) => {
+            Ended::Fatal(format!("the server broke the protocol: {error}"))
+        }
         other => Ended::Retry(other.to_string()),
     }
 }
 
 #[cfg(test)]
 mod findings_tests;
+#[cfg(test)]
+mod hostile_tests;
 #[cfg(test)]
 pub(crate) mod participants_tests;
 #[cfg(test)]
