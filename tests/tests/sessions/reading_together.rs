@@ -299,27 +299,27 @@ fn a_follower_who_stops_reading_is_told_every_finding_late_rather_than_never() {
     support::server::run_within(Duration::from_secs(150), async {
         let mut rita = signed_in(address, RITA, VIEWPORT).await;
         let (_, join, _) = rita_shares(&mut rita).await;
-        // Sam takes lossless pictures of a large view: a few of them fill his socket
-        // while he reads nothing, and his connection falls behind the room.
-        let mut sam = Client::connect(&format!("ws://{address}/ws"))
+        // Sam reads through a relay that can stop reading for him: stopped, the server's
+        // socket to him fills after a few kilobytes, as a reader who stops reading.
+        let (relay, reading) = pausable_relay(address).await;
+        let mut sam = Client::connect(&format!("ws://{relay}/ws"))
             .await
             .expect("connects");
         let large = Viewport {
-            width: 3840,
-            height: 2160,
+            width: 1920,
+            height: 1080,
         };
         sam.hello_offering(Some(SAM), large, &[Codec::Png, Codec::Jpeg])
             .await
             .expect("welcome");
         joins(&mut sam, &join).await;
 
-        // Sam stops reading, and asks for lossless stills of his large view, which fill
-        // his socket. Rita draws three findings among more pointer moves than the room
-        // keeps for a participant who does not listen.
-        for _ in 0..8 {
-            sam.still(true).await.expect("asked");
-            tokio::time::sleep(Duration::from_millis(1000)).await;
-        }
+        // Sam stops reading, and a lossless still of his large view fills his socket.
+        // Rita draws three findings among more pointer moves than the room keeps for a
+        // participant who does not listen.
+        reading.send_replace(false);
+        sam.still(true).await.expect("asked");
+        tokio::time::sleep(Duration::from_secs(2)).await;
         let pointer = |x: f64| ClientMessage::Pointer {
             cell: Some("3d".to_string()),
             x: Some(x),
@@ -331,9 +331,6 @@ fn a_follower_who_stops_reading_is_told_every_finding_late_rather_than_never() {
                 rita.send(&pointer(f64::from(step) / 40.0))
                     .await
                     .expect("sent");
-                if step % 10 == 0 {
-                    sam.still(true).await.expect("asked");
-                }
                 tokio::time::sleep(Duration::from_millis(40)).await;
             }
             let ruler = FindingRequest {
@@ -364,6 +361,7 @@ fn a_follower_who_stops_reading_is_told_every_finding_late_rather_than_never() {
 
         // Sam reads again: each finding reaches him, as it was made or in the list told
         // again once he was found to have missed some of the room.
+        reading.send_replace(true);
         let mut known = std::collections::BTreeSet::new();
         let mut told_again = false;
         let all_told = tokio::time::timeout(Duration::from_secs(60), async {
@@ -390,4 +388,46 @@ fn a_follower_who_stops_reading_is_told_every_finding_late_rather_than_never() {
             "sam fell behind the room and was told the findings again whole"
         );
     });
+}
+
+/// A relay on loopback to the server at `server`, for one client: its sender reads what
+/// the server sends while it holds `true`. Its socket to the server takes a few kilobytes
+/// (a small receive buffer), so the server's socket fills soon after it stops reading.
+async fn pausable_relay(
+    server: std::net::SocketAddr,
+) -> (std::net::SocketAddr, tokio::sync::watch::Sender<bool>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let address = listener.local_addr().expect("its address");
+    let (reading, mut told) = tokio::sync::watch::channel(true);
+    tokio::spawn(async move {
+        let (client, _) = listener.accept().await.expect("the client");
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket.set_recv_buffer_size(4096).expect("a small buffer");
+        let upstream = socket.connect(server).await.expect("the server");
+        let (mut from_client, mut to_client) = client.into_split();
+        let (mut from_server, mut to_server) = upstream.into_split();
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut from_client, &mut to_server).await;
+        });
+        let mut buffer = vec![0u8; 4096];
+        loop {
+            while !*told.borrow_and_update() {
+                if told.changed().await.is_err() {
+                    return;
+                }
+            }
+            match from_server.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(read) => {
+                    if to_client.write_all(&buffer[..read]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    (address, reading)
 }
