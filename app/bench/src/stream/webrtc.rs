@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "test-bench")]
 use hounsfield_client::lossy_relay::LossyRelay;
 use hounsfield_client::webrtc::{PeerTask, RtpFrames};
 use hounsfield_client::{Client, Event};
