@@ -112,7 +112,9 @@ pub fn read_file(path: &Path) -> Result<Recording, StoreError> {
 /// Reads the recording at `path`, `name` in its errors; a `name` that is a recording id
 /// must be the header's.
 fn read(path: &Path, name: &str) -> Result<Recording, StoreError> {
-    let file = std::fs::File::open(path)?;
+    // A regular file only: a named pipe's open would wait for a writer, holding the
+    // session (and a server asked to stop) for as long.
+    let file = hounsfield_files::open_regular(path)?;
     let bad = |line: usize, why: String| StoreError::Bad {
         id: name.to_string(),
         line,
@@ -172,7 +174,7 @@ fn read(path: &Path, name: &str) -> Result<Recording, StoreError> {
 
 /// A recording's listing, or `None` when it cannot be read (left out of the list).
 fn read_listing(path: &Path, id: &str) -> Option<RecordingInfo> {
-    let file = std::fs::File::open(path).ok()?;
+    let file = hounsfield_files::open_regular(path).ok()?;
     let mut text = Vec::new();
     file.take(MAX_LISTING_BYTES).read_to_end(&mut text).ok()?;
     let info: RecordingInfo = serde_json::from_slice(&text).ok()?;
@@ -186,6 +188,37 @@ mod tests {
     use super::super::recorder::Recorder;
     use super::super::tests::{recording, view};
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn named_pipes_in_the_recordings_folder_are_left_out_not_waited_on() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let id = "0123456789abcdef0123456789abcdef";
+        for name in [format!("{id}.json"), format!("{id}.jsonl")] {
+            let made = std::process::Command::new("mkfifo")
+                .arg(folder.path().join(name))
+                .status()
+                .expect("mkfifo runs");
+            assert!(made.success());
+        }
+        let store = RecordingStore::new(Some(folder.path().to_path_buf()));
+        // Each in a thread of its own, so that a wait on a pipe fails the test, not hangs it.
+        let (told, answers) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let listed = store.list("2.25.1").map(|listed| listed.len());
+            let loaded = store
+                .load(id)
+                .map(|_| ())
+                .map_err(|error| error.to_string());
+            let _ = told.send((listed.ok(), loaded));
+        });
+        let (listed, loaded) = answers
+            .recv_timeout(Duration::from_secs(5))
+            .expect("answered without waiting on the pipes");
+        assert_eq!(listed, Some(0), "the pipe is left out of the list");
+        let refused = loaded.expect_err("a pipe is not a recording");
+        assert!(refused.contains("named pipe"), "{refused}");
+    }
 
     #[tokio::test]
     async fn a_recording_made_is_listed_for_its_series_and_read_back_as_made() {
