@@ -43,6 +43,16 @@ pub enum FindingError {
         /// The bound.
         limit: usize,
     },
+    /// The note holds a control character other than a line break or a tab.
+    #[error(
+        "note: character {index} is a control character (U+{code:04X}); text, line breaks and tabs are kept"
+    )]
+    NoteControl {
+        /// Its place in the note (characters, from 0).
+        index: usize,
+        /// Its code point.
+        code: u32,
+    },
     /// A findings document could not be made into DICOM.
     #[error("could not write the findings as DICOM: {0}")]
     Encode(String),

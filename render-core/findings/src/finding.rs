@@ -100,6 +100,7 @@ impl Finding {
         if let Some(index) = points_lps.iter().position(|p| !p.is_finite()) {
             return Err(FindingError::NotFinite { index });
         }
+        let note = kept_note(note)?;
         let chars = note.chars().count();
         if chars > MAX_NOTE_CHARS {
             return Err(FindingError::NoteTooLong {
@@ -215,4 +216,27 @@ impl Finding {
             }
         }
     }
+}
+
+/// A note as a report keeps it, so that what a reader is told is saved is what a report
+/// gives back: trailing spaces and NULs dropped (DICOM pads text values with them, and a
+/// report read back has none); a control character other than a line break or a tab is
+/// refused by its place.
+fn kept_note(note: String) -> Result<String, FindingError> {
+    let kept = note.trim_end_matches(['\0', ' ']);
+    if let Some((index, bad)) = kept
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(FindingError::NoteControl {
+            index,
+            code: u32::from(bad),
+        });
+    }
+    Ok(if kept.len() == note.len() {
+        note
+    } else {
+        kept.to_string()
+    })
 }

@@ -85,7 +85,8 @@ fn findings(volume: &Volume) -> Vec<MeasuredFinding> {
             FindingKind::Ruler,
             SlicePlane::Axial,
             vec![on(-12.0, 3.0), on(12.0, 3.0)],
-            "",
+            // Trailing spaces and a NUL, which a report cannot keep: kept without them.
+            "measured twice  \0",
         ),
     ];
     drawn
@@ -110,6 +111,29 @@ fn authorship() -> Authorship {
         time: "101500".into(),
         series_uid: None,
     }
+}
+
+#[test]
+fn a_note_is_kept_as_a_report_gives_it_back_and_a_control_character_is_refused() {
+    let volume = ct_phantom();
+    let centre = volume.centre_lps();
+    let ruler = |note: &str| {
+        Finding::new(
+            1,
+            FindingKind::Ruler,
+            SlicePlane::Axial,
+            vec![centre, centre + DVec3::X * 10.0],
+            note.to_string(),
+        )
+    };
+    let kept = |note: &str| ruler(note).expect("kept").note;
+    assert_eq!(kept("seen twice  \0\0"), "seen twice");
+    assert_eq!(kept("  two lines\nand a tab\t"), "  two lines\nand a tab\t");
+    let refused = ruler("bell\u{7} here").expect_err("refused").to_string();
+    assert!(
+        refused.contains("character 4") && refused.contains("U+0007"),
+        "{refused}"
+    );
 }
 
 #[test]
