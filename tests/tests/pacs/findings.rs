@@ -785,6 +785,10 @@ fn two_readers_saving_at_once_both_keep_what_they_were_told_is_saved() {
     support::server::run_within(Duration::from_secs(240), async {
         let (mut ana, _, _) = open_ct(address).await;
         let (mut ben, _, _) = open_ct(address).await;
+        // One finding first, so that Ben's first save, should it come before Ana's
+        // first drawing, has something to save.
+        let first = request(FindingAction::Create, "ruler", &[[0.3, 0.3], [0.6, 0.6]]);
+        drawn(&mut ana, first).await;
         // The server takes a save a second from each client: a round a second.
         let mut pace = tokio::time::interval(Duration::from_millis(1100));
         for round in 0..20u32 {
