@@ -83,6 +83,22 @@ impl Walk {
         });
     }
 
+    /// Counts one more entry looked at; past [`MAX_WALK_ENTRIES`], says the walk stopped
+    /// at `at` and answers true.
+    fn past_the_entry_bound(&mut self, at: &Path) -> bool {
+        self.entries += 1;
+        if self.entries <= MAX_WALK_ENTRIES {
+            return false;
+        }
+        self.skip(
+            at,
+            format!(
+                "the walk stopped here: {MAX_WALK_ENTRIES} entries are the most one scan looks at"
+            ),
+        );
+        true
+    }
+
     /// One path the scan was given: a folder, a DICOMDIR or a file.
     fn path_given(&mut self, path: &Path) {
         let metadata = match std::fs::metadata(path) {
@@ -160,14 +176,7 @@ impl Walk {
         };
         let mut nested = Vec::new();
         for file in directory.referenced_files() {
-            self.entries += 1;
-            if self.entries > MAX_WALK_ENTRIES {
-                self.skip(
-                    path,
-                    format!(
-                        "the walk stopped here: {MAX_WALK_ENTRIES} entries are the most one scan looks at"
-                    ),
-                );
+            if self.past_the_entry_bound(path) {
                 break;
             }
             match file.canonicalize() {
@@ -209,14 +218,8 @@ impl Walk {
                 }
             };
             for entry in entries.flatten() {
-                self.entries += 1;
-                if self.entries > MAX_WALK_ENTRIES {
-                    return self.skip(
-                        &folder,
-                        format!(
-                            "the walk stopped here: {MAX_WALK_ENTRIES} entries are the most one scan looks at"
-                        ),
-                    );
+                if self.past_the_entry_bound(&folder) {
+                    return;
                 }
                 let path = entry.path();
                 if path
@@ -494,7 +497,8 @@ mod tests {
                 .iter()
                 .all(|file| file.starts_with(root.join("DISC1")))
         );
-        // Two directory files referencing each other are each read once.
+        // A directory file referencing back up to the top one: outside its folder, not
+        // followed (no loop); the top one then leads to no image and its folder is read.
         write_dicomdir(&root.join("DISC1/DICOMDIR"), &["..", "DICOMDIR"]);
         let (files, skipped) = files_under(&[root.join("DICOMDIR")]);
         assert!(files.len() > 10, "its folder read instead: {skipped:?}");
