@@ -50,9 +50,7 @@ impl Connection {
                     "a slow participant missed messages of its room: its findings told again"
                 );
                 if let Some(series) = self.session.series().map(str::to_string) {
-                    let findings = self.app.findings.told(&series);
-                    self.send(&ServerMessage::Findings { series, findings })
-                        .await?;
+                    self.tell_findings(&series).await?;
                 }
                 match self.room.as_ref().map(Participant::control) {
                     Some(control) => self.send(&control).await,
