@@ -6,12 +6,15 @@
 //!
 //! Bounds, each enforced in one place: a recording stops itself at [`MAX_DURATION`],
 //! [`MAX_MOMENTS`] or [`MAX_BYTES`] ([`recorder`]); a file is read only up to
-//! [`MAX_BYTES`], its lines up to [`MAX_LINE_BYTES`] ([`store`]).
+//! [`MAX_BYTES`], its lines up to [`MAX_LINE_BYTES`], its findings shown at once up to a
+//! series' ([`store`]); a playback applies at most [`playback::MOST_DUE_AT_ONCE`]
+//! moments a turn.
 
 pub mod playback;
 pub mod recorder;
 pub mod store;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -125,7 +128,13 @@ impl Recording {
     /// The findings at `at_ms`: those at the start, with what was drawn and deleted until
     /// then.
     pub fn findings_at(&self, at_ms: f64) -> Vec<FindingInfo> {
-        let mut findings = self.header.findings.clone();
+        // By id: each moment costs a look-up, not a pass over the findings so far.
+        let mut findings: BTreeMap<u32, &FindingInfo> = self
+            .header
+            .findings
+            .iter()
+            .map(|finding| (finding.id, finding))
+            .collect();
         for moment in self
             .moments
             .iter()
@@ -134,18 +143,16 @@ impl Recording {
             if let Happening::Told { message } = &moment.what {
                 match message.as_ref() {
                     ServerMessage::SharedFinding { finding, .. } => {
-                        findings.retain(|kept| kept.id != finding.id);
-                        findings.push(finding.clone());
+                        findings.insert(finding.id, finding);
                     }
                     ServerMessage::SharedFindingDeleted { id, .. } => {
-                        findings.retain(|kept| kept.id != *id);
+                        findings.remove(id);
                     }
                     _ => {}
                 }
             }
         }
-        findings.sort_by_key(|finding| finding.id);
-        findings
+        findings.into_values().cloned().collect()
     }
 }
 
@@ -187,7 +194,8 @@ pub(crate) mod tests {
         }
     }
 
-    fn ruler(id: u32) -> FindingInfo {
+    /// A ruler numbered `id`.
+    pub(crate) fn ruler(id: u32) -> FindingInfo {
         FindingInfo {
             id,
             kind: FindingKind::Ruler,

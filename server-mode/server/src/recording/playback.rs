@@ -8,6 +8,11 @@ use hounsfield_protocol::{FindingInfo, ServerMessage, SharedView};
 
 use super::{Happening, Recording};
 
+/// The most moments [`Playback::due`] gives at once: moments recorded together (a file
+/// of thousands at one instant) are applied a batch a turn, so that the session reads
+/// its client's messages between batches.
+pub const MOST_DUE_AT_ONCE: usize = 64;
+
 /// The slowest and fastest a recording plays.
 pub const SPEEDS: std::ops::RangeInclusive<f64> = 0.25..=8.0;
 
@@ -82,12 +87,13 @@ impl Playback {
         Some(self.anchor + Duration::from_secs_f64(ahead_ms / 1000.0))
     }
 
-    /// The moments due by `now`, in order; the timeline stops at the recording's end.
+    /// The moments due by `now`, in order, at most [`MOST_DUE_AT_ONCE`] (the rest stay
+    /// due); the timeline stops at the recording's end.
     pub fn due(&mut self, now: Instant) -> Vec<Due> {
         let at = self.at_ms(now);
         let mut due = Vec::new();
         while let Some(moment) = self.recording.moments.get(self.next) {
-            if moment.t_ms as f64 > at {
+            if moment.t_ms as f64 > at || due.len() == MOST_DUE_AT_ONCE {
                 break;
             }
             self.next += 1;
@@ -181,6 +187,27 @@ mod tests {
         let _ = playback.due(start + Duration::from_secs(20));
         assert!(!playback.playing(), "it pauses at its end");
         assert!((playback.at_ms(start + Duration::from_secs(30)) - 1000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn moments_recorded_together_are_given_a_batch_at_a_time() {
+        let start = Instant::now();
+        let mut made = recording();
+        let pointer = made.moments[1].clone();
+        made.moments = std::iter::repeat_n(pointer, 1000).collect();
+        let mut playback = Playback::new(made, start);
+        let later = start + Duration::from_secs(1);
+        let mut batches = Vec::new();
+        while playback.due_at().is_some_and(|due| due <= later) {
+            batches.push(playback.due(later).len());
+        }
+        assert_eq!(batches.len(), 1000usize.div_ceil(MOST_DUE_AT_ONCE));
+        assert!(
+            batches.iter().all(|n| *n <= MOST_DUE_AT_ONCE),
+            "{batches:?}"
+        );
+        assert_eq!(batches.iter().sum::<usize>(), 1000);
+        assert!(!playback.playing(), "it pauses at its end");
     }
 
     #[test]

@@ -1,14 +1,20 @@
 //! Where recordings are kept: the recordings folder of the server's state, a recording
 //! `ID.jsonl` and its listing `ID.json` each. Reading is bounded: a folder listed up to
 //! [`MOST_SCANNED`] entries, a file read up to [`MAX_BYTES`] (and a little for its end),
-//! each line up to [`MAX_LINE_BYTES`]; an error names the recording and the line.
+//! each line up to [`MAX_LINE_BYTES`], at most [`MAX_MOMENTS`] moments and never more
+//! findings at once than a series keeps; an error names the recording and the line.
 
+use std::collections::HashSet;
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
-use hounsfield_protocol::RecordingInfo;
+use hounsfield_findings::MAX_FINDINGS_PER_SERIES;
+use hounsfield_protocol::{RecordingInfo, ServerMessage};
 
-use super::{FORMAT, Header, MAX_BYTES, MAX_LINE_BYTES, Moment, Recording, is_recording_id};
+use super::{
+    FORMAT, Happening, Header, MAX_BYTES, MAX_LINE_BYTES, MAX_MOMENTS, Moment, Recording,
+    is_recording_id,
+};
 
 /// Entries of the folder looked at when listing: a bound on a folder filled by hand.
 const MOST_SCANNED: usize = 20_000;
@@ -158,18 +164,70 @@ fn read(path: &Path, name: &str) -> Result<Recording, StoreError> {
             ),
         ));
     }
+    let mut shown = ShownFindings::at_start(&header).map_err(|why| bad(1, why))?;
     let mut moments: Vec<Moment> = Vec::new();
     for (index, line) in lines {
+        if index > MOST_MOMENT_LINES {
+            return Err(bad(index + 1, format!("more than {MAX_MOMENTS} moments")));
+        }
         let moment: Moment = serde_json::from_slice(&line)
             .map_err(|error| bad(index + 1, format!("not a moment: {error}")))?;
         if moments.last().is_some_and(|last| last.t_ms > moment.t_ms) {
             return Err(bad(index + 1, "earlier than the line before".to_string()));
         }
         if moment.what.playable() {
+            shown
+                .follow(&moment.what)
+                .map_err(|why| bad(index + 1, why))?;
             moments.push(moment);
         }
     }
     Ok(Recording { header, moments })
+}
+
+/// The lines a recording may hold after its header: the moments a recorder writes at
+/// most, its last view and its end.
+const MOST_MOMENT_LINES: usize = MAX_MOMENTS as usize + 2;
+
+/// The findings a recording shows as it is read, counted: never more than a series
+/// keeps ([`MAX_FINDINGS_PER_SERIES`]), so that playing or seeking it never tells a
+/// client more (a file of 189,000 findings drawn one after another is refused).
+struct ShownFindings(HashSet<u32>);
+
+impl ShownFindings {
+    /// The findings of `header`, or why they are too many.
+    fn at_start(header: &Header) -> Result<Self, String> {
+        let mut shown = Self(HashSet::new());
+        for finding in &header.findings {
+            shown.show(finding.id)?;
+        }
+        Ok(shown)
+    }
+
+    /// The findings after `what`, or why they are too many.
+    fn follow(&mut self, what: &Happening) -> Result<(), String> {
+        let Happening::Told { message } = what else {
+            return Ok(());
+        };
+        match message.as_ref() {
+            ServerMessage::SharedFinding { finding, .. } => self.show(finding.id),
+            ServerMessage::SharedFindingDeleted { id, .. } => {
+                self.0.remove(id);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn show(&mut self, id: u32) -> Result<(), String> {
+        self.0.insert(id);
+        if self.0.len() > MAX_FINDINGS_PER_SERIES {
+            return Err(format!(
+                "more than {MAX_FINDINGS_PER_SERIES} findings at once (a series keeps at most {MAX_FINDINGS_PER_SERIES})"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A recording's listing, or `None` when it cannot be read (left out of the list).
@@ -256,6 +314,99 @@ mod tests {
             read.moments.last().map(|m| &m.what),
             Some(super::super::Happening::End)
         ));
+    }
+
+    /// A recording file of `made`'s header followed by `moments`, one a line.
+    fn written_with(folder: &Path, made: &Recording, moments: impl Iterator<Item = Moment>) {
+        let mut text = serde_json::to_string(&made.header).expect("json");
+        text.push('\n');
+        for moment in moments {
+            text.push_str(&serde_json::to_string(&moment).expect("json"));
+            text.push('\n');
+        }
+        let path = folder.join(format!("{}.jsonl", made.header.id));
+        std::fs::write(path, text).expect("written");
+    }
+
+    /// A moment at `t_ms` that tells finding `id` drawn.
+    fn drawn(t_ms: u64, id: u32) -> Moment {
+        Moment {
+            t_ms,
+            what: Happening::Told {
+                message: Box::new(ServerMessage::SharedFinding {
+                    session: 1,
+                    name: "rita".to_string(),
+                    finding: super::super::tests::ruler(id),
+                }),
+            },
+        }
+    }
+
+    #[test]
+    fn a_recording_showing_more_findings_at_once_than_a_series_keeps_is_refused_at_that_line() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let store = RecordingStore::new(Some(folder.path().to_path_buf()));
+        let made = recording();
+        let id = made.header.id.clone();
+        // 100,000 findings drawn one after another (what 32 MiB holds of these), as a
+        // hostile file would hold them: refused at the first one past a series' 500.
+        written_with(folder.path(), &made, (1..=100_000).map(|id| drawn(5, id)));
+        match store.load(&id) {
+            Err(StoreError::Bad { line, why, .. }) => {
+                assert_eq!(line, MAX_FINDINGS_PER_SERIES + 2, "{why}");
+                assert!(why.contains("more than 500 findings"), "{why}");
+            }
+            other => panic!(
+                "expected a refusal, got {:?}",
+                other.map(|r| r.moments.len())
+            ),
+        }
+        // The same finding redrawn 100,000 times shows one at a time: it is read, and
+        // where it stands is found without a pass over the findings so far per moment.
+        written_with(folder.path(), &made, (0..100_000).map(|t| drawn(t, 7)));
+        let read = store.load(&id).expect("one finding redrawn is a recording");
+        assert_eq!(read.moments.len(), 100_000);
+        let at_end = read.findings_at(f64::MAX);
+        assert_eq!(at_end.len(), 1);
+        assert_eq!(at_end[0].id, 7);
+        // Drawn and deleted in turn, 500 stay within the bound however many come and go.
+        let churn = (1..=2_000u32).flat_map(|id| {
+            let deleted = Moment {
+                t_ms: u64::from(id),
+                what: Happening::Told {
+                    message: Box::new(ServerMessage::SharedFindingDeleted {
+                        session: 1,
+                        name: "rita".to_string(),
+                        id: id.saturating_sub(400),
+                    }),
+                },
+            };
+            [drawn(u64::from(id), id), deleted]
+        });
+        written_with(folder.path(), &made, churn);
+        assert!(store.load(&id).is_ok(), "at most 400 shown at once");
+    }
+
+    #[test]
+    fn a_recording_of_more_moments_than_a_recorder_writes_is_refused() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let store = RecordingStore::new(Some(folder.path().to_path_buf()));
+        let made = recording();
+        let end = |t_ms| Moment {
+            t_ms,
+            what: Happening::End,
+        };
+        written_with(folder.path(), &made, (0..MAX_MOMENTS + 3).map(end));
+        match store.load(&made.header.id) {
+            Err(StoreError::Bad { line, why, .. }) => {
+                assert_eq!(line as u64, MAX_MOMENTS + 4, "{why}");
+                assert!(why.contains("moments"), "{why}");
+            }
+            other => panic!(
+                "expected a refusal, got {:?}",
+                other.map(|r| r.moments.len())
+            ),
+        }
     }
 
     #[test]
