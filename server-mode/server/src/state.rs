@@ -9,6 +9,7 @@ use hounsfield_webrtc::Endpoint;
 use tokio::sync::watch;
 
 use crate::config::ServerConfig;
+use crate::findings::measuring::MeasuringLane;
 use crate::findings::{FindingsBook, FindingsStore};
 use crate::library::Library;
 use crate::metrics::Metrics;
@@ -53,6 +54,8 @@ pub(crate) struct App {
     pub(crate) findings: FindingsBook,
     /// Where reports of findings are kept.
     pub(crate) findings_store: FindingsStore,
+    /// The one lane findings are measured in.
+    pub(crate) measuring: MeasuringLane,
     /// Where session recordings are kept.
     pub(crate) recordings: RecordingStore,
     /// Movies made for `export_movie`, kept for download.

@@ -1244,26 +1244,28 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         }
         // A finding is drawn and measured by the session (the connection keeps it): its
         // points and numbers must be finite, or it is refused.
-        ClientMessage::Finding(request) => {
-            session
-                .draw_finding(request, 1)
-                .map(|(finding, measurement)| {
+        ClientMessage::Finding(request) => session
+            .draw_finding(request, 1)
+            .and_then(|(finding, volume)| {
+                hounsfield_server::session::measured(&volume, &finding)
+                    .map(|measurement| (finding, measurement))
+            })
+            .map(|(finding, measurement)| {
+                assert!(
+                    finding.points_lps.iter().all(|p| p.is_finite()),
+                    "{finding:?}"
+                );
+                let (stats, length, angle) = measurement.parts();
+                if let Some(stats) = stats {
                     assert!(
-                        finding.points_lps.iter().all(|p| p.is_finite()),
-                        "{finding:?}"
+                        [stats.mean, stats.sd, stats.min, stats.max, stats.area_mm2]
+                            .iter()
+                            .all(|v| v.is_finite()),
+                        "{stats:?}"
                     );
-                    let (stats, length, angle) = measurement.parts();
-                    if let Some(stats) = stats {
-                        assert!(
-                            [stats.mean, stats.sd, stats.min, stats.max, stats.area_mm2]
-                                .iter()
-                                .all(|v| v.is_finite()),
-                            "{stats:?}"
-                        );
-                    }
-                    assert!(length.is_none_or(f64::is_finite) && angle.is_none_or(f64::is_finite));
-                })
-        }
+                }
+                assert!(length.is_none_or(f64::is_finite) && angle.is_none_or(f64::is_finite));
+            }),
         // Documents are the connection's (it stores them where the study lives).
         ClientMessage::SaveFindings
         | ClientMessage::KeyImage { .. }

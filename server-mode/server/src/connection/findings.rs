@@ -4,12 +4,16 @@
 //! findings (`findings`), and `save_findings` stores them as a report.
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::Instant;
 
-use hounsfield_findings::Finding;
+use hounsfield_findings::{Finding, Measurement};
 use hounsfield_protocol::{ErrorCode, FindingAction, FindingRequest, ServerMessage};
+use render_core::Volume;
 
 use super::Connection;
 use crate::findings::BookError;
+use crate::findings::measuring::{MeasuringError, SHARE_PER_S};
 
 impl Connection {
     /// `finding`: creates, updates or deletes one of the open series' findings.
@@ -20,7 +24,8 @@ impl Connection {
                 .await;
         };
         let author = self.identity.name.clone().unwrap_or_default();
-        let book = &self.app.findings;
+        let app = self.app.clone();
+        let book = &app.findings;
         let id = match (request.action, request.id) {
             (FindingAction::Create, _) => 0,
             (_, Some(id)) => id,
@@ -50,9 +55,13 @@ impl Connection {
                         }
                         before => self.session.draw_finding(&redrawn(&request, before), id),
                     };
-                    let (finding, measurement) = match drawn {
+                    let (finding, volume) = match drawn {
                         Ok(drawn) => drawn,
                         Err(refusal) => return self.error(refusal.code, refusal.message).await,
+                    };
+                    let (finding, measurement) = match self.measured(volume, finding).await {
+                        Ok(measured) => measured,
+                        Err(replied) => return replied,
                     };
                     let kept = if request.action == FindingAction::Create {
                         book.create(&series, finding, measurement, &author)
@@ -74,6 +83,34 @@ impl Connection {
             Err(error @ BookError::UnknownId(_)) => {
                 self.error(ErrorCode::BadValue, format!("finding {error}"))
                     .await
+            }
+        }
+    }
+
+    /// Measures `finding` on `volume` in the server's measuring lane, within this
+    /// session's share of it; else the reply that refused it.
+    async fn measured(
+        &mut self,
+        volume: Arc<Volume>,
+        finding: Finding,
+    ) -> Result<(Finding, Measurement), ControlFlow<()>> {
+        if !self.measuring.may_measure(Instant::now()) {
+            let why = format!(
+                "finding: this session's measuring used its share ({SHARE_PER_S} s a second); \
+                 draw again in a moment"
+            );
+            return Err(self.error(ErrorCode::RateLimited, why).await);
+        }
+        match self.app.measuring.measure(volume, finding).await {
+            Ok((finding, measurement, took)) => {
+                self.measuring.charge(took, Instant::now());
+                Ok((finding, measurement))
+            }
+            Err(error @ MeasuringError::Finding(_)) => {
+                Err(self.error(ErrorCode::BadValue, error.to_string()).await)
+            }
+            Err(error @ MeasuringError::Lane(_)) => {
+                Err(self.error(ErrorCode::Internal, error.to_string()).await)
             }
         }
     }

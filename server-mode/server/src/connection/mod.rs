@@ -37,6 +37,7 @@ use futures_util::stream::SplitStream;
 use tokio::sync::mpsc;
 
 use crate::answers::refuse;
+use crate::findings::measuring::MeasuringShare;
 use crate::metrics::Metrics;
 use crate::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
 use crate::session::{Admission, MessageKind, MessageRates, Session};
@@ -178,6 +179,7 @@ async fn serve_session(
         recorder: None,
         playback: None,
         playback_told: now,
+        measuring: MeasuringShare::new(now),
         movie: None,
     };
     let answered = match hello {
@@ -250,6 +252,8 @@ struct Connection {
     playback_told: Instant,
     /// The movie being made for this session, while one is.
     movie: Option<movie::MovieMaking>,
+    /// This session's share of the server's measuring lane.
+    measuring: MeasuringShare,
 }
 
 impl Drop for Connection {

@@ -2,6 +2,7 @@
 //! drawn, redrawn and deleted by the sessions, read from the series' last report the first
 //! time it opens, and saved as a report where the study lives.
 
+pub(crate) mod measuring;
 mod store;
 
 pub use store::{FindingsStore, StoreError, Stored};

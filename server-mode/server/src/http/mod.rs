@@ -30,6 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::watch;
 
+use crate::findings::measuring::MeasuringLane;
 use crate::findings::{FindingsBook, FindingsStore};
 use crate::library::Library;
 use crate::listener::ConnectionPlace;
@@ -166,6 +167,7 @@ impl Server {
                 findings_store,
                 recordings,
                 movies: Arc::default(),
+                measuring: MeasuringLane::default(),
             }),
             shutdown,
         })

@@ -1,5 +1,7 @@
 //! Findings drawn in a session: a client's `finding` request turned into a shape in
-//! patient millimetres on the slice it was drawn on, and measured on the open volume.
+//! patient millimetres on the slice it was drawn on, with the open volume it is measured
+//! on (the connection measures it in the server's measuring lane: [`measured`] is that
+//! measuring).
 
 use std::sync::Arc;
 
@@ -18,7 +20,7 @@ impl Session {
         &self,
         request: &FindingRequest,
         id: u32,
-    ) -> Result<(Finding, Measurement), Refusal> {
+    ) -> Result<(Finding, Arc<Volume>), Refusal> {
         let open = self.open.as_ref().ok_or_else(not_open)?;
         let kind_name = request
             .kind
@@ -60,16 +62,15 @@ impl Session {
         let note = request.note.clone().unwrap_or_default();
         let finding = Finding::on_axes(id, kind, plane, axes, points, note)
             .map_err(|error| bad_value(format!("finding {error}")))?;
-        let measurement = measured(&open.volume, &finding)?;
-        Ok((finding, measurement))
+        Ok((finding, open.volume.clone()))
     }
 
-    /// `before` with a new note, measured again on the open volume.
+    /// `before` with a new note, with the open volume to measure it on again.
     pub fn renote_finding(
         &self,
         before: Finding,
         note: String,
-    ) -> Result<(Finding, Measurement), Refusal> {
+    ) -> Result<(Finding, Arc<Volume>), Refusal> {
         let open = self.open.as_ref().ok_or_else(not_open)?;
         let finding = Finding::on_axes(
             before.id,
@@ -80,8 +81,7 @@ impl Session {
             note,
         )
         .map_err(|error| bad_value(format!("finding {error}")))?;
-        let measurement = measured(&open.volume, &finding)?;
-        Ok((finding, measurement))
+        Ok((finding, open.volume.clone()))
     }
 
     /// The open volume, for saving its findings.
@@ -91,7 +91,7 @@ impl Session {
 }
 
 /// What `finding` measures on `volume`, or a refusal naming its points.
-fn measured(volume: &Volume, finding: &Finding) -> Result<Measurement, Refusal> {
+pub fn measured(volume: &Volume, finding: &Finding) -> Result<Measurement, Refusal> {
     finding
         .measure(volume)
         .map_err(|error| bad_value(format!("finding {error}")))

@@ -28,6 +28,7 @@ mod input;
 mod limits;
 mod measure;
 
+pub use findings::measured;
 pub use limits::{Admission, MessageKind, MessageRates, SessionLimits};
 
 use input::{bad_value, not_open};

@@ -1,0 +1,179 @@
+//! Findings measured off the connections' threads. A region's statistics read every voxel
+//! of its slice inside the outline (a 512-vertex polygon over a whole 512 × 512 slice is
+//! tenths of a second of a core), so measuring is the one piece of a session's work whose
+//! cost a client chooses. It runs in the server's one measuring lane
+//! ([`MeasuringLane`]: one finding at a time, on a blocking thread, never on the threads
+//! that carry every session's frames), and each session's measuring is held to its share
+//! of that lane ([`MeasuringShare`]): a flood of edits from one client waits for, or is
+//! refused by, its own share, and another client's frames do not wait for it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hounsfield_findings::{Finding, Measurement};
+use render_core::Volume;
+use tokio::sync::Semaphore;
+
+/// The seconds of measuring a session may use each second, sustained.
+pub(crate) const SHARE_PER_S: f64 = 0.25;
+/// The seconds of measuring a session may use at once, above its share (a person drawing
+/// a few large regions in a row).
+pub(crate) const SHARE_BURST_S: f64 = 1.0;
+
+/// Why a finding was not measured.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum MeasuringError {
+    /// The shape has nothing to measure on the volume.
+    #[error("finding {0}")]
+    Finding(#[from] hounsfield_findings::FindingError),
+    /// The lane's thread failed (a panic) or the server is stopping.
+    #[error("measuring the finding failed: {0}")]
+    Lane(String),
+}
+
+/// The server's one lane for measuring findings: one at a time, on a blocking thread.
+#[derive(Debug)]
+pub(crate) struct MeasuringLane {
+    turn: Arc<Semaphore>,
+}
+
+impl Default for MeasuringLane {
+    fn default() -> Self {
+        Self {
+            turn: Arc::new(Semaphore::new(1)),
+        }
+    }
+}
+
+impl MeasuringLane {
+    /// Measures `finding` on `volume` in its turn; what it measured, and how long the
+    /// measuring itself took (the wait for the turn not counted).
+    pub(crate) async fn measure(
+        &self,
+        volume: Arc<Volume>,
+        finding: Finding,
+    ) -> Result<(Finding, Measurement, Duration), MeasuringError> {
+        let turn = self
+            .turn
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|error| MeasuringError::Lane(error.to_string()))?;
+        let measured = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            let started = Instant::now();
+            let measurement = finding.measure(&volume);
+            (finding, measurement, started.elapsed())
+        })
+        .await
+        .map_err(|error| MeasuringError::Lane(error.to_string()))?;
+        let (finding, measurement, took) = measured;
+        Ok((finding, measurement?, took))
+    }
+}
+
+/// A session's share of the measuring lane: seconds of measuring it may still use,
+/// refilled at [`SHARE_PER_S`] up to [`SHARE_BURST_S`]. A measurement is begun while any is
+/// left and charged whole when it ends, so a session that overdraws waits the longer.
+#[derive(Debug, Clone)]
+pub(crate) struct MeasuringShare {
+    left_s: f64,
+    at: Instant,
+}
+
+impl MeasuringShare {
+    /// A full share at `now`.
+    pub(crate) fn new(now: Instant) -> Self {
+        Self {
+            left_s: SHARE_BURST_S,
+            at: now,
+        }
+    }
+
+    /// Whether the session may begin a measurement at `now`.
+    pub(crate) fn may_measure(&mut self, now: Instant) -> bool {
+        self.refill(now);
+        self.left_s > 0.0
+    }
+
+    /// Charges a measurement that took `took`, at `now`.
+    pub(crate) fn charge(&mut self, took: Duration, now: Instant) {
+        self.refill(now);
+        self.left_s -= took.as_secs_f64();
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.left_s = (self.left_s + elapsed * SHARE_PER_S).min(SHARE_BURST_S);
+        self.at = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_overdrawn_refills_at_its_rate_and_never_past_its_burst() {
+        let start = Instant::now();
+        let mut share = MeasuringShare::new(start);
+        assert!(share.may_measure(start));
+        share.charge(Duration::from_millis(1500), start);
+        assert!(!share.may_measure(start), "overdrawn by half a second");
+        // Half a second owed, refilled at a quarter a second: two seconds on.
+        assert!(!share.may_measure(start + Duration::from_millis(1900)));
+        assert!(share.may_measure(start + Duration::from_millis(2100)));
+        // A long rest fills it to its burst, no further.
+        let rested = start + Duration::from_secs(3600);
+        assert!(share.may_measure(rested));
+        share.charge(Duration::from_millis(1001), rested);
+        assert!(!share.may_measure(rested), "the burst is one second");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn findings_are_measured_one_at_a_time_off_the_async_threads() {
+        use hounsfield_findings::FindingKind;
+        use hounsfield_findings::outline::PlaneAxes;
+        use hounsfield_protocol::SlicePlane;
+        let volume = Arc::new(render_core::phantom::ct_phantom());
+        let lane = Arc::new(MeasuringLane::default());
+        let axes = PlaneAxes::of(SlicePlane::Axial);
+        let centre = volume.centre_lps();
+        let square = move |id: u32| {
+            let corner = move |dx: f64, dy: f64| centre + glam::DVec3::new(dx, dy, 0.0);
+            Finding::on_axes(
+                id,
+                FindingKind::Rectangle,
+                SlicePlane::Axial,
+                axes,
+                vec![corner(-40.0, -40.0), corner(40.0, 40.0)],
+                String::new(),
+            )
+            .expect("a square")
+        };
+        let measured: Vec<_> = futures_util::future::join_all((1..=4).map(|id| {
+            let (lane, volume) = (lane.clone(), volume.clone());
+            let finding = square(id);
+            tokio::spawn(async move { lane.measure(volume, finding).await })
+        }))
+        .await;
+        for result in measured {
+            let (_, measurement, _) = result.expect("joined").expect("measured");
+            assert!(matches!(measurement, Measurement::Region(_)));
+        }
+        // Nothing else measures while a finding is measured.
+        let turn = lane
+            .turn
+            .clone()
+            .try_acquire_owned()
+            .expect("the lane is free");
+        let waiting = tokio::spawn({
+            let (lane, volume) = (lane.clone(), volume.clone());
+            async move { lane.measure(volume, square(5)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!waiting.is_finished(), "measured beside another");
+        drop(turn);
+        assert!(waiting.await.expect("joined").is_ok());
+    }
+}
