@@ -41,7 +41,7 @@ pub use config::{ServerConfig, ServerError};
 pub use hounsfield_access::{
     AuditEvent, AuditLog, OriginPolicy, Role, UserTable, UsersFile, generate_token, users,
 };
-pub use http::Server;
+pub use http::{STOPPING_GRACE, Server};
 pub use library::Library;
 pub use listener::ConnectionLimits;
 pub use roster::SessionSummary;

@@ -113,6 +113,20 @@ impl Served {
         self.child.id()
     }
 
+    /// How it ended, if it ends within `limit`.
+    pub fn exited_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + limit;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if std::time::Instant::now() < until => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                _ => return None,
+            }
+        }
+    }
+
     /// The next line the server prints (empty when none comes within 30 s).
     pub fn next_line(&mut self) -> String {
         self.lines.recv_timeout(LINE_LIMIT).unwrap_or_default()

@@ -1053,3 +1053,61 @@ fn a_served_pacs_is_listed_again_and_its_studies_stay_listed_while_it_is_down() 
         assert_eq!(total(&mut client).await, expected);
     });
 }
+
+#[test]
+fn the_server_stops_within_seconds_of_sigterm_while_a_series_is_retrieved() {
+    let orthanc = Orthanc::start(None);
+    orthanc.upload_folder(&support::data("ct-head-neck"));
+    // Retrieved at about 128 KiB a second: well above the minimum rate, and a minute
+    // for the series.
+    let proxy = FaultyProxy::start(&orthanc.rest_url());
+    proxy.slow_retrievals(Duration::from_millis(500));
+    let cache = tempfile::tempdir().expect("a cache folder");
+    let mut served = support::served::start(
+        &["--library", &proxy.dicomweb_url(), "--h264", "off"],
+        &[("HOUNSFIELD_DICOMWEB_CACHE", cache.path().as_os_str())],
+    )
+    .unwrap_or_else(|stderr| panic!("the server did not start: {stderr}"));
+    let ws = served.ws_url("");
+    support::server::run_within(FAILURE_LIMIT, async move {
+        let mut client = Client::connect(&ws).await.expect("connects");
+        let viewport = Viewport {
+            width: 160,
+            height: 120,
+        };
+        client.hello(None, viewport).await.expect("welcome");
+        let studies = client.list_studies().await.expect("the PACS's studies");
+        let series = studies[0].series[0].id.clone();
+        client
+            .send(&hounsfield_protocol::ClientMessage::Open { series })
+            .await
+            .expect("sent");
+        // Its retrieval is under way once the server tells how far it has come.
+        loop {
+            match client.next_event().await.expect("the session lives") {
+                hounsfield_client::Event::Message(
+                    hounsfield_protocol::ServerMessage::Progress(_),
+                ) => break,
+                hounsfield_client::Event::Message(hounsfield_protocol::ServerMessage::Opened(
+                    _,
+                )) => panic!("opened before the retrieval was slowed"),
+                _ => {}
+            }
+        }
+    });
+    let terminated = std::process::Command::new("kill")
+        .args(["-TERM", &served.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(terminated.success());
+    let asked = Instant::now();
+    // Connections get 5 s to close, the rest one more: the process is gone within
+    // seconds, whatever it was doing (it waited for the retrieval to end before).
+    let ended = served.exited_within(Duration::from_secs(20));
+    assert!(
+        ended.is_some(),
+        "still running {:?} after SIGTERM",
+        asked.elapsed()
+    );
+    eprintln!("stopped {:?} after SIGTERM", asked.elapsed());
+}

@@ -80,7 +80,7 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
     );
     let scheduler = start_renderer()?;
     let runtime = runtime()?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let token = config.token.clone();
         let fingerprint = config.tls.as_ref().map(ServerTls::fingerprint);
         let (http, ws) = if fingerprint.is_some() { ("https", "wss") } else { ("http", "ws") };
@@ -160,8 +160,17 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
         }
         say(format_args!("stopped: every session was told the server is going away"));
         anyhow::Ok(())
-    })
+    });
+    // Work still running on the runtime's threads (a series arriving from a slow PACS,
+    // a movie's last frame) is not waited for: the process ends within seconds of the
+    // signal, whatever it was doing.
+    runtime.shutdown_timeout(ABANDON_AFTER);
+    served
 }
+
+/// How long the work still running once the server has stopped may take to end before
+/// the process ends without it.
+const ABANDON_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM, the signal systemd and Kubernetes stop a
 /// service with; without signal handlers, never.

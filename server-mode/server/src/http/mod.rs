@@ -20,6 +20,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
@@ -243,7 +244,8 @@ impl Server {
                 "all connection places taken",
             );
         };
-        crate::listener::serve(
+        let (stopping, stop_seen) = tokio::sync::oneshot::channel::<()>();
+        let serving = crate::listener::serve(
             self.listener,
             router,
             self.app.config.connections,
@@ -253,12 +255,31 @@ impl Server {
                 shutdown.await;
                 // Connections see this and close with "going away".
                 let _ = sessions.send(true);
+                let _ = stopping.send(());
             },
-        )
-        .await;
+        );
+        // Once asked to stop, connections get `STOPPING_GRACE` to close; one still busy
+        // then (a series still arriving from a slow PACS, say) is not waited for.
+        let grace_over = async {
+            if stop_seen.await.is_ok() {
+                tokio::time::sleep(STOPPING_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            () = serving => {}
+            () = grace_over => tracing::warn!(
+                grace = ?STOPPING_GRACE,
+                "connections still open after the grace to stop: stopping without them"
+            ),
+        }
         Ok(())
     }
 }
+
+/// How long connections have to close once the server is asked to stop.
+pub const STOPPING_GRACE: Duration = Duration::from_secs(5);
 
 /// Stops a background task when dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
