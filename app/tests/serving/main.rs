@@ -5,3 +5,4 @@ mod serve_config;
 mod serve_faults;
 mod serve_network;
 mod serve_users;
+mod state_faults;

@@ -192,7 +192,7 @@ impl Connection {
             Ok(Ok(stored)) => stored,
             Ok(Err(error)) => {
                 tracing::warn!(series, ?error, document, "not stored");
-                let why = format!("{document}: {error}");
+                let why = format!("{document}: {}", error.told());
                 return self.error(ErrorCode::Unavailable, why).await;
             }
             Err(error) => {

@@ -164,6 +164,25 @@ pub enum StoreError {
     Pacs(#[from] PacsError),
 }
 
+impl StoreError {
+    /// What a client is told: the reason, without the paths of the server's folders (a
+    /// file system's error names the file it failed on).
+    pub fn told(&self) -> String {
+        match self {
+            Self::Report(FindingError::Io { source, .. }) => {
+                let why = match source.kind() {
+                    std::io::ErrorKind::StorageFull => "no space left on the server's disk".into(),
+                    kind => std::io::Error::from(kind).to_string(),
+                };
+                format!(
+                    "the server's findings folder could not be written ({why}); what was saved before is unchanged"
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 impl From<HomeError> for StoreError {
     fn from(error: HomeError) -> Self {
         match error {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
 
+use hounsfield_files::{Permissions, write_whole};
 use hounsfield_protocol::{RecordingInfo, ServerMessage, SharedView};
 
 use super::{Happening, Header, MAX_BYTES, MAX_DURATION, MAX_MOMENTS, Moment};
@@ -178,9 +179,13 @@ impl Recorder {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let listing = serde_json::to_vec(&info).map_err(std::io::Error::other)?;
-        // The recording first: a listing names only a recording that is there.
+        // The recording first: a listing names only a recording that is there. The
+        // listing is written whole, so a server killed meanwhile leaves none or all of it.
         tokio::fs::rename(&self.partial, folder.join(format!("{}.jsonl", info.id))).await?;
-        tokio::fs::write(folder.join(format!("{}.json", info.id)), listing).await?;
+        let path = folder.join(format!("{}.json", info.id));
+        tokio::task::spawn_blocking(move || write_whole(&path, &listing, Permissions::OwnerOnly))
+            .await
+            .map_err(std::io::Error::other)??;
         Ok(info)
     }
 }
