@@ -189,3 +189,96 @@ fn config_check_opens_what_the_file_names() {
         "{stderr}"
     );
 }
+
+/// Files a careless site or a hostile one gives as configuration or users, each with what
+/// the refusal must name besides the file: huge, nested past any parser's stack, of the
+/// wrong type, a link to a device, a folder, a value that makes no sense.
+fn hostile_files(folder: &Path) -> Vec<(&'static str, String, &'static str)> {
+    let nested = format!("x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let device = folder.join("device.toml");
+    std::os::unix::fs::symlink("/dev/zero", &device).expect("a link to a device");
+    let device = device.to_string_lossy().into_owned();
+    let a_folder = folder.join("folder.toml");
+    std::fs::create_dir(&a_folder).expect("a folder");
+    let a_folder = a_folder.to_string_lossy().into_owned();
+    vec![
+        (
+            "huge",
+            written(folder, "huge.toml", &"# a comment\n".repeat(200_000)),
+            "1048576",
+        ),
+        (
+            "nested",
+            written(folder, "nested.toml", &nested),
+            "nested.toml",
+        ),
+        ("device", device, "regular file"),
+        ("folder", a_folder, "folder.toml"),
+    ]
+}
+
+/// Runs `--serve` with `args`; its exit status and standard error, and whether it ever
+/// said it serves.
+fn refused_to_serve(args: &[&str]) -> (Option<i32>, String, bool) {
+    let output = hounsfield(&[&["--serve", "--port", "0", "--bind", "127.0.0.1"], args].concat());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr, stdout.contains("serving"))
+}
+
+#[test]
+fn hostile_configuration_and_users_files_stop_the_server_naming_the_file_before_it_serves() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let mut cases = Vec::new();
+    for (what, file, named) in hostile_files(folder.path()) {
+        cases.push((
+            format!("--config {what}"),
+            vec!["--config".to_string(), file.clone()],
+            named,
+        ));
+        cases.push((
+            format!("--users {what}"),
+            vec!["--users".to_string(), file],
+            named,
+        ));
+    }
+    let config = |name: &str, text: &str| written(folder.path(), name, text);
+    cases.push((
+        "a port of the wrong type".to_string(),
+        vec![
+            "--config".to_string(),
+            config("port.toml", "port = \"eighty\"\n"),
+        ],
+        "port",
+    ));
+    cases.push((
+        "a users table of the wrong type".to_string(),
+        vec![
+            "--users".to_string(),
+            config("users-type.toml", "users = 5\n"),
+        ],
+        "users-type.toml",
+    ));
+    cases.push((
+        "an empty audit-log path".to_string(),
+        vec![
+            "--config".to_string(),
+            config("audit.toml", "audit_log = \"\"\n"),
+        ],
+        "audit_log",
+    ));
+    for (case, args, named) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stderr, served) = refused_to_serve(&args);
+        assert_eq!(code, Some(1), "{case}: {stderr}");
+        assert!(!served, "{case}: it began to serve");
+        assert!(
+            stderr.contains(named),
+            "{case}: {named:?} not named in {stderr}"
+        );
+        assert!(
+            stderr.lines().count() <= 6,
+            "{case}: a short error, not {stderr}"
+        );
+    }
+}
