@@ -15,6 +15,7 @@ packages=(
   python3-pydicom # the findings tests' independent statistics from the same DICOM files
   python3-numpy   #   (with Debian's /usr/bin/python3), and the numbers read back from the
   python3-pil     #   reports; Pillow decodes the CT's JPEG 2000 for pydicom
+  python3-scipy   # the calcium tests' independent scoring (SciPy's connected components)
   time            # GNU time (/usr/bin/time): the peak memory of each child process (wait4's
                   # ru_maxrss) in app/tests/commands/hostile_files.rs and tests/tests/studies/structured_fuzz.rs
   libvulkan1          # the Vulkan loader wgpu renders through

@@ -10,8 +10,10 @@ use clap::{Parser, Subcommand};
 
 pub use admin::{ConfigCommand, FindingsCommand, UsersCommand};
 pub use hounsfield_desktop::launch::{ConnectArgs, OpenArgs, RenderingArgs};
+use hounsfield_workstation::values::{
+    KnownDensity, LpsBox, parse_box, parse_known_density, parse_path, parse_point, parse_window,
+};
 pub use hounsfield_workstation::values::{PathPoints, parse_size};
-use hounsfield_workstation::values::{parse_path, parse_point, parse_window};
 pub use movie::MovieArgs;
 pub use serve::ServeOptions;
 
@@ -131,6 +133,26 @@ pub enum Command {
         /// A point X,Y,Z in LPS millimetres; repeat for more points.
         #[arg(long = "at", value_name = "X,Y,Z", required = true, allow_hyphen_values = true, value_parser = parse_point)]
         at: Vec<[f64; 3]>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score the coronary calcium of a CT without contrast: Agatston, volume (mm³) and
+    /// mass (mg) per lesion and in total, with the risk category.
+    Calcium {
+        /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the
+        /// built-in sample volume.
+        path: Option<PathBuf>,
+        /// Series id (from `info`) or series number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// Score only inside this box: two opposite corners in LPS millimetres.
+        #[arg(long, value_name = "X0,Y0,Z0,X1,Y1,Z1", allow_hyphen_values = true, value_parser = parse_box)]
+        roi: Option<LpsBox>,
+        /// A region of known calcium density (a phantom's insert) and its density: the
+        /// mass score's calibration. Default: 0.743 mg/cm³ per HU.
+        #[arg(long, value_name = "X0,Y0,Z0,X1,Y1,Z1:MG_PER_CM3", allow_hyphen_values = true, value_parser = parse_known_density)]
+        calibration: Option<KnownDensity>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,

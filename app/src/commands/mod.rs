@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches.
 
 mod bench;
+mod calcium;
 mod config;
 mod doctor;
 mod findings;
@@ -39,6 +40,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             at,
             json,
         }) => probe::run(path.as_deref(), series.as_deref(), &at, json),
+        Some(Command::Calcium {
+            path,
+            series,
+            roi,
+            calibration,
+            json,
+        }) => calcium::run(path.as_deref(), series.as_deref(), roi, calibration, json),
         Some(Command::Render(args)) => render::run(&args),
         Some(Command::Movie(args)) => movie::run(&args),
         Some(Command::Doctor { json }) => doctor::run(json),

@@ -1,6 +1,7 @@
 //! The `hounsfield` command line run to its end: its commands, movies, and hostile files
 //! and PACSes that get a clear error. One test binary: its suites are its modules.
 
+mod calcium;
 mod cli;
 mod hostile_files;
 mod hostile_pacs;

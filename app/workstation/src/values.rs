@@ -66,6 +66,55 @@ pub fn parse_point(text: &str) -> Result<[f64; 3], String> {
     }
 }
 
+/// A box in the patient given by two opposite corners (LPS, mm).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LpsBox {
+    /// One corner.
+    pub a: [f64; 3],
+    /// The opposite corner.
+    pub b: [f64; 3],
+}
+
+/// Parses a box `X0,Y0,Z0,X1,Y1,Z1` (LPS, mm).
+pub fn parse_box(text: &str) -> Result<LpsBox, String> {
+    let values = parse_numbers(text)?;
+    match values.as_slice() {
+        [x0, y0, z0, x1, y1, z1] if values.iter().all(|v| v.is_finite()) => Ok(LpsBox {
+            a: [*x0, *y0, *z0],
+            b: [*x1, *y1, *z1],
+        }),
+        _ => Err(format!(
+            "expected two corners X0,Y0,Z0,X1,Y1,Z1 in mm, got '{text}'"
+        )),
+    }
+}
+
+/// A region of known density: a box and its density (mg/cm³).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KnownDensity {
+    /// The region.
+    pub region: LpsBox,
+    /// Its density (mg/cm³).
+    pub mg_per_cm3: f64,
+}
+
+/// Parses `X0,Y0,Z0,X1,Y1,Z1:MG_PER_CM3`: a box and the density of what it holds.
+pub fn parse_known_density(text: &str) -> Result<KnownDensity, String> {
+    let (corners, density) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("expected X0,Y0,Z0,X1,Y1,Z1:MG_PER_CM3, got '{text}'"))?;
+    let mg_per_cm3: f64 = density
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d: &f64| d.is_finite() && *d > 0.0)
+        .ok_or_else(|| format!("the density '{density}' is not a positive number of mg/cm³"))?;
+    Ok(KnownDensity {
+        region: parse_box(corners)?,
+        mg_per_cm3,
+    })
+}
+
 /// The points of a path given on the command line (LPS, mm).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathPoints(pub Vec<[f64; 3]>);
