@@ -104,6 +104,24 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Time the numbers computed from the pixels: a CT's coronary calcium score, over the
+    /// whole series and over the region given, as loaded and as a server keeps it (packed).
+    Quantify {
+        /// A file, folder or DICOMDIR; none: the built-in sample volume.
+        path: Option<PathBuf>,
+        /// Series id or number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// A region to score too: two opposite corners in LPS millimetres.
+        #[arg(long, value_name = "X0,Y0,Z0,X1,Y1,Z1", allow_hyphen_values = true, value_parser = hounsfield_workstation::values::parse_box)]
+        roi: Option<hounsfield_workstation::values::LpsBox>,
+        /// How many times to score each.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a series in this process and time, from one client over loopback, a 100 cm²
     /// region's statistics (the mouse's release to the answer) and saving the findings,
     /// side by side with the plain `measure` round trip.

@@ -1,5 +1,6 @@
 //! `hounsfield-bench` (also run as `hounsfield bench`): figures, never pass/fail. `bench load` times scanning and decoding;
-//! `bench render` times frames while the camera turns; `bench planes` ([`planes`]) times
+//! `bench render` times frames while the camera turns; `bench quantify` ([`quantify`])
+//! times a CT's calcium score; `bench planes` ([`planes`]) times
 //! the slice cells while the planes turn and slabs beside thin slices; `bench findings` ([`findings`])
 //! times a region's statistics and a save beside `measure`; `bench together` ([`together`])
 //! times a shared session's pointers beside its frames; `bench movie` ([`movie`]) times a
@@ -22,6 +23,7 @@ mod memory;
 mod movie;
 mod planes;
 mod quality;
+mod quantify;
 #[cfg(feature = "test-bench")]
 mod scale_out;
 #[cfg(feature = "test-bench")]
@@ -82,6 +84,13 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             json,
         } => load(&path, series.as_deref(), runs, json),
         BenchCommand::Stream(args) => stream(&args),
+        BenchCommand::Quantify {
+            path,
+            series,
+            roi,
+            runs,
+            json,
+        } => quantify::quantify(path.as_deref(), series.as_deref(), roi, runs, json),
         BenchCommand::Findings {
             path,
             series,

@@ -17,7 +17,7 @@ fn the_help_lists_the_benchmarks() {
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
     for benchmark in [
-        "load", "render", "stream", "planes", "movie", "findings", "together",
+        "load", "render", "stream", "planes", "movie", "findings", "together", "quantify",
     ] {
         assert!(
             help.contains(benchmark),
@@ -46,6 +46,30 @@ fn render_prints_figures_of_the_built_in_sample() {
         serde_json::from_slice(&output.stdout).expect("the figures are JSON");
     assert!(
         figures["full_ms"].as_f64().is_some_and(|ms| ms > 0.0),
+        "{figures}"
+    );
+}
+
+#[test]
+fn quantify_times_the_calcium_score_of_the_built_in_sample() {
+    let output = hounsfield_bench(&["quantify", "--runs", "2", "--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let figures: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the figures are JSON");
+    let whole = &figures["calcium"][0];
+    assert_eq!(whole["region"], "whole", "{figures}");
+    // The sample's bones are calcium to the score's rules.
+    assert!(
+        whole["lesions"].as_u64().is_some_and(|n| n > 0),
+        "{figures}"
+    );
+    assert!(whole["ms"].as_f64().is_some_and(|ms| ms > 0.0), "{figures}");
+    assert!(
+        whole["packed_ms"].as_f64().is_some_and(|ms| ms > 0.0),
         "{figures}"
     );
 }
