@@ -80,6 +80,10 @@ pub struct ServeOptions {
     /// as they arrive [default: 256].
     #[arg(long, value_name = "N", requires = "serve")]
     pub max_connections: Option<usize>,
+    /// Connections open at once from one client address (trusted proxies excepted); more
+    /// are closed as they arrive [default: 32].
+    #[arg(long, value_name = "N", requires = "serve")]
+    pub max_connections_per_address: Option<usize>,
     /// A web origin (`https://host[:port]`) whose pages may open this server's WebSocket,
     /// besides the server's own page; repeat for more.
     #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "serve")]
