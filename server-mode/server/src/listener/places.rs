@@ -1,6 +1,6 @@
 //! The listener's connection places: at most `max_connections` open at once, and at most
-//! `max_per_address` from one client address (trusted proxies excepted, since every client
-//! behind one shares its address).
+//! `max_per_address` from one client address (an IPv6 /64; trusted proxies excepted, since
+//! every client behind one shares its address).
 //!
 //! A connection proves itself by being answered (from the end of its request to the end
 //! of the response) and, as a WebSocket, by authenticating. When every place is taken, a
@@ -18,6 +18,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use hounsfield_access::auth_throttle::client_block;
 use tokio::sync::watch;
 
 /// What bounds the places.
@@ -95,10 +96,12 @@ impl Places {
         })
     }
 
-    /// A place for a connection from `address` arriving at `now`, evicting an unproven
-    /// connection when every place is taken (see the module's description).
-    pub(crate) fn admit(self: &Arc<Self>, address: IpAddr, now: Instant) -> Result<Place, Refused> {
-        let exempt = self.exempt(address);
+    /// A place for a connection from `peer` arriving at `now`, evicting an unproven
+    /// connection when every place is taken (see the module's description). IPv6 peers
+    /// are counted by their /64, the block one machine usually holds.
+    pub(crate) fn admit(self: &Arc<Self>, peer: IpAddr, now: Instant) -> Result<Place, Refused> {
+        let exempt = self.exempt(peer);
+        let address = client_block(peer);
         let mut registry = self.registry();
         let holds = registry.by_address.get(&address).copied().unwrap_or(0);
         if !exempt && holds >= self.bounds.max_per_address {
@@ -401,6 +404,18 @@ mod tests {
         let young = places.admit(proxy, start + GRACE).expect("a place");
         assert!(places.admit(proxy, start + 2 * GRACE).is_ok());
         assert!(is_evicted(&old) && !is_evicted(&young));
+    }
+
+    #[test]
+    fn ipv6_peers_are_counted_by_their_64() {
+        let places = places(100, 2);
+        let now = Instant::now();
+        let peer = |last: u16| IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, last]);
+        let _first = places.admit(peer(1), now).expect("a place");
+        let _second = places.admit(peer(2), now).expect("a place");
+        assert_eq!(places.admit(peer(3), now).err(), Some(Refused::AddressFull));
+        let other = IpAddr::from([0x2001, 0xdb8, 0, 2, 0, 0, 0, 1]);
+        assert!(places.admit(other, now).is_ok(), "another /64");
     }
 
     #[tokio::test]
