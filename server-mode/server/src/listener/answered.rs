@@ -89,3 +89,60 @@ impl<B: Body + Unpin> Body for Tracked<B> {
         self.body.size_hint()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+    use std::time::{Duration, Instant};
+
+    use axum::body::Body as AxumBody;
+    use futures_util::future::poll_fn;
+
+    use super::*;
+    use crate::listener::places::{PlaceBounds, Places};
+
+    fn place() -> Arc<Place> {
+        let places = Places::new(PlaceBounds {
+            max_connections: 4,
+            max_per_address: 4,
+            grace: Duration::from_secs(1),
+            exempt: Vec::new(),
+        });
+        let place = places
+            .admit(IpAddr::from([192, 0, 2, 1]), Instant::now())
+            .expect("a place");
+        Arc::new(place)
+    }
+
+    /// Reads `body` to its end.
+    async fn read_whole<B: Body + Unpin>(body: &mut B) {
+        while let Some(frame) = poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await {
+            assert!(frame.is_ok(), "a frame");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_is_answered_from_the_end_of_its_body_until_its_response_is_dropped() {
+        let place = place();
+        let answer = Answer::new(place.clone());
+        let mut request = Tracked::request(AxumBody::from("{\"token\": \"t\"}"), answer.clone());
+        assert!(!place.is_answering(), "its body has not come yet");
+        read_whole(&mut request).await;
+        assert!(place.is_answering(), "its body is whole");
+        drop(request);
+        let response = Tracked::response(AxumBody::from("answer"), answer);
+        assert!(place.is_answering(), "while the response goes out");
+        drop(response);
+        assert!(!place.is_answering(), "idle again");
+    }
+
+    #[tokio::test]
+    async fn a_request_without_a_body_is_answered_at_once() {
+        let place = place();
+        let answer = Answer::new(place.clone());
+        let request = Tracked::request(AxumBody::empty(), answer.clone());
+        assert!(place.is_answering());
+        drop((request, answer));
+        assert!(!place.is_answering());
+    }
+}

@@ -232,6 +232,16 @@ impl Place {
         kept
     }
 
+    /// Whether the place is answering a request now.
+    #[cfg(test)]
+    pub(crate) fn is_answering(&self) -> bool {
+        self.places
+            .registry()
+            .held
+            .get(&self.id)
+            .is_some_and(|held| held.answering > 0)
+    }
+
     /// Completes when a newcomer takes this place.
     pub(crate) async fn evicted(&self) {
         let mut evicted = self.evicted.clone();
