@@ -76,10 +76,15 @@ pub struct ServeOptions {
     /// Sessions served at once [default: 16].
     #[arg(long, value_name = "N", requires = "serve")]
     pub max_sessions: Option<usize>,
-    /// Connections open at once (pages, WebSockets and requests together); more are closed
-    /// as they arrive [default: 256].
+    /// Connections open at once (pages, WebSockets and requests together); when all are
+    /// taken, a new one takes the place of one that has sent no whole request (or no
+    /// `hello`) for a second, else it is closed [default: 256].
     #[arg(long, value_name = "N", requires = "serve")]
     pub max_connections: Option<usize>,
+    /// Connections open at once from one client address (an IPv6 /64; trusted proxies
+    /// excepted); more are closed as they arrive [default: 32].
+    #[arg(long, value_name = "N", requires = "serve")]
+    pub max_connections_per_address: Option<usize>,
     /// A web origin (`https://host[:port]`) whose pages may open this server's WebSocket,
     /// besides the server's own page; repeat for more.
     #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "serve")]

@@ -117,8 +117,11 @@ pub fn check(file: &Path, open_files: bool) -> anyhow::Result<()> {
     println!("  clients:      {access}");
     println!("  TLS:          {tls}");
     println!(
-        "  limits:       {} sessions, {} connections, {} MiB cache",
-        settings.max_sessions, settings.max_connections, settings.cache_mb
+        "  limits:       {} sessions, {} connections ({} per address), {} MiB cache",
+        settings.max_sessions,
+        settings.max_connections,
+        settings.max_connections_per_address,
+        settings.cache_mb
     );
     println!(
         "  H.264:        {}",

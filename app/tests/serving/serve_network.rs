@@ -4,7 +4,10 @@
 //! connections beyond the cap are closed; a flood of each message type is answered
 //! `rate_limited` while another session keeps getting frames; failed token attempts lock
 //! the address out (and only that address); a token from a file is never printed. Each
-//! refusal lands in the audit log.
+//! refusal lands in the audit log. Slow connections from many addresses, and WebSockets
+//! that never say hello, leave a good client room; one address gets no more than its
+//! share of connections; a login's body that dribbles is cut off, and a compressed one is
+//! refused, never inflated.
 
 use hounsfield_test_support as support;
 
@@ -483,4 +486,323 @@ fn failed_token_attempts_lock_out_that_address_only() {
     let log = audit_events(&audit);
     assert!(events(&log, "auth_failed").len() >= 5, "{log:?}");
     assert!(!refusals(&audit, "auth_throttled").is_empty(), "{log:?}");
+}
+
+/// A TCP connection to the server from `local` (an address of 127.0.0.0/8: Linux routes
+/// them all to the loopback interface, so each stands for a client of its own).
+async fn connect_from(local: [u8; 4], port: u16) -> std::io::Result<tokio::net::TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((local, 0)))?;
+    socket
+        .connect(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+}
+
+/// A slowloris connection's whole request: half a request line, and then nothing.
+const HALF_A_REQUEST: &[u8] = b"GET /healthz HT";
+
+/// Holds one slow connection from `local` open until `stop` is sent (or `until` at the
+/// latest), opening it again (after a short pause) each time the server closes it; how
+/// many it opened.
+async fn slowloris(
+    local: [u8; 4],
+    port: u16,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    until: Instant,
+) -> usize {
+    let until = tokio::time::Instant::from_std(until);
+    let mut opened = 0;
+    while tokio::time::Instant::now() < until && !*stop.borrow() {
+        if let Ok(mut stream) = connect_from(local, port).await {
+            opened += 1;
+            if tokio::io::AsyncWriteExt::write_all(&mut stream, HALF_A_REQUEST)
+                .await
+                .is_ok()
+            {
+                let mut answer = [0u8; 256];
+                // Until the server closes it, or the attack ends.
+                tokio::select! {
+                    _ = tokio::time::timeout_at(
+                        until,
+                        tokio::io::AsyncReadExt::read(&mut stream, &mut answer),
+                    ) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    opened
+}
+
+/// Whether a client that does everything right (saying hello with `token`) gets a frame of
+/// the phantom within `within`.
+async fn good_client_frame(
+    served: &Served,
+    token: Option<&str>,
+    within: Duration,
+) -> Result<(), String> {
+    tokio::time::timeout(within, async {
+        let mut client = Client::connect(&served.ws_url(""))
+            .await
+            .map_err(|error| format!("connect: {error}"))?;
+        client
+            .hello(token, VIEWPORT)
+            .await
+            .map_err(|error| format!("hello: {error}"))?;
+        client
+            .open(PHANTOM_ID)
+            .await
+            .map_err(|error| format!("open: {error}"))?;
+        client
+            .next_frame()
+            .await
+            .map(|_| ())
+            .map_err(|error| format!("frame: {error}"))
+    })
+    .await
+    .unwrap_or_else(|_| Err(format!("no frame within {within:?}")))
+}
+
+#[test]
+fn slow_connections_from_many_addresses_leave_a_good_client_room() {
+    const ADDRESSES: u8 = 20;
+    const SLOW_CONNECTIONS: usize = 200;
+    const TRIES: usize = 6;
+    let served = serve(&["--max-connections", "64"]);
+    let port = served.port;
+    run_within(TEST_LIMIT, async {
+        let attack_until = Instant::now() + Duration::from_secs(30);
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let attack: Vec<_> = (0..SLOW_CONNECTIONS)
+            .map(|n| {
+                let last = 1 + u8::try_from(n % usize::from(ADDRESSES)).expect("under 20");
+                tokio::spawn(slowloris(
+                    [127, 0, 1, last],
+                    port,
+                    stopping.clone(),
+                    attack_until,
+                ))
+            })
+            .collect();
+        // The slow connections take every place, and the good client's tries begin once
+        // they are past the grace a fresh connection has.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let mut failures = Vec::new();
+        for _ in 0..TRIES {
+            if let Err(why) = good_client_frame(&served, None, Duration::from_secs(5)).await {
+                failures.push(why);
+            }
+        }
+        let _ = stop.send(true);
+        let mut opened = 0;
+        for task in attack {
+            opened += task.await.expect("a slow connection's task");
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {TRIES} tries got no frame ({opened} slow connections opened): {failures:?}",
+            failures.len()
+        );
+        assert!(
+            opened >= SLOW_CONNECTIONS,
+            "only {opened} slow connections opened"
+        );
+    });
+}
+
+#[test]
+fn one_address_gets_no_more_than_its_connections_and_another_still_connects() {
+    /// The default cap of one address.
+    const PER_ADDRESS: usize = 32;
+    let folder = tempfile::tempdir().expect("a folder");
+    let audit = folder.path().join("audit.jsonl");
+    let served = serve(&["--audit-log", &audit.to_string_lossy()]);
+    let port = served.port;
+    run_within(TEST_LIMIT, async {
+        let mut held = Vec::new();
+        for _ in 0..PER_ADDRESS {
+            let mut stream = connect_from([127, 0, 2, 1], port).await.expect("connects");
+            tokio::io::AsyncWriteExt::write_all(&mut stream, HALF_A_REQUEST)
+                .await
+                .expect("sends");
+            held.push(stream);
+        }
+        // One more from the same address is closed unanswered.
+        let mut excess = connect_from([127, 0, 2, 1], port).await.expect("connects");
+        let _ = tokio::io::AsyncWriteExt::write_all(
+            &mut excess,
+            b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(
+            Duration::from_secs(3),
+            tokio::io::AsyncReadExt::read_to_end(&mut excess, &mut answer),
+        )
+        .await
+        .expect("closed at once, not held");
+        assert!(
+            read.is_err() || answer.is_empty(),
+            "the connection over the address's cap was answered: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        // Another address still gets in and is answered.
+        let mut other = connect_from([127, 0, 2, 2], port).await.expect("connects");
+        tokio::io::AsyncWriteExt::write_all(
+            &mut other,
+            b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .expect("sends");
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            REPLY_WITHIN,
+            tokio::io::AsyncReadExt::read_to_end(&mut other, &mut answer),
+        )
+        .await
+        .expect("answered in time")
+        .expect("read");
+        assert_eq!(support::status_and_body(&answer).0, 200);
+        drop(held);
+    });
+    let refused = refusals(&audit, "connection_cap");
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0]["client"]
+            .as_str()
+            .is_some_and(|client| client.starts_with("127.0.2.1:")),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn websockets_that_never_say_hello_do_not_keep_a_good_client_out() {
+    const SILENT: usize = 16;
+    // With a token to give, a socket is not let in before its hello.
+    let served = serve(&["--token", TOKEN, "--max-connections", "16"]);
+    let port = served.port;
+    run_within(TEST_LIMIT, async {
+        let started = Instant::now();
+        let mut silent = Vec::new();
+        for _ in 0..SILENT {
+            let stream = connect_from([127, 0, 3, 1], port).await.expect("connects");
+            let (socket, _) = tokio_tungstenite::client_async(served.ws_url(""), stream)
+                .await
+                .expect("the upgrade itself is answered");
+            silent.push(socket);
+        }
+        // Every place is held by a socket that has not said hello; past their grace, a
+        // good client still gets in at once, long before their time to authenticate ends.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let trying = Instant::now();
+        good_client_frame(&served, Some(TOKEN), Duration::from_secs(3))
+            .await
+            .unwrap_or_else(|why| panic!("the good client got no frame: {why}"));
+        assert!(
+            started.elapsed() < AUTH_TIMEOUT,
+            "the frame came only after {:?}, once the silent sockets' time was up",
+            started.elapsed()
+        );
+        assert!(trying.elapsed() < Duration::from_secs(3));
+        // The silent socket whose place it took was closed, told to try again later.
+        let mut told = 0;
+        for socket in &mut silent {
+            if let Ok(Some(Ok(Message::Close(Some(frame))))) =
+                tokio::time::timeout(Duration::from_millis(50), socket.next()).await
+                && frame.code == CloseCode::Again
+            {
+                told += 1;
+            }
+        }
+        assert_eq!(told, 1, "one silent socket gave its place up");
+    });
+}
+
+/// The head of a `POST /login` from the server's own page, with a body of `length` bytes
+/// and `extra` header lines.
+fn login_head(port: u16, length: usize, extra: &str) -> String {
+    format!(
+        "POST /login HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: http://localhost:{port}\r\n\
+         Content-Type: application/json\r\n{extra}Content-Length: {length}\r\n\r\n"
+    )
+}
+
+/// The status code of the answer to `head` and `body`, sent at once.
+fn status_of_login(port: u16, head: &str, body: &[u8]) -> (u16, String) {
+    let mut request = head.as_bytes().to_vec();
+    request.extend_from_slice(body);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream
+        .set_read_timeout(Some(REPLY_WITHIN))
+        .expect("a timeout");
+    stream.write_all(&request).expect("sends");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    support::status_and_body(&answer)
+}
+
+#[test]
+fn a_login_body_that_dribbles_is_cut_off_in_time_and_its_connection_closed() {
+    /// How long a login's body may take, as documented.
+    const BODY_TIME: Duration = Duration::from_secs(10);
+    let served = serve(&[]);
+    // A body of 64 bytes sent a byte every half second: 32 s if nothing cut it off.
+    let mut stream = TcpStream::connect(("127.0.0.1", served.port)).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("a timeout");
+    stream
+        .write_all(login_head(served.port, 64, "").as_bytes())
+        .expect("sends the headers");
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let mut closed = false;
+    for _ in 0..64 {
+        let _ = stream.write_all(b" ");
+        match stream.read(&mut chunk) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            Err(_) => {}
+        }
+    }
+    let took = started.elapsed();
+    let (status, text) = support::status_and_body(&answer);
+    assert_eq!(status, 408, "after {took:?}: {text}");
+    assert!(closed, "the connection stayed open after its 408");
+    assert!(
+        took >= BODY_TIME - Duration::from_millis(500) && took < BODY_TIME + Duration::from_secs(3),
+        "answered after {took:?}"
+    );
+}
+
+/// A gzip body of `text`.
+fn gzipped(text: &str) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(text.as_bytes()).expect("compressed");
+    encoder.finish().expect("compressed")
+}
+
+#[test]
+fn a_compressed_login_body_is_refused_never_inflated() {
+    let served = serve(&[]);
+    let port = served.port;
+    let gzip = "Content-Encoding: gzip\r\nConnection: close\r\n";
+    // A login that would let the page in if it were inflated.
+    let login = gzipped(&serde_json::json!({ "token": "anything" }).to_string());
+    let (status, text) = status_of_login(port, &login_head(port, login.len(), gzip), &login);
+    assert_eq!(status, 415, "{text}");
+    // A megabyte of spaces in a kilobyte: refused as it came.
+    let bomb = gzipped(&" ".repeat(1 << 20));
+    let (status, text) = status_of_login(port, &login_head(port, bomb.len(), gzip), &bomb);
+    assert_eq!(status, 415, "{text}");
+    // The same login uncompressed is let in.
+    let plain = serde_json::json!({ "token": "anything" }).to_string();
+    let (status, text) =
+        status_of_login(port, &login_head(port, plain.len(), ""), plain.as_bytes());
+    assert_eq!(status, 200, "{text}");
 }

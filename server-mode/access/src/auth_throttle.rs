@@ -48,7 +48,7 @@ impl AuthThrottle {
     pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
         let addresses = self.lock();
         match addresses
-            .get(&key(client))
+            .get(&client_block(client))
             .and_then(|failures| failures.locked_until)
         {
             Some(until) if until > now => Err(until - now),
@@ -59,7 +59,7 @@ impl AuthThrottle {
     /// Counts a failed attempt from `client`; `true` when it locked the address out.
     pub fn failed(&self, client: IpAddr, now: Instant) -> bool {
         let mut addresses = self.lock();
-        let key = key(client);
+        let key = client_block(client);
         if !addresses.contains_key(&key) && addresses.len() >= MAX_TRACKED {
             make_room(&mut addresses, now);
         }
@@ -85,7 +85,7 @@ impl AuthThrottle {
 
     /// Forgets `client`'s failures once it presented the right token.
     pub fn succeeded(&self, client: IpAddr) {
-        self.lock().remove(&key(client));
+        self.lock().remove(&client_block(client));
     }
 
     /// Addresses remembered now.
@@ -114,9 +114,10 @@ fn make_room(addresses: &mut HashMap<IpAddr, Failures>, now: Instant) {
     }
 }
 
-/// The address failures are counted under: IPv4 as it is, IPv6 by its /64 (an IPv4
+/// The block of addresses one client machine usually holds, which failures (and the
+/// listener's connections) are counted under: IPv4 as it is, IPv6 by its /64 (an IPv4
 /// address mapped into IPv6 as the IPv4 address).
-fn key(client: IpAddr) -> IpAddr {
+pub fn client_block(client: IpAddr) -> IpAddr {
     match client {
         IpAddr::V4(_) => client,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

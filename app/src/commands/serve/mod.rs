@@ -29,6 +29,7 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
     let mut config = ServerConfig::new(SocketAddr::new(settings.bind, settings.port));
     config.max_sessions = settings.max_sessions;
     config.connections.max_connections = settings.max_connections;
+    config.connections.max_connections_per_address = settings.max_connections_per_address;
     config.allowed_origins = settings.allow_origin.clone();
     config.h264_encoders = settings.h264_encoders.clone();
     config.node_name = settings.node_name.clone();

@@ -15,6 +15,8 @@ pub const DEFAULT_PORT: u16 = 8080;
 pub const DEFAULT_MAX_SESSIONS: usize = 16;
 /// Connections open at once by default.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// Connections open at once from one address by default.
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 32;
 /// Memory for loaded volumes by default (MiB).
 pub const DEFAULT_CACHE_MB: usize = 4096;
 /// Seconds between listings of the library's PACS when none is given.
@@ -75,6 +77,8 @@ pub struct ServeSettings {
     pub max_sessions: usize,
     /// Connections open at once.
     pub max_connections: usize,
+    /// Connections open at once from one address (trusted proxies excepted).
+    pub max_connections_per_address: usize,
     /// Web origins whose pages may open the WebSocket.
     pub allow_origin: Vec<String>,
     /// Memory for loaded volumes (MiB).
@@ -199,6 +203,11 @@ impl ServeSettings {
             .map(|(n, place)| within(n, 1, MOST_SESSIONS * 10, place))
             .transpose()?
             .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        let max_connections_per_address =
+            given!(max_connections_per_address, "max-connections-per-address")
+                .map(|(n, place)| within(n, 1, MOST_SESSIONS * 10, place))
+                .transpose()?
+                .unwrap_or(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
         let cache_mb = given!(cache_mb, "cache-mb")
             .map(|(n, place)| within(n, 16, 1 << 24, place))
             .transpose()?
@@ -243,6 +252,7 @@ impl ServeSettings {
             access,
             max_sessions,
             max_connections,
+            max_connections_per_address,
             allow_origin,
             cache_mb,
             max_series_mb,
@@ -517,6 +527,7 @@ mod tests {
                 users = "/etc/hounsfield/users.toml"
                 max_sessions = 5
                 max_connections = 77
+                max_connections_per_address = 7
                 allow_origin = ["https://viewer.hospital.example"]
                 cache_mb = 1024
                 max_series_mb = 512
@@ -542,6 +553,7 @@ mod tests {
             ClientAccess::Users("/etc/hounsfield/users.toml".into())
         );
         assert_eq!((settings.max_sessions, settings.max_connections), (5, 77));
+        assert_eq!(settings.max_connections_per_address, 7);
         assert_eq!(settings.allow_origin, ["https://viewer.hospital.example"]);
         assert_eq!(
             (settings.cache_mb, settings.max_series_mb),
@@ -592,6 +604,10 @@ mod tests {
         assert_eq!(settings.port, DEFAULT_PORT);
         assert_eq!(settings.max_sessions, DEFAULT_MAX_SESSIONS);
         assert_eq!(settings.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(
+            settings.max_connections_per_address,
+            DEFAULT_MAX_CONNECTIONS_PER_ADDRESS
+        );
         assert_eq!(settings.cache_mb, DEFAULT_CACHE_MB);
         assert_eq!(
             settings.pacs_refresh,
@@ -691,6 +707,10 @@ mod tests {
         for (text, key) in [
             ("max_sessions = 0", "max_sessions"),
             ("max_connections = 100000000", "max_connections"),
+            (
+                "max_connections_per_address = 0",
+                "max_connections_per_address",
+            ),
             ("cache_mb = 1", "cache_mb"),
             ("max_series_mb = 0", "max_series_mb"),
             ("node_name = \"node one\"", "node_name"),

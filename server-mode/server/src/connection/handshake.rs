@@ -15,20 +15,33 @@ use tokio::sync::mpsc;
 
 use super::{Outgoing, close_code};
 use crate::answers::{auth_failed, refuse};
+use crate::listener::ConnectionPlace;
 use crate::state::{App, SessionPlace};
 
 /// Waits, within the server's time for it, for `hello` with the right token, and takes a
-/// session place; anything else first is refused and the socket closed. Returns the place,
-/// the `hello` to answer and the user.
+/// session place; anything else first is refused and the socket closed, and so is the
+/// socket whose `connection` place a newcomer takes meanwhile. Returns the place, the
+/// `hello` to answer and the user.
 pub(super) async fn authenticate(
     stream: &mut SplitStream<WebSocket>,
     app: &Arc<App>,
     client: SocketAddr,
     out: &mpsc::Sender<Outgoing>,
+    connection: &ConnectionPlace,
 ) -> Option<(SessionPlace, ClientMessage, Identity)> {
     let deadline = tokio::time::Instant::now() + app.config.auth_timeout;
     let text = loop {
-        let message = match tokio::time::timeout_at(deadline, stream.next()).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout_at(deadline, stream.next()) => next,
+            () = connection.evicted() => {
+                tracing::debug!(%client, "unauthenticated socket closed for a newcomer");
+                let _ = out
+                    .send(Outgoing::Close(close_code::TRY_AGAIN_LATER, "too many connections"))
+                    .await;
+                return None;
+            }
+        };
+        let message = match next {
             Err(_) => {
                 refuse(
                     app,
@@ -81,6 +94,10 @@ pub(super) async fn authenticate(
         }
     };
     app.auth_throttle.succeeded(client.ip());
+    if !connection.authenticated() {
+        // A newcomer took its connection's place just before.
+        return None;
+    }
     let Some(place) = SessionPlace::take(app.clone()) else {
         refuse(app, client, Refusal::SessionCap, "all session places taken");
         let busy = ServerMessage::Error {

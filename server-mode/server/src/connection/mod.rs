@@ -38,6 +38,7 @@ use tokio::sync::mpsc;
 
 use crate::answers::refuse;
 use crate::findings::measuring::MeasuringShare;
+use crate::listener::ConnectionPlace;
 use crate::metrics::Metrics;
 use crate::scheduler::{FrameTicket, SchedulerEvent, SessionSlot};
 use crate::session::{Admission, MessageKind, MessageRates, Session};
@@ -70,7 +71,8 @@ mod close_code {
     pub const GOING_AWAY: u16 = 1001;
     /// The token was missing or wrong, or came too late; or the user may no longer stay.
     pub const POLICY: u16 = 1008;
-    /// All session places are taken.
+    /// All session places are taken, or all connection places and this one had not
+    /// authenticated.
     pub const TRY_AGAIN_LATER: u16 = 1013;
     /// Normal closure (idle timeout).
     pub const NORMAL: u16 = 1000;
@@ -94,19 +96,24 @@ enum Outgoing {
 
 /// Runs the connection until the client leaves, the server shuts down or the session
 /// times out. `admitted` is the session's place and user when the upgrade request
-/// authenticated; without them the client must authenticate in `hello` first.
+/// authenticated; without them the client must authenticate in `hello` first, and its
+/// `connection` place may be taken by a newcomer until it has.
 pub(crate) async fn run(
     socket: WebSocket,
     app: Arc<App>,
     client: SocketAddr,
     admitted: Option<(SessionPlace, Identity)>,
+    connection: &ConnectionPlace,
 ) {
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(OUTGOING_CAPACITY);
     let writer = tokio::spawn(write_loop(sink, out_rx, app.metrics.clone()));
     let admitted = match admitted {
-        Some((place, identity)) => Some((place, None, identity)),
-        None => authenticate(&mut stream, &app, client, &out)
+        // Its place is kept from now on, unless a newcomer took it since the upgrade.
+        Some((place, identity)) => connection
+            .authenticated()
+            .then_some((place, None, identity)),
+        None => authenticate(&mut stream, &app, client, &out, connection)
             .await
             .map(|(place, hello, identity)| (place, Some(hello), identity)),
     };

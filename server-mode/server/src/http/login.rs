@@ -5,13 +5,14 @@
 //! `GET /whoami` tells the page whether it must log in. The WebSocket, `/metrics` and the
 //! admin view accept the cookie where they accept a token. Failed logins count against the
 //! address like any wrong token; logins, logouts and expired logins are recorded in the
-//! audit log with the user's name.
+//! audit log with the user's name. A login's body is bounded in size and in time, and
+//! taken as sent: a compressed one is refused, never inflated.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +32,10 @@ pub const COOKIE: &str = "hounsfield_login";
 
 /// Largest `POST /login` body read: a token and its JSON around it.
 const LOGIN_BODY_LIMIT: usize = 4096;
+
+/// Longest a `POST /login` body may take to arrive after its headers, as long as the
+/// headers may take: a body that dribbles is answered 408 and its connection closed.
+const LOGIN_BODY_TIME: Duration = Duration::from_secs(10);
 
 /// What `POST /login` takes.
 #[derive(Deserialize)]
@@ -67,15 +72,37 @@ impl Who {
 pub(crate) async fn login(
     State(app): State<Arc<App>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> Response {
-    if body.len() > LOGIN_BODY_LIMIT {
+    if headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|encoding| !encoding.as_bytes().eq_ignore_ascii_case(b"identity"))
+    {
         return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "a login is a token, no more\n",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the login uncompressed (no Content-Encoding)\n",
         )
             .into_response();
     }
+    let read = axum::body::to_bytes(body, LOGIN_BODY_LIMIT);
+    let body = match tokio::time::timeout(LOGIN_BODY_TIME, read).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "a login is a token, no more\n",
+            )
+                .into_response();
+        }
+        Err(_) => {
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                "the login's body came too slowly\n",
+            )
+                .into_response();
+        }
+    };
     let Ok(request) = serde_json::from_slice::<LoginRequest>(&body) else {
         return (
             StatusCode::BAD_REQUEST,

@@ -34,7 +34,7 @@ use tokio::sync::watch;
 use crate::findings::measuring::MeasuringLane;
 use crate::findings::{FindingsBook, FindingsStore};
 use crate::library::Library;
-use crate::listener::ConnectionPlace;
+use crate::listener::{ConnectionPlace, Refused};
 use crate::metrics::Metrics;
 use crate::recording::store::RecordingStore;
 use crate::roster::Roster;
@@ -236,19 +236,19 @@ impl Server {
         }
         let sessions = self.shutdown;
         let app = self.app.clone();
-        let refused = move |client: SocketAddr| {
-            refuse(
-                &app,
-                client,
-                Refusal::ConnectionCap,
-                "all connection places taken",
-            );
+        let refused = move |client: SocketAddr, why: Refused| {
+            let detail = match why {
+                Refused::AddressFull => "all connection places of this address taken",
+                Refused::AllTaken => "all connection places taken",
+            };
+            refuse(&app, client, Refusal::ConnectionCap, detail);
         };
         let (stopping, stop_seen) = tokio::sync::oneshot::channel::<()>();
         let serving = crate::listener::serve(
             self.listener,
             router,
             self.app.config.connections,
+            self.app.config.trusted_proxies.clone(),
             tls,
             refused,
             async move {
@@ -348,8 +348,7 @@ async fn websocket(
         .max_message_size(TRANSPORT_MESSAGE_LIMIT)
         .max_frame_size(TRANSPORT_MESSAGE_LIMIT)
         .on_upgrade(move |socket| async move {
-            crate::connection::run(socket, app, client, place).await;
-            drop(connection);
+            crate::connection::run(socket, app, client, place, &connection).await;
         })
 }
 
