@@ -1111,3 +1111,64 @@ fn the_server_stops_within_seconds_of_sigterm_while_a_series_is_retrieved() {
     );
     eprintln!("stopped {:?} after SIGTERM", asked.elapsed());
 }
+
+#[test]
+fn killed_while_a_series_arrives_the_server_restarts_and_loads_it_whole() {
+    let orthanc = Orthanc::start(None);
+    orthanc.upload_folder(&support::data("ct-head-neck"));
+    let proxy = FaultyProxy::start(&orthanc.rest_url());
+    proxy.slow_retrievals(Duration::from_millis(200));
+    let cache = tempfile::tempdir().expect("a cache folder");
+    let env = [("HOUNSFIELD_DICOMWEB_CACHE", cache.path().as_os_str())];
+    let args = ["--library", &proxy.dicomweb_url(), "--h264", "off"];
+    let viewport = Viewport {
+        width: 160,
+        height: 120,
+    };
+    let served = support::served::start(&args, &env)
+        .unwrap_or_else(|stderr| panic!("the server did not start: {stderr}"));
+    let ws = served.ws_url("");
+    let opening = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let opened_id = opening.clone();
+    support::server::run_within(FAILURE_LIMIT, async move {
+        let mut client = Client::connect(&ws).await.expect("connects");
+        client.hello(None, viewport).await.expect("welcome");
+        let studies = client.list_studies().await.expect("the PACS's studies");
+        let series = studies[0].series[0].id.clone();
+        opened_id.lock().expect("the id").clone_from(&series);
+        client
+            .send(&hounsfield_protocol::ClientMessage::Open { series })
+            .await
+            .expect("sent");
+        // Killed once part of the series has arrived in the cache.
+        loop {
+            if let hounsfield_client::Event::Message(hounsfield_protocol::ServerMessage::Progress(
+                step,
+            )) = client.next_event().await.expect("the session lives")
+                && step.done > 20
+            {
+                break;
+            }
+        }
+    });
+    // Dropped: killed with SIGKILL mid-retrieval, and waited for.
+    drop(served);
+    let series = opening.lock().expect("the id").clone();
+    proxy.slow_retrievals(Duration::ZERO);
+    let served = support::served::start(&args, &env).expect("restarted on the same cache");
+    let ws = served.ws_url("");
+    support::server::run_within(FAILURE_LIMIT, async move {
+        let mut client = Client::connect(&ws).await.expect("connects");
+        client.hello(None, viewport).await.expect("welcome");
+        let opened = client
+            .open(&series)
+            .await
+            .expect("opened after the restart");
+        assert_eq!(
+            opened.dims,
+            [512, 512, 295],
+            "every slice, none half-written"
+        );
+        assert!(opened.warnings.is_empty(), "{:?}", opened.warnings);
+    });
+}
