@@ -519,6 +519,10 @@ const browser = new StudyBrowser($("browser"), {
   state,
 });
 connection.studiesRequest = () => browser.message();
+// A worklist's or a PACS viewer's link: `?study=UID` (or `?accession=`, `?patient=` ID)
+// opens that study's first series, after the login.
+const link = { study: params.get("study"), accession: params.get("accession"), patient: params.get("patient") };
+browser.linkTo(link);
 
 /** Shows or hides the study browser. */
 function showBrowser(shown) {
@@ -531,6 +535,11 @@ $("browser-toggle").addEventListener("click", () => showBrowser($("browser").hid
 function showStudies(message) {
   browser.show(message);
   if (connection.series || connection.join) return;
+  if (browser.view.linked && message.studies.length === 0) {
+    const named = Object.entries(link).filter(([, value]) => value).map(([key, value]) => `${key} ${value}`);
+    state.error = `no study here matches the link (${named.join(", ")})`;
+    return;
+  }
   const series = message.studies.flatMap((study) => study.series).filter((s) => !s.unavailable);
   const first = series.find((s) => (s.kind ?? "volume") === "volume") ?? series[0];
   if (first) connection.openSeries(first.id);

@@ -77,6 +77,8 @@ export class StudyBrowser {
     let timer = null;
     for (const input of [this.search, ...Object.values(this.fields)]) {
       input.addEventListener(input.tagName === "SELECT" || input.type === "date" ? "change" : "input", () => {
+        // The reader searches on their own: the link's study no longer narrows it.
+        this.studyUid = null;
         clearTimeout(timer);
         timer = setTimeout(() => this.request(0), SEARCH_DELAY_MS);
       });
@@ -93,9 +95,22 @@ export class StudyBrowser {
     this.next.addEventListener("click", () => this.request(this.view.offset + PAGE_SIZE));
   }
 
+  /**
+   * Narrows the search to what a worklist's link names (`?study=UID`, `?accession=`,
+   * `?patient=` ID): the accession and patient ID fill their fields; the study's UID is
+   * searched until the reader changes the search.
+   */
+  linkTo({ study, accession, patient }) {
+    if (accession) this.fields.accession.value = accession.slice(0, 128);
+    if (patient) this.fields.patient_id.value = patient.slice(0, 128);
+    this.studyUid = study ? study.slice(0, 128) : null;
+    this.view.linked = Boolean(study || accession || patient);
+  }
+
   /** The query of the search box and the fields: only those filled in (dates as YYYYMMDD). */
   query() {
     const query = {};
+    if (this.studyUid) query.study_uid = this.studyUid;
     const text = this.search.value.trim().slice(0, 128);
     if (text) query.text = text;
     for (const [key, input] of Object.entries(this.fields)) {

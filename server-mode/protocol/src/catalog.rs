@@ -54,6 +54,9 @@ pub struct StudyQuery {
     /// Found in AccessionNumber.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub accession: String,
+    /// The StudyInstanceUID, exactly (a worklist's link to one study).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub study_uid: String,
 }
 
 impl StudyQuery {

@@ -18,6 +18,8 @@ pub struct StudySearch {
     date_from: Option<String>,
     date_to: Option<String>,
     accession: String,
+    /// The StudyInstanceUID, exactly; empty: any.
+    study_uid: String,
     /// Matching studies skipped.
     pub offset: usize,
     /// Most studies in the page.
@@ -64,6 +66,7 @@ impl StudySearch {
             date_from,
             date_to,
             accession: normalised(&query.accession),
+            study_uid: query.study_uid.trim().to_string(),
             offset,
             limit: limit as usize,
         })
@@ -84,6 +87,7 @@ impl StudySearch {
             }
         };
         in_date
+            && (self.study_uid.is_empty() || study.id == self.study_uid)
             && has(&study.patient_name, &self.patient_name)
             && has(&study.patient_id, &self.patient_id)
             && has(&study.accession, &self.accession)
@@ -143,7 +147,7 @@ pub fn sort_newest_first(studies: &mut [StudyInfo]) {
 }
 
 /// The query's string fields by name.
-fn fields(query: &StudyQuery) -> [(&'static str, &str); 7] {
+fn fields(query: &StudyQuery) -> [(&'static str, &str); 8] {
     [
         ("text", &query.text),
         ("patient_name", &query.patient_name),
@@ -152,6 +156,7 @@ fn fields(query: &StudyQuery) -> [(&'static str, &str); 7] {
         ("date_from", &query.date_from),
         ("date_to", &query.date_to),
         ("accession", &query.accession),
+        ("study_uid", &query.study_uid),
     ]
 }
 
@@ -212,6 +217,19 @@ mod tests {
         .expect("a good request")
     }
 
+    fn study_uid_of_length_past_the_bound_is_refused() {
+        let request = StudyRequest {
+            query: StudyQuery {
+                study_uid: "1".repeat(MAX_QUERY_CHARS + 1),
+                ..StudyQuery::default()
+            },
+            offset: None,
+            limit: None,
+        };
+        let refused = StudySearch::new(&request).expect_err("too long");
+        assert!(refused.contains("query.study_uid"), "{refused}");
+    }
+
     #[test]
     fn studies_match_by_words_names_dates_and_modality() {
         let mut studies = vec![
@@ -250,6 +268,14 @@ mod tests {
             ..StudyQuery::default()
         };
         assert_eq!(ids(search(before_2020, None, None)), ["a"]);
+        // A link's study: its UID exactly, not a part of it.
+        let linked = |uid: &str| StudyQuery {
+            study_uid: uid.to_string(),
+            ..StudyQuery::default()
+        };
+        assert_eq!(ids(search(linked(" b "), None, None)), ["b"]);
+        assert!(ids(search(linked("B"), None, None)).is_empty());
+        study_uid_of_length_past_the_bound_is_refused();
         let page = search(StudyQuery::default(), Some(1), Some(1)).page(&studies);
         assert_eq!((page.total, page.offset, page.studies.len()), (3, 1, 1));
         assert_eq!(page.studies[0].id, "a");
