@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
 pub use admin::{ConfigCommand, FindingsCommand, UsersCommand};
 pub use hounsfield_desktop::launch::{ConnectArgs, OpenArgs, RenderingArgs};
 use hounsfield_workstation::values::{
-    KnownDensity, LpsBox, parse_box, parse_known_density, parse_path, parse_point, parse_window,
+    KnownDensity, LpsBox, parse_box, parse_known_density, parse_non_empty_path, parse_path,
+    parse_point, parse_window,
 };
 pub use hounsfield_workstation::values::{PathPoints, parse_size};
 pub use movie::MovieArgs;
@@ -215,6 +216,10 @@ pub struct RenderArgs {
     /// Series id (from `info`) or series number; default: the largest series.
     #[arg(long)]
     pub series: Option<String>,
+    /// A transfer function from a file, instead of a preset: this program's TOML (as in
+    /// `presets/`) or a 3D Slicer volume property (`.vp`).
+    #[arg(long, value_name = "FILE", conflicts_with = "preset", value_parser = parse_non_empty_path)]
+    pub transfer: Option<PathBuf>,
     /// Transfer-function preset (e.g. ct-bone, ct-soft-tissue, mr-default); default: by modality.
     #[arg(long)]
     pub preset: Option<String>,

@@ -7,3 +7,4 @@ mod hostile_files;
 mod hostile_pacs;
 mod lying_frames;
 mod movie;
+mod transfer_files;

@@ -8,14 +8,22 @@ use anyhow::Context;
 use hounsfield_server::Scheduler;
 use render_core::Volume;
 use render_core::gpu::{GpuContext, Renderer};
-use render_core::transfer::{PresetLibrary, RenderMode};
+use render_core::transfer::{Preset, PresetLibrary, RenderMode};
 
 /// A renderer on this machine's best adapter, with the built-in and the user's presets.
 pub fn new_renderer() -> anyhow::Result<Renderer> {
+    new_renderer_with(None)
+}
+
+/// [`new_renderer`] that also knows `extra` (a transfer function given for one command).
+pub fn new_renderer_with(extra: Option<Preset>) -> anyhow::Result<Renderer> {
     let context = GpuContext::headless()?;
-    let (presets, problems) = PresetLibrary::load_default();
+    let (mut presets, problems) = PresetLibrary::load_default();
     for problem in problems {
         eprintln!("warning: preset skipped: {problem}");
+    }
+    if let Some(extra) = extra {
+        presets = presets.with_preset(extra);
     }
     Ok(Renderer::new(context, presets))
 }

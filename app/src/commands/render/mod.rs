@@ -11,8 +11,9 @@ use render_core::view::{Interpolation, MprOrientation, MprPlane, Quality, SlabMo
 use render_core::{Volume, Window};
 
 use crate::cli::{RenderArgs, SlabModeArg};
-use hounsfield_workstation::renderer::{new_renderer, preset_and_mode};
+use hounsfield_workstation::renderer::{new_renderer_with, preset_and_mode};
 use hounsfield_workstation::source;
+use render_core::transfer::import::read_transfer_file;
 
 mod curved;
 mod report;
@@ -29,8 +30,18 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         return curved::run(&opened, &path.0, args);
     }
     let volume = Arc::new(opened.volume);
-    let mut renderer = new_renderer()?;
-    let view = view_from_args(&renderer, &volume, args)?;
+    let transfer = args
+        .transfer
+        .as_deref()
+        .map(read_transfer_file)
+        .transpose()
+        .context("--transfer")?;
+    let preset = transfer
+        .as_ref()
+        .map(|preset| preset.name.clone())
+        .or_else(|| args.preset.clone());
+    let mut renderer = new_renderer_with(transfer)?;
+    let view = view_from_args(&renderer, &volume, args, preset.as_deref())?;
     for warning in renderer.load_volume(Arc::clone(&volume)) {
         eprintln!("warning: {warning}");
     }
@@ -73,13 +84,9 @@ fn view_from_args(
     renderer: &Renderer,
     volume: &Volume,
     args: &RenderArgs,
+    preset: Option<&str>,
 ) -> anyhow::Result<ViewState> {
-    let (preset, mode) = preset_and_mode(
-        renderer,
-        volume,
-        args.preset.as_deref(),
-        args.mode.as_deref(),
-    )?;
+    let (preset, mode) = preset_and_mode(renderer, volume, preset, args.mode.as_deref())?;
     let named = NamedView::from_name(&args.view).ok_or_else(|| {
         anyhow::anyhow!(
             "unknown view \"{}\" (known: anterior, posterior, left, right, superior, inferior)",

@@ -141,6 +141,13 @@ impl PresetLibrary {
     }
 
     /// Adds a preset, replacing one of the same name.
+    /// The library with `preset` added (replacing one of the same name): a transfer
+    /// function given for one command.
+    pub fn with_preset(mut self, preset: Preset) -> PresetLibrary {
+        self.insert(preset);
+        self
+    }
+
     fn insert(&mut self, preset: Preset) {
         match self
             .presets
@@ -156,7 +163,7 @@ impl PresetLibrary {
 }
 
 /// The largest preset file read: a preset is a few dozen lines.
-const MAX_PRESET_BYTES: u64 = 256 << 10;
+pub(crate) const MAX_PRESET_BYTES: u64 = 256 << 10;
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@
 //! presets and the user's.
 
 pub mod error;
+pub mod import;
 pub mod library;
 mod locate;
 pub mod preset;
