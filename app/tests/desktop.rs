@@ -650,3 +650,62 @@ fn connect_shows_the_value_under_the_cursor_and_measures_a_ruler_under_xvfb() {
     let _ = app.kill();
     let _ = app.wait();
 }
+
+#[test]
+fn a_worklists_study_link_opens_the_desktop_on_that_study_under_xvfb() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let audit = dir.path().join("audit.jsonl");
+    let lumbar = support::data("mr-lumbar");
+    let ct = support::data("ct-head-neck");
+    let server = Serving::start(&[
+        "--library",
+        &ct.to_string_lossy(),
+        "--library",
+        &lumbar.to_string_lossy(),
+        "--audit-log",
+        &audit.to_string_lossy(),
+    ]);
+    // The catalogue is made while the server answers: wait until it is ready.
+    let address = server.url.trim_start_matches("http://").to_string();
+    let ready = (0..600).any(|_| {
+        let (status, _) = support::http_request(
+            address
+                .rsplit(':')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("a port"),
+            "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        status == 200
+    });
+    assert!(ready, "the server's catalogue was not ready");
+    let study = &support::scan("mr-lumbar").studies[0];
+    let link = format!("hounsfield+http://{address}/study/{}", study.uid);
+    let out = dir.path().join("linked.png");
+    let (ok, text) =
+        hounsfield_under_xvfb(&["open", &link, "--screenshot", out.to_str().expect("utf-8")]);
+    assert!(ok, "hounsfield open {link} failed: {text}");
+    assert!(out.exists(), "no screenshot of the linked study");
+    // The series the server opened is one of the linked study's, not the CT listed first.
+    let opened: Vec<String> = support::audit_events(&audit)
+        .iter()
+        .filter(|event| event["event"] == "series_opened")
+        .filter_map(|event| event["series"].as_str().map(str::to_string))
+        .collect();
+    let its: Vec<&str> = study.series.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert!(
+        its.contains(&opened[0].as_str()),
+        "{} is not of study {}",
+        opened[0],
+        study.uid
+    );
+    // A link that names no DICOM UID is refused before any window opens.
+    let output = support::hounsfield(&["open", "hounsfield://host/study/not-a-uid"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("DICOM UID"),
+        "{stderr}"
+    );
+}

@@ -208,6 +208,7 @@ impl DesktopApp {
                         .clone()
                         .or_else(|| link_parameter(&args.url, "join")),
                     series: args.series,
+                    study: args.study,
                     viewport: START_VIEWPORT,
                     trust,
                     offer_webrtc: transport.offers_webrtc(),

@@ -95,6 +95,10 @@ pub struct ConnectArgs {
     /// The series id to open; default: the first the server lists.
     #[arg(long)]
     pub series: Option<String>,
+    /// The study to open (its StudyInstanceUID): its first volume, as a worklist's link
+    /// opens it.
+    #[arg(long, value_name = "UID", conflicts_with_all = ["series", "join"])]
+    pub study: Option<String>,
     /// Join the shared session with this id (from a reader's share link, `?join=ID`,
     /// which the URL may carry instead): its series opens and the view follows the
     /// host's; the participants see each other's pointers.

@@ -24,6 +24,7 @@ pub mod settings;
 mod share_room;
 mod slab_control;
 mod slice_view;
+pub mod study_link;
 pub(crate) mod thin_client;
 mod ui_thread;
 mod view3d;

@@ -27,7 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             rendering: cli.rendering,
             ..OpenArgs::default()
         })),
-        Some(Command::Open(args)) => desktop::run(desktop::Launch::Open(args)),
+        Some(Command::Open(args)) => desktop::run(opened(args)?),
         Some(Command::Connect(args)) => desktop::run(desktop::Launch::Connect(args)),
         Some(Command::Info {
             json,
@@ -79,5 +79,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             UsersCommand::Remove { name, file } => users::remove(&name, &file),
         },
         Some(Command::Bench { args }) => bench::forward(&args),
+    }
+}
+
+/// What `open` starts: the window on a path, or, for a worklist's study link
+/// (`hounsfield://…/study/UID`), the study streamed from its server.
+fn opened(args: OpenArgs) -> anyhow::Result<desktop::Launch> {
+    let link = args
+        .path
+        .as_deref()
+        .and_then(|path| path.to_str())
+        .and_then(desktop::study_link::StudyLink::parse);
+    match link {
+        Some(link) => {
+            let link = link.map_err(anyhow::Error::msg)?;
+            Ok(desktop::Launch::Connect(link.connect_args(&args)))
+        }
+        None => Ok(desktop::Launch::Open(args)),
     }
 }

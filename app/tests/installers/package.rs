@@ -27,6 +27,7 @@ const PACKAGED: &[&str] = &[
     "./usr/share/man/man1/hounsfield-bench.1.gz",
     "./usr/share/doc/hounsfield/copyright",
     "./usr/share/doc/hounsfield/changelog.Debian.gz",
+    "./usr/share/applications/hounsfield.desktop",
 ];
 
 /// The configuration files dpkg must keep an administrator's edits of.
@@ -278,6 +279,24 @@ fn the_debian_package_installs_a_server_that_answers_over_https() {
     );
     assert!(unpacked.status.success(), "{}", printed(&unpacked));
     let binary = root.join("usr/bin/hounsfield");
+
+    // The desktop entry opens a worklist's study links (`hounsfield://HOST/study/UID`).
+    let entry = std::fs::read_to_string(root.join("usr/share/applications/hounsfield.desktop"))
+        .expect("the desktop entry");
+    assert!(
+        entry.lines().any(|line| line == "Exec=hounsfield open %u"),
+        "{entry}"
+    );
+    let handled = entry
+        .lines()
+        .find_map(|line| line.strip_prefix("MimeType="))
+        .unwrap_or_default();
+    assert!(
+        handled
+            .split(';')
+            .any(|kind| kind == "x-scheme-handler/hounsfield"),
+        "{entry}"
+    );
 
     // The manual page comes from the command line (`manual`, hidden from --help).
     let manual = run(binary.to_str().expect("a UTF-8 path"), &["manual"]);

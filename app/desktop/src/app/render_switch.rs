@@ -80,6 +80,7 @@ impl DesktopApp {
             url,
             token: server.token.clone(),
             series: Some(self.label.clone()),
+            study: None,
             join: None,
             viewport: START_VIEWPORT,
             trust,

@@ -412,6 +412,7 @@ pub(super) fn thin_client(url: String, settings: PathBuf) -> Harness<'static, De
                         url,
                         token: None,
                         series: None,
+                        study: None,
                         join: None,
                         ca: Vec::new(),
                         fingerprint: None,

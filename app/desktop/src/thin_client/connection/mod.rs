@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use hounsfield_client::{Client, ClientError, Event, VIDEO_CODECS, Welcome};
 use hounsfield_protocol::{
-    Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, Opened, ServerMessage,
-    SharedView, SlicePlane, SlicePlanesInCells, TransportKind, Viewport,
+    Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, MAX_STUDY_PAGE, Opened,
+    SeriesKind, ServerMessage, SharedView, SlicePlane, SlicePlanesInCells, StudyQuery,
+    StudyRequest, TransportKind, Viewport,
 };
 use hounsfield_tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
@@ -169,6 +170,8 @@ pub struct LinkTarget {
     pub token: Option<String>,
     /// The series to open; none: the first the server lists.
     pub series: Option<String>,
+    /// The study whose first series to open (a worklist's link), when no series is named.
+    pub study: Option<String>,
     /// The shared session to join instead (its join id): its series opens and the view
     /// follows its host's.
     pub join: Option<String>,
@@ -179,6 +182,34 @@ pub struct LinkTarget {
     /// Whether to take the frames over WebRTC when the server offers it (`false`: the
     /// WebSocket only, with no attempt, where UDP is blocked).
     pub offer_webrtc: bool,
+}
+
+/// The first series to open of what the server lists (of `study` alone, when given): a
+/// volume before a localiser or a single image.
+async fn first_series(client: &mut Client, study: Option<&str>) -> Result<String, ClientError> {
+    let request = StudyRequest {
+        query: StudyQuery {
+            study_uid: study.unwrap_or_default().to_string(),
+            ..StudyQuery::default()
+        },
+        limit: Some(MAX_STUDY_PAGE),
+        ..StudyRequest::default()
+    };
+    let studies = client.find_studies(request).await?.studies;
+    let available: Vec<_> = studies
+        .iter()
+        .flat_map(|study| &study.series)
+        .filter(|series| series.unavailable.is_none())
+        .collect();
+    available
+        .iter()
+        .find(|series| series.kind == SeriesKind::Volume)
+        .or_else(|| available.first())
+        .map(|series| series.id.clone())
+        .ok_or_else(|| match study {
+            Some(uid) => ClientError::Protocol(format!("the server has no study {uid} to open")),
+            None => ClientError::Protocol("the server lists no series".to_string()),
+        })
 }
 
 /// A running connection to a server.
@@ -485,15 +516,9 @@ impl Worker {
                 .await?;
             return Ok((welcome, webrtc, opened));
         }
-        let studies = client.list_studies().await?;
-        let series = match &self.target.series {
-            Some(series) => series.clone(),
-            None => studies
-                .iter()
-                .flat_map(|study| &study.series)
-                .find(|series| series.unavailable.is_none())
-                .map(|series| series.id.clone())
-                .ok_or_else(|| ClientError::Protocol("the server lists no series".to_string()))?,
+        let series = match (&self.target.series, &self.target.study) {
+            (Some(series), _) => series.clone(),
+            (None, study) => first_series(client, study.as_deref()).await?,
         };
         let opened = client
             .open_reporting(&series, |progress| {
@@ -698,6 +723,7 @@ mod tests {
             url: url.to_string(),
             token: token.map(str::to_string),
             series: series.map(str::to_string),
+            study: None,
             join: None,
             viewport: Viewport {
                 width: 160,
@@ -1051,6 +1077,7 @@ mod tests {
             url: url.clone(),
             token: Some("right".to_string()),
             series: Some("phantom".to_string()),
+            study: None,
             join: None,
             viewport: Viewport {
                 width: 160,
