@@ -220,6 +220,27 @@ fn serve(binary: &Path, args: &[String], home: &Path) -> (Running, String, Strin
     )
 }
 
+/// The unpacked package's desktop entry opens a worklist's study links
+/// (`hounsfield://HOST/study/UID`) with `hounsfield open`.
+fn assert_the_desktop_entry_opens_study_links(root: &Path) {
+    let entry = std::fs::read_to_string(root.join("usr/share/applications/hounsfield.desktop"))
+        .expect("the desktop entry");
+    assert!(
+        entry.lines().any(|line| line == "Exec=hounsfield open %u"),
+        "{entry}"
+    );
+    let handled = entry
+        .lines()
+        .find_map(|line| line.strip_prefix("MimeType="))
+        .unwrap_or_default();
+    assert!(
+        handled
+            .split(';')
+            .any(|kind| kind == "x-scheme-handler/hounsfield"),
+        "{entry}"
+    );
+}
+
 #[test]
 fn the_debian_package_installs_a_server_that_answers_over_https() {
     let scratch = tempfile::tempdir().expect("a scratch folder");
@@ -280,23 +301,7 @@ fn the_debian_package_installs_a_server_that_answers_over_https() {
     assert!(unpacked.status.success(), "{}", printed(&unpacked));
     let binary = root.join("usr/bin/hounsfield");
 
-    // The desktop entry opens a worklist's study links (`hounsfield://HOST/study/UID`).
-    let entry = std::fs::read_to_string(root.join("usr/share/applications/hounsfield.desktop"))
-        .expect("the desktop entry");
-    assert!(
-        entry.lines().any(|line| line == "Exec=hounsfield open %u"),
-        "{entry}"
-    );
-    let handled = entry
-        .lines()
-        .find_map(|line| line.strip_prefix("MimeType="))
-        .unwrap_or_default();
-    assert!(
-        handled
-            .split(';')
-            .any(|kind| kind == "x-scheme-handler/hounsfield"),
-        "{entry}"
-    );
+    assert_the_desktop_entry_opens_study_links(&root);
 
     // The manual page comes from the command line (`manual`, hidden from --help).
     let manual = run(binary.to_str().expect("a UTF-8 path"), &["manual"]);
