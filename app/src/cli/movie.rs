@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use hounsfield_workstation::values::{parse_size, parse_window};
+use hounsfield_workstation::values::{parse_non_empty_path, parse_size, parse_window};
 
 /// What `movie` accepts: a series, one motion, and the file's size and length.
 #[derive(Debug, clap::Args)]
@@ -37,6 +37,10 @@ pub struct MovieArgs {
     /// Frames a second the movie plays at (1 to 60).
     #[arg(long, default_value_t = 24)]
     pub fps: u32,
+    /// A transfer function from a file, instead of a preset: this program's TOML (as in
+    /// `presets/`) or a 3D Slicer volume property (`.vp`).
+    #[arg(long, value_name = "FILE", conflicts_with = "preset", value_parser = parse_non_empty_path)]
+    pub transfer: Option<PathBuf>,
     /// Transfer-function preset (e.g. ct-bone, ct-soft-tissue, mr-default); default: by modality.
     #[arg(long)]
     pub preset: Option<String>,

@@ -2,7 +2,7 @@
 //! written as a preset draws. 3D Slicer's volume property (`.vp`, its documented example)
 //! renders within a stated tolerance of the same points written by hand in this program's
 //! TOML, and both differ from the default preset's picture; a bad file is refused naming
-//! the file, the line and the list.
+//! the file, the line and the list; `movie --transfer` draws a movie with it.
 
 use hounsfield_test_support as support;
 
@@ -131,4 +131,32 @@ fn a_bad_transfer_file_is_refused_naming_the_file_the_line_and_the_list() {
         "ct-bone",
     ]);
     assert!(!both.status.success(), "--transfer and --preset together");
+}
+
+#[test]
+fn a_movie_is_drawn_with_a_transfer_function_from_a_file() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let slicer = folder.path().join("ct-aaa.vp");
+    std::fs::write(&slicer, SLICER_VP).expect("written");
+    let movie = folder.path().join("aaa.mp4");
+    let output = hounsfield(&[
+        "movie",
+        "--out",
+        &movie.to_string_lossy(),
+        "--orbit",
+        "90",
+        "--frames",
+        "4",
+        "--size",
+        "64x48",
+        "--transfer",
+        &slicer.to_string_lossy(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let probed = support::probed(&movie);
+    assert_eq!((probed.codec.as_str(), probed.frames), ("h264", 4));
 }

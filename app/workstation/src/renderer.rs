@@ -8,11 +8,29 @@ use anyhow::Context;
 use hounsfield_server::Scheduler;
 use render_core::Volume;
 use render_core::gpu::{GpuContext, Renderer};
+use render_core::transfer::import::read_transfer_file;
 use render_core::transfer::{Preset, PresetLibrary, RenderMode};
 
 /// A renderer on this machine's best adapter, with the built-in and the user's presets.
 pub fn new_renderer() -> anyhow::Result<Renderer> {
     new_renderer_with(None)
+}
+
+/// A renderer for a command given `--transfer FILE` or `--preset NAME`: it knows the
+/// file's transfer function, and the preset to draw with is the file's (else `preset`).
+pub fn renderer_for(
+    transfer: Option<&std::path::Path>,
+    preset: Option<&str>,
+) -> anyhow::Result<(Renderer, Option<String>)> {
+    let transfer = transfer
+        .map(read_transfer_file)
+        .transpose()
+        .context("--transfer")?;
+    let preset = transfer
+        .as_ref()
+        .map(|transfer| transfer.name.clone())
+        .or_else(|| preset.map(str::to_string));
+    Ok((new_renderer_with(transfer)?, preset))
 }
 
 /// [`new_renderer`] that also knows `extra` (a transfer function given for one command).

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::cli::MovieArgs;
 use hounsfield_workstation::movie::{Shape, write_movie};
-use hounsfield_workstation::renderer::{new_renderer, preset_and_mode};
+use hounsfield_workstation::renderer::{preset_and_mode, renderer_for};
 use hounsfield_workstation::source;
 
 /// What `movie --json` prints.
@@ -54,8 +54,8 @@ pub fn run(args: &MovieArgs) -> anyhow::Result<()> {
         eprintln!("warning: {warning}");
     }
     let volume = Arc::new(opened.volume);
-    let mut renderer = new_renderer()?;
-    let base = base_view(&renderer, &volume, args)?;
+    let (mut renderer, preset) = renderer_for(args.transfer.as_deref(), args.preset.as_deref())?;
+    let base = base_view(&renderer, &volume, args, preset.as_deref())?;
     for warning in renderer.load_volume(Arc::clone(&volume)) {
         eprintln!("warning: {warning}");
     }
@@ -119,13 +119,13 @@ fn motion_of(args: &MovieArgs) -> anyhow::Result<Motion> {
 
 /// The first frame's view: the anterior view with the preset, mode and window asked for,
 /// as `render` builds it from the same arguments.
-fn base_view(renderer: &Renderer, volume: &Volume, args: &MovieArgs) -> anyhow::Result<ViewState> {
-    let (preset, mode) = preset_and_mode(
-        renderer,
-        volume,
-        args.preset.as_deref(),
-        args.mode.as_deref(),
-    )?;
+fn base_view(
+    renderer: &Renderer,
+    volume: &Volume,
+    args: &MovieArgs,
+    preset: Option<&str>,
+) -> anyhow::Result<ViewState> {
+    let (preset, mode) = preset_and_mode(renderer, volume, preset, args.mode.as_deref())?;
     let mut view = ViewState::initial(volume, &preset, mode);
     view.camera.set_view(NamedView::Anterior);
     view.window = args.window.map(|[width, center]| Window { width, center });

@@ -11,9 +11,8 @@ use render_core::view::{Interpolation, MprOrientation, MprPlane, Quality, SlabMo
 use render_core::{Volume, Window};
 
 use crate::cli::{RenderArgs, SlabModeArg};
-use hounsfield_workstation::renderer::{new_renderer_with, preset_and_mode};
+use hounsfield_workstation::renderer::{preset_and_mode, renderer_for};
 use hounsfield_workstation::source;
-use render_core::transfer::import::read_transfer_file;
 
 mod curved;
 mod report;
@@ -30,17 +29,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         return curved::run(&opened, &path.0, args);
     }
     let volume = Arc::new(opened.volume);
-    let transfer = args
-        .transfer
-        .as_deref()
-        .map(read_transfer_file)
-        .transpose()
-        .context("--transfer")?;
-    let preset = transfer
-        .as_ref()
-        .map(|preset| preset.name.clone())
-        .or_else(|| args.preset.clone());
-    let mut renderer = new_renderer_with(transfer)?;
+    let (mut renderer, preset) = renderer_for(args.transfer.as_deref(), args.preset.as_deref())?;
     let view = view_from_args(&renderer, &volume, args, preset.as_deref())?;
     for warning in renderer.load_volume(Arc::clone(&volume)) {
         eprintln!("warning: {warning}");
