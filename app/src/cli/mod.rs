@@ -217,7 +217,7 @@ pub struct RenderArgs {
     #[arg(long)]
     pub series: Option<String>,
     /// A transfer function from a file, instead of a preset: this program's TOML (as in
-    /// `presets/`) or a 3D Slicer volume property (`.vp`).
+    /// `presets/`), a 3D Slicer volume property (`.vp`) or a ParaView colour map (`.json`).
     #[arg(long, value_name = "FILE", conflicts_with = "preset", value_parser = parse_non_empty_path)]
     pub transfer: Option<PathBuf>,
     /// Transfer-function preset (e.g. ct-bone, ct-soft-tissue, mr-default); default: by modality.

@@ -160,3 +160,58 @@ fn a_movie_is_drawn_with_a_transfer_function_from_a_file() {
     let probed = support::probed(&movie);
     assert_eq!((probed.codec.as_str(), probed.frames), ("h264", 4));
 }
+
+/// A ParaView colour map with its opacity, as ParaView's "Save preset" writes one.
+const PARAVIEW_JSON: &str = r#"[{"ColorSpace": "RGB", "Name": "Warm bone",
+    "RGBPoints": [-1000, 0, 0, 0, 150, 0.6, 0.3, 0.2, 700, 1, 0.9, 0.7, 3000, 1, 1, 1],
+    "Points": [-1000, 0, 0.5, 0, 150, 0, 0.5, 0, 700, 0.7, 0.5, 0, 3000, 0.9, 0.5, 0]}]"#;
+
+/// The same map written by hand (ParaView's maps are unlit).
+const PARAVIEW_BY_HAND: &str = r#"
+name = "warm-bone-by-hand"
+modality = "CT"
+domain = "hu"
+colour = [
+  { value = -1000, rgb = [0.0, 0.0, 0.0] },
+  { value = 150, rgb = [0.6, 0.3, 0.2] },
+  { value = 700, rgb = [1.0, 0.9, 0.7] },
+  { value = 3000, rgb = [1.0, 1.0, 1.0] },
+]
+opacity = [
+  { value = -1000, opacity = 0.0 },
+  { value = 150, opacity = 0.0 },
+  { value = 700, opacity = 0.7 },
+  { value = 3000, opacity = 0.9 },
+]
+"#;
+
+#[test]
+fn a_paraview_colour_map_draws_what_the_same_map_written_by_hand_draws() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let paraview = folder.path().join("warm-bone.json");
+    std::fs::write(&paraview, PARAVIEW_JSON).expect("written");
+    let by_hand = folder.path().join("warm-bone.toml");
+    std::fs::write(&by_hand, PARAVIEW_BY_HAND).expect("written");
+    let imported = rendered(
+        &folder.path().join("imported.png"),
+        &["--transfer", &paraview.to_string_lossy()],
+    );
+    let written = rendered(
+        &folder.path().join("written.png"),
+        &["--transfer", &by_hand.to_string_lossy()],
+    );
+    assert_similar(
+        &imported,
+        &written,
+        Tolerance {
+            per_pixel: 2,
+            max_share: 0.005,
+        },
+        "paraview-json-against-by-hand",
+    );
+    let default = rendered(&folder.path().join("default.png"), &[]);
+    assert!(
+        differing_share(&imported, &default, 8) > 0.05,
+        "the imported map drew the default preset's picture"
+    );
+}

@@ -1,5 +1,6 @@
 //! Transfer functions written by other programs, read into a [`Preset`]: 3D Slicer's
-//! volume property files (`.vp`) beside this program's own TOML. A file is read within the
+//! volume property files (`.vp`) and ParaView's colour maps (`.json`) beside this
+//! program's own TOML. A file is read within the
 //! presets' size bound, as a regular file, and named in every error with the line at
 //! fault.
 //!
@@ -9,6 +10,12 @@
 //! opacity (gradient, factor pairs) and the colour (value, red, green, blue quadruples).
 //! Values are taken as HU (Slicer's CT presets are), opacities as per millimetre of ray
 //! (a unit distance of 1 mm), and a gradient opacity of factor 1 everywhere as none.
+//!
+//! A ParaView colour map (its "Save preset" JSON: a list of maps, the first taken, or one
+//! map) gives `RGBPoints` (value, red, green, blue quadruples) and, where it has one, an
+//! opacity in `Points` (value, opacity, midpoint, sharpness: taken as straight lines
+//! between the points). Without `Points`, the opacity rises from 0 at the first colour
+//! point to 1 at the last, as ParaView's own default opacity does. Values are taken as HU.
 
 use std::path::Path;
 
@@ -18,8 +25,8 @@ use super::preset::{
     ColourPoint, GradientOpacityPoint, OpacityPoint, Preset, RenderMode, Shading, ValueDomain,
 };
 
-/// Reads the transfer function in `path`: this program's TOML (`.toml`) or a 3D Slicer
-/// volume property (`.vp`), named after the file when the format has no name.
+/// Reads the transfer function in `path`: this program's TOML (`.toml`), a 3D Slicer
+/// volume property (`.vp`, named after the file) or a ParaView colour map (`.json`).
 pub fn read_transfer_file(path: &Path) -> Result<Preset, PresetError> {
     let text = hounsfield_files::read_text_at_most(path, MAX_PRESET_BYTES, "a transfer function")
         .map_err(|source| PresetError::Io {
@@ -31,6 +38,7 @@ pub fn read_transfer_file(path: &Path) -> Result<Preset, PresetError> {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
     match extension.as_deref() {
+        Some("json") => from_paraview_colour_map(&text, &origin),
         Some("vp") => {
             let name = path.file_stem().map_or_else(
                 || "slicer".into(),
@@ -182,6 +190,95 @@ pub fn from_slicer_volume_property(
     Ok(preset)
 }
 
+/// The preset a ParaView colour map's JSON `text` describes; `origin` is named in errors.
+pub fn from_paraview_colour_map(text: &str, origin: &str) -> Result<Preset, PresetError> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|error| {
+        parse_error(origin, Some(error.line()), "(document)", error.to_string())
+    })?;
+    let map = match &json {
+        serde_json::Value::Array(maps) => maps.first(),
+        other => Some(other),
+    }
+    .filter(|map| map.is_object())
+    .ok_or_else(|| parse_error(origin, None, "(document)", "no colour map".to_string()))?;
+    let numbers = |field: &str, group: usize| -> Result<Option<Vec<Vec<f32>>>, PresetError> {
+        let Some(values) = map.get(field) else {
+            return Ok(None);
+        };
+        let bad = |why: String| parse_error(origin, None, field, why);
+        let values = values
+            .as_array()
+            .ok_or_else(|| bad("not a list of numbers".to_string()))?
+            .iter()
+            .map(|value| {
+                value
+                    .as_f64()
+                    .map(|v| v as f32)
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| bad(format!("{value} is not a number")))
+            })
+            .collect::<Result<Vec<f32>, _>>()?;
+        if values.is_empty() || values.len() % group != 0 {
+            return Err(bad(format!(
+                "{} numbers: groups of {group} expected",
+                values.len()
+            )));
+        }
+        Ok(Some(values.chunks(group).map(<[f32]>::to_vec).collect()))
+    };
+    let colour: Vec<ColourPoint> = numbers("RGBPoints", 4)?
+        .ok_or_else(|| parse_error(origin, None, "RGBPoints", "missing".to_string()))?
+        .into_iter()
+        .map(|quad| ColourPoint {
+            value: quad[0],
+            rgb: [quad[1], quad[2], quad[3]],
+        })
+        .collect();
+    let opacity = match numbers("Points", 4)? {
+        Some(points) => points
+            .into_iter()
+            .map(|point| OpacityPoint {
+                value: point[0],
+                opacity: point[1],
+            })
+            .collect(),
+        None => {
+            let (first, last) = (colour[0].value, colour[colour.len() - 1].value);
+            vec![
+                OpacityPoint {
+                    value: first,
+                    opacity: 0.0,
+                },
+                OpacityPoint {
+                    value: last,
+                    opacity: 1.0,
+                },
+            ]
+        }
+    };
+    let name = map
+        .get("Name")
+        .and_then(serde_json::Value::as_str)
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or("paraview")
+        .to_string();
+    let preset = Preset {
+        name,
+        description: format!("imported from ParaView's colour map {origin}"),
+        modality: "CT".to_string(),
+        domain: ValueDomain::Hu,
+        mode: RenderMode::Composite,
+        colour,
+        opacity,
+        gradient_opacity: Vec::new(),
+        shading: Shading::default(),
+        opacity_unit_mm: 1.0,
+        window: None,
+    };
+    preset.validate().map_err(|error| error.in_file(origin))?;
+    Ok(preset)
+}
+
 fn parse_error(origin: &str, line: Option<usize>, field: &str, message: String) -> PresetError {
     PresetError::Parse {
         file: origin.to_string(),
@@ -228,6 +325,54 @@ mod tests {
             ),
             (0.9, 0.1, 0.2)
         );
+    }
+
+    #[test]
+    fn a_paraview_colour_map_becomes_a_preset_with_its_opacity_or_paraviews_ramp() {
+        let with_opacity = r#"[{"Name": "Bone", "ColorSpace": "RGB",
+            "RGBPoints": [-1000, 0, 0, 0, 300, 1, 0.9, 0.8, 3000, 1, 1, 1],
+            "Points": [-1000, 0, 0.5, 0, 200, 0, 0.5, 0, 1000, 0.8, 0.5, 0]}]"#;
+        let preset = from_paraview_colour_map(with_opacity, "bone.json").expect("read");
+        assert_eq!(preset.name, "Bone");
+        assert_eq!(preset.colour[1].rgb, [1.0, 0.9, 0.8]);
+        assert_eq!(
+            preset.opacity[2],
+            OpacityPoint {
+                value: 1000.0,
+                opacity: 0.8
+            }
+        );
+        let colours_only = r#"{"Name": "Grey", "RGBPoints": [0, 0, 0, 0, 1000, 1, 1, 1]}"#;
+        let preset = from_paraview_colour_map(colours_only, "grey.json").expect("read");
+        assert_eq!(
+            preset.opacity,
+            vec![
+                OpacityPoint {
+                    value: 0.0,
+                    opacity: 0.0
+                },
+                OpacityPoint {
+                    value: 1000.0,
+                    opacity: 1.0
+                }
+            ]
+        );
+        for (bad, field) in [
+            (r#"[{"Name": "x"}]"#, "RGBPoints"),
+            (r#"[{"RGBPoints": [0, 1, 1]}]"#, "RGBPoints"),
+            (
+                r#"[{"RGBPoints": [0, 0, 0, 0, 1, 1, 1, 1], "Points": ["a", 1, 0.5, 0]}]"#,
+                "Points",
+            ),
+            ("[", "(document)"),
+        ] {
+            let error = from_paraview_colour_map(bad, "x.json").expect_err(bad);
+            let said = error.to_string();
+            assert!(
+                said.contains(field) && said.contains("x.json"),
+                "{bad}: {said}"
+            );
+        }
     }
 
     #[test]
