@@ -38,6 +38,42 @@ export function parseHeader(buffer) {
  * after a drop. `connect()` starts it. Callbacks: onMessage(json), onFrame(header,
  * payloadBlob) for JPEG and PNG, onVideo(header, bytes) for H.264, onState(text).
  */
+/** The most characters of a server's text message this page parses (the thin client's bound). */
+export const MAX_SERVER_TEXT_CHARS = 32 * 1024 * 1024;
+/** The deepest a server's JSON may nest (the thin client's bound). */
+export const MAX_SERVER_JSON_DEPTH = 16;
+
+/**
+ * A server's text message, parsed once its size and nesting are checked: a hostile or
+ * broken server gets an error naming the bound, never the tab's memory or stack.
+ */
+export function readServerText(text) {
+  if (text.length > MAX_SERVER_TEXT_CHARS) {
+    throw new Error(`a message of ${text.length} characters (at most ${MAX_SERVER_TEXT_CHARS})`);
+  }
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 0x5c) escaped = true;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      depth += 1;
+      if (depth > MAX_SERVER_JSON_DEPTH) {
+        throw new Error(`a message nested deeper than ${MAX_SERVER_JSON_DEPTH}`);
+      }
+    } else if (c === 0x5d || c === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return JSON.parse(text);
+}
+
 export class Connection {
   constructor(url, { token, viewport, codecs, transports, onMessage, onFrame, onVideo, onState, onRefused }) {
     this.url = url;
@@ -93,7 +129,15 @@ export class Connection {
     };
     socket.onmessage = (event) => {
       if (typeof event.data === "string") {
-        const message = JSON.parse(event.data);
+        let message;
+        try {
+          message = readServerText(event.data);
+        } catch (error) {
+          // A server that breaks the protocol is left, not asked again.
+          this.onState(`the server broke the protocol: ${error.message}`);
+          this.close();
+          return;
+        }
         if (message.type === "view") this.view = message.view;
         // The opening view, unless a view handed back is about to replace it.
         if (message.type === "opened" && message.view && !this.view) this.view = message.view;
