@@ -5,6 +5,7 @@
 //! network); `?token=` carries the access token where the site puts it in the link. The
 //! window connects to that server and opens the study's first volume.
 
+use hounsfield_findings::folder::is_uid;
 use url::Url;
 
 use crate::launch::{ConnectArgs, OpenArgs};
@@ -81,16 +82,6 @@ impl StudyLink {
             screenshot: open.screenshot.clone(),
         }
     }
-}
-
-/// Whether `text` is a DICOM UID: digits and dots, no empty component, 64 characters at
-/// most.
-fn is_uid(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 64
-        && text
-            .split('.')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]
