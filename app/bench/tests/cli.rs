@@ -11,6 +11,17 @@ fn hounsfield_bench(args: &[&str]) -> Output {
         .expect("hounsfield-bench runs")
 }
 
+/// Runs a benchmark that must succeed; the JSON figures it printed.
+fn figures(args: &[&str]) -> serde_json::Value {
+    let output = hounsfield_bench(args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the figures are JSON")
+}
+
 #[test]
 fn the_help_lists_the_benchmarks() {
     let output = hounsfield_bench(&["--help"]);
@@ -36,14 +47,7 @@ fn an_unknown_benchmark_is_refused_by_name() {
 
 #[test]
 fn render_prints_figures_of_the_built_in_sample() {
-    let output = hounsfield_bench(&["render", "--size", "64x48", "--frames", "10", "--json"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let figures: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("the figures are JSON");
+    let figures = figures(&["render", "--size", "64x48", "--frames", "10", "--json"]);
     assert!(
         figures["full_ms"].as_f64().is_some_and(|ms| ms > 0.0),
         "{figures}"
@@ -52,14 +56,7 @@ fn render_prints_figures_of_the_built_in_sample() {
 
 #[test]
 fn quantify_times_the_calcium_score_of_the_built_in_sample() {
-    let output = hounsfield_bench(&["quantify", "--runs", "2", "--json"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let figures: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("the figures are JSON");
+    let figures = figures(&["quantify", "--runs", "2", "--json"]);
     let whole = &figures["calcium"][0];
     assert_eq!(whole["region"], "whole", "{figures}");
     // The sample's bones are calcium to the score's rules.

@@ -69,20 +69,22 @@ fn rendered(out: &Path, extra: &[&str]) -> FrameImage {
     }
 }
 
-#[test]
-fn a_slicer_volume_property_draws_what_the_same_curve_written_by_hand_draws() {
+/// Renders the built-in sample with the transfer function `imported` (a file named
+/// `file` in a folder of its own) and with `by_hand` (the same curve as this program's
+/// TOML), and checks they draw the same picture, and not the default preset's.
+fn assert_draws_as_written_by_hand(file: &str, imported: &str, by_hand: &str, what: &str) {
     let folder = tempfile::tempdir().expect("a folder");
-    let slicer = folder.path().join("ct-aaa.vp");
-    std::fs::write(&slicer, SLICER_VP).expect("written");
-    let by_hand = folder.path().join("by-hand.toml");
-    std::fs::write(&by_hand, BY_HAND).expect("written");
+    let imported_file = folder.path().join(file);
+    std::fs::write(&imported_file, imported).expect("written");
+    let by_hand_file = folder.path().join("by-hand.toml");
+    std::fs::write(&by_hand_file, by_hand).expect("written");
     let imported = rendered(
         &folder.path().join("imported.png"),
-        &["--transfer", &slicer.to_string_lossy()],
+        &["--transfer", &imported_file.to_string_lossy()],
     );
     let written = rendered(
         &folder.path().join("written.png"),
-        &["--transfer", &by_hand.to_string_lossy()],
+        &["--transfer", &by_hand_file.to_string_lossy()],
     );
     let default = rendered(&folder.path().join("default.png"), &[]);
     // The same curve: at most 0.5 % of pixels more than 2 levels apart.
@@ -93,13 +95,18 @@ fn a_slicer_volume_property_draws_what_the_same_curve_written_by_hand_draws() {
             per_pixel: 2,
             max_share: 0.005,
         },
-        "slicer-vp-against-by-hand",
+        what,
     );
     // And the curve is what drew it: the default preset's picture is another.
     assert!(
         differing_share(&imported, &default, 8) > 0.05,
-        "the imported curve drew the default preset's picture"
+        "{what}: the imported curve drew the default preset's picture"
     );
+}
+
+#[test]
+fn a_slicer_volume_property_draws_what_the_same_curve_written_by_hand_draws() {
+    assert_draws_as_written_by_hand("ct-aaa.vp", SLICER_VP, BY_HAND, "slicer-vp-against-by-hand");
 }
 
 #[test]
@@ -187,31 +194,10 @@ opacity = [
 
 #[test]
 fn a_paraview_colour_map_draws_what_the_same_map_written_by_hand_draws() {
-    let folder = tempfile::tempdir().expect("a folder");
-    let paraview = folder.path().join("warm-bone.json");
-    std::fs::write(&paraview, PARAVIEW_JSON).expect("written");
-    let by_hand = folder.path().join("warm-bone.toml");
-    std::fs::write(&by_hand, PARAVIEW_BY_HAND).expect("written");
-    let imported = rendered(
-        &folder.path().join("imported.png"),
-        &["--transfer", &paraview.to_string_lossy()],
-    );
-    let written = rendered(
-        &folder.path().join("written.png"),
-        &["--transfer", &by_hand.to_string_lossy()],
-    );
-    assert_similar(
-        &imported,
-        &written,
-        Tolerance {
-            per_pixel: 2,
-            max_share: 0.005,
-        },
+    assert_draws_as_written_by_hand(
+        "warm-bone.json",
+        PARAVIEW_JSON,
+        PARAVIEW_BY_HAND,
         "paraview-json-against-by-hand",
-    );
-    let default = rendered(&folder.path().join("default.png"), &[]);
-    assert!(
-        differing_share(&imported, &default, 8) > 0.05,
-        "the imported map drew the default preset's picture"
     );
 }

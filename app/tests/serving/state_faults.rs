@@ -85,6 +85,15 @@ async fn save(client: &mut Client) -> Result<Saved, (ErrorCode, String)> {
     }
 }
 
+/// Starts recording: the recording's id, or the refusal.
+async fn start_recording(client: &mut Client) -> Result<String, String> {
+    client
+        .send(&ClientMessage::StartRecording)
+        .await
+        .expect("sent");
+    recording_answer(client, RecordingState::Recording).await
+}
+
 /// Saves the findings on a server about to be killed: what it acknowledged, if it did
 /// before its connection went.
 async fn save_unless_killed(client: &mut Client) -> Option<Saved> {
@@ -204,11 +213,7 @@ fn on_a_full_disk_a_save_fails_saying_so_and_what_was_saved_stays_whole() {
             .await
             .expect("saved with room on the disk");
         assert_eq!(first.findings, 1);
-        client
-            .send(&ClientMessage::StartRecording)
-            .await
-            .expect("sent");
-        recording_answer(&mut client, RecordingState::Recording)
+        start_recording(&mut client)
             .await
             .expect("a recording starts with room on the disk");
 
@@ -271,26 +276,14 @@ fn killed_while_saving_the_server_restarts_with_every_acknowledged_save_whole() 
             let mut client = opened(&served).await;
             // A recording stopped is kept; the one running when the server is killed is
             // never listed.
-            client
-                .send(&ClientMessage::StartRecording)
-                .await
-                .expect("sent");
-            recording_answer(&mut client, RecordingState::Recording)
-                .await
-                .expect("started");
+            start_recording(&mut client).await.expect("started");
             client
                 .send(&ClientMessage::StopRecording)
                 .await
                 .expect("sent");
             let stopped = recording_answer(&mut client, RecordingState::Stopped).await;
             recorded.push(stopped.expect("stopped and kept"));
-            client
-                .send(&ClientMessage::StartRecording)
-                .await
-                .expect("sent");
-            recording_answer(&mut client, RecordingState::Recording)
-                .await
-                .expect("started");
+            start_recording(&mut client).await.expect("started");
             // Saves one after another (one a second is taken); the server is killed
             // during one of them, a little later each round.
             for n in 0..3 {

@@ -1054,40 +1054,43 @@ fn a_served_pacs_is_listed_again_and_its_studies_stay_listed_while_it_is_down() 
     });
 }
 
-#[test]
-fn the_server_stops_within_seconds_of_sigterm_while_a_series_is_retrieved() {
+/// The small view the served-PACS tests' clients ask for.
+const SMALL_VIEW: Viewport = Viewport {
+    width: 160,
+    height: 120,
+};
+
+/// Orthanc holding `ct-head-neck`, behind a proxy that waits `delay` before each chunk of
+/// a retrieval.
+fn slowed_ct_pacs(delay: Duration) -> (Orthanc, FaultyProxy) {
     let orthanc = Orthanc::start(None);
     orthanc.upload_folder(&support::data("ct-head-neck"));
-    // Retrieved at about 128 KiB a second: well above the minimum rate, and a minute
-    // for the series.
     let proxy = FaultyProxy::start(&orthanc.rest_url());
-    proxy.slow_retrievals(Duration::from_millis(500));
-    let cache = tempfile::tempdir().expect("a cache folder");
-    let mut served = support::served::start(
-        &["--library", &proxy.dicomweb_url(), "--h264", "off"],
-        &[("HOUNSFIELD_DICOMWEB_CACHE", cache.path().as_os_str())],
-    )
-    .unwrap_or_else(|stderr| panic!("the server did not start: {stderr}"));
-    let ws = served.ws_url("");
-    support::server::run_within(FAILURE_LIMIT, async move {
-        let mut client = Client::connect(&ws).await.expect("connects");
-        let viewport = Viewport {
-            width: 160,
-            height: 120,
-        };
-        client.hello(None, viewport).await.expect("welcome");
+    proxy.slow_retrievals(delay);
+    (orthanc, proxy)
+}
+
+/// Connects to the server at `ws`, asks it to open its PACS's first series, and returns
+/// the series' id once the server has told that at least `done` of its images arrived
+/// (the retrieval is slowed: the series must not open first).
+fn open_while_retrieving(ws: &str, done: usize) -> String {
+    let mut series = String::new();
+    support::server::run_within(FAILURE_LIMIT, async {
+        let mut client = Client::connect(ws).await.expect("connects");
+        client.hello(None, SMALL_VIEW).await.expect("welcome");
         let studies = client.list_studies().await.expect("the PACS's studies");
-        let series = studies[0].series[0].id.clone();
+        series.clone_from(&studies[0].series[0].id);
         client
-            .send(&hounsfield_protocol::ClientMessage::Open { series })
+            .send(&hounsfield_protocol::ClientMessage::Open {
+                series: series.clone(),
+            })
             .await
             .expect("sent");
-        // Its retrieval is under way once the server tells how far it has come.
         loop {
             match client.next_event().await.expect("the session lives") {
                 hounsfield_client::Event::Message(
-                    hounsfield_protocol::ServerMessage::Progress(_),
-                ) => break,
+                    hounsfield_protocol::ServerMessage::Progress(step),
+                ) if step.done >= done => break,
                 hounsfield_client::Event::Message(hounsfield_protocol::ServerMessage::Opened(
                     _,
                 )) => panic!("opened before the retrieval was slowed"),
@@ -1095,6 +1098,22 @@ fn the_server_stops_within_seconds_of_sigterm_while_a_series_is_retrieved() {
             }
         }
     });
+    series
+}
+
+#[test]
+fn the_server_stops_within_seconds_of_sigterm_while_a_series_is_retrieved() {
+    // Retrieved at about 128 KiB a second: well above the minimum rate, and a minute
+    // for the series.
+    let (_orthanc, proxy) = slowed_ct_pacs(Duration::from_millis(500));
+    let cache = tempfile::tempdir().expect("a cache folder");
+    let mut served = support::served::start(
+        &["--library", &proxy.dicomweb_url(), "--h264", "off"],
+        &[("HOUNSFIELD_DICOMWEB_CACHE", cache.path().as_os_str())],
+    )
+    .unwrap_or_else(|stderr| panic!("the server did not start: {stderr}"));
+    // Its retrieval is under way once the server tells how far it has come.
+    open_while_retrieving(&served.ws_url(""), 0);
     let terminated = std::process::Command::new("kill")
         .args(["-TERM", &served.pid().to_string()])
         .status()
@@ -1114,52 +1133,22 @@ fn the_server_stops_within_seconds_of_sigterm_while_a_series_is_retrieved() {
 
 #[test]
 fn killed_while_a_series_arrives_the_server_restarts_and_loads_it_whole() {
-    let orthanc = Orthanc::start(None);
-    orthanc.upload_folder(&support::data("ct-head-neck"));
-    let proxy = FaultyProxy::start(&orthanc.rest_url());
-    proxy.slow_retrievals(Duration::from_millis(200));
+    let (_orthanc, proxy) = slowed_ct_pacs(Duration::from_millis(200));
     let cache = tempfile::tempdir().expect("a cache folder");
     let env = [("HOUNSFIELD_DICOMWEB_CACHE", cache.path().as_os_str())];
     let args = ["--library", &proxy.dicomweb_url(), "--h264", "off"];
-    let viewport = Viewport {
-        width: 160,
-        height: 120,
-    };
     let served = support::served::start(&args, &env)
         .unwrap_or_else(|stderr| panic!("the server did not start: {stderr}"));
-    let ws = served.ws_url("");
-    let opening = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let opened_id = opening.clone();
-    support::server::run_within(FAILURE_LIMIT, async move {
-        let mut client = Client::connect(&ws).await.expect("connects");
-        client.hello(None, viewport).await.expect("welcome");
-        let studies = client.list_studies().await.expect("the PACS's studies");
-        let series = studies[0].series[0].id.clone();
-        opened_id.lock().expect("the id").clone_from(&series);
-        client
-            .send(&hounsfield_protocol::ClientMessage::Open { series })
-            .await
-            .expect("sent");
-        // Killed once part of the series has arrived in the cache.
-        loop {
-            if let hounsfield_client::Event::Message(hounsfield_protocol::ServerMessage::Progress(
-                step,
-            )) = client.next_event().await.expect("the session lives")
-                && step.done > 20
-            {
-                break;
-            }
-        }
-    });
+    // Killed once part of the series has arrived in the cache.
+    let series = open_while_retrieving(&served.ws_url(""), 21);
     // Dropped: killed with SIGKILL mid-retrieval, and waited for.
     drop(served);
-    let series = opening.lock().expect("the id").clone();
     proxy.slow_retrievals(Duration::ZERO);
     let served = support::served::start(&args, &env).expect("restarted on the same cache");
     let ws = served.ws_url("");
     support::server::run_within(FAILURE_LIMIT, async move {
         let mut client = Client::connect(&ws).await.expect("connects");
-        client.hello(None, viewport).await.expect("welcome");
+        client.hello(None, SMALL_VIEW).await.expect("welcome");
         let opened = client
             .open(&series)
             .await
