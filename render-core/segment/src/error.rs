@@ -1,0 +1,45 @@
+//! Why a tool could not make a segment.
+
+/// Why a tool could not make a segment.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SegmentError {
+    /// A value range whose low end is above its high end, or not finite.
+    #[error("the value range {low}..{high} is empty: give the low value first")]
+    EmptyRange {
+        /// Its low end.
+        low: f64,
+        /// Its high end.
+        high: f64,
+    },
+    /// A seed outside the volume.
+    #[error("the seed is outside the series (voxel {0:?})")]
+    SeedOutside([f64; 3]),
+    /// A seed whose value is outside the range it grows within.
+    #[error("the seed's value {value} is outside the range {low}..{high}: nothing to grow")]
+    SeedOutsideRange {
+        /// The seed voxel's value.
+        value: f64,
+        /// The range's low end.
+        low: f64,
+        /// The range's high end.
+        high: f64,
+    },
+    /// A distance that is not a finite number within the bound.
+    #[error("{what}: {value} mm is not a distance from 0 to {most} mm")]
+    Distance {
+        /// What the distance was for.
+        what: &'static str,
+        /// Its value.
+        value: f64,
+        /// The largest allowed.
+        most: f64,
+    },
+    /// A mask made on another grid than the volume's.
+    #[error("the segment is on a {found:?} grid, the series on {expected:?}")]
+    OtherGrid {
+        /// The series' voxel counts.
+        expected: [usize; 3],
+        /// The mask's.
+        found: [usize; 3],
+    },
+}
