@@ -101,6 +101,22 @@ if [ ! -e "$validator_venv/installed" ]; then
   touch "$validator_venv/installed"
 fi
 
+# The segmentation tests' independent side (SimpleITK, SciPy, highdicom: none is packaged
+# by Debian 12 in the versions needed), pinned, in a virtual environment outside the work
+# tree; tests/support finds it there, or where HOUNSFIELD_IMAGING_PYTHON points. It is made
+# again whenever the requirements change.
+imaging_venv="${XDG_CACHE_HOME:-$HOME/.cache}/hounsfield/imaging-python"
+imaging_requirements="$(dirname "$0")/imaging-python-requirements.txt"
+imaging_stamp="$(sha256sum "$imaging_requirements" | cut -d' ' -f1)"
+if [ "$(cat "$imaging_venv/installed" 2>/dev/null)" != "$imaging_stamp" ]; then
+  echo "Installing the imaging tests' Python packages into $imaging_venv"
+  rm -rf "$imaging_venv"
+  /usr/bin/python3 -m venv "$imaging_venv"
+  "$imaging_venv/bin/pip" install --quiet --disable-pip-version-check -r "$imaging_requirements"
+  # Written last: a half-done install is done again next time.
+  echo "$imaging_stamp" > "$imaging_venv/installed"
+fi
+
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install Rust 1.95 or newer (https://rustup.rs), then run this again." >&2
   exit 1

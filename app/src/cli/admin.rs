@@ -1,4 +1,4 @@
-//! What `config` and `users` accept: a configuration file checked, the users file edited.
+//! What `config`, `users` and `segments` accept: a configuration file checked, the users file edited, the Segmentations listed.
 
 use std::path::PathBuf;
 
@@ -53,6 +53,36 @@ pub enum FindingsCommand {
         /// The DICOM file to write.
         #[arg(long, value_name = "FILE.dcm")]
         out: PathBuf,
+    },
+}
+
+/// `hounsfield segments …`: the DICOM Segmentations of a study.
+#[derive(Debug, Subcommand)]
+pub enum SegmentsCommand {
+    /// List the Segmentations among files and folders: each one's segments and the
+    /// series it was drawn on.
+    List {
+        /// Files and folders to look through.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read a Segmentation (this program's or another's) onto a series of the same frame
+    /// of reference and print each segment's volume and statistics there.
+    Measure {
+        /// The Segmentation file.
+        seg: PathBuf,
+        /// The file, folder or DICOMDIR holding the series, or a DICOMweb URL.
+        #[arg(long, value_name = "PATH")]
+        on: PathBuf,
+        /// Series id (from `info`) or series number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -8,11 +8,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-pub use admin::{ConfigCommand, FindingsCommand, UsersCommand};
+pub use admin::{ConfigCommand, FindingsCommand, SegmentsCommand, UsersCommand};
 pub use hounsfield_desktop::launch::{ConnectArgs, OpenArgs, RenderingArgs};
 use hounsfield_workstation::values::{
     KnownDensity, LpsBox, parse_box, parse_known_density, parse_non_empty_path, parse_path,
-    parse_point, parse_window,
+    parse_point, parse_value_range, parse_window,
 };
 pub use hounsfield_workstation::values::{PathPoints, parse_size};
 pub use movie::MovieArgs;
@@ -157,6 +157,44 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Make a segment (a value range, or the region grown from a seed within it; its
+    /// largest island; a margin in mm), print its volume and statistics, and write it as a
+    /// DICOM Segmentation that references the series.
+    Segment {
+        /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the
+        /// built-in sample volume.
+        path: Option<PathBuf>,
+        /// Series id (from `info`) or series number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// The values inside the segment, both ends included (HU for a CT).
+        #[arg(long, value_name = "LOW,HIGH", allow_hyphen_values = true, value_parser = parse_value_range)]
+        threshold: [f64; 2],
+        /// Grow from this point (LPS mm): the voxels joined to it through faces whose
+        /// values are all in the range.
+        #[arg(long, value_name = "X,Y,Z", allow_hyphen_values = true, value_parser = parse_point)]
+        seed: Option<[f64; 3]>,
+        /// Keep only the largest island (face-connected part).
+        #[arg(long)]
+        largest: bool,
+        /// Grow (positive) or shrink (negative) the segment by this many millimetres.
+        #[arg(long, value_name = "MM", allow_hyphen_values = true)]
+        margin: Option<f64>,
+        /// The segment's name in the Segmentation.
+        #[arg(long, default_value = "Segment 1")]
+        label: String,
+        /// Write the segment as a DICOM Segmentation (binary SEG) to this file.
+        #[arg(long, value_name = "FILE.dcm")]
+        out: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The DICOM Segmentations in files and folders.
+    Segments {
+        #[command(subcommand)]
+        which: SegmentsCommand,
     },
     /// Render a volume (3D or a reformatted slice) to a PNG file.
     Render(Box<RenderArgs>),

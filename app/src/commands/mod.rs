@@ -11,10 +11,13 @@ pub(crate) mod movie;
 mod pacs_search;
 mod probe;
 pub(crate) mod render;
+mod segment;
 pub mod serve;
 mod users;
 
-use crate::cli::{Cli, Command, ConfigCommand, FindingsCommand, OpenArgs, UsersCommand};
+use crate::cli::{
+    Cli, Command, ConfigCommand, FindingsCommand, OpenArgs, SegmentsCommand, UsersCommand,
+};
 use hounsfield_desktop as desktop;
 
 /// Runs what the command line asked for.
@@ -47,6 +50,38 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             calibration,
             json,
         }) => calcium::run(path.as_deref(), series.as_deref(), roi, calibration, json),
+        Some(Command::Segment {
+            path,
+            series,
+            threshold,
+            seed,
+            largest,
+            margin,
+            label,
+            out,
+            json,
+        }) => segment::run(
+            path.as_deref(),
+            series.as_deref(),
+            &segment::SegmentRequest {
+                threshold,
+                seed,
+                largest,
+                margin_mm: margin,
+                label,
+                out,
+                json,
+            },
+        ),
+        Some(Command::Segments { which }) => match which {
+            SegmentsCommand::List { paths, json } => segment::list(&paths, json),
+            SegmentsCommand::Measure {
+                seg,
+                on,
+                series,
+                json,
+            } => segment::measure(&seg, &on, series.as_deref(), json),
+        },
         Some(Command::Render(args)) => render::run(&args),
         Some(Command::Movie(args)) => movie::run(&args),
         Some(Command::Doctor { json }) => doctor::run(json),

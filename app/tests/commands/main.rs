@@ -1,4 +1,4 @@
-//! The `hounsfield` command line run to its end: its commands, movies, and hostile files
+//! The `hounsfield` command line run to its end: its commands, movies, segments, and hostile files
 //! and PACSes that get a clear error. One test binary: its suites are its modules.
 
 mod calcium;
@@ -7,4 +7,5 @@ mod hostile_files;
 mod hostile_pacs;
 mod lying_frames;
 mod movie;
+mod segment;
 mod transfer_files;

@@ -140,6 +140,15 @@ pub fn parse_crop(text: &str) -> Result<CropBox, String> {
     }
 }
 
+/// Parses `LOW,HIGH` into a range of values (HU for a CT), low first.
+pub fn parse_value_range(text: &str) -> Result<[f64; 2], String> {
+    match parse_numbers(text)?.as_slice() {
+        [low, high] if low.is_finite() && high.is_finite() && low <= high => Ok([*low, *high]),
+        [low, high] if low > high => Err(format!("expected LOW,HIGH with LOW first, got '{text}'")),
+        _ => Err(format!("expected LOW,HIGH, got '{text}'")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

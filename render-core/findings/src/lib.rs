@@ -9,6 +9,7 @@ mod finding;
 pub mod folder;
 pub mod outline;
 pub mod report;
+pub mod segmentation;
 mod statistics;
 
 pub use error::FindingError;

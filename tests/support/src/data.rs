@@ -16,14 +16,43 @@ pub fn data_dir() -> PathBuf {
 /// Runs one of the test scripts (`tests/scripts/NAME`) with Debian's Python (pydicom,
 /// numpy, PIL) and reads the JSON it prints.
 pub fn python_script(name: &str, args: &[&str]) -> serde_json::Value {
+    run_script(std::path::Path::new("/usr/bin/python3"), name, args)
+}
+
+/// Runs one of the test scripts with the imaging tests' Python (SimpleITK, SciPy,
+/// highdicom, pydicom 3: `scripts/imaging-python-requirements.txt`) and reads the JSON it
+/// prints.
+pub fn imaging_python_script(name: &str, args: &[&str]) -> serde_json::Value {
+    run_script(&imaging_python(), name, args)
+}
+
+/// The imaging tests' Python: `HOUNSFIELD_IMAGING_PYTHON`, or the virtual environment
+/// `scripts/setup-debian.sh` makes under the cache folder.
+pub fn imaging_python() -> PathBuf {
+    if let Some(path) = std::env::var_os("HOUNSFIELD_IMAGING_PYTHON") {
+        return PathBuf::from(path);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .expect("HOME or XDG_CACHE_HOME is set");
+    cache.join("hounsfield/imaging-python/bin/python")
+}
+
+fn run_script(python: &std::path::Path, name: &str, args: &[&str]) -> serde_json::Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../scripts")
         .join(name);
-    let output = std::process::Command::new("/usr/bin/python3")
+    let output = std::process::Command::new(python)
         .arg(&script)
         .args(args)
         .output()
-        .expect("Debian's python3 runs (scripts/setup-debian.sh installs python3-pydicom)");
+        .unwrap_or_else(|error| {
+            panic!(
+                "{} runs {name}: {error} (scripts/setup-debian.sh installs it)",
+                python.display()
+            )
+        });
     assert!(
         output.status.success(),
         "{name}: {}",

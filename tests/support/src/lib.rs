@@ -27,7 +27,10 @@ pub use binary::{
     audit_events, data_arg, hounsfield, hounsfield_binary, hounsfield_under_xvfb, https_get, serve,
     serve_with_env, test_name,
 };
-pub use data::{data, data_dir, dcm_files, load, python_script, scan, study_library, users_table};
+pub use data::{
+    data, data_dir, dcm_files, imaging_python, imaging_python_script, load, python_script, scan,
+    study_library, users_table,
+};
 pub use exit::{end_before_the_gpu_driver_teardown, remove_at_exit};
 pub use hounsfield_volume::dicom::testing::{
     HostileFrame, nested_sequences, write_honest_series, write_hostile_library,

@@ -223,3 +223,19 @@ pub(crate) fn text_element(tag: Tag, vr: VR, value: &str) -> DataElement<InMemDi
 pub(crate) fn sequence(tag: Tag, items: Vec<InMemDicomObject>) -> DataElement<InMemDicomObject> {
     DataElement::new(tag, VR::SQ, DataSetSequence::from(items))
 }
+
+/// A value as a DICOM decimal string (16 characters at most): its shortest form where
+/// that fits, else as many decimals as fit (a position in mm keeps ten digits or more).
+pub(crate) fn decimal_string(value: f64) -> String {
+    let plain = format!("{value}");
+    if plain.len() <= 16 {
+        return plain;
+    }
+    for decimals in (0..=12).rev() {
+        let fixed = format!("{value:.decimals$}");
+        if fixed.len() <= 16 {
+            return fixed;
+        }
+    }
+    format!("{value:.6e}")
+}

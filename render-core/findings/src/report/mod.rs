@@ -3,7 +3,7 @@
 //! Selection) and 3D snapshots (Secondary Capture).
 
 pub mod codes;
-mod elements;
+pub(crate) mod elements;
 mod key_images;
 mod read;
 mod snapshot;

@@ -12,9 +12,9 @@ use hounsfield_volume::Volume;
 
 use super::codes::{self, Code};
 use super::elements::{
-    Authorship, DocumentKind, code_content, code_item, container, content_item, document_header,
-    evidence, image_content, part10, person_content, sequence, text_content, text_element,
-    uid_content,
+    Authorship, DocumentKind, code_content, code_item, container, content_item, decimal_string,
+    document_header, evidence, image_content, part10, person_content, sequence, text_content,
+    text_element, uid_content,
 };
 use super::subject::{ImageRef, ReportSubject};
 use super::tracking::tracking_identifier;
@@ -274,15 +274,4 @@ fn number(name: Code, value: f64, unit: Code) -> InMemDicomObject {
     ]);
     item.put(sequence(tags::MEASURED_VALUE_SEQUENCE, vec![measured]));
     item
-}
-
-/// A value as a DICOM decimal string (16 characters at most): findings' values are
-/// rounded to four decimals, whose shortest form fits for any size a body has.
-fn decimal_string(value: f64) -> String {
-    let plain = format!("{value}");
-    if plain.len() <= 16 {
-        plain
-    } else {
-        format!("{value:.6e}")
-    }
 }

@@ -1,0 +1,304 @@
+//! `hounsfield segment`: a segment made from the command line (a threshold, or the region
+//! grown from a seed within it, its largest island, a margin), measured, and written as a
+//! DICOM Segmentation that references the series; and `hounsfield segments list`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use glam::DVec3;
+use serde::Serialize;
+
+use hounsfield_files::{Permissions, write_whole};
+use hounsfield_findings::segmentation::{self, read_segmentation_file, read_segmentation_header};
+use hounsfield_segment::{
+    Algorithm, Grid, Segment, SegmentMeasures, ValueInterval, grow, islands, margin,
+};
+use hounsfield_workstation::{authorship, source};
+use render_core::dicom::library_walk::files_under;
+
+/// What `segment` is asked to make.
+#[derive(Debug, Clone)]
+pub struct SegmentRequest {
+    /// The value range (low, high), both inside.
+    pub threshold: [f64; 2],
+    /// A seed in LPS mm: the region grown from it within the range, not the whole range.
+    pub seed: Option<[f64; 3]>,
+    /// Keep only the largest island.
+    pub largest: bool,
+    /// Grow (positive) or shrink (negative) by this many mm.
+    pub margin_mm: Option<f64>,
+    /// The segment's name.
+    pub label: String,
+    /// Where the Segmentation is written.
+    pub out: Option<PathBuf>,
+    /// Print JSON.
+    pub json: bool,
+}
+
+/// What `segment --json` prints.
+#[derive(Debug, Serialize)]
+struct SegmentReport {
+    series: String,
+    label: String,
+    algorithm: String,
+    voxels: usize,
+    volume_ml: f64,
+    mean: Option<f64>,
+    sd: Option<f64>,
+    min: Option<f64>,
+    max: Option<f64>,
+    median: Option<f64>,
+    surface_mm2: f64,
+    first_voxel: Option<[usize; 3]>,
+    last_voxel: Option<[usize; 3]>,
+    extent_mm: [f64; 3],
+    out: Option<String>,
+    sop_instance_uid: Option<String>,
+}
+
+/// Runs `segment` on the series at `path` (or the built-in sample).
+pub fn run(
+    path: Option<&Path>,
+    series: Option<&str>,
+    request: &SegmentRequest,
+) -> anyhow::Result<()> {
+    let opened = source::open_volume(path, series)?;
+    for warning in &opened.warnings {
+        eprintln!("warning: series {}: {warning}", opened.label);
+    }
+    let volume = &opened.volume;
+    let grid = Grid::of(volume);
+    let [low, high] = request.threshold;
+    let interval = ValueInterval::new(low, high).context("--threshold")?;
+    let (mut mask, tools) = match request.seed {
+        Some(seed) => {
+            let (voxel, _) = volume.nearest_voxel(DVec3::from(seed)).with_context(|| {
+                format!(
+                    "--seed {seed:?} (LPS mm) lies outside series {}",
+                    opened.label
+                )
+            })?;
+            (
+                grow::grow_from_seed(volume, voxel, interval).context("--seed")?,
+                vec![format!("grow from seed {low}..{high}")],
+            )
+        }
+        None => (
+            hounsfield_segment::threshold(volume, interval),
+            vec![format!("threshold {low}..{high}")],
+        ),
+    };
+    let mut tools = tools;
+    if request.largest {
+        mask = islands::keep_largest(&mask, grid);
+        tools.push("largest island".to_string());
+    }
+    if let Some(margin_mm) = request.margin_mm {
+        mask = margin::margin(&mask, grid, margin_mm).context("--margin")?;
+        tools.push(format!("margin {margin_mm} mm"));
+    }
+    let measures = hounsfield_segment::measure(volume, &mask)?;
+    let segment = Segment::new(
+        &request.label,
+        [230, 80, 60],
+        Algorithm::Semiautomatic(format!("Hounsfield {}", tools.join(", "))),
+        mask,
+    );
+    let written = match &request.out {
+        Some(out) => Some(write(&opened, segment.clone(), out)?),
+        None => None,
+    };
+    let report = report(
+        &opened.label,
+        &segment,
+        &measures,
+        request.out.as_deref(),
+        written,
+    );
+    if request.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_table(&report);
+    }
+    Ok(())
+}
+
+/// Writes `segment` as a Segmentation of the opened series to `out`; its SOP Instance UID.
+fn write(opened: &source::OpenedVolume, segment: Segment, out: &Path) -> anyhow::Result<String> {
+    let subject = opened.subject.as_ref().with_context(|| {
+        format!(
+            "--out: series {} has no DICOM study to reference (the built-in sample); open a DICOM series",
+            opened.label
+        )
+    })?;
+    let document = segmentation::segmentation(
+        subject,
+        &opened.volume,
+        &[segment],
+        &authorship::authorship_now(None),
+    )
+    .with_context(|| format!("--out {}", out.display()))?;
+    let uid = hounsfield_findings::report::sop_instance_uid_of(&document);
+    let mut bytes = Vec::new();
+    document
+        .write_all(&mut bytes)
+        .map_err(|error| anyhow::anyhow!("--out {}: {error}", out.display()))?;
+    write_whole(out, &bytes, Permissions::KeepExisting)
+        .with_context(|| format!("--out {}", out.display()))?;
+    Ok(uid)
+}
+
+fn report(
+    series: &str,
+    segment: &Segment,
+    measures: &SegmentMeasures,
+    out: Option<&Path>,
+    sop_instance_uid: Option<String>,
+) -> SegmentReport {
+    SegmentReport {
+        series: series.to_string(),
+        label: segment.label.clone(),
+        algorithm: segment.algorithm.name().unwrap_or_default().to_string(),
+        voxels: measures.voxels,
+        volume_ml: measures.volume_ml,
+        mean: measures.mean,
+        sd: measures.sd,
+        min: measures.min,
+        max: measures.max,
+        median: measures.median,
+        surface_mm2: measures.surface_mm2,
+        first_voxel: measures.bounds.map(|(first, _)| first),
+        last_voxel: measures.bounds.map(|(_, last)| last),
+        extent_mm: measures.extent_mm,
+        out: out.map(|p| p.display().to_string()),
+        sop_instance_uid,
+    }
+}
+
+fn print_table(report: &SegmentReport) {
+    let number = |value: Option<f64>| value.map_or("-".to_string(), |v| format!("{v:.1}"));
+    println!("series    {}", report.series);
+    println!("segment   {} ({})", report.label, report.algorithm);
+    println!(
+        "volume    {:.3} mL ({} voxels)",
+        report.volume_ml, report.voxels
+    );
+    println!(
+        "values    mean {}  sd {}  median {}  min {}  max {}",
+        number(report.mean),
+        number(report.sd),
+        number(report.median),
+        number(report.min),
+        number(report.max)
+    );
+    println!("surface   {:.1} mm²", report.surface_mm2);
+    println!(
+        "extent    {:.1} × {:.1} × {:.1} mm",
+        report.extent_mm[0], report.extent_mm[1], report.extent_mm[2]
+    );
+    if let (Some(out), Some(uid)) = (&report.out, &report.sop_instance_uid) {
+        println!("written   {out} (SOP Instance UID {uid})");
+    }
+}
+
+/// One Segmentation found by `segments list`.
+#[derive(Debug, Serialize)]
+struct ListedSegmentation {
+    file: String,
+    sop_instance_uid: String,
+    study_uid: String,
+    referenced_series: Vec<String>,
+    segments: Vec<String>,
+    written: String,
+}
+
+/// Lists the Segmentations under `paths` (files or folders).
+pub fn list(paths: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    let (files, _skipped) = files_under(paths);
+    let mut listed = Vec::new();
+    for file in files {
+        // Files that are not Segmentations (the images beside them) are passed over.
+        let Ok(header) = read_segmentation_header(&file) else {
+            continue;
+        };
+        listed.push(ListedSegmentation {
+            file: file.display().to_string(),
+            sop_instance_uid: header.sop_instance_uid,
+            study_uid: header.study_uid,
+            referenced_series: header.referenced_series_uids,
+            segments: header.segment_labels,
+            written: header.written,
+        });
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&listed)?);
+        return Ok(());
+    }
+    if listed.is_empty() {
+        println!("no segmentation found");
+    }
+    for seg in &listed {
+        println!(
+            "{}  {}  segments: {}  of series {}",
+            seg.file,
+            seg.written,
+            seg.segments.join(", "),
+            seg.referenced_series.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// What `segments measure --json` prints.
+#[derive(Debug, Serialize)]
+struct MeasuredSegmentation {
+    sop_instance_uid: String,
+    series: String,
+    pixels_outside: usize,
+    segments: Vec<SegmentReport>,
+}
+
+/// Reads the Segmentation `seg` onto the series at `on` and prints each segment's
+/// measures there.
+pub fn measure(seg: &Path, on: &Path, series: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let opened = source::open_volume(Some(on), series)?;
+    let read = read_segmentation_file(seg, &opened.volume)?;
+    if let Some(subject) = &opened.subject
+        && !read.header.frame_of_reference_uid.is_empty()
+        && read.header.frame_of_reference_uid != subject.frame_of_reference_uid
+    {
+        anyhow::bail!(
+            "{}: FrameOfReferenceUID {} is not series {}'s ({}): its positions cannot be placed on it",
+            seg.display(),
+            read.header.frame_of_reference_uid,
+            opened.label,
+            subject.frame_of_reference_uid
+        );
+    }
+    let mut segments = Vec::with_capacity(read.segments.len());
+    for segment in &read.segments {
+        let measures = hounsfield_segment::measure(&opened.volume, &segment.mask)?;
+        segments.push(report(&opened.label, segment, &measures, None, None));
+    }
+    let measured = MeasuredSegmentation {
+        sop_instance_uid: read.header.sop_instance_uid,
+        series: opened.label.clone(),
+        pixels_outside: read.pixels_outside,
+        segments,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&measured)?);
+        return Ok(());
+    }
+    for segment in &measured.segments {
+        print_table(segment);
+        println!();
+    }
+    if measured.pixels_outside > 0 {
+        println!(
+            "{} pixels of the segmentation lie outside the series",
+            measured.pixels_outside
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,262 @@
+//! `hounsfield segment` and `hounsfield segments` on the real CT (`ct-head-neck`, 0.54 ×
+//! 0.54 × 1 mm voxels): each segment equals, voxel for voxel, what independent tools make
+//! of the same files (SimpleITK's connected threshold and connected components, SciPy's
+//! exact distance transform, NumPy's threshold), its numbers equal NumPy's, and the
+//! Segmentation it writes passes `dciodvfy` and reads in highdicom with the same voxels,
+//! codes and plane positions. A Segmentation highdicom writes is measured where it
+//! belongs; `segments list` finds ours; bad requests are refused by name.
+
+use hounsfield_test_support as support;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use support::hounsfield;
+
+/// A small bone of the skull base: 11,499 voxels at or above 1,200 HU, joined by faces.
+const SKULL_BASE_SEED: &str = "--seed=-72.31,-172.86,583";
+/// A larger one of the face: 37,461 voxels.
+const FACE_SEED: &str = "--seed=20.75,-254.01,670";
+
+/// Runs `segment` on the CT with `args`, writing `out`; its JSON.
+fn segmented(args: &[&str], out: &Path) -> Value {
+    let ct = support::data_arg("ct-head-neck");
+    let out = out.to_string_lossy();
+    let output = hounsfield(&[&["segment", ct.as_str(), "--json", "--out", &out], args].concat());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+/// What the independent tools make of the same request, and what highdicom reads of
+/// the Segmentation `seg`.
+fn reference(seg: &Path, args: &[&str]) -> Value {
+    let ct = support::data_arg("ct-head-neck");
+    let seg = seg.to_string_lossy();
+    support::imaging_python_script(
+        "segment_reference.py",
+        &[&[ct.as_str(), &seg], args].concat(),
+    )
+}
+
+/// `a` and `b` agree to 1e-4, relative to the larger (NumPy's float64 sums in another
+/// order).
+fn agree(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-4 * a.abs().max(b.abs()).max(1.0),
+        _ => false,
+    }
+}
+
+/// The segment equals the reference voxel for voxel, its numbers NumPy's, and highdicom
+/// reads the Segmentation back as written.
+fn check_against_reference(ours: &Value, theirs: &Value, algorithm: &str) {
+    assert_eq!(theirs["differing"], 0, "{theirs}");
+    assert_eq!(ours["voxels"], theirs["voxels"], "{ours}\n{theirs}");
+    assert_eq!(
+        theirs["ours"], theirs["voxels"],
+        "highdicom's voxels: {theirs}"
+    );
+    assert!(
+        theirs["voxels"].as_u64().is_some_and(|n| n > 1000),
+        "{theirs}"
+    );
+    for key in [
+        "volume_ml",
+        "mean",
+        "sd",
+        "min",
+        "max",
+        "median",
+        "surface_mm2",
+    ] {
+        assert!(agree(&ours[key], &theirs[key]), "{key}: {ours}\n{theirs}");
+    }
+    let seg = &theirs["seg"];
+    assert_eq!(seg["label"], "Segment 1");
+    assert_eq!(seg["algorithm_type"], "SEMIAUTOMATIC");
+    assert_eq!(seg["algorithm_name"], ours["algorithm"]);
+    assert!(
+        ours["algorithm"]
+            .as_str()
+            .is_some_and(|name| name.contains(algorithm)),
+        "{ours}"
+    );
+    assert_eq!(seg["category"], "85756007");
+    assert!(
+        seg["worst_position_mm"]
+            .as_f64()
+            .is_some_and(|mm| mm < 1e-3),
+        "{seg}"
+    );
+    assert_eq!(seg["referenced_series"][0], ours["series"]);
+}
+
+/// `dciodvfy` finds no error in the Segmentation.
+fn verified(seg: &Path) {
+    let verify = Command::new("dciodvfy")
+        .arg(seg)
+        .output()
+        .expect("dciodvfy runs (scripts/setup-debian.sh installs dicom3tools)");
+    let said = String::from_utf8_lossy(&verify.stderr).to_string()
+        + &String::from_utf8_lossy(&verify.stdout);
+    assert!(said.contains("Segmentation"), "dciodvfy:\n{said}");
+    let errors: Vec<_> = said.lines().filter(|l| l.starts_with("Error")).collect();
+    assert!(errors.is_empty(), "dciodvfy:\n{said}");
+}
+
+#[test]
+fn the_largest_island_of_a_threshold_equals_simpleitks_largest_component() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let seg = folder.path().join("bone.dcm");
+    let args = ["--threshold", "300,3000", "--largest"];
+    let ours = segmented(&args, &seg);
+    // Volume is the voxels times one voxel's volume, exactly.
+    let voxel_ml = 0.541015625 * 0.541015625 * 1.0 / 1000.0;
+    let voxels = ours["voxels"].as_f64().expect("voxels");
+    assert!(
+        (ours["volume_ml"].as_f64().expect("mL") - voxels * voxel_ml).abs() < 1e-9,
+        "{ours}"
+    );
+    verified(&seg);
+    check_against_reference(&ours, &reference(&seg, &args), "largest island");
+    // `segments list` finds it among the CT's own files, and only it.
+    let ct = support::data_arg("ct-head-neck");
+    let folder_arg = folder.path().to_string_lossy();
+    let listed = hounsfield(&["segments", "list", &ct, &folder_arg, "--json"]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["sop_instance_uid"], ours["sop_instance_uid"]);
+    assert_eq!(listed[0]["segments"][0], "Segment 1");
+    assert_eq!(listed[0]["referenced_series"][0], ours["series"]);
+    // Read back onto the series, it measures what it measured when made.
+    let measured = measure(&seg);
+    let again = &measured["segments"][0];
+    for key in ["voxels", "volume_ml", "mean", "median", "surface_mm2"] {
+        assert_eq!(again[key], ours[key], "{key}");
+    }
+}
+
+#[test]
+fn growing_from_a_seed_and_a_margin_equal_simpleitk_and_scipys_distance_transform() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let grown = folder.path().join("grown.dcm");
+    let args = ["--threshold", "1200,3000", SKULL_BASE_SEED, "--margin", "3"];
+    let ours = segmented(&args, &grown);
+    verified(&grown);
+    check_against_reference(&ours, &reference(&grown, &args), "margin 3 mm");
+    let shrunk = folder.path().join("shrunk.dcm");
+    let args = ["--threshold", "1200,3000", FACE_SEED, "--margin=-1"];
+    let ours = segmented(&args, &shrunk);
+    check_against_reference(&ours, &reference(&shrunk, &args), "margin -1 mm");
+    // Grown alone, the region is SimpleITK's connected threshold.
+    let plain = folder.path().join("plain.dcm");
+    let args = ["--threshold", "1200,3000", SKULL_BASE_SEED];
+    let ours = segmented(&args, &plain);
+    assert_eq!(ours["voxels"], 11_499, "{ours}");
+    check_against_reference(&ours, &reference(&plain, &args), "grow from seed");
+}
+
+/// `segments measure` of `seg` on the CT, as JSON.
+fn measure(seg: &Path) -> Value {
+    let ct = support::data_arg("ct-head-neck");
+    let output = hounsfield(&[
+        "segments",
+        "measure",
+        &seg.to_string_lossy(),
+        "--on",
+        &ct,
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+#[test]
+fn a_segmentation_highdicom_writes_is_measured_where_it_belongs() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let seg = folder.path().join("highdicom.dcm");
+    let ct = support::data_arg("ct-head-neck");
+    let seg_arg = seg.to_string_lossy();
+    let theirs = support::imaging_python_script(
+        "highdicom_segmentation.py",
+        &[
+            &ct,
+            &seg_arg,
+            "--threshold",
+            "200,3000",
+            "--slices",
+            "100,140",
+        ],
+    );
+    let measured = measure(&seg);
+    assert_eq!(measured["pixels_outside"], 0, "{measured}");
+    let segment = &measured["segments"][0];
+    assert_eq!(segment["label"], "Bone by highdicom");
+    assert_eq!(segment["voxels"], theirs["voxels"], "{segment}\n{theirs}");
+    for key in ["volume_ml", "mean", "sd", "min", "max", "median"] {
+        assert!(
+            agree(&segment[key], &theirs[key]),
+            "{key}: {segment}\n{theirs}"
+        );
+    }
+    // Slices 100 to 140 counted from the first along the normal: the volume's own k.
+    assert_eq!(segment["first_voxel"][2], 100, "{segment}");
+    assert_eq!(segment["last_voxel"][2], 140, "{segment}");
+}
+
+#[test]
+fn bad_requests_are_refused_by_name_and_write_nothing() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let out = folder.path().join("refused.dcm");
+    let out_arg = out.to_string_lossy().into_owned();
+    let ct = support::data_arg("ct-head-neck");
+    let refused = |args: &[&str], expected: &str| {
+        let output = hounsfield(&[&["segment", ct.as_str(), "--out", &out_arg], args].concat());
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} was taken");
+        assert!(said.contains(expected), "{args:?}: {said}");
+        assert!(!out.exists(), "{args:?} wrote a file");
+    };
+    refused(&["--threshold", "3000,300"], "LOW first");
+    refused(&["--threshold", "300"], "LOW,HIGH");
+    refused(&["--threshold", "300,3000", "--seed=0,0,5000"], "--seed");
+    // Air, where the seed's value (bone) is not.
+    refused(
+        &["--threshold", "-1024,-900", SKULL_BASE_SEED],
+        "outside the range",
+    );
+    refused(&["--threshold", "1200,3000", "--margin", "500"], "--margin");
+    // The built-in sample has no study to reference.
+    let output = hounsfield(&["segment", "--threshold", "100,200", "--out", &out_arg]);
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && said.contains("--out"), "{said}");
+    // A file that is not a Segmentation is named.
+    let image = std::fs::read_dir(support::data("ct-head-neck"))
+        .expect("the CT's folder")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.is_file())
+        .expect("an image");
+    let output = hounsfield(&["segments", "measure", &image.to_string_lossy(), "--on", &ct]);
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "an image was read as a segmentation"
+    );
+    assert!(said.contains("not Segmentation Storage"), "{said}");
+}
