@@ -122,6 +122,36 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Time the segmentation tools on a series (threshold, the largest island, the region
+    /// grown from a click, a margin, a Segmentation written and read), beside SimpleITK's
+    /// time for the same operations in the same run.
+    Segment {
+        /// A file, folder or DICOMDIR of a DICOM series (the Segmentation references it).
+        path: PathBuf,
+        /// Series id or number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// The value range of every tool (HU for a CT); the click is the first voxel of
+        /// the range's largest island.
+        #[arg(long, value_name = "LOW,HIGH", default_value = "300,3000", allow_hyphen_values = true, value_parser = hounsfield_workstation::values::parse_value_range)]
+        threshold: [f64; 2],
+        /// The margin (mm).
+        #[arg(long, default_value_t = 5.0, allow_hyphen_values = true)]
+        margin: f64,
+        /// How many times to run each.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// The Python that has SimpleITK and pydicom; default: the imaging tests' virtual
+        /// environment that scripts/setup-debian.sh makes, when it is there.
+        #[arg(long, value_name = "PYTHON")]
+        peer_python: Option<PathBuf>,
+        /// Time ours alone.
+        #[arg(long)]
+        no_peer: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a series in this process and time, from one client over loopback, a 100 cm²
     /// region's statistics (the mouse's release to the answer) and saving the findings,
     /// side by side with the plain `measure` round trip.

@@ -1,6 +1,7 @@
 //! `hounsfield-bench` (also run as `hounsfield bench`): figures, never pass/fail. `bench load` times scanning and decoding;
 //! `bench render` times frames while the camera turns; `bench quantify` ([`quantify`])
-//! times a CT's calcium score; `bench planes` ([`planes`]) times
+//! times a CT's calcium score; `bench segment` ([`segment`]) times the segmentation tools
+//! beside SimpleITK; `bench planes` ([`planes`]) times
 //! the slice cells while the planes turn and slabs beside thin slices; `bench findings` ([`findings`])
 //! times a region's statistics and a save beside `measure`; `bench together` ([`together`])
 //! times a shared session's pointers beside its frames; `bench movie` ([`movie`]) times a
@@ -26,6 +27,7 @@ mod quality;
 mod quantify;
 #[cfg(feature = "test-bench")]
 mod scale_out;
+mod segment;
 #[cfg(feature = "test-bench")]
 mod soak;
 mod stream;
@@ -91,6 +93,31 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             runs,
             json,
         } => quantify::quantify(path.as_deref(), series.as_deref(), roi, runs, json),
+        BenchCommand::Segment {
+            path,
+            series,
+            threshold,
+            margin,
+            runs,
+            peer_python,
+            no_peer,
+            json,
+        } => {
+            let peer_python = match (no_peer, peer_python) {
+                (true, _) => None,
+                (false, Some(python)) => Some(python),
+                (false, None) => imaging_python().filter(|python| python.exists()),
+            };
+            segment::segment(&segment::SegmentBench {
+                path: &path,
+                series: series.as_deref(),
+                threshold,
+                margin_mm: margin,
+                runs,
+                peer_python: peer_python.as_deref(),
+                json,
+            })
+        }
         BenchCommand::Findings {
             path,
             series,
@@ -674,4 +701,14 @@ pub fn render(
         }
     }
     Ok(())
+}
+
+/// The imaging tests' Python (`scripts/setup-debian.sh` makes it under the cache folder).
+fn imaging_python() -> Option<std::path::PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".cache"))
+        })?;
+    Some(cache.join("hounsfield/imaging-python/bin/python"))
 }

@@ -260,3 +260,58 @@ fn bad_requests_are_refused_by_name_and_write_nothing() {
     );
     assert!(said.contains("not Segmentation Storage"), "{said}");
 }
+
+#[test]
+fn bench_segment_times_every_tool_beside_simpleitk_in_one_run() {
+    let ct = support::data_arg("ct-head-neck");
+    let python = support::imaging_python();
+    let output = hounsfield(&[
+        "bench",
+        "segment",
+        &ct,
+        "--runs",
+        "2",
+        "--peer-python",
+        &python.to_string_lossy(),
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let figures: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let operations = figures["operations"].as_array().expect("operations");
+    let named = |name: &str| {
+        operations
+            .iter()
+            .find(|o| o["operation"] == name)
+            .unwrap_or_else(|| panic!("{name}: {figures}"))
+    };
+    for name in [
+        "threshold",
+        "islands",
+        "grow",
+        "margin",
+        "seg_write",
+        "seg_read",
+    ] {
+        let timed = named(name);
+        let (p50, p95) = (timed["p50_ms"].as_f64(), timed["p95_ms"].as_f64());
+        assert!(p50.is_some_and(|ms| ms > 0.0) && p95 >= p50, "{timed}");
+    }
+    // The click is the first voxel of the largest island, so the region grown is that
+    // island. SimpleITK makes as many voxels in each operation.
+    assert_eq!(named("grow")["voxels"], named("islands")["voxels"]);
+    assert_eq!(named("threshold")["voxels"], 2_483_296);
+    for name in ["threshold", "islands", "grow", "margin"] {
+        let timed = named(name);
+        let (ours, theirs) = (timed["p50_ms"].as_f64(), timed["simpleitk_p50_ms"].as_f64());
+        let ratio = timed["ratio"].as_f64().expect("a ratio beside SimpleITK");
+        assert_eq!(timed["simpleitk_voxels"], timed["voxels"], "{timed}");
+        assert!(
+            (ratio - ours.unwrap_or_default() / theirs.unwrap_or(f64::NAN)).abs() < 1e-9,
+            "{timed}"
+        );
+    }
+}

@@ -119,6 +119,31 @@ impl Mask {
         })
     }
 
+    /// The mask of `grid` made of each slice's bits in words (the first voxel of a slice
+    /// in its first word's lowest bit), slice after slice.
+    pub(crate) fn from_slice_words(grid: Grid, slices: &[Vec<usize>]) -> Self {
+        let slice_len = grid.slice_len();
+        let word_bits = usize::BITS as usize;
+        if slice_len.is_multiple_of(word_bits) {
+            // Slices end on a word: their words are the mask's, in order.
+            return Self {
+                dims: grid.dims,
+                voxels: FixedBitSet::with_capacity_and_blocks(
+                    grid.len(),
+                    slices.iter().flatten().copied(),
+                ),
+            };
+        }
+        let mut mask = Self::empty(grid);
+        for (k, words) in slices.iter().enumerate() {
+            let inside = FixedBitSet::with_capacity_and_blocks(slice_len, words.iter().copied());
+            for offset in inside.ones() {
+                mask.insert(k * slice_len + offset);
+            }
+        }
+        mask
+    }
+
     /// Voxel counts along i, j, k.
     pub fn dims(&self) -> [usize; 3] {
         self.dims

@@ -1,7 +1,6 @@
 //! Value ranges and which voxels of a volume hold a value inside one: the threshold tool,
 //! and the test the growing tools make at each voxel.
 
-use fixedbitset::FixedBitSet;
 use hounsfield_volume::volume::Slab;
 use hounsfield_volume::{Volume, Voxels};
 use rayon::prelude::*;
@@ -35,42 +34,35 @@ impl ValueInterval {
     }
 }
 
-/// The voxels of `volume` whose value lies in `interval` (the threshold tool).
+/// The voxels of `volume` whose value lies in `interval` (the threshold tool): slices
+/// in parallel, each into words of bits that join the mask whole.
 pub fn threshold(volume: &Volume, interval: ValueInterval) -> Mask {
     let grid = Grid::of(volume);
     let slice_len = grid.slice_len();
-    let slices: Vec<FixedBitSet> = (0..grid.dims[2])
+    let slices: Vec<Vec<usize>> = (0..grid.dims[2])
         .into_par_iter()
-        .map(|k| {
-            let mut inside = FixedBitSet::with_capacity(slice_len);
-            match volume.voxels.slab(k..k + 1, slice_len) {
-                Slab::I16(values) => mark(&mut inside, &values, f64::from, interval),
-                Slab::F32(values) => mark(&mut inside, values, f64::from, interval),
-            }
-            inside
+        .map(|k| match volume.voxels.slab(k..k + 1, slice_len) {
+            Slab::I16(values) => words(&values, f64::from, interval),
+            Slab::F32(values) => words(values, f64::from, interval),
         })
         .collect();
-    let mut mask = Mask::empty(grid);
-    for (k, inside) in slices.iter().enumerate() {
-        let base = k * slice_len;
-        for offset in inside.ones() {
-            mask.insert(base + offset);
-        }
-    }
-    mask
+    Mask::from_slice_words(grid, &slices)
 }
 
-fn mark<T: Copy>(
-    inside: &mut FixedBitSet,
-    values: &[T],
-    to_f64: impl Fn(T) -> f64,
-    interval: ValueInterval,
-) {
-    for (offset, &value) in values.iter().enumerate() {
-        if interval.holds(to_f64(value)) {
-            inside.insert(offset);
-        }
-    }
+/// The bits of one slice's values in `interval`, a word at a time (the first value in
+/// the lowest bit).
+fn words<T: Copy>(values: &[T], to_f64: impl Fn(T) -> f64, interval: ValueInterval) -> Vec<usize> {
+    values
+        .chunks(usize::BITS as usize)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .enumerate()
+                .fold(0usize, |word, (bit, &value)| {
+                    word | (usize::from(interval.holds(to_f64(value))) << bit)
+                })
+        })
+        .collect()
 }
 
 /// Which voxels a growing tool may enter: a test on the volume's values where they are
@@ -106,5 +98,26 @@ impl<'a> Admits<'a> {
                 .is_some_and(|&v| interval.holds(f64::from(v))),
             Self::Mask(mask) => mask.contains(index),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::volume_of;
+
+    #[test]
+    fn a_threshold_takes_both_ends_on_grids_that_end_on_a_word_or_not() {
+        for dims in [[64, 2, 3], [7, 5, 3]] {
+            let volume = volume_of(dims, |[i, j, k]| (i + 3 * j + 5 * k) as f64 % 11.0);
+            let interval = ValueInterval::new(3.0, 6.0).expect("a range");
+            let mask = threshold(&volume, interval);
+            let expected: Vec<usize> = (0..volume.voxels.len())
+                .filter(|&n| volume.voxels.get(n).is_some_and(|v| interval.holds(v)))
+                .collect();
+            assert_eq!(mask.indices().collect::<Vec<_>>(), expected, "{dims:?}");
+        }
+        assert!(ValueInterval::new(2.0, 1.0).is_err());
+        assert!(ValueInterval::new(f64::NAN, 1.0).is_err());
     }
 }
