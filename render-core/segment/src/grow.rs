@@ -105,6 +105,38 @@ mod tests {
     }
 
     #[test]
+    fn a_packed_volume_grows_as_the_plain_one() {
+        use glam::DMat4;
+        use hounsfield_volume::{Modality, Voxels};
+        let dims = [9, 8, 7];
+        let voxels = (0..9 * 8 * 7)
+            .map(|n: i32| ((n * 37) % 11) as i16)
+            .collect();
+        let plain = Volume::new(
+            Voxels::I16(voxels),
+            dims,
+            DMat4::IDENTITY,
+            Modality::CT,
+            None,
+        )
+        .expect("a volume");
+        let packed = plain.clone().packed();
+        assert!(matches!(
+            packed.voxels,
+            hounsfield_volume::Voxels::Packed(_)
+        ));
+        let interval = ValueInterval::new(2.0, 9.0).expect("a range");
+        let seed = (0..plain.voxels.len())
+            .find(|&n| plain.voxels.get(n).is_some_and(|v| interval.holds(v)))
+            .map(|n| Grid::of(&plain).ijk(n))
+            .expect("a voxel in range");
+        let a = grow_from_seed(&plain, seed, interval).expect("grown");
+        let b = grow_from_seed(&packed, seed, interval).expect("grown");
+        assert!(a.count() > 1);
+        assert_eq!(a, b);
+    }
+
+    #[test]
     fn islands_are_found_once_each() {
         let grid = Grid {
             dims: [5, 1, 1],
