@@ -80,6 +80,10 @@ pub enum SegmentsCommand {
         /// Series id (from `info`) or series number; default: the largest series.
         #[arg(long)]
         series: Option<String>,
+        /// Write each segment's numbers to this file as CSV (a header line, a row a
+        /// segment).
+        #[arg(long, value_name = "FILE.csv")]
+        csv: Option<PathBuf>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,

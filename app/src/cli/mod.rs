@@ -187,6 +187,9 @@ pub enum Command {
         /// Write the segment as a DICOM Segmentation (binary SEG) to this file.
         #[arg(long, value_name = "FILE.dcm")]
         out: Option<PathBuf>,
+        /// Write the segment's numbers to this file as CSV (a header line and its row).
+        #[arg(long, value_name = "FILE.csv")]
+        csv: Option<PathBuf>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,

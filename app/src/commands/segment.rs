@@ -31,6 +31,8 @@ pub struct SegmentRequest {
     pub label: String,
     /// Where the Segmentation is written.
     pub out: Option<PathBuf>,
+    /// Where its numbers are written as CSV.
+    pub csv: Option<PathBuf>,
     /// Print JSON.
     pub json: bool,
 }
@@ -115,6 +117,9 @@ pub fn run(
         request.out.as_deref(),
         written,
     );
+    if let Some(csv) = &request.csv {
+        write_csv(csv, std::slice::from_ref(&report))?;
+    }
     if request.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -260,7 +265,13 @@ struct MeasuredSegmentation {
 
 /// Reads the Segmentation `seg` onto the series at `on` and prints each segment's
 /// measures there.
-pub fn measure(seg: &Path, on: &Path, series: Option<&str>, json: bool) -> anyhow::Result<()> {
+pub fn measure(
+    seg: &Path,
+    on: &Path,
+    series: Option<&str>,
+    csv: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<()> {
     let opened = source::open_volume(Some(on), series)?;
     let read = read_segmentation_file(seg, &opened.volume)?;
     if let Some(subject) = &opened.subject
@@ -286,6 +297,9 @@ pub fn measure(seg: &Path, on: &Path, series: Option<&str>, json: bool) -> anyho
         pixels_outside: read.pixels_outside,
         segments,
     };
+    if let Some(csv) = csv {
+        write_csv(csv, &measured.segments)?;
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&measured)?);
         return Ok(());
@@ -301,4 +315,49 @@ pub fn measure(seg: &Path, on: &Path, series: Option<&str>, json: bool) -> anyho
         );
     }
     Ok(())
+}
+
+/// One segment's numbers as a row of `--csv`.
+#[derive(Debug, Serialize)]
+struct CsvRow<'a> {
+    series: &'a str,
+    label: &'a str,
+    voxels: usize,
+    volume_ml: f64,
+    mean: Option<f64>,
+    sd: Option<f64>,
+    min: Option<f64>,
+    max: Option<f64>,
+    median: Option<f64>,
+    surface_mm2: f64,
+    extent_i_mm: f64,
+    extent_j_mm: f64,
+    extent_k_mm: f64,
+}
+
+/// Writes the segments' numbers to `path` as CSV, a header line and a row a segment.
+fn write_csv(path: &Path, segments: &[SegmentReport]) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for segment in segments {
+        writer.serialize(CsvRow {
+            series: &segment.series,
+            label: &segment.label,
+            voxels: segment.voxels,
+            volume_ml: segment.volume_ml,
+            mean: segment.mean,
+            sd: segment.sd,
+            min: segment.min,
+            max: segment.max,
+            median: segment.median,
+            surface_mm2: segment.surface_mm2,
+            extent_i_mm: segment.extent_mm[0],
+            extent_j_mm: segment.extent_mm[1],
+            extent_k_mm: segment.extent_mm[2],
+        })?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|error| anyhow::anyhow!("--csv {}: {error}", path.display()))?;
+    write_whole(path, &bytes, Permissions::KeepExisting)
+        .with_context(|| format!("--csv {}", path.display()))
 }

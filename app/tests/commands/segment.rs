@@ -140,7 +140,7 @@ fn the_largest_island_of_a_threshold_equals_simpleitks_largest_component() {
     assert_eq!(listed[0]["segments"][0], "Segment 1");
     assert_eq!(listed[0]["referenced_series"][0], ours["series"]);
     // Read back onto the series, it measures what it measured when made.
-    let measured = measure(&seg);
+    let measured = measure(&seg, &[]);
     let again = &measured["segments"][0];
     for key in ["voxels", "volume_ml", "mean", "median", "surface_mm2"] {
         assert_eq!(again[key], ours[key], "{key}");
@@ -167,17 +167,17 @@ fn growing_from_a_seed_and_a_margin_equal_simpleitk_and_scipys_distance_transfor
     check_against_reference(&ours, &reference(&plain, &args), "grow from seed");
 }
 
-/// `segments measure` of `seg` on the CT, as JSON.
-fn measure(seg: &Path) -> Value {
+/// `segments measure` of `seg` on the CT with `args`, as JSON.
+fn measure(seg: &Path, args: &[&str]) -> Value {
     let ct = support::data_arg("ct-head-neck");
-    let output = hounsfield(&[
-        "segments",
-        "measure",
-        &seg.to_string_lossy(),
-        "--on",
-        &ct,
-        "--json",
-    ]);
+    let seg = seg.to_string_lossy();
+    let output = hounsfield(
+        &[
+            &["segments", "measure", &seg, "--on", ct.as_str(), "--json"],
+            args,
+        ]
+        .concat(),
+    );
     assert!(
         output.status.success(),
         "{}",
@@ -203,8 +203,35 @@ fn a_segmentation_highdicom_writes_is_measured_where_it_belongs() {
             "100,140",
         ],
     );
-    let measured = measure(&seg);
+    let csv = folder.path().join("numbers.csv");
+    let measured = measure(&seg, &["--csv", &csv.to_string_lossy()]);
     assert_eq!(measured["pixels_outside"], 0, "{measured}");
+    // The CSV holds a header and the segment's row, the numbers the JSON gives.
+    let text = std::fs::read_to_string(&csv).expect("the CSV");
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert_eq!(
+        rows[0][..4],
+        ["series", "label", "voxels", "volume_ml"],
+        "{text}"
+    );
+    let cell = |name: &str| {
+        let column = rows[0].iter().position(|h| *h == name).expect(name);
+        rows[1][column]
+    };
+    assert_eq!(cell("label"), "Bone by highdicom");
+    assert_eq!(
+        cell("voxels"),
+        measured["segments"][0]["voxels"].to_string()
+    );
+    for name in ["volume_ml", "mean", "median", "surface_mm2"] {
+        let value: f64 = cell(name).parse().expect("a number");
+        assert_eq!(
+            Some(value),
+            measured["segments"][0][name].as_f64(),
+            "{name}"
+        );
+    }
     let segment = &measured["segments"][0];
     assert_eq!(segment["label"], "Bone by highdicom");
     assert_eq!(segment["voxels"], theirs["voxels"], "{segment}\n{theirs}");
