@@ -2,12 +2,13 @@
 it wrote read back with highdicom: the independent side of the segmentation tests.
 
 Usage: segment_reference.py FOLDER SEG.dcm --threshold LO,HI [--seed X,Y,Z] [--largest]
-                            [--margin MM]
+                            [--min-island MM3] [--margin MM]
 
 The CT is read with pydicom (slices ordered along their normal). The reference segment:
 the voxels in LO..HI (NumPy), or SimpleITK's ConnectedThreshold from the voxel nearest
 the seed (face connectivity); with --largest, the largest of SimpleITK's connected
-components (face connectivity); with --margin, a threshold of SciPy's exact Euclidean
+components (face connectivity); with --min-island, SimpleITK's connected components of at
+least MM3 (voxels times the voxel's volume); with --margin, a threshold of SciPy's exact Euclidean
 distance transform with the voxel spacing (grow: distance to the segment <= MM; shrink:
 distance to the outside > -MM). Voxels whose distance lies within 1e-6 mm of the margin
 are ties that rounding may put either side; they are counted and left out of the
@@ -94,6 +95,15 @@ def reference(volume, geometry, args):
         components = sitk.ConnectedComponent(image, False)
         ranked = sitk.RelabelComponent(components, sortByObjectSize=True)
         mask = sitk.GetArrayFromImage(ranked) == 1
+    if args.min_island is not None:
+        components = sitk.GetArrayFromImage(
+            sitk.ConnectedComponent(sitk.GetImageFromArray(mask.astype(numpy.uint8)), False)
+        )
+        voxel_mm3 = float(numpy.prod(geometry["spacing"]))
+        sizes = numpy.bincount(components.ravel())
+        kept = sizes * voxel_mm3 >= args.min_island
+        kept[0] = False
+        mask = kept[components]
     ties = numpy.zeros(mask.shape, dtype=bool)
     if args.margin is not None:
         mask, ties = margin(mask, geometry["spacing"], args.margin)
@@ -176,6 +186,7 @@ def main():
     parser.add_argument("--threshold", required=True)
     parser.add_argument("--seed")
     parser.add_argument("--largest", action="store_true")
+    parser.add_argument("--min-island", type=float)
     parser.add_argument("--margin", type=float)
     args = parser.parse_args()
     volume, geometry, uids, positions = read_ct(args.folder)

@@ -178,6 +178,9 @@ pub enum Command {
         /// Keep only the largest island (face-connected part).
         #[arg(long)]
         largest: bool,
+        /// Remove the islands smaller than this volume (mm³).
+        #[arg(long, value_name = "MM3")]
+        min_island: Option<f64>,
         /// Grow (positive) or shrink (negative) the segment by this many millimetres.
         #[arg(long, value_name = "MM", allow_hyphen_values = true)]
         margin: Option<f64>,

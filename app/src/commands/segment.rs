@@ -25,6 +25,8 @@ pub struct SegmentRequest {
     pub seed: Option<[f64; 3]>,
     /// Keep only the largest island.
     pub largest: bool,
+    /// Remove the islands smaller than this (mm³).
+    pub min_island_mm3: Option<f64>,
     /// Grow (positive) or shrink (negative) by this many mm.
     pub margin_mm: Option<f64>,
     /// The segment's name.
@@ -94,6 +96,14 @@ pub fn run(
     if request.largest {
         mask = islands::keep_largest(&mask, grid);
         tools.push("largest island".to_string());
+    }
+    if let Some(min_mm3) = request.min_island_mm3 {
+        anyhow::ensure!(
+            min_mm3.is_finite() && min_mm3 >= 0.0,
+            "--min-island {min_mm3}: give a volume in mm³ of 0 or more"
+        );
+        mask = islands::remove_smaller_than(&mask, grid, min_mm3);
+        tools.push(format!("islands under {min_mm3} mm3 removed"));
     }
     if let Some(margin_mm) = request.margin_mm {
         mask = margin::margin(&mask, grid, margin_mm).context("--margin")?;

@@ -165,6 +165,20 @@ fn growing_from_a_seed_and_a_margin_equal_simpleitk_and_scipys_distance_transfor
     let ours = segmented(&args, &plain);
     assert_eq!(ours["voxels"], 11_499, "{ours}");
     check_against_reference(&ours, &reference(&plain, &args), "grow from seed");
+    // The dense bone's islands of at least 50 mm³, as SimpleITK's components.
+    let kept = folder.path().join("kept.dcm");
+    let args = ["--threshold", "1500,3000", "--min-island", "50"];
+    let ours = segmented(&args, &kept);
+    let theirs = reference(&kept, &args);
+    check_against_reference(&ours, &theirs, "islands under 50 mm3 removed");
+    let all = segmented(
+        &["--threshold", "1500,3000"],
+        &folder.path().join("all.dcm"),
+    );
+    assert!(
+        ours["voxels"].as_u64() < all["voxels"].as_u64(),
+        "{ours}\n{all}"
+    );
 }
 
 /// `segments measure` of `seg` on the CT with `args`, as JSON.
@@ -268,6 +282,10 @@ fn bad_requests_are_refused_by_name_and_write_nothing() {
         "outside the range",
     );
     refused(&["--threshold", "1200,3000", "--margin", "500"], "--margin");
+    refused(
+        &["--threshold", "1200,3000", "--min-island=-5"],
+        "--min-island",
+    );
     // The built-in sample has no study to reference.
     let output = hounsfield(&["segment", "--threshold", "100,200", "--out", &out_arg]);
     let said = String::from_utf8_lossy(&output.stderr);
