@@ -34,6 +34,9 @@ pub enum SegmentError {
         /// The largest allowed.
         most: f64,
     },
+    /// A brush stroke beyond its bounds.
+    #[error("{0}")]
+    Stroke(String),
     /// A mask made on another grid than the volume's.
     #[error("the segment is on a {found:?} grid, the series on {expected:?}")]
     OtherGrid {

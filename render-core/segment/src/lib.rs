@@ -4,6 +4,7 @@
 //! measurements (volume, value statistics, surface, extent). DICOM SEG is written and
 //! read by `hounsfield-findings`; nothing here knows a GPU, a window or a socket.
 
+pub mod edit;
 mod error;
 pub mod grow;
 pub mod islands;
@@ -16,6 +17,7 @@ pub mod segment;
 mod testing;
 pub mod values;
 
+pub use edit::{Edit, apply};
 pub use error::SegmentError;
 pub use mask::{Grid, Mask};
 pub use measure::{SegmentMeasures, measure};

@@ -144,6 +144,21 @@ impl Mask {
         mask
     }
 
+    /// The mask's bits as words, the first voxel in the first word's lowest bit (what
+    /// [`Mask::from_words`] takes back).
+    pub fn words(&self) -> &[usize] {
+        self.voxels.as_slice()
+    }
+
+    /// The mask of `grid` whose bits `words` holds, as [`Mask::words`] gives them; `None`
+    /// when their count is not the grid's.
+    pub fn from_words(grid: Grid, words: &[usize]) -> Option<Self> {
+        (words.len() == grid.len().div_ceil(usize::BITS as usize)).then(|| Self {
+            dims: grid.dims,
+            voxels: FixedBitSet::with_capacity_and_blocks(grid.len(), words.iter().copied()),
+        })
+    }
+
     /// Voxel counts along i, j, k.
     pub fn dims(&self) -> [usize; 3] {
         self.dims
@@ -277,6 +292,14 @@ mod tests {
         a.invert();
         assert_eq!(a.count(), grid.len() - 2);
         assert!(!a.contains(0) && a.contains(2));
+    }
+
+    #[test]
+    fn words_give_the_mask_back() {
+        let grid = grid();
+        let mask = Mask::from_indices(grid, [1, 5, 23]);
+        assert_eq!(Mask::from_words(grid, mask.words()), Some(mask));
+        assert_eq!(Mask::from_words(grid, &[0, 0]), None);
     }
 
     #[test]

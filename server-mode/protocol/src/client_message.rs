@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Action, Codec, FindingRequest, MovieOrder, PlaybackAction, StudyRequest, TransportKind,
+    Action, Codec, FindingRequest, MovieOrder, PlaybackAction, SegmentEdit, SegmentRequest,
+    StudyRequest, TransportKind,
 };
 
 /// A size in pixels.
@@ -104,6 +105,25 @@ pub enum ClientMessage {
     /// Saves the open series' findings as a Measurement Report where the study lives
     /// (`saved` reply); a viewer's is refused.
     SaveFindings,
+    /// Adds, describes or deletes a segment of the open series (`segment` or
+    /// `segment_deleted` reply); a viewer's is refused.
+    Segment(SegmentRequest),
+    /// Applies one tool to a segment (`segment` reply, with its new numbers).
+    SegmentEdit(SegmentEdit),
+    /// Takes a segment's last edit back, or with `redo` makes the last one taken back
+    /// again (`segment` reply).
+    SegmentUndo {
+        /// The segment.
+        id: u32,
+        /// Redo instead of undo.
+        #[serde(default)]
+        redo: bool,
+    },
+    /// Asks for every segment of the open series with its numbers (`segments` reply).
+    Segments,
+    /// Saves the open series' segments as a DICOM Segmentation where the study lives
+    /// (`saved` reply); a viewer's is refused.
+    SaveSegments,
     /// Marks the stored image a slice cell shows now as a key image: a Key Object
     /// Selection document where the study lives (`saved` reply); a viewer's is refused.
     KeyImage {

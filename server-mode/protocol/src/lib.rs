@@ -9,6 +9,7 @@
 //! - `frame`: the binary frame header, its codec and flags, and its WebRTC note;
 //! - `error_code`: the reasons of `error` replies;
 //! - `finding`: findings asked for and told (`finding`, `findings`, `saved`);
+//! - `segment`: segments asked for, edited and told (`segment`, `segment_edit`, `segments`);
 //! - `recording`: session recordings listed and played (`recordings`, `playback`);
 //! - `movie`: movies asked for and made (`export_movie`, `movie_ready`);
 //! - `parse`: reading a client's text message into a [`ClientMessage`];
@@ -24,6 +25,7 @@ mod intake;
 mod movie;
 mod parse;
 mod recording;
+mod segment;
 mod server_message;
 
 pub use catalog::{
@@ -44,6 +46,10 @@ pub use intake::{
 pub use movie::{DEFAULT_MOVIE_FPS, DEFAULT_MOVIE_FRAMES, MovieMade, MovieOrder};
 pub use parse::{MAX_ERROR_MESSAGE_CHARS, ParseError, bounded_error_message, parse_client_message};
 pub use recording::{PlaybackAction, RecordingInfo, RecordingState};
+pub use segment::{
+    IslandsKeep, LogicalOperation, SegmentAction, SegmentEdit, SegmentInfo, SegmentNumbers,
+    SegmentRequest, SegmentTool,
+};
 pub use server_message::{
     CellAxes, CrosshairInCells, LoadProgress, Opened, ServerMessage, SlicePlanesInCells,
     SliceScales, Stats,

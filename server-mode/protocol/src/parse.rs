@@ -42,7 +42,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 28] = [
+const CLIENT_TYPES: [&str; 33] = [
     "hello",
     "list_studies",
     "open",
@@ -56,6 +56,11 @@ const CLIENT_TYPES: [&str; 28] = [
     "measure",
     "finding",
     "save_findings",
+    "segment",
+    "segment_edit",
+    "segment_undo",
+    "segments",
+    "save_segments",
     "key_image",
     "snapshot",
     "webrtc_offer",

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Codec, ErrorCode, FindingInfo, MovieMade, RecordingInfo, RecordingState, Saved, SharedView,
-    SlicePlane, StudyInfo, TransportKind, Viewport, WindowInfo,
+    Codec, ErrorCode, FindingInfo, MovieMade, RecordingInfo, RecordingState, Saved, SegmentInfo,
+    SharedView, SlicePlane, StudyInfo, TransportKind, Viewport, WindowInfo,
 };
 
 /// A message from the server (a JSON text message with a `type`).
@@ -280,8 +280,43 @@ pub enum ServerMessage {
         /// Its findings, in the order they were drawn.
         findings: Vec<FindingInfo>,
     },
-    /// The reply to `save_findings`: what was stored and where.
+    /// The reply to `save_findings`, `save_segments`, `key_image` and `snapshot`: what
+    /// was stored and where.
     Saved(Saved),
+    /// A segment added, described or edited, with its numbers (the reply to `segment`,
+    /// `segment_edit` and `segment_undo`).
+    Segment(SegmentInfo),
+    /// A segment deleted from the open series.
+    SegmentDeleted {
+        /// Its number.
+        id: u32,
+    },
+    /// Every segment of the open series (after `opened`, also when it has none, and the
+    /// reply to `segments`).
+    Segments {
+        /// The series.
+        series: String,
+        /// Its segments, in the order they were added.
+        segments: Vec<SegmentInfo>,
+    },
+    /// A segment another participant of the shared session added or edited.
+    SharedSegment {
+        /// The participant's session number.
+        session: u64,
+        /// Their name.
+        name: String,
+        /// The segment as the series keeps it.
+        segment: SegmentInfo,
+    },
+    /// A segment another participant of the shared session deleted.
+    SharedSegmentDeleted {
+        /// The participant's session number.
+        session: u64,
+        /// Their name.
+        name: String,
+        /// The segment's number.
+        id: u32,
+    },
 }
 
 fn jpeg() -> Codec {

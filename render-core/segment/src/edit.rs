@@ -1,0 +1,271 @@
+//! One edit of a segment, as every client asks it: the tool, its values in patient
+//! millimetres, and the segment it makes from the one before. The server, the desktop
+//! and the command line apply edits here, so a tool means the same everywhere.
+
+use glam::DVec3;
+use hounsfield_volume::Volume;
+
+use crate::mask::{Grid, Mask};
+use crate::values::{Admits, ValueInterval};
+use crate::{SegmentError, grow, islands, margin, paint, threshold};
+
+/// The most points one brush stroke carries.
+pub const MOST_STROKE_POINTS: usize = 256;
+/// The most voxels one brush stroke may look at (each point's sphere's box, added up):
+/// a 50 mm brush on 0.5 mm voxels looks at 8 million a point.
+pub const MOST_STROKE_VOXELS: u64 = 64_000_000;
+
+/// A tool with its values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// The segment becomes the voxels whose value lies in the range.
+    Threshold(ValueInterval),
+    /// Adds the region grown from the voxel nearest `seed_lps` within the range.
+    Grow {
+        /// The click (LPS mm).
+        seed_lps: DVec3,
+        /// The range.
+        interval: ValueInterval,
+    },
+    /// Adds spheres at the points; with `within`, only voxels whose value lies in it.
+    Paint {
+        /// The stroke (LPS mm).
+        points_lps: Vec<DVec3>,
+        /// The brush's radius (mm).
+        radius_mm: f64,
+        /// Paint only where the value is in this range.
+        within: Option<ValueInterval>,
+    },
+    /// Takes spheres at the points out.
+    Erase {
+        /// The stroke (LPS mm).
+        points_lps: Vec<DVec3>,
+        /// The eraser's radius (mm).
+        radius_mm: f64,
+    },
+    /// Keeps the largest island.
+    KeepLargest,
+    /// Keeps the islands of at least this volume (mm³).
+    KeepAtLeast(f64),
+    /// Grows (positive) or shrinks (negative) by this many mm.
+    Margin(f64),
+    /// Adds another segment's voxels.
+    Add(Mask),
+    /// Takes another segment's voxels out.
+    Subtract(Mask),
+    /// Keeps the voxels also in another segment.
+    Intersect(Mask),
+    /// Every voxel not in the segment, and none that was.
+    Invert,
+    /// No voxel.
+    Clear,
+}
+
+impl Edit {
+    /// The tool's name, as a Segmentation names the algorithm.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Threshold(i) => format!("threshold {}..{}", i.low, i.high),
+            Self::Grow { interval: i, .. } => format!("grow from a click {}..{}", i.low, i.high),
+            Self::Paint { .. } => "paint".to_string(),
+            Self::Erase { .. } => "erase".to_string(),
+            Self::KeepLargest => "largest island".to_string(),
+            Self::KeepAtLeast(mm3) => format!("islands under {mm3} mm3 removed"),
+            Self::Margin(mm) => format!("margin {mm} mm"),
+            Self::Add(_) => "add".to_string(),
+            Self::Subtract(_) => "subtract".to_string(),
+            Self::Intersect(_) => "intersect".to_string(),
+            Self::Invert => "invert".to_string(),
+            Self::Clear => "clear".to_string(),
+        }
+    }
+
+    /// Whether the tool is the reader's hand alone (the brush, the eraser, clearing).
+    pub fn is_manual(&self) -> bool {
+        matches!(self, Self::Paint { .. } | Self::Erase { .. } | Self::Clear)
+    }
+}
+
+/// The segment `edit` makes of `mask` on `volume`.
+pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentError> {
+    let grid = Grid::of(volume);
+    if mask.dims() != grid.dims {
+        return Err(SegmentError::OtherGrid {
+            expected: grid.dims,
+            found: mask.dims(),
+        });
+    }
+    let mut next = mask.clone();
+    match edit {
+        Edit::Threshold(interval) => next = threshold(volume, *interval),
+        Edit::Grow { seed_lps, interval } => {
+            let (seed, _) = volume
+                .nearest_voxel(*seed_lps)
+                .ok_or(SegmentError::SeedOutside(seed_lps.to_array()))?;
+            next.add(&grow::grow_from_seed(volume, seed, *interval)?);
+        }
+        Edit::Paint {
+            points_lps,
+            radius_mm,
+            within,
+        } => {
+            let brush = stroke(volume, points_lps, *radius_mm)?;
+            match within {
+                Some(interval) => {
+                    let admits = Admits::of(volume, *interval);
+                    next.add(&Mask::from_indices(
+                        grid,
+                        brush.indices().filter(|&index| admits.admits(index)),
+                    ));
+                }
+                None => next.add(&brush),
+            }
+        }
+        Edit::Erase {
+            points_lps,
+            radius_mm,
+        } => next.subtract(&stroke(volume, points_lps, *radius_mm)?),
+        Edit::KeepLargest => next = islands::keep_largest(mask, grid),
+        Edit::KeepAtLeast(min_mm3) => {
+            if !(min_mm3.is_finite() && *min_mm3 >= 0.0) {
+                return Err(SegmentError::Distance {
+                    what: "island volume (mm³)",
+                    value: *min_mm3,
+                    most: f64::MAX,
+                });
+            }
+            next = islands::remove_smaller_than(mask, grid, *min_mm3);
+        }
+        Edit::Margin(mm) => next = margin::margin(mask, grid, *mm)?,
+        Edit::Add(other) => next.add(same_grid(other, grid)?),
+        Edit::Subtract(other) => next.subtract(same_grid(other, grid)?),
+        Edit::Intersect(other) => next.intersect(same_grid(other, grid)?),
+        Edit::Invert => next.invert(),
+        Edit::Clear => next = Mask::empty(grid),
+    }
+    Ok(next)
+}
+
+fn same_grid(other: &Mask, grid: Grid) -> Result<&Mask, SegmentError> {
+    if other.dims() == grid.dims {
+        Ok(other)
+    } else {
+        Err(SegmentError::OtherGrid {
+            expected: grid.dims,
+            found: other.dims(),
+        })
+    }
+}
+
+/// The voxels of a brush stroke: a sphere at each point, within the stroke's bounds.
+fn stroke(volume: &Volume, points: &[DVec3], radius_mm: f64) -> Result<Mask, SegmentError> {
+    if points.is_empty() || points.len() > MOST_STROKE_POINTS {
+        return Err(SegmentError::Stroke(format!(
+            "a stroke has 1 to {MOST_STROKE_POINTS} points, not {}",
+            points.len()
+        )));
+    }
+    let per_point: f64 = volume
+        .spacing_mm
+        .iter()
+        .map(|s| (2.0 * radius_mm / s).ceil() + 1.0)
+        .product();
+    let looked_at = per_point * points.len() as f64;
+    if !looked_at.is_finite() || looked_at > MOST_STROKE_VOXELS as f64 {
+        return Err(SegmentError::Stroke(format!(
+            "the stroke looks at {looked_at:.0} voxels, over {MOST_STROKE_VOXELS}: use a smaller brush or fewer points"
+        )));
+    }
+    let mut brush = Mask::empty(Grid::of(volume));
+    for &point in points {
+        brush.add(&paint::sphere(volume, point, radius_mm)?);
+    }
+    Ok(brush)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::volume_of;
+
+    #[test]
+    fn each_tool_makes_what_it_says() {
+        // A bright 4 × 4 × 4 cube in a dark 10 × 10 × 10 volume of 1 mm voxels.
+        let volume = volume_of([10, 10, 10], |[i, j, k]| {
+            if (3..7).contains(&i) && (3..7).contains(&j) && (3..7).contains(&k) {
+                100.0
+            } else {
+                0.0
+            }
+        });
+        let grid = Grid::of(&volume);
+        let bright = ValueInterval::new(50.0, 150.0).expect("a range");
+        let empty = Mask::empty(grid);
+        let cube = apply(&volume, &empty, &Edit::Threshold(bright)).expect("a threshold");
+        assert_eq!(cube.count(), 64);
+        let grown = apply(
+            &volume,
+            &empty,
+            &Edit::Grow {
+                seed_lps: DVec3::new(4.0, 4.0, 4.0),
+                interval: bright,
+            },
+        )
+        .expect("grown");
+        assert_eq!(grown, cube);
+        // A 1 mm brush at the cube's corner, only where bright: the corner voxel and its
+        // three bright face neighbours.
+        let painted = apply(
+            &volume,
+            &empty,
+            &Edit::Paint {
+                points_lps: vec![DVec3::new(3.0, 3.0, 3.0)],
+                radius_mm: 1.0,
+                within: Some(bright),
+            },
+        )
+        .expect("painted");
+        assert_eq!(painted.count(), 4);
+        let erased = apply(
+            &volume,
+            &cube,
+            &Edit::Erase {
+                points_lps: vec![DVec3::new(3.0, 3.0, 3.0)],
+                radius_mm: 1.0,
+            },
+        )
+        .expect("erased");
+        assert_eq!(erased.count(), 60);
+        let mut inverted = apply(&volume, &cube, &Edit::Invert).expect("inverted");
+        assert_eq!(inverted.count(), 1000 - 64);
+        inverted = apply(&volume, &inverted, &Edit::Add(cube.clone())).expect("added");
+        assert_eq!(inverted.count(), 1000);
+        let cleared = apply(&volume, &cube, &Edit::Clear).expect("cleared");
+        assert!(cleared.is_empty());
+        assert!(Edit::Clear.is_manual() && !Edit::Invert.is_manual());
+    }
+
+    #[test]
+    fn strokes_beyond_their_bounds_are_refused() {
+        let volume = volume_of([10, 10, 10], |_| 0.0);
+        let empty = Mask::empty(Grid::of(&volume));
+        let too_many = Edit::Paint {
+            points_lps: vec![DVec3::ZERO; MOST_STROKE_POINTS + 1],
+            radius_mm: 1.0,
+            within: None,
+        };
+        assert!(matches!(
+            apply(&volume, &empty, &too_many),
+            Err(SegmentError::Stroke(_))
+        ));
+        let huge = Edit::Paint {
+            points_lps: vec![DVec3::ZERO; 200],
+            radius_mm: 50.0,
+            within: None,
+        };
+        assert!(matches!(
+            apply(&volume, &empty, &huge),
+            Err(SegmentError::Stroke(_))
+        ));
+    }
+}
