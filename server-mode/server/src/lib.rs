@@ -30,6 +30,7 @@ pub mod preview;
 pub mod rate;
 pub mod recording;
 pub mod scheduler;
+pub mod segments;
 pub mod session;
 pub mod sharing;
 pub mod study_query;

@@ -54,8 +54,10 @@ pub(crate) struct App {
     pub(crate) findings: FindingsBook,
     /// Where reports of findings are kept.
     pub(crate) findings_store: FindingsStore,
-    /// The one lane findings are measured in.
+    /// The one lane findings are measured and segments edited in.
     pub(crate) measuring: MeasuringLane,
+    /// The segments of the series served, shared by the sessions.
+    pub(crate) segments: crate::segments::SegmentsBook,
     /// Where session recordings are kept.
     pub(crate) recordings: RecordingStore,
     /// Movies made for `export_movie`, kept for download.

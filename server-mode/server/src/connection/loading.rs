@@ -147,6 +147,7 @@ impl Connection {
             self.host_view = Some(view);
         }
         self.send(&ServerMessage::Opened(Box::new(opened))).await?;
-        self.tell_findings(series).await
+        self.tell_findings(series).await?;
+        self.tell_segments(series).await
     }
 }

@@ -22,6 +22,7 @@ mod loading;
 mod movie;
 mod pointing;
 mod recording;
+mod segments;
 mod sharing;
 mod signalling;
 mod writer;
@@ -523,6 +524,11 @@ impl Connection {
             }
             ClientMessage::Finding(request) => self.finding(request).await,
             ClientMessage::SaveFindings => self.save_findings().await,
+            ClientMessage::Segment(request) => self.segment(request).await,
+            ClientMessage::SegmentEdit(edit) => self.segment_edit(edit).await,
+            ClientMessage::SegmentUndo { id, redo } => self.segment_undo(id, redo).await,
+            ClientMessage::Segments => self.list_segments().await,
+            ClientMessage::SaveSegments => self.save_segments().await,
             ClientMessage::KeyImage { cell, note } => self.key_image(&cell, note).await,
             ClientMessage::Snapshot { note } => self.ask_snapshot(note).await,
             ClientMessage::Pointer { cell, x, y } => self.point(cell.as_deref(), x, y).await,

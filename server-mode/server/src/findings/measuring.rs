@@ -4,7 +4,8 @@
 //! cost a client chooses. It runs in the server's one measuring lane
 //! ([`MeasuringLane`]: one finding at a time, on a blocking thread, never on the threads
 //! that carry every session's frames), and each session's measuring is held to its share
-//! of that lane ([`MeasuringShare`]): a flood of edits from one client waits for, or is
+//! of that lane ([`MeasuringShare`]); the segment tools run in the same lane, charged
+//! to the same share: a flood of edits from one client waits for, or is
 //! refused by, its own share, and another client's frames do not wait for it.
 
 use std::sync::Arc;
@@ -53,22 +54,35 @@ impl MeasuringLane {
         volume: Arc<Volume>,
         finding: Finding,
     ) -> Result<(Finding, Measurement, Duration), MeasuringError> {
+        let ((finding, measurement), took) = self
+            .run(move || {
+                let measurement = finding.measure(&volume);
+                (finding, measurement)
+            })
+            .await?;
+        Ok((finding, measurement?, took))
+    }
+
+    /// Runs `work` in its turn (a segment tool, a finding's measuring): what it made, and
+    /// how long it took (the wait for the turn not counted).
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<(T, Duration), MeasuringError> {
         let turn = self
             .turn
             .clone()
             .acquire_owned()
             .await
             .map_err(|error| MeasuringError::Lane(error.to_string()))?;
-        let measured = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let _turn = turn;
             let started = Instant::now();
-            let measurement = finding.measure(&volume);
-            (finding, measurement, started.elapsed())
+            let made = work();
+            (made, started.elapsed())
         })
         .await
-        .map_err(|error| MeasuringError::Lane(error.to_string()))?;
-        let (finding, measurement, took) = measured;
-        Ok((finding, measurement?, took))
+        .map_err(|error| MeasuringError::Lane(error.to_string()))
     }
 }
 

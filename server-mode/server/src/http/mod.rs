@@ -169,6 +169,7 @@ impl Server {
                 recordings,
                 movies: Arc::default(),
                 measuring: MeasuringLane::default(),
+                segments: crate::segments::SegmentsBook::default(),
             }),
             shutdown,
         })

@@ -30,7 +30,7 @@ impl Default for SessionLimits {
 }
 
 /// How many [`MessageKind`]s there are.
-const KINDS: usize = 21;
+const KINDS: usize = 23;
 
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +75,10 @@ pub enum MessageKind {
     Playback,
     /// `export_movie`.
     ExportMovie,
+    /// `segment`, `segment_edit`, `segment_undo` and `segments`.
+    Segment,
+    /// `save_segments`.
+    SaveSegments,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
     Invalid,
 }
@@ -102,6 +106,8 @@ impl MessageKind {
         Self::Recording,
         Self::Playback,
         Self::ExportMovie,
+        Self::Segment,
+        Self::SaveSegments,
         Self::Invalid,
     ];
 
@@ -134,6 +140,11 @@ impl MessageKind {
             | ClientMessage::PlayRecording { .. } => Self::Recording,
             ClientMessage::Playback { .. } => Self::Playback,
             ClientMessage::ExportMovie(_) => Self::ExportMovie,
+            ClientMessage::Segment(_)
+            | ClientMessage::SegmentEdit(_)
+            | ClientMessage::SegmentUndo { .. }
+            | ClientMessage::Segments => Self::Segment,
+            ClientMessage::SaveSegments => Self::SaveSegments,
         }
     }
 
@@ -160,6 +171,8 @@ impl MessageKind {
             Self::Recording => "start_recording",
             Self::Playback => "playback",
             Self::ExportMovie => "export_movie",
+            Self::Segment => "segment_edit",
+            Self::SaveSegments => "save_segments",
             Self::Invalid => "invalid",
         }
     }
@@ -198,6 +211,11 @@ impl MessageKind {
             Self::Playback => (30.0, 60.0),
             // A click each; one movie at a time is made for a session, two for a server.
             Self::ExportMovie => (2.0, 8.0),
+            // A brush stroke sent on each release (or throttled while dragging), clicks
+            // on tools and undo; the tools' own work is held to the measuring share.
+            Self::Segment => (10.0, 30.0),
+            // Each writes a Segmentation.
+            Self::SaveSegments => (1.0, 3.0),
             Self::Invalid => (5.0, 10.0),
         }
     }

@@ -50,7 +50,7 @@ impl Session {
     }
 
     /// The patient point at fractions `at` of `cell`'s slice, after checking them.
-    pub(super) fn point_in_cell(
+    pub(crate) fn point_in_cell(
         &self,
         what: &str,
         cell: &str,

@@ -1,0 +1,420 @@
+//! Segments in a connection: `segment` adds, describes or deletes one of the open series'
+//! segments, `segment_edit` applies a tool to one (in the measuring lane, within this
+//! session's share of it, as findings are measured), `segment_undo` takes an edit back,
+//! `segments` lists them with their numbers, and `save_segments` stores them as a DICOM
+//! Segmentation where the study lives. Viewers may look, not edit; the other
+//! participants of a shared session are told each change as it lands.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::Instant;
+
+use glam::DVec3;
+use hounsfield_findings::segmentation::segmentation;
+use hounsfield_protocol::{
+    ErrorCode, IslandsKeep, LogicalOperation, SegmentAction, SegmentEdit, SegmentRequest,
+    SegmentTool, ServerMessage,
+};
+use hounsfield_segment::segment::{Algorithm, Code};
+use hounsfield_segment::{Edit, Grid, Mask, ValueInterval};
+use render_core::{Modality, Volume};
+
+use super::Connection;
+use crate::findings::measuring::SHARE_PER_S;
+use crate::segments::{Description, MOST_LABEL_CHARS, SegmentsError, numbers_of};
+
+impl Connection {
+    /// The open series and its volume, or the refusal already sent; `what` names the
+    /// message, and a viewer's change is refused.
+    async fn series_to_change(
+        &mut self,
+        what: &str,
+    ) -> Result<(String, Arc<Volume>), ControlFlow<()>> {
+        if !self.identity.role.opens_series() {
+            return Err(self
+                .forbidden(what, "a viewer may look at segments, not change them")
+                .await);
+        }
+        match (
+            self.session.series().map(str::to_string),
+            self.session.volume(),
+        ) {
+            (Some(series), Some(volume)) => Ok((series, volume)),
+            _ => Err(self
+                .error(ErrorCode::NotOpen, "open a series first (see list_studies)")
+                .await),
+        }
+    }
+
+    /// `segment`: adds, describes or deletes a segment.
+    pub(super) async fn segment(&mut self, request: SegmentRequest) -> ControlFlow<()> {
+        let (series, volume) = match self.series_to_change("segment").await {
+            Ok(open) => open,
+            Err(replied) => return replied,
+        };
+        let description = match description_of(&request) {
+            Ok(description) => description,
+            Err(why) => return self.error(ErrorCode::BadValue, why).await,
+        };
+        let author = self.identity.name.clone().unwrap_or_default();
+        let book = &self.app.segments;
+        let answer = match (request.action, request.id) {
+            (SegmentAction::Create, _) => {
+                let empty = Mask::empty(Grid::of(&volume));
+                let measures = hounsfield_segment::measure(&volume, &empty);
+                match measures {
+                    Ok(measures) => book
+                        .create(
+                            &series,
+                            Grid::of(&volume),
+                            description,
+                            numbers_of(&measures, unit(&volume)),
+                            &author,
+                        )
+                        .map(ServerMessage::Segment),
+                    Err(error) => return self.error(ErrorCode::Internal, error.to_string()).await,
+                }
+            }
+            (_, None) => {
+                return self
+                    .error(
+                        ErrorCode::BadValue,
+                        "segment id: missing (update and delete name one)",
+                    )
+                    .await;
+            }
+            (SegmentAction::Update, Some(id)) => book
+                .describe(&series, id, description, &author)
+                .map(ServerMessage::Segment),
+            (SegmentAction::Delete, Some(id)) => book
+                .delete(&series, id)
+                .map(|()| ServerMessage::SegmentDeleted { id }),
+        };
+        self.answer_segment(answer).await
+    }
+
+    /// `segment_edit`: applies one tool to a segment, in the measuring lane.
+    pub(super) async fn segment_edit(&mut self, edit: SegmentEdit) -> ControlFlow<()> {
+        let (series, volume) = match self.series_to_change("segment_edit").await {
+            Ok(open) => open,
+            Err(replied) => return replied,
+        };
+        let tool = match self.edit_of(&series, &edit.tool) {
+            Ok(tool) => tool,
+            Err(refusal) => return self.error(refusal.0, refusal.1).await,
+        };
+        let mask = match self.app.segments.mask_to_edit(&series, edit.id) {
+            Ok(mask) => mask,
+            Err(error) => return self.answer_segment(Err(error)).await,
+        };
+        if !self.measuring.may_measure(Instant::now()) {
+            let why = format!(
+                "segment_edit: this session's tools used its share ({SHARE_PER_S} s a second); \
+                 edit again in a moment"
+            );
+            return self.error(ErrorCode::RateLimited, why).await;
+        }
+        let unit = unit(&volume).to_string();
+        let edited = self
+            .app
+            .measuring
+            .run(move || {
+                let next = hounsfield_segment::apply(&volume, &mask, &tool)?;
+                let measures = hounsfield_segment::measure(&volume, &next)?;
+                let algorithm = if tool.is_manual() {
+                    Algorithm::Manual
+                } else {
+                    Algorithm::Semiautomatic(tool.name())
+                };
+                Ok::<_, hounsfield_segment::SegmentError>((
+                    next,
+                    numbers_of(&measures, &unit),
+                    algorithm,
+                ))
+            })
+            .await;
+        let (next, numbers, algorithm) = match edited {
+            Ok((Ok(edited), took)) => {
+                self.measuring.charge(took, Instant::now());
+                edited
+            }
+            Ok((Err(error), took)) => {
+                self.measuring.charge(took, Instant::now());
+                let why = format!("segment_edit {}: {error}", tool_name(&edit.tool));
+                return self.error(ErrorCode::BadValue, why).await;
+            }
+            Err(error) => return self.error(ErrorCode::Internal, error.to_string()).await,
+        };
+        let author = self.identity.name.clone().unwrap_or_default();
+        let answer = self
+            .app
+            .segments
+            .edited(&series, edit.id, next, numbers, algorithm, &author)
+            .map(ServerMessage::Segment);
+        self.answer_segment(answer).await
+    }
+
+    /// `segment_undo`: takes a segment's last edit back, or makes one again.
+    pub(super) async fn segment_undo(&mut self, id: u32, redo: bool) -> ControlFlow<()> {
+        let (series, volume) = match self.series_to_change("segment_undo").await {
+            Ok(open) => open,
+            Err(replied) => return replied,
+        };
+        let author = self.identity.name.clone().unwrap_or_default();
+        let app = self.app.clone();
+        let grid = Grid::of(&volume);
+        let undone = tokio::task::spawn_blocking(move || {
+            app.segments.undo(&series, id, redo, grid, &author)
+        })
+        .await;
+        match undone {
+            Ok(answer) => {
+                self.answer_segment(answer.map(ServerMessage::Segment))
+                    .await
+            }
+            Err(error) => self.error(ErrorCode::Internal, error.to_string()).await,
+        }
+    }
+
+    /// Tells the client every segment of `series` (`segments`).
+    pub(super) async fn tell_segments(&mut self, series: &str) -> ControlFlow<()> {
+        let segments = self.app.segments.told(series);
+        self.send(&ServerMessage::Segments {
+            series: series.to_string(),
+            segments,
+        })
+        .await
+    }
+
+    /// `segments`: the open series' segments.
+    pub(super) async fn list_segments(&mut self) -> ControlFlow<()> {
+        match self.session.series().map(str::to_string) {
+            Some(series) => self.tell_segments(&series).await,
+            None => {
+                self.error(ErrorCode::NotOpen, "open a series first (see list_studies)")
+                    .await
+            }
+        }
+    }
+
+    /// `save_segments`: stores the open series' segments as a DICOM Segmentation where the
+    /// study lives (`saved` reply), recorded in the audit log.
+    pub(super) async fn save_segments(&mut self) -> ControlFlow<()> {
+        let (series, volume) = match self.series_to_change("save_segments").await {
+            Ok(open) => open,
+            Err(replied) => return replied,
+        };
+        let Some(subject) = self.app.library.report_subject(&series) else {
+            let why = format!(
+                "save_segments: series \"{series}\" belongs to no DICOM study to save segments in"
+            );
+            return self.error(ErrorCode::Unavailable, why).await;
+        };
+        let segments = self.app.segments.to_save(&series);
+        if segments.is_empty() {
+            return self
+                .error(
+                    ErrorCode::BadValue,
+                    "save_segments: no segment of the series holds a voxel",
+                )
+                .await;
+        }
+        let authorship = self.authorship();
+        let store = self.app.findings_store.clone();
+        let pacs = self.app.library.pacs_of(&series);
+        let count = segments.len();
+        let stored = tokio::task::spawn_blocking(move || {
+            let document = segmentation(&subject, &volume, &segments, &authorship)
+                .map_err(crate::findings::StoreError::Report)?;
+            store
+                .store_document(&subject, &document, pacs.as_ref())
+                .map(|stored| (stored, count))
+        })
+        .await;
+        self.tell_stored(&series, "segmentation", stored).await
+    }
+
+    /// Sends a segment change (to this client and, as it lands, to the other participants
+    /// of its shared session), or the refusal.
+    async fn answer_segment(
+        &mut self,
+        answer: Result<ServerMessage, SegmentsError>,
+    ) -> ControlFlow<()> {
+        match answer {
+            Ok(answer) => {
+                let (session, name) = (self.slot.id(), self.participant_name());
+                let told = match &answer {
+                    ServerMessage::Segment(segment) => Some(ServerMessage::SharedSegment {
+                        session,
+                        name,
+                        segment: segment.clone(),
+                    }),
+                    ServerMessage::SegmentDeleted { id } => {
+                        Some(ServerMessage::SharedSegmentDeleted {
+                            session,
+                            name,
+                            id: *id,
+                        })
+                    }
+                    _ => None,
+                };
+                if let (Some(room), Some(told)) = (&self.room, told) {
+                    room.tell_others(told);
+                }
+                self.send(&answer).await
+            }
+            Err(error @ SegmentsError::Full) => {
+                self.error(ErrorCode::TooLarge, error.to_string()).await
+            }
+            Err(error) => {
+                self.error(ErrorCode::BadValue, format!("segment {error}"))
+                    .await
+            }
+        }
+    }
+
+    /// The edit a tool stands for, its cell points turned into patient points and its
+    /// values checked; else the code and message of the refusal.
+    fn edit_of(&self, series: &str, tool: &SegmentTool) -> Result<Edit, (ErrorCode, String)> {
+        let interval = |low: f64, high: f64| {
+            ValueInterval::new(low, high)
+                .map_err(|error| (ErrorCode::BadValue, format!("segment_edit: {error}")))
+        };
+        let points = |cell: &str, points: &[[f64; 2]]| -> Result<Vec<DVec3>, (ErrorCode, String)> {
+            if points.is_empty() || points.len() > hounsfield_segment::edit::MOST_STROKE_POINTS {
+                return Err((
+                    ErrorCode::BadValue,
+                    format!(
+                        "segment_edit points: 1 to {} points, not {}",
+                        hounsfield_segment::edit::MOST_STROKE_POINTS,
+                        points.len()
+                    ),
+                ));
+            }
+            points
+                .iter()
+                .map(|&at| {
+                    self.session
+                        .point_in_cell("segment_edit", cell, at)
+                        .map_err(|refusal| (refusal.code, refusal.message))
+                })
+                .collect()
+        };
+        let other = |id: Option<u32>| -> Result<Mask, (ErrorCode, String)> {
+            let id = id.ok_or((
+                ErrorCode::BadValue,
+                "segment_edit other: missing (the segment to combine with)".to_string(),
+            ))?;
+            self.app
+                .segments
+                .mask(series, id)
+                .map_err(|error| (ErrorCode::BadValue, format!("segment_edit other: {error}")))
+        };
+        Ok(match tool {
+            SegmentTool::Threshold { low, high } => Edit::Threshold(interval(*low, *high)?),
+            SegmentTool::Grow {
+                cell,
+                x,
+                y,
+                low,
+                high,
+            } => Edit::Grow {
+                seed_lps: points(cell, &[[*x, *y]])?[0],
+                interval: interval(*low, *high)?,
+            },
+            SegmentTool::Paint {
+                cell,
+                points: stroke,
+                radius_mm,
+                within,
+            } => Edit::Paint {
+                points_lps: points(cell, stroke)?,
+                radius_mm: *radius_mm,
+                within: within.map(|[low, high]| interval(low, high)).transpose()?,
+            },
+            SegmentTool::Erase {
+                cell,
+                points: stroke,
+                radius_mm,
+            } => Edit::Erase {
+                points_lps: points(cell, stroke)?,
+                radius_mm: *radius_mm,
+            },
+            SegmentTool::Islands(IslandsKeep::Largest) => Edit::KeepLargest,
+            SegmentTool::Islands(IslandsKeep::AtLeast { min_mm3 }) => Edit::KeepAtLeast(*min_mm3),
+            SegmentTool::Margin { mm } => Edit::Margin(*mm),
+            SegmentTool::Logical {
+                operation,
+                other: id,
+            } => match operation {
+                LogicalOperation::Add => Edit::Add(other(*id)?),
+                LogicalOperation::Subtract => Edit::Subtract(other(*id)?),
+                LogicalOperation::Intersect => Edit::Intersect(other(*id)?),
+                LogicalOperation::Invert => Edit::Invert,
+            },
+            SegmentTool::Clear => Edit::Clear,
+        })
+    }
+}
+
+/// The protocol's name of a tool, for refusals.
+fn tool_name(tool: &SegmentTool) -> &'static str {
+    match tool {
+        SegmentTool::Threshold { .. } => "threshold",
+        SegmentTool::Grow { .. } => "grow",
+        SegmentTool::Paint { .. } => "paint",
+        SegmentTool::Erase { .. } => "erase",
+        SegmentTool::Islands(_) => "islands",
+        SegmentTool::Margin { .. } => "margin",
+        SegmentTool::Logical { .. } => "logical",
+        SegmentTool::Clear => "clear",
+    }
+}
+
+/// The unit of `volume`'s values.
+fn unit(volume: &Volume) -> &'static str {
+    match volume.modality {
+        Modality::CT => "HU",
+        _ => "",
+    }
+}
+
+/// The description a `segment` message asks for, its values checked.
+fn description_of(request: &SegmentRequest) -> Result<Description, String> {
+    if let Some(label) = &request.label {
+        let chars = label.chars().count();
+        if label.trim().is_empty()
+            || chars > MOST_LABEL_CHARS
+            || label.chars().any(char::is_control)
+        {
+            return Err(format!(
+                "segment label: 1 to {MOST_LABEL_CHARS} characters without control characters"
+            ));
+        }
+    }
+    if let Some(opacity) = request.opacity
+        && !(opacity.is_finite() && (0.0..=1.0).contains(&opacity))
+    {
+        return Err(format!("segment opacity {opacity:?}: must be 0 to 1"));
+    }
+    let code = |what: &str, text: &Option<String>| -> Result<Option<Code>, String> {
+        text.as_deref()
+            .map(|text| {
+                Code::parse(text).ok_or_else(|| {
+                    format!(
+                        "segment {what}: expected SCHEME:VALUE:MEANING (e.g. SCT:10200004:Liver)"
+                    )
+                })
+            })
+            .transpose()
+    };
+    Ok(Description {
+        label: request.label.as_ref().map(|l| l.trim().to_string()),
+        colour: request.colour,
+        category: code("category", &request.category)?,
+        property_type: code("property_type", &request.property_type)?,
+        visible: request.visible,
+        opacity: request.opacity,
+        locked: request.locked,
+    })
+}
