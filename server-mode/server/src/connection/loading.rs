@@ -148,6 +148,11 @@ impl Connection {
         }
         self.send(&ServerMessage::Opened(Box::new(opened))).await?;
         self.tell_findings(series).await?;
+        // Segments are told after opening only where the series has some, so a client
+        // that draws none is sent nothing new; `segments` asks at any time.
+        if self.app.segments.told(series).is_empty() {
+            return ControlFlow::Continue(());
+        }
         self.tell_segments(series).await
     }
 }
