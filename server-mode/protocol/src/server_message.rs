@@ -285,7 +285,7 @@ pub enum ServerMessage {
     Saved(Saved),
     /// A segment added, described or edited, with its numbers (the reply to `segment`,
     /// `segment_edit` and `segment_undo`).
-    Segment(SegmentInfo),
+    Segment(Box<SegmentInfo>),
     /// A segment deleted from the open series.
     SegmentDeleted {
         /// Its number.
@@ -306,7 +306,7 @@ pub enum ServerMessage {
         /// Their name.
         name: String,
         /// The segment as the series keeps it.
-        segment: SegmentInfo,
+        segment: Box<SegmentInfo>,
     },
     /// A segment another participant of the shared session deleted.
     SharedSegmentDeleted {

@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 use glam::{DMat4, DVec3};
 use hounsfield_protocol::{
     Action, ClientMessage, ClientStats, Codec, ErrorCode, FindingAction, FindingRequest, Input,
-    Layout, MovieOrder, ParseError, PlaybackAction, RenderMode, ServerMessage, SharedView,
-    StudyQuery, StudyRequest, TransportKind, Viewport, WindowInfo, parse_client_message,
+    Layout, MovieOrder, ParseError, PlaybackAction, RenderMode, SegmentAction, SegmentEdit,
+    SegmentRequest, SegmentTool, ServerMessage, SharedView, StudyQuery, StudyRequest,
+    TransportKind, Viewport, WindowInfo, parse_client_message,
 };
 use hounsfield_server::encode::Encoding;
 use hounsfield_server::scheduler::RenderRequest;
@@ -189,6 +190,36 @@ fn every_action() -> Vec<Action> {
     actions
 }
 
+/// One message of each segment type, with typical values.
+fn segment_messages() -> Vec<ClientMessage> {
+    vec![
+        ClientMessage::Segment(SegmentRequest {
+            action: SegmentAction::Create,
+            id: None,
+            label: Some("Liver".to_string()),
+            colour: Some([200, 90, 60]),
+            category: None,
+            property_type: Some("SCT:10200004:Liver".to_string()),
+            visible: None,
+            opacity: Some(0.5),
+            locked: None,
+        }),
+        ClientMessage::SegmentEdit(SegmentEdit {
+            id: 1,
+            tool: SegmentTool::Grow {
+                cell: "axial".to_string(),
+                x: 0.5,
+                y: 0.5,
+                low: 100.0,
+                high: 300.0,
+            },
+        }),
+        ClientMessage::SegmentUndo { id: 1, redo: false },
+        ClientMessage::Segments,
+        ClientMessage::SaveSegments,
+    ]
+}
+
 /// One message of every type (and every action), as the protocol's types serialise them.
 fn typed_messages() -> Vec<ClientMessage> {
     let mut messages = vec![
@@ -302,6 +333,7 @@ fn typed_messages() -> Vec<ClientMessage> {
             ..MovieOrder::default()
         }),
     ];
+    messages.extend(segment_messages());
     for (seq, action) in (1..).zip(every_action()) {
         messages.push(ClientMessage::Input(Input {
             seq,
@@ -339,7 +371,12 @@ fn typed_messages() -> Vec<ClientMessage> {
             | ClientMessage::ListRecordings { .. }
             | ClientMessage::PlayRecording { .. }
             | ClientMessage::Playback { .. }
-            | ClientMessage::ExportMovie(_) => {}
+            | ClientMessage::ExportMovie(_)
+            | ClientMessage::Segment(_)
+            | ClientMessage::SegmentEdit(_)
+            | ClientMessage::SegmentUndo { .. }
+            | ClientMessage::Segments
+            | ClientMessage::SaveSegments => {}
         }
     }
     messages
@@ -1233,6 +1270,13 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         | ClientMessage::ExportMovie(_)
         | ClientMessage::WebrtcOffer { .. }
         | ClientMessage::WebrtcClose { .. } => Ok(()),
+        // Segments are the connection's and its book's (their tools are tested with the
+        // book and end to end).
+        ClientMessage::Segment(_)
+        | ClientMessage::SegmentEdit(_)
+        | ClientMessage::SegmentUndo { .. }
+        | ClientMessage::Segments
+        | ClientMessage::SaveSegments => Ok(()),
         // Measurements change nothing: their answer must stay finite, or be refused.
         ClientMessage::Probe { cell, x, y } => session.probe(cell, *x, *y).map(|answer| {
             assert_measurement_finite(&answer);

@@ -1,7 +1,8 @@
 //! Findings and studies where the hospital keeps them: DICOMweb against a real Orthanc,
-//! findings saved as DICOM SR in a folder or the PACS. One test binary: its suites are its
-//! modules.
+//! findings saved as DICOM SR in a folder or the PACS, segments edited over the protocol
+//! and saved as DICOM SEG. One test binary: its suites are its modules.
 
 mod dicomweb;
 mod findings;
 mod findings_pacs;
+mod segments;

@@ -71,7 +71,7 @@ impl Connection {
                             numbers_of(&measures, unit(&volume)),
                             &author,
                         )
-                        .map(ServerMessage::Segment),
+                        .map(|info| ServerMessage::Segment(Box::new(info))),
                     Err(error) => return self.error(ErrorCode::Internal, error.to_string()).await,
                 }
             }
@@ -85,7 +85,7 @@ impl Connection {
             }
             (SegmentAction::Update, Some(id)) => book
                 .describe(&series, id, description, &author)
-                .map(ServerMessage::Segment),
+                .map(|info| ServerMessage::Segment(Box::new(info))),
             (SegmentAction::Delete, Some(id)) => book
                 .delete(&series, id)
                 .map(|()| ServerMessage::SegmentDeleted { id }),
@@ -150,7 +150,7 @@ impl Connection {
             .app
             .segments
             .edited(&series, edit.id, next, numbers, algorithm, &author)
-            .map(ServerMessage::Segment);
+            .map(|info| ServerMessage::Segment(Box::new(info)));
         self.answer_segment(answer).await
     }
 
@@ -169,7 +169,7 @@ impl Connection {
         .await;
         match undone {
             Ok(answer) => {
-                self.answer_segment(answer.map(ServerMessage::Segment))
+                self.answer_segment(answer.map(|info| ServerMessage::Segment(Box::new(info))))
                     .await
             }
             Err(error) => self.error(ErrorCode::Internal, error.to_string()).await,
