@@ -14,6 +14,7 @@ import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } 
 import { FINDING_TOOLS, findingCentre, visibleFindings } from "./findings.js";
 import { attachFindingTools } from "./finding-tools.js";
 import { FindingsPanel } from "./findings-panel.js";
+import { Segments } from "./segments.js";
 import { NoteForm } from "./note-form.js";
 import { logIn } from "./login.js";
 import { StudyBrowser } from "./studies.js";
@@ -375,6 +376,7 @@ function handleMessage(message) {
       showFindings(message.series, []);
       findingReplies.length = 0;
       findingTools.cancel();
+      segments.opened();
       state.saveStatus = null;
       findingsPanel.showSaved(null);
       fillSelect($("preset"), message.presets, message.preset);
@@ -398,6 +400,14 @@ function handleMessage(message) {
       break;
     case "findings":
       showFindings(message.series, message.findings);
+      break;
+    // The series' segments and each change to them (this page's or another participant's).
+    case "segments":
+    case "segment":
+    case "segment_deleted":
+    case "shared_segment":
+    case "shared_segment_deleted":
+      segments.take(message);
       break;
     case "finding":
     case "finding_deleted":
@@ -430,6 +440,7 @@ function handleMessage(message) {
       state.control = controls.describe();
       break;
     case "saved":
+      if (segments.saved(message)) break;
       findingReplies.shift();
       showSaved(message);
       break;
@@ -449,7 +460,9 @@ function handleMessage(message) {
       }
       state.error = `${message.code}: ${message.message}`;
       console.warn("server:", state.error);
-      // The refusal of a finding or a save (their replies come in the order asked).
+      // The refusal of a segment's change, or of a finding or a save (their replies come
+      // in the order asked).
+      if (segments.refused(message)) break;
       if (findingReplies.length > 0) findingRefused(findingReplies.shift(), message);
       else if (/movie/.test(message.message)) movieExport.refused(state.error);
       break;
@@ -832,7 +845,35 @@ function storeDocument(message, what) {
 // acquired in), and the 3D view stored as a snapshot, both where the study lives.
 $("key-image").addEventListener("click", () => storeDocument({ type: "key_image", cell: "axial" }, "key image"));
 $("snapshot").addEventListener("click", () => storeDocument({ type: "snapshot" }, "snapshot"));
-// First of the pointer inputs: a press on a handle of a plane's line turns the planes and
+// The segments panel; with its grow tool on, a press on a slice grows the selected
+// segment and goes no further (the first of the pointer inputs).
+const segments = new Segments(
+  {
+    panel: $("segments"),
+    list: $("segments-list"),
+    status: $("segments-status"),
+    toggle: $("segments-toggle"),
+    add: $("segment-add"),
+    low: $("segment-low"),
+    high: $("segment-high"),
+    threshold: $("segment-threshold"),
+    grow: $("segment-grow"),
+    largest: $("segment-largest"),
+    margin: $("segment-margin"),
+    marginMm: $("segment-margin-mm"),
+    undo: $("segment-undo"),
+    redo: $("segment-redo"),
+    save: $("save-segments"),
+  },
+  (message) => {
+    if (!connection.open) return false;
+    connection.send(message);
+    return true;
+  },
+);
+segments.attach(canvas, () => state.layout);
+state.segments = segments;
+// First of the pointer inputs after it: a press on a handle of a plane's line turns the planes and
 // goes no further (neither the findings tools nor the view's inputs see it).
 attachPlaneTurning(canvas, {
   layout: () => overlay.layout,

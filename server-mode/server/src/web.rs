@@ -78,6 +78,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/findings-panel.js"),
     ),
     (
+        "/segments.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/segments.js"),
+    ),
+    (
         "/note-form.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/note-form.js"),

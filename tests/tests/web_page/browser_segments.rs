@@ -1,0 +1,195 @@
+//! Segments in the web page, in headless Chromium, on the shared data's real CT
+//! (`ct-head-neck`) in the 2×2 layout: a segment added in the panel grows from a mouse
+//! click on bone in the axial cell; its volume is the command line's for the same click
+//! (`hounsfield segment --seed`) and what a second session is told; undo and redo by the
+//! panel's buttons; Save stores a Segmentation in the server's findings folder.
+
+use hounsfield_test_support as support;
+use hounsfield_test_support::chromium;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chromium::{NO_WEBCODECS, Page, Region, ct_in_the_quad_layout, with_page_url};
+use hounsfield_client::Client;
+use hounsfield_protocol::{ClientMessage, SegmentInfo, SegmentNumbers, ServerMessage, Viewport};
+use serde_json::Value;
+use support::server::told;
+
+/// A server of the CT with no H.264, keeping documents in `folder`.
+fn ct_server(folder: PathBuf) -> SocketAddr {
+    let mut config = support::server::loopback_config();
+    config.h264_encoders = Vec::new();
+    config.findings_folder = Some(folder);
+    support::server::start_serving(config, &[support::data("ct-head-neck")])
+}
+
+/// A session of `size` on the CT: the client and the series.
+async fn second_session(address: SocketAddr, size: [u32; 2]) -> (Client, String) {
+    let viewport = Viewport {
+        width: size[0],
+        height: size[1],
+    };
+    let mut client = support::server::connected(address, viewport).await;
+    let studies = client.list_studies().await.expect("studies");
+    let series = studies[0].series[0].id.clone();
+    client.open(&series).await.expect("opened");
+    (client, series)
+}
+
+/// A point of the axial cell, as fractions of it, whose voxel is well inside bone (at
+/// least 500 HU) in a session of the page's size, and its patient point.
+async fn bone_point(client: &mut Client) -> ([f64; 2], [f64; 3]) {
+    for row in 4..16 {
+        for column in 4..16 {
+            let (x, y) = (f64::from(column) / 20.0, f64::from(row) / 20.0);
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            client
+                .send(&ClientMessage::Probe {
+                    cell: "axial".to_string(),
+                    x,
+                    y,
+                })
+                .await
+                .expect("sent");
+            let probed = told(client, Duration::from_secs(5), |told| match told {
+                ServerMessage::Probe { lps_mm, value, .. } => Some(Some((lps_mm, value))),
+                ServerMessage::Error { .. } => Some(None),
+                _ => None,
+            })
+            .await
+            .flatten();
+            if let Some((lps, Some(value))) = probed
+                && (500.0..=3000.0).contains(&value)
+            {
+                return ([x, y], lps);
+            }
+        }
+    }
+    panic!("no bone in the middle of the axial cell");
+}
+
+/// The CSS point of fractions `at` of the axial cell of the canvas in `area` (one canvas
+/// pixel a CSS pixel), the cells laid out as the page and the server do.
+fn in_axial_cell(area: Region, at: [f64; 2]) -> (f64, f64) {
+    let (width, height) = (f64::from(area.2), f64::from(area.3));
+    let left = (width / 2.0).floor();
+    let top = (height / 2.0).floor();
+    (
+        f64::from(area.0) + left + at[0] * (width - left),
+        f64::from(area.1) + at[1] * top,
+    )
+}
+
+async fn click_button(page: &mut Page, id: &str) {
+    page.eval(&format!("document.getElementById('{id}').click(); true"))
+        .await;
+}
+
+/// The page's segments (as JSON).
+async fn page_segments(page: &mut Page) -> Vec<Value> {
+    let segments = page
+        .eval("JSON.parse(JSON.stringify(window.hounsfield.segments.segments))")
+        .await;
+    serde_json::from_value(segments).expect("a list")
+}
+
+/// `hounsfield segment` of the CT grown from `lps` within 300..3000 HU, as JSON.
+fn command_line(lps: [f64; 3]) -> Value {
+    let ct = support::data_arg("ct-head-neck");
+    let seed = format!("--seed={},{},{}", lps[0], lps[1], lps[2]);
+    let output = support::hounsfield(&["segment", &ct, "--threshold", "300,3000", &seed, "--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+#[test]
+fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
+    let state = tempfile::tempdir().expect("a state folder");
+    let findings = state.path().join("findings");
+    let address = ct_server(findings.clone());
+    let url = format!("http://{address}/?codec=jpeg");
+    with_page_url(&[], &url, Some(NO_WEBCODECS), async |page| {
+        // The panel first: it takes room from the canvas.
+        page.wait_for("document.getElementById('segments-toggle') !== null")
+            .await;
+        click_button(page, "segments-toggle").await;
+        let (area, size) = ct_in_the_quad_layout(page).await;
+        let (mut other, _series) = second_session(address, size).await;
+        let (at, lps) = bone_point(&mut other).await;
+        click_button(page, "segment-add").await;
+        page.wait_for("window.hounsfield.segments.segments.length === 1")
+            .await;
+        page.eval("document.getElementById('segment-low').value = '300'; document.getElementById('segment-high').value = '3000'; true")
+            .await;
+        click_button(page, "segment-grow").await;
+        assert_eq!(
+            page.eval("document.getElementById('segment-grow').getAttribute('aria-pressed')")
+                .await,
+            Value::from("true")
+        );
+        let (x, y) = in_axial_cell(area, at);
+        page.mouse("mousePressed", x, y, 1).await;
+        page.mouse("mouseReleased", x, y, 0).await;
+        page.wait_for("window.hounsfield.segments.segments[0]?.numbers.voxels > 0")
+            .await;
+        let grown = page_segments(page).await.remove(0);
+        // The command line's region from the same point.
+        let cli = command_line(lps);
+        assert_eq!(grown["numbers"]["voxels"], cli["voxels"], "{grown}\n{cli}");
+        assert_eq!(grown["numbers"]["volume_ml"], cli["volume_ml"]);
+        // The other session asks and is told the same numbers.
+        other.send(&ClientMessage::Segments).await.expect("sent");
+        let told_segments: Vec<SegmentInfo> =
+            told(&mut other, Duration::from_secs(10), |told| match told {
+                ServerMessage::Segments { segments, .. } => Some(segments),
+                _ => None,
+            })
+            .await
+            .expect("segments");
+        let page_numbers: SegmentNumbers =
+            serde_json::from_value(grown["numbers"].clone()).expect("the page's numbers");
+        assert_eq!(told_segments[0].numbers, page_numbers);
+        // The panel's line shows its volume.
+        let line = page
+            .eval("document.querySelector('#segments-list li').textContent")
+            .await;
+        let volume = format!("{:.2} mL", cli["volume_ml"].as_f64().unwrap_or_default());
+        assert!(line.as_str().is_some_and(|l| l.contains(&volume)), "{line}");
+        // Undo empties it, redo brings the region back.
+        click_button(page, "segment-undo").await;
+        page.wait_for("window.hounsfield.segments.segments[0].numbers.voxels === 0")
+            .await;
+        click_button(page, "segment-redo").await;
+        page.wait_for(&format!(
+            "window.hounsfield.segments.segments[0].numbers.voxels === {}",
+            cli["voxels"]
+        ))
+        .await;
+        // Saved as a Segmentation in the findings folder.
+        click_button(page, "save-segments").await;
+        page.wait_for(
+            "/saved 1 segments/.test(document.getElementById('segments-status').textContent)",
+        )
+        .await;
+        assert_eq!(segmentations_in(&findings), 1);
+    });
+}
+
+/// How many Segmentations the findings folder holds, as `hounsfield segments list` finds
+/// them.
+fn segmentations_in(folder: &Path) -> usize {
+    let output = support::hounsfield(&["segments", "list", &folder.to_string_lossy(), "--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    listed.as_array().map_or(0, Vec::len)
+}
