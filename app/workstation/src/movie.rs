@@ -73,6 +73,7 @@ pub fn write_movie(
             request.crosshair_lps,
             request.size,
             None,
+            &request.segments,
         )?;
         rendering += at.elapsed();
         let at = Instant::now();

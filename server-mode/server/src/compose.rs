@@ -1,6 +1,7 @@
 //! The 2×2 layout in one frame: the four cells (their geometry is the render core's
 //! [`render_core::view::layout`]) rendered and stitched into the one image a session
-//! streams, and where the crosshair shows in each slice's cell. The last full-quality 3D cell is kept, so that scrolling through the
+//! streams, the series' segments painted over each slice cell (a coloured fill and
+//! outline), and where the crosshair shows in each slice's cell. The last full-quality 3D cell is kept, so that scrolling through the
 //! slices redraws only them (and the 3D cell stays sharp while they move).
 
 use std::sync::{Arc, Weak};
@@ -16,6 +17,18 @@ use render_core::view::{Cell, MprPlane, Quality, SliceFrame, ViewState};
 use hounsfield_protocol::{
     CellAxes, CrosshairInCells, Layout, SlicePlane, SlicePlanesInCells, SliceScales,
 };
+use hounsfield_segment::Mask;
+
+/// A segment as the slice cells show it: its voxels, its colour and its fill's opacity.
+#[derive(Debug, Clone)]
+pub struct SegmentOverlay {
+    /// Its voxels, on the volume's grid.
+    pub mask: Arc<Mask>,
+    /// Its colour (sRGB).
+    pub colour: [u8; 3],
+    /// Its fill's opacity, 0 to 1 (its outline is drawn opaque).
+    pub opacity: f32,
+}
 
 /// Where the crosshair shows in each slice's cell of a 2×2 frame of `size`, the slices
 /// turned as `frame` says.
@@ -120,9 +133,10 @@ impl ThreeDCell {
 
 /// Renders `view` (on the renderer's volume `volume`) at `size` as `layout` says: the 3D
 /// view alone, or the 3D view and the three slices through `crosshair_lps` stitched into
-/// one image. The slices use the view's grey window. With `three_d`, the 3D cell is
-/// reused while its view stays the same (pass `None` for a renderer of another copy of
-/// the volume, such as a preview's).
+/// one image, `segments` painted over the slices. The slices use the view's grey window.
+/// With `three_d`, the 3D cell is reused while its view stays the same (pass `None` for a
+/// renderer of another copy of the volume, such as a preview's).
+#[allow(clippy::too_many_arguments)] // each is one part of what a frame shows
 pub fn render_layout(
     renderer: &mut Renderer,
     volume: &Arc<Volume>,
@@ -131,6 +145,7 @@ pub fn render_layout(
     crosshair_lps: DVec3,
     size: [u32; 2],
     three_d: Option<&mut ThreeDCell>,
+    segments: &[SegmentOverlay],
 ) -> Result<FrameImage, RenderError> {
     match layout {
         Layout::Single => renderer.render_image(view, size),
@@ -154,10 +169,80 @@ pub fn render_layout(
                 slice.slab_mm = slab.mm;
                 slice.slab_mode = slab.mode;
                 slice_view.mpr = Some(slice);
-                let image = renderer.render_image(&slice_view, render_size)?;
+                let mut image = renderer.render_image(&slice_view, render_size)?;
+                paint_segments(&mut image, volume, &slice, segments);
                 stitch(&mut frame, &image, cells[cell_index(plane)]);
             }
             Ok(frame)
+        }
+    }
+}
+
+/// Paints `segments` over `image`, the slice `slice` rendered: each pixel whose centre's
+/// nearest voxel is in a segment takes its colour at its opacity, and the pixels on a
+/// segment's edge (a neighbour across it outside) take it whole. A pixel's voxel follows
+/// from the slice's geometry as a click's patient point does (`lps_in_cell`), stepped
+/// across the image rather than inverted per pixel.
+pub fn paint_segments(
+    image: &mut FrameImage,
+    volume: &Volume,
+    slice: &MprPlane,
+    segments: &[SegmentOverlay],
+) {
+    if segments.is_empty() {
+        return;
+    }
+    let (width, height) = (image.width as usize, image.height as usize);
+    let mm_per_pixel = slice.mm_per_pixel(volume, [image.width, image.height]);
+    let (right, down) = slice.orientation.right_and_down();
+    let to_voxel = volume.voxel_to_lps.inverse();
+    let first_lps = slice.centre_lps
+        + (right * (0.5 - width as f64 * 0.5) + down * (0.5 - height as f64 * 0.5)) * mm_per_pixel;
+    let first = to_voxel.transform_point3(first_lps);
+    let step_x = to_voxel.transform_vector3(right * mm_per_pixel);
+    let step_y = to_voxel.transform_vector3(down * mm_per_pixel);
+    let [ni, nj, nk] = volume.dims;
+    // The flat voxel index under each pixel (`usize::MAX` outside the volume).
+    let voxels: Vec<usize> = (0..height)
+        .flat_map(|py| (0..width).map(move |px| (px, py)))
+        .map(|(px, py)| {
+            let v = (first + step_x * px as f64 + step_y * py as f64).round();
+            let inside = v.x >= 0.0
+                && v.y >= 0.0
+                && v.z >= 0.0
+                && (v.x as usize) < ni
+                && (v.y as usize) < nj
+                && (v.z as usize) < nk;
+            if inside {
+                v.x as usize + ni * (v.y as usize + nj * v.z as usize)
+            } else {
+                usize::MAX
+            }
+        })
+        .collect();
+    for segment in segments {
+        let inside: Vec<bool> = voxels
+            .iter()
+            .map(|&index| index != usize::MAX && segment.mask.contains(index))
+            .collect();
+        let fill = segment.opacity.clamp(0.0, 1.0);
+        for py in 0..height {
+            for px in 0..width {
+                let at = py * width + px;
+                if !inside[at] {
+                    continue;
+                }
+                let edge = (px == 0 || !inside[at - 1])
+                    || (px + 1 == width || !inside[at + 1])
+                    || (py == 0 || !inside[at - width])
+                    || (py + 1 == height || !inside[at + width]);
+                let alpha = if edge { 1.0 } else { fill };
+                let pixel = &mut image.rgba[at * 4..at * 4 + 3];
+                for (channel, colour) in pixel.iter_mut().zip(segment.colour) {
+                    let blended = f32::from(*channel) * (1.0 - alpha) + f32::from(colour) * alpha;
+                    *channel = blended.round().clamp(0.0, 255.0) as u8;
+                }
+            }
         }
     }
 }
@@ -237,6 +322,7 @@ mod tests {
                 crosshair,
                 size,
                 cache,
+                &[],
             )
             .expect("renders")
         };

@@ -444,3 +444,107 @@ fn a_follower_is_told_each_edit_and_a_viewer_may_look_but_not_edit() {
         assert!(unknown.1.contains("99"), "{unknown:?}");
     });
 }
+
+/// A lossless still of `client`'s view once it has settled: stills are taken until two
+/// in a row are the same picture (a change to the segments asks for a still of its own,
+/// which may still be on its way when the next is asked).
+async fn settled_still(client: &mut Client) -> (u32, u32, Vec<u8>) {
+    let mut last = None;
+    for _ in 0..8 {
+        let still = support::server::lossless_still(client)
+            .await
+            .decode_rgba()
+            .expect("a PNG");
+        if last.as_ref() == Some(&still) {
+            return still;
+        }
+        last = Some(still);
+    }
+    panic!("the view never settled");
+}
+
+/// The RGB of pixel (`x`, `y`) of a decoded frame.
+fn pixel((width, _, rgba): &(u32, u32, Vec<u8>), x: u32, y: u32) -> [u8; 3] {
+    let at = (y * width + x) as usize * 4;
+    [rgba[at], rgba[at + 1], rgba[at + 2]]
+}
+
+#[test]
+fn a_segment_shows_over_the_slice_cells_where_it_lies_and_hides_when_asked() {
+    let state = tempfile::tempdir().expect("a folder");
+    let address = served(state.path());
+    support::server::run_within(Duration::from_secs(120), async move {
+        let (mut rita, _series) = open_ct(address, RITA).await;
+        rita.input(hounsfield_protocol::Action::Layout {
+            name: hounsfield_protocol::Layout::Quad.name().to_string(),
+        })
+        .await
+        .expect("sent");
+        let mm_per_pixel = told(&mut rita, Duration::from_secs(10), |told| match told {
+            ServerMessage::Crosshair {
+                mm_per_pixel: Some(scales),
+                ..
+            } => Some(scales.axial),
+            _ => None,
+        })
+        .await
+        .expect("the slices' scale");
+        let before = settled_still(&mut rita).await;
+        // A red segment, opaque: a 10 mm brush at the middle of the axial cell.
+        let mut red = create();
+        if let ClientMessage::Segment(request) = &mut red {
+            request.colour = Some([255, 0, 0]);
+            request.opacity = Some(1.0);
+        }
+        let created = answer(&mut rita, red).await.expect("created");
+        edit(
+            &mut rita,
+            created.id,
+            SegmentTool::Paint {
+                cell: "axial".to_string(),
+                points: vec![[0.5, 0.5]],
+                radius_mm: 10.0,
+                within: None,
+            },
+        )
+        .await;
+        let after = settled_still(&mut rita).await;
+        // The axial cell is the top right one of the 2×2 frame.
+        let (width, height) = (after.0, after.1);
+        let (left, top) = (width / 2, height / 2);
+        let (centre_x, centre_y) = (left + (width - left) / 2, top / 2);
+        let radius_px = 10.0 / mm_per_pixel;
+        let at = |r: f64| (centre_x + r.round() as u32, centre_y);
+        // Inside the disc, red; well outside, the picture as it was.
+        for r in [0.0, 0.5 * radius_px, 0.8 * radius_px] {
+            let (x, y) = at(r);
+            assert_eq!(
+                pixel(&after, x, y),
+                [255, 0, 0],
+                "{r:.1} px from the centre"
+            );
+        }
+        for r in [1.3 * radius_px, 2.0 * radius_px] {
+            let (x, y) = at(r);
+            assert_eq!(pixel(&after, x, y), pixel(&before, x, y), "{r:.1} px");
+        }
+        // Hidden, it shows no more.
+        let hide = ClientMessage::Segment(SegmentRequest {
+            action: SegmentAction::Update,
+            id: Some(created.id),
+            label: None,
+            colour: None,
+            category: None,
+            property_type: None,
+            visible: Some(false),
+            opacity: None,
+            locked: None,
+        });
+        answer(&mut rita, hide).await.expect("hidden");
+        let hidden = settled_still(&mut rita).await;
+        assert_eq!(
+            pixel(&hidden, centre_x, centre_y),
+            pixel(&before, centre_x, centre_y)
+        );
+    });
+}

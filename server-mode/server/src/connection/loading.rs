@@ -148,6 +148,7 @@ impl Connection {
         }
         self.send(&ServerMessage::Opened(Box::new(opened))).await?;
         self.tell_findings(series).await?;
+        self.show_segments();
         // Segments are told after opening only where the series has some, so a client
         // that draws none is sent nothing new; `segments` asks at any time.
         if self.app.segments.told(series).is_empty() {

@@ -32,6 +32,13 @@ impl Connection {
     /// Tells the client what another participant of its shared session told it (and
     /// records it, while the session records).
     pub(super) async fn told_in_room(&mut self, told: &ServerMessage) -> ControlFlow<()> {
+        if matches!(
+            told,
+            ServerMessage::SharedSegment { .. } | ServerMessage::SharedSegmentDeleted { .. }
+        ) {
+            // Another participant's edit shows over this session's slices too.
+            self.show_segments();
+        }
         self.record_told(told).await?;
         self.send(told).await
     }
@@ -51,6 +58,7 @@ impl Connection {
                 );
                 if let Some(series) = self.session.series().map(str::to_string) {
                     self.tell_findings(&series).await?;
+                    self.show_segments();
                 }
                 match self.room.as_ref().map(Participant::control) {
                     Some(control) => self.send(&control).await,

@@ -176,6 +176,15 @@ impl Connection {
         }
     }
 
+    /// Shows the open series' segments over its slice cells from the next frame on (after
+    /// a change here or another participant's, and when a series opens).
+    pub(super) fn show_segments(&mut self) {
+        if let Some(series) = self.session.series().map(str::to_string) {
+            let shown = self.app.segments.shown(&series);
+            self.session.show_segments(shown);
+        }
+    }
+
     /// Tells the client every segment of `series` (`segments`).
     pub(super) async fn tell_segments(&mut self, series: &str) -> ControlFlow<()> {
         let segments = self.app.segments.told(series);
@@ -261,6 +270,7 @@ impl Connection {
                 if let (Some(room), Some(told)) = (&self.room, told) {
                     room.tell_others(told);
                 }
+                self.show_segments();
                 self.send(&answer).await
             }
             Err(error @ SegmentsError::Full) => {

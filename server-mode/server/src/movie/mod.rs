@@ -154,6 +154,7 @@ impl MovieFrames {
                 encoding: Encoding::Png,
                 preview: false,
                 refine_first: false,
+                segments: Arc::default(),
             },
         };
         request.encoding = Encoding::Png;

@@ -149,6 +149,7 @@ mod tests {
             encoding: Encoding::Png,
             preview: false,
             refine_first: false,
+            segments: Default::default(),
         }
     }
 

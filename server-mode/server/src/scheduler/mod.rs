@@ -82,6 +82,8 @@ pub struct RenderRequest {
     /// ([`Quality::Refining`]) is drawn and sent first, and the still itself follows in
     /// the session's next turn unless a newer request replaced it meanwhile.
     pub refine_first: bool,
+    /// The series' segments the slice cells show ([`crate::compose::paint_segments`]).
+    pub segments: Arc<[crate::compose::SegmentOverlay]>,
 }
 
 /// What the scheduler sends back to a session.
@@ -645,6 +647,7 @@ mod tests {
             encoding: Encoding::Png,
             preview: false,
             refine_first: false,
+            segments: Default::default(),
         }
     }
 

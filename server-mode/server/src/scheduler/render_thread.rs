@@ -423,6 +423,7 @@ fn render_at_view_size(
         request.crosshair_lps,
         request.size,
         three_d,
+        &request.segments,
     )
 }
 
@@ -470,6 +471,7 @@ mod tests {
             encoding: Encoding::Png,
             preview: false,
             refine_first: false,
+            segments: Arc::default(),
         }
     }
 

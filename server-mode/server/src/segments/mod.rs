@@ -4,11 +4,13 @@
 //! back and make again, and saved as a DICOM Segmentation where the study lives.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use hounsfield_protocol::{SegmentInfo, SegmentNumbers};
 use hounsfield_segment::segment::{Algorithm, Code};
 use hounsfield_segment::{Grid, Mask, Segment, SegmentMeasures};
+
+use crate::compose::SegmentOverlay;
 
 /// The most segments one series keeps.
 pub const MOST_SEGMENTS_PER_SERIES: usize = 32;
@@ -97,9 +99,30 @@ impl Kept {
 struct SeriesSegments {
     next_id: u32,
     kept: Vec<Kept>,
+    /// What the slice cells show of them, made once after each change.
+    shown: Option<Arc<[SegmentOverlay]>>,
 }
 
 impl SeriesSegments {
+    /// What the slice cells show: the visible segments that hold a voxel.
+    fn shown(&mut self) -> Arc<[SegmentOverlay]> {
+        if let Some(shown) = &self.shown {
+            return shown.clone();
+        }
+        let shown: Arc<[SegmentOverlay]> = self
+            .kept
+            .iter()
+            .filter(|k| k.segment.visible && k.numbers.voxels > 0)
+            .map(|k| SegmentOverlay {
+                mask: Arc::new(k.segment.mask.clone()),
+                colour: k.segment.colour,
+                opacity: k.segment.opacity,
+            })
+            .collect();
+        self.shown = Some(shown.clone());
+        shown
+    }
+
     fn find(&mut self, id: u32) -> Result<&mut Kept, SegmentsError> {
         self.kept
             .iter_mut()
@@ -247,6 +270,7 @@ impl SegmentsBook {
         };
         let info = kept.info();
         entry.kept.push(kept);
+        entry.shown = None;
         Ok(info)
     }
 
@@ -259,10 +283,9 @@ impl SegmentsBook {
         author: &str,
     ) -> Result<SegmentInfo, SegmentsError> {
         let mut book = self.lock();
-        let kept = book
-            .get_mut(series)
-            .ok_or(SegmentsError::UnknownId(id))?
-            .find(id)?;
+        let entry = book.get_mut(series).ok_or(SegmentsError::UnknownId(id))?;
+        entry.shown = None;
+        let kept = entry.find(id)?;
         describe(&mut kept.segment, description);
         kept.author = author.to_string();
         Ok(kept.info())
@@ -277,6 +300,7 @@ impl SegmentsBook {
         if entry.kept.len() == before {
             return Err(SegmentsError::UnknownId(id));
         }
+        entry.shown = None;
         Ok(())
     }
 
@@ -315,6 +339,7 @@ impl SegmentsBook {
     ) -> Result<SegmentInfo, SegmentsError> {
         let mut book = self.lock();
         let entry = book.get_mut(series).ok_or(SegmentsError::UnknownId(id))?;
+        entry.shown = None;
         let kept = entry.find(id)?;
         let before = pack(
             &kept.segment.mask,
@@ -346,6 +371,7 @@ impl SegmentsBook {
     ) -> Result<SegmentInfo, SegmentsError> {
         let mut book = self.lock();
         let entry = book.get_mut(series).ok_or(SegmentsError::UnknownId(id))?;
+        entry.shown = None;
         let kept = entry.find(id)?;
         let what = if redo { "redo" } else { "undo" };
         let step = if redo {
@@ -374,6 +400,14 @@ impl SegmentsBook {
         let info = kept.info();
         entry.trim();
         Ok(info)
+    }
+
+    /// What the slice cells of `series` show: its visible segments that hold a voxel.
+    pub fn shown(&self, series: &str) -> Arc<[SegmentOverlay]> {
+        self.lock()
+            .get_mut(series)
+            .map(SeriesSegments::shown)
+            .unwrap_or_default()
     }
 
     /// Every segment of `series`, as clients are told them.

@@ -84,6 +84,8 @@ struct OpenSeries {
     view: ViewState,
     /// The point the slices of the 2×2 layout pass through (LPS, mm).
     crosshair_lps: DVec3,
+    /// The series' segments its slice cells show.
+    segments: Arc<[crate::compose::SegmentOverlay]>,
 }
 
 /// One client's view and its render decisions.
@@ -343,6 +345,7 @@ impl Session {
             volume,
             initial: view.clone(),
             view,
+            segments: Arc::default(),
         });
         self.final_owed = false;
         self.preview_due = true;
@@ -395,6 +398,15 @@ impl Session {
     /// Sets whether later final stills are lossless, without asking for one.
     pub fn set_lossless(&mut self, lossless: bool) {
         self.lossless = lossless;
+    }
+
+    /// Shows `segments` over the open series' slice cells from the next frame on (a final
+    /// still is due for them).
+    pub fn show_segments(&mut self, segments: Arc<[crate::compose::SegmentOverlay]>) {
+        if let Some(open) = self.open.as_mut() {
+            open.segments = segments;
+            self.mark(Pending::Final);
+        }
     }
 
     /// The render request due at `now`, if any; taking it clears what was due.
@@ -451,6 +463,7 @@ impl Session {
             encoding,
             preview,
             refine_first,
+            segments: open.segments.clone(),
         })
     }
 
