@@ -2,7 +2,7 @@
 it wrote read back with highdicom: the independent side of the segmentation tests.
 
 Usage: segment_reference.py FOLDER SEG.dcm --threshold LO,HI [--seed X,Y,Z] [--largest]
-                            [--min-island MM3] [--margin MM]
+                            [--min-island MM3] [--margin MM] [--closing MM]
 
 The CT is read with pydicom (slices ordered along their normal). The reference segment:
 the voxels in LO..HI (NumPy), or SimpleITK's ConnectedThreshold from the voxel nearest
@@ -10,7 +10,8 @@ the seed (face connectivity); with --largest, the largest of SimpleITK's connect
 components (face connectivity); with --min-island, SimpleITK's connected components of at
 least MM3 (voxels times the voxel's volume); with --margin, a threshold of SciPy's exact Euclidean
 distance transform with the voxel spacing (grow: distance to the segment <= MM; shrink:
-distance to the outside > -MM). Voxels whose distance lies within 1e-6 mm of the margin
+distance to the outside > -MM); with --closing, SciPy's binary dilation then erosion
+by the ball of voxels within MM (the array's edge no outside). Voxels whose distance lies within 1e-6 mm of the margin
 are ties that rounding may put either side; they are counted and left out of the
 comparison.
 
@@ -107,7 +108,27 @@ def reference(volume, geometry, args):
     ties = numpy.zeros(mask.shape, dtype=bool)
     if args.margin is not None:
         mask, ties = margin(mask, geometry["spacing"], args.margin)
+    if args.closing is not None:
+        mask = closing(mask, geometry["spacing"], args.closing)
     return mask, ties
+
+
+def closing(mask, spacing, radius_mm):
+    """SciPy's binary dilation, then erosion, by the ball of voxels within the radius
+    (mm): a closing, on a box with room for both. The series' edge is no outside (as for
+    the margin), so the erosion takes what lies beyond the array as inside."""
+    reach = [int(radius_mm // s) for s in spacing]
+    axes = [numpy.arange(-n, n + 1) * s for n, s in zip(reach, spacing)]
+    k, j, i = numpy.meshgrid(*axes, indexing="ij")
+    ball = k**2 + j**2 + i**2 <= radius_mm**2
+    where = numpy.argwhere(mask)
+    low = numpy.maximum(where.min(axis=0) - 2 * numpy.array(reach) - 1, 0)
+    high = numpy.minimum(where.max(axis=0) + 2 * numpy.array(reach) + 2, mask.shape)
+    box = tuple(slice(a, b) for a, b in zip(low, high))
+    result = numpy.zeros(mask.shape, dtype=bool)
+    dilated = ndimage.binary_dilation(mask[box], structure=ball, border_value=0)
+    result[box] = ndimage.binary_erosion(dilated, structure=ball, border_value=1)
+    return result
 
 
 def margin(mask, spacing, margin_mm):
@@ -188,6 +209,7 @@ def main():
     parser.add_argument("--largest", action="store_true")
     parser.add_argument("--min-island", type=float)
     parser.add_argument("--margin", type=float)
+    parser.add_argument("--closing", type=float)
     args = parser.parse_args()
     volume, geometry, uids, positions = read_ct(args.folder)
     expected, ties = reference(volume, geometry, args)

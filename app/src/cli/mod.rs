@@ -184,6 +184,10 @@ pub enum Command {
         /// Grow (positive) or shrink (negative) the segment by this many millimetres.
         #[arg(long, value_name = "MM", allow_hyphen_values = true)]
         margin: Option<f64>,
+        /// Smooth the segment by a closing of this radius (mm), after the margin: gaps
+        /// and notches narrower than it are filled.
+        #[arg(long, value_name = "MM", allow_hyphen_values = true)]
+        closing: Option<f64>,
         /// The segment's name in the Segmentation.
         #[arg(long, default_value = "Segment 1")]
         label: String,

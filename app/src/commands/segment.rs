@@ -29,6 +29,8 @@ pub struct SegmentRequest {
     pub min_island_mm3: Option<f64>,
     /// Grow (positive) or shrink (negative) by this many mm.
     pub margin_mm: Option<f64>,
+    /// Smooth by a closing of this radius (mm).
+    pub closing_mm: Option<f64>,
     /// The segment's name.
     pub label: String,
     /// Where the Segmentation is written.
@@ -108,6 +110,10 @@ pub fn run(
     if let Some(margin_mm) = request.margin_mm {
         mask = margin::margin(&mask, grid, margin_mm).context("--margin")?;
         tools.push(format!("margin {margin_mm} mm"));
+    }
+    if let Some(closing_mm) = request.closing_mm {
+        mask = margin::closing(&mask, grid, closing_mm).context("--closing")?;
+        tools.push(format!("closing {closing_mm} mm"));
     }
     let measures = hounsfield_segment::measure(volume, &mask)?;
     let segment = Segment::new(

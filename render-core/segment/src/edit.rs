@@ -49,6 +49,8 @@ pub enum Edit {
     KeepAtLeast(f64),
     /// Grows (positive) or shrinks (negative) by this many mm.
     Margin(f64),
+    /// Smooths by a closing of this radius (mm): gaps and notches narrower are filled.
+    Closing(f64),
     /// Adds another segment's voxels.
     Add(Mask),
     /// Takes another segment's voxels out.
@@ -72,6 +74,7 @@ impl Edit {
             Self::KeepLargest => "largest island".to_string(),
             Self::KeepAtLeast(mm3) => format!("islands under {mm3} mm3 removed"),
             Self::Margin(mm) => format!("margin {mm} mm"),
+            Self::Closing(mm) => format!("closing {mm} mm"),
             Self::Add(_) => "add".to_string(),
             Self::Subtract(_) => "subtract".to_string(),
             Self::Intersect(_) => "intersect".to_string(),
@@ -137,6 +140,7 @@ pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentE
             next = islands::remove_smaller_than(mask, grid, *min_mm3);
         }
         Edit::Margin(mm) => next = margin::margin(mask, grid, *mm)?,
+        Edit::Closing(mm) => next = margin::closing(mask, grid, *mm)?,
         Edit::Add(other) => next.add(same_grid(other, grid)?),
         Edit::Subtract(other) => next.subtract(same_grid(other, grid)?),
         Edit::Intersect(other) => next.intersect(same_grid(other, grid)?),

@@ -42,6 +42,21 @@ pub fn margin(mask: &Mask, grid: Grid, margin_mm: f64) -> Result<Mask, SegmentEr
     })
 }
 
+/// `mask` closed by `radius_mm` (smoothing that fills gaps and notches narrower than the
+/// radius): grown by it, then shrunk by it, each exact in millimetres (a dilation, then an
+/// erosion, by the ball of that radius).
+pub fn closing(mask: &Mask, grid: Grid, radius_mm: f64) -> Result<Mask, SegmentError> {
+    if !(radius_mm.is_finite() && radius_mm > 0.0) {
+        return Err(SegmentError::Distance {
+            what: "closing",
+            value: radius_mm,
+            most: MOST_MARGIN_MM,
+        });
+    }
+    let grown = margin(mask, grid, radius_mm)?;
+    margin(&grown, grid, -radius_mm)
+}
+
 /// Every voxel within `radius_mm` of the mask: the transform runs over the mask's bounds
 /// widened by the radius (no voxel beyond can be that near).
 fn grow(mask: &Mask, grid: Grid, low: [usize; 3], high: [usize; 3], radius_mm: f64) -> Mask {
@@ -277,6 +292,28 @@ mod tests {
             };
             proptest::prop_assert_eq!(grown.indices().collect::<Vec<_>>(), expected);
         }
+    }
+
+    #[test]
+    fn a_closing_fills_a_gap_narrower_than_its_radius_and_keeps_the_rest() {
+        let grid = Grid {
+            dims: [20, 9, 9],
+            spacing_mm: [1.0; 3],
+        };
+        // Two 3 × 3 × 3 blocks 2 voxels apart along i.
+        let block = |i0: usize| {
+            (i0..i0 + 3).flat_map(move |i| {
+                (3..6).flat_map(move |j| (3..6).map(move |k| i + 20 * (j + 9 * k)))
+            })
+        };
+        let mask = Mask::from_indices(grid, block(5).chain(block(10)));
+        let closed = closing(&mask, grid, 2.0).expect("closed");
+        // The gap between them (i = 8, 9 on the middle row) is filled.
+        assert!(closed.contains(8 + 20 * (4 + 9 * 4)) && closed.contains(9 + 20 * (4 + 9 * 4)));
+        // Every voxel of the blocks stays, and nothing far away is added.
+        assert!(mask.indices().all(|index| closed.contains(index)));
+        assert!(!closed.contains(1 + 20 * (4 + 9 * 4)));
+        assert!(closing(&mask, grid, 0.0).is_err());
     }
 
     #[test]

@@ -128,6 +128,12 @@ pub enum SegmentTool {
         /// The margin (mm).
         mm: f64,
     },
+    /// Smooths the segment by a closing of radius `mm`: gaps and notches narrower are
+    /// filled.
+    Closing {
+        /// The radius (mm).
+        mm: f64,
+    },
     /// Combines the segment with segment `other` (not needed for `invert`).
     Logical {
         /// The operation.

@@ -238,6 +238,30 @@ fn a_readers_edits_equal_the_command_lines_and_reach_every_session() {
             &widened,
             &command_line(&["--threshold", "300,3000", &seed, "--margin", "2"]),
         );
+        // Smoothed by a closing, as the command line closes after the same margin.
+        let closed = edit(&mut rita, second.id, SegmentTool::Closing { mm: 1.5 }).await;
+        same_numbers(
+            &closed,
+            &command_line(&[
+                "--threshold",
+                "300,3000",
+                &seed,
+                "--margin",
+                "2",
+                "--closing",
+                "1.5",
+            ]),
+        );
+        let undone = answer(
+            &mut rita,
+            ClientMessage::SegmentUndo {
+                id: second.id,
+                redo: false,
+            },
+        )
+        .await
+        .expect("undone");
+        assert_eq!(undone.numbers, widened.numbers);
         // A stroke of the brush adds voxels and the eraser takes them out again.
         let painted = edit(
             &mut rita,

@@ -353,6 +353,7 @@ impl Connection {
             SegmentTool::Islands(IslandsKeep::Largest) => Edit::KeepLargest,
             SegmentTool::Islands(IslandsKeep::AtLeast { min_mm3 }) => Edit::KeepAtLeast(*min_mm3),
             SegmentTool::Margin { mm } => Edit::Margin(*mm),
+            SegmentTool::Closing { mm } => Edit::Closing(*mm),
             SegmentTool::Logical {
                 operation,
                 other: id,
@@ -376,6 +377,7 @@ fn tool_name(tool: &SegmentTool) -> &'static str {
         SegmentTool::Erase { .. } => "erase",
         SegmentTool::Islands(_) => "islands",
         SegmentTool::Margin { .. } => "margin",
+        SegmentTool::Closing { .. } => "closing",
         SegmentTool::Logical { .. } => "logical",
         SegmentTool::Clear => "clear",
     }
