@@ -5,7 +5,7 @@
 pub mod codes;
 pub(crate) mod elements;
 mod key_images;
-mod read;
+pub(crate) mod read;
 mod snapshot;
 mod subject;
 mod tracking;

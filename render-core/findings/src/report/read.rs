@@ -226,7 +226,8 @@ fn is_named(item: &InMemDicomObject, code: Code) -> bool {
         })
 }
 
-fn items(object: &InMemDicomObject, tag: Tag) -> &[InMemDicomObject] {
+/// The items of sequence `tag` of `object` (none when it is absent or not a sequence).
+pub(crate) fn items(object: &InMemDicomObject, tag: Tag) -> &[InMemDicomObject] {
     object
         .element(tag)
         .ok()
@@ -234,7 +235,8 @@ fn items(object: &InMemDicomObject, tag: Tag) -> &[InMemDicomObject] {
         .unwrap_or(&[])
 }
 
-fn text(object: &InMemDicomObject, tag: Tag) -> String {
+/// The text of element `tag` of `object`, DICOM's padding dropped (empty when absent).
+pub(crate) fn text(object: &InMemDicomObject, tag: Tag) -> String {
     object
         .element(tag)
         .ok()

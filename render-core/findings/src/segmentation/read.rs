@@ -9,7 +9,6 @@ use dicom_core::Tag;
 use dicom_core::dictionary::DataDictionary;
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
-use dicom_object::mem::InMemElement;
 use glam::DVec3;
 use hounsfield_segment::segment::{Algorithm, Code};
 use hounsfield_segment::{Grid, Mask, Segment};
@@ -20,6 +19,7 @@ use super::colour::dicom_lab_to_srgb;
 use super::write::SEGMENTATION_STORAGE;
 use super::{MOST_FRAMES, MOST_SEGMENTATION_BYTES, MOST_SEGMENTS};
 use crate::error::FindingError;
+use crate::report::read::{items, text};
 
 /// What a Segmentation says of itself, without its pixels.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,23 +99,6 @@ impl Refuse {
             reason: reason.to_string(),
         }
     }
-}
-
-fn text(object: &InMemDicomObject, tag: Tag) -> String {
-    object
-        .element(tag)
-        .ok()
-        .and_then(|e| e.to_str().ok())
-        .map(|s| s.trim_end_matches(['\0', ' ']).to_string())
-        .unwrap_or_default()
-}
-
-fn items(object: &InMemDicomObject, tag: Tag) -> &[InMemDicomObject] {
-    object
-        .element(tag)
-        .ok()
-        .and_then(InMemElement::items)
-        .unwrap_or(&[])
 }
 
 fn header(refuse: &Refuse, object: &InMemDicomObject) -> Result<SegmentationHeader, FindingError> {

@@ -15,7 +15,8 @@ use super::colour::srgb_to_dicom_lab;
 use crate::error::FindingError;
 use crate::report::codes::Code;
 use crate::report::elements::{
-    Authorship, DocumentKind, decimal_string, document_header, part10, sequence, text_element,
+    Authorship, DocumentKind, code_item, decimal_string, document_header, part10, sequence,
+    text_element,
 };
 use crate::report::{ImageRef, ReportSubject, new_uid};
 
@@ -257,14 +258,6 @@ fn segment_code(code: &SegmentCode) -> InMemDicomObject {
         text_element(tags::CODE_VALUE, VR::SH, &code.value),
         text_element(tags::CODING_SCHEME_DESIGNATOR, VR::SH, &code.scheme),
         text_element(tags::CODE_MEANING, VR::LO, &code.meaning),
-    ])
-}
-
-fn code_item(code: Code) -> InMemDicomObject {
-    InMemDicomObject::from_element_iter([
-        text_element(tags::CODE_VALUE, VR::SH, code.value),
-        text_element(tags::CODING_SCHEME_DESIGNATOR, VR::SH, code.scheme),
-        text_element(tags::CODE_MEANING, VR::LO, code.meaning),
     ])
 }
 
