@@ -98,37 +98,43 @@ pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentE
             found: mask.dims(),
         });
     }
-    let mut next = mask.clone();
-    match edit {
-        Edit::Threshold(interval) => next = threshold(volume, *interval),
+    // The tools that add to the segment, or take from it, change a copy of it; the
+    // others make a new one from it.
+    let changed = |change: &dyn Fn(&mut Mask)| {
+        let mut next = mask.clone();
+        change(&mut next);
+        next
+    };
+    Ok(match edit {
+        Edit::Threshold(interval) => threshold(volume, *interval),
         Edit::Grow { seed_lps, interval } => {
             let (seed, _) = volume
                 .nearest_voxel(*seed_lps)
                 .ok_or(SegmentError::SeedOutside(seed_lps.to_array()))?;
-            next.add(&grow::grow_from_seed(volume, seed, *interval)?);
+            let grown = grow::grow_from_seed(volume, seed, *interval)?;
+            changed(&|next| next.add(&grown))
         }
         Edit::Paint {
             points_lps,
             radius_mm,
             within,
         } => {
-            let brush = stroke(volume, points_lps, *radius_mm)?;
-            match within {
-                Some(interval) => {
-                    let admits = Admits::of(volume, *interval);
-                    next.add(&Mask::from_indices(
-                        grid,
-                        brush.indices().filter(|&index| admits.admits(index)),
-                    ));
-                }
-                None => next.add(&brush),
+            let mut brush = stroke(volume, points_lps, *radius_mm)?;
+            if let Some(interval) = within {
+                let admits = Admits::of(volume, *interval);
+                brush =
+                    Mask::from_indices(grid, brush.indices().filter(|&index| admits.admits(index)));
             }
+            changed(&|next| next.add(&brush))
         }
         Edit::Erase {
             points_lps,
             radius_mm,
-        } => next.subtract(&stroke(volume, points_lps, *radius_mm)?),
-        Edit::KeepLargest => next = islands::keep_largest(mask, grid),
+        } => {
+            let brush = stroke(volume, points_lps, *radius_mm)?;
+            changed(&|next| next.subtract(&brush))
+        }
+        Edit::KeepLargest => islands::keep_largest(mask, grid),
         Edit::KeepAtLeast(min_mm3) => {
             if !(min_mm3.is_finite() && *min_mm3 >= 0.0) {
                 return Err(SegmentError::Distance {
@@ -137,17 +143,25 @@ pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentE
                     most: f64::MAX,
                 });
             }
-            next = islands::remove_smaller_than(mask, grid, *min_mm3);
+            islands::remove_smaller_than(mask, grid, *min_mm3)
         }
-        Edit::Margin(mm) => next = margin::margin(mask, grid, *mm)?,
-        Edit::Closing(mm) => next = margin::closing(mask, grid, *mm)?,
-        Edit::Add(other) => next.add(same_grid(other, grid)?),
-        Edit::Subtract(other) => next.subtract(same_grid(other, grid)?),
-        Edit::Intersect(other) => next.intersect(same_grid(other, grid)?),
-        Edit::Invert => next.invert(),
-        Edit::Clear => next = Mask::empty(grid),
-    }
-    Ok(next)
+        Edit::Margin(mm) => margin::margin(mask, grid, *mm)?,
+        Edit::Closing(mm) => margin::closing(mask, grid, *mm)?,
+        Edit::Add(other) => {
+            let other = same_grid(other, grid)?;
+            changed(&|next| next.add(other))
+        }
+        Edit::Subtract(other) => {
+            let other = same_grid(other, grid)?;
+            changed(&|next| next.subtract(other))
+        }
+        Edit::Intersect(other) => {
+            let other = same_grid(other, grid)?;
+            changed(&|next| next.intersect(other))
+        }
+        Edit::Invert => changed(&|next| next.invert()),
+        Edit::Clear => Mask::empty(grid),
+    })
 }
 
 fn same_grid(other: &Mask, grid: Grid) -> Result<&Mask, SegmentError> {

@@ -1,6 +1,8 @@
 //! A segment's numbers: its volume, the statistics of the image values inside it, its
 //! surface area and its extent.
 
+use std::ops::Range;
+
 use hounsfield_volume::Volume;
 use hounsfield_volume::volume::Slab;
 use rayon::prelude::*;
@@ -44,9 +46,11 @@ pub fn measure(volume: &Volume, mask: &Mask) -> Result<SegmentMeasures, SegmentE
         });
     }
     let voxels = mask.count();
-    let mut values = values_inside(volume, grid, mask);
-    let statistics = Statistics::of(&mut values);
     let bounds = mask.bounds();
+    // Only the slices the segment touches are read (none for an empty one).
+    let slices = bounds.map_or(0..0, |(low, high)| low[2]..high[2] + 1);
+    let mut values = values_inside(volume, grid, mask, slices.clone());
+    let statistics = Statistics::of(&mut values);
     let extent_mm = bounds.map_or([0.0; 3], |(low, high)| {
         [0, 1, 2].map(|a| (high[a] - low[a] + 1) as f64 * grid.spacing_mm[a])
     });
@@ -58,17 +62,17 @@ pub fn measure(volume: &Volume, mask: &Mask) -> Result<SegmentMeasures, SegmentE
         min: statistics.as_ref().map(|s| s.min),
         max: statistics.as_ref().map(|s| s.max),
         median: statistics.as_ref().map(|s| s.median),
-        surface_mm2: surface_mm2(mask, grid),
+        surface_mm2: surface_mm2(mask, grid, slices),
         bounds,
         extent_mm,
     })
 }
 
-/// The values of the voxels inside, slice by slice. Kept as `f32`, which holds every
-/// 16-bit value and every float value exactly, for the median.
-fn values_inside(volume: &Volume, grid: Grid, mask: &Mask) -> Vec<f32> {
+/// The values of the voxels inside, on `slices`, slice by slice. Kept as `f32`, which
+/// holds every 16-bit value and every float value exactly, for the median.
+fn values_inside(volume: &Volume, grid: Grid, mask: &Mask, slices: Range<usize>) -> Vec<f32> {
     let slice_len = grid.slice_len();
-    let per_slice: Vec<Vec<f32>> = (0..grid.dims[2])
+    let per_slice: Vec<Vec<f32>> = slices
         .into_par_iter()
         .map(|k| {
             let base = k * slice_len;
@@ -131,13 +135,14 @@ impl Statistics {
 }
 
 /// The area of the mask's outer faces (mm²): each face of a voxel inside whose neighbour
-/// across it is outside the mask or the grid counts once, with the area of that face.
-fn surface_mm2(mask: &Mask, grid: Grid) -> f64 {
+/// across it is outside the mask or the grid counts once, with the area of that face;
+/// `slices` are those holding the mask.
+fn surface_mm2(mask: &Mask, grid: Grid, slices: Range<usize>) -> f64 {
     let [ni, nj, nk] = grid.dims;
     let [si, sj, sk] = grid.spacing_mm;
     let face_area = [sj * sk, si * sk, si * sj];
     let slice = ni * nj;
-    let open_faces: [usize; 3] = (0..nk)
+    let open_faces: [usize; 3] = slices
         .into_par_iter()
         .map(|k| {
             let mut faces = [0; 3];
