@@ -18,13 +18,7 @@ const FACTOR: f64 = 0.743;
 
 /// Runs `calcium` with `args` and `--json`; its report.
 fn scored(args: &[&str]) -> serde_json::Value {
-    let output = hounsfield(&[&["calcium", "--json"], args].concat());
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON")
+    support::hounsfield_json(&[&["calcium", "--json"], args].concat())
 }
 
 /// A CT of 40 × 40 pixels of 0.5 mm, `slices` slices `slice_mm` apart at −50 HU: an

@@ -23,13 +23,7 @@ const FACE_SEED: &str = "--seed=20.75,-254.01,670";
 fn segmented(args: &[&str], out: &Path) -> Value {
     let ct = support::data_arg("ct-head-neck");
     let out = out.to_string_lossy();
-    let output = hounsfield(&[&["segment", ct.as_str(), "--json", "--out", &out], args].concat());
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON")
+    support::hounsfield_json(&[&["segment", ct.as_str(), "--json", "--out", &out], args].concat())
 }
 
 /// What the independent tools make of the same request, and what highdicom reads of
@@ -197,19 +191,13 @@ fn growing_from_a_seed_and_a_margin_equal_simpleitk_and_scipys_distance_transfor
 fn measure(seg: &Path, args: &[&str]) -> Value {
     let ct = support::data_arg("ct-head-neck");
     let seg = seg.to_string_lossy();
-    let output = hounsfield(
+    support::hounsfield_json(
         &[
             &["segments", "measure", &seg, "--on", ct.as_str(), "--json"],
             args,
         ]
         .concat(),
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON")
+    )
 }
 
 #[test]
@@ -322,7 +310,7 @@ fn bad_requests_are_refused_by_name_and_write_nothing() {
 fn bench_segment_times_every_tool_beside_simpleitk_in_one_run() {
     let ct = support::data_arg("ct-head-neck");
     let python = support::imaging_python();
-    let output = hounsfield(&[
+    let figures = support::hounsfield_json(&[
         "bench",
         "segment",
         &ct,
@@ -332,12 +320,6 @@ fn bench_segment_times_every_tool_beside_simpleitk_in_one_run() {
         &python.to_string_lossy(),
         "--json",
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let figures: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let operations = figures["operations"].as_array().expect("operations");
     let named = |name: &str| {
         operations

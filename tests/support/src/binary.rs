@@ -60,6 +60,18 @@ pub fn hounsfield(args: &[&str]) -> std::process::Output {
         .expect("hounsfield runs")
 }
 
+/// Runs `hounsfield` with `args` (which ask for `--json`) to its end, and reads the JSON
+/// it prints; a failure fails the test with what it said.
+pub fn hounsfield_json(args: &[&str]) -> serde_json::Value {
+    let output = hounsfield(args);
+    assert!(
+        output.status.success(),
+        "hounsfield {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("hounsfield prints JSON")
+}
+
 /// The shared data's `relative` path (a series folder), as an argument.
 pub fn data_arg(relative: &str) -> String {
     data(relative).to_string_lossy().into_owned()

@@ -24,8 +24,8 @@ pub mod served;
 pub mod server;
 
 pub use binary::{
-    audit_events, data_arg, hounsfield, hounsfield_binary, hounsfield_under_xvfb, https_get, serve,
-    serve_with_env, test_name,
+    audit_events, data_arg, hounsfield, hounsfield_binary, hounsfield_json, hounsfield_under_xvfb,
+    https_get, serve, serve_with_env, test_name,
 };
 pub use data::{
     data, data_dir, dcm_files, imaging_python, imaging_python_script, load, python_script, scan,

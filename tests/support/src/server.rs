@@ -130,6 +130,49 @@ pub async fn told<T>(
     .ok()
 }
 
+/// A point of slice cell `cell` whose voxel's value lies in `values`, found by probing a
+/// grid of the cell (fractions `n / 20` for `n` in `steps`, row by row) at 25 probes a
+/// second (the server takes 30): its fractions of the cell and its patient point (LPS mm).
+pub async fn probed_in_cell(
+    client: &mut hounsfield_client::Client,
+    cell: &str,
+    steps: std::ops::Range<u32>,
+    values: std::ops::RangeInclusive<f64>,
+) -> Option<([f64; 2], [f64; 3])> {
+    use hounsfield_protocol::{ClientMessage, ServerMessage};
+    for row in steps.clone() {
+        for column in steps.clone() {
+            let (x, y) = (f64::from(column) / 20.0, f64::from(row) / 20.0);
+            tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+            client
+                .send(&ClientMessage::Probe {
+                    cell: cell.to_string(),
+                    x,
+                    y,
+                })
+                .await
+                .expect("sent");
+            let probed = told(
+                client,
+                std::time::Duration::from_secs(5),
+                |told| match told {
+                    ServerMessage::Probe { lps_mm, value, .. } => Some(Some((lps_mm, value))),
+                    ServerMessage::Error { .. } => Some(None),
+                    _ => None,
+                },
+            )
+            .await
+            .flatten();
+            if let Some((lps, Some(value))) = probed
+                && values.contains(&value)
+            {
+                return Some(([x, y], lps));
+            }
+        }
+    }
+    None
+}
+
 /// A lossless final still of `client`'s view now.
 pub async fn lossless_still(client: &mut hounsfield_client::Client) -> hounsfield_client::Frame {
     client.still(true).await.expect("sent");

@@ -112,13 +112,7 @@ fn create() -> ClientMessage {
 /// `hounsfield segment` on the CT with `args`, as JSON.
 fn command_line(args: &[&str]) -> Value {
     let ct = ct().to_string_lossy().into_owned();
-    let output = support::hounsfield(&[&["segment", ct.as_str(), "--json"], args].concat());
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON")
+    support::hounsfield_json(&[&["segment", ct.as_str(), "--json"], args].concat())
 }
 
 /// The server's numbers are the command line's.
@@ -132,39 +126,6 @@ fn same_numbers(info: &SegmentInfo, cli: &Value) {
     assert_eq!(info.numbers.mean, cli["mean"].as_f64());
     assert_eq!(info.numbers.median, cli["median"].as_f64());
     assert_eq!(Some(info.numbers.surface_mm2), cli["surface_mm2"].as_f64());
-}
-
-/// A point of the axial cell whose voxel is bone (300 to 3,000 HU): its cell fractions
-/// and its patient point, found by probing a grid of the cell at 25 probes a second (the
-/// server takes 30).
-async fn bone_on_the_axial_cell(client: &mut Client) -> ([f64; 2], [f64; 3]) {
-    for row in 1..20 {
-        for column in 1..20 {
-            let (x, y) = (f64::from(column) / 20.0, f64::from(row) / 20.0);
-            tokio::time::sleep(Duration::from_millis(40)).await;
-            client
-                .send(&ClientMessage::Probe {
-                    cell: "axial".to_string(),
-                    x,
-                    y,
-                })
-                .await
-                .expect("sent");
-            let probed = told(client, Duration::from_secs(5), |told| match told {
-                ServerMessage::Probe { lps_mm, value, .. } => Some(Some((lps_mm, value))),
-                ServerMessage::Error { .. } => Some(None),
-                _ => None,
-            })
-            .await
-            .flatten();
-            if let Some((lps, Some(value))) = probed
-                && (300.0..=3000.0).contains(&value)
-            {
-                return ([x, y], lps);
-            }
-        }
-    }
-    panic!("no bone on the axial cell");
 }
 
 #[test]
@@ -217,7 +178,9 @@ fn a_readers_edits_equal_the_command_lines_and_reach_every_session() {
         assert_eq!(segments[0].numbers, largest.numbers);
         // A second segment grown from a click on bone, as the command line grows from
         // the same point.
-        let (at, lps) = bone_on_the_axial_cell(&mut rita).await;
+        let (at, lps) = support::server::probed_in_cell(&mut rita, "axial", 1..20, 300.0..=3000.0)
+            .await
+            .expect("bone on the axial cell");
         let second = answer(&mut rita, create()).await.expect("created");
         let grown = edit(
             &mut rita,
@@ -330,7 +293,7 @@ fn check_saved(file: &Path, segments: &[&SegmentInfo]) {
         "dciodvfy:\n{said}"
     );
     let ct = ct().to_string_lossy().into_owned();
-    let output = support::hounsfield(&[
+    let measured = support::hounsfield_json(&[
         "segments",
         "measure",
         &file.to_string_lossy(),
@@ -338,12 +301,6 @@ fn check_saved(file: &Path, segments: &[&SegmentInfo]) {
         &ct,
         "--json",
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let measured: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let read = measured["segments"].as_array().expect("segments");
     assert_eq!(read.len(), segments.len());
     for (read, told) in read.iter().zip(segments) {

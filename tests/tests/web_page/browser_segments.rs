@@ -38,38 +38,6 @@ async fn second_session(address: SocketAddr, size: [u32; 2]) -> (Client, String)
     (client, series)
 }
 
-/// A point of the axial cell, as fractions of it, whose voxel is well inside bone (at
-/// least 500 HU) in a session of the page's size, and its patient point.
-async fn bone_point(client: &mut Client) -> ([f64; 2], [f64; 3]) {
-    for row in 4..16 {
-        for column in 4..16 {
-            let (x, y) = (f64::from(column) / 20.0, f64::from(row) / 20.0);
-            tokio::time::sleep(Duration::from_millis(40)).await;
-            client
-                .send(&ClientMessage::Probe {
-                    cell: "axial".to_string(),
-                    x,
-                    y,
-                })
-                .await
-                .expect("sent");
-            let probed = told(client, Duration::from_secs(5), |told| match told {
-                ServerMessage::Probe { lps_mm, value, .. } => Some(Some((lps_mm, value))),
-                ServerMessage::Error { .. } => Some(None),
-                _ => None,
-            })
-            .await
-            .flatten();
-            if let Some((lps, Some(value))) = probed
-                && (500.0..=3000.0).contains(&value)
-            {
-                return ([x, y], lps);
-            }
-        }
-    }
-    panic!("no bone in the middle of the axial cell");
-}
-
 /// The CSS point of fractions `at` of the axial cell of the canvas in `area` (one canvas
 /// pixel a CSS pixel), the cells laid out as the page and the server do.
 fn in_axial_cell(area: Region, at: [f64; 2]) -> (f64, f64) {
@@ -99,13 +67,7 @@ async fn page_segments(page: &mut Page) -> Vec<Value> {
 fn command_line(lps: [f64; 3]) -> Value {
     let ct = support::data_arg("ct-head-neck");
     let seed = format!("--seed={},{},{}", lps[0], lps[1], lps[2]);
-    let output = support::hounsfield(&["segment", &ct, "--threshold", "300,3000", &seed, "--json"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON")
+    support::hounsfield_json(&["segment", &ct, "--threshold", "300,3000", &seed, "--json"])
 }
 
 #[test]
@@ -121,7 +83,10 @@ fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
         click_button(page, "segments-toggle").await;
         let (area, size) = ct_in_the_quad_layout(page).await;
         let (mut other, _series) = second_session(address, size).await;
-        let (at, lps) = bone_point(&mut other).await;
+        // A point well inside bone (at least 500 HU) in the middle of the axial cell.
+        let (at, lps) = support::server::probed_in_cell(&mut other, "axial", 4..16, 500.0..=3000.0)
+            .await
+            .expect("bone in the middle of the axial cell");
         click_button(page, "segment-add").await;
         page.wait_for("window.hounsfield.segments.segments.length === 1")
             .await;
@@ -184,12 +149,7 @@ fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
 /// How many Segmentations the findings folder holds, as `hounsfield segments list` finds
 /// them.
 fn segmentations_in(folder: &Path) -> usize {
-    let output = support::hounsfield(&["segments", "list", &folder.to_string_lossy(), "--json"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let listed: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let listed =
+        support::hounsfield_json(&["segments", "list", &folder.to_string_lossy(), "--json"]);
     listed.as_array().map_or(0, Vec::len)
 }
