@@ -377,6 +377,8 @@ function handleMessage(message) {
       findingReplies.length = 0;
       findingTools.cancel();
       segments.opened();
+      // A series opens with its segments shown with the volume.
+      $("segments-3d").value = "with_volume";
       state.saveStatus = null;
       findingsPanel.showSaved(null);
       fillSelect($("preset"), message.presets, message.preset);
@@ -570,6 +572,7 @@ const send = (action, fields) => {
 };
 
 $("preset").addEventListener("change", (event) => send("preset", { name: event.target.value }));
+$("segments-3d").addEventListener("change", (event) => send("segments_3d", { show: event.target.value }));
 $("mode").addEventListener("change", (event) => send("mode", { mode: event.target.value }));
 $("reset").addEventListener("click", () => {
   send("reset");

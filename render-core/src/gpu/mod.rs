@@ -10,6 +10,9 @@ pub mod gradients;
 mod packed_tests;
 pub mod pipelines;
 pub mod renderer;
+pub mod segment_labels;
+#[cfg(test)]
+mod segments_tests;
 pub mod shader_mode;
 mod slab_upload;
 #[cfg(any(test, feature = "test-support"))]
@@ -19,9 +22,10 @@ pub mod volume_texture;
 
 pub use context::{AdapterKind, Capabilities, GpuContext, GpuError};
 pub use errors::{DeviceWatch, catch_errors};
-pub use pipelines::RayDispatch;
+pub use pipelines::{RayDispatch, SegmentsDrawn};
 pub use renderer::{
     BAND_TAKES, BandedImage, FrameImage, FrameInfo, InteractiveBudget, REFINE_WHEN_FULL_TAKES,
     RenderError, Renderer, VolumeFootprint, bands_for,
 };
+pub use segment_labels::{LabelsError, MOST_LABELS, SegmentLabels};
 pub use volume_texture::GpuVolume;

@@ -4,6 +4,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::context::Capabilities;
 use super::gradients::GRADIENT_FORMAT;
+use super::segment_labels::segment_placeholders;
 use super::shader_mode::ShaderMode;
 use super::transfer_rows::TransferRow;
 use crate::transfer::{RenderMode, TransferTable};
@@ -20,6 +21,9 @@ pub struct RaycastParams {
     pub inv_view_proj: [[f32; 4]; 4],
     /// LPS (mm) → texture coordinates.
     pub lps_to_tex: [[f32; 4]; 4],
+    /// A direction across the GPU volume's voxel indices → the LPS direction of a surface
+    /// normal (the inverse transpose of voxel → LPS): shades the segments.
+    pub index_normal_to_lps: [[f32; 4]; 4],
     /// Crop box lower corner (texture coordinates; w unused).
     pub crop_min: [f32; 4],
     /// Crop box upper corner (texture coordinates; w unused).
@@ -79,16 +83,47 @@ pub struct RaycastVariant {
     pub shading: bool,
     /// Gradient-magnitude opacity (composite only).
     pub gradient_opacity: bool,
+    /// Whether and how segments are drawn (composite only).
+    pub segments: SegmentsDrawn,
+}
+
+/// How the ray caster draws the series' segments (the shader's `SEGMENTS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SegmentsDrawn {
+    /// Not at all (none shown, or not asked for).
+    Not,
+    /// Where a ray enters one, inside the volume rendering.
+    WithVolume,
+    /// Alone, the volume rendering left out.
+    Alone,
+}
+
+impl SegmentsDrawn {
+    /// Its number in the shader.
+    pub fn number(self) -> u32 {
+        match self {
+            Self::Not => 0,
+            Self::WithVolume => 1,
+            Self::Alone => 2,
+        }
+    }
 }
 
 impl RaycastVariant {
-    /// The variant that renders `mode` through `table`.
-    pub fn of(mode: RenderMode, table: &TransferTable) -> Self {
+    /// The variant that renders `mode` through `table`, drawing segments as `segments`
+    /// says (in composite only).
+    pub fn of(mode: RenderMode, table: &TransferTable, segments: SegmentsDrawn) -> Self {
         let composite = mode == RenderMode::Composite;
+        let alone = composite && segments == SegmentsDrawn::Alone;
         Self {
             mode: mode.into(),
-            shading: composite && table.shading.enabled,
-            gradient_opacity: composite && !table.gradient_opacity.is_empty(),
+            shading: composite && !alone && table.shading.enabled,
+            gradient_opacity: composite && !alone && !table.gradient_opacity.is_empty(),
+            segments: if composite {
+                segments
+            } else {
+                SegmentsDrawn::Not
+            },
         }
     }
 
@@ -197,6 +232,10 @@ pub struct Pipelines {
     pub blit: wgpu::RenderPipeline,
     /// A 1×1×1 gradient texture, bound where a render needs no gradients.
     pub no_gradients: wgpu::TextureView,
+    /// A 1×1×1 label texture, bound where a render draws no segments.
+    pub no_labels: wgpu::TextureView,
+    /// A 1×1 palette, bound where a render draws no segments.
+    pub no_palette: wgpu::TextureView,
     /// Trilinear sampler, clamped at the edges.
     pub linear: wgpu::Sampler,
     /// Nearest-voxel sampler, clamped at the edges.
@@ -244,6 +283,15 @@ impl Pipelines {
                     },
                 ),
                 raycast_entry(6, float_texture(wgpu::TextureViewDimension::D3)),
+                raycast_entry(
+                    7,
+                    B::Texture {
+                        sample_type: wgpu::TextureSampleType::Uint,
+                        view_dimension: wgpu::TextureViewDimension::D3,
+                        multisampled: false,
+                    },
+                ),
+                raycast_entry(8, float_texture(wgpu::TextureViewDimension::D2)),
             ],
         });
         let frame_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -316,6 +364,7 @@ impl Pipelines {
                 view_formats: &[],
             })
             .create_view(&wgpu::TextureViewDescriptor::default());
+        let (no_labels, no_palette) = segment_placeholders(device);
         let make_sampler = |filter| {
             device.create_sampler(&wgpu::SamplerDescriptor {
                 label: Some("volume"),
@@ -338,6 +387,8 @@ impl Pipelines {
             blit_layout,
             blit,
             no_gradients,
+            no_labels,
+            no_palette,
             linear: make_sampler(wgpu::FilterMode::Linear),
             nearest: make_sampler(wgpu::FilterMode::Nearest),
         }
@@ -360,6 +411,7 @@ impl Pipelines {
                 "GRADIENT_OPACITY",
                 f64::from(u8::from(variant.gradient_opacity)),
             ),
+            ("SEGMENTS", f64::from(variant.segments.number())),
         ];
         let module = &self.raycast_module;
         match dispatch {

@@ -129,6 +129,13 @@ pub enum Action {
         /// `mip` (maximum), `minip` (minimum) or `average` intensity.
         mode: String,
     },
+    /// How the 3D view shows the series' segments: `with_volume` (coloured regions inside
+    /// the volume rendering), `alone`, or `hidden`.
+    #[serde(rename = "segments_3d")]
+    Segments3d {
+        /// `with_volume`, `alone` or `hidden`.
+        show: String,
+    },
 }
 
 impl Action {
@@ -165,7 +172,8 @@ impl Action {
             | Self::Crop { .. }
             | Self::TurnPlanes { .. }
             | Self::ResetPlanes
-            | Self::Slab { .. } => true,
+            | Self::Slab { .. }
+            | Self::Segments3d { .. } => true,
             Self::Reset
             | Self::SetView { .. }
             | Self::Resize { .. }

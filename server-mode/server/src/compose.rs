@@ -8,7 +8,7 @@ use std::sync::{Arc, Weak};
 
 use glam::DVec3;
 use render_core::Volume;
-use render_core::gpu::{FrameImage, RenderError, Renderer};
+use render_core::gpu::{FrameImage, MOST_LABELS, RenderError, Renderer, SegmentLabels};
 use render_core::view::layout::{
     cell_index, cell_render_size, cell_slice, quad_cells, spot_in_cell,
 };
@@ -89,6 +89,8 @@ struct CachedCell {
     /// Its view, at full quality.
     view: ViewState,
     size: [u32; 2],
+    /// The renderer's segments when it was drawn ([`Renderer::segments_generation`]).
+    segments: u64,
     image: FrameImage,
 }
 
@@ -111,6 +113,7 @@ impl ThreeDCell {
         if let Some(last) = &self.last
             && last.size == size
             && last.view == full
+            && last.segments == renderer.segments_generation()
             && last
                 .volume
                 .upgrade()
@@ -124,6 +127,7 @@ impl ThreeDCell {
                 volume: Arc::downgrade(volume),
                 view: full,
                 size,
+                segments: renderer.segments_generation(),
                 image: image.clone(),
             });
         }
@@ -176,6 +180,34 @@ pub fn render_layout(
             Ok(frame)
         }
     }
+}
+
+/// `segments` as the 3D view shows them: a label a voxel of `volume`'s grid, a later
+/// segment over an earlier one (as the slices paint them), each at its colour and fill
+/// opacity; `None` when there are none.
+pub fn segment_labels(volume: &Volume, segments: &[SegmentOverlay]) -> Option<SegmentLabels> {
+    if segments.is_empty() {
+        return None;
+    }
+    let mut labels = vec![0u8; volume.voxels.len()];
+    // A series holds at most `segments::MOST_SEGMENTS` (well under a byte's labels).
+    for (label, segment) in (1..=MOST_LABELS as u8).zip(segments) {
+        for index in segment.mask.indices() {
+            if let Some(voxel) = labels.get_mut(index) {
+                *voxel = label;
+            }
+        }
+    }
+    let palette = segments
+        .iter()
+        .take(MOST_LABELS)
+        .map(|segment| {
+            let [r, g, b] = segment.colour;
+            let opacity = (segment.opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
+            [r, g, b, opacity]
+        })
+        .collect();
+    Some(SegmentLabels { labels, palette })
 }
 
 /// Paints `segments` over `image`, the slice `slice` rendered: each pixel whose centre's

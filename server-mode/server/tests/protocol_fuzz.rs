@@ -163,6 +163,9 @@ fn every_action() -> Vec<Action> {
             mm: 20.0,
             mode: name("mip"),
         },
+        Action::Segments3d {
+            show: name("alone"),
+        },
     ];
     // A new action fails to compile here until it is added above.
     for action in &actions {
@@ -184,7 +187,8 @@ fn every_action() -> Vec<Action> {
             | Action::Crosshair { .. }
             | Action::TurnPlanes { .. }
             | Action::ResetPlanes
-            | Action::Slab { .. } => {}
+            | Action::Slab { .. }
+            | Action::Segments3d { .. } => {}
         }
     }
     actions
@@ -939,6 +943,7 @@ static VIEWS: [&str; 6] = [
 ];
 static PLANES: [&str; 3] = ["axial", "coronal", "sagittal"];
 static SLAB_MODES: [&str; 3] = ["mip", "minip", "average"];
+static SEGMENTS_3D: [&str; 3] = ["with_volume", "alone", "hidden"];
 static LAYOUTS: [&str; 2] = ["1x1", "2x2"];
 
 fn vec3() -> impl Strategy<Value = DVec3> {
@@ -1127,6 +1132,7 @@ fn action() -> impl Strategy<Value = Action> {
         Just(Action::ResetPlanes),
         (any_name(&PLANES), any_f64(), any_name(&SLAB_MODES))
             .prop_map(|(plane, mm, mode)| Action::Slab { plane, mm, mode }),
+        any_name(&SEGMENTS_3D).prop_map(|show| Action::Segments3d { show }),
     ]
 }
 

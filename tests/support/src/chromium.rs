@@ -355,6 +355,21 @@ pub async fn status_text(page: &mut Page) -> String {
         .to_string()
 }
 
+/// The canvas's own pixels (the server's frame, without the overlay drawn over it).
+pub async fn canvas_pixels(page: &mut Page) -> image::RgbaImage {
+    let url = page
+        .eval("document.getElementById('view').toDataURL('image/png')")
+        .await;
+    let data = url
+        .as_str()
+        .and_then(|url| url.strip_prefix("data:image/png;base64,"))
+        .expect("a PNG data URL");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .expect("base64");
+    image::load_from_memory(&png).expect("a PNG").to_rgba8()
+}
+
 /// A canvas region: x, y, width, height (CSS pixels).
 pub type Region = (u32, u32, u32, u32);
 

@@ -5,7 +5,9 @@
 //! session opening the series is told the same segment. In a shared session the follower
 //! is told each edit as it lands, and a viewer who joined may look but not edit.
 //! `save_segments` stores a DICOM Segmentation in the findings folder that passes
-//! `dciodvfy` and measures, read back, what the server said.
+//! `dciodvfy` and measures, read back, what the server said. A segment shows over the
+//! slice cells, and in the 3D view (alone: where a MIP of its range reaches; hidden: not
+//! at all).
 
 use hounsfield_test_support as support;
 
@@ -526,6 +528,109 @@ fn a_segment_shows_over_the_slice_cells_where_it_lies_and_hides_when_asked() {
         assert_eq!(
             pixel(&hidden, centre_x, centre_y),
             pixel(&before, centre_x, centre_y)
+        );
+    });
+}
+
+/// `pixels` (rows of `width`) grown by one pixel each way, diagonals included.
+fn within_a_pixel(pixels: &[bool], width: usize) -> Vec<bool> {
+    let height = pixels.len() / width;
+    let at = |x: usize, y: usize| pixels[y * width + x];
+    (0..pixels.len())
+        .map(|n| {
+            let (x, y) = (n % width, n / width);
+            (y.saturating_sub(1)..=(y + 1).min(height - 1))
+                .any(|y| (x.saturating_sub(1)..=(x + 1).min(width - 1)).any(|x| at(x, y)))
+        })
+        .collect()
+}
+
+/// The pixels of `still` that `hit` says yes to, in raster order.
+fn hits((_, _, rgba): &(u32, u32, Vec<u8>), hit: impl Fn(&[u8]) -> bool) -> Vec<bool> {
+    rgba.chunks_exact(4).map(hit).collect()
+}
+
+#[test]
+fn a_segment_shows_in_the_3d_view_alone_where_a_mip_of_its_range_reaches_and_hides_when_asked() {
+    let state = tempfile::tempdir().expect("a folder");
+    let address = served(state.path());
+    support::server::run_within(Duration::from_secs(180), async move {
+        let (mut rita, _series) = open_ct(address, RITA).await;
+        let before = settled_still(&mut rita).await;
+        let mut red = create();
+        if let ClientMessage::Segment(request) = &mut red {
+            request.colour = Some([255, 0, 0]);
+            request.opacity = Some(1.0);
+        }
+        let created = answer(&mut rita, red).await.expect("created");
+        let (low, high) = (300.0, 4000.0);
+        let bone = edit(&mut rita, created.id, SegmentTool::Threshold { low, high }).await;
+        assert!(bone.numbers.voxels > 100_000, "{bone:?}");
+        let show = |show: &str| hounsfield_protocol::Action::Segments3d {
+            show: show.to_string(),
+        };
+        rita.input(show("alone")).await.expect("sent");
+        let alone = settled_still(&mut rita).await;
+        // The reference: a MIP whose grey passes one half at the threshold.
+        rita.input(hounsfield_protocol::Action::Mode {
+            mode: "mip".to_string(),
+        })
+        .await
+        .expect("sent");
+        rita.input(hounsfield_protocol::Action::Window {
+            width: 2.0,
+            center: low - 0.5,
+        })
+        .await
+        .expect("sent");
+        let mip = settled_still(&mut rita).await;
+
+        let width = alone.0 as usize;
+        let segment = hits(&alone, |p| p[0] > 40);
+        let reached = hits(&mip, |p| p[0] >= 128);
+        let covered = segment.iter().filter(|&&hit| hit).count();
+        assert!(covered > 20_000, "the bone shows in {covered} pixels");
+        // The segment is drawn voxel by voxel, the MIP reads between voxels: at the bone's
+        // edges they part by a pixel, and where thin bone holds a voxel over the threshold
+        // that no point between voxels reaches, the segment shows alone (0.46% of the
+        // pixels when written).
+        let astray = |shown: &[bool], reference: &[bool]| {
+            let near = within_a_pixel(reference, width);
+            shown.iter().zip(&near).filter(|(s, n)| **s && !**n).count()
+        };
+        let (segment_astray, mip_astray) = (astray(&segment, &reached), astray(&reached, &segment));
+        assert!(
+            segment_astray * 100 <= covered && mip_astray * 500 <= covered,
+            "{segment_astray} segment pixels (at most 1%) and {mip_astray} MIP pixels (at \
+             most 0.2%) of {covered} lie over a pixel from the other"
+        );
+        for p in alone.2.chunks_exact(4) {
+            if p[0] > 40 {
+                assert!(p[1] <= 40 && p[2] <= 40, "a lit red: {p:?}");
+            } else {
+                assert_eq!(&p[..3], &[0, 0, 0], "nothing but the segment, on black");
+            }
+        }
+        // Hidden in 3D (the slices keep it): the picture from before the segment.
+        rita.input(hounsfield_protocol::Action::Mode {
+            mode: "composite".to_string(),
+        })
+        .await
+        .expect("sent");
+        rita.input(show("hidden")).await.expect("sent");
+        let hidden = settled_still(&mut rita).await;
+        assert!(hidden == before, "hidden in 3D, the picture is as before");
+        // An unknown way is refused by name.
+        rita.input(show("ghostly")).await.expect("sent");
+        let refusal = told(&mut rita, Duration::from_secs(10), |told| match told {
+            ServerMessage::Error { message, .. } => Some(message),
+            _ => None,
+        })
+        .await
+        .expect("a refusal");
+        assert!(
+            refusal.contains("ghostly") && refusal.contains("alone"),
+            "{refusal}"
         );
     });
 }

@@ -14,10 +14,9 @@ use hounsfield_test_support::chromium;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use base64::Engine;
 use chromium::{
-    NO_WEBCODECS, Page, changed_share, ct_in_the_quad_layout, quadrants, wait_for_final_still,
-    with_page_url,
+    NO_WEBCODECS, Page, canvas_pixels, changed_share, ct_in_the_quad_layout, quadrants,
+    wait_for_final_still, with_page_url,
 };
 use hounsfield_protocol::Viewport;
 use serde_json::{Value, json};
@@ -31,21 +30,6 @@ fn ct_server() -> SocketAddr {
     };
     config.h264_encoders = Vec::new();
     support::server::start_serving(config, &[support::data("ct-head-neck")])
-}
-
-/// The canvas's own pixels (the server's frame, without the overlay drawn over it).
-async fn canvas_pixels(page: &mut Page) -> image::RgbaImage {
-    let url = page
-        .eval("document.getElementById('view').toDataURL('image/png')")
-        .await;
-    let data = url
-        .as_str()
-        .and_then(|url| url.strip_prefix("data:image/png;base64,"))
-        .expect("a PNG data URL");
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .expect("base64");
-    image::load_from_memory(&png).expect("a PNG").to_rgba8()
 }
 
 /// The crosshair's spot in `plane`'s cell and the handles on `line`'s line there, as the

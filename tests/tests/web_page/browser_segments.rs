@@ -11,7 +11,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chromium::{NO_WEBCODECS, Page, Region, ct_in_the_quad_layout, with_page_url};
+use chromium::{
+    NO_WEBCODECS, Page, Region, canvas_pixels, changed_share, ct_in_the_quad_layout, quadrants,
+    wait_for_final_still, with_page_url,
+};
 use hounsfield_client::Client;
 use hounsfield_protocol::{ClientMessage, SegmentInfo, SegmentNumbers, ServerMessage, Viewport};
 use serde_json::Value;
@@ -82,6 +85,8 @@ fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
             .await;
         click_button(page, "segments-toggle").await;
         let (area, size) = ct_in_the_quad_layout(page).await;
+        let three_d_cell = quadrants((0, 0, size[0], size[1]))[0];
+        let before = canvas_pixels(page).await;
         let (mut other, _series) = second_session(address, size).await;
         // A point well inside bone (at least 500 HU) in the middle of the axial cell.
         let (at, lps) = support::server::probed_in_cell(&mut other, "axial", 4..16, 500.0..=3000.0)
@@ -126,6 +131,20 @@ fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
             .await;
         let volume = format!("{:.2} mL", cli["volume_ml"].as_f64().unwrap_or_default());
         assert!(line.as_str().is_some_and(|l| l.contains(&volume)), "{line}");
+        // In 3D alone, the 3D cell shows the segment's colour on black; hidden, the
+        // picture from before it.
+        let alone = show_in_3d(page, "alone").await;
+        let (coloured, other) = colours_in(&alone, three_d_cell, segment_colour(&grown));
+        assert!(coloured > 500, "{coloured} pixels of the segment's colour");
+        // JPEG's colours bleed at the segment's edges, and the highlight whitens it: a
+        // few percent of the pixels (2.2% when written); the volume rendering would be
+        // most of them.
+        assert!(
+            other * 10 < coloured,
+            "{other} pixels neither the segment's nor black"
+        );
+        let hidden = show_in_3d(page, "hidden").await;
+        assert!(changed_share(&before, &hidden, three_d_cell) < 0.002);
         // Undo empties it, redo brings the region back.
         click_button(page, "segment-undo").await;
         page.wait_for("window.hounsfield.segments.segments[0].numbers.voxels === 0")
@@ -144,6 +163,45 @@ fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
         .await;
         assert_eq!(segmentations_in(&findings), 1);
     });
+}
+
+/// Chooses how the 3D view shows the segments (the panel's "in 3D"), and the canvas's
+/// pixels once the still of that view has come.
+async fn show_in_3d(page: &mut Page, show: &str) -> image::RgbaImage {
+    let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+    page.eval(&format!(
+        "(() => {{ const s = document.getElementById('segments-3d'); s.value = '{show}'; \
+         s.dispatchEvent(new Event('change')); return true; }})()"
+    ))
+    .await;
+    wait_for_final_still(page, &frame).await;
+    canvas_pixels(page).await
+}
+
+/// A segment's colour, as the page was told it.
+fn segment_colour(segment: &Value) -> [u8; 3] {
+    serde_json::from_value(segment["colour"].clone()).expect("a colour")
+}
+
+/// In `region` of `pixels`: how many are of `colour`'s hue (lit or shaded: each channel
+/// in its proportion to the brightest, within 0.12), and how many are neither that nor
+/// black (every channel at most 24).
+fn colours_in(pixels: &image::RgbaImage, (x, y, w, h): Region, colour: [u8; 3]) -> (usize, usize) {
+    let brightest = f64::from(*colour.iter().max().unwrap_or(&1)).max(1.0);
+    let share = colour.map(|c| f64::from(c) / brightest);
+    let (mut coloured, mut other) = (0, 0);
+    for j in y..y + h {
+        for i in x..x + w {
+            let p = pixels.get_pixel(i, j).0;
+            let top = f64::from(p[0].max(p[1]).max(p[2]));
+            if p[..3].iter().all(|&c| c <= 24) {
+                continue;
+            }
+            let hue = (0..3).all(|c| (f64::from(p[c]) / top - share[c]).abs() <= 0.12);
+            if hue { coloured += 1 } else { other += 1 }
+        }
+    }
+    (coloured, other)
 }
 
 /// How many Segmentations the findings folder holds, as `hounsfield segments list` finds

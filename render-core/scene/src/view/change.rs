@@ -10,8 +10,8 @@ use glam::DVec3;
 pub use hounsfield_vocabulary::Action;
 
 use super::{
-    CropBox, Interpolation, Quality, SharedView, Slab, SlabMode, SliceFrame, SlicePlane, ViewState,
-    WindowInfo,
+    CropBox, Interpolation, Quality, SegmentsIn3d, SharedView, Slab, SlabMode, SliceFrame,
+    SlicePlane, ViewState, WindowInfo,
 };
 use crate::camera::NamedView;
 use crate::transfer::{PresetLibrary, RenderMode};
@@ -104,6 +104,15 @@ impl ViewState {
                 })?;
                 *self.cell_slabs.of_mut(cell) = Slab::checked(mm, mode)?;
             }
+            Action::Segments3d { ref show } => {
+                self.segments_3d = SegmentsIn3d::from_name(show).ok_or_else(|| {
+                    format!(
+                        "unknown segments_3d show \"{}\" (known: {})",
+                        shortened_for_message(show),
+                        SegmentsIn3d::NAMES.join(", ")
+                    )
+                })?;
+            }
             Action::Reset
             | Action::SetView { .. }
             | Action::Resize { .. }
@@ -156,6 +165,7 @@ pub fn mirror(
             None => SliceFrame::STANDARD,
         },
         cell_slabs: shared.slabs.checked()?,
+        segments_3d: SegmentsIn3d::default(),
     };
     view.apply(action, presets)?;
     shared.camera = view.camera;

@@ -48,6 +48,35 @@ pub enum Interpolation {
     Linear,
 }
 
+/// How the 3D view shows the series' segments (the slice cells show the visible ones
+/// always).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentsIn3d {
+    /// Shaded, coloured regions at their own opacity inside the volume rendering.
+    #[default]
+    WithVolume,
+    /// The segments alone: the volume rendering is left out.
+    Alone,
+    /// Not in the 3D view.
+    Hidden,
+}
+
+impl SegmentsIn3d {
+    /// The names a client sends (`with_volume`, `alone`, `hidden`).
+    pub const NAMES: [&'static str; 3] = ["with_volume", "alone", "hidden"];
+
+    /// The way named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "with_volume" => Some(Self::WithVolume),
+            "alone" => Some(Self::Alone),
+            "hidden" => Some(Self::Hidden),
+            _ => None,
+        }
+    }
+}
+
 /// A crop box, as fractions (0..1) of the volume's extent along i, j and k.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CropBox {
@@ -163,6 +192,9 @@ pub struct ViewState {
     /// The slab each slice cell of the 2×2 layout shows (thin slices at first).
     #[serde(default)]
     pub cell_slabs: CellSlabs,
+    /// How the 3D view shows the series' segments.
+    #[serde(default)]
+    pub segments_3d: SegmentsIn3d,
 }
 
 impl ViewState {
@@ -179,6 +211,7 @@ impl ViewState {
             mpr: None,
             slice_frame: SliceFrame::STANDARD,
             cell_slabs: CellSlabs::default(),
+            segments_3d: SegmentsIn3d::default(),
         }
     }
 

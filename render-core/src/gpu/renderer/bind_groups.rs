@@ -47,6 +47,7 @@ impl Renderer {
                 .get(&view.preset)
                 .ok_or(RenderError::NoVolume)?
                 .table,
+            scene.segments_drawn(view),
         );
         if variant.needs_gradients() && scene.gradients.is_none() {
             let started = Instant::now();
@@ -96,6 +97,13 @@ impl Renderer {
         let params = RaycastParams {
             inv_view_proj: inv_view_proj.as_mat4().to_cols_array_2d(),
             lps_to_tex: lps_to_tex.as_mat4().to_cols_array_2d(),
+            index_normal_to_lps: DMat4::from_mat3(
+                glam::DMat3::from_mat4(gpu.voxel_to_lps)
+                    .inverse()
+                    .transpose(),
+            )
+            .as_mat4()
+            .to_cols_array_2d(),
             crop_min: [crop.min[0], crop.min[1], crop.min[2], 0.0],
             crop_max: [crop.max[0], crop.max[1], crop.max[2], 0.0],
             brick_scale: [
@@ -158,6 +166,20 @@ impl Renderer {
                             .gradients
                             .as_ref()
                             .map_or(&self.pipelines.no_gradients, |g| &g.view),
+                    ),
+                    view_entry(
+                        7,
+                        scene
+                            .labels
+                            .as_ref()
+                            .map_or(&self.pipelines.no_labels, |l| &l.labels),
+                    ),
+                    view_entry(
+                        8,
+                        scene
+                            .labels
+                            .as_ref()
+                            .map_or(&self.pipelines.no_palette, |l| &l.palette),
                     ),
                 ],
             });

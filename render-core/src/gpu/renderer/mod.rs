@@ -27,6 +27,7 @@ use std::time::Instant;
 
 use super::context::{GpuContext, GpuError};
 use super::pipelines::{Drawing, Pipelines, RayDispatch};
+use super::segment_labels::{GpuLabels, LabelsError, SegmentLabels};
 use super::volume_texture::GpuVolume;
 use crate::transfer::{PresetLibrary, RenderMode, VolumeStatistics};
 use crate::view::{Quality, ViewState};
@@ -56,6 +57,9 @@ pub enum RenderError {
         /// The device's largest 2D texture edge.
         max: u32,
     },
+    /// The segments to show do not fit the volume.
+    #[error(transparent)]
+    Segments(#[from] LabelsError),
     /// The GPU failed.
     #[error(transparent)]
     Gpu(#[from] GpuError),
@@ -108,6 +112,8 @@ pub struct Renderer {
     dispatch: RayDispatch,
     /// The buffer frames are read back through ([`Self::readback_buffer`]).
     readback: Option<wgpu::Buffer>,
+    /// Counts the segment uploads ([`Self::show_segments`]).
+    segments_generation: u64,
 }
 
 /// A full-quality frame of the 3D view slower than this is preceded by a refining one
@@ -131,6 +137,7 @@ impl Renderer {
             refining: InteractiveBudget::refining(),
             full_time: None,
             setting_up: std::time::Duration::ZERO,
+            segments_generation: 0,
         }
     }
 
@@ -194,8 +201,36 @@ impl Renderer {
             transfer: HashMap::new(),
             bricks: None,
             gradients,
+            labels: None,
         });
+        self.segments_generation += 1;
         warnings
+    }
+
+    /// Shows `segments` (labels on the loaded volume's grid) in the 3D view from the next
+    /// frame, as each view's `segments_3d` says; `None` shows none. Labels that do not fit
+    /// the volume are refused, and what was shown stays.
+    pub fn show_segments(&mut self, segments: Option<&SegmentLabels>) -> Result<(), RenderError> {
+        let scene = self.scene.as_mut().ok_or(RenderError::NoVolume)?;
+        let generation = self.segments_generation + 1;
+        scene.labels = match segments {
+            Some(shown) => Some(GpuLabels::upload(
+                &self.context,
+                &scene.gpu,
+                scene.volume.dims,
+                shown,
+                generation,
+            )?),
+            None => None,
+        };
+        self.segments_generation = generation;
+        Ok(())
+    }
+
+    /// Counts the changes of the segments shown (and of the volume): a 3D picture kept
+    /// from another count may show other segments.
+    pub fn segments_generation(&self) -> u64 {
+        self.segments_generation
     }
 
     /// Lets go of the volume and what was uploaded for it (its texture, brick grid and

@@ -9,10 +9,12 @@ use wgpu::util::DeviceExt;
 
 use super::{RenderError, Renderer};
 use crate::gpu::gradients::GradientVolume;
+use crate::gpu::pipelines::SegmentsDrawn;
+use crate::gpu::segment_labels::GpuLabels;
 use crate::gpu::transfer_rows::TransferRow;
 use crate::gpu::volume_texture::GpuVolume;
 use crate::transfer::{RenderMode, TABLE_SIZE, TransferTable, VolumeStatistics};
-use crate::view::ViewState;
+use crate::view::{SegmentsIn3d, ViewState};
 use crate::{Volume, Window};
 
 /// Entries in the gradient-opacity row of the transfer texture.
@@ -27,6 +29,23 @@ pub(super) struct Scene {
     pub(super) bricks: Option<CachedBricks>,
     /// Computed on the first render that shades.
     pub(super) gradients: Option<GradientVolume>,
+    /// The segments the 3D view shows, when any are.
+    pub(super) labels: Option<GpuLabels>,
+}
+
+impl Scene {
+    /// How `view`'s ray caster draws the segments: as the view asks, in composite, when
+    /// some are shown.
+    pub(super) fn segments_drawn(&self, view: &ViewState) -> SegmentsDrawn {
+        if self.labels.is_none() || view.mode != RenderMode::Composite || view.mpr.is_some() {
+            return SegmentsDrawn::Not;
+        }
+        match view.segments_3d {
+            SegmentsIn3d::WithVolume => SegmentsDrawn::WithVolume,
+            SegmentsIn3d::Alone => SegmentsDrawn::Alone,
+            SegmentsIn3d::Hidden => SegmentsDrawn::Not,
+        }
+    }
 }
 
 /// A preset baked for the scene's volume, and its texture: a row of [`TABLE_SIZE`]
@@ -104,6 +123,8 @@ pub(super) struct BrickKey {
     pub(super) preset: String,
     pub(super) mode: RenderMode,
     pub(super) window: [u64; 2],
+    /// How segments are drawn, and which upload of them.
+    pub(super) segments: (SegmentsDrawn, u64),
 }
 
 pub(super) struct CachedBricks {
@@ -190,6 +211,10 @@ impl Renderer {
             preset: view.preset.clone(),
             mode: view.mode,
             window: [window.width.to_bits(), window.center.to_bits()],
+            segments: (
+                scene.segments_drawn(view),
+                scene.labels.as_ref().map_or(0, |labels| labels.generation),
+            ),
         };
         if scene
             .bricks
@@ -202,10 +227,20 @@ impl Renderer {
             .transfer
             .get(&view.preset)
             .ok_or(RenderError::NoVolume)?;
-        let visible = scene
-            .gpu
-            .bricks
-            .visibility(view.mode, &cached.table, window);
+        let mut visible = match key.segments.0 {
+            SegmentsDrawn::Alone => vec![0; scene.gpu.bricks.min.len()],
+            _ => scene
+                .gpu
+                .bricks
+                .visibility(view.mode, &cached.table, window),
+        };
+        if key.segments.0 != SegmentsDrawn::Not
+            && let Some(labels) = &scene.labels
+        {
+            for (brick, labelled) in visible.iter_mut().zip(&labels.bricks) {
+                *brick |= labelled;
+            }
+        }
         let counts = scene.gpu.bricks.counts;
         let started = std::time::Instant::now();
         let distances = crate::gpu::bricks::empty_space_distances(&visible, counts);

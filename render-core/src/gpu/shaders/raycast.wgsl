@@ -12,6 +12,9 @@ struct Params {
     inv_view_proj: mat4x4<f32>,
     // LPS (mm) -> texture coordinates.
     lps_to_tex: mat4x4<f32>,
+    // A direction across voxel indices -> a surface normal's LPS direction (shades the
+    // segments).
+    index_normal_to_lps: mat4x4<f32>,
     // The crop box, in texture coordinates.
     crop_min: vec4<f32>,
     crop_max: vec4<f32>,
@@ -62,6 +65,9 @@ override MODE: u32 = MODE_COMPOSITE;
 override SHADING: bool = true;
 // Opacity modulated by the gradient magnitude (composite).
 override GRADIENT_OPACITY: bool = false;
+// The series' segments (composite): 0 not drawn, 1 drawn inside the volume rendering,
+// 2 drawn alone (SegmentsDrawn in Rust).
+override SEGMENTS: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var volume: texture_3d<f32>;
@@ -74,6 +80,10 @@ override GRADIENT_OPACITY: bool = false;
 // The volume's gradients, a texel per cell of voxels (see gradients.rs), when the render
 // shades.
 @group(0) @binding(6) var gradients: texture_3d<f32>;
+// Which segment each voxel shows (0: none), on the volume texture's grid, and each
+// label's colour and opacity (see segment_labels.rs).
+@group(0) @binding(7) var labels: texture_3d<u32>;
+@group(0) @binding(8) var palette: texture_2d<f32>;
 
 struct Ray {
     // Entry point's parameter and exit parameter (mm).
@@ -178,19 +188,86 @@ fn leap(ray: Ray, start: f32, step: f32) -> f32 {
     return t;
 }
 
-// Front-to-back compositing with Blinn-Phong shading on the precomputed gradients.
+// The label of the voxel holding texture position `p` (0 outside the volume).
+fn label_of_voxel(voxel: vec3<i32>) -> u32 {
+    let dims = vec3<i32>(textureDimensions(labels));
+    if any(voxel < vec3<i32>(0)) || any(voxel >= dims) {
+        return 0u;
+    }
+    return textureLoad(labels, voxel, 0).r;
+}
+
+// 1 where `voxel` shows `label`, else 0.
+fn shows(voxel: vec3<i32>, label: u32) -> f32 {
+    return select(0.0, 1.0, label_of_voxel(voxel) == label);
+}
+
+// How the segment `label` falls away from `voxel` along `axis`: its central differences
+// over one and two voxels, summed (two reaches smooth the stairs of a voxel surface).
+fn falling(voxel: vec3<i32>, label: u32, axis: vec3<i32>) -> f32 {
+    return shows(voxel - axis, label) - shows(voxel + axis, label)
+        + shows(voxel - 2 * axis, label) - shows(voxel + 2 * axis, label);
+}
+
+// The colour a ray takes where it enters segment `label` at voxel `voxel`: the label's
+// colour lit by a headlight on the segment's own surface (its normal from the
+// neighbours that show it or not).
+fn segment_colour(voxel: vec3<i32>, label: u32, ray: Ray) -> vec3<f32> {
+    let across = vec3<f32>(
+        falling(voxel, label, vec3<i32>(1, 0, 0)),
+        falling(voxel, label, vec3<i32>(0, 1, 0)),
+        falling(voxel, label, vec3<i32>(0, 0, 1)),
+    );
+    let normal = (params.index_normal_to_lps * vec4<f32>(across, 0.0)).xyz;
+    var facing = 1.0;
+    if length(normal) > 1e-6 {
+        facing = abs(dot(normalize(normal), ray.dir_lps));
+    }
+    let base = textureLoad(palette, vec2<i32>(i32(label), 0), 0).rgb;
+    return base * (SEGMENT_AMBIENT + SEGMENT_DIFFUSE * facing)
+        + vec3<f32>(SEGMENT_SPECULAR * pow(facing, SEGMENT_SPECULAR_POWER));
+}
+
+// The light on a segment's surface, the same for every preset.
+const SEGMENT_AMBIENT: f32 = 0.3;
+const SEGMENT_DIFFUSE: f32 = 0.7;
+const SEGMENT_SPECULAR: f32 = 0.15;
+const SEGMENT_SPECULAR_POWER: f32 = 24.0;
+
+// Front-to-back compositing with Blinn-Phong shading on the precomputed gradients; a
+// segment (with SEGMENTS) adds its colour, at its opacity, once where a ray enters it.
 fn composite(ray: Ray, start: f32) -> vec4<f32> {
     let step = params.step_mm;
     var t = start;
     var colour = vec3<f32>(0.0);
     var alpha = 0.0;
+    // The segment the last sample was in (0: none).
+    var inside = 0u;
     loop {
-        t = leap(ray, t, step);
+        let leapt = leap(ray, t, step);
+        if leapt != t {
+            // Over empty bricks: whatever comes next is entered anew.
+            inside = 0u;
+        }
+        t = leapt;
         if t > ray.t_exit || alpha > params.early_termination_alpha {
             break;
         }
         let p = ray.origin + ray.dir * t;
         t += step;
+        if SEGMENTS != 0u {
+            let voxel = vec3<i32>(floor(p * vec3<f32>(textureDimensions(labels))));
+            let label = label_of_voxel(voxel);
+            if label != 0u && label != inside {
+                let opacity = textureLoad(palette, vec2<i32>(i32(label), 0), 0).a;
+                colour += (1.0 - alpha) * opacity * segment_colour(voxel, label, ray);
+                alpha += (1.0 - alpha) * opacity;
+            }
+            inside = label;
+            if SEGMENTS == 2u {
+                continue;
+            }
+        }
         // Without gradient opacity the corrected row gives each sample's opacity over
         // the step; with it, the opacity is corrected once modulated.
         let tf = transfer_entry(value_at(p), select(CORRECTED_ROW, TRANSFER_ROW, GRADIENT_OPACITY));

@@ -258,7 +258,7 @@ fn render_loop(
         let started = Instant::now();
         let drawn = catch_errors(device, || {
             faults::while_drawing(delivery.fault, device);
-            let renderer = scenes.renderer_for(&request.volume, &request.view);
+            let renderer = scenes.renderer_for(&request.volume, &request.view, &request.segments);
             // The sessions dragging share the thread with the stills drawn in bands.
             renderer.interactive.share(dragging + bands.len());
             if bands.wants(session, request, others_drag, renderer.last_full_time()) {

@@ -7,16 +7,25 @@ use std::time::Instant;
 use render_core::Volume;
 use render_core::gpu::{GpuContext, Renderer};
 use render_core::transfer::PresetLibrary;
-use render_core::view::ViewState;
+use render_core::view::{SegmentsIn3d, ViewState};
+
+use crate::compose::{SegmentOverlay, segment_labels};
 
 use super::MAX_SCENES;
+
+/// A renderer, and the segments its 3D view was last given (held, so that a new set is
+/// never taken for the old one at the same address).
+struct Uploaded {
+    renderer: Renderer,
+    segments: Arc<[SegmentOverlay]>,
+}
 
 /// Renderers by volume, least recently used last; each keeps its volume uploaded. One
 /// more renderer draws previews from the reduced copy of the volume last previewed.
 pub(super) struct Scenes {
     context: GpuContext,
     presets: PresetLibrary,
-    renderers: Vec<Renderer>,
+    renderers: Vec<Uploaded>,
     /// The volume previewed (not kept alive by this) and the renderer of its reduced copy.
     preview: Option<(Weak<Volume>, Renderer)>,
 }
@@ -40,7 +49,7 @@ impl Scenes {
     pub(super) fn holds(&self, volume: &Arc<Volume>) -> bool {
         self.renderers
             .iter()
-            .any(|r| r.volume().is_some_and(|v| Arc::ptr_eq(v, volume)))
+            .any(|r| r.renderer.volume().is_some_and(|v| Arc::ptr_eq(v, volume)))
     }
 
     /// The renderer of `volume`'s reduced copy, reducing and uploading it when it is not
@@ -77,8 +86,8 @@ impl Scenes {
     pub(super) fn refining_pays(&self, volume: &Arc<Volume>) -> bool {
         self.renderers
             .iter()
-            .find(|r| r.volume().is_some_and(|v| Arc::ptr_eq(v, volume)))
-            .is_some_and(Renderer::refining_pays)
+            .find(|r| r.renderer.volume().is_some_and(|v| Arc::ptr_eq(v, volume)))
+            .is_some_and(|r| r.renderer.refining_pays())
     }
 
     /// Lets the reduced copy of `volume` go when the whole volume is uploaded: every later
@@ -97,18 +106,24 @@ impl Scenes {
     }
 
     /// The renderer holding `volume`, uploading it for showing `view` (into the least
-    /// recently used renderer once there are [`MAX_SCENES`]) when none does.
-    pub(super) fn renderer_for(&mut self, volume: &Arc<Volume>, view: &ViewState) -> &mut Renderer {
+    /// recently used renderer once there are [`MAX_SCENES`]) when none does, its 3D view
+    /// given `segments` when `view` shows segments and they changed.
+    pub(super) fn renderer_for(
+        &mut self,
+        volume: &Arc<Volume>,
+        view: &ViewState,
+        segments: &Arc<[SegmentOverlay]>,
+    ) -> &mut Renderer {
         let found = self
             .renderers
             .iter()
-            .position(|r| r.volume().is_some_and(|v| Arc::ptr_eq(v, volume)));
-        let renderer = match found {
+            .position(|r| r.renderer.volume().is_some_and(|v| Arc::ptr_eq(v, volume)));
+        let mut uploaded = match found {
             Some(n) => self.renderers.remove(n),
             None => {
                 let mut renderer = if self.renderers.len() >= MAX_SCENES {
                     // Reuses the oldest renderer's pipelines for the new volume.
-                    self.renderers.remove(self.renderers.len() - 1)
+                    self.renderers.remove(self.renderers.len() - 1).renderer
                 } else {
                     Renderer::new(self.context.clone(), self.presets.clone())
                 };
@@ -119,11 +134,23 @@ impl Scenes {
                 for warning in renderer.load_volume_for(volume.clone(), view) {
                     tracing::warn!(%warning, "volume upload");
                 }
-                renderer
+                Uploaded {
+                    renderer,
+                    segments: Arc::default(),
+                }
             }
         };
-        self.renderers.insert(0, renderer);
-        &mut self.renderers[0]
+        if view.segments_3d != SegmentsIn3d::Hidden && !Arc::ptr_eq(&uploaded.segments, segments) {
+            let labels = segment_labels(volume, segments);
+            match uploaded.renderer.show_segments(labels.as_ref()) {
+                Ok(()) => uploaded.segments = Arc::clone(segments),
+                // Built on the volume's own grid: a refusal is a fault of ours, and the
+                // 3D view goes on with the segments it had.
+                Err(error) => tracing::error!(%error, "segments not shown in 3D"),
+            }
+        }
+        self.renderers.insert(0, uploaded);
+        &mut self.renderers[0].renderer
     }
 }
 
@@ -157,6 +184,7 @@ mod tests {
         scenes.renderer_for(
             &volume,
             &ViewState::initial(&volume, "ct-bone", RenderMode::Composite),
+            &Arc::default(),
         );
         let (source, renderer) = scenes.preview.as_ref().expect("the preview renderer stays");
         assert!(renderer.volume().is_none(), "the reduced copy is let go");
