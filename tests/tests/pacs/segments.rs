@@ -5,7 +5,8 @@
 //! session opening the series is told the same segment. In a shared session the follower
 //! is told each edit as it lands, and a viewer who joined may look but not edit.
 //! `save_segments` stores a DICOM Segmentation in the findings folder that passes
-//! `dciodvfy` and measures, read back, what the server said. A segment shows over the
+//! `dciodvfy` and measures, read back, what the server said, with a Measurement Report
+//! that highdicom reads: a volumetric group a segment, referencing it in that Segmentation. A segment shows over the
 //! slice cells, and in the 3D view (alone: where a MIP of its range reaches; hidden: not
 //! at all).
 
@@ -278,7 +279,68 @@ fn a_readers_edits_equal_the_command_lines_and_reach_every_session() {
         assert_eq!(saved.document, "segmentation");
         assert_eq!(saved.stored_in, "findings folder");
         check_saved(Path::new(&saved.location), &[&redone, &erased]);
+        check_report(
+            Path::new(&saved.location),
+            &saved.sop_instance_uid,
+            &[&redone, &erased],
+        );
     });
+}
+
+/// Beside the Segmentation, a Measurement Report that highdicom reads: a volumetric group
+/// for each segment, naming it in that Segmentation (by number, in order) and the series
+/// it was drawn on, with the numbers the server told; it passes `dciodvfy`.
+fn check_report(segmentation: &Path, segmentation_uid: &str, told: &[&SegmentInfo]) {
+    let folder = segmentation.parent().expect("the study's folder");
+    let read = support::imaging_python_script(
+        "highdicom_segment_report.py",
+        &[&folder.to_string_lossy(), &segmentation.to_string_lossy()],
+    );
+    let groups: Vec<&Value> = read["groups"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|group| group["segmentation_uid"] == segmentation_uid)
+        .collect();
+    assert_eq!(groups.len(), told.len(), "{groups:?}");
+    for (number, (group, info)) in (1..).zip(groups.iter().zip(told)) {
+        assert_eq!(group["segment_number"], number, "{group}");
+        assert_eq!(group["tracking_identifier"], info.label.as_str());
+        assert_eq!(
+            group["finding"],
+            info.property_type.split(':').nth(1).unwrap_or_default()
+        );
+        assert_eq!(
+            group["volume_ml"].as_f64(),
+            Some(info.numbers.volume_ml),
+            "{group}"
+        );
+        for (name, value) in [
+            ("mean", info.numbers.mean),
+            ("sd", info.numbers.sd),
+            ("min", info.numbers.min),
+            ("max", info.numbers.max),
+        ] {
+            let read = group[name].as_f64().expect("a number");
+            let said = value.expect("a number told");
+            assert!(
+                (read - said).abs() <= 1e-6 * said.abs().max(1.0),
+                "{name}: {read} against {said}"
+            );
+        }
+        assert_eq!(group["source_series"], read["segmented_series"], "{group}");
+    }
+    let report = groups[0]["report"].as_str().expect("the report's file");
+    let verify = Command::new("dciodvfy")
+        .arg(report)
+        .output()
+        .expect("dciodvfy runs");
+    let said = String::from_utf8_lossy(&verify.stderr).to_string()
+        + &String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        !said.lines().any(|l| l.starts_with("Error")),
+        "dciodvfy:\n{said}"
+    );
 }
 
 /// The stored Segmentation passes `dciodvfy` and, read back onto the CT, measures what

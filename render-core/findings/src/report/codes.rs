@@ -75,6 +75,14 @@ pub const MAXIMUM: Code = code("56851009", "SCT", "Maximum");
 pub const AREA: Code = code("42798000", "SCT", "Area");
 /// How many voxels a region's statistics are over (this program's own code).
 pub const VOXEL_COUNT: Code = code("voxel-count", "99HNSF", "Number of voxels");
+/// A segment's volume.
+pub const VOLUME: Code = code("118565006", "SCT", "Volume");
+/// The segment a volumetric measurement group measures (an IMAGE item naming it in a
+/// Segmentation).
+pub const REFERENCED_SEGMENT: Code = code("121191", "DCM", "Referenced Segment");
+/// The series a segmentation was drawn on.
+pub const SOURCE_SERIES_FOR_SEGMENTATION: Code =
+    code("121232", "DCM", "Source series for segmentation");
 /// A ruler's length.
 pub const LENGTH: Code = code("410668003", "SCT", "Length");
 /// An angle.
@@ -88,6 +96,8 @@ pub const NO_UNITS: Code = code("1", "UCUM", "no units");
 pub const SQUARE_MILLIMETRE: Code = code("mm2", "UCUM", "square millimeter");
 /// Millimetres.
 pub const MILLIMETRE: Code = code("mm", "UCUM", "millimeter");
+/// Millilitres, for volumes.
+pub const MILLILITRE: Code = code("ml", "UCUM", "milliliter");
 /// Degrees of arc.
 pub const DEGREE: Code = code("deg", "UCUM", "degree");
 /// A count of voxels.

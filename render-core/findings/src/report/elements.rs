@@ -106,22 +106,32 @@ pub(crate) fn part10(
         .map_err(|error| FindingError::Encode(error.to_string()))
 }
 
-/// The series the report's findings were drawn on, every instance of it: the volume
-/// they were measured on is made of them all.
-pub(crate) fn evidence(subject: &ReportSubject) -> InMemDicomObject {
-    evidence_of(subject, &subject.instances)
-}
-
 /// `instances` of the subject's series, as a document's evidence.
 pub(crate) fn evidence_of(subject: &ReportSubject, instances: &[ImageRef]) -> InMemDicomObject {
-    let instances = instances.iter().map(referenced_sop).collect();
-    let series = InMemDicomObject::from_element_iter([
-        text_element(tags::SERIES_INSTANCE_UID, VR::UI, &subject.series_uid),
-        sequence(tags::REFERENCED_SOP_SEQUENCE, instances),
-    ]);
+    evidence_of_series(subject, &[(&subject.series_uid, instances)])
+}
+
+/// The instances of each of `series` (its UID, its instances) in the subject's study, as
+/// a document's evidence.
+pub(crate) fn evidence_of_series(
+    subject: &ReportSubject,
+    series: &[(&str, &[ImageRef])],
+) -> InMemDicomObject {
+    let series = series
+        .iter()
+        .map(|(uid, instances)| {
+            InMemDicomObject::from_element_iter([
+                text_element(tags::SERIES_INSTANCE_UID, VR::UI, uid),
+                sequence(
+                    tags::REFERENCED_SOP_SEQUENCE,
+                    instances.iter().map(referenced_sop).collect(),
+                ),
+            ])
+        })
+        .collect();
     InMemDicomObject::from_element_iter([
         text_element(tags::STUDY_INSTANCE_UID, VR::UI, &subject.study_uid),
-        sequence(tags::REFERENCED_SERIES_SEQUENCE, vec![series]),
+        sequence(tags::REFERENCED_SERIES_SEQUENCE, series),
     ])
 }
 
@@ -213,6 +223,15 @@ pub(crate) fn code_item(code: Code) -> InMemDicomObject {
         text_element(tags::CODE_VALUE, VR::SH, code.value),
         text_element(tags::CODING_SCHEME_DESIGNATOR, VR::SH, code.scheme),
         text_element(tags::CODE_MEANING, VR::LO, code.meaning),
+    ])
+}
+
+/// A code of a segment (its category or type, as typed or chosen) as a code item.
+pub(crate) fn segment_code(code: &hounsfield_segment::Code) -> InMemDicomObject {
+    InMemDicomObject::from_element_iter([
+        text_element(tags::CODE_VALUE, VR::SH, &code.value),
+        text_element(tags::CODING_SCHEME_DESIGNATOR, VR::SH, &code.scheme),
+        text_element(tags::CODE_MEANING, VR::LO, &code.meaning),
     ])
 }
 

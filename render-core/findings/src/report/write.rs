@@ -13,8 +13,8 @@ use hounsfield_volume::Volume;
 use super::codes::{self, Code};
 use super::elements::{
     Authorship, DocumentKind, code_content, code_item, container, content_item, decimal_string,
-    document_header, evidence, image_content, part10, person_content, sequence, text_content,
-    text_element, uid_content,
+    document_header, evidence_of_series, image_content, part10, person_content, sequence,
+    text_content, text_element, uid_content,
 };
 use super::subject::{ImageRef, ReportSubject};
 use super::tracking::tracking_identifier;
@@ -45,11 +45,6 @@ pub fn measurement_report(
     findings: &[MeasuredFinding],
     authorship: &Authorship,
 ) -> Result<FileDicomObject<InMemDicomObject>, FindingError> {
-    let instance_uid = new_uid()?;
-    let series_uid = match &authorship.series_uid {
-        Some(uid) => uid.clone(),
-        None => new_uid()?,
-    };
     let images: Vec<Option<&ImageRef>> = findings
         .iter()
         .map(|measured| subject.image_of(volume, &measured.finding))
@@ -57,7 +52,7 @@ pub fn measurement_report(
     // The library lists the images measured on; a finding on no stored image (an oblique
     // or a reformatted slice) is listed by the stored slice nearest its middle, so that
     // the library (which TID 1600 wants non-empty) names where it is.
-    let mut library: Vec<&ImageRef> = findings
+    let library: Vec<&ImageRef> = findings
         .iter()
         .zip(&images)
         .filter_map(|(measured, image)| {
@@ -68,6 +63,30 @@ pub fn measurement_report(
             })
         })
         .collect();
+    let mut groups = Vec::with_capacity(findings.len());
+    for (measured, image) in findings.iter().zip(&images) {
+        groups.push(measurement_group(subject, measured, *image)?);
+    }
+    report_document(subject, library, groups, None, authorship)
+}
+
+/// A TID 1500 Measurement Report on `subject`'s series listing the images of `library`
+/// (sorted, each once) and holding the measurement groups `groups`, ready to be written
+/// as a Part 10 file: its SOP Instance UID is new. Its evidence is the series' images,
+/// and `also` (a series UID and an instance of it in the same study: a Segmentation its
+/// groups reference).
+pub(crate) fn report_document(
+    subject: &ReportSubject,
+    mut library: Vec<&ImageRef>,
+    groups: Vec<InMemDicomObject>,
+    also: Option<(&str, &ImageRef)>,
+    authorship: &Authorship,
+) -> Result<FileDicomObject<InMemDicomObject>, FindingError> {
+    let instance_uid = new_uid()?;
+    let series_uid = match &authorship.series_uid {
+        Some(uid) => uid.clone(),
+        None => new_uid()?,
+    };
     library.sort_by(|a, b| a.sop_instance_uid.cmp(&b.sop_instance_uid));
     library.dedup();
 
@@ -106,10 +125,17 @@ pub fn measurement_report(
             text_element(tags::TEMPLATE_IDENTIFIER, VR::CS, "1500"),
         ])],
     ));
+    let mut evidence_series: Vec<(&str, &[ImageRef])> = Vec::with_capacity(2);
     if !subject.instances.is_empty() {
+        evidence_series.push((&subject.series_uid, &subject.instances));
+    }
+    if let Some((series_uid, instance)) = also {
+        evidence_series.push((series_uid, std::slice::from_ref(instance)));
+    }
+    if !evidence_series.is_empty() {
         report.put(sequence(
             tags::CURRENT_REQUESTED_PROCEDURE_EVIDENCE_SEQUENCE,
-            vec![evidence(subject)],
+            vec![evidence_of_series(subject, &evidence_series)],
         ));
     }
     let procedure = match subject.modality.as_str() {
@@ -133,10 +159,6 @@ pub fn measurement_report(
             )],
         ),
     ];
-    let mut groups = Vec::with_capacity(findings.len());
-    for (measured, image) in findings.iter().zip(&images) {
-        groups.push(measurement_group(subject, measured, *image)?);
-    }
     content.push(container(codes::IMAGING_MEASUREMENTS, groups));
     report.put(sequence(tags::CONTENT_SEQUENCE, content));
 
@@ -261,7 +283,7 @@ pub(crate) fn outline_points(finding: &Finding) -> (&'static str, Vec<DVec3>) {
     }
 }
 
-fn number(name: Code, value: f64, unit: Code) -> InMemDicomObject {
+pub(crate) fn number(name: Code, value: f64, unit: Code) -> InMemDicomObject {
     let mut item = content_item("CONTAINS", "NUM", name);
     let measured = InMemDicomObject::from_element_iter([
         text_element(tags::NUMERIC_VALUE, VR::DS, &decimal_string(value)),

@@ -7,7 +7,7 @@ use dicom_core::{DataElement, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, InMemDicomObject};
 use glam::DVec3;
-use hounsfield_segment::{Segment, segment::Code as SegmentCode};
+use hounsfield_segment::Segment;
 use hounsfield_volume::Volume;
 
 use super::MOST_SEGMENTS;
@@ -15,8 +15,8 @@ use super::colour::srgb_to_dicom_lab;
 use crate::error::FindingError;
 use crate::report::codes::Code;
 use crate::report::elements::{
-    Authorship, DocumentKind, code_item, decimal_string, document_header, part10, sequence,
-    text_element,
+    Authorship, DocumentKind, code_item, decimal_string, document_header, part10, segment_code,
+    sequence, text_element,
 };
 use crate::report::{ImageRef, ReportSubject, new_uid};
 
@@ -251,14 +251,6 @@ fn segment_item(number: usize, segment: &Segment) -> InMemDicomObject {
         item.put(text_element(tags::SEGMENT_ALGORITHM_NAME, VR::LO, name));
     }
     item
-}
-
-fn segment_code(code: &SegmentCode) -> InMemDicomObject {
-    InMemDicomObject::from_element_iter([
-        text_element(tags::CODE_VALUE, VR::SH, &code.value),
-        text_element(tags::CODING_SCHEME_DESIGNATOR, VR::SH, &code.scheme),
-        text_element(tags::CODE_MEANING, VR::LO, &code.meaning),
-    ])
 }
 
 /// The two dimensions frames are indexed by: the segment, then the plane's position.

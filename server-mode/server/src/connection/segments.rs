@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use glam::DVec3;
-use hounsfield_findings::segmentation::segmentation;
 use hounsfield_protocol::{
     ErrorCode, IslandsKeep, LogicalOperation, SegmentAction, SegmentEdit, SegmentRequest,
     SegmentTool, ServerMessage,
@@ -233,10 +232,8 @@ impl Connection {
         let pacs = self.app.library.pacs_of(&series);
         let count = segments.len();
         let stored = tokio::task::spawn_blocking(move || {
-            let document = segmentation(&subject, &volume, &segments, &authorship)
-                .map_err(crate::findings::StoreError::Report)?;
             store
-                .store_document(&subject, &document, pacs.as_ref())
+                .store_segmentation(&subject, &volume, &segments, &authorship, pacs.as_ref())
                 .map(|stored| (stored, count))
         })
         .await;

@@ -9,8 +9,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use dicom_object::{FileDicomObject, InMemDicomObject};
 use hounsfield_dicomweb::{DicomWeb, DocumentHome, HomeError, KeptDocument, PacsError, Place};
-use hounsfield_findings::FindingError;
-use hounsfield_findings::report::{Authorship, MeasuredFinding, ReportSubject, measurement_report};
+use hounsfield_findings::report::{
+    Authorship, MeasuredFinding, MeasuredSegment, ReportSubject, measurement_report, segment_report,
+};
+use hounsfield_findings::segmentation::segmentation;
+use hounsfield_findings::{FindingError, unit_of};
+use hounsfield_segment::{Segment, measure};
 use render_core::Volume;
 
 /// A report stored: its SOP Instance UID and where it went.
@@ -120,6 +124,40 @@ impl FindingsStore {
         let home = self.home(pacs).ok_or(StoreError::NoFolder)?;
         let kept = home.keep_document(&subject.study_uid, document)?;
         Ok(stored(subject, kept))
+    }
+
+    /// Stores `segments` (drawn on `volume`, the grid of `subject`'s series) as a DICOM
+    /// Segmentation where the study lives, then their numbers as a Measurement Report
+    /// whose volumetric groups reference each segment in it; what was stored of the
+    /// Segmentation.
+    pub fn store_segmentation(
+        &self,
+        subject: &ReportSubject,
+        volume: &Volume,
+        segments: &[Segment],
+        authorship: &Authorship,
+        pacs: Option<&DicomWeb>,
+    ) -> Result<Stored, StoreError> {
+        let document = segmentation(subject, volume, segments, authorship)?;
+        let measures = segments
+            .iter()
+            .map(|segment| measure(volume, &segment.mask))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| FindingError::Encode(error.to_string()))?;
+        let unit = unit_of(&volume.modality);
+        let measured: Vec<MeasuredSegment<'_>> = (1..)
+            .zip(segments.iter().zip(&measures))
+            .map(|(number, (segment, measures))| MeasuredSegment {
+                number,
+                segment,
+                measures,
+                unit,
+            })
+            .collect();
+        let report = segment_report(subject, volume, &document, &measured, authorship)?;
+        let stored = self.store_document(subject, &document, pacs)?;
+        self.store_document(subject, &report, pacs)?;
+        Ok(stored)
     }
 
     /// Where the series' documents live: its PACS when it has one, else the findings
