@@ -5,6 +5,7 @@
 //! read by `hounsfield-findings`; nothing here knows a GPU, a window or a socket.
 
 pub mod edit;
+mod distance;
 mod error;
 pub mod grow;
 pub mod islands;
