@@ -2,7 +2,7 @@
 it wrote read back with highdicom: the independent side of the segmentation tests.
 
 Usage: segment_reference.py FOLDER SEG.dcm --threshold LO,HI [--seed X,Y,Z] [--largest]
-                            [--min-island MM3] [--margin MM] [--closing MM]
+                            [--min-island MM3] [--margin MM] [--closing MM] [--median MM]
 
 The CT is read with pydicom (slices ordered along their normal). The reference segment:
 the voxels in LO..HI (NumPy), or SimpleITK's ConnectedThreshold from the voxel nearest
@@ -11,7 +11,9 @@ components (face connectivity); with --min-island, SimpleITK's connected compone
 least MM3 (voxels times the voxel's volume); with --margin, a threshold of SciPy's exact Euclidean
 distance transform with the voxel spacing (grow: distance to the segment <= MM; shrink:
 distance to the outside > -MM); with --closing, SciPy's binary dilation then erosion
-by the ball of voxels within MM (the array's edge no outside). Voxels whose distance lies within 1e-6 mm of the margin
+by the ball of voxels within MM (the array's edge no outside); with --median, SciPy's
+median_filter of the 0/1 segment with that ball as footprint (mode constant 0: beyond the
+array is outside). Voxels whose distance lies within 1e-6 mm of the margin
 are ties that rounding may put either side; they are counted and left out of the
 comparison.
 
@@ -110,7 +112,32 @@ def reference(volume, geometry, args):
         mask, ties = margin(mask, geometry["spacing"], args.margin)
     if args.closing is not None:
         mask = closing(mask, geometry["spacing"], args.closing)
+    if args.median is not None:
+        mask = median(mask, geometry["spacing"], args.median)
     return mask, ties
+
+
+def ball(spacing, radius_mm):
+    """The voxel offsets within the radius (mm), as a footprint."""
+    reach = [int(radius_mm // s) for s in spacing]
+    axes = [numpy.arange(-n, n + 1) * s for n, s in zip(reach, spacing)]
+    k, j, i = numpy.meshgrid(*axes, indexing="ij")
+    return k**2 + j**2 + i**2 <= radius_mm**2, reach
+
+
+def median(mask, spacing, radius_mm):
+    """SciPy's median filter of the 0/1 segment by the ball, beyond the array 0, on the
+    segment's box widened by the ball's reach (nothing beyond has a voxel in its ball)."""
+    footprint, reach = ball(spacing, radius_mm)
+    where = numpy.argwhere(mask)
+    low = numpy.maximum(where.min(axis=0) - numpy.array(reach), 0)
+    high = numpy.minimum(where.max(axis=0) + numpy.array(reach) + 1, mask.shape)
+    box = tuple(slice(a, b) for a, b in zip(low, high))
+    result = numpy.zeros(mask.shape, dtype=bool)
+    result[box] = ndimage.median_filter(
+        mask[box].astype(numpy.uint8), footprint=footprint, mode="constant", cval=0
+    ).astype(bool)
+    return result
 
 
 def closing(mask, spacing, radius_mm):
@@ -210,6 +237,7 @@ def main():
     parser.add_argument("--min-island", type=float)
     parser.add_argument("--margin", type=float)
     parser.add_argument("--closing", type=float)
+    parser.add_argument("--median", type=float)
     args = parser.parse_args()
     volume, geometry, uids, positions = read_ct(args.folder)
     expected, ties = reference(volume, geometry, args)

@@ -138,6 +138,9 @@ pub enum BenchCommand {
         /// The margin (mm).
         #[arg(long, default_value_t = 5.0, allow_hyphen_values = true)]
         margin: f64,
+        /// The median's radius (mm).
+        #[arg(long, default_value_t = 1.0)]
+        median: f64,
         /// How many times to run each.
         #[arg(long, default_value_t = 5)]
         runs: usize,

@@ -1,7 +1,9 @@
 //! `bench segment`: how long the segmentation tools take on a series (a threshold, the
-//! region grown from a click, the largest island, a margin in millimetres, a Segmentation
-//! written and read back), the 50th and 95th percentiles of a few runs, beside
-//! SimpleITK's time for the same operations on the same series in the same run.
+//! region grown from a click, the largest island, a margin in millimetres, a median, a
+//! fill between slices, grow from seeds, a Segmentation written and read back), the 50th
+//! and 95th percentiles of a few runs, beside SimpleITK's time for the same operations on
+//! the same series in the same run where it has them (its `BinaryMedian` takes a box of
+//! voxels, not a ball in millimetres, so the median has no peer).
 
 use std::path::Path;
 use std::process::Command;
@@ -10,8 +12,12 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
+use glam::DVec3;
 use hounsfield_findings::segmentation::{read_segmentation_file, segmentation};
-use hounsfield_segment::{Algorithm, Grid, Mask, Segment, ValueInterval, grow, islands, margin};
+use hounsfield_segment::{
+    Algorithm, Grid, GridPlane, Mask, Segment, ValueInterval, fill_between, grow, islands, margin,
+    paint, seeds, smooth,
+};
 use hounsfield_workstation::{authorship, source};
 
 /// The peer's script, written out for its Python to run.
@@ -53,6 +59,8 @@ pub struct SegmentBench<'a> {
     pub threshold: [f64; 2],
     /// The margin (mm).
     pub margin_mm: f64,
+    /// The median's radius (mm).
+    pub median_mm: f64,
     /// Runs of each operation.
     pub runs: usize,
     /// The Python with SimpleITK; none: no peer.
@@ -85,6 +93,27 @@ pub fn segment(bench: &SegmentBench) -> anyhow::Result<()> {
     let (margin_times, widened) =
         times(runs, || Ok(margin::margin(&grown, grid, bench.margin_mm)?))?;
     operations.push(("margin", widened.count(), margin_times));
+    let (median_times, smoothed) =
+        times(runs, || Ok(smooth::median(&grown, grid, bench.median_mm)?))?;
+    operations.push(("median", smoothed.count(), median_times));
+    // Every fourth axial slice of the region, filled between.
+    let drawn = Mask::from_indices(
+        grid,
+        grown
+            .indices()
+            .filter(|&n| grid.ijk(n)[2].is_multiple_of(4)),
+    );
+    let (fill_times, filled) = times(runs, || {
+        Ok(fill_between::fill_between(&drawn, grid, GridPlane::Axial)?)
+    })?;
+    operations.push(("fill_between", filled.count(), fill_times));
+    let seeded = two_seeds(volume, seed)?;
+    let (seeds_times, shared) = times(runs, || Ok(seeds::grow_from_seeds(volume, &seeded)?))?;
+    operations.push((
+        "grow_from_seeds",
+        shared.iter().map(Mask::count).sum(),
+        seeds_times,
+    ));
     let (write_ms, read_ms) = seg_round_trip(&opened, &grown, runs)?;
     operations.push(("seg_write", grown.count(), write_ms));
     operations.push(("seg_read", grown.count(), read_ms));
@@ -150,11 +179,31 @@ pub fn segment(bench: &SegmentBench) -> anyhow::Result<()> {
             _ => "no peer".to_string(),
         };
         println!(
-            "  {:>10}: {:>10} voxels  p50 {:>8.1} ms  p95 {:>8.1} ms  {peer}",
+            "  {:>15}: {:>10} voxels  p50 {:>8.1} ms  p95 {:>8.1} ms  {peer}",
             timed.operation, timed.voxels, timed.p50_ms, timed.p95_ms
         );
     }
     Ok(())
+}
+
+/// Two balls of 3 mm to grow from: at the click, and 55 voxels along i and j and 30
+/// along k from it, towards the volume's middle.
+fn two_seeds(volume: &render_core::Volume, seed: [usize; 3]) -> anyhow::Result<Vec<Mask>> {
+    let away = [55, 55, 30];
+    let other = [0, 1, 2].map(|a| {
+        if seed[a] + away[a] < volume.dims[a] {
+            seed[a] + away[a]
+        } else {
+            seed[a].saturating_sub(away[a])
+        }
+    });
+    [seed, other]
+        .into_iter()
+        .map(|at| {
+            let centre = volume.voxel_to_lps_point(DVec3::from(at.map(|n| n as f64)));
+            Ok(paint::sphere(volume, centre, 3.0)?)
+        })
+        .collect()
 }
 
 /// Runs `operation` `runs` times: each run's milliseconds, and the last result.

@@ -104,6 +104,18 @@ pub enum SlabModeArg {
     Average,
 }
 
+/// A plane of the series' voxel grid, as `segment --fill-between` names it (axial:
+/// slices of one k; coronal: one j; sagittal: one i).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GridPlaneArg {
+    /// Slices of one k.
+    Axial,
+    /// Slices of one j.
+    Coronal,
+    /// Slices of one i.
+    Sagittal,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -159,8 +171,9 @@ pub enum Command {
         json: bool,
     },
     /// Make a segment (a value range, or the region grown from a seed within it; its
-    /// largest island; a margin in mm), print its volume and statistics, and write it as a
-    /// DICOM Segmentation that references the series.
+    /// largest island; a margin in mm), or take the segments of a Segmentation of the
+    /// series (--from), print their volume and statistics, and write them as a DICOM
+    /// Segmentation that references the series.
     Segment {
         /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the
         /// built-in sample volume.
@@ -169,12 +182,25 @@ pub enum Command {
         #[arg(long)]
         series: Option<String>,
         /// The values inside the segment, both ends included (HU for a CT).
-        #[arg(long, value_name = "LOW,HIGH", allow_hyphen_values = true, value_parser = parse_value_range)]
-        threshold: [f64; 2],
+        #[arg(long, value_name = "LOW,HIGH", allow_hyphen_values = true, value_parser = parse_value_range, required_unless_present = "from")]
+        threshold: Option<[f64; 2]>,
+        /// Start from the segments of this DICOM Segmentation of the series instead of a
+        /// threshold: the tools then apply to each of them, and all are written.
+        #[arg(long, value_name = "SEG.dcm", conflicts_with_all = ["threshold", "seed"])]
+        from: Option<PathBuf>,
         /// Grow from this point (LPS mm): the voxels joined to it through faces whose
         /// values are all in the range.
         #[arg(long, value_name = "X,Y,Z", allow_hyphen_values = true, value_parser = parse_point)]
         seed: Option<[f64; 3]>,
+        /// Fill the slices of this grid plane between the slices drawn (shape-based
+        /// interpolation), first of the tools.
+        #[arg(long, value_name = "PLANE")]
+        fill_between: Option<GridPlaneArg>,
+        /// Share the region around the segments read (--from) between them: each voxel
+        /// goes to the segment whose seeds reach it at the least cost; after
+        /// --fill-between, before the other tools.
+        #[arg(long)]
+        grow_from_seeds: bool,
         /// Keep only the largest island (face-connected part).
         #[arg(long)]
         largest: bool,
@@ -188,6 +214,10 @@ pub enum Command {
         /// and notches narrower than it are filled.
         #[arg(long, value_name = "MM", allow_hyphen_values = true)]
         closing: Option<f64>,
+        /// Smooth the segment by the median of the ball of this radius (mm), last of the
+        /// tools: each voxel takes the majority of its ball.
+        #[arg(long, value_name = "MM", allow_hyphen_values = true)]
+        median: Option<f64>,
         /// The segment's name in the Segmentation.
         #[arg(long, default_value = "Segment 1")]
         label: String,

@@ -1,6 +1,8 @@
 //! `hounsfield segment`: a segment made from the command line (a threshold, or the region
-//! grown from a seed within it, its largest island, a margin), measured, and written as a
-//! DICOM Segmentation that references the series; and `hounsfield segments list`.
+//! grown from a seed within it, its largest island, a margin, a closing, a median), or the
+//! segments of a Segmentation of the series edited by the same tools (and filled between
+//! slices, or grown from their seeds), measured, and written as a DICOM Segmentation that
+//! references the series; and `hounsfield segments list`.
 
 use std::path::{Path, PathBuf};
 
@@ -11,18 +13,36 @@ use serde::Serialize;
 use hounsfield_files::{Permissions, write_whole};
 use hounsfield_findings::segmentation::{self, read_segmentation_file, read_segmentation_header};
 use hounsfield_segment::{
-    Algorithm, Grid, Segment, SegmentMeasures, ValueInterval, grow, islands, margin,
+    Algorithm, Grid, GridPlane, Mask, Segment, SegmentMeasures, ValueInterval, fill_between, grow,
+    islands, margin, seeds, smooth,
 };
 use hounsfield_workstation::{authorship, source};
 use render_core::dicom::library_walk::files_under;
 
+/// What `segment` starts from.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// A value range (low, high), both inside; with a seed in LPS mm, the region grown
+    /// from it within the range, not the whole range.
+    Threshold {
+        /// The range.
+        range: [f64; 2],
+        /// The seed.
+        seed: Option<[f64; 3]>,
+    },
+    /// The segments of this Segmentation of the series.
+    From(PathBuf),
+}
+
 /// What `segment` is asked to make.
 #[derive(Debug, Clone)]
 pub struct SegmentRequest {
-    /// The value range (low, high), both inside.
-    pub threshold: [f64; 2],
-    /// A seed in LPS mm: the region grown from it within the range, not the whole range.
-    pub seed: Option<[f64; 3]>,
+    /// A threshold, or a Segmentation's segments.
+    pub start: Start,
+    /// Fill the slices of this plane between the drawn ones (first of the tools).
+    pub fill_between: Option<GridPlane>,
+    /// Share the region around the segments' seeds between them (after filling).
+    pub grow_from_seeds: bool,
     /// Keep only the largest island.
     pub largest: bool,
     /// Remove the islands smaller than this (mm³).
@@ -31,6 +51,8 @@ pub struct SegmentRequest {
     pub margin_mm: Option<f64>,
     /// Smooth by a closing of this radius (mm).
     pub closing_mm: Option<f64>,
+    /// Smooth by the median of the ball of this radius (mm), last.
+    pub median_mm: Option<f64>,
     /// The segment's name.
     pub label: String,
     /// Where the Segmentation is written.
@@ -62,6 +84,16 @@ struct SegmentReport {
     sop_instance_uid: Option<String>,
 }
 
+/// What `segment --from --json` prints: every segment written.
+#[derive(Debug, Serialize)]
+struct SegmentsReport {
+    series: String,
+    from: String,
+    out: Option<String>,
+    sop_instance_uid: Option<String>,
+    segments: Vec<SegmentReport>,
+}
+
 /// Runs `segment` on the series at `path` (or the built-in sample).
 pub fn run(
     path: Option<&Path>,
@@ -74,9 +106,111 @@ pub fn run(
     }
     let volume = &opened.volume;
     let grid = Grid::of(volume);
-    let [low, high] = request.threshold;
+    // Each segment with the tools that made it, then the tools every one goes through.
+    let mut segments: Vec<(Segment, Vec<String>)> = match &request.start {
+        Start::Threshold { range, seed } => {
+            let (mask, made) = thresholded(&opened, *range, *seed)?;
+            let segment = Segment::new(&request.label, [230, 80, 60], Algorithm::Manual, mask);
+            vec![(segment, vec![made])]
+        }
+        Start::From(seg) => read_onto(seg, &opened)?
+            .segments
+            .into_iter()
+            .map(|segment| (segment, Vec::new()))
+            .collect(),
+    };
+    if let Some(plane) = request.fill_between {
+        for (segment, tools) in &mut segments {
+            segment.mask =
+                fill_between::fill_between(&segment.mask, grid, plane).context("--fill-between")?;
+            tools.push(format!("fill between {} slices", plane.name()));
+        }
+    }
+    if request.grow_from_seeds {
+        let masks: Vec<Mask> = segments.iter().map(|(s, _)| s.mask.clone()).collect();
+        let grown = seeds::grow_from_seeds(volume, &masks).map_err(|error| match error {
+            hounsfield_segment::SegmentError::SeedsOverlap {
+                first,
+                second,
+                voxels,
+            } => anyhow::anyhow!(
+                "--grow-from-seeds: segments \"{}\" and \"{}\" share {voxels} voxels: a voxel may seed one segment only",
+                segments[first].0.label,
+                segments[second].0.label
+            ),
+            error => anyhow::anyhow!("--grow-from-seeds: {error}"),
+        })?;
+        for ((segment, tools), mask) in segments.iter_mut().zip(grown) {
+            segment.mask = mask;
+            tools.push("grow from seeds".to_string());
+        }
+    }
+    for (segment, tools) in &mut segments {
+        segment.mask = edited(&segment.mask, grid, request, tools)?;
+        if !tools.is_empty() {
+            segment.algorithm =
+                Algorithm::Semiautomatic(format!("Hounsfield {}", tools.join(", ")));
+        }
+    }
+    let segments: Vec<Segment> = segments.into_iter().map(|(segment, _)| segment).collect();
+    let written = match &request.out {
+        Some(out) => Some(write(&opened, &segments, out)?),
+        None => None,
+    };
+    let mut reports = Vec::with_capacity(segments.len());
+    for segment in &segments {
+        let measures = hounsfield_segment::measure(volume, &segment.mask)?;
+        reports.push(report(
+            &opened.label,
+            segment,
+            &measures,
+            request.out.as_deref(),
+            written.clone(),
+        ));
+    }
+    if let Some(csv) = &request.csv {
+        write_csv(csv, &reports)?;
+    }
+    match (&request.start, reports.pop()) {
+        (Start::Threshold { .. }, Some(report)) => {
+            if request.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_table(&report);
+            }
+        }
+        (Start::From(seg), last) => {
+            reports.extend(last);
+            if request.json {
+                let all = SegmentsReport {
+                    series: opened.label.clone(),
+                    from: seg.display().to_string(),
+                    out: request.out.as_ref().map(|p| p.display().to_string()),
+                    sop_instance_uid: written,
+                    segments: reports,
+                };
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else {
+                for report in &reports {
+                    print_table(report);
+                    println!();
+                }
+            }
+        }
+        (Start::Threshold { .. }, None) => anyhow::bail!("segment: no segment was made"),
+    }
+    Ok(())
+}
+
+/// The voxels of `range` (or the region grown from `seed` within it), and the tool's name.
+fn thresholded(
+    opened: &source::OpenedVolume,
+    [low, high]: [f64; 2],
+    seed: Option<[f64; 3]>,
+) -> anyhow::Result<(Mask, String)> {
+    let volume = &opened.volume;
     let interval = ValueInterval::new(low, high).context("--threshold")?;
-    let (mut mask, tools) = match request.seed {
+    Ok(match seed {
         Some(seed) => {
             let (voxel, _) = volume.nearest_voxel(DVec3::from(seed)).with_context(|| {
                 format!(
@@ -86,15 +220,25 @@ pub fn run(
             })?;
             (
                 grow::grow_from_seed(volume, voxel, interval).context("--seed")?,
-                vec![format!("grow from seed {low}..{high}")],
+                format!("grow from seed {low}..{high}"),
             )
         }
         None => (
             hounsfield_segment::threshold(volume, interval),
-            vec![format!("threshold {low}..{high}")],
+            format!("threshold {low}..{high}"),
         ),
-    };
-    let mut tools = tools;
+    })
+}
+
+/// `mask` through the one-segment tools asked, in their order (largest island, islands'
+/// volume, margin, closing, median), each tool's name added to `tools`.
+fn edited(
+    mask: &Mask,
+    grid: Grid,
+    request: &SegmentRequest,
+    tools: &mut Vec<String>,
+) -> anyhow::Result<Mask> {
+    let mut mask = mask.clone();
     if request.largest {
         mask = islands::keep_largest(&mask, grid);
         tools.push("largest island".to_string());
@@ -115,37 +259,41 @@ pub fn run(
         mask = margin::closing(&mask, grid, closing_mm).context("--closing")?;
         tools.push(format!("closing {closing_mm} mm"));
     }
-    let measures = hounsfield_segment::measure(volume, &mask)?;
-    let segment = Segment::new(
-        &request.label,
-        [230, 80, 60],
-        Algorithm::Semiautomatic(format!("Hounsfield {}", tools.join(", "))),
-        mask,
-    );
-    let written = match &request.out {
-        Some(out) => Some(write(&opened, segment.clone(), out)?),
-        None => None,
-    };
-    let report = report(
-        &opened.label,
-        &segment,
-        &measures,
-        request.out.as_deref(),
-        written,
-    );
-    if let Some(csv) = &request.csv {
-        write_csv(csv, std::slice::from_ref(&report))?;
+    if let Some(median_mm) = request.median_mm {
+        mask = smooth::median(&mask, grid, median_mm).context("--median")?;
+        tools.push(format!("median {median_mm} mm"));
     }
-    if request.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_table(&report);
-    }
-    Ok(())
+    Ok(mask)
 }
 
-/// Writes `segment` as a Segmentation of the opened series to `out`; its SOP Instance UID.
-fn write(opened: &source::OpenedVolume, segment: Segment, out: &Path) -> anyhow::Result<String> {
+/// The Segmentation `seg` read onto the opened series, refused when it belongs to
+/// another frame of reference.
+fn read_onto(
+    seg: &Path,
+    opened: &source::OpenedVolume,
+) -> anyhow::Result<hounsfield_findings::segmentation::ReadSegmentation> {
+    let read = read_segmentation_file(seg, &opened.volume)?;
+    if let Some(subject) = &opened.subject
+        && !read.header.frame_of_reference_uid.is_empty()
+        && read.header.frame_of_reference_uid != subject.frame_of_reference_uid
+    {
+        anyhow::bail!(
+            "{}: FrameOfReferenceUID {} is not series {}'s ({}): its positions cannot be placed on it",
+            seg.display(),
+            read.header.frame_of_reference_uid,
+            opened.label,
+            subject.frame_of_reference_uid
+        );
+    }
+    Ok(read)
+}
+
+/// Writes `segments` as a Segmentation of the opened series to `out`; its SOP Instance UID.
+fn write(
+    opened: &source::OpenedVolume,
+    segments: &[Segment],
+    out: &Path,
+) -> anyhow::Result<String> {
     let subject = opened.subject.as_ref().with_context(|| {
         format!(
             "--out: series {} has no DICOM study to reference (the built-in sample); open a DICOM series",
@@ -155,7 +303,7 @@ fn write(opened: &source::OpenedVolume, segment: Segment, out: &Path) -> anyhow:
     let document = segmentation::segmentation(
         subject,
         &opened.volume,
-        &[segment],
+        segments,
         &authorship::authorship_now(None),
     )
     .with_context(|| format!("--out {}", out.display()))?;
@@ -289,19 +437,7 @@ pub fn measure(
     json: bool,
 ) -> anyhow::Result<()> {
     let opened = source::open_volume(Some(on), series)?;
-    let read = read_segmentation_file(seg, &opened.volume)?;
-    if let Some(subject) = &opened.subject
-        && !read.header.frame_of_reference_uid.is_empty()
-        && read.header.frame_of_reference_uid != subject.frame_of_reference_uid
-    {
-        anyhow::bail!(
-            "{}: FrameOfReferenceUID {} is not series {}'s ({}): its positions cannot be placed on it",
-            seg.display(),
-            read.header.frame_of_reference_uid,
-            opened.label,
-            subject.frame_of_reference_uid
-        );
-    }
+    let read = read_onto(seg, &opened)?;
     let mut segments = Vec::with_capacity(read.segments.len());
     for segment in &read.segments {
         let measures = hounsfield_segment::measure(&opened.volume, &segment.mask)?;

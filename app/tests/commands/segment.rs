@@ -1,7 +1,9 @@
 //! `hounsfield segment` and `hounsfield segments` on the real CT (`ct-head-neck`, 0.54 ×
 //! 0.54 × 1 mm voxels): each segment equals, voxel for voxel, what independent tools make
 //! of the same files (SimpleITK's connected threshold and connected components, SciPy's
-//! exact distance transform, NumPy's threshold), its numbers equal NumPy's, and the
+//! exact distance transform, median filter and Dijkstra, NumPy's threshold), its numbers
+//! equal NumPy's; segments highdicom writes are filled between slices and grown from
+//! their seeds (`--from`) as SciPy does it, read back with pydicom; and the
 //! Segmentation it writes passes `dciodvfy` and reads in highdicom with the same voxels,
 //! codes and plane positions. A Segmentation highdicom writes is measured where it
 //! belongs; `segments list` finds ours; bad requests are refused by name.
@@ -187,6 +189,156 @@ fn growing_from_a_seed_and_a_margin_equal_simpleitk_and_scipys_distance_transfor
     );
 }
 
+#[test]
+fn a_median_equals_scipys_median_filter_by_the_same_ball() {
+    let folder = tempfile::tempdir().expect("a folder");
+    // The skull base's bone smoothed by the median of a 1.5 mm ball: its 11,499 voxels
+    // lose their spurs and gain their pits.
+    let smoothed = folder.path().join("median.dcm");
+    let args = [
+        "--threshold",
+        "1200,3000",
+        SKULL_BASE_SEED,
+        "--median",
+        "1.5",
+    ];
+    let ours = segmented(&args, &smoothed);
+    let theirs = reference(&smoothed, &args);
+    assert_eq!(theirs["ties"], 0, "{theirs}");
+    check_against_reference(&ours, &theirs, "median 1.5 mm");
+    assert_ne!(ours["voxels"], 11_499, "{ours}");
+}
+
+/// The segments of the Segmentation `from`, edited by `segment --from` with `args` and
+/// written to `out`: its JSON.
+fn from_segmentation(from: &Path, out: &Path, args: &[&str]) -> Value {
+    let ct = support::data_arg("ct-head-neck");
+    let (from, out) = (from.to_string_lossy(), out.to_string_lossy());
+    support::hounsfield_json(
+        &[
+            &[
+                "segment",
+                ct.as_str(),
+                "--from",
+                &from,
+                "--json",
+                "--out",
+                &out,
+            ],
+            args,
+        ]
+        .concat(),
+    )
+}
+
+/// The starting Segmentation of `kind` (`slices` or `seeds`), written by highdicom to
+/// `seg`: each segment's voxels by label.
+fn highdicom_segments(seg: &Path, kind: &str) -> Value {
+    let ct = support::data_arg("ct-head-neck");
+    support::imaging_python_script(
+        "segments_from_reference.py",
+        &["make", &ct, &seg.to_string_lossy(), "--kind", kind],
+    )
+}
+
+/// What SciPy makes of the segments of `from`, beside what pydicom reads of `out`.
+fn from_reference(from: &Path, out: &Path, tool: &[&str]) -> Value {
+    let ct = support::data_arg("ct-head-neck");
+    let (from, out) = (from.to_string_lossy(), out.to_string_lossy());
+    support::imaging_python_script(
+        "segments_from_reference.py",
+        &[&["check", ct.as_str(), &from, &out], tool].concat(),
+    )
+}
+
+/// Segment `label` of `segment --from`'s JSON.
+fn segment_labelled<'a>(ours: &'a Value, label: &str) -> &'a Value {
+    ours["segments"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["label"] == label))
+        .unwrap_or_else(|| panic!("{label}: {ours}"))
+}
+
+#[test]
+fn filling_between_slices_equals_scipys_shape_based_interpolation() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let given = folder.path().join("slices.dcm");
+    let drawn = highdicom_segments(&given, "slices");
+    for plane in ["axial", "coronal"] {
+        let out = folder.path().join(format!("{plane}.dcm"));
+        let ours = from_segmentation(&given, &out, &["--fill-between", plane]);
+        verified(&out);
+        let theirs = from_reference(&given, &out, &["--fill-between", plane]);
+        assert!(
+            theirs["worst_position_mm"].as_f64() < Some(1e-3),
+            "{theirs}"
+        );
+        for label in ["Axial", "Coronal"] {
+            let reference = &theirs["segments"][label];
+            assert_eq!(reference["differing"], 0, "{plane} {label}: {theirs}");
+            assert_eq!(reference["ours"], reference["voxels"], "{theirs}");
+            let segment = segment_labelled(&ours, label);
+            assert_eq!(segment["voxels"], reference["voxels"], "{ours}\n{theirs}");
+            assert_eq!(reference["given"], drawn[label], "{theirs}\n{drawn}");
+        }
+        // Each plane fills the segment drawn across it, several times over.
+        let label = if plane == "axial" { "Axial" } else { "Coronal" };
+        let filled = theirs["segments"][label]["voxels"]
+            .as_u64()
+            .unwrap_or_default();
+        assert!(
+            filled > 3 * drawn[label].as_u64().unwrap_or(u64::MAX),
+            "{plane}: {theirs}"
+        );
+        assert!(
+            segment_labelled(&ours, label)["algorithm"]
+                .as_str()
+                .is_some_and(|name| name.contains(&format!("fill between {plane} slices"))),
+            "{ours}"
+        );
+    }
+}
+
+#[test]
+fn growing_from_seeds_equals_scipys_dijkstra_from_every_seed() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let given = folder.path().join("seeds.dcm");
+    let seeds = highdicom_segments(&given, "seeds");
+    let out = folder.path().join("grown.dcm");
+    let ours = from_segmentation(&given, &out, &["--grow-from-seeds"]);
+    verified(&out);
+    let theirs = from_reference(&given, &out, &["--grow-from-seeds"]);
+    assert!(
+        theirs["worst_position_mm"].as_f64() < Some(1e-3),
+        "{theirs}"
+    );
+    // The region is about 60 × 60 × 30 voxels and every voxel of it is shared out.
+    let region: u64 = theirs["region"]
+        .as_array()
+        .expect("the region")
+        .iter()
+        .filter_map(Value::as_u64)
+        .product();
+    assert!((60_000..200_000).contains(&region), "{theirs}");
+    let mut shared = 0;
+    for label in ["Bone seed", "Second seed", "Third seed"] {
+        let reference = &theirs["segments"][label];
+        // Where SciPy's winner differs, the two segments reach the voxel at the same
+        // cost; and each of our voxels is one its segment reaches at the least cost.
+        assert_eq!(reference["differing_beyond_ties"], 0, "{label}: {theirs}");
+        assert_eq!(reference["not_cheapest"], 0, "{label}: {theirs}");
+        assert_eq!(reference["outside_region"], 0, "{label}: {theirs}");
+        assert_eq!(reference["given"], seeds[label], "{theirs}\n{seeds}");
+        let segment = segment_labelled(&ours, label);
+        assert_eq!(segment["voxels"], reference["ours"], "{ours}\n{theirs}");
+        assert!(segment["voxels"].as_u64() > seeds[label].as_u64(), "{ours}");
+        shared += segment["voxels"].as_u64().unwrap_or_default();
+    }
+    assert_eq!(shared, region, "{ours}");
+    // Ties are few: the values and the spacing make equal costs rare.
+    assert!(theirs["ties"].as_u64() < Some(region / 100), "{theirs}");
+}
+
 /// `segments measure` of `seg` on the CT with `args`, as JSON.
 fn measure(seg: &Path, args: &[&str]) -> Value {
     let ct = support::data_arg("ct-head-neck");
@@ -282,6 +434,12 @@ fn bad_requests_are_refused_by_name_and_write_nothing() {
         "outside the range",
     );
     refused(&["--threshold", "1200,3000", "--margin", "500"], "--margin");
+    refused(&["--threshold", "1200,3000", "--median", "20"], "--median");
+    refused(&["--threshold", "1200,3000", "--grow-from-seeds"], "--from");
+    refused(
+        &["--threshold", "1200,3000", "--fill-between", "oblique"],
+        "oblique",
+    );
     refused(
         &["--threshold", "1200,3000", "--min-island=-5"],
         "--min-island",

@@ -5,9 +5,11 @@
 use glam::DVec3;
 use hounsfield_volume::Volume;
 
+use crate::fill_between::{GridPlane, fill_between};
 use crate::mask::{Grid, Mask};
+use crate::paint::Brush;
 use crate::values::{Admits, ValueInterval};
-use crate::{SegmentError, grow, islands, margin, paint, threshold};
+use crate::{SegmentError, grow, islands, margin, paint, smooth, threshold};
 
 /// The most points one brush stroke carries.
 pub const MOST_STROKE_POINTS: usize = 256;
@@ -27,7 +29,7 @@ pub enum Edit {
         /// The range.
         interval: ValueInterval,
     },
-    /// Adds spheres at the points; with `within`, only voxels whose value lies in it.
+    /// Adds the brush at the points; with `within`, only voxels whose value lies in it.
     Paint {
         /// The stroke (LPS mm).
         points_lps: Vec<DVec3>,
@@ -35,13 +37,17 @@ pub enum Edit {
         radius_mm: f64,
         /// Paint only where the value is in this range.
         within: Option<ValueInterval>,
+        /// A sphere, or a disc in the slice painted on.
+        shape: Brush,
     },
-    /// Takes spheres at the points out.
+    /// Takes the brush at the points out.
     Erase {
         /// The stroke (LPS mm).
         points_lps: Vec<DVec3>,
         /// The eraser's radius (mm).
         radius_mm: f64,
+        /// A sphere, or a disc in the slice erased on.
+        shape: Brush,
     },
     /// Keeps the largest island.
     KeepLargest,
@@ -51,6 +57,12 @@ pub enum Edit {
     Margin(f64),
     /// Smooths by a closing of this radius (mm): gaps and notches narrower are filled.
     Closing(f64),
+    /// Smooths by the median of the ball of this radius (mm): each voxel takes the
+    /// majority of its ball.
+    Median(f64),
+    /// Fills the slices of a plane between the slices drawn on it (shape-based
+    /// interpolation).
+    FillBetween(GridPlane),
     /// Adds another segment's voxels.
     Add(Mask),
     /// Takes another segment's voxels out.
@@ -75,6 +87,8 @@ impl Edit {
             Self::KeepAtLeast(mm3) => format!("islands under {mm3} mm3 removed"),
             Self::Margin(mm) => format!("margin {mm} mm"),
             Self::Closing(mm) => format!("closing {mm} mm"),
+            Self::Median(mm) => format!("median {mm} mm"),
+            Self::FillBetween(plane) => format!("fill between {} slices", plane.name()),
             Self::Add(_) => "add".to_string(),
             Self::Subtract(_) => "subtract".to_string(),
             Self::Intersect(_) => "intersect".to_string(),
@@ -118,8 +132,9 @@ pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentE
             points_lps,
             radius_mm,
             within,
+            shape,
         } => {
-            let mut brush = stroke(volume, points_lps, *radius_mm)?;
+            let mut brush = stroke(volume, points_lps, *radius_mm, *shape)?;
             if let Some(interval) = within {
                 let admits = Admits::of(volume, *interval);
                 brush =
@@ -130,8 +145,9 @@ pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentE
         Edit::Erase {
             points_lps,
             radius_mm,
+            shape,
         } => {
-            let brush = stroke(volume, points_lps, *radius_mm)?;
+            let brush = stroke(volume, points_lps, *radius_mm, *shape)?;
             changed(&|next| next.subtract(&brush))
         }
         Edit::KeepLargest => islands::keep_largest(mask, grid),
@@ -147,6 +163,8 @@ pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentE
         }
         Edit::Margin(mm) => margin::margin(mask, grid, *mm)?,
         Edit::Closing(mm) => margin::closing(mask, grid, *mm)?,
+        Edit::Median(mm) => smooth::median(mask, grid, *mm)?,
+        Edit::FillBetween(plane) => fill_between(mask, grid, *plane)?,
         Edit::Add(other) => {
             let other = same_grid(other, grid)?;
             changed(&|next| next.add(other))
@@ -175,8 +193,14 @@ fn same_grid(other: &Mask, grid: Grid) -> Result<&Mask, SegmentError> {
     }
 }
 
-/// The voxels of a brush stroke: a sphere at each point, within the stroke's bounds.
-fn stroke(volume: &Volume, points: &[DVec3], radius_mm: f64) -> Result<Mask, SegmentError> {
+/// The voxels of a brush stroke: the brush at each point, within the stroke's bounds (a
+/// disc's box is bounded as its sphere's).
+fn stroke(
+    volume: &Volume,
+    points: &[DVec3],
+    radius_mm: f64,
+    shape: Brush,
+) -> Result<Mask, SegmentError> {
     if points.is_empty() || points.len() > MOST_STROKE_POINTS {
         return Err(SegmentError::Stroke(format!(
             "a stroke has 1 to {MOST_STROKE_POINTS} points, not {}",
@@ -196,7 +220,7 @@ fn stroke(volume: &Volume, points: &[DVec3], radius_mm: f64) -> Result<Mask, Seg
     }
     let mut brush = Mask::empty(Grid::of(volume));
     for &point in points {
-        brush.add(&paint::sphere(volume, point, radius_mm)?);
+        brush.add(&paint::brush(volume, point, radius_mm, shape)?);
     }
     Ok(brush)
 }
@@ -240,6 +264,7 @@ mod tests {
                 points_lps: vec![DVec3::new(3.0, 3.0, 3.0)],
                 radius_mm: 1.0,
                 within: Some(bright),
+                shape: Brush::Sphere,
             },
         )
         .expect("painted");
@@ -250,6 +275,7 @@ mod tests {
             &Edit::Erase {
                 points_lps: vec![DVec3::new(3.0, 3.0, 3.0)],
                 radius_mm: 1.0,
+                shape: Brush::Sphere,
             },
         )
         .expect("erased");
@@ -271,6 +297,7 @@ mod tests {
             points_lps: vec![DVec3::ZERO; MOST_STROKE_POINTS + 1],
             radius_mm: 1.0,
             within: None,
+            shape: Brush::Sphere,
         };
         assert!(matches!(
             apply(&volume, &empty, &too_many),
@@ -280,6 +307,7 @@ mod tests {
             points_lps: vec![DVec3::ZERO; 200],
             radius_mm: 50.0,
             within: None,
+            shape: Brush::Sphere,
         };
         assert!(matches!(
             apply(&volume, &empty, &huge),

@@ -34,6 +34,25 @@ pub enum SegmentError {
         /// The largest allowed.
         most: f64,
     },
+    /// A tool asked more work than its bound (the message says which and what to do).
+    #[error("{0}")]
+    Work(String),
+    /// Grow from seeds given too few or too many segments (the message says which).
+    #[error("{0}")]
+    Seeds(String),
+    /// Two segments given to grow from seeds share voxels.
+    #[error(
+        "the segments given {first} and {second} (counted from 0) share {voxels} voxels: \
+         a voxel may seed one segment only"
+    )]
+    SeedsOverlap {
+        /// The first of them, by its place in the list given.
+        first: usize,
+        /// The second.
+        second: usize,
+        /// The voxels they share.
+        voxels: usize,
+    },
     /// A brush stroke beyond its bounds.
     #[error("{0}")]
     Stroke(String),

@@ -74,6 +74,30 @@ pub enum IslandsKeep {
     },
 }
 
+/// The brush's shape (`paint` and `erase`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrushShape {
+    /// A sphere of the radius about each point.
+    #[default]
+    Sphere,
+    /// A disc of the radius in the cell's slice, one voxel thick.
+    Disc,
+}
+
+/// A plane of the series' voxel grid, named as on an axial acquisition (`fill_between`):
+/// axial slices have one k, coronal ones one j, sagittal ones one i.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GridPlaneName {
+    /// Constant k.
+    Axial,
+    /// Constant j.
+    Coronal,
+    /// Constant i.
+    Sagittal,
+}
+
 /// One tool applied to one segment (`segment_edit`): points are fractions `[x, y]` of a
 /// slice cell of the 2×2 layout, as `probe` takes them, on the slice it shows now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,8 +123,8 @@ pub enum SegmentTool {
         /// The highest value inside.
         high: f64,
     },
-    /// Adds spheres of `radius_mm` at the points (a brush stroke); with `within`, only the
-    /// voxels whose value lies in that range.
+    /// Adds spheres (or discs) of `radius_mm` at the points (a brush stroke); with
+    /// `within`, only the voxels whose value lies in that range.
     Paint {
         /// The slice cell painted on.
         cell: String,
@@ -111,8 +135,11 @@ pub enum SegmentTool {
         /// Paint only where the value is in this range.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         within: Option<[f64; 2]>,
+        /// A sphere (absent) or a disc in the cell's slice.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shape: Option<BrushShape>,
     },
-    /// Takes spheres of `radius_mm` at the points out.
+    /// Takes spheres (or discs) of `radius_mm` at the points out.
     Erase {
         /// The slice cell erased on.
         cell: String,
@@ -120,6 +147,9 @@ pub enum SegmentTool {
         points: Vec<[f64; 2]>,
         /// The eraser's radius (mm).
         radius_mm: f64,
+        /// A sphere (absent) or a disc in the cell's slice.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shape: Option<BrushShape>,
     },
     /// Keeps islands (face-connected parts) by size.
     Islands(IslandsKeep),
@@ -133,6 +163,24 @@ pub enum SegmentTool {
     Closing {
         /// The radius (mm).
         mm: f64,
+    },
+    /// Smooths the segment by the median of the ball of radius `mm`: each voxel takes the
+    /// majority of its ball.
+    Median {
+        /// The radius (mm).
+        mm: f64,
+    },
+    /// Fills the slices of `plane` between the slices drawn on it (shape-based
+    /// interpolation).
+    FillBetween {
+        /// The plane drawn on.
+        plane: GridPlaneName,
+    },
+    /// Shares out the region around the seeds of the segment and of segments `others`:
+    /// each voxel goes to the segment whose seeds reach it at the least cost.
+    GrowFromSeeds {
+        /// The other segments (one or more).
+        others: Vec<u32>,
     },
     /// Combines the segment with segment `other` (not needed for `invert`).
     Logical {
@@ -261,5 +309,46 @@ mod tests {
             ClientMessage::Segments
         );
         assert!(parse_client_message(r#"{"type":"segment_edit","id":1,"tool":"lasso"}"#).is_err());
+        // The tools that came with the disc brush; a paint without a shape is a sphere's.
+        let tool = |text: &str| match parse_client_message(text).expect("taken") {
+            ClientMessage::SegmentEdit(edit) => edit.tool,
+            other => panic!("a segment_edit, not {other:?}"),
+        };
+        assert_eq!(
+            tool(r#"{"type":"segment_edit","id":1,"tool":"median","mm":1.5}"#),
+            SegmentTool::Median { mm: 1.5 }
+        );
+        assert_eq!(
+            tool(r#"{"type":"segment_edit","id":1,"tool":"fill_between","plane":"coronal"}"#),
+            SegmentTool::FillBetween {
+                plane: GridPlaneName::Coronal
+            }
+        );
+        assert_eq!(
+            tool(r#"{"type":"segment_edit","id":1,"tool":"grow_from_seeds","others":[2,3]}"#),
+            SegmentTool::GrowFromSeeds { others: vec![2, 3] }
+        );
+        assert!(matches!(
+            tool(
+                r#"{"type":"segment_edit","id":1,"tool":"paint","cell":"axial","points":[[0.5,0.5]],"radius_mm":2,"shape":"disc"}"#
+            ),
+            SegmentTool::Paint {
+                shape: Some(BrushShape::Disc),
+                ..
+            }
+        ));
+        assert!(matches!(
+            tool(
+                r#"{"type":"segment_edit","id":1,"tool":"erase","cell":"axial","points":[[0.5,0.5]],"radius_mm":2}"#
+            ),
+            SegmentTool::Erase { shape: None, .. }
+        ));
+        for bad in [
+            r#"{"type":"segment_edit","id":1,"tool":"fill_between","plane":"oblique"}"#,
+            r#"{"type":"segment_edit","id":1,"tool":"paint","cell":"axial","points":[[0.5,0.5]],"radius_mm":2,"shape":"cube"}"#,
+            r#"{"type":"segment_edit","id":1,"tool":"grow_from_seeds"}"#,
+        ] {
+            assert!(parse_client_message(bad).is_err(), "{bad}");
+        }
     }
 }

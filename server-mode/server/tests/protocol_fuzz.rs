@@ -26,10 +26,10 @@ use std::time::{Duration, Instant};
 
 use glam::{DMat4, DVec3};
 use hounsfield_protocol::{
-    Action, ClientMessage, ClientStats, Codec, ErrorCode, FindingAction, FindingRequest, Input,
-    Layout, MovieOrder, ParseError, PlaybackAction, RenderMode, SegmentAction, SegmentEdit,
-    SegmentRequest, SegmentTool, ServerMessage, SharedView, StudyQuery, StudyRequest,
-    TransportKind, Viewport, WindowInfo, parse_client_message,
+    Action, BrushShape, ClientMessage, ClientStats, Codec, ErrorCode, FindingAction,
+    FindingRequest, GridPlaneName, Input, Layout, MovieOrder, ParseError, PlaybackAction,
+    RenderMode, SegmentAction, SegmentEdit, SegmentRequest, SegmentTool, ServerMessage, SharedView,
+    StudyQuery, StudyRequest, TransportKind, Viewport, WindowInfo, parse_client_message,
 };
 use hounsfield_server::encode::Encoding;
 use hounsfield_server::scheduler::RenderRequest;
@@ -217,6 +217,30 @@ fn segment_messages() -> Vec<ClientMessage> {
                 low: 100.0,
                 high: 300.0,
             },
+        }),
+        ClientMessage::SegmentEdit(SegmentEdit {
+            id: 1,
+            tool: SegmentTool::Paint {
+                cell: "coronal".to_string(),
+                points: vec![[0.4, 0.5], [0.45, 0.5]],
+                radius_mm: 3.0,
+                within: None,
+                shape: Some(BrushShape::Disc),
+            },
+        }),
+        ClientMessage::SegmentEdit(SegmentEdit {
+            id: 1,
+            tool: SegmentTool::Median { mm: 1.5 },
+        }),
+        ClientMessage::SegmentEdit(SegmentEdit {
+            id: 1,
+            tool: SegmentTool::FillBetween {
+                plane: GridPlaneName::Axial,
+            },
+        }),
+        ClientMessage::SegmentEdit(SegmentEdit {
+            id: 1,
+            tool: SegmentTool::GrowFromSeeds { others: vec![2, 3] },
         }),
         ClientMessage::SegmentUndo { id: 1, redo: false },
         ClientMessage::Segments,

@@ -6,9 +6,12 @@
 //! is told each edit as it lands, and a viewer who joined may look but not edit.
 //! `save_segments` stores a DICOM Segmentation in the findings folder that passes
 //! `dciodvfy` and measures, read back, what the server said, with a Measurement Report
-//! that highdicom reads: a volumetric group a segment, referencing it in that Segmentation. A segment shows over the
-//! slice cells, and in the 3D view (alone: where a MIP of its range reaches; hidden: not
-//! at all).
+//! that highdicom reads: a volumetric group a segment, referencing it in that
+//! Segmentation. A disc brush paints one slice of the voxels within its radius; fill
+//! between slices joins two discs; a median and grow from seeds equal the command line's
+//! (the seeds read from the saved Segmentation), each segment grow from seeds changes
+//! told to a follower and taken back on its own. A segment shows over the slice cells,
+//! and in the 3D view (alone: where a MIP of its range reaches; hidden: not at all).
 
 use hounsfield_test_support as support;
 
@@ -18,8 +21,8 @@ use std::time::Duration;
 
 use hounsfield_client::Client;
 use hounsfield_protocol::{
-    ClientMessage, ErrorCode, IslandsKeep, SegmentAction, SegmentEdit, SegmentInfo, SegmentRequest,
-    SegmentTool, ServerMessage, Viewport,
+    Action, BrushShape, ClientMessage, ErrorCode, GridPlaneName, IslandsKeep, SegmentAction,
+    SegmentEdit, SegmentInfo, SegmentRequest, SegmentTool, ServerMessage, Viewport,
 };
 use hounsfield_server::users::{Role, UsersFile};
 use serde_json::Value;
@@ -237,6 +240,7 @@ fn a_readers_edits_equal_the_command_lines_and_reach_every_session() {
                 points: vec![[0.3, 0.3], [0.32, 0.3]],
                 radius_mm: 3.0,
                 within: None,
+                shape: None,
             },
         )
         .await;
@@ -252,6 +256,7 @@ fn a_readers_edits_equal_the_command_lines_and_reach_every_session() {
                 cell: "axial".to_string(),
                 points: vec![[0.3, 0.3], [0.32, 0.3]],
                 radius_mm: 3.0,
+                shape: None,
             },
         )
         .await;
@@ -455,6 +460,7 @@ fn a_follower_is_told_each_edit_and_a_viewer_may_look_but_not_edit() {
                     points: vec![[0.5, 0.5]; 300],
                     radius_mm: 2.0,
                     within: None,
+                    shape: None,
                 },
                 "points",
             ),
@@ -550,6 +556,7 @@ fn a_segment_shows_over_the_slice_cells_where_it_lies_and_hides_when_asked() {
                 points: vec![[0.5, 0.5]],
                 radius_mm: 10.0,
                 within: None,
+                shape: None,
             },
         )
         .await;
@@ -695,4 +702,335 @@ fn a_segment_shows_in_the_3d_view_alone_where_a_mip_of_its_range_reaches_and_hid
             "{refusal}"
         );
     });
+}
+
+/// A segment named `label`.
+fn create_labelled(label: &str) -> ClientMessage {
+    let mut message = create();
+    if let ClientMessage::Segment(request) = &mut message {
+        request.label = Some(label.to_string());
+    }
+    message
+}
+
+/// A disc of `radius_mm` painted at fractions `at` of the axial cell.
+fn disc(at: [f64; 2], radius_mm: f64) -> SegmentTool {
+    SegmentTool::Paint {
+        cell: "axial".to_string(),
+        points: vec![at],
+        radius_mm,
+        within: None,
+        shape: Some(BrushShape::Disc),
+    }
+}
+
+/// The patient point (LPS mm) at fractions `at` of `cell`, as the server places it.
+async fn probed(client: &mut Client, cell: &str, at: [f64; 2]) -> [f64; 3] {
+    client
+        .send(&ClientMessage::Probe {
+            cell: cell.to_string(),
+            x: at[0],
+            y: at[1],
+        })
+        .await
+        .expect("sent");
+    told(client, Duration::from_secs(10), |told| match told {
+        ServerMessage::Probe { lps_mm, .. } => Some(lps_mm),
+        _ => None,
+    })
+    .await
+    .expect("probed")
+}
+
+/// A point of the axial cell on bone (300 HU and above) at least `mm` from `point` (LPS).
+async fn bone_away_from(client: &mut Client, point: [f64; 3], mm: f64) -> [f64; 2] {
+    for row in 1..20 {
+        for column in 1..20 {
+            let at = [f64::from(column) / 20.0, f64::from(row) / 20.0];
+            // Probes are limited to so many a second, as a client's pointer sends them.
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            client
+                .send(&ClientMessage::Probe {
+                    cell: "axial".to_string(),
+                    x: at[0],
+                    y: at[1],
+                })
+                .await
+                .expect("sent");
+            let probed = told(client, Duration::from_secs(10), |told| match told {
+                ServerMessage::Probe { lps_mm, value, .. } => Some(Some((lps_mm, value))),
+                ServerMessage::Error { .. } => Some(None),
+                _ => None,
+            })
+            .await
+            .flatten();
+            let Some((lps, value)) = probed else {
+                continue;
+            };
+            let away = (lps[0] - point[0]).hypot(lps[1] - point[1]);
+            if value.is_some_and(|v| v >= 300.0) && away >= mm {
+                return at;
+            }
+        }
+    }
+    panic!("no bone {mm} mm from {point:?} on the axial cell");
+}
+
+/// The voxel centres of one axial slice of the CT within `radius_mm` of `point` in the
+/// slice's plane, counted from its first file's position and pixel spacing (the CT's rows
+/// and columns run along L and P).
+fn disc_centres(point: [f64; 3], radius_mm: f64) -> usize {
+    use dicom_dictionary_std::tags;
+    let file = std::fs::read_dir(ct())
+        .expect("the CT's folder")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.is_file())
+        .expect("a file");
+    let object = dicom_object::open_file(&file).expect("a DICOM file");
+    let floats = |tag| {
+        object
+            .element(tag)
+            .expect("present")
+            .to_multi_float64()
+            .expect("numbers")
+    };
+    let whole = |tag| {
+        object
+            .element(tag)
+            .expect("present")
+            .to_int::<usize>()
+            .expect("a number")
+    };
+    let (position, spacing) = (
+        floats(tags::IMAGE_POSITION_PATIENT),
+        floats(tags::PIXEL_SPACING),
+    );
+    assert_eq!(
+        floats(tags::IMAGE_ORIENTATION_PATIENT),
+        vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    );
+    let (rows, columns) = (whole(tags::ROWS), whole(tags::COLUMNS));
+    (0..rows)
+        .flat_map(|j| (0..columns).map(move |i| (i, j)))
+        .filter(|&(i, j)| {
+            let x = position[0] + i as f64 * spacing[1] - point[0];
+            let y = position[1] + j as f64 * spacing[0] - point[1];
+            x * x + y * y <= radius_mm * radius_mm
+        })
+        .count()
+}
+
+#[test]
+fn a_disc_fill_between_median_and_grow_from_seeds_equal_what_they_say() {
+    let state = tempfile::tempdir().expect("a folder");
+    let address = served(state.path());
+    support::server::run_within(Duration::from_secs(300), async move {
+        let (mut rita, _series) = open_ct(address, RITA).await;
+        // Sam follows Rita's session and is told every segment change.
+        rita.send(&ClientMessage::Share).await.expect("sent");
+        let join = told(&mut rita, Duration::from_secs(5), |told| match told {
+            ServerMessage::Shared { id, .. } => Some(id),
+            _ => None,
+        })
+        .await
+        .expect("shared");
+        let mut sam = support::server::signed_in(address, SAM, VIEWPORT).await;
+        sam.send(&ClientMessage::Join { id: join })
+            .await
+            .expect("sent");
+        sam.next_frame().await.expect("the shared view");
+        // A 5 mm disc on soft tissue of the axial cell: one slice, the centres within 5 mm.
+        let (soft, _) = support::server::probed_in_cell(&mut rita, "axial", 6..14, 20.0..=80.0)
+            .await
+            .expect("soft tissue on the axial cell");
+        let cylinder = answer(&mut rita, create_labelled("Cylinder"))
+            .await
+            .expect("created");
+        let first_point = probed(&mut rita, "axial", soft).await;
+        let painted = edit(&mut rita, cylinder.id, disc(soft, 5.0)).await;
+        let centres = disc_centres(first_point, 5.0);
+        assert_eq!(painted.numbers.voxels, centres, "{painted:?}");
+        assert_eq!(painted.numbers.extent_mm[2], 1.0, "one slice: {painted:?}");
+        // 4 mm further, another: fill between makes the 3 slices between them alike.
+        rita.input(Action::Slice {
+            plane: "axial".to_string(),
+            delta_mm: 4.0,
+        })
+        .await
+        .expect("sent");
+        let second_point = probed(&mut rita, "axial", soft).await;
+        assert!((second_point[2] - first_point[2] - 4.0).abs() < 1e-6);
+        let two = edit(&mut rita, cylinder.id, disc(soft, 5.0)).await;
+        assert_eq!(two.numbers.voxels, 2 * centres);
+        let filled = edit(
+            &mut rita,
+            cylinder.id,
+            SegmentTool::FillBetween {
+                plane: GridPlaneName::Axial,
+            },
+        )
+        .await;
+        assert_eq!(filled.numbers.voxels, 5 * centres, "{filled:?}");
+        assert_eq!(filled.numbers.extent_mm[2], 5.0);
+        // A median of the region grown from a click on bone, as the command line makes it.
+        let (bone, lps) =
+            support::server::probed_in_cell(&mut rita, "axial", 1..20, 300.0..=3000.0)
+                .await
+                .expect("bone on the axial cell");
+        let region = answer(&mut rita, create_labelled("Bone"))
+            .await
+            .expect("created");
+        edit(
+            &mut rita,
+            region.id,
+            SegmentTool::Grow {
+                cell: "axial".to_string(),
+                x: bone[0],
+                y: bone[1],
+                low: 300.0,
+                high: 3000.0,
+            },
+        )
+        .await;
+        let smoothed = edit(&mut rita, region.id, SegmentTool::Median { mm: 1.0 }).await;
+        let seed = format!("--seed={},{},{}", lps[0], lps[1], lps[2]);
+        same_numbers(
+            &smoothed,
+            &command_line(&["--threshold", "300,3000", &seed, "--median", "1"]),
+        );
+        // The bone region goes; a disc on bone becomes the second seed.
+        let deleted = ClientMessage::Segment(SegmentRequest {
+            action: SegmentAction::Delete,
+            id: Some(region.id),
+            label: None,
+            colour: None,
+            category: None,
+            property_type: None,
+            visible: None,
+            opacity: None,
+            locked: None,
+        });
+        rita.send(&deleted).await.expect("sent");
+        let marrow = answer(&mut rita, create_labelled("Bone seed"))
+            .await
+            .expect("created");
+        let far_bone = bone_away_from(&mut rita, second_point, 15.0).await;
+        let seeded = edit(&mut rita, marrow.id, disc(far_bone, 2.0)).await;
+        // Saved as they are, the seeds are what the command line starts from.
+        rita.send(&ClientMessage::SaveSegments).await.expect("sent");
+        let saved = told(&mut rita, Duration::from_secs(60), |told| match told {
+            ServerMessage::Saved(saved) => Some(saved),
+            ServerMessage::Error { code, message } => panic!("{code:?}: {message}"),
+            _ => None,
+        })
+        .await
+        .expect("saved");
+        grown_from_seeds_as_the_command_line_grows_them(
+            &mut rita,
+            &mut sam,
+            [&filled, &seeded],
+            &saved.location,
+        )
+        .await;
+    });
+}
+
+/// Grow from seeds on the two segments `[filled, seeded]` (as they stand, saved in
+/// `saved`): both change, each told to Rita and to Sam who follows her, with the numbers
+/// the command line gives from the saved Segmentation; each takes its step back alone.
+async fn grown_from_seeds_as_the_command_line_grows_them(
+    rita: &mut Client,
+    sam: &mut Client,
+    [filled, seeded]: [&SegmentInfo; 2],
+    saved: &str,
+) {
+    // Grow from seeds: both segments change, each told to Rita and to Sam.
+    rita.send(&ClientMessage::SegmentEdit(SegmentEdit {
+        id: filled.id,
+        tool: SegmentTool::GrowFromSeeds {
+            others: vec![seeded.id],
+        },
+    }))
+    .await
+    .expect("sent");
+    let mut grown = Vec::new();
+    while grown.len() < 2 {
+        let info = told(rita, Duration::from_secs(60), |told| match told {
+            ServerMessage::Segment(info) => Some(*info),
+            ServerMessage::Error { code, message } => panic!("{code:?}: {message}"),
+            _ => None,
+        })
+        .await
+        .expect("each segment grown");
+        grown.push(info);
+    }
+    grown.sort_by_key(|info| info.id);
+    let mut followed = Vec::new();
+    while followed.len() < 2 {
+        let info = told(sam, Duration::from_secs(30), |told| match told {
+            ServerMessage::SharedSegment { segment, .. }
+                if segment.algorithm == "SEMIAUTOMATIC" && segment.undo > 0 =>
+            {
+                Some(*segment)
+            }
+            _ => None,
+        })
+        .await
+        .expect("told each segment grown");
+        if grown.contains(&info) && !followed.contains(&info) {
+            followed.push(info);
+        }
+    }
+    let ct = ct().to_string_lossy().into_owned();
+    let cli = support::hounsfield_json(&[
+        "segment",
+        &ct,
+        "--from",
+        saved,
+        "--grow-from-seeds",
+        "--json",
+    ]);
+    for info in &grown {
+        let theirs = cli["segments"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["label"] == info.label.as_str()))
+            .unwrap_or_else(|| panic!("{}: {cli}", info.label));
+        same_numbers(info, theirs);
+    }
+    assert!(grown[0].numbers.voxels > filled.numbers.voxels);
+    assert!(grown[1].numbers.voxels > seeded.numbers.voxels);
+    // Each segment takes its step back on its own.
+    let undone = answer(
+        rita,
+        ClientMessage::SegmentUndo {
+            id: seeded.id,
+            redo: false,
+        },
+    )
+    .await
+    .expect("undone");
+    assert_eq!(undone.numbers, seeded.numbers);
+    rita.send(&ClientMessage::Segments).await.expect("sent");
+    let segments = told(rita, Duration::from_secs(10), |told| match told {
+        ServerMessage::Segments { segments, .. } => Some(segments),
+        _ => None,
+    })
+    .await
+    .expect("segments");
+    let kept = segments.iter().find(|s| s.id == filled.id).expect("kept");
+    assert_eq!(kept.numbers, grown[0].numbers);
+    // A segment that is not there, or seeds alone, are refused by name.
+    for (others, said) in [(vec![99], "99"), (vec![], "2 to")] {
+        let refused = answer(
+            rita,
+            ClientMessage::SegmentEdit(SegmentEdit {
+                id: filled.id,
+                tool: SegmentTool::GrowFromSeeds { others },
+            }),
+        )
+        .await
+        .expect_err("refused");
+        assert!(refused.1.contains(said), "{refused:?}");
+    }
 }

@@ -1,7 +1,8 @@
 //! Segments in a connection: `segment` adds, describes or deletes one of the open series'
 //! segments, `segment_edit` applies a tool to one (in the measuring lane, within this
 //! session's share of it, as findings are measured), `segment_undo` takes an edit back,
-//! `segments` lists them with their numbers, and `save_segments` stores them as a DICOM
+//! `segments` lists them with their numbers (`grow_from_seeds` edits several at once,
+//! each its own undo step), and `save_segments` stores them as a DICOM
 //! Segmentation where the study lives. Viewers may look, not edit; the other
 //! participants of a shared session are told each change as it lands.
 
@@ -11,11 +12,11 @@ use std::time::Instant;
 
 use glam::DVec3;
 use hounsfield_protocol::{
-    ErrorCode, IslandsKeep, LogicalOperation, SegmentAction, SegmentEdit, SegmentRequest,
-    SegmentTool, ServerMessage,
+    BrushShape, ErrorCode, GridPlaneName, IslandsKeep, LogicalOperation, SegmentAction,
+    SegmentEdit, SegmentRequest, SegmentTool, ServerMessage,
 };
 use hounsfield_segment::segment::{Algorithm, Code};
-use hounsfield_segment::{Edit, Grid, Mask, ValueInterval};
+use hounsfield_segment::{Brush, Edit, Grid, GridPlane, Mask, SegmentError, ValueInterval, seeds};
 use render_core::{Modality, Volume};
 
 use super::Connection;
@@ -98,6 +99,12 @@ impl Connection {
             Ok(open) => open,
             Err(replied) => return replied,
         };
+        if let SegmentTool::GrowFromSeeds { others } = &edit.tool {
+            let ids: Vec<u32> = std::iter::once(edit.id)
+                .chain(others.iter().copied())
+                .collect();
+            return self.grow_from_seeds(series, volume, ids).await;
+        }
         let tool = match self.edit_of(&series, &edit.tool) {
             Ok(tool) => tool,
             Err(refusal) => return self.error(refusal.0, refusal.1).await,
@@ -151,6 +158,95 @@ impl Connection {
             .edited(&series, edit.id, next, numbers, algorithm, &author)
             .map(|info| ServerMessage::Segment(Box::new(info)));
         self.answer_segment(answer).await
+    }
+
+    /// `segment_edit` `grow_from_seeds`: the segments `ids` share out the region around
+    /// their seeds, in the measuring lane; each segment changed takes its own undo step
+    /// and is told (to this client and the other participants) as any edit is.
+    async fn grow_from_seeds(
+        &mut self,
+        series: String,
+        volume: Arc<Volume>,
+        ids: Vec<u32>,
+    ) -> ControlFlow<()> {
+        if let Err(error) = seeds::check_segment_count(ids.len()) {
+            let why = format!("segment_edit grow_from_seeds others: {error}");
+            return self.error(ErrorCode::BadValue, why).await;
+        }
+        let mut masks = Vec::with_capacity(ids.len());
+        for &id in &ids {
+            match self.app.segments.mask_to_edit(&series, id) {
+                Ok(mask) => masks.push(mask),
+                Err(error) => return self.answer_segment(Err(error)).await,
+            }
+        }
+        if !self.measuring.may_measure(Instant::now()) {
+            let why = format!(
+                "segment_edit: this session's tools used its share ({SHARE_PER_S} s a second); \
+                 edit again in a moment"
+            );
+            return self.error(ErrorCode::RateLimited, why).await;
+        }
+        let unit = unit(&volume).to_string();
+        let grown = self
+            .app
+            .measuring
+            .run(move || {
+                let grown = seeds::grow_from_seeds(&volume, &masks)?;
+                // Only the segments the search changed are measured and kept.
+                let mut changed = Vec::new();
+                for (index, (before, after)) in masks.iter().zip(grown).enumerate() {
+                    if *before != after {
+                        let measures = hounsfield_segment::measure(&volume, &after)?;
+                        changed.push((index, after, numbers_of(&measures, &unit)));
+                    }
+                }
+                Ok::<_, SegmentError>(changed)
+            })
+            .await;
+        let changed = match grown {
+            Ok((Ok(changed), took)) => {
+                self.measuring.charge(took, Instant::now());
+                changed
+            }
+            Ok((Err(error), took)) => {
+                self.measuring.charge(took, Instant::now());
+                let error = match error {
+                    SegmentError::SeedsOverlap {
+                        first,
+                        second,
+                        voxels,
+                    } => format!(
+                        "segments {} and {} share {voxels} voxels: a voxel may seed one segment only",
+                        ids.get(first).copied().unwrap_or_default(),
+                        ids.get(second).copied().unwrap_or_default()
+                    ),
+                    error => error.to_string(),
+                };
+                let why = format!("segment_edit grow_from_seeds: {error}");
+                return self.error(ErrorCode::BadValue, why).await;
+            }
+            Err(error) => return self.error(ErrorCode::Internal, error.to_string()).await,
+        };
+        let author = self.identity.name.clone().unwrap_or_default();
+        let name = format!("grow from seeds, {} segments", ids.len());
+        for (index, mask, numbers) in changed {
+            let id = ids.get(index).copied().unwrap_or_default();
+            let answer = self
+                .app
+                .segments
+                .edited(
+                    &series,
+                    id,
+                    mask,
+                    numbers,
+                    Algorithm::Semiautomatic(name.clone()),
+                    &author,
+                )
+                .map(|info| ServerMessage::Segment(Box::new(info)));
+            self.answer_segment(answer).await?;
+        }
+        ControlFlow::Continue(())
     }
 
     /// `segment_undo`: takes a segment's last edit back, or makes one again.
@@ -307,6 +403,16 @@ impl Connection {
                 })
                 .collect()
         };
+        let brush = |cell: &str, shape: Option<BrushShape>| -> Result<Brush, (ErrorCode, String)> {
+            match shape.unwrap_or_default() {
+                BrushShape::Sphere => Ok(Brush::Sphere),
+                BrushShape::Disc => self
+                    .session
+                    .cell_normal("segment_edit", cell)
+                    .map(|normal_lps| Brush::Disc { normal_lps })
+                    .map_err(|refusal| (refusal.code, refusal.message)),
+            }
+        };
         let other = |id: Option<u32>| -> Result<Mask, (ErrorCode, String)> {
             let id = id.ok_or((
                 ErrorCode::BadValue,
@@ -334,23 +440,39 @@ impl Connection {
                 points: stroke,
                 radius_mm,
                 within,
+                shape,
             } => Edit::Paint {
                 points_lps: points(cell, stroke)?,
                 radius_mm: *radius_mm,
                 within: within.map(|[low, high]| interval(low, high)).transpose()?,
+                shape: brush(cell, *shape)?,
             },
             SegmentTool::Erase {
                 cell,
                 points: stroke,
                 radius_mm,
+                shape,
             } => Edit::Erase {
                 points_lps: points(cell, stroke)?,
                 radius_mm: *radius_mm,
+                shape: brush(cell, *shape)?,
             },
             SegmentTool::Islands(IslandsKeep::Largest) => Edit::KeepLargest,
             SegmentTool::Islands(IslandsKeep::AtLeast { min_mm3 }) => Edit::KeepAtLeast(*min_mm3),
             SegmentTool::Margin { mm } => Edit::Margin(*mm),
             SegmentTool::Closing { mm } => Edit::Closing(*mm),
+            SegmentTool::Median { mm } => Edit::Median(*mm),
+            SegmentTool::FillBetween { plane } => Edit::FillBetween(match plane {
+                GridPlaneName::Axial => GridPlane::Axial,
+                GridPlaneName::Coronal => GridPlane::Coronal,
+                GridPlaneName::Sagittal => GridPlane::Sagittal,
+            }),
+            SegmentTool::GrowFromSeeds { .. } => {
+                return Err((
+                    ErrorCode::BadValue,
+                    "segment_edit grow_from_seeds: edits several segments at once".to_string(),
+                ));
+            }
             SegmentTool::Logical {
                 operation,
                 other: id,
@@ -375,6 +497,9 @@ fn tool_name(tool: &SegmentTool) -> &'static str {
         SegmentTool::Islands(_) => "islands",
         SegmentTool::Margin { .. } => "margin",
         SegmentTool::Closing { .. } => "closing",
+        SegmentTool::Median { .. } => "median",
+        SegmentTool::FillBetween { .. } => "fill_between",
+        SegmentTool::GrowFromSeeds { .. } => "grow_from_seeds",
         SegmentTool::Logical { .. } => "logical",
         SegmentTool::Clear => "clear",
     }

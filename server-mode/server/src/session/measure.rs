@@ -49,6 +49,14 @@ impl Session {
         })
     }
 
+    /// The unit normal (LPS) of `cell`'s slice as it is turned now: the disc brush's
+    /// plane.
+    pub(crate) fn cell_normal(&self, what: &str, cell: &str) -> Result<DVec3, Refusal> {
+        let open = self.open.as_ref().ok_or_else(not_open)?;
+        let plane = slice_plane(what, cell)?;
+        Ok(open.view.slice_frame.normal(plane))
+    }
+
     /// The patient point at fractions `at` of `cell`'s slice, after checking them.
     pub(crate) fn point_in_cell(
         &self,
