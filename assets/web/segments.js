@@ -1,7 +1,9 @@
 // The segments panel: the open series' segments, each with its numbers (its volume in mL,
 // the mean of its values), one selected; a new one added; the tools applied to the one
 // selected (a threshold of the range typed, the region grown from a click on a slice of
-// the 2×2 layout within that range, the largest island, a margin in mm, undo and redo);
+// the 2×2 layout within that range, a disc brush and eraser dragged over a slice, the
+// largest island, a margin, a closing and a median in mm, fill between the slices drawn,
+// undo and redo);
 // and the segments saved as a DICOM Segmentation. The tools run on the server, where the
 // voxels are, which answers each edit with the segment's new numbers and tells the other
 // participants of a shared session (`segment`, `segment_edit`, `segment_undo`,
@@ -23,9 +25,15 @@ export function segmentLine(segment) {
   return `#${segment.id} ${segment.label}: ${n.volume_ml.toFixed(2)} mL${mean}`;
 }
 
+/** A stroke goes to the server in pieces of this many points while it is drawn. */
+const STROKE_PIECE = 12;
+/** Canvas pixels the pointer moves before the stroke takes another point. */
+const STROKE_STEP_PX = 3;
+
 /**
  * The panel's elements (`panel`, `list`, `status`, `toggle`, `add`, `low`, `high`,
- * `threshold`, `grow`, `largest`, `margin`, `marginMm`, `undo`, `redo`, `save`) and
+ * `threshold`, `grow`, `paint`, `erase`, `brushMm`, `fillBetween`, `largest`, `margin`,
+ * `marginMm`, `smoothMm`, `closing`, `median`, `undo`, `redo`, `save`) and
  * `send(message)` (whether it went).
  */
 export class Segments {
@@ -34,7 +42,12 @@ export class Segments {
     this.send = send;
     this.segments = [];
     this.selected = null;
-    this.growing = false;
+    // The tool a press on a slice uses: null, "grow", "paint" or "erase".
+    this.tool = null;
+    // The stroke being drawn: its cell, the points not yet sent, the last point's pixel.
+    this.stroke = null;
+    // The plane last drawn on (fill between interpolates across its slices).
+    this.drawnOn = "axial";
     this.status = "";
     elements.toggle.addEventListener("click", () => {
       const shown = elements.panel.hidden;
@@ -43,7 +56,12 @@ export class Segments {
     });
     elements.add.addEventListener("click", () => this.ask({ type: "segment", action: "create" }, "adding a segment…"));
     elements.threshold.addEventListener("click", () => this.edit("threshold", this.range()));
-    elements.grow.addEventListener("click", () => this.setGrowing(!this.growing));
+    elements.grow.addEventListener("click", () => this.setTool(this.tool === "grow" ? null : "grow"));
+    elements.paint.addEventListener("click", () => this.setTool(this.tool === "paint" ? null : "paint"));
+    elements.erase.addEventListener("click", () => this.setTool(this.tool === "erase" ? null : "erase"));
+    elements.closing.addEventListener("click", () => this.edit("closing", this.millimetres()));
+    elements.median.addEventListener("click", () => this.edit("median", this.millimetres()));
+    elements.fillBetween.addEventListener("click", () => this.edit("fill_between", { plane: this.drawnOn }));
     elements.largest.addEventListener("click", () => this.edit("islands", { keep: "largest" }));
     elements.margin.addEventListener("click", () => {
       const mm = Number(elements.marginMm.value);
@@ -59,9 +77,19 @@ export class Segments {
   opened() {
     this.segments = [];
     this.selected = null;
-    this.setGrowing(false);
+    this.setTool(null);
     this.status = "";
     this.show();
+  }
+
+  /** The smoothing radius typed (mm), or null (said in the status) when it is not one. */
+  millimetres() {
+    const mm = Number(this.el.smoothMm.value);
+    if (this.el.smoothMm.value === "" || !(mm > 0)) {
+      this.say("type a radius in mm above 0");
+      return null;
+    }
+    return { mm };
   }
 
   /** The value range typed, or null (said in the status) when it is not one. */
@@ -75,10 +103,26 @@ export class Segments {
     return { low, high };
   }
 
-  /** Turns the grow tool on (the next click on a slice grows the segment) or off. */
-  setGrowing(on) {
-    this.growing = on && this.selected !== null;
-    this.el.grow.setAttribute("aria-pressed", String(this.growing));
+  /**
+   * Turns a slice tool on (`grow`: the next click on a slice grows the segment; `paint`
+   * and `erase`: a drag over a slice draws discs of the brush's radius) or all off.
+   */
+  setTool(tool) {
+    this.tool = tool !== null && this.selected !== null ? tool : null;
+    this.el.grow.setAttribute("aria-pressed", String(this.tool === "grow"));
+    this.el.paint.setAttribute("aria-pressed", String(this.tool === "paint"));
+    this.el.erase.setAttribute("aria-pressed", String(this.tool === "erase"));
+  }
+
+  /** Sends the stroke's points not yet sent, as one piece of it. */
+  sendStroke() {
+    const stroke = this.stroke;
+    if (!stroke || stroke.points.length === 0) return;
+    const radius_mm = Number(this.el.brushMm.value);
+    if (!(radius_mm > 0)) return this.say("type a brush radius in mm above 0");
+    const values = { cell: stroke.cell, points: stroke.points, radius_mm, shape: "disc" };
+    stroke.points = [];
+    this.edit(stroke.tool, values);
   }
 
   /** Sends `message`, saying `doing` meanwhile. */
@@ -99,20 +143,48 @@ export class Segments {
   }
 
   /**
-   * A press on `canvas` while the grow tool is on: the segment grows from the slice point
-   * under it and the press goes no further. Attach it before the other pointer inputs.
+   * Presses on `canvas` while a slice tool is on: with `grow`, the segment grows from the
+   * slice point under it; with `paint` or `erase`, the drag is a stroke on that slice
+   * (sent in pieces as it is drawn). Such presses go no further: attach it before the
+   * other pointer inputs.
    */
   attach(canvas, layout) {
     canvas.addEventListener("pointerdown", (event) => {
-      if (!this.growing || layout() !== "2x2") return;
+      if (this.tool === null || layout() !== "2x2") return;
       const at = sliceAt(canvas, event.clientX, event.clientY);
       if (!at) return;
       event.stopImmediatePropagation();
       event.preventDefault();
-      const range = this.range();
-      if (range === null) return;
-      this.edit("grow", { cell: at.plane, x: at.x, y: at.y, ...range });
+      if (this.tool === "grow") {
+        const range = this.range();
+        if (range === null) return;
+        this.edit("grow", { cell: at.plane, x: at.x, y: at.y, ...range });
+        return;
+      }
+      canvas.setPointerCapture?.(event.pointerId);
+      this.drawnOn = at.plane;
+      this.stroke = { tool: this.tool, cell: at.plane, points: [[at.x, at.y]], last: [event.clientX, event.clientY] };
     });
+    canvas.addEventListener("pointermove", (event) => {
+      const stroke = this.stroke;
+      if (!stroke) return;
+      event.stopImmediatePropagation();
+      const [lastX, lastY] = stroke.last;
+      if (Math.hypot(event.clientX - lastX, event.clientY - lastY) < STROKE_STEP_PX) return;
+      const at = sliceAt(canvas, event.clientX, event.clientY, stroke.cell);
+      if (!at) return;
+      stroke.last = [event.clientX, event.clientY];
+      stroke.points.push([at.x, at.y]);
+      if (stroke.points.length >= STROKE_PIECE) this.sendStroke();
+    });
+    const end = (event) => {
+      if (!this.stroke) return;
+      event.stopImmediatePropagation();
+      this.sendStroke();
+      this.stroke = null;
+    };
+    canvas.addEventListener("pointerup", end);
+    canvas.addEventListener("pointercancel", end);
   }
 
   /** Takes a message of the server about segments; whether it was one. */

@@ -12,6 +12,7 @@
 //! reconnecting clients and render-thread panics; `bench stream --proxy` (`scale_out`,
 //! `haproxy`) drags through HAProxy; `--loss` loses packets on the way ([`lossy_link`]).
 
+mod brush_stroke;
 mod cli;
 mod client;
 mod dicomweb_load;

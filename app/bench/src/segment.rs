@@ -1,6 +1,7 @@
 //! `bench segment`: how long the segmentation tools take on a series (a threshold, the
 //! region grown from a click, the largest island, a margin in millimetres, a median, a
-//! fill between slices, grow from seeds, a Segmentation written and read back), the 50th
+//! fill between slices, grow from seeds, a Segmentation written and read back, a brush
+//! stroke on a server to the frame that shows it), the 50th
 //! and 95th percentiles of a few runs, beside SimpleITK's time for the same operations on
 //! the same series in the same run where it has them (its `BinaryMedian` takes a box of
 //! voxels, not a ball in millimetres, so the median has no peer).
@@ -117,6 +118,13 @@ pub fn segment(bench: &SegmentBench) -> anyhow::Result<()> {
     let (write_ms, read_ms) = seg_round_trip(&opened, &grown, runs)?;
     operations.push(("seg_write", grown.count(), write_ms));
     operations.push(("seg_read", grown.count(), read_ms));
+    let strokes = super::brush_stroke::to_frame(bench.path, bench.series, runs)?;
+    operations.push(("brush_stroke_to_frame", strokes.voxels, strokes.with_3d));
+    operations.push((
+        "brush_stroke_to_frame_slices_only",
+        strokes.voxels,
+        strokes.slices_only,
+    ));
     let peer = match bench.peer_python {
         Some(python) => Some(simpleitk(python, bench, seed, runs)?),
         None => None,
@@ -179,7 +187,7 @@ pub fn segment(bench: &SegmentBench) -> anyhow::Result<()> {
             _ => "no peer".to_string(),
         };
         println!(
-            "  {:>15}: {:>10} voxels  p50 {:>8.1} ms  p95 {:>8.1} ms  {peer}",
+            "  {:>33}: {:>10} voxels  p50 {:>8.1} ms  p95 {:>8.1} ms  {peer}",
             timed.operation, timed.voxels, timed.p50_ms, timed.p95_ms
         );
     }

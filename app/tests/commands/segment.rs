@@ -490,8 +490,12 @@ fn bench_segment_times_every_tool_beside_simpleitk_in_one_run() {
         "islands",
         "grow",
         "margin",
+        "median",
+        "fill_between",
+        "grow_from_seeds",
         "seg_write",
         "seg_read",
+        "brush_stroke_to_frame",
     ] {
         let timed = named(name);
         let (p50, p95) = (timed["p50_ms"].as_f64(), timed["p95_ms"].as_f64());
@@ -500,6 +504,8 @@ fn bench_segment_times_every_tool_beside_simpleitk_in_one_run() {
     // The click is the first voxel of the largest island, so the region grown is that
     // island. SimpleITK makes as many voxels in each operation.
     assert_eq!(named("grow")["voxels"], named("islands")["voxels"]);
+    // The strokes painted on the server: discs of 5 mm across the axial cell.
+    assert!(named("brush_stroke_to_frame")["voxels"].as_u64() > Some(100));
     assert_eq!(named("threshold")["voxels"], 2_483_296);
     for name in ["threshold", "islands", "grow", "margin"] {
         let timed = named(name);

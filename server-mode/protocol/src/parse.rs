@@ -174,7 +174,11 @@ mod tests {
             error.message
         );
         assert!(error.message.contains('…'), "{}", error.message);
-        assert!(error.message.ends_with("`slab`"), "{}", error.message);
+        assert!(
+            error.message.ends_with("`segments_3d`"),
+            "{}",
+            error.message
+        );
         let short = "a short message".to_string();
         assert_eq!(bounded_error_message(short.clone()), short);
     }

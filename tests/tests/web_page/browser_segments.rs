@@ -2,7 +2,9 @@
 //! (`ct-head-neck`) in the 2×2 layout: a segment added in the panel grows from a mouse
 //! click on bone in the axial cell; its volume is the command line's for the same click
 //! (`hounsfield segment --seed`) and what a second session is told; undo and redo by the
-//! panel's buttons; Save stores a Segmentation in the server's findings folder.
+//! panel's buttons; "in 3D" shows it alone in the 3D cell, or hides it there; Save stores
+//! a Segmentation in the server's findings folder. A drag of the disc brush paints a new
+//! segment (a second session is told its numbers), the same drag of the eraser empties it.
 
 use hounsfield_test_support as support;
 use hounsfield_test_support::chromium;
@@ -114,17 +116,11 @@ fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
         assert_eq!(grown["numbers"]["voxels"], cli["voxels"], "{grown}\n{cli}");
         assert_eq!(grown["numbers"]["volume_ml"], cli["volume_ml"]);
         // The other session asks and is told the same numbers.
-        other.send(&ClientMessage::Segments).await.expect("sent");
-        let told_segments: Vec<SegmentInfo> =
-            told(&mut other, Duration::from_secs(10), |told| match told {
-                ServerMessage::Segments { segments, .. } => Some(segments),
-                _ => None,
-            })
-            .await
-            .expect("segments");
-        let page_numbers: SegmentNumbers =
-            serde_json::from_value(grown["numbers"].clone()).expect("the page's numbers");
-        assert_eq!(told_segments[0].numbers, page_numbers);
+        let told_numbers = settled_numbers(page, &mut other, 0).await;
+        assert_eq!(
+            Some(told_numbers.voxels as u64),
+            grown["numbers"]["voxels"].as_u64()
+        );
         // The panel's line shows its volume.
         let line = page
             .eval("document.querySelector('#segments-list li').textContent")
@@ -134,14 +130,14 @@ fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
         // In 3D alone, the 3D cell shows the segment's colour on black; hidden, the
         // picture from before it.
         let alone = show_in_3d(page, "alone").await;
-        let (coloured, other) = colours_in(&alone, three_d_cell, segment_colour(&grown));
+        let (coloured, stray) = colours_in(&alone, three_d_cell, segment_colour(&grown));
         assert!(coloured > 500, "{coloured} pixels of the segment's colour");
         // JPEG's colours bleed at the segment's edges, and the highlight whitens it: a
         // few percent of the pixels (2.2% when written); the volume rendering would be
         // most of them.
         assert!(
-            other * 10 < coloured,
-            "{other} pixels neither the segment's nor black"
+            stray * 10 < coloured,
+            "{stray} pixels neither the segment's nor black"
         );
         let hidden = show_in_3d(page, "hidden").await;
         assert!(changed_share(&before, &hidden, three_d_cell) < 0.002);
@@ -162,7 +158,65 @@ fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
         )
         .await;
         assert_eq!(segmentations_in(&findings), 1);
+        // A new segment painted by a drag of the disc brush over the axial cell: the other
+        // session is told the page's numbers; the same drag with the eraser leaves nothing.
+        click_button(page, "segment-add").await;
+        page.wait_for("window.hounsfield.segments.segments.length === 2")
+            .await;
+        page.eval("document.getElementById('segment-brush-mm').value = '4'; true")
+            .await;
+        click_button(page, "segment-paint").await;
+        drag_in_axial_cell(page, area, [0.35, 0.5], [0.65, 0.55]).await;
+        page.wait_for("window.hounsfield.segments.segments[1]?.numbers.voxels > 0")
+            .await;
+        let painted = settled_numbers(page, &mut other, 1).await;
+        assert!(painted.voxels > 100, "{painted:?}");
+        click_button(page, "segment-erase").await;
+        drag_in_axial_cell(page, area, [0.35, 0.5], [0.65, 0.55]).await;
+        page.wait_for("window.hounsfield.segments.segments[1].numbers.voxels === 0")
+            .await;
+        assert_eq!(settled_numbers(page, &mut other, 1).await.voxels, 0);
     });
+}
+
+/// A left-button drag over the axial cell from fractions `from` to `to`, in 24 moves.
+async fn drag_in_axial_cell(page: &mut Page, area: Region, from: [f64; 2], to: [f64; 2]) {
+    let (x, y) = in_axial_cell(area, from);
+    page.mouse("mousePressed", x, y, 1).await;
+    for step in 1..=24 {
+        let t = f64::from(step) / 24.0;
+        let at = [
+            from[0] + (to[0] - from[0]) * t,
+            from[1] + (to[1] - from[1]) * t,
+        ];
+        let (x, y) = in_axial_cell(area, at);
+        page.mouse("mouseMoved", x, y, 1).await;
+    }
+    let (x, y) = in_axial_cell(area, to);
+    page.mouse("mouseReleased", x, y, 0).await;
+}
+
+/// The numbers of the page's segment at `index` once the page and `other` (asking for the
+/// series' segments) agree on them: a stroke's pieces land one after another.
+async fn settled_numbers(page: &mut Page, other: &mut Client, index: usize) -> SegmentNumbers {
+    for _ in 0..40 {
+        let shown = page_segments(page).await;
+        let numbers: SegmentNumbers =
+            serde_json::from_value(shown[index]["numbers"].clone()).expect("the page's numbers");
+        other.send(&ClientMessage::Segments).await.expect("sent");
+        let told_segments: Vec<SegmentInfo> =
+            told(other, Duration::from_secs(10), |told| match told {
+                ServerMessage::Segments { segments, .. } => Some(segments),
+                _ => None,
+            })
+            .await
+            .expect("segments");
+        if told_segments.get(index).map(|s| &s.numbers) == Some(&numbers) {
+            return numbers;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("the page and the other session never agreed");
 }
 
 /// Chooses how the 3D view shows the segments (the panel's "in 3D"), and the canvas's
