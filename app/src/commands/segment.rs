@@ -11,7 +11,9 @@ use glam::DVec3;
 use serde::Serialize;
 
 use hounsfield_files::{Permissions, write_whole};
-use hounsfield_findings::segmentation::{self, read_segmentation_file, read_segmentation_header};
+use hounsfield_findings::segmentation::{
+    self, SegmentationHeader, read_segmentation_file, read_segmentation_header,
+};
 use hounsfield_segment::{
     Algorithm, Grid, GridPlane, Mask, Segment, SegmentMeasures, ValueInterval, fill_between, grow,
     islands, margin, seeds, smooth,
@@ -381,23 +383,46 @@ struct ListedSegmentation {
     written: String,
 }
 
-/// Lists the Segmentations under `paths` (files or folders).
+impl ListedSegmentation {
+    /// The Segmentation whose header is `header`, found at `file` (a path or a URL).
+    fn of(file: String, header: SegmentationHeader) -> Self {
+        Self {
+            file,
+            sop_instance_uid: header.sop_instance_uid,
+            study_uid: header.study_uid,
+            referenced_series: header.referenced_series_uids,
+            segments: header.segment_labels,
+            written: header.written,
+        }
+    }
+}
+
+/// Lists the Segmentations under `paths` (files or folders) and on the PACSs among them
+/// (DICOMweb URLs: their SEG series searched with QIDO-RS, each instance's header read).
 pub fn list(paths: &[PathBuf], json: bool) -> anyhow::Result<()> {
-    let (files, _skipped) = files_under(paths);
+    let (urls, paths): (Vec<&PathBuf>, Vec<&PathBuf>) = paths
+        .iter()
+        .partition(|path| source::dicomweb_url(path).is_some());
+    let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+    let (files, _skipped) = files_under(&paths);
     let mut listed = Vec::new();
     for file in files {
         // Files that are not Segmentations (the images beside them) are passed over.
         let Ok(header) = read_segmentation_header(&file) else {
             continue;
         };
-        listed.push(ListedSegmentation {
-            file: file.display().to_string(),
-            sop_instance_uid: header.sop_instance_uid,
-            study_uid: header.study_uid,
-            referenced_series: header.referenced_series_uids,
-            segments: header.segment_labels,
-            written: header.written,
-        });
+        listed.push(ListedSegmentation::of(file.display().to_string(), header));
+    }
+    for url in urls.iter().filter_map(|path| source::dicomweb_url(path)) {
+        let work = tempfile::tempdir().context("a folder to read the PACS's Segmentations in")?;
+        let found = source::dicomweb(url)?
+            .segmentations(work.path())
+            .with_context(|| format!("segments list {url}"))?;
+        listed.extend(
+            found
+                .into_iter()
+                .map(|found| ListedSegmentation::of(found.url, found.header)),
+        );
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&listed)?);

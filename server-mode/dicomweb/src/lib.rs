@@ -21,6 +21,7 @@ pub mod qido;
 mod rate;
 pub mod reports;
 mod request;
+pub mod segmentations;
 pub mod stow;
 pub mod wado;
 

@@ -200,7 +200,7 @@ const STUDY_FIELDS: &[&str] = &[
 ];
 
 /// The attributes a series search asks the PACS to include.
-const SERIES_FIELDS: &[&str] = &[
+pub(crate) const SERIES_FIELDS: &[&str] = &[
     "SeriesNumber",
     "SeriesDescription",
     "Modality",

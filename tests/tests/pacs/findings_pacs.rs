@@ -2,7 +2,9 @@
 //! a client of a server listing that PACS draws a region and a ruler and saves; the
 //! Measurement Report is found in Orthanc with QIDO-RS in the series' study, listed by
 //! `hounsfield findings list URL`, and shown again to a client of a server started afresh
-//! on the same PACS (read back from Orthanc, not from the first server's memory).
+//! on the same PACS (read back from Orthanc, not from the first server's memory). A
+//! segment saved there goes to Orthanc as a Segmentation, which `hounsfield segments list
+//! URL` finds with QIDO-RS.
 
 use hounsfield_test_support as support;
 
@@ -15,7 +17,8 @@ use std::time::Duration;
 use hounsfield_client::Client;
 use hounsfield_dicomweb::{DicomWeb, SeriesCache};
 use hounsfield_protocol::{
-    ClientMessage, FindingAction, FindingInfo, FindingRequest, ServerMessage, Viewport,
+    ClientMessage, FindingAction, FindingInfo, FindingRequest, SegmentAction, SegmentEdit,
+    SegmentRequest, SegmentTool, ServerMessage, Viewport,
 };
 use hounsfield_server::Library;
 use hounsfield_server::library::PacsLibrary;
@@ -157,7 +160,83 @@ fn findings_of_a_pacs_series_are_stored_on_the_pacs_and_found_there_again() {
                 (first.kind, first.stats.clone(), first.length_mm)
             );
         }
+        save_a_segment(&mut client).await;
     });
+
+    // The Segmentation saved is listed from the PACS by the command line: QIDO-RS finds
+    // it, its header names the MR series.
+    let listed = support::hounsfield_json(&["segments", "list", &url, "--json"]);
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let mr_series = support::scan("mr-sag-oblique").studies[0].series[0]
+        .uid
+        .clone();
+    assert_eq!(listed[0]["referenced_series"][0], mr_series.as_str());
+    assert_eq!(listed[0]["study_uid"], study.as_str());
+    assert_eq!(listed[0]["segments"][0], "Bright");
+    assert!(
+        listed[0]["file"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("http://127.0.0.1")),
+        "{}",
+        listed[0]
+    );
+}
+
+/// A segment of the open MR's bright voxels, saved where the series lives: the PACS.
+async fn save_a_segment(client: &mut Client) {
+    client
+        .send(&ClientMessage::Segment(SegmentRequest {
+            action: SegmentAction::Create,
+            id: None,
+            label: Some("Bright".to_string()),
+            colour: None,
+            category: None,
+            property_type: None,
+            visible: None,
+            opacity: None,
+            locked: None,
+        }))
+        .await
+        .expect("sent");
+    let segment = segment_answer(client).await;
+    client
+        .send(&ClientMessage::SegmentEdit(SegmentEdit {
+            id: segment,
+            tool: SegmentTool::Threshold {
+                low: 50.0,
+                high: 100_000.0,
+            },
+        }))
+        .await
+        .expect("sent");
+    segment_answer(client).await;
+    client
+        .send(&ClientMessage::SaveSegments)
+        .await
+        .expect("sent");
+    let saved = support::server::told(client, Duration::from_secs(60), |told| match told {
+        ServerMessage::Saved(saved) => Some(saved),
+        ServerMessage::Error { code, message } => panic!("{code:?}: {message}"),
+        _ => None,
+    })
+    .await
+    .expect("saved");
+    assert_eq!(
+        (saved.document.as_str(), saved.stored_in.as_str()),
+        ("segmentation", "pacs")
+    );
+}
+
+/// The id of the segment the server answers with next.
+async fn segment_answer(client: &mut Client) -> u32 {
+    support::server::told(client, Duration::from_secs(60), |told| match told {
+        ServerMessage::Segment(info) => Some(info.id),
+        ServerMessage::Error { code, message } => panic!("{code:?}: {message}"),
+        _ => None,
+    })
+    .await
+    .expect("a segment")
 }
 
 /// A QIDO-RS answer of Orthanc, as JSON.

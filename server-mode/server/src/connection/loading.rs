@@ -151,9 +151,14 @@ impl Connection {
         self.show_segments();
         // Segments are told after opening only where the series has some, so a client
         // that draws none is sent nothing new; `segments` asks at any time.
-        if self.app.segments.told(series).is_empty() {
+        let segments = self.app.segments.told(series);
+        if segments.is_empty() {
             return ControlFlow::Continue(());
         }
-        self.tell_segments(series).await
+        self.send(&ServerMessage::Segments {
+            series: series.to_string(),
+            segments,
+        })
+        .await
     }
 }
