@@ -869,6 +869,7 @@ const segments = new Segments(
     closing: $("segment-closing"),
     median: $("segment-median"),
     largest: $("segment-largest"),
+    split: $("segment-split"),
     margin: $("segment-margin"),
     marginMm: $("segment-margin-mm"),
     undo: $("segment-undo"),

@@ -32,7 +32,7 @@ const STROKE_STEP_PX = 3;
 
 /**
  * The panel's elements (`panel`, `list`, `status`, `toggle`, `add`, `low`, `high`,
- * `threshold`, `grow`, `paint`, `erase`, `brushMm`, `fillBetween`, `largest`, `margin`,
+ * `threshold`, `grow`, `paint`, `erase`, `brushMm`, `fillBetween`, `largest`, `split`, `margin`,
  * `marginMm`, `smoothMm`, `closing`, `median`, `undo`, `redo`, `save`) and
  * `send(message)` (whether it went).
  */
@@ -63,6 +63,7 @@ export class Segments {
     elements.median.addEventListener("click", () => this.edit("median", this.millimetres()));
     elements.fillBetween.addEventListener("click", () => this.edit("fill_between", { plane: this.drawnOn }));
     elements.largest.addEventListener("click", () => this.edit("islands", { keep: "largest" }));
+    elements.split.addEventListener("click", () => this.edit("islands", { keep: "split" }));
     elements.margin.addEventListener("click", () => {
       const mm = Number(elements.marginMm.value);
       this.edit("margin", Number.isFinite(mm) ? { mm } : null);

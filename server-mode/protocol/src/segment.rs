@@ -72,6 +72,9 @@ pub enum IslandsKeep {
         /// The smallest island kept (mm³).
         min_mm3: f64,
     },
+    /// Every island a segment: the segment keeps its largest, each other becomes a new
+    /// segment (largest first, its name numbered, its codes the segment's).
+    Split,
 }
 
 /// The brush's shape (`paint` and `erase`).
@@ -288,6 +291,11 @@ mod tests {
             edit.tool,
             SegmentTool::Islands(IslandsKeep::AtLeast { min_mm3: 50.0 })
         );
+        let split = r#"{"type":"segment_edit","id":1,"tool":"islands","keep":"split"}"#;
+        let ClientMessage::SegmentEdit(edit) = parse_client_message(split).expect("taken") else {
+            panic!("a segment_edit");
+        };
+        assert_eq!(edit.tool, SegmentTool::Islands(IslandsKeep::Split));
         let create = r#"{"type":"segment","action":"create","label":"Liver","colour":[200,90,60]}"#;
         assert!(matches!(
             parse_client_message(create).expect("taken"),

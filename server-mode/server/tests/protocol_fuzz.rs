@@ -27,9 +27,10 @@ use std::time::{Duration, Instant};
 use glam::{DMat4, DVec3};
 use hounsfield_protocol::{
     Action, BrushShape, ClientMessage, ClientStats, Codec, ErrorCode, FindingAction,
-    FindingRequest, GridPlaneName, Input, Layout, MovieOrder, ParseError, PlaybackAction,
-    RenderMode, SegmentAction, SegmentEdit, SegmentRequest, SegmentTool, ServerMessage, SharedView,
-    StudyQuery, StudyRequest, TransportKind, Viewport, WindowInfo, parse_client_message,
+    FindingRequest, GridPlaneName, Input, IslandsKeep, Layout, MovieOrder, ParseError,
+    PlaybackAction, RenderMode, SegmentAction, SegmentEdit, SegmentRequest, SegmentTool,
+    ServerMessage, SharedView, StudyQuery, StudyRequest, TransportKind, Viewport, WindowInfo,
+    parse_client_message,
 };
 use hounsfield_server::encode::Encoding;
 use hounsfield_server::scheduler::RenderRequest;
@@ -231,6 +232,10 @@ fn segment_messages() -> Vec<ClientMessage> {
         ClientMessage::SegmentEdit(SegmentEdit {
             id: 1,
             tool: SegmentTool::Median { mm: 1.5 },
+        }),
+        ClientMessage::SegmentEdit(SegmentEdit {
+            id: 1,
+            tool: SegmentTool::Islands(IslandsKeep::Split),
         }),
         ClientMessage::SegmentEdit(SegmentEdit {
             id: 1,

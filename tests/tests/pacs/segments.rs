@@ -1034,3 +1034,78 @@ async fn grown_from_seeds_as_the_command_line_grows_them(
         assert!(refused.1.contains(said), "{refused:?}");
     }
 }
+
+#[test]
+fn a_segment_split_into_its_islands_keeps_every_voxel_and_its_largest_is_the_command_lines() {
+    let state = tempfile::tempdir().expect("a folder");
+    let address = served(state.path());
+    support::server::run_within(Duration::from_secs(180), async move {
+        let (mut rita, _series) = open_ct(address, RITA).await;
+        let created = answer(&mut rita, create()).await.expect("created");
+        edit(
+            &mut rita,
+            created.id,
+            SegmentTool::Threshold {
+                low: 300.0,
+                high: 3000.0,
+            },
+        )
+        .await;
+        // Bone in 300..3000 HU falls apart in more islands than a series has room for
+        // segments: refused whole, naming the way out.
+        let split = ClientMessage::SegmentEdit(SegmentEdit {
+            id: created.id,
+            tool: SegmentTool::Islands(IslandsKeep::Split),
+        });
+        let refused = answer(&mut rita, split.clone())
+            .await
+            .expect_err("too many islands");
+        assert!(
+            refused.1.contains("islands") && refused.1.contains("at_least"),
+            "{refused:?}"
+        );
+        // The islands of 5 cm³ or more, then split.
+        let kept = edit(
+            &mut rita,
+            created.id,
+            SegmentTool::Islands(IslandsKeep::AtLeast { min_mm3: 5000.0 }),
+        )
+        .await;
+        rita.send(&split).await.expect("sent");
+        let mut parts: Vec<SegmentInfo> = Vec::new();
+        let first = answer_of(&mut rita).await;
+        assert_eq!(first.id, created.id, "the segment keeps its largest island");
+        parts.push(first);
+        // The others follow as new segments, each named after it, until the total is whole.
+        while parts.iter().map(|p| p.numbers.voxels).sum::<usize>() < kept.numbers.voxels {
+            let part = answer_of(&mut rita).await;
+            assert_eq!(part.label, format!("Bone {}", parts.len() + 1));
+            assert_eq!(part.property_type, "SCT:272673000:Bone");
+            parts.push(part);
+        }
+        assert!(parts.len() >= 2, "{parts:?}");
+        assert_eq!(
+            parts.iter().map(|p| p.numbers.voxels).sum::<usize>(),
+            kept.numbers.voxels
+        );
+        for pair in parts.windows(2) {
+            assert!(
+                pair[0].numbers.voxels >= pair[1].numbers.voxels,
+                "largest first"
+            );
+        }
+        let largest = command_line(&["--threshold", "300,3000", "--largest"]);
+        same_numbers(&parts[0], &largest);
+    });
+}
+
+/// The next segment the server tells.
+async fn answer_of(client: &mut Client) -> SegmentInfo {
+    told(client, Duration::from_secs(60), |told| match told {
+        ServerMessage::Segment(info) => Some(*info),
+        ServerMessage::Error { code, message } => panic!("{code:?}: {message}"),
+        _ => None,
+    })
+    .await
+    .expect("a segment")
+}

@@ -22,6 +22,7 @@ mod loading;
 mod movie;
 mod pointing;
 mod recording;
+mod segment_split;
 mod segments;
 mod sharing;
 mod signalling;

@@ -99,6 +99,9 @@ impl Connection {
             Ok(open) => open,
             Err(replied) => return replied,
         };
+        if let SegmentTool::Islands(IslandsKeep::Split) = &edit.tool {
+            return self.split_islands(series, volume, edit.id).await;
+        }
         if let SegmentTool::GrowFromSeeds { others } = &edit.tool {
             let ids: Vec<u32> = std::iter::once(edit.id)
                 .chain(others.iter().copied())
@@ -338,7 +341,7 @@ impl Connection {
 
     /// Sends a segment change (to this client and, as it lands, to the other participants
     /// of its shared session), or the refusal.
-    async fn answer_segment(
+    pub(super) async fn answer_segment(
         &mut self,
         answer: Result<ServerMessage, SegmentsError>,
     ) -> ControlFlow<()> {
@@ -473,6 +476,12 @@ impl Connection {
                     "segment_edit grow_from_seeds: edits several segments at once".to_string(),
                 ));
             }
+            SegmentTool::Islands(IslandsKeep::Split) => {
+                return Err((
+                    ErrorCode::BadValue,
+                    "segment_edit islands split: makes several segments at once".to_string(),
+                ));
+            }
             SegmentTool::Logical {
                 operation,
                 other: id,
@@ -506,7 +515,7 @@ fn tool_name(tool: &SegmentTool) -> &'static str {
 }
 
 /// The unit of `volume`'s values.
-fn unit(volume: &Volume) -> &'static str {
+pub(super) fn unit(volume: &Volume) -> &'static str {
     match volume.modality {
         Modality::CT => "HU",
         _ => "",
