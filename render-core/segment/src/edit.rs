@@ -106,12 +106,7 @@ impl Edit {
 /// The segment `edit` makes of `mask` on `volume`.
 pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentError> {
     let grid = Grid::of(volume);
-    if mask.dims() != grid.dims {
-        return Err(SegmentError::OtherGrid {
-            expected: grid.dims,
-            found: mask.dims(),
-        });
-    }
+    grid.holding(mask)?;
     // The tools that add to the segment, or take from it, change a copy of it; the
     // others make a new one from it.
     let changed = |change: &dyn Fn(&mut Mask)| {
@@ -166,31 +161,20 @@ pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentE
         Edit::Median(mm) => smooth::median(mask, grid, *mm)?,
         Edit::FillBetween(plane) => fill_between(mask, grid, *plane)?,
         Edit::Add(other) => {
-            let other = same_grid(other, grid)?;
+            let other = grid.holding(other)?;
             changed(&|next| next.add(other))
         }
         Edit::Subtract(other) => {
-            let other = same_grid(other, grid)?;
+            let other = grid.holding(other)?;
             changed(&|next| next.subtract(other))
         }
         Edit::Intersect(other) => {
-            let other = same_grid(other, grid)?;
+            let other = grid.holding(other)?;
             changed(&|next| next.intersect(other))
         }
         Edit::Invert => changed(&|next| next.invert()),
         Edit::Clear => Mask::empty(grid),
     })
-}
-
-fn same_grid(other: &Mask, grid: Grid) -> Result<&Mask, SegmentError> {
-    if other.dims() == grid.dims {
-        Ok(other)
-    } else {
-        Err(SegmentError::OtherGrid {
-            expected: grid.dims,
-            found: other.dims(),
-        })
-    }
 }
 
 /// The voxels of a brush stroke: the brush at each point, within the stroke's bounds (a

@@ -55,12 +55,7 @@ impl GridPlane {
 /// `mask` with the slices of `plane` between each two consecutive drawn slices (slices
 /// holding a voxel) filled by shape-based interpolation.
 pub fn fill_between(mask: &Mask, grid: Grid, plane: GridPlane) -> Result<Mask, SegmentError> {
-    if mask.dims() != grid.dims {
-        return Err(SegmentError::OtherGrid {
-            expected: grid.dims,
-            found: mask.dims(),
-        });
-    }
+    grid.holding(mask)?;
     let axis = plane.axis();
     // Each drawn slice's box of voxels (within the slice), by slice.
     let mut boxes: Vec<Option<([usize; 3], [usize; 3])>> = vec![None; grid.dims[axis]];

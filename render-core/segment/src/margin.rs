@@ -22,12 +22,7 @@ pub fn margin(mask: &Mask, grid: Grid, margin_mm: f64) -> Result<Mask, SegmentEr
             most: MOST_MARGIN_MM,
         });
     }
-    if mask.dims() != grid.dims {
-        return Err(SegmentError::OtherGrid {
-            expected: grid.dims,
-            found: mask.dims(),
-        });
-    }
+    grid.holding(mask)?;
     let Some((low, high)) = mask.bounds() else {
         return Ok(mask.clone());
     };

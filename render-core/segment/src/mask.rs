@@ -15,6 +15,18 @@ pub struct Grid {
 }
 
 impl Grid {
+    /// `mask`, when it lies on this grid; else the two grids, as an error.
+    pub fn holding<'a>(&self, mask: &'a Mask) -> Result<&'a Mask, crate::SegmentError> {
+        if mask.dims() == self.dims {
+            Ok(mask)
+        } else {
+            Err(crate::SegmentError::OtherGrid {
+                expected: self.dims,
+                found: mask.dims(),
+            })
+        }
+    }
+
     /// The grid of `volume`.
     pub fn of(volume: &Volume) -> Self {
         Self {

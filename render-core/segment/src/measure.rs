@@ -39,12 +39,7 @@ pub struct SegmentMeasures {
 /// The measures of `mask` on `volume`.
 pub fn measure(volume: &Volume, mask: &Mask) -> Result<SegmentMeasures, SegmentError> {
     let grid = Grid::of(volume);
-    if mask.dims() != grid.dims {
-        return Err(SegmentError::OtherGrid {
-            expected: grid.dims,
-            found: mask.dims(),
-        });
-    }
+    grid.holding(mask)?;
     let voxels = mask.count();
     let bounds = mask.bounds();
     // Only the slices the segment touches are read (none for an empty one).

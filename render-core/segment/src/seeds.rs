@@ -106,12 +106,7 @@ pub fn grow_from_seeds(volume: &Volume, segments: &[Mask]) -> Result<Vec<Mask>, 
     let grid = Grid::of(volume);
     check_segment_count(segments.len())?;
     for mask in segments {
-        if mask.dims() != grid.dims {
-            return Err(SegmentError::OtherGrid {
-                expected: grid.dims,
-                found: mask.dims(),
-            });
-        }
+        grid.holding(mask)?;
     }
     let seeded = segments.iter().filter(|m| !m.is_empty()).count();
     if seeded < 2 {

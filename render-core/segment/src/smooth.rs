@@ -72,12 +72,7 @@ pub fn median(mask: &Mask, grid: Grid, radius_mm: f64) -> Result<Mask, SegmentEr
             most: MOST_MEDIAN_RADIUS_MM,
         });
     }
-    if mask.dims() != grid.dims {
-        return Err(SegmentError::OtherGrid {
-            expected: grid.dims,
-            found: mask.dims(),
-        });
-    }
+    grid.holding(mask)?;
     let Some((low, high)) = mask.bounds() else {
         return Ok(mask.clone());
     };
