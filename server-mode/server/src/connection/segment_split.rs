@@ -15,7 +15,6 @@ use render_core::Volume;
 
 use super::Connection;
 use super::segments::unit;
-use crate::findings::measuring::SHARE_PER_S;
 use crate::segments::{Description, MOST_SEGMENTS_PER_SERIES, numbers_of};
 
 /// Why a split was refused.
@@ -45,12 +44,8 @@ impl Connection {
             return self.error(ErrorCode::BadValue, why).await;
         };
         let room = MOST_SEGMENTS_PER_SERIES.saturating_sub(told.len());
-        if !self.measuring.may_measure(Instant::now()) {
-            let why = format!(
-                "segment_edit: this session's tools used its share ({SHARE_PER_S} s a second); \
-                 edit again in a moment"
-            );
-            return self.error(ErrorCode::RateLimited, why).await;
+        if let Some(refused) = self.refuse_while_share_spent().await {
+            return refused;
         }
         let values_unit = unit(&volume).to_string();
         let lane_volume = Arc::clone(&volume);

@@ -93,6 +93,19 @@ impl Connection {
         self.answer_segment(answer).await
     }
 
+    /// The refusal sent when this session's share of the tools (the measuring lane) is
+    /// spent; `None` while it may edit.
+    pub(super) async fn refuse_while_share_spent(&mut self) -> Option<ControlFlow<()>> {
+        if self.measuring.may_measure(Instant::now()) {
+            return None;
+        }
+        let why = format!(
+            "segment_edit: this session's tools used its share ({SHARE_PER_S} s a second); \
+             edit again in a moment"
+        );
+        Some(self.error(ErrorCode::RateLimited, why).await)
+    }
+
     /// `segment_edit`: applies one tool to a segment, in the measuring lane.
     pub(super) async fn segment_edit(&mut self, edit: SegmentEdit) -> ControlFlow<()> {
         let (series, volume) = match self.series_to_change("segment_edit").await {
@@ -116,12 +129,8 @@ impl Connection {
             Ok(mask) => mask,
             Err(error) => return self.answer_segment(Err(error)).await,
         };
-        if !self.measuring.may_measure(Instant::now()) {
-            let why = format!(
-                "segment_edit: this session's tools used its share ({SHARE_PER_S} s a second); \
-                 edit again in a moment"
-            );
-            return self.error(ErrorCode::RateLimited, why).await;
+        if let Some(refused) = self.refuse_while_share_spent().await {
+            return refused;
         }
         let unit = unit(&volume).to_string();
         let edited = self
@@ -183,12 +192,8 @@ impl Connection {
                 Err(error) => return self.answer_segment(Err(error)).await,
             }
         }
-        if !self.measuring.may_measure(Instant::now()) {
-            let why = format!(
-                "segment_edit: this session's tools used its share ({SHARE_PER_S} s a second); \
-                 edit again in a moment"
-            );
-            return self.error(ErrorCode::RateLimited, why).await;
+        if let Some(refused) = self.refuse_while_share_spent().await {
+            return refused;
         }
         let unit = unit(&volume).to_string();
         let grown = self
