@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use hounsfield_client::{Client, Event};
 use hounsfield_protocol::{
-    Action, ClientMessage, SegmentAction, SegmentEdit, SegmentRequest, SegmentTool, ServerMessage,
+    Action, ClientMessage, SegmentAction, SegmentEdit, SegmentInfo, SegmentRequest, SegmentTool,
+    ServerMessage,
 };
 use hounsfield_tls::ServerTrust;
 
@@ -77,7 +78,7 @@ pub(super) fn to_frame(path: &Path, series: Option<&str>, runs: usize) -> anyhow
                 locked: None,
             }))
             .await?;
-        let created = segment_answer(&mut client).await?;
+        let created = segment_answer(&mut client, "new segment").await?.id;
         let (mut voxels, mut with_3d, mut slices_only) = (0, Vec::new(), Vec::new());
         for run in 0..runs * 2 {
             if run == runs {
@@ -108,7 +109,7 @@ pub(super) fn to_frame(path: &Path, series: Option<&str>, runs: usize) -> anyhow
                     },
                 }))
                 .await?;
-            voxels = painted(&mut client).await?;
+            voxels = segment_answer(&mut client, "stroke").await?.numbers.voxels;
             next_frame(&mut client).await?;
             let took = ms(started.elapsed());
             if run < runs {
@@ -125,14 +126,14 @@ pub(super) fn to_frame(path: &Path, series: Option<&str>, runs: usize) -> anyhow
     })
 }
 
-/// The id of the segment the server answers with (an error fails the run).
-async fn segment_answer(client: &mut Client) -> anyhow::Result<u32> {
+/// The segment the server answers `what` with (an error fails the run).
+async fn segment_answer(client: &mut Client, what: &str) -> anyhow::Result<SegmentInfo> {
     let waiting = async {
         loop {
             match client.next_event().await? {
-                Event::Message(ServerMessage::Segment(info)) => return Ok(info.id),
+                Event::Message(ServerMessage::Segment(info)) => return Ok(*info),
                 Event::Message(ServerMessage::Error { code, message }) => {
-                    anyhow::bail!("the server refused: {code:?}: {message}")
+                    anyhow::bail!("the server refused the {what}: {code:?}: {message}")
                 }
                 _ => {}
             }
@@ -140,25 +141,7 @@ async fn segment_answer(client: &mut Client) -> anyhow::Result<u32> {
     };
     tokio::time::timeout(REPLY_TIMEOUT, waiting)
         .await
-        .context("no answer to the segment")?
-}
-
-/// The voxels of the segment the server answers a stroke with.
-async fn painted(client: &mut Client) -> anyhow::Result<usize> {
-    let waiting = async {
-        loop {
-            match client.next_event().await? {
-                Event::Message(ServerMessage::Segment(info)) => return Ok(info.numbers.voxels),
-                Event::Message(ServerMessage::Error { code, message }) => {
-                    anyhow::bail!("the server refused the stroke: {code:?}: {message}")
-                }
-                _ => {}
-            }
-        }
-    };
-    tokio::time::timeout(REPLY_TIMEOUT, waiting)
-        .await
-        .context("no answer to the stroke")?
+        .with_context(|| format!("no answer to the {what}"))?
 }
 
 /// Waits for the next frame.
