@@ -11,7 +11,6 @@
 use hounsfield_test_support as support;
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use support::hounsfield;
@@ -94,15 +93,8 @@ fn check_against_reference(ours: &Value, theirs: &Value, algorithm: &str) {
 
 /// `dciodvfy` finds no error in the Segmentation.
 fn verified(seg: &Path) {
-    let verify = Command::new("dciodvfy")
-        .arg(seg)
-        .output()
-        .expect("dciodvfy runs (scripts/setup-debian.sh installs dicom3tools)");
-    let said = String::from_utf8_lossy(&verify.stderr).to_string()
-        + &String::from_utf8_lossy(&verify.stdout);
+    let said = support::dciodvfy_passes(seg);
     assert!(said.contains("Segmentation"), "dciodvfy:\n{said}");
-    let errors: Vec<_> = said.lines().filter(|l| l.starts_with("Error")).collect();
-    assert!(errors.is_empty(), "dciodvfy:\n{said}");
 }
 
 #[test]

@@ -25,13 +25,18 @@ fn pixels(frame: &FrameImage, hit: impl Fn([u8; 4]) -> bool) -> Vec<bool> {
         .collect()
 }
 
+/// Label 1 on every voxel of `volume` of at least 300 HU (bone, and the phantom's marker).
+fn bone_labels(volume: &Volume) -> Vec<u8> {
+    (0..volume.voxels.len())
+        .map(|n| u8::from(volume.voxels.get(n).is_some_and(|v| v >= 300.0)))
+        .collect()
+}
+
 #[test]
 fn a_segment_alone_covers_the_pixels_whose_rays_reach_its_voxels() {
     let (mut renderer, volume) = phantom_renderer();
-    // Bone and the marker: every voxel of at least 300 HU, red and opaque.
-    let labels = (0..volume.voxels.len())
-        .map(|n| u8::from(volume.voxels.get(n).is_some_and(|v| v >= 300.0)))
-        .collect();
+    // Bone and the marker, red and opaque.
+    let labels = bone_labels(&volume);
     renderer
         .show_segments(Some(&SegmentLabels {
             labels,
@@ -136,9 +141,7 @@ fn hidden_segments_change_nothing_and_shown_ones_tint_the_rendering() {
     let (mut renderer, volume) = phantom_renderer();
     let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
     let without = renderer.render_image(&view, [SIDE; 2]).expect("drawn");
-    let labels = (0..volume.voxels.len())
-        .map(|n| u8::from(volume.voxels.get(n).is_some_and(|v| v >= 300.0)))
-        .collect();
+    let labels = bone_labels(&volume);
     renderer
         .show_segments(Some(&SegmentLabels {
             labels,

@@ -14,6 +14,7 @@ pub mod binary;
 pub mod certificates;
 pub mod chromium;
 pub mod data;
+mod dicom_check;
 mod exit;
 pub mod faulty_proxy;
 mod movies;
@@ -31,6 +32,7 @@ pub use data::{
     data, data_dir, dcm_files, imaging_python, imaging_python_script, load, python_script, scan,
     study_library, users_table,
 };
+pub use dicom_check::dciodvfy_passes;
 pub use exit::{end_before_the_gpu_driver_teardown, remove_at_exit};
 pub use hounsfield_volume::dicom::testing::{
     HostileFrame, nested_sequences, write_honest_series, write_hostile_library,

@@ -25,6 +25,8 @@ use hounsfield_server::library::PacsLibrary;
 use render_core::dicom::VoxelBudget;
 use support::orthanc::Orthanc;
 
+use super::segments::answer;
+
 const VIEWPORT: Viewport = Viewport {
     width: 640,
     height: 480,
@@ -185,32 +187,26 @@ fn findings_of_a_pacs_series_are_stored_on_the_pacs_and_found_there_again() {
 
 /// A segment of the open MR's bright voxels, saved where the series lives: the PACS.
 async fn save_a_segment(client: &mut Client) {
-    client
-        .send(&ClientMessage::Segment(SegmentRequest {
-            action: SegmentAction::Create,
-            id: None,
-            label: Some("Bright".to_string()),
-            colour: None,
-            category: None,
-            property_type: None,
-            visible: None,
-            opacity: None,
-            locked: None,
-        }))
-        .await
-        .expect("sent");
-    let segment = segment_answer(client).await;
-    client
-        .send(&ClientMessage::SegmentEdit(SegmentEdit {
-            id: segment,
-            tool: SegmentTool::Threshold {
-                low: 50.0,
-                high: 100_000.0,
-            },
-        }))
-        .await
-        .expect("sent");
-    segment_answer(client).await;
+    let create = ClientMessage::Segment(SegmentRequest {
+        action: SegmentAction::Create,
+        id: None,
+        label: Some("Bright".to_string()),
+        colour: None,
+        category: None,
+        property_type: None,
+        visible: None,
+        opacity: None,
+        locked: None,
+    });
+    let segment = answer(client, create).await.expect("created");
+    let threshold = ClientMessage::SegmentEdit(SegmentEdit {
+        id: segment.id,
+        tool: SegmentTool::Threshold {
+            low: 50.0,
+            high: 100_000.0,
+        },
+    });
+    answer(client, threshold).await.expect("thresholded");
     client
         .send(&ClientMessage::SaveSegments)
         .await
@@ -226,17 +222,6 @@ async fn save_a_segment(client: &mut Client) {
         (saved.document.as_str(), saved.stored_in.as_str()),
         ("segmentation", "pacs")
     );
-}
-
-/// The id of the segment the server answers with next.
-async fn segment_answer(client: &mut Client) -> u32 {
-    support::server::told(client, Duration::from_secs(60), |told| match told {
-        ServerMessage::Segment(info) => Some(info.id),
-        ServerMessage::Error { code, message } => panic!("{code:?}: {message}"),
-        _ => None,
-    })
-    .await
-    .expect("a segment")
 }
 
 /// A QIDO-RS answer of Orthanc, as JSON.

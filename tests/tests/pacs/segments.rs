@@ -16,7 +16,6 @@
 use hounsfield_test_support as support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use hounsfield_client::Client;
@@ -69,11 +68,16 @@ async fn open_ct(address: std::net::SocketAddr, token: &str) -> (Client, String)
 }
 
 /// Sends `message` and waits for the segment it makes (or the refusal).
-async fn answer(
+pub(crate) async fn answer(
     client: &mut Client,
     message: ClientMessage,
 ) -> Result<SegmentInfo, (ErrorCode, String)> {
     client.send(&message).await.expect("sent");
+    next_segment(client).await
+}
+
+/// The next segment the server tells (or the refusal).
+async fn next_segment(client: &mut Client) -> Result<SegmentInfo, (ErrorCode, String)> {
     told(client, Duration::from_secs(60), |told| match told {
         ServerMessage::Segment(info) => Some(Ok(*info)),
         ServerMessage::Error { code, message } => Some(Err((code, message))),
@@ -336,31 +340,13 @@ fn check_report(segmentation: &Path, segmentation_uid: &str, told: &[&SegmentInf
         assert_eq!(group["source_series"], read["segmented_series"], "{group}");
     }
     let report = groups[0]["report"].as_str().expect("the report's file");
-    let verify = Command::new("dciodvfy")
-        .arg(report)
-        .output()
-        .expect("dciodvfy runs");
-    let said = String::from_utf8_lossy(&verify.stderr).to_string()
-        + &String::from_utf8_lossy(&verify.stdout);
-    assert!(
-        !said.lines().any(|l| l.starts_with("Error")),
-        "dciodvfy:\n{said}"
-    );
+    support::dciodvfy_passes(Path::new(report));
 }
 
 /// The stored Segmentation passes `dciodvfy` and, read back onto the CT, measures what
 /// the server told of each segment.
 fn check_saved(file: &Path, segments: &[&SegmentInfo]) {
-    let verify = Command::new("dciodvfy")
-        .arg(file)
-        .output()
-        .expect("dciodvfy runs");
-    let said = String::from_utf8_lossy(&verify.stderr).to_string()
-        + &String::from_utf8_lossy(&verify.stdout);
-    assert!(
-        !said.lines().any(|l| l.starts_with("Error")),
-        "dciodvfy:\n{said}"
-    );
+    support::dciodvfy_passes(file);
     let ct = ct().to_string_lossy().into_owned();
     let measured = support::hounsfield_json(&[
         "segments",
@@ -1073,12 +1059,12 @@ fn a_segment_split_into_its_islands_keeps_every_voxel_and_its_largest_is_the_com
         .await;
         rita.send(&split).await.expect("sent");
         let mut parts: Vec<SegmentInfo> = Vec::new();
-        let first = answer_of(&mut rita).await;
+        let first = next_segment(&mut rita).await.expect("a segment");
         assert_eq!(first.id, created.id, "the segment keeps its largest island");
         parts.push(first);
         // The others follow as new segments, each named after it, until the total is whole.
         while parts.iter().map(|p| p.numbers.voxels).sum::<usize>() < kept.numbers.voxels {
-            let part = answer_of(&mut rita).await;
+            let part = next_segment(&mut rita).await.expect("a segment");
             assert_eq!(part.label, format!("Bone {}", parts.len() + 1));
             assert_eq!(part.property_type, "SCT:272673000:Bone");
             parts.push(part);
@@ -1097,15 +1083,4 @@ fn a_segment_split_into_its_islands_keeps_every_voxel_and_its_largest_is_the_com
         let largest = command_line(&["--threshold", "300,3000", "--largest"]);
         same_numbers(&parts[0], &largest);
     });
-}
-
-/// The next segment the server tells.
-async fn answer_of(client: &mut Client) -> SegmentInfo {
-    told(client, Duration::from_secs(60), |told| match told {
-        ServerMessage::Segment(info) => Some(*info),
-        ServerMessage::Error { code, message } => panic!("{code:?}: {message}"),
-        _ => None,
-    })
-    .await
-    .expect("a segment")
 }
