@@ -9,7 +9,10 @@ use crate::fill_between::{GridPlane, fill_between};
 use crate::mask::{Grid, Mask};
 use crate::paint::Brush;
 use crate::values::{Admits, ValueInterval};
-use crate::{SegmentError, grow, islands, margin, paint, smooth, threshold};
+use crate::{
+    Algorithm, SegmentError, SegmentMeasures, grow, islands, margin, measure, paint, smooth,
+    threshold,
+};
 
 /// The most points one brush stroke carries.
 pub const MOST_STROKE_POINTS: usize = 256;
@@ -101,6 +104,35 @@ impl Edit {
     pub fn is_manual(&self) -> bool {
         matches!(self, Self::Paint { .. } | Self::Erase { .. } | Self::Clear)
     }
+}
+
+/// What an edit made: the segment's voxels, their measures, and the algorithm the
+/// segment now owes them to.
+#[derive(Debug, Clone)]
+pub struct Edited {
+    /// The segment after the edit.
+    pub mask: Mask,
+    /// Its measures on the volume.
+    pub measures: SegmentMeasures,
+    /// The brush and eraser are the reader's hand; every other tool is named.
+    pub algorithm: Algorithm,
+}
+
+/// Applies `edit` to `mask` on `volume` and measures the result, as every client's edit
+/// is kept (the server's sessions and the desktop alike).
+pub fn edited(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Edited, SegmentError> {
+    let mask = apply(volume, mask, edit)?;
+    let measures = measure(volume, &mask)?;
+    let algorithm = if edit.is_manual() {
+        Algorithm::Manual
+    } else {
+        Algorithm::Semiautomatic(edit.name())
+    };
+    Ok(Edited {
+        mask,
+        measures,
+        algorithm,
+    })
 }
 
 /// The segment `edit` makes of `mask` on `volume`.

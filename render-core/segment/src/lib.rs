@@ -22,7 +22,7 @@ pub mod smooth;
 mod testing;
 pub mod values;
 
-pub use edit::{Edit, apply};
+pub use edit::{Edit, Edited, apply, edited};
 pub use error::SegmentError;
 pub use fill_between::GridPlane;
 pub use mask::{Grid, Mask};

@@ -212,9 +212,7 @@ pub fn segment_labels(volume: &Volume, segments: &[SegmentOverlay]) -> Option<Se
 
 /// Paints `segments` over `image`, the slice `slice` rendered: each pixel whose centre's
 /// nearest voxel is in a segment takes its colour at its opacity, and the pixels on a
-/// segment's edge (a neighbour across it outside) take it whole. A pixel's voxel follows
-/// from the slice's geometry as a click's patient point does (`lps_in_cell`), stepped
-/// across the image rather than inverted per pixel.
+/// segment's edge (a neighbour across it outside) take it whole.
 pub fn paint_segments(
     image: &mut FrameImage,
     volume: &Volume,
@@ -224,8 +222,61 @@ pub fn paint_segments(
     if segments.is_empty() {
         return;
     }
-    let (width, height) = (image.width as usize, image.height as usize);
-    let mm_per_pixel = slice.mm_per_pixel(volume, [image.width, image.height]);
+    let voxels = pixel_voxels(volume, slice, [image.width, image.height]);
+    for segment in segments {
+        for_each_covered(&voxels, image.width as usize, segment, |at, alpha| {
+            let pixel = &mut image.rgba[at * 4..at * 4 + 3];
+            for (channel, colour) in pixel.iter_mut().zip(segment.colour) {
+                let blended = f32::from(*channel) * (1.0 - alpha) + f32::from(colour) * alpha;
+                *channel = blended.round().clamp(0.0, 255.0) as u8;
+            }
+        });
+    }
+}
+
+/// `segments` as [`paint_segments`] paints them, alone: an image of `size` for the slice
+/// `slice`, transparent where no segment is, each pixel's colour and alpha (not
+/// premultiplied) a later segment's over an earlier one's. A window that draws the slice
+/// itself lays this over it.
+pub fn segment_overlay(
+    volume: &Volume,
+    slice: &MprPlane,
+    size: [u32; 2],
+    segments: &[SegmentOverlay],
+) -> FrameImage {
+    let mut overlay = FrameImage {
+        width: size[0],
+        height: size[1],
+        rgba: vec![0; size[0] as usize * size[1] as usize * 4],
+    };
+    if segments.is_empty() {
+        return overlay;
+    }
+    let voxels = pixel_voxels(volume, slice, size);
+    for segment in segments {
+        for_each_covered(&voxels, size[0] as usize, segment, |at, alpha| {
+            let pixel = &mut overlay.rgba[at * 4..at * 4 + 4];
+            let below = f32::from(pixel[3]) / 255.0;
+            let out = alpha + below * (1.0 - alpha);
+            for (channel, colour) in pixel.iter_mut().zip(segment.colour) {
+                let mixed = (f32::from(colour) * alpha
+                    + f32::from(*channel) * below * (1.0 - alpha))
+                    / out.max(f32::EPSILON);
+                *channel = mixed.round().clamp(0.0, 255.0) as u8;
+            }
+            pixel[3] = (out * 255.0).round().clamp(0.0, 255.0) as u8;
+        });
+    }
+    overlay
+}
+
+/// The flat voxel index under each pixel of the slice `slice` drawn at `size`
+/// (`usize::MAX` outside the volume). A pixel's voxel follows from the slice's geometry as
+/// a click's patient point does (`lps_in_cell`), stepped across the image rather than
+/// inverted per pixel.
+fn pixel_voxels(volume: &Volume, slice: &MprPlane, size: [u32; 2]) -> Vec<usize> {
+    let (width, height) = (size[0] as usize, size[1] as usize);
+    let mm_per_pixel = slice.mm_per_pixel(volume, size);
     let (right, down) = slice.orientation.right_and_down();
     let to_voxel = volume.voxel_to_lps.inverse();
     let first_lps = slice.centre_lps
@@ -234,8 +285,7 @@ pub fn paint_segments(
     let step_x = to_voxel.transform_vector3(right * mm_per_pixel);
     let step_y = to_voxel.transform_vector3(down * mm_per_pixel);
     let [ni, nj, nk] = volume.dims;
-    // The flat voxel index under each pixel (`usize::MAX` outside the volume).
-    let voxels: Vec<usize> = (0..height)
+    (0..height)
         .flat_map(|py| (0..width).map(move |px| (px, py)))
         .map(|(px, py)| {
             let v = (first + step_x * px as f64 + step_y * py as f64).round();
@@ -251,30 +301,35 @@ pub fn paint_segments(
                 usize::MAX
             }
         })
+        .collect()
+}
+
+/// Calls `cover` with each pixel `segment` covers (of an image `width` wide whose pixels'
+/// voxels are `voxels`) and its alpha: the segment's opacity inside, opaque on its edge
+/// (a neighbour across it outside).
+fn for_each_covered(
+    voxels: &[usize],
+    width: usize,
+    segment: &SegmentOverlay,
+    mut cover: impl FnMut(usize, f32),
+) {
+    let height = voxels.len() / width.max(1);
+    let inside: Vec<bool> = voxels
+        .iter()
+        .map(|&index| index != usize::MAX && segment.mask.contains(index))
         .collect();
-    for segment in segments {
-        let inside: Vec<bool> = voxels
-            .iter()
-            .map(|&index| index != usize::MAX && segment.mask.contains(index))
-            .collect();
-        let fill = segment.opacity.clamp(0.0, 1.0);
-        for py in 0..height {
-            for px in 0..width {
-                let at = py * width + px;
-                if !inside[at] {
-                    continue;
-                }
-                let edge = (px == 0 || !inside[at - 1])
-                    || (px + 1 == width || !inside[at + 1])
-                    || (py == 0 || !inside[at - width])
-                    || (py + 1 == height || !inside[at + width]);
-                let alpha = if edge { 1.0 } else { fill };
-                let pixel = &mut image.rgba[at * 4..at * 4 + 3];
-                for (channel, colour) in pixel.iter_mut().zip(segment.colour) {
-                    let blended = f32::from(*channel) * (1.0 - alpha) + f32::from(colour) * alpha;
-                    *channel = blended.round().clamp(0.0, 255.0) as u8;
-                }
+    let fill = segment.opacity.clamp(0.0, 1.0);
+    for py in 0..height {
+        for px in 0..width {
+            let at = py * width + px;
+            if !inside[at] {
+                continue;
             }
+            let edge = (px == 0 || !inside[at - 1])
+                || (px + 1 == width || !inside[at + 1])
+                || (py == 0 || !inside[at - width])
+                || (py + 1 == height || !inside[at + width]);
+            cover(at, if edge { 1.0 } else { fill });
         }
     }
 }
@@ -426,5 +481,61 @@ mod tests {
         assert_eq!(frame.pixel(2, 1), [0, 1, 2, 3]);
         assert_eq!(frame.pixel(4, 2), [20, 21, 22, 23]);
         assert_eq!(frame.pixel(1, 1), [0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn the_overlay_laid_over_a_slice_is_the_slice_painted() {
+        let volume = render_core::phantom::ct_phantom();
+        let grid = hounsfield_segment::Grid::of(&volume);
+        let bright = hounsfield_segment::ValueInterval::new(200.0, 4000.0).expect("a range");
+        let bone = hounsfield_segment::threshold(&volume, bright);
+        // A second segment over the first: a block of the middle slices.
+        let [ni, nj, nk] = volume.dims;
+        let block = Mask::from_indices(
+            grid,
+            (0..ni * nj * nk).filter(|index| {
+                let (i, j) = (index % ni, (index / ni) % nj);
+                (ni / 3..ni / 2).contains(&i) && (nj / 3..nj / 2).contains(&j)
+            }),
+        );
+        let segments = [
+            SegmentOverlay {
+                mask: Arc::new(bone),
+                colour: [230, 80, 60],
+                opacity: 0.4,
+            },
+            SegmentOverlay {
+                mask: Arc::new(block),
+                colour: [70, 130, 230],
+                opacity: 0.6,
+            },
+        ];
+        let slice = MprPlane::through_centre(&volume, render_core::view::MprOrientation::Axial);
+        let size = [80, 64];
+        let mut painted = FrameImage {
+            width: size[0],
+            height: size[1],
+            rgba: [90, 90, 90, 255].repeat(size[0] as usize * size[1] as usize),
+        };
+        let grey = painted.clone();
+        paint_segments(&mut painted, &volume, &slice, &segments);
+        let overlay = segment_overlay(&volume, &slice, size, &segments);
+        let mut covered = 0;
+        for ((over, painted), grey) in overlay
+            .rgba
+            .chunks_exact(4)
+            .zip(painted.rgba.chunks_exact(4))
+            .zip(grey.rgba.chunks_exact(4))
+        {
+            let alpha = f32::from(over[3]) / 255.0;
+            covered += usize::from(over[3] > 0);
+            for channel in 0..3 {
+                let laid =
+                    f32::from(over[channel]) * alpha + f32::from(grey[channel]) * (1.0 - alpha);
+                let difference = (laid - f32::from(painted[channel])).abs();
+                assert!(difference <= 1.5, "{over:?} over {grey:?} vs {painted:?}");
+            }
+        }
+        assert!(covered > 100, "{covered} pixels covered");
     }
 }

@@ -22,5 +22,5 @@ pub use snapshot::{
 pub use subject::{ImageRef, ReportSubject};
 pub use tracking::{Tracked, parse_tracking_identifier, tracking_identifier};
 pub use uid::{IMPLEMENTATION_CLASS_UID, new_uid, sop_instance_uid_of};
-pub use volumetric::{MeasuredSegment, segment_report};
+pub use volumetric::{MeasuredSegment, segment_report, segmentation_with_report};
 pub use write::{COMPREHENSIVE_3D_SR, MeasuredFinding, measurement_report};

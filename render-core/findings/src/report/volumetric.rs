@@ -7,8 +7,8 @@ use dicom_core::VR;
 use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, InMemDicomObject};
 use glam::DVec3;
-use hounsfield_segment::Segment;
 use hounsfield_segment::measure::SegmentMeasures;
+use hounsfield_segment::{Segment, measure};
 use hounsfield_volume::Volume;
 
 use super::codes;
@@ -20,7 +20,8 @@ use super::subject::{ImageRef, ReportSubject};
 use super::uid::{new_uid, sop_instance_uid_of};
 use super::write::{number, report_document};
 use crate::error::FindingError;
-use crate::segmentation::SEGMENTATION_STORAGE;
+use crate::segmentation::{SEGMENTATION_STORAGE, segmentation};
+use crate::unit_of;
 
 /// A segment saved in a Segmentation, with its numbers.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +34,35 @@ pub struct MeasuredSegment<'a> {
     pub measures: &'a SegmentMeasures,
     /// The values' unit (`HU` for a CT).
     pub unit: &'a str,
+}
+
+/// A Segmentation of `segments` drawn on `volume` (of `subject`'s series) and the
+/// Measurement Report of their numbers that references it: the two documents a save of
+/// segments keeps, the Segmentation first.
+pub fn segmentation_with_report(
+    subject: &ReportSubject,
+    volume: &Volume,
+    segments: &[Segment],
+    authorship: &Authorship,
+) -> Result<[FileDicomObject<InMemDicomObject>; 2], FindingError> {
+    let document = segmentation(subject, volume, segments, authorship)?;
+    let measures = segments
+        .iter()
+        .map(|segment| measure(volume, &segment.mask))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| FindingError::Encode(error.to_string()))?;
+    let unit = unit_of(&volume.modality);
+    let measured: Vec<MeasuredSegment<'_>> = (1..)
+        .zip(segments.iter().zip(&measures))
+        .map(|(number, (segment, measures))| MeasuredSegment {
+            number,
+            segment,
+            measures,
+            unit,
+        })
+        .collect();
+    let report = segment_report(subject, volume, &document, &measured, authorship)?;
+    Ok([document, report])
 }
 
 /// A Measurement Report of `segments`, saved in `segmentation` (a Segmentation of

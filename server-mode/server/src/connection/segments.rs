@@ -137,18 +137,10 @@ impl Connection {
             .app
             .measuring
             .run(move || {
-                let next = hounsfield_segment::apply(&volume, &mask, &tool)?;
-                let measures = hounsfield_segment::measure(&volume, &next)?;
-                let algorithm = if tool.is_manual() {
-                    Algorithm::Manual
-                } else {
-                    Algorithm::Semiautomatic(tool.name())
-                };
-                Ok::<_, hounsfield_segment::SegmentError>((
-                    next,
-                    numbers_of(&measures, &unit),
-                    algorithm,
-                ))
+                hounsfield_segment::edited(&volume, &mask, &tool).map(|edited| {
+                    let numbers = numbers_of(&edited.measures, &unit);
+                    (edited.mask, numbers, edited.algorithm)
+                })
             })
             .await;
         let (next, numbers, algorithm) = match edited {

@@ -9,12 +9,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use dicom_object::{FileDicomObject, InMemDicomObject};
 use hounsfield_dicomweb::{DicomWeb, DocumentHome, HomeError, KeptDocument, PacsError, Place};
+use hounsfield_findings::FindingError;
 use hounsfield_findings::report::{
-    Authorship, MeasuredFinding, MeasuredSegment, ReportSubject, measurement_report, segment_report,
+    Authorship, MeasuredFinding, ReportSubject, measurement_report, segmentation_with_report,
 };
-use hounsfield_findings::segmentation::segmentation;
-use hounsfield_findings::{FindingError, unit_of};
-use hounsfield_segment::{Segment, measure};
+use hounsfield_segment::Segment;
 use render_core::Volume;
 
 /// A report stored: its SOP Instance UID and where it went.
@@ -138,23 +137,7 @@ impl FindingsStore {
         authorship: &Authorship,
         pacs: Option<&DicomWeb>,
     ) -> Result<Stored, StoreError> {
-        let document = segmentation(subject, volume, segments, authorship)?;
-        let measures = segments
-            .iter()
-            .map(|segment| measure(volume, &segment.mask))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| FindingError::Encode(error.to_string()))?;
-        let unit = unit_of(&volume.modality);
-        let measured: Vec<MeasuredSegment<'_>> = (1..)
-            .zip(segments.iter().zip(&measures))
-            .map(|(number, (segment, measures))| MeasuredSegment {
-                number,
-                segment,
-                measures,
-                unit,
-            })
-            .collect();
-        let report = segment_report(subject, volume, &document, &measured, authorship)?;
+        let [document, report] = segmentation_with_report(subject, volume, segments, authorship)?;
         let stored = self.store_document(subject, &document, pacs)?;
         self.store_document(subject, &report, pacs)?;
         Ok(stored)
