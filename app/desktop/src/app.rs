@@ -10,6 +10,7 @@ mod crop_panel;
 mod findings_panel;
 mod movie_dialog;
 mod render_switch;
+mod segments_panel;
 mod share_dialog;
 mod shortcuts;
 mod toolbar;
@@ -103,6 +104,9 @@ pub struct DesktopApp {
     show_crop: bool,
     /// Whether the findings panel is shown (beside the 2×2 layout).
     show_findings: bool,
+    /// Whether the segments panel is shown (beside the 2×2 layout of a series rendered
+    /// here).
+    show_segments: bool,
     /// The findings panel opened by itself once (a finding tool picked, or a series with
     /// findings shown); from then on it is the user's to show or hide.
     findings_panel_opened: bool,
@@ -250,6 +254,7 @@ impl DesktopApp {
             show_crop: false,
             show_findings: false,
             findings_panel_opened: false,
+            show_segments: false,
             start_crop,
             beside: None,
             start_beside,
@@ -582,6 +587,7 @@ impl eframe::App for DesktopApp {
         self.poll_beside(frame.wgpu_render_state());
         self.crop_panel(ui);
         self.findings_panel(ui);
+        self.segments_panel(ui);
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         self.share_window(&ctx, frame.wgpu_render_state());
         self.movie_window(&ctx);
@@ -606,6 +612,8 @@ mod key_image_tests;
 mod movie_tests;
 #[cfg(test)]
 mod plane_tests;
+#[cfg(test)]
+mod segments_tests;
 #[cfg(test)]
 mod share_pointer_tests;
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod pacs_search;
 mod plane_lines;
 mod pointer_spots;
 mod screenshot;
+mod segments;
 mod session_share;
 pub mod settings;
 mod share_room;

@@ -6,6 +6,7 @@
 
 mod geometry;
 mod path_marks;
+mod segment_strokes;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
@@ -22,6 +23,8 @@ use super::findings::paint::paint_slice;
 use super::findings::{Gesture, LocalFindings, SketchOutcome, SliceTool};
 use super::gestures::dragged_window;
 use super::plane_lines::{PlaneLines, PlaneTurn, plane_colour};
+use super::segments::overlay::SegmentTexture;
+use super::segments::{SegmentGesture, ShownSegments};
 use super::viewport_texture::ViewportTexture;
 use geometry::{OnScreen, SliceGeometry};
 
@@ -39,6 +42,8 @@ pub struct SliceLink {
     pub slabs: CellSlabs,
     /// What a left drag does.
     pub tool: SliceTool,
+    /// The segment brush's radius (mm).
+    pub brush_mm: f64,
 }
 
 /// The colour of text drawn over the images (letters, W/L, scale bar).
@@ -136,6 +141,12 @@ pub struct SliceView {
     turning: Option<PlaneTurn>,
     /// A point clicked with the Path tool, for the curved reformat to take.
     path_click: Option<DVec3>,
+    /// The segments laid over the slice.
+    segment_texture: SegmentTexture,
+    /// A segment brush's stroke under way (LPS).
+    stroke: Vec<DVec3>,
+    /// A segment tool's gesture finished, for the workspace to take.
+    segment_gesture: Option<SegmentGesture>,
 }
 
 /// Wheel movement (points) that moves one slice.
@@ -156,6 +167,9 @@ impl SliceView {
             lines: None,
             turning: None,
             path_click: None,
+            segment_texture: SegmentTexture::default(),
+            stroke: Vec::new(),
+            segment_gesture: None,
         }
     }
 
@@ -266,8 +280,10 @@ impl SliceView {
         true
     }
 
-    /// Draws the slice in `ui`'s remaining space, handles its input (which may move the
-    /// shared crosshair or window, or draw and edit findings) and paints its overlays.
+    /// Draws the slice in `ui`'s remaining space with the `segments` over it, handles its
+    /// input (which may move the shared crosshair or window, draw and edit findings, or
+    /// paint a segment) and paints its overlays.
+    #[allow(clippy::too_many_arguments)] // each is one part of what a slice shows
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
@@ -276,6 +292,7 @@ impl SliceView {
         base: &ViewState,
         link: &mut SliceLink,
         findings: &mut LocalFindings,
+        segments: &ShownSegments,
     ) {
         let Some(volume) = renderer.volume().cloned() else {
             return;
@@ -302,6 +319,7 @@ impl SliceView {
         self.handle_input(ui, &response, &volume, link, in_effect, &on_screen, turning);
         if !turning {
             self.findings_gesture(ui, &response, &volume, link, findings, &on_screen);
+            self.segment_stroke(&response, link, &on_screen);
         }
         let plane = self.plane(&volume, link);
         let window = link.window.or(in_effect);
@@ -321,6 +339,8 @@ impl SliceView {
         }
         let painter = ui.painter_at(rect);
         self.texture.paint(&painter, rect);
+        self.segment_texture
+            .paint(&painter, rect, &volume, &plane, physical, segments);
         let geometry = SliceGeometry::of(&plane, &volume, physical);
         self.paint_overlays(&painter, rect, pixels_per_point, &geometry, link, window);
         let shown = OnScreen {
@@ -328,6 +348,7 @@ impl SliceView {
             pixels_per_point,
             geometry,
         };
+        self.paint_brush(&painter, &response, link, &shown);
         let lines = self.plane_lines(link, &shown);
         lines.paint(&painter);
         self.lines = Some(lines);
@@ -430,8 +451,9 @@ impl SliceView {
             let lps = to_lps(pos);
             match link.tool {
                 SliceTool::Crosshair => link.crosshair = lps,
-                // Findings take their gestures apart (`findings_gesture`).
-                SliceTool::Select | SliceTool::Draw(_) => {}
+                // Findings and segments take their gestures apart (`findings_gesture`,
+                // `segment_stroke`).
+                SliceTool::Select | SliceTool::Draw(_) | SliceTool::Segment(_) => {}
                 SliceTool::Path => {
                     if response.clicked() {
                         self.path_click = Some(lps);

@@ -1,12 +1,13 @@
 //! A volume rendered here: one renderer on eframe's device draws the 3D view and the three
 //! reformats of the two-by-two layout, which share a crosshair, the planes' frame (turned
-//! by dragging a line's handle), a grey window and the series' findings.
+//! by dragging a line's handle), a grey window, the series' findings and its segments.
 
 use std::sync::Arc;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use hounsfield_protocol::{SharedView, SlicePlane};
+use hounsfield_server::compose::segment_labels;
 use render_core::gpu::Renderer;
 use render_core::view::change::Action;
 use render_core::view::{CellSlabs, SliceFrame};
@@ -14,6 +15,8 @@ use render_core::{Volume, Window};
 
 use super::curved_view::CurvedView;
 use super::findings::{LocalFindings, PanelAction, SliceTool};
+use super::segments::LocalSegments;
+use super::segments::panel::SegmentAction;
 use super::slab_control::slab_control;
 use super::slice_view::{SliceLink, SliceView};
 use super::view3d::View3d;
@@ -33,6 +36,10 @@ pub struct LocalWorkspace {
     pub layout: Layout,
     /// The series' findings.
     pub findings: LocalFindings,
+    /// The series' segments.
+    pub segments: LocalSegments,
+    /// The segments' generation the 3D view shows.
+    segments_in_3d: u64,
     /// The path clicked with the Path tool and its curved reformat.
     pub curved: CurvedView,
     /// Where the pictures were last drawn: the whole, and the 2×2 layout's cells (3D,
@@ -57,7 +64,9 @@ impl LocalWorkspace {
             window: volume.default_window,
             slabs: CellSlabs::default(),
             tool: SliceTool::Crosshair,
+            brush_mm: 5.0,
         };
+        let segments = LocalSegments::new(&volume);
         let warnings = renderer.load_volume(volume);
         (
             Self {
@@ -72,6 +81,8 @@ impl LocalWorkspace {
                 link,
                 layout,
                 findings,
+                segments,
+                segments_in_3d: 0,
                 curved: CurvedView::default(),
                 shown: None,
             },
@@ -220,9 +231,79 @@ impl LocalWorkspace {
         self.slices[index].read_back(&mut self.renderer, &self.view3d.view)
     }
 
+    /// Does what the segments panel asked, on the selected segment.
+    pub fn take_segment_actions(&mut self, ctx: &egui::Context, actions: Vec<SegmentAction>) {
+        let Some(volume) = self.renderer.volume().cloned() else {
+            return;
+        };
+        for action in actions {
+            match action {
+                SegmentAction::Add => self.segments.add(),
+                SegmentAction::Select(id) => self.segments.selected = Some(id),
+                SegmentAction::Delete(id) => self.segments.delete(id),
+                SegmentAction::Visible(id, visible) => self.segments.set_visible(id, visible),
+                SegmentAction::Edit(edit) => self.segments.edit(ctx, &volume, edit),
+                SegmentAction::Undo => self.segments.undo(false),
+                SegmentAction::Redo => self.segments.undo(true),
+                SegmentAction::Save => match self.findings.where_to_keep() {
+                    Ok((subject, keeping)) => {
+                        let (subject, keeping) = (subject.clone(), keeping.clone());
+                        self.segments.save(ctx, &volume, subject, keeping);
+                    }
+                    Err(why) => self.segments.last_save = Some(Err(why)),
+                },
+            }
+        }
+    }
+
+    /// Takes the segment edits that came back, and shows the segments in 3D when they
+    /// changed.
+    fn follow_segments(&mut self, ctx: &egui::Context) {
+        let Some(volume) = self.renderer.volume().cloned() else {
+            return;
+        };
+        self.segments.take_answers(ctx, &volume);
+        let shown = self.segments.shown().clone();
+        if shown.generation == self.segments_in_3d {
+            return;
+        }
+        let labels = segment_labels(&volume, &shown.segments);
+        match self.renderer.show_segments(labels.as_ref()) {
+            Ok(()) => self.view3d.refresh(),
+            Err(why) => self.segments.problem = Some(format!("segments not shown in 3D: {why}")),
+        }
+        self.segments_in_3d = shown.generation;
+    }
+
+    /// Edits the selected segment with each segment tool's gesture on a slice.
+    fn take_segment_gestures(&mut self, ctx: &egui::Context) {
+        let Some(volume) = self.renderer.volume().cloned() else {
+            return;
+        };
+        for slice in &mut self.slices {
+            if let Some(gesture) = slice.take_segment_gesture() {
+                match self.segments.edit_of(gesture) {
+                    Ok(edit) => self.segments.edit(ctx, &volume, edit),
+                    Err(why) => self.segments.problem = Some(why),
+                }
+            }
+        }
+    }
+
+    /// The 3D view's pixels as last drawn, rendered again at full quality.
+    #[cfg(test)]
+    pub fn view3d_pixels(&mut self) -> Option<Vec<u8>> {
+        self.view3d
+            .read_back(&mut self.renderer)
+            .ok()
+            .map(|frame| frame.rgba)
+    }
+
     /// Draws the layout in `ui`'s remaining space.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.findings.take_answers();
+        self.link.brush_mm = self.segments.brush_mm;
+        self.follow_segments(ui.ctx());
         match self.layout {
             Layout::Single => {
                 self.shown = Some((ui.available_rect_before_wrap(), None));
@@ -261,6 +342,7 @@ impl LocalWorkspace {
                         &base,
                         &mut self.link,
                         &mut self.findings,
+                        self.segments.shown(),
                     );
                     let plane = slice.plane;
                     let slab = self.link.slabs.of(plane);
@@ -269,6 +351,7 @@ impl LocalWorkspace {
                         ui.ctx().request_repaint();
                     }
                 }
+                self.take_segment_gestures(ui.ctx());
                 self.curved_path(ui);
                 ui.allocate_rect(whole, egui::Sense::hover());
             }

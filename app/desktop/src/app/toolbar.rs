@@ -63,6 +63,17 @@ impl DesktopApp {
             {
                 self.show_findings = !self.show_findings;
             }
+            if quad
+                && matches!(self.state, State::Local(_))
+                && ui
+                    .selectable_label(self.show_segments, "Segments")
+                    .on_hover_text(
+                        "the segments panel: segments drawn and grown on the slices, measured in mL, saved as DICOM SEG",
+                    )
+                    .clicked()
+            {
+                self.show_segments = !self.show_segments;
+            }
             if ui
                 .selectable_label(self.show_browser, "Studies")
                 .on_hover_text("the studies panel: open a folder, pick a series (key B)")

@@ -161,7 +161,7 @@ impl Sketch {
         match tool {
             SliceTool::Draw(kind) => self.draw(plane, kind, gesture, cell).into_iter().collect(),
             SliceTool::Select => self.select(plane, gesture, cell, placed, selected),
-            SliceTool::Crosshair | SliceTool::Measure | SliceTool::Path => {
+            SliceTool::Crosshair | SliceTool::Measure | SliceTool::Path | SliceTool::Segment(_) => {
                 self.cancel();
                 Vec::new()
             }

@@ -11,8 +11,9 @@ use hounsfield_dicomweb::{DicomWeb, DocumentHome, HomeError, KeptDocument, Place
 use hounsfield_findings::folder::FOLDER_NAME;
 use hounsfield_findings::report::{
     ImageRef, MeasuredFinding, ReadReport, ReportSubject, Snapshot, key_object_selection,
-    measurement_report, new_uid, secondary_capture,
+    measurement_report, new_uid, secondary_capture, segmentation_with_report,
 };
+use hounsfield_segment::Segment;
 use render_core::Volume;
 
 use hounsfield_workstation::authorship::authorship_now as authorship;
@@ -117,6 +118,22 @@ pub fn snapshot(
 ) -> Result<KeptDocument, HomeError> {
     let image = secondary_capture(subject, snapshot, &authorship(None))?;
     keeping.home().keep_document(&subject.study_uid, &image)
+}
+
+/// Keeps `segments` (drawn on `volume`) as a Segmentation of `subject`'s series, with the
+/// Measurement Report of their numbers beside it; where the Segmentation went.
+pub fn segmentation(
+    keeping: &Keeping,
+    subject: &ReportSubject,
+    volume: &Volume,
+    segments: &[Segment],
+) -> Result<KeptDocument, HomeError> {
+    let [segmentation, report] =
+        segmentation_with_report(subject, volume, segments, &authorship(None))?;
+    let home = keeping.home();
+    let kept = home.keep_document(&subject.study_uid, &segmentation)?;
+    home.keep_document(&subject.study_uid, &report)?;
+    Ok(kept)
 }
 
 /// The newest report kept for `subject`'s series, if there is one.

@@ -1,8 +1,11 @@
 //! What a left drag does on a slice, and the toolbar's buttons that choose it: the
-//! crosshair, the ruler, selecting findings, and drawing each kind of finding.
+//! crosshair, the ruler, selecting findings, and drawing each kind of finding (the
+//! segment tools are the segments panel's).
 
 use eframe::egui;
 use hounsfield_findings::FindingKind;
+
+use crate::segments::SegmentBrush;
 
 /// What a left drag does on a slice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -18,6 +21,8 @@ pub enum SliceTool {
     Draw(FindingKind),
     /// Adds a point to the curved reformat's path.
     Path,
+    /// Paints, erases or grows the selected segment (the segments panel picks it).
+    Segment(SegmentBrush),
 }
 
 /// The kinds the tools draw (the ruler has a tool of its own), in the toolbar's order.

@@ -31,7 +31,7 @@ pub(super) struct Saved {
 
 impl LocalFindings {
     /// The series and where its findings go, or why they cannot be kept.
-    fn where_to_keep(&self) -> Result<(&ReportSubject, &Keeping), String> {
+    pub fn where_to_keep(&self) -> Result<(&ReportSubject, &Keeping), String> {
         let subject = self.subject.as_ref().ok_or_else(|| {
             "the built-in sample belongs to no DICOM study to save findings in".to_string()
         })?;

@@ -1,0 +1,226 @@
+//! Segments in the desktop window, driven through egui_kittest on the software adapter as
+//! a user would: the panel opened and its buttons clicked, the brush and the eraser
+//! dragged over a slice with the pointer. The voxels are checked against the geometry of
+//! the drag (every voxel of the slice near the path painted, none far from it), a
+//! threshold against a count of the CT's own values, the 3D view against itself before,
+//! and the saved Segmentation with dciodvfy and read back.
+
+use std::sync::Arc;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use glam::DVec3;
+use hounsfield_findings::segmentation::read_segmentation_file;
+use hounsfield_segment::Mask;
+use hounsfield_test_support::{data, dciodvfy_passes};
+use render_core::Volume;
+
+use super::findings_tests::{drag, quad_settings};
+use super::ui_tests::{differing, settle, window, workspace};
+use super::*;
+use crate::segments::panel::numbers_line;
+
+/// The window's local workspace, to change.
+fn workspace_mut<'h>(harness: &'h mut Harness<'_, DesktopApp>) -> &'h mut LocalWorkspace {
+    match &mut harness.state_mut().state {
+        State::Local(workspace) => workspace,
+        _ => panic!("a series rendered here"),
+    }
+}
+
+/// The voxels of segment `id`, once no edit is under way.
+fn voxels_of(harness: &Harness<'_, DesktopApp>, id: u32) -> Mask {
+    workspace(harness.state())
+        .and_then(|w| w.segments.mask(id))
+        .expect("the segment")
+}
+
+/// Waits until no edit is under way.
+fn edits_done(harness: &mut Harness<'_, DesktopApp>, what: &str) {
+    settle(harness, what, |app| {
+        workspace(app).is_some_and(|w| !w.segments.busy())
+    });
+}
+
+/// The distance from `p` to the segment from `a` to `b`.
+fn to_segment(p: DVec3, a: DVec3, b: DVec3) -> f64 {
+    let along = b - a;
+    let t = ((p - a).dot(along) / along.length_squared()).clamp(0.0, 1.0);
+    p.distance(a + along * t)
+}
+
+/// The voxel centres (LPS) of the axial slice of `volume` through `on_slice`, with their
+/// flat indices.
+fn axial_slice(volume: &Volume, on_slice: DVec3) -> Vec<(usize, DVec3)> {
+    let k = volume.lps_to_voxel(on_slice).z.round() as usize;
+    let [ni, nj, _] = volume.dims;
+    (0..nj)
+        .flat_map(|j| (0..ni).map(move |i| (i, j)))
+        .map(|(i, j)| {
+            let centre = volume
+                .voxel_to_lps
+                .transform_point3(DVec3::new(i as f64, j as f64, k as f64));
+            (i + ni * (j + nj * k), centre)
+        })
+        .collect()
+}
+
+#[test]
+fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_valid_seg() {
+    let (_folder, settings) = quad_settings();
+    let mut harness = window(Some(data("ct-head-neck")), settings);
+    settle(&mut harness, "the CT in 2×2", |app| {
+        app.full_frame_shown() && workspace(app).is_some_and(|w| w.slices[0].rect().is_some())
+    });
+    let volume: Arc<Volume> = workspace(harness.state())
+        .and_then(|w| w.renderer().volume().cloned())
+        .expect("a volume");
+    harness.get_by_label("Segments").click();
+    harness.run_steps(4);
+    let before_3d = workspace_mut(&mut harness)
+        .view3d_pixels()
+        .expect("the 3D view drawn");
+    harness.get_by_label("Add segment").click();
+    harness.run_steps(2);
+    let painted_id = workspace(harness.state())
+        .and_then(|w| w.segments.selected)
+        .expect("the new segment is selected");
+
+    // A stroke of the 5 mm brush across the axial slice.
+    harness.get_by_label("Paint").click();
+    harness.run_steps(2);
+    let rect = workspace(harness.state())
+        .and_then(|w| w.slices[0].rect())
+        .expect("the axial slice drawn");
+    let (from, to) = (
+        rect.center() + egui::vec2(-50.0, 10.0),
+        rect.center() + egui::vec2(45.0, -10.0),
+    );
+    let under = |harness: &Harness<'_, DesktopApp>, pos| {
+        workspace(harness.state())
+            .and_then(|w| w.slices[0].lps_at(pos))
+            .expect("drawn")
+    };
+    let (a, b) = (under(&harness, from), under(&harness, to));
+    drag(&mut harness, from, to);
+    edits_done(&mut harness, "the stroke painted");
+    let painted = voxels_of(&harness, painted_id);
+    let radius = 5.0;
+    // Every voxel of the slice within nine tenths of the radius of the path is painted
+    // (the discs, half a radius apart, cover that much), and none beyond the radius or
+    // off the slice.
+    let slice = axial_slice(&volume, a);
+    let near: Vec<usize> = slice
+        .iter()
+        .filter(|(_, c)| to_segment(*c, a, b) <= radius * 0.9)
+        .map(|(index, _)| *index)
+        .collect();
+    assert!(near.len() > 500, "{} voxels near the path", near.len());
+    let missing = near.iter().filter(|&&i| !painted.contains(i)).count();
+    assert_eq!(missing, 0, "voxels near the path left out");
+    let within: std::collections::HashSet<usize> = slice
+        .iter()
+        .filter(|(_, c)| to_segment(*c, a, b) <= radius + 1e-6)
+        .map(|(index, _)| *index)
+        .collect();
+    let stray = painted.indices().filter(|i| !within.contains(i)).count();
+    assert_eq!(stray, 0, "voxels painted beyond the brush or off the slice");
+
+    // The panel's numbers: the voxels times one voxel's volume, in mL.
+    let info = workspace(harness.state())
+        .map(|w| w.segments.list())
+        .and_then(|list| list.into_iter().find(|i| i.id == painted_id))
+        .expect("listed");
+    let voxel_ml = volume.spacing_mm.iter().product::<f64>() / 1000.0;
+    assert_eq!(info.numbers.voxels, painted.count());
+    assert!((info.numbers.volume_ml - painted.count() as f64 * voxel_ml).abs() < 1e-9);
+    harness.get_by_label(&numbers_line(&info));
+
+    // The eraser across the stroke (clear of the crosshair's lines and their handles)
+    // takes the voxels near its own path out.
+    harness.get_by_label("Erase").click();
+    harness.run_steps(2);
+    let (across_from, across_to) = (
+        rect.center() + egui::vec2(20.0, -40.0),
+        rect.center() + egui::vec2(20.0, 40.0),
+    );
+    let (c, d) = (under(&harness, across_from), under(&harness, across_to));
+    drag(&mut harness, across_from, across_to);
+    edits_done(&mut harness, "the stroke erased");
+    let erased = voxels_of(&harness, painted_id);
+    assert!(erased.count() < painted.count());
+    for index in painted.indices() {
+        let centre = slice
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, c)| *c)
+            .expect("on the slice");
+        let distance = to_segment(centre, c, d);
+        if distance <= radius * 0.9 {
+            assert!(
+                !erased.contains(index),
+                "{centre} is {distance:.2} mm from the eraser"
+            );
+        } else if distance > radius + 1e-6 {
+            assert!(erased.contains(index), "{centre} is beyond the eraser");
+        }
+    }
+    // Undo takes the eraser's stroke back.
+    harness.get_by_label("Undo").click();
+    edits_done(&mut harness, "the erase taken back");
+    harness.run_steps(2);
+    assert_eq!(voxels_of(&harness, painted_id), painted);
+
+    // A second segment, the CT's bone by threshold: as many voxels as the CT has values
+    // in the range, counted here.
+    workspace_mut(&mut harness).segments.range = [300.0, 3000.0];
+    harness.get_by_label("Add segment").click();
+    harness.run_steps(2);
+    let bone_id = workspace(harness.state())
+        .and_then(|w| w.segments.selected)
+        .expect("selected");
+    assert_ne!(bone_id, painted_id);
+    harness.get_by_label("Threshold").click();
+    harness.run_steps(1);
+    edits_done(&mut harness, "the threshold");
+    let bone = voxels_of(&harness, bone_id);
+    let counted = (0..volume.voxels.len())
+        .filter(|&i| {
+            volume
+                .voxels
+                .get(i)
+                .is_some_and(|v| (300.0..=3000.0).contains(&v))
+        })
+        .count();
+    assert_eq!(bone.count(), counted);
+    assert!(counted > 10_000, "{counted} bone voxels");
+
+    // The 3D view shows the segments: the bone takes its segment's colour.
+    harness.run_steps(4);
+    let after_3d = workspace_mut(&mut harness)
+        .view3d_pixels()
+        .expect("the 3D view drawn");
+    let changed = differing(&before_3d, &after_3d);
+    assert!(changed > 2_000, "{changed} values of the 3D view changed");
+
+    // Saved: a Segmentation that dciodvfy passes, with both segments' voxels.
+    harness.get_by_label("Save segments").click();
+    settle(&mut harness, "the segments saved", |app| {
+        workspace(app).is_some_and(|w| w.segments.last_save.is_some())
+    });
+    let said = workspace(harness.state())
+        .and_then(|w| w.segments.last_save.clone())
+        .expect("a save")
+        .expect("saved");
+    let file = said
+        .split(" to ")
+        .nth(1)
+        .map(std::path::PathBuf::from)
+        .expect("the file named");
+    assert!(said.starts_with("Saved 2 segments"), "{said}");
+    dciodvfy_passes(&file);
+    let read = read_segmentation_file(&file, &volume).expect("read back");
+    let counts: Vec<usize> = read.segments.iter().map(|s| s.mask.count()).collect();
+    assert_eq!(counts, vec![painted.count(), bone.count()]);
+    assert_eq!(read.segments[1].mask, bone);
+}

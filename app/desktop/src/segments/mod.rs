@@ -1,0 +1,377 @@
+//! The segments of a series rendered here: kept in the server's own book of segments
+//! (each with its last edits to take back), edited by the segment crate's tools off the
+//! UI thread one edit at a time, painted over the slices ([`overlay`]) and into the 3D
+//! view, listed with their numbers in a panel ([`panel`]), and saved as a Segmentation
+//! with its Measurement Report where the series keeps its findings.
+
+pub mod overlay;
+pub mod panel;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use eframe::egui;
+use glam::DVec3;
+use hounsfield_findings::report::ReportSubject;
+use hounsfield_findings::unit_of;
+use hounsfield_protocol::{SegmentInfo, SegmentNumbers};
+use hounsfield_segment::segment::Algorithm;
+use hounsfield_segment::{Brush, Edit, Grid, Mask, ValueInterval};
+use hounsfield_server::compose::SegmentOverlay;
+use hounsfield_server::segments::{Description, SegmentsBook, numbers_of};
+use hounsfield_workstation::authorship::observer_name;
+use render_core::Volume;
+
+use crate::findings::pending::Pending;
+use crate::findings::store::{self, Keeping, place_text};
+
+/// The most edits waiting behind the one under way (a stroke more is refused, and said).
+pub const MOST_WAITING_EDITS: usize = 8;
+
+/// The book's key for the series shown (one series a workspace).
+const SERIES: &str = "shown";
+
+/// What a slice's tool does with the active segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentBrush {
+    /// A drag paints a disc of the brush's radius along its path, in the slice.
+    Paint,
+    /// A drag erases the same.
+    Erase,
+    /// A click adds the region grown from it within the panel's range.
+    Grow,
+}
+
+/// A gesture of a segment tool on a slice: its points (LPS) and the slice's normal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentGesture {
+    /// The tool.
+    pub brush: SegmentBrush,
+    /// The points under the pointer (one for a click).
+    pub points_lps: Vec<DVec3>,
+    /// The normal of the slice drawn on (LPS).
+    pub normal_lps: DVec3,
+}
+
+/// What the segments show now: the visible segments that hold a voxel, and a number that
+/// changes whenever they do.
+#[derive(Debug, Clone, Default)]
+pub struct ShownSegments {
+    /// The segments, earlier under later.
+    pub segments: Arc<[SegmentOverlay]>,
+    /// Changes with every change of them.
+    pub generation: u64,
+}
+
+/// An edit that came back, to keep.
+struct Done {
+    id: u32,
+    mask: Mask,
+    numbers: SegmentNumbers,
+    algorithm: Algorithm,
+}
+
+/// The segments of the series shown, and the tools' settings.
+pub struct LocalSegments {
+    book: SegmentsBook,
+    grid: Grid,
+    unit: &'static str,
+    /// The segment the tools edit.
+    pub selected: Option<u32>,
+    /// The brush's radius (mm).
+    pub brush_mm: f64,
+    /// The range of the threshold and of growing (the series' values).
+    pub range: [f64; 2],
+    /// The margin's and the closing's distance (mm; a negative margin shrinks).
+    pub distance_mm: f64,
+    /// The last refusal, and why.
+    pub problem: Option<String>,
+    /// What the last save did.
+    pub last_save: Option<Result<String, String>>,
+    shown: ShownSegments,
+    editing: Option<Pending<Done>>,
+    waiting: VecDeque<(u32, Edit)>,
+    saving: Option<Pending<String>>,
+}
+
+impl LocalSegments {
+    /// No segments yet on `volume`'s grid.
+    pub fn new(volume: &Volume) -> Self {
+        Self {
+            book: SegmentsBook::default(),
+            grid: Grid::of(volume),
+            unit: unit_of(&volume.modality),
+            selected: None,
+            brush_mm: 5.0,
+            range: [200.0, 3000.0],
+            distance_mm: 2.0,
+            problem: None,
+            last_save: None,
+            shown: ShownSegments::default(),
+            editing: None,
+            waiting: VecDeque::new(),
+            saving: None,
+        }
+    }
+
+    /// Every segment with its numbers, in the order they were added.
+    pub fn list(&self) -> Vec<SegmentInfo> {
+        self.book.told(SERIES)
+    }
+
+    /// Segment `id`'s voxels.
+    #[cfg(test)]
+    pub fn mask(&self, id: u32) -> Option<Mask> {
+        self.book.mask(SERIES, id).ok()
+    }
+
+    /// What the slices and the 3D view show.
+    pub fn shown(&self) -> &ShownSegments {
+        &self.shown
+    }
+
+    /// Whether an edit is under way or waiting.
+    pub fn busy(&self) -> bool {
+        self.editing.is_some() || !self.waiting.is_empty()
+    }
+
+    /// Whether a save is under way.
+    pub fn saving(&self) -> bool {
+        self.saving.is_some()
+    }
+
+    /// The segments changed: what they show is made again.
+    fn changed(&mut self) {
+        self.shown = ShownSegments {
+            segments: self.book.shown(SERIES),
+            generation: self.shown.generation + 1,
+        };
+    }
+
+    fn empty_numbers(&self) -> SegmentNumbers {
+        SegmentNumbers {
+            voxels: 0,
+            volume_ml: 0.0,
+            mean: None,
+            sd: None,
+            min: None,
+            max: None,
+            median: None,
+            surface_mm2: 0.0,
+            extent_mm: [0.0; 3],
+            unit: self.unit.to_string(),
+        }
+    }
+
+    /// Adds an empty segment and makes it the one the tools edit.
+    pub fn add(&mut self) {
+        let numbers = self.empty_numbers();
+        match self.book.create(
+            SERIES,
+            self.grid,
+            Description::default(),
+            numbers,
+            &observer_name(),
+        ) {
+            Ok(info) => {
+                self.selected = Some(info.id);
+                self.problem = None;
+            }
+            Err(why) => self.problem = Some(why.to_string()),
+        }
+        self.changed();
+    }
+
+    /// Deletes segment `id`.
+    pub fn delete(&mut self, id: u32) {
+        if let Err(why) = self.book.delete(SERIES, id) {
+            self.problem = Some(why.to_string());
+        }
+        if self.selected == Some(id) {
+            self.selected = self.list().last().map(|info| info.id);
+        }
+        self.changed();
+    }
+
+    /// Shows or hides segment `id`.
+    pub fn set_visible(&mut self, id: u32, visible: bool) {
+        let description = Description {
+            visible: Some(visible),
+            ..Description::default()
+        };
+        if let Err(why) = self
+            .book
+            .describe(SERIES, id, description, &observer_name())
+        {
+            self.problem = Some(why.to_string());
+        }
+        self.changed();
+    }
+
+    /// Takes the selected segment's last edit back, or (`redo`) makes it again.
+    pub fn undo(&mut self, redo: bool) {
+        let Some(id) = self.selected else {
+            self.problem = Some("no segment is selected".to_string());
+            return;
+        };
+        if self.busy() {
+            self.problem = Some("an edit is under way: undo when it is done".to_string());
+            return;
+        }
+        match self
+            .book
+            .undo(SERIES, id, redo, self.grid, &observer_name())
+        {
+            Ok(_) => self.problem = None,
+            Err(why) => self.problem = Some(why.to_string()),
+        }
+        self.changed();
+    }
+
+    /// The edit a tool's gesture on a slice asks of the selected segment.
+    pub fn edit_of(&self, gesture: SegmentGesture) -> Result<Edit, String> {
+        let shape = Brush::Disc {
+            normal_lps: gesture.normal_lps,
+        };
+        Ok(match gesture.brush {
+            SegmentBrush::Paint => Edit::Paint {
+                points_lps: gesture.points_lps,
+                radius_mm: self.brush_mm,
+                within: None,
+                shape,
+            },
+            SegmentBrush::Erase => Edit::Erase {
+                points_lps: gesture.points_lps,
+                radius_mm: self.brush_mm,
+                shape,
+            },
+            SegmentBrush::Grow => Edit::Grow {
+                seed_lps: gesture.points_lps.first().copied().unwrap_or(DVec3::NAN),
+                interval: self.interval()?,
+            },
+        })
+    }
+
+    /// The panel's range as the tools take it.
+    pub fn interval(&self) -> Result<ValueInterval, String> {
+        ValueInterval::new(self.range[0], self.range[1]).map_err(|why| why.to_string())
+    }
+
+    /// Edits the selected segment (a new one when none is) with `edit` on `volume`, off
+    /// the UI thread; waits behind the edit under way, up to [`MOST_WAITING_EDITS`].
+    pub fn edit(&mut self, ctx: &egui::Context, volume: &Arc<Volume>, edit: Edit) {
+        if self.selected.is_none() {
+            self.add();
+        }
+        let Some(id) = self.selected else {
+            return;
+        };
+        if self.waiting.len() >= MOST_WAITING_EDITS {
+            self.problem = Some(format!(
+                "{} not done: {MOST_WAITING_EDITS} edits are waiting already",
+                edit.name()
+            ));
+            return;
+        }
+        self.waiting.push_back((id, edit));
+        self.start_next(ctx, volume);
+    }
+
+    /// Starts the next waiting edit when none is under way.
+    fn start_next(&mut self, ctx: &egui::Context, volume: &Arc<Volume>) {
+        if self.editing.is_some() {
+            return;
+        }
+        let Some((id, edit)) = self.waiting.pop_front() else {
+            return;
+        };
+        let mask = match self.book.mask_to_edit(SERIES, id) {
+            Ok(mask) => mask,
+            Err(why) => {
+                self.problem = Some(why.to_string());
+                return;
+            }
+        };
+        let volume = Arc::clone(volume);
+        let unit = self.unit;
+        let started = Pending::start(ctx, "segment-edit", move || {
+            let edited = hounsfield_segment::edited(&volume, &mask, &edit)
+                .map_err(|why| format!("{}: {why}", edit.name()))?;
+            Ok(Done {
+                id,
+                numbers: numbers_of(&edited.measures, unit),
+                mask: edited.mask,
+                algorithm: edited.algorithm,
+            })
+        });
+        match started {
+            Ok(pending) => self.editing = Some(pending),
+            Err(why) => self.problem = Some(why),
+        }
+    }
+
+    /// Keeps the edits and the save that came back, and starts the next edit waiting.
+    pub fn take_answers(&mut self, ctx: &egui::Context, volume: &Arc<Volume>) {
+        if let Some(answer) = self.editing.as_ref().and_then(Pending::answer) {
+            self.editing = None;
+            match answer {
+                Ok(done) => {
+                    let kept = self.book.edited(
+                        SERIES,
+                        done.id,
+                        done.mask,
+                        done.numbers,
+                        done.algorithm,
+                        &observer_name(),
+                    );
+                    self.problem = kept.err().map(|why| why.to_string());
+                }
+                Err(why) => self.problem = Some(why),
+            }
+            self.changed();
+            self.start_next(ctx, volume);
+        }
+        if let Some(answer) = self.saving.as_ref().and_then(Pending::answer) {
+            self.saving = None;
+            self.last_save = Some(answer);
+        }
+    }
+
+    /// Saves the segments that hold a voxel as a Segmentation of `subject`'s series, with
+    /// the Measurement Report of their numbers, where `keeping` says.
+    pub fn save(
+        &mut self,
+        ctx: &egui::Context,
+        volume: &Arc<Volume>,
+        subject: ReportSubject,
+        keeping: Keeping,
+    ) {
+        if self.saving.is_some() {
+            return;
+        }
+        let segments = self.book.to_save(SERIES);
+        if segments.is_empty() {
+            self.last_save = Some(Err("no segment holds a voxel: nothing to save".to_string()));
+            return;
+        }
+        let volume = Arc::clone(volume);
+        let count = segments.len();
+        let started = Pending::start(ctx, "segments-save", move || {
+            let kept = store::segmentation(&keeping, &subject, &volume, &segments)
+                .map_err(|error| format!("segments not saved: {error}"))?;
+            let place = place_text(&kept.place);
+            tracing::info!("segments saved: {count} to {place}");
+            Ok(format!(
+                "Saved {count} segment{} to {place}",
+                if count == 1 { "" } else { "s" }
+            ))
+        });
+        match started {
+            Ok(pending) => {
+                self.saving = Some(pending);
+                self.last_save = None;
+            }
+            Err(why) => self.last_save = Some(Err(why)),
+        }
+    }
+}

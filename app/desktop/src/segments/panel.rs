@@ -1,0 +1,244 @@
+//! The segments panel beside the 2×2 layout: each segment of the series with its colour,
+//! whether it shows, and its numbers (volume, voxels, mean of the values inside); the
+//! tools that edit the selected one (the brush, the eraser and growing from a click on a
+//! slice; threshold, islands, margin and smoothing at a click here), taking back and
+//! making again, and saving them as a Segmentation.
+
+use eframe::egui;
+use hounsfield_protocol::SegmentInfo;
+use hounsfield_segment::Edit;
+
+use super::{LocalSegments, SegmentBrush};
+use crate::findings::SliceTool;
+
+/// What the panel asks of the segments.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SegmentAction {
+    /// Adds an empty segment (selected).
+    Add,
+    /// Makes segment `id` the one the tools edit.
+    Select(u32),
+    /// Deletes segment `id`.
+    Delete(u32),
+    /// Shows or hides segment `id`.
+    Visible(u32, bool),
+    /// Edits the selected segment (a new one when none is).
+    Edit(Edit),
+    /// Takes the selected segment's last edit back.
+    Undo,
+    /// Makes the last edit taken back again.
+    Redo,
+    /// Saves the segments as a Segmentation where the series keeps its findings.
+    Save,
+}
+
+/// A segment's numbers in one line.
+pub fn numbers_line(info: &SegmentInfo) -> String {
+    let numbers = &info.numbers;
+    let mut line = format!("{:.2} mL · {} voxels", numbers.volume_ml, numbers.voxels);
+    if let Some(mean) = numbers.mean {
+        line.push_str(&format!(" · mean {mean:.1} {}", numbers.unit));
+    }
+    line.trim_end().to_string()
+}
+
+/// Draws the panel; `tool` is the slices' tool (the brushes are picked here) and
+/// `save_ready` whether the series has somewhere to keep a Segmentation.
+pub fn segments_panel(
+    ui: &mut egui::Ui,
+    segments: &mut LocalSegments,
+    tool: &mut SliceTool,
+    save_ready: Result<(), String>,
+) -> Vec<SegmentAction> {
+    let mut actions = Vec::new();
+    ui.heading("Segments");
+    if ui.button("Add segment").clicked() {
+        actions.push(SegmentAction::Add);
+    }
+    let list = segments.list();
+    let selected = list
+        .iter()
+        .find(|info| Some(info.id) == segments.selected)
+        .cloned();
+    egui::ScrollArea::vertical()
+        .max_height(ui.available_height() * 0.4)
+        .show(ui, |ui| {
+            for info in &list {
+                segment_row(ui, info, segments.selected == Some(info.id), &mut actions);
+            }
+        });
+    ui.separator();
+    ui.label(match &selected {
+        Some(info) => format!("Tools on {}", info.label),
+        None => "Tools (a new segment takes the first edit)".to_string(),
+    });
+    ui.horizontal(|ui| {
+        for (brush, name, how) in [
+            (
+                SegmentBrush::Paint,
+                "Paint",
+                "drag on a slice: a disc of the brush's radius along the path",
+            ),
+            (
+                SegmentBrush::Erase,
+                "Erase",
+                "drag on a slice: takes the disc out along the path",
+            ),
+            (
+                SegmentBrush::Grow,
+                "Grow",
+                "click a slice: adds the connected voxels within the range",
+            ),
+        ] {
+            ui.selectable_value(tool, SliceTool::Segment(brush), name)
+                .on_hover_text(how);
+        }
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("Brush (mm)");
+        ui.add(
+            egui::DragValue::new(&mut segments.brush_mm)
+                .range(0.5..=50.0)
+                .speed(0.1),
+        )
+        .labelled_by(label.id);
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("Range");
+        ui.add(egui::DragValue::new(&mut segments.range[0]).speed(1.0))
+            .labelled_by(label.id);
+        ui.label("to");
+        ui.add(egui::DragValue::new(&mut segments.range[1]).speed(1.0));
+    });
+    let busy = segments.busy();
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Threshold")
+            .on_hover_text("the segment becomes the voxels within the range")
+            .clicked()
+        {
+            match segments.interval() {
+                Ok(interval) => actions.push(SegmentAction::Edit(Edit::Threshold(interval))),
+                Err(why) => segments.problem = Some(why),
+            }
+        }
+        if ui.button("Largest island").clicked() {
+            actions.push(SegmentAction::Edit(Edit::KeepLargest));
+        }
+        if ui.button("Invert").clicked() {
+            actions.push(SegmentAction::Edit(Edit::Invert));
+        }
+        if ui.button("Clear").clicked() {
+            actions.push(SegmentAction::Edit(Edit::Clear));
+        }
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("Distance (mm)");
+        ui.add(
+            egui::DragValue::new(&mut segments.distance_mm)
+                .range(-50.0..=50.0)
+                .speed(0.1),
+        )
+        .labelled_by(label.id);
+    });
+    let distance = segments.distance_mm;
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Margin")
+            .on_hover_text("grows by the distance (shrinks when negative), exact in mm")
+            .clicked()
+        {
+            actions.push(SegmentAction::Edit(Edit::Margin(distance)));
+        }
+        if ui
+            .button("Closing")
+            .on_hover_text("fills gaps and notches narrower than the distance")
+            .clicked()
+        {
+            actions.push(SegmentAction::Edit(Edit::Closing(distance.abs())));
+        }
+        if ui
+            .button("Median")
+            .on_hover_text("each voxel takes the majority of its ball of the distance")
+            .clicked()
+        {
+            actions.push(SegmentAction::Edit(Edit::Median(distance.abs())));
+        }
+    });
+    ui.horizontal(|ui| {
+        let (undo, redo) = selected
+            .as_ref()
+            .map_or((false, false), |info| (info.undo > 0, info.redo > 0));
+        if ui
+            .add_enabled(undo && !busy, egui::Button::new("Undo"))
+            .clicked()
+        {
+            actions.push(SegmentAction::Undo);
+        }
+        if ui
+            .add_enabled(redo && !busy, egui::Button::new("Redo"))
+            .clicked()
+        {
+            actions.push(SegmentAction::Redo);
+        }
+        if busy {
+            ui.spinner();
+        }
+    });
+    ui.separator();
+    let can_save = save_ready.is_ok() && !segments.saving() && !busy;
+    let save = ui.add_enabled(can_save, egui::Button::new("Save segments"));
+    let save = match &save_ready {
+        Ok(()) => save.on_hover_text(
+            "a DICOM Segmentation and its Measurement Report, where the series keeps its findings",
+        ),
+        Err(why) => save.on_disabled_hover_text(why.as_str()),
+    };
+    if save.clicked() {
+        actions.push(SegmentAction::Save);
+    }
+    match &segments.last_save {
+        Some(Ok(said)) => {
+            ui.label(said.as_str());
+        }
+        Some(Err(why)) => {
+            ui.colored_label(ui.visuals().warn_fg_color, why.as_str());
+        }
+        None => {}
+    }
+    if let Some(problem) = &segments.problem {
+        ui.colored_label(ui.visuals().warn_fg_color, problem.as_str());
+    }
+    actions
+}
+
+/// One segment's row: its colour, whether it shows, its name (a click selects it), its
+/// numbers, and deleting it.
+fn segment_row(
+    ui: &mut egui::Ui,
+    info: &SegmentInfo,
+    selected: bool,
+    actions: &mut Vec<SegmentAction>,
+) {
+    ui.horizontal(|ui| {
+        let [r, g, b] = info.colour;
+        let (swatch, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+        ui.painter()
+            .rect_filled(swatch, 2.0, egui::Color32::from_rgb(r, g, b));
+        let mut visible = info.visible;
+        if ui
+            .checkbox(&mut visible, "")
+            .on_hover_text("shown on the slices and in 3D")
+            .changed()
+        {
+            actions.push(SegmentAction::Visible(info.id, visible));
+        }
+        if ui.selectable_label(selected, info.label.as_str()).clicked() {
+            actions.push(SegmentAction::Select(info.id));
+        }
+        if ui.small_button("Delete").clicked() {
+            actions.push(SegmentAction::Delete(info.id));
+        }
+    });
+    ui.label(numbers_line(info));
+}
