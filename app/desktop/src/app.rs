@@ -104,8 +104,7 @@ pub struct DesktopApp {
     show_crop: bool,
     /// Whether the findings panel is shown (beside the 2×2 layout).
     show_findings: bool,
-    /// Whether the segments panel is shown (beside the 2×2 layout of a series rendered
-    /// here).
+    /// Whether the segments panel is shown (beside the 2×2 layout).
     show_segments: bool,
     /// The findings panel opened by itself once (a finding tool picked, or a series with
     /// findings shown); from then on it is the user's to show or hide.

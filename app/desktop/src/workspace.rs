@@ -239,7 +239,7 @@ impl LocalWorkspace {
         for action in actions {
             match action {
                 SegmentAction::Add => self.segments.add(),
-                SegmentAction::Select(id) => self.segments.selected = Some(id),
+                SegmentAction::Select(id) => self.segments.tools.selected = Some(id),
                 SegmentAction::Delete(id) => self.segments.delete(id),
                 SegmentAction::Visible(id, visible) => self.segments.set_visible(id, visible),
                 SegmentAction::Edit(edit) => self.segments.edit(ctx, &volume, edit),
@@ -250,7 +250,7 @@ impl LocalWorkspace {
                         let (subject, keeping) = (subject.clone(), keeping.clone());
                         self.segments.save(ctx, &volume, subject, keeping);
                     }
-                    Err(why) => self.segments.last_save = Some(Err(why)),
+                    Err(why) => self.segments.tools.last_save = Some(Err(why)),
                 },
             }
         }
@@ -270,7 +270,9 @@ impl LocalWorkspace {
         let labels = segment_labels(&volume, &shown.segments);
         match self.renderer.show_segments(labels.as_ref()) {
             Ok(()) => self.view3d.refresh(),
-            Err(why) => self.segments.problem = Some(format!("segments not shown in 3D: {why}")),
+            Err(why) => {
+                self.segments.tools.problem = Some(format!("segments not shown in 3D: {why}"))
+            }
         }
         self.segments_in_3d = shown.generation;
     }
@@ -284,7 +286,7 @@ impl LocalWorkspace {
             if let Some(gesture) = slice.take_segment_gesture() {
                 match self.segments.edit_of(gesture) {
                     Ok(edit) => self.segments.edit(ctx, &volume, edit),
-                    Err(why) => self.segments.problem = Some(why),
+                    Err(why) => self.segments.tools.problem = Some(why),
                 }
             }
         }
@@ -302,7 +304,7 @@ impl LocalWorkspace {
     /// Draws the layout in `ui`'s remaining space.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.findings.take_answers();
-        self.link.brush_mm = self.segments.brush_mm;
+        self.link.brush_mm = self.segments.tools.brush_mm;
         self.follow_segments(ui.ctx());
         match self.layout {
             Layout::Single => {

@@ -15,8 +15,11 @@ use hounsfield_segment::Mask;
 use hounsfield_test_support::{data, dciodvfy_passes};
 use render_core::Volume;
 
-use super::findings_tests::{drag, quad_settings};
-use super::ui_tests::{differing, settle, window, workspace};
+use hounsfield_client::{Client, Event};
+use hounsfield_protocol::{ClientMessage, SegmentInfo, ServerMessage, SlicePlane, Viewport};
+
+use super::findings_tests::{drag, quad_settings, thin_client_of_phantom_server};
+use super::ui_tests::{differing, remote, settle, window, workspace};
 use super::*;
 use crate::segments::panel::numbers_line;
 
@@ -83,7 +86,7 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
     harness.get_by_label("Add segment").click();
     harness.run_steps(2);
     let painted_id = workspace(harness.state())
-        .and_then(|w| w.segments.selected)
+        .and_then(|w| w.segments.tools.selected)
         .expect("the new segment is selected");
 
     // A stroke of the 5 mm brush across the axial slice.
@@ -173,11 +176,11 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
 
     // A second segment, the CT's bone by threshold: as many voxels as the CT has values
     // in the range, counted here.
-    workspace_mut(&mut harness).segments.range = [300.0, 3000.0];
+    workspace_mut(&mut harness).segments.tools.range = [300.0, 3000.0];
     harness.get_by_label("Add segment").click();
     harness.run_steps(2);
     let bone_id = workspace(harness.state())
-        .and_then(|w| w.segments.selected)
+        .and_then(|w| w.segments.tools.selected)
         .expect("selected");
     assert_ne!(bone_id, painted_id);
     harness.get_by_label("Threshold").click();
@@ -206,10 +209,10 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
     // Saved: a Segmentation that dciodvfy passes, with both segments' voxels.
     harness.get_by_label("Save segments").click();
     settle(&mut harness, "the segments saved", |app| {
-        workspace(app).is_some_and(|w| w.segments.last_save.is_some())
+        workspace(app).is_some_and(|w| w.segments.tools.last_save.is_some())
     });
     let said = workspace(harness.state())
-        .and_then(|w| w.segments.last_save.clone())
+        .and_then(|w| w.segments.tools.last_save.clone())
         .expect("a save")
         .expect("saved");
     let file = said
@@ -223,4 +226,142 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
     let counts: Vec<usize> = read.segments.iter().map(|s| s.mask.count()).collect();
     assert_eq!(counts, vec![painted.count(), bone.count()]);
     assert_eq!(read.segments[1].mask, bone);
+}
+
+/// The segments of the phantom as a second session on `server` is told them (`segments`).
+fn segments_of_a_second_session(server: &hounsfield_server::BackgroundServer) -> Vec<SegmentInfo> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let mut second = Client::connect(&server.websocket_url())
+            .await
+            .expect("connects");
+        let viewport = Viewport {
+            width: 160,
+            height: 120,
+        };
+        second.hello(None, viewport).await.expect("welcome");
+        second.open("phantom").await.expect("opened");
+        second.send(&ClientMessage::Segments).await.expect("asked");
+        tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            loop {
+                if let Event::Message(ServerMessage::Segments { segments, .. }) =
+                    second.next_event().await.expect("the server answers")
+                {
+                    return segments;
+                }
+            }
+        })
+        .await
+        .expect("told in time")
+    })
+}
+
+/// The segments `connect` lists.
+fn listed(harness: &Harness<'_, DesktopApp>) -> Vec<SegmentInfo> {
+    remote(harness.state())
+        .map(|view| view.segments.list.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn connect_paints_and_thresholds_segments_the_server_measures_and_a_second_session_is_told_the_same()
+ {
+    let (server, _folder, mut harness) = thin_client_of_phantom_server();
+    harness.get_by_label("Segments").click();
+    harness.run_steps(2);
+    harness.get_by_label("Add segment").click();
+    settle(&mut harness, "the segment listed and selected", |app| {
+        remote(app).is_some_and(|view| {
+            view.segments.list.len() == 1 && view.segments.tools.selected.is_some()
+        })
+    });
+
+    // A stroke of the brush over the axial cell: the server paints and measures it.
+    harness.get_by_label("Paint").click();
+    harness.run_steps(2);
+    let cell = remote(harness.state())
+        .and_then(|view| view.slice_cell(SlicePlane::Axial))
+        .expect("the axial cell");
+    drag(
+        &mut harness,
+        cell.center() + egui::vec2(-40.0, 15.0),
+        cell.center() + egui::vec2(35.0, -15.0),
+    );
+    settle(&mut harness, "the stroke measured", |app| {
+        remote(app).is_some_and(|view| {
+            view.segments
+                .list
+                .first()
+                .is_some_and(|info| info.numbers.voxels > 0)
+        })
+    });
+    let painted = listed(&harness)[0].clone();
+    assert_eq!(painted.algorithm, "MANUAL");
+    assert!(painted.numbers.volume_ml > 0.0);
+
+    // A second segment, the phantom's bone by threshold.
+    if let State::Remote { view, .. } = &mut harness.state_mut().state {
+        view.segments.tools.range = [300.0, 3000.0];
+    }
+    harness.get_by_label("Add segment").click();
+    settle(&mut harness, "the second segment selected", |app| {
+        remote(app).is_some_and(|view| {
+            view.segments.list.len() == 2
+                && view.segments.tools.selected == view.segments.list.last().map(|i| i.id)
+        })
+    });
+    harness.get_by_label("Threshold").click();
+    settle(&mut harness, "the threshold measured", |app| {
+        remote(app).is_some_and(|view| {
+            view.segments
+                .list
+                .last()
+                .is_some_and(|info| info.numbers.voxels > 0)
+        })
+    });
+    let bone = listed(&harness)[1].clone();
+    let phantom = render_core::phantom::ct_phantom();
+    let counted = (0..phantom.voxels.len())
+        .filter(|&i| {
+            phantom
+                .voxels
+                .get(i)
+                .is_some_and(|v| (300.0..=3000.0).contains(&v))
+        })
+        .count();
+    assert_eq!(bone.numbers.voxels, counted);
+    assert!(bone.algorithm == "SEMIAUTOMATIC", "{}", bone.algorithm);
+    harness.get_by_label(&numbers_line(&bone));
+
+    // A second session is told the same segments with the same numbers.
+    let told = segments_of_a_second_session(&server);
+    let numbers = |list: &[SegmentInfo]| {
+        list.iter()
+            .map(|info| (info.id, info.numbers.voxels, info.numbers.volume_ml))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(numbers(&told), numbers(&listed(&harness)));
+
+    // Undo takes the threshold back; saving the phantom is refused with the reason.
+    harness.get_by_label("Undo").click();
+    settle(&mut harness, "the threshold taken back", |app| {
+        remote(app).is_some_and(|view| {
+            view.segments
+                .list
+                .last()
+                .is_some_and(|info| info.numbers.voxels == 0)
+        })
+    });
+    harness.get_by_label("Save segments").click();
+    settle(&mut harness, "the save answered", |app| {
+        remote(app).is_some_and(|view| view.segments.tools.last_save.is_some())
+    });
+    let why = remote(harness.state())
+        .and_then(|view| view.segments.tools.last_save.clone())
+        .expect("answered")
+        .expect_err("the phantom is no DICOM study");
+    assert!(why.contains("no DICOM study"), "{why}");
 }

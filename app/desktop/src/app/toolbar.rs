@@ -64,7 +64,6 @@ impl DesktopApp {
                 self.show_findings = !self.show_findings;
             }
             if quad
-                && matches!(self.state, State::Local(_))
                 && ui
                     .selectable_label(self.show_segments, "Segments")
                     .on_hover_text(

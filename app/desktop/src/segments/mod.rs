@@ -16,7 +16,7 @@ use hounsfield_findings::report::ReportSubject;
 use hounsfield_findings::unit_of;
 use hounsfield_protocol::{SegmentInfo, SegmentNumbers};
 use hounsfield_segment::segment::Algorithm;
-use hounsfield_segment::{Brush, Edit, Grid, Mask, ValueInterval};
+use hounsfield_segment::{Brush, Edit, Grid, Mask};
 use hounsfield_server::compose::SegmentOverlay;
 use hounsfield_server::segments::{Description, SegmentsBook, numbers_of};
 use hounsfield_workstation::authorship::observer_name;
@@ -24,6 +24,7 @@ use render_core::Volume;
 
 use crate::findings::pending::Pending;
 use crate::findings::store::{self, Keeping, place_text};
+use panel::{SegmentTools, SegmentsOffer};
 
 /// The most edits waiting behind the one under way (a stroke more is refused, and said).
 pub const MOST_WAITING_EDITS: usize = 8;
@@ -76,18 +77,8 @@ pub struct LocalSegments {
     book: SegmentsBook,
     grid: Grid,
     unit: &'static str,
-    /// The segment the tools edit.
-    pub selected: Option<u32>,
-    /// The brush's radius (mm).
-    pub brush_mm: f64,
-    /// The range of the threshold and of growing (the series' values).
-    pub range: [f64; 2],
-    /// The margin's and the closing's distance (mm; a negative margin shrinks).
-    pub distance_mm: f64,
-    /// The last refusal, and why.
-    pub problem: Option<String>,
-    /// What the last save did.
-    pub last_save: Option<Result<String, String>>,
+    /// The tools' settings, the segment they edit and what the panel says.
+    pub tools: SegmentTools,
     shown: ShownSegments,
     editing: Option<Pending<Done>>,
     waiting: VecDeque<(u32, Edit)>,
@@ -101,12 +92,7 @@ impl LocalSegments {
             book: SegmentsBook::default(),
             grid: Grid::of(volume),
             unit: unit_of(&volume.modality),
-            selected: None,
-            brush_mm: 5.0,
-            range: [200.0, 3000.0],
-            distance_mm: 2.0,
-            problem: None,
-            last_save: None,
+            tools: SegmentTools::default(),
             shown: ShownSegments::default(),
             editing: None,
             waiting: VecDeque::new(),
@@ -135,9 +121,14 @@ impl LocalSegments {
         self.editing.is_some() || !self.waiting.is_empty()
     }
 
-    /// Whether a save is under way.
-    pub fn saving(&self) -> bool {
-        self.saving.is_some()
+    /// Whether the segments can be edited and saved now (`save_ready`: whether the series
+    /// has somewhere to keep them).
+    pub fn offer(&self, save_ready: Result<(), String>) -> SegmentsOffer {
+        SegmentsOffer {
+            busy: self.busy(),
+            saving: self.saving.is_some(),
+            save_ready,
+        }
     }
 
     /// The segments changed: what they show is made again.
@@ -174,10 +165,10 @@ impl LocalSegments {
             &observer_name(),
         ) {
             Ok(info) => {
-                self.selected = Some(info.id);
-                self.problem = None;
+                self.tools.selected = Some(info.id);
+                self.tools.problem = None;
             }
-            Err(why) => self.problem = Some(why.to_string()),
+            Err(why) => self.tools.problem = Some(why.to_string()),
         }
         self.changed();
     }
@@ -185,10 +176,10 @@ impl LocalSegments {
     /// Deletes segment `id`.
     pub fn delete(&mut self, id: u32) {
         if let Err(why) = self.book.delete(SERIES, id) {
-            self.problem = Some(why.to_string());
+            self.tools.problem = Some(why.to_string());
         }
-        if self.selected == Some(id) {
-            self.selected = self.list().last().map(|info| info.id);
+        if self.tools.selected == Some(id) {
+            self.tools.selected = self.list().last().map(|info| info.id);
         }
         self.changed();
     }
@@ -203,27 +194,27 @@ impl LocalSegments {
             .book
             .describe(SERIES, id, description, &observer_name())
         {
-            self.problem = Some(why.to_string());
+            self.tools.problem = Some(why.to_string());
         }
         self.changed();
     }
 
     /// Takes the selected segment's last edit back, or (`redo`) makes it again.
     pub fn undo(&mut self, redo: bool) {
-        let Some(id) = self.selected else {
-            self.problem = Some("no segment is selected".to_string());
+        let Some(id) = self.tools.selected else {
+            self.tools.problem = Some("no segment is selected".to_string());
             return;
         };
         if self.busy() {
-            self.problem = Some("an edit is under way: undo when it is done".to_string());
+            self.tools.problem = Some("an edit is under way: undo when it is done".to_string());
             return;
         }
         match self
             .book
             .undo(SERIES, id, redo, self.grid, &observer_name())
         {
-            Ok(_) => self.problem = None,
-            Err(why) => self.problem = Some(why.to_string()),
+            Ok(_) => self.tools.problem = None,
+            Err(why) => self.tools.problem = Some(why.to_string()),
         }
         self.changed();
     }
@@ -236,38 +227,33 @@ impl LocalSegments {
         Ok(match gesture.brush {
             SegmentBrush::Paint => Edit::Paint {
                 points_lps: gesture.points_lps,
-                radius_mm: self.brush_mm,
+                radius_mm: self.tools.brush_mm,
                 within: None,
                 shape,
             },
             SegmentBrush::Erase => Edit::Erase {
                 points_lps: gesture.points_lps,
-                radius_mm: self.brush_mm,
+                radius_mm: self.tools.brush_mm,
                 shape,
             },
             SegmentBrush::Grow => Edit::Grow {
                 seed_lps: gesture.points_lps.first().copied().unwrap_or(DVec3::NAN),
-                interval: self.interval()?,
+                interval: self.tools.interval()?,
             },
         })
-    }
-
-    /// The panel's range as the tools take it.
-    pub fn interval(&self) -> Result<ValueInterval, String> {
-        ValueInterval::new(self.range[0], self.range[1]).map_err(|why| why.to_string())
     }
 
     /// Edits the selected segment (a new one when none is) with `edit` on `volume`, off
     /// the UI thread; waits behind the edit under way, up to [`MOST_WAITING_EDITS`].
     pub fn edit(&mut self, ctx: &egui::Context, volume: &Arc<Volume>, edit: Edit) {
-        if self.selected.is_none() {
+        if self.tools.selected.is_none() {
             self.add();
         }
-        let Some(id) = self.selected else {
+        let Some(id) = self.tools.selected else {
             return;
         };
         if self.waiting.len() >= MOST_WAITING_EDITS {
-            self.problem = Some(format!(
+            self.tools.problem = Some(format!(
                 "{} not done: {MOST_WAITING_EDITS} edits are waiting already",
                 edit.name()
             ));
@@ -288,7 +274,7 @@ impl LocalSegments {
         let mask = match self.book.mask_to_edit(SERIES, id) {
             Ok(mask) => mask,
             Err(why) => {
-                self.problem = Some(why.to_string());
+                self.tools.problem = Some(why.to_string());
                 return;
             }
         };
@@ -306,7 +292,7 @@ impl LocalSegments {
         });
         match started {
             Ok(pending) => self.editing = Some(pending),
-            Err(why) => self.problem = Some(why),
+            Err(why) => self.tools.problem = Some(why),
         }
     }
 
@@ -324,16 +310,16 @@ impl LocalSegments {
                         done.algorithm,
                         &observer_name(),
                     );
-                    self.problem = kept.err().map(|why| why.to_string());
+                    self.tools.problem = kept.err().map(|why| why.to_string());
                 }
-                Err(why) => self.problem = Some(why),
+                Err(why) => self.tools.problem = Some(why),
             }
             self.changed();
             self.start_next(ctx, volume);
         }
         if let Some(answer) = self.saving.as_ref().and_then(Pending::answer) {
             self.saving = None;
-            self.last_save = Some(answer);
+            self.tools.last_save = Some(answer);
         }
     }
 
@@ -351,7 +337,8 @@ impl LocalSegments {
         }
         let segments = self.book.to_save(SERIES);
         if segments.is_empty() {
-            self.last_save = Some(Err("no segment holds a voxel: nothing to save".to_string()));
+            self.tools.last_save =
+                Some(Err("no segment holds a voxel: nothing to save".to_string()));
             return;
         }
         let volume = Arc::clone(volume);
@@ -369,9 +356,9 @@ impl LocalSegments {
         match started {
             Ok(pending) => {
                 self.saving = Some(pending);
-                self.last_save = None;
+                self.tools.last_save = None;
             }
-            Err(why) => self.last_save = Some(Err(why)),
+            Err(why) => self.tools.last_save = Some(Err(why)),
         }
     }
 }

@@ -6,10 +6,58 @@
 
 use eframe::egui;
 use hounsfield_protocol::SegmentInfo;
-use hounsfield_segment::Edit;
+use hounsfield_segment::{Edit, ValueInterval};
 
-use super::{LocalSegments, SegmentBrush};
+use super::SegmentBrush;
 use crate::findings::SliceTool;
+
+/// The tools' settings and what the panel says, kept between frames.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentTools {
+    /// The segment the tools edit.
+    pub selected: Option<u32>,
+    /// The brush's radius (mm).
+    pub brush_mm: f64,
+    /// The range of the threshold and of growing (the series' values).
+    pub range: [f64; 2],
+    /// The margin's and the smoothing's distance (mm; a negative margin shrinks).
+    pub distance_mm: f64,
+    /// The last refusal, and why.
+    pub problem: Option<String>,
+    /// What the last save did.
+    pub last_save: Option<Result<String, String>>,
+}
+
+impl Default for SegmentTools {
+    fn default() -> Self {
+        Self {
+            selected: None,
+            brush_mm: 5.0,
+            range: [200.0, 3000.0],
+            distance_mm: 2.0,
+            problem: None,
+            last_save: None,
+        }
+    }
+}
+
+impl SegmentTools {
+    /// The range as the tools take it.
+    pub fn interval(&self) -> Result<ValueInterval, String> {
+        ValueInterval::new(self.range[0], self.range[1]).map_err(|why| why.to_string())
+    }
+}
+
+/// Whether the segments can be edited and saved now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentsOffer {
+    /// An edit is under way (or waiting).
+    pub busy: bool,
+    /// A save is under way.
+    pub saving: bool,
+    /// Whether the series has somewhere to keep a Segmentation, or why not.
+    pub save_ready: Result<(), String>,
+}
 
 /// What the panel asks of the segments.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,20 +90,20 @@ pub fn numbers_line(info: &SegmentInfo) -> String {
     line.trim_end().to_string()
 }
 
-/// Draws the panel; `tool` is the slices' tool (the brushes are picked here) and
-/// `save_ready` whether the series has somewhere to keep a Segmentation.
+/// Draws the panel of the segments `list`; `tool` is the slices' tool (the brushes are
+/// picked here).
 pub fn segments_panel(
     ui: &mut egui::Ui,
-    segments: &mut LocalSegments,
+    list: &[SegmentInfo],
+    segments: &mut SegmentTools,
     tool: &mut SliceTool,
-    save_ready: Result<(), String>,
+    offer: &SegmentsOffer,
 ) -> Vec<SegmentAction> {
     let mut actions = Vec::new();
     ui.heading("Segments");
     if ui.button("Add segment").clicked() {
         actions.push(SegmentAction::Add);
     }
-    let list = segments.list();
     let selected = list
         .iter()
         .find(|info| Some(info.id) == segments.selected)
@@ -63,7 +111,7 @@ pub fn segments_panel(
     egui::ScrollArea::vertical()
         .max_height(ui.available_height() * 0.4)
         .show(ui, |ui| {
-            for info in &list {
+            for info in list {
                 segment_row(ui, info, segments.selected == Some(info.id), &mut actions);
             }
         });
@@ -110,7 +158,7 @@ pub fn segments_panel(
         ui.label("to");
         ui.add(egui::DragValue::new(&mut segments.range[1]).speed(1.0));
     });
-    let busy = segments.busy();
+    let busy = offer.busy;
     ui.horizontal_wrapped(|ui| {
         if ui
             .button("Threshold")
@@ -186,9 +234,9 @@ pub fn segments_panel(
         }
     });
     ui.separator();
-    let can_save = save_ready.is_ok() && !segments.saving() && !busy;
+    let can_save = offer.save_ready.is_ok() && !offer.saving && !busy;
     let save = ui.add_enabled(can_save, egui::Button::new("Save segments"));
-    let save = match &save_ready {
+    let save = match &offer.save_ready {
         Ok(()) => save.on_hover_text(
             "a DICOM Segmentation and its Measurement Report, where the series keeps its findings",
         ),

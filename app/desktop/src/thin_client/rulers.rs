@@ -62,7 +62,7 @@ impl SlicePlacement {
 }
 
 /// The millimetres per pixel of `plane`'s cell.
-fn scale_of(scales: &SliceScales, plane: SlicePlane) -> f64 {
+pub fn scale_of(scales: &SliceScales, plane: SlicePlane) -> f64 {
     match plane {
         SlicePlane::Axial => scales.axial,
         SlicePlane::Coronal => scales.coronal,

@@ -5,6 +5,7 @@ use hounsfield_client::{Client, ClientError, Frame};
 use hounsfield_protocol::{ServerMessage, SlicePlane, TransportKind};
 
 use super::findings::FindingNews;
+use super::segments::SEGMENTATION;
 use super::{LinkState, MEASURED_QUEUE, RemoteFrame, Worker};
 use crate::pointer_spots::take_pointer;
 use crate::thin_client::reception::Reception;
@@ -72,7 +73,9 @@ impl Worker {
     pub(super) fn on_message(&self, message: ServerMessage) {
         match message {
             ServerMessage::Error { code, message } => {
-                self.findings_error(code, &message);
+                if !self.segments_error(code, &message) {
+                    self.findings_error(code, &message);
+                }
                 self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
             }
             ServerMessage::Finding(info) => self.findings_told(FindingNews::Told(info)),
@@ -91,7 +94,9 @@ impl Worker {
             ServerMessage::Findings { series, findings } => {
                 self.findings_told(FindingNews::All { series, findings });
             }
-            ServerMessage::Saved(saved) => self.findings_told(FindingNews::of_saved(saved)),
+            ServerMessage::Saved(saved) if saved.document != SEGMENTATION => {
+                self.findings_told(FindingNews::of_saved(saved));
+            }
             ServerMessage::Crosshair {
                 seq,
                 crosshair_lps,
@@ -170,7 +175,11 @@ impl Worker {
                     });
                 }
             }
-            message => self.together_told(message),
+            message => {
+                if let Some(message) = self.segments_told(message) {
+                    self.together_told(message);
+                }
+            }
         }
     }
 

@@ -7,6 +7,7 @@
 mod address;
 mod findings;
 mod messages;
+mod segments;
 mod together;
 
 use std::collections::VecDeque;
@@ -34,6 +35,7 @@ pub use address::{
     accepts_connections, link_parameter, server_authority, trust_for, websocket_url,
 };
 pub use findings::FindingNews;
+pub use segments::SegmentNews;
 pub use together::Together;
 
 /// Commands the UI may have queued before the link takes them; beyond this the UI drops
@@ -129,6 +131,8 @@ pub struct LinkState {
     pub measured: VecDeque<Ruler>,
     /// What the server told of the findings, not yet taken by the UI (oldest first).
     pub finding_news: VecDeque<FindingNews>,
+    /// What the server told of the segments, not yet taken by the UI (oldest first).
+    pub segment_news: VecDeque<SegmentNews>,
     /// A `save_findings` went out and is not answered yet.
     save_pending: bool,
     /// `key_image` and `snapshot` requests sent and not answered yet.

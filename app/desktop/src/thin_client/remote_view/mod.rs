@@ -14,6 +14,7 @@ mod mirror;
 mod overlay;
 mod participants;
 mod pointer;
+mod segments;
 mod slabs;
 mod status;
 mod together;
@@ -40,6 +41,7 @@ use super::rulers::{ProbeReading, Ruler, SlicePlacement};
 pub use findings::{RemoteFindings, entry_of};
 use mirror::mirror_action;
 use overlay::paint_quad_overlays;
+pub use segments::RemoteSegments;
 
 /// Wheel movement (points) that moves one slice, as on local slices.
 const SCROLL_PER_SLICE: f32 = 40.0;
@@ -86,6 +88,8 @@ pub struct RemoteView {
     pub tool: SliceTool,
     /// The findings of the series, as the server measured them.
     pub findings: RemoteFindings,
+    /// The series' segments, as the server told them.
+    pub segments: RemoteSegments,
     /// The rulers measured, each kept with its slice.
     rulers: Vec<Ruler>,
     /// The ruler being drawn: its plane and ends (fractions of the cell).
@@ -138,6 +142,7 @@ impl RemoteView {
             placement: None,
             tool: SliceTool::Crosshair,
             findings: RemoteFindings::default(),
+            segments: RemoteSegments::default(),
             rulers: Vec::new(),
             draft_ruler: None,
             shown_rect: None,
@@ -310,6 +315,7 @@ impl RemoteView {
                     );
                     self.paint_measurements(&ui.painter_at(rect), rect);
                     self.paint_findings(&ui.painter_at(rect), rect);
+                    self.paint_segment_stroke(&ui.painter_at(rect), rect);
                 }
                 self.paint_pointers(&ui.painter_at(rect), rect);
                 self.slab_controls(ui, rect);
@@ -344,6 +350,9 @@ impl RemoteView {
             self.rulers.extend(state.measured.drain(..));
             for news in state.finding_news.drain(..) {
                 self.findings.take(news);
+            }
+            for news in state.segment_news.drain(..) {
+                self.segments.take(news);
             }
             (
                 state.frame.take(),

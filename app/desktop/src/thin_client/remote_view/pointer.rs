@@ -135,6 +135,8 @@ impl RemoteView {
         } else if self.draft_ruler.is_some() || (measuring && !on_findings && on_slice.is_some()) {
             let origin = ui.input(|input| input.pointer.press_origin());
             self.draw_ruler(response, rect, origin);
+        } else if matches!(self.tool, SliceTool::Segment(_)) && !shift {
+            self.segment_gesture(ui, response);
         } else if on_findings && (on_slice.is_some() || self.findings.sketch.busy()) {
             self.findings_gesture(ui, response);
         } else if on_slice.is_some()
