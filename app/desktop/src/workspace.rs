@@ -66,7 +66,10 @@ impl LocalWorkspace {
             tool: SliceTool::Crosshair,
             brush_mm: 5.0,
         };
-        let segments = LocalSegments::new(&volume);
+        let mut segments = LocalSegments::new(&volume);
+        if let Ok((subject, keeping)) = findings.where_to_keep() {
+            segments.find_saved(keeping, subject);
+        }
         let warnings = renderer.load_volume(volume);
         (
             Self {
@@ -243,6 +246,7 @@ impl LocalWorkspace {
                 SegmentAction::Delete(id) => self.segments.delete(id),
                 SegmentAction::Visible(id, visible) => self.segments.set_visible(id, visible),
                 SegmentAction::Edit(edit) => self.segments.edit(ctx, &volume, edit),
+                SegmentAction::Show(index) => self.segments.show_saved(ctx, &volume, index),
                 SegmentAction::Undo => self.segments.undo(false),
                 SegmentAction::Redo => self.segments.undo(true),
                 SegmentAction::Save => match self.findings.where_to_keep() {

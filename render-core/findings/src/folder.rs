@@ -1,6 +1,7 @@
 //! A findings folder: the latest report of each series a server or a desktop keeps, at
 //! `<folder>/<StudyInstanceUID>/<SeriesInstanceUID>.dcm`, and the key images and
-//! snapshots of the study beside them, each `<SOPInstanceUID>.dcm`. UIDs name the files
+//! snapshots of the study beside them, each `<SOPInstanceUID>.dcm` (its Segmentations
+//! too, found again by the series they were drawn on). UIDs name the files
 //! only after they are checked to be UIDs, so no series can name a path outside the
 //! folder.
 
@@ -11,6 +12,7 @@ use hounsfield_files::{Permissions, write_whole};
 
 use crate::error::FindingError;
 use crate::report::{ReadReport, read_report_file, sop_instance_uid_of};
+use crate::segmentation::{SegmentationHeader, read_segmentation_header};
 
 /// The folder's name under a server's state folder or beside a desktop's settings.
 pub const FOLDER_NAME: &str = "findings";
@@ -89,6 +91,50 @@ pub fn kept_report(
         Err(source) => Err(FindingError::Io { file: path, source }),
         Ok(_) => read_report_file(&path).map(Some),
     }
+}
+
+/// The most files of a study's folder read when its Segmentations are looked for.
+pub const MOST_STUDY_FILES_READ: usize = 256;
+
+/// The Segmentations in `folder` drawn on `series_uid` of `study_uid` (their Referenced
+/// Series names it), newest first: each file of the study's folder (at most
+/// [`MOST_STUDY_FILES_READ`]) read up to its pixel data, those that are no Segmentation
+/// passed over. None when the study has no folder.
+pub fn kept_segmentations(
+    folder: &Path,
+    study_uid: &str,
+    series_uid: &str,
+) -> Result<Vec<(PathBuf, SegmentationHeader)>, FindingError> {
+    let report = report_path(folder, study_uid, series_uid)?;
+    let Some(study) = report.parent() else {
+        return Ok(Vec::new());
+    };
+    let entries = match std::fs::read_dir(study) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(FindingError::Io {
+                file: study.to_path_buf(),
+                source,
+            });
+        }
+        Ok(entries) => entries,
+    };
+    let mut found: Vec<(PathBuf, SegmentationHeader)> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "dcm") && path != &report)
+        .take(MOST_STUDY_FILES_READ)
+        .filter_map(|path| {
+            let header = read_segmentation_header(&path).ok()?;
+            header
+                .referenced_series_uids
+                .iter()
+                .any(|uid| uid == series_uid)
+                .then_some((path, header))
+        })
+        .collect();
+    found.sort_by(|a, b| b.1.written.cmp(&a.1.written));
+    Ok(found)
 }
 
 /// Whether `text` is a DICOM UID: digits and dots, no empty or zero-led component, 64

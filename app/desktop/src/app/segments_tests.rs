@@ -71,7 +71,7 @@ fn axial_slice(volume: &Volume, on_slice: DVec3) -> Vec<(usize, DVec3)> {
 #[test]
 fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_valid_seg() {
     let (_folder, settings) = quad_settings();
-    let mut harness = window(Some(data("ct-head-neck")), settings);
+    let mut harness = window(Some(data("ct-head-neck")), settings.clone());
     settle(&mut harness, "the CT in 2×2", |app| {
         app.full_frame_shown() && workspace(app).is_some_and(|w| w.slices[0].rect().is_some())
     });
@@ -226,6 +226,34 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
     let counts: Vec<usize> = read.segments.iter().map(|s| s.mask.count()).collect();
     assert_eq!(counts, vec![painted.count(), bone.count()]);
     assert_eq!(read.segments[1].mask, bone);
+    drop(harness);
+
+    // Opened again on the same settings: the panel lists the Segmentation saved, and Show
+    // brings its segments back as they were.
+    let mut harness = window(Some(data("ct-head-neck")), settings);
+    settle(&mut harness, "the CT again", |app| {
+        app.full_frame_shown() && workspace(app).is_some_and(|w| w.slices[0].rect().is_some())
+    });
+    harness.get_by_label("Segments").click();
+    harness.run_steps(2);
+    assert!(
+        workspace(harness.state()).is_some_and(|w| w.segments.list().is_empty()),
+        "none shown before asked"
+    );
+    harness.get_by_label("Show").click();
+    settle(&mut harness, "the saved segments shown", |app| {
+        workspace(app).is_some_and(|w| w.segments.list().len() == 2 && !w.segments.busy())
+    });
+    let back = workspace(harness.state())
+        .map(|w| w.segments.list())
+        .expect("local");
+    let masks: Vec<Mask> = back
+        .iter()
+        .map(|info| voxels_of(&harness, info.id))
+        .collect();
+    assert_eq!(masks, vec![painted.clone(), bone.clone()]);
+    assert_eq!(back[1].numbers.voxels, counted);
+    assert_eq!(back[0].algorithm, "MANUAL");
 }
 
 /// The segments of the phantom as a second session on `server` is told them (`segments`).

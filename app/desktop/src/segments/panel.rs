@@ -57,6 +57,8 @@ pub struct SegmentsOffer {
     pub saving: bool,
     /// Whether the series has somewhere to keep a Segmentation, or why not.
     pub save_ready: Result<(), String>,
+    /// The Segmentations saved before on the series, a line each, newest first.
+    pub saved: Vec<String>,
 }
 
 /// What the panel asks of the segments.
@@ -78,6 +80,8 @@ pub enum SegmentAction {
     Redo,
     /// Saves the segments as a Segmentation where the series keeps its findings.
     Save,
+    /// Shows the segments of the saved Segmentation at this place in the list.
+    Show(usize),
 }
 
 /// A segment's numbers in one line.
@@ -244,6 +248,21 @@ pub fn segments_panel(
     };
     if save.clicked() {
         actions.push(SegmentAction::Save);
+    }
+    if !offer.saved.is_empty() {
+        ui.label("Saved before");
+        for (index, line) in offer.saved.iter().enumerate() {
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(!busy, egui::Button::new("Show"))
+                    .on_hover_text("adds its segments to the series' own")
+                    .clicked()
+                {
+                    actions.push(SegmentAction::Show(index));
+                }
+                ui.label(line.as_str());
+            });
+        }
     }
     match &segments.last_save {
         Some(Ok(said)) => {

@@ -130,6 +130,7 @@ impl RemoteView {
             busy: self.segments.waiting > 0,
             saving: self.segments.saving,
             save_ready: Ok(()),
+            saved: Vec::new(),
         };
         let list = self.segments.list.clone();
         let actions = segments_panel(ui, &list, &mut self.segments.tools, &mut self.tool, &offer);
@@ -150,6 +151,8 @@ impl RemoteView {
                 self.segments.tools.selected = Some(id);
                 return;
             }
+            // A streamed series lists no saved Segmentations yet.
+            SegmentAction::Show(_) => return,
             SegmentAction::Delete(id) => ClientMessage::Segment(request(Request::Delete, Some(id))),
             SegmentAction::Visible(id, visible) => ClientMessage::Segment(SegmentRequest {
                 visible: Some(visible),
