@@ -227,9 +227,12 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
     assert_eq!(counts, vec![painted.count(), bone.count()]);
     assert_eq!(read.segments[1].mask, bone);
     drop(harness);
+    shown_again(settings, &[painted, bone], counted);
+}
 
-    // Opened again on the same settings: the panel lists the Segmentation saved, and Show
-    // brings its segments back as they were.
+/// Opened again on `settings`: the panel lists the Segmentation saved, and Show brings its
+/// segments back as they were (`saved`, the second `counted` voxels).
+fn shown_again(settings: std::path::PathBuf, saved: &[Mask], counted: usize) {
     let mut harness = window(Some(data("ct-head-neck")), settings);
     settle(&mut harness, "the CT again", |app| {
         app.full_frame_shown() && workspace(app).is_some_and(|w| w.slices[0].rect().is_some())
@@ -251,7 +254,7 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
         .iter()
         .map(|info| voxels_of(&harness, info.id))
         .collect();
-    assert_eq!(masks, vec![painted.clone(), bone.clone()]);
+    assert_eq!(masks, saved);
     assert_eq!(back[1].numbers.voxels, counted);
     assert_eq!(back[0].algorithm, "MANUAL");
 }

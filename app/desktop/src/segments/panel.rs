@@ -119,8 +119,23 @@ pub fn segments_panel(
                 segment_row(ui, info, segments.selected == Some(info.id), &mut actions);
             }
         });
+    let busy = offer.busy;
+    tool_buttons(ui, selected.as_ref(), segments, tool, busy, &mut actions);
+    keeping(ui, segments, offer, &mut actions);
+    actions
+}
+
+/// The tools that edit the `selected` segment, and taking edits back.
+fn tool_buttons(
+    ui: &mut egui::Ui,
+    selected: Option<&SegmentInfo>,
+    segments: &mut SegmentTools,
+    tool: &mut SliceTool,
+    busy: bool,
+    actions: &mut Vec<SegmentAction>,
+) {
     ui.separator();
-    ui.label(match &selected {
+    ui.label(match selected {
         Some(info) => format!("Tools on {}", info.label),
         None => "Tools (a new segment takes the first edit)".to_string(),
     });
@@ -162,7 +177,6 @@ pub fn segments_panel(
         ui.label("to");
         ui.add(egui::DragValue::new(&mut segments.range[1]).speed(1.0));
     });
-    let busy = offer.busy;
     ui.horizontal_wrapped(|ui| {
         if ui
             .button("Threshold")
@@ -218,9 +232,7 @@ pub fn segments_panel(
         }
     });
     ui.horizontal(|ui| {
-        let (undo, redo) = selected
-            .as_ref()
-            .map_or((false, false), |info| (info.undo > 0, info.redo > 0));
+        let (undo, redo) = selected.map_or((false, false), |info| (info.undo > 0, info.redo > 0));
         if ui
             .add_enabled(undo && !busy, egui::Button::new("Undo"))
             .clicked()
@@ -237,6 +249,16 @@ pub fn segments_panel(
             ui.spinner();
         }
     });
+}
+
+/// Saving the segments, the Segmentations saved before, and what the panel says.
+fn keeping(
+    ui: &mut egui::Ui,
+    segments: &SegmentTools,
+    offer: &SegmentsOffer,
+    actions: &mut Vec<SegmentAction>,
+) {
+    let busy = offer.busy;
     ui.separator();
     let can_save = offer.save_ready.is_ok() && !offer.saving && !busy;
     let save = ui.add_enabled(can_save, egui::Button::new("Save segments"));
@@ -276,7 +298,6 @@ pub fn segments_panel(
     if let Some(problem) = &segments.problem {
         ui.colored_label(ui.visuals().warn_fg_color, problem.as_str());
     }
-    actions
 }
 
 /// One segment's row: its colour, whether it shows, its name (a click selects it), its
