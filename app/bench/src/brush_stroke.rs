@@ -67,15 +67,8 @@ pub(super) fn to_frame(path: &Path, series: Option<&str>, runs: usize) -> anyhow
         .await?;
         client
             .send(&ClientMessage::Segment(SegmentRequest {
-                action: SegmentAction::Create,
-                id: None,
                 label: Some("Brush".to_string()),
-                colour: None,
-                category: None,
-                property_type: None,
-                visible: None,
-                opacity: None,
-                locked: None,
+                ..SegmentRequest::bare(SegmentAction::Create, None)
             }))
             .await?;
         let created = segment_answer(&mut client, "new segment").await?.id;

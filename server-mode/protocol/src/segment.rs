@@ -47,6 +47,23 @@ pub struct SegmentRequest {
     pub locked: Option<bool>,
 }
 
+impl SegmentRequest {
+    /// A request of `action` on segment `id` that changes nothing of its description.
+    pub fn bare(action: SegmentAction, id: Option<u32>) -> Self {
+        Self {
+            action,
+            id,
+            label: None,
+            colour: None,
+            category: None,
+            property_type: None,
+            visible: None,
+            opacity: None,
+            locked: None,
+        }
+    }
+}
+
 /// A logical operation between two segments (or on one, `invert`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -235,6 +252,24 @@ pub struct SegmentNumbers {
     pub extent_mm: [f64; 3],
     /// The values' unit (`HU` for CT).
     pub unit: String,
+}
+
+impl SegmentNumbers {
+    /// The numbers of a segment without a voxel, its values in `unit`.
+    pub fn empty(unit: &str) -> Self {
+        Self {
+            voxels: 0,
+            volume_ml: 0.0,
+            mean: None,
+            sd: None,
+            min: None,
+            max: None,
+            median: None,
+            surface_mm2: 0.0,
+            extent_mm: [0.0; 3],
+            unit: unit.to_string(),
+        }
+    }
 }
 
 /// A segment as the server tells it.

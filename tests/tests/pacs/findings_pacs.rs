@@ -188,15 +188,8 @@ fn findings_of_a_pacs_series_are_stored_on_the_pacs_and_found_there_again() {
 /// A segment of the open MR's bright voxels, saved where the series lives: the PACS.
 async fn save_a_segment(client: &mut Client) {
     let create = ClientMessage::Segment(SegmentRequest {
-        action: SegmentAction::Create,
-        id: None,
         label: Some("Bright".to_string()),
-        colour: None,
-        category: None,
-        property_type: None,
-        visible: None,
-        opacity: None,
-        locked: None,
+        ..SegmentRequest::bare(SegmentAction::Create, None)
     });
     let segment = answer(client, create).await.expect("created");
     let threshold = ClientMessage::SegmentEdit(SegmentEdit {

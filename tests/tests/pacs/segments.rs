@@ -886,17 +886,8 @@ fn a_disc_fill_between_median_and_grow_from_seeds_equal_what_they_say() {
             &command_line(&["--threshold", "300,3000", &seed, "--median", "1"]),
         );
         // The bone region goes; a disc on bone becomes the second seed.
-        let deleted = ClientMessage::Segment(SegmentRequest {
-            action: SegmentAction::Delete,
-            id: Some(region.id),
-            label: None,
-            colour: None,
-            category: None,
-            property_type: None,
-            visible: None,
-            opacity: None,
-            locked: None,
-        });
+        let deleted =
+            ClientMessage::Segment(SegmentRequest::bare(SegmentAction::Delete, Some(region.id)));
         rita.send(&deleted).await.expect("sent");
         let marrow = answer(&mut rita, create_labelled("Bone seed"))
             .await

@@ -265,18 +265,7 @@ impl LocalSegments {
     }
 
     fn empty_numbers(&self) -> SegmentNumbers {
-        SegmentNumbers {
-            voxels: 0,
-            volume_ml: 0.0,
-            mean: None,
-            sd: None,
-            min: None,
-            max: None,
-            median: None,
-            surface_mm2: 0.0,
-            extent_mm: [0.0; 3],
-            unit: self.unit.to_string(),
-        }
+        SegmentNumbers::empty(self.unit)
     }
 
     /// Adds an empty segment and makes it the one the tools edit.

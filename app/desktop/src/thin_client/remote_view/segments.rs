@@ -108,21 +108,6 @@ fn tool_of(edit: &Edit) -> Option<SegmentTool> {
     })
 }
 
-/// A `segment` request with nothing but its action and segment.
-fn request(action: Request, id: Option<u32>) -> SegmentRequest {
-    SegmentRequest {
-        action,
-        id,
-        label: None,
-        colour: None,
-        category: None,
-        property_type: None,
-        visible: None,
-        opacity: None,
-        locked: None,
-    }
-}
-
 impl RemoteView {
     /// The segments panel of the series the server shows.
     pub fn segments_panel(&mut self, ui: &mut egui::Ui) {
@@ -145,7 +130,7 @@ impl RemoteView {
         let message = match action {
             SegmentAction::Add => {
                 self.segments.adding = true;
-                ClientMessage::Segment(request(Request::Create, None))
+                ClientMessage::Segment(SegmentRequest::bare(Request::Create, None))
             }
             SegmentAction::Select(id) => {
                 self.segments.tools.selected = Some(id);
@@ -153,10 +138,12 @@ impl RemoteView {
             }
             // A streamed series lists no saved Segmentations yet.
             SegmentAction::Show(_) => return,
-            SegmentAction::Delete(id) => ClientMessage::Segment(request(Request::Delete, Some(id))),
+            SegmentAction::Delete(id) => {
+                ClientMessage::Segment(SegmentRequest::bare(Request::Delete, Some(id)))
+            }
             SegmentAction::Visible(id, visible) => ClientMessage::Segment(SegmentRequest {
                 visible: Some(visible),
-                ..request(Request::Update, Some(id))
+                ..SegmentRequest::bare(Request::Update, Some(id))
             }),
             SegmentAction::Edit(edit) => {
                 let (Some(id), Some(tool)) = (selected, tool_of(&edit)) else {
