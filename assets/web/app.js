@@ -409,6 +409,7 @@ function handleMessage(message) {
     case "segment_deleted":
     case "shared_segment":
     case "shared_segment_deleted":
+    case "segmentations":
       segments.take(message);
       break;
     case "finding":
@@ -875,6 +876,7 @@ const segments = new Segments(
     undo: $("segment-undo"),
     redo: $("segment-redo"),
     save: $("save-segments"),
+    saved: $("segmentations-saved"),
   },
   (message) => {
     if (!connection.open) return false;

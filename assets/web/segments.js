@@ -4,10 +4,11 @@
 // the 2×2 layout within that range, a disc brush and eraser dragged over a slice, the
 // largest island, a margin, a closing and a median in mm, fill between the slices drawn,
 // undo and redo);
-// and the segments saved as a DICOM Segmentation. The tools run on the server, where the
-// voxels are, which answers each edit with the segment's new numbers and tells the other
-// participants of a shared session (`segment`, `segment_edit`, `segment_undo`,
-// `save_segments` as docs/protocol.md says).
+// and the segments saved as a DICOM Segmentation; the Segmentations saved on the series
+// before listed, each shown (its segments added) at a click. The tools run on the server,
+// where the voxels are, which answers each edit with the segment's new numbers and tells
+// the other participants of a shared session (`segment`, `segment_edit`, `segment_undo`,
+// `save_segments`, `segmentations`, `load_segmentation` as docs/protocol.md says).
 
 import { sliceAt } from "./input.js";
 
@@ -33,7 +34,7 @@ const STROKE_STEP_PX = 3;
 /**
  * The panel's elements (`panel`, `list`, `status`, `toggle`, `add`, `low`, `high`,
  * `threshold`, `grow`, `paint`, `erase`, `brushMm`, `fillBetween`, `largest`, `split`, `margin`,
- * `marginMm`, `smoothMm`, `closing`, `median`, `undo`, `redo`, `save`) and
+ * `marginMm`, `smoothMm`, `closing`, `median`, `undo`, `redo`, `save`, `saved`) and
  * `send(message)` (whether it went).
  */
 export class Segments {
@@ -42,6 +43,8 @@ export class Segments {
     this.send = send;
     this.segments = [];
     this.selected = null;
+    // The Segmentations saved on the series before (`segmentations`), newest first.
+    this.kept = [];
     // The tool a press on a slice uses: null, "grow", "paint" or "erase".
     this.tool = null;
     // The stroke being drawn: its cell, the points not yet sent, the last point's pixel.
@@ -74,12 +77,17 @@ export class Segments {
     this.show();
   }
 
-  /** A new series opened: its segments follow (`segments`), if it has any. */
+  /**
+   * A new series opened: its segments follow (`segments`), if it has any, and the
+   * Segmentations saved on it are asked for.
+   */
   opened() {
     this.segments = [];
     this.selected = null;
+    this.kept = [];
     this.setTool(null);
     this.status = "";
+    this.send({ type: "segmentations" });
     this.show();
   }
 
@@ -213,6 +221,9 @@ export class Segments {
         this.segments = this.segments.filter((s) => s.id !== message.id);
         if (this.selected === message.id) this.selected = this.segments[0]?.id ?? null;
         break;
+      case "segmentations":
+        this.kept = message.saved;
+        break;
       default:
         return false;
     }
@@ -222,7 +233,7 @@ export class Segments {
 
   /** A refusal the server sent, when it was about segments; whether it was. */
   refused(message) {
-    if (!/^(segment|save_segments)/.test(message.message)) return false;
+    if (!/^(segment|save_segments|load_segmentation)/.test(message.message)) return false;
     this.say(`${message.code}: ${message.message}`);
     return true;
   }
@@ -231,6 +242,8 @@ export class Segments {
   saved(message) {
     if (message.document !== "segmentation") return false;
     this.say(`saved ${message.findings} segments as a Segmentation (${message.stored_in})`);
+    // The list of those saved takes the new one.
+    this.send({ type: "segmentations" });
     return true;
   }
 
@@ -260,6 +273,21 @@ export class Segments {
       }),
     );
     if (this.segments.length === 0) this.el.list.append(element("li", "empty", "No segments on this series yet."));
+    this.el.saved.replaceChildren(
+      ...this.kept.map((saved) => {
+        const line = element("li", "", ` ${saved.written} · ${saved.segments.join(", ")} (${saved.stored_in})`);
+        const show = element("button", "show", "Show");
+        show.type = "button";
+        show.dataset.uid = saved.sop_instance_uid;
+        show.title = "Add its segments to the series' own";
+        show.addEventListener("click", () =>
+          this.ask({ type: "load_segmentation", sop_instance_uid: saved.sop_instance_uid }, "reading the Segmentation…"),
+        );
+        line.prepend(show);
+        return line;
+      }),
+    );
+    if (this.kept.length === 0) this.el.saved.append(element("li", "empty", "None saved on this series."));
     this.el.status.textContent = this.status;
   }
 }

@@ -68,7 +68,7 @@ impl LocalWorkspace {
         };
         let mut segments = LocalSegments::new(&volume);
         if let Ok((subject, keeping)) = findings.where_to_keep() {
-            segments.find_saved(keeping, subject);
+            segments.keep_in(subject.clone(), keeping.clone());
         }
         let warnings = renderer.load_volume(volume);
         (

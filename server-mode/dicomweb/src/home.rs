@@ -7,8 +7,12 @@ use std::path::{Path, PathBuf};
 
 use dicom_object::{FileDicomObject, InMemDicomObject};
 use hounsfield_findings::FindingError;
-use hounsfield_findings::folder::{keep_document, keep_report, kept_report};
+use hounsfield_findings::folder::{keep_document, keep_report, kept_report, kept_segmentations};
 use hounsfield_findings::report::{ReadReport, sop_instance_uid_of};
+use hounsfield_findings::segmentation::{
+    ReadSegmentation, SegmentationHeader, read_segmentation_file,
+};
+use hounsfield_volume::Volume;
 
 use super::{DicomWeb, PacsError};
 
@@ -45,6 +49,15 @@ pub struct KeptDocument {
     pub place: Place,
 }
 
+/// A Segmentation kept with a study, drawn on one of its series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeptSegmentation {
+    /// What it says of itself.
+    pub header: SegmentationHeader,
+    /// Where it is: the folder's file, or its WADO-RS URL on the PACS.
+    pub place: Place,
+}
+
 /// Why a document was not kept or a report not read.
 #[derive(Debug, thiserror::Error)]
 pub enum HomeError {
@@ -65,13 +78,74 @@ impl DocumentHome<'_> {
     ) -> Result<Option<ReadReport>, HomeError> {
         match self {
             Self::Pacs(pacs) => {
-                let work = tempfile::tempdir().map_err(|source| FindingError::Io {
-                    file: std::env::temp_dir(),
-                    source,
-                })?;
+                let work = work_folder()?;
                 Ok(pacs.newest_series_report(study_uid, series_uid, work.path())?)
             }
             Self::Folder(folder) => Ok(kept_report(folder, study_uid, series_uid)?),
+        }
+    }
+
+    /// The Segmentations kept with study `study_uid` that were drawn on series
+    /// `series_uid` (their Referenced Series names it), newest first: on the PACS, its SEG
+    /// series of the study (at most 50, each header read from a retrieval); in the folder,
+    /// the study's files.
+    pub fn segmentations_of(
+        &self,
+        study_uid: &str,
+        series_uid: &str,
+    ) -> Result<Vec<KeptSegmentation>, HomeError> {
+        let mut kept: Vec<KeptSegmentation> = match self {
+            Self::Pacs(pacs) => {
+                let work = work_folder()?;
+                pacs.segmentations_in(Some(study_uid), work.path())?
+                    .into_iter()
+                    .filter(|found| {
+                        found
+                            .header
+                            .referenced_series_uids
+                            .iter()
+                            .any(|uid| uid == series_uid)
+                    })
+                    .map(|found| KeptSegmentation {
+                        header: found.header,
+                        place: Place::Pacs { url: found.url },
+                    })
+                    .collect()
+            }
+            Self::Folder(folder) => kept_segmentations(folder, study_uid, series_uid)?
+                .into_iter()
+                .map(|(file, header)| KeptSegmentation {
+                    header,
+                    place: Place::Folder { file },
+                })
+                .collect(),
+        };
+        kept.sort_by(|a, b| b.header.written.cmp(&a.header.written));
+        Ok(kept)
+    }
+
+    /// Reads `kept` (one [`Self::segmentations_of`] found here) onto `volume`'s grid:
+    /// the folder's file, or retrieved from the PACS into a folder removed after.
+    pub fn read_segmentation(
+        &self,
+        kept: &KeptSegmentation,
+        volume: &Volume,
+    ) -> Result<ReadSegmentation, HomeError> {
+        match (&kept.place, self) {
+            (Place::Folder { file }, _) => Ok(read_segmentation_file(file, volume)?),
+            (Place::Pacs { .. }, Self::Pacs(pacs)) => {
+                let work = work_folder()?;
+                let file = work
+                    .path()
+                    .join(format!("{}.dcm", kept.header.sop_instance_uid));
+                pacs.retrieve_segmentation(&kept.header, &file)?;
+                Ok(read_segmentation_file(&file, volume)?)
+            }
+            (Place::Pacs { url }, Self::Folder(_)) => {
+                Err(HomeError::Report(FindingError::Encode(format!(
+                    "{url}: a PACS's Segmentation, and this series keeps its documents in a folder"
+                ))))
+            }
         }
     }
 
@@ -122,4 +196,12 @@ impl DocumentHome<'_> {
             place,
         })
     }
+}
+
+/// A temporary folder for what a PACS delivers, removed when dropped.
+fn work_folder() -> Result<tempfile::TempDir, FindingError> {
+    tempfile::tempdir().map_err(|source| FindingError::Io {
+        file: std::env::temp_dir(),
+        source,
+    })
 }

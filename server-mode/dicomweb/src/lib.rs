@@ -34,7 +34,7 @@ use url::Url;
 pub use cache::{Arrival, RetrievalProgress, Retrieved, SeriesCache};
 pub use deadlines::{CallKind, Deadlines, MinimumRate};
 pub use decoding::{ArrivedSeries, retrieve_series};
-pub use home::{DocumentHome, HomeError, KeptDocument, Place};
+pub use home::{DocumentHome, HomeError, KeptDocument, KeptSegmentation, Place};
 pub use qido::{PacsCatalog, SeriesMatch, StudyMatch, StudyQuery};
 
 /// Whether `text` names a DICOMweb service (`http://` or `https://`) rather than a path.

@@ -30,7 +30,21 @@ impl DicomWeb {
     /// retrieved into `work_folder` to read its header and removed again. An instance of a
     /// SEG series that is not a Segmentation this program reads is passed over (logged).
     pub fn segmentations(&self, work_folder: &Path) -> Result<Vec<SegmentationFound>, PacsError> {
-        let url = self.search_url("series", &[("Modality", "SEG".to_string())], SERIES_FIELDS)?;
+        self.segmentations_in(None, work_folder)
+    }
+
+    /// The Segmentations of study `study_uid` (of every study without one), as
+    /// [`DicomWeb::segmentations`] finds them.
+    pub fn segmentations_in(
+        &self,
+        study_uid: Option<&str>,
+        work_folder: &Path,
+    ) -> Result<Vec<SegmentationFound>, PacsError> {
+        let mut parameters = vec![("Modality", "SEG".to_string())];
+        if let Some(study_uid) = study_uid {
+            parameters.push(("StudyInstanceUID", study_uid.to_string()));
+        }
+        let url = self.search_url("series", &parameters, SERIES_FIELDS)?;
         let url = &url;
         let instances = call(self, CallKind::Search, url, |call| async move {
             let mut instances = Vec::new();
@@ -71,5 +85,26 @@ impl DicomWeb {
             }
         }
         Ok(found)
+    }
+}
+
+impl DicomWeb {
+    /// Retrieves the Segmentation `header` describes (its study, series and instance)
+    /// into the file `into` (WADO-RS).
+    pub fn retrieve_segmentation(
+        &self,
+        header: &SegmentationHeader,
+        into: &Path,
+    ) -> Result<(), PacsError> {
+        let address = SeriesAddress {
+            study_uid: header.study_uid.clone(),
+            series_uid: header.series_uid.clone(),
+        };
+        let url = address.instance_url(self, &header.sop_instance_uid)?;
+        let (address, sop_uid) = (&address, header.sop_instance_uid.as_str());
+        call(self, CallKind::Retrieval, &url, |call| async move {
+            retrieve_instance(&call, address, sop_uid, into).await
+        })
+        .map(|_bytes| ())
     }
 }

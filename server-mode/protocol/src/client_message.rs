@@ -124,6 +124,15 @@ pub enum ClientMessage {
     /// Saves the open series' segments as a DICOM Segmentation where the study lives
     /// (`saved` reply); a viewer's is refused.
     SaveSegments,
+    /// Asks for the DICOM Segmentations saved on the open series where its study lives
+    /// (its PACS, or the server's findings folder), newest first (`segmentations` reply).
+    Segmentations,
+    /// Adds the segments of a saved Segmentation (one the last `segmentations` listed) to
+    /// the open series' own, read onto its grid (`segments` reply); a viewer's is refused.
+    LoadSegmentation {
+        /// Its SOP Instance UID.
+        sop_instance_uid: String,
+    },
     /// Marks the stored image a slice cell shows now as a key image: a Key Object
     /// Selection document where the study lives (`saved` reply); a viewer's is refused.
     KeyImage {

@@ -42,7 +42,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 33] = [
+const CLIENT_TYPES: [&str; 35] = [
     "hello",
     "list_studies",
     "open",
@@ -61,6 +61,8 @@ const CLIENT_TYPES: [&str; 33] = [
     "segment_undo",
     "segments",
     "save_segments",
+    "segmentations",
+    "load_segmentation",
     "key_image",
     "snapshot",
     "webrtc_offer",

@@ -304,6 +304,21 @@ pub struct SegmentInfo {
     pub author: String,
 }
 
+/// A DICOM Segmentation saved on a series, as `segmentations` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedSegmentation {
+    /// Its SOP Instance UID (what `load_segmentation` names).
+    pub sop_instance_uid: String,
+    /// When it was written (its ContentDate and ContentTime).
+    pub written: String,
+    /// Its ContentLabel.
+    pub content_label: String,
+    /// Its segments' names, in order.
+    pub segments: Vec<String>,
+    /// Where it is kept: `findings folder` or `pacs`.
+    pub stored_in: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +366,18 @@ mod tests {
             parse_client_message(r#"{"type":"segments"}"#).expect("taken"),
             ClientMessage::Segments
         );
+        assert_eq!(
+            parse_client_message(r#"{"type":"segmentations"}"#).expect("taken"),
+            ClientMessage::Segmentations
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"load_segmentation","sop_instance_uid":"1.2.3"}"#)
+                .expect("taken"),
+            ClientMessage::LoadSegmentation {
+                sop_instance_uid: "1.2.3".to_string()
+            }
+        );
+        assert!(parse_client_message(r#"{"type":"load_segmentation"}"#).is_err());
         assert!(parse_client_message(r#"{"type":"segment_edit","id":1,"tool":"lasso"}"#).is_err());
         // The tools that came with the disc brush; a paint without a shape is a sphere's.
         let tool = |text: &str| match parse_client_message(text).expect("taken") {

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Codec, ErrorCode, FindingInfo, MovieMade, RecordingInfo, RecordingState, Saved, SegmentInfo,
-    SharedView, SlicePlane, StudyInfo, TransportKind, Viewport, WindowInfo,
+    Codec, ErrorCode, FindingInfo, MovieMade, RecordingInfo, RecordingState, Saved,
+    SavedSegmentation, SegmentInfo, SharedView, SlicePlane, StudyInfo, TransportKind, Viewport,
+    WindowInfo,
 };
 
 /// A message from the server (a JSON text message with a `type`).
@@ -298,6 +299,14 @@ pub enum ServerMessage {
         series: String,
         /// Its segments, in the order they were added.
         segments: Vec<SegmentInfo>,
+    },
+    /// The DICOM Segmentations saved on the open series, newest first (the reply to
+    /// `segmentations`).
+    Segmentations {
+        /// The series.
+        series: String,
+        /// What each says of itself.
+        saved: Vec<SavedSegmentation>,
     },
     /// A segment another participant of the shared session added or edited.
     SharedSegment {

@@ -250,6 +250,10 @@ fn segment_messages() -> Vec<ClientMessage> {
         ClientMessage::SegmentUndo { id: 1, redo: false },
         ClientMessage::Segments,
         ClientMessage::SaveSegments,
+        ClientMessage::Segmentations,
+        ClientMessage::LoadSegmentation {
+            sop_instance_uid: "1.2.3".to_string(),
+        },
     ]
 }
 
@@ -409,7 +413,9 @@ fn typed_messages() -> Vec<ClientMessage> {
             | ClientMessage::SegmentEdit(_)
             | ClientMessage::SegmentUndo { .. }
             | ClientMessage::Segments
-            | ClientMessage::SaveSegments => {}
+            | ClientMessage::SaveSegments
+            | ClientMessage::Segmentations
+            | ClientMessage::LoadSegmentation { .. } => {}
         }
     }
     messages
@@ -1311,7 +1317,9 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         | ClientMessage::SegmentEdit(_)
         | ClientMessage::SegmentUndo { .. }
         | ClientMessage::Segments
-        | ClientMessage::SaveSegments => Ok(()),
+        | ClientMessage::SaveSegments
+        | ClientMessage::Segmentations
+        | ClientMessage::LoadSegmentation { .. } => Ok(()),
         // Measurements change nothing: their answer must stay finite, or be refused.
         ClientMessage::Probe { cell, x, y } => session.probe(cell, *x, *y).map(|answer| {
             assert_measurement_finite(&answer);

@@ -185,7 +185,8 @@ fn findings_of_a_pacs_series_are_stored_on_the_pacs_and_found_there_again() {
     );
 }
 
-/// A segment of the open MR's bright voxels, saved where the series lives: the PACS.
+/// A segment of the open MR's bright voxels, saved where the series lives (the PACS), listed
+/// from there among the series' Segmentations and loaded back.
 async fn save_a_segment(client: &mut Client) {
     let create = ClientMessage::Segment(SegmentRequest {
         label: Some("Bright".to_string()),
@@ -199,7 +200,7 @@ async fn save_a_segment(client: &mut Client) {
             high: 100_000.0,
         },
     });
-    answer(client, threshold).await.expect("thresholded");
+    let thresholded = answer(client, threshold).await.expect("thresholded");
     client
         .send(&ClientMessage::SaveSegments)
         .await
@@ -215,6 +216,32 @@ async fn save_a_segment(client: &mut Client) {
         (saved.document.as_str(), saved.stored_in.as_str()),
         ("segmentation", "pacs")
     );
+    // The series' saved Segmentations come from the PACS (QIDO-RS in the study, each
+    // header retrieved), and the one saved loads back with the voxels it was saved with.
+    client
+        .send(&ClientMessage::Segmentations)
+        .await
+        .expect("sent");
+    let listed = support::server::told(client, Duration::from_secs(60), |told| match told {
+        ServerMessage::Segmentations { saved, .. } => Some(saved),
+        ServerMessage::Error { code, message } => panic!("{code:?}: {message}"),
+        _ => None,
+    })
+    .await
+    .expect("listed");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].sop_instance_uid, saved.sop_instance_uid);
+    assert_eq!(
+        (listed[0].stored_in.as_str(), listed[0].segments.as_slice()),
+        ("pacs", ["Bright".to_string()].as_slice())
+    );
+    let load = ClientMessage::LoadSegmentation {
+        sop_instance_uid: saved.sop_instance_uid.clone(),
+    };
+    let loaded = answer(client, load).await.expect("loaded");
+    assert_ne!(loaded.id, segment.id);
+    assert_eq!(loaded.label, "Bright");
+    assert_eq!(loaded.numbers, thresholded.numbers);
 }
 
 /// A QIDO-RS answer of Orthanc, as JSON.

@@ -5,4 +5,5 @@
 mod dicomweb;
 mod findings;
 mod findings_pacs;
+mod saved_segmentations;
 mod segments;

@@ -27,11 +27,11 @@ use hounsfield_server::users::{Role, UsersFile};
 use serde_json::Value;
 use support::server::told;
 
-const RITA: &str = "segments-reader-3f1a";
-const SAM: &str = "segments-reader-77c2";
-const VERA: &str = "segments-viewer-0d9e";
+pub(super) const RITA: &str = "segments-reader-3f1a";
+pub(super) const SAM: &str = "segments-reader-77c2";
+pub(super) const VERA: &str = "segments-viewer-0d9e";
 
-const VIEWPORT: Viewport = Viewport {
+pub(super) const VIEWPORT: Viewport = Viewport {
     width: 800,
     height: 600,
 };
@@ -42,7 +42,7 @@ fn ct() -> PathBuf {
 
 /// A server of the CT (JPEG frames) with two readers and a viewer, keeping documents in
 /// `state`'s findings folder.
-fn served(state: &Path) -> std::net::SocketAddr {
+pub(super) fn served(state: &Path) -> std::net::SocketAddr {
     let users = state.join("users.toml");
     support::users_table(&[
         ("rita", Role::Reader, RITA),
@@ -59,7 +59,7 @@ fn served(state: &Path) -> std::net::SocketAddr {
 }
 
 /// Signs `token` in and opens the CT; its series id.
-async fn open_ct(address: std::net::SocketAddr, token: &str) -> (Client, String) {
+pub(super) async fn open_ct(address: std::net::SocketAddr, token: &str) -> (Client, String) {
     let mut client = support::server::signed_in(address, token, VIEWPORT).await;
     let studies = client.list_studies().await.expect("studies");
     let series = studies[0].series[0].id.clone();
@@ -90,7 +90,7 @@ async fn next_segment(client: &mut Client) -> Result<SegmentInfo, (ErrorCode, St
 /// Applies `tool` to segment `id`; while the session's share of the server's tools is
 /// spent (a margin over a whole CT takes seconds), it waits and asks again, as a client
 /// is told to.
-async fn edit(client: &mut Client, id: u32, tool: SegmentTool) -> SegmentInfo {
+pub(super) async fn edit(client: &mut Client, id: u32, tool: SegmentTool) -> SegmentInfo {
     for _ in 0..60 {
         let message = ClientMessage::SegmentEdit(SegmentEdit {
             id,
@@ -105,7 +105,7 @@ async fn edit(client: &mut Client, id: u32, tool: SegmentTool) -> SegmentInfo {
     panic!("the share never came back");
 }
 
-fn create() -> ClientMessage {
+pub(super) fn create() -> ClientMessage {
     ClientMessage::Segment(SegmentRequest {
         action: SegmentAction::Create,
         id: None,

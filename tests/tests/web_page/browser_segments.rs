@@ -176,6 +176,26 @@ fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
         page.wait_for("window.hounsfield.segments.segments[1].numbers.voxels === 0")
             .await;
         assert_eq!(settled_numbers(page, &mut other, 1).await.voxels, 0);
+        // The Segmentation saved is listed under Saved before; Show adds its segment
+        // back, the grown region's voxels.
+        page.wait_for("window.hounsfield.segments.kept.length === 1")
+            .await;
+        let listed = page
+            .eval("document.querySelector('#segmentations-saved li').textContent")
+            .await;
+        assert!(
+            listed
+                .as_str()
+                .is_some_and(|l| l.contains("findings folder")),
+            "{listed}"
+        );
+        page.eval("document.querySelector('#segmentations-saved button.show').click(); true")
+            .await;
+        page.wait_for(&format!(
+            "window.hounsfield.segments.segments.length === 3 && window.hounsfield.segments.segments[2].numbers.voxels === {}",
+            cli["voxels"]
+        ))
+        .await;
     });
 }
 

@@ -7,12 +7,15 @@
 
 use std::path::{Path, PathBuf};
 
-use hounsfield_dicomweb::{DicomWeb, DocumentHome, HomeError, KeptDocument, Place};
+use hounsfield_dicomweb::{
+    DicomWeb, DocumentHome, HomeError, KeptDocument, KeptSegmentation, Place,
+};
 use hounsfield_findings::folder::FOLDER_NAME;
 use hounsfield_findings::report::{
     ImageRef, MeasuredFinding, ReadReport, ReportSubject, Snapshot, key_object_selection,
     measurement_report, new_uid, secondary_capture, segmentation_with_report,
 };
+use hounsfield_findings::segmentation::ReadSegmentation;
 use hounsfield_segment::Segment;
 use render_core::Volume;
 
@@ -134,6 +137,25 @@ pub fn segmentation(
     let kept = home.keep_document(&subject.study_uid, &segmentation)?;
     home.keep_document(&subject.study_uid, &report)?;
     Ok(kept)
+}
+
+/// The Segmentations kept for `subject`'s series, newest first.
+pub fn segmentations(
+    keeping: &Keeping,
+    subject: &ReportSubject,
+) -> Result<Vec<KeptSegmentation>, HomeError> {
+    keeping
+        .home()
+        .segmentations_of(&subject.study_uid, &subject.series_uid)
+}
+
+/// Reads `kept` (one [`segmentations`] found) onto `volume`'s grid.
+pub fn read_segmentation(
+    keeping: &Keeping,
+    kept: &KeptSegmentation,
+    volume: &Volume,
+) -> Result<ReadSegmentation, HomeError> {
+    keeping.home().read_segmentation(kept, volume)
 }
 
 /// The newest report kept for `subject`'s series, if there is one.

@@ -7,20 +7,18 @@
 
 pub mod overlay;
 pub mod panel;
+mod saved;
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use eframe::egui;
 use glam::DVec3;
-use hounsfield_findings::folder::kept_segmentations;
 use hounsfield_findings::report::ReportSubject;
-use hounsfield_findings::segmentation::{SegmentationHeader, read_segmentation_file};
 use hounsfield_findings::unit_of;
 use hounsfield_protocol::{SegmentInfo, SegmentNumbers};
 use hounsfield_segment::segment::Algorithm;
-use hounsfield_segment::{Brush, Edit, Grid, Mask, Segment};
+use hounsfield_segment::{Brush, Edit, Grid, Mask};
 use hounsfield_server::compose::SegmentOverlay;
 use hounsfield_server::segments::{Description, SegmentsBook, numbers_of};
 use hounsfield_workstation::authorship::observer_name;
@@ -29,6 +27,7 @@ use render_core::Volume;
 use crate::findings::pending::Pending;
 use crate::findings::store::{self, Keeping, place_text};
 use panel::{SegmentTools, SegmentsOffer};
+use saved::SavedSegmentations;
 
 /// The most edits waiting behind the one under way (a stroke more is refused, and said).
 pub const MOST_WAITING_EDITS: usize = 8;
@@ -76,32 +75,6 @@ struct Done {
     algorithm: Algorithm,
 }
 
-/// A Segmentation saved before on the series shown.
-#[derive(Debug, Clone)]
-pub struct SavedSegmentation {
-    /// Its file.
-    pub file: PathBuf,
-    /// What it says of itself.
-    pub header: SegmentationHeader,
-}
-
-impl SavedSegmentation {
-    /// The panel's line: when it was written and its segments.
-    fn line(&self) -> String {
-        format!(
-            "{} · {}",
-            self.header.written,
-            self.header.segment_labels.join(", ")
-        )
-    }
-}
-
-/// A saved segment read onto the volume, measured.
-struct Loaded {
-    segment: Segment,
-    numbers: SegmentNumbers,
-}
-
 /// The segments of the series shown, and the tools' settings.
 pub struct LocalSegments {
     book: SegmentsBook,
@@ -113,10 +86,9 @@ pub struct LocalSegments {
     editing: Option<Pending<Done>>,
     waiting: VecDeque<(u32, Edit)>,
     saving: Option<Pending<String>>,
-    /// The Segmentations saved before on the series.
-    saved: Vec<SavedSegmentation>,
-    /// A saved Segmentation being read.
-    loading: Option<Pending<Vec<Loaded>>>,
+    /// The Segmentations saved before on the series, where they are, and the one being
+    /// read.
+    saved: SavedSegmentations,
 }
 
 impl LocalSegments {
@@ -131,97 +103,8 @@ impl LocalSegments {
             editing: None,
             waiting: VecDeque::new(),
             saving: None,
-            saved: Vec::new(),
-            loading: None,
+            saved: SavedSegmentations::default(),
         }
-    }
-
-    /// Looks for the Segmentations saved before on `subject`'s series where `keeping`
-    /// says (the findings folder; a PACS's are not looked for yet).
-    pub fn find_saved(&mut self, keeping: &Keeping, subject: &ReportSubject) {
-        let Keeping::Folder(folder) = keeping else {
-            return;
-        };
-        match kept_segmentations(folder, &subject.study_uid, &subject.series_uid) {
-            Ok(found) => {
-                self.saved = found
-                    .into_iter()
-                    .map(|(file, header)| SavedSegmentation { file, header })
-                    .collect();
-            }
-            Err(why) => {
-                self.tools.problem = Some(format!("saved segmentations not read: {why}"));
-            }
-        }
-    }
-
-    /// Reads the saved Segmentation at `index` of the list onto `volume`, off the UI
-    /// thread; [`Self::take_answers`] adds its segments.
-    pub fn show_saved(&mut self, ctx: &egui::Context, volume: &Arc<Volume>, index: usize) {
-        let Some(saved) = self.saved.get(index).cloned() else {
-            return;
-        };
-        if self.loading.is_some() {
-            return;
-        }
-        let volume = Arc::clone(volume);
-        let unit = self.unit;
-        let started = Pending::start(ctx, "segmentation-read", move || {
-            let read = read_segmentation_file(&saved.file, &volume)
-                .map_err(|why| format!("{}: {why}", saved.file.display()))?;
-            read.segments
-                .into_iter()
-                .map(|segment| {
-                    let measures = hounsfield_segment::measure(&volume, &segment.mask)
-                        .map_err(|why| why.to_string())?;
-                    Ok(Loaded {
-                        numbers: numbers_of(&measures, unit),
-                        segment,
-                    })
-                })
-                .collect()
-        });
-        match started {
-            Ok(pending) => self.loading = Some(pending),
-            Err(why) => self.tools.problem = Some(why),
-        }
-    }
-
-    /// Adds segments read from a saved Segmentation, each as it was (its name, colour,
-    /// codes and algorithm), as far as the series has room.
-    fn add_loaded(&mut self, loaded: Vec<Loaded>) {
-        let author = observer_name();
-        for Loaded { segment, numbers } in loaded {
-            let description = Description {
-                label: Some(segment.label.clone()),
-                colour: Some(segment.colour),
-                category: Some(segment.category.clone()),
-                property_type: Some(segment.property_type.clone()),
-                ..Description::default()
-            };
-            let empty = self.empty_numbers();
-            let added = self
-                .book
-                .create(SERIES, self.grid, description, empty, &author)
-                .and_then(|info| {
-                    self.book.edited(
-                        SERIES,
-                        info.id,
-                        segment.mask,
-                        numbers,
-                        segment.algorithm,
-                        &author,
-                    )
-                });
-            match added {
-                Ok(info) => self.tools.selected = Some(info.id),
-                Err(why) => {
-                    self.tools.problem = Some(why.to_string());
-                    break;
-                }
-            }
-        }
-        self.changed();
     }
 
     /// Every segment with its numbers, in the order they were added.
@@ -242,7 +125,7 @@ impl LocalSegments {
 
     /// Whether an edit (or a saved Segmentation's reading) is under way or waiting.
     pub fn busy(&self) -> bool {
-        self.editing.is_some() || !self.waiting.is_empty() || self.loading.is_some()
+        self.editing.is_some() || !self.waiting.is_empty() || self.saved.reading()
     }
 
     /// Whether the segments can be edited and saved now (`save_ready`: whether the series
@@ -252,7 +135,7 @@ impl LocalSegments {
             busy: self.busy(),
             saving: self.saving.is_some(),
             save_ready,
-            saved: self.saved.iter().map(SavedSegmentation::line).collect(),
+            saved: self.saved.lines(),
         }
     }
 
@@ -433,15 +316,13 @@ impl LocalSegments {
         }
         if let Some(answer) = self.saving.as_ref().and_then(Pending::answer) {
             self.saving = None;
+            if answer.is_ok() {
+                // The list of those saved takes the new one.
+                self.saved.list_again();
+            }
             self.tools.last_save = Some(answer);
         }
-        if let Some(answer) = self.loading.as_ref().and_then(Pending::answer) {
-            self.loading = None;
-            match answer {
-                Ok(loaded) => self.add_loaded(loaded),
-                Err(why) => self.tools.problem = Some(why),
-            }
-        }
+        self.follow_saved(ctx);
     }
 
     /// Saves the segments that hold a voxel as a Segmentation of `subject`'s series, with

@@ -22,6 +22,7 @@ mod loading;
 mod movie;
 mod pointing;
 mod recording;
+mod saved_segmentations;
 mod segment_split;
 mod segments;
 mod sharing;
@@ -190,6 +191,7 @@ async fn serve_session(
         playback_told: now,
         measuring: MeasuringShare::new(now),
         movie: None,
+        listed_segmentations: Vec::new(),
     };
     let answered = match hello {
         Some(hello) => connection.handle(hello).await,
@@ -263,6 +265,8 @@ struct Connection {
     movie: Option<movie::MovieMaking>,
     /// This session's share of the server's measuring lane.
     measuring: MeasuringShare,
+    /// The Segmentations `segmentations` listed last (what `load_segmentation` may name).
+    listed_segmentations: Vec<hounsfield_dicomweb::KeptSegmentation>,
 }
 
 impl Drop for Connection {
@@ -530,6 +534,10 @@ impl Connection {
             ClientMessage::SegmentUndo { id, redo } => self.segment_undo(id, redo).await,
             ClientMessage::Segments => self.list_segments().await,
             ClientMessage::SaveSegments => self.save_segments().await,
+            ClientMessage::Segmentations => self.list_segmentations().await,
+            ClientMessage::LoadSegmentation { sop_instance_uid } => {
+                self.load_segmentation(&sop_instance_uid).await
+            }
             ClientMessage::KeyImage { cell, note } => self.key_image(&cell, note).await,
             ClientMessage::Snapshot { note } => self.ask_snapshot(note).await,
             ClientMessage::Pointer { cell, x, y } => self.point(cell.as_deref(), x, y).await,

@@ -26,7 +26,7 @@ use crate::segments::{Description, MOST_LABEL_CHARS, SegmentsError, numbers_of};
 impl Connection {
     /// The open series and its volume, or the refusal already sent; `what` names the
     /// message, and a viewer's change is refused.
-    async fn series_to_change(
+    pub(super) async fn series_to_change(
         &mut self,
         what: &str,
     ) -> Result<(String, Arc<Volume>), ControlFlow<()>> {

@@ -8,11 +8,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dicom_object::{FileDicomObject, InMemDicomObject};
-use hounsfield_dicomweb::{DicomWeb, DocumentHome, HomeError, KeptDocument, PacsError, Place};
+use hounsfield_dicomweb::{
+    DicomWeb, DocumentHome, HomeError, KeptDocument, KeptSegmentation, PacsError, Place,
+};
 use hounsfield_findings::FindingError;
 use hounsfield_findings::report::{
     Authorship, MeasuredFinding, ReportSubject, measurement_report, segmentation_with_report,
 };
+use hounsfield_findings::segmentation::ReadSegmentation;
 use hounsfield_segment::Segment;
 use render_core::Volume;
 
@@ -141,6 +144,30 @@ impl FindingsStore {
         let stored = self.store_document(subject, &document, pacs)?;
         self.store_document(subject, &report, pacs)?;
         Ok(stored)
+    }
+
+    /// The Segmentations saved on `subject`'s series where its study lives (its PACS when
+    /// it has one, else the findings folder), newest first; none without either.
+    pub fn segmentations_of(
+        &self,
+        subject: &ReportSubject,
+        pacs: Option<&DicomWeb>,
+    ) -> Result<Vec<KeptSegmentation>, StoreError> {
+        let Some(home) = self.home(pacs) else {
+            return Ok(Vec::new());
+        };
+        Ok(home.segmentations_of(&subject.study_uid, &subject.series_uid)?)
+    }
+
+    /// Reads `kept` (one [`Self::segmentations_of`] listed) onto `volume`'s grid.
+    pub fn read_segmentation(
+        &self,
+        kept: &KeptSegmentation,
+        volume: &Volume,
+        pacs: Option<&DicomWeb>,
+    ) -> Result<ReadSegmentation, StoreError> {
+        let home = self.home(pacs).ok_or(StoreError::NoFolder)?;
+        Ok(home.read_segmentation(kept, volume)?)
     }
 
     /// Where the series' documents live: its PACS when it has one, else the findings

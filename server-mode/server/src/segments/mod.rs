@@ -274,6 +274,35 @@ impl SegmentsBook {
         Ok(info)
     }
 
+    /// Adds `segment` (read from a saved Segmentation, on `series`' grid) as it is: its
+    /// name, colour, codes and algorithm; no edit to take back yet.
+    pub fn add(
+        &self,
+        series: &str,
+        segment: Segment,
+        numbers: SegmentNumbers,
+        author: &str,
+    ) -> Result<SegmentInfo, SegmentsError> {
+        let mut book = self.lock();
+        let entry = book.entry(series.to_string()).or_default();
+        if entry.kept.len() >= MOST_SEGMENTS_PER_SERIES {
+            return Err(SegmentsError::Full);
+        }
+        entry.next_id += 1;
+        let kept = Kept {
+            id: entry.next_id,
+            segment,
+            numbers,
+            author: author.to_string(),
+            undo: VecDeque::new(),
+            redo: Vec::new(),
+        };
+        let info = kept.info();
+        entry.kept.push(kept);
+        entry.shown = None;
+        Ok(info)
+    }
+
     /// Changes segment `id`'s description.
     pub fn describe(
         &self,

@@ -30,7 +30,7 @@ impl Default for SessionLimits {
 }
 
 /// How many [`MessageKind`]s there are.
-const KINDS: usize = 23;
+const KINDS: usize = 24;
 
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +79,8 @@ pub enum MessageKind {
     Segment,
     /// `save_segments`.
     SaveSegments,
+    /// `segmentations` and `load_segmentation`.
+    SavedSegmentations,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
     Invalid,
 }
@@ -108,6 +110,7 @@ impl MessageKind {
         Self::ExportMovie,
         Self::Segment,
         Self::SaveSegments,
+        Self::SavedSegmentations,
         Self::Invalid,
     ];
 
@@ -145,6 +148,9 @@ impl MessageKind {
             | ClientMessage::SegmentUndo { .. }
             | ClientMessage::Segments => Self::Segment,
             ClientMessage::SaveSegments => Self::SaveSegments,
+            ClientMessage::Segmentations | ClientMessage::LoadSegmentation { .. } => {
+                Self::SavedSegmentations
+            }
         }
     }
 
@@ -173,6 +179,7 @@ impl MessageKind {
             Self::ExportMovie => "export_movie",
             Self::Segment => "segment_edit",
             Self::SaveSegments => "save_segments",
+            Self::SavedSegmentations => "segmentations",
             Self::Invalid => "invalid",
         }
     }
@@ -216,6 +223,9 @@ impl MessageKind {
             Self::Segment => (10.0, 30.0),
             // Each writes a Segmentation.
             Self::SaveSegments => (1.0, 3.0),
+            // A click each; each reads the study's folder or searches and retrieves from
+            // its PACS.
+            Self::SavedSegmentations => (1.0, 3.0),
             Self::Invalid => (5.0, 10.0),
         }
     }

@@ -1,10 +1,13 @@
 //! Segments over the link: the UI's requests (`segment`, `segment_edit`, `segment_undo`,
-//! `save_segments`) sent in turn with the inputs, and what the server tells of the open
-//! series' segments (`segment`, `segment_deleted`, `segments` after each `opened`, the
-//! other participants' edits, the `saved` Segmentation, and the errors that answer them),
+//! `save_segments`, `segmentations`, `load_segmentation`) sent in turn with the inputs,
+//! and what the server tells of the open series' segments (`segment`, `segment_deleted`,
+//! `segments` after each `opened`, the other participants' edits, the `saved`
+//! Segmentation, the `segmentations` saved before, and the errors that answer them),
 //! queued for the UI in the order they came.
 
-use hounsfield_protocol::{ClientMessage, ErrorCode, SegmentInfo, ServerMessage};
+use hounsfield_protocol::{
+    ClientMessage, ErrorCode, SavedSegmentation, SegmentInfo, ServerMessage,
+};
 
 use super::{Command, LinkState, RemoteLink, Worker};
 
@@ -28,6 +31,8 @@ pub enum SegmentNews {
     Refused(String),
     /// What `save_segments` stored (`Ok(line)`), or why it did not.
     Saved(Result<String, String>),
+    /// The Segmentations saved on the series (`segmentations`), newest first.
+    Listed(Vec<SavedSegmentation>),
 }
 
 impl RemoteLink {
@@ -60,6 +65,7 @@ impl Worker {
             ServerMessage::SegmentDeleted { id }
             | ServerMessage::SharedSegmentDeleted { id, .. } => SegmentNews::Deleted(id),
             ServerMessage::Segments { segments, .. } => SegmentNews::All(segments),
+            ServerMessage::Segmentations { saved, .. } => SegmentNews::Listed(saved),
             ServerMessage::Saved(saved) if saved.document == SEGMENTATION => {
                 SegmentNews::Saved(Ok(format!(
                     "Saved {} segment{} as a {} in the server's {}: {}",
@@ -83,7 +89,10 @@ impl Worker {
             SegmentNews::Saved(Err(format!(
                 "the server did not save the segments: {message}"
             )))
-        } else if message.starts_with("segment") || code == ErrorCode::TooLarge {
+        } else if message.starts_with("segment")
+            || message.starts_with("load_segmentation")
+            || code == ErrorCode::TooLarge
+        {
             SegmentNews::Refused(message.to_string())
         } else {
             return false;

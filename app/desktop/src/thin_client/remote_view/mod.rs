@@ -363,6 +363,7 @@ impl RemoteView {
                 state.slice_placement,
             )
         };
+        self.relist_after_a_save();
         if let Some(crosshair) = crosshair
             && let Some(mirror) = &mut self.mirror
         {
@@ -379,6 +380,7 @@ impl RemoteView {
                 self.clear_rulers();
             }
             self.opened = Some(opened);
+            self.ask_saved_segmentations();
         }
         if let Some(frame) = frame {
             self.shown_size = Some(frame.display_size);

@@ -7,8 +7,8 @@
 
 use eframe::egui;
 use hounsfield_protocol::{
-    BrushShape, ClientMessage, IslandsKeep, LogicalOperation, SegmentAction as Request,
-    SegmentEdit, SegmentInfo, SegmentRequest, SegmentTool, SlicePlane,
+    BrushShape, ClientMessage, IslandsKeep, LogicalOperation, SavedSegmentation,
+    SegmentAction as Request, SegmentEdit, SegmentInfo, SegmentRequest, SegmentTool, SlicePlane,
 };
 use hounsfield_segment::Edit;
 use hounsfield_segment::edit::MOST_STROKE_POINTS;
@@ -39,6 +39,10 @@ pub struct RemoteSegments {
     adding: bool,
     /// A brush stroke under way: its cell and its points (egui points).
     stroke: Option<(SlicePlane, Vec<egui::Pos2>)>,
+    /// The Segmentations saved on the series, as the server listed them.
+    pub saved: Vec<SavedSegmentation>,
+    /// A save went through: the list of those saved is asked for again.
+    relist: bool,
 }
 
 impl RemoteSegments {
@@ -79,8 +83,10 @@ impl RemoteSegments {
             }
             SegmentNews::Saved(result) => {
                 self.saving = false;
+                self.relist |= result.is_ok();
                 self.tools.last_save = Some(result);
             }
+            SegmentNews::Listed(saved) => self.saved = saved,
         }
     }
 }
@@ -115,7 +121,19 @@ impl RemoteView {
             busy: self.segments.waiting > 0,
             saving: self.segments.saving,
             save_ready: Ok(()),
-            saved: Vec::new(),
+            saved: self
+                .segments
+                .saved
+                .iter()
+                .map(|saved| {
+                    format!(
+                        "{} · {} ({})",
+                        saved.written,
+                        saved.segments.join(", "),
+                        saved.stored_in
+                    )
+                })
+                .collect(),
         };
         let list = self.segments.list.clone();
         let actions = segments_panel(ui, &list, &mut self.segments.tools, &mut self.tool, &offer);
@@ -136,8 +154,14 @@ impl RemoteView {
                 self.segments.tools.selected = Some(id);
                 return;
             }
-            // A streamed series lists no saved Segmentations yet.
-            SegmentAction::Show(_) => return,
+            SegmentAction::Show(index) => {
+                let Some(saved) = self.segments.saved.get(index) else {
+                    return;
+                };
+                ClientMessage::LoadSegmentation {
+                    sop_instance_uid: saved.sop_instance_uid.clone(),
+                }
+            }
             SegmentAction::Delete(id) => {
                 ClientMessage::Segment(SegmentRequest::bare(Request::Delete, Some(id)))
             }
@@ -169,6 +193,21 @@ impl RemoteView {
             }
         };
         self.send_segments(message);
+    }
+
+    /// Asks again for the Segmentations saved on the series after a save went through.
+    pub(super) fn relist_after_a_save(&mut self) {
+        if std::mem::take(&mut self.segments.relist) {
+            self.ask_saved_segmentations();
+        }
+    }
+
+    /// Asks the server for the Segmentations saved on the series (after it opens, and after
+    /// each save).
+    pub(super) fn ask_saved_segmentations(&mut self) {
+        if !self.link.segments(ClientMessage::Segmentations) {
+            tracing::debug!("segmentations not asked: the link is busy or stopped");
+        }
     }
 
     fn send_segments(&mut self, message: ClientMessage) {
