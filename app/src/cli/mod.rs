@@ -182,8 +182,13 @@ pub enum Command {
         #[arg(long)]
         series: Option<String>,
         /// The values inside the segment, both ends included (HU for a CT).
-        #[arg(long, value_name = "LOW,HIGH", allow_hyphen_values = true, value_parser = parse_value_range, required_unless_present = "from")]
+        #[arg(long, value_name = "LOW,HIGH", allow_hyphen_values = true, value_parser = parse_value_range, required_unless_present_any = ["from", "model"])]
         threshold: Option<[f64; 2]>,
+        /// Make the segments with this segmentation model (ONNX; one input [1,1,D,H,W] of
+        /// the series' values, one output [1,C,D,H,W] of scores), run in patches: each
+        /// class but the first (the background) becomes a segment, AUTOMATIC by the model.
+        #[arg(long, value_name = "FILE.onnx", conflicts_with_all = ["threshold", "seed", "from"])]
+        model: Option<PathBuf>,
         /// Start from the segments of this DICOM Segmentation of the series instead of a
         /// threshold: the tools then apply to each of them, and all are written.
         #[arg(long, value_name = "SEG.dcm", conflicts_with_all = ["threshold", "seed"])]

@@ -54,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             path,
             series,
             threshold,
+            model,
             from,
             seed,
             fill_between,
@@ -72,12 +73,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             series.as_deref(),
             &segment::SegmentRequest {
                 start: match (from, threshold) {
+                    (None, None) if let Some(model) = model => segment::Start::Model(model),
                     (Some(seg), _) => segment::Start::From(seg),
                     (None, _) if grow_from_seeds => anyhow::bail!(
                         "--grow-from-seeds: give the segments to grow with --from SEG.dcm"
                     ),
                     (None, Some(range)) => segment::Start::Threshold { range, seed },
-                    (None, None) => anyhow::bail!("segment: give --threshold or --from"),
+                    (None, None) => anyhow::bail!("segment: give --threshold, --from or --model"),
                 },
                 fill_between: fill_between.map(|plane| match plane {
                     crate::cli::GridPlaneArg::Axial => hounsfield_segment::GridPlane::Axial,

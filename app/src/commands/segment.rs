@@ -14,11 +14,13 @@ use hounsfield_files::{Permissions, write_whole};
 use hounsfield_findings::segmentation::{
     self, SegmentationHeader, read_segmentation_file, read_segmentation_header,
 };
+use hounsfield_model::{SegmentationModel, segments_of};
 use hounsfield_segment::{
     Algorithm, Grid, GridPlane, Mask, Segment, SegmentMeasures, ValueInterval, fill_between, grow,
     islands, margin, seeds, smooth,
 };
 use hounsfield_workstation::{authorship, source};
+use render_core::Volume;
 use render_core::dicom::library_walk::files_under;
 
 /// What `segment` starts from.
@@ -34,6 +36,8 @@ pub enum Start {
     },
     /// The segments of this Segmentation of the series.
     From(PathBuf),
+    /// The classes of this segmentation model (ONNX) run on the series.
+    Model(PathBuf),
 }
 
 /// What `segment` is asked to make.
@@ -120,6 +124,10 @@ pub fn run(
             .into_iter()
             .map(|segment| (segment, Vec::new()))
             .collect(),
+        Start::Model(file) => modelled(file, volume)?
+            .into_iter()
+            .map(|segment| (segment, Vec::new()))
+            .collect(),
     };
     if let Some(plane) = request.fill_between {
         for (segment, tools) in &mut segments {
@@ -181,7 +189,7 @@ pub fn run(
                 print_table(&report);
             }
         }
-        (Start::From(seg), last) => {
+        (Start::From(seg) | Start::Model(seg), last) => {
             reports.extend(last);
             if request.json {
                 let all = SegmentsReport {
@@ -395,6 +403,29 @@ impl ListedSegmentation {
             written: header.written,
         }
     }
+}
+
+/// The segments the model in `file` makes of `volume`, its progress on stderr (a line
+/// each tenth of the patches).
+fn modelled(file: &Path, volume: &Volume) -> anyhow::Result<Vec<Segment>> {
+    let model = SegmentationModel::load(file).context("--model")?;
+    let total = model.patches_over(volume);
+    eprintln!(
+        "model {}: {} classes, patches of {:?} voxels (k, j, i), {total} patches",
+        model.name(),
+        model.classes(),
+        model.patch()
+    );
+    let step = total.div_ceil(10).max(1);
+    let labels = model
+        .run(volume, &mut |done, total| {
+            if done % step == 0 || done == total {
+                eprintln!("model {}: {done}/{total} patches", model.name());
+            }
+            true
+        })
+        .context("--model")?;
+    Ok(segments_of(&labels, volume, model.name()))
 }
 
 /// Lists the Segmentations under `paths` (files or folders) and on the PACSs among them

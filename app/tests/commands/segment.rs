@@ -6,7 +6,9 @@
 //! their seeds (`--from`) as SciPy does it, read back with pydicom; and the
 //! Segmentation it writes passes `dciodvfy` and reads in highdicom with the same voxels,
 //! codes and plane positions. A Segmentation highdicom writes is measured where it
-//! belongs; `segments list` finds ours; bad requests are refused by name.
+//! belongs; `segments list` finds ours; a segmentation model the test builds with onnx
+//! (`--model`) makes the classes NumPy finds, AUTOMATIC in the Segmentation; bad requests
+//! and bad models are refused by name.
 
 use hounsfield_test_support as support;
 
@@ -508,5 +510,66 @@ fn bench_segment_times_every_tool_beside_simpleitk_in_one_run() {
             (ratio - ours.unwrap_or_default() / theirs.unwrap_or(f64::NAN)).abs() < 1e-9,
             "{timed}"
         );
+    }
+}
+
+#[test]
+fn a_segmentation_model_the_test_builds_makes_the_classes_numpy_finds_and_bad_models_are_refused() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let model = folder.path().join("three-classes.onnx");
+    let model_arg = model.to_string_lossy().into_owned();
+    // Patches of 16 × 64 × 64 voxels: the CT's 295 slices end in a part patch.
+    support::imaging_python_script(
+        "onnx_model.py",
+        &["make", &model_arg, "--patch", "16,64,64"],
+    );
+    let out = folder.path().join("model.dcm");
+    let ours = segmented(&["--model", &model_arg], &out);
+    let ct = support::data_arg("ct-head-neck");
+    let numpy = support::imaging_python_script("onnx_model.py", &["expect", &ct]);
+    let segments = ours["segments"].as_array().expect("segments");
+    assert_eq!(segments.len(), 2, "{ours}");
+    for (segment, class) in segments.iter().zip(["class 1", "class 2"]) {
+        assert_eq!(
+            segment["label"],
+            format!("three-classes {class}").as_str(),
+            "{segment}"
+        );
+        assert_eq!(
+            segment["voxels"], numpy[class],
+            "{class}: {segment}\n{numpy}"
+        );
+    }
+    // The Segmentation says the model made them.
+    verified(&out);
+    let read = support::imaging_python_script("onnx_model.py", &["seg", &out.to_string_lossy()]);
+    for segment in read.as_array().expect("segments") {
+        assert_eq!(segment["algorithm_type"], "AUTOMATIC", "{segment}");
+        assert_eq!(segment["algorithm_name"], "three-classes", "{segment}");
+    }
+    // A model of two channels, and a file that is no model, are refused by name.
+    let two = folder.path().join("two-channels.onnx");
+    let two_arg = two.to_string_lossy().into_owned();
+    support::imaging_python_script(
+        "onnx_model.py",
+        &["make", &two_arg, "--patch", "8,8,8", "--channels", "2"],
+    );
+    let out_arg = folder.path().join("refused.dcm");
+    for (model, expected) in [
+        (two_arg.as_str(), "[1, 1, D, H, W]"),
+        (&*out.to_string_lossy(), "not an ONNX model"),
+    ] {
+        let output = hounsfield(&[
+            "segment",
+            ct.as_str(),
+            "--model",
+            model,
+            "--out",
+            &out_arg.to_string_lossy(),
+        ]);
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{model} was taken");
+        assert!(said.contains(expected) && said.contains(model), "{said}");
+        assert!(!out_arg.exists(), "{model} wrote a file");
     }
 }
