@@ -410,6 +410,7 @@ function handleMessage(message) {
     case "shared_segment":
     case "shared_segment_deleted":
     case "segmentations":
+    case "model_progress":
       segments.take(message);
       break;
     case "finding":
@@ -877,6 +878,8 @@ const segments = new Segments(
     redo: $("segment-redo"),
     save: $("save-segments"),
     saved: $("segmentations-saved"),
+    runModel: $("segment-run-model"),
+    stopModel: $("segment-stop-model"),
   },
   (message) => {
     if (!connection.open) return false;

@@ -8,7 +8,9 @@
 // before listed, each shown (its segments added) at a click. The tools run on the server,
 // where the voxels are, which answers each edit with the segment's new numbers and tells
 // the other participants of a shared session (`segment`, `segment_edit`, `segment_undo`,
-// `save_segments`, `segmentations`, `load_segmentation` as docs/protocol.md says).
+// `save_segments`, `segmentations`, `load_segmentation` as docs/protocol.md says); and the
+// server's segmentation model run on the series (`run_model`, `stop_model`), its classes
+// becoming segments.
 
 import { sliceAt } from "./input.js";
 
@@ -34,7 +36,8 @@ const STROKE_STEP_PX = 3;
 /**
  * The panel's elements (`panel`, `list`, `status`, `toggle`, `add`, `low`, `high`,
  * `threshold`, `grow`, `paint`, `erase`, `brushMm`, `fillBetween`, `largest`, `split`, `margin`,
- * `marginMm`, `smoothMm`, `closing`, `median`, `undo`, `redo`, `save`, `saved`) and
+ * `marginMm`, `smoothMm`, `closing`, `median`, `undo`, `redo`, `save`, `saved`, `runModel`,
+ * `stopModel`) and
  * `send(message)` (whether it went).
  */
 export class Segments {
@@ -45,6 +48,8 @@ export class Segments {
     this.selected = null;
     // The Segmentations saved on the series before (`segmentations`), newest first.
     this.kept = [];
+    // The model's last `model_progress`.
+    this.model = null;
     // The tool a press on a slice uses: null, "grow", "paint" or "erase".
     this.tool = null;
     // The stroke being drawn: its cell, the points not yet sent, the last point's pixel.
@@ -74,6 +79,8 @@ export class Segments {
     elements.undo.addEventListener("click", () => this.undo(false));
     elements.redo.addEventListener("click", () => this.undo(true));
     elements.save.addEventListener("click", () => this.ask({ type: "save_segments" }, "saving the segments…"));
+    elements.runModel.addEventListener("click", () => this.ask({ type: "run_model" }, "starting the model…"));
+    elements.stopModel.addEventListener("click", () => this.ask({ type: "stop_model" }, "stopping the model…"));
     this.show();
   }
 
@@ -224,6 +231,14 @@ export class Segments {
       case "segmentations":
         this.kept = message.saved;
         break;
+      case "model_progress":
+        // The model's run: its patches as they go, then how it ended.
+        this.model = message;
+        this.status =
+          message.state === "running"
+            ? `model ${message.model}: ${message.done} of ${message.total} patches`
+            : `model ${message.model}: ${message.state}${message.message ? ` (${message.message})` : ""}`;
+        break;
       default:
         return false;
     }
@@ -233,7 +248,7 @@ export class Segments {
 
   /** A refusal the server sent, when it was about segments; whether it was. */
   refused(message) {
-    if (!/^(segment|save_segments|load_segmentation)/.test(message.message)) return false;
+    if (!/^(segment|save_segments|load_segmentation|run_model|stop_model)/.test(message.message)) return false;
     this.say(`${message.code}: ${message.message}`);
     return true;
   }

@@ -247,6 +247,8 @@ impl LocalWorkspace {
                 SegmentAction::Visible(id, visible) => self.segments.set_visible(id, visible),
                 SegmentAction::Edit(edit) => self.segments.edit(ctx, &volume, edit),
                 SegmentAction::Show(index) => self.segments.show_saved(ctx, &volume, index),
+                // A series rendered here has no model to run (the panel offers none).
+                SegmentAction::RunModel | SegmentAction::StopModel => {}
                 SegmentAction::Undo => self.segments.undo(false),
                 SegmentAction::Redo => self.segments.undo(true),
                 SegmentAction::Save => match self.findings.where_to_keep() {

@@ -126,6 +126,11 @@ pub struct ServeOptions {
     /// `$LOGS_DIRECTORY/audit.jsonl`; otherwise none.
     #[arg(long, value_name = "FILE", requires = "serve", value_parser = parse_non_empty_path)]
     pub audit_log: Option<PathBuf>,
+    /// A segmentation model the site provides (ONNX; see `segment --model`): readers run
+    /// it on the open series from the page or `connect` (`run_model`). Read and checked at
+    /// start.
+    #[arg(long, value_name = "FILE.onnx", requires = "serve", value_parser = parse_non_empty_path)]
+    pub model: Option<PathBuf>,
     /// Let the host of a shared session hand its controls to a viewer (readers may always
     /// be given them).
     #[arg(long, requires = "serve")]

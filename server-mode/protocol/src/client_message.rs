@@ -133,6 +133,12 @@ pub enum ClientMessage {
         /// Its SOP Instance UID.
         sop_instance_uid: String,
     },
+    /// Runs the server's segmentation model (`--model`) on the open series: `model_progress`
+    /// as it goes, then a `segment` for each class it found and `segments`; a viewer's is
+    /// refused, and one run at a time on a server.
+    RunModel,
+    /// Stops the model's run this session started (`model_progress`, `stopped`).
+    StopModel,
     /// Marks the stored image a slice cell shows now as a key image: a Key Object
     /// Selection document where the study lives (`saved` reply); a viewer's is refused.
     KeyImage {

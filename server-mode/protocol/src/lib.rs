@@ -47,8 +47,8 @@ pub use movie::{DEFAULT_MOVIE_FPS, DEFAULT_MOVIE_FRAMES, MovieMade, MovieOrder};
 pub use parse::{MAX_ERROR_MESSAGE_CHARS, ParseError, bounded_error_message, parse_client_message};
 pub use recording::{PlaybackAction, RecordingInfo, RecordingState};
 pub use segment::{
-    BrushShape, GridPlaneName, IslandsKeep, LogicalOperation, SavedSegmentation, SegmentAction,
-    SegmentEdit, SegmentInfo, SegmentNumbers, SegmentRequest, SegmentTool,
+    BrushShape, GridPlaneName, IslandsKeep, LogicalOperation, ModelRunState, SavedSegmentation,
+    SegmentAction, SegmentEdit, SegmentInfo, SegmentNumbers, SegmentRequest, SegmentTool,
 };
 pub use server_message::{
     CellAxes, CrosshairInCells, LoadProgress, Opened, ServerMessage, SlicePlanesInCells,

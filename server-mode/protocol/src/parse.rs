@@ -42,7 +42,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 35] = [
+const CLIENT_TYPES: [&str; 37] = [
     "hello",
     "list_studies",
     "open",
@@ -63,6 +63,8 @@ const CLIENT_TYPES: [&str; 35] = [
     "save_segments",
     "segmentations",
     "load_segmentation",
+    "run_model",
+    "stop_model",
     "key_image",
     "snapshot",
     "webrtc_offer",

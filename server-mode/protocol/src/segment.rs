@@ -319,6 +319,20 @@ pub struct SavedSegmentation {
     pub stored_in: String,
 }
 
+/// How a model's run stands, as `model_progress` tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelRunState {
+    /// Patches are being run.
+    Running,
+    /// Every patch ran; its segments follow.
+    Done,
+    /// `stop_model` stopped it; no segment was added.
+    Stopped,
+    /// It failed (`message` says why); no segment was added.
+    Failed,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Codec, ErrorCode, FindingInfo, MovieMade, RecordingInfo, RecordingState, Saved,
+    Codec, ErrorCode, FindingInfo, ModelRunState, MovieMade, RecordingInfo, RecordingState, Saved,
     SavedSegmentation, SegmentInfo, SharedView, SlicePlane, StudyInfo, TransportKind, Viewport,
     WindowInfo,
 };
@@ -307,6 +307,21 @@ pub enum ServerMessage {
         series: String,
         /// What each says of itself.
         saved: Vec<SavedSegmentation>,
+    },
+    /// How the run of the server's segmentation model stands (about four times a second
+    /// while it runs, and once when it ends).
+    ModelProgress {
+        /// The model's name.
+        model: String,
+        /// Patches run.
+        done: usize,
+        /// Patches in all.
+        total: usize,
+        /// Running, done, stopped or failed.
+        state: ModelRunState,
+        /// Why it failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
     },
     /// A segment another participant of the shared session added or edited.
     SharedSegment {

@@ -58,6 +58,8 @@ pub(crate) struct App {
     pub(crate) measuring: MeasuringLane,
     /// The segments of the series served, shared by the sessions.
     pub(crate) segments: crate::segments::SegmentsBook,
+    /// The one run of the segmentation model the server makes at a time.
+    pub(crate) model_turn: Arc<tokio::sync::Semaphore>,
     /// Where session recordings are kept.
     pub(crate) recordings: RecordingStore,
     /// Movies made for `export_movie`, kept for download.

@@ -254,6 +254,8 @@ fn segment_messages() -> Vec<ClientMessage> {
         ClientMessage::LoadSegmentation {
             sop_instance_uid: "1.2.3".to_string(),
         },
+        ClientMessage::RunModel,
+        ClientMessage::StopModel,
     ]
 }
 
@@ -378,47 +380,53 @@ fn typed_messages() -> Vec<ClientMessage> {
             action,
         }));
     }
-    // A new message type fails to compile here until it is added above.
-    for message in &messages {
-        match message {
-            ClientMessage::Hello { .. }
-            | ClientMessage::ListStudies(_)
-            | ClientMessage::Open { .. }
-            | ClientMessage::Input(_)
-            | ClientMessage::Still { .. }
-            | ClientMessage::Keyframe
-            | ClientMessage::Stats(_)
-            | ClientMessage::Share
-            | ClientMessage::Join { .. }
-            | ClientMessage::Probe { .. }
-            | ClientMessage::Measure { .. }
-            | ClientMessage::Finding(_)
-            | ClientMessage::SaveFindings
-            | ClientMessage::KeyImage { .. }
-            | ClientMessage::Snapshot { .. }
-            | ClientMessage::WebrtcOffer { .. }
-            | ClientMessage::WebrtcClose { .. }
-            | ClientMessage::Pointer { .. }
-            | ClientMessage::RequestControl
-            | ClientMessage::GrantControl { .. }
-            | ClientMessage::RefuseControl { .. }
-            | ClientMessage::RevokeControl
-            | ClientMessage::StartRecording
-            | ClientMessage::StopRecording
-            | ClientMessage::ListRecordings { .. }
-            | ClientMessage::PlayRecording { .. }
-            | ClientMessage::Playback { .. }
-            | ClientMessage::ExportMovie(_)
-            | ClientMessage::Segment(_)
-            | ClientMessage::SegmentEdit(_)
-            | ClientMessage::SegmentUndo { .. }
-            | ClientMessage::Segments
-            | ClientMessage::SaveSegments
-            | ClientMessage::Segmentations
-            | ClientMessage::LoadSegmentation { .. } => {}
-        }
-    }
+    // A new message type fails to compile in `listed` until it is added above.
+    messages.iter().for_each(listed);
     messages
+}
+
+/// Every type of message, named once: a type added to the protocol fails to compile here
+/// until [`typed_messages`] sends it.
+fn listed(message: &ClientMessage) {
+    match message {
+        ClientMessage::Hello { .. }
+        | ClientMessage::ListStudies(_)
+        | ClientMessage::Open { .. }
+        | ClientMessage::Input(_)
+        | ClientMessage::Still { .. }
+        | ClientMessage::Keyframe
+        | ClientMessage::Stats(_)
+        | ClientMessage::Share
+        | ClientMessage::Join { .. }
+        | ClientMessage::Probe { .. }
+        | ClientMessage::Measure { .. }
+        | ClientMessage::Finding(_)
+        | ClientMessage::SaveFindings
+        | ClientMessage::KeyImage { .. }
+        | ClientMessage::Snapshot { .. }
+        | ClientMessage::WebrtcOffer { .. }
+        | ClientMessage::WebrtcClose { .. }
+        | ClientMessage::Pointer { .. }
+        | ClientMessage::RequestControl
+        | ClientMessage::GrantControl { .. }
+        | ClientMessage::RefuseControl { .. }
+        | ClientMessage::RevokeControl
+        | ClientMessage::StartRecording
+        | ClientMessage::StopRecording
+        | ClientMessage::ListRecordings { .. }
+        | ClientMessage::PlayRecording { .. }
+        | ClientMessage::Playback { .. }
+        | ClientMessage::ExportMovie(_)
+        | ClientMessage::Segment(_)
+        | ClientMessage::SegmentEdit(_)
+        | ClientMessage::SegmentUndo { .. }
+        | ClientMessage::Segments
+        | ClientMessage::SaveSegments
+        | ClientMessage::Segmentations
+        | ClientMessage::LoadSegmentation { .. }
+        | ClientMessage::RunModel
+        | ClientMessage::StopModel => {}
+    }
 }
 
 /// The client's messages in `docs/protocol.md` (the `→` lines of its example sessions
@@ -1319,7 +1327,9 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         | ClientMessage::Segments
         | ClientMessage::SaveSegments
         | ClientMessage::Segmentations
-        | ClientMessage::LoadSegmentation { .. } => Ok(()),
+        | ClientMessage::LoadSegmentation { .. }
+        | ClientMessage::RunModel
+        | ClientMessage::StopModel => Ok(()),
         // Measurements change nothing: their answer must stay finite, or be refused.
         ClientMessage::Probe { cell, x, y } => session.probe(cell, *x, *y).map(|answer| {
             assert_measurement_finite(&answer);

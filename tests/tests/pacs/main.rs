@@ -5,5 +5,6 @@
 mod dicomweb;
 mod findings;
 mod findings_pacs;
+mod model_runs;
 mod saved_segmentations;
 mod segments;

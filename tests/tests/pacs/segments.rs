@@ -43,6 +43,14 @@ fn ct() -> PathBuf {
 /// A server of the CT (JPEG frames) with two readers and a viewer, keeping documents in
 /// `state`'s findings folder.
 pub(super) fn served(state: &Path) -> std::net::SocketAddr {
+    served_with(state, |_| {})
+}
+
+/// [`served`], its configuration changed by `change` first.
+pub(super) fn served_with(
+    state: &Path,
+    change: impl FnOnce(&mut hounsfield_server::ServerConfig),
+) -> std::net::SocketAddr {
     let users = state.join("users.toml");
     support::users_table(&[
         ("rita", Role::Reader, RITA),
@@ -55,6 +63,7 @@ pub(super) fn served(state: &Path) -> std::net::SocketAddr {
     config.h264_encoders = Vec::new();
     config.users = Some(UsersFile::load(&users).expect("a good users file"));
     config.findings_folder = Some(state.join("findings"));
+    change(&mut config);
     support::server::start_serving(config, &[ct()])
 }
 

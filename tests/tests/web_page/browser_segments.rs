@@ -22,10 +22,20 @@ use hounsfield_protocol::{ClientMessage, SegmentInfo, SegmentNumbers, ServerMess
 use serde_json::Value;
 use support::server::told;
 
-/// A server of the CT with no H.264, keeping documents in `folder`.
+/// A server of the CT with no H.264, keeping documents in `folder`, with the three-class
+/// model the test builds there (`onnx_model.py`).
 fn ct_server(folder: PathBuf) -> SocketAddr {
     let mut config = support::server::loopback_config();
     config.h264_encoders = Vec::new();
+    std::fs::create_dir_all(&folder).expect("the findings folder");
+    let model = folder.join("three-classes.onnx");
+    support::imaging_python_script(
+        "onnx_model.py",
+        &["make", &model.to_string_lossy(), "--patch", "16,64,64"],
+    );
+    config.model = Some(std::sync::Arc::new(
+        hounsfield_model::SegmentationModel::load(&model).expect("the model"),
+    ));
     config.findings_folder = Some(folder);
     support::server::start_serving(config, &[support::data("ct-head-neck")])
 }
@@ -196,6 +206,26 @@ fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
             cli["voxels"]
         ))
         .await;
+        // Run model: the server's model adds its two classes, the voxels NumPy finds.
+        let numpy = support::imaging_python_script(
+            "onnx_model.py",
+            &["expect", &support::data_arg("ct-head-neck")],
+        );
+        click_button(page, "segment-run-model").await;
+        page.wait_for("window.hounsfield.segments.model?.state === 'done' && window.hounsfield.segments.segments.length === 5")
+            .await;
+        let found = page_segments(page).await;
+        for (segment, class) in found[3..].iter().zip(["class 1", "class 2"]) {
+            assert_eq!(segment["label"], format!("three-classes {class}").as_str());
+            assert_eq!(segment["numbers"]["voxels"], numpy[class], "{segment}");
+        }
+        let status = page
+            .eval("document.getElementById('segments-status').textContent")
+            .await;
+        assert!(
+            status.as_str().is_some_and(|s| s.contains("three-classes")),
+            "{status}"
+        );
     });
 }
 

@@ -395,4 +395,15 @@ fn connect_paints_and_thresholds_segments_the_server_measures_and_a_second_sessi
         .expect("answered")
         .expect_err("the phantom is no DICOM study");
     assert!(why.contains("no DICOM study"), "{why}");
+    // Run model asks the server, which has none and says how to give it one.
+    harness.get_by_label("Run model").click();
+    settle(&mut harness, "the model refused", |app| {
+        remote(app).is_some_and(|view| {
+            view.segments
+                .tools
+                .problem
+                .as_deref()
+                .is_some_and(|why| why.contains("--model"))
+        })
+    });
 }

@@ -136,6 +136,7 @@ impl LocalSegments {
             saving: self.saving.is_some(),
             save_ready,
             saved: self.saved.lines(),
+            model: None,
         }
     }
 

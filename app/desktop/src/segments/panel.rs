@@ -59,6 +59,9 @@ pub struct SegmentsOffer {
     pub save_ready: Result<(), String>,
     /// The Segmentations saved before on the series, a line each, newest first.
     pub saved: Vec<String>,
+    /// Whether a segmentation model may be run (the server's), and how its last run
+    /// stands.
+    pub model: Option<Option<String>>,
 }
 
 /// What the panel asks of the segments.
@@ -82,6 +85,10 @@ pub enum SegmentAction {
     Save,
     /// Shows the segments of the saved Segmentation at this place in the list.
     Show(usize),
+    /// Runs the segmentation model on the series.
+    RunModel,
+    /// Stops the model's run.
+    StopModel,
 }
 
 /// A segment's numbers in one line.
@@ -284,6 +291,23 @@ fn keeping(
                 }
                 ui.label(line.as_str());
             });
+        }
+    }
+    if let Some(status) = &offer.model {
+        ui.horizontal(|ui| {
+            if ui
+                .button("Run model")
+                .on_hover_text("the site's segmentation model on the series: each class it finds becomes a segment")
+                .clicked()
+            {
+                actions.push(SegmentAction::RunModel);
+            }
+            if ui.button("Stop model").clicked() {
+                actions.push(SegmentAction::StopModel);
+            }
+        });
+        if let Some(status) = status {
+            ui.label(status.as_str());
         }
     }
     match &segments.last_save {

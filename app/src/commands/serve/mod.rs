@@ -42,6 +42,19 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
     config.tls = server_tls(&settings)?;
     config.findings_folder = findings_folder(&settings);
     config.viewers_may_steer = settings.viewers_may_steer;
+    config.model = match &settings.model {
+        Some(file) => {
+            let model = hounsfield_model::SegmentationModel::load(file).context("--model")?;
+            eprintln!(
+                "segmentation model {}: patches of {:?} voxels (k, j, i), {} classes",
+                model.name(),
+                model.patch(),
+                model.classes()
+            );
+            Some(std::sync::Arc::new(model))
+        }
+        None => None,
+    };
     // Without a state folder recording is refused (the findings' warning says so too).
     config.recordings_folder = state_folder(&settings)
         .ok()

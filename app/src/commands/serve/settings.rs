@@ -93,6 +93,8 @@ pub struct ServeSettings {
     pub state_dir: Option<PathBuf>,
     /// The audit log, when given.
     pub audit_log: Option<PathBuf>,
+    /// The segmentation model, when given.
+    pub model: Option<PathBuf>,
     /// Whether the host of a shared session may hand its controls to a viewer.
     pub viewers_may_steer: bool,
     /// Time between listings of the library's PACS.
@@ -260,6 +262,7 @@ impl ServeSettings {
             tls,
             state_dir: given!(state_dir, "state-dir").map(|(dir, _)| dir),
             audit_log: given!(audit_log, "audit-log").map(|(file, _)| file),
+            model: given!(model, "model").map(|(file, _)| file),
             viewers_may_steer: args.viewers_may_steer || file.viewers_may_steer,
             pacs_refresh: std::time::Duration::from_secs(
                 given!(pacs_refresh, "pacs-refresh")

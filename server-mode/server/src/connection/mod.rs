@@ -19,6 +19,7 @@ mod handshake;
 mod key_images;
 mod listing;
 mod loading;
+mod model_run;
 mod movie;
 mod pointing;
 mod recording;
@@ -192,6 +193,7 @@ async fn serve_session(
         measuring: MeasuringShare::new(now),
         movie: None,
         listed_segmentations: Vec::new(),
+        model_run: None,
     };
     let answered = match hello {
         Some(hello) => connection.handle(hello).await,
@@ -267,6 +269,8 @@ struct Connection {
     measuring: MeasuringShare,
     /// The Segmentations `segmentations` listed last (what `load_segmentation` may name).
     listed_segmentations: Vec<hounsfield_dicomweb::KeptSegmentation>,
+    /// The model's run this session started, while it runs.
+    model_run: Option<model_run::ModelRun>,
 }
 
 impl Drop for Connection {
@@ -312,6 +316,7 @@ impl Connection {
                 () = host_moved(&mut self.host_view) => self.follow_host(),
                 heard = next_in_room(&mut self.room) => self.heard_in_room(heard).await,
                 news = movie::next_movie_news(&mut self.movie) => self.movie_news(news).await,
+                news = model_run::next_model_news(&mut self.model_run) => self.model_news(news).await,
                 Ok(()) = self.ending.changed() => self.ended().await,
                 () = tokio::time::sleep_until(idle_at.into()) => {
                     self.end = "idle";
@@ -538,6 +543,8 @@ impl Connection {
             ClientMessage::LoadSegmentation { sop_instance_uid } => {
                 self.load_segmentation(&sop_instance_uid).await
             }
+            ClientMessage::RunModel => self.run_model().await,
+            ClientMessage::StopModel => self.stop_model().await,
             ClientMessage::KeyImage { cell, note } => self.key_image(&cell, note).await,
             ClientMessage::Snapshot { note } => self.ask_snapshot(note).await,
             ClientMessage::Pointer { cell, x, y } => self.point(cell.as_deref(), x, y).await,

@@ -170,6 +170,7 @@ impl Server {
                 movies: Arc::default(),
                 measuring: MeasuringLane::default(),
                 segments: crate::segments::SegmentsBook::default(),
+                model_turn: Arc::new(tokio::sync::Semaphore::new(1)),
             }),
             shutdown,
         })

@@ -79,7 +79,7 @@ pub enum MessageKind {
     Segment,
     /// `save_segments`.
     SaveSegments,
-    /// `segmentations` and `load_segmentation`.
+    /// `segmentations`, `load_segmentation`, `run_model` and `stop_model`.
     SavedSegmentations,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
     Invalid,
@@ -148,9 +148,10 @@ impl MessageKind {
             | ClientMessage::SegmentUndo { .. }
             | ClientMessage::Segments => Self::Segment,
             ClientMessage::SaveSegments => Self::SaveSegments,
-            ClientMessage::Segmentations | ClientMessage::LoadSegmentation { .. } => {
-                Self::SavedSegmentations
-            }
+            ClientMessage::Segmentations
+            | ClientMessage::LoadSegmentation { .. }
+            | ClientMessage::RunModel
+            | ClientMessage::StopModel => Self::SavedSegmentations,
         }
     }
 
@@ -224,7 +225,7 @@ impl MessageKind {
             // Each writes a Segmentation.
             Self::SaveSegments => (1.0, 3.0),
             // A click each; each reads the study's folder or searches and retrieves from
-            // its PACS.
+            // its PACS, or starts or stops the model.
             Self::SavedSegmentations => (1.0, 3.0),
             Self::Invalid => (5.0, 10.0),
         }

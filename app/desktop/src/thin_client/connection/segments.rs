@@ -6,7 +6,7 @@
 //! queued for the UI in the order they came.
 
 use hounsfield_protocol::{
-    ClientMessage, ErrorCode, SavedSegmentation, SegmentInfo, ServerMessage,
+    ClientMessage, ErrorCode, ModelRunState, SavedSegmentation, SegmentInfo, ServerMessage,
 };
 
 use super::{Command, LinkState, RemoteLink, Worker};
@@ -33,6 +33,8 @@ pub enum SegmentNews {
     Saved(Result<String, String>),
     /// The Segmentations saved on the series (`segmentations`), newest first.
     Listed(Vec<SavedSegmentation>),
+    /// How the server's model's run stands, as the panel says it.
+    Model(String),
 }
 
 impl RemoteLink {
@@ -66,6 +68,17 @@ impl Worker {
             | ServerMessage::SharedSegmentDeleted { id, .. } => SegmentNews::Deleted(id),
             ServerMessage::Segments { segments, .. } => SegmentNews::All(segments),
             ServerMessage::Segmentations { saved, .. } => SegmentNews::Listed(saved),
+            ServerMessage::ModelProgress {
+                model,
+                done,
+                total,
+                state,
+                message,
+            } => SegmentNews::Model(match (state, message) {
+                (ModelRunState::Running, _) => format!("model {model}: {done} of {total} patches"),
+                (state, Some(why)) => format!("model {model}: {state:?} ({why})"),
+                (state, None) => format!("model {model}: {state:?}"),
+            }),
             ServerMessage::Saved(saved) if saved.document == SEGMENTATION => {
                 SegmentNews::Saved(Ok(format!(
                     "Saved {} segment{} as a {} in the server's {}: {}",
@@ -91,6 +104,8 @@ impl Worker {
             )))
         } else if message.starts_with("segment")
             || message.starts_with("load_segmentation")
+            || message.starts_with("run_model")
+            || message.starts_with("stop_model")
             || code == ErrorCode::TooLarge
         {
             SegmentNews::Refused(message.to_string())

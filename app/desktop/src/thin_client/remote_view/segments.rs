@@ -43,6 +43,8 @@ pub struct RemoteSegments {
     pub saved: Vec<SavedSegmentation>,
     /// A save went through: the list of those saved is asked for again.
     relist: bool,
+    /// How the server's model's last run stands.
+    pub model: Option<String>,
 }
 
 impl RemoteSegments {
@@ -87,6 +89,7 @@ impl RemoteSegments {
                 self.tools.last_save = Some(result);
             }
             SegmentNews::Listed(saved) => self.saved = saved,
+            SegmentNews::Model(line) => self.model = Some(line),
         }
     }
 }
@@ -134,6 +137,8 @@ impl RemoteView {
                     )
                 })
                 .collect(),
+            // The server says whether it has a model when one is asked for.
+            model: Some(self.segments.model.clone()),
         };
         let list = self.segments.list.clone();
         let actions = segments_panel(ui, &list, &mut self.segments.tools, &mut self.tool, &offer);
@@ -177,6 +182,8 @@ impl RemoteView {
                 };
                 ClientMessage::SegmentEdit(SegmentEdit { id, tool })
             }
+            SegmentAction::RunModel => ClientMessage::RunModel,
+            SegmentAction::StopModel => ClientMessage::StopModel,
             SegmentAction::Undo | SegmentAction::Redo => {
                 let Some(id) = selected else {
                     return;
@@ -211,7 +218,10 @@ impl RemoteView {
     }
 
     fn send_segments(&mut self, message: ClientMessage) {
-        let answered = !matches!(message, ClientMessage::SaveSegments);
+        let answered = !matches!(
+            message,
+            ClientMessage::SaveSegments | ClientMessage::RunModel | ClientMessage::StopModel
+        );
         if self.link.segments(message) {
             if answered {
                 self.segments.waiting += 1;
