@@ -1,19 +1,8 @@
 //! A model's classes as segments: each class but the background, where it holds a voxel.
 
+use hounsfield_segment::segment::SEGMENT_COLOURS;
 use hounsfield_segment::{Algorithm, Grid, Mask, Segment};
 use hounsfield_volume::Volume;
-
-/// The colours the classes take in turn.
-const COLOURS: [[u8; 3]; 8] = [
-    [230, 80, 60],
-    [80, 180, 90],
-    [70, 130, 230],
-    [240, 200, 40],
-    [180, 90, 200],
-    [60, 200, 200],
-    [240, 140, 40],
-    [200, 200, 200],
-];
 
 /// The segments of `labels` (a class a voxel of `volume`'s grid, as
 /// [`crate::SegmentationModel::run`] gives them): one for each class from 1 that holds a
@@ -34,7 +23,7 @@ pub fn segments_of(labels: &[u8], volume: &Volume, name: &str) -> Vec<Segment> {
             (!mask.is_empty()).then(|| {
                 Segment::new(
                     &format!("{name} class {class}"),
-                    COLOURS[(usize::from(class) - 1) % COLOURS.len()],
+                    SEGMENT_COLOURS[(usize::from(class) - 1) % SEGMENT_COLOURS.len()],
                     Algorithm::Automatic(name.to_string()),
                     mask,
                 )

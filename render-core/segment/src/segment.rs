@@ -71,6 +71,19 @@ pub fn types() -> Vec<(Code, Code)> {
     ]
 }
 
+/// The colours segments take in turn when none is chosen (sRGB), on every client and for
+/// a model's classes.
+pub const SEGMENT_COLOURS: [[u8; 3]; 8] = [
+    [230, 80, 60],
+    [80, 180, 90],
+    [70, 130, 230],
+    [240, 200, 40],
+    [180, 90, 200],
+    [60, 200, 200],
+    [240, 140, 40],
+    [200, 200, 200],
+];
+
 /// How a segment was made, as DICOM SEG's SegmentAlgorithmType says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Algorithm {

@@ -207,21 +207,6 @@ impl Connection {
         if state != ModelRunState::Done {
             return ControlFlow::Continue(());
         }
-        let author = self.identity.name.clone().unwrap_or_default();
-        for (segment, numbers) in loaded {
-            let added = self
-                .app
-                .segments
-                .add(&series, segment, numbers, &author)
-                .map(|info| ServerMessage::Segment(Box::new(info)));
-            let full = added.is_err();
-            if self.answer_segment(added).await.is_break() {
-                return ControlFlow::Break(());
-            }
-            if full {
-                break;
-            }
-        }
-        self.tell_segments(&series).await
+        self.add_segments(&series, loaded).await
     }
 }

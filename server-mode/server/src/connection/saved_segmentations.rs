@@ -8,7 +8,8 @@
 use std::ops::ControlFlow;
 
 use hounsfield_dicomweb::KeptSegmentation;
-use hounsfield_protocol::{ErrorCode, SavedSegmentation, ServerMessage};
+use hounsfield_protocol::{ErrorCode, SavedSegmentation, SegmentNumbers, ServerMessage};
+use hounsfield_segment::Segment;
 
 use super::Connection;
 use super::segments::unit;
@@ -120,12 +121,23 @@ impl Connection {
                 return self.error(ErrorCode::Internal, why).await;
             }
         };
+        self.add_segments(&series, loaded).await
+    }
+
+    /// Adds `segments` (read from a Segmentation, or made by the model) to `series` as
+    /// they are, each told as `segment` (and to the other participants) as it lands, up to
+    /// the series' room (then `too_large`); then `segments`.
+    pub(super) async fn add_segments(
+        &mut self,
+        series: &str,
+        segments: Vec<(Segment, SegmentNumbers)>,
+    ) -> ControlFlow<()> {
         let author = self.identity.name.clone().unwrap_or_default();
-        for (segment, numbers) in loaded {
+        for (segment, numbers) in segments {
             let added = self
                 .app
                 .segments
-                .add(&series, segment, numbers, &author)
+                .add(series, segment, numbers, &author)
                 .map(|info| ServerMessage::Segment(Box::new(info)));
             let full = added.is_err();
             if self.answer_segment(added).await.is_break() {
@@ -135,6 +147,6 @@ impl Connection {
                 break;
             }
         }
-        self.tell_segments(&series).await
+        self.tell_segments(series).await
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use hounsfield_protocol::{SegmentInfo, SegmentNumbers};
-use hounsfield_segment::segment::{Algorithm, Code};
+use hounsfield_segment::segment::{Algorithm, Code, SEGMENT_COLOURS};
 use hounsfield_segment::{Grid, Mask, Segment, SegmentMeasures};
 
 use crate::compose::SegmentOverlay;
@@ -216,18 +216,6 @@ pub struct SegmentsBook {
     series: Mutex<HashMap<String, SeriesSegments>>,
 }
 
-/// The colours new segments take in turn.
-const COLOURS: [[u8; 3]; 8] = [
-    [230, 80, 60],
-    [80, 180, 90],
-    [70, 130, 230],
-    [240, 200, 40],
-    [180, 90, 200],
-    [60, 200, 200],
-    [240, 140, 40],
-    [200, 200, 200],
-];
-
 impl SegmentsBook {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, SeriesSegments>> {
         // A panic while holding the lock leaves whole entries behind: the map stays usable.
@@ -245,33 +233,17 @@ impl SegmentsBook {
         numbers: SegmentNumbers,
         author: &str,
     ) -> Result<SegmentInfo, SegmentsError> {
-        let mut book = self.lock();
-        let entry = book.entry(series.to_string()).or_default();
-        if entry.kept.len() >= MOST_SEGMENTS_PER_SERIES {
-            return Err(SegmentsError::Full);
-        }
-        entry.next_id += 1;
-        let id = entry.next_id;
-        let colour = COLOURS[(id as usize - 1) % COLOURS.len()];
-        let mut segment = Segment::new(
-            &format!("Segment {id}"),
-            colour,
-            Algorithm::Manual,
-            Mask::empty(grid),
-        );
-        describe(&mut segment, description);
-        let kept = Kept {
-            id,
-            segment,
-            numbers,
-            author: author.to_string(),
-            undo: VecDeque::new(),
-            redo: Vec::new(),
-        };
-        let info = kept.info();
-        entry.kept.push(kept);
-        entry.shown = None;
-        Ok(info)
+        self.push(series, author, numbers, |id| {
+            let colour = SEGMENT_COLOURS[(id as usize - 1) % SEGMENT_COLOURS.len()];
+            let mut segment = Segment::new(
+                &format!("Segment {id}"),
+                colour,
+                Algorithm::Manual,
+                Mask::empty(grid),
+            );
+            describe(&mut segment, description);
+            segment
+        })
     }
 
     /// Adds `segment` (read from a saved Segmentation, on `series`' grid) as it is: its
@@ -283,6 +255,18 @@ impl SegmentsBook {
         numbers: SegmentNumbers,
         author: &str,
     ) -> Result<SegmentInfo, SegmentsError> {
+        self.push(series, author, numbers, |_| segment)
+    }
+
+    /// Adds the segment `made` makes of its new number to `series`, within the series'
+    /// room, with no edit to take back.
+    fn push(
+        &self,
+        series: &str,
+        author: &str,
+        numbers: SegmentNumbers,
+        made: impl FnOnce(u32) -> Segment,
+    ) -> Result<SegmentInfo, SegmentsError> {
         let mut book = self.lock();
         let entry = book.entry(series.to_string()).or_default();
         if entry.kept.len() >= MOST_SEGMENTS_PER_SERIES {
@@ -291,7 +275,7 @@ impl SegmentsBook {
         entry.next_id += 1;
         let kept = Kept {
             id: entry.next_id,
-            segment,
+            segment: made(entry.next_id),
             numbers,
             author: author.to_string(),
             undo: VecDeque::new(),
