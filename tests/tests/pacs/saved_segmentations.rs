@@ -16,7 +16,7 @@ use hounsfield_protocol::{
 };
 use support::server::told;
 
-use super::segments::{RITA, SAM, VERA, VIEWPORT, create, edit, open_ct, served};
+use super::segments::{RITA, SAM, VERA, create, edit, joined, open_ct, served};
 
 /// The Segmentations `client` is told are saved on its series.
 async fn listed(client: &mut Client) -> Vec<SavedSegmentation> {
@@ -130,18 +130,7 @@ fn saved_segmentations_ours_and_another_programs_are_listed_on_the_series_and_lo
         assert_eq!(other.segments, vec!["Bone by highdicom".to_string()]);
 
         // Vera, a viewer who joins Sam's session, may list, not load.
-        sam.send(&ClientMessage::Share).await.expect("sent");
-        let join = told(&mut sam, Duration::from_secs(5), |told| match told {
-            ServerMessage::Shared { id, .. } => Some(id),
-            _ => None,
-        })
-        .await
-        .expect("shared");
-        let mut vera = support::server::signed_in(address, VERA, VIEWPORT).await;
-        vera.send(&ClientMessage::Join { id: join })
-            .await
-            .expect("sent");
-        vera.next_frame().await.expect("the shared view");
+        let mut vera = joined(address, &mut sam, VERA).await;
         assert_eq!(listed(&mut vera).await.len(), 2);
         let refused = loaded(&mut vera, &ours.sop_instance_uid)
             .await

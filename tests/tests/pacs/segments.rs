@@ -76,6 +76,29 @@ pub(super) async fn open_ct(address: std::net::SocketAddr, token: &str) -> (Clie
     (client, series)
 }
 
+/// `host` shares its session, and the user of `token` signs in and joins it: the guest,
+/// once the shared view has come.
+pub(super) async fn joined(
+    address: std::net::SocketAddr,
+    host: &mut Client,
+    token: &str,
+) -> Client {
+    host.send(&ClientMessage::Share).await.expect("sent");
+    let join = told(host, Duration::from_secs(5), |told| match told {
+        ServerMessage::Shared { id, .. } => Some(id),
+        _ => None,
+    })
+    .await
+    .expect("shared");
+    let mut guest = support::server::signed_in(address, token, VIEWPORT).await;
+    guest
+        .send(&ClientMessage::Join { id: join })
+        .await
+        .expect("sent");
+    guest.next_frame().await.expect("the shared view");
+    guest
+}
+
 /// Sends `message` and waits for the segment it makes (or the refusal).
 pub(crate) async fn answer(
     client: &mut Client,
@@ -379,18 +402,7 @@ fn a_follower_is_told_each_edit_and_a_viewer_may_look_but_not_edit() {
     let address = served(state.path());
     support::server::run_within(Duration::from_secs(120), async move {
         let (mut rita, _series) = open_ct(address, RITA).await;
-        rita.send(&ClientMessage::Share).await.expect("sent");
-        let join = told(&mut rita, Duration::from_secs(5), |told| match told {
-            ServerMessage::Shared { id, .. } => Some(id),
-            _ => None,
-        })
-        .await
-        .expect("shared");
-        let mut vera = support::server::signed_in(address, VERA, VIEWPORT).await;
-        vera.send(&ClientMessage::Join { id: join.clone() })
-            .await
-            .expect("sent");
-        vera.next_frame().await.expect("the shared view");
+        let mut vera = joined(address, &mut rita, VERA).await;
         let created = answer(&mut rita, create()).await.expect("created");
         let shared = told(&mut vera, Duration::from_secs(10), |told| match told {
             ServerMessage::SharedSegment { name, segment, .. } => Some((name, *segment)),
@@ -823,18 +835,7 @@ fn a_disc_fill_between_median_and_grow_from_seeds_equal_what_they_say() {
     support::server::run_within(Duration::from_secs(300), async move {
         let (mut rita, _series) = open_ct(address, RITA).await;
         // Sam follows Rita's session and is told every segment change.
-        rita.send(&ClientMessage::Share).await.expect("sent");
-        let join = told(&mut rita, Duration::from_secs(5), |told| match told {
-            ServerMessage::Shared { id, .. } => Some(id),
-            _ => None,
-        })
-        .await
-        .expect("shared");
-        let mut sam = support::server::signed_in(address, SAM, VIEWPORT).await;
-        sam.send(&ClientMessage::Join { id: join })
-            .await
-            .expect("sent");
-        sam.next_frame().await.expect("the shared view");
+        let mut sam = joined(address, &mut rita, SAM).await;
         // A 5 mm disc on soft tissue of the axial cell: one slice, the centres within 5 mm.
         let (soft, _) = support::server::probed_in_cell(&mut rita, "axial", 6..14, 20.0..=80.0)
             .await

@@ -508,14 +508,7 @@ mod tests {
         SegmentNumbers {
             voxels,
             volume_ml: voxels as f64 / 1000.0,
-            mean: None,
-            sd: None,
-            min: None,
-            max: None,
-            median: None,
-            surface_mm2: 0.0,
-            extent_mm: [0.0; 3],
-            unit: "HU".to_string(),
+            ..SegmentNumbers::empty("HU")
         }
     }
 
