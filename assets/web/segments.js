@@ -69,7 +69,7 @@ export class Segments {
     elements.erase.addEventListener("click", () => this.setTool(this.tool === "erase" ? null : "erase"));
     elements.closing.addEventListener("click", () => this.edit("closing", this.millimetres()));
     elements.median.addEventListener("click", () => this.edit("median", this.millimetres()));
-    elements.fillBetween.addEventListener("click", () => this.edit("fill_between", { plane: this.drawnOn }));
+    elements.fillBetween.addEventListener("click", () => this.edit("fill_between", { cell: this.drawnOn }));
     elements.largest.addEventListener("click", () => this.edit("islands", { keep: "largest" }));
     elements.split.addEventListener("click", () => this.edit("islands", { keep: "split" }));
     elements.margin.addEventListener("click", () => {

@@ -247,6 +247,7 @@ impl LocalWorkspace {
                 SegmentAction::Visible(id, visible) => self.segments.set_visible(id, visible),
                 SegmentAction::Edit(edit) => self.segments.edit(ctx, &volume, edit),
                 SegmentAction::Show(index) => self.segments.show_saved(ctx, &volume, index),
+                SegmentAction::FillBetween => self.segments.fill_between(ctx, &volume),
                 // A series rendered here has no model to run (the panel offers none).
                 SegmentAction::RunModel | SegmentAction::StopModel => {}
                 SegmentAction::Undo => self.segments.undo(false),

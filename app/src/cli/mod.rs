@@ -7,6 +7,7 @@ mod serve;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use hounsfield_segment::{FillPlane, GridPlane};
 
 pub use admin::{ConfigCommand, FindingsCommand, SegmentsCommand, UsersCommand};
 pub use hounsfield_desktop::launch::{ConnectArgs, OpenArgs, RenderingArgs};
@@ -104,16 +105,21 @@ pub enum SlabModeArg {
     Average,
 }
 
-/// A plane of the series' voxel grid, as `segment --fill-between` names it (axial:
-/// slices of one k; coronal: one j; sagittal: one i).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum GridPlaneArg {
-    /// Slices of one k.
-    Axial,
-    /// Slices of one j.
-    Coronal,
-    /// Slices of one i.
-    Sagittal,
+/// The plane `segment --fill-between` fills the slices of: a plane of the voxel grid by
+/// its name (axial: slices of one k; coronal: one j; sagittal: one i), or any plane, a
+/// turned one too, by its normal `X,Y,Z` (LPS).
+pub fn parse_fill_plane(text: &str) -> Result<FillPlane, String> {
+    match GridPlane::from_name(text) {
+        Some(plane) => Ok(FillPlane::Grid(plane)),
+        None => parse_point(text)
+            .map(|normal| FillPlane::Across(glam::DVec3::from(normal)))
+            .map_err(|_| {
+                format!(
+                    "'{text}': give axial, coronal or sagittal (a plane of the voxel grid), \
+                     or the plane's normal X,Y,Z (LPS)"
+                )
+            }),
+    }
 }
 
 /// The subcommands.
@@ -197,10 +203,11 @@ pub enum Command {
         /// values are all in the range.
         #[arg(long, value_name = "X,Y,Z", allow_hyphen_values = true, value_parser = parse_point)]
         seed: Option<[f64; 3]>,
-        /// Fill the slices of this grid plane between the slices drawn (shape-based
-        /// interpolation), first of the tools.
-        #[arg(long, value_name = "PLANE")]
-        fill_between: Option<GridPlaneArg>,
+        /// Fill the slices of this plane between the slices drawn (shape-based
+        /// interpolation), first of the tools: axial, coronal or sagittal (the voxel
+        /// grid's), or a turned plane's normal X,Y,Z (LPS).
+        #[arg(long, value_name = "PLANE|X,Y,Z", allow_hyphen_values = true, value_parser = parse_fill_plane)]
+        fill_between: Option<FillPlane>,
         /// Share the region around the segments read (--from) between them: each voxel
         /// goes to the segment whose seeds reach it at the least cost; after
         /// --fill-between, before the other tools.

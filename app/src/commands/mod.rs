@@ -81,11 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     (None, Some(range)) => segment::Start::Threshold { range, seed },
                     (None, None) => anyhow::bail!("segment: give --threshold, --from or --model"),
                 },
-                fill_between: fill_between.map(|plane| match plane {
-                    crate::cli::GridPlaneArg::Axial => hounsfield_segment::GridPlane::Axial,
-                    crate::cli::GridPlaneArg::Coronal => hounsfield_segment::GridPlane::Coronal,
-                    crate::cli::GridPlaneArg::Sagittal => hounsfield_segment::GridPlane::Sagittal,
-                }),
+                fill_between,
                 grow_from_seeds,
                 largest,
                 min_island_mm3: min_island,

@@ -16,8 +16,8 @@ use hounsfield_findings::segmentation::{
 };
 use hounsfield_model::{SegmentationModel, segments_of};
 use hounsfield_segment::{
-    Algorithm, Grid, GridPlane, Mask, Segment, SegmentMeasures, ValueInterval, fill_between, grow,
-    islands, margin, seeds, smooth,
+    Algorithm, FillPlane, Grid, Mask, Segment, SegmentMeasures, ValueInterval, grow, islands,
+    margin, seeds, smooth,
 };
 use hounsfield_workstation::{authorship, source};
 use render_core::Volume;
@@ -46,7 +46,7 @@ pub struct SegmentRequest {
     /// A threshold, or a Segmentation's segments.
     pub start: Start,
     /// Fill the slices of this plane between the drawn ones (first of the tools).
-    pub fill_between: Option<GridPlane>,
+    pub fill_between: Option<FillPlane>,
     /// Share the region around the segments' seeds between them (after filling).
     pub grow_from_seeds: bool,
     /// Keep only the largest island.
@@ -131,9 +131,10 @@ pub fn run(
     };
     if let Some(plane) = request.fill_between {
         for (segment, tools) in &mut segments {
-            segment.mask =
-                fill_between::fill_between(&segment.mask, grid, plane).context("--fill-between")?;
-            tools.push(format!("fill between {} slices", plane.name()));
+            segment.mask = plane
+                .fill(volume, &segment.mask)
+                .context("--fill-between")?;
+            tools.push(plane.tool_name());
         }
     }
     if request.grow_from_seeds {

@@ -258,9 +258,11 @@ fn filling_between_slices_equals_scipys_shape_based_interpolation() {
     let folder = tempfile::tempdir().expect("a folder");
     let given = folder.path().join("slices.dcm");
     let drawn = highdicom_segments(&given, "slices");
+    let mut by_name = Vec::new();
     for plane in ["axial", "coronal"] {
         let out = folder.path().join(format!("{plane}.dcm"));
         let ours = from_segmentation(&given, &out, &["--fill-between", plane]);
+        by_name.push(ours.clone());
         verified(&out);
         let theirs = from_reference(&given, &out, &["--fill-between", plane]);
         assert!(
@@ -290,6 +292,30 @@ fn filling_between_slices_equals_scipys_shape_based_interpolation() {
                 .is_some_and(|name| name.contains(&format!("fill between {plane} slices"))),
             "{ours}"
         );
+    }
+    // A plane given by its normal (the CT's slices are axial, its rows along L, its columns
+    // along P): the axial one and the coronal one fill as by their names.
+    for (normal, named) in ["0,0,-1", "0,1,0"].into_iter().zip(&by_name) {
+        let out = folder.path().join("by-normal.dcm");
+        let ours = from_segmentation(&given, &out, &["--fill-between", normal]);
+        for label in ["Axial", "Coronal"] {
+            let (a, b) = (
+                segment_labelled(&ours, label),
+                segment_labelled(named, label),
+            );
+            for field in ["voxels", "volume_ml", "mean", "surface_mm2", "extent_mm"] {
+                assert_eq!(
+                    a[field], b[field],
+                    "{normal} {label} {field}: {ours}\n{named}"
+                );
+            }
+            assert!(
+                a["algorithm"]
+                    .as_str()
+                    .is_some_and(|n| n.contains("slices across")),
+                "{a}"
+            );
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use glam::DVec3;
 use hounsfield_volume::Volume;
 
-use crate::fill_between::{GridPlane, fill_between};
+use crate::fill_between::FillPlane;
 use crate::mask::{Grid, Mask};
 use crate::paint::Brush;
 use crate::values::{Admits, ValueInterval};
@@ -63,9 +63,9 @@ pub enum Edit {
     /// Smooths by the median of the ball of this radius (mm): each voxel takes the
     /// majority of its ball.
     Median(f64),
-    /// Fills the slices of a plane between the slices drawn on it (shape-based
-    /// interpolation).
-    FillBetween(GridPlane),
+    /// Fills the slices of a plane (of the grid, or turned) between the slices drawn on it
+    /// (shape-based interpolation).
+    FillBetween(FillPlane),
     /// Adds another segment's voxels.
     Add(Mask),
     /// Takes another segment's voxels out.
@@ -91,7 +91,7 @@ impl Edit {
             Self::Margin(mm) => format!("margin {mm} mm"),
             Self::Closing(mm) => format!("closing {mm} mm"),
             Self::Median(mm) => format!("median {mm} mm"),
-            Self::FillBetween(plane) => format!("fill between {} slices", plane.name()),
+            Self::FillBetween(plane) => plane.tool_name(),
             Self::Add(_) => "add".to_string(),
             Self::Subtract(_) => "subtract".to_string(),
             Self::Intersect(_) => "intersect".to_string(),
@@ -191,7 +191,7 @@ pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentE
         Edit::Margin(mm) => margin::margin(mask, grid, *mm)?,
         Edit::Closing(mm) => margin::closing(mask, grid, *mm)?,
         Edit::Median(mm) => smooth::median(mask, grid, *mm)?,
-        Edit::FillBetween(plane) => fill_between(mask, grid, *plane)?,
+        Edit::FillBetween(plane) => plane.fill(volume, mask)?,
         Edit::Add(other) => {
             let other = grid.holding(other)?;
             changed(&|next| next.add(other))

@@ -24,7 +24,7 @@ pub mod values;
 
 pub use edit::{Edit, Edited, apply, edited};
 pub use error::SegmentError;
-pub use fill_between::GridPlane;
+pub use fill_between::{FillPlane, GridPlane};
 pub use mask::{Grid, Mask};
 pub use measure::{SegmentMeasures, measure};
 pub use paint::Brush;

@@ -190,11 +190,16 @@ pub enum SegmentTool {
         /// The radius (mm).
         mm: f64,
     },
-    /// Fills the slices of `plane` between the slices drawn on it (shape-based
-    /// interpolation).
+    /// Fills the slices between the slices drawn on a plane (shape-based interpolation):
+    /// the plane a slice cell shows now, standard or turned (`cell`), or a plane of the
+    /// voxel grid (`plane`); one of the two.
     FillBetween {
-        /// The plane drawn on.
-        plane: GridPlaneName,
+        /// The slice cell drawn on: its plane as it is turned now.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cell: Option<String>,
+        /// The grid's plane drawn on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plane: Option<GridPlaneName>,
     },
     /// Shares out the region around the seeds of the segment and of segments `others`:
     /// each voxel goes to the segment whose seeds reach it at the least cost.
@@ -405,7 +410,15 @@ mod tests {
         assert_eq!(
             tool(r#"{"type":"segment_edit","id":1,"tool":"fill_between","plane":"coronal"}"#),
             SegmentTool::FillBetween {
-                plane: GridPlaneName::Coronal
+                cell: None,
+                plane: Some(GridPlaneName::Coronal)
+            }
+        );
+        assert_eq!(
+            tool(r#"{"type":"segment_edit","id":1,"tool":"fill_between","cell":"sagittal"}"#),
+            SegmentTool::FillBetween {
+                cell: Some("sagittal".to_string()),
+                plane: None
             }
         );
         assert_eq!(

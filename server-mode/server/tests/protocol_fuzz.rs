@@ -240,7 +240,15 @@ fn segment_messages() -> Vec<ClientMessage> {
         ClientMessage::SegmentEdit(SegmentEdit {
             id: 1,
             tool: SegmentTool::FillBetween {
-                plane: GridPlaneName::Axial,
+                cell: None,
+                plane: Some(GridPlaneName::Axial),
+            },
+        }),
+        ClientMessage::SegmentEdit(SegmentEdit {
+            id: 1,
+            tool: SegmentTool::FillBetween {
+                cell: Some("coronal".to_string()),
+                plane: None,
             },
         }),
         ClientMessage::SegmentEdit(SegmentEdit {

@@ -863,7 +863,8 @@ fn a_disc_fill_between_median_and_grow_from_seeds_equal_what_they_say() {
             &mut rita,
             cylinder.id,
             SegmentTool::FillBetween {
-                plane: GridPlaneName::Axial,
+                cell: None,
+                plane: Some(GridPlaneName::Axial),
             },
         )
         .await;
@@ -920,7 +921,70 @@ fn a_disc_fill_between_median_and_grow_from_seeds_equal_what_they_say() {
             &saved.location,
         )
         .await;
+        filled_between_on_a_turned_cell(&mut rita, soft).await;
     });
+}
+
+/// The axial cell turned 30° about the sagittal normal: two 5 mm discs drawn on its slices
+/// 4 mm apart are joined by the turned slices between, a cylinder 4 mm longer than one
+/// disc (π r² d more, within 6 %: the discs' rims on the voxels).
+async fn filled_between_on_a_turned_cell(rita: &mut Client, soft: [f64; 2]) {
+    rita.input(Action::TurnPlanes {
+        plane: "sagittal".to_string(),
+        degrees: 30.0,
+    })
+    .await
+    .expect("sent");
+    let turned = answer(rita, create_labelled("Turned cylinder"))
+        .await
+        .expect("created");
+    let one = edit(rita, turned.id, disc(soft, 5.0)).await;
+    rita.input(Action::Slice {
+        plane: "axial".to_string(),
+        delta_mm: 4.0,
+    })
+    .await
+    .expect("sent");
+    let two = edit(rita, turned.id, disc(soft, 5.0)).await;
+    assert!(
+        two.numbers.voxels > one.numbers.voxels * 19 / 10,
+        "two discs apart: {one:?} {two:?}"
+    );
+    // A grid plane's fill finds no gap between the turned discs' axial slices; the
+    // cell's turned plane does.
+    let filled = edit(
+        rita,
+        turned.id,
+        SegmentTool::FillBetween {
+            cell: Some("axial".to_string()),
+            plane: None,
+        },
+    )
+    .await;
+    let added_mm3 = (filled.numbers.volume_ml - one.numbers.volume_ml) * 1000.0;
+    let expected = std::f64::consts::PI * 25.0 * 4.0;
+    assert!(
+        (added_mm3 / expected - 1.0).abs() < 0.06,
+        "{added_mm3} mm³ beyond one disc, not about {expected}: {one:?} {filled:?}"
+    );
+    assert_eq!(filled.algorithm, "SEMIAUTOMATIC", "{filled:?}");
+    // Neither a cell and a plane at once, nor neither.
+    rita.send(&ClientMessage::SegmentEdit(SegmentEdit {
+        id: turned.id,
+        tool: SegmentTool::FillBetween {
+            cell: None,
+            plane: None,
+        },
+    }))
+    .await
+    .expect("sent");
+    let refused = told(rita, Duration::from_secs(10), |told| match told {
+        ServerMessage::Error { code, message } => Some((code, message)),
+        _ => None,
+    })
+    .await
+    .expect("refused");
+    assert!(refused.1.contains("fill_between"), "{refused:?}");
 }
 
 /// Grow from seeds on the two segments `[filled, seeded]` (as they stand, saved in

@@ -14,6 +14,7 @@ use hounsfield_findings::segmentation::read_segmentation_file;
 use hounsfield_segment::Mask;
 use hounsfield_test_support::{data, dciodvfy_passes};
 use render_core::Volume;
+use render_core::view::SliceFrame;
 
 use hounsfield_client::{Client, Event};
 use hounsfield_protocol::{ClientMessage, SegmentInfo, ServerMessage, SlicePlane, Viewport};
@@ -173,6 +174,7 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
     edits_done(&mut harness, "the erase taken back");
     harness.run_steps(2);
     assert_eq!(voxels_of(&harness, painted_id), painted);
+    filled_between_on_a_turned_slice(&mut harness, &volume);
 
     // A second segment, the CT's bone by threshold: as many voxels as the CT has values
     // in the range, counted here.
@@ -228,6 +230,63 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
     assert_eq!(read.segments[1].mask, bone);
     drop(harness);
     shown_again(settings, &[painted, bone], counted);
+}
+
+/// The slice planes turned 30° about L: a short stroke on the axial slice, the same stroke
+/// 4 mm further along its normal, and Fill between joins them across the turned slices
+/// between: beyond one stroke, the stroke's area times the 4 mm (one stroke is its area
+/// times a voxel's extent along the normal), within 8 %. The segment is deleted after and
+/// the planes turned back.
+fn filled_between_on_a_turned_slice(harness: &mut Harness<'_, DesktopApp>, volume: &Volume) {
+    let turn = 30f64.to_radians();
+    workspace_mut(harness).link.frame = SliceFrame {
+        rotation: glam::DQuat::from_rotation_x(turn),
+    };
+    harness.run_steps(2);
+    harness.get_by_label("Add segment").click();
+    harness.run_steps(2);
+    let id = workspace(harness.state())
+        .and_then(|w| w.segments.tools.selected)
+        .expect("the new segment is selected");
+    harness.get_by_label("Paint").click();
+    harness.run_steps(2);
+    let rect = workspace(harness.state())
+        .and_then(|w| w.slices[0].rect())
+        .expect("the axial slice drawn");
+    let (from, to) = (
+        rect.center() + egui::vec2(-45.0, 35.0),
+        rect.center() + egui::vec2(-15.0, 35.0),
+    );
+    drag(harness, from, to);
+    edits_done(harness, "the first stroke");
+    let one = voxels_of(harness, id).count();
+    let normal = {
+        let link = &mut workspace_mut(harness).link;
+        let normal = link.frame.normal(SlicePlane::Axial);
+        link.crosshair += normal * 4.0;
+        normal
+    };
+    harness.run_steps(2);
+    drag(harness, from, to);
+    edits_done(harness, "the second stroke");
+    let two = voxels_of(harness, id).count();
+    assert!(two > one * 19 / 10, "two strokes apart: {one} then {two}");
+    harness.get_by_label("Fill between").click();
+    harness.run_steps(1);
+    edits_done(harness, "filled between");
+    let filled = voxels_of(harness, id).count();
+    let thickness: f64 = (0..3)
+        .map(|axis| normal[axis].abs() * volume.spacing_mm[axis])
+        .sum();
+    let ratio = (filled - one) as f64 / one as f64 / (4.0 / thickness);
+    assert!(
+        (ratio - 1.0).abs() < 0.08,
+        "{filled} voxels filled from {one} a stroke ({thickness:.2} mm thick): {ratio}"
+    );
+    let workspace = workspace_mut(harness);
+    workspace.segments.delete(id);
+    workspace.link.frame = SliceFrame::STANDARD;
+    harness.run_steps(2);
 }
 
 /// Opened again on `settings`: the panel lists the Segmentation saved, and Show brings its

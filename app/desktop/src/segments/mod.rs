@@ -18,7 +18,7 @@ use hounsfield_findings::report::ReportSubject;
 use hounsfield_findings::unit_of;
 use hounsfield_protocol::{SegmentInfo, SegmentNumbers};
 use hounsfield_segment::segment::Algorithm;
-use hounsfield_segment::{Brush, Edit, Grid, Mask};
+use hounsfield_segment::{Brush, Edit, FillPlane, Grid, Mask};
 use hounsfield_server::compose::SegmentOverlay;
 use hounsfield_server::segments::{Description, SegmentsBook, numbers_of};
 use hounsfield_workstation::authorship::observer_name;
@@ -89,6 +89,8 @@ pub struct LocalSegments {
     /// The Segmentations saved before on the series, where they are, and the one being
     /// read.
     saved: SavedSegmentations,
+    /// The normal of the slice last painted or erased on (fill between fills across it).
+    drawn_across: Option<DVec3>,
 }
 
 impl LocalSegments {
@@ -104,6 +106,7 @@ impl LocalSegments {
             waiting: VecDeque::new(),
             saving: None,
             saved: SavedSegmentations::default(),
+            drawn_across: None,
         }
     }
 
@@ -218,10 +221,13 @@ impl LocalSegments {
     }
 
     /// The edit a tool's gesture on a slice asks of the selected segment.
-    pub fn edit_of(&self, gesture: SegmentGesture) -> Result<Edit, String> {
+    pub fn edit_of(&mut self, gesture: SegmentGesture) -> Result<Edit, String> {
         let shape = Brush::Disc {
             normal_lps: gesture.normal_lps,
         };
+        if gesture.brush != SegmentBrush::Grow {
+            self.drawn_across = Some(gesture.normal_lps);
+        }
         Ok(match gesture.brush {
             SegmentBrush::Paint => Edit::Paint {
                 points_lps: gesture.points_lps,
@@ -259,6 +265,18 @@ impl LocalSegments {
         }
         self.waiting.push_back((id, edit));
         self.start_next(ctx, volume);
+    }
+
+    /// Fills the selected segment between the slices drawn on the plane last painted or
+    /// erased on, as it was turned then.
+    pub fn fill_between(&mut self, ctx: &egui::Context, volume: &Arc<Volume>) {
+        match self.drawn_across {
+            Some(normal) => self.edit(ctx, volume, Edit::FillBetween(FillPlane::Across(normal))),
+            None => {
+                self.tools.problem =
+                    Some("fill between: paint a segment on some slices first".to_string());
+            }
+        }
     }
 
     /// Starts the next waiting edit when none is under way.

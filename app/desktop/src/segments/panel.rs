@@ -1,8 +1,8 @@
 //! The segments panel beside the 2×2 layout: each segment of the series with its colour,
 //! whether it shows, and its numbers (volume, voxels, mean of the values inside); the
 //! tools that edit the selected one (the brush, the eraser and growing from a click on a
-//! slice; threshold, islands, margin and smoothing at a click here), taking back and
-//! making again, and saving them as a Segmentation.
+//! slice; threshold, islands, margin, smoothing and filling between slices at a click
+//! here), taking back and making again, and saving them as a Segmentation.
 
 use eframe::egui;
 use hounsfield_protocol::SegmentInfo;
@@ -77,6 +77,9 @@ pub enum SegmentAction {
     Visible(u32, bool),
     /// Edits the selected segment (a new one when none is).
     Edit(Edit),
+    /// Fills the slices between those drawn on the plane last painted on, as it is
+    /// turned now.
+    FillBetween,
     /// Takes the selected segment's last edit back.
     Undo,
     /// Makes the last edit taken back again.
@@ -236,6 +239,16 @@ fn tool_buttons(
             .clicked()
         {
             actions.push(SegmentAction::Edit(Edit::Median(distance.abs())));
+        }
+        if ui
+            .button("Fill between")
+            .on_hover_text(
+                "the slices drawn on (of the plane last painted on, turned or not) joined \
+                 across the slices between them",
+            )
+            .clicked()
+        {
+            actions.push(SegmentAction::FillBetween);
         }
     });
     ui.horizontal(|ui| {

@@ -16,7 +16,9 @@ use hounsfield_protocol::{
     SegmentEdit, SegmentRequest, SegmentTool, ServerMessage,
 };
 use hounsfield_segment::segment::{Algorithm, Code};
-use hounsfield_segment::{Brush, Edit, Grid, GridPlane, Mask, SegmentError, ValueInterval, seeds};
+use hounsfield_segment::{
+    Brush, Edit, FillPlane, Grid, GridPlane, Mask, SegmentError, ValueInterval, seeds,
+};
 use render_core::{Modality, Volume};
 
 use super::Connection;
@@ -462,11 +464,26 @@ impl Connection {
             SegmentTool::Margin { mm } => Edit::Margin(*mm),
             SegmentTool::Closing { mm } => Edit::Closing(*mm),
             SegmentTool::Median { mm } => Edit::Median(*mm),
-            SegmentTool::FillBetween { plane } => Edit::FillBetween(match plane {
-                GridPlaneName::Axial => GridPlane::Axial,
-                GridPlaneName::Coronal => GridPlane::Coronal,
-                GridPlaneName::Sagittal => GridPlane::Sagittal,
-            }),
+            SegmentTool::FillBetween { cell, plane } => match (cell, plane) {
+                (Some(cell), None) => Edit::FillBetween(FillPlane::Across(
+                    self.session
+                        .cell_normal("segment_edit fill_between cell", cell)
+                        .map_err(|refusal| (refusal.code, refusal.message))?,
+                )),
+                (None, Some(plane)) => Edit::FillBetween(FillPlane::Grid(match plane {
+                    GridPlaneName::Axial => GridPlane::Axial,
+                    GridPlaneName::Coronal => GridPlane::Coronal,
+                    GridPlaneName::Sagittal => GridPlane::Sagittal,
+                })),
+                _ => {
+                    return Err((
+                        ErrorCode::BadValue,
+                        "segment_edit fill_between: give the slice cell drawn on (cell) or the \
+                         grid's plane (plane), one of the two"
+                            .to_string(),
+                    ));
+                }
+            },
             SegmentTool::GrowFromSeeds { .. } => {
                 return Err((
                     ErrorCode::BadValue,

@@ -45,6 +45,8 @@ pub struct RemoteSegments {
     relist: bool,
     /// How the server's model's last run stands.
     pub model: Option<String>,
+    /// The cell last painted or erased on (fill between fills between its slices).
+    drawn_on: Option<SlicePlane>,
 }
 
 impl RemoteSegments {
@@ -182,6 +184,21 @@ impl RemoteView {
                 };
                 ClientMessage::SegmentEdit(SegmentEdit { id, tool })
             }
+            SegmentAction::FillBetween => {
+                let (Some(id), Some(plane)) = (selected, self.segments.drawn_on) else {
+                    self.segments.tools.problem = Some(
+                        "fill between: paint a segment on some slices of a cell first".to_string(),
+                    );
+                    return;
+                };
+                ClientMessage::SegmentEdit(SegmentEdit {
+                    id,
+                    tool: SegmentTool::FillBetween {
+                        cell: Some(plane.name().to_string()),
+                        plane: None,
+                    },
+                })
+            }
             SegmentAction::RunModel => ClientMessage::RunModel,
             SegmentAction::StopModel => ClientMessage::StopModel,
             SegmentAction::Undo | SegmentAction::Redo => {
@@ -284,6 +301,7 @@ impl RemoteView {
         }
         let ended = response.drag_stopped_by(primary) || response.clicked_by(primary);
         if ended && let Some((plane, points)) = self.segments.stroke.take() {
+            self.segments.drawn_on = Some(plane);
             let cell = self.cells_on_screen(rect)[cell_index(plane)];
             let fractions: Vec<[f64; 2]> = points
                 .iter()

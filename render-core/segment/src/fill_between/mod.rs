@@ -6,6 +6,12 @@
 //! position, and a voxel is inside where the mix is at most 0. Slices before the first
 //! drawn one and after the last are left as they are.
 
+mod turned;
+
+pub use turned::{MOST_TURNED_RASTER_BITS, fill_between_across};
+
+use hounsfield_volume::Volume;
+
 use crate::SegmentError;
 use crate::distance::Region;
 use crate::mask::{Grid, Mask};
@@ -48,6 +54,41 @@ impl GridPlane {
             "coronal" => Some(Self::Coronal),
             "sagittal" => Some(Self::Sagittal),
             _ => None,
+        }
+    }
+}
+
+/// The plane whose slices a fill between joins: a plane of the voxel grid, or any plane
+/// by its normal (a turned cell's; one along a grid axis fills on the grid).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FillPlane {
+    /// A plane of the grid.
+    Grid(GridPlane),
+    /// The plane across a normal (LPS, any length).
+    Across(glam::DVec3),
+}
+
+impl FillPlane {
+    /// `mask` on `volume` with the slices of the plane between the drawn ones filled.
+    pub fn fill(&self, volume: &Volume, mask: &Mask) -> Result<Mask, SegmentError> {
+        match *self {
+            Self::Grid(plane) => fill_between(mask, Grid::of(volume), plane),
+            Self::Across(normal_lps) => fill_between_across(volume, mask, normal_lps),
+        }
+    }
+
+    /// The tool's name, as a Segmentation names the algorithm: `fill between axial
+    /// slices`, or `… slices across (x, y, z)` for a normal.
+    pub fn tool_name(&self) -> String {
+        match self {
+            Self::Grid(plane) => format!("fill between {} slices", plane.name()),
+            Self::Across(normal) => {
+                let n = normal.normalize_or_zero();
+                format!(
+                    "fill between slices across ({:.3}, {:.3}, {:.3})",
+                    n.x, n.y, n.z
+                )
+            }
         }
     }
 }
@@ -95,23 +136,10 @@ pub fn fill_between(mask: &Mask, grid: Grid, plane: GridPlane) -> Result<Mask, S
             region.from[axis] = slice;
             region
         };
-        let signed = |slice: usize| -> Vec<f64> {
-            let region = at_slice(slice);
-            let inside = region.squared_distances(|index| !mask.contains(index));
-            let outside = region.squared_distances(|index| mask.contains(index));
-            region
-                .indices()
-                .zip(inside.iter().zip(&outside))
-                .map(|(index, (to_outside, to_inside))| {
-                    if mask.contains(index) {
-                        -to_outside.sqrt()
-                    } else {
-                        to_inside.sqrt()
-                    }
-                })
-                .collect()
-        };
-        let (from_map, to_map) = (signed(first), signed(last));
+        let (from_map, to_map) = (
+            signed_distances(&at_slice(first), mask),
+            signed_distances(&at_slice(last), mask),
+        );
         let span = (last - first) as f64;
         for slice in first + 1..last {
             let t = (slice - first) as f64 / span;
@@ -124,6 +152,25 @@ pub fn fill_between(mask: &Mask, grid: Grid, plane: GridPlane) -> Result<Mask, S
         }
     }
     Ok(filled)
+}
+
+/// Each voxel of `region`'s signed distance (mm) to the edge of `mask` within it: inside,
+/// minus the distance to the nearest voxel outside; outside, the distance to the nearest
+/// voxel inside.
+fn signed_distances(region: &Region, mask: &Mask) -> Vec<f64> {
+    let inside = region.squared_distances(|index| !mask.contains(index));
+    let outside = region.squared_distances(|index| mask.contains(index));
+    region
+        .indices()
+        .zip(inside.iter().zip(&outside))
+        .map(|(index, (to_outside, to_inside))| {
+            if mask.contains(index) {
+                -to_outside.sqrt()
+            } else {
+                to_inside.sqrt()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
