@@ -481,6 +481,28 @@ mod tests {
     }
 
     #[test]
+    fn rasters_over_their_bound_are_refused_before_they_are_laid_out() {
+        // 300 drawn slices, each 1 m across on 0.5 mm voxels: 2003² points each.
+        let grid = Grid {
+            dims: [10, 10, 10],
+            spacing_mm: [0.5, 0.5, 1.0],
+        };
+        let slice = |across: f64| DrawnSlice {
+            near: across,
+            far: across,
+            low: [0.0, 0.0],
+            high: [1000.0, 1000.0],
+        };
+        let drawn: Vec<DrawnSlice> = (0..300).map(|n| slice(2.0 * f64::from(n))).collect();
+        match raster_for(&grid, &drawn) {
+            Err(SegmentError::Work(why)) => assert!(why.contains("300 drawn slices"), "{why}"),
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("a raster over its bound"),
+        }
+        assert!(raster_for(&grid, &drawn[..2]).is_ok());
+    }
+
+    #[test]
     fn two_discs_on_a_turned_plane_are_joined_by_the_discs_between() {
         // 1 mm voxels; a plane turned 30° about i. A disc of 6 mm drawn 6 mm before the
         // centre and one of 10 mm 6 mm after it: between them the filled radius goes from
