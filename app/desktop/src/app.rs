@@ -50,6 +50,8 @@ pub struct OpenRequest {
     pub screenshot: Option<(PathBuf, Outcome)>,
     /// The settings file (none: nothing is remembered).
     pub settings_path: Option<PathBuf>,
+    /// The site's segmentation model (`open --model`), read and checked.
+    pub model: Option<Arc<hounsfield_model::SegmentationModel>>,
 }
 
 /// Where the window is: loading, showing a volume, or showing why it cannot.
@@ -115,6 +117,8 @@ pub struct DesktopApp {
     beside: Option<BesideState>,
     /// The series to open beside the first once it is shown (`--beside`).
     start_beside: Option<OpenChoice>,
+    /// The site's segmentation model, offered on each series rendered here.
+    model: Option<Arc<hounsfield_model::SegmentationModel>>,
 }
 
 impl DesktopApp {
@@ -257,6 +261,7 @@ impl DesktopApp {
             start_crop,
             beside: None,
             start_beside,
+            model: request.model,
         };
         app.save_settings();
         Ok(app)
@@ -304,6 +309,9 @@ impl DesktopApp {
                     findings,
                 );
                 self.warnings.extend(warnings);
+                if let Some(model) = &self.model {
+                    view.segments.offer_model(Arc::clone(model));
+                }
                 // `--crop` applies to the first series only.
                 if let Some(crop) = self.start_crop.take() {
                     view.view3d.view.crop = crop;

@@ -79,6 +79,11 @@ pub struct OpenArgs {
     /// left half.
     #[arg(long, value_name = "IMIN,JMIN,KMIN,IMAX,JMAX,KMAX", value_parser = parse_crop)]
     pub crop: Option<CropBox>,
+    /// The site's segmentation model (ONNX): the segments panel's Run model runs it on
+    /// the series rendered here, each class it finds becoming a segment. Read and
+    /// checked before the window opens.
+    #[arg(long, value_name = "FILE.onnx")]
+    pub model: Option<PathBuf>,
     /// Where frames come from.
     #[command(flatten)]
     pub rendering: RenderingArgs,

@@ -51,6 +51,15 @@ pub enum Launch {
 /// Opens the desktop window on what `launch` names (the built-in sample without a path)
 /// and returns when it is closed.
 pub fn run(launch: Launch) -> anyhow::Result<()> {
+    let model = match &launch {
+        Launch::Open(OpenArgs {
+            model: Some(path), ..
+        }) => Some(Arc::new(
+            hounsfield_model::SegmentationModel::load(path)
+                .with_context(|| format!("--model {}", path.display()))?,
+        )),
+        _ => None,
+    };
     ensure_display()?;
     let outcome = screenshot::Outcome::default();
     let options = eframe::NativeOptions {
@@ -67,6 +76,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
     };
     let wants_screenshot = screenshot.is_some();
     let request = app::OpenRequest {
+        model,
         launch,
         screenshot: screenshot.map(|path| (path, outcome.clone())),
         settings_path: settings::Settings::default_path(),

@@ -248,8 +248,8 @@ impl LocalWorkspace {
                 SegmentAction::Edit(edit) => self.segments.edit(ctx, &volume, edit),
                 SegmentAction::Show(index) => self.segments.show_saved(ctx, &volume, index),
                 SegmentAction::FillBetween => self.segments.fill_between(ctx, &volume),
-                // A series rendered here has no model to run (the panel offers none).
-                SegmentAction::RunModel | SegmentAction::StopModel => {}
+                SegmentAction::RunModel => self.segments.run_model(ctx, &volume),
+                SegmentAction::StopModel => self.segments.stop_model(),
                 SegmentAction::Undo => self.segments.undo(false),
                 SegmentAction::Redo => self.segments.undo(true),
                 SegmentAction::Save => match self.findings.where_to_keep() {

@@ -597,5 +597,13 @@ fn a_segmentation_model_the_test_builds_makes_the_classes_numpy_finds_and_bad_mo
         assert!(!output.status.success(), "{model} was taken");
         assert!(said.contains(expected) && said.contains(model), "{said}");
         assert!(!out_arg.exists(), "{model} wrote a file");
+        // The desktop checks it before its window opens.
+        let output = hounsfield(&["open", ct.as_str(), "--model", model]);
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "open took {model}");
+        assert!(
+            said.contains(expected) && said.contains(&format!("--model {model}")),
+            "{said}"
+        );
     }
 }

@@ -20,7 +20,7 @@ use hounsfield_client::{Client, Event};
 use hounsfield_protocol::{ClientMessage, SegmentInfo, ServerMessage, SlicePlane, Viewport};
 
 use super::findings_tests::{drag, quad_settings, thin_client_of_phantom_server};
-use super::ui_tests::{differing, remote, settle, window, workspace};
+use super::ui_tests::{differing, remote, settle, window, window_with, workspace};
 use super::*;
 use crate::segments::panel::numbers_line;
 
@@ -465,4 +465,68 @@ fn connect_paints_and_thresholds_segments_the_server_measures_and_a_second_sessi
                 .is_some_and(|why| why.contains("--model"))
         })
     });
+}
+
+/// The site's model (`open --model`), a three-class model the test builds with onnx's
+/// helpers: Run model runs it here on the real CT, its progress shown; its two classes
+/// become segments with as many voxels as NumPy counts; a run stopped at once adds none.
+#[test]
+fn the_sites_model_runs_here_and_its_classes_become_segments_as_numpy_counts_them() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let model_path = folder.path().join("three-classes.onnx");
+    let model_arg = model_path.to_string_lossy().into_owned();
+    hounsfield_test_support::imaging_python_script(
+        "onnx_model.py",
+        &["make", &model_arg, "--patch", "16,64,64"],
+    );
+    let ct = data("ct-head-neck");
+    let numpy = hounsfield_test_support::imaging_python_script(
+        "onnx_model.py",
+        &["expect", &ct.to_string_lossy()],
+    );
+    let model = hounsfield_model::SegmentationModel::load(&model_path).expect("the model read");
+    let (_settings_folder, settings) = quad_settings();
+    let mut harness = window_with(Some(ct), None, settings, Some(Arc::new(model)));
+    settle(&mut harness, "the CT in 2×2", |app| {
+        app.full_frame_shown() && workspace(app).is_some_and(|w| w.slices[0].rect().is_some())
+    });
+    harness.get_by_label("Segments").click();
+    harness.run_steps(4);
+    harness.get_by_label("Run model").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("three-classes: ");
+    settle(&mut harness, "the model's segments", |app| {
+        workspace(app).is_some_and(|w| w.segments.list().len() == 2)
+    });
+    let here = |harness: &Harness<'_, DesktopApp>| {
+        workspace(harness.state())
+            .map(|w| w.segments.list())
+            .unwrap_or_default()
+    };
+    let list = here(&harness);
+    assert_eq!(list.len(), 2, "{list:?}");
+    for (info, class) in list.iter().zip(["class 1", "class 2"]) {
+        assert_eq!(info.label, format!("three-classes {class}"), "{info:?}");
+        assert_eq!(info.algorithm, "AUTOMATIC", "{info:?}");
+        assert_eq!(
+            Some(info.numbers.voxels as u64),
+            numpy[class].as_u64(),
+            "{class}: {info:?}\n{numpy}"
+        );
+    }
+    harness.get_by_label("three-classes: 2 segments found");
+    // Run again and stopped at once: after its first patch, nothing more is added.
+    harness.get_by_label("Run model").click();
+    harness.run_steps(1);
+    harness.get_by_label("Stop model").click();
+    settle(&mut harness, "the run stopped", |app| {
+        workspace(app).is_some_and(|w| {
+            w.segments
+                .offer(Ok(()))
+                .model
+                .flatten()
+                .is_some_and(|said| said.contains("stopped after"))
+        })
+    });
+    assert_eq!(here(&harness), list);
 }

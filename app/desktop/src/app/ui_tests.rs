@@ -28,6 +28,17 @@ pub(super) fn window_on(
     series: Option<String>,
     settings: PathBuf,
 ) -> Harness<'static, DesktopApp> {
+    window_with(path, series, settings, None)
+}
+
+/// The window on `path`, series `series`, rendering here, offering `model` (as `open
+/// --model` does).
+pub(super) fn window_with(
+    path: Option<PathBuf>,
+    series: Option<String>,
+    settings: PathBuf,
+    model: Option<Arc<hounsfield_model::SegmentationModel>>,
+) -> Harness<'static, DesktopApp> {
     Harness::builder()
         .with_size(egui::vec2(1024.0, 720.0))
         .wgpu()
@@ -47,6 +58,7 @@ pub(super) fn window_on(
                     }),
                     screenshot: None,
                     settings_path: Some(settings),
+                    model,
                 },
             )
             .expect("the window starts")
@@ -421,6 +433,7 @@ pub(super) fn thin_client(url: String, settings: PathBuf) -> Harness<'static, De
                     }),
                     screenshot: None,
                     settings_path: Some(settings),
+                    model: None,
                 },
             )
             .expect("the window starts")

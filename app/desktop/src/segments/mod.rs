@@ -5,6 +5,7 @@
 //! with its Measurement Report where the series keeps its findings, where those saved
 //! before are found again and can be shown.
 
+mod model_run;
 pub mod overlay;
 pub mod panel;
 mod saved;
@@ -26,6 +27,7 @@ use render_core::Volume;
 
 use crate::findings::pending::Pending;
 use crate::findings::store::{self, Keeping, place_text};
+use model_run::LocalModel;
 use panel::{SegmentTools, SegmentsOffer};
 use saved::SavedSegmentations;
 
@@ -91,6 +93,8 @@ pub struct LocalSegments {
     saved: SavedSegmentations,
     /// The normal of the slice last painted or erased on (fill between fills across it).
     drawn_across: Option<DVec3>,
+    /// The site's segmentation model (`open --model`), when given.
+    model: Option<LocalModel>,
 }
 
 impl LocalSegments {
@@ -107,6 +111,28 @@ impl LocalSegments {
             saving: None,
             saved: SavedSegmentations::default(),
             drawn_across: None,
+            model: None,
+        }
+    }
+
+    /// Offers the site's segmentation model: Run model runs it on the series.
+    pub fn offer_model(&mut self, model: Arc<hounsfield_model::SegmentationModel>) {
+        self.model = Some(LocalModel::new(model));
+    }
+
+    /// Runs the site's model on `volume`; its classes are added as segments when it ends.
+    pub fn run_model(&mut self, ctx: &egui::Context, volume: &Arc<Volume>) {
+        let started = match &mut self.model {
+            Some(model) => model.start(ctx, volume, self.unit),
+            None => Err("no segmentation model: open the series with --model FILE.onnx".into()),
+        };
+        self.tools.problem = started.err();
+    }
+
+    /// Stops the model's run after its patch.
+    pub fn stop_model(&self) {
+        if let Some(model) = &self.model {
+            model.stop();
         }
     }
 
@@ -139,7 +165,7 @@ impl LocalSegments {
             saving: self.saving.is_some(),
             save_ready,
             saved: self.saved.lines(),
-            model: None,
+            model: self.model.as_ref().map(LocalModel::status),
         }
     }
 
@@ -342,6 +368,27 @@ impl LocalSegments {
             self.tools.last_save = Some(answer);
         }
         self.follow_saved(ctx);
+        self.take_model_segments(ctx);
+    }
+
+    /// Adds the classes of the model's run that ended as segments, while the series has
+    /// room.
+    fn take_model_segments(&mut self, ctx: &egui::Context) {
+        let found = match &mut self.model {
+            Some(model) => model.take_found(ctx),
+            None => return,
+        };
+        if found.is_empty() {
+            return;
+        }
+        for (segment, numbers) in found {
+            if let Err(why) = self.book.add(SERIES, segment, numbers, &observer_name()) {
+                self.tools.problem = Some(format!("the model's segments not all added: {why}"));
+                break;
+            }
+        }
+        self.tools.selected = self.list().last().map(|info| info.id);
+        self.changed();
     }
 
     /// Saves the segments that hold a voxel as a Segmentation of `subject`'s series, with
