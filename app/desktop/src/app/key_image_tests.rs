@@ -204,7 +204,7 @@ fn a_key_image_of_the_axial_ct_slice_and_a_snapshot_are_kept_in_the_findings_fol
 
 /// A server of the GE EPI series (axial, a study of its own) on loopback, in this
 /// process, keeping documents in `folder` (plain WebSocket, JPEG).
-fn epi_server(folder: &Path) -> hounsfield_server::BackgroundServer {
+pub(super) fn epi_server(folder: &Path) -> hounsfield_server::BackgroundServer {
     let mut config =
         hounsfield_server::ServerConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
     config.h264_encoders = Vec::new();

@@ -530,3 +530,58 @@ fn the_sites_model_runs_here_and_its_classes_become_segments_as_numpy_counts_the
     });
     assert_eq!(here(&harness), list);
 }
+
+/// `connect` to a server keeping findings in a folder (the GE EPI series): a threshold
+/// saved as a Segmentation is listed under Saved before once the server has kept it, and
+/// Show adds its segment again, voxel for voxel as the server counts them.
+#[test]
+fn connect_lists_the_segmentation_the_server_kept_and_shows_it_again() {
+    let state = tempfile::tempdir().expect("temp folder");
+    let server = super::key_image_tests::epi_server(&state.path().join("findings"));
+    let url = format!("http://127.0.0.1:{}", server.address().port());
+    let mut harness = super::ui_tests::thin_client_in_quad(url, state.path().join("settings.toml"));
+    harness.get_by_label("Segments").click();
+    harness.run_steps(2);
+    if let State::Remote { view, .. } = &mut harness.state_mut().state {
+        view.segments.tools.range = [300.0, 100_000.0];
+    }
+    harness.get_by_label("Add segment").click();
+    settle(&mut harness, "the segment selected", |app| {
+        remote(app).is_some_and(|view| view.segments.tools.selected.is_some())
+    });
+    harness.get_by_label("Threshold").click();
+    settle(&mut harness, "the threshold measured", |app| {
+        remote(app).is_some_and(|view| {
+            view.segments
+                .list
+                .first()
+                .is_some_and(|info| info.numbers.voxels > 0)
+        })
+    });
+    let thresholded = listed(&harness)[0].clone();
+    assert!(remote(harness.state()).is_some_and(|view| view.segments.saved.is_empty()));
+    harness.get_by_label("Save segments").click();
+    settle(&mut harness, "the save answered and listed", |app| {
+        remote(app).is_some_and(|view| {
+            view.segments.tools.last_save.is_some() && !view.segments.saved.is_empty()
+        })
+    });
+    let saved = remote(harness.state())
+        .map(|view| view.segments.saved.clone())
+        .expect("listed");
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(
+        saved[0].segments,
+        vec![thresholded.label.clone()],
+        "{saved:?}"
+    );
+    // Show adds the saved segment beside the one drawn, with the same voxels.
+    harness.get_by_label("Show").click();
+    settle(&mut harness, "the saved segment shown", |app| {
+        remote(app).is_some_and(|view| view.segments.list.len() == 2)
+    });
+    let shown = listed(&harness)[1].clone();
+    assert_eq!(shown.label, thresholded.label);
+    assert_eq!(shown.numbers.voxels, thresholded.numbers.voxels);
+    assert_eq!(shown.numbers.volume_ml, thresholded.numbers.volume_ml);
+}
