@@ -37,7 +37,7 @@ impl Connection {
             ServerMessage::SharedSegment { .. } | ServerMessage::SharedSegmentDeleted { .. }
         ) {
             // Another participant's edit shows over this session's slices too.
-            self.show_segments();
+            self.show_segments(true);
         }
         self.record_told(told).await?;
         self.send(told).await
@@ -58,7 +58,7 @@ impl Connection {
                 );
                 if let Some(series) = self.session.series().map(str::to_string) {
                     self.tell_findings(&series).await?;
-                    self.show_segments();
+                    self.show_segments(false);
                 }
                 match self.room.as_ref().map(Participant::control) {
                     Some(control) => self.send(&control).await,

@@ -274,11 +274,13 @@ impl Connection {
     }
 
     /// Shows the open series' segments over its slice cells from the next frame on (after
-    /// a change here or another participant's, and when a series opens).
-    pub(super) fn show_segments(&mut self) {
+    /// a change here or another participant's, and when a series opens), and in the 3D
+    /// view once they rest (at once when the series opens: `changed` false).
+    pub(super) fn show_segments(&mut self, changed: bool) {
         if let Some(series) = self.session.series().map(str::to_string) {
             let shown = self.app.segments.shown(&series);
-            self.session.show_segments(shown);
+            self.session
+                .show_segments(shown, changed.then(std::time::Instant::now));
         }
     }
 
@@ -365,7 +367,7 @@ impl Connection {
                 if let (Some(room), Some(told)) = (&self.room, told) {
                     room.tell_others(told);
                 }
-                self.show_segments();
+                self.show_segments(true);
                 self.send(&answer).await
             }
             Err(error @ SegmentsError::Full) => {

@@ -155,6 +155,7 @@ impl MovieFrames {
                 preview: false,
                 refine_first: false,
                 segments: Arc::default(),
+                segments_in_3d_later: false,
             },
         };
         request.encoding = Encoding::Png;

@@ -150,6 +150,7 @@ mod tests {
             preview: false,
             refine_first: false,
             segments: Default::default(),
+            segments_in_3d_later: false,
         }
     }
 

@@ -84,6 +84,10 @@ pub struct RenderRequest {
     pub refine_first: bool,
     /// The series' segments the slice cells show ([`crate::compose::paint_segments`]).
     pub segments: Arc<[crate::compose::SegmentOverlay]>,
+    /// The segments changed a moment ago (a stroke of the brush under way): the 3D view
+    /// keeps the segments it shows (its cell reused when its view is the same), and a
+    /// later request brings them there.
+    pub segments_in_3d_later: bool,
 }
 
 /// What the scheduler sends back to a session.
@@ -648,6 +652,7 @@ mod tests {
             preview: false,
             refine_first: false,
             segments: Default::default(),
+            segments_in_3d_later: false,
         }
     }
 

@@ -258,7 +258,11 @@ fn render_loop(
         let started = Instant::now();
         let drawn = catch_errors(device, || {
             faults::while_drawing(delivery.fault, device);
-            let renderer = scenes.renderer_for(&request.volume, &request.view, &request.segments);
+            let renderer = scenes.renderer_for(
+                &request.volume,
+                &request.view,
+                (!request.segments_in_3d_later).then_some(&request.segments),
+            );
             // The sessions dragging share the thread with the stills drawn in bands.
             renderer.interactive.share(dragging + bands.len());
             if bands.wants(session, request, others_drag, renderer.last_full_time()) {
@@ -472,6 +476,7 @@ mod tests {
             preview: false,
             refine_first: false,
             segments: Arc::default(),
+            segments_in_3d_later: false,
         }
     }
 

@@ -107,12 +107,13 @@ impl Scenes {
 
     /// The renderer holding `volume`, uploading it for showing `view` (into the least
     /// recently used renderer once there are [`MAX_SCENES`]) when none does, its 3D view
-    /// given `segments` when `view` shows segments and they changed.
+    /// given `segments` when `view` shows segments and they changed (`None`: it keeps
+    /// those it shows, while a stroke is drawn).
     pub(super) fn renderer_for(
         &mut self,
         volume: &Arc<Volume>,
         view: &ViewState,
-        segments: &Arc<[SegmentOverlay]>,
+        segments: Option<&Arc<[SegmentOverlay]>>,
     ) -> &mut Renderer {
         let found = self
             .renderers
@@ -140,7 +141,10 @@ impl Scenes {
                 }
             }
         };
-        if view.segments_3d != SegmentsIn3d::Hidden && !Arc::ptr_eq(&uploaded.segments, segments) {
+        if let Some(segments) = segments
+            && view.segments_3d != SegmentsIn3d::Hidden
+            && !Arc::ptr_eq(&uploaded.segments, segments)
+        {
             let labels = segment_labels(volume, segments);
             match uploaded.renderer.show_segments(labels.as_ref()) {
                 Ok(()) => uploaded.segments = Arc::clone(segments),
@@ -159,6 +163,36 @@ mod tests {
     use super::*;
     use render_core::transfer::RenderMode;
     use render_core::{Modality, Voxels};
+
+    #[test]
+    fn the_segments_reach_the_3d_view_only_when_given() {
+        let context = GpuContext::headless().expect("a GPU adapter (lavapipe)");
+        let mut scenes = Scenes::new(context, PresetLibrary::builtin());
+        let volume = Arc::new(render_core::phantom::ct_phantom());
+        let view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
+        let grid = hounsfield_segment::Grid::of(&volume);
+        let segments: Arc<[SegmentOverlay]> = Arc::from(vec![SegmentOverlay {
+            mask: Arc::new(hounsfield_segment::Mask::from_indices(grid, [0, 1, 2])),
+            colour: [255, 0, 0],
+            opacity: 1.0,
+        }]);
+        let before = scenes
+            .renderer_for(&volume, &view, None)
+            .segments_generation();
+        // While a stroke is drawn the 3D view keeps what it shows; then it takes them.
+        let kept = scenes
+            .renderer_for(&volume, &view, None)
+            .segments_generation();
+        assert_eq!(kept, before);
+        let shown = scenes
+            .renderer_for(&volume, &view, Some(&segments))
+            .segments_generation();
+        assert_ne!(shown, kept);
+        let again = scenes
+            .renderer_for(&volume, &view, Some(&segments))
+            .segments_generation();
+        assert_eq!(again, shown, "the same segments are not uploaded twice");
+    }
 
     #[test]
     fn a_preview_is_let_go_once_its_whole_volume_is_uploaded() {
@@ -184,7 +218,7 @@ mod tests {
         scenes.renderer_for(
             &volume,
             &ViewState::initial(&volume, "ct-bone", RenderMode::Composite),
-            &Arc::default(),
+            Some(&Arc::default()),
         );
         let (source, renderer) = scenes.preview.as_ref().expect("the preview renderer stays");
         assert!(renderer.volume().is_none(), "the reduced copy is let go");

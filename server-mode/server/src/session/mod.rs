@@ -35,6 +35,11 @@ use input::{bad_value, not_open};
 
 /// Input pause after which the view counts as at rest and gets a final still.
 pub const IDLE_FOR_FINAL: Duration = Duration::from_millis(150);
+/// After the segments change, how long the 3D view keeps showing them as they were (the
+/// slice cells show the change at once): a stroke of the brush sent in pieces redraws the
+/// slices alone, and the 3D view takes the segments once no change has come for this long
+/// (or at once when the reader does anything else).
+pub const SEGMENTS_IN_3D_AFTER: Duration = Duration::from_millis(250);
 /// Smallest viewport side accepted (pixels).
 pub const MIN_VIEWPORT: u32 = 16;
 
@@ -108,6 +113,9 @@ pub struct Session {
     preview_due: bool,
     /// Set while interactive frames are H.264.
     video: Option<VideoPlan>,
+    /// The segments changed: until this passes, frames keep the 3D view's segments as
+    /// they were ([`SEGMENTS_IN_3D_AFTER`]); then a final still shows them there too.
+    segments_in_3d_due: Option<Instant>,
 }
 
 impl Session {
@@ -128,6 +136,7 @@ impl Session {
             lossless: false,
             preview_due: false,
             video: None,
+            segments_in_3d_due: None,
         };
         session.size = session.clamp_viewport(viewport);
         session
@@ -349,6 +358,7 @@ impl Session {
         });
         self.final_owed = false;
         self.preview_due = true;
+        self.segments_in_3d_due = None;
         self.pending = Pending::Final;
         opened
     }
@@ -367,6 +377,8 @@ impl Session {
             self.input_t = if input.t.is_finite() { input.t } else { 0.0 };
         }
         self.last_input = Some(now);
+        // Anything else the reader does ends a stroke: the 3D view takes the segments.
+        self.segments_in_3d_due = None;
         self.mark(change);
         Ok(())
     }
@@ -401,10 +413,16 @@ impl Session {
     }
 
     /// Shows `segments` over the open series' slice cells from the next frame on (a final
-    /// still is due for them).
-    pub fn show_segments(&mut self, segments: Arc<[crate::compose::SegmentOverlay]>) {
+    /// still is due for them), and in the 3D view too: at once, or, when they `changed`
+    /// at that instant (an edit), once they have not changed for [`SEGMENTS_IN_3D_AFTER`].
+    pub fn show_segments(
+        &mut self,
+        segments: Arc<[crate::compose::SegmentOverlay]>,
+        changed: Option<Instant>,
+    ) {
         if let Some(open) = self.open.as_mut() {
             open.segments = segments;
+            self.segments_in_3d_due = changed.map(|at| at + SEGMENTS_IN_3D_AFTER);
             self.mark(Pending::Final);
         }
     }
@@ -421,8 +439,14 @@ impl Session {
             // Owed after interactive frames: due once input pauses (the end of a drag asks
             // for it at once through `interact`).
             Pending::Nothing if self.final_owed && idle => true,
+            // The segments' still for the 3D view, once they rest.
+            Pending::Nothing if self.segments_in_3d_due.is_some_and(|due| now >= due) => true,
             Pending::Nothing => return None,
         };
+        let segments_in_3d_later = self.segments_in_3d_due.is_some_and(|due| now < due);
+        if !segments_in_3d_later {
+            self.segments_in_3d_due = None;
+        }
         let mut view = open.view.clone();
         let encoding = if final_still {
             view.quality = Quality::Full;
@@ -464,15 +488,23 @@ impl Session {
             preview,
             refine_first,
             segments: open.segments.clone(),
+            segments_in_3d_later,
         })
     }
 
-    /// When the next request falls due without new input (the final still after a pause).
+    /// When the next request falls due without new input (the final still after a pause,
+    /// or the segments' still for the 3D view once they rest).
     pub fn next_deadline(&self) -> Option<Instant> {
-        if self.final_owed && self.pending == Pending::Nothing && self.open.is_some() {
-            self.last_input.map(|at| at + IDLE_FOR_FINAL)
-        } else {
-            None
+        if self.pending != Pending::Nothing || self.open.is_none() {
+            return None;
+        }
+        let after_input = self
+            .final_owed
+            .then(|| self.last_input.map(|at| at + IDLE_FOR_FINAL))
+            .flatten();
+        match (after_input, self.segments_in_3d_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -566,6 +598,52 @@ mod tests {
         assert!(last.final_still && last.input_seq == 4);
         assert_eq!(last.view.quality, Quality::Full);
         assert!(session.next_request(now + IDLE_FOR_FINAL * 2).is_none());
+    }
+
+    #[test]
+    fn an_edits_segments_show_on_the_slices_at_once_and_in_3d_once_they_rest() {
+        let now = Instant::now();
+        let mut session = opened_session();
+        session.next_request(now);
+        // An edit: its still keeps the 3D view's segments, and one is due for them.
+        session.show_segments(Arc::default(), Some(now));
+        let slices = session.next_request(now).expect("the edit's still");
+        assert!(slices.final_still && slices.segments_in_3d_later);
+        assert_eq!(session.next_deadline(), Some(now + SEGMENTS_IN_3D_AFTER));
+        // Another edit before then puts it off again.
+        let soon = now + SEGMENTS_IN_3D_AFTER / 2;
+        session.show_segments(Arc::default(), Some(soon));
+        assert!(
+            session
+                .next_request(soon)
+                .expect("a still")
+                .segments_in_3d_later
+        );
+        assert!(session.next_request(now + SEGMENTS_IN_3D_AFTER).is_none());
+        let rested = soon + SEGMENTS_IN_3D_AFTER;
+        assert_eq!(session.next_deadline(), Some(rested));
+        let in_3d = session.next_request(rested).expect("the segments' still");
+        assert!(in_3d.final_still && !in_3d.segments_in_3d_later);
+        assert!(session.next_request(rested).is_none());
+        assert_eq!(session.next_deadline(), None);
+        // Anything else the reader does brings them into 3D at once, as a series opening.
+        session.show_segments(Arc::default(), Some(rested));
+        session
+            .apply(&input(1, Action::Zoom { factor: 1.1 }), rested)
+            .expect("accepted");
+        assert!(
+            !session
+                .next_request(rested)
+                .expect("a frame")
+                .segments_in_3d_later
+        );
+        session.show_segments(Arc::default(), None);
+        assert!(
+            !session
+                .next_request(rested)
+                .expect("a still")
+                .segments_in_3d_later
+        );
     }
 
     #[test]
