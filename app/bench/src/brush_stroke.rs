@@ -1,8 +1,9 @@
 //! The brush on the server, as a reader feels it: from one client over loopback in the
 //! 2×2 layout, the time from sending a stroke of the disc brush across the axial cell to
 //! the first frame after the segment's answer (the frame that shows the stroke painted),
-//! with the segments drawn in the 3D cell too (as a series opens) and hidden there (the
-//! slices alone redrawn).
+//! with the segments drawn in the 3D cell too (as a series opens; the slices show a stroke
+//! first, the 3D cell once the segments rest, timed too) and hidden there (the slices
+//! alone redrawn).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -25,15 +26,21 @@ const SIZE: [u32; 2] = [1024, 768];
 const RADIUS_MM: f64 = 5.0;
 /// Points in a stroke, across the middle half of the axial cell.
 const STROKE_POINTS: usize = 8;
-/// Quiet on the connection this long means no frame is on its way.
-const QUIET: Duration = Duration::from_millis(300);
+/// Quiet on the connection this long means no frame is on its way: longer than the
+/// session's pause before the segments reach the 3D view and the slowest 3D frame after
+/// it (the first, which uploads the segments).
+const QUIET: Duration = Duration::from_millis(1500);
 
 /// What the strokes took.
 pub(super) struct Strokes {
     /// The voxels the segment holds after the last stroke.
     pub(super) voxels: usize,
-    /// Each stroke's time to its frame (ms), the segments drawn in 3D too.
+    /// Each stroke's time to its frame (ms), the segments drawn in 3D too (the slices
+    /// show the stroke first).
     pub(super) with_3d: Vec<f64>,
+    /// The same strokes' time to the frame whose 3D cell shows them (ms): the segments
+    /// at rest for the session's pause, then the 3D cell drawn.
+    pub(super) in_3d: Vec<f64>,
     /// The same, the segments hidden in 3D.
     pub(super) slices_only: Vec<f64>,
 }
@@ -72,7 +79,8 @@ pub(super) fn to_frame(path: &Path, series: Option<&str>, runs: usize) -> anyhow
             }))
             .await?;
         let created = segment_answer(&mut client, "new segment").await?.id;
-        let (mut voxels, mut with_3d, mut slices_only) = (0, Vec::new(), Vec::new());
+        let (mut voxels, mut with_3d, mut in_3d, mut slices_only) =
+            (0, Vec::new(), Vec::new(), Vec::new());
         for run in 0..runs * 2 {
             if run == runs {
                 in_time(
@@ -107,6 +115,9 @@ pub(super) fn to_frame(path: &Path, series: Option<&str>, runs: usize) -> anyhow
             let took = ms(started.elapsed());
             if run < runs {
                 with_3d.push(took);
+                // The still that brings the stroke into the 3D cell.
+                next_frame(&mut client).await?;
+                in_3d.push(ms(started.elapsed()));
             } else {
                 slices_only.push(took);
             }
@@ -114,6 +125,7 @@ pub(super) fn to_frame(path: &Path, series: Option<&str>, runs: usize) -> anyhow
         Ok(Strokes {
             voxels,
             with_3d,
+            in_3d,
             slices_only,
         })
     })

@@ -1,8 +1,8 @@
 //! `bench segment`: how long the segmentation tools take on a series (a threshold, the
 //! region grown from a click, the largest island, a margin in millimetres, a median, a
 //! fill between slices, grow from seeds, a Segmentation written and read back, a brush
-//! stroke on a server to the frame that shows it), the 50th
-//! and 95th percentiles of a few runs, beside SimpleITK's time for the same operations on
+//! stroke on a server to the frame that shows it, and to the one whose 3D cell does), the
+//! 50th and 95th percentiles of a few runs, beside SimpleITK's time for the same operations on
 //! the same series in the same run where it has them (its `BinaryMedian` takes a box of
 //! voxels, not a ball in millimetres, so the median has no peer).
 
@@ -120,6 +120,7 @@ pub fn segment(bench: &SegmentBench) -> anyhow::Result<()> {
     operations.push(("seg_read", grown.count(), read_ms));
     let strokes = super::brush_stroke::to_frame(bench.path, bench.series, runs)?;
     operations.push(("brush_stroke_to_frame", strokes.voxels, strokes.with_3d));
+    operations.push(("brush_stroke_to_3d_frame", strokes.voxels, strokes.in_3d));
     operations.push((
         "brush_stroke_to_frame_slices_only",
         strokes.voxels,

@@ -516,6 +516,7 @@ fn bench_segment_times_every_tool_beside_simpleitk_in_one_run() {
         "seg_write",
         "seg_read",
         "brush_stroke_to_frame",
+        "brush_stroke_to_3d_frame",
     ] {
         let timed = named(name);
         let (p50, p95) = (timed["p50_ms"].as_f64(), timed["p95_ms"].as_f64());
@@ -526,6 +527,12 @@ fn bench_segment_times_every_tool_beside_simpleitk_in_one_run() {
     assert_eq!(named("grow")["voxels"], named("islands")["voxels"]);
     // The strokes painted on the server: discs of 5 mm across the axial cell.
     assert!(named("brush_stroke_to_frame")["voxels"].as_u64() > Some(100));
+    // The slices show a stroke first; the frame whose 3D cell shows it comes after.
+    assert!(
+        named("brush_stroke_to_3d_frame")["p50_ms"].as_f64()
+            > named("brush_stroke_to_frame")["p50_ms"].as_f64(),
+        "{figures}"
+    );
     assert_eq!(named("threshold")["voxels"], 2_483_296);
     for name in ["threshold", "islands", "grow", "margin"] {
         let timed = named(name);
