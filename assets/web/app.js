@@ -862,6 +862,7 @@ const segments = new Segments(
     low: $("segment-low"),
     high: $("segment-high"),
     threshold: $("segment-threshold"),
+    preview: $("segment-preview"),
     grow: $("segment-grow"),
     paint: $("segment-paint"),
     erase: $("segment-erase"),

@@ -32,6 +32,8 @@ export function segmentLine(segment) {
 const STROKE_PIECE = 12;
 /** Canvas pixels the pointer moves before the stroke takes another point. */
 const STROKE_STEP_PX = 3;
+/** The threshold's preview is sent at most this often while its range changes (ms). */
+const PREVIEW_EVERY_MS = 120;
 
 /**
  * The panel's elements (`panel`, `list`, `status`, `toggle`, `add`, `low`, `high`,
@@ -63,7 +65,19 @@ export class Segments {
       elements.toggle.setAttribute("aria-expanded", String(shown));
     });
     elements.add.addEventListener("click", () => this.ask({ type: "segment", action: "create" }, "adding a segment…"));
-    elements.threshold.addEventListener("click", () => this.edit("threshold", this.range()));
+    elements.threshold.addEventListener("click", () => {
+      this.edit("threshold", this.range());
+      // The threshold taken, its preview goes.
+      if (elements.preview.checked) {
+        elements.preview.checked = false;
+        this.previewSoon();
+      }
+    });
+    // The threshold's preview: sent as the range changes, at most every PREVIEW_EVERY_MS.
+    this.previewTimer = null;
+    for (const input of [elements.preview, elements.low, elements.high]) {
+      input.addEventListener("input", () => this.previewSoon());
+    }
     elements.grow.addEventListener("click", () => this.setTool(this.tool === "grow" ? null : "grow"));
     elements.paint.addEventListener("click", () => this.setTool(this.tool === "paint" ? null : "paint"));
     elements.erase.addEventListener("click", () => this.setTool(this.tool === "erase" ? null : "erase"));
@@ -94,8 +108,29 @@ export class Segments {
     this.kept = [];
     this.setTool(null);
     this.status = "";
+    // The server shows a new series without a preview.
+    this.el.preview.checked = false;
     this.send({ type: "segmentations" });
     this.show();
+  }
+
+  /**
+   * Sends the threshold's preview (the range over the slices, in the selected segment's
+   * colour) or takes it away, once a moment has passed since the last one.
+   */
+  previewSoon() {
+    if (this.previewTimer !== null) return;
+    this.previewTimer = setTimeout(() => {
+      this.previewTimer = null;
+      if (!this.el.preview.checked) {
+        this.send({ type: "segment_preview" });
+        return;
+      }
+      const range = this.range();
+      if (range === null) return;
+      const id = this.selected ?? undefined;
+      this.send({ type: "segment_preview", id, ...range });
+    }, PREVIEW_EVERY_MS);
   }
 
   /** The smoothing radius typed (mm), or null (said in the status) when it is not one. */

@@ -351,7 +351,7 @@ impl LocalWorkspace {
                         &base,
                         &mut self.link,
                         &mut self.findings,
-                        self.segments.shown(),
+                        self.segments.on_slices(),
                     );
                     let plane = slice.plane;
                     let slab = self.link.slabs.of(plane);

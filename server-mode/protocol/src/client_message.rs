@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Action, Codec, FindingRequest, MovieOrder, PlaybackAction, SegmentEdit, SegmentRequest,
-    StudyRequest, TransportKind,
+    Action, Codec, FindingRequest, MovieOrder, PlaybackAction, SegmentEdit, SegmentPreview,
+    SegmentRequest, StudyRequest, TransportKind,
 };
 
 /// A size in pixels.
@@ -119,6 +119,9 @@ pub enum ClientMessage {
         #[serde(default)]
         redo: bool,
     },
+    /// Shows over this session's slice cells the voxels a threshold would take (no
+    /// reply; nothing is edited), or takes the preview away.
+    SegmentPreview(SegmentPreview),
     /// Asks for every segment of the open series with its numbers (`segments` reply).
     Segments,
     /// Saves the open series' segments as a DICOM Segmentation where the study lives

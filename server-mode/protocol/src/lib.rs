@@ -48,7 +48,8 @@ pub use parse::{MAX_ERROR_MESSAGE_CHARS, ParseError, bounded_error_message, pars
 pub use recording::{PlaybackAction, RecordingInfo, RecordingState};
 pub use segment::{
     BrushShape, GridPlaneName, IslandsKeep, LogicalOperation, ModelRunState, SavedSegmentation,
-    SegmentAction, SegmentEdit, SegmentInfo, SegmentNumbers, SegmentRequest, SegmentTool,
+    SegmentAction, SegmentEdit, SegmentInfo, SegmentNumbers, SegmentPreview, SegmentRequest,
+    SegmentTool,
 };
 pub use server_message::{
     CellAxes, CrosshairInCells, LoadProgress, Opened, ServerMessage, SlicePlanesInCells,

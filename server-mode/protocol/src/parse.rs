@@ -42,7 +42,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 37] = [
+const CLIENT_TYPES: [&str; 38] = [
     "hello",
     "list_studies",
     "open",
@@ -59,6 +59,7 @@ const CLIENT_TYPES: [&str; 37] = [
     "segment",
     "segment_edit",
     "segment_undo",
+    "segment_preview",
     "segments",
     "save_segments",
     "segmentations",

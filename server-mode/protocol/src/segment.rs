@@ -219,6 +219,22 @@ pub enum SegmentTool {
     Clear,
 }
 
+/// A client's `segment_preview` message: with `low` and `high`, this session's slice cells
+/// show the voxels whose value lies in `low..=high` (as a threshold would take them) in
+/// segment `id`'s colour, until the next preview; without them, the preview goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentPreview {
+    /// The segment whose colour the preview takes (a default colour without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u32>,
+    /// The lowest value inside.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<f64>,
+    /// The highest value inside.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<f64>,
+}
+
 /// A client's `segment_edit` message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentEdit {
@@ -440,7 +456,25 @@ mod tests {
             ),
             SegmentTool::Erase { shape: None, .. }
         ));
+        assert_eq!(
+            parse_client_message(r#"{"type":"segment_preview","id":2,"low":300,"high":3000}"#)
+                .expect("taken"),
+            ClientMessage::SegmentPreview(SegmentPreview {
+                id: Some(2),
+                low: Some(300.0),
+                high: Some(3000.0)
+            })
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"segment_preview"}"#).expect("taken"),
+            ClientMessage::SegmentPreview(SegmentPreview {
+                id: None,
+                low: None,
+                high: None
+            })
+        );
         for bad in [
+            r#"{"type":"segment_preview","low":"a lot"}"#,
             r#"{"type":"segment_edit","id":1,"tool":"fill_between","plane":"oblique"}"#,
             r#"{"type":"segment_edit","id":1,"tool":"paint","cell":"axial","points":[[0.5,0.5]],"radius_mm":2,"shape":"cube"}"#,
             r#"{"type":"segment_edit","id":1,"tool":"grow_from_seeds"}"#,

@@ -28,9 +28,9 @@ use glam::{DMat4, DVec3};
 use hounsfield_protocol::{
     Action, BrushShape, ClientMessage, ClientStats, Codec, ErrorCode, FindingAction,
     FindingRequest, GridPlaneName, Input, IslandsKeep, Layout, MovieOrder, ParseError,
-    PlaybackAction, RenderMode, SegmentAction, SegmentEdit, SegmentRequest, SegmentTool,
-    ServerMessage, SharedView, StudyQuery, StudyRequest, TransportKind, Viewport, WindowInfo,
-    parse_client_message,
+    PlaybackAction, RenderMode, SegmentAction, SegmentEdit, SegmentPreview, SegmentRequest,
+    SegmentTool, ServerMessage, SharedView, StudyQuery, StudyRequest, TransportKind, Viewport,
+    WindowInfo, parse_client_message,
 };
 use hounsfield_server::encode::Encoding;
 use hounsfield_server::scheduler::RenderRequest;
@@ -256,6 +256,11 @@ fn segment_messages() -> Vec<ClientMessage> {
             tool: SegmentTool::GrowFromSeeds { others: vec![2, 3] },
         }),
         ClientMessage::SegmentUndo { id: 1, redo: false },
+        ClientMessage::SegmentPreview(SegmentPreview {
+            id: Some(1),
+            low: Some(300.0),
+            high: Some(3000.0),
+        }),
         ClientMessage::Segments,
         ClientMessage::SaveSegments,
         ClientMessage::Segmentations,
@@ -428,6 +433,7 @@ fn listed(message: &ClientMessage) {
         | ClientMessage::Segment(_)
         | ClientMessage::SegmentEdit(_)
         | ClientMessage::SegmentUndo { .. }
+        | ClientMessage::SegmentPreview(_)
         | ClientMessage::Segments
         | ClientMessage::SaveSegments
         | ClientMessage::Segmentations
@@ -1332,6 +1338,7 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         ClientMessage::Segment(_)
         | ClientMessage::SegmentEdit(_)
         | ClientMessage::SegmentUndo { .. }
+        | ClientMessage::SegmentPreview(_)
         | ClientMessage::Segments
         | ClientMessage::SaveSegments
         | ClientMessage::Segmentations

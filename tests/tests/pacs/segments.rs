@@ -21,7 +21,7 @@ use std::time::Duration;
 use hounsfield_client::Client;
 use hounsfield_protocol::{
     Action, BrushShape, ClientMessage, ErrorCode, GridPlaneName, IslandsKeep, SegmentAction,
-    SegmentEdit, SegmentInfo, SegmentRequest, SegmentTool, ServerMessage, Viewport,
+    SegmentEdit, SegmentInfo, SegmentPreview, SegmentRequest, SegmentTool, ServerMessage, Viewport,
 };
 use hounsfield_server::users::{Role, UsersFile};
 use serde_json::Value;
@@ -605,7 +605,67 @@ fn a_segment_shows_over_the_slice_cells_where_it_lies_and_hides_when_asked() {
             pixel(&hidden, centre_x, centre_y),
             pixel(&before, centre_x, centre_y)
         );
+        previewed_over_the_slices(&mut rita, created.id, &hidden, (centre_x, centre_y)).await;
     });
+}
+
+/// A threshold's preview (`segment_preview`) over `hidden`'s slice cells: a range holding
+/// every value lays segment `id`'s red at 0.4 over the axial cell's middle, the 3D cell
+/// as it was; a range no voxel has changes nothing; no range takes it away; a range the
+/// wrong way round is refused by name.
+async fn previewed_over_the_slices(
+    rita: &mut Client,
+    id: u32,
+    hidden: &(u32, u32, Vec<u8>),
+    (x, y): (u32, u32),
+) {
+    let preview = |range: Option<[f64; 2]>| {
+        ClientMessage::SegmentPreview(SegmentPreview {
+            id: Some(id),
+            low: range.map(|[low, _]| low),
+            high: range.map(|[_, high]| high),
+        })
+    };
+    rita.send(&preview(Some([-5000.0, 50_000.0])))
+        .await
+        .expect("sent");
+    let previewed = settled_still(rita).await;
+    let blended = pixel(hidden, x, y).map(|c| f32::from(c) * 0.6);
+    let expected = [blended[0] + 255.0 * 0.4, blended[1], blended[2]].map(|c| c.round() as u8);
+    let shown = pixel(&previewed, x, y);
+    assert!(
+        shown.iter().zip(expected).all(|(a, b)| a.abs_diff(b) <= 1),
+        "red at 0.4 over the slice: {shown:?}, not {expected:?}"
+    );
+    // The 3D cell (top left) is as it was.
+    let (width, height) = (hidden.0, hidden.1);
+    for (py, px) in (0..height / 2).flat_map(|py| (0..width / 2).map(move |px| (py, px))) {
+        assert_eq!(
+            pixel(&previewed, px, py),
+            pixel(hidden, px, py),
+            "3D at {px},{py}"
+        );
+    }
+    rita.send(&preview(Some([40_000.0, 50_000.0])))
+        .await
+        .expect("sent");
+    assert_eq!(pixel(&settled_still(rita).await, x, y), pixel(hidden, x, y));
+    rita.send(&preview(None)).await.expect("sent");
+    assert!(
+        settled_still(rita).await == *hidden,
+        "no preview: as before"
+    );
+    rita.send(&preview(Some([300.0, 100.0])))
+        .await
+        .expect("sent");
+    let refused = told(rita, Duration::from_secs(10), |told| match told {
+        ServerMessage::Error { code, message } => Some((code, message)),
+        _ => None,
+    })
+    .await
+    .expect("refused");
+    assert_eq!(refused.0, ErrorCode::BadValue);
+    assert!(refused.1.contains("segment_preview"), "{refused:?}");
 }
 
 /// `pixels` (rows of `width`) grown by one pixel each way, diagonals included.

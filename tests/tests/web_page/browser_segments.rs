@@ -151,6 +151,18 @@ fn a_segment_grown_by_a_click_in_the_page_is_the_command_lines_and_is_saved() {
         );
         let hidden = show_in_3d(page, "hidden").await;
         assert!(changed_share(&before, &hidden, three_d_cell) < 0.002);
+        // Preview: a range holding every value lays the segment's colour over the whole
+        // axial cell, the 3D cell as it was; unticked, the slices come back.
+        let axial_cell = quadrants((0, 0, size[0], size[1]))[1];
+        page.eval("document.getElementById('segment-low').value = '-5000'; true")
+            .await;
+        let previewed = preview_ticked(page, true).await;
+        assert!(changed_share(&hidden, &previewed, axial_cell) > 0.3);
+        assert!(changed_share(&hidden, &previewed, three_d_cell) < 0.002);
+        let unticked = preview_ticked(page, false).await;
+        assert!(changed_share(&hidden, &unticked, axial_cell) < 0.002);
+        page.eval("document.getElementById('segment-low').value = '300'; true")
+            .await;
         // Undo empties it, redo brings the region back.
         click_button(page, "segment-undo").await;
         page.wait_for("window.hounsfield.segments.segments[0].numbers.voxels === 0")
@@ -276,6 +288,19 @@ async fn show_in_3d(page: &mut Page, show: &str) -> image::RgbaImage {
     page.eval(&format!(
         "(() => {{ const s = document.getElementById('segments-3d'); s.value = '{show}'; \
          s.dispatchEvent(new Event('change')); return true; }})()"
+    ))
+    .await;
+    wait_for_final_still(page, &frame).await;
+    canvas_pixels(page).await
+}
+
+/// Ticks (or unticks) the threshold's Preview and returns the picture once its final
+/// still has come.
+async fn preview_ticked(page: &mut Page, ticked: bool) -> image::RgbaImage {
+    let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+    page.eval(&format!(
+        "(() => {{ const p = document.getElementById('segment-preview'); p.checked = {ticked}; \
+         p.dispatchEvent(new Event('input')); return true; }})()"
     ))
     .await;
     wait_for_final_still(page, &frame).await;

@@ -179,6 +179,18 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
     // A second segment, the CT's bone by threshold: as many voxels as the CT has values
     // in the range, counted here.
     workspace_mut(&mut harness).segments.tools.range = [300.0, 3000.0];
+    // Preview first: the slices show the range's voxels over the segments, before
+    // Threshold takes them (which ends the preview).
+    harness.get_by_label("Preview").click();
+    settle(&mut harness, "the threshold's preview", |app| {
+        workspace(app).is_some_and(|w| {
+            w.segments.on_slices().segments.len() == w.segments.shown().segments.len() + 1
+        })
+    });
+    let previewed = workspace(harness.state())
+        .and_then(|w| w.segments.on_slices().segments.last().cloned())
+        .map(|overlay| overlay.mask.count())
+        .expect("the preview");
     harness.get_by_label("Add segment").click();
     harness.run_steps(2);
     let bone_id = workspace(harness.state())
@@ -199,6 +211,11 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
         .count();
     assert_eq!(bone.count(), counted);
     assert!(counted > 10_000, "{counted} bone voxels");
+    assert_eq!(previewed, counted, "the preview showed what Threshold took");
+    let preview_gone = workspace(harness.state()).is_some_and(|w| {
+        w.segments.on_slices().segments.len() == w.segments.shown().segments.len()
+    });
+    assert!(preview_gone, "Threshold ends the preview");
 
     // The 3D view shows the segments: the bone takes its segment's colour.
     harness.run_steps(4);
@@ -392,10 +409,17 @@ fn connect_paints_and_thresholds_segments_the_server_measures_and_a_second_sessi
     assert_eq!(painted.algorithm, "MANUAL");
     assert!(painted.numbers.volume_ml > 0.0);
 
-    // A second segment, the phantom's bone by threshold.
+    // A second segment, the phantom's bone by threshold, previewed first: Preview sends
+    // the range (segment_preview), and Threshold ends it.
     if let State::Remote { view, .. } = &mut harness.state_mut().state {
         view.segments.tools.range = [300.0, 3000.0];
     }
+    harness.get_by_label("Preview").click();
+    settle(&mut harness, "the preview asked", |app| {
+        remote(app).is_some_and(|view| {
+            view.segments.preview_asked() == Some(Some(([300.0, 3000.0], Some(painted.id))))
+        })
+    });
     harness.get_by_label("Add segment").click();
     settle(&mut harness, "the second segment selected", |app| {
         remote(app).is_some_and(|view| {
@@ -413,6 +437,9 @@ fn connect_paints_and_thresholds_segments_the_server_measures_and_a_second_sessi
         })
     });
     let bone = listed(&harness)[1].clone();
+    settle(&mut harness, "the preview ended", |app| {
+        remote(app).is_some_and(|view| view.segments.preview_asked() == Some(None))
+    });
     let phantom = render_core::phantom::ct_phantom();
     let counted = (0..phantom.voxels.len())
         .filter(|&i| {

@@ -9,6 +9,7 @@ mod model_run;
 pub mod overlay;
 pub mod panel;
 mod saved;
+mod threshold_preview;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use crate::findings::store::{self, Keeping, place_text};
 use model_run::LocalModel;
 use panel::{SegmentTools, SegmentsOffer};
 use saved::SavedSegmentations;
+use threshold_preview::ThresholdPreview;
 
 /// The most edits waiting behind the one under way (a stroke more is refused, and said).
 pub const MOST_WAITING_EDITS: usize = 8;
@@ -95,6 +97,10 @@ pub struct LocalSegments {
     drawn_across: Option<DVec3>,
     /// The site's segmentation model (`open --model`), when given.
     model: Option<LocalModel>,
+    /// The threshold's preview over the slices, while the panel's Preview is on.
+    preview: ThresholdPreview,
+    /// What the slices show: the segments, and the threshold's preview over them.
+    on_slices: ShownSegments,
 }
 
 impl LocalSegments {
@@ -112,6 +118,8 @@ impl LocalSegments {
             saved: SavedSegmentations::default(),
             drawn_across: None,
             model: None,
+            preview: ThresholdPreview::default(),
+            on_slices: ShownSegments::default(),
         }
     }
 
@@ -147,9 +155,46 @@ impl LocalSegments {
         self.book.mask(SERIES, id).ok()
     }
 
-    /// What the slices and the 3D view show.
+    /// What the 3D view shows.
     pub fn shown(&self) -> &ShownSegments {
         &self.shown
+    }
+
+    /// What the slices show: the segments, and the threshold's preview over them.
+    pub fn on_slices(&self) -> &ShownSegments {
+        &self.on_slices
+    }
+
+    /// Follows the panel's threshold preview (made again off the window's thread when its
+    /// range changes).
+    fn follow_preview(&mut self, ctx: &egui::Context, volume: &Arc<Volume>) {
+        let wanted = if self.tools.preview {
+            self.tools.interval().ok()
+        } else {
+            None
+        };
+        let colour = self
+            .list()
+            .into_iter()
+            .find(|info| Some(info.id) == self.tools.selected)
+            .map_or(hounsfield_segment::segment::SEGMENT_COLOURS[0], |info| {
+                info.colour
+            });
+        match self.preview.follow(ctx, volume, wanted, colour) {
+            Ok(true) => self.slices_changed(),
+            Ok(false) => {}
+            Err(why) => self.tools.problem = Some(format!("preview: {why}")),
+        }
+    }
+
+    /// The slices' segments and preview made again.
+    fn slices_changed(&mut self) {
+        let mut segments: Vec<SegmentOverlay> = self.shown.segments.to_vec();
+        segments.extend(self.preview.overlay().cloned());
+        self.on_slices = ShownSegments {
+            segments: segments.into(),
+            generation: self.on_slices.generation + 1,
+        };
     }
 
     /// Whether an edit (or a saved Segmentation's reading) is under way or waiting.
@@ -175,6 +220,7 @@ impl LocalSegments {
             segments: self.book.shown(SERIES),
             generation: self.shown.generation + 1,
         };
+        self.slices_changed();
     }
 
     fn empty_numbers(&self) -> SegmentNumbers {
@@ -369,6 +415,7 @@ impl LocalSegments {
         }
         self.follow_saved(ctx);
         self.take_model_segments(ctx);
+        self.follow_preview(ctx, volume);
     }
 
     /// Adds the classes of the model's run that ended as segments, while the series has

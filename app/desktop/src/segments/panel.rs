@@ -22,6 +22,8 @@ pub struct SegmentTools {
     pub range: [f64; 2],
     /// The margin's and the smoothing's distance (mm; a negative margin shrinks).
     pub distance_mm: f64,
+    /// Whether the slices preview the threshold of the range (before Threshold).
+    pub preview: bool,
     /// The last refusal, and why.
     pub problem: Option<String>,
     /// What the last save did.
@@ -35,6 +37,7 @@ impl Default for SegmentTools {
             brush_mm: 5.0,
             range: [200.0, 3000.0],
             distance_mm: 2.0,
+            preview: false,
             problem: None,
             last_save: None,
         }
@@ -186,6 +189,8 @@ fn tool_buttons(
             .labelled_by(label.id);
         ui.label("to");
         ui.add(egui::DragValue::new(&mut segments.range[1]).speed(1.0));
+        ui.checkbox(&mut segments.preview, "Preview")
+            .on_hover_text("the voxels in the range shown on the slices as it changes");
     });
     ui.horizontal_wrapped(|ui| {
         if ui
@@ -194,7 +199,11 @@ fn tool_buttons(
             .clicked()
         {
             match segments.interval() {
-                Ok(interval) => actions.push(SegmentAction::Edit(Edit::Threshold(interval))),
+                Ok(interval) => {
+                    actions.push(SegmentAction::Edit(Edit::Threshold(interval)));
+                    // The threshold taken, its preview goes.
+                    segments.preview = false;
+                }
                 Err(why) => segments.problem = Some(why),
             }
         }

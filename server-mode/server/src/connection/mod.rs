@@ -28,6 +28,7 @@ mod segment_split;
 mod segments;
 mod sharing;
 mod signalling;
+mod threshold_preview;
 mod writer;
 
 use std::net::SocketAddr;
@@ -537,6 +538,7 @@ impl Connection {
             ClientMessage::Segment(request) => self.segment(request).await,
             ClientMessage::SegmentEdit(edit) => self.segment_edit(edit).await,
             ClientMessage::SegmentUndo { id, redo } => self.segment_undo(id, redo).await,
+            ClientMessage::SegmentPreview(preview) => self.segment_preview(preview).await,
             ClientMessage::Segments => self.list_segments().await,
             ClientMessage::SaveSegments => self.save_segments().await,
             ClientMessage::Segmentations => self.list_segmentations().await,

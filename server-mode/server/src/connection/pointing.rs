@@ -37,7 +37,7 @@ impl Connection {
             ServerMessage::SharedSegment { .. } | ServerMessage::SharedSegmentDeleted { .. }
         ) {
             // Another participant's edit shows over this session's slices too.
-            self.show_segments(true);
+            self.show_segments(false);
         }
         self.record_told(told).await?;
         self.send(told).await

@@ -163,7 +163,11 @@ impl Connection {
             .segments
             .edited(&series, edit.id, next, numbers, algorithm, &author)
             .map(|info| ServerMessage::Segment(Box::new(info)));
-        self.answer_segment(answer).await
+        let stroke = matches!(
+            edit.tool,
+            SegmentTool::Paint { .. } | SegmentTool::Erase { .. }
+        );
+        self.answer_edit(answer, stroke).await
     }
 
     /// `segment_edit` `grow_from_seeds`: the segments `ids` share out the region around
@@ -275,12 +279,12 @@ impl Connection {
 
     /// Shows the open series' segments over its slice cells from the next frame on (after
     /// a change here or another participant's, and when a series opens), and in the 3D
-    /// view once they rest (at once when the series opens: `changed` false).
-    pub(super) fn show_segments(&mut self, changed: bool) {
+    /// view at once, or once they rest after a `stroke` of the brush or the eraser.
+    pub(super) fn show_segments(&mut self, stroke: bool) {
         if let Some(series) = self.session.series().map(str::to_string) {
             let shown = self.app.segments.shown(&series);
             self.session
-                .show_segments(shown, changed.then(std::time::Instant::now));
+                .show_segments(shown, stroke.then(std::time::Instant::now));
         }
     }
 
@@ -341,10 +345,20 @@ impl Connection {
     }
 
     /// Sends a segment change (to this client and, as it lands, to the other participants
-    /// of its shared session), or the refusal.
+    /// of its shared session), or the refusal; the 3D view shows it at once.
     pub(super) async fn answer_segment(
         &mut self,
         answer: Result<ServerMessage, SegmentsError>,
+    ) -> ControlFlow<()> {
+        self.answer_edit(answer, false).await
+    }
+
+    /// [`Self::answer_segment`], for a `stroke` of the brush or the eraser: the slices show
+    /// it first, the 3D view once the segments rest.
+    async fn answer_edit(
+        &mut self,
+        answer: Result<ServerMessage, SegmentsError>,
+        stroke: bool,
     ) -> ControlFlow<()> {
         match answer {
             Ok(answer) => {
@@ -367,7 +381,7 @@ impl Connection {
                 if let (Some(room), Some(told)) = (&self.room, told) {
                     room.tell_others(told);
                 }
-                self.show_segments(true);
+                self.show_segments(stroke);
                 self.send(&answer).await
             }
             Err(error @ SegmentsError::Full) => {

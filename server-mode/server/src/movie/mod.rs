@@ -156,6 +156,7 @@ impl MovieFrames {
                 refine_first: false,
                 segments: Arc::default(),
                 segments_in_3d_later: false,
+                threshold_preview: None,
             },
         };
         request.encoding = Encoding::Png;

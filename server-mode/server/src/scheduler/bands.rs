@@ -151,6 +151,7 @@ mod tests {
             refine_first: false,
             segments: Default::default(),
             segments_in_3d_later: false,
+            threshold_preview: None,
         }
     }
 

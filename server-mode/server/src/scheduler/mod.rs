@@ -88,6 +88,8 @@ pub struct RenderRequest {
     /// keeps the segments it shows (its cell reused when its view is the same), and a
     /// later request brings them there.
     pub segments_in_3d_later: bool,
+    /// A threshold's preview the slice cells show over the segments (not the 3D view).
+    pub threshold_preview: Option<crate::compose::SegmentOverlay>,
 }
 
 /// What the scheduler sends back to a session.
@@ -653,6 +655,7 @@ mod tests {
             refine_first: false,
             segments: Default::default(),
             segments_in_3d_later: false,
+            threshold_preview: None,
         }
     }
 

@@ -419,6 +419,15 @@ fn render_at_view_size(
     view: &ViewState,
     three_d: Option<&mut ThreeDCell>,
 ) -> Result<FrameImage, RenderError> {
+    // A threshold's preview is laid over the segments on the slices alone.
+    let previewed: Vec<crate::compose::SegmentOverlay>;
+    let on_slices = match &request.threshold_preview {
+        Some(preview) => {
+            previewed = request.segments.iter().chain([preview]).cloned().collect();
+            previewed.as_slice()
+        }
+        None => &request.segments[..],
+    };
     crate::compose::render_layout(
         renderer,
         &request.volume,
@@ -427,7 +436,7 @@ fn render_at_view_size(
         request.crosshair_lps,
         request.size,
         three_d,
-        &request.segments,
+        on_slices,
     )
 }
 
@@ -477,6 +486,7 @@ mod tests {
             refine_first: false,
             segments: Arc::default(),
             segments_in_3d_later: false,
+            threshold_preview: None,
         }
     }
 

@@ -75,7 +75,7 @@ pub enum MessageKind {
     Playback,
     /// `export_movie`.
     ExportMovie,
-    /// `segment`, `segment_edit`, `segment_undo` and `segments`.
+    /// `segment`, `segment_edit`, `segment_undo`, `segment_preview` and `segments`.
     Segment,
     /// `save_segments`.
     SaveSegments,
@@ -146,6 +146,7 @@ impl MessageKind {
             ClientMessage::Segment(_)
             | ClientMessage::SegmentEdit(_)
             | ClientMessage::SegmentUndo { .. }
+            | ClientMessage::SegmentPreview(_)
             | ClientMessage::Segments => Self::Segment,
             ClientMessage::SaveSegments => Self::SaveSegments,
             ClientMessage::Segmentations
@@ -220,7 +221,8 @@ impl MessageKind {
             // A click each; one movie at a time is made for a session, two for a server.
             Self::ExportMovie => (2.0, 8.0),
             // A brush stroke sent on each release (or throttled while dragging), clicks
-            // on tools and undo; the tools' own work is held to the measuring share.
+            // on tools and undo, a threshold's preview throttled while its range is
+            // dragged; the tools' own work is held to the measuring share.
             Self::Segment => (10.0, 30.0),
             // Each writes a Segmentation.
             Self::SaveSegments => (1.0, 3.0),

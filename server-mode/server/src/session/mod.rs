@@ -91,6 +91,8 @@ struct OpenSeries {
     crosshair_lps: DVec3,
     /// The series' segments its slice cells show.
     segments: Arc<[crate::compose::SegmentOverlay]>,
+    /// A threshold's preview over the slice cells (`segment_preview`), this session's.
+    threshold_preview: Option<crate::compose::SegmentOverlay>,
 }
 
 /// One client's view and its render decisions.
@@ -355,6 +357,7 @@ impl Session {
             initial: view.clone(),
             view,
             segments: Arc::default(),
+            threshold_preview: None,
         });
         self.final_owed = false;
         self.preview_due = true;
@@ -427,6 +430,16 @@ impl Session {
         }
     }
 
+    /// Shows `preview` (a threshold's voxels, [`crate::compose::SegmentOverlay`]) over the
+    /// open series' slice cells from the next frame on, or no preview; the 3D view is
+    /// unchanged.
+    pub fn show_threshold_preview(&mut self, preview: Option<crate::compose::SegmentOverlay>) {
+        if let Some(open) = self.open.as_mut() {
+            open.threshold_preview = preview;
+            self.mark(Pending::Final);
+        }
+    }
+
     /// The render request due at `now`, if any; taking it clears what was due.
     pub fn next_request(&mut self, now: Instant) -> Option<RenderRequest> {
         let open = self.open.as_ref()?;
@@ -489,6 +502,7 @@ impl Session {
             refine_first,
             segments: open.segments.clone(),
             segments_in_3d_later,
+            threshold_preview: open.threshold_preview.clone(),
         })
     }
 

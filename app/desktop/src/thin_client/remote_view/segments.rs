@@ -8,7 +8,8 @@
 use eframe::egui;
 use hounsfield_protocol::{
     BrushShape, ClientMessage, IslandsKeep, LogicalOperation, SavedSegmentation,
-    SegmentAction as Request, SegmentEdit, SegmentInfo, SegmentRequest, SegmentTool, SlicePlane,
+    SegmentAction as Request, SegmentEdit, SegmentInfo, SegmentPreview, SegmentRequest,
+    SegmentTool, SlicePlane,
 };
 use hounsfield_segment::Edit;
 use hounsfield_segment::edit::MOST_STROKE_POINTS;
@@ -20,6 +21,13 @@ use crate::segments::SegmentBrush;
 use crate::segments::panel::{SegmentAction, SegmentTools, SegmentsOffer, segments_panel};
 use crate::thin_client::connection::SegmentNews;
 use crate::thin_client::rulers::scale_of;
+
+/// The threshold's preview goes to the server at most this often while its range changes.
+const PREVIEW_EVERY: std::time::Duration = std::time::Duration::from_millis(120);
+
+/// A threshold's preview as asked of the server: the range, and the segment whose colour
+/// it takes.
+type PreviewAsked = ([f64; 2], Option<u32>);
 
 /// The brush's colour along a stroke under way.
 const STROKE_COLOUR: egui::Color32 = egui::Color32::from_rgba_premultiplied(90, 90, 90, 90);
@@ -47,9 +55,17 @@ pub struct RemoteSegments {
     pub model: Option<String>,
     /// The cell last painted or erased on (fill between fills between its slices).
     drawn_on: Option<SlicePlane>,
+    /// The threshold's preview last sent, and when.
+    preview_sent: Option<(Option<PreviewAsked>, std::time::Instant)>,
 }
 
 impl RemoteSegments {
+    /// The threshold's preview last asked of the server (`Some(None)`: taken away).
+    #[cfg(test)]
+    pub fn preview_asked(&self) -> Option<Option<PreviewAsked>> {
+        self.preview_sent.map(|(asked, _)| asked)
+    }
+
     /// Takes what the server told of the segments.
     pub fn take(&mut self, news: SegmentNews) {
         match news {
@@ -146,6 +162,43 @@ impl RemoteView {
         let actions = segments_panel(ui, &list, &mut self.segments.tools, &mut self.tool, &offer);
         for action in actions {
             self.segment_action(action);
+        }
+        self.send_preview(ui.ctx());
+    }
+
+    /// Sends the threshold's preview when the panel's range, Preview or segment changed,
+    /// at most every [`PREVIEW_EVERY`].
+    fn send_preview(&mut self, ctx: &egui::Context) {
+        let tools = &self.segments.tools;
+        let wanted = tools
+            .preview
+            .then(|| tools.interval().ok())
+            .flatten()
+            .map(|interval| ([interval.low, interval.high], tools.selected));
+        let now = std::time::Instant::now();
+        match self.segments.preview_sent {
+            Some((sent, _)) if sent == wanted => return,
+            None if wanted.is_none() => return,
+            Some((_, at)) if now.duration_since(at) < PREVIEW_EVERY => {
+                ctx.request_repaint_after(PREVIEW_EVERY);
+                return;
+            }
+            _ => {}
+        }
+        let preview = match wanted {
+            Some(([low, high], id)) => SegmentPreview {
+                id,
+                low: Some(low),
+                high: Some(high),
+            },
+            None => SegmentPreview {
+                id: None,
+                low: None,
+                high: None,
+            },
+        };
+        if self.link.segments(ClientMessage::SegmentPreview(preview)) {
+            self.segments.preview_sent = Some((wanted, now));
         }
     }
 
