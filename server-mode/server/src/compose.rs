@@ -1,8 +1,9 @@
 //! The 2×2 layout in one frame: the four cells (their geometry is the render core's
 //! [`render_core::view::layout`]) rendered and stitched into the one image a session
 //! streams, the series' segments painted over each slice cell (a coloured fill and
-//! outline), and where the crosshair shows in each slice's cell. The last full-quality 3D cell is kept, so that scrolling through the
-//! slices redraws only them (and the 3D cell stays sharp while they move).
+//! outline), and where the crosshair shows in each slice's cell. The cells of the last
+//! frames are kept ([`KeptCells`]): scrolling through the slices redraws only them, and a
+//! brush stroke only the slices it changed.
 
 use std::sync::{Arc, Weak};
 
@@ -77,10 +78,17 @@ pub fn slice_planes_in_cells(frame: &SliceFrame) -> SlicePlanesInCells {
     }
 }
 
-/// The last full-quality 3D cell rendered, with what it shows.
+/// The cells of the last 2×2 frames, kept with what each shows: the 3D cell at full
+/// quality (scrolling through the slices redraws only them, and the 3D cell stays sharp
+/// while they move), and each slice cell (a brush stroke on one slice redraws only the
+/// cells whose slice it changed).
 #[derive(Default)]
-pub struct ThreeDCell {
-    last: Option<CachedCell>,
+pub struct KeptCells {
+    three_d: Option<CachedCell>,
+    slices: [Option<KeptSlice>; 3],
+    /// Slice cells served from here, for the tests.
+    #[cfg(test)]
+    slices_reused: usize,
 }
 
 struct CachedCell {
@@ -94,11 +102,54 @@ struct CachedCell {
     image: FrameImage,
 }
 
-impl ThreeDCell {
+/// A slice cell as drawn, with the segments painted over it.
+struct KeptSlice {
+    /// The volume it shows (not kept alive by the cache).
+    volume: Weak<Volume>,
+    /// The slice's view (its plane, window and quality).
+    view: ViewState,
+    size: [u32; 2],
+    /// The voxel under each of its pixels (none when no segment was painted).
+    voxels: Vec<usize>,
+    /// The segments painted over it.
+    segments: Vec<SegmentOverlay>,
+    image: FrameImage,
+}
+
+impl KeptSlice {
+    /// Whether it shows `view` of `volume` at `size` with `segments` painted over it: the
+    /// same segments, or segments that differ in no voxel under its pixels.
+    fn shows(
+        &self,
+        volume: &Arc<Volume>,
+        view: &ViewState,
+        size: [u32; 2],
+        segments: &[SegmentOverlay],
+    ) -> bool {
+        self.size == size
+            && self.view == *view
+            && self
+                .volume
+                .upgrade()
+                .is_some_and(|kept| Arc::ptr_eq(&kept, volume))
+            && self.segments.len() == segments.len()
+            && self.segments.iter().zip(segments).all(|(kept, now)| {
+                kept.colour == now.colour
+                    && kept.opacity == now.opacity
+                    && (Arc::ptr_eq(&kept.mask, &now.mask)
+                        || self.voxels.iter().all(|&voxel| {
+                            voxel == usize::MAX
+                                || kept.mask.contains(voxel) == now.mask.contains(voxel)
+                        }))
+            })
+    }
+}
+
+impl KeptCells {
     /// The 3D cell of `view` on `volume` at `size`: the kept one when it shows the same
     /// view (at any quality asked: a full-quality image is as good), else a new render,
     /// kept when it is at full quality.
-    fn render(
+    fn render_3d(
         &mut self,
         renderer: &mut Renderer,
         volume: &Arc<Volume>,
@@ -110,7 +161,7 @@ impl ThreeDCell {
         // The slices' planes and slabs do not change the 3D cell.
         full.slice_frame = SliceFrame::STANDARD;
         full.cell_slabs = Default::default();
-        if let Some(last) = &self.last
+        if let Some(last) = &self.three_d
             && last.size == size
             && last.view == full
             && last.segments == renderer.segments_generation()
@@ -123,7 +174,7 @@ impl ThreeDCell {
         }
         let image = renderer.render_image(view, size)?;
         if view.quality == Quality::Full {
-            self.last = Some(CachedCell {
+            self.three_d = Some(CachedCell {
                 volume: Arc::downgrade(volume),
                 view: full,
                 size,
@@ -133,13 +184,55 @@ impl ThreeDCell {
         }
         Ok(image)
     }
+
+    /// The slice cell `index` (axial, coronal, sagittal) of `slice_view` on `volume` at
+    /// `size` with `segments` painted over it: the kept one when nothing it shows
+    /// changed, else drawn and kept.
+    fn render_slice(
+        &mut self,
+        renderer: &mut Renderer,
+        volume: &Arc<Volume>,
+        (index, slice_view): (usize, &ViewState),
+        size: [u32; 2],
+        segments: &[SegmentOverlay],
+    ) -> Result<FrameImage, RenderError> {
+        if let Some(kept) = &self.slices[index]
+            && kept.shows(volume, slice_view, size, segments)
+        {
+            #[cfg(test)]
+            {
+                self.slices_reused += 1;
+            }
+            return Ok(kept.image.clone());
+        }
+        let mut image = renderer.render_image(slice_view, size)?;
+        let Some(slice) = slice_view.mpr else {
+            return Ok(image);
+        };
+        // Without segments there is nothing to paint, nor to compare with later.
+        let voxels = if segments.is_empty() {
+            Vec::new()
+        } else {
+            pixel_voxels(volume, &slice, [image.width, image.height])
+        };
+        paint_over(&mut image, &voxels, segments);
+        self.slices[index] = Some(KeptSlice {
+            volume: Arc::downgrade(volume),
+            view: slice_view.clone(),
+            size,
+            voxels,
+            segments: segments.to_vec(),
+            image: image.clone(),
+        });
+        Ok(image)
+    }
 }
 
 /// Renders `view` (on the renderer's volume `volume`) at `size` as `layout` says: the 3D
 /// view alone, or the 3D view and the three slices through `crosshair_lps` stitched into
 /// one image, `segments` painted over the slices. The slices use the view's grey window.
-/// With `three_d`, the 3D cell is reused while its view stays the same (pass `None` for a
-/// renderer of another copy of the volume, such as a preview's).
+/// With `kept`, the cells are reused while what they show stays the same (pass `None` for
+/// a renderer of another copy of the volume, such as a preview's).
 #[allow(clippy::too_many_arguments)] // each is one part of what a frame shows
 pub fn render_layout(
     renderer: &mut Renderer,
@@ -148,7 +241,7 @@ pub fn render_layout(
     layout: Layout,
     crosshair_lps: DVec3,
     size: [u32; 2],
-    three_d: Option<&mut ThreeDCell>,
+    kept: Option<&mut KeptCells>,
     segments: &[SegmentOverlay],
 ) -> Result<FrameImage, RenderError> {
     match layout {
@@ -161,20 +254,24 @@ pub fn render_layout(
                 height: size[1],
                 rgba: vec![0; size[0] as usize * size[1] as usize * 4],
             };
-            let three_d = match three_d {
-                Some(cache) => cache.render(renderer, volume, view, render_size)?,
-                None => renderer.render_image(view, render_size)?,
-            };
+            let mut fresh = KeptCells::default();
+            let kept = kept.unwrap_or(&mut fresh);
+            let three_d = kept.render_3d(renderer, volume, view, render_size)?;
             stitch(&mut frame, &three_d, cells[0]);
-            for plane in SlicePlane::ALL {
+            for (index, plane) in SlicePlane::ALL.into_iter().enumerate() {
                 let mut slice_view = view.clone();
                 let mut slice = cell_slice(volume, &view.slice_frame, plane, crosshair_lps);
                 let slab = view.cell_slabs.of(plane);
                 slice.slab_mm = slab.mm;
                 slice.slab_mode = slab.mode;
                 slice_view.mpr = Some(slice);
-                let mut image = renderer.render_image(&slice_view, render_size)?;
-                paint_segments(&mut image, volume, &slice, segments);
+                let image = kept.render_slice(
+                    renderer,
+                    volume,
+                    (index, &slice_view),
+                    render_size,
+                    segments,
+                )?;
                 stitch(&mut frame, &image, cells[cell_index(plane)]);
             }
             Ok(frame)
@@ -223,8 +320,13 @@ pub fn paint_segments(
         return;
     }
     let voxels = pixel_voxels(volume, slice, [image.width, image.height]);
+    paint_over(image, &voxels, segments);
+}
+
+/// [`paint_segments`] on an image whose pixels' voxels are `voxels`.
+fn paint_over(image: &mut FrameImage, voxels: &[usize], segments: &[SegmentOverlay]) {
     for segment in segments {
-        for_each_covered(&voxels, image.width as usize, segment, |at, alpha| {
+        for_each_covered(voxels, image.width as usize, segment, |at, alpha| {
             let pixel = &mut image.rgba[at * 4..at * 4 + 3];
             for (channel, colour) in pixel.iter_mut().zip(segment.colour) {
                 let blended = f32::from(*channel) * (1.0 - alpha) + f32::from(colour) * alpha;
@@ -399,8 +501,8 @@ mod tests {
         );
         let size = [96, 64];
         let crosshair = volume.centre_lps();
-        let mut kept = ThreeDCell::default();
-        let mut render = |view: &ViewState, crosshair: DVec3, cache: Option<&mut ThreeDCell>| {
+        let mut kept = KeptCells::default();
+        let mut render = |view: &ViewState, crosshair: DVec3, cache: Option<&mut KeptCells>| {
             render_layout(
                 &mut renderer,
                 &volume,
@@ -453,6 +555,74 @@ mod tests {
         turned.camera.orbit(90.0, 0.0);
         let other = render(&turned, scrolled, Some(&mut kept));
         assert_ne!(cell_pixels(&still, cells[0]), cell_pixels(&other, cells[0]));
+    }
+
+    #[test]
+    fn a_stroke_on_one_slice_redraws_only_the_slice_cells_it_changed() {
+        let (mut renderer, volume) = render_core::gpu::testing::phantom_renderer();
+        let view = ViewState::initial(
+            &volume,
+            "ct-bone",
+            render_core::transfer::RenderMode::Composite,
+        );
+        let (size, crosshair) = ([96, 64], volume.centre_lps());
+        let grid = hounsfield_segment::Grid::of(&volume);
+        let centre = volume.lps_to_voxel(crosshair).round();
+        let [ci, cj, ck] = [centre.x, centre.y, centre.z].map(|c| c as usize);
+        // Boxes of voxels about the crosshair's axial slice: one off the coronal and
+        // sagittal slices through it, one across the sagittal.
+        let boxed = |i: std::ops::RangeInclusive<usize>, j: std::ops::RangeInclusive<usize>| {
+            let indices = (ck - 1..=ck + 1).flat_map(|k| {
+                let i = i.clone();
+                j.clone().flat_map(move |j| {
+                    i.clone()
+                        .map(move |i| grid.index([i, j, k]).expect("inside"))
+                })
+            });
+            SegmentOverlay {
+                mask: Arc::new(Mask::from_indices(grid, indices)),
+                colour: [255, 0, 0],
+                opacity: 1.0,
+            }
+        };
+        let empty = SegmentOverlay {
+            mask: Arc::new(Mask::empty(grid)),
+            colour: [255, 0, 0],
+            opacity: 1.0,
+        };
+        let away = boxed(ci + 5..=ci + 9, cj + 5..=cj + 9);
+        let across = boxed(ci - 3..=ci + 3, cj + 5..=cj + 9);
+        let mut kept = KeptCells::default();
+        let mut render = |segments: &[SegmentOverlay], kept: Option<&mut KeptCells>| {
+            render_layout(
+                &mut renderer,
+                &volume,
+                &view,
+                Layout::Quad,
+                crosshair,
+                size,
+                kept,
+                segments,
+            )
+            .expect("renders")
+        };
+        let before = render(&[empty], Some(&mut kept));
+        assert_eq!(kept.slices_reused, 0);
+        // Off the coronal and sagittal slices: those two cells are the kept ones.
+        let stroked = render(std::slice::from_ref(&away), Some(&mut kept));
+        assert_eq!(kept.slices_reused, 2);
+        assert!(stroked.rgba == render(std::slice::from_ref(&away), None).rgba);
+        assert!(
+            stroked.rgba != before.rgba,
+            "the axial cell shows the stroke"
+        );
+        // Across the sagittal slice: only the coronal cell is kept.
+        let crossed = render(std::slice::from_ref(&across), Some(&mut kept));
+        assert_eq!(kept.slices_reused, 3);
+        assert!(crossed.rgba == render(std::slice::from_ref(&across), None).rgba);
+        // Nothing changed: all three kept.
+        render(std::slice::from_ref(&across), Some(&mut kept));
+        assert_eq!(kept.slices_reused, 6);
     }
 
     #[test]

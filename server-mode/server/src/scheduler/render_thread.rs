@@ -25,7 +25,7 @@ use super::{
     Delivery, RenderRequest, SchedulerEvent, Shared, dragging_sessions, micros, pause, put_back,
     registered, take_next, take_previews,
 };
-use crate::compose::ThreeDCell;
+use crate::compose::KeptCells;
 use crate::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
 use crate::faults;
 use hounsfield_protocol::Layout;
@@ -213,7 +213,7 @@ fn render_loop(
     drawing: &mut Option<Drawing>,
 ) -> Exit {
     let mut scenes = Scenes::new(context.clone(), presets.clone());
-    let mut three_d = ThreeDCell::default();
+    let mut three_d = KeptCells::default();
     let mut bands = BandedStills::default();
     let device = &context.device;
     while let Some((request, delivery)) = take_next(shared) {
@@ -403,7 +403,7 @@ fn render_request(
     renderer: &mut Renderer,
     request: &RenderRequest,
     view: &ViewState,
-    three_d: Option<&mut ThreeDCell>,
+    three_d: Option<&mut KeptCells>,
 ) -> Result<FrameImage, RenderError> {
     if sent_as_drawn(request, view) {
         return renderer.render_image_as_drawn(view, request.size);
@@ -417,7 +417,7 @@ fn render_at_view_size(
     renderer: &mut Renderer,
     request: &RenderRequest,
     view: &ViewState,
-    three_d: Option<&mut ThreeDCell>,
+    three_d: Option<&mut KeptCells>,
 ) -> Result<FrameImage, RenderError> {
     // A threshold's preview is laid over the segments on the slices alone.
     let previewed: Vec<crate::compose::SegmentOverlay>;
