@@ -123,15 +123,26 @@ async fn next_segment(client: &mut Client) -> Result<SegmentInfo, (ErrorCode, St
 /// spent (a margin over a whole CT takes seconds), it waits and asks again, as a client
 /// is told to.
 pub(super) async fn edit(client: &mut Client, id: u32, tool: SegmentTool) -> SegmentInfo {
+    edit_answered(client, id, tool)
+        .await
+        .unwrap_or_else(|refusal| panic!("refused: {refusal:?}"))
+}
+
+/// The answer to `tool` on segment `id`, asked again while the session's share of the
+/// server's tools is spent (as a client is told to): the segment, or the refusal.
+async fn edit_answered(
+    client: &mut Client,
+    id: u32,
+    tool: SegmentTool,
+) -> Result<SegmentInfo, (ErrorCode, String)> {
     for _ in 0..60 {
         let message = ClientMessage::SegmentEdit(SegmentEdit {
             id,
             tool: tool.clone(),
         });
         match answer(client, message).await {
-            Ok(info) => return info,
             Err((ErrorCode::RateLimited, _)) => tokio::time::sleep(Duration::from_secs(1)).await,
-            Err(refusal) => panic!("refused: {refusal:?}"),
+            answered => return answered,
         }
     }
     panic!("the share never came back");
@@ -482,11 +493,10 @@ fn a_follower_is_told_each_edit_and_a_viewer_may_look_but_not_edit() {
                 "oblique",
             ),
         ] {
-            let message = ClientMessage::SegmentEdit(SegmentEdit {
-                id: created.id,
-                tool,
-            });
-            let (code, said) = answer(&mut rita, message).await.expect_err("refused");
+            // Some values are checked as the tool runs, after the session's share.
+            let (code, said) = edit_answered(&mut rita, created.id, tool)
+                .await
+                .expect_err("refused");
             assert_eq!(code, ErrorCode::BadValue, "{said}");
             assert!(said.contains(field), "{field}: {said}");
         }
@@ -658,12 +668,7 @@ async fn previewed_over_the_slices(
     rita.send(&preview(Some([300.0, 100.0])))
         .await
         .expect("sent");
-    let refused = told(rita, Duration::from_secs(10), |told| match told {
-        ServerMessage::Error { code, message } => Some((code, message)),
-        _ => None,
-    })
-    .await
-    .expect("refused");
+    let refused = the_refusal(rita).await;
     assert_eq!(refused.0, ErrorCode::BadValue);
     assert!(refused.1.contains("segment_preview"), "{refused:?}");
 }
@@ -1038,13 +1043,18 @@ async fn filled_between_on_a_turned_cell(rita: &mut Client, soft: [f64; 2]) {
     }))
     .await
     .expect("sent");
-    let refused = told(rita, Duration::from_secs(10), |told| match told {
+    let refused = the_refusal(rita).await;
+    assert!(refused.1.contains("fill_between"), "{refused:?}");
+}
+
+/// The next error the server tells `client`: its code and message.
+async fn the_refusal(client: &mut Client) -> (ErrorCode, String) {
+    told(client, Duration::from_secs(10), |told| match told {
         ServerMessage::Error { code, message } => Some((code, message)),
         _ => None,
     })
     .await
-    .expect("refused");
-    assert!(refused.1.contains("fill_between"), "{refused:?}");
+    .expect("refused")
 }
 
 /// Grow from seeds on the two segments `[filled, seeded]` (as they stand, saved in

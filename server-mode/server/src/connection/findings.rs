@@ -173,13 +173,9 @@ impl Connection {
                 .forbidden("save_findings", "a viewer may not save findings")
                 .await;
         }
-        let (Some(series), Some(volume)) = (
-            self.session.series().map(str::to_string),
-            self.session.volume(),
-        ) else {
-            return self
-                .error(ErrorCode::NotOpen, "open a series first (see list_studies)")
-                .await;
+        let (series, volume) = match self.open_series().await {
+            Ok(open) => open,
+            Err(replied) => return replied,
         };
         let Some(subject) = self.app.library.report_subject(&series) else {
             let why = format!(

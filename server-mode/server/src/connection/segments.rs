@@ -37,6 +37,11 @@ impl Connection {
                 .forbidden(what, "a viewer may look at segments, not change them")
                 .await);
         }
+        self.open_series().await
+    }
+
+    /// The open series' id and volume, or the `not_open` refusal sent.
+    pub(super) async fn open_series(&mut self) -> Result<(String, Arc<Volume>), ControlFlow<()>> {
         match (
             self.session.series().map(str::to_string),
             self.session.volume(),

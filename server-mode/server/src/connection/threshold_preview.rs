@@ -20,13 +20,9 @@ const PREVIEW_OPACITY: f32 = 0.4;
 impl Connection {
     /// `segment_preview`: shows (with a range) or takes away the threshold's preview.
     pub(super) async fn segment_preview(&mut self, preview: SegmentPreview) -> ControlFlow<()> {
-        let (Some(series), Some(volume)) = (
-            self.session.series().map(str::to_string),
-            self.session.volume(),
-        ) else {
-            return self
-                .error(ErrorCode::NotOpen, "open a series first (see list_studies)")
-                .await;
+        let (series, volume) = match self.open_series().await {
+            Ok(open) => open,
+            Err(replied) => return replied,
         };
         let interval = match (preview.low, preview.high) {
             (None, None) => {
