@@ -234,9 +234,10 @@ fn stroke(
             "the stroke looks at {looked_at:.0} voxels, over {MOST_STROKE_VOXELS}: use a smaller brush or fewer points"
         )));
     }
+    // One mask for the whole stroke: each point paints into it.
     let mut brush = Mask::empty(Grid::of(volume));
     for &point in points {
-        brush.add(&paint::brush(volume, point, radius_mm, shape)?);
+        paint::brush_into(&mut brush, volume, point, radius_mm, shape)?;
     }
     Ok(brush)
 }

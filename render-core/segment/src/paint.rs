@@ -40,6 +40,20 @@ pub fn brush(
     radius_mm: f64,
     shape: Brush,
 ) -> Result<Mask, SegmentError> {
+    let mut painted = Mask::empty(Grid::of(volume));
+    brush_into(&mut painted, volume, centre_lps, radius_mm, shape)?;
+    Ok(painted)
+}
+
+/// Adds the voxels of `shape` of `radius_mm` at `centre_lps` to `painted` (a mask of
+/// `volume`'s grid), as [`brush`] gives them: a stroke's points share one mask.
+pub fn brush_into(
+    painted: &mut Mask,
+    volume: &Volume,
+    centre_lps: DVec3,
+    radius_mm: f64,
+    shape: Brush,
+) -> Result<(), SegmentError> {
     if !(radius_mm.is_finite() && radius_mm > 0.0 && radius_mm <= MOST_BRUSH_RADIUS_MM) {
         return Err(SegmentError::Distance {
             what: "brush radius",
@@ -48,6 +62,7 @@ pub fn brush(
         });
     }
     let grid = Grid::of(volume);
+    grid.holding(painted)?;
     let centre = volume.lps_to_voxel(centre_lps);
     if !centre.is_finite() {
         return Err(SegmentError::SeedOutside(centre.to_array()));
@@ -83,7 +98,6 @@ pub fn brush(
     let reach = DVec3::from(grid.spacing_mm.map(|s| radius_mm / s));
     let low = (centre - reach).floor().max(DVec3::ZERO);
     let high = (centre + reach).ceil();
-    let mut painted = Mask::empty(grid);
     let last = grid.dims.map(|n| n as f64 - 1.0);
     let (high_i, high_j, high_k) = (
         high.x.min(last[0]),
@@ -91,7 +105,7 @@ pub fn brush(
         high.z.min(last[2]),
     );
     if low.x > high_i || low.y > high_j || low.z > high_k {
-        return Ok(painted);
+        return Ok(());
     }
     for k in low.z as usize..=high_k as usize {
         for j in low.y as usize..=high_j as usize {
@@ -103,7 +117,7 @@ pub fn brush(
             }
         }
     }
-    Ok(painted)
+    Ok(())
 }
 
 #[cfg(test)]
