@@ -84,18 +84,8 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
     let before_3d = workspace_mut(&mut harness)
         .view3d_pixels()
         .expect("the 3D view drawn");
-    harness.get_by_label("Add segment").click();
-    harness.run_steps(2);
-    let painted_id = workspace(harness.state())
-        .and_then(|w| w.segments.tools.selected)
-        .expect("the new segment is selected");
-
     // A stroke of the 5 mm brush across the axial slice.
-    harness.get_by_label("Paint").click();
-    harness.run_steps(2);
-    let rect = workspace(harness.state())
-        .and_then(|w| w.slices[0].rect())
-        .expect("the axial slice drawn");
+    let (painted_id, rect) = added_and_painting(&mut harness);
     let (from, to) = (
         rect.center() + egui::vec2(-50.0, 10.0),
         rect.center() + egui::vec2(45.0, -10.0),
@@ -249,6 +239,22 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
     shown_again(settings, &[painted, bone], counted);
 }
 
+/// Adds a segment by the panel and picks Paint: the new segment's id and where the axial
+/// slice is drawn.
+fn added_and_painting(harness: &mut Harness<'_, DesktopApp>) -> (u32, egui::Rect) {
+    harness.get_by_label("Add segment").click();
+    harness.run_steps(2);
+    let id = workspace(harness.state())
+        .and_then(|w| w.segments.tools.selected)
+        .expect("the new segment is selected");
+    harness.get_by_label("Paint").click();
+    harness.run_steps(2);
+    let rect = workspace(harness.state())
+        .and_then(|w| w.slices[0].rect())
+        .expect("the axial slice drawn");
+    (id, rect)
+}
+
 /// The slice planes turned 30° about L: a short stroke on the axial slice, the same stroke
 /// 4 mm further along its normal, and Fill between joins them across the turned slices
 /// between: beyond one stroke, the stroke's area times the 4 mm (one stroke is its area
@@ -260,16 +266,7 @@ fn filled_between_on_a_turned_slice(harness: &mut Harness<'_, DesktopApp>, volum
         rotation: glam::DQuat::from_rotation_x(turn),
     };
     harness.run_steps(2);
-    harness.get_by_label("Add segment").click();
-    harness.run_steps(2);
-    let id = workspace(harness.state())
-        .and_then(|w| w.segments.tools.selected)
-        .expect("the new segment is selected");
-    harness.get_by_label("Paint").click();
-    harness.run_steps(2);
-    let rect = workspace(harness.state())
-        .and_then(|w| w.slices[0].rect())
-        .expect("the axial slice drawn");
+    let (id, rect) = added_and_painting(harness);
     let (from, to) = (
         rect.center() + egui::vec2(-45.0, 35.0),
         rect.center() + egui::vec2(-15.0, 35.0),
