@@ -31,6 +31,18 @@ pub struct SegmentOverlay {
     pub opacity: f32,
 }
 
+impl SegmentOverlay {
+    /// A threshold's preview: the voxels of `mask` in `colour`, the slice showing through
+    /// (a fill of 0.4), as every client lays it over the slices.
+    pub fn threshold_preview(mask: Mask, colour: [u8; 3]) -> Self {
+        Self {
+            mask: Arc::new(mask),
+            colour,
+            opacity: 0.4,
+        }
+    }
+}
+
 /// Where the crosshair shows in each slice's cell of a 2×2 frame of `size`, the slices
 /// turned as `frame` says.
 pub fn crosshair_in_cells(

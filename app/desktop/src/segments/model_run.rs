@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use eframe::egui;
-use hounsfield_model::{ModelError, SegmentationModel, segments_of};
+use hounsfield_model::{ModelError, SegmentationModel};
 use hounsfield_protocol::SegmentNumbers;
 use hounsfield_segment::Segment;
-use hounsfield_server::segments::numbers_of;
+use hounsfield_server::segments::measured_classes;
 use render_core::Volume;
 
 use crate::findings::pending::Pending;
@@ -77,15 +77,9 @@ impl LocalModel {
                 !stopped.load(Ordering::Relaxed)
             });
             match labels {
-                Ok(labels) => segments_of(&labels, &volume, model.name())
-                    .into_iter()
-                    .map(|segment| {
-                        hounsfield_segment::measure(&volume, &segment.mask)
-                            .map(|measures| (segment, numbers_of(&measures, unit)))
-                            .map_err(|why| format!("the model's segments not measured: {why}"))
-                    })
-                    .collect::<Result<_, _>>()
-                    .map(Ended::Found),
+                Ok(labels) => measured_classes(&labels, &volume, model.name(), unit)
+                    .map(Ended::Found)
+                    .map_err(|why| format!("the model's segments not measured: {why}")),
                 Err(ModelError::Stopped { .. }) => {
                     Ok(Ended::Stopped(progress.load(Ordering::Relaxed)))
                 }

@@ -12,9 +12,6 @@ use render_core::Volume;
 
 use crate::findings::pending::Pending;
 
-/// The preview's fill opacity: the slice shows through it.
-const PREVIEW_OPACITY: f32 = 0.4;
-
 /// The preview shown, and the one being made.
 #[derive(Default)]
 pub struct ThresholdPreview {
@@ -46,14 +43,7 @@ impl ThresholdPreview {
             let made_for = *made_for;
             self.making = None;
             let mask = answer?;
-            self.shown = Some((
-                made_for,
-                SegmentOverlay {
-                    mask: Arc::new(mask),
-                    colour,
-                    opacity: PREVIEW_OPACITY,
-                },
-            ));
+            self.shown = Some((made_for, SegmentOverlay::threshold_preview(mask, colour)));
             changed = true;
         }
         if let Some((shown_for, overlay)) = &mut self.shown

@@ -9,14 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use hounsfield_model::{ModelError, segments_of};
+use hounsfield_model::ModelError;
 use hounsfield_protocol::{ErrorCode, ModelRunState, SegmentNumbers, ServerMessage};
 use hounsfield_segment::Segment;
 use tokio::sync::mpsc;
 
 use super::Connection;
 use super::segments::unit;
-use crate::segments::numbers_of;
+use crate::segments::measured_classes;
 
 /// How often a client hears how far the model has come.
 const PROGRESS_TOLD_EVERY: Duration = Duration::from_millis(250);
@@ -103,14 +103,8 @@ impl Connection {
                 !stopped.load(Ordering::Relaxed)
             });
             let outcome = match labels {
-                Ok(labels) => segments_of(&labels, &volume, model.name())
-                    .into_iter()
-                    .map(|segment| {
-                        hounsfield_segment::measure(&volume, &segment.mask)
-                            .map(|measures| (segment, numbers_of(&measures, &unit)))
-                            .map_err(|error| (ModelRunState::Failed, Some(error.to_string())))
-                    })
-                    .collect(),
+                Ok(labels) => measured_classes(&labels, &volume, model.name(), &unit)
+                    .map_err(|error| (ModelRunState::Failed, Some(error.to_string()))),
                 Err(ModelError::Stopped { .. }) => Err((ModelRunState::Stopped, None)),
                 Err(error) => {
                     tracing::warn!(%error, "the model failed");

@@ -44,7 +44,7 @@ impl Connection {
             return self.error(ErrorCode::BadValue, why).await;
         };
         let room = MOST_SEGMENTS_PER_SERIES.saturating_sub(told.len());
-        if let Some(refused) = self.refuse_while_share_spent().await {
+        if let Some(refused) = self.refuse_while_share_spent("segment_edit").await {
             return refused;
         }
         let values_unit = unit(&volume).to_string();

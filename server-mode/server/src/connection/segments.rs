@@ -101,13 +101,13 @@ impl Connection {
     }
 
     /// The refusal sent when this session's share of the tools (the measuring lane) is
-    /// spent; `None` while it may edit.
-    pub(super) async fn refuse_while_share_spent(&mut self) -> Option<ControlFlow<()>> {
+    /// spent, naming `what` was asked; `None` while it may edit.
+    pub(super) async fn refuse_while_share_spent(&mut self, what: &str) -> Option<ControlFlow<()>> {
         if self.measuring.may_measure(Instant::now()) {
             return None;
         }
         let why = format!(
-            "segment_edit: this session's tools used its share ({SHARE_PER_S} s a second); \
+            "{what}: this session's tools used its share ({SHARE_PER_S} s a second); \
              edit again in a moment"
         );
         Some(self.error(ErrorCode::RateLimited, why).await)
@@ -136,7 +136,7 @@ impl Connection {
             Ok(mask) => mask,
             Err(error) => return self.answer_segment(Err(error)).await,
         };
-        if let Some(refused) = self.refuse_while_share_spent().await {
+        if let Some(refused) = self.refuse_while_share_spent("segment_edit").await {
             return refused;
         }
         let unit = unit(&volume).to_string();
@@ -195,7 +195,7 @@ impl Connection {
                 Err(error) => return self.answer_segment(Err(error)).await,
             }
         }
-        if let Some(refused) = self.refuse_while_share_spent().await {
+        if let Some(refused) = self.refuse_while_share_spent("segment_edit").await {
             return refused;
         }
         let unit = unit(&volume).to_string();

@@ -4,7 +4,6 @@
 //! held to the session's share as the tools are.
 
 use std::ops::ControlFlow;
-use std::sync::Arc;
 use std::time::Instant;
 
 use hounsfield_protocol::{ErrorCode, SegmentPreview};
@@ -13,9 +12,6 @@ use hounsfield_segment::{ValueInterval, threshold};
 
 use super::Connection;
 use crate::compose::SegmentOverlay;
-
-/// A preview's fill opacity: the slice shows through it.
-const PREVIEW_OPACITY: f32 = 0.4;
 
 impl Connection {
     /// `segment_preview`: shows (with a range) or takes away the threshold's preview.
@@ -51,7 +47,7 @@ impl Connection {
                     .find(|info| info.id == id)
             })
             .map_or(SEGMENT_COLOURS[0], |info| info.colour);
-        if let Some(refused) = self.refuse_while_share_spent().await {
+        if let Some(refused) = self.refuse_while_share_spent("segment_preview").await {
             return refused;
         }
         let previewed = self
@@ -62,11 +58,8 @@ impl Connection {
         match previewed {
             Ok((mask, took)) => {
                 self.measuring.charge(took, Instant::now());
-                self.session.show_threshold_preview(Some(SegmentOverlay {
-                    mask: Arc::new(mask),
-                    colour,
-                    opacity: PREVIEW_OPACITY,
-                }));
+                self.session
+                    .show_threshold_preview(Some(SegmentOverlay::threshold_preview(mask, colour)));
                 ControlFlow::Continue(())
             }
             Err(error) => self.error(ErrorCode::Internal, error.to_string()).await,

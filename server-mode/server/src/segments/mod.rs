@@ -165,6 +165,24 @@ pub fn numbers_of(measures: &SegmentMeasures, unit: &str) -> SegmentNumbers {
     }
 }
 
+/// A segmentation model's classes (`labels`, a class a voxel of `volume`, by the model
+/// `model`) as segments, each measured, its values in `unit`: what a model's run adds on
+/// the server and the desktop alike.
+pub fn measured_classes(
+    labels: &[u8],
+    volume: &render_core::Volume,
+    model: &str,
+    unit: &str,
+) -> Result<Vec<(Segment, SegmentNumbers)>, hounsfield_segment::SegmentError> {
+    hounsfield_model::segments_of(labels, volume, model)
+        .into_iter()
+        .map(|segment| {
+            hounsfield_segment::measure(volume, &segment.mask)
+                .map(|measures| (segment, numbers_of(&measures, unit)))
+        })
+        .collect()
+}
+
 fn pack(mask: &Mask, numbers: SegmentNumbers, algorithm: Algorithm) -> Packed {
     let bytes: Vec<u8> = mask.words().iter().flat_map(|w| w.to_le_bytes()).collect();
     // Level 1: packing is on the edit's path; a failure keeps the bytes as they are.
