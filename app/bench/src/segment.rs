@@ -272,7 +272,7 @@ fn seg_round_trip(
     })?;
     let (read_ms, read) = times(runs, || Ok(read_segmentation_file(&file, &opened.volume)?))?;
     anyhow::ensure!(
-        read.segments.first().map(|s| &s.mask) == Some(mask),
+        read.segments.first().map(|s| s.mask.as_ref()) == Some(mask),
         "the Segmentation read back is not the segment written"
     );
     Ok((write_ms, read_ms))

@@ -133,12 +133,13 @@ pub fn run(
         for (segment, tools) in &mut segments {
             segment.mask = plane
                 .fill(volume, &segment.mask)
-                .context("--fill-between")?;
+                .context("--fill-between")?
+                .into();
             tools.push(plane.tool_name());
         }
     }
     if request.grow_from_seeds {
-        let masks: Vec<Mask> = segments.iter().map(|(s, _)| s.mask.clone()).collect();
+        let masks: Vec<Mask> = segments.iter().map(|(s, _)| Mask::clone(&s.mask)).collect();
         let grown = seeds::grow_from_seeds(volume, &masks).map_err(|error| match error {
             hounsfield_segment::SegmentError::SeedsOverlap {
                 first,
@@ -152,12 +153,12 @@ pub fn run(
             error => anyhow::anyhow!("--grow-from-seeds: {error}"),
         })?;
         for ((segment, tools), mask) in segments.iter_mut().zip(grown) {
-            segment.mask = mask;
+            segment.mask = mask.into();
             tools.push("grow from seeds".to_string());
         }
     }
     for (segment, tools) in &mut segments {
-        segment.mask = edited(&segment.mask, grid, request, tools)?;
+        segment.mask = edited(&segment.mask, grid, request, tools)?.into();
         if !tools.is_empty() {
             segment.algorithm =
                 Algorithm::Semiautomatic(format!("Hounsfield {}", tools.join(", ")));

@@ -161,21 +161,25 @@ pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentE
             within,
             shape,
         } => {
-            let mut brush = stroke(volume, points_lps, *radius_mm, *shape)?;
-            if let Some(interval) = within {
-                let admits = Admits::of(volume, *interval);
-                brush =
-                    Mask::from_indices(grid, brush.indices().filter(|&index| admits.admits(index)));
-            }
-            changed(&|next| next.add(&brush))
+            let admits = within.map(|interval| Admits::of(volume, interval));
+            let mut next = mask.clone();
+            stroke(volume, points_lps, *radius_mm, *shape, &mut |index| {
+                if admits.as_ref().is_none_or(|admits| admits.admits(index)) {
+                    next.insert(index);
+                }
+            })?;
+            next
         }
         Edit::Erase {
             points_lps,
             radius_mm,
             shape,
         } => {
-            let brush = stroke(volume, points_lps, *radius_mm, *shape)?;
-            changed(&|next| next.subtract(&brush))
+            let mut next = mask.clone();
+            stroke(volume, points_lps, *radius_mm, *shape, &mut |index| {
+                next.remove(index)
+            })?;
+            next
         }
         Edit::KeepLargest => islands::keep_largest(mask, grid),
         Edit::KeepAtLeast(min_mm3) => {
@@ -209,14 +213,15 @@ pub fn apply(volume: &Volume, mask: &Mask, edit: &Edit) -> Result<Mask, SegmentE
     })
 }
 
-/// The voxels of a brush stroke: the brush at each point, within the stroke's bounds (a
-/// disc's box is bounded as its sphere's).
+/// Calls `visit` with the voxels of a brush stroke: the brush at each point, within the
+/// stroke's bounds (a disc's box is bounded as its sphere's).
 fn stroke(
     volume: &Volume,
     points: &[DVec3],
     radius_mm: f64,
     shape: Brush,
-) -> Result<Mask, SegmentError> {
+    visit: &mut dyn FnMut(usize),
+) -> Result<(), SegmentError> {
     if points.is_empty() || points.len() > MOST_STROKE_POINTS {
         return Err(SegmentError::Stroke(format!(
             "a stroke has 1 to {MOST_STROKE_POINTS} points, not {}",
@@ -234,12 +239,12 @@ fn stroke(
             "the stroke looks at {looked_at:.0} voxels, over {MOST_STROKE_VOXELS}: use a smaller brush or fewer points"
         )));
     }
-    // One mask for the whole stroke: each point paints into it.
-    let mut brush = Mask::empty(Grid::of(volume));
+    // Each point's voxels go straight into the segment: no mask of the whole grid a
+    // stroke (a CT's grid is 10 MB of bits).
     for &point in points {
-        paint::brush_into(&mut brush, volume, point, radius_mm, shape)?;
+        paint::visit_brush(volume, point, radius_mm, shape, visit)?;
     }
-    Ok(brush)
+    Ok(())
 }
 
 #[cfg(test)]

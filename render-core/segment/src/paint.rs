@@ -54,6 +54,22 @@ pub fn brush_into(
     radius_mm: f64,
     shape: Brush,
 ) -> Result<(), SegmentError> {
+    Grid::of(volume).holding(painted)?;
+    visit_brush(volume, centre_lps, radius_mm, shape, &mut |index| {
+        painted.insert(index)
+    })
+}
+
+/// Calls `visit` with the flat index of each voxel of `shape` of `radius_mm` at
+/// `centre_lps` (as [`brush`] gives them), each once: a stroke paints its points straight
+/// into the segment, or takes them out of it, without a brush's mask of the whole grid.
+pub fn visit_brush(
+    volume: &Volume,
+    centre_lps: DVec3,
+    radius_mm: f64,
+    shape: Brush,
+    visit: &mut dyn FnMut(usize),
+) -> Result<(), SegmentError> {
     if !(radius_mm.is_finite() && radius_mm > 0.0 && radius_mm <= MOST_BRUSH_RADIUS_MM) {
         return Err(SegmentError::Distance {
             what: "brush radius",
@@ -62,7 +78,6 @@ pub fn brush_into(
         });
     }
     let grid = Grid::of(volume);
-    grid.holding(painted)?;
     let centre = volume.lps_to_voxel(centre_lps);
     if !centre.is_finite() {
         return Err(SegmentError::SeedOutside(centre.to_array()));
@@ -112,7 +127,7 @@ pub fn brush_into(
             for i in low.x as usize..=high_i as usize {
                 let at = volume.voxel_to_lps_point(DVec3::new(i as f64, j as f64, k as f64));
                 if inside(at - centre_lps) {
-                    painted.insert(i + grid.dims[0] * (j + grid.dims[1] * k));
+                    visit(i + grid.dims[0] * (j + grid.dims[1] * k));
                 }
             }
         }

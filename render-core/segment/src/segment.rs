@@ -1,6 +1,8 @@
 //! A segment: its voxels and what it is (a name, a colour, the coded category and type
 //! DICOM SEG carries, how it was made), and how it is shown.
 
+use std::sync::Arc;
+
 use crate::mask::Mask;
 
 /// A coded concept, as DICOM writes one: a value in a coding scheme, and its meaning.
@@ -133,8 +135,9 @@ pub struct Segment {
     pub opacity: f32,
     /// Whether tools leave it as it is.
     pub locked: bool,
-    /// Its voxels.
-    pub mask: Mask,
+    /// Its voxels, shared: the slices and the 3D view show a segment, and an edit
+    /// starts from it, without copying its grid of bits.
+    pub mask: Arc<Mask>,
 }
 
 impl Segment {
@@ -149,7 +152,7 @@ impl Segment {
             visible: true,
             opacity: 0.5,
             locked: false,
-            mask,
+            mask: Arc::new(mask),
         }
     }
 }

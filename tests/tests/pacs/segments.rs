@@ -1178,9 +1178,14 @@ fn a_segment_split_into_its_islands_keeps_every_voxel_and_its_largest_is_the_com
             id: created.id,
             tool: SegmentTool::Islands(IslandsKeep::Split),
         });
-        let refused = answer(&mut rita, split.clone())
-            .await
-            .expect_err("too many islands");
+        // Asked again while the threshold's time spends the session's share.
+        let refused = edit_answered(
+            &mut rita,
+            created.id,
+            SegmentTool::Islands(IslandsKeep::Split),
+        )
+        .await
+        .expect_err("too many islands");
         assert!(
             refused.1.contains("islands") && refused.1.contains("at_least"),
             "{refused:?}"

@@ -234,7 +234,7 @@ fn a_segment_painted_and_erased_by_mouse_thresholded_shown_in_3d_and_saved_as_a_
     let read = read_segmentation_file(&file, &volume).expect("read back");
     let counts: Vec<usize> = read.segments.iter().map(|s| s.mask.count()).collect();
     assert_eq!(counts, vec![painted.count(), bone.count()]);
-    assert_eq!(read.segments[1].mask, bone);
+    assert_eq!(*read.segments[1].mask, bone);
     drop(harness);
     shown_again(settings, &[painted, bone], counted);
 }

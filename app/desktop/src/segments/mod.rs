@@ -152,7 +152,10 @@ impl LocalSegments {
     /// Segment `id`'s voxels.
     #[cfg(test)]
     pub fn mask(&self, id: u32) -> Option<Mask> {
-        self.book.mask(SERIES, id).ok()
+        self.book
+            .mask(SERIES, id)
+            .ok()
+            .map(|mask| Mask::clone(&mask))
     }
 
     /// What the 3D view shows.

@@ -226,6 +226,8 @@ pub fn read_segmentation(
             )));
         };
         let first_bit = f * frame_bits;
+        // The segment's mask is this reader's alone until it is returned.
+        let mask = std::sync::Arc::make_mut(&mut segments[slot].mask);
         for offset in 0..frame_bits {
             let bit = first_bit + offset;
             if pixels[bit / 8] & (1 << (bit % 8)) == 0 {
@@ -233,7 +235,7 @@ pub fn read_segmentation(
             }
             let (row, column) = (offset / columns, offset % columns);
             match volume.nearest_index(frame.centre(row, column)) {
-                Some(index) => segments[slot].mask.insert(index),
+                Some(index) => mask.insert(index),
                 None => pixels_outside += 1,
             }
         }

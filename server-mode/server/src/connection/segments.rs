@@ -191,7 +191,7 @@ impl Connection {
         let mut masks = Vec::with_capacity(ids.len());
         for &id in &ids {
             match self.app.segments.mask_to_edit(&series, id) {
-                Ok(mask) => masks.push(mask),
+                Ok(mask) => masks.push(Mask::clone(&mask)),
                 Err(error) => return self.answer_segment(Err(error)).await,
             }
         }
@@ -444,6 +444,7 @@ impl Connection {
             self.app
                 .segments
                 .mask(series, id)
+                .map(|mask| Mask::clone(&mask))
                 .map_err(|error| (ErrorCode::BadValue, format!("segment_edit other: {error}")))
         };
         Ok(match tool {

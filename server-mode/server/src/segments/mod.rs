@@ -114,7 +114,7 @@ impl SeriesSegments {
             .iter()
             .filter(|k| k.segment.visible && k.numbers.voxels > 0)
             .map(|k| SegmentOverlay {
-                mask: Arc::new(k.segment.mask.clone()),
+                mask: k.segment.mask.clone(),
                 colour: k.segment.colour,
                 opacity: k.segment.opacity,
             })
@@ -184,28 +184,26 @@ pub fn measured_classes(
 }
 
 fn pack(mask: &Mask, numbers: SegmentNumbers, algorithm: Algorithm) -> Packed {
-    let bytes: Vec<u8> = mask.words().iter().flat_map(|w| w.to_le_bytes()).collect();
-    // Level 1: packing is on the edit's path; a failure keeps the bytes as they are.
-    let words = zstd::bulk::compress(&bytes, 1).unwrap_or(bytes);
     Packed {
-        words,
+        words: packed_words(mask),
         numbers,
         algorithm,
     }
 }
 
+/// A mask's words packed. They stay in this process's memory, so in this machine's byte
+/// order, read in place. Level 1: packing is on the edit's path; a failure keeps the bytes
+/// as they are.
+fn packed_words(mask: &Mask) -> Vec<u8> {
+    let bytes: &[u8] = bytemuck::cast_slice(mask.words());
+    zstd::bulk::compress(bytes, 1).unwrap_or_else(|_| bytes.to_vec())
+}
+
 fn unpack(packed: &Packed, grid: Grid) -> Option<Mask> {
-    let word_bytes = std::mem::size_of::<usize>();
-    let expected = grid.len().div_ceil(usize::BITS as usize) * word_bytes;
+    let expected = grid.len().div_ceil(usize::BITS as usize) * std::mem::size_of::<usize>();
     let bytes = zstd::bulk::decompress(&packed.words, expected).ok()?;
-    let words: Vec<usize> = bytes
-        .chunks_exact(word_bytes)
-        .map(|chunk| {
-            let mut word = [0u8; std::mem::size_of::<usize>()];
-            word.copy_from_slice(chunk);
-            usize::from_le_bytes(word)
-        })
-        .collect();
+    // Copied into words: the bytes need not be aligned as words are.
+    let words: Vec<usize> = bytemuck::pod_collect_to_vec(&bytes);
     Mask::from_words(grid, &words)
 }
 
@@ -335,8 +333,9 @@ impl SegmentsBook {
         Ok(())
     }
 
-    /// Segment `id`'s voxels now, for a tool to edit; refused when it is locked.
-    pub fn mask_to_edit(&self, series: &str, id: u32) -> Result<Mask, SegmentsError> {
+    /// Segment `id`'s voxels now (shared, not copied), for a tool to edit; refused when
+    /// it is locked.
+    pub fn mask_to_edit(&self, series: &str, id: u32) -> Result<Arc<Mask>, SegmentsError> {
         let mut book = self.lock();
         let kept = book
             .get_mut(series)
@@ -348,8 +347,8 @@ impl SegmentsBook {
         Ok(kept.segment.mask.clone())
     }
 
-    /// Segment `id`'s voxels now (another segment a logical tool reads).
-    pub fn mask(&self, series: &str, id: u32) -> Result<Mask, SegmentsError> {
+    /// Segment `id`'s voxels now (another segment a logical tool reads), shared.
+    pub fn mask(&self, series: &str, id: u32) -> Result<Arc<Mask>, SegmentsError> {
         let mut book = self.lock();
         let kept = book
             .get_mut(series)
@@ -382,7 +381,7 @@ impl SegmentsBook {
             kept.undo.pop_front();
         }
         kept.redo.clear();
-        kept.segment.mask = mask;
+        kept.segment.mask = Arc::new(mask);
         kept.segment.algorithm = merged(&kept.segment.algorithm, algorithm);
         kept.numbers = numbers;
         kept.author = author.to_string();
@@ -424,7 +423,7 @@ impl SegmentsBook {
         } else {
             kept.redo.push(now);
         }
-        kept.segment.mask = mask;
+        kept.segment.mask = Arc::new(mask);
         kept.segment.algorithm = step.algorithm;
         kept.numbers = step.numbers;
         kept.author = author.to_string();
@@ -559,6 +558,27 @@ mod tests {
         }
         assert!(book.undo("s", 1, false, grid(), "rita").is_err());
         assert_eq!(book.mask("s", 1).expect("a mask").count(), 3);
+    }
+
+    #[test]
+    fn the_slices_and_an_edit_share_a_segments_voxels_without_a_copy() {
+        let book = SegmentsBook::default();
+        book.create("s", grid(), Description::default(), numbers(0), "rita")
+            .expect("created");
+        let mask = Mask::from_indices(grid(), 0..7);
+        let tool = Algorithm::Semiautomatic("t".to_string());
+        book.edited("s", 1, mask.clone(), numbers(7), tool, "rita")
+            .expect("edited");
+        let shown = book.shown("s");
+        let to_edit = book.mask_to_edit("s", 1).expect("unlocked");
+        assert!(Arc::ptr_eq(&shown[0].mask, &to_edit));
+        assert_eq!(*to_edit, mask);
+        // Another edit replaces the voxels: what was shown before stays as it was.
+        let tool = Algorithm::Semiautomatic("t".to_string());
+        book.edited("s", 1, Mask::empty(grid()), numbers(0), tool, "rita")
+            .expect("edited");
+        assert_eq!(shown[0].mask.count(), 7);
+        assert!(book.shown("s").is_empty());
     }
 
     #[test]
