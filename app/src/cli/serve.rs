@@ -29,6 +29,30 @@ pub struct ServeOptions {
     #[arg(long = "library", value_name = "DIR|URL", requires = "serve", value_parser = parse_non_empty_path)]
     #[serde(default)]
     pub library: Vec<PathBuf>,
+    /// Receive studies over DICOM networking on this TCP port (a Storage SCP answering
+    /// C-STORE and C-ECHO, on the address of `--bind`): what arrives is stored in
+    /// `--dicom-store` and listed when its association ends.
+    #[arg(long, value_name = "PORT", requires = "serve")]
+    pub dicom_port: Option<u16>,
+    /// This server's AE title, which callers must call it by [default: HOUNSFIELD].
+    #[arg(long, value_name = "NAME", requires = "dicom_port")]
+    pub ae_title: Option<String>,
+    /// A DICOM caller allowed to store, as AE@HOST (its calling AE title and its host's
+    /// address or name); repeat for more. None: any caller on loopback alone.
+    #[arg(long = "dicom-allow", value_name = "AE@HOST", requires = "dicom_port")]
+    #[serde(default)]
+    pub dicom_allow: Vec<String>,
+    /// The folder received studies are stored in (`STUDY/SERIES/SOP.dcm`), catalogued with
+    /// the library [default: `received` in the state folder].
+    #[arg(long, value_name = "DIR", requires = "dicom_port", value_parser = parse_non_empty_path)]
+    pub dicom_store: Option<PathBuf>,
+    /// The most the store folder may hold (GB); an instance past it is refused (out of
+    /// resources) [default: 100].
+    #[arg(long, value_name = "GB", requires = "dicom_port")]
+    pub dicom_store_gb: Option<u64>,
+    /// DICOM associations one address may open in a minute [default: 60].
+    #[arg(long, value_name = "N", requires = "dicom_port")]
+    pub dicom_associations_per_minute: Option<usize>,
     /// Seconds between listings of the library's PACS, so that studies it receives appear
     /// [default: 300].
     #[arg(long, value_name = "SECONDS", requires = "serve")]

@@ -305,6 +305,35 @@ pub enum AuditEvent {
         /// The login's user.
         user: String,
     },
+    /// A DICOM association ended: what its caller stored.
+    DicomReceived {
+        /// The caller's address.
+        client: SocketAddr,
+        /// Its calling AE title.
+        #[serde(serialize_with = "bounded_text")]
+        calling_ae: String,
+        /// Instances stored.
+        stored: usize,
+        /// Instances stored already (answered as stored, not written again).
+        duplicates: usize,
+        /// Instances refused.
+        refused: usize,
+        /// Bytes stored.
+        bytes: u64,
+        /// The StudyInstanceUIDs that received an instance.
+        studies: Vec<String>,
+    },
+    /// A DICOM caller was refused an association (not allowed, or past a bound).
+    DicomRefused {
+        /// The caller's address.
+        client: SocketAddr,
+        /// Its calling AE title (empty when it sent none).
+        #[serde(serialize_with = "bounded_text")]
+        calling_ae: String,
+        /// Why.
+        #[serde(serialize_with = "bounded_text")]
+        reason: String,
+    },
     /// An admin ended a session.
     AdminEndedSession {
         /// The admin.
@@ -368,7 +397,10 @@ impl NoiseBudget {
 impl AuditEvent {
     /// Whether a stranger can make the server record this at will.
     fn is_noise(&self) -> bool {
-        matches!(self, Self::Refused { .. } | Self::AuthFailed { .. })
+        matches!(
+            self,
+            Self::Refused { .. } | Self::AuthFailed { .. } | Self::DicomRefused { .. }
+        )
     }
 }
 

@@ -20,6 +20,7 @@ mod roster;
 mod state;
 
 pub mod compose;
+pub mod dicom_reception;
 pub mod encode;
 pub mod faults;
 pub mod findings;

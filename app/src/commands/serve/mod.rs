@@ -3,6 +3,7 @@
 //! session with "going away" first.
 
 pub mod config_file;
+mod dicom;
 pub mod settings;
 
 use std::net::SocketAddr;
@@ -80,8 +81,13 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
     if generated {
         config.token = Some(generate_token().context("generating an access token")?);
     }
-    let (library, folders) = library(&settings)?;
+    let store = match &settings.dicom {
+        Some(dicom_settings) => Some(dicom::store(dicom_settings, state_folder(&settings))?),
+        None => None,
+    };
+    let (library, folders) = library(&settings, store.as_ref().map(|s| s.root().to_path_buf()))?;
     let library = Arc::new(library);
+    let audit = config.audit.clone();
     Library::refresh_every(&library, settings.pacs_refresh);
     let nothing_found = format!(
         "no DICOM series found in {} (see `hounsfield info`)",
@@ -128,6 +134,10 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
         if let Some(file) = &settings.config_file {
             say(format_args!("configuration from {}", file.display()));
         }
+        if let (Some(dicom_settings), Some(store)) = (&settings.dicom, store) {
+            let line = dicom::serve(dicom_settings, settings.bind, store, library.clone(), audit)?;
+            say(format_args!("{line}"));
+        }
         if let Some(fingerprint) = fingerprint {
             say(format_args!("TLS certificate SHA-256 fingerprint: {fingerprint}"));
         }
@@ -151,6 +161,7 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
         // The folders are catalogued while the server already answers (`/readyz` says how
         // far it has come); a library with no series at all ends the server.
         let (empty, found_empty) = tokio::sync::oneshot::channel();
+        let receiving = settings.dicom.is_some();
         match folders {
             None => {
                 let line = catalogue_line(library.series_count(), library.studies().len(), 0);
@@ -160,7 +171,8 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
                 if let Some(error) = &summary.pacs_error {
                     eprintln!("warning: listing the studies of the library's PACS: {error}");
                 }
-                if summary.series == 0 {
+                // A server receiving DICOM waits for its studies.
+                if summary.series == 0 && !receiving {
                     let _ = empty.send(());
                 } else {
                     let line = catalogue_line(summary.series, summary.studies, summary.skipped);
@@ -229,7 +241,10 @@ fn users_file(path: &std::path::Path) -> anyhow::Result<UsersFile> {
 /// catalogued (headers only) before its PACSes (DICOMweb URLs, their catalogs listed over
 /// QIDO-RS, series retrieved into the DICOMweb cache) are listed; with no path at all, the
 /// built-in phantom, and nothing to catalogue.
-fn library(settings: &ServeSettings) -> anyhow::Result<(Library, Option<Vec<PathBuf>>)> {
+fn library(
+    settings: &ServeSettings,
+    store: Option<PathBuf>,
+) -> anyhow::Result<(Library, Option<Vec<PathBuf>>)> {
     let series_budget = settings
         .max_series_mb
         .map_or_else(VoxelBudget::for_machine, |mib| {
@@ -239,7 +254,13 @@ fn library(settings: &ServeSettings) -> anyhow::Result<(Library, Option<Vec<Path
         .library
         .iter()
         .partition(|path| hounsfield_workstation::source::dicomweb_url(path).is_some());
-    let folders: Vec<PathBuf> = folders.into_iter().cloned().collect();
+    let mut folders: Vec<PathBuf> = folders.into_iter().cloned().collect();
+    // The DICOM store is a library folder, unless one of them holds it already.
+    if let Some(store) = store
+        && !folders.iter().any(|folder| store.starts_with(folder))
+    {
+        folders.push(store);
+    }
     let credentials = match &settings.pacs_auth {
         Some(auth)
             if !urls.is_empty()
@@ -264,7 +285,7 @@ fn library(settings: &ServeSettings) -> anyhow::Result<(Library, Option<Vec<Path
         ));
     }
     let cache_bytes = settings.cache_mb.saturating_mul(1 << 20);
-    if settings.library.is_empty() {
+    if folders.is_empty() && pacs.is_empty() {
         return Ok((Library::scan(&[], cache_bytes), None));
     }
     Ok((

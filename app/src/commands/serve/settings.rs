@@ -102,11 +102,37 @@ pub struct ServeSettings {
     /// How the library's PACS is asked, from the configuration file (the command line's
     /// `--dicomweb-token` or `--dicomweb-user` win).
     pub pacs_auth: Option<PacsAuth>,
+    /// The Storage SCP, when studies are received over DICOM networking.
+    pub dicom: Option<DicomSettings>,
     /// Whether sessions may make frames fail on purpose (tests only, in the developer
     /// build).
     #[cfg(feature = "test-bench")]
     pub test_faults: bool,
 }
+
+/// The Storage SCP's settings (`--dicom-port` and the options beside it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DicomSettings {
+    /// Its TCP port (on the address served).
+    pub port: u16,
+    /// Its AE title.
+    pub ae_title: String,
+    /// The callers allowed (none: loopback callers alone).
+    pub allowed: Vec<hounsfield_dimse::AllowedCaller>,
+    /// The store folder, when given (else `received` in the state folder).
+    pub store: Option<PathBuf>,
+    /// The most the store folder may hold (bytes).
+    pub store_bytes: u64,
+    /// Associations one address may open in a minute.
+    pub associations_per_minute: usize,
+}
+
+/// The AE title of a server given none.
+pub const DEFAULT_AE_TITLE: &str = "HOUNSFIELD";
+/// The store folder's limit when none is given (GB).
+pub const DEFAULT_DICOM_STORE_GB: u64 = 100;
+/// Associations one address may open in a minute when no number is given.
+pub const DEFAULT_DICOM_ASSOCIATIONS_PER_MINUTE: usize = 60;
 
 /// Where the secret for the library's PACS is kept (read when the library is made, so it
 /// never sits in the settings or their log).
@@ -243,6 +269,7 @@ impl ServeSettings {
             given!(webrtc_port, "webrtc-port"),
             given!(webrtc_address, "webrtc-address"),
         )?;
+        let dicom = dicom(args, file, config_path)?;
         Ok(Self {
             config_file: path.map(Path::to_path_buf),
             library,
@@ -271,10 +298,91 @@ impl ServeSettings {
                     .unwrap_or(DEFAULT_PACS_REFRESH_S),
             ),
             pacs_auth: pacs_auth(file, config_path)?,
+            dicom,
             #[cfg(feature = "test-bench")]
             test_faults: args.test_faults,
         })
     }
+}
+
+/// The Storage SCP's settings, when a DICOM port is given; the options that need one are
+/// refused without it.
+fn dicom(
+    args: &ServeOptions,
+    file: &ServeOptions,
+    config_path: &Path,
+) -> anyhow::Result<Option<DicomSettings>> {
+    macro_rules! given {
+        ($field:ident, $flag:literal) => {
+            match (&args.$field, &file.$field) {
+                (Some(value), _) => Some((value.clone(), Place::Flag($flag))),
+                (None, Some(value)) => {
+                    Some((value.clone(), Place::Key(stringify!($field), config_path)))
+                }
+                (None, None) => None,
+            }
+        };
+    }
+    let (allow, allow_place) = listed(
+        &args.dicom_allow,
+        &file.dicom_allow,
+        "dicom-allow",
+        "dicom_allow",
+        config_path,
+    );
+    let Some((port, _)) = given!(dicom_port, "dicom-port") else {
+        let needing = [
+            given!(ae_title, "ae-title").map(|(_, place)| place),
+            given!(dicom_store, "dicom-store").map(|(_, place)| place),
+            given!(dicom_store_gb, "dicom-store-gb").map(|(_, place)| place),
+            (!allow.is_empty()).then_some(allow_place),
+        ];
+        if let Some(place) = needing.into_iter().flatten().next() {
+            anyhow::bail!("{place} is given without dicom-port: no DICOM is received");
+        }
+        return Ok(None);
+    };
+    let ae_title = match given!(ae_title, "ae-title") {
+        Some((title, place)) => {
+            let trimmed = title.trim();
+            if trimmed.is_empty()
+                || trimmed.chars().count() > 16
+                || trimmed.chars().any(|c| c == '\\' || c.is_control())
+            {
+                anyhow::bail!(
+                    "{place} = {title:?}: an AE title is 1 to 16 characters, without backslashes"
+                );
+            }
+            trimmed.to_string()
+        }
+        None => DEFAULT_AE_TITLE.to_string(),
+    };
+    let allowed = allow
+        .iter()
+        .map(|caller| {
+            hounsfield_dimse::AllowedCaller::parse(caller)
+                .map_err(|why| anyhow::anyhow!("{allow_place}: {why}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let store_gb = given!(dicom_store_gb, "dicom-store-gb")
+        .map(|(gb, place)| within(gb, 1, 1 << 20, place))
+        .transpose()?
+        .unwrap_or(DEFAULT_DICOM_STORE_GB);
+    let associations_per_minute = given!(
+        dicom_associations_per_minute,
+        "dicom-associations-per-minute"
+    )
+    .map(|(n, place)| within(n, 1, 100_000, place))
+    .transpose()?
+    .unwrap_or(DEFAULT_DICOM_ASSOCIATIONS_PER_MINUTE);
+    Ok(Some(DicomSettings {
+        port,
+        ae_title,
+        allowed,
+        store: given!(dicom_store, "dicom-store").map(|(dir, _)| dir),
+        store_bytes: store_gb.saturating_mul(1_000_000_000),
+        associations_per_minute,
+    }))
 }
 
 /// WebRTC on `port` (UDP) of the address served, announced as `address` when given:
@@ -706,6 +814,26 @@ mod tests {
     }
 
     #[test]
+    fn a_dicom_port_receives_as_its_ae_title_from_the_callers_named() {
+        let settings = merged(
+            &["--dicom-port", "11112", "--dicom-allow", "CT1@10.0.0.5"],
+            "ae_title = \"READING1\"\ndicom_store_gb = 2",
+        )
+        .expect("valid");
+        let dicom = settings.dicom.expect("receiving");
+        assert_eq!((dicom.port, dicom.ae_title.as_str()), (11112, "READING1"));
+        assert_eq!(dicom.allowed.len(), 1);
+        assert_eq!(dicom.allowed[0].ae_title, "CT1");
+        assert_eq!(dicom.store_bytes, 2_000_000_000);
+        assert_eq!(
+            dicom.associations_per_minute,
+            DEFAULT_DICOM_ASSOCIATIONS_PER_MINUTE
+        );
+        let plain = merged(&[], "").expect("valid");
+        assert_eq!(plain.dicom, None);
+    }
+
+    #[test]
     fn each_bad_value_names_its_key_and_the_file() {
         for (text, key) in [
             ("max_sessions = 0", "max_sessions"),
@@ -751,6 +879,15 @@ mod tests {
                 "dicomweb_token_file = \"t\"\ndicomweb_user = \"r\"\ndicomweb_password_file = \"pw\"",
                 "dicomweb_token_file",
             ),
+            ("dicom_allow = [\"CT1@10.0.0.5\"]", "dicom_allow"),
+            ("ae_title = \"HF\"", "ae_title"),
+            ("dicom_port = 104\nae_title = \"A\\\\B\"", "ae_title"),
+            (
+                "dicom_port = 104\nae_title = \"SEVENTEEN_LETTERS\"",
+                "ae_title",
+            ),
+            ("dicom_port = 104\ndicom_allow = [\"CT1\"]", "dicom_allow"),
+            ("dicom_port = 104\ndicom_store_gb = 0", "dicom_store_gb"),
         ] {
             let error = format!("{:#}", merged(&[], text).expect_err(text));
             assert!(error.contains(key), "{text}: {error}");

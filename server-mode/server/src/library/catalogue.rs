@@ -4,12 +4,11 @@
 //! library, however large or hostile, keeps it from answering; until the catalogue is
 //! complete `/readyz` says how far it has come ([`Library::cataloguing`]).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use render_core::dicom::{Catalog, VoxelBudget};
+use render_core::dicom::{Catalog, Series, Study, VoxelBudget};
 use render_core::progress::Progress;
 
 use super::names::{modalities_of, thumbnail_path, without_paths};
@@ -111,7 +110,7 @@ impl Library {
                 _ => None,
             });
         }
-        sort_newest_first(&mut listing.studies);
+        self.with_received(&mut listing);
         let summary = CatalogueSummary {
             series: listing.index.len(),
             studies: listing.studies.len(),
@@ -126,55 +125,68 @@ impl Library {
 /// The listing of a catalog: each series by id, and the studies as `studies` sends them;
 /// a series too large for `series_budget` is listed as unavailable, saying why.
 fn listing_of(catalog: &Catalog, series_budget: &VoxelBudget) -> Listing {
-    let mut index = HashMap::new();
-    let mut studies = Vec::with_capacity(catalog.studies.len());
+    let mut listing = Listing::default();
     for (s, study) in catalog.studies.iter().enumerate() {
-        let mut series = Vec::with_capacity(study.series.len());
-        for (n, part) in study.series.iter().enumerate() {
-            if index
-                .insert(part.id.clone(), Source::Catalog(s, n))
-                .is_some()
-            {
+        let (info, sources) = study_listing(study, series_budget, |n, _| Source::Catalog(s, n));
+        for (id, source) in sources {
+            if listing.index.insert(id.clone(), source).is_some() {
                 // The catalog makes ids unique; this would hide a series.
-                tracing::error!(series = %part.id, "two series share one id");
+                tracing::error!(series = %id, "two series share one id");
             }
-            let unavailable = match (&part.plan, &part.unsupported) {
-                (Err(reason), _) => Some(without_paths(reason, &part.images)),
-                (Ok(_), Some(what)) => Some(what.clone()),
-                (Ok(plan), None) => series_budget
-                    .check(&part.id, plan)
-                    .err()
-                    .map(|error| error.to_string()),
-            };
-            let grey = part
-                .images
-                .first()
-                .is_some_and(|image| image.pixel_format.samples_per_pixel == 1);
-            series.push(SeriesInfo {
-                id: part.id.clone(),
-                number: part.number,
-                modality: part.modality.clone(),
-                description: part.description.clone(),
-                images: part.images.len(),
-                dims: part.plan.as_ref().ok().map(|plan| plan.dims),
-                unavailable,
-                kind: part.kind,
-                thumbnail: grey.then(|| thumbnail_path(&part.id)),
-            });
         }
-        studies.push(StudyInfo {
-            id: study.uid.clone(),
-            description: study.description.clone(),
-            date: study.date.clone(),
-            patient_name: study.patient_name.clone(),
-            patient_id: study.patient_id.clone(),
-            accession: study.accession.clone(),
-            modalities: modalities_of(&series),
-            series,
+        listing.studies.push(info);
+    }
+    sort_newest_first(&mut listing.studies);
+    listing
+}
+
+/// A catalogued study as `studies` sends it, and the source of each of its series
+/// (`source_of` its number in the study and the series); a series too large for
+/// `series_budget` is listed as unavailable, saying why.
+pub(super) fn study_listing(
+    study: &Study,
+    series_budget: &VoxelBudget,
+    source_of: impl Fn(usize, &Series) -> Source,
+) -> (StudyInfo, Vec<(String, Source)>) {
+    let mut series = Vec::with_capacity(study.series.len());
+    let mut sources = Vec::with_capacity(study.series.len());
+    for (n, part) in study.series.iter().enumerate() {
+        sources.push((part.id.clone(), source_of(n, part)));
+        let unavailable = match (&part.plan, &part.unsupported) {
+            (Err(reason), _) => Some(without_paths(reason, &part.images)),
+            (Ok(_), Some(what)) => Some(what.clone()),
+            (Ok(plan), None) => series_budget
+                .check(&part.id, plan)
+                .err()
+                .map(|error| error.to_string()),
+        };
+        let grey = part
+            .images
+            .first()
+            .is_some_and(|image| image.pixel_format.samples_per_pixel == 1);
+        series.push(SeriesInfo {
+            id: part.id.clone(),
+            number: part.number,
+            modality: part.modality.clone(),
+            description: part.description.clone(),
+            images: part.images.len(),
+            dims: part.plan.as_ref().ok().map(|plan| plan.dims),
+            unavailable,
+            kind: part.kind,
+            thumbnail: grey.then(|| thumbnail_path(&part.id)),
         });
     }
-    sort_newest_first(&mut studies);
-    Listing { index, studies }
+    let info = StudyInfo {
+        id: study.uid.clone(),
+        description: study.description.clone(),
+        date: study.date.clone(),
+        patient_name: study.patient_name.clone(),
+        patient_id: study.patient_id.clone(),
+        accession: study.accession.clone(),
+        modalities: modalities_of(&series),
+        series,
+    };
+    (info, sources)
 }
 
 #[cfg(test)]

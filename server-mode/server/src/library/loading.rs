@@ -82,12 +82,9 @@ impl Library {
         let volume = match source {
             Source::Loaded(volume) => return Ok(volume.clone()),
             Source::Phantom => ct_phantom(),
-            &Source::Catalog(study, series) => {
-                let series = self.catalogued(study, series).ok_or_else(unknown)?;
-                if let Some(reason) = self
-                    .series_info(id)
-                    .and_then(|info| info.unavailable.clone())
-                {
+            Source::Catalog(..) | Source::Received(_) => {
+                let series = self.on_disk(source).ok_or_else(unknown)?;
+                if let Some(reason) = self.unavailable(id) {
                     return Err(LibraryError::Unavailable {
                         id: id.to_string(),
                         reason,

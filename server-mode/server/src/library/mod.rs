@@ -7,10 +7,12 @@ mod catalogue;
 mod loading;
 mod names;
 mod pacs;
+mod received;
 mod volume_cache;
 
 pub use catalogue::CatalogueSummary;
 pub use pacs::{MAX_PACS_STUDIES, PacsLibrary};
+pub use received::ReceivedListed;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -23,7 +25,6 @@ use render_core::Volume;
 use render_core::dicom::thumbnail::{GreyImage, series_thumbnail, volume_thumbnail};
 use render_core::dicom::{Catalog, SeriesKind, VoxelBudget};
 
-use crate::study_query::sort_newest_first;
 use hounsfield_protocol::{SeriesInfo, StudyInfo};
 
 use catalogue::CatalogueProgress;
@@ -78,6 +79,9 @@ enum Source {
         /// StudyInstanceUID.
         study_uid: String,
     },
+    /// A series received over DICOM networking since the server started, catalogued when
+    /// its association ended.
+    Received(Arc<render_core::dicom::Series>),
 }
 
 /// What the library lists: where each series id comes from, and the studies as `studies`
@@ -145,6 +149,8 @@ pub struct Library {
     /// Held while a new listing is made of the folders' and the PACSes' and put in place,
     /// so that neither a catalogue nor a PACS listing undoes the other.
     listing_update: Mutex<()>,
+    /// The studies received over DICOM networking since the server started.
+    received: Mutex<Listing>,
     /// The most one series may take while it loads.
     series_budget: VoxelBudget,
     cache: Mutex<VolumeCache>,
@@ -236,7 +242,7 @@ impl Library {
                 });
             }
         }
-        sort_newest_first(&mut listing.studies);
+        self.with_received(&mut listing);
         let before = self.listing();
         let images = |listing: &Listing| -> HashMap<String, usize> {
             listing
@@ -274,6 +280,12 @@ impl Library {
             .listing
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(listing);
+    }
+
+    fn lock_received(&self) -> MutexGuard<'_, Listing> {
+        self.received
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn lock_listing_update(&self) -> MutexGuard<'_, ()> {
@@ -337,6 +349,7 @@ impl Library {
             listing: RwLock::default(),
             listing_update: Mutex::default(),
             folders: OnceLock::new(),
+            received: Mutex::default(),
             series_budget: series_budget.at_most(cache_bytes as u64),
             cache: Mutex::new(VolumeCache::new(cache_bytes)),
             loading: Mutex::default(),
@@ -402,14 +415,21 @@ impl Library {
         Studies(self.listing())
     }
 
-    /// The listing of series `id` of the folders (or the phantom, or a shared volume).
-    fn series_info(&self, id: &str) -> Option<&SeriesInfo> {
+    /// Why series `id` of the folders or of those received cannot be loaded, if it
+    /// cannot.
+    fn unavailable(&self, id: &str) -> Option<String> {
+        let why = |listing: &Listing| {
+            listing
+                .studies
+                .iter()
+                .flat_map(|study| study.series.iter())
+                .find(|series| series.id == id)
+                .and_then(|series| series.unavailable.clone())
+        };
         self.folders
-            .get()?
-            .studies
-            .iter()
-            .flat_map(|study| study.series.iter())
-            .find(|series| series.id == id)
+            .get()
+            .and_then(why)
+            .or_else(|| why(&self.lock_received()))
     }
 
     /// A thumbnail of series `id` no side of which exceeds `max_side`: its middle image
@@ -421,14 +441,14 @@ impl Library {
         if !is_plausible_id(id) {
             return Err(unknown());
         }
-        let source = self.listing().index.get(id).cloned();
-        match source.ok_or_else(unknown)? {
-            Source::Loaded(volume) => Ok(volume_thumbnail(&volume, max_side)),
+        let source = self.listing().index.get(id).cloned().ok_or_else(unknown)?;
+        match &source {
+            Source::Loaded(volume) => Ok(volume_thumbnail(volume, max_side)),
             // Retrieving a series for its thumbnail would cost the PACS the whole series.
             Source::Pacs { .. } => Err(LibraryError::NoThumbnail(printable(id))),
             Source::Phantom => Ok(volume_thumbnail(&*self.open(id)?, max_side)),
-            Source::Catalog(study, series) => {
-                let series = self.catalogued(study, series).ok_or_else(unknown)?;
+            Source::Catalog(..) | Source::Received(_) => {
+                let series = self.on_disk(&source).ok_or_else(unknown)?;
                 let made = std::panic::catch_unwind(|| series_thumbnail(series, max_side));
                 match made {
                     Ok(Ok(image)) => Ok(image),
@@ -516,9 +536,15 @@ impl Library {
         result
     }
 
-    /// Series `series` of study `study` in the catalog.
-    fn catalogued(&self, study: usize, series: usize) -> Option<&render_core::dicom::Series> {
-        self.catalog.get()?.studies.get(study)?.series.get(series)
+    /// The catalogued series a source on disk names (a folder's or one received).
+    fn on_disk<'a>(&'a self, source: &'a Source) -> Option<&'a render_core::dicom::Series> {
+        match source {
+            &Source::Catalog(study, series) => {
+                self.catalog.get()?.studies.get(study)?.series.get(series)
+            }
+            Source::Received(series) => Some(series),
+            _ => None,
+        }
     }
 
     /// Bytes of voxels the cache holds now.

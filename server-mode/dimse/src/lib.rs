@@ -1,0 +1,20 @@
+//! DICOM networking for Hounsfield over dicom-rs's upper layer (`dicom-ul`): a Storage
+//! SCP that answers C-ECHO and C-STORE.
+//!
+//! A modality or a PACS pushes studies to `--dicom-port`. Callers are let in by their AE
+//! title and address ([`Callers`]); each instance streams to a file as it arrives, within
+//! its bounds, and is put in place whole under its study and series
+//! ([`StoreFolder`]), once per SOP Instance UID. When an association ends, the server is
+//! told what arrived ([`Reception`]), and it catalogues those studies.
+
+mod callers;
+mod command;
+mod scp;
+mod store;
+
+pub use callers::{AllowedCaller, CallerError, Callers};
+pub use scp::{
+    ASSOCIATION_IDLE, AssociationReport, AssociationsPerMinute, MOST_ASSOCIATIONS, MOST_PDU_BYTES,
+    Reception, Refusal, StorageScp,
+};
+pub use store::{MOST_INSTANCE_BYTES, StoreFolder, is_uid};
