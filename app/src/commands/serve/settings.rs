@@ -269,7 +269,23 @@ impl ServeSettings {
             given!(webrtc_port, "webrtc-port"),
             given!(webrtc_address, "webrtc-address"),
         )?;
-        let dicom = dicom(args, file, config_path)?;
+        let dicom = dicom(DicomGiven {
+            port: given!(dicom_port, "dicom-port"),
+            ae_title: given!(ae_title, "ae-title"),
+            allow: listed(
+                &args.dicom_allow,
+                &file.dicom_allow,
+                "dicom-allow",
+                "dicom_allow",
+                config_path,
+            ),
+            store: given!(dicom_store, "dicom-store"),
+            store_gb: given!(dicom_store_gb, "dicom-store-gb"),
+            per_minute: given!(
+                dicom_associations_per_minute,
+                "dicom-associations-per-minute"
+            ),
+        })?;
         Ok(Self {
             config_file: path.map(Path::to_path_buf),
             library,
@@ -305,36 +321,26 @@ impl ServeSettings {
     }
 }
 
+/// The Storage SCP's options as given, each with where it was given.
+struct DicomGiven<'a> {
+    port: Option<(u16, Place<'a>)>,
+    ae_title: Option<(String, Place<'a>)>,
+    allow: (Vec<String>, Place<'a>),
+    store: Option<(PathBuf, Place<'a>)>,
+    store_gb: Option<(u64, Place<'a>)>,
+    per_minute: Option<(usize, Place<'a>)>,
+}
+
 /// The Storage SCP's settings, when a DICOM port is given; the options that need one are
 /// refused without it.
-fn dicom(
-    args: &ServeOptions,
-    file: &ServeOptions,
-    config_path: &Path,
-) -> anyhow::Result<Option<DicomSettings>> {
-    macro_rules! given {
-        ($field:ident, $flag:literal) => {
-            match (&args.$field, &file.$field) {
-                (Some(value), _) => Some((value.clone(), Place::Flag($flag))),
-                (None, Some(value)) => {
-                    Some((value.clone(), Place::Key(stringify!($field), config_path)))
-                }
-                (None, None) => None,
-            }
-        };
-    }
-    let (allow, allow_place) = listed(
-        &args.dicom_allow,
-        &file.dicom_allow,
-        "dicom-allow",
-        "dicom_allow",
-        config_path,
-    );
-    let Some((port, _)) = given!(dicom_port, "dicom-port") else {
+fn dicom(given: DicomGiven<'_>) -> anyhow::Result<Option<DicomSettings>> {
+    let (allow, allow_place) = given.allow;
+    let Some((port, _)) = given.port else {
         let needing = [
-            given!(ae_title, "ae-title").map(|(_, place)| place),
-            given!(dicom_store, "dicom-store").map(|(_, place)| place),
-            given!(dicom_store_gb, "dicom-store-gb").map(|(_, place)| place),
+            given.ae_title.map(|(_, place)| place),
+            given.store.map(|(_, place)| place),
+            given.store_gb.map(|(_, place)| place),
+            given.per_minute.map(|(_, place)| place),
             (!allow.is_empty()).then_some(allow_place),
         ];
         if let Some(place) = needing.into_iter().flatten().next() {
@@ -342,7 +348,7 @@ fn dicom(
         }
         return Ok(None);
     };
-    let ae_title = match given!(ae_title, "ae-title") {
+    let ae_title = match given.ae_title {
         Some((title, place)) => {
             let trimmed = title.trim();
             if trimmed.is_empty()
@@ -364,22 +370,21 @@ fn dicom(
                 .map_err(|why| anyhow::anyhow!("{allow_place}: {why}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let store_gb = given!(dicom_store_gb, "dicom-store-gb")
+    let store_gb = given
+        .store_gb
         .map(|(gb, place)| within(gb, 1, 1 << 20, place))
         .transpose()?
         .unwrap_or(DEFAULT_DICOM_STORE_GB);
-    let associations_per_minute = given!(
-        dicom_associations_per_minute,
-        "dicom-associations-per-minute"
-    )
-    .map(|(n, place)| within(n, 1, 100_000, place))
-    .transpose()?
-    .unwrap_or(DEFAULT_DICOM_ASSOCIATIONS_PER_MINUTE);
+    let associations_per_minute = given
+        .per_minute
+        .map(|(n, place)| within(n, 1, 100_000, place))
+        .transpose()?
+        .unwrap_or(DEFAULT_DICOM_ASSOCIATIONS_PER_MINUTE);
     Ok(Some(DicomSettings {
         port,
         ae_title,
         allowed,
-        store: given!(dicom_store, "dicom-store").map(|(dir, _)| dir),
+        store: given.store.map(|(dir, _)| dir),
         store_bytes: store_gb.saturating_mul(1_000_000_000),
         associations_per_minute,
     }))
