@@ -155,6 +155,19 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Receive a series over DICOM networking: DCMTK's storescu pushes its files to this
+    /// program's Storage SCP and to DCMTK's storescp in turn (MB/s and images/s of each,
+    /// as a ratio), and the time from the association's end to the series listed.
+    Dimse {
+        /// A folder (or file) of the series' DICOM files.
+        path: PathBuf,
+        /// Pushes to each.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a series in this process and time, from one client over loopback, a 100 cm²
     /// region's statistics (the mouse's release to the answer) and saving the findings,
     /// side by side with the plain `measure` round trip.

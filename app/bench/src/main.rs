@@ -1,7 +1,8 @@
 //! `hounsfield-bench` (also run as `hounsfield bench`): figures, never pass/fail. `bench load` times scanning and decoding;
 //! `bench render` times frames while the camera turns; `bench quantify` ([`quantify`])
 //! times a CT's calcium score; `bench segment` ([`segment`]) times the segmentation tools
-//! beside SimpleITK; `bench planes` ([`planes`]) times
+//! beside SimpleITK; `bench dimse` ([`dimse`]) times a series received over DICOM
+//! networking beside DCMTK's storescp; `bench planes` ([`planes`]) times
 //! the slice cells while the planes turn and slabs beside thin slices; `bench findings` ([`findings`])
 //! times a region's statistics and a save beside `measure`; `bench together` ([`together`])
 //! times a shared session's pointers beside its frames; `bench movie` ([`movie`]) times a
@@ -16,6 +17,7 @@ mod brush_stroke;
 mod cli;
 mod client;
 mod dicomweb_load;
+mod dimse;
 mod findings;
 #[cfg(feature = "test-bench")]
 mod haproxy;
@@ -127,6 +129,7 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             runs,
             json,
         } => findings::findings(&path, series.as_deref(), runs, json),
+        BenchCommand::Dimse { path, runs, json } => dimse::dimse(&path, runs, json),
         BenchCommand::Movie {
             path,
             series,

@@ -294,3 +294,25 @@ fn studies_pushed_with_storescu_are_stored_as_sent_listed_and_rendered() {
         (Some(0), Some(mr.len() as u64))
     );
 }
+
+#[test]
+fn the_dimse_bench_times_ours_beside_storescp_and_the_listing() {
+    let mr = support::data_arg("mr-lumbar");
+    let figures = support::hounsfield_json(&["bench", "dimse", &mr, "--runs", "1", "--json"]);
+    let dicom_files = files_under(&support::data("mr-lumbar"), &is_dicom).len();
+    assert_eq!(
+        figures["files"].as_u64(),
+        Some(dicom_files as u64),
+        "{figures}"
+    );
+    for receiver in ["ours", "storescp"] {
+        let received = &figures[receiver];
+        assert!(
+            received["mb_per_s"].as_f64() > Some(0.0)
+                && received["images_per_s"].as_f64() > Some(0.0),
+            "{figures}"
+        );
+    }
+    assert!(figures["ratio"].as_f64() > Some(0.0), "{figures}");
+    assert!(figures["listed_p50_ms"].as_f64() > Some(0.0), "{figures}");
+}

@@ -1,0 +1,235 @@
+//! `bench dimse`: a series received over DICOM networking. DCMTK's `storescu` pushes the
+//! series' files (in their own transfer syntax) to this program's Storage SCP and then to
+//! DCMTK's `storescp` (writing what it receives as it comes, `+B`), in turn, in the same
+//! run; both receive with the same largest PDU. Printed: each one's MB/s and images/s, and
+//! the time from the end of our association to the series listed in the library.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use hounsfield_dimse::{Callers, MOST_PDU_BYTES, StorageScp, StoreFolder};
+use hounsfield_server::AuditLog;
+use hounsfield_server::dicom_reception::LibraryReception;
+use hounsfield_server::library::Library;
+
+/// The AE title both SCPs answer to.
+const AE_TITLE: &str = "BENCH";
+/// How long the series may take to be listed after its association ends.
+const LISTED_WITHIN: Duration = Duration::from_secs(60);
+
+/// What `bench dimse --json` prints.
+#[derive(Debug, Serialize)]
+struct DimseFigures {
+    files: usize,
+    bytes: u64,
+    runs: usize,
+    ours: Received,
+    storescp: Received,
+    /// Ours over storescp's time (below 1: ours is faster).
+    ratio: f64,
+    /// From the end of our association (storescu's exit) to the series listed.
+    listed_p50_ms: f64,
+    listed_p95_ms: f64,
+}
+
+/// One receiver's figures (the median run).
+#[derive(Debug, Serialize)]
+struct Received {
+    p50_ms: f64,
+    p95_ms: f64,
+    mb_per_s: f64,
+    images_per_s: f64,
+}
+
+/// Runs `bench dimse` on the DICOM files under `path`.
+pub fn dimse(path: &Path, runs: usize, json: bool) -> anyhow::Result<()> {
+    let files = dicom_files(path)?;
+    anyhow::ensure!(!files.is_empty(), "no DICOM file under {}", path.display());
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|file| std::fs::metadata(file).ok())
+        .map(|meta| meta.len())
+        .sum();
+    let runs = runs.max(1);
+    let (mut ours, mut theirs, mut listed) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let (took, to_list) = into_ours(&files)?;
+        ours.push(took);
+        listed.push(to_list);
+        theirs.push(into_storescp(&files)?);
+    }
+    let figures = |times: &mut Vec<f64>| {
+        let p50 = percentile(times, 0.5);
+        Received {
+            p50_ms: p50,
+            p95_ms: percentile(times, 0.95),
+            mb_per_s: bytes as f64 / 1e6 / (p50 / 1000.0),
+            images_per_s: files.len() as f64 / (p50 / 1000.0),
+        }
+    };
+    let (ours, storescp) = (figures(&mut ours), figures(&mut theirs));
+    let report = DimseFigures {
+        files: files.len(),
+        bytes,
+        runs,
+        ratio: ours.p50_ms / storescp.p50_ms,
+        ours,
+        storescp,
+        listed_p50_ms: percentile(&mut listed, 0.5),
+        listed_p95_ms: percentile(&mut listed, 0.95),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "dimse: {} files, {:.1} MB pushed by storescu, {} runs, largest PDU {} KiB:",
+        report.files,
+        report.bytes as f64 / 1e6,
+        report.runs,
+        MOST_PDU_BYTES >> 10
+    );
+    for (name, received) in [("ours", &report.ours), ("storescp", &report.storescp)] {
+        println!(
+            "  {name:>9}: p50 {:8.1} ms  p95 {:8.1} ms  {:6.2} MB/s  {:7.1} images/s",
+            received.p50_ms, received.p95_ms, received.mb_per_s, received.images_per_s
+        );
+    }
+    println!("  ours / storescp: {:.2}", report.ratio);
+    println!(
+        "  association's end to listed: p50 {:.1} ms  p95 {:.1} ms",
+        report.listed_p50_ms, report.listed_p95_ms
+    );
+    Ok(())
+}
+
+/// Pushes `files` to a Storage SCP of ours (a fresh store and library): the push's time and
+/// the time from its end to the series listed (ms).
+fn into_ours(files: &[PathBuf]) -> anyhow::Result<(f64, f64)> {
+    let folder = tempfile::tempdir().context("a store folder")?;
+    let store = Arc::new(StoreFolder::open(folder.path(), u64::MAX).context("the store")?);
+    let library = Arc::new(Library::scan(&[], 1 << 30));
+    let before = library.series_count();
+    let scp = StorageScp::bind(
+        "127.0.0.1:0".parse()?,
+        AE_TITLE,
+        Callers::default(),
+        store,
+        1000,
+    )?;
+    let port = scp.local_addr()?.port();
+    let reception = LibraryReception::new(
+        library.clone(),
+        Arc::new(AuditLog::disabled()),
+        folder.path().to_path_buf(),
+    );
+    scp.serve(Arc::new(reception))?;
+    let took = push(port, files)?;
+    let ended = Instant::now();
+    while library.series_count() == before {
+        anyhow::ensure!(
+            ended.elapsed() < LISTED_WITHIN,
+            "the series was not listed within {LISTED_WITHIN:?}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok((took, ms(ended.elapsed())))
+}
+
+/// Pushes `files` to DCMTK's `storescp` (a fresh folder): the push's time (ms).
+fn into_storescp(files: &[PathBuf]) -> anyhow::Result<f64> {
+    let folder = tempfile::tempdir().context("a folder for storescp")?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new("storescp")
+        .args(["+B", "+xa", "-aet", AE_TITLE, "--max-pdu"])
+        .arg(MOST_PDU_BYTES.to_string())
+        .arg("-od")
+        .arg(folder.path())
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("storescp (DCMTK) is not installed: scripts/setup-debian.sh installs it")?;
+    let _stopped = Stopped(child);
+    let until = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        anyhow::ensure!(Instant::now() < until, "storescp never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    push(port, files)
+}
+
+/// Kills a child when dropped.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `storescu` pushing `files` to `port` in JPEG 2000 as they are (the shared data's
+/// transfer syntax): its time (ms).
+fn push(port: u16, files: &[PathBuf]) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let output = Command::new("storescu")
+        .args(["-xw", "-R", "-aet", "SCU", "-aec", AE_TITLE, "127.0.0.1"])
+        .arg(port.to_string())
+        .args(files)
+        .output()
+        .context("storescu (DCMTK) is not installed: scripts/setup-debian.sh installs it")?;
+    let took = ms(started.elapsed());
+    anyhow::ensure!(
+        output.status.success(),
+        "storescu failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .filter(|line| !line.starts_with("W:"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    Ok(took)
+}
+
+/// The DICOM files under `path` (a file, or a folder walked): those with `DICM` at byte 128.
+fn dicom_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut pending = vec![path.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        if next.is_dir() {
+            for entry in std::fs::read_dir(&next).with_context(|| format!("{}", next.display()))? {
+                pending.push(entry?.path());
+            }
+        } else if is_dicom(&next) {
+            found.push(next);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn is_dicom(file: &Path) -> bool {
+    let mut head = [0u8; 132];
+    std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && &head[128..] == b"DICM"
+}
+
+fn ms(elapsed: Duration) -> f64 {
+    elapsed.as_secs_f64() * 1000.0
+}
+
+fn percentile(times: &mut [f64], at: f64) -> f64 {
+    times.sort_by(f64::total_cmp);
+    let index = ((times.len() as f64 - 1.0) * at).round() as usize;
+    times.get(index).copied().unwrap_or(0.0)
+}
