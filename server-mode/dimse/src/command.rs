@@ -10,6 +10,12 @@ use dicom_transfer_syntax_registry::entries::IMPLICIT_VR_LITTLE_ENDIAN;
 pub(crate) const C_STORE_RQ: u16 = 0x0001;
 /// C-ECHO-RQ's command field.
 pub(crate) const C_ECHO_RQ: u16 = 0x0030;
+/// C-FIND-RQ's command field.
+pub(crate) const C_FIND_RQ: u16 = 0x0020;
+/// C-MOVE-RQ's command field.
+pub(crate) const C_MOVE_RQ: u16 = 0x0021;
+/// Status: pending (more matches or sub-operations follow).
+pub(crate) const PENDING: [u16; 2] = [0xFF00, 0xFF01];
 /// A response's command field is its request's with this bit set.
 const RESPONSE_BIT: u16 = 0x8000;
 /// CommandDataSetType: no data set follows.
@@ -141,6 +147,90 @@ pub(crate) fn response(request: &Command, status: Status) -> Result<Vec<u8>, Com
         PrimitiveValue::from(group_length),
     ));
     write(&object)
+}
+
+/// A request of `field` (C-FIND or C-MOVE) for `sop_class`, number `message_id`, with a
+/// data set (the identifier) to follow; `move_destination` for a C-MOVE.
+pub(crate) fn request(
+    field: u16,
+    message_id: u16,
+    sop_class: &str,
+    move_destination: Option<&str>,
+) -> Result<Vec<u8>, CommandError> {
+    let mut object = InMemDicomObject::new_empty();
+    let mut put = |tag, vr, value: PrimitiveValue| {
+        object.put(DataElement::new(tag, vr, value));
+    };
+    put(
+        tags::COMMAND_GROUP_LENGTH,
+        VR::UL,
+        PrimitiveValue::from(0u32),
+    );
+    put(
+        tags::AFFECTED_SOP_CLASS_UID,
+        VR::UI,
+        PrimitiveValue::from(sop_class),
+    );
+    put(tags::COMMAND_FIELD, VR::US, PrimitiveValue::from(field));
+    put(tags::MESSAGE_ID, VR::US, PrimitiveValue::from(message_id));
+    if let Some(destination) = move_destination {
+        put(
+            tags::MOVE_DESTINATION,
+            VR::AE,
+            PrimitiveValue::from(destination),
+        );
+    }
+    // Medium priority; a data set follows.
+    put(tags::PRIORITY, VR::US, PrimitiveValue::from(0u16));
+    put(
+        tags::COMMAND_DATA_SET_TYPE,
+        VR::US,
+        PrimitiveValue::from(0u16),
+    );
+    let written = write(&object)?;
+    let group_length = u32::try_from(written.len().saturating_sub(12))
+        .map_err(|error| CommandError::Unwritable(error.to_string()))?;
+    object.put(DataElement::new(
+        tags::COMMAND_GROUP_LENGTH,
+        VR::UL,
+        PrimitiveValue::from(group_length),
+    ));
+    write(&object)
+}
+
+/// What a response says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Response {
+    /// Status.
+    pub(crate) status: u16,
+    /// Whether a data set (an identifier) follows.
+    pub(crate) has_data_set: bool,
+    /// A C-MOVE's sub-operations completed, failed and with warnings (0 when absent).
+    pub(crate) completed: u16,
+    pub(crate) failed: u16,
+    pub(crate) warnings: u16,
+}
+
+/// Reads a response's command set.
+pub(crate) fn read_response(bytes: &[u8]) -> Result<Response, CommandError> {
+    let syntax = IMPLICIT_VR_LITTLE_ENDIAN.erased();
+    let object = InMemDicomObject::read_dataset_with_ts(bytes, &syntax)
+        .map_err(|error| CommandError::Unreadable(error.to_string()))?;
+    let number = |tag| {
+        object
+            .element(tag)
+            .ok()
+            .and_then(|e| e.to_int::<u16>().ok())
+    };
+    Ok(Response {
+        status: number(tags::STATUS).ok_or(CommandError::Missing("Status"))?,
+        has_data_set: number(tags::COMMAND_DATA_SET_TYPE)
+            .ok_or(CommandError::Missing("CommandDataSetType"))?
+            != NO_DATA_SET,
+        completed: number(tags::NUMBER_OF_COMPLETED_SUBOPERATIONS).unwrap_or(0),
+        failed: number(tags::NUMBER_OF_FAILED_SUBOPERATIONS).unwrap_or(0),
+        warnings: number(tags::NUMBER_OF_WARNING_SUBOPERATIONS).unwrap_or(0),
+    })
 }
 
 fn write(object: &InMemDicomObject) -> Result<Vec<u8>, CommandError> {

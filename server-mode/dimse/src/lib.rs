@@ -1,5 +1,6 @@
 //! DICOM networking for Hounsfield over dicom-rs's upper layer (`dicom-ul`): a Storage
-//! SCP that answers C-ECHO and C-STORE.
+//! SCP that answers C-ECHO and C-STORE, and an SCU that searches a PACS with C-FIND and
+//! retrieves a series with C-MOVE ([`Scu`]).
 //!
 //! A modality or a PACS pushes studies to `--dicom-port`. Callers are let in by their AE
 //! title and address ([`Callers`]); each instance streams to a file as it arrives, within
@@ -10,6 +11,7 @@
 mod callers;
 mod command;
 mod scp;
+mod scu;
 mod store;
 
 pub use callers::{AllowedCaller, CallerError, Callers};
@@ -17,4 +19,5 @@ pub use scp::{
     ASSOCIATION_IDLE, AssociationReport, AssociationsPerMinute, MOST_ASSOCIATIONS, MOST_PDU_BYTES,
     Reception, Refusal, StorageScp,
 };
+pub use scu::{FoundSeries, FoundStudy, MOST_MATCHES, Moved, RemoteAe, Scu, ScuError};
 pub use store::{MOST_INSTANCE_BYTES, StoreFolder, is_uid};

@@ -1,7 +1,8 @@
-//! A real Orthanc (Debian's `orthanc` and `orthanc-dicomweb`) for the DICOMweb tests:
-//! started in the foreground on free loopback ports with a configuration written into a
-//! temporary folder (storage there too, no remote access, no peers or modalities, so it
-//! reaches no network), filled through its REST API, killed when dropped.
+//! A real Orthanc (Debian's `orthanc` and `orthanc-dicomweb`) for the DICOMweb and DICOM
+//! networking tests: started in the foreground on free loopback ports with a configuration
+//! written into a temporary folder (storage there too, no remote access, no peers, and no
+//! modalities but those a test names on loopback, so it reaches no network), filled
+//! through its REST API, killed when dropped.
 //!
 //! A Lua filter sees every HTTP request: it appends `METHOD URI` to a log the tests read
 //! (how many instances were retrieved), refuses DICOMweb requests without the bearer token
@@ -30,6 +31,7 @@ pub struct Orthanc {
     child: Option<Child>,
     dir: TempDir,
     http_port: u16,
+    dicom_port: u16,
     runtime: tokio::runtime::Runtime,
     client: reqwest::Client,
 }
@@ -56,6 +58,30 @@ impl Orthanc {
     /// Starts Orthanc whose DICOMweb requests must carry this `Authorization` header
     /// (empty: none needed).
     fn start_requiring(authorization: &str) -> Orthanc {
+        Self::start_configured(&Dicom {
+            authorization,
+            dicomweb: true,
+            modalities: &[],
+        })
+    }
+
+    /// Starts Orthanc as a PACS that speaks DICOM networking alone (DICOMweb off), knowing
+    /// `modalities` (AE title and loopback port): the callers of its C-FIND and the
+    /// destinations of its C-MOVE.
+    pub fn start_dicom_only(modalities: &[(&str, u16)]) -> Orthanc {
+        Self::start_configured(&Dicom {
+            authorization: "",
+            dicomweb: false,
+            modalities,
+        })
+    }
+
+    /// Its DICOM port.
+    pub fn dicom_port(&self) -> u16 {
+        self.dicom_port
+    }
+
+    fn start_configured(dicom: &Dicom<'_>) -> Orthanc {
         // The process's rustls provider, which reqwest asks for.
         hounsfield_tls::provider();
         let mut last_error = String::new();
@@ -65,7 +91,7 @@ impl Orthanc {
             if http_port == dicom_port {
                 continue;
             }
-            write_configuration(dir.path(), http_port, dicom_port, authorization);
+            write_configuration(dir.path(), http_port, dicom_port, dicom);
             let log = std::fs::File::create(dir.path().join("orthanc.log")).expect("a log file");
             let child = Command::new(orthanc_binary())
                 .arg(dir.path().join("orthanc.json"))
@@ -78,6 +104,7 @@ impl Orthanc {
                 child: Some(child),
                 dir,
                 http_port,
+                dicom_port,
                 runtime: tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -327,7 +354,21 @@ fn plugin() -> &'static str {
 }
 
 /// Writes the Lua filter and Orthanc's configuration into `dir`.
-fn write_configuration(dir: &Path, http_port: u16, dicom_port: u16, authorization: &str) {
+/// How an Orthanc is set up: the `Authorization` its DICOMweb requests need (empty: none),
+/// whether DICOMweb is on, and the modalities it knows.
+struct Dicom<'a> {
+    authorization: &'a str,
+    dicomweb: bool,
+    modalities: &'a [(&'a str, u16)],
+}
+
+fn write_configuration(dir: &Path, http_port: u16, dicom_port: u16, dicom: &Dicom<'_>) {
+    let authorization = dicom.authorization;
+    let modalities: serde_json::Map<String, serde_json::Value> = dicom
+        .modalities
+        .iter()
+        .map(|(ae, port)| (ae.to_string(), serde_json::json!([ae, "127.0.0.1", port])))
+        .collect();
     let quoted = |path: PathBuf| serde_json::to_string(&path.display().to_string()).expect("text");
     let lua = format!(
         r#"-- Written by the DICOMweb tests: logs each request, checks the credentials, fails on demand.
@@ -395,12 +436,12 @@ end
         "HttpCompressionEnabled": false,
         "OverwriteInstances": true,
         "SaveJobs": false,
-        "DicomModalities": {},
+        "DicomModalities": modalities,
         "OrthancPeers": {},
         "Plugins": [plugin()],
         "LuaScripts": [dir.join("filter.lua")],
         "DicomWeb": {
-            "Enable": true,
+            "Enable": dicom.dicomweb,
             "Root": "/dicom-web/",
             "EnableWado": false,
             "Servers": {}

@@ -1,0 +1,486 @@
+//! Asking a PACS over DICOM networking (the SCU side): its studies and a study's series
+//! searched with C-FIND, and a series retrieved with C-MOVE to a destination AE (this
+//! server's Storage SCP, which stores what arrives). Study Root, as every archive answers.
+
+use std::net::TcpStream;
+use std::time::Duration;
+
+use dicom_core::{DataElement, PrimitiveValue, VR};
+use dicom_dictionary_std::tags;
+use dicom_encoding::TransferSyntaxIndex;
+use dicom_object::InMemDicomObject;
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu};
+use dicom_ul::{ClientAssociation, ClientAssociationOptions};
+
+use crate::callers::ae_title;
+use crate::command::{self, C_FIND_RQ, C_MOVE_RQ, MOST_COMMAND_BYTES, PENDING};
+use crate::scp::MOST_PDU_BYTES;
+
+/// Study Root Query/Retrieve Information Model – FIND.
+const STUDY_ROOT_FIND: &str = "1.2.840.10008.5.1.4.1.2.2.1";
+/// Study Root Query/Retrieve Information Model – MOVE.
+const STUDY_ROOT_MOVE: &str = "1.2.840.10008.5.1.4.1.2.2.2";
+/// The most matches one C-FIND reads (past them the search is refused, not cut short).
+pub const MOST_MATCHES: usize = 20_000;
+/// The most bytes of one identifier a PACS answers with.
+const MOST_IDENTIFIER_BYTES: usize = 1 << 20;
+/// How long a search may wait for the PACS's next answer.
+const FIND_WAIT: Duration = Duration::from_secs(60);
+/// How long a retrieval may wait for the PACS's next answer (it sends the series first).
+const MOVE_WAIT: Duration = Duration::from_secs(600);
+
+/// Why a PACS could not be asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ScuError {
+    /// Not `dimse://AE@HOST:PORT`.
+    #[error("\"{0}\": a DICOM PACS is dimse://AE@HOST:PORT (its AE title, host and port)")]
+    Address(String),
+    /// No association.
+    #[error("no association with {pacs}: {why}")]
+    Association {
+        /// The PACS.
+        pacs: String,
+        /// Why.
+        why: String,
+    },
+    /// The PACS answered out of the protocol, or the connection broke.
+    #[error("{pacs}: {why}")]
+    Exchange {
+        /// The PACS.
+        pacs: String,
+        /// Why.
+        why: String,
+    },
+    /// The PACS refused the request (its status).
+    #[error("{pacs} answered status {status:04X} to the {what}")]
+    Refused {
+        /// The PACS.
+        pacs: String,
+        /// What was asked.
+        what: &'static str,
+        /// Its status.
+        status: u16,
+    },
+    /// More matches than a search reads.
+    #[error("{pacs} matched more than {MOST_MATCHES} for one search: narrow it")]
+    TooMany {
+        /// The PACS.
+        pacs: String,
+    },
+}
+
+/// A PACS that answers C-FIND and C-MOVE: its AE title, host and port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteAe {
+    /// Its AE title (the called AE title).
+    pub ae_title: String,
+    /// Its host.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+}
+
+impl RemoteAe {
+    /// Reads `dimse://AE@HOST:PORT`.
+    pub fn parse(text: &str) -> Result<Self, ScuError> {
+        let bad = || ScuError::Address(text.to_string());
+        let rest = text.strip_prefix("dimse://").ok_or_else(bad)?;
+        let (ae, place) = rest.split_once('@').ok_or_else(bad)?;
+        let (host, port) = place
+            .trim_end_matches('/')
+            .rsplit_once(':')
+            .ok_or_else(bad)?;
+        let port: u16 = port.parse().ok().filter(|&p| p > 0).ok_or_else(bad)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() || host.contains('/') {
+            return Err(bad());
+        }
+        Ok(Self {
+            ae_title: ae_title(ae).ok_or_else(bad)?,
+            host: host.to_string(),
+            port,
+        })
+    }
+
+    /// `AE@HOST:PORT`, as logs and errors name it.
+    pub fn name(&self) -> String {
+        format!("{}@{}:{}", self.ae_title, self.host, self.port)
+    }
+}
+
+/// A study a PACS matched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoundStudy {
+    /// StudyInstanceUID.
+    pub uid: String,
+    /// PatientName.
+    pub patient_name: String,
+    /// PatientID.
+    pub patient_id: String,
+    /// StudyDate.
+    pub date: String,
+    /// StudyDescription.
+    pub description: String,
+    /// AccessionNumber.
+    pub accession: String,
+}
+
+/// A series a PACS matched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoundSeries {
+    /// SeriesInstanceUID.
+    pub uid: String,
+    /// SeriesNumber.
+    pub number: Option<i32>,
+    /// Modality.
+    pub modality: String,
+    /// SeriesDescription.
+    pub description: String,
+    /// NumberOfSeriesRelatedInstances, when the PACS tells it.
+    pub images: Option<usize>,
+}
+
+/// What a C-MOVE's sub-operations came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Moved {
+    /// Instances sent.
+    pub completed: usize,
+    /// Instances that failed.
+    pub failed: usize,
+    /// Instances sent with a warning.
+    pub warnings: usize,
+}
+
+/// This program as a PACS's SCU: it calls `pacs` as `calling_ae`.
+#[derive(Debug, Clone)]
+pub struct Scu {
+    pacs: RemoteAe,
+    calling_ae: String,
+}
+
+impl Scu {
+    /// Calls `pacs` as `calling_ae`.
+    pub fn new(pacs: RemoteAe, calling_ae: &str) -> Self {
+        Self {
+            pacs,
+            calling_ae: calling_ae.to_string(),
+        }
+    }
+
+    /// The PACS asked.
+    pub fn pacs(&self) -> &RemoteAe {
+        &self.pacs
+    }
+
+    /// Every study the PACS holds (STUDY level, no key but the return keys).
+    pub fn studies(&self) -> Result<Vec<FoundStudy>, ScuError> {
+        let keys = identifier(
+            "STUDY",
+            &[
+                (tags::STUDY_INSTANCE_UID, VR::UI, ""),
+                (tags::PATIENT_NAME, VR::PN, ""),
+                (tags::PATIENT_ID, VR::LO, ""),
+                (tags::STUDY_DATE, VR::DA, ""),
+                (tags::STUDY_DESCRIPTION, VR::LO, ""),
+                (tags::ACCESSION_NUMBER, VR::SH, ""),
+            ],
+        );
+        let found = self.find(&keys)?;
+        Ok(found
+            .iter()
+            .map(|o| FoundStudy {
+                uid: text(o, tags::STUDY_INSTANCE_UID),
+                patient_name: text(o, tags::PATIENT_NAME),
+                patient_id: text(o, tags::PATIENT_ID),
+                date: text(o, tags::STUDY_DATE),
+                description: text(o, tags::STUDY_DESCRIPTION),
+                accession: text(o, tags::ACCESSION_NUMBER),
+            })
+            .filter(|study| crate::store::is_uid(&study.uid))
+            .collect())
+    }
+
+    /// The series of study `study_uid`.
+    pub fn series(&self, study_uid: &str) -> Result<Vec<FoundSeries>, ScuError> {
+        let keys = identifier(
+            "SERIES",
+            &[
+                (tags::STUDY_INSTANCE_UID, VR::UI, study_uid),
+                (tags::SERIES_INSTANCE_UID, VR::UI, ""),
+                (tags::SERIES_NUMBER, VR::IS, ""),
+                (tags::MODALITY, VR::CS, ""),
+                (tags::SERIES_DESCRIPTION, VR::LO, ""),
+                (tags::NUMBER_OF_SERIES_RELATED_INSTANCES, VR::IS, ""),
+            ],
+        );
+        let found = self.find(&keys)?;
+        Ok(found
+            .iter()
+            .map(|o| FoundSeries {
+                uid: text(o, tags::SERIES_INSTANCE_UID),
+                number: text(o, tags::SERIES_NUMBER).trim().parse().ok(),
+                modality: text(o, tags::MODALITY),
+                description: text(o, tags::SERIES_DESCRIPTION),
+                images: text(o, tags::NUMBER_OF_SERIES_RELATED_INSTANCES)
+                    .trim()
+                    .parse()
+                    .ok(),
+            })
+            .filter(|series| crate::store::is_uid(&series.uid))
+            .collect())
+    }
+
+    /// Asks the PACS to send series `series_uid` of study `study_uid` to the AE
+    /// `destination` (C-MOVE), and waits until it has.
+    pub fn move_series(
+        &self,
+        study_uid: &str,
+        series_uid: &str,
+        destination: &str,
+    ) -> Result<Moved, ScuError> {
+        let keys = identifier(
+            "SERIES",
+            &[
+                (tags::STUDY_INSTANCE_UID, VR::UI, study_uid),
+                (tags::SERIES_INSTANCE_UID, VR::UI, series_uid),
+            ],
+        );
+        let mut association = self.associate(STUDY_ROOT_MOVE, MOVE_WAIT)?;
+        let request = command::request(C_MOVE_RQ, 1, STUDY_ROOT_MOVE, Some(destination))
+            .map_err(|e| self.exchange(e))?;
+        self.send_request(&mut association, request, &keys)?;
+        let mut moved = Moved::default();
+        loop {
+            let (response, _) = self.response(&mut association)?;
+            moved = Moved {
+                completed: usize::from(response.completed).max(moved.completed),
+                failed: usize::from(response.failed).max(moved.failed),
+                warnings: usize::from(response.warnings).max(moved.warnings),
+            };
+            if PENDING.contains(&response.status) {
+                continue;
+            }
+            let _ = association.release();
+            // Success, or warnings (B000: some sub-operations failed).
+            return match response.status {
+                0x0000 | 0xB000 => Ok(moved),
+                status => Err(ScuError::Refused {
+                    pacs: self.pacs.name(),
+                    what: "C-MOVE",
+                    status,
+                }),
+            };
+        }
+    }
+
+    /// A C-FIND of `keys`: every match's identifier.
+    fn find(&self, keys: &InMemDicomObject) -> Result<Vec<InMemDicomObject>, ScuError> {
+        let mut association = self.associate(STUDY_ROOT_FIND, FIND_WAIT)?;
+        let request =
+            command::request(C_FIND_RQ, 1, STUDY_ROOT_FIND, None).map_err(|e| self.exchange(e))?;
+        self.send_request(&mut association, request, keys)?;
+        let mut matches = Vec::new();
+        loop {
+            let (response, identifier) = self.response(&mut association)?;
+            if PENDING.contains(&response.status) {
+                if matches.len() >= MOST_MATCHES {
+                    let _ = association.abort();
+                    return Err(ScuError::TooMany {
+                        pacs: self.pacs.name(),
+                    });
+                }
+                matches.extend(identifier);
+                continue;
+            }
+            let _ = association.release();
+            return match response.status {
+                0x0000 => Ok(matches),
+                status => Err(ScuError::Refused {
+                    pacs: self.pacs.name(),
+                    what: "C-FIND",
+                    status,
+                }),
+            };
+        }
+    }
+
+    /// An association proposing `abstract_syntax` in the little-endian syntaxes.
+    fn associate(
+        &self,
+        abstract_syntax: &str,
+        wait: Duration,
+    ) -> Result<ClientAssociation<TcpStream>, ScuError> {
+        ClientAssociationOptions::new()
+            .calling_ae_title(self.calling_ae.as_str())
+            .called_ae_title(self.pacs.ae_title.as_str())
+            .with_abstract_syntax(abstract_syntax)
+            .max_pdu_length(MOST_PDU_BYTES)
+            .strict(true)
+            .read_timeout(wait)
+            .write_timeout(FIND_WAIT)
+            .connection_timeout(Duration::from_secs(10))
+            .establish((self.pacs.host.as_str(), self.pacs.port))
+            .map_err(|error| ScuError::Association {
+                pacs: self.pacs.name(),
+                why: error.to_string(),
+            })
+    }
+
+    /// Sends a request's command set and its identifier, in the context's syntax.
+    fn send_request(
+        &self,
+        association: &mut ClientAssociation<TcpStream>,
+        request: Vec<u8>,
+        keys: &InMemDicomObject,
+    ) -> Result<(), ScuError> {
+        let context = association
+            .presentation_contexts()
+            .first()
+            .ok_or_else(|| self.exchange("the PACS accepted no presentation context"))?;
+        let (id, syntax) = (context.id, context.transfer_syntax.clone());
+        let syntax = TransferSyntaxRegistry
+            .get(syntax.trim_end_matches('\0'))
+            .ok_or_else(|| self.exchange("the PACS chose an unknown transfer syntax"))?;
+        let mut data = Vec::new();
+        keys.write_dataset_with_ts(&mut data, syntax)
+            .map_err(|e| self.exchange(e))?;
+        let value = |value_type, data| PDataValue {
+            presentation_context_id: id,
+            value_type,
+            is_last: true,
+            data,
+        };
+        association
+            .send(&Pdu::PData {
+                data: vec![value(PDataValueType::Command, request)],
+            })
+            .and_then(|()| {
+                association.send(&Pdu::PData {
+                    data: vec![value(PDataValueType::Data, data)],
+                })
+            })
+            .map_err(|e| self.exchange(e))
+    }
+
+    /// The next response and, when one follows, its identifier.
+    fn response(
+        &self,
+        association: &mut ClientAssociation<TcpStream>,
+    ) -> Result<(command::Response, Option<InMemDicomObject>), ScuError> {
+        let mut command_bytes = Vec::new();
+        let mut data_bytes = Vec::new();
+        let mut response: Option<command::Response> = None;
+        loop {
+            let pdu = association.receive().map_err(|e| self.exchange(e))?;
+            let Pdu::PData { data } = pdu else {
+                return Err(self.exchange(format!("unexpected {}", pdu.short_description())));
+            };
+            for value in data {
+                match value.value_type {
+                    PDataValueType::Command => {
+                        if command_bytes.len() + value.data.len() > MOST_COMMAND_BYTES {
+                            return Err(self.exchange("a response's command set is too long"));
+                        }
+                        command_bytes.extend_from_slice(&value.data);
+                        if value.is_last {
+                            let read = command::read_response(&command_bytes)
+                                .map_err(|e| self.exchange(e))?;
+                            if !read.has_data_set {
+                                return Ok((read, None));
+                            }
+                            response = Some(read);
+                        }
+                    }
+                    PDataValueType::Data => {
+                        if data_bytes.len() + value.data.len() > MOST_IDENTIFIER_BYTES {
+                            return Err(self.exchange("an identifier over 1 MiB"));
+                        }
+                        data_bytes.extend_from_slice(&value.data);
+                        if value.is_last {
+                            let read = response.ok_or_else(|| {
+                                self.exchange("an identifier before its response")
+                            })?;
+                            let identifier = self.identifier_of(association, &data_bytes)?;
+                            return Ok((read, Some(identifier)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn identifier_of(
+        &self,
+        association: &ClientAssociation<TcpStream>,
+        bytes: &[u8],
+    ) -> Result<InMemDicomObject, ScuError> {
+        let syntax = association
+            .presentation_contexts()
+            .first()
+            .and_then(|pc| TransferSyntaxRegistry.get(pc.transfer_syntax.trim_end_matches('\0')))
+            .ok_or_else(|| self.exchange("no transfer syntax to read an identifier in"))?;
+        InMemDicomObject::read_dataset_with_ts(bytes, syntax).map_err(|e| self.exchange(e))
+    }
+
+    fn exchange(&self, why: impl std::fmt::Display) -> ScuError {
+        ScuError::Exchange {
+            pacs: self.pacs.name(),
+            why: why.to_string(),
+        }
+    }
+}
+
+/// A query identifier at `level` with `keys` (tag, VR, value; empty values are return keys).
+fn identifier(level: &str, keys: &[(dicom_core::Tag, VR, &str)]) -> InMemDicomObject {
+    let mut object = InMemDicomObject::new_empty();
+    object.put(DataElement::new(
+        tags::QUERY_RETRIEVE_LEVEL,
+        VR::CS,
+        PrimitiveValue::from(level),
+    ));
+    for &(tag, vr, value) in keys {
+        let value = if value.is_empty() {
+            PrimitiveValue::Empty
+        } else {
+            PrimitiveValue::from(value)
+        };
+        object.put(DataElement::new(tag, vr, value));
+    }
+    object
+}
+
+/// An attribute's text, trimmed of its padding (empty when absent).
+fn text(object: &InMemDicomObject, tag: dicom_core::Tag) -> String {
+    object
+        .element(tag)
+        .ok()
+        .and_then(|e| e.to_str().ok())
+        .map(|s| s.trim_end_matches(['\0', ' ']).to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pacs_is_named_by_its_ae_title_host_and_port() {
+        let pacs = RemoteAe::parse("dimse://ORTHANC@127.0.0.1:4242").expect("parsed");
+        assert_eq!(
+            (pacs.ae_title.as_str(), pacs.host.as_str(), pacs.port),
+            ("ORTHANC", "127.0.0.1", 4242)
+        );
+        assert_eq!(pacs.name(), "ORTHANC@127.0.0.1:4242");
+        for bad in [
+            "ORTHANC@127.0.0.1:4242",
+            "dimse://127.0.0.1:4242",
+            "dimse://ORTHANC@127.0.0.1",
+            "dimse://ORTHANC@:4242",
+            "dimse://ORTHANC@host:0",
+            "dimse://A_TITLE_TOO_LONG_X@host:104",
+        ] {
+            assert!(RemoteAe::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! A PACS that speaks DICOM networking alone (Orthanc with DICOMweb off): its studies and
+//! series searched with C-FIND by our SCU, and a series retrieved with C-MOVE into our
+//! Storage SCP, every instance stored.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use hounsfield_dimse::{
+    AssociationReport, Callers, Reception, Refusal, RemoteAe, Scu, StorageScp, StoreFolder,
+};
+use hounsfield_test_support as support;
+use support::orthanc::Orthanc;
+
+/// Our AE title: the C-FIND's caller and the C-MOVE's destination.
+const OURS: &str = "HFTEST";
+
+/// What our SCP was told.
+#[derive(Default)]
+struct Told(Mutex<Vec<AssociationReport>>);
+
+impl Reception for Told {
+    fn refused(&self, refusal: &Refusal) {
+        panic!("our SCP refused the PACS: {refusal:?}");
+    }
+
+    fn ended(&self, report: &AssociationReport) {
+        self.0.lock().expect("not poisoned").push(report.clone());
+    }
+}
+
+/// Each series of the DICOM files under `folder`: its UID and its files' SOP Instance UIDs,
+/// and the study's UID, read from the files themselves.
+fn series_in(folder: &Path) -> (String, BTreeMap<String, BTreeSet<String>>) {
+    let mut study = String::new();
+    let mut series: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut pending: Vec<PathBuf> = vec![folder.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).expect("listed").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let Ok(object) = dicom_object::OpenFileOptions::new()
+                .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
+                .open_file(&path)
+            else {
+                continue;
+            };
+            let text = |tag| {
+                object
+                    .element(tag)
+                    .ok()
+                    .and_then(|e| e.to_str().ok())
+                    .map(|s| s.trim_end_matches('\0').to_string())
+                    .unwrap_or_default()
+            };
+            study = text(dicom_dictionary_std::tags::STUDY_INSTANCE_UID);
+            series
+                .entry(text(dicom_dictionary_std::tags::SERIES_INSTANCE_UID))
+                .or_default()
+                .insert(text(dicom_dictionary_std::tags::SOP_INSTANCE_UID));
+        }
+    }
+    (study, series)
+}
+
+#[test]
+fn a_dicom_pacs_is_searched_with_c_find_and_a_series_moved_into_our_store() {
+    // Our SCP's port first: the PACS is told where to send.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let orthanc = Orthanc::start_dicom_only(&[(OURS, port)]);
+    let mr = support::data("mr-lumbar");
+    let uploaded = orthanc.upload_folder(&mr);
+    let (study_uid, series) = series_in(&mr);
+    assert_eq!(uploaded, series.values().map(BTreeSet::len).sum::<usize>());
+
+    let store_folder = tempfile::tempdir().expect("a folder");
+    let store = Arc::new(StoreFolder::open(store_folder.path(), 1 << 30).expect("the store"));
+    let scp = StorageScp::bind(
+        ([127, 0, 0, 1], port).into(),
+        OURS,
+        Callers::default(),
+        store,
+        60,
+    )
+    .expect("bound");
+    let told = Arc::new(Told::default());
+    scp.serve(told.clone()).expect("serving");
+
+    let pacs = RemoteAe::parse(&format!(
+        "dimse://HOUNSFIELDTEST@127.0.0.1:{}",
+        orthanc.dicom_port()
+    ))
+    .expect("an address");
+    let scu = Scu::new(pacs, OURS);
+    // C-FIND: the study, with its patient, and each series with its images.
+    let studies = scu.studies().expect("studies found");
+    assert_eq!(studies.len(), 1, "{studies:?}");
+    assert_eq!(studies[0].uid, study_uid);
+    assert!(!studies[0].patient_id.is_empty(), "{studies:?}");
+    let found = scu.series(&study_uid).expect("series found");
+    let found_uids: BTreeSet<&str> = found.iter().map(|s| s.uid.as_str()).collect();
+    assert_eq!(found_uids, series.keys().map(String::as_str).collect());
+    for each in &found {
+        assert_eq!(each.images, Some(series[&each.uid].len()), "{each:?}");
+    }
+    // C-MOVE of the largest series: every instance arrives in our store, once.
+    let (largest, instances) = series
+        .iter()
+        .max_by_key(|(_, sops)| sops.len())
+        .expect("a series");
+    let moved = scu.move_series(&study_uid, largest, OURS).expect("moved");
+    assert_eq!((moved.completed, moved.failed), (instances.len(), 0));
+    let stored: BTreeSet<String> =
+        std::fs::read_dir(store_folder.path().join(&study_uid).join(largest))
+            .expect("the series' folder")
+            .flatten()
+            .filter_map(|e| {
+                e.path()
+                    .file_stem()
+                    .map(|stem| stem.to_string_lossy().into_owned())
+            })
+            .collect();
+    assert_eq!(&stored, instances);
+    // The PACS's association with ours ends about when its C-MOVE answers.
+    let waited = std::time::Instant::now();
+    loop {
+        let reports = told.0.lock().expect("not poisoned").clone();
+        let stored: usize = reports.iter().map(|r| r.stored).sum();
+        if stored == instances.len() {
+            break;
+        }
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(10),
+            "{reports:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // A PACS that does not answer is named in the error.
+    let nobody = Scu::new(
+        RemoteAe::parse("dimse://NOBODY@127.0.0.1:1").expect("an address"),
+        OURS,
+    );
+    let error = nobody.studies().expect_err("no association").to_string();
+    assert!(error.contains("NOBODY@127.0.0.1:1"), "{error}");
+}
