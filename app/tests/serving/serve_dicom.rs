@@ -316,3 +316,51 @@ fn the_dimse_bench_times_ours_beside_storescp_and_the_listing() {
     assert!(figures["ratio"].as_f64() > Some(0.0), "{figures}");
     assert!(figures["listed_p50_ms"].as_f64() > Some(0.0), "{figures}");
 }
+
+#[test]
+fn a_pacs_speaking_dicom_alone_is_listed_with_c_find_and_a_series_opened_by_c_move() {
+    // Our Storage SCP's port first: the PACS is told where to send.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let orthanc = support::orthanc::Orthanc::start_dicom_only(&[(AE_TITLE, port)]);
+    let mr = support::data("mr-lumbar");
+    let uploaded = orthanc.upload_folder(&mr);
+    let state = tempfile::tempdir().expect("a folder");
+    let library = format!("dimse://HOUNSFIELDTEST@127.0.0.1:{}", orthanc.dicom_port());
+    let served = serve(&[
+        "--library",
+        &library,
+        "--dicom-port",
+        &port.to_string(),
+        "--ae-title",
+        AE_TITLE,
+        "--state-dir",
+        &state.path().to_string_lossy(),
+    ]);
+    run_within(Duration::from_secs(120), async {
+        let mut client = Client::connect(&served.ws_url("")).await.expect("connects");
+        client.hello(None, VIEWPORT).await.expect("welcome");
+        let studies = client.list_studies().await.expect("the catalog");
+        assert_eq!(studies.len(), 1, "{studies:?}");
+        let listed: usize = studies[0].series.iter().map(|s| s.images).sum();
+        assert_eq!(listed, uploaded, "each series with its images, from C-FIND");
+        let largest = studies[0]
+            .series
+            .iter()
+            .max_by_key(|series| series.images)
+            .expect("a series");
+        client
+            .open(&largest.id)
+            .await
+            .expect("opened: moved here and loaded");
+        let frame = client.next_frame().await.expect("a frame");
+        assert!(!frame.payload.is_empty());
+        // The series came by C-MOVE into the store, one file an image.
+        let stored = files_under(&state.path().join("received"), &|p| {
+            p.extension().is_some_and(|e| e == "dcm")
+        });
+        assert_eq!(stored.len(), largest.images);
+    });
+}

@@ -35,6 +35,7 @@ fn anchor_paths(options: &mut ServeOptions, file: &Path) -> anyhow::Result<()> {
         ("tls_key", &mut options.tls_key),
         ("state_dir", &mut options.state_dir),
         ("audit_log", &mut options.audit_log),
+        ("dicom_store", &mut options.dicom_store),
         ("dicomweb_token_file", &mut options.dicomweb_token_file),
         (
             "dicomweb_password_file",
@@ -47,7 +48,9 @@ fn anchor_paths(options: &mut ServeOptions, file: &Path) -> anyhow::Result<()> {
         if path.as_os_str().is_empty() {
             anyhow::bail!("{}: {key} is an empty path", file.display());
         }
-        if path.is_relative() && hounsfield_workstation::source::dicomweb_url(path).is_none() {
+        let address = hounsfield_workstation::source::dicomweb_url(path).is_some()
+            || path.to_str().is_some_and(|p| p.starts_with("dimse://"));
+        if path.is_relative() && !address {
             *path = folder.join(&*path);
         }
     }
@@ -110,14 +113,20 @@ mod tests {
 
     #[test]
     fn relative_paths_are_taken_from_the_files_folder() {
-        let (folder, path) =
-            written("library = [\"dicom\", \"/srv/other\"]\nusers = \"users.toml\"\n");
+        let (folder, path) = written(
+            "library = [\"dicom\", \"/srv/other\", \"dimse://PACS@10.0.0.9:104\"]\nusers = \"users.toml\"\ndicom_store = \"received\"\n",
+        );
         let config = read(&path).expect("read");
         assert_eq!(
             config.library,
-            vec![folder.path().join("dicom"), PathBuf::from("/srv/other")]
+            vec![
+                folder.path().join("dicom"),
+                PathBuf::from("/srv/other"),
+                PathBuf::from("dimse://PACS@10.0.0.9:104")
+            ]
         );
         assert_eq!(config.users, Some(folder.path().join("users.toml")));
+        assert_eq!(config.dicom_store, Some(folder.path().join("received")));
     }
 
     #[test]

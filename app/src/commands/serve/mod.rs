@@ -250,11 +250,28 @@ fn library(
         .map_or_else(VoxelBudget::for_machine, |mib| {
             VoxelBudget::new(mib.saturating_mul(1 << 20))
         });
-    let (urls, folders): (Vec<&PathBuf>, Vec<&PathBuf>) = settings
-        .library
-        .iter()
+    let is_dimse = |path: &PathBuf| path.to_str().is_some_and(|p| p.starts_with("dimse://"));
+    let (dimse, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        settings.library.iter().partition(|path| is_dimse(path));
+    let (urls, folders): (Vec<&PathBuf>, Vec<&PathBuf>) = paths
+        .into_iter()
         .partition(|path| hounsfield_workstation::source::dicomweb_url(path).is_some());
     let mut folders: Vec<PathBuf> = folders.into_iter().cloned().collect();
+    let mut pacs = Vec::with_capacity(settings.library.len());
+    for path in dimse {
+        let text = path.to_string_lossy();
+        let (Some(dicom), Some(store)) = (&settings.dicom, &store) else {
+            anyhow::bail!(
+                "--library {text}: a PACS asked over DICOM networking sends each series to this server's Storage SCP: give --dicom-port (and make this server's AE title a destination of the PACS)"
+            );
+        };
+        let remote = hounsfield_dimse::RemoteAe::parse(&text).context("--library")?;
+        pacs.push(PacsLibrary::dimse(
+            hounsfield_dimse::Scu::new(remote, &dicom.ae_title),
+            &dicom.ae_title,
+            store.clone(),
+        ));
+    }
     // The DICOM store is a library folder, unless one of them holds it already.
     if let Some(store) = store
         && !folders.iter().any(|folder| store.starts_with(folder))
@@ -270,7 +287,6 @@ fn library(
         }
         _ => None,
     };
-    let mut pacs = Vec::with_capacity(urls.len());
     for url in urls
         .iter()
         .filter_map(|path| hounsfield_workstation::source::dicomweb_url(path))

@@ -487,7 +487,7 @@ impl Library {
     /// The PACS series `id` is listed from, if it is a PACS's: where its findings go.
     pub fn pacs_of(&self, id: &str) -> Option<hounsfield_dicomweb::DicomWeb> {
         match self.listing().index.get(id)? {
-            Source::Pacs { pacs, .. } => self.pacs.get(*pacs).map(PacsLibrary::source),
+            Source::Pacs { pacs, .. } => self.pacs.get(*pacs).and_then(PacsLibrary::dicomweb),
             _ => None,
         }
     }

@@ -1,10 +1,13 @@
-//! A PACS as a source of the server's library: its catalog listed over QIDO-RS when the
-//! library is made (studies and series, paged through; `list_studies` then filters that
-//! catalog as it filters folders', so searching costs the PACS nothing), and a series
-//! retrieved over WADO-RS into the on-disk cache when opened, then read by the same file
-//! loader as a folder's.
+//! A PACS as a source of the server's library: its catalog listed over QIDO-RS (or C-FIND)
+//! when the library is made (studies and series, paged through; `list_studies` then
+//! filters that catalog as it filters folders', so searching costs the PACS nothing), and
+//! a series retrieved over WADO-RS into the on-disk cache (or by C-MOVE into this server's
+//! Storage SCP) when opened, then read by the same file loader as a folder's.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
+
+use hounsfield_dimse::Scu;
 
 use render_core::dicom::SeriesKind;
 
@@ -18,45 +21,96 @@ use hounsfield_protocol::{SeriesInfo, StudyInfo};
 /// Most studies listed from one PACS.
 pub const MAX_PACS_STUDIES: usize = 20_000;
 
-/// A PACS the library lists, and the cache its series are retrieved into.
+/// A PACS the library lists: over DICOMweb (with the cache its series are retrieved
+/// into), or over DICOM networking (C-FIND, and C-MOVE to this server's Storage SCP).
 pub struct PacsLibrary {
-    source: DicomWeb,
-    cache: SeriesCache,
+    archive: Archive,
+}
+
+enum Archive {
+    // Boxed: the DICOMweb client and its cache are large beside an SCU.
+    DicomWeb {
+        source: Box<DicomWeb>,
+        cache: Box<SeriesCache>,
+    },
+    Dimse {
+        scu: Scu,
+        /// This server's AE title, where the PACS sends a series.
+        destination: String,
+        /// The Storage SCP's store folder, where it arrives.
+        store: PathBuf,
+    },
 }
 
 impl PacsLibrary {
     /// The PACS at `source`, its series retrieved into `cache`.
     pub fn new(source: DicomWeb, cache: SeriesCache) -> Self {
-        Self { source, cache }
+        Self {
+            archive: Archive::DicomWeb {
+                source: Box::new(source),
+                cache: Box::new(cache),
+            },
+        }
     }
 
-    /// The DICOMweb service (its clone: the limits and credentials go with it).
-    pub fn source(&self) -> DicomWeb {
-        self.source.clone()
+    /// The PACS `scu` asks over DICOM networking, its series moved to this server's AE
+    /// `destination`, whose Storage SCP stores into `store`.
+    pub fn dimse(scu: Scu, destination: &str, store: PathBuf) -> Self {
+        Self {
+            archive: Archive::Dimse {
+                scu,
+                destination: destination.to_string(),
+                store,
+            },
+        }
     }
 
-    /// The DICOMweb base URL, for messages.
-    pub fn base(&self) -> &str {
-        self.source.base().as_str()
+    /// The DICOMweb service (its clone: the limits and credentials go with it), for a
+    /// PACS asked over DICOMweb.
+    pub fn dicomweb(&self) -> Option<DicomWeb> {
+        match &self.archive {
+            Archive::DicomWeb { source, .. } => Some(DicomWeb::clone(source)),
+            Archive::Dimse { .. } => None,
+        }
+    }
+
+    /// The PACS's name, for messages: its DICOMweb base URL, or `dimse://AE@HOST:PORT`.
+    pub fn base(&self) -> String {
+        match &self.archive {
+            Archive::DicomWeb { source, .. } => source.base().to_string(),
+            Archive::Dimse { scu, .. } => format!("dimse://{}", scu.pacs().name()),
+        }
     }
 
     /// The studies of the PACS, each with its series (headers only).
     pub(super) fn list(&self) -> Result<Vec<StudyInfo>, PacsError> {
-        let catalog = self.source.catalog(MAX_PACS_STUDIES)?;
-        if catalog.truncated {
+        let (studies, truncated) = match &self.archive {
+            Archive::DicomWeb { source, .. } => {
+                let catalog = source.catalog(MAX_PACS_STUDIES)?;
+                (studies(&catalog), catalog.truncated)
+            }
+            Archive::Dimse { scu, .. } => {
+                dimse_studies(scu).map_err(|error| PacsError::Request {
+                    url: self.base(),
+                    detail: error.to_string(),
+                })?
+            }
+        };
+        if truncated {
             tracing::warn!(
                 pacs = self.base(),
-                studies = catalog.studies.len(),
+                studies = studies.len(),
                 "the PACS holds more than the library lists"
             );
         }
-        Ok(studies(&catalog))
+        Ok(studies)
     }
 
-    /// Retrieves series `series_uid` of study `study_uid` (listed as `id`) into the cache,
-    /// reporting images received, and catalogues it; instances the PACS would not deliver
-    /// are left out and named. The details of a failure are logged (they name the PACS's
-    /// URLs), the client is told the series is unavailable.
+    /// Retrieves series `series_uid` of study `study_uid` (listed as `id`) into the cache
+    /// (or the Storage SCP's store), reporting images received, and catalogues it;
+    /// instances the PACS would not deliver are left out and named. The details of a
+    /// failure are logged (they name the PACS), the client is told the series is
+    /// unavailable.
     pub(super) fn retrieve(
         &self,
         id: &str,
@@ -64,21 +118,97 @@ impl PacsLibrary {
         progress: RetrievalProgress<'_>,
         max_bytes: u64,
     ) -> Result<ArrivedSeries, LibraryError> {
-        retrieve_series(
-            &self.cache,
-            &self.source,
-            (study_uid, series_uid),
-            progress,
-            max_bytes,
-        )
-        .map_err(|error| {
+        let not_delivered = |error: &dyn std::fmt::Display| {
             tracing::warn!(series = id, %error, "the PACS did not deliver the series");
             LibraryError::Unavailable {
                 id: id.to_string(),
                 reason: "the PACS did not deliver it (the server log says why)".to_string(),
             }
-        })
+        };
+        match &self.archive {
+            Archive::DicomWeb { source, cache } => {
+                retrieve_series(cache, source, (study_uid, series_uid), progress, max_bytes)
+                    .map_err(|error| not_delivered(&error))
+            }
+            Archive::Dimse {
+                scu,
+                destination,
+                store,
+            } => {
+                let moved = scu
+                    .move_series(study_uid, series_uid, destination)
+                    .map_err(|error| not_delivered(&error))?;
+                let expected = moved.completed + moved.failed;
+                progress(moved.completed, expected);
+                // Stored by this server's Storage SCP under the study's folder (the
+                // UIDs checked as UIDs there, so no path comes from the PACS).
+                let folder = store.join(study_uid);
+                if !hounsfield_dimse::is_uid(study_uid) || !folder.is_dir() {
+                    return Err(not_delivered(&"no instance arrived"));
+                }
+                let catalog = render_core::dicom::Catalog::scan(&[folder], &|_| {});
+                let missing = (0..moved.failed)
+                    .map(|_| "an instance the PACS failed to send".to_string())
+                    .collect();
+                Ok(ArrivedSeries {
+                    catalog,
+                    missing,
+                    expected,
+                    decoded: render_core::dicom::PreDecoded::default(),
+                    first_arrival: None,
+                })
+            }
+        }
     }
+}
+
+/// The studies a PACS asked over DICOM networking holds, each with its series (one C-FIND
+/// for the studies, one a study for its series), at most [`MAX_PACS_STUDIES`]; and whether
+/// it held more.
+fn dimse_studies(scu: &Scu) -> Result<(Vec<StudyInfo>, bool), hounsfield_dimse::ScuError> {
+    let mut found = scu.studies()?;
+    let truncated = found.len() > MAX_PACS_STUDIES;
+    found.truncate(MAX_PACS_STUDIES);
+    let mut studies = Vec::with_capacity(found.len());
+    for study in found {
+        let mut series: Vec<SeriesInfo> = scu
+            .series(&study.uid)?
+            .into_iter()
+            .map(|series| {
+                let images = series.images.unwrap_or(0);
+                SeriesInfo {
+                    id: series.uid,
+                    number: series.number,
+                    modality: series.modality,
+                    description: series.description,
+                    images,
+                    dims: None,
+                    unavailable: None,
+                    kind: if images == 1 {
+                        SeriesKind::Single
+                    } else {
+                        SeriesKind::Volume
+                    },
+                    thumbnail: None,
+                }
+            })
+            .collect();
+        if series.is_empty() {
+            continue;
+        }
+        series.sort_by(|a, b| a.number.cmp(&b.number).then_with(|| a.id.cmp(&b.id)));
+        studies.push(StudyInfo {
+            id: study.uid,
+            description: study.description,
+            date: study.date,
+            patient_name: study.patient_name,
+            patient_id: study.patient_id,
+            accession: study.accession,
+            modalities: modalities_of(&series),
+            series,
+        });
+    }
+    Ok((studies, truncated))
 }
 
 /// The studies of a PACS catalog as `studies` lists them: series in their number's order,
