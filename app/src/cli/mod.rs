@@ -135,11 +135,16 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
-        /// Files, folders or DICOMDIRs, or one DICOMweb URL; none: the built-in sample volume.
+        /// Files, folders or DICOMDIRs, or one DICOMweb URL, or one PACS over DICOM
+        /// networking (dimse://AE@HOST:PORT, called as --ae-title); none: the built-in
+        /// sample volume.
         paths: Vec<PathBuf>,
         /// The study search of a DICOMweb URL.
         #[command(flatten)]
         search: StudySearchArgs,
+        /// The AE title to call a PACS over DICOM networking as (one it knows).
+        #[arg(long, value_name = "NAME", default_value = "HOUNSFIELD")]
+        ae_title: String,
     },
     /// Print the voxel index and value at points given in patient coordinates (LPS mm).
     Probe {

@@ -55,8 +55,24 @@ struct SkippedReport {
 }
 
 /// Runs `info`: the catalog of `paths`, a PACS's studies when the one path is a DICOMweb
-/// URL, or the built-in sample when there are none.
-pub fn run(paths: &[PathBuf], json: bool, search: &StudySearchArgs) -> anyhow::Result<()> {
+/// URL or `dimse://AE@HOST:PORT` (called as `ae_title`), or the built-in sample when there
+/// are none.
+pub fn run(
+    paths: &[PathBuf],
+    json: bool,
+    search: &StudySearchArgs,
+    ae_title: &str,
+) -> anyhow::Result<()> {
+    if let Some(address) = paths
+        .iter()
+        .find_map(|path| path.to_str().filter(|p| p.starts_with("dimse://")))
+    {
+        anyhow::ensure!(
+            paths.len() == 1,
+            "a DICOM PACS is listed alone: give it without files or folders"
+        );
+        return super::dimse_search::run(address, search, json, ae_title);
+    }
     if let Some(url) = paths.iter().find_map(|path| source::dicomweb_url(path)) {
         anyhow::ensure!(
             paths.len() == 1,

@@ -3,6 +3,7 @@
 mod bench;
 mod calcium;
 mod config;
+mod dimse_search;
 mod doctor;
 mod findings;
 mod info;
@@ -36,7 +37,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             paths,
             search,
-        }) => info::run(&paths, json, &search),
+            ae_title,
+        }) => info::run(&paths, json, &search, &ae_title),
         Some(Command::Probe {
             path,
             series,

@@ -373,8 +373,17 @@ impl Scu {
         let mut response: Option<command::Response> = None;
         loop {
             let pdu = association.receive().map_err(|e| self.exchange(e))?;
-            let Pdu::PData { data } = pdu else {
-                return Err(self.exchange(format!("unexpected {}", pdu.short_description())));
+            let data = match pdu {
+                Pdu::PData { data } => data,
+                Pdu::AbortRQ { .. } => {
+                    return Err(self.exchange(format!(
+                        "the PACS aborted the association (does it know the AE title {}?)",
+                        self.calling_ae
+                    )));
+                }
+                other => {
+                    return Err(self.exchange(format!("unexpected {}", other.short_description())));
+                }
             };
             for value in data {
                 match value.value_type {

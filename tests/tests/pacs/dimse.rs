@@ -141,6 +141,20 @@ fn a_dicom_pacs_is_searched_with_c_find_and_a_series_moved_into_our_store() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    // The command line lists it too, calling as a title Orthanc knows.
+    let listed = support::hounsfield_json(&[
+        "info",
+        &format!("dimse://HOUNSFIELDTEST@127.0.0.1:{}", orthanc.dicom_port()),
+        "--ae-title",
+        OURS,
+        "--json",
+    ]);
+    assert_eq!(listed["studies"][0]["uid"], study_uid.as_str(), "{listed}");
+    assert_eq!(
+        listed["studies"][0]["series"].as_array().map(Vec::len),
+        Some(series.len()),
+        "{listed}"
+    );
     // A PACS that does not answer is named in the error.
     let nobody = Scu::new(
         RemoteAe::parse("dimse://NOBODY@127.0.0.1:1").expect("an address"),
