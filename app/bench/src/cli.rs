@@ -167,6 +167,22 @@ pub enum BenchCommand {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// A PACS that answers DICOM networking and DICOMweb (dimse://AE@HOST:PORT): time
+        /// `--series` retrieved from it with C-MOVE and over WADO-RS (`--dicomweb`).
+        #[arg(long, value_name = "dimse://AE@HOST:PORT", requires_all = ["dicomweb", "series", "dicom_port"])]
+        pacs: Option<String>,
+        /// The same PACS's DICOMweb base URL.
+        #[arg(long, value_name = "URL", requires = "pacs")]
+        dicomweb: Option<String>,
+        /// The SeriesInstanceUID to retrieve.
+        #[arg(long, value_name = "UID", requires = "pacs")]
+        series: Option<String>,
+        /// The port our Storage SCP listens on for the C-MOVE (the PACS knows it).
+        #[arg(long, value_name = "PORT", requires = "pacs")]
+        dicom_port: Option<u16>,
+        /// Our AE title, a destination the PACS knows.
+        #[arg(long, value_name = "NAME", default_value = "HOUNSFIELD")]
+        ae_title: String,
     },
     /// Serve a series in this process and time, from one client over loopback, a 100 cm²
     /// region's statistics (the mouse's release to the answer) and saving the findings,

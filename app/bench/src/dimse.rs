@@ -2,7 +2,10 @@
 //! series' files (in their own transfer syntax) to this program's Storage SCP and then to
 //! DCMTK's `storescp` (writing what it receives as it comes, `+B`), in turn, in the same
 //! run; both receive with the same largest PDU. Printed: each one's MB/s and images/s, and
-//! the time from the end of our association to the series listed in the library.
+//! the time from the end of our association to the series listed in the library. Given a
+//! PACS that answers both (`--pacs dimse://AE@HOST:PORT --dicomweb URL --series UID`), it
+//! also times the series retrieved with C-MOVE into our Storage SCP beside the same series
+//! retrieved over DICOMweb (WADO-RS) into the cache, in turn, in the same run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -22,9 +25,49 @@ const AE_TITLE: &str = "BENCH";
 /// How long the series may take to be listed after its association ends.
 const LISTED_WITHIN: Duration = Duration::from_secs(60);
 
+/// What `bench dimse` is asked.
+pub struct DimseBench<'a> {
+    /// The series' files (pushed with storescu).
+    pub path: &'a Path,
+    /// Runs of each.
+    pub runs: usize,
+    /// Print JSON.
+    pub json: bool,
+    /// A PACS to retrieve from both ways, when given.
+    pub retrieval: Option<Retrieval<'a>>,
+}
+
+/// A series on a PACS that answers DICOM networking and DICOMweb.
+pub struct Retrieval<'a> {
+    /// `dimse://AE@HOST:PORT`.
+    pub pacs: &'a str,
+    /// Its DICOMweb base URL.
+    pub dicomweb: &'a str,
+    /// The SeriesInstanceUID.
+    pub series: &'a str,
+    /// Our AE title (a destination the PACS knows) and the port it sends to.
+    pub ae_title: &'a str,
+    pub port: u16,
+}
+
+/// The two retrievals' figures.
+#[derive(Debug, Serialize)]
+struct RetrievalFigures {
+    series: String,
+    images: usize,
+    c_move_p50_ms: f64,
+    c_move_p95_ms: f64,
+    wado_rs_p50_ms: f64,
+    wado_rs_p95_ms: f64,
+    /// C-MOVE's time over WADO-RS's (below 1: C-MOVE is faster).
+    ratio: f64,
+}
+
 /// What `bench dimse --json` prints.
 #[derive(Debug, Serialize)]
 struct DimseFigures {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retrieval: Option<RetrievalFigures>,
     files: usize,
     bytes: u64,
     runs: usize,
@@ -46,8 +89,9 @@ struct Received {
     images_per_s: f64,
 }
 
-/// Runs `bench dimse` on the DICOM files under `path`.
-pub fn dimse(path: &Path, runs: usize, json: bool) -> anyhow::Result<()> {
+/// Runs `bench dimse`.
+pub fn dimse(bench: &DimseBench) -> anyhow::Result<()> {
+    let (path, runs, json) = (bench.path, bench.runs, bench.json);
     let files = dicom_files(path)?;
     anyhow::ensure!(!files.is_empty(), "no DICOM file under {}", path.display());
     let bytes: u64 = files
@@ -73,7 +117,13 @@ pub fn dimse(path: &Path, runs: usize, json: bool) -> anyhow::Result<()> {
         }
     };
     let (ours, storescp) = (figures(&mut ours), figures(&mut theirs));
+    let retrieval = bench
+        .retrieval
+        .as_ref()
+        .map(|retrieval| retrieved(retrieval, runs))
+        .transpose()?;
     let report = DimseFigures {
+        retrieval,
         files: files.len(),
         bytes,
         runs,
@@ -105,7 +155,96 @@ pub fn dimse(path: &Path, runs: usize, json: bool) -> anyhow::Result<()> {
         "  association's end to listed: p50 {:.1} ms  p95 {:.1} ms",
         report.listed_p50_ms, report.listed_p95_ms
     );
+    if let Some(retrieval) = &report.retrieval {
+        println!(
+            "series {} ({} images) retrieved: C-MOVE p50 {:.1} ms (p95 {:.1}), WADO-RS p50 {:.1} ms (p95 {:.1}), C-MOVE / WADO-RS {:.2}",
+            retrieval.series,
+            retrieval.images,
+            retrieval.c_move_p50_ms,
+            retrieval.c_move_p95_ms,
+            retrieval.wado_rs_p50_ms,
+            retrieval.wado_rs_p95_ms,
+            retrieval.ratio
+        );
+    }
     Ok(())
+}
+
+/// The series of `retrieval` retrieved `runs` times each way, into fresh folders: with
+/// C-MOVE into a Storage SCP of ours, and over WADO-RS into a DICOMweb cache (nothing
+/// decoded ahead, so both only store).
+fn retrieved(retrieval: &Retrieval, runs: usize) -> anyhow::Result<RetrievalFigures> {
+    let scu = hounsfield_dimse::Scu::new(
+        hounsfield_dimse::RemoteAe::parse(retrieval.pacs)?,
+        retrieval.ae_title,
+    );
+    let study = scu
+        .studies()?
+        .into_iter()
+        .find(|study| {
+            scu.series(&study.uid)
+                .is_ok_and(|series| series.iter().any(|s| s.uid == retrieval.series))
+        })
+        .with_context(|| {
+            format!(
+                "no study of {} holds series {}",
+                retrieval.pacs, retrieval.series
+            )
+        })?;
+    let source = hounsfield_workstation::source::dicomweb(retrieval.dicomweb)?;
+    // One SCP for every run (its listener stays for the process); each run's series is
+    // removed after it, so that the next stores it whole again.
+    let folder = tempfile::tempdir().context("a store folder")?;
+    let store = Arc::new(StoreFolder::open(folder.path(), u64::MAX).context("the store")?);
+    let scp = StorageScp::bind(
+        std::net::SocketAddr::from(([127, 0, 0, 1], retrieval.port)),
+        retrieval.ae_title,
+        Callers::default(),
+        store,
+        1000,
+    )?;
+    scp.serve(Arc::new(Quiet))?;
+    let (mut moved, mut wado, mut images) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let done = scu.move_series(&study.uid, retrieval.series, retrieval.ae_title)?;
+        moved.push(ms(started.elapsed()));
+        images = done.completed;
+        std::fs::remove_dir_all(folder.path().join(&study.uid))
+            .context("the moved series removed")?;
+        let cache_folder = tempfile::tempdir().context("a cache folder")?;
+        let cache = hounsfield_dicomweb::SeriesCache::new(cache_folder.path(), u64::MAX);
+        let started = Instant::now();
+        hounsfield_dicomweb::retrieve_series(
+            &cache,
+            &source,
+            (&study.uid, retrieval.series),
+            &|_, _| {},
+            0,
+        )?;
+        wado.push(ms(started.elapsed()));
+    }
+    let (c_move_p50_ms, wado_rs_p50_ms) = (percentile(&mut moved, 0.5), percentile(&mut wado, 0.5));
+    Ok(RetrievalFigures {
+        series: retrieval.series.to_string(),
+        images,
+        c_move_p50_ms,
+        c_move_p95_ms: percentile(&mut moved, 0.95),
+        wado_rs_p50_ms,
+        wado_rs_p95_ms: percentile(&mut wado, 0.95),
+        ratio: c_move_p50_ms / wado_rs_p50_ms,
+    })
+}
+
+/// A reception that only logs (the retrieval's own answer says what arrived).
+struct Quiet;
+
+impl hounsfield_dimse::Reception for Quiet {
+    fn refused(&self, refusal: &hounsfield_dimse::Refusal) {
+        tracing::warn!(?refusal, "the PACS was refused");
+    }
+
+    fn ended(&self, _report: &hounsfield_dimse::AssociationReport) {}
 }
 
 /// Pushes `files` to a Storage SCP of ours (a fresh store and library): the push's time and

@@ -129,7 +129,33 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             runs,
             json,
         } => findings::findings(&path, series.as_deref(), runs, json),
-        BenchCommand::Dimse { path, runs, json } => dimse::dimse(&path, runs, json),
+        BenchCommand::Dimse {
+            path,
+            runs,
+            json,
+            pacs,
+            dicomweb,
+            series,
+            dicom_port,
+            ae_title,
+        } => {
+            let retrieval = match (&pacs, &dicomweb, &series, dicom_port) {
+                (Some(pacs), Some(dicomweb), Some(series), Some(port)) => Some(dimse::Retrieval {
+                    pacs,
+                    dicomweb,
+                    series,
+                    ae_title: &ae_title,
+                    port,
+                }),
+                _ => None,
+            };
+            dimse::dimse(&dimse::DimseBench {
+                path: &path,
+                runs,
+                json,
+                retrieval,
+            })
+        }
         BenchCommand::Movie {
             path,
             series,

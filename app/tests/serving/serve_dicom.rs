@@ -296,10 +296,53 @@ fn studies_pushed_with_storescu_are_stored_as_sent_listed_and_rendered() {
 }
 
 #[test]
-fn the_dimse_bench_times_ours_beside_storescp_and_the_listing() {
+fn the_dimse_bench_times_ours_beside_storescp_the_listing_and_c_move_beside_wado_rs() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let orthanc = support::orthanc::Orthanc::start_with_modalities(&[(AE_TITLE, port)]);
+    let mr_folder = support::data("mr-lumbar");
+    orthanc.upload_folder(&mr_folder);
+    // The largest series of the MR, by its files.
+    let mut series: HashMap<String, usize> = HashMap::new();
+    for file in files_under(&mr_folder, &is_dicom) {
+        let object = dicom_object::OpenFileOptions::new()
+            .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
+            .open_file(&file)
+            .expect("a DICOM file");
+        let uid = object
+            .element(dicom_dictionary_std::tags::SERIES_INSTANCE_UID)
+            .ok()
+            .and_then(|e| e.to_str().ok())
+            .map(|s| s.trim_end_matches('\0').to_string())
+            .expect("a series UID");
+        *series.entry(uid).or_default() += 1;
+    }
+    let (largest, images) = series.iter().max_by_key(|(_, n)| **n).expect("a series");
     let mr = support::data_arg("mr-lumbar");
-    let figures = support::hounsfield_json(&["bench", "dimse", &mr, "--runs", "1", "--json"]);
-    let dicom_files = files_under(&support::data("mr-lumbar"), &is_dicom).len();
+    let pacs = format!("dimse://HOUNSFIELDTEST@127.0.0.1:{}", orthanc.dicom_port());
+    let dicomweb = orthanc.dicomweb_url();
+    let port_text = port.to_string();
+    let figures = support::hounsfield_json(&[
+        "bench",
+        "dimse",
+        &mr,
+        "--runs",
+        "1",
+        "--pacs",
+        &pacs,
+        "--dicomweb",
+        &dicomweb,
+        "--series",
+        largest,
+        "--dicom-port",
+        &port_text,
+        "--ae-title",
+        AE_TITLE,
+        "--json",
+    ]);
+    let dicom_files = files_under(&mr_folder, &is_dicom).len();
     assert_eq!(
         figures["files"].as_u64(),
         Some(dicom_files as u64),
@@ -315,6 +358,17 @@ fn the_dimse_bench_times_ours_beside_storescp_and_the_listing() {
     }
     assert!(figures["ratio"].as_f64() > Some(0.0), "{figures}");
     assert!(figures["listed_p50_ms"].as_f64() > Some(0.0), "{figures}");
+    let retrieval = &figures["retrieval"];
+    assert_eq!(
+        retrieval["images"].as_u64(),
+        Some(*images as u64),
+        "{figures}"
+    );
+    assert!(
+        retrieval["c_move_p50_ms"].as_f64() > Some(0.0)
+            && retrieval["wado_rs_p50_ms"].as_f64() > Some(0.0),
+        "{figures}"
+    );
 }
 
 #[test]

@@ -76,6 +76,16 @@ impl Orthanc {
         })
     }
 
+    /// Starts Orthanc answering both DICOMweb (without credentials) and DICOM networking,
+    /// knowing `modalities` as [`Self::start_dicom_only`] does.
+    pub fn start_with_modalities(modalities: &[(&str, u16)]) -> Orthanc {
+        Self::start_configured(&Dicom {
+            authorization: "",
+            dicomweb: true,
+            modalities,
+        })
+    }
+
     /// Its DICOM port.
     pub fn dicom_port(&self) -> u16 {
         self.dicom_port
