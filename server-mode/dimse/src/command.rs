@@ -79,14 +79,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Command, CommandError> {
             .and_then(|e| e.to_int::<u16>().ok())
             .ok_or(CommandError::Missing(name))
     };
-    let text = |tag| {
-        object
-            .element(tag)
-            .ok()
-            .and_then(|e| e.to_str().ok())
-            .map(|s| s.trim_end_matches(['\0', ' ']).to_string())
-            .unwrap_or_default()
-    };
+    let text = |tag| text_of(&object, tag);
     Ok(Command {
         field: number(tags::COMMAND_FIELD, "CommandField")?,
         message_id: number(tags::MESSAGE_ID, "MessageID")?,
@@ -137,16 +130,7 @@ pub(crate) fn response(request: &Command, status: Status) -> Result<Vec<u8>, Com
             PrimitiveValue::from(request.sop_instance.as_str()),
         );
     }
-    let written = write(&object)?;
-    // CommandGroupLength counts the bytes after its own element (12 in Implicit VR).
-    let group_length = u32::try_from(written.len().saturating_sub(12))
-        .map_err(|error| CommandError::Unwritable(error.to_string()))?;
-    object.put(DataElement::new(
-        tags::COMMAND_GROUP_LENGTH,
-        VR::UL,
-        PrimitiveValue::from(group_length),
-    ));
-    write(&object)
+    with_group_length(object)
 }
 
 /// A request of `field` (C-FIND or C-MOVE) for `sop_class`, number `message_id`, with a
@@ -187,15 +171,7 @@ pub(crate) fn request(
         VR::US,
         PrimitiveValue::from(0u16),
     );
-    let written = write(&object)?;
-    let group_length = u32::try_from(written.len().saturating_sub(12))
-        .map_err(|error| CommandError::Unwritable(error.to_string()))?;
-    object.put(DataElement::new(
-        tags::COMMAND_GROUP_LENGTH,
-        VR::UL,
-        PrimitiveValue::from(group_length),
-    ));
-    write(&object)
+    with_group_length(object)
 }
 
 /// What a response says.
@@ -231,6 +207,30 @@ pub(crate) fn read_response(bytes: &[u8]) -> Result<Response, CommandError> {
         failed: number(tags::NUMBER_OF_FAILED_SUBOPERATIONS).unwrap_or(0),
         warnings: number(tags::NUMBER_OF_WARNING_SUBOPERATIONS).unwrap_or(0),
     })
+}
+
+/// `object`'s bytes with its CommandGroupLength set: the bytes after that element's own
+/// (12 in Implicit VR), so written twice.
+fn with_group_length(mut object: InMemDicomObject) -> Result<Vec<u8>, CommandError> {
+    let written = write(&object)?;
+    let group_length = u32::try_from(written.len().saturating_sub(12))
+        .map_err(|error| CommandError::Unwritable(error.to_string()))?;
+    object.put(DataElement::new(
+        tags::COMMAND_GROUP_LENGTH,
+        VR::UL,
+        PrimitiveValue::from(group_length),
+    ));
+    write(&object)
+}
+
+/// An attribute's text without its padding (empty when absent or not text).
+pub(crate) fn text_of(object: &InMemDicomObject, tag: dicom_core::Tag) -> String {
+    object
+        .element(tag)
+        .ok()
+        .and_then(|e| e.to_str().ok())
+        .map(|s| s.trim_end_matches(['\0', ' ']).to_string())
+        .unwrap_or_default()
 }
 
 fn write(object: &InMemDicomObject) -> Result<Vec<u8>, CommandError> {

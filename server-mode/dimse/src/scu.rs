@@ -14,7 +14,7 @@ use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu};
 use dicom_ul::{ClientAssociation, ClientAssociationOptions};
 
 use crate::callers::ae_title;
-use crate::command::{self, C_FIND_RQ, C_MOVE_RQ, MOST_COMMAND_BYTES, PENDING};
+use crate::command::{self, C_FIND_RQ, C_MOVE_RQ, MOST_COMMAND_BYTES, PENDING, text_of as text};
 use crate::scp::MOST_PDU_BYTES;
 
 /// Study Root Query/Retrieve Information Model – FIND.
@@ -457,16 +457,6 @@ fn identifier(level: &str, keys: &[(dicom_core::Tag, VR, &str)]) -> InMemDicomOb
         object.put(DataElement::new(tag, vr, value));
     }
     object
-}
-
-/// An attribute's text, trimmed of its padding (empty when absent).
-fn text(object: &InMemDicomObject, tag: dicom_core::Tag) -> String {
-    object
-        .element(tag)
-        .ok()
-        .and_then(|e| e.to_str().ok())
-        .map(|s| s.trim_end_matches(['\0', ' ']).to_string())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -136,11 +136,7 @@ impl StoreFolder {
             .open_file(&incoming.path)
             .map_err(|_| Status::CannotUnderstand)?;
         let uid = |tag| {
-            header
-                .element(tag)
-                .ok()
-                .and_then(|e| e.to_str().ok())
-                .map(|s| s.trim_end_matches(['\0', ' ']).to_string())
+            Some(crate::command::text_of(&header, tag))
                 .filter(|s| is_uid(s))
                 .ok_or(Status::CannotUnderstand)
         };

@@ -162,6 +162,37 @@ impl PacsLibrary {
     }
 }
 
+/// A series as a PACS lists it, before it is opened.
+struct Listed {
+    uid: String,
+    number: Option<i32>,
+    modality: String,
+    description: String,
+    images: usize,
+}
+
+impl Listed {
+    /// As `studies` lists it: its id its SeriesInstanceUID, no dimensions (the metadata
+    /// is not read until opened), no thumbnail; one instance is a single image.
+    fn info(self) -> SeriesInfo {
+        SeriesInfo {
+            id: self.uid,
+            number: self.number,
+            modality: self.modality,
+            description: self.description,
+            images: self.images,
+            dims: None,
+            unavailable: None,
+            kind: if self.images == 1 {
+                SeriesKind::Single
+            } else {
+                SeriesKind::Volume
+            },
+            thumbnail: None,
+        }
+    }
+}
+
 /// The studies a PACS asked over DICOM networking holds, each with its series (one C-FIND
 /// for the studies, one a study for its series), at most [`MAX_PACS_STUDIES`]; and whether
 /// it held more.
@@ -175,22 +206,14 @@ fn dimse_studies(scu: &Scu) -> Result<(Vec<StudyInfo>, bool), hounsfield_dimse::
             .series(&study.uid)?
             .into_iter()
             .map(|series| {
-                let images = series.images.unwrap_or(0);
-                SeriesInfo {
-                    id: series.uid,
+                Listed {
+                    uid: series.uid,
                     number: series.number,
                     modality: series.modality,
                     description: series.description,
-                    images,
-                    dims: None,
-                    unavailable: None,
-                    kind: if images == 1 {
-                        SeriesKind::Single
-                    } else {
-                        SeriesKind::Volume
-                    },
-                    thumbnail: None,
+                    images: series.images.unwrap_or(0),
                 }
+                .info()
             })
             .collect();
         if series.is_empty() {
@@ -222,24 +245,16 @@ fn studies(catalog: &PacsCatalog) -> Vec<StudyInfo> {
             .instances
             .and_then(|n| usize::try_from(n).ok())
             .unwrap_or(0);
-        by_study
-            .entry(series.study_uid.as_str())
-            .or_default()
-            .push(SeriesInfo {
-                id: series.uid.clone(),
+        by_study.entry(series.study_uid.as_str()).or_default().push(
+            Listed {
+                uid: series.uid.clone(),
                 number: series.number.and_then(|n| i32::try_from(n).ok()),
                 modality: series.modality.clone(),
                 description: series.description.clone(),
                 images,
-                dims: None,
-                unavailable: None,
-                kind: if images == 1 {
-                    SeriesKind::Single
-                } else {
-                    SeriesKind::Volume
-                },
-                thumbnail: None,
-            });
+            }
+            .info(),
+        );
     }
     catalog
         .studies
