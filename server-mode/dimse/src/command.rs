@@ -69,16 +69,8 @@ pub(crate) enum CommandError {
 
 /// Reads a command set.
 pub(crate) fn read(bytes: &[u8]) -> Result<Command, CommandError> {
-    let syntax = IMPLICIT_VR_LITTLE_ENDIAN.erased();
-    let object = InMemDicomObject::read_dataset_with_ts(bytes, &syntax)
-        .map_err(|error| CommandError::Unreadable(error.to_string()))?;
-    let number = |tag, name| {
-        object
-            .element(tag)
-            .ok()
-            .and_then(|e| e.to_int::<u16>().ok())
-            .ok_or(CommandError::Missing(name))
-    };
+    let object = command_object(bytes)?;
+    let number = |tag, name| number_of(&object, tag).ok_or(CommandError::Missing(name));
     let text = |tag| text_of(&object, tag);
     Ok(Command {
         field: number(tags::COMMAND_FIELD, "CommandField")?,
@@ -95,11 +87,6 @@ pub(crate) fn response(request: &Command, status: Status) -> Result<Vec<u8>, Com
     let mut put = |tag, vr, value: PrimitiveValue| {
         object.put(DataElement::new(tag, vr, value));
     };
-    put(
-        tags::COMMAND_GROUP_LENGTH,
-        VR::UL,
-        PrimitiveValue::from(0u32),
-    );
     if !request.sop_class.is_empty() {
         put(
             tags::AFFECTED_SOP_CLASS_UID,
@@ -146,11 +133,6 @@ pub(crate) fn request(
         object.put(DataElement::new(tag, vr, value));
     };
     put(
-        tags::COMMAND_GROUP_LENGTH,
-        VR::UL,
-        PrimitiveValue::from(0u32),
-    );
-    put(
         tags::AFFECTED_SOP_CLASS_UID,
         VR::UI,
         PrimitiveValue::from(sop_class),
@@ -189,15 +171,8 @@ pub(crate) struct Response {
 
 /// Reads a response's command set.
 pub(crate) fn read_response(bytes: &[u8]) -> Result<Response, CommandError> {
-    let syntax = IMPLICIT_VR_LITTLE_ENDIAN.erased();
-    let object = InMemDicomObject::read_dataset_with_ts(bytes, &syntax)
-        .map_err(|error| CommandError::Unreadable(error.to_string()))?;
-    let number = |tag| {
-        object
-            .element(tag)
-            .ok()
-            .and_then(|e| e.to_int::<u16>().ok())
-    };
+    let object = command_object(bytes)?;
+    let number = |tag| number_of(&object, tag);
     Ok(Response {
         status: number(tags::STATUS).ok_or(CommandError::Missing("Status"))?,
         has_data_set: number(tags::COMMAND_DATA_SET_TYPE)
@@ -209,18 +184,36 @@ pub(crate) fn read_response(bytes: &[u8]) -> Result<Response, CommandError> {
     })
 }
 
-/// `object`'s bytes with its CommandGroupLength set: the bytes after that element's own
+/// `object`'s bytes led by its CommandGroupLength: the bytes after that element's own
 /// (12 in Implicit VR), so written twice.
 fn with_group_length(mut object: InMemDicomObject) -> Result<Vec<u8>, CommandError> {
+    let group_length = |length: u32| {
+        DataElement::new(
+            tags::COMMAND_GROUP_LENGTH,
+            VR::UL,
+            PrimitiveValue::from(length),
+        )
+    };
+    object.put(group_length(0));
     let written = write(&object)?;
-    let group_length = u32::try_from(written.len().saturating_sub(12))
+    let length = u32::try_from(written.len().saturating_sub(12))
         .map_err(|error| CommandError::Unwritable(error.to_string()))?;
-    object.put(DataElement::new(
-        tags::COMMAND_GROUP_LENGTH,
-        VR::UL,
-        PrimitiveValue::from(group_length),
-    ));
+    object.put(group_length(length));
     write(&object)
+}
+
+/// A command set's elements (always in Implicit VR Little Endian).
+fn command_object(bytes: &[u8]) -> Result<InMemDicomObject, CommandError> {
+    InMemDicomObject::read_dataset_with_ts(bytes, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+        .map_err(|error| CommandError::Unreadable(error.to_string()))
+}
+
+/// An attribute's unsigned short (`None` when absent or not a number).
+fn number_of(object: &InMemDicomObject, tag: dicom_core::Tag) -> Option<u16> {
+    object
+        .element(tag)
+        .ok()
+        .and_then(|e| e.to_int::<u16>().ok())
 }
 
 /// An attribute's text without its padding (empty when absent or not text).
@@ -255,24 +248,13 @@ mod tests {
             has_data_set: true,
         };
         let bytes = response(&request, Status::OutOfResources).expect("written");
-        let object = InMemDicomObject::read_dataset_with_ts(
-            bytes.as_slice(),
-            &IMPLICIT_VR_LITTLE_ENDIAN.erased(),
-        )
-        .expect("a data set");
-        let number = |tag| {
-            object
-                .element(tag)
-                .ok()
-                .and_then(|e| e.to_int::<u32>().ok())
-        };
-        let text = |tag| {
-            object
-                .element(tag)
-                .ok()
-                .and_then(|e| e.to_str().ok())
-                .map(|s| s.trim_end_matches('\0').to_string())
-        };
+        let object = command_object(&bytes).expect("a data set");
+        let number = |tag| number_of(&object, tag).map(u32::from);
+        let length = object
+            .element(tags::COMMAND_GROUP_LENGTH)
+            .ok()
+            .and_then(|e| e.to_int::<u32>().ok());
+        let text = |tag| Some(text_of(&object, tag));
         assert_eq!(number(tags::COMMAND_FIELD), Some(0x8001));
         assert_eq!(number(tags::COMMAND_DATA_SET_TYPE), Some(0x0101));
         assert_eq!(text(tags::AFFECTED_SOP_CLASS_UID), Some(request.sop_class));
@@ -282,10 +264,7 @@ mod tests {
         );
         assert_eq!(number(tags::STATUS), Some(0xA700));
         assert_eq!(number(tags::MESSAGE_ID_BEING_RESPONDED_TO), Some(7));
-        assert_eq!(
-            number(tags::COMMAND_GROUP_LENGTH),
-            Some(bytes.len() as u32 - 12)
-        );
+        assert_eq!(length, Some(bytes.len() as u32 - 12));
     }
 
     #[test]

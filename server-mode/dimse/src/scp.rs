@@ -301,8 +301,8 @@ impl Shared {
         report: &mut AssociationReport,
     ) -> Result<(), String> {
         let mut command_bytes: Vec<u8> = Vec::new();
-        // The C-STORE whose data set is arriving, and its file.
-        let mut storing: Option<(Command, u8, Option<Incoming>)> = None;
+        // The request whose data set is arriving, and its file (or why it is refused).
+        let mut storing: Option<(Command, u8, Result<Incoming, Status>)> = None;
         loop {
             let pdu = association.receive().map_err(|error| error.to_string())?;
             acknowledge_at_once(association.inner_stream());
@@ -329,14 +329,17 @@ impl Shared {
                         let asked = command::read(&command_bytes).map_err(|e| e.to_string())?;
                         command_bytes.clear();
                         let context = value.presentation_context_id;
-                        if asked.field == C_STORE_RQ && asked.has_data_set {
-                            let incoming = self.begin(association, &asked, context, report);
-                            storing = Some((asked, context, incoming.ok()));
-                        } else if asked.field == C_ECHO_RQ {
+                        if asked.field == C_ECHO_RQ {
                             answer(association, &asked, context, Status::Success)?;
                         } else if asked.has_data_set {
-                            // Its data set is read and let go, then refused.
-                            storing = Some((asked, context, None));
+                            // A C-STORE's data set is stored; another's is read and let
+                            // go, then refused.
+                            let incoming = if asked.field == C_STORE_RQ {
+                                self.begin(association, &asked, context, report)
+                            } else {
+                                Err(Status::UnrecognizedOperation)
+                            };
+                            storing = Some((asked, context, incoming));
                         } else {
                             answer(association, &asked, context, Status::UnrecognizedOperation)?;
                         }
@@ -345,7 +348,7 @@ impl Shared {
                         let Some((_, _, incoming)) = &mut storing else {
                             return Err("a data set without its command".to_string());
                         };
-                        if let Some(incoming) = incoming {
+                        if let Ok(incoming) = incoming {
                             incoming.write(&self.store, &value.data);
                         }
                         if value.is_last
@@ -368,9 +371,6 @@ impl Shared {
         context: u8,
         report: &AssociationReport,
     ) -> Result<Incoming, Status> {
-        if asked.field != C_STORE_RQ {
-            return Err(Status::UnrecognizedOperation);
-        }
         let syntax = association
             .presentation_contexts()
             .iter()
@@ -385,20 +385,15 @@ impl Shared {
         )
     }
 
-    /// The status of an instance received whole (`incoming`: none when refused at its
-    /// start), counted in `report`.
+    /// The status of a data set received whole (`incoming`: why it was refused at its
+    /// start, if it was), counted in `report`.
     fn finish(
         &self,
         asked: &Command,
-        incoming: Option<Incoming>,
+        incoming: Result<Incoming, Status>,
         report: &mut AssociationReport,
     ) -> Status {
-        let result = match incoming {
-            Some(incoming) => self.store.finish(incoming),
-            None if asked.field == C_STORE_RQ => Err(Status::CannotUnderstand),
-            None => Err(Status::UnrecognizedOperation),
-        };
-        match result {
+        match incoming.and_then(|incoming| self.store.finish(incoming)) {
             Ok(stored) => {
                 if stored.duplicate {
                     report.duplicates += 1;

@@ -17,10 +17,33 @@ use crate::callers::ae_title;
 use crate::command::{self, C_FIND_RQ, C_MOVE_RQ, MOST_COMMAND_BYTES, PENDING, text_of as text};
 use crate::scp::MOST_PDU_BYTES;
 
-/// Study Root Query/Retrieve Information Model – FIND.
-const STUDY_ROOT_FIND: &str = "1.2.840.10008.5.1.4.1.2.2.1";
-/// Study Root Query/Retrieve Information Model – MOVE.
-const STUDY_ROOT_MOVE: &str = "1.2.840.10008.5.1.4.1.2.2.2";
+/// An operation asked of a PACS: its name, command field, SOP class (Study Root), how
+/// long each answer may take, and the final statuses it is done with.
+struct Operation {
+    name: &'static str,
+    field: u16,
+    sop_class: &'static str,
+    wait: Duration,
+    done: &'static [u16],
+}
+
+/// C-FIND in the Study Root Query/Retrieve Information Model.
+const C_FIND: Operation = Operation {
+    name: "C-FIND",
+    field: C_FIND_RQ,
+    sop_class: "1.2.840.10008.5.1.4.1.2.2.1",
+    wait: FIND_WAIT,
+    done: &[0x0000],
+};
+/// C-MOVE in the Study Root Query/Retrieve Information Model: done on success or with
+/// warnings (B000: some sub-operations failed).
+const C_MOVE: Operation = Operation {
+    name: "C-MOVE",
+    field: C_MOVE_RQ,
+    sop_class: "1.2.840.10008.5.1.4.1.2.2.2",
+    wait: MOVE_WAIT,
+    done: &[0x0000, 0xB000],
+};
 /// The most matches one C-FIND reads (past them the search is refused, not cut short).
 pub const MOST_MATCHES: usize = 20_000;
 /// The most bytes of one identifier a PACS answers with.
@@ -152,6 +175,17 @@ pub struct Moved {
     pub warnings: usize,
 }
 
+impl Moved {
+    /// These counts with a later answer's (the highest of each).
+    fn counted(self, response: &command::Response) -> Self {
+        Self {
+            completed: usize::from(response.completed).max(self.completed),
+            failed: usize::from(response.failed).max(self.failed),
+            warnings: usize::from(response.warnings).max(self.warnings),
+        }
+    }
+}
+
 /// This program as a PACS's SCU: it calls `pacs` as `calling_ae`.
 #[derive(Debug, Clone)]
 pub struct Scu {
@@ -246,62 +280,60 @@ impl Scu {
                 (tags::SERIES_INSTANCE_UID, VR::UI, series_uid),
             ],
         );
-        let mut association = self.associate(STUDY_ROOT_MOVE, MOVE_WAIT)?;
-        let request = command::request(C_MOVE_RQ, 1, STUDY_ROOT_MOVE, Some(destination))
-            .map_err(|e| self.exchange(e))?;
-        self.send_request(&mut association, request, &keys)?;
         let mut moved = Moved::default();
-        loop {
-            let (response, _) = self.response(&mut association)?;
-            moved = Moved {
-                completed: usize::from(response.completed).max(moved.completed),
-                failed: usize::from(response.failed).max(moved.failed),
-                warnings: usize::from(response.warnings).max(moved.warnings),
-            };
-            if PENDING.contains(&response.status) {
-                continue;
-            }
-            let _ = association.release();
-            // Success, or warnings (B000: some sub-operations failed).
-            return match response.status {
-                0x0000 | 0xB000 => Ok(moved),
-                status => Err(ScuError::Refused {
-                    pacs: self.pacs.name(),
-                    what: "C-MOVE",
-                    status,
-                }),
-            };
-        }
+        let last = self.ask(&C_MOVE, Some(destination), &keys, |response, _| {
+            moved = moved.counted(response);
+            Ok(())
+        })?;
+        Ok(moved.counted(&last))
     }
 
     /// A C-FIND of `keys`: every match's identifier.
     fn find(&self, keys: &InMemDicomObject) -> Result<Vec<InMemDicomObject>, ScuError> {
-        let mut association = self.associate(STUDY_ROOT_FIND, FIND_WAIT)?;
-        let request =
-            command::request(C_FIND_RQ, 1, STUDY_ROOT_FIND, None).map_err(|e| self.exchange(e))?;
-        self.send_request(&mut association, request, keys)?;
         let mut matches = Vec::new();
+        self.ask(&C_FIND, None, keys, |_, identifier| {
+            if matches.len() >= MOST_MATCHES {
+                return Err(ScuError::TooMany {
+                    pacs: self.pacs.name(),
+                });
+            }
+            matches.extend(identifier);
+            Ok(())
+        })?;
+        Ok(matches)
+    }
+
+    /// One `operation` of `keys` (a C-MOVE's to `destination`) over an association of its
+    /// own: each pending answer given to `pending` (an error there aborts the association),
+    /// and the final answer, once its status is one the operation is done with.
+    fn ask(
+        &self,
+        operation: &Operation,
+        destination: Option<&str>,
+        keys: &InMemDicomObject,
+        mut pending: impl FnMut(&command::Response, Option<InMemDicomObject>) -> Result<(), ScuError>,
+    ) -> Result<command::Response, ScuError> {
+        let mut association = self.associate(operation.sop_class, operation.wait)?;
+        let request = command::request(operation.field, 1, operation.sop_class, destination)
+            .map_err(|e| self.exchange(e))?;
+        self.send_request(&mut association, request, keys)?;
         loop {
             let (response, identifier) = self.response(&mut association)?;
-            if PENDING.contains(&response.status) {
-                if matches.len() >= MOST_MATCHES {
-                    let _ = association.abort();
-                    return Err(ScuError::TooMany {
+            if !PENDING.contains(&response.status) {
+                let _ = association.release();
+                if !operation.done.contains(&response.status) {
+                    return Err(ScuError::Refused {
                         pacs: self.pacs.name(),
+                        what: operation.name,
+                        status: response.status,
                     });
                 }
-                matches.extend(identifier);
-                continue;
+                return Ok(response);
             }
-            let _ = association.release();
-            return match response.status {
-                0x0000 => Ok(matches),
-                status => Err(ScuError::Refused {
-                    pacs: self.pacs.name(),
-                    what: "C-FIND",
-                    status,
-                }),
-            };
+            if let Err(error) = pending(&response, identifier) {
+                let _ = association.abort();
+                return Err(error);
+            }
         }
     }
 

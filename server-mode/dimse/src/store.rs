@@ -3,13 +3,13 @@
 //! in place whole by a rename as `STUDY/SERIES/SOP.dcm`, unless that SOP instance is
 //! stored already. The data set is written as it came, behind a file meta group of ours.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use dicom_dictionary_std::tags;
 use dicom_object::{FileMetaTableBuilder, OpenFileOptions};
+use tempfile::NamedTempFile;
 
 use crate::command::Status;
 
@@ -88,59 +88,57 @@ impl StoreFolder {
             .source_application_entity_title(calling_ae)
             .build()
             .map_err(|_| Status::CannotUnderstand)?;
-        let mut random = [0u8; 8];
-        getrandom::fill(&mut random).map_err(|_| Status::OutOfResources)?;
-        let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
-        let path = self.root.join(INCOMING).join(format!("{name}.part"));
-        let opened = File::create_new(&path).map_err(|_| Status::OutOfResources)?;
+        let mut head = vec![0u8; 128];
+        head.extend_from_slice(b"DICM");
+        meta.write(&mut head)
+            .map_err(|_| Status::CannotUnderstand)?;
+        // A file of its own, removed when dropped: an association that ends mid-instance
+        // leaves nothing behind.
+        let file = tempfile::Builder::new()
+            .suffix(".part")
+            .tempfile_in(self.root.join(INCOMING))
+            .map_err(|_| Status::OutOfResources)?;
         let mut incoming = Incoming {
-            file: Some(BufWriter::with_capacity(1 << 20, opened)),
-            path,
+            file: Some(BufWriter::with_capacity(1 << 20, file)),
             sop_instance: sop_instance.to_string(),
             bytes: 0,
             refused: None,
         };
-        let mut head = vec![0u8; 128];
-        head.extend_from_slice(b"DICM");
-        if meta.write(&mut head).is_err() {
-            incoming.refused = Some(Status::CannotUnderstand);
-        }
+        // The meta group counts as the rest does: the store's bytes are its files' sizes.
         incoming.write(self, &head);
-        incoming.bytes = 0;
         Ok(incoming)
     }
 
     /// Puts `incoming`, whole, in its place: what was stored, or the status refusing it.
-    pub(crate) fn finish(&self, mut incoming: Incoming) -> Result<Stored, Status> {
-        let written = incoming.file.take().map(|mut file| file.flush());
-        let result = match (incoming.refused, written) {
-            (Some(status), _) => Err(status),
-            (None, Some(Ok(()))) => self.place(&incoming),
-            (None, _) => Err(Status::OutOfResources),
-        };
-        let _ = std::fs::remove_file(&incoming.path);
-        match &result {
-            Ok(stored) if !stored.duplicate => {
-                self.used.fetch_add(stored.bytes, Ordering::Relaxed);
-            }
-            _ => {}
+    pub(crate) fn finish(&self, incoming: Incoming) -> Result<Stored, Status> {
+        if let Some(status) = incoming.refused {
+            return Err(status);
         }
-        result
+        let file = incoming
+            .file
+            .ok_or(Status::OutOfResources)?
+            .into_inner()
+            .map_err(|_| Status::OutOfResources)?;
+        let stored = self.place(file, &incoming.sop_instance, incoming.bytes)?;
+        if !stored.duplicate {
+            self.used.fetch_add(stored.bytes, Ordering::Relaxed);
+        }
+        Ok(stored)
     }
 
-    /// Reads the study and series of the instance received whole, and renames it into
-    /// place unless it is stored already.
-    fn place(&self, incoming: &Incoming) -> Result<Stored, Status> {
+    /// Reads the study and series of the instance received whole (`bytes` in `file`), and
+    /// puts it in place unless it is stored already.
+    fn place(&self, file: NamedTempFile, sop_instance: &str, bytes: u64) -> Result<Stored, Status> {
         let header = OpenFileOptions::new()
             .read_until(tags::PIXEL_DATA)
-            .open_file(&incoming.path)
+            .open_file(file.path())
             .map_err(|_| Status::CannotUnderstand)?;
         let uid = |tag| {
             Some(crate::command::text_of(&header, tag))
                 .filter(|s| is_uid(s))
                 .ok_or(Status::CannotUnderstand)
         };
-        if uid(tags::SOP_INSTANCE_UID)? != incoming.sop_instance {
+        if uid(tags::SOP_INSTANCE_UID)? != sop_instance {
             return Err(Status::DataSetMismatch);
         }
         let (study, series) = (
@@ -148,20 +146,20 @@ impl StoreFolder {
             uid(tags::SERIES_INSTANCE_UID)?,
         );
         let folder = self.root.join(&study).join(&series);
-        let target = folder.join(format!("{}.dcm", incoming.sop_instance));
-        let stored = |duplicate| Stored {
-            study: study.clone(),
-            series: series.clone(),
-            bytes: incoming.bytes,
-            duplicate,
-        };
-        if target.exists() {
-            return Ok(stored(true));
-        }
         std::fs::create_dir_all(&folder).map_err(|_| Status::OutOfResources)?;
-        // A rename within the folder's filesystem: the file appears whole or not at all.
-        std::fs::rename(&incoming.path, &target).map_err(|_| Status::OutOfResources)?;
-        Ok(stored(false))
+        // Within the folder's filesystem, and never over a file there: the instance appears
+        // whole or not at all, and one stored already stays as it was.
+        let duplicate = match file.persist_noclobber(folder.join(format!("{sop_instance}.dcm"))) {
+            Ok(_) => false,
+            Err(error) if error.error.kind() == std::io::ErrorKind::AlreadyExists => true,
+            Err(_) => return Err(Status::OutOfResources),
+        };
+        Ok(Stored {
+            study,
+            series,
+            bytes,
+            duplicate,
+        })
     }
 
     /// Whether `more` bytes still fit in the folder.
@@ -170,11 +168,10 @@ impl StoreFolder {
     }
 }
 
-/// An instance arriving: its file, and how much of it came.
+/// An instance arriving: its file (removed unless put in place), and how much of it came.
 #[derive(Debug)]
 pub(crate) struct Incoming {
-    file: Option<BufWriter<File>>,
-    path: PathBuf,
+    file: Option<BufWriter<NamedTempFile>>,
     sop_instance: String,
     bytes: u64,
     /// Set once a bound or a write failed: the rest is read and let go.
@@ -199,14 +196,6 @@ impl Incoming {
             self.refused = Some(Status::OutOfResources);
             self.file = None;
         }
-    }
-}
-
-impl Drop for Incoming {
-    fn drop(&mut self) {
-        // An association that ends mid-instance leaves no file behind.
-        self.file = None;
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
