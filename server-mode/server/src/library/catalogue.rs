@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use render_core::dicom::{Catalog, Series, Study, VoxelBudget};
+use render_core::dicom::{Catalog, Study, VoxelBudget};
 use render_core::progress::Progress;
 
 use super::names::{modalities_of, thumbnail_path, without_paths};
@@ -127,31 +127,27 @@ impl Library {
 fn listing_of(catalog: &Catalog, series_budget: &VoxelBudget) -> Listing {
     let mut listing = Listing::default();
     for (s, study) in catalog.studies.iter().enumerate() {
-        let (info, sources) = study_listing(study, series_budget, |n, _| Source::Catalog(s, n));
-        for (id, source) in sources {
-            if listing.index.insert(id.clone(), source).is_some() {
+        for (n, part) in study.series.iter().enumerate() {
+            if listing
+                .index
+                .insert(part.id.clone(), Source::Catalog(s, n))
+                .is_some()
+            {
                 // The catalog makes ids unique; this would hide a series.
-                tracing::error!(series = %id, "two series share one id");
+                tracing::error!(series = %part.id, "two series share one id");
             }
         }
-        listing.studies.push(info);
+        listing.studies.push(study_info(study, series_budget));
     }
     sort_newest_first(&mut listing.studies);
     listing
 }
 
-/// A catalogued study as `studies` sends it, and the source of each of its series
-/// (`source_of` its number in the study and the series); a series too large for
-/// `series_budget` is listed as unavailable, saying why.
-pub(super) fn study_listing(
-    study: &Study,
-    series_budget: &VoxelBudget,
-    source_of: impl Fn(usize, &Series) -> Source,
-) -> (StudyInfo, Vec<(String, Source)>) {
+/// A catalogued study as `studies` sends it; a series too large for `series_budget` is
+/// listed as unavailable, saying why.
+pub(super) fn study_info(study: &Study, series_budget: &VoxelBudget) -> StudyInfo {
     let mut series = Vec::with_capacity(study.series.len());
-    let mut sources = Vec::with_capacity(study.series.len());
-    for (n, part) in study.series.iter().enumerate() {
-        sources.push((part.id.clone(), source_of(n, part)));
+    for part in &study.series {
         let unavailable = match (&part.plan, &part.unsupported) {
             (Err(reason), _) => Some(without_paths(reason, &part.images)),
             (Ok(_), Some(what)) => Some(what.clone()),
@@ -176,7 +172,7 @@ pub(super) fn study_listing(
             thumbnail: grey.then(|| thumbnail_path(&part.id)),
         });
     }
-    let info = StudyInfo {
+    StudyInfo {
         id: study.uid.clone(),
         description: study.description.clone(),
         date: study.date.clone(),
@@ -185,8 +181,7 @@ pub(super) fn study_listing(
         accession: study.accession.clone(),
         modalities: modalities_of(&series),
         series,
-    };
-    (info, sources)
+    }
 }
 
 #[cfg(test)]

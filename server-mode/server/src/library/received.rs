@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use render_core::dicom::Catalog;
 
-use super::catalogue::study_listing;
+use super::catalogue::study_info;
 use super::{Library, Listing, Source};
 use crate::study_query::sort_newest_first;
 
@@ -33,7 +33,7 @@ impl Library {
         };
         let mut arrived = Listing::default();
         for study in catalog.studies {
-            let (info, _) = study_listing(&study, &self.series_budget, |_, _| Source::Phantom);
+            let info = study_info(&study, &self.series_budget);
             listed.studies += 1;
             listed.series += study.series.len();
             for series in study.series {
