@@ -253,7 +253,7 @@ pub fn render_layout(
     layout: Layout,
     crosshair_lps: DVec3,
     size: [u32; 2],
-    kept: Option<&mut KeptCells>,
+    mut kept: Option<&mut KeptCells>,
     segments: &[SegmentOverlay],
 ) -> Result<FrameImage, RenderError> {
     match layout {
@@ -266,9 +266,11 @@ pub fn render_layout(
                 height: size[1],
                 rgba: vec![0; size[0] as usize * size[1] as usize * 4],
             };
-            let mut fresh = KeptCells::default();
-            let kept = kept.unwrap_or(&mut fresh);
-            let three_d = kept.render_3d(renderer, volume, view, render_size)?;
+            // Without cells to keep (another copy of the volume), each is drawn and let go.
+            let three_d = match kept.as_deref_mut() {
+                Some(kept) => kept.render_3d(renderer, volume, view, render_size)?,
+                None => renderer.render_image(view, render_size)?,
+            };
             stitch(&mut frame, &three_d, cells[0]);
             for (index, plane) in SlicePlane::ALL.into_iter().enumerate() {
                 let mut slice_view = view.clone();
@@ -277,13 +279,20 @@ pub fn render_layout(
                 slice.slab_mm = slab.mm;
                 slice.slab_mode = slab.mode;
                 slice_view.mpr = Some(slice);
-                let image = kept.render_slice(
-                    renderer,
-                    volume,
-                    (index, &slice_view),
-                    render_size,
-                    segments,
-                )?;
+                let image = match kept.as_deref_mut() {
+                    Some(kept) => kept.render_slice(
+                        renderer,
+                        volume,
+                        (index, &slice_view),
+                        render_size,
+                        segments,
+                    )?,
+                    None => {
+                        let mut image = renderer.render_image(&slice_view, render_size)?;
+                        paint_segments(&mut image, volume, &slice, segments);
+                        image
+                    }
+                };
                 stitch(&mut frame, &image, cells[cell_index(plane)]);
             }
             Ok(frame)
