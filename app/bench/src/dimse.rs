@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde::Serialize;
 
+use super::client::ms;
+
 use hounsfield_dimse::{Callers, MOST_PDU_BYTES, StorageScp, StoreFolder};
 use hounsfield_server::AuditLog;
 use hounsfield_server::dicom_reception::LibraryReception;
@@ -338,21 +340,11 @@ fn push(port: u16, files: &[PathBuf]) -> anyhow::Result<f64> {
     Ok(took)
 }
 
-/// The DICOM files under `path` (a file, or a folder walked): those with `DICM` at byte 128.
+/// The DICOM files under `path` (a file, or a folder walked as the library walks one):
+/// those with `DICM` at byte 128 (storescu sends nothing else).
 fn dicom_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut pending = vec![path.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        if next.is_dir() {
-            for entry in std::fs::read_dir(&next).with_context(|| format!("{}", next.display()))? {
-                pending.push(entry?.path());
-            }
-        } else if is_dicom(&next) {
-            found.push(next);
-        }
-    }
-    found.sort();
-    Ok(found)
+    let (files, _skipped) = render_core::dicom::library_walk::files_under(&[path.to_path_buf()]);
+    Ok(files.into_iter().filter(|file| is_dicom(file)).collect())
 }
 
 fn is_dicom(file: &Path) -> bool {
@@ -363,12 +355,8 @@ fn is_dicom(file: &Path) -> bool {
         && &head[128..] == b"DICM"
 }
 
-fn ms(elapsed: Duration) -> f64 {
-    elapsed.as_secs_f64() * 1000.0
-}
-
-fn percentile(times: &mut [f64], at: f64) -> f64 {
+/// The `q` quantile of `times` (nearest rank), sorted first.
+fn percentile(times: &mut [f64], q: f64) -> f64 {
     times.sort_by(f64::total_cmp);
-    let index = ((times.len() as f64 - 1.0) * at).round() as usize;
-    times.get(index).copied().unwrap_or(0.0)
+    super::client::percentile(times, q)
 }

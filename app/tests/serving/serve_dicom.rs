@@ -76,16 +76,6 @@ fn store(port: u16, caller: &str, files: &[PathBuf]) -> (bool, String) {
     dcmtk("storescu", &args)
 }
 
-/// Whether `file` is a DICOM file (its preamble and `DICM`): the data's folders hold a
-/// thumbnail picture too.
-fn is_dicom(file: &Path) -> bool {
-    let mut head = [0u8; 132];
-    std::fs::File::open(file)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok()
-        && &head[128..] == b"DICM"
-}
-
 /// The data set of a DICOM file: its bytes after the file meta group.
 fn data_set(file: &Path) -> Vec<u8> {
     let bytes = std::fs::read(file).expect("readable");
@@ -105,23 +95,6 @@ fn sop_instance(file: &Path) -> String {
         .media_storage_sop_instance_uid()
         .trim_end_matches('\0')
         .to_string()
-}
-
-/// Every file under `folder` named by `keep`.
-fn files_under(folder: &Path, keep: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![folder.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).expect("listed").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if keep(&path) {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 /// DCMTK's own Storage SCP, writing each data set exactly as it receives it (`+B`): the
@@ -194,8 +167,8 @@ fn studies_pushed_with_storescu_are_stored_as_sent_listed_and_rendered() {
     );
     assert!(echoed, "{said}");
     // A caller the site did not name is rejected at association, and nothing is stored.
-    let mr = files_under(&support::data("mr-lumbar"), &is_dicom);
-    let ct = files_under(&support::data("ct-head-neck"), &is_dicom);
+    let mr = support::dicom_files_under(&support::data("mr-lumbar"));
+    let ct = support::dicom_files_under(&support::data("ct-head-neck"));
     let (stored, said) = store(port, "INTRUDER", &mr);
     assert!(!stored && said.contains("Association Rejected"), "{said}");
     let started = Instant::now();
@@ -212,17 +185,15 @@ fn studies_pushed_with_storescu_are_stored_as_sent_listed_and_rendered() {
         let (sent, said) = store(reference.port, CALLER, files);
         assert!(sent, "{said}");
     }
-    let as_sent: HashMap<String, PathBuf> = files_under(reference.folder.path(), &is_dicom)
+    let as_sent: HashMap<String, PathBuf> = support::dicom_files_under(reference.folder.path())
         .into_iter()
         .map(|file| (sop_instance(&file), file))
         .collect();
     let store_folder = state.path().join("received");
-    let received: HashMap<String, PathBuf> = files_under(&store_folder, &|p| {
-        p.extension().is_some_and(|e| e == "dcm")
-    })
-    .into_iter()
-    .map(|file| (sop_instance(&file), file))
-    .collect();
+    let received: HashMap<String, PathBuf> = support::dicom_files_under(&store_folder)
+        .into_iter()
+        .map(|file| (sop_instance(&file), file))
+        .collect();
     assert_eq!(received.len(), mr.len() + ct.len());
     assert_eq!(as_sent.len(), received.len());
     for original in mr.iter().chain(&ct) {
@@ -306,7 +277,7 @@ fn the_dimse_bench_times_ours_beside_storescp_the_listing_and_c_move_beside_wado
     orthanc.upload_folder(&mr_folder);
     // The largest series of the MR, by its files.
     let mut series: HashMap<String, usize> = HashMap::new();
-    for file in files_under(&mr_folder, &is_dicom) {
+    for file in support::dicom_files_under(&mr_folder) {
         let object = dicom_object::OpenFileOptions::new()
             .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
             .open_file(&file)
@@ -342,7 +313,7 @@ fn the_dimse_bench_times_ours_beside_storescp_the_listing_and_c_move_beside_wado
         AE_TITLE,
         "--json",
     ]);
-    let dicom_files = files_under(&mr_folder, &is_dicom).len();
+    let dicom_files = support::dicom_files_under(&mr_folder).len();
     assert_eq!(
         figures["files"].as_u64(),
         Some(dicom_files as u64),
@@ -412,9 +383,7 @@ fn a_pacs_speaking_dicom_alone_is_listed_with_c_find_and_a_series_opened_by_c_mo
         let frame = client.next_frame().await.expect("a frame");
         assert!(!frame.payload.is_empty());
         // The series came by C-MOVE into the store, one file an image.
-        let stored = files_under(&state.path().join("received"), &|p| {
-            p.extension().is_some_and(|e| e == "dcm")
-        });
+        let stored = support::dicom_files_under(&state.path().join("received"));
         assert_eq!(stored.len(), largest.images);
     });
 }

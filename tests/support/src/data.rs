@@ -1,7 +1,7 @@
 //! The shared data (`../shared/data`) and what the tests do with it: its paths, its series
 //! scanned and loaded, the test scripts that read it with pydicom, users to serve it to.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use render_core::dicom::{Catalog, LoadedSeries, Series, load_series};
 use render_core::progress::no_progress;
@@ -117,6 +117,37 @@ pub fn dcm_files(relative: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// The DICOM Part 10 files under `folder` (`DICM` at byte 128), its subfolders too,
+/// sorted: the data's folders hold a thumbnail picture beside the images.
+pub fn dicom_files_under(folder: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next)
+            .unwrap_or_else(|e| panic!("{}: {e}", next.display()))
+            .flatten()
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if is_dicom(&path) {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Whether `file` starts as a DICOM Part 10 file does (a preamble, then `DICM`).
+fn is_dicom(file: &Path) -> bool {
+    let mut head = [0u8; 132];
+    std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && &head[128..] == b"DICM"
 }
 
 /// Scans one path into a catalog.

@@ -199,29 +199,11 @@ impl Orthanc {
 
     /// Uploads every DICOM file (DICM at byte 128) under a folder; returns how many.
     pub fn upload_folder(&self, folder: &Path) -> usize {
-        let mut files = Vec::new();
-        let mut folders = vec![folder.to_path_buf()];
-        while let Some(next) = folders.pop() {
-            for entry in std::fs::read_dir(&next)
-                .unwrap_or_else(|e| panic!("{}: {e}", next.display()))
-                .flatten()
-            {
-                let path = entry.path();
-                if path.is_dir() {
-                    folders.push(path);
-                } else if path.is_file() {
-                    files.push(path);
-                }
-            }
-        }
-        files.sort();
         let mut uploaded = 0;
-        for file in files {
+        for file in crate::data::dicom_files_under(folder) {
             let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            if bytes.get(128..132) == Some(b"DICM") {
-                self.upload(bytes);
-                uploaded += 1;
-            }
+            self.upload(bytes);
+            uploaded += 1;
         }
         assert!(uploaded > 0, "{}: no DICOM file", folder.display());
         uploaded

@@ -3,7 +3,7 @@
 //! Storage SCP, every instance stored.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use hounsfield_dimse::{
@@ -34,34 +34,24 @@ impl Reception for Told {
 fn series_in(folder: &Path) -> (String, BTreeMap<String, BTreeSet<String>>) {
     let mut study = String::new();
     let mut series: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut pending: Vec<PathBuf> = vec![folder.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).expect("listed").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-                continue;
-            }
-            let Ok(object) = dicom_object::OpenFileOptions::new()
-                .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
-                .open_file(&path)
-            else {
-                continue;
-            };
-            let text = |tag| {
-                object
-                    .element(tag)
-                    .ok()
-                    .and_then(|e| e.to_str().ok())
-                    .map(|s| s.trim_end_matches('\0').to_string())
-                    .unwrap_or_default()
-            };
-            study = text(dicom_dictionary_std::tags::STUDY_INSTANCE_UID);
-            series
-                .entry(text(dicom_dictionary_std::tags::SERIES_INSTANCE_UID))
-                .or_default()
-                .insert(text(dicom_dictionary_std::tags::SOP_INSTANCE_UID));
-        }
+    for path in support::dicom_files_under(folder) {
+        let object = dicom_object::OpenFileOptions::new()
+            .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
+            .open_file(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text = |tag| {
+            object
+                .element(tag)
+                .ok()
+                .and_then(|e| e.to_str().ok())
+                .map(|s| s.trim_end_matches('\0').to_string())
+                .unwrap_or_default()
+        };
+        study = text(dicom_dictionary_std::tags::STUDY_INSTANCE_UID);
+        series
+            .entry(text(dicom_dictionary_std::tags::SERIES_INSTANCE_UID))
+            .or_default()
+            .insert(text(dicom_dictionary_std::tags::SOP_INSTANCE_UID));
     }
     (study, series)
 }
