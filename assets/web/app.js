@@ -9,6 +9,7 @@ import { WebRtcReceiver, canUseWebRtc } from "./webrtc.js";
 import { drawOverlay } from "./overlay.js";
 import { attachPlaneTurning, axesOf } from "./planes.js";
 import { attachCrop } from "./crop.js";
+import { attachLight } from "./light.js";
 import { attachSlabs } from "./slabs.js";
 import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } from "./rulers.js";
 import { FINDING_TOOLS, findingCentre, visibleFindings } from "./findings.js";
@@ -56,6 +57,9 @@ const state = {
   planes: null,
   // The crop box `{min, max}` (fractions along i, j, k), or null for the whole volume.
   crop: null,
+  // The 3D view's light as the server's view last said it or this page last sent it
+  // ({direction, shadows, occlusion}), or null for the headlight without either.
+  lighting: null,
   // Each slice cell's slab as the server's view last said it ({coronal: {mm, mode}, ...};
   // a cell left out is a thin slice).
   slabs: {},
@@ -363,6 +367,7 @@ function handleMessage(message) {
       state.crosshair = message.view?.crosshair_lps ?? null;
       state.crop = message.view?.crop ?? null;
       showCrop(state.crop);
+      keepLight(message.view?.lighting);
       keepSlabs(message.view?.slabs);
       // Opening a series ends a share this page made, and the pointers of any it was in.
       state.shareLink = null;
@@ -391,6 +396,7 @@ function handleMessage(message) {
       if (message.view?.layout && message.view.layout !== state.layout) showLayout(message.view.layout);
       state.crop = message.view?.crop ?? null;
       showCrop(state.crop);
+      keepLight(message.view?.lighting);
       keepSlabs(message.view?.slabs);
       break;
     case "probe":
@@ -580,6 +586,9 @@ $("reset").addEventListener("click", () => {
   send("reset");
   keepCrop(null);
   showCrop(null);
+  rememberLight(null);
+  if (connection.view) delete connection.view.lighting;
+  showLight(null);
 });
 /** Remembers `box` (null: the whole volume) in the page's state and the view a reconnection hands back. */
 function keepCrop(box) {
@@ -591,6 +600,18 @@ function keepCrop(box) {
   }
 }
 const showCrop = attachCrop($("crop"), send, keepCrop);
+/** Remembers the light sent in the page's state and the view a reconnection hands back. */
+function rememberLight(lighting) {
+  state.lighting = lighting;
+  if (connection.view) connection.view.lighting = lighting;
+}
+// The Light section: where the light comes from, its shadows and ambient occlusion.
+const showLight = attachLight($("light"), send, rememberLight);
+/** Keeps and shows the light of the server's view (absent: the headlight, neither). */
+function keepLight(lighting) {
+  state.lighting = lighting ?? null;
+  showLight(lighting);
+}
 // The slab control in each slice cell of the 2×2 layout; it shows what the server's view says.
 const showSlabs = attachSlabs($("slabs"), send);
 /** Keeps and shows the slabs of the server's view (absent: every cell thin). */

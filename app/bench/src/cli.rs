@@ -78,6 +78,11 @@ pub enum BenchCommand {
         /// budget could choose, each with its PSNR against the full image (`ladder`).
         #[arg(long)]
         ladder: bool,
+        /// Also time full frames with a light from the front, above and the left, its
+        /// shadows and ambient occlusion, each against the headlight's on the same views
+        /// (`lighting`, as ratios).
+        #[arg(long)]
+        lighting: bool,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

@@ -21,6 +21,7 @@ mod dimse;
 mod findings;
 #[cfg(feature = "test-bench")]
 mod haproxy;
+mod lighting;
 mod loopback;
 mod lossy_link;
 mod memory;
@@ -195,6 +196,7 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             size,
             frames,
             ladder,
+            lighting,
             json,
         } => render(
             path.as_deref(),
@@ -202,7 +204,7 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             preset.as_deref(),
             size,
             frames,
-            ladder,
+            RenderExtras { ladder, lighting },
             json,
         ),
     }
@@ -392,6 +394,10 @@ struct RenderReport {
     unpack_ms: f64,
     /// `upload_ms` from the packed voxels, as a server opens a volume.
     packed_upload_ms: f64,
+    /// With `--lighting`: full frames with a placed light, its shadows and ambient
+    /// occlusion, against the headlight's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    lighting: Vec<lighting::LightingCost>,
     /// With `--ladder`: interactive frames at each scale and sample distance.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ladder: Vec<LadderStep>,
@@ -579,6 +585,14 @@ fn full_by_dispatch(
     Ok(times)
 }
 
+/// What `bench render` times besides its frames.
+pub struct RenderExtras {
+    /// Interactive frames at each scale and sample distance the budget could choose.
+    pub ladder: bool,
+    /// Full frames with a placed light, shadows and ambient occlusion.
+    pub lighting: bool,
+}
+
 /// Renders frames while rotating 5° of azimuth a frame, at full then interactive
 /// quality, and prints the medians.
 pub fn render(
@@ -587,7 +601,7 @@ pub fn render(
     preset: Option<&str>,
     size: [u32; 2],
     frames: usize,
-    ladder: bool,
+    extras: RenderExtras,
     json: bool,
 ) -> anyhow::Result<()> {
     use render_core::view::{Quality, ViewState};
@@ -645,8 +659,14 @@ pub fn render(
     }
     let (interactive_ms, _) = time_frames(&mut view, &mut renderer)?;
     let fidelity = fidelity_against_full(&mut renderer, &mut view, size)?;
-    let ladder = if ladder {
+    let ladder = if extras.ladder {
         interactive_ladder(&mut renderer, &mut view, size)?
+    } else {
+        Vec::new()
+    };
+    view.quality = Quality::Full;
+    let lighting = if extras.lighting {
+        lighting::lighting_costs(&mut renderer, &view, size, frames)?
     } else {
         Vec::new()
     };
@@ -684,6 +704,7 @@ pub fn render(
         pack_ms: packed.pack_ms,
         unpack_ms: packed.unpack_ms,
         packed_upload_ms: packed.upload_ms,
+        lighting,
         ladder,
     };
     if json {
@@ -725,6 +746,12 @@ pub fn render(
             report.gradient_texture_mib,
             report.bricks_mib
         );
+        for cost in &report.lighting {
+            println!(
+                "  {}: full {:.1} ms/frame, ×{:.2} the headlight's",
+                cost.lighting, cost.full_ms, cost.ratio
+            );
+        }
         for step in &report.ladder {
             println!(
                 "  interactive at scale {:.3}, step ×{:.0}: {:.1} ms/frame, {:.1} dB",

@@ -616,6 +616,8 @@ mod findings_tests;
 #[cfg(test)]
 mod key_image_tests;
 #[cfg(test)]
+mod light_tests;
+#[cfg(test)]
 mod movie_tests;
 #[cfg(test)]
 mod plane_tests;

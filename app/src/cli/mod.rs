@@ -1,6 +1,7 @@
 //! The command line: what `hounsfield` accepts, as clap parses it.
 
 mod admin;
+mod light;
 mod movie;
 mod serve;
 
@@ -16,6 +17,7 @@ use hounsfield_workstation::values::{
     parse_point, parse_value_range, parse_window,
 };
 pub use hounsfield_workstation::values::{PathPoints, parse_size};
+pub use light::LightArgs;
 pub use movie::MovieArgs;
 pub use serve::ServeOptions;
 
@@ -385,6 +387,9 @@ pub struct RenderArgs {
     /// Nearest-voxel sampling instead of trilinear.
     #[arg(long)]
     pub nearest: bool,
+    /// The 3D view's light.
+    #[command(flatten)]
+    pub light: LightArgs,
     /// The PNG file to write.
     #[arg(long)]
     pub out: PathBuf,

@@ -50,6 +50,9 @@ pub struct MovieArgs {
     /// Grey window WIDTH,CENTER (for a sweep and projection modes).
     #[arg(long, value_parser = parse_window, allow_hyphen_values = true)]
     pub window: Option<[f64; 2]>,
+    /// The 3D view's light (an orbit's; a sweep's slices are not lit).
+    #[command(flatten)]
+    pub light: super::LightArgs,
     /// Print what was written as JSON, with the time a frame took to render and to encode.
     #[arg(long)]
     pub json: bool,

@@ -5,6 +5,7 @@ mod calcium;
 mod cli;
 mod hostile_files;
 mod hostile_pacs;
+mod light;
 mod lying_frames;
 mod movie;
 mod segment;

@@ -7,6 +7,8 @@ pub mod context;
 pub mod errors;
 pub mod gradients;
 #[cfg(test)]
+mod lighting_tests;
+#[cfg(test)]
 mod packed_tests;
 pub mod pipelines;
 pub mod renderer;

@@ -8,7 +8,7 @@ use super::segment_labels::segment_placeholders;
 use super::shader_mode::ShaderMode;
 use super::transfer_rows::TransferRow;
 use crate::transfer::{RenderMode, TransferTable};
-use crate::view::Interpolation;
+use crate::view::{Interpolation, Lighting};
 
 /// The format every frame is drawn in.
 pub const FRAME_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -72,6 +72,18 @@ pub struct RaycastParams {
     pub viewport_inverse: [f32; 2],
     /// Background colour.
     pub background: [f32; 4],
+    /// Towards the light (LPS, unit); w 1 for the headlight (along each ray instead).
+    pub light: [f32; 4],
+    /// A shadow ray's sample distance over the view ray's.
+    pub shadow_step_ratio: f32,
+    /// A shadow ray's sample distance (mm).
+    pub shadow_step_mm: f32,
+    /// How far a shadow ray reaches (mm).
+    pub shadow_reach_mm: f32,
+    /// How far off a surface (mm), on the eye's side, its shadow ray starts.
+    pub surface_offset_mm: f32,
+    /// How far (mm) ambient occlusion looks round a point (x; the rest unused).
+    pub occlusion_radius_mm: [f32; 4],
 }
 
 /// What a ray-caster pipeline is specialised for (the shader's override constants).
@@ -85,6 +97,10 @@ pub struct RaycastVariant {
     pub gradient_opacity: bool,
     /// Whether and how segments are drawn (composite only).
     pub segments: SegmentsDrawn,
+    /// Shadows from the light (with shading only).
+    pub shadows: bool,
+    /// Ambient occlusion (with shading only).
+    pub occlusion: bool,
 }
 
 /// How the ray caster draws the series' segments (the shader's `SEGMENTS`).
@@ -111,13 +127,21 @@ impl SegmentsDrawn {
 
 impl RaycastVariant {
     /// The variant that renders `mode` through `table`, drawing segments as `segments`
-    /// says (in composite only).
-    pub fn of(mode: RenderMode, table: &TransferTable, segments: SegmentsDrawn) -> Self {
+    /// says (in composite only), lit as `lighting` says (where it shades).
+    pub fn of(
+        mode: RenderMode,
+        table: &TransferTable,
+        segments: SegmentsDrawn,
+        lighting: &Lighting,
+    ) -> Self {
         let composite = mode == RenderMode::Composite;
         let alone = composite && segments == SegmentsDrawn::Alone;
+        let shading = composite && !alone && table.shading.enabled;
         Self {
             mode: mode.into(),
-            shading: composite && !alone && table.shading.enabled,
+            shading,
+            shadows: shading && lighting.shadows,
+            occlusion: shading && lighting.occlusion,
             gradient_opacity: composite && !alone && !table.gradient_opacity.is_empty(),
             segments: if composite {
                 segments
@@ -412,6 +436,8 @@ impl Pipelines {
                 f64::from(u8::from(variant.gradient_opacity)),
             ),
             ("SEGMENTS", f64::from(variant.segments.number())),
+            ("SHADOWS", f64::from(u8::from(variant.shadows))),
+            ("OCCLUSION", f64::from(u8::from(variant.occlusion))),
         ];
         let module = &self.raycast_module;
         match dispatch {

@@ -186,6 +186,13 @@ impl GpuVolume {
             .map(|axis| self.voxel_to_lps.col(axis).truncate().length())
             .fold(f64::INFINITY, f64::min)
     }
+
+    /// The largest voxel spacing (mm): a voxel's reach along its coarsest axis.
+    pub fn max_spacing_mm(&self) -> f64 {
+        (0..3)
+            .map(|axis| self.voxel_to_lps.col(axis).truncate().length())
+            .fold(0.0, f64::max)
+    }
 }
 
 /// Voxels `voxels` of `slab` × `scale`, as half floats.

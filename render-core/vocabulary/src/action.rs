@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::SharedView;
+use crate::{Lighting, SharedView};
 
 /// What an input does to the view or the session. Flat in JSON:
 /// `{"action":"orbit","dx":6,"dy":-2}`.
@@ -136,6 +136,11 @@ pub enum Action {
         /// `with_volume`, `alone` or `hidden`.
         show: String,
     },
+    /// The 3D view's light: `direction` (`head`, a side of the patient such as
+    /// `anterior` or `superior`, or a vector `[x, y, z]` in LPS towards the light), and
+    /// whether it casts `shadows` and darkens hollows (`occlusion`). Flat in JSON:
+    /// `{"action":"light","direction":"superior","shadows":true,"occlusion":false}`.
+    Light(Lighting),
 }
 
 impl Action {
@@ -156,7 +161,7 @@ impl Action {
     }
 
     /// Whether it changes the view alone (the camera, the grey window, the preset, the
-    /// mode, a named view, the crop box, the slice planes' turn or a slab), which the
+    /// mode, a named view, the crop box, the slice planes' turn, a slab or the light), which the
     /// render core applies (`ViewState::apply`); the others act on the session: its
     /// reset, a whole view handed over, its size, an interaction, the layout, the slices
     /// and the crosshair.
@@ -173,7 +178,8 @@ impl Action {
             | Self::TurnPlanes { .. }
             | Self::ResetPlanes
             | Self::Slab { .. }
-            | Self::Segments3d { .. } => true,
+            | Self::Segments3d { .. }
+            | Self::Light(_) => true,
             Self::Reset
             | Self::SetView { .. }
             | Self::Resize { .. }

@@ -7,7 +7,7 @@
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use crate::{Camera, CellSlabs, Layout, RenderMode};
+use crate::{Camera, CellSlabs, Layout, Lighting, RenderMode};
 
 /// How the camera projects the scene onto the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -50,6 +50,9 @@ pub struct SharedView {
     /// The slab each slice cell of the 2×2 layout shows; thin slices when absent.
     #[serde(default, skip_serializing_if = "CellSlabs::all_thin")]
     pub slabs: CellSlabs,
+    /// The 3D view's light; the headlight without shadows or occlusion when absent.
+    #[serde(default, skip_serializing_if = "Lighting::is_default")]
+    pub lighting: Lighting,
 }
 
 /// A crop box as it travels: fractions 0..=1 of the volume along i, j and k.

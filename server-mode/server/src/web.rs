@@ -48,6 +48,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/crop.js"),
     ),
     (
+        "/light.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/light.js"),
+    ),
+    (
         "/planes.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/planes.js"),

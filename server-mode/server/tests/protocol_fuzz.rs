@@ -40,7 +40,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use render_core::camera::{Camera, Projection};
 use render_core::transfer::PresetLibrary;
-use render_core::view::ViewState;
+use render_core::view::{LightDirection, Lighting, ViewState};
 use render_core::{Modality, Volume, Voxels, Window};
 use serde_json::Value;
 
@@ -167,6 +167,11 @@ fn every_action() -> Vec<Action> {
         Action::Segments3d {
             show: name("alone"),
         },
+        Action::Light(Lighting {
+            direction: LightDirection::Toward([0.0, -1.0, 0.0]),
+            shadows: true,
+            occlusion: true,
+        }),
     ];
     // A new action fails to compile here until it is added above.
     for action in &actions {
@@ -189,7 +194,8 @@ fn every_action() -> Vec<Action> {
             | Action::TurnPlanes { .. }
             | Action::ResetPlanes
             | Action::Slab { .. }
-            | Action::Segments3d { .. } => {}
+            | Action::Segments3d { .. }
+            | Action::Light(_) => {}
         }
     }
     actions
@@ -1130,6 +1136,7 @@ fn accepted_shared_view() -> impl Strategy<Value = SharedView> {
                 crop: None,
                 slice_rotation: None,
                 slabs: Default::default(),
+                lighting: Lighting::default(),
             },
         )
 }
@@ -1157,6 +1164,7 @@ fn shared_view() -> impl Strategy<Value = SharedView> {
                 crop: None,
                 slice_rotation,
                 slabs: Default::default(),
+                lighting: Lighting::default(),
             },
         );
     prop_oneof![accepted_shared_view(), odd]
@@ -1190,7 +1198,22 @@ fn action() -> impl Strategy<Value = Action> {
         (any_name(&PLANES), any_f64(), any_name(&SLAB_MODES))
             .prop_map(|(plane, mm, mode)| Action::Slab { plane, mm, mode }),
         any_name(&SEGMENTS_3D).prop_map(|show| Action::Segments3d { show }),
+        lighting().prop_map(Action::Light),
     ]
+}
+
+/// A light: the headlight, or towards any vector a direction may be made of (one of
+/// zero length or not finite is refused when made, so it is the headlight here).
+fn lighting() -> impl Strategy<Value = Lighting> {
+    (prop::option::of(vec3()), any::<bool>(), any::<bool>()).prop_map(
+        |(towards, shadows, occlusion)| Lighting {
+            direction: towards
+                .and_then(|v| LightDirection::toward(v.to_array()).ok())
+                .unwrap_or_default(),
+            shadows,
+            occlusion,
+        },
+    )
 }
 
 fn codecs() -> impl Strategy<Value = Vec<Codec>> {

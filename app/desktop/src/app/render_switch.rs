@@ -137,6 +137,7 @@ impl DesktopApp {
                 .crop
                 .and_then(|crop| render_core::view::CropBox::from_info(&crop).ok())
                 .unwrap_or_default();
+            shown.lighting = mirror.lighting;
             local.adopt_layout(mirror);
             self.settings.layout = local.layout;
         }

@@ -11,7 +11,7 @@ use crate::findings::tool_choice;
 use crate::session_share::ShareOptions;
 use crate::thin_client::remote_view::RemoteView;
 use crate::workspace::LocalWorkspace;
-use render_core::view::Layout;
+use render_core::view::{Layout, LightDirection, Lighting};
 
 impl DesktopApp {
     /// The toolbar's row: the view's controls, the panels, screenshot, share and the
@@ -147,6 +147,10 @@ fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
     if let Some(window) = window_choice(ui) {
         workspace.set_window(window);
     }
+    if let Some(lighting) = light_menu(ui, workspace.view3d.view.lighting) {
+        workspace.view3d.view.lighting = lighting;
+        workspace.view3d.refresh();
+    }
     ui.separator();
     ui.selectable_value(&mut workspace.layout, Layout::Single, "1×1")
         .on_hover_text("the 3D view alone (key 1)");
@@ -194,6 +198,9 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
             width: window.width,
             center: window.center,
         });
+    }
+    if let Some(lighting) = light_menu(ui, mirror.lighting) {
+        view.act(Action::Light(lighting));
     }
     ui.separator();
     let mut layout = mirror.layout;
@@ -267,6 +274,40 @@ fn mode_choice(ui: &mut egui::Ui, current: RenderMode) -> Option<RenderMode> {
             }
         });
     (mode != current).then_some(mode)
+}
+
+/// Where the Light menu offers the light from: each direction's name and its label.
+const LIGHT_DIRECTIONS: [(&str, &str); 7] = [
+    ("head", "from the eye"),
+    ("anterior", "from the front"),
+    ("posterior", "from the back"),
+    ("left", "from the patient's left"),
+    ("right", "from the patient's right"),
+    ("superior", "from above the head"),
+    ("inferior", "from below the feet"),
+];
+
+/// The Light menu: where the 3D view's light comes from (the eye, or a side of the
+/// patient that stays as the camera turns), its shadows and ambient occlusion; the
+/// lighting picked, when it changed.
+fn light_menu(ui: &mut egui::Ui, current: Lighting) -> Option<Lighting> {
+    let mut lighting = current;
+    ui.menu_button("Light", |ui| {
+        for (name, label) in LIGHT_DIRECTIONS {
+            // The menu's own names, each one LightDirection knows.
+            if let Ok(direction) = LightDirection::from_name(name) {
+                ui.radio_value(&mut lighting.direction, direction, label);
+            }
+        }
+        ui.separator();
+        ui.checkbox(&mut lighting.shadows, "Shadows")
+            .on_hover_text("what lies between a point and the light shades it");
+        ui.checkbox(&mut lighting.occlusion, "Ambient occlusion")
+            .on_hover_text("creases and hollows darken, open faces do not");
+    })
+    .response
+    .on_hover_text("the 3D view's light (presets that shade)");
+    (lighting != current).then_some(lighting)
 }
 
 /// The CT window presets radiologists use, as (name, width, centre) in HU.

@@ -129,5 +129,6 @@ fn base_view(
     let mut view = ViewState::initial(volume, &preset, mode);
     view.camera.set_view(NamedView::Anterior);
     view.window = args.window.map(|[width, center]| Window { width, center });
+    view.lighting = args.light.lighting();
     Ok(view)
 }

@@ -95,6 +95,7 @@ fn view_from_args(
     if args.nearest {
         view.interpolation = Interpolation::Nearest;
     }
+    view.lighting = args.light.lighting();
     view.window = args.window.map(|[width, center]| Window { width, center });
     if let Some(name) = &args.mpr {
         view.mpr = Some(plane_from_args(volume, name, args)?);

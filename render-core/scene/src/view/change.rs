@@ -113,6 +113,7 @@ impl ViewState {
                     )
                 })?;
             }
+            Action::Light(lighting) => self.lighting = lighting,
             Action::Reset
             | Action::SetView { .. }
             | Action::Resize { .. }
@@ -166,6 +167,7 @@ pub fn mirror(
         },
         cell_slabs: shared.slabs.checked()?,
         segments_3d: SegmentsIn3d::default(),
+        lighting: shared.lighting,
     };
     view.apply(action, presets)?;
     shared.camera = view.camera;
@@ -178,6 +180,7 @@ pub fn mirror(
     shared.crop = view.crop.to_info();
     shared.slice_rotation = view.slice_frame.quaternion();
     shared.slabs = view.cell_slabs;
+    shared.lighting = view.lighting;
     Ok(())
 }
 

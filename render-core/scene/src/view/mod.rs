@@ -14,7 +14,9 @@ pub use mpr::{MprOrientation, MprPlane, PlaneGeometry, SlabMode, SlicePlane};
 pub use series_link::{SeriesLink, nearest_slices};
 pub use slice_frame::SliceFrame;
 
-pub use hounsfield_vocabulary::{CellSlabs, CropInfo, SharedView, Slab, WindowInfo};
+pub use hounsfield_vocabulary::{
+    CellSlabs, CropInfo, LightDirection, Lighting, SharedView, Slab, WindowInfo,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::camera::{Camera, NamedView};
@@ -195,6 +197,9 @@ pub struct ViewState {
     /// How the 3D view shows the series' segments.
     #[serde(default)]
     pub segments_3d: SegmentsIn3d,
+    /// The 3D view's light (composite mode, with a preset that shades).
+    #[serde(default)]
+    pub lighting: Lighting,
 }
 
 impl ViewState {
@@ -212,6 +217,7 @@ impl ViewState {
             slice_frame: SliceFrame::STANDARD,
             cell_slabs: CellSlabs::default(),
             segments_3d: SegmentsIn3d::default(),
+            lighting: Lighting::default(),
         }
     }
 
@@ -231,6 +237,7 @@ impl ViewState {
             crop: self.crop.to_info(),
             slice_rotation: self.slice_frame.quaternion(),
             slabs: self.cell_slabs,
+            lighting: self.lighting,
         }
     }
 }

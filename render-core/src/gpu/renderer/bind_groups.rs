@@ -14,10 +14,20 @@ use crate::gpu::pipelines::{MprParams, RaycastParams, RaycastVariant};
 use crate::gpu::shader_mode::ShaderMode;
 use crate::gpu::volume_texture::GpuVolume;
 use crate::transfer::TABLE_SIZE;
-use crate::view::{Interpolation, Quality, ViewState};
+use crate::view::{Interpolation, LightDirection, Quality, ViewState};
 
 /// Rays stop once this opaque (early ray termination).
 pub(super) const EARLY_TERMINATION_ALPHA: f32 = 0.98;
+
+/// A shadow ray's sample distance over the view ray's: twice as far apart (the light
+/// reaching a point varies smoothly), each of its samples standing for two of the
+/// transfer function's corrected opacities.
+pub(super) const SHADOW_STEP_RATIO: f32 = 2.0;
+
+/// How far ambient occlusion looks round a point for what hides it (mm), at least two of
+/// the volume's coarsest voxel spacing: the scale of the creases and hollows it darkens
+/// (an orbit's rim, the gap between vertebrae), well under a head's.
+pub(super) const OCCLUSION_RADIUS_MM: f64 = 6.0;
 
 impl Renderer {
     pub(super) fn uniform_buffer(&self, label: &str, contents: &[u8]) -> wgpu::Buffer {
@@ -48,6 +58,7 @@ impl Renderer {
                 .ok_or(RenderError::NoVolume)?
                 .table,
             scene.segments_drawn(view),
+            &view.lighting,
         );
         if variant.needs_gradients() && scene.gradients.is_none() {
             let started = Instant::now();
@@ -144,6 +155,21 @@ impl Renderer {
             viewport_size: [size[0] as f32, size[1] as f32],
             viewport_inverse: [1.0 / size[0] as f32, 1.0 / size[1] as f32],
             background: [0.0, 0.0, 0.0, 1.0],
+            light: match view.lighting.direction {
+                LightDirection::Head => [0.0, 0.0, 0.0, 1.0],
+                LightDirection::Toward([x, y, z]) => [x as f32, y as f32, z as f32, 0.0],
+            },
+            shadow_step_ratio: SHADOW_STEP_RATIO,
+            shadow_step_mm: step * SHADOW_STEP_RATIO,
+            // To the crop box's edge.
+            shadow_reach_mm: f32::MAX,
+            surface_offset_mm: gpu.max_spacing_mm() as f32,
+            occlusion_radius_mm: [
+                OCCLUSION_RADIUS_MM.max(2.0 * gpu.max_spacing_mm()) as f32,
+                0.0,
+                0.0,
+                0.0,
+            ],
         };
         let uniforms = self.uniform_buffer("raycast params", bytemuck::bytes_of(&params));
         let sampler = self.pipelines.sampler(view.interpolation);

@@ -55,6 +55,17 @@ struct Params {
     viewport_inverse: vec2<f32>,
     // Background colour.
     background: vec4<f32>,
+    // Towards the light (LPS, unit); w 1 for the headlight (along each ray instead).
+    light: vec4<f32>,
+    // A shadow ray's sample distance (mm) over the view ray's (each of its samples
+    // stands for that many of the corrected row's), its sample distance (mm), how far it
+    // reaches (mm), and how far (mm) it starts off the surface, towards the eye's side.
+    shadow_step_ratio: f32,
+    shadow_step_mm: f32,
+    shadow_reach_mm: f32,
+    surface_offset_mm: f32,
+    // How far (mm) ambient occlusion looks round a point for what hides it; w unused.
+    occlusion_radius_mm: vec4<f32>,
 }
 
 // Each combination of these is a pipeline of its own, so a render runs only the code it
@@ -68,6 +79,11 @@ override GRADIENT_OPACITY: bool = false;
 // The series' segments (composite): 0 not drawn, 1 drawn inside the volume rendering,
 // 2 drawn alone (SegmentsDrawn in Rust).
 override SEGMENTS: u32 = 0u;
+// With SHADING: what lies between a sample and the light shades it (a shadow ray).
+override SHADOWS: bool = false;
+// With SHADING: a sample is darkened by what surrounds it on its open side (ambient
+// occlusion).
+override OCCLUSION: bool = false;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var volume: texture_3d<f32>;
@@ -228,6 +244,118 @@ fn segment_colour(voxel: vec3<i32>, label: u32, ray: Ray) -> vec3<f32> {
         + vec3<f32>(SEGMENT_SPECULAR * pow(facing, SEGMENT_SPECULAR_POWER));
 }
 
+// Towards the light at a sample of `ray` (LPS, unit).
+fn towards_light(ray: Ray) -> vec3<f32> {
+    return select(params.light.xyz, -ray.dir_lps, params.light.w > 0.5);
+}
+
+// A direction in LPS (mm) as a step across texture coordinates.
+fn lps_step(direction: vec3<f32>) -> vec3<f32> {
+    return (params.lps_to_tex * vec4<f32>(direction, 0.0)).xyz;
+}
+
+// `rgb` of the sample at `p` lit by Blinn-Phong shading on the precomputed gradient
+// (`encoded`, of length `length_encoded`): lit from either side (the normal turned
+// towards the eye), with the light's shadows (SHADOWS) and the openness round the sample
+// (OCCLUSION). With the headlight and neither, the light and the eye are both along the
+// ray: the shading every frame had before lights could be placed. A sample without a
+// gradient (inside a uniform material) takes the light that reached the ray's last
+// sample with one, `reached` (the surface in front of it): a shadow ray from within the
+// material would cross the material itself.
+fn lit(rgb: vec3<f32>, p: vec3<f32>, encoded: vec3<f32>, length_encoded: f32, ray: Ray, reached: ptr<function, f32>) -> vec3<f32> {
+    let light = towards_light(ray);
+    let eye = -ray.dir_lps;
+    var facing = 1.0;
+    var highlight = 1.0;
+    var reaching = 1.0;
+    var open = 1.0;
+    if length_encoded > 1e-4 {
+        let gradient = encoded / length_encoded;
+        let normal = select(gradient, -gradient, dot(gradient, eye) < 0.0);
+        facing = max(dot(normal, light), 0.0);
+        let halfway = light + eye;
+        highlight = select(0.0, max(dot(normal, normalize(halfway)), 0.0), dot(halfway, halfway) > 1e-8);
+        if SHADOWS {
+            reaching = light_reaching(p + lps_step(normal * params.surface_offset_mm), light);
+            *reached = reaching;
+        }
+        if OCCLUSION {
+            open = openness(p, normal);
+        }
+    } else if SHADOWS {
+        reaching = *reached;
+    }
+    return rgb * open * (params.ambient + params.diffuse * facing * reaching)
+        + vec3<f32>(params.specular * pow(highlight, params.specular_power) * reaching);
+}
+
+// The share of the light that reaches texture position `p` from `light` (LPS, unit):
+// the transmittance of a shadow ray marched towards it through the crop box, over the
+// corrected row's opacities (each sample standing for `shadow_step_ratio` of the view
+// ray's), leaping empty bricks as view rays do, and stopping once under 1%.
+fn light_reaching(p: vec3<f32>, light: vec3<f32>) -> f32 {
+    var shadow: Ray;
+    shadow.origin = p;
+    shadow.dir = lps_step(light);
+    shadow.dir_lps = light;
+    let tiny = vec3<f32>(1e-12);
+    shadow.inv_dir = 1.0 / select(shadow.dir, tiny, abs(shadow.dir) < tiny);
+    let t0 = (params.crop_min.xyz - p) * shadow.inv_dir;
+    let t1 = (params.crop_max.xyz - p) * shadow.inv_dir;
+    let far = max(t0, t1);
+    shadow.t_enter = 0.0;
+    shadow.t_exit = min(min(min(far.x, far.y), far.z), params.shadow_reach_mm);
+    let step = params.shadow_step_mm;
+    // The optical depth in the corrected row's samples: −Σ ln(1 − α).
+    var depth = 0.0;
+    // A transmittance of 1% (and one step of shade at most past it).
+    let opaque = 4.6 / params.shadow_step_ratio;
+    var t = step;
+    loop {
+        t = leap(shadow, t, step);
+        if t > shadow.t_exit || depth > opaque {
+            break;
+        }
+        let a = transfer_entry(value_at(shadow.origin + shadow.dir * t), CORRECTED_ROW).a;
+        depth -= log(1.0 - min(a, 0.999));
+        t += step;
+    }
+    return exp(-depth * params.shadow_step_ratio);
+}
+
+// How much of what lies at `p + direction × d`, for d a half and a whole occlusion
+// radius, hides the open side (the transfer function's opacity there, per unit
+// distance): 0 to 2.
+fn hidden_along(p: vec3<f32>, direction: vec3<f32>) -> f32 {
+    let reach = lps_step(direction * params.occlusion_radius_mm.x);
+    return transfer_entry(value_at(p + reach * 0.5), TRANSFER_ROW).a
+        + transfer_entry(value_at(p + reach), TRANSFER_ROW).a;
+}
+
+// How open the sample at `p` is on its side `normal` (LPS, unit, towards the eye):
+// 1 less the mean opacity found along nine directions of that half space (the normal,
+// four at 45° from it and four at 70°), each at a half and a whole occlusion radius. A
+// flat face is open (1); a crease or a hollow is not.
+fn openness(p: vec3<f32>, normal: vec3<f32>) -> f32 {
+    let helper = select(vec3<f32>(1.0, 0.0, 0.0), vec3<f32>(0.0, 1.0, 0.0), abs(normal.x) > 0.9);
+    let u = normalize(cross(normal, helper));
+    let v = cross(normal, u);
+    // cos and sin of 45°; cos 70° and sin 70° / √2.
+    let c45 = 0.70710677;
+    let c70 = 0.34202015;
+    let s70 = 0.66446304;
+    var hidden = hidden_along(p, normal);
+    hidden += hidden_along(p, normal * c45 + u * c45);
+    hidden += hidden_along(p, normal * c45 - u * c45);
+    hidden += hidden_along(p, normal * c45 + v * c45);
+    hidden += hidden_along(p, normal * c45 - v * c45);
+    hidden += hidden_along(p, normal * c70 + (u + v) * s70);
+    hidden += hidden_along(p, normal * c70 + (u - v) * s70);
+    hidden += hidden_along(p, normal * c70 - (u + v) * s70);
+    hidden += hidden_along(p, normal * c70 - (u - v) * s70);
+    return 1.0 - min(hidden / 18.0, 1.0);
+}
+
 // The light on a segment's surface, the same for every preset.
 const SEGMENT_AMBIENT: f32 = 0.3;
 const SEGMENT_DIFFUSE: f32 = 0.7;
@@ -243,6 +371,8 @@ fn composite(ray: Ray, start: f32) -> vec4<f32> {
     var alpha = 0.0;
     // The segment the last sample was in (0: none).
     var inside = 0u;
+    // The light that reached the last sample with a gradient (see `lit`).
+    var reached = 1.0;
     loop {
         let leapt = leap(ray, t, step);
         if leapt != t {
@@ -287,13 +417,7 @@ fn composite(ray: Ray, start: f32) -> vec4<f32> {
                 a *= textureSampleLevel(transfer, transfer_sampler, vec2<f32>(u, v), 0.0).a;
             }
             if SHADING {
-                // A headlight: light and eye both along the ray, lit from either side.
-                var facing = 1.0;
-                if length_encoded > 1e-4 {
-                    facing = abs(dot(encoded / length_encoded, ray.dir_lps));
-                }
-                rgb = rgb * (params.ambient + params.diffuse * facing)
-                    + vec3<f32>(params.specular * pow(facing, params.specular_power));
+                rgb = lit(rgb, p, encoded, length_encoded, ray, &reached);
             }
         }
         var corrected = a;

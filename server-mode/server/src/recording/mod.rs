@@ -191,6 +191,7 @@ pub(crate) mod tests {
             crop: None,
             slice_rotation: None,
             slabs: Default::default(),
+            lighting: Default::default(),
         }
     }
 

@@ -198,6 +198,7 @@ impl Session {
         };
         view.preset = preset.name.clone();
         view.mode = shared.mode;
+        view.lighting = shared.lighting;
         view.window = window;
         Ok((view, crosshair_lps))
     }

@@ -225,6 +225,12 @@ impl RemoteView {
         }
     }
 
+    /// The view the server last told at rest (`view`), when it told one.
+    #[cfg(test)]
+    pub fn told_view(&self) -> Option<hounsfield_protocol::SharedView> {
+        self.link.state().told_view.clone()
+    }
+
     /// The crop box to show on the sliders: the one being dragged, else the mirror's.
     pub fn shown_crop(&self) -> CropBox {
         self.crop_unsent.unwrap_or_else(|| {

@@ -1,0 +1,114 @@
+//! `render --light --shadows --occlusion` and `movie` with them: a light from the
+//! patient's left brightens the picture's right (the anterior view puts the patient's
+//! left there) and one from the right its left; shadows and ambient occlusion darken the
+//! picture; a direction that is no direction is refused naming `--light`.
+
+use hounsfield_test_support as support;
+
+use std::path::Path;
+
+use support::hounsfield;
+
+/// Renders the built-in sample with `extra` arguments into `out`: the picture's RGBA
+/// rows and its width.
+fn rendered(out: &Path, extra: &[&str]) -> (Vec<u8>, u32) {
+    let out_arg = out.to_string_lossy();
+    let output = hounsfield(&[&["render", "--size", "160x120", "--out", &out_arg], extra].concat());
+    assert!(
+        output.status.success(),
+        "{extra:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let picture = image::open(out).expect("a PNG").to_rgba8();
+    (picture.as_raw().clone(), picture.width())
+}
+
+/// Red + green + blue summed over the picture's left and right halves.
+fn halves((rgba, width): &(Vec<u8>, u32)) -> [f64; 2] {
+    let width = *width as usize;
+    let mut sums = [0.0; 2];
+    for (n, pixel) in rgba.chunks_exact(4).enumerate() {
+        sums[usize::from(n % width >= width / 2)] +=
+            pixel[..3].iter().map(|&c| f64::from(c)).sum::<f64>();
+    }
+    sums
+}
+
+#[test]
+fn a_side_light_brightens_its_side_and_shadows_and_occlusion_darken_the_sample() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let out = folder.path().join("lit.png");
+    let [left_a, right_a] = halves(&rendered(&out, &["--light", "left"]));
+    let [left_b, right_b] = halves(&rendered(&out, &["--light", "right"]));
+    assert!(
+        right_a > 1.1 * right_b && left_b > 1.1 * left_a,
+        "each half brighter lit from its own side: right {right_a:.0} against {right_b:.0}, left {left_b:.0} against {left_a:.0}"
+    );
+    // The same light as a vector draws the same picture as its side's name.
+    assert_eq!(
+        halves(&rendered(&out, &["--light", "-1,0,0"])),
+        [left_b, right_b]
+    );
+    let [left_s, right_s] = halves(&rendered(
+        &out,
+        &["--light", "right", "--shadows", "--occlusion"],
+    ));
+    assert!(
+        left_s + right_s < 0.98 * (left_b + right_b),
+        "shadows and occlusion darken: {:.0} against {:.0}",
+        left_s + right_s,
+        left_b + right_b
+    );
+}
+
+#[test]
+fn a_light_that_is_no_direction_is_refused_naming_the_flag() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let out = folder.path().join("never.png");
+    let out_arg = out.to_string_lossy();
+    for (light, said) in [
+        ("0,0,0", "non-zero length"),
+        ("sideways", "unknown light direction \"sideways\""),
+        ("1,2", "three components"),
+    ] {
+        let output = hounsfield(&["render", "--light", light, "--out", &out_arg]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{light}: accepted");
+        assert!(
+            stderr.contains("--light") && stderr.contains(said),
+            "{light}: {stderr}"
+        );
+        assert!(!out.exists(), "{light}: a picture written");
+    }
+}
+
+#[test]
+fn a_movie_orbits_under_a_light_that_stays_on_the_patient() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let out = folder.path().join("lit.mp4");
+    let out_arg = out.to_string_lossy();
+    let output = hounsfield(&[
+        "movie",
+        "--orbit",
+        "90",
+        "--frames",
+        "4",
+        "--size",
+        "96x96",
+        "--light",
+        "superior",
+        "--shadows",
+        "--json",
+        "--out",
+        &out_arg,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("movie --json prints JSON");
+    assert_eq!(written["frames"], 4, "{written}");
+    assert!(out.metadata().expect("the movie").len() > 0);
+}
