@@ -19,10 +19,12 @@ use crate::view::{Interpolation, LightDirection, Quality, ViewState};
 /// Rays stop once this opaque (early ray termination).
 pub(super) const EARLY_TERMINATION_ALPHA: f32 = 0.98;
 
-/// A shadow ray's sample distance over the view ray's: twice as far apart (the light
-/// reaching a point varies smoothly), each of its samples standing for two of the
-/// transfer function's corrected opacities.
-pub(super) const SHADOW_STEP_RATIO: f32 = 2.0;
+/// A shadow ray's sample distance over the view ray's: four times as far apart, about a
+/// millimetre at a CT's full quality (the light reaching a point varies smoothly, and a
+/// millimetre of bone still falls between two samples), each of its samples standing for
+/// four of the transfer function's corrected opacities. Twice as far apart as the view
+/// ray's cost a third more a frame on ct-head-neck.
+pub(super) const SHADOW_STEP_RATIO: f32 = 4.0;
 
 /// How far ambient occlusion looks round a point for what hides it (mm), at least two of
 /// the volume's coarsest voxel spacing: the scale of the creases and hollows it darkens
