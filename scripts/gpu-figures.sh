@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU figures of docs/performance.md in one short run (about four minutes):
-# full and interactive frames of ct-head-neck (with the light's shadows and occlusion) and
-# the built-in phantom at 1080p (both
+# full and interactive frames of ct-head-neck (with the light's shadows and occlusion, and
+# the cinematic path tracer's convergence) and the built-in phantom at 1080p (both
 # dispatches), then 1, 4, 8 and 16 sessions dragging ct-head-neck at 1080p over H.264,
 # and eight at 1024×768 to compare with earlier figures.
 #
@@ -31,6 +31,7 @@ run() {
     | tee "$out/machine.txt"
 
 run render-ct-1080p render "$series" --size 1920x1080 --frames 20 --lighting
+run cinematic-ct-1080p render "$series" --size 1920x1080 --frames 10 --cinematic --reference-samples 4096
 run render-phantom-1080p render --size 1920x1080 --frames 20
 run render-ct-768p render "$series" --size 1024x768 --frames 20
 for sessions in 1 4 8 16; do

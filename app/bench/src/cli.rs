@@ -83,6 +83,14 @@ pub enum BenchCommand {
         /// (`lighting`, as ratios).
         #[arg(long)]
         lighting: bool,
+        /// Also measure the cinematic path tracer's convergence: a reference of
+        /// --reference-samples paths a pixel, then another seed's picture refined pass by
+        /// pass, its PSNR against the reference after 0.5, 1, 2 and 5 s (`cinematic`).
+        #[arg(long)]
+        cinematic: bool,
+        /// Paths a pixel of --cinematic's reference.
+        #[arg(long, default_value_t = 4096, requires = "cinematic")]
+        reference_samples: u32,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

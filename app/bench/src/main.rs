@@ -14,6 +14,7 @@
 //! `haproxy`) drags through HAProxy; `--loss` loses packets on the way ([`lossy_link`]).
 
 mod brush_stroke;
+mod cinematic;
 mod cli;
 mod client;
 mod dicomweb_load;
@@ -197,6 +198,8 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             frames,
             ladder,
             lighting,
+            cinematic,
+            reference_samples,
             json,
         } => render(
             path.as_deref(),
@@ -204,7 +207,11 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             preset.as_deref(),
             size,
             frames,
-            RenderExtras { ladder, lighting },
+            RenderExtras {
+                ladder,
+                lighting,
+                cinematic: cinematic.then_some(reference_samples),
+            },
             json,
         ),
     }
@@ -398,6 +405,9 @@ struct RenderReport {
     /// occlusion, against the headlight's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     lighting: Vec<lighting::LightingCost>,
+    /// With `--cinematic`: the path tracer's convergence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cinematic: Option<cinematic::CinematicConvergence>,
     /// With `--ladder`: interactive frames at each scale and sample distance.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ladder: Vec<LadderStep>,
@@ -591,6 +601,8 @@ pub struct RenderExtras {
     pub ladder: bool,
     /// Full frames with a placed light, shadows and ambient occlusion.
     pub lighting: bool,
+    /// The path tracer's convergence against a reference of this many paths a pixel.
+    pub cinematic: Option<u32>,
 }
 
 /// Renders frames while rotating 5° of azimuth a frame, at full then interactive
@@ -670,6 +682,15 @@ pub fn render(
     } else {
         Vec::new()
     };
+    let cinematic = match extras.cinematic {
+        Some(reference_samples) => Some(cinematic::convergence(
+            &mut renderer,
+            &view,
+            size,
+            reference_samples,
+        )?),
+        None => None,
+    };
     let footprint = renderer.footprint().unwrap_or_default();
     let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
     let packed = PackedOpen::measure(&mut renderer, &volume, &preset, size)?;
@@ -705,61 +726,79 @@ pub fn render(
         unpack_ms: packed.unpack_ms,
         packed_upload_ms: packed.upload_ms,
         lighting,
+        cinematic,
         ladder,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
+        print_render(&report);
+    }
+    Ok(())
+}
+
+/// `bench render`'s report as text.
+fn print_render(report: &RenderReport) {
+    println!(
+        "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, ray caster as a {} shader, {}; with readback {:.1}, in {} bands {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms; voxels {:.1} MiB ({:.1} packed in {:.0} ms, decoded in {:.0} ms, uploaded in {:.0} ms), volume texture {:.1}, gradients {:.1}, bricks {:.1}",
+        report.size[0],
+        report.size[1],
+        report.volume,
+        report.preset,
+        report.adapter,
+        report.backend,
+        report.full_ms,
+        report.full_step_mm,
+        report.ray_dispatch,
+        report
+            .full_ms_by_dispatch
+            .iter()
+            .map(|(dispatch, ms)| format!("{dispatch} {ms:.1}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        report.full_readback_ms,
+        report.banded_bands,
+        report.banded_ms,
+        report.refining_ms,
+        report.refining_step_mm,
+        report.refining_psnr_db,
+        report.interactive_ms,
+        report.interactive_scale,
+        report.interactive_psnr_db,
+        report.upload_ms,
+        report.voxel_mib,
+        report.packed_voxel_mib,
+        report.pack_ms,
+        report.unpack_ms,
+        report.packed_upload_ms,
+        report.volume_texture_mib,
+        report.gradient_texture_mib,
+        report.bricks_mib
+    );
+    for cost in &report.lighting {
         println!(
-            "render {}×{} of {:?} with {} on {} ({}): full {:.1} ms/frame (step {:.2} mm, ray caster as a {} shader, {}; with readback {:.1}, in {} bands {:.1}), refining {:.1} ms/frame (step {:.2} mm, {:.1} dB), interactive {:.1} ms/frame (scale {:.2}, {:.1} dB), upload {:.0} ms; voxels {:.1} MiB ({:.1} packed in {:.0} ms, decoded in {:.0} ms, uploaded in {:.0} ms), volume texture {:.1}, gradients {:.1}, bricks {:.1}",
-            size[0],
-            size[1],
-            report.volume,
-            report.preset,
-            report.adapter,
-            report.backend,
-            report.full_ms,
-            report.full_step_mm,
-            report.ray_dispatch,
-            report
-                .full_ms_by_dispatch
-                .iter()
-                .map(|(dispatch, ms)| format!("{dispatch} {ms:.1}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            report.full_readback_ms,
-            report.banded_bands,
-            report.banded_ms,
-            report.refining_ms,
-            report.refining_step_mm,
-            report.refining_psnr_db,
-            report.interactive_ms,
-            report.interactive_scale,
-            report.interactive_psnr_db,
-            report.upload_ms,
-            report.voxel_mib,
-            report.packed_voxel_mib,
-            report.pack_ms,
-            report.unpack_ms,
-            report.packed_upload_ms,
-            report.volume_texture_mib,
-            report.gradient_texture_mib,
-            report.bricks_mib
+            "  {}: full {:.1} ms/frame, ×{:.2} the headlight's",
+            cost.lighting, cost.full_ms, cost.ratio
         );
-        for cost in &report.lighting {
+    }
+    if let Some(convergence) = &report.cinematic {
+        println!(
+            "  cinematic: reference of {} paths a pixel in {:.0} ms, {:.1} ms a pass",
+            convergence.reference_samples, convergence.reference_ms, convergence.ms_a_pass
+        );
+        for checkpoint in &convergence.checkpoints {
             println!(
-                "  {}: full {:.1} ms/frame, ×{:.2} the headlight's",
-                cost.lighting, cost.full_ms, cost.ratio
-            );
-        }
-        for step in &report.ladder {
-            println!(
-                "  interactive at scale {:.3}, step ×{:.0}: {:.1} ms/frame, {:.1} dB",
-                step.scale, step.step_factor, step.ms, step.psnr_db
+                "    after {:.1} s: {} paths a pixel (at {:.2} s), {:.1} dB",
+                checkpoint.seconds, checkpoint.samples, checkpoint.at_s, checkpoint.psnr_db
             );
         }
     }
-    Ok(())
+    for step in &report.ladder {
+        println!(
+            "  interactive at scale {:.3}, step ×{:.0}: {:.1} ms/frame, {:.1} dB",
+            step.scale, step.step_factor, step.ms, step.psnr_db
+        );
+    }
 }
 
 /// The imaging tests' Python (`scripts/setup-debian.sh` makes it under the cache folder).

@@ -390,6 +390,16 @@ pub struct RenderArgs {
     /// The 3D view's light.
     #[command(flatten)]
     pub light: LightArgs,
+    /// Cinematic rendering: the 3D view path traced (the light's shadows, an environment
+    /// light and light scattered several times), --samples paths a pixel.
+    #[arg(long, conflicts_with_all = ["mpr", "cpr", "interactive"])]
+    pub cinematic: bool,
+    /// Paths a pixel of --cinematic (1 to 65536): the more, the less noise.
+    #[arg(long, default_value_t = 64, requires = "cinematic")]
+    pub samples: u32,
+    /// The seed of --cinematic's random numbers: the same seed draws the same picture.
+    #[arg(long, default_value_t = 1, requires = "cinematic")]
+    pub seed: u32,
     /// The PNG file to write.
     #[arg(long)]
     pub out: PathBuf,

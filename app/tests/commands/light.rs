@@ -1,7 +1,9 @@
-//! `render --light --shadows --occlusion` and `movie` with them: a light from the
-//! patient's left brightens the picture's right (the anterior view puts the patient's
-//! left there) and one from the right its left; shadows and ambient occlusion darken the
-//! picture; a direction that is no direction is refused naming `--light`.
+//! `render --light --shadows --occlusion`, `movie` with them, and `render --cinematic`: a
+//! light from the patient's left brightens the picture's right (the anterior view puts
+//! the patient's left there) and one from the right its left; shadows and ambient
+//! occlusion darken the picture; a direction that is no direction is refused naming
+//! `--light`; a cinematic picture is the same from the same seed and comes nearer a
+//! picture of many paths as its own paths add up.
 
 use hounsfield_test_support as support;
 
@@ -111,4 +113,53 @@ fn a_movie_orbits_under_a_light_that_stays_on_the_patient() {
         serde_json::from_slice(&output.stdout).expect("movie --json prints JSON");
     assert_eq!(written["frames"], 4, "{written}");
     assert!(out.metadata().expect("the movie").len() > 0);
+}
+
+#[test]
+fn render_cinematic_draws_the_same_picture_from_a_seed_and_refines_with_samples() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let out = folder.path().join("cinematic.png");
+    let cinematic = |samples: &str, seed: &str| {
+        rendered(
+            &out,
+            &[
+                "--light",
+                "left",
+                "--cinematic",
+                "--samples",
+                samples,
+                "--seed",
+                seed,
+            ],
+        )
+    };
+    let first = cinematic("4", "9");
+    assert_eq!(cinematic("4", "9"), first, "a seed draws the same picture");
+    let [left, right] = halves(&first);
+    assert!(
+        right > 1.1 * left,
+        "lit from the patient's left, the picture's right is brighter: {right:.0} against {left:.0}"
+    );
+    // Another seed's 64 paths come nearer a picture of 256 than its 4 do.
+    let reference = cinematic("256", "3");
+    let distance = |a: &(Vec<u8>, u32)| -> f64 {
+        a.0.iter()
+            .zip(&reference.0)
+            .map(|(p, q)| (f64::from(*p) - f64::from(*q)).powi(2))
+            .sum()
+    };
+    let (few, many) = (
+        distance(&cinematic("4", "5")),
+        distance(&cinematic("64", "5")),
+    );
+    assert!(
+        many < few / 4.0,
+        "16 times the paths, under a quarter of the squared error: {many:.0} against {few:.0}"
+    );
+    let output = hounsfield(&["render", "--cinematic", "--mpr", "axial", "--out", "x.png"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("--cinematic") && stderr.contains("--mpr"),
+        "{stderr}"
+    );
 }

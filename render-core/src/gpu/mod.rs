@@ -3,6 +3,8 @@
 //! to a [`crate::view::ViewState`].
 
 pub mod bricks;
+#[cfg(test)]
+mod cinematic_tests;
 pub mod context;
 pub mod errors;
 pub mod gradients;
@@ -26,8 +28,8 @@ pub use context::{AdapterKind, Capabilities, GpuContext, GpuError};
 pub use errors::{DeviceWatch, catch_errors};
 pub use pipelines::{RayDispatch, SegmentsDrawn};
 pub use renderer::{
-    BAND_TAKES, BandedImage, FrameImage, FrameInfo, InteractiveBudget, REFINE_WHEN_FULL_TAKES,
-    RenderError, Renderer, VolumeFootprint, bands_for,
+    BAND_TAKES, BandedImage, CinematicPicture, CinematicSettings, FrameImage, FrameInfo,
+    InteractiveBudget, REFINE_WHEN_FULL_TAKES, RenderError, Renderer, VolumeFootprint, bands_for,
 };
 pub use segment_labels::{LabelsError, MOST_LABELS, SegmentLabels};
 pub use volume_texture::GpuVolume;

@@ -86,6 +86,28 @@ pub struct RaycastParams {
     pub occlusion_radius_mm: [f32; 4],
 }
 
+/// The cinematic path tracer's uniforms, laid out as `cinematic.wgsl`'s `Cinematic`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct CinematicParams {
+    /// The pass (0 for the first).
+    pub pass_index: u32,
+    /// The seed of the passes' random numbers.
+    pub seed: u32,
+    /// The scattering events a path may have.
+    pub bounces: u32,
+    /// The frame's width (pixels).
+    pub width: u32,
+    /// The reader's light: the radiance from its direction.
+    pub light_intensity: f32,
+    /// The environment's light from above the patient's head.
+    pub sky: f32,
+    /// The environment's light from below the feet.
+    pub ground: f32,
+    /// The phase function's anisotropy (Henyey-Greenstein's g).
+    pub anisotropy: f32,
+}
+
 /// What a ray-caster pipeline is specialised for (the shader's override constants).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RaycastVariant {
@@ -154,6 +176,21 @@ impl RaycastVariant {
     /// Whether it reads the volume's gradients.
     pub fn needs_gradients(&self) -> bool {
         self.shading || self.gradient_opacity
+    }
+
+    /// The shader's override constants that specialise it.
+    fn constants(&self) -> [(&'static str, f64); 6] {
+        [
+            ("MODE", f64::from(self.mode.number())),
+            ("SHADING", f64::from(u8::from(self.shading))),
+            (
+                "GRADIENT_OPACITY",
+                f64::from(u8::from(self.gradient_opacity)),
+            ),
+            ("SEGMENTS", f64::from(self.segments.number())),
+            ("SHADOWS", f64::from(u8::from(self.shadows))),
+            ("OCCLUSION", f64::from(u8::from(self.occlusion))),
+        ]
     }
 }
 
@@ -245,6 +282,11 @@ pub struct Pipelines {
     raycast_raster: std::collections::HashMap<RaycastVariant, wgpu::RenderPipeline>,
     /// Ray-caster pipelines as compute shaders, compiled on first use per variant.
     raycast_trace: std::collections::HashMap<RaycastVariant, wgpu::ComputePipeline>,
+    /// The cinematic path tracer's third bind group's layout: its uniforms and the
+    /// pixels' running sums.
+    pub cinematic_layout: wgpu::BindGroupLayout,
+    /// Path-tracer pipelines (compute shaders), compiled on first use per variant.
+    cinematic: std::collections::HashMap<RaycastVariant, wgpu::ComputePipeline>,
     raycast_module: wgpu::ShaderModule,
     /// Reformat bind group layout.
     pub mpr_layout: wgpu::BindGroupLayout,
@@ -344,6 +386,7 @@ impl Pipelines {
                 entry(1, sampler),
             ],
         });
+        let cinematic_layout = cinematic_layout(device);
         let modes = ShaderMode::wgsl_constants();
         let transfer_rows = TransferRow::wgsl_constants();
         let raycast_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -354,6 +397,7 @@ impl Pipelines {
                     transfer_rows.as_str(),
                     include_str!("shaders/fullscreen.wgsl"),
                     include_str!("shaders/raycast.wgsl"),
+                    include_str!("shaders/cinematic.wgsl"),
                 ]
                 .concat()
                 .into(),
@@ -405,6 +449,8 @@ impl Pipelines {
             frame_layout,
             raycast_raster: std::collections::HashMap::new(),
             raycast_trace: std::collections::HashMap::new(),
+            cinematic_layout,
+            cinematic: std::collections::HashMap::new(),
             raycast_module,
             mpr_layout,
             mpr,
@@ -428,17 +474,7 @@ impl Pipelines {
         variant: RaycastVariant,
         dispatch: RayDispatch,
     ) {
-        let constants = [
-            ("MODE", f64::from(variant.mode.number())),
-            ("SHADING", f64::from(u8::from(variant.shading))),
-            (
-                "GRADIENT_OPACITY",
-                f64::from(u8::from(variant.gradient_opacity)),
-            ),
-            ("SEGMENTS", f64::from(variant.segments.number())),
-            ("SHADOWS", f64::from(u8::from(variant.shadows))),
-            ("OCCLUSION", f64::from(u8::from(variant.occlusion))),
-        ];
+        let constants = variant.constants();
         let module = &self.raycast_module;
         match dispatch {
             RayDispatch::Fragment => {
@@ -450,10 +486,36 @@ impl Pipelines {
             RayDispatch::Compute => {
                 let layouts = [&self.raycast_layout, &self.frame_layout];
                 self.raycast_trace.entry(variant).or_insert_with(|| {
-                    compute_pipeline(device, "raycast", module, layouts, &constants)
+                    compute_pipeline(device, "raycast", module, &layouts, &constants, "cs_main")
                 });
             }
         }
+    }
+
+    /// The cinematic path tracer specialised for `variant` (a compute shader), compiled
+    /// on its first use.
+    pub fn cinematic(
+        &mut self,
+        device: &wgpu::Device,
+        variant: RaycastVariant,
+    ) -> &wgpu::ComputePipeline {
+        let constants = variant.constants();
+        let module = &self.raycast_module;
+        let layouts = [
+            &self.raycast_layout,
+            &self.frame_layout,
+            &self.cinematic_layout,
+        ];
+        self.cinematic.entry(variant).or_insert_with(|| {
+            compute_pipeline(
+                device,
+                "cinematic",
+                module,
+                &layouts,
+                &constants,
+                "cs_cinematic",
+            )
+        })
     }
 
     /// The ray caster specialised for `variant` running as `dispatch`, once prepared.
@@ -486,23 +548,51 @@ fn pipeline(
     render_pipeline(device, label, &module, layout, &[])
 }
 
+/// The cinematic path tracer's third bind group's layout: its uniforms and the pixels'
+/// running sums (a storage buffer).
+fn cinematic_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
+    let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty,
+        count: None,
+    };
+    let buffer = |ty| wgpu::BindingType::Buffer {
+        ty,
+        has_dynamic_offset: false,
+        min_binding_size: None,
+    };
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("cinematic"),
+        entries: &[
+            entry(0, buffer(wgpu::BufferBindingType::Uniform)),
+            entry(
+                1,
+                buffer(wgpu::BufferBindingType::Storage { read_only: false }),
+            ),
+        ],
+    })
+}
+
 fn compute_pipeline(
     device: &wgpu::Device,
     label: &str,
     module: &wgpu::ShaderModule,
-    layouts: [&wgpu::BindGroupLayout; 2],
+    layouts: &[&wgpu::BindGroupLayout],
     constants: &[(&str, f64)],
+    entry_point: &str,
 ) -> wgpu::ComputePipeline {
+    let layouts: Vec<Option<&wgpu::BindGroupLayout>> = layouts.iter().copied().map(Some).collect();
     let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: Some(label),
-        bind_group_layouts: &layouts.map(Some),
+        bind_group_layouts: &layouts,
         immediate_size: 0,
     });
     device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
         label: Some(label),
         layout: Some(&layout),
         module,
-        entry_point: Some("cs_main"),
+        entry_point: Some(entry_point),
         compilation_options: wgpu::PipelineCompilationOptions {
             constants,
             ..Default::default()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use glam::DVec3;
 use render_core::camera::{NamedView, Projection};
-use render_core::gpu::Renderer;
+use render_core::gpu::{CinematicSettings, Renderer};
 use render_core::view::{Interpolation, MprOrientation, MprPlane, Quality, SlabMode, ViewState};
 use render_core::{Volume, Window};
 
@@ -34,7 +34,15 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     for warning in renderer.load_volume(Arc::clone(&volume)) {
         eprintln!("warning: {warning}");
     }
-    let frame = renderer.render_image(&view, args.size)?;
+    let frame = if args.cinematic {
+        let settings = CinematicSettings {
+            samples: args.samples,
+            seed: args.seed,
+        };
+        renderer.render_cinematic(&view, args.size, settings)?
+    } else {
+        renderer.render_image(&view, args.size)?
+    };
     frame
         .save_png(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;

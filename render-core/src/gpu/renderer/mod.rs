@@ -7,6 +7,7 @@
 mod banded;
 mod bind_groups;
 mod budget;
+mod cinematic;
 mod footprint;
 mod readback;
 mod scene;
@@ -14,6 +15,7 @@ mod target;
 
 pub use banded::{BAND_TAKES, BandedImage, bands_for};
 pub use budget::InteractiveBudget;
+pub use cinematic::{CinematicPicture, CinematicSettings};
 pub use footprint::VolumeFootprint;
 pub use readback::FrameImage;
 
@@ -60,6 +62,9 @@ pub enum RenderError {
     /// The segments to show do not fit the volume.
     #[error(transparent)]
     Segments(#[from] LabelsError),
+    /// A cinematic picture that cannot be made here, and why.
+    #[error("cinematic rendering: {0}")]
+    Cinematic(String),
     /// The GPU failed.
     #[error(transparent)]
     Gpu(#[from] GpuError),
@@ -534,13 +539,24 @@ fn trace(
     bind_groups: [&wgpu::BindGroup; 2],
     pixels: [u32; 2],
 ) {
+    trace_with(encoder, pipeline, &bind_groups, pixels);
+}
+
+/// Dispatches a compute pipeline one invocation a pixel of `pixels` (width, rows) in the
+/// ray caster's workgroups, with `bind_groups` as its groups 0, 1, …
+fn trace_with(
+    encoder: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    bind_groups: &[&wgpu::BindGroup],
+    pixels: [u32; 2],
+) {
     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
         label: Some("raycast"),
         timestamp_writes: None,
     });
     pass.set_pipeline(pipeline);
     for (index, bind_group) in (0..).zip(bind_groups) {
-        pass.set_bind_group(index, bind_group, &[]);
+        pass.set_bind_group(index, *bind_group, &[]);
     }
     pass.dispatch_workgroups(
         pixels[0].div_ceil(WORKGROUP_SIDE),
