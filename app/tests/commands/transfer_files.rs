@@ -53,7 +53,7 @@ specular_power = 10.0
 "#;
 
 /// Renders the built-in sample with `extra` arguments into `out`; the picture.
-fn rendered(out: &Path, extra: &[&str]) -> FrameImage {
+pub(crate) fn rendered(out: &Path, extra: &[&str]) -> FrameImage {
     let out_arg = out.to_string_lossy();
     let output = hounsfield(&[&["render", "--size", "160x120", "--out", &out_arg], extra].concat());
     assert!(

@@ -167,6 +167,18 @@ pub fn lit_beside(width: u32, rgba: &[u8], cut_x: f64, margin: f64) -> [usize; 2
     lit
 }
 
+/// Red + green + blue summed over the left and the right half of an RGBA image of `width`
+/// columns: `[left, right]` (a picture lit from one side is brighter on that side).
+pub fn brightness_halves(width: u32, rgba: &[u8]) -> [f64; 2] {
+    let width = width as usize;
+    let mut sums = [0.0; 2];
+    for (n, pixel) in rgba.chunks_exact(4).enumerate() {
+        let right = n % width >= width / 2;
+        sums[usize::from(right)] += pixel[..3].iter().map(|&c| f64::from(c)).sum::<f64>();
+    }
+    sums
+}
+
 /// The mean absolute difference of the red, green and blue of two pictures of one size, in
 /// 0..=1: `a` with `a_channels` bytes a pixel, `b` with `b_channels` (3: RGB, 4: RGBA).
 pub fn mean_rgb_difference(a: &[u8], a_channels: usize, b: &[u8], b_channels: usize) -> f64 {

@@ -35,14 +35,9 @@ fn view_pixels(harness: &mut Harness<'_, DesktopApp>) -> (Vec<u8>, usize) {
     (workspace.view3d_pixels().expect("the 3D view"), width)
 }
 
-/// Red + green + blue summed over the left and the right half of an RGBA picture.
+/// Red + green + blue summed over the left and the right half of a picture.
 fn halves((pixels, width): &(Vec<u8>, usize)) -> [f64; 2] {
-    let mut sums = [0.0; 2];
-    for (n, pixel) in pixels.chunks_exact(4).enumerate() {
-        let right = n % width >= width / 2;
-        sums[usize::from(right)] += pixel[..3].iter().map(|&c| f64::from(c)).sum::<f64>();
-    }
-    sums
+    hounsfield_test_support::render::brightness_halves(*width as u32, pixels)
 }
 
 /// Steps the window until the local view is lit as `lighting` and drawn in full.
