@@ -95,6 +95,7 @@ pub fn movie(
         frames,
         size,
         fps: FPS,
+        cinematic: None,
     };
     let at = Instant::now();
     let times = write_movie(

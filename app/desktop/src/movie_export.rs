@@ -78,6 +78,7 @@ impl MovieOptions {
                 frames: 72,
                 size: [1024, 768],
                 fps: 24,
+                cinematic: None,
             },
             out,
         }
@@ -241,6 +242,7 @@ mod tests {
             frames: 5,
             size: [96, 64],
             fps: 12,
+            cinematic: None,
         };
         let mut export = MovieExport::start(Arc::clone(&volume), "phantom", view.clone(), &options)
             .expect("begun");

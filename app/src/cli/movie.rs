@@ -53,6 +53,16 @@ pub struct MovieArgs {
     /// The 3D view's light (an orbit's; a sweep's slices are not lit).
     #[command(flatten)]
     pub light: super::LightArgs,
+    /// Path trace each 3D frame (as `render --cinematic`), --samples paths a pixel from
+    /// --seed: every frame from the same seed, so the noise does not flicker.
+    #[arg(long, conflicts_with = "sweep")]
+    pub cinematic: bool,
+    /// Paths a pixel of each --cinematic frame (1 to 65536).
+    #[arg(long, default_value_t = 64, requires = "cinematic")]
+    pub samples: u32,
+    /// The seed of --cinematic's random numbers.
+    #[arg(long, default_value_t = 1, requires = "cinematic")]
+    pub seed: u32,
     /// Print what was written as JSON, with the time a frame took to render and to encode.
     #[arg(long)]
     pub json: bool,

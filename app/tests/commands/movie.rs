@@ -148,3 +148,60 @@ fn a_sweep_steps_a_slice_through_the_volume_and_bad_requests_are_refused_by_name
         assert!(error.contains(said), "{line:?}: {error}");
     }
 }
+
+#[test]
+fn a_cinematic_orbit_starts_on_render_cinematics_picture_from_the_same_seed() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let movie = folder.path().join("cinematic.mp4");
+    let movie_arg = movie.to_string_lossy().into_owned();
+    let cinematic = [
+        "--light",
+        "left",
+        "--cinematic",
+        "--samples",
+        "8",
+        "--seed",
+        "4",
+    ];
+    succeeded(&hounsfield(
+        &[
+            &["movie", "--orbit", "90", "--frames", "3", "--size", "96x96"][..],
+            &cinematic,
+            &["--out", &movie_arg],
+        ]
+        .concat(),
+    ));
+    assert_eq!(probed(&movie).as_tuple(), ("h264", 96, 96, 3));
+    let still = folder.path().join("render.png");
+    let still_arg = still.to_string_lossy().into_owned();
+    succeeded(&hounsfield(
+        &[
+            &["render", "--size", "96x96"][..],
+            &cinematic,
+            &["--out", &still_arg],
+        ]
+        .concat(),
+    ));
+    let rendered = image::open(&still).expect("a PNG").to_rgb8();
+    let first = decoded_frame(&movie, 0, &folder.path().join("first.png"));
+    // The same paths, then H.264 at constant quality 20 over 4:2:0 chroma (path tracing's
+    // grain costs it a little more than a ray-cast picture's edges do).
+    let (mean, p95) = differences(&first, &rendered);
+    assert!(
+        mean < 4.0 && p95 < 24,
+        "first frame against render --cinematic: mean {mean:.2}, p95 {p95}"
+    );
+    let refused = hounsfield(&[
+        "movie",
+        "--sweep",
+        "axial",
+        "--cinematic",
+        "--out",
+        &movie_arg,
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("--cinematic") && stderr.contains("--sweep"),
+        "{stderr}"
+    );
+}

@@ -9,7 +9,8 @@ use anyhow::Context;
 use hounsfield_server::compose::render_layout;
 use hounsfield_server::movie::MovieFrames;
 use hounsfield_video::MovieWriter;
-use render_core::gpu::Renderer;
+use render_core::gpu::{CinematicSettings, Renderer};
+use render_core::view::Layout;
 
 /// A movie's frames, size and rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,9 @@ pub struct Shape {
     pub size: [u32; 2],
     /// Frames a second it plays at.
     pub fps: u32,
+    /// Its 3D frames path traced so (`movie --cinematic`); ray cast when `None`. A frame
+    /// of a slice or of the 2×2 layout (a recording's) is drawn as ever.
+    pub cinematic: Option<CinematicSettings>,
 }
 
 /// Where a movie's time went.
@@ -65,16 +69,21 @@ pub fn write_movie(
         let request = frames
             .request(n, shape.frames)
             .map_err(anyhow::Error::msg)?;
-        let frame = render_layout(
-            renderer,
-            &request.volume,
-            &request.view,
-            request.layout,
-            request.crosshair_lps,
-            request.size,
-            None,
-            &request.segments,
-        )?;
+        let frame = match shape.cinematic {
+            Some(settings) if request.layout == Layout::Single && request.view.mpr.is_none() => {
+                renderer.render_cinematic(&request.view, request.size, settings)?
+            }
+            _ => render_layout(
+                renderer,
+                &request.volume,
+                &request.view,
+                request.layout,
+                request.crosshair_lps,
+                request.size,
+                None,
+                &request.segments,
+            )?,
+        };
         rendering += at.elapsed();
         let at = Instant::now();
         movie

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use hounsfield_server::movie::{MAX_MOVIE_PIXELS, Motion, MovieFrames, check_shape};
 use render_core::camera::NamedView;
+use render_core::gpu::CinematicSettings;
 use render_core::gpu::Renderer;
 use render_core::view::ViewState;
 use render_core::{Volume, Window};
@@ -72,6 +73,10 @@ pub fn run(args: &MovieArgs) -> anyhow::Result<()> {
         frames: args.frames,
         size: args.size,
         fps: args.fps,
+        cinematic: args.cinematic.then_some(CinematicSettings {
+            samples: args.samples,
+            seed: args.seed,
+        }),
     };
     let times = write_movie(&mut renderer, &mut frames, shape, &args.out, |_| true)?;
     let adapter = renderer.context().capabilities.adapter.to_string();

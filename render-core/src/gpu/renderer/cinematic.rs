@@ -9,7 +9,7 @@ use crate::transfer::RenderMode;
 use crate::view::{Quality, ViewState};
 
 /// How a cinematic picture is made.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CinematicSettings {
     /// Paths a pixel (passes), at least 1.
     pub samples: u32,
