@@ -414,6 +414,10 @@ impl DesktopApp {
                         "{:.1} fps · {frame_ms:.0} ms ({quality})",
                         1000.0 / frame_ms.max(1e-3)
                     ));
+                    if let Some((passes, _)) = view.view3d.cinematic_passes() {
+                        ui.separator();
+                        ui.label(format!("cinematic · {passes} paths a pixel"));
+                    }
                     for slice in &view.slices {
                         if let Some(mm) = slice.ruler_mm() {
                             ui.separator();

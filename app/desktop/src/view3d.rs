@@ -9,7 +9,8 @@ use eframe::egui_wgpu::RenderState;
 use glam::DVec3;
 use render_core::Volume;
 use render_core::camera::Camera;
-use render_core::gpu::{FrameImage, Renderer};
+use render_core::gpu::{CinematicPicture, FrameImage, Renderer};
+use render_core::transfer::RenderMode;
 use render_core::view::change::Action;
 use render_core::view::{Quality, ViewState};
 
@@ -39,10 +40,23 @@ pub struct View3d {
     pub reduced: bool,
     /// How fast interactive frames come.
     pub pace: Pace,
+    /// Cinematic rendering: while the view rests, it is path traced a band of rows at a
+    /// time between the window's frames, each pass refining the picture.
+    pub cinematic: bool,
+    /// The cinematic picture being refined, and the rows a step draws.
+    refinement: Option<(CinematicPicture, u32)>,
 }
 
 /// The share of the view's pixels rendered when `reduced`, per side.
 const REDUCED_SCALE: f32 = 0.7;
+
+/// What a cinematic step between two of the window's frames may take (ms): the rows it
+/// draws follow from the last step's time a row.
+const CINEMATIC_STEP_MS: f64 = 40.0;
+/// Paths a pixel after which a resting view's cinematic picture is left as it is.
+const CINEMATIC_MOST_PASSES: u32 = 256;
+/// The cinematic picture's seed: the same view refines to the same picture.
+const CINEMATIC_SEED: u32 = 1;
 
 impl View3d {
     /// The first view of `volume` with `renderer`'s default preset for its modality.
@@ -61,6 +75,8 @@ impl View3d {
             error: None,
             reduced: false,
             pace: Pace::default(),
+            cinematic: false,
+            refinement: None,
         }
     }
 
@@ -142,6 +158,13 @@ impl View3d {
                 ui.ctx().request_repaint();
             }
         }
+        if self.cinematic && self.pending.is_none() && self.shown == Some(Quality::Full) {
+            if self.refine(physical, renderer, render_state) {
+                ui.ctx().request_repaint();
+            }
+        } else if !self.cinematic {
+            self.refinement = None;
+        }
         let painter = ui.painter_at(rect);
         self.texture.paint(&painter, rect);
         paint_orientation_marker(&painter, rect, &self.view.camera);
@@ -193,6 +216,76 @@ impl View3d {
             return;
         };
         self.view.window = Some(dragged_window(window, dx, dy));
+    }
+
+    /// Paths a pixel of the resting view's cinematic picture so far, and whether a pass is
+    /// under way; `None` while none is refined.
+    pub fn cinematic_passes(&self) -> Option<(u32, bool)> {
+        self.refinement
+            .as_ref()
+            .map(|(picture, _)| (picture.passes(), picture.pass_under_way()))
+    }
+
+    /// The resting view's cinematic picture once the pass under way is whole.
+    #[cfg(test)]
+    pub fn cinematic_image(&mut self, renderer: &mut Renderer) -> Option<FrameImage> {
+        let (picture, _) = self.refinement.as_mut()?;
+        while picture.pass_under_way() {
+            renderer
+                .refine_cinematic_rows(picture, picture.size()[1])
+                .ok()?;
+        }
+        renderer.read_cinematic(picture).ok()
+    }
+
+    /// One cinematic step of the resting view at `size` (a new picture when the view or
+    /// the size changed): a band of rows, about [`CINEMATIC_STEP_MS`], shown at once.
+    /// Whether more are due. Only the composite 3D view is path traced.
+    fn refine(
+        &mut self,
+        size: [u32; 2],
+        renderer: &mut Renderer,
+        render_state: &RenderState,
+    ) -> bool {
+        let mut resting = self.view.clone();
+        resting.quality = Quality::Full;
+        if resting.mode != RenderMode::Composite {
+            self.refinement = None;
+            return false;
+        }
+        let current = self
+            .refinement
+            .as_ref()
+            .is_some_and(|(picture, _)| *picture.view() == resting && picture.size() == size);
+        if !current {
+            match renderer.begin_cinematic(&resting, size, CINEMATIC_SEED) {
+                Ok(picture) => self.refinement = Some((picture, 8)),
+                Err(error) => {
+                    self.error = Some(error.to_string());
+                    self.refinement = None;
+                    return false;
+                }
+            }
+        }
+        let Some((picture, rows)) = &mut self.refinement else {
+            return false;
+        };
+        if picture.passes() >= CINEMATIC_MOST_PASSES {
+            return false;
+        }
+        let started = Instant::now();
+        let drawn = *rows;
+        if let Err(error) = renderer.refine_cinematic_rows(picture, drawn) {
+            self.error = Some(error.to_string());
+            self.refinement = None;
+            return false;
+        }
+        let ms_a_row = started.elapsed().as_secs_f64() * 1e3 / f64::from(drawn);
+        *rows = ((CINEMATIC_STEP_MS / ms_a_row.max(1e-3)) as u32).clamp(1, size[1]);
+        if let Some(frame) = renderer.frame_texture() {
+            self.texture.copy_from(render_state, frame);
+        }
+        true
     }
 
     fn render(

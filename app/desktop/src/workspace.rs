@@ -299,6 +299,23 @@ impl LocalWorkspace {
         }
     }
 
+    /// The 3D view's cinematic picture as its last whole pass left it, and what
+    /// `render_cinematic` draws of the same view, size and paths from the same seed.
+    #[cfg(test)]
+    pub fn cinematic_pictures(&mut self) -> Option<[render_core::gpu::FrameImage; 2]> {
+        let shown = self.view3d.cinematic_image(&mut self.renderer)?;
+        let (passes, _) = self.view3d.cinematic_passes()?;
+        let size = self.view3d.drawn_size()?;
+        let mut view = self.view3d.view.clone();
+        view.quality = render_core::view::Quality::Full;
+        let settings = render_core::gpu::CinematicSettings {
+            samples: passes,
+            seed: 1,
+        };
+        let drawn = self.renderer.render_cinematic(&view, size, settings).ok()?;
+        Some([shown, drawn])
+    }
+
     /// The 3D view's pixels as last drawn, rendered again at full quality.
     #[cfg(test)]
     pub fn view3d_pixels(&mut self) -> Option<Vec<u8>> {

@@ -91,6 +91,41 @@ fn the_light_menu_lights_the_phantom_from_the_side_picked_and_adds_shadows_and_o
 }
 
 #[test]
+fn cinematic_refines_the_resting_view_here_to_the_picture_render_cinematic_draws() {
+    let folder = tempfile::tempdir().expect("temp folder");
+    let mut harness = window(None, folder.path().join("settings.toml"));
+    settle(&mut harness, "the phantom shown", |app| {
+        app.full_frame_shown()
+    });
+    pick(&mut harness, "Cinematic");
+    settle(&mut harness, "two whole passes", |app| {
+        workspace(app)
+            .and_then(|w| w.view3d.cinematic_passes())
+            .is_some_and(|(passes, under_way)| passes >= 2 && !under_way)
+    });
+    assert!(harness.query_by_label_contains("cinematic · ").is_some());
+    let State::Local(local) = &mut harness.state_mut().state else {
+        panic!("rendered here");
+    };
+    let [shown, drawn] = local.cinematic_pictures().expect("both pictures");
+    assert!(
+        shown.rgba == drawn.rgba,
+        "refined between frames, the picture render_cinematic draws with the same paths"
+    );
+    // A turn of the camera starts the picture again.
+    let State::Local(local) = &mut harness.state_mut().state else {
+        panic!("rendered here");
+    };
+    local.view3d.view.camera.orbit(20.0, 0.0);
+    local.view3d.refresh();
+    settle(&mut harness, "a new picture", |app| {
+        workspace(app)
+            .and_then(|w| w.view3d.cinematic_passes())
+            .is_some_and(|(passes, _)| passes < 2)
+    });
+}
+
+#[test]
 fn connect_sends_the_light_picked_and_the_servers_view_carries_it() {
     let (server, _folder, mut harness) = thin_client_of_phantom_server();
     settle(&mut harness, "the server's frame", |app| {

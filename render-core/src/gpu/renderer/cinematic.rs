@@ -44,6 +44,8 @@ pub struct CinematicPicture {
     seed: u32,
     sums: wgpu::Buffer,
     passes: u32,
+    /// The first row the pass under way has not drawn yet (0 between passes).
+    next_row: u32,
 }
 
 impl CinematicPicture {
@@ -55,6 +57,16 @@ impl CinematicPicture {
     /// The view it draws.
     pub fn view(&self) -> &ViewState {
         &self.view
+    }
+
+    /// Its size (pixels).
+    pub fn size(&self) -> [u32; 2] {
+        self.size
+    }
+
+    /// Whether a pass drawn in bands is under way (some of its rows drawn, not all).
+    pub fn pass_under_way(&self) -> bool {
+        self.next_row != 0
     }
 }
 
@@ -115,6 +127,7 @@ impl Renderer {
             seed,
             sums,
             passes: 0,
+            next_row: 0,
         })
     }
 
@@ -126,6 +139,11 @@ impl Renderer {
         passes: u32,
     ) -> Result<FrameImage, RenderError> {
         let total = picture.passes.saturating_add(passes);
+        if picture.next_row != 0 {
+            return Err(RenderError::Cinematic(
+                "a pass drawn in bands is under way".to_string(),
+            ));
+        }
         if passes == 0 || total > CinematicSettings::MOST_SAMPLES {
             return Err(RenderError::Cinematic(format!(
                 "samples {passes} more than {}: must come to 1..={} in all",
@@ -170,6 +188,16 @@ impl Renderer {
             self.context.queue.submit([encoder.finish()]);
         }
         picture.passes = total;
+        self.read_cinematic(picture)
+    }
+
+    /// Reads back `picture`'s mean so far from the frame texture, as its last whole pass
+    /// left it (nothing else drawn since).
+    pub fn read_cinematic(
+        &mut self,
+        picture: &CinematicPicture,
+    ) -> Result<FrameImage, RenderError> {
+        let size = picture.size;
         let (buffer, padded_row) = self.readback_buffer(size);
         let mut encoder =
             self.context
@@ -192,6 +220,64 @@ impl Renderer {
             height: size[1],
             rgba,
         })
+    }
+
+    /// Draws up to `rows` more rows of `picture`'s pass under way into the frame texture
+    /// ([`Self::frame_texture`]), without reading it back: the same paths a whole pass
+    /// draws, so that a window can refine between its frames. Whether that pass is now
+    /// whole. Refused once the picture has its most paths.
+    pub fn refine_cinematic_rows(
+        &mut self,
+        picture: &mut CinematicPicture,
+        rows: u32,
+    ) -> Result<bool, RenderError> {
+        if picture.passes >= CinematicSettings::MOST_SAMPLES {
+            return Err(RenderError::Cinematic(format!(
+                "the picture has its {} paths a pixel",
+                CinematicSettings::MOST_SAMPLES
+            )));
+        }
+        let size = picture.size;
+        let first = picture.next_row;
+        let last = first.saturating_add(rows.max(1)).min(size[1]);
+        let window = self
+            .effective_window(&picture.view)
+            .ok_or(RenderError::NoVolume)?;
+        self.ensure_targets(size);
+        let (view_group, variant, _) =
+            self.raycast_bind_group(&picture.view, size, window, [first, last])?;
+        let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
+        let frame_group = targets
+            .output
+            .traced(&self.context.device, &self.pipelines)
+            .into_owned();
+        let pass_group = self.cinematic_pass(picture, picture.passes);
+        let pipeline = self
+            .pipelines
+            .cinematic(&self.context.device, variant)
+            .clone();
+        let mut encoder =
+            self.context
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("cinematic rows"),
+                });
+        super::trace_with(
+            &mut encoder,
+            &pipeline,
+            &[&view_group, &frame_group, &pass_group],
+            [size[0], last - first],
+        );
+        self.context.queue.submit([encoder.finish()]);
+        self.wait()?;
+        let whole = last == size[1];
+        if whole {
+            picture.passes += 1;
+            picture.next_row = 0;
+        } else {
+            picture.next_row = last;
+        }
+        Ok(whole)
     }
 
     /// The bind group of `picture`'s pass `pass_index`: its uniforms and the sums.
