@@ -89,8 +89,7 @@ impl Connection {
         let total = model.patches_over(&volume);
         let name = model.name().to_string();
         tokio::task::spawn_blocking(move || {
-            // The server's one run lasts while this thread does.
-            let _turn = turn;
+            // The server's one run (`turn`) lasts until its outcome is known.
             let mut told = Instant::now();
             let mut done = 0;
             let labels = model.run(&volume, &mut |now, total| {
@@ -111,6 +110,9 @@ impl Connection {
                     Err((ModelRunState::Failed, Some(error.to_string())))
                 }
             };
+            // Let go before the end is told: a client told the run ended may start another
+            // at once (it was told Busy when the turn outlived the news).
+            drop(turn);
             let _ = sender.blocking_send(ModelNews::Ended {
                 done,
                 total,
