@@ -4,42 +4,22 @@
 
 use std::sync::Arc;
 
-use glam::{DMat4, DVec3};
+use glam::DVec3;
 
+use crate::Volume;
+use crate::gpu::lighting_tests::phantom;
 use crate::gpu::testing::renderer_with;
 use crate::gpu::{CinematicSettings, FrameImage, RenderError, Renderer};
 use crate::transfer::RenderMode;
 use crate::view::{LightDirection, ViewState};
-use crate::{Modality, Volume, Voxels};
 
 /// Frames are this many pixels a side.
 const SIDE: u32 = 48;
 
 /// A 48 mm cube of air (1 mm voxels) with a bone sphere in front of a bone wall.
 fn sphere_before_a_wall() -> Arc<Volume> {
-    let side = 48;
     let centre = DVec3::new(24.0, 16.0, 24.0);
-    let voxels = (0..side * side * side)
-        .map(|n| {
-            let (i, j, k) = (n % side, n / side % side, n / (side * side));
-            let p = DVec3::new(i as f64, j as f64, k as f64);
-            if j >= 32 || p.distance(centre) <= 8.0 {
-                1000
-            } else {
-                -1000
-            }
-        })
-        .collect();
-    Arc::new(
-        Volume::new(
-            Voxels::I16(voxels),
-            [side; 3],
-            DMat4::IDENTITY,
-            Modality::CT,
-            None,
-        )
-        .expect("a volume"),
-    )
+    phantom(48, |p| p.y >= 32.0 || p.distance(centre) <= 8.0)
 }
 
 /// The phantom's renderer and its view, lit from the front, above and the left.

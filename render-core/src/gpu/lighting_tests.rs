@@ -20,11 +20,12 @@ const VOXELS: usize = 96;
 /// Bone: opaque and bright in ct-bone.
 const BONE_HU: i16 = 1000;
 
-/// A 96 mm cube of air with bone wherever `solid` says, at voxel centres (LPS mm).
-fn phantom(solid: impl Fn(DVec3) -> bool) -> Arc<Volume> {
-    let voxels = (0..VOXELS * VOXELS * VOXELS)
+/// A cube of `side` 1 mm voxels of air, with bone wherever `solid` says at voxel centres
+/// (LPS mm).
+pub(super) fn phantom(side: usize, solid: impl Fn(DVec3) -> bool) -> Arc<Volume> {
+    let voxels = (0..side * side * side)
         .map(|n| {
-            let (i, j, k) = (n % VOXELS, n / VOXELS % VOXELS, n / (VOXELS * VOXELS));
+            let (i, j, k) = (n % side, n / side % side, n / (side * side));
             let centre = DVec3::new(i as f64, j as f64, k as f64);
             if solid(centre) { BONE_HU } else { -1000 }
         })
@@ -32,7 +33,7 @@ fn phantom(solid: impl Fn(DVec3) -> bool) -> Arc<Volume> {
     Arc::new(
         Volume::new(
             Voxels::I16(voxels),
-            [VOXELS; 3],
+            [side; 3],
             DMat4::IDENTITY,
             Modality::CT,
             None,
@@ -49,7 +50,9 @@ const SPHERE_RADIUS: f64 = 12.0;
 const WALL_J: f64 = 66.0;
 
 fn sphere_before_a_wall() -> Arc<Volume> {
-    phantom(|p| p.y >= WALL_J || p.distance(SPHERE_CENTRE) <= SPHERE_RADIUS)
+    phantom(VOXELS, |p| {
+        p.y >= WALL_J || p.distance(SPHERE_CENTRE) <= SPHERE_RADIUS
+    })
 }
 
 /// The view ray through pixel (`x`, `y`)'s centre: origin and unit direction (LPS).
@@ -240,7 +243,7 @@ fn around(view: &ViewState, frame: &[f64], lps: DVec3) -> f64 {
 fn ambient_occlusion_darkens_the_crease_where_two_walls_meet_and_not_an_open_face() {
     // A back wall (posterior, from j 60 on) and a side wall (the patient's left, from i
     // 60 on): a crease along k at i = j = 59.5, seen from the front and the right.
-    let volume = phantom(|p| p.y >= 60.0 || p.x >= 60.0);
+    let volume = phantom(VOXELS, |p| p.y >= 60.0 || p.x >= 60.0);
     let mut renderer = renderer_with(Arc::clone(&volume));
     let mut view = ViewState::initial(&volume, "ct-bone", RenderMode::Composite);
     view.camera.direction = DVec3::new(1.0, 1.0, 0.0).normalize();
