@@ -152,24 +152,10 @@ impl Renderer {
             )));
         }
         let size = picture.size;
-        let window = self
-            .effective_window(&picture.view)
-            .ok_or(RenderError::NoVolume)?;
-        self.ensure_targets(size);
-        let (view_group, variant, _) =
-            self.raycast_bind_group(&picture.view, size, window, [0, size[1]])?;
-        let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
-        let frame_group = targets
-            .output
-            .traced(&self.context.device, &self.pipelines)
-            .into_owned();
+        let (pipeline, view_group, frame_group) = self.cinematic_drawing(picture, [0, size[1]])?;
         let pass_groups: Vec<wgpu::BindGroup> = (picture.passes..total)
             .map(|pass_index| self.cinematic_pass(picture, pass_index))
             .collect();
-        let pipeline = self
-            .pipelines
-            .cinematic(&self.context.device, variant)
-            .clone();
         for batch in pass_groups.chunks(PASSES_A_SUBMISSION) {
             let mut encoder =
                 self.context
@@ -240,22 +226,8 @@ impl Renderer {
         let size = picture.size;
         let first = picture.next_row;
         let last = first.saturating_add(rows.max(1)).min(size[1]);
-        let window = self
-            .effective_window(&picture.view)
-            .ok_or(RenderError::NoVolume)?;
-        self.ensure_targets(size);
-        let (view_group, variant, _) =
-            self.raycast_bind_group(&picture.view, size, window, [first, last])?;
-        let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
-        let frame_group = targets
-            .output
-            .traced(&self.context.device, &self.pipelines)
-            .into_owned();
+        let (pipeline, view_group, frame_group) = self.cinematic_drawing(picture, [first, last])?;
         let pass_group = self.cinematic_pass(picture, picture.passes);
-        let pipeline = self
-            .pipelines
-            .cinematic(&self.context.device, variant)
-            .clone();
         let mut encoder =
             self.context
                 .device
@@ -278,6 +250,32 @@ impl Renderer {
             picture.next_row = last;
         }
         Ok(whole)
+    }
+
+    /// What draws the `rows` (first, one past the last) of a pass of `picture` into the
+    /// frame texture: the path tracer specialised for its view, the view's bind group and
+    /// the frame's.
+    fn cinematic_drawing(
+        &mut self,
+        picture: &CinematicPicture,
+        rows: [u32; 2],
+    ) -> Result<(wgpu::ComputePipeline, wgpu::BindGroup, wgpu::BindGroup), RenderError> {
+        let window = self
+            .effective_window(&picture.view)
+            .ok_or(RenderError::NoVolume)?;
+        self.ensure_targets(picture.size);
+        let (view_group, variant, _) =
+            self.raycast_bind_group(&picture.view, picture.size, window, rows)?;
+        let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
+        let frame_group = targets
+            .output
+            .traced(&self.context.device, &self.pipelines)
+            .into_owned();
+        let pipeline = self
+            .pipelines
+            .cinematic(&self.context.device, variant)
+            .clone();
+        Ok((pipeline, view_group, frame_group))
     }
 
     /// The bind group of `picture`'s pass `pass_index`: its uniforms and the sums.

@@ -88,24 +88,6 @@ fn environment(d: vec3<f32>) -> vec3<f32> {
     return vec3<f32>(mix(cinematic.ground, cinematic.sky, 0.5 + 0.5 * d.z));
 }
 
-// A ray from texture position `origin` along `direction` (LPS, unit), to the crop box's
-// far side.
-fn ray_from(origin: vec3<f32>, direction: vec3<f32>) -> Ray {
-    var ray: Ray;
-    ray.origin = origin;
-    ray.dir_lps = direction;
-    ray.dir = lps_step(direction);
-    let tiny = vec3<f32>(1e-12);
-    ray.inv_dir = 1.0 / select(ray.dir, tiny, abs(ray.dir) < tiny);
-    let t0 = (params.crop_min.xyz - origin) * ray.inv_dir;
-    let t1 = (params.crop_max.xyz - origin) * ray.inv_dir;
-    let lo = min(t0, t1);
-    let hi = max(t0, t1);
-    ray.t_enter = max(max(max(lo.x, lo.y), lo.z), 0.0);
-    ray.t_exit = min(min(hi.x, hi.y), hi.z);
-    return ray;
-}
-
 // Where a free flight along `ray` from `start` ends (mm along it): where the optical depth
 // marched through the corrected row's opacities passes a random one; −1 when the ray
 // leaves the crop box first.

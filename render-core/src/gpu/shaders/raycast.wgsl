@@ -145,15 +145,21 @@ fn make_ray(pixel: vec2<f32>) -> Ray {
     let far_h = params.inv_view_proj * vec4<f32>(ndc, 1.0, 1.0);
     let near = near_h.xyz / near_h.w;
     let far = far_h.xyz / far_h.w;
+    return ray_from((params.lps_to_tex * vec4<f32>(near, 1.0)).xyz, normalize(far - near));
+}
+
+// The ray from texture position `origin` along `direction` (LPS, unit) through the crop
+// box: where it enters it (0 when it starts inside) and leaves it. View rays, shadow rays
+// and the cinematic paths' rays alike.
+fn ray_from(origin: vec3<f32>, direction: vec3<f32>) -> Ray {
     var ray: Ray;
-    ray.dir_lps = normalize(far - near);
-    ray.origin = (params.lps_to_tex * vec4<f32>(near, 1.0)).xyz;
-    ray.dir = (params.lps_to_tex * vec4<f32>(ray.dir_lps, 0.0)).xyz;
+    ray.origin = origin;
+    ray.dir_lps = direction;
+    ray.dir = lps_step(direction);
     let tiny = vec3<f32>(1e-12);
-    let safe = select(ray.dir, tiny, abs(ray.dir) < tiny);
-    ray.inv_dir = 1.0 / safe;
-    let t0 = (params.crop_min.xyz - ray.origin) * ray.inv_dir;
-    let t1 = (params.crop_max.xyz - ray.origin) * ray.inv_dir;
+    ray.inv_dir = 1.0 / select(ray.dir, tiny, abs(ray.dir) < tiny);
+    let t0 = (params.crop_min.xyz - origin) * ray.inv_dir;
+    let t1 = (params.crop_max.xyz - origin) * ray.inv_dir;
     let lo = min(t0, t1);
     let hi = max(t0, t1);
     ray.t_enter = max(max(max(lo.x, lo.y), lo.z), 0.0);
@@ -303,17 +309,8 @@ fn lit(rgb: vec3<f32>, p: vec3<f32>, encoded: vec3<f32>, length_encoded: f32, ra
 // corrected row's opacities (each sample standing for `shadow_step_ratio` of the view
 // ray's), leaping empty bricks as view rays do, and stopping once under 1%.
 fn light_reaching(p: vec3<f32>, light: vec3<f32>) -> f32 {
-    var shadow: Ray;
-    shadow.origin = p;
-    shadow.dir = lps_step(light);
-    shadow.dir_lps = light;
-    let tiny = vec3<f32>(1e-12);
-    shadow.inv_dir = 1.0 / select(shadow.dir, tiny, abs(shadow.dir) < tiny);
-    let t0 = (params.crop_min.xyz - p) * shadow.inv_dir;
-    let t1 = (params.crop_max.xyz - p) * shadow.inv_dir;
-    let far = max(t0, t1);
-    shadow.t_enter = 0.0;
-    shadow.t_exit = min(min(min(far.x, far.y), far.z), params.shadow_reach_mm);
+    var shadow = ray_from(p, light);
+    shadow.t_exit = min(shadow.t_exit, params.shadow_reach_mm);
     let step = params.shadow_step_mm;
     // The optical depth in the corrected row's samples: −Σ ln(1 − α).
     var depth = 0.0;
