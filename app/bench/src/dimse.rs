@@ -343,16 +343,12 @@ fn push(port: u16, files: &[PathBuf]) -> anyhow::Result<f64> {
 /// The DICOM files under `path` (a file, or a folder walked as the library walks one):
 /// those with `DICM` at byte 128 (storescu sends nothing else).
 fn dicom_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let (files, _skipped) = render_core::dicom::library_walk::files_under(&[path.to_path_buf()]);
-    Ok(files.into_iter().filter(|file| is_dicom(file)).collect())
-}
-
-fn is_dicom(file: &Path) -> bool {
-    let mut head = [0u8; 132];
-    std::fs::File::open(file)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok()
-        && &head[128..] == b"DICM"
+    use render_core::dicom::library_walk::{files_under, starts_as_part10};
+    let (files, _skipped) = files_under(&[path.to_path_buf()]);
+    Ok(files
+        .into_iter()
+        .filter(|file| starts_as_part10(file))
+        .collect())
 }
 
 /// The `q` quantile of `times` (nearest rank), sorted first.

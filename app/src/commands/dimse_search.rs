@@ -3,6 +3,7 @@
 //! JSON, calling as `--ae-title` (by default `HOUNSFIELD`, the server's default). Only the
 //! matches' attributes travel: no image is asked for.
 
+use hounsfield_dimse::{FoundSeries, FoundStudy};
 use serde::Serialize;
 
 use crate::cli::StudySearchArgs;
@@ -17,24 +18,12 @@ struct DimseReport {
     studies: Vec<StudyReport>,
 }
 
+/// A study as C-FIND found it, with its series.
 #[derive(Debug, Serialize)]
 struct StudyReport {
-    uid: String,
-    patient_name: String,
-    patient_id: String,
-    date: String,
-    description: String,
-    accession: String,
-    series: Vec<SeriesReport>,
-}
-
-#[derive(Debug, Serialize)]
-struct SeriesReport {
-    uid: String,
-    number: Option<i32>,
-    modality: String,
-    description: String,
-    images: Option<usize>,
+    #[serde(flatten)]
+    study: FoundStudy,
+    series: Vec<FoundSeries>,
 }
 
 /// Lists the PACS at `address` (a page of its studies, newest first), calling as
@@ -67,26 +56,8 @@ pub fn run(
         studies: Vec::new(),
     };
     for study in studies.into_iter().skip(search.offset).take(search.limit) {
-        let series = scu
-            .series(&study.uid)?
-            .into_iter()
-            .map(|s| SeriesReport {
-                uid: s.uid,
-                number: s.number,
-                modality: s.modality,
-                description: s.description,
-                images: s.images,
-            })
-            .collect();
-        report.studies.push(StudyReport {
-            uid: study.uid,
-            patient_name: study.patient_name,
-            patient_id: study.patient_id,
-            date: study.date,
-            description: study.description,
-            accession: study.accession,
-            series,
-        });
+        let series = scu.series(&study.uid)?;
+        report.studies.push(StudyReport { study, series });
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -95,12 +66,12 @@ pub fn run(
     if report.studies.is_empty() {
         println!("No study on {}.", report.source);
     }
-    for study in &report.studies {
+    for StudyReport { study, series } in &report.studies {
         println!(
             "{}  {}  {}  {}  {}",
             study.date, study.patient_id, study.patient_name, study.description, study.uid
         );
-        for series in &study.series {
+        for series in series {
             let images = series.images.map_or("?".to_string(), |n| n.to_string());
             println!(
                 "    {:>4}  {:<4} {:>5} images  {}  {}",

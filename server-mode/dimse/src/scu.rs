@@ -133,7 +133,7 @@ impl RemoteAe {
 }
 
 /// A study a PACS matched.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct FoundStudy {
     /// StudyInstanceUID.
     pub uid: String,
@@ -150,7 +150,7 @@ pub struct FoundStudy {
 }
 
 /// A series a PACS matched.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct FoundSeries {
     /// SeriesInstanceUID.
     pub uid: String,

@@ -132,22 +132,13 @@ pub fn dicom_files_under(folder: &Path) -> Vec<PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if is_dicom(&path) {
+            } else if render_core::dicom::library_walk::starts_as_part10(&path) {
                 found.push(path);
             }
         }
     }
     found.sort();
     found
-}
-
-/// Whether `file` starts as a DICOM Part 10 file does (a preamble, then `DICM`).
-fn is_dicom(file: &Path) -> bool {
-    let mut head = [0u8; 132];
-    std::fs::File::open(file)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok()
-        && &head[128..] == b"DICM"
 }
 
 /// Scans one path into a catalog.

@@ -29,6 +29,16 @@ pub const MAX_WALK_ENTRIES: usize = 1_000_000;
 /// patient or per disc below the top one): a handful at most on real media.
 pub const MAX_DICOMDIR_NESTING: usize = 8;
 
+/// Whether `file` starts as a DICOM Part 10 file does: a 128-byte preamble, then `DICM`
+/// (what a DICOM network peer sends; a folder's thumbnails and notes do not).
+pub fn starts_as_part10(file: &Path) -> bool {
+    let mut head = [0u8; 132];
+    std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && &head[128..] == b"DICM"
+}
+
 /// The files under `paths` to read, sorted, each file once however many paths reach it,
 /// and what was skipped.
 pub fn files_under(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<SkippedFile>) {
