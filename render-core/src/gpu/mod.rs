@@ -22,6 +22,8 @@ mod slab_upload;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod transfer_rows;
+#[cfg(test)]
+mod transfer_tests;
 pub mod volume_texture;
 
 pub use context::{AdapterKind, Capabilities, GpuContext, GpuError};

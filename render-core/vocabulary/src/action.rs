@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Lighting, SharedView};
+use crate::{Lighting, Preset, SharedView};
 
 /// What an input does to the view or the session. Flat in JSON:
 /// `{"action":"orbit","dx":6,"dy":-2}`.
@@ -46,6 +46,13 @@ pub enum Action {
     Preset {
         /// The preset's name.
         name: String,
+    },
+    /// Shows the 3D view with a transfer function the reader is editing (the whole
+    /// function, every change of it: a point dragged, added or removed), in place of the
+    /// named preset's; `Preset` (a named one) or `Reset` goes back to a stored preset.
+    Transfer {
+        /// The transfer function, as a `presets/*.toml` file writes it.
+        preset: Box<Preset>,
     },
     /// Selects the render mode: `composite`, `mip`, `minip` or `average`.
     Mode {
@@ -161,7 +168,7 @@ impl Action {
     }
 
     /// Whether it changes the view alone (the camera, the grey window, the preset, the
-    /// mode, a named view, the crop box, the slice planes' turn, a slab or the light), which the
+    /// mode, a named view, the crop box, an edited transfer function, the slice planes' turn, a slab or the light), which the
     /// render core applies (`ViewState::apply`); the others act on the session: its
     /// reset, a whole view handed over, its size, an interaction, the layout, the slices
     /// and the crosshair.
@@ -172,6 +179,7 @@ impl Action {
             | Self::Zoom { .. }
             | Self::Window { .. }
             | Self::Preset { .. }
+            | Self::Transfer { .. }
             | Self::Mode { .. }
             | Self::View { .. }
             | Self::Crop { .. }

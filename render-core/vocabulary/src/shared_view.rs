@@ -7,7 +7,7 @@
 use glam::DVec3;
 use serde::{Deserialize, Serialize};
 
-use crate::{Camera, CellSlabs, Layout, Lighting, RenderMode};
+use crate::{Camera, CellSlabs, Layout, Lighting, Preset, RenderMode};
 
 /// How the camera projects the scene onto the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -27,6 +27,10 @@ pub struct SharedView {
     pub camera: Camera,
     /// The transfer-function preset's name.
     pub preset: String,
+    /// The transfer function the reader is editing, in place of the named preset's (its
+    /// `name` is `preset`); the named preset's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<Box<Preset>>,
     /// How rays combine (read by name, any case).
     pub mode: RenderMode,
     /// The grey window, when one was set (of the 3D projection modes and the slices).

@@ -219,6 +219,14 @@ pub enum ClientMessage {
     /// Asks the server for an MP4 of the series open: `movie_progress` as its frames are
     /// drawn, then `movie_ready` (where to download it) or `movie_failed`.
     ExportMovie(MovieOrder),
+    /// Asks for the transfer function the 3D view shows now, with the open volume's
+    /// histogram to edit it against (`transfer_function` reply); a change of it is sent
+    /// as the `transfer` action.
+    TransferFunction {
+        /// Bins of the histogram, 1 to [`crate::MOST_HISTOGRAM_BINS`] (256 when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bins: Option<usize>,
+    },
 }
 
 /// What a client reports about its decoding.

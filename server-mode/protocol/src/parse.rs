@@ -42,7 +42,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 38] = [
+const CLIENT_TYPES: [&str; 39] = [
     "hello",
     "list_studies",
     "open",
@@ -81,6 +81,7 @@ const CLIENT_TYPES: [&str; 38] = [
     "play_recording",
     "playback",
     "export_movie",
+    "transfer_function",
 ];
 
 /// Parses a client's text message, telling bad JSON, unknown types and bad fields apart.

@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Codec, ErrorCode, FindingInfo, ModelRunState, MovieMade, RecordingInfo, RecordingState, Saved,
-    SavedSegmentation, SegmentInfo, SharedView, SlicePlane, StudyInfo, TransportKind, Viewport,
-    WindowInfo,
+    Codec, ErrorCode, FindingInfo, ModelRunState, MovieMade, Preset, RecordingInfo, RecordingState,
+    Saved, SavedSegmentation, SegmentInfo, SharedView, SlicePlane, StudyInfo, TransportKind,
+    ValueHistogram, Viewport, WindowInfo,
 };
 
 /// A message from the server (a JSON text message with a `type`).
@@ -299,6 +299,16 @@ pub enum ServerMessage {
         series: String,
         /// Its segments, in the order they were added.
         segments: Vec<SegmentInfo>,
+    },
+    /// The transfer function the 3D view shows now (a preset, or the one being edited)
+    /// and the open volume's histogram, in its units (the reply to `transfer_function`).
+    TransferFunction {
+        /// The series.
+        series: String,
+        /// The transfer function, as a `presets/*.toml` file writes it.
+        preset: Box<Preset>,
+        /// How the volume's values are spread.
+        histogram: ValueHistogram,
     },
     /// The DICOM Segmentations saved on the open series, newest first (the reply to
     /// `segmentations`).

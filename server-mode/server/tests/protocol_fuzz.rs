@@ -39,7 +39,7 @@ use hounsfield_server::sharing::Pointed;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use render_core::camera::{Camera, Projection};
-use render_core::transfer::PresetLibrary;
+use render_core::transfer::{OpacityPoint, Preset, PresetLibrary};
 use render_core::view::{LightDirection, Lighting, ViewState};
 use render_core::{Modality, Volume, Voxels, Window};
 use serde_json::Value;
@@ -172,6 +172,9 @@ fn every_action() -> Vec<Action> {
             shadows: true,
             occlusion: true,
         }),
+        Action::Transfer {
+            preset: Box::new(edited_bone(|preset| preset.opacity[2].opacity = 0.0)),
+        },
     ];
     // A new action fails to compile here until it is added above.
     for action in &actions {
@@ -195,7 +198,8 @@ fn every_action() -> Vec<Action> {
             | Action::ResetPlanes
             | Action::Slab { .. }
             | Action::Segments3d { .. }
-            | Action::Light(_) => {}
+            | Action::Light(_)
+            | Action::Transfer { .. } => {}
         }
     }
     actions
@@ -390,6 +394,7 @@ fn typed_messages() -> Vec<ClientMessage> {
             height: Some(480),
             ..MovieOrder::default()
         }),
+        ClientMessage::TransferFunction { bins: Some(128) },
     ];
     messages.extend(segment_messages());
     for (seq, action) in (1..).zip(every_action()) {
@@ -445,7 +450,8 @@ fn listed(message: &ClientMessage) {
         | ClientMessage::Segmentations
         | ClientMessage::LoadSegmentation { .. }
         | ClientMessage::RunModel
-        | ClientMessage::StopModel => {}
+        | ClientMessage::StopModel
+        | ClientMessage::TransferFunction { .. } => {}
     }
 }
 
@@ -1137,6 +1143,7 @@ fn accepted_shared_view() -> impl Strategy<Value = SharedView> {
                 slice_rotation: None,
                 slabs: Default::default(),
                 lighting: Lighting::default(),
+                transfer: None,
             },
         )
 }
@@ -1165,6 +1172,7 @@ fn shared_view() -> impl Strategy<Value = SharedView> {
                 slice_rotation,
                 slabs: Default::default(),
                 lighting: Lighting::default(),
+                transfer: None,
             },
         );
     prop_oneof![accepted_shared_view(), odd]
@@ -1199,7 +1207,42 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(plane, mm, mode)| Action::Slab { plane, mm, mode }),
         any_name(&SEGMENTS_3D).prop_map(|show| Action::Segments3d { show }),
         lighting().prop_map(Action::Light),
+        transfer().prop_map(|preset| Action::Transfer {
+            preset: Box::new(preset)
+        }),
     ]
+}
+
+/// `ct-bone` as a reader's edit of it leaves it.
+fn edited_bone(edit: impl FnOnce(&mut Preset)) -> Preset {
+    let mut preset = PresetLibrary::builtin()
+        .get("ct-bone")
+        .expect("built in")
+        .clone();
+    preset.name = "ct-bone (edited)".to_string();
+    edit(&mut preset);
+    preset
+}
+
+/// An edited transfer function: `ct-bone`'s opacity points moved anywhere (out of order,
+/// not finite, out of 0..=1: refused where it is checked) and up to past the most points.
+fn transfer() -> impl Strategy<Value = Preset> {
+    (
+        prop::collection::vec((any_f64(), any_f64()), 0..300),
+        any_name(&PRESETS),
+    )
+        .prop_map(|(points, name)| {
+            edited_bone(|preset| {
+                preset.name = name;
+                preset.opacity = points
+                    .into_iter()
+                    .map(|(value, opacity)| OpacityPoint {
+                        value: value as f32,
+                        opacity: opacity as f32,
+                    })
+                    .collect();
+            })
+        })
 }
 
 /// A light: the headlight, or towards any vector a direction may be made of (one of
@@ -1225,6 +1268,8 @@ fn codecs() -> impl Strategy<Value = Vec<Codec>> {
 
 fn message() -> impl Strategy<Value = ClientMessage> {
     prop_oneof![
+        1 => prop::option::of(0usize..2000)
+            .prop_map(|bins| ClientMessage::TransferFunction { bins }),
         1 => (codecs(), prop::option::of((any_side(), any_side())))
             .prop_map(|(codecs, size)| ClientMessage::Hello {
                 token: None,
@@ -1368,6 +1413,13 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         | ClientMessage::LoadSegmentation { .. }
         | ClientMessage::RunModel
         | ClientMessage::StopModel => Ok(()),
+        // What the view shows, asked for: it must name a function the view can draw.
+        ClientMessage::TransferFunction { .. } => {
+            if session.view().is_some() {
+                assert!(session.transfer_function().is_some(), "the shown function");
+            }
+            Ok(())
+        }
         // Measurements change nothing: their answer must stay finite, or be refused.
         ClientMessage::Probe { cell, x, y } => session.probe(cell, *x, *y).map(|answer| {
             assert_measurement_finite(&answer);

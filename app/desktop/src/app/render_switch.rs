@@ -119,7 +119,8 @@ impl DesktopApp {
             return;
         };
         if let Some(mirror) = &view.mirror {
-            let known = local.renderer().presets().get(&mirror.preset).is_some();
+            let known = mirror.transfer.is_some()
+                || local.renderer().presets().get(&mirror.preset).is_some();
             let shown = &mut local.view3d.view;
             shown.camera = render_core::camera::Camera {
                 scene_radius_mm: shown.camera.scene_radius_mm,
@@ -127,6 +128,7 @@ impl DesktopApp {
             };
             if known {
                 shown.preset = mirror.preset.clone();
+                shown.transfer = mirror.transfer.clone();
             }
             shown.mode = mirror.mode;
             shown.window = mirror.window.map(|w| render_core::Window {

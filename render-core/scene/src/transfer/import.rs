@@ -22,7 +22,8 @@ use std::path::Path;
 use super::error::PresetError;
 use super::library::MAX_PRESET_BYTES;
 use super::preset::{
-    ColourPoint, GradientOpacityPoint, OpacityPoint, Preset, RenderMode, Shading, ValueDomain,
+    ColourPoint, GradientOpacityPoint, OpacityPoint, Preset, PresetRules, RenderMode, Shading,
+    ValueDomain,
 };
 
 /// Reads the transfer function in `path`: this program's TOML (`.toml`), a 3D Slicer

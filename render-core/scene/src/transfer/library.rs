@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::PresetError;
-use super::preset::Preset;
+use super::preset::{Preset, PresetRules};
 use hounsfield_volume::Modality;
 
 /// Embeds `presets/<name>.toml` for each name, as (file name, text).

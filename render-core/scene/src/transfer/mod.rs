@@ -2,7 +2,7 @@
 //!
 //! A [`Preset`] (one `presets/*.toml` file, or one in the user's config folder) gives
 //! colour and opacity over voxel values in Hounsfield units (CT) or in percentiles of the
-//! volume's values (MR). [`Preset::bake`] resolves it against a volume's
+//! volume's values (MR). [`PresetRules::bake`] resolves it against a volume's
 //! [`VolumeStatistics`] into a [`TransferTable`] of [`TABLE_SIZE`] entries, which the ray
 //! caster samples and uses to skip empty space. [`PresetLibrary`] holds the built-in
 //! presets and the user's.
@@ -19,8 +19,9 @@ mod validate;
 pub use error::PresetError;
 pub use library::PresetLibrary;
 pub use preset::{
-    ColourPoint, GradientOpacityPoint, OpacityPoint, Preset, PresetWindow, RenderMode, Shading,
-    ValueDomain,
+    ColourPoint, GradientOpacityPoint, OpacityPoint, Preset, PresetRules, PresetWindow, RenderMode,
+    Shading, ValueDomain,
 };
 pub use statistics::VolumeStatistics;
 pub use table::{TABLE_SIZE, TransferTable};
+pub use validate::{MOST_POINTS, MOST_TEXT_CHARS};

@@ -1,148 +1,73 @@
-//! A transfer-function preset as written in a `presets/*.toml` file: control points for
-//! colour and opacity over voxel values, gradient opacity, shading and the ray mode.
-//! Presets are data; [`Preset::bake`] turns one into a table for a given volume.
-
-use serde::{Deserialize, Serialize};
+//! What a transfer-function preset means for a volume ([`PresetRules`]): read from and
+//! written as a `presets/*.toml` file, checked, resolved against the volume's values and
+//! baked into a table. The preset itself is data the vocabulary declares, so that a
+//! client can send the one its reader edits.
 
 use super::error::PresetError;
 use super::statistics::VolumeStatistics;
+use super::table::TransferTable;
 use hounsfield_volume::Window;
 
 /// How the samples along a ray combine; the vocabulary names it for the wire as well.
 pub use hounsfield_vocabulary::RenderMode;
+pub use hounsfield_vocabulary::{
+    ColourPoint, GradientOpacityPoint, OpacityPoint, Preset, PresetWindow, Shading, ValueDomain,
+};
 
-/// The units of a preset's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ValueDomain {
-    /// Hounsfield units, used as they are (CT).
-    Hu,
-    /// Percentiles (0..=100) of the volume's values, resolved per volume (MR).
-    Percentile,
-}
-
-/// A colour at a voxel value.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ColourPoint {
-    /// The voxel value, in the preset's domain.
-    pub value: f32,
-    /// Red, green, blue in 0..=1 (not premultiplied).
-    pub rgb: [f32; 3],
-}
-
-/// An opacity at a voxel value.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OpacityPoint {
-    /// The voxel value, in the preset's domain.
-    pub value: f32,
-    /// Opacity (0..=1) accumulated over `opacity_unit_mm` of ray.
-    pub opacity: f32,
-}
-
-/// A factor on opacity at a gradient magnitude: low factors at low gradients keep the
-/// surfaces between tissues and hide the inside of homogeneous ones.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GradientOpacityPoint {
-    /// Gradient magnitude in value units per mm: HU/mm for `hu` presets; for `percentile`
-    /// presets, per cent of the span between the 1st and 99th percentiles per mm
-    /// (resolved into value units per mm when baked).
-    pub gradient: f32,
-    /// Factor on opacity, 0..=1.
-    pub factor: f32,
-}
-
-/// Phong lighting of composite rendering, with the gradient as the surface normal.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Shading {
-    /// Whether to light the samples at all (off: flat colours).
-    pub enabled: bool,
-    /// Ambient coefficient.
-    pub ambient: f32,
-    /// Diffuse coefficient.
-    pub diffuse: f32,
-    /// Specular coefficient.
-    pub specular: f32,
-    /// Specular exponent (shininess).
-    pub specular_power: f32,
-}
-
-impl Default for Shading {
-    /// No lighting; the coefficients are typical ones for when it is switched on.
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            ambient: 0.2,
-            diffuse: 0.7,
-            specular: 0.2,
-            specular_power: 10.0,
-        }
-    }
-}
-
-/// A grey-scale window of a preset, in the preset's domain (HU or percentiles).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PresetWindow {
-    /// Window width (> 0).
-    pub width: f32,
-    /// Window centre (level).
-    pub center: f32,
-}
-
-/// A named transfer function: what a volume looks like in 3D.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Preset {
-    /// Unique name, e.g. `ct-bone`; a user preset with a built-in's name replaces it.
-    pub name: String,
-    /// One line for menus and tooltips.
-    #[serde(default)]
-    pub description: String,
-    /// The DICOM modality the preset is meant for: `CT` or `MR`.
-    pub modality: String,
-    /// The units of every value in the preset.
-    pub domain: ValueDomain,
-    /// How samples along a ray combine.
-    #[serde(default)]
-    pub mode: RenderMode,
-    /// Colour control points, ascending by value.
-    pub colour: Vec<ColourPoint>,
-    /// Opacity control points, ascending by value.
-    pub opacity: Vec<OpacityPoint>,
-    /// Gradient-opacity control points, ascending by gradient; empty turns it off.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub gradient_opacity: Vec<GradientOpacityPoint>,
-    /// Lighting; off when absent.
-    #[serde(default)]
-    pub shading: Shading,
-    /// The ray length over which a sample's opacity applies, in mm.
-    #[serde(default = "default_opacity_unit_mm")]
-    pub opacity_unit_mm: f32,
-    /// The grey-scale window of the projection modes (MIP, MinIP, average).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window: Option<PresetWindow>,
-}
-
-fn default_opacity_unit_mm() -> f32 {
-    1.0
-}
-
-impl Preset {
+/// What a [`Preset`] means for a volume, and the rules it keeps.
+pub trait PresetRules: Sized {
     /// Parses and validates a preset; `origin` (the file name) is named in errors.
-    pub fn from_toml(text: &str, origin: &str) -> Result<Preset, PresetError> {
+    fn from_toml(text: &str, origin: &str) -> Result<Self, PresetError>;
+
+    /// The preset as a `presets/*.toml` file writes it; reading it back
+    /// ([`Self::from_toml`]) gives the same preset, and writing that the same text.
+    fn to_toml(&self) -> Result<String, PresetError>;
+
+    /// Checks that the preset can be baked and means something: at least one colour and
+    /// one opacity point and no more than [`super::validate::MOST_POINTS`] of a kind,
+    /// values ascending, opacities and colours in 0..=1, positive sizes.
+    fn validate(&self) -> Result<(), PresetError>;
+
+    /// Resolves the preset against a volume: percentile values become absolute values.
+    fn bake(&self, stats: &VolumeStatistics) -> TransferTable;
+
+    /// The grey-scale window for projection modes, in the volume's value units
+    /// (percentiles resolved); `None` when the preset has none.
+    fn resolved_window(&self, stats: &VolumeStatistics) -> Option<Window>;
+
+    /// A value of the preset in the volume's units.
+    fn resolve_value(&self, value: f32, stats: &VolumeStatistics) -> f32;
+
+    /// A gradient magnitude of the preset in the volume's value units per mm.
+    fn resolve_gradient(&self, gradient: f32, stats: &VolumeStatistics) -> f32;
+}
+
+impl PresetRules for Preset {
+    fn from_toml(text: &str, origin: &str) -> Result<Preset, PresetError> {
         let preset: Preset =
             toml::from_str(text).map_err(|e| PresetError::parse(origin, text, &e))?;
         preset.validate().map_err(|e| e.in_file(origin))?;
         Ok(preset)
     }
 
-    /// The grey-scale window for projection modes, in the volume's value units
-    /// (percentiles resolved); `None` when the preset has none.
-    pub fn resolved_window(&self, stats: &VolumeStatistics) -> Option<Window> {
+    fn to_toml(&self) -> Result<String, PresetError> {
+        toml::to_string(self).map_err(|e| PresetError::Invalid {
+            file: None,
+            preset: self.name.clone(),
+            field: "(whole preset)".into(),
+            reason: format!("cannot be written as TOML: {e}"),
+        })
+    }
+
+    fn validate(&self) -> Result<(), PresetError> {
+        super::validate::validate(self)
+    }
+
+    fn bake(&self, stats: &VolumeStatistics) -> TransferTable {
+        TransferTable::bake(self, stats)
+    }
+
+    fn resolved_window(&self, stats: &VolumeStatistics) -> Option<Window> {
         let window = self.window?;
         match self.domain {
             ValueDomain::Hu => Some(Window {
@@ -163,16 +88,14 @@ impl Preset {
         }
     }
 
-    /// A value of the preset in the volume's units.
-    pub fn resolve_value(&self, value: f32, stats: &VolumeStatistics) -> f32 {
+    fn resolve_value(&self, value: f32, stats: &VolumeStatistics) -> f32 {
         match self.domain {
             ValueDomain::Hu => value,
             ValueDomain::Percentile => stats.percentile(value),
         }
     }
 
-    /// A gradient magnitude of the preset in the volume's value units per mm.
-    pub fn resolve_gradient(&self, gradient: f32, stats: &VolumeStatistics) -> f32 {
+    fn resolve_gradient(&self, gradient: f32, stats: &VolumeStatistics) -> f32 {
         match self.domain {
             ValueDomain::Hu => gradient,
             ValueDomain::Percentile => {

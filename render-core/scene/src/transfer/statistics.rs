@@ -7,6 +7,7 @@
 
 use rayon::prelude::*;
 
+use hounsfield_vocabulary::{MOST_HISTOGRAM_BINS, ValueHistogram};
 use hounsfield_volume::value_counts::{self, ValueCounts};
 use hounsfield_volume::volume::{Modality, Window};
 use hounsfield_volume::{Volume, Voxels};
@@ -71,6 +72,45 @@ impl VolumeStatistics {
             // Counted while packing: nothing is decoded.
             Voxels::Packed(packed) => Self::of_value_counts(packed.value_counts(), packed.len()),
         }
+    }
+
+    /// The voxels in `bins` equal bins from the smallest value to the largest (at least
+    /// one bin, at most [`MOST_HISTOGRAM_BINS`]): what an editor of the transfer function
+    /// draws its curve over. Counted from the bins made once per volume, so it costs no
+    /// pass over the voxels; a bin's count is exact for whole-valued volumes and within one
+    /// fine bin at its edges otherwise.
+    pub fn histogram(&self, bins: usize) -> ValueHistogram {
+        let bins = bins.clamp(1, MOST_HISTOGRAM_BINS);
+        let (low, high) = (f64::from(self.min), f64::from(self.max));
+        let width = (high - low) / bins as f64;
+        let mut below = 0;
+        let counts = (1..=bins)
+            .map(|edge| {
+                let up_to = if edge == bins {
+                    self.count
+                } else {
+                    self.voxels_below(low + width * edge as f64)
+                };
+                let count = up_to.saturating_sub(below);
+                below = below.max(up_to);
+                count
+            })
+            .collect();
+        ValueHistogram {
+            low: self.min,
+            high: self.max,
+            counts,
+        }
+    }
+
+    /// Voxels whose (fine) bin starts below `value`.
+    fn voxels_below(&self, value: f64) -> u64 {
+        let bins = ((value - self.first_value) / self.bin_width).ceil();
+        if bins.is_nan() || bins <= 0.0 {
+            return 0;
+        }
+        let bins = (bins as usize).min(self.cumulative.len());
+        bins.checked_sub(1).map_or(0, |last| self.cumulative[last])
     }
 
     /// The value below which `p` per cent of the voxels lie; `p` is clamped to 0..=100.
@@ -208,6 +248,42 @@ mod tests {
         let n = voxels.len();
         Volume::new(voxels, [n, 1, 1], DMat4::IDENTITY, Modality::MR, None)
             .expect("dims match the voxel count")
+    }
+
+    /// Counts each value's bin directly, as the histogram defines its bins.
+    fn counted(values: &[f32], bins: usize) -> Vec<u64> {
+        let (low, high) = values
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            });
+        let width = (f64::from(high) - f64::from(low)) / bins as f64;
+        let mut counts = vec![0; bins];
+        for &v in values {
+            let bin = ((f64::from(v) - f64::from(low)) / width).floor() as usize;
+            counts[bin.min(bins - 1)] += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn a_whole_valued_histogram_counts_every_voxel_in_its_bin() {
+        let values: Vec<i16> = (0..20_000)
+            .map(|n: i32| ((n * 7919) % 3000 - 1024) as i16)
+            .collect();
+        let floats: Vec<f32> = values.iter().map(|&v| f32::from(v)).collect();
+        let stats = VolumeStatistics::of(&volume(Voxels::I16(values)));
+        for bins in [1, 7, 64, 256] {
+            let histogram = stats.histogram(bins);
+            assert_eq!(histogram.low, -1024.0);
+            assert_eq!(histogram.high, 1975.0);
+            assert_eq!(histogram.counts, counted(&floats, bins), "{bins} bins");
+        }
+        assert_eq!(stats.histogram(0).counts.len(), 1);
+        assert_eq!(
+            stats.histogram(usize::MAX).counts.len(),
+            MOST_HISTOGRAM_BINS
+        );
     }
 
     /// numpy's default percentile of sorted values: linear between the nearest ranks.

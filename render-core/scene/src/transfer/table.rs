@@ -2,15 +2,8 @@
 //! spaced values (a 4096×1 texture for the ray caster), plus an index of where the table
 //! is transparent so that empty bricks can be skipped.
 
-use super::preset::{GradientOpacityPoint, Preset, RenderMode, Shading};
+use super::preset::{GradientOpacityPoint, Preset, PresetRules, RenderMode, Shading};
 use super::statistics::VolumeStatistics;
-
-impl Preset {
-    /// Resolves the preset against a volume: percentile values become absolute values.
-    pub fn bake(&self, stats: &VolumeStatistics) -> TransferTable {
-        TransferTable::bake(self, stats)
-    }
-}
 
 /// Entries of a transfer table.
 pub const TABLE_SIZE: usize = 4096;

@@ -4,16 +4,15 @@
 use super::error::PresetError;
 use super::preset::{Preset, ValueDomain};
 
-impl Preset {
-    /// Checks that the preset can be baked and means something: at least one colour and
-    /// one opacity point, values ascending, opacities and colours in 0..=1, positive sizes.
-    pub fn validate(&self) -> Result<(), PresetError> {
-        validate(self)
-    }
-}
+/// The most control points a preset has of each kind (colour, opacity, gradient
+/// opacity): a file or a client's `transfer` with more is refused before it is baked.
+pub const MOST_POINTS: usize = 256;
+
+/// The longest name or description a preset has (characters).
+pub const MOST_TEXT_CHARS: usize = 200;
 
 /// The first problem of a preset, or `Ok` when it can be baked.
-fn validate(preset: &Preset) -> Result<(), PresetError> {
+pub(super) fn validate(preset: &Preset) -> Result<(), PresetError> {
     let fail = |field: String, reason: String| PresetError::Invalid {
         file: None,
         preset: preset.name.clone(),
@@ -22,6 +21,15 @@ fn validate(preset: &Preset) -> Result<(), PresetError> {
     };
     if preset.name.trim().is_empty() {
         return Err(fail("name".into(), "must not be empty".into()));
+    }
+    for (field, text) in [("name", &preset.name), ("description", &preset.description)] {
+        let chars = text.chars().count();
+        if chars > MOST_TEXT_CHARS {
+            return Err(fail(
+                field.into(),
+                format!("has {chars} characters; at most {MOST_TEXT_CHARS}"),
+            ));
+        }
     }
     let modality = preset.modality.trim();
     if modality.is_empty() {
@@ -124,6 +132,12 @@ fn check_points(
     if values.is_empty() {
         return Err((list.into(), "needs at least one point".into()));
     }
+    if values.len() > MOST_POINTS {
+        return Err((
+            list.into(),
+            format!("has {} points; at most {MOST_POINTS}", values.len()),
+        ));
+    }
     for (n, &value) in values.iter().enumerate() {
         let field = || format!("{list}[{n}].{key}");
         if !value.is_finite() {
@@ -157,7 +171,7 @@ fn check_unit(value: f32) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::transfer::{PresetLibrary, PresetWindow, ValueDomain};
+    use crate::transfer::{PresetLibrary, PresetRules, PresetWindow, ValueDomain};
 
     /// A change that breaks one rule.
     type Breakage = fn(&mut super::Preset);
@@ -177,7 +191,13 @@ mod tests {
     #[test]
     fn each_rule_names_its_field() {
         assert_eq!(field_after("ct-bone", |_| {}), None);
-        let cases: [(&str, Breakage, &str); 8] = [
+        let cases: [(&str, Breakage, &str); 10] = [
+            (
+                "ct-bone",
+                |p| p.opacity = vec![p.opacity[0]; super::MOST_POINTS + 1],
+                "opacity",
+            ),
+            ("ct-bone", |p| p.name = "x".repeat(201), "name"),
             ("ct-bone", |p| p.colour.clear(), "colour"),
             (
                 "ct-bone",

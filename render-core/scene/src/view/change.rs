@@ -69,7 +69,17 @@ impl ViewState {
                     )
                 })?;
                 self.preset = preset.name.clone();
+                self.transfer = None;
                 self.mode = preset.mode;
+            }
+            Action::Transfer { ref preset } => {
+                use crate::transfer::PresetRules;
+                preset
+                    .validate()
+                    .map_err(|error| format!("transfer: {error}"))?;
+                self.preset = preset.name.clone();
+                self.mode = preset.mode;
+                self.transfer = Some(preset.clone());
             }
             Action::Mode { ref mode } => self.mode = checked_mode(mode)?,
             Action::View { ref name } => {
@@ -149,6 +159,7 @@ pub fn mirror(
         camera: shared.camera,
         mode: shared.mode,
         preset: shared.preset.clone(),
+        transfer: shared.transfer.clone(),
         window: shared.window.map(|w| Window {
             width: w.width,
             center: w.center,
@@ -172,6 +183,7 @@ pub fn mirror(
     view.apply(action, presets)?;
     shared.camera = view.camera;
     shared.preset = view.preset;
+    shared.transfer = view.transfer;
     shared.mode = view.mode;
     shared.window = view.window.map(|w| WindowInfo {
         width: w.width,

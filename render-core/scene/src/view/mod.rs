@@ -20,7 +20,7 @@ pub use hounsfield_vocabulary::{
 use serde::{Deserialize, Serialize};
 
 use crate::camera::{Camera, NamedView};
-use crate::transfer::RenderMode;
+use crate::transfer::{Preset, PresetLibrary, RenderMode};
 use hounsfield_volume::{Volume, Window};
 
 /// How much work a frame may take.
@@ -167,6 +167,10 @@ impl CropBox {
     }
 }
 
+/// What sets the key of an edited transfer function apart from a preset's name
+/// ([`ViewState::transfer_key`]).
+pub const EDITED_MARK: &str = "#edited-";
+
 /// Everything that decides one frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViewState {
@@ -176,6 +180,10 @@ pub struct ViewState {
     pub mode: RenderMode,
     /// The transfer-function preset's name.
     pub preset: String,
+    /// The transfer function the reader is editing, in place of the named preset's (its
+    /// `name` is `preset`).
+    #[serde(default)]
+    pub transfer: Option<Box<Preset>>,
     /// The grey-scale window for MPR and projection modes; `None` uses the preset's or
     /// the header's.
     pub window: Option<Window>,
@@ -209,6 +217,7 @@ impl ViewState {
             camera: crate::camera::looking_at(volume, NamedView::Anterior),
             mode,
             preset: preset.to_string(),
+            transfer: None,
             window: None,
             crop: CropBox::default(),
             quality: Quality::Full,
@@ -221,12 +230,38 @@ impl ViewState {
         }
     }
 
+    /// The transfer function this view shows: the one being edited, else the named
+    /// preset from `presets` (`None` when `presets` does not know it).
+    pub fn preset_in<'a>(&'a self, presets: &'a PresetLibrary) -> Option<&'a Preset> {
+        self.transfer
+            .as_deref()
+            .or_else(|| presets.get(&self.preset))
+    }
+
+    /// What a renderer keeps the baked transfer function of this view under: the named
+    /// preset's name, or for one being edited its name with a fingerprint of its points
+    /// (`name#edited-…`), so that every change of it is baked anew and an older one
+    /// never taken for it.
+    pub fn transfer_key(&self) -> String {
+        match &self.transfer {
+            None => self.preset.clone(),
+            Some(preset) => {
+                use std::hash::{Hash, Hasher};
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                // Debug prints every field, floats exactly enough to tell edits apart.
+                format!("{preset:?}").hash(&mut hasher);
+                format!("{}{EDITED_MARK}{:016x}", preset.name, hasher.finish())
+            }
+        }
+    }
+
     /// The part of this view that travels, in the 1×1 layout with the crosshair at its
     /// default (callers that know the layout and the crosshair set them).
     pub fn shared(&self) -> SharedView {
         SharedView {
             camera: self.camera,
             preset: self.preset.clone(),
+            transfer: self.transfer.clone(),
             mode: self.mode,
             window: self.window.map(|w| WindowInfo {
                 width: w.width,

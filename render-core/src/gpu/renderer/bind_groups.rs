@@ -49,14 +49,14 @@ impl Renderer {
         window: Window,
         rows: [u32; 2],
     ) -> Result<(wgpu::BindGroup, RaycastVariant, f32), RenderError> {
-        self.transfer(&view.preset)?;
+        let transfer_key = self.transfer(view)?;
         self.brick_visibility(view, window)?;
         let scene = self.scene.as_mut().ok_or(RenderError::NoVolume)?;
         let variant = RaycastVariant::of(
             view.mode,
             &scene
                 .transfer
-                .get(&view.preset)
+                .get(&transfer_key)
                 .ok_or(RenderError::NoVolume)?
                 .table,
             scene.segments_drawn(view),
@@ -76,14 +76,14 @@ impl Renderer {
         let step = (scene.gpu.min_spacing_mm() * 0.5 * f64::from(step_factor)) as f32;
         let cached = scene
             .transfer
-            .get_mut(&view.preset)
+            .get_mut(&transfer_key)
             .ok_or(RenderError::NoVolume)?;
         let step_per_opacity_unit = step / cached.table.opacity_unit_mm.max(1e-3);
         cached.correct_opacity(&self.context.queue, step_per_opacity_unit);
         let scene = self.scene.as_ref().ok_or(RenderError::NoVolume)?;
         let cached = scene
             .transfer
-            .get(&view.preset)
+            .get(&transfer_key)
             .ok_or(RenderError::NoVolume)?;
         let bricks = scene.bricks.as_ref().ok_or(RenderError::NoVolume)?;
         let gpu = &scene.gpu;

@@ -31,7 +31,7 @@ use super::context::{GpuContext, GpuError};
 use super::pipelines::{Drawing, Pipelines, RayDispatch};
 use super::segment_labels::{GpuLabels, LabelsError, SegmentLabels};
 use super::volume_texture::GpuVolume;
-use crate::transfer::{PresetLibrary, RenderMode, VolumeStatistics};
+use crate::transfer::{PresetLibrary, PresetRules, RenderMode, VolumeStatistics};
 use crate::view::{Quality, ViewState};
 use crate::{Volume, Window};
 
@@ -189,7 +189,7 @@ impl Renderer {
     /// the same pass over the voxels as the upload, so a packed volume is decoded once.
     pub fn load_volume_for(&mut self, volume: Arc<Volume>, view: &ViewState) -> Vec<String> {
         let shaded = view.mode == RenderMode::Composite
-            && self.presets.get(&view.preset).is_some_and(|preset| {
+            && view.preset_in(&self.presets).is_some_and(|preset| {
                 preset.shading.enabled || !preset.gradient_opacity.is_empty()
             });
         self.load(volume, shaded)
@@ -253,9 +253,8 @@ impl Renderer {
         }
         if view.mpr.is_none()
             && view.mode != RenderMode::Composite
-            && let Some(window) = self
-                .presets
-                .get(&view.preset)
+            && let Some(window) = view
+                .preset_in(&self.presets)
                 .and_then(|preset| preset.resolved_window(&scene.statistics))
         {
             return Some(window);

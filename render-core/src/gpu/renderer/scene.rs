@@ -13,8 +13,8 @@ use crate::gpu::pipelines::SegmentsDrawn;
 use crate::gpu::segment_labels::GpuLabels;
 use crate::gpu::transfer_rows::TransferRow;
 use crate::gpu::volume_texture::GpuVolume;
-use crate::transfer::{RenderMode, TABLE_SIZE, TransferTable, VolumeStatistics};
-use crate::view::{SegmentsIn3d, ViewState};
+use crate::transfer::{PresetRules, RenderMode, TABLE_SIZE, TransferTable, VolumeStatistics};
+use crate::view::{EDITED_MARK, SegmentsIn3d, ViewState};
 use crate::{Volume, Window};
 
 /// Entries in the gradient-opacity row of the transfer texture.
@@ -133,19 +133,25 @@ pub(super) struct CachedBricks {
 }
 
 impl Renderer {
-    /// Bakes (once per preset) the transfer function and its texture.
-    pub(super) fn transfer(&mut self, preset_name: &str) -> Result<(), RenderError> {
+    /// Bakes (once per preset, and once per change of a transfer function being edited)
+    /// the transfer function `view` shows and its texture, and says what it is kept under
+    /// ([`ViewState::transfer_key`]). One edited function is kept at a time: each change
+    /// of a drag replaces the last.
+    pub(super) fn transfer(&mut self, view: &ViewState) -> Result<String, RenderError> {
+        let key = view.transfer_key();
         let scene = self.scene.as_mut().ok_or(RenderError::NoVolume)?;
-        if scene.transfer.contains_key(preset_name) {
-            return Ok(());
+        if scene.transfer.contains_key(&key) {
+            return Ok(key);
         }
-        let preset = self
-            .presets
-            .get(preset_name)
+        let preset = view
+            .preset_in(&self.presets)
             .ok_or_else(|| RenderError::UnknownPreset {
-                name: preset_name.to_string(),
+                name: view.preset.clone(),
                 known: self.presets.names().join(", "),
             })?;
+        if view.transfer.is_some() {
+            scene.transfer.retain(|kept, _| !kept.contains(EDITED_MARK));
+        }
         let table = preset.bake(&scene.statistics);
         let gradient_max = table
             .gradient_opacity
@@ -188,7 +194,7 @@ impl Renderer {
         );
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         scene.transfer.insert(
-            preset_name.to_string(),
+            key.clone(),
             CachedTransfer {
                 table,
                 texture,
@@ -197,7 +203,7 @@ impl Renderer {
                 corrected_for,
             },
         );
-        Ok(())
+        Ok(key)
     }
 
     /// Uploads (when the preset, mode or window changed) which bricks rays must visit.
@@ -208,7 +214,7 @@ impl Renderer {
     ) -> Result<(), RenderError> {
         let scene = self.scene.as_mut().ok_or(RenderError::NoVolume)?;
         let key = BrickKey {
-            preset: view.preset.clone(),
+            preset: view.transfer_key(),
             mode: view.mode,
             window: [window.width.to_bits(), window.center.to_bits()],
             segments: (
@@ -225,7 +231,7 @@ impl Renderer {
         }
         let cached = scene
             .transfer
-            .get(&view.preset)
+            .get(&key.preset)
             .ok_or(RenderError::NoVolume)?;
         let mut visible = match key.segments.0 {
             SegmentsDrawn::Alone => vec![0; scene.gpu.bricks.min.len()],

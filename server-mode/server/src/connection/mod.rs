@@ -29,6 +29,7 @@ mod segments;
 mod sharing;
 mod signalling;
 mod threshold_preview;
+mod transfer_function;
 mod writer;
 
 use std::net::SocketAddr;
@@ -564,6 +565,7 @@ impl Connection {
                 speed,
             } => self.steer_playback(action, at_ms, speed).await,
             ClientMessage::ExportMovie(order) => self.export_movie(order).await,
+            ClientMessage::TransferFunction { bins } => self.transfer_function(bins).await,
             ClientMessage::Stats(stats) => {
                 match self.session.client_stats(&stats, Instant::now()) {
                     Ok(()) => ControlFlow::Continue(()),

@@ -184,6 +184,7 @@ pub(crate) mod tests {
                 projection: Projection::Perspective,
             },
             preset: preset.to_string(),
+            transfer: None,
             mode: hounsfield_protocol::RenderMode::default(),
             window: None,
             layout: hounsfield_protocol::Layout::default(),

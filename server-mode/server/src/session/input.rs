@@ -4,6 +4,7 @@
 
 use glam::DVec3;
 use render_core::camera::Camera;
+use render_core::transfer::PresetRules;
 use render_core::view::change::{self, MAX_POSITION_MM, shortened_for_message};
 use render_core::view::{ViewState, layout};
 
@@ -161,13 +162,21 @@ impl Session {
                 Camera::MAX_ZOOM
             )));
         }
-        let preset = self.presets.get(&shared.preset).ok_or_else(|| {
-            bad_value(format!(
-                "set_view: unknown preset \"{}\" (known: {})",
-                shortened_for_message(&shared.preset),
-                self.presets.names().join(", ")
-            ))
-        })?;
+        let preset = match &shared.transfer {
+            Some(edited) => {
+                edited
+                    .validate()
+                    .map_err(|error| bad_value(format!("set_view transfer: {error}")))?;
+                edited.as_ref()
+            }
+            None => self.presets.get(&shared.preset).ok_or_else(|| {
+                bad_value(format!(
+                    "set_view: unknown preset \"{}\" (known: {})",
+                    shortened_for_message(&shared.preset),
+                    self.presets.names().join(", ")
+                ))
+            })?,
+        };
         let window = shared
             .window
             .map(|w| change::checked_window("set_view window", w.width, w.center))
@@ -197,6 +206,7 @@ impl Session {
             ..(*camera)
         };
         view.preset = preset.name.clone();
+        view.transfer = shared.transfer.clone();
         view.mode = shared.mode;
         view.lighting = shared.lighting;
         view.window = window;

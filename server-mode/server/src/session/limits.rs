@@ -30,7 +30,7 @@ impl Default for SessionLimits {
 }
 
 /// How many [`MessageKind`]s there are.
-const KINDS: usize = 24;
+const KINDS: usize = 25;
 
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +81,8 @@ pub enum MessageKind {
     SaveSegments,
     /// `segmentations`, `load_segmentation`, `run_model` and `stop_model`.
     SavedSegmentations,
+    /// `transfer_function`.
+    TransferFunction,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
     Invalid,
 }
@@ -111,6 +113,7 @@ impl MessageKind {
         Self::Segment,
         Self::SaveSegments,
         Self::SavedSegmentations,
+        Self::TransferFunction,
         Self::Invalid,
     ];
 
@@ -153,6 +156,7 @@ impl MessageKind {
             | ClientMessage::LoadSegmentation { .. }
             | ClientMessage::RunModel
             | ClientMessage::StopModel => Self::SavedSegmentations,
+            ClientMessage::TransferFunction { .. } => Self::TransferFunction,
         }
     }
 
@@ -182,6 +186,7 @@ impl MessageKind {
             Self::Segment => "segment_edit",
             Self::SaveSegments => "save_segments",
             Self::SavedSegmentations => "segmentations",
+            Self::TransferFunction => "transfer_function",
             Self::Invalid => "invalid",
         }
     }
@@ -229,6 +234,8 @@ impl MessageKind {
             // A click each; each reads the study's folder or searches and retrieves from
             // its PACS, or starts or stops the model.
             Self::SavedSegmentations => (1.0, 3.0),
+            // A click each, opening the editor; each counts the volume's values.
+            Self::TransferFunction => (2.0, 5.0),
             Self::Invalid => (5.0, 10.0),
         }
     }

@@ -262,6 +262,12 @@ impl Session {
         self.open.as_ref().map(|open| &open.view)
     }
 
+    /// The transfer function the 3D view shows (the one being edited, else its preset),
+    /// when a series is open.
+    pub fn transfer_function(&self) -> Option<&render_core::transfer::Preset> {
+        self.open.as_ref()?.view.preset_in(&self.presets)
+    }
+
     /// How frames are divided: 3D alone or two by two.
     pub fn layout(&self) -> Layout {
         self.layout
