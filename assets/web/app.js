@@ -10,6 +10,7 @@ import { drawOverlay } from "./overlay.js";
 import { attachPlaneTurning, axesOf } from "./planes.js";
 import { attachCrop } from "./crop.js";
 import { attachLight } from "./light.js";
+import { attachTransfer } from "./transfer.js";
 import { attachSlabs } from "./slabs.js";
 import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } from "./rulers.js";
 import { FINDING_TOOLS, findingCentre, visibleFindings } from "./findings.js";
@@ -388,6 +389,8 @@ function handleMessage(message) {
       findingsPanel.showSaved(null);
       fillSelect($("preset"), message.presets, message.preset);
       fillSelect($("mode"), message.modes, message.mode);
+      // The editor, when open, edits the new series' function over its histogram.
+      if ($("transfer").open) connection.send({ type: "transfer_function" });
       canvas.focus();
       break;
     case "view":
@@ -398,6 +401,11 @@ function handleMessage(message) {
       showCrop(state.crop);
       keepLight(message.view?.lighting);
       keepSlabs(message.view?.slabs);
+      transferEditor.follow(message.view);
+      break;
+    case "transfer_function":
+      // What the Transfer section edits: the function shown and the volume's histogram.
+      if (message.series === state.opened?.series) transferEditor.show(message);
       break;
     case "probe":
       // The value under the pointer, as the server (where the voxels are) read it.
@@ -600,6 +608,14 @@ function keepCrop(box) {
   }
 }
 const showCrop = attachCrop($("crop"), send, keepCrop);
+// The Transfer section: the transfer function's editor over the volume's histogram.
+const transferEditor = attachTransfer($("transfer"), {
+  ask: () => connection.send({ type: "transfer_function" }),
+  sendTransfer: (preset) => send("transfer", { preset }),
+  interact: (active) => send("interact", { active }),
+});
+// For tests: where the editor's points are, and the file Save writes.
+window.hounsfieldTransfer = transferEditor;
 /** Remembers the light sent in the page's state and the view a reconnection hands back. */
 function rememberLight(lighting) {
   state.lighting = lighting;

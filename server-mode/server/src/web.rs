@@ -53,6 +53,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/light.js"),
     ),
     (
+        "/transfer.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/transfer.js"),
+    ),
+    (
         "/planes.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/planes.js"),
