@@ -14,6 +14,7 @@ mod segments_panel;
 mod share_dialog;
 mod shortcuts;
 mod toolbar;
+mod transfer_panel;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -104,6 +105,15 @@ pub struct DesktopApp {
     movie_dialog: Option<movie_dialog::MovieDialog>,
     /// Whether the crop panel is shown.
     show_crop: bool,
+    /// Whether the Transfer panel (the transfer-function editor) is shown.
+    show_transfer: bool,
+    /// The transfer-function editor.
+    transfer: crate::transfer_editor::TransferEditor,
+    /// What the editor was filled for: the volume rendered here or the series streamed
+    /// (an address, compared only).
+    transfer_of: Option<usize>,
+    /// A point of the editor is being dragged on a streamed view (`interact` sent).
+    transfer_dragging: bool,
     /// Whether the findings panel is shown (beside the 2×2 layout).
     show_findings: bool,
     /// Whether the segments panel is shown (beside the 2×2 layout).
@@ -255,6 +265,10 @@ impl DesktopApp {
             share_dialog: None,
             movie_dialog: None,
             show_crop: false,
+            show_transfer: false,
+            transfer: crate::transfer_editor::TransferEditor::default(),
+            transfer_of: None,
+            transfer_dragging: false,
             show_findings: false,
             findings_panel_opened: false,
             show_segments: false,
@@ -597,6 +611,7 @@ impl eframe::App for DesktopApp {
         }
         self.poll_beside(frame.wgpu_render_state());
         self.crop_panel(ui);
+        self.transfer_panel(ui);
         self.findings_panel(ui);
         self.segments_panel(ui);
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
@@ -633,5 +648,7 @@ mod share_pointer_tests;
 mod slab_tests;
 #[cfg(test)]
 mod together_ui_tests;
+#[cfg(test)]
+mod transfer_tests;
 #[cfg(test)]
 mod ui_tests;

@@ -27,6 +27,7 @@ mod slab_control;
 mod slice_view;
 pub mod study_link;
 pub(crate) mod thin_client;
+mod transfer_editor;
 mod ui_thread;
 mod view3d;
 mod viewport_texture;

@@ -98,6 +98,26 @@ impl LocalWorkspace {
         &self.renderer
     }
 
+    /// Shows `preset` in the 3D view in place of its preset (the reader's edit), drawn at
+    /// interactive quality while `dragging`; why not, when the render core refuses it.
+    pub fn set_transfer(
+        &mut self,
+        preset: render_core::transfer::Preset,
+        dragging: bool,
+    ) -> Result<(), String> {
+        let change = Action::Transfer {
+            preset: Box::new(preset),
+        };
+        self.view3d.view.apply(&change, self.renderer.presets())?;
+        self.view3d.changed(dragging);
+        Ok(())
+    }
+
+    /// Offers `preset` from now on (a preset the reader saved).
+    pub fn add_preset(&mut self, preset: render_core::transfer::Preset) {
+        self.renderer.add_preset(preset);
+    }
+
     /// Takes the preset `name` (and its render mode) for the 3D view, as the render core
     /// applies a view change; here a new preset brings its own window (a server keeps the
     /// one set). A name the renderer does not know changes nothing.

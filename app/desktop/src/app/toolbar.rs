@@ -48,6 +48,16 @@ impl DesktopApp {
             {
                 self.show_crop = !self.show_crop;
             }
+            if matches!(self.state, State::Local(_) | State::Remote { .. })
+                && ui
+                    .selectable_label(self.show_transfer, "Transfer")
+                    .on_hover_text(
+                        "the transfer-function editor: opacity, colours and gradient opacity over the volume's histogram",
+                    )
+                    .clicked()
+            {
+                self.show_transfer = !self.show_transfer;
+            }
             let quad = match &self.state {
                 State::Local(view) => view.layout == Layout::Quad,
                 State::Remote { view, .. } => view.layout() == Layout::Quad,

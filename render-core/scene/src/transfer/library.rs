@@ -51,8 +51,10 @@ impl PresetLibrary {
         library
     }
 
-    /// Adds every `*.toml` in `dir`; a preset with a name already present replaces it.
-    /// Files that cannot be read or are not valid presets are returned, not fatal.
+    /// Adds every transfer-function file in `dir`: this program's `*.toml`, and imported
+    /// 3D Slicer volume properties (`*.vp`, named by their file) and ParaView colour maps
+    /// (`*.json`); a preset with a name already present replaces it. Files that cannot be
+    /// read or are not valid presets are returned, not fatal.
     pub fn with_user_presets(mut self, dir: &Path) -> (PresetLibrary, Vec<PresetError>) {
         let mut errors = Vec::new();
         let entries = match std::fs::read_dir(dir) {
@@ -69,23 +71,16 @@ impl PresetLibrary {
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|path| {
                 path.is_file()
-                    && path
-                        .extension()
-                        .is_some_and(|ext| ext.eq_ignore_ascii_case("toml"))
+                    && path.extension().is_some_and(|ext| {
+                        ["toml", "vp", "json"]
+                            .iter()
+                            .any(|known| ext.eq_ignore_ascii_case(known))
+                    })
             })
             .collect();
         files.sort();
         for file in files {
-            let text =
-                match hounsfield_files::read_text_at_most(&file, MAX_PRESET_BYTES, "a preset file")
-                {
-                    Ok(text) => text,
-                    Err(source) => {
-                        errors.push(PresetError::Io { file, source });
-                        continue;
-                    }
-                };
-            match Preset::from_toml(&text, &file.display().to_string()) {
+            match super::import::read_transfer_file(&file) {
                 Ok(preset) => {
                     tracing::debug!(preset = %preset.name, file = %file.display(), "user preset");
                     self.insert(preset);
@@ -439,6 +434,12 @@ mod tests {
         )
         .expect("write");
         std::fs::write(dir.path().join("notes.txt"), "not a preset").expect("write");
+        // Slicer's documented volume-property example, imported under its file's name.
+        std::fs::write(
+            dir.path().join("slicer-ct.vp"),
+            "1\n1\n0.9\n0.1\n0.2\n10\n4 -3024 0 3071 1\n4 0 1 255 1\n8 -3024 0 0 0 3071 1 1 1\n",
+        )
+        .expect("write");
         let (library, errors) = PresetLibrary::builtin().with_user_presets(dir.path());
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(
@@ -451,7 +452,9 @@ mod tests {
             bone.shading.ambient, 0.5,
             "the user's ct-bone replaced the built-in"
         );
-        assert_eq!(library.presets().len(), BUILTIN_FILES.len());
+        let imported = library.get("slicer-ct").expect("the Slicer file imported");
+        assert_eq!(imported.opacity.len(), 2);
+        assert_eq!(library.presets().len(), BUILTIN_FILES.len() + 1);
 
         let (_, errors) = PresetLibrary::builtin().with_user_presets(&dir.path().join("absent"));
         assert!(matches!(errors.as_slice(), [PresetError::Io { .. }]));

@@ -17,6 +17,7 @@ pub mod table;
 mod validate;
 
 pub use error::PresetError;
+pub use hounsfield_vocabulary::{MOST_HISTOGRAM_BINS, ValueHistogram};
 pub use library::PresetLibrary;
 pub use preset::{
     ColourPoint, GradientOpacityPoint, OpacityPoint, Preset, PresetRules, PresetWindow, RenderMode,

@@ -172,6 +172,20 @@ impl Renderer {
         &self.presets
     }
 
+    /// Adds `preset` to those it knows (replacing one of the same name): a preset the
+    /// reader saved is offered from then on.
+    pub fn add_preset(&mut self, preset: crate::transfer::Preset) {
+        self.presets = self.presets.clone().with_preset(preset);
+    }
+
+    /// How the loaded volume's values are spread, in `bins` equal bins
+    /// ([`VolumeStatistics::histogram`]); `None` before a volume is loaded.
+    pub fn value_histogram(&self, bins: usize) -> Option<crate::transfer::ValueHistogram> {
+        self.scene
+            .as_ref()
+            .map(|scene| scene.statistics.histogram(bins))
+    }
+
     /// The volume being shown, if any.
     pub fn volume(&self) -> Option<&Arc<Volume>> {
         self.scene.as_ref().map(|scene| &scene.volume)

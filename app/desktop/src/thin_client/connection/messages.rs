@@ -81,6 +81,9 @@ impl Worker {
             ServerMessage::Finding(info) => self.findings_told(FindingNews::Told(info)),
             ServerMessage::FindingDeleted { id } => self.findings_told(FindingNews::Deleted(id)),
             ServerMessage::View { view, .. } => self.update(|state| state.told_view = Some(*view)),
+            ServerMessage::TransferFunction {
+                preset, histogram, ..
+            } => self.update(|state| state.transfer_function = Some((preset, histogram))),
             // Another participant's, as they made it: shown as the client's own are.
             ServerMessage::SharedFinding { finding, .. } => {
                 self.findings_told(FindingNews::Told(finding));

@@ -18,8 +18,8 @@ use std::time::Duration;
 use hounsfield_client::{Client, ClientError, Event, VIDEO_CODECS, Welcome};
 use hounsfield_protocol::{
     Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, MAX_STUDY_PAGE, Opened,
-    SeriesKind, ServerMessage, SharedView, SlicePlane, SlicePlanesInCells, StudyQuery,
-    StudyRequest, TransportKind, Viewport,
+    Preset, SeriesKind, ServerMessage, SharedView, SlicePlane, SlicePlanesInCells, StudyQuery,
+    StudyRequest, TransportKind, ValueHistogram, Viewport,
 };
 use hounsfield_tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
@@ -140,6 +140,9 @@ pub struct LinkState {
     /// The view the server last told at rest, not yet taken by the UI (in a shared
     /// session joined, the host's).
     pub told_view: Option<SharedView>,
+    /// The transfer function the 3D view shows and the volume's histogram, as the server
+    /// answered `transfer_function`, not yet taken by the editor.
+    pub transfer_function: Option<(Box<Preset>, ValueHistogram)>,
     /// The other participants' pointers in the shared session joined, by session.
     pub pointers: std::collections::BTreeMap<u64, RemotePointer>,
     /// What the server told of sharing, the controls and the recordings.
@@ -291,6 +294,14 @@ impl RemoteLink {
             x: at.map(|(_, [x, _])| x),
             y: at.map(|(_, [_, y])| y),
         };
+        self.commands.try_send(Command::Relay(message)).is_ok()
+    }
+
+    /// Asks for the transfer function the 3D view shows and the volume's histogram
+    /// (answered in [`LinkState::transfer_function`]); `false` when the queue is full or
+    /// the link stopped.
+    pub fn ask_transfer_function(&self) -> bool {
+        let message = ClientMessage::TransferFunction { bins: None };
         self.commands.try_send(Command::Relay(message)).is_ok()
     }
 

@@ -225,6 +225,24 @@ impl RemoteView {
         }
     }
 
+    /// Asks the server for the transfer function shown and the volume's histogram.
+    pub fn ask_transfer_function(&self) {
+        if !self.link.ask_transfer_function() {
+            tracing::debug!("transfer_function not asked: the link is busy or stopped");
+        }
+    }
+
+    /// The transfer function and histogram the server answered, once.
+    pub fn take_transfer_function(
+        &mut self,
+    ) -> Option<(
+        render_core::transfer::Preset,
+        render_core::transfer::ValueHistogram,
+    )> {
+        let (preset, histogram) = self.link.state().transfer_function.take()?;
+        Some((*preset, histogram))
+    }
+
     /// The view the server last told at rest (`view`), when it told one.
     #[cfg(test)]
     pub fn told_view(&self) -> Option<hounsfield_protocol::SharedView> {
