@@ -143,6 +143,7 @@ const linkToken = takeLinkToken(params);
 /** Shows who is logged in (and the logout button), or nobody. */
 function showWho(who) {
   state.user = who?.user ?? null;
+  transferEditor.allowServerSave(who?.role === "admin");
   $("who").hidden = !state.user;
   $("who").textContent = state.user ? `${state.user} (${who.role})` : "";
   $("logout").hidden = !state.user;
@@ -403,6 +404,12 @@ function handleMessage(message) {
       keepSlabs(message.view?.slabs);
       transferEditor.follow(message.view);
       break;
+    case "preset_saved":
+      // An administrator's preset kept on the server: offered here, and to new sessions.
+      state.presets = message.presets;
+      fillSelect($("preset"), message.presets, $("preset").value);
+      transferEditor.saved(message);
+      break;
     case "transfer_function":
       // What the Transfer section edits: the function shown and the volume's histogram.
       if (message.series === state.opened?.series) transferEditor.show(message);
@@ -613,6 +620,7 @@ const transferEditor = attachTransfer($("transfer"), {
   ask: () => connection.send({ type: "transfer_function" }),
   sendTransfer: (preset) => send("transfer", { preset }),
   interact: (active) => send("interact", { active }),
+  saveOnServer: (preset) => connection.send({ type: "save_preset", preset }),
 });
 // For tests: where the editor's points are, and the file Save writes.
 window.hounsfieldTransfer = transferEditor;

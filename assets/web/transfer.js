@@ -153,12 +153,13 @@ function curve(canvas, { points, key, level, xRange, made, changed, selected, dr
 /**
  * Wires the editor under `root` (the Transfer section). `ask()` asks the server for the
  * function shown and the histogram; `sendTransfer(preset)` sends a change; `interact(on)`
- * starts or ends a drag. Returns `{ show(message), follow(view), toml(), edited(), histogram(), pointAt(list, n) }`:
+ * starts or ends a drag; `saveOnServer(preset)` asks the server to keep it as its own
+ * preset (an administrator's button). Returns `{ show(message), follow(view), toml(), edited(), histogram(), pointAt(list, n) }`:
  * `show` takes a `transfer_function` reply, `follow` the server's view at rest (a shared
  * session's steering client may have changed the function), `toml` the file Save writes,
  * `pointAt` where on the page (client pixels) a press takes a point.
  */
-export function attachTransfer(root, { ask, sendTransfer, interact }) {
+export function attachTransfer(root, { ask, sendTransfer, interact, saveOnServer }) {
   const opacityCanvas = root.querySelector("#transfer-curve");
   const colourCanvas = root.querySelector("#transfer-colours");
   const gradientCanvas = root.querySelector("#transfer-gradient");
@@ -346,6 +347,9 @@ export function attachTransfer(root, { ask, sendTransfer, interact }) {
     URL.revokeObjectURL(link.href);
   });
   nameInput.addEventListener("change", () => changed(false));
+  root.querySelector("#transfer-save-server").addEventListener("click", () => {
+    if (preset) saveOnServer(edited());
+  });
 
   const showPreset = (shown) => {
     preset = structuredClone(shown);
@@ -367,6 +371,14 @@ export function attachTransfer(root, { ask, sendTransfer, interact }) {
       if (!root.open || !preset || dragging()) return;
       if (view?.transfer) showPreset(view.transfer);
       else if (view?.preset && view.preset !== preset.name) ask();
+    },
+    /** Says what the server did with `save_preset`. */
+    saved(message) {
+      status.textContent = `Saved on the server as ${message.name}`;
+    },
+    /** Offers saving on the server to an administrator only (the server checks too). */
+    allowServerSave(allowed) {
+      root.querySelector("#transfer-save-server").hidden = !allowed;
     },
     toml: () => (preset ? presetToml(edited()) : null),
     histogram: () => histogram,

@@ -43,6 +43,8 @@ pub struct TransferEdit {
     pub dragging: bool,
     /// Save was clicked.
     pub save: bool,
+    /// Save on the server was clicked (offered on a streamed view).
+    pub save_on_server: bool,
 }
 
 /// The editor's state: the function edited, the histogram behind it, the name it saves
@@ -113,8 +115,9 @@ impl TransferEditor {
         Some(at.clamp(rect.min + Vec2::splat(2.0), rect.max - Vec2::splat(2.0)))
     }
 
-    /// Draws the editor and takes the reader's gestures.
-    pub fn ui(&mut self, ui: &mut egui::Ui) -> TransferEdit {
+    /// Draws the editor and takes the reader's gestures; `on_server` offers saving the
+    /// function on the server too (a streamed view).
+    pub fn ui(&mut self, ui: &mut egui::Ui, on_server: bool) -> TransferEdit {
         let mut edit = TransferEdit::default();
         if self.preset.is_none() {
             ui.label("asking for the transfer function…");
@@ -141,10 +144,19 @@ impl TransferEditor {
                 edit.changed = true;
             }
         });
-        edit.save = ui
-            .button("Save preset")
-            .on_hover_text("as a preset file in your presets folder, offered from then on")
-            .clicked();
+        ui.horizontal(|ui| {
+            edit.save = ui
+                .button("Save preset")
+                .on_hover_text("as a preset file in your presets folder, offered from then on")
+                .clicked();
+            edit.save_on_server = on_server
+                && ui
+                    .button("Save on the server")
+                    .on_hover_text(
+                        "as a preset of the server's, offered to every session opened from now on (administrators)",
+                    )
+                    .clicked();
+        });
         if let Some(status) = &self.status {
             ui.label(status);
         }

@@ -230,6 +230,18 @@ pub enum AuditEvent {
         /// The recording's id.
         recording: String,
     },
+    /// An administrator saved a transfer-function preset into the server's presets
+    /// folder (`save_preset`).
+    PresetSaved {
+        /// The session that saved it.
+        session: u64,
+        /// Its user.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// The preset's name.
+        #[serde(serialize_with = "bounded_text")]
+        preset: String,
+    },
     /// A movie was made for a session (`export_movie`) and kept for its user to download.
     MovieExported {
         /// The session that asked for it.

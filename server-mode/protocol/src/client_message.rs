@@ -227,6 +227,13 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         bins: Option<usize>,
     },
+    /// Saves a transfer function as a preset of the server's (its presets folder):
+    /// offered to every session opened from then on (`preset_saved` reply); an
+    /// administrator's only.
+    SavePreset {
+        /// The preset, as the `transfer` action takes it.
+        preset: Box<crate::Preset>,
+    },
 }
 
 /// What a client reports about its decoding.

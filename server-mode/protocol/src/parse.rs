@@ -42,7 +42,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 39] = [
+const CLIENT_TYPES: [&str; 40] = [
     "hello",
     "list_studies",
     "open",
@@ -82,6 +82,7 @@ const CLIENT_TYPES: [&str; 39] = [
     "playback",
     "export_movie",
     "transfer_function",
+    "save_preset",
 ];
 
 /// Parses a client's text message, telling bad JSON, unknown types and bad fields apart.

@@ -310,6 +310,13 @@ pub enum ServerMessage {
         /// How the volume's values are spread.
         histogram: ValueHistogram,
     },
+    /// A preset saved on the server (the reply to `save_preset`).
+    PresetSaved {
+        /// Its name.
+        name: String,
+        /// Every preset the server offers now.
+        presets: Vec<String>,
+    },
     /// The DICOM Segmentations saved on the open series, newest first (the reply to
     /// `segmentations`).
     Segmentations {

@@ -82,6 +82,9 @@ pub struct ServerConfig {
     /// Where session recordings are kept (`<state>/recordings`); `None`: recording is
     /// refused.
     pub recordings_folder: Option<std::path::PathBuf>,
+    /// Where an administrator's `save_preset` writes (the folder the server read its
+    /// presets from at start); `None`: saving presets on the server is refused.
+    pub presets_folder: Option<std::path::PathBuf>,
     /// The segmentation model the site provides (`--model`), read and checked at start;
     /// `None`: `run_model` is refused.
     pub model: Option<Arc<hounsfield_model::SegmentationModel>>,
@@ -122,6 +125,7 @@ impl ServerConfig {
             findings_folder: None,
             viewers_may_steer: false,
             recordings_folder: None,
+            presets_folder: None,
             model: None,
         }
     }

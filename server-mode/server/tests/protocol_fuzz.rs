@@ -395,6 +395,9 @@ fn typed_messages() -> Vec<ClientMessage> {
             ..MovieOrder::default()
         }),
         ClientMessage::TransferFunction { bins: Some(128) },
+        ClientMessage::SavePreset {
+            preset: Box::new(edited_bone(|_| {})),
+        },
     ];
     messages.extend(segment_messages());
     for (seq, action) in (1..).zip(every_action()) {
@@ -451,7 +454,8 @@ fn listed(message: &ClientMessage) {
         | ClientMessage::LoadSegmentation { .. }
         | ClientMessage::RunModel
         | ClientMessage::StopModel
-        | ClientMessage::TransferFunction { .. } => {}
+        | ClientMessage::TransferFunction { .. }
+        | ClientMessage::SavePreset { .. } => {}
     }
 }
 
@@ -1270,6 +1274,7 @@ fn message() -> impl Strategy<Value = ClientMessage> {
     prop_oneof![
         1 => prop::option::of(0usize..2000)
             .prop_map(|bins| ClientMessage::TransferFunction { bins }),
+        1 => transfer().prop_map(|preset| ClientMessage::SavePreset { preset: Box::new(preset) }),
         1 => (codecs(), prop::option::of((any_side(), any_side())))
             .prop_map(|(codecs, size)| ClientMessage::Hello {
                 token: None,
@@ -1412,7 +1417,9 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         | ClientMessage::Segmentations
         | ClientMessage::LoadSegmentation { .. }
         | ClientMessage::RunModel
-        | ClientMessage::StopModel => Ok(()),
+        | ClientMessage::StopModel
+        // Saving a preset is the connection's (tested end to end, by role).
+        | ClientMessage::SavePreset { .. } => Ok(()),
         // What the view shows, asked for: it must name a function the view can draw.
         ClientMessage::TransferFunction { .. } => {
             if session.view().is_some() {

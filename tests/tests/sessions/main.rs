@@ -4,6 +4,7 @@
 
 mod forwarded;
 mod login;
+mod presets;
 mod reading_together;
 mod scale_out;
 mod server;

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use eframe::egui;
-use render_core::transfer::{Preset, PresetRules};
+use render_core::transfer::PresetLibrary;
 use render_core::view::change::Action;
 
 use super::{DesktopApp, State};
@@ -64,14 +64,14 @@ impl DesktopApp {
         };
         let said = match folder {
             None => "no settings folder to save presets beside".to_string(),
-            Some(folder) => match write_preset(&folder, &preset) {
+            Some(folder) => match PresetLibrary::save_into(&folder, &preset) {
                 Ok(path) => {
                     if let State::Local(workspace) = &mut self.state {
                         workspace.add_preset(preset);
                     }
                     format!("Saved as {}", path.display())
                 }
-                Err(why) => why,
+                Err(why) => why.to_string(),
             },
         };
         self.transfer.status = Some(said);
@@ -98,7 +98,7 @@ fn local_edit(
             editor.follow(&preset);
         }
     }
-    let edit = editor.ui(ui);
+    let edit = editor.ui(ui, false);
     if edit.changed
         && let Some(edited) = editor.edited()
         && let Err(why) = workspace.set_transfer(edited, edit.dragging)
@@ -130,8 +130,20 @@ fn remote_edit(
     } else if let Some(told) = view.mirror.as_ref().and_then(|m| m.transfer.as_deref()) {
         editor.follow(told);
     }
-    let edit = editor.ui(ui);
+    let edit = editor.ui(ui, true);
     send_edit(view, dragging, editor, edit);
+    if edit.save_on_server
+        && let Some(preset) = editor.edited()
+    {
+        view.save_preset_on_server(preset);
+        editor.status = Some("saving on the server…".into());
+    }
+    if let Some(said) = view.take_preset_saved() {
+        editor.status = Some(match said {
+            Ok(name) => format!("Saved on the server as {name}"),
+            Err(why) => why,
+        });
+    }
     edit
 }
 
@@ -159,34 +171,4 @@ fn send_edit(
         *dragging = false;
         view.act(Action::Interact { active: false });
     }
-}
-
-/// Writes `preset` as `folder/NAME.toml` (the folder made when missing), through a
-/// temporary file renamed into place; where it went, or why not.
-fn write_preset(folder: &std::path::Path, preset: &Preset) -> Result<PathBuf, String> {
-    let text = preset.to_toml().map_err(|e| e.to_string())?;
-    // The name is the reader's: only letters, digits and a few marks reach the file name.
-    let stem: String = preset
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "-_ ().".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let stem = stem.trim_start_matches('.');
-    if stem.trim().is_empty() {
-        return Err("give the preset a name to save it under".into());
-    }
-    std::fs::create_dir_all(folder)
-        .map_err(|e| format!("cannot make the presets folder {}: {e}", folder.display()))?;
-    let path = folder.join(format!("{stem}.toml"));
-    let partial = folder.join(format!(".{stem}.toml.partial"));
-    std::fs::write(&partial, text)
-        .and_then(|()| std::fs::rename(&partial, &path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
 }

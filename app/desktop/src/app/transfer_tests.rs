@@ -3,15 +3,16 @@
 //! (among the volume's values) down to nothing makes that range transparent — the 3D view
 //! then equals the render core's drawing of the preset file Save wrote, read back from the
 //! reader's presets folder, and that file reads back byte-identical; in `connect` the same
-//! drag sends `transfer`, and the server's view at rest carries the edited function.
+//! drag sends `transfer`, the server's view at rest carries the edited function, and
+//! `Save on the server` writes it into the server's presets folder and offers it.
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use render_core::gpu::{GpuContext, Renderer};
 use render_core::transfer::{Preset, PresetLibrary, PresetRules};
 
-use super::findings_tests::{drag, thin_client_of_phantom_server};
-use super::ui_tests::{differing, remote, settle, window, workspace};
+use super::findings_tests::drag;
+use super::ui_tests::{differing, remote, settle, thin_client, window, workspace};
 use super::*;
 use crate::transfer_editor::Curve;
 
@@ -131,8 +132,26 @@ fn dragging_an_opacity_point_here_draws_what_the_saved_preset_draws_and_it_reloa
 }
 
 #[test]
-fn connect_sends_the_dragged_function_and_the_servers_view_carries_it() {
-    let (server, _folder, mut harness) = thin_client_of_phantom_server();
+fn connect_sends_the_dragged_function_the_servers_view_carries_it_and_it_is_saved_there() {
+    let folder = tempfile::tempdir().expect("temp folder");
+    let presets = folder.path().join("server presets");
+    let mut config =
+        hounsfield_server::ServerConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.h264_encoders = Vec::new();
+    config.presets_folder = Some(presets.clone());
+    let library = Arc::new(hounsfield_server::Library::phantom(256 << 20));
+    let scheduler = Arc::new(
+        hounsfield_server::Scheduler::start(PresetLibrary::builtin(), 1).expect("a render thread"),
+    );
+    let server = hounsfield_server::BackgroundServer::start(
+        "transfer-ui-server",
+        config,
+        library,
+        scheduler,
+    )
+    .expect("listens");
+    let url = format!("http://127.0.0.1:{}", server.address().port());
+    let mut harness = thin_client(url, folder.path().join("settings.toml"));
     settle(&mut harness, "the server's frame", |app| {
         app.full_frame_shown() && remote(app).is_some_and(|view| view.mirror.is_some())
     });
@@ -149,6 +168,26 @@ fn connect_sends_the_dragged_function_and_the_servers_view_carries_it() {
                 )
         }) && app.full_frame_shown()
     });
+
+    // Open to anyone, the server takes this client for its administrator: it saves there.
+    harness.state_mut().transfer.name = "bone on the server".to_string();
+    harness.get_by_label("Save on the server").click();
+    settle(&mut harness, "the server's answer", |app| {
+        app.transfer
+            .status
+            .as_deref()
+            .is_some_and(|said| said.starts_with("Saved on the server"))
+    });
+    let text = std::fs::read_to_string(presets.join("bone on the server.toml"))
+        .expect("written on the server");
+    let saved = Preset::from_toml(&text, "saved").expect("reads");
+    assert_eq!(saved.opacity[n].opacity, 0.0, "the function dragged");
+    assert!(
+        remote(harness.state())
+            .and_then(|view| view.opened.as_ref())
+            .is_some_and(|opened| opened.presets.iter().any(|name| name == &saved.name)),
+        "the preset menu offers it"
+    );
     drop(harness);
     server.stop().expect("served");
 }

@@ -56,6 +56,8 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
         }
         None => None,
     };
+    // The folder the render thread read its presets from at start.
+    config.presets_folder = render_core::transfer::PresetLibrary::user_dir();
     // Without a state folder recording is refused (the findings' warning says so too).
     config.recordings_folder = state_folder(&settings)
         .ok()

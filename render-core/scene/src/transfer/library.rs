@@ -91,6 +91,43 @@ impl PresetLibrary {
         (self, errors)
     }
 
+    /// Writes `preset` (checked) into `folder` as `NAME.toml` (the folder made when
+    /// missing), through a temporary file renamed into place, so that a reader of the
+    /// folder never sees half a file; the file's path. The name becomes the file's: a
+    /// character other than a letter, a digit or one of `-_ ().` becomes `_`.
+    pub fn save_into(folder: &Path, preset: &Preset) -> Result<PathBuf, PresetError> {
+        preset.validate()?;
+        let text = preset.to_toml()?;
+        let stem: String = preset
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || "-_ ().".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        // No hidden file, and never `..`.
+        let stem = stem.trim().trim_start_matches('.').to_string();
+        let io = |file: PathBuf| move |source| PresetError::Io { file, source };
+        if stem.is_empty() {
+            return Err(PresetError::Invalid {
+                file: None,
+                preset: preset.name.clone(),
+                field: "name".into(),
+                reason: "must have a letter or a digit to name its file".into(),
+            });
+        }
+        std::fs::create_dir_all(folder).map_err(io(folder.to_path_buf()))?;
+        let path = folder.join(format!("{stem}.toml"));
+        let partial = folder.join(format!(".{stem}.toml.partial"));
+        std::fs::write(&partial, text).map_err(io(partial.clone()))?;
+        std::fs::rename(&partial, &path).map_err(io(path.clone()))?;
+        Ok(path)
+    }
+
     /// Where user presets live: `<config dir>/hounsfield/presets` (e.g.
     /// `~/.config/hounsfield/presets` on Linux).
     pub fn user_dir() -> Option<PathBuf> {

@@ -172,6 +172,12 @@ impl Renderer {
         &self.presets
     }
 
+    /// Chooses transfer functions from `presets` from now on (what was baked for a
+    /// preset stays until its volume goes).
+    pub fn set_presets(&mut self, presets: PresetLibrary) {
+        self.presets = presets;
+    }
+
     /// Adds `preset` to those it knows (replacing one of the same name): a preset the
     /// reader saved is offered from then on.
     pub fn add_preset(&mut self, preset: crate::transfer::Preset) {

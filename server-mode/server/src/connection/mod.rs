@@ -148,7 +148,7 @@ async fn serve_session(
     let (slot, events) = app.scheduler.register();
     let session = Session::new(
         app.config.limits,
-        app.scheduler.presets().clone(),
+        app.scheduler.presets(),
         app.config.default_viewport,
     );
     let session_id = slot.id();
@@ -566,6 +566,7 @@ impl Connection {
             } => self.steer_playback(action, at_ms, speed).await,
             ClientMessage::ExportMovie(order) => self.export_movie(order).await,
             ClientMessage::TransferFunction { bins } => self.transfer_function(bins).await,
+            ClientMessage::SavePreset { preset } => self.save_preset(*preset).await,
             ClientMessage::Stats(stats) => {
                 match self.session.client_stats(&stats, Instant::now()) {
                     Ok(()) => ControlFlow::Continue(()),

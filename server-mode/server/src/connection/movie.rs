@@ -94,7 +94,7 @@ impl Connection {
                 volume,
                 &series,
                 size,
-                self.app.scheduler.presets().clone(),
+                self.app.scheduler.presets(),
             ),
             count: frames,
             size,

@@ -28,12 +28,14 @@ use tokio::sync::mpsc;
 mod bands;
 mod encode_lanes;
 mod health;
+pub mod presets;
 mod render_thread;
 mod scenes;
 
 pub use health::RenderHealth;
 
 use encode_lanes::{EncodeJob, LANE_CAPACITY, Lanes, encode_loop};
+use presets::ServerPresets;
 use render_thread::OpenDevice;
 
 use crate::encode::Encoding;
@@ -366,7 +368,7 @@ impl Delivery {
 /// The render thread and the encode pool.
 pub struct Scheduler {
     shared: Arc<Shared>,
-    presets: PresetLibrary,
+    presets: Arc<ServerPresets>,
     adapter: String,
     health: Arc<RenderHealth>,
     render_thread: Option<JoinHandle<()>>,
@@ -410,6 +412,7 @@ impl Scheduler {
         let lanes = Lanes(lane_senders);
         let (ready_tx, ready_rx) = sync_channel::<Result<String, GpuError>>(1);
         let render_shared = shared.clone();
+        let presets = Arc::new(ServerPresets::new(presets));
         let render_presets = presets.clone();
         let render_health = health.clone();
         let render_thread = std::thread::Builder::new()
@@ -503,9 +506,15 @@ impl Scheduler {
         )
     }
 
-    /// The presets the renderers know.
-    pub fn presets(&self) -> &PresetLibrary {
-        &self.presets
+    /// The presets the renderers know now (a new session offers these).
+    pub fn presets(&self) -> PresetLibrary {
+        self.presets.library()
+    }
+
+    /// Adds `preset` (checked) to the server's presets: sessions opened from now on
+    /// offer it, and the render thread draws it from its next frame.
+    pub fn add_preset(&self, preset: render_core::transfer::Preset) -> Result<(), String> {
+        self.presets.add(preset)
     }
 
     /// The GPU adapter's name (the one it started on).

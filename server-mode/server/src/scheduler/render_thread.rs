@@ -11,7 +11,6 @@ use std::time::Instant;
 use render_core::gpu::{
     DeviceWatch, FrameImage, GpuContext, GpuError, RenderError, Renderer, catch_errors,
 };
-use render_core::transfer::PresetLibrary;
 use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
@@ -20,6 +19,7 @@ use super::encode_lanes::{EncodeJob, Lanes};
 use super::health::{
     Component, MAX_RESTARTS, RENDERING_FAILED, RESTART_WINDOW, RenderHealth, RestartPolicy,
 };
+use super::presets::ServerPresets;
 use super::scenes::Scenes;
 use super::{
     Delivery, RenderRequest, SchedulerEvent, Shared, dragging_sessions, micros, pause, put_back,
@@ -62,7 +62,7 @@ pub(super) fn supervise(
     shared: &Arc<Shared>,
     context: GpuContext,
     mut open_device: OpenDevice,
-    presets: &PresetLibrary,
+    presets: &ServerPresets,
     lanes: &Lanes,
     health: &RenderHealth,
 ) {
@@ -208,15 +208,21 @@ fn render_loop(
     shared: &Arc<Shared>,
     context: &GpuContext,
     watch: &DeviceWatch,
-    presets: &PresetLibrary,
+    presets: &ServerPresets,
     lanes: &Lanes,
     drawing: &mut Option<Drawing>,
 ) -> Exit {
-    let mut scenes = Scenes::new(context.clone(), presets.clone());
+    let mut presets_taken = presets.generation();
+    let mut scenes = Scenes::new(context.clone(), presets.library());
     let mut three_d = KeptCells::default();
     let mut bands = BandedStills::default();
     let device = &context.device;
     while let Some((request, delivery)) = take_next(shared) {
+        // Presets an administrator saved since the last frame.
+        if presets.generation() != presets_taken {
+            presets_taken = presets.generation();
+            scenes.set_presets(presets.library());
+        }
         // A still after a drag, where full frames are slow: its refining image now, the
         // still itself in a later turn.
         let (request, still_later) =
@@ -491,7 +497,7 @@ mod tests {
     }
 
     fn started() -> (Scheduler, Arc<Volume>) {
-        let scheduler = Scheduler::start(PresetLibrary::builtin(), 1)
+        let scheduler = Scheduler::start(render_core::transfer::PresetLibrary::builtin(), 1)
             .expect("a GPU adapter (lavapipe at least)");
         (scheduler, Arc::new(render_core::phantom::ct_phantom()))
     }

@@ -40,6 +40,17 @@ impl Scenes {
         }
     }
 
+    /// Draws with `presets` from now on (an administrator saved one).
+    pub(super) fn set_presets(&mut self, presets: PresetLibrary) {
+        for uploaded in &mut self.renderers {
+            uploaded.renderer.set_presets(presets.clone());
+        }
+        if let Some((_, renderer)) = &mut self.preview {
+            renderer.set_presets(presets.clone());
+        }
+        self.presets = presets;
+    }
+
     /// The device the renderers draw with.
     pub(super) fn context(&self) -> &GpuContext {
         &self.context

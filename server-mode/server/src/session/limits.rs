@@ -57,7 +57,7 @@ pub enum MessageKind {
     Measure,
     /// `finding`.
     Finding,
-    /// `save_findings`.
+    /// `save_findings` and `save_preset`.
     SaveFindings,
     /// `key_image`.
     KeyImage,
@@ -157,6 +157,7 @@ impl MessageKind {
             | ClientMessage::RunModel
             | ClientMessage::StopModel => Self::SavedSegmentations,
             ClientMessage::TransferFunction { .. } => Self::TransferFunction,
+            ClientMessage::SavePreset { .. } => Self::SaveFindings,
         }
     }
 

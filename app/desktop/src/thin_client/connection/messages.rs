@@ -2,7 +2,7 @@
 //! for the UI, frames handed on, transport changes told.
 
 use hounsfield_client::{Client, ClientError, Frame};
-use hounsfield_protocol::{ServerMessage, SlicePlane, TransportKind};
+use hounsfield_protocol::{ErrorCode, ServerMessage, SlicePlane, TransportKind};
 
 use super::findings::FindingNews;
 use super::segments::SEGMENTATION;
@@ -73,6 +73,14 @@ impl Worker {
     pub(super) fn on_message(&self, message: ServerMessage) {
         match message {
             ServerMessage::Error { code, message } => {
+                // `save_preset`'s refusals name it, or (forbidden) what only an
+                // administrator may do.
+                if message.starts_with("save_preset")
+                    || code == ErrorCode::Forbidden && message.contains("presets on the server")
+                {
+                    let why = message.clone();
+                    self.update(|state| state.preset_saved = Some(Err(why)));
+                }
                 if !self.segments_error(code, &message) {
                     self.findings_error(code, &message);
                 }
@@ -84,6 +92,9 @@ impl Worker {
             ServerMessage::TransferFunction {
                 preset, histogram, ..
             } => self.update(|state| state.transfer_function = Some((preset, histogram))),
+            ServerMessage::PresetSaved { name, presets } => {
+                self.update(|state| state.preset_saved = Some(Ok((name, presets))));
+            }
             // Another participant's, as they made it: shown as the client's own are.
             ServerMessage::SharedFinding { finding, .. } => {
                 self.findings_told(FindingNews::Told(finding));

@@ -143,6 +143,9 @@ pub struct LinkState {
     /// The transfer function the 3D view shows and the volume's histogram, as the server
     /// answered `transfer_function`, not yet taken by the editor.
     pub transfer_function: Option<(Box<Preset>, ValueHistogram)>,
+    /// What the server said of a `save_preset`: the name saved and every preset it
+    /// offers now, or why not; not yet taken by the editor.
+    pub preset_saved: Option<Result<(String, Vec<String>), String>>,
     /// The other participants' pointers in the shared session joined, by session.
     pub pointers: std::collections::BTreeMap<u64, RemotePointer>,
     /// What the server told of sharing, the controls and the recordings.
@@ -302,6 +305,16 @@ impl RemoteLink {
     /// the link stopped.
     pub fn ask_transfer_function(&self) -> bool {
         let message = ClientMessage::TransferFunction { bins: None };
+        self.commands.try_send(Command::Relay(message)).is_ok()
+    }
+
+    /// Asks the server to keep `preset` as a preset of its own (an administrator's),
+    /// answered in [`LinkState::preset_saved`]; `false` when the queue is full or the
+    /// link stopped.
+    pub fn save_preset(&self, preset: Preset) -> bool {
+        let message = ClientMessage::SavePreset {
+            preset: Box::new(preset),
+        };
         self.commands.try_send(Command::Relay(message)).is_ok()
     }
 

@@ -243,6 +243,25 @@ impl RemoteView {
         Some((*preset, histogram))
     }
 
+    /// Asks the server to keep `preset` as its own (an administrator's).
+    pub fn save_preset_on_server(&self, preset: render_core::transfer::Preset) {
+        if !self.link.save_preset(preset) {
+            tracing::debug!("save_preset not sent: the link is busy or stopped");
+        }
+    }
+
+    /// What the server said of the last `save_preset`, once: the presets it offers now
+    /// are offered here too.
+    pub fn take_preset_saved(&mut self) -> Option<Result<String, String>> {
+        let said = self.link.state().preset_saved.take()?;
+        Some(said.map(|(name, presets)| {
+            if let Some(opened) = &mut self.opened {
+                opened.presets = presets;
+            }
+            name
+        }))
+    }
+
     /// The view the server last told at rest (`view`), when it told one.
     #[cfg(test)]
     pub fn told_view(&self) -> Option<hounsfield_protocol::SharedView> {
