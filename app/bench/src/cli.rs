@@ -88,6 +88,11 @@ pub enum BenchCommand {
         /// pass, its PSNR against the reference after 0.5, 1, 2 and 5 s (`cinematic`).
         #[arg(long)]
         cinematic: bool,
+        /// Also time a drag in the transfer-function editor: each step moves an opacity
+        /// point (a new function baked and uploaded) and draws its interactive frame,
+        /// against the steps of an orbit (`transfer_edit`, as a ratio).
+        #[arg(long)]
+        transfer_edit: bool,
         /// Paths a pixel of --cinematic's reference.
         #[arg(long, default_value_t = 4096, requires = "cinematic")]
         reference_samples: u32,

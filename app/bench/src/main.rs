@@ -37,6 +37,7 @@ mod segment;
 mod soak;
 mod stream;
 mod together;
+mod transfer_edit;
 mod transports;
 
 use std::path::Path;
@@ -199,6 +200,7 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             ladder,
             lighting,
             cinematic,
+            transfer_edit,
             reference_samples,
             json,
         } => render(
@@ -211,6 +213,7 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
                 ladder,
                 lighting,
                 cinematic: cinematic.then_some(reference_samples),
+                transfer_edit,
             },
             json,
         ),
@@ -405,6 +408,9 @@ struct RenderReport {
     /// occlusion, against the headlight's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     lighting: Vec<lighting::LightingCost>,
+    /// With `--transfer-edit`: a drag of an opacity point against an orbit, a frame each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transfer_edit: Option<transfer_edit::TransferEditCost>,
     /// With `--cinematic`: the path tracer's convergence.
     #[serde(skip_serializing_if = "Option::is_none")]
     cinematic: Option<cinematic::CinematicConvergence>,
@@ -603,6 +609,8 @@ pub struct RenderExtras {
     pub lighting: bool,
     /// The path tracer's convergence against a reference of this many paths a pixel.
     pub cinematic: Option<u32>,
+    /// Interactive frames of a drag in the transfer-function editor against an orbit's.
+    pub transfer_edit: bool,
 }
 
 /// Renders frames while rotating 5° of azimuth a frame, at full then interactive
@@ -691,6 +699,17 @@ pub fn render(
         )?),
         None => None,
     };
+    let transfer_edit = if extras.transfer_edit {
+        Some(transfer_edit::transfer_edit_cost(
+            &mut renderer,
+            &view,
+            &preset,
+            size,
+            frames,
+        )?)
+    } else {
+        None
+    };
     let footprint = renderer.footprint().unwrap_or_default();
     let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
     let packed = PackedOpen::measure(&mut renderer, &volume, &preset, size)?;
@@ -726,6 +745,7 @@ pub fn render(
         unpack_ms: packed.unpack_ms,
         packed_upload_ms: packed.upload_ms,
         lighting,
+        transfer_edit,
         cinematic,
         ladder,
     };
@@ -779,6 +799,12 @@ fn print_render(report: &RenderReport) {
         println!(
             "  {}: full {:.1} ms/frame, ×{:.2} the headlight's",
             cost.lighting, cost.full_ms, cost.ratio
+        );
+    }
+    if let Some(cost) = &report.transfer_edit {
+        println!(
+            "  transfer-function edit: {:.1} ms an interactive frame against an orbit's {:.1} (×{:.2})",
+            cost.edit_ms, cost.orbit_ms, cost.ratio
         );
     }
     if let Some(convergence) = &report.cinematic {

@@ -3,9 +3,37 @@
 //! the one its reader is editing (`transfer`). The render core checks one
 //! (`PresetRules::validate`) and bakes it for a volume; here it is plain data.
 
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::RenderMode;
+
+/// A number of a preset, refused when it is not finite as an `f32` (NaN, or past
+/// ±3.4·10³⁸, which `f32` makes infinite): a preset read is one that can be written again.
+fn finite<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f32, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    let narrowed = value as f32;
+    if narrowed.is_finite() {
+        Ok(narrowed)
+    } else {
+        Err(D::Error::custom(format!(
+            "{value} is not a finite number a preset can hold"
+        )))
+    }
+}
+
+/// Red, green and blue, each [`finite`].
+fn finite_rgb<'de, D: Deserializer<'de>>(deserializer: D) -> Result<[f32; 3], D::Error> {
+    let rgb = <[f64; 3]>::deserialize(deserializer)?;
+    let narrowed = rgb.map(|c| c as f32);
+    if narrowed.iter().all(|c| c.is_finite()) {
+        Ok(narrowed)
+    } else {
+        Err(D::Error::custom(format!(
+            "{rgb:?} is not three finite numbers"
+        )))
+    }
+}
 
 /// The units of a preset's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,8 +50,10 @@ pub enum ValueDomain {
 #[serde(deny_unknown_fields)]
 pub struct ColourPoint {
     /// The voxel value, in the preset's domain.
+    #[serde(deserialize_with = "finite")]
     pub value: f32,
     /// Red, green, blue in 0..=1 (not premultiplied).
+    #[serde(deserialize_with = "finite_rgb")]
     pub rgb: [f32; 3],
 }
 
@@ -32,8 +62,10 @@ pub struct ColourPoint {
 #[serde(deny_unknown_fields)]
 pub struct OpacityPoint {
     /// The voxel value, in the preset's domain.
+    #[serde(deserialize_with = "finite")]
     pub value: f32,
     /// Opacity (0..=1) accumulated over `opacity_unit_mm` of ray.
+    #[serde(deserialize_with = "finite")]
     pub opacity: f32,
 }
 
@@ -45,8 +77,10 @@ pub struct GradientOpacityPoint {
     /// Gradient magnitude in value units per mm: HU/mm for `hu` presets; for `percentile`
     /// presets, per cent of the span between the 1st and 99th percentiles per mm
     /// (resolved into value units per mm when baked).
+    #[serde(deserialize_with = "finite")]
     pub gradient: f32,
     /// Factor on opacity, 0..=1.
+    #[serde(deserialize_with = "finite")]
     pub factor: f32,
 }
 
@@ -57,12 +91,16 @@ pub struct Shading {
     /// Whether to light the samples at all (off: flat colours).
     pub enabled: bool,
     /// Ambient coefficient.
+    #[serde(deserialize_with = "finite")]
     pub ambient: f32,
     /// Diffuse coefficient.
+    #[serde(deserialize_with = "finite")]
     pub diffuse: f32,
     /// Specular coefficient.
+    #[serde(deserialize_with = "finite")]
     pub specular: f32,
     /// Specular exponent (shininess).
+    #[serde(deserialize_with = "finite")]
     pub specular_power: f32,
 }
 
@@ -84,8 +122,10 @@ impl Default for Shading {
 #[serde(deny_unknown_fields)]
 pub struct PresetWindow {
     /// Window width (> 0).
+    #[serde(deserialize_with = "finite")]
     pub width: f32,
     /// Window centre (level).
+    #[serde(deserialize_with = "finite")]
     pub center: f32,
 }
 
@@ -117,6 +157,7 @@ pub struct Preset {
     pub shading: Shading,
     /// The ray length over which a sample's opacity applies, in mm.
     #[serde(default = "default_opacity_unit_mm")]
+    #[serde(deserialize_with = "finite")]
     pub opacity_unit_mm: f32,
     /// The grey-scale window of the projection modes (MIP, MinIP, average).
     #[serde(default, skip_serializing_if = "Option::is_none")]

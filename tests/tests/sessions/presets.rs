@@ -2,7 +2,9 @@
 //! `save_preset` is refused and writes nothing; an administrator's edit of `ct-bone` saved
 //! with `save_preset` is written into the server's presets folder as a file that reads
 //! back byte-identical, a session opened afterwards offers it, and choosing it by name
-//! there draws the administrator's picture (the render thread took the new preset).
+//! there draws the administrator's picture (the render thread took the new preset). In a
+//! shared session, the host's edit of the transfer function reaches her followers: their
+//! view at rest carries it and their picture is hers.
 
 use hounsfield_test_support as support;
 
@@ -126,6 +128,66 @@ fn an_administrators_preset_is_saved_on_the_server_offered_to_new_sessions_and_d
         assert!(
             frames_apart(&plain, &edited) > 4.0 / 255.0,
             "the edit is not ct-bone's picture"
+        );
+    });
+}
+
+#[test]
+fn an_edit_of_the_hosts_transfer_function_reaches_the_followers_of_her_shared_session() {
+    let state = tempfile::tempdir().expect("a folder");
+    let users = state.path().join("users.toml");
+    support::users_table(&[("ada", Role::Admin, ADA), ("rita", Role::Reader, RITA)])
+        .save(&users)
+        .expect("written");
+    let mut config = support::server::loopback_config();
+    config.h264_encoders = Vec::new();
+    config.users = Some(UsersFile::load(&users).expect("a good users file"));
+    let address = support::server::start(vec![config])[0];
+    support::server::run_within(Duration::from_secs(120), async move {
+        let mut ada = signed_in(address, ADA, VIEWPORT).await;
+        open_phantom(&mut ada).await;
+        ada.send(&ClientMessage::Share).await.expect("sent");
+        let join = told(&mut ada, Duration::from_secs(5), |message| match message {
+            ServerMessage::Shared { id, .. } => Some(id),
+            _ => None,
+        })
+        .await
+        .expect("shared");
+        let mut rita = signed_in(address, RITA, VIEWPORT).await;
+        rita.send(&ClientMessage::Join { id: join })
+            .await
+            .expect("sent");
+        rita.next_frame().await.expect("the shared view");
+
+        // The host edits; the follower's view at rest carries the edit, and her
+        // picture is the host's.
+        ada.input(Action::Transfer {
+            preset: Box::new(see_through_bone()),
+        })
+        .await
+        .expect("sent");
+        let told_view = told(
+            &mut rita,
+            Duration::from_secs(30),
+            |message| match message {
+                ServerMessage::View { view, .. } if view.transfer.is_some() => Some(view),
+                _ => None,
+            },
+        )
+        .await
+        .expect("the shared view at rest");
+        assert_eq!(
+            told_view.transfer.as_deref(),
+            Some(&see_through_bone()),
+            "the follower is told the edited function"
+        );
+        assert_eq!(told_view.preset, SAVED);
+        let hosts = lossless_still(&mut ada).await;
+        let followers = lossless_still(&mut rita).await;
+        assert!(
+            frames_apart(&hosts, &followers) < 0.5 / 255.0,
+            "the follower sees the host's edit: {}",
+            frames_apart(&hosts, &followers) * 255.0
         );
     });
 }
