@@ -53,6 +53,28 @@ export function colourAt(stops, value) {
   return [...stops[stops.length - 1].rgb];
 }
 
+/**
+ * Ticks along the value axis at a round step (about five across), labelled in `unit`:
+ * where 300 HU lies on the curve.
+ */
+function drawTicks(g, [low, high], width, height, unit) {
+  const rough = (high - low) / 5;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? rough;
+  g.fillStyle = "#999";
+  g.strokeStyle = "#333";
+  g.lineWidth = 1;
+  g.font = "10px sans-serif";
+  for (let value = Math.ceil(low / step) * step; value <= high; value += step) {
+    const x = ((value - low) / (high - low)) * width;
+    g.beginPath();
+    g.moveTo(x, 0);
+    g.lineTo(x, height);
+    g.stroke();
+    g.fillText(`${Math.round(value)}${unit}`, x + 2, 10);
+  }
+}
+
 /** A canvas's drawing on the page, inside its border: left, top, width, height. */
 function contentBox(canvas) {
   const box = canvas.getBoundingClientRect();
@@ -66,9 +88,10 @@ const round = (v, digits) => Number(v.toFixed(digits));
 /**
  * One curve of points on a canvas: `points()` gives them, ascending along x; `key` and
  * `level` name their x and y fields (no `level`: points on a line, the colour stops).
- * `xRange()` gives the x axis's span; `made(x, y)` makes a new point.
+ * `xRange()` gives the x axis's span; `made(x, y)` makes a new point; `told(point)` hears
+ * where a dragged point is.
  */
-function curve(canvas, { points, key, level, xRange, made, changed, selected, draw }) {
+function curve(canvas, { points, key, level, xRange, made, changed, selected, draw, told = () => {} }) {
   const toPixel = (point) => {
     const [low, high] = xRange();
     const x = ((point[key] - low) / (high - low)) * canvas.width;
@@ -128,6 +151,7 @@ function curve(canvas, { points, key, level, xRange, made, changed, selected, dr
   canvas.addEventListener("pointermove", (event) => {
     if (dragging === null) return;
     moveTo(dragging, at(event));
+    told(points()[dragging]);
     changed(true);
     draw();
   });
@@ -218,6 +242,10 @@ export function attachTransfer(root, { ask, sendTransfer, interact, saveOnServer
     changed,
     selected: () => {},
     draw: () => draw(),
+    told: (point) => {
+      const unit = preset.domain === "percentile" ? "th percentile" : " HU";
+      status.textContent = `${point.value}${unit}: opacity ${point.opacity}`;
+    },
   });
   const colours = curve(colourCanvas, {
     points: () => preset.colour,
@@ -274,6 +302,7 @@ export function attachTransfer(root, { ask, sendTransfer, interact, saveOnServer
         g.fillRect(x0, height - h, Math.max(1, x1 - x0), h);
       });
     }
+    drawTicks(g, valueRange(), width, height, preset.domain === "percentile" ? "%" : " HU");
     g.strokeStyle = "#eee";
     g.lineWidth = 1.5;
     g.beginPath();

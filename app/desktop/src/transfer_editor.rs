@@ -125,6 +125,11 @@ impl TransferEditor {
         }
         ui.label("Opacity over the values (histogram behind, log scale)");
         self.curve_ui(ui, Curve::Opacity, CURVE, &mut edit);
+        if let (Some((Curve::Opacity, n)), Some(preset)) = (self.dragging, &self.preset)
+            && let Some(point) = preset.opacity.get(n)
+        {
+            ui.label(format!("{}: opacity {}", point.value, point.opacity));
+        }
         self.curve_ui(ui, Curve::Colour, STRIP, &mut edit);
         if let (Some(n), Some(preset)) = (self.chosen_stop, self.preset.as_mut())
             && let Some(stop) = preset.colour.get_mut(n)
@@ -421,6 +426,11 @@ impl TransferEditor {
                 {
                     draw_histogram(&painter, rect, histogram, &x_of);
                 }
+                let unit = match preset.domain {
+                    ValueDomain::Hu => " HU",
+                    ValueDomain::Percentile => "%",
+                };
+                draw_ticks(&painter, rect, (low, high), unit);
             }
             Curve::Gradient => {}
         }
@@ -442,6 +452,34 @@ impl TransferEditor {
             };
             painter.circle(at, 5.0, fill, Stroke::new(1.0, Color32::WHITE));
         }
+    }
+}
+
+/// Ticks along the value axis at a round step (about five across), labelled in `unit`:
+/// where 300 HU lies on the curve.
+fn draw_ticks(painter: &egui::Painter, rect: Rect, (low, high): (f32, f32), unit: &str) {
+    let rough = (high - low) / 5.0;
+    let power = 10f32.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| *s >= rough)
+        .unwrap_or(rough);
+    if !(step.is_finite() && step > 0.0) {
+        return;
+    }
+    let mut value = (low / step).ceil() * step;
+    while value <= high {
+        let x = rect.left() + (value - low) / (high - low) * rect.width();
+        painter.vline(x, rect.y_range(), Stroke::new(1.0, Color32::from_gray(50)));
+        painter.text(
+            Pos2::new(x + 2.0, rect.top() + 1.0),
+            egui::Align2::LEFT_TOP,
+            format!("{value:.0}{unit}"),
+            egui::FontId::proportional(10.0),
+            Color32::from_gray(150),
+        );
+        value += step;
     }
 }
 
