@@ -45,19 +45,25 @@ async fn open_phantom(client: &mut Client) -> Vec<String> {
     client.open(&series).await.expect("opened").presets
 }
 
-#[test]
-fn an_administrators_preset_is_saved_on_the_server_offered_to_new_sessions_and_drawn() {
-    let state = tempfile::tempdir().expect("a folder");
+/// A server of the phantom (JPEG frames) with Ada, an administrator, and Rita, a reader,
+/// as users; its users file and its presets folder (`presets`) live in `state`.
+fn served(state: &tempfile::TempDir) -> std::net::SocketAddr {
     let users = state.path().join("users.toml");
     support::users_table(&[("ada", Role::Admin, ADA), ("rita", Role::Reader, RITA)])
         .save(&users)
         .expect("written");
-    let folder = state.path().join("presets");
     let mut config = support::server::loopback_config();
     config.h264_encoders = Vec::new();
     config.users = Some(UsersFile::load(&users).expect("a good users file"));
-    config.presets_folder = Some(folder.clone());
-    let address = support::server::start(vec![config])[0];
+    config.presets_folder = Some(state.path().join("presets"));
+    support::server::start(vec![config])[0]
+}
+
+#[test]
+fn an_administrators_preset_is_saved_on_the_server_offered_to_new_sessions_and_drawn() {
+    let state = tempfile::tempdir().expect("a folder");
+    let address = served(&state);
+    let folder = state.path().join("presets");
     support::server::run_within(Duration::from_secs(120), async move {
         // A reader may not.
         let mut rita = signed_in(address, RITA, VIEWPORT).await;
@@ -135,14 +141,7 @@ fn an_administrators_preset_is_saved_on_the_server_offered_to_new_sessions_and_d
 #[test]
 fn an_edit_of_the_hosts_transfer_function_reaches_the_followers_of_her_shared_session() {
     let state = tempfile::tempdir().expect("a folder");
-    let users = state.path().join("users.toml");
-    support::users_table(&[("ada", Role::Admin, ADA), ("rita", Role::Reader, RITA)])
-        .save(&users)
-        .expect("written");
-    let mut config = support::server::loopback_config();
-    config.h264_encoders = Vec::new();
-    config.users = Some(UsersFile::load(&users).expect("a good users file"));
-    let address = support::server::start(vec![config])[0];
+    let address = served(&state);
     support::server::run_within(Duration::from_secs(120), async move {
         let mut ada = signed_in(address, ADA, VIEWPORT).await;
         open_phantom(&mut ada).await;
