@@ -94,3 +94,23 @@ fn an_edit_that_breaks_a_rule_is_refused_and_the_view_stays() {
     assert!(error.contains("opacity[2].value"), "{error}");
     assert_eq!(view, before);
 }
+
+#[test]
+fn a_preset_replaced_under_its_name_is_drawn_anew() {
+    let (mut renderer, volume) = phantom_renderer();
+    let view = ViewState::initial(&volume, "ct-bone", crate::transfer::RenderMode::Composite);
+    let before = renderer.render_image(&view, [SIDE; 2]).expect("drawn");
+    assert!(drawn_pixels(&before.rgba) > 100, "the phantom's bone shows");
+    let mut clear = renderer.presets().get("ct-bone").expect("built in").clone();
+    clear
+        .opacity
+        .iter_mut()
+        .for_each(|point| point.opacity = 0.0);
+    renderer.add_preset(clear);
+    let after = renderer.render_image(&view, [SIDE; 2]).expect("drawn");
+    assert_eq!(
+        drawn_pixels(&after.rgba),
+        0,
+        "the new ct-bone, not the old bake"
+    );
+}

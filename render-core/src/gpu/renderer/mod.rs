@@ -172,16 +172,21 @@ impl Renderer {
         &self.presets
     }
 
-    /// Chooses transfer functions from `presets` from now on (what was baked for a
-    /// preset stays until its volume goes).
+    /// Chooses transfer functions from `presets` from now on. What was baked for the
+    /// old ones is let go (a preset may have been replaced under its name), and baked
+    /// again as frames ask for it.
     pub fn set_presets(&mut self, presets: PresetLibrary) {
         self.presets = presets;
+        if let Some(scene) = &mut self.scene {
+            scene.transfer.clear();
+            scene.bricks = None;
+        }
     }
 
     /// Adds `preset` to those it knows (replacing one of the same name): a preset the
     /// reader saved is offered from then on.
     pub fn add_preset(&mut self, preset: crate::transfer::Preset) {
-        self.presets = self.presets.clone().with_preset(preset);
+        self.set_presets(self.presets.clone().with_preset(preset));
     }
 
     /// How the loaded volume's values are spread, in `bins` equal bins
