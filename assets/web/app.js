@@ -2,7 +2,13 @@
 // (JPEG and PNG as images, H.264 through WebCodecs when the browser has it) and turns
 // pointer, touch and keys into inputs. No build step: plain ES modules.
 
-import { Connection, FLAG_FINAL, FLAG_LOSSLESS, FLAG_REFINING } from "./protocol.js";
+import {
+  Connection,
+  FLAG_CINEMATIC,
+  FLAG_FINAL,
+  FLAG_LOSSLESS,
+  FLAG_REFINING,
+} from "./protocol.js";
 import { attachKeys, attachPointer, sliceAt } from "./input.js";
 import { H264Player, canDecodeH264 } from "./video.js";
 import { WebRtcReceiver, canUseWebRtc } from "./webrtc.js";
@@ -59,8 +65,10 @@ const state = {
   // The crop box `{min, max}` (fractions along i, j, k), or null for the whole volume.
   crop: null,
   // The 3D view's light as the server's view last said it or this page last sent it
-  // ({direction, shadows, occlusion}), or null for the headlight without either.
+  // ({direction, shadows, occlusion, cinematic}), or null for the headlight without any.
   lighting: null,
+  // The last cinematic picture announced ({frameSeq, paths, most}), or null.
+  cinematic: null,
   // Each slice cell's slab as the server's view last said it ({coronal: {mm, mode}, ...};
   // a cell left out is a thin slice).
   slabs: {},
@@ -493,6 +501,9 @@ function handleMessage(message) {
       break;
     case "stats":
       state.stats = message;
+      break;
+    case "cinematic":
+      state.cinematic = { frameSeq: message.frame_seq, paths: message.paths, most: message.most };
       break;
     case "crosshair":
       state.crosshair = message.crosshair_lps;
@@ -1082,9 +1093,12 @@ function render() {
   const fps = frameTimes.reduce((sum, [, n]) => sum + n, 0) / 2;
   const latency = connection.medianLatency();
   const header = state.lastHeader;
+  const cinematic = state.cinematic?.frameSeq === header?.frameSeq ? state.cinematic : null;
   const quality = !header
     ? "–"
-    : header.flags & FLAG_LOSSLESS
+    : header.flags & FLAG_CINEMATIC && cinematic
+      ? `cinematic · ${cinematic.paths} of ${cinematic.most} paths a pixel`
+      : header.flags & FLAG_LOSSLESS
       ? "lossless"
       : header.flags & FLAG_FINAL
         ? "final"

@@ -1,6 +1,7 @@
 // The 3D view's light: where it comes from (the eye, or a side of the patient, which stays
-// on the patient as the camera turns), whether it casts shadows, and ambient occlusion.
-// Each change sends one `light` input with all three.
+// on the patient as the camera turns), whether it casts shadows, ambient occlusion, and
+// whether the resting view is path traced (cinematic). Each change sends one `light`
+// input with all four.
 
 /** Each side's direction towards the light (LPS), as the server tells a view's light. */
 export const SIDES = Object.freeze({
@@ -25,7 +26,8 @@ export function directionName(direction) {
 }
 
 /**
- * Wires `light-direction`, `light-shadows` and `light-occlusion` under `root`. `send`
+ * Wires `light-direction`, `light-shadows`, `light-occlusion` and `light-cinematic` under
+ * `root`. `send`
  * sends an input; `onLight(lighting)` hears every lighting sent. Returns `show(lighting)`,
  * which sets the controls from the server's view (absent: the headlight, neither).
  */
@@ -33,6 +35,7 @@ export function attachLight(root, send, onLight) {
   const direction = root.querySelector("#light-direction");
   const shadows = root.querySelector("#light-shadows");
   const occlusion = root.querySelector("#light-occlusion");
+  const cinematic = root.querySelector("#light-cinematic");
   // A vector no side matches, as the server told it (a shared session's steering client
   // may have set one): sent back unchanged while it stays chosen.
   let custom = null;
@@ -40,13 +43,14 @@ export function attachLight(root, send, onLight) {
     direction: direction.value === "custom" && custom ? custom : direction.value,
     shadows: shadows.checked,
     occlusion: occlusion.checked,
+    cinematic: cinematic.checked,
   });
   const changed = () => {
     const lighting = chosen();
     send("light", lighting);
     onLight(lighting);
   };
-  for (const control of [direction, shadows, occlusion]) control.addEventListener("change", changed);
+  for (const control of [direction, shadows, occlusion, cinematic]) control.addEventListener("change", changed);
   return (lighting) => {
     const name = directionName(lighting?.direction);
     custom = name === "custom" ? [...lighting.direction] : null;
@@ -54,5 +58,6 @@ export function attachLight(root, send, onLight) {
     direction.value = name;
     shadows.checked = Boolean(lighting?.shadows);
     occlusion.checked = Boolean(lighting?.occlusion);
+    cinematic.checked = Boolean(lighting?.cinematic);
   };
 }

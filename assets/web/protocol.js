@@ -7,6 +7,9 @@ export const FLAG_FINAL = 2;
 export const FLAG_LOSSLESS = 4;
 /** A refining picture: sharper than the drag's frames, before the final still. */
 export const FLAG_REFINING = 8;
+/** A cinematic picture of the resting view, path traced (a `cinematic` message before it
+ *  says from how many paths a pixel). */
+export const FLAG_CINEMATIC = 16;
 
 /** Reads the 32-byte little-endian frame header in front of a binary message. */
 export function parseHeader(buffer) {

@@ -38,6 +38,7 @@ pub fn lighting_costs(
         direction: light,
         shadows,
         occlusion,
+        cinematic: false,
     };
     let variants = [
         ("headlight", Lighting::default()),

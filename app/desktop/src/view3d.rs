@@ -9,7 +9,7 @@ use eframe::egui_wgpu::RenderState;
 use glam::DVec3;
 use render_core::Volume;
 use render_core::camera::Camera;
-use render_core::gpu::{CinematicPicture, FrameImage, Renderer};
+use render_core::gpu::{CinematicPicture, CinematicSettings, FrameImage, Renderer};
 use render_core::transfer::RenderMode;
 use render_core::view::change::Action;
 use render_core::view::{Quality, ViewState};
@@ -40,9 +40,6 @@ pub struct View3d {
     pub reduced: bool,
     /// How fast interactive frames come.
     pub pace: Pace,
-    /// Cinematic rendering: while the view rests, it is path traced a band of rows at a
-    /// time between the window's frames, each pass refining the picture.
-    pub cinematic: bool,
     /// The cinematic picture being refined, and the rows a step draws.
     refinement: Option<(CinematicPicture, u32)>,
 }
@@ -53,10 +50,6 @@ const REDUCED_SCALE: f32 = 0.7;
 /// What a cinematic step between two of the window's frames may take (ms): the rows it
 /// draws follow from the last step's time a row.
 const CINEMATIC_STEP_MS: f64 = 40.0;
-/// Paths a pixel after which a resting view's cinematic picture is left as it is.
-const CINEMATIC_MOST_PASSES: u32 = 256;
-/// The cinematic picture's seed: the same view refines to the same picture.
-const CINEMATIC_SEED: u32 = 1;
 
 impl View3d {
     /// The first view of `volume` with `renderer`'s default preset for its modality.
@@ -75,7 +68,6 @@ impl View3d {
             error: None,
             reduced: false,
             pace: Pace::default(),
-            cinematic: false,
             refinement: None,
         }
     }
@@ -158,11 +150,14 @@ impl View3d {
                 ui.ctx().request_repaint();
             }
         }
-        if self.cinematic && self.pending.is_none() && self.shown == Some(Quality::Full) {
+        // Cinematic rendering (the view's light says): while the view rests, it is path
+        // traced a band of rows at a time between the window's frames.
+        let cinematic = self.view.lighting.cinematic;
+        if cinematic && self.pending.is_none() && self.shown == Some(Quality::Full) {
             if self.refine(physical, renderer, render_state) {
                 ui.ctx().request_repaint();
             }
-        } else if !self.cinematic {
+        } else if !cinematic {
             self.refinement = None;
         }
         let painter = ui.painter_at(rect);
@@ -258,7 +253,7 @@ impl View3d {
             .as_ref()
             .is_some_and(|(picture, _)| *picture.view() == resting && picture.size() == size);
         if !current {
-            match renderer.begin_cinematic(&resting, size, CINEMATIC_SEED) {
+            match renderer.begin_cinematic(&resting, size, CinematicSettings::RESTING_SEED) {
                 Ok(picture) => self.refinement = Some((picture, 8)),
                 Err(error) => {
                     self.error = Some(error.to_string());
@@ -270,7 +265,7 @@ impl View3d {
         let Some((picture, rows)) = &mut self.refinement else {
             return false;
         };
-        if picture.passes() >= CINEMATIC_MOST_PASSES {
+        if picture.passes() >= CinematicSettings::RESTING_PASSES {
             return false;
         }
         let started = Instant::now();

@@ -330,7 +330,7 @@ impl LocalWorkspace {
         view.quality = render_core::view::Quality::Full;
         let settings = render_core::gpu::CinematicSettings {
             samples: passes,
-            seed: 1,
+            seed: render_core::gpu::CinematicSettings::RESTING_SEED,
         };
         let drawn = self.renderer.render_cinematic(&view, size, settings).ok()?;
         Some([shown, drawn])

@@ -33,6 +33,8 @@ impl LightArgs {
             direction: self.light,
             shadows: self.shadows,
             occlusion: self.occlusion,
+            // `render --cinematic` path traces on its own terms.
+            cinematic: false,
         }
     }
 }

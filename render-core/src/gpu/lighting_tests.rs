@@ -123,6 +123,7 @@ fn a_sphere_shades_the_wall_behind_it_where_the_lights_rays_through_it_meet_the_
         direction: LightDirection::toward(light.to_array()).expect("a direction"),
         shadows: false,
         occlusion: false,
+        cinematic: false,
     };
     let unshaded = brightness(&renderer.render_image(&view, [SIDE; 2]).expect("drawn"));
     view.lighting.shadows = true;

@@ -287,6 +287,8 @@ pub struct Pipelines {
     pub cinematic_layout: wgpu::BindGroupLayout,
     /// Path-tracer pipelines (compute shaders), compiled on first use per variant.
     cinematic: std::collections::HashMap<RaycastVariant, wgpu::ComputePipeline>,
+    /// What makes the frame the path tracer's sums' mean again, per variant.
+    cinematic_resolve: std::collections::HashMap<RaycastVariant, wgpu::ComputePipeline>,
     raycast_module: wgpu::ShaderModule,
     /// Reformat bind group layout.
     pub mpr_layout: wgpu::BindGroupLayout,
@@ -451,6 +453,7 @@ impl Pipelines {
             raycast_trace: std::collections::HashMap::new(),
             cinematic_layout,
             cinematic: std::collections::HashMap::new(),
+            cinematic_resolve: std::collections::HashMap::new(),
             raycast_module,
             mpr_layout,
             mpr,
@@ -514,6 +517,32 @@ impl Pipelines {
                 &layouts,
                 &constants,
                 "cs_cinematic",
+            )
+        })
+    }
+
+    /// What writes the path tracer's mean so far into the frame, adding no path (its
+    /// bind groups are [`Self::cinematic`]'s), compiled on its first use.
+    pub fn cinematic_resolve(
+        &mut self,
+        device: &wgpu::Device,
+        variant: RaycastVariant,
+    ) -> &wgpu::ComputePipeline {
+        let constants = variant.constants();
+        let module = &self.raycast_module;
+        let layouts = [
+            &self.raycast_layout,
+            &self.frame_layout,
+            &self.cinematic_layout,
+        ];
+        self.cinematic_resolve.entry(variant).or_insert_with(|| {
+            compute_pipeline(
+                device,
+                "cinematic resolve",
+                module,
+                &layouts,
+                &constants,
+                "cs_cinematic_resolve",
             )
         })
     }

@@ -130,6 +130,11 @@ pub struct Lighting {
     /// hollows darken, open faces do not.
     #[serde(default)]
     pub occlusion: bool,
+    /// Whether the view, while it rests, is path traced (cinematic rendering: light
+    /// scattered through the volume), refining picture after picture until it moves.
+    /// Frames of a drag stay ray cast with the light above.
+    #[serde(default)]
+    pub cinematic: bool,
 }
 
 impl Lighting {
@@ -176,6 +181,7 @@ mod tests {
             direction: LightDirection::Toward([0.0, -1.0, 0.0]),
             shadows: true,
             occlusion: false,
+            cinematic: true,
         };
         let json = serde_json::to_value(lighting).expect("serialises");
         assert_eq!(json["direction"], serde_json::json!([0.0, -1.0, 0.0]));

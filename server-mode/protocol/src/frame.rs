@@ -60,6 +60,9 @@ impl FrameFlags {
     /// A refining image: drawn after a drag, sharper than its interactive frames and sent
     /// before the final still, which follows.
     pub const REFINING: u8 = 1 << 3;
+    /// A cinematic picture: the resting view path traced, refined frame after frame (a
+    /// `cinematic` message before it says from how many paths a pixel).
+    pub const CINEMATIC: u8 = 1 << 4;
 
     /// Whether the keyframe bit is set.
     pub fn keyframe(self) -> bool {
@@ -79,6 +82,11 @@ impl FrameFlags {
     /// Whether the refining bit is set.
     pub fn refining(self) -> bool {
         self.0 & Self::REFINING != 0
+    }
+
+    /// Whether the cinematic bit is set.
+    pub fn cinematic(self) -> bool {
+        self.0 & Self::CINEMATIC != 0
     }
 }
 

@@ -310,6 +310,17 @@ pub enum ServerMessage {
         /// How the volume's values are spread.
         histogram: ValueHistogram,
     },
+    /// The binary frame that follows is a cinematic picture of the resting 3D view (its
+    /// light's `cinematic`): path traced from `paths` paths a pixel. Sharper ones follow,
+    /// each announced so, until the view changes or the picture has `most`.
+    Cinematic {
+        /// The `frame_seq` of that frame.
+        frame_seq: u32,
+        /// Paths a pixel it was refined from.
+        paths: u32,
+        /// Paths a pixel after which the server leaves the picture as it is.
+        most: u32,
+    },
     /// A preset saved on the server (the reply to `save_preset`).
     PresetSaved {
         /// Its name.

@@ -171,6 +171,7 @@ fn every_action() -> Vec<Action> {
             direction: LightDirection::Toward([0.0, -1.0, 0.0]),
             shadows: true,
             occlusion: true,
+            cinematic: true,
         }),
         Action::Transfer {
             preset: Box::new(edited_bone(|preset| preset.opacity[2].opacity = 0.0)),
@@ -1252,15 +1253,20 @@ fn transfer() -> impl Strategy<Value = Preset> {
 /// A light: the headlight, or towards any vector a direction may be made of (one of
 /// zero length or not finite is refused when made, so it is the headlight here).
 fn lighting() -> impl Strategy<Value = Lighting> {
-    (prop::option::of(vec3()), any::<bool>(), any::<bool>()).prop_map(
-        |(towards, shadows, occlusion)| Lighting {
+    (
+        prop::option::of(vec3()),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(towards, shadows, occlusion, cinematic)| Lighting {
             direction: towards
                 .and_then(|v| LightDirection::toward(v.to_array()).ok())
                 .unwrap_or_default(),
             shadows,
             occlusion,
-        },
-    )
+            cinematic,
+        })
 }
 
 fn codecs() -> impl Strategy<Value = Vec<Codec>> {

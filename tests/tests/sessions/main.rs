@@ -2,6 +2,7 @@
 //! TLS, forwarded addresses, reading together, scale-out behind HAProxy, WebRTC and the
 //! study browser. One test binary: its suites are its modules.
 
+mod cinematic;
 mod forwarded;
 mod login;
 mod presets;

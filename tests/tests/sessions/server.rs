@@ -40,8 +40,8 @@ const MISSING_ENCODER: &str = "h264_not_in_this_ffmpeg";
 /// view-only shared session whose sessions follow `host`, and one whose only H.264 encoder
 /// does not exist. Keyframes come only at the start, on resize and on request (not by
 /// time), so the tests can tell why one came.
-struct Servers {
-    open: SocketAddr,
+pub(crate) struct Servers {
+    pub(crate) open: SocketAddr,
     token: SocketAddr,
     single: SocketAddr,
     no_h264: SocketAddr,
@@ -54,7 +54,7 @@ fn host_start_view() -> ViewState {
     ViewState::initial(&ct_phantom(), "ct-bone", RenderMode::Composite)
 }
 
-fn servers() -> &'static Servers {
+pub(crate) fn servers() -> &'static Servers {
     static SERVERS: OnceLock<Servers> = OnceLock::new();
     SERVERS.get_or_init(|| {
         let config = |token: Option<&str>, max_sessions: usize, idle: Duration| {
@@ -95,7 +95,7 @@ fn servers() -> &'static Servers {
 }
 
 /// Runs an async test body on its own runtime, failing it when it takes too long.
-fn run_test(body: impl Future<Output = ()>) {
+pub(crate) fn run_test(body: impl Future<Output = ()>) {
     support::server::run_within(TEST_LIMIT, body);
 }
 
@@ -104,7 +104,7 @@ fn url(address: SocketAddr, query: &str) -> String {
 }
 
 /// A client that said hello and opened the phantom, with its first frame.
-async fn opened_client(address: SocketAddr) -> (Client, Frame) {
+pub(crate) async fn opened_client(address: SocketAddr) -> (Client, Frame) {
     let mut client = Client::connect(&url(address, "")).await.expect("connects");
     client.hello(None, VIEWPORT).await.expect("welcome");
     client.open(PHANTOM_ID).await.expect("opened");

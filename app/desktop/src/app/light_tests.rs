@@ -1,8 +1,9 @@
 //! The Light menu, driven through egui_kittest on the software adapter as a user would: on
 //! the phantom rendered here a light from the patient's left brightens the picture's
 //! right (the anterior view puts the patient's left there) and one from the right its
-//! left, and shadows and ambient occlusion change the picture; in `connect` the same menu
-//! sends `light`, and the server's view carries it back.
+//! left, and shadows and ambient occlusion change the picture; cinematic rendering refines
+//! the resting view here; in `connect` the same menu sends `light`, the server's view
+//! carries it back, and with Cinematic the server streams its refinements.
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -137,6 +138,7 @@ fn connect_sends_the_light_picked_and_the_servers_view_carries_it() {
         direction: LightDirection::Toward([0.0, 0.0, 1.0]),
         shadows: true,
         occlusion: false,
+        cinematic: false,
     };
     // The client's copy of the view, and the view the server tells at rest.
     settle(&mut harness, "the server's view lit from above", |app| {
@@ -147,6 +149,21 @@ fn connect_sends_the_light_picked_and_the_servers_view_carries_it() {
                 && view.told_view().is_some_and(|told| told.lighting == wanted)
         }) && app.full_frame_shown()
     });
+    // Cinematic: the server path traces the resting view (the 3D view alone) and streams
+    // its refinements, which the status line counts.
+    harness.get_by_label("1×1").click();
+    harness.run_steps(2);
+    pick(&mut harness, "Cinematic");
+    settle(
+        &mut harness,
+        "the server's cinematic picture of 2 paths",
+        |app| {
+            remote(app).is_some_and(|view| {
+                view.told_view().is_some_and(|told| told.lighting.cinematic)
+                    && view.status_text().contains("cinematic · 2 paths a pixel")
+            })
+        },
+    );
     drop(harness);
     server.stop().expect("served");
 }

@@ -157,11 +157,7 @@ fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
     if let Some(window) = window_choice(ui) {
         workspace.set_window(window);
     }
-    if let Some(lighting) = light_menu(
-        ui,
-        workspace.view3d.view.lighting,
-        Some(&mut workspace.view3d.cinematic),
-    ) {
+    if let Some(lighting) = light_menu(ui, workspace.view3d.view.lighting) {
         workspace.view3d.view.lighting = lighting;
         workspace.view3d.refresh();
     }
@@ -213,7 +209,7 @@ fn remote_controls(ui: &mut egui::Ui, view: &mut RemoteView) -> Option<Layout> {
             center: window.center,
         });
     }
-    if let Some(lighting) = light_menu(ui, mirror.lighting, None) {
+    if let Some(lighting) = light_menu(ui, mirror.lighting) {
         view.act(Action::Light(lighting));
     }
     ui.separator();
@@ -302,14 +298,10 @@ const LIGHT_DIRECTIONS: [(&str, &str); 7] = [
 ];
 
 /// The Light menu: where the 3D view's light comes from (the eye, or a side of the
-/// patient that stays as the camera turns), its shadows and ambient occlusion, and, for a
-/// view rendered here, `cinematic` rendering while it rests; the lighting picked, when it
-/// changed.
-fn light_menu(
-    ui: &mut egui::Ui,
-    current: Lighting,
-    cinematic: Option<&mut bool>,
-) -> Option<Lighting> {
+/// patient that stays as the camera turns), its shadows and ambient occlusion, and
+/// cinematic rendering while it rests (here, or on the server that streams it); the
+/// lighting picked, when it changed.
+fn light_menu(ui: &mut egui::Ui, current: Lighting) -> Option<Lighting> {
     let mut lighting = current;
     ui.menu_button("Light", |ui| {
         for (name, label) in LIGHT_DIRECTIONS {
@@ -323,11 +315,9 @@ fn light_menu(
             .on_hover_text("what lies between a point and the light shades it");
         ui.checkbox(&mut lighting.occlusion, "Ambient occlusion")
             .on_hover_text("creases and hollows darken, open faces do not");
-        if let Some(cinematic) = cinematic {
-            ui.separator();
-            ui.checkbox(cinematic, "Cinematic")
-                .on_hover_text("while the view rests, path trace it: light scattered through the volume, refining as you look");
-        }
+        ui.separator();
+        ui.checkbox(&mut lighting.cinematic, "Cinematic")
+            .on_hover_text("while the view rests, path trace it: light scattered through the volume, refining as you look");
     })
     .response
     .on_hover_text("the 3D view's light (presets that shade)");

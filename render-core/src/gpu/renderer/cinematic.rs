@@ -20,6 +20,13 @@ pub struct CinematicSettings {
 impl CinematicSettings {
     /// The most passes one picture takes.
     pub const MOST_SAMPLES: u32 = 65_536;
+    /// Paths a pixel after which a resting view's picture (the desktop's, the server's)
+    /// is left as it is: refining stops there, so a view left resting does not hold the
+    /// GPU for ever.
+    pub const RESTING_PASSES: u32 = 256;
+    /// The seed of a resting view's picture: the same view refines to the same picture
+    /// wherever it is drawn.
+    pub const RESTING_SEED: u32 = 1;
 }
 
 /// Scattering events a path may have.
@@ -34,6 +41,15 @@ const GROUND: f32 = 0.15;
 const ANISOTROPY: f32 = 0.0;
 /// Passes recorded into one submission.
 const PASSES_A_SUBMISSION: usize = 8;
+
+/// What a compute pass over a cinematic picture's rows does.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    /// Adds a path a pixel to the sums, and makes the frame their mean.
+    Trace,
+    /// Makes the frame the sums' mean, adding no path.
+    Resolve,
+}
 
 /// A cinematic picture being refined: the view, its size and seed, and the pixels'
 /// running sums over the passes made so far ([`Renderer::refine_cinematic`]).
@@ -152,7 +168,8 @@ impl Renderer {
             )));
         }
         let size = picture.size;
-        let (pipeline, view_group, frame_group) = self.cinematic_drawing(picture, [0, size[1]])?;
+        let (pipeline, view_group, frame_group) =
+            self.cinematic_drawing(picture, [0, size[1]], Stage::Trace)?;
         let pass_groups: Vec<wgpu::BindGroup> = (picture.passes..total)
             .map(|pass_index| self.cinematic_pass(picture, pass_index))
             .collect();
@@ -177,13 +194,23 @@ impl Renderer {
         self.read_cinematic(picture)
     }
 
-    /// Reads back `picture`'s mean so far from the frame texture, as its last whole pass
-    /// left it (nothing else drawn since).
+    /// Reads back `picture`'s mean over its whole passes, made anew from its sums (the
+    /// frame texture may have been drawn over since, by another view of the same
+    /// renderer). Refused while a pass drawn in bands is under way, or before any pass.
     pub fn read_cinematic(
         &mut self,
         picture: &CinematicPicture,
     ) -> Result<FrameImage, RenderError> {
+        if picture.next_row != 0 || picture.passes == 0 {
+            return Err(RenderError::Cinematic(
+                "the picture has no whole pass to read since its last".to_string(),
+            ));
+        }
         let size = picture.size;
+        let (resolve, view_group, frame_group) =
+            self.cinematic_drawing(picture, [0, size[1]], Stage::Resolve)?;
+        // The sums' bind group; its pass index is not read.
+        let sums_group = self.cinematic_pass(picture, picture.passes);
         let (buffer, padded_row) = self.readback_buffer(size);
         let mut encoder =
             self.context
@@ -191,6 +218,12 @@ impl Renderer {
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("cinematic read-back"),
                 });
+        super::trace_with(
+            &mut encoder,
+            &resolve,
+            &[&view_group, &frame_group, &sums_group],
+            size,
+        );
         let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
         super::copy_to_buffer(
             &mut encoder,
@@ -226,7 +259,8 @@ impl Renderer {
         let size = picture.size;
         let first = picture.next_row;
         let last = first.saturating_add(rows.max(1)).min(size[1]);
-        let (pipeline, view_group, frame_group) = self.cinematic_drawing(picture, [first, last])?;
+        let (pipeline, view_group, frame_group) =
+            self.cinematic_drawing(picture, [first, last], Stage::Trace)?;
         let pass_group = self.cinematic_pass(picture, picture.passes);
         let mut encoder =
             self.context
@@ -252,13 +286,14 @@ impl Renderer {
         Ok(whole)
     }
 
-    /// What draws the `rows` (first, one past the last) of a pass of `picture` into the
-    /// frame texture: the path tracer specialised for its view, the view's bind group and
-    /// the frame's.
+    /// What draws the `rows` (first, one past the last) of `picture` into the frame
+    /// texture at `stage`: the pipeline specialised for its view, the view's bind group
+    /// and the frame's.
     fn cinematic_drawing(
         &mut self,
         picture: &CinematicPicture,
         rows: [u32; 2],
+        stage: Stage,
     ) -> Result<(wgpu::ComputePipeline, wgpu::BindGroup, wgpu::BindGroup), RenderError> {
         let window = self
             .effective_window(&picture.view)
@@ -271,10 +306,12 @@ impl Renderer {
             .output
             .traced(&self.context.device, &self.pipelines)
             .into_owned();
-        let pipeline = self
-            .pipelines
-            .cinematic(&self.context.device, variant)
-            .clone();
+        let device = &self.context.device;
+        let pipeline = match stage {
+            Stage::Trace => self.pipelines.cinematic(device, variant),
+            Stage::Resolve => self.pipelines.cinematic_resolve(device, variant),
+        }
+        .clone();
         Ok((pipeline, view_group, frame_group))
     }
 

@@ -174,3 +174,17 @@ fn cs_cinematic(@builtin(global_invocation_id) id: vec3<u32>) {
     sums[index] = sum;
     textureStore(frame, pixel, vec4<f32>(min(sum.rgb / sum.a, vec3<f32>(1.0)), 1.0));
 }
+
+// The frame made the mean of the passes summed so far over `params.rows`, adding no path:
+// the picture read back whole, whatever was drawn into the frame since its bands.
+@compute @workgroup_size(8, 8)
+fn cs_cinematic_resolve(@builtin(global_invocation_id) id: vec3<u32>) {
+    let pixel = vec2<u32>(id.x, id.y + u32(params.rows.x));
+    if f32(pixel.x) >= params.viewport_size.x || f32(pixel.y) >= params.rows.y {
+        return;
+    }
+    let sum = sums[cinematic.width * pixel.y + pixel.x];
+    if sum.a > 0.0 {
+        textureStore(frame, pixel, vec4<f32>(min(sum.rgb / sum.a, vec3<f32>(1.0)), 1.0));
+    }
+}

@@ -7,6 +7,7 @@ use std::time::Instant;
 use hounsfield_protocol::{Codec, ErrorCode, ServerMessage, Stats};
 use hounsfield_webrtc::Carried;
 use hounsfield_webrtc::transport::Switch;
+use render_core::gpu::CinematicSettings;
 
 use super::writer::count_frame_sent;
 use super::{Connection, Outgoing};
@@ -41,6 +42,17 @@ impl Connection {
                 }
                 let h264 = frame.header.codec == Codec::H264;
                 self.frame_seq = self.frame_seq.wrapping_add(1);
+                // A cinematic picture is announced with its paths, just before it.
+                if let Some(paths) = frame.cinematic_paths {
+                    let announced = ServerMessage::Cinematic {
+                        frame_seq: self.frame_seq,
+                        paths,
+                        most: CinematicSettings::RESTING_PASSES,
+                    };
+                    if self.send(&announced).await.is_break() {
+                        return ControlFlow::Break(());
+                    }
+                }
                 let (render_us, encode_us) = (frame.header.render_us, frame.header.encode_us);
                 self.last_quality = match frame.quality {
                     render_core::view::Quality::Interactive => "interactive",

@@ -37,6 +37,8 @@ pub(super) struct EncodeJob {
     pub(super) input_seq: u32,
     pub(super) render_us: u32,
     pub(super) quality: Quality,
+    /// Paths a pixel, when the frame is a cinematic picture.
+    pub(super) cinematic_paths: Option<u32>,
     pub(super) delivery: Delivery,
 }
 
@@ -114,6 +116,7 @@ fn encode_job(job: EncodeJob) {
         input_seq,
         render_us,
         quality,
+        cinematic_paths,
         delivery,
     } = job;
     faults::before_encode(delivery.fault);
@@ -142,6 +145,9 @@ fn encode_job(job: EncodeJob) {
             if quality == Quality::Refining {
                 flags |= FrameFlags::REFINING;
             }
+            if cinematic_paths.is_some() {
+                flags |= FrameFlags::CINEMATIC;
+            }
             SchedulerEvent::Frame(RenderedFrame {
                 header: FrameHeader {
                     codec: encoding.codec(),
@@ -160,6 +166,7 @@ fn encode_job(job: EncodeJob) {
                 },
                 payload,
                 quality,
+                cinematic_paths,
                 video_failure,
                 ticket: delivery.ticket,
                 encoded: Instant::now(),

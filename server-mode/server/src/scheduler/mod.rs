@@ -26,6 +26,7 @@ use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
 mod bands;
+mod cinematic;
 mod encode_lanes;
 mod health;
 pub mod presets;
@@ -117,6 +118,8 @@ pub struct RenderedFrame {
     pub payload: Vec<u8>,
     /// Interactive or full.
     pub quality: Quality,
+    /// Paths a pixel, when it is a cinematic picture of the resting view.
+    pub cinematic_paths: Option<u32>,
     /// Set when this frame was meant to be H.264 but the session's encoder failed: the
     /// frame is JPEG, and the session's frames are from now on. Says why.
     pub video_failure: Option<String>,

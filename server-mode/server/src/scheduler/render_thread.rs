@@ -9,12 +9,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use render_core::gpu::{
-    DeviceWatch, FrameImage, GpuContext, GpuError, RenderError, Renderer, catch_errors,
+    CinematicSettings, DeviceWatch, FrameImage, GpuContext, GpuError, RenderError, Renderer,
+    catch_errors,
 };
 use render_core::view::{Quality, ViewState};
 use tokio::sync::mpsc;
 
 use super::bands::BandedStills;
+use super::cinematic::{CinematicStills, Refined};
 use super::encode_lanes::{EncodeJob, Lanes};
 use super::health::{
     Component, MAX_RESTARTS, RENDERING_FAILED, RESTART_WINDOW, RenderHealth, RestartPolicy,
@@ -216,6 +218,7 @@ fn render_loop(
     let mut scenes = Scenes::new(context.clone(), presets.library());
     let mut three_d = KeptCells::default();
     let mut bands = BandedStills::default();
+    let mut cinematic = CinematicStills::default();
     let device = &context.device;
     while let Some((request, delivery)) = take_next(shared) {
         // Presets an administrator saved since the last frame.
@@ -223,6 +226,21 @@ fn render_loop(
             presets_taken = presets.generation();
             scenes.set_presets(presets.library());
         }
+        let session = delivery.ticket.session;
+        if cinematic.refining(session, &request) {
+            let turn = Turn {
+                shared,
+                watch,
+                lanes,
+                sharing: bands.len() + cinematic.len(),
+            };
+            match turn.refine(&mut scenes, &mut cinematic, request, delivery, drawing) {
+                Ok(()) => continue,
+                Err(exit) => return exit,
+            }
+        }
+        // Anything else the session asks for ends its cinematic picture.
+        cinematic.end(session);
         // A still after a drag, where full frames are slow: its refining image now, the
         // still itself in a later turn.
         let (request, still_later) =
@@ -231,7 +249,6 @@ fn render_loop(
             } else {
                 (request, None)
             };
-        let session = delivery.ticket.session;
         let request = &drawing
             .insert(Drawing {
                 session,
@@ -270,7 +287,9 @@ fn render_loop(
                 (!request.segments_in_3d_later).then_some(&request.segments),
             );
             // The sessions dragging share the thread with the stills drawn in bands.
-            renderer.interactive.share(dragging + bands.len());
+            renderer
+                .interactive
+                .share(dragging + bands.len() + cinematic.len());
             if bands.wants(session, request, others_drag, renderer.last_full_time()) {
                 return bands.draw(session, request, others_drag, renderer);
             }
@@ -289,6 +308,7 @@ fn render_loop(
             // A band of a still: the rest in the session's next turns.
             Ok(None) => put_back(shared, session, request.clone()),
             Ok(Some((image, drawing))) => {
+                let events = delivery.events.clone();
                 let job = EncodeJob {
                     image,
                     display_size: request.size,
@@ -297,11 +317,29 @@ fn render_loop(
                     input_seq: request.input_seq,
                     render_us: u32::try_from(drawing.as_micros()).unwrap_or(u32::MAX),
                     quality: request.view.quality,
+                    cinematic_paths: None,
                     delivery,
                 };
                 // Blocks while the lane is busy: the bounded stage holds the line.
                 if !lanes.send(job) {
                     return Exit::EncodersStopped;
+                }
+                // A resting view whose light asks for it is path traced in later turns.
+                if CinematicStills::wants(request) {
+                    let begun = catch_errors(device, || {
+                        let renderer = scenes.renderer_for(&request.volume, &request.view, None);
+                        cinematic.begin(session, request, renderer)
+                    });
+                    match begun {
+                        Ok(()) => put_back(shared, session, request.clone()),
+                        Err(error) => {
+                            tracing::warn!(%error, "no cinematic picture");
+                            let _ = events.try_send(SchedulerEvent::Failed {
+                                input_seq: request.input_seq,
+                                message: error.to_string(),
+                            });
+                        }
+                    }
                 }
             }
             Err(error) => {
@@ -336,8 +374,93 @@ fn render_loop(
         if bands.len() > 0 {
             bands.retain(|session| registered(shared, session));
         }
+        if cinematic.len() > 0 {
+            cinematic.retain(|session| registered(shared, session));
+        }
     }
     Exit::Shutdown
+}
+
+/// What a turn of the render loop shares with the loop: where requests wait, the device's
+/// watch, the encode lanes, and the stills being drawn over several turns.
+struct Turn<'a> {
+    shared: &'a Arc<Shared>,
+    watch: &'a DeviceWatch,
+    lanes: &'a Lanes,
+    sharing: usize,
+}
+
+impl Turn<'_> {
+    /// One turn of refining the session's cinematic picture of `request`: a band of rows,
+    /// and the picture to the session's encode lane when that band completed a pass that
+    /// is sent. The request goes back in the session's slot for the next band (unless a
+    /// newer one waits there) until the picture has its most paths.
+    fn refine(
+        &self,
+        scenes: &mut Scenes,
+        cinematic: &mut CinematicStills,
+        request: RenderRequest,
+        delivery: Delivery,
+        drawing: &mut Option<Drawing>,
+    ) -> Result<(), Exit> {
+        let session = delivery.ticket.session;
+        let device = scenes.context().device.clone();
+        let (dragging, _) = dragging_sessions(self.shared, session);
+        let request = &drawing
+            .insert(Drawing {
+                session,
+                request,
+                events: delivery.events.clone(),
+            })
+            .request;
+        let started = Instant::now();
+        let refined = catch_errors(&device, || {
+            let renderer = scenes.renderer_for(&request.volume, &request.view, None);
+            renderer.interactive.share(dragging + self.sharing);
+            cinematic.refine(session, renderer)
+        });
+        let lost = match refined {
+            Ok(_) => self.watch.lost(),
+            Err(_) => self.watch.poll_lost(&device),
+        };
+        if let Some(why) = lost {
+            return Err(Exit::DeviceLost(why));
+        }
+        let more = match refined {
+            Ok(Refined::Band) => true,
+            Ok(Refined::Picture(image, paths)) => {
+                let job = EncodeJob {
+                    image,
+                    display_size: request.size,
+                    encoding: request.encoding,
+                    final_still: true,
+                    input_seq: request.input_seq,
+                    render_us: micros(started),
+                    quality: Quality::Full,
+                    cinematic_paths: Some(paths),
+                    delivery,
+                };
+                if !self.lanes.send(job) {
+                    return Err(Exit::EncodersStopped);
+                }
+                paths < CinematicSettings::RESTING_PASSES
+            }
+            Err(error) => {
+                tracing::warn!(session, %error, "cinematic refinement failed");
+                let _ = delivery.events.try_send(SchedulerEvent::Failed {
+                    input_seq: request.input_seq,
+                    message: error.to_string(),
+                });
+                false
+            }
+        };
+        if let Some(Drawing { request, .. }) = drawing.take()
+            && more
+        {
+            put_back(self.shared, session, request);
+        }
+        Ok(())
+    }
 }
 
 /// The refining image of a final still's request: a sharper picture than the drag's
@@ -389,6 +512,7 @@ fn send_preview(
                 input_seq: request.input_seq,
                 render_us: micros(started),
                 quality: Quality::Interactive,
+                cinematic_paths: None,
                 delivery,
             };
             lanes.send(job)

@@ -24,6 +24,10 @@ impl Worker {
         let header = &frame.header;
         self.update(|state| {
             (state.fps, state.kbit_s) = received.rates;
+            state.cinematic_paths = state
+                .cinematic_announced
+                .filter(|(seq, _)| header.flags.cinematic() && *seq == header.frame_seq)
+                .map(|(_, paths)| paths);
             if let Some(latency) = received.latency_ms {
                 state.latency_ms = Some(latency);
             }
@@ -92,6 +96,9 @@ impl Worker {
             ServerMessage::TransferFunction {
                 preset, histogram, ..
             } => self.update(|state| state.transfer_function = Some((preset, histogram))),
+            ServerMessage::Cinematic {
+                frame_seq, paths, ..
+            } => self.update(|state| state.cinematic_announced = Some((frame_seq, paths))),
             ServerMessage::PresetSaved { name, presets } => {
                 self.update(|state| state.preset_saved = Some(Ok((name, presets))));
             }

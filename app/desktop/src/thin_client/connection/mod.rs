@@ -93,6 +93,11 @@ pub struct LinkState {
     pub status: Option<LinkStatus>,
     /// The newest frame not yet shown.
     pub frame: Option<RemoteFrame>,
+    /// The last cinematic picture the server announced: its `frame_seq` and paths a
+    /// pixel.
+    pub cinematic_announced: Option<(u32, u32)>,
+    /// Paths a pixel of the last frame received, when it was a cinematic picture.
+    pub cinematic_paths: Option<u32>,
     /// The series as the server opened it (new after each (re)connection).
     pub opened: Option<Opened>,
     /// Input → frame latency of the last frame that answered an input (ms).

@@ -31,7 +31,7 @@ pub(super) fn frames_carried(
 
 impl RemoteView {
     /// The link's status line: state, latency, frame rate, bit rate, and the codec and
-    /// transport of the frames.
+    /// transport of the frames, and the paths a pixel of a cinematic picture.
     pub fn status_text(&self) -> String {
         let state = self.link.state();
         let status = match &state.status {
@@ -69,8 +69,11 @@ impl RemoteView {
             .user
             .as_ref()
             .map_or_else(String::new, |user| format!(" as {user}"));
+        let cinematic = state.cinematic_paths.map_or_else(String::new, |paths| {
+            format!(" · cinematic · {paths} paths a pixel")
+        });
         format!(
-            "remote · {}{user} · {status}{latency} · {:.0} fps · {:.0} kbit/s{codec}",
+            "remote · {}{user} · {status}{latency} · {:.0} fps · {:.0} kbit/s{codec}{cinematic}",
             self.link.target.url, state.fps, state.kbit_s
         )
     }
