@@ -83,6 +83,11 @@ pub enum BenchCommand {
         /// (`lighting`, as ratios).
         #[arg(long)]
         lighting: bool,
+        /// With --lighting: also time the peer, VTK's GPU ray caster, with and without its
+        /// volumetric shadows on the same volume, preset and views, in the same run
+        /// (`lighting_peer`), with this Python (one that has VTK and NumPy).
+        #[arg(long, value_name = "PYTHON", requires = "lighting")]
+        lighting_peer: Option<PathBuf>,
         /// Also measure the cinematic path tracer's convergence: a reference of
         /// --reference-samples paths a pixel, then another seed's picture refined pass by
         /// pass, its PSNR against the reference after 0.5, 1, 2 and 5 s (`cinematic`).

@@ -199,6 +199,7 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             frames,
             ladder,
             lighting,
+            lighting_peer,
             cinematic,
             transfer_edit,
             reference_samples,
@@ -212,6 +213,7 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             RenderExtras {
                 ladder,
                 lighting,
+                lighting_peer,
                 cinematic: cinematic.then_some(reference_samples),
                 transfer_edit,
             },
@@ -408,6 +410,8 @@ struct RenderReport {
     /// occlusion, against the headlight's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     lighting: Vec<lighting::LightingCost>,
+    /// With `--lighting-peer`: what VTK's GPU ray caster pays for its shadows.
+    lighting_peer: Option<lighting::PeerShadows>,
     /// With `--transfer-edit`: a drag of an opacity point against an orbit, a frame each.
     #[serde(skip_serializing_if = "Option::is_none")]
     transfer_edit: Option<transfer_edit::TransferEditCost>,
@@ -607,6 +611,8 @@ pub struct RenderExtras {
     pub ladder: bool,
     /// Full frames with a placed light, shadows and ambient occlusion.
     pub lighting: bool,
+    /// The Python to run the peer's shadows with (VTK's GPU ray caster).
+    pub lighting_peer: Option<std::path::PathBuf>,
     /// The path tracer's convergence against a reference of this many paths a pixel.
     pub cinematic: Option<u32>,
     /// Interactive frames of a drag in the transfer-function editor against an orbit's.
@@ -690,6 +696,11 @@ pub fn render(
     } else {
         Vec::new()
     };
+    // VTK on the CPU's OpenGL takes seconds a frame: three views a variant.
+    let lighting_peer = match &extras.lighting_peer {
+        Some(python) => Some(lighting::vtk_shadows(python, &volume, &preset, size, 3)?),
+        None => None,
+    };
     let cinematic = match extras.cinematic {
         Some(reference_samples) => Some(cinematic::convergence(
             &mut renderer,
@@ -745,6 +756,7 @@ pub fn render(
         unpack_ms: packed.unpack_ms,
         packed_upload_ms: packed.upload_ms,
         lighting,
+        lighting_peer,
         transfer_edit,
         cinematic,
         ladder,
@@ -799,6 +811,12 @@ fn print_render(report: &RenderReport) {
         println!(
             "  {}: full {:.1} ms/frame, ×{:.2} the headlight's",
             cost.lighting, cost.full_ms, cost.ratio
+        );
+    }
+    if let Some(peer) = &report.lighting_peer {
+        println!(
+            "  peer: VTK {} GPU ray caster on {}, {} views: shading {:.1} ms/frame, volumetric shadows {:.1} ms/frame (×{:.2})",
+            peer.vtk, peer.gl, peer.frames, peer.shading_ms, peer.shadows_ms, peer.ratio
         );
     }
     if let Some(cost) = &report.transfer_edit {
