@@ -150,8 +150,8 @@ pub enum Command {
     },
     /// Print the voxel index and value at points given in patient coordinates (LPS mm).
     Probe {
-        /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the
-        /// built-in sample volume.
+        /// A file, folder or DICOMDIR, or a DICOMweb URL or dimse://AE@HOST:PORT (with
+        /// --series); none: the built-in sample volume.
         path: Option<PathBuf>,
         /// Series id (from `info`) or series number; default: the largest series.
         #[arg(long)]
@@ -166,8 +166,8 @@ pub enum Command {
     /// Score the coronary calcium of a CT without contrast: Agatston, volume (mm³) and
     /// mass (mg) per lesion and in total, with the risk category.
     Calcium {
-        /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the
-        /// built-in sample volume.
+        /// A file, folder or DICOMDIR, or a DICOMweb URL or dimse://AE@HOST:PORT (with
+        /// --series); none: the built-in sample volume.
         path: Option<PathBuf>,
         /// Series id (from `info`) or series number; default: the largest series.
         #[arg(long)]
@@ -188,8 +188,8 @@ pub enum Command {
     /// series (--from), print their volume and statistics, and write them as a DICOM
     /// Segmentation that references the series.
     Segment {
-        /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the
-        /// built-in sample volume.
+        /// A file, folder or DICOMDIR, or a DICOMweb URL or dimse://AE@HOST:PORT (with
+        /// --series); none: the built-in sample volume.
         path: Option<PathBuf>,
         /// Series id (from `info`) or series number; default: the largest series.
         #[arg(long)]
@@ -307,8 +307,8 @@ pub enum Command {
 /// What `render` accepts.
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
-    /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the built-in
-    /// sample volume.
+    /// A file, folder or DICOMDIR, or a DICOMweb URL or dimse://AE@HOST:PORT (with
+    /// --series); none: the built-in sample volume.
     pub path: Option<PathBuf>,
     /// Series id (from `info`) or series number; default: the largest series.
     #[arg(long)]

@@ -8,8 +8,8 @@ use hounsfield_workstation::values::{parse_non_empty_path, parse_size, parse_win
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("motion").required(true).args(["orbit", "sweep", "recording"])))]
 pub struct MovieArgs {
-    /// A file, folder or DICOMDIR, or a DICOMweb URL (with --series); none: the built-in
-    /// sample volume.
+    /// A file, folder or DICOMDIR, or a DICOMweb URL or dimse://AE@HOST:PORT (with
+    /// --series); none: the built-in sample volume.
     pub path: Option<PathBuf>,
     /// Series id (from `info`) or series number; default: the recording's series with
     /// --recording, else the largest series.

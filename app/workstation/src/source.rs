@@ -1,6 +1,7 @@
 //! Where a volume comes from: DICOM files and folders through the catalog, a PACS over
-//! DICOMweb (a series retrieved into the local cache, then read as a folder), or the
-//! built-in phantom when no data is given.
+//! DICOMweb (a series retrieved into the local cache, then read as a folder), a PACS over
+//! DICOM networking (`dimse://AE@HOST:PORT`: a series retrieved with C-GET into a folder
+//! of the cache, read, then let go), or the built-in phantom when no data is given.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -110,8 +111,16 @@ pub fn open_volume_with_progress(
             total,
         });
     };
-    let (catalog, missing, decoded) = match dicomweb_url(path) {
-        Some(url) => {
+    // A series retrieved over DICOM networking is read from a folder removed once loaded.
+    let mut _retrieved_over_dimse = None;
+    let (catalog, missing, decoded) = match (dimse_address(path), dicomweb_url(path)) {
+        (Some(address), _) => {
+            let got = get_series_over_dimse(address, series, &retrieving)?;
+            let catalog = Catalog::scan(&[got.folder.path().to_path_buf()], progress);
+            _retrieved_over_dimse = Some(got.folder);
+            (catalog, got.missing, None)
+        }
+        (None, Some(url)) => {
             let retrieved = retrieve_series(url, series, &retrieving)?;
             (
                 retrieved.catalog,
@@ -119,7 +128,7 @@ pub fn open_volume_with_progress(
                 Some(retrieved.decoded),
             )
         }
-        None => (Catalog::scan(&paths, progress), Vec::new(), None),
+        (None, None) => (Catalog::scan(&paths, progress), Vec::new(), None),
     };
     ensure_images(&catalog, &paths)?;
     let chosen = choose(&catalog, series)?;
@@ -216,6 +225,67 @@ pub const CACHE_MB_VARIABLE: &str = "HOUNSFIELD_DICOMWEB_CACHE_MB";
 /// The text of `path` when it is a DICOMweb URL rather than a file or folder.
 pub fn dicomweb_url(path: &Path) -> Option<&str> {
     path.to_str().filter(|text| is_dicomweb_url(text))
+}
+
+/// `path` as `dimse://AE@HOST:PORT`, when it names a PACS over DICOM networking.
+pub fn dimse_address(path: &Path) -> Option<&str> {
+    path.to_str().filter(|text| text.starts_with("dimse://"))
+}
+
+/// The AE title this program calls a PACS over DICOM networking as, when not
+/// `HOUNSFIELD` (one the PACS knows).
+pub const CALLING_AE_VARIABLE: &str = "HOUNSFIELD_AE_TITLE";
+
+/// A series retrieved over DICOM networking: the folder it was stored in (removed when
+/// dropped), and what the PACS failed to send.
+pub struct GotSeries {
+    /// The folder, holding `STUDY/SERIES/SOP.dcm`.
+    pub folder: tempfile::TempDir,
+    /// A line for each instance the PACS failed to send.
+    pub missing: Vec<String>,
+}
+
+/// Retrieves `series` (a SeriesInstanceUID) from the PACS at `address` with C-GET, calling
+/// as [`CALLING_AE_VARIABLE`] says, into a new folder of the user's cache, within twice
+/// the voxels this machine may load.
+pub fn get_series_over_dimse(
+    address: &str,
+    series: Option<&str>,
+    progress: RetrievalProgress<'_>,
+) -> anyhow::Result<GotSeries> {
+    let series = series.with_context(|| {
+        format!("a DICOM PACS needs --series (a SeriesInstanceUID: `hounsfield info {address}` lists them)")
+    })?;
+    let pacs = hounsfield_dimse::RemoteAe::parse(address)?;
+    let calling = std::env::var(CALLING_AE_VARIABLE).unwrap_or_else(|_| "HOUNSFIELD".to_string());
+    let scu = hounsfield_dimse::Scu::new(pacs, calling.trim());
+    let study = scu
+        .study_of_series(series)?
+        .with_context(|| format!("{address} holds no series {series}"))?;
+    let root = dirs::cache_dir()
+        .map(|dir| dir.join("hounsfield").join("dimse"))
+        .context("no cache folder for series retrieved over DICOM networking")?;
+    std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    let folder = tempfile::Builder::new()
+        .prefix("series-")
+        .tempdir_in(&root)
+        .with_context(|| format!("a folder in {}", root.display()))?;
+    let most_bytes = VoxelBudget::for_machine().max_bytes.saturating_mul(2);
+    let store = hounsfield_dimse::StoreFolder::open(folder.path(), most_bytes)
+        .with_context(|| format!("opening {}", folder.path().display()))?;
+    let got = scu
+        .get_series(&study, series, &store)
+        .with_context(|| format!("retrieving series {series} from {address}"))?;
+    progress(got.completed, got.completed + got.failed);
+    anyhow::ensure!(
+        got.completed > 0,
+        "{address} sent no instance of series {series} ({} failed)",
+        got.failed
+    );
+    let missing = (0..got.failed)
+        .map(|_| format!("series {series}: an instance the PACS failed to send"))
+        .collect();
+    Ok(GotSeries { folder, missing })
 }
 
 /// Seconds a PACS may take to begin an answer (default 30).

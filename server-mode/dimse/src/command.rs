@@ -67,6 +67,12 @@ pub(crate) enum CommandError {
     Unwritable(String),
 }
 
+/// A command set's CommandField (a request's or a response's).
+pub(crate) fn field_of(bytes: &[u8]) -> Result<u16, CommandError> {
+    number_of(&command_object(bytes)?, tags::COMMAND_FIELD)
+        .ok_or(CommandError::Missing("CommandField"))
+}
+
 /// Reads a command set.
 pub(crate) fn read(bytes: &[u8]) -> Result<Command, CommandError> {
     let object = command_object(bytes)?;

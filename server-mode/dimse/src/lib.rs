@@ -1,6 +1,6 @@
 //! DICOM networking for Hounsfield over dicom-rs's upper layer (`dicom-ul`): a Storage
 //! SCP that answers C-ECHO and C-STORE, and an SCU that searches a PACS with C-FIND and
-//! retrieves a series with C-MOVE ([`Scu`]).
+//! retrieves a series with C-MOVE or C-GET ([`Scu`]).
 //!
 //! A modality or a PACS pushes studies to `--dicom-port`. Callers are let in by their AE
 //! title and address ([`Callers`]); each instance streams to a file as it arrives, within
@@ -10,6 +10,7 @@
 
 mod callers;
 mod command;
+mod get;
 mod scp;
 mod scu;
 mod store;

@@ -49,9 +49,9 @@ pub const MOST_MATCHES: usize = 20_000;
 /// The most bytes of one identifier a PACS answers with.
 const MOST_IDENTIFIER_BYTES: usize = 1 << 20;
 /// How long a search may wait for the PACS's next answer.
-const FIND_WAIT: Duration = Duration::from_secs(60);
+pub(crate) const FIND_WAIT: Duration = Duration::from_secs(60);
 /// How long a retrieval may wait for the PACS's next answer (it sends the series first).
-const MOVE_WAIT: Duration = Duration::from_secs(600);
+pub(crate) const MOVE_WAIT: Duration = Duration::from_secs(600);
 
 /// Why a PACS could not be asked.
 #[derive(Debug, thiserror::Error)]
@@ -177,7 +177,7 @@ pub struct Moved {
 
 impl Moved {
     /// These counts with a later answer's (the highest of each).
-    fn counted(self, response: &command::Response) -> Self {
+    pub(crate) fn counted(self, response: &command::Response) -> Self {
         Self {
             completed: usize::from(response.completed).max(self.completed),
             failed: usize::from(response.failed).max(self.failed),
@@ -207,6 +207,11 @@ impl Scu {
         &self.pacs
     }
 
+    /// The AE title it calls as.
+    pub(crate) fn calling_ae(&self) -> &str {
+        &self.calling_ae
+    }
+
     /// Every study the PACS holds (STUDY level, no key but the return keys).
     pub fn studies(&self) -> Result<Vec<FoundStudy>, ScuError> {
         let keys = identifier(
@@ -233,6 +238,23 @@ impl Scu {
             })
             .filter(|study| crate::store::is_uid(&study.uid))
             .collect())
+    }
+
+    /// The StudyInstanceUID of the study series `series_uid` belongs to, when the PACS
+    /// holds it (a SERIES-level C-FIND keyed by the series alone, as archives answer).
+    pub fn study_of_series(&self, series_uid: &str) -> Result<Option<String>, ScuError> {
+        let keys = identifier(
+            "SERIES",
+            &[
+                (tags::SERIES_INSTANCE_UID, VR::UI, series_uid),
+                (tags::STUDY_INSTANCE_UID, VR::UI, ""),
+            ],
+        );
+        Ok(self
+            .find(&keys)?
+            .iter()
+            .map(|o| text(o, tags::STUDY_INSTANCE_UID))
+            .find(|uid| crate::store::is_uid(uid)))
     }
 
     /// The series of study `study_uid`.
@@ -359,18 +381,37 @@ impl Scu {
             })
     }
 
-    /// Sends a request's command set and its identifier, in the context's syntax.
+    /// Sends a request's command set and its identifier, in the first context's syntax.
     fn send_request(
         &self,
         association: &mut ClientAssociation<TcpStream>,
         request: Vec<u8>,
         keys: &InMemDicomObject,
     ) -> Result<(), ScuError> {
-        let context = association
+        let id = association
             .presentation_contexts()
             .first()
-            .ok_or_else(|| self.exchange("the PACS accepted no presentation context"))?;
-        let (id, syntax) = (context.id, context.transfer_syntax.clone());
+            .ok_or_else(|| self.exchange("the PACS accepted no presentation context"))?
+            .id;
+        self.send_request_on(association, id, request, keys)
+    }
+
+    /// Sends a request's command set and its identifier on presentation context `id`,
+    /// in its syntax.
+    pub(crate) fn send_request_on(
+        &self,
+        association: &mut ClientAssociation<TcpStream>,
+        id: u8,
+        request: Vec<u8>,
+        keys: &InMemDicomObject,
+    ) -> Result<(), ScuError> {
+        let syntax = association
+            .presentation_contexts()
+            .iter()
+            .find(|context| context.id == id)
+            .ok_or_else(|| self.exchange("no such presentation context"))?
+            .transfer_syntax
+            .clone();
         let syntax = TransferSyntaxRegistry
             .get(syntax.trim_end_matches('\0'))
             .ok_or_else(|| self.exchange("the PACS chose an unknown transfer syntax"))?;
@@ -464,7 +505,7 @@ impl Scu {
         InMemDicomObject::read_dataset_with_ts(bytes, syntax).map_err(|e| self.exchange(e))
     }
 
-    fn exchange(&self, why: impl std::fmt::Display) -> ScuError {
+    pub(crate) fn exchange(&self, why: impl std::fmt::Display) -> ScuError {
         ScuError::Exchange {
             pacs: self.pacs.name(),
             why: why.to_string(),
@@ -473,7 +514,7 @@ impl Scu {
 }
 
 /// A query identifier at `level` with `keys` (tag, VR, value; empty values are return keys).
-fn identifier(level: &str, keys: &[(dicom_core::Tag, VR, &str)]) -> InMemDicomObject {
+pub(crate) fn identifier(level: &str, keys: &[(dicom_core::Tag, VR, &str)]) -> InMemDicomObject {
     let mut object = InMemDicomObject::new_empty();
     object.put(DataElement::new(
         tags::QUERY_RETRIEVE_LEVEL,

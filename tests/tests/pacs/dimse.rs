@@ -1,6 +1,7 @@
 //! A PACS that speaks DICOM networking alone (Orthanc with DICOMweb off): its studies and
-//! series searched with C-FIND by our SCU, and a series retrieved with C-MOVE into our
-//! Storage SCP, every instance stored.
+//! series searched with C-FIND by our SCU, a series retrieved with C-MOVE into our
+//! Storage SCP and with C-GET over the association that asked, every instance stored, and
+//! `render dimse://…` drawing what it draws of the same files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -131,6 +132,76 @@ fn a_dicom_pacs_is_searched_with_c_find_and_a_series_moved_into_our_store() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    // C-GET of the same series: sent back over the association that asked (no port of
+    // ours), every instance stored with the pixel data the PACS was given.
+    let got_folder = tempfile::tempdir().expect("a folder");
+    let got_store = StoreFolder::open(got_folder.path(), 1 << 30).expect("the store");
+    let got = scu
+        .get_series(&study_uid, largest, &got_store)
+        .unwrap_or_else(|error| panic!("C-GET: {error}\n{}", orthanc.log()));
+    assert_eq!((got.completed, got.failed), (instances.len(), 0));
+    let series_folder = got_folder.path().join(&study_uid).join(largest);
+    let got_sops: BTreeSet<String> = std::fs::read_dir(&series_folder)
+        .expect("the series' folder")
+        .flatten()
+        .filter_map(|e| {
+            e.path()
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+        })
+        .collect();
+    assert_eq!(&got_sops, instances);
+    let originals = pixel_data_by_sop(&mr);
+    for (sop, pixels) in pixel_data_by_sop(&series_folder) {
+        assert!(
+            originals.get(&sop) == Some(&pixels),
+            "{sop}: the pixel data arrived as it was sent"
+        );
+    }
+    // A store too small for any instance refuses each; nothing half written stays.
+    let tiny_folder = tempfile::tempdir().expect("a folder");
+    let tiny = StoreFolder::open(tiny_folder.path(), 1024).expect("the store");
+    match scu.get_series(&study_uid, largest, &tiny) {
+        Ok(counts) => assert_eq!(counts.completed, 0, "{counts:?}"),
+        Err(error) => assert!(error.to_string().contains("C-GET"), "{error}"),
+    }
+    assert!(
+        support::dicom_files_under(tiny_folder.path()).is_empty(),
+        "no instance stored past the store's bounds"
+    );
+    // The command line renders the series retrieved with C-GET, the picture it draws
+    // of the same series read from its files.
+    let out = tempfile::tempdir().expect("a folder");
+    let render = |source: &str, png: &str| {
+        let output = std::process::Command::new(support::hounsfield_binary())
+            .args([
+                "render",
+                source,
+                "--series",
+                largest,
+                "--size=96x96",
+                "--out",
+            ])
+            .arg(out.path().join(png))
+            .env("HOUNSFIELD_AE_TITLE", OURS)
+            .env("XDG_CACHE_HOME", out.path().join("cache"))
+            .output()
+            .expect("hounsfield runs");
+        assert!(
+            output.status.success(),
+            "render {source}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::read(out.path().join(png)).expect("a PNG")
+    };
+    let address = format!("dimse://HOUNSFIELDTEST@127.0.0.1:{}", orthanc.dicom_port());
+    let from_pacs = render(&address, "pacs.png");
+    let from_files = render(&mr.to_string_lossy(), "files.png");
+    assert!(from_pacs == from_files, "the same series, the same picture");
+    assert!(
+        support::dicom_files_under(&out.path().join("cache")).is_empty(),
+        "the retrieved files are let go once loaded"
+    );
     // The command line lists it too, calling as a title Orthanc knows.
     let listed = support::hounsfield_json(&[
         "info",
@@ -152,4 +223,30 @@ fn a_dicom_pacs_is_searched_with_c_find_and_a_series_moved_into_our_store() {
     );
     let error = nobody.studies().expect_err("no association").to_string();
     assert!(error.contains("NOBODY@127.0.0.1:1"), "{error}");
+}
+
+/// Each DICOM file's pixel data under `folder`, by its SOP Instance UID.
+fn pixel_data_by_sop(folder: &Path) -> BTreeMap<String, Vec<u8>> {
+    support::dicom_files_under(folder)
+        .into_iter()
+        .map(|path| {
+            let object = dicom_object::open_file(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let text = |tag| {
+                object
+                    .element(tag)
+                    .ok()
+                    .and_then(|e| e.to_str().ok())
+                    .map(|s| s.trim_end_matches('\0').to_string())
+                    .unwrap_or_default()
+            };
+            let pixels = object
+                .element(dicom_dictionary_std::tags::PIXEL_DATA)
+                .ok()
+                .and_then(|e| e.to_bytes().ok())
+                .map(|bytes| bytes.into_owned())
+                .unwrap_or_default();
+            (text(dicom_dictionary_std::tags::SOP_INSTANCE_UID), pixels)
+        })
+        .collect()
 }
