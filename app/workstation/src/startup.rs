@@ -32,17 +32,30 @@ fn quieten_vulkan_device_select() {
     }
 }
 
-/// Lets a command that prints end quietly, with a non-zero status, when what reads its
-/// output goes away (`hounsfield render … --json | head -c 10`): the default action of
-/// SIGPIPE, the end every Unix filter has. Rust's runtime ignores the signal, so each
-/// print to a closed pipe would fail, and `println!` panics on that failure ("failed
-/// printing to stdout"). Only for commands that print and end: a server or a window keeps
-/// the signal ignored, and a write to a closed socket stays an error it handles.
-#[allow(unsafe_code)]
+/// The status a command ends with when what reads its output went away: a shell's for a
+/// process that SIGPIPE ended (128 + 13).
+pub const OUTPUT_CLOSED_STATUS: i32 = 141;
+
+/// Lets a command that prints end quietly, with [`OUTPUT_CLOSED_STATUS`], when what reads
+/// its output goes away (`hounsfield render … --json | head -c 10`), as every Unix filter
+/// does: Rust's `println!` otherwise panics on that failure ("failed printing to stdout").
+/// SIGPIPE itself stays ignored, as Rust's runtime leaves it: setting it back to its
+/// default would also end the process, silently, when a socket is written after its peer
+/// left, since hyper writes with `writev`, which no flag keeps from raising the signal (a
+/// benchmark's own server, a PACS that hangs up). A closed socket stays an error the code
+/// handles.
 pub fn end_quietly_when_output_closes() {
-    // SAFETY: setting a signal's disposition to its default changes no memory of this
-    // process; SIG_DFL is a valid handler for SIGPIPE.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(OUTPUT_CLOSED_STATUS);
+        }
+        previous(info);
+    }));
 }
