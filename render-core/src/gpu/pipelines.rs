@@ -86,6 +86,16 @@ pub struct RaycastParams {
     pub occlusion_radius_mm: [f32; 4],
 }
 
+/// An entry point of `cinematic.wgsl`: what a compute pass over a cinematic picture's
+/// rows does.
+#[derive(Debug, Clone, Copy)]
+pub enum CinematicEntry {
+    /// A path a pixel added to the sums, the frame made their mean.
+    Trace,
+    /// The frame made the sums' mean, no path added.
+    Resolve,
+}
+
 /// The cinematic path tracer's uniforms, laid out as `cinematic.wgsl`'s `Cinematic`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
@@ -495,12 +505,13 @@ impl Pipelines {
         }
     }
 
-    /// The cinematic path tracer specialised for `variant` (a compute shader), compiled
+    /// `cinematic.wgsl`'s `entry` specialised for `variant` (a compute shader), compiled
     /// on its first use.
     pub fn cinematic(
         &mut self,
         device: &wgpu::Device,
         variant: RaycastVariant,
+        entry: CinematicEntry,
     ) -> &wgpu::ComputePipeline {
         let constants = variant.constants();
         let module = &self.raycast_module;
@@ -509,41 +520,16 @@ impl Pipelines {
             &self.frame_layout,
             &self.cinematic_layout,
         ];
-        self.cinematic.entry(variant).or_insert_with(|| {
-            compute_pipeline(
-                device,
-                "cinematic",
-                module,
-                &layouts,
-                &constants,
-                "cs_cinematic",
-            )
-        })
-    }
-
-    /// What writes the path tracer's mean so far into the frame, adding no path (its
-    /// bind groups are [`Self::cinematic`]'s), compiled on its first use.
-    pub fn cinematic_resolve(
-        &mut self,
-        device: &wgpu::Device,
-        variant: RaycastVariant,
-    ) -> &wgpu::ComputePipeline {
-        let constants = variant.constants();
-        let module = &self.raycast_module;
-        let layouts = [
-            &self.raycast_layout,
-            &self.frame_layout,
-            &self.cinematic_layout,
-        ];
-        self.cinematic_resolve.entry(variant).or_insert_with(|| {
-            compute_pipeline(
-                device,
+        let (pipelines, label, entry_point) = match entry {
+            CinematicEntry::Trace => (&mut self.cinematic, "cinematic", "cs_cinematic"),
+            CinematicEntry::Resolve => (
+                &mut self.cinematic_resolve,
                 "cinematic resolve",
-                module,
-                &layouts,
-                &constants,
                 "cs_cinematic_resolve",
-            )
+            ),
+        };
+        pipelines.entry(variant).or_insert_with(|| {
+            compute_pipeline(device, label, module, &layouts, &constants, entry_point)
         })
     }
 

@@ -13,7 +13,7 @@ use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu};
 use dicom_ul::{ClientAssociation, ClientAssociationOptions};
 
 use crate::command::{self, C_STORE_RQ, MOST_COMMAND_BYTES, PENDING, Status};
-use crate::scp::MOST_PDU_BYTES;
+use crate::scp::{MOST_PDU_BYTES, context_syntax};
 use crate::scu::{FIND_WAIT, MOVE_WAIT, Moved, Scu, ScuError, identifier};
 use crate::store::{Incoming, StoreFolder};
 
@@ -237,12 +237,7 @@ impl Scu {
         context: u8,
         store: &StoreFolder,
     ) -> Result<Incoming, Status> {
-        let syntax = association
-            .presentation_contexts()
-            .iter()
-            .find(|pc| pc.id == context)
-            .map(|pc| pc.transfer_syntax.trim_end_matches('\0').to_string())
-            .ok_or(Status::CannotUnderstand)?;
+        let syntax = context_syntax(association.presentation_contexts(), context)?;
         store.begin(
             &asked.sop_class,
             &asked.sop_instance,

@@ -371,12 +371,7 @@ impl Shared {
         context: u8,
         report: &AssociationReport,
     ) -> Result<Incoming, Status> {
-        let syntax = association
-            .presentation_contexts()
-            .iter()
-            .find(|pc| pc.id == context)
-            .map(|pc| pc.transfer_syntax.trim_end_matches('\0').to_string())
-            .ok_or(Status::CannotUnderstand)?;
+        let syntax = context_syntax(association.presentation_contexts(), context)?;
         self.store.begin(
             &asked.sop_class,
             &asked.sop_instance,
@@ -411,6 +406,19 @@ impl Shared {
             }
         }
     }
+}
+
+/// The transfer syntax of presentation context `id` among those `contexts` negotiated
+/// (an instance arriving on another cannot be understood).
+pub(crate) fn context_syntax(
+    contexts: &[dicom_ul::pdu::PresentationContextNegotiated],
+    id: u8,
+) -> Result<String, Status> {
+    contexts
+        .iter()
+        .find(|pc| pc.id == id)
+        .map(|pc| pc.transfer_syntax.trim_end_matches('\0').to_string())
+        .ok_or(Status::CannotUnderstand)
 }
 
 /// Acknowledges what arrives at once rather than after the delayed-ACK timer (Linux's

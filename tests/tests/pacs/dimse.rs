@@ -107,16 +107,7 @@ fn a_dicom_pacs_is_searched_with_c_find_and_a_series_moved_into_our_store() {
         .expect("a series");
     let moved = scu.move_series(&study_uid, largest, OURS).expect("moved");
     assert_eq!((moved.completed, moved.failed), (instances.len(), 0));
-    let stored: BTreeSet<String> =
-        std::fs::read_dir(store_folder.path().join(&study_uid).join(largest))
-            .expect("the series' folder")
-            .flatten()
-            .filter_map(|e| {
-                e.path()
-                    .file_stem()
-                    .map(|stem| stem.to_string_lossy().into_owned())
-            })
-            .collect();
+    let stored = file_stems(&store_folder.path().join(&study_uid).join(largest));
     assert_eq!(&stored, instances);
     // The PACS's association with ours ends about when its C-MOVE answers.
     let waited = std::time::Instant::now();
@@ -141,15 +132,7 @@ fn a_dicom_pacs_is_searched_with_c_find_and_a_series_moved_into_our_store() {
         .unwrap_or_else(|error| panic!("C-GET: {error}\n{}", orthanc.log()));
     assert_eq!((got.completed, got.failed), (instances.len(), 0));
     let series_folder = got_folder.path().join(&study_uid).join(largest);
-    let got_sops: BTreeSet<String> = std::fs::read_dir(&series_folder)
-        .expect("the series' folder")
-        .flatten()
-        .filter_map(|e| {
-            e.path()
-                .file_stem()
-                .map(|stem| stem.to_string_lossy().into_owned())
-        })
-        .collect();
+    let got_sops = file_stems(&series_folder);
     assert_eq!(&got_sops, instances);
     let originals = pixel_data_by_sop(&mr);
     for (sop, pixels) in pixel_data_by_sop(&series_folder) {
@@ -247,6 +230,19 @@ fn pixel_data_by_sop(folder: &Path) -> BTreeMap<String, Vec<u8>> {
                 .map(|bytes| bytes.into_owned())
                 .unwrap_or_default();
             (text(dicom_dictionary_std::tags::SOP_INSTANCE_UID), pixels)
+        })
+        .collect()
+}
+
+/// The names, less `.dcm`, of the files in a series' folder (its SOP Instance UIDs).
+fn file_stems(folder: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(folder)
+        .expect("the series' folder")
+        .flatten()
+        .filter_map(|e| {
+            e.path()
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
         })
         .collect()
 }

@@ -4,7 +4,7 @@
 
 use super::{RenderError, Renderer};
 use crate::gpu::FrameImage;
-use crate::gpu::pipelines::CinematicParams;
+use crate::gpu::pipelines::{CinematicEntry, CinematicParams};
 use crate::transfer::RenderMode;
 use crate::view::{Quality, ViewState};
 
@@ -41,15 +41,6 @@ const GROUND: f32 = 0.15;
 const ANISOTROPY: f32 = 0.0;
 /// Passes recorded into one submission.
 const PASSES_A_SUBMISSION: usize = 8;
-
-/// What a compute pass over a cinematic picture's rows does.
-#[derive(Debug, Clone, Copy)]
-enum Stage {
-    /// Adds a path a pixel to the sums, and makes the frame their mean.
-    Trace,
-    /// Makes the frame the sums' mean, adding no path.
-    Resolve,
-}
 
 /// A cinematic picture being refined: the view, its size and seed, and the pixels'
 /// running sums over the passes made so far ([`Renderer::refine_cinematic`]).
@@ -169,7 +160,7 @@ impl Renderer {
         }
         let size = picture.size;
         let (pipeline, view_group, frame_group) =
-            self.cinematic_drawing(picture, [0, size[1]], Stage::Trace)?;
+            self.cinematic_drawing(picture, [0, size[1]], CinematicEntry::Trace)?;
         let pass_groups: Vec<wgpu::BindGroup> = (picture.passes..total)
             .map(|pass_index| self.cinematic_pass(picture, pass_index))
             .collect();
@@ -208,7 +199,7 @@ impl Renderer {
         }
         let size = picture.size;
         let (resolve, view_group, frame_group) =
-            self.cinematic_drawing(picture, [0, size[1]], Stage::Resolve)?;
+            self.cinematic_drawing(picture, [0, size[1]], CinematicEntry::Resolve)?;
         // The sums' bind group; its pass index is not read.
         let sums_group = self.cinematic_pass(picture, picture.passes);
         let (buffer, padded_row) = self.readback_buffer(size);
@@ -260,7 +251,7 @@ impl Renderer {
         let first = picture.next_row;
         let last = first.saturating_add(rows.max(1)).min(size[1]);
         let (pipeline, view_group, frame_group) =
-            self.cinematic_drawing(picture, [first, last], Stage::Trace)?;
+            self.cinematic_drawing(picture, [first, last], CinematicEntry::Trace)?;
         let pass_group = self.cinematic_pass(picture, picture.passes);
         let mut encoder =
             self.context
@@ -293,7 +284,7 @@ impl Renderer {
         &mut self,
         picture: &CinematicPicture,
         rows: [u32; 2],
-        stage: Stage,
+        stage: CinematicEntry,
     ) -> Result<(wgpu::ComputePipeline, wgpu::BindGroup, wgpu::BindGroup), RenderError> {
         let window = self
             .effective_window(&picture.view)
@@ -307,11 +298,7 @@ impl Renderer {
             .traced(&self.context.device, &self.pipelines)
             .into_owned();
         let device = &self.context.device;
-        let pipeline = match stage {
-            Stage::Trace => self.pipelines.cinematic(device, variant),
-            Stage::Resolve => self.pipelines.cinematic_resolve(device, variant),
-        }
-        .clone();
+        let pipeline = self.pipelines.cinematic(device, variant, stage).clone();
         Ok((pipeline, view_group, frame_group))
     }
 

@@ -57,6 +57,23 @@ struct Drawing {
     events: mpsc::Sender<SchedulerEvent>,
 }
 
+impl Drawing {
+    /// Notes `request` as the one being drawn for `delivery`'s session; the request.
+    fn note<'a>(
+        drawing: &'a mut Option<Self>,
+        request: RenderRequest,
+        delivery: &Delivery,
+    ) -> &'a RenderRequest {
+        &drawing
+            .insert(Self {
+                session: delivery.ticket.session,
+                request,
+                events: delivery.events.clone(),
+            })
+            .request
+    }
+}
+
 /// Runs the render loop on `context`, and after a fault again on a device from
 /// `open_device`, until the scheduler shuts down (or it gave up; then every request is
 /// answered with an error until shutdown).
@@ -249,13 +266,7 @@ fn render_loop(
             } else {
                 (request, None)
             };
-        let request = &drawing
-            .insert(Drawing {
-                session,
-                request,
-                events: delivery.events.clone(),
-            })
-            .request;
+        let request = Drawing::note(drawing, request, &delivery);
         faults::before_render(delivery.fault, device);
         if request.preview
             && crate::preview::wants_preview(&request.volume)
@@ -406,13 +417,7 @@ impl Turn<'_> {
         let session = delivery.ticket.session;
         let device = scenes.context().device.clone();
         let (dragging, _) = dragging_sessions(self.shared, session);
-        let request = &drawing
-            .insert(Drawing {
-                session,
-                request,
-                events: delivery.events.clone(),
-            })
-            .request;
+        let request = Drawing::note(drawing, request, &delivery);
         let started = Instant::now();
         let refined = catch_errors(&device, || {
             let renderer = scenes.renderer_for(&request.volume, &request.view, None);
