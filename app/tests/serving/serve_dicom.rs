@@ -343,7 +343,7 @@ fn the_dimse_bench_times_ours_beside_storescp_the_listing_and_c_move_beside_wado
 }
 
 #[test]
-fn a_pacs_speaking_dicom_alone_is_listed_with_c_find_and_a_series_opened_by_c_move() {
+fn a_pacs_speaking_dicom_alone_is_listed_with_c_find_and_a_series_opened_by_c_move_or_c_get() {
     // Our Storage SCP's port first: the PACS is told where to send.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
@@ -384,6 +384,36 @@ fn a_pacs_speaking_dicom_alone_is_listed_with_c_find_and_a_series_opened_by_c_mo
         assert!(!frame.payload.is_empty());
         // The series came by C-MOVE into the store, one file an image.
         let stored = support::dicom_files_under(&state.path().join("received"));
+        assert_eq!(stored.len(), largest.images);
+    });
+    // A server without a Storage SCP of its own retrieves the series with C-GET instead,
+    // calling as a title the PACS knows.
+    let retrieving = tempfile::tempdir().expect("a folder");
+    let served = support::serve_with_env(
+        &[
+            "--library",
+            &library,
+            "--state-dir",
+            &retrieving.path().to_string_lossy(),
+        ],
+        &[("HOUNSFIELD_AE_TITLE", AE_TITLE)],
+    );
+    run_within(Duration::from_secs(120), async {
+        let mut client = Client::connect(&served.ws_url("")).await.expect("connects");
+        client.hello(None, VIEWPORT).await.expect("welcome");
+        let studies = client.list_studies().await.expect("the catalog");
+        let largest = studies[0]
+            .series
+            .iter()
+            .max_by_key(|series| series.images)
+            .expect("a series");
+        client
+            .open(&largest.id)
+            .await
+            .expect("opened: retrieved with C-GET and loaded");
+        let frame = client.next_frame().await.expect("a frame");
+        assert!(!frame.payload.is_empty());
+        let stored = support::dicom_files_under(&retrieving.path().join("retrieved"));
         assert_eq!(stored.len(), largest.images);
     });
 }

@@ -236,6 +236,15 @@ pub fn dimse_address(path: &Path) -> Option<&str> {
 /// `HOUNSFIELD` (one the PACS knows).
 pub const CALLING_AE_VARIABLE: &str = "HOUNSFIELD_AE_TITLE";
 
+/// The AE title to call a PACS as: [`CALLING_AE_VARIABLE`]'s, or `HOUNSFIELD`.
+pub fn calling_ae() -> String {
+    std::env::var(CALLING_AE_VARIABLE)
+        .ok()
+        .map(|title| title.trim().to_string())
+        .filter(|title| !title.is_empty())
+        .unwrap_or_else(|| "HOUNSFIELD".to_string())
+}
+
 /// A series retrieved over DICOM networking: the folder it was stored in (removed when
 /// dropped), and what the PACS failed to send.
 pub struct GotSeries {
@@ -257,8 +266,7 @@ pub fn get_series_over_dimse(
         format!("a DICOM PACS needs --series (a SeriesInstanceUID: `hounsfield info {address}` lists them)")
     })?;
     let pacs = hounsfield_dimse::RemoteAe::parse(address)?;
-    let calling = std::env::var(CALLING_AE_VARIABLE).unwrap_or_else(|_| "HOUNSFIELD".to_string());
-    let scu = hounsfield_dimse::Scu::new(pacs, calling.trim());
+    let scu = hounsfield_dimse::Scu::new(pacs, &calling_ae());
     let study = scu
         .study_of_series(series)?
         .with_context(|| format!("{address} holds no series {series}"))?;

@@ -29,6 +29,23 @@ pub(super) fn store(
     Ok(Arc::new(store))
 }
 
+/// Where a PACS's series retrieved with C-GET land on a server without a Storage SCP of
+/// its own (`--library dimse://…` without `--dicom-port`): `retrieved/` of the state
+/// folder, within the Storage SCP's default bound.
+pub(super) fn get_store(state: anyhow::Result<PathBuf>) -> anyhow::Result<Arc<StoreFolder>> {
+    let root = state
+        .context("--library dimse://… without --dicom-port: no state folder to retrieve into")?
+        .join("retrieved");
+    let most = super::settings::DEFAULT_DICOM_STORE_GB << 30;
+    let store = StoreFolder::open(&root, most).with_context(|| {
+        format!(
+            "the folder of series retrieved with C-GET, {}",
+            root.display()
+        )
+    })?;
+    Ok(Arc::new(store))
+}
+
 /// Binds the Storage SCP on `bind`'s address and serves it on its own threads; the line
 /// that says where.
 pub(super) fn serve(

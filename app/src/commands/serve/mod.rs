@@ -262,17 +262,21 @@ fn library(
     let mut pacs = Vec::with_capacity(settings.library.len());
     for path in dimse {
         let text = path.to_string_lossy();
-        let (Some(dicom), Some(store)) = (&settings.dicom, &store) else {
-            anyhow::bail!(
-                "--library {text}: a PACS asked over DICOM networking sends each series to this server's Storage SCP: give --dicom-port (and make this server's AE title a destination of the PACS)"
-            );
-        };
         let remote = hounsfield_dimse::RemoteAe::parse(&text).context("--library")?;
-        pacs.push(PacsLibrary::dimse(
-            hounsfield_dimse::Scu::new(remote, &dicom.ae_title),
-            &dicom.ae_title,
-            store.clone(),
-        ));
+        // With a Storage SCP of its own, the server has each series moved to it (C-MOVE);
+        // without, it retrieves it with C-GET into the cache, calling as the command line
+        // does.
+        pacs.push(match (&settings.dicom, &store) {
+            (Some(dicom), Some(store)) => PacsLibrary::dimse(
+                hounsfield_dimse::Scu::new(remote, &dicom.ae_title),
+                &dicom.ae_title,
+                store.clone(),
+            ),
+            _ => PacsLibrary::dimse_get(
+                hounsfield_dimse::Scu::new(remote, &hounsfield_workstation::source::calling_ae()),
+                dicom::get_store(state_folder(settings))?,
+            ),
+        });
     }
     // The DICOM store is a library folder, unless one of them holds it already.
     if let Some(store) = store

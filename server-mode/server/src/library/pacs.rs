@@ -2,12 +2,14 @@
 //! when the library is made (studies and series, paged through; `list_studies` then
 //! filters that catalog as it filters folders', so searching costs the PACS nothing), and
 //! a series retrieved over WADO-RS into the on-disk cache (or by C-MOVE into this server's
-//! Storage SCP) when opened, then read by the same file loader as a folder's.
+//! Storage SCP, or by C-GET into a store of its own) when opened, then read by the same
+//! file loader as a folder's.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use hounsfield_dimse::Scu;
+use hounsfield_dimse::{Scu, StoreFolder};
 
 use render_core::dicom::SeriesKind;
 
@@ -35,11 +37,18 @@ enum Archive {
     },
     Dimse {
         scu: Scu,
-        /// This server's AE title, where the PACS sends a series.
-        destination: String,
-        /// The Storage SCP's store folder, where it arrives.
-        store: PathBuf,
+        /// How a series comes from it.
+        retrieval: DimseRetrieval,
     },
+}
+
+/// How a series comes from a PACS asked over DICOM networking.
+enum DimseRetrieval {
+    /// C-MOVE to this server's AE title `destination`, whose Storage SCP stores into
+    /// `store`.
+    Move { destination: String, store: PathBuf },
+    /// C-GET into `store`, over the association that asks (no Storage SCP of ours).
+    Get { store: Arc<StoreFolder> },
 }
 
 impl PacsLibrary {
@@ -59,8 +68,21 @@ impl PacsLibrary {
         Self {
             archive: Archive::Dimse {
                 scu,
-                destination: destination.to_string(),
-                store,
+                retrieval: DimseRetrieval::Move {
+                    destination: destination.to_string(),
+                    store,
+                },
+            },
+        }
+    }
+
+    /// The PACS `scu` asks over DICOM networking, its series retrieved with C-GET into
+    /// `store` (a server without a Storage SCP of its own).
+    pub fn dimse_get(scu: Scu, store: Arc<StoreFolder>) -> Self {
+        Self {
+            archive: Archive::Dimse {
+                scu,
+                retrieval: DimseRetrieval::Get { store },
             },
         }
     }
@@ -130,18 +152,21 @@ impl PacsLibrary {
                 retrieve_series(cache, source, (study_uid, series_uid), progress, max_bytes)
                     .map_err(|error| not_delivered(&error))
             }
-            Archive::Dimse {
-                scu,
-                destination,
-                store,
-            } => {
-                let moved = scu
-                    .move_series(study_uid, series_uid, destination)
-                    .map_err(|error| not_delivered(&error))?;
+            Archive::Dimse { scu, retrieval } => {
+                let (moved, store) = match retrieval {
+                    DimseRetrieval::Move { destination, store } => (
+                        scu.move_series(study_uid, series_uid, destination),
+                        store.as_path(),
+                    ),
+                    DimseRetrieval::Get { store } => {
+                        (scu.get_series(study_uid, series_uid, store), store.root())
+                    }
+                };
+                let moved = moved.map_err(|error| not_delivered(&error))?;
                 let expected = moved.completed + moved.failed;
                 progress(moved.completed, expected);
-                // Stored by this server's Storage SCP under the study's folder (the
-                // UIDs checked as UIDs there, so no path comes from the PACS).
+                // Stored by this server's Storage SCP, or by the C-GET, under the study's
+                // folder (the UIDs checked as UIDs there, so no path comes from the PACS).
                 let folder = store.join(study_uid);
                 if !hounsfield_dimse::is_uid(study_uid) || !folder.is_dir() {
                     return Err(not_delivered(&"no instance arrived"));
