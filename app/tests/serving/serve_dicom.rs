@@ -364,28 +364,11 @@ fn a_pacs_speaking_dicom_alone_is_listed_with_c_find_and_a_series_opened_by_c_mo
         "--state-dir",
         &state.path().to_string_lossy(),
     ]);
-    run_within(Duration::from_secs(120), async {
-        let mut client = Client::connect(&served.ws_url("")).await.expect("connects");
-        client.hello(None, VIEWPORT).await.expect("welcome");
-        let studies = client.list_studies().await.expect("the catalog");
-        assert_eq!(studies.len(), 1, "{studies:?}");
-        let listed: usize = studies[0].series.iter().map(|s| s.images).sum();
-        assert_eq!(listed, uploaded, "each series with its images, from C-FIND");
-        let largest = studies[0]
-            .series
-            .iter()
-            .max_by_key(|series| series.images)
-            .expect("a series");
-        client
-            .open(&largest.id)
-            .await
-            .expect("opened: moved here and loaded");
-        let frame = client.next_frame().await.expect("a frame");
-        assert!(!frame.payload.is_empty());
-        // The series came by C-MOVE into the store, one file an image.
-        let stored = support::dicom_files_under(&state.path().join("received"));
-        assert_eq!(stored.len(), largest.images);
-    });
+    let (listed, largest) = open_the_largest_series(&served);
+    assert_eq!(listed, uploaded, "each series with its images, from C-FIND");
+    // The series came by C-MOVE into the store, one file an image.
+    let stored = support::dicom_files_under(&state.path().join("received"));
+    assert_eq!(stored.len(), largest);
     // A server without a Storage SCP of its own retrieves the series with C-GET instead,
     // calling as a title the PACS knows.
     let retrieving = tempfile::tempdir().expect("a folder");
@@ -398,10 +381,21 @@ fn a_pacs_speaking_dicom_alone_is_listed_with_c_find_and_a_series_opened_by_c_mo
         ],
         &[("HOUNSFIELD_AE_TITLE", AE_TITLE)],
     );
+    let (_, largest) = open_the_largest_series(&served);
+    let stored = support::dicom_files_under(&retrieving.path().join("retrieved"));
+    assert_eq!(stored.len(), largest);
+}
+
+/// Lists `served`'s one study, opens its largest series and takes a frame of it: the images
+/// its series list, and the largest's.
+fn open_the_largest_series(served: &Served) -> (usize, usize) {
+    let mut found = (0, 0);
     run_within(Duration::from_secs(120), async {
         let mut client = Client::connect(&served.ws_url("")).await.expect("connects");
         client.hello(None, VIEWPORT).await.expect("welcome");
         let studies = client.list_studies().await.expect("the catalog");
+        assert_eq!(studies.len(), 1, "{studies:?}");
+        let listed: usize = studies[0].series.iter().map(|s| s.images).sum();
         let largest = studies[0]
             .series
             .iter()
@@ -410,10 +404,10 @@ fn a_pacs_speaking_dicom_alone_is_listed_with_c_find_and_a_series_opened_by_c_mo
         client
             .open(&largest.id)
             .await
-            .expect("opened: retrieved with C-GET and loaded");
+            .expect("opened: retrieved and loaded");
         let frame = client.next_frame().await.expect("a frame");
         assert!(!frame.payload.is_empty());
-        let stored = support::dicom_files_under(&retrieving.path().join("retrieved"));
-        assert_eq!(stored.len(), largest.images);
+        found = (listed, largest.images);
     });
+    found
 }

@@ -67,6 +67,19 @@ pub(crate) enum CommandError {
     Unwritable(String),
 }
 
+/// A P-DATA PDU carrying one whole command set, `data`, on presentation context
+/// `context`.
+pub(crate) fn command_pdu(context: u8, data: Vec<u8>) -> dicom_ul::pdu::Pdu {
+    dicom_ul::pdu::Pdu::PData {
+        data: vec![dicom_ul::pdu::PDataValue {
+            presentation_context_id: context,
+            value_type: dicom_ul::pdu::PDataValueType::Command,
+            is_last: true,
+            data,
+        }],
+    }
+}
+
 /// A command set's CommandField (a request's or a response's).
 pub(crate) fn field_of(bytes: &[u8]) -> Result<u16, CommandError> {
     number_of(&command_object(bytes)?, tags::COMMAND_FIELD)

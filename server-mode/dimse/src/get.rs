@@ -9,7 +9,7 @@
 use std::net::TcpStream;
 
 use dicom_dictionary_std::tags;
-use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu};
+use dicom_ul::pdu::{PDataValueType, Pdu};
 use dicom_ul::{ClientAssociation, ClientAssociationOptions};
 
 use crate::command::{self, C_STORE_RQ, MOST_COMMAND_BYTES, PENDING, Status};
@@ -213,14 +213,7 @@ impl Scu {
                             let answer =
                                 command::response(&asked, status).map_err(|e| self.exchange(e))?;
                             association
-                                .send(&Pdu::PData {
-                                    data: vec![PDataValue {
-                                        presentation_context_id: context,
-                                        value_type: PDataValueType::Command,
-                                        is_last: true,
-                                        data: answer,
-                                    }],
-                                })
+                                .send(&command::command_pdu(context, answer))
                                 .map_err(|e| self.exchange(e))?;
                         }
                     }

@@ -11,9 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dicom_ul::association::server::AccessControl;
-use dicom_ul::pdu::{
-    AssociationRJServiceUserReason, PDataValue, PDataValueType, Pdu, UserIdentity,
-};
+use dicom_ul::pdu::{AssociationRJServiceUserReason, PDataValueType, Pdu, UserIdentity};
 use dicom_ul::{ServerAssociation, ServerAssociationOptions};
 
 use crate::callers::{Callers, ae_title};
@@ -444,14 +442,7 @@ fn answer(
 ) -> Result<(), String> {
     let data = command::response(asked, status).map_err(|error| error.to_string())?;
     association
-        .send(&Pdu::PData {
-            data: vec![PDataValue {
-                presentation_context_id: context,
-                value_type: PDataValueType::Command,
-                is_last: true,
-                data,
-            }],
-        })
+        .send(&command::command_pdu(context, data))
         .map_err(|error| error.to_string())
 }
 

@@ -40,14 +40,7 @@ fn series_in(folder: &Path) -> (String, BTreeMap<String, BTreeSet<String>>) {
             .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
             .open_file(&path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let text = |tag| {
-            object
-                .element(tag)
-                .ok()
-                .and_then(|e| e.to_str().ok())
-                .map(|s| s.trim_end_matches('\0').to_string())
-                .unwrap_or_default()
-        };
+        let text = |tag| text_of(&object, tag);
         study = text(dicom_dictionary_std::tags::STUDY_INSTANCE_UID);
         series
             .entry(text(dicom_dictionary_std::tags::SERIES_INSTANCE_UID))
@@ -215,21 +208,16 @@ fn pixel_data_by_sop(folder: &Path) -> BTreeMap<String, Vec<u8>> {
         .map(|path| {
             let object = dicom_object::open_file(&path)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let text = |tag| {
-                object
-                    .element(tag)
-                    .ok()
-                    .and_then(|e| e.to_str().ok())
-                    .map(|s| s.trim_end_matches('\0').to_string())
-                    .unwrap_or_default()
-            };
             let pixels = object
                 .element(dicom_dictionary_std::tags::PIXEL_DATA)
                 .ok()
                 .and_then(|e| e.to_bytes().ok())
                 .map(|bytes| bytes.into_owned())
                 .unwrap_or_default();
-            (text(dicom_dictionary_std::tags::SOP_INSTANCE_UID), pixels)
+            (
+                text_of(&object, dicom_dictionary_std::tags::SOP_INSTANCE_UID),
+                pixels,
+            )
         })
         .collect()
 }
@@ -245,4 +233,14 @@ fn file_stems(folder: &Path) -> BTreeSet<String> {
                 .map(|stem| stem.to_string_lossy().into_owned())
         })
         .collect()
+}
+
+/// A text element of `object`, without its padding (empty when absent).
+fn text_of(object: &dicom_object::InMemDicomObject, tag: dicom_core::Tag) -> String {
+    object
+        .element(tag)
+        .ok()
+        .and_then(|e| e.to_str().ok())
+        .map(|s| s.trim_end_matches('\0').to_string())
+        .unwrap_or_default()
 }
