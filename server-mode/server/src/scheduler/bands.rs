@@ -131,28 +131,10 @@ impl BandedStills {
 
 #[cfg(test)]
 mod tests {
-    use render_core::transfer::RenderMode;
-
     use super::*;
-    use crate::encode::Encoding;
 
     fn still(volume: &Arc<Volume>, seq: u32) -> RenderRequest {
-        let view = ViewState::initial(volume, "ct-bone", RenderMode::Composite);
-        RenderRequest {
-            crosshair_lps: volume.centre_lps(),
-            volume: volume.clone(),
-            view,
-            size: [64, 48],
-            layout: Layout::Single,
-            input_seq: seq,
-            final_still: true,
-            encoding: Encoding::Png,
-            preview: false,
-            refine_first: false,
-            segments: Default::default(),
-            segments_in_3d_later: false,
-            threshold_preview: None,
-        }
+        super::super::test_still(volume, [64, 48], seq)
     }
 
     #[test]

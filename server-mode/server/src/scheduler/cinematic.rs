@@ -176,29 +176,13 @@ fn rows_for(took: Duration, rows: u32, height: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use render_core::view::ViewState;
-
     use super::*;
 
     fn resting(volume: &Arc<Volume>) -> RenderRequest {
-        let mut view = ViewState::initial(volume, "ct-bone", RenderMode::Composite);
-        view.lighting.cinematic = true;
-        view.quality = Quality::Full;
-        RenderRequest {
-            crosshair_lps: volume.centre_lps(),
-            volume: volume.clone(),
-            view,
-            size: [32, 24],
-            layout: Layout::Single,
-            input_seq: 3,
-            final_still: true,
-            encoding: Encoding::Png,
-            preview: false,
-            refine_first: false,
-            segments: Default::default(),
-            segments_in_3d_later: false,
-            threshold_preview: None,
-        }
+        let mut request = super::super::test_still(volume, [32, 24], 3);
+        request.view.lighting.cinematic = true;
+        request.view.quality = Quality::Full;
+        request
     }
 
     #[test]

@@ -639,6 +639,32 @@ fn take_previews(shared: &Arc<Shared>, volume: &Arc<Volume>) -> Vec<(RenderReque
     taken
 }
 
+/// A PNG final still of `volume`'s first view with `ct-bone` at `size`, answering input
+/// `seq`: what the scheduler's tests vary.
+#[cfg(test)]
+fn test_still(volume: &Arc<Volume>, size: [u32; 2], seq: u32) -> RenderRequest {
+    let view = ViewState::initial(
+        volume,
+        "ct-bone",
+        render_core::transfer::RenderMode::Composite,
+    );
+    RenderRequest {
+        crosshair_lps: volume.centre_lps(),
+        volume: volume.clone(),
+        view,
+        size,
+        layout: Layout::Single,
+        input_seq: seq,
+        final_still: true,
+        encoding: Encoding::Png,
+        preview: false,
+        refine_first: false,
+        segments: Default::default(),
+        segments_in_3d_later: false,
+        threshold_preview: None,
+    }
+}
+
 fn micros(since: Instant) -> u32 {
     u32::try_from(since.elapsed().as_micros()).unwrap_or(u32::MAX)
 }
@@ -649,25 +675,9 @@ mod tests {
 
     fn request(seq: u32) -> RenderRequest {
         let volume = Arc::new(render_core::phantom::ct_phantom());
-        let view = ViewState::initial(
-            &volume,
-            "ct-bone",
-            render_core::transfer::RenderMode::Composite,
-        );
         RenderRequest {
-            crosshair_lps: volume.centre_lps(),
-            volume,
-            view,
-            size: [8, 8],
-            layout: Layout::Single,
-            input_seq: seq,
             final_still: false,
-            encoding: Encoding::Png,
-            preview: false,
-            refine_first: false,
-            segments: Default::default(),
-            segments_in_3d_later: false,
-            threshold_preview: None,
+            ..test_still(&volume, [8, 8], seq)
         }
     }
 

@@ -597,7 +597,6 @@ mod tests {
     use std::time::Duration;
 
     use render_core::Volume;
-    use render_core::transfer::RenderMode;
 
     use super::*;
     use crate::faults::Fault;
@@ -609,19 +608,8 @@ mod tests {
 
     fn request(volume: &Arc<Volume>, seq: u32) -> RenderRequest {
         RenderRequest {
-            volume: volume.clone(),
-            view: ViewState::initial(volume, "ct-bone", RenderMode::Composite),
-            size: [48, 32],
-            layout: Layout::Single,
-            crosshair_lps: volume.centre_lps(),
-            input_seq: seq,
             final_still: false,
-            encoding: Encoding::Png,
-            preview: false,
-            refine_first: false,
-            segments: Arc::default(),
-            segments_in_3d_later: false,
-            threshold_preview: None,
+            ..crate::scheduler::test_still(volume, [48, 32], seq)
         }
     }
 
