@@ -238,6 +238,14 @@ fn render_loop(
     let mut cinematic = CinematicStills::default();
     let device = &context.device;
     while let Some((request, delivery)) = take_next(shared) {
+        // What sessions gone since left drawn in part is let go (before a turn of
+        // refining, which skips the rest of the loop).
+        if bands.len() > 0 {
+            bands.retain(|session| registered(shared, session));
+        }
+        if cinematic.len() > 0 {
+            cinematic.retain(|session| registered(shared, session));
+        }
         // Presets an administrator saved since the last frame.
         if presets.generation() != presets_taken {
             presets_taken = presets.generation();
@@ -382,12 +390,6 @@ fn render_loop(
             );
         }
         *drawing = None;
-        if bands.len() > 0 {
-            bands.retain(|session| registered(shared, session));
-        }
-        if cinematic.len() > 0 {
-            cinematic.retain(|session| registered(shared, session));
-        }
     }
     Exit::Shutdown
 }
