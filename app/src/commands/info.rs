@@ -63,10 +63,7 @@ pub fn run(
     search: &StudySearchArgs,
     ae_title: &str,
 ) -> anyhow::Result<()> {
-    if let Some(address) = paths
-        .iter()
-        .find_map(|path| path.to_str().filter(|p| p.starts_with("dimse://")))
-    {
+    if let Some(address) = paths.iter().find_map(|path| source::dimse_address(path)) {
         anyhow::ensure!(
             paths.len() == 1,
             "a DICOM PACS is listed alone: give it without files or folders"

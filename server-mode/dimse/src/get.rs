@@ -9,12 +9,12 @@
 use std::net::TcpStream;
 
 use dicom_dictionary_std::tags;
-use dicom_ul::pdu::{PDataValueType, Pdu};
-use dicom_ul::{ClientAssociation, ClientAssociationOptions};
+use dicom_ul::ClientAssociation;
+use dicom_ul::pdu::PDataValueType;
 
 use crate::command::{self, C_STORE_RQ, MOST_COMMAND_BYTES, PENDING, Status};
-use crate::scp::{MOST_PDU_BYTES, context_syntax};
-use crate::scu::{FIND_WAIT, MOVE_WAIT, Moved, Scu, ScuError, identifier};
+use crate::scp::context_syntax;
+use crate::scu::{MOVE_WAIT, Moved, Scu, ScuError, identifier};
 use crate::store::{Incoming, StoreFolder};
 
 /// C-GET in the Study Root Query/Retrieve Information Model.
@@ -102,15 +102,9 @@ impl Scu {
 
     /// An association proposing C-GET, and each storage class in the SCP role.
     fn associate_for_get(&self) -> Result<ClientAssociation<TcpStream>, ScuError> {
-        let mut options = ClientAssociationOptions::new()
-            .calling_ae_title(self.calling_ae())
-            .called_ae_title(self.pacs().ae_title.as_str())
-            .with_abstract_syntax(C_GET_SOP_CLASS)
-            .max_pdu_length(MOST_PDU_BYTES)
-            .strict(true)
-            .read_timeout(MOVE_WAIT)
-            .write_timeout(FIND_WAIT)
-            .connection_timeout(std::time::Duration::from_secs(10));
+        let mut options = self
+            .association_options(MOVE_WAIT)
+            .with_abstract_syntax(C_GET_SOP_CLASS);
         // A context for each class in each syntax: the acceptor takes one syntax a
         // context, and an archive sends an instance in the syntax it holds it in only
         // where a context offers it (Orthanc does not transcode for a C-GET).
@@ -120,13 +114,7 @@ impl Scu {
             }
             options = options.with_role_selection(class, false, true);
         }
-        let pacs = self.pacs();
-        options
-            .establish((pacs.host.as_str(), pacs.port))
-            .map_err(|error| ScuError::Association {
-                pacs: pacs.name(),
-                why: error.to_string(),
-            })
+        self.establish(options)
     }
 
     /// Takes the PACS's C-STORE requests (storing each instance, answering each) until its
@@ -141,19 +129,7 @@ impl Scu {
         let mut storing: Option<(command::Command, u8, Result<Incoming, Status>)> = None;
         let mut counts = Moved::default();
         loop {
-            let values = match association.receive().map_err(|e| self.exchange(e))? {
-                Pdu::PData { data } => data,
-                Pdu::AbortRQ { .. } => {
-                    return Err(self.exchange(format!(
-                        "the PACS aborted the association (does it know the AE title {}?)",
-                        self.calling_ae()
-                    )));
-                }
-                other => {
-                    return Err(self.exchange(format!("unexpected {}", other.short_description())));
-                }
-            };
-            for value in values {
+            for value in self.receive_values(association)? {
                 match value.value_type {
                     PDataValueType::Command => {
                         if command_bytes.len() + value.data.len() > MOST_COMMAND_BYTES {

@@ -49,7 +49,7 @@ pub const MOST_MATCHES: usize = 20_000;
 /// The most bytes of one identifier a PACS answers with.
 const MOST_IDENTIFIER_BYTES: usize = 1 << 20;
 /// How long a search may wait for the PACS's next answer.
-pub(crate) const FIND_WAIT: Duration = Duration::from_secs(60);
+const FIND_WAIT: Duration = Duration::from_secs(60);
 /// How long a retrieval may wait for the PACS's next answer (it sends the series first).
 pub(crate) const MOVE_WAIT: Duration = Duration::from_secs(600);
 
@@ -207,11 +207,6 @@ impl Scu {
         &self.pacs
     }
 
-    /// The AE title it calls as.
-    pub(crate) fn calling_ae(&self) -> &str {
-        &self.calling_ae
-    }
-
     /// Every study the PACS holds (STUDY level, no key but the return keys).
     pub fn studies(&self) -> Result<Vec<FoundStudy>, ScuError> {
         let keys = identifier(
@@ -365,15 +360,31 @@ impl Scu {
         abstract_syntax: &str,
         wait: Duration,
     ) -> Result<ClientAssociation<TcpStream>, ScuError> {
+        self.establish(
+            self.association_options(wait)
+                .with_abstract_syntax(abstract_syntax),
+        )
+    }
+
+    /// What every association with the PACS is: its AE title called as ours, our PDU
+    /// size, strict reading, and `wait` for each answer; the presentation contexts to add.
+    pub(crate) fn association_options(&self, wait: Duration) -> ClientAssociationOptions<'_> {
         ClientAssociationOptions::new()
             .calling_ae_title(self.calling_ae.as_str())
             .called_ae_title(self.pacs.ae_title.as_str())
-            .with_abstract_syntax(abstract_syntax)
             .max_pdu_length(MOST_PDU_BYTES)
             .strict(true)
             .read_timeout(wait)
             .write_timeout(FIND_WAIT)
             .connection_timeout(Duration::from_secs(10))
+    }
+
+    /// Opens the association `options` propose with the PACS.
+    pub(crate) fn establish(
+        &self,
+        options: ClientAssociationOptions<'_>,
+    ) -> Result<ClientAssociation<TcpStream>, ScuError> {
+        options
             .establish((self.pacs.host.as_str(), self.pacs.port))
             .map_err(|error| ScuError::Association {
                 pacs: self.pacs.name(),
@@ -445,20 +456,7 @@ impl Scu {
         let mut data_bytes = Vec::new();
         let mut response: Option<command::Response> = None;
         loop {
-            let pdu = association.receive().map_err(|e| self.exchange(e))?;
-            let data = match pdu {
-                Pdu::PData { data } => data,
-                Pdu::AbortRQ { .. } => {
-                    return Err(self.exchange(format!(
-                        "the PACS aborted the association (does it know the AE title {}?)",
-                        self.calling_ae
-                    )));
-                }
-                other => {
-                    return Err(self.exchange(format!("unexpected {}", other.short_description())));
-                }
-            };
-            for value in data {
+            for value in self.receive_values(association)? {
                 match value.value_type {
                     PDataValueType::Command => {
                         if command_bytes.len() + value.data.len() > MOST_COMMAND_BYTES {
@@ -489,6 +487,22 @@ impl Scu {
                     }
                 }
             }
+        }
+    }
+
+    /// The values of the PACS's next P-DATA PDU; an abort, or any other PDU, is an error
+    /// that says what came.
+    pub(crate) fn receive_values(
+        &self,
+        association: &mut ClientAssociation<TcpStream>,
+    ) -> Result<Vec<PDataValue>, ScuError> {
+        match association.receive().map_err(|e| self.exchange(e))? {
+            Pdu::PData { data } => Ok(data),
+            Pdu::AbortRQ { .. } => Err(self.exchange(format!(
+                "the PACS aborted the association (does it know the AE title {}?)",
+                self.calling_ae
+            ))),
+            other => Err(self.exchange(format!("unexpected {}", other.short_description()))),
         }
     }
 

@@ -49,7 +49,7 @@ fn anchor_paths(options: &mut ServeOptions, file: &Path) -> anyhow::Result<()> {
             anyhow::bail!("{}: {key} is an empty path", file.display());
         }
         let address = hounsfield_workstation::source::dicomweb_url(path).is_some()
-            || path.to_str().is_some_and(|p| p.starts_with("dimse://"));
+            || hounsfield_workstation::source::dimse_address(path).is_some();
         if path.is_relative() && !address {
             *path = folder.join(&*path);
         }

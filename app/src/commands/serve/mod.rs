@@ -252,9 +252,10 @@ fn library(
         .map_or_else(VoxelBudget::for_machine, |mib| {
             VoxelBudget::new(mib.saturating_mul(1 << 20))
         });
-    let is_dimse = |path: &PathBuf| path.to_str().is_some_and(|p| p.starts_with("dimse://"));
-    let (dimse, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
-        settings.library.iter().partition(|path| is_dimse(path));
+    let (dimse, paths): (Vec<&PathBuf>, Vec<&PathBuf>) = settings
+        .library
+        .iter()
+        .partition(|path| hounsfield_workstation::source::dimse_address(path).is_some());
     let (urls, folders): (Vec<&PathBuf>, Vec<&PathBuf>) = paths
         .into_iter()
         .partition(|path| hounsfield_workstation::source::dicomweb_url(path).is_some());
