@@ -27,9 +27,9 @@ export function directionName(direction) {
 
 /**
  * Wires `light-direction`, `light-shadows`, `light-occlusion` and `light-cinematic` under
- * `root`. `send`
- * sends an input; `onLight(lighting)` hears every lighting sent. Returns `show(lighting)`,
- * which sets the controls from the server's view (absent: the headlight, neither).
+ * `root`. `send` sends an input; `onLight(lighting)` hears every lighting sent. Returns
+ * `show(lighting)`, which sets the controls from the server's view (absent: the
+ * headlight, none of the three).
  */
 export function attachLight(root, send, onLight) {
   const direction = root.querySelector("#light-direction");

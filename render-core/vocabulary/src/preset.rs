@@ -8,30 +8,30 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::RenderMode;
 
-/// A number of a preset, refused when it is not finite as an `f32` (NaN, or past
-/// ±3.4·10³⁸, which `f32` makes infinite): a preset read is one that can be written again.
+/// `value` as an `f32`, when it is finite as one (not NaN, nor past ±3.4·10³⁸, which
+/// `f32` makes infinite).
+fn narrowed(value: f64) -> Option<f32> {
+    let narrowed = value as f32;
+    narrowed.is_finite().then_some(narrowed)
+}
+
+/// A number of a preset, refused when it is not finite as an `f32` ([`narrowed`]): a
+/// preset read is one that can be written again.
 fn finite<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f32, D::Error> {
     let value = f64::deserialize(deserializer)?;
-    let narrowed = value as f32;
-    if narrowed.is_finite() {
-        Ok(narrowed)
-    } else {
-        Err(D::Error::custom(format!(
-            "{value} is not a finite number a preset can hold"
-        )))
-    }
+    narrowed(value).ok_or_else(|| {
+        D::Error::custom(format!("{value} is not a finite number a preset can hold"))
+    })
 }
 
 /// Red, green and blue, each [`finite`].
 fn finite_rgb<'de, D: Deserializer<'de>>(deserializer: D) -> Result<[f32; 3], D::Error> {
     let rgb = <[f64; 3]>::deserialize(deserializer)?;
-    let narrowed = rgb.map(|c| c as f32);
-    if narrowed.iter().all(|c| c.is_finite()) {
-        Ok(narrowed)
-    } else {
-        Err(D::Error::custom(format!(
+    match rgb.map(narrowed) {
+        [Some(red), Some(green), Some(blue)] => Ok([red, green, blue]),
+        _ => Err(D::Error::custom(format!(
             "{rgb:?} is not three finite numbers"
-        )))
+        ))),
     }
 }
 

@@ -191,3 +191,9 @@ pub fn mean_rgb_difference(a: &[u8], a_channels: usize, b: &[u8], b_channels: us
         .sum();
     total / (pixels as f64 * 3.0) / 255.0
 }
+
+/// How many values differ between `a` and `b`, position by position (channel values of
+/// two pictures, voxels of two decodings): 0 when they are the same.
+pub fn differing_values<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    a.iter().zip(b).filter(|(a, b)| a != b).count()
+}

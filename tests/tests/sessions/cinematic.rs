@@ -103,11 +103,7 @@ fn a_resting_cinematic_view_streams_what_render_cinematic_draws_and_a_turn_start
         };
         assert_eq!((width, height), (expected.width, expected.height));
         // Exact: the same paths from the same seed, on the same kind of adapter.
-        let differing = rgba
-            .iter()
-            .zip(&expected.rgba)
-            .filter(|(a, b)| a != b)
-            .count();
+        let differing = support::render::differing_values(&rgba, &expected.rgba);
         assert_eq!(differing, 0, "{differing} channel values differ");
 
         // A turn of the camera: a new ray-cast still, then a new picture from one path.

@@ -483,11 +483,7 @@ fn a_lossless_still_equals_the_render_cores_pixels() {
         };
         assert_eq!((width, height), (expected.width, expected.height));
         // Exact: the same shader on the same kind of adapter, and PNG is lossless.
-        let differing = rgba
-            .iter()
-            .zip(&expected.rgba)
-            .filter(|(a, b)| a != b)
-            .count();
+        let differing = support::render::differing_values(&rgba, &expected.rgba);
         assert_eq!(
             differing, 0,
             "{differing} channel values differ from the render core's"

@@ -172,6 +172,11 @@ fn cs_cinematic(@builtin(global_invocation_id) id: vec3<u32>) {
     let light = path_light(vec2<f32>(pixel) + within, &rng);
     let sum = sums[index] + vec4<f32>(light, 1.0);
     sums[index] = sum;
+    store_mean(pixel, sum);
+}
+
+// The frame's `pixel` made the mean of its passes' light, `sum` (rgb, and the count in a).
+fn store_mean(pixel: vec2<u32>, sum: vec4<f32>) {
     textureStore(frame, pixel, vec4<f32>(min(sum.rgb / sum.a, vec3<f32>(1.0)), 1.0));
 }
 
@@ -183,8 +188,8 @@ fn cs_cinematic_resolve(@builtin(global_invocation_id) id: vec3<u32>) {
     if f32(pixel.x) >= params.viewport_size.x || f32(pixel.y) >= params.rows.y {
         return;
     }
-    let sum = sums[cinematic.width * pixel.y + pixel.x];
+    let sum = sums[pixel.y * cinematic.width + pixel.x];
     if sum.a > 0.0 {
-        textureStore(frame, pixel, vec4<f32>(min(sum.rgb / sum.a, vec3<f32>(1.0)), 1.0));
+        store_mean(pixel, sum);
     }
 }
