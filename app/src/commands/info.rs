@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use render_core::Volume;
-use render_core::dicom::{Catalog, Series, VoxelBudget};
+use render_core::dicom::{Catalog, Series, VoxelBudget, plan_time_points};
 use render_core::phantom::ct_phantom;
 use render_core::volume::affine_rows;
 use serde::Serialize;
@@ -44,8 +44,22 @@ struct SeriesReport {
     /// Where min and max come from: `header` (stored bit range × rescale) or `voxels`.
     value_range_from: &'static str,
     time_points: usize,
+    /// The series' volumes in order (one for a series that is not over time), as the
+    /// headers tell them apart.
+    volumes: Vec<VolumeReport>,
     loadable: bool,
     warnings: Vec<String>,
+}
+
+/// One volume of a series, as `info --json` lists it.
+#[derive(Debug, Serialize)]
+struct VolumeReport {
+    /// What tells it from the others (`time point 3`, `echo 2`…); empty alone.
+    label: String,
+    /// Seconds from the first volume (or its cardiac phase), when the headers say.
+    time_s: Option<f64>,
+    /// Its images.
+    images: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -164,6 +178,14 @@ fn series_report(series: &Series, budget: VoxelBudget) -> SeriesReport {
         max: range.map(|r| r.max),
         value_range_from: "header",
         time_points: plan.map_or(1, |p| p.time_points),
+        volumes: plan_time_points(&series.images)
+            .into_iter()
+            .map(|volume| VolumeReport {
+                images: volume.images.len(),
+                label: volume.label,
+                time_s: volume.time_s,
+            })
+            .collect(),
         loadable: plan.is_some() && series.unsupported.is_none() && over_budget.is_none(),
         warnings,
     }
@@ -193,6 +215,11 @@ fn sample_report(volume: &Volume) -> InfoReport {
                 max: Some(volume.value_range.max),
                 value_range_from: "voxels",
                 time_points: 1,
+                volumes: vec![VolumeReport {
+                    label: String::new(),
+                    time_s: None,
+                    images: volume.dims[2],
+                }],
                 loadable: true,
                 warnings: Vec::new(),
             }],

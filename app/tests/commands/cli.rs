@@ -1441,3 +1441,50 @@ fn doctor_streams_from_a_configured_server_that_answers_when_only_software_rende
         );
     }
 }
+
+/// A series over time: `info --json` lists its volumes with their times (the GE EPI's
+/// ten, RepetitionTime apart), and `probe` gives a point's value in every volume, equal to
+/// dcm2niix's 4D NIfTI at that point (read by SimpleITK).
+#[test]
+fn info_lists_a_4d_series_volumes_and_probe_gives_a_points_value_in_every_volume() {
+    let json = stdout_json(&hounsfield(&["info", "--json", &data("ge-epi/mr_0004")]));
+    let series = &json["studies"][0]["series"][0];
+    let volumes = series["volumes"].as_array().expect("volumes");
+    assert_eq!(volumes.len(), 10, "{}", series["volumes"]);
+    assert_eq!(volumes[3]["label"], "volume 4");
+    assert_eq!(volumes[3]["time_s"], 15.0);
+    assert_eq!(volumes[3]["images"], 15);
+
+    let nifti = support::nifti::Nifti::read("ge-epi/DCM2NIIX_regression_test_4.nii");
+    // A voxel inside the head: the NIfTI's (20, 30, 7), at its LPS position.
+    let g = &nifti.geometry;
+    let lps: Vec<f64> = (0..3)
+        .map(|r| {
+            g.origin_lps_mm[r]
+                + g.direction[r][0] * g.spacing_mm[0] * 20.0
+                + g.direction[r][1] * g.spacing_mm[1] * 30.0
+                + g.direction[r][2] * g.spacing_mm[2] * 7.0
+        })
+        .collect();
+    let at = format!("{},{},{}", lps[0], lps[1], lps[2]);
+    let json = stdout_json(&hounsfield(&[
+        "probe",
+        &data("ge-epi/mr_0004"),
+        "--at",
+        &at,
+        "--json",
+    ]));
+    let point = &json[0];
+    let values: Vec<f64> = point["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .map(|v| v.as_f64().expect("inside"))
+        .collect();
+    let theirs: Vec<f64> = (0..10).map(|t| nifti.value(t, [20, 30, 7])).collect();
+    assert_eq!(values, theirs, "the voxel's curve");
+    assert!(theirs.iter().any(|v| *v != theirs[0]), "a curve that moves");
+    assert_eq!(point["labels"][9], "volume 10");
+    assert_eq!(point["times_s"][1], 5.0);
+    assert_eq!(point["value"], point["values"][0]);
+}

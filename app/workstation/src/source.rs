@@ -13,7 +13,10 @@ use hounsfield_dicomweb::{
 };
 use hounsfield_findings::report::ReportSubject;
 use render_core::Volume;
-use render_core::dicom::{Catalog, DicomError, Series, VoxelBudget, load_series_predecoded};
+use render_core::dicom::{
+    Catalog, DicomError, PreDecoded, Series, VolumeAtTime, VoxelBudget, load_series_over_time,
+    load_series_predecoded,
+};
 use render_core::phantom::ct_phantom;
 use render_core::progress::{Progress, ProgressFn, Stage, no_progress};
 
@@ -103,42 +106,17 @@ pub fn open_volume_with_progress(
             subject: None,
         });
     };
-    let paths = [path.to_path_buf()];
-    let retrieving = |done, total| {
-        progress(Progress {
-            stage: Stage::Retrieving,
-            done,
-            total,
-        });
-    };
-    // A series retrieved over DICOM networking is read from a folder removed once loaded.
-    let mut _retrieved_over_dimse = None;
-    let (catalog, missing, decoded) = match (dimse_address(path), dicomweb_url(path)) {
-        (Some(address), _) => {
-            let got = get_series_over_dimse(address, series, &retrieving)?;
-            let catalog = Catalog::scan(&[got.folder.path().to_path_buf()], progress);
-            _retrieved_over_dimse = Some(got.folder);
-            (catalog, got.missing, None)
-        }
-        (None, Some(url)) => {
-            let retrieved = retrieve_series(url, series, &retrieving)?;
-            (
-                retrieved.catalog,
-                retrieved.missing,
-                Some(retrieved.decoded),
-            )
-        }
-        (None, None) => (Catalog::scan(&paths, progress), Vec::new(), None),
-    };
-    ensure_images(&catalog, &paths)?;
-    let chosen = choose(&catalog, series)?;
+    let opened = open_catalog(path, series, progress)?;
+    let chosen = choose(&opened.catalog, series)?;
     let loaded = load_series_predecoded(
         chosen,
         VoxelBudget::for_machine(),
         progress,
-        decoded.as_ref(),
+        opened.decoded.as_ref(),
     )
     .with_context(|| format!("loading series {}", chosen.id))?;
+    let catalog = &opened.catalog;
+    let missing = opened.missing.clone();
     let overlay = catalog
         .studies
         .iter()
@@ -153,6 +131,100 @@ pub fn open_volume_with_progress(
         warnings,
         overlay,
         subject: Some(ReportSubject::of_series(chosen)),
+    })
+}
+
+/// A catalogue read from a folder, or of a series retrieved from a PACS, with what the
+/// retrieval missed; a series retrieved over DICOM networking lives in a folder removed
+/// when this is dropped.
+struct OpenedCatalog {
+    catalog: Catalog,
+    missing: Vec<String>,
+    decoded: Option<PreDecoded>,
+    _retrieved_over_dimse: Option<tempfile::TempDir>,
+}
+
+/// Reads the catalogue at `path`: a folder, a DICOMweb URL or `dimse://AE@HOST:PORT`
+/// (whose `series` is retrieved first).
+fn open_catalog(
+    path: &Path,
+    series: Option<&str>,
+    progress: ProgressFn<'_>,
+) -> anyhow::Result<OpenedCatalog> {
+    let paths = [path.to_path_buf()];
+    let retrieving = |done, total| {
+        progress(Progress {
+            stage: Stage::Retrieving,
+            done,
+            total,
+        });
+    };
+    let opened = match (dimse_address(path), dicomweb_url(path)) {
+        (Some(address), _) => {
+            let got = get_series_over_dimse(address, series, &retrieving)?;
+            OpenedCatalog {
+                catalog: Catalog::scan(&[got.folder.path().to_path_buf()], progress),
+                missing: got.missing,
+                decoded: None,
+                _retrieved_over_dimse: Some(got.folder),
+            }
+        }
+        (None, Some(url)) => {
+            let retrieved = retrieve_series(url, series, &retrieving)?;
+            OpenedCatalog {
+                catalog: retrieved.catalog,
+                missing: retrieved.missing,
+                decoded: Some(retrieved.decoded),
+                _retrieved_over_dimse: None,
+            }
+        }
+        (None, None) => OpenedCatalog {
+            catalog: Catalog::scan(&paths, progress),
+            missing: Vec::new(),
+            decoded: None,
+            _retrieved_over_dimse: None,
+        },
+    };
+    ensure_images(&opened.catalog, &paths)?;
+    Ok(opened)
+}
+
+/// Every volume of a series over time, ready to use.
+pub struct OpenedSeriesOverTime {
+    /// The volumes in order (one for a series that is not over time).
+    pub volumes: Vec<VolumeAtTime>,
+    /// Series id, or `phantom`.
+    pub label: String,
+    /// Warnings to show.
+    pub warnings: Vec<String>,
+}
+
+/// Opens every volume of the series at `path` (the phantom's one when there is no path).
+pub fn open_series_over_time(
+    path: Option<&Path>,
+    series: Option<&str>,
+) -> anyhow::Result<OpenedSeriesOverTime> {
+    let Some(path) = path else {
+        return Ok(OpenedSeriesOverTime {
+            volumes: vec![VolumeAtTime {
+                label: String::new(),
+                time_s: None,
+                volume: ct_phantom(),
+            }],
+            label: "phantom".to_string(),
+            warnings: Vec::new(),
+        });
+    };
+    let opened = open_catalog(path, series, &no_progress)?;
+    let chosen = choose(&opened.catalog, series)?;
+    let loaded = load_series_over_time(chosen, VoxelBudget::for_machine(), &no_progress)
+        .with_context(|| format!("loading series {}", chosen.id))?;
+    let mut warnings = opened.missing;
+    warnings.extend(loaded.warnings.iter().map(ToString::to_string));
+    Ok(OpenedSeriesOverTime {
+        volumes: loaded.volumes,
+        label: chosen.id.clone(),
+        warnings,
     })
 }
 

@@ -18,6 +18,7 @@ mod dicom_check;
 mod exit;
 pub mod faulty_proxy;
 mod movies;
+pub mod nifti;
 pub mod orthanc;
 pub mod phantom_dicom;
 pub mod render;

@@ -7,6 +7,7 @@ mod bad_input;
 mod decoding;
 mod load_progress;
 mod missing_slice;
+mod over_time;
 mod reference_geometry;
 mod robustness;
 mod structured_fuzz;

@@ -57,6 +57,25 @@ impl VoxelBudget {
             }),
         }
     }
+
+    /// The bytes loading every volume of a series over time takes at its peak (each
+    /// volume's peak, summed: the loaded volumes are kept while the next is decoded), when
+    /// within the budget.
+    pub fn check_volumes(&self, series_id: &str, plans: &[StackPlan]) -> Result<u64, DicomError> {
+        let bytes = plans
+            .iter()
+            .try_fold(0u64, |sum, plan| sum.checked_add(peak_load_bytes(plan)?));
+        match bytes {
+            Some(bytes) if bytes <= self.max_bytes => Ok(bytes),
+            _ => Err(DicomError::VolumesOverBudget {
+                series: series_id.to_string(),
+                volumes: plans.len(),
+                dims: plans.first().map_or([0; 3], |plan| plan.dims),
+                bytes: bytes.unwrap_or(u64::MAX),
+                budget: self.max_bytes,
+            }),
+        }
+    }
 }
 
 /// Bytes a load of `plan` holds at once: the decoded stack (4 bytes a voxel, the widest

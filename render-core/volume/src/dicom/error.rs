@@ -136,6 +136,26 @@ pub enum DicomError {
         /// The budget.
         budget: u64,
     },
+    /// A series over time whose volumes together are larger than the memory one series
+    /// may take.
+    #[error(
+        "series {series}: {volumes} volumes of {} × {} × {} voxels need {} while loading, over the {} one series may take (set with --max-series-mb or HOUNSFIELD_MAX_SERIES_MB)",
+        dims[0], dims[1], dims[2],
+        human_bytes(*bytes),
+        human_bytes(*budget)
+    )]
+    VolumesOverBudget {
+        /// The series id.
+        series: String,
+        /// Volumes in the series.
+        volumes: usize,
+        /// The first volume's planned dimensions.
+        dims: [usize; 3],
+        /// Bytes the load of every volume would take at its peak.
+        bytes: u64,
+        /// The budget.
+        budget: u64,
+    },
     /// The images of a series do not form a volume.
     #[error("series {series}: {reason}")]
     InconsistentSeries {
@@ -173,6 +193,7 @@ impl DicomError {
             DicomError::NoImages { .. }
             | DicomError::UnknownSeries { .. }
             | DicomError::OverBudget { .. }
+            | DicomError::VolumesOverBudget { .. }
             | DicomError::InconsistentSeries { .. } => None,
         }
     }

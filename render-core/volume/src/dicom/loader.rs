@@ -120,7 +120,7 @@ pub fn load_series_predecoded(
 
 /// Decodes the planned slices; the outer error is fatal, the inner lists failed files.
 #[allow(clippy::type_complexity)]
-fn load_plan(
+pub(super) fn load_plan(
     series_id: &str,
     plan: &StackPlan,
     sources: &[&ImageHeader],

@@ -315,6 +315,30 @@ fn slice_axis(
     Ok((step_direction * spacing, Some(at), warnings))
 }
 
+/// An image's index, its position (LPS mm) and its distance along the slice normal.
+pub(super) type Placed = (usize, DVec3, f64);
+
+/// The images grouped by position along the slice normal, nearest first, each group
+/// ordered by [`temporal_key`]; `None` when the first image has no usable orientation or
+/// an image no position (then the series is planned as [`plan_stack`] plans it).
+pub(super) fn images_by_position(images: &[ImageHeader]) -> Option<Vec<Vec<Placed>>> {
+    let orientation = images.first()?.orientation?;
+    let row_dir = DVec3::from_slice(&orientation[0..3]);
+    let col_dir = DVec3::from_slice(&orientation[3..6]);
+    let normal = row_dir.cross(col_dir).try_normalize()?;
+    let mut placed = Vec::with_capacity(images.len());
+    for (index, image) in images.iter().enumerate() {
+        let position = DVec3::from_array(image.position?);
+        placed.push((index, position, position.dot(normal)));
+    }
+    placed.sort_by(|a, b| a.2.total_cmp(&b.2));
+    let mut groups = group_by_position(&placed);
+    for group in &mut groups {
+        group.sort_by_key(|entry| temporal_key(&images[entry.0]));
+    }
+    Some(groups)
+}
+
 /// Images at the same position along the normal, in order.
 fn group_by_position(placed: &[(usize, DVec3, f64)]) -> Vec<Vec<(usize, DVec3, f64)>> {
     let mut groups: Vec<Vec<(usize, DVec3, f64)>> = Vec::new();
@@ -379,7 +403,7 @@ fn first_time_point(
 }
 
 /// Which time point an image (by its index) belongs to: an ordering key, lower first.
-type TimePointOf<'a> = Box<dyn Fn(usize) -> i64 + 'a>;
+pub(super) type TimePointOf<'a> = Box<dyn Fn(usize) -> i64 + 'a>;
 
 /// The time point of each image by its temporal position and echo number, when every
 /// image has the same of the two and they tell each position's images apart.
@@ -410,7 +434,7 @@ fn told_time_points<'a>(
 /// The time point of each image by its instance number, a volume of one image a position
 /// at a time from 1, when every image has one and that puts at most one image of each
 /// time point at a position, all within `time_points`.
-fn counted_time_points<'a>(
+pub(super) fn counted_time_points<'a>(
     images: &'a [ImageHeader],
     groups: &[Vec<(usize, DVec3, f64)>],
     time_points: usize,
@@ -435,7 +459,7 @@ fn counted_time_points<'a>(
 }
 
 /// Whether `time_point_of` gives the images at each position different time points.
-fn apart_at_each_position(
+pub(super) fn apart_at_each_position(
     groups: &[Vec<(usize, DVec3, f64)>],
     time_point_of: &impl Fn(usize) -> i64,
 ) -> bool {
@@ -447,14 +471,14 @@ fn apart_at_each_position(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::path::PathBuf;
 
     use super::*;
     use crate::dicom::header::{Identity, PixelFormat, Rescale};
 
     /// An axial image of 4×3 pixels at `position`, 0.5 mm pixels.
-    fn image(name: &str, position: [f64; 3], instance: i32) -> ImageHeader {
+    pub(in crate::dicom) fn image(name: &str, position: [f64; 3], instance: i32) -> ImageHeader {
         ImageHeader {
             file: PathBuf::from(name),
             frame: 0,
@@ -466,6 +490,10 @@ mod tests {
             instance_number: Some(instance),
             temporal_position: None,
             echo_number: None,
+            trigger_time_ms: None,
+            b_value: None,
+            repetition_time_ms: None,
+            acquisition_time_s: None,
             rows: 3,
             columns: 4,
             pixel_spacing_mm: Some([0.5, 0.5]),

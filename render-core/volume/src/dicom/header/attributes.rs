@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use dicom_core::Tag;
+use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 
@@ -69,6 +69,21 @@ impl AttributeReader<'_> {
     pub(super) fn first_f64(&self, tag: Tag) -> Option<f64> {
         let values = self.object.get(tag)?.to_multi_float64().ok()?;
         values.first().copied().filter(|v| v.is_finite())
+    }
+
+    /// A time of day (TM, or the time of a DT) in seconds from midnight, when the
+    /// attribute holds a well-formed one.
+    pub(super) fn seconds_of_day(&self, tag: Tag) -> Option<f64> {
+        let element = self.object.get(tag)?;
+        let time = if element.vr() == VR::DT {
+            *element.to_datetime().ok()?.time()?
+        } else {
+            element.to_time().ok()?
+        };
+        let whole = f64::from(*time.hour()) * 3600.0
+            + f64::from(time.minute().copied().unwrap_or(0)) * 60.0
+            + f64::from(time.second().copied().unwrap_or(0));
+        Some(whole + f64::from(time.fraction_micro().unwrap_or(0)) / 1e6)
     }
 
     /// The attribute as a signed integer.

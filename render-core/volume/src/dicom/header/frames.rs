@@ -94,6 +94,21 @@ pub(super) fn enhanced_frame_headers(
                 header.temporal_position = r
                     .i32(tags::TEMPORAL_POSITION_INDEX)
                     .or(header.temporal_position);
+                header.acquisition_time_s = r
+                    .seconds_of_day(tags::FRAME_ACQUISITION_DATE_TIME)
+                    .or(header.acquisition_time_s);
+            }
+            if let Some(r) = macro_reader(tags::CARDIAC_SYNCHRONIZATION_SEQUENCE) {
+                header.trigger_time_ms = r
+                    .f64(tags::NOMINAL_CARDIAC_TRIGGER_DELAY_TIME)
+                    .or(header.trigger_time_ms);
+            }
+            if let Some(r) = macro_reader(tags::MR_TIMING_AND_RELATED_PARAMETERS_SEQUENCE) {
+                header.repetition_time_ms =
+                    r.f64(tags::REPETITION_TIME).or(header.repetition_time_ms);
+            }
+            if let Some(r) = macro_reader(tags::MR_DIFFUSION_SEQUENCE) {
+                header.b_value = r.f64(tags::DIFFUSION_B_VALUE).or(header.b_value);
             }
             Ok(header)
         })

@@ -158,6 +158,17 @@ pub struct ImageHeader {
     pub temporal_position: Option<i32>,
     /// EchoNumbers (0018,0086), the first: which echo of a multi-echo series.
     pub echo_number: Option<i32>,
+    /// TriggerTime (0018,1060), or an enhanced frame's NominalCardiacTriggerDelayTime:
+    /// the cardiac phase, ms after the R wave.
+    pub trigger_time_ms: Option<f64>,
+    /// DiffusionBValue (0018,9087): the diffusion weighting, s/mm².
+    pub b_value: Option<f64>,
+    /// RepetitionTime (0018,0080), ms: in a dynamic MR series without acquisition times
+    /// (fMRI), the time between volumes.
+    pub repetition_time_ms: Option<f64>,
+    /// AcquisitionTime (0008,0032), or an enhanced frame's FrameAcquisitionDateTime: when
+    /// the image was acquired, seconds from midnight.
+    pub acquisition_time_s: Option<f64>,
     /// Rows (0028,0010): image height.
     pub rows: u32,
     /// Columns (0028,0011): image width.
@@ -315,6 +326,10 @@ pub fn headers_from_object(
         instance_number: reader.i32(tags::INSTANCE_NUMBER),
         temporal_position: reader.i32(tags::TEMPORAL_POSITION_IDENTIFIER),
         echo_number: reader.i32(tags::ECHO_NUMBERS),
+        trigger_time_ms: reader.f64(tags::TRIGGER_TIME),
+        b_value: reader.f64(tags::DIFFUSION_B_VALUE),
+        repetition_time_ms: reader.f64(tags::REPETITION_TIME),
+        acquisition_time_s: reader.seconds_of_day(tags::ACQUISITION_TIME),
         rows,
         columns,
         pixel_spacing_mm: reader.floats::<2>(tags::PIXEL_SPACING)?,
