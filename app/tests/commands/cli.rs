@@ -126,13 +126,28 @@ fn a_command_whose_reader_goes_away_ends_quietly_with_a_failure() {
     }
 }
 
+/// A copy of the Siemens mosaic without its NumberOfImagesInMosaic (erased by DCMTK's
+/// dcmodify), in `folder`: a mosaic that cannot be unpacked.
+fn mosaic_without_its_count(folder: &std::path::Path) -> PathBuf {
+    let stripped = folder.join("mosaic.dcm");
+    std::fs::copy(support::data("transfer-syntaxes/In/1.dcm"), &stripped).expect("a copy");
+    let erased = Command::new("dcmodify")
+        .args(["-nb", "-e", "(0019,100a)"])
+        .arg(&stripped)
+        .output()
+        .expect("DCMTK's dcmodify runs");
+    assert_success(&erased);
+    stripped
+}
+
 #[test]
 fn a_refusal_says_what_is_not_supported_once() {
     let folder = tempfile::tempdir().expect("a folder");
     let picture = folder.path().join("mosaic.png");
+    let mosaic = mosaic_without_its_count(folder.path());
     let output = hounsfield(&[
         "render",
-        &data("transfer-syntaxes/In/1.dcm"),
+        &mosaic.to_string_lossy(),
         "--size",
         "64x48",
         "--out",
@@ -145,10 +160,10 @@ fn a_refusal_says_what_is_not_supported_once() {
         "the series is named: {stderr}"
     );
     assert!(
-        stderr.contains("Siemens mosaic images are not supported yet"),
+        stderr.contains("a Siemens mosaic that cannot be unpacked into its slices"),
         "{stderr}"
     );
-    assert_eq!(stderr.matches("supported").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("cannot be unpacked").count(), 1, "{stderr}");
 }
 
 #[test]
@@ -309,22 +324,46 @@ fn unknown_series_is_an_error_not_a_panic() {
     assert!(!stderr.contains("panicked"));
 }
 
+/// A Siemens mosaic is unpacked into its slices (35 of 64 × 64 in a 384 × 384 image); one
+/// whose NumberOfImagesInMosaic is gone cannot be, and is refused saying so rather than
+/// loaded as one wrong slice.
 #[test]
-fn siemens_mosaic_is_reported_as_unsupported_not_loaded_wrongly() {
+fn a_siemens_mosaic_unpacks_into_its_slices_and_one_without_its_count_is_refused() {
     let json = stdout_json(&hounsfield(&[
         "info",
         "--json",
-        &data("transfer-syntaxes/In"),
+        &data("transfer-syntaxes/In/1.dcm"),
     ]));
+    let series = &json["studies"][0]["series"][0];
+    assert_eq!(series["loadable"], true, "{series}");
+    assert_eq!(series["images"], 35);
+    assert_eq!(series["dims"], serde_json::json!([64, 64, 35]));
+    let output = hounsfield(&[
+        "probe",
+        &data("transfer-syntaxes/In/1.dcm"),
+        "--at",
+        "0,0,0",
+    ]);
+    assert_success(&output);
+
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let stripped = mosaic_without_its_count(folder.path());
+    let path = stripped.to_string_lossy().to_string();
+    let json = stdout_json(&hounsfield(&["info", "--json", &path]));
     let series = &json["studies"][0]["series"][0];
     assert_eq!(series["loadable"], false);
     let warnings = series["warnings"].to_string();
-    assert!(warnings.contains("mosaic"), "{warnings}");
-    let output = hounsfield(&["probe", &data("transfer-syntaxes/In"), "--at", "0,0,0"]);
+    assert!(
+        warnings.contains("mosaic") && warnings.contains("NumberOfImagesInMosaic"),
+        "{warnings}"
+    );
+    let output = hounsfield(&["probe", &path, "--at", "0,0,0"]);
     assert!(
         !output.status.success(),
-        "a mosaic must not load as a volume"
+        "a mosaic must not load as one slice"
     );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("NumberOfImagesInMosaic"), "{stderr}");
 }
 
 #[test]

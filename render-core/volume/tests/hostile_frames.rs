@@ -84,6 +84,7 @@ fn refuse_everywhere(case: HostileFrame, folder: &Path) {
             frame: image.frame,
             rescale: image.rescale,
             out: &mut values,
+            tile: None,
         }];
         let refused = decode_frames(&image.file, image.pixel_format, &mut targets)
             .expect_err("decode_frames refuses");

@@ -9,25 +9,29 @@ use std::path::{Path, PathBuf};
 use render_core::dicom::header::{FileKind, ImageHeader, read_file_headers};
 use render_core::dicom::pixels::{FrameTarget, decode_frames, write_rescaled};
 
-fn only_image(path: &Path) -> ImageHeader {
-    match read_file_headers(path) {
-        Ok(FileKind::Images(mut headers)) if headers.len() == 1 => headers.remove(0),
-        other => panic!("{}: expected one image, got {other:?}", path.display()),
-    }
-}
-
-/// The rescaled values of a one-frame file.
+/// The rescaled values of a one-frame file: of each slice its headers describe, in order
+/// (a Siemens mosaic's tiles, or the one image).
 fn decode(path: &Path) -> (ImageHeader, Vec<f32>) {
-    let header = only_image(path);
-    let mut values = vec![0f32; (header.rows * header.columns) as usize];
-    let mut targets = [FrameTarget {
-        frame: 0,
-        rescale: header.rescale,
-        out: &mut values,
-    }];
-    decode_frames(path, header.pixel_format, &mut targets)
+    let headers = match read_file_headers(path) {
+        Ok(FileKind::Images(headers)) if !headers.is_empty() => headers,
+        other => panic!("{}: expected images, got {other:?}", path.display()),
+    };
+    let slice = (headers[0].rows * headers[0].columns) as usize;
+    let mut values = vec![0f32; slice * headers.len()];
+    let mut targets: Vec<FrameTarget<'_, f32>> = headers
+        .iter()
+        .zip(values.chunks_mut(slice))
+        .map(|(header, out)| FrameTarget {
+            frame: header.frame,
+            rescale: header.rescale,
+            out,
+            tile: header.tile,
+        })
+        .collect();
+    decode_frames(path, headers[0].pixel_format, &mut targets)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    (header, values)
+    drop(targets);
+    (headers[0].clone(), values)
 }
 
 #[test]
@@ -105,7 +109,8 @@ fn decode_through_dicom_pixeldata(path: &Path, header: &ImageHeader) -> Vec<f32>
     let decoded = object
         .decode_pixel_data_frame(0)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut values = vec![0f32; (header.rows * header.columns) as usize];
+    let columns = decoded.columns() as usize;
+    let mut values = vec![0f32; decoded.rows() as usize * columns];
     write_rescaled(
         path,
         decoded.frame_data(0).expect("frame 0"),
@@ -114,7 +119,27 @@ fn decode_through_dicom_pixeldata(path: &Path, header: &ImageHeader) -> Vec<f32>
         &mut values,
     )
     .expect("rescales");
-    values
+    // A mosaic's slices as ours come: each tile's rows in turn (the tiles' placement is
+    // checked against dcm2niix in `over_time`).
+    let Ok(FileKind::Images(headers)) = read_file_headers(path) else {
+        panic!("{}: images", path.display());
+    };
+    if headers[0].tile.is_none() {
+        return values;
+    }
+    let (rows, tile_columns) = (header.rows as usize, header.columns as usize);
+    headers
+        .iter()
+        .filter_map(|slice| slice.tile)
+        .flat_map(|tile| {
+            let first = tile.first_pixel(rows, tile_columns, columns);
+            (0..rows).flat_map(move |row| {
+                let start = first + row * columns;
+                start..start + tile_columns
+            })
+        })
+        .map(|pixel| values[pixel])
+        .collect()
 }
 
 #[test]
@@ -349,6 +374,7 @@ fn twelve_bit_jpeg_frames_of_a_multi_frame_file_decode_each() {
             frame: header.frame,
             rescale: header.rescale,
             out,
+            tile: None,
         })
         .collect();
     decode_frames(&path, headers[0].pixel_format, &mut targets).unwrap_or_else(|e| panic!("{e}"));
@@ -364,6 +390,7 @@ fn twelve_bit_jpeg_frames_of_a_multi_frame_file_decode_each() {
         frame: 1,
         rescale: headers[1].rescale,
         out: &mut second,
+        tile: None,
     }];
     decode_frames(&path, headers[1].pixel_format, &mut target).unwrap_or_else(|e| panic!("{e}"));
     assert!(second == single, "frame 2 alone differs");

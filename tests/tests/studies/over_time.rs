@@ -197,3 +197,19 @@ fn a_series_over_time_over_the_budget_is_refused_naming_its_volumes_before_any_i
         "{message}"
     );
 }
+
+/// A Siemens mosaic (35 slices of 64 × 64 packed in one 384 × 384 image) unpacks into a
+/// volume equal to dcm2niix's NIfTI, voxel for voxel at the same LPS positions, in each of
+/// the nine transfer syntaxes it is saved in.
+#[test]
+fn a_siemens_mosaic_unpacks_into_slices_equal_to_dcm2niix_in_every_transfer_syntax() {
+    for n in 1..=9 {
+        let file = format!("transfer-syntaxes/In/{n}.dcm");
+        let loaded = load_over_time(&file);
+        assert_eq!(loaded.volumes.len(), 1, "{file}: one volume");
+        let volume = &loaded.volumes[0].volume;
+        assert_eq!(volume.dims, [64, 64, 35], "{file}: the mosaic's slices");
+        let reference = Nifti::read(&format!("transfer-syntaxes/Ref/{n}.nii"));
+        check_volume(volume, &reference, 1.0, 0, &file);
+    }
+}

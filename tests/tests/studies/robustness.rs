@@ -57,6 +57,7 @@ fn decode_some(path: &Path, headers: &[render_core::dicom::header::ImageHeader])
             frame: header.frame,
             rescale: header.rescale,
             out: &mut out,
+            tile: None,
         }];
         decoded.push(decode_frames(path, header.pixel_format, &mut targets).is_ok());
     }

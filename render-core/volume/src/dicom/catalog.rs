@@ -326,7 +326,13 @@ fn make_series(id: String, images: Vec<ImageHeader>) -> Series {
         .map_err(|e| e.to_string());
     let first = &images[0];
     let unsupported = if first.mosaic {
-        Some("Siemens mosaic images are not supported yet".to_string())
+        Some(format!(
+            "a Siemens mosaic that cannot be unpacked into its slices: {}",
+            first
+                .mosaic_refused
+                .as_deref()
+                .unwrap_or("its tiles are unknown")
+        ))
     } else if first.pixel_format.samples_per_pixel != 1 {
         Some(format!(
             "colour images ({} {}) are not volumes",

@@ -209,6 +209,7 @@ fn decode_stack<T: Sample>(
             frame: header.frame,
             rescale: header.rescale,
             out,
+            tile: header.tile,
         };
         match job_of_file.get(header.file.as_path()) {
             Some(&job) => jobs[job].2.push(target),

@@ -10,7 +10,7 @@ use std::path::Path;
 use super::budget::VoxelBudget;
 use super::checked_pixels::CheckedPixelData;
 use super::error::DicomError;
-use super::header::{PixelFormat, Rescale, error_chain};
+use super::header::{MosaicTile, PixelFormat, Rescale, error_chain};
 pub use super::rescale::{Sample, write_rescaled};
 use super::{jpeg12, jpeg2000};
 
@@ -20,8 +20,10 @@ pub struct FrameTarget<'a, T> {
     pub frame: u32,
     /// The modality rescale of this frame.
     pub rescale: Rescale,
-    /// Destination: rows × columns values.
+    /// Destination: rows × columns values (of the tile, for a mosaic's slice).
     pub out: &'a mut [T],
+    /// For a slice of a Siemens mosaic: its tile in the frame.
+    pub tile: Option<MosaicTile>,
 }
 
 /// Decodes the listed frames of one file into their targets, within the machine's budget
@@ -55,6 +57,9 @@ pub fn decode_checked<T: Sample>(
     let file = pixels.file();
     if let Some(target) = targets.iter().find(|t| t.frame >= pixels.shape().frames) {
         return Err(past_the_end(file, target.frame));
+    }
+    if targets.iter().any(|t| t.tile.is_some()) {
+        return decode_tiles(pixels, format, targets);
     }
     if jpeg12::decodes(pixels) {
         for target in targets.iter_mut() {
@@ -109,6 +114,76 @@ pub fn decode_checked<T: Sample>(
         write_rescaled(file, bytes, format, target.rescale, target.out)?;
     }
     Ok(())
+}
+
+/// Decodes each frame the targets name once, whole, and copies each target's tile (or
+/// the whole frame) out of it: a mosaic's slices share one frame.
+fn decode_tiles<T: Sample>(
+    pixels: &CheckedPixelData,
+    format: PixelFormat,
+    targets: &mut [FrameTarget<'_, T>],
+) -> Result<(), DicomError> {
+    let shape = pixels.shape();
+    let (rows, columns) = (shape.rows as usize, shape.columns as usize);
+    let mut frames: Vec<u32> = targets.iter().map(|t| t.frame).collect();
+    frames.sort_unstable();
+    frames.dedup();
+    // One frame at a time: within the budget `CheckedPixelData::open` checked.
+    let mut whole = vec![T::default(); rows * columns];
+    for frame in frames {
+        let rescale = targets
+            .iter()
+            .find(|t| t.frame == frame)
+            .map_or(Rescale::IDENTITY, |t| t.rescale);
+        decode_checked(
+            pixels,
+            format,
+            &mut [FrameTarget {
+                frame,
+                rescale,
+                out: &mut whole,
+                tile: None,
+            }],
+        )?;
+        for target in targets.iter_mut().filter(|t| t.frame == frame) {
+            copy_tile(pixels.file(), &whole, columns, target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Copies a target's tile (its rows of `out.len() / tile columns`) out of a decoded
+/// frame `columns` wide.
+fn copy_tile<T: Sample>(
+    file: &Path,
+    whole: &[T],
+    columns: usize,
+    target: &mut FrameTarget<'_, T>,
+) -> Result<(), DicomError> {
+    let Some(tile) = target.tile else {
+        let out_of = |_| tile_outside(file, target.frame);
+        let source = whole.get(..target.out.len()).ok_or(()).map_err(out_of)?;
+        target.out.copy_from_slice(source);
+        return Ok(());
+    };
+    let tile_columns = columns / tile.across.max(1) as usize;
+    let tile_rows = target.out.len() / tile_columns.max(1);
+    let first = tile.first_pixel(tile_rows, tile_columns, columns);
+    for (row, out) in target.out.chunks_mut(tile_columns.max(1)).enumerate() {
+        let start = first + row * columns;
+        let source = whole
+            .get(start..start + out.len())
+            .ok_or_else(|| tile_outside(file, target.frame))?;
+        out.copy_from_slice(source);
+    }
+    Ok(())
+}
+
+fn tile_outside(file: &Path, frame: u32) -> DicomError {
+    DicomError::Decode {
+        file: file.to_path_buf(),
+        reason: format!("a mosaic tile reaches past frame {frame}"),
+    }
 }
 
 fn past_the_end(file: &Path, frame: u32) -> DicomError {

@@ -136,6 +136,10 @@ impl PreDecoded {
         file: &Path,
         headers: &[ImageHeader],
     ) -> Option<Vec<(u32, Vec<T>)>> {
+        // A mosaic's slices share a frame: decoded when the series loads, not ahead.
+        if headers.iter().any(|header| header.tile.is_some()) {
+            return None;
+        }
         let slice_len = headers[0].columns as usize * headers[0].rows as usize;
         let bytes = (slice_len * std::mem::size_of::<T>() * headers.len()) as u64;
         if !self.reserve(bytes) {
@@ -152,6 +156,7 @@ impl PreDecoded {
                 frame: *frame,
                 rescale: header.rescale,
                 out,
+                tile: None,
             })
             .collect();
         let budget = VoxelBudget::new(self.max_bytes);

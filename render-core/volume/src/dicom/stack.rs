@@ -513,6 +513,8 @@ pub(super) mod tests {
             photometric: "MONOCHROME2".to_string(),
             transfer_syntax: "1.2.840.10008.1.2.1".to_string(),
             mosaic: false,
+            mosaic_refused: None,
+            tile: None,
             localizer: false,
         }
     }

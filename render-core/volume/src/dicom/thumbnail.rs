@@ -64,6 +64,7 @@ pub fn series_thumbnail(series: &Series, max_side: usize) -> Result<GreyImage, D
         frame: header.frame,
         rescale: header.rescale,
         out: &mut values,
+        tile: None,
     }];
     decode_checked(&pixels, header.pixel_format, &mut targets)?;
     let window = header

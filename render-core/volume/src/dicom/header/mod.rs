@@ -11,10 +11,12 @@ use dicom_object::{InMemDicomObject, OpenFileOptions};
 
 mod attributes;
 mod frames;
+mod mosaic;
 
 use attributes::AttributeReader;
 pub use attributes::{MAX_HEADER_TEXT_CHARS, MAX_HEADER_VALUES};
 use frames::{enhanced_frame_headers, multi_frame_headers};
+pub use mosaic::{MAX_MOSAIC_SLICES, MosaicTile};
 
 use super::declared::{DeclaredLayout, PixelDataExtent, Reach, open_checked};
 use super::dicomdir::is_dicomdir_sop_class;
@@ -193,8 +195,14 @@ pub struct ImageHeader {
     pub photometric: String,
     /// Transfer syntax UID of the file.
     pub transfer_syntax: String,
-    /// ImageType says MOSAIC (Siemens packs a slice stack into one image).
+    /// ImageType says MOSAIC (Siemens packs a slice stack into one image) and the mosaic
+    /// could not be unpacked into its slices (why is in `mosaic_refused`).
     pub mosaic: bool,
+    /// Why a mosaic could not be unpacked.
+    pub mosaic_refused: Option<String>,
+    /// Where this slice lies in the mosaic it was unpacked from (the header's rows and
+    /// columns are the slice's; the file's frame is the whole mosaic).
+    pub tile: Option<MosaicTile>,
     /// ImageType says LOCALIZER (a scout or planning image, not for reading).
     pub localizer: bool,
 }
@@ -343,12 +351,21 @@ pub fn headers_from_object(
         photometric: reader.string(tags::PHOTOMETRIC_INTERPRETATION),
         transfer_syntax: transfer_syntax.to_string(),
         mosaic: image_type.iter().any(|t| t.eq_ignore_ascii_case("MOSAIC")),
+        mosaic_refused: None,
+        tile: None,
         localizer: image_type
             .iter()
             .any(|t| t.eq_ignore_ascii_case("LOCALIZER")),
     };
     match object.get(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE) {
         Some(_) => enhanced_frame_headers(&reader, &base),
+        None if base.mosaic && frames_in_file == 1 => Ok(mosaic::unpack(&reader, &base)
+            .unwrap_or_else(|why| {
+                vec![ImageHeader {
+                    mosaic_refused: Some(why),
+                    ..base
+                }]
+            })),
         None if frames_in_file > 1 => Ok(multi_frame_headers(&base)),
         None => Ok(vec![base]),
     }
