@@ -162,6 +162,10 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Print the points' time-intensity curves as CSV (a row a volume: its label,
+        /// time and each point's value) instead of a table.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
     },
     /// Score the coronary calcium of a CT without contrast: Agatston, volume (mm³) and
     /// mass (mg) per lesion and in total, with the risk category.

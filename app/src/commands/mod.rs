@@ -44,7 +44,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             series,
             at,
             json,
-        }) => probe::run(path.as_deref(), series.as_deref(), &at, json),
+            csv,
+        }) => {
+            let output = match (json, csv) {
+                (true, _) => probe::Output::Json,
+                (_, true) => probe::Output::Csv,
+                _ => probe::Output::Table,
+            };
+            probe::run(path.as_deref(), series.as_deref(), &at, output)
+        }
         Some(Command::Calcium {
             path,
             series,

@@ -1,12 +1,25 @@
 //! `hounsfield probe`: the continuous voxel index and nearest voxel value at LPS points,
-//! and in a series over time the value in every volume.
+//! and in a series over time each point's time-intensity curve: its value in every
+//! volume and the curve's measures (`hounsfield_findings::curve`), as JSON or CSV.
 
 use std::path::Path;
 
 use glam::DVec3;
 use serde::Serialize;
 
-use hounsfield_workstation::source;
+use hounsfield_findings::curve::{self, CurveMeasures};
+use hounsfield_workstation::source::{self, OpenedSeriesOverTime};
+
+/// How `probe` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// A table for a reader.
+    Table,
+    /// JSON, a record a point.
+    Json,
+    /// The curves as CSV, a row a volume.
+    Csv,
+}
 
 /// One probed point, as `probe --json` prints it.
 #[derive(Debug, Serialize)]
@@ -24,6 +37,46 @@ struct ProbeReport {
     /// … and its time (s from the first volume, or its cardiac phase), where known.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     times_s: Vec<Option<f64>>,
+    /// The curve's measures, where the point lies in every volume.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    curve: Option<CurveReport>,
+}
+
+/// A curve's measures as `probe --json` prints them.
+#[derive(Debug, Serialize)]
+struct CurveReport {
+    /// `s` when every volume has a time, else `volume` (the curve's time is its place).
+    time_unit: &'static str,
+    baseline: f64,
+    peak: f64,
+    time_to_peak: f64,
+    wash_in_slope: f64,
+    area_under_curve: f64,
+}
+
+impl CurveReport {
+    fn of(measures: CurveMeasures, time_unit: &'static str) -> Self {
+        Self {
+            time_unit,
+            baseline: measures.baseline,
+            peak: measures.peak,
+            time_to_peak: measures.time_to_peak,
+            wash_in_slope: measures.wash_in_slope,
+            area_under_curve: measures.area_under_curve,
+        }
+    }
+}
+
+/// The volumes' times (s) when every one has one, else their places; with the unit.
+fn curve_times(opened: &OpenedSeriesOverTime) -> (Vec<f64>, &'static str) {
+    let times: Option<Vec<f64>> = opened.volumes.iter().map(|v| v.time_s).collect();
+    match times {
+        Some(times) => (times, "s"),
+        None => (
+            (0..opened.volumes.len()).map(|n| n as f64).collect(),
+            "volume",
+        ),
+    }
 }
 
 /// Runs `probe` on the series at `path` (or the phantom).
@@ -31,7 +84,7 @@ pub fn run(
     path: Option<&Path>,
     series: Option<&str>,
     points: &[[f64; 3]],
-    json: bool,
+    output: Output,
 ) -> anyhow::Result<()> {
     let opened = source::open_series_over_time(path, series)?;
     for warning in &opened.warnings {
@@ -39,15 +92,16 @@ pub fn run(
     }
     let over_time = opened.volumes.len() > 1;
     let first = &opened.volumes[0].volume;
+    let (times, time_unit) = curve_times(&opened);
     let reports: Vec<ProbeReport> = points
         .iter()
         .map(|&lps_mm| {
             let at = DVec3::from_array(lps_mm);
-            let values: Vec<Option<f64>> = opened
-                .volumes
-                .iter()
-                .map(|v| v.volume.nearest_voxel(at).map(|(_, value)| value))
-                .collect();
+            let values = curve::point_curve(opened.volumes.iter().map(|v| &v.volume), at);
+            let inside: Option<Vec<f64>> = values.iter().copied().collect();
+            let measures = inside
+                .filter(|_| over_time)
+                .and_then(|inside| curve::measure(&times, &inside));
             ProbeReport {
                 lps_mm,
                 voxel: first.lps_to_voxel(at).to_array(),
@@ -63,17 +117,63 @@ pub fn run(
                     Vec::new()
                 },
                 values: if over_time { values } else { Vec::new() },
+                curve: measures.map(|m| CurveReport::of(m, time_unit)),
             }
         })
         .collect();
-    if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
-        return Ok(());
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+        Output::Csv => print_csv(&opened, &reports),
+        Output::Table => print_table(&opened.label, &reports),
     }
-    println!("series {}", opened.label);
+    Ok(())
+}
+
+/// A row a volume: its label, its time and each point's value (empty outside).
+fn print_csv(opened: &OpenedSeriesOverTime, reports: &[ProbeReport]) {
+    let mut header = vec![
+        "volume".to_string(),
+        "label".to_string(),
+        "time_s".to_string(),
+    ];
+    header.extend(
+        reports
+            .iter()
+            .map(|r| format!("value at {} {} {}", r.lps_mm[0], r.lps_mm[1], r.lps_mm[2])),
+    );
+    println!("{}", header.join(","));
+    let shown = |value: Option<f64>| value.map_or(String::new(), |v| v.to_string());
+    for (n, volume) in opened.volumes.iter().enumerate() {
+        let mut row = vec![
+            (n + 1).to_string(),
+            csv_text(&volume.label),
+            shown(volume.time_s),
+        ];
+        row.extend(reports.iter().map(|r| {
+            shown(if r.values.is_empty() {
+                r.value
+            } else {
+                r.values[n]
+            })
+        }));
+        println!("{}", row.join(","));
+    }
+}
+
+/// A CSV field: quoted, its quotes doubled, when it holds a comma or a quote.
+fn csv_text(text: &str) -> String {
+    if text.contains([',', '"']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn print_table(label: &str, reports: &[ProbeReport]) {
+    println!("series {label}");
     println!("{:>28}  {:>30}  value", "LPS mm", "voxel (i, j, k)");
     let shown = |value: Option<f64>| value.map_or("outside".to_string(), |v| format!("{v}"));
-    for r in &reports {
+    for r in reports {
         println!(
             "{:>8.2} {:>8.2} {:>8.2}    {:>9.3} {:>9.3} {:>9.3}  {}",
             r.lps_mm[0],
@@ -87,6 +187,18 @@ pub fn run(
         for (label, value) in r.labels.iter().zip(&r.values) {
             println!("{:>70}  {label}: {}", "", shown(*value));
         }
+        if let Some(c) = &r.curve {
+            println!(
+                "{:>70}  baseline {:.1}, peak {:.1} at {:.2} {}, wash-in {:.2} a {}, area {:.1}",
+                "",
+                c.baseline,
+                c.peak,
+                c.time_to_peak,
+                c.time_unit,
+                c.wash_in_slope,
+                c.time_unit,
+                c.area_under_curve
+            );
+        }
     }
-    Ok(())
 }

@@ -1526,4 +1526,51 @@ fn info_lists_a_4d_series_volumes_and_probe_gives_a_points_value_in_every_volume
     assert_eq!(point["labels"][9], "volume 10");
     assert_eq!(point["times_s"][1], 5.0);
     assert_eq!(point["value"], point["values"][0]);
+
+    // The curve's measures, against NumPy's of the NIfTI's curve at that voxel.
+    let theirs = support::imaging_python_script(
+        "curve_measures.py",
+        &[
+            &support::data("ge-epi/DCM2NIIX_regression_test_4.nii").to_string_lossy(),
+            "20",
+            "30",
+            "7",
+            "5",
+        ],
+    );
+    let curve = &point["curve"];
+    assert_eq!(curve["time_unit"], "s");
+    for measure in [
+        "baseline",
+        "peak",
+        "time_to_peak",
+        "wash_in_slope",
+        "area_under_curve",
+    ] {
+        let (ours, numpy) = (
+            curve[measure].as_f64().expect("ours"),
+            theirs[measure].as_f64().expect("NumPy's"),
+        );
+        assert!(
+            (ours - numpy).abs() <= 1e-9 * numpy.abs().max(1.0),
+            "{measure}: ours {ours}, NumPy's {numpy}"
+        );
+    }
+
+    // The same curve as CSV: a header, then a row a volume.
+    let output = hounsfield(&["probe", &data("ge-epi/mr_0004"), "--at", &at, "--csv"]);
+    assert_success(&output);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 11, "{text}");
+    assert_eq!(rows[0][..3], ["volume", "label", "time_s"]);
+    for (n, row) in rows[1..].iter().enumerate() {
+        assert_eq!(row[1], format!("volume {}", n + 1), "{text}");
+        assert_eq!(row[2].parse::<f64>().ok(), Some(5.0 * n as f64), "{text}");
+        assert_eq!(
+            row[3].parse::<f64>().ok(),
+            theirs["values"][n].as_f64(),
+            "{text}"
+        );
+    }
 }

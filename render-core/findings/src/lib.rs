@@ -4,6 +4,7 @@
 //! findings folder and back.
 
 pub mod calcium;
+pub mod curve;
 mod error;
 mod finding;
 pub mod folder;
