@@ -141,6 +141,14 @@ pub enum BenchCommand {
         /// How many times to score each.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// A series over time to load whole and take curves over (ms a volume, memory
+        /// against its voxels, a point's and a region's curve), measured first.
+        #[arg(long, value_name = "PATH")]
+        over_time: Option<PathBuf>,
+        /// dcm2niix, to time converting the --over-time series to a 4D NIfTI in the same
+        /// run.
+        #[arg(long, value_name = "PROGRAM", requires = "over_time")]
+        dcm2niix: Option<PathBuf>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

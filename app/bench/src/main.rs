@@ -27,6 +27,7 @@ mod loopback;
 mod lossy_link;
 mod memory;
 mod movie;
+mod over_time;
 mod planes;
 mod quality;
 mod quantify;
@@ -97,8 +98,20 @@ fn run(which: BenchCommand) -> anyhow::Result<()> {
             series,
             roi,
             runs,
+            over_time,
+            dcm2niix,
             json,
-        } => quantify::quantify(path.as_deref(), series.as_deref(), roi, runs, json),
+        } => quantify::quantify(
+            quantify::Quantified {
+                path: path.as_deref(),
+                series: series.as_deref(),
+                roi,
+                over_time: over_time.as_deref(),
+                dcm2niix: dcm2niix.as_deref(),
+            },
+            runs,
+            json,
+        ),
         BenchCommand::Segment {
             path,
             series,

@@ -13,6 +13,8 @@ use hounsfield_workstation::source;
 use hounsfield_workstation::timing::median;
 use hounsfield_workstation::values::LpsBox;
 
+use super::over_time::{self, OverTimeFigures};
+
 /// One region's figures.
 #[derive(Debug, Serialize)]
 struct Scored {
@@ -32,16 +34,39 @@ struct QuantifyFigures {
     load_ms: f64,
     runs: usize,
     calcium: Vec<Scored>,
+    /// The series over time, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    over_time: Option<OverTimeFigures>,
+}
+
+/// What `bench quantify` measures.
+pub struct Quantified<'a> {
+    /// The CT whose calcium is scored (the phantom when none).
+    pub path: Option<&'a Path>,
+    /// Its series.
+    pub series: Option<&'a str>,
+    /// A region of it to score too.
+    pub roi: Option<LpsBox>,
+    /// A series over time to load and take curves over.
+    pub over_time: Option<&'a Path>,
+    /// dcm2niix, to convert that series in the same run.
+    pub dcm2niix: Option<&'a Path>,
 }
 
 /// Runs `bench quantify`.
-pub fn quantify(
-    path: Option<&Path>,
-    series: Option<&str>,
-    roi: Option<LpsBox>,
-    runs: usize,
-    json: bool,
-) -> anyhow::Result<()> {
+pub fn quantify(what: Quantified<'_>, runs: usize, json: bool) -> anyhow::Result<()> {
+    let Quantified {
+        path,
+        series,
+        roi,
+        over_time,
+        dcm2niix,
+    } = what;
+    // First, so the kernel's high-water mark is this load's.
+    let over_time = match over_time {
+        Some(four_d) => Some(over_time::measure(four_d, runs.max(1), dcm2niix)?),
+        None => None,
+    };
     let started = Instant::now();
     let opened = source::open_volume(path, series)?;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -85,6 +110,7 @@ pub fn quantify(
         load_ms,
         runs,
         calcium,
+        over_time,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&figures)?);
@@ -104,6 +130,32 @@ pub fn quantify(
             scored.ms,
             scored.packed_ms
         );
+    }
+    if let Some(o) = &figures.over_time {
+        println!(
+            "series over time {}: {} volumes of {:?}, loaded in {:.0} ms ({:.1} ms a volume); {:.1} MiB of voxels, {:.1} MiB resident after, {:.1} MiB at the peak ({:.2}× the voxels)",
+            o.series,
+            o.volumes,
+            o.dims,
+            o.load_ms,
+            o.ms_a_volume,
+            o.voxel_mib,
+            o.resident_mib,
+            o.peak_mib,
+            o.peak_over_voxels
+        );
+        println!(
+            "  a point's curve over every volume with its measures {:.1} µs; a region's ({} voxels) {:.2} ms",
+            o.point_curve_ms * 1000.0,
+            o.region_voxels,
+            o.region_curve_ms
+        );
+        if let Some(ms) = o.dcm2niix_ms {
+            println!(
+                "  dcm2niix, the same series to a 4D NIfTI: {ms:.0} ms ({:.2}× our load)",
+                ms / o.load_ms
+            );
+        }
     }
     Ok(())
 }

@@ -70,3 +70,40 @@ fn quantify_times_the_calcium_score_of_the_built_in_sample() {
         "{figures}"
     );
 }
+
+#[test]
+fn quantify_over_time_loads_a_4d_series_and_times_its_curves() {
+    let epi = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/ge-epi/mr_0004");
+    let epi = std::env::var("HOUNSFIELD_DATA")
+        .map(|data| std::path::PathBuf::from(data).join("ge-epi/mr_0004"))
+        .unwrap_or(epi);
+    let figures = figures(&[
+        "quantify",
+        "--runs",
+        "2",
+        "--over-time",
+        &epi.to_string_lossy(),
+        "--json",
+    ]);
+    let over_time = &figures["over_time"];
+    assert_eq!(over_time["volumes"], 10, "{figures}");
+    assert_eq!(
+        over_time["dims"],
+        serde_json::json!([64, 64, 15]),
+        "{figures}"
+    );
+    // Ten volumes of 64 × 64 × 15 at 2 bytes a voxel.
+    let voxel_mib = over_time["voxel_mib"].as_f64().unwrap_or(0.0);
+    assert!(
+        (voxel_mib - 10.0 * 64.0 * 64.0 * 15.0 * 2.0 / 1048576.0).abs() < 1e-9,
+        "{figures}"
+    );
+    for figure in ["load_ms", "peak_mib", "region_curve_ms"] {
+        assert!(
+            over_time[figure].as_f64().is_some_and(|v| v > 0.0),
+            "{figure}: {figures}"
+        );
+    }
+    assert!(over_time["dcm2niix_ms"].is_null(), "not asked for");
+}

@@ -152,13 +152,8 @@ pub(super) fn load_plan(
             None => (Voxels::F32(stack), range),
         }
     };
-    if let Voxels::F32(values) = &voxels
-        && plan.resample_at_mm.is_none()
-        && values
-            .iter()
-            .all(|v| v.fract() == 0.0 && (-32768.0..=32767.0).contains(v))
-    {
-        voxels = Voxels::I16(values.iter().map(|&v| v as i16).collect());
+    if plan.resample_at_mm.is_none() {
+        voxels = narrowed(voxels);
     }
     let first = sources[0];
     let window = sources.iter().find_map(|h| h.window);
@@ -200,7 +195,26 @@ fn decode_stack<T: Sample>(
     predecoded: Option<&PreDecoded>,
 ) -> Result<Result<(Vec<T>, Option<ValueRange>), Vec<(PathBuf, DicomError)>>, DicomError> {
     let mut voxels = vec![T::default(); slice_len * sources.len()];
-    let mut slots: Vec<Option<&mut [T]>> = voxels.chunks_mut(slice_len).map(Some).collect();
+    let slots: Vec<&mut [T]> = voxels.chunks_mut(slice_len).collect();
+    match decode_slices(sources, slots, budget, counter, predecoded)? {
+        Ok(range) => Ok(Ok((voxels, range))),
+        Err(failures) => Ok(Err(failures)),
+    }
+}
+
+/// Decodes each source into its slot (the two in the same order): each file opened once,
+/// its frames checked within `budget` before any is decoded, files in parallel (a file
+/// `predecoded` holds is copied from there instead). Returns the value range of every
+/// slot, measured slice by slice while each is still in cache.
+#[allow(clippy::type_complexity)]
+pub(super) fn decode_slices<T: Sample>(
+    sources: &[&ImageHeader],
+    slots: Vec<&mut [T]>,
+    budget: VoxelBudget,
+    counter: &Counter<'_>,
+    predecoded: Option<&PreDecoded>,
+) -> Result<Result<Option<ValueRange>, Vec<(PathBuf, DicomError)>>, DicomError> {
+    let mut slots: Vec<Option<&mut [T]>> = slots.into_iter().map(Some).collect();
     let mut jobs: Vec<(&Path, &ImageHeader, Vec<FrameTarget<'_, T>>)> = Vec::new();
     let mut job_of_file: HashMap<&Path, usize> = HashMap::new();
     for (k, header) in sources.iter().enumerate() {
@@ -248,9 +262,23 @@ fn decode_stack<T: Sample>(
         }
     }
     if failures.is_empty() {
-        Ok(Ok((voxels, range)))
+        Ok(Ok(range))
     } else {
         Ok(Err(failures))
+    }
+}
+
+/// Values decoded as `f32` kept as `i16` when every one is a whole number that fits.
+pub(super) fn narrowed(voxels: Voxels) -> Voxels {
+    match voxels {
+        Voxels::F32(values)
+            if values
+                .iter()
+                .all(|v| v.fract() == 0.0 && (-32768.0..=32767.0).contains(v)) =>
+        {
+            Voxels::I16(values.iter().map(|&v| v as i16).collect())
+        }
+        other => other,
     }
 }
 
