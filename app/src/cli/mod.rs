@@ -187,6 +187,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A PET's uptake in SUV normalised by body weight (QIBA's vendor-neutral formula):
+    /// the factor from Bq/ml and what it comes from, SUVmax, SUVmean and SUVpeak (1 cm³)
+    /// of a region (the whole series without --roi), and the SUV at points.
+    Suv {
+        /// A PET series' file or folder.
+        path: PathBuf,
+        /// Series id (from `info`) or series number; default: the largest series.
+        #[arg(long)]
+        series: Option<String>,
+        /// The region: two opposite corners in LPS millimetres.
+        #[arg(long, value_name = "X0,Y0,Z0,X1,Y1,Z1", allow_hyphen_values = true, value_parser = parse_box)]
+        roi: Option<LpsBox>,
+        /// A point X,Y,Z in LPS millimetres whose SUV to print; repeat for more points.
+        #[arg(long = "at", value_name = "X,Y,Z", allow_hyphen_values = true, value_parser = parse_point)]
+        at: Vec<[f64; 3]>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Make a segment (a value range, or the region grown from a seed within it; its
     /// largest island; a margin in mm), or take the segments of a Segmentation of the
     /// series (--from), print their volume and statistics, and write them as a DICOM

@@ -14,6 +14,7 @@ mod probe;
 pub(crate) mod render;
 mod segment;
 pub mod serve;
+mod suv;
 mod users;
 
 use crate::cli::{
@@ -60,6 +61,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             calibration,
             json,
         }) => calcium::run(path.as_deref(), series.as_deref(), roi, calibration, json),
+        Some(Command::Suv {
+            path,
+            series,
+            roi,
+            at,
+            json,
+        }) => suv::run(&path, series.as_deref(), roi, &at, json),
         Some(Command::Segment {
             path,
             series,

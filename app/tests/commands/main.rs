@@ -9,4 +9,5 @@ mod light;
 mod lying_frames;
 mod movie;
 mod segment;
+mod suv;
 mod transfer_files;

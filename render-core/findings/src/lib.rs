@@ -12,6 +12,7 @@ pub mod outline;
 pub mod report;
 pub mod segmentation;
 mod statistics;
+pub mod uptake;
 
 pub use error::FindingError;
 pub use finding::{Finding, Measurement};
