@@ -166,6 +166,10 @@ pub enum Command {
         /// time and each point's value) instead of a table.
         #[arg(long, conflicts_with = "json")]
         csv: bool,
+        /// A second series of PATH, of the same frame of reference, drawn over the first:
+        /// its value at each point too (`over_value`).
+        #[arg(long, value_name = "SERIES")]
+        over: Option<String>,
     },
     /// Score the coronary calcium of a CT without contrast: Agatston, volume (mm³) and
     /// mass (mg) per lesion and in total, with the risk category.

@@ -46,13 +46,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             at,
             json,
             csv,
+            over,
         }) => {
             let output = match (json, csv) {
                 (true, _) => probe::Output::Json,
                 (_, true) => probe::Output::Csv,
                 _ => probe::Output::Table,
             };
-            probe::run(path.as_deref(), series.as_deref(), &at, output)
+            let series = probe::Probed {
+                path: path.as_deref(),
+                series: series.as_deref(),
+                over: over.as_deref(),
+            };
+            probe::run(series, &at, output)
         }
         Some(Command::Calcium {
             path,

@@ -40,6 +40,20 @@ struct ProbeReport {
     /// The curve's measures, where the point lies in every volume.
     #[serde(skip_serializing_if = "Option::is_none")]
     curve: Option<CurveReport>,
+    /// With `--over`: the value of the series drawn over the first (its first volume).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    over_value: Option<Option<f64>>,
+}
+
+/// The series `probe` reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Probed<'a> {
+    /// Its file, folder or PACS (the phantom when none).
+    pub path: Option<&'a Path>,
+    /// The series.
+    pub series: Option<&'a str>,
+    /// A second series of the same path and frame of reference, drawn over the first.
+    pub over: Option<&'a str>,
 }
 
 /// A curve's measures as `probe --json` prints them.
@@ -80,16 +94,15 @@ fn curve_times(opened: &OpenedSeriesOverTime) -> (Vec<f64>, &'static str) {
 }
 
 /// Runs `probe` on the series at `path` (or the phantom).
-pub fn run(
-    path: Option<&Path>,
-    series: Option<&str>,
-    points: &[[f64; 3]],
-    output: Output,
-) -> anyhow::Result<()> {
-    let opened = source::open_series_over_time(path, series)?;
+pub fn run(probed: Probed<'_>, points: &[[f64; 3]], output: Output) -> anyhow::Result<()> {
+    let opened = source::open_series_over_time(probed.path, probed.series)?;
     for warning in &opened.warnings {
         eprintln!("warning: series {}: {warning}", opened.label);
     }
+    let over = match probed.over {
+        Some(over) => Some(open_over(&opened, probed.path, over)?),
+        None => None,
+    };
     let over_time = opened.volumes.len() > 1;
     let first = &opened.volumes[0].volume;
     let (times, time_unit) = curve_times(&opened);
@@ -118,6 +131,12 @@ pub fn run(
                 },
                 values: if over_time { values } else { Vec::new() },
                 curve: measures.map(|m| CurveReport::of(m, time_unit)),
+                over_value: over.as_ref().map(|over| {
+                    over.volumes[0]
+                        .volume
+                        .nearest_voxel(at)
+                        .map(|(_, value)| value)
+                }),
             }
         })
         .collect();
@@ -127,6 +146,26 @@ pub fn run(
         Output::Table => print_table(&opened.label, &reports),
     }
     Ok(())
+}
+
+/// The series `over` of the same path, refused unless it shares `first`'s frame of
+/// reference (its positions would mean other places in the patient).
+fn open_over(
+    first: &OpenedSeriesOverTime,
+    path: Option<&Path>,
+    over: &str,
+) -> anyhow::Result<OpenedSeriesOverTime> {
+    let opened = source::open_series_over_time(path, Some(over))?;
+    anyhow::ensure!(
+        !opened.frame_of_reference.is_empty()
+            && opened.frame_of_reference == first.frame_of_reference,
+        "series {} (frame of reference {}) is not in series {}'s frame of reference ({}): its points would be other places in the patient",
+        opened.label,
+        opened.frame_of_reference,
+        first.label,
+        first.frame_of_reference
+    );
+    Ok(opened)
 }
 
 /// A row a volume: its label, its time and each point's value (empty outside).
@@ -186,6 +225,9 @@ fn print_table(label: &str, reports: &[ProbeReport]) {
         );
         for (label, value) in r.labels.iter().zip(&r.values) {
             println!("{:>70}  {label}: {}", "", shown(*value));
+        }
+        if let Some(over) = r.over_value {
+            println!("{:>70}  over: {}", "", shown(over));
         }
         if let Some(c) = &r.curve {
             println!(

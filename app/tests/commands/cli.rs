@@ -1574,3 +1574,90 @@ fn info_lists_a_4d_series_volumes_and_probe_gives_a_points_value_in_every_volume
         );
     }
 }
+
+/// One series over another: `probe --over` gives both series' values at a point, each
+/// equal to what pydicom reads from that series' files there (the Philips ASL's first
+/// volume over the MPRAGE, one frame of reference); a series of another frame of
+/// reference is refused.
+#[test]
+fn probe_over_a_second_series_gives_both_values_as_pydicom_reads_them() {
+    let folder = data("philips-enhanced/In/cl");
+    let json = stdout_json(&hounsfield(&["info", "--json", &folder]));
+    let asl = json["studies"][0]["series"]
+        .as_array()
+        .expect("series")
+        .iter()
+        .find(|s| s["number"] == 1903)
+        .expect("the ASL")
+        .clone();
+    // Voxel centres of the ASL, inside the head.
+    let points: Vec<String> = [[48.0, 48.0, 20.0], [30.0, 60.0, 10.0], [70.0, 40.0, 30.0]]
+        .iter()
+        .map(|ijk: &[f64; 3]| {
+            let row = |r: usize| -> f64 {
+                (0..3)
+                    .map(|c| asl["voxel_to_lps"][r][c].as_f64().unwrap_or(f64::NAN) * ijk[c])
+                    .sum::<f64>()
+                    + asl["voxel_to_lps"][r][3].as_f64().unwrap_or(f64::NAN)
+            };
+            format!("{},{},{}", row(0), row(1), row(2))
+        })
+        .collect();
+    let mut args = vec![
+        "probe", &folder, "--series", "1903", "--over", "1301", "--json",
+    ];
+    for point in &points {
+        args.extend(["--at", point.as_str()]);
+    }
+    let ours = stdout_json(&hounsfield(&args));
+    let read = |series: &str| {
+        let folder = support::data(&format!("philips-enhanced/In/cl/{series}"));
+        let mut args = vec![folder.to_string_lossy().to_string()];
+        args.extend(points.iter().cloned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        support::imaging_python_script("voxel_at_point.py", &args)
+    };
+    let (asl_read, mprage_read) = (read("1903"), read("1301"));
+    for n in 0..points.len() {
+        assert_eq!(
+            ours[n]["value"].as_f64(),
+            asl_read[n]["value"].as_f64().map(|v| f64::from(v as f32)),
+            "the ASL at {}: pydicom read {}",
+            points[n],
+            asl_read[n]
+        );
+        let (over, theirs) = (
+            ours[n]["over_value"].as_f64().unwrap_or(f64::NAN),
+            mprage_read[n]["value"].as_f64().unwrap_or(f64::NAN),
+        );
+        assert!(
+            (over - theirs).abs() <= 1e-4 * theirs.abs().max(1.0),
+            "the MPRAGE at {}: ours {over}, pydicom {}",
+            points[n],
+            mprage_read[n]
+        );
+    }
+    assert!(
+        ours.as_array()
+            .is_some_and(|p| p.iter().any(|p| p["over_value"].as_f64() != Some(0.0))),
+        "the points fall inside the head: {ours}"
+    );
+
+    // A series of another frame of reference is not drawn over.
+    let mixed = tempfile::tempdir().expect("a folder");
+    for file in [
+        "transfer-syntaxes/In/1.dcm",
+        "ge-epi/mr_0004/axial_epi_fmri_interleaved_i_to_s-00001.dcm",
+    ] {
+        let from = support::data(file);
+        let name = from.file_name().expect("a name").to_owned();
+        std::fs::copy(&from, mixed.path().join(name)).expect("a copy");
+    }
+    let mixed_arg = mixed.path().to_string_lossy().to_string();
+    let output = hounsfield(&[
+        "probe", &mixed_arg, "--series", "1", "--over", "4", "--at", "0,0,0",
+    ]);
+    assert!(!output.status.success(), "other frames of reference");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("frame of reference"), "{stderr}");
+}

@@ -195,6 +195,9 @@ pub struct OpenedSeriesOverTime {
     pub volumes: Vec<VolumeAtTime>,
     /// Series id, or `phantom`.
     pub label: String,
+    /// FrameOfReferenceUID: the patient coordinate system its positions are in (empty
+    /// for the phantom).
+    pub frame_of_reference: String,
     /// Warnings to show.
     pub warnings: Vec<String>,
 }
@@ -212,6 +215,7 @@ pub fn open_series_over_time(
                 volume: ct_phantom(),
             }],
             label: "phantom".to_string(),
+            frame_of_reference: String::new(),
             warnings: Vec::new(),
         });
     };
@@ -224,6 +228,7 @@ pub fn open_series_over_time(
     Ok(OpenedSeriesOverTime {
         volumes: loaded.volumes,
         label: chosen.id.clone(),
+        frame_of_reference: chosen.images[0].frame_of_reference_uid.clone(),
         warnings,
     })
 }
