@@ -13,12 +13,13 @@ use hounsfield_segment::{FillPlane, GridPlane};
 pub use admin::{ConfigCommand, FindingsCommand, SegmentsCommand, UsersCommand};
 pub use hounsfield_desktop::launch::{ConnectArgs, OpenArgs, RenderingArgs};
 use hounsfield_workstation::values::{
-    KnownDensity, LpsBox, parse_box, parse_known_density, parse_non_empty_path, parse_path,
-    parse_point, parse_value_range, parse_window,
+    KnownDensity, LpsBox, parse_box, parse_colour_map, parse_known_density, parse_non_empty_path,
+    parse_opacity, parse_path, parse_point, parse_value_range, parse_window,
 };
 pub use hounsfield_workstation::values::{PathPoints, parse_size};
 pub use light::LightArgs;
 pub use movie::MovieArgs;
+use render_core::colour_map::ColourMap;
 pub use serve::ServeOptions;
 
 /// CT and MR volumes in 3D: on this workstation, or streamed from a server.
@@ -414,6 +415,19 @@ pub struct RenderArgs {
     /// Nearest-voxel sampling instead of trilinear.
     #[arg(long)]
     pub nearest: bool,
+    /// A second series of PATH, of the same frame of reference, drawn over the --mpr
+    /// slice (a PET over its CT) in a colour map.
+    #[arg(long, value_name = "SERIES", requires = "mpr")]
+    pub over: Option<String>,
+    /// The colour map of --over: hot, rainbow or grey.
+    #[arg(long, value_name = "MAP", default_value = "hot", value_parser = parse_colour_map)]
+    pub over_colours: ColourMap,
+    /// How opaque --over is, 0 to 1.
+    #[arg(long, value_name = "OPACITY", default_value_t = 0.5, value_parser = parse_opacity)]
+    pub over_opacity: f64,
+    /// --over's own window WIDTH,CENTER; default: its header's, else its value range.
+    #[arg(long, value_name = "WIDTH,CENTER", value_parser = parse_window, allow_hyphen_values = true, requires = "over")]
+    pub over_window: Option<[f64; 2]>,
     /// The 3D view's light.
     #[command(flatten)]
     pub light: LightArgs,

@@ -3,6 +3,7 @@
 
 mod calcium;
 mod cli;
+mod fusion;
 mod hostile_files;
 mod hostile_pacs;
 mod light;

@@ -81,6 +81,9 @@ pub struct OpenedVolume {
     pub overlay: Vec<String>,
     /// The patient, study and series a findings report names (none for the phantom).
     pub subject: Option<ReportSubject>,
+    /// FrameOfReferenceUID: the patient coordinate system its positions are in (empty
+    /// for the phantom).
+    pub frame_of_reference: String,
 }
 
 /// Opens the volume at `path` (a series of it), or the phantom when there is no path.
@@ -104,6 +107,7 @@ pub fn open_volume_with_progress(
                 "Synthetic CT torso".to_string(),
             ],
             subject: None,
+            frame_of_reference: String::new(),
         });
     };
     let opened = open_catalog(path, series, progress)?;
@@ -131,6 +135,7 @@ pub fn open_volume_with_progress(
         warnings,
         overlay,
         subject: Some(ReportSubject::of_series(chosen)),
+        frame_of_reference: chosen.images[0].frame_of_reference_uid.clone(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Values of the command line read from their text: sizes, windows, points, paths, crop
 //! boxes (the `hounsfield` and `hounsfield-bench` commands and the desktop's options).
 
+use render_core::colour_map::ColourMap;
 use render_core::view::CropBox;
 
 /// A path given on the command line, refused when empty (`--audit-log ""` would name the
@@ -25,6 +26,30 @@ pub fn parse_size(text: &str) -> Result<[u32; 2], String> {
             .ok_or_else(|| format!("'{part}' is not a size between 1 and 16384"))
     };
     Ok([parse(w)?, parse(h)?])
+}
+
+/// A colour map's name: `hot`, `rainbow` or `grey`.
+pub fn parse_colour_map(text: &str) -> Result<ColourMap, String> {
+    ColourMap::from_name(text).ok_or_else(|| {
+        let known: Vec<&str> = ColourMap::ALL.iter().map(|m| m.name()).collect();
+        format!(
+            "unknown colour map \"{text}\" (known: {})",
+            known.join(", ")
+        )
+    })
+}
+
+/// An opacity from 0 to 1.
+pub fn parse_opacity(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a number"))?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not an opacity from 0 to 1"))
+    }
 }
 
 /// Parses `WIDTH,CENTER`.

@@ -4,5 +4,6 @@
 //! Plain data and geometry: no GPU, no UI, no network.
 
 pub mod camera;
+pub mod colour_map;
 pub mod transfer;
 pub mod view;

@@ -15,6 +15,7 @@ use hounsfield_workstation::renderer::{preset_and_mode, renderer_for};
 use hounsfield_workstation::source;
 
 mod curved;
+mod over;
 mod report;
 
 use report::{Drawn, DrawnPlane};
@@ -28,13 +29,17 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.cpr {
         return curved::run(&opened, &path.0, args);
     }
+    let over = match &args.over {
+        Some(over) => Some(open_over(&opened, args, over)?),
+        None => None,
+    };
     let volume = Arc::new(opened.volume);
     let (mut renderer, preset) = renderer_for(args.transfer.as_deref(), args.preset.as_deref())?;
     let view = view_from_args(&renderer, &volume, args, preset.as_deref())?;
     for warning in renderer.load_volume(Arc::clone(&volume)) {
         eprintln!("warning: {warning}");
     }
-    let frame = if args.cinematic {
+    let mut frame = if args.cinematic {
         let settings = CinematicSettings {
             samples: args.samples,
             seed: args.seed,
@@ -43,6 +48,27 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     } else {
         renderer.render_image(&view, args.size)?
     };
+    if let (Some(over), Some(plane)) = (&over, &view.mpr) {
+        let fusion = over::Fusion {
+            colours: args.over_colours,
+            opacity: args.over_opacity,
+            window: args.over_window.map_or_else(
+                || over::default_window(over),
+                |[width, center]| Window { width, center },
+            ),
+            nearest: args.nearest,
+        };
+        let covered = over::draw_over(
+            &mut frame.rgba,
+            frame.width,
+            plane.pixel_to_lps(&volume, args.size),
+            over,
+            fusion,
+        );
+        if covered == 0 {
+            eprintln!("warning: the --over series does not reach this slice");
+        }
+    }
     frame
         .save_png(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
@@ -74,6 +100,24 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         adapter
     );
     Ok(())
+}
+
+/// The `--over` series of the same path: its first volume, refused unless it shares the
+/// first series' frame of reference.
+fn open_over(
+    first: &source::OpenedVolume,
+    args: &RenderArgs,
+    over: &str,
+) -> anyhow::Result<Volume> {
+    let opened = source::open_volume(args.path.as_deref(), Some(over))?;
+    anyhow::ensure!(
+        !opened.frame_of_reference.is_empty()
+            && opened.frame_of_reference == first.frame_of_reference,
+        "--over {over}: series {} is not in series {}'s frame of reference: its points would be other places in the patient",
+        opened.label,
+        first.label
+    );
+    Ok(opened.volume)
 }
 
 /// The view the command line describes.
