@@ -12,9 +12,10 @@ use hounsfield_segment::{FillPlane, GridPlane};
 
 pub use admin::{ConfigCommand, FindingsCommand, SegmentsCommand, UsersCommand};
 pub use hounsfield_desktop::launch::{ConnectArgs, OpenArgs, RenderingArgs};
+use hounsfield_findings::arteries::NamedRegion;
 use hounsfield_workstation::values::{
-    KnownDensity, LpsBox, parse_box, parse_colour_map, parse_known_density, parse_non_empty_path,
-    parse_opacity, parse_path, parse_point, parse_value_range, parse_window,
+    KnownDensity, LpsBox, parse_box, parse_colour_map, parse_known_density, parse_named_region,
+    parse_non_empty_path, parse_opacity, parse_path, parse_point, parse_value_range, parse_window,
 };
 pub use hounsfield_workstation::values::{PathPoints, parse_size};
 pub use light::LightArgs;
@@ -188,6 +189,11 @@ pub enum Command {
         /// mass score's calibration. Default: 0.743 mg/cm³ per HU.
         #[arg(long, value_name = "X0,Y0,Z0,X1,Y1,Z1:MG_PER_CM3", allow_hyphen_values = true, value_parser = parse_known_density)]
         calibration: Option<KnownDensity>,
+        /// A region drawn round an artery's calcium: the lesions whose centres it holds are
+        /// that artery's (LM, LAD, LCx, RCA or other); repeatable, a later region naming
+        /// again what an earlier one took.
+        #[arg(long, value_name = "ARTERY:X0,Y0,Z0,X1,Y1,Z1", allow_hyphen_values = true, value_parser = parse_named_region)]
+        artery: Vec<NamedRegion>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,

@@ -7,6 +7,7 @@ use anyhow::Context;
 use glam::DVec3;
 use serde::Serialize;
 
+use hounsfield_findings::arteries::{Artery, NamedRegion, name_lesions, scores_by_artery};
 use hounsfield_findings::calcium::{
     self, CalciumScore, DEFAULT_MG_PER_CM3_PER_HU, Lesion, Scores, VoxelBox,
 };
@@ -49,11 +50,14 @@ struct LesionReport {
     agatston: f64,
     volume_mm3: f64,
     mass_mg: f64,
+    /// The artery a region named it (`--artery`); none when no region holds it.
+    artery: Option<&'static str>,
 }
 
-impl From<&Lesion> for LesionReport {
-    fn from(lesion: &Lesion) -> Self {
+impl LesionReport {
+    fn of(lesion: &Lesion, artery: Option<Artery>) -> Self {
         Self {
+            artery: artery.map(Artery::code),
             slice: lesion.slice,
             centre_lps: lesion.centre_lps.to_array(),
             area_mm2: lesion.area_mm2,
@@ -76,17 +80,43 @@ struct CalciumReport {
     mg_per_cm3_per_hu: f64,
     calibrated: bool,
     lesions: Vec<LesionReport>,
+    /// With `--artery`: the scores of each artery's lesions, every artery listed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    arteries: Vec<ArteryTotals>,
     total: Totals,
 }
 
+/// One artery's scores, as `calcium --json` prints them.
+#[derive(Debug, Serialize)]
+struct ArteryTotals {
+    artery: &'static str,
+    #[serde(flatten)]
+    scores: Totals,
+}
+
+/// What `calcium` scores.
+pub struct Scored<'a> {
+    /// The CT (the phantom when none).
+    pub path: Option<&'a Path>,
+    /// Its series.
+    pub series: Option<&'a str>,
+    /// The region scored (the whole series when none).
+    pub roi: Option<LpsBox>,
+    /// A region of known calcium density for the mass score.
+    pub calibration: Option<KnownDensity>,
+    /// Regions drawn round arteries' calcium.
+    pub arteries: &'a [NamedRegion],
+}
+
 /// Runs `calcium` on the series at `path` (or the phantom), inside `roi` when given.
-pub fn run(
-    path: Option<&Path>,
-    series: Option<&str>,
-    roi: Option<LpsBox>,
-    calibration: Option<KnownDensity>,
-    json: bool,
-) -> anyhow::Result<()> {
+pub fn run(what: Scored<'_>, json: bool) -> anyhow::Result<()> {
+    let Scored {
+        path,
+        series,
+        roi,
+        calibration,
+        arteries,
+    } = what;
     let opened = source::open_volume(path, series)?;
     for warning in &opened.warnings {
         eprintln!("warning: series {}: {warning}", opened.label);
@@ -108,7 +138,21 @@ pub fn run(
     };
     let scored = calcium::score(volume, region, factor)
         .with_context(|| format!("series {}", opened.label))?;
-    let report = report(&opened.label, &scored, calibration.is_some());
+    let named = if arteries.is_empty() {
+        vec![None; scored.lesions.len()]
+    } else {
+        name_lesions(&scored.lesions, arteries)
+    };
+    let mut report = report(&opened.label, &scored, &named, calibration.is_some());
+    if !arteries.is_empty() {
+        report.arteries = scores_by_artery(&scored.lesions, &named)
+            .into_iter()
+            .map(|(artery, scores)| ArteryTotals {
+                artery: artery.code(),
+                scores: scores.into(),
+            })
+            .collect();
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -117,14 +161,25 @@ pub fn run(
     Ok(())
 }
 
-fn report(series: &str, scored: &CalciumScore, calibrated: bool) -> CalciumReport {
+fn report(
+    series: &str,
+    scored: &CalciumScore,
+    named: &[Option<Artery>],
+    calibrated: bool,
+) -> CalciumReport {
     CalciumReport {
         series: series.to_string(),
         slice_mm: scored.slice_mm,
         pixel_area_mm2: scored.pixel_area_mm2,
         mg_per_cm3_per_hu: scored.mg_per_cm3_per_hu,
         calibrated,
-        lesions: scored.lesions.iter().map(LesionReport::from).collect(),
+        lesions: scored
+            .lesions
+            .iter()
+            .zip(named)
+            .map(|(lesion, artery)| LesionReport::of(lesion, *artery))
+            .collect(),
+        arteries: Vec::new(),
         total: scored.total.into(),
     }
 }
@@ -163,6 +218,13 @@ fn print_table(report: &CalciumReport) {
             lesion.agatston,
             lesion.volume_mm3,
             lesion.mass_mg
+        );
+    }
+    for by_artery in &report.arteries {
+        let s = &by_artery.scores;
+        println!(
+            "{:>5}: Agatston {:.1}, volume {:.1} mm³, mass {:.2} mg, {} lesions",
+            by_artery.artery, s.agatston, s.volume_mm3, s.mass_mg, s.lesions
         );
     }
     let total = &report.total;

@@ -65,8 +65,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             series,
             roi,
             calibration,
+            artery,
             json,
-        }) => calcium::run(path.as_deref(), series.as_deref(), roi, calibration, json),
+        }) => calcium::run(
+            calcium::Scored {
+                path: path.as_deref(),
+                series: series.as_deref(),
+                roi,
+                calibration,
+                arteries: &artery,
+            },
+            json,
+        ),
         Some(Command::Suv {
             path,
             series,

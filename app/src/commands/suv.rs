@@ -20,13 +20,9 @@ use render_core::progress::no_progress;
 #[derive(Debug, Serialize)]
 struct SuvReport {
     series: String,
-    /// SUV a Bq/ml.
-    factor: f64,
-    weight_kg: f64,
-    injected_bq: f64,
-    half_life_s: f64,
-    decay_s: f64,
-    decayed_bq: f64,
+    /// The factor (SUV a Bq/ml) and what it comes from.
+    #[serde(flatten)]
+    suv: SuvFactor,
     region: RegionReport,
     points: Vec<PointReport>,
 }
@@ -59,14 +55,8 @@ pub fn run(
     let catalog = source::scan(&[path.to_path_buf()])?;
     let chosen = source::choose(&catalog, series)?;
     let first = &chosen.images[0].file;
-    let SuvFactor {
-        factor,
-        weight_kg,
-        injected_bq,
-        half_life_s,
-        decay_s,
-        decayed_bq,
-    } = read_suv_factor(first).with_context(|| format!("series {}: no SUV", chosen.id))?;
+    let suv = read_suv_factor(first).with_context(|| format!("series {}: no SUV", chosen.id))?;
+    let factor = suv.factor;
     let volume = load_series(chosen, &no_progress)
         .with_context(|| format!("loading series {}", chosen.id))?
         .volume;
@@ -78,12 +68,7 @@ pub fn run(
         .ok_or_else(|| anyhow::anyhow!("the region holds no voxel of series {}", chosen.id))?;
     let report = SuvReport {
         series: chosen.id.clone(),
-        factor,
-        weight_kg,
-        injected_bq,
-        half_life_s,
-        decay_s,
-        decayed_bq,
+        suv,
         region: RegionReport {
             voxels: uptake.voxels,
             suv_max: uptake.max,
@@ -112,7 +97,7 @@ pub fn run(
     println!("series {}", report.series);
     println!(
         "SUV (body weight) = Bq/ml × {:.6e}: {:.1} kg, {:.4e} Bq injected, half-life {:.1} s, {:.0} s to the scan ({:.4e} Bq left)",
-        factor, weight_kg, injected_bq, half_life_s, decay_s, decayed_bq
+        suv.factor, suv.weight_kg, suv.injected_bq, suv.half_life_s, suv.decay_s, suv.decayed_bq
     );
     let r = &report.region;
     println!(

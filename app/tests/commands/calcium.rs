@@ -197,3 +197,59 @@ fn series_and_boxes_that_cannot_be_scored_are_refused_by_name() {
         );
     }
 }
+
+/// Regions drawn round arteries name the lesions whose centres they hold, and the scores
+/// add up per artery: the 16 mm² square's two slices are the LAD's (64 + 64), the 1 mm²
+/// square the RCA's (4), every other artery 0; a region drawn later names again what an
+/// earlier one took (`other` round everything first). An unknown artery is refused.
+#[test]
+fn regions_named_by_artery_take_their_lesions_and_scores_add_up_per_artery() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let series = written(&phantom(4, 3.0), folder.path());
+    let roi = "--roi=-10.2,-10.2,90,6.7,9.9,200";
+    let report = scored(&[
+        &series,
+        roi,
+        "--artery=other:-100,-100,0,100,100,300",
+        "--artery=LAD:-6,-6,99,-1,-1,110",
+        "--artery=rca:4,4,99,6,6,101",
+    ]);
+    let lesions = report["lesions"].as_array().expect("lesions");
+    let arteries: Vec<&str> = lesions
+        .iter()
+        .map(|l| l["artery"].as_str().unwrap_or("none"))
+        .collect();
+    assert_eq!(arteries, ["RCA", "LAD", "LAD"], "{report}");
+    let by_artery: Vec<(&str, f64)> = report["arteries"]
+        .as_array()
+        .expect("arteries")
+        .iter()
+        .map(|a| {
+            (
+                a["artery"].as_str().unwrap_or(""),
+                a["agatston"].as_f64().unwrap_or(f64::NAN),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_artery,
+        [
+            ("LM", 0.0),
+            ("LAD", 128.0),
+            ("LCx", 0.0),
+            ("RCA", 4.0),
+            ("other", 0.0)
+        ],
+        "{report}"
+    );
+    let lad = &report["arteries"][1];
+    assert_eq!(lad["lesions"], 2);
+    assert_eq!(lad["category"], "moderate");
+    // Each artery's volume is its lesions': the LAD's 128 pixels of 0.25 mm² on 3 mm slices.
+    assert!(close(&lad["volume_mm3"], 96.0), "{lad}");
+
+    let output = hounsfield(&["calcium", &series, "--artery=aorta:0,0,0,1,1,1"]);
+    assert!(!output.status.success(), "an unknown artery");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown artery 'aorta'"), "{stderr}");
+}

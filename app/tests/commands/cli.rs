@@ -4,24 +4,10 @@
 use hounsfield_test_support as support;
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
+use super::{assert_success, stdout_json};
 use support::{data_arg as data, hounsfield};
-
-fn assert_success(output: &Output) {
-    // The status says a signal's end (a process killed says nothing on stderr).
-    assert!(
-        output.status.success(),
-        "failed ({}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn stdout_json(output: &Output) -> serde_json::Value {
-    assert_success(output);
-    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
-}
 
 #[test]
 fn info_without_paths_describes_the_built_in_sample() {

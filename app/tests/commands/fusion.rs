@@ -5,20 +5,9 @@
 
 use hounsfield_test_support as support;
 
+use super::stdout_json;
 use std::path::Path;
-use std::process::Output;
-
 use support::{data_arg as data, hounsfield};
-
-fn stdout_json(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "failed ({}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
-}
 
 /// A folder holding one file of the Siemens mosaic (series 1) and one of the GE EPI
 /// (series 4): two frames of reference.

@@ -12,3 +12,22 @@ mod movie;
 mod segment;
 mod suv;
 mod transfer_files;
+
+use std::process::Output;
+
+/// Asserts a command succeeded; the status says a signal's end (a process killed says
+/// nothing on stderr).
+fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The JSON a command that must succeed printed.
+fn stdout_json(output: &Output) -> serde_json::Value {
+    assert_success(output);
+    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
+}

@@ -5,23 +5,14 @@
 
 use hounsfield_test_support as support;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
+use super::stdout_json;
 use support::hounsfield;
 
 /// The box the figures are taken over (LPS mm): around the hot ball, partly outside the
 /// series along z.
 const BOX: &str = "-20,-20,-15,20,20,30";
-
-fn json_of(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "failed ({}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("stdout is JSON")
-}
 
 fn close(ours: &serde_json::Value, theirs: &serde_json::Value, what: &str) {
     let (ours, theirs) = (
@@ -47,7 +38,7 @@ fn suv_of_a_written_pet_equals_the_qiba_formula_and_numpys_region_figures() {
         .map(|v| v.as_f64().unwrap_or(f64::NAN).to_string())
         .collect::<Vec<_>>()
         .join(",");
-    let ours = json_of(&hounsfield(&[
+    let ours = stdout_json(&hounsfield(&[
         "suv",
         &folder_arg,
         &format!("--roi={BOX}"),

@@ -1,6 +1,8 @@
 //! Values of the command line read from their text: sizes, windows, points, paths, crop
 //! boxes (the `hounsfield` and `hounsfield-bench` commands and the desktop's options).
 
+use glam::DVec3;
+use hounsfield_findings::arteries::{Artery, NamedRegion};
 use render_core::colour_map::ColourMap;
 use render_core::view::CropBox;
 
@@ -137,6 +139,24 @@ pub fn parse_known_density(text: &str) -> Result<KnownDensity, String> {
     Ok(KnownDensity {
         region: parse_box(corners)?,
         mg_per_cm3,
+    })
+}
+
+/// Parses `ARTERY:X0,Y0,Z0,X1,Y1,Z1`: a region drawn round an artery's calcium (`LM`,
+/// `LAD`, `LCx`, `RCA` or `other`).
+pub fn parse_named_region(text: &str) -> Result<NamedRegion, String> {
+    let (name, corners) = text
+        .split_once(':')
+        .ok_or_else(|| format!("expected ARTERY:X0,Y0,Z0,X1,Y1,Z1, got '{text}'"))?;
+    let artery = Artery::from_code(name).ok_or_else(|| {
+        let known: Vec<&str> = Artery::ALL.iter().map(|a| a.code()).collect();
+        format!("unknown artery '{name}' (known: {})", known.join(", "))
+    })?;
+    let region = parse_box(corners)?;
+    Ok(NamedRegion {
+        artery,
+        a: DVec3::from(region.a),
+        b: DVec3::from(region.b),
     })
 }
 

@@ -3,6 +3,7 @@
 //! Measurement Report (Comprehensive 3D SR, TID 1500) that carries them to a PACS or a
 //! findings folder and back.
 
+pub mod arteries;
 pub mod calcium;
 pub mod curve;
 mod error;

@@ -16,6 +16,7 @@ use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
+use serde::Serialize;
 
 use super::attributes::AttributeReader;
 use super::open_error;
@@ -23,7 +24,7 @@ use crate::dicom::declared::{Reach, open_checked};
 use crate::dicom::error::{Attribute, DicomError};
 
 /// What SUV normalised by body weight is computed from, as a PET's header gives it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SuvFactor {
     /// SUV a Bq/ml (g/ml per Bq/ml): the concentration's factor.
     pub factor: f64,
