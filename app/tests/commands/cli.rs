@@ -350,6 +350,22 @@ fn a_siemens_mosaic_unpacks_into_its_slices_and_one_without_its_count_is_refused
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("NumberOfImagesInMosaic"), "{stderr}");
+
+    // A count past the bound (a hostile header) is refused before any slice is made.
+    let lying = folder.path().join("lying.dcm");
+    std::fs::copy(support::data("transfer-syntaxes/In/1.dcm"), &lying).expect("a copy");
+    let changed = Command::new("dcmodify")
+        .args(["-nb", "-m", "(0019,100a)=60000"])
+        .arg(&lying)
+        .output()
+        .expect("DCMTK's dcmodify runs");
+    assert_success(&changed);
+    let json = stdout_json(&hounsfield(&["info", "--json", &lying.to_string_lossy()]));
+    let warnings = json["studies"][0]["series"][0]["warnings"].to_string();
+    assert!(
+        warnings.contains("NumberOfImagesInMosaic of 60000 is not 1 to 1024"),
+        "{warnings}"
+    );
 }
 
 #[test]
