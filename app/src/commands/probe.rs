@@ -43,6 +43,12 @@ struct ProbeReport {
     /// With `--over`: the value of the series drawn over the first (its first volume).
     #[serde(skip_serializing_if = "Option::is_none")]
     over_value: Option<Option<f64>>,
+    /// A PET's value in SUV (body weight), when its header gives the factor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suv: Option<f64>,
+    /// The `--over` PET's value in SUV, likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    over_suv: Option<f64>,
 }
 
 /// The series `probe` reads.
@@ -115,10 +121,17 @@ pub fn run(probed: Probed<'_>, points: &[[f64; 3]], output: Output) -> anyhow::R
             let measures = inside
                 .filter(|_| over_time)
                 .and_then(|inside| curve::measure(&times, &inside));
+            let first_value = values[0];
+            let over_value = over.as_ref().map(|over| {
+                over.volumes[0]
+                    .volume
+                    .nearest_voxel(at)
+                    .map(|(_, value)| value)
+            });
             ProbeReport {
                 lps_mm,
                 voxel: first.lps_to_voxel(at).to_array(),
-                value: values[0],
+                value: first_value,
                 labels: if over_time {
                     opened.volumes.iter().map(|v| v.label.clone()).collect()
                 } else {
@@ -131,12 +144,13 @@ pub fn run(probed: Probed<'_>, points: &[[f64; 3]], output: Output) -> anyhow::R
                 },
                 values: if over_time { values } else { Vec::new() },
                 curve: measures.map(|m| CurveReport::of(m, time_unit)),
-                over_value: over.as_ref().map(|over| {
-                    over.volumes[0]
-                        .volume
-                        .nearest_voxel(at)
-                        .map(|(_, value)| value)
-                }),
+                over_value,
+                suv: opened.suv.zip(first_value).map(|(suv, v)| v * suv.factor),
+                over_suv: over
+                    .as_ref()
+                    .and_then(|over| over.suv)
+                    .zip(over_value.flatten())
+                    .map(|(suv, v)| v * suv.factor),
             }
         })
         .collect();
@@ -228,6 +242,12 @@ fn print_table(label: &str, reports: &[ProbeReport]) {
         }
         if let Some(over) = r.over_value {
             println!("{:>70}  over: {}", "", shown(over));
+        }
+        if let Some(suv) = r.suv {
+            println!("{:>70}  SUV {suv:.3}", "");
+        }
+        if let Some(suv) = r.over_suv {
+            println!("{:>70}  over: SUV {suv:.3}", "");
         }
         if let Some(c) = &r.curve {
             println!(

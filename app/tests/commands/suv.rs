@@ -68,6 +68,19 @@ fn suv_of_a_written_pet_equals_the_qiba_formula_and_numpys_region_figures() {
         &serde_json::json!(expected_suv),
         "the centre's SUV",
     );
+    // `probe` tells the same SUV at the point.
+    let probed = stdout_json(&hounsfield(&[
+        "probe",
+        &folder_arg,
+        "--at",
+        &centre,
+        "--json",
+    ]));
+    close(
+        &probed[0]["suv"],
+        &serde_json::json!(expected_suv),
+        "probe's SUV",
+    );
     // The hot ball's peak is well above the background's SUV of about 0.43.
     assert!(
         ours["region"]["suv_peak"].as_f64().is_some_and(|p| p > 5.0),

@@ -13,6 +13,7 @@ use hounsfield_dicomweb::{
 };
 use hounsfield_findings::report::ReportSubject;
 use render_core::Volume;
+use render_core::dicom::header::{SuvFactor, read_suv_factor};
 use render_core::dicom::{
     Catalog, DicomError, PreDecoded, Series, VolumeAtTime, VoxelBudget, load_series_over_time,
     load_series_predecoded,
@@ -203,6 +204,8 @@ pub struct OpenedSeriesOverTime {
     /// FrameOfReferenceUID: the patient coordinate system its positions are in (empty
     /// for the phantom).
     pub frame_of_reference: String,
+    /// A PET's factor from its values to SUV (body weight), when its header gives one.
+    pub suv: Option<SuvFactor>,
     /// Warnings to show.
     pub warnings: Vec<String>,
 }
@@ -221,6 +224,7 @@ pub fn open_series_over_time(
             }],
             label: "phantom".to_string(),
             frame_of_reference: String::new(),
+            suv: None,
             warnings: Vec::new(),
         });
     };
@@ -234,6 +238,10 @@ pub fn open_series_over_time(
         volumes: loaded.volumes,
         label: chosen.id.clone(),
         frame_of_reference: chosen.images[0].frame_of_reference_uid.clone(),
+        // Read while a series retrieved from a PACS is still in its folder.
+        suv: (chosen.modality == "PT")
+            .then(|| read_suv_factor(&chosen.images[0].file).ok())
+            .flatten(),
         warnings,
     })
 }
