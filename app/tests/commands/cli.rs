@@ -115,15 +115,22 @@ fn a_command_whose_reader_goes_away_ends_quietly_with_a_failure() {
 /// A copy of the Siemens mosaic without its NumberOfImagesInMosaic (erased by DCMTK's
 /// dcmodify), in `folder`: a mosaic that cannot be unpacked.
 fn mosaic_without_its_count(folder: &std::path::Path) -> PathBuf {
-    let stripped = folder.join("mosaic.dcm");
-    std::fs::copy(support::data("transfer-syntaxes/In/1.dcm"), &stripped).expect("a copy");
-    let erased = Command::new("dcmodify")
-        .args(["-nb", "-e", "(0019,100a)"])
-        .arg(&stripped)
+    modified_mosaic(folder, "mosaic.dcm", &["-e", "(0019,100a)"])
+}
+
+/// A copy of the Siemens mosaic named `name` in `folder`, changed by DCMTK's dcmodify
+/// with `changes`.
+fn modified_mosaic(folder: &std::path::Path, name: &str, changes: &[&str]) -> PathBuf {
+    let copy = folder.join(name);
+    std::fs::copy(support::data("transfer-syntaxes/In/1.dcm"), &copy).expect("a copy");
+    let changed = Command::new("dcmodify")
+        .arg("-nb")
+        .args(changes)
+        .arg(&copy)
         .output()
         .expect("DCMTK's dcmodify runs");
-    assert_success(&erased);
-    stripped
+    assert_success(&changed);
+    copy
 }
 
 #[test]
@@ -352,14 +359,7 @@ fn a_siemens_mosaic_unpacks_into_its_slices_and_one_without_its_count_is_refused
     assert!(stderr.contains("NumberOfImagesInMosaic"), "{stderr}");
 
     // A count past the bound (a hostile header) is refused before any slice is made.
-    let lying = folder.path().join("lying.dcm");
-    std::fs::copy(support::data("transfer-syntaxes/In/1.dcm"), &lying).expect("a copy");
-    let changed = Command::new("dcmodify")
-        .args(["-nb", "-m", "(0019,100a)=60000"])
-        .arg(&lying)
-        .output()
-        .expect("DCMTK's dcmodify runs");
-    assert_success(&changed);
+    let lying = modified_mosaic(folder.path(), "lying.dcm", &["-m", "(0019,100a)=60000"]);
     let json = stdout_json(&hounsfield(&["info", "--json", &lying.to_string_lossy()]));
     let warnings = json["studies"][0]["series"][0]["warnings"].to_string();
     assert!(
