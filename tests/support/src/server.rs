@@ -175,12 +175,20 @@ pub async fn probed_in_cell(
 
 /// A lossless final still of `client`'s view now.
 pub async fn lossless_still(client: &mut hounsfield_client::Client) -> hounsfield_client::Frame {
+    try_lossless_still(client).await.expect("frames")
+}
+
+/// [`lossless_still`], or the error the server told instead (a refusal of what was asked
+/// before the still).
+pub async fn try_lossless_still(
+    client: &mut hounsfield_client::Client,
+) -> Result<hounsfield_client::Frame, hounsfield_client::ClientError> {
     client.still(true).await.expect("sent");
     tokio::time::timeout(std::time::Duration::from_secs(30), async {
         loop {
-            let frame = client.next_frame().await.expect("frames");
+            let frame = client.next_frame().await?;
             if frame.header.flags.final_still() && frame.header.flags.lossless() {
-                return frame;
+                return Ok(frame);
             }
         }
     })

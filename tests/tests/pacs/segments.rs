@@ -524,18 +524,10 @@ async fn settled_still(client: &mut Client) -> (u32, u32, Vec<u8>) {
 async fn try_settled_still(client: &mut Client) -> Result<(u32, u32, Vec<u8>), ClientError> {
     let mut last = None;
     for _ in 0..8 {
-        client.still(true).await.expect("sent");
-        let frame = tokio::time::timeout(Duration::from_secs(30), async {
-            loop {
-                let frame = client.next_frame().await?;
-                if frame.header.flags.final_still() && frame.header.flags.lossless() {
-                    return Ok::<_, ClientError>(frame);
-                }
-            }
-        })
-        .await
-        .expect("a lossless still in time")?;
-        let still = frame.decode_rgba().expect("a PNG");
+        let still = support::server::try_lossless_still(client)
+            .await?
+            .decode_rgba()
+            .expect("a PNG");
         if last.as_ref() == Some(&still) {
             return Ok(still);
         }
