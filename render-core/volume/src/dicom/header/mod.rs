@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
-use dicom_object::{InMemDicomObject, OpenFileOptions};
+use dicom_object::{DefaultDicomObject, InMemDicomObject, OpenFileOptions};
 
 mod attributes;
 mod frames;
@@ -220,19 +220,27 @@ pub enum FileKind {
 
 /// Reads the header of a DICOM file (stopping before the pixel data).
 pub fn read_file_headers(file: &Path) -> Result<FileKind, DicomError> {
-    let checked = open_checked(file, Reach::UntilPixelData)?;
-    let layout = checked.layout;
-    let object = OpenFileOptions::new()
-        .read_until(tags::PIXEL_DATA)
-        .read_preamble(ReadPreamble::Auto)
-        .from_reader(checked.file)
-        .map_err(|e| open_error(file, e))?;
+    let (layout, object) = header_object(file)?;
     let meta = object.meta();
     if is_dicomdir_sop_class(meta.media_storage_sop_class_uid()) {
         return Ok(FileKind::Directory);
     }
     let transfer_syntax = trim_value(meta.transfer_syntax()).to_string();
     headers_from_object(file, &object, &transfer_syntax, &layout).map(FileKind::Images)
+}
+
+/// A file's attributes up to its pixel data, its declared lengths walked first, with what
+/// the walk learnt.
+pub(super) fn header_object(
+    file: &Path,
+) -> Result<(DeclaredLayout, DefaultDicomObject), DicomError> {
+    let checked = open_checked(file, Reach::UntilPixelData)?;
+    let object = OpenFileOptions::new()
+        .read_until(tags::PIXEL_DATA)
+        .read_preamble(ReadPreamble::Auto)
+        .from_reader(checked.file)
+        .map_err(|e| open_error(file, e))?;
+    Ok((checked.layout, object))
 }
 
 /// Turns an open-file failure into an error naming the file; I/O stays I/O.

@@ -14,13 +14,11 @@ use std::path::Path;
 use chrono::NaiveDate;
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
-use dicom_object::file::ReadPreamble;
-use dicom_object::{InMemDicomObject, OpenFileOptions};
+use dicom_object::InMemDicomObject;
 use serde::Serialize;
 
 use super::attributes::AttributeReader;
-use super::open_error;
-use crate::dicom::declared::{Reach, open_checked};
+use super::header_object;
 use crate::dicom::error::{Attribute, DicomError};
 
 /// What SUV normalised by body weight is computed from, as a PET's header gives it.
@@ -53,12 +51,7 @@ const SERIES_TIME: Attribute = Attribute::new("SeriesTime", 0x0008, 0x0031);
 
 /// The SUV factor of the PET image in `file`, or why it has none.
 pub fn read_suv_factor(file: &Path) -> Result<SuvFactor, DicomError> {
-    let checked = open_checked(file, Reach::UntilPixelData)?;
-    let object = OpenFileOptions::new()
-        .read_until(tags::PIXEL_DATA)
-        .read_preamble(ReadPreamble::Auto)
-        .from_reader(checked.file)
-        .map_err(|e| open_error(file, e))?;
+    let (_, object) = header_object(file)?;
     suv_factor(&AttributeReader {
         file,
         object: &object,
