@@ -160,22 +160,12 @@ pub fn plan_stack(series_id: &str, images: &[ImageHeader]) -> Result<StackPlan, 
     let normal = normal.normalize();
     let [row_spacing, col_spacing] = first.pixel_spacing_mm.unwrap_or([1.0, 1.0]);
 
-    let mut placed = Vec::with_capacity(images.len());
-    for (index, image) in images.iter().enumerate() {
-        let position = image.position.ok_or_else(|| DicomError::MissingAttribute {
-            file: image.file.clone(),
-            attribute: IMAGE_POSITION,
-        })?;
-        let position = DVec3::from_array(position);
-        placed.push((index, position, position.dot(normal)));
-    }
-    placed.sort_by(|a, b| a.2.total_cmp(&b.2));
+    let groups = grouped_along(images, normal).map_err(|index| DicomError::MissingAttribute {
+        file: images[index].file.clone(),
+        attribute: IMAGE_POSITION,
+    })?;
 
     let mut warnings = Vec::new();
-    let mut groups = group_by_position(&placed);
-    for group in &mut groups {
-        group.sort_by_key(|entry| temporal_key(&images[entry.0]));
-    }
     let time_points = groups.iter().map(Vec::len).max().unwrap_or(1);
     let stack: Vec<(usize, DVec3, f64)> = if groups.iter().all(|g| g.len() == time_points) {
         if time_points > 1 {
@@ -326,9 +316,16 @@ pub(super) fn images_by_position(images: &[ImageHeader]) -> Option<Vec<Vec<Place
     let row_dir = DVec3::from_slice(&orientation[0..3]);
     let col_dir = DVec3::from_slice(&orientation[3..6]);
     let normal = row_dir.cross(col_dir).try_normalize()?;
+    grouped_along(images, normal).ok()
+}
+
+/// The images placed along `normal` and grouped by position, nearest first, each group
+/// ordered by [`temporal_key`]; the index of the first image without a position when one
+/// lacks it.
+fn grouped_along(images: &[ImageHeader], normal: DVec3) -> Result<Vec<Vec<Placed>>, usize> {
     let mut placed = Vec::with_capacity(images.len());
     for (index, image) in images.iter().enumerate() {
-        let position = DVec3::from_array(image.position?);
+        let position = DVec3::from_array(image.position.ok_or(index)?);
         placed.push((index, position, position.dot(normal)));
     }
     placed.sort_by(|a, b| a.2.total_cmp(&b.2));
@@ -336,7 +333,7 @@ pub(super) fn images_by_position(images: &[ImageHeader]) -> Option<Vec<Vec<Place
     for group in &mut groups {
         group.sort_by_key(|entry| temporal_key(&images[entry.0]));
     }
-    Some(groups)
+    Ok(groups)
 }
 
 /// Images at the same position along the normal, in order.
