@@ -61,7 +61,7 @@ impl VoxelBudget {
     /// The bytes loading every volume of a series over time takes at its peak (each
     /// volume's peak, summed: the loaded volumes are kept while the next is decoded), when
     /// within the budget.
-    pub fn check_volumes(&self, series_id: &str, plans: &[StackPlan]) -> Result<u64, DicomError> {
+    pub fn check_volumes(&self, series_id: &str, plans: &[&StackPlan]) -> Result<u64, DicomError> {
         let bytes = plans
             .iter()
             .try_fold(0u64, |sum, plan| sum.checked_add(peak_load_bytes(plan)?));

@@ -78,7 +78,7 @@ pub fn load_series_over_time(
             Ok((images, plan))
         })
         .collect::<Result<_, DicomError>>()?;
-    let plans: Vec<StackPlan> = stacks.iter().map(|(_, plan)| plan.clone()).collect();
+    let plans: Vec<&StackPlan> = stacks.iter().map(|(_, plan)| plan).collect();
     budget.check_volumes(&series.id, &plans)?;
     let one_pass = plans
         .iter()
@@ -98,6 +98,9 @@ pub fn load_series_over_time(
             })
             .collect::<Result<_, DicomError>>()?
     };
+    // Each volume holds one image a position, so its plan tells no time points: the
+    // first volume's findings are the series' geometry.
+    let warnings = plans[0].warnings.clone();
     let volumes = time_points
         .into_iter()
         .zip(loaded)
@@ -109,12 +112,7 @@ pub fn load_series_over_time(
         .collect();
     Ok(SeriesOverTime {
         volumes,
-        warnings: plans[0]
-            .warnings
-            .iter()
-            .filter(|w| !matches!(w, StackWarning::TimePoints { .. }))
-            .cloned()
-            .collect(),
+        warnings,
         skipped: Vec::new(),
     })
 }
