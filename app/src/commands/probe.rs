@@ -112,6 +112,16 @@ pub fn run(probed: Probed<'_>, points: &[[f64; 3]], output: Output) -> anyhow::R
     let over_time = opened.volumes.len() > 1;
     let first = &opened.volumes[0].volume;
     let (times, time_unit) = curve_times(&opened);
+    // Told beside every point's values in a series over time.
+    let (labels, times_s): (Vec<String>, Vec<Option<f64>>) = if over_time {
+        opened
+            .volumes
+            .iter()
+            .map(|v| (v.label.clone(), v.time_s))
+            .unzip()
+    } else {
+        Default::default()
+    };
     let reports: Vec<ProbeReport> = points
         .iter()
         .map(|&lps_mm| {
@@ -132,16 +142,8 @@ pub fn run(probed: Probed<'_>, points: &[[f64; 3]], output: Output) -> anyhow::R
                 lps_mm,
                 voxel: first.lps_to_voxel(at).to_array(),
                 value: first_value,
-                labels: if over_time {
-                    opened.volumes.iter().map(|v| v.label.clone()).collect()
-                } else {
-                    Vec::new()
-                },
-                times_s: if over_time {
-                    opened.volumes.iter().map(|v| v.time_s).collect()
-                } else {
-                    Vec::new()
-                },
+                labels: labels.clone(),
+                times_s: times_s.clone(),
                 values: if over_time { values } else { Vec::new() },
                 curve: measures.map(|m| CurveReport::of(m, time_unit)),
                 over_value,
@@ -170,15 +172,10 @@ fn open_over(
     over: &str,
 ) -> anyhow::Result<OpenedSeriesOverTime> {
     let opened = source::open_series_over_time(path, Some(over))?;
-    anyhow::ensure!(
-        !opened.frame_of_reference.is_empty()
-            && opened.frame_of_reference == first.frame_of_reference,
-        "series {} (frame of reference {}) is not in series {}'s frame of reference ({}): its points would be other places in the patient",
-        opened.label,
-        opened.frame_of_reference,
-        first.label,
-        first.frame_of_reference
-    );
+    source::ensure_one_frame_of_reference(
+        (&first.label, &first.frame_of_reference),
+        (&opened.label, &opened.frame_of_reference),
+    )?;
     Ok(opened)
 }
 

@@ -246,6 +246,20 @@ pub fn open_series_over_time(
     })
 }
 
+/// Refuses to draw series `over` over series `first` (each a label and its
+/// FrameOfReferenceUID) unless both are in one known frame of reference: in another, the
+/// same LPS point is another place in the patient.
+pub fn ensure_one_frame_of_reference(
+    (first, first_frame): (&str, &str),
+    (over, over_frame): (&str, &str),
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !over_frame.is_empty() && over_frame == first_frame,
+        "series {over} (frame of reference {over_frame}) is not in series {first}'s frame of reference ({first_frame}): its points would be other places in the patient"
+    );
+    Ok(())
+}
+
 /// Patient name and id, study date and description, series number, modality and
 /// description: the lines radiologists expect in a corner of the view.
 fn overlay_lines(study: &render_core::dicom::Study, series: &Series) -> Vec<String> {

@@ -110,13 +110,11 @@ fn open_over(
     over: &str,
 ) -> anyhow::Result<Volume> {
     let opened = source::open_volume(args.path.as_deref(), Some(over))?;
-    anyhow::ensure!(
-        !opened.frame_of_reference.is_empty()
-            && opened.frame_of_reference == first.frame_of_reference,
-        "--over {over}: series {} is not in series {}'s frame of reference: its points would be other places in the patient",
-        opened.label,
-        first.label
-    );
+    source::ensure_one_frame_of_reference(
+        (&first.label, &first.frame_of_reference),
+        (&opened.label, &opened.frame_of_reference),
+    )
+    .with_context(|| format!("--over {over}"))?;
     Ok(opened.volume)
 }
 
