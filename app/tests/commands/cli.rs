@@ -1498,16 +1498,8 @@ fn info_lists_a_4d_series_volumes_and_probe_gives_a_points_value_in_every_volume
 
     let nifti = support::nifti::Nifti::read("ge-epi/DCM2NIIX_regression_test_4.nii");
     // A voxel inside the head: the NIfTI's (20, 30, 7), at its LPS position.
-    let g = &nifti.geometry;
-    let lps: Vec<f64> = (0..3)
-        .map(|r| {
-            g.origin_lps_mm[r]
-                + g.direction[r][0] * g.spacing_mm[0] * 20.0
-                + g.direction[r][1] * g.spacing_mm[1] * 30.0
-                + g.direction[r][2] * g.spacing_mm[2] * 7.0
-        })
-        .collect();
-    let at = format!("{},{},{}", lps[0], lps[1], lps[2]);
+    let lps = nifti.lps_of([20, 30, 7]);
+    let at = format!("{},{},{}", lps.x, lps.y, lps.z);
     let json = stdout_json(&hounsfield(&[
         "probe",
         &data("ge-epi/mr_0004"),

@@ -58,14 +58,24 @@ impl Nifti {
 
     /// The continuous voxel index (i, j, k) of an LPS point.
     pub fn index_of(&self, lps: DVec3) -> DVec3 {
+        self.steps().inverse() * (lps - DVec3::from_array(self.geometry.origin_lps_mm))
+    }
+
+    /// The LPS point (mm) of voxel index `[i, j, k]`'s centre.
+    pub fn lps_of(&self, [i, j, k]: [usize; 3]) -> DVec3 {
+        DVec3::from_array(self.geometry.origin_lps_mm)
+            + self.steps() * DVec3::new(i as f64, j as f64, k as f64)
+    }
+
+    /// The LPS step (mm) of one voxel along i, j and k, as columns.
+    fn steps(&self) -> DMat3 {
         let g = &self.geometry;
         let d = g.direction;
-        let to_lps = DMat3::from_cols(
+        DMat3::from_cols(
             DVec3::new(d[0][0], d[1][0], d[2][0]) * g.spacing_mm[0],
             DVec3::new(d[0][1], d[1][1], d[2][1]) * g.spacing_mm[1],
             DVec3::new(d[0][2], d[1][2], d[2][2]) * g.spacing_mm[2],
-        );
-        to_lps.inverse() * (lps - DVec3::from_array(g.origin_lps_mm))
+        )
     }
 
     /// The value of voxel `[i, j, k]` of volume `volume`.
