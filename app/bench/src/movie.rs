@@ -72,7 +72,7 @@ pub fn movie(
         MovieFrames::new(
             Motion::Orbit { degrees: 360.0 },
             &first,
-            Arc::clone(&volume),
+            hounsfield_server::series_volumes::SeriesVolumes::one(Arc::clone(&volume)),
             &opened.label,
             size,
             presets.clone(),

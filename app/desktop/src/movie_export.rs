@@ -202,7 +202,7 @@ fn make(
     let mut frames = MovieFrames::new(
         motion,
         first,
-        volume,
+        hounsfield_server::series_volumes::SeriesVolumes::one(volume),
         series,
         shape.size,
         renderer.presets().clone(),

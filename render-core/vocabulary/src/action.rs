@@ -148,6 +148,18 @@ pub enum Action {
     /// whether it casts `shadows` and darkens hollows (`occlusion`). Flat in JSON:
     /// `{"action":"light","direction":"superior","shadows":true,"occlusion":false}`.
     Light(Lighting),
+    /// Shows one volume of a series over time: its index (from 0) in `opened.volumes`.
+    /// The picture changes; the camera, the slices and the window stay.
+    TimePoint {
+        /// The volume's index.
+        index: usize,
+    },
+    /// Plays a series over time: the view steps to the next volume `fps` times a second,
+    /// from the last back to the first; `fps` 0 stops it where it is.
+    Cine {
+        /// Volumes a second, 0 (stop) to the server's most.
+        fps: f64,
+    },
 }
 
 impl Action {
@@ -170,8 +182,8 @@ impl Action {
     /// Whether it changes the view alone (the camera, the grey window, the preset, the
     /// mode, a named view, the crop box, an edited transfer function, the slice planes' turn, a slab or the light), which the
     /// render core applies (`ViewState::apply`); the others act on the session: its
-    /// reset, a whole view handed over, its size, an interaction, the layout, the slices
-    /// and the crosshair.
+    /// reset, a whole view handed over, its size, an interaction, the layout, the slices,
+    /// the crosshair, the volume of a series over time shown and its cine.
     pub fn changes_view(&self) -> bool {
         match self {
             Self::Orbit { .. }
@@ -194,7 +206,9 @@ impl Action {
             | Self::Interact { .. }
             | Self::Layout { .. }
             | Self::Slice { .. }
-            | Self::Crosshair { .. } => false,
+            | Self::Crosshair { .. }
+            | Self::TimePoint { .. }
+            | Self::Cine { .. } => false,
         }
     }
 }

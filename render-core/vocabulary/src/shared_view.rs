@@ -57,6 +57,15 @@ pub struct SharedView {
     /// The 3D view's light; the headlight without shadows or occlusion when absent.
     #[serde(default, skip_serializing_if = "Lighting::is_default")]
     pub lighting: Lighting,
+    /// The volume of a series over time shown (its index in `opened.volumes`); the
+    /// first when absent.
+    #[serde(default, skip_serializing_if = "is_first")]
+    pub time_point: usize,
+}
+
+/// Whether `index` is the first volume's (left out of a view as it travels).
+fn is_first(index: &usize) -> bool {
+    *index == 0
 }
 
 /// A crop box as it travels: fractions 0..=1 of the volume along i, j and k.

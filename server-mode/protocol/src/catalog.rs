@@ -321,12 +321,17 @@ mod tests {
             modes: Vec::new(),
             mode: "composite".to_string(),
             view: None,
-            warnings: vec![long],
+            warnings: vec![long.clone()],
+            volumes: vec![crate::TimePointInfo {
+                label: long,
+                time_s: Some(5.0),
+            }],
         };
         let text = serde_json::to_string(&opened).expect("serialises");
         assert!(text.len() < 2048, "{} bytes", text.len());
         let back: crate::Opened = serde_json::from_str(&text).expect("reads back");
         assert_eq!(back.modality.chars().count(), MAX_LISTED_CHARS);
+        assert_eq!(back.volumes[0].label.chars().count(), MAX_LISTED_CHARS);
         assert_eq!(
             back.warnings[0].chars().count(),
             crate::MAX_ERROR_MESSAGE_CHARS

@@ -53,7 +53,7 @@ pub use segment::{
 };
 pub use server_message::{
     CellAxes, CrosshairInCells, LoadProgress, Opened, ServerMessage, SlicePlanesInCells,
-    SliceScales, Stats,
+    SliceScales, Stats, TimePointInfo,
 };
 
 /// The words the protocol shares with the render core: layouts (`1x1`/`2x2`), the

@@ -181,7 +181,7 @@ mod tests {
             error.message
         );
         assert!(error.message.contains('…'), "{}", error.message);
-        assert!(error.message.ends_with("`light`"), "{}", error.message);
+        assert!(error.message.ends_with("`cine`"), "{}", error.message);
         let short = "a short message".to_string();
         assert_eq!(bounded_error_message(short.clone()), short);
     }

@@ -235,6 +235,10 @@ pub enum ServerMessage {
         value: Option<f64>,
         /// `HU` for CT, empty for modalities without a unit.
         unit: String,
+        /// In a series over time, the nearest voxel's value in every volume, in the
+        /// order of `opened.volumes` (its time-intensity curve); absent otherwise.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        values: Vec<f64>,
     },
     /// The reply to `measure`: the distance and both ends.
     Measure {
@@ -320,6 +324,26 @@ pub enum ServerMessage {
         paths: u32,
         /// Paths a pixel after which the server leaves the picture as it is.
         most: u32,
+    },
+    /// The binary frame that follows shows another volume of a series over time than the
+    /// frame before it (a `time_point` input, a cine step, a followed view): its index
+    /// in `opened.volumes`, label and time. Sent before the first frame of each.
+    TimePoint {
+        /// The `frame_seq` of that frame.
+        frame_seq: u32,
+        /// The volume's index in `opened.volumes`.
+        index: usize,
+        /// How many volumes the series has.
+        count: usize,
+        /// Its label, as `opened.volumes` gives it.
+        #[serde(serialize_with = "crate::catalog::listed")]
+        label: String,
+        /// Its time (s), as `opened.volumes` gives it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        time_s: Option<f64>,
+        /// Volumes a second while a cine plays; absent when it does not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cine_fps: Option<f64>,
     },
     /// A preset saved on the server (the reply to `save_preset`).
     PresetSaved {
@@ -409,6 +433,22 @@ pub struct Opened {
         serialize_with = "crate::catalog::listed_messages"
     )]
     pub warnings: Vec<String>,
+    /// Every volume of a series over time, in order (`time_point` shows one, `cine`
+    /// plays them); absent for a series of one volume.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<TimePointInfo>,
+}
+
+/// One volume of a series over time as `opened` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimePointInfo {
+    /// What tells it from the others: `time point 3`, `echo 2`, `trigger 120 ms`,
+    /// `b = 1000 s/mm²`, `volume 3` (a listed text: at most [`crate::MAX_LISTED_CHARS`]).
+    #[serde(serialize_with = "crate::catalog::listed")]
+    pub label: String,
+    /// Seconds from the first volume (or its cardiac phase); absent without times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_s: Option<f64>,
 }
 
 /// How far the load of a series has come (the `progress` message).

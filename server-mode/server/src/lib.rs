@@ -32,6 +32,7 @@ pub mod rate;
 pub mod recording;
 pub mod scheduler;
 pub mod segments;
+pub mod series_volumes;
 pub mod session;
 pub mod sharing;
 pub mod study_query;

@@ -34,6 +34,7 @@ use hounsfield_protocol::{
 };
 use hounsfield_server::encode::Encoding;
 use hounsfield_server::scheduler::RenderRequest;
+use hounsfield_server::series_volumes::{SeriesVolumes, TimePointVolume};
 use hounsfield_server::session::{MIN_VIEWPORT, Refusal, Session, SessionLimits};
 use hounsfield_server::sharing::Pointed;
 use proptest::prelude::*;
@@ -82,18 +83,30 @@ fn volume(dims: [usize; 3], modality: Modality) -> Volume {
 static PRESET_LIBRARY: LazyLock<PresetLibrary> = LazyLock::new(PresetLibrary::builtin);
 
 /// The series a session may open, by id: a small oblique CT, a single slice, a single
-/// voxel and a small MR.
-static SERIES: LazyLock<Vec<(&'static str, Arc<Volume>)>> = LazyLock::new(|| {
+/// voxel, a small MR and a small MR over time (three volumes).
+static SERIES: LazyLock<Vec<(&'static str, SeriesVolumes)>> = LazyLock::new(|| {
+    let one = |dims, modality| SeriesVolumes::one(Arc::new(volume(dims, modality)));
+    let over_time = (0..3)
+        .map(|n| TimePointVolume {
+            label: format!("time point {}", n + 1),
+            time_s: Some(f64::from(n) * 2.5),
+            volume: Arc::new(volume([5, 4, 3], Modality::MR)),
+        })
+        .collect();
     vec![
-        ("small", Arc::new(volume([7, 5, 4], Modality::CT))),
-        ("slice", Arc::new(volume([6, 5, 1], Modality::CT))),
-        ("voxel", Arc::new(volume([1, 1, 1], Modality::CT))),
-        ("mr", Arc::new(volume([5, 6, 3], Modality::MR))),
+        ("small", one([7, 5, 4], Modality::CT)),
+        ("slice", one([6, 5, 1], Modality::CT)),
+        ("voxel", one([1, 1, 1], Modality::CT)),
+        ("mr", one([5, 6, 3], Modality::MR)),
+        (
+            "cine",
+            SeriesVolumes::over_time(over_time).expect("three volumes"),
+        ),
     ]
 });
 
 /// The series with this id, as the library would open it.
-fn series(id: &str) -> Option<Arc<Volume>> {
+fn series(id: &str) -> Option<SeriesVolumes> {
     SERIES
         .iter()
         .find(|(name, _)| *name == id)
@@ -102,7 +115,7 @@ fn series(id: &str) -> Option<Arc<Volume>> {
 
 /// A valid shared view: the small volume's, in the 2×2 layout with a window and crosshair.
 fn valid_shared_view() -> SharedView {
-    let small = series("small").expect("a fixture");
+    let small = series("small").expect("a fixture").first().clone();
     let view = ViewState::initial(&small, "ct-bone", RenderMode::Composite);
     SharedView {
         layout: Layout::Quad,
@@ -176,6 +189,8 @@ fn every_action() -> Vec<Action> {
         Action::Transfer {
             preset: Box::new(edited_bone(|preset| preset.opacity[2].opacity = 0.0)),
         },
+        Action::TimePoint { index: 0 },
+        Action::Cine { fps: 0.0 },
     ];
     // A new action fails to compile here until it is added above.
     for action in &actions {
@@ -200,7 +215,9 @@ fn every_action() -> Vec<Action> {
             | Action::Slab { .. }
             | Action::Segments3d { .. }
             | Action::Light(_)
-            | Action::Transfer { .. } => {}
+            | Action::Transfer { .. }
+            | Action::TimePoint { .. }
+            | Action::Cine { .. } => {}
         }
     }
     actions
@@ -1149,6 +1166,7 @@ fn accepted_shared_view() -> impl Strategy<Value = SharedView> {
                 slabs: Default::default(),
                 lighting: Lighting::default(),
                 transfer: None,
+                time_point: 0,
             },
         )
 }
@@ -1164,20 +1182,24 @@ fn shared_view() -> impl Strategy<Value = SharedView> {
         any::<bool>(),
         prop::option::of(vec3()),
         prop::option::of(any::<[f64; 4]>()),
+        time_point(),
     )
         .prop_map(
-            |(camera, preset, mode, window, quad, crosshair_lps, slice_rotation)| SharedView {
-                camera,
-                preset,
-                mode,
-                window,
-                layout: if quad { Layout::Quad } else { Layout::Single },
-                crosshair_lps,
-                crop: None,
-                slice_rotation,
-                slabs: Default::default(),
-                lighting: Lighting::default(),
-                transfer: None,
+            |(camera, preset, mode, window, quad, crosshair_lps, slice_rotation, time_point)| {
+                SharedView {
+                    camera,
+                    preset,
+                    mode,
+                    window,
+                    layout: if quad { Layout::Quad } else { Layout::Single },
+                    crosshair_lps,
+                    crop: None,
+                    slice_rotation,
+                    slabs: Default::default(),
+                    lighting: Lighting::default(),
+                    transfer: None,
+                    time_point,
+                }
             },
         );
     prop_oneof![accepted_shared_view(), odd]
@@ -1215,7 +1237,14 @@ fn action() -> impl Strategy<Value = Action> {
         transfer().prop_map(|preset| Action::Transfer {
             preset: Box::new(preset)
         }),
+        time_point().prop_map(|index| Action::TimePoint { index }),
+        prop_oneof![mostly(0.0..=40.0), Just(0.0)].prop_map(|fps| Action::Cine { fps }),
     ]
+}
+
+/// A volume's index: of the fixtures' (up to three volumes), just past them, or anywhere.
+fn time_point() -> impl Strategy<Value = usize> {
+    prop_oneof![4 => 0..4usize, 1 => any::<usize>()]
 }
 
 /// `ct-bone` as a reader's edit of it leaves it.
@@ -1295,7 +1324,7 @@ fn message() -> impl Strategy<Value = ClientMessage> {
                 ..StudyRequest::default()
             })
         ),
-        1 => any_name(&["small", "slice", "voxel", "mr", "no-such"])
+        1 => any_name(&["small", "slice", "voxel", "mr", "cine", "no-such"])
             .prop_map(|series| ClientMessage::Open { series }),
         12 => (prop_oneof![1u32..1000, Just(0), Just(u32::MAX)], any_f64(), action())
             .prop_map(|(seq, t, action)| ClientMessage::Input(Input { seq, t, action })),
@@ -1387,8 +1416,8 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         }
         ClientMessage::ListStudies(_) => Ok(()),
         ClientMessage::Open { series: id } => {
-            if let Some(volume) = series(id) {
-                session.open(id, volume);
+            if let Some(volumes) = series(id) {
+                session.open(id, volumes);
             }
             Ok(())
         }
@@ -1560,7 +1589,7 @@ fn check_inside(volume: &Volume, point: DVec3) -> Result<(), TestCaseError> {
 fn check_session(
     session: &Session,
     limits: &SessionLimits,
-    open: Option<&Arc<Volume>>,
+    open: Option<&SeriesVolumes>,
 ) -> Result<(), TestCaseError> {
     let Viewport { width, height } = session.viewport();
     let max = limits.max_viewport.max(MIN_VIEWPORT);
@@ -1570,9 +1599,16 @@ fn check_session(
             prop_assert!(side % 2 == 0, "{width}×{height} with H.264");
         }
     }
-    let (Some(view), Some(volume)) = (session.view(), open) else {
+    let (Some(view), Some(volumes)) = (session.view(), open) else {
         return Ok(());
     };
+    prop_assert!(
+        view.time_point < volumes.count(),
+        "time point {} of {} volumes",
+        view.time_point,
+        volumes.count()
+    );
+    let volume = volumes.first();
     check_camera(&view.camera)?;
     check_window(view.window)?;
     let crosshair = session.crosshair_lps().expect("open");
@@ -1591,7 +1627,7 @@ fn check_session(
         PRESET_LIBRARY.clone(),
         session.viewport(),
     );
-    other.open("again", volume.clone());
+    other.open("again", volumes.clone());
     let taken = other.apply(
         &Input {
             seq: 1,
@@ -1638,14 +1674,42 @@ fn check_request(
     Ok(())
 }
 
-/// With no new input, the session owes at most an interactive frame and a final still;
-/// a deadline it names is one at which a request is due, so a connection waiting for it
+/// With no new input, the session owes at most an interactive frame and a final still
+/// (once a cine playing is stopped: until then it steps a volume at each deadline); a
+/// deadline it names is one at which a request is due, so a connection waiting for it
 /// never spins.
 fn check_drains(
     session: &mut Session,
     limits: &SessionLimits,
     mut now: Instant,
 ) -> Result<(), TestCaseError> {
+    if let Some(fps) = session.cine_fps() {
+        let count = session.volumes().expect("open").count();
+        prop_assert!(
+            count > 1 && fps > 0.0 && fps <= 30.0,
+            "{fps} fps over {count}"
+        );
+        while session.next_request(now).is_some() {}
+        for _ in 0..count + 1 {
+            let shown = session.view().expect("open").time_point;
+            let due = session.next_deadline().expect("a cine steps");
+            prop_assert!(
+                due > now
+                    && due <= now + Duration::from_secs_f64(1.0 / fps) + Duration::from_millis(1)
+            );
+            now = due;
+            let request = session.next_request(now).expect("a step's frame");
+            check_request(&request, session, limits)?;
+            prop_assert_eq!(request.view.time_point, (shown + 1) % count);
+        }
+        let stop = Input {
+            seq: session.last_input().0.saturating_add(1),
+            t: 0.0,
+            action: Action::Cine { fps: 0.0 },
+        };
+        prop_assert!(session.apply(&stop, now).is_ok());
+        prop_assert!(session.cine_fps().is_none());
+    }
     let mut taken = 0;
     loop {
         if let Some(request) = session.next_request(now) {
@@ -1675,7 +1739,7 @@ proptest! {
     fn sessions_refuse_with_codes_stay_sane_and_stop_asking(
         limits in limits(),
         viewport in (any_side(), any_side()),
-        open_first in prop::option::weighted(0.8, prop::sample::select(vec!["small", "slice", "voxel", "mr"])),
+        open_first in prop::option::weighted(0.8, prop::sample::select(vec!["small", "slice", "voxel", "mr", "cine"])),
         events in prop::collection::vec((gap_ms(), event()), 1..40),
     ) {
         let mut now = Instant::now();
@@ -1683,9 +1747,9 @@ proptest! {
         let mut session = Session::new(limits, PRESET_LIBRARY.clone(), viewport);
         let mut open = None;
         if let Some(id) = open_first {
-            let volume = series(id).expect("a fixture");
-            session.open(id, volume.clone());
-            open = Some(volume);
+            let volumes = series(id).expect("a fixture");
+            session.open(id, volumes.clone());
+            open = Some(volumes);
         }
         check_session(&session, &limits, open.as_ref())?;
         for (gap, event) in &events {
@@ -1700,9 +1764,9 @@ proptest! {
             let result = match event {
                 Event::Message(message) => {
                     if let ClientMessage::Open { series: id } = message
-                        && let Some(volume) = series(id)
+                        && let Some(volumes) = series(id)
                     {
-                        open = Some(volume);
+                        open = Some(volumes);
                     }
                     handle(&mut session, message, now)
                 }

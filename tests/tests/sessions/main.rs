@@ -5,6 +5,7 @@
 mod cinematic;
 mod forwarded;
 mod login;
+mod over_time;
 mod presets;
 mod reading_together;
 mod scale_out;

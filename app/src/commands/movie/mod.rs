@@ -64,7 +64,7 @@ pub fn run(args: &MovieArgs) -> anyhow::Result<()> {
     let mut frames = MovieFrames::new(
         motion,
         &base,
-        Arc::clone(&volume),
+        hounsfield_server::series_volumes::SeriesVolumes::one(Arc::clone(&volume)),
         series.as_deref().unwrap_or_default(),
         args.size,
         renderer.presets().clone(),

@@ -130,7 +130,9 @@ impl ViewState {
             | Action::Interact { .. }
             | Action::Layout { .. }
             | Action::Slice { .. }
-            | Action::Crosshair { .. } => {
+            | Action::Crosshair { .. }
+            | Action::TimePoint { .. }
+            | Action::Cine { .. } => {
                 return Err("the action acts on the session, not on the view alone".to_string());
             }
         }
@@ -179,6 +181,7 @@ pub fn mirror(
         cell_slabs: shared.slabs.checked()?,
         segments_3d: SegmentsIn3d::default(),
         lighting: shared.lighting,
+        time_point: shared.time_point,
     };
     view.apply(action, presets)?;
     shared.camera = view.camera;

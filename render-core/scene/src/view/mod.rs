@@ -208,6 +208,9 @@ pub struct ViewState {
     /// The 3D view's light (composite mode, with a preset that shades).
     #[serde(default)]
     pub lighting: Lighting,
+    /// The volume of a series over time shown (0: the first, or the only one).
+    #[serde(default)]
+    pub time_point: usize,
 }
 
 impl ViewState {
@@ -227,6 +230,7 @@ impl ViewState {
             cell_slabs: CellSlabs::default(),
             segments_3d: SegmentsIn3d::default(),
             lighting: Lighting::default(),
+            time_point: 0,
         }
     }
 
@@ -273,6 +277,7 @@ impl ViewState {
             slice_rotation: self.slice_frame.quaternion(),
             slabs: self.cell_slabs,
             lighting: self.lighting,
+            time_point: self.time_point,
         }
     }
 }

@@ -42,6 +42,10 @@ impl Connection {
                 }
                 let h264 = frame.header.codec == Codec::H264;
                 self.frame_seq = self.frame_seq.wrapping_add(1);
+                // A frame of another volume of a series over time is announced with it.
+                if self.announce_time_point(frame.time_point).await.is_break() {
+                    return ControlFlow::Break(());
+                }
                 // A cinematic picture is announced with its paths, just before it.
                 if let Some(paths) = frame.cinematic_paths {
                     let announced = ServerMessage::Cinematic {
@@ -100,6 +104,27 @@ impl Connection {
                 .await
             }
         }
+    }
+
+    /// Tells the client which volume of a series over time the frame about to go shows,
+    /// when it is another than the last frame's (`time_point`).
+    async fn announce_time_point(&mut self, index: usize) -> ControlFlow<()> {
+        if self.told_time_point == Some(index) {
+            return ControlFlow::Continue(());
+        }
+        let Some(shown) = self.session.time_point(index) else {
+            return ControlFlow::Continue(());
+        };
+        let announced = ServerMessage::TimePoint {
+            frame_seq: self.frame_seq,
+            index,
+            count: self.session.volumes().map_or(0, |volumes| volumes.count()),
+            label: shown.label.clone(),
+            time_s: shown.time_s,
+            cine_fps: self.session.cine_fps(),
+        };
+        self.told_time_point = Some(index);
+        self.send(&announced).await
     }
 
     /// Counts a frame that went over RTP as the WebSocket's are counted (the frame's

@@ -2,7 +2,6 @@
 //! then showing it: `opened`, and the session's first frame.
 
 use std::ops::ControlFlow;
-use std::sync::Arc;
 use std::time::Instant;
 
 use hounsfield_access::audit::AuditEvent;
@@ -10,17 +9,15 @@ use hounsfield_protocol::{ErrorCode, LoadProgress, ServerMessage};
 
 use super::{Connection, PROGRESS_EVERY};
 use crate::library::LibraryError;
+use crate::series_volumes::SeriesVolumes;
 
 impl Connection {
     /// Loads the series off the async threads, telling the client how far it has come
     /// while it takes long; the error reply's outcome when it fails.
-    pub(super) async fn load(
-        &mut self,
-        series: &str,
-    ) -> Result<Arc<render_core::Volume>, ControlFlow<()>> {
+    pub(super) async fn load(&mut self, series: &str) -> Result<SeriesVolumes, ControlFlow<()>> {
         let library = self.app.library.clone();
         let id = series.to_string();
-        let mut loading = tokio::task::spawn_blocking(move || library.open(&id));
+        let mut loading = tokio::task::spawn_blocking(move || library.open_volumes(&id));
         let mut ticks = tokio::time::interval(PROGRESS_EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // The first tick is at once: a load that ends sooner says nothing.
@@ -51,7 +48,7 @@ impl Connection {
             }
         }
         match loaded {
-            Ok(Ok(volume)) => Ok(volume),
+            Ok(Ok(volumes)) => Ok(volumes),
             Ok(Err(error)) => {
                 let code = match error {
                     LibraryError::UnknownSeries(_) => ErrorCode::UnknownSeries,
@@ -92,8 +89,8 @@ impl Connection {
     /// Loads the series and opens it in the session (following the desktop's shared view
     /// when it is the series shared).
     pub(super) async fn open(&mut self, series: String) -> ControlFlow<()> {
-        let volume = match self.load(&series).await {
-            Ok(volume) => volume,
+        let volumes = match self.load(&series).await {
+            Ok(volumes) => volumes,
             Err(replied) => return replied,
         };
         let follow = self
@@ -106,7 +103,7 @@ impl Connection {
             follow.map(|follow| follow.view.clone()),
             follow.map(|follow| follow.room.clone()),
         );
-        self.show(&series, volume, following).await?;
+        self.show(&series, volumes, following).await?;
         // The desktop's followers point and tell their findings to each other.
         if let Some(room) = room {
             self.room = Some(self.enter(&room));
@@ -120,7 +117,7 @@ impl Connection {
     pub(super) async fn show(
         &mut self,
         series: &str,
-        volume: Arc<render_core::Volume>,
+        volumes: SeriesVolumes,
         host: Option<tokio::sync::watch::Receiver<hounsfield_protocol::SharedView>>,
     ) -> ControlFlow<()> {
         self.stop_recording("another series opened").await?;
@@ -128,7 +125,8 @@ impl Connection {
         self.host_view = None;
         self.room = None;
         self.playback = None;
-        let mut opened = self.session.open(series, volume);
+        let mut opened = self.session.open(series, volumes);
+        self.told_time_point = None;
         opened.warnings = self.app.library.warnings(series);
         tracing::info!(session = self.slot.id(), series = %series, "series opened");
         self.app.roster.opened(self.slot.id(), series);

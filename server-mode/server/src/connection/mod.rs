@@ -181,6 +181,7 @@ async fn serve_session(
         host_view: None,
         told_crosshair: None,
         told_view: None,
+        told_time_point: None,
         identity,
         ending,
         sharing: None,
@@ -241,6 +242,8 @@ struct Connection {
     told_crosshair: Option<ToldCrosshair>,
     /// The view at rest the client was last told of.
     told_view: Option<hounsfield_protocol::SharedView>,
+    /// The volume of a series over time the client's last frame showed (`time_point`).
+    told_time_point: Option<usize>,
     /// Who the session's user is.
     identity: Identity,
     /// Set when the server wants the session to end (its user went, or an admin).

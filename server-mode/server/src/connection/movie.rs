@@ -17,6 +17,7 @@ use super::Connection;
 use crate::movie::export::{Export, MOST_SERVED_FRAMES, MOST_SERVED_PIXELS, MovieJob, MovieNews};
 use crate::movie::shelf::ShelfError;
 use crate::movie::{Motion, MovieFrames, check_shape};
+use crate::series_volumes::SeriesVolumes;
 
 /// How often a client hears how far its movie has come.
 const PROGRESS_TOLD_EVERY: Duration = Duration::from_millis(250);
@@ -50,9 +51,9 @@ impl Connection {
             );
             return self.error(ErrorCode::Busy, why).await;
         }
-        let (Some(series), Some(volume), Some(view)) = (
+        let (Some(series), Some(volumes), Some(view)) = (
             self.session.series().map(str::to_string),
-            self.session.volume(),
+            self.session.volumes().cloned(),
             self.session.view().cloned(),
         ) else {
             return self
@@ -69,7 +70,7 @@ impl Connection {
                 .error(ErrorCode::BadValue, format!("export_movie: {why}"))
                 .await;
         }
-        let (motion, series, volume) = match self.motion_of(&order, series, volume).await {
+        let (motion, series, volumes) = match self.motion_of(&order, series, volumes).await {
             Ok(chosen) => chosen,
             Err(replied) => return replied,
         };
@@ -91,7 +92,7 @@ impl Connection {
             frames: MovieFrames::new(
                 motion,
                 &view,
-                volume,
+                volumes,
                 &series,
                 size,
                 self.app.scheduler.presets(),
@@ -126,8 +127,8 @@ impl Connection {
         &mut self,
         order: &MovieOrder,
         series: String,
-        volume: Arc<render_core::Volume>,
-    ) -> Result<(Motion, String, Arc<render_core::Volume>), ControlFlow<()>> {
+        volumes: SeriesVolumes,
+    ) -> Result<(Motion, String, SeriesVolumes), ControlFlow<()>> {
         let chosen = match (
             order.orbit,
             order.sweep.as_deref(),
@@ -148,20 +149,20 @@ impl Connection {
                 };
                 let recorded = recording.header.series.clone();
                 if recorded == series {
-                    return Ok((Motion::Recording(Box::new(recording)), series, volume));
+                    return Ok((Motion::Recording(Box::new(recording)), series, volumes));
                 }
                 if !self.may_open(&recorded) {
                     return Err(self
                         .forbidden("export_movie", "the recording's series may not be opened")
                         .await);
                 }
-                let volume = self.load(&recorded).await?;
-                return Ok((Motion::Recording(Box::new(recording)), recorded, volume));
+                let volumes = self.load(&recorded).await?;
+                return Ok((Motion::Recording(Box::new(recording)), recorded, volumes));
             }
             _ => Err("one of orbit (degrees), sweep (a plane) or recording (an id)".to_string()),
         };
         match chosen {
-            Ok(motion) => Ok((motion, series, volume)),
+            Ok(motion) => Ok((motion, series, volumes)),
             Err(why) => Err(self
                 .error(ErrorCode::BadValue, format!("export_movie: {why}"))
                 .await),

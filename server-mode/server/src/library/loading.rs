@@ -5,12 +5,13 @@ use std::sync::{Arc, Mutex};
 
 use hounsfield_findings::report::ReportSubject;
 use render_core::Volume;
-use render_core::dicom::load_series_predecoded;
+use render_core::dicom::{load_series_over_time, load_series_predecoded, plan_time_points};
 use render_core::phantom::ct_phantom;
 use render_core::progress::{Progress, Stage};
 
 use super::names::{printable, without_paths};
 use super::{Library, LibraryError, Source};
+use crate::series_volumes::{SeriesVolumes, TimePointVolume};
 
 /// One series being loaded.
 #[derive(Default)]
@@ -77,10 +78,10 @@ impl Library {
         id: &str,
         source: &Source,
         loading: &Loading,
-    ) -> Result<Arc<Volume>, LibraryError> {
+    ) -> Result<SeriesVolumes, LibraryError> {
         let unknown = || LibraryError::UnknownSeries(printable(id));
         let volume = match source {
-            Source::Loaded(volume) => return Ok(volume.clone()),
+            Source::Loaded(volume) => return Ok(SeriesVolumes::one(volume.clone())),
             Source::Phantom => ct_phantom(),
             Source::Catalog(..) | Source::Received(_) => {
                 let series = self.on_disk(source).ok_or_else(unknown)?;
@@ -89,6 +90,10 @@ impl Library {
                         id: id.to_string(),
                         reason,
                     });
+                }
+                let time_points = plan_time_points(&series.images).len();
+                if time_points > 1 {
+                    return self.load_over_time(id, series, time_points, loading);
                 }
                 let loaded = self.load_within_budget(id, series, loading, None)?;
                 for warning in &loaded.warnings {
@@ -115,7 +120,46 @@ impl Library {
             of = volume.size_bytes(),
             "voxels kept compressed"
         );
-        Ok(self.lock_cache().insert(id, volume))
+        Ok(self.lock_cache().insert(id, SeriesVolumes::one(volume)))
+    }
+
+    /// Loads every volume of series `id`, `time_points` of them, into the cache as one
+    /// entry, after reserving their peak bytes together; the loader refuses the series
+    /// before decoding when they are over the series budget together.
+    fn load_over_time(
+        &self,
+        id: &str,
+        series: &render_core::dicom::Series,
+        time_points: usize,
+        loading: &Loading,
+    ) -> Result<SeriesVolumes, LibraryError> {
+        let loaded = self.reserving(id, series, time_points, || {
+            let report = |step: Progress| loading.report(step);
+            load_series_over_time(series, self.series_budget, &report)
+        })?;
+        let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+        for warning in &warnings {
+            tracing::info!(series = id, %warning, "loaded with a warning");
+        }
+        self.record_warnings(id, warnings);
+        let volumes = loaded
+            .volumes
+            .into_iter()
+            .map(|at_time| TimePointVolume {
+                label: at_time.label,
+                time_s: at_time.time_s,
+                volume: Arc::new(at_time.volume.packed()),
+            })
+            .collect();
+        let volumes = SeriesVolumes::over_time(volumes)
+            .ok_or_else(|| LibraryError::LoadFailed(id.to_string()))?;
+        tracing::debug!(
+            series = id,
+            volumes = volumes.count(),
+            bytes = volumes.size_bytes(),
+            "series over time loaded"
+        );
+        Ok(self.lock_cache().insert(id, volumes))
     }
 
     /// Retrieves a PACS's series `id` (its SeriesInstanceUID) into its cache (reporting
@@ -184,6 +228,24 @@ impl Library {
         loading: &Loading,
         decoded: Option<&render_core::dicom::PreDecoded>,
     ) -> Result<render_core::dicom::LoadedSeries, LibraryError> {
+        let budget = self.series_budget;
+        let report = |step: Progress| loading.report(step);
+        self.reserving(id, series, 1, || {
+            load_series_predecoded(series, budget, &report, decoded)
+        })
+    }
+
+    /// Runs `load` of series `id` after reserving `volumes` times the peak bytes of its
+    /// first volume's plan against the cache (older volumes are evicted first), so loads
+    /// at once never take more than the budget; a panic in the loader fails this load
+    /// alone, and a file refused is named by its name, never its path.
+    fn reserving<T>(
+        &self,
+        id: &str,
+        series: &render_core::dicom::Series,
+        volumes: usize,
+        load: impl FnOnce() -> Result<T, render_core::dicom::DicomError>,
+    ) -> Result<T, LibraryError> {
         let unavailable = |reason: String| LibraryError::Unavailable {
             id: id.to_string(),
             reason,
@@ -196,7 +258,9 @@ impl Library {
             .series_budget
             .check(id, plan)
             .map_err(|error| unavailable(error.to_string()))?;
-        let bytes = usize::try_from(bytes).map_err(|error| unavailable(error.to_string()))?;
+        let bytes = usize::try_from(bytes)
+            .map_err(|error| unavailable(error.to_string()))?
+            .saturating_mul(volumes);
         if !self.lock_cache().reserve(bytes) {
             return Err(unavailable(
                 "the server is loading other series and has no memory left for this one; try again shortly"
@@ -207,10 +271,7 @@ impl Library {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(id.to_string(), Arc::new(ReportSubject::of_series(series)));
-        let budget = self.series_budget;
-        let report = |step: Progress| loading.report(step);
-        let loaded =
-            std::panic::catch_unwind(|| load_series_predecoded(series, budget, &report, decoded));
+        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(load));
         self.lock_cache().release(bytes);
         match loaded {
             Ok(Ok(loaded)) => Ok(loaded),

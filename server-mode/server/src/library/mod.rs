@@ -25,6 +25,7 @@ use render_core::Volume;
 use render_core::dicom::thumbnail::{GreyImage, series_thumbnail, volume_thumbnail};
 use render_core::dicom::{Catalog, SeriesKind, VoxelBudget};
 
+use crate::series_volumes::SeriesVolumes;
 use hounsfield_protocol::{SeriesInfo, StudyInfo};
 
 use catalogue::CatalogueProgress;
@@ -497,16 +498,24 @@ impl Library {
         self.listing().index.len()
     }
 
-    /// The volume of series `id`, from the cache or loaded now (slow: call it off the
-    /// async threads). Only ids the catalog lists are looked up.
+    /// The volume of series `id` (the first of a series over time), from the cache or
+    /// loaded now (slow: call it off the async threads). Only ids the catalog lists are
+    /// looked up.
     pub fn open(&self, id: &str) -> Result<Arc<Volume>, LibraryError> {
+        self.open_volumes(id).map(|volumes| volumes.first().clone())
+    }
+
+    /// Every volume of series `id` (one, or each of a series over time), from the cache
+    /// or loaded now (slow: call it off the async threads). Only ids the catalog lists
+    /// are looked up.
+    pub fn open_volumes(&self, id: &str) -> Result<SeriesVolumes, LibraryError> {
         let unknown = || LibraryError::UnknownSeries(printable(id));
         if !is_plausible_id(id) {
             return Err(unknown());
         }
         let source = self.listing().index.get(id).cloned().ok_or_else(unknown)?;
-        if let Some(volume) = self.lock_cache().get(id) {
-            return Ok(volume);
+        if let Some(volumes) = self.lock_cache().get(id) {
+            return Ok(volumes);
         }
         let gate = self
             .lock_loading()
@@ -521,7 +530,7 @@ impl Library {
             // Another session may have loaded it while this one waited.
             let cached = self.lock_cache().get(id);
             match cached {
-                Some(volume) => Ok(volume),
+                Some(volumes) => Ok(volumes),
                 None => self.load(id, &source, &gate),
             }
         };
@@ -573,7 +582,7 @@ mod tests {
     use super::*;
     use render_core::{Modality, Voxels};
 
-    fn small_volume(voxels: usize) -> Arc<Volume> {
+    fn small_volume(voxels: usize) -> SeriesVolumes {
         let volume = Volume::new(
             Voxels::I16(vec![0; voxels]),
             [voxels, 1, 1],
@@ -582,7 +591,7 @@ mod tests {
             None,
         )
         .expect("a valid volume");
-        Arc::new(volume)
+        SeriesVolumes::one(Arc::new(volume))
     }
 
     #[test]
@@ -642,7 +651,7 @@ mod tests {
         let mut cache = VolumeCache::new(1000);
         let first = cache.insert("a", small_volume(10));
         let second = cache.insert("a", small_volume(10));
-        assert!(Arc::ptr_eq(&first, &second));
+        assert!(first.same_as(&second));
         assert_eq!(cache.bytes, 20);
     }
 

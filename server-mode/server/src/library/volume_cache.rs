@@ -1,9 +1,7 @@
 //! The loaded volumes kept within a memory budget, least recently used out first, one copy
-//! of each.
+//! of each; a series over time is one entry, its volumes counted together.
 
-use std::sync::Arc;
-
-use render_core::Volume;
+use crate::series_volumes::SeriesVolumes;
 
 /// Loaded volumes by series id, within a byte budget, least recently used out first.
 /// Sessions holding an evicted volume keep it alive until they let go.
@@ -18,7 +16,7 @@ pub(super) struct VolumeCache {
 
 pub(super) struct CacheEntry {
     pub(super) id: String,
-    pub(super) volume: Arc<Volume>,
+    pub(super) volumes: SeriesVolumes,
     pub(super) last_used: u64,
 }
 
@@ -64,7 +62,7 @@ impl VolumeCache {
             return false;
         };
         let evicted = self.entries.swap_remove(oldest);
-        self.bytes -= evicted.volume.size_bytes();
+        self.bytes -= evicted.volumes.size_bytes();
         tracing::debug!(series = %evicted.id, "volume evicted from the cache");
         true
     }
@@ -75,29 +73,29 @@ impl VolumeCache {
             return false;
         };
         let forgotten = self.entries.swap_remove(at);
-        self.bytes -= forgotten.volume.size_bytes();
+        self.bytes -= forgotten.volumes.size_bytes();
         true
     }
 
-    pub(super) fn get(&mut self, id: &str) -> Option<Arc<Volume>> {
+    pub(super) fn get(&mut self, id: &str) -> Option<SeriesVolumes> {
         self.clock += 1;
         let entry = self.entries.iter_mut().find(|e| e.id == id)?;
         entry.last_used = self.clock;
-        Some(entry.volume.clone())
+        Some(entry.volumes.clone())
     }
 
-    /// Keeps `volume` (or the copy another session loaded meanwhile) and returns it,
+    /// Keeps `volumes` (or the copy another session loaded meanwhile) and returns it,
     /// evicting the least recently used others until the budget holds. The newest entry
     /// stays even when it alone exceeds the budget.
-    pub(super) fn insert(&mut self, id: &str, volume: Arc<Volume>) -> Arc<Volume> {
+    pub(super) fn insert(&mut self, id: &str, volumes: SeriesVolumes) -> SeriesVolumes {
         if let Some(existing) = self.get(id) {
             return existing;
         }
         self.clock += 1;
-        self.bytes += volume.size_bytes();
+        self.bytes += volumes.size_bytes();
         self.entries.push(CacheEntry {
             id: id.to_string(),
-            volume: volume.clone(),
+            volumes: volumes.clone(),
             last_used: self.clock,
         });
         while self.bytes > self.budget_bytes && self.entries.len() > 1 {
@@ -105,6 +103,6 @@ impl VolumeCache {
                 break;
             }
         }
-        volume
+        volumes
     }
 }

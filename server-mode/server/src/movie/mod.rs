@@ -17,6 +17,7 @@ use render_core::view::{MprOrientation, MprPlane, Quality, ViewState};
 use crate::encode::Encoding;
 use crate::recording::Recording;
 use crate::scheduler::RenderRequest;
+use crate::series_volumes::SeriesVolumes;
 use recorded::RecordedViews;
 
 /// Most frames one movie takes: a minute at 60 frames a second.
@@ -107,18 +108,18 @@ impl MovieFrames {
     pub fn new(
         motion: Motion,
         first: &ViewState,
-        volume: Arc<Volume>,
+        volumes: SeriesVolumes,
         series: &str,
         size: [u32; 2],
         presets: render_core::transfer::PresetLibrary,
     ) -> Self {
+        // An orbit or a sweep moves through the volume shown.
+        let volume = volumes
+            .get(first.time_point)
+            .map_or_else(|| volumes.first().clone(), |shown| shown.volume.clone());
         let source = match motion {
             Motion::Recording(recording) => Source::Recorded(Box::new(RecordedViews::new(
-                *recording,
-                presets,
-                series,
-                Arc::clone(&volume),
-                size,
+                *recording, presets, series, volumes, size,
             ))),
             motion => {
                 let mut first = first.clone();
@@ -274,7 +275,7 @@ mod tests {
         let mut frames = MovieFrames::new(
             Motion::Orbit { degrees: 90.0 },
             &first,
-            Arc::clone(&volume),
+            SeriesVolumes::one(Arc::clone(&volume)),
             "phantom",
             [64, 48],
             presets.clone(),
@@ -288,7 +289,7 @@ mod tests {
                 orientation: MprOrientation::Coronal,
             },
             &first,
-            volume,
+            SeriesVolumes::one(volume),
             "phantom",
             [64, 48],
             presets,

@@ -2,15 +2,14 @@
 //! the server plays them (its layout, crosshair, slabs and turned planes too), each frame
 //! the final still of the view at its time.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use hounsfield_protocol::Viewport;
-use render_core::Volume;
 use render_core::transfer::PresetLibrary;
 
 use crate::recording::Recording;
 use crate::scheduler::RenderRequest;
+use crate::series_volumes::SeriesVolumes;
 use crate::session::{Session, SessionLimits};
 
 /// A recording's views, shown by a session of its own at the movie's size.
@@ -20,12 +19,12 @@ pub(super) struct RecordedViews {
 }
 
 impl RecordedViews {
-    /// `recording` over `volume` (its series, opened as `series`) at `size`.
+    /// `recording` over `volumes` (its series', opened as `series`) at `size`.
     pub(super) fn new(
         recording: Recording,
         presets: PresetLibrary,
         series: &str,
-        volume: Arc<Volume>,
+        volumes: SeriesVolumes,
         size: [u32; 2],
     ) -> Self {
         let viewport = Viewport {
@@ -33,7 +32,7 @@ impl RecordedViews {
             height: size[1],
         };
         let mut session = Session::new(SessionLimits::default(), presets, viewport);
-        session.open(series, volume);
+        session.open(series, volumes);
         Self { recording, session }
     }
 

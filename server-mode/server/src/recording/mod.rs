@@ -193,6 +193,7 @@ pub(crate) mod tests {
             slice_rotation: None,
             slabs: Default::default(),
             lighting: Default::default(),
+            time_point: 0,
         }
     }
 

@@ -39,6 +39,8 @@ pub(super) struct EncodeJob {
     pub(super) quality: Quality,
     /// Paths a pixel, when the frame is a cinematic picture.
     pub(super) cinematic_paths: Option<u32>,
+    /// The volume of a series over time the picture shows.
+    pub(super) time_point: usize,
     pub(super) delivery: Delivery,
 }
 
@@ -117,6 +119,7 @@ fn encode_job(job: EncodeJob) {
         render_us,
         quality,
         cinematic_paths,
+        time_point,
         delivery,
     } = job;
     faults::before_encode(delivery.fault);
@@ -167,6 +170,7 @@ fn encode_job(job: EncodeJob) {
                 payload,
                 quality,
                 cinematic_paths,
+                time_point,
                 video_failure,
                 ticket: delivery.ticket,
                 encoded: Instant::now(),

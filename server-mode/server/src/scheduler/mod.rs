@@ -120,6 +120,8 @@ pub struct RenderedFrame {
     pub quality: Quality,
     /// Paths a pixel, when it is a cinematic picture of the resting view.
     pub cinematic_paths: Option<u32>,
+    /// The volume of a series over time it shows (its view's `time_point`).
+    pub time_point: usize,
     /// Set when this frame was meant to be H.264 but the session's encoder failed: the
     /// frame is JPEG, and the session's frames are from now on. Says why.
     pub video_failure: Option<String>,

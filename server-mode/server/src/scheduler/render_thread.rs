@@ -337,6 +337,7 @@ fn render_loop(
                     render_us: u32::try_from(drawing.as_micros()).unwrap_or(u32::MAX),
                     quality: request.view.quality,
                     cinematic_paths: None,
+                    time_point: request.view.time_point,
                     delivery,
                 };
                 // Blocks while the lane is busy: the bounded stage holds the line.
@@ -445,6 +446,7 @@ impl Turn<'_> {
                     render_us: micros(started),
                     quality: Quality::Full,
                     cinematic_paths: Some(paths),
+                    time_point: request.view.time_point,
                     delivery,
                 };
                 if !self.lanes.send(job) {
@@ -520,6 +522,7 @@ fn send_preview(
                 render_us: micros(started),
                 quality: Quality::Interactive,
                 cinematic_paths: None,
+                time_point: request.view.time_point,
                 delivery,
             };
             lanes.send(job)

@@ -70,6 +70,8 @@ impl Session {
         match action {
             Action::Reset => {
                 open.view = open.initial.clone();
+                open.volume = open.volumes.first().clone();
+                open.cine = None;
                 open.crosshair_lps = open.volume.centre_lps();
                 Ok(at_rest(interacting))
             }
@@ -111,8 +113,10 @@ impl Session {
         let (view, crosshair_lps) = self.adopted_view(shared)?;
         self.layout = shared.layout;
         if let Some(open) = self.open.as_mut() {
+            let time_point = view.time_point;
             open.view = view;
             open.crosshair_lps = crosshair_lps;
+            open.show_volume(time_point)?;
         }
         Ok(())
     }
@@ -197,6 +201,13 @@ impl Session {
             .slabs
             .checked()
             .map_err(|problem| bad_value(format!("set_view {problem}")))?;
+        let volumes = open.volumes.count();
+        if shared.time_point >= volumes {
+            return Err(bad_value(format!(
+                "set_view time_point {}: the series has {volumes} volume(s)",
+                shared.time_point
+            )));
+        }
         let mut view = open.view.clone();
         view.crop = crop;
         view.slice_frame = slice_frame;
@@ -209,6 +220,7 @@ impl Session {
         view.transfer = shared.transfer.clone();
         view.mode = shared.mode;
         view.lighting = shared.lighting;
+        view.time_point = shared.time_point;
         view.window = window;
         Ok((view, crosshair_lps))
     }

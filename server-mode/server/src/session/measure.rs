@@ -13,12 +13,24 @@ use hounsfield_protocol::ServerMessage;
 
 impl Session {
     /// The voxel under fractions `x`, `y` of `cell`'s slice: where it is (LPS mm), its
-    /// nearest voxel and that voxel's value (none outside the volume), in HU for CT.
+    /// nearest voxel and that voxel's value (none outside the volume), in HU for CT; in a
+    /// series over time, its value in every volume too.
     pub fn probe(&self, cell: &str, x: f64, y: f64) -> Result<ServerMessage, Refusal> {
         let point = self.point_in_cell("probe", cell, [x, y])?;
         let open = self.open.as_ref().ok_or_else(not_open)?;
         let nearest = open.volume.nearest_voxel(point);
+        // The volumes share one grid: the same voxel in each.
+        let values = match nearest {
+            Some(_) if open.volumes.is_over_time() => open
+                .volumes
+                .iter()
+                .filter_map(|time_point| time_point.volume.nearest_voxel(point))
+                .map(|(_, value)| value)
+                .collect(),
+            _ => Vec::new(),
+        };
         Ok(ServerMessage::Probe {
+            values,
             cell: cell.to_string(),
             lps_mm: point.to_array(),
             voxel: nearest.map(|(voxel, _)| voxel),

@@ -19,17 +19,22 @@ use crate::encode::{Encoding, FINAL_JPEG_QUALITY, INTERACTIVE_JPEG_QUALITY};
 use crate::rate::RateControl;
 use crate::scheduler::RenderRequest;
 use hounsfield_protocol::{
-    ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView,
+    Action, ClientStats, Codec, CrosshairInCells, ErrorCode, Input, Layout, Opened, SharedView,
     SlicePlanesInCells, SliceScales, Viewport, WindowInfo, bounded_error_message,
 };
 
+mod cine;
 mod findings;
 mod input;
 mod limits;
 mod measure;
 
+pub use cine::{MAX_CINE_FPS, MIN_CINE_FPS};
 pub use findings::measured;
 pub use limits::{Admission, MessageKind, MessageRates, SessionLimits};
+
+use crate::series_volumes::SeriesVolumes;
+use cine::Cine;
 
 use input::{bad_value, not_open};
 
@@ -84,7 +89,12 @@ struct VideoPlan {
 /// The open series and its view.
 struct OpenSeries {
     id: String,
+    /// Its volumes: one, or each of a series over time.
+    volumes: SeriesVolumes,
+    /// The volume shown (`view.time_point`'s).
     volume: Arc<Volume>,
+    /// The volumes played in turn, while a cine plays.
+    cine: Option<Cine>,
     initial: ViewState,
     view: ViewState,
     /// The point the slices of the 2×2 layout pass through (LPS, mm).
@@ -323,9 +333,11 @@ impl Session {
         })
     }
 
-    /// Opens `volume` as series `id` with its modality's default preset; the first frame
-    /// is a final still (its request marked `preview`: see [`RenderRequest::preview`]).
-    pub fn open(&mut self, id: &str, volume: Arc<Volume>) -> Opened {
+    /// Opens `volumes` (one, or each of a series over time, the first shown) as series
+    /// `id` with its modality's default preset; the first frame is a final still (its
+    /// request marked `preview`: see [`RenderRequest::preview`]).
+    pub fn open(&mut self, id: &str, volumes: SeriesVolumes) -> Opened {
+        let volume = volumes.first().clone();
         let preset = self.presets.default_for(&volume.modality);
         let view = ViewState::initial(&volume, &preset.name, preset.mode);
         let opened = Opened {
@@ -355,11 +367,14 @@ impl Session {
                 ..view.shared()
             }),
             warnings: Vec::new(),
+            volumes: volumes.infos(),
         };
         self.open = Some(OpenSeries {
             id: id.to_string(),
             crosshair_lps: volume.centre_lps(),
+            volumes,
             volume,
+            cine: None,
             initial: view.clone(),
             view,
             segments: Arc::default(),
@@ -380,7 +395,11 @@ impl Session {
     /// Applies one input at `now` (held to its rate before, by the connection's
     /// [`MessageRates`]); a refused input changes nothing.
     pub fn apply(&mut self, input: &Input, now: Instant) -> Result<(), Refusal> {
-        let change = self.change_view(&input.action)?;
+        let change = match input.action {
+            Action::TimePoint { index } => self.show_time_point(index)?,
+            Action::Cine { fps } => self.play(fps, now)?,
+            ref action => self.change_view(action)?,
+        };
         if input.seq > self.input_seq {
             self.input_seq = input.seq;
             self.input_t = if input.t.is_finite() { input.t } else { 0.0 };
@@ -448,16 +467,20 @@ impl Session {
 
     /// The render request due at `now`, if any; taking it clears what was due.
     pub fn next_request(&mut self, now: Instant) -> Option<RenderRequest> {
+        if self.step_cine(now) {
+            self.mark(Pending::Interactive);
+        }
         let open = self.open.as_ref()?;
         let idle = self
             .last_input
             .is_none_or(|at| now.saturating_duration_since(at) >= IDLE_FOR_FINAL);
+        let playing = open.cine.is_some();
         let final_still = match self.pending {
             Pending::Final => true,
             Pending::Interactive => false,
             // Owed after interactive frames: due once input pauses (the end of a drag asks
-            // for it at once through `interact`).
-            Pending::Nothing if self.final_owed && idle => true,
+            // for it at once through `interact`), and not while a cine plays on.
+            Pending::Nothing if self.final_owed && idle && !playing => true,
             // The segments' still for the 3D view, once they rest.
             Pending::Nothing if self.segments_in_3d_due.is_some_and(|due| now >= due) => true,
             Pending::Nothing => return None,
@@ -513,19 +536,22 @@ impl Session {
     }
 
     /// When the next request falls due without new input (the final still after a pause,
-    /// or the segments' still for the 3D view once they rest).
+    /// the segments' still for the 3D view once they rest, or a cine's next volume).
     pub fn next_deadline(&self) -> Option<Instant> {
-        if self.pending != Pending::Nothing || self.open.is_none() {
+        let open = self.open.as_ref()?;
+        if self.pending != Pending::Nothing {
             return None;
         }
+        let cine = open.cine.as_ref().map(Cine::next_step);
         let after_input = self
             .final_owed
             .then(|| self.last_input.map(|at| at + IDLE_FOR_FINAL))
-            .flatten();
-        match (after_input, self.segments_in_3d_due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+            .flatten()
+            .filter(|_| cine.is_none());
+        [after_input, self.segments_in_3d_due, cine]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn mark(&mut self, change: Pending) {
@@ -548,7 +574,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hounsfield_protocol::{Action, CropInfo, MAX_ERROR_MESSAGE_CHARS};
+    use hounsfield_protocol::{CropInfo, MAX_ERROR_MESSAGE_CHARS};
     use render_core::Window;
 
     const VIEWPORT: Viewport = Viewport {
@@ -559,7 +585,10 @@ mod tests {
     fn opened_session() -> Session {
         let mut session =
             Session::new(SessionLimits::default(), PresetLibrary::builtin(), VIEWPORT);
-        session.open("phantom", Arc::new(render_core::phantom::ct_phantom()));
+        session.open(
+            "phantom",
+            SeriesVolumes::one(Arc::new(render_core::phantom::ct_phantom())),
+        );
         session
     }
 
@@ -702,7 +731,10 @@ mod tests {
         session.stream_video(true);
         assert_eq!(session.codec(), Codec::H264);
         assert_eq!(session.viewport(), VIEWPORT, "sides rounded down to even");
-        session.open("phantom", Arc::new(render_core::phantom::ct_phantom()));
+        session.open(
+            "phantom",
+            SeriesVolumes::one(Arc::new(render_core::phantom::ct_phantom())),
+        );
         let first = session.next_request(now).expect("the first still");
         assert_eq!(first.encoding, Encoding::Jpeg { quality: 95 });
         let kbps = session.bitrate_kbps().expect("streaming");

@@ -1,0 +1,99 @@
+//! The volumes of a series as the server keeps them: one, or every volume of a series
+//! over time in order, each with its label and time. The library's cache holds them as
+//! one entry (their bytes counted together), and a session shows one at a time.
+
+use std::sync::Arc;
+
+use hounsfield_protocol::TimePointInfo;
+use render_core::Volume;
+
+/// One volume of a series over time.
+#[derive(Debug)]
+pub struct TimePointVolume {
+    /// What tells it from the others (`time point 3`, `echo 2`…).
+    pub label: String,
+    /// Seconds from the first volume, or its cardiac phase; `None` without times.
+    pub time_s: Option<f64>,
+    /// Its voxels.
+    pub volume: Arc<Volume>,
+}
+
+/// The volumes of a series, never none: cheap to clone (shared).
+#[derive(Debug, Clone)]
+pub struct SeriesVolumes {
+    /// In order; the first is the series' volume when it has one alone.
+    time_points: Arc<[TimePointVolume]>,
+}
+
+impl SeriesVolumes {
+    /// A series of one volume.
+    pub fn one(volume: Arc<Volume>) -> Self {
+        Self {
+            time_points: Arc::new([TimePointVolume {
+                label: String::new(),
+                time_s: None,
+                volume,
+            }]),
+        }
+    }
+
+    /// A series over time; `None` when `time_points` is empty.
+    pub fn over_time(time_points: Vec<TimePointVolume>) -> Option<Self> {
+        (!time_points.is_empty()).then(|| Self {
+            time_points: time_points.into(),
+        })
+    }
+
+    /// The first volume (the only one of a series not over time).
+    pub fn first(&self) -> &Arc<Volume> {
+        &self.time_points[0].volume
+    }
+
+    /// The volume at `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<&TimePointVolume> {
+        self.time_points.get(index)
+    }
+
+    /// How many volumes.
+    pub fn count(&self) -> usize {
+        self.time_points.len()
+    }
+
+    /// Whether there is more than one volume.
+    pub fn is_over_time(&self) -> bool {
+        self.time_points.len() > 1
+    }
+
+    /// The volumes in order.
+    pub fn iter(&self) -> impl Iterator<Item = &TimePointVolume> {
+        self.time_points.iter()
+    }
+
+    /// Their voxels' bytes together (what the cache counts).
+    pub fn size_bytes(&self) -> usize {
+        self.time_points
+            .iter()
+            .map(|time_point| time_point.volume.size_bytes())
+            .sum()
+    }
+
+    /// Whether both hold the same volumes (the same copies).
+    pub fn same_as(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.time_points, &other.time_points)
+    }
+
+    /// What `opened.volumes` lists: each volume's label and time, or nothing for a
+    /// series of one volume.
+    pub fn infos(&self) -> Vec<TimePointInfo> {
+        if !self.is_over_time() {
+            return Vec::new();
+        }
+        self.time_points
+            .iter()
+            .map(|time_point| TimePointInfo {
+                label: time_point.label.clone(),
+                time_s: time_point.time_s,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,177 @@
+//! A series over time on the server, over a real socket (the GE EPI of the shared data: 10
+//! volumes of 64 × 64 × 15, one TR of 5 s apart): `opened` lists every volume with the
+//! label and time the command line's `info` gives; a probe tells the voxel's value in
+//! every volume, as `hounsfield probe` reads them from the files; a `time_point` input
+//! shows that volume (announced before its first frame, and another picture than the
+//! first volume's); a `cine` plays the volumes in turn, announcing each, until `cine` 0
+//! stops it with a still; a rate past the bound is refused and the session goes on.
+
+use hounsfield_test_support as support;
+
+use std::time::Duration;
+
+use hounsfield_client::{Client, Event};
+use hounsfield_protocol::{Action, ClientMessage, ErrorCode, ServerMessage};
+
+use crate::study_browser::{client, server};
+
+/// How long the test may take.
+const LIMIT: Duration = Duration::from_secs(180);
+/// The EPI's folder in the shared data.
+const EPI: &str = "ge-epi/mr_0004";
+
+#[test]
+fn a_series_over_time_steps_plays_and_probes_every_volume() {
+    let folder = support::data(EPI).to_string_lossy().into_owned();
+    let info = support::hounsfield_json(&["info", &folder, "--json"]);
+    let listed = &info["studies"][0]["series"][0];
+    let series = listed["id"].as_str().expect("an id").to_string();
+    let volumes = listed["volumes"].as_array().expect("volumes").clone();
+    assert_eq!(volumes.len(), 10);
+    let _ = server();
+    support::server::run_within(LIMIT, async move {
+        let mut client = client().await;
+        let opened = client.open(&series).await.expect("the EPI opens");
+        assert_eq!(opened.volumes.len(), 10, "every volume is listed");
+        for (told, listed) in opened.volumes.iter().zip(&volumes) {
+            assert_eq!(told.label, listed["label"].as_str().expect("a label"));
+            assert_eq!(told.time_s, listed["time_s"].as_f64());
+        }
+        assert!(
+            opened.warnings.iter().all(|w| !w.contains("time points")),
+            "no volume is left out: {:?}",
+            opened.warnings
+        );
+        let first = support::server::lossless_still(&mut client).await;
+
+        // The probe's curve is the files' values at its point, volume by volume.
+        client
+            .send(&ClientMessage::Probe {
+                cell: "axial".to_string(),
+                x: 0.55,
+                y: 0.45,
+            })
+            .await
+            .expect("sent");
+        let (lps, values) = support::server::told(&mut client, LIMIT, |told| match told {
+            ServerMessage::Probe { lps_mm, values, .. } => Some((lps_mm, values)),
+            ServerMessage::Error { message, .. } => panic!("{message}"),
+            _ => None,
+        })
+        .await
+        .expect("a probe");
+        let at = format!("{},{},{}", lps[0], lps[1], lps[2]);
+        let read = support::hounsfield_json(&["probe", &folder, "--at", &at, "--json"]);
+        let expected: Vec<f64> = read[0]["values"]
+            .as_array()
+            .expect("values")
+            .iter()
+            .filter_map(serde_json::Value::as_f64)
+            .collect();
+        assert_eq!(values, expected, "the curve at {at}");
+        assert!(
+            values.iter().any(|v| *v != values[0]),
+            "a voxel inside the head changes over time: {values:?}"
+        );
+
+        // One volume shown: announced before its first frame, and another picture.
+        let seq = client
+            .input(Action::TimePoint { index: 3 })
+            .await
+            .expect("sent");
+        let announced = announcement(&mut client).await;
+        assert_eq!(
+            (announced.index, announced.count, announced.label.as_str()),
+            (3, 10, "volume 4")
+        );
+        assert_eq!(announced.time_s, Some(15.0));
+        assert_eq!(announced.cine_fps, None);
+        let frame = client.next_frame().await.expect("a frame");
+        assert_eq!(frame.header.frame_seq, announced.frame_seq);
+        assert!(frame.header.input_seq >= seq);
+        let fourth = support::server::lossless_still(&mut client).await;
+        let apart = support::server::frames_apart(&first, &fourth);
+        assert!(apart > 1e-4, "volume 4 draws another picture: {apart}");
+
+        // A cine steps through the volumes in order, each announced, wrapping round.
+        client.input(Action::Cine { fps: 8.0 }).await.expect("sent");
+        let mut shown = Vec::new();
+        while shown.len() < 12 {
+            let step = announcement(&mut client).await;
+            assert_eq!(step.cine_fps, Some(8.0));
+            shown.push(step.index);
+        }
+        let forward = shown
+            .windows(2)
+            .all(|pair| (1..=3).contains(&((pair[1] + 10 - pair[0]) % 10)));
+        assert!(
+            forward,
+            "each step moves on by a volume or a few: {shown:?}"
+        );
+        assert!(
+            shown.contains(&0) && shown.iter().any(|i| *i > 3),
+            "the cine wraps from the last volume to the first: {shown:?}"
+        );
+        client.input(Action::Cine { fps: 0.0 }).await.expect("sent");
+        loop {
+            let frame = client.next_frame().await.expect("frames");
+            if frame.header.flags.final_still() {
+                break;
+            }
+        }
+
+        // Past the bound: refused by name, and the session goes on.
+        client
+            .input(Action::Cine { fps: 120.0 })
+            .await
+            .expect("sent");
+        let (code, message) = client.next_error().await.expect("an error");
+        assert_eq!(code, ErrorCode::BadValue);
+        assert!(message.starts_with("cine fps"), "{message}");
+        client
+            .input(Action::TimePoint { index: 10 })
+            .await
+            .expect("sent");
+        let (code, message) = client.next_error().await.expect("an error");
+        assert_eq!(code, ErrorCode::BadValue);
+        assert!(message.contains("10 volumes"), "{message}");
+        support::server::lossless_still(&mut client).await;
+    });
+}
+
+/// A `time_point` message.
+struct Announced {
+    frame_seq: u32,
+    index: usize,
+    count: usize,
+    label: String,
+    time_s: Option<f64>,
+    cine_fps: Option<f64>,
+}
+
+/// The next `time_point` message `client` is told (an error fails the test).
+async fn announcement(client: &mut Client) -> Announced {
+    loop {
+        match client.next_event().await.expect("the session lives") {
+            Event::Message(ServerMessage::TimePoint {
+                frame_seq,
+                index,
+                count,
+                label,
+                time_s,
+                cine_fps,
+            }) => {
+                return Announced {
+                    frame_seq,
+                    index,
+                    count,
+                    label,
+                    time_s,
+                    cine_fps,
+                };
+            }
+            Event::Message(ServerMessage::Error { message, .. }) => panic!("{message}"),
+            _ => {}
+        }
+    }
+}
