@@ -87,18 +87,6 @@ impl CurveReport {
     }
 }
 
-/// The volumes' times (s) when every one has one, else their places; with the unit.
-fn curve_times(opened: &OpenedSeriesOverTime) -> (Vec<f64>, &'static str) {
-    let times: Option<Vec<f64>> = opened.volumes.iter().map(|v| v.time_s).collect();
-    match times {
-        Some(times) => (times, "s"),
-        None => (
-            (0..opened.volumes.len()).map(|n| n as f64).collect(),
-            "volume",
-        ),
-    }
-}
-
 /// Runs `probe` on the series at `path` (or the phantom).
 pub fn run(probed: Probed<'_>, points: &[[f64; 3]], output: Output) -> anyhow::Result<()> {
     let opened = source::open_series_over_time(probed.path, probed.series)?;
@@ -111,7 +99,8 @@ pub fn run(probed: Probed<'_>, points: &[[f64; 3]], output: Output) -> anyhow::R
     };
     let over_time = opened.volumes.len() > 1;
     let first = &opened.volumes[0].volume;
-    let (times, time_unit) = curve_times(&opened);
+    let (times, time_unit) =
+        curve::curve_times(&opened.volumes.iter().map(|v| v.time_s).collect::<Vec<_>>());
     // Told beside every point's values in a series over time.
     let (labels, times_s): (Vec<String>, Vec<Option<f64>>) = if over_time {
         opened

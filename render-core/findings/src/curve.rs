@@ -74,6 +74,15 @@ pub fn measure(times: &[f64], values: &[f64]) -> Option<CurveMeasures> {
     })
 }
 
+/// The times a curve is measured over: the volumes' times (s) when every one has one,
+/// else their places (0, 1, 2…); with the unit, `s` or `volume`.
+pub fn curve_times(times_s: &[Option<f64>]) -> (Vec<f64>, &'static str) {
+    match times_s.iter().copied().collect::<Option<Vec<f64>>>() {
+        Some(times) => (times, "s"),
+        None => ((0..times_s.len()).map(|n| n as f64).collect(), "volume"),
+    }
+}
+
 /// The value nearest `lps` in each volume; `None` where the point is outside one.
 pub fn point_curve<'a>(
     volumes: impl IntoIterator<Item = &'a Volume>,

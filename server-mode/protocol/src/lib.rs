@@ -52,8 +52,8 @@ pub use segment::{
     SegmentTool,
 };
 pub use server_message::{
-    CellAxes, CrosshairInCells, LoadProgress, Opened, ServerMessage, SlicePlanesInCells,
-    SliceScales, Stats, TimePointInfo,
+    CellAxes, CrosshairInCells, CurveInfo, LoadProgress, Opened, ServerMessage, SlicePlanesInCells,
+    SliceScales, Stats, TimePointInfo, TimeUnit,
 };
 
 /// The words the protocol shares with the render core: layouts (`1x1`/`2x2`), the

@@ -239,6 +239,9 @@ pub enum ServerMessage {
         /// order of `opened.volumes` (its time-intensity curve); absent otherwise.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         values: Vec<f64>,
+        /// The measures of that curve, with `values`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        curve: Option<CurveInfo>,
     },
     /// The reply to `measure`: the distance and both ends.
     Measure {
@@ -437,6 +440,34 @@ pub struct Opened {
     /// plays them); absent for a series of one volume.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<TimePointInfo>,
+}
+
+/// The measures of a time-intensity curve (as `hounsfield probe --json` gives them).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CurveInfo {
+    /// `s` when every volume has a time, else `volume` (the curve's time is its place).
+    pub time_unit: TimeUnit,
+    /// Mean of the values before the steepest rise.
+    pub baseline: f64,
+    /// The highest value.
+    pub peak: f64,
+    /// The peak's time after the first volume's.
+    pub time_to_peak: f64,
+    /// The steepest rise up to the peak, a time unit.
+    pub wash_in_slope: f64,
+    /// The area between the curve and its baseline (value × time unit).
+    pub area_under_curve: f64,
+}
+
+/// What a curve's times count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimeUnit {
+    /// Seconds from the first volume.
+    #[serde(rename = "s")]
+    Seconds,
+    /// Volumes from the first (the series gives no times).
+    #[serde(rename = "volume")]
+    Volumes,
 }
 
 /// One volume of a series over time as `opened` lists it.

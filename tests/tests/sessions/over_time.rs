@@ -1,7 +1,8 @@
 //! A series over time on the server, over a real socket (the GE EPI of the shared data: 10
 //! volumes of 64 × 64 × 15, one TR of 5 s apart): `opened` lists every volume with the
 //! label and time the command line's `info` gives; a probe tells the voxel's value in
-//! every volume, as `hounsfield probe` reads them from the files; a `time_point` input
+//! every volume and the curve's measures, as `hounsfield probe` reads them from the
+//! files; a `time_point` input
 //! shows that volume (announced before its first frame, and another picture than the
 //! first volume's); a `cine` plays the volumes in turn, announcing each, until `cine` 0
 //! stops it with a still; a rate past the bound is refused and the session goes on.
@@ -53,8 +54,13 @@ fn a_series_over_time_steps_plays_and_probes_every_volume() {
             })
             .await
             .expect("sent");
-        let (lps, values) = support::server::told(&mut client, LIMIT, |told| match told {
-            ServerMessage::Probe { lps_mm, values, .. } => Some((lps_mm, values)),
+        let (lps, values, curve) = support::server::told(&mut client, LIMIT, |told| match told {
+            ServerMessage::Probe {
+                lps_mm,
+                values,
+                curve,
+                ..
+            } => Some((lps_mm, values, curve)),
             ServerMessage::Error { message, .. } => panic!("{message}"),
             _ => None,
         })
@@ -73,6 +79,18 @@ fn a_series_over_time_steps_plays_and_probes_every_volume() {
             values.iter().any(|v| *v != values[0]),
             "a voxel inside the head changes over time: {values:?}"
         );
+        // Its measures are the command line's, over the volumes' times.
+        let curve = serde_json::to_value(curve.expect("the curve's measures")).expect("JSON");
+        assert_eq!(curve["time_unit"], "s");
+        for measure in [
+            "baseline",
+            "peak",
+            "time_to_peak",
+            "wash_in_slope",
+            "area_under_curve",
+        ] {
+            assert_eq!(curve[measure], read[0]["curve"][measure], "{measure}");
+        }
 
         // One volume shown: announced before its first frame, and another picture.
         let seq = client

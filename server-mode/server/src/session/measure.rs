@@ -9,7 +9,8 @@ use render_core::view::layout;
 
 use super::input::{bad_value, not_open, slice_plane};
 use super::{Refusal, Session};
-use hounsfield_protocol::ServerMessage;
+use hounsfield_findings::curve;
+use hounsfield_protocol::{CurveInfo, ServerMessage, TimeUnit};
 
 impl Session {
     /// The voxel under fractions `x`, `y` of `cell`'s slice: where it is (LPS mm), its
@@ -29,8 +30,32 @@ impl Session {
                 .collect(),
             _ => Vec::new(),
         };
+        let curve = (!values.is_empty())
+            .then(|| {
+                let times_s: Vec<Option<f64>> = open
+                    .volumes
+                    .iter()
+                    .map(|time_point| time_point.time_s)
+                    .collect();
+                let (times, unit) = curve::curve_times(&times_s);
+                let measures = curve::measure(&times, &values)?;
+                Some(CurveInfo {
+                    time_unit: if unit == "s" {
+                        TimeUnit::Seconds
+                    } else {
+                        TimeUnit::Volumes
+                    },
+                    baseline: measures.baseline,
+                    peak: measures.peak,
+                    time_to_peak: measures.time_to_peak,
+                    wash_in_slope: measures.wash_in_slope,
+                    area_under_curve: measures.area_under_curve,
+                })
+            })
+            .flatten();
         Ok(ServerMessage::Probe {
             values,
+            curve,
             cell: cell.to_string(),
             lps_mm: point.to_array(),
             voxel: nearest.map(|(voxel, _)| voxel),
