@@ -16,6 +16,7 @@ import { drawOverlay } from "./overlay.js";
 import { attachPlaneTurning, axesOf } from "./planes.js";
 import { attachCrop } from "./crop.js";
 import { attachLight } from "./light.js";
+import { attachTime } from "./time.js";
 import { attachTransfer } from "./transfer.js";
 import { attachSlabs } from "./slabs.js";
 import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } from "./rulers.js";
@@ -379,6 +380,7 @@ function handleMessage(message) {
       showCrop(state.crop);
       keepLight(message.view?.lighting);
       keepSlabs(message.view?.slabs);
+      time.opened(message);
       // Opening a series ends a share this page made, and the pointers of any it was in.
       state.shareLink = null;
       pointers.clear();
@@ -425,6 +427,11 @@ function handleMessage(message) {
     case "probe":
       // The value under the pointer, as the server (where the voxels are) read it.
       state.probe = message;
+      time.probed(message);
+      break;
+    case "time_point":
+      // The next frame shows another volume of the series over time.
+      time.told(message);
       break;
     case "measure":
       keepRuler(message);
@@ -635,6 +642,10 @@ const transferEditor = attachTransfer($("transfer"), {
 });
 // For tests: where the editor's points are, and the file Save writes.
 window.hounsfieldTransfer = transferEditor;
+// The Time controls and the Curve panel of a series over time.
+const time = attachTime(document, send);
+window.hounsfieldTime = time.state;
+window.hounsfieldCurveCsv = time.csv;
 /** Remembers the light sent in the page's state and the view a reconnection hands back. */
 function rememberLight(lighting) {
   state.lighting = lighting;

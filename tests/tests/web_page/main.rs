@@ -5,6 +5,7 @@ mod browser;
 mod browser_findings;
 mod browser_planes;
 mod browser_segments;
+mod browser_time;
 mod browser_transfer;
 mod movies;
 mod pointers;
