@@ -168,28 +168,28 @@ fn a_series_over_time_steps_plays_and_plots_its_curve_on_the_page() {
 
             // The CSV: a header, then a row a volume with its label, time and value.
             let csv = page.eval("window.hounsfieldCurveCsv()").await;
-            let rows: Vec<Vec<String>> = csv
-                .as_str()
-                .expect("CSV text")
-                .lines()
-                .skip(1)
-                .map(|row| {
-                    row.split(',')
-                        .map(|cell| cell.trim_matches('"').to_string())
-                        .collect()
-                })
-                .collect();
-            assert_eq!(rows.len(), 10);
-            for (n, row) in rows.iter().enumerate() {
-                assert_eq!(row[0], n.to_string());
-                assert_eq!(row[1], format!("volume {}", n + 1));
-                assert_eq!(row[2].parse::<f64>().ok(), Some(5.0 * n as f64));
-                assert_eq!(
-                    row[3].parse::<f64>().ok(),
-                    read[0]["values"][n].as_f64(),
-                    "row {n}"
-                );
-            }
+            check_csv(csv.as_str().expect("CSV text"), &read[0]["values"]);
         },
     );
+}
+
+/// The curve's CSV has a header, then a row a volume: its index, label (`volume N`), time
+/// (5 s a volume) and the value `values` gives.
+fn check_csv(csv: &str, values: &Value) {
+    let rows: Vec<Vec<String>> = csv
+        .lines()
+        .skip(1)
+        .map(|row| {
+            row.split(',')
+                .map(|cell| cell.trim_matches('"').to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 10, "{csv}");
+    for (n, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], n.to_string());
+        assert_eq!(row[1], format!("volume {}", n + 1));
+        assert_eq!(row[2].parse::<f64>().ok(), Some(5.0 * n as f64));
+        assert_eq!(row[3].parse::<f64>().ok(), values[n].as_f64(), "row {n}");
+    }
 }
