@@ -14,6 +14,7 @@
 //! `haproxy`) drags through HAProxy; `--loss` loses packets on the way ([`lossy_link`]).
 
 mod brush_stroke;
+mod cine;
 mod cinematic;
 mod cli;
 mod client;

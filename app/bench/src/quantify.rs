@@ -13,6 +13,7 @@ use hounsfield_workstation::source;
 use hounsfield_workstation::timing::median;
 use hounsfield_workstation::values::LpsBox;
 
+use super::cine::{self, CineFigures};
 use super::over_time::{self, OverTimeFigures};
 
 /// One region's figures.
@@ -37,7 +38,13 @@ struct QuantifyFigures {
     /// The series over time, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     over_time: Option<OverTimeFigures>,
+    /// Its cine played by a server, with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cine: Option<CineFigures>,
 }
+
+/// How long the cine plays in each layout (s).
+const CINE_SECONDS: f64 = 4.0;
 
 /// What `bench quantify` measures.
 pub struct Quantified<'a> {
@@ -63,8 +70,13 @@ pub fn quantify(what: Quantified<'_>, runs: usize, json: bool) -> anyhow::Result
         dcm2niix,
     } = what;
     // First, so the kernel's high-water mark is this load's.
+    let what_over_time = over_time;
     let over_time = match over_time {
         Some(four_d) => Some(over_time::measure(four_d, runs.max(1), dcm2niix)?),
+        None => None,
+    };
+    let cine = match what_over_time {
+        Some(four_d) => Some(cine::measure(four_d, CINE_SECONDS)?),
         None => None,
     };
     let started = Instant::now();
@@ -111,6 +123,7 @@ pub fn quantify(what: Quantified<'_>, runs: usize, json: bool) -> anyhow::Result
         runs,
         calcium,
         over_time,
+        cine,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&figures)?);
@@ -154,6 +167,18 @@ pub fn quantify(what: Quantified<'_>, runs: usize, json: bool) -> anyhow::Result
             println!(
                 "  dcm2niix, the same series to a 4D NIfTI: {ms:.0} ms ({:.2}× our load)",
                 ms / o.load_ms
+            );
+        }
+    }
+    if let Some(cine) = &figures.cine {
+        println!(
+            "  cine on the server at {}×{}, {} volumes a second asked, JPEG over loopback:",
+            cine.size[0], cine.size[1], cine.asked_fps
+        );
+        for run in &cine.runs {
+            println!(
+                "    {}: {:.1} frames/s showing {:.1} volumes/s; render {:.1} ms, encode {:.1} ms a frame",
+                run.layout, run.frames_a_second, run.volumes_a_second, run.render_ms, run.encode_ms
             );
         }
     }
