@@ -709,3 +709,106 @@ fn a_worklists_study_link_opens_the_desktop_on_that_study_under_xvfb() {
         "{stderr}"
     );
 }
+
+/// The volume a `time point N of 10: LABEL` log line names (from 1), and its label.
+fn told_time_point(line: &str) -> (usize, String) {
+    let rest = line
+        .split("time point ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no time point in {line:?}"));
+    let (number, rest) = rest.split_once(" of 10: ").expect("of 10");
+    let label = rest.split(" (cine").next().unwrap_or_default().trim();
+    (number.parse().expect("a number"), label.to_string())
+}
+
+#[test]
+fn connect_steps_and_plays_a_series_over_time_under_xvfb() {
+    let epi = support::data("ge-epi/mr_0004");
+    let server = Serving::start(&["--library", &epi.to_string_lossy()]);
+    let display = VirtualDisplay::start();
+    let settings = tempfile::tempdir().expect("temp dir");
+    let mut app = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+        .args(["connect", &server.url])
+        .env("DISPLAY", &display.name)
+        .env("HOUNSFIELD_LOG", "warn,hounsfield_desktop=info")
+        .env("HOUNSFIELD_SETTINGS", settings.path().join("settings.toml"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hounsfield connect starts");
+    let (lines, log) = std::sync::mpsc::channel::<String>();
+    let stderr = app.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = std::time::Instant::now();
+    let mut seen = Vec::new();
+    let mut wait_for = |what: &str, nudge: &mut dyn FnMut()| -> String {
+        loop {
+            assert!(
+                started.elapsed() < LIMIT,
+                "no {what:?} in the log: {}",
+                seen.join("\n")
+            );
+            match log.recv_timeout(Duration::from_millis(500)) {
+                Ok(line) => {
+                    seen.push(line.clone());
+                    if line.contains(what) {
+                        return line;
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => nudge(),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("the app ended: {}", seen.join("\n"))
+                }
+            }
+        }
+    };
+    wait_for("series open", &mut || {});
+    let window = loop {
+        let found = display.xdotool(&["search", "--name", "Hounsfield"]);
+        if let Some(id) = found.lines().next() {
+            break id.trim().to_string();
+        }
+        assert!(started.elapsed() < LIMIT, "no Hounsfield window");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    display.focus(&window);
+    // The first frame's volume is told; then `]`: the next (pressed again while the
+    // window has not taken the key yet).
+    let (stepped, first, label) = loop {
+        let line = wait_for("time point ", &mut || {
+            display.xdotool(&["key", "bracketright"]);
+        });
+        let (number, label) = told_time_point(&line);
+        if number >= 2 {
+            break (line, number, label);
+        }
+    };
+    assert!(!stepped.contains("cine"), "{stepped}");
+    assert_eq!(
+        label,
+        format!("volume {first}"),
+        "the label the server told"
+    );
+    // P: a cine, its volumes told in order, wrapping round.
+    display.xdotool(&["key", "p"]);
+    let mut played = Vec::new();
+    while played.len() < 12 {
+        let line = wait_for("(cine at 8 a second)", &mut || {});
+        played.push(told_time_point(&line).0);
+    }
+    assert!(
+        played
+            .windows(2)
+            .all(|pair| (1..=3).contains(&((pair[1] + 10 - pair[0]) % 10))),
+        "each step moves on by a volume or a few: {played:?}"
+    );
+    assert!(played.contains(&1), "the cine wraps round: {played:?}");
+    let _ = app.kill();
+    let _ = app.wait();
+}

@@ -213,3 +213,38 @@ fn a_siemens_mosaic_unpacks_into_slices_equal_to_dcm2niix_in_every_transfer_synt
         check_volume(volume, &reference, 1.0, 0, &file);
     }
 }
+
+/// A key image or a finding's image on a series over time is the stored image of the
+/// volume shown: in the GE EPI, whose files are numbered a volume at a time (15 slices
+/// each, from the feet up), slice `k` of volume `t` is instance `15 t + k + 1`.
+#[test]
+fn each_volume_of_a_series_over_time_names_its_own_stored_slices() {
+    let catalog = support::scan("ge-epi/mr_0004");
+    let series = catalog
+        .series()
+        .max_by_key(|series| series.images.len())
+        .expect("the EPI");
+    let subject = hounsfield_findings::report::ReportSubject::of_series(series);
+    assert_eq!(subject.volumes_slice_images.len(), 10);
+    let instance = |sop: &str| {
+        series
+            .images
+            .iter()
+            .find(|image| image.sop_instance_uid == sop)
+            .and_then(|image| image.instance_number)
+            .expect("an instance of the series")
+    };
+    for t in [0, 3, 9] {
+        let shown = subject.of_volume(t);
+        assert_eq!(shown.slice_images.len(), 15, "volume {t}");
+        for (k, image) in shown.slice_images.iter().enumerate() {
+            let expected = i32::try_from(15 * t + k + 1).expect("small");
+            assert_eq!(
+                instance(&image.sop_instance_uid),
+                expected,
+                "slice {k} of volume {t}"
+            );
+        }
+    }
+    assert_eq!(subject.of_volume(0).slice_images, subject.slice_images);
+}

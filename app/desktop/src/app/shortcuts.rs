@@ -10,7 +10,8 @@ use render_core::view::Layout;
 
 impl DesktopApp {
     /// Keys: 1 and 2 (layout), C and M (slice tool), R (reset), O (overlay), S (screenshot),
-    /// Delete (the selected finding).
+    /// Delete (the selected finding); streamed, `]`, `[` and P (a series over time's next
+    /// and previous volume, cine).
     pub(super) fn shortcuts(&mut self, ctx: &egui::Context) {
         if ctx.egui_wants_keyboard_input() {
             return;
@@ -55,6 +56,16 @@ impl DesktopApp {
             State::Remote { view, .. } => {
                 if pressed(egui::Key::R) {
                     view.act(Action::Reset);
+                }
+                // A series over time: the next and the previous volume, play or pause.
+                if pressed(egui::Key::CloseBracket) {
+                    view.step_volume(1);
+                }
+                if pressed(egui::Key::OpenBracket) {
+                    view.step_volume(-1);
+                }
+                if pressed(egui::Key::P) {
+                    view.play_or_pause();
                 }
                 if pressed(egui::Key::C) {
                     view.tool = SliceTool::Crosshair;

@@ -94,6 +94,10 @@ pub struct ProbeReading {
     pub value: Option<f64>,
     /// `HU` for CT, empty otherwise.
     pub unit: String,
+    /// In a series over time, the voxel's value in every volume (its curve).
+    pub values: Vec<f64>,
+    /// That curve's measures, with `values`.
+    pub curve: Option<hounsfield_protocol::CurveInfo>,
 }
 
 impl ProbeReading {
@@ -193,6 +197,8 @@ mod tests {
             lps_mm: DVec3::new(1.0, -2.26, 3.0),
             value: Some(-52.4),
             unit: "HU".to_string(),
+            values: Vec::new(),
+            curve: None,
         };
         assert_eq!(reading.text(), "-52 HU at (1.0, -2.3, 3.0) mm LPS");
         let outside = ProbeReading {

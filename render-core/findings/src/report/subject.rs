@@ -4,7 +4,9 @@
 use glam::DVec3;
 use hounsfield_vocabulary::SlicePlane;
 use hounsfield_volume::Volume;
-use hounsfield_volume::dicom::Series;
+use hounsfield_volume::dicom::header::ImageHeader;
+use hounsfield_volume::dicom::stack::plan_stack;
+use hounsfield_volume::dicom::{Series, StackPlan, plan_time_points};
 
 use crate::Finding;
 use crate::outline::PlaneAxes;
@@ -55,8 +57,30 @@ pub struct ReportSubject {
     /// The stored image of each slice `k` of the volume; empty when the volume's slices
     /// are not the series' images (resampled between them).
     pub slice_images: Vec<ImageRef>,
+    /// In a series over time, each volume's stored image of each slice (the first
+    /// volume's are `slice_images`); empty for a series of one volume.
+    pub volumes_slice_images: Vec<Vec<ImageRef>>,
     /// Every instance of the series (once each): the evidence a report is made from.
     pub instances: Vec<ImageRef>,
+}
+
+/// The stored image of each slice of `plan` (its slices the images it stacks from
+/// `images`); none when the plan resamples between them.
+fn stored_slices(plan: &StackPlan, images: &[ImageHeader]) -> Vec<ImageRef> {
+    if plan.resample_at_mm.is_some() {
+        return Vec::new();
+    }
+    plan.slices
+        .iter()
+        .map(|slice| {
+            let image = &images[slice.image];
+            ImageRef {
+                sop_class_uid: image.sop_class_uid.clone(),
+                sop_instance_uid: image.sop_instance_uid.clone(),
+                frame: (image.frames_in_file > 1).then_some(image.frame + 1),
+            }
+        })
+        .collect()
 }
 
 impl ReportSubject {
@@ -67,19 +91,26 @@ impl ReportSubject {
         };
         let identity = &first.identity;
         let slice_images = match &series.plan {
-            Ok(plan) if plan.resample_at_mm.is_none() => plan
-                .slices
+            Ok(plan) => stored_slices(plan, &series.images),
+            Err(_) => Vec::new(),
+        };
+        let time_points = plan_time_points(&series.images);
+        let volumes_slice_images = if time_points.len() > 1 {
+            time_points
                 .iter()
-                .map(|slice| {
-                    let image = &series.images[slice.image];
-                    ImageRef {
-                        sop_class_uid: image.sop_class_uid.clone(),
-                        sop_instance_uid: image.sop_instance_uid.clone(),
-                        frame: (image.frames_in_file > 1).then_some(image.frame + 1),
-                    }
+                .map(|time_point| {
+                    let images: Vec<ImageHeader> = time_point
+                        .images
+                        .iter()
+                        .map(|&n| series.images[n].clone())
+                        .collect();
+                    plan_stack(&series.id, &images)
+                        .map(|plan| stored_slices(&plan, &images))
+                        .unwrap_or_default()
                 })
-                .collect(),
-            _ => Vec::new(),
+                .collect()
+        } else {
+            Vec::new()
         };
         let mut instances: Vec<ImageRef> = series
             .images
@@ -108,8 +139,19 @@ impl ReportSubject {
             frame_of_reference_uid: first.frame_of_reference_uid.clone(),
             modality: identity.modality.clone(),
             slice_images,
+            volumes_slice_images,
             instances,
         }
+    }
+
+    /// The subject as volume `index` of a series over time shows it: each slice is that
+    /// volume's stored image (the same subject for a series of one volume).
+    pub fn of_volume(&self, index: usize) -> Self {
+        let mut subject = self.clone();
+        if let Some(images) = self.volumes_slice_images.get(index) {
+            subject.slice_images.clone_from(images);
+        }
+        subject
     }
 
     /// The stored image `finding` lies on: the slice of the volume it was drawn on, when

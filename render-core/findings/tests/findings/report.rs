@@ -39,6 +39,7 @@ fn subject(volume: &Volume) -> ReportSubject {
         frame_of_reference_uid: "2.25.1003".into(),
         modality: "CT".into(),
         slice_images: images.clone(),
+        volumes_slice_images: Vec::new(),
         instances: images,
     }
 }

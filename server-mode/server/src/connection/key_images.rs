@@ -52,7 +52,13 @@ impl Connection {
             );
             return self.error(ErrorCode::BadValue, why).await;
         }
-        let Some(image) = subject.image_at(&volume, plane, crosshair).cloned() else {
+        // A series over time: the stored image of the volume shown.
+        let shown = self.session.view().map_or(0, |view| view.time_point);
+        let Some(image) = subject
+            .of_volume(shown)
+            .image_at(&volume, plane, crosshair)
+            .cloned()
+        else {
             let why = format!(
                 "key_image cell {cell}: its slice is a reformat, not one of the series' stored images; mark a key image on the plane the series was acquired in"
             );

@@ -6,7 +6,7 @@ use hounsfield_protocol::{ErrorCode, ServerMessage, SlicePlane, TransportKind};
 
 use super::findings::FindingNews;
 use super::segments::SEGMENTATION;
-use super::{LinkState, MEASURED_QUEUE, RemoteFrame, Worker};
+use super::{LinkState, MEASURED_QUEUE, RemoteFrame, TimePointTold, Worker};
 use crate::pointer_spots::take_pointer;
 use crate::thin_client::reception::Reception;
 use crate::thin_client::rulers::{ProbeReading, Ruler, SlicePlacement};
@@ -99,6 +99,28 @@ impl Worker {
             ServerMessage::Cinematic {
                 frame_seq, paths, ..
             } => self.update(|state| state.cinematic_announced = Some((frame_seq, paths))),
+            ServerMessage::TimePoint {
+                index,
+                count,
+                label,
+                time_s,
+                cine_fps,
+                ..
+            } => {
+                tracing::info!(
+                    "time point {} of {count}: {label}{}",
+                    index + 1,
+                    cine_fps.map_or_else(String::new, |fps| format!(" (cine at {fps} a second)"))
+                );
+                self.update(|state| {
+                    state.time_point = Some(TimePointTold {
+                        index,
+                        label,
+                        time_s,
+                        cine_fps,
+                    });
+                });
+            }
             ServerMessage::PresetSaved { name, presets } => {
                 self.update(|state| state.preset_saved = Some(Ok((name, presets))));
             }
@@ -156,6 +178,8 @@ impl Worker {
                 lps_mm,
                 value,
                 unit,
+                values,
+                curve,
                 ..
             } => {
                 if let Some(plane) = SlicePlane::from_name(&cell) {
@@ -164,6 +188,8 @@ impl Worker {
                         lps_mm: glam::DVec3::from_array(lps_mm),
                         value,
                         unit,
+                        values,
+                        curve,
                     };
                     tracing::info!(
                         "probe {cell}: {} {} at LPS {:?} mm",

@@ -86,6 +86,19 @@ pub struct RemoteFrame {
     pub input_seq: u32,
 }
 
+/// The volume of a series over time the frames show (`time_point`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimePointTold {
+    /// Its index in `opened.volumes`.
+    pub index: usize,
+    /// Its label.
+    pub label: String,
+    /// Its time (s), when the series gives times.
+    pub time_s: Option<f64>,
+    /// Volumes a second while a cine plays.
+    pub cine_fps: Option<f64>,
+}
+
 /// What the UI reads of the link: status, figures and the latest frame.
 #[derive(Default)]
 pub struct LinkState {
@@ -132,6 +145,8 @@ pub struct LinkState {
     pub slice_placement: Option<(u32, SlicePlacement)>,
     /// The value under the cursor the server read last.
     pub probe: Option<ProbeReading>,
+    /// The volume of a series over time the frames show, as the server last told it.
+    pub time_point: Option<TimePointTold>,
     /// Rulers the server measured, not yet taken by the UI (oldest first).
     pub measured: VecDeque<Ruler>,
     /// What the server told of the findings, not yet taken by the UI (oldest first).

@@ -31,6 +31,12 @@ pub(super) fn mirror_action(mirror: &mut SharedView, opened: Option<&Opened>, ac
                 mirror.layout = layout;
             }
         }
+        Action::TimePoint { index } => {
+            let count = opened.map_or(1, |opened| opened.volumes.len().max(1));
+            if *index < count {
+                mirror.time_point = *index;
+            }
+        }
         // The view's changes were applied above; the server says where the crosshair went
         // (`crosshair` message); a size or an interaction changes no view.
         _ => {}

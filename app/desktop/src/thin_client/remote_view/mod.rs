@@ -17,6 +17,7 @@ mod pointer;
 mod segments;
 mod slabs;
 mod status;
+mod time;
 mod together;
 mod turn;
 
@@ -106,6 +107,11 @@ pub struct RemoteView {
     probe_asked_at: Option<Instant>,
     /// This participant's pointer as told to a shared session joined.
     shared_pointer: participants::PointerShared,
+    /// The rate a cine plays at (volumes a second).
+    cine_fps: f64,
+    /// Whether a cine was asked to play (`Some(true)`) or pause, until the server tells
+    /// a volume that agrees.
+    cine_asked: Option<bool>,
 }
 
 /// The shortest time between two `crop` inputs while a slider is dragged.
@@ -151,6 +157,8 @@ impl RemoteView {
             probe_spot: None,
             probe_asked_at: None,
             shared_pointer: participants::PointerShared::default(),
+            cine_fps: time::DEFAULT_CINE_FPS,
+            cine_asked: None,
         })
     }
 
@@ -325,6 +333,7 @@ impl RemoteView {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.take_news(ui.ctx());
         self.together_bar(ui);
+        self.time_bar(ui);
         let size = ui.available_size().max(egui::vec2(16.0, 16.0));
         let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
         let pixels_per_point = ui.ctx().pixels_per_point();
