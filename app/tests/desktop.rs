@@ -1,7 +1,8 @@
 //! The desktop window for real: `hounsfield open --screenshot` under Xvfb (on lavapipe),
 //! and the screenshot must show the phantom, not an empty window (nor, with `--crop`,
 //! the half cut away); `connect` driven by `xdotool` shows the value under the cursor
-//! and measures a ruler as the server reads them.
+//! and measures a ruler as the server reads them; a series over time steps and plays in
+//! a window that renders it and in one streaming it.
 
 use hounsfield_test_support as support;
 
@@ -725,17 +726,30 @@ fn told_time_point(line: &str) -> (usize, String) {
 fn connect_steps_and_plays_a_series_over_time_under_xvfb() {
     let epi = support::data("ge-epi/mr_0004");
     let server = Serving::start(&["--library", &epi.to_string_lossy()]);
+    steps_and_plays_the_epi(&["connect", &server.url], "series open");
+}
+
+#[test]
+fn the_desktop_steps_and_plays_a_series_over_time_it_renders_under_xvfb() {
+    let epi = support::data("ge-epi/mr_0004");
+    steps_and_plays_the_epi(&["open", &epi.to_string_lossy()], "series shown here");
+}
+
+/// Runs `hounsfield ARGS` (a window showing the GE EPI's 10 volumes) under Xvfb until its
+/// log says `loaded`; then `]` must show a later volume, told with its label, and P must
+/// play the volumes in order, wrapping round.
+fn steps_and_plays_the_epi(args: &[&str], loaded: &str) {
     let display = VirtualDisplay::start();
     let settings = tempfile::tempdir().expect("temp dir");
     let mut app = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
-        .args(["connect", &server.url])
+        .args(args)
         .env("DISPLAY", &display.name)
         .env("HOUNSFIELD_LOG", "warn,hounsfield_desktop=info")
         .env("HOUNSFIELD_SETTINGS", settings.path().join("settings.toml"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("hounsfield connect starts");
+        .expect("hounsfield starts");
     let (lines, log) = std::sync::mpsc::channel::<String>();
     let stderr = app.stderr.take().expect("stderr");
     std::thread::spawn(move || {
@@ -768,7 +782,7 @@ fn connect_steps_and_plays_a_series_over_time_under_xvfb() {
             }
         }
     };
-    wait_for("series open", &mut || {});
+    wait_for(loaded, &mut || {});
     let window = loop {
         let found = display.xdotool(&["search", "--name", "Hounsfield"]);
         if let Some(id) = found.lines().next() {
@@ -778,8 +792,8 @@ fn connect_steps_and_plays_a_series_over_time_under_xvfb() {
         std::thread::sleep(Duration::from_millis(200));
     };
     display.focus(&window);
-    // The first frame's volume is told; then `]`: the next (pressed again while the
-    // window has not taken the key yet).
+    // `]`: the next volume (pressed again while the window has not taken the key yet; a
+    // server tells the first frame's volume too).
     let (stepped, first, label) = loop {
         let line = wait_for("time point ", &mut || {
             display.xdotool(&["key", "bracketright"]);
@@ -793,7 +807,7 @@ fn connect_steps_and_plays_a_series_over_time_under_xvfb() {
     assert_eq!(
         label,
         format!("volume {first}"),
-        "the label the server told"
+        "the label of the volume told"
     );
     // P: a cine, its volumes told in order, wrapping round.
     display.xdotool(&["key", "p"]);

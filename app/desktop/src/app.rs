@@ -306,10 +306,11 @@ impl DesktopApp {
         self.state = match (result, render_state) {
             (Ok(loaded), Some(render_state)) => {
                 let Loaded {
-                    opened,
+                    mut opened,
                     findings,
                     unread,
                 } = *loaded;
+                let over_time = std::mem::take(&mut opened.over_time);
                 self.label = opened.label;
                 self.browser.current = Some(self.label.clone());
                 self.overlay = opened.overlay;
@@ -323,6 +324,9 @@ impl DesktopApp {
                     findings,
                 );
                 self.warnings.extend(warnings);
+                let volumes = over_time.len().max(1);
+                view.keep_volumes_over_time(over_time);
+                tracing::info!(series = %self.label, volumes, "series shown here");
                 if let Some(model) = &self.model {
                     view.segments.offer_model(Arc::clone(model));
                 }
@@ -621,6 +625,12 @@ impl eframe::App for DesktopApp {
         self.certificate_window(&ctx);
         self.publish_shared_view();
         self.shortcuts(&ctx);
+        // A series over time playing here: its next volume on the UI's clock.
+        if let State::Local(view) = &mut self.state
+            && let Some(next) = view.tick_cine(std::time::Instant::now())
+        {
+            ctx.request_repaint_after(next);
+        }
         self.save_user_screenshot();
         self.screenshot_step(&ctx);
     }

@@ -77,7 +77,7 @@ impl Loading {
                     }
                 };
                 let opened =
-                    source::open_volume_with_progress(path.as_deref(), series.as_deref(), &report)
+                    source::open_volumes_with_progress(path.as_deref(), series.as_deref(), &report)
                         .map_err(|error| format!("{error:#}"))
                         .map(|opened| {
                             let keeping = Keeping::of_source(path.as_deref(), findings_folder);

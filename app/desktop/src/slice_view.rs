@@ -153,6 +153,11 @@ pub struct SliceView {
 const SCROLL_PER_SLICE: f32 = 40.0;
 
 impl SliceView {
+    /// Draws the slice again at the next frame (its volume changed).
+    pub fn refresh(&mut self) {
+        self.drawn = None;
+    }
+
     /// A view of `plane`, not yet drawn.
     pub fn new(plane: SlicePlane) -> Self {
         Self {

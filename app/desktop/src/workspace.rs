@@ -2,6 +2,7 @@
 //! reformats of the two-by-two layout, which share a crosshair, the planes' frame (turned
 //! by dragging a line's handle), a grey window, the series' findings and its segments.
 
+pub mod time;
 use std::sync::Arc;
 
 use eframe::egui;
@@ -45,6 +46,8 @@ pub struct LocalWorkspace {
     /// Where the pictures were last drawn: the whole, and the 2×2 layout's cells (3D,
     /// axial, coronal, sagittal) when it shows.
     pub shown: Option<(egui::Rect, Option<[egui::Rect; 4]>)>,
+    /// The volumes of a series over time, when it is one.
+    pub time: Option<time::LocalTimePoints>,
 }
 
 impl LocalWorkspace {
@@ -86,6 +89,7 @@ impl LocalWorkspace {
                 findings,
                 segments,
                 segments_in_3d: 0,
+                time: None,
                 curved: CurvedView::default(),
                 shown: None,
             },

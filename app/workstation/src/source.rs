@@ -16,7 +16,7 @@ use render_core::Volume;
 use render_core::dicom::header::{SuvFactor, read_suv_factor};
 use render_core::dicom::{
     Catalog, DicomError, PreDecoded, Series, VolumeAtTime, VoxelBudget, load_series_over_time,
-    load_series_predecoded,
+    load_series_predecoded, plan_time_points,
 };
 use render_core::phantom::ct_phantom;
 use render_core::progress::{Progress, ProgressFn, Stage, no_progress};
@@ -85,6 +85,9 @@ pub struct OpenedVolume {
     /// FrameOfReferenceUID: the patient coordinate system its positions are in (empty
     /// for the phantom).
     pub frame_of_reference: String,
+    /// Every volume of a series over time, `volume` first, when asked for
+    /// ([`open_volumes_with_progress`]); empty otherwise.
+    pub over_time: Vec<VolumeAtTime>,
 }
 
 /// Opens the volume at `path` (a series of it), or the phantom when there is no path.
@@ -98,6 +101,29 @@ pub fn open_volume_with_progress(
     series: Option<&str>,
     progress: ProgressFn<'_>,
 ) -> anyhow::Result<OpenedVolume> {
+    open_with(path, series, progress, false)
+}
+
+/// [`open_volume_with_progress`], loading every volume of a series over time into
+/// `over_time` (the first is `volume`), within one voxel budget for all of them: what a
+/// viewer that steps through them opens. A series retrieved from DICOMweb loads its first
+/// volume alone.
+pub fn open_volumes_with_progress(
+    path: Option<&Path>,
+    series: Option<&str>,
+    progress: ProgressFn<'_>,
+) -> anyhow::Result<OpenedVolume> {
+    open_with(path, series, progress, true)
+}
+
+/// Opens the series at `path` (the phantom without one), every volume of a series over
+/// time when `over_time` asks.
+fn open_with(
+    path: Option<&Path>,
+    series: Option<&str>,
+    progress: ProgressFn<'_>,
+    over_time: bool,
+) -> anyhow::Result<OpenedVolume> {
     let Some(path) = path else {
         return Ok(OpenedVolume {
             volume: ct_phantom(),
@@ -109,10 +135,31 @@ pub fn open_volume_with_progress(
             ],
             subject: None,
             frame_of_reference: String::new(),
+            over_time: Vec::new(),
         });
     };
     let opened = open_catalog(path, series, progress)?;
     let chosen = choose(&opened.catalog, series)?;
+    if over_time && opened.decoded.is_none() && plan_time_points(&chosen.images).len() > 1 {
+        let loaded = load_series_over_time(chosen, VoxelBudget::for_machine(), progress)
+            .with_context(|| format!("loading series {}", chosen.id))?;
+        let first = loaded
+            .volumes
+            .first()
+            .map(|first| first.volume.clone())
+            .ok_or_else(|| anyhow::anyhow!("series {}: no volume", chosen.id))?;
+        let mut warnings = opened.missing.clone();
+        warnings.extend(loaded.warnings.iter().map(ToString::to_string));
+        return Ok(OpenedVolume {
+            volume: first,
+            label: chosen.id.clone(),
+            warnings,
+            overlay: overlay_of(&opened.catalog, chosen),
+            subject: Some(ReportSubject::of_series(chosen)),
+            frame_of_reference: chosen.images[0].frame_of_reference_uid.clone(),
+            over_time: loaded.volumes,
+        });
+    }
     let loaded = load_series_predecoded(
         chosen,
         VoxelBudget::for_machine(),
@@ -120,14 +167,8 @@ pub fn open_volume_with_progress(
         opened.decoded.as_ref(),
     )
     .with_context(|| format!("loading series {}", chosen.id))?;
-    let catalog = &opened.catalog;
     let missing = opened.missing.clone();
-    let overlay = catalog
-        .studies
-        .iter()
-        .find(|study| study.series.iter().any(|s| s.id == chosen.id))
-        .map(|study| overlay_lines(study, chosen))
-        .unwrap_or_default();
+    let overlay = overlay_of(&opened.catalog, chosen);
     let mut warnings = missing;
     warnings.extend(loaded.warnings.iter().map(ToString::to_string));
     Ok(OpenedVolume {
@@ -137,7 +178,18 @@ pub fn open_volume_with_progress(
         overlay,
         subject: Some(ReportSubject::of_series(chosen)),
         frame_of_reference: chosen.images[0].frame_of_reference_uid.clone(),
+        over_time: Vec::new(),
     })
+}
+
+/// The overlay's lines of `chosen`, a series of `catalog`.
+fn overlay_of(catalog: &Catalog, chosen: &Series) -> Vec<String> {
+    catalog
+        .studies
+        .iter()
+        .find(|study| study.series.iter().any(|s| s.id == chosen.id))
+        .map(|study| overlay_lines(study, chosen))
+        .unwrap_or_default()
 }
 
 /// A catalogue read from a folder, or of a series retrieved from a PACS, with what the

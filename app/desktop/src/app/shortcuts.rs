@@ -45,6 +45,16 @@ impl DesktopApp {
                 if pressed(egui::Key::R) {
                     workspace.reset();
                 }
+                // A series over time: the next and the previous volume, play or pause.
+                if pressed(egui::Key::CloseBracket) {
+                    workspace.step_volume(1);
+                }
+                if pressed(egui::Key::OpenBracket) {
+                    workspace.step_volume(-1);
+                }
+                if pressed(egui::Key::P) {
+                    workspace.play_or_pause(std::time::Instant::now());
+                }
                 if pressed(egui::Key::Delete) || pressed(egui::Key::Backspace) {
                     workspace.delete_selected_finding();
                 }

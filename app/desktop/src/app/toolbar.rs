@@ -181,6 +181,61 @@ fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
     if ui.button("Reset").on_hover_text("key R").clicked() {
         workspace.reset();
     }
+    local_time_controls(ui, workspace);
+}
+
+/// A series over time's controls: the previous and next volume, the slider, the volume's
+/// label, Play and the rate; nothing for a series of one volume.
+fn local_time_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
+    use crate::workspace::time::{CINE_FPS, volume_text};
+    let Some(time) = &mut workspace.time else {
+        return;
+    };
+    ui.separator();
+    let (count, shown, playing) = (time.volumes.len(), time.shown, time.playing());
+    let mut step = None;
+    if ui
+        .button("<")
+        .on_hover_text("the volume before (key [)")
+        .clicked()
+    {
+        step = Some(-1);
+    }
+    let mut index = shown;
+    let slider = egui::Slider::new(&mut index, 0..=count - 1).show_value(false);
+    if ui.add(slider).on_hover_text("the volume shown").changed() {
+        step = Some(isize::try_from(index).unwrap_or(0) - isize::try_from(shown).unwrap_or(0));
+    }
+    if ui
+        .button(">")
+        .on_hover_text("the next volume (key ])")
+        .clicked()
+    {
+        step = Some(1);
+    }
+    let volume = &time.volumes[shown];
+    ui.label(format!(
+        "{} ({} of {count})",
+        volume_text(&volume.label, volume.time_s),
+        shown + 1
+    ));
+    let play = ui
+        .selectable_label(playing, if playing { "Pause" } else { "Play" })
+        .on_hover_text("play the volumes in turn (cine), or pause (key P)")
+        .clicked();
+    ui.add(
+        egui::DragValue::new(&mut time.fps)
+            .range(CINE_FPS)
+            .speed(0.2)
+            .suffix(" /s"),
+    )
+    .on_hover_text("volumes a second while the cine plays");
+    if let Some(by) = step {
+        workspace.step_volume(by);
+    }
+    if play {
+        workspace.play_or_pause(std::time::Instant::now());
+    }
 }
 
 /// Preset, mode, window, layout and reset for a view streamed from a server, sent as

@@ -8,23 +8,12 @@ use eframe::egui;
 use hounsfield_protocol::{Action, CurveInfo, TimePointInfo};
 
 use super::RemoteView;
+pub use crate::workspace::time::{CINE_FPS, DEFAULT_CINE_FPS, volume_text};
 
-/// The rate a cine starts at (volumes a second).
-pub const DEFAULT_CINE_FPS: f64 = 8.0;
-/// The rates the rate field takes (the server's bounds).
-const CINE_FPS: std::ops::RangeInclusive<f64> = 0.1..=30.0;
 /// The curve plot's size (points).
 const PLOT_SIZE: egui::Vec2 = egui::vec2(220.0, 60.0);
 /// The curve's colour (as the web page's).
 const CURVE_COLOUR: egui::Color32 = egui::Color32::from_rgb(232, 176, 74);
-
-/// A volume's label with its time: `volume 4 · 15 s`.
-pub fn volume_text(label: &str, time_s: Option<f64>) -> String {
-    match time_s {
-        Some(seconds) => format!("{label} · {} s", (seconds * 1000.0).round() / 1000.0),
-        None => label.to_string(),
-    }
-}
 
 impl RemoteView {
     /// The series' volumes, when it is a series over time.

@@ -1,0 +1,155 @@
+//! A series over time rendered here: its volumes kept in memory, one shown at a time (the
+//! renderer's volume swapped, the views drawn again), stepped by the reader or played in
+//! turn at a chosen rate (cine) on the UI's clock.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use render_core::Volume;
+use render_core::dicom::VolumeAtTime;
+
+use super::LocalWorkspace;
+
+/// The rate a cine starts at (volumes a second).
+pub const DEFAULT_CINE_FPS: f64 = 8.0;
+/// The rates a cine plays at (as the server's).
+pub const CINE_FPS: std::ops::RangeInclusive<f64> = 0.1..=30.0;
+
+/// A volume's label with its time: `volume 4 · 15 s`.
+pub fn volume_text(label: &str, time_s: Option<f64>) -> String {
+    match time_s {
+        Some(seconds) => format!("{label} · {} s", (seconds * 1000.0).round() / 1000.0),
+        None => label.to_string(),
+    }
+}
+
+/// One volume of a series over time.
+pub struct LocalTimePoint {
+    /// What tells it from the others (`volume 3`, `echo 2`…).
+    pub label: String,
+    /// Seconds from the first volume, or its cardiac phase.
+    pub time_s: Option<f64>,
+    volume: Arc<Volume>,
+}
+
+/// The volumes of a series over time and the one shown.
+pub struct LocalTimePoints {
+    /// In order.
+    pub volumes: Vec<LocalTimePoint>,
+    /// The one shown.
+    pub shown: usize,
+    /// The cine's rate (volumes a second).
+    pub fps: f64,
+    /// When the cine next steps, while it plays.
+    next_step: Option<Instant>,
+}
+
+impl LocalTimePoints {
+    /// Whether a cine plays.
+    pub fn playing(&self) -> bool {
+        self.next_step.is_some()
+    }
+}
+
+impl LocalWorkspace {
+    /// Keeps every volume of a series over time (`volumes`, the one loaded first); a
+    /// series of one volume keeps none.
+    pub fn keep_volumes_over_time(&mut self, volumes: Vec<VolumeAtTime>) {
+        if volumes.len() < 2 {
+            return;
+        }
+        let loaded = self.renderer.volume().cloned();
+        let volumes = volumes
+            .into_iter()
+            .enumerate()
+            .map(|(n, at_time)| LocalTimePoint {
+                label: at_time.label,
+                time_s: at_time.time_s,
+                volume: match (n, &loaded) {
+                    (0, Some(first)) => Arc::clone(first),
+                    _ => Arc::new(at_time.volume),
+                },
+            })
+            .collect();
+        self.time = Some(LocalTimePoints {
+            volumes,
+            shown: 0,
+            fps: DEFAULT_CINE_FPS,
+            next_step: None,
+        });
+    }
+
+    /// Shows volume `index` (wrapping round): uploaded, and the views drawn again.
+    pub fn show_volume(&mut self, index: isize) {
+        let Some(time) = &mut self.time else {
+            return;
+        };
+        let count = time.volumes.len();
+        let index =
+            usize::try_from(index.rem_euclid(isize::try_from(count).unwrap_or(1))).unwrap_or(0);
+        time.shown = index;
+        let shown = &time.volumes[index];
+        tracing::info!(
+            "time point {} of {count}: {}{}",
+            index + 1,
+            shown.label,
+            if time.next_step.is_some() {
+                format!(" (cine at {} a second)", time.fps)
+            } else {
+                String::new()
+            }
+        );
+        for warning in self
+            .renderer
+            .load_volume_for(Arc::clone(&shown.volume), &self.view3d.view)
+        {
+            tracing::warn!(%warning, "volume {}", index + 1);
+        }
+        // The upload leaves the segments out of 3D: shown again from the next frame.
+        self.segments_in_3d = u64::MAX;
+        self.view3d.refresh();
+        for slice in &mut self.slices {
+            slice.refresh();
+        }
+    }
+
+    /// Steps `by` volumes from the one shown.
+    pub fn step_volume(&mut self, by: isize) {
+        if let Some(shown) = self.time.as_ref().map(|time| time.shown) {
+            self.show_volume(isize::try_from(shown).unwrap_or(0) + by);
+        }
+    }
+
+    /// Plays the volumes in turn at the chosen rate from `now`, or pauses.
+    pub fn play_or_pause(&mut self, now: Instant) {
+        if let Some(time) = &mut self.time {
+            time.next_step = match time.next_step {
+                Some(_) => None,
+                None => Some(now + period(time.fps)),
+            };
+        }
+    }
+
+    /// Steps a playing cine when its time came at `now` (once, however late: never a
+    /// burst); how long until it steps next, while it plays.
+    pub fn tick_cine(&mut self, now: Instant) -> Option<Duration> {
+        let time = self.time.as_mut()?;
+        let due = time.next_step?;
+        if now < due {
+            return Some(due - now);
+        }
+        let every = period(time.fps);
+        time.next_step = Some(if due + every <= now {
+            now + every
+        } else {
+            due + every
+        });
+        self.step_volume(1);
+        Some(every)
+    }
+}
+
+/// A cine's step at `fps` volumes a second (within [`CINE_FPS`]).
+fn period(fps: f64) -> Duration {
+    Duration::from_secs_f64(1.0 / fps.clamp(*CINE_FPS.start(), *CINE_FPS.end()))
+}
