@@ -502,60 +502,14 @@ fn connect_shows_the_value_under_the_cursor_and_measures_a_ruler_under_xvfb() {
     let server = Serving::start(&[]);
     let display = VirtualDisplay::start();
     let settings = tempfile::tempdir().expect("temp dir");
-    let mut app = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
-        .args(["connect", &server.url])
-        .env("DISPLAY", &display.name)
-        .env(
-            "HOUNSFIELD_LOG",
-            "warn,hounsfield=info,hounsfield_desktop=info,hounsfield_desktop::thin_client::remote_view=debug",
-        )
-        .env("HOUNSFIELD_SETTINGS", settings.path().join("settings.toml"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("hounsfield connect starts");
-    let (lines, log) = std::sync::mpsc::channel::<String>();
-    let stderr = app.stderr.take().expect("stderr");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let started = std::time::Instant::now();
-    let mut seen = Vec::new();
-    // The next log line containing `what`, moving the pointer by `nudge` meanwhile.
-    let mut wait_for = |what: &str, nudge: &mut dyn FnMut()| -> String {
-        loop {
-            assert!(
-                started.elapsed() < LIMIT,
-                "no {what:?} in the log: {}",
-                seen.join("\n")
-            );
-            match log.recv_timeout(Duration::from_millis(300)) {
-                Ok(line) => {
-                    seen.push(line.clone());
-                    if line.contains(what) {
-                        return line;
-                    }
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => nudge(),
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    panic!("the app ended: {}", seen.join("\n"))
-                }
-            }
-        }
-    };
-    wait_for("series open", &mut || {});
-    let window = loop {
-        let found = display.xdotool(&["search", "--name", "Hounsfield"]);
-        if let Some(id) = found.lines().next() {
-            break id.trim().to_string();
-        }
-        assert!(started.elapsed() < LIMIT, "no Hounsfield window");
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let mut app = LoggedApp::start(
+        &["connect", &server.url],
+        &display,
+        "warn,hounsfield=info,hounsfield_desktop=info,hounsfield_desktop::thin_client::remote_view=debug",
+        &settings.path().join("settings.toml"),
+    );
+    app.wait_for("series open", &mut || {});
+    let window = app.window(&display);
     let geometry = display.xdotool(&["getwindowgeometry", "--shell", &window]);
     let field = |name: &str| -> i32 {
         geometry
@@ -578,7 +532,7 @@ fn connect_shows_the_value_under_the_cursor_and_measures_a_ruler_under_xvfb() {
         display.xdotool(&["mousemove", &x, &y, "key", "2"]);
     };
     // The value under the cursor: what `hounsfield probe` reads at that point.
-    let probe = wait_for("probe axial", &mut hover);
+    let probe = app.wait_for("probe axial", &mut hover);
     let at = point_after(&probe, "at LPS");
     let value = phantom_value_at(at).expect("the axial cell's middle is in the phantom");
     assert!(
@@ -604,14 +558,14 @@ fn connect_shows_the_value_under_the_cursor_and_measures_a_ruler_under_xvfb() {
     // long enough that a press and release in one would be a click, not a drag.
     let nudged_x = (spot.0 + 81).to_string();
     let mut nudge = false;
-    wait_for("ruler begun on axial", &mut || {
+    app.wait_for("ruler begun on axial", &mut || {
         nudge = !nudge;
         let x = if nudge { &nudged_x } else { &end_x };
         display.xdotool(&["mousemove", x, &end_y]);
     });
     display.xdotool(&["mousemove", &end_x, &end_y, "sleep", "0.2"]);
     display.xdotool(&["mouseup", "1", "keyup", "shift"]);
-    let ruler = wait_for("ruler axial", &mut || {});
+    let ruler = app.wait_for("ruler axial", &mut || {});
     let from = point_after(&ruler, "from LPS");
     let to = point_after(&ruler, "to LPS");
     let mm: f64 = ruler
@@ -623,7 +577,7 @@ fn connect_shows_the_value_under_the_cursor_and_measures_a_ruler_under_xvfb() {
     let beside = (spot.0 + 81).to_string();
     let mut side = false;
     let end = loop {
-        let line = wait_for("probe axial", &mut || {
+        let line = app.wait_for("probe axial", &mut || {
             side = !side;
             let x = if side { &beside } else { &end_x };
             display.xdotool(&["mousemove", x, &end_y]);
@@ -648,8 +602,7 @@ fn connect_shows_the_value_under_the_cursor_and_measures_a_ruler_under_xvfb() {
         distance(start, end)
     );
     assert!(mm > 20.0, "a 100 px drag measures more than 20 mm: {mm}");
-    let _ = app.kill();
-    let _ = app.wait();
+    drop(app);
 }
 
 #[test]
@@ -741,61 +694,19 @@ fn the_desktop_steps_and_plays_a_series_over_time_it_renders_under_xvfb() {
 fn steps_and_plays_the_epi(args: &[&str], loaded: &str) {
     let display = VirtualDisplay::start();
     let settings = tempfile::tempdir().expect("temp dir");
-    let mut app = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
-        .args(args)
-        .env("DISPLAY", &display.name)
-        .env("HOUNSFIELD_LOG", "warn,hounsfield_desktop=info")
-        .env("HOUNSFIELD_SETTINGS", settings.path().join("settings.toml"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("hounsfield starts");
-    let (lines, log) = std::sync::mpsc::channel::<String>();
-    let stderr = app.stderr.take().expect("stderr");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let started = std::time::Instant::now();
-    let mut seen = Vec::new();
-    let mut wait_for = |what: &str, nudge: &mut dyn FnMut()| -> String {
-        loop {
-            assert!(
-                started.elapsed() < LIMIT,
-                "no {what:?} in the log: {}",
-                seen.join("\n")
-            );
-            match log.recv_timeout(Duration::from_millis(500)) {
-                Ok(line) => {
-                    seen.push(line.clone());
-                    if line.contains(what) {
-                        return line;
-                    }
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => nudge(),
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    panic!("the app ended: {}", seen.join("\n"))
-                }
-            }
-        }
-    };
-    wait_for(loaded, &mut || {});
-    let window = loop {
-        let found = display.xdotool(&["search", "--name", "Hounsfield"]);
-        if let Some(id) = found.lines().next() {
-            break id.trim().to_string();
-        }
-        assert!(started.elapsed() < LIMIT, "no Hounsfield window");
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let mut app = LoggedApp::start(
+        args,
+        &display,
+        "warn,hounsfield_desktop=info",
+        &settings.path().join("settings.toml"),
+    );
+    app.wait_for(loaded, &mut || {});
+    let window = app.window(&display);
     display.focus(&window);
     // `]`: the next volume (pressed again while the window has not taken the key yet; a
     // server tells the first frame's volume too).
     let (stepped, first, label) = loop {
-        let line = wait_for("time point ", &mut || {
+        let line = app.wait_for("time point ", &mut || {
             display.xdotool(&["key", "bracketright"]);
         });
         let (number, label) = told_time_point(&line);
@@ -813,7 +724,7 @@ fn steps_and_plays_the_epi(args: &[&str], loaded: &str) {
     display.xdotool(&["key", "p"]);
     let mut played = Vec::new();
     while played.len() < 12 {
-        let line = wait_for("(cine at 8 a second)", &mut || {});
+        let line = app.wait_for("(cine at 8 a second)", &mut || {});
         played.push(told_time_point(&line).0);
     }
     assert!(
@@ -823,6 +734,90 @@ fn steps_and_plays_the_epi(args: &[&str], loaded: &str) {
         "each step moves on by a volume or a few: {played:?}"
     );
     assert!(played.contains(&1), "the cine wraps round: {played:?}");
-    let _ = app.kill();
-    let _ = app.wait();
+    drop(app);
+}
+
+/// A `hounsfield` window under Xvfb whose log (stderr) is read line by line; killed when
+/// dropped.
+struct LoggedApp {
+    child: Child,
+    log: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+    started: std::time::Instant,
+}
+
+impl LoggedApp {
+    /// Starts `hounsfield ARGS` on `display`, logging at `filter`, with its settings in
+    /// `settings` (none there: the defaults).
+    fn start(args: &[&str], display: &VirtualDisplay, filter: &str, settings: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
+            .args(args)
+            .env("DISPLAY", &display.name)
+            .env("HOUNSFIELD_LOG", filter)
+            .env("HOUNSFIELD_SETTINGS", settings)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hounsfield starts");
+        let (lines, log) = std::sync::mpsc::channel::<String>();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            log,
+            seen: Vec::new(),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// The next log line containing `what`, calling `nudge` at each pause in the log
+    /// meanwhile; fails the test after [`LIMIT`] or when the app ends.
+    fn wait_for(&mut self, what: &str, nudge: &mut dyn FnMut()) -> String {
+        loop {
+            assert!(
+                self.started.elapsed() < LIMIT,
+                "no {what:?} in the log: {}",
+                self.seen.join("\n")
+            );
+            match self.log.recv_timeout(Duration::from_millis(300)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(what) {
+                        return line;
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => nudge(),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("the app ended: {}", self.seen.join("\n"))
+                }
+            }
+        }
+    }
+}
+
+impl LoggedApp {
+    /// The app's window on `display`, once it shows; fails the test after [`LIMIT`].
+    fn window(&self, display: &VirtualDisplay) -> String {
+        loop {
+            let found = display.xdotool(&["search", "--name", "Hounsfield"]);
+            if let Some(id) = found.lines().next() {
+                return id.trim().to_string();
+            }
+            assert!(self.started.elapsed() < LIMIT, "no Hounsfield window");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for LoggedApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -8,14 +8,12 @@
 
 use hounsfield_test_support as support;
 
-use std::time::Duration;
-
-use hounsfield_test_support::chromium::{
-    NO_WEBCODECS, canvas_box, quadrants, wait_for_final_still,
-};
+use hounsfield_test_support::chromium::{NO_WEBCODECS, canvas_box, wait_for_final_still};
 use serde_json::{Value, json};
 
-use crate::browser::{LIBRARY_TOKEN, library_server, open_listed_series, with_page_at};
+use crate::browser::{
+    LIBRARY_TOKEN, hover_near_the_axial_centre, library_server, open_listed_series, with_page_at,
+};
 
 /// The EPI's folder in the shared data.
 const EPI: &str = "ge-epi/mr_0004";
@@ -116,14 +114,8 @@ fn a_series_over_time_steps_plays_and_plots_its_curve_on_the_page() {
             wait_for_final_still(page, &frame).await;
             page.eval("document.getElementById('curve').open = true")
                 .await;
-            let axial = quadrants(canvas_box(page).await)[1];
-            let (x, y) = (
-                f64::from(axial.0 + axial.2 / 2 + 9),
-                f64::from(axial.1 + axial.3 / 2 - 4),
-            );
-            page.mouse("mouseMoved", x - 15.0, y, 0).await;
-            tokio::time::sleep(Duration::from_millis(80)).await;
-            page.mouse("mouseMoved", x, y, 0).await;
+            let area = canvas_box(page).await;
+            hover_near_the_axial_centre(page, area).await;
             page.wait_for(
                 "window.hounsfieldTime.curve?.values.length === 10 && window.hounsfield.probe?.lps_mm === window.hounsfieldTime.curve.lps",
             )
