@@ -4,7 +4,7 @@
 //! `hounsfield findings list URL`, and shown again to a client of a server started afresh
 //! on the same PACS (read back from Orthanc, not from the first server's memory). A
 //! segment saved there goes to Orthanc as a Segmentation, which `hounsfield segments list
-//! URL` finds with QIDO-RS.
+//! URL` finds with QIDO-RS. A series over time on the PACS opens with every volume.
 
 use hounsfield_test_support as support;
 
@@ -265,4 +265,72 @@ fn qido(url: &str) -> serde_json::Value {
         let body = answer.bytes().await.expect("Orthanc's answer");
         serde_json::from_slice(&body).expect("JSON")
     })
+}
+
+/// A series over time on a PACS opens with every volume, as from a folder: the GE EPI
+/// uploaded to Orthanc, opened through a server listing it, lists its 10 volumes as
+/// `hounsfield info` does on the files, and a probe's curve equals `hounsfield probe`'s on
+/// the files at its point.
+#[test]
+fn a_series_over_time_on_the_pacs_opens_with_every_volume() {
+    let folder = support::data("ge-epi/mr_0004");
+    let orthanc = Orthanc::start(None);
+    orthanc.upload_folder(&folder);
+    let cache = tempfile::tempdir().expect("a cache");
+    let server = server_on(&orthanc.dicomweb_url(), cache.path());
+    let folder = folder.to_string_lossy().into_owned();
+    let info = support::hounsfield_json(&["info", &folder, "--json"]);
+    let listed = info["studies"][0]["series"][0]["volumes"].clone();
+    support::server::run_within(Duration::from_secs(180), async {
+        let mut client = Client::connect(&format!("ws://{server}/ws"))
+            .await
+            .expect("connects");
+        client.hello(None, VIEWPORT).await.expect("welcome");
+        let studies = client.list_studies().await.expect("studies");
+        let series = studies[0].series[0].id.clone();
+        let opened = client.open(&series).await.expect("opened");
+        let labels: Vec<(String, Option<f64>)> = opened
+            .volumes
+            .iter()
+            .map(|v| (v.label.clone(), v.time_s))
+            .collect();
+        let expected: Vec<(String, Option<f64>)> = listed
+            .as_array()
+            .expect("volumes")
+            .iter()
+            .map(|v| {
+                (
+                    v["label"].as_str().unwrap_or_default().to_string(),
+                    v["time_s"].as_f64(),
+                )
+            })
+            .collect();
+        assert_eq!(labels, expected);
+        assert_eq!(labels.len(), 10);
+        client
+            .send(&ClientMessage::Probe {
+                cell: "axial".to_string(),
+                x: 0.55,
+                y: 0.45,
+            })
+            .await
+            .expect("sent");
+        let (lps, values) = loop {
+            if let ServerMessage::Probe { lps_mm, values, .. } =
+                support::server::next_answer(&mut client).await
+            {
+                break (lps_mm, values);
+            }
+        };
+        let at = format!("{},{},{}", lps[0], lps[1], lps[2]);
+        let read = support::hounsfield_json(&["probe", &folder, "--at", &at, "--json"]);
+        let expected: Vec<f64> = read[0]["values"]
+            .as_array()
+            .expect("values")
+            .iter()
+            .filter_map(serde_json::Value::as_f64)
+            .collect();
+        assert_eq!(values, expected, "the curve at {at}");
+        assert_eq!(values.len(), 10);
+    });
 }

@@ -13,6 +13,13 @@ use super::names::{printable, without_paths};
 use super::{Library, LibraryError, Source};
 use crate::series_volumes::{SeriesVolumes, TimePointVolume};
 
+/// A series retrieved from a PACS and loaded: one volume (packed and kept by the caller),
+/// or every volume of a series over time (kept already).
+enum Retrieved {
+    Volume(Box<Volume>),
+    OverTime(SeriesVolumes),
+}
+
 /// One series being loaded.
 #[derive(Default)]
 pub(super) struct Loading {
@@ -93,7 +100,7 @@ impl Library {
                 }
                 let time_points = plan_time_points(&series.images).len();
                 if time_points > 1 {
-                    return self.load_over_time(id, series, time_points, loading);
+                    return self.load_over_time(id, series, time_points, loading, Vec::new());
                 }
                 let loaded = self.load_within_budget(id, series, loading, None)?;
                 for warning in &loaded.warnings {
@@ -106,7 +113,10 @@ impl Library {
                 loaded.volume
             }
             Source::Pacs { pacs, study_uid } => {
-                self.load_from_pacs(id, *pacs, study_uid, loading)?
+                match self.load_from_pacs(id, *pacs, study_uid, loading)? {
+                    Retrieved::Volume(volume) => *volume,
+                    Retrieved::OverTime(volumes) => return Ok(volumes),
+                }
             }
         };
         // Kept compressed: frames are drawn from the renderer's texture, and the CPU copy
@@ -125,19 +135,21 @@ impl Library {
 
     /// Loads every volume of series `id`, `time_points` of them, into the cache as one
     /// entry, after reserving their peak bytes together; the loader refuses the series
-    /// before decoding when they are over the series budget together.
+    /// before decoding when they are over the series budget together. `warnings` come
+    /// first among what the reader is told (images a PACS did not deliver).
     fn load_over_time(
         &self,
         id: &str,
         series: &render_core::dicom::Series,
         time_points: usize,
         loading: &Loading,
+        mut warnings: Vec<String>,
     ) -> Result<SeriesVolumes, LibraryError> {
         let loaded = self.reserving(id, series, time_points, || {
             let report = |step: Progress| loading.report(step);
             load_series_over_time(series, self.series_budget, &report)
         })?;
-        let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+        warnings.extend(loaded.warnings.iter().map(ToString::to_string));
         for warning in &warnings {
             tracing::info!(series = id, %warning, "loaded with a warning");
         }
@@ -163,16 +175,16 @@ impl Library {
     }
 
     /// Retrieves a PACS's series `id` (its SeriesInstanceUID) into its cache (reporting
-    /// images received), then loads it as a folder's; instances the PACS would not deliver
-    /// are left out, the gap reported as the loader reports missing slices (both logged as
-    /// warnings).
-    pub(super) fn load_from_pacs(
+    /// images received), then loads it as a folder's (every volume of a series over time,
+    /// from the files the cache keeps); instances the PACS would not deliver are left out,
+    /// the gap reported as the loader reports missing slices (both logged as warnings).
+    fn load_from_pacs(
         &self,
         id: &str,
         pacs: usize,
         study_uid: &str,
         loading: &Loading,
-    ) -> Result<Volume, LibraryError> {
+    ) -> Result<Retrieved, LibraryError> {
         let pacs = self
             .pacs
             .get(pacs)
@@ -198,14 +210,7 @@ impl Library {
                     })?
             }
         };
-        let loaded = self.load_within_budget(id, series, loading, Some(&arrived.decoded))?;
-        for warning in &arrived.missing {
-            tracing::warn!(series = id, %warning, "loaded with a gap");
-        }
-        for warning in &loaded.warnings {
-            tracing::warn!(series = id, %warning, "loaded with a warning");
-        }
-        let mut told = Vec::with_capacity(loaded.warnings.len() + 1);
+        let mut told = Vec::new();
         if !arrived.missing.is_empty() {
             told.push(format!(
                 "{} of {} images were not delivered by the PACS and are left out",
@@ -213,9 +218,21 @@ impl Library {
                 arrived.expected
             ));
         }
+        for warning in &arrived.missing {
+            tracing::warn!(series = id, %warning, "loaded with a gap");
+        }
+        let time_points = plan_time_points(&series.images).len();
+        if time_points > 1 {
+            let volumes = self.load_over_time(id, series, time_points, loading, told)?;
+            return Ok(Retrieved::OverTime(volumes));
+        }
+        let loaded = self.load_within_budget(id, series, loading, Some(&arrived.decoded))?;
+        for warning in &loaded.warnings {
+            tracing::warn!(series = id, %warning, "loaded with a warning");
+        }
         told.extend(loaded.warnings.iter().map(ToString::to_string));
         self.record_warnings(id, told);
-        Ok(loaded.volume)
+        Ok(Retrieved::Volume(Box::new(loaded.volume)))
     }
 
     /// Loads a catalogued series after reserving its peak bytes against the cache (older
