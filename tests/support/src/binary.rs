@@ -188,3 +188,21 @@ pub fn test_name(module_path: &str, test: &str) -> String {
         None => test.to_string(),
     }
 }
+
+/// What `hounsfield probe FOLDER --at LPS --json` reads at `lps` of the series in `folder`
+/// (its first report), and that point's values over the volumes of a series over time.
+pub fn probe_read(folder: &str, lps: [f64; 3]) -> (serde_json::Value, Vec<f64>) {
+    let at = format!("{},{},{}", lps[0], lps[1], lps[2]);
+    let read = hounsfield_json(&["probe", folder, "--at", &at, "--json"]);
+    let report = read[0].clone();
+    let values = report["values"]
+        .as_array()
+        .map(|values| {
+            values
+                .iter()
+                .filter_map(serde_json::Value::as_f64)
+                .collect()
+        })
+        .unwrap_or_default();
+    (report, values)
+}

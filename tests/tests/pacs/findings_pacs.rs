@@ -322,15 +322,8 @@ fn a_series_over_time_on_the_pacs_opens_with_every_volume() {
                 break (lps_mm, values);
             }
         };
-        let at = format!("{},{},{}", lps[0], lps[1], lps[2]);
-        let read = support::hounsfield_json(&["probe", &folder, "--at", &at, "--json"]);
-        let expected: Vec<f64> = read[0]["values"]
-            .as_array()
-            .expect("values")
-            .iter()
-            .filter_map(serde_json::Value::as_f64)
-            .collect();
-        assert_eq!(values, expected, "the curve at {at}");
+        let (_, expected) = support::probe_read(&folder, lps);
+        assert_eq!(values, expected, "the curve at {lps:?}");
         assert_eq!(values.len(), 10);
     });
 }

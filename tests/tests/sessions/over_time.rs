@@ -66,15 +66,8 @@ fn a_series_over_time_steps_plays_and_probes_every_volume() {
         })
         .await
         .expect("a probe");
-        let at = format!("{},{},{}", lps[0], lps[1], lps[2]);
-        let read = support::hounsfield_json(&["probe", &folder, "--at", &at, "--json"]);
-        let expected: Vec<f64> = read[0]["values"]
-            .as_array()
-            .expect("values")
-            .iter()
-            .filter_map(serde_json::Value::as_f64)
-            .collect();
-        assert_eq!(values, expected, "the curve at {at}");
+        let (read, expected) = support::probe_read(&folder, lps);
+        assert_eq!(values, expected, "the curve at {lps:?}");
         assert!(
             values.iter().any(|v| *v != values[0]),
             "a voxel inside the head changes over time: {values:?}"
@@ -89,7 +82,7 @@ fn a_series_over_time_steps_plays_and_probes_every_volume() {
             "wash_in_slope",
             "area_under_curve",
         ] {
-            assert_eq!(curve[measure], read[0]["curve"][measure], "{measure}");
+            assert_eq!(curve[measure], read["curve"][measure], "{measure}");
         }
 
         // One volume shown: announced before its first frame, and another picture.
