@@ -206,3 +206,22 @@ pub fn probe_read(folder: &str, lps: [f64; 3]) -> (serde_json::Value, Vec<f64>) 
         .unwrap_or_default();
     (report, values)
 }
+
+/// The volumes of a series over time as JSON lists them (`info --json`'s `volumes`, a
+/// page's copy of `opened.volumes`): each one's label and time.
+pub fn volumes_listed(volumes: &serde_json::Value) -> Vec<(String, Option<f64>)> {
+    volumes
+        .as_array()
+        .map(|volumes| {
+            volumes
+                .iter()
+                .map(|v| {
+                    (
+                        v["label"].as_str().unwrap_or_default().to_string(),
+                        v["time_s"].as_f64(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

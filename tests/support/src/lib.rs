@@ -27,7 +27,7 @@ pub mod server;
 
 pub use binary::{
     audit_events, data_arg, hounsfield, hounsfield_binary, hounsfield_json, hounsfield_under_xvfb,
-    https_get, probe_read, serve, serve_with_env, test_name,
+    https_get, probe_read, serve, serve_with_env, test_name, volumes_listed,
 };
 pub use data::{
     data, data_dir, dcm_files, dicom_files_under, imaging_python, imaging_python_script, load,

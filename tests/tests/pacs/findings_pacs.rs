@@ -294,18 +294,7 @@ fn a_series_over_time_on_the_pacs_opens_with_every_volume() {
             .iter()
             .map(|v| (v.label.clone(), v.time_s))
             .collect();
-        let expected: Vec<(String, Option<f64>)> = listed
-            .as_array()
-            .expect("volumes")
-            .iter()
-            .map(|v| {
-                (
-                    v["label"].as_str().unwrap_or_default().to_string(),
-                    v["time_s"].as_f64(),
-                )
-            })
-            .collect();
-        assert_eq!(labels, expected);
+        assert_eq!(labels, support::volumes_listed(&listed));
         assert_eq!(labels.len(), 10);
         client
             .send(&ClientMessage::Probe {

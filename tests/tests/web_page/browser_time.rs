@@ -41,19 +41,7 @@ fn a_series_over_time_steps_plays_and_plots_its_curve_on_the_page() {
                 "the Time controls show for a series over time"
             );
             let volumes = page.eval("window.hounsfieldTime.volumes").await;
-            let told = |volumes: &Value| -> Vec<(String, Option<f64>)> {
-                volumes
-                    .as_array()
-                    .expect("volumes")
-                    .iter()
-                    .map(|v| {
-                        (
-                            v["label"].as_str().unwrap_or_default().to_string(),
-                            v["time_s"].as_f64(),
-                        )
-                    })
-                    .collect()
-            };
+            let told = support::volumes_listed;
             assert_eq!(told(&volumes), told(&listed["volumes"]));
             assert_eq!(told(&volumes).len(), 10);
 
