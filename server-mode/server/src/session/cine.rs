@@ -3,7 +3,10 @@
 //! [`MAX_CINE_FPS`], held here alone). The picture follows the volume
 //! without reloading: every volume is in memory from the open on.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use render_core::Volume;
 
 use super::input::{bad_value, not_open};
 use super::{OpenSeries, Pending, Refusal, Session};
@@ -31,17 +34,23 @@ impl Cine {
 }
 
 impl OpenSeries {
+    /// The volume shown: the view's time point's (checked when it was set).
+    pub(super) fn volume(&self) -> &Arc<Volume> {
+        self.volumes
+            .get(self.view.time_point)
+            .map_or_else(|| self.volumes.first(), |shown| &shown.volume)
+    }
+
     /// Shows volume `index` of the series; why not when it has no such volume.
     pub(super) fn show_volume(&mut self, index: usize) -> Result<(), Refusal> {
         let count = self.volumes.count();
-        let time_point = self.volumes.get(index).ok_or_else(|| {
+        self.volumes.get(index).ok_or_else(|| {
             bad_value(format!(
                 "time_point index {index}: the series has {count} volume{} (0..={})",
                 if count == 1 { "" } else { "s" },
                 count - 1
             ))
         })?;
-        self.volume = time_point.volume.clone();
         self.view.time_point = index;
         Ok(())
     }

@@ -62,7 +62,7 @@ impl Session {
         let note = request.note.clone().unwrap_or_default();
         let finding = Finding::on_axes(id, kind, plane, axes, points, note)
             .map_err(|error| bad_value(format!("finding {error}")))?;
-        Ok((finding, open.volume.clone()))
+        Ok((finding, open.volume().clone()))
     }
 
     /// `before` with a new note, with the open volume to measure it on again.
@@ -81,12 +81,12 @@ impl Session {
             note,
         )
         .map_err(|error| bad_value(format!("finding {error}")))?;
-        Ok((finding, open.volume.clone()))
+        Ok((finding, open.volume().clone()))
     }
 
     /// The open volume, for saving its findings.
     pub fn volume(&self) -> Option<Arc<Volume>> {
-        self.open.as_ref().map(|open| open.volume.clone())
+        self.open.as_ref().map(|open| open.volume().clone())
     }
 }
 

@@ -70,16 +70,15 @@ impl Session {
         match action {
             Action::Reset => {
                 open.view = open.initial.clone();
-                open.volume = open.volumes.first().clone();
                 open.cine = None;
-                open.crosshair_lps = open.volume.centre_lps();
+                open.crosshair_lps = open.volume().centre_lps();
                 Ok(at_rest(interacting))
             }
             Action::Slice { plane, delta_mm } => {
                 let plane = slice_plane("slice", plane)?;
                 check_finite_within("slice delta_mm", &[*delta_mm], 1.0e4)?;
                 let moved = open.crosshair_lps + open.view.slice_frame.normal(plane) * *delta_mm;
-                open.crosshair_lps = layout::clamp_to_volume(&open.volume, moved);
+                open.crosshair_lps = layout::clamp_to_volume(open.volume(), moved);
                 Ok(Pending::Interactive)
             }
             Action::Crosshair { plane, x, y } => {
@@ -92,14 +91,14 @@ impl Session {
                     }
                 }
                 let point = layout::lps_in_cell(
-                    &open.volume,
+                    open.volume(),
                     &open.view.slice_frame,
                     plane,
                     open.crosshair_lps,
                     size,
                     [*x, *y],
                 );
-                open.crosshair_lps = layout::clamp_to_volume(&open.volume, point);
+                open.crosshair_lps = layout::clamp_to_volume(open.volume(), point);
                 Ok(at_rest(interacting))
             }
             // The view's changes and the session's own actions were applied above.
@@ -113,10 +112,9 @@ impl Session {
         let (view, crosshair_lps) = self.adopted_view(shared)?;
         self.layout = shared.layout;
         if let Some(open) = self.open.as_mut() {
-            let time_point = view.time_point;
+            // The view's time point was checked against the series' volumes.
             open.view = view;
             open.crosshair_lps = crosshair_lps;
-            open.show_volume(time_point)?;
         }
         Ok(())
     }
@@ -133,7 +131,7 @@ impl Session {
                     &point.to_array(),
                     MAX_POSITION_MM,
                 )?;
-                layout::clamp_to_volume(&open.volume, point)
+                layout::clamp_to_volume(open.volume(), point)
             }
             None => open.crosshair_lps,
         };

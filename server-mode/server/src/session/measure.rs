@@ -19,7 +19,7 @@ impl Session {
     pub fn probe(&self, cell: &str, x: f64, y: f64) -> Result<ServerMessage, Refusal> {
         let point = self.point_in_cell("probe", cell, [x, y])?;
         let open = self.open.as_ref().ok_or_else(not_open)?;
-        let nearest = open.volume.nearest_voxel(point);
+        let nearest = open.volume().nearest_voxel(point);
         // The volumes share one grid: the same voxel in each.
         let values = match nearest {
             Some(_) if open.volumes.is_over_time() => open
@@ -60,7 +60,7 @@ impl Session {
             lps_mm: point.to_array(),
             voxel: nearest.map(|(voxel, _)| voxel),
             value: nearest.map(|(_, value)| value),
-            unit: match open.volume.modality {
+            unit: match open.volume().modality {
                 Modality::CT => "HU",
                 _ => "",
             }
@@ -111,7 +111,7 @@ impl Session {
             }
         }
         Ok(layout::lps_in_cell(
-            &open.volume,
+            open.volume(),
             &open.view.slice_frame,
             plane,
             open.crosshair_lps,

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use glam::DVec3;
-use render_core::Volume;
 use render_core::transfer::{PresetLibrary, RenderMode};
 use render_core::view::{Quality, ViewState};
 
@@ -89,10 +88,9 @@ struct VideoPlan {
 /// The open series and its view.
 struct OpenSeries {
     id: String,
-    /// Its volumes: one, or each of a series over time.
+    /// Its volumes: one, or each of a series over time; `view.time_point` says which
+    /// is shown.
     volumes: SeriesVolumes,
-    /// The volume shown (`view.time_point`'s).
-    volume: Arc<Volume>,
     /// The volumes played in turn, while a cine plays.
     cine: Option<Cine>,
     initial: ViewState,
@@ -293,7 +291,7 @@ impl Session {
     pub fn crosshair_in_cells(&self) -> Option<CrosshairInCells> {
         let open = self.open.as_ref()?;
         Some(compose::crosshair_in_cells(
-            &open.volume,
+            open.volume(),
             &open.view.slice_frame,
             open.crosshair_lps,
             self.size,
@@ -305,7 +303,7 @@ impl Session {
     pub fn slice_scales(&self) -> Option<SliceScales> {
         let open = self.open.as_ref()?;
         Some(compose::slice_scales(
-            &open.volume,
+            open.volume(),
             &open.view.slice_frame,
             self.size,
         ))
@@ -373,7 +371,6 @@ impl Session {
             id: id.to_string(),
             crosshair_lps: volume.centre_lps(),
             volumes,
-            volume,
             cine: None,
             initial: view.clone(),
             view,
@@ -519,7 +516,7 @@ impl Session {
         self.final_owed = !final_still;
         let preview = std::mem::take(&mut self.preview_due);
         Some(RenderRequest {
-            volume: open.volume.clone(),
+            volume: open.volume().clone(),
             view,
             size: self.size,
             layout: self.layout,
