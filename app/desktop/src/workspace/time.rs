@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hounsfield_server::session::CineClock;
 use render_core::Volume;
 use render_core::dicom::VolumeAtTime;
 
@@ -12,8 +13,8 @@ use super::LocalWorkspace;
 
 /// The rate a cine starts at (volumes a second).
 pub const DEFAULT_CINE_FPS: f64 = 8.0;
-/// The rates a cine plays at (as the server's).
-pub const CINE_FPS: std::ops::RangeInclusive<f64> = 0.1..=30.0;
+/// The rates a cine plays at (a server's bounds).
+pub use hounsfield_server::session::CINE_FPS;
 
 /// A volume's label with its time: `volume 4 · 15 s`.
 pub fn volume_text(label: &str, time_s: Option<f64>) -> String {
@@ -38,16 +39,16 @@ pub struct LocalTimePoints {
     pub volumes: Vec<LocalTimePoint>,
     /// The one shown.
     pub shown: usize,
-    /// The cine's rate (volumes a second).
+    /// The cine's rate (volumes a second), within [`CINE_FPS`].
     pub fps: f64,
-    /// When the cine next steps, while it plays.
-    next_step: Option<Instant>,
+    /// The cine's clock, while it plays.
+    cine: Option<CineClock>,
 }
 
 impl LocalTimePoints {
     /// Whether a cine plays.
     pub fn playing(&self) -> bool {
-        self.next_step.is_some()
+        self.cine.is_some()
     }
 }
 
@@ -75,7 +76,7 @@ impl LocalWorkspace {
             volumes,
             shown: 0,
             fps: DEFAULT_CINE_FPS,
-            next_step: None,
+            cine: None,
         });
     }
 
@@ -93,7 +94,7 @@ impl LocalWorkspace {
             "time point {} of {count}: {}{}",
             index + 1,
             shown.label,
-            if time.next_step.is_some() {
+            if time.playing() {
                 format!(" (cine at {} a second)", time.fps)
             } else {
                 String::new()
@@ -123,9 +124,9 @@ impl LocalWorkspace {
     /// Plays the volumes in turn at the chosen rate from `now`, or pauses.
     pub fn play_or_pause(&mut self, now: Instant) {
         if let Some(time) = &mut self.time {
-            time.next_step = match time.next_step {
+            time.cine = match time.cine {
                 Some(_) => None,
-                None => Some(now + period(time.fps)),
+                None => Some(CineClock::new(time.fps, now)),
             };
         }
     }
@@ -134,22 +135,14 @@ impl LocalWorkspace {
     /// burst); how long until it steps next, while it plays.
     pub fn tick_cine(&mut self, now: Instant) -> Option<Duration> {
         let time = self.time.as_mut()?;
-        let due = time.next_step?;
-        if now < due {
-            return Some(due - now);
+        let cine = time.cine.as_mut()?;
+        // The rate the reader set, from the next step on.
+        cine.set_fps(time.fps);
+        let due = cine.step_due(now);
+        let next = cine.next_step();
+        if due {
+            self.step_volume(1);
         }
-        let every = period(time.fps);
-        time.next_step = Some(if due + every <= now {
-            now + every
-        } else {
-            due + every
-        });
-        self.step_volume(1);
-        Some(every)
+        Some(next.saturating_duration_since(now))
     }
-}
-
-/// A cine's step at `fps` volumes a second (within [`CINE_FPS`]).
-fn period(fps: f64) -> Duration {
-    Duration::from_secs_f64(1.0 / fps.clamp(*CINE_FPS.start(), *CINE_FPS.end()))
 }

@@ -17,20 +17,63 @@ use crate::series_volumes::{SeriesVolumes, TimePointVolume};
 pub const MAX_CINE_FPS: f64 = 30.0;
 /// The fewest volumes a second a cine plays (one every ten seconds); 0 stops it.
 pub const MIN_CINE_FPS: f64 = 0.1;
+/// The rates a cine plays at, volumes a second.
+pub const CINE_FPS: std::ops::RangeInclusive<f64> = MIN_CINE_FPS..=MAX_CINE_FPS;
 
-/// A cine playing: its rate and when it next steps.
+/// A cine's clock: its rate and when it next steps to the following volume. A server's
+/// session and a window rendering here keep one each.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Cine {
+pub struct CineClock {
     fps: f64,
     period: Duration,
     next_at: Instant,
 }
 
-impl Cine {
-    /// When it next steps to the following volume.
-    pub(super) fn next_step(&self) -> Instant {
+impl CineClock {
+    /// A clock stepping `fps` times a second (within [`CINE_FPS`], which callers hold it
+    /// to), its first step a period after `now`.
+    pub fn new(fps: f64, now: Instant) -> Self {
+        let period = period_of(fps);
+        Self {
+            fps,
+            period,
+            next_at: now + period,
+        }
+    }
+
+    /// Volumes a second.
+    pub fn fps(&self) -> f64 {
+        self.fps
+    }
+
+    /// Steps `fps` times a second from its next step on (within [`CINE_FPS`]).
+    pub fn set_fps(&mut self, fps: f64) {
+        self.fps = fps;
+        self.period = period_of(fps);
+    }
+
+    /// When it next steps.
+    pub fn next_step(&self) -> Instant {
         self.next_at
     }
+
+    /// Whether a step is due at `now`; when one is, the next is set a period on. A clock
+    /// behind its rate (frames slower than it) steps once and goes on a period from
+    /// `now`, never in a burst.
+    pub fn step_due(&mut self, now: Instant) -> bool {
+        if now < self.next_at {
+            return false;
+        }
+        let due = self.next_at + self.period;
+        self.next_at = if due <= now { now + self.period } else { due };
+        true
+    }
+}
+
+/// A step's length at `fps` volumes a second, held to [`CINE_FPS`] (a rate near 0 would
+/// overflow it).
+fn period_of(fps: f64) -> Duration {
+    Duration::from_secs_f64(1.0 / fps.clamp(MIN_CINE_FPS, MAX_CINE_FPS))
 }
 
 impl OpenSeries {
@@ -72,7 +115,7 @@ impl Session {
     /// Plays the open series' volumes in turn, `fps` a second from `now`, or stops the
     /// cine where it is (`fps` 0: a final still of the volume it stopped at).
     pub(super) fn play(&mut self, fps: f64, now: Instant) -> Result<Pending, Refusal> {
-        if !(fps == 0.0 || (MIN_CINE_FPS..=MAX_CINE_FPS).contains(&fps)) {
+        if !(fps == 0.0 || CINE_FPS.contains(&fps)) {
             return Err(bad_value(format!(
                 "cine fps {fps:?}: must be 0 (stop) or {MIN_CINE_FPS} to {MAX_CINE_FPS}"
             )));
@@ -89,37 +132,26 @@ impl Session {
                 "cine: the series open has one volume, not a series over time".to_string(),
             ));
         }
-        let period = Duration::from_secs_f64(1.0 / fps);
-        open.cine = Some(Cine {
-            fps,
-            period,
-            next_at: now + period,
-        });
+        open.cine = Some(CineClock::new(fps, now));
         Ok(Pending::Nothing)
     }
 
     /// Steps a playing cine to the next volume (after the last, the first) when its time
-    /// has come at `now`; whether it stepped. A cine behind its rate (frames slower than
-    /// it) steps once and goes on a period later, never in a burst.
+    /// has come at `now` ([`CineClock::step_due`]); whether it stepped.
     pub(super) fn step_cine(&mut self, now: Instant) -> bool {
         let Some(open) = self.open.as_mut() else {
             return false;
         };
-        let Some(cine) = open.cine.as_mut() else {
-            return false;
-        };
-        if now < cine.next_at {
+        if !open.cine.as_mut().is_some_and(|cine| cine.step_due(now)) {
             return false;
         }
-        let due = cine.next_at + cine.period;
-        cine.next_at = if due <= now { now + cine.period } else { due };
         let next = (open.view.time_point + 1) % open.volumes.count();
         open.show_volume(next).is_ok()
     }
 
     /// Volumes a second while a cine plays.
     pub fn cine_fps(&self) -> Option<f64> {
-        self.open.as_ref()?.cine.map(|cine| cine.fps)
+        self.open.as_ref()?.cine.map(|cine| cine.fps())
     }
 
     /// The open series' volumes (one, or each of a series over time).

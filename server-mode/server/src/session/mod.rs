@@ -28,12 +28,11 @@ mod input;
 mod limits;
 mod measure;
 
-pub use cine::{MAX_CINE_FPS, MIN_CINE_FPS};
+pub use cine::{CINE_FPS, CineClock, MAX_CINE_FPS, MIN_CINE_FPS};
 pub use findings::measured;
 pub use limits::{Admission, MessageKind, MessageRates, SessionLimits};
 
 use crate::series_volumes::SeriesVolumes;
-use cine::Cine;
 
 use input::{bad_value, not_open};
 
@@ -92,7 +91,7 @@ struct OpenSeries {
     /// is shown.
     volumes: SeriesVolumes,
     /// The volumes played in turn, while a cine plays.
-    cine: Option<Cine>,
+    cine: Option<CineClock>,
     initial: ViewState,
     view: ViewState,
     /// The point the slices of the 2×2 layout pass through (LPS, mm).
@@ -539,7 +538,7 @@ impl Session {
         if self.pending != Pending::Nothing {
             return None;
         }
-        let cine = open.cine.as_ref().map(Cine::next_step);
+        let cine = open.cine.as_ref().map(CineClock::next_step);
         let after_input = self
             .final_owed
             .then(|| self.last_input.map(|at| at + IDLE_FOR_FINAL))
