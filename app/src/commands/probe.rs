@@ -99,8 +99,9 @@ pub fn run(probed: Probed<'_>, points: &[[f64; 3]], output: Output) -> anyhow::R
     };
     let over_time = opened.volumes.len() > 1;
     let first = &opened.volumes[0].volume;
-    let (times, time_unit) =
+    let (times, basis) =
         curve::curve_times(&opened.volumes.iter().map(|v| v.time_s).collect::<Vec<_>>());
+    let time_unit = basis.unit();
     // Told beside every point's values in a series over time.
     let (labels, times_s): (Vec<String>, Vec<Option<f64>>) = if over_time {
         opened

@@ -74,12 +74,34 @@ pub fn measure(times: &[f64], values: &[f64]) -> Option<CurveMeasures> {
     })
 }
 
+/// What a curve's times count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeBasis {
+    /// Seconds from the first volume.
+    Seconds,
+    /// Volumes from the first (the series gives no times).
+    Volumes,
+}
+
+impl TimeBasis {
+    /// Its unit as reports name it: `s` or `volume`.
+    pub fn unit(self) -> &'static str {
+        match self {
+            TimeBasis::Seconds => "s",
+            TimeBasis::Volumes => "volume",
+        }
+    }
+}
+
 /// The times a curve is measured over: the volumes' times (s) when every one has one,
-/// else their places (0, 1, 2…); with the unit, `s` or `volume`.
-pub fn curve_times(times_s: &[Option<f64>]) -> (Vec<f64>, &'static str) {
+/// else their places (0, 1, 2…); with what they count.
+pub fn curve_times(times_s: &[Option<f64>]) -> (Vec<f64>, TimeBasis) {
     match times_s.iter().copied().collect::<Option<Vec<f64>>>() {
-        Some(times) => (times, "s"),
-        None => ((0..times_s.len()).map(|n| n as f64).collect(), "volume"),
+        Some(times) => (times, TimeBasis::Seconds),
+        None => (
+            (0..times_s.len()).map(|n| n as f64).collect(),
+            TimeBasis::Volumes,
+        ),
     }
 }
 

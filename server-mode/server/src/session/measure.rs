@@ -37,13 +37,12 @@ impl Session {
                     .iter()
                     .map(|time_point| time_point.time_s)
                     .collect();
-                let (times, unit) = curve::curve_times(&times_s);
+                let (times, basis) = curve::curve_times(&times_s);
                 let measures = curve::measure(&times, &values)?;
                 Some(CurveInfo {
-                    time_unit: if unit == "s" {
-                        TimeUnit::Seconds
-                    } else {
-                        TimeUnit::Volumes
+                    time_unit: match basis {
+                        curve::TimeBasis::Seconds => TimeUnit::Seconds,
+                        curve::TimeBasis::Volumes => TimeUnit::Volumes,
                     },
                     baseline: measures.baseline,
                     peak: measures.peak,
