@@ -7,7 +7,7 @@
 pub mod curved;
 pub mod gpu;
 
-pub use hounsfield_scene::{camera, colour_map, transfer, view};
+pub use hounsfield_scene::{camera, colour_map, fusion, transfer, view};
 pub use hounsfield_volume::{
     Modality, ValueRange, Volume, Voxels, Window, dicom, downsample, packed, panics, phantom,
     progress, value_counts, volume,

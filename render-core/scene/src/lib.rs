@@ -5,5 +5,6 @@
 
 pub mod camera;
 pub mod colour_map;
+pub mod fusion;
 pub mod transfer;
 pub mod view;

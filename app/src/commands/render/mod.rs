@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use glam::DVec3;
 use render_core::camera::{NamedView, Projection};
+use render_core::fusion::{self, Fusion};
 use render_core::gpu::{CinematicSettings, Renderer};
 use render_core::view::{Interpolation, MprOrientation, MprPlane, Quality, SlabMode, ViewState};
 use render_core::{Volume, Window};
@@ -15,7 +16,6 @@ use hounsfield_workstation::renderer::{preset_and_mode, renderer_for};
 use hounsfield_workstation::source;
 
 mod curved;
-mod over;
 mod report;
 
 use report::{Drawn, DrawnPlane};
@@ -49,16 +49,16 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         renderer.render_image(&view, args.size)?
     };
     if let (Some(over), Some(plane)) = (&over, &view.mpr) {
-        let fusion = over::Fusion {
+        let fusion = Fusion {
             colours: args.over_colours,
             opacity: args.over_opacity,
             window: args.over_window.map_or_else(
-                || over::default_window(over),
+                || fusion::default_window(over),
                 |[width, center]| Window { width, center },
             ),
             nearest: args.nearest,
         };
-        let covered = over::draw_over(
+        let covered = fusion::draw_over(
             &mut frame.rgba,
             frame.width,
             plane.pixel_to_lps(&volume, args.size),
