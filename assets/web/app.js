@@ -17,6 +17,7 @@ import { attachPlaneTurning, axesOf } from "./planes.js";
 import { attachCrop } from "./crop.js";
 import { attachLight } from "./light.js";
 import { attachTime } from "./time.js";
+import { attachOver } from "./over.js";
 import { attachTransfer } from "./transfer.js";
 import { attachSlabs } from "./slabs.js";
 import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } from "./rulers.js";
@@ -355,6 +356,7 @@ function handleMessage(message) {
       player.reset();
       break;
     case "studies":
+      over.studies(message);
       showStudies(message);
       break;
     case "progress":
@@ -381,6 +383,7 @@ function handleMessage(message) {
       keepLight(message.view?.lighting);
       keepSlabs(message.view?.slabs);
       time.opened(message);
+      over.opened(message);
       // Opening a series ends a share this page made, and the pointers of any it was in.
       state.shareLink = null;
       pointers.clear();
@@ -428,6 +431,10 @@ function handleMessage(message) {
       // The value under the pointer, as the server (where the voxels are) read it.
       state.probe = message;
       time.probed(message);
+      break;
+    case "over":
+      // The series the server draws over the slices now (none: `shown` absent).
+      over.told(message);
       break;
     case "time_point":
       // The next frame shows another volume of the series over time.
@@ -646,6 +653,9 @@ window.hounsfieldTransfer = transferEditor;
 const time = attachTime(document, send);
 window.hounsfieldTime = time.state;
 window.hounsfieldCurveCsv = time.csv;
+// The Over section: another series of the study drawn over the slices.
+const over = attachOver(document, (message) => connection.send(message));
+window.hounsfieldOver = over.state;
 /** Remembers the light sent in the page's state and the view a reconnection hands back. */
 function rememberLight(lighting) {
   state.lighting = lighting;
@@ -1080,7 +1090,9 @@ function probeAt(event) {
 function probeText(probe) {
   const where = probe.lps_mm.map((v) => v.toFixed(1)).join(", ");
   const value = probe.value === undefined ? "outside the volume" : `${Math.round(probe.value)}${probe.unit ? ` ${probe.unit}` : ""}`;
-  return `${probe.cell}: ${value} at LPS (${where}) mm`;
+  const inSuv = (suv) => (suv === undefined ? "" : ` (SUV ${suv.toFixed(2)})`);
+  const drawnOver = probe.over_value === undefined ? "" : `, over ${probe.over_value.toFixed(2)}${inSuv(probe.over_suv)}`;
+  return `${probe.cell}: ${value}${inSuv(probe.suv)}${drawnOver} at LPS (${where}) mm`;
 }
 
 let resizeTimer = null;

@@ -3,7 +3,11 @@ independently of Hounsfield: the body-weight SUV factor by QIBA's vendor-neutral
 from the header values written, and SUVmax, SUVmean and SUVpeak (the highest mean of the
 voxels whose centres lie within a 1 cm³ sphere's radius of a region voxel's) of a box.
 
-    pet_phantom.py OUT_FOLDER X0,Y0,Z0,X1,Y1,Z1
+    pet_phantom.py OUT_FOLDER X0,Y0,Z0,X1,Y1,Z1 [--with-ct]
+
+With `--with-ct`, a CT of the same patient, study and frame of reference is written beside
+it (a water cylinder in air, larger than the PET and centred on it), for a PET drawn over
+its CT.
 
 The radiopharmaceutical starts the evening before the scan (15 min, across midnight), and
 each slice has its own RescaleSlope, as PET series do.
@@ -40,8 +44,21 @@ def activity():
     return np.clip(values, 0.0, None)
 
 
-def write(folder, values):
-    study, series, frame = generate_uid(), generate_uid(), generate_uid()
+def image(sop_class, modality):
+    """A new instance of `sop_class` of the phantom's patient, in explicit VR little endian."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, meta.MediaStorageSOPInstanceUID
+    ds.Modality, ds.PatientName, ds.PatientID = modality, "Uptake^Phantom", "PET-1"
+    return ds
+
+
+def write(folder, values, study, frame):
+    series = generate_uid()
     stored = np.zeros(values.shape, dtype=np.uint16)
     slopes = []
     for k in range(SLICES):
@@ -49,14 +66,7 @@ def write(folder, values):
         stored[k] = np.round(values[k] / slope).astype(np.uint16)
         slopes.append(float(f"{slope:.10g}"))
     for k in range(SLICES):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.128"
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-        ds.Modality, ds.PatientName, ds.PatientID = "PT", "Uptake^Phantom", "PET-1"
+        ds = image("1.2.840.10008.5.1.4.1.1.128", "PT")
         ds.PatientWeight = str(WEIGHT_KG)
         ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
         ds.StudyDate, ds.SeriesDate, ds.AcquisitionDate = SCAN[0], SCAN[0], SCAN[0]
@@ -82,6 +92,34 @@ def write(folder, values):
     return stored.astype(np.float64) * np.array(slopes)[:, None, None]
 
 
+def write_ct(folder, study, frame):
+    """A CT of 40 × 40 × 20 voxels of 3 mm centred on the PET: water (0 HU) within 50 mm
+    of its axis, air outside, stored with RescaleIntercept -1024."""
+    columns, rows, slices, mm = 40, 40, 20, 3.0
+    centre = ORIGIN + np.array([(COLUMNS - 1) * PIXEL_MM, (ROWS - 1) * PIXEL_MM, (SLICES - 1) * SLICE_MM]) / 2.0
+    origin = centre - np.array([columns - 1, rows - 1, slices - 1]) * mm / 2.0
+    series = generate_uid()
+    j, i = np.meshgrid(np.arange(rows), np.arange(columns), indexing="ij")
+    x, y = origin[0] + i * mm - centre[0], origin[1] + j * mm - centre[1]
+    hu = np.where(x * x + y * y <= 50.0 ** 2, 0, -1000).astype(np.int32)
+    for k in range(slices):
+        ds = image("1.2.840.10008.5.1.4.1.1.2", "CT")
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
+        ds.StudyDate, ds.SeriesDate = SCAN[0], SCAN[0]
+        ds.SeriesTime = SCAN[1]
+        ds.SeriesNumber, ds.InstanceNumber = 2, k + 1
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.ImagePositionPatient = [float(origin[0]), float(origin[1]), float(origin[2] + k * mm)]
+        ds.PixelSpacing = [mm, mm]
+        ds.SliceThickness = mm
+        ds.Rows, ds.Columns = rows, columns
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+        ds.RescaleSlope, ds.RescaleIntercept = "1", "-1024"
+        ds.PixelData = (hu + 1024).astype(np.int16).tobytes()
+        pydicom.dcmwrite(os.path.join(folder, f"ct{k:03}.dcm"), ds, enforce_file_format=True)
+
+
 def suv_factor():
     start = datetime.strptime(START, "%Y%m%d%H%M%S.%f")
     scan = datetime.strptime(SCAN[0] + SCAN[1], "%Y%m%d%H%M%S.%f")
@@ -92,7 +130,10 @@ def suv_factor():
 
 def main():
     folder, box = sys.argv[1], [float(v) for v in sys.argv[2].split(",")]
-    values = write(folder, activity())
+    study, frame = generate_uid(), generate_uid()
+    values = write(folder, activity(), study, frame)
+    if "--with-ct" in sys.argv[3:]:
+        write_ct(folder, study, frame)
     factor, decay = suv_factor()
     low, high = np.minimum(box[:3], box[3:]), np.maximum(box[:3], box[3:])
     steps = np.array([PIXEL_MM, PIXEL_MM, SLICE_MM])

@@ -198,6 +198,7 @@ impl DesktopApp {
                 )
             }
             Launch::Connect(args) => {
+                let over = args.over.clone();
                 // A shared session's link carries its token.
                 let token = args
                     .token
@@ -230,7 +231,13 @@ impl DesktopApp {
                     trust,
                     offer_webrtc: transport.offers_webrtc(),
                 };
-                let view = RemoteView::connect(&ctx, target, None)?;
+                let mut view = RemoteView::connect(&ctx, target, None)?;
+                if let Some(series) = over {
+                    view.ask_over(hounsfield_protocol::OverRequest {
+                        series: Some(series),
+                        ..Default::default()
+                    });
+                }
                 (
                     State::Remote {
                         view: Box::new(view),

@@ -109,6 +109,10 @@ pub struct ConnectArgs {
     /// host's; the participants see each other's pointers.
     #[arg(long, value_name = "ID", conflicts_with = "series")]
     pub join: Option<String>,
+    /// Draw this series (of the same patient) over the slices, in the `hot` map at half
+    /// opacity; the bar above the frame changes it.
+    #[arg(long, value_name = "SERIES", conflicts_with = "join")]
+    pub over: Option<String>,
     /// A CA certificate (PEM) to trust for an `https` server, besides the system's; repeat
     /// for more.
     #[arg(long = "ca", value_name = "FILE")]

@@ -76,6 +76,7 @@ impl StudyLink {
             series: None,
             study: Some(self.study),
             join: None,
+            over: None,
             ca: Vec::new(),
             fingerprint: None,
             transport: open.rendering.transport,

@@ -81,7 +81,7 @@ pub fn write_movie(
                 request.crosshair_lps,
                 request.size,
                 None,
-                &request.segments,
+                (request.over.as_ref(), &request.segments),
             )?,
         };
         rendering += at.elapsed();

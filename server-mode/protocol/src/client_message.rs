@@ -234,6 +234,9 @@ pub enum ClientMessage {
         /// The preset, as the `transfer` action takes it.
         preset: Box<crate::Preset>,
     },
+    /// Draws a second series over the open one's slice cells, restyles it, or takes it
+    /// away (`over` reply).
+    Over(crate::OverRequest),
 }
 
 /// What a client reports about its decoding.

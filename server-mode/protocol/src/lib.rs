@@ -12,6 +12,7 @@
 //! - `segment`: segments asked for, edited and told (`segment`, `segment_edit`, `segments`);
 //! - `recording`: session recordings listed and played (`recordings`, `playback`);
 //! - `movie`: movies asked for and made (`export_movie`, `movie_ready`);
+//! - `over`: a second series drawn over the open one (`over` both ways);
 //! - `parse`: reading a client's text message into a [`ClientMessage`];
 //! - `intake`: reading a server's text message into a [`ServerMessage`] (and a frame's
 //!   WebRTC note), within bounds checked before serde sees it.
@@ -23,6 +24,7 @@ mod finding;
 mod frame;
 mod intake;
 mod movie;
+mod over;
 mod parse;
 mod recording;
 mod segment;
@@ -44,6 +46,7 @@ pub use intake::{
     MAX_SERVER_STRING_BYTES, parse_frame_note, parse_server_message,
 };
 pub use movie::{DEFAULT_MOVIE_FPS, DEFAULT_MOVIE_FRAMES, MovieMade, MovieOrder};
+pub use over::{OverLink, OverRequest, OverShown};
 pub use parse::{MAX_ERROR_MESSAGE_CHARS, ParseError, bounded_error_message, parse_client_message};
 pub use recording::{PlaybackAction, RecordingInfo, RecordingState};
 pub use segment::{

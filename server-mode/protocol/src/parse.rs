@@ -42,7 +42,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 40] = [
+const CLIENT_TYPES: [&str; 41] = [
     "hello",
     "list_studies",
     "open",
@@ -83,6 +83,7 @@ const CLIENT_TYPES: [&str; 40] = [
     "export_movie",
     "transfer_function",
     "save_preset",
+    "over",
 ];
 
 /// Parses a client's text message, telling bad JSON, unknown types and bad fields apart.

@@ -242,6 +242,17 @@ pub enum ServerMessage {
         /// The measures of that curve, with `values`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         curve: Option<CurveInfo>,
+        /// The nearest voxel's value of the series drawn over this one (`over`) at the
+        /// point; absent without one or outside it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        over_value: Option<f64>,
+        /// A PET's `value` in SUV (body weight), when its header gives what SUV is
+        /// computed from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        suv: Option<f64>,
+        /// The PET drawn over's `over_value` in SUV, likewise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        over_suv: Option<f64>,
     },
     /// The reply to `measure`: the distance and both ends.
     Measure {
@@ -347,6 +358,13 @@ pub enum ServerMessage {
         /// Volumes a second while a cine plays; absent when it does not.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cine_fps: Option<f64>,
+    },
+    /// The series drawn over the open one now (the reply to `over`): absent `shown` when
+    /// there is none. Opening another series takes it away.
+    Over {
+        /// The series drawn over and how.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shown: Option<crate::OverShown>,
     },
     /// A preset saved on the server (the reply to `save_preset`).
     PresetSaved {

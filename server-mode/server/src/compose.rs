@@ -9,6 +9,7 @@ use std::sync::{Arc, Weak};
 
 use glam::DVec3;
 use render_core::Volume;
+use render_core::fusion::SeriesOver;
 use render_core::gpu::{FrameImage, MOST_LABELS, RenderError, Renderer, SegmentLabels};
 use render_core::view::layout::{
     cell_index, cell_render_size, cell_slice, quad_cells, spot_in_cell,
@@ -123,23 +124,31 @@ struct KeptSlice {
     size: [u32; 2],
     /// The voxel under each of its pixels (none when no segment was painted).
     voxels: Vec<usize>,
+    /// The series drawn over it, beneath the segments.
+    over: Option<SeriesOver>,
     /// The segments painted over it.
     segments: Vec<SegmentOverlay>,
     image: FrameImage,
 }
 
 impl KeptSlice {
-    /// Whether it shows `view` of `volume` at `size` with `segments` painted over it: the
-    /// same segments, or segments that differ in no voxel under its pixels.
+    /// Whether it shows `view` of `volume` at `size` with `over` drawn and `segments`
+    /// painted over it: the same segments, or segments that differ in no voxel under its
+    /// pixels.
     fn shows(
         &self,
         volume: &Arc<Volume>,
         view: &ViewState,
         size: [u32; 2],
-        segments: &[SegmentOverlay],
+        (over, segments): (Option<&SeriesOver>, &[SegmentOverlay]),
     ) -> bool {
         self.size == size
             && self.view == *view
+            && match (&self.over, over) {
+                (None, None) => true,
+                (Some(kept), Some(now)) => kept.draws_as(now),
+                _ => false,
+            }
             && self
                 .volume
                 .upgrade()
@@ -198,18 +207,18 @@ impl KeptCells {
     }
 
     /// The slice cell `index` (axial, coronal, sagittal) of `slice_view` on `volume` at
-    /// `size` with `segments` painted over it: the kept one when nothing it shows
-    /// changed, else drawn and kept.
+    /// `size` with `over` drawn and `segments` painted over it: the kept one when nothing
+    /// it shows changed, else drawn and kept.
     fn render_slice(
         &mut self,
         renderer: &mut Renderer,
         volume: &Arc<Volume>,
         (index, slice_view): (usize, &ViewState),
         size: [u32; 2],
-        segments: &[SegmentOverlay],
+        (over, segments): (Option<&SeriesOver>, &[SegmentOverlay]),
     ) -> Result<FrameImage, RenderError> {
         if let Some(kept) = &self.slices[index]
-            && kept.shows(volume, slice_view, size, segments)
+            && kept.shows(volume, slice_view, size, (over, segments))
         {
             #[cfg(test)]
             {
@@ -221,6 +230,7 @@ impl KeptCells {
         let Some(slice) = slice_view.mpr else {
             return Ok(image);
         };
+        draw_series_over(&mut image, volume, &slice, over);
         // Without segments there is nothing to paint, nor to compare with later.
         let voxels = if segments.is_empty() {
             Vec::new()
@@ -233,6 +243,7 @@ impl KeptCells {
             view: slice_view.clone(),
             size,
             voxels,
+            over: over.cloned(),
             segments: segments.to_vec(),
             image: image.clone(),
         });
@@ -242,7 +253,8 @@ impl KeptCells {
 
 /// Renders `view` (on the renderer's volume `volume`) at `size` as `layout` says: the 3D
 /// view alone, or the 3D view and the three slices through `crosshair_lps` stitched into
-/// one image, `segments` painted over the slices. The slices use the view's grey window.
+/// one image, `over` drawn and `segments` painted over the slices. The slices use the
+/// view's grey window.
 /// With `kept`, the cells are reused while what they show stays the same (pass `None` for
 /// a renderer of another copy of the volume, such as a preview's).
 #[allow(clippy::too_many_arguments)] // each is one part of what a frame shows
@@ -254,7 +266,7 @@ pub fn render_layout(
     crosshair_lps: DVec3,
     size: [u32; 2],
     mut kept: Option<&mut KeptCells>,
-    segments: &[SegmentOverlay],
+    (over, segments): (Option<&SeriesOver>, &[SegmentOverlay]),
 ) -> Result<FrameImage, RenderError> {
     match layout {
         Layout::Single => renderer.render_image(view, size),
@@ -285,10 +297,11 @@ pub fn render_layout(
                         volume,
                         (index, &slice_view),
                         render_size,
-                        segments,
+                        (over, segments),
                     )?,
                     None => {
                         let mut image = renderer.render_image(&slice_view, render_size)?;
+                        draw_series_over(&mut image, volume, &slice, over);
                         paint_segments(&mut image, volume, &slice, segments);
                         image
                     }
@@ -326,6 +339,20 @@ pub fn segment_labels(volume: &Volume, segments: &[SegmentOverlay]) -> Option<Se
         })
         .collect();
     Some(SegmentLabels { labels, palette })
+}
+
+/// Draws `over` (a second series, [`SeriesOver`]) over `image`, the slice `slice` of
+/// `volume` rendered.
+fn draw_series_over(
+    image: &mut FrameImage,
+    volume: &Volume,
+    slice: &MprPlane,
+    over: Option<&SeriesOver>,
+) {
+    if let Some(over) = over {
+        let pixel_to_lps = slice.pixel_to_lps(volume, [image.width, image.height]);
+        over.draw(&mut image.rgba, image.width, pixel_to_lps);
+    }
 }
 
 /// Paints `segments` over `image`, the slice `slice` rendered: each pixel whose centre's
@@ -532,7 +559,7 @@ mod tests {
                 crosshair,
                 size,
                 cache,
-                &[],
+                (None, &[]),
             )
             .expect("renders")
         };
@@ -623,7 +650,7 @@ mod tests {
                 crosshair,
                 size,
                 kept,
-                segments,
+                (None, segments),
             )
             .expect("renders")
         };

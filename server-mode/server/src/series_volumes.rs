@@ -23,6 +23,8 @@ pub struct TimePointVolume {
 pub struct SeriesVolumes {
     /// In order; the first is the series' volume when it has one alone.
     time_points: Arc<[TimePointVolume]>,
+    /// A PET's SUV (body weight) a Bq/ml, when its header gives what it is computed from.
+    suv_factor: Option<f64>,
 }
 
 impl SeriesVolumes {
@@ -34,6 +36,7 @@ impl SeriesVolumes {
                 time_s: None,
                 volume,
             }]),
+            suv_factor: None,
         }
     }
 
@@ -41,7 +44,21 @@ impl SeriesVolumes {
     pub fn over_time(time_points: Vec<TimePointVolume>) -> Option<Self> {
         (!time_points.is_empty()).then(|| Self {
             time_points: time_points.into(),
+            suv_factor: None,
         })
+    }
+
+    /// These volumes of a PET whose values times `factor` are SUV (body weight).
+    pub fn with_suv_factor(self, factor: Option<f64>) -> Self {
+        Self {
+            suv_factor: factor,
+            ..self
+        }
+    }
+
+    /// SUV a Bq/ml, for a PET whose header gives what it is computed from.
+    pub fn suv_factor(&self) -> Option<f64> {
+        self.suv_factor
     }
 
     /// The first volume (the only one of a series not over time).

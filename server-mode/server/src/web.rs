@@ -58,6 +58,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/time.js"),
     ),
     (
+        "/over.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/over.js"),
+    ),
+    (
         "/transfer.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/transfer.js"),

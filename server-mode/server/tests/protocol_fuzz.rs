@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use glam::{DMat4, DVec3};
 use hounsfield_protocol::{
     Action, BrushShape, ClientMessage, ClientStats, Codec, ErrorCode, FindingAction,
-    FindingRequest, GridPlaneName, Input, IslandsKeep, Layout, MovieOrder, ParseError,
+    FindingRequest, GridPlaneName, Input, IslandsKeep, Layout, MovieOrder, OverRequest, ParseError,
     PlaybackAction, RenderMode, SegmentAction, SegmentEdit, SegmentPreview, SegmentRequest,
     SegmentTool, ServerMessage, SharedView, StudyQuery, StudyRequest, TransportKind, Viewport,
     WindowInfo, parse_client_message,
@@ -35,12 +35,16 @@ use hounsfield_protocol::{
 use hounsfield_server::encode::Encoding;
 use hounsfield_server::scheduler::RenderRequest;
 use hounsfield_server::series_volumes::{SeriesVolumes, TimePointVolume};
-use hounsfield_server::session::{MIN_VIEWPORT, Refusal, Session, SessionLimits};
+use hounsfield_server::session::{
+    MIN_VIEWPORT, OverStyle, Refusal, Session, SessionLimits, ShownOver,
+};
 use hounsfield_server::sharing::Pointed;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use render_core::camera::{Camera, Projection};
+use render_core::fusion::{Fusion, SeriesOver};
 use render_core::transfer::{OpacityPoint, Preset, PresetLibrary};
+use render_core::view::SeriesLink;
 use render_core::view::{LightDirection, Lighting, ViewState};
 use render_core::{Modality, Volume, Voxels, Window};
 use serde_json::Value;
@@ -416,6 +420,15 @@ fn typed_messages() -> Vec<ClientMessage> {
         ClientMessage::SavePreset {
             preset: Box::new(edited_bone(|_| {})),
         },
+        ClientMessage::Over(OverRequest {
+            series: Some("slice".to_string()),
+            colour_map: Some("rainbow".to_string()),
+            opacity: Some(0.7),
+            window: Some(WindowInfo {
+                width: 400.0,
+                center: 40.0,
+            }),
+        }),
     ];
     messages.extend(segment_messages());
     for (seq, action) in (1..).zip(every_action()) {
@@ -473,7 +486,8 @@ fn listed(message: &ClientMessage) {
         | ClientMessage::RunModel
         | ClientMessage::StopModel
         | ClientMessage::TransferFunction { .. }
-        | ClientMessage::SavePreset { .. } => {}
+        | ClientMessage::SavePreset { .. }
+        | ClientMessage::Over(_) => {}
     }
 }
 
@@ -1310,6 +1324,18 @@ fn message() -> impl Strategy<Value = ClientMessage> {
         1 => prop::option::of(0usize..2000)
             .prop_map(|bins| ClientMessage::TransferFunction { bins }),
         1 => transfer().prop_map(|preset| ClientMessage::SavePreset { preset: Box::new(preset) }),
+        2 => (
+                prop::option::of(any_name(&["small", "slice", "voxel", "mr", "cine", "no-such"])),
+                prop::option::of(any_name(&["hot", "rainbow", "grey", "gray"])),
+                prop::option::of(prop_oneof![0.0..=1.0f64, any_f64()]),
+                window_info(),
+            )
+            .prop_map(|(series, colour_map, opacity, window)| ClientMessage::Over(OverRequest {
+                series,
+                colour_map,
+                opacity,
+                window,
+            })),
         1 => (codecs(), prop::option::of((any_side(), any_side())))
             .prop_map(|(codecs, size)| ClientMessage::Hello {
                 token: None,
@@ -1455,6 +1481,28 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         | ClientMessage::StopModel
         // Saving a preset is the connection's (tested end to end, by role).
         | ClientMessage::SavePreset { .. } => Ok(()),
+        // A series over the slices, as the connection draws it: checked before it loads,
+        // then the fixture's first volume in one frame with the open series.
+        ClientMessage::Over(request) => {
+            let style = OverStyle::checked(request)?;
+            let over = request.series.as_deref().and_then(|id| {
+                let volume = series(id)?.first().clone();
+                let fusion = style.applied_to(Fusion::initial(&volume));
+                let link = SeriesLink::SameFrame;
+                let drawn = SeriesOver { volume, fusion, link };
+                let id = id.to_string();
+                Some(ShownOver { id, drawn, suv_factor: Some(0.5) })
+            });
+            if request.series.is_some() && over.is_none() {
+                return Ok(());
+            }
+            session.show_over(over).map(|shown| {
+                if let Some(shown) = shown {
+                    assert!((0.0..=1.0).contains(&shown.opacity), "{shown:?}");
+                    assert!(shown.window.width > 0.0 && shown.window.width.is_finite());
+                }
+            })
+        }
         // What the view shows, asked for: it must name a function the view can draw.
         ClientMessage::TransferFunction { .. } => {
             if session.view().is_some() {
@@ -1519,9 +1567,17 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
 /// A `probe` or `measure` answer holds finite numbers only.
 fn assert_measurement_finite(answer: &ServerMessage) {
     match answer {
-        ServerMessage::Probe { lps_mm, value, .. } => {
+        ServerMessage::Probe {
+            lps_mm,
+            value,
+            over_value,
+            over_suv,
+            ..
+        } => {
             assert!(lps_mm.iter().all(|v| v.is_finite()), "{answer:?}");
             assert!(value.is_none_or(f64::is_finite), "{answer:?}");
+            assert!(over_value.is_none_or(f64::is_finite), "{answer:?}");
+            assert!(over_suv.is_none_or(f64::is_finite), "{answer:?}");
         }
         ServerMessage::Measure {
             mm,

@@ -5,6 +5,7 @@
 mod cinematic;
 mod forwarded;
 mod login;
+mod over;
 mod over_time;
 mod presets;
 mod reading_together;

@@ -30,10 +30,6 @@ fn a_series_over_time_steps_plays_and_plots_its_curve_on_the_page() {
         &format!("/?token={LIBRARY_TOKEN}"),
         Some(NO_WEBCODECS),
         async |page, _| {
-            page.wait_for(&format!(
-                "document.querySelector('button.series[data-series=\"{series}\"]') !== null"
-            ))
-            .await;
             open_listed_series(page, &series).await;
             assert_eq!(
                 page.eval("document.getElementById('time').hidden").await,

@@ -3,6 +3,7 @@
 
 mod browser;
 mod browser_findings;
+mod browser_over;
 mod browser_planes;
 mod browser_segments;
 mod browser_time;

@@ -426,6 +426,7 @@ pub(super) fn thin_client(url: String, settings: PathBuf) -> Harness<'static, De
                         series: None,
                         study: None,
                         join: None,
+                        over: None,
                         ca: Vec::new(),
                         fingerprint: None,
                         transport: crate::launch::FrameTransport::Auto,

@@ -98,10 +98,17 @@ pub struct ProbeReading {
     pub values: Vec<f64>,
     /// That curve's measures, with `values`.
     pub curve: Option<hounsfield_protocol::CurveInfo>,
+    /// The value of the series drawn over the slices there (`over`), if any.
+    pub over_value: Option<f64>,
+    /// A PET's `value` in SUV, when the server gives it.
+    pub suv: Option<f64>,
+    /// The PET drawn over's `over_value` in SUV, likewise.
+    pub over_suv: Option<f64>,
 }
 
 impl ProbeReading {
-    /// As the slice's corner shows it: "-52 HU at (1.0, 2.0, 3.0) mm LPS".
+    /// As the slice's corner shows it: "-52 HU at (1.0, 2.0, 3.0) mm LPS", with the
+    /// series drawn over's value after the first ("-52 HU, over 4.21 at …").
     pub fn text(&self) -> String {
         let value = self.value.map_or_else(
             || "outside the volume".to_string(),
@@ -113,9 +120,17 @@ impl ProbeReading {
                 }
             },
         );
+        let in_suv =
+            |suv: Option<f64>| suv.map_or_else(String::new, |suv| format!(" (SUV {suv:.2})"));
+        let over = self.over_value.map_or_else(String::new, |over| {
+            format!(", over {over:.2}{}", in_suv(self.over_suv))
+        });
         format!(
-            "{value} at ({:.1}, {:.1}, {:.1}) mm LPS",
-            self.lps_mm.x, self.lps_mm.y, self.lps_mm.z
+            "{value}{}{over} at ({:.1}, {:.1}, {:.1}) mm LPS",
+            in_suv(self.suv),
+            self.lps_mm.x,
+            self.lps_mm.y,
+            self.lps_mm.z
         )
     }
 }
@@ -199,8 +214,25 @@ mod tests {
             unit: "HU".to_string(),
             values: Vec::new(),
             curve: None,
+            over_value: None,
+            suv: None,
+            over_suv: None,
         };
         assert_eq!(reading.text(), "-52 HU at (1.0, -2.3, 3.0) mm LPS");
+        let fused = ProbeReading {
+            over_value: Some(4.2071),
+            ..reading.clone()
+        };
+        assert_eq!(fused.text(), "-52 HU, over 4.21 at (1.0, -2.3, 3.0) mm LPS");
+        let pet = ProbeReading {
+            over_value: Some(21500.0),
+            over_suv: Some(5.126),
+            ..reading.clone()
+        };
+        assert_eq!(
+            pet.text(),
+            "-52 HU, over 21500.00 (SUV 5.13) at (1.0, -2.3, 3.0) mm LPS"
+        );
         let outside = ProbeReading {
             value: None,
             ..reading

@@ -21,6 +21,7 @@ mod listing;
 mod loading;
 mod model_run;
 mod movie;
+mod over;
 mod pointing;
 mod recording;
 mod saved_segmentations;
@@ -570,6 +571,16 @@ impl Connection {
             ClientMessage::ExportMovie(order) => self.export_movie(order).await,
             ClientMessage::TransferFunction { bins } => self.transfer_function(bins).await,
             ClientMessage::SavePreset { preset } => self.save_preset(*preset).await,
+            ClientMessage::Over(request)
+                if request
+                    .series
+                    .as_deref()
+                    .is_some_and(|series| !self.may_open(series)) =>
+            {
+                self.forbidden("over", "a viewer may not open a series to draw over")
+                    .await
+            }
+            ClientMessage::Over(request) => self.over(request).await,
             ClientMessage::Stats(stats) => {
                 match self.session.client_stats(&stats, Instant::now()) {
                     Ok(()) => ControlFlow::Continue(()),

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use hounsfield_findings::report::ReportSubject;
 use render_core::Volume;
+use render_core::dicom::header::read_suv_factor;
 use render_core::dicom::{load_series_over_time, load_series_predecoded, plan_time_points};
 use render_core::phantom::ct_phantom;
 use render_core::progress::{Progress, Stage};
@@ -16,7 +17,8 @@ use crate::series_volumes::{SeriesVolumes, TimePointVolume};
 /// A series retrieved from a PACS and loaded: one volume (packed and kept by the caller),
 /// or every volume of a series over time (kept already).
 enum Retrieved {
-    Volume(Box<Volume>),
+    /// One volume, with a PET's SUV a Bq/ml.
+    Volume(Box<Volume>, Option<f64>),
     OverTime(SeriesVolumes),
 }
 
@@ -87,6 +89,7 @@ impl Library {
         loading: &Loading,
     ) -> Result<SeriesVolumes, LibraryError> {
         let unknown = || LibraryError::UnknownSeries(printable(id));
+        let mut suv_factor = None;
         let volume = match source {
             Source::Loaded(volume) => return Ok(SeriesVolumes::one(volume.clone())),
             Source::Phantom => ct_phantom(),
@@ -103,6 +106,7 @@ impl Library {
                     return self.load_over_time(id, series, time_points, loading, Vec::new());
                 }
                 let loaded = self.load_within_budget(id, series, loading, None)?;
+                suv_factor = pet_suv_factor(id, series);
                 for warning in &loaded.warnings {
                     tracing::info!(series = id, %warning, "loaded with a warning");
                 }
@@ -114,7 +118,10 @@ impl Library {
             }
             Source::Pacs { pacs, study_uid } => {
                 match self.load_from_pacs(id, *pacs, study_uid, loading)? {
-                    Retrieved::Volume(volume) => *volume,
+                    Retrieved::Volume(volume, suv) => {
+                        suv_factor = suv;
+                        *volume
+                    }
                     Retrieved::OverTime(volumes) => return Ok(volumes),
                 }
             }
@@ -130,7 +137,8 @@ impl Library {
             of = volume.size_bytes(),
             "voxels kept compressed"
         );
-        Ok(self.lock_cache().insert(id, SeriesVolumes::one(volume)))
+        let volumes = SeriesVolumes::one(volume).with_suv_factor(suv_factor);
+        Ok(self.lock_cache().insert(id, volumes))
     }
 
     /// Loads every volume of series `id`, `time_points` of them, into the cache as one
@@ -164,7 +172,8 @@ impl Library {
             })
             .collect();
         let volumes = SeriesVolumes::over_time(volumes)
-            .ok_or_else(|| LibraryError::LoadFailed(id.to_string()))?;
+            .ok_or_else(|| LibraryError::LoadFailed(id.to_string()))?
+            .with_suv_factor(pet_suv_factor(id, series));
         tracing::debug!(
             series = id,
             volumes = volumes.count(),
@@ -232,7 +241,10 @@ impl Library {
         }
         told.extend(loaded.warnings.iter().map(ToString::to_string));
         self.record_warnings(id, told);
-        Ok(Retrieved::Volume(Box::new(loaded.volume)))
+        Ok(Retrieved::Volume(
+            Box::new(loaded.volume),
+            pet_suv_factor(id, series),
+        ))
     }
 
     /// Loads a catalogued series after reserving its peak bytes against the cache (older
@@ -305,6 +317,22 @@ impl Library {
                 tracing::error!(series = id, "the loader panicked");
                 Err(LibraryError::LoadFailed(id.to_string()))
             }
+        }
+    }
+}
+
+/// A PET series' SUV (body weight) a Bq/ml, from its first image's header; none for
+/// another modality, or a PET whose header lacks what SUV is computed from (logged).
+fn pet_suv_factor(id: &str, series: &render_core::dicom::Series) -> Option<f64> {
+    if !series.modality.eq_ignore_ascii_case("PT") {
+        return None;
+    }
+    let first = series.images.first()?;
+    match read_suv_factor(&first.file) {
+        Ok(suv) => Some(suv.factor),
+        Err(why) => {
+            tracing::info!(series = id, %why, "a PET without SUV");
+            None
         }
     }
 }

@@ -475,6 +475,33 @@ impl Library {
             .map(|study| study.patient_id.clone())
     }
 
+    /// Whether series `a` and `b` are one patient's: listed in one study, or in studies of
+    /// one PatientID that is not empty. A series drawn over another must be (`over`).
+    pub fn one_patient(&self, a: &str, b: &str) -> bool {
+        let listing = self.listing();
+        let study_of = |id: &str| {
+            listing
+                .studies
+                .iter()
+                .find(|study| study.series.iter().any(|series| series.id == id))
+        };
+        match (study_of(a), study_of(b)) {
+            (Some(first), Some(second)) => {
+                first.id == second.id
+                    || (!first.patient_id.trim().is_empty()
+                        && first.patient_id.trim() == second.patient_id.trim())
+            }
+            _ => false,
+        }
+    }
+
+    /// The FrameOfReferenceUID of series `id`, once it has loaded from DICOM files.
+    pub fn frame_of_reference(&self, id: &str) -> Option<String> {
+        self.report_subject(id)
+            .map(|subject| subject.frame_of_reference_uid.clone())
+            .filter(|uid| !uid.trim().is_empty())
+    }
+
     /// The patient, study and images of series `id`, once it has loaded from DICOM files
     /// (not the phantom's or a volume a desktop shares): what its findings' report is about.
     pub fn report_subject(&self, id: &str) -> Option<Arc<ReportSubject>> {

@@ -93,6 +93,8 @@ pub struct RenderRequest {
     pub segments_in_3d_later: bool,
     /// A threshold's preview the slice cells show over the segments (not the 3D view).
     pub threshold_preview: Option<crate::compose::SegmentOverlay>,
+    /// A second series the slice cells show beneath the segments (the session's `over`).
+    pub over: Option<render_core::fusion::SeriesOver>,
 }
 
 /// What the scheduler sends back to a session.
@@ -664,6 +666,7 @@ fn test_still(volume: &Arc<Volume>, size: [u32; 2], seq: u32) -> RenderRequest {
         segments: Default::default(),
         segments_in_3d_later: false,
         threshold_preview: None,
+        over: None,
     }
 }
 

@@ -576,7 +576,7 @@ fn render_at_view_size(
         request.crosshair_lps,
         request.size,
         three_d,
-        on_slices,
+        (request.over.as_ref(), on_slices),
     )
 }
 

@@ -30,7 +30,7 @@ impl Default for SessionLimits {
 }
 
 /// How many [`MessageKind`]s there are.
-const KINDS: usize = 25;
+const KINDS: usize = 26;
 
 /// The kinds of message a client sends, each held to a rate of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +83,8 @@ pub enum MessageKind {
     SavedSegmentations,
     /// `transfer_function`.
     TransferFunction,
+    /// `over`.
+    Over,
     /// Anything the server could not take: not JSON, an unknown type, binary, too large.
     Invalid,
 }
@@ -114,6 +116,7 @@ impl MessageKind {
         Self::SaveSegments,
         Self::SavedSegmentations,
         Self::TransferFunction,
+        Self::Over,
         Self::Invalid,
     ];
 
@@ -158,6 +161,7 @@ impl MessageKind {
             | ClientMessage::StopModel => Self::SavedSegmentations,
             ClientMessage::TransferFunction { .. } => Self::TransferFunction,
             ClientMessage::SavePreset { .. } => Self::SaveFindings,
+            ClientMessage::Over(_) => Self::Over,
         }
     }
 
@@ -188,6 +192,7 @@ impl MessageKind {
             Self::SaveSegments => "save_segments",
             Self::SavedSegmentations => "segmentations",
             Self::TransferFunction => "transfer_function",
+            Self::Over => "over",
             Self::Invalid => "invalid",
         }
     }
@@ -237,6 +242,10 @@ impl MessageKind {
             Self::SavedSegmentations => (1.0, 3.0),
             // A click each, opening the editor; each counts the volume's values.
             Self::TransferFunction => (2.0, 5.0),
+            // A click choosing the series (loaded through the library, as `open`'s are),
+            // then restyles while the opacity and window are dragged, throttled by the
+            // client; each redraws the slice cells.
+            Self::Over => (5.0, 15.0),
             Self::Invalid => (5.0, 10.0),
         }
     }

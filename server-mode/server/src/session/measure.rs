@@ -20,6 +20,10 @@ impl Session {
         let point = self.point_in_cell("probe", cell, [x, y])?;
         let open = self.open.as_ref().ok_or_else(not_open)?;
         let nearest = open.volume().nearest_voxel(point);
+        let over_value = open
+            .over
+            .as_ref()
+            .and_then(|shown| shown.drawn.value_at(point));
         // The volumes share one grid: the same voxel in each.
         let values = match nearest {
             Some(_) if open.volumes.is_over_time() => open
@@ -55,6 +59,18 @@ impl Session {
         Ok(ServerMessage::Probe {
             values,
             curve,
+            over_value,
+            suv: open
+                .volumes
+                .suv_factor()
+                .zip(nearest)
+                .map(|(factor, (_, value))| value * factor),
+            over_suv: open
+                .over
+                .as_ref()
+                .and_then(|shown| shown.suv_factor)
+                .zip(over_value)
+                .map(|(factor, value)| value * factor),
             cell: cell.to_string(),
             lps_mm: point.to_array(),
             voxel: nearest.map(|(voxel, _)| voxel),

@@ -27,10 +27,12 @@ mod findings;
 mod input;
 mod limits;
 mod measure;
+mod over;
 
 pub use cine::{CINE_FPS, CineClock, MAX_CINE_FPS, MIN_CINE_FPS};
 pub use findings::measured;
 pub use limits::{Admission, MessageKind, MessageRates, SessionLimits};
+pub use over::{OverStyle, ShownOver};
 
 use crate::series_volumes::SeriesVolumes;
 
@@ -100,6 +102,8 @@ struct OpenSeries {
     segments: Arc<[crate::compose::SegmentOverlay]>,
     /// A threshold's preview over the slice cells (`segment_preview`), this session's.
     threshold_preview: Option<crate::compose::SegmentOverlay>,
+    /// A second series drawn over the slice cells (`over`), this session's.
+    over: Option<over::ShownOver>,
 }
 
 /// One client's view and its render decisions.
@@ -375,6 +379,7 @@ impl Session {
             view,
             segments: Arc::default(),
             threshold_preview: None,
+            over: None,
         });
         self.final_owed = false;
         self.preview_due = true;
@@ -528,6 +533,7 @@ impl Session {
             segments: open.segments.clone(),
             segments_in_3d_later,
             threshold_preview: open.threshold_preview.clone(),
+            over: open.over.as_ref().map(|shown| shown.drawn.clone()),
         })
     }
 

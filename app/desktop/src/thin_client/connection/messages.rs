@@ -56,6 +56,22 @@ impl Worker {
         Ok(())
     }
 
+    /// The series the server draws over the slices now, or none.
+    fn on_over(&self, shown: Option<hounsfield_protocol::OverShown>) {
+        match &shown {
+            Some(over) => tracing::info!(
+                "series {} drawn over the slices ({}, opacity {}, window {} / {})",
+                over.series,
+                over.colour_map,
+                over.opacity,
+                over.window.width,
+                over.window.center
+            ),
+            None => tracing::info!("no series drawn over the slices"),
+        }
+        self.update(|state| state.over = shown);
+    }
+
     /// The frames moved to `transport` (the server said so, or the peer failed: `reason`).
     pub(super) fn on_transport(&self, transport: TransportKind, reason: Option<String>) {
         match transport {
@@ -121,6 +137,7 @@ impl Worker {
                     });
                 });
             }
+            ServerMessage::Over { shown } => self.on_over(shown),
             ServerMessage::PresetSaved { name, presets } => {
                 self.update(|state| state.preset_saved = Some(Ok((name, presets))));
             }
@@ -180,6 +197,9 @@ impl Worker {
                 unit,
                 values,
                 curve,
+                over_value,
+                suv,
+                over_suv,
                 ..
             } => {
                 if let Some(plane) = SlicePlane::from_name(&cell) {
@@ -190,12 +210,16 @@ impl Worker {
                         unit,
                         values,
                         curve,
+                        over_value,
+                        suv,
+                        over_suv,
                     };
                     tracing::info!(
-                        "probe {cell}: {} {} at LPS {:?} mm",
+                        "probe {cell}: {} {} at LPS {:?} mm{}",
                         value.map_or_else(|| "outside".to_string(), |v| v.to_string()),
                         reading.unit,
-                        lps_mm
+                        lps_mm,
+                        over_value.map_or_else(String::new, |v| format!(" (over: {v})"))
                     );
                     self.update(|state| state.probe = Some(reading));
                 }

@@ -18,8 +18,8 @@ use std::time::Duration;
 use hounsfield_client::{Client, ClientError, Event, VIDEO_CODECS, Welcome};
 use hounsfield_protocol::{
     Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, MAX_STUDY_PAGE, Opened,
-    Preset, SeriesKind, ServerMessage, SharedView, SlicePlane, SlicePlanesInCells, StudyQuery,
-    StudyRequest, TransportKind, ValueHistogram, Viewport,
+    OverRequest, OverShown, Preset, SeriesKind, ServerMessage, SharedView, SlicePlane,
+    SlicePlanesInCells, StudyQuery, StudyRequest, TransportKind, ValueHistogram, Viewport,
 };
 use hounsfield_tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
@@ -147,6 +147,9 @@ pub struct LinkState {
     pub probe: Option<ProbeReading>,
     /// The volume of a series over time the frames show, as the server last told it.
     pub time_point: Option<TimePointTold>,
+    /// The series the server draws over the slice cells and how (`over`); none when it
+    /// draws none.
+    pub over: Option<OverShown>,
     /// Rulers the server measured, not yet taken by the UI (oldest first).
     pub measured: VecDeque<Ruler>,
     /// What the server told of the findings, not yet taken by the UI (oldest first).
@@ -326,6 +329,15 @@ impl RemoteLink {
     pub fn ask_transfer_function(&self) -> bool {
         let message = ClientMessage::TransferFunction { bins: None };
         self.commands.try_send(Command::Relay(message)).is_ok()
+    }
+
+    /// Asks the server to draw `request`'s series over the slice cells, restyle it or
+    /// take it away (answered in [`LinkState::over`]); `false` when the queue is full or
+    /// the link stopped.
+    pub fn over(&self, request: OverRequest) -> bool {
+        self.commands
+            .try_send(Command::Relay(ClientMessage::Over(request)))
+            .is_ok()
     }
 
     /// Asks the server to keep `preset` as a preset of its own (an administrator's),
@@ -584,6 +596,17 @@ impl Worker {
                     view: Box::new(view),
                 })
                 .await?;
+        }
+        // The series drawn over the slices before the link dropped, drawn again.
+        let over = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .over
+            .take();
+        if let Some(shown) = over {
+            let again = OverRequest::drawing(&shown);
+            client.send(&ClientMessage::Over(again)).await?;
         }
         Ok((welcome, webrtc, opened))
     }

@@ -11,6 +11,7 @@
 
 mod findings;
 mod mirror;
+mod over;
 mod overlay;
 mod participants;
 mod pointer;
@@ -112,6 +113,8 @@ pub struct RemoteView {
     /// Whether a cine was asked to play (`Some(true)`) or pause, until the server tells
     /// a volume that agrees.
     cine_asked: Option<bool>,
+    /// Restyles of the series drawn over the slices, held to their pace.
+    over_sending: over::OverSending,
 }
 
 /// The shortest time between two `crop` inputs while a slider is dragged.
@@ -159,6 +162,7 @@ impl RemoteView {
             shared_pointer: participants::PointerShared::default(),
             cine_fps: time::DEFAULT_CINE_FPS,
             cine_asked: None,
+            over_sending: over::OverSending::default(),
         })
     }
 
@@ -334,6 +338,7 @@ impl RemoteView {
         self.take_news(ui.ctx());
         self.together_bar(ui);
         self.time_bar(ui);
+        self.over_bar(ui);
         let size = ui.available_size().max(egui::vec2(16.0, 16.0));
         let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
         let pixels_per_point = ui.ctx().pixels_per_point();
