@@ -59,6 +59,11 @@ struct RetrievalFigures {
     images: usize,
     c_move_p50_ms: f64,
     c_move_p95_ms: f64,
+    /// The same series with C-GET, over the association that asks (no port of ours).
+    c_get_p50_ms: f64,
+    c_get_p95_ms: f64,
+    /// The images C-GET stored.
+    c_get_images: usize,
     wado_rs_p50_ms: f64,
     wado_rs_p95_ms: f64,
     /// C-MOVE's time over WADO-RS's (below 1: C-MOVE is faster).
@@ -159,11 +164,13 @@ pub fn dimse(bench: &DimseBench) -> anyhow::Result<()> {
     );
     if let Some(retrieval) = &report.retrieval {
         println!(
-            "series {} ({} images) retrieved: C-MOVE p50 {:.1} ms (p95 {:.1}), WADO-RS p50 {:.1} ms (p95 {:.1}), C-MOVE / WADO-RS {:.2}",
+            "series {} ({} images) retrieved: C-MOVE p50 {:.1} ms (p95 {:.1}), C-GET p50 {:.1} ms (p95 {:.1}), WADO-RS p50 {:.1} ms (p95 {:.1}), C-MOVE / WADO-RS {:.2}",
             retrieval.series,
             retrieval.images,
             retrieval.c_move_p50_ms,
             retrieval.c_move_p95_ms,
+            retrieval.c_get_p50_ms,
+            retrieval.c_get_p95_ms,
             retrieval.wado_rs_p50_ms,
             retrieval.wado_rs_p95_ms,
             retrieval.ratio
@@ -173,8 +180,9 @@ pub fn dimse(bench: &DimseBench) -> anyhow::Result<()> {
 }
 
 /// The series of `retrieval` retrieved `runs` times each way, into fresh folders: with
-/// C-MOVE into a Storage SCP of ours, and over WADO-RS into a DICOMweb cache (nothing
-/// decoded ahead, so both only store).
+/// C-MOVE into a Storage SCP of ours, with C-GET over the association that asks (stored
+/// as the SCP stores), and over WADO-RS into a DICOMweb cache (nothing decoded ahead, so
+/// all three only store).
 fn retrieved(retrieval: &Retrieval, runs: usize) -> anyhow::Result<RetrievalFigures> {
     let scu = hounsfield_dimse::Scu::new(
         hounsfield_dimse::RemoteAe::parse(retrieval.pacs)?,
@@ -207,6 +215,7 @@ fn retrieved(retrieval: &Retrieval, runs: usize) -> anyhow::Result<RetrievalFigu
     )?;
     scp.serve(Arc::new(Quiet))?;
     let (mut moved, mut wado, mut images) = (Vec::new(), Vec::new(), 0);
+    let (mut got, mut got_images) = (Vec::new(), 0);
     for _ in 0..runs {
         let started = Instant::now();
         let done = scu.move_series(&study.uid, retrieval.series, retrieval.ae_title)?;
@@ -214,6 +223,12 @@ fn retrieved(retrieval: &Retrieval, runs: usize) -> anyhow::Result<RetrievalFigu
         images = done.completed;
         std::fs::remove_dir_all(folder.path().join(&study.uid))
             .context("the moved series removed")?;
+        let get_folder = tempfile::tempdir().context("a C-GET folder")?;
+        let get_store = StoreFolder::open(get_folder.path(), u64::MAX).context("a store")?;
+        let started = Instant::now();
+        let done = scu.get_series(&study.uid, retrieval.series, &get_store)?;
+        got.push(ms(started.elapsed()));
+        got_images = done.completed;
         let cache_folder = tempfile::tempdir().context("a cache folder")?;
         let cache = hounsfield_dicomweb::SeriesCache::new(cache_folder.path(), u64::MAX);
         let started = Instant::now();
@@ -232,6 +247,9 @@ fn retrieved(retrieval: &Retrieval, runs: usize) -> anyhow::Result<RetrievalFigu
         images,
         c_move_p50_ms,
         c_move_p95_ms: percentile(&mut moved, 0.95),
+        c_get_p50_ms: percentile(&mut got, 0.5),
+        c_get_p95_ms: percentile(&mut got, 0.95),
+        c_get_images: got_images,
         wado_rs_p50_ms,
         wado_rs_p95_ms: percentile(&mut wado, 0.95),
         ratio: c_move_p50_ms / wado_rs_p50_ms,

@@ -267,7 +267,7 @@ fn studies_pushed_with_storescu_are_stored_as_sent_listed_and_rendered() {
 }
 
 #[test]
-fn the_dimse_bench_times_ours_beside_storescp_the_listing_and_c_move_beside_wado_rs() {
+fn the_dimse_bench_times_ours_beside_storescp_the_listing_and_c_move_and_c_get_beside_wado_rs() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
@@ -337,8 +337,14 @@ fn the_dimse_bench_times_ours_beside_storescp_the_listing_and_c_move_beside_wado
     );
     assert!(
         retrieval["c_move_p50_ms"].as_f64() > Some(0.0)
+            && retrieval["c_get_p50_ms"].as_f64() > Some(0.0)
             && retrieval["wado_rs_p50_ms"].as_f64() > Some(0.0),
         "{figures}"
+    );
+    assert_eq!(
+        retrieval["c_get_images"].as_u64(),
+        Some(*images as u64),
+        "C-GET stores every image: {figures}"
     );
 }
 

@@ -13,7 +13,7 @@ use dicom_ul::ClientAssociation;
 use dicom_ul::pdu::PDataValueType;
 
 use crate::command::{self, C_STORE_RQ, MOST_COMMAND_BYTES, PENDING, Status};
-use crate::scp::context_syntax;
+use crate::scp::{acknowledge_at_once, context_syntax};
 use crate::scu::{MOVE_WAIT, Moved, Scu, ScuError, identifier};
 use crate::store::{Incoming, StoreFolder};
 
@@ -69,6 +69,9 @@ impl Scu {
         store: &StoreFolder,
     ) -> Result<Moved, ScuError> {
         let mut association = self.associate_for_get()?;
+        // The PACS's C-STOREs arrive here as they would at a Storage SCP: each answer
+        // goes at once, each PDU is acknowledged at once (see `scp::acknowledge_at_once`).
+        let _ = association.inner_stream().set_nodelay(true);
         let keys = identifier(
             "SERIES",
             &[
@@ -129,7 +132,9 @@ impl Scu {
         let mut storing: Option<(command::Command, u8, Result<Incoming, Status>)> = None;
         let mut counts = Moved::default();
         loop {
-            for value in self.receive_values(association)? {
+            let values = self.receive_values(association)?;
+            acknowledge_at_once(association.inner_stream());
+            for value in values {
                 match value.value_type {
                     PDataValueType::Command => {
                         if command_bytes.len() + value.data.len() > MOST_COMMAND_BYTES {

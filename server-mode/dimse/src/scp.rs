@@ -424,7 +424,7 @@ pub(crate) fn context_syntax(
 /// A caller that sends a C-STORE's command and data set as separate small writes with
 /// Nagle's algorithm on (Orthanc's C-MOVE, DCMTK's storescu) otherwise waits about 40 ms
 /// an instance for the acknowledgement of the first.
-fn acknowledge_at_once(stream: &TcpStream) {
+pub(crate) fn acknowledge_at_once(stream: &TcpStream) {
     #[cfg(target_os = "linux")]
     {
         let _ = socket2::SockRef::from(stream).set_tcp_quickack(true);
