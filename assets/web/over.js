@@ -86,11 +86,10 @@ export function attachOver(root, send) {
   };
 
   series.addEventListener("change", () => {
-    // A new series starts in its own window; the map and opacity chosen stay.
-    const request = { series: series.value || null, colour_map: map.value, opacity: Number(opacity.value) };
+    // A new series starts in its own window (none asked for); the map and opacity stay.
     width.value = "";
     center.value = "";
-    ask(request);
+    ask(style());
   });
   for (const input of [map, opacity, width, center]) {
     input.addEventListener("input", () => {

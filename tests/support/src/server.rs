@@ -130,6 +130,67 @@ pub async fn told<T>(
     .ok()
 }
 
+/// A `probe` answer: the point and what the session read there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probed {
+    /// The point (LPS, mm).
+    pub lps_mm: [f64; 3],
+    /// The nearest voxel's value in the volume shown.
+    pub value: Option<f64>,
+    /// In a series over time, the voxel's value in every volume.
+    pub values: Vec<f64>,
+    /// That curve's measures.
+    pub curve: Option<hounsfield_protocol::CurveInfo>,
+    /// The value of the series drawn over the slices (`over`).
+    pub over_value: Option<f64>,
+    /// A PET's `value` in SUV.
+    pub suv: Option<f64>,
+    /// The PET drawn over's `over_value` in SUV.
+    pub over_suv: Option<f64>,
+}
+
+/// Probes slice cell `cell` at fractions `at` and waits up to a minute for the answer; an
+/// `error` instead fails the test.
+pub async fn probe(client: &mut hounsfield_client::Client, cell: &str, at: [f64; 2]) -> Probed {
+    use hounsfield_protocol::{ClientMessage, ServerMessage};
+    client
+        .send(&ClientMessage::Probe {
+            cell: cell.to_string(),
+            x: at[0],
+            y: at[1],
+        })
+        .await
+        .expect("sent");
+    told(
+        client,
+        std::time::Duration::from_secs(60),
+        |told| match told {
+            ServerMessage::Probe {
+                lps_mm,
+                value,
+                values,
+                curve,
+                over_value,
+                suv,
+                over_suv,
+                ..
+            } => Some(Probed {
+                lps_mm,
+                value,
+                values,
+                curve,
+                over_value,
+                suv,
+                over_suv,
+            }),
+            ServerMessage::Error { message, .. } => panic!("probe {cell} {at:?}: {message}"),
+            _ => None,
+        },
+    )
+    .await
+    .expect("a probe's answer within a minute")
+}
+
 /// A point of slice cell `cell` whose voxel's value lies in `values`, found by probing a
 /// grid of the cell (fractions `n / 20` for `n` in `steps`, row by row) at 25 probes a
 /// second (the server takes 30): its fractions of the cell and its patient point (LPS mm).

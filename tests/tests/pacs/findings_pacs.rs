@@ -296,21 +296,11 @@ fn a_series_over_time_on_the_pacs_opens_with_every_volume() {
             .collect();
         assert_eq!(labels, support::volumes_listed(&listed));
         assert_eq!(labels.len(), 10);
-        client
-            .send(&ClientMessage::Probe {
-                cell: "axial".to_string(),
-                x: 0.55,
-                y: 0.45,
-            })
-            .await
-            .expect("sent");
-        let (lps, values) = loop {
-            if let ServerMessage::Probe { lps_mm, values, .. } =
-                support::server::next_answer(&mut client).await
-            {
-                break (lps_mm, values);
-            }
-        };
+        let support::server::Probed {
+            lps_mm: lps,
+            values,
+            ..
+        } = support::server::probe(&mut client, "axial", [0.55, 0.45]).await;
         let (_, expected) = support::probe_read(&folder, lps);
         assert_eq!(values, expected, "the curve at {lps:?}");
         assert_eq!(values.len(), 10);

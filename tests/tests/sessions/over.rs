@@ -20,6 +20,7 @@ use hounsfield_protocol::{
 };
 use hounsfield_server::library::Library;
 use render_core::view::layout::{cell_index, quad_cells};
+use support::server::{Probed, probe};
 
 /// How long the test may take.
 const LIMIT: Duration = Duration::from_secs(240);
@@ -176,11 +177,11 @@ fn a_series_over_another_is_drawn_in_the_slice_cells_and_probed_as_its_files_rea
 
         // Both values at a point, as the command line reads the files there.
         let Probed {
-            lps,
+            lps_mm: lps,
             value,
             over_value,
             ..
-        } = probe(&mut client, [0.5, 0.45]).await;
+        } = probe(&mut client, "axial", [0.5, 0.45]).await;
         let at = format!("{},{},{}", lps[0], lps[1], lps[2]);
         let read = support::hounsfield_json(&[
             "probe", &philips, "--series", "1301", "--over", "1903", "--at", &at, "--json",
@@ -247,47 +248,6 @@ fn a_series_over_another_is_drawn_in_the_slice_cells_and_probed_as_its_files_rea
     });
 }
 
-/// The probe of a series over another, as the session answers it.
-struct Probed {
-    lps: [f64; 3],
-    value: Option<f64>,
-    suv: Option<f64>,
-    over_value: Option<f64>,
-    over_suv: Option<f64>,
-}
-
-/// Probes the axial cell at fractions `at` and waits for the answer.
-async fn probe(client: &mut Client, at: [f64; 2]) -> Probed {
-    client
-        .send(&ClientMessage::Probe {
-            cell: "axial".to_string(),
-            x: at[0],
-            y: at[1],
-        })
-        .await
-        .expect("sent");
-    support::server::told(client, LIMIT, |told| match told {
-        ServerMessage::Probe {
-            lps_mm,
-            value,
-            suv,
-            over_value,
-            over_suv,
-            ..
-        } => Some(Probed {
-            lps: lps_mm,
-            value,
-            suv,
-            over_value,
-            over_suv,
-        }),
-        ServerMessage::Error { message, .. } => panic!("{message}"),
-        _ => None,
-    })
-    .await
-    .expect("a probe")
-}
-
 /// Whether `ours` is `theirs` within 1e-6 of it (our voxels are 32-bit floats).
 fn close(ours: Option<f64>, theirs: f64) -> bool {
     ours.is_some_and(|ours| (ours - theirs).abs() <= 1e-6 * theirs.abs())
@@ -320,7 +280,7 @@ fn a_pet_over_its_ct_is_probed_in_suv_by_the_qiba_formula() {
             ("PT", OverLink::SameFrame)
         );
         // The middle of the axial slice through the CT's centre, which is the PET's.
-        let probed = probe(&mut client, [0.5, 0.5]).await;
+        let probed = probe(&mut client, "axial", [0.5, 0.5]).await;
         assert_eq!(probed.suv, None, "a CT has no SUV");
         let over_value = probed.over_value.expect("the PET covers the CT's middle");
         assert!(
@@ -328,7 +288,10 @@ fn a_pet_over_its_ct_is_probed_in_suv_by_the_qiba_formula() {
             "SUV {:?} of {over_value} Bq/ml by the factor {factor}",
             probed.over_suv
         );
-        let at = format!("{},{},{}", probed.lps[0], probed.lps[1], probed.lps[2]);
+        let at = format!(
+            "{},{},{}",
+            probed.lps_mm[0], probed.lps_mm[1], probed.lps_mm[2]
+        );
         let read = support::hounsfield_json(&[
             "probe", &path, "--series", "2", "--over", "1", "--at", &at, "--json",
         ]);
@@ -341,7 +304,7 @@ fn a_pet_over_its_ct_is_probed_in_suv_by_the_qiba_formula() {
 
         // The PET alone: its own values in SUV.
         client.open(&pet).await.expect("the PET opens");
-        let alone = probe(&mut client, [0.5, 0.5]).await;
+        let alone = probe(&mut client, "axial", [0.5, 0.5]).await;
         let value = alone.value.expect("inside the PET");
         assert!(close(alone.suv, value * factor), "{:?}", alone.suv);
         assert_eq!((alone.over_value, alone.over_suv), (None, None));

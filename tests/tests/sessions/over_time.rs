@@ -12,7 +12,7 @@ use hounsfield_test_support as support;
 use std::time::Duration;
 
 use hounsfield_client::{Client, Event};
-use hounsfield_protocol::{Action, ClientMessage, ErrorCode, ServerMessage};
+use hounsfield_protocol::{Action, ErrorCode, ServerMessage};
 
 use crate::study_browser::{client, server};
 
@@ -46,26 +46,12 @@ fn a_series_over_time_steps_plays_and_probes_every_volume() {
         let first = support::server::lossless_still(&mut client).await;
 
         // The probe's curve is the files' values at its point, volume by volume.
-        client
-            .send(&ClientMessage::Probe {
-                cell: "axial".to_string(),
-                x: 0.55,
-                y: 0.45,
-            })
-            .await
-            .expect("sent");
-        let (lps, values, curve) = support::server::told(&mut client, LIMIT, |told| match told {
-            ServerMessage::Probe {
-                lps_mm,
-                values,
-                curve,
-                ..
-            } => Some((lps_mm, values, curve)),
-            ServerMessage::Error { message, .. } => panic!("{message}"),
-            _ => None,
-        })
-        .await
-        .expect("a probe");
+        let support::server::Probed {
+            lps_mm: lps,
+            values,
+            curve,
+            ..
+        } = support::server::probe(&mut client, "axial", [0.55, 0.45]).await;
         let (read, expected) = support::probe_read(&folder, lps);
         assert_eq!(values, expected, "the curve at {lps:?}");
         assert!(

@@ -94,6 +94,13 @@ struct Listing {
 }
 
 impl Listing {
+    /// The study that lists series `id`.
+    fn study_of(&self, id: &str) -> Option<&StudyInfo> {
+        self.studies
+            .iter()
+            .find(|study| study.series.iter().any(|series| series.id == id))
+    }
+
     /// Adds the series of `study` (a PACS's) that this listing does not hold yet, each
     /// from the source `source_of` names (a series it names none of is left out): a series
     /// on disk too keeps its folder's copy. A study left with no series is not added.
@@ -469,9 +476,7 @@ impl Library {
     /// PatientID of the study that holds series `id` (for the audit log).
     pub fn patient_id(&self, id: &str) -> Option<String> {
         self.listing()
-            .studies
-            .iter()
-            .find(|study| study.series.iter().any(|series| series.id == id))
+            .study_of(id)
             .map(|study| study.patient_id.clone())
     }
 
@@ -479,13 +484,7 @@ impl Library {
     /// one PatientID that is not empty. A series drawn over another must be (`over`).
     pub fn one_patient(&self, a: &str, b: &str) -> bool {
         let listing = self.listing();
-        let study_of = |id: &str| {
-            listing
-                .studies
-                .iter()
-                .find(|study| study.series.iter().any(|series| series.id == id))
-        };
-        match (study_of(a), study_of(b)) {
+        match (listing.study_of(a), listing.study_of(b)) {
             (Some(first), Some(second)) => {
                 first.id == second.id
                     || (!first.patient_id.trim().is_empty()
