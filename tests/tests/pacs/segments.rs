@@ -823,20 +823,7 @@ fn disc(at: [f64; 2], radius_mm: f64) -> SegmentTool {
 
 /// The patient point (LPS mm) at fractions `at` of `cell`, as the server places it.
 async fn probed(client: &mut Client, cell: &str, at: [f64; 2]) -> [f64; 3] {
-    client
-        .send(&ClientMessage::Probe {
-            cell: cell.to_string(),
-            x: at[0],
-            y: at[1],
-        })
-        .await
-        .expect("sent");
-    told(client, Duration::from_secs(10), |told| match told {
-        ServerMessage::Probe { lps_mm, .. } => Some(lps_mm),
-        _ => None,
-    })
-    .await
-    .expect("probed")
+    support::server::probe(client, cell, at).await.lps_mm
 }
 
 /// A point of the axial cell on bone (300 HU and above) at least `mm` from `point` (LPS).
