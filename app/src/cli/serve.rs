@@ -97,6 +97,30 @@ pub struct ServeOptions {
     /// again when it changes.
     #[arg(long, value_name = "FILE", requires = "serve", value_parser = parse_non_empty_path)]
     pub users: Option<PathBuf>,
+    /// The site's OpenID Connect provider (its issuer URL): users sign in there from the
+    /// web page (authorization code with PKCE), beside the token or the users file.
+    #[arg(long, value_name = "URL", requires = "serve")]
+    pub oidc_issuer: Option<String>,
+    /// This server's client id at the provider.
+    #[arg(long, value_name = "ID", requires = "serve")]
+    pub oidc_client_id: Option<String>,
+    /// A file whose first line is the client secret, where the provider treats this
+    /// server as a confidential client (else PKCE alone proves it).
+    #[arg(long, value_name = "FILE", requires = "serve", value_parser = parse_non_empty_path)]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// Where the provider sends browsers back: this server's `/auth/callback` as browsers
+    /// reach it (behind a proxy, the proxy's address), registered at the provider.
+    #[arg(long, value_name = "URL", requires = "serve")]
+    pub oidc_redirect_url: Option<String>,
+    /// The ID token's claim whose values give the user's role; a dotted name reaches into
+    /// objects (`realm_access.roles`) [default: roles].
+    #[arg(long, value_name = "CLAIM", requires = "serve")]
+    pub oidc_role_claim: Option<String>,
+    /// A claim value and the role it gives (`radiology=reader`); repeat for more. Without
+    /// any, values that are role names (viewer, reader, admin) give those roles.
+    #[arg(long = "oidc-role", value_name = "VALUE=ROLE", requires = "serve")]
+    #[serde(default)]
+    pub oidc_roles: Vec<String>,
     /// Sessions served at once [default: 16].
     #[arg(long, value_name = "N", requires = "serve")]
     pub max_sessions: Option<usize>,

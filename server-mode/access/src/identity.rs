@@ -29,6 +29,9 @@ pub struct Identity {
     /// The hash of the token the user was let in with (users of the file only): a user
     /// given a new token in the file is no longer this identity.
     token_sha256: Option<[u8; 32]>,
+    /// Signed in by the site's identity provider, not by a token: the file does not
+    /// name them, and their login's lifetime bounds them.
+    signed_on: bool,
 }
 
 impl Identity {
@@ -39,7 +42,23 @@ impl Identity {
             name: None,
             role: Role::Admin,
             token_sha256: None,
+            signed_on: false,
         }
+    }
+
+    /// A user the site's identity provider signed in, with the role its claims gave.
+    pub fn signed_on(name: String, role: Role) -> Self {
+        Self {
+            name: Some(name),
+            role,
+            token_sha256: None,
+            signed_on: true,
+        }
+    }
+
+    /// Whether the site's identity provider signed this user in.
+    pub fn is_signed_on(&self) -> bool {
+        self.signed_on
     }
 
     /// The name for the audit log and the admin view.
@@ -99,6 +118,8 @@ pub enum Authentication {
 enum Mode {
     /// No token asked for (loopback only).
     Open,
+    /// No token taken: users sign in through the site's identity provider only.
+    SignOnOnly,
     /// One token, one user (`--token`): a reader.
     Token(String),
     /// The users of a file, read again when it changes.
@@ -119,8 +140,9 @@ pub struct Access {
 }
 
 impl Access {
-    /// From the server's `--users` file, else its `--token`, else open.
-    pub fn new(users: Option<&UsersFile>, token: Option<&str>) -> Self {
+    /// From the server's `--users` file, else its `--token`, else open; with `sign_on`
+    /// (the site's identity provider signs users in) never open.
+    pub fn new(users: Option<&UsersFile>, token: Option<&str>, sign_on: bool) -> Self {
         let mode = match (users, token) {
             (Some(file), _) => {
                 let now = Utc::now();
@@ -139,6 +161,7 @@ impl Access {
                 }
             }
             (None, Some(token)) => Mode::Token(token.to_string()),
+            (None, None) if sign_on => Mode::SignOnOnly,
             (None, None) => Mode::Open,
         };
         Self { mode }
@@ -175,9 +198,10 @@ impl Access {
                     name: Some(TOKEN_USER.to_string()),
                     role: Role::Reader,
                     token_sha256: None,
+                    signed_on: false,
                 })
             }
-            Mode::Token(_) => Authentication::Wrong,
+            Mode::Token(_) | Mode::SignOnOnly => Authentication::Wrong,
             Mode::File { .. } => {
                 let table = self.table().unwrap_or_default();
                 match table.find_by_token(token) {
@@ -189,6 +213,7 @@ impl Access {
                         name: Some(user.name.clone()),
                         role: user.role,
                         token_sha256: Some(user.token_sha256),
+                        signed_on: false,
                     }),
                 }
             }
@@ -203,6 +228,9 @@ impl Access {
 
     /// Whether a session of `identity` may go on at `now`, or why it must end.
     pub fn still_allowed(&self, identity: &Identity, now: DateTime<Utc>) -> Result<(), Ending> {
+        if identity.signed_on {
+            return Ok(());
+        }
         let Some(table) = self.table() else {
             return Ok(());
         };
@@ -331,6 +359,7 @@ mod tests {
                 ("bob", Role::Admin, "b", Some("2030-01-01")),
             ])),
             None,
+            false,
         );
         assert!(access.required());
         let now = Utc::now();
@@ -355,7 +384,11 @@ mod tests {
 
     #[test]
     fn a_session_ends_when_its_user_goes_changes_or_gets_another_token() {
-        let access = Access::new(Some(&file(&[("alice", Role::Reader, "a", None)])), None);
+        let access = Access::new(
+            Some(&file(&[("alice", Role::Reader, "a", None)])),
+            None,
+            false,
+        );
         let now = Utc::now();
         let Authentication::Granted(alice) = access.authenticate("a", now) else {
             panic!("alice is let in");
@@ -380,7 +413,7 @@ mod tests {
 
     #[test]
     fn the_token_user_is_a_reader_who_reads_metrics_and_open_servers_let_anyone_in() {
-        let access = Access::new(None, Some("secret"));
+        let access = Access::new(None, Some("secret"), false);
         let Authentication::Granted(user) = access.authenticate("secret", Utc::now()) else {
             panic!("the token lets in");
         };
@@ -390,11 +423,28 @@ mod tests {
             access.authenticate("secrets", Utc::now()),
             Authentication::Wrong
         );
-        let open = Access::new(None, None);
+        let open = Access::new(None, None, false);
         assert!(!open.required());
         assert_eq!(
             open.authenticate("", Utc::now()),
             Authentication::Granted(Identity::anyone())
         );
+    }
+
+    #[test]
+    fn a_server_with_sign_on_alone_takes_no_token_and_keeps_signed_on_users() {
+        let access = Access::new(None, None, true);
+        assert!(access.required(), "never open");
+        assert_eq!(access.authenticate("", Utc::now()), Authentication::Wrong);
+        let rita = Identity::signed_on("rita".into(), Role::Viewer);
+        assert!(rita.is_signed_on());
+        assert_eq!(access.still_allowed(&rita, Utc::now()), Ok(()));
+        // Beside a users file that does not name them, they stay signed in.
+        let beside = Access::new(
+            Some(&file(&[("alice", Role::Reader, "a", None)])),
+            None,
+            true,
+        );
+        assert_eq!(beside.still_allowed(&rita, Utc::now()), Ok(()));
     }
 }

@@ -88,6 +88,9 @@ pub struct ServerConfig {
     /// The segmentation model the site provides (`--model`), read and checked at start;
     /// `None`: `run_model` is refused.
     pub model: Option<Arc<hounsfield_model::SegmentationModel>>,
+    /// The site's identity provider (OpenID Connect) that signs users in from the web
+    /// page, beside the token or the users file; `None`: tokens only.
+    pub sign_on: Option<Arc<hounsfield_sign_on::SignOn>>,
 }
 
 impl ServerConfig {
@@ -127,6 +130,7 @@ impl ServerConfig {
             recordings_folder: None,
             presets_folder: None,
             model: None,
+            sign_on: None,
         }
     }
 

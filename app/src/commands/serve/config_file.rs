@@ -31,6 +31,10 @@ fn anchor_paths(options: &mut ServeOptions, file: &Path) -> anyhow::Result<()> {
     let single = [
         ("token_file", &mut options.token_file),
         ("users", &mut options.users),
+        (
+            "oidc_client_secret_file",
+            &mut options.oidc_client_secret_file,
+        ),
         ("tls_cert", &mut options.tls_cert),
         ("tls_key", &mut options.tls_key),
         ("state_dir", &mut options.state_dir),
@@ -72,7 +76,13 @@ mod tests {
 
     #[test]
     fn an_empty_path_is_refused_by_its_key() {
-        for key in ["audit_log", "state_dir", "users", "tls_cert"] {
+        for key in [
+            "audit_log",
+            "state_dir",
+            "users",
+            "tls_cert",
+            "oidc_client_secret_file",
+        ] {
             let (_folder, path) = written(&format!("{key} = \"\"\n"));
             let error = format!("{:#}", read(&path).expect_err(key));
             assert!(

@@ -39,23 +39,12 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
     if let ClientAccess::Users(path) = &settings.access {
         config.users = Some(users_file(path)?);
     }
+    config.sign_on = sign_on(&settings)?;
     config.webrtc = settings.webrtc;
     config.tls = server_tls(&settings)?;
     config.findings_folder = findings_folder(&settings);
     config.viewers_may_steer = settings.viewers_may_steer;
-    config.model = match &settings.model {
-        Some(file) => {
-            let model = hounsfield_model::SegmentationModel::load(file).context("--model")?;
-            eprintln!(
-                "segmentation model {}: patches of {:?} voxels (k, j, i), {} classes",
-                model.name(),
-                model.patch(),
-                model.classes()
-            );
-            Some(std::sync::Arc::new(model))
-        }
-        None => None,
-    };
+    config.model = settings.model.as_deref().map(site_model).transpose()?;
     // The folder the render thread read its presets from at start.
     config.presets_folder = render_core::transfer::PresetLibrary::user_dir();
     // Without a state folder recording is refused (the findings' warning says so too).
@@ -79,7 +68,10 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
             .with_context(|| format!("opening the audit log {}", path.display()))?;
         config.audit = Arc::new(log);
     }
-    let generated = config.token.is_none() && config.users.is_none() && config.token_required();
+    let generated = config.token.is_none()
+        && config.users.is_none()
+        && config.sign_on.is_none()
+        && config.token_required();
     if generated {
         config.token = Some(generate_token().context("generating an access token")?);
     }
@@ -441,6 +433,38 @@ fn given_token(access: &ClientAccess) -> anyhow::Result<Option<String>> {
         anyhow::bail!("the access token is empty");
     }
     Ok(Some(token))
+}
+
+/// The site's segmentation model in `file`, read and checked now.
+fn site_model(file: &std::path::Path) -> anyhow::Result<Arc<hounsfield_model::SegmentationModel>> {
+    let model = hounsfield_model::SegmentationModel::load(file).context("--model")?;
+    eprintln!(
+        "segmentation model {}: patches of {:?} voxels (k, j, i), {} classes",
+        model.name(),
+        model.patch(),
+        model.classes()
+    );
+    Ok(Arc::new(model))
+}
+
+/// Sign-on through the site's identity provider, its client secret read now.
+fn sign_on(settings: &ServeSettings) -> anyhow::Result<Option<Arc<hounsfield_sign_on::SignOn>>> {
+    let Some(choice) = &settings.sign_on else {
+        return Ok(None);
+    };
+    let mut provider = choice.settings.clone();
+    if let Some(file) = &choice.secret_file {
+        provider.client_secret = Some(secret_in(
+            file,
+            "the client secret file (oidc_client_secret_file)",
+        )?);
+    }
+    eprintln!(
+        "users sign in through {} (client {}), roles from the claim {:?}",
+        provider.issuer, provider.client_id, provider.role_claim
+    );
+    let sign_on = hounsfield_sign_on::SignOn::new(provider).context("the identity provider")?;
+    Ok(Some(Arc::new(sign_on)))
 }
 
 /// The credentials the configuration gives the library's PACS, their secret read now.

@@ -104,10 +104,22 @@ pub struct ServeSettings {
     pub pacs_auth: Option<PacsAuth>,
     /// The Storage SCP, when studies are received over DICOM networking.
     pub dicom: Option<DicomSettings>,
+    /// The site's identity provider, when users sign in through one (its client secret
+    /// still in its file).
+    pub sign_on: Option<SignOnChoice>,
     /// Whether sessions may make frames fail on purpose (tests only, in the developer
     /// build).
     #[cfg(feature = "test-bench")]
     pub test_faults: bool,
+}
+
+/// The site's OpenID Connect provider, as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOnChoice {
+    /// The provider and how its claims give roles (no secret yet).
+    pub settings: hounsfield_sign_on::SignOnSettings,
+    /// The file holding the client secret, when the server is a confidential client.
+    pub secret_file: Option<PathBuf>,
 }
 
 /// The Storage SCP's settings (`--dicom-port` and the options beside it).
@@ -286,6 +298,21 @@ impl ServeSettings {
                 "dicom-associations-per-minute"
             ),
         })?;
+        let (roles, roles_place) = listed(
+            &args.oidc_roles,
+            &file.oidc_roles,
+            "oidc-role",
+            "oidc_roles",
+            config_path,
+        );
+        let sign_on = sign_on(SignOnGiven {
+            issuer: given!(oidc_issuer, "oidc-issuer"),
+            client_id: given!(oidc_client_id, "oidc-client-id"),
+            secret_file: given!(oidc_client_secret_file, "oidc-client-secret-file"),
+            redirect_url: given!(oidc_redirect_url, "oidc-redirect-url"),
+            role_claim: given!(oidc_role_claim, "oidc-role-claim"),
+            roles: (roles, roles_place),
+        })?;
         Ok(Self {
             config_file: path.map(Path::to_path_buf),
             library,
@@ -315,6 +342,7 @@ impl ServeSettings {
             ),
             pacs_auth: pacs_auth(file, config_path)?,
             dicom,
+            sign_on,
             #[cfg(feature = "test-bench")]
             test_faults: args.test_faults,
         })
@@ -583,6 +611,76 @@ fn client_access(
     }
 }
 
+/// The `oidc` options as given, each with where it was given.
+struct SignOnGiven<'a> {
+    issuer: Option<(String, Place<'a>)>,
+    client_id: Option<(String, Place<'a>)>,
+    secret_file: Option<(PathBuf, Place<'a>)>,
+    redirect_url: Option<(String, Place<'a>)>,
+    role_claim: Option<(String, Place<'a>)>,
+    roles: (Vec<String>, Place<'a>),
+}
+
+/// The role claim read when the site names none.
+const DEFAULT_ROLE_CLAIM: &str = "roles";
+
+/// Sign-on through the provider the `oidc` options name, checked; none without an issuer
+/// (and then no other `oidc` option may be given).
+fn sign_on(given: SignOnGiven<'_>) -> anyhow::Result<Option<SignOnChoice>> {
+    let Some((issuer, issuer_place)) = given.issuer else {
+        let stray = [
+            given.client_id.map(|(_, place)| place.to_string()),
+            given.secret_file.map(|(_, place)| place.to_string()),
+            given.redirect_url.map(|(_, place)| place.to_string()),
+            given.role_claim.map(|(_, place)| place.to_string()),
+            (!given.roles.0.is_empty()).then(|| given.roles.1.to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        .next();
+        if let Some(place) = stray {
+            anyhow::bail!("{place} is given without the provider (oidc_issuer, --oidc-issuer)");
+        }
+        return Ok(None);
+    };
+    let url = |text: &str, place: &Place<'_>| {
+        url::Url::parse(text.trim()).map_err(|error| anyhow::anyhow!("{place} = {text:?}: {error}"))
+    };
+    let issuer = url(&issuer, &issuer_place)?;
+    let (client_id, _) = given.client_id.ok_or_else(|| {
+        anyhow::anyhow!("{issuer_place} needs the client id too (oidc_client_id, --oidc-client-id)")
+    })?;
+    let (redirect, redirect_place) = given.redirect_url.ok_or_else(|| {
+        anyhow::anyhow!(
+            "{issuer_place} needs this server's callback address too, as browsers reach it \
+             (oidc_redirect_url, --oidc-redirect-url: https://HOST/auth/callback)"
+        )
+    })?;
+    let redirect_url = url(&redirect, &redirect_place)?;
+    let (roles, roles_place) = given.roles;
+    let roles = roles
+        .iter()
+        .map(|text| {
+            hounsfield_sign_on::SignOnSettings::role_mapping(text)
+                .map_err(|why| anyhow::anyhow!("{roles_place}: {why}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Some(SignOnChoice {
+        settings: hounsfield_sign_on::SignOnSettings {
+            issuer,
+            client_id: client_id.trim().to_string(),
+            client_secret: None,
+            redirect_url,
+            role_claim: given.role_claim.map_or_else(
+                || DEFAULT_ROLE_CLAIM.to_string(),
+                |(claim, _)| claim.trim().to_string(),
+            ),
+            roles,
+        },
+        secret_file: given.secret_file.map(|(file, _)| file),
+    }))
+}
+
 /// TLS from a certificate and its key, or self-signed, or off.
 fn tls_choice(
     certificate: Option<(PathBuf, Place<'_>)>,
@@ -710,6 +808,104 @@ mod tests {
             token_file.access,
             ClientAccess::TokenFile("/etc/hounsfield/token".into())
         );
+    }
+
+    #[test]
+    fn the_identity_provider_is_read_from_the_file_and_the_command_line() {
+        let settings = merged(
+            &["--oidc-role", "ward=viewer"],
+            r#"
+                oidc_issuer = "https://idp.hospital.example/realms/radiology"
+                oidc_client_id = "hounsfield"
+                oidc_client_secret_file = "oidc-secret"
+                oidc_redirect_url = "https://pacs3d.hospital.example/auth/callback"
+                oidc_role_claim = "realm_access.roles"
+                oidc_roles = ["radiology=reader"]
+            "#,
+        )
+        .expect("valid");
+        let chosen = settings.sign_on.expect("sign-on");
+        assert_eq!(
+            chosen.settings.issuer.as_str(),
+            "https://idp.hospital.example/realms/radiology"
+        );
+        assert_eq!(chosen.settings.role_claim, "realm_access.roles");
+        assert_eq!(
+            chosen.settings.roles,
+            [(
+                "ward".to_string(),
+                hounsfield_sign_on::SignOnSettings::role_mapping("ward=viewer")
+                    .expect("a role")
+                    .1
+            )],
+            "the command line's table wins"
+        );
+        assert_eq!(chosen.secret_file, Some(PathBuf::from("oidc-secret")));
+        let default_claim = merged(
+            &[
+                "--oidc-issuer",
+                "https://idp.example",
+                "--oidc-client-id",
+                "h",
+                "--oidc-redirect-url",
+                "https://h.example/auth/callback",
+            ],
+            "",
+        )
+        .expect("valid");
+        assert_eq!(
+            default_claim.sign_on.expect("sign-on").settings.role_claim,
+            DEFAULT_ROLE_CLAIM
+        );
+    }
+
+    #[test]
+    fn an_incomplete_identity_provider_is_refused_by_its_key() {
+        for (line, text, named) in [
+            (vec![], "oidc_client_id = \"h\"\n", "oidc_client_id in"),
+            (
+                vec!["--oidc-role", "ward=viewer"],
+                "",
+                "--oidc-role is given without",
+            ),
+            (
+                vec!["--oidc-issuer", "https://idp.example"],
+                "",
+                "the client id",
+            ),
+            (
+                vec![
+                    "--oidc-issuer",
+                    "https://idp.example",
+                    "--oidc-client-id",
+                    "h",
+                ],
+                "",
+                "callback address",
+            ),
+            (
+                vec![
+                    "--oidc-issuer",
+                    "https://idp.example",
+                    "--oidc-client-id",
+                    "h",
+                    "--oidc-redirect-url",
+                    "https://h.example/auth/callback",
+                    "--oidc-role",
+                    "ward=chief",
+                ],
+                "",
+                "--oidc-role: \"ward=chief\"",
+            ),
+            (
+                vec!["--oidc-issuer", "not a url"],
+                "",
+                "--oidc-issuer = \"not a url\"",
+            ),
+        ] {
+            let error = format!("{:#}", merged(&line, text).expect_err(named));
+            assert!(error.contains(named), "{named}: {error}");
+        }
     }
 
     #[test]

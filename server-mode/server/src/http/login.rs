@@ -2,7 +2,8 @@
 //! exchanges a token (`{"token": "…"}`) for a login cookie, HttpOnly (the page's scripts
 //! cannot read it), SameSite=Strict (no other site's page sends it) and Secure over TLS,
 //! valid for [`crate::ServerConfig::login_lifetime`]; `POST /logout` ends it;
-//! `GET /whoami` tells the page whether it must log in. The WebSocket, `/metrics` and the
+//! `GET /whoami` tells the page whether it must log in (and whether the site's identity
+//! provider signs users in: see `sign_on`). The WebSocket, `/metrics` and the
 //! admin view accept the cookie where they accept a token. Failed logins count against the
 //! address like any wrong token; logins, logouts and expired logins are recorded in the
 //! audit log with the user's name. A login's body is bounded in size and in time, and
@@ -55,6 +56,9 @@ struct Who {
     /// Their role.
     #[serde(skip_serializing_if = "Option::is_none")]
     role: Option<Role>,
+    /// The site's identity provider signs users in here (`GET /auth/login`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    sign_on: bool,
 }
 
 impl Who {
@@ -63,6 +67,7 @@ impl Who {
             required: app.access.required(),
             user: identity.and_then(|identity| identity.name.clone()),
             role: identity.map(|identity| identity.role),
+            sign_on: app.config.sign_on.is_some(),
         }
     }
 }
@@ -117,27 +122,39 @@ pub(crate) async fn login(
     if !app.access.required() {
         return json(StatusCode::OK, &Who::of(&app, None));
     }
-    let id = match app.logins.start(identity.clone(), Instant::now()) {
-        Ok(id) => id,
-        Err(error) => {
+    match start_login(&app, client, &identity) {
+        Ok(cookie) => json_with_cookie(&Who::of(&app, Some(&identity)), &cookie),
+        Err(refused) => *refused,
+    }
+}
+
+/// Starts a login for `identity` (a token's user, or one the identity provider signed
+/// in), recorded in the audit log: the `Set-Cookie` value that carries it.
+pub(crate) fn start_login(
+    app: &App,
+    client: SocketAddr,
+    identity: &Identity,
+) -> Result<String, Box<Response>> {
+    let id = app
+        .logins
+        .start(identity.clone(), Instant::now())
+        .map_err(|error| {
             tracing::error!(%error, "no random login id");
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "no login could be made\n",
+            Box::new(
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "no login could be made\n",
+                )
+                    .into_response(),
             )
-                .into_response();
-        }
-    };
+        })?;
     tracing::info!(%client, user = identity.label(), "logged in");
     app.config.audit.record(&AuditEvent::Login {
         client,
         user: identity.label().to_string(),
     });
     let max_age_s = app.logins.lifetime().as_secs();
-    json_with_cookie(
-        &Who::of(&app, Some(&identity)),
-        &set_cookie(&id, max_age_s, app.config.tls.is_some()),
-    )
+    Ok(set_cookie(&id, max_age_s, app.config.tls.is_some()))
 }
 
 /// `POST /logout`: ends the request's login (if any) and clears its cookie.
@@ -146,14 +163,29 @@ pub(crate) async fn logout(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(identity) = login_id(&headers).and_then(|id| app.logins.end(&id)) {
+    let ended = login_id(&headers).and_then(|id| app.logins.end(&id));
+    if let Some(identity) = &ended {
         tracing::info!(%client, user = identity.label(), "logged out");
         app.config.audit.record(&AuditEvent::Logout {
             client,
             user: identity.label().to_string(),
         });
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
+    // A user the provider signed in is signed out there too, where it offers that: the
+    // page goes on to the address answered.
+    let end_session = match (&ended, &app.config.sign_on) {
+        (Some(identity), Some(sign_on)) if identity.is_signed_on() => {
+            sign_on.end_session(&sign_on.settings().front_page()).await
+        }
+        _ => None,
+    };
+    let mut response = match end_session {
+        Some(address) => json(
+            StatusCode::OK,
+            &serde_json::json!({ "end_session": address.as_str() }),
+        ),
+        None => StatusCode::NO_CONTENT.into_response(),
+    };
     if let Ok(clear) = HeaderValue::from_str(&set_cookie("", 0, app.config.tls.is_some())) {
         response.headers_mut().insert(header::SET_COOKIE, clear);
     }
@@ -223,15 +255,20 @@ pub(crate) fn token_or_cookie_identity(
 
 /// The login id in the request's `Cookie` headers, if one of the right shape is there.
 fn login_id(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE)
+        .filter(|value| value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The value of the cookie `name` in the request's `Cookie` headers.
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == COOKIE)
+        .find(|cookie| cookie.name() == name)
         .map(|cookie| cookie.value().to_string())
-        .filter(|value| value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The `Set-Cookie` value for login `id`, lasting `max_age_s` (0 clears it): HttpOnly,

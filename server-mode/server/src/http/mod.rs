@@ -13,6 +13,7 @@ mod admin;
 mod login;
 mod movies;
 mod probes;
+mod sign_on;
 mod state_change;
 mod thumbnails;
 
@@ -81,11 +82,16 @@ impl Server {
     ) -> Result<Self, ServerError> {
         if config.token_required()
             && config.users.is_none()
+            && config.sign_on.is_none()
             && config.token.as_deref().is_none_or(str::is_empty)
         {
             return Err(ServerError::TokenRequired(config.bind));
         }
-        let access = Access::new(config.users.as_ref(), config.token.as_deref());
+        let access = Access::new(
+            config.users.as_ref(),
+            config.token.as_deref(),
+            config.sign_on.is_some(),
+        );
         if let Some(users) = &config.users {
             config.audit.record(&AuditEvent::UsersLoaded {
                 path: users.path.display().to_string(),
@@ -211,6 +217,8 @@ impl Server {
             .route("/login", post(login::login))
             .route("/logout", post(login::logout))
             .route("/whoami", get(login::whoami))
+            .route("/auth/login", get(sign_on::begin))
+            .route(hounsfield_sign_on::CALLBACK_PATH, get(sign_on::callback))
             .route("/admin/sessions", get(admin::sessions))
             .route("/admin/sessions/{id}/end", post(admin::end_session))
             .fallback(get(static_file))
