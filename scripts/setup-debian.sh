@@ -105,17 +105,28 @@ fi
 # by Debian 12 in the versions needed), pinned, in a virtual environment outside the work
 # tree; tests/support finds it there, or where HOUNSFIELD_IMAGING_PYTHON points. It is made
 # again whenever the requirements change.
-imaging_venv="${XDG_CACHE_HOME:-$HOME/.cache}/hounsfield/imaging-python"
-imaging_requirements="$(dirname "$0")/imaging-python-requirements.txt"
-imaging_stamp="$(sha256sum "$imaging_requirements" | cut -d' ' -f1)"
-if [ "$(cat "$imaging_venv/installed" 2>/dev/null)" != "$imaging_stamp" ]; then
-  echo "Installing the imaging tests' Python packages into $imaging_venv"
-  rm -rf "$imaging_venv"
-  /usr/bin/python3 -m venv "$imaging_venv"
-  "$imaging_venv/bin/pip" install --quiet --disable-pip-version-check -r "$imaging_requirements"
-  # Written last: a half-done install is done again next time.
-  echo "$imaging_stamp" > "$imaging_venv/installed"
-fi
+# A virtual environment under the cache folder with the pinned packages of a requirements
+# file, made again whenever the file changes: `pinned_venv NAME REQUIREMENTS WHAT`.
+pinned_venv() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/hounsfield/$1"
+  local requirements
+  requirements="$(dirname "$0")/$2"
+  local stamp
+  stamp="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  if [ "$(cat "$venv/installed" 2>/dev/null)" != "$stamp" ]; then
+    echo "Installing $3 into $venv"
+    rm -rf "$venv"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    # Written last: a half-done install is done again next time.
+    echo "$stamp" > "$venv/installed"
+  fi
+}
+pinned_venv imaging-python imaging-python-requirements.txt "the imaging tests' Python packages"
+
+# The single sign-on tests' OpenID Connect provider, pinned, in a virtual environment of
+# its own (tests/support/src/identity_provider.rs finds it there).
+pinned_venv identity-provider identity-provider-requirements.txt "the sign-on tests' identity provider"
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install Rust 1.95 or newer (https://rustup.rs), then run this again." >&2

@@ -173,7 +173,18 @@ async function logInAs(token) {
   return who;
 }
 
-/** Shows the login form until a token is accepted. */
+/**
+ * Offers the site's identity provider beside the token where the server has one: its
+ * sign-in comes back to this page's address (a worklist's `?study=` link included).
+ */
+function offerSignOn(who) {
+  const link = $("sign-on");
+  link.hidden = !who?.sign_on;
+  const here = location.pathname + location.search;
+  link.href = `${new URL("auth/login", location.href).pathname}?next=${encodeURIComponent(here)}`;
+}
+
+/** Shows the login form until a token is accepted (or the provider signs the user in). */
 function askLogin(why) {
   const form = $("login");
   $("login-error").textContent = why ?? "";
@@ -200,6 +211,7 @@ async function ensureLogin() {
   const response = await fetch(new URL("whoami", location.href), { credentials: "same-origin" });
   const who = response.ok ? await response.json() : { required: true };
   showWho(who);
+  offerSignOn(who);
   if (who.required && !who.user) {
     await askLogin(linkToken !== null ? $("login-error").textContent : "");
   }
@@ -1195,7 +1207,13 @@ connection.transports =
 state.transports = connection.transports;
 connection.sideChannel = (message) => state.transport === "webrtc" && receiver?.sendInput(message) === true;
 $("logout").addEventListener("click", async () => {
-  await fetch(new URL("logout", location.href), { method: "POST", credentials: "same-origin" });
+  const ended = await fetch(new URL("logout", location.href), { method: "POST", credentials: "same-origin" });
+  // Signed in by the site's provider: signed out there too, which comes back here.
+  const answer = ended.status === 200 ? await ended.json().catch(() => ({})) : {};
+  if (answer.end_session) {
+    location.assign(answer.end_session);
+    return;
+  }
   showWho(null);
   connection.close();
   await askLogin("logged out");

@@ -163,6 +163,54 @@ impl Page {
 
     /// Calls a DevTools method and returns its result (events on the way are skipped).
     pub async fn call(&mut self, method: &str, params: Value) -> Value {
+        match self.try_call(method, params).await {
+            Ok(result) => result,
+            Err(error) => panic!("{method}: {error}"),
+        }
+    }
+
+    /// Evaluates a JavaScript expression whose value is a promise, and returns what the
+    /// promise gives.
+    pub async fn eval_promise(&mut self, expression: &str) -> Value {
+        self.evaluate(expression, true).await
+    }
+
+    /// Waits until `expression` is true on whatever page the tab shows, through
+    /// navigations (while one is under way, the expression has no page to run in).
+    pub async fn wait_across_pages(&mut self, expression: &str) {
+        let started = Instant::now();
+        loop {
+            let answer = self
+                .try_call(
+                    "Runtime.evaluate",
+                    json!({"expression": expression, "returnByValue": true}),
+                )
+                .await;
+            if answer.is_ok_and(|result| result["result"]["value"] == json!(true)) {
+                return;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "still waiting for {expression} on {}",
+                self.eval_anywhere("location.href").await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `expression`'s value, or null where it cannot run (a page loading) or throws.
+    pub async fn eval_anywhere(&mut self, expression: &str) -> Value {
+        self.try_call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true}),
+        )
+        .await
+        .map(|result| result["result"]["value"].clone())
+        .unwrap_or(Value::Null)
+    }
+
+    /// Calls a DevTools method: its result, or the error DevTools answered.
+    async fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         let id = self.next_id;
         self.next_id += 1;
         let mut request = json!({"id": id, "method": method, "params": params});
@@ -189,18 +237,26 @@ impl Page {
                     .push(reply["params"]["exceptionDetails"].to_string());
             }
             if reply["id"] == json!(id) {
-                assert!(reply.get("error").is_none(), "{method}: {}", reply["error"]);
-                return reply["result"].clone();
+                if let Some(error) = reply.get("error") {
+                    return Err(error.clone());
+                }
+                return Ok(reply["result"].clone());
             }
         }
     }
 
     /// Evaluates a JavaScript expression and returns its value.
     pub async fn eval(&mut self, expression: &str) -> Value {
+        self.evaluate(expression, false).await
+    }
+
+    /// Evaluates `expression`, awaiting the promise it gives when `promised`: its value,
+    /// the test failing where it throws.
+    async fn evaluate(&mut self, expression: &str, promised: bool) -> Value {
         let result = self
             .call(
                 "Runtime.evaluate",
-                json!({"expression": expression, "returnByValue": true}),
+                json!({"expression": expression, "returnByValue": true, "awaitPromise": promised}),
             )
             .await;
         assert!(
@@ -209,6 +265,14 @@ impl Page {
             result["exceptionDetails"]
         );
         result["result"]["value"].clone()
+    }
+
+    /// Clicks the element `selector` finds once the page, whichever it is by then,
+    /// shows one.
+    pub async fn click_when_there(&mut self, selector: &str) {
+        let found = format!("document.querySelector({selector:?})");
+        self.wait_across_pages(&format!("{found} !== null")).await;
+        self.eval(&format!("{found}.click(); true")).await;
     }
 
     /// Waits until `expression` is true.

@@ -32,11 +32,17 @@ pub fn imaging_python() -> PathBuf {
     if let Some(path) = std::env::var_os("HOUNSFIELD_IMAGING_PYTHON") {
         return PathBuf::from(path);
     }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
+    cache_folder().join("imaging-python/bin/python")
+}
+
+/// The project's cache folder (`$XDG_CACHE_HOME/hounsfield`, else `~/.cache/hounsfield`),
+/// where `scripts/setup-debian.sh` makes the tests' virtual environments.
+pub fn cache_folder() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .expect("HOME or XDG_CACHE_HOME is set");
-    cache.join("hounsfield/imaging-python/bin/python")
+        .expect("HOME or XDG_CACHE_HOME is set")
+        .join("hounsfield")
 }
 
 fn run_script(python: &std::path::Path, name: &str, args: &[&str]) -> serde_json::Value {

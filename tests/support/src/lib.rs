@@ -17,6 +17,7 @@ pub mod data;
 mod dicom_check;
 mod exit;
 pub mod faulty_proxy;
+pub mod identity_provider;
 mod movies;
 pub mod nifti;
 pub mod orthanc;

@@ -6,6 +6,7 @@ mod browser_findings;
 mod browser_over;
 mod browser_planes;
 mod browser_segments;
+mod browser_sign_on;
 mod browser_time;
 mod browser_transfer;
 mod movies;
