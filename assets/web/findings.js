@@ -29,7 +29,7 @@ export const kindName = (kind) => kind.charAt(0).toUpperCase() + kind.slice(1);
 
 /**
  * What a finding measures, as the page shows it: "mean 41.2 HU · sd 8.3 · 125.4 mm²" for a
- * region, "42.3 mm" for a ruler, "87.5°" for an angle, then its note.
+ * region (with "SUVmax 7.12 · SUVmean 3.40 · SUVpeak 5.86" on a PET), "42.3 mm" for a ruler, "87.5°" for an angle, then its note.
  */
 export function findingLabel(finding) {
   const parts = [];
@@ -37,6 +37,11 @@ export function findingLabel(finding) {
   if (stats) {
     const unit = stats.unit ? ` ${stats.unit}` : "";
     parts.push(`mean ${stats.mean.toFixed(1)}${unit}`, `sd ${stats.sd.toFixed(1)}`, `${stats.area_mm2.toFixed(1)} mm²`);
+    // A PET region: its uptake in SUV.
+    if (stats.suv) {
+      const { suv_max: max, suv_mean: mean, suv_peak: peak } = stats.suv;
+      parts.push(`SUVmax ${max.toFixed(2)}`, `SUVmean ${mean.toFixed(2)}`, `SUVpeak ${peak.toFixed(2)}`);
+    }
   }
   if (finding.length_mm !== undefined) parts.push(rulerLabel(finding.length_mm));
   if (finding.angle_deg !== undefined) parts.push(`${finding.angle_deg.toFixed(1)}°`);

@@ -2,12 +2,13 @@
 //! measures there.
 
 use glam::DVec3;
-use hounsfield_vocabulary::{FindingKind, MAX_NOTE_CHARS, RegionStatistics, SlicePlane};
+use hounsfield_vocabulary::{FindingKind, MAX_NOTE_CHARS, RegionStatistics, RegionSuv, SlicePlane};
 use hounsfield_volume::Volume;
 
 use crate::error::FindingError;
 use crate::outline::{Outline, PlaneAxes};
-use crate::statistics::{region_statistics, rounded};
+use crate::statistics::{region_statistics, region_voxels, rounded};
+use crate::uptake::uptake_of_voxels;
 
 /// A shape on a slice, its points in LPS millimetres on the slice's plane.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,6 +156,27 @@ impl Finding {
             }),
             FindingKind::Arrow => Ok(Measurement::Pointer),
         }
+    }
+
+    /// What the finding measures on a PET `volume` whose values times `suv_factor` are
+    /// SUV: as [`Finding::measure`], a region's statistics with its uptake in SUV too.
+    pub fn measure_in_suv(
+        &self,
+        volume: &Volume,
+        suv_factor: f64,
+    ) -> Result<Measurement, FindingError> {
+        let mut measurement = self.measure(volume)?;
+        if let (Measurement::Region(statistics), Some(outline)) = (&mut measurement, self.outline())
+        {
+            let voxels = region_voxels(volume, &self.axes, &outline, self.depth_mm())?;
+            statistics.suv =
+                uptake_of_voxels(volume, &voxels, suv_factor).map(|uptake| RegionSuv {
+                    suv_max: rounded(uptake.max),
+                    suv_mean: rounded(uptake.mean),
+                    suv_peak: rounded(uptake.peak),
+                });
+        }
+        Ok(measurement)
     }
 
     /// Whether it was drawn on turned slice planes.

@@ -17,7 +17,7 @@ pub mod uptake;
 
 pub use error::FindingError;
 pub use finding::{Finding, Measurement};
-pub use hounsfield_vocabulary::{FindingKind, RegionStatistics};
+pub use hounsfield_vocabulary::{FindingKind, RegionStatistics, RegionSuv};
 pub use statistics::{MAX_REGION_SAMPLES, rounded, unit_of};
 
 /// The most findings one series keeps: far more than a reading draws, and a bound on

@@ -31,11 +31,45 @@ pub fn region_statistics(
     depth: f64,
 ) -> Result<RegionStatistics, FindingError> {
     let mut tally = Tally::default();
-    match grid_axis_along(volume, axes.normal) {
-        Some(axis) => tally_grid_slice(volume, axes, outline, depth, axis, &mut tally)?,
-        None => tally_samples(volume, axes, outline, depth, &mut tally),
-    }
+    tally_region(volume, axes, outline, depth, &mut tally)?;
     tally.statistics(outline.area_mm2(), unit_of(&volume.modality))
+}
+
+/// The voxels the statistics of the region are over (indices into the volume's voxels,
+/// each once, in order): where a PET region's SUVpeak sphere may be centred.
+pub fn region_voxels(
+    volume: &Volume,
+    axes: &PlaneAxes,
+    outline: &Outline,
+    depth: f64,
+) -> Result<Vec<usize>, FindingError> {
+    let mut tally = Tally {
+        kept: Some(Vec::new()),
+        ..Tally::default()
+    };
+    tally_region(volume, axes, outline, depth, &mut tally)?;
+    let mut voxels = tally.kept.unwrap_or_default();
+    voxels.sort_unstable();
+    voxels.dedup();
+    Ok(voxels)
+}
+
+/// Tallies the region's voxels: the grid's own where the slice is a plane of it, else
+/// samples.
+fn tally_region(
+    volume: &Volume,
+    axes: &PlaneAxes,
+    outline: &Outline,
+    depth: f64,
+    tally: &mut Tally,
+) -> Result<(), FindingError> {
+    match grid_axis_along(volume, axes.normal) {
+        Some(axis) => tally_grid_slice(volume, axes, outline, depth, axis, tally),
+        None => {
+            tally_samples(volume, axes, outline, depth, tally);
+            Ok(())
+        }
+    }
 }
 
 /// The unit of a volume's values: Hounsfield units for CT.
@@ -119,9 +153,11 @@ fn tally_grid_slice(
             let centre =
                 volume.voxel_to_lps_point(DVec3::new(ijk[0] as f64, ijk[1] as f64, ijk[2] as f64));
             if outline.contains(axes.flatten(centre))
+                && let Some(index) = volume.index(ijk)
                 && let Some(value) = volume.value(ijk)
             {
                 tally.add(value);
+                tally.keep(index);
             }
         }
     }
@@ -182,9 +218,13 @@ fn tally_samples(
         }
     }
     volume.tally_values(&mut voxels, |value| tally.add(value));
+    for index in voxels {
+        tally.keep(index);
+    }
 }
 
-/// A running mean and spread (Welford's), with the extremes.
+/// A running mean and spread (Welford's), with the extremes; and the voxels tallied,
+/// where asked to keep them.
 #[derive(Debug, Default)]
 struct Tally {
     count: u64,
@@ -192,9 +232,16 @@ struct Tally {
     squares: f64,
     min: f64,
     max: f64,
+    kept: Option<Vec<usize>>,
 }
 
 impl Tally {
+    fn keep(&mut self, index: usize) {
+        if let Some(kept) = &mut self.kept {
+            kept.push(index);
+        }
+    }
+
     fn add(&mut self, value: f64) {
         if self.count == 0 {
             self.min = value;
@@ -220,6 +267,7 @@ impl Tally {
             area_mm2: rounded(area_mm2),
             voxels: self.count,
             unit: unit.to_string(),
+            suv: None,
         })
     }
 }

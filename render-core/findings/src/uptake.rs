@@ -29,37 +29,49 @@ pub struct Uptake {
 /// The uptake of `region` of a PET whose values times `factor` are SUV; `None` for an
 /// empty region.
 pub fn uptake(volume: &Volume, region: VoxelBox, factor: f64) -> Option<Uptake> {
+    let mut voxels = Vec::new();
+    for k in region.from[2]..region.to[2] {
+        for j in region.from[1]..region.to[1] {
+            for i in region.from[0]..region.to[0] {
+                voxels.extend(volume.index([i, j, k]));
+            }
+        }
+    }
+    uptake_of_voxels(volume, &voxels, factor)
+}
+
+/// The uptake of the voxels at `indices` (into the volume's voxels) of a PET whose values
+/// times `factor` are SUV; `None` for none.
+pub fn uptake_of_voxels(volume: &Volume, indices: &[usize], factor: f64) -> Option<Uptake> {
     let sphere = sphere_offsets(volume);
+    let [ni, nj, _] = volume.dims;
     let mut max = f64::NEG_INFINITY;
     let mut sum = 0.0;
     let mut voxels = 0usize;
     let mut peak = (f64::NEG_INFINITY, [0usize; 3]);
-    for k in region.from[2]..region.to[2] {
-        for j in region.from[1]..region.to[1] {
-            for i in region.from[0]..region.to[0] {
-                let Some(value) = volume.value([i, j, k]) else {
-                    continue;
-                };
-                max = max.max(value);
-                sum += value;
-                voxels += 1;
-                let centre = IVec3::new(i as i32, j as i32, k as i32);
-                let (mut around, mut count) = (0.0, 0usize);
-                for offset in &sphere {
-                    let at = centre + *offset;
-                    if at.min_element() < 0 {
-                        continue;
-                    }
-                    if let Some(v) = volume.value([at.x as usize, at.y as usize, at.z as usize]) {
-                        around += v;
-                        count += 1;
-                    }
-                }
-                let mean_around = around / count.max(1) as f64;
-                if mean_around > peak.0 {
-                    peak = (mean_around, [i, j, k]);
-                }
+    for &index in indices {
+        let (i, j, k) = (index % ni, (index / ni) % nj, index / (ni * nj));
+        let Some(value) = volume.value([i, j, k]) else {
+            continue;
+        };
+        max = max.max(value);
+        sum += value;
+        voxels += 1;
+        let centre = IVec3::new(i as i32, j as i32, k as i32);
+        let (mut around, mut count) = (0.0, 0usize);
+        for offset in &sphere {
+            let at = centre + *offset;
+            if at.min_element() < 0 {
+                continue;
             }
+            if let Some(v) = volume.value([at.x as usize, at.y as usize, at.z as usize]) {
+                around += v;
+                count += 1;
+            }
+        }
+        let mean_around = around / count.max(1) as f64;
+        if mean_around > peak.0 {
+            peak = (mean_around, [i, j, k]);
         }
     }
     (voxels > 0).then(|| {

@@ -98,6 +98,20 @@ pub struct RegionStatistics {
     pub voxels: u64,
     /// `HU` for CT; empty for modalities without a unit.
     pub unit: String,
+    /// On a PET whose values convert to SUV: the region's uptake in SUV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suv: Option<RegionSuv>,
+}
+
+/// A PET region's uptake in SUV (body weight, decay-corrected).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RegionSuv {
+    /// The highest voxel's SUV.
+    pub suv_max: f64,
+    /// The voxels' mean SUV.
+    pub suv_mean: f64,
+    /// The highest mean SUV of a 1 cm³ sphere centred on one of the region's voxels.
+    pub suv_peak: f64,
 }
 
 #[cfg(test)]

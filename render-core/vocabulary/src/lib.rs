@@ -24,7 +24,7 @@ pub mod text;
 
 pub use action::Action;
 pub use camera::{Camera, NamedView};
-pub use finding::{FindingKind, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES, RegionStatistics};
+pub use finding::{FindingKind, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES, RegionStatistics, RegionSuv};
 pub use histogram::{MOST_HISTOGRAM_BINS, ValueHistogram};
 pub use layout::Layout;
 pub use light::{LightDirection, Lighting};

@@ -169,6 +169,12 @@ impl Frame {
 
 /// Something the server sent.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "an event is moved once, from the reader to its caller, who matches on the \
+              message inside: a box would cost an allocation a message and every caller's \
+              patterns a deref, to save a few hundred bytes of a copy"
+)]
 pub enum Event {
     /// A text message.
     Message(ServerMessage),

@@ -129,6 +129,7 @@ mod tests {
                 area_mm2: 120.0,
                 voxels: 410,
                 unit: "HU".into(),
+                suv: None,
             }),
             length_mm: None,
             angle_deg: None,

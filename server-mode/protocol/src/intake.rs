@@ -215,6 +215,7 @@ mod tests {
                 area_mm2: coordinate,
                 voxels: u64::MAX,
                 unit: "HU".into(),
+                suv: None,
             }),
             length_mm: Some(coordinate),
             angle_deg: Some(coordinate),

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use hounsfield_client::{Client, Frame};
 use hounsfield_protocol::{
-    Action, ClientMessage, ErrorCode, OverLink, OverRequest, OverShown, ServerMessage, SlicePlane,
-    Viewport,
+    Action, ClientMessage, ErrorCode, FindingAction, FindingRequest, OverLink, OverRequest,
+    OverShown, ServerMessage, SlicePlane, Viewport,
 };
 use hounsfield_server::library::Library;
 use render_core::view::layout::{cell_index, quad_cells};
@@ -308,5 +308,49 @@ fn a_pet_over_its_ct_is_probed_in_suv_by_the_qiba_formula() {
         let value = alone.value.expect("inside the PET");
         assert!(close(alone.suv, value * factor), "{:?}", alone.suv);
         assert_eq!((alone.over_value, alone.over_suv), (None, None));
+        // A region drawn on the PET tells its uptake in SUV: SUVmax and SUVmean are its
+        // statistics by the QIBA factor, SUVpeak a 1 cm³ sphere's mean at most SUVmax.
+        let region = drawn_region(&mut client).await;
+        let suv = region.suv.expect("a PET region's uptake");
+        let near = |ours: f64, theirs: f64| (ours - theirs).abs() <= 1e-4 * theirs.abs() + 1e-4;
+        assert!(
+            near(suv.suv_max, region.max * factor),
+            "{suv:?} of {region:?}"
+        );
+        assert!(
+            near(suv.suv_mean, region.mean * factor),
+            "{suv:?} of {region:?}"
+        );
+        assert!(
+            suv.suv_peak > 0.0 && suv.suv_peak <= suv.suv_max + 1e-4,
+            "{suv:?}"
+        );
+        // The CT's regions have none.
+        client.open(&ct).await.expect("the CT opens again");
+        assert_eq!(drawn_region(&mut client).await.suv, None, "a CT has no SUV");
     });
+}
+
+/// The statistics of a box drawn about the middle of the axial cell.
+async fn drawn_region(client: &mut Client) -> hounsfield_protocol::RegionStatistics {
+    let request = FindingRequest {
+        action: FindingAction::Create,
+        id: None,
+        kind: Some("rectangle".to_string()),
+        cell: Some("axial".to_string()),
+        points: vec![[0.4, 0.4], [0.6, 0.6]],
+        note: None,
+    };
+    client
+        .send(&ClientMessage::Finding(request))
+        .await
+        .expect("sent");
+    loop {
+        match support::server::next_answer(client).await {
+            ServerMessage::Finding(info) => return info.stats.expect("a box's statistics"),
+            // What opening the series told, before the answer.
+            ServerMessage::Findings { .. } => {}
+            other => panic!("a finding, not {other:?}"),
+        }
+    }
 }

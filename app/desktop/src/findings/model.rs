@@ -54,7 +54,7 @@ impl Entry {
     }
 
     /// What it measured, a line a figure group: a region's mean and SD, range, area and
-    /// voxels; a length; an angle. An arrow says nothing here (its note is its label).
+    /// voxels (and SUVmax, SUVmean and SUVpeak on a PET); a length; an angle. An arrow says nothing here (its note is its label).
     pub fn figures(&self) -> Vec<String> {
         match &self.measured.measurement {
             Measurement::Region(stats) => {
@@ -63,11 +63,19 @@ impl Entry {
                 } else {
                     format!(" {}", stats.unit)
                 };
-                vec![
+                let mut figures = vec![
                     format!("mean {:.1} ± {:.1}{unit}", stats.mean, stats.sd),
                     format!("min {:.0} max {:.0}{unit}", stats.min, stats.max),
                     format!("{:.1} mm² · {} voxels", stats.area_mm2, stats.voxels),
-                ]
+                ];
+                // A PET region measured on the server: its uptake in SUV.
+                figures.extend(stats.suv.map(|suv| {
+                    format!(
+                        "SUVmax {:.2} · SUVmean {:.2} · SUVpeak {:.2}",
+                        suv.suv_max, suv.suv_mean, suv.suv_peak
+                    )
+                }));
+                figures
             }
             Measurement::Length { mm } => vec![format!("{mm:.1} mm")],
             Measurement::Angle { degrees } => vec![format!("{degrees:.1}°")],
@@ -301,6 +309,7 @@ mod tests {
             area_mm2: 120.0,
             voxels: 410,
             unit: "HU".into(),
+            suv: None,
         });
         assert_eq!(
             entry.figures(),

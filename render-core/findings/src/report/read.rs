@@ -155,6 +155,7 @@ fn read_group(group: &InMemDicomObject) -> Option<MeasuredFinding> {
                 area_mm2: number(codes::AREA)?,
                 voxels: number(codes::VOXEL_COUNT)? as u64,
                 unit: codes::unit_name(&unit_of(mean)).to_string(),
+                suv: None,
             })
         }
         FindingKind::Ruler => Measurement::Length {

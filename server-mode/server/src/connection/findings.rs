@@ -101,7 +101,13 @@ impl Connection {
             );
             return Err(self.error(ErrorCode::RateLimited, why).await);
         }
-        match self.app.measuring.measure(volume, finding).await {
+        let suv_factor = self.session.suv_factor();
+        match self
+            .app
+            .measuring
+            .measure(volume, finding, suv_factor)
+            .await
+        {
             Ok((finding, measurement, took)) => {
                 self.measuring.charge(took, Instant::now());
                 Ok((finding, measurement))

@@ -47,16 +47,21 @@ impl Default for MeasuringLane {
 }
 
 impl MeasuringLane {
-    /// Measures `finding` on `volume` in its turn; what it measured, and how long the
+    /// Measures `finding` on `volume` in its turn (a region's uptake in SUV too, on a PET
+    /// whose values times `suv_factor` are SUV); what it measured, and how long the
     /// measuring itself took (the wait for the turn not counted).
     pub(crate) async fn measure(
         &self,
         volume: Arc<Volume>,
         finding: Finding,
+        suv_factor: Option<f64>,
     ) -> Result<(Finding, Measurement, Duration), MeasuringError> {
         let ((finding, measurement), took) = self
             .run(move || {
-                let measurement = finding.measure(&volume);
+                let measurement = match suv_factor {
+                    Some(factor) => finding.measure_in_suv(&volume, factor),
+                    None => finding.measure(&volume),
+                };
                 (finding, measurement)
             })
             .await?;
@@ -168,7 +173,7 @@ mod tests {
         let measured: Vec<_> = futures_util::future::join_all((1..=4).map(|id| {
             let (lane, volume) = (lane.clone(), volume.clone());
             let finding = square(id);
-            tokio::spawn(async move { lane.measure(volume, finding).await })
+            tokio::spawn(async move { lane.measure(volume, finding, None).await })
         }))
         .await;
         for result in measured {
@@ -183,7 +188,7 @@ mod tests {
             .expect("the lane is free");
         let waiting = tokio::spawn({
             let (lane, volume) = (lane.clone(), volume.clone());
-            async move { lane.measure(volume, square(5)).await }
+            async move { lane.measure(volume, square(5), None).await }
         });
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(!waiting.is_finished(), "measured beside another");

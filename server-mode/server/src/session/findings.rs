@@ -84,6 +84,12 @@ impl Session {
         Ok((finding, open.volume().clone()))
     }
 
+    /// The factor that takes the open series' values to SUV (a PET whose header gives
+    /// it); none otherwise.
+    pub fn suv_factor(&self) -> Option<f64> {
+        self.open.as_ref()?.volumes.suv_factor()
+    }
+
     /// The open volume, for saving its findings.
     pub fn volume(&self) -> Option<Arc<Volume>> {
         self.open.as_ref().map(|open| open.volume().clone())

@@ -385,6 +385,43 @@ mod tests {
     use hounsfield_protocol::CellAxes;
 
     #[test]
+    fn a_pet_regions_uptake_told_by_the_server_is_listed_in_suv() {
+        let info = FindingInfo {
+            id: 1,
+            kind: FindingKind::Rectangle,
+            cell: SlicePlane::Axial,
+            points_lps: vec![[0.0, 0.0, 0.0], [20.0, 20.0, 0.0]],
+            axes: None,
+            stats: Some(RegionStatistics {
+                mean: 12_000.0,
+                sd: 900.0,
+                min: 8_000.0,
+                max: 25_000.0,
+                area_mm2: 400.0,
+                voxels: 25,
+                unit: String::new(),
+                suv: Some(hounsfield_findings::RegionSuv {
+                    suv_max: 7.123,
+                    suv_mean: 3.4,
+                    suv_peak: 5.857,
+                }),
+            }),
+            length_mm: None,
+            angle_deg: None,
+            note: String::new(),
+            author: String::new(),
+        };
+        let entry = entry_of(info).expect("an entry");
+        assert!(
+            entry
+                .figures()
+                .contains(&"SUVmax 7.12 · SUVmean 3.40 · SUVpeak 5.86".to_string()),
+            "{:?}",
+            entry.figures()
+        );
+    }
+
+    #[test]
     fn a_finding_told_by_the_server_keeps_its_numbers_and_a_bad_one_is_left_out() {
         let stats = RegionStatistics {
             mean: 40.5,
@@ -394,6 +431,7 @@ mod tests {
             area_mm2: 120.0,
             voxels: 410,
             unit: "HU".into(),
+            suv: None,
         };
         let info = FindingInfo {
             id: 3,
