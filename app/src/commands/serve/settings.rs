@@ -391,13 +391,9 @@ fn dicom(given: DicomGiven<'_>) -> anyhow::Result<Option<DicomSettings>> {
         }
         None => DEFAULT_AE_TITLE.to_string(),
     };
-    let allowed = allow
-        .iter()
-        .map(|caller| {
-            hounsfield_dimse::AllowedCaller::parse(caller)
-                .map_err(|why| anyhow::anyhow!("{allow_place}: {why}"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let allowed = each_parsed(&allow, &allow_place, |caller| {
+        hounsfield_dimse::AllowedCaller::parse(caller)
+    })?;
     let store_gb = given
         .store_gb
         .map(|(gb, place)| within(gb, 1, 1 << 20, place))
@@ -658,13 +654,11 @@ fn sign_on(given: SignOnGiven<'_>) -> anyhow::Result<Option<SignOnChoice>> {
     })?;
     let redirect_url = url(&redirect, &redirect_place)?;
     let (roles, roles_place) = given.roles;
-    let roles = roles
-        .iter()
-        .map(|text| {
-            hounsfield_sign_on::SignOnSettings::role_mapping(text)
-                .map_err(|why| anyhow::anyhow!("{roles_place}: {why}"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let roles = each_parsed(
+        &roles,
+        &roles_place,
+        hounsfield_sign_on::SignOnSettings::role_mapping,
+    )?;
     Ok(Some(SignOnChoice {
         settings: hounsfield_sign_on::SignOnSettings {
             issuer,
@@ -679,6 +673,19 @@ fn sign_on(given: SignOnGiven<'_>) -> anyhow::Result<Option<SignOnChoice>> {
         },
         secret_file: given.secret_file.map(|(file, _)| file),
     }))
+}
+
+/// Each of `texts` (given at `place`) parsed by `parse`; the first refusal names the
+/// place and why.
+fn each_parsed<T, E: fmt::Display>(
+    texts: &[String],
+    place: &Place<'_>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> anyhow::Result<Vec<T>> {
+    texts
+        .iter()
+        .map(|text| parse(text).map_err(|why| anyhow::anyhow!("{place}: {why}")))
+        .collect()
 }
 
 /// TLS from a certificate and its key, or self-signed, or off.
