@@ -179,6 +179,12 @@ pub struct ServeOptions {
     /// start.
     #[arg(long, value_name = "FILE.onnx", requires = "serve", value_parser = parse_non_empty_path)]
     pub model: Option<PathBuf>,
+    /// A folder of the site's hanging protocols (`*.toml`, as `presets/hanging/` writes
+    /// them): how a study opened from the web page's browser or a worklist's link is laid
+    /// out, beside the built-in ones (a site's protocol replaces a built-in of its name).
+    /// Read and checked at start.
+    #[arg(long, value_name = "DIR", requires = "serve", value_parser = parse_non_empty_path)]
+    pub hanging_protocols: Option<PathBuf>,
     /// Let the host of a shared session hand its controls to a viewer (readers may always
     /// be given them).
     #[arg(long, requires = "serve")]

@@ -167,6 +167,9 @@ impl Frame {
     }
 }
 
+/// The hanging protocol a study opened by: its name and its cells (`hanging`).
+pub type HangingTold = (String, Vec<hounsfield_protocol::HungCell>);
+
 /// Something the server sent.
 #[derive(Debug, Clone)]
 #[allow(
@@ -466,6 +469,31 @@ impl Client {
             series: series.to_string(),
         };
         self.opening(&open, on_progress).await
+    }
+
+    /// `open_study`: study `id` laid out by the server's hanging protocols, waiting for
+    /// `opened` (its first cell's series); with it the protocol's name and cells, as the
+    /// `hanging` before it told them, when one applied.
+    pub async fn open_study(
+        &mut self,
+        id: &str,
+    ) -> Result<(Option<HangingTold>, Opened), ClientError> {
+        self.send(&ClientMessage::OpenStudy {
+            study: id.to_string(),
+        })
+        .await?;
+        let mut hanging = None;
+        let opened = self
+            .reply(|message| match message {
+                ServerMessage::Hanging { protocol, cells } => {
+                    hanging = Some((protocol, cells));
+                    None
+                }
+                ServerMessage::Opened(opened) => Some(*opened),
+                _ => None,
+            })
+            .await?;
+        Ok((hanging, opened))
     }
 
     /// `join`s the shared session `id` (its series opened, its view followed), waiting for

@@ -11,7 +11,9 @@ pub mod lossy_relay;
 pub mod reception;
 pub mod webrtc;
 
-pub use connection::{Client, ClientError, Event, Frame, STILL_CODECS, VIDEO_CODECS, Welcome};
+pub use connection::{
+    Client, ClientError, Event, Frame, HangingTold, STILL_CODECS, VIDEO_CODECS, Welcome,
+};
 pub use decode::{DecodeError, FrameDecoder};
 pub use hounsfield_video::{DecodedImage, H264Decoder, psnr, psnr_over_volume};
 pub use reception::{Decoded, FrameReception};

@@ -46,6 +46,13 @@ pub enum ClientMessage {
         /// A series id from `studies`.
         series: String,
     },
+    /// Opens a study as the site's hanging protocols lay it out: `hanging` (when one
+    /// applies) names each cell's series, then the first cell's series opens as `open`
+    /// opens it; without a protocol, the study's first volume series opens.
+    OpenStudy {
+        /// A study id from `studies`.
+        study: String,
+    },
     /// One user action on the view.
     Input(Input),
     /// Asks for a full-resolution final still of the current view now.

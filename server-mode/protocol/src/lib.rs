@@ -13,6 +13,8 @@
 //! - `recording`: session recordings listed and played (`recordings`, `playback`);
 //! - `movie`: movies asked for and made (`export_movie`, `movie_ready`);
 //! - `over`: a second series drawn over the open one (`over` both ways);
+//! - `hanging`: a reading laid out by a hanging protocol, with the patient's priors
+//!   (`open_study`, `hanging`, `priors`);
 //! - `parse`: reading a client's text message into a [`ClientMessage`];
 //! - `intake`: reading a server's text message into a [`ServerMessage`] (and a frame's
 //!   WebRTC note), within bounds checked before serde sees it.
@@ -22,6 +24,7 @@ mod client_message;
 mod error_code;
 mod finding;
 mod frame;
+mod hanging;
 mod intake;
 mod movie;
 mod over;
@@ -41,6 +44,7 @@ pub use frame::{
     Codec, FrameFlags, FrameHeader, FrameNote, HeaderError, MAX_FRAME_MESSAGE_BYTES,
     MAX_FRAME_SIDE, TransportKind,
 };
+pub use hanging::{HungCell, StudyRole};
 pub use intake::{
     MAX_FRAME_NOTE_BYTES, MAX_SERVER_JSON_DEPTH, MAX_SERVER_JSON_VALUES, MAX_SERVER_MESSAGE_BYTES,
     MAX_SERVER_STRING_BYTES, parse_frame_note, parse_server_message,

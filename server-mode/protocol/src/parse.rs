@@ -42,10 +42,11 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 41] = [
+const CLIENT_TYPES: [&str; 42] = [
     "hello",
     "list_studies",
     "open",
+    "open_study",
     "input",
     "still",
     "keyframe",

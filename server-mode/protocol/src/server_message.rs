@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Codec, ErrorCode, FindingInfo, ModelRunState, MovieMade, Preset, RecordingInfo, RecordingState,
-    Saved, SavedSegmentation, SegmentInfo, SharedView, SlicePlane, StudyInfo, TransportKind,
-    ValueHistogram, Viewport, WindowInfo,
+    Codec, ErrorCode, FindingInfo, HungCell, ModelRunState, MovieMade, Preset, RecordingInfo,
+    RecordingState, Saved, SavedSegmentation, SegmentInfo, SharedView, SlicePlane, StudyInfo,
+    TransportKind, ValueHistogram, Viewport, WindowInfo,
 };
 
 /// A message from the server (a JSON text message with a `type`).
@@ -291,6 +291,22 @@ pub enum ServerMessage {
     FindingDeleted {
         /// Its number.
         id: u32,
+    },
+    /// The same patient's other studies (by PatientID), newest first, told after
+    /// `opened` when the series' patient has any, so a reader can open a prior beside it.
+    Priors {
+        /// The series just opened.
+        series: String,
+        /// The patient's other studies, each as `studies` lists it.
+        studies: Vec<StudyInfo>,
+    },
+    /// The hanging protocol `open_study` applied: which series each cell of the reading
+    /// shows (the first is this session's), told before the first cell's `opened`.
+    Hanging {
+        /// The protocol's name.
+        protocol: String,
+        /// The cells in order, 1 to 4; the first shows the current study.
+        cells: Vec<HungCell>,
     },
     /// Every finding of the series just opened (after `opened`, also when it has none).
     Findings {

@@ -91,13 +91,17 @@ pub struct ServerConfig {
     /// The site's identity provider (OpenID Connect) that signs users in from the web
     /// page, beside the token or the users file; `None`: tokens only.
     pub sign_on: Option<Arc<hounsfield_sign_on::SignOn>>,
+    /// The hanging protocols `open_study` lays studies out by: the built-in ones, and
+    /// the site's (`--hanging-protocols`).
+    pub hanging: Arc<hounsfield_hanging::HangingProtocols>,
 }
 
 impl ServerConfig {
     /// Defaults: 16 sessions, 256 connections, 10 s for a request's headers, 5 s to
     /// authenticate, no other origins, 30 minutes idle, 16 KiB messages, 1024×768 frames, H.264
     /// from the first of NVENC, VA-API, Quick Sync and x264 that opens, a keyframe at least
-    /// every 2 s, no viewer handed the controls of a shared session.
+    /// every 2 s, no viewer handed the controls of a shared session, the built-in hanging
+    /// protocols.
     pub fn new(bind: SocketAddr) -> Self {
         Self {
             bind,
@@ -131,6 +135,7 @@ impl ServerConfig {
             presets_folder: None,
             model: None,
             sign_on: None,
+            hanging: Arc::new(hounsfield_hanging::HangingProtocols::builtin()),
         }
     }
 

@@ -341,6 +341,9 @@ fn typed_messages() -> Vec<ClientMessage> {
         ClientMessage::Open {
             series: "small".to_string(),
         },
+        ClientMessage::OpenStudy {
+            study: "1.2.3".to_string(),
+        },
         ClientMessage::Still { lossless: true },
         ClientMessage::Keyframe,
         ClientMessage::Stats(ClientStats {
@@ -450,6 +453,7 @@ fn listed(message: &ClientMessage) {
         ClientMessage::Hello { .. }
         | ClientMessage::ListStudies(_)
         | ClientMessage::Open { .. }
+        | ClientMessage::OpenStudy { .. }
         | ClientMessage::Input(_)
         | ClientMessage::Still { .. }
         | ClientMessage::Keyframe
@@ -1451,9 +1455,11 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
         ClientMessage::Still { lossless } => session.still(*lossless),
         ClientMessage::Keyframe => session.keyframe(),
         ClientMessage::Stats(stats) => session.client_stats(stats, now),
-        // Sharing, joining, handing over the controls, recordings and WebRTC signalling
-        // are the connection's (a join and a recording played open as `open` does).
+        // Sharing, joining, a study laid out by its hanging protocol, handing over the controls,
+        // recordings and WebRTC signalling are the connection's (a join, a study and a
+        // recording played open as `open` does).
         ClientMessage::Share
+        | ClientMessage::OpenStudy { .. }
         | ClientMessage::Join { .. }
         | ClientMessage::RequestControl
         | ClientMessage::GrantControl { .. }

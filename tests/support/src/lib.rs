@@ -3,7 +3,8 @@
 //! on a loopback port ([`binary`], [`served`]), servers started in the test process
 //! ([`server`]), a real browser ([`chromium`]), a real PACS ([`orthanc`]) and a proxy in
 //! front of it that fails on demand ([`faulty_proxy`]), a certificate authority
-//! ([`certificates`]), DICOM series written from a volume ([`phantom_dicom`]), pictures
+//! ([`certificates`]), DICOM series written from a volume ([`phantom_dicom`]), a prior study
+//! made from the shared data ([`prior`]), pictures
 //! compared with a stated tolerance ([`render`]), what `ffprobe` reads of a movie
 //! ([`probed`]), and an end to a test process that its GPU driver's teardown cannot crash
 //! ([`end_before_the_gpu_driver_teardown`]), which removes the folders of servers kept
@@ -22,6 +23,7 @@ mod movies;
 pub mod nifti;
 pub mod orthanc;
 pub mod phantom_dicom;
+pub mod prior;
 pub mod render;
 pub mod served;
 pub mod server;

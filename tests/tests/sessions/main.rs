@@ -4,6 +4,7 @@
 
 mod cinematic;
 mod forwarded;
+mod hanging;
 mod login;
 mod over;
 mod over_time;

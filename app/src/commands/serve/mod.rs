@@ -45,6 +45,9 @@ pub fn run(args: &ServeOptions) -> anyhow::Result<()> {
     config.findings_folder = findings_folder(&settings);
     config.viewers_may_steer = settings.viewers_may_steer;
     config.model = settings.model.as_deref().map(site_model).transpose()?;
+    if let Some(folder) = &settings.hanging_protocols {
+        config.hanging = Arc::new(site_hanging_protocols(folder)?);
+    }
     // The folder the render thread read its presets from at start.
     config.presets_folder = render_core::transfer::PresetLibrary::user_dir();
     // Without a state folder recording is refused (the findings' warning says so too).
@@ -445,6 +448,24 @@ fn site_model(file: &std::path::Path) -> anyhow::Result<Arc<hounsfield_model::Se
         model.classes()
     );
     Ok(Arc::new(model))
+}
+
+/// The built-in hanging protocols and the site's, every file of its folder read and
+/// checked: one that is not stops the start, named.
+fn site_hanging_protocols(
+    folder: &std::path::Path,
+) -> anyhow::Result<hounsfield_hanging::HangingProtocols> {
+    let (protocols, errors) =
+        hounsfield_hanging::HangingProtocols::builtin().with_site_folder(folder);
+    if let Some(error) = errors.into_iter().next() {
+        anyhow::bail!("--hanging-protocols: {error}");
+    }
+    eprintln!(
+        "hanging protocols: {} (built in and from {})",
+        protocols.all().len(),
+        folder.display()
+    );
+    Ok(protocols)
 }
 
 /// Sign-on through the site's identity provider, its client secret read now.

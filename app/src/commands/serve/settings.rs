@@ -95,6 +95,8 @@ pub struct ServeSettings {
     pub audit_log: Option<PathBuf>,
     /// The segmentation model, when given.
     pub model: Option<PathBuf>,
+    /// The site's folder of hanging protocols, when given.
+    pub hanging_protocols: Option<PathBuf>,
     /// Whether the host of a shared session may hand its controls to a viewer.
     pub viewers_may_steer: bool,
     /// Time between listings of the library's PACS.
@@ -333,6 +335,7 @@ impl ServeSettings {
             state_dir: given!(state_dir, "state-dir").map(|(dir, _)| dir),
             audit_log: given!(audit_log, "audit-log").map(|(file, _)| file),
             model: given!(model, "model").map(|(file, _)| file),
+            hanging_protocols: given!(hanging_protocols, "hanging-protocols").map(|(dir, _)| dir),
             viewers_may_steer: args.viewers_may_steer || file.viewers_may_steer,
             pacs_refresh: std::time::Duration::from_secs(
                 given!(pacs_refresh, "pacs-refresh")

@@ -146,6 +146,7 @@ impl Connection {
         }
         self.send(&ServerMessage::Opened(Box::new(opened))).await?;
         self.tell_findings(series).await?;
+        self.tell_priors(series).await?;
         self.show_segments(false);
         // Segments are told after opening only where the series has some, so a client
         // that draws none is sent nothing new; `segments` asks at any time.

@@ -16,6 +16,7 @@ mod control;
 mod findings;
 mod frames;
 mod handshake;
+mod hanging;
 mod key_images;
 mod listing;
 mod loading;
@@ -486,6 +487,14 @@ impl Connection {
                 .await
             }
             ClientMessage::Open { series } => self.open(series).await,
+            ClientMessage::OpenStudy { .. } if !self.identity.role.opens_series() => {
+                self.forbidden(
+                    "open_study",
+                    "a viewer may only join sessions others share: ask a reader for a join id",
+                )
+                .await
+            }
+            ClientMessage::OpenStudy { study } => self.open_study(&study).await,
             ClientMessage::Share if !self.identity.role.opens_series() => {
                 self.forbidden("share", "a viewer may not share a session")
                     .await

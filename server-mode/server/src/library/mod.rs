@@ -473,6 +473,27 @@ impl Library {
         }
     }
 
+    /// Study `id` (its StudyInstanceUID, as `studies` lists it) and the same patient's
+    /// other studies, newest first.
+    pub fn study_with_priors(&self, id: &str) -> Option<(StudyInfo, Vec<StudyInfo>)> {
+        let listing = self.listing();
+        let study = listing.studies.iter().find(|study| study.id == id)?;
+        Some((
+            study.clone(),
+            hounsfield_hanging::priors_of(study, &listing.studies),
+        ))
+    }
+
+    /// The same patient's other studies than the one that holds series `id`, newest
+    /// first (none for a series not listed or a study without a PatientID).
+    pub fn priors_of_series(&self, id: &str) -> Vec<StudyInfo> {
+        let listing = self.listing();
+        listing
+            .study_of(id)
+            .map(|study| hounsfield_hanging::priors_of(study, &listing.studies))
+            .unwrap_or_default()
+    }
+
     /// PatientID of the study that holds series `id` (for the audit log).
     pub fn patient_id(&self, id: &str) -> Option<String> {
         self.listing()

@@ -126,7 +126,7 @@ impl MessageKind {
             ClientMessage::Hello { .. } => Self::Hello,
             ClientMessage::Input(_) => Self::Input,
             ClientMessage::ListStudies(_) => Self::ListStudies,
-            ClientMessage::Open { .. } => Self::Open,
+            ClientMessage::Open { .. } | ClientMessage::OpenStudy { .. } => Self::Open,
             ClientMessage::Still { .. } => Self::Still,
             ClientMessage::Keyframe => Self::Keyframe,
             ClientMessage::Stats(_) => Self::Stats,

@@ -138,6 +138,9 @@ impl Worker {
                 });
             }
             ServerMessage::Over { shown } => self.on_over(shown),
+            message @ (ServerMessage::Priors { .. } | ServerMessage::Hanging { .. }) => {
+                log_reading_layout(&message);
+            }
             ServerMessage::PresetSaved { name, presets } => {
                 self.update(|state| state.preset_saved = Some(Ok((name, presets))));
             }
@@ -263,5 +266,19 @@ impl Worker {
             change(&mut state);
         }
         (self.wake)();
+    }
+}
+
+/// Names the patient's priors and the hanging protocol applied in the log: the web page lays
+/// them out; the thin client does not yet.
+fn log_reading_layout(message: &ServerMessage) {
+    match message {
+        ServerMessage::Priors { studies, .. } => {
+            tracing::info!("the patient has {} other studies", studies.len());
+        }
+        ServerMessage::Hanging { protocol, cells } => {
+            tracing::info!("hanging protocol {protocol:?}: {} cells", cells.len());
+        }
+        _ => {}
     }
 }
