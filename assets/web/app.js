@@ -18,6 +18,8 @@ import { attachCrop } from "./crop.js";
 import { attachLight } from "./light.js";
 import { attachTime } from "./time.js";
 import { attachOver } from "./over.js";
+import { BesideReading } from "./beside.js";
+import { attachPriors } from "./priors.js";
 import { attachTransfer } from "./transfer.js";
 import { attachSlabs } from "./slabs.js";
 import { lengthInCell, pixelsInCell, rulerLabel, slicePosition, visibleRulers } from "./rulers.js";
@@ -281,6 +283,48 @@ const connection = new Connection(wsUrl, {
   },
 });
 
+// Series beside the first (a prior, a hanging protocol's other cells): sessions of their
+// own, following this one's inputs (`window.hounsfieldBeside` for tests).
+const beside = new BesideReading($("stage"), {
+  wsUrl,
+  token: () => connection.token,
+  windowLink: () => $("beside-window-link").checked,
+});
+window.hounsfieldBeside = beside.state;
+// The Priors section: the patient's other studies, each series opened beside.
+const priors = attachPriors(document, (cell) => {
+  if (!beside.add(cell)) state.error = "at most three series beside the first: close one first";
+});
+window.hounsfieldPriors = priors.state;
+
+/**
+ * Lays the reading out as the hanging protocol `open_study` announced, once its first
+ * cell's series opened here: that cell's layout, window and preset, the other cells
+ * beside. Any other series opened (`before`: the one shown until now) closes what was beside.
+ */
+function hangOrClear(opened, before) {
+  const hanging = state.hanging;
+  state.hanging = null;
+  // The same series opened again (after a reconnection) keeps what is beside it.
+  if (!hanging && opened.series === before) return;
+  if (!hanging || hanging.cells[0]?.series !== opened.series) {
+    beside.clear();
+    priors.clear();
+    return;
+  }
+  const [first, ...others] = hanging.cells;
+  if (first.layout) setLayout(first.layout);
+  if (first.window) {
+    state.window = { ...first.window };
+    send("window", state.window);
+  }
+  if (first.preset && opened.presets.includes(first.preset)) {
+    send("preset", { name: first.preset });
+    $("preset").value = first.preset;
+  }
+  beside.show(others);
+}
+
 // The session's WebRTC peer, while it has one (`window.hounsfieldWebRtc` for tests).
 let receiver = null;
 const rtpVideo = $("rtp-video");
@@ -376,9 +420,10 @@ function handleMessage(message) {
       state.loading = message;
       showLoading(message);
       break;
-    case "opened":
+    case "opened": {
       state.loading = null;
       showLoading(null);
+      const before = state.opened?.series;
       state.opened = message;
       showWarnings(message.warnings ?? []);
       // Frames drawn before this series' first (its frames are those counted after).
@@ -415,9 +460,20 @@ function handleMessage(message) {
       findingsPanel.showSaved(null);
       fillSelect($("preset"), message.presets, message.preset);
       fillSelect($("mode"), message.modes, message.mode);
+      hangOrClear(message, before);
       // The editor, when open, edits the new series' function over its histogram.
       if ($("transfer").open) connection.send({ type: "transfer_function" });
       canvas.focus();
+      break;
+    }
+    case "hanging":
+      // The protocol `open_study` applied: its first cell's series opens next.
+      state.hanging = message;
+      state.hungBy = message.protocol;
+      priors.hung(message);
+      break;
+    case "priors":
+      priors.told(message);
       break;
     case "view":
       // The view at rest (also after a reconnection handed it back).
@@ -615,8 +671,14 @@ function showStudies(message) {
     state.error = `no study here matches the link (${named.join(", ")})`;
     return;
   }
-  const series = message.studies.flatMap((study) => study.series).filter((s) => !s.unavailable);
-  const first = series.find((s) => (s.kind ?? "volume") === "volume") ?? series[0];
+  // The first study with a volume opens as the site's hanging protocols lay it out.
+  const isVolume = (s) => !s.unavailable && (s.kind ?? "volume") === "volume";
+  const study = message.studies.find((candidate) => candidate.series.some(isVolume));
+  if (study) {
+    connection.openStudy(study.id);
+    return;
+  }
+  const first = message.studies.flatMap((candidate) => candidate.series).find((s) => !s.unavailable);
   if (first) connection.openSeries(first.id);
 }
 
@@ -627,6 +689,7 @@ const send = (action, fields) => {
     return;
   }
   connection.input(action, fields);
+  beside.follow(action, fields);
   state.sent = connection.seq;
   if (action !== "interact") state.changed = connection.seq;
 };

@@ -142,6 +142,8 @@ export class Connection {
           return;
         }
         if (message.type === "view") this.view = message.view;
+        // A study opened by `open_study` is opened again by its series after a drop.
+        if (message.type === "opened" && !this.join) this.series = message.series;
         // The opening view, unless a view handed back is about to replace it.
         if (message.type === "opened" && message.view && !this.view) this.view = message.view;
         this.onMessage(message);
@@ -205,6 +207,14 @@ export class Connection {
     this.series = id;
     this.view = null;
     this.send({ type: "open", series: id });
+  }
+
+  /** Opens study `id` as the server's hanging protocols lay it out (`hanging`, then `opened`). */
+  openStudy(id) {
+    this.join = null;
+    this.series = null;
+    this.view = null;
+    this.send({ type: "open_study", study: id });
   }
 
   /** Sends one input action, e.g. input("orbit", {dx: 2, dy: 0}). */

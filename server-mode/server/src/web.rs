@@ -63,6 +63,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/over.js"),
     ),
     (
+        "/beside.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/beside.js"),
+    ),
+    (
+        "/priors.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/priors.js"),
+    ),
+    (
         "/transfer.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/transfer.js"),

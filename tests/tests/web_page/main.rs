@@ -5,6 +5,7 @@ mod browser;
 mod browser_findings;
 mod browser_over;
 mod browser_planes;
+mod browser_priors;
 mod browser_segments;
 mod browser_sign_on;
 mod browser_time;
