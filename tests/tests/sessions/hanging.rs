@@ -23,6 +23,11 @@ use support::prior::{LUMBAR_PRIOR_DATE, LUMBAR_PRIOR_STUDY, lumbar_prior};
 const LIMIT: Duration = Duration::from_secs(180);
 /// The token of the test's servers.
 const TOKEN: &str = "hanging-token";
+/// The frames' size.
+const VIEWPORT: Viewport = Viewport {
+    width: 320,
+    height: 240,
+};
 /// The built-in protocol for a lumbar MR.
 const LUMBAR_PROTOCOL: &str = "MR lumbar spine with prior";
 
@@ -39,15 +44,7 @@ fn serving(prior: &Path, hanging: hounsfield_hanging::HangingProtocols) -> Socke
 
 /// A client of the server at `address`, greeted.
 async fn client_of(address: SocketAddr) -> Client {
-    let mut client = Client::connect(&format!("ws://{address}/ws"))
-        .await
-        .expect("connects");
-    let viewport = Viewport {
-        width: 320,
-        height: 240,
-    };
-    client.hello(Some(TOKEN), viewport).await.expect("welcome");
-    client
+    support::server::signed_in(address, TOKEN, VIEWPORT).await
 }
 
 /// The `priors` the server tells after the series opened.
