@@ -24,8 +24,10 @@ statistics (NumPy), and what highdicom read.
 """
 
 import argparse
+import hashlib
 import json
 import os
+import tempfile
 
 import highdicom
 import numpy
@@ -33,6 +35,32 @@ import pydicom
 import pydicom.errors
 import SimpleITK as sitk
 from scipy import ndimage
+
+
+def decoded_pixels(datasets):
+    """The stored pixel values of `datasets` (in their order), decoded by pydicom once for
+    a set of files: a test run asks for the same CT many times, and decoding its JPEG 2000
+    takes most of each run. Kept as a .npy in the temporary folder, named by the files'
+    paths, sizes and modification times, so a changed file is decoded again; written to
+    a file of this process first and renamed into place, so a reader never sees half."""
+    stamp = hashlib.sha256()
+    for ds in datasets:
+        path = os.path.abspath(ds.filename)
+        status = os.stat(path)
+        stamp.update(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
+    cache = os.path.join(tempfile.gettempdir(), f"hounsfield-ct-{stamp.hexdigest()[:32]}.npy")
+    try:
+        pixels = numpy.load(cache)
+        if pixels.shape[0] == len(datasets):
+            return pixels
+    except (OSError, ValueError):
+        pass
+    pixels = numpy.stack([ds.pixel_array for ds in datasets])
+    partial = f"{cache}.{os.getpid()}.part"
+    with open(partial, "wb") as file:
+        numpy.save(file, pixels)
+    os.replace(partial, cache)
+    return pixels
 
 
 def read_ct(folder):
@@ -50,11 +78,12 @@ def read_ct(folder):
         position = numpy.array([float(v) for v in ds.ImagePositionPatient])
         slices.append((float(position @ normal), ds, orientation, position))
     slices.sort(key=lambda s: s[0])
+    stored = decoded_pixels([ds for _, ds, _, _ in slices])
     volume = numpy.stack(
         [
-            ds.pixel_array.astype(numpy.float64) * float(getattr(ds, "RescaleSlope", 1))
+            stored[n].astype(numpy.float64) * float(getattr(ds, "RescaleSlope", 1))
             + float(getattr(ds, "RescaleIntercept", 0))
-            for _, ds, _, _ in slices
+            for n, (_, ds, _, _) in enumerate(slices)
         ]
     )
     _, first, orientation, origin = slices[0]
