@@ -8,6 +8,7 @@ import {
   FLAG_FINAL,
   FLAG_LOSSLESS,
   FLAG_REFINING,
+  viewportOf,
 } from "./protocol.js";
 import { attachKeys, attachPointer, sliceAt } from "./input.js";
 import { H264Player, canDecodeH264 } from "./video.js";
@@ -111,9 +112,7 @@ const state = {
 window.hounsfield = state;
 
 function viewport() {
-  const scale = Math.min(window.devicePixelRatio || 1, 2);
-  const clamp = (n) => Math.max(16, Math.min(4096, Math.round(n * scale)));
-  return { width: clamp(canvas.clientWidth || 640), height: clamp(canvas.clientHeight || 480) };
+  return viewportOf(canvas, { width: 640, height: 480 });
 }
 
 let drawnSeq = 0;

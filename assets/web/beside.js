@@ -3,7 +3,8 @@
 // stage beside the first, its slices, 3D view and layout following the first series'
 // inputs, and its grey window too while the window is linked.
 
-import { Connection } from "./protocol.js";
+import { Connection, viewportOf } from "./protocol.js";
+import { formatDate } from "./studies.js";
 
 /** The most panes beside the first series (a hanging protocol's cells are at most 4). */
 export const MOST_BESIDE = 3;
@@ -58,9 +59,7 @@ class BesidePane {
   }
 
   viewport() {
-    const scale = Math.min(window.devicePixelRatio || 1, 2);
-    const clamp = (n) => Math.max(16, Math.min(4096, Math.round(n * scale)));
-    return { width: clamp(this.canvas.clientWidth || 320), height: clamp(this.canvas.clientHeight || 240) };
+    return viewportOf(this.canvas, { width: 320, height: 240 });
   }
 
   resized() {
@@ -123,11 +122,6 @@ class BesidePane {
     this.connection.close();
     this.element.remove();
   }
-}
-
-/** `YYYYMMDD` as `YYYY-MM-DD`; anything else as it is. */
-function formatDate(date) {
-  return /^\d{8}$/.test(date) ? `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}` : date;
 }
 
 /**

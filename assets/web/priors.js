@@ -1,7 +1,7 @@
 // The Priors section: the same patient's other studies, newest first, as the server tells
 // them after a series opens (`priors`); each volume series of one opens beside the first
 // series, and the hanging protocol `open_study` applied is named.
-import { seriesTitle } from "./studies.js";
+import { formatDate, seriesTitle } from "./studies.js";
 
 /**
  * Wires the Priors section under `root`. `openBeside(cell)` opens a series beside the
@@ -21,7 +21,7 @@ export function attachPriors(root, openBeside) {
   };
 
   const studyLine = (study) => {
-    const date = /^\d{8}$/.test(study.date) ? `${study.date.slice(0, 4)}-${study.date.slice(4, 6)}-${study.date.slice(6)}` : study.date || "undated";
+    const date = formatDate(study.date) || "undated";
     return `${date} · ${study.description || "(no description)"} · ${study.modalities.join(", ")}`;
   };
 

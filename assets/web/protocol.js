@@ -11,6 +11,16 @@ export const FLAG_REFINING = 8;
  *  says from how many paths a pixel). */
 export const FLAG_CINEMATIC = 16;
 
+/**
+ * The frame size to ask for `element`: its CSS size (`fallback` before it is laid out)
+ * in device pixels, at most twice the CSS pixels, each side within the server's 16–4096.
+ */
+export function viewportOf(element, fallback) {
+  const scale = Math.min(window.devicePixelRatio || 1, 2);
+  const clamp = (n) => Math.max(16, Math.min(4096, Math.round(n * scale)));
+  return { width: clamp(element.clientWidth || fallback.width), height: clamp(element.clientHeight || fallback.height) };
+}
+
 /** Reads the 32-byte little-endian frame header in front of a binary message. */
 export function parseHeader(buffer) {
   if (buffer.byteLength < 32) throw new Error(`frame of ${buffer.byteLength} bytes`);

@@ -125,11 +125,22 @@ fn takes(rule: &StudyRule, study: &StudyInfo) -> bool {
 /// be opened, of its modality and description.
 fn series_for<'a>(rule: &CellRule, study: &'a StudyInfo) -> Option<&'a SeriesInfo> {
     study.series.iter().find(|series| {
-        series.kind == SeriesKind::Volume
-            && series.unavailable.is_none()
+        opens_as_volume(series)
             && of_modality(&series.modality, rule.modality.as_deref())
             && described(&series.description, &rule.series)
     })
+}
+
+/// The first series of `study` (in its listed order) that opens as a volume: what a study
+/// no protocol fits opens.
+pub fn first_volume(study: &StudyInfo) -> Option<&SeriesInfo> {
+    study.series.iter().find(|series| opens_as_volume(series))
+}
+
+/// Whether `series` opens as a volume: neither a localiser nor a single image, and not
+/// refused by the catalogue.
+fn opens_as_volume(series: &SeriesInfo) -> bool {
+    series.kind == SeriesKind::Volume && series.unavailable.is_none()
 }
 
 /// The cell `rule` hangs with `series` of `study`.

@@ -12,7 +12,7 @@ mod hang;
 mod rules;
 mod shelf;
 
-pub use hang::{Hanging, priors_of};
+pub use hang::{Hanging, first_volume, priors_of};
 pub use rules::{
     CellRule, HangingProtocol, MOST_ALTERNATIVES, MOST_CELLS, MOST_RULE_CHARS, PriorRule, StudyRule,
 };

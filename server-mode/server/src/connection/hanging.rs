@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use hounsfield_protocol::{ErrorCode, SeriesKind, ServerMessage, StudyInfo, cut_with_mark};
+use hounsfield_protocol::{ErrorCode, ServerMessage, cut_with_mark};
 
 use super::Connection;
 
@@ -38,8 +38,8 @@ impl Connection {
                 .await?;
                 first
             }
-            None => match first_volume(&study) {
-                Some(series) => series,
+            None => match hounsfield_hanging::first_volume(&study) {
+                Some(series) => series.id.clone(),
                 None => {
                     let why = "open_study: the study has no series that opens as a volume";
                     return self.error(ErrorCode::Unavailable, why).await;
@@ -65,13 +65,4 @@ impl Connection {
         })
         .await
     }
-}
-
-/// The id of `study`'s first series that opens as a volume, in its listed order.
-fn first_volume(study: &StudyInfo) -> Option<String> {
-    study
-        .series
-        .iter()
-        .find(|series| series.kind == SeriesKind::Volume && series.unavailable.is_none())
-        .map(|series| series.id.clone())
 }

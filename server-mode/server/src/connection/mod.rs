@@ -74,6 +74,10 @@ const STATS_EVERY: Duration = Duration::from_secs(1);
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
 /// WebSocket close codes used.
+/// Why a viewer's `open` or `open_study` is refused.
+const VIEWERS_JOIN_ONLY: &str =
+    "a viewer may only join sessions others share: ask a reader for a join id";
+
 mod close_code {
     /// The server is shutting down.
     pub const GOING_AWAY: u16 = 1001;
@@ -480,19 +484,11 @@ impl Connection {
                 self.send(&studies).await
             }
             ClientMessage::Open { series } if !self.may_open(&series) => {
-                self.forbidden(
-                    "open",
-                    "a viewer may only join sessions others share: ask a reader for a join id",
-                )
-                .await
+                self.forbidden("open", VIEWERS_JOIN_ONLY).await
             }
             ClientMessage::Open { series } => self.open(series).await,
             ClientMessage::OpenStudy { .. } if !self.identity.role.opens_series() => {
-                self.forbidden(
-                    "open_study",
-                    "a viewer may only join sessions others share: ask a reader for a join id",
-                )
-                .await
+                self.forbidden("open_study", VIEWERS_JOIN_ONLY).await
             }
             ClientMessage::OpenStudy { study } => self.open_study(&study).await,
             ClientMessage::Share if !self.identity.role.opens_series() => {
