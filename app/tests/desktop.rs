@@ -897,3 +897,94 @@ impl Drop for LoggedApp {
         let _ = self.child.wait();
     }
 }
+
+/// The id of the series of `study` whose description names a sagittal T2.
+fn sagittal_t2(study: &render_core::dicom::Study) -> String {
+    study
+        .series
+        .iter()
+        .find(|series| {
+            let description = series.description.to_lowercase();
+            description.contains("sag") && description.contains("t2")
+        })
+        .map(|series| series.id.clone())
+        .unwrap_or_else(|| panic!("no sagittal T2 in study {}", study.uid))
+}
+
+#[test]
+fn connect_hangs_a_lumbar_study_beside_its_prior_and_scrolls_both_under_xvfb() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let prior = dir.path().join("prior");
+    support::prior::lumbar_prior(&prior);
+    let audit = dir.path().join("audit.jsonl");
+    let lumbar = support::data("mr-lumbar");
+    let server = Serving::start(&[
+        "--library",
+        &lumbar.to_string_lossy(),
+        "--library",
+        &prior.to_string_lossy(),
+        "--audit-log",
+        &audit.to_string_lossy(),
+    ]);
+    server.wait_ready();
+    let current = &support::scan("mr-lumbar").studies[0];
+    let current_t2 = sagittal_t2(current);
+    let prior_t2 = sagittal_t2(&support::scan_folder(&prior).studies[0]);
+    let display = VirtualDisplay::start();
+    let settings = tempfile::tempdir().expect("temp dir");
+    let mut app = LoggedApp::start(
+        &["connect", &server.url, "--study", &current.uid],
+        &display,
+        "warn,hounsfield_desktop=info",
+        &settings.path().join("settings.toml"),
+    );
+    // The built-in protocol: the current sagittal T2 here, the prior's beside it.
+    app.wait_for(
+        &format!(
+            "hanging protocol \"MR lumbar spine with prior\": series {current_t2} in the first cell"
+        ),
+        &mut || {},
+    );
+    app.wait_for(
+        &format!("beside: series {prior_t2} (prior · 2006-01-01 · "),
+        &mut || {},
+    );
+    let before = point_after(
+        &app.wait_for("the series beside is at LPS", &mut || {}),
+        "at LPS",
+    );
+    // The wheel over the first view's axial cell (the left half's top right quarter in
+    // the 2×2 layout) steps its slices, and the prior's beside follow, in millimetres.
+    let window = app.window(&display);
+    let (left, top, width, height) = display.window_box(&window);
+    display.focus(&window);
+    let (x, y) = (
+        (left + width * 3 / 8).to_string(),
+        (top + height * 2 / 5).to_string(),
+    );
+    let after = point_after(
+        &app.wait_for("the series beside is at LPS", &mut || {
+            display.xdotool(&["mousemove", &x, &y, "click", "5"]);
+        }),
+        "at LPS",
+    );
+    assert!(
+        (after[2] - before[2]).abs() > 0.5,
+        "the prior's axial slice moved: {before:?} → {after:?}"
+    );
+    assert!(
+        (after[0] - before[0]).abs() < 0.01 && (after[1] - before[1]).abs() < 0.01,
+        "along the axial planes' normal alone: {before:?} → {after:?}"
+    );
+    drop(app);
+    // The server opened both, each audited as any open.
+    let opened: Vec<String> = support::audit_events(&audit)
+        .iter()
+        .filter(|event| event["event"] == "series_opened")
+        .filter_map(|event| event["series"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        opened.contains(&current_t2) && opened.contains(&prior_t2),
+        "opened {opened:?}; hung {current_t2} and {prior_t2}"
+    );
+}

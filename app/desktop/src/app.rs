@@ -521,7 +521,7 @@ impl DesktopApp {
                     .request_repaint_after(std::time::Duration::from_millis(100));
             }
             State::Local(_) => self.local_views(ui),
-            State::Remote { view, .. } => view.ui(ui),
+            State::Remote { view, .. } => view.ui_with_beside(ui),
             State::Failed(error) => {
                 ui.centered_and_justified(|ui| {
                     ui.label(

@@ -499,18 +499,18 @@ fn patient_heading(name: &str, id: &str) -> String {
     }
 }
 
+/// A DICOM date (YYYYMMDD) as a reader reads it (YYYY-MM-DD); anything else as written.
+pub(crate) fn shown_date(date: &str) -> String {
+    if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..])
+    } else {
+        date.to_string()
+    }
+}
+
 /// A study's heading (date, then description) and its series.
 fn study_row(study: &Study) -> StudyRow {
-    let date = if study.date.len() == 8 && study.date.bytes().all(|b| b.is_ascii_digit()) {
-        format!(
-            "{}-{}-{}",
-            &study.date[..4],
-            &study.date[4..6],
-            &study.date[6..]
-        )
-    } else {
-        study.date.clone()
-    };
+    let date = shown_date(&study.date);
     let parts: Vec<&str> = [date.trim(), study.description.trim()]
         .into_iter()
         .filter(|part| !part.is_empty())

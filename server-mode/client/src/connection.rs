@@ -478,6 +478,15 @@ impl Client {
         &mut self,
         id: &str,
     ) -> Result<(Option<HangingTold>, Opened), ClientError> {
+        self.open_study_reporting(id, |_| {}).await
+    }
+
+    /// [`Self::open_study`], handing each `progress` of a long load to `on_progress`.
+    pub async fn open_study_reporting(
+        &mut self,
+        id: &str,
+        mut on_progress: impl FnMut(LoadProgress),
+    ) -> Result<(Option<HangingTold>, Opened), ClientError> {
         self.send(&ClientMessage::OpenStudy {
             study: id.to_string(),
         })
@@ -487,6 +496,10 @@ impl Client {
             .reply(|message| match message {
                 ServerMessage::Hanging { protocol, cells } => {
                     hanging = Some((protocol, cells));
+                    None
+                }
+                ServerMessage::Progress(progress) => {
+                    on_progress(progress);
                     None
                 }
                 ServerMessage::Opened(opened) => Some(*opened),

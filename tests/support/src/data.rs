@@ -149,7 +149,12 @@ pub fn dicom_files_under(folder: &Path) -> Vec<PathBuf> {
 
 /// Scans one path into a catalog.
 pub fn scan(relative: &str) -> Catalog {
-    Catalog::scan(&[data(relative)], &no_progress)
+    scan_folder(&data(relative))
+}
+
+/// The catalogue of `folder` (one the test made), as the server's library scans it.
+pub fn scan_folder(folder: &Path) -> Catalog {
+    Catalog::scan(&[folder.to_path_buf()], &no_progress)
 }
 
 /// Loads a catalogued series, failing the test with the loader's message.

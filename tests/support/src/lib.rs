@@ -34,7 +34,7 @@ pub use binary::{
 };
 pub use data::{
     data, data_dir, dcm_files, dicom_files_under, imaging_python, imaging_python_script, load,
-    python_script, scan, study_library, users_table,
+    python_script, scan, scan_folder, study_library, users_table,
 };
 pub use dicom_check::dciodvfy_passes;
 pub use exit::{end_before_the_gpu_driver_teardown, remove_at_exit};

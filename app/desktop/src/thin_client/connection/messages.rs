@@ -2,7 +2,7 @@
 //! for the UI, frames handed on, transport changes told.
 
 use hounsfield_client::{Client, ClientError, Frame};
-use hounsfield_protocol::{ErrorCode, ServerMessage, SlicePlane, TransportKind};
+use hounsfield_protocol::{ErrorCode, ServerMessage, SlicePlane, StudyInfo, TransportKind};
 
 use super::findings::FindingNews;
 use super::segments::SEGMENTATION;
@@ -138,9 +138,9 @@ impl Worker {
                 });
             }
             ServerMessage::Over { shown } => self.on_over(shown),
-            message @ (ServerMessage::Priors { .. } | ServerMessage::Hanging { .. }) => {
-                log_reading_layout(&message);
-            }
+            ServerMessage::Priors { studies, .. } => self.on_priors(studies),
+            // Told only in answer to `open_study`, which the link takes itself.
+            ServerMessage::Hanging { .. } => {}
             ServerMessage::PresetSaved { name, presets } => {
                 self.update(|state| state.preset_saved = Some(Ok((name, presets))));
             }
@@ -257,6 +257,12 @@ impl Worker {
         }
     }
 
+    /// Keeps the patient's other studies for the UI to offer beside.
+    fn on_priors(&self, studies: Vec<StudyInfo>) {
+        tracing::info!("the patient has {} other studies", studies.len());
+        self.update(|state| state.priors = Some(studies));
+    }
+
     pub(super) fn update(&self, change: impl FnOnce(&mut LinkState)) {
         {
             let mut state = self
@@ -266,19 +272,5 @@ impl Worker {
             change(&mut state);
         }
         (self.wake)();
-    }
-}
-
-/// Names the patient's priors and the hanging protocol applied in the log: the web page lays
-/// them out; the thin client does not yet.
-fn log_reading_layout(message: &ServerMessage) {
-    match message {
-        ServerMessage::Priors { studies, .. } => {
-            tracing::info!("the patient has {} other studies", studies.len());
-        }
-        ServerMessage::Hanging { protocol, cells } => {
-            tracing::info!("hanging protocol {protocol:?}: {} cells", cells.len());
-        }
-        _ => {}
     }
 }

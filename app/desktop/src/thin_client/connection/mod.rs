@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use hounsfield_client::{Client, ClientError, Event, VIDEO_CODECS, Welcome};
+use hounsfield_client::{Client, ClientError, Event, HangingTold, VIDEO_CODECS, Welcome};
 use hounsfield_protocol::{
     Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, MAX_STUDY_PAGE, Opened,
     OverRequest, OverShown, Preset, SeriesKind, ServerMessage, SharedView, SlicePlane,
-    SlicePlanesInCells, StudyQuery, StudyRequest, TransportKind, ValueHistogram, Viewport,
+    SlicePlanesInCells, StudyInfo, StudyRequest, TransportKind, ValueHistogram, Viewport,
 };
 use hounsfield_tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
@@ -173,6 +173,15 @@ pub struct LinkState {
     pub pointers: std::collections::BTreeMap<u64, RemotePointer>,
     /// What the server told of sharing, the controls and the recordings.
     pub together: Together,
+    /// The hanging protocol the server laid the linked study out by (its name and cells;
+    /// the first is this link's), not yet taken by the UI.
+    pub hanging: Option<HangingTold>,
+    /// The patient's other studies, as the server last told them on an `opened`, not yet
+    /// taken by the UI.
+    pub priors: Option<Vec<StudyInfo>>,
+    /// The series a study's link opened first: a reconnection opens it again rather than
+    /// laying the study out anew.
+    study_opened: Option<String>,
 }
 
 /// What the UI asks the link to do.
@@ -203,7 +212,8 @@ pub struct LinkTarget {
     pub token: Option<String>,
     /// The series to open; none: the first the server lists.
     pub series: Option<String>,
-    /// The study whose first series to open (a worklist's link), when no series is named.
+    /// The study to open (a worklist's link) as the server's hanging protocols lay it
+    /// out, when no series is named.
     pub study: Option<String>,
     /// The shared session to join instead (its join id): its series opens and the view
     /// follows its host's.
@@ -217,14 +227,10 @@ pub struct LinkTarget {
     pub offer_webrtc: bool,
 }
 
-/// The first series to open of what the server lists (of `study` alone, when given): a
-/// volume before a localiser or a single image.
-async fn first_series(client: &mut Client, study: Option<&str>) -> Result<String, ClientError> {
+/// The first series to open of what the server lists: a volume before a localiser or a
+/// single image.
+async fn first_series(client: &mut Client) -> Result<String, ClientError> {
     let request = StudyRequest {
-        query: StudyQuery {
-            study_uid: study.unwrap_or_default().to_string(),
-            ..StudyQuery::default()
-        },
         limit: Some(MAX_STUDY_PAGE),
         ..StudyRequest::default()
     };
@@ -239,10 +245,7 @@ async fn first_series(client: &mut Client, study: Option<&str>) -> Result<String
         .find(|series| series.kind == SeriesKind::Volume)
         .or_else(|| available.first())
         .map(|series| series.id.clone())
-        .ok_or_else(|| match study {
-            Some(uid) => ClientError::Protocol(format!("the server has no study {uid} to open")),
-            None => ClientError::Protocol("the server lists no series".to_string()),
-        })
+        .ok_or_else(|| ClientError::Protocol("the server lists no series".to_string()))
 }
 
 /// A running connection to a server.
@@ -576,15 +579,7 @@ impl Worker {
                 .await?;
             return Ok((welcome, webrtc, opened));
         }
-        let series = match (&self.target.series, &self.target.study) {
-            (Some(series), _) => series.clone(),
-            (None, study) => first_series(client, study.as_deref()).await?,
-        };
-        let opened = client
-            .open_reporting(&series, |progress| {
-                self.update(|state| state.loading = Some(progress));
-            })
-            .await?;
+        let opened = self.open_target(client).await?;
         let view = self
             .view
             .lock()
@@ -609,6 +604,39 @@ impl Worker {
             client.send(&ClientMessage::Over(again)).await?;
         }
         Ok((welcome, webrtc, opened))
+    }
+
+    /// Opens what the target names: its series; else its study as the server's hanging
+    /// protocols lay it out (the series it opened first, again after a reconnection); else
+    /// the first series the server lists.
+    async fn open_target(&self, client: &mut Client) -> Result<Opened, ClientError> {
+        let reopen = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .study_opened
+            .clone();
+        let series = match (self.target.series.clone(), &self.target.study, reopen) {
+            (Some(series), _, _) | (None, Some(_), Some(series)) => series,
+            (None, Some(study), None) => {
+                let (hanging, opened) = client
+                    .open_study_reporting(study, |progress| {
+                        self.update(|state| state.loading = Some(progress));
+                    })
+                    .await?;
+                self.update(|state| {
+                    state.study_opened = Some(opened.series.clone());
+                    state.hanging = hanging;
+                });
+                return Ok(opened);
+            }
+            (None, None, _) => first_series(client).await?,
+        };
+        client
+            .open_reporting(&series, |progress| {
+                self.update(|state| state.loading = Some(progress));
+            })
+            .await
     }
 
     /// Frames (over the WebSocket, or WebRTC while the server sends them there) and the

@@ -9,6 +9,7 @@
 //! mirrored here (the same camera moves the server makes) so that switching to local
 //! rendering keeps it.
 
+mod beside;
 mod findings;
 mod mirror;
 mod over;
@@ -26,7 +27,8 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 use hounsfield_protocol::{
-    Action, CrosshairInCells, Layout, Opened, SharedView, SlicePlane, SlicePlanesInCells, Viewport,
+    Action, CrosshairInCells, HungCell, Layout, Opened, SharedView, SlicePlane, SlicePlanesInCells,
+    StudyInfo, Viewport,
 };
 use render_core::Window;
 use render_core::view::CropBox;
@@ -115,6 +117,12 @@ pub struct RemoteView {
     cine_asked: Option<bool>,
     /// Restyles of the series drawn over the slices, held to their pace.
     over_sending: over::OverSending,
+    /// The hanging protocol's cell this view shows, applied once its series opens.
+    hung_cell: Option<HungCell>,
+    /// A series streamed beside this one, following it.
+    beside: Option<Box<beside::RemoteBeside>>,
+    /// The patient's other studies, as the server told them.
+    priors: Vec<StudyInfo>,
 }
 
 /// The shortest time between two `crop` inputs while a slider is dragged.
@@ -163,6 +171,9 @@ impl RemoteView {
             cine_fps: time::DEFAULT_CINE_FPS,
             cine_asked: None,
             over_sending: over::OverSending::default(),
+            hung_cell: None,
+            beside: None,
+            priors: Vec::new(),
         })
     }
 
@@ -232,6 +243,7 @@ impl RemoteView {
             mirror_action(mirror, self.opened.as_ref(), &action);
             self.link.remember(mirror.clone());
         }
+        self.lead_beside(&action);
         if !self.link.send(action) {
             tracing::debug!("input dropped: the link is busy or stopped");
         }
@@ -399,8 +411,11 @@ impl RemoteView {
     /// Moves a new frame into the texture, a new `opened` into the mirror and the
     /// crosshair the server reports into the mirror.
     fn take_news(&mut self, ctx: &egui::Context) {
-        let (frame, opened, crosshair, crosshair_cells, planes, placement) = {
+        let (frame, opened, crosshair, crosshair_cells, planes, placement, hanging) = {
             let mut state = self.link.state();
+            if let Some(priors) = state.priors.take() {
+                self.priors = priors;
+            }
             if let Some(reading) = state.probe.take() {
                 self.probe = Some(reading);
             }
@@ -418,6 +433,7 @@ impl RemoteView {
                 state.crosshair_cells,
                 state.slice_planes,
                 state.slice_placement,
+                state.hanging.take(),
             )
         };
         self.relist_after_a_save();
@@ -439,6 +455,10 @@ impl RemoteView {
             self.opened = Some(opened);
             self.ask_saved_segmentations();
         }
+        if let Some((protocol, cells)) = hanging {
+            self.hang(ctx, &protocol, cells);
+        }
+        self.apply_hung_cell();
         if let Some(frame) = frame {
             self.shown_size = Some(frame.display_size);
             let image = egui::ColorImage::from_rgba_unmultiplied(frame.size, &frame.rgba);
