@@ -123,6 +123,39 @@ fn every_pixel_seed_reads_and_decodes_untouched() {
     }
 }
 
+/// A 12-bit lossy JPEG frame whose last bytes begin a marker segment (APP0) that runs
+/// tens of kilobytes past the frame's end: refused before GDCM's codec sees it, where it
+/// was decoded before. GDCM's stream source, read to its end, can leave libjpeg's skip of
+/// such a segment looping for good (a case of the property test below spun for minutes);
+/// every frame that reaches it now ends in an EOI with every segment inside.
+#[test]
+fn a_12_bit_jpeg_frame_whose_segment_runs_past_its_end_is_refused_in_time() {
+    let seed = "pydicom-test-files/pydicom/data/test_files/JPGExtended.dcm";
+    let mut bytes = std::fs::read(support::data(seed)).expect("seed file");
+    let range = pixel_bytes(&bytes).expect("pixel data");
+    let end_of_image = bytes[range.clone()]
+        .windows(2)
+        .rposition(|pair| pair == [0xFF, 0xD9])
+        .expect("the frame's EOI")
+        + range.start;
+    // The last two bytes of the scan and the EOI become APP0 with a length of 65,535.
+    bytes[end_of_image - 2..end_of_image + 2].copy_from_slice(&[0xFF, 0xE0, 0xFF, 0xFF]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("segment-past-the-end.dcm");
+    std::fs::write(&path, &bytes).expect("write");
+    let Ok(FileKind::Images(headers)) = read_file_headers(&path) else {
+        panic!("the header is the seed's and reads");
+    };
+    let (told, decoded) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = told.send(decode_some(&path, &headers));
+    });
+    let decoded = decoded
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the decoder answers within a minute");
+    assert_eq!(decoded, [false], "the frame is refused, not decoded");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 

@@ -58,6 +58,12 @@ pub fn decode_frame(
             "PhotometricInterpretation {photometric} is not supported for 12-bit JPEG"
         ))
     })?;
+    segments_within(frame.bytes()).map_err(|why| {
+        decode_error(format!(
+            "12-bit JPEG frame {} is refused before decoding: {why}",
+            frame.index()
+        ))
+    })?;
     let decoded = gdcm_rs::decode_multi_frame_compressed(
         &[frame.bytes()],
         &[shape.columns, shape.rows, 1],
@@ -82,4 +88,127 @@ pub fn decode_frame(
         pixels: decoded,
         frame_len,
     })
+}
+
+/// Walks a JPEG frame's markers from its SOI to its EOI as libjpeg finds them (any bytes
+/// up to an 0xFF, fill bytes, the marker's code; after a scan's header, its entropy-coded
+/// data up to the next marker that is not a restart, 0xFF00 being a coded 0xFF), and says
+/// why not where a marker segment runs past the frame's end or no EOI ends the frame.
+///
+/// GDCM's 12-bit codec reads its input through a C++ stream that, once read past its end,
+/// hands libjpeg nothing more, and libjpeg's skipping of a segment then never ends: a
+/// decoder thread spinning for good. A frame that would take it there never reaches it.
+fn segments_within(frame: &[u8]) -> Result<(), String> {
+    let byte = |at: usize| {
+        frame
+            .get(at)
+            .copied()
+            .ok_or_else(|| format!("no EOI ends its {} bytes", frame.len()))
+    };
+    if frame.get(..2) != Some(&[0xFF, 0xD8]) {
+        return Err("it does not begin with SOI".to_string());
+    }
+    let mut at = 2;
+    loop {
+        while byte(at)? != 0xFF {
+            at += 1;
+        }
+        while byte(at)? == 0xFF {
+            at += 1;
+        }
+        let marker = byte(at)?;
+        at += 1;
+        match marker {
+            // EOI: the frame is whole.
+            0xD9 => return Ok(()),
+            // A coded 0xFF, TEM, a restart or SOI: no segment follows.
+            0x00 | 0x01 | 0xD0..=0xD8 => {}
+            _ => {
+                let length = usize::from(u16::from_be_bytes([byte(at)?, byte(at + 1)?]));
+                let end = at + length;
+                if length < 2 || end > frame.len() {
+                    return Err(format!(
+                        "its marker segment 0xFF{marker:02X} at byte {} declares {length} \
+                         bytes, past the frame's end at byte {}",
+                        at - 2,
+                        frame.len()
+                    ));
+                }
+                at = end;
+                if marker == 0xDA {
+                    at = end_of_entropy_coded_data(frame, at)
+                        .ok_or_else(|| format!("no EOI ends its {} bytes", frame.len()))?;
+                }
+            }
+        }
+    }
+}
+
+/// Where the entropy-coded data starting at `from` ends: at the first marker that is not a
+/// coded 0xFF (0xFF00), a fill byte or a restart (0xFFD0 to 0xFFD7).
+fn end_of_entropy_coded_data(frame: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        at += frame.get(at..)?.iter().position(|&b| b == 0xFF)?;
+        match *frame.get(at + 1)? {
+            0x00 | 0xD0..=0xD7 => at += 2,
+            0xFF => at += 1,
+            _ => return Some(at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame: SOI, an APP0 of two bytes, SOF1, a scan header, `entropy` and EOI.
+    fn frame(entropy: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0xAA, 0xBB];
+        bytes.extend_from_slice(&[0xFF, 0xC1, 0x00, 0x0B, 12, 0, 1, 0, 1, 1, 1, 0x11, 0]);
+        bytes.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 63, 0]);
+        bytes.extend_from_slice(entropy);
+        bytes.extend_from_slice(&[0xFF, 0xD9]);
+        bytes
+    }
+
+    #[test]
+    fn a_whole_frame_passes_through_coded_bytes_restarts_and_fill() {
+        let entropy = [
+            0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xFF, 0xD1, 0x78,
+        ];
+        assert_eq!(segments_within(&frame(&entropy)), Ok(()));
+        // Bytes after the EOI (a fragment's padding) are not read.
+        let mut padded = frame(&entropy);
+        padded.extend_from_slice(&[0xFF, 0x00, 0x12]);
+        assert_eq!(segments_within(&padded), Ok(()));
+    }
+
+    #[test]
+    fn a_segment_past_the_end_or_a_missing_eoi_is_refused_by_name() {
+        let mut past = frame(&[0x12, 0x34]);
+        let eoi = past.len() - 2;
+        past.truncate(eoi);
+        past.extend_from_slice(&[0xFF, 0xE0, 0xFF, 0xFF]);
+        let why = segments_within(&past).expect_err("past the end");
+        assert!(why.contains("0xFFE0") && why.contains("65535"), "{why}");
+        // Cut inside the frame header: that segment runs past the end.
+        let cut = &frame(&[0x12, 0x34])[..20];
+        let why = segments_within(cut).expect_err("cut");
+        assert!(
+            why.contains("0xFFC1") && why.contains("past the frame's end"),
+            "{why}"
+        );
+        // Cut inside the scan: no EOI.
+        let mut no_eoi = frame(&[0x12, 0x34]);
+        no_eoi.truncate(no_eoi.len() - 2);
+        let why = segments_within(&no_eoi).expect_err("no EOI");
+        assert!(why.contains("no EOI"), "{why}");
+        let short = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x01, 0xFF, 0xD9];
+        assert!(segments_within(&short).is_err(), "a length under 2");
+        assert!(
+            segments_within(&[0x00, 0xD8, 0xFF, 0xD9]).is_err(),
+            "no SOI"
+        );
+    }
 }
