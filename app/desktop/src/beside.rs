@@ -12,6 +12,25 @@ use render_core::view::{Layout, SeriesLink, SliceFrame, nearest_slices};
 
 use super::workspace::LocalWorkspace;
 
+/// The central area split into a left and a right half with a gap between, each a child
+/// UI clipped to its own (a long series name or a wide control never pushes one into the
+/// other); the whole area is taken from `ui`.
+pub fn halves(ui: &mut egui::Ui) -> (egui::Ui, egui::Ui) {
+    let whole = ui.available_rect_before_wrap();
+    let gap = 4.0;
+    let half = (whole.width() - gap) * 0.5;
+    let left = egui::Rect::from_min_size(whole.min, egui::vec2(half, whole.height()));
+    let right = egui::Rect::from_min_max(egui::pos2(whole.max.x - half, whole.min.y), whole.max);
+    let mut child = |rect: egui::Rect| {
+        let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+        child.set_clip_rect(rect);
+        child
+    };
+    let halves = (child(left), child(right));
+    ui.allocate_rect(whole, egui::Sense::hover());
+    halves
+}
+
 /// The second series, shown and linked.
 pub struct Beside {
     /// Its views, rendered here with a renderer of their own.

@@ -126,22 +126,9 @@ impl DesktopApp {
             first.ui(ui);
             return;
         };
-        // Two halves, each clipped to its own: a long series name or a wide control never
-        // pushes one into the other.
-        let whole = ui.available_rect_before_wrap();
-        let gap = 4.0;
-        let half = (whole.width() - gap) * 0.5;
-        let left = egui::Rect::from_min_size(whole.min, egui::vec2(half, whole.height()));
-        let right =
-            egui::Rect::from_min_max(egui::pos2(whole.max.x - half, whole.min.y), whole.max);
-        let mut half_ui = |rect: egui::Rect| {
-            let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
-            child.set_clip_rect(rect);
-            child
-        };
-        first.ui(&mut half_ui(left));
+        let (mut left_ui, mut right_ui) = crate::beside::halves(ui);
+        first.ui(&mut left_ui);
         let mut closed = false;
-        let mut right_ui = half_ui(right);
         match beside {
             BesideState::Loading(loading, _) => {
                 right_ui.vertical_centered(|ui| {
@@ -155,7 +142,6 @@ impl DesktopApp {
                 shown.workspace.ui(&mut right_ui);
             }
         }
-        ui.allocate_rect(whole, egui::Sense::hover());
         if closed {
             self.beside = None;
         } else if let Some(BesideState::Shown(shown)) = &mut self.beside

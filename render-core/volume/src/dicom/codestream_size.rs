@@ -244,6 +244,15 @@ fn is_t81_start_of_frame(marker: u8) -> bool {
     matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC)
 }
 
+/// The next marker of a JPEG codestream from `at`, as IJG's decoder finds one: any bytes up
+/// to an 0xFF, fill bytes (more 0xFF), then its code; the code and where its segment (if
+/// any) begins. `None` where the codestream ends first.
+pub(super) fn next_marker(codestream: &[u8], at: usize) -> Option<(u8, usize)> {
+    let ff = at + codestream.get(at..)?.iter().position(|&b| b == 0xFF)?;
+    let code = ff + codestream.get(ff..)?.iter().position(|&b| b != 0xFF)?;
+    Some((codestream[code], code + 1))
+}
+
 /// The first frame header of a JPEG or JPEG-LS codestream (`is_frame` tells its markers):
 /// markers are walked from the start of image as jpeg-decoder and IJG walk them, skipping
 /// fill bytes and stuffed zeros, each segment by its length, until a frame header, a start
@@ -256,14 +265,8 @@ fn jpeg_size(codestream: &[u8], is_frame: impl Fn(u8) -> bool) -> Result<ImageSi
     let byte = |at: usize| codestream.get(at).copied().ok_or_else(|| cut(at));
     let mut at = 2;
     loop {
-        while byte(at)? != 0xFF {
-            at += 1;
-        }
-        while byte(at)? == 0xFF {
-            at += 1;
-        }
-        let marker = byte(at)?;
-        at += 1;
+        let (marker, after) = next_marker(codestream, at).ok_or_else(|| cut(codestream.len()))?;
+        at = after;
         match marker {
             // A stuffed zero, and markers without a segment.
             0x00 | 0x01 | 0xD0..=0xD7 => continue,

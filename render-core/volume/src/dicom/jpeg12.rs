@@ -11,6 +11,7 @@ use std::path::Path;
 use gdcm_rs::{GDCMPhotometricInterpretation, GDCMTransferSyntax};
 
 use super::checked_pixels::{CheckedFrame, CheckedPixelData};
+use super::codestream_size::next_marker;
 use super::error::DicomError;
 use super::header::PixelFormat;
 
@@ -99,25 +100,15 @@ pub fn decode_frame(
 /// hands libjpeg nothing more, and libjpeg's skipping of a segment then never ends: a
 /// decoder thread spinning for good. A frame that would take it there never reaches it.
 fn segments_within(frame: &[u8]) -> Result<(), String> {
-    let byte = |at: usize| {
-        frame
-            .get(at)
-            .copied()
-            .ok_or_else(|| format!("no EOI ends its {} bytes", frame.len()))
-    };
+    let no_eoi = || format!("no EOI ends its {} bytes", frame.len());
+    let byte = |at: usize| frame.get(at).copied().ok_or_else(no_eoi);
     if frame.get(..2) != Some(&[0xFF, 0xD8]) {
         return Err("it does not begin with SOI".to_string());
     }
     let mut at = 2;
     loop {
-        while byte(at)? != 0xFF {
-            at += 1;
-        }
-        while byte(at)? == 0xFF {
-            at += 1;
-        }
-        let marker = byte(at)?;
-        at += 1;
+        let (marker, after) = next_marker(frame, at).ok_or_else(no_eoi)?;
+        at = after;
         match marker {
             // EOI: the frame is whole.
             0xD9 => return Ok(()),
@@ -136,8 +127,7 @@ fn segments_within(frame: &[u8]) -> Result<(), String> {
                 }
                 at = end;
                 if marker == 0xDA {
-                    at = end_of_entropy_coded_data(frame, at)
-                        .ok_or_else(|| format!("no EOI ends its {} bytes", frame.len()))?;
+                    at = end_of_entropy_coded_data(frame, at).ok_or_else(no_eoi)?;
                 }
             }
         }

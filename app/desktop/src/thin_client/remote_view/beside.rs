@@ -154,22 +154,10 @@ impl RemoteView {
             self.ui(ui);
             return;
         }
-        // Two halves, each clipped to its own, as the desktop's own reading beside.
-        let whole = ui.available_rect_before_wrap();
-        let gap = 4.0;
-        let half = (whole.width() - gap) * 0.5;
-        let left = egui::Rect::from_min_size(whole.min, egui::vec2(half, whole.height()));
-        let right =
-            egui::Rect::from_min_max(egui::pos2(whole.max.x - half, whole.min.y), whole.max);
-        let mut half_ui = |rect: egui::Rect| {
-            let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
-            child.set_clip_rect(rect);
-            child
-        };
+        let (mut left_ui, mut right_ui) = crate::beside::halves(ui);
         // The first view is drawn with the series beside in place: the inputs it sends
         // reach the one beside too.
-        self.ui(&mut half_ui(left));
-        let mut right_ui = half_ui(right);
+        self.ui(&mut left_ui);
         let Some(beside) = &mut self.beside else {
             return;
         };
@@ -181,7 +169,6 @@ impl RemoteView {
             closed = ui.small_button("×").on_hover_text("Close").clicked();
         });
         beside.view.ui(&mut right_ui);
-        ui.allocate_rect(whole, egui::Sense::hover());
         beside.note_crosshair();
         if closed {
             self.beside = None;
