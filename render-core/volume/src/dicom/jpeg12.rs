@@ -117,7 +117,14 @@ fn segments_within(frame: &[u8]) -> Result<(), String> {
             _ => {
                 let length = usize::from(u16::from_be_bytes([byte(at)?, byte(at + 1)?]));
                 let end = at + length;
-                if length < 2 || end > frame.len() {
+                if length < 2 {
+                    return Err(format!(
+                        "its marker segment 0xFF{marker:02X} at byte {} declares {length} \
+                         bytes, under its own 2-byte length",
+                        at - 2
+                    ));
+                }
+                if end > frame.len() {
                     return Err(format!(
                         "its marker segment 0xFF{marker:02X} at byte {} declares {length} \
                          bytes, past the frame's end at byte {}",
@@ -195,7 +202,8 @@ mod tests {
         let why = segments_within(&no_eoi).expect_err("no EOI");
         assert!(why.contains("no EOI"), "{why}");
         let short = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x01, 0xFF, 0xD9];
-        assert!(segments_within(&short).is_err(), "a length under 2");
+        let why = segments_within(&short).expect_err("a length under 2");
+        assert!(why.contains("under its own 2-byte length"), "{why}");
         assert!(
             segments_within(&[0x00, 0xD8, 0xFF, 0xD9]).is_err(),
             "no SOI"
