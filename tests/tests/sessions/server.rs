@@ -285,10 +285,21 @@ async fn timed_reader(address: SocketAddr, viewport: Viewport) -> (Client, u32) 
     while !opening.header.flags.final_still() {
         opening = client.next_frame().await.expect("the opening still");
     }
+    let full_us = still_time(&mut client).await;
+    (client, full_us)
+}
+
+/// How many more stills a drag's check asks for while the last one's time is in the
+/// margin between [`FAST_FULL_US`] and [`SLOW_FULL_US`].
+const MARGIN_RETRIES: usize = 6;
+
+/// Asks `client`'s session for a still of its view and returns how long the server took
+/// to draw it.
+async fn still_time(client: &mut Client) -> u32 {
     client.still(false).await.expect("sent");
     let timed = client.next_frame().await.expect("a still");
     assert!(timed.header.flags.final_still(), "{:?}", timed.header);
-    (client, timed.header.render_us)
+    timed.header.render_us
 }
 
 /// Drags a series at `viewport` on a server of its own (the real CT, or the phantom
@@ -304,7 +315,16 @@ async fn drag_end(folder: Option<&str>, viewport: Viewport) -> Option<bool> {
         Some(folder) => support::server::start_serving(config, &[support::data(folder)]),
         None => support::server::start(vec![config])[0],
     };
-    let (mut client, full_us) = timed_reader(address, viewport).await;
+    let (mut client, mut full_us) = timed_reader(address, viewport).await;
+    // A loaded machine (the other suites' tests beside this one) can draw a still in the
+    // margin between the two marks: the renderer decides by its last full frame, so
+    // another still is asked for until one lands clear of the margin, a few times at most.
+    for _ in 0..MARGIN_RETRIES {
+        if !(FAST_FULL_US + 1..SLOW_FULL_US).contains(&full_us) {
+            break;
+        }
+        full_us = still_time(&mut client).await;
+    }
     let (_, frames) = drag(&mut client, 6, 4.0, 0.0).await;
     let still = frames.last().expect("the final still").header;
     let refined: Vec<&FrameHeader> = frames
