@@ -8,7 +8,8 @@ packages=(
   cmake           # builds the bundled CharLS (JPEG-LS decoder)
   make
   g++             # compiles CharLS (C++) and OpenJPEG (C) for JPEG-LS and JPEG 2000, and
-                  # GDCM (C++, built with cmake) for 12-bit lossy JPEG
+                  # the shim into GDCM's 12-bit lossy JPEG codec
+  libgdcm-dev     # GDCM's headers and libraries: its 12-bit IJG codec for lossy 12-bit JPEG
   dcmtk           # dcmdjpeg/dcmcjpeg: the decoding tests' independent reference for lossy JPEG;
                   # dsrdump reads the findings' structured reports back
   dicom3tools     # dciodvfy: checks every DICOM object the product writes (findings' SR)

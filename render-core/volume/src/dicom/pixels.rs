@@ -65,7 +65,7 @@ pub fn decode_checked<T: Sample>(
         for target in targets.iter_mut() {
             let frame = pixels.frame(target.frame)?;
             let decoded = jpeg12::decode_frame(pixels, &frame, format)?;
-            write_rescaled(file, decoded.bytes(), format, target.rescale, target.out)?;
+            write_rescaled(file, &decoded, format, target.rescale, target.out)?;
         }
         return Ok(());
     }
