@@ -930,15 +930,45 @@ fn connect_hangs_a_lumbar_study_beside_its_prior_and_scrolls_both_under_xvfb() {
     let current = &support::scan("mr-lumbar").studies[0];
     let current_t2 = sagittal_t2(current);
     let prior_t2 = sagittal_t2(&support::scan_folder(&prior).studies[0]);
+    // The built-in protocol: the current sagittal T2 here, the prior's beside it. The
+    // wheel over the first view's axial cell (the left half's top right quarter in the
+    // 2×2 layout) steps its slices, and the prior's beside follow, in millimetres.
+    hangs_the_lumbar_prior_and_follows_the_wheel(
+        &["connect", &server.url, "--study", &current.uid],
+        (&current_t2, &prior_t2),
+        12..=12,
+        0.5,
+    );
+    // The server opened both, each audited as any open.
+    let opened: Vec<String> = support::audit_events(&audit)
+        .iter()
+        .filter(|event| event["event"] == "series_opened")
+        .filter_map(|event| event["series"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        opened.contains(&current_t2) && opened.contains(&prior_t2),
+        "opened {opened:?}; hung {current_t2} and {prior_t2}"
+    );
+}
+
+/// Runs `hounsfield ARGS` under Xvfb and waits for the built-in lumbar protocol to hang
+/// `current_t2` in the first cell and `prior_t2` beside it, then turns the wheel down on
+/// the top row of cells, at `xs` (32nds of the window's width, in turn), until the series
+/// beside moves: it must move along S alone, by more than `at_least_mm`.
+fn hangs_the_lumbar_prior_and_follows_the_wheel(
+    args: &[&str],
+    (current_t2, prior_t2): (&str, &str),
+    xs: std::ops::RangeInclusive<i32>,
+    at_least_mm: f64,
+) {
     let display = VirtualDisplay::start();
     let settings = tempfile::tempdir().expect("temp dir");
     let mut app = LoggedApp::start(
-        &["connect", &server.url, "--study", &current.uid],
+        args,
         &display,
         "warn,hounsfield_desktop=info",
         &settings.path().join("settings.toml"),
     );
-    // The built-in protocol: the current sagittal T2 here, the prior's beside it.
     app.wait_for(
         &format!(
             "hanging protocol \"MR lumbar spine with prior\": series {current_t2} in the first cell"
@@ -953,38 +983,64 @@ fn connect_hangs_a_lumbar_study_beside_its_prior_and_scrolls_both_under_xvfb() {
         &app.wait_for("the series beside is at LPS", &mut || {}),
         "at LPS",
     );
-    // The wheel over the first view's axial cell (the left half's top right quarter in
-    // the 2×2 layout) steps its slices, and the prior's beside follow, in millimetres.
     let window = app.window(&display);
     let (left, top, width, height) = display.window_box(&window);
     display.focus(&window);
-    let (x, y) = (
-        (left + width * 3 / 8).to_string(),
-        (top + height * 2 / 5).to_string(),
-    );
+    let y = (top + height * 2 / 5).to_string();
+    let mut tries = xs.cycle().map(|of_32| left + width * of_32 / 32);
     let after = point_after(
         &app.wait_for("the series beside is at LPS", &mut || {
+            let x = tries.next().unwrap_or(left).to_string();
             display.xdotool(&["mousemove", &x, &y, "click", "5"]);
         }),
         "at LPS",
     );
     assert!(
-        (after[2] - before[2]).abs() > 0.5,
+        (after[2] - before[2]).abs() > at_least_mm,
         "the prior's axial slice moved: {before:?} → {after:?}"
     );
     assert!(
         (after[0] - before[0]).abs() < 0.01 && (after[1] - before[1]).abs() < 0.01,
         "along the axial planes' normal alone: {before:?} → {after:?}"
     );
-    drop(app);
-    // The server opened both, each audited as any open.
-    let opened: Vec<String> = support::audit_events(&audit)
-        .iter()
-        .filter(|event| event["event"] == "series_opened")
-        .filter_map(|event| event["series"].as_str().map(str::to_string))
-        .collect();
-    assert!(
-        opened.contains(&current_t2) && opened.contains(&prior_t2),
-        "opened {opened:?}; hung {current_t2} and {prior_t2}"
+}
+
+/// Copies the files of `from` and its folders into `to`.
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("a folder for the copy");
+    for entry in std::fs::read_dir(from).expect("the folder to copy") {
+        let path = entry.expect("an entry").path();
+        let into = to.join(path.file_name().expect("a name"));
+        if path.is_dir() {
+            copy_folder(&path, &into);
+        } else {
+            std::fs::copy(&path, &into).expect("a file copied");
+        }
+    }
+}
+
+#[test]
+fn a_study_read_here_hangs_beside_its_prior_from_the_same_folder_and_scrolls_both_under_xvfb() {
+    // One library folder: the lumbar MR and the prior the test makes of it (a year
+    // earlier, the same patient, every UID new).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let library = dir.path().join("library");
+    copy_folder(&support::data("mr-lumbar"), &library.join("current"));
+    support::prior::lumbar_prior(&library.join("prior"));
+    let current = &support::scan("mr-lumbar").studies[0];
+    let current_t2 = sagittal_t2(current);
+    let prior_t2 = sagittal_t2(&support::scan_folder(&library.join("prior")).studies[0]);
+    // The built-in protocol, as a server applies it: the current sagittal T2 here, the
+    // prior's beside it. The wheel over the first view's axial cell (the top right
+    // quarter of the left half, right of the studies panel) steps its slices, and the
+    // prior's follow, landing on its own rows. The panel's width is the window's to
+    // choose, so the wheel turns at points across the window's top row of cells: over a
+    // 3D cell it zooms and over the studies it scrolls, which move no crosshair, and over
+    // either axial cell it steps along S alone.
+    hangs_the_lumbar_prior_and_follows_the_wheel(
+        &["open", &library.to_string_lossy(), "--study", &current.uid],
+        (&current_t2, &prior_t2),
+        8..=30,
+        0.1,
     );
 }

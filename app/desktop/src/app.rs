@@ -33,6 +33,7 @@ use super::screenshot::Outcome;
 use super::session_share::{ShareOptions, Sharing};
 use super::settings::{ServerEntry, Settings};
 use super::slice_view::OVERLAY_TEXT;
+use super::study_hanging;
 use super::thin_client::connection::{
     LinkTarget, link_parameter, server_authority, trust_for, websocket_url,
 };
@@ -41,6 +42,7 @@ use super::workspace::LocalWorkspace;
 use crate::launch::{FrameTransport, RenderPreference};
 use beside_panel::BesideState;
 use capture::Screenshot;
+use hounsfield_protocol::HungCell;
 use hounsfield_tls::Fingerprint;
 
 /// What the window should open, and whether to take a screenshot and close.
@@ -125,8 +127,11 @@ pub struct DesktopApp {
     start_crop: Option<CropBox>,
     /// A second series beside the first (`--beside`, or a row's "Open beside").
     beside: Option<BesideState>,
-    /// The series to open beside the first once it is shown (`--beside`).
+    /// The series to open beside the first once it is shown (`--beside`, or a hanging
+    /// protocol's second cell).
     start_beside: Option<OpenChoice>,
+    /// The hanging protocol's cell the series opening beside is hung with (`--study`).
+    beside_cell: Option<HungCell>,
     /// The site's segmentation model, offered on each series rendered here.
     model: Option<Arc<hounsfield_model::SegmentationModel>>,
 }
@@ -188,9 +193,16 @@ impl DesktopApp {
                     show_browser = true;
                 }
                 let folder = settings_path.as_deref().and_then(store::folder_beside);
-                let loading = Loading::start(args.path, args.series, folder, move || {
-                    ctx.request_repaint()
-                });
+                let wake = move || ctx.request_repaint();
+                let loading = match (args.path, args.study) {
+                    (Some(path), Some(uid)) => {
+                        let (protocols, unread) =
+                            study_hanging::protocols(args.hanging_protocols.as_deref());
+                        warnings.extend(unread);
+                        Loading::start_study(path, uid, protocols, folder, wake)
+                    }
+                    (path, _) => Loading::start(path, args.series, folder, wake),
+                };
                 (
                     State::Loading(loading, Box::new(renderer)),
                     args.rendering.render,
@@ -282,6 +294,7 @@ impl DesktopApp {
             start_crop,
             beside: None,
             start_beside,
+            beside_cell: None,
             model: request.model,
         };
         app.save_settings();
@@ -316,6 +329,7 @@ impl DesktopApp {
                     mut opened,
                     findings,
                     unread,
+                    hung,
                 } = *loaded;
                 let over_time = std::mem::take(&mut opened.over_time);
                 self.label = opened.label;
@@ -340,6 +354,9 @@ impl DesktopApp {
                 // `--crop` applies to the first series only.
                 if let Some(crop) = self.start_crop.take() {
                     view.view3d.view.crop = crop;
+                }
+                if let Some(hung) = hung {
+                    self.hang(&mut view, hung);
                 }
                 State::Local(Box::new(view))
             }
@@ -383,6 +400,7 @@ impl DesktopApp {
         self.stop_sharing("the share ended: another series was opened");
         // Linked to the series that gives way, the one beside goes with it.
         self.beside = None;
+        self.beside_cell = None;
         if let State::Local(workspace) = &self.state
             && workspace.findings.list.unsaved()
         {

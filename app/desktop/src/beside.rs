@@ -31,6 +31,17 @@ pub fn halves(ui: &mut egui::Ui) -> (egui::Ui, egui::Ui) {
     halves
 }
 
+/// Logs where the series beside now is (its crosshair, in patient coordinates), as the
+/// tests and a support engineer read it.
+pub fn note_position(at: DVec3) {
+    tracing::info!(
+        "the series beside is at LPS [{:.2}, {:.2}, {:.2}]",
+        at.x,
+        at.y,
+        at.z
+    );
+}
+
 /// The second series, shown and linked.
 pub struct Beside {
     /// Its views, rendered here with a renderer of their own.

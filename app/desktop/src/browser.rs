@@ -508,6 +508,16 @@ pub(crate) fn shown_date(date: &str) -> String {
     }
 }
 
+/// A cell's or a series' heading: its study's role and date, and its description, e.g.
+/// `prior · 2006-01-01 · Sag T2`.
+pub(crate) fn reading_heading(role: &str, date: &str, description: &str) -> String {
+    let parts: Vec<String> = [role.to_string(), shown_date(date), description.to_string()]
+        .into_iter()
+        .filter(|part| !part.trim().is_empty())
+        .collect();
+    parts.join(" · ")
+}
+
 /// A study's heading (date, then description) and its series.
 fn study_row(study: &Study) -> StudyRow {
     let date = shown_date(&study.date);

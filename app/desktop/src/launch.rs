@@ -62,6 +62,14 @@ pub struct OpenArgs {
     /// Series id (from `info`) or series number; default: the largest series.
     #[arg(long)]
     pub series: Option<String>,
+    /// The study to read (its StudyInstanceUID), laid out by the hanging protocols with the
+    /// same patient's newest fitting prior found in the same path: the first cell here, the
+    /// second beside it; without a fitting protocol, the study's first volume.
+    #[arg(long, value_name = "UID", requires = "path", conflicts_with_all = ["series", "beside"])]
+    pub study: Option<String>,
+    /// The site's hanging protocols (`*.toml`), beside the built-in ones, for `--study`.
+    #[arg(long, value_name = "DIR", requires = "study")]
+    pub hanging_protocols: Option<PathBuf>,
     /// Save a screenshot of the window to this PNG once the first full-quality frame is
     /// shown, then close (for tests).
     #[arg(long, value_name = "OUT.png", hide = true)]

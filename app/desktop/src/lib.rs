@@ -25,6 +25,7 @@ pub mod settings;
 mod share_room;
 mod slab_control;
 mod slice_view;
+mod study_hanging;
 pub mod study_link;
 pub(crate) mod thin_client;
 mod transfer_editor;

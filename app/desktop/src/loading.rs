@@ -3,15 +3,17 @@
 //! and its findings arrive together; the UI polls for the result each frame and shows a
 //! progress bar meanwhile.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use render_core::progress::{Progress, Stage};
+use render_core::progress::{Progress, ProgressFn, Stage};
 
 use super::findings::LocalFindings;
 use super::findings::store::Keeping;
+use super::study_hanging::{LocalHanging, hang_study};
+use hounsfield_hanging::HangingProtocols;
 use hounsfield_workstation::source::{self, OpenedVolume};
 
 /// A volume loaded, with its findings.
@@ -22,6 +24,9 @@ pub struct Loaded {
     pub findings: LocalFindings,
     /// Why the kept findings could not be read, when they could not.
     pub unread: Option<String>,
+    /// How the study was laid out, when it was opened by `--study`: the volume is its
+    /// first cell's series.
+    pub hung: Option<LocalHanging>,
 }
 
 /// A load under way on its own thread.
@@ -52,12 +57,47 @@ impl Loading {
         findings_folder: Option<PathBuf>,
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Self {
-        let progress = Arc::new(Mutex::new(None));
-        let reported = progress.clone();
         let what = path.as_ref().map_or_else(
             || "the built-in sample".to_string(),
             |p| p.display().to_string(),
         );
+        Self::spawn(what, wake, move |report| {
+            load(path.as_deref(), series.as_deref(), findings_folder, report)
+        })
+    }
+
+    /// Starts reading study `uid` of `path` as `protocols` lay it out with the same
+    /// patient's other studies under `path`: its first cell's series is loaded, and the
+    /// layout comes with it ([`Loaded::hung`]).
+    pub fn start_study(
+        path: PathBuf,
+        uid: String,
+        protocols: HangingProtocols,
+        findings_folder: Option<PathBuf>,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> Self {
+        let what = format!("study {uid} of {}", path.display());
+        Self::spawn(what, wake, move |report| {
+            let hung = hang_study(&path, &uid, &protocols)?;
+            let mut loaded = load(
+                Some(&path),
+                Some(&hung.first.series),
+                findings_folder,
+                report,
+            )?;
+            loaded.hung = Some(hung);
+            Ok(loaded)
+        })
+    }
+
+    /// Runs `job` on a loading thread of its own, its progress kept for [`Self::progress`].
+    fn spawn(
+        what: String,
+        wake: impl Fn() + Send + Sync + 'static,
+        job: impl FnOnce(ProgressFn<'_>) -> Result<Loaded, String> + Send + 'static,
+    ) -> Self {
+        let progress = Arc::new(Mutex::new(None));
+        let reported = progress.clone();
         let (sender, result) = sync_channel(1);
         let spawned = std::thread::Builder::new()
             .name("volume-loader".to_string())
@@ -76,29 +116,17 @@ impl Loading {
                         }
                     }
                 };
-                let opened =
-                    source::open_volumes_with_progress(path.as_deref(), series.as_deref(), &report)
-                        .map_err(|error| format!("{error:#}"))
-                        .map(|opened| {
-                            let keeping = Keeping::of_source(path.as_deref(), findings_folder);
-                            let (findings, unread) =
-                                LocalFindings::open(opened.subject.clone(), keeping);
-                            Loaded {
-                                opened,
-                                findings,
-                                unread,
-                            }
-                        });
+                let loaded = job(&report);
                 // The UI may have gone away; nothing to tell then.
-                let _ = sender.send(opened);
+                let _ = sender.send(loaded);
                 wake();
             });
-        let (result, what) = match spawned {
-            Ok(_) => (result, what),
+        let result = match spawned {
+            Ok(_) => result,
             Err(error) => {
                 let (sender, result) = sync_channel(1);
                 let _ = sender.send(Err(format!("could not start loading: {error}")));
-                (result, what)
+                result
             }
         };
         Self {
@@ -134,4 +162,24 @@ impl Loading {
             )),
         }
     }
+}
+
+/// Opens `series` of `path` (the built-in sample without a path), then the series'
+/// findings where they are kept.
+fn load(
+    path: Option<&Path>,
+    series: Option<&str>,
+    findings_folder: Option<PathBuf>,
+    report: ProgressFn<'_>,
+) -> Result<Loaded, String> {
+    let opened = source::open_volumes_with_progress(path, series, report)
+        .map_err(|error| format!("{error:#}"))?;
+    let keeping = Keeping::of_source(path, findings_folder);
+    let (findings, unread) = LocalFindings::open(opened.subject.clone(), keeping);
+    Ok(Loaded {
+        opened,
+        findings,
+        unread,
+        hung: None,
+    })
 }

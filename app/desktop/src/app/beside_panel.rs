@@ -1,6 +1,7 @@
 //! A second series beside the first: opened from the studies panel's row menu ("Open
-//! beside") or `--beside`, loaded off the UI thread with a renderer of its own on the
-//! window's device, and drawn in the right half of the window, linked to the first.
+//! beside"), `--beside` or a hanging protocol's second cell (`--study`), loaded off the UI
+//! thread with a renderer of its own on the window's device, and drawn in the right half
+//! of the window, linked to the first.
 
 use std::sync::Arc;
 
@@ -11,8 +12,9 @@ use render_core::view::SeriesLink;
 
 use super::{DesktopApp, State, load_presets, window_device};
 use crate::beside::Beside;
-use crate::browser::OpenChoice;
+use crate::browser::{OpenChoice, reading_heading};
 use crate::loading::{Loaded, Loading, Poll};
+use crate::study_hanging::{LocalHanging, apply_cell};
 use crate::workspace::LocalWorkspace;
 
 /// The second series: loading, or shown beside the first.
@@ -55,6 +57,30 @@ impl DesktopApp {
         self.beside = Some(BesideState::Loading(loading, Box::new(renderer)));
     }
 
+    /// Lays the reading out as `hung` says: `first` (its first cell's series, just
+    /// loaded) starts as that cell hangs it, and the second cell's series opens beside it.
+    pub(super) fn hang(&mut self, first: &mut LocalWorkspace, hung: LocalHanging) {
+        if let Some(protocol) = &hung.protocol {
+            tracing::info!(
+                "hanging protocol {protocol:?}: series {} in the first cell",
+                hung.first.series
+            );
+        }
+        apply_cell(first, &hung.first);
+        if let Some(second) = hung.beside {
+            self.start_beside = Some(OpenChoice {
+                path: hung.path,
+                series: Some(second.series.clone()),
+            });
+            self.beside_cell = Some(second);
+        }
+        for unshown in hung.unshown {
+            tracing::info!(
+                "the hanging protocol's cell of series {unshown} is not shown: the window shows two"
+            );
+        }
+    }
+
     /// Moves a finished load beside the first series (or its error into the warnings).
     pub(super) fn poll_beside(&mut self, render_state: Option<&RenderState>) {
         let Some(BesideState::Loading(loading, _)) = &self.beside else {
@@ -72,10 +98,12 @@ impl DesktopApp {
             );
             return;
         };
+        let cell = self.beside_cell.take();
         let Loaded {
             opened,
             findings,
             unread,
+            ..
         } = match result {
             Ok(loaded) => *loaded,
             Err(error) => {
@@ -98,7 +126,7 @@ impl DesktopApp {
             &first_volume,
             &volume,
         );
-        let (workspace, warnings) = LocalWorkspace::new(
+        let (mut workspace, warnings) = LocalWorkspace::new(
             *renderer,
             render_state.clone(),
             volume,
@@ -108,12 +136,19 @@ impl DesktopApp {
         self.warnings.extend(opened.warnings);
         self.warnings.extend(warnings);
         self.warnings.extend(unread);
-        self.beside = Some(BesideState::Shown(Box::new(Beside::new(
-            first,
-            workspace,
-            opened.label,
-            link,
-        ))));
+        let label = match &cell {
+            Some(cell) => {
+                apply_cell(&mut workspace, cell);
+                let heading = reading_heading(cell.role.name(), &cell.date, &cell.description);
+                tracing::info!("beside: series {} ({heading})", cell.series);
+                heading
+            }
+            None => opened.label,
+        };
+        let beside = Beside::new(first, workspace, label, link);
+        let at = beside.workspace.link.crosshair;
+        crate::beside::note_position(at);
+        self.beside = Some(BesideState::Shown(Box::new(beside)));
     }
 
     /// Draws the first series' views, and the second's beside them when there is one;
@@ -144,10 +179,15 @@ impl DesktopApp {
         }
         if closed {
             self.beside = None;
-        } else if let Some(BesideState::Shown(shown)) = &mut self.beside
-            && shown.follow(first)
-        {
-            ui.ctx().request_repaint();
+        } else if let Some(BesideState::Shown(shown)) = &mut self.beside {
+            let before = shown.workspace.link.crosshair;
+            if shown.follow(first) {
+                let at = shown.workspace.link.crosshair;
+                if at != before {
+                    crate::beside::note_position(at);
+                }
+                ui.ctx().request_repaint();
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use glam::DVec3;
 use hounsfield_protocol::{Action, HungCell, SeriesKind, StudyInfo};
 
 use super::RemoteView;
-use crate::browser::shown_date;
+use crate::browser::reading_heading;
 
 /// A series streamed beside the first view, following it.
 pub struct RemoteBeside {
@@ -44,16 +44,6 @@ fn follows(action: &Action, window_linked: bool) -> bool {
         _ => false,
     }
 }
-
-/// A cell's or a series' heading: its study's role and date, and its description.
-fn heading(role: &str, date: &str, description: &str) -> String {
-    let parts: Vec<String> = [role.to_string(), shown_date(date), description.to_string()]
-        .into_iter()
-        .filter(|part| !part.trim().is_empty())
-        .collect();
-    parts.join(" · ")
-}
-
 impl RemoteView {
     /// Lays the reading out as the server's hanging protocol `protocol` hung it: the first
     /// cell is this view's (applied once its series is open), the second opens beside.
@@ -68,7 +58,7 @@ impl RemoteView {
         );
         self.hung_cell = Some(first);
         if let Some(second) = cells.next() {
-            let label = heading(second.role.name(), &second.date, &second.description);
+            let label = reading_heading(second.role.name(), &second.date, &second.description);
             let series = second.series.clone();
             self.open_beside(ctx, &series, label, Some(second));
         }
@@ -185,12 +175,13 @@ impl RemoteView {
             ui.menu_button(format!("Priors ({})", self.priors.len()), |ui| {
                 for study in &self.priors {
                     ui.label(
-                        egui::RichText::new(heading("", &study.date, &study.description)).strong(),
+                        egui::RichText::new(reading_heading("", &study.date, &study.description))
+                            .strong(),
                     );
                     for series in volumes_of(study) {
                         let text = format!("Open beside: {}", series.description);
                         if ui.button(text).clicked() {
-                            let label = heading("prior", &study.date, &series.description);
+                            let label = reading_heading("prior", &study.date, &series.description);
                             chosen = Some((series.id.clone(), label));
                             ui.close();
                         }
@@ -224,12 +215,7 @@ impl RemoteBeside {
         if now.is_some() && now != self.crosshair {
             self.crosshair = now;
             if let Some(at) = now {
-                tracing::info!(
-                    "the series beside is at LPS [{:.2}, {:.2}, {:.2}]",
-                    at.x,
-                    at.y,
-                    at.z
-                );
+                crate::beside::note_position(at);
             }
         }
     }
@@ -268,9 +254,9 @@ mod tests {
     #[test]
     fn a_heading_names_the_role_date_and_description_it_has() {
         assert_eq!(
-            heading("prior", "20060101", "T2_TSE_SAG"),
+            reading_heading("prior", "20060101", "T2_TSE_SAG"),
             "prior · 2006-01-01 · T2_TSE_SAG"
         );
-        assert_eq!(heading("current", "", "T2"), "current · T2");
+        assert_eq!(reading_heading("current", "", "T2"), "current · T2");
     }
 }
