@@ -128,6 +128,46 @@ fn end_of_entropy_coded_data(frame: &[u8], from: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dicom::budget::VoxelBudget;
+
+    #[test]
+    fn gdcm_decodes_a_real_frame_only_into_the_length_its_header_declares() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../../shared/data/pydicom-test-files/pydicom/data/test_files/JPGExtended.dcm",
+        );
+        let pixels = CheckedPixelData::open(&file, VoxelBudget::new(1 << 30)).expect("opens");
+        assert!(decodes(&pixels), "12 bits a sample, lossy");
+        let frame = pixels.frame(0).expect("frame 0");
+        let format = PixelFormat {
+            bits_allocated: 16,
+            bits_stored: 12,
+            high_bit: 11,
+            signed: false,
+            samples_per_pixel: 1,
+        };
+        let shape = pixels.shape();
+        let layout = gdcm::FrameLayout {
+            columns: shape.columns,
+            rows: shape.rows,
+            photometric: "MONOCHROME2",
+        };
+        let whole = usize::try_from(shape.stored_frame_bytes()).expect("fits");
+        let decoded = gdcm::decode(frame.bytes(), &layout, format, whole).expect("decoded");
+        assert_eq!(decoded.len(), whole);
+        assert!(decoded.iter().any(|&byte| byte != 0), "an image, not zeros");
+        // A buffer of any other length is refused before GDCM writes into it.
+        let why = gdcm::decode(frame.bytes(), &layout, format, whole - 2).expect_err("short");
+        assert!(
+            why.contains(&format!("GDCM would decode {whole} bytes")),
+            "{why}"
+        );
+        let layout = gdcm::FrameLayout {
+            photometric: "NOT-A-PHOTOMETRIC",
+            ..layout
+        };
+        let why = gdcm::decode(frame.bytes(), &layout, format, whole).expect_err("unknown");
+        assert!(why.contains("NOT-A-PHOTOMETRIC"), "{why}");
+    }
 
     /// A frame: SOI, an APP0 of two bytes, SOF1, a scan header, `entropy` and EOI.
     fn frame(entropy: &[u8]) -> Vec<u8> {
