@@ -194,6 +194,7 @@ mod tests {
             number: Some(number),
             modality: "CT".to_string(),
             description: String::new(),
+            body_part: String::new(),
             images: slices,
             dims: Some([8, 8, slices]),
             unavailable: unavailable.then(|| "mosaic".to_string()),

@@ -121,6 +121,7 @@ impl Sharing {
                 number: None,
                 modality: series.modality.clone(),
                 description: series.description.clone(),
+                body_part: String::new(),
                 images: series.volume.dims[2],
                 dims: Some(series.volume.dims),
                 unavailable: None,

@@ -2,7 +2,7 @@
 
 use hounsfield_protocol::{HungCell, SeriesInfo, SeriesKind, StudyInfo, StudyRole};
 
-use crate::rules::{CellRule, StudyRule, described, of_modality};
+use crate::rules::{CellRule, StudyRule, described, of_body_part, of_modality};
 use crate::{HangingProtocol, HangingProtocols};
 
 /// A reading laid out: the protocol applied and each cell's series.
@@ -66,7 +66,9 @@ impl HangingProtocols {
 /// How many rules a protocol sets: the more, the more particular it is.
 fn rules_of(protocol: &HangingProtocol) -> usize {
     let of_study = |rule: &StudyRule| {
-        usize::from(rule.modality.is_some()) + usize::from(!rule.description.is_empty())
+        usize::from(rule.modality.is_some())
+            + usize::from(!rule.description.is_empty())
+            + usize::from(!rule.body_part.is_empty())
     };
     of_study(&protocol.current)
         + protocol
@@ -114,11 +116,23 @@ fn lay_out(
     })
 }
 
-/// Whether `rule` takes `study`.
+/// Whether `rule` takes `study`: of its modality, and named by its description or by a
+/// series' body part (either, where the rule gives both).
 fn takes(rule: &StudyRule, study: &StudyInfo) -> bool {
     let modality = rule.modality.as_deref();
-    (modality.is_none() || study.modalities.iter().any(|m| of_modality(m, modality)))
-        && described(&study.description, &rule.description)
+    let of_body_part = || {
+        study
+            .series
+            .iter()
+            .any(|series| of_body_part(&series.body_part, &rule.body_part))
+    };
+    let named = match (rule.description.is_empty(), rule.body_part.is_empty()) {
+        (true, true) => true,
+        (false, true) => described(&study.description, &rule.description),
+        (true, false) => of_body_part(),
+        (false, false) => described(&study.description, &rule.description) || of_body_part(),
+    };
+    (modality.is_none() || study.modalities.iter().any(|m| of_modality(m, modality))) && named
 }
 
 /// The first series of `study` (in its listed order) that `rule` takes: a volume that can
@@ -240,6 +254,35 @@ mod tests {
         ct.modalities = vec!["CT".to_string()];
         ct.description = "Abdomen".to_string();
         assert_eq!(protocols.hang(&ct, &priors), None);
+    }
+
+    #[test]
+    fn a_study_is_named_by_its_description_or_by_a_series_body_part() {
+        let text = r#"
+            name = "Spine by body part"
+            [current]
+            modality = "MR"
+            description = ["no such words"]
+            body_part = ["lspine"]
+            [[cells]]
+            study = "current"
+            series = ["sag t2"]
+        "#;
+        let mut protocols = HangingProtocols::none();
+        protocols.insert(HangingProtocol::from_toml(text, "spine.toml").expect("reads"));
+        let mut current = lumbar("now", "20240301");
+        // Neither its description nor any body part: no protocol.
+        assert_eq!(protocols.hang(&current, &[]), None);
+        // BodyPartExamined LSPINE on one series names it, whatever its description.
+        current.series[1].body_part = "LSPINE".to_string();
+        let hanging = protocols
+            .hang(&current, &[])
+            .expect("named by its body part");
+        assert_eq!(hanging.protocol, "Spine by body part");
+        assert_eq!(hanging.cells[0].series, "now-t2");
+        // Another body part does not.
+        current.series[1].body_part = "KNEE".to_string();
+        assert_eq!(protocols.hang(&current, &[]), None);
     }
 
     #[test]

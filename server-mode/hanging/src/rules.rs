@@ -13,6 +13,8 @@ pub const MOST_CELLS: usize = 4;
 pub const MOST_ALTERNATIVES: usize = 32;
 /// The most characters of a name, a description alternative or a preset's name.
 pub const MOST_RULE_CHARS: usize = 200;
+/// The most characters of a body part: BodyPartExamined is a code string (CS) of 16.
+pub const MOST_BODY_PART_CHARS: usize = 16;
 
 /// One hanging protocol, checked.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -44,6 +46,11 @@ pub struct StudyRule {
     /// (`["lumbar", "l spine"]`); empty: any description.
     #[serde(default)]
     pub description: Vec<String>,
+    /// One of the study's series was examined for one of these body parts, its
+    /// BodyPartExamined (any case: `["LSPINE", "SPINE"]`); empty: any. With `description`
+    /// too, either one names the study: many studies carry only one of the two.
+    #[serde(default)]
+    pub body_part: Vec<String>,
 }
 
 /// The prior a protocol hangs: a study rule, and whether the protocol needs one.
@@ -141,7 +148,22 @@ impl HangingProtocol {
 
 /// A study rule's alternatives within their bounds.
 fn check_rule(rule: &StudyRule, field: &str) -> Result<(), String> {
-    check_words(&rule.description, &format!("{field}.description"))
+    check_words(&rule.description, &format!("{field}.description"))?;
+    if rule.body_part.len() > MOST_ALTERNATIVES {
+        return Err(format!(
+            "{field}.body_part: at most {MOST_ALTERNATIVES} alternatives"
+        ));
+    }
+    for (n, part) in rule.body_part.iter().enumerate() {
+        let chars = part.trim().chars().count();
+        if chars == 0 || chars > MOST_BODY_PART_CHARS {
+            return Err(format!(
+                "{field}.body_part[{n}]: 1 to {MOST_BODY_PART_CHARS} characters, as \
+                 BodyPartExamined holds"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// 0 to [`MOST_ALTERNATIVES`] alternatives, each with a word and at most
@@ -173,6 +195,16 @@ pub(crate) fn described(text: &str, alternatives: &[String]) -> bool {
             .split_whitespace()
             .all(|word| text.contains(&word.to_lowercase()))
     })
+}
+
+/// Whether `body_part` (a series' BodyPartExamined) is one of `wanted`, any case and
+/// blanks aside; an empty one is none of them.
+pub(crate) fn of_body_part(body_part: &str, wanted: &[String]) -> bool {
+    let body_part = body_part.trim();
+    !body_part.is_empty()
+        && wanted
+            .iter()
+            .any(|part| part.trim().eq_ignore_ascii_case(body_part))
 }
 
 /// Whether `modality` is `wanted` (any case), or nothing is wanted.
@@ -225,6 +257,15 @@ mod tests {
         let unknown = LUMBAR.replace("layout = \"2x2\"", "layout = \"3x3\"");
         let error = HangingProtocol::from_toml(&unknown, "l.toml").expect_err("refused");
         assert!(error.to_string().contains("l.toml"), "{error}");
+        let long_part = LUMBAR.replace(
+            "description = [\"lumbar\", \"l spine\"]",
+            "body_part = [\"LSPINE\", \"A BODY PART TOO LONG\"]",
+        );
+        let error = HangingProtocol::from_toml(&long_part, "b.toml").expect_err("refused");
+        assert!(
+            error.to_string().contains("current.body_part[1]"),
+            "{error}"
+        );
         let prior_first = LUMBAR.replacen("study = \"current\"", "study = \"prior\"", 1);
         let error = HangingProtocol::from_toml(&prior_first, "p.toml").expect_err("refused");
         assert!(error.to_string().contains("cells[0].study"), "{error}");

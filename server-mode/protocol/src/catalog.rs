@@ -212,6 +212,14 @@ pub struct SeriesInfo {
     /// SeriesDescription.
     #[serde(serialize_with = "listed", deserialize_with = "read_listed")]
     pub description: String,
+    /// BodyPartExamined of its first image (`LSPINE`, `NECK`…); absent when it has none.
+    #[serde(
+        default,
+        skip_serializing_if = "String::is_empty",
+        serialize_with = "listed",
+        deserialize_with = "read_listed"
+    )]
+    pub body_part: String,
     /// Images (frames) in the series.
     pub images: usize,
     /// Voxels along i, j, k when the images stack into a volume.
@@ -285,6 +293,7 @@ mod tests {
             series: vec![SeriesInfo {
                 id: "2.25.2".to_string(),
                 description: long.clone(),
+                body_part: String::new(),
                 unavailable: Some(long),
                 ..SeriesInfo::default()
             }],

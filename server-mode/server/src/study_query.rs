@@ -202,6 +202,7 @@ mod tests {
                 id: format!("{id}.1"),
                 modality: modality.to_string(),
                 description: "Ax T2".to_string(),
+                body_part: String::new(),
                 ..SeriesInfo::default()
             }],
             ..StudyInfo::default()

@@ -5,7 +5,8 @@
 //! prior's sagittal T2 in the second, not its T1; `priors` lists the prior after `opened`.
 //! The prior opened as a study has no earlier study, so its protocol hangs it alone; a
 //! site's protocol replaces the built-in of its name; an unknown study is refused with the
-//! session going on.
+//! session going on. A site's protocol names the head-and-neck CT by its series'
+//! BodyPartExamined (NECK), which `studies` lists, though its description says otherwise.
 
 use hounsfield_test_support as support;
 
@@ -172,5 +173,41 @@ fn a_sites_protocol_takes_the_place_of_the_builtin_of_its_name() {
         // The prior is required: opened as a study it has none, and opens its first volume.
         let (hanging, _) = client.open_study(LUMBAR_PRIOR_STUDY).await.expect("opened");
         assert_eq!(hanging, None);
+    });
+}
+
+#[test]
+fn a_sites_protocol_takes_a_study_by_its_series_body_part() {
+    let site = tempfile::tempdir().expect("a folder of protocols");
+    let protocol = |name: &str, part: &str| {
+        format!(
+            "name = \"{name}\"\n[current]\nmodality = \"CT\"\n\
+             description = [\"no such words\"]\nbody_part = [\"{part}\"]\n\
+             [[cells]]\nstudy = \"current\"\nwindow = {{ width = 350, center = 40 }}\n"
+        )
+    };
+    std::fs::write(site.path().join("neck.toml"), protocol("CT neck", "neck")).expect("written");
+    std::fs::write(site.path().join("knee.toml"), protocol("CT knee", "KNEE")).expect("written");
+    let (protocols, errors) =
+        hounsfield_hanging::HangingProtocols::none().with_site_folder(site.path());
+    assert!(errors.is_empty(), "{errors:?}");
+    let library = Arc::new(Library::scan(&[support::data("ct-head-neck")], 1 << 30));
+    let mut config = support::server::loopback_config();
+    config.token = Some(TOKEN.to_string());
+    config.h264_encoders = Vec::new();
+    config.hanging = Arc::new(protocols);
+    let address = support::server::start_with_library(library, vec![config])[0];
+    support::server::run_within(LIMIT, async move {
+        let mut client = client_of(address).await;
+        let studies = client.list_studies().await.expect("studies");
+        let ct = &studies[0];
+        // BodyPartExamined (0018,0015) of the files, as the catalogue lists it.
+        assert_eq!(ct.series[0].body_part, "NECK", "{:?}", ct.series[0]);
+        assert!(!ct.description.to_lowercase().contains("no such words"));
+        let (hanging, opened) = client.open_study(&ct.id).await.expect("opened");
+        let (protocol, cells) = hanging.expect("taken by its body part");
+        assert_eq!(protocol, "CT neck");
+        assert_eq!(opened.series, cells[0].series);
+        assert_eq!(cells[0].window.map(|w| w.width), Some(350.0));
     });
 }

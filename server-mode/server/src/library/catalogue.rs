@@ -165,6 +165,11 @@ pub(super) fn study_info(study: &Study, series_budget: &VoxelBudget) -> StudyInf
             number: part.number,
             modality: part.modality.clone(),
             description: part.description.clone(),
+            body_part: part
+                .images
+                .first()
+                .map(|image| image.identity.body_part.clone())
+                .unwrap_or_default(),
             images: part.images.len(),
             dims: part.plan.as_ref().ok().map(|plan| plan.dims),
             unavailable,

@@ -407,6 +407,7 @@ impl Library {
                     number: Some(1),
                     modality: "CT".to_string(),
                     description: "Synthetic CT torso".to_string(),
+                    body_part: String::new(),
                     images: dims[2],
                     dims: Some(dims),
                     unavailable: None,

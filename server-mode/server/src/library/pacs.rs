@@ -205,6 +205,7 @@ impl Listed {
             number: self.number,
             modality: self.modality,
             description: self.description,
+            body_part: String::new(),
             images: self.images,
             dims: None,
             unavailable: None,

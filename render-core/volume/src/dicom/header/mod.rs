@@ -124,6 +124,8 @@ pub struct Identity {
     pub series_description: String,
     /// Modality (0008,0060).
     pub modality: String,
+    /// BodyPartExamined (0018,0015), e.g. `LSPINE`; may be empty.
+    pub body_part: String,
     /// AccessionNumber (0008,0050): the order's number at the hospital, may be empty.
     pub accession_number: String,
     /// PatientBirthDate (0010,0030), may be empty.
@@ -325,6 +327,7 @@ pub fn headers_from_object(
         series_number: reader.i32(tags::SERIES_NUMBER),
         series_description: reader.string(tags::SERIES_DESCRIPTION),
         modality: reader.string(tags::MODALITY),
+        body_part: reader.string(tags::BODY_PART_EXAMINED),
         accession_number: reader.string(tags::ACCESSION_NUMBER),
         patient_birth_date: reader.string(tags::PATIENT_BIRTH_DATE),
         patient_sex: reader.string(tags::PATIENT_SEX),
