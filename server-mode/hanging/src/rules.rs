@@ -126,7 +126,7 @@ impl HangingProtocol {
             return Err("cells: a cell shows the prior, but [prior] says which".to_string());
         }
         for (n, cell) in self.cells.iter().enumerate() {
-            check_words(&cell.series, &format!("cells[{n}].series"))?;
+            check_words(&cell.series, &format!("cells[{n}].series"), MOST_RULE_CHARS)?;
             if let Some(window) = cell.window
                 && !(window.width.is_finite() && window.width > 0.0 && window.center.is_finite())
             {
@@ -148,36 +148,30 @@ impl HangingProtocol {
 
 /// A study rule's alternatives within their bounds.
 fn check_rule(rule: &StudyRule, field: &str) -> Result<(), String> {
-    check_words(&rule.description, &format!("{field}.description"))?;
-    if rule.body_part.len() > MOST_ALTERNATIVES {
-        return Err(format!(
-            "{field}.body_part: at most {MOST_ALTERNATIVES} alternatives"
-        ));
-    }
-    for (n, part) in rule.body_part.iter().enumerate() {
-        let chars = part.trim().chars().count();
-        if chars == 0 || chars > MOST_BODY_PART_CHARS {
-            return Err(format!(
-                "{field}.body_part[{n}]: 1 to {MOST_BODY_PART_CHARS} characters, as \
-                 BodyPartExamined holds"
-            ));
-        }
-    }
-    Ok(())
+    check_words(
+        &rule.description,
+        &format!("{field}.description"),
+        MOST_RULE_CHARS,
+    )?;
+    check_words(
+        &rule.body_part,
+        &format!("{field}.body_part"),
+        MOST_BODY_PART_CHARS,
+    )
 }
 
-/// 0 to [`MOST_ALTERNATIVES`] alternatives, each with a word and at most
-/// [`MOST_RULE_CHARS`] characters.
-fn check_words(alternatives: &[String], field: &str) -> Result<(), String> {
+/// 0 to [`MOST_ALTERNATIVES`] alternatives, each with a word and at most `most_chars`
+/// characters.
+fn check_words(alternatives: &[String], field: &str, most_chars: usize) -> Result<(), String> {
     if alternatives.len() > MOST_ALTERNATIVES {
         return Err(format!("{field}: at most {MOST_ALTERNATIVES} alternatives"));
     }
     for (n, alternative) in alternatives.iter().enumerate() {
         if alternative.split_whitespace().next().is_none()
-            || alternative.chars().count() > MOST_RULE_CHARS
+            || alternative.chars().count() > most_chars
         {
             return Err(format!(
-                "{field}[{n}]: a word or more, at most {MOST_RULE_CHARS} characters"
+                "{field}[{n}]: a word or more, at most {most_chars} characters"
             ));
         }
     }
