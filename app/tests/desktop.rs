@@ -6,6 +6,9 @@
 
 use hounsfield_test_support as support;
 
+#[path = "desktop/sign_on.rs"]
+mod sign_on;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -826,8 +829,20 @@ impl LoggedApp {
     /// Starts `hounsfield ARGS` on `display`, logging at `filter`, with its settings in
     /// `settings` (none there: the defaults).
     fn start(args: &[&str], display: &VirtualDisplay, filter: &str, settings: &Path) -> Self {
+        Self::start_with(args, display, filter, settings, &[])
+    }
+
+    /// [`Self::start`] with `env` set besides.
+    fn start_with(
+        args: &[&str],
+        display: &VirtualDisplay,
+        filter: &str,
+        settings: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hounsfield"))
             .args(args)
+            .envs(env.iter().copied())
             .env("DISPLAY", &display.name)
             .env("HOUNSFIELD_LOG", filter)
             .env("HOUNSFIELD_SETTINGS", settings)
@@ -878,6 +893,33 @@ impl LoggedApp {
 }
 
 impl LoggedApp {
+    /// How the app ended, once it has, its log read to the end; fails the test after
+    /// [`LIMIT`].
+    fn exit_status(&mut self) -> std::process::ExitStatus {
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waiting for the app") {
+                while let Ok(line) = self.log.recv_timeout(Duration::from_millis(500)) {
+                    self.seen.push(line);
+                }
+                return status;
+            }
+            assert!(
+                self.started.elapsed() < LIMIT,
+                "the app did not end: {}",
+                self.log()
+            );
+            while let Ok(line) = self.log.try_recv() {
+                self.seen.push(line);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The log read so far.
+    fn log(&self) -> String {
+        self.seen.join("\n")
+    }
+
     /// The app's window on `display`, once it shows; fails the test after [`LIMIT`].
     fn window(&self, display: &VirtualDisplay) -> String {
         loop {

@@ -233,6 +233,7 @@ impl DesktopApp {
                 let target = LinkTarget {
                     url,
                     token: server.as_ref().and_then(|entry| entry.token.clone()),
+                    login: args.login.clone(),
                     join: args
                         .join
                         .clone()

@@ -105,6 +105,14 @@ pub struct ConnectArgs {
     /// The server's access token.
     #[arg(long, value_name = "T")]
     pub token: Option<String>,
+    /// Sign in through the server's identity provider in the system's browser (`$BROWSER`
+    /// when set), before the window opens. Without a token this happens by itself on a
+    /// server that wants a login and signs users in that way.
+    #[arg(long, conflicts_with = "token")]
+    pub sign_on: bool,
+    /// The login the sign-in gave (sent as the login cookie); not a flag.
+    #[arg(skip)]
+    pub login: Option<String>,
     /// The series id to open; default: the first the server lists.
     #[arg(long)]
     pub series: Option<String>,

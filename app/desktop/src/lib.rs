@@ -23,6 +23,7 @@ mod segments;
 mod session_share;
 pub mod settings;
 mod share_room;
+mod sign_in;
 mod slab_control;
 mod slice_view;
 mod study_hanging;
@@ -63,6 +64,10 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
         _ => None,
     };
     ensure_display()?;
+    let launch = match launch {
+        Launch::Connect(args) => Launch::Connect(sign_in::before_connecting(args)?),
+        open => open,
+    };
     let outcome = screenshot::Outcome::default();
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()

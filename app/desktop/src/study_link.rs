@@ -73,6 +73,8 @@ impl StudyLink {
         ConnectArgs {
             url: self.server,
             token: self.token,
+            sign_on: false,
+            login: None,
             series: None,
             study: Some(self.study),
             join: None,

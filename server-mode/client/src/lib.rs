@@ -1,7 +1,8 @@
 //! The Rust client of protocol v1 ([`Client`]) and the decoding of the frames it receives
 //! into pixels ([`FrameDecoder`], over FFmpeg's H.264 decoder for video; a connection's
 //! frames taken in order, keyframes asked for, through [`FrameReception`]); frames over
-//! WebRTC through [`webrtc`]. Used by the desktop's thin client, `hounsfield bench stream`
+//! WebRTC through [`webrtc`]; signing in through the server's identity provider with the
+//! system's browser, [`sign_in`]. Used by the desktop's thin client, `hounsfield bench stream`
 //! and the tests.
 
 mod connection;
@@ -9,6 +10,7 @@ pub mod decode;
 #[cfg(feature = "lossy-relay")]
 pub mod lossy_relay;
 pub mod reception;
+pub mod sign_in;
 pub mod webrtc;
 
 pub use connection::{

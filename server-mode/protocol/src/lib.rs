@@ -75,3 +75,7 @@ pub use hounsfield_vocabulary::{
 
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The name of the login cookie a login (`POST /login`, a sign-in) gives: the WebSocket's
+/// upgrade request carries it where it carries no token.
+pub const LOGIN_COOKIE: &str = "hounsfield_login";

@@ -40,6 +40,15 @@ pub enum SignOnError {
         /// The claim the site names.
         claim: String,
     },
+    /// An app's sign-in request is not one this server takes (named by field).
+    #[error("an app's sign-in: {0}")]
+    App(String),
+    /// An app presented a grant that is unknown, used or expired.
+    #[error("this sign-in's grant is unknown, used or expired: sign in again")]
+    UnknownGrant,
+    /// An app presented a grant with a verifier not of its challenge.
+    #[error("this sign-in's grant was presented with the wrong verifier: sign in again")]
+    WrongVerifier,
     /// No HTTP client could be made.
     #[error("no HTTP client for the sign-in provider: {0}")]
     Client(String),

@@ -7,9 +7,11 @@
 //! [`SignOn::finish`] takes the pending sign-in by its `state` (once), exchanges the code
 //! with the PKCE verifier, verifies the ID token (the provider's signature by the keys it
 //! publishes, issuer, audience, expiry, nonce) and reads the user and the role from its
-//! claims. The server then starts a login as it does for a token. Nothing here knows HTTP
-//! routes, cookies or sessions.
+//! claims. The server then starts a login as it does for a token, or, for an app that
+//! signed in through the system's browser ([`app`]), hands it a one-time grant. Nothing
+//! here knows HTTP routes, cookies or sessions.
 
+pub mod app;
 mod error;
 mod next;
 mod pending;
@@ -29,12 +31,14 @@ use openidconnect::{
 };
 use url::Url;
 
+pub use app::{AppReturn, GRANT_LIFETIME, MOST_GRANTS};
 pub use error::SignOnError;
 pub use next::local_path;
 pub use pending::{MOST_PENDING, MOST_PENDING_PER_ADDRESS, PENDING_LIFETIME};
 pub use roles::role_of;
 pub use settings::{CALLBACK_PATH, SignOnSettings};
 
+use app::AppGrants;
 use pending::{Pending, PendingSignIns};
 use provider::Provider;
 
@@ -46,6 +50,15 @@ const PROVIDER_KEPT: Duration = Duration::from_secs(3600);
 /// The longest user name taken from a provider's claims.
 pub const MOST_USER_NAME_CHARS: usize = 128;
 
+/// Where a signed-in browser goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Back to the server's page it started from: its path and query (a local path).
+    Page(String),
+    /// On to the app that started it, with a grant for it.
+    App(AppReturn),
+}
+
 /// Who the provider signed in, and where the browser goes next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedOn {
@@ -53,8 +66,8 @@ pub struct SignedOn {
     pub user: String,
     /// The role the site's claim gives.
     pub role: Role,
-    /// The page's path and query the sign-in started from (a local path).
-    pub next: String,
+    /// Where the browser goes now.
+    pub to: Destination,
 }
 
 /// A sign-in started: where the browser goes, and the state that names it.
@@ -70,7 +83,7 @@ pub struct SignInStarted {
 struct Started {
     verifier: openidconnect::PkceCodeVerifier,
     nonce: Nonce,
-    next: String,
+    to: Destination,
 }
 
 /// A server's single sign-on through one OpenID Connect provider.
@@ -79,6 +92,7 @@ pub struct SignOn {
     http: reqwest::Client,
     provider: tokio::sync::Mutex<Option<(Arc<Provider>, Instant)>>,
     pending: PendingSignIns<Started>,
+    grants: AppGrants,
 }
 
 impl std::fmt::Debug for SignOn {
@@ -101,6 +115,7 @@ impl SignOn {
             settings,
             provider: tokio::sync::Mutex::new(None),
             pending: PendingSignIns::default(),
+            grants: AppGrants::default(),
         })
     }
 
@@ -118,6 +133,21 @@ impl SignOn {
         from: IpAddr,
         next: Option<&str>,
     ) -> Result<SignInStarted, SignOnError> {
+        self.start(from, Destination::Page(local_path(next))).await
+    }
+
+    /// Starts an app's sign-in from a browser at `from` (see [`app`]): as [`Self::begin`],
+    /// but the browser, once signed in, goes on to the app with a grant.
+    pub async fn begin_for_app(
+        &self,
+        from: IpAddr,
+        app: AppReturn,
+    ) -> Result<SignInStarted, SignOnError> {
+        self.start(from, Destination::App(app)).await
+    }
+
+    /// A sign-in started for `to`.
+    async fn start(&self, from: IpAddr, to: Destination) -> Result<SignInStarted, SignOnError> {
         let provider = self.provider().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (address, state, nonce) = provider
@@ -137,7 +167,7 @@ impl SignOn {
                 Started {
                     verifier,
                     nonce,
-                    next: local_path(next),
+                    to,
                 },
                 Instant::now(),
                 from,
@@ -199,14 +229,36 @@ impl SignOn {
         Ok(SignedOn {
             user,
             role,
-            next: started.next,
+            to: started.to,
         })
     }
 
+    /// Where the sign-in `state` names would send the browser, leaving it pending (so
+    /// that a failed finish can still tell the app why).
+    pub fn destination(&self, state: &str) -> Option<Destination> {
+        self.pending
+            .look(state, Instant::now(), |started| started.to.clone())
+    }
+
     /// Forgets the sign-in `state` names (the provider sent the browser back with an
-    /// error); whether there was one.
-    pub fn abandon(&self, state: &str) -> bool {
-        self.pending.take(state, Instant::now()).is_some()
+    /// error): where it would have gone, if there was one.
+    pub fn abandon(&self, state: &str) -> Option<Destination> {
+        self.pending
+            .take(state, Instant::now())
+            .map(|started| started.to)
+    }
+
+    /// A one-time grant for the app `to` of who the provider signed in: the app's
+    /// address carrying it, where the browser goes next.
+    pub fn grant(&self, user: &str, role: Role, to: &AppReturn) -> Result<Url, SignOnError> {
+        let code = self.grants.issue(user, role, to, Instant::now())?;
+        Ok(to.with_grant(&code))
+    }
+
+    /// The user and role of an app's `grant`, presented with its PKCE `verifier`; the
+    /// grant is spent whatever the outcome.
+    pub fn redeem(&self, grant: &str, verifier: &str) -> Result<(String, Role), SignOnError> {
+        self.grants.redeem(grant, verifier, Instant::now())
     }
 
     /// Sign-ins started and not yet back.

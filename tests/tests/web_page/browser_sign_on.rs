@@ -10,47 +10,15 @@
 
 use hounsfield_test_support as support;
 
-use std::net::{SocketAddr, TcpListener};
-use std::sync::Arc;
+use std::net::SocketAddr;
 
-use hounsfield_server::AuditLog;
-use hounsfield_sign_on::{SignOn, SignOnSettings};
-use serde_json::{Value, json};
+use serde_json::json;
 use support::chromium::{NO_WEBCODECS, with_page_url};
-use support::identity_provider::IdentityProvider;
+use support::identity_provider::{IdentityProvider, ROLE_CLAIM};
 
-/// The claim the site names, and its table.
-const ROLE_CLAIM: &str = "groups";
-
-/// A server of the lumbar MR whose users sign in through `provider` (a token beside it),
-/// recording to `audit`.
+/// A server of the lumbar MR whose users sign in through `provider`.
 fn signing_on_server(provider: &IdentityProvider, audit: &std::path::Path) -> SocketAddr {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    let address = SocketAddr::from(([127, 0, 0, 1], port));
-    let settings = SignOnSettings {
-        issuer: provider.issuer.parse().expect("the issuer"),
-        client_id: "hounsfield-tests".to_string(),
-        // A confidential client, as most hospitals' providers register a server.
-        client_secret: Some("the-clients-secret".to_string()),
-        redirect_url: format!("http://{address}/auth/callback")
-            .parse()
-            .expect("the callback"),
-        role_claim: ROLE_CLAIM.to_string(),
-        roles: ["radiology=reader", "ward=viewer"]
-            .iter()
-            .map(|text| SignOnSettings::role_mapping(text).expect("a mapping"))
-            .collect(),
-    };
-    let mut config = support::server::loopback_config();
-    config.bind = address;
-    config.token = Some("a-token-beside-sign-on".to_string());
-    config.h264_encoders = Vec::new();
-    config.audit = Arc::new(AuditLog::open(audit).expect("an audit log"));
-    config.sign_on = Some(Arc::new(SignOn::new(settings).expect("good settings")));
-    support::server::start_serving(config, &[support::data("mr-lumbar")])
+    support::identity_provider::signing_on_server(provider, audit, &[support::data("mr-lumbar")])
 }
 
 /// Clicks the login form's sign-on link, then the provider's button for `user`; waits to
@@ -65,15 +33,6 @@ async fn sign_in_as(page: &mut support::chromium::Page, server: SocketAddr, user
         "location.host === '{server}' && document.readyState === 'complete'"
     ))
     .await;
-}
-
-/// The audit log's events (one JSON object a line).
-fn audit_events(audit: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(audit)
-        .expect("the audit log")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("an audit line is JSON"))
-        .collect()
 }
 
 #[test]
@@ -182,7 +141,7 @@ fn the_hospitals_provider_signs_users_in_with_the_role_its_claim_gives() {
         let text = answer.text().await.expect("a body");
         assert!(text.contains("not started in this browser"), "{text}");
     });
-    let events = audit_events(&audit);
+    let events = support::audit_events(&audit);
     let of = |kind: &str, user: &str| {
         events
             .iter()

@@ -79,6 +79,7 @@ impl DesktopApp {
         let target = LinkTarget {
             url,
             token: server.token.clone(),
+            login: None,
             series: Some(self.label.clone()),
             study: None,
             join: None,

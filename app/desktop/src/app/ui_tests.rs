@@ -423,6 +423,8 @@ pub(super) fn thin_client(url: String, settings: PathBuf) -> Harness<'static, De
                     launch: Launch::Connect(crate::launch::ConnectArgs {
                         url,
                         token: None,
+                        sign_on: false,
+                        login: None,
                         series: None,
                         study: None,
                         join: None,

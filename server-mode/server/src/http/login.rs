@@ -29,7 +29,7 @@ use hounsfield_access::login_sessions::Presented;
 use hounsfield_access::users::Role;
 
 /// The login cookie's name.
-pub const COOKIE: &str = "hounsfield_login";
+pub const COOKIE: &str = hounsfield_protocol::LOGIN_COOKIE;
 
 /// Largest `POST /login` body read: a token and its JSON around it.
 const LOGIN_BODY_LIMIT: usize = 4096;
@@ -80,41 +80,11 @@ pub(crate) async fn login(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if headers
-        .get(header::CONTENT_ENCODING)
-        .is_some_and(|encoding| !encoding.as_bytes().eq_ignore_ascii_case(b"identity"))
-    {
-        return (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the login uncompressed (no Content-Encoding)\n",
-        )
-            .into_response();
-    }
-    let read = axum::body::to_bytes(body, LOGIN_BODY_LIMIT);
-    let body = match tokio::time::timeout(LOGIN_BODY_TIME, read).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(_)) => {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "a login is a token, no more\n",
-            )
-                .into_response();
-        }
-        Err(_) => {
-            return (
-                StatusCode::REQUEST_TIMEOUT,
-                "the login's body came too slowly\n",
-            )
-                .into_response();
-        }
-    };
-    let Ok(request) = serde_json::from_slice::<LoginRequest>(&body) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            "expected JSON: {\"token\": \"…\"}\n",
-        )
-            .into_response();
-    };
+    let request: LoginRequest =
+        match small_json(&headers, body, "a login", "{\"token\": \"…\"}").await {
+            Ok(request) => request,
+            Err(refused) => return *refused,
+        };
     let identity = match request_identity(&app, client, Some(request.token.trim()), "at login") {
         Ok(identity) => identity,
         Err(refused) => return *refused,
@@ -128,9 +98,64 @@ pub(crate) async fn login(
     }
 }
 
+/// The JSON body of a small request (`what`, shaped as `shape`), bounded in size
+/// ([`LOGIN_BODY_LIMIT`]) and in time ([`LOGIN_BODY_TIME`]) and taken as sent: a
+/// compressed one is refused, never inflated. Else the answer refusing it.
+pub(crate) async fn small_json<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    what: &str,
+    shape: &str,
+) -> Result<T, Box<Response>> {
+    let refuse = |status: StatusCode, why: String| Box::new((status, why).into_response());
+    if headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|encoding| !encoding.as_bytes().eq_ignore_ascii_case(b"identity"))
+    {
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("send {what} uncompressed (no Content-Encoding)\n"),
+        ));
+    }
+    let read = axum::body::to_bytes(body, LOGIN_BODY_LIMIT);
+    let body = match tokio::time::timeout(LOGIN_BODY_TIME, read).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            return Err(refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("{what} is at most {LOGIN_BODY_LIMIT} bytes\n"),
+            ));
+        }
+        Err(_) => {
+            return Err(refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the body of {what} came too slowly\n"),
+            ));
+        }
+    };
+    serde_json::from_slice(&body).map_err(|_| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            format!("{what}: expected JSON: {shape}\n"),
+        )
+    })
+}
+
 /// Starts a login for `identity` (a token's user, or one the identity provider signed
 /// in), recorded in the audit log: the `Set-Cookie` value that carries it.
 pub(crate) fn start_login(
+    app: &App,
+    client: SocketAddr,
+    identity: &Identity,
+) -> Result<String, Box<Response>> {
+    let id = start_login_id(app, client, identity)?;
+    let max_age_s = app.logins.lifetime().as_secs();
+    Ok(set_cookie(&id, max_age_s, app.config.tls.is_some()))
+}
+
+/// Starts a login for `identity`, recorded in the audit log: its id, the value of the
+/// login cookie (an app sends it as a browser would).
+pub(crate) fn start_login_id(
     app: &App,
     client: SocketAddr,
     identity: &Identity,
@@ -153,8 +178,7 @@ pub(crate) fn start_login(
         client,
         user: identity.label().to_string(),
     });
-    let max_age_s = app.logins.lifetime().as_secs();
-    Ok(set_cookie(&id, max_age_s, app.config.tls.is_some()))
+    Ok(id)
 }
 
 /// `POST /logout`: ends the request's login (if any) and clears its cookie.

@@ -10,6 +10,7 @@
 
 mod access_watch;
 mod admin;
+mod app_sign_on;
 mod login;
 mod movies;
 mod probes;
@@ -219,6 +220,8 @@ impl Server {
             .route("/whoami", get(login::whoami))
             .route("/auth/login", get(sign_on::begin))
             .route(hounsfield_sign_on::CALLBACK_PATH, get(sign_on::callback))
+            .route("/auth/app", get(app_sign_on::begin))
+            .route("/auth/app/token", post(app_sign_on::token))
             .route("/admin/sessions", get(admin::sessions))
             .route("/admin/sessions/{id}/end", post(admin::end_session))
             .fallback(get(static_file))

@@ -4,8 +4,9 @@
 //! token names gets the login cookie a token's login gives, with the role the site's
 //! claim gives, and goes on to `next` (a local path only). Logins are recorded in the
 //! audit log as any; a callback that fails counts against the address as a wrong token
-//! does, and a locked-out address starts no sign-in. The work itself is
-//! `hounsfield_sign_on`'s; this is its door.
+//! does, and a locked-out address starts no sign-in. A sign-in an app started
+//! (`app_sign_on`) comes back here too, and goes on to the app with a grant instead of
+//! a cookie. The work itself is `hounsfield_sign_on`'s; this is its door.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use cookie::time::Duration as CookieDuration;
 use cookie::{Cookie, SameSite};
 use hounsfield_access::auth_throttle::client_block;
 use hounsfield_access::identity::Identity;
-use hounsfield_sign_on::SignOnError;
+use hounsfield_sign_on::{Destination, SignInStarted, SignOnError};
 use serde::Deserialize;
 
 use super::login::{cookie_value, start_login};
@@ -55,10 +56,20 @@ pub(crate) async fn begin(
     if let Some(locked_out) = locked_out(&app, client) {
         return locked_out;
     }
-    match sign_on
+    let started = sign_on
         .begin(client_block(client.ip()), query.next.as_deref())
-        .await
-    {
+        .await;
+    to_provider(&app, client, started)
+}
+
+/// The browser sent to the provider with the sign-in cookie of the sign-in `started`, or
+/// told why none started.
+pub(super) fn to_provider(
+    app: &App,
+    client: SocketAddr,
+    started: Result<SignInStarted, SignOnError>,
+) -> Response {
+    match started {
         Ok(started) => {
             let browser = sign_in_cookie(&started.state, 600, app.config.tls.is_some());
             see_other(started.provider.as_str(), Some(&browser))
@@ -85,9 +96,10 @@ pub(crate) async fn callback(
         return locked_out;
     }
     if let Some(error) = &query.error {
-        if let Some(state) = &query.state {
-            sign_on.abandon(state);
-        }
+        let abandoned = query
+            .state
+            .as_deref()
+            .and_then(|state| sign_on.abandon(state));
         let said = match &query.error_description {
             Some(description) => format!("{error}: {description}"),
             None => error.clone(),
@@ -98,6 +110,9 @@ pub(crate) async fn callback(
             &format!("sign-on refused by the provider: {said}"),
             false,
         );
+        if let Some(Destination::App(to)) = abandoned {
+            return see_other(to.with_error(error, &said).as_str(), None);
+        }
         return page(
             StatusCode::UNAUTHORIZED,
             &format!("the sign-in provider did not sign you in ({said})"),
@@ -124,6 +139,7 @@ pub(crate) async fn callback(
             "this sign-in was not started in this browser: sign in again",
         );
     }
+    let destination = sign_on.destination(state);
     let signed = match sign_on.finish(state, code).await {
         Ok(signed) => signed,
         Err(error) => {
@@ -134,23 +150,33 @@ pub(crate) async fn callback(
                 SignOnError::UnknownState | SignOnError::IdToken(_) | SignOnError::Exchange(_)
             );
             auth_failed(&app, client, &format!("sign-on: {error}"), counts);
+            if let Some(Destination::App(to)) = destination {
+                return see_other(
+                    to.with_error("access_denied", &error.to_string()).as_str(),
+                    None,
+                );
+            }
             return page(status_of(&error), &error.to_string());
         }
     };
     app.auth_throttle.succeeded(client.ip());
-    let identity = Identity::signed_on(signed.user, signed.role);
-    match start_login(&app, client, &identity) {
-        Ok(cookie) => {
-            let mut response = see_other(&signed.next, Some(&cookie));
-            if let Ok(spent) =
-                HeaderValue::from_str(&sign_in_cookie("", 0, app.config.tls.is_some()))
-            {
-                response.headers_mut().append(header::SET_COOKIE, spent);
+    let mut response = match signed.to {
+        Destination::Page(next) => {
+            let identity = Identity::signed_on(signed.user, signed.role);
+            match start_login(&app, client, &identity) {
+                Ok(cookie) => see_other(&next, Some(&cookie)),
+                Err(refused) => return *refused,
             }
-            response
         }
-        Err(refused) => *refused,
+        Destination::App(to) => match sign_on.grant(&signed.user, signed.role, &to) {
+            Ok(onward) => see_other(onward.as_str(), None),
+            Err(error) => return page(status_of(&error), &error.to_string()),
+        },
+    };
+    if let Ok(spent) = HeaderValue::from_str(&sign_in_cookie("", 0, app.config.tls.is_some())) {
+        response.headers_mut().append(header::SET_COOKIE, spent);
     }
+    response
 }
 
 /// The cookie that ties a sign-in to the browser that started it: its state, for the
@@ -169,12 +195,14 @@ fn sign_in_cookie(state: &str, max_age_s: i64, secure: bool) -> String {
 }
 
 /// The answer's status for `error`.
-fn status_of(error: &SignOnError) -> StatusCode {
+pub(super) fn status_of(error: &SignOnError) -> StatusCode {
     match error {
         SignOnError::Unreachable { .. } | SignOnError::Client(_) => StatusCode::BAD_GATEWAY,
         SignOnError::TooManyPending => StatusCode::TOO_MANY_REQUESTS,
         SignOnError::NoRole { .. } => StatusCode::FORBIDDEN,
         SignOnError::Settings(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        SignOnError::App(_) => StatusCode::BAD_REQUEST,
+        SignOnError::UnknownGrant | SignOnError::WrongVerifier => StatusCode::UNAUTHORIZED,
         SignOnError::UnknownState
         | SignOnError::Exchange(_)
         | SignOnError::NoIdToken
@@ -184,7 +212,7 @@ fn status_of(error: &SignOnError) -> StatusCode {
 }
 
 /// 404 where no provider is set up.
-fn not_here() -> Response {
+pub(super) fn not_here() -> Response {
     (
         StatusCode::NOT_FOUND,
         "this server signs nobody in through an identity provider\n",
@@ -193,7 +221,7 @@ fn not_here() -> Response {
 }
 
 /// A 303 to `to`, setting `cookie` if given.
-fn see_other(to: &str, cookie: Option<&str>) -> Response {
+pub(super) fn see_other(to: &str, cookie: Option<&str>) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     let headers = response.headers_mut();
     match HeaderValue::from_str(to) {
@@ -210,7 +238,7 @@ fn see_other(to: &str, cookie: Option<&str>) -> Response {
 }
 
 /// A plain-text page saying `why`, with where to start again.
-fn page(status: StatusCode, why: &str) -> Response {
+pub(super) fn page(status: StatusCode, why: &str) -> Response {
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],

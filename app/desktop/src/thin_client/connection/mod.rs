@@ -210,6 +210,9 @@ pub struct LinkTarget {
     pub url: String,
     /// The access token, when the server wants one.
     pub token: Option<String>,
+    /// A login the server gave this app when the user signed in through its identity
+    /// provider (sent as the login cookie), instead of a token.
+    pub login: Option<String>,
     /// The series to open; none: the first the server lists.
     pub series: Option<String>,
     /// The study to open (a worklist's link) as the server's hanging protocols lay it
@@ -492,8 +495,19 @@ impl Worker {
     /// One connection: the session opened ([`Self::open_session`]), then frames and inputs
     /// until it ends.
     async fn connection(&self, commands: &mut mpsc::Receiver<Command>) -> Ended {
-        let mut client = match Client::connect_trusting(&self.target.url, &self.target.trust).await
-        {
+        let cookie = self
+            .target
+            .login
+            .as_ref()
+            .map(|login| format!("{}={login}", hounsfield_protocol::LOGIN_COOKIE));
+        let headers: Vec<(&str, &str)> = cookie
+            .as_deref()
+            .map(|cookie| ("cookie", cookie))
+            .into_iter()
+            .collect();
+        let connecting =
+            Client::connect_with_headers(&self.target.url, &self.target.trust, &headers);
+        let mut client = match connecting.await {
             Ok(client) => client,
             Err(
                 error @ (ClientError::Untrusted { .. }
@@ -821,6 +835,7 @@ mod tests {
         LinkTarget {
             url: url.to_string(),
             token: token.map(str::to_string),
+            login: None,
             series: series.map(str::to_string),
             study: None,
             join: None,
@@ -1175,6 +1190,7 @@ mod tests {
         let target = LinkTarget {
             url: url.clone(),
             token: Some("right".to_string()),
+            login: None,
             series: Some("phantom".to_string()),
             study: None,
             join: None,
