@@ -75,6 +75,8 @@ pub struct SeriesMatch {
     pub modality: String,
     /// SeriesDescription.
     pub description: String,
+    /// BodyPartExamined, when the PACS says (else empty).
+    pub body_part: String,
     /// NumberOfSeriesRelatedInstances, when the PACS says.
     pub instances: Option<u64>,
 }
@@ -203,6 +205,7 @@ const STUDY_FIELDS: &[&str] = &[
 pub(crate) const SERIES_FIELDS: &[&str] = &[
     "SeriesNumber",
     "SeriesDescription",
+    "BodyPartExamined",
     "Modality",
     "NumberOfSeriesRelatedInstances",
 ];
@@ -390,6 +393,7 @@ pub(crate) async fn series_at(call: &Call<'_>, url: &Url) -> Result<Vec<SeriesMa
                 number: number(series, "00200011"),
                 modality: string(series, "00080060").unwrap_or_default(),
                 description: string(series, "0008103E").unwrap_or_default(),
+                body_part: string(series, "00180015").unwrap_or_default(),
                 instances: number(series, "00201209").and_then(|n| u64::try_from(n).ok()),
             })
         })

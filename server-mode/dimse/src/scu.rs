@@ -160,6 +160,8 @@ pub struct FoundSeries {
     pub modality: String,
     /// SeriesDescription.
     pub description: String,
+    /// BodyPartExamined, when the PACS tells it (else empty).
+    pub body_part: String,
     /// NumberOfSeriesRelatedInstances, when the PACS tells it.
     pub images: Option<usize>,
 }
@@ -262,6 +264,7 @@ impl Scu {
                 (tags::SERIES_NUMBER, VR::IS, ""),
                 (tags::MODALITY, VR::CS, ""),
                 (tags::SERIES_DESCRIPTION, VR::LO, ""),
+                (tags::BODY_PART_EXAMINED, VR::CS, ""),
                 (tags::NUMBER_OF_SERIES_RELATED_INSTANCES, VR::IS, ""),
             ],
         );
@@ -273,6 +276,7 @@ impl Scu {
                 number: text(o, tags::SERIES_NUMBER).trim().parse().ok(),
                 modality: text(o, tags::MODALITY),
                 description: text(o, tags::SERIES_DESCRIPTION),
+                body_part: text(o, tags::BODY_PART_EXAMINED),
                 images: text(o, tags::NUMBER_OF_SERIES_RELATED_INSTANCES)
                     .trim()
                     .parse()

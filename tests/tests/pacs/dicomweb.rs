@@ -204,6 +204,26 @@ fn search_by_patient_date_and_modality_returns_what_orthanc_holds_page_by_page()
     every.sort();
     every.dedup();
     assert_eq!(search(&all_query), every, "every study");
+    // Each series of the CT with its body part, as its files say (BodyPartExamined NECK):
+    // what a site's hanging protocol may choose a PACS's series by.
+    let ct = &catalogs[0].studies[0];
+    let listed = source.study_series(&ct.uid).expect("the CT's series");
+    for series in &ct.series {
+        let files_say = series
+            .images
+            .first()
+            .map(|image| image.identity.body_part.clone())
+            .unwrap_or_default();
+        let found = listed
+            .iter()
+            .find(|found| found.uid == series.uid)
+            .unwrap_or_else(|| panic!("{} is listed: {listed:?}", series.uid));
+        assert_eq!(found.body_part, files_say, "{found:?}");
+    }
+    assert!(
+        listed.iter().any(|found| found.body_part == "NECK"),
+        "{listed:?}"
+    );
     // Paging: one study a page, every study once.
     let mut paged = Vec::new();
     for offset in 0..every.len() + 1 {

@@ -607,6 +607,7 @@ fn the_pacs_tab_searches_by_patient_name_and_opens_a_series_retrieved_over_dicom
         number: series.number.map(i64::from),
         modality: series.modality.clone(),
         description: series.description.clone(),
+        body_part: String::new(),
         instances: Some(series.images.len() as u64),
     });
     // The PACS remembered from an earlier run.

@@ -193,6 +193,7 @@ struct Listed {
     number: Option<i32>,
     modality: String,
     description: String,
+    body_part: String,
     images: usize,
 }
 
@@ -205,7 +206,7 @@ impl Listed {
             number: self.number,
             modality: self.modality,
             description: self.description,
-            body_part: String::new(),
+            body_part: self.body_part,
             images: self.images,
             dims: None,
             unavailable: None,
@@ -237,6 +238,7 @@ fn dimse_studies(scu: &Scu) -> Result<(Vec<StudyInfo>, bool), hounsfield_dimse::
                     number: series.number,
                     modality: series.modality,
                     description: series.description,
+                    body_part: series.body_part,
                     images: series.images.unwrap_or(0),
                 }
                 .info()
@@ -277,6 +279,7 @@ fn studies(catalog: &PacsCatalog) -> Vec<StudyInfo> {
                 number: series.number.and_then(|n| i32::try_from(n).ok()),
                 modality: series.modality.clone(),
                 description: series.description.clone(),
+                body_part: series.body_part.clone(),
                 images,
             }
             .info(),
@@ -326,6 +329,7 @@ mod tests {
             number: Some(number),
             modality: "MR".to_string(),
             description: String::new(),
+            body_part: "LSPINE".to_string(),
             instances: Some(instances),
         };
         let catalog = PacsCatalog {
@@ -345,5 +349,9 @@ mod tests {
         assert_eq!(ids, ["1.1.1", "1.1.2"]);
         assert_eq!(listed[0].series[0].kind, SeriesKind::Single);
         assert_eq!(listed[0].series[1].images, 40);
+        assert_eq!(
+            listed[0].series[1].body_part, "LSPINE",
+            "the PACS's body part is kept"
+        );
     }
 }
