@@ -1,15 +1,46 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Hounsfield builds and tests with, using sudo when
 # not root. Does nothing when they are all there already.
+#
+# `setup-debian.sh build` installs only what compiling needs, `setup-debian.sh tests` only
+# what running the tests needs besides (so CI installs the second while it compiles);
+# without an argument, both.
 set -euo pipefail
 
-packages=(
+part="${1:-all}"
+case "$part" in
+  all | build | tests) ;;
+  *)
+    echo "setup-debian.sh: expected build, tests or nothing, not $part" >&2
+    exit 2
+    ;;
+esac
+
+# What compiling needs.
+build_packages=(
   pkg-config      # finds system libraries for -sys crates
   cmake           # builds the bundled CharLS (JPEG-LS decoder)
   make
   g++             # compiles CharLS (C++) and OpenJPEG (C) for JPEG-LS and JPEG 2000, and
                   # the shim into GDCM's 12-bit lossy JPEG codec
+  binutils        # the linker; readelf (the libraries the binary links), objcopy (strips
+                  # its debug info) for the installers
   libgdcm-dev     # GDCM's headers and libraries: its 12-bit IJG codec for lossy 12-bit JPEG
+  # H.264 streaming through FFmpeg (ffmpeg-next): the headers and libraries it links, and
+  # libclang for the bindings it generates from those headers at build time.
+  libavcodec-dev      # encoders (libx264 and the hardware ones) and the H.264 decoder
+  libavformat-dev     # linked by ffmpeg-next even though no container is used
+  libavutil-dev       # frames, options, errors
+  libswscale-dev      # RGBA <-> YUV conversion
+  libssl-dev          # WebRTC's DTLS (str0m's OpenSSL backend, openssl-sys links it)
+  clang               # with libclang-dev: bindgen parses the FFmpeg headers
+  libclang-dev
+  libx11-dev          # Xlib, opened by winit at run time
+  libxkbcommon-dev    # libxkbcommon itself (keyboard layouts, X11 and Wayland)
+)
+
+# What running the tests needs besides.
+test_packages=(
   dcmtk           # dcmdjpeg/dcmcjpeg: the decoding tests' independent reference for lossy JPEG;
                   # dsrdump reads the findings' structured reports back
   dicom3tools     # dciodvfy: checks every DICOM object the product writes (findings' SR)
@@ -22,35 +53,23 @@ packages=(
   libvulkan1          # the Vulkan loader wgpu renders through
   mesa-vulkan-drivers # lavapipe: software Vulkan for machines without a GPU (servers, CI)
   chromium            # headless browser for the web client's test (tests/tests/web_page/browser.rs)
-  # H.264 streaming through FFmpeg (ffmpeg-next): the headers and libraries it links, and
-  # libclang for the bindings it generates from those headers at build time.
-  libavcodec-dev      # encoders (libx264 and the hardware ones) and the H.264 decoder
-  libavformat-dev     # linked by ffmpeg-next even though no container is used
-  libavutil-dev       # frames, options, errors
-  libswscale-dev      # RGBA <-> YUV conversion
   ffmpeg              # ffprobe and ffmpeg: independent readers of the MP4s `hounsfield movie`
                       # writes (app/tests/commands/movie.rs)
-  libssl-dev          # WebRTC's DTLS (str0m's OpenSSL backend, openssl-sys links it)
-  clang               # with libclang-dev: bindgen parses the FFmpeg headers
-  libclang-dev
   # The desktop window (eframe on winit, X11): the test app/tests/desktop.rs opens a real
   # window in a virtual X server and screenshots it.
   xvfb                # Xvfb and xvfb-run: a virtual X display for that test
   xauth               # xvfb-run needs it to authorise the test's connection
-  libx11-dev          # Xlib, opened by winit at run time
   libx11-xcb1         # Xlib over XCB, used by the Vulkan surface on X11
   libxcursor1         # mouse cursors under X11
   libxrandr2          # monitor sizes under X11
   libxi6              # X input (mouse, keyboard) under X11
   libxkbcommon-x11-0  # keyboard layouts under X11
-  libxkbcommon-dev    # libxkbcommon itself (keyboard layouts, X11 and Wayland)
   xdotool             # moves and drags the pointer in that virtual display: the `connect`
                       # test reads the value under the cursor and draws a ruler with it
   # The container image (installers/container/build.sh) and its test app/tests/installers/container.rs.
   mmdebstrap          # the image's root file system from Debian 12 packages, no engine needed
   umoci               # makes that root file system an OCI image; unpacks it for the test
   runc                # runs the unpacked image as a container in the test
-  binutils            # readelf (the libraries the binary links), objcopy (strips its debug info)
   # Scale-out: the proxy in front of render nodes (installers/kubernetes/haproxy.cfg), run
   # by tests/tests/sessions/scale_out.rs and `bench stream --proxy`, checked by app/tests/installers/kubernetes.rs.
   haproxy
@@ -71,6 +90,13 @@ packages=(
                       # (binutils, above, strips the packaged binary too)
 )
 
+packages=()
+if [ "$part" != tests ]; then
+  packages+=("${build_packages[@]}")
+fi
+if [ "$part" != build ]; then
+  packages+=("${test_packages[@]}")
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
@@ -85,6 +111,10 @@ if [ ${#missing[@]} -ne 0 ]; then
   echo "Installing: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "$part" = build ]; then
+  exit 0
 fi
 
 # kubernetes-validate checks the Kubernetes manifests against the API schemas it ships (no
