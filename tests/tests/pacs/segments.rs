@@ -32,8 +32,8 @@ pub(super) const SAM: &str = "segments-reader-77c2";
 pub(super) const VERA: &str = "segments-viewer-0d9e";
 
 pub(super) const VIEWPORT: Viewport = Viewport {
-    width: 800,
-    height: 600,
+    width: 480,
+    height: 360,
 };
 
 fn ct() -> PathBuf {
