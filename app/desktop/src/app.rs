@@ -683,6 +683,8 @@ mod share_pointer_tests;
 #[cfg(test)]
 mod slab_tests;
 #[cfg(test)]
+mod time_curve_tests;
+#[cfg(test)]
 mod together_ui_tests;
 #[cfg(test)]
 mod transfer_tests;

@@ -54,11 +54,22 @@ pub fn save_png(image: &ColorImage, path: &Path) -> Result<(), String> {
 /// Where a screenshot the user asks for goes: `$HOUNSFIELD_SCREENSHOTS`, else the pictures
 /// folder, else the home folder; named after the series and the time.
 pub fn user_path(label: &str) -> std::path::PathBuf {
-    let folder = std::env::var_os("HOUNSFIELD_SCREENSHOTS")
+    user_folder().join(user_file_name("", label, "png"))
+}
+
+/// The folder files the user asks for go to (screenshots, curves):
+/// `$HOUNSFIELD_SCREENSHOTS`, else the pictures folder, else the home folder.
+pub fn user_folder() -> std::path::PathBuf {
+    std::env::var_os("HOUNSFIELD_SCREENSHOTS")
         .map(std::path::PathBuf::from)
         .or_else(dirs::picture_dir)
         .or_else(dirs::home_dir)
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// A file's name of `kind` (empty for a screenshot, `curve`…) for the series `label`:
+/// `hounsfield-[KIND-]SERIES-SECONDS.EXTENSION`, the series' name made safe.
+pub fn user_file_name(kind: &str, label: &str, extension: &str) -> String {
     let series: String = label
         .chars()
         .map(|c| {
@@ -73,5 +84,10 @@ pub fn user_path(label: &str) -> std::path::PathBuf {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs());
-    folder.join(format!("hounsfield-{series}-{seconds}.png"))
+    let kind = if kind.is_empty() {
+        String::new()
+    } else {
+        format!("{kind}-")
+    };
+    format!("hounsfield-{kind}{series}-{seconds}.{extension}")
 }

@@ -93,6 +93,31 @@ impl TimeBasis {
     }
 }
 
+/// The CSV of a curve as the clients export it: a header (`index,label,time_s,value`, the
+/// value's unit after it in brackets when there is one), then a row a volume: its index
+/// from 0, its label, its time in seconds (empty where it has none) and the value. Each
+/// of `volumes` is a label and a time; a value without a volume is labelled by its place.
+pub fn curve_csv(volumes: &[(String, Option<f64>)], values: &[f64], unit: &str) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let value_heading = if unit.is_empty() {
+        "value".to_string()
+    } else {
+        format!("value ({unit})")
+    };
+    // Writing to memory cannot fail: the writer's errors are I/O errors.
+    let _ = writer.write_record(["index", "label", "time_s", value_heading.as_str()]);
+    for (n, value) in values.iter().enumerate() {
+        let (label, time) = volumes
+            .get(n)
+            .map(|(label, time)| (label.clone(), *time))
+            .unwrap_or_else(|| (format!("volume {}", n + 1), None));
+        let time = time.map(|t| t.to_string()).unwrap_or_default();
+        let _ = writer.write_record([n.to_string(), label, time, value.to_string()]);
+    }
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// The times a curve is measured over: the volumes' times (s) when every one has one,
 /// else their places (0, 1, 2…); with what they count.
 pub fn curve_times(times_s: &[Option<f64>]) -> (Vec<f64>, TimeBasis) {
@@ -182,5 +207,24 @@ mod tests {
     fn one_volume_or_a_value_outside_gives_no_measures() {
         assert_eq!(measure(&[0.0], &[1.0]), None);
         assert_eq!(measure(&[0.0, 1.0], &[1.0, f64::NAN]), None);
+    }
+
+    #[test]
+    fn a_curve_is_written_as_csv_a_row_a_volume_with_its_label_and_time() {
+        let volumes = vec![
+            ("phase 1, arterial".to_string(), Some(0.0)),
+            ("say \"two\"".to_string(), Some(2.5)),
+            ("no time".to_string(), None),
+        ];
+        let csv = curve_csv(&volumes, &[10.0, 42.5, -3.0, 7.0], "HU");
+        assert_eq!(
+            csv,
+            "index,label,time_s,value (HU)\n\
+             0,\"phase 1, arterial\",0,10\n\
+             1,\"say \"\"two\"\"\",2.5,42.5\n\
+             2,no time,,-3\n\
+             3,volume 4,,7\n"
+        );
+        assert_eq!(curve_csv(&[], &[], ""), "index,label,time_s,value\n");
     }
 }

@@ -123,6 +123,13 @@ pub struct RemoteView {
     beside: Option<Box<beside::RemoteBeside>>,
     /// The patient's other studies, as the server told them.
     priors: Vec<StudyInfo>,
+    /// The last reading with a curve (a series over time): kept when the pointer leaves
+    /// the slices, so that its plot stays to be saved; gone with its series.
+    curve: Option<ProbeReading>,
+    /// Where a curve saved as CSV goes (the folder screenshots go to).
+    pub(crate) curve_folder: std::path::PathBuf,
+    /// The last curve saved: its file, or why not.
+    pub(crate) curve_saved: Option<Result<std::path::PathBuf, String>>,
 }
 
 /// The shortest time between two `crop` inputs while a slider is dragged.
@@ -174,6 +181,9 @@ impl RemoteView {
             hung_cell: None,
             beside: None,
             priors: Vec::new(),
+            curve: None,
+            curve_folder: crate::screenshot::user_folder(),
+            curve_saved: None,
         })
     }
 
@@ -417,6 +427,9 @@ impl RemoteView {
                 self.priors = priors;
             }
             if let Some(reading) = state.probe.take() {
+                if reading.values.len() > 1 {
+                    self.curve = Some(reading.clone());
+                }
                 self.probe = Some(reading);
             }
             self.rulers.extend(state.measured.drain(..));
@@ -451,6 +464,8 @@ impl RemoteView {
             // Rulers belong to their series (a reconnection reopens the same one).
             if self.opened.as_ref().map(|old| &old.series) != Some(&opened.series) {
                 self.clear_rulers();
+                self.curve = None;
+                self.curve_saved = None;
             }
             self.opened = Some(opened);
             self.ask_saved_segmentations();

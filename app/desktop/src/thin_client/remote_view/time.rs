@@ -1,8 +1,10 @@
 //! A series over time from the thin client: a bar above the frame (for such a series
 //! only) steps through its volumes (`time_point`), plays them at a chosen rate (`cine`,
 //! kept by the server) and names the volume the frames show, as the server told it; beside
-//! it, the time-intensity curve of the voxel under the cursor (the probe's `values`) is
-//! plotted with its measures. Keys: `]` and `[` step, `P` plays or pauses.
+//! it, the time-intensity curve of the voxel last read under the cursor (the probe's `values`) is
+//! plotted with its measures, and **Save CSV** writes it (a row a volume: its label, time
+//! and value) to the folder screenshots go to. Keys: `]` and `[` step, `P` plays or
+//! pauses.
 
 use eframe::egui;
 use hounsfield_protocol::{Action, CurveInfo, TimePointInfo};
@@ -146,10 +148,11 @@ impl RemoteView {
         });
     }
 
-    /// The curve of the voxel under the cursor, when the server told one: its values over
-    /// the volumes' times, the volume shown marked, and its measures.
-    fn curve_plot(&self, ui: &mut egui::Ui, volumes: &[TimePointInfo], shown: usize) {
-        let Some(probe) = self.probe.as_ref().filter(|p| p.values.len() > 1) else {
+    /// The curve of the voxel last read under the cursor, when the server told one: its
+    /// values over the volumes' times, the volume shown marked, and its measures; kept
+    /// when the pointer leaves the slices (for Save CSV).
+    fn curve_plot(&mut self, ui: &mut egui::Ui, volumes: &[TimePointInfo], shown: usize) {
+        let Some(probe) = self.curve.as_ref() else {
             return;
         };
         ui.separator();
@@ -187,7 +190,52 @@ impl RemoteView {
         if let Some(curve) = &probe.curve {
             ui.label(curve_text(curve));
         }
+        if ui
+            .button("Save CSV")
+            .on_hover_text("the curve, a row a volume, into the folder screenshots go to")
+            .clicked()
+        {
+            let csv = curve_csv(volumes, &probe.values, &probe.unit);
+            self.save_curve(&csv);
+        }
+        match &self.curve_saved {
+            Some(Ok(path)) => {
+                ui.label(format!("saved to {}", path.display()));
+            }
+            Some(Err(why)) => {
+                ui.colored_label(egui::Color32::LIGHT_RED, why);
+            }
+            None => {}
+        }
     }
+
+    /// Writes a curve's CSV into [`RemoteView::curve_folder`], named after the series.
+    fn save_curve(&mut self, csv: &str) {
+        let series = self
+            .opened
+            .as_ref()
+            .map_or("series", |opened| opened.series.as_str());
+        let path = self
+            .curve_folder
+            .join(crate::screenshot::user_file_name("curve", series, "csv"));
+        let written = std::fs::write(&path, csv)
+            .map(|()| path.clone())
+            .map_err(|error| format!("the curve was not saved to {}: {error}", path.display()));
+        match &written {
+            Ok(path) => tracing::info!(path = %path.display(), "the curve was saved"),
+            Err(why) => tracing::warn!(%why, "no curve saved"),
+        }
+        self.curve_saved = Some(written);
+    }
+}
+
+/// The CSV of a probe's curve over `volumes` (as the findings' exports write it).
+fn curve_csv(volumes: &[TimePointInfo], values: &[f64], unit: &str) -> String {
+    let volumes: Vec<(String, Option<f64>)> = volumes
+        .iter()
+        .map(|volume| (volume.label.clone(), volume.time_s))
+        .collect();
+    hounsfield_findings::curve::curve_csv(&volumes, values, unit)
 }
 
 /// A curve's measures as the bar shows them.
