@@ -70,6 +70,16 @@ pub struct SignedOn {
     pub to: Destination,
 }
 
+/// A sign-in that did not finish: why, and where the browser was to go (none when the
+/// sign-in was unknown), so that an app waiting for it can be told.
+#[derive(Debug)]
+pub struct NotSignedOn {
+    /// Why.
+    pub error: SignOnError,
+    /// Where the signed-in browser would have gone.
+    pub to: Option<Destination>,
+}
+
 /// A sign-in started: where the browser goes, and the state that names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInStarted {
@@ -182,23 +192,47 @@ impl SignOn {
 
     /// Finishes the sign-in `state` names with the provider's `code`: who it is and
     /// their role. The pending sign-in is used up whatever the outcome.
-    pub async fn finish(&self, state: &str, code: &str) -> Result<SignedOn, SignOnError> {
-        let started = self
+    pub async fn finish(&self, state: &str, code: &str) -> Result<SignedOn, NotSignedOn> {
+        let Started {
+            verifier,
+            nonce,
+            to,
+        } = self
             .pending
             .take(state, Instant::now())
-            .ok_or(SignOnError::UnknownState)?;
+            .ok_or(NotSignedOn {
+                error: SignOnError::UnknownState,
+                to: None,
+            })?;
+        match self.signed_in(verifier, &nonce, code).await {
+            Ok((user, role)) => Ok(SignedOn { user, role, to }),
+            Err(error) => Err(NotSignedOn {
+                error,
+                to: Some(to),
+            }),
+        }
+    }
+
+    /// Who the provider's `code` signs in, with their role: the code exchanged with the
+    /// PKCE `verifier`, the ID token verified with the `nonce`.
+    async fn signed_in(
+        &self,
+        verifier: openidconnect::PkceCodeVerifier,
+        nonce: &Nonce,
+        code: &str,
+    ) -> Result<(String, Role), SignOnError> {
         let provider = self.provider().await?;
         let response = provider
             .client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|error| SignOnError::Exchange(error.to_string()))?
-            .set_pkce_verifier(started.verifier)
+            .set_pkce_verifier(verifier)
             .request_async(&self.http)
             .await
             .map_err(|error| SignOnError::Exchange(provider::describe(&error)))?;
         let id_token = response.id_token().ok_or(SignOnError::NoIdToken)?;
         let verifier = provider.client.id_token_verifier();
-        let claims = match id_token.claims(&verifier, &started.nonce) {
+        let claims = match id_token.claims(&verifier, nonce) {
             Ok(claims) => claims,
             Err(error) => {
                 // Perhaps the provider's keys changed: ask for them again next time.
@@ -226,18 +260,7 @@ impl SignOn {
             user: user.clone(),
             claim: self.settings.role_claim.clone(),
         })?;
-        Ok(SignedOn {
-            user,
-            role,
-            to: started.to,
-        })
-    }
-
-    /// Where the sign-in `state` names would send the browser, leaving it pending (so
-    /// that a failed finish can still tell the app why).
-    pub fn destination(&self, state: &str) -> Option<Destination> {
-        self.pending
-            .look(state, Instant::now(), |started| started.to.clone())
+        Ok((user, role))
     }
 
     /// Forgets the sign-in `state` names (the provider sent the browser back with an

@@ -82,20 +82,6 @@ impl<T> PendingSignIns<T> {
             .map(|pending| pending.value)
     }
 
-    /// What `look` makes of the sign-in under `state`, left in place; none when unknown
-    /// or expired.
-    pub(crate) fn look<R>(
-        &self,
-        state: &str,
-        now: Instant,
-        look: impl FnOnce(&T) -> R,
-    ) -> Option<R> {
-        self.lock()
-            .get(state)
-            .filter(|pending| !pending.expired(now))
-            .map(|pending| look(&pending.value))
-    }
-
     /// How many are kept.
     pub(crate) fn len(&self) -> usize {
         self.lock().len()

@@ -24,8 +24,8 @@ use hounsfield_sign_on::AppReturn;
 use serde::{Deserialize, Serialize};
 
 use super::login::{small_json, start_login_id};
-use super::sign_on::{not_here, page, status_of, to_provider};
-use crate::answers::{auth_failed, json, locked_out};
+use super::sign_on::{page, sign_on_here, status_of, to_provider};
+use crate::answers::{auth_failed, json};
 use crate::state::App;
 
 /// What `GET /auth/app` takes.
@@ -64,12 +64,10 @@ pub(crate) async fn begin(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Query(query): Query<Begin>,
 ) -> Response {
-    let Some(sign_on) = &app.config.sign_on else {
-        return not_here();
+    let sign_on = match sign_on_here(&app, client) {
+        Ok(sign_on) => sign_on,
+        Err(refused) => return *refused,
     };
-    if let Some(locked_out) = locked_out(&app, client) {
-        return locked_out;
-    }
     let (Some(redirect), Some(challenge)) = (&query.redirect, &query.challenge) else {
         return page(
             StatusCode::BAD_REQUEST,
@@ -91,12 +89,10 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(sign_on) = &app.config.sign_on else {
-        return not_here();
+    let sign_on = match sign_on_here(&app, client) {
+        Ok(sign_on) => sign_on,
+        Err(refused) => return *refused,
     };
-    if let Some(locked_out) = locked_out(&app, client) {
-        return locked_out;
-    }
     let request: Redeem = match small_json(
         &headers,
         body,

@@ -18,7 +18,7 @@ use cookie::time::Duration as CookieDuration;
 use cookie::{Cookie, SameSite};
 use hounsfield_access::auth_throttle::client_block;
 use hounsfield_access::identity::Identity;
-use hounsfield_sign_on::{Destination, SignInStarted, SignOnError};
+use hounsfield_sign_on::{Destination, NotSignedOn, SignInStarted, SignOn, SignOnError};
 use serde::Deserialize;
 
 use super::login::{cookie_value, start_login};
@@ -50,12 +50,10 @@ pub(crate) async fn begin(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Query(query): Query<Begin>,
 ) -> Response {
-    let Some(sign_on) = &app.config.sign_on else {
-        return not_here();
+    let sign_on = match sign_on_here(&app, client) {
+        Ok(sign_on) => sign_on,
+        Err(refused) => return *refused,
     };
-    if let Some(locked_out) = locked_out(&app, client) {
-        return locked_out;
-    }
     let started = sign_on
         .begin(client_block(client.ip()), query.next.as_deref())
         .await;
@@ -89,12 +87,10 @@ pub(crate) async fn callback(
     Query(query): Query<Callback>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(sign_on) = &app.config.sign_on else {
-        return not_here();
+    let sign_on = match sign_on_here(&app, client) {
+        Ok(sign_on) => sign_on,
+        Err(refused) => return *refused,
     };
-    if let Some(locked_out) = locked_out(&app, client) {
-        return locked_out;
-    }
     if let Some(error) = &query.error {
         let abandoned = query
             .state
@@ -139,10 +135,9 @@ pub(crate) async fn callback(
             "this sign-in was not started in this browser: sign in again",
         );
     }
-    let destination = sign_on.destination(state);
     let signed = match sign_on.finish(state, code).await {
         Ok(signed) => signed,
-        Err(error) => {
+        Err(NotSignedOn { error, to }) => {
             // A forged or replayed callback counts against the address; a provider away
             // or a user without a role here does not.
             let counts = matches!(
@@ -150,7 +145,7 @@ pub(crate) async fn callback(
                 SignOnError::UnknownState | SignOnError::IdToken(_) | SignOnError::Exchange(_)
             );
             auth_failed(&app, client, &format!("sign-on: {error}"), counts);
-            if let Some(Destination::App(to)) = destination {
+            if let Some(Destination::App(to)) = to {
                 return see_other(
                     to.with_error("access_denied", &error.to_string()).as_str(),
                     None,
@@ -211,8 +206,20 @@ pub(super) fn status_of(error: &SignOnError) -> StatusCode {
     }
 }
 
+/// The site's sign-on, where one is set up and `client` is not locked out; else the
+/// answer: 404 without a provider, 429 for a locked-out address.
+pub(super) fn sign_on_here(app: &App, client: SocketAddr) -> Result<&SignOn, Box<Response>> {
+    let Some(sign_on) = &app.config.sign_on else {
+        return Err(Box::new(not_here()));
+    };
+    match locked_out(app, client) {
+        Some(locked_out) => Err(Box::new(locked_out)),
+        None => Ok(sign_on),
+    }
+}
+
 /// 404 where no provider is set up.
-pub(super) fn not_here() -> Response {
+fn not_here() -> Response {
     (
         StatusCode::NOT_FOUND,
         "this server signs nobody in through an identity provider\n",
