@@ -43,7 +43,6 @@ use crate::launch::{FrameTransport, RenderPreference};
 use beside_panel::BesideState;
 use capture::Screenshot;
 use hounsfield_protocol::HungCell;
-use hounsfield_tls::Fingerprint;
 
 /// What the window should open, and whether to take a screenshot and close.
 pub struct OpenRequest {
@@ -219,10 +218,7 @@ impl DesktopApp {
                 settings.remember_server(&args.url, token);
                 let server = settings.servers.first().cloned();
                 let url = websocket_url(&args.url)?;
-                if let Some(given) = &args.fingerprint {
-                    let fingerprint = Fingerprint::parse(given).ok_or_else(|| {
-                        format!("--fingerprint {given:?}: expected 64 hex digits (colons allowed)")
-                    })?;
+                if let Some(fingerprint) = args.given_fingerprint()? {
                     let server = server_authority(&url)
                         .ok_or_else(|| format!("{url}: no host and port to trust"))?;
                     settings.trust_certificate(&server, fingerprint);

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use hounsfield_tls::Fingerprint;
 use hounsfield_workstation::values::parse_crop;
 use render_core::view::CropBox;
 
@@ -145,4 +146,18 @@ pub struct ConnectArgs {
     /// then close (for tests).
     #[arg(long, value_name = "OUT.png", hide = true)]
     pub screenshot: Option<PathBuf>,
+}
+
+impl ConnectArgs {
+    /// The certificate fingerprint `--fingerprint` gives, read; why not, naming the flag.
+    pub fn given_fingerprint(&self) -> Result<Option<Fingerprint>, String> {
+        self.fingerprint
+            .as_deref()
+            .map(|given| {
+                Fingerprint::parse(given).ok_or_else(|| {
+                    format!("--fingerprint {given:?}: expected 64 hex digits (colons allowed)")
+                })
+            })
+            .transpose()
+    }
 }

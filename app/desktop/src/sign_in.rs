@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::Context;
 use hounsfield_client::sign_in::{self, SignedIn};
-use hounsfield_tls::{Fingerprint, ServerTrust};
+use hounsfield_tls::ServerTrust;
 use url::Url;
 
 use crate::launch::ConnectArgs;
@@ -67,12 +67,7 @@ fn page_address(websocket: &str) -> anyhow::Result<Url> {
 /// What the sign-in's requests trust: as the connection will (the CA files, the
 /// fingerprint given or trusted before for this server).
 fn trust(args: &ConnectArgs, websocket: &str) -> anyhow::Result<ServerTrust> {
-    let given = match &args.fingerprint {
-        Some(given) => Some(Fingerprint::parse(given).ok_or_else(|| {
-            anyhow::anyhow!("--fingerprint {given:?}: expected 64 hex digits (colons allowed)")
-        })?),
-        None => None,
-    };
+    let given = args.given_fingerprint().map_err(anyhow::Error::msg)?;
     let settings = Settings::default_path().map(|path| Settings::load(&path).0);
     Ok(trust_for(websocket, &args.url, args.ca.clone(), |server| {
         given.or_else(|| {

@@ -17,6 +17,27 @@ use super::{LoggedApp, VirtualDisplay};
 /// What `connect` prints before the address to sign in at.
 const SIGN_IN_AT: &str = "sign in in your browser: ";
 
+/// Starts `hounsfield ARGS` (a `connect`) on `display` with `true` standing for the
+/// system's browser, and waits for the address it prints to sign in at: the app and the
+/// address, which must be `server`'s app sign-in.
+fn connect_asking_to_sign_in(
+    args: &[&str],
+    display: &VirtualDisplay,
+    settings: &std::path::Path,
+    server: std::net::SocketAddr,
+) -> (LoggedApp, String) {
+    let mut app = LoggedApp::start_with(args, display, "warn", settings, &[("BROWSER", "true")]);
+    let line = app.wait_for(SIGN_IN_AT, &mut || {});
+    let address = line[line.find(SIGN_IN_AT).expect("the marker") + SIGN_IN_AT.len()..]
+        .trim()
+        .to_string();
+    assert!(
+        address.starts_with(&format!("http://{server}/auth/app?")),
+        "{address}"
+    );
+    (app, address)
+}
+
 /// Signs in as `user` at the provider in Chromium from the address `connect` printed;
 /// the address the browser ended at (the app's loopback page) and its text.
 fn sign_in_in_chromium(address: &str, user: &str) -> (String, String) {
@@ -52,7 +73,8 @@ fn connect_signs_in_through_the_hospitals_provider_in_the_browser_under_xvfb() {
     // No token and no --sign-on: the server wants a login and offers sign-on, so
     // `connect` signs in by itself. `true` stands for the system's browser: the test's
     // Chromium opens the address instead.
-    let mut app = LoggedApp::start_with(
+    let settings = folder.path().join("settings.toml");
+    let (mut app, address) = connect_asking_to_sign_in(
         &[
             "connect",
             &format!("http://{server}"),
@@ -60,17 +82,10 @@ fn connect_signs_in_through_the_hospitals_provider_in_the_browser_under_xvfb() {
             &shot.to_string_lossy(),
         ],
         &display,
-        "warn",
-        &folder.path().join("settings.toml"),
-        &[("BROWSER", "true")],
+        &settings,
+        server,
     );
-    let line = app.wait_for(SIGN_IN_AT, &mut || {});
-    let address = line[line.find(SIGN_IN_AT).expect("the marker") + SIGN_IN_AT.len()..].trim();
-    assert!(
-        address.starts_with(&format!("http://{server}/auth/app?")),
-        "{address}"
-    );
-    let (ended_at, said) = sign_in_in_chromium(address, "rita");
+    let (ended_at, said) = sign_in_in_chromium(&address, "rita");
     assert!(said.contains("Signed in to Hounsfield"), "{said}");
     app.wait_for("signed in to", &mut || {});
     let status = app.exit_status();
@@ -108,16 +123,13 @@ fn connect_signs_in_through_the_hospitals_provider_in_the_browser_under_xvfb() {
     assert!(by_rita("login"), "rita's login is recorded: {events:?}");
     assert!(by_rita("series_opened"), "the series opened as rita");
     // A user whose claims give no role is told so, in the browser and by `connect`.
-    let mut refused = LoggedApp::start_with(
+    let (mut refused, address) = connect_asking_to_sign_in(
         &["connect", &format!("http://{server}"), "--sign-on"],
         &display,
-        "warn",
-        &folder.path().join("settings.toml"),
-        &[("BROWSER", "true")],
+        &settings,
+        server,
     );
-    let line = refused.wait_for(SIGN_IN_AT, &mut || {});
-    let address = line[line.find(SIGN_IN_AT).expect("the marker") + SIGN_IN_AT.len()..].trim();
-    let (_, said) = sign_in_in_chromium(address, "nora");
+    let (_, said) = sign_in_in_chromium(&address, "nora");
     assert!(said.contains("nora has no role on this server"), "{said}");
     let status = refused.exit_status();
     assert!(!status.success(), "connect went on without a login");

@@ -92,7 +92,7 @@ struct Who {
 /// Whether the server at `server` (its `http(s)://` address, a proxy's prefix kept) wants
 /// a login and signs users in through an identity provider.
 pub async fn offered(server: &Url, trust: &ServerTrust) -> Result<bool, SignInError> {
-    let http = http_client(trust)?;
+    let http = http_client(server, trust)?;
     let address = at(server, "whoami")?;
     let answer = read_answer(http.get(address.clone()), &address).await?;
     let who: Who = serde_json::from_slice(&answer).map_err(|error| SignInError::Server {
@@ -109,7 +109,7 @@ pub async fn sign_in(
     trust: &ServerTrust,
     show: impl FnOnce(&Url),
 ) -> Result<SignedIn, SignInError> {
-    let http = http_client(trust)?;
+    let http = http_client(server, trust)?;
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .await
         .map_err(SignInError::Listen)?;
@@ -226,8 +226,8 @@ fn at(server: &Url, path: &str) -> Result<Url, SignInError> {
         .map_err(|_| SignInError::Address(server.to_string()))
 }
 
-/// An HTTP client trusting what `trust` says, following no redirects.
-fn http_client(trust: &ServerTrust) -> Result<reqwest::Client, SignInError> {
+/// An HTTP client for `server` trusting what `trust` says, following no redirects.
+fn http_client(server: &Url, trust: &ServerTrust) -> Result<reqwest::Client, SignInError> {
     let (config, _) = trust.client_config()?;
     reqwest::Client::builder()
         .use_preconfigured_tls((*config).clone())
@@ -235,7 +235,7 @@ fn http_client(trust: &ServerTrust) -> Result<reqwest::Client, SignInError> {
         .timeout(ASKING)
         .build()
         .map_err(|error| SignInError::Server {
-            address: String::new(),
+            address: server.to_string(),
             detail: format!("no HTTP client: {error}"),
         })
 }
