@@ -26,6 +26,9 @@ use url::Url;
 pub const SIGN_IN_WAIT: Duration = Duration::from_secs(600);
 /// How long each request to the server may take.
 const ASKING: Duration = Duration::from_secs(30);
+/// How long connecting to the server may take: `connect` asks `/whoami` before its
+/// window opens, and a server that does not answer is the connection's to report.
+const CONNECTING: Duration = Duration::from_secs(5);
 /// The largest answer read from the server.
 const MOST_ANSWER_BYTES: usize = 16 * 1024;
 /// The path the browser comes back to.
@@ -232,6 +235,7 @@ fn http_client(server: &Url, trust: &ServerTrust) -> Result<reqwest::Client, Sig
     reqwest::Client::builder()
         .use_preconfigured_tls((*config).clone())
         .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(CONNECTING)
         .timeout(ASKING)
         .build()
         .map_err(|error| SignInError::Server {
