@@ -55,7 +55,7 @@ test_packages=(
   chromium            # headless browser for the web client's test (tests/tests/web_page/browser.rs)
   ffmpeg              # ffprobe and ffmpeg: independent readers of the MP4s `hounsfield movie`
                       # writes (app/tests/commands/movie.rs)
-  # The desktop window (eframe on winit, X11): the test app/tests/desktop.rs opens a real
+  # The desktop window (eframe on winit, X11): the test app/tests/desktop/main.rs opens a real
   # window in a virtual X server and screenshots it.
   xvfb                # Xvfb and xvfb-run: a virtual X display for that test
   xauth               # xvfb-run needs it to authorise the test's connection

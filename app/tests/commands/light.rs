@@ -11,7 +11,7 @@ use render_core::gpu::FrameImage;
 use support::hounsfield;
 use support::render::brightness_halves;
 
-use crate::transfer_files::rendered;
+use super::transfer_files::rendered;
 
 /// Red + green + blue summed over the left and right halves of `picture`.
 fn halves(picture: &FrameImage) -> [f64; 2] {

@@ -486,12 +486,16 @@ fn bad_requests_are_refused_by_name_and_write_nothing() {
 
 #[test]
 fn bench_segment_times_every_tool_beside_simpleitk_in_one_run() {
-    let ct = support::data_arg("ct-head-neck");
+    // The MPRAGE, a sixth of the CT's voxels and no JPEG 2000 to decode: the test checks
+    // what the benchmark reports, not its figures (docs/performance.md has the CT's).
+    let mr = support::data_arg("mr-sag-oblique");
     let python = support::imaging_python();
     let figures = support::hounsfield_json(&[
         "bench",
         "segment",
-        &ct,
+        &mr,
+        "--threshold",
+        "250,1000",
         "--runs",
         "2",
         "--peer-python",
@@ -533,7 +537,6 @@ fn bench_segment_times_every_tool_beside_simpleitk_in_one_run() {
             > named("brush_stroke_to_frame")["p50_ms"].as_f64(),
         "{figures}"
     );
-    assert_eq!(named("threshold")["voxels"], 2_483_296);
     for name in ["threshold", "islands", "grow", "margin"] {
         let timed = named(name);
         let (ours, theirs) = (timed["p50_ms"].as_f64(), timed["simpleitk_p50_ms"].as_f64());

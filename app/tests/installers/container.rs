@@ -51,7 +51,7 @@ fn image_builds_and_serves() {
 
     // Build.
     let started = Instant::now();
-    let mut build = Command::new(crate::workspace().join("installers/container/build.sh"));
+    let mut build = Command::new(super::workspace().join("installers/container/build.sh"));
     build
         .arg("--out")
         .arg(&out)
@@ -201,7 +201,7 @@ fn serve_from(bundle: &Path, folder: &Path) {
             .expect("permissions");
         std::os::unix::fs::chown(&path, Some(10001), Some(10001)).expect("the owner");
     }
-    let library = crate::workspace().join("../shared/data/ct-head-neck");
+    let library = super::workspace().join("../shared/data/ct-head-neck");
     assert!(library.is_dir(), "no test series at {}", library.display());
     set_up_test_run(
         &bundle.join("config.json"),

@@ -16,7 +16,7 @@ fn short_name(package: &str) -> &str {
 
 /// The table of crates, bottom row first: each package with the short names it may use.
 fn documented_layers() -> Vec<(String, BTreeSet<String>)> {
-    let text = std::fs::read_to_string(crate::workspace().join("docs/architecture.md"))
+    let text = std::fs::read_to_string(super::workspace().join("docs/architecture.md"))
         .expect("docs/architecture.md");
     let section = text
         .split("## Crates")
@@ -46,7 +46,7 @@ fn documented_layers() -> Vec<(String, BTreeSet<String>)> {
 /// `cargo metadata` of the workspace's members, as their manifests declare them.
 fn metadata() -> Value {
     let output = Command::new(env!("CARGO"))
-        .current_dir(crate::workspace())
+        .current_dir(super::workspace())
         .args([
             "metadata",
             "--format-version",
@@ -130,7 +130,7 @@ fn each_crate_uses_only_the_layers_below_it_as_the_architecture_guide_says() {
 
 /// The packages `package` is built with (normal dependencies, on this machine's platform).
 fn built_with(package: &str) -> BTreeSet<String> {
-    crate::built_features(&[package], &[])
+    super::built_features(&[package], &[])
         .into_iter()
         .map(|(name, _)| name)
         .collect()

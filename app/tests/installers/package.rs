@@ -57,7 +57,7 @@ fn printed(output: &Output) -> String {
 
 /// Builds the package into `out` from the binary of this test run; its path.
 fn build_package(out: &Path) -> PathBuf {
-    let output = Command::new(crate::workspace().join("installers/deb/build.sh"))
+    let output = Command::new(super::workspace().join("installers/deb/build.sh"))
         .arg("--out")
         .arg(out)
         .env("HOUNSFIELD_BINARY", env!("CARGO_BIN_EXE_hounsfield"))
@@ -89,7 +89,7 @@ fn build_package(out: &Path) -> PathBuf {
 /// The packages `hounsfield` and `hounsfield-bench` are built with, with their features, as
 /// `cargo build` with `extra` arguments builds them.
 fn packaged_features(extra: &[&str]) -> Vec<(String, String)> {
-    crate::built_features(&["hounsfield", "hounsfield-bench"], extra)
+    super::built_features(&["hounsfield", "hounsfield-bench"], extra)
 }
 
 /// Whether `package` is built with `feature` among `built`.
@@ -138,7 +138,7 @@ fn the_packaged_build_carries_no_test_bench() {
     }
     // Both installers build the product: no cargo line of theirs names a feature.
     for script in ["installers/deb/build.sh", "installers/container/build.sh"] {
-        let text = std::fs::read_to_string(crate::workspace().join(script)).expect("the script");
+        let text = std::fs::read_to_string(super::workspace().join(script)).expect("the script");
         for line in text.lines().filter(|line| line.contains("cargo build")) {
             assert!(
                 !line.contains("--features") && !line.contains("--all-features"),

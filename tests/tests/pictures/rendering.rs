@@ -1,8 +1,8 @@
 //! The render core on the software adapter: orientation, exactness of MIP and reformats,
 //! and golden images of the built-in torso, one per built-in preset and a few views and
 //! modes (with a stated tolerance; regenerate them on purpose with
-//! `HOUNSFIELD_UPDATE_GOLDEN=1 cargo test --release -p hounsfield-e2e --test pictures
-//! rendering::golden`, then look at every image in `tests/golden/` before committing it).
+//! `HOUNSFIELD_UPDATE_GOLDEN=1 cargo test --release -p hounsfield-e2e --test end_to_end
+//! pictures::rendering::golden`, then look at every image in `tests/golden/` before committing it).
 
 use hounsfield_test_support as support;
 

@@ -17,7 +17,7 @@ use render_core::phantom::ct_phantom;
 use render_core::transfer::RenderMode;
 use render_core::view::{Lighting, Quality, ViewState};
 
-use crate::server::{opened_client, run_test, servers};
+use super::server::{opened_client, run_test, servers};
 
 /// What came after an input: whether its ray-cast still came first, and the cinematic
 /// pictures up to the one of `paths` paths a pixel, with their paths.

@@ -14,7 +14,7 @@ use std::time::Duration;
 use hounsfield_client::{Client, Event};
 use hounsfield_protocol::{Action, ErrorCode, ServerMessage};
 
-use crate::study_browser::{client, server};
+use super::study_browser::{client, server};
 
 /// How long the test may take.
 const LIMIT: Duration = Duration::from_secs(180);

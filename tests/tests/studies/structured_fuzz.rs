@@ -14,7 +14,7 @@
 //! (a plain open would wait for a writer for good) and a link looping back to the folder.
 //!
 //! CI runs a bounded number of cases; `PROPTEST_CASES=20000 cargo test --release -p
-//! hounsfield-e2e --test studies structured_fuzz` runs longer. Failing cases proptest finds are
+//! hounsfield-e2e --test end_to_end studies::structured_fuzz` runs longer. Failing cases proptest finds are
 //! kept in `structured_fuzz.proptest-regressions` and replayed first.
 
 use hounsfield_test_support as support;

@@ -10,7 +10,7 @@ use hounsfield_test_support as support;
 use hounsfield_test_support::chromium::{NO_WEBCODECS, canvas_box, wait_for_final_still};
 use serde_json::{Value, json};
 
-use crate::browser::{
+use super::browser::{
     LIBRARY_TOKEN, hover_near_the_axial_centre, library_server, open_listed_series, with_page_at,
 };
 

@@ -17,7 +17,7 @@ use hounsfield_test_support::chromium::{NO_WEBCODECS, canvas_box};
 use serde_json::{Value, json};
 use support::prior::{LUMBAR_PRIOR_STUDY, lumbar_prior};
 
-use crate::browser::with_page_at;
+use super::browser::with_page_at;
 
 /// The token of the test's server.
 const TOKEN: &str = "priors-page-token";

@@ -6,7 +6,6 @@
 
 use hounsfield_test_support as support;
 
-#[path = "desktop/sign_on.rs"]
 mod sign_on;
 
 use std::io::{BufRead, BufReader};
