@@ -11,6 +11,7 @@ mod findings_panel;
 mod movie_dialog;
 mod render_switch;
 mod segments_panel;
+mod server_sign_in;
 mod share_dialog;
 mod shortcuts;
 mod toolbar;
@@ -82,6 +83,10 @@ pub struct DesktopApp {
     preference: RenderPreference,
     /// The server to stream from, when one is known.
     server: Option<ServerEntry>,
+    /// Signing in to that server through the site's identity provider.
+    server_login: server_sign_in::ServerLogin,
+    /// A sign-in under way in the browser.
+    signing_in: Option<server_sign_in::PendingSignIn>,
     /// What may carry the server's frames (`--transport`).
     transport: FrameTransport,
     settings: Settings,
@@ -273,6 +278,8 @@ impl DesktopApp {
             settings_path,
             note: None,
             offer_dismissed: false,
+            server_login: server_sign_in::ServerLogin::Unknown,
+            signing_in: None,
             overlay: Vec::new(),
             user_shot: Arc::default(),
             browser,
@@ -590,6 +597,7 @@ impl eframe::App for DesktopApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.poll_loading(&ctx, frame.wgpu_render_state());
+        self.poll_sign_in(&ctx);
         self.watch_rendering();
         egui::Panel::top("toolbar").show(ui, |ui| {
             self.toolbar(ui);

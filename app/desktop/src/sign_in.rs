@@ -24,28 +24,39 @@ pub fn before_connecting(mut args: ConnectArgs) -> anyhow::Result<ConnectArgs> {
         return Ok(args);
     }
     let websocket = websocket_url(&args.url).map_err(anyhow::Error::msg)?;
-    let server = page_address(&websocket)?;
     let trust = trust(&args, &websocket)?;
+    if let Some(SignedIn { login, .. }) = through_provider(&websocket, &trust, args.sign_on)? {
+        args.login = Some(login);
+    }
+    Ok(args)
+}
+
+/// Signs in to the server of `websocket` through the site's identity provider, in the
+/// system's browser: when `asked`, or by itself where the server wants a login and offers
+/// sign-on (`None` where it does not, or cannot be asked: the connection reports that).
+/// Blocks until the browser comes back, at most [`sign_in::SIGN_IN_WAIT`].
+pub fn through_provider(
+    websocket: &str,
+    trust: &ServerTrust,
+    asked: bool,
+) -> anyhow::Result<Option<SignedIn>> {
+    let server = page_address(websocket)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("no runtime for the sign-in")?;
-    if !args.sign_on {
-        // A server that cannot be asked is left to the connection to report.
-        let offered = runtime.block_on(sign_in::offered(&server, &trust));
-        if !offered.unwrap_or(false) {
-            return Ok(args);
-        }
+    if !asked
+        && !runtime
+            .block_on(sign_in::offered(&server, trust))
+            .unwrap_or(false)
+    {
+        return Ok(None);
     }
     let signed = runtime
-        .block_on(sign_in::sign_in(&server, &trust, open_in_browser))
+        .block_on(sign_in::sign_in(&server, trust, open_in_browser))
         .with_context(|| format!("signing in to {server}"))?;
-    let SignedIn {
-        login, user, role, ..
-    } = signed;
-    eprintln!("signed in to {server} as {user} ({role})");
-    args.login = Some(login);
-    Ok(args)
+    eprintln!("signed in to {server} as {} ({})", signed.user, signed.role);
+    Ok(Some(signed))
 }
 
 /// The server's page address (`http(s)://host:port/prefix/`) of its WebSocket address.

@@ -4,7 +4,8 @@
 //! sign-on is signed in to without `--sign-on`; the window opens as the provider's user
 //! with the role the site's claim gives, and the audit log records the login and the
 //! series opened under that user. The grant the browser carried is spent; a user whose
-//! claims give no role is told why in the browser and by `connect`, which ends.
+//! claims give no role is told why in the browser and by `connect`, which ends. A window
+//! rendering here signs in the same way before it switches to the server's frames.
 
 use hounsfield_test_support as support;
 
@@ -17,10 +18,10 @@ use super::{LoggedApp, VirtualDisplay};
 /// What `connect` prints before the address to sign in at.
 const SIGN_IN_AT: &str = "sign in in your browser: ";
 
-/// Starts `hounsfield ARGS` (a `connect`) on `display` with `true` standing for the
+/// Starts `hounsfield ARGS` (`connect`, or `open` streaming from a server) on `display` with `true` standing for the
 /// system's browser, and waits for the address it prints to sign in at: the app and the
 /// address, which must be `server`'s app sign-in.
-fn connect_asking_to_sign_in(
+fn app_asking_to_sign_in(
     args: &[&str],
     display: &VirtualDisplay,
     settings: &std::path::Path,
@@ -74,7 +75,7 @@ fn connect_signs_in_through_the_hospitals_provider_in_the_browser_under_xvfb() {
     // `connect` signs in by itself. `true` stands for the system's browser: the test's
     // Chromium opens the address instead.
     let settings = folder.path().join("settings.toml");
-    let (mut app, address) = connect_asking_to_sign_in(
+    let (mut app, address) = app_asking_to_sign_in(
         &[
             "connect",
             &format!("http://{server}"),
@@ -123,7 +124,7 @@ fn connect_signs_in_through_the_hospitals_provider_in_the_browser_under_xvfb() {
     assert!(by_rita("login"), "rita's login is recorded: {events:?}");
     assert!(by_rita("series_opened"), "the series opened as rita");
     // A user whose claims give no role is told so, in the browser and by `connect`.
-    let (mut refused, address) = connect_asking_to_sign_in(
+    let (mut refused, address) = app_asking_to_sign_in(
         &["connect", &format!("http://{server}"), "--sign-on"],
         &display,
         &settings,
@@ -137,5 +138,54 @@ fn connect_signs_in_through_the_hospitals_provider_in_the_browser_under_xvfb() {
         refused.log().contains("nora has no role on this server"),
         "{}",
         refused.log()
+    );
+}
+
+#[test]
+fn the_server_switch_signs_in_through_the_provider_before_streaming_under_xvfb() {
+    let provider = IdentityProvider::start(&[
+        json!({"sub": "ravi", "preferred_username": "ravi", ROLE_CLAIM: ["radiology"]}),
+    ]);
+    let folder = tempfile::tempdir().expect("a folder");
+    let audit = folder.path().join("audit.jsonl");
+    let server = signing_on_server(&provider, &audit, &[]);
+    let display = VirtualDisplay::start();
+    let shot = folder.path().join("streamed.png");
+    // The built-in sample rendered here, then streamed from the server (`--render
+    // remote` switches as the Server button does): no token is configured and the server
+    // offers sign-on, so the switch signs in first, the view rendering here meanwhile.
+    let settings = folder.path().join("settings.toml");
+    let (mut app, address) = app_asking_to_sign_in(
+        &[
+            "open",
+            "--render",
+            "remote",
+            "--server",
+            &format!("http://{server}"),
+            "--screenshot",
+            &shot.to_string_lossy(),
+        ],
+        &display,
+        &settings,
+        server,
+    );
+    let (_, said) = sign_in_in_chromium(&address, "ravi");
+    assert!(said.contains("Signed in to Hounsfield"), "{said}");
+    app.wait_for("signed in to", &mut || {});
+    let status = app.exit_status();
+    assert!(status.success(), "open ended with {status}: {}", app.log());
+    assert!(shot.exists(), "the window showed a frame");
+    // The screenshot waited for the server's frames: the series was opened there as the
+    // user who signed in.
+    let events = support::audit_events(&audit);
+    let by_ravi = |kind: &str| {
+        events
+            .iter()
+            .any(|event| event["event"] == json!(kind) && event["user"] == json!("ravi"))
+    };
+    assert!(by_ravi("login"), "ravi's login is recorded: {events:?}");
+    assert!(
+        by_ravi("series_opened"),
+        "the series opened as ravi: {events:?}"
     );
 }

@@ -53,7 +53,10 @@ impl DesktopApp {
     /// Whether a full-quality frame is on screen.
     pub(super) fn full_frame_shown(&self) -> bool {
         match &self.state {
-            State::Local(view) => view.view3d.shown == Some(Quality::Full),
+            // A sign-in under way will switch to the server's frames.
+            State::Local(view) => {
+                view.view3d.shown == Some(Quality::Full) && !self.sign_in_pending()
+            }
             State::Remote { view, .. } => view.final_shown,
             _ => false,
         }

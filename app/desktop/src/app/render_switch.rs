@@ -62,6 +62,9 @@ impl DesktopApp {
         let Some(server) = self.server.clone() else {
             return;
         };
+        if !matches!(self.state, State::Local(_)) || self.signing_in_first(ctx, &server) {
+            return;
+        }
         let url = match websocket_url(&server.url) {
             Ok(url) => url,
             Err(error) => {
@@ -79,7 +82,7 @@ impl DesktopApp {
         let target = LinkTarget {
             url,
             token: server.token.clone(),
-            login: None,
+            login: self.server_login(),
             series: Some(self.label.clone()),
             study: None,
             join: None,
@@ -160,11 +163,13 @@ impl DesktopApp {
         } = &self.state
             && let Some(reason) = view.closed()
         {
+            self.forget_refused_login(&reason);
             let reason = format!("the server stopped streaming ({reason}): rendering here");
             self.switch_to_local(Some(reason));
         }
         if let State::Local(view) = &self.state
             && self.server.is_some()
+            && self.signing_in.is_none()
             && !self.offer_dismissed
             && view.view3d.pace.is_slow()
         {
