@@ -29,6 +29,7 @@ mod slice_view;
 mod study_hanging;
 pub mod study_link;
 pub(crate) mod thin_client;
+mod time_curve;
 mod transfer_editor;
 mod ui_thread;
 mod view3d;

@@ -1,15 +1,16 @@
-//! The thin client's curve of a series over time saved as CSV: over the GE EPI's axial
-//! cell (10 volumes) the server reads the voxel's value in every volume, the bar plots it,
-//! and **Save CSV** writes a row a volume, with the volume's label as the server named it,
-//! into the folder screenshots go to.
+//! The curve of a series over time saved as CSV: over the GE EPI's axial cell (10
+//! volumes) the server (for the thin client) or the window rendering here reads the
+//! voxel's value in every volume, the bar plots it, and **Save CSV** writes a row a volume,
+//! with the volume's label, into the folder screenshots go to.
 
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable;
 use hounsfield_protocol::SlicePlane;
 
+use super::findings_tests::quad_settings;
 use super::key_image_tests::epi_server;
-use super::ui_tests::{remote, thin_client_in_quad};
+use super::ui_tests::{remote, settle, thin_client_in_quad, window, workspace};
 use super::*;
 
 /// How long the server may take to answer.
@@ -66,4 +67,80 @@ fn connect_saves_the_curve_under_the_cursor_as_csv_a_row_a_volume() {
     harness.get_by_label(&format!("saved to {}", saved.display()));
     drop(harness);
     server.stop().expect("served");
+}
+
+/// The window rendering the GE EPI here plots the curve of the voxel under the cursor,
+/// read from its 10 volumes: the values dcm2niix's NIfTI holds at that voxel; Save CSV
+/// writes them a row a volume.
+#[test]
+fn the_window_rendering_here_plots_the_voxels_curve_and_saves_it_as_csv() {
+    let (state, settings) = quad_settings();
+    let epi = hounsfield_test_support::data("ge-epi/mr_0004");
+    let mut harness = window(Some(epi), settings);
+    settle(&mut harness, "the EPI's volumes kept", |app| {
+        app.full_frame_shown()
+            && workspace(app).is_some_and(|w| w.slices[0].rect().is_some() && w.time.is_some())
+    });
+    let curves = state.path().join("curves");
+    std::fs::create_dir(&curves).expect("a folder");
+    let State::Local(local) = &mut harness.state_mut().state else {
+        panic!("rendered here");
+    };
+    let time = local.time.as_mut().expect("a series over time");
+    time.curve_folder = curves.clone();
+    let cell = workspace(harness.state())
+        .and_then(|w| w.slices[0].rect())
+        .expect("the axial cell");
+    let started = Instant::now();
+    while harness.query_by_label("Save CSV").is_none() {
+        assert!(started.elapsed() < PATIENCE, "no curve under the cursor");
+        harness.hover_at(cell.center());
+        harness.step();
+    }
+    // The bar grew by the plot and the cells moved down: the pointer rests over the axial
+    // cell where it is now.
+    let cell = workspace(harness.state())
+        .and_then(|w| w.slices[0].rect())
+        .expect("the axial cell");
+    harness.hover_at(cell.center());
+    harness.run_steps(3);
+    let local = workspace(harness.state()).expect("rendered here");
+    let time = local.time.as_ref().expect("a series over time");
+    let kept = time.curve.clone().expect("a curve");
+    assert_eq!(kept.values.len(), 10, "a value a volume");
+    // The voxel read, found in the NIfTI by its centre's LPS position.
+    let volume = local.renderer().volume().expect("a volume");
+    let (ijk, _) = volume.nearest_voxel(kept.lps).expect("inside");
+    let centre = volume.voxel_to_lps_point(glam::DVec3::from(ijk.map(|n| n as f64)));
+    let nifti =
+        hounsfield_test_support::nifti::Nifti::read("ge-epi/DCM2NIIX_regression_test_4.nii");
+    let voxel = nifti.voxel_at(centre, "the voxel under the cursor");
+    let theirs: Vec<f64> = (0..10).map(|t| nifti.value(t, voxel)).collect();
+    assert_eq!(kept.values, theirs, "the curve at {voxel:?}");
+    assert!(theirs.iter().any(|v| *v != theirs[0]), "a curve that moves");
+    assert!(time.measures().is_some(), "its measures");
+    harness.get_by_label("Save CSV").click();
+    harness.run_steps(2);
+    let time = workspace(harness.state())
+        .and_then(|w| w.time.as_ref())
+        .expect("a series over time");
+    let saved = match &time.curve_saved {
+        Some(Ok(path)) => path.clone(),
+        other => panic!("no curve saved: {other:?}"),
+    };
+    assert_eq!(saved.parent(), Some(curves.as_path()));
+    let text = std::fs::read_to_string(&saved).expect("the CSV");
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(text.lines().next(), Some("index,label,time_s,value"));
+    assert_eq!(rows.len(), 10, "{text}");
+    for (n, row) in rows.iter().enumerate() {
+        assert_eq!(row[1], format!("volume {}", n + 1), "{text}");
+        let value: f64 = row[3].parse().expect("a value");
+        assert_eq!(value, theirs[n], "{text}");
+    }
+    assert_eq!(rows[3][2], "15", "volume 4 at 15 s: {text}");
 }

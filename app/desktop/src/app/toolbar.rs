@@ -21,7 +21,7 @@ impl DesktopApp {
         ui.horizontal_wrapped(|ui| {
             match &mut self.state {
                 State::Local(view) => {
-                    local_controls(ui, view);
+                    local_controls(ui, view, &self.label);
                     if view.layout != self.settings.layout {
                         self.settings.layout = view.layout;
                         changed_settings = true;
@@ -138,7 +138,7 @@ impl DesktopApp {
 }
 
 /// Preset, mode, CT window, layout, tool and reset for views rendered here.
-fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
+fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace, label: &str) {
     let names: Vec<String> = workspace
         .renderer()
         .presets()
@@ -181,12 +181,13 @@ fn local_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
     if ui.button("Reset").on_hover_text("key R").clicked() {
         workspace.reset();
     }
-    local_time_controls(ui, workspace);
+    local_time_controls(ui, workspace, label);
 }
 
 /// A series over time's controls: the previous and next volume, the slider, the volume's
-/// label, Play and the rate; nothing for a series of one volume.
-fn local_time_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
+/// label, Play and the rate, then the curve under the cursor; nothing for a series of one
+/// volume.
+fn local_time_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace, label: &str) {
     use crate::workspace::time::{CINE_FPS, volume_text};
     let Some(time) = &mut workspace.time else {
         return;
@@ -230,11 +231,47 @@ fn local_time_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace) {
             .suffix(" /s"),
     )
     .on_hover_text("volumes a second while the cine plays");
+    local_curve(ui, workspace, label);
     if let Some(by) = step {
         workspace.step_volume(by);
     }
     if play {
         workspace.play_or_pause(std::time::Instant::now());
+    }
+}
+
+/// The time-intensity curve of the voxel under the cursor (or last under it), read here
+/// from every volume, with its measures and Save CSV.
+fn local_curve(ui: &mut egui::Ui, workspace: &mut LocalWorkspace, label: &str) {
+    let pointed = workspace
+        .slices
+        .iter()
+        .find_map(|slice| slice.probe.map(|(lps, _)| lps));
+    let Some(time) = &mut workspace.time else {
+        return;
+    };
+    if let Some(lps) = pointed {
+        time.follow(lps);
+    }
+    let Some(kept) = &time.curve else {
+        return;
+    };
+    let volumes = time.labels();
+    let curve = crate::time_curve::Shown {
+        volumes: &volumes,
+        values: &kept.values,
+        unit: kept.unit,
+        shown: time.shown,
+        measures: time
+            .measures()
+            .map(|(measured, basis)| crate::time_curve::Measures::of(&measured, basis)),
+    };
+    if crate::time_curve::show(ui, &curve, time.curve_saved.as_ref()) {
+        time.curve_saved = Some(crate::time_curve::save_csv(
+            &curve,
+            &time.curve_folder,
+            label,
+        ));
     }
 }
 

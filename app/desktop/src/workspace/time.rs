@@ -1,9 +1,14 @@
 //! A series over time rendered here: its volumes kept in memory, one shown at a time (the
 //! renderer's volume swapped, the views drawn again), stepped by the reader or played in
-//! turn at a chosen rate (cine) on the UI's clock.
+//! turn at a chosen rate (cine) on the UI's clock; the time-intensity curve of the voxel
+//! under the cursor read from every volume, kept when the pointer leaves the slices.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use glam::DVec3;
+use hounsfield_findings::curve;
 
 use hounsfield_server::session::CineClock;
 use render_core::Volume;
@@ -43,12 +48,64 @@ pub struct LocalTimePoints {
     pub fps: f64,
     /// The cine's clock, while it plays.
     cine: Option<CineClock>,
+    /// The curve of the voxel last read under the cursor.
+    pub curve: Option<PointCurve>,
+    /// Where a curve saved as CSV goes (the folder screenshots go to).
+    pub curve_folder: PathBuf,
+    /// The last curve saved: its file, or why not.
+    pub curve_saved: Option<Result<PathBuf, String>>,
+}
+
+/// A voxel's values over the volumes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointCurve {
+    /// Where it was read (LPS mm).
+    pub lps: DVec3,
+    /// Its value in each volume.
+    pub values: Vec<f64>,
+    /// The values' unit (`HU` for a CT), or empty.
+    pub unit: &'static str,
 }
 
 impl LocalTimePoints {
     /// Whether a cine plays.
     pub fn playing(&self) -> bool {
         self.cine.is_some()
+    }
+
+    /// Each volume's label and time, in order.
+    pub fn labels(&self) -> Vec<(String, Option<f64>)> {
+        self.volumes
+            .iter()
+            .map(|volume| (volume.label.clone(), volume.time_s))
+            .collect()
+    }
+
+    /// Reads the curve at `lps` from every volume, unless it is the one kept; a point
+    /// outside any volume keeps the last.
+    pub fn follow(&mut self, lps: DVec3) {
+        if self.curve.as_ref().is_some_and(|kept| kept.lps == lps) {
+            return;
+        }
+        let values: Option<Vec<f64>> =
+            curve::point_curve(self.volumes.iter().map(|v| v.volume.as_ref()), lps)
+                .into_iter()
+                .collect();
+        if let Some(values) = values {
+            let unit = match self.volumes.first().map(|v| &v.volume.modality) {
+                Some(render_core::Modality::CT) => "HU",
+                _ => "",
+            };
+            self.curve = Some(PointCurve { lps, values, unit });
+        }
+    }
+
+    /// The kept curve's measures, taken over the volumes' times (or places).
+    pub fn measures(&self) -> Option<(curve::CurveMeasures, curve::TimeBasis)> {
+        let kept = self.curve.as_ref()?;
+        let times_s: Vec<Option<f64>> = self.volumes.iter().map(|v| v.time_s).collect();
+        let (times, basis) = curve::curve_times(&times_s);
+        curve::measure(&times, &kept.values).map(|measured| (measured, basis))
     }
 }
 
@@ -77,6 +134,9 @@ impl LocalWorkspace {
             shown: 0,
             fps: DEFAULT_CINE_FPS,
             cine: None,
+            curve: None,
+            curve_folder: crate::screenshot::user_folder(),
+            curve_saved: None,
         });
     }
 

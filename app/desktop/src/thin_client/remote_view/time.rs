@@ -7,15 +7,11 @@
 //! pauses.
 
 use eframe::egui;
-use hounsfield_protocol::{Action, CurveInfo, TimePointInfo};
+use hounsfield_protocol::{Action, TimePointInfo};
 
 use super::RemoteView;
+use crate::time_curve;
 pub use crate::workspace::time::{CINE_FPS, DEFAULT_CINE_FPS, volume_text};
-
-/// The curve plot's size (points).
-const PLOT_SIZE: egui::Vec2 = egui::vec2(220.0, 60.0);
-/// The curve's colour (as the web page's).
-const CURVE_COLOUR: egui::Color32 = egui::Color32::from_rgb(232, 176, 74);
 
 impl RemoteView {
     /// The series' volumes, when it is a series over time.
@@ -155,99 +151,25 @@ impl RemoteView {
         let Some(probe) = self.curve.as_ref() else {
             return;
         };
-        ui.separator();
-        let (rect, _) = ui.allocate_exact_size(PLOT_SIZE, egui::Sense::hover());
-        let painter = ui.painter_at(rect);
-        painter.rect_filled(rect, 2.0, egui::Color32::from_gray(17));
-        let times: Vec<f64> = (0..probe.values.len())
-            .map(|n| volumes.get(n).and_then(|v| v.time_s).unwrap_or(n as f64))
-            .collect();
-        let span = |values: &[f64]| {
-            let low = values.iter().copied().fold(f64::INFINITY, f64::min);
-            let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            (low, (high - low).max(f64::EPSILON))
-        };
-        let ((t0, dt), (v0, dv)) = (span(&times), span(&probe.values));
-        let inner = rect.shrink(6.0);
-        let at = |t: f64, v: f64| {
-            egui::pos2(
-                inner.left() + ((t - t0) / dt) as f32 * inner.width(),
-                inner.bottom() - ((v - v0) / dv) as f32 * inner.height(),
-            )
-        };
-        let points: Vec<egui::Pos2> = times
+        let volumes: Vec<(String, Option<f64>)> = volumes
             .iter()
-            .zip(&probe.values)
-            .map(|(t, v)| at(*t, *v))
+            .map(|volume| (volume.label.clone(), volume.time_s))
             .collect();
-        painter.add(egui::Shape::line(
-            points.clone(),
-            egui::Stroke::new(1.5, CURVE_COLOUR),
-        ));
-        if let Some(point) = points.get(shown) {
-            painter.circle_filled(*point, 3.5, egui::Color32::WHITE);
-        }
-        if let Some(curve) = &probe.curve {
-            ui.label(curve_text(curve));
-        }
-        if ui
-            .button("Save CSV")
-            .on_hover_text("the curve, a row a volume, into the folder screenshots go to")
-            .clicked()
-        {
-            let csv = curve_csv(volumes, &probe.values, &probe.unit);
-            self.save_curve(&csv);
-        }
-        match &self.curve_saved {
-            Some(Ok(path)) => {
-                ui.label(format!("saved to {}", path.display()));
-            }
-            Some(Err(why)) => {
-                ui.colored_label(egui::Color32::LIGHT_RED, why);
-            }
-            None => {}
+        let curve = time_curve::Shown {
+            volumes: &volumes,
+            values: &probe.values,
+            unit: &probe.unit,
+            shown,
+            measures: probe.curve.as_ref().map(time_curve::Measures::told),
+        };
+        if time_curve::show(ui, &curve, self.curve_saved.as_ref()) {
+            let series = self
+                .opened
+                .as_ref()
+                .map_or("series", |opened| opened.series.as_str());
+            self.curve_saved = Some(time_curve::save_csv(&curve, &self.curve_folder, series));
         }
     }
-
-    /// Writes a curve's CSV into [`RemoteView::curve_folder`], named after the series.
-    fn save_curve(&mut self, csv: &str) {
-        let series = self
-            .opened
-            .as_ref()
-            .map_or("series", |opened| opened.series.as_str());
-        let path = self
-            .curve_folder
-            .join(crate::screenshot::user_file_name("curve", series, "csv"));
-        let written = std::fs::write(&path, csv)
-            .map(|()| path.clone())
-            .map_err(|error| format!("the curve was not saved to {}: {error}", path.display()));
-        match &written {
-            Ok(path) => tracing::info!(path = %path.display(), "the curve was saved"),
-            Err(why) => tracing::warn!(%why, "no curve saved"),
-        }
-        self.curve_saved = Some(written);
-    }
-}
-
-/// The CSV of a probe's curve over `volumes` (as the findings' exports write it).
-fn curve_csv(volumes: &[TimePointInfo], values: &[f64], unit: &str) -> String {
-    let volumes: Vec<(String, Option<f64>)> = volumes
-        .iter()
-        .map(|volume| (volume.label.clone(), volume.time_s))
-        .collect();
-    hounsfield_findings::curve::curve_csv(&volumes, values, unit)
-}
-
-/// A curve's measures as the bar shows them.
-pub fn curve_text(curve: &CurveInfo) -> String {
-    let (unit, one) = match curve.time_unit {
-        hounsfield_protocol::TimeUnit::Seconds => ("s", "second"),
-        hounsfield_protocol::TimeUnit::Volumes => ("volumes", "volume"),
-    };
-    format!(
-        "baseline {:.1}, peak {:.1} at {:.1} {unit}, wash-in {:.2} a {one}, area {:.0}",
-        curve.baseline, curve.peak, curve.time_to_peak, curve.wash_in_slope, curve.area_under_curve
-    )
 }
 
 #[cfg(test)]
@@ -262,7 +184,7 @@ mod tests {
             volume_text("trigger 120 ms", Some(0.120_000_1)),
             "trigger 120 ms · 0.12 s"
         );
-        let curve = CurveInfo {
+        let curve = hounsfield_protocol::CurveInfo {
             time_unit: hounsfield_protocol::TimeUnit::Seconds,
             baseline: 100.0,
             peak: 250.0,
@@ -271,7 +193,7 @@ mod tests {
             area_under_curve: 1800.0,
         };
         assert_eq!(
-            curve_text(&curve),
+            time_curve::Measures::told(&curve).text(),
             "baseline 100.0, peak 250.0 at 15.0 s, wash-in 12.50 a second, area 1800"
         );
     }

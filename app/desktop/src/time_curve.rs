@@ -1,0 +1,191 @@
+//! A time-intensity curve in the bar of a series over time, for the view rendered here and
+//! the one streamed alike: the values plotted over the volumes' times with the volume
+//! shown marked, its measures in a line, and **Save CSV** (a row a volume) into the folder
+//! screenshots go to.
+
+use std::path::{Path, PathBuf};
+
+use eframe::egui;
+
+/// The plot's size (points).
+const PLOT_SIZE: egui::Vec2 = egui::vec2(220.0, 60.0);
+/// The curve's colour (as the web page's).
+const CURVE_COLOUR: egui::Color32 = egui::Color32::from_rgb(232, 176, 74);
+
+/// A curve's measures as the bar shows them (the five of a perfusion reading).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measures {
+    /// Mean of the values before the steepest rise.
+    pub baseline: f64,
+    /// The highest value.
+    pub peak: f64,
+    /// The peak's time after the first volume.
+    pub time_to_peak: f64,
+    /// The steepest rise up to the peak.
+    pub wash_in_slope: f64,
+    /// The area between the curve and its baseline.
+    pub area_under_curve: f64,
+    /// Whether the times are seconds (else volumes).
+    pub in_seconds: bool,
+}
+
+impl Measures {
+    /// The measures of a curve worked out here.
+    pub fn of(
+        measured: &hounsfield_findings::curve::CurveMeasures,
+        basis: hounsfield_findings::curve::TimeBasis,
+    ) -> Self {
+        Self {
+            baseline: measured.baseline,
+            peak: measured.peak,
+            time_to_peak: measured.time_to_peak,
+            wash_in_slope: measured.wash_in_slope,
+            area_under_curve: measured.area_under_curve,
+            in_seconds: basis == hounsfield_findings::curve::TimeBasis::Seconds,
+        }
+    }
+
+    /// The measures a server told.
+    pub fn told(curve: &hounsfield_protocol::CurveInfo) -> Self {
+        Self {
+            baseline: curve.baseline,
+            peak: curve.peak,
+            time_to_peak: curve.time_to_peak,
+            wash_in_slope: curve.wash_in_slope,
+            area_under_curve: curve.area_under_curve,
+            in_seconds: curve.time_unit == hounsfield_protocol::TimeUnit::Seconds,
+        }
+    }
+
+    /// The line under the plot.
+    pub fn text(&self) -> String {
+        let (unit, one) = if self.in_seconds {
+            ("s", "second")
+        } else {
+            ("volumes", "volume")
+        };
+        format!(
+            "baseline {:.1}, peak {:.1} at {:.1} {unit}, wash-in {:.2} a {one}, area {:.0}",
+            self.baseline, self.peak, self.time_to_peak, self.wash_in_slope, self.area_under_curve
+        )
+    }
+}
+
+/// One curve to show: its values over the volumes, and what to save.
+pub struct Shown<'a> {
+    /// Each volume's label and time (s), in order.
+    pub volumes: &'a [(String, Option<f64>)],
+    /// The value in each volume.
+    pub values: &'a [f64],
+    /// The values' unit (`HU`), or empty.
+    pub unit: &'a str,
+    /// The volume shown.
+    pub shown: usize,
+    /// Its measures, where they could be taken.
+    pub measures: Option<Measures>,
+}
+
+/// Draws `curve` and its measures; true when **Save CSV** was pressed. `saved` is the last
+/// saving's outcome, said beside the button.
+pub fn show(ui: &mut egui::Ui, curve: &Shown, saved: Option<&Result<PathBuf, String>>) -> bool {
+    ui.separator();
+    let (rect, _) = ui.allocate_exact_size(PLOT_SIZE, egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, egui::Color32::from_gray(17));
+    let times: Vec<f64> = (0..curve.values.len())
+        .map(|n| {
+            curve
+                .volumes
+                .get(n)
+                .and_then(|(_, time)| *time)
+                .unwrap_or(n as f64)
+        })
+        .collect();
+    let span = |values: &[f64]| {
+        let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (low, (high - low).max(f64::EPSILON))
+    };
+    let ((t0, dt), (v0, dv)) = (span(&times), span(curve.values));
+    let inner = rect.shrink(6.0);
+    let at = |t: f64, v: f64| {
+        egui::pos2(
+            inner.left() + ((t - t0) / dt) as f32 * inner.width(),
+            inner.bottom() - ((v - v0) / dv) as f32 * inner.height(),
+        )
+    };
+    let points: Vec<egui::Pos2> = times
+        .iter()
+        .zip(curve.values)
+        .map(|(t, v)| at(*t, *v))
+        .collect();
+    painter.add(egui::Shape::line(
+        points.clone(),
+        egui::Stroke::new(1.5, CURVE_COLOUR),
+    ));
+    if let Some(point) = points.get(curve.shown) {
+        painter.circle_filled(*point, 3.5, egui::Color32::WHITE);
+    }
+    if let Some(measures) = &curve.measures {
+        ui.label(measures.text());
+    }
+    let pressed = ui
+        .button("Save CSV")
+        .on_hover_text("the curve, a row a volume, into the folder screenshots go to")
+        .clicked();
+    match saved {
+        Some(Ok(path)) => {
+            ui.label(format!("saved to {}", path.display()));
+        }
+        Some(Err(why)) => {
+            ui.colored_label(egui::Color32::LIGHT_RED, why);
+        }
+        None => {}
+    }
+    pressed
+}
+
+/// Writes `curve`'s CSV (as the findings' exports write it) into `folder`, named after
+/// `series`: the file, or why not.
+pub fn save_csv(curve: &Shown, folder: &Path, series: &str) -> Result<PathBuf, String> {
+    let csv = hounsfield_findings::curve::curve_csv(curve.volumes, curve.values, curve.unit);
+    let path = folder.join(crate::screenshot::user_file_name("curve", series, "csv"));
+    let written = std::fs::write(&path, csv)
+        .map(|()| path.clone())
+        .map_err(|error| format!("the curve was not saved to {}: {error}", path.display()));
+    match &written {
+        Ok(path) => tracing::info!(path = %path.display(), "the curve was saved"),
+        Err(why) => tracing::warn!(%why, "no curve saved"),
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_read_in_seconds_or_volumes() {
+        let measures = Measures {
+            baseline: 100.0,
+            peak: 180.0,
+            time_to_peak: 6.0,
+            wash_in_slope: 20.0,
+            area_under_curve: 400.0,
+            in_seconds: true,
+        };
+        assert_eq!(
+            measures.text(),
+            "baseline 100.0, peak 180.0 at 6.0 s, wash-in 20.00 a second, area 400"
+        );
+        let by_volume = Measures {
+            in_seconds: false,
+            ..measures
+        };
+        assert!(
+            by_volume
+                .text()
+                .contains("at 6.0 volumes, wash-in 20.00 a volume")
+        );
+    }
+}
