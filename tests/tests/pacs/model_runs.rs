@@ -77,7 +77,7 @@ fn the_servers_model_makes_the_classes_numpy_finds_and_stops_when_asked() {
     let model_file = folder.path().join("three-classes.onnx");
     support::imaging_python_script(
         "onnx_model.py",
-        &["make", &model_file.to_string_lossy(), "--patch", "16,64,64"],
+        &["make", &model_file.to_string_lossy(), "--patch", "32,128,128"],
     );
     let numpy = support::imaging_python_script(
         "onnx_model.py",
@@ -93,8 +93,8 @@ fn the_servers_model_makes_the_classes_numpy_finds_and_stops_when_asked() {
         assert_eq!((done, state), (total, ModelRunState::Done));
         assert_eq!(
             total,
-            19 * 8 * 8,
-            "295 slices in 16, 512 rows and columns in 64"
+            10 * 4 * 4,
+            "295 slices in 32, 512 rows and columns in 128"
         );
         let found: Vec<(&str, u64)> = added
             .iter()
