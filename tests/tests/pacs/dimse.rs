@@ -192,6 +192,26 @@ fn a_dicom_pacs_is_searched_with_c_find_and_a_series_moved_into_our_store() {
         Some(series.len()),
         "{listed}"
     );
+    // A series' body part comes with C-FIND (the lumbar MR's files hold none): a slice
+    // of the CT, whose files say NECK, given to the PACS as a study of its own.
+    let ct_slice = support::dicom_files_under(&support::data("ct-head-neck"))
+        .into_iter()
+        .next()
+        .expect("a CT slice");
+    orthanc.upload(std::fs::read(&ct_slice).expect("the slice"));
+    let ct_study = text_of(
+        &dicom_object::open_file(&ct_slice).expect("the slice reads"),
+        dicom_dictionary_std::tags::STUDY_INSTANCE_UID,
+    );
+    let ct_series = scu.series(&ct_study).expect("the CT's series found");
+    assert_eq!(
+        ct_series
+            .iter()
+            .map(|s| s.body_part.as_str())
+            .collect::<Vec<_>>(),
+        ["NECK"],
+        "{ct_series:?}"
+    );
     // A PACS that does not answer is named in the error.
     let nobody = Scu::new(
         RemoteAe::parse("dimse://NOBODY@127.0.0.1:1").expect("an address"),

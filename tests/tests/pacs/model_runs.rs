@@ -77,7 +77,12 @@ fn the_servers_model_makes_the_classes_numpy_finds_and_stops_when_asked() {
     let model_file = folder.path().join("three-classes.onnx");
     support::imaging_python_script(
         "onnx_model.py",
-        &["make", &model_file.to_string_lossy(), "--patch", "32,128,128"],
+        &[
+            "make",
+            &model_file.to_string_lossy(),
+            "--patch",
+            "32,128,128",
+        ],
     );
     let numpy = support::imaging_python_script(
         "onnx_model.py",
