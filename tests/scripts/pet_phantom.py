@@ -3,11 +3,12 @@ independently of Hounsfield: the body-weight SUV factor by QIBA's vendor-neutral
 from the header values written, and SUVmax, SUVmean and SUVpeak (the highest mean of the
 voxels whose centres lie within a 1 cm³ sphere's radius of a region voxel's) of a box.
 
-    pet_phantom.py OUT_FOLDER X0,Y0,Z0,X1,Y1,Z1 [--with-ct]
+    pet_phantom.py OUT_FOLDER X0,Y0,Z0,X1,Y1,Z1 [--with-ct] [--threshold BQ_ML]
 
 With `--with-ct`, a CT of the same patient, study and frame of reference is written beside
 it (a water cylinder in air, larger than the PET and centred on it), for a PET drawn over
-its CT.
+its CT. With `--threshold`, the same figures of the voxels at or above BQ_ML (a segment
+made by that threshold) are printed too, as `segment`.
 
 The radiopharmaceutical starts the evening before the scan (15 min, across midnight), and
 each slice has its own RescaleSlope, as PET series do.
@@ -148,7 +149,22 @@ def main():
             for ii in range(first[0], last[0] + 1):
                 near = np.linalg.norm(centres - centres[kk, jj, ii], axis=-1) <= SPHERE_RADIUS_MM
                 peak = max(peak, values[near].mean())
+    segment = None
+    if "--threshold" in sys.argv[3:]:
+        low = float(sys.argv[sys.argv.index("--threshold") + 1])
+        inside = values >= low
+        peaks = [
+            values[np.linalg.norm(centres - centres[kk, jj, ii], axis=-1) <= SPHERE_RADIUS_MM].mean()
+            for kk, jj, ii in zip(*np.nonzero(inside))
+        ]
+        segment = {
+            "voxels": int(inside.sum()),
+            "suv_max": float(values[inside].max() * factor),
+            "suv_mean": float(values[inside].mean() * factor),
+            "suv_peak": float(max(peaks) * factor),
+        }
     print(json.dumps({
+        "segment": segment,
         "factor": factor,
         "decay_s": decay,
         "voxels": int(region.size),

@@ -14,6 +14,7 @@ use hounsfield_files::{Permissions, write_whole};
 use hounsfield_findings::segmentation::{
     self, SegmentationHeader, read_segmentation_file, read_segmentation_header,
 };
+use hounsfield_findings::uptake;
 use hounsfield_model::{SegmentationModel, segments_of};
 use hounsfield_segment::{
     Algorithm, FillPlane, Grid, Mask, Segment, SegmentMeasures, ValueInterval, grow, islands,
@@ -88,6 +89,18 @@ struct SegmentReport {
     extent_mm: [f64; 3],
     out: Option<String>,
     sop_instance_uid: Option<String>,
+    /// A PET's uptake in SUV (body weight), when its header gives the factor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suv: Option<SegmentSuv>,
+}
+
+/// A segment's uptake on a PET, in SUV.
+#[derive(Debug, Serialize)]
+struct SegmentSuv {
+    suv_max: f64,
+    suv_mean: f64,
+    /// The highest mean of a 1 cm³ sphere centred in the segment (PERCIST's SUVpeak).
+    suv_peak: f64,
 }
 
 /// What `segment --from --json` prints: every segment written.
@@ -173,7 +186,7 @@ pub fn run(
     for segment in &segments {
         let measures = hounsfield_segment::measure(volume, &segment.mask)?;
         reports.push(report(
-            &opened.label,
+            &opened,
             segment,
             &measures,
             request.out.as_deref(),
@@ -329,15 +342,24 @@ fn write(
     Ok(uid)
 }
 
+/// What the command prints of `segment` on the series `opened`.
 fn report(
-    series: &str,
+    opened: &source::OpenedVolume,
     segment: &Segment,
     measures: &SegmentMeasures,
     out: Option<&Path>,
     sop_instance_uid: Option<String>,
 ) -> SegmentReport {
+    let suv = opened
+        .suv_factor
+        .and_then(|factor| uptake::segment_uptake(&opened.volume, &segment.mask, factor))
+        .map(|uptake| SegmentSuv {
+            suv_max: uptake.max,
+            suv_mean: uptake.mean,
+            suv_peak: uptake.peak,
+        });
     SegmentReport {
-        series: series.to_string(),
+        series: opened.label.clone(),
         label: segment.label.clone(),
         algorithm: segment.algorithm.name().unwrap_or_default().to_string(),
         voxels: measures.voxels,
@@ -353,6 +375,7 @@ fn report(
         extent_mm: measures.extent_mm,
         out: out.map(|p| p.display().to_string()),
         sop_instance_uid,
+        suv,
     }
 }
 
@@ -372,6 +395,12 @@ fn print_table(report: &SegmentReport) {
         number(report.min),
         number(report.max)
     );
+    if let Some(suv) = &report.suv {
+        println!(
+            "SUV       max {:.2}  mean {:.2}  peak {:.2}",
+            suv.suv_max, suv.suv_mean, suv.suv_peak
+        );
+    }
     println!("surface   {:.1} mm²", report.surface_mm2);
     println!(
         "extent    {:.1} × {:.1} × {:.1} mm",
@@ -499,7 +528,7 @@ pub fn measure(
     let mut segments = Vec::with_capacity(read.segments.len());
     for segment in &read.segments {
         let measures = hounsfield_segment::measure(&opened.volume, &segment.mask)?;
-        segments.push(report(&opened.label, segment, &measures, None, None));
+        segments.push(report(&opened, segment, &measures, None, None));
     }
     let measured = MeasuredSegmentation {
         sop_instance_uid: read.header.sop_instance_uid,

@@ -1,7 +1,9 @@
 //! `hounsfield suv` on a PET the test writes (`tests/scripts/pet_phantom.py`, pydicom):
 //! the body-weight SUV factor equals QIBA's formula computed in Python from the header
 //! values written (a start the evening before the scan, across midnight), and SUVmax,
-//! SUVmean and SUVpeak of a box equal NumPy's; a PET not in Bq/ml is refused naming Units.
+//! SUVmean and SUVpeak of a box equal NumPy's, and so do those of a segment `segment`
+//! makes by a threshold (read back by `segments measure` too); a PET not in Bq/ml is
+//! refused naming Units.
 
 use hounsfield_test_support as support;
 
@@ -103,4 +105,45 @@ fn suv_of_a_written_pet_equals_the_qiba_formula_and_numpys_region_figures() {
         stderr.contains("Units (0054,1001)") && stderr.contains("CNTS"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_segment_of_a_written_pet_has_numpys_suv_figures() {
+    let folder = tempfile::tempdir().expect("a folder");
+    let pet = folder.path().join("pet");
+    let pet_arg = pet.to_string_lossy().to_string();
+    std::fs::create_dir(&pet).expect("a folder");
+    // The hot ball alone: its voxels are about 30,000 Bq/ml, the background about 2,000.
+    let theirs =
+        support::imaging_python_script("pet_phantom.py", &[&pet_arg, BOX, "--threshold", "10000"]);
+    let theirs = &theirs["segment"];
+    let seg = folder.path().join("hot.dcm");
+    let seg_arg = seg.to_string_lossy().to_string();
+    let ours = stdout_json(&hounsfield(&[
+        "segment",
+        &pet_arg,
+        "--threshold",
+        "10000,1000000",
+        "--out",
+        &seg_arg,
+        "--json",
+    ]));
+    assert_eq!(ours["voxels"], theirs["voxels"], "{ours}\n{theirs}");
+    assert!(theirs["voxels"].as_u64() > Some(20), "{theirs}");
+    for figure in ["suv_max", "suv_mean", "suv_peak"] {
+        close(&ours["suv"][figure], &theirs[figure], figure);
+    }
+    // Read back onto the PET, the Segmentation measures the same uptake.
+    let measured = stdout_json(&hounsfield(&[
+        "segments", "measure", &seg_arg, "--on", &pet_arg, "--json",
+    ]));
+    assert_eq!(measured["segments"][0]["suv"], ours["suv"], "{measured}");
+    // A CT's segment has no SUV.
+    let ct = stdout_json(&hounsfield(&[
+        "segment",
+        "--threshold",
+        "300,3000",
+        "--json",
+    ]));
+    assert!(ct.get("suv").is_none(), "{ct}");
 }

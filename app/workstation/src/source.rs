@@ -13,7 +13,7 @@ use hounsfield_dicomweb::{
 };
 use hounsfield_findings::report::ReportSubject;
 use render_core::Volume;
-use render_core::dicom::header::{SuvFactor, read_suv_factor};
+use render_core::dicom::header::{SuvFactor, series_suv_factor};
 use render_core::dicom::{
     Catalog, DicomError, PreDecoded, Series, VolumeAtTime, VoxelBudget, load_series_over_time,
     load_series_predecoded, plan_time_points,
@@ -88,6 +88,8 @@ pub struct OpenedVolume {
     /// Every volume of a series over time, `volume` first, when asked for
     /// ([`open_volumes_with_progress`]); empty otherwise.
     pub over_time: Vec<VolumeAtTime>,
+    /// SUV a Bq/ml, for a PET whose header gives what it is computed from.
+    pub suv_factor: Option<f64>,
 }
 
 /// Opens the volume at `path` (a series of it), or the phantom when there is no path.
@@ -136,6 +138,7 @@ fn open_with(
             subject: None,
             frame_of_reference: String::new(),
             over_time: Vec::new(),
+            suv_factor: None,
         });
     };
     let opened = open_catalog(path, series, progress)?;
@@ -150,6 +153,7 @@ fn open_with(
             .ok_or_else(|| anyhow::anyhow!("series {}: no volume", chosen.id))?;
         let mut warnings = opened.missing.clone();
         warnings.extend(loaded.warnings.iter().map(ToString::to_string));
+        let suv_factor = suv_factor_of(chosen, &mut warnings);
         return Ok(OpenedVolume {
             volume: first,
             label: chosen.id.clone(),
@@ -158,6 +162,7 @@ fn open_with(
             subject: Some(ReportSubject::of_series(chosen)),
             frame_of_reference: chosen.images[0].frame_of_reference_uid.clone(),
             over_time: loaded.volumes,
+            suv_factor,
         });
     }
     let loaded = load_series_predecoded(
@@ -171,6 +176,7 @@ fn open_with(
     let overlay = overlay_of(&opened.catalog, chosen);
     let mut warnings = missing;
     warnings.extend(loaded.warnings.iter().map(ToString::to_string));
+    let suv_factor = suv_factor_of(chosen, &mut warnings);
     Ok(OpenedVolume {
         volume: loaded.volume,
         label: chosen.id.clone(),
@@ -179,7 +185,19 @@ fn open_with(
         subject: Some(ReportSubject::of_series(chosen)),
         frame_of_reference: chosen.images[0].frame_of_reference_uid.clone(),
         over_time: Vec::new(),
+        suv_factor,
     })
+}
+
+/// The SUV factor of a PET series; why a PET has none joins the `warnings`.
+fn suv_factor_of(series: &Series, warnings: &mut Vec<String>) -> Option<f64> {
+    match series_suv_factor(series)? {
+        Ok(suv) => Some(suv.factor),
+        Err(why) => {
+            warnings.push(format!("no SUV: {why}"));
+            None
+        }
+    }
 }
 
 /// The overlay's lines of `chosen`, a series of `catalog`.
@@ -291,9 +309,7 @@ pub fn open_series_over_time(
         label: chosen.id.clone(),
         frame_of_reference: chosen.images[0].frame_of_reference_uid.clone(),
         // Read while a series retrieved from a PACS is still in its folder.
-        suv: (chosen.modality == "PT")
-            .then(|| read_suv_factor(&chosen.images[0].file).ok())
-            .flatten(),
+        suv: series_suv_factor(chosen).and_then(Result::ok),
         warnings,
     })
 }

@@ -1,9 +1,10 @@
 //! A PET region's uptake in SUV: its highest voxel (SUVmax), its mean (SUVmean) and the
 //! highest mean of a 1 cm³ sphere centred on one of its voxels (SUVpeak, as PERCIST
 //! takes it: the sphere's voxels are those whose centres lie within its radius, inside or
-//! outside the region).
+//! outside the region). A segment's uptake is its voxels' the same way.
 
 use glam::{DVec3, IVec3};
+use hounsfield_segment::Mask;
 use hounsfield_volume::Volume;
 
 use crate::calcium::VoxelBox;
@@ -38,6 +39,13 @@ pub fn uptake(volume: &Volume, region: VoxelBox, factor: f64) -> Option<Uptake> 
         }
     }
     uptake_of_voxels(volume, &voxels, factor)
+}
+
+/// The uptake of a segment's voxels (`mask`, on the grid of `volume`) of a PET whose
+/// values times `factor` are SUV; `None` for an empty segment.
+pub fn segment_uptake(volume: &Volume, mask: &Mask, factor: f64) -> Option<Uptake> {
+    let indices: Vec<usize> = mask.indices().collect();
+    uptake_of_voxels(volume, &indices, factor)
 }
 
 /// The uptake of the voxels at `indices` (into the volume's voxels) of a PET whose values

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use hounsfield_findings::report::ReportSubject;
 use render_core::Volume;
-use render_core::dicom::header::read_suv_factor;
+use render_core::dicom::header::series_suv_factor;
 use render_core::dicom::{load_series_over_time, load_series_predecoded, plan_time_points};
 use render_core::phantom::ct_phantom;
 use render_core::progress::{Progress, Stage};
@@ -324,11 +324,7 @@ impl Library {
 /// A PET series' SUV (body weight) a Bq/ml, from its first image's header; none for
 /// another modality, or a PET whose header lacks what SUV is computed from (logged).
 fn pet_suv_factor(id: &str, series: &render_core::dicom::Series) -> Option<f64> {
-    if !series.modality.eq_ignore_ascii_case("PT") {
-        return None;
-    }
-    let first = series.images.first()?;
-    match read_suv_factor(&first.file) {
+    match series_suv_factor(series)? {
         Ok(suv) => Some(suv.factor),
         Err(why) => {
             tracing::info!(series = id, %why, "a PET without SUV");

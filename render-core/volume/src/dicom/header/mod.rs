@@ -18,7 +18,7 @@ use attributes::AttributeReader;
 pub use attributes::{MAX_HEADER_TEXT_CHARS, MAX_HEADER_VALUES};
 use frames::{enhanced_frame_headers, multi_frame_headers};
 pub use mosaic::{MAX_MOSAIC_SLICES, MosaicTile};
-pub use suv::{SuvFactor, read_suv_factor};
+pub use suv::{SuvFactor, read_suv_factor, series_suv_factor};
 
 use super::declared::{DeclaredLayout, PixelDataExtent, Reach, open_checked};
 use super::dicomdir::is_dicomdir_sop_class;

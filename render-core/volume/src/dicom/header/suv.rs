@@ -49,6 +49,18 @@ const HALF_LIFE: Attribute = Attribute::new("RadionuclideHalfLife", 0x0018, 0x10
 const START_TIME: Attribute = Attribute::new("RadiopharmaceuticalStartTime", 0x0018, 0x1072);
 const SERIES_TIME: Attribute = Attribute::new("SeriesTime", 0x0008, 0x0031);
 
+/// The SUV factor of a PET `series` (from its first image's header), or why it has none;
+/// `None` for a series of another modality.
+pub fn series_suv_factor(series: &crate::dicom::Series) -> Option<Result<SuvFactor, DicomError>> {
+    if !series.modality.eq_ignore_ascii_case("PT") {
+        return None;
+    }
+    series
+        .images
+        .first()
+        .map(|first| read_suv_factor(&first.file))
+}
+
 /// The SUV factor of the PET image in `file`, or why it has none.
 pub fn read_suv_factor(file: &Path) -> Result<SuvFactor, DicomError> {
     let (_, object) = header_object(file)?;
