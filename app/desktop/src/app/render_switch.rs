@@ -57,7 +57,8 @@ impl DesktopApp {
         }
     }
 
-    /// Streams the local view's series from the server, handing over the view.
+    /// Streams the local view's series from the server, handing over the view; first
+    /// signs in through the server's identity provider where it asks (`server_sign_in`).
     pub(super) fn switch_to_remote(&mut self, ctx: &egui::Context) {
         let Some(server) = self.server.clone() else {
             return;
