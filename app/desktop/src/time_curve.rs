@@ -6,69 +6,23 @@
 use std::path::{Path, PathBuf};
 
 use eframe::egui;
+use hounsfield_protocol::{CurveInfo, TimeUnit};
 
 /// The plot's size (points).
 const PLOT_SIZE: egui::Vec2 = egui::vec2(220.0, 60.0);
 /// The curve's colour (as the web page's).
 const CURVE_COLOUR: egui::Color32 = egui::Color32::from_rgb(232, 176, 74);
 
-/// A curve's measures as the bar shows them (the five of a perfusion reading).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Measures {
-    /// Mean of the values before the steepest rise.
-    pub baseline: f64,
-    /// The highest value.
-    pub peak: f64,
-    /// The peak's time after the first volume.
-    pub time_to_peak: f64,
-    /// The steepest rise up to the peak.
-    pub wash_in_slope: f64,
-    /// The area between the curve and its baseline.
-    pub area_under_curve: f64,
-    /// Whether the times are seconds (else volumes).
-    pub in_seconds: bool,
-}
-
-impl Measures {
-    /// The measures of a curve worked out here.
-    pub fn of(
-        measured: &hounsfield_findings::curve::CurveMeasures,
-        basis: hounsfield_findings::curve::TimeBasis,
-    ) -> Self {
-        Self {
-            baseline: measured.baseline,
-            peak: measured.peak,
-            time_to_peak: measured.time_to_peak,
-            wash_in_slope: measured.wash_in_slope,
-            area_under_curve: measured.area_under_curve,
-            in_seconds: basis == hounsfield_findings::curve::TimeBasis::Seconds,
-        }
-    }
-
-    /// The measures a server told.
-    pub fn told(curve: &hounsfield_protocol::CurveInfo) -> Self {
-        Self {
-            baseline: curve.baseline,
-            peak: curve.peak,
-            time_to_peak: curve.time_to_peak,
-            wash_in_slope: curve.wash_in_slope,
-            area_under_curve: curve.area_under_curve,
-            in_seconds: curve.time_unit == hounsfield_protocol::TimeUnit::Seconds,
-        }
-    }
-
-    /// The line under the plot.
-    pub fn text(&self) -> String {
-        let (unit, one) = if self.in_seconds {
-            ("s", "second")
-        } else {
-            ("volumes", "volume")
-        };
-        format!(
-            "baseline {:.1}, peak {:.1} at {:.1} {unit}, wash-in {:.2} a {one}, area {:.0}",
-            self.baseline, self.peak, self.time_to_peak, self.wash_in_slope, self.area_under_curve
-        )
-    }
+/// A curve's measures as the bar shows them.
+pub fn measures_text(curve: &CurveInfo) -> String {
+    let (unit, one) = match curve.time_unit {
+        TimeUnit::Seconds => ("s", "second"),
+        TimeUnit::Volumes => ("volumes", "volume"),
+    };
+    format!(
+        "baseline {:.1}, peak {:.1} at {:.1} {unit}, wash-in {:.2} a {one}, area {:.0}",
+        curve.baseline, curve.peak, curve.time_to_peak, curve.wash_in_slope, curve.area_under_curve
+    )
 }
 
 /// One curve to show: its values over the volumes, and what to save.
@@ -82,7 +36,7 @@ pub struct Shown<'a> {
     /// The volume shown.
     pub shown: usize,
     /// Its measures, where they could be taken.
-    pub measures: Option<Measures>,
+    pub measures: Option<CurveInfo>,
 }
 
 /// Draws `curve` and its measures; true when **Save CSV** was pressed. `saved` is the last
@@ -127,7 +81,7 @@ pub fn show(ui: &mut egui::Ui, curve: &Shown, saved: Option<&Result<PathBuf, Str
         painter.circle_filled(*point, 3.5, egui::Color32::WHITE);
     }
     if let Some(measures) = &curve.measures {
-        ui.label(measures.text());
+        ui.label(measures_text(measures));
     }
     let pressed = ui
         .button("Save CSV")
@@ -166,26 +120,22 @@ mod tests {
 
     #[test]
     fn measures_read_in_seconds_or_volumes() {
-        let measures = Measures {
+        let measures = CurveInfo {
+            time_unit: TimeUnit::Seconds,
             baseline: 100.0,
             peak: 180.0,
             time_to_peak: 6.0,
             wash_in_slope: 20.0,
             area_under_curve: 400.0,
-            in_seconds: true,
         };
         assert_eq!(
-            measures.text(),
+            measures_text(&measures),
             "baseline 100.0, peak 180.0 at 6.0 s, wash-in 20.00 a second, area 400"
         );
-        let by_volume = Measures {
-            in_seconds: false,
+        let by_volume = CurveInfo {
+            time_unit: TimeUnit::Volumes,
             ..measures
         };
-        assert!(
-            by_volume
-                .text()
-                .contains("at 6.0 volumes, wash-in 20.00 a volume")
-        );
+        assert!(measures_text(&by_volume).contains("at 6.0 volumes, wash-in 20.00 a volume"));
     }
 }

@@ -262,9 +262,7 @@ fn local_curve(ui: &mut egui::Ui, workspace: &mut LocalWorkspace, label: &str) {
         values: &kept.values,
         unit: kept.unit,
         shown: time.shown,
-        measures: time
-            .measures()
-            .map(|(measured, basis)| crate::time_curve::Measures::of(&measured, basis)),
+        measures: kept.measures,
     };
     if crate::time_curve::show(ui, &curve, time.curve_saved.as_ref()) {
         time.curve_saved = Some(crate::time_curve::save_csv(

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use glam::DVec3;
 use hounsfield_findings::curve;
-
-use hounsfield_server::session::CineClock;
+use hounsfield_findings::unit_of;
+use hounsfield_protocol::CurveInfo;
+use hounsfield_server::session::{CineClock, curve_info};
 use render_core::Volume;
 use render_core::dicom::VolumeAtTime;
 
@@ -65,6 +66,8 @@ pub struct PointCurve {
     pub values: Vec<f64>,
     /// The values' unit (`HU` for a CT), or empty.
     pub unit: &'static str,
+    /// Its measures, where they could be taken.
+    pub measures: Option<CurveInfo>,
 }
 
 impl LocalTimePoints {
@@ -81,8 +84,8 @@ impl LocalTimePoints {
             .collect()
     }
 
-    /// Reads the curve at `lps` from every volume, unless it is the one kept; a point
-    /// outside any volume keeps the last.
+    /// Reads the curve at `lps` from every volume, unless it is the one kept, with its
+    /// measures; a point outside any volume keeps the last.
     pub fn follow(&mut self, lps: DVec3) {
         if self.curve.as_ref().is_some_and(|kept| kept.lps == lps) {
             return;
@@ -92,20 +95,18 @@ impl LocalTimePoints {
                 .into_iter()
                 .collect();
         if let Some(values) = values {
-            let unit = match self.volumes.first().map(|v| &v.volume.modality) {
-                Some(render_core::Modality::CT) => "HU",
-                _ => "",
-            };
-            self.curve = Some(PointCurve { lps, values, unit });
+            let times_s: Vec<Option<f64>> = self.volumes.iter().map(|v| v.time_s).collect();
+            let unit = self
+                .volumes
+                .first()
+                .map_or("", |first| unit_of(&first.volume.modality));
+            self.curve = Some(PointCurve {
+                lps,
+                measures: curve_info(&times_s, &values),
+                values,
+                unit,
+            });
         }
-    }
-
-    /// The kept curve's measures, taken over the volumes' times (or places).
-    pub fn measures(&self) -> Option<(curve::CurveMeasures, curve::TimeBasis)> {
-        let kept = self.curve.as_ref()?;
-        let times_s: Vec<Option<f64>> = self.volumes.iter().map(|v| v.time_s).collect();
-        let (times, basis) = curve::curve_times(&times_s);
-        curve::measure(&times, &kept.values).map(|measured| (measured, basis))
     }
 }
 

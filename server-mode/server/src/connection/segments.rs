@@ -19,7 +19,7 @@ use hounsfield_segment::segment::{Algorithm, Code};
 use hounsfield_segment::{
     Brush, Edit, FillPlane, Grid, GridPlane, Mask, SegmentError, ValueInterval, seeds,
 };
-use render_core::{Modality, Volume};
+use render_core::Volume;
 
 use super::Connection;
 use crate::findings::measuring::SHARE_PER_S;
@@ -552,10 +552,7 @@ fn tool_name(tool: &SegmentTool) -> &'static str {
 
 /// The unit of `volume`'s values.
 pub(super) fn unit(volume: &Volume) -> &'static str {
-    match volume.modality {
-        Modality::CT => "HU",
-        _ => "",
-    }
+    hounsfield_findings::unit_of(&volume.modality)
 }
 
 /// The description a `segment` message asks for, its values checked.

@@ -160,7 +160,7 @@ impl RemoteView {
             values: &probe.values,
             unit: &probe.unit,
             shown,
-            measures: probe.curve.as_ref().map(time_curve::Measures::told),
+            measures: probe.curve,
         };
         if time_curve::show(ui, &curve, self.curve_saved.as_ref()) {
             let series = self
@@ -193,7 +193,7 @@ mod tests {
             area_under_curve: 1800.0,
         };
         assert_eq!(
-            time_curve::Measures::told(&curve).text(),
+            time_curve::measures_text(&curve),
             "baseline 100.0, peak 250.0 at 15.0 s, wash-in 12.50 a second, area 1800"
         );
     }
