@@ -60,42 +60,83 @@ fn sign_in_in_chromium(address: &str, user: &str) -> (String, String) {
     ended
 }
 
-#[test]
-fn connect_signs_in_through_the_hospitals_provider_in_the_browser_under_xvfb() {
-    let provider = IdentityProvider::start(&[
-        json!({"sub": "rita", "preferred_username": "rita", ROLE_CLAIM: ["radiology"]}),
-        json!({"sub": "nora", ROLE_CLAIM: ["visitors"]}),
-    ]);
-    let folder = tempfile::tempdir().expect("a folder");
-    let audit = folder.path().join("audit.jsonl");
-    let server = signing_on_server(&provider, &audit, &[]);
-    let display = VirtualDisplay::start();
-    let shot = folder.path().join("signed-in.png");
-    // No token and no --sign-on: the server wants a login and offers sign-on, so
-    // `connect` signs in by itself. `true` stands for the system's browser: the test's
-    // Chromium opens the address instead.
-    let settings = folder.path().join("settings.toml");
-    let (mut app, address) = app_asking_to_sign_in(
-        &[
-            "connect",
-            &format!("http://{server}"),
-            "--screenshot",
-            &shot.to_string_lossy(),
-        ],
-        &display,
-        &settings,
-        server,
-    );
-    let (ended_at, said) = sign_in_in_chromium(&address, "rita");
+/// A provider of `users`, a server signing on through it and a virtual display, with a
+/// folder for the audit log, the settings and the screenshots.
+struct SigningOn {
+    _provider: IdentityProvider,
+    folder: tempfile::TempDir,
+    audit: std::path::PathBuf,
+    server: std::net::SocketAddr,
+    display: VirtualDisplay,
+    settings: std::path::PathBuf,
+}
+
+impl SigningOn {
+    fn start(users: &[serde_json::Value]) -> Self {
+        let provider = IdentityProvider::start(users);
+        let folder = tempfile::tempdir().expect("a folder");
+        let audit = folder.path().join("audit.jsonl");
+        let server = signing_on_server(&provider, &audit, &[]);
+        let settings = folder.path().join("settings.toml");
+        Self {
+            _provider: provider,
+            folder,
+            audit,
+            server,
+            display: VirtualDisplay::start(),
+            settings,
+        }
+    }
+
+    /// Starts `hounsfield ARGS` asking to sign in here ([`app_asking_to_sign_in`]).
+    fn app(&self, args: &[&str]) -> (LoggedApp, String) {
+        app_asking_to_sign_in(args, &self.display, &self.settings, self.server)
+    }
+
+    /// Whether the audit log records an event `kind` by `user`.
+    fn audited(&self, user: &str, kind: &str) -> bool {
+        support::audit_events(&self.audit)
+            .iter()
+            .any(|event| event["event"] == json!(kind) && event["user"] == json!(user))
+    }
+}
+
+/// `user` signs in in Chromium at the `address` `app` printed; the app says so, ends
+/// well and leaves its screenshot `shot`. The address the browser ended at.
+fn signed_in_to_the_end(
+    app: &mut LoggedApp,
+    address: &str,
+    user: &str,
+    shot: &std::path::Path,
+) -> String {
+    let (ended_at, said) = sign_in_in_chromium(address, user);
     assert!(said.contains("Signed in to Hounsfield"), "{said}");
     app.wait_for("signed in to", &mut || {});
     let status = app.exit_status();
-    assert!(
-        status.success(),
-        "connect ended with {status}: {}",
-        app.log()
-    );
-    assert!(shot.exists(), "the window showed the server's frames");
+    assert!(status.success(), "ended with {status}: {}", app.log());
+    assert!(shot.exists(), "the window showed a frame");
+    ended_at
+}
+
+#[test]
+fn connect_signs_in_through_the_hospitals_provider_in_the_browser_under_xvfb() {
+    let scene = SigningOn::start(&[
+        json!({"sub": "rita", "preferred_username": "rita", ROLE_CLAIM: ["radiology"]}),
+        json!({"sub": "nora", ROLE_CLAIM: ["visitors"]}),
+    ]);
+    let server = scene.server;
+    let shot = scene.folder.path().join("signed-in.png");
+    // No token and no --sign-on: the server wants a login and offers sign-on, so
+    // `connect` signs in by itself. `true` stands for the system's browser: the test's
+    // Chromium opens the address instead.
+    let (mut app, address) = scene.app(&[
+        "connect",
+        &format!("http://{server}"),
+        "--screenshot",
+        &shot.to_string_lossy(),
+    ]);
+    // The window showed the server's frames.
+    let ended_at = signed_in_to_the_end(&mut app, &address, "rita", &shot);
     // The grant the browser carried is spent.
     let grant = url::Url::parse(&ended_at)
         .expect("an address")
@@ -115,21 +156,13 @@ fn connect_signs_in_through_the_hospitals_provider_in_the_browser_under_xvfb() {
         let text = answer.text().await.expect("a body");
         assert!(text.contains("unknown, used or expired"), "{text}");
     });
-    let events = support::audit_events(&audit);
-    let by_rita = |kind: &str| {
-        events
-            .iter()
-            .any(|event| event["event"] == json!(kind) && event["user"] == json!("rita"))
-    };
-    assert!(by_rita("login"), "rita's login is recorded: {events:?}");
-    assert!(by_rita("series_opened"), "the series opened as rita");
-    // A user whose claims give no role is told so, in the browser and by `connect`.
-    let (mut refused, address) = app_asking_to_sign_in(
-        &["connect", &format!("http://{server}"), "--sign-on"],
-        &display,
-        &settings,
-        server,
+    assert!(scene.audited("rita", "login"), "rita's login is recorded");
+    assert!(
+        scene.audited("rita", "series_opened"),
+        "the series opened as rita"
     );
+    // A user whose claims give no role is told so, in the browser and by `connect`.
+    let (mut refused, address) = scene.app(&["connect", &format!("http://{server}"), "--sign-on"]);
     let (_, said) = sign_in_in_chromium(&address, "nora");
     assert!(said.contains("nora has no role on this server"), "{said}");
     let status = refused.exit_status();
@@ -143,49 +176,28 @@ fn connect_signs_in_through_the_hospitals_provider_in_the_browser_under_xvfb() {
 
 #[test]
 fn the_server_switch_signs_in_through_the_provider_before_streaming_under_xvfb() {
-    let provider = IdentityProvider::start(&[
+    let scene = SigningOn::start(&[
         json!({"sub": "ravi", "preferred_username": "ravi", ROLE_CLAIM: ["radiology"]}),
     ]);
-    let folder = tempfile::tempdir().expect("a folder");
-    let audit = folder.path().join("audit.jsonl");
-    let server = signing_on_server(&provider, &audit, &[]);
-    let display = VirtualDisplay::start();
-    let shot = folder.path().join("streamed.png");
+    let shot = scene.folder.path().join("streamed.png");
     // The built-in sample rendered here, then streamed from the server (`--render
     // remote` switches as the Server button does): no token is configured and the server
     // offers sign-on, so the switch signs in first, the view rendering here meanwhile.
-    let settings = folder.path().join("settings.toml");
-    let (mut app, address) = app_asking_to_sign_in(
-        &[
-            "open",
-            "--render",
-            "remote",
-            "--server",
-            &format!("http://{server}"),
-            "--screenshot",
-            &shot.to_string_lossy(),
-        ],
-        &display,
-        &settings,
-        server,
-    );
-    let (_, said) = sign_in_in_chromium(&address, "ravi");
-    assert!(said.contains("Signed in to Hounsfield"), "{said}");
-    app.wait_for("signed in to", &mut || {});
-    let status = app.exit_status();
-    assert!(status.success(), "open ended with {status}: {}", app.log());
-    assert!(shot.exists(), "the window showed a frame");
+    let (mut app, address) = scene.app(&[
+        "open",
+        "--render",
+        "remote",
+        "--server",
+        &format!("http://{}", scene.server),
+        "--screenshot",
+        &shot.to_string_lossy(),
+    ]);
+    signed_in_to_the_end(&mut app, &address, "ravi", &shot);
     // The screenshot waited for the server's frames: the series was opened there as the
     // user who signed in.
-    let events = support::audit_events(&audit);
-    let by_ravi = |kind: &str| {
-        events
-            .iter()
-            .any(|event| event["event"] == json!(kind) && event["user"] == json!("ravi"))
-    };
-    assert!(by_ravi("login"), "ravi's login is recorded: {events:?}");
+    assert!(scene.audited("ravi", "login"), "ravi's login is recorded");
     assert!(
-        by_ravi("series_opened"),
-        "the series opened as ravi: {events:?}"
+        scene.audited("ravi", "series_opened"),
+        "the series opened as ravi"
     );
 }
