@@ -171,6 +171,31 @@ pub fn region_curve<'a>(
         .collect()
 }
 
+/// The mean value of the voxels at `indices` (flat indices into the grid the volumes of
+/// one series over time share: a region's voxels on its slice, a segment's) in each
+/// volume; `NaN` in a volume that holds none of them.
+pub fn voxels_curve<'a>(
+    volumes: impl IntoIterator<Item = &'a Volume>,
+    indices: &[usize],
+) -> Vec<f64> {
+    volumes
+        .into_iter()
+        .map(|volume| {
+            let (sum, count) = indices
+                .iter()
+                .filter_map(|&index| volume.voxels.get(index))
+                .fold((0.0, 0usize), |(sum, count), value| {
+                    (sum + value, count + 1)
+                });
+            if count == 0 {
+                f64::NAN
+            } else {
+                sum / count as f64
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +215,30 @@ mod tests {
         // Above the baseline: 0, 4, −4, 300, 400, 350, 200; trapezoids 2 s wide:
         // (0+4) + (4−4) + (−4+300) + (300+400) + (400+350) + (350+200) = 2300.
         assert_eq!(measures.area_under_curve, 2300.0);
+    }
+
+    #[test]
+    fn a_voxels_curve_is_their_mean_in_each_volume() {
+        let phantom = hounsfield_volume::phantom::ct_phantom();
+        let mut brighter = phantom.clone();
+        let [ni, nj, nk] = phantom.dims;
+        let values: Vec<f32> = (0..ni * nj * nk)
+            .map(|n| phantom.voxels.get(n).unwrap_or_default() as f32 + 100.0)
+            .collect();
+        brighter.voxels = hounsfield_volume::Voxels::F32(values);
+        let indices = [0, 7, ni * nj + 3];
+        let mean = |volume: &Volume| {
+            indices
+                .iter()
+                .map(|&n| volume.voxels.get(n).unwrap_or_default())
+                .sum::<f64>()
+                / 3.0
+        };
+        let curve = voxels_curve([&phantom, &brighter], &indices);
+        assert_eq!(curve.len(), 2);
+        assert!((curve[0] - mean(&phantom)).abs() < 1e-9, "{curve:?}");
+        assert!((curve[1] - curve[0] - 100.0).abs() < 1e-6, "{curve:?}");
+        assert!(voxels_curve([&phantom], &[ni * nj * nk])[0].is_nan());
     }
 
     #[test]

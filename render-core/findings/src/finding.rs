@@ -2,7 +2,7 @@
 //! measures there.
 
 use glam::DVec3;
-use hounsfield_vocabulary::{FindingKind, MAX_NOTE_CHARS, RegionStatistics, RegionSuv, SlicePlane};
+use hounsfield_vocabulary::{FindingKind, MAX_NOTE_CHARS, RegionStatistics, SlicePlane};
 use hounsfield_volume::Volume;
 
 use crate::error::FindingError;
@@ -169,14 +169,16 @@ impl Finding {
         if let (Measurement::Region(statistics), Some(outline)) = (&mut measurement, self.outline())
         {
             let voxels = region_voxels(volume, &self.axes, &outline, self.depth_mm())?;
-            statistics.suv =
-                uptake_of_voxels(volume, &voxels, suv_factor).map(|uptake| RegionSuv {
-                    suv_max: rounded(uptake.max),
-                    suv_mean: rounded(uptake.mean),
-                    suv_peak: rounded(uptake.peak),
-                });
+            statistics.suv = uptake_of_voxels(volume, &voxels, suv_factor).map(|u| u.told());
         }
         Ok(measurement)
+    }
+
+    /// The flat indices of the voxels a region encloses on its slice of `volume`'s grid
+    /// (those its statistics are over); `None` for a kind that encloses none.
+    pub fn region_voxels(&self, volume: &Volume) -> Option<Result<Vec<usize>, FindingError>> {
+        let outline = self.outline()?;
+        Some(region_voxels(volume, &self.axes, &outline, self.depth_mm()))
     }
 
     /// Whether it was drawn on turned slice planes.

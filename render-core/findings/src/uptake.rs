@@ -5,9 +5,11 @@
 
 use glam::{DVec3, IVec3};
 use hounsfield_segment::Mask;
+use hounsfield_vocabulary::RegionSuv;
 use hounsfield_volume::Volume;
 
 use crate::calcium::VoxelBox;
+use crate::statistics::rounded;
 
 /// The radius of a sphere of 1 cm³ (mm): (3 / 4π)^⅓ × 10.
 pub const PEAK_SPHERE_RADIUS_MM: f64 = 6.203_504_908_994;
@@ -25,6 +27,17 @@ pub struct Uptake {
     pub peak_centre_lps: DVec3,
     /// The region's voxels.
     pub voxels: usize,
+}
+
+impl Uptake {
+    /// The uptake as findings and segments tell it, to the decimals findings are given to.
+    pub fn told(&self) -> RegionSuv {
+        RegionSuv {
+            suv_max: rounded(self.max),
+            suv_mean: rounded(self.mean),
+            suv_peak: rounded(self.peak),
+        }
+    }
 }
 
 /// The uptake of `region` of a PET whose values times `factor` are SUV; `None` for an

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CellAxes, FindingKind, RegionStatistics, SlicePlane};
+use crate::{CellAxes, CurveInfo, FindingKind, RegionStatistics, SlicePlane};
 
 /// What a `finding` message does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +62,13 @@ pub struct FindingInfo {
     /// A region's statistics over the voxels on its slice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<RegionStatistics>,
+    /// In a series over time, a region's mean in every volume, in the order of
+    /// `opened.volumes` (its time-intensity curve); absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<f64>,
+    /// The measures of that curve, with `values`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<CurveInfo>,
     /// A ruler's length (mm).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length_mm: Option<f64>,
@@ -131,6 +138,8 @@ mod tests {
                 unit: "HU".into(),
                 suv: None,
             }),
+            values: Vec::new(),
+            curve: None,
             length_mm: None,
             angle_deg: None,
             note: String::new(),

@@ -217,6 +217,8 @@ mod tests {
                 unit: "HU".into(),
                 suv: None,
             }),
+            values: Vec::new(),
+            curve: None,
             length_mm: Some(coordinate),
             angle_deg: Some(coordinate),
             // Every character escaped: six bytes each.

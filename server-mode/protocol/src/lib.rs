@@ -69,8 +69,8 @@ pub use server_message::{
 pub use hounsfield_vocabulary::text::cut_with_mark;
 pub use hounsfield_vocabulary::{
     Action, Camera, CropInfo, FindingKind, Layout, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES,
-    MOST_HISTOGRAM_BINS, Preset, Projection, RegionStatistics, RenderMode, SeriesKind, SharedView,
-    SlicePlane, ValueHistogram, WindowInfo,
+    MOST_HISTOGRAM_BINS, Preset, Projection, RegionStatistics, RegionSuv, RenderMode, SeriesKind,
+    SharedView, SlicePlane, ValueHistogram, WindowInfo,
 };
 
 /// The protocol version this build speaks.

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{CurveInfo, RegionSuv};
+
 /// What a `segment` message does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -273,6 +275,16 @@ pub struct SegmentNumbers {
     pub extent_mm: [f64; 3],
     /// The values' unit (`HU` for CT).
     pub unit: String,
+    /// On a PET whose values convert to SUV: the segment's uptake in SUV.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suv: Option<RegionSuv>,
+    /// In a series over time, the mean of the segment's voxels in every volume, in the
+    /// order of `opened.volumes` (its time-intensity curve); absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<f64>,
+    /// The measures of that curve, with `values`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<CurveInfo>,
 }
 
 impl SegmentNumbers {
@@ -288,6 +300,9 @@ impl SegmentNumbers {
             median: None,
             surface_mm2: 0.0,
             extent_mm: [0.0; 3],
+            suv: None,
+            values: Vec::new(),
+            curve: None,
             unit: unit.to_string(),
         }
     }

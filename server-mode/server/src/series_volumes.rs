@@ -4,8 +4,22 @@
 
 use std::sync::Arc;
 
-use hounsfield_protocol::TimePointInfo;
+use hounsfield_findings::curve::voxels_curve;
+use hounsfield_protocol::{CurveInfo, TimePointInfo};
 use render_core::Volume;
+
+use crate::session::curve_info;
+
+/// The time-intensity curve of some voxels (a region's, a segment's) in a series over
+/// time: their mean in every volume, and the curve's measures; empty in a series of one
+/// volume.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimeCurve {
+    /// The mean in each volume, in order.
+    pub values: Vec<f64>,
+    /// The curve's measures (`None` where none can be taken).
+    pub measures: Option<CurveInfo>,
+}
 
 /// One volume of a series over time.
 #[derive(Debug)]
@@ -97,6 +111,20 @@ impl SeriesVolumes {
     /// Whether both hold the same volumes (the same copies).
     pub fn same_as(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.time_points, &other.time_points)
+    }
+
+    /// The curve of the voxels at `indices` (flat, into the grid the volumes share)
+    /// over the volumes; empty for a series of one volume or no voxels.
+    pub fn curve_of(&self, indices: &[usize]) -> TimeCurve {
+        if !self.is_over_time() || indices.is_empty() {
+            return TimeCurve::default();
+        }
+        let values = voxels_curve(self.iter().map(|time_point| &*time_point.volume), indices);
+        let times_s: Vec<Option<f64>> = self.iter().map(|time_point| time_point.time_s).collect();
+        TimeCurve {
+            measures: curve_info(&times_s, &values),
+            values,
+        }
     }
 
     /// What `opened.volumes` lists: each volume's label and time, or nothing for a

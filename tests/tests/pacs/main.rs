@@ -9,4 +9,4 @@ mod findings;
 mod findings_pacs;
 mod model_runs;
 mod saved_segmentations;
-mod segments;
+pub(crate) mod segments;

@@ -122,7 +122,7 @@ async fn next_segment(client: &mut Client) -> Result<SegmentInfo, (ErrorCode, St
 /// Applies `tool` to segment `id`; while the session's share of the server's tools is
 /// spent (a margin over a whole CT takes seconds), it waits and asks again, as a client
 /// is told to.
-pub(super) async fn edit(client: &mut Client, id: u32, tool: SegmentTool) -> SegmentInfo {
+pub(crate) async fn edit(client: &mut Client, id: u32, tool: SegmentTool) -> SegmentInfo {
     edit_answered(client, id, tool)
         .await
         .unwrap_or_else(|refusal| panic!("refused: {refusal:?}"))
@@ -148,7 +148,7 @@ async fn edit_answered(
     panic!("the share never came back");
 }
 
-pub(super) fn create() -> ClientMessage {
+pub(crate) fn create() -> ClientMessage {
     ClientMessage::Segment(SegmentRequest {
         action: SegmentAction::Create,
         id: None,

@@ -16,7 +16,7 @@ use std::time::Duration;
 use hounsfield_client::{Client, Frame};
 use hounsfield_protocol::{
     Action, ClientMessage, ErrorCode, FindingAction, FindingRequest, OverLink, OverRequest,
-    OverShown, ServerMessage, SlicePlane, Viewport,
+    OverShown, SegmentTool, ServerMessage, SlicePlane, Viewport,
 };
 use hounsfield_server::library::Library;
 use render_core::view::layout::{cell_index, quad_cells};
@@ -263,7 +263,13 @@ fn a_pet_over_its_ct_is_probed_in_suv_by_the_qiba_formula() {
     let path = folder.path().to_string_lossy().into_owned();
     let theirs = support::imaging_python_script(
         "pet_phantom.py",
-        &[&path, "-20,-20,-15,20,20,30", "--with-ct"],
+        &[
+            &path,
+            "-20,-20,-15,20,20,30",
+            "--with-ct",
+            "--threshold",
+            "10000",
+        ],
     );
     let factor = theirs["factor"].as_f64().expect("the SUV factor");
     let (pet, ct) = (series_id(&path, Some(1)), series_id(&path, Some(2)));
@@ -325,6 +331,27 @@ fn a_pet_over_its_ct_is_probed_in_suv_by_the_qiba_formula() {
             suv.suv_peak > 0.0 && suv.suv_peak <= suv.suv_max + 1e-4,
             "{suv:?}"
         );
+        // A segment of the PET's hot ball (a threshold) tells its uptake as NumPy
+        // works it out from the same voxels.
+        let segment = crate::pacs::segments::answer(&mut client, crate::pacs::segments::create())
+            .await
+            .expect("a segment");
+        let threshold = SegmentTool::Threshold {
+            low: 10_000.0,
+            high: 1_000_000.0,
+        };
+        let hot = crate::pacs::segments::edit(&mut client, segment.id, threshold).await;
+        let numpys = &theirs["segment"];
+        assert_eq!(Some(hot.numbers.voxels as u64), numpys["voxels"].as_u64());
+        let suv = hot.numbers.suv.expect("a PET segment's uptake");
+        for (ours, figure) in [
+            (suv.suv_max, "suv_max"),
+            (suv.suv_mean, "suv_mean"),
+            (suv.suv_peak, "suv_peak"),
+        ] {
+            let expected = numpys[figure].as_f64().expect("NumPy's figure");
+            assert!(near(ours, expected), "{figure}: {ours} against {expected}");
+        }
         // The CT's regions have none.
         client.open(&ct).await.expect("the CT opens again");
         assert_eq!(drawn_region(&mut client).await.suv, None, "a CT has no SUV");

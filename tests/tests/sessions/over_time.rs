@@ -5,14 +5,18 @@
 //! files; a `time_point` input
 //! shows that volume (announced before its first frame, and another picture than the
 //! first volume's); a `cine` plays the volumes in turn, announcing each, until `cine` 0
-//! stops it with a still; a rate past the bound is refused and the session goes on.
+//! stops it with a still; a rate past the bound is refused and the session goes on. A
+//! region drawn, and a segment, tell their mean in every volume (their curves).
 
 use hounsfield_test_support as support;
 
 use std::time::Duration;
 
 use hounsfield_client::{Client, Event};
-use hounsfield_protocol::{Action, ErrorCode, ServerMessage};
+use hounsfield_protocol::{
+    Action, ClientMessage, ErrorCode, FindingAction, FindingInfo, FindingRequest, SegmentTool,
+    ServerMessage,
+};
 
 use super::study_browser::{client, server};
 
@@ -71,6 +75,35 @@ fn a_series_over_time_steps_plays_and_probes_every_volume() {
             assert_eq!(curve[measure], read["curve"][measure], "{measure}");
         }
 
+        // A region's curve is its mean in every volume: the first is its statistics'
+        // on the volume shown, and its measures are those of its values.
+        let square = [[0.4, 0.35], [0.6, 0.55]];
+        let region = drawn_region(&mut client, square).await;
+        let first_mean = region.stats.as_ref().expect("a region's statistics").mean;
+        assert_eq!(region.values.len(), 10, "a mean a volume: {region:?}");
+        assert!((region.values[0] - first_mean).abs() < 0.01, "{region:?}");
+        let peak = region.values.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(region.curve.expect("the curve's measures").peak, peak);
+        // A segment's the same, over its voxels.
+        let segment = crate::pacs::segments::answer(&mut client, crate::pacs::segments::create())
+            .await
+            .expect("a segment");
+        let threshold = SegmentTool::Threshold {
+            low: 1500.0,
+            high: 4000.0,
+        };
+        let segment = crate::pacs::segments::edit(&mut client, segment.id, threshold.clone()).await;
+        let numbers = &segment.numbers;
+        assert!(
+            numbers.voxels > 100,
+            "the head's brighter voxels: {numbers:?}"
+        );
+        assert_eq!(numbers.values.len(), 10, "a mean a volume: {numbers:?}");
+        let mean = numbers.mean.expect("a mean");
+        assert!((numbers.values[0] - mean).abs() < 0.01, "{numbers:?}");
+        assert!(numbers.curve.is_some(), "{numbers:?}");
+        assert!(numbers.suv.is_none(), "an MR has no SUV");
+
         // One volume shown: announced before its first frame, and another picture.
         let seq = client
             .input(Action::TimePoint { index: 3 })
@@ -87,6 +120,26 @@ fn a_series_over_time_steps_plays_and_probes_every_volume() {
         assert_eq!(frame.header.frame_seq, announced.frame_seq);
         assert!(frame.header.input_seq >= seq);
         let fourth = support::server::lossless_still(&mut client).await;
+        // Drawn again on the fourth volume, the region's mean is its curve's fourth value;
+        // the segment's mean too, measured again there.
+        let again = drawn_region(&mut client, square).await;
+        let fourth_mean = again.stats.as_ref().expect("statistics").mean;
+        assert!(
+            (region.values[3] - fourth_mean).abs() < 0.01,
+            "the curve's fourth value {} against the region on volume 4 {fourth_mean}",
+            region.values[3]
+        );
+        assert_eq!(
+            again.values, region.values,
+            "the same region, the same curve"
+        );
+        let remade = crate::pacs::segments::edit(&mut client, segment.id, threshold).await;
+        let fourth_mean = remade.numbers.mean.expect("a mean");
+        assert!(
+            (remade.numbers.values[3] - fourth_mean).abs() < 0.01,
+            "{:?}",
+            remade.numbers
+        );
         let apart = support::server::frames_apart(&first, &fourth);
         assert!(apart > 1e-4, "volume 4 draws another picture: {apart}");
 
@@ -129,6 +182,27 @@ fn a_series_over_time_steps_plays_and_probes_every_volume() {
         }
         support::server::lossless_still(&mut client).await;
     });
+}
+
+/// The rectangle from corner `corners[0]` to `corners[1]` of the axial cell, as the
+/// server measured it.
+async fn drawn_region(client: &mut Client, corners: [[f64; 2]; 2]) -> FindingInfo {
+    let request = FindingRequest {
+        action: FindingAction::Create,
+        id: None,
+        kind: Some("rectangle".to_string()),
+        cell: Some("axial".to_string()),
+        points: corners.to_vec(),
+        note: None,
+    };
+    client
+        .send(&ClientMessage::Finding(request))
+        .await
+        .expect("sent");
+    match support::server::next_answer(client).await {
+        ServerMessage::Finding(info) => info,
+        other => panic!("a finding, not {other:?}"),
+    }
 }
 
 /// A `time_point` message.

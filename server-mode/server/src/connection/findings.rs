@@ -7,13 +7,13 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use hounsfield_findings::{Finding, Measurement};
+use hounsfield_findings::Finding;
 use hounsfield_protocol::{ErrorCode, FindingAction, FindingRequest, ServerMessage};
 use render_core::Volume;
 
 use super::Connection;
-use crate::findings::BookError;
 use crate::findings::measuring::{MeasuringError, SHARE_PER_S};
+use crate::findings::{BookError, Measured};
 
 impl Connection {
     /// `finding`: creates, updates or deletes one of the open series' findings.
@@ -59,14 +59,14 @@ impl Connection {
                         Ok(drawn) => drawn,
                         Err(refusal) => return self.error(refusal.code, refusal.message).await,
                     };
-                    let (finding, measurement) = match self.measured(volume, finding).await {
+                    let (finding, measured) = match self.measured(volume, finding).await {
                         Ok(measured) => measured,
                         Err(replied) => return replied,
                     };
                     let kept = if request.action == FindingAction::Create {
-                        book.create(&series, finding, measurement, &author)
+                        book.create(&series, finding, measured, &author)
                     } else {
-                        book.update(&series, finding, measurement, &author)
+                        book.update(&series, finding, measured, &author)
                     };
                     kept.map(ServerMessage::Finding)
                 }
@@ -93,7 +93,7 @@ impl Connection {
         &mut self,
         volume: Arc<Volume>,
         finding: Finding,
-    ) -> Result<(Finding, Measurement), ControlFlow<()>> {
+    ) -> Result<(Finding, Measured), ControlFlow<()>> {
         if !self.measuring.may_measure(Instant::now()) {
             let why = format!(
                 "finding: this session's measuring used its share ({SHARE_PER_S} s a second); \
@@ -101,16 +101,11 @@ impl Connection {
             );
             return Err(self.error(ErrorCode::RateLimited, why).await);
         }
-        let suv_factor = self.session.suv_factor();
-        match self
-            .app
-            .measuring
-            .measure(volume, finding, suv_factor)
-            .await
-        {
-            Ok((finding, measurement, took)) => {
+        let series = self.session.series_volumes();
+        match self.app.measuring.measure(volume, finding, series).await {
+            Ok((finding, measured, took)) => {
                 self.measuring.charge(took, Instant::now());
-                Ok((finding, measurement))
+                Ok((finding, measured))
             }
             Err(error @ MeasuringError::Finding(_)) => {
                 Err(self.error(ErrorCode::BadValue, error.to_string()).await)

@@ -13,7 +13,7 @@ use hounsfield_segment::Segment;
 
 use super::Connection;
 use super::segments::unit;
-use crate::segments::numbers_of;
+use crate::segments::series_numbers;
 
 /// A Segmentation as `segmentations` lists it.
 fn saved_of(kept: &KeptSegmentation) -> SavedSegmentation {
@@ -92,6 +92,7 @@ impl Connection {
         let store = self.app.findings_store.clone();
         let pacs = self.app.library.pacs_of(&series);
         let unit = unit(&volume).to_string();
+        let shown_series = self.shown_series(&volume);
         let read = tokio::task::spawn_blocking(move || {
             let read = store
                 .read_segmentation(&kept, &volume, pacs.as_ref())
@@ -101,7 +102,9 @@ impl Connection {
                 .map(|segment| {
                     let measures = hounsfield_segment::measure(&volume, &segment.mask)
                         .map_err(|error| error.to_string())?;
-                    Ok((segment, numbers_of(&measures, &unit)))
+                    let numbers =
+                        series_numbers(&measures, &segment.mask, &volume, &shown_series, &unit);
+                    Ok((segment, numbers))
                 })
                 .collect::<Result<Vec<_>, String>>()
         })

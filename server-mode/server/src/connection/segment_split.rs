@@ -15,7 +15,7 @@ use render_core::Volume;
 
 use super::Connection;
 use super::segments::unit;
-use crate::segments::{Description, MOST_SEGMENTS_PER_SERIES, numbers_of};
+use crate::segments::{Description, MOST_SEGMENTS_PER_SERIES, numbers_of, series_numbers};
 
 /// Why a split was refused.
 enum Refusal {
@@ -49,6 +49,7 @@ impl Connection {
         }
         let values_unit = unit(&volume).to_string();
         let lane_volume = Arc::clone(&volume);
+        let shown_series = self.shown_series(&volume);
         let split = self
             .app
             .measuring
@@ -66,7 +67,14 @@ impl Connection {
                     .into_iter()
                     .map(|part| {
                         let measures = measure(&lane_volume, &part).map_err(Refusal::Tools)?;
-                        Ok((part, numbers_of(&measures, &values_unit)))
+                        let numbers = series_numbers(
+                            &measures,
+                            &part,
+                            &lane_volume,
+                            &shown_series,
+                            &values_unit,
+                        );
+                        Ok((part, numbers))
                     })
                     .collect::<Result<Vec<_>, Refusal>>()
             })

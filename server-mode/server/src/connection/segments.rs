@@ -23,7 +23,8 @@ use render_core::Volume;
 
 use super::Connection;
 use crate::findings::measuring::SHARE_PER_S;
-use crate::segments::{Description, MOST_LABEL_CHARS, SegmentsError, numbers_of};
+use crate::segments::{Description, MOST_LABEL_CHARS, SegmentsError, numbers_of, series_numbers};
+use crate::series_volumes::SeriesVolumes;
 
 impl Connection {
     /// The open series and its volume, or the refusal already sent; `what` names the
@@ -51,6 +52,14 @@ impl Connection {
                 .error(ErrorCode::NotOpen, "open a series first (see list_studies)")
                 .await),
         }
+    }
+
+    /// The volumes of the open series `volume` is shown from (every volume of a series
+    /// over time, a PET's SUV factor), for a segment's numbers across them.
+    pub(super) fn shown_series(&self, volume: &Arc<Volume>) -> SeriesVolumes {
+        self.session
+            .series_volumes()
+            .unwrap_or_else(|| SeriesVolumes::one(Arc::clone(volume)))
     }
 
     /// `segment`: adds, describes or deletes a segment.
@@ -140,12 +149,19 @@ impl Connection {
             return refused;
         }
         let unit = unit(&volume).to_string();
+        let shown_series = self.shown_series(&volume);
         let edited = self
             .app
             .measuring
             .run(move || {
                 hounsfield_segment::edited(&volume, &mask, &tool).map(|edited| {
-                    let numbers = numbers_of(&edited.measures, &unit);
+                    let numbers = series_numbers(
+                        &edited.measures,
+                        &edited.mask,
+                        &volume,
+                        &shown_series,
+                        &unit,
+                    );
                     (edited.mask, numbers, edited.algorithm)
                 })
             })
@@ -199,6 +215,7 @@ impl Connection {
             return refused;
         }
         let unit = unit(&volume).to_string();
+        let shown_series = self.shown_series(&volume);
         let grown = self
             .app
             .measuring
@@ -209,7 +226,9 @@ impl Connection {
                 for (index, (before, after)) in masks.iter().zip(grown).enumerate() {
                     if *before != after {
                         let measures = hounsfield_segment::measure(&volume, &after)?;
-                        changed.push((index, after, numbers_of(&measures, &unit)));
+                        let numbers =
+                            series_numbers(&measures, &after, &volume, &shown_series, &unit);
+                        changed.push((index, after, numbers));
                     }
                 }
                 Ok::<_, SegmentError>(changed)

@@ -15,6 +15,8 @@ use hounsfield_findings::{Finding, Measurement};
 use render_core::Volume;
 use tokio::sync::Semaphore;
 
+use crate::series_volumes::{SeriesVolumes, TimeCurve};
+
 /// The seconds of measuring a session may use each second, sustained.
 pub(crate) const SHARE_PER_S: f64 = 0.25;
 /// The seconds of measuring a session may use at once, above its share (a person drawing
@@ -47,25 +49,23 @@ impl Default for MeasuringLane {
 }
 
 impl MeasuringLane {
-    /// Measures `finding` on `volume` in its turn (a region's uptake in SUV too, on a PET
-    /// whose values times `suv_factor` are SUV); what it measured, and how long the
-    /// measuring itself took (the wait for the turn not counted).
+    /// Measures `finding` on `volume` (the one its session shows of `series`) in its
+    /// turn: a region's uptake in SUV too on a PET whose header gives the factor, and its
+    /// curve over a series over time. What it measured, and how long the measuring itself
+    /// took (the wait for the turn not counted).
     pub(crate) async fn measure(
         &self,
         volume: Arc<Volume>,
         finding: Finding,
-        suv_factor: Option<f64>,
-    ) -> Result<(Finding, Measurement, Duration), MeasuringError> {
-        let ((finding, measurement), took) = self
+        series: Option<SeriesVolumes>,
+    ) -> Result<(Finding, Measured, Duration), MeasuringError> {
+        let ((finding, measured), took) = self
             .run(move || {
-                let measurement = match suv_factor {
-                    Some(factor) => finding.measure_in_suv(&volume, factor),
-                    None => finding.measure(&volume),
-                };
-                (finding, measurement)
+                let measured = measured_on(&volume, &finding, series.as_ref());
+                (finding, measured)
             })
             .await?;
-        Ok((finding, measurement?, took))
+        Ok((finding, measured?, took))
     }
 
     /// Runs `work` in its turn (a segment tool, a finding's measuring): what it made, and
@@ -89,6 +89,41 @@ impl MeasuringLane {
         .await
         .map_err(|error| MeasuringError::Lane(error.to_string()))
     }
+}
+
+/// What a finding measured: on its volume, and across its series over time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    /// On the volume it was drawn on.
+    pub measurement: Measurement,
+    /// A region's mean in every volume of a series over time (empty otherwise).
+    pub curve: TimeCurve,
+}
+
+impl From<Measurement> for Measured {
+    fn from(measurement: Measurement) -> Self {
+        Self {
+            measurement,
+            curve: TimeCurve::default(),
+        }
+    }
+}
+
+/// What `finding` measures on `volume`, one of `series`.
+fn measured_on(
+    volume: &Volume,
+    finding: &Finding,
+    series: Option<&SeriesVolumes>,
+) -> Result<Measured, hounsfield_findings::FindingError> {
+    let measurement = match series.and_then(SeriesVolumes::suv_factor) {
+        Some(factor) => finding.measure_in_suv(volume, factor)?,
+        None => finding.measure(volume)?,
+    };
+    let curve = match (series, finding.region_voxels(volume)) {
+        (Some(series), Some(voxels)) if series.is_over_time() => series.curve_of(&voxels?),
+        _ => TimeCurve::default(),
+    };
+    Ok(Measured { measurement, curve })
 }
 
 /// A session's share of the measuring lane: seconds of measuring it may still use,
@@ -177,8 +212,8 @@ mod tests {
         }))
         .await;
         for result in measured {
-            let (_, measurement, _) = result.expect("joined").expect("measured");
-            assert!(matches!(measurement, Measurement::Region(_)));
+            let (_, measured, _) = result.expect("joined").expect("measured");
+            assert!(matches!(measured.measurement, Measurement::Region(_)));
         }
         // Nothing else measures while a finding is measured.
         let turn = lane

@@ -5,19 +5,25 @@
 pub(crate) mod measuring;
 mod store;
 
+pub use measuring::Measured;
 pub use store::{FindingsStore, StoreError, Stored};
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use hounsfield_findings::report::MeasuredFinding;
-use hounsfield_findings::{Finding, MAX_FINDINGS_PER_SERIES, Measurement};
+use hounsfield_findings::{Finding, MAX_FINDINGS_PER_SERIES};
 use hounsfield_protocol::{CellAxes, FindingInfo};
+
+use crate::series_volumes::TimeCurve;
 
 /// One finding kept, with what it measured and who drew it.
 #[derive(Debug, Clone)]
 struct Kept {
     measured: MeasuredFinding,
+    /// A region's curve over a series over time (empty otherwise, and for a finding read
+    /// back from a report until it is redrawn).
+    curve: TimeCurve,
     author: String,
 }
 
@@ -67,6 +73,7 @@ impl FindingsBook {
             .take(MAX_FINDINGS_PER_SERIES)
             .map(|measured| Kept {
                 measured,
+                curve: TimeCurve::default(),
                 author: String::new(),
             })
             .collect();
@@ -78,9 +85,10 @@ impl FindingsBook {
         &self,
         series: &str,
         mut finding: Finding,
-        measurement: Measurement,
+        measured: impl Into<Measured>,
         author: &str,
     ) -> Result<FindingInfo, BookError> {
+        let Measured { measurement, curve } = measured.into();
         let mut book = self.lock();
         let entry = book.entry(series.to_string()).or_default();
         if entry.kept.len() >= MAX_FINDINGS_PER_SERIES {
@@ -93,6 +101,7 @@ impl FindingsBook {
                 finding,
                 measurement,
             },
+            curve,
             author: author.to_string(),
         };
         let info = info_of(&kept);
@@ -105,9 +114,10 @@ impl FindingsBook {
         &self,
         series: &str,
         finding: Finding,
-        measurement: Measurement,
+        measured: impl Into<Measured>,
         author: &str,
     ) -> Result<FindingInfo, BookError> {
+        let Measured { measurement, curve } = measured.into();
         let mut book = self.lock();
         let id = finding.id;
         let kept = book
@@ -119,6 +129,7 @@ impl FindingsBook {
                 finding,
                 measurement,
             },
+            curve,
             author: author.to_string(),
         };
         Ok(info_of(kept))
@@ -173,7 +184,11 @@ impl FindingsBook {
 
 /// A kept finding as clients are told it.
 fn info_of(kept: &Kept) -> FindingInfo {
-    finding_info(&kept.measured, &kept.author)
+    FindingInfo {
+        values: kept.curve.values.clone(),
+        curve: kept.curve.measures,
+        ..finding_info(&kept.measured, &kept.author)
+    }
 }
 
 /// A finding and its measurement as the protocol tells them, drawn by `author`.
@@ -190,6 +205,8 @@ pub fn finding_info(measured: &MeasuredFinding, author: &str) -> FindingInfo {
             down: finding.axes.down.to_array(),
         }),
         stats,
+        values: Vec::new(),
+        curve: None,
         length_mm,
         angle_deg,
         note: finding.note.clone(),
@@ -201,7 +218,7 @@ pub fn finding_info(measured: &MeasuredFinding, author: &str) -> FindingInfo {
 mod tests {
     use super::*;
     use glam::DVec3;
-    use hounsfield_findings::FindingKind;
+    use hounsfield_findings::{FindingKind, Measurement};
     use hounsfield_protocol::SlicePlane;
 
     fn ruler(mm: f64) -> (Finding, Measurement) {

@@ -206,6 +206,8 @@ pub(crate) mod tests {
             points_lps: vec![[0.0, 0.0, 0.0], [10.0, 0.0, 0.0]],
             axes: None,
             stats: None,
+            values: Vec::new(),
+            curve: None,
             length_mm: Some(10.0),
             angle_deg: None,
             note: String::new(),

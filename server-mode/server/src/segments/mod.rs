@@ -6,11 +6,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use hounsfield_findings::uptake::segment_uptake;
 use hounsfield_protocol::{SegmentInfo, SegmentNumbers};
 use hounsfield_segment::segment::{Algorithm, Code, SEGMENT_COLOURS};
 use hounsfield_segment::{Grid, Mask, Segment, SegmentMeasures};
 
 use crate::compose::SegmentOverlay;
+use crate::series_volumes::SeriesVolumes;
 
 /// The most segments one series keeps.
 pub const MOST_SEGMENTS_PER_SERIES: usize = 32;
@@ -162,7 +164,37 @@ pub fn numbers_of(measures: &SegmentMeasures, unit: &str) -> SegmentNumbers {
         surface_mm2: measures.surface_mm2,
         extent_mm: measures.extent_mm,
         unit: unit.to_string(),
+        suv: None,
+        values: Vec::new(),
+        curve: None,
     }
+}
+
+/// The numbers of segment `mask` of a series whose shown volume is `volume`, measured
+/// (`measures`, values in `unit`), with what its series adds: a PET's uptake in SUV, and
+/// in a series over time the segment's mean in every volume with the curve's measures.
+pub fn series_numbers(
+    measures: &SegmentMeasures,
+    mask: &Mask,
+    volume: &render_core::Volume,
+    series: &SeriesVolumes,
+    unit: &str,
+) -> SegmentNumbers {
+    let mut numbers = numbers_of(measures, unit);
+    if measures.voxels == 0 {
+        return numbers;
+    }
+    numbers.suv = series
+        .suv_factor()
+        .and_then(|factor| segment_uptake(volume, mask, factor))
+        .map(|uptake| uptake.told());
+    if series.is_over_time() {
+        let indices: Vec<usize> = mask.indices().collect();
+        let curve = series.curve_of(&indices);
+        numbers.values = curve.values;
+        numbers.curve = curve.measures;
+    }
+    numbers
 }
 
 /// A segmentation model's classes (`labels`, a class a voxel of `volume`, by the model

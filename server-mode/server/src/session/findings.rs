@@ -10,6 +10,8 @@ use hounsfield_findings::{Finding, FindingKind, Measurement};
 use hounsfield_protocol::{FindingRequest, cut_with_mark};
 use render_core::Volume;
 
+use crate::series_volumes::SeriesVolumes;
+
 use super::input::{bad_value, not_open, slice_plane};
 use super::{Refusal, Session};
 
@@ -84,10 +86,10 @@ impl Session {
         Ok((finding, open.volume().clone()))
     }
 
-    /// The factor that takes the open series' values to SUV (a PET whose header gives
-    /// it); none otherwise.
-    pub fn suv_factor(&self) -> Option<f64> {
-        self.open.as_ref()?.volumes.suv_factor()
+    /// The open series' volumes (every volume of a series over time, a PET's SUV
+    /// factor), for what a region or a segment measures across them.
+    pub fn series_volumes(&self) -> Option<SeriesVolumes> {
+        Some(self.open.as_ref()?.volumes.clone())
     }
 
     /// The open volume, for saving its findings.

@@ -30,7 +30,7 @@ const DOCUMENT_REFUSALS: [&str; 4] = [
 #[derive(Debug, Clone, PartialEq)]
 pub enum FindingNews {
     /// A finding drawn or redrawn, as the server measured it.
-    Told(FindingInfo),
+    Told(Box<FindingInfo>),
     /// A finding deleted.
     Deleted(u32),
     /// Every finding of the series just opened.

@@ -106,7 +106,7 @@ impl Worker {
                 }
                 self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
             }
-            ServerMessage::Finding(info) => self.findings_told(FindingNews::Told(info)),
+            ServerMessage::Finding(info) => self.findings_told(FindingNews::Told(Box::new(info))),
             ServerMessage::FindingDeleted { id } => self.findings_told(FindingNews::Deleted(id)),
             ServerMessage::View { view, .. } => self.update(|state| state.told_view = Some(*view)),
             ServerMessage::TransferFunction {
@@ -146,7 +146,7 @@ impl Worker {
             }
             // Another participant's, as they made it: shown as the client's own are.
             ServerMessage::SharedFinding { finding, .. } => {
-                self.findings_told(FindingNews::Told(finding));
+                self.findings_told(FindingNews::Told(Box::new(finding)));
             }
             ServerMessage::SharedFindingDeleted { id, .. } => {
                 self.findings_told(FindingNews::Deleted(id));

@@ -118,6 +118,6 @@ fn a_joined_link_follows_the_host_and_each_sees_the_others_pointer_and_findings(
         state
             .finding_news
             .iter()
-            .any(|news| *news == FindingNews::Told(drawn.clone()))
+            .any(|news| *news == FindingNews::Told(Box::new(drawn.clone())))
     });
 }

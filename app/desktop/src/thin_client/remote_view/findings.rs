@@ -50,7 +50,7 @@ impl RemoteFindings {
     pub fn take(&mut self, news: FindingNews) {
         match news {
             FindingNews::Told(info) => {
-                if let Some(entry) = entry_of(info) {
+                if let Some(entry) = entry_of(*info) {
                     let id = entry.id();
                     self.list.put(entry);
                     self.list.selected = Some(id);
@@ -406,6 +406,8 @@ mod tests {
                     suv_peak: 5.857,
                 }),
             }),
+            values: Vec::new(),
+            curve: None,
             length_mm: None,
             angle_deg: None,
             note: String::new(),
@@ -440,6 +442,8 @@ mod tests {
             points_lps: vec![[1.0, 2.0, 3.0], [14.0, 15.0, 3.0]],
             axes: None,
             stats: Some(stats.clone()),
+            values: Vec::new(),
+            curve: None,
             length_mm: None,
             angle_deg: None,
             note: String::new(),
