@@ -522,15 +522,18 @@ function handleMessage(message) {
     case "segmentations":
     case "model_progress":
       segments.take(message);
+      replotSegment(message.type === "segment" ? message : message.segment);
       break;
     case "finding":
     case "finding_deleted":
       findingReplies.shift();
       keepFinding(message);
+      if (message.type === "finding") replotFinding(message);
       break;
     // What another participant of the shared session drew or deleted, as they made it.
     case "shared_finding":
       keepFinding({ type: "finding", ...message.finding });
+      replotFinding(message.finding);
       break;
     case "shared_finding_deleted":
       keepFinding({ type: "finding_deleted", id: message.id });
@@ -978,7 +981,29 @@ async function editNote(finding, event) {
   const note = await notes.ask(event.clientX - 280, event.clientY, finding.note ?? "");
   if (note !== null) askFindings({ type: "finding", action: "update", id: finding.id, note });
 }
-const findingsPanel = new FindingsPanel($("findings"), { goTo: goToFinding, remove: removeFinding, editNote });
+/** Plots a region's time-intensity curve (its mean in every volume) in the Curve panel. */
+function plotFindingCurve(finding) {
+  time.plot(`finding ${finding.id}`, `region ${finding.id}`, finding.values, finding.curve, finding.stats?.unit);
+}
+/** Plots a segment's time-intensity curve (the mean of its voxels in every volume). */
+function plotSegmentCurve(segment) {
+  const n = segment.numbers;
+  time.plot(`segment ${segment.id}`, `segment ${segment.label}`, n.values, n.curve, n.unit);
+}
+/** A finding redrawn while its curve is plotted: the plot follows it. */
+function replotFinding(finding) {
+  if (finding && time.plotted() === `finding ${finding.id}`) plotFindingCurve(finding);
+}
+/** A segment edited while its curve is plotted: the plot follows it. */
+function replotSegment(segment) {
+  if (segment?.numbers && time.plotted() === `segment ${segment.id}`) plotSegmentCurve(segment);
+}
+const findingsPanel = new FindingsPanel($("findings"), {
+  goTo: goToFinding,
+  remove: removeFinding,
+  editNote,
+  plotCurve: plotFindingCurve,
+});
 $("findings-toggle").addEventListener("click", () => {
   const shown = $("findings").hidden;
   $("findings").hidden = !shown;
@@ -1038,6 +1063,7 @@ const segments = new Segments(
     connection.send(message);
     return true;
   },
+  plotSegmentCurve,
 );
 segments.attach(canvas, () => state.layout);
 state.segments = segments;

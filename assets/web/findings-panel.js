@@ -1,6 +1,7 @@
 // The findings panel beside the view: one line per finding of the open series (its
 // number, kind, slice and what it measures), the selected one marked. A click on a line
-// selects the finding and goes to its slice; × deletes it; an arrow's ✎ changes its note.
+// selects the finding and goes to its slice; × deletes it; an arrow's ✎ changes its note;
+// a region's ∿ plots its time-intensity curve (in a series over time).
 // Below the list, what the last save answered.
 
 import { findingLabel, kindName } from "./findings.js";
@@ -18,15 +19,17 @@ export const findingLine = (finding) =>
 
 /**
  * The panel `panel` (holding `#findings-list` and `#findings-saved`);
- * `goTo(finding)`, `remove(id)` and `editNote(finding)` act on a line's finding.
+ * `goTo(finding)`, `remove(id)`, `editNote(finding)` and `plotCurve(finding)` act on a
+ * line's finding.
  */
 export class FindingsPanel {
-  constructor(panel, { goTo, remove, editNote }) {
+  constructor(panel, { goTo, remove, editNote, plotCurve }) {
     this.list = panel.querySelector("#findings-list");
     this.saved = panel.querySelector("#findings-saved");
     this.goTo = goTo;
     this.remove = remove;
     this.editNote = editNote;
+    this.plotCurve = plotCurve;
   }
 
   /** Shows `findings` (the open series'), `selected` (an id or null) marked. */
@@ -47,6 +50,14 @@ export class FindingsPanel {
           note.setAttribute("aria-label", `Change the note of finding ${finding.id}`);
           note.addEventListener("click", (event) => this.editNote(finding, event));
           line.append(note);
+        }
+        if (finding.values?.length > 1) {
+          const curve = element("button", "curve", "∿");
+          curve.type = "button";
+          curve.title = "Plot its mean in every volume (its time-intensity curve)";
+          curve.setAttribute("aria-label", `Plot the curve of finding ${finding.id}`);
+          curve.addEventListener("click", () => this.plotCurve(finding));
+          line.append(curve);
         }
         const remove = element("button", "remove", "×");
         remove.type = "button";

@@ -21,11 +21,17 @@ function element(tag, className, text) {
   return node;
 }
 
-/** A segment's line: "#2 Bone: 591.83 mL · mean 853.9 HU". */
+/**
+ * A segment's line: "#2 Bone: 591.83 mL · mean 853.9 HU", and a PET segment's uptake:
+ * "· SUVmax 12.41 · SUVmean 8.02 · SUVpeak 11.87".
+ */
 export function segmentLine(segment) {
   const n = segment.numbers;
   const mean = n.mean === undefined || n.mean === null ? "" : ` · mean ${n.mean.toFixed(1)} ${n.unit}`.trimEnd();
-  return `#${segment.id} ${segment.label}: ${n.volume_ml.toFixed(2)} mL${mean}`;
+  const suv = n.suv
+    ? ` · SUVmax ${n.suv.suv_max.toFixed(2)} · SUVmean ${n.suv.suv_mean.toFixed(2)} · SUVpeak ${n.suv.suv_peak.toFixed(2)}`
+    : "";
+  return `#${segment.id} ${segment.label}: ${n.volume_ml.toFixed(2)} mL${mean}${suv}`;
 }
 
 /** A stroke goes to the server in pieces of this many points while it is drawn. */
@@ -39,13 +45,15 @@ const PREVIEW_EVERY_MS = 120;
  * The panel's elements (`panel`, `list`, `status`, `toggle`, `add`, `low`, `high`,
  * `threshold`, `grow`, `paint`, `erase`, `brushMm`, `fillBetween`, `largest`, `split`, `margin`,
  * `marginMm`, `smoothMm`, `closing`, `median`, `undo`, `redo`, `save`, `saved`, `runModel`,
- * `stopModel`) and
- * `send(message)` (whether it went).
+ * `stopModel`),
+ * `send(message)` (whether it went) and `plotCurve(segment)` (a segment's ∿, in a series
+ * over time).
  */
 export class Segments {
-  constructor(elements, send) {
+  constructor(elements, send, plotCurve) {
     this.el = elements;
     this.send = send;
+    this.plotCurve = plotCurve;
     this.segments = [];
     this.selected = null;
     // The Segmentations saved on the series before (`segmentations`), newest first.
@@ -319,6 +327,14 @@ export class Segments {
           this.show();
         });
         line.append(swatch, pick);
+        if (segment.numbers.values?.length > 1) {
+          const curve = element("button", "curve", "∿");
+          curve.type = "button";
+          curve.title = "Plot its mean in every volume (its time-intensity curve)";
+          curve.setAttribute("aria-label", `Plot the curve of segment ${segment.id}`);
+          curve.addEventListener("click", () => this.plotCurve(segment));
+          line.append(curve);
+        }
         return line;
       }),
     );

@@ -1,8 +1,9 @@
 // A series over time: the Time controls step through its volumes (`time_point` input) and
 // play them (`cine` input, the server keeps the rate), the label names the volume the
 // picture shows (the server's `time_point` message, sent before its first frame), and
-// the Curve panel plots the time-intensity curve a probe tells (`probe.values`) with its
-// measures, and writes it as CSV.
+// the Curve panel plots a time-intensity curve with its measures and writes it as CSV:
+// the voxel's under the pointer (`probe.values`), or a region's or a segment's (their
+// `values`), asked for from the findings' and the segments' lists.
 
 /** The measures a probe's `curve` carries, with their names as the panel shows them. */
 const MEASURES = [
@@ -50,6 +51,12 @@ export function attachTime(root, send) {
   const plot = root.querySelector("#curve-plot");
   const measures = root.querySelector("#curve-measures");
   const csv = root.querySelector("#curve-csv");
+  const caption = root.querySelector("#curve-of");
+  const release = root.querySelector("#curve-release");
+  release.addEventListener("click", () => {
+    state.curve = null;
+    drawCurve();
+  });
   const state = {
     // The series' volumes (`opened.volumes`), empty for a series of one volume.
     volumes: [],
@@ -59,7 +66,9 @@ export function attachTime(root, send) {
     labels: [],
     // Volumes a second while a cine plays, else null.
     playing: null,
-    // The last probe's curve: {lps, values, curve, unit}, or null.
+    // The curve plotted: {of (what it is of, as the panel names it), key (the probe's
+    // point, `finding N` or `segment N`), lps (a probe's point), values, curve, unit}, or
+    // null.
     curve: null,
   };
 
@@ -96,8 +105,7 @@ export function attachTime(root, send) {
     if (text === null) return;
     const link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
-    const [x, y, z] = state.curve.lps.map((v) => v.toFixed(1));
-    link.download = `curve_${x}_${y}_${z}.csv`;
+    link.download = `curve_${state.curve.of.replace(/[^A-Za-z0-9.-]+/g, "_")}.csv`;
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   });
@@ -107,6 +115,9 @@ export function attachTime(root, send) {
     measures.replaceChildren();
     const curve = state.curve;
     csv.disabled = !curve;
+    caption.textContent = curve ? `Curve of ${curve.of}` : "";
+    // A region's or a segment's curve holds the panel until let go; the pointer's follows.
+    release.hidden = !curve || curve.key === "point";
     if (!curve) return;
     const ns = "http://www.w3.org/2000/svg";
     const [width, height, margin] = [320, 140, 24];
@@ -178,9 +189,32 @@ export function attachTime(root, send) {
     },
     /** A probe's answer: its curve, when the series is over time. */
     probed(message) {
-      if (!message.values?.length) return;
-      state.curve = { lps: message.lps_mm, values: message.values, curve: message.curve ?? null, unit: message.unit };
+      // A region's or a segment's curve stays until it is let go.
+      if (!message.values?.length || (state.curve && state.curve.key !== "point")) return;
+      const [x, y, z] = message.lps_mm.map((v) => v.toFixed(1));
+      state.curve = {
+        of: `the point ${x}, ${y}, ${z}`,
+        key: "point",
+        lps: message.lps_mm,
+        values: message.values,
+        curve: message.curve ?? null,
+        unit: message.unit,
+      };
       drawCurve();
+    },
+    /**
+     * Plots the curve of what `key` names (`finding 3`, `segment 2`), called `of` on the
+     * panel, and opens the panel: its `values`, their `curve` measures and `unit`.
+     */
+    plot(key, of, values, curve, unit) {
+      if (!(values?.length > 1)) return;
+      state.curve = { of, key, lps: null, values, curve: curve ?? null, unit: unit ?? "" };
+      panel.open = true;
+      drawCurve();
+    },
+    /** The key of the curve plotted (`point`, `finding N`, `segment N`), or null. */
+    plotted() {
+      return state.curve?.key ?? null;
     },
   };
 }

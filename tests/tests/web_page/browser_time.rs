@@ -5,11 +5,14 @@
 //! a still; over a
 //! slice the Curve panel plots the voxel's values in every volume, which equal what
 //! `hounsfield probe` reads from the files there, with their measures, and its CSV has a
-//! row a volume with those values.
+//! row a volume with those values; a region's and a segment's ∿ plot their means in every
+//! volume as the server told them, and hold the panel until let go.
 
 use hounsfield_test_support as support;
 
-use hounsfield_test_support::chromium::{NO_WEBCODECS, canvas_box, wait_for_final_still};
+use hounsfield_test_support::chromium::{
+    NO_WEBCODECS, Page, Region, canvas_box, quadrants, wait_for_final_still,
+};
 use serde_json::{Value, json};
 
 use super::browser::{
@@ -146,8 +149,99 @@ fn a_series_over_time_steps_plays_and_plots_its_curve_on_the_page() {
             // The CSV: a header, then a row a volume with its label, time and value.
             let csv = page.eval("window.hounsfieldCurveCsv()").await;
             check_csv(csv.as_str().expect("CSV text"), &read[0]["values"]);
+
+            regions_and_segments_plot_their_curves(page, area).await;
         },
     );
+}
+
+/// A box drawn on the axial slice: its ∿ in the findings list plots its mean in every
+/// volume, as the server told it, and holds the panel while the pointer moves over the
+/// slices, until let go; a segment by a threshold: its ∿ plots the mean of its voxels.
+async fn regions_and_segments_plot_their_curves(page: &mut Page, area: Region) {
+    // A box drawn on the axial slice: its ∿ in the findings list plots its mean in
+    // every volume, as the server told it, and holds the panel while the pointer
+    // moves over the slices, until let go.
+    page.eval("document.querySelector('#tools button[data-tool=\"rectangle\"]').click(); true")
+        .await;
+    let axial = quadrants(area)[1];
+    let at = |fx: f64, fy: f64| {
+        (
+            f64::from(axial.0) + fx * f64::from(axial.2),
+            f64::from(axial.1) + fy * f64::from(axial.3),
+        )
+    };
+    let (from, to) = (at(0.4, 0.35), at(0.6, 0.55));
+    // The panel lies over the slices: closed while the box is drawn.
+    page.eval("document.getElementById('curve').open = false")
+        .await;
+    page.mouse("mouseMoved", from.0, from.1, 0).await;
+    page.mouse("mousePressed", from.0, from.1, 1).await;
+    for step in 1..=8 {
+        let t = f64::from(step) / 8.0;
+        let (x, y) = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+        page.mouse("mouseMoved", x, y, 1).await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    page.mouse("mouseReleased", to.0, to.1, 0).await;
+    page.wait_for("window.hounsfield.findings?.[0]?.values?.length === 10")
+        .await;
+    let region = page.eval("window.hounsfield.findings[0]").await;
+    page.eval("document.querySelector('#findings-list li[data-id=\"1\"] .curve').click(); true")
+        .await;
+    page.wait_for("window.hounsfieldTime.curve?.key === 'finding 1'")
+        .await;
+    let plotted = page.eval("window.hounsfieldTime.curve").await;
+    assert_eq!(plotted["values"], region["values"]);
+    assert_eq!(plotted["curve"], region["curve"]);
+    assert_eq!(
+        page.eval("document.getElementById('curve-of').textContent")
+            .await,
+        json!("Curve of region 1")
+    );
+    // Closed again, the pointer probes another voxel: the region's curve stays.
+    page.eval("document.getElementById('curve').open = false")
+        .await;
+    let probed = page
+        .eval("JSON.stringify(window.hounsfield.probe?.lps_mm)")
+        .await;
+    let elsewhere = at(0.3, 0.7);
+    page.mouse("mouseMoved", elsewhere.0, elsewhere.1, 0).await;
+    page.wait_for(&format!(
+        "JSON.stringify(window.hounsfield.probe?.lps_mm) !== {probed}"
+    ))
+    .await;
+    assert_eq!(
+        page.eval("window.hounsfieldTime.curve.key").await,
+        json!("finding 1"),
+        "the region's curve stays while the pointer moves"
+    );
+    page.eval("document.getElementById('curve-release').click(); true")
+        .await;
+    hover_near_the_axial_centre(page, area).await;
+    page.wait_for("window.hounsfieldTime.curve?.key === 'point'")
+        .await;
+
+    // A segment by a threshold: its ∿ plots the mean of its voxels in every volume.
+    page.eval("document.getElementById('segment-add').click(); true")
+        .await;
+    page.wait_for("window.hounsfield.segments.segments.length === 1")
+        .await;
+    page.eval("document.getElementById('segment-low').value = '1500'; document.getElementById('segment-high').value = '4000'; document.getElementById('segment-threshold').click(); true")
+        .await;
+    page.wait_for("window.hounsfield.segments.segments[0]?.numbers.values?.length === 10")
+        .await;
+    let segment = page.eval("window.hounsfield.segments.segments[0]").await;
+    page.eval("document.querySelector('#segments-list li .curve').click(); true")
+        .await;
+    page.wait_for("window.hounsfieldTime.curve?.key?.startsWith('segment')")
+        .await;
+    let plotted = page.eval("window.hounsfieldTime.curve").await;
+    assert_eq!(plotted["values"], segment["numbers"]["values"]);
+    let dots = page
+        .eval("document.querySelectorAll('#curve-plot circle').length")
+        .await;
+    assert_eq!(dots, json!(10), "a dot a volume");
 }
 
 /// The curve's CSV has a header, then a row a volume: its index, label (`volume N`), time
