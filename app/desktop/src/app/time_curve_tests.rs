@@ -1,7 +1,8 @@
 //! The curve of a series over time saved as CSV: over the GE EPI's axial cell (10
 //! volumes) the server (for the thin client) or the window rendering here reads the
 //! voxel's value in every volume, the bar plots it, and **Save CSV** writes a row a volume,
-//! with the volume's label, into the folder screenshots go to.
+//! with the volume's label, into the folder screenshots go to. Streamed, a region's and a
+//! segment's curves, chosen in **Curve of**, are plotted and saved as the server told them.
 
 use std::time::{Duration, Instant};
 
@@ -65,8 +66,96 @@ fn connect_saves_the_curve_under_the_cursor_as_csv_a_row_a_volume() {
         assert!(value.is_finite() && value > 0.0, "inside the head: {text}");
     }
     harness.get_by_label(&format!("saved to {}", saved.display()));
+    a_regions_and_a_segments_curves_are_chosen_and_saved(&mut harness, &curves);
     drop(harness);
     server.stop().expect("served");
+}
+
+/// A box drawn and a segment made by a threshold (sent as their panels send them): the
+/// server tells their means in every volume; chosen in **Curve of**, each is plotted and
+/// saved as the server told it.
+fn a_regions_and_a_segments_curves_are_chosen_and_saved(
+    harness: &mut egui_kittest::Harness<'_, DesktopApp>,
+    curves: &std::path::Path,
+) {
+    use hounsfield_protocol::{
+        ClientMessage, FindingAction, FindingRequest, SegmentAction, SegmentEdit, SegmentRequest,
+        SegmentTool,
+    };
+    let view = remote(harness.state()).expect("streamed");
+    assert!(view.link().finding(FindingRequest {
+        action: FindingAction::Create,
+        id: None,
+        kind: Some("rectangle".to_string()),
+        cell: Some("axial".to_string()),
+        points: vec![[0.4, 0.35], [0.6, 0.55]],
+        note: None,
+    }));
+    assert!(
+        view.link()
+            .segments(ClientMessage::Segment(SegmentRequest::bare(
+                SegmentAction::Create,
+                None
+            )))
+    );
+    let segment_told = |harness: &egui_kittest::Harness<'_, DesktopApp>| {
+        remote(harness.state()).and_then(|view| view.segments.list.first().map(|s| s.id))
+    };
+    let started = Instant::now();
+    while segment_told(harness).is_none() {
+        assert!(started.elapsed() < PATIENCE, "no segment told");
+        harness.step();
+    }
+    let id = segment_told(harness).expect("a segment");
+    let view = remote(harness.state()).expect("streamed");
+    assert!(
+        view.link()
+            .segments(ClientMessage::SegmentEdit(SegmentEdit {
+                id,
+                tool: SegmentTool::Threshold {
+                    low: 1500.0,
+                    high: 4000.0,
+                },
+            }))
+    );
+    let told = |harness: &egui_kittest::Harness<'_, DesktopApp>| {
+        remote(harness.state()).and_then(|view| {
+            let region = view.findings.curves.get(&1)?.values.clone();
+            let segment = view.segments.list.first()?.numbers.values.clone();
+            (segment.len() == 10).then_some((region, segment))
+        })
+    };
+    while told(harness).is_none() {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "no region's or segment's curve told"
+        );
+        harness.step();
+    }
+    let (region, segment) = told(harness).expect("told");
+    assert_eq!(region.len(), 10, "a mean a volume");
+    for (name, expected) in [("region 1", region), ("segment Segment 1", segment)] {
+        // The combo offers every curve told.
+        harness.get_by_label("Curve of").click();
+        harness.run_steps(2);
+        harness.get_by_label(name).click();
+        harness.run_steps(2);
+        harness.get_by_label("Save CSV").click();
+        harness.run_steps(2);
+        let view = remote(harness.state()).expect("streamed");
+        let saved = match &view.curve_saved {
+            Some(Ok(path)) => path.clone(),
+            other => panic!("no curve saved: {other:?}"),
+        };
+        assert_eq!(saved.parent(), Some(curves));
+        let text = std::fs::read_to_string(&saved).expect("the CSV");
+        let values: Vec<f64> = text
+            .lines()
+            .skip(1)
+            .filter_map(|row| row.rsplit(',').next()?.parse().ok())
+            .collect();
+        assert_eq!(values, expected, "{name}: {text}");
+    }
 }
 
 /// The window rendering the GE EPI here plots the curve of the voxel under the cursor,

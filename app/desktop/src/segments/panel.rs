@@ -104,6 +104,13 @@ pub fn numbers_line(info: &SegmentInfo) -> String {
     if let Some(mean) = numbers.mean {
         line.push_str(&format!(" · mean {mean:.1} {}", numbers.unit));
     }
+    // A PET segment's uptake, as the server measured it.
+    if let Some(suv) = &numbers.suv {
+        line.push_str(&format!(
+            " · SUVmax {:.2} · SUVmean {:.2} · SUVpeak {:.2}",
+            suv.suv_max, suv.suv_mean, suv.suv_peak
+        ));
+    }
     line.trim_end().to_string()
 }
 

@@ -4,13 +4,16 @@
 //! server (`save_findings`), which also keeps key images of a slice cell (`key_image`)
 //! and snapshots of its 3D view (`snapshot`).
 
+use std::collections::BTreeMap;
+
 use eframe::egui;
 use glam::DVec3;
 use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_findings::report::MeasuredFinding;
 use hounsfield_findings::{Finding, Measurement};
 use hounsfield_protocol::{
-    Action, FindingAction, FindingInfo, FindingKind, FindingRequest, Layout, Saved, SlicePlane,
+    Action, CurveInfo, FindingAction, FindingInfo, FindingKind, FindingRequest, Layout, Saved,
+    SlicePlane,
 };
 use render_core::view::layout::cell_index;
 
@@ -43,6 +46,40 @@ pub struct RemoteFindings {
     pub storing: bool,
     /// What the last key image or snapshot did.
     pub last_document: Option<Result<String, String>>,
+    /// The curves of the regions of a series over time (their mean in every volume), by
+    /// finding.
+    pub curves: BTreeMap<u32, TimeValues>,
+}
+
+/// A curve the server told: values in every volume, their unit and the curve's measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeValues {
+    /// A value a volume, in order.
+    pub values: Vec<f64>,
+    /// The values' unit (`HU` for CT).
+    pub unit: String,
+    /// The curve's measures.
+    pub measures: Option<CurveInfo>,
+}
+
+impl RemoteFindings {
+    /// Keeps the curve `info` tells (a region of a series over time), or forgets its own.
+    fn keep_curve(&mut self, info: &FindingInfo) {
+        if info.values.len() > 1 {
+            let values = TimeValues {
+                values: info.values.clone(),
+                unit: info
+                    .stats
+                    .as_ref()
+                    .map(|stats| stats.unit.clone())
+                    .unwrap_or_default(),
+                measures: info.curve,
+            };
+            self.curves.insert(info.id, values);
+        } else {
+            self.curves.remove(&info.id);
+        }
+    }
 }
 
 impl RemoteFindings {
@@ -50,6 +87,7 @@ impl RemoteFindings {
     pub fn take(&mut self, news: FindingNews) {
         match news {
             FindingNews::Told(info) => {
+                self.keep_curve(&info);
                 if let Some(entry) = entry_of(*info) {
                     let id = entry.id();
                     self.list.put(entry);
@@ -59,9 +97,14 @@ impl RemoteFindings {
             }
             FindingNews::Deleted(id) => {
                 self.list.remove(id);
+                self.curves.remove(&id);
             }
             FindingNews::All { findings, .. } => {
                 self.sketch.cancel();
+                self.curves.clear();
+                for info in &findings {
+                    self.keep_curve(info);
+                }
                 self.list
                     .replace_all(findings.into_iter().filter_map(entry_of).collect());
             }

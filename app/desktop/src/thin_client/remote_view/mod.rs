@@ -19,7 +19,7 @@ mod pointer;
 mod segments;
 mod slabs;
 mod status;
-mod time;
+pub(crate) mod time;
 mod together;
 mod turn;
 
@@ -126,6 +126,8 @@ pub struct RemoteView {
     /// The last reading with a curve (a series over time): kept when the pointer leaves
     /// the slices, so that its plot stays to be saved; gone with its series.
     curve: Option<ProbeReading>,
+    /// What the bar's curve is of: the voxel under the cursor, a region or a segment.
+    pub(crate) curve_of: time::CurveOf,
     /// Where a curve saved as CSV goes (the folder screenshots go to).
     pub(crate) curve_folder: std::path::PathBuf,
     /// The last curve saved: its file, or why not.
@@ -134,6 +136,14 @@ pub struct RemoteView {
 
 /// The shortest time between two `crop` inputs while a slider is dragged.
 pub const CROP_SEND_INTERVAL: Duration = Duration::from_millis(50);
+
+#[cfg(test)]
+impl RemoteView {
+    /// The link to the server, for a test to send what a panel would.
+    pub(crate) fn link(&self) -> &RemoteLink {
+        &self.link
+    }
+}
 
 impl RemoteView {
     /// Connects to `target`, showing `initial` (a view handed over from local rendering)
@@ -182,6 +192,7 @@ impl RemoteView {
             beside: None,
             priors: Vec::new(),
             curve: None,
+            curve_of: time::CurveOf::Pointer,
             curve_folder: crate::screenshot::user_folder(),
             curve_saved: None,
         })
@@ -465,6 +476,7 @@ impl RemoteView {
             if self.opened.as_ref().map(|old| &old.series) != Some(&opened.series) {
                 self.clear_rulers();
                 self.curve = None;
+                self.curve_of = time::CurveOf::Pointer;
                 self.curve_saved = None;
             }
             self.opened = Some(opened);

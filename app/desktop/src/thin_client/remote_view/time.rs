@@ -1,19 +1,74 @@
 //! A series over time from the thin client: a bar above the frame (for such a series
 //! only) steps through its volumes (`time_point`), plays them at a chosen rate (`cine`,
 //! kept by the server) and names the volume the frames show, as the server told it; beside
-//! it, the time-intensity curve of the voxel last read under the cursor (the probe's `values`) is
-//! plotted with its measures, and **Save CSV** writes it (a row a volume: its label, time
-//! and value) to the folder screenshots go to. Keys: `]` and `[` step, `P` plays or
-//! pauses.
+//! it, a time-intensity curve is plotted with its measures: the voxel's last read under
+//! the cursor (the probe's `values`), or, chosen in **Curve of**, a region's or a
+//! segment's (their means in every volume, as the server measured them); **Save CSV**
+//! writes it (a row a volume: its label, time and value) to the folder screenshots go to.
+//! Keys: `]` and `[` step, `P` plays or pauses.
 
 use eframe::egui;
 use hounsfield_protocol::{Action, TimePointInfo};
 
 use super::RemoteView;
+use super::findings::TimeValues;
 use crate::time_curve;
 pub use crate::workspace::time::{CINE_FPS, DEFAULT_CINE_FPS, volume_text};
 
+/// What the bar's curve is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CurveOf {
+    /// The voxel last read under the cursor.
+    Pointer,
+    /// A region (a finding), by its id.
+    Region(u32),
+    /// A segment, by its id.
+    Segment(u32),
+}
+
 impl RemoteView {
+    /// What the bar's curve may be of, each with its name: the voxel under the cursor,
+    /// then each region and each segment the server told a curve of.
+    fn curve_choices(&self) -> Vec<(CurveOf, String)> {
+        let regions = self
+            .findings
+            .curves
+            .keys()
+            .map(|id| (CurveOf::Region(*id), format!("region {id}")));
+        let segments = self
+            .segments
+            .list
+            .iter()
+            .filter(|info| info.numbers.values.len() > 1)
+            .map(|info| (CurveOf::Segment(info.id), format!("segment {}", info.label)));
+        std::iter::once((CurveOf::Pointer, "the cursor's voxel".to_string()))
+            .chain(regions)
+            .chain(segments)
+            .collect()
+    }
+
+    /// The curve the bar plots: `curve_of`'s, while the server has told one.
+    fn plotted_curve(&self) -> Option<TimeValues> {
+        match self.curve_of {
+            CurveOf::Pointer => self.curve.as_ref().map(|probe| TimeValues {
+                values: probe.values.clone(),
+                unit: probe.unit.clone(),
+                measures: probe.curve,
+            }),
+            CurveOf::Region(id) => self.findings.curves.get(&id).cloned(),
+            CurveOf::Segment(id) => self
+                .segments
+                .list
+                .iter()
+                .find(|info| info.id == id && info.numbers.values.len() > 1)
+                .map(|info| TimeValues {
+                    values: info.numbers.values.clone(),
+                    unit: info.numbers.unit.clone(),
+                    measures: info.numbers.curve,
+                }),
+        }
+    }
+
     /// The series' volumes, when it is a series over time.
     fn volumes(&self) -> Option<&[TimePointInfo]> {
         let volumes = &self.opened.as_ref()?.volumes;
@@ -144,11 +199,33 @@ impl RemoteView {
         });
     }
 
-    /// The curve of the voxel last read under the cursor, when the server told one: its
-    /// values over the volumes' times, the volume shown marked, and its measures; kept
-    /// when the pointer leaves the slices (for Save CSV).
+    /// The curve chosen (the voxel last read under the cursor unless a region or a
+    /// segment is), when the server told one: its values over the volumes' times, the
+    /// volume shown marked, and its measures; the cursor's is kept when the pointer
+    /// leaves the slices (for Save CSV).
     fn curve_plot(&mut self, ui: &mut egui::Ui, volumes: &[TimePointInfo], shown: usize) {
-        let Some(probe) = self.curve.as_ref() else {
+        let choices = self.curve_choices();
+        if !choices.iter().any(|(of, _)| *of == self.curve_of) {
+            // The region or segment chosen went (deleted, or the series changed).
+            self.curve_of = CurveOf::Pointer;
+        }
+        if choices.len() > 1 {
+            let named = |of: CurveOf| {
+                choices
+                    .iter()
+                    .find(|(choice, _)| *choice == of)
+                    .map(|(_, name)| name.clone())
+                    .unwrap_or_default()
+            };
+            egui::ComboBox::from_label("Curve of")
+                .selected_text(named(self.curve_of))
+                .show_ui(ui, |ui| {
+                    for (of, name) in &choices {
+                        ui.selectable_value(&mut self.curve_of, *of, name.as_str());
+                    }
+                });
+        }
+        let Some(plotted) = self.plotted_curve() else {
             return;
         };
         let volumes: Vec<(String, Option<f64>)> = volumes
@@ -157,10 +234,10 @@ impl RemoteView {
             .collect();
         let curve = time_curve::Shown {
             volumes: &volumes,
-            values: &probe.values,
-            unit: &probe.unit,
+            values: &plotted.values,
+            unit: &plotted.unit,
             shown,
-            measures: probe.curve,
+            measures: plotted.measures,
         };
         if time_curve::show(ui, &curve, self.curve_saved.as_ref()) {
             let series = self
