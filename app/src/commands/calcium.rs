@@ -5,94 +5,12 @@ use std::path::Path;
 
 use anyhow::Context;
 use glam::DVec3;
-use serde::Serialize;
-
-use hounsfield_findings::arteries::{Artery, NamedRegion, name_lesions, scores_by_artery};
-use hounsfield_findings::calcium::{
-    self, CalciumScore, DEFAULT_MG_PER_CM3_PER_HU, Lesion, Scores, VoxelBox,
-};
+use hounsfield_findings::arteries::NamedRegion;
+use hounsfield_findings::calcium::{self, DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
+use hounsfield_findings::scoring::calcium_report;
+use hounsfield_protocol::CalciumReport;
 use hounsfield_workstation::source;
 use hounsfield_workstation::values::{KnownDensity, LpsBox};
-
-/// The scores of a set of lesions, as `calcium --json` prints them.
-#[derive(Debug, Serialize)]
-struct Totals {
-    agatston: f64,
-    volume_mm3: f64,
-    mass_mg: f64,
-    lesions: usize,
-    category: &'static str,
-    range: &'static str,
-}
-
-impl From<Scores> for Totals {
-    fn from(scores: Scores) -> Self {
-        Self {
-            agatston: scores.agatston,
-            volume_mm3: scores.volume_mm3,
-            mass_mg: scores.mass_mg,
-            lesions: scores.lesions,
-            category: scores.category().name(),
-            range: scores.category().range(),
-        }
-    }
-}
-
-/// One lesion, as `calcium --json` prints it.
-#[derive(Debug, Serialize)]
-struct LesionReport {
-    slice: usize,
-    centre_lps: [f64; 3],
-    area_mm2: f64,
-    peak_hu: f64,
-    mean_hu: f64,
-    weight: u8,
-    agatston: f64,
-    volume_mm3: f64,
-    mass_mg: f64,
-    /// The artery a region named it (`--artery`); none when no region holds it.
-    artery: Option<&'static str>,
-}
-
-impl LesionReport {
-    fn of(lesion: &Lesion, artery: Option<Artery>) -> Self {
-        Self {
-            artery: artery.map(Artery::code),
-            slice: lesion.slice,
-            centre_lps: lesion.centre_lps.to_array(),
-            area_mm2: lesion.area_mm2,
-            peak_hu: lesion.peak_hu,
-            mean_hu: lesion.mean_hu,
-            weight: lesion.weight,
-            agatston: lesion.agatston,
-            volume_mm3: lesion.volume_mm3,
-            mass_mg: lesion.mass_mg,
-        }
-    }
-}
-
-/// What `calcium --json` prints.
-#[derive(Debug, Serialize)]
-struct CalciumReport {
-    series: String,
-    slice_mm: f64,
-    pixel_area_mm2: f64,
-    mg_per_cm3_per_hu: f64,
-    calibrated: bool,
-    lesions: Vec<LesionReport>,
-    /// With `--artery`: the scores of each artery's lesions, every artery listed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    arteries: Vec<ArteryTotals>,
-    total: Totals,
-}
-
-/// One artery's scores, as `calcium --json` prints them.
-#[derive(Debug, Serialize)]
-struct ArteryTotals {
-    artery: &'static str,
-    #[serde(flatten)]
-    scores: Totals,
-}
 
 /// What `calcium` scores.
 pub struct Scored<'a> {
@@ -136,52 +54,21 @@ pub fn run(what: Scored<'_>, json: bool) -> anyhow::Result<()> {
         }
         None => DEFAULT_MG_PER_CM3_PER_HU,
     };
-    let scored = calcium::score(volume, region, factor)
-        .with_context(|| format!("series {}", opened.label))?;
-    let named = if arteries.is_empty() {
-        vec![None; scored.lesions.len()]
-    } else {
-        name_lesions(&scored.lesions, arteries)
-    };
-    let mut report = report(&opened.label, &scored, &named, calibration.is_some());
-    if !arteries.is_empty() {
-        report.arteries = scores_by_artery(&scored.lesions, &named)
-            .into_iter()
-            .map(|(artery, scores)| ArteryTotals {
-                artery: artery.code(),
-                scores: scores.into(),
-            })
-            .collect();
-    }
+    let report = calcium_report(
+        volume,
+        &opened.label,
+        region,
+        factor,
+        calibration.is_some(),
+        arteries,
+    )
+    .with_context(|| format!("series {}", opened.label))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
     print_table(&report);
     Ok(())
-}
-
-fn report(
-    series: &str,
-    scored: &CalciumScore,
-    named: &[Option<Artery>],
-    calibrated: bool,
-) -> CalciumReport {
-    CalciumReport {
-        series: series.to_string(),
-        slice_mm: scored.slice_mm,
-        pixel_area_mm2: scored.pixel_area_mm2,
-        mg_per_cm3_per_hu: scored.mg_per_cm3_per_hu,
-        calibrated,
-        lesions: scored
-            .lesions
-            .iter()
-            .zip(named)
-            .map(|(lesion, artery)| LesionReport::of(lesion, *artery))
-            .collect(),
-        arteries: Vec::new(),
-        total: scored.total.into(),
-    }
 }
 
 fn print_table(report: &CalciumReport) {

@@ -11,6 +11,7 @@ mod finding;
 pub mod folder;
 pub mod outline;
 pub mod report;
+pub mod scoring;
 pub mod segmentation;
 mod statistics;
 pub mod uptake;

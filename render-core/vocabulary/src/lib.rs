@@ -9,6 +9,7 @@
 //! volume and draws them.
 
 mod action;
+mod calcium;
 mod camera;
 mod finding;
 mod histogram;
@@ -23,6 +24,7 @@ mod slab;
 pub mod text;
 
 pub use action::Action;
+pub use calcium::{ArteryTotals, CalciumLesion, CalciumReport, CalciumTotals};
 pub use camera::{Camera, NamedView};
 pub use finding::{FindingKind, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES, RegionStatistics, RegionSuv};
 pub use histogram::{MOST_HISTOGRAM_BINS, ValueHistogram};

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Action, Codec, FindingRequest, MovieOrder, PlaybackAction, SegmentEdit, SegmentPreview,
-    SegmentRequest, StudyRequest, TransportKind,
+    Action, CalciumRequest, Codec, FindingRequest, MovieOrder, PlaybackAction, SegmentEdit,
+    SegmentPreview, SegmentRequest, StudyRequest, TransportKind,
 };
 
 /// A size in pixels.
@@ -112,6 +112,9 @@ pub enum ClientMessage {
     /// Saves the open series' findings as a Measurement Report where the study lives
     /// (`saved` reply); a viewer's is refused.
     SaveFindings,
+    /// Scores the open CT's coronary calcium, in a region and with lesions named by
+    /// artery regions when given (`calcium` reply).
+    Calcium(CalciumRequest),
     /// Adds, describes or deletes a segment of the open series (`segment` or
     /// `segment_deleted` reply); a viewer's is refused.
     Segment(SegmentRequest),

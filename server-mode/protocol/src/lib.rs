@@ -19,6 +19,7 @@
 //! - `intake`: reading a server's text message into a [`ServerMessage`] (and a frame's
 //!   WebRTC note), within bounds checked before serde sees it.
 
+mod calcium;
 mod catalog;
 mod client_message;
 mod error_code;
@@ -33,6 +34,7 @@ mod recording;
 mod segment;
 mod server_message;
 
+pub use calcium::{ArteryRegion, CalciumRequest, KnownDensity, LpsBox, MOST_ARTERY_REGIONS};
 pub use catalog::{
     DEFAULT_STUDY_PAGE, MAX_LISTED_CHARS, MAX_QUERY_CHARS, MAX_STUDY_PAGE, SeriesInfo, StudyInfo,
     StudyPage, StudyQuery, StudyRequest,
@@ -68,9 +70,10 @@ pub use server_message::{
 /// (`volume`, `localizer`, `single`) and the view as it travels.
 pub use hounsfield_vocabulary::text::cut_with_mark;
 pub use hounsfield_vocabulary::{
-    Action, Camera, CropInfo, FindingKind, Layout, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES,
-    MOST_HISTOGRAM_BINS, Preset, Projection, RegionStatistics, RegionSuv, RenderMode, SeriesKind,
-    SharedView, SlicePlane, ValueHistogram, WindowInfo,
+    Action, ArteryTotals, CalciumLesion, CalciumReport, CalciumTotals, Camera, CropInfo,
+    FindingKind, Layout, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES, MOST_HISTOGRAM_BINS, Preset,
+    Projection, RegionStatistics, RegionSuv, RenderMode, SeriesKind, SharedView, SlicePlane,
+    ValueHistogram, WindowInfo,
 };
 
 /// The protocol version this build speaks.

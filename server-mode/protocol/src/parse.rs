@@ -42,7 +42,7 @@ impl ParseError {
 }
 
 /// The `type`s a client may send.
-const CLIENT_TYPES: [&str; 42] = [
+const CLIENT_TYPES: [&str; 43] = [
     "hello",
     "list_studies",
     "open",
@@ -57,6 +57,7 @@ const CLIENT_TYPES: [&str; 42] = [
     "measure",
     "finding",
     "save_findings",
+    "calcium",
     "segment",
     "segment_edit",
     "segment_undo",

@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Codec, ErrorCode, FindingInfo, HungCell, ModelRunState, MovieMade, Preset, RecordingInfo,
-    RecordingState, Saved, SavedSegmentation, SegmentInfo, SharedView, SlicePlane, StudyInfo,
-    TransportKind, ValueHistogram, Viewport, WindowInfo,
+    CalciumReport, Codec, ErrorCode, FindingInfo, HungCell, ModelRunState, MovieMade, Preset,
+    RecordingInfo, RecordingState, Saved, SavedSegmentation, SegmentInfo, SharedView, SlicePlane,
+    StudyInfo, TransportKind, ValueHistogram, Viewport, WindowInfo,
 };
 
 /// A message from the server (a JSON text message with a `type`).
@@ -318,6 +318,9 @@ pub enum ServerMessage {
     /// The reply to `save_findings`, `save_segments`, `key_image` and `snapshot`: what
     /// was stored and where.
     Saved(Saved),
+    /// The open CT's calcium score: each lesion, each artery named and the total (the
+    /// reply to `calcium`).
+    Calcium(Box<CalciumReport>),
     /// A segment added, described or edited, with its numbers (the reply to `segment`,
     /// `segment_edit` and `segment_undo`).
     Segment(Box<SegmentInfo>),

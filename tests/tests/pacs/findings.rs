@@ -8,7 +8,7 @@
 //! Two readers saving the series at once both keep what they were told is saved: the
 //! report on disk never holds fewer findings than a save acknowledged. Three readers
 //! redrawing the largest region as fast as they can leave another reader's frames on
-//! time.
+//! time. The server's calcium score of the CT is the command line's.
 
 use hounsfield_test_support as support;
 
@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use hounsfield_client::{Client, Event};
 use hounsfield_protocol::{
-    Action, ClientMessage, ErrorCode, FindingAction, FindingInfo, FindingRequest, Saved,
-    ServerMessage, Viewport,
+    Action, ArteryRegion, CalciumRequest, ClientMessage, ErrorCode, FindingAction, FindingInfo,
+    FindingRequest, LpsBox, Saved, ServerMessage, Viewport,
 };
 use serde_json::Value;
 
@@ -312,6 +312,90 @@ fn findings_are_measured_from_the_files_kept_saved_as_sr_and_found_again() {
     assert_eq!(findings.len(), 5);
     assert_eq!(findings[0]["kind"], "ellipse");
     assert!(findings[0]["stats"]["mean"].is_number());
+}
+
+/// The server scores the open CT's calcium as `hounsfield calcium --json` scores the same
+/// files: the same lesions, artery totals and total; bad boxes and artery names are
+/// refused by field, and the session goes on.
+#[test]
+fn the_servers_calcium_score_is_the_command_lines() {
+    let state = tempfile::tempdir().expect("a state folder");
+    let address = ct_server_keeping_findings_in(state.path().join("findings"));
+    let folder = series_folder().to_string_lossy().into_owned();
+    // The cervical spine and the vessels beside it, the halves named as two arteries.
+    let roi = [-40.3, -250.3, 600.2, 40.3, -150.3, 640.7];
+    let theirs = support::hounsfield_json(&[
+        "calcium",
+        &folder,
+        "--roi=-40.3,-250.3,600.2,40.3,-150.3,640.7",
+        "--artery=LAD:-40.3,-250.3,600.2,0,-150.3,640.7",
+        "--artery=RCA:0,-250.3,600.2,40.3,-150.3,640.7",
+        "--json",
+    ]);
+    support::server::run_within(Duration::from_secs(120), async move {
+        let (mut client, _series, _) = open_ct(address).await;
+        let artery = |artery: &str, region: LpsBox| ArteryRegion {
+            artery: artery.to_string(),
+            region,
+        };
+        let asked = CalciumRequest {
+            roi: Some(roi),
+            calibration: None,
+            arteries: vec![
+                artery("LAD", [-40.3, -250.3, 600.2, 0.0, -150.3, 640.7]),
+                artery("RCA", [0.0, -250.3, 600.2, 40.3, -150.3, 640.7]),
+            ],
+        };
+        let report = match calcium(&mut client, asked.clone()).await {
+            ServerMessage::Calcium(report) => report,
+            other => panic!("a calcium score, not {other:?}"),
+        };
+        let mut ours = serde_json::to_value(&*report).expect("JSON");
+        assert!(
+            ours["lesions"].as_array().is_some_and(|l| !l.is_empty()),
+            "{ours}"
+        );
+        for field in [
+            "lesions",
+            "arteries",
+            "total",
+            "slice_mm",
+            "mg_per_cm3_per_hu",
+        ] {
+            assert_eq!(ours[field], theirs[field], "{field}");
+        }
+        ours["series"] = theirs["series"].clone();
+        assert_eq!(ours, theirs);
+
+        // Refusals name their field.
+        let outside = CalciumRequest {
+            roi: Some([900.0, 900.0, 900.0, 901.0, 901.0, 901.0]),
+            ..CalciumRequest::default()
+        };
+        let unknown = CalciumRequest {
+            arteries: vec![artery("aorta", roi)],
+            ..asked
+        };
+        for (request, says) in [(outside, "calcium roi"), (unknown, "arteries[0].artery")] {
+            match calcium(&mut client, request).await {
+                ServerMessage::Error { code, message } => {
+                    assert_eq!(code, ErrorCode::BadValue);
+                    assert!(message.contains(says), "{message}");
+                }
+                other => panic!("a refusal, not {other:?}"),
+            }
+        }
+        support::server::lossless_still(&mut client).await;
+    });
+}
+
+/// Sends `calcium` and waits for the answer.
+async fn calcium(client: &mut Client, request: CalciumRequest) -> ServerMessage {
+    client
+        .send(&ClientMessage::Calcium(request))
+        .await
+        .expect("sent");
+    support::server::next_answer(client).await
 }
 
 #[test]

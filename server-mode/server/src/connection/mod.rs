@@ -11,6 +11,7 @@
 //! reader opens series, steers and may share its view. The server ends a session whose
 //! user was removed, changed or expired, or that an admin ended (close code 1008).
 
+mod calcium;
 mod codec;
 mod control;
 mod findings;
@@ -545,6 +546,7 @@ impl Connection {
             }
             ClientMessage::Finding(request) => self.finding(request).await,
             ClientMessage::SaveFindings => self.save_findings().await,
+            ClientMessage::Calcium(request) => self.calcium(request).await,
             ClientMessage::Segment(request) => self.segment(request).await,
             ClientMessage::SegmentEdit(edit) => self.segment_edit(edit).await,
             ClientMessage::SegmentUndo { id, redo } => self.segment_undo(id, redo).await,

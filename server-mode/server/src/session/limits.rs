@@ -133,7 +133,7 @@ impl MessageKind {
             ClientMessage::Share => Self::Share,
             ClientMessage::Join { .. } => Self::Join,
             ClientMessage::Probe { .. } | ClientMessage::Measure { .. } => Self::Measure,
-            ClientMessage::Finding(_) => Self::Finding,
+            ClientMessage::Finding(_) | ClientMessage::Calcium(_) => Self::Finding,
             ClientMessage::SaveFindings => Self::SaveFindings,
             ClientMessage::KeyImage { .. } => Self::KeyImage,
             ClientMessage::Snapshot { .. } => Self::Snapshot,
