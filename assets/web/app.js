@@ -18,6 +18,7 @@ import { attachPlaneTurning, axesOf } from "./planes.js";
 import { attachCrop } from "./crop.js";
 import { attachLight } from "./light.js";
 import { attachTime } from "./time.js";
+import { attachCalcium } from "./calcium.js";
 import { attachOver } from "./over.js";
 import { BesideReading } from "./beside.js";
 import { attachPriors } from "./priors.js";
@@ -439,6 +440,7 @@ function handleMessage(message) {
       keepLight(message.view?.lighting);
       keepSlabs(message.view?.slabs);
       time.opened(message);
+      calcium.opened(message);
       over.opened(message);
       // Opening a series ends a share this page made, and the pointers of any it was in.
       state.shareLink = null;
@@ -524,6 +526,9 @@ function handleMessage(message) {
       segments.take(message);
       replotSegment(message.type === "segment" ? message : message.segment);
       break;
+    case "calcium":
+      calcium.take(message);
+      break;
     case "finding":
     case "finding_deleted":
       findingReplies.shift();
@@ -580,6 +585,7 @@ function handleMessage(message) {
       // The refusal of a segment's change, or of a finding or a save (their replies come
       // in the order asked).
       if (segments.refused(message)) break;
+      if (calcium.refused(message)) break;
       if (findingReplies.length > 0) findingRefused(findingReplies.shift(), message);
       else if (/movie/.test(message.message)) movieExport.refused(state.error);
       break;
@@ -730,6 +736,13 @@ window.hounsfieldTransfer = transferEditor;
 const time = attachTime(document, send);
 window.hounsfieldTime = time.state;
 window.hounsfieldCurveCsv = time.csv;
+// The Calcium panel of a CT: the server's calcium score.
+const calcium = attachCalcium(document, (message) => {
+  if (!connection.open) return false;
+  connection.send(message);
+  return true;
+});
+window.hounsfieldCalcium = calcium.state;
 // The Over section: another series of the study drawn over the slices.
 const over = attachOver(document, (message) => connection.send(message));
 window.hounsfieldOver = over.state;

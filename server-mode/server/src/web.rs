@@ -53,6 +53,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../assets/web/light.js"),
     ),
     (
+        "/calcium.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../assets/web/calcium.js"),
+    ),
+    (
         "/time.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../assets/web/time.js"),

@@ -213,7 +213,43 @@ fn findings_drawn_in_the_page_are_measured_by_the_server_listed_moved_reshaped_s
         saved_in_the_findings_folder(page, &findings_folder).await;
         key_image_and_snapshot_are_stored(page, &findings_folder).await;
         delete_removes_the_selected_finding(page).await;
+        calcium_is_scored_as_the_command_line(page).await;
     });
+}
+
+/// The Calcium panel's Score: the server's total for the whole CT, shown as the command
+/// line's `calcium --json` gives it.
+async fn calcium_is_scored_as_the_command_line(page: &mut Page) {
+    assert_eq!(
+        page.eval("document.getElementById('calcium').hidden").await,
+        json!(false),
+        "the panel shows for a CT"
+    );
+    page.eval("document.getElementById('calcium').open = true; document.getElementById('calcium-score').click(); true")
+        .await;
+    page.wait_for("window.hounsfieldCalcium.report !== null")
+        .await;
+    let ours = page.eval("window.hounsfieldCalcium.report.total").await;
+    let ct = support::data_dir().join("ct-head-neck");
+    let theirs = support::hounsfield_json(&["calcium", &ct.to_string_lossy(), "--json"]);
+    assert_eq!(ours, theirs["total"]);
+    let shown = page
+        .eval("document.getElementById('calcium-total').textContent")
+        .await;
+    let agatston = format!(
+        "Agatston {:.1}",
+        theirs["total"]["agatston"].as_f64().unwrap_or(f64::NAN)
+    );
+    assert!(
+        shown.as_str().is_some_and(|text| text.contains(&agatston)),
+        "{shown} against {agatston}"
+    );
+    let rows = page
+        .eval("document.querySelectorAll('#calcium-lesions tr').length")
+        .await;
+    assert_eq!(rows, json!(21), "a heading and the 20 highest lesions");
+    page.eval("document.getElementById('calcium').open = false")
+        .await;
 }
 
 /// Save with no findings yet: the page says why nothing was saved.
