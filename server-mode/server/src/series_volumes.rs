@@ -4,11 +4,28 @@
 
 use std::sync::Arc;
 
-use hounsfield_findings::curve::voxels_curve;
-use hounsfield_protocol::{CurveInfo, TimePointInfo};
+use hounsfield_findings::curve::{self, voxels_curve};
+use hounsfield_protocol::{CurveInfo, TimePointInfo, TimeUnit};
 use render_core::Volume;
 
-use crate::session::curve_info;
+/// The measures of the curve `values` over volumes at `times_s` (seconds, where each has
+/// one), as the protocol tells them; `None` where none can be taken (fewer than two
+/// volumes, a value not finite).
+pub fn curve_info(times_s: &[Option<f64>], values: &[f64]) -> Option<CurveInfo> {
+    let (times, basis) = curve::curve_times(times_s);
+    let measures = curve::measure(&times, values)?;
+    Some(CurveInfo {
+        time_unit: match basis {
+            curve::TimeBasis::Seconds => TimeUnit::Seconds,
+            curve::TimeBasis::Volumes => TimeUnit::Volumes,
+        },
+        baseline: measures.baseline,
+        peak: measures.peak,
+        time_to_peak: measures.time_to_peak,
+        wash_in_slope: measures.wash_in_slope,
+        area_under_curve: measures.area_under_curve,
+    })
+}
 
 /// The time-intensity curve of some voxels (a region's, a segment's) in a series over
 /// time: their mean in every volume, and the curve's measures; empty in a series of one

@@ -8,28 +8,10 @@ use render_core::view::layout;
 
 use super::input::{bad_value, not_open, slice_plane};
 use super::{Refusal, Session};
-use hounsfield_findings::curve;
 use hounsfield_findings::unit_of;
-use hounsfield_protocol::{CurveInfo, ServerMessage, TimeUnit};
+use hounsfield_protocol::ServerMessage;
 
-/// The measures of the curve `values` over volumes at `times_s` (seconds, where each has
-/// one), as the protocol tells them; `None` where none can be taken (fewer than two
-/// volumes, a value not finite).
-pub fn curve_info(times_s: &[Option<f64>], values: &[f64]) -> Option<CurveInfo> {
-    let (times, basis) = curve::curve_times(times_s);
-    let measures = curve::measure(&times, values)?;
-    Some(CurveInfo {
-        time_unit: match basis {
-            curve::TimeBasis::Seconds => TimeUnit::Seconds,
-            curve::TimeBasis::Volumes => TimeUnit::Volumes,
-        },
-        baseline: measures.baseline,
-        peak: measures.peak,
-        time_to_peak: measures.time_to_peak,
-        wash_in_slope: measures.wash_in_slope,
-        area_under_curve: measures.area_under_curve,
-    })
-}
+use crate::series_volumes::curve_info;
 
 impl Session {
     /// The voxel under fractions `x`, `y` of `cell`'s slice: where it is (LPS mm), its

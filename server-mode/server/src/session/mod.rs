@@ -29,10 +29,10 @@ mod limits;
 mod measure;
 mod over;
 
+pub use crate::series_volumes::curve_info;
 pub use cine::{CINE_FPS, CineClock, MAX_CINE_FPS, MIN_CINE_FPS};
 pub use findings::measured;
 pub use limits::{Admission, MessageKind, MessageRates, SessionLimits};
-pub use measure::curve_info;
 pub use over::{OverStyle, ShownOver};
 
 use crate::series_volumes::SeriesVolumes;
