@@ -382,6 +382,14 @@ fn typed_messages() -> Vec<ClientMessage> {
             note: Some("Nodule".to_string()),
         }),
         ClientMessage::SaveFindings,
+        ClientMessage::Calcium(hounsfield_protocol::CalciumRequest {
+            roi: Some([-10.0, -10.0, -10.0, 10.0, 10.0, 10.0]),
+            calibration: None,
+            arteries: vec![hounsfield_protocol::ArteryRegion {
+                artery: "LAD".to_string(),
+                region: [-5.0, -5.0, -5.0, 5.0, 5.0, 5.0],
+            }],
+        }),
         ClientMessage::KeyImage {
             cell: "axial".to_string(),
             note: Some("Nodule".to_string()),
@@ -464,6 +472,7 @@ fn listed(message: &ClientMessage) {
         | ClientMessage::Measure { .. }
         | ClientMessage::Finding(_)
         | ClientMessage::SaveFindings
+        | ClientMessage::Calcium(_)
         | ClientMessage::KeyImage { .. }
         | ClientMessage::Snapshot { .. }
         | ClientMessage::WebrtcOffer { .. }
@@ -1549,6 +1558,8 @@ fn handle(session: &mut Session, message: &ClientMessage, now: Instant) -> Resul
                 }
                 assert!(length.is_none_or(f64::is_finite) && angle.is_none_or(f64::is_finite));
             }),
+        // A calcium score is the connection's (its boxes are checked where it is scored).
+        ClientMessage::Calcium(_) => Ok(()),
         // Documents are the connection's (it stores them where the study lives).
         ClientMessage::SaveFindings
         | ClientMessage::KeyImage { .. }
