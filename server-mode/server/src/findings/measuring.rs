@@ -119,9 +119,13 @@ fn measured_on(
         Some(factor) => finding.measure_in_suv(volume, factor)?,
         None => finding.measure(volume)?,
     };
-    let curve = match (series, finding.region_voxels(volume)) {
-        (Some(series), Some(voxels)) if series.is_over_time() => series.curve_of(&voxels?),
-        _ => TimeCurve::default(),
+    // The region's voxels are gathered again only for a series over time.
+    let curve = match series.filter(|series| series.is_over_time()) {
+        Some(series) => match finding.region_voxels(volume) {
+            Some(voxels) => series.curve_of(&voxels?),
+            None => TimeCurve::default(),
+        },
+        None => TimeCurve::default(),
     };
     Ok(Measured { measurement, curve })
 }
