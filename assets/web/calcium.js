@@ -1,7 +1,8 @@
-// The Calcium panel, for a CT: Score asks the server for the coronary calcium score of
-// the whole series (`calcium`), and the panel shows the total (Agatston, volume, mass,
-// lesions) with its risk category, each artery's scores when regions named them, and the
-// lesions with the highest Agatston scores (slice, centre, peak, area).
+// The Calcium part of the findings panel, for a CT: Score asks the server for the
+// coronary calcium score of the whole series (`calcium`), and the panel shows the total
+// (Agatston, volume, mass, lesions) with its risk category, each artery's scores when
+// regions named them, and the lesions with the highest Agatston scores (slice, centre,
+// peak, area).
 
 /** The most lesions the panel lists (the highest Agatston first). */
 const LISTED_LESIONS = 20;
@@ -21,7 +22,6 @@ export function totalsLine(totals) {
  * for its error, and `state` (read by the browser test).
  */
 export function attachCalcium(root, send) {
-  const panel = root.querySelector("#calcium");
   const score = root.querySelector("#calcium-score");
   const status = root.querySelector("#calcium-status");
   const total = root.querySelector("#calcium-total");
@@ -51,12 +51,16 @@ export function attachCalcium(root, send) {
   };
   return {
     state,
-    /** A series opened: the panel shows for a CT only, empty. */
+    /**
+     * A series opened: Score is for a CT only. The section stays in the toolbar either
+     * way, so that the picture below does not move as series open.
+     */
     opened(message) {
-      panel.hidden = message.modality !== "CT";
+      const ct = message.modality === "CT";
+      score.disabled = !ct;
       state.report = null;
       state.asked = false;
-      show("");
+      show(ct ? "" : "the score is a CT's");
       total.textContent = "";
       arteries.replaceChildren();
       lesions.replaceChildren();
