@@ -5,6 +5,7 @@
 // Below the list, what the last save answered.
 
 import { findingLabel, kindName } from "./findings.js";
+import { curveButton } from "./time.js";
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -51,14 +52,8 @@ export class FindingsPanel {
           note.addEventListener("click", (event) => this.editNote(finding, event));
           line.append(note);
         }
-        if (finding.values?.length > 1) {
-          const curve = element("button", "curve", "∿");
-          curve.type = "button";
-          curve.title = "Plot its mean in every volume (its time-intensity curve)";
-          curve.setAttribute("aria-label", `Plot the curve of finding ${finding.id}`);
-          curve.addEventListener("click", () => this.plotCurve(finding));
-          line.append(curve);
-        }
+        const curve = curveButton(`finding ${finding.id}`, finding.values, () => this.plotCurve(finding));
+        if (curve) line.append(curve);
         const remove = element("button", "remove", "×");
         remove.type = "button";
         remove.title = "Delete it";

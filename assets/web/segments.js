@@ -13,6 +13,7 @@
 // becoming segments.
 
 import { sliceAt } from "./input.js";
+import { curveButton } from "./time.js";
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -327,14 +328,8 @@ export class Segments {
           this.show();
         });
         line.append(swatch, pick);
-        if (segment.numbers.values?.length > 1) {
-          const curve = element("button", "curve", "∿");
-          curve.type = "button";
-          curve.title = "Plot its mean in every volume (its time-intensity curve)";
-          curve.setAttribute("aria-label", `Plot the curve of segment ${segment.id}`);
-          curve.addEventListener("click", () => this.plotCurve(segment));
-          line.append(curve);
-        }
+        const curve = curveButton(`segment ${segment.id}`, segment.numbers.values, () => this.plotCurve(segment));
+        if (curve) line.append(curve);
         return line;
       }),
     );

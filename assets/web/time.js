@@ -14,6 +14,22 @@ const MEASURES = [
   ["area_under_curve", "Area under the curve"],
 ];
 
+/**
+ * The `∿` button of a region's or a segment's line (`what`: `finding 3`, `segment 2`):
+ * `plot()` plots its curve. Only for `values` of a series over time; null otherwise.
+ */
+export function curveButton(what, values, plot) {
+  if (!(values?.length > 1)) return null;
+  const button = document.createElement("button");
+  button.className = "curve";
+  button.textContent = "∿";
+  button.type = "button";
+  button.title = "Plot its mean in every volume (its time-intensity curve)";
+  button.setAttribute("aria-label", `Plot the curve of ${what}`);
+  button.addEventListener("click", plot);
+  return button;
+}
+
 /** A volume's label with its time: `volume 4 · 15 s`. */
 export function volumeText(volume) {
   if (!volume) return "";

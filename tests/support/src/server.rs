@@ -265,6 +265,37 @@ pub fn frames_apart(a: &hounsfield_client::Frame, b: &hounsfield_client::Frame) 
     crate::render::mean_rgb_difference(&a, 4, &b, 4)
 }
 
+/// Creates a finding of `kind` by `points` (fractions of the cell) on `cell` and returns
+/// it as the server measured it (the `findings` that opening a series told first are
+/// passed over; any other answer fails the test).
+pub async fn drawn_finding(
+    client: &mut hounsfield_client::Client,
+    kind: &str,
+    cell: &str,
+    points: &[[f64; 2]],
+) -> hounsfield_protocol::FindingInfo {
+    use hounsfield_protocol::{ClientMessage, FindingAction, FindingRequest, ServerMessage};
+    let request = FindingRequest {
+        action: FindingAction::Create,
+        id: None,
+        kind: Some(kind.to_string()),
+        cell: Some(cell.to_string()),
+        points: points.to_vec(),
+        note: None,
+    };
+    client
+        .send(&ClientMessage::Finding(request))
+        .await
+        .expect("sent");
+    loop {
+        match next_answer(client).await {
+            ServerMessage::Finding(info) => return info,
+            ServerMessage::Findings { .. } => {}
+            other => panic!("a finding, not {other:?}"),
+        }
+    }
+}
+
 /// The next message a session answers that is not a frame, a load's progress or a figure
 /// the server sends unasked (`stats`, `crosshair`, `view`).
 pub async fn next_answer(

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use hounsfield_client::{Client, Frame};
 use hounsfield_protocol::{
-    Action, ClientMessage, ErrorCode, FindingAction, FindingRequest, OverLink, OverRequest,
-    OverShown, SegmentTool, ServerMessage, SlicePlane, Viewport,
+    Action, ClientMessage, ErrorCode, OverLink, OverRequest, OverShown, SegmentTool, ServerMessage,
+    SlicePlane, Viewport,
 };
 use hounsfield_server::library::Library;
 use render_core::view::layout::{cell_index, quad_cells};
@@ -360,24 +360,8 @@ fn a_pet_over_its_ct_is_probed_in_suv_by_the_qiba_formula() {
 
 /// The statistics of a box drawn about the middle of the axial cell.
 async fn drawn_region(client: &mut Client) -> hounsfield_protocol::RegionStatistics {
-    let request = FindingRequest {
-        action: FindingAction::Create,
-        id: None,
-        kind: Some("rectangle".to_string()),
-        cell: Some("axial".to_string()),
-        points: vec![[0.4, 0.4], [0.6, 0.6]],
-        note: None,
-    };
-    client
-        .send(&ClientMessage::Finding(request))
+    support::server::drawn_finding(client, "rectangle", "axial", &[[0.4, 0.4], [0.6, 0.6]])
         .await
-        .expect("sent");
-    loop {
-        match support::server::next_answer(client).await {
-            ServerMessage::Finding(info) => return info.stats.expect("a box's statistics"),
-            // What opening the series told, before the answer.
-            ServerMessage::Findings { .. } => {}
-            other => panic!("a finding, not {other:?}"),
-        }
-    }
+        .stats
+        .expect("a box's statistics")
 }

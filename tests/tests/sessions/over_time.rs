@@ -13,10 +13,7 @@ use hounsfield_test_support as support;
 use std::time::Duration;
 
 use hounsfield_client::{Client, Event};
-use hounsfield_protocol::{
-    Action, ClientMessage, ErrorCode, FindingAction, FindingInfo, FindingRequest, SegmentTool,
-    ServerMessage,
-};
+use hounsfield_protocol::{Action, ErrorCode, FindingInfo, SegmentTool, ServerMessage};
 
 use super::study_browser::{client, server};
 
@@ -187,22 +184,7 @@ fn a_series_over_time_steps_plays_and_probes_every_volume() {
 /// The rectangle from corner `corners[0]` to `corners[1]` of the axial cell, as the
 /// server measured it.
 async fn drawn_region(client: &mut Client, corners: [[f64; 2]; 2]) -> FindingInfo {
-    let request = FindingRequest {
-        action: FindingAction::Create,
-        id: None,
-        kind: Some("rectangle".to_string()),
-        cell: Some("axial".to_string()),
-        points: corners.to_vec(),
-        note: None,
-    };
-    client
-        .send(&ClientMessage::Finding(request))
-        .await
-        .expect("sent");
-    match support::server::next_answer(client).await {
-        ServerMessage::Finding(info) => info,
-        other => panic!("a finding, not {other:?}"),
-    }
+    support::server::drawn_finding(client, "rectangle", "axial", &corners).await
 }
 
 /// A `time_point` message.

@@ -42,14 +42,8 @@ fn connect_saves_the_curve_under_the_cursor_as_csv_a_row_a_volume() {
         harness.step();
         std::thread::sleep(Duration::from_millis(50));
     }
-    harness.get_by_label("Save CSV").click();
-    harness.run_steps(2);
+    let saved = saved_curve(&mut harness, &curves);
     let view = remote(harness.state()).expect("streamed");
-    let saved = match &view.curve_saved {
-        Some(Ok(path)) => path.clone(),
-        other => panic!("no curve saved: {other:?}"),
-    };
-    assert_eq!(saved.parent(), Some(curves.as_path()));
     let volumes = &view.opened.as_ref().expect("opened").volumes;
     assert_eq!(volumes.len(), 10, "the EPI's volumes");
     let text = std::fs::read_to_string(&saved).expect("the CSV");
@@ -69,6 +63,22 @@ fn connect_saves_the_curve_under_the_cursor_as_csv_a_row_a_volume() {
     a_regions_and_a_segments_curves_are_chosen_and_saved(&mut harness, &curves);
     drop(harness);
     server.stop().expect("served");
+}
+
+/// Clicks connect's Save CSV: the file it wrote, in `folder`.
+fn saved_curve(
+    harness: &mut egui_kittest::Harness<'_, DesktopApp>,
+    folder: &std::path::Path,
+) -> std::path::PathBuf {
+    harness.get_by_label("Save CSV").click();
+    harness.run_steps(2);
+    let view = remote(harness.state()).expect("streamed");
+    let saved = match &view.curve_saved {
+        Some(Ok(path)) => path.clone(),
+        other => panic!("no curve saved: {other:?}"),
+    };
+    assert_eq!(saved.parent(), Some(folder));
+    saved
 }
 
 /// A box drawn and a segment made by a threshold (sent as their panels send them): the
@@ -140,14 +150,7 @@ fn a_regions_and_a_segments_curves_are_chosen_and_saved(
         harness.run_steps(2);
         harness.get_by_label(name).click();
         harness.run_steps(2);
-        harness.get_by_label("Save CSV").click();
-        harness.run_steps(2);
-        let view = remote(harness.state()).expect("streamed");
-        let saved = match &view.curve_saved {
-            Some(Ok(path)) => path.clone(),
-            other => panic!("no curve saved: {other:?}"),
-        };
-        assert_eq!(saved.parent(), Some(curves));
+        let saved = saved_curve(harness, curves);
         let text = std::fs::read_to_string(&saved).expect("the CSV");
         let values: Vec<f64> = text
             .lines()

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use glam::DVec3;
 use hounsfield_findings::arteries::{Artery, NamedRegion};
-use hounsfield_findings::calcium::{self, CalciumError, DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
+use hounsfield_findings::calcium::{self, DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
 use hounsfield_findings::scoring::calcium_report;
 use hounsfield_protocol::{CalciumRequest, ErrorCode, LpsBox, MOST_ARTERY_REGIONS, ServerMessage};
 use render_core::{Modality, Volume};
@@ -114,7 +114,7 @@ fn score(
         request.calibration.is_some(),
         arteries,
     )
-    .map_err(|error: CalciumError| format!("calcium: {error}"))
+    .map_err(|error| format!("calcium: {error}"))
 }
 
 /// A box's two corners.
