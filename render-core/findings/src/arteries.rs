@@ -42,6 +42,17 @@ impl Artery {
         }
     }
 
+    /// The colour its lesions are laid over the slices in (sRGB).
+    pub fn colour(self) -> [u8; 3] {
+        match self {
+            Artery::LeftMain => [230, 80, 230],
+            Artery::LeftAnteriorDescending => [60, 140, 255],
+            Artery::LeftCircumflex => [60, 200, 90],
+            Artery::RightCoronary => [240, 60, 60],
+            Artery::Other => [0, 210, 210],
+        }
+    }
+
     /// The artery of a short name, in any case.
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL
@@ -49,6 +60,9 @@ impl Artery {
             .find(|artery| artery.code().eq_ignore_ascii_case(code.trim()))
     }
 }
+
+/// The colour of the candidates: lesions no region names (sRGB).
+pub const CANDIDATE_COLOUR: [u8; 3] = [255, 220, 0];
 
 /// A region a reader drew and named: the box between two opposite corners (LPS mm).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,6 +76,17 @@ pub struct NamedRegion {
 }
 
 impl NamedRegion {
+    /// A region taking one lesion: a box of a micrometre round its centre (what a
+    /// reader's click on the lesion names).
+    pub fn round_lesion(artery: Artery, lesion: &Lesion) -> Self {
+        let margin = DVec3::splat(1e-3);
+        Self {
+            artery,
+            a: lesion.centre_lps - margin,
+            b: lesion.centre_lps + margin,
+        }
+    }
+
     /// Whether a point lies inside (its faces included).
     pub fn holds(&self, point: DVec3) -> bool {
         let (low, high) = (self.a.min(self.b), self.a.max(self.b));
@@ -74,14 +99,17 @@ impl NamedRegion {
 pub fn name_lesions(lesions: &[Lesion], regions: &[NamedRegion]) -> Vec<Option<Artery>> {
     lesions
         .iter()
-        .map(|lesion| {
-            regions
-                .iter()
-                .rev()
-                .find(|region| region.holds(lesion.centre_lps))
-                .map(|region| region.artery)
-        })
+        .map(|lesion| name_lesion(lesion, regions))
         .collect()
+}
+
+/// One lesion's artery, as [`name_lesions`] names it.
+pub fn name_lesion(lesion: &Lesion, regions: &[NamedRegion]) -> Option<Artery> {
+    regions
+        .iter()
+        .rev()
+        .find(|region| region.holds(lesion.centre_lps))
+        .map(|region| region.artery)
 }
 
 /// The scores of each artery's lesions, every artery listed (zero where none is named).

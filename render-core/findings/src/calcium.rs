@@ -109,6 +109,26 @@ pub enum CalciumError {
         /// Its value.
         value: f64,
     },
+    /// A click named no lesion: none holds the voxel clicked (on this slice).
+    #[error(
+        "no lesion at the point clicked (slice {0}): a lesion is 1 mm² or more of pixels at 130 HU or above, inside the region scored"
+    )]
+    NoLesionClicked(f64),
+    /// A box named no lesion: no lesion's centre of its slice lies inside.
+    #[error("no lesion's centre lies in the box drawn (slice {0})")]
+    NoLesionInBox(f64),
+    /// A naming would keep more regions than allowed.
+    #[error(
+        "{kept} lesions named already and {more} more: at most {most}; give boxes round the arteries instead"
+    )]
+    TooManyNames {
+        /// Regions kept.
+        kept: usize,
+        /// Regions the naming adds.
+        more: usize,
+        /// The most kept.
+        most: usize,
+    },
     /// The calibration region does not look like calcium.
     #[error("the calibration region's mean is {0:.1} HU: mark an insert of known calcium density")]
     NoCalibrationInsert(f64),
@@ -263,58 +283,208 @@ pub fn score(
     region: VoxelBox,
     mg_per_cm3_per_hu: f64,
 ) -> Result<CalciumScore, CalciumError> {
-    if volume.modality != Modality::CT {
-        return Err(CalciumError::NotCt(volume.modality.code().to_string()));
-    }
-    let tilt = slice_tilt_deg(volume);
-    if tilt > MOST_TILT_DEG {
-        return Err(CalciumError::NotAxial(tilt));
-    }
-    if !(mg_per_cm3_per_hu.is_finite() && mg_per_cm3_per_hu > 0.0) {
-        return Err(CalciumError::NotPositive {
-            what: "calibration factor (mg/cm³ per HU)",
-            value: mg_per_cm3_per_hu,
-        });
-    }
-    let [si, sj, sk] = volume.spacing_mm;
-    let pixel_area_mm2 = si * sj;
-    let slice_mm = sk;
+    score_each(volume, region, mg_per_cm3_per_hu, |_, _| {})
+}
+
+/// As [`score`], telling `each(lesion, voxels)` every lesion as it is found with its
+/// voxels (flat indices of the volume, `i` fastest): what draws the lesions over the
+/// slices without keeping every lesion's voxels at once.
+pub fn score_each(
+    volume: &Volume,
+    region: VoxelBox,
+    mg_per_cm3_per_hu: f64,
+    mut each: impl FnMut(&Lesion, &[usize]),
+) -> Result<CalciumScore, CalciumError> {
+    let rules = Rules::of(volume, mg_per_cm3_per_hu)?;
     let mut lesions = Vec::new();
     for k in region.from[2]..region.to[2] {
         for found in slice_lesions(volume, region, k) {
-            let area_mm2 = found.pixels as f64 * pixel_area_mm2;
-            if area_mm2 < MIN_LESION_AREA_MM2 {
-                continue;
+            if let Some(lesion) = rules.lesion(volume, k, &found) {
+                each(&lesion, &found.voxels);
+                lesions.push(lesion);
             }
-            let weight = density_weight(found.peak);
-            let volume_mm3 = found.pixels as f64 * pixel_area_mm2 * slice_mm;
-            let mean_hu = found.sum / found.pixels as f64;
-            let centre = DVec3::new(
-                found.sum_i / found.pixels as f64,
-                found.sum_j / found.pixels as f64,
-                k as f64,
-            );
-            lesions.push(Lesion {
-                slice: k,
-                centre_lps: volume.voxel_to_lps_point(centre),
-                pixels: found.pixels,
-                area_mm2,
-                peak_hu: found.peak,
-                mean_hu,
-                weight,
-                agatston: area_mm2 * f64::from(weight) * slice_mm / REFERENCE_SLICE_MM,
-                volume_mm3,
-                mass_mg: mean_hu * volume_mm3 / 1000.0 * mg_per_cm3_per_hu,
-            });
         }
     }
     Ok(CalciumScore {
         total: Scores::of(&lesions),
         lesions,
         mg_per_cm3_per_hu,
-        slice_mm,
-        pixel_area_mm2,
+        slice_mm: rules.slice_mm,
+        pixel_area_mm2: rules.pixel_area_mm2,
     })
+}
+
+/// A lesion with its voxels (flat indices of the volume).
+pub type LesionVoxels = (Lesion, Vec<usize>);
+
+/// The lesions of `region` that are one plaque with the lesion holding voxel `at`: it,
+/// and across the slices above and below those whose pixels touch (26-connected) a
+/// lesion already taken, each as [`score`] finds it, with its voxels. None when no
+/// lesion holds `at` (a pixel below the threshold, or of a set too small to count).
+pub fn joined_lesions(
+    volume: &Volume,
+    region: VoxelBox,
+    mg_per_cm3_per_hu: f64,
+    at: [usize; 3],
+) -> Result<Vec<LesionVoxels>, CalciumError> {
+    let rules = Rules::of(volume, mg_per_cm3_per_hu)?;
+    let inside = (0..3).all(|axis| (region.from[axis]..region.to[axis]).contains(&at[axis]));
+    if !inside {
+        return Ok(Vec::new());
+    }
+    let [width, height, _] = volume.dims;
+    let slice_len = width * height;
+    let clicked = at[2] * slice_len + at[1] * width + at[0];
+    let lesions_of = |k: usize| {
+        slice_lesions(volume, region, k)
+            .into_iter()
+            .filter_map(|found| {
+                rules
+                    .lesion(volume, k, &found)
+                    .map(|lesion| (lesion, found))
+            })
+            .collect::<Vec<_>>()
+    };
+    let Some((first, found)) = lesions_of(at[2])
+        .into_iter()
+        .find(|(_, found)| found.voxels.contains(&clicked))
+    else {
+        return Ok(Vec::new());
+    };
+    let start = Footprint::of(&found.voxels, width, height);
+    let mut joined = vec![(first, found.voxels)];
+    // Up the slices, then down, while a slice holds a lesion touching the last ones.
+    for step in [1isize, -1] {
+        let mut touched = start.clone();
+        let mut k = at[2] as isize + step;
+        while (region.from[2] as isize..region.to[2] as isize).contains(&k) && !touched.is_empty() {
+            let mut next = Footprint::empty(width, height);
+            for (lesion, found) in lesions_of(k as usize) {
+                if found
+                    .voxels
+                    .iter()
+                    .any(|&voxel| touched.touches(voxel % slice_len))
+                {
+                    next.add(&found.voxels);
+                    joined.push((lesion, found.voxels));
+                }
+            }
+            touched = next;
+            k += step;
+        }
+    }
+    Ok(joined)
+}
+
+/// The pixels of one slice some lesions cover, for finding those of the next slice that
+/// touch them.
+#[derive(Clone)]
+struct Footprint {
+    width: usize,
+    height: usize,
+    covered: Vec<bool>,
+    any: bool,
+}
+
+impl Footprint {
+    fn empty(width: usize, height: usize) -> Self {
+        Self {
+            width,
+            height,
+            covered: vec![false; width * height],
+            any: false,
+        }
+    }
+
+    fn of(voxels: &[usize], width: usize, height: usize) -> Self {
+        let mut footprint = Self::empty(width, height);
+        footprint.add(voxels);
+        footprint
+    }
+
+    /// Covers `voxels` (flat indices of the volume).
+    fn add(&mut self, voxels: &[usize]) {
+        let slice_len = self.covered.len();
+        for &voxel in voxels {
+            self.covered[voxel % slice_len] = true;
+            self.any = true;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.any
+    }
+
+    /// Whether the pixel `at` (a flat index of the slice) or one of its 8 neighbours is
+    /// covered.
+    fn touches(&self, at: usize) -> bool {
+        let (i, j) = (at % self.width, at / self.width);
+        let columns = i.saturating_sub(1)..=(i + 1).min(self.width - 1);
+        (j.saturating_sub(1)..=(j + 1).min(self.height - 1))
+            .any(|y| columns.clone().any(|x| self.covered[y * self.width + x]))
+    }
+}
+
+/// What turns a set of bright pixels into a lesion and scores it on `volume`'s grid.
+struct Rules {
+    pixel_area_mm2: f64,
+    slice_mm: f64,
+    mg_per_cm3_per_hu: f64,
+}
+
+impl Rules {
+    /// The rules on `volume`, once it is checked to be an axial CT and the factor a
+    /// positive number.
+    fn of(volume: &Volume, mg_per_cm3_per_hu: f64) -> Result<Self, CalciumError> {
+        if volume.modality != Modality::CT {
+            return Err(CalciumError::NotCt(volume.modality.code().to_string()));
+        }
+        let tilt = slice_tilt_deg(volume);
+        if tilt > MOST_TILT_DEG {
+            return Err(CalciumError::NotAxial(tilt));
+        }
+        if !(mg_per_cm3_per_hu.is_finite() && mg_per_cm3_per_hu > 0.0) {
+            return Err(CalciumError::NotPositive {
+                what: "calibration factor (mg/cm³ per HU)",
+                value: mg_per_cm3_per_hu,
+            });
+        }
+        let [si, sj, sk] = volume.spacing_mm;
+        Ok(Self {
+            pixel_area_mm2: si * sj,
+            slice_mm: sk,
+            mg_per_cm3_per_hu,
+        })
+    }
+
+    /// `found` on slice `k` scored as a lesion; none when its area is too small.
+    fn lesion(&self, volume: &Volume, k: usize, found: &Found) -> Option<Lesion> {
+        let pixels = found.voxels.len();
+        let area_mm2 = pixels as f64 * self.pixel_area_mm2;
+        if area_mm2 < MIN_LESION_AREA_MM2 {
+            return None;
+        }
+        let weight = density_weight(found.peak);
+        let volume_mm3 = area_mm2 * self.slice_mm;
+        let mean_hu = found.sum / pixels as f64;
+        let centre = DVec3::new(
+            found.sum_i / pixels as f64,
+            found.sum_j / pixels as f64,
+            k as f64,
+        );
+        Some(Lesion {
+            slice: k,
+            centre_lps: volume.voxel_to_lps_point(centre),
+            pixels,
+            area_mm2,
+            peak_hu: found.peak,
+            mean_hu,
+            weight,
+            agatston: area_mm2 * f64::from(weight) * self.slice_mm / REFERENCE_SLICE_MM,
+            volume_mm3,
+            mass_mg: mean_hu * volume_mm3 / 1000.0 * self.mg_per_cm3_per_hu,
+        })
+    }
 }
 
 /// The angle between the slices' normal (the k axis) and the head–foot axis (degrees).
@@ -352,7 +522,8 @@ fn each_in_slice(
 
 /// A set of connected pixels found on a slice, before its area is checked.
 struct Found {
-    pixels: usize,
+    /// Its voxels (flat indices of the volume).
+    voxels: Vec<usize>,
     peak: f64,
     sum: f64,
     sum_i: f64,
@@ -362,6 +533,7 @@ struct Found {
 /// The 8-connected sets of pixels at or above the threshold on slice `k` inside `region`.
 fn slice_lesions(volume: &Volume, region: VoxelBox, k: usize) -> Vec<Found> {
     let (width, height) = (region.to[0] - region.from[0], region.to[1] - region.from[1]);
+    let slice_start = k * volume.dims[0] * volume.dims[1];
     // The slice's values inside the region; NaN below the threshold.
     let mut values = vec![f64::NAN; width * height];
     each_in_slice(volume, region, k, |i, j, value| {
@@ -377,7 +549,7 @@ fn slice_lesions(volume: &Volume, region: VoxelBox, k: usize) -> Vec<Found> {
             continue;
         }
         let mut lesion = Found {
-            pixels: 0,
+            voxels: Vec::new(),
             peak: f64::MIN,
             sum: 0.0,
             sum_i: 0.0,
@@ -388,11 +560,12 @@ fn slice_lesions(volume: &Volume, region: VoxelBox, k: usize) -> Vec<Found> {
         while let Some(at) = stack.pop() {
             let value = values[at];
             let (x, y) = (at % width, at / width);
-            lesion.pixels += 1;
+            let (i, j) = (x + region.from[0], y + region.from[1]);
+            lesion.voxels.push(slice_start + j * volume.dims[0] + i);
             lesion.peak = lesion.peak.max(value);
             lesion.sum += value;
-            lesion.sum_i += (x + region.from[0]) as f64;
-            lesion.sum_j += (y + region.from[1]) as f64;
+            lesion.sum_i += i as f64;
+            lesion.sum_j += j as f64;
             let (x0, x1) = (x.saturating_sub(1), (x + 1).min(width - 1));
             let (y0, y1) = (y.saturating_sub(1), (y + 1).min(height - 1));
             for ny in y0..=y1 {
@@ -590,5 +763,59 @@ mod tests {
             score(&coronal, insert, 1.0),
             Err(CalciumError::NotAxial(_))
         ));
+    }
+
+    #[test]
+    fn each_lesion_is_told_with_its_voxels_and_a_click_joins_a_plaque_across_slices() {
+        // The square on slices 1 to 3, a pixel more to the right on slice 3 (touching);
+        // another square on slice 5, apart from it by slice 4.
+        let volume = ct(6, 3.0, |i, j, k| {
+            if k == 5 && (10..14).contains(&i) && (10..14).contains(&j) {
+                return Some(300);
+            }
+            let shift = usize::from(k == 3);
+            let square = (10 + shift..18 + shift).contains(&i) && (10..18).contains(&j);
+            if (1..4).contains(&k) && square {
+                return Some(250);
+            }
+            lesions(i, j, k, 0..0)
+        });
+        let whole = VoxelBox::whole(&volume);
+        let mut told = Vec::new();
+        let scored = score_each(&volume, whole, 1.0, |lesion, voxels| {
+            told.push((lesion.slice, voxels.to_vec()));
+        })
+        .expect("scored");
+        assert_eq!(told.len(), scored.lesions.len());
+        for ((slice, voxels), lesion) in told.iter().zip(&scored.lesions) {
+            assert_eq!(voxels.len(), lesion.pixels);
+            assert!(voxels.iter().all(|&v| v / (40 * 40) == *slice));
+        }
+        let at_slice = |lesions: &[LesionVoxels]| {
+            let mut slices: Vec<usize> = lesions.iter().map(|(lesion, _)| lesion.slice).collect();
+            slices.sort();
+            slices
+        };
+        let plaque = joined_lesions(&volume, whole, 1.0, [15, 15, 2]).expect("joined");
+        assert_eq!(at_slice(&plaque), [1, 2, 3]);
+        let same = plaque.iter().all(|(lesion, voxels)| {
+            let told = told
+                .iter()
+                .find(|(slice, v)| *slice == lesion.slice && v == voxels);
+            told.is_some() && scored.lesions.iter().any(|scored| scored == lesion)
+        });
+        assert!(same, "the joined lesions are those the score found");
+        let apart = joined_lesions(&volume, whole, 1.0, [11, 11, 5]).expect("joined");
+        assert_eq!(at_slice(&apart), [5]);
+        let small = joined_lesions(&volume, whole, 1.0, [30, 30, 0]).expect("joined");
+        assert_eq!(at_slice(&small), [0]);
+        // The strip is too small to be a lesion; soft tissue is none.
+        for at in [[3, 35, 0], [25, 25, 2]] {
+            assert!(
+                joined_lesions(&volume, whole, 1.0, at)
+                    .expect("joined")
+                    .is_empty()
+            );
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod curve;
 mod error;
 mod finding;
 pub mod folder;
+pub mod naming;
 pub mod outline;
 pub mod report;
 pub mod scoring;

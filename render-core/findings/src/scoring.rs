@@ -3,10 +3,12 @@
 //! ([`hounsfield_vocabulary::CalciumReport`]); what the command line prints and the
 //! server tells.
 
+use std::collections::HashMap;
+
 use hounsfield_vocabulary::{ArteryTotals, CalciumLesion, CalciumReport, CalciumTotals};
 use hounsfield_volume::Volume;
 
-use crate::arteries::{Artery, NamedRegion, name_lesions, scores_by_artery};
+use crate::arteries::{Artery, NamedRegion, name_lesion, scores_by_artery};
 use crate::calcium::{self, CalciumError, Lesion, Scores, VoxelBox};
 
 /// Scores the calcium of `volume` (the series `series`) inside `region`, the mass at
@@ -20,12 +22,27 @@ pub fn calcium_report(
     calibrated: bool,
     arteries: &[NamedRegion],
 ) -> Result<CalciumReport, CalciumError> {
-    let scored = calcium::score(volume, region, mg_per_cm3_per_hu)?;
-    let named = if arteries.is_empty() {
-        vec![None; scored.lesions.len()]
-    } else {
-        name_lesions(&scored.lesions, arteries)
-    };
+    let factor = (mg_per_cm3_per_hu, calibrated);
+    painted_calcium_report(volume, series, region, factor, arteries, |_, _| {})
+}
+
+/// As [`calcium_report`] (the factor with whether it was calibrated), telling
+/// `paint(artery, voxels)` each lesion's artery (none when no region names it) and voxels
+/// as it is found: what lays the lesions over the slices.
+pub fn painted_calcium_report(
+    volume: &Volume,
+    series: &str,
+    region: VoxelBox,
+    (mg_per_cm3_per_hu, calibrated): (f64, bool),
+    arteries: &[NamedRegion],
+    mut paint: impl FnMut(Option<Artery>, &[usize]),
+) -> Result<CalciumReport, CalciumError> {
+    let mut named = Vec::new();
+    let scored = calcium::score_each(volume, region, mg_per_cm3_per_hu, |lesion, voxels| {
+        let artery = name_lesion(lesion, arteries);
+        paint(artery, voxels);
+        named.push(artery);
+    })?;
     let by_artery = if arteries.is_empty() {
         Vec::new()
     } else {
@@ -52,6 +69,56 @@ pub fn calcium_report(
         arteries: by_artery,
         total: totals(scored.total),
     })
+}
+
+/// Names `artery` the lesions of `report` that are `named` (found by slice and centre),
+/// and sums each artery's scores again from the lesions (every artery listed, as a
+/// score with regions lists them). What each named lesion was before (none: a
+/// candidate, or not in the report).
+pub fn rename_lesions<'a>(
+    report: &mut CalciumReport,
+    named: impl IntoIterator<Item = &'a Lesion>,
+    artery: Artery,
+) -> Vec<Option<Artery>> {
+    // Each lesion of the report by its slice and centre, so that a plaque of thousands
+    // of lesions is named in one pass.
+    let key = |slice: usize, centre: [f64; 3]| (slice, centre.map(f64::to_bits));
+    let at: HashMap<_, usize> = report
+        .lesions
+        .iter()
+        .enumerate()
+        .map(|(n, told)| (key(told.slice, told.centre_lps), n))
+        .collect();
+    let was = named
+        .into_iter()
+        .map(|lesion| {
+            let n = *at.get(&key(lesion.slice, lesion.centre_lps.to_array()))?;
+            let told = &mut report.lesions[n];
+            let before = told.artery.as_deref().and_then(Artery::from_code);
+            told.artery = Some(artery.code().to_string());
+            before
+        })
+        .collect();
+    report.arteries = Artery::ALL
+        .into_iter()
+        .map(|each| {
+            let its = report
+                .lesions
+                .iter()
+                .filter(|lesion| lesion.artery.as_deref() == Some(each.code()));
+            let scores = its.fold(Scores::default(), |sum, lesion| Scores {
+                agatston: sum.agatston + lesion.agatston,
+                volume_mm3: sum.volume_mm3 + lesion.volume_mm3,
+                mass_mg: sum.mass_mg + lesion.mass_mg,
+                lesions: sum.lesions + 1,
+            });
+            ArteryTotals {
+                artery: each.code().to_string(),
+                scores: totals(scores),
+            }
+        })
+        .collect();
+    was
 }
 
 /// Scores as a report gives them, with their risk category.

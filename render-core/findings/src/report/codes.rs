@@ -125,3 +125,36 @@ pub fn unit_name(code_value: &str) -> &'static str {
 pub const OF_INTEREST: Code = code("113000", "DCM", "Of Interest");
 /// A Key Object Selection's description.
 pub const KEY_OBJECT_DESCRIPTION: Code = code("113012", "DCM", "Key Object Description");
+
+/// Where a finding lies: the artery a calcium score's lesions are in.
+pub const FINDING_SITE: Code = code("363698007", "SCT", "Finding Site");
+/// What a calcium score's group found.
+pub const CALCIUM: Code = code("5540006", "SCT", "Calcium");
+/// How a number was measured.
+pub const MEASUREMENT_METHOD: Code = code("370129005", "SCT", "Measurement Method");
+/// A calcium score (Agatston's, by [`AGATSTON_SCORING_METHOD`]).
+pub const CALCIUM_SCORE: Code = code("112058", "DCM", "Calcium score");
+/// Agatston's rules for a calcium score.
+pub const AGATSTON_SCORING_METHOD: Code = code("112055", "DCM", "Agatston scoring method");
+/// A calcium score's volume.
+pub const CALCIUM_VOLUME: Code = code("122660", "DCM", "Calcium Volume");
+/// A calcium score's mass.
+pub const CALCIUM_MASS: Code = code("122661", "DCM", "Calcium Mass");
+/// The coronary arteries together: the site of a calcium score's total.
+pub const CORONARY_ARTERY: Code = code("41801008", "SCT", "Coronary artery");
+/// The left main coronary artery.
+pub const LEFT_MAIN_CORONARY_ARTERY: Code = code("3227004", "SCT", "Left Main Coronary Artery");
+/// The left anterior descending coronary artery.
+pub const LEFT_ANTERIOR_DESCENDING_CORONARY_ARTERY: Code = code(
+    "59438005",
+    "SCT",
+    "Left Anterior Descending Coronary Artery",
+);
+/// The circumflex coronary artery.
+pub const CIRCUMFLEX_CORONARY_ARTERY: Code = code("57396003", "SCT", "Circumflex Coronary Artery");
+/// The right coronary artery.
+pub const RIGHT_CORONARY_ARTERY: Code = code("13647002", "SCT", "Right Coronary Artery");
+/// Cubic millimetres.
+pub const CUBIC_MILLIMETRE: Code = code("mm3", "UCUM", "cubic millimeter");
+/// Milligrams.
+pub const MILLIGRAM: Code = code("mg", "UCUM", "milligram");

@@ -2,6 +2,7 @@
 //! Comprehensive 3D SR, TID 1500) written and read back, key images (Key Object
 //! Selection) and 3D snapshots (Secondary Capture).
 
+mod calcium;
 pub mod codes;
 pub(crate) mod elements;
 mod key_images;
@@ -13,6 +14,7 @@ mod uid;
 mod volumetric;
 mod write;
 
+pub use calcium::calcium_tracking_identifier;
 pub use elements::Authorship;
 pub use key_images::{KEY_OBJECT_SELECTION, key_object_selection};
 pub use read::{ReadReport, read_report, read_report_file};

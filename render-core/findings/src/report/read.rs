@@ -12,6 +12,7 @@ use glam::DVec3;
 use hounsfield_vocabulary::{FindingKind, MAX_POLYGON_VERTICES, RegionStatistics};
 use hounsfield_volume::dicom::declared::{Reach, open_checked};
 
+use super::calcium::CALCIUM_TRACKING;
 use super::codes::{self, Code};
 use super::tracking::parse_tracking_identifier;
 use super::write::{COMPREHENSIVE_3D_SR, MeasuredFinding};
@@ -102,7 +103,8 @@ pub fn read_report(what: &str, object: &InMemDicomObject) -> Result<ReadReport, 
         .find(|item| is_named(item, codes::IMAGING_MEASUREMENTS))
         .ok_or_else(|| refuse("no Imaging Measurements container (TID 1500)".to_string()))?;
     for group in items(measurements, tags::CONTENT_SEQUENCE) {
-        if !is_named(group, codes::MEASUREMENT_GROUP) {
+        // A calcium score's groups are this program's, but no findings.
+        if !is_named(group, codes::MEASUREMENT_GROUP) || is_calcium_group(group) {
             continue;
         }
         if report.findings.len() >= MAX_FINDINGS_PER_SERIES {
@@ -116,6 +118,14 @@ pub fn read_report(what: &str, object: &InMemDicomObject) -> Result<ReadReport, 
         }
     }
     Ok(report)
+}
+
+/// Whether a group holds a calcium score (its tracking identifier says so).
+fn is_calcium_group(group: &InMemDicomObject) -> bool {
+    items(group, tags::CONTENT_SEQUENCE)
+        .iter()
+        .find(|item| is_named(item, codes::TRACKING_IDENTIFIER))
+        .is_some_and(|item| text(item, tags::TEXT_VALUE).starts_with(CALCIUM_TRACKING))
 }
 
 /// One measurement group this program wrote; `None` for any other.

@@ -7,9 +7,10 @@ use dicom_core::{DataElement, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, InMemDicomObject};
 use glam::DVec3;
-use hounsfield_vocabulary::FindingKind;
+use hounsfield_vocabulary::{CalciumReport, FindingKind};
 use hounsfield_volume::Volume;
 
+use super::calcium::calcium_groups;
 use super::codes::{self, Code};
 use super::elements::{
     Authorship, DocumentKind, code_content, code_item, container, content_item, decimal_string,
@@ -37,12 +38,13 @@ pub struct MeasuredFinding {
     pub measurement: Measurement,
 }
 
-/// A Measurement Report of `findings` on `subject`'s series (drawn on `volume`), ready
-/// to be written as a Part 10 file: its SOP Instance UID is new.
+/// A Measurement Report of `findings` and a `calcium` score on `subject`'s series (drawn
+/// on `volume`), ready to be written as a Part 10 file: its SOP Instance UID is new.
 pub fn measurement_report(
     subject: &ReportSubject,
     volume: &Volume,
     findings: &[MeasuredFinding],
+    calcium: Option<&CalciumReport>,
     authorship: &Authorship,
 ) -> Result<FileDicomObject<InMemDicomObject>, FindingError> {
     let images: Vec<Option<&ImageRef>> = findings
@@ -52,7 +54,7 @@ pub fn measurement_report(
     // The library lists the images measured on; a finding on no stored image (an oblique
     // or a reformatted slice) is listed by the stored slice nearest its middle, so that
     // the library (which TID 1600 wants non-empty) names where it is.
-    let library: Vec<&ImageRef> = findings
+    let mut library: Vec<&ImageRef> = findings
         .iter()
         .zip(&images)
         .filter_map(|(measured, image)| {
@@ -66,6 +68,11 @@ pub fn measurement_report(
     let mut groups = Vec::with_capacity(findings.len());
     for (measured, image) in findings.iter().zip(&images) {
         groups.push(measurement_group(subject, measured, *image)?);
+    }
+    if let Some(calcium) = calcium {
+        let (calcium_groups, key_images) = calcium_groups(subject, volume, calcium)?;
+        groups.extend(calcium_groups);
+        library.extend(key_images);
     }
     report_document(subject, library, groups, None, authorship)
 }

@@ -44,6 +44,54 @@ fn subject(volume: &Volume) -> ReportSubject {
     }
 }
 
+/// The calcium of ten slices about the phantom's centre, the lesions left of the middle
+/// named LAD.
+fn calcium(volume: &Volume) -> hounsfield_vocabulary::CalciumReport {
+    use hounsfield_findings::arteries::{Artery, NamedRegion};
+    use hounsfield_findings::calcium::{DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
+    let k = volume.lps_to_voxel(volume.centre_lps()).z.round() as usize;
+    let region = VoxelBox {
+        from: [0, 0, k - 5],
+        to: [volume.dims[0], volume.dims[1], k + 5],
+    };
+    let c = volume.centre_lps();
+    let left = NamedRegion {
+        artery: Artery::LeftAnteriorDescending,
+        a: c - DVec3::new(0.0, 500.0, 500.0),
+        b: c + DVec3::new(500.0, 500.0, 500.0),
+    };
+    let scored = hounsfield_findings::scoring::calcium_report(
+        volume,
+        "phantom",
+        region,
+        DEFAULT_MG_PER_CM3_PER_HU,
+        false,
+        &[left],
+    )
+    .expect("scored");
+    assert!(
+        scored.lesions.iter().any(|l| l.artery.is_some()),
+        "LAD's lesions"
+    );
+    scored
+}
+
+/// A report of `written` with the calcium of [`calcium`].
+fn report_with_calcium(
+    volume: &Volume,
+    written: &[MeasuredFinding],
+) -> dicom_object::FileDicomObject<dicom_object::InMemDicomObject> {
+    let calcium = calcium(volume);
+    measurement_report(
+        &subject(volume),
+        volume,
+        written,
+        Some(&calcium),
+        &authorship(),
+    )
+    .expect("a report")
+}
+
 /// One finding of each kind on the phantom, measured.
 fn findings(volume: &Volume) -> Vec<MeasuredFinding> {
     let c = volume.centre_lps();
@@ -141,8 +189,8 @@ fn a_note_is_kept_as_a_report_gives_it_back_and_a_control_character_is_refused()
 fn a_report_reads_back_to_the_findings_and_numbers_written() {
     let volume = ct_phantom();
     let written = findings(&volume);
-    let report =
-        measurement_report(&subject(&volume), &volume, &written, &authorship()).expect("a report");
+    // The calcium score's groups are read as no findings, nor as another program's.
+    let report = report_with_calcium(&volume, &written);
     let folder = tempfile::tempdir().expect("a folder");
     let path = folder::keep_report(folder.path(), "2.25.1001", "2.25.1002", &report).expect("kept");
     let read = read_report_file(&path).expect("read back");
@@ -181,8 +229,7 @@ fn a_report_reads_back_to_the_findings_and_numbers_written() {
 fn independent_tools_find_no_error_in_a_report_and_read_its_numbers() {
     let volume = ct_phantom();
     let written = findings(&volume);
-    let report =
-        measurement_report(&subject(&volume), &volume, &written, &authorship()).expect("a report");
+    let report = report_with_calcium(&volume, &written);
     let folder = tempfile::tempdir().expect("a folder");
     let path = folder.path().join("report.dcm");
     report.write_to_file(&path).expect("written");
@@ -221,6 +268,9 @@ fn independent_tools_find_no_error_in_a_report_and_read_its_numbers() {
         );
     }
     assert!(text.contains("Nodule, 8 mm"), "the note");
+    // The calcium score: its total's Agatston score by Agatston's method.
+    assert!(text.contains("Agatston scoring method"), "{text}");
+    assert!(text.contains("Coronary calcium total"), "{text}");
 
     // And a report is read back from its parsed object as from its file.
     let reopened = dicom_object::open_file(&path).expect("parsed");
@@ -271,8 +321,8 @@ fn findings_on_turned_planes_read_back_on_their_axes_and_dsrdump_names_them_obli
         ),
     ];
     assert!(written.iter().all(|m| m.finding.is_oblique()));
-    let report =
-        measurement_report(&subject(&volume), &volume, &written, &authorship()).expect("a report");
+    let report = measurement_report(&subject(&volume), &volume, &written, None, &authorship())
+        .expect("a report");
     let folder = tempfile::tempdir().expect("a folder");
     let path = folder::keep_report(folder.path(), "2.25.1001", "2.25.1002", &report).expect("kept");
     verified(&path);

@@ -61,7 +61,8 @@ fn report_bytes() -> Vec<u8> {
         time: "000000".into(),
         series_uid: None,
     };
-    let report = measurement_report(&subject, &volume, &findings, &authorship).expect("a report");
+    let report =
+        measurement_report(&subject, &volume, &findings, None, &authorship).expect("a report");
     let mut bytes = Vec::new();
     report.write_all(&mut bytes).expect("encoded");
     bytes
