@@ -16,6 +16,7 @@ use render_core::view::layout::{
 };
 use render_core::view::{Cell, MprPlane, Quality, SliceFrame, ViewState};
 
+use hounsfield_findings::naming::LesionMasks;
 use hounsfield_protocol::{
     CellAxes, CrosshairInCells, Layout, SlicePlane, SlicePlanesInCells, SliceScales,
 };
@@ -42,6 +43,23 @@ impl SegmentOverlay {
             opacity: 0.4,
         }
     }
+}
+
+/// How opaque a calcium lesion's fill is over the slices (its outline is opaque).
+pub const LESION_FILL: f32 = 0.5;
+
+/// A calcium score's lesions as the slice cells show them: each artery's and the
+/// candidates' masks ([`LesionMasks`]) in their colours.
+pub fn calcium_lesion_overlays(painted: &LesionMasks) -> Arc<[SegmentOverlay]> {
+    painted
+        .coloured()
+        .into_iter()
+        .map(|(mask, colour)| SegmentOverlay {
+            mask,
+            colour,
+            opacity: LESION_FILL,
+        })
+        .collect()
 }
 
 /// Where the crosshair shows in each slice's cell of a 2×2 frame of `size`, the slices

@@ -385,10 +385,16 @@ fn typed_messages() -> Vec<ClientMessage> {
         ClientMessage::Calcium(hounsfield_protocol::CalciumRequest {
             roi: Some([-10.0, -10.0, -10.0, 10.0, 10.0, 10.0]),
             calibration: None,
-            arteries: vec![hounsfield_protocol::ArteryRegion {
+            arteries: Some(vec![hounsfield_protocol::ArteryRegion {
                 artery: "LAD".to_string(),
                 region: [-5.0, -5.0, -5.0, 5.0, 5.0, 5.0],
-            }],
+            }]),
+            name: Some(hounsfield_protocol::LesionNaming {
+                artery: "RCA".to_string(),
+                cell: "axial".to_string(),
+                points: vec![[0.25, 0.5]],
+            }),
+            highlight: false,
         }),
         ClientMessage::KeyImage {
             cell: "axial".to_string(),

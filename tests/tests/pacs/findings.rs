@@ -340,11 +340,11 @@ fn the_servers_calcium_score_is_the_command_lines() {
         };
         let asked = CalciumRequest {
             roi: Some(roi),
-            calibration: None,
-            arteries: vec![
+            arteries: Some(vec![
                 artery("LAD", [-40.3, -250.3, 600.2, 0.0, -150.3, 640.7]),
                 artery("RCA", [0.0, -250.3, 600.2, 40.3, -150.3, 640.7]),
-            ],
+            ]),
+            ..CalciumRequest::default()
         };
         let report = match calcium(&mut client, asked.clone()).await {
             ServerMessage::Calcium(report) => report,
@@ -373,8 +373,8 @@ fn the_servers_calcium_score_is_the_command_lines() {
             ..CalciumRequest::default()
         };
         let unknown = CalciumRequest {
-            arteries: vec![artery("aorta", roi)],
-            ..asked
+            arteries: Some(vec![artery("aorta", roi)]),
+            ..asked.clone()
         };
         for (request, says) in [(outside, "calcium roi"), (unknown, "arteries[0].artery")] {
             match calcium(&mut client, request).await {
@@ -385,8 +385,260 @@ fn the_servers_calcium_score_is_the_command_lines() {
                 other => panic!("a refusal, not {other:?}"),
             }
         }
-        support::server::lossless_still(&mut client).await;
+        let named =
+            a_clicked_plaque_is_named_and_laid_over_the_slices(&mut client, roi, &report).await;
+        the_named_score_is_saved_in_the_report(&mut client, &named).await;
     });
+}
+
+/// Save findings with no findings drawn: the report holds the calcium score, a group for
+/// each artery named and one for the total, each with its artery, its Agatston (by
+/// Agatston's method), volume and mass scores as the server told them, and as its source
+/// the stored slice of its largest lesion; `dciodvfy` finds no error.
+async fn the_named_score_is_saved_in_the_report(
+    client: &mut Client,
+    named: &hounsfield_protocol::CalciumReport,
+) {
+    client
+        .send(&ClientMessage::SaveFindings)
+        .await
+        .expect("sent");
+    let saved = stored(client).await.expect("saved");
+    assert_eq!(saved.document, "measurement report");
+    support::dciodvfy_passes(Path::new(&saved.location));
+    let read = support::python_script(
+        "report_numbers.py",
+        &[&saved.location, &series_folder().to_string_lossy()],
+    );
+    let groups = read["groups"].as_array().expect("groups");
+    let sites = [
+        ("LM", "3227004"),
+        ("LAD", "59438005"),
+        ("LCx", "57396003"),
+        ("RCA", "13647002"),
+        ("other", "41801008"),
+    ];
+    let mut wanted: Vec<(Option<&str>, &hounsfield_protocol::CalciumTotals)> = named
+        .arteries
+        .iter()
+        .filter(|artery| artery.scores.lesions > 0)
+        .map(|artery| (Some(artery.artery.as_str()), &artery.scores))
+        .collect();
+    wanted.push((None, &named.total));
+    assert!(
+        wanted.len() >= 3,
+        "LM, the boxes' arteries and the total: {wanted:?}"
+    );
+    for (artery, totals) in wanted {
+        let tracking = format!("Coronary calcium {}", artery.unwrap_or("total"));
+        let group = groups
+            .iter()
+            .find(|group| group["tracking"] == tracking.as_str())
+            .unwrap_or_else(|| panic!("{tracking} in {read}"));
+        let site = sites
+            .iter()
+            .find(|(name, _)| Some(*name) == artery)
+            .map_or("41801008", |(_, code)| code);
+        assert_eq!(group["site"], site, "{tracking}");
+        let numbers = &group["numbers"];
+        assert_eq!(
+            numbers["Calcium score"]["float"], totals.agatston,
+            "{tracking}"
+        );
+        assert_eq!(numbers["Calcium score"]["method"], "112055", "{tracking}");
+        assert_eq!(
+            numbers["Calcium Volume"]["float"], totals.volume_mm3,
+            "{tracking}"
+        );
+        assert_eq!(numbers["Calcium Volume"]["unit"], "mm3", "{tracking}");
+        assert_eq!(
+            numbers["Calcium Mass"]["float"], totals.mass_mg,
+            "{tracking}"
+        );
+        assert_eq!(numbers["Calcium Mass"]["unit"], "mg", "{tracking}");
+        let largest = named
+            .lesions
+            .iter()
+            .filter(|lesion| artery.is_none() || lesion.artery.as_deref() == artery)
+            .max_by(|a, b| a.area_mm2.total_cmp(&b.area_mm2))
+            .expect("a lesion");
+        let z = group["image_z"]
+            .as_f64()
+            .expect("a stored slice of the series");
+        assert!(
+            (z - largest.centre_lps[2]).abs() <= named.slice_mm / 2.0,
+            "{tracking}: the key image at z {z}, its largest lesion at {:?}",
+            largest.centre_lps
+        );
+    }
+}
+
+/// On the 2×2 layout, a click on the axial cell at `scored`'s largest lesion names it and
+/// the lesions touching it across slices LM, the names given before staying on the
+/// others; the lesion shows in LM's colour on the slice until the lesions are taken off;
+/// a click beside any lesion is refused.
+async fn a_clicked_plaque_is_named_and_laid_over_the_slices(
+    client: &mut Client,
+    roi: LpsBox,
+    scored: &hounsfield_protocol::CalciumReport,
+) -> Box<hounsfield_protocol::CalciumReport> {
+    use hounsfield_protocol::LesionNaming;
+    use render_core::view::layout::quad_cells;
+    client
+        .input(Action::Layout {
+            name: "2x2".to_string(),
+        })
+        .await
+        .expect("sent");
+    let largest = scored
+        .lesions
+        .iter()
+        .max_by(|a, b| a.area_mm2.total_cmp(&b.area_mm2))
+        .expect("a lesion");
+    let spot = crosshair_through(client, glam::DVec3::from(largest.centre_lps)).await;
+    let naming = |points: Vec<[f64; 2]>| CalciumRequest {
+        roi: Some(roi),
+        name: Some(LesionNaming {
+            artery: "LM".to_string(),
+            cell: "axial".to_string(),
+            points,
+        }),
+        ..CalciumRequest::default()
+    };
+    let named = match calcium(client, naming(vec![spot])).await {
+        ServerMessage::Calcium(report) => report,
+        other => panic!("a calcium score, not {other:?}"),
+    };
+    assert_eq!(named.lesions.len(), scored.lesions.len());
+    let clicked = named
+        .lesions
+        .iter()
+        .find(|lesion| lesion.slice == largest.slice && lesion.centre_lps == largest.centre_lps)
+        .expect("the lesion clicked");
+    assert_eq!(clicked.artery.as_deref(), Some("LM"));
+    // The plaque: LM's lesions lie on a run of slices through the clicked one; the
+    // others keep the names the boxes gave them.
+    let mut slices: Vec<usize> = named
+        .lesions
+        .iter()
+        .filter(|lesion| lesion.artery.as_deref() == Some("LM"))
+        .map(|lesion| lesion.slice)
+        .collect();
+    slices.sort();
+    slices.dedup();
+    assert!(slices.contains(&largest.slice), "{slices:?}");
+    assert_eq!(
+        slices.len(),
+        slices[slices.len() - 1] - slices[0] + 1,
+        "{slices:?}"
+    );
+    for (before, after) in scored.lesions.iter().zip(&named.lesions) {
+        if after.artery.as_deref() != Some("LM") {
+            assert_eq!(before.artery, after.artery, "{after:?}");
+        }
+    }
+    let lm = named
+        .arteries
+        .iter()
+        .find(|artery| artery.artery == "LM")
+        .expect("LM's scores");
+    let lm_agatston: f64 = named
+        .lesions
+        .iter()
+        .filter(|lesion| lesion.artery.as_deref() == Some("LM"))
+        .map(|lesion| lesion.agatston)
+        .sum();
+    assert!((lm.scores.agatston - lm_agatston).abs() < 1e-9);
+
+    // The lesion shows in LM's colour (magenta) under the click; taken off, it is grey.
+    let tinted_near_spot = |still: &hounsfield_client::Frame| {
+        let (width, height, rgba) = still.decode_rgba().expect("a PNG");
+        let cell = quad_cells([width, height])[1];
+        let x = cell.x as f64 + spot[0] * f64::from(cell.width);
+        let y = cell.y as f64 + spot[1] * f64::from(cell.height);
+        (-2..=2).any(|dy| {
+            (-2..=2).any(|dx| {
+                let (px, py) = ((x as i64 + dx) as usize, (y as i64 + dy) as usize);
+                let at = (py * width as usize + px) * 4;
+                let [r, g, b] = [rgba[at], rgba[at + 1], rgba[at + 2]].map(i32::from);
+                r - g > 40 && b - g > 40
+            })
+        })
+    };
+    let shown = support::server::lossless_still(client).await;
+    assert!(
+        tinted_near_spot(&shown),
+        "LM's colour at the lesion clicked"
+    );
+    let off = CalciumRequest {
+        roi: Some(roi),
+        highlight: false,
+        ..CalciumRequest::default()
+    };
+    match calcium(client, off).await {
+        ServerMessage::Calcium(report) => assert_eq!(report.arteries, named.arteries),
+        other => panic!("a calcium score, not {other:?}"),
+    }
+    let plain = support::server::lossless_still(client).await;
+    assert!(!tinted_near_spot(&plain), "no colour once taken off");
+
+    // A click on the cell's corner (air) names nothing.
+    match calcium(client, naming(vec![[0.02, 0.02]])).await {
+        ServerMessage::Error { code, message } => {
+            assert_eq!(code, ErrorCode::BadValue);
+            assert!(
+                message.contains("no lesion at the point clicked"),
+                "{message}"
+            );
+        }
+        other => panic!("a refusal, not {other:?}"),
+    }
+    named
+}
+
+/// Moves the crosshair to `lps` by sliding the three planes, and returns where it shows
+/// in the axial cell.
+async fn crosshair_through(client: &mut Client, lps: glam::DVec3) -> [f64; 2] {
+    let seq = client
+        .input(Action::Slice {
+            plane: "axial".to_string(),
+            delta_mm: 0.0,
+        })
+        .await
+        .expect("sent");
+    let now = crosshair_after(client, seq).await;
+    let delta = lps - now;
+    // Axial moves towards S (+z), coronal towards P (+y), sagittal towards R (−x).
+    let mut seq = 0;
+    for (plane, delta_mm) in [
+        ("axial", delta.z),
+        ("coronal", delta.y),
+        ("sagittal", -delta.x),
+    ] {
+        seq = client
+            .input(Action::Slice {
+                plane: plane.to_string(),
+                delta_mm,
+            })
+            .await
+            .expect("sent");
+    }
+    loop {
+        if let Event::Message(ServerMessage::Crosshair {
+            seq: applied,
+            crosshair_lps,
+            cells,
+            ..
+        }) = client.next_event().await.expect("the session lives")
+            && applied >= seq
+        {
+            assert!(
+                (crosshair_lps - lps).length() < 1e-6,
+                "{crosshair_lps} for {lps}"
+            );
+            return cells.axial;
+        }
+    }
 }
 
 /// Sends `calcium` and waits for the answer.
@@ -665,15 +917,7 @@ fn a_key_image_marks_the_stored_slice_and_a_snapshot_stores_the_3d_view() {
         assert_eq!(saved.document, "key object selection");
         let document = PathBuf::from(&saved.location);
         assert!(document.exists(), "{}", document.display());
-        let verify = Command::new("dciodvfy")
-            .arg(&document)
-            .output()
-            .expect("dciodvfy runs");
-        let said = String::from_utf8_lossy(&verify.stderr).to_string();
-        assert!(
-            !said.lines().any(|l| l.starts_with("Error")),
-            "dciodvfy:\n{said}"
-        );
+        support::dciodvfy_passes(&document);
         let marked = support::python_script(
             "key_image_slice.py",
             &[&saved.location, &series_folder().to_string_lossy()],
@@ -716,15 +960,7 @@ fn a_key_image_marks_the_stored_slice_and_a_snapshot_stores_the_3d_view() {
         let saved = stored(&mut client).await.expect("stored");
         assert_eq!(saved.document, "secondary capture");
         let image = PathBuf::from(&saved.location);
-        let verify = Command::new("dciodvfy")
-            .arg(&image)
-            .output()
-            .expect("dciodvfy runs");
-        let said = String::from_utf8_lossy(&verify.stderr).to_string();
-        assert!(
-            !said.lines().any(|l| l.starts_with("Error")),
-            "dciodvfy:\n{said}"
-        );
+        support::dciodvfy_passes(&image);
         let ppm = state.path().join("snapshot.ppm");
         let converted = Command::new("dcm2pnm")
             .arg(&image)

@@ -771,6 +771,7 @@ fn a_large_series_shows_a_preview_before_its_first_final_still() {
         segments: Default::default(),
         segments_in_3d_later: false,
         threshold_preview: None,
+        calcium_lesions: Default::default(),
         over: None,
     };
     let next_frame =
@@ -1117,6 +1118,7 @@ fn an_interactive_h264_or_jpeg_frame_is_sent_as_drawn_and_shown_at_the_views_siz
         segments: Default::default(),
         segments_in_3d_later: false,
         threshold_preview: None,
+        calcium_lesions: Default::default(),
         over: None,
     };
     let (slot, mut events) = scheduler.register();

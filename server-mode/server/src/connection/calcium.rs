@@ -1,19 +1,62 @@
 //! `calcium`: the open CT's coronary calcium score, in the measuring lane within this
 //! session's share of it (as findings are measured): each lesion, each artery its region
-//! names, and the total, as `hounsfield calcium --json` prints them. Every box is checked
-//! against the volume before anything is scored; a refusal names the field.
+//! names, and the total, as `hounsfield calcium --json` prints them. The reader names
+//! lesions on the axial cell (a click takes a plaque, a box the lesions of its slice);
+//! the names are kept for the series while it stays open, and the lesions are laid over
+//! this session's slice cells, each in its artery's colour and the others in the
+//! candidates'. Every box and point is checked before anything is scored; a refusal
+//! names the field.
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::time::Instant;
 
 use glam::DVec3;
 use hounsfield_findings::arteries::{Artery, NamedRegion};
-use hounsfield_findings::calcium::{self, DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
-use hounsfield_findings::scoring::calcium_report;
-use hounsfield_protocol::{CalciumRequest, ErrorCode, LpsBox, MOST_ARTERY_REGIONS, ServerMessage};
+use hounsfield_findings::calcium::{self, CalciumError, DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
+use hounsfield_findings::naming::{CalciumAsked, NamedScore, NamingGesture};
+use hounsfield_protocol::{
+    CalciumReport, CalciumRequest, ErrorCode, LesionNaming, LpsBox, MOST_ARTERY_REGIONS,
+    MOST_KEPT_ARTERY_REGIONS, ServerMessage,
+};
 use render_core::{Modality, Volume};
 
 use super::Connection;
+use crate::compose::{SegmentOverlay, calcium_lesion_overlays};
+
+/// The score a session keeps for its series while its reader names lesions.
+#[derive(Default)]
+pub(super) struct KeptScore(Option<(String, NamedScore)>);
+
+impl KeptScore {
+    /// The score kept for `series`, taken (another series' is dropped).
+    fn take_for(&mut self, series: &str) -> Option<NamedScore> {
+        self.0
+            .take()
+            .filter(|(kept, _)| kept == series)
+            .map(|(_, score)| score)
+    }
+}
+
+/// Lesions named by a reader's gesture, in patient points, checked.
+struct Naming {
+    artery: Artery,
+    gesture: NamingGesture,
+}
+
+/// What one score asks, checked: the regions given (none: those kept) and the lesions
+/// named now.
+struct Asked {
+    request: CalciumRequest,
+    given: Option<Vec<NamedRegion>>,
+    naming: Option<Naming>,
+}
+
+/// What a score tells: the report and the lesions to lay over the slices.
+struct Scored {
+    report: CalciumReport,
+    lesions: Arc<[SegmentOverlay]>,
+}
 
 impl Connection {
     /// `calcium`: scores the open CT's calcium (`calcium` reply).
@@ -29,51 +72,112 @@ impl Connection {
             );
             return self.error(ErrorCode::BadValue, why).await;
         }
-        let arteries = match artery_regions(&request) {
-            Ok(arteries) => arteries,
-            Err(why) => return self.error(ErrorCode::BadValue, why).await,
+        let asked = match self.asked(request) {
+            Ok(asked) => asked,
+            Err((code, why)) => return self.error(code, why).await,
         };
         if let Some(refused) = self.refuse_while_share_spent("calcium").await {
             return refused;
         }
+        let kept = self.calcium_kept.take_for(&series);
+        let scoring = series.clone();
         let scored = self
             .app
             .measuring
-            .run(move || score(&volume, &series, &request, &arteries))
+            .run(move || score(&volume, &scoring, asked, kept))
             .await;
         match scored {
-            Ok((result, took)) => {
+            Ok(((kept, result), took)) => {
                 self.measuring.charge(took, Instant::now());
+                self.calcium_kept = KeptScore(kept.map(|score| (series.clone(), score)));
                 match result {
-                    Ok(report) => self.send(&ServerMessage::Calcium(Box::new(report))).await,
+                    Ok(scored) => {
+                        // A reader's score is the one saved with the findings.
+                        if self.identity.role.opens_series() {
+                            self.app
+                                .findings
+                                .keep_calcium(&series, scored.report.clone());
+                        }
+                        self.session.show_calcium_lesions(scored.lesions);
+                        self.send(&ServerMessage::Calcium(Box::new(scored.report)))
+                            .await
+                    }
                     Err(why) => self.error(ErrorCode::BadValue, why).await,
                 }
             }
             Err(error) => self.error(ErrorCode::Internal, error.to_string()).await,
         }
     }
+
+    /// `request` checked: its artery regions and the lesions it names, in patient
+    /// points.
+    fn asked(&self, request: CalciumRequest) -> Result<Asked, (ErrorCode, String)> {
+        let bad = |why: String| (ErrorCode::BadValue, why);
+        let given = match &request.arteries {
+            Some(given) => Some(artery_regions(given).map_err(bad)?),
+            None => None,
+        };
+        let naming = match &request.name {
+            Some(naming) => Some(self.naming(naming)?),
+            None => None,
+        };
+        Ok(Asked {
+            request,
+            given,
+            naming,
+        })
+    }
+
+    /// A reader's naming gesture, checked: a known artery, the axial cell standing as the
+    /// scan's slices, one point or two within the cell.
+    fn naming(&self, naming: &LesionNaming) -> Result<Naming, (ErrorCode, String)> {
+        let bad = |why: String| (ErrorCode::BadValue, why);
+        let artery = artery_named(&naming.artery, "name.artery").map_err(bad)?;
+        if naming.cell != "axial" {
+            return Err(bad(format!(
+                "calcium name.cell: \"{}\": lesions are named on the axial cell",
+                naming.cell.chars().take(16).collect::<String>()
+            )));
+        }
+        if self.session.slices_turned() {
+            return Err(bad(
+                "calcium name.cell: the slices are turned; name lesions on the scan's own axial slices"
+                    .to_string(),
+            ));
+        }
+        let point = |at: [f64; 2]| {
+            self.session
+                .point_in_cell("calcium name.points", &naming.cell, at)
+                .map_err(|refusal| (refusal.code, refusal.message))
+        };
+        let gesture = match naming.points[..] {
+            [at] => NamingGesture::Click(point(at)?),
+            [a, b] => NamingGesture::Box(point(a)?, point(b)?),
+            _ => {
+                return Err(bad(format!(
+                    "calcium name.points: one point (a click) or two (a box), not {}",
+                    naming.points.len()
+                )));
+            }
+        };
+        Ok(Naming { artery, gesture })
+    }
 }
 
-/// The regions `request` names arteries by, checked: at most [`MOST_ARTERY_REGIONS`], each
-/// a known artery.
-fn artery_regions(request: &CalciumRequest) -> Result<Vec<NamedRegion>, String> {
-    if request.arteries.len() > MOST_ARTERY_REGIONS {
+/// The regions `given` names arteries by, checked: at most [`MOST_ARTERY_REGIONS`], each
+/// a known artery with a finite box.
+fn artery_regions(given: &[hounsfield_protocol::ArteryRegion]) -> Result<Vec<NamedRegion>, String> {
+    if given.len() > MOST_ARTERY_REGIONS {
         return Err(format!(
             "calcium arteries: {} regions, at most {MOST_ARTERY_REGIONS}",
-            request.arteries.len()
+            given.len()
         ));
     }
-    request
-        .arteries
+    given
         .iter()
         .enumerate()
         .map(|(n, named)| {
-            let artery = Artery::from_code(&named.artery).ok_or_else(|| {
-                format!(
-                    "calcium arteries[{n}].artery: \"{}\" is none of LM, LAD, LCx, RCA, other",
-                    named.artery.chars().take(16).collect::<String>()
-                )
-            })?;
+            let artery = artery_named(&named.artery, &format!("arteries[{n}].artery"))?;
             let (a, b) = corners(&named.region);
             if !(a.is_finite() && b.is_finite()) {
                 return Err(format!("calcium arteries[{n}].box: not finite"));
@@ -83,13 +187,66 @@ fn artery_regions(request: &CalciumRequest) -> Result<Vec<NamedRegion>, String> 
         .collect()
 }
 
-/// The calcium of `volume` (series `series`) as `request` asks it scored.
+/// The artery of `code`, or an error naming `field`.
+fn artery_named(code: &str, field: &str) -> Result<Artery, String> {
+    Artery::from_code(code).ok_or_else(|| {
+        format!(
+            "calcium {field}: \"{}\" is none of LM, LAD, LCx, RCA, other",
+            code.chars().take(16).collect::<String>()
+        )
+    })
+}
+
+/// The calcium of `volume` (series `series`) as `asked`, from the score `kept` (see
+/// [`NamedScore::asked`]), and the score to keep; a refusal names the field at fault.
 fn score(
     volume: &Volume,
     series: &str,
+    asked: Asked,
+    kept: Option<NamedScore>,
+) -> (Option<NamedScore>, Result<Scored, String>) {
+    let Asked {
+        request,
+        given,
+        naming,
+    } = asked;
+    let (region, factor) = match region_and_factor(volume, &request) {
+        Ok(measured) => measured,
+        Err(why) => return (kept, Err(why)),
+    };
+    let asked = CalciumAsked {
+        region,
+        factor,
+        given,
+        naming: naming.map(|naming| (naming.artery, naming.gesture)),
+        shown: request.highlight,
+    };
+    let (kept, made) = NamedScore::asked(volume, series, asked, kept, MOST_KEPT_ARTERY_REGIONS);
+    let told = match (&kept, made) {
+        (Some(score), Ok(())) => Ok(told(score)),
+        (_, Err(error)) => Err(refusal(&error)),
+        (None, Ok(())) => Err("calcium: no score was made".to_string()),
+    };
+    (kept, told)
+}
+
+/// A scoring's refusal, naming the field at fault.
+fn refusal(error: &CalciumError) -> String {
+    match error {
+        CalciumError::NoLesionClicked(_) | CalciumError::NoLesionInBox(_) => {
+            format!("calcium name.points: {error}")
+        }
+        CalciumError::TooManyNames { .. } => format!("calcium name: {error}"),
+        _ => format!("calcium: {error}"),
+    }
+}
+
+/// The region scored and the calibration (with whether a region of known density gave
+/// it) `request` asks for, checked.
+fn region_and_factor(
+    volume: &Volume,
     request: &CalciumRequest,
-    arteries: &[NamedRegion],
-) -> Result<hounsfield_protocol::CalciumReport, String> {
+) -> Result<(VoxelBox, (f64, bool)), String> {
     let voxels = |lps: &LpsBox, what: &'static str| {
         let (a, b) = corners(lps);
         VoxelBox::of_lps(volume, a, b, what).map_err(|error| format!("calcium {what}: {error}"))
@@ -106,15 +263,18 @@ fn score(
         }
         None => DEFAULT_MG_PER_CM3_PER_HU,
     };
-    calcium_report(
-        volume,
-        series,
-        region,
-        factor,
-        request.calibration.is_some(),
-        arteries,
-    )
-    .map_err(|error| format!("calcium: {error}"))
+    Ok((region, (factor, request.calibration.is_some())))
+}
+
+/// What a kept score tells the client and lays over the slices.
+fn told(score: &NamedScore) -> Scored {
+    Scored {
+        report: score.report.clone(),
+        lesions: score
+            .masks
+            .as_ref()
+            .map_or_else(Arc::default, calcium_lesion_overlays),
+    }
 }
 
 /// A box's two corners.

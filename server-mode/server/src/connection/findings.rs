@@ -184,7 +184,9 @@ impl Connection {
             );
             return self.error(ErrorCode::Unavailable, why).await;
         };
-        if self.app.findings.measured(&series).is_empty() {
+        if self.app.findings.measured(&series).is_empty()
+            && self.app.findings.calcium(&series).is_none()
+        {
             return self
                 .error(
                     ErrorCode::BadValue,
@@ -199,7 +201,7 @@ impl Connection {
         // The findings are read in the series' turn: two readers saving at once both
         // keep what they were told is saved, the later report holding the earlier's.
         let saved = tokio::task::spawn_blocking(move || {
-            let findings = || app.findings.measured(&of);
+            let findings = || (app.findings.measured(&of), app.findings.calcium(&of));
             app.findings_store
                 .save(&subject, &volume, findings, &authorship, pacs.as_ref())
         })

@@ -125,6 +125,8 @@ impl Connection {
         self.host_view = None;
         self.room = None;
         self.playback = None;
+        // A calcium score and its lesions' masks are the series' before.
+        self.calcium_kept = Default::default();
         let mut opened = self.session.open(series, volumes);
         self.told_time_point = None;
         opened.warnings = self.app.library.warnings(series);

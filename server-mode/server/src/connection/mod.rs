@@ -204,6 +204,7 @@ async fn serve_session(
         movie: None,
         listed_segmentations: Vec::new(),
         model_run: None,
+        calcium_kept: Default::default(),
     };
     let answered = match hello {
         Some(hello) => connection.handle(hello).await,
@@ -283,6 +284,9 @@ struct Connection {
     listed_segmentations: Vec<hounsfield_dicomweb::KeptSegmentation>,
     /// The model's run this session started, while it runs.
     model_run: Option<model_run::ModelRun>,
+    /// The calcium score this session keeps for its series while its reader names
+    /// lesions.
+    calcium_kept: calcium::KeptScore,
 }
 
 impl Drop for Connection {

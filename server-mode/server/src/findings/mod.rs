@@ -33,6 +33,9 @@ struct SeriesFindings {
     /// The next finding's number.
     next_id: u32,
     kept: Vec<Kept>,
+    /// The series' last calcium score (with the lesions' arteries as its reader named
+    /// them), saved with the findings.
+    calcium: Option<hounsfield_protocol::CalciumReport>,
 }
 
 /// Why a change to a series' findings was refused.
@@ -77,7 +80,12 @@ impl FindingsBook {
                 author: String::new(),
             })
             .collect();
-        book.insert(series.to_string(), SeriesFindings { next_id, kept });
+        let restored = SeriesFindings {
+            next_id,
+            kept,
+            calcium: None,
+        };
+        book.insert(series.to_string(), restored);
     }
 
     /// Keeps a new finding on `series`, numbered next; what the client is told.
@@ -172,6 +180,19 @@ impl FindingsBook {
             .get(series)
             .map(|entry| entry.kept.iter().map(|k| k.measured.clone()).collect())
             .unwrap_or_default()
+    }
+
+    /// Keeps `report` as the series' calcium score, saved with its findings (a later
+    /// score, any reader's, replaces it).
+    pub fn keep_calcium(&self, series: &str, report: hounsfield_protocol::CalciumReport) {
+        self.lock().entry(series.to_string()).or_default().calcium = Some(report);
+    }
+
+    /// The series' last calcium score, if any.
+    pub fn calcium(&self, series: &str) -> Option<hounsfield_protocol::CalciumReport> {
+        self.lock()
+            .get(series)
+            .and_then(|entry| entry.calcium.clone())
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, SeriesFindings>> {

@@ -16,6 +16,7 @@ use hounsfield_findings::report::{
     Authorship, MeasuredFinding, ReportSubject, measurement_report, segmentation_with_report,
 };
 use hounsfield_findings::segmentation::ReadSegmentation;
+use hounsfield_protocol::CalciumReport;
 use hounsfield_segment::Segment;
 use render_core::Volume;
 
@@ -92,25 +93,26 @@ impl FindingsStore {
         Ok(report.map(|report| report.findings).unwrap_or_default())
     }
 
-    /// Writes the series' findings as its report, by `authorship`, in the series' turn:
-    /// `findings` are read once the turn has come, then written to its PACS when it has
-    /// one, else into the findings folder (replacing the series' report before). What
-    /// was stored, and how many findings it holds.
+    /// Writes the series' findings and its calcium score as its report, by
+    /// `authorship`, in the series' turn: `findings` are read once the turn has come,
+    /// then written to its PACS when it has one, else into the findings folder
+    /// (replacing the series' report before). What was stored, and how many findings it
+    /// holds.
     pub fn save(
         &self,
         subject: &ReportSubject,
         volume: &Volume,
-        findings: impl FnOnce() -> Vec<MeasuredFinding>,
+        findings: impl FnOnce() -> (Vec<MeasuredFinding>, Option<CalciumReport>),
         authorship: &Authorship,
         pacs: Option<&DicomWeb>,
     ) -> Result<(Stored, usize), StoreError> {
         let home = self.home(pacs).ok_or(StoreError::NoFolder)?;
         let _turn = self.turns.wait(&subject.series_uid);
-        let findings = findings();
-        if findings.is_empty() {
+        let (findings, calcium) = findings();
+        if findings.is_empty() && calcium.is_none() {
             return Err(StoreError::NoFindings);
         }
-        let report = measurement_report(subject, volume, &findings, authorship)?;
+        let report = measurement_report(subject, volume, &findings, calcium.as_ref(), authorship)?;
         let kept = home.keep_report(&subject.study_uid, &subject.series_uid, &report)?;
         Ok((stored(subject, kept), findings.len()))
     }

@@ -158,6 +158,7 @@ impl MovieFrames {
                 segments: Arc::default(),
                 segments_in_3d_later: false,
                 threshold_preview: None,
+                calcium_lesions: Arc::default(),
                 over: None,
             },
         };

@@ -93,6 +93,9 @@ pub struct RenderRequest {
     pub segments_in_3d_later: bool,
     /// A threshold's preview the slice cells show over the segments (not the 3D view).
     pub threshold_preview: Option<crate::compose::SegmentOverlay>,
+    /// A calcium score's lesions the slice cells show over the segments (not the 3D
+    /// view), beneath a threshold's preview.
+    pub calcium_lesions: Arc<[crate::compose::SegmentOverlay]>,
     /// A second series the slice cells show beneath the segments (the session's `over`).
     pub over: Option<render_core::fusion::SeriesOver>,
 }
@@ -666,6 +669,7 @@ fn test_still(volume: &Arc<Volume>, size: [u32; 2], seq: u32) -> RenderRequest {
         segments: Default::default(),
         segments_in_3d_later: false,
         threshold_preview: None,
+        calcium_lesions: Default::default(),
         over: None,
     }
 }

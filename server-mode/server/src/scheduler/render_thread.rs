@@ -559,14 +559,20 @@ fn render_at_view_size(
     view: &ViewState,
     three_d: Option<&mut KeptCells>,
 ) -> Result<FrameImage, RenderError> {
-    // A threshold's preview is laid over the segments on the slices alone.
+    // A calcium score's lesions, then a threshold's preview, are laid over the segments
+    // on the slices alone.
     let previewed: Vec<crate::compose::SegmentOverlay>;
-    let on_slices = match &request.threshold_preview {
-        Some(preview) => {
-            previewed = request.segments.iter().chain([preview]).cloned().collect();
-            previewed.as_slice()
-        }
-        None => &request.segments[..],
+    let on_slices = if request.threshold_preview.is_none() && request.calcium_lesions.is_empty() {
+        &request.segments[..]
+    } else {
+        previewed = request
+            .segments
+            .iter()
+            .chain(request.calcium_lesions.iter())
+            .chain(&request.threshold_preview)
+            .cloned()
+            .collect();
+        previewed.as_slice()
     };
     crate::compose::render_layout(
         renderer,

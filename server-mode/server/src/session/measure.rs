@@ -94,6 +94,13 @@ impl Session {
         Ok(open.view.slice_frame.normal(plane))
     }
 
+    /// Whether the slice cells stand turned from the scan's planes (oblique slices).
+    pub(crate) fn slices_turned(&self) -> bool {
+        self.open
+            .as_ref()
+            .is_some_and(|open| open.view.slice_frame != render_core::view::SliceFrame::STANDARD)
+    }
+
     /// The patient point at fractions `at` of `cell`'s slice, after checking them.
     pub(crate) fn point_in_cell(
         &self,

@@ -103,6 +103,8 @@ struct OpenSeries {
     segments: Arc<[crate::compose::SegmentOverlay]>,
     /// A threshold's preview over the slice cells (`segment_preview`), this session's.
     threshold_preview: Option<crate::compose::SegmentOverlay>,
+    /// A calcium score's lesions over the slice cells (`calcium`), this session's.
+    calcium_lesions: Arc<[crate::compose::SegmentOverlay]>,
     /// A second series drawn over the slice cells (`over`), this session's.
     over: Option<over::ShownOver>,
 }
@@ -380,6 +382,7 @@ impl Session {
             view,
             segments: Arc::default(),
             threshold_preview: None,
+            calcium_lesions: Arc::default(),
             over: None,
         });
         self.final_owed = false;
@@ -467,6 +470,16 @@ impl Session {
         }
     }
 
+    /// Shows a calcium score's lesions (each artery's, and the candidates no one named,
+    /// [`crate::compose::SegmentOverlay`]s) over the open series' slice cells from the
+    /// next frame on, or none; the 3D view is unchanged.
+    pub fn show_calcium_lesions(&mut self, lesions: Arc<[crate::compose::SegmentOverlay]>) {
+        if let Some(open) = self.open.as_mut() {
+            open.calcium_lesions = lesions;
+            self.mark(Pending::Final);
+        }
+    }
+
     /// The render request due at `now`, if any; taking it clears what was due.
     pub fn next_request(&mut self, now: Instant) -> Option<RenderRequest> {
         if self.step_cine(now) {
@@ -534,6 +547,7 @@ impl Session {
             segments: open.segments.clone(),
             segments_in_3d_later,
             threshold_preview: open.threshold_preview.clone(),
+            calcium_lesions: open.calcium_lesions.clone(),
             over: open.over.as_ref().map(|shown| shown.drawn.clone()),
         })
     }
