@@ -1080,6 +1080,8 @@ const segments = new Segments(
 );
 segments.attach(canvas, () => state.layout);
 state.segments = segments;
+// With Name lesions on, a press on the axial slice names calcium lesions and goes no further.
+calcium.attach(canvas, () => state.layout);
 // First of the pointer inputs after it: a press on a handle of a plane's line turns the planes and
 // goes no further (neither the findings tools nor the view's inputs see it).
 attachPlaneTurning(canvas, {

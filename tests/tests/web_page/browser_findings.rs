@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chromium::{
-    NO_WEBCODECS, Page, Region, ct_in_the_quad_layout, quadrants, status_text,
+    NO_WEBCODECS, Page, Region, canvas_pixels, ct_in_the_quad_layout, quadrants, status_text,
     wait_for_final_still, with_page_url,
 };
 use hounsfield_client::{Client, Event};
@@ -214,7 +214,74 @@ fn findings_drawn_in_the_page_are_measured_by_the_server_listed_moved_reshaped_s
         key_image_and_snapshot_are_stored(page, &findings_folder).await;
         delete_removes_the_selected_finding(page).await;
         calcium_is_scored_as_the_command_line(page).await;
+        a_clicked_candidate_is_named_and_coloured(page).await;
     });
+}
+
+/// The candidates show in yellow on the axial slice; with Name lesions on (LAD chosen), a
+/// click on one names its lesion LAD: the server's report lists LAD's scores and the
+/// pixel turns LAD's blue; with On slices off the slice shows no colour there.
+async fn a_clicked_candidate_is_named_and_coloured(page: &mut Page) {
+    // Where the canvas is now, the findings panel beside it.
+    let area = chromium::canvas_box(page).await;
+    let shown = canvas_pixels(page).await;
+    assert_eq!(
+        (shown.width(), shown.height()),
+        (area.2, area.3),
+        "a canvas pixel a CSS pixel"
+    );
+    let axial = quadrants((0, 0, area.2, area.3))[1];
+    let yellow = |p: [u8; 4]| {
+        let [r, g, b] = [p[0], p[1], p[2]].map(i32::from);
+        r - b > 60 && g - b > 50
+    };
+    // A candidate's pixel whose eight neighbours are candidates too.
+    let candidate = (axial.1 + 1..axial.1 + axial.3 - 1)
+        .flat_map(|y| (axial.0 + 1..axial.0 + axial.2 - 1).map(move |x| (x, y)))
+        .find(|&(x, y)| {
+            (x - 1..=x + 1).all(|i| (y - 1..=y + 1).all(|j| yellow(shown.get_pixel(i, j).0)))
+        })
+        .expect("the candidates in yellow on the axial slice");
+    let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+    page.eval("document.getElementById('calcium-artery').value = 'LAD'; document.getElementById('calcium-name').click(); true")
+        .await;
+    assert_eq!(
+        page.eval("window.hounsfieldCalcium.naming").await,
+        json!(true)
+    );
+    let on_page = |(x, y): (u32, u32)| (f64::from(area.0 + x) + 0.5, f64::from(area.1 + y) + 0.5);
+    click(page, on_page(candidate)).await;
+    page.wait_for("window.hounsfieldCalcium.report?.lesions.some((l) => l.artery === 'LAD') && !window.hounsfieldCalcium.asked")
+        .await;
+    let lad = page
+        .eval("window.hounsfieldCalcium.report.arteries.find((a) => a.artery === 'LAD').lesions")
+        .await;
+    assert!(lad.as_u64().is_some_and(|n| n >= 1), "LAD's lesions: {lad}");
+    let listed = page
+        .eval("document.getElementById('calcium-arteries').textContent")
+        .await;
+    assert!(
+        listed
+            .as_str()
+            .is_some_and(|text| text.contains("LAD: Agatston")),
+        "{listed}"
+    );
+    wait_for_final_still(page, &frame).await;
+    let named = canvas_pixels(page).await;
+    let [r, _, b, _] = named.get_pixel(candidate.0, candidate.1).0.map(i32::from);
+    assert!(b - r > 50, "LAD's blue where the candidate was: {r}, {b}");
+
+    let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
+    page.eval("document.getElementById('calcium-shown').click(); true")
+        .await;
+    page.wait_for("!window.hounsfieldCalcium.asked").await;
+    wait_for_final_still(page, &frame).await;
+    let plain = canvas_pixels(page).await;
+    let [r, g, b, _] = plain.get_pixel(candidate.0, candidate.1).0.map(i32::from);
+    assert!(
+        (r - b).abs() < 30 && (g - b).abs() < 30,
+        "grey once taken off: {r}, {g}, {b}"
+    );
 }
 
 /// The Calcium panel's Score: the server's total for the whole CT, shown as the command
