@@ -669,6 +669,8 @@ impl eframe::App for DesktopApp {
 #[cfg(test)]
 mod beside_tests;
 #[cfg(test)]
+mod calcium_tests;
+#[cfg(test)]
 mod curved_tests;
 #[cfg(test)]
 mod findings_tests;

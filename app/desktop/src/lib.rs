@@ -6,6 +6,7 @@
 mod app;
 mod beside;
 mod browser;
+mod calcium;
 mod crop_control;
 mod curved_view;
 mod findings;

@@ -11,6 +11,7 @@ mod segment_strokes;
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
 use glam::DVec3;
+use hounsfield_findings::naming::NamingGesture;
 use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_protocol::SlicePlane;
 use render_core::gpu::Renderer;
@@ -44,6 +45,8 @@ pub struct SliceLink {
     pub tool: SliceTool,
     /// The segment brush's radius (mm).
     pub brush_mm: f64,
+    /// Whether a click or a drag on the axial slice names calcium lesions.
+    pub calcium_naming: bool,
 }
 
 /// The colour of text drawn over the images (letters, W/L, scale bar).
@@ -141,6 +144,8 @@ pub struct SliceView {
     turning: Option<PlaneTurn>,
     /// A point clicked with the Path tool, for the curved reformat to take.
     path_click: Option<DVec3>,
+    /// Lesions named on the axial slice since the workspace last asked.
+    calcium_gesture: Option<NamingGesture>,
     /// The segments laid over the slice.
     segment_texture: SegmentTexture,
     /// A segment brush's stroke under way (LPS).
@@ -172,6 +177,7 @@ impl SliceView {
             lines: None,
             turning: None,
             path_click: None,
+            calcium_gesture: None,
             segment_texture: SegmentTexture::default(),
             stroke: Vec::new(),
             segment_gesture: None,
@@ -188,6 +194,17 @@ impl SliceView {
     #[cfg(test)]
     pub fn lps_at(&self, pos: egui::Pos2) -> Option<DVec3> {
         self.shown.map(|shown| shown.lps_at(pos))
+    }
+
+    /// The lesions named on this slice since the workspace last asked, once.
+    pub fn take_calcium_gesture(&mut self) -> Option<NamingGesture> {
+        self.calcium_gesture.take()
+    }
+
+    /// Where a patient point shows on the slice as last drawn.
+    #[cfg(test)]
+    pub fn screen_of(&self, lps: DVec3) -> Option<egui::Pos2> {
+        self.shown.map(|shown| shown.screen_of(lps))
     }
 
     /// Where the crosshair and the handle on `other`'s line were last drawn.
@@ -449,7 +466,24 @@ impl SliceView {
         }
         let primary = response.dragged_by(egui::PointerButton::Primary)
             || response.clicked_by(egui::PointerButton::Primary);
-        if primary
+        let naming = link.calcium_naming
+            && self.plane == SlicePlane::Axial
+            && !self.tilted(link)
+            && !ui.input(|input| input.modifiers.shift);
+        if naming && !turning {
+            // Name lesions on: a click names the plaque there, a drag the lesions of the
+            // slice in its box; the tools wait.
+            let origin = ui.input(|input| input.pointer.press_origin());
+            if response.clicked_by(egui::PointerButton::Primary)
+                && let Some(pos) = response.interact_pointer_pos()
+            {
+                self.calcium_gesture = Some(NamingGesture::Click(to_lps(pos)));
+            } else if response.drag_stopped_by(egui::PointerButton::Primary)
+                && let (Some(from), Some(to)) = (origin, response.interact_pointer_pos())
+            {
+                self.calcium_gesture = Some(NamingGesture::Box(to_lps(from), to_lps(to)));
+            }
+        } else if primary
             && !turning
             && let Some(pos) = response.interact_pointer_pos()
         {

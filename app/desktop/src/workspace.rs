@@ -14,9 +14,11 @@ use render_core::view::change::Action;
 use render_core::view::{CellSlabs, SliceFrame};
 use render_core::{Volume, Window};
 
+use super::calcium::{CalciumAsk, LocalCalcium};
 use super::curved_view::CurvedView;
 use super::findings::{LocalFindings, PanelAction, SliceTool};
 use super::segments::LocalSegments;
+use super::segments::ShownSegments;
 use super::segments::panel::SegmentAction;
 use super::slab_control::slab_control;
 use super::slice_view::{SliceLink, SliceView};
@@ -43,6 +45,11 @@ pub struct LocalWorkspace {
     segments_in_3d: u64,
     /// The path clicked with the Path tool and its curved reformat.
     pub curved: CurvedView,
+    /// The series' calcium score and the lesions named.
+    pub calcium: LocalCalcium,
+    /// What the slices lay over the picture: the segments (with a threshold's preview)
+    /// and the calcium lesions, and the generations of each it was made of.
+    on_slices: (ShownSegments, (u64, u64)),
     /// Where the pictures were last drawn: the whole, and the 2×2 layout's cells (3D,
     /// axial, coronal, sagittal) when it shows.
     pub shown: Option<(egui::Rect, Option<[egui::Rect; 4]>)>,
@@ -68,6 +75,7 @@ impl LocalWorkspace {
             slabs: CellSlabs::default(),
             tool: SliceTool::Crosshair,
             brush_mm: 5.0,
+            calcium_naming: false,
         };
         let mut segments = LocalSegments::new(&volume);
         if let Ok((subject, keeping)) = findings.where_to_keep() {
@@ -91,6 +99,8 @@ impl LocalWorkspace {
                 segments_in_3d: 0,
                 time: None,
                 curved: CurvedView::default(),
+                calcium: LocalCalcium::default(),
+                on_slices: (ShownSegments::default(), (u64::MAX, u64::MAX)),
                 shown: None,
             },
             warnings,
@@ -203,7 +213,10 @@ impl LocalWorkspace {
                 }
                 PanelAction::Delete(id) => self.findings.delete(id),
                 PanelAction::Note(id, note) => self.findings.renote(&volume, id, note),
-                PanelAction::Save => self.findings.save(ctx, &volume),
+                PanelAction::Save => {
+                    let calcium = self.calcium.report.clone();
+                    self.findings.save(ctx, &volume, calcium);
+                }
                 PanelAction::KeyImage { cell, description } => {
                     let crosshair = self.link.crosshair;
                     self.findings
@@ -383,6 +396,7 @@ impl LocalWorkspace {
                         .ui(&mut child, &mut self.renderer, &self.render_state);
                 }
                 let base = self.view3d.view.clone();
+                let on_slices = self.on_slices();
                 for (slice, rect) in self.slices.iter_mut().zip(cells) {
                     let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
                     slice.ui(
@@ -392,7 +406,7 @@ impl LocalWorkspace {
                         &base,
                         &mut self.link,
                         &mut self.findings,
-                        self.segments.on_slices(),
+                        &on_slices,
                     );
                     let plane = slice.plane;
                     let slab = self.link.slabs.of(plane);
@@ -402,10 +416,70 @@ impl LocalWorkspace {
                     }
                 }
                 self.take_segment_gestures(ui.ctx());
+                self.take_calcium_gestures(ui.ctx());
                 self.curved_path(ui);
                 ui.allocate_rect(whole, egui::Sense::hover());
             }
         }
+    }
+
+    /// What the slices lay over the picture: the segments, then the calcium lesions,
+    /// made again when either changed.
+    fn on_slices(&mut self) -> ShownSegments {
+        self.calcium.take_answer();
+        self.link.calcium_naming = self.calcium.naming;
+        let segments = self.segments.on_slices();
+        let (lesions, lesions_generation) = self.calcium.lesions();
+        let made_of = (segments.generation, lesions_generation);
+        if self.on_slices.1 != made_of {
+            let both: Vec<_> = segments
+                .segments
+                .iter()
+                .chain(lesions.iter())
+                .cloned()
+                .collect();
+            self.on_slices = (
+                ShownSegments {
+                    segments: both.into(),
+                    generation: self.on_slices.0.generation.wrapping_add(1),
+                },
+                made_of,
+            );
+        }
+        self.on_slices.0.clone()
+    }
+
+    /// Scores the series' calcium (the panel's Score, Forget names or On slices).
+    pub fn ask_calcium(&mut self, ctx: &egui::Context, ask: CalciumAsk) {
+        let Some(volume) = self.renderer.volume().cloned() else {
+            return;
+        };
+        let series = self.series_name();
+        self.calcium
+            .score(ctx, &volume, &series, None, ask == CalciumAsk::Forget);
+    }
+
+    /// Names the lesions each axial slice's click or drag took.
+    fn take_calcium_gestures(&mut self, ctx: &egui::Context) {
+        let Some(volume) = self.renderer.volume().cloned() else {
+            return;
+        };
+        let series = self.series_name();
+        for slice in &mut self.slices {
+            if let Some(gesture) = slice.take_calcium_gesture() {
+                self.calcium
+                    .score(ctx, &volume, &series, Some(gesture), false);
+            }
+        }
+    }
+
+    /// The series as a calcium score names it: its Series Instance UID, else "this
+    /// series" (the built-in sample).
+    fn series_name(&self) -> String {
+        self.findings.where_to_keep().map_or_else(
+            |_| "this series".to_string(),
+            |(subject, _)| subject.series_uid.clone(),
+        )
     }
 
     /// Takes the points clicked with the Path tool, draws the path over the slices and

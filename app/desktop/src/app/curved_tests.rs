@@ -13,7 +13,7 @@ use super::*;
 use crate::curved_view::CURVED_SIZE;
 
 /// A left click at `at`: pressed and released there, a frame each.
-fn click(harness: &mut Harness<'_, DesktopApp>, at: egui::Pos2) {
+pub(super) fn click(harness: &mut Harness<'_, DesktopApp>, at: egui::Pos2) {
     harness.hover_at(at);
     harness.step();
     harness.drag_at(at);

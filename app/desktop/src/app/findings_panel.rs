@@ -45,6 +45,13 @@ impl DesktopApp {
                         findings.problem.as_deref(),
                     );
                     workspace.take_panel_actions(ui.ctx(), actions);
+                    let ct = workspace
+                        .renderer()
+                        .volume()
+                        .is_some_and(|volume| volume.modality == render_core::Modality::CT);
+                    if ct && let Some(ask) = workspace.calcium.ui(ui) {
+                        workspace.ask_calcium(ui.ctx(), ask);
+                    }
                 });
             }
             State::Remote { view, .. } if view.layout() == Layout::Quad => {

@@ -16,6 +16,7 @@ use hounsfield_findings::report::{
     measurement_report, new_uid, secondary_capture, segmentation_with_report,
 };
 use hounsfield_findings::segmentation::ReadSegmentation;
+use hounsfield_protocol::CalciumReport;
 use hounsfield_segment::Segment;
 use render_core::Volume;
 
@@ -78,13 +79,13 @@ pub struct KeptReport {
     pub report_series_uid: String,
 }
 
-/// Keeps `findings` on `subject`'s series (measured on `volume`) as the series' report,
-/// in the report series `report_series_uid` (a new one when `None`).
+/// Keeps `findings` and a calcium score on `subject`'s series (measured on `volume`) as
+/// the series' report, in the report series `report_series_uid` (a new one when `None`).
 pub fn save(
     keeping: &Keeping,
     subject: &ReportSubject,
     volume: &Volume,
-    findings: &[MeasuredFinding],
+    (findings, calcium): (&[MeasuredFinding], Option<&CalciumReport>),
     report_series_uid: Option<String>,
 ) -> Result<KeptReport, HomeError> {
     let report_series_uid = match report_series_uid {
@@ -92,7 +93,7 @@ pub fn save(
         None => new_uid()?,
     };
     let authorship = authorship(Some(report_series_uid.clone()));
-    let report = measurement_report(subject, volume, findings, &authorship)?;
+    let report = measurement_report(subject, volume, findings, calcium, &authorship)?;
     let kept = keeping
         .home()
         .keep_report(&subject.study_uid, &subject.series_uid, &report)?;

@@ -79,9 +79,15 @@ impl LocalFindings {
         }
     }
 
-    /// Saves the findings (measured on `volume`) as the series' Measurement Report where
-    /// the series keeps them; [`Self::take_answers`] takes where it went.
-    pub fn save(&mut self, ctx: &egui::Context, volume: &Arc<Volume>) {
+    /// Saves the findings (measured on `volume`), with the series' `calcium` score, as
+    /// the series' Measurement Report where the series keeps them;
+    /// [`Self::take_answers`] takes where it went.
+    pub fn save(
+        &mut self,
+        ctx: &egui::Context,
+        volume: &Arc<Volume>,
+        calcium: Option<hounsfield_protocol::CalciumReport>,
+    ) {
         if self.saving.is_some() {
             return;
         }
@@ -97,7 +103,8 @@ impl LocalFindings {
         let report_series_uid = self.report_series_uid.clone();
         let volume = Arc::clone(volume);
         let started = Pending::start(ctx, "findings-save", move || {
-            let kept = store::save(&keeping, &subject, &volume, &findings, report_series_uid)
+            let measured = (findings.as_slice(), calcium.as_ref());
+            let kept = store::save(&keeping, &subject, &volume, measured, report_series_uid)
                 .map_err(|error| format!("findings not saved: {error}"))?;
             let place = place_text(&kept.kept.place);
             tracing::info!("findings saved: {count} to {place}");

@@ -56,6 +56,27 @@ impl Worker {
         Ok(())
     }
 
+    /// The server's calcium score, for the UI to take.
+    fn on_calcium(&self, report: Box<hounsfield_protocol::CalciumReport>) {
+        tracing::info!(
+            "calcium: Agatston {:.1} ({}), {} lesions",
+            report.total.agatston,
+            report.total.category,
+            report.total.lesions
+        );
+        self.update(|state| state.calcium = Some(report));
+    }
+
+    /// Whether an error refuses a `calcium`; if so the UI is told why.
+    fn calcium_error(&self, message: &str) -> bool {
+        if !message.starts_with("calcium") {
+            return false;
+        }
+        let why = message.to_string();
+        self.update(|state| state.calcium_refused = Some(why));
+        true
+    }
+
     /// The series the server draws over the slices now, or none.
     fn on_over(&self, shown: Option<hounsfield_protocol::OverShown>) {
         match &shown {
@@ -101,7 +122,7 @@ impl Worker {
                     let why = message.clone();
                     self.update(|state| state.preset_saved = Some(Err(why)));
                 }
-                if !self.segments_error(code, &message) {
+                if !self.calcium_error(&message) && !self.segments_error(code, &message) {
                     self.findings_error(code, &message);
                 }
                 self.update(|state| state.server_error = Some(format!("{code:?}: {message}")));
@@ -138,6 +159,7 @@ impl Worker {
                 });
             }
             ServerMessage::Over { shown } => self.on_over(shown),
+            ServerMessage::Calcium(report) => self.on_calcium(report),
             ServerMessage::Priors { studies, .. } => self.on_priors(studies),
             // Told only in answer to `open_study`, which the link takes itself.
             ServerMessage::Hanging { .. } => {}

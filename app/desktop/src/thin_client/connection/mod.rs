@@ -17,9 +17,10 @@ use std::time::Duration;
 
 use hounsfield_client::{Client, ClientError, Event, HangingTold, VIDEO_CODECS, Welcome};
 use hounsfield_protocol::{
-    Action, ClientMessage, CrosshairInCells, ErrorCode, LoadProgress, MAX_STUDY_PAGE, Opened,
-    OverRequest, OverShown, Preset, SeriesKind, ServerMessage, SharedView, SlicePlane,
-    SlicePlanesInCells, StudyInfo, StudyRequest, TransportKind, ValueHistogram, Viewport,
+    Action, CalciumReport, CalciumRequest, ClientMessage, CrosshairInCells, ErrorCode,
+    LoadProgress, MAX_STUDY_PAGE, Opened, OverRequest, OverShown, Preset, SeriesKind,
+    ServerMessage, SharedView, SlicePlane, SlicePlanesInCells, StudyInfo, StudyRequest,
+    TransportKind, ValueHistogram, Viewport,
 };
 use hounsfield_tls::{Fingerprint, ServerTrust};
 use tokio::sync::mpsc;
@@ -179,6 +180,10 @@ pub struct LinkState {
     /// The patient's other studies, as the server last told them on an `opened`, not yet
     /// taken by the UI.
     pub priors: Option<Vec<StudyInfo>>,
+    /// The calcium score the server answered last (`calcium`), not yet taken by the UI.
+    pub calcium: Option<Box<CalciumReport>>,
+    /// Why the server refused the last `calcium`, not yet taken by the UI.
+    pub calcium_refused: Option<String>,
     /// The series a study's link opened first: a reconnection opens it again rather than
     /// laying the study out anew.
     study_opened: Option<String>,
@@ -343,6 +348,15 @@ impl RemoteLink {
     pub fn over(&self, request: OverRequest) -> bool {
         self.commands
             .try_send(Command::Relay(ClientMessage::Over(request)))
+            .is_ok()
+    }
+
+    /// Asks the server to score the open CT's calcium as `request` says (answered in
+    /// [`LinkState::calcium`], or refused in [`LinkState::calcium_refused`]); `false`
+    /// when the queue is full or the link stopped.
+    pub fn calcium(&self, request: CalciumRequest) -> bool {
+        self.commands
+            .try_send(Command::Relay(ClientMessage::Calcium(request)))
             .is_ok()
     }
 

@@ -10,6 +10,7 @@
 //! rendering keeps it.
 
 mod beside;
+mod calcium;
 mod findings;
 mod mirror;
 mod over;
@@ -117,6 +118,8 @@ pub struct RemoteView {
     cine_asked: Option<bool>,
     /// Restyles of the series drawn over the slices, held to their pace.
     over_sending: over::OverSending,
+    /// The calcium bar: the server's score and how lesions are named.
+    pub calcium: calcium::RemoteCalcium,
     /// The hanging protocol's cell this view shows, applied once its series opens.
     hung_cell: Option<HungCell>,
     /// A series streamed beside this one, following it.
@@ -188,6 +191,7 @@ impl RemoteView {
             cine_fps: time::DEFAULT_CINE_FPS,
             cine_asked: None,
             over_sending: over::OverSending::default(),
+            calcium: calcium::RemoteCalcium::default(),
             hung_cell: None,
             beside: None,
             priors: Vec::new(),
@@ -372,6 +376,7 @@ impl RemoteView {
         self.together_bar(ui);
         self.time_bar(ui);
         self.over_bar(ui);
+        self.calcium_bar(ui);
         let size = ui.available_size().max(egui::vec2(16.0, 16.0));
         let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
         let pixels_per_point = ui.ctx().pixels_per_point();
@@ -480,6 +485,7 @@ impl RemoteView {
                 self.curve_saved = None;
             }
             self.opened = Some(opened);
+            self.forget_calcium();
             self.ask_saved_segmentations();
         }
         if let Some((protocol, cells)) = hanging {

@@ -47,7 +47,7 @@ pub(super) fn slice_under(
 
 impl RemoteView {
     /// The frame size the cells are laid out on: the shown frame's, else the one asked for.
-    pub(super) fn frame_size(&self) -> [u32; 2] {
+    pub(crate) fn frame_size(&self) -> [u32; 2] {
         self.shown_size.unwrap_or(self.size)
     }
 
@@ -135,6 +135,8 @@ impl RemoteView {
         } else if self.draft_ruler.is_some() || (measuring && !on_findings && on_slice.is_some()) {
             let origin = ui.input(|input| input.pointer.press_origin());
             self.draw_ruler(response, rect, origin);
+        } else if !shift && self.calcium_gesture(ui, response) {
+            // Name lesions on: the press on the axial cell named calcium lesions.
         } else if matches!(self.tool, SliceTool::Segment(_)) && !shift {
             self.segment_gesture(ui, response);
         } else if on_findings && (on_slice.is_some() || self.findings.sketch.busy()) {

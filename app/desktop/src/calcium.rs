@@ -1,0 +1,217 @@
+//! Coronary calcium on a CT rendered here: the Calcium part of the findings panel scores
+//! the series off the window's thread by the rules the server and `hounsfield calcium`
+//! share, shows the total with its risk category and each artery's scores, and names
+//! lesions: with **Name lesions** on, a click on a lesion of the axial slice names it (and
+//! the lesions touching it above and below) the artery chosen, a drag there the lesions
+//! of that slice inside the box. The lesions lie over the slices, the candidates in
+//! yellow and each artery's in its colour, as the server's slice cells show them.
+
+use std::sync::Arc;
+
+use eframe::egui;
+use hounsfield_findings::arteries::Artery;
+use hounsfield_findings::calcium::{DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
+use hounsfield_findings::naming::{CalciumAsked, NamedScore, NamingGesture};
+use hounsfield_protocol::{CalciumReport, CalciumTotals, MOST_KEPT_ARTERY_REGIONS};
+use hounsfield_server::compose::{SegmentOverlay, calcium_lesion_overlays};
+use render_core::Volume;
+
+use crate::findings::pending::Pending;
+
+/// A scoring's answer: the score to keep from now on, and why none was made.
+type Answer = (Option<NamedScore>, Result<(), String>);
+
+/// What the panel asks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CalciumAsk {
+    /// Score with the names kept.
+    Score,
+    /// Score, every name forgotten.
+    Forget,
+}
+
+/// The Calcium part of the findings panel for a series rendered here.
+pub struct LocalCalcium {
+    /// The artery the next lesions named are.
+    pub artery: Artery,
+    /// Whether a press on the axial slice names lesions.
+    pub naming: bool,
+    /// Whether the lesions lie over the slices.
+    pub on_slices: bool,
+    /// The last score.
+    pub report: Option<CalciumReport>,
+    /// Why the last score asked for was not made.
+    pub problem: Option<String>,
+    /// The score kept while lesions are named (with it while one is being made).
+    kept: Option<NamedScore>,
+    /// The lesions over the slices, and a number that changes with them.
+    lesions: (Arc<[SegmentOverlay]>, u64),
+    /// The score being made.
+    scoring: Option<Pending<Answer>>,
+}
+
+impl Default for LocalCalcium {
+    fn default() -> Self {
+        Self {
+            artery: Artery::LeftAnteriorDescending,
+            naming: false,
+            on_slices: true,
+            report: None,
+            problem: None,
+            kept: None,
+            lesions: (Arc::default(), 0),
+            scoring: None,
+        }
+    }
+}
+
+/// A set of lesions' scores in one line: "Agatston 123.4 (moderate: 100–399) · …".
+pub fn totals_line(totals: &CalciumTotals) -> String {
+    format!(
+        "Agatston {:.1} ({}: {}) · volume {:.1} mm³ · mass {:.2} mg · {} lesion{}",
+        totals.agatston,
+        totals.category,
+        totals.range,
+        totals.volume_mm3,
+        totals.mass_mg,
+        totals.lesions,
+        if totals.lesions == 1 { "" } else { "s" }
+    )
+}
+
+/// Why the last score was refused, then the score's total and each artery's line.
+pub fn score_lines(ui: &mut egui::Ui, refused: Option<&str>, report: Option<&CalciumReport>) {
+    if let Some(why) = refused {
+        ui.colored_label(ui.visuals().warn_fg_color, why);
+    }
+    if let Some(report) = report {
+        ui.label(format!("Total: {}", totals_line(&report.total)));
+        for artery in &report.arteries {
+            ui.label(format!(
+                "{}: {}",
+                artery.artery,
+                totals_line(&artery.scores)
+            ));
+        }
+    }
+}
+
+impl LocalCalcium {
+    /// The lesions over the slices, and a number that changes whenever they do.
+    pub fn lesions(&self) -> (&Arc<[SegmentOverlay]>, u64) {
+        (&self.lesions.0, self.lesions.1)
+    }
+
+    /// Whether a score is being made.
+    pub fn busy(&self) -> bool {
+        self.scoring.is_some()
+    }
+
+    /// Scores `volume` (series `series`) off the window's thread: the names kept (none
+    /// when `forget`), with the lesions `naming` names added (repainting only them on
+    /// the score kept).
+    pub fn score(
+        &mut self,
+        ctx: &egui::Context,
+        volume: &Arc<Volume>,
+        series: &str,
+        naming: Option<NamingGesture>,
+        forget: bool,
+    ) {
+        if self.scoring.is_some() {
+            return;
+        }
+        let volume = Arc::clone(volume);
+        let series = series.to_string();
+        let asked = CalciumAsked {
+            region: VoxelBox::whole(&volume),
+            factor: (DEFAULT_MG_PER_CM3_PER_HU, false),
+            given: forget.then(Vec::new),
+            naming: naming.map(|gesture| (self.artery, gesture)),
+            shown: self.on_slices,
+        };
+        let kept = self.kept.take();
+        let started = Pending::start(ctx, "calcium-score", move || {
+            let (kept, made) =
+                NamedScore::asked(&volume, &series, asked, kept, MOST_KEPT_ARTERY_REGIONS);
+            Ok((kept, made.map_err(|error| error.to_string())))
+        });
+        match started {
+            Ok(pending) => {
+                self.problem = None;
+                self.scoring = Some(pending);
+            }
+            Err(why) => self.problem = Some(why),
+        }
+    }
+
+    /// Takes a score that came back; whether the lesions over the slices changed.
+    pub fn take_answer(&mut self) -> bool {
+        let Some(answer) = self.scoring.as_ref().and_then(Pending::answer) else {
+            return false;
+        };
+        self.scoring = None;
+        let (kept, made) = match answer {
+            Ok(answer) => answer,
+            Err(why) => (None, Err(why)),
+        };
+        self.kept = kept;
+        if let Err(why) = made {
+            self.problem = Some(format!("not scored: {why}"));
+            return false;
+        }
+        let Some(score) = &self.kept else {
+            return false;
+        };
+        self.report = Some(score.report.clone());
+        let lesions = score
+            .masks
+            .as_ref()
+            .map_or_else(Arc::default, calcium_lesion_overlays);
+        self.lesions = (lesions, self.lesions.1 + 1);
+        true
+    }
+
+    /// The Calcium part: Score calcium, then the artery, Name lesions, Forget names and
+    /// On slices once scored, with the total and each artery's line. What was asked.
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<CalciumAsk> {
+        let mut asked = None;
+        ui.separator();
+        ui.heading("Calcium");
+        ui.horizontal_wrapped(|ui| {
+            let score = ui
+                .add_enabled(!self.busy(), egui::Button::new("Score calcium"))
+                .on_hover_text("the whole series' coronary calcium: Agatston, volume and mass");
+            if score.clicked() {
+                asked = Some(CalciumAsk::Score);
+            }
+            if self.busy() {
+                ui.spinner();
+            }
+            if self.report.is_none() {
+                return;
+            }
+            egui::ComboBox::from_id_salt("local-calcium-artery")
+                .selected_text(format!("artery {}", self.artery.code()))
+                .show_ui(ui, |ui| {
+                    for artery in Artery::ALL {
+                        ui.selectable_value(&mut self.artery, artery, artery.code());
+                    }
+                });
+            ui.toggle_value(&mut self.naming, "Name lesions")
+                .on_hover_text("then click a lesion on the axial slice (it and the lesions touching it above and below), or drag a box round lesions of that slice");
+            if ui.button("Forget names").clicked() {
+                asked = Some(CalciumAsk::Forget);
+            }
+            if ui
+                .checkbox(&mut self.on_slices, "On slices")
+                .on_hover_text("the candidates in yellow, each artery's lesions in its colour")
+                .changed()
+            {
+                asked = Some(CalciumAsk::Score);
+            }
+        });
+        score_lines(ui, self.problem.as_deref(), self.report.as_ref());
+        asked
+    }
+}
