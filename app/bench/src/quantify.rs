@@ -1,6 +1,9 @@
 //! `bench quantify`: how long a CT's coronary calcium score takes, over the whole series
 //! and over a region, on the volume as loaded and as a server keeps it (packed slices,
-//! each decoded as it is scored): the median of a few runs, beside the load itself.
+//! each decoded as it is scored): the median of a few runs, beside the load itself; and
+//! a reader's click naming a plaque on the score kept (the smallest lesion's, as a
+//! coronary plaque is small beside bone), beside the whole series scored again with its
+//! lesions painted (what a naming would cost without the kept score).
 
 use std::path::Path;
 use std::time::Instant;
@@ -8,7 +11,9 @@ use std::time::Instant;
 use glam::DVec3;
 use serde::Serialize;
 
+use hounsfield_findings::arteries::Artery;
 use hounsfield_findings::calcium::{self, DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
+use hounsfield_findings::naming::{NamedScore, NamingGesture};
 use hounsfield_workstation::source;
 use hounsfield_workstation::timing::median;
 use hounsfield_workstation::values::LpsBox;
@@ -27,6 +32,17 @@ struct Scored {
     packed_ms: f64,
 }
 
+/// A click naming a small plaque on the whole series' kept score, beside scoring it again.
+#[derive(Debug, Serialize)]
+struct NamingFigures {
+    /// The whole series scored with its lesions painted (ms, packed).
+    scored_ms: f64,
+    /// A click on its smallest lesion named on the kept score (ms, packed).
+    named_ms: f64,
+    /// The lesions the click named (its plaque).
+    lesions_named: usize,
+}
+
 /// What `bench quantify --json` prints.
 #[derive(Debug, Serialize)]
 struct QuantifyFigures {
@@ -35,6 +51,8 @@ struct QuantifyFigures {
     load_ms: f64,
     runs: usize,
     calcium: Vec<Scored>,
+    /// A click naming a plaque, beside scoring the series again.
+    naming: NamingFigures,
     /// The series over time, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     over_time: Option<OverTimeFigures>,
@@ -116,12 +134,14 @@ pub fn quantify(what: Quantified<'_>, runs: usize, json: bool) -> anyhow::Result
             packed_ms,
         });
     }
+    let naming = time_naming(&packed, runs)?;
     let figures = QuantifyFigures {
         series: opened.label,
         dims: volume.dims,
         load_ms,
         runs,
         calcium,
+        naming,
         over_time,
         cine,
     };
@@ -144,6 +164,14 @@ pub fn quantify(what: Quantified<'_>, runs: usize, json: bool) -> anyhow::Result
             scored.packed_ms
         );
     }
+    let n = &figures.naming;
+    println!(
+        "  a click naming a small plaque ({} lesions) on the score kept: {:.1} ms, beside the whole series scored again with its lesions painted: {:.1} ms ({:.0}×)",
+        n.lesions_named,
+        n.named_ms,
+        n.scored_ms,
+        n.scored_ms / n.named_ms.max(1e-6)
+    );
     if let Some(o) = &figures.over_time {
         println!(
             "series over time {}: {} volumes of {:?}, loaded in {:.0} ms ({:.1} ms a volume); {:.1} MiB of voxels, {:.1} MiB resident after, {:.1} MiB at the peak ({:.2}× the voxels)",
@@ -183,4 +211,43 @@ pub fn quantify(what: Quantified<'_>, runs: usize, json: bool) -> anyhow::Result
         }
     }
     Ok(())
+}
+
+/// Times a click on the whole series' smallest lesion named on the kept score (packed, as
+/// a server keeps it), beside the series scored again with its lesions painted.
+fn time_naming(volume: &render_core::Volume, runs: usize) -> anyhow::Result<NamingFigures> {
+    let whole = VoxelBox::whole(volume);
+    let factor = (DEFAULT_MG_PER_CM3_PER_HU, false);
+    let mut smallest: Option<(usize, usize)> = None;
+    calcium::score_each(volume, whole, factor.0, |lesion, voxels| {
+        if smallest.is_none_or(|(pixels, _)| pixels > lesion.pixels) {
+            smallest = voxels.first().map(|&voxel| (lesion.pixels, voxel));
+        }
+    })?;
+    let (_, voxel) =
+        smallest.ok_or_else(|| anyhow::anyhow!("the series has no calcium lesion"))?;
+    let [width, height, _] = volume.dims;
+    let ijk = DVec3::new(
+        (voxel % width) as f64,
+        ((voxel / width) % height) as f64,
+        (voxel / (width * height)) as f64,
+    );
+    let click = NamingGesture::Click(volume.voxel_to_lps_point(ijk));
+    let mut scored_times = Vec::with_capacity(runs);
+    let mut named_times = Vec::with_capacity(runs);
+    let mut lesions_named = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let mut score = NamedScore::score(volume, "bench", whole, factor, Vec::new(), true)?;
+        scored_times.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        score.name(volume, Artery::LeftAnteriorDescending, click, usize::MAX)?;
+        named_times.push(started.elapsed().as_secs_f64() * 1000.0);
+        lesions_named = score.regions.len();
+    }
+    Ok(NamingFigures {
+        scored_ms: median(&mut scored_times),
+        named_ms: median(&mut named_times),
+        lesions_named,
+    })
 }

@@ -69,6 +69,18 @@ fn quantify_times_the_calcium_score_of_the_built_in_sample() {
         whole["packed_ms"].as_f64().is_some_and(|ms| ms > 0.0),
         "{figures}"
     );
+    // A click on the smallest lesion names its plaque: one lesion or more.
+    let naming = &figures["naming"];
+    assert!(
+        naming["lesions_named"].as_u64().is_some_and(|n| n >= 1),
+        "{figures}"
+    );
+    for figure in ["scored_ms", "named_ms"] {
+        assert!(
+            naming[figure].as_f64().is_some_and(|ms| ms > 0.0),
+            "{figures}"
+        );
+    }
 }
 
 #[test]
