@@ -224,8 +224,7 @@ fn time_naming(volume: &render_core::Volume, runs: usize) -> anyhow::Result<Nami
             smallest = voxels.first().map(|&voxel| (lesion.pixels, voxel));
         }
     })?;
-    let (_, voxel) =
-        smallest.ok_or_else(|| anyhow::anyhow!("the series has no calcium lesion"))?;
+    let (_, voxel) = smallest.ok_or_else(|| anyhow::anyhow!("the series has no calcium lesion"))?;
     let [width, height, _] = volume.dims;
     let ijk = DVec3::new(
         (voxel % width) as f64,

@@ -10,11 +10,10 @@ use hounsfield_volume::Volume;
 
 use super::codes::{self, Code};
 use super::elements::{
-    code_content, container, image_content, sequence, text_content, uid_content,
+    code_content, container, image_content, number, sequence, text_content, uid_content,
 };
 use super::subject::{ImageRef, ReportSubject};
 use super::uid::new_uid;
-use super::write::number;
 use crate::error::FindingError;
 
 /// How a calcium score's groups' tracking identifiers begin.

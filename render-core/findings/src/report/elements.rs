@@ -258,3 +258,19 @@ pub(crate) fn decimal_string(value: f64) -> String {
     }
     format!("{value:.6e}")
 }
+
+/// A NUM content item: `name`, `value` in `unit` (as text and as a 64-bit float).
+pub(crate) fn number(name: Code, value: f64, unit: Code) -> InMemDicomObject {
+    let mut item = content_item("CONTAINS", "NUM", name);
+    let measured = InMemDicomObject::from_element_iter([
+        text_element(tags::NUMERIC_VALUE, VR::DS, &decimal_string(value)),
+        DataElement::new(
+            tags::FLOATING_POINT_VALUE,
+            VR::FD,
+            PrimitiveValue::from(value),
+        ),
+        sequence(tags::MEASUREMENT_UNITS_CODE_SEQUENCE, vec![code_item(unit)]),
+    ]);
+    item.put(sequence(tags::MEASURED_VALUE_SEQUENCE, vec![measured]));
+    item
+}

@@ -12,13 +12,14 @@ use hounsfield_segment::{Segment, measure};
 use hounsfield_volume::Volume;
 
 use super::codes;
+use super::elements::number;
 use super::elements::{
     Authorship, container, content_item, segment_code, sequence, text_content, text_element,
     uid_content,
 };
 use super::subject::{ImageRef, ReportSubject};
 use super::uid::{new_uid, sop_instance_uid_of};
-use super::write::{number, report_document};
+use super::write::report_document;
 use crate::error::FindingError;
 use crate::segmentation::{SEGMENTATION_STORAGE, segmentation};
 use crate::unit_of;

@@ -11,11 +11,11 @@ use hounsfield_vocabulary::{CalciumReport, FindingKind};
 use hounsfield_volume::Volume;
 
 use super::calcium::calcium_groups;
-use super::codes::{self, Code};
+use super::codes;
 use super::elements::{
-    Authorship, DocumentKind, code_content, code_item, container, content_item, decimal_string,
-    document_header, evidence_of_series, image_content, part10, person_content, sequence,
-    text_content, text_element, uid_content,
+    Authorship, DocumentKind, code_content, code_item, container, content_item, document_header,
+    evidence_of_series, image_content, number, part10, person_content, sequence, text_content,
+    text_element, uid_content,
 };
 use super::subject::{ImageRef, ReportSubject};
 use super::tracking::tracking_identifier;
@@ -288,19 +288,4 @@ pub(crate) fn outline_points(finding: &Finding) -> (&'static str, Vec<DVec3>) {
             ("POLYLINE", points.clone())
         }
     }
-}
-
-pub(crate) fn number(name: Code, value: f64, unit: Code) -> InMemDicomObject {
-    let mut item = content_item("CONTAINS", "NUM", name);
-    let measured = InMemDicomObject::from_element_iter([
-        text_element(tags::NUMERIC_VALUE, VR::DS, &decimal_string(value)),
-        DataElement::new(
-            tags::FLOATING_POINT_VALUE,
-            VR::FD,
-            PrimitiveValue::from(value),
-        ),
-        sequence(tags::MEASUREMENT_UNITS_CODE_SEQUENCE, vec![code_item(unit)]),
-    ]);
-    item.put(sequence(tags::MEASURED_VALUE_SEQUENCE, vec![measured]));
-    item
 }
