@@ -79,6 +79,17 @@ pub fn totals_line(totals: &CalciumTotals) -> String {
     )
 }
 
+/// The artery the next lesions named are, chosen among [`Artery::ALL`].
+pub fn artery_choice(ui: &mut egui::Ui, id: &str, artery: &mut Artery) {
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(format!("artery {}", artery.code()))
+        .show_ui(ui, |ui| {
+            for each in Artery::ALL {
+                ui.selectable_value(artery, each, each.code());
+            }
+        });
+}
+
 /// Why the last score was refused, then the score's total and each artery's line.
 pub fn score_lines(ui: &mut egui::Ui, refused: Option<&str>, report: Option<&CalciumReport>) {
     if let Some(why) = refused {
@@ -191,13 +202,7 @@ impl LocalCalcium {
             if self.report.is_none() {
                 return;
             }
-            egui::ComboBox::from_id_salt("local-calcium-artery")
-                .selected_text(format!("artery {}", self.artery.code()))
-                .show_ui(ui, |ui| {
-                    for artery in Artery::ALL {
-                        ui.selectable_value(&mut self.artery, artery, artery.code());
-                    }
-                });
+            artery_choice(ui, "local-calcium-artery", &mut self.artery);
             ui.toggle_value(&mut self.naming, "Name lesions")
                 .on_hover_text("then click a lesion on the axial slice (it and the lesions touching it above and below), or drag a box round lesions of that slice");
             if ui.button("Forget names").clicked() {

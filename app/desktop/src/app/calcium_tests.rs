@@ -136,7 +136,7 @@ fn connect_scores_the_calcium_and_names_the_lesion_clicked_on_the_axial_cell() {
     let State::Remote { view, .. } = &mut harness.state_mut().state else {
         panic!("streamed");
     };
-    view.calcium.artery = "RCA";
+    view.calcium.artery = Artery::RightCoronary;
     harness.get_by_label("Name lesions").click();
     harness.run_steps(2);
     click(

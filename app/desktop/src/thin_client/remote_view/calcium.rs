@@ -7,21 +7,19 @@
 //! in yellow and each artery's in its colour; **On slices** takes them off.
 
 use eframe::egui;
+use hounsfield_findings::arteries::Artery;
 use hounsfield_protocol::{CalciumReport, CalciumRequest, Layout, LesionNaming, SlicePlane};
 
 use super::RemoteView;
-use crate::calcium::score_lines;
-
-/// The arteries lesions are named by, as the server knows them.
-pub const ARTERIES: [&str; 5] = ["LM", "LAD", "LCx", "RCA", "other"];
+use crate::calcium::{artery_choice, score_lines};
 
 /// The calcium bar's state: the artery the next lesions named are, whether presses on the
 /// axial cell name lesions, whether the lesions show over the slices, and the server's
 /// last score.
 #[derive(Debug)]
 pub struct RemoteCalcium {
-    /// One of [`ARTERIES`].
-    pub artery: &'static str,
+    /// The artery the next lesions named are.
+    pub artery: Artery,
     /// Whether a press on the axial cell names lesions.
     pub naming: bool,
     /// Whether the server lays the lesions over the slices.
@@ -35,7 +33,7 @@ pub struct RemoteCalcium {
 impl Default for RemoteCalcium {
     fn default() -> Self {
         Self {
-            artery: "LAD",
+            artery: Artery::LeftAnteriorDescending,
             naming: false,
             on_slices: true,
             report: None,
@@ -106,13 +104,7 @@ impl RemoteView {
             if self.calcium.report.is_none() {
                 return;
             }
-            egui::ComboBox::from_id_salt("calcium-artery")
-                .selected_text(format!("artery {}", self.calcium.artery))
-                .show_ui(ui, |ui| {
-                    for artery in ARTERIES {
-                        ui.selectable_value(&mut self.calcium.artery, artery, artery);
-                    }
-                });
+            artery_choice(ui, "calcium-artery", &mut self.calcium.artery);
             ui.toggle_value(&mut self.calcium.naming, "Name lesions")
                 .on_hover_text("then click a lesion on the axial slice (it and the lesions touching it above and below), or drag a box round lesions of that slice");
             if ui.button("Forget names").clicked() {
@@ -164,7 +156,7 @@ impl RemoteView {
         if let Some(points) = points {
             self.ask_calcium(CalciumRequest {
                 name: Some(LesionNaming {
-                    artery: self.calcium.artery.to_string(),
+                    artery: self.calcium.artery.code().to_string(),
                     cell: SlicePlane::Axial.name().to_string(),
                     points,
                 }),
