@@ -84,7 +84,8 @@ impl SeriesOver {
 }
 
 /// Blends `over` into `rgba` (`width` pixels a row), whose pixel centres `pixel_to_lps`
-/// takes to LPS in `over`'s frame; the pixels it covered.
+/// takes to LPS in `over`'s frame; the pixels it covered. Over a transparent image it
+/// leaves `over` alone, premultiplied by its opacity, with that opacity as alpha.
 pub fn draw_over(
     rgba: &mut [u8],
     width: u32,
@@ -108,8 +109,10 @@ pub fn draw_over(
         let Some(value) = sample(over, lps, fusion.nearest) else {
             continue;
         };
-        let colour = fusion.colours.rgb((value - low) / fusion.window.width);
-        for (channel, c) in pixel.iter_mut().zip(colour) {
+        let [red, green, blue] = fusion.colours.rgb((value - low) / fusion.window.width);
+        // Alpha blends towards opaque too: an opaque slice stays opaque, and a transparent
+        // image takes the series alone, premultiplied, for a client to lay over its own.
+        for (channel, c) in pixel.iter_mut().zip([red, green, blue, 1.0]) {
             let blended = f64::from(*channel) * (1.0 - opacity) + c * 255.0 * opacity;
             *channel = blended.round().clamp(0.0, 255.0) as u8;
         }
@@ -202,5 +205,29 @@ mod tests {
             DMat4::from_translation(DVec3::new(3.0, 0.0, 0.0)),
         );
         assert_eq!(&rgba[0..3], &[178, 178, 178]);
+    }
+
+    #[test]
+    fn over_a_transparent_image_the_series_is_left_alone_premultiplied() {
+        let mut over = over(SeriesLink::SameFrame);
+        over.fusion.opacity = 0.4;
+        // One pixel at i = 3 (white in the grey map), one outside the volume.
+        let pixel_to_lps = DMat4::from_cols(
+            DVec4::new(10.0, 0.0, 0.0, 0.0),
+            DVec4::new(0.0, 1.0, 0.0, 0.0),
+            DVec4::new(0.0, 0.0, 1.0, 0.0),
+            DVec4::new(3.0, 1.0, 1.0, 1.0),
+        );
+        let mut rgba = vec![0u8; 8];
+        assert_eq!(over.draw(&mut rgba, 2, pixel_to_lps), 1);
+        assert_eq!(
+            &rgba[0..4],
+            &[102, 102, 102, 102],
+            "white at 0.4, premultiplied"
+        );
+        assert_eq!(&rgba[4..8], &[0; 4], "outside stays transparent");
+        let mut opaque = vec![50u8, 50, 50, 255];
+        over.draw(&mut opaque, 1, pixel_to_lps);
+        assert_eq!(opaque[3], 255, "an opaque slice stays opaque");
     }
 }
