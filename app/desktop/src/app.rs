@@ -9,6 +9,7 @@ mod certificate_prompt;
 mod crop_panel;
 mod findings_panel;
 mod movie_dialog;
+mod over_panel;
 mod render_switch;
 mod segments_panel;
 mod server_sign_in;
@@ -136,6 +137,10 @@ pub struct DesktopApp {
     start_beside: Option<OpenChoice>,
     /// The hanging protocol's cell the series opening beside is hung with (`--study`).
     beside_cell: Option<HungCell>,
+    /// The series to draw over the first once it is shown (`--over`).
+    start_over: Option<OpenChoice>,
+    /// A series loading to be drawn over the first (`--over`, or a row's "Draw over").
+    over_loading: Option<Loading>,
     /// The site's segmentation model, offered on each series rendered here.
     model: Option<Arc<hounsfield_model::SegmentationModel>>,
 }
@@ -175,7 +180,7 @@ impl DesktopApp {
         browser.pacs.url = settings.pacs_url.clone().unwrap_or_default();
         let mut show_browser = false;
         let mut start_crop = None;
-        let mut start_beside = None;
+        let (mut start_beside, mut start_over) = (None, None);
         let transport = match &request.launch {
             Launch::Open(args) => args.rendering.transport,
             Launch::Connect(args) => args.transport,
@@ -183,10 +188,7 @@ impl DesktopApp {
         let (state, preference, server) = match request.launch {
             Launch::Open(args) => {
                 start_crop = args.crop;
-                start_beside = args.beside.clone().map(|path| OpenChoice {
-                    path,
-                    series: args.beside_series.clone(),
-                });
+                (start_beside, start_over) = beside_and_over(&args);
                 if let Some(url) = &args.rendering.server {
                     settings.remember_server(url, None);
                 }
@@ -299,6 +301,8 @@ impl DesktopApp {
             beside: None,
             start_beside,
             beside_cell: None,
+            start_over,
+            over_loading: None,
             model: request.model,
         };
         app.save_settings();
@@ -349,6 +353,7 @@ impl DesktopApp {
                     findings,
                 );
                 self.warnings.extend(warnings);
+                view.suv_factor = opened.suv_factor;
                 let volumes = over_time.len().max(1);
                 view.keep_volumes_over_time(over_time);
                 tracing::info!(series = %self.label, volumes, "series shown here");
@@ -405,6 +410,8 @@ impl DesktopApp {
         // Linked to the series that gives way, the one beside goes with it.
         self.beside = None;
         self.beside_cell = None;
+        // So does a series loading to be drawn over it.
+        self.over_loading = None;
         if let State::Local(workspace) = &self.state
             && workspace.findings.list.unsaved()
         {
@@ -556,6 +563,24 @@ impl DesktopApp {
     }
 }
 
+/// The series `open` asks to read beside the first (`--beside`) and to draw over it
+/// (`--over`, a series of its path).
+fn beside_and_over(args: &crate::launch::OpenArgs) -> (Option<OpenChoice>, Option<OpenChoice>) {
+    let beside = args.beside.clone().map(|path| OpenChoice {
+        path,
+        series: args.beside_series.clone(),
+    });
+    let over = args
+        .path
+        .clone()
+        .zip(args.over.clone())
+        .map(|(path, series)| OpenChoice {
+            path,
+            series: Some(series),
+        });
+    (beside, over)
+}
+
 /// The window's own wgpu device and queue, for a renderer (never a second device).
 fn window_device(render_state: &RenderState) -> GpuContext {
     GpuContext::borrowed(
@@ -644,6 +669,15 @@ impl eframe::App for DesktopApp {
             self.open_beside(choice, &ctx, frame.wgpu_render_state());
         }
         self.poll_beside(frame.wgpu_render_state());
+        let over = self.browser.over.take().or_else(|| {
+            matches!(self.state, State::Local(_))
+                .then(|| self.start_over.take())
+                .flatten()
+        });
+        if let Some(choice) = over {
+            self.open_over(choice, &ctx);
+        }
+        self.poll_over();
         self.crop_panel(ui);
         self.transfer_panel(ui);
         self.findings_panel(ui);
@@ -680,6 +714,8 @@ mod key_image_tests;
 mod light_tests;
 #[cfg(test)]
 mod movie_tests;
+#[cfg(test)]
+mod over_tests;
 #[cfg(test)]
 mod plane_tests;
 #[cfg(test)]

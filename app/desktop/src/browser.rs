@@ -89,6 +89,8 @@ pub struct SeriesBrowser {
     pub current: Option<String>,
     /// A series the reader asked to open beside the one shown (a row's menu).
     pub beside: Option<OpenChoice>,
+    /// A series the reader asked to draw over the one shown (a row's menu).
+    pub over: Option<OpenChoice>,
 }
 
 impl SeriesBrowser {
@@ -108,6 +110,7 @@ impl SeriesBrowser {
             problem: None,
             current: None,
             beside: None,
+            over: None,
         }
     }
 
@@ -214,6 +217,7 @@ impl SeriesBrowser {
                 match self.studies_ui(ui) {
                     Some(Pick::Open(picked)) => choice = Some(picked),
                     Some(Pick::Beside(picked)) => self.beside = Some(picked),
+                    Some(Pick::Over(picked)) => self.over = Some(picked),
                     None => {}
                 }
             });
@@ -300,6 +304,15 @@ impl SeriesBrowser {
                         button.context_menu(|menu| {
                             if menu.button("Open beside").clicked() {
                                 choice = Some(Pick::Beside(picked.clone()));
+                            }
+                            if menu
+                                .button("Draw over")
+                                .on_hover_text(
+                                    "draw this series over the slices of the one shown (a PET over its CT)",
+                                )
+                                .clicked()
+                            {
+                                choice = Some(Pick::Over(picked.clone()));
                             }
                         });
                         if button.clicked() {
@@ -405,6 +418,8 @@ enum Pick {
     Open(OpenChoice),
     /// To open beside it.
     Beside(OpenChoice),
+    /// To draw over it.
+    Over(OpenChoice),
 }
 
 /// Which system dialog to show.

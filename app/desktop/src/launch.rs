@@ -83,6 +83,16 @@ pub struct OpenArgs {
     /// The series id (or number) of `--beside`'s path; default: its largest series.
     #[arg(long, value_name = "SERIES", requires = "beside")]
     pub beside_series: Option<String>,
+    /// A second series of PATH (its id or number) drawn over the slices: a PET over its
+    /// CT, a perfusion map over an anatomical MR, of the same patient. Linked by frame of
+    /// reference, else by the volumes' centres; the bar above the views restyles it.
+    #[arg(
+        long,
+        value_name = "SERIES",
+        requires = "path",
+        conflicts_with = "study"
+    )]
+    pub over: Option<String>,
     /// Start with the 3D view cropped to a box: fractions 0..1 of the volume along i, j, k
     /// (towards the patient's left, posterior, superior), e.g. `0.5,0,0,1,1,1` for the
     /// left half.

@@ -23,9 +23,11 @@ use render_core::{Volume, Window};
 use super::findings::paint::paint_slice;
 use super::findings::{Gesture, LocalFindings, SketchOutcome, SliceTool};
 use super::gestures::dragged_window;
+use super::over::{LocalOver, OverTexture};
 use super::plane_lines::{PlaneLines, PlaneTurn, plane_colour};
 use super::segments::overlay::SegmentTexture;
 use super::segments::{SegmentGesture, ShownSegments};
+use super::thin_client::rulers::ProbeReading;
 use super::viewport_texture::ViewportTexture;
 use geometry::{OnScreen, SliceGeometry};
 
@@ -47,6 +49,42 @@ pub struct SliceLink {
     pub brush_mm: f64,
     /// Whether a click or a drag on the axial slice names calcium lesions.
     pub calcium_naming: bool,
+}
+
+/// What a slice lays over its picture, and what its probe reads beside the series' own
+/// value.
+pub struct SliceLayers<'a> {
+    /// A second series drawn over it.
+    pub over: Option<&'a LocalOver>,
+    /// The segments (with a threshold's preview) and the calcium lesions.
+    pub segments: &'a ShownSegments,
+    /// SUV a Bq/ml of the series shown, a PET.
+    pub suv_factor: Option<f64>,
+}
+
+impl SliceLayers<'_> {
+    /// The probe's reading of `value` at `lps` on `plane` of `volume`: its unit, its SUV
+    /// for a PET, and the value (and SUV) of the series drawn over there.
+    pub fn reading(
+        &self,
+        volume: &Volume,
+        plane: SlicePlane,
+        lps: DVec3,
+        value: f64,
+    ) -> ProbeReading {
+        let over = self.over.and_then(|over| over.reading_at(lps));
+        ProbeReading {
+            plane,
+            lps_mm: lps,
+            value: Some(value),
+            unit: hounsfield_findings::unit_of(&volume.modality).to_string(),
+            values: Vec::new(),
+            curve: None,
+            over_value: over.map(|(value, _)| value),
+            suv: self.suv_factor.map(|factor| value * factor),
+            over_suv: over.and_then(|(_, suv)| suv),
+        }
+    }
 }
 
 /// The colour of text drawn over the images (letters, W/L, scale bar).
@@ -132,6 +170,8 @@ pub struct SliceView {
     ruler: Option<(DVec3, DVec3)>,
     /// The value under the cursor and where.
     pub probe: Option<(DVec3, f64)>,
+    /// The probe as the corner tells it, with the series drawn over's value and SUV.
+    pub probe_text: Option<String>,
     /// The last render error.
     error: Option<String>,
     /// Wheel movement not yet turned into slices (points).
@@ -146,6 +186,8 @@ pub struct SliceView {
     path_click: Option<DVec3>,
     /// Lesions named on the axial slice since the workspace last asked.
     calcium_gesture: Option<NamingGesture>,
+    /// A second series drawn over the slice.
+    over_texture: OverTexture,
     /// The segments laid over the slice.
     segment_texture: SegmentTexture,
     /// A segment brush's stroke under way (LPS).
@@ -171,6 +213,7 @@ impl SliceView {
             drawn: None,
             ruler: None,
             probe: None,
+            probe_text: None,
             error: None,
             scrolled: 0.0,
             shown: None,
@@ -178,6 +221,7 @@ impl SliceView {
             turning: None,
             path_click: None,
             calcium_gesture: None,
+            over_texture: OverTexture::default(),
             segment_texture: SegmentTexture::default(),
             stroke: Vec::new(),
             segment_gesture: None,
@@ -302,9 +346,9 @@ impl SliceView {
         true
     }
 
-    /// Draws the slice in `ui`'s remaining space with the `segments` over it, handles its
-    /// input (which may move the shared crosshair or window, draw and edit findings, or
-    /// paint a segment) and paints its overlays.
+    /// Draws the slice in `ui`'s remaining space with what `layers` lays over it, handles
+    /// its input (which may move the shared crosshair or window, draw and edit findings,
+    /// or paint a segment) and paints its overlays.
     #[allow(clippy::too_many_arguments)] // each is one part of what a slice shows
     pub fn ui(
         &mut self,
@@ -314,7 +358,7 @@ impl SliceView {
         base: &ViewState,
         link: &mut SliceLink,
         findings: &mut LocalFindings,
-        segments: &ShownSegments,
+        layers: &SliceLayers,
     ) {
         let Some(volume) = renderer.volume().cloned() else {
             return;
@@ -361,9 +405,14 @@ impl SliceView {
         }
         let painter = ui.painter_at(rect);
         self.texture.paint(&painter, rect);
+        self.over_texture
+            .paint(&painter, rect, &volume, &plane, physical, layers.over);
         self.segment_texture
-            .paint(&painter, rect, &volume, &plane, physical, segments);
+            .paint(&painter, rect, &volume, &plane, physical, layers.segments);
         let geometry = SliceGeometry::of(&plane, &volume, physical);
+        self.probe_text = self
+            .probe
+            .map(|(lps, value)| layers.reading(&volume, self.plane, lps, value).text());
         self.paint_overlays(&painter, rect, pixels_per_point, &geometry, link, window);
         let shown = OnScreen {
             rect,
@@ -587,11 +636,8 @@ impl SliceView {
         if let Some(window) = window {
             lines.push(format!("W {:.0} L {:.0}", window.width, window.center));
         }
-        if let Some((lps, value)) = self.probe {
-            lines.push(format!(
-                "{value:.0} at ({:.1}, {:.1}, {:.1}) mm LPS",
-                lps.x, lps.y, lps.z
-            ));
+        if let Some(text) = &self.probe_text {
+            lines.push(text.clone());
         }
         painter.text(
             rect.left_bottom() + egui::vec2(6.0, -6.0),

@@ -17,11 +17,12 @@ use render_core::{Volume, Window};
 use super::calcium::{CalciumAsk, LocalCalcium};
 use super::curved_view::CurvedView;
 use super::findings::{LocalFindings, PanelAction, SliceTool};
+use super::over::{LocalOver, local_over_bar};
 use super::segments::LocalSegments;
 use super::segments::ShownSegments;
 use super::segments::panel::SegmentAction;
 use super::slab_control::slab_control;
-use super::slice_view::{SliceLink, SliceView};
+use super::slice_view::{SliceLayers, SliceLink, SliceView};
 use super::view3d::View3d;
 use render_core::view::Layout;
 
@@ -55,6 +56,10 @@ pub struct LocalWorkspace {
     pub shown: Option<(egui::Rect, Option<[egui::Rect; 4]>)>,
     /// The volumes of a series over time, when it is one.
     pub time: Option<time::LocalTimePoints>,
+    /// A second series drawn over the slices.
+    pub over: Option<LocalOver>,
+    /// SUV (body weight) a Bq/ml, for a PET whose header gives what it is computed from.
+    pub suv_factor: Option<f64>,
 }
 
 impl LocalWorkspace {
@@ -98,6 +103,8 @@ impl LocalWorkspace {
                 segments,
                 segments_in_3d: 0,
                 time: None,
+                over: None,
+                suv_factor: None,
                 curved: CurvedView::default(),
                 calcium: LocalCalcium::default(),
                 on_slices: (ShownSegments::default(), (u64::MAX, u64::MAX)),
@@ -367,6 +374,11 @@ impl LocalWorkspace {
         self.findings.take_answers();
         self.link.brush_mm = self.segments.tools.brush_mm;
         self.follow_segments(ui.ctx());
+        if let Some(over) = &mut self.over
+            && local_over_bar(ui, over)
+        {
+            self.over = None;
+        }
         match self.layout {
             Layout::Single => {
                 self.shown = Some((ui.available_rect_before_wrap(), None));
@@ -397,6 +409,11 @@ impl LocalWorkspace {
                 }
                 let base = self.view3d.view.clone();
                 let on_slices = self.on_slices();
+                let layers = SliceLayers {
+                    over: self.over.as_ref(),
+                    segments: &on_slices,
+                    suv_factor: self.suv_factor,
+                };
                 for (slice, rect) in self.slices.iter_mut().zip(cells) {
                     let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect));
                     slice.ui(
@@ -406,7 +423,7 @@ impl LocalWorkspace {
                         &base,
                         &mut self.link,
                         &mut self.findings,
-                        &on_slices,
+                        &layers,
                     );
                     let plane = slice.plane;
                     let slab = self.link.slabs.of(plane);

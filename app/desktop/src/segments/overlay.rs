@@ -8,13 +8,21 @@ use render_core::Volume;
 use render_core::view::MprPlane;
 
 use super::ShownSegments;
+use crate::layer_texture::LayerTexture;
 
 /// One slice view's overlay of the segments.
-#[derive(Default)]
 pub struct SegmentTexture {
-    texture: Option<egui::TextureHandle>,
-    /// The slice, size and segments it was made for.
-    made_for: Option<(MprPlane, [u32; 2], u64)>,
+    /// The picture, made for a slice, a size and a generation of the segments.
+    texture: LayerTexture<(MprPlane, [u32; 2], u64)>,
+}
+
+impl Default for SegmentTexture {
+    fn default() -> Self {
+        // Nearest: a voxel's edge stays sharp however far the slice is zoomed.
+        Self {
+            texture: LayerTexture::new("segments", egui::TextureOptions::NEAREST),
+        }
+    }
 }
 
 impl SegmentTexture {
@@ -29,30 +37,16 @@ impl SegmentTexture {
         shown: &ShownSegments,
     ) {
         if shown.segments.is_empty() {
-            self.texture = None;
-            self.made_for = None;
+            self.texture.clear();
             return;
         }
-        let wanted = (*plane, size, shown.generation);
-        if self.made_for != Some(wanted) {
+        let key = (*plane, size, shown.generation);
+        self.texture.paint(painter, rect, key, || {
             let overlay = segment_overlay(volume, plane, size, &shown.segments);
-            let image = egui::ColorImage::from_rgba_unmultiplied(
+            egui::ColorImage::from_rgba_unmultiplied(
                 [overlay.width as usize, overlay.height as usize],
                 &overlay.rgba,
-            );
-            // Nearest: a voxel's edge stays sharp however far the slice is zoomed.
-            let options = egui::TextureOptions::NEAREST;
-            match &mut self.texture {
-                Some(texture) => texture.set(image, options),
-                None => {
-                    self.texture = Some(painter.ctx().load_texture("segments", image, options));
-                }
-            }
-            self.made_for = Some(wanted);
-        }
-        if let Some(texture) = &self.texture {
-            let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
-            painter.image(texture.id(), rect, uv, egui::Color32::WHITE);
-        }
+            )
+        });
     }
 }

@@ -49,6 +49,11 @@ pub struct LocalFindings {
 }
 
 impl LocalFindings {
+    /// Whose series and study the findings are on, when the header says.
+    pub fn subject(&self) -> Option<&ReportSubject> {
+        self.subject.as_ref()
+    }
+
     /// The series' FrameOfReferenceUID, when it has one (a series beside it is linked by
     /// it).
     pub fn frame_of_reference(&self) -> Option<&str> {

@@ -6,8 +6,11 @@
 use std::time::{Duration, Instant};
 
 use eframe::egui;
-use hounsfield_protocol::{OverLink, OverRequest};
+use hounsfield_protocol::{OverLink, OverRequest, WindowInfo};
+use render_core::Window;
 use render_core::colour_map::ColourMap;
+
+use crate::over::{OverEdit, OverStyle, over_bar};
 
 use super::RemoteView;
 
@@ -65,54 +68,37 @@ impl RemoteView {
             .clone()
             .filter(|waiting| waiting.series.as_deref() == Some(shown.series.as_str()))
             .unwrap_or_else(|| OverRequest::drawing(&shown));
-        let before = style.clone();
-        let mut off = false;
-        ui.horizontal(|ui| {
-            ui.label(format!(
-                "Over: series {} ({})",
-                shown.series, shown.modality
-            ));
-            if shown.link == OverLink::Centres {
-                ui.label("centres lined up")
-                    .on_hover_text("another frame of reference: the volumes' centres meet");
-            }
-            let mut map = style
+        let mut shown_style = OverStyle {
+            colours: style
                 .colour_map
                 .as_deref()
                 .and_then(ColourMap::from_name)
-                .unwrap_or(ColourMap::Hot);
-            egui::ComboBox::from_id_salt("over-colour-map")
-                .selected_text(map.name())
-                .show_ui(ui, |ui| {
-                    for each in ColourMap::ALL {
-                        ui.selectable_value(&mut map, each, each.name());
-                    }
-                });
-            style.colour_map = Some(map.name().to_string());
-            let mut opacity = style.opacity.unwrap_or(shown.opacity);
-            ui.add(egui::Slider::new(&mut opacity, 0.0..=1.0).text("opacity"));
-            style.opacity = Some(opacity);
-            let mut window = style.window.unwrap_or(shown.window);
-            let step = (window.width / 100.0).max(0.01);
-            ui.add(
-                egui::DragValue::new(&mut window.width)
-                    .speed(step)
-                    .range(f64::MIN_POSITIVE..=f64::MAX)
-                    .prefix("W "),
-            );
-            ui.add(
-                egui::DragValue::new(&mut window.center)
-                    .speed(step)
-                    .prefix("C "),
-            );
-            style.window = Some(window);
-            off = ui.button("Off").clicked();
+                .unwrap_or(ColourMap::Hot),
+            opacity: style.opacity.unwrap_or(shown.opacity),
+            window: {
+                let window = style.window.unwrap_or(shown.window);
+                Window {
+                    width: window.width,
+                    center: window.center,
+                }
+            },
+        };
+        let heading = format!("Over: series {} ({})", shown.series, shown.modality);
+        let centres = shown.link == OverLink::Centres;
+        let edit = over_bar(ui, &heading, centres, &mut shown_style);
+        style.colour_map = Some(shown_style.colours.name().to_string());
+        style.opacity = Some(shown_style.opacity);
+        style.window = Some(WindowInfo {
+            width: shown_style.window.width,
+            center: shown_style.window.center,
         });
-        if off {
-            self.over_sending.waiting = None;
-            self.link.over(OverRequest::default());
-        } else if style != before {
-            self.ask_over(style);
+        match edit {
+            OverEdit::Off => {
+                self.over_sending.waiting = None;
+                self.link.over(OverRequest::default());
+            }
+            OverEdit::Restyled => self.ask_over(style),
+            OverEdit::None => {}
         }
     }
 }
