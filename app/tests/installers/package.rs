@@ -55,12 +55,15 @@ fn printed(output: &Output) -> String {
     )
 }
 
-/// Builds the package into `out` from the binary of this test run; its path.
+/// Builds the package into `out` from the binary of this test run; its path. Its xz
+/// compression runs at level 1 (dpkg-deb's `DPKG_DEB_COMPRESSOR_LEVEL`): the same files,
+/// read by the same tools, packed in about 8 s instead of 52 s (37 MB instead of 31).
 fn build_package(out: &Path) -> PathBuf {
     let output = Command::new(super::workspace().join("installers/deb/build.sh"))
         .arg("--out")
         .arg(out)
         .env("HOUNSFIELD_BINARY", env!("CARGO_BIN_EXE_hounsfield"))
+        .env("DPKG_DEB_COMPRESSOR_LEVEL", "1")
         .output()
         .expect("installers/deb/build.sh runs");
     assert!(
