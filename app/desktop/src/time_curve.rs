@@ -13,6 +13,44 @@ const PLOT_SIZE: egui::Vec2 = egui::vec2(220.0, 60.0);
 /// The curve's colour (as the web page's).
 const CURVE_COLOUR: egui::Color32 = egui::Color32::from_rgb(232, 176, 74);
 
+/// What the bar's curve is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CurveOf {
+    /// The voxel last read under the cursor.
+    Pointer,
+    /// A region (a finding), by its id.
+    Region(u32),
+    /// A segment, by its id.
+    Segment(u32),
+}
+
+/// The name **Curve of** gives the cursor's voxel.
+pub const POINTER_CURVE: &str = "the cursor's voxel";
+
+/// **Curve of**: picks `chosen` among `choices` (each with its name), shown when there is
+/// more than the cursor's voxel to choose; a choice that went (a region deleted, another
+/// series) falls back to the cursor's voxel.
+pub fn curve_choice(ui: &mut egui::Ui, choices: &[(CurveOf, String)], chosen: &mut CurveOf) {
+    if !choices.iter().any(|(of, _)| of == chosen) {
+        *chosen = CurveOf::Pointer;
+    }
+    if choices.len() < 2 {
+        return;
+    }
+    let name = choices
+        .iter()
+        .find(|(of, _)| of == chosen)
+        .map(|(_, name)| name.clone())
+        .unwrap_or_default();
+    egui::ComboBox::from_label("Curve of")
+        .selected_text(name)
+        .show_ui(ui, |ui| {
+            for (of, name) in choices {
+                ui.selectable_value(chosen, *of, name.as_str());
+            }
+        });
+}
+
 /// A curve's measures as the bar shows them.
 pub fn measures_text(curve: &CurveInfo) -> String {
     let (unit, one) = match curve.time_unit {

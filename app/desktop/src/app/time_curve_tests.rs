@@ -1,8 +1,9 @@
 //! The curve of a series over time saved as CSV: over the GE EPI's axial cell (10
 //! volumes) the server (for the thin client) or the window rendering here reads the
 //! voxel's value in every volume, the bar plots it, and **Save CSV** writes a row a volume,
-//! with the volume's label, into the folder screenshots go to. Streamed, a region's and a
-//! segment's curves, chosen in **Curve of**, are plotted and saved as the server told them.
+//! with the volume's label, into the folder screenshots go to. A region's and a segment's
+//! curves, chosen in **Curve of**, are plotted and saved: streamed, as the server told
+//! them; rendered here, as the window reads them (against dcm2niix's NIfTI).
 
 use std::time::{Duration, Instant};
 
@@ -211,17 +212,7 @@ fn the_window_rendering_here_plots_the_voxels_curve_and_saves_it_as_csv() {
     assert_eq!(kept.values, theirs, "the curve at {voxel:?}");
     assert!(theirs.iter().any(|v| *v != theirs[0]), "a curve that moves");
     assert!(kept.measures.is_some(), "its measures");
-    harness.get_by_label("Save CSV").click();
-    harness.run_steps(2);
-    let time = workspace(harness.state())
-        .and_then(|w| w.time.as_ref())
-        .expect("a series over time");
-    let saved = match &time.curve_saved {
-        Some(Ok(path)) => path.clone(),
-        other => panic!("no curve saved: {other:?}"),
-    };
-    assert_eq!(saved.parent(), Some(curves.as_path()));
-    let text = std::fs::read_to_string(&saved).expect("the CSV");
+    let text = saved_here(&mut harness, &curves);
     let rows: Vec<Vec<&str>> = text
         .lines()
         .skip(1)
@@ -235,4 +226,125 @@ fn the_window_rendering_here_plots_the_voxels_curve_and_saves_it_as_csv() {
         assert_eq!(value, theirs[n], "{text}");
     }
     assert_eq!(rows[3][2], "15", "volume 4 at 15 s: {text}");
+    a_regions_and_a_segments_curves_are_read_here(&mut harness, &curves, &nifti);
+}
+
+/// Clicks Save CSV in the window rendering here: the text it wrote, in `folder`.
+fn saved_here(
+    harness: &mut egui_kittest::Harness<'_, DesktopApp>,
+    folder: &std::path::Path,
+) -> String {
+    harness.get_by_label("Save CSV").click();
+    harness.run_steps(2);
+    let time = workspace(harness.state())
+        .and_then(|w| w.time.as_ref())
+        .expect("a series over time");
+    let saved = match &time.curve_saved {
+        Some(Ok(path)) => path.clone(),
+        other => panic!("no curve saved: {other:?}"),
+    };
+    assert_eq!(saved.parent(), Some(folder));
+    std::fs::read_to_string(&saved).expect("the CSV")
+}
+
+/// Rendered here, a box drawn on the axial slice and a segment made by a threshold each
+/// get a curve: chosen in **Curve of** and saved, each volume's value is the mean of
+/// dcm2niix's NIfTI at the voxels the region encloses (or the segment holds).
+fn a_regions_and_a_segments_curves_are_read_here(
+    harness: &mut egui_kittest::Harness<'_, DesktopApp>,
+    curves: &std::path::Path,
+    nifti: &hounsfield_test_support::nifti::Nifti,
+) {
+    harness.get_by_label("Segments").click();
+    harness.run_steps(2);
+    if let State::Local(local) = &mut harness.state_mut().state {
+        local.segments.tools.range = [1500.0, 4000.0];
+    }
+    harness.get_by_label("Add segment").click();
+    harness.run_steps(2);
+    harness.get_by_label("Threshold").click();
+    settle(harness, "the threshold's segment", |app| {
+        workspace(app).is_some_and(|w| {
+            !w.segments.busy() && w.segments.list().iter().any(|s| s.numbers.voxels > 0)
+        })
+    });
+    // The studies and segments panels close, so the slices have room.
+    let app = harness.state_mut();
+    app.show_segments = false;
+    app.show_browser = false;
+    app.show_findings = true;
+    harness.run_steps(3);
+    harness.get_by_label("Rectangle").click();
+    harness.run_steps(2);
+    let cell = workspace(harness.state())
+        .and_then(|w| w.slices[0].rect())
+        .expect("the axial cell");
+    let centre = cell.center();
+    super::findings_tests::drag(
+        harness,
+        centre + egui::vec2(-25.0, -20.0),
+        centre + egui::vec2(20.0, 15.0),
+    );
+    settle(harness, "the box kept", |app| {
+        workspace(app).is_some_and(|w| w.findings.list.len() == 1)
+    });
+    let local = workspace(harness.state()).expect("rendered here");
+    let volume = local.renderer().volume().cloned().expect("a volume");
+    let region = local
+        .findings
+        .list
+        .iter()
+        .next()
+        .and_then(|entry| entry.finding().region_voxels(&volume))
+        .and_then(Result::ok)
+        .expect("the box's voxels");
+    let segment = local.segments.list().remove(0);
+    let mask: Vec<usize> = local
+        .segments
+        .mask(segment.id)
+        .expect("its mask")
+        .indices()
+        .collect();
+    let [ni, nj, _] = volume.dims;
+    // The NIfTI's mean at `voxels`' centres in each of its 10 volumes.
+    let theirs = |voxels: &[usize]| -> Vec<f64> {
+        let found: Vec<[usize; 3]> = voxels
+            .iter()
+            .map(|&index| {
+                let ijk = [index % ni, (index / ni) % nj, index / (ni * nj)];
+                let centre = volume.voxel_to_lps_point(glam::DVec3::from(ijk.map(|n| n as f64)));
+                nifti.voxel_at(centre, "a voxel of the region")
+            })
+            .collect();
+        (0..10)
+            .map(|t| found.iter().map(|&v| nifti.value(t, v)).sum::<f64>() / found.len() as f64)
+            .collect()
+    };
+    for (name, voxels) in [
+        ("region 1".to_string(), region),
+        (format!("segment {}", segment.label), mask),
+    ] {
+        harness.get_by_label("Curve of").click();
+        harness.run_steps(2);
+        harness.get_by_label(&name).click();
+        harness.run_steps(2);
+        let text = saved_here(harness, curves);
+        let ours: Vec<f64> = text
+            .lines()
+            .skip(1)
+            .filter_map(|row| row.rsplit(',').next()?.parse().ok())
+            .collect();
+        let expected = theirs(&voxels);
+        assert_eq!(ours.len(), 10, "{name}: {text}");
+        for (a, b) in ours.iter().zip(&expected) {
+            assert!(
+                (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+                "{name}: ours {ours:?}, the NIfTI's {expected:?}"
+            );
+        }
+        assert!(
+            expected.iter().any(|v| (v - expected[0]).abs() > 1e-9),
+            "{name}: a curve that moves"
+        );
+    }
 }

@@ -10,7 +10,9 @@ use super::{DesktopApp, State};
 use crate::findings::tool_choice;
 use crate::session_share::ShareOptions;
 use crate::thin_client::remote_view::RemoteView;
+use crate::time_curve::CurveOf;
 use crate::workspace::LocalWorkspace;
+use crate::workspace::time::ChosenKey;
 use render_core::view::{Layout, LightDirection, Lighting};
 
 impl DesktopApp {
@@ -240,29 +242,93 @@ fn local_time_controls(ui: &mut egui::Ui, workspace: &mut LocalWorkspace, label:
     }
 }
 
-/// The time-intensity curve of the voxel under the cursor (or last under it), read here
-/// from every volume, with its measures and Save CSV.
+/// The time-intensity curve read here from every volume: of the voxel under the cursor
+/// (or last under it), or, chosen in **Curve of**, of a region's voxels on its slice or a
+/// segment's (their mean in each volume); with its measures and Save CSV.
 fn local_curve(ui: &mut egui::Ui, workspace: &mut LocalWorkspace, label: &str) {
     let pointed = workspace
         .slices
         .iter()
         .find_map(|slice| slice.probe.map(|(lps, _)| lps));
+    if workspace.time.is_none() {
+        return;
+    }
+    let volume = workspace.renderer().volume().cloned();
+    // Each region's voxels on its slice (the volumes share one grid).
+    let regions: Vec<(u32, Vec<usize>)> = volume
+        .as_deref()
+        .map(|volume| {
+            workspace
+                .findings
+                .list
+                .iter()
+                .filter_map(|entry| {
+                    let voxels = entry.finding().region_voxels(volume)?.ok()?;
+                    (!voxels.is_empty()).then(|| (entry.id(), voxels))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let segments: Vec<(u32, String)> = workspace
+        .segments
+        .list()
+        .into_iter()
+        .filter(|info| info.numbers.voxels > 0)
+        .map(|info| (info.id, info.label))
+        .collect();
+    let generation = workspace.segments.shown().generation;
+    let choices: Vec<(CurveOf, String)> = std::iter::once((
+        CurveOf::Pointer,
+        crate::time_curve::POINTER_CURVE.to_string(),
+    ))
+    .chain(
+        regions
+            .iter()
+            .map(|(id, _)| (CurveOf::Region(*id), format!("region {id}"))),
+    )
+    .chain(
+        segments
+            .iter()
+            .map(|(id, name)| (CurveOf::Segment(*id), format!("segment {name}"))),
+    )
+    .collect();
     let Some(time) = &mut workspace.time else {
         return;
     };
     if let Some(lps) = pointed {
         time.follow(lps);
     }
-    let Some(kept) = &time.curve else {
-        return;
+    crate::time_curve::curve_choice(ui, &choices, &mut time.curve_of);
+    let (values, unit, measures) = match time.curve_of {
+        CurveOf::Pointer => match &time.curve {
+            Some(kept) => (kept.values.clone(), kept.unit, kept.measures),
+            None => return,
+        },
+        CurveOf::Region(id) => {
+            let Some((_, voxels)) = regions.into_iter().find(|(region, _)| *region == id) else {
+                return;
+            };
+            let curve = time.voxels_curve(ChosenKey::Region(id, voxels.clone()), || voxels);
+            (curve.values, time.unit(), curve.measures)
+        }
+        CurveOf::Segment(id) => {
+            let segments = &workspace.segments;
+            let curve = time.voxels_curve(ChosenKey::Segment(id, generation), || {
+                segments
+                    .mask(id)
+                    .map(|mask| mask.indices().collect())
+                    .unwrap_or_default()
+            });
+            (curve.values, time.unit(), curve.measures)
+        }
     };
     let volumes = time.labels();
     let curve = crate::time_curve::Shown {
         volumes: &volumes,
-        values: &kept.values,
-        unit: kept.unit,
+        values: &values,
+        unit,
         shown: time.shown,
-        measures: kept.measures,
+        measures,
     };
     if crate::time_curve::show(ui, &curve, time.curve_saved.as_ref()) {
         time.curve_saved = Some(crate::time_curve::save_csv(

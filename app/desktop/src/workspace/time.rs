@@ -16,6 +16,7 @@ use render_core::Volume;
 use render_core::dicom::VolumeAtTime;
 
 use super::LocalWorkspace;
+use crate::time_curve::CurveOf;
 
 /// The rate a cine starts at (volumes a second).
 pub const DEFAULT_CINE_FPS: f64 = 8.0;
@@ -51,10 +52,33 @@ pub struct LocalTimePoints {
     cine: Option<CineClock>,
     /// The curve of the voxel last read under the cursor.
     pub curve: Option<PointCurve>,
+    /// What the bar plots: the cursor's voxel's curve, or a region's or a segment's.
+    pub curve_of: CurveOf,
+    /// The region's or segment's curve last worked out, with what it was of.
+    chosen: Option<(ChosenKey, VoxelsCurve)>,
     /// Where a curve saved as CSV goes (the folder screenshots go to).
     pub curve_folder: PathBuf,
     /// The last curve saved: its file, or why not.
     pub curve_saved: Option<Result<PathBuf, String>>,
+}
+
+/// A region's or a segment's curve: their voxels' mean in each volume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoxelsCurve {
+    /// The mean in each volume.
+    pub values: Vec<f64>,
+    /// Its measures, where they could be taken.
+    pub measures: Option<CurveInfo>,
+}
+
+/// What a chosen curve was worked out from: the region or segment, and its voxels (a
+/// region's, or the segments' generation).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChosenKey {
+    /// A region's voxels on its slice.
+    Region(u32, Vec<usize>),
+    /// A segment, as the segments' generation had it.
+    Segment(u32, u64),
 }
 
 /// A voxel's values over the volumes.
@@ -74,6 +98,13 @@ impl LocalTimePoints {
     /// Whether a cine plays.
     pub fn playing(&self) -> bool {
         self.cine.is_some()
+    }
+
+    /// The unit of the volumes' values (`HU` for a CT), or empty.
+    pub fn unit(&self) -> &'static str {
+        self.volumes
+            .first()
+            .map_or("", |first| unit_of(&first.volume.modality))
     }
 
     /// Each volume's label and time, in order.
@@ -96,10 +127,7 @@ impl LocalTimePoints {
                 .collect();
         if let Some(values) = values {
             let times_s: Vec<Option<f64>> = self.volumes.iter().map(|v| v.time_s).collect();
-            let unit = self
-                .volumes
-                .first()
-                .map_or("", |first| unit_of(&first.volume.modality));
+            let unit = self.unit();
             self.curve = Some(PointCurve {
                 lps,
                 measures: curve_info(&times_s, &values),
@@ -107,6 +135,31 @@ impl LocalTimePoints {
                 unit,
             });
         }
+    }
+}
+
+impl LocalTimePoints {
+    /// The curve of `key`'s voxels (`voxels`, flat indices into the grid the volumes
+    /// share) over the volumes: the one last worked out when the key is the same.
+    pub fn voxels_curve(
+        &mut self,
+        key: ChosenKey,
+        voxels: impl FnOnce() -> Vec<usize>,
+    ) -> VoxelsCurve {
+        if let Some((made, curve)) = &self.chosen
+            && *made == key
+        {
+            return curve.clone();
+        }
+        let indices = voxels();
+        let values = curve::voxels_curve(self.volumes.iter().map(|v| v.volume.as_ref()), &indices);
+        let times_s: Vec<Option<f64>> = self.volumes.iter().map(|v| v.time_s).collect();
+        let curve = VoxelsCurve {
+            measures: curve_info(&times_s, &values),
+            values,
+        };
+        self.chosen = Some((key, curve.clone()));
+        curve
     }
 }
 
@@ -136,6 +189,8 @@ impl LocalWorkspace {
             fps: DEFAULT_CINE_FPS,
             cine: None,
             curve: None,
+            curve_of: CurveOf::Pointer,
+            chosen: None,
             curve_folder: crate::screenshot::user_folder(),
             curve_saved: None,
         });

@@ -13,18 +13,8 @@ use hounsfield_protocol::{Action, TimePointInfo};
 use super::RemoteView;
 use super::findings::TimeValues;
 use crate::time_curve;
+pub use crate::time_curve::CurveOf;
 pub use crate::workspace::time::{CINE_FPS, DEFAULT_CINE_FPS, volume_text};
-
-/// What the bar's curve is of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CurveOf {
-    /// The voxel last read under the cursor.
-    Pointer,
-    /// A region (a finding), by its id.
-    Region(u32),
-    /// A segment, by its id.
-    Segment(u32),
-}
 
 impl RemoteView {
     /// What the bar's curve may be of, each with its name: the voxel under the cursor,
@@ -41,7 +31,7 @@ impl RemoteView {
             .iter()
             .filter(|info| info.numbers.values.len() > 1)
             .map(|info| (CurveOf::Segment(info.id), format!("segment {}", info.label)));
-        std::iter::once((CurveOf::Pointer, "the cursor's voxel".to_string()))
+        std::iter::once((CurveOf::Pointer, time_curve::POINTER_CURVE.to_string()))
             .chain(regions)
             .chain(segments)
             .collect()
@@ -205,26 +195,7 @@ impl RemoteView {
     /// leaves the slices (for Save CSV).
     fn curve_plot(&mut self, ui: &mut egui::Ui, volumes: &[TimePointInfo], shown: usize) {
         let choices = self.curve_choices();
-        if !choices.iter().any(|(of, _)| *of == self.curve_of) {
-            // The region or segment chosen went (deleted, or the series changed).
-            self.curve_of = CurveOf::Pointer;
-        }
-        if choices.len() > 1 {
-            let named = |of: CurveOf| {
-                choices
-                    .iter()
-                    .find(|(choice, _)| *choice == of)
-                    .map(|(_, name)| name.clone())
-                    .unwrap_or_default()
-            };
-            egui::ComboBox::from_label("Curve of")
-                .selected_text(named(self.curve_of))
-                .show_ui(ui, |ui| {
-                    for (of, name) in &choices {
-                        ui.selectable_value(&mut self.curve_of, *of, name.as_str());
-                    }
-                });
-        }
+        time_curve::curve_choice(ui, &choices, &mut self.curve_of);
         let Some(plotted) = self.plotted_curve() else {
             return;
         };
