@@ -353,7 +353,7 @@ impl DesktopApp {
                     findings,
                 );
                 self.warnings.extend(warnings);
-                view.suv_factor = opened.suv_factor;
+                view.set_suv_factor(opened.suv_factor);
                 let volumes = over_time.len().max(1);
                 view.keep_volumes_over_time(over_time);
                 tracing::info!(series = %self.label, volumes, "series shown here");

@@ -58,8 +58,9 @@ pub struct LocalWorkspace {
     pub time: Option<time::LocalTimePoints>,
     /// A second series drawn over the slices.
     pub over: Option<LocalOver>,
-    /// SUV (body weight) a Bq/ml, for a PET whose header gives what it is computed from.
-    pub suv_factor: Option<f64>,
+    /// SUV (body weight) a Bq/ml, for a PET whose header gives what it is computed from
+    /// ([`Self::set_suv_factor`]).
+    suv_factor: Option<f64>,
 }
 
 impl LocalWorkspace {
@@ -112,6 +113,13 @@ impl LocalWorkspace {
             },
             warnings,
         )
+    }
+
+    /// Takes the series' SUV factor (a PET's, a Bq/ml): the probe and the segments tell
+    /// SUV from then on.
+    pub fn set_suv_factor(&mut self, factor: Option<f64>) {
+        self.suv_factor = factor;
+        self.segments.measure_in_suv(factor);
     }
 
     /// The renderer (presets, adapter, the volume).

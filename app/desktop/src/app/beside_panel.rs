@@ -133,7 +133,7 @@ impl DesktopApp {
             first.layout,
             findings,
         );
-        workspace.suv_factor = opened.suv_factor;
+        workspace.set_suv_factor(opened.suv_factor);
         self.warnings.extend(opened.warnings);
         self.warnings.extend(warnings);
         self.warnings.extend(unread);

@@ -609,3 +609,49 @@ fn connect_lists_the_segmentation_the_server_kept_and_shows_it_again() {
     assert_eq!(shown.numbers.voxels, thresholded.numbers.voxels);
     assert_eq!(shown.numbers.volume_ml, thresholded.numbers.volume_ml);
 }
+
+/// A PET rendered here (written by the test with pydicom, its SUV factor worked out by
+/// QIBA's formula in Python): a segment made by a threshold over its hot ball is told in
+/// SUV, its SUVmax the highest voxel's Bq/ml of the segment times Python's factor.
+#[test]
+fn a_pets_segment_made_here_is_told_in_suv_by_the_factor_of_qibas_formula() {
+    let (folder, settings) = quad_settings();
+    let pet = folder.path().join("pet");
+    std::fs::create_dir(&pet).expect("a folder");
+    let pet_arg = pet.to_string_lossy().to_string();
+    let theirs = hounsfield_test_support::imaging_python_script(
+        "pet_phantom.py",
+        &[&pet_arg, "-20,-20,-15,20,20,30"],
+    );
+    let factor = theirs["factor"].as_f64().expect("Python's SUV factor");
+    let hot = theirs["centre_bq_ml"].as_f64().expect("the ball's Bq/ml");
+    let mut harness = window(Some(pet), settings);
+    settle(&mut harness, "the PET in 2×2", |app| {
+        app.full_frame_shown() && workspace(app).is_some_and(|w| w.slices[0].rect().is_some())
+    });
+    harness.get_by_label("Segments").click();
+    harness.run_steps(2);
+    workspace_mut(&mut harness).segments.tools.range = [hot * 0.5, hot * 10.0];
+    harness.get_by_label("Add segment").click();
+    harness.run_steps(2);
+    harness.get_by_label("Threshold").click();
+    harness.run_steps(1);
+    edits_done(&mut harness, "the threshold");
+    let local = workspace(harness.state()).expect("rendered here");
+    let info = local.segments.list().remove(0);
+    assert!(info.numbers.voxels > 0, "the ball's voxels");
+    let suv = info.numbers.suv.expect("a PET's segment in SUV");
+    let volume = local.renderer().volume().cloned().expect("the PET");
+    let highest = voxels_of(&harness, info.id)
+        .indices()
+        .filter_map(|index| volume.voxels.get(index))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let expected = highest * factor;
+    assert!(
+        (suv.suv_max - expected).abs() <= 0.01 + 1e-6 * expected,
+        "SUVmax {} against {expected} (Bq/ml {highest} × {factor})",
+        suv.suv_max
+    );
+    assert!(suv.suv_mean <= suv.suv_max && suv.suv_peak <= suv.suv_max);
+    harness.get_by_label_contains(&format!("SUVmax {:.2}", suv.suv_max));
+}

@@ -18,6 +18,7 @@ use eframe::egui;
 use glam::DVec3;
 use hounsfield_findings::report::ReportSubject;
 use hounsfield_findings::unit_of;
+use hounsfield_findings::uptake::segment_uptake;
 use hounsfield_protocol::{SegmentInfo, SegmentNumbers};
 use hounsfield_segment::segment::Algorithm;
 use hounsfield_segment::{Brush, Edit, FillPlane, Grid, Mask};
@@ -97,6 +98,9 @@ pub struct LocalSegments {
     drawn_across: Option<DVec3>,
     /// The site's segmentation model (`open --model`), when given.
     model: Option<LocalModel>,
+    /// SUV (body weight) a Bq/ml, for a PET: an edited segment's numbers then carry its
+    /// SUVmax, SUVmean and SUVpeak.
+    suv_factor: Option<f64>,
     /// The threshold's preview over the slices, while the panel's Preview is on.
     preview: ThresholdPreview,
     /// What the slices show: the segments, and the threshold's preview over them.
@@ -118,9 +122,15 @@ impl LocalSegments {
             saved: SavedSegmentations::default(),
             drawn_across: None,
             model: None,
+            suv_factor: None,
             preview: ThresholdPreview::default(),
             on_slices: ShownSegments::default(),
         }
+    }
+
+    /// Measures each segment edited from now on in SUV too, `factor` a Bq/ml (a PET's).
+    pub fn measure_in_suv(&mut self, factor: Option<f64>) {
+        self.suv_factor = factor;
     }
 
     /// Offers the site's segmentation model: Run model runs it on the series.
@@ -370,13 +380,18 @@ impl LocalSegments {
             }
         };
         let volume = Arc::clone(volume);
-        let unit = self.unit;
+        let (unit, suv_factor) = (self.unit, self.suv_factor);
         let started = Pending::start(ctx, "segment-edit", move || {
             let edited = hounsfield_segment::edited(&volume, &mask, &edit)
                 .map_err(|why| format!("{}: {why}", edit.name()))?;
+            let mut numbers = numbers_of(&edited.measures, unit);
+            // As a server measures a PET's segment (its numbers told with SUV).
+            numbers.suv = suv_factor
+                .and_then(|factor| segment_uptake(&volume, &edited.mask, factor))
+                .map(|uptake| uptake.told());
             Ok(Done {
                 id,
-                numbers: numbers_of(&edited.measures, unit),
+                numbers,
                 mask: edited.mask,
                 algorithm: edited.algorithm,
             })

@@ -104,7 +104,7 @@ pub fn numbers_line(info: &SegmentInfo) -> String {
     if let Some(mean) = numbers.mean {
         line.push_str(&format!(" · mean {mean:.1} {}", numbers.unit));
     }
-    // A PET segment's uptake, as the server measured it.
+    // A PET segment's uptake (measured here, or told by the server).
     if let Some(suv) = &numbers.suv {
         line.push_str(&format!(
             " · SUVmax {:.2} · SUVmean {:.2} · SUVpeak {:.2}",
