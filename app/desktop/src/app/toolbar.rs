@@ -314,10 +314,7 @@ fn local_curve(ui: &mut egui::Ui, workspace: &mut LocalWorkspace, label: &str) {
         CurveOf::Segment(id) => {
             let segments = &workspace.segments;
             let curve = time.voxels_curve(ChosenKey::Segment(id, generation), || {
-                segments
-                    .mask(id)
-                    .map(|mask| mask.indices().collect())
-                    .unwrap_or_default()
+                segments.voxel_indices(id)
             });
             (curve.values, time.unit(), curve.measures)
         }

@@ -168,6 +168,14 @@ impl LocalSegments {
             .map(|mask| Mask::clone(&mask))
     }
 
+    /// The flat indices of segment `id`'s voxels (none when there is no such segment).
+    pub fn voxel_indices(&self, id: u32) -> Vec<usize> {
+        self.book
+            .mask(SERIES, id)
+            .map(|mask| mask.indices().collect())
+            .unwrap_or_default()
+    }
+
     /// What the 3D view shows.
     pub fn shown(&self) -> &ShownSegments {
         &self.shown
