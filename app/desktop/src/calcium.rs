@@ -18,6 +18,25 @@ use render_core::Volume;
 
 use crate::findings::pending::Pending;
 
+/// The box a naming drag on `response` spans now, from where the press began to the
+/// pointer; none unless a primary drag is under way.
+pub fn naming_box(ui: &egui::Ui, response: &egui::Response) -> Option<egui::Rect> {
+    if !response.dragged_by(egui::PointerButton::Primary) {
+        return None;
+    }
+    let from = ui.input(|input| input.pointer.press_origin())?;
+    let to = response.interact_pointer_pos()?;
+    Some(egui::Rect::from_two_pos(from, to))
+}
+
+/// Outlines `naming`, the box being dragged, over the picture painted by `painter`.
+pub fn paint_naming_box(painter: &egui::Painter, naming: Option<egui::Rect>) {
+    if let Some(rect) = naming {
+        let stroke = egui::Stroke::new(1.5, egui::Color32::WHITE);
+        painter.rect_stroke(rect, 0.0, stroke, egui::StrokeKind::Middle);
+    }
+}
+
 /// A scoring's answer: the score to keep from now on, and why none was made.
 type Answer = (Option<NamedScore>, Result<(), String>);
 

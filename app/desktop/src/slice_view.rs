@@ -186,6 +186,8 @@ pub struct SliceView {
     path_click: Option<DVec3>,
     /// Lesions named on the axial slice since the workspace last asked.
     calcium_gesture: Option<NamingGesture>,
+    /// The naming box being dragged on the axial slice (screen points).
+    pub naming_box: Option<egui::Rect>,
     /// A second series drawn over the slice.
     over_texture: OverTexture,
     /// The segments laid over the slice.
@@ -221,6 +223,7 @@ impl SliceView {
             turning: None,
             path_click: None,
             calcium_gesture: None,
+            naming_box: None,
             over_texture: OverTexture::default(),
             segment_texture: SegmentTexture::default(),
             stroke: Vec::new(),
@@ -414,6 +417,7 @@ impl SliceView {
             .probe
             .map(|(lps, value)| layers.reading(&volume, self.plane, lps, value).text());
         self.paint_overlays(&painter, rect, pixels_per_point, &geometry, link, window);
+        crate::calcium::paint_naming_box(&painter, self.naming_box);
         let shown = OnScreen {
             rect,
             pixels_per_point,
@@ -519,9 +523,11 @@ impl SliceView {
             && self.plane == SlicePlane::Axial
             && !self.tilted(link)
             && !ui.input(|input| input.modifiers.shift);
+        self.naming_box = None;
         if naming && !turning {
             // Name lesions on: a click names the plaque there, a drag the lesions of the
-            // slice in its box; the tools wait.
+            // slice in its box (outlined while it is dragged); the tools wait.
+            self.naming_box = crate::calcium::naming_box(ui, response);
             let origin = ui.input(|input| input.pointer.press_origin());
             if response.clicked_by(egui::PointerButton::Primary)
                 && let Some(pos) = response.interact_pointer_pos()

@@ -218,4 +218,34 @@ fn the_window_rendering_here_scores_the_calcium_and_names_the_lesion_clicked() {
         [Artery::RightCoronary.colour()],
         "the voxel clicked, painted"
     );
+    // A box being dragged is outlined from the press to the pointer, until let go.
+    let to = at + egui::vec2(30.0, 20.0);
+    harness.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.step();
+    for step in 1..=4 {
+        harness.hover_at(at + (to - at) * (step as f32 / 4.0));
+        harness.step();
+    }
+    let outlined = workspace(harness.state()).and_then(|w| w.slices[0].naming_box);
+    assert_eq!(
+        outlined,
+        Some(egui::Rect::from_two_pos(at, to)),
+        "the box outlined"
+    );
+    harness.event(egui::Event::PointerButton {
+        pos: to,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.run_steps(2);
+    assert_eq!(
+        workspace(harness.state()).and_then(|w| w.slices[0].naming_box),
+        None
+    );
 }

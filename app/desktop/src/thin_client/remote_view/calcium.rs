@@ -28,6 +28,8 @@ pub struct RemoteCalcium {
     pub report: Option<Box<CalciumReport>>,
     /// Why the server refused the last score asked for.
     pub refused: Option<String>,
+    /// The naming box being dragged on the axial cell (screen points).
+    pub naming_box: Option<egui::Rect>,
 }
 
 impl Default for RemoteCalcium {
@@ -38,6 +40,7 @@ impl Default for RemoteCalcium {
             on_slices: true,
             report: None,
             refused: None,
+            naming_box: None,
         }
     }
 }
@@ -145,6 +148,7 @@ impl RemoteView {
         let Some(from) = on_axial(self, origin.or(response.hover_pos())) else {
             return false;
         };
+        self.calcium.naming_box = crate::calcium::naming_box(ui, response);
         let points = if response.clicked_by(egui::PointerButton::Primary) {
             Some(vec![from])
         } else if response.drag_stopped_by(egui::PointerButton::Primary) {

@@ -391,6 +391,8 @@ impl RemoteView {
                 height: physical[1],
             });
         }
+        // A naming box is outlined only while its drag lasts (`calcium_gesture`).
+        self.calcium.naming_box = None;
         self.handle_input(ui, &response);
         self.share_pointer(&response);
         self.follow_told_view();
@@ -411,6 +413,7 @@ impl RemoteView {
                     self.paint_measurements(&ui.painter_at(rect), rect);
                     self.paint_findings(&ui.painter_at(rect), rect);
                     self.paint_segment_stroke(&ui.painter_at(rect), rect);
+                    crate::calcium::paint_naming_box(&ui.painter_at(rect), self.calcium.naming_box);
                 }
                 self.paint_pointers(&ui.painter_at(rect), rect);
                 self.slab_controls(ui, rect);
