@@ -13,6 +13,7 @@ use crate::browser::OpenChoice;
 use crate::loading::{Loaded, Loading, Poll};
 use crate::over::LocalOver;
 use crate::workspace::LocalWorkspace;
+use hounsfield_findings::report::one_patient;
 use hounsfield_workstation::source::OpenedVolume;
 
 impl DesktopApp {
@@ -97,9 +98,10 @@ fn over_of(first: &LocalWorkspace, opened: OpenedVolume) -> Result<LocalOver, St
                 opened.label
             ));
         }
-        let same_study = !shown.study_uid.is_empty() && shown.study_uid == over.study_uid;
-        let same_patient = !shown.patient_id.is_empty() && shown.patient_id == over.patient_id;
-        if !same_study && !same_patient {
+        if !one_patient(
+            (&shown.study_uid, &shown.patient_id),
+            (&over.study_uid, &over.patient_id),
+        ) {
             return Err(format!(
                 "series {} is not drawn over: it is of another patient (PatientID {:?}, the series shown {:?})",
                 opened.label, over.patient_id, shown.patient_id

@@ -21,7 +21,7 @@ pub use read::{ReadReport, read_report, read_report_file};
 pub use snapshot::{
     MAX_SNAPSHOT_PIXELS, SECONDARY_CAPTURE, Snapshot, secondary_capture, view_description,
 };
-pub use subject::{ImageRef, ReportSubject};
+pub use subject::{ImageRef, ReportSubject, one_patient};
 pub use tracking::{Tracked, parse_tracking_identifier, tracking_identifier};
 pub use uid::{IMPLEMENTATION_CLASS_UID, new_uid, sop_instance_uid_of};
 pub use volumetric::{MeasuredSegment, segment_report, segmentation_with_report};

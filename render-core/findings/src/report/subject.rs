@@ -23,6 +23,19 @@ pub struct ImageRef {
     pub frame: Option<u32>,
 }
 
+/// Whether two series are one patient's, each given as its study (a StudyInstanceUID, or
+/// a listing's id of it) and its PatientID: one study, or one PatientID that is not empty
+/// (padding aside). A series is drawn over another only then, by a server and by the
+/// desktop alike.
+pub fn one_patient(
+    (first_study, first_patient): (&str, &str),
+    (second_study, second_patient): (&str, &str),
+) -> bool {
+    let same_study = !first_study.is_empty() && first_study == second_study;
+    let patient = first_patient.trim();
+    same_study || (!patient.is_empty() && patient == second_patient.trim())
+}
+
 /// The patient, the study and the series a report's findings are on.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReportSubject {
@@ -190,5 +203,21 @@ impl ReportSubject {
             return None;
         }
         self.slice_images.get(k as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_patient;
+
+    #[test]
+    fn one_study_or_one_padded_patient_id_is_one_patient_and_empty_ones_are_not() {
+        assert!(one_patient(("1.2.3", ""), ("1.2.3", "other")));
+        assert!(one_patient(
+            ("1.2.3", "yI1Yf6zek5U "),
+            ("4.5.6", "yI1Yf6zek5U")
+        ));
+        assert!(!one_patient(("1.2.3", "A"), ("4.5.6", "B")));
+        assert!(!one_patient(("", " "), ("", "")), "nothing known is no one");
     }
 }

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
-use hounsfield_findings::report::ReportSubject;
+use hounsfield_findings::report::{ReportSubject, one_patient};
 use render_core::Volume;
 use render_core::dicom::thumbnail::{GreyImage, series_thumbnail, volume_thumbnail};
 use render_core::dicom::{Catalog, SeriesKind, VoxelBudget};
@@ -507,11 +507,10 @@ impl Library {
     pub fn one_patient(&self, a: &str, b: &str) -> bool {
         let listing = self.listing();
         match (listing.study_of(a), listing.study_of(b)) {
-            (Some(first), Some(second)) => {
-                first.id == second.id
-                    || (!first.patient_id.trim().is_empty()
-                        && first.patient_id.trim() == second.patient_id.trim())
-            }
+            (Some(first), Some(second)) => one_patient(
+                (&first.id, &first.patient_id),
+                (&second.id, &second.patient_id),
+            ),
             _ => false,
         }
     }
