@@ -1,6 +1,7 @@
 // The Over section: a second series of the open study (a PET over its CT, a map over
-// its anatomy) drawn by the server over the slice cells in a colour map, at an opacity
-// and in its own window (`over`); the probe then reads its value too (`over_value`).
+// its anatomy) drawn by the server over the slice cells and the 3D view in a colour map,
+// at an opacity and in its own window (`over`); the probe then reads its value too
+// (`over_value`).
 import { seriesTitle } from "./studies.js";
 
 /** The time between two restyles sent while a slider moves (the server holds `over` to a few a second). */

@@ -336,6 +336,19 @@ impl LocalWorkspace {
         self.segments_in_3d = shown.generation;
     }
 
+    /// Draws the series over the slices over the 3D view too (or none there when none
+    /// is), redrawing the 3D view when that changed.
+    fn follow_over(&mut self) {
+        let before = self.renderer.segments_generation();
+        // Refused only before a volume is loaded, with nothing to draw over.
+        let shown = self
+            .renderer
+            .show_over(self.over.as_ref().map(|over| &over.drawn));
+        if shown.is_ok() && self.renderer.segments_generation() != before {
+            self.view3d.refresh();
+        }
+    }
+
     /// Edits the selected segment with each segment tool's gesture on a slice.
     fn take_segment_gestures(&mut self, ctx: &egui::Context) {
         let Some(volume) = self.renderer.volume().cloned() else {
@@ -387,6 +400,7 @@ impl LocalWorkspace {
         {
             self.over = None;
         }
+        self.follow_over();
         match self.layout {
             Layout::Single => {
                 self.shown = Some((ui.available_rect_before_wrap(), None));

@@ -422,8 +422,9 @@ pub struct RenderArgs {
     #[arg(long)]
     pub nearest: bool,
     /// A second series of PATH, of the same frame of reference, drawn over the --mpr
-    /// slice (a PET over its CT) in a colour map.
-    #[arg(long, value_name = "SERIES", requires = "mpr")]
+    /// slice (a PET over its CT) in a colour map, or over the 3D view as its maximum
+    /// intensity projection.
+    #[arg(long, value_name = "SERIES", conflicts_with = "cpr")]
     pub over: Option<String>,
     /// The colour map of --over: hot, rainbow or grey.
     #[arg(long, value_name = "MAP", default_value = "hot", value_parser = parse_colour_map)]

@@ -228,6 +228,46 @@ fn render_over_draws_the_second_series_through_its_window_and_colour_map() {
         "{inside} inside, {outside} outside"
     );
 
+    // Over the 3D view: opaque and grey, every pixel it changes takes a grey of its
+    // projection's, and it changes a good part of the picture.
+    let three_d = |name: &str, over: &[&str]| {
+        let path = png(name);
+        let args = [
+            &["render", &folder, "--series", "1301", "--size", "64x64"][..],
+            over,
+            &["--out", &path],
+        ]
+        .concat();
+        assert!(hounsfield(&args).status.success(), "{args:?}");
+        rgba(Path::new(&path))
+    };
+    let alone = three_d("3d.png", &[]);
+    let drawn_over = three_d(
+        "3d-over.png",
+        &[
+            &over[..],
+            &["--over-colours", "grey", "--over-opacity", "1"],
+        ]
+        .concat(),
+    );
+    let changed: Vec<&[u8]> = alone
+        .chunks_exact(4)
+        .zip(drawn_over.chunks_exact(4))
+        .filter(|(a, b)| a != b)
+        .map(|(_, b)| b)
+        .collect();
+    assert!(
+        changed.len() > 64 * 64 / 20,
+        "the ASL changes {} pixels of the 3D view",
+        changed.len()
+    );
+    for pixel in &changed {
+        assert!(
+            pixel[0].abs_diff(pixel[1]) <= 1 && pixel[1].abs_diff(pixel[2]) <= 1,
+            "an opaque grey projection: {pixel:?}"
+        );
+    }
+
     // Another frame of reference is refused.
     let mixed = tempfile::tempdir().expect("a folder");
     two_frames_of_reference(mixed.path());

@@ -35,6 +35,15 @@ impl Fusion {
             nearest: false,
         }
     }
+
+    /// Its opacity as drawn: clamped to 0 to 1, and 0 when not a number.
+    pub fn drawn_opacity(&self) -> f64 {
+        if self.opacity.is_finite() {
+            self.opacity.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The window of `over` when none is asked for: its header's, else its value range.
@@ -96,11 +105,7 @@ pub fn draw_over(
     if width == 0 {
         return 0;
     }
-    let opacity = if fusion.opacity.is_finite() {
-        fusion.opacity.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let opacity = fusion.drawn_opacity();
     let low = fusion.window.center - fusion.window.width / 2.0;
     let mut covered = 0;
     for (n, pixel) in rgba.chunks_exact_mut(4).enumerate() {

@@ -11,6 +11,9 @@ pub mod gradients;
 #[cfg(test)]
 mod lighting_tests;
 #[cfg(test)]
+mod over_tests;
+mod over_volume;
+#[cfg(test)]
 mod packed_tests;
 pub mod pipelines;
 pub mod renderer;

@@ -84,6 +84,11 @@ pub struct RaycastParams {
     pub surface_offset_mm: f32,
     /// How far (mm) ambient occlusion looks round a point (x; the rest unused).
     pub occlusion_radius_mm: [f32; 4],
+    /// The volume's texture coordinates → the series drawn over's (with `over`).
+    pub tex_to_over_tex: [[f32; 4]; 4],
+    /// The series drawn over: stored value → place in its window (scale, offset), its
+    /// opacity, and the distance between its samples along a ray (mm).
+    pub over_style: [f32; 4],
 }
 
 /// An entry point of `cinematic.wgsl`: what a compute pass over a cinematic picture's
@@ -133,6 +138,8 @@ pub struct RaycastVariant {
     pub shadows: bool,
     /// Ambient occlusion (with shading only).
     pub occlusion: bool,
+    /// A second series drawn over the picture (any mode).
+    pub over: bool,
 }
 
 /// How the ray caster draws the series' segments (the shader's `SEGMENTS`).
@@ -159,11 +166,12 @@ impl SegmentsDrawn {
 
 impl RaycastVariant {
     /// The variant that renders `mode` through `table`, drawing segments as `segments`
-    /// says (in composite only), lit as `lighting` says (where it shades).
+    /// says (in composite only), lit as `lighting` says (where it shades), a second
+    /// series drawn `over` it or not.
     pub fn of(
         mode: RenderMode,
         table: &TransferTable,
-        segments: SegmentsDrawn,
+        (segments, over): (SegmentsDrawn, bool),
         lighting: &Lighting,
     ) -> Self {
         let composite = mode == RenderMode::Composite;
@@ -180,6 +188,7 @@ impl RaycastVariant {
             } else {
                 SegmentsDrawn::Not
             },
+            over,
         }
     }
 
@@ -189,7 +198,7 @@ impl RaycastVariant {
     }
 
     /// The shader's override constants that specialise it.
-    fn constants(&self) -> [(&'static str, f64); 6] {
+    fn constants(&self) -> [(&'static str, f64); 7] {
         [
             ("MODE", f64::from(self.mode.number())),
             ("SHADING", f64::from(u8::from(self.shading))),
@@ -200,6 +209,7 @@ impl RaycastVariant {
             ("SEGMENTS", f64::from(self.segments.number())),
             ("SHADOWS", f64::from(u8::from(self.shadows))),
             ("OCCLUSION", f64::from(u8::from(self.occlusion))),
+            ("OVER", f64::from(u8::from(self.over))),
         ]
     }
 }
@@ -370,6 +380,8 @@ impl Pipelines {
                     },
                 ),
                 raycast_entry(8, float_texture(wgpu::TextureViewDimension::D2)),
+                raycast_entry(9, float_texture(wgpu::TextureViewDimension::D3)),
+                raycast_entry(10, float_texture(wgpu::TextureViewDimension::D2)),
             ],
         });
         let frame_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {

@@ -168,8 +168,17 @@ pub(crate) fn segment_placeholders(
 
 /// The palette texture's description, `width` texels in one row.
 fn palette_descriptor(width: u32) -> wgpu::TextureDescriptor<'static> {
+    colour_row_descriptor("segment palette", width)
+}
+
+/// A row of `width` colours ([`PALETTE_FORMAT`]) as a texture's description: a palette,
+/// a colour map.
+pub(crate) fn colour_row_descriptor(
+    label: &'static str,
+    width: u32,
+) -> wgpu::TextureDescriptor<'static> {
     wgpu::TextureDescriptor {
-        label: Some("segment palette"),
+        label: Some(label),
         size: wgpu::Extent3d {
             width,
             height: 1,

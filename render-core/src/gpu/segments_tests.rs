@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use glam::DMat4;
 
-use crate::gpu::testing::{phantom_renderer, renderer_with};
+use crate::gpu::testing::{phantom_renderer, pixels_where, renderer_with};
 use crate::gpu::{FrameImage, LabelsError, RenderError, SegmentLabels};
 use crate::transfer::RenderMode;
 use crate::view::{Interpolation, SegmentsIn3d, ViewState};
@@ -15,15 +15,6 @@ use crate::{Modality, Volume, Voxels, Window};
 
 /// Frames are this many pixels a side.
 const SIDE: u32 = 96;
-
-/// The pixels of `frame` that `hit` says yes to, as booleans in raster order.
-fn pixels(frame: &FrameImage, hit: impl Fn([u8; 4]) -> bool) -> Vec<bool> {
-    frame
-        .rgba
-        .chunks_exact(4)
-        .map(|p| hit([p[0], p[1], p[2], p[3]]))
-        .collect()
-}
 
 /// Label 1 on every voxel of `volume` of at least 300 HU (bone, and the phantom's marker).
 fn bone_labels(volume: &Volume) -> Vec<u8> {
@@ -57,8 +48,8 @@ fn a_segment_alone_covers_the_pixels_whose_rays_reach_its_voxels() {
     });
     let reference = renderer.render_image(&mip, [SIDE; 2]).expect("drawn");
 
-    let segment = pixels(&alone, |[r, _, _, _]| r > 40);
-    let reached = pixels(&reference, |[r, _, _, _]| r >= 128);
+    let segment = pixels_where(&alone, |[r, _, _, _]| r > 40);
+    let reached = pixels_where(&reference, |[r, _, _, _]| r >= 128);
     let covered = segment.iter().filter(|&&hit| hit).count();
     let differing = segment.iter().zip(&reached).filter(|(a, b)| a != b).count();
     assert!(

@@ -21,3 +21,12 @@ pub fn phantom_renderer() -> (Renderer, Arc<Volume>) {
     let volume = Arc::new(crate::phantom::ct_phantom());
     (renderer_with(Arc::clone(&volume)), volume)
 }
+
+/// The pixels of `frame` that `hit` says yes to, as booleans in raster order.
+pub fn pixels_where(frame: &crate::gpu::FrameImage, hit: impl Fn([u8; 4]) -> bool) -> Vec<bool> {
+    frame
+        .rgba
+        .chunks_exact(4)
+        .map(|p| hit([p[0], p[1], p[2], p[3]]))
+        .collect()
+}

@@ -2,8 +2,9 @@
 //! software adapter: Philips' ASL (series 1903) over the MPRAGE (1301) of one frame of
 //! reference, picked as the studies panel's row menu picks it. From opacity 0 to 0.5, the
 //! axial cell's pixels become the slice's blended with the ASL's hot colour (worked out
-//! here from the ASL's voxels at each pixel's point); the probe tells both values, Off
-//! takes the series away, and another patient's series is refused.
+//! here from the ASL's voxels at each pixel's point) and the 3D view takes its
+//! projection's; the probe tells both values, Off takes the series away from both, and
+//! another patient's series is refused.
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -34,6 +35,14 @@ fn set_opacity(harness: &mut Harness<'_, DesktopApp>, opacity: f64) {
         over.drawn.fusion.opacity = opacity;
     }
     harness.run_steps(3);
+}
+
+/// The 3D view's pixels, rendered again as it is drawn now.
+fn three_d_pixels(harness: &mut Harness<'_, DesktopApp>) -> Vec<u8> {
+    match &mut harness.state_mut().state {
+        State::Local(local) => local.view3d_pixels().expect("the 3D view drawn"),
+        _ => panic!("rendered here"),
+    }
 }
 
 /// The pixels of `cell` once two renders a moment apart agree.
@@ -77,8 +86,20 @@ fn the_asl_drawn_over_the_mprage_is_blended_into_the_slices_and_the_probe_tells_
         .and_then(|w| w.slices[0].rect())
         .expect("the axial cell");
     let (before, [width, height]) = steady(&mut harness, axial);
+    let three_d_before = three_d_pixels(&mut harness);
     set_opacity(&mut harness, 0.5);
     let (after, _) = steady(&mut harness, axial);
+    // The 3D view has the ASL's projection blended over it too.
+    let three_d_after = three_d_pixels(&mut harness);
+    let tinted = three_d_before
+        .chunks_exact(4)
+        .zip(three_d_after.chunks_exact(4))
+        .filter(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| x.abs_diff(*y) > 30))
+        .count();
+    assert!(
+        tinted * 20 >= three_d_before.len() / 4,
+        "the ASL shows over the 3D view in {tinted} pixels"
+    );
     assert_eq!(
         workspace(harness.state()).and_then(|w| w.slices[0].rect()),
         Some(axial),
@@ -157,6 +178,22 @@ fn the_asl_drawn_over_the_mprage_is_blended_into_the_slices_and_the_probe_tells_
     harness.get_by_label("Off").click();
     harness.run_steps(3);
     assert!(workspace(harness.state()).is_some_and(|w| w.over.is_none()));
+    // (The bar gone, the 3D cell is taller: it is compared with what a renderer of its
+    // own, the MPRAGE alone, draws of the same view at the same size.)
+    let without = three_d_pixels(&mut harness);
+    let local = workspace(harness.state()).expect("rendered here");
+    let volume = local.renderer().volume().cloned().expect("the MPRAGE");
+    let size = local.view3d.drawn_size().expect("drawn");
+    let mut view = local.view3d.view.clone();
+    view.quality = render_core::view::Quality::Full;
+    let alone = render_core::gpu::testing::renderer_with(volume)
+        .render_image(&view, size)
+        .expect("drawn");
+    assert!(
+        without == alone.rgba,
+        "the 3D view without it: {} pixels differ",
+        differing(&without, &alone.rgba)
+    );
 
     // Another patient's series is not drawn over.
     harness.state_mut().browser.over = Some(OpenChoice {

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use glam::DVec3;
 use render_core::camera::{NamedView, Projection};
-use render_core::fusion::{self, Fusion};
+use render_core::fusion::{self, Fusion, SeriesOver};
 use render_core::gpu::{CinematicSettings, Renderer};
-use render_core::view::{Interpolation, MprOrientation, MprPlane, Quality, SlabMode, ViewState};
+use render_core::view::{
+    Interpolation, MprOrientation, MprPlane, Quality, SeriesLink, SlabMode, ViewState,
+};
 use render_core::{Volume, Window};
 
 use crate::cli::{RenderArgs, SlabModeArg};
@@ -30,7 +32,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         return curved::run(&opened, &path.0, args);
     }
     let over = match &args.over {
-        Some(over) => Some(open_over(&opened, args, over)?),
+        Some(series) => Some(series_over(open_over(&opened, args, series)?, args)),
         None => None,
     };
     let volume = Arc::new(opened.volume);
@@ -38,6 +40,13 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let view = view_from_args(&renderer, &volume, args, preset.as_deref())?;
     for warning in renderer.load_volume(Arc::clone(&volume)) {
         eprintln!("warning: {warning}");
+    }
+    // Drawn over the 3D view by the ray caster, over a slice once it is read back.
+    if let (Some(over), None) = (&over, &view.mpr) {
+        if args.cinematic {
+            eprintln!("warning: --over is not drawn over a cinematic picture");
+        }
+        renderer.show_over(Some(over))?;
     }
     let mut frame = if args.cinematic {
         let settings = CinematicSettings {
@@ -49,21 +58,10 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         renderer.render_image(&view, args.size)?
     };
     if let (Some(over), Some(plane)) = (&over, &view.mpr) {
-        let fusion = Fusion {
-            colours: args.over_colours,
-            opacity: args.over_opacity,
-            window: args.over_window.map_or_else(
-                || fusion::default_window(over),
-                |[width, center]| Window { width, center },
-            ),
-            nearest: args.nearest,
-        };
-        let covered = fusion::draw_over(
+        let covered = over.draw(
             &mut frame.rgba,
             frame.width,
             plane.pixel_to_lps(&volume, args.size),
-            over,
-            fusion,
         );
         if covered == 0 {
             eprintln!("warning: the --over series does not reach this slice");
@@ -116,6 +114,24 @@ fn open_over(
     )
     .with_context(|| format!("--over {over}"))?;
     Ok(opened.volume)
+}
+
+/// `over` drawn as the command line says, in the first series' frame of reference.
+fn series_over(over: Volume, args: &RenderArgs) -> SeriesOver {
+    let fusion = Fusion {
+        colours: args.over_colours,
+        opacity: args.over_opacity,
+        window: args.over_window.map_or_else(
+            || fusion::default_window(&over),
+            |[width, center]| Window { width, center },
+        ),
+        nearest: args.nearest,
+    };
+    SeriesOver {
+        volume: Arc::new(over),
+        fusion,
+        link: SeriesLink::SameFrame,
+    }
 }
 
 /// The view the command line describes.

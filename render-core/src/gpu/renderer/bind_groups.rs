@@ -7,9 +7,11 @@ use glam::{DMat4, DVec3};
 use wgpu::util::DeviceExt;
 
 use super::scene::GRADIENT_TABLE_SIZE;
+use super::scene::Scene;
 use super::{RenderError, Renderer};
 use crate::Window;
 use crate::gpu::bricks::BRICK_SIZE;
+use crate::gpu::over_volume::GpuOver;
 use crate::gpu::pipelines::{MprParams, RaycastParams, RaycastVariant};
 use crate::gpu::shader_mode::ShaderMode;
 use crate::gpu::volume_texture::GpuVolume;
@@ -59,7 +61,7 @@ impl Renderer {
                 .get(&transfer_key)
                 .ok_or(RenderError::NoVolume)?
                 .table,
-            scene.segments_drawn(view),
+            (scene.segments_drawn(view), scene.drawn_over().is_some()),
             &view.lighting,
         );
         if variant.needs_gradients() && scene.gradients.is_none() {
@@ -106,6 +108,9 @@ impl Renderer {
         // Gradient in stored units per mm → value units per mm → table coordinate.
         let gradient_scale = (g - 1.0) / (g * gpu.value_scale * f64::from(cached.gradient_max));
 
+        let over = scene
+            .drawn_over()
+            .map(|over| over_uniforms(over, lps_to_tex, step_factor));
         let shading = table.shading;
         let params = RaycastParams {
             inv_view_proj: inv_view_proj.as_mat4().to_cols_array_2d(),
@@ -172,22 +177,42 @@ impl Renderer {
                 0.0,
                 0.0,
             ],
+            tex_to_over_tex: over
+                .map_or(DMat4::IDENTITY, |(matrix, _)| matrix)
+                .as_mat4()
+                .to_cols_array_2d(),
+            over_style: over.map_or([0.0, 0.0, 0.0, 1.0], |(_, style)| style),
         };
         let uniforms = self.uniform_buffer("raycast params", bytemuck::bytes_of(&params));
         let sampler = self.pipelines.sampler(view.interpolation);
-        let bind_group = self
-            .context
+        let bind_group =
+            self.raycast_group(&uniforms, sampler, (&cached.view, &bricks.view), scene);
+        Ok((bind_group, variant, step))
+    }
+
+    /// The ray caster's bind group: its `uniforms`, the volume through `sampler`, the
+    /// transfer function's and the visible bricks' textures, and
+    /// what `scene` holds besides (gradients, segments, the series drawn over) or their
+    /// placeholders.
+    fn raycast_group(
+        &self,
+        uniforms: &wgpu::Buffer,
+        sampler: &wgpu::Sampler,
+        (transfer, bricks): (&wgpu::TextureView, &wgpu::TextureView),
+        scene: &Scene,
+    ) -> wgpu::BindGroup {
+        self.context
             .device
             .create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("raycast"),
                 layout: &self.pipelines.raycast_layout,
                 entries: &[
-                    buffer_entry(0, &uniforms),
-                    view_entry(1, &gpu.view),
+                    buffer_entry(0, uniforms),
+                    view_entry(1, &scene.gpu.view),
                     sampler_entry(2, sampler),
-                    view_entry(3, &cached.view),
+                    view_entry(3, transfer),
                     sampler_entry(4, &self.pipelines.linear),
-                    view_entry(5, &bricks.view),
+                    view_entry(5, bricks),
                     view_entry(
                         6,
                         scene
@@ -209,9 +234,20 @@ impl Renderer {
                             .as_ref()
                             .map_or(&self.pipelines.no_palette, |l| &l.palette),
                     ),
+                    view_entry(
+                        9,
+                        scene
+                            .drawn_over()
+                            .map_or(&self.pipelines.no_gradients, |o| &o.gpu.view),
+                    ),
+                    view_entry(
+                        10,
+                        scene
+                            .drawn_over()
+                            .map_or(&self.pipelines.no_palette, |o| &o.colours),
+                    ),
                 ],
-            });
-        Ok((bind_group, variant, step))
+            })
     }
 
     pub(super) fn mpr_bind_group(
@@ -265,6 +301,25 @@ impl Renderer {
                 ],
             }))
     }
+}
+
+/// The ray caster's uniforms for the series drawn `over` a volume whose LPS → texture
+/// matrix is `lps_to_tex`: its texture coordinates of the volume's, and its style (see
+/// `RaycastParams::over_style`), its samples half its finest voxel apart, coarser as the
+/// view's are by `step_factor`.
+fn over_uniforms(over: &GpuOver, lps_to_tex: DMat4, step_factor: f32) -> (DMat4, [f32; 4]) {
+    let fusion = over.fusion();
+    let (scale, offset) = grey_map(&over.gpu, fusion.window);
+    let step = over.gpu.min_spacing_mm() * 0.5 * f64::from(step_factor);
+    (
+        lps_to_texture(&over.gpu) * over.follow() * lps_to_tex.inverse(),
+        [
+            scale as f32,
+            offset as f32,
+            fusion.drawn_opacity() as f32,
+            step as f32,
+        ],
+    )
 }
 
 /// Stored value → grey level (scale, offset), as `Window::grey` computes it.

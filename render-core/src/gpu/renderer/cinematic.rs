@@ -4,7 +4,7 @@
 
 use super::{RenderError, Renderer};
 use crate::gpu::FrameImage;
-use crate::gpu::pipelines::{CinematicEntry, CinematicParams};
+use crate::gpu::pipelines::{CinematicEntry, CinematicParams, RaycastVariant};
 use crate::transfer::RenderMode;
 use crate::view::{Quality, ViewState};
 
@@ -292,6 +292,12 @@ impl Renderer {
         self.ensure_targets(picture.size);
         let (view_group, variant, _) =
             self.raycast_bind_group(&picture.view, picture.size, window, rows)?;
+        // Paths are traced through the volume alone: a series drawn over is the ray
+        // caster's.
+        let variant = RaycastVariant {
+            over: false,
+            ..variant
+        };
         let targets = self.targets.as_ref().ok_or(RenderError::NoVolume)?;
         let frame_group = targets
             .output

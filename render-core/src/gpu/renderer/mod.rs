@@ -28,9 +28,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::context::{GpuContext, GpuError};
+use super::over_volume::GpuOver;
 use super::pipelines::{Drawing, Pipelines, RayDispatch};
 use super::segment_labels::{GpuLabels, LabelsError, SegmentLabels};
 use super::volume_texture::GpuVolume;
+use crate::fusion::SeriesOver;
 use crate::transfer::{PresetLibrary, PresetRules, RenderMode, VolumeStatistics};
 use crate::view::{Quality, ViewState};
 use crate::{Volume, Window};
@@ -232,6 +234,7 @@ impl Renderer {
             bricks: None,
             gradients,
             labels: None,
+            over: None,
         });
         self.segments_generation += 1;
         warnings
@@ -257,8 +260,36 @@ impl Renderer {
         Ok(())
     }
 
-    /// Counts the changes of the segments shown (and of the volume): a 3D picture kept
-    /// from another count may show other segments.
+    /// Draws `over` (a second series, with how it is drawn and linked) over every frame
+    /// of the 3D view from the next one; `None` draws none. Its volume is uploaded once
+    /// and kept while the volume shown stays and no other series is drawn over it:
+    /// hiding it, or showing it again with another colour map, opacity, window or link,
+    /// uploads nothing, and showing it as it is drawn already changes nothing.
+    pub fn show_over(&mut self, over: Option<&SeriesOver>) -> Result<(), RenderError> {
+        let scene = self.scene.as_mut().ok_or(RenderError::NoVolume)?;
+        match (&mut scene.over, over) {
+            (None, None) => return Ok(()),
+            (Some(kept), None) => {
+                if !kept.shown {
+                    return Ok(());
+                }
+                kept.shown = false;
+            }
+            (Some(kept), Some(over)) if kept.holds(over) => {
+                if kept.shown && kept.draws(over) {
+                    return Ok(());
+                }
+                kept.restyle(&self.context, over);
+            }
+            (kept, Some(over)) => *kept = Some(GpuOver::upload(&self.context, over)),
+        }
+        self.segments_generation += 1;
+        Ok(())
+    }
+
+    /// Counts the changes of the segments shown, of the series drawn over and of the
+    /// volume: a 3D picture kept from another count may show other segments or another
+    /// series over it.
     pub fn segments_generation(&self) -> u64 {
         self.segments_generation
     }

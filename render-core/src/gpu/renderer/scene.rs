@@ -9,6 +9,7 @@ use wgpu::util::DeviceExt;
 
 use super::{RenderError, Renderer};
 use crate::gpu::gradients::GradientVolume;
+use crate::gpu::over_volume::GpuOver;
 use crate::gpu::pipelines::SegmentsDrawn;
 use crate::gpu::segment_labels::GpuLabels;
 use crate::gpu::transfer_rows::TransferRow;
@@ -31,9 +32,17 @@ pub(super) struct Scene {
     pub(super) gradients: Option<GradientVolume>,
     /// The segments the 3D view shows, when any are.
     pub(super) labels: Option<GpuLabels>,
+    /// The series drawn over the 3D view, when one is, or was and is hidden (kept for
+    /// showing it again).
+    pub(super) over: Option<GpuOver>,
 }
 
 impl Scene {
+    /// The series drawn over the 3D view, when one is shown.
+    pub(super) fn drawn_over(&self) -> Option<&GpuOver> {
+        self.over.as_ref().filter(|over| over.shown)
+    }
+
     /// How `view`'s ray caster draws the segments: as the view asks, in composite, when
     /// some are shown.
     pub(super) fn segments_drawn(&self, view: &ViewState) -> SegmentsDrawn {

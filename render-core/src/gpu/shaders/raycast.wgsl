@@ -66,6 +66,11 @@ struct Params {
     surface_offset_mm: f32,
     // How far (mm) ambient occlusion looks round a point for what hides it; w unused.
     occlusion_radius_mm: vec4<f32>,
+    // With OVER: the volume's texture coordinates -> the series drawn over's.
+    tex_to_over_tex: mat4x4<f32>,
+    // With OVER: its stored value -> place in its window (scale, offset), its opacity, and
+    // the distance between its samples along a ray (mm).
+    over_style: vec4<f32>,
 }
 
 // Each combination of these is a pipeline of its own, so a render runs only the code it
@@ -84,6 +89,9 @@ override SHADOWS: bool = false;
 // With SHADING: a sample is darkened by what surrounds it on its open side (ambient
 // occlusion).
 override OCCLUSION: bool = false;
+// A second series drawn over the picture, every mode: its maximum intensity projection
+// through the crop box, windowed, coloured and blended at its opacity.
+override OVER: bool = false;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var volume: texture_3d<f32>;
@@ -100,6 +108,10 @@ override OCCLUSION: bool = false;
 // label's colour and opacity (see segment_labels.rs).
 @group(0) @binding(7) var labels: texture_3d<u32>;
 @group(0) @binding(8) var palette: texture_2d<f32>;
+// With OVER: the series drawn over (its own grid) and its colour map (a row of texels,
+// place 0 to 1 in its window).
+@group(0) @binding(9) var over_volume: texture_3d<f32>;
+@group(0) @binding(10) var over_colours: texture_2d<f32>;
 
 struct Ray {
     // Entry point's parameter and exit parameter (mm).
@@ -474,6 +486,35 @@ fn projection(ray: Ray, start: f32, mode: u32) -> vec4<f32> {
     return vec4<f32>(grey, grey, grey, 1.0);
 }
 
+// `colour` with the series drawn over blended in where `ray` crosses it: the highest of
+// its values sampled along the ray inside the crop box (and inside its voxel centres, as
+// the slices' fusion samples it), placed in its window, coloured and blended at its
+// opacity. Sampled on a lattice of its own, without leaping: the bricks empty for the
+// first series' transfer function say nothing of the second's values.
+fn drawn_over(ray: Ray, colour: vec4<f32>) -> vec4<f32> {
+    let step = params.over_style.w;
+    let half_voxel = 0.5 / vec3<f32>(textureDimensions(over_volume));
+    var highest = -3.0e38;
+    var t = ray.t_enter;
+    loop {
+        if t > ray.t_exit {
+            break;
+        }
+        let q = (params.tex_to_over_tex * vec4<f32>(ray.origin + ray.dir * t, 1.0)).xyz;
+        if all(q >= half_voxel) && all(q <= 1.0 - half_voxel) {
+            highest = max(highest, textureSampleLevel(over_volume, transfer_sampler, q, 0.0).r);
+        }
+        t += step;
+    }
+    if highest < -1.0e38 {
+        return colour;
+    }
+    let place = clamp(highest * params.over_style.x + params.over_style.y, 0.0, 1.0);
+    let entries = f32(textureDimensions(over_colours).x);
+    let rgb = textureLoad(over_colours, vec2<i32>(i32(round(place * (entries - 1.0))), 0), 0).rgb;
+    return vec4<f32>(mix(colour.rgb, rgb, params.over_style.z), colour.a);
+}
+
 // The frame being drawn.
 @group(1) @binding(0) var frame: texture_storage_2d<rgba8unorm, write>;
 
@@ -484,10 +525,16 @@ fn ray_colour(pixel: vec2<f32>) -> vec4<f32> {
         return vec4<f32>(params.background.rgb, 1.0);
     }
     let start = ray.t_enter + params.step_mm * params.jitter_steps * jitter(floor(pixel));
+    var colour: vec4<f32>;
     if MODE == MODE_COMPOSITE {
-        return composite(ray, start);
+        colour = composite(ray, start);
+    } else {
+        colour = projection(ray, start, MODE);
     }
-    return projection(ray, start, MODE);
+    if OVER {
+        return drawn_over(ray, colour);
+    }
+    return colour;
 }
 
 @fragment

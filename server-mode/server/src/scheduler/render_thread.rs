@@ -303,7 +303,10 @@ fn render_loop(
             let renderer = scenes.renderer_for(
                 &request.volume,
                 &request.view,
-                (!request.segments_in_3d_later).then_some(&request.segments),
+                (
+                    (!request.segments_in_3d_later).then_some(&request.segments),
+                    request.over.as_ref(),
+                ),
             );
             // The sessions dragging share the thread with the stills drawn in bands.
             renderer
@@ -347,7 +350,11 @@ fn render_loop(
                 // A resting view whose light asks for it is path traced in later turns.
                 if CinematicStills::wants(request) {
                     let begun = catch_errors(device, || {
-                        let renderer = scenes.renderer_for(&request.volume, &request.view, None);
+                        let renderer = scenes.renderer_for(
+                            &request.volume,
+                            &request.view,
+                            (None, request.over.as_ref()),
+                        );
                         cinematic.begin(session, request, renderer)
                     });
                     match begun {
@@ -423,7 +430,11 @@ impl Turn<'_> {
         let request = Drawing::note(drawing, request, &delivery);
         let started = Instant::now();
         let refined = catch_errors(&device, || {
-            let renderer = scenes.renderer_for(&request.volume, &request.view, None);
+            let renderer = scenes.renderer_for(
+                &request.volume,
+                &request.view,
+                (None, request.over.as_ref()),
+            );
             renderer.interactive.share(dragging + self.sharing);
             cinematic.refine(session, renderer)
         });

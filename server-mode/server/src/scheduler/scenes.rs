@@ -5,6 +5,7 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use render_core::Volume;
+use render_core::fusion::SeriesOver;
 use render_core::gpu::{GpuContext, Renderer};
 use render_core::transfer::PresetLibrary;
 use render_core::view::{SegmentsIn3d, ViewState};
@@ -119,12 +120,13 @@ impl Scenes {
     /// The renderer holding `volume`, uploading it for showing `view` (into the least
     /// recently used renderer once there are [`MAX_SCENES`]) when none does, its 3D view
     /// given `segments` when `view` shows segments and they changed (`None`: it keeps
-    /// those it shows, while a stroke is drawn).
+    /// those it shows, while a stroke is drawn), and `over` drawn over it (the session's
+    /// own: sessions sharing the renderer set theirs before each frame).
     pub(super) fn renderer_for(
         &mut self,
         volume: &Arc<Volume>,
         view: &ViewState,
-        segments: Option<&Arc<[SegmentOverlay]>>,
+        (segments, over): (Option<&Arc<[SegmentOverlay]>>, Option<&SeriesOver>),
     ) -> &mut Renderer {
         let found = self
             .renderers
@@ -164,6 +166,10 @@ impl Scenes {
                 Err(error) => tracing::error!(%error, "segments not shown in 3D"),
             }
         }
+        // Refused only without a volume, and this renderer holds one.
+        if let Err(error) = uploaded.renderer.show_over(over) {
+            tracing::error!(%error, "series over not drawn in 3D");
+        }
         self.renderers.insert(0, uploaded);
         &mut self.renderers[0].renderer
     }
@@ -188,19 +194,19 @@ mod tests {
             opacity: 1.0,
         }]);
         let before = scenes
-            .renderer_for(&volume, &view, None)
+            .renderer_for(&volume, &view, (None, None))
             .segments_generation();
         // While a stroke is drawn the 3D view keeps what it shows; then it takes them.
         let kept = scenes
-            .renderer_for(&volume, &view, None)
+            .renderer_for(&volume, &view, (None, None))
             .segments_generation();
         assert_eq!(kept, before);
         let shown = scenes
-            .renderer_for(&volume, &view, Some(&segments))
+            .renderer_for(&volume, &view, (Some(&segments), None))
             .segments_generation();
         assert_ne!(shown, kept);
         let again = scenes
-            .renderer_for(&volume, &view, Some(&segments))
+            .renderer_for(&volume, &view, (Some(&segments), None))
             .segments_generation();
         assert_eq!(again, shown, "the same segments are not uploaded twice");
     }
@@ -229,7 +235,7 @@ mod tests {
         scenes.renderer_for(
             &volume,
             &ViewState::initial(&volume, "ct-bone", RenderMode::Composite),
-            Some(&Arc::default()),
+            (Some(&Arc::default()), None),
         );
         let (source, renderer) = scenes.preview.as_ref().expect("the preview renderer stays");
         assert!(renderer.volume().is_none(), "the reduced copy is let go");
