@@ -6,7 +6,10 @@
 // it (and the lesions touching it above and below) the artery chosen, and a box dragged
 // there names the lesions of that slice inside it; the server keeps the names while the
 // series is open and lays the lesions over the slices, the candidates in yellow and each
-// artery's in its colour (On slices takes them off).
+// artery's in its colour (On slices takes them off). With Mark calibration on, a box
+// dragged on the axial slice over a phantom's insert of the density given calibrates the
+// mass score (`calibration_on_slice`); the server answers the box it took, which every
+// later message sends (`calibration`) until Default calibration.
 
 import { sliceAt } from "./input.js";
 
@@ -61,6 +64,10 @@ export function attachCalcium(root, send) {
   const name = root.querySelector("#calcium-name");
   const forget = root.querySelector("#calcium-forget");
   const shown = root.querySelector("#calcium-shown");
+  const density = root.querySelector("#calcium-density");
+  const calibrate = root.querySelector("#calcium-calibrate");
+  const byDefault = root.querySelector("#calcium-default");
+  const calibration = root.querySelector("#calcium-calibration");
   const state = {
     // The last score the server answered, or null.
     report: null,
@@ -68,21 +75,42 @@ export function attachCalcium(root, send) {
     asked: false,
     // Whether presses on the axial slice name lesions.
     naming: false,
+    // Whether a box dragged on the axial slice marks the calibration region.
+    calibrating: false,
+    // The region of known density the server calibrated by (`{box, mg_per_cm3}`), or null
+    // for the default.
+    calibration: null,
   };
   const show = (text) => {
     status.textContent = text;
   };
+  // Naming and calibrating take the same presses: one at a time.
   const setNaming = (on) => {
     state.naming = on;
     name.setAttribute("aria-pressed", String(on));
+    if (on) setCalibrating(false);
   };
-  /** Asks for a score with `fields` (the lesions laid over the slices as On slices says). */
+  const setCalibrating = (on) => {
+    state.calibrating = on;
+    calibrate.setAttribute("aria-pressed", String(on));
+    if (on) setNaming(false);
+  };
+  /**
+   * Asks for a score with `fields` (the lesions laid over the slices as On slices says,
+   * the mass calibrated by the region kept unless `fields` gives another).
+   */
   const ask = (fields, doing) => {
-    state.asked = send({ type: "calcium", ...fields, highlight: shown.checked });
+    const kept = fields.calibration_on_slice || !state.calibration ? {} : { calibration: state.calibration };
+    state.asked = send({ type: "calcium", ...kept, ...fields, highlight: shown.checked });
     show(state.asked ? doing : "not scored: not connected to the server");
   };
   score.addEventListener("click", () => ask({}, "scoring…"));
   name.addEventListener("click", () => setNaming(!state.naming));
+  calibrate.addEventListener("click", () => setCalibrating(!state.calibrating));
+  byDefault.addEventListener("click", () => {
+    state.calibration = null;
+    ask({}, "calibrating by the default…");
+  });
   forget.addEventListener("click", () => ask({ arteries: [] }, "forgetting the names…"));
   shown.addEventListener("change", () => {
     if (state.report) ask({}, shown.checked ? "laying the lesions over the slices…" : "taking the lesions off…");
@@ -107,7 +135,11 @@ export function attachCalcium(root, send) {
       const ct = message.modality === "CT";
       score.disabled = !ct;
       name.disabled = forget.disabled = shown.disabled = true;
+      density.disabled = calibrate.disabled = byDefault.disabled = true;
       setNaming(false);
+      setCalibrating(false);
+      state.calibration = null;
+      calibration.textContent = "";
       state.report = null;
       state.asked = false;
       show(ct ? "" : "the score is a CT's");
@@ -120,6 +152,13 @@ export function attachCalcium(root, send) {
       state.report = report;
       state.asked = false;
       name.disabled = forget.disabled = shown.disabled = false;
+      density.disabled = calibrate.disabled = false;
+      state.calibration = report.calibration ?? null;
+      byDefault.disabled = !state.calibration;
+      calibration.textContent = state.calibration
+        ? `mass: ${report.mg_per_cm3_per_hu.toFixed(3)} mg/cm³ per HU, from an insert of ${state.calibration.mg_per_cm3} mg/cm³`
+        : `mass: ${report.mg_per_cm3_per_hu.toFixed(3)} mg/cm³ per HU (the stated default)`;
+      if (state.calibration) setCalibrating(false);
       show("");
       total.textContent = `Total: ${totalsLine(report.total)}`;
       arteries.replaceChildren(
@@ -157,12 +196,13 @@ export function attachCalcium(root, send) {
     /**
      * With Name lesions on, a press on the axial cell of the 2×2 layout (`layout()`)
      * names lesions when it is released: where it went down (a click) or the box it
-     * dragged. It goes no further; any other press goes on to the view's inputs.
+     * dragged; with Mark calibration on, the box it dragged calibrates the mass. It goes
+     * no further; any other press goes on to the view's inputs.
      */
     attach(canvas, layout) {
       let press = null;
       canvas.addEventListener("pointerdown", (event) => {
-        if (!state.naming || layout() !== "2x2") return;
+        if (!(state.naming || state.calibrating) || layout() !== "2x2") return;
         const at = sliceAt(canvas, event.clientX, event.clientY);
         if (at?.plane !== "axial") return;
         event.stopImmediatePropagation();
@@ -182,6 +222,16 @@ export function attachCalcium(root, send) {
         const moved = Math.hypot(event.clientX - client[0], event.clientY - client[1]);
         const to = sliceAt(canvas, event.clientX, event.clientY, "axial");
         const points = moved < CLICK_SLOP_PX || !to ? [from] : [from, [to.x, to.y]];
+        if (state.calibrating) {
+          const mg = Number(density.value);
+          if (points.length === 1) show("drag a box over the insert");
+          else if (!(mg > 0)) show("give the insert's density in mg/cm³");
+          else {
+            const drawn = { cell: "axial", points, mg_per_cm3: mg };
+            ask({ calibration_on_slice: drawn }, "calibrating by the insert…");
+          }
+          return;
+        }
         const named = { artery: artery.value, cell: "axial", points };
         ask({ name: named }, `naming ${points.length === 1 ? "the lesion clicked" : "the lesions in the box"} ${artery.value}…`);
       });

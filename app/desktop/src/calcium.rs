@@ -4,15 +4,18 @@
 //! lesions: with **Name lesions** on, a click on a lesion of the axial slice names it (and
 //! the lesions touching it above and below) the artery chosen, a drag there the lesions
 //! of that slice inside the box. The lesions lie over the slices, the candidates in
-//! yellow and each artery's in its colour, as the server's slice cells show them.
+//! yellow and each artery's in its colour, as the server's slice cells show them. With
+//! **Mark calibration** on, a box dragged on the axial slice over a phantom's insert of
+//! the density given calibrates the mass score; **Default calibration** goes back to the
+//! stated default.
 
 use std::sync::Arc;
 
 use eframe::egui;
 use hounsfield_findings::arteries::Artery;
-use hounsfield_findings::calcium::{DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
+use hounsfield_findings::calcium::{self, DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
 use hounsfield_findings::naming::{CalciumAsked, NamedScore, NamingGesture};
-use hounsfield_protocol::{CalciumReport, CalciumTotals, MOST_KEPT_ARTERY_REGIONS};
+use hounsfield_protocol::{CalciumReport, CalciumTotals, KnownDensity, MOST_KEPT_ARTERY_REGIONS};
 use hounsfield_server::compose::{SegmentOverlay, calcium_lesion_overlays};
 use render_core::Volume;
 
@@ -29,12 +32,97 @@ pub fn naming_box(ui: &egui::Ui, response: &egui::Response) -> Option<egui::Rect
     Some(egui::Rect::from_two_pos(from, to))
 }
 
+/// The box a naming drag on `response` spanned as it was let go: from where the press
+/// began to the pointer, or, once the press's origin is forgotten (egui forgets it on
+/// the frame of the release), the box the last frame `outlined`.
+pub fn released_box(
+    ui: &egui::Ui,
+    response: &egui::Response,
+    outlined: Option<egui::Rect>,
+) -> Option<egui::Rect> {
+    let from = ui.input(|input| input.pointer.press_origin());
+    let to = response
+        .interact_pointer_pos()
+        .or_else(|| ui.input(|input| input.pointer.latest_pos()));
+    match (from, to) {
+        (Some(from), Some(to)) => Some(egui::Rect::from_two_pos(from, to)),
+        _ => outlined,
+    }
+}
+
 /// Outlines `naming`, the box being dragged, over the picture painted by `painter`.
 pub fn paint_naming_box(painter: &egui::Painter, naming: Option<egui::Rect>) {
     if let Some(rect) = naming {
         let stroke = egui::Stroke::new(1.5, egui::Color32::WHITE);
         painter.rect_stroke(rect, 0.0, stroke, egui::StrokeKind::Middle);
     }
+}
+
+/// How the reader marks the mass score's calibration: whether a box dragged on the axial
+/// slice marks it, and the density of the insert it is drawn over.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Calibrating {
+    /// Whether a box dragged on the axial slice marks the calibration region.
+    pub marking: bool,
+    /// The insert's density (mg/cm³).
+    pub mg_per_cm3: f64,
+}
+
+impl Default for Calibrating {
+    fn default() -> Self {
+        Self {
+            marking: false,
+            mg_per_cm3: 200.0,
+        }
+    }
+}
+
+/// The calibration's controls, beside the naming's (`naming`: one of the two takes the
+/// axial slice's presses at a time): the insert's density, Mark calibration, Default
+/// calibration once a region calibrates `report`, and the factor's line. Whether
+/// Default calibration was clicked.
+pub fn calibration_bar(
+    ui: &mut egui::Ui,
+    naming: &mut bool,
+    calibrating: &mut Calibrating,
+    report: &CalciumReport,
+) -> bool {
+    let mut by_default = false;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Insert");
+        ui.add(
+            egui::DragValue::new(&mut calibrating.mg_per_cm3)
+                .range(1.0..=2000.0)
+                .suffix(" mg/cm³"),
+        )
+        .on_hover_text("the calcium density of the calibration phantom's insert the box is drawn over");
+        if ui
+            .toggle_value(&mut calibrating.marking, "Mark calibration")
+            .on_hover_text("then drag a box over a calibration insert on the axial slice: the mass is calibrated by its density over the box's mean value")
+            .changed()
+            && calibrating.marking
+        {
+            *naming = false;
+        }
+        if *naming {
+            calibrating.marking = false;
+        }
+        by_default = ui
+            .add_enabled(report.calibration.is_some(), egui::Button::new("Default calibration"))
+            .on_hover_text("calibrate the mass by the stated default again")
+            .clicked();
+    });
+    ui.label(match &report.calibration {
+        Some(known) => format!(
+            "mass: {:.3} mg/cm³ per HU, from an insert of {} mg/cm³",
+            report.mg_per_cm3_per_hu, known.mg_per_cm3
+        ),
+        None => format!(
+            "mass: {:.3} mg/cm³ per HU (the stated default)",
+            report.mg_per_cm3_per_hu
+        ),
+    });
+    by_default
 }
 
 /// A scoring's answer: the score to keep from now on, and why none was made.
@@ -61,6 +149,10 @@ pub struct LocalCalcium {
     pub report: Option<CalciumReport>,
     /// Why the last score asked for was not made.
     pub problem: Option<String>,
+    /// How the reader marks the calibration.
+    pub calibrating: Calibrating,
+    /// The region of known density the mass is calibrated by; none: the default.
+    pub calibration: Option<KnownDensity>,
     /// The score kept while lesions are named (with it while one is being made).
     kept: Option<NamedScore>,
     /// The lesions over the slices, and a number that changes with them.
@@ -77,6 +169,8 @@ impl Default for LocalCalcium {
             on_slices: true,
             report: None,
             problem: None,
+            calibrating: Calibrating::default(),
+            calibration: None,
             kept: None,
             lesions: (Arc::default(), 0),
             scoring: None,
@@ -151,11 +245,18 @@ impl LocalCalcium {
         if self.scoring.is_some() {
             return;
         }
+        let factor = match factor_of(volume, self.calibration.as_ref()) {
+            Ok(factor) => factor,
+            Err(why) => {
+                self.problem = Some(format!("not scored: {why}"));
+                return;
+            }
+        };
         let volume = Arc::clone(volume);
         let series = series.to_string();
         let asked = CalciumAsked {
             region: VoxelBox::whole(&volume),
-            factor: (DEFAULT_MG_PER_CM3_PER_HU, false),
+            factor: (factor, self.calibration.is_some()),
             given: forget.then(Vec::new),
             naming: naming.map(|gesture| (self.artery, gesture)),
             shown: self.on_slices,
@@ -172,6 +273,30 @@ impl LocalCalcium {
                 self.scoring = Some(pending);
             }
             Err(why) => self.problem = Some(why),
+        }
+    }
+
+    /// Calibrates the mass by the box dragged from `a` to `b` on an axial slice of
+    /// `volume` (series `series`), of the density given, and scores again with the names
+    /// kept; a region that is not a calcium insert is told and changes nothing.
+    pub fn calibrate(
+        &mut self,
+        ctx: &egui::Context,
+        volume: &Arc<Volume>,
+        series: &str,
+        (a, b): (glam::DVec3, glam::DVec3),
+    ) {
+        let known = KnownDensity {
+            region: calcium::box_on_slice(volume, a, b),
+            mg_per_cm3: self.calibrating.mg_per_cm3,
+        };
+        match factor_of(volume, Some(&known)) {
+            Ok(_) => {
+                self.calibration = Some(known);
+                self.calibrating.marking = false;
+                self.score(ctx, volume, series, None, false);
+            }
+            Err(why) => self.problem = Some(format!("not calibrated: {why}")),
         }
     }
 
@@ -193,7 +318,10 @@ impl LocalCalcium {
         let Some(score) = &self.kept else {
             return false;
         };
-        self.report = Some(score.report.clone());
+        self.report = Some(CalciumReport {
+            calibration: self.calibration,
+            ..score.report.clone()
+        });
         let lesions = score
             .masks
             .as_ref()
@@ -235,7 +363,27 @@ impl LocalCalcium {
                 asked = Some(CalciumAsk::Score);
             }
         });
+        if let Some(report) = &self.report
+            && calibration_bar(ui, &mut self.naming, &mut self.calibrating, report)
+        {
+            self.calibration = None;
+            asked = Some(CalciumAsk::Score);
+        }
         score_lines(ui, self.problem.as_deref(), self.report.as_ref());
         asked
     }
+}
+
+/// The mass score's factor (mg/cm³ per HU): from the region of known density `known`
+/// of `volume`, else the stated default.
+fn factor_of(volume: &Volume, known: Option<&KnownDensity>) -> Result<f64, String> {
+    let Some(known) = known else {
+        return Ok(DEFAULT_MG_PER_CM3_PER_HU);
+    };
+    let [x0, y0, z0, x1, y1, z1] = known.region;
+    let a = glam::DVec3::new(x0, y0, z0);
+    let b = glam::DVec3::new(x1, y1, z1);
+    VoxelBox::of_lps(volume, a, b, "calibration")
+        .and_then(|insert| calcium::calibration_factor(volume, insert, known.mg_per_cm3))
+        .map_err(|error| error.to_string())
 }

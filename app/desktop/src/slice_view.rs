@@ -523,20 +523,22 @@ impl SliceView {
             && self.plane == SlicePlane::Axial
             && !self.tilted(link)
             && !ui.input(|input| input.modifiers.shift);
-        self.naming_box = None;
+        // The box as the last frame outlined it: its corners are the drag's once let go
+        // (the press's origin is forgotten by then).
+        let outlined = self.naming_box.take();
         if naming && !turning {
             // Name lesions on: a click names the plaque there, a drag the lesions of the
             // slice in its box (outlined while it is dragged); the tools wait.
             self.naming_box = crate::calcium::naming_box(ui, response);
-            let origin = ui.input(|input| input.pointer.press_origin());
             if response.clicked_by(egui::PointerButton::Primary)
                 && let Some(pos) = response.interact_pointer_pos()
             {
                 self.calcium_gesture = Some(NamingGesture::Click(to_lps(pos)));
             } else if response.drag_stopped_by(egui::PointerButton::Primary)
-                && let (Some(from), Some(to)) = (origin, response.interact_pointer_pos())
+                && let Some(dragged) = crate::calcium::released_box(ui, response, outlined)
             {
-                self.calcium_gesture = Some(NamingGesture::Box(to_lps(from), to_lps(to)));
+                self.calcium_gesture =
+                    Some(NamingGesture::Box(to_lps(dragged.min), to_lps(dragged.max)));
             }
         } else if primary
             && !turning

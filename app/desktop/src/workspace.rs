@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use eframe::egui;
 use eframe::egui_wgpu::RenderState;
+use hounsfield_findings::naming::NamingGesture;
 use hounsfield_protocol::{SharedView, SlicePlane};
 use hounsfield_server::compose::segment_labels;
 use render_core::gpu::Renderer;
@@ -466,7 +467,7 @@ impl LocalWorkspace {
     /// made again when either changed.
     fn on_slices(&mut self) -> ShownSegments {
         self.calcium.take_answer();
-        self.link.calcium_naming = self.calcium.naming;
+        self.link.calcium_naming = self.calcium.naming || self.calcium.calibrating.marking;
         let segments = self.segments.on_slices();
         let (lesions, lesions_generation) = self.calcium.lesions();
         let made_of = (segments.generation, lesions_generation);
@@ -505,9 +506,17 @@ impl LocalWorkspace {
         };
         let series = self.series_name();
         for slice in &mut self.slices {
-            if let Some(gesture) = slice.take_calcium_gesture() {
-                self.calcium
-                    .score(ctx, &volume, &series, Some(gesture), false);
+            match slice.take_calcium_gesture() {
+                Some(NamingGesture::Box(a, b)) if self.calcium.calibrating.marking => {
+                    self.calcium.calibrate(ctx, &volume, &series, (a, b));
+                }
+                Some(NamingGesture::Click(_)) if self.calcium.calibrating.marking => {
+                    self.calcium.problem = Some("drag a box over the insert".to_string());
+                }
+                Some(gesture) => self
+                    .calcium
+                    .score(ctx, &volume, &series, Some(gesture), false),
+                None => {}
             }
         }
     }

@@ -63,6 +63,21 @@ pub fn run(what: Scored<'_>, json: bool) -> anyhow::Result<()> {
         arteries,
     )
     .with_context(|| format!("series {}", opened.label))?;
+    // The region that calibrated the mass, told back as a box.
+    let report = CalciumReport {
+        calibration: calibration.map(|known| hounsfield_protocol::KnownDensity {
+            region: [
+                known.region.a[0],
+                known.region.a[1],
+                known.region.a[2],
+                known.region.b[0],
+                known.region.b[1],
+                known.region.b[2],
+            ],
+            mg_per_cm3: known.mg_per_cm3,
+        }),
+        ..report
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

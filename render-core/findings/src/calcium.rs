@@ -277,6 +277,21 @@ pub fn calibration_factor(
     Ok(mg_per_cm3 / mean)
 }
 
+/// The box of `volume` drawn on one axial slice with corners `a` and `b` (LPS mm, on the
+/// slice): their two points reaching a quarter of a slice above and below the slice `a`
+/// lies on, so that it holds the voxels of that slice and no other's. As `[x0, y0, z0,
+/// x1, y1, z1]` (LPS mm), what a calibration region is given as.
+pub fn box_on_slice(volume: &Volume, a: DVec3, b: DVec3) -> [f64; 6] {
+    let (mut a, mut b) = (volume.lps_to_voxel(a), volume.lps_to_voxel(b));
+    let k = a.z.round();
+    (a.z, b.z) = (k - 0.25, k + 0.25);
+    let (a, b) = (
+        volume.voxel_to_lps.transform_point3(a),
+        volume.voxel_to_lps.transform_point3(b),
+    );
+    [a.x, a.y, a.z, b.x, b.y, b.z]
+}
+
 /// Scores the calcium of `volume` inside `region`, the mass with `mg_per_cm3_per_hu`.
 pub fn score(
     volume: &Volume,
@@ -635,6 +650,28 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9 * b.abs().max(1.0)
+    }
+
+    #[test]
+    fn a_box_on_a_slice_holds_that_slices_voxels_between_its_corners() {
+        let volume = ct(6, 3.0, |_, _, _| None);
+        let a = volume.voxel_to_lps_point(DVec3::new(10.2, 12.6, 3.1));
+        let b = volume.voxel_to_lps_point(DVec3::new(14.8, 17.4, 3.1));
+        let [x0, y0, z0, x1, y1, z1] = box_on_slice(&volume, a, b);
+        let held = VoxelBox::of_lps(
+            &volume,
+            DVec3::new(x0, y0, z0),
+            DVec3::new(x1, y1, z1),
+            "box",
+        )
+        .expect("voxels");
+        assert_eq!(
+            held,
+            VoxelBox {
+                from: [11, 13, 3],
+                to: [15, 18, 4]
+            }
+        );
     }
 
     #[test]

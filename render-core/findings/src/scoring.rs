@@ -60,6 +60,7 @@ pub fn painted_calcium_report(
         pixel_area_mm2: scored.pixel_area_mm2,
         mg_per_cm3_per_hu: scored.mg_per_cm3_per_hu,
         calibrated,
+        calibration: None,
         lesions: scored
             .lesions
             .iter()

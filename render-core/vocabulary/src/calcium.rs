@@ -57,6 +57,17 @@ pub struct ArteryTotals {
     pub scores: CalciumTotals,
 }
 
+/// A region of known calcium density (a calibration phantom's insert) and its density:
+/// what calibrates the mass score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct KnownDensity {
+    /// The region: two opposite corners `[x0, y0, z0, x1, y1, z1]` (LPS mm).
+    #[serde(rename = "box")]
+    pub region: [f64; 6],
+    /// Its density (mg/cm³).
+    pub mg_per_cm3: f64,
+}
+
 /// A series' calcium score: how it was measured, each lesion, each artery named (when
 /// regions named them) and the total.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +82,9 @@ pub struct CalciumReport {
     pub mg_per_cm3_per_hu: f64,
     /// Whether that calibration came from a region of known density (else the default).
     pub calibrated: bool,
+    /// That region and its density, where one calibrated it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<KnownDensity>,
     /// Every lesion.
     pub lesions: Vec<CalciumLesion>,
     /// With regions naming arteries: each artery's scores, every artery listed.

@@ -24,7 +24,7 @@ mod slab;
 pub mod text;
 
 pub use action::Action;
-pub use calcium::{ArteryTotals, CalciumLesion, CalciumReport, CalciumTotals};
+pub use calcium::{ArteryTotals, CalciumLesion, CalciumReport, CalciumTotals, KnownDensity};
 pub use camera::{Camera, NamedView};
 pub use finding::{FindingKind, MAX_NOTE_CHARS, MAX_POLYGON_VERTICES, RegionStatistics, RegionSuv};
 pub use histogram::{MOST_HISTOGRAM_BINS, ValueHistogram};

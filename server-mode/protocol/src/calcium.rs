@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use hounsfield_vocabulary::KnownDensity;
+
 /// The most regions naming arteries one `calcium` message may carry.
 pub const MOST_ARTERY_REGIONS: usize = 32;
 
@@ -18,12 +20,14 @@ pub const MOST_KEPT_ARTERY_REGIONS: usize = 1024;
 /// A box of the patient: two opposite corners (LPS mm).
 pub type LpsBox = [f64; 6];
 
-/// A region of known calcium density, for the mass score's calibration.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct KnownDensity {
-    /// The region (an insert of a calibration phantom).
-    #[serde(rename = "box")]
-    pub region: LpsBox,
+/// A region of known density the reader draws on the axial cell: the box two corners make
+/// on the slice shown, and its density.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrawnDensity {
+    /// The slice cell: `axial`, standing as the scan's slices (not turned).
+    pub cell: String,
+    /// Fractions `[x, y]` of the cell: the box's two opposite corners.
+    pub points: Vec<[f64; 2]>,
     /// Its density (mg/cm³).
     pub mg_per_cm3: f64,
 }
@@ -60,6 +64,10 @@ pub struct CalciumRequest {
     /// A region of known density; the stated default calibration when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<KnownDensity>,
+    /// A region of known density drawn on the axial cell instead: the answer's
+    /// `calibration` gives it as a box, for the next messages to send as `calibration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration_on_slice: Option<DrawnDensity>,
     /// Regions naming the arteries their lesions are (at most [`MOST_ARTERY_REGIONS`]):
     /// when given, they replace the names kept (an empty list forgets them all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,6 +89,7 @@ impl Default for CalciumRequest {
         Self {
             roi: None,
             calibration: None,
+            calibration_on_slice: None,
             arteries: None,
             name: None,
             highlight: true,

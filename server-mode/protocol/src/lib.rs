@@ -35,8 +35,8 @@ mod segment;
 mod server_message;
 
 pub use calcium::{
-    ArteryRegion, CalciumRequest, KnownDensity, LesionNaming, LpsBox, MOST_ARTERY_REGIONS,
-    MOST_KEPT_ARTERY_REGIONS,
+    ArteryRegion, CalciumRequest, DrawnDensity, KnownDensity, LesionNaming, LpsBox,
+    MOST_ARTERY_REGIONS, MOST_KEPT_ARTERY_REGIONS,
 };
 pub use catalog::{
     DEFAULT_STUDY_PAGE, MAX_LISTED_CHARS, MAX_QUERY_CHARS, MAX_STUDY_PAGE, SeriesInfo, StudyInfo,

@@ -385,6 +385,11 @@ fn typed_messages() -> Vec<ClientMessage> {
         ClientMessage::Calcium(hounsfield_protocol::CalciumRequest {
             roi: Some([-10.0, -10.0, -10.0, 10.0, 10.0, 10.0]),
             calibration: None,
+            calibration_on_slice: Some(hounsfield_protocol::DrawnDensity {
+                cell: "axial".to_string(),
+                points: vec![[0.4, 0.4], [0.6, 0.6]],
+                mg_per_cm3: 200.0,
+            }),
             arteries: Some(vec![hounsfield_protocol::ArteryRegion {
                 artery: "LAD".to_string(),
                 region: [-5.0, -5.0, -5.0, 5.0, 5.0, 5.0],

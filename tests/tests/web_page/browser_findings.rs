@@ -271,10 +271,81 @@ async fn a_clicked_candidate_is_named_and_coloured(page: &mut Page) {
     let [r, _, b, _] = named.get_pixel(candidate.0, candidate.1).0.map(i32::from);
     assert!(b - r > 50, "LAD's blue where the candidate was: {r}, {b}");
 
+    // A box over calcified pixels (the 5×5 block with the most candidates) marks the
+    // mass score's calibration: the server takes the box on that slice, and its factor
+    // and masses are the command line's for that box; the names stay.
+    let candidates_round = |(x, y): (u32, u32)| {
+        (x - 2..=x + 2)
+            .flat_map(|i| (y - 2..=y + 2).map(move |j| (i, j)))
+            .filter(|&(i, j)| yellow(named.get_pixel(i, j).0))
+            .count()
+    };
+    let insert = (axial.1 + 2..axial.1 + axial.3 - 2)
+        .flat_map(|y| (axial.0 + 2..axial.0 + axial.2 - 2).map(move |x| (x, y)))
+        .max_by_key(|&at| candidates_round(at))
+        .expect("the axial cell");
+    assert!(candidates_round(insert) >= 20, "a block of candidates");
+    page.eval("document.getElementById('calcium-density').value = '200'; document.getElementById('calcium-calibrate').click(); true")
+        .await;
+    let corner = |d: i32| on_page(((insert.0 as i32 + d) as u32, (insert.1 as i32 + d) as u32));
+    mouse_drag(page, corner(-2), corner(2), 4).await;
+    page.wait_for("window.hounsfieldCalcium.report?.calibrated && !window.hounsfieldCalcium.asked")
+        .await;
+    let report = page.eval("window.hounsfieldCalcium.report").await;
+    let region: Vec<String> = report["calibration"]["box"]
+        .as_array()
+        .expect("the box the server took")
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    assert_eq!(report["calibration"]["mg_per_cm3"].as_f64(), Some(200.0));
+    let ct = support::data_dir().join("ct-head-neck");
+    let theirs = support::hounsfield_json(&[
+        "calcium",
+        &ct.to_string_lossy(),
+        "--calibration",
+        &format!("{}:200", region.join(",")),
+        "--json",
+    ]);
+    // (JavaScript gives a whole number without its ".0": numbers compared as numbers.)
+    for (ours, theirs) in [
+        (&report["mg_per_cm3_per_hu"], &theirs["mg_per_cm3_per_hu"]),
+        (&report["total"]["mass_mg"], &theirs["total"]["mass_mg"]),
+        (&report["total"]["agatston"], &theirs["total"]["agatston"]),
+        (&report["total"]["lesions"], &theirs["total"]["lesions"]),
+    ] {
+        assert_eq!(ours.as_f64(), theirs.as_f64(), "{ours} against {theirs}");
+    }
+    assert_ne!(
+        report["mg_per_cm3_per_hu"].as_f64(),
+        Some(0.743),
+        "not the default's factor"
+    );
+    assert!(
+        report["lesions"]
+            .as_array()
+            .is_some_and(|all| all.iter().any(|l| l["artery"] == "LAD")),
+        "the names stay"
+    );
+    let line = page
+        .eval("document.getElementById('calcium-calibration').textContent")
+        .await;
+    assert!(
+        line.as_str()
+            .is_some_and(|text| text.contains("from an insert of 200 mg/cm³")),
+        "{line}"
+    );
+
     let frame = page.eval("window.hounsfield.lastHeader.frameSeq").await;
     page.eval("document.getElementById('calcium-shown').click(); true")
         .await;
     page.wait_for("!window.hounsfieldCalcium.asked").await;
+    assert_eq!(
+        page.eval("window.hounsfieldCalcium.report.calibrated")
+            .await,
+        json!(true),
+        "a later score keeps the calibration"
+    );
     wait_for_final_still(page, &frame).await;
     let plain = canvas_pixels(page).await;
     let [r, g, b, _] = plain.get_pixel(candidate.0, candidate.1).0.map(i32::from);

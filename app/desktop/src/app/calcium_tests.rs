@@ -2,6 +2,9 @@
 //! shows the total the findings crate scores from the same volume, and with **Name
 //! lesions** on (RCA chosen) a click on a lesion of the axial slice names it RCA: in the
 //! server's report for `connect`, in the window's own and over its slices rendered here.
+//! Then **Mark calibration** and a box dragged over the lesion calibrate the mass: by
+//! 200 mg/cm³ over the mean of the voxels the box holds (worked out here from the
+//! voxels' centres), the names kept; **Default calibration** goes back.
 
 use std::collections::HashSet;
 
@@ -106,6 +109,99 @@ fn the_clicked_lesion_is_rcas(
     harness.get_by_label(&format!("RCA: {}", totals_line(&rca.scores)));
 }
 
+/// The mean value of the voxels of `volume` whose centres lie in `region` (LPS corners),
+/// each voxel's centre tested.
+fn mean_in(volume: &render_core::Volume, region: [f64; 6]) -> f64 {
+    let [x0, y0, z0, x1, y1, z1] = region;
+    let (low, high) = (
+        glam::DVec3::new(x0.min(x1), y0.min(y1), z0.min(z1)),
+        glam::DVec3::new(x0.max(x1), y0.max(y1), z0.max(z1)),
+    );
+    let [ni, nj, nk] = volume.dims;
+    let (mut sum, mut count) = (0.0, 0.0);
+    for n in 0..ni * nj * nk {
+        let voxel = glam::DVec3::new(
+            (n % ni) as f64,
+            (n / ni % nj) as f64,
+            (n / (ni * nj)) as f64,
+        );
+        let centre = volume.voxel_to_lps_point(voxel);
+        if centre.cmpge(low).all() && centre.cmple(high).all() {
+            sum += volume.voxels.get(n).unwrap_or(f64::NAN);
+            count += 1.0;
+        }
+    }
+    sum / count
+}
+
+/// Mark calibration at 200 mg/cm³ and a box dragged about `at_of` (the lesion's centre)
+/// calibrate the mass of the score `report_of` tells, the names kept; Default
+/// calibration goes back to the default's factor.
+fn a_box_over_the_lesion_calibrates_the_mass(
+    harness: &mut Harness<'_, DesktopApp>,
+    phantom: &render_core::Volume,
+    at_of: impl Fn(&DesktopApp) -> Option<egui::Pos2>,
+    report_of: fn(&DesktopApp) -> (Option<CalciumReport>, Option<String>),
+) {
+    harness.get_by_label("Mark calibration").click();
+    harness.run_steps(2);
+    // (Where the lesion is now: the panel may have grown with the calibration's bar.)
+    let at = at_of(harness.state()).expect("the lesion on the axial cell");
+    // Six points across: past egui's click, and inside the lesion however small its cell.
+    let reach = egui::vec2(3.0, 3.0);
+    let (from, to) = (at - reach, at + reach);
+    harness.hover_at(from);
+    harness.step();
+    harness.event(egui::Event::PointerButton {
+        pos: from,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    harness.step();
+    for step in 1..=4 {
+        harness.hover_at(from + (to - from) * (step as f32 / 4.0));
+        harness.step();
+    }
+    harness.event(egui::Event::PointerButton {
+        pos: to,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    settle(harness, "the mass calibrated, or a refusal", |app| {
+        let (report, refused) = report_of(app);
+        refused.is_some() || report.is_some_and(|report| report.calibrated)
+    });
+    let (report, refused) = report_of(harness.state());
+    assert_eq!(refused, None);
+    let report = report.expect("a score");
+    let known = report.calibration.expect("the region");
+    assert_eq!(known.mg_per_cm3, 200.0);
+    let factor = 200.0 / mean_in(phantom, known.region);
+    assert!(
+        (report.mg_per_cm3_per_hu - factor).abs() < 1e-9,
+        "{} against {factor}",
+        report.mg_per_cm3_per_hu
+    );
+    let mass: f64 = report.lesions.iter().map(|l| l.mass_mg).sum();
+    assert!((report.total.mass_mg - mass).abs() < 1e-6 && factor != DEFAULT_MG_PER_CM3_PER_HU);
+    assert!(
+        report
+            .lesions
+            .iter()
+            .any(|l| l.artery.as_deref() == Some("RCA")),
+        "the names stay"
+    );
+    harness.get_by_label_contains("from an insert of 200 mg/cm³");
+    harness.get_by_label("Default calibration").click();
+    settle(harness, "the default calibration", |app| {
+        report_of(app).0.is_some_and(|report| !report.calibrated)
+    });
+    let report = report_of(harness.state()).0.expect("a score");
+    assert_eq!(report.mg_per_cm3_per_hu, DEFAULT_MG_PER_CM3_PER_HU);
+}
+
 #[test]
 fn connect_scores_the_calcium_and_names_the_lesion_clicked_on_the_axial_cell() {
     let (server, _folder, mut harness) = thin_client_of_phantom_server();
@@ -152,6 +248,24 @@ fn connect_scores_the_calcium_and_names_the_lesion_clicked_on_the_axial_cell() {
         .and_then(|view| view.calcium.report.clone())
         .expect("a score");
     the_clicked_lesion_is_rcas(&harness, &named, &lesion);
+    // (The frame as it is then: the calibration's bar takes room above it.)
+    let at_of = |app: &DesktopApp| {
+        let view = remote(app)?;
+        let cell = view.slice_cell(SlicePlane::Axial)?;
+        let frame = SliceFrame::STANDARD;
+        let size = view.frame_size();
+        let centre = lesion.centre_lps;
+        let [fx, fy] = spot_in_cell(&phantom, &frame, SlicePlane::Axial, crosshair, size, centre);
+        Some(cell.min + egui::vec2(fx as f32 * cell.width(), fy as f32 * cell.height()))
+    };
+    a_box_over_the_lesion_calibrates_the_mass(&mut harness, &phantom, at_of, |app| {
+        remote(app).map_or((None, None), |view| {
+            (
+                view.calcium.report.as_deref().cloned(),
+                view.calcium.refused.clone(),
+            )
+        })
+    });
     drop(harness);
     server.stop().expect("served");
 }
@@ -248,4 +362,10 @@ fn the_window_rendering_here_scores_the_calcium_and_names_the_lesion_clicked() {
         workspace(harness.state()).and_then(|w| w.slices[0].naming_box),
         None
     );
+    let at_of = |app: &DesktopApp| workspace(app)?.slices[0].screen_of(lesion.centre_lps);
+    a_box_over_the_lesion_calibrates_the_mass(&mut harness, &phantom, at_of, |app| {
+        workspace(app).map_or((None, None), |w| {
+            (w.calcium.report.clone(), w.calcium.problem.clone())
+        })
+    });
 }

@@ -16,8 +16,8 @@ use hounsfield_findings::arteries::{Artery, NamedRegion};
 use hounsfield_findings::calcium::{self, CalciumError, DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
 use hounsfield_findings::naming::{CalciumAsked, NamedScore, NamingGesture};
 use hounsfield_protocol::{
-    CalciumReport, CalciumRequest, ErrorCode, LesionNaming, LpsBox, MOST_ARTERY_REGIONS,
-    MOST_KEPT_ARTERY_REGIONS, ServerMessage,
+    CalciumReport, CalciumRequest, DrawnDensity, ErrorCode, KnownDensity, LesionNaming, LpsBox,
+    MOST_ARTERY_REGIONS, MOST_KEPT_ARTERY_REGIONS, ServerMessage,
 };
 use render_core::{Modality, Volume};
 
@@ -111,8 +111,16 @@ impl Connection {
 
     /// `request` checked: its artery regions and the lesions it names, in patient
     /// points.
-    fn asked(&self, request: CalciumRequest) -> Result<Asked, (ErrorCode, String)> {
+    fn asked(&self, mut request: CalciumRequest) -> Result<Asked, (ErrorCode, String)> {
         let bad = |why: String| (ErrorCode::BadValue, why);
+        if let Some(drawn) = request.calibration_on_slice.take() {
+            if request.calibration.is_some() {
+                return Err(bad(
+                    "calcium calibration_on_slice: give it or calibration, not both".to_string(),
+                ));
+            }
+            request.calibration = Some(self.drawn_density(&drawn)?);
+        }
         let given = match &request.arteries {
             Some(given) => Some(artery_regions(given).map_err(bad)?),
             None => None,
@@ -133,18 +141,7 @@ impl Connection {
     fn naming(&self, naming: &LesionNaming) -> Result<Naming, (ErrorCode, String)> {
         let bad = |why: String| (ErrorCode::BadValue, why);
         let artery = artery_named(&naming.artery, "name.artery").map_err(bad)?;
-        if naming.cell != "axial" {
-            return Err(bad(format!(
-                "calcium name.cell: \"{}\": lesions are named on the axial cell",
-                naming.cell.chars().take(16).collect::<String>()
-            )));
-        }
-        if self.session.slices_turned() {
-            return Err(bad(
-                "calcium name.cell: the slices are turned; name lesions on the scan's own axial slices"
-                    .to_string(),
-            ));
-        }
+        self.scan_axial(&naming.cell, "name")?;
         let point = |at: [f64; 2]| {
             self.session
                 .point_in_cell("calcium name.points", &naming.cell, at)
@@ -161,6 +158,57 @@ impl Connection {
             }
         };
         Ok(Naming { artery, gesture })
+    }
+}
+
+impl Connection {
+    /// Refuses a `cell` other than the axial cell standing as the scan's slices, for the
+    /// gesture `field` (`name`, `calibration_on_slice`).
+    fn scan_axial(&self, cell: &str, field: &str) -> Result<(), (ErrorCode, String)> {
+        let bad = |why: String| (ErrorCode::BadValue, why);
+        if cell != "axial" {
+            return Err(bad(format!(
+                "calcium {field}.cell: \"{}\": drawn on the axial cell only",
+                cell.chars().take(16).collect::<String>()
+            )));
+        }
+        if self.session.slices_turned() {
+            return Err(bad(format!(
+                "calcium {field}.cell: the slices are turned; draw on the scan's own axial slices"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A region of known density drawn on the axial cell, as a box of the patient: its
+    /// two corners' pixels on the slice shown, a quarter of a slice either side of it
+    /// (the slice's voxels and no other's), checked as the cell's points are.
+    fn drawn_density(&self, drawn: &DrawnDensity) -> Result<KnownDensity, (ErrorCode, String)> {
+        const FIELD: &str = "calcium calibration_on_slice.points";
+        self.scan_axial(&drawn.cell, "calibration_on_slice")?;
+        let [a, b] = drawn.points[..] else {
+            return Err((
+                ErrorCode::BadValue,
+                format!(
+                    "{FIELD}: two points (a box's corners), not {}",
+                    drawn.points.len()
+                ),
+            ));
+        };
+        let point = |at: [f64; 2]| {
+            self.session
+                .point_in_cell(FIELD, &drawn.cell, at)
+                .map_err(|refusal| (refusal.code, refusal.message))
+        };
+        let volume = self.session.volume().ok_or((
+            ErrorCode::NotOpen,
+            "calcium: open a series first".to_string(),
+        ))?;
+        let region = calcium::box_on_slice(&volume, point(a)?, point(b)?);
+        Ok(KnownDensity {
+            region,
+            mg_per_cm3: drawn.mg_per_cm3,
+        })
     }
 }
 
@@ -223,7 +271,7 @@ fn score(
     };
     let (kept, made) = NamedScore::asked(volume, series, asked, kept, MOST_KEPT_ARTERY_REGIONS);
     let told = match (&kept, made) {
-        (Some(score), Ok(())) => Ok(told(score)),
+        (Some(score), Ok(())) => Ok(told(score, request.calibration)),
         (_, Err(error)) => Err(refusal(&error)),
         (None, Ok(())) => Err("calcium: no score was made".to_string()),
     };
@@ -266,10 +314,14 @@ fn region_and_factor(
     Ok((region, (factor, request.calibration.is_some())))
 }
 
-/// What a kept score tells the client and lays over the slices.
-fn told(score: &NamedScore) -> Scored {
+/// What a kept score tells the client (with the region of known density that calibrated
+/// it) and lays over the slices.
+fn told(score: &NamedScore, calibration: Option<KnownDensity>) -> Scored {
     Scored {
-        report: score.report.clone(),
+        report: CalciumReport {
+            calibration,
+            ..score.report.clone()
+        },
         lesions: score
             .masks
             .as_ref()

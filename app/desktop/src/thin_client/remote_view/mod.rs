@@ -392,7 +392,7 @@ impl RemoteView {
             });
         }
         // A naming box is outlined only while its drag lasts (`calcium_gesture`).
-        self.calcium.naming_box = None;
+        self.calcium.forget_box();
         self.handle_input(ui, &response);
         self.share_pointer(&response);
         self.follow_told_view();
