@@ -151,8 +151,9 @@ pub struct LocalCalcium {
     pub problem: Option<String>,
     /// How the reader marks the calibration.
     pub calibrating: Calibrating,
-    /// The region of known density the mass is calibrated by; none: the default.
-    pub calibration: Option<KnownDensity>,
+    /// The region of known density the mass is calibrated by, with the factor it gives
+    /// (measured once, when it is marked); none: the default.
+    pub calibration: Option<(KnownDensity, f64)>,
     /// The score kept while lesions are named (with it while one is being made).
     kept: Option<NamedScore>,
     /// The lesions over the slices, and a number that changes with them.
@@ -245,13 +246,9 @@ impl LocalCalcium {
         if self.scoring.is_some() {
             return;
         }
-        let factor = match factor_of(volume, self.calibration.as_ref()) {
-            Ok(factor) => factor,
-            Err(why) => {
-                self.problem = Some(format!("not scored: {why}"));
-                return;
-            }
-        };
+        let factor = self
+            .calibration
+            .map_or(DEFAULT_MG_PER_CM3_PER_HU, |(_, factor)| factor);
         let volume = Arc::clone(volume);
         let series = series.to_string();
         let asked = CalciumAsked {
@@ -290,9 +287,9 @@ impl LocalCalcium {
             region: calcium::box_on_slice(volume, a, b),
             mg_per_cm3: self.calibrating.mg_per_cm3,
         };
-        match factor_of(volume, Some(&known)) {
-            Ok(_) => {
-                self.calibration = Some(known);
+        match calcium::insert_factor(volume, known.region, known.mg_per_cm3) {
+            Ok(factor) => {
+                self.calibration = Some((known, factor));
                 self.calibrating.marking = false;
                 self.score(ctx, volume, series, None, false);
             }
@@ -319,7 +316,7 @@ impl LocalCalcium {
             return false;
         };
         self.report = Some(CalciumReport {
-            calibration: self.calibration,
+            calibration: self.calibration.map(|(known, _)| known),
             ..score.report.clone()
         });
         let lesions = score
@@ -372,18 +369,4 @@ impl LocalCalcium {
         score_lines(ui, self.problem.as_deref(), self.report.as_ref());
         asked
     }
-}
-
-/// The mass score's factor (mg/cm³ per HU): from the region of known density `known`
-/// of `volume`, else the stated default.
-fn factor_of(volume: &Volume, known: Option<&KnownDensity>) -> Result<f64, String> {
-    let Some(known) = known else {
-        return Ok(DEFAULT_MG_PER_CM3_PER_HU);
-    };
-    let [x0, y0, z0, x1, y1, z1] = known.region;
-    let a = glam::DVec3::new(x0, y0, z0);
-    let b = glam::DVec3::new(x1, y1, z1);
-    VoxelBox::of_lps(volume, a, b, "calibration")
-        .and_then(|insert| calcium::calibration_factor(volume, insert, known.mg_per_cm3))
-        .map_err(|error| error.to_string())
 }

@@ -277,6 +277,20 @@ pub fn calibration_factor(
     Ok(mg_per_cm3 / mean)
 }
 
+/// The calibration factor (mg/cm³ per HU) of the insert of `mg_per_cm3` in `region`
+/// (two opposite corners `[x0, y0, z0, x1, y1, z1]`, LPS mm) of `volume`: the voxels
+/// whose centres the box holds, as [`calibration_factor`] takes them.
+pub fn insert_factor(
+    volume: &Volume,
+    region: [f64; 6],
+    mg_per_cm3: f64,
+) -> Result<f64, CalciumError> {
+    let [x0, y0, z0, x1, y1, z1] = region;
+    let (a, b) = (DVec3::new(x0, y0, z0), DVec3::new(x1, y1, z1));
+    let insert = VoxelBox::of_lps(volume, a, b, "calibration")?;
+    calibration_factor(volume, insert, mg_per_cm3)
+}
+
 /// The box of `volume` drawn on one axial slice with corners `a` and `b` (LPS mm, on the
 /// slice): their two points reaching a quarter of a slice above and below the slice `a`
 /// lies on, so that it holds the voxels of that slice and no other's. As `[x0, y0, z0,

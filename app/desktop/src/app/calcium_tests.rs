@@ -109,6 +109,16 @@ fn the_clicked_lesion_is_rcas(
     harness.get_by_label(&format!("RCA: {}", totals_line(&rca.scores)));
 }
 
+/// The primary button pressed (`pressed`) or let go at `pos`.
+fn primary_button(harness: &mut Harness<'_, DesktopApp>, pos: egui::Pos2, pressed: bool) {
+    harness.event(egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    });
+}
+
 /// The mean value of the voxels of `volume` whose centres lie in `region` (LPS corners),
 /// each voxel's centre tested.
 fn mean_in(volume: &render_core::Volume, region: [f64; 6]) -> f64 {
@@ -152,23 +162,13 @@ fn a_box_over_the_lesion_calibrates_the_mass(
     let (from, to) = (at - reach, at + reach);
     harness.hover_at(from);
     harness.step();
-    harness.event(egui::Event::PointerButton {
-        pos: from,
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: egui::Modifiers::NONE,
-    });
+    primary_button(harness, from, true);
     harness.step();
     for step in 1..=4 {
         harness.hover_at(from + (to - from) * (step as f32 / 4.0));
         harness.step();
     }
-    harness.event(egui::Event::PointerButton {
-        pos: to,
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: egui::Modifiers::NONE,
-    });
+    primary_button(harness, to, false);
     settle(harness, "the mass calibrated, or a refusal", |app| {
         let (report, refused) = report_of(app);
         refused.is_some() || report.is_some_and(|report| report.calibrated)
@@ -334,12 +334,7 @@ fn the_window_rendering_here_scores_the_calcium_and_names_the_lesion_clicked() {
     );
     // A box being dragged is outlined from the press to the pointer, until let go.
     let to = at + egui::vec2(30.0, 20.0);
-    harness.event(egui::Event::PointerButton {
-        pos: at,
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: egui::Modifiers::NONE,
-    });
+    primary_button(&mut harness, at, true);
     harness.step();
     for step in 1..=4 {
         harness.hover_at(at + (to - at) * (step as f32 / 4.0));
@@ -351,12 +346,7 @@ fn the_window_rendering_here_scores_the_calcium_and_names_the_lesion_clicked() {
         Some(egui::Rect::from_two_pos(at, to)),
         "the box outlined"
     );
-    harness.event(egui::Event::PointerButton {
-        pos: to,
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: egui::Modifiers::NONE,
-    });
+    primary_button(&mut harness, to, false);
     harness.run_steps(2);
     assert_eq!(
         workspace(harness.state()).and_then(|w| w.slices[0].naming_box),

@@ -304,11 +304,8 @@ fn region_and_factor(
         None => VoxelBox::whole(volume),
     };
     let factor = match &request.calibration {
-        Some(known) => {
-            let insert = voxels(&known.region, "calibration")?;
-            calcium::calibration_factor(volume, insert, known.mg_per_cm3)
-                .map_err(|error| format!("calcium calibration: {error}"))?
-        }
+        Some(known) => calcium::insert_factor(volume, known.region, known.mg_per_cm3)
+            .map_err(|error| format!("calcium calibration: {error}"))?,
         None => DEFAULT_MG_PER_CM3_PER_HU,
     };
     Ok((region, (factor, request.calibration.is_some())))
