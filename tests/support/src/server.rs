@@ -65,8 +65,8 @@ pub fn start_serving(config: ServerConfig, folders: &[std::path::PathBuf]) -> So
 }
 
 /// Runs an async test body on a runtime of its own, failing it when it takes longer than
-/// `limit` (a hung test, not a slow one).
-pub fn run_within(limit: std::time::Duration, body: impl std::future::Future<Output = ()>) {
+/// `limit` (a hung test, not a slow one); what the body gives.
+pub fn run_within<T>(limit: std::time::Duration, body: impl std::future::Future<Output = T>) -> T {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -74,8 +74,8 @@ pub fn run_within(limit: std::time::Duration, body: impl std::future::Future<Out
     runtime.block_on(async {
         tokio::time::timeout(limit, body)
             .await
-            .expect("the test finished in time");
-    });
+            .expect("the test finished in time")
+    })
 }
 
 /// A client of the server at `address` that said hello with `token` for frames of

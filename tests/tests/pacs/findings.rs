@@ -332,7 +332,7 @@ fn the_servers_calcium_score_is_the_command_lines() {
         "--artery=RCA:0,-250.3,600.2,40.3,-150.3,640.7",
         "--json",
     ]);
-    support::server::run_within(Duration::from_secs(120), async move {
+    let named = support::server::run_within(Duration::from_secs(120), async move {
         let (mut client, _series, _) = open_ct(address).await;
         let artery = |artery: &str, region: LpsBox| ArteryRegion {
             artery: artery.to_string(),
@@ -388,6 +388,21 @@ fn the_servers_calcium_score_is_the_command_lines() {
         let named =
             a_clicked_plaque_is_named_and_laid_over_the_slices(&mut client, roi, &report).await;
         the_named_score_is_saved_in_the_report(&mut client, &named).await;
+        named
+    });
+    // A server started afresh on the same findings folder: a ruler drawn and saved before
+    // anyone scores again, the report still holds the score saved.
+    let restarted = ct_server_keeping_findings_in(state.path().join("findings"));
+    support::server::run_within(Duration::from_secs(120), async move {
+        let (mut client, _series, told) = open_ct(restarted).await;
+        assert!(told.is_empty(), "no findings but the score: {told:?}");
+        drawn(
+            &mut client,
+            request(FindingAction::Create, "ruler", &[[0.3, 0.3], [0.6, 0.6]]),
+        )
+        .await;
+        let location = saved_report(&mut client).await;
+        the_reports_calcium_groups_are_the_scores(&location, &named);
     });
 }
 
@@ -399,6 +414,12 @@ async fn the_named_score_is_saved_in_the_report(
     client: &mut Client,
     named: &hounsfield_protocol::CalciumReport,
 ) {
+    let location = saved_report(client).await;
+    the_reports_calcium_groups_are_the_scores(&location, named);
+}
+
+/// Sends `save_findings`; the report written, which `dciodvfy` finds no error in.
+async fn saved_report(client: &mut Client) -> String {
     client
         .send(&ClientMessage::SaveFindings)
         .await
@@ -406,9 +427,20 @@ async fn the_named_score_is_saved_in_the_report(
     let saved = stored(client).await.expect("saved");
     assert_eq!(saved.document, "measurement report");
     support::dciodvfy_passes(Path::new(&saved.location));
+    saved.location
+}
+
+/// The calcium groups of the report in `location` (read by pydicom) are `named`'s: a
+/// group for each artery named and one for the total, each with its artery, its Agatston
+/// (by Agatston's method), volume and mass scores, and as its source the stored slice of
+/// its largest lesion.
+fn the_reports_calcium_groups_are_the_scores(
+    location: &str,
+    named: &hounsfield_protocol::CalciumReport,
+) {
     let read = support::python_script(
         "report_numbers.py",
-        &[&saved.location, &series_folder().to_string_lossy()],
+        &[location, &series_folder().to_string_lossy()],
     );
     let groups = read["groups"].as_array().expect("groups");
     let sites = [

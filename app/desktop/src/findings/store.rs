@@ -12,11 +12,10 @@ use hounsfield_dicomweb::{
 };
 use hounsfield_findings::folder::FOLDER_NAME;
 use hounsfield_findings::report::{
-    ImageRef, MeasuredFinding, ReadReport, ReportSubject, Snapshot, key_object_selection,
-    measurement_report, new_uid, secondary_capture, segmentation_with_report,
+    ImageRef, MeasuredFinding, ReadReport, ReportSubject, ReportedCalcium, Snapshot,
+    key_object_selection, measurement_report, new_uid, secondary_capture, segmentation_with_report,
 };
 use hounsfield_findings::segmentation::ReadSegmentation;
-use hounsfield_protocol::CalciumReport;
 use hounsfield_segment::Segment;
 use render_core::Volume;
 
@@ -85,7 +84,7 @@ pub fn save(
     keeping: &Keeping,
     subject: &ReportSubject,
     volume: &Volume,
-    (findings, calcium): (&[MeasuredFinding], Option<&CalciumReport>),
+    (findings, calcium): (&[MeasuredFinding], Option<&ReportedCalcium>),
     report_series_uid: Option<String>,
 ) -> Result<KeptReport, HomeError> {
     let report_series_uid = match report_series_uid {

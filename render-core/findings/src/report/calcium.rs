@@ -2,18 +2,25 @@
 //! artery whose lesions were named and one for the total, each with the artery as its
 //! finding site, its Agatston, volume and mass scores, its risk category, and as its
 //! source the stored slice of its largest lesion (the key image a reader looks at).
+//! Read back from a report this program saved, the groups are kept as a
+//! [`SavedCalcium`], so that a later report of the series carries the score on until a
+//! reader scores the series again.
 
+use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use glam::DVec3;
-use hounsfield_vocabulary::{CalciumLesion, CalciumReport, CalciumTotals};
+use hounsfield_vocabulary::{CalciumReport, CalciumTotals};
 use hounsfield_volume::Volume;
 
 use super::codes::{self, Code};
 use super::elements::{
     code_content, container, image_content, number, sequence, text_content, uid_content,
 };
+use super::read::{is_named, items, numeric_value, text};
 use super::subject::{ImageRef, ReportSubject};
 use super::uid::new_uid;
+use crate::arteries::Artery;
+use crate::calcium::RiskCategory;
 use crate::error::FindingError;
 
 /// How a calcium score's groups' tracking identifiers begin.
@@ -25,41 +32,134 @@ pub fn calcium_tracking_identifier(artery: Option<&str>) -> String {
     format!("{CALCIUM_TRACKING}{}", artery.unwrap_or("total"))
 }
 
-/// The groups of `report` on `subject`'s series (drawn on `volume`), with the stored
+/// A calcium score to write in a report: one scored now, or the one the series' last
+/// report held (carried on until the series is scored again).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReportedCalcium {
+    /// Scored now: its lesions give each group's key image.
+    Scored(Box<CalciumReport>),
+    /// Read back from the series' last report.
+    Saved(SavedCalcium),
+}
+
+/// One group of a calcium score as a report holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalciumGroup {
+    /// The artery its lesions were named; none for the total.
+    pub artery: Option<Artery>,
+    /// Its scores (the risk category follows the Agatston score).
+    pub totals: CalciumTotals,
+    /// The stored slice of its largest lesion, when it lies on one.
+    pub key_image: Option<ImageRef>,
+}
+
+/// A calcium score as a report holds it: a group for each artery named, then the total's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedCalcium {
+    groups: Vec<CalciumGroup>,
+}
+
+impl SavedCalcium {
+    /// The most groups a score has: one per artery and the total's.
+    pub const MOST_GROUPS: usize = Artery::ALL.len() + 1;
+
+    /// The groups of `report` on `subject`'s series (scored on `volume`): an artery's
+    /// group for each artery with lesions, then the total's, each with the stored slice of
+    /// its largest lesion.
+    pub fn of_report(subject: &ReportSubject, volume: &Volume, report: &CalciumReport) -> Self {
+        let named = report
+            .arteries
+            .iter()
+            .filter(|artery| artery.scores.lesions > 0)
+            .filter_map(|artery| Some((Some(Artery::from_code(&artery.artery)?), &artery.scores)));
+        let groups = named
+            .chain([(None, &report.total)])
+            .map(|(artery, totals)| {
+                let code = artery.map(Artery::code);
+                let largest = report
+                    .lesions
+                    .iter()
+                    .filter(|lesion| code.is_none() || lesion.artery.as_deref() == code)
+                    .max_by(|a, b| a.area_mm2.total_cmp(&b.area_mm2));
+                let key_image = largest.and_then(|lesion| {
+                    subject.image_nearest(volume, DVec3::from_array(lesion.centre_lps))
+                });
+                CalciumGroup {
+                    artery,
+                    totals: totals.clone(),
+                    key_image: key_image.cloned(),
+                }
+            })
+            .collect();
+        Self { groups }
+    }
+
+    /// Its groups: each artery's, then the total's.
+    pub fn groups(&self) -> &[CalciumGroup] {
+        &self.groups
+    }
+
+    /// The total's scores.
+    pub fn total(&self) -> Option<&CalciumTotals> {
+        self.groups
+            .iter()
+            .find(|group| group.artery.is_none())
+            .map(|group| &group.totals)
+    }
+
+    /// The score that the calcium `groups` of a report hold, each read as this program
+    /// writes it; none when one is not (unreadable, an artery twice, no total, too many).
+    pub(crate) fn read(groups: &[&InMemDicomObject]) -> Option<Self> {
+        if groups.is_empty() || groups.len() > Self::MOST_GROUPS {
+            return None;
+        }
+        let groups: Vec<CalciumGroup> = groups
+            .iter()
+            .map(|group| read_group(group))
+            .collect::<Option<_>>()?;
+        let totals = groups.iter().filter(|g| g.artery.is_none()).count();
+        let arteries = Artery::ALL
+            .iter()
+            .map(|artery| groups.iter().filter(|g| g.artery == Some(*artery)).count());
+        if totals != 1 || arteries.into_iter().any(|count| count > 1) {
+            return None;
+        }
+        Some(Self { groups })
+    }
+}
+
+/// The groups of `calcium` on `subject`'s series (drawn on `volume`), with the stored
 /// slices they show (for the image library): an artery's group for each artery with
-/// lesions, then the total's.
+/// lesions, then the total's. A saved score's key image is written only when it is one
+/// of the series' images.
 pub fn calcium_groups<'a>(
     subject: &'a ReportSubject,
     volume: &Volume,
-    report: &CalciumReport,
+    calcium: &ReportedCalcium,
 ) -> Result<(Vec<InMemDicomObject>, Vec<&'a ImageRef>), FindingError> {
+    let scored;
+    let saved = match calcium {
+        ReportedCalcium::Scored(report) => {
+            scored = SavedCalcium::of_report(subject, volume, report);
+            &scored
+        }
+        ReportedCalcium::Saved(saved) => saved,
+    };
     let mut groups = Vec::new();
     let mut images = Vec::new();
-    let named = report
-        .arteries
-        .iter()
-        .filter(|artery| artery.scores.lesions > 0)
-        .map(|artery| (Some(artery.artery.as_str()), &artery.scores));
-    for (artery, totals) in named.chain([(None, &report.total)]) {
-        let largest = report
-            .lesions
-            .iter()
-            .filter(|lesion| artery.is_none() || lesion.artery.as_deref() == artery)
-            .max_by(|a, b| a.area_mm2.total_cmp(&b.area_mm2));
-        let image = largest.and_then(|lesion| key_image(subject, volume, lesion));
-        groups.push(calcium_group(artery, totals, image)?);
+    for group in &saved.groups {
+        let image = group
+            .key_image
+            .as_ref()
+            .and_then(|image| subject.image_named(image));
+        groups.push(calcium_group(
+            group.artery.map(Artery::code),
+            &group.totals,
+            image,
+        )?);
         images.extend(image);
     }
     Ok((groups, images))
-}
-
-/// The stored slice a lesion lies on.
-fn key_image<'a>(
-    subject: &'a ReportSubject,
-    volume: &Volume,
-    lesion: &CalciumLesion,
-) -> Option<&'a ImageRef> {
-    subject.image_nearest(volume, DVec3::from_array(lesion.centre_lps))
 }
 
 /// One artery's group (none: the total's).
@@ -124,5 +224,102 @@ fn site(artery: Option<&str>) -> Code {
         Some("LCx") => codes::CIRCUMFLEX_CORONARY_ARTERY,
         Some("RCA") => codes::RIGHT_CORONARY_ARTERY,
         _ => codes::CORONARY_ARTERY,
+    }
+}
+
+/// One calcium group as [`calcium_group`] writes it; none for anything else.
+fn read_group(group: &InMemDicomObject) -> Option<CalciumGroup> {
+    let children = items(group, tags::CONTENT_SEQUENCE);
+    let named = |code: Code| children.iter().find(|item| is_named(item, code));
+    let tracking = text(named(codes::TRACKING_IDENTIFIER)?, tags::TEXT_VALUE);
+    let artery = match tracking.strip_prefix(CALCIUM_TRACKING)? {
+        "total" => None,
+        code => Some(Artery::from_code(code)?),
+    };
+    let score = |code: Code| {
+        named(code)
+            .and_then(numeric_value)
+            .filter(|value| value.is_finite() && *value >= 0.0)
+    };
+    let agatston = score(codes::CALCIUM_SCORE)?;
+    // The comment begins with the lesions counted: "3 lesions; risk category …".
+    let comment = text(named(codes::COMMENT)?, tags::TEXT_VALUE);
+    let (lesions, _) = comment.split_once(" lesion")?;
+    let category = RiskCategory::of(agatston);
+    let key_image = children
+        .iter()
+        .find(|item| is_named(item, codes::SOURCE_IMAGE))
+        .and_then(|item| items(item, tags::REFERENCED_SOP_SEQUENCE).first())
+        .map(|referenced| ImageRef {
+            sop_class_uid: text(referenced, tags::REFERENCED_SOP_CLASS_UID),
+            sop_instance_uid: text(referenced, tags::REFERENCED_SOP_INSTANCE_UID),
+            frame: text(referenced, tags::REFERENCED_FRAME_NUMBER)
+                .trim()
+                .parse()
+                .ok(),
+        });
+    Some(CalciumGroup {
+        artery,
+        totals: CalciumTotals {
+            agatston,
+            volume_mm3: score(codes::CALCIUM_VOLUME)?,
+            mass_mg: score(codes::CALCIUM_MASS)?,
+            lesions: lesions.trim().parse().ok()?,
+            category: category.name().to_string(),
+            range: category.range().to_string(),
+        },
+        key_image,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals(agatston: f64, lesions: usize) -> CalciumTotals {
+        let category = RiskCategory::of(agatston);
+        CalciumTotals {
+            agatston,
+            volume_mm3: agatston / 2.0,
+            mass_mg: agatston / 5.0,
+            lesions,
+            category: category.name().to_string(),
+            range: category.range().to_string(),
+        }
+    }
+
+    fn group(artery: Option<&str>, agatston: f64) -> InMemDicomObject {
+        calcium_group(artery, &totals(agatston, 3), None).expect("a group")
+    }
+
+    fn read(groups: &[InMemDicomObject]) -> Option<SavedCalcium> {
+        SavedCalcium::read(&groups.iter().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_score_reads_back_from_its_groups_and_a_forged_one_does_not() {
+        let saved = read(&[group(Some("RCA"), 120.5), group(None, 240.0)]).expect("read");
+        assert_eq!(saved.groups().len(), 2);
+        assert_eq!(saved.groups()[0].artery, Some(Artery::RightCoronary));
+        assert_eq!(saved.groups()[0].totals, totals(120.5, 3));
+        assert_eq!(saved.total(), Some(&totals(240.0, 3)));
+
+        // No total, two totals, an artery twice, a negative score, an unknown artery,
+        // more groups than arteries and a total.
+        assert!(read(&[group(Some("LAD"), 1.0)]).is_none());
+        assert!(read(&[group(None, 1.0), group(None, 2.0)]).is_none());
+        let twice = [
+            group(Some("LAD"), 1.0),
+            group(Some("LAD"), 1.0),
+            group(None, 2.0),
+        ];
+        assert!(read(&twice).is_none());
+        assert!(read(&[group(None, -1.0)]).is_none());
+        assert!(read(&[group(Some("aorta"), 1.0), group(None, 1.0)]).is_none());
+        let many: Vec<_> = std::iter::repeat_with(|| group(Some("other"), 1.0))
+            .take(SavedCalcium::MOST_GROUPS)
+            .chain([group(None, 1.0)])
+            .collect();
+        assert!(read(&many).is_none());
     }
 }

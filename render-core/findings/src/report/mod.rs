@@ -14,7 +14,7 @@ mod uid;
 mod volumetric;
 mod write;
 
-pub use calcium::calcium_tracking_identifier;
+pub use calcium::{CalciumGroup, ReportedCalcium, SavedCalcium, calcium_tracking_identifier};
 pub use elements::Authorship;
 pub use key_images::{KEY_OBJECT_SELECTION, key_object_selection};
 pub use read::{ReadReport, read_report, read_report_file};

@@ -12,7 +12,7 @@ use glam::DVec3;
 use hounsfield_vocabulary::{FindingKind, MAX_POLYGON_VERTICES, RegionStatistics};
 use hounsfield_volume::dicom::declared::{Reach, open_checked};
 
-use super::calcium::CALCIUM_TRACKING;
+use super::calcium::{CALCIUM_TRACKING, SavedCalcium};
 use super::codes::{self, Code};
 use super::tracking::parse_tracking_identifier;
 use super::write::{COMPREHENSIVE_3D_SR, MeasuredFinding};
@@ -36,6 +36,8 @@ pub struct ReadReport {
     pub written: String,
     /// The findings read, with the numbers stored with them.
     pub findings: Vec<MeasuredFinding>,
+    /// The calcium score it holds, if any.
+    pub calcium: Option<SavedCalcium>,
     /// Measurement groups another program wrote, left out.
     pub foreign_groups: usize,
 }
@@ -96,15 +98,21 @@ pub fn read_report(what: &str, object: &InMemDicomObject) -> Result<ReadReport, 
             text(object, tags::CONTENT_TIME)
         ),
         findings: Vec::new(),
+        calcium: None,
         foreign_groups: 0,
     };
     let measurements = root
         .iter()
         .find(|item| is_named(item, codes::IMAGING_MEASUREMENTS))
         .ok_or_else(|| refuse("no Imaging Measurements container (TID 1500)".to_string()))?;
+    let mut calcium = Vec::new();
     for group in items(measurements, tags::CONTENT_SEQUENCE) {
-        // A calcium score's groups are this program's, but no findings.
-        if !is_named(group, codes::MEASUREMENT_GROUP) || is_calcium_group(group) {
+        if !is_named(group, codes::MEASUREMENT_GROUP) {
+            continue;
+        }
+        // A calcium score's groups are read together, as no findings.
+        if is_calcium_group(group) {
+            calcium.push(group);
             continue;
         }
         if report.findings.len() >= MAX_FINDINGS_PER_SERIES {
@@ -115,6 +123,12 @@ pub fn read_report(what: &str, object: &InMemDicomObject) -> Result<ReadReport, 
         match read_group(group) {
             Some(measured) => report.findings.push(measured),
             None => report.foreign_groups += 1,
+        }
+    }
+    if !calcium.is_empty() {
+        report.calcium = SavedCalcium::read(&calcium);
+        if report.calcium.is_none() {
+            report.foreign_groups += calcium.len();
         }
     }
     Ok(report)
@@ -201,7 +215,7 @@ fn drawn_points(kind: FindingKind, stored: &[DVec3]) -> Option<Vec<DVec3>> {
 }
 
 /// A NUM item's value: its floating-point value where written, else its decimal string.
-fn numeric_value(item: &InMemDicomObject) -> Option<f64> {
+pub(crate) fn numeric_value(item: &InMemDicomObject) -> Option<f64> {
     let measured = items(item, tags::MEASURED_VALUE_SEQUENCE).first()?;
     let exact = measured
         .element(tags::FLOATING_POINT_VALUE)
@@ -228,7 +242,8 @@ fn evidence_series(object: &InMemDicomObject) -> Vec<String> {
         .collect()
 }
 
-fn is_named(item: &InMemDicomObject, code: Code) -> bool {
+/// Whether `item`'s concept name is `code`.
+pub(crate) fn is_named(item: &InMemDicomObject, code: Code) -> bool {
     items(item, tags::CONCEPT_NAME_CODE_SEQUENCE)
         .first()
         .is_some_and(|name| {

@@ -186,6 +186,17 @@ impl ReportSubject {
         self.slice_images.get(k)
     }
 
+    /// The series' stored image that `image` names (its instance and frame), when it is
+    /// one of the series' slices.
+    pub fn image_named(&self, image: &ImageRef) -> Option<&ImageRef> {
+        self.slice_images
+            .iter()
+            .chain(self.volumes_slice_images.iter().flatten())
+            .find(|ours| {
+                ours.sop_instance_uid == image.sop_instance_uid && ours.frame == image.frame
+            })
+    }
+
     /// The stored image a slice of `plane` through `point` shows, when that slice is one
     /// of the series' images (a plane across the stack of slices).
     pub fn image_at(&self, volume: &Volume, plane: SlicePlane, point: DVec3) -> Option<&ImageRef> {

@@ -7,10 +7,10 @@ use dicom_core::{DataElement, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, InMemDicomObject};
 use glam::DVec3;
-use hounsfield_vocabulary::{CalciumReport, FindingKind};
+use hounsfield_vocabulary::FindingKind;
 use hounsfield_volume::Volume;
 
-use super::calcium::calcium_groups;
+use super::calcium::{ReportedCalcium, calcium_groups};
 use super::codes;
 use super::elements::{
     Authorship, DocumentKind, code_content, code_item, container, content_item, document_header,
@@ -44,7 +44,7 @@ pub fn measurement_report(
     subject: &ReportSubject,
     volume: &Volume,
     findings: &[MeasuredFinding],
-    calcium: Option<&CalciumReport>,
+    calcium: Option<&ReportedCalcium>,
     authorship: &Authorship,
 ) -> Result<FileDicomObject<InMemDicomObject>, FindingError> {
     let images: Vec<Option<&ImageRef>> = findings

@@ -6,8 +6,8 @@ use std::process::Command;
 use glam::DVec3;
 use hounsfield_findings::outline::PlaneAxes;
 use hounsfield_findings::report::{
-    Authorship, ImageRef, MeasuredFinding, ReportSubject, measurement_report, read_report,
-    read_report_file,
+    Authorship, ImageRef, MeasuredFinding, ReportSubject, ReportedCalcium, SavedCalcium,
+    measurement_report, read_report, read_report_file,
 };
 use hounsfield_findings::{Finding, FindingKind, Measurement, folder};
 use hounsfield_scene::view::SliceFrame;
@@ -81,7 +81,7 @@ fn report_with_calcium(
     volume: &Volume,
     written: &[MeasuredFinding],
 ) -> dicom_object::FileDicomObject<dicom_object::InMemDicomObject> {
-    let calcium = calcium(volume);
+    let calcium = ReportedCalcium::Scored(Box::new(calcium(volume)));
     measurement_report(
         &subject(volume),
         volume,
@@ -199,6 +199,7 @@ fn a_report_reads_back_to_the_findings_and_numbers_written() {
     assert_eq!(read.image_series_uids, ["2.25.1002"]);
     assert_eq!(read.foreign_groups, 0);
     assert_eq!(read.findings.len(), written.len());
+    a_saved_calcium_score_is_read_back_and_carried_into_the_next_report(&volume, &read);
     for (back, sent) in read.findings.iter().zip(&written) {
         let (b, s) = (&back.finding, &sent.finding);
         assert_eq!(
@@ -223,6 +224,43 @@ fn a_report_reads_back_to_the_findings_and_numbers_written() {
             .expect("readable")
             .is_none()
     );
+}
+
+/// The calcium score `read` from the report of [`report_with_calcium`] is its groups as
+/// written: LAD's and the total's, each with its scores and the stored slice of its
+/// largest lesion; written again in a report of no findings, it reads back the same.
+fn a_saved_calcium_score_is_read_back_and_carried_into_the_next_report(
+    volume: &Volume,
+    read: &hounsfield_findings::report::ReadReport,
+) {
+    let scored = calcium(volume);
+    let subject = subject(volume);
+    let saved = read.calcium.as_ref().expect("the calcium score read back");
+    assert_eq!(*saved, SavedCalcium::of_report(&subject, volume, &scored));
+    let groups = saved.groups();
+    assert_eq!(groups.len(), 2, "LAD's and the total's: {groups:?}");
+    assert_eq!(
+        groups[0].artery,
+        Some(hounsfield_findings::arteries::Artery::LeftAnteriorDescending)
+    );
+    assert_eq!(saved.total(), Some(&scored.total));
+    for group in groups {
+        let image = group.key_image.as_ref().expect("a key image");
+        assert!(subject.slice_images.contains(image), "{image:?}");
+    }
+
+    let carried = measurement_report(
+        &subject,
+        volume,
+        &[],
+        Some(&ReportedCalcium::Saved(saved.clone())),
+        &authorship(),
+    )
+    .expect("a report of the saved score");
+    let again = read_report("the next report", &carried).expect("read");
+    assert!(again.findings.is_empty());
+    assert_eq!(again.calcium.as_ref(), Some(saved));
+    assert_eq!(again.foreign_groups, 0);
 }
 
 #[test]

@@ -140,8 +140,8 @@ impl Connection {
         self.record_told(&told).await
     }
 
-    /// Tells the client every finding of `series`, reading its last report first when the
-    /// server has not read it since it started.
+    /// Tells the client every finding of `series`, reading its last report first (its
+    /// findings and its calcium score) when the server has not read it since it started.
     pub(super) async fn tell_findings(&mut self, series: &str) -> ControlFlow<()> {
         if !self.app.findings.holds(series)
             && let Some(subject) = self.app.library.report_subject(series)
@@ -151,7 +151,7 @@ impl Connection {
             let read =
                 tokio::task::spawn_blocking(move || store.load(&subject, pacs.as_ref())).await;
             match read {
-                Ok(Ok(findings)) => self.app.findings.restore(series, findings),
+                Ok(Ok(read)) => self.app.findings.restore(series, read),
                 Ok(Err(error)) => {
                     tracing::warn!(series, ?error, "the series' findings could not be read");
                 }

@@ -11,7 +11,7 @@ pub use store::{FindingsStore, StoreError, Stored};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use hounsfield_findings::report::MeasuredFinding;
+use hounsfield_findings::report::{MeasuredFinding, ReportedCalcium, SavedCalcium};
 use hounsfield_findings::{Finding, MAX_FINDINGS_PER_SERIES};
 use hounsfield_protocol::{CellAxes, FindingInfo};
 
@@ -34,8 +34,9 @@ struct SeriesFindings {
     next_id: u32,
     kept: Vec<Kept>,
     /// The series' last calcium score (with the lesions' arteries as its reader named
-    /// them), saved with the findings.
-    calcium: Option<hounsfield_protocol::CalciumReport>,
+    /// them), or the one its last report held until a reader scores it again: saved with
+    /// the findings.
+    calcium: Option<ReportedCalcium>,
 }
 
 /// Why a change to a series' findings was refused.
@@ -63,9 +64,13 @@ impl FindingsBook {
         self.lock().contains_key(series)
     }
 
-    /// Puts the findings read from a series' report in the book, unless a session put the
-    /// series there first.
-    pub fn restore(&self, series: &str, findings: Vec<MeasuredFinding>) {
+    /// Puts the findings and the calcium score read from a series' report in the book,
+    /// unless a session put the series there first.
+    pub fn restore(
+        &self,
+        series: &str,
+        (findings, calcium): (Vec<MeasuredFinding>, Option<SavedCalcium>),
+    ) {
         let mut book = self.lock();
         if book.contains_key(series) {
             return;
@@ -83,7 +88,7 @@ impl FindingsBook {
         let restored = SeriesFindings {
             next_id,
             kept,
-            calcium: None,
+            calcium: calcium.map(ReportedCalcium::Saved),
         };
         book.insert(series.to_string(), restored);
     }
@@ -183,13 +188,14 @@ impl FindingsBook {
     }
 
     /// Keeps `report` as the series' calcium score, saved with its findings (a later
-    /// score, any reader's, replaces it).
+    /// score, any reader's, replaces it, as it replaces the one read from a report).
     pub fn keep_calcium(&self, series: &str, report: hounsfield_protocol::CalciumReport) {
-        self.lock().entry(series.to_string()).or_default().calcium = Some(report);
+        self.lock().entry(series.to_string()).or_default().calcium =
+            Some(ReportedCalcium::Scored(Box::new(report)));
     }
 
-    /// The series' last calcium score, if any.
-    pub fn calcium(&self, series: &str) -> Option<hounsfield_protocol::CalciumReport> {
+    /// The series' last calcium score, scored or read from its report, if any.
+    pub fn calcium(&self, series: &str) -> Option<ReportedCalcium> {
         self.lock()
             .get(series)
             .and_then(|entry| entry.calcium.clone())
@@ -300,16 +306,19 @@ mod tests {
             book.create("a", finding.clone(), measurement.clone(), ""),
             Err(BookError::Full)
         );
-        book.restore("a", vec![]);
+        book.restore("a", (vec![], None));
         assert_eq!(book.told("a").len(), MAX_FINDINGS_PER_SERIES);
         let mut numbered = finding;
         numbered.id = 41;
         book.restore(
             "b",
-            vec![MeasuredFinding {
-                finding: numbered,
-                measurement,
-            }],
+            (
+                vec![MeasuredFinding {
+                    finding: numbered,
+                    measurement,
+                }],
+                None,
+            ),
         );
         assert!(book.holds("b"));
         let (finding, measurement) = ruler(2.0);

@@ -13,10 +13,10 @@ use hounsfield_dicomweb::{
 };
 use hounsfield_findings::FindingError;
 use hounsfield_findings::report::{
-    Authorship, MeasuredFinding, ReportSubject, measurement_report, segmentation_with_report,
+    Authorship, MeasuredFinding, ReportSubject, ReportedCalcium, SavedCalcium, measurement_report,
+    segmentation_with_report,
 };
 use hounsfield_findings::segmentation::ReadSegmentation;
-use hounsfield_protocol::CalciumReport;
 use hounsfield_segment::Segment;
 use render_core::Volume;
 
@@ -79,18 +79,20 @@ impl FindingsStore {
         }
     }
 
-    /// The findings of the series' last report, from its PACS when it has one, else from
-    /// the findings folder; none when no report was saved.
+    /// The findings and the calcium score of the series' last report, from its PACS
+    /// when it has one, else from the findings folder; none when no report was saved.
     pub fn load(
         &self,
         subject: &ReportSubject,
         pacs: Option<&DicomWeb>,
-    ) -> Result<Vec<MeasuredFinding>, StoreError> {
+    ) -> Result<(Vec<MeasuredFinding>, Option<SavedCalcium>), StoreError> {
         let Some(home) = self.home(pacs) else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         };
         let report = home.newest_report(&subject.study_uid, &subject.series_uid)?;
-        Ok(report.map(|report| report.findings).unwrap_or_default())
+        Ok(report
+            .map(|report| (report.findings, report.calcium))
+            .unwrap_or_default())
     }
 
     /// Writes the series' findings and its calcium score as its report, by
@@ -102,7 +104,7 @@ impl FindingsStore {
         &self,
         subject: &ReportSubject,
         volume: &Volume,
-        findings: impl FnOnce() -> (Vec<MeasuredFinding>, Option<CalciumReport>),
+        findings: impl FnOnce() -> (Vec<MeasuredFinding>, Option<ReportedCalcium>),
         authorship: &Authorship,
         pacs: Option<&DicomWeb>,
     ) -> Result<(Stored, usize), StoreError> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use eframe::egui;
 use glam::DVec3;
 use hounsfield_findings::folder::is_uid;
-use hounsfield_findings::report::{ReportSubject, Snapshot, view_description};
+use hounsfield_findings::report::{ReportSubject, ReportedCalcium, Snapshot, view_description};
 use hounsfield_protocol::SlicePlane;
 use render_core::Volume;
 use render_core::gpu::FrameImage;
@@ -79,9 +79,9 @@ impl LocalFindings {
         }
     }
 
-    /// Saves the findings (measured on `volume`), with the series' `calcium` score, as
-    /// the series' Measurement Report where the series keeps them;
-    /// [`Self::take_answers`] takes where it went.
+    /// Saves the findings (measured on `volume`), with the series' `calcium` score (none
+    /// scored here: the one its last report held), as the series' Measurement Report
+    /// where the series keeps them; [`Self::take_answers`] takes where it went.
     pub fn save(
         &mut self,
         ctx: &egui::Context,
@@ -98,6 +98,7 @@ impl LocalFindings {
                 return;
             }
         };
+        let calcium = self.calcium_to_save(calcium);
         let findings = self.list.measured();
         let count = self.list.len();
         let report_series_uid = self.report_series_uid.clone();
@@ -122,6 +123,18 @@ impl LocalFindings {
                 self.last_save = None;
             }
             Err(why) => self.last_save = Some(Err(why)),
+        }
+    }
+
+    /// The calcium score a report saved now holds: the one `scored` here, else the one
+    /// the series' last report held.
+    pub(super) fn calcium_to_save(
+        &self,
+        scored: Option<hounsfield_protocol::CalciumReport>,
+    ) -> Option<ReportedCalcium> {
+        match scored {
+            Some(scored) => Some(ReportedCalcium::Scored(Box::new(scored))),
+            None => self.saved_calcium().cloned().map(ReportedCalcium::Saved),
         }
     }
 

@@ -8,7 +8,7 @@ mod documents;
 use glam::DVec3;
 use hounsfield_findings::folder::is_uid;
 use hounsfield_findings::outline::PlaneAxes;
-use hounsfield_findings::report::{MeasuredFinding, ReportSubject};
+use hounsfield_findings::report::{MeasuredFinding, ReportSubject, SavedCalcium};
 use hounsfield_findings::{Finding, FindingKind};
 use hounsfield_protocol::SlicePlane;
 use render_core::Volume;
@@ -42,6 +42,9 @@ pub struct LocalFindings {
     keeping: Result<Keeping, String>,
     /// The report series of the last save or of the report read.
     report_series_uid: Option<String>,
+    /// The calcium score the series' last report held: written again in every report
+    /// saved until the series is scored here.
+    saved_calcium: Option<SavedCalcium>,
     /// A save under way.
     saving: Option<Pending<documents::Saved>>,
     /// A key image or a snapshot under way; the panel's line when kept.
@@ -49,6 +52,11 @@ pub struct LocalFindings {
 }
 
 impl LocalFindings {
+    /// The calcium score the series' last report held, until it is scored here.
+    pub fn saved_calcium(&self) -> Option<&SavedCalcium> {
+        self.saved_calcium.as_ref()
+    }
+
     /// Whose series and study the findings are on, when the header says.
     pub fn subject(&self) -> Option<&ReportSubject> {
         self.subject.as_ref()
@@ -76,6 +84,7 @@ impl LocalFindings {
             subject,
             keeping,
             report_series_uid: None,
+            saved_calcium: None,
             saving: None,
             storing: None,
         }
@@ -104,6 +113,7 @@ impl LocalFindings {
                     .collect();
                 findings.list = FindingList::of(entries);
                 findings.report_series_uid = Some(report.report_series_uid);
+                findings.saved_calcium = report.calcium;
                 (findings, None)
             }
             Ok(None) => (findings, None),
@@ -200,5 +210,86 @@ impl LocalFindings {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hounsfield_findings::arteries::{Artery, NamedRegion};
+    use hounsfield_findings::calcium::{DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
+    use hounsfield_findings::report::{ImageRef, ReportedCalcium};
+
+    use super::*;
+
+    /// The phantom CT as a study's series of one stored image per slice.
+    fn subject(volume: &Volume) -> ReportSubject {
+        let images: Vec<ImageRef> = (0..volume.dims[2])
+            .map(|k| ImageRef {
+                sop_class_uid: "1.2.840.10008.5.1.4.1.1.2".into(),
+                sop_instance_uid: format!("2.25.3000{k}"),
+                frame: None,
+            })
+            .collect();
+        ReportSubject {
+            patient_id: "PHANTOM-8".into(),
+            study_uid: "2.25.3001".into(),
+            series_uid: "2.25.3002".into(),
+            modality: "CT".into(),
+            slice_images: images.clone(),
+            instances: images,
+            ..ReportSubject::default()
+        }
+    }
+
+    #[test]
+    fn a_score_saved_is_read_back_when_the_series_opens_and_saved_again_until_scored_here() {
+        let volume = render_core::phantom::ct_phantom();
+        let subject = subject(&volume);
+        let folder = tempfile::tempdir().expect("a folder");
+        let keeping = Keeping::Folder(folder.path().to_path_buf());
+        let whole = VoxelBox {
+            from: [0; 3],
+            to: volume.dims,
+        };
+        let lad = NamedRegion {
+            artery: Artery::LeftAnteriorDescending,
+            a: volume.centre_lps() - glam::DVec3::splat(500.0),
+            b: volume.centre_lps() + glam::DVec3::new(0.0, 500.0, 500.0),
+        };
+        let scored = hounsfield_findings::scoring::calcium_report(
+            &volume,
+            "phantom",
+            whole,
+            DEFAULT_MG_PER_CM3_PER_HU,
+            false,
+            &[lad],
+        )
+        .expect("scored");
+        assert!(scored.total.lesions > 0, "the phantom's calcium");
+        let first = ReportedCalcium::Scored(Box::new(scored.clone()));
+        store::save(&keeping, &subject, &volume, (&[], Some(&first)), None).expect("saved");
+
+        // Opened again: the score is read back, and a save with none scored here holds it.
+        let (opened, warning) = LocalFindings::open(Some(subject.clone()), Ok(keeping.clone()));
+        assert_eq!(warning, None);
+        let saved = opened
+            .saved_calcium()
+            .cloned()
+            .expect("the score read back");
+        assert_eq!(saved.total(), Some(&scored.total));
+        let again = opened.calcium_to_save(None);
+        assert_eq!(again, Some(ReportedCalcium::Saved(saved.clone())));
+        let kept = store::save(&keeping, &subject, &volume, (&[], again.as_ref()), None)
+            .expect("saved again");
+        let read = store::load(&keeping, &subject)
+            .expect("readable")
+            .expect("a report");
+        assert_eq!(read.sop_instance_uid, kept.kept.sop_instance_uid);
+        assert_eq!(read.calcium, Some(saved));
+        // A score made here replaces it.
+        assert_eq!(
+            opened.calcium_to_save(Some(scored.clone())),
+            Some(ReportedCalcium::Scored(Box::new(scored)))
+        );
     }
 }
