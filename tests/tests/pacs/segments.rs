@@ -63,6 +63,9 @@ pub(super) fn served_with(
     config.h264_encoders = Vec::new();
     config.users = Some(UsersFile::load(&users).expect("a good users file"));
     config.findings_folder = Some(state.join("findings"));
+    // One reader's tools at a time here, over a whole CT: the session may use the whole
+    // measuring lane, so that the tests edit instead of waiting for a quarter's share.
+    config.limits.measuring_share_per_s = 1.0;
     change(&mut config);
     support::server::start_serving(config, &[ct()])
 }

@@ -12,7 +12,7 @@ use hounsfield_protocol::{ErrorCode, FindingAction, FindingRequest, ServerMessag
 use render_core::Volume;
 
 use super::Connection;
-use crate::findings::measuring::{MeasuringError, SHARE_PER_S};
+use crate::findings::measuring::MeasuringError;
 use crate::findings::{BookError, Measured};
 
 impl Connection {
@@ -96,8 +96,9 @@ impl Connection {
     ) -> Result<(Finding, Measured), ControlFlow<()>> {
         if !self.measuring.may_measure(Instant::now()) {
             let why = format!(
-                "finding: this session's measuring used its share ({SHARE_PER_S} s a second); \
-                 draw again in a moment"
+                "finding: this session's measuring used its share ({} s a second); \
+                 draw again in a moment",
+                self.measuring.per_s()
             );
             return Err(self.error(ErrorCode::RateLimited, why).await);
         }

@@ -170,6 +170,7 @@ async fn serve_session(
     });
     let ending = app.roster.enter(session_id, identity.clone(), client);
     let now = Instant::now();
+    let measuring = MeasuringShare::new(now, app.config.limits.measuring_share_per_s);
     let mut connection = Connection {
         rates: MessageRates::new(&app.config.limits, now),
         app,
@@ -200,7 +201,7 @@ async fn serve_session(
         recorder: None,
         playback: None,
         playback_told: now,
-        measuring: MeasuringShare::new(now),
+        measuring,
         movie: None,
         listed_segmentations: Vec::new(),
         model_run: None,

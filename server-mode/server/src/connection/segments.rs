@@ -22,7 +22,6 @@ use hounsfield_segment::{
 use render_core::Volume;
 
 use super::Connection;
-use crate::findings::measuring::SHARE_PER_S;
 use crate::segments::{Description, MOST_LABEL_CHARS, SegmentsError, numbers_of, series_numbers};
 use crate::series_volumes::SeriesVolumes;
 
@@ -116,8 +115,9 @@ impl Connection {
             return None;
         }
         let why = format!(
-            "{what}: this session's tools used its share ({SHARE_PER_S} s a second); \
-             edit again in a moment"
+            "{what}: this session's tools used its share ({} s a second); \
+             edit again in a moment",
+            self.measuring.per_s()
         );
         Some(self.error(ErrorCode::RateLimited, why).await)
     }

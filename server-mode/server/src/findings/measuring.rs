@@ -17,8 +17,12 @@ use tokio::sync::Semaphore;
 
 use crate::series_volumes::{SeriesVolumes, TimeCurve};
 
-/// The seconds of measuring a session may use each second, sustained.
+/// The seconds of measuring a session may use each second, sustained, unless the
+/// server's limits say otherwise (`SessionLimits::measuring_share_per_s`).
 pub(crate) const SHARE_PER_S: f64 = 0.25;
+/// The least and most a server's limits may set it to: a session is never shut out of
+/// the lane, and never has more than the whole of it.
+const SHARE_PER_S_RANGE: std::ops::RangeInclusive<f64> = 0.01..=1.0;
 /// The seconds of measuring a session may use at once, above its share (a person drawing
 /// a few large regions in a row).
 pub(crate) const SHARE_BURST_S: f64 = 1.0;
@@ -131,21 +135,31 @@ fn measured_on(
 }
 
 /// A session's share of the measuring lane: seconds of measuring it may still use,
-/// refilled at [`SHARE_PER_S`] up to [`SHARE_BURST_S`]. A measurement is begun while any is
-/// left and charged whole when it ends, so a session that overdraws waits the longer.
+/// refilled at its rate (by default [`SHARE_PER_S`]) up to [`SHARE_BURST_S`]. A measurement
+/// is begun while any is left and charged whole when it ends, so a session that overdraws
+/// waits the longer.
 #[derive(Debug, Clone)]
 pub(crate) struct MeasuringShare {
     left_s: f64,
     at: Instant,
+    per_s: f64,
 }
 
 impl MeasuringShare {
-    /// A full share at `now`.
-    pub(crate) fn new(now: Instant) -> Self {
+    /// A full share at `now`, refilled at `per_s` seconds a second (held between a
+    /// hundredth and the whole lane; not a number: the default).
+    pub(crate) fn new(now: Instant, per_s: f64) -> Self {
+        let per_s = if per_s.is_nan() { SHARE_PER_S } else { per_s };
         Self {
             left_s: SHARE_BURST_S,
             at: now,
+            per_s: per_s.clamp(*SHARE_PER_S_RANGE.start(), *SHARE_PER_S_RANGE.end()),
         }
+    }
+
+    /// The seconds of measuring it refills each second.
+    pub(crate) fn per_s(&self) -> f64 {
+        self.per_s
     }
 
     /// Whether the session may begin a measurement at `now`.
@@ -162,7 +176,7 @@ impl MeasuringShare {
 
     fn refill(&mut self, now: Instant) {
         let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
-        self.left_s = (self.left_s + elapsed * SHARE_PER_S).min(SHARE_BURST_S);
+        self.left_s = (self.left_s + elapsed * self.per_s).min(SHARE_BURST_S);
         self.at = now;
     }
 }
@@ -174,7 +188,7 @@ mod tests {
     #[test]
     fn a_share_overdrawn_refills_at_its_rate_and_never_past_its_burst() {
         let start = Instant::now();
-        let mut share = MeasuringShare::new(start);
+        let mut share = MeasuringShare::new(start, SHARE_PER_S);
         assert!(share.may_measure(start));
         share.charge(Duration::from_millis(1500), start);
         assert!(!share.may_measure(start), "overdrawn by half a second");
@@ -186,6 +200,14 @@ mod tests {
         assert!(share.may_measure(rested));
         share.charge(Duration::from_millis(1001), rested);
         assert!(!share.may_measure(rested), "the burst is one second");
+        // A server's limits may give a session the whole lane, never more.
+        let mut whole = MeasuringShare::new(start, 5.0);
+        assert_eq!(whole.per_s(), 1.0);
+        whole.charge(Duration::from_millis(1500), start);
+        assert!(!whole.may_measure(start + Duration::from_millis(400)));
+        assert!(whole.may_measure(start + Duration::from_millis(600)));
+        assert_eq!(MeasuringShare::new(start, f64::NAN).per_s(), SHARE_PER_S);
+        assert_eq!(MeasuringShare::new(start, 0.0).per_s(), 0.01);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

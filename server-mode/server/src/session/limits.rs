@@ -17,6 +17,11 @@ pub struct SessionLimits {
     pub input_burst: f64,
     /// Largest viewport side (pixels).
     pub max_viewport: u32,
+    /// Seconds of the server's measuring lane (findings measured, segment tools, calcium
+    /// scores) a session may use each second, sustained: a quarter by default, so that
+    /// three readers' tools leave a fourth's frames on time; 1 gives a session the whole
+    /// lane (a server of one reader). Held between 0.01 and 1.
+    pub measuring_share_per_s: f64,
 }
 
 impl Default for SessionLimits {
@@ -25,6 +30,7 @@ impl Default for SessionLimits {
             inputs_per_s: 240.0,
             input_burst: 120.0,
             max_viewport: 4096,
+            measuring_share_per_s: crate::findings::measuring::SHARE_PER_S,
         }
     }
 }
