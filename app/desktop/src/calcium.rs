@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use eframe::egui;
-use hounsfield_findings::arteries::Artery;
+use hounsfield_findings::arteries::{Artery, NamedRegion};
 use hounsfield_findings::calcium::{self, DEFAULT_MG_PER_CM3_PER_HU, VoxelBox};
 use hounsfield_findings::naming::{CalciumAsked, NamedScore, NamingGesture};
 use hounsfield_protocol::{CalciumReport, CalciumTotals, KnownDensity, MOST_KEPT_ARTERY_REGIONS};
@@ -156,6 +156,9 @@ pub struct LocalCalcium {
     pub calibration: Option<(KnownDensity, f64)>,
     /// The score kept while lesions are named (with it while one is being made).
     kept: Option<NamedScore>,
+    /// The names the series' last report gave its lesions: the first score here names
+    /// them so.
+    named_before: Vec<NamedRegion>,
     /// The lesions over the slices, and a number that changes with them.
     lesions: (Arc<[SegmentOverlay]>, u64),
     /// The score being made.
@@ -173,6 +176,7 @@ impl Default for LocalCalcium {
             calibrating: Calibrating::default(),
             calibration: None,
             kept: None,
+            named_before: Vec::new(),
             lesions: (Arc::default(), 0),
             scoring: None,
         }
@@ -222,6 +226,15 @@ pub fn score_lines(ui: &mut egui::Ui, refused: Option<&str>, report: Option<&Cal
 }
 
 impl LocalCalcium {
+    /// No score yet; the first names the lesions as `named_before` (the series' last
+    /// report's names) does.
+    pub fn named_as(named_before: Vec<NamedRegion>) -> Self {
+        Self {
+            named_before,
+            ..Self::default()
+        }
+    }
+
     /// The lesions over the slices, and a number that changes whenever they do.
     pub fn lesions(&self) -> (&Arc<[SegmentOverlay]>, u64) {
         (&self.lesions.0, self.lesions.1)
@@ -251,10 +264,17 @@ impl LocalCalcium {
             .map_or(DEFAULT_MG_PER_CM3_PER_HU, |(_, factor)| factor);
         let volume = Arc::clone(volume);
         let series = series.to_string();
+        // Forgotten, or scored once here, the report's names are not given again.
+        let named_before = std::mem::take(&mut self.named_before);
+        let given = if forget {
+            Some(Vec::new())
+        } else {
+            (self.kept.is_none() && !named_before.is_empty()).then_some(named_before)
+        };
         let asked = CalciumAsked {
             region: VoxelBox::whole(&volume),
             factor: (factor, self.calibration.is_some()),
-            given: forget.then(Vec::new),
+            given,
             naming: naming.map(|gesture| (self.artery, gesture)),
             shown: self.on_slices,
         };

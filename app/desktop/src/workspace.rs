@@ -25,6 +25,7 @@ use super::segments::panel::SegmentAction;
 use super::slab_control::slab_control;
 use super::slice_view::{SliceLayers, SliceLink, SliceView};
 use super::view3d::View3d;
+use hounsfield_findings::report::SavedCalcium;
 use render_core::view::Layout;
 
 /// The views of one volume rendered locally.
@@ -88,6 +89,13 @@ impl LocalWorkspace {
         if let Ok((subject, keeping)) = findings.where_to_keep() {
             segments.keep_in(subject.clone(), keeping.clone());
         }
+        // The first score names the lesions as the series' last report did.
+        let calcium = LocalCalcium::named_as(
+            findings
+                .saved_calcium()
+                .map(SavedCalcium::named_regions)
+                .unwrap_or_default(),
+        );
         let warnings = renderer.load_volume(volume);
         (
             Self {
@@ -108,7 +116,7 @@ impl LocalWorkspace {
                 over: None,
                 suv_factor: None,
                 curved: CurvedView::default(),
-                calcium: LocalCalcium::default(),
+                calcium,
                 on_slices: (ShownSegments::default(), (u64::MAX, u64::MAX)),
                 shown: None,
             },

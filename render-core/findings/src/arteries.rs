@@ -79,11 +79,17 @@ impl NamedRegion {
     /// A region taking one lesion: a box of a micrometre round its centre (what a
     /// reader's click on the lesion names).
     pub fn round_lesion(artery: Artery, lesion: &Lesion) -> Self {
+        Self::round_point(artery, lesion.centre_lps)
+    }
+
+    /// A region taking the lesion whose centre is `centre` (within a micrometre: a
+    /// centre as a report's 32-bit coordinates keep it still names its lesion).
+    pub fn round_point(artery: Artery, centre: DVec3) -> Self {
         let margin = DVec3::splat(1e-3);
         Self {
             artery,
-            a: lesion.centre_lps - margin,
-            b: lesion.centre_lps + margin,
+            a: centre - margin,
+            b: centre + margin,
         }
     }
 

@@ -403,6 +403,18 @@ fn the_servers_calcium_score_is_the_command_lines() {
         .await;
         let location = saved_report(&mut client).await;
         the_reports_calcium_groups_are_the_scores(&location, &named);
+        // Scored again, the lesions are named as the report named them.
+        let asked = CalciumRequest {
+            roi: Some(roi),
+            ..CalciumRequest::default()
+        };
+        let again = match calcium(&mut client, asked).await {
+            ServerMessage::Calcium(report) => report,
+            other => panic!("a calcium score, not {other:?}"),
+        };
+        assert_eq!(again.arteries, named.arteries);
+        assert_eq!(again.total, named.total);
+        assert_eq!(again.lesions, named.lesions);
     });
 }
 

@@ -13,13 +13,14 @@ use hounsfield_vocabulary::{CalciumReport, CalciumTotals};
 use hounsfield_volume::Volume;
 
 use super::codes::{self, Code};
+use super::content::{is_named, items, numeric_value, text};
 use super::elements::{
-    code_content, container, image_content, number, sequence, text_content, uid_content,
+    code_content, container, image_content, image_region, number, sequence, text_content,
+    uid_content,
 };
-use super::read::{is_named, items, numeric_value, text};
 use super::subject::{ImageRef, ReportSubject};
 use super::uid::new_uid;
-use crate::arteries::Artery;
+use crate::arteries::{Artery, NamedRegion};
 use crate::calcium::RiskCategory;
 use crate::error::FindingError;
 
@@ -51,7 +52,13 @@ pub struct CalciumGroup {
     pub totals: CalciumTotals,
     /// The stored slice of its largest lesion, when it lies on one.
     pub key_image: Option<ImageRef>,
+    /// An artery's lesions' centres (LPS mm, as a report's 32-bit coordinates keep
+    /// them): what names them again when the series is scored anew. None for the total.
+    pub named_centres: Vec<DVec3>,
 }
+
+/// The most lesion centres a score read back names, all arteries together.
+pub const MOST_NAMED_CENTRES: usize = 4096;
 
 /// A calcium score as a report holds it: a group for each artery named, then the total's.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,10 +91,20 @@ impl SavedCalcium {
                 let key_image = largest.and_then(|lesion| {
                     subject.image_nearest(volume, DVec3::from_array(lesion.centre_lps))
                 });
+                let named_centres = match code {
+                    Some(code) => report
+                        .lesions
+                        .iter()
+                        .filter(|lesion| lesion.artery.as_deref() == Some(code))
+                        .map(|lesion| DVec3::from_array(lesion.centre_lps.map(as_stored)))
+                        .collect(),
+                    None => Vec::new(),
+                };
                 CalciumGroup {
                     artery,
                     totals: totals.clone(),
                     key_image: key_image.cloned(),
+                    named_centres,
                 }
             })
             .collect();
@@ -97,6 +114,20 @@ impl SavedCalcium {
     /// Its groups: each artery's, then the total's.
     pub fn groups(&self) -> &[CalciumGroup] {
         &self.groups
+    }
+
+    /// The regions that name each lesion of the score again, as a reader's click named
+    /// it: a box of a micrometre round each named lesion's centre.
+    pub fn named_regions(&self) -> Vec<NamedRegion> {
+        self.groups
+            .iter()
+            .filter_map(|group| Some((group.artery?, &group.named_centres)))
+            .flat_map(|(artery, centres)| {
+                centres
+                    .iter()
+                    .map(move |centre| NamedRegion::round_point(artery, *centre))
+            })
+            .collect()
     }
 
     /// The total's scores.
@@ -121,7 +152,11 @@ impl SavedCalcium {
         let arteries = Artery::ALL
             .iter()
             .map(|artery| groups.iter().filter(|g| g.artery == Some(*artery)).count());
-        if totals != 1 || arteries.into_iter().any(|count| count > 1) {
+        let centres: usize = groups.iter().map(|g| g.named_centres.len()).sum();
+        if totals != 1
+            || arteries.into_iter().any(|count| count > 1)
+            || centres > MOST_NAMED_CENTRES
+        {
             return None;
         }
         Some(Self { groups })
@@ -152,10 +187,20 @@ pub fn calcium_groups<'a>(
             .key_image
             .as_ref()
             .and_then(|image| subject.image_named(image));
+        let named = (!group.named_centres.is_empty() && !subject.frame_of_reference_uid.is_empty())
+            .then(|| {
+                // The centres as the group's image region, in the series' frame.
+                image_region(
+                    "MULTIPOINT",
+                    &group.named_centres,
+                    &subject.frame_of_reference_uid,
+                )
+            });
         groups.push(calcium_group(
             group.artery.map(Artery::code),
             &group.totals,
             image,
+            named,
         )?);
         images.extend(image);
     }
@@ -167,6 +212,7 @@ fn calcium_group(
     artery: Option<&str>,
     totals: &CalciumTotals,
     image: Option<&ImageRef>,
+    named: Option<InMemDicomObject>,
 ) -> Result<InMemDicomObject, FindingError> {
     let mut agatston = number(codes::CALCIUM_SCORE, totals.agatston, codes::NO_UNITS);
     agatston.put(sequence(
@@ -187,6 +233,7 @@ fn calcium_group(
         code_content("CONTAINS", codes::FINDING, codes::CALCIUM),
         code_content("HAS CONCEPT MOD", codes::FINDING_SITE, site(artery)),
     ];
+    items.extend(named);
     if let Some(image) = image {
         items.push(image_content(Some(codes::SOURCE_IMAGE), image));
     }
@@ -213,6 +260,11 @@ fn calcium_group(
         ),
     ));
     Ok(container(codes::MEASUREMENT_GROUP, items))
+}
+
+/// A coordinate as a report's 32-bit graphic data keeps it.
+fn as_stored(coordinate: f64) -> f64 {
+    f64::from(coordinate as f32)
 }
 
 /// The finding site of an artery's group (`LM`, `LAD`, `LCx`, `RCA`; another vessel and
@@ -258,7 +310,31 @@ fn read_group(group: &InMemDicomObject) -> Option<CalciumGroup> {
                 .parse()
                 .ok(),
         });
+    let named_centres = match named(codes::IMAGE_REGION) {
+        Some(region) if artery.is_some() => {
+            if text(region, tags::GRAPHIC_TYPE) != "MULTIPOINT" {
+                return None;
+            }
+            let data = region
+                .element(tags::GRAPHIC_DATA)
+                .ok()?
+                .to_multi_float64()
+                .ok()?;
+            if data.len() % 3 != 0
+                || data.len() / 3 > MOST_NAMED_CENTRES
+                || data.iter().any(|c| !c.is_finite())
+            {
+                return None;
+            }
+            data.chunks_exact(3)
+                .map(|c| DVec3::new(c[0], c[1], c[2]))
+                .collect()
+        }
+        Some(_) => return None,
+        None => Vec::new(),
+    };
     Some(CalciumGroup {
+        named_centres,
         artery,
         totals: CalciumTotals {
             agatston,
@@ -289,7 +365,7 @@ mod tests {
     }
 
     fn group(artery: Option<&str>, agatston: f64) -> InMemDicomObject {
-        calcium_group(artery, &totals(agatston, 3), None).expect("a group")
+        calcium_group(artery, &totals(agatston, 3), None, None).expect("a group")
     }
 
     fn read(groups: &[InMemDicomObject]) -> Option<SavedCalcium> {

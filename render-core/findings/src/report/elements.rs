@@ -5,6 +5,7 @@ use dicom_core::value::{DataSetSequence, PrimitiveValue};
 use dicom_core::{DataElement, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::{FileDicomObject, FileMetaTableBuilder, InMemDicomObject};
+use glam::DVec3;
 
 use super::codes::{self, Code};
 use super::subject::{ImageRef, ReportSubject};
@@ -272,5 +273,31 @@ pub(crate) fn number(name: Code, value: f64, unit: Code) -> InMemDicomObject {
         sequence(tags::MEASUREMENT_UNITS_CODE_SEQUENCE, vec![code_item(unit)]),
     ]);
     item.put(sequence(tags::MEASURED_VALUE_SEQUENCE, vec![measured]));
+    item
+}
+
+/// An Image Region content item: a SCOORD3D of `graphic_type` through `points` (LPS mm,
+/// written as 32-bit floats) in the frame of reference `frame_of_reference_uid`.
+pub(crate) fn image_region(
+    graphic_type: &str,
+    points: &[DVec3],
+    frame_of_reference_uid: &str,
+) -> InMemDicomObject {
+    let data: Vec<f32> = points
+        .iter()
+        .flat_map(|p| [p.x as f32, p.y as f32, p.z as f32])
+        .collect();
+    let mut item = content_item("CONTAINS", "SCOORD3D", codes::IMAGE_REGION);
+    item.put(text_element(tags::GRAPHIC_TYPE, VR::CS, graphic_type));
+    item.put(DataElement::new(
+        tags::GRAPHIC_DATA,
+        VR::FL,
+        PrimitiveValue::F32(data.into()),
+    ));
+    item.put(text_element(
+        tags::REFERENCED_FRAME_OF_REFERENCE_UID,
+        VR::UI,
+        frame_of_reference_uid,
+    ));
     item
 }

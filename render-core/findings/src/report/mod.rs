@@ -4,6 +4,7 @@
 
 mod calcium;
 pub mod codes;
+pub(crate) mod content;
 pub(crate) mod elements;
 mod key_images;
 pub(crate) mod read;

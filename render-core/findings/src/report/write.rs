@@ -13,9 +13,9 @@ use hounsfield_volume::Volume;
 use super::calcium::{ReportedCalcium, calcium_groups};
 use super::codes;
 use super::elements::{
-    Authorship, DocumentKind, code_content, code_item, container, content_item, document_header,
-    evidence_of_series, image_content, number, part10, person_content, sequence, text_content,
-    text_element, uid_content,
+    Authorship, DocumentKind, code_content, code_item, container, document_header,
+    evidence_of_series, image_content, image_region, number, part10, person_content, sequence,
+    text_content, text_element, uid_content,
 };
 use super::subject::{ImageRef, ReportSubject};
 use super::tracking::tracking_identifier;
@@ -226,23 +226,7 @@ fn measurement_group(
 /// box or polygon closed on its first vertex, a line by its points.
 fn scoord3d(finding: &Finding, frame_of_reference_uid: &str) -> InMemDicomObject {
     let (graphic_type, points) = outline_points(finding);
-    let data: Vec<f32> = points
-        .iter()
-        .flat_map(|p| [p.x as f32, p.y as f32, p.z as f32])
-        .collect();
-    let mut item = content_item("CONTAINS", "SCOORD3D", codes::IMAGE_REGION);
-    item.put(text_element(tags::GRAPHIC_TYPE, VR::CS, graphic_type));
-    item.put(DataElement::new(
-        tags::GRAPHIC_DATA,
-        VR::FL,
-        PrimitiveValue::F32(data.into()),
-    ));
-    item.put(text_element(
-        tags::REFERENCED_FRAME_OF_REFERENCE_UID,
-        VR::UI,
-        frame_of_reference_uid,
-    ));
-    item
+    image_region(graphic_type, &points, frame_of_reference_uid)
 }
 
 /// The graphic type and points of a finding's outline.

@@ -19,7 +19,7 @@ use super::colour::dicom_lab_to_srgb;
 use super::write::SEGMENTATION_STORAGE;
 use super::{MOST_FRAMES, MOST_SEGMENTATION_BYTES, MOST_SEGMENTS};
 use crate::error::FindingError;
-use crate::report::read::{items, text};
+use crate::report::content::{items, text};
 
 /// What a Segmentation says of itself, without its pixels.
 #[derive(Debug, Clone, PartialEq)]

@@ -244,6 +244,14 @@ fn a_saved_calcium_score_is_read_back_and_carried_into_the_next_report(
         Some(hounsfield_findings::arteries::Artery::LeftAnteriorDescending)
     );
     assert_eq!(saved.total(), Some(&scored.total));
+    // LAD's group names each of its lesions by its centre: regions that name them again.
+    let lad = scored
+        .lesions
+        .iter()
+        .filter(|l| l.artery.as_deref() == Some("LAD"));
+    assert_eq!(groups[0].named_centres.len(), lad.count());
+    assert!(groups[1].named_centres.is_empty(), "the total names none");
+    assert_eq!(saved.named_regions().len(), groups[0].named_centres.len());
     for group in groups {
         let image = group.key_image.as_ref().expect("a key image");
         assert!(subject.slice_images.contains(image), "{image:?}");

@@ -72,7 +72,7 @@ impl Connection {
             );
             return self.error(ErrorCode::BadValue, why).await;
         }
-        let asked = match self.asked(request) {
+        let mut asked = match self.asked(request) {
             Ok(asked) => asked,
             Err((code, why)) => return self.error(code, why).await,
         };
@@ -80,6 +80,11 @@ impl Connection {
             return refused;
         }
         let kept = self.calcium_kept.take_for(&series);
+        // A first score of a series whose last report held one names its lesions as the
+        // report did, until a reader scores it.
+        if kept.is_none() && asked.given.is_none() {
+            asked.given = self.app.findings.saved_names(&series);
+        }
         let scoring = series.clone();
         let scored = self
             .app

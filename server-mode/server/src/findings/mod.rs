@@ -201,6 +201,18 @@ impl FindingsBook {
             .and_then(|entry| entry.calcium.clone())
     }
 
+    /// The names of the score the series' last report held, while no reader has scored
+    /// it since: regions naming its lesions again.
+    pub fn saved_names(
+        &self,
+        series: &str,
+    ) -> Option<Vec<hounsfield_findings::arteries::NamedRegion>> {
+        match self.lock().get(series)?.calcium.as_ref()? {
+            ReportedCalcium::Saved(saved) => Some(saved.named_regions()),
+            ReportedCalcium::Scored(_) => None,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<String, SeriesFindings>> {
         // Each change is whole between statements: a panic elsewhere leaves it usable.
         self.series

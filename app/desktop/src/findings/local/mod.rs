@@ -234,6 +234,7 @@ mod tests {
             patient_id: "PHANTOM-8".into(),
             study_uid: "2.25.3001".into(),
             series_uid: "2.25.3002".into(),
+            frame_of_reference_uid: "2.25.3003".into(),
             modality: "CT".into(),
             slice_images: images.clone(),
             instances: images,
@@ -277,6 +278,25 @@ mod tests {
             .cloned()
             .expect("the score read back");
         assert_eq!(saved.total(), Some(&scored.total));
+        // Its names, given to the first score here (`LocalCalcium::named_as`), name the
+        // lesions as the report did.
+        let named = hounsfield_findings::naming::NamedScore::score(
+            &volume,
+            "phantom",
+            whole,
+            (DEFAULT_MG_PER_CM3_PER_HU, false),
+            saved.named_regions(),
+            false,
+        )
+        .expect("scored again");
+        assert!(
+            scored
+                .arteries
+                .iter()
+                .any(|artery| artery.scores.lesions > 0)
+        );
+        assert_eq!(named.report.arteries, scored.arteries);
+        assert_eq!(named.report.lesions, scored.lesions);
         let again = opened.calcium_to_save(None);
         assert_eq!(again, Some(ReportedCalcium::Saved(saved.clone())));
         let kept = store::save(&keeping, &subject, &volume, (&[], again.as_ref()), None)
