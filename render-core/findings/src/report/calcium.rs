@@ -57,7 +57,8 @@ pub struct CalciumGroup {
     pub named_centres: Vec<DVec3>,
 }
 
-/// The most lesion centres a score read back names, all arteries together.
+/// The most lesion centres a score read back names, all arteries together; a score
+/// naming more is read back with its scores, its names left out.
 pub const MOST_NAMED_CENTRES: usize = 4096;
 
 /// A calcium score as a report holds it: a group for each artery named, then the total's.
@@ -144,7 +145,7 @@ impl SavedCalcium {
         if groups.is_empty() || groups.len() > Self::MOST_GROUPS {
             return None;
         }
-        let groups: Vec<CalciumGroup> = groups
+        let mut groups: Vec<CalciumGroup> = groups
             .iter()
             .map(|group| read_group(group))
             .collect::<Option<_>>()?;
@@ -152,12 +153,14 @@ impl SavedCalcium {
         let arteries = Artery::ALL
             .iter()
             .map(|artery| groups.iter().filter(|g| g.artery == Some(*artery)).count());
-        let centres: usize = groups.iter().map(|g| g.named_centres.len()).sum();
-        if totals != 1
-            || arteries.into_iter().any(|count| count > 1)
-            || centres > MOST_NAMED_CENTRES
-        {
+        if totals != 1 || arteries.into_iter().any(|count| count > 1) {
             return None;
+        }
+        let centres: usize = groups.iter().map(|g| g.named_centres.len()).sum();
+        if centres > MOST_NAMED_CENTRES {
+            groups
+                .iter_mut()
+                .for_each(|group| group.named_centres.clear());
         }
         Some(Self { groups })
     }
@@ -320,15 +323,17 @@ fn read_group(group: &InMemDicomObject) -> Option<CalciumGroup> {
                 .ok()?
                 .to_multi_float64()
                 .ok()?;
-            if data.len() % 3 != 0
-                || data.len() / 3 > MOST_NAMED_CENTRES
-                || data.iter().any(|c| !c.is_finite())
-            {
+            if data.len() % 3 != 0 || data.iter().any(|c| !c.is_finite()) {
                 return None;
             }
-            data.chunks_exact(3)
-                .map(|c| DVec3::new(c[0], c[1], c[2]))
-                .collect()
+            // Past the bound, the scores are read and the names left out.
+            if data.len() / 3 > MOST_NAMED_CENTRES {
+                Vec::new()
+            } else {
+                data.chunks_exact(3)
+                    .map(|c| DVec3::new(c[0], c[1], c[2]))
+                    .collect()
+            }
         }
         Some(_) => return None,
         None => Vec::new(),
@@ -370,6 +375,31 @@ mod tests {
 
     fn read(groups: &[InMemDicomObject]) -> Option<SavedCalcium> {
         SavedCalcium::read(&groups.iter().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_score_naming_more_lesions_than_the_bound_is_read_without_its_names() {
+        let subject = ReportSubject {
+            frame_of_reference_uid: "2.25.7".into(),
+            ..ReportSubject::default()
+        };
+        let centres = |n: usize| -> Vec<DVec3> { (0..n).map(|i| DVec3::splat(i as f64)).collect() };
+        let named = |n: usize| {
+            let region = image_region("MULTIPOINT", &centres(n), &subject.frame_of_reference_uid);
+            calcium_group(Some("LAD"), &totals(10.0, n), None, Some(region)).expect("a group")
+        };
+        let within = read(&[named(3), group(None, 10.0)]).expect("read");
+        assert_eq!(within.groups()[0].named_centres, centres(3));
+        assert_eq!(within.named_regions().len(), 3);
+        let beyond = read(&[named(MOST_NAMED_CENTRES + 1), group(None, 10.0)]).expect("read");
+        assert_eq!(
+            beyond.groups()[0].totals,
+            totals(10.0, MOST_NAMED_CENTRES + 1)
+        );
+        assert!(
+            beyond.named_regions().is_empty(),
+            "the scores without the names"
+        );
     }
 
     #[test]
